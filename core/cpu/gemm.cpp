@@ -1,0 +1,169 @@
+// CPU GEMM for float32/float64 batches [B,n,k] x [B,k,m]. With OpenBLAS, operands whose
+// matrices are row- or column-major go straight to cblas_?gemm (a transposed view is
+// a flag, not a copy); without it, gemm_fallback's blocked loop does the work.
+#include "core/cpu/gemm.h"
+
+#include <algorithm>
+#include <climits>
+#include <type_traits>
+
+#ifdef EMBER_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+
+namespace ember::cpu {
+namespace {
+
+// Fallback blocking: a panel of kDepthBlock rows by kColumnBlock columns of b stays in
+// cache while each row of a in the chunk is multiplied with it.
+constexpr int64_t kColumnBlock = 256;
+constexpr int64_t kDepthBlock = 128;
+
+// Where a 3-D operand's matrices keep element (i, j): at i * ld + j (row-major) or at
+// j * ld + i (column-major: `transposed`). Not usable: neither, so it needs a copy.
+struct MatrixLayout {
+  bool usable = false;
+  bool transposed = false;
+  int64_t ld = 0;
+};
+
+MatrixLayout matrix_layout(const Tensor& t) {
+  const int64_t rows = t.size(1), cols = t.size(2);
+  const int64_t row_stride = t.stride(1), col_stride = t.stride(2);
+  if ((cols == 1 || col_stride == 1) && (rows == 1 || row_stride >= std::max<int64_t>(cols, 1)))
+    return {true, false, rows == 1 ? std::max<int64_t>(cols, 1) : row_stride};
+  if ((rows == 1 || row_stride == 1) && (cols == 1 || col_stride >= std::max<int64_t>(rows, 1)))
+    return {true, true, cols == 1 ? std::max<int64_t>(rows, 1) : col_stride};
+  return {};
+}
+
+void check_gemm_args(const Tensor& a, const Tensor& b, const Tensor& out) {
+  EMBER_CHECK(is_floating(a.dtype()), "matmul: expected float32 or float64 tensors, but got ", dtype_name(a.dtype()));
+  EMBER_INTERNAL_ASSERT(a.dtype() == b.dtype() && a.dtype() == out.dtype(), "gemm: mixed dtypes");
+  EMBER_INTERNAL_ASSERT(a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && a.size(0) == b.size(0) &&
+                            out.size(0) == a.size(0) && a.size(2) == b.size(1) && out.size(1) == a.size(1) &&
+                            out.size(2) == b.size(2),
+                        "gemm: shapes ", a.sizes(), " x ", b.sizes(), " -> ", out.sizes());
+}
+
+// Checks, handles empty products, and gives `compute` an out whose matrices are
+// row-major with leading dimension ldc (a temporary when out's are not).
+template <typename Compute>
+void run_gemm(const Tensor& a, const Tensor& b, const Tensor& out, const Compute& compute) {
+  check_gemm_args(a, b, out);
+  if (out.numel() == 0) return;
+  if (a.size(2) == 0) return cpu::fill(out, 0);
+  const MatrixLayout out_layout = matrix_layout(out);
+  if (out_layout.usable && !out_layout.transposed) return compute(a, b, out, out_layout.ld);
+  const Tensor row_major = make_empty(out.sizes(), out.dtype(), out.device());
+  compute(a, b, row_major, matrix_layout(row_major).ld);
+  cpu::copy(row_major, out);
+}
+
+// ---------------------------------------------------------------- fallback
+
+// C[0:rows, 0:cols] = A[0:rows, 0:depth] @ B[0:depth, 0:cols]; A at any strides, B and C
+// row-major (column stride 1).
+template <typename T>
+void fallback_rows(const T* A, int64_t a_row_stride, int64_t a_col_stride, const T* B, int64_t ldb, T* C,
+                   int64_t ldc, int64_t rows, int64_t depth, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) std::fill_n(C + i * ldc, cols, T(0));
+  for (int64_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
+    const int64_t width = std::min(kColumnBlock, cols - j0);
+    for (int64_t p0 = 0; p0 < depth; p0 += kDepthBlock) {
+      const int64_t p_end = std::min(depth, p0 + kDepthBlock);
+      for (int64_t i = 0; i < rows; ++i) {
+        T* __restrict c = C + i * ldc + j0;
+        const T* a_row = A + i * a_row_stride;
+        for (int64_t p = p0; p < p_end; ++p) {
+          const T a_ip = a_row[p * a_col_stride];
+          const T* __restrict b_row = B + p * ldb + j0;
+          for (int64_t j = 0; j < width; ++j) c[j] += a_ip * b_row[j];
+        }
+      }
+    }
+  }
+}
+
+void fallback_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
+  const Tensor b_rows = (b.size(2) == 1 || b.stride(2) == 1) ? b : b.contiguous();
+  const int64_t batches = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
+  visit_floating(a.dtype(), "matmul", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* A = static_cast<const T*>(a.data_ptr());
+    const T* B = static_cast<const T*>(b_rows.data_ptr());
+    T* C = static_cast<T*>(out.data_ptr());
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / (k * m));
+    parallel_for(0, batches * n, grain, [&](int64_t lo, int64_t hi) {
+      for (int64_t row = lo; row < hi;) {
+        const int64_t batch = row / n, first = row % n, count = std::min(n - first, hi - row);
+        fallback_rows(A + batch * a.stride(0) + first * a.stride(1), a.stride(1), a.stride(2),
+                      B + batch * b_rows.stride(0), b_rows.stride(1), C + batch * out.stride(0) + first * ldc, ldc,
+                      count, k, m);
+        row += count;
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------- OpenBLAS
+#ifdef EMBER_HAVE_BLAS
+
+blasint blas_int(int64_t v) {
+  EMBER_CHECK(v <= INT_MAX, "matmul: dimension ", v, " is too large for BLAS");
+  return static_cast<blasint>(v);
+}
+
+// Row-major C (rows x cols) = op(A) @ op(B), op = transpose when flagged.
+template <typename T>
+void blas_call(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T* C, int64_t ldc) {
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), 1.0f, A, blas_int(lda), B,
+                blas_int(ldb), 0.0f, C, blas_int(ldc));
+  else
+    cblas_dgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), 1.0, A, blas_int(lda), B,
+                blas_int(ldb), 0.0, C, blas_int(ldc));
+}
+
+void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
+  const Tensor a_mat = matrix_layout(a).usable ? a : a.contiguous();
+  const Tensor b_mat = matrix_layout(b).usable ? b : b.contiguous();
+  const MatrixLayout la = matrix_layout(a_mat), lb = matrix_layout(b_mat);
+  const int64_t batches = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
+  // One shared b (a stride-0 batch) and a whose batches follow each other row after
+  // row: a single [batches*n, k] x [k, m] product.
+  const bool fold = batches > 1 && b_mat.stride(0) == 0 && !la.transposed && a_mat.stride(0) == n * la.ld &&
+                    out.stride(0) == n * ldc;
+  visit_floating(a.dtype(), "matmul", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* A = static_cast<const T*>(a_mat.data_ptr());
+    const T* B = static_cast<const T*>(b_mat.data_ptr());
+    T* C = static_cast<T*>(out.data_ptr());
+    if (fold) return blas_call(false, lb.transposed, batches * n, m, k, A, la.ld, B, lb.ld, C, ldc);
+    for (int64_t i = 0; i < batches; ++i)
+      blas_call(la.transposed, lb.transposed, n, m, k, A + i * a_mat.stride(0), la.ld, B + i * b_mat.stride(0), lb.ld,
+                C + i * out.stride(0), ldc);
+  });
+}
+
+#endif  // EMBER_HAVE_BLAS
+
+}  // namespace
+
+void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out) { run_gemm(a, bm, out, fallback_gemm); }
+
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
+#ifdef EMBER_HAVE_BLAS
+  run_gemm(a, b, out, blas_gemm);
+#else
+  run_gemm(a, b, out, fallback_gemm);
+#endif
+}
+
+}  // namespace ember::cpu

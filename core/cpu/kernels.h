@@ -1,0 +1,20 @@
+// The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
+// one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp.
+#pragma once
+#include "core/dispatch.h"
+
+namespace ember::cpu {
+
+void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
+void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+void copy(const Tensor& src, const Tensor& dst);
+void fill(const Tensor& dst, const Scalar& value);
+void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
+void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
+void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
+void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+
+}  // namespace ember::cpu

@@ -1,0 +1,390 @@
+// CPU reductions: sum/mean/max/min over any set of dims and argmax/argmin over one
+// dim, on strided input. Dims are ordered by input stride and merged; then each output
+// walks its own elements (row mode) or input rows are folded into a buffer of
+// neighbouring outputs (column mode), whichever reads memory in order.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <type_traits>
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+
+namespace ember::cpu {
+namespace {
+
+// A long reduction is cut into partials of this many elements, combined in order, so
+// a result depends on the shape and strides only, never on the thread count.
+constexpr int64_t kBlock = 16384;
+// Column mode folds this many neighbouring outputs at a time, and is chosen only when
+// the innermost output dim has at least kColumnMin elements.
+constexpr int64_t kColumnChunk = 256;
+constexpr int64_t kColumnMin = 16;
+// Independent accumulators for contiguous runs (lets the compiler vectorise).
+constexpr int kLanes = 8;
+
+template <typename T>
+constexpr bool is_nan(T x) {
+  if constexpr (std::is_floating_point_v<T>) return std::isnan(x);
+  else return false;
+}
+
+// The lowest / highest value of T (infinities for floating types).
+template <typename T>
+constexpr T lowest_value() {
+  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+template <typename T>
+constexpr T highest_value() {
+  if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::max();
+}
+
+// ---------------------------------------------------------------- reducers
+// A reducer folds elements into an Acc with step(acc, x, index), joins two partial
+// results with merge(earlier, later) and writes a result with store(acc, off0, off1).
+
+template <typename T, typename OutT, ReduceOp Op>
+struct ValueReducer {
+  static constexpr bool kAccumulates = Op == ReduceOp::Sum || Op == ReduceOp::Mean;
+  static constexpr bool kUseLanes = true;
+  using Acc = std::conditional_t<kAccumulates, std::conditional_t<std::is_floating_point_v<T>, double, int64_t>, T>;
+
+  OutT* out;
+  int64_t count;  // elements per output (Mean divides by it)
+
+  Acc identity() const {
+    if constexpr (kAccumulates) return Acc(0);
+    else if constexpr (Op == ReduceOp::Max) return lowest_value<T>();
+    else return highest_value<T>();
+  }
+  Acc step(Acc acc, T x, int64_t /*index*/) const {
+    if constexpr (kAccumulates) return acc + static_cast<Acc>(x);
+    else if constexpr (Op == ReduceOp::Max) return (x > acc || is_nan(x)) ? x : acc;  // a NaN acc stays
+    else return (x < acc || is_nan(x)) ? x : acc;
+  }
+  Acc merge(Acc earlier, Acc later) const {
+    if constexpr (kAccumulates) return earlier + later;
+    else return step(earlier, later, 0);
+  }
+  void store(Acc acc, int64_t offset, int64_t /*unused*/) const {
+    if constexpr (Op == ReduceOp::Mean) out[offset] = static_cast<OutT>(static_cast<double>(acc) / static_cast<double>(count));
+    else out[offset] = static_cast<OutT>(acc);
+  }
+};
+
+template <typename T, bool kMax>
+struct ArgReducer {
+  static constexpr bool kUseLanes = false;
+  struct Acc {
+    T value;
+    int64_t index;  // -1: nothing seen yet
+  };
+
+  T* values;
+  int64_t* indices;
+
+  Acc identity() const { return {T{}, -1}; }
+  // NaN beats everything; equal values keep the smaller index.
+  Acc step(Acc acc, T x, int64_t index) const {
+    if (acc.index < 0) return {x, index};
+    bool better;
+    if (is_nan(acc.value)) better = is_nan(x) && index < acc.index;
+    else if (is_nan(x)) better = true;
+    else if (x == acc.value) better = index < acc.index;
+    else better = kMax ? x > acc.value : x < acc.value;
+    return better ? Acc{x, index} : acc;
+  }
+  Acc merge(Acc earlier, Acc later) const { return later.index < 0 ? earlier : step(earlier, later.value, later.index); }
+  void store(Acc acc, int64_t value_offset, int64_t index_offset) const {
+    values[value_offset] = acc.value;
+    indices[index_offset] = acc.index;
+  }
+};
+
+// ---------------------------------------------------------------- layout
+
+// Walks an index space in row-major order from a linear start, tracking the element
+// offset of each of K operands.
+template <size_t K>
+class Cursor {
+ public:
+  Cursor(const Dims& sizes, const std::array<Dims, K>& strides, int64_t start)
+      : sizes_(sizes), strides_(strides), index_(Dims::filled(sizes.size(), 0)) {
+    for (size_t d = sizes.size(); d-- > 0 && start > 0;) {
+      index_[d] = start % sizes[d];
+      start /= sizes[d];
+      for (size_t k = 0; k < K; ++k) offset_[k] += index_[d] * strides[k][d];
+    }
+  }
+  int64_t offset(size_t k) const { return offset_[k]; }
+  void next() {
+    for (size_t d = sizes_.size(); d-- > 0;) {
+      for (size_t k = 0; k < K; ++k) offset_[k] += strides_[k][d];
+      if (++index_[d] < sizes_[d]) return;
+      for (size_t k = 0; k < K; ++k) offset_[k] -= strides_[k][d] * sizes_[d];
+      index_[d] = 0;
+    }
+  }
+
+ private:
+  const Dims& sizes_;
+  const std::array<Dims, K>& strides_;
+  Dims index_;
+  std::array<int64_t, K> offset_{};
+};
+
+// A group of dims with the strides of K operands (operand 0 is the input).
+template <size_t K>
+struct DimGroup {
+  Dims sizes;
+  std::array<Dims, K> strides;
+  int64_t numel = 1;
+
+  void push(int64_t size, const std::array<int64_t, K>& dim_strides) {
+    sizes.push_back(size);
+    for (size_t k = 0; k < K; ++k) strides[k].push_back(dim_strides[k]);
+    numel *= size;
+  }
+  // Orders dims by decreasing input stride (so the innermost loop reads memory in
+  // order) and merges a dim into its outer neighbour when every operand steps through
+  // the pair as through one dim. Never leaves the group without dims.
+  void order_and_merge() {
+    std::array<size_t, kMaxDims> order{};
+    std::iota(order.begin(), order.begin() + sizes.size(), size_t{0});
+    std::stable_sort(order.begin(), order.begin() + sizes.size(),
+                     [&](size_t x, size_t y) { return strides[0][x] > strides[0][y]; });
+    DimGroup merged;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const size_t d = order[i];
+      const size_t last = merged.sizes.size() - 1;
+      bool joins = !merged.sizes.empty();
+      for (size_t k = 0; k < K && joins; ++k) joins = merged.strides[k][last] == strides[k][d] * sizes[d];
+      if (!joins) {
+        std::array<int64_t, K> s{};
+        for (size_t k = 0; k < K; ++k) s[k] = strides[k][d];
+        merged.push(sizes[d], s);
+        continue;
+      }
+      merged.sizes[last] *= sizes[d];
+      for (size_t k = 0; k < K; ++k) merged.strides[k][last] = strides[k][d];
+      merged.numel *= sizes[d];
+    }
+    if (merged.sizes.empty()) merged.push(1, {});
+    *this = merged;
+  }
+};
+
+// The outputs (kept dims; strides in input, out0, out1) and the reduced dims (input
+// strides) of one reduction. Reduced: every dim where out0 has size 1 and in does not.
+struct Layout {
+  DimGroup<3> kept;
+  DimGroup<1> reduced;
+};
+
+Layout make_layout(const Tensor& in, const Tensor& out0, const Tensor& out1) {
+  EMBER_INTERNAL_ASSERT(in.dim() == out0.dim() && in.dim() == out1.dim(), "reduction output rank ", out0.sizes(),
+                        " does not match input ", in.sizes());
+  Layout layout;
+  for (int64_t d = 0; d < in.dim(); ++d) {
+    const int64_t size = in.size(d);
+    if (size == 1) continue;
+    if (out0.size(d) == 1) {
+      layout.reduced.push(size, {in.stride(d)});
+    } else {
+      EMBER_INTERNAL_ASSERT(out0.size(d) == size && out1.size(d) == size, "reduction output ", out0.sizes(),
+                            " does not fit input ", in.sizes());
+      layout.kept.push(size, {in.stride(d), out0.stride(d), out1.stride(d)});
+    }
+  }
+  layout.kept.order_and_merge();
+  layout.reduced.order_and_merge();
+  return layout;
+}
+
+// ---------------------------------------------------------------- loops
+
+// Folds n elements p[0], p[stride], ... (indices first_index, first_index + 1, ...).
+template <typename T, typename R>
+typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n, int64_t stride, int64_t first_index) {
+  if constexpr (R::kUseLanes) {
+    if (stride == 1 && n >= 2 * kLanes) {
+      typename R::Acc lanes[kLanes];
+      for (auto& lane : lanes) lane = r.identity();
+      int64_t i = 0;
+      for (; i + kLanes <= n; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] = r.step(lanes[l], p[i + l], 0);
+      for (const auto& lane : lanes) acc = r.merge(acc, lane);
+      for (; i < n; ++i) acc = r.step(acc, p[i], 0);
+      return acc;
+    }
+  }
+  if (stride == 1) {
+    for (int64_t i = 0; i < n; ++i) acc = r.step(acc, p[i], first_index + i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) acc = r.step(acc, p[i * stride], first_index + i);
+  }
+  return acc;
+}
+
+// Folds the reduced elements [lo, hi) (row-major order of the reduced dims) of the
+// output whose first input element is `base`.
+template <typename T, typename R>
+typename R::Acc fold_range(const R& r, const T* base, const DimGroup<1>& reduced, int64_t lo, int64_t hi) {
+  typename R::Acc acc = r.identity();
+  if (lo >= hi) return acc;
+  const size_t inner_dim = reduced.sizes.size() - 1;
+  const int64_t inner_size = reduced.sizes[inner_dim];
+  const int64_t inner_stride = reduced.strides[0][inner_dim];
+  Dims outer_sizes = reduced.sizes;
+  std::array<Dims, 1> outer_strides = reduced.strides;
+  outer_sizes.resize(inner_dim);
+  outer_strides[0].resize(inner_dim);
+  Cursor<1> outer(outer_sizes, outer_strides, lo / inner_size);
+  for (int64_t pos = lo, start = lo % inner_size; pos < hi; start = 0, outer.next()) {
+    const int64_t run = std::min(inner_size - start, hi - pos);
+    acc = fold_run(r, acc, base + outer.offset(0) + start * inner_stride, run, inner_stride, pos);
+    pos += run;
+  }
+  return acc;
+}
+
+// All reduced elements of one output; long ones as fixed-size blocks, in parallel
+// when the caller is not already parallel.
+template <typename T, typename R>
+typename R::Acc fold_output(const R& r, const T* base, const DimGroup<1>& reduced) {
+  const int64_t n = reduced.numel;
+  if (n <= kBlock) return fold_range(r, base, reduced, 0, n);
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  // Not std::vector: vector<bool> packs bits, and threads write neighbouring partials.
+  const auto partials = std::make_unique<typename R::Acc[]>(static_cast<size_t>(blocks));
+  parallel_for(0, blocks, std::max<int64_t>(1, kParallelGrain / kBlock), [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b)
+      partials[b] = fold_range(r, base, reduced, b * kBlock, std::min(n, (b + 1) * kBlock));
+  });
+  typename R::Acc acc = r.identity();
+  for (int64_t b = 0; b < blocks; ++b) acc = r.merge(acc, partials[b]);
+  return acc;
+}
+
+// Row mode: each output folds its own elements; parallel over outputs.
+template <typename T, typename R>
+void reduce_rows(const R& r, const T* in, const Layout& layout) {
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, layout.reduced.numel));
+  parallel_for(0, layout.kept.numel, grain, [&](int64_t lo, int64_t hi) {
+    Cursor<3> out(layout.kept.sizes, layout.kept.strides, lo);
+    for (int64_t i = lo; i < hi; ++i, out.next())
+      r.store(fold_output(r, in + out.offset(0), layout.reduced), out.offset(1), out.offset(2));
+  });
+}
+
+// acc[j] = step(acc[j], row[j * stride], index) for j < n.
+template <typename T, typename R>
+void fold_into(const R& r, typename R::Acc* acc, const T* row, int64_t n, int64_t stride, int64_t index) {
+  if (stride == 1) {
+    for (int64_t j = 0; j < n; ++j) acc[j] = r.step(acc[j], row[j], index);
+  } else {
+    for (int64_t j = 0; j < n; ++j) acc[j] = r.step(acc[j], row[j * stride], index);
+  }
+}
+
+// Column mode: the innermost output dim is also the input's innermost; chunks of it
+// accumulate input rows one reduced index at a time. Parallel over chunks.
+template <typename T, typename R>
+void reduce_columns(const R& r, const T* in, const Layout& layout) {
+  const DimGroup<3>& kept = layout.kept;
+  const size_t inner_dim = kept.sizes.size() - 1;
+  const int64_t inner_size = kept.sizes[inner_dim];
+  Dims outer_sizes = kept.sizes;
+  std::array<Dims, 3> outer_strides = kept.strides;
+  outer_sizes.resize(inner_dim);
+  for (auto& s : outer_strides) s.resize(inner_dim);
+  const int64_t chunks_per_row = (inner_size + kColumnChunk - 1) / kColumnChunk;
+  const int64_t work_items = kept.numel / inner_size * chunks_per_row;
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / (layout.reduced.numel * kColumnChunk));
+  parallel_for(0, work_items, grain, [&](int64_t lo, int64_t hi) {
+    std::array<typename R::Acc, kColumnChunk> acc;
+    for (int64_t item = lo; item < hi; ++item) {
+      const Cursor<3> outer(outer_sizes, outer_strides, item / chunks_per_row);
+      const int64_t first = item % chunks_per_row * kColumnChunk;
+      const int64_t n = std::min(kColumnChunk, inner_size - first);
+      std::fill(acc.begin(), acc.begin() + n, r.identity());
+      const T* chunk = in + outer.offset(0) + first * kept.strides[0][inner_dim];
+      Cursor<1> row(layout.reduced.sizes, layout.reduced.strides, 0);
+      for (int64_t index = 0; index < layout.reduced.numel; ++index, row.next())
+        fold_into(r, acc.data(), chunk + row.offset(0), n, kept.strides[0][inner_dim], index);
+      for (int64_t j = 0; j < n; ++j)
+        r.store(acc[j], outer.offset(1) + (first + j) * kept.strides[1][inner_dim],
+                outer.offset(2) + (first + j) * kept.strides[2][inner_dim]);
+    }
+  });
+}
+
+template <typename T, typename R>
+void run_reduction(const R& r, const T* in, const Layout& layout) {
+  if (layout.kept.numel == 0) return;
+  const size_t inner_kept = layout.kept.sizes.size() - 1;
+  const size_t inner_reduced = layout.reduced.sizes.size() - 1;
+  const bool columns = layout.reduced.numel > 1 && layout.kept.sizes[inner_kept] >= kColumnMin &&
+                       layout.kept.strides[0][inner_kept] < layout.reduced.strides[0][inner_reduced];
+  if (columns) reduce_columns(r, in, layout);
+  else reduce_rows(r, in, layout);
+}
+
+template <typename T, typename OutT>
+void reduce_values(ReduceOp op, const T* in, OutT* out, const Layout& layout) {
+  const int64_t count = layout.reduced.numel;
+  switch (op) {
+    case ReduceOp::Sum: return run_reduction(ValueReducer<T, OutT, ReduceOp::Sum>{out, count}, in, layout);
+    case ReduceOp::Mean: return run_reduction(ValueReducer<T, OutT, ReduceOp::Mean>{out, count}, in, layout);
+    case ReduceOp::Max:
+    case ReduceOp::Min:
+      if constexpr (std::is_same_v<T, OutT>) {
+        if (op == ReduceOp::Max) return run_reduction(ValueReducer<T, T, ReduceOp::Max>{out, count}, in, layout);
+        return run_reduction(ValueReducer<T, T, ReduceOp::Min>{out, count}, in, layout);
+      }
+      break;
+  }
+  EMBER_INTERNAL_ASSERT(false, "reduce: unsupported op/dtype combination");
+}
+
+}  // namespace
+
+void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
+  EMBER_CHECK(op != ReduceOp::Mean || is_floating(in.dtype()), "mean(): expected a floating-point input, but got ",
+              dtype_name(in.dtype()));
+  const Layout layout = make_layout(in, out, out);
+  visit_dtype(in.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(in.data_ptr());
+    if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout);
+    // Sums of integers and bools widen to int64.
+    EMBER_INTERNAL_ASSERT(!std::is_floating_point_v<T> && out.dtype() == kInt64 && op == ReduceOp::Sum,
+                          "reduce: output dtype ", dtype_name(out.dtype()), " for input ", dtype_name(in.dtype()));
+    if constexpr (!std::is_floating_point_v<T>) reduce_values(op, src, static_cast<int64_t*>(out.data_ptr()), layout);
+  });
+}
+
+void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices) {
+  Dims expected = in.sizes();
+  EMBER_INTERNAL_ASSERT(dim >= 0 && dim < in.dim(), "arg_reduce: dim ", dim, " for shape ", in.sizes());
+  expected[static_cast<size_t>(dim)] = 1;
+  EMBER_INTERNAL_ASSERT(values.sizes() == expected && indices.sizes() == expected && values.dtype() == in.dtype() &&
+                            indices.dtype() == kInt64,
+                        "arg_reduce: outputs do not fit input ", in.sizes());
+  const Layout layout = make_layout(in, values, indices);
+  visit_dtype(in.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(in.data_ptr());
+    T* vals = static_cast<T*>(values.data_ptr());
+    int64_t* idx = static_cast<int64_t*>(indices.data_ptr());
+    if (op == ArgReduceOp::ArgMax) run_reduction(ArgReducer<T, true>{vals, idx}, src, layout);
+    else run_reduction(ArgReducer<T, false>{vals, idx}, src, layout);
+  });
+}
+
+}  // namespace ember::cpu

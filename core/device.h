@@ -1,0 +1,45 @@
+// Device: where a tensor's storage lives, cpu or cuda:N. Cheap to copy and compare.
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace ember {
+
+enum class DeviceType : uint8_t { CPU, CUDA };
+
+class Device {
+ public:
+  constexpr Device() = default;
+  constexpr Device(DeviceType type, int index) : type_(type), index_(static_cast<int16_t>(index)) {}
+  // Parses "cpu", "cuda", "cuda:1"; anything else is an ember::Error.
+  explicit Device(std::string_view spec);
+
+  static constexpr Device cpu() { return Device(DeviceType::CPU, 0); }
+  static constexpr Device cuda(int index = 0) { return Device(DeviceType::CUDA, index); }
+
+  constexpr DeviceType type() const { return type_; }
+  constexpr int index() const { return index_; }
+  constexpr bool is_cpu() const { return type_ == DeviceType::CPU; }
+  constexpr bool is_cuda() const { return type_ == DeviceType::CUDA; }
+  std::string str() const;  // "cpu", "cuda:0"
+
+  constexpr bool operator==(const Device&) const = default;
+
+ private:
+  DeviceType type_ = DeviceType::CPU;
+  int16_t index_ = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const Device& d);
+
+namespace cuda {
+// False / 0 without a CUDA build, driver or GPU; never throws.
+bool is_available();
+int device_count();
+// Waits for all work on the current CUDA device; a no-op without CUDA.
+void synchronize();
+}  // namespace cuda
+
+}  // namespace ember

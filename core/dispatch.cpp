@@ -1,0 +1,34 @@
+// The CPU DeviceOps table and device_ops(device) lookup.
+#include "core/dispatch.h"
+
+#include "core/cpu/kernels.h"
+
+namespace ember {
+
+const DeviceOps& cpu_ops() {
+  static const DeviceOps table{
+      .unary = cpu::unary,
+      .binary = cpu::binary,
+      .binary_scalar = cpu::binary_scalar,
+      .where = cpu::where,
+      .reduce = cpu::reduce,
+      .arg_reduce = cpu::arg_reduce,
+      .gemm = cpu::gemm,
+      .copy = cpu::copy,
+      .fill = cpu::fill,
+      .uniform = cpu::uniform,
+      .normal = cpu::normal,
+  };
+  return table;
+}
+
+const DeviceOps& device_ops(Device device) {
+  if (EMBER_LIKELY(device.is_cpu())) return cpu_ops();
+  const DeviceOps* ops = cuda_ops();
+  EMBER_CHECK(ops != nullptr, "an op on ", device.str(),
+              " needs CUDA kernels, which this build of ember does not have",
+              cuda::is_available() ? "" : " (and no CUDA device is available)");
+  return *ops;
+}
+
+}  // namespace ember

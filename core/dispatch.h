@@ -1,0 +1,61 @@
+// Device dispatch: each device provides one DeviceOps table of kernels (the CPU's
+// in core/cpu/, CUDA's in cuda/). The op layer (core/ops/*.cpp) checks arguments,
+// promotes dtypes, allocates outputs, then calls device_ops(device).<kernel>.
+// Kernel contract: inputs share one dtype and device, are already broadcast
+// (expanded, possibly stride-0 views) to the output's shape; out may alias an input
+// with identical layout (in-place ops).
+#pragma once
+#include <cstdint>
+
+#include "core/scalar.h"
+#include "core/tensor.h"
+
+namespace ember {
+
+enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp };
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+enum class ReduceOp : uint8_t { Sum, Mean, Max, Min };
+enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
+
+constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+// Extra operands of unary ops: PowScalar uses p0 (exponent); Clamp uses p0 = min,
+// p1 = max, each only when its has_ flag is set.
+struct UnaryArgs {
+  double p0 = 0.0, p1 = 0.0;
+  bool has_p0 = false, has_p1 = false;
+};
+
+struct DeviceOps {
+  // out[i] = op(in[i]); in and out have the same dtype.
+  void (*unary)(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
+  // out = op(a, alpha * b) for Add/Sub (alpha ignored otherwise); a, b one dtype;
+  // out has that dtype, or kBool for comparisons.
+  void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
+  // out = op(a, s) or op(s, a) when scalar_first; s is converted to a's dtype.
+  void (*binary_scalar)(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
+  // out = cond ? a : b; cond kBool; a, b, out one dtype.
+  void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+  // Reduces `in` over every dim where out (keepdim shape, same ndim as in) has size 1
+  // and in does not. Sum/Mean accumulate in double for floats, int64 for integers.
+  void (*reduce)(ReduceOp op, const Tensor& in, const Tensor& out);
+  // values/indices have in's shape with `dim` of size 1; indices are kInt64;
+  // ties pick the first index; NaN wins (propagates) as in PyTorch.
+  void (*arg_reduce)(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+  // out[b] = a[b] @ bm[b] for 3-D [B,n,k] x [B,k,m] -> [B,n,m] (any strides; float types).
+  void (*gemm)(const Tensor& a, const Tensor& bm, const Tensor& out);
+  // dst = src converted to dst's dtype; same device; src already expanded to dst's shape.
+  void (*copy)(const Tensor& src, const Tensor& dst);
+  void (*fill)(const Tensor& dst, const Scalar& value);
+  // Philox streams: element i uses counter `counter + i` (so CPU and CUDA agree).
+  void (*uniform)(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
+  void (*normal)(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+};
+
+const DeviceOps& cpu_ops();
+// Null when ember was built without CUDA (cuda/stub).
+const DeviceOps* cuda_ops();
+// The table for a device; a CUDA device without a CUDA build is an ember::Error.
+const DeviceOps& device_ops(Device device);
+
+}  // namespace ember

@@ -1,0 +1,45 @@
+// DType names and promotion.
+#include "core/dtype.h"
+
+namespace ember {
+
+std::string_view dtype_name(DType dt) {
+  switch (dt) {
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+    case DType::Int64: return "int64";
+    case DType::UInt8: return "uint8";
+    case DType::Bool: return "bool";
+  }
+  return "unknown";
+}
+
+std::string_view dtype_torch_name(DType dt) {
+  switch (dt) {
+    case DType::Float32: return "Float";
+    case DType::Float64: return "Double";
+    case DType::Int64: return "Long";
+    case DType::UInt8: return "Byte";
+    case DType::Bool: return "Bool";
+  }
+  return "Unknown";
+}
+
+std::ostream& operator<<(std::ostream& os, DType dt) { return os << dtype_name(dt); }
+
+namespace {
+int rank(DType dt) {
+  switch (dt) {
+    case DType::Bool: return 0;
+    case DType::UInt8: return 1;
+    case DType::Int64: return 2;
+    case DType::Float32: return 3;
+    case DType::Float64: return 4;
+  }
+  return 0;
+}
+}  // namespace
+
+DType promote_types(DType a, DType b) { return rank(a) >= rank(b) ? a : b; }
+
+}  // namespace ember

@@ -1,0 +1,90 @@
+// Element types: the DType enum, its C++ types, sizes, names and type promotion.
+// visit_dtype(dt, fn) calls fn(Tag<T>{}) with the matching C++ type.
+#pragma once
+#include <cstdint>
+#include <ostream>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace ember {
+
+enum class DType : uint8_t { Float32, Float64, Int64, UInt8, Bool };
+
+inline constexpr DType kFloat32 = DType::Float32;
+inline constexpr DType kFloat = DType::Float32;
+inline constexpr DType kFloat64 = DType::Float64;
+inline constexpr DType kDouble = DType::Float64;
+inline constexpr DType kInt64 = DType::Int64;
+inline constexpr DType kLong = DType::Int64;
+inline constexpr DType kUInt8 = DType::UInt8;
+inline constexpr DType kByte = DType::UInt8;
+inline constexpr DType kBool = DType::Bool;
+
+template <typename T>
+struct Tag {
+  using type = T;
+};
+
+template <typename T>
+struct dtype_of;
+template <> struct dtype_of<float> { static constexpr DType value = kFloat32; };
+template <> struct dtype_of<double> { static constexpr DType value = kFloat64; };
+template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
+// int has no DType of its own: tensor(std::vector<int>{...}) makes int64, like torch.tensor.
+template <> struct dtype_of<int> { static constexpr DType value = kInt64; };
+template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
+template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
+template <typename T>
+inline constexpr DType dtype_of_v = dtype_of<T>::value;
+
+constexpr size_t itemsize(DType dt) {
+  switch (dt) {
+    case DType::Float32: return 4;
+    case DType::Float64: return 8;
+    case DType::Int64: return 8;
+    case DType::UInt8: return 1;
+    case DType::Bool: return 1;
+  }
+  return 0;
+}
+
+constexpr bool is_floating(DType dt) { return dt == kFloat32 || dt == kFloat64; }
+constexpr bool is_integral(DType dt, bool include_bool = false) {
+  return dt == kInt64 || dt == kUInt8 || (include_bool && dt == kBool);
+}
+
+// "float32", "float64", "int64", "uint8", "bool"
+std::string_view dtype_name(DType dt);
+// PyTorch's scalar-type names used in messages: "Float", "Double", "Long", "Byte", "Bool"
+std::string_view dtype_torch_name(DType dt);
+std::ostream& operator<<(std::ostream& os, DType dt);
+
+// PyTorch's promotion lattice for two tensor dtypes: bool < uint8 < int64 < float32 < float64.
+DType promote_types(DType a, DType b);
+
+// Calls fn(Tag<T>{}) for the C++ type of dt.
+template <typename Fn>
+decltype(auto) visit_dtype(DType dt, Fn&& fn) {
+  switch (dt) {
+    case DType::Float32: return fn(Tag<float>{});
+    case DType::Float64: return fn(Tag<double>{});
+    case DType::Int64: return fn(Tag<int64_t>{});
+    case DType::UInt8: return fn(Tag<uint8_t>{});
+    case DType::Bool: return fn(Tag<bool>{});
+  }
+  EMBER_FAIL("unknown dtype ", static_cast<int>(dt));
+}
+
+// Like visit_dtype, for the floating types only; other dtypes are an error naming `op`.
+template <typename Fn>
+decltype(auto) visit_floating(DType dt, std::string_view op, Fn&& fn) {
+  switch (dt) {
+    case DType::Float32: return fn(Tag<float>{});
+    case DType::Float64: return fn(Tag<double>{});
+    default: break;
+  }
+  EMBER_FAIL(op, ": expected a floating-point tensor (float32 or float64), but got ", dtype_name(dt));
+}
+
+}  // namespace ember

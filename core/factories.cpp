@@ -1,0 +1,194 @@
+// Tensor factories. Constant fills and random floats run on the target device's
+// kernels; tabulated values (tensor(), arange, linspace, eye, randint, randperm) are
+// written on the host, converted to the dtype, then moved to the device.
+// dtype always comes from the options (default float32; PyTorch would infer int64
+// for arange with integral arguments: pass kInt64 for that).
+#include "core/factories.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <type_traits>
+#include <utility>
+
+#include "core/dispatch.h"
+#include "core/random.h"
+
+namespace ember {
+
+namespace {
+
+// Applies options.requires_grad() to a freshly made tensor.
+Tensor finish(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad()) {
+    EMBER_CHECK(t.is_floating_point(), "Only Tensors of floating point dtype can require gradients (got ",
+                dtype_name(t.dtype()), ")");
+    t.impl().requires_grad = true;
+  }
+  return t;
+}
+
+// static_cast, except that floats reach integral types through int64 (wrapping
+// like PyTorch for uint8 rather than undefined behaviour) and bool means nonzero.
+template <typename To, typename From>
+To convert_value(From v) {
+  if constexpr (std::is_same_v<To, bool>) {
+    return v != From(0);
+  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    return static_cast<To>(static_cast<int64_t>(v));
+  } else {
+    return static_cast<To>(v);
+  }
+}
+
+// A tensor of `sizes` whose element i (logical order) is value_at(i), converted to
+// options.dtype(), made on the host and moved to options.device().
+template <typename ValueAt>
+Tensor from_host_values(const Dims& sizes, const TensorOptions& options, const ValueAt& value_at) {
+  Tensor host = make_empty(sizes, options.dtype(), Device::cpu());
+  visit_dtype(options.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = static_cast<T*>(host.data_ptr());
+    for (int64_t i = 0; i < host.numel(); ++i) data[i] = convert_value<T>(value_at(i));
+  });
+  return finish(host.to(options.device()), options);
+}
+
+// 64 random bits for one Philox counter (words 0 and 1 of its block).
+uint64_t random_bits(uint64_t seed, uint64_t counter) {
+  uint32_t words[4];
+  Philox4x32::block(seed, counter, words);
+  return (static_cast<uint64_t>(words[0]) << 32) | words[1];
+}
+
+enum class Distribution { Uniform, Normal };
+
+Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distribution distribution) {
+  const char* name = distribution == Distribution::Uniform ? "rand" : "randn";
+  EMBER_CHECK(is_floating(options.dtype()), name, ": expected a floating-point dtype (float32 or float64), but got ",
+              dtype_name(options.dtype()));
+  const DeviceOps& ops = device_ops(options.device());
+  Tensor t = make_empty(sizes, options.dtype(), options.device());
+  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(t.numel()));
+  if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, seed, counter);
+  else ops.normal(t, 0.0, 1.0, seed, counter);
+  return finish(t, options);
+}
+
+int64_t checked_length(double length) {
+  EMBER_CHECK(length >= 0 && length < static_cast<double>(std::numeric_limits<int64_t>::max()),
+              "arange: invalid size ", length, ", possible overflow?");
+  return static_cast<int64_t>(length);
+}
+
+}  // namespace
+
+template <typename T>
+Tensor tensor(const std::vector<T>& values, const Dims& sizes, TensorOptions options) {
+  const int64_t numel = shape_numel(sizes);
+  EMBER_CHECK(static_cast<int64_t>(values.size()) == numel, "tensor(): expected ", numel,
+              " values for shape ", sizes, ", but got ", values.size());
+  return from_host_values(sizes, options,
+                          [&](int64_t i) { return static_cast<T>(values[static_cast<size_t>(i)]); });
+}
+
+template Tensor tensor<float>(const std::vector<float>&, const Dims&, TensorOptions);
+template Tensor tensor<double>(const std::vector<double>&, const Dims&, TensorOptions);
+template Tensor tensor<int64_t>(const std::vector<int64_t>&, const Dims&, TensorOptions);
+template Tensor tensor<int>(const std::vector<int>&, const Dims&, TensorOptions);
+template Tensor tensor<uint8_t>(const std::vector<uint8_t>&, const Dims&, TensorOptions);
+template Tensor tensor<bool>(const std::vector<bool>&, const Dims&, TensorOptions);
+
+Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, options); }
+
+Tensor empty(const Dims& sizes, TensorOptions options) {
+  return finish(make_empty(sizes, options.dtype(), options.device()), options);
+}
+
+Tensor zeros(const Dims& sizes, TensorOptions options) { return full(sizes, 0, options); }
+
+Tensor ones(const Dims& sizes, TensorOptions options) { return full(sizes, 1, options); }
+
+Tensor full(const Dims& sizes, const Scalar& value, TensorOptions options) {
+  Tensor t = make_empty(sizes, options.dtype(), options.device());
+  device_ops(options.device()).fill(t, value);
+  return finish(t, options);
+}
+
+Tensor arange(const Scalar& end, TensorOptions options) { return arange(0, end, 1, options); }
+
+// Length ceil((end - start) / step), element i = start + i * step (in int64 when all
+// three scalars are integral, else in double), as PyTorch computes them.
+Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
+  const double first = start.to_double(), last = end.to_double(), delta = step.to_double();
+  EMBER_CHECK(delta != 0, "step must be nonzero");
+  EMBER_CHECK(std::isfinite(first) && std::isfinite(last), "unsupported range: ", first, " -> ", last);
+  EMBER_CHECK((delta > 0 && last >= first) || (delta < 0 && last <= first),
+              "upper bound and larger bound inconsistent with step sign (start ", first, ", end ", last,
+              ", step ", delta, ")");
+  if (!start.is_floating() && !end.is_floating() && !step.is_floating()) {
+    const int64_t from = start.to_int(), to = end.to_int(), by = step.to_int();
+    const int64_t sign = by > 0 ? 1 : -1;
+    const int64_t length = (to - from + by - sign) / by;
+    return from_host_values({length}, options, [=](int64_t i) { return from + i * by; });
+  }
+  const int64_t length = checked_length(std::ceil((last - first) / delta));
+  return from_host_values({length}, options, [=](int64_t i) { return first + static_cast<double>(i) * delta; });
+}
+
+// Symmetric like PyTorch: the first half counts up from start, the second half
+// counts down from end, so both ends are exact.
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
+  EMBER_CHECK(steps >= 0, "linspace: number of steps must be non-negative, but got ", steps);
+  const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  const int64_t halfway = steps / 2;
+  return from_host_values({steps}, options, [=](int64_t i) {
+    if (i < halfway || steps == 1) return start + delta * static_cast<double>(i);
+    return end - delta * static_cast<double>(steps - 1 - i);
+  });
+}
+
+Tensor eye(int64_t n, TensorOptions options) {
+  EMBER_CHECK(n >= 0, "eye: n must be greater or equal to 0, got ", n);
+  return from_host_values({n, n}, options, [n](int64_t i) { return i / n == i % n ? 1 : 0; });
+}
+
+Tensor rand(const Dims& sizes, TensorOptions options) { return random_floats(sizes, options, Distribution::Uniform); }
+
+Tensor randn(const Dims& sizes, TensorOptions options) { return random_floats(sizes, options, Distribution::Normal); }
+
+// Element i is low + (64 bits of Philox counter `counter + i`) mod (high - low).
+Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options) {
+  EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  const int64_t numel = shape_numel(sizes);
+  const auto range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(numel));
+  return from_host_values(sizes, options, [&, seed = seed, counter = counter](int64_t i) {
+    const uint64_t offset = random_bits(seed, counter + static_cast<uint64_t>(i)) % range;
+    return static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
+  });
+}
+
+// Fisher-Yates on the host: step i (from n-1 down to 1) swaps position i with a
+// position drawn from Philox counter `counter + i`.
+Tensor randperm(int64_t n, TensorOptions options) {
+  EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  std::iota(perm.begin(), perm.end(), int64_t{0});
+  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(n));
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = random_bits(seed, counter + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);
+    std::swap(perm[static_cast<size_t>(i)], perm[j]);
+  }
+  return from_host_values({n}, options, [&](int64_t i) { return perm[static_cast<size_t>(i)]; });
+}
+
+Tensor empty_like(const Tensor& t) { return empty(t.sizes(), t.options()); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.sizes(), t.options()); }
+Tensor ones_like(const Tensor& t) { return ones(t.sizes(), t.options()); }
+Tensor full_like(const Tensor& t, const Scalar& value) { return full(t.sizes(), value, t.options()); }
+Tensor rand_like(const Tensor& t) { return rand(t.sizes(), t.options()); }
+Tensor randn_like(const Tensor& t) { return randn(t.sizes(), t.options()); }
+
+}  // namespace ember

@@ -1,0 +1,76 @@
+// Free-function forms of the core ops (libtorch names): elementwise with
+// broadcasting and type promotion, reductions, matmul/bmm, where, clamp.
+// Each is defined once, by family, in core/ops/*.cpp.
+#pragma once
+#include <optional>
+
+#include "core/tensor.h"
+
+namespace ember {
+
+// binary, broadcasting; result dtype by promote_types / Scalar::result_type_with
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor add(const Tensor& a, const Scalar& b);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Scalar& b);
+Tensor rsub(const Tensor& a, const Scalar& b);  // b - a
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Scalar& b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give float32
+Tensor div(const Tensor& a, const Scalar& b);
+Tensor rdiv(const Tensor& a, const Scalar& b);  // b / a
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Scalar& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// comparisons return kBool
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, const Scalar& b);
+Tensor ne(const Tensor& a, const Scalar& b);
+Tensor lt(const Tensor& a, const Scalar& b);
+Tensor le(const Tensor& a, const Scalar& b);
+Tensor gt(const Tensor& a, const Scalar& b);
+Tensor ge(const Tensor& a, const Scalar& b);
+
+// unary
+Tensor neg(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// where(cond, a, b): cond must be kBool; broadcasts all three
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+
+// reductions
+Tensor sum(const Tensor& a);
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// linear algebra (float32/float64 through BLAS)
+Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul
+Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
+Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
+
+// true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool equal(const Tensor& a, const Tensor& b);  // same shape and exactly equal values
+
+}  // namespace ember

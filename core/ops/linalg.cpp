@@ -1,0 +1,105 @@
+// Matrix products: matmul (torch.matmul's 1-D, 2-D and broadcast-batched cases), mm
+// and bmm. Each checks shapes and dtypes, views its operands as [B,n,k] x [B,k,m]
+// (broadcast batches stay stride-0 views) and runs the device's gemm.
+#include <string_view>
+
+#include "core/dispatch.h"
+#include "core/ops.h"
+
+namespace ember {
+namespace {
+
+// The C type names PyTorch prints in its dtype-mismatch message.
+std::string_view c_type_name(DType dt) {
+  switch (dt) {
+    case DType::Float32: return "float";
+    case DType::Float64: return "double";
+    case DType::Int64: return "long int";
+    case DType::UInt8: return "unsigned char";
+    case DType::Bool: return "bool";
+  }
+  return "unknown";
+}
+
+void check_operands(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.device() == b.device(), "Expected all tensors to be on the same device, but found at least two ",
+              "devices, ", a.device(), " and ", b.device(), "!");
+  EMBER_CHECK(a.dtype() == b.dtype(), "expected m1 and m2 to have the same dtype, but got: ", c_type_name(a.dtype()),
+              " != ", c_type_name(b.dtype()));
+  EMBER_CHECK(is_floating(a.dtype()), "matmul: expected float32 or float64 tensors, but got ", dtype_name(a.dtype()));
+}
+
+int64_t rows_of(const Tensor& t) { return t.size(t.dim() - 2); }
+int64_t cols_of(const Tensor& t) { return t.size(t.dim() - 1); }
+
+// a and b are at least 2-D: a's matrices must be as wide as b's are tall.
+void check_multipliable(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(cols_of(a) == rows_of(b), "mat1 and mat2 shapes cannot be multiplied (", rows_of(a), "x", cols_of(a),
+              " and ", rows_of(b), "x", cols_of(b), ")");
+}
+
+// [B,n,k] x [B,k,m] -> a new [B,n,m].
+Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
+  Tensor out = make_empty({a3.size(0), a3.size(1), b3.size(2)}, a3.dtype(), a3.device());
+  device_ops(a3.device()).gemm(a3, b3, out);
+  return out;
+}
+
+// t ([..., r, c]) broadcast to batch + [r, c], as one batch dim of batch_numel. A 2-D t
+// becomes a stride-0 batch (no copy); other batch dims merge as a view when they can.
+Tensor to_batch3(const Tensor& t, const Dims& batch, int64_t batch_numel) {
+  if (t.dim() == 2) return t.unsqueeze(0).expand({batch_numel, rows_of(t), cols_of(t)});
+  Dims full = batch;
+  full.push_back(rows_of(t));
+  full.push_back(cols_of(t));
+  return t.expand(full).reshape({batch_numel, rows_of(t), cols_of(t)});
+}
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.dim() == 2, "self must be a matrix, but got a ", a.dim(), "-D tensor");
+  EMBER_CHECK(b.dim() == 2, "mat2 must be a matrix, but got a ", b.dim(), "-D tensor");
+  check_operands(a, b);
+  check_multipliable(a, b);
+  return batched_gemm(a.unsqueeze(0), b.unsqueeze(0)).view({a.size(0), b.size(1)});
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.dim() == 3, "batch1 must be a 3D tensor, but got a ", a.dim(), "-D tensor");
+  EMBER_CHECK(b.dim() == 3, "batch2 must be a 3D tensor, but got a ", b.dim(), "-D tensor");
+  EMBER_CHECK(a.size(0) == b.size(0), "batch1 and batch2 must have same number of batches, got ", a.size(0), " and ",
+              b.size(0));
+  check_operands(a, b);
+  EMBER_CHECK(a.size(2) == b.size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a.size(0),
+              ", ", a.size(2), "] but got: [", b.size(0), ", ", b.size(1), "].");
+  return batched_gemm(a, b);
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, "both arguments to matmul need to be at least 1D, but they are ", a.dim(),
+              "D and ", b.dim(), "D");
+  check_operands(a, b);
+  EMBER_CHECK(a.dim() != 1 || b.dim() != 1 || a.size(0) == b.size(0), "inconsistent tensor size, expected tensor [",
+              a.size(0), "] and src [", b.size(0), "] to have the same number of elements, but got ", a.size(0),
+              " and ", b.size(0), " elements respectively");
+  // A vector is a one-row matrix on the left and a one-column matrix on the right;
+  // that extra dim is dropped from the result.
+  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
+  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  check_multipliable(a2, b2);
+  const Dims batch = broadcast_shapes(Dims(a2.sizes().data(), a2.sizes().size() - 2),
+                                      Dims(b2.sizes().data(), b2.sizes().size() - 2));
+  const int64_t batch_numel = shape_numel(batch);
+  Tensor out = batched_gemm(to_batch3(a2, batch, batch_numel), to_batch3(b2, batch, batch_numel));
+  Dims result_shape = batch;
+  if (a.dim() > 1) result_shape.push_back(rows_of(a2));
+  if (b.dim() > 1) result_shape.push_back(cols_of(b2));
+  return out.view(result_shape);
+}
+
+Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }
+Tensor Tensor::mm(const Tensor& other) const { return ember::mm(*this, other); }
+Tensor Tensor::bmm(const Tensor& other) const { return ember::bmm(*this, other); }
+
+}  // namespace ember

@@ -1,0 +1,138 @@
+// Reductions: sum, mean, amax/amin, max/min (whole or with indices), argmax/argmin.
+// Checks dims and dtypes, allocates the keepdim-shaped output, runs the device's
+// reduce / arg_reduce kernel, then views the reduced dims away unless keepdim.
+#include <array>
+#include <string_view>
+#include <tuple>
+
+#include "core/dispatch.h"
+#include "core/ops.h"
+
+namespace ember {
+namespace {
+
+using DimMask = std::array<bool, kMaxDims>;
+
+// The dims `dims` names, wrapped; an empty list means every dim (as in PyTorch).
+DimMask reduced_dims(const Tensor& a, const Dims& dims) {
+  DimMask mask{};
+  if (dims.empty()) {
+    for (int64_t d = 0; d < a.dim(); ++d) mask[d] = true;
+    return mask;
+  }
+  for (int64_t dim : dims) {
+    const int64_t d = wrap_dim(dim, a.dim());
+    EMBER_CHECK(!mask[d], "dim ", d, " appears multiple times in the list of dims");
+    mask[d] = true;
+  }
+  return mask;
+}
+
+DimMask single_dim(int64_t d) {
+  DimMask mask{};
+  mask[d] = true;
+  return mask;
+}
+
+// a's sizes with the masked dims set to 1 (keepdim = true) or removed (false).
+Dims reduced_shape(const Tensor& a, const DimMask& mask, bool keepdim) {
+  Dims shape;
+  for (int64_t d = 0; d < a.dim(); ++d) {
+    if (!mask[d]) shape.push_back(a.size(d));
+    else if (keepdim) shape.push_back(1);
+  }
+  return shape;
+}
+
+// max/min/argmax/... have no identity: an empty reduction is an error (PyTorch's words).
+void check_not_empty(std::string_view op, const Tensor& a, const DimMask& mask, bool whole_tensor) {
+  if (whole_tensor) {
+    EMBER_CHECK(a.numel() != 0, op, "(): Expected reduction dim to be specified for input.numel() == 0. ",
+                "Specify the reduction dim with the 'dim' argument.");
+    return;
+  }
+  for (int64_t d = 0; d < a.dim(); ++d)
+    EMBER_CHECK(!mask[d] || a.size(d) != 0, op, "(): Expected reduction dim ", d, " to have non-zero size.");
+}
+
+Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepdim, DType out_dtype) {
+  Tensor out = make_empty(reduced_shape(a, mask, true), out_dtype, a.device());
+  device_ops(a.device()).reduce(op, a, out);
+  return keepdim ? out : out.view(reduced_shape(a, mask, false));
+}
+
+// (values, indices) of the max/min along one dim; a 0-dim input acts as shape [1].
+std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name, const Tensor& a, int64_t dim,
+                                          bool keepdim) {
+  const int64_t d = wrap_dim(dim, a.dim());
+  const Tensor src = a.dim() == 0 ? a.view({1}) : a;
+  const DimMask mask = single_dim(d);
+  check_not_empty(name, src, mask, false);
+  Tensor values = make_empty(reduced_shape(src, mask, true), src.dtype(), src.device());
+  Tensor indices = make_empty(values.sizes(), kInt64, src.device());
+  device_ops(src.device()).arg_reduce(op, src, d, values, indices);
+  if (keepdim && a.dim() > 0) return {values, indices};
+  const Dims shape = reduced_shape(a, mask, false);
+  return {values.view(shape), indices.view(shape)};
+}
+
+// argmax/argmin over one dim, or over the flattened tensor when dim is absent.
+Tensor arg_index(ArgReduceOp op, std::string_view name, const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  if (dim) return std::get<1>(arg_reduce_dim(op, name, a, *dim, keepdim));
+  check_not_empty(name, a, {}, true);
+  Tensor flat_index = std::get<1>(arg_reduce_dim(op, name, a.reshape({-1}), 0, false));
+  return keepdim ? flat_index.view(Dims::filled(static_cast<size_t>(a.dim()), 1)) : flat_index;
+}
+
+Tensor extreme(ReduceOp op, std::string_view name, const Tensor& a, const Dims& dims, bool keepdim) {
+  const DimMask mask = reduced_dims(a, dims);
+  check_not_empty(name, a, mask, dims.empty());
+  return reduce_dims(op, a, mask, keepdim, a.dtype());
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
+  const DType out_dtype = is_floating(a.dtype()) ? a.dtype() : kInt64;
+  return reduce_dims(ReduceOp::Sum, a, reduced_dims(a, dims), keepdim, out_dtype);
+}
+Tensor sum(const Tensor& a) { return sum(a, {}, false); }
+
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
+  EMBER_CHECK(is_floating(a.dtype()), "mean(): could not infer output dtype. Input dtype must be either a floating ",
+              "point or complex dtype. Got: ", dtype_torch_name(a.dtype()));
+  return reduce_dims(ReduceOp::Mean, a, reduced_dims(a, dims), keepdim, a.dtype());
+}
+Tensor mean(const Tensor& a) { return mean(a, {}, false); }
+
+Tensor amax(const Tensor& a, const Dims& dims, bool keepdim) { return extreme(ReduceOp::Max, "amax", a, dims, keepdim); }
+Tensor amin(const Tensor& a, const Dims& dims, bool keepdim) { return extreme(ReduceOp::Min, "amin", a, dims, keepdim); }
+
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  return arg_index(ArgReduceOp::ArgMax, "argmax", a, dim, keepdim);
+}
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  return arg_index(ArgReduceOp::ArgMin, "argmin", a, dim, keepdim);
+}
+
+// ---- Tensor methods ----
+Tensor Tensor::sum() const { return ember::sum(*this); }
+Tensor Tensor::sum(const Dims& dims, bool keepdim) const { return ember::sum(*this, dims, keepdim); }
+Tensor Tensor::mean() const { return ember::mean(*this); }
+Tensor Tensor::mean(const Dims& dims, bool keepdim) const { return ember::mean(*this, dims, keepdim); }
+Tensor Tensor::max() const { return extreme(ReduceOp::Max, "max", *this, {}, false); }
+Tensor Tensor::min() const { return extreme(ReduceOp::Min, "min", *this, {}, false); }
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return arg_reduce_dim(ArgReduceOp::ArgMax, "max", *this, dim, keepdim);
+}
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return arg_reduce_dim(ArgReduceOp::ArgMin, "min", *this, dim, keepdim);
+}
+Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
+  return ember::argmax(*this, dim, keepdim);
+}
+Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
+  return ember::argmin(*this, dim, keepdim);
+}
+
+}  // namespace ember

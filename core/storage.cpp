@@ -1,0 +1,21 @@
+// StorageImpl: allocation from and return to the device's caching allocator.
+#include "core/storage.h"
+
+#include "core/logging.h"
+
+namespace ember {
+
+StorageImpl::StorageImpl(size_t nbytes, Device device)
+    : allocator_(&allocator_for(device)), nbytes_(nbytes), device_(device) {
+  alloc_ = allocator_->allocate(nbytes);
+}
+
+StorageImpl::~StorageImpl() {
+  try {
+    if (alloc_.block) allocator_->deallocate(alloc_.block);
+  } catch (const std::exception& e) {  // destructors only log
+    log::error("freeing storage of {} bytes on {} failed: {}", nbytes_, device_.str(), e.what());
+  }
+}
+
+}  // namespace ember

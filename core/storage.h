@@ -1,0 +1,38 @@
+// StorageImpl: the bytes behind one or more tensors (views share it), taken from
+// the device's caching allocator, plus the version counter that every view and
+// detach() of it shares (in-place ops bump it; autograd checks it).
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/allocator/caching_allocator.h"
+#include "core/device.h"
+
+namespace ember {
+
+class StorageImpl {
+ public:
+  StorageImpl(size_t nbytes, Device device);
+  ~StorageImpl();
+  StorageImpl(const StorageImpl&) = delete;
+  StorageImpl& operator=(const StorageImpl&) = delete;
+
+  void* data() const { return alloc_.ptr; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+  uint32_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  Allocation alloc_;
+  CachingAllocator* allocator_;
+  size_t nbytes_;
+  Device device_;
+  std::atomic<uint32_t> version_{0};
+};
+
+using Storage = std::shared_ptr<StorageImpl>;
+
+}  // namespace ember

@@ -1,0 +1,88 @@
+// Tensor's own methods: allocation (make_empty, the hot path of every op), metadata
+// by dim, raw data, item(), and the copying conversions to(), contiguous(), clone().
+#include "core/tensor.h"
+
+#include <limits>
+
+#include "core/dispatch.h"
+
+namespace ember {
+
+Tensor make_empty(const Dims& sizes, DType dtype, Device device) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->sizes = sizes;
+  impl->strides.resize(sizes.size());
+  // One backward pass: row-major strides (a size-0 or size-1 dim counts as 1) and numel.
+  int64_t stride = 1;
+  int64_t numel = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    const int64_t size = sizes[i];
+    EMBER_CHECK(size >= 0, "Trying to create tensor with negative dimension ", size, ": ", sizes);
+    impl->strides[i] = stride;
+    if (size > 1) {
+      EMBER_CHECK(stride <= std::numeric_limits<int64_t>::max() / size, "shape ", sizes,
+                  " has too many elements");
+      stride *= size;
+    }
+    numel *= size;
+  }
+  EMBER_CHECK(numel <= std::numeric_limits<int64_t>::max() / 8, "shape ", sizes, " has too many elements");
+  impl->numel = numel;
+  impl->dtype = dtype;
+  impl->storage = std::make_shared<StorageImpl>(static_cast<size_t>(numel) * itemsize(dtype), device);
+  return Tensor(std::move(impl));
+}
+
+int64_t Tensor::size(int64_t d) const {
+  EMBER_CHECK(dim() > 0, "dimension specified as ", d, " but tensor has no dimensions");
+  return impl().sizes[static_cast<size_t>(wrap_dim(d, dim()))];
+}
+
+int64_t Tensor::stride(int64_t d) const {
+  EMBER_CHECK(dim() > 0, "dimension specified as ", d, " but tensor has no dimensions");
+  return impl().strides[static_cast<size_t>(wrap_dim(d, dim()))];
+}
+
+void* Tensor::data_ptr() const {
+  auto* base = static_cast<char*>(impl().storage->data());
+  if (base == nullptr) return nullptr;  // zero-byte storage
+  return base + impl().offset * static_cast<int64_t>(element_size());
+}
+
+Scalar Tensor::item() const {
+  EMBER_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
+  Tensor host = to(Device::cpu());
+  return visit_dtype(dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return Scalar(*static_cast<const T*>(host.data_ptr()));
+  });
+}
+
+Tensor Tensor::to(Device device) const { return to(device, dtype()); }
+
+Tensor Tensor::to(DType dtype) const { return to(device(), dtype); }
+
+Tensor Tensor::to(Device device, DType dtype) const {
+  if (device == this->device() && dtype == this->dtype()) return *this;
+  // Cross-device copies are wired by the CUDA backend; until then they are an error.
+  EMBER_CHECK(device == this->device(), "copying between ", this->device(), " and ", device,
+              " needs the CUDA backend");
+  Tensor out = make_empty(sizes(), dtype, device);
+  device_ops(device).copy(*this, out);
+  return out;
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::clone() const {
+  Tensor out = make_empty(sizes(), dtype(), device());
+  device_ops(device()).copy(*this, out);
+  return out;
+}
+
+uint32_t Tensor::version() const {
+  EMBER_CHECK(!impl().is_inference, "Inference tensors do not track version counter");
+  return impl().storage->version();
+}
+
+}  // namespace ember

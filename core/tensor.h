@@ -1,0 +1,227 @@
+// Tensor: a cheap value handle (one shared_ptr) to a TensorImpl, which is a strided
+// view (sizes, strides, offset, dtype) of a shared StorageImpl. Methods mirror
+// libtorch; their definitions live by family (views.cpp, ops/*.cpp, factories.cpp).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/scalar.h"
+#include "core/shape.h"
+#include "core/storage.h"
+#include "core/tensor_options.h"
+
+namespace ember {
+
+namespace autograd {
+struct AutogradMeta;  // defined by the autograd layer
+}
+
+struct TensorImpl {
+  Storage storage;
+  Dims sizes;
+  Dims strides;
+  int64_t offset = 0;  // in elements
+  int64_t numel = 0;
+  DType dtype = kFloat32;
+  bool requires_grad = false;
+  bool is_inference = false;
+  std::shared_ptr<autograd::AutogradMeta> autograd;  // grad, grad_fn, ... (autograd layer)
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // ---- metadata ----
+  bool defined() const { return impl_ != nullptr; }
+  int64_t dim() const { return static_cast<int64_t>(impl().sizes.size()); }
+  int64_t ndimension() const { return dim(); }
+  const Dims& sizes() const { return impl().sizes; }
+  const Dims& strides() const { return impl().strides; }
+  Dims shape() const { return impl().sizes; }
+  int64_t size(int64_t d) const;
+  int64_t stride(int64_t d) const;
+  int64_t numel() const { return impl().numel; }
+  DType dtype() const { return impl().dtype; }
+  DType scalar_type() const { return impl().dtype; }
+  Device device() const { return impl().storage->device(); }
+  bool is_cuda() const { return device().is_cuda(); }
+  bool is_cpu() const { return device().is_cpu(); }
+  bool is_floating_point() const { return is_floating(dtype()); }
+  int64_t storage_offset() const { return impl().offset; }
+  size_t element_size() const { return itemsize(dtype()); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
+  bool is_contiguous() const { return is_contiguous_layout(impl().sizes, impl().strides); }
+  bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
+  bool is_alias_of(const Tensor& o) const { return impl().storage == o.impl().storage; }
+  const Storage& storage() const { return impl().storage; }
+  TensorImpl& impl() const {
+    EMBER_CHECK(impl_ != nullptr, "the tensor is undefined (default-constructed)");
+    return *impl_;
+  }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  TensorOptions options() const { return TensorOptions().dtype(dtype()).device(device()); }
+
+  // Raw data, offset applied. data_ptr<T>() checks that T matches the dtype.
+  void* data_ptr() const;
+  template <typename T>
+  T* data_ptr() const {
+    static_assert(sizeof(T) == itemsize(dtype_of_v<std::remove_const_t<T>>),
+                  "data_ptr<T>: T must have the dtype's element size (int64_t for kInt64, not int)");
+    EMBER_CHECK(dtype_of_v<std::remove_const_t<T>> == dtype(), "data_ptr: expected dtype ",
+                dtype_name(dtype_of_v<std::remove_const_t<T>>), " but the tensor is ", dtype_name(dtype()));
+    return static_cast<T*>(data_ptr());
+  }
+
+  // ---- element access (host copies, logical order) ----
+  template <typename T>
+  std::vector<T> to_vector() const;
+  template <typename T>
+  T item() const;
+  Scalar item() const;
+
+  // ---- conversion and copies ----
+  Tensor to(Device device) const;  // returns *this when already there
+  Tensor to(DType dtype) const;
+  Tensor to(Device device, DType dtype) const;
+  Tensor cpu() const { return to(Device::cpu()); }
+  Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
+  Tensor contiguous() const;  // *this when already contiguous
+  Tensor clone() const;       // a contiguous copy with its own storage
+
+  // ---- views (share storage and version counter) ----
+  Tensor view(const Dims& shape) const;
+  Tensor reshape(const Dims& shape) const;  // a view when possible, else a copy
+  Tensor transpose(int64_t dim0, int64_t dim1) const;
+  Tensor t() const;  // 2-D transpose
+  Tensor permute(const Dims& dims) const;
+  Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
+  Tensor unflatten(int64_t dim, const Dims& sizes) const;
+  Tensor narrow(int64_t dim, int64_t start, int64_t length) const;
+  Tensor slice(int64_t dim, std::optional<int64_t> start = std::nullopt,
+               std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  Tensor select(int64_t dim, int64_t index) const;
+  Tensor operator[](int64_t index) const { return select(0, index); }
+  Tensor expand(const Dims& sizes) const;  // -1 keeps a size
+  Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
+  Tensor squeeze() const;
+  Tensor squeeze(int64_t dim) const;
+  Tensor unsqueeze(int64_t dim) const;
+  Tensor as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset = std::nullopt) const;
+
+  // ---- elementwise (broadcasting; see core/ops.h for free forms) ----
+  Tensor neg() const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor pow(const Scalar& exponent) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+  Tensor eq(const Tensor& o) const;
+  Tensor ne(const Tensor& o) const;
+  Tensor lt(const Tensor& o) const;
+  Tensor le(const Tensor& o) const;
+  Tensor gt(const Tensor& o) const;
+  Tensor ge(const Tensor& o) const;
+  Tensor eq(const Scalar& o) const;
+  Tensor ne(const Scalar& o) const;
+  Tensor lt(const Scalar& o) const;
+  Tensor le(const Scalar& o) const;
+  Tensor gt(const Scalar& o) const;
+  Tensor ge(const Scalar& o) const;
+
+  // ---- reductions ----
+  Tensor sum() const;
+  Tensor sum(const Dims& dims, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(const Dims& dims, bool keepdim = false) const;
+  Tensor max() const;
+  std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // values, indices
+  Tensor min() const;
+  std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+  Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
+
+  // ---- linear algebra ----
+  Tensor matmul(const Tensor& other) const;
+  Tensor mm(const Tensor& other) const;
+  Tensor bmm(const Tensor& other) const;
+
+  // ---- in place (bump the version counter; return *this) ----
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& add_(const Scalar& other);
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
+  Tensor& sub_(const Scalar& other);
+  Tensor& mul_(const Tensor& other);
+  Tensor& mul_(const Scalar& other);
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(const Scalar& other);
+  Tensor& neg_();
+  Tensor& relu_();
+  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  Tensor& zero_();
+  Tensor& fill_(const Scalar& value);
+  Tensor& copy_(const Tensor& src);  // broadcasts src; converts dtype and device
+
+  // ---- version counter (shared by views) ----
+  uint32_t version() const;
+  bool is_inference() const { return impl().is_inference; }
+
+  // ---- autograd flags (the engine lives in autograd/) ----
+  bool requires_grad() const { return impl().requires_grad; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// ---- operators (broadcasting; scalars on either side) ----
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor& operator+=(Tensor& a, const Tensor& b);
+Tensor& operator-=(Tensor& a, const Tensor& b);
+Tensor& operator*=(Tensor& a, const Tensor& b);
+Tensor& operator/=(Tensor& a, const Tensor& b);
+Tensor& operator+=(Tensor& a, const Scalar& b);
+Tensor& operator-=(Tensor& a, const Scalar& b);
+Tensor& operator*=(Tensor& a, const Scalar& b);
+Tensor& operator/=(Tensor& a, const Scalar& b);
+
+// PyTorch-like printing: tensor([[1., 2.], [3., 4.]], dtype=float64)
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+std::string to_string(const Tensor& t);
+
+// Allocates an uninitialised tensor (internal building block of factories and ops).
+Tensor make_empty(const Dims& sizes, DType dtype, Device device);
+
+}  // namespace ember
+
+#include "core/tensor_access.h"

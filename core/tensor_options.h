@@ -1,0 +1,32 @@
+// TensorOptions: dtype, device and requires_grad for factories, set builder-style:
+// TensorOptions().dtype(kFloat64).device(Device::cpu()).requires_grad(true).
+#pragma once
+#include "core/device.h"
+#include "core/dtype.h"
+
+namespace ember {
+
+class TensorOptions {
+ public:
+  constexpr TensorOptions() = default;
+  constexpr TensorOptions(DType dt) : dtype_(dt) {}       // NOLINT: zeros({2}, kInt64)
+  constexpr TensorOptions(Device dev) : device_(dev) {}   // NOLINT: zeros({2}, Device::cuda())
+
+  constexpr TensorOptions dtype(DType dt) const { auto o = *this; o.dtype_ = dt; return o; }
+  constexpr TensorOptions device(Device d) const { auto o = *this; o.device_ = d; return o; }
+  constexpr TensorOptions requires_grad(bool r) const { auto o = *this; o.requires_grad_ = r; return o; }
+
+  constexpr DType dtype() const { return dtype_; }
+  constexpr Device device() const { return device_; }
+  constexpr bool requires_grad() const { return requires_grad_; }
+
+ private:
+  DType dtype_ = kFloat32;
+  Device device_ = Device::cpu();
+  bool requires_grad_ = false;
+};
+
+inline TensorOptions dtype(DType dt) { return TensorOptions().dtype(dt); }
+inline TensorOptions device(Device d) { return TensorOptions().device(d); }
+
+}  // namespace ember
