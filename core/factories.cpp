@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/dispatch.h"
+#include "core/native.h"
 #include "core/random.h"
 
 namespace ember {
@@ -52,7 +53,7 @@ Tensor from_host_values(const Dims& sizes, const TensorOptions& options, const V
     T* data = static_cast<T*>(host.data_ptr());
     for (int64_t i = 0; i < host.numel(); ++i) data[i] = convert_value<T>(value_at(i));
   });
-  return finish(host.to(options.device()), options);
+  return finish(native::to_device(host, options.device()), options);
 }
 
 // 64 random bits for one Philox counter (words 0 and 1 of its block).

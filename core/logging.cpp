@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace ember::log {
+namespace ember::logging {
 namespace {
 
 Level parse_level(const char* s) {
@@ -58,4 +58,4 @@ Level level() { return current().load(); }
 bool enabled(Level l) { return l != Level::Off && static_cast<int>(l) >= static_cast<int>(level()); }
 void write(Level l, std::string_view message) { logger().log(to_spdlog(l), "{}", message); }
 
-}  // namespace ember::log
+}  // namespace ember::logging

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace ember::log {
+namespace ember::logging {
 
 enum class Level { Trace, Debug, Info, Warn, Error, Off };
 
@@ -44,4 +44,4 @@ template <typename... Args> void info(std::string_view f, const Args&... a) { lo
 template <typename... Args> void warn(std::string_view f, const Args&... a) { log_at(Level::Warn, f, a...); }
 template <typename... Args> void error(std::string_view f, const Args&... a) { log_at(Level::Error, f, a...); }
 
-}  // namespace ember::log
+}  // namespace ember::logging

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tensor.h"
+#include "core/native.h"
 
 namespace ember {
 
@@ -216,7 +216,7 @@ std::string to_string(const Tensor& t) {
   if (!t.defined()) return "[ Tensor (undefined) ]";
   const std::string prefix = "tensor(";
   std::string body = "[]";
-  if (t.numel() > 0) body = TensorRepr(t.to(Device::cpu())).str(prefix.size());
+  if (t.numel() > 0) body = TensorRepr(native::to_device(t, Device::cpu())).str(prefix.size());
   return add_suffixes(prefix + body, repr_suffixes(t), prefix.size());
 }
 

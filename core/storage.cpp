@@ -14,7 +14,7 @@ StorageImpl::~StorageImpl() {
   try {
     if (alloc_.block) allocator_->deallocate(alloc_.block);
   } catch (const std::exception& e) {  // destructors only log
-    log::error("freeing storage of {} bytes on {} failed: {}", nbytes_, device_.str(), e.what());
+    logging::error("freeing storage of {} bytes on {} failed: {}", nbytes_, device_.str(), e.what());
   }
 }
 

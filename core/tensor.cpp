@@ -1,10 +1,11 @@
 // Tensor's own methods: allocation (make_empty, the hot path of every op), metadata
-// by dim, raw data, item(), and the copying conversions to(), contiguous(), clone().
-#include "core/tensor.h"
-
+// by dim, raw data, item(), the version counter, and the native (unrecorded) copies
+// behind to() and clone() (Tensor's wrappers with recording are in autograd/functions).
 #include <limits>
 
 #include "core/dispatch.h"
+#include "core/grad_mode.h"
+#include "core/native.h"
 
 namespace ember {
 
@@ -29,6 +30,7 @@ Tensor make_empty(const Dims& sizes, DType dtype, Device device) {
   EMBER_CHECK(numel <= std::numeric_limits<int64_t>::max() / 8, "shape ", sizes, " has too many elements");
   impl->numel = numel;
   impl->dtype = dtype;
+  impl->is_inference = is_inference_mode_enabled();  // InferenceMode makes inference tensors
   impl->storage = std::make_shared<StorageImpl>(static_cast<size_t>(numel) * itemsize(dtype), device);
   return Tensor(std::move(impl));
 }
@@ -51,38 +53,39 @@ void* Tensor::data_ptr() const {
 
 Scalar Tensor::item() const {
   EMBER_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
-  Tensor host = to(Device::cpu());
+  Tensor host = native::to_device(*this, Device::cpu());
   return visit_dtype(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     return Scalar(*static_cast<const T*>(host.data_ptr()));
   });
 }
 
-Tensor Tensor::to(Device device) const { return to(device, dtype()); }
-
-Tensor Tensor::to(DType dtype) const { return to(device(), dtype); }
-
-Tensor Tensor::to(Device device, DType dtype) const {
-  if (device == this->device() && dtype == this->dtype()) return *this;
-  // Cross-device copies are wired by the CUDA backend; until then they are an error.
-  EMBER_CHECK(device == this->device(), "copying between ", this->device(), " and ", device,
-              " needs the CUDA backend");
-  Tensor out = make_empty(sizes(), dtype, device);
-  device_ops(device).copy(*this, out);
-  return out;
-}
-
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
-
-Tensor Tensor::clone() const {
-  Tensor out = make_empty(sizes(), dtype(), device());
-  device_ops(device()).copy(*this, out);
-  return out;
-}
-
 uint32_t Tensor::version() const {
   EMBER_CHECK(!impl().is_inference, "Inference tensors do not track version counter");
   return impl().storage->version();
 }
+
+namespace native {
+
+Tensor to_dtype(const Tensor& a, DType dtype) {
+  if (dtype == a.dtype()) return a;
+  Tensor out = make_empty(a.sizes(), dtype, a.device());
+  device_ops(a.device()).copy(a, out);
+  return out;
+}
+
+// Cross-device copies are wired by the CUDA backend; until then they are an error.
+Tensor to_device(const Tensor& a, Device device) {
+  if (device == a.device()) return a;
+  EMBER_FAIL("copying between ", a.device(), " and ", device, " needs the CUDA backend");
+}
+
+Tensor clone(const Tensor& a) {
+  Tensor out = make_empty(a.sizes(), a.dtype(), a.device());
+  device_ops(a.device()).copy(a, out);
+  return out;
+}
+
+}  // namespace native
 
 }  // namespace ember

@@ -21,6 +21,7 @@ namespace ember {
 
 namespace autograd {
 struct AutogradMeta;  // defined by the autograd layer
+class Node;
 }
 
 struct TensorImpl {
@@ -179,8 +180,19 @@ class Tensor {
   uint32_t version() const;
   bool is_inference() const { return impl().is_inference; }
 
-  // ---- autograd flags (the engine lives in autograd/) ----
+  // ---- autograd (defined in autograd/tensor_autograd.cpp) ----
   bool requires_grad() const { return impl().requires_grad; }
+  Tensor& requires_grad_(bool requires_grad = true);
+  bool is_leaf() const;
+  Tensor detach() const;  // shares storage and version; no history
+  Tensor& detach_();
+  const Tensor& grad() const;  // undefined before any backward
+  Tensor& mutable_grad();
+  void retain_grad() const;
+  bool retains_grad() const;
+  std::shared_ptr<autograd::Node> grad_fn() const;  // nullptr for leaves and untracked tensors
+  uint32_t output_nr() const;
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;
@@ -206,6 +218,12 @@ Tensor operator<(const Tensor& a, const Tensor& b);
 Tensor operator<=(const Tensor& a, const Tensor& b);
 Tensor operator>(const Tensor& a, const Tensor& b);
 Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator!=(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator<=(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+Tensor operator>=(const Tensor& a, const Scalar& b);
 Tensor& operator+=(Tensor& a, const Tensor& b);
 Tensor& operator-=(Tensor& a, const Tensor& b);
 Tensor& operator*=(Tensor& a, const Tensor& b);

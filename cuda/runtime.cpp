@@ -32,7 +32,7 @@ int device_count() {
     cudaError_t err = cudaGetDeviceCount(&n);
     if (err != cudaSuccess) {
       cudaGetLastError();
-      log::debug("no CUDA device: {}", cudaGetErrorString(err));
+      logging::debug("no CUDA device: {}", cudaGetErrorString(err));
       return 0;
     }
     return n;

@@ -65,6 +65,11 @@ class CachingAllocator {
   std::unique_ptr<detail::AllocatorState> state_;
 };
 
+namespace detail {
+// The cudaMalloc backend for cuda:index (cuda/runtime.cpp; cuda/stub throws).
+std::unique_ptr<RawBackend> make_cuda_backend(int index);
+}  // namespace detail
+
 // The allocator for a device (created on first use). CUDA devices need the CUDA build.
 CachingAllocator& allocator_for(Device device);
 

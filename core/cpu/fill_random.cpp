@@ -14,6 +14,7 @@
 //    differences of the devices' double log/cos (invisible after rounding to float32
 //    but for rare ties).
 #include <cmath>
+#include <type_traits>
 
 #include "core/cpu/kernels.h"
 #include "core/parallel.h"
@@ -27,7 +28,7 @@ constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 template <typename T>
 double uniform_unit(const uint32_t words[4]) {
-  if constexpr (sizeof(T) == sizeof(float)) return Philox4x32::to_float(words[0]);
+  if constexpr (std::is_same_v<T, float>) return Philox4x32::to_float(words[0]);
   else return Philox4x32::to_double(words[0], words[1]);
 }
 

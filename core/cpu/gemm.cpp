@@ -12,6 +12,7 @@
 #endif
 
 #include "core/cpu/kernels.h"
+#include "core/native.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -89,7 +90,7 @@ void fallback_rows(const T* A, int64_t a_row_stride, int64_t a_col_stride, const
 }
 
 void fallback_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
-  const Tensor b_rows = (b.size(2) == 1 || b.stride(2) == 1) ? b : b.contiguous();
+  const Tensor b_rows = (b.size(2) == 1 || b.stride(2) == 1) ? b : native::clone(b);
   const int64_t batches = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
   visit_floating(a.dtype(), "matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -132,8 +133,8 @@ void blas_call(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t d
 }
 
 void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
-  const Tensor a_mat = matrix_layout(a).usable ? a : a.contiguous();
-  const Tensor b_mat = matrix_layout(b).usable ? b : b.contiguous();
+  const Tensor a_mat = matrix_layout(a).usable ? a : native::clone(a);
+  const Tensor b_mat = matrix_layout(b).usable ? b : native::clone(b);
   const MatrixLayout la = matrix_layout(a_mat), lb = matrix_layout(b_mat);
   const int64_t batches = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
   // One shared b (a stride-0 batch) and a whose batches follow each other row after

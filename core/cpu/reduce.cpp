@@ -19,12 +19,15 @@ namespace {
 // A long reduction is cut into partials of this many elements, combined in order, so
 // a result depends on the shape and strides only, never on the thread count.
 constexpr int64_t kBlock = 16384;
-// Column mode folds this many neighbouring outputs at a time, and is chosen only when
-// the innermost output dim has at least kColumnMin elements.
-constexpr int64_t kColumnChunk = 256;
+// Column mode is chosen only when the innermost output dim has kColumnMin elements or
+// more; it folds chunks of kMinColumnChunk to kMaxColumnChunk neighbouring outputs.
 constexpr int64_t kColumnMin = 16;
+constexpr int64_t kMinColumnChunk = 64;
+constexpr int64_t kMaxColumnChunk = 2048;
 // Independent accumulators for contiguous runs (lets the compiler vectorise).
 constexpr int kLanes = 8;
+
+constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 template <typename T>
 constexpr bool is_nan(T x) {
@@ -64,8 +67,9 @@ struct ValueReducer {
   }
   Acc step(Acc acc, T x, int64_t /*index*/) const {
     if constexpr (kAccumulates) return acc + static_cast<Acc>(x);
-    else if constexpr (Op == ReduceOp::Max) return (x > acc || is_nan(x)) ? x : acc;  // a NaN acc stays
-    else return (x < acc || is_nan(x)) ? x : acc;
+    // Bitwise | (no branch) lets the lanes vectorise; a NaN acc stays NaN.
+    else if constexpr (Op == ReduceOp::Max) return ((x > acc) | is_nan(x)) ? x : acc;
+    else return ((x < acc) | is_nan(x)) ? x : acc;
   }
   Acc merge(Acc earlier, Acc later) const {
     if constexpr (kAccumulates) return earlier + later;
@@ -108,17 +112,67 @@ struct ArgReducer {
 
 // ---------------------------------------------------------------- layout
 
-// Walks an index space in row-major order from a linear start, tracking the element
-// offset of each of K operands.
+// A group of dims with the strides of K operands (operand 0 is the input).
+template <size_t K>
+struct DimGroup {
+  Dims sizes;
+  std::array<Dims, K> strides;
+  int64_t numel = 1;
+
+  void push(int64_t size, const std::array<int64_t, K>& dim_strides) {
+    sizes.push_back(size);
+    for (size_t k = 0; k < K; ++k) strides[k].push_back(dim_strides[k]);
+    numel *= size;
+  }
+  std::array<int64_t, K> strides_of(size_t d) const {
+    std::array<int64_t, K> s{};
+    for (size_t k = 0; k < K; ++k) s[k] = strides[k][d];
+    return s;
+  }
+  // Orders dims by decreasing input stride (so the innermost loop reads memory in
+  // order) and merges a dim into its outer neighbour when every operand steps through
+  // the pair as through one dim. Never leaves the group without dims.
+  void order_and_merge() {
+    std::array<size_t, kMaxDims> order{};
+    std::iota(order.begin(), order.begin() + sizes.size(), size_t{0});
+    std::stable_sort(order.begin(), order.begin() + sizes.size(),
+                     [&](size_t x, size_t y) { return strides[0][x] > strides[0][y]; });
+    DimGroup merged;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const size_t d = order[i];
+      const size_t last = merged.sizes.size() - 1;
+      bool joins = !merged.sizes.empty();
+      for (size_t k = 0; k < K && joins; ++k) joins = merged.strides[k][last] == strides[k][d] * sizes[d];
+      if (!joins) {
+        merged.push(sizes[d], strides_of(d));
+        continue;
+      }
+      merged.sizes[last] *= sizes[d];
+      for (size_t k = 0; k < K; ++k) merged.strides[k][last] = strides[k][d];
+      merged.numel *= sizes[d];
+    }
+    if (merged.sizes.empty()) merged.push(1, {});
+    *this = merged;
+  }
+  // The group without its innermost dim.
+  DimGroup outer() const {
+    DimGroup group;
+    for (size_t d = 0; d + 1 < sizes.size(); ++d) group.push(sizes[d], strides_of(d));
+    return group;
+  }
+};
+
+// Walks a DimGroup in row-major order from a linear start, tracking the element offset
+// of each of its K operands.
 template <size_t K>
 class Cursor {
  public:
-  Cursor(const Dims& sizes, const std::array<Dims, K>& strides, int64_t start)
-      : sizes_(sizes), strides_(strides), index_(Dims::filled(sizes.size(), 0)) {
-    for (size_t d = sizes.size(); d-- > 0 && start > 0;) {
-      index_[d] = start % sizes[d];
-      start /= sizes[d];
-      for (size_t k = 0; k < K; ++k) offset_[k] += index_[d] * strides[k][d];
+  Cursor(const DimGroup<K>& group, int64_t start)
+      : sizes_(group.sizes), strides_(group.strides), index_(Dims::filled(sizes_.size(), 0)) {
+    for (size_t d = sizes_.size(); d-- > 0 && start > 0;) {
+      index_[d] = start % sizes_[d];
+      start /= sizes_[d];
+      for (size_t k = 0; k < K; ++k) offset_[k] += index_[d] * strides_[k][d];
     }
   }
   int64_t offset(size_t k) const { return offset_[k]; }
@@ -136,47 +190,6 @@ class Cursor {
   const std::array<Dims, K>& strides_;
   Dims index_;
   std::array<int64_t, K> offset_{};
-};
-
-// A group of dims with the strides of K operands (operand 0 is the input).
-template <size_t K>
-struct DimGroup {
-  Dims sizes;
-  std::array<Dims, K> strides;
-  int64_t numel = 1;
-
-  void push(int64_t size, const std::array<int64_t, K>& dim_strides) {
-    sizes.push_back(size);
-    for (size_t k = 0; k < K; ++k) strides[k].push_back(dim_strides[k]);
-    numel *= size;
-  }
-  // Orders dims by decreasing input stride (so the innermost loop reads memory in
-  // order) and merges a dim into its outer neighbour when every operand steps through
-  // the pair as through one dim. Never leaves the group without dims.
-  void order_and_merge() {
-    std::array<size_t, kMaxDims> order{};
-    std::iota(order.begin(), order.begin() + sizes.size(), size_t{0});
-    std::stable_sort(order.begin(), order.begin() + sizes.size(),
-                     [&](size_t x, size_t y) { return strides[0][x] > strides[0][y]; });
-    DimGroup merged;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      const size_t d = order[i];
-      const size_t last = merged.sizes.size() - 1;
-      bool joins = !merged.sizes.empty();
-      for (size_t k = 0; k < K && joins; ++k) joins = merged.strides[k][last] == strides[k][d] * sizes[d];
-      if (!joins) {
-        std::array<int64_t, K> s{};
-        for (size_t k = 0; k < K; ++k) s[k] = strides[k][d];
-        merged.push(sizes[d], s);
-        continue;
-      }
-      merged.sizes[last] *= sizes[d];
-      for (size_t k = 0; k < K; ++k) merged.strides[k][last] = strides[k][d];
-      merged.numel *= sizes[d];
-    }
-    if (merged.sizes.empty()) merged.push(1, {});
-    *this = merged;
-  }
 };
 
 // The outputs (kept dims; strides in input, out0, out1) and the reduced dims (input
@@ -240,11 +253,8 @@ typename R::Acc fold_range(const R& r, const T* base, const DimGroup<1>& reduced
   const size_t inner_dim = reduced.sizes.size() - 1;
   const int64_t inner_size = reduced.sizes[inner_dim];
   const int64_t inner_stride = reduced.strides[0][inner_dim];
-  Dims outer_sizes = reduced.sizes;
-  std::array<Dims, 1> outer_strides = reduced.strides;
-  outer_sizes.resize(inner_dim);
-  outer_strides[0].resize(inner_dim);
-  Cursor<1> outer(outer_sizes, outer_strides, lo / inner_size);
+  const DimGroup<1> outer_dims = reduced.outer();
+  Cursor<1> outer(outer_dims, lo / inner_size);
   for (int64_t pos = lo, start = lo % inner_size; pos < hi; start = 0, outer.next()) {
     const int64_t run = std::min(inner_size - start, hi - pos);
     acc = fold_run(r, acc, base + outer.offset(0) + start * inner_stride, run, inner_stride, pos);
@@ -259,7 +269,7 @@ template <typename T, typename R>
 typename R::Acc fold_output(const R& r, const T* base, const DimGroup<1>& reduced) {
   const int64_t n = reduced.numel;
   if (n <= kBlock) return fold_range(r, base, reduced, 0, n);
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  const int64_t blocks = ceil_div(n, kBlock);
   // Not std::vector: vector<bool> packs bits, and threads write neighbouring partials.
   const auto partials = std::make_unique<typename R::Acc[]>(static_cast<size_t>(blocks));
   parallel_for(0, blocks, std::max<int64_t>(1, kParallelGrain / kBlock), [&](int64_t lo, int64_t hi) {
@@ -276,7 +286,7 @@ template <typename T, typename R>
 void reduce_rows(const R& r, const T* in, const Layout& layout) {
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, layout.reduced.numel));
   parallel_for(0, layout.kept.numel, grain, [&](int64_t lo, int64_t hi) {
-    Cursor<3> out(layout.kept.sizes, layout.kept.strides, lo);
+    Cursor<3> out(layout.kept, lo);
     for (int64_t i = lo; i < hi; ++i, out.next())
       r.store(fold_output(r, in + out.offset(0), layout.reduced), out.offset(1), out.offset(2));
   });
@@ -292,6 +302,27 @@ void fold_into(const R& r, typename R::Acc* acc, const T* row, int64_t n, int64_
   }
 }
 
+// Folds kRowsPerPass consecutive reduced rows (indices index, index + 1, ...) into acc
+// in one pass, so acc is loaded and stored once per pass; each column still sees its
+// rows in order, so the result is the same as folding them one by one.
+constexpr int kRowsPerPass = 4;
+template <typename T, typename R>
+void fold_rows_into(const R& r, typename R::Acc* acc, const std::array<const T*, kRowsPerPass>& rows, int64_t n,
+                    int64_t index) {
+  for (int64_t j = 0; j < n; ++j) {
+    typename R::Acc a = acc[j];
+    for (int k = 0; k < kRowsPerPass; ++k) a = r.step(a, rows[k][j], index + k);
+    acc[j] = a;
+  }
+}
+
+// Wide chunks read each input row in long runs (few pages per row); but no wider than
+// it takes to give every thread a chunk.
+int64_t column_chunk(int64_t inner_size, int64_t outer_count) {
+  const int64_t chunks_per_row = ceil_div(omp_get_max_threads(), outer_count);
+  return std::clamp(ceil_div(inner_size, chunks_per_row), kMinColumnChunk, kMaxColumnChunk);
+}
+
 // Column mode: the innermost output dim is also the input's innermost; chunks of it
 // accumulate input rows one reduced index at a time. Parallel over chunks.
 template <typename T, typename R>
@@ -299,24 +330,32 @@ void reduce_columns(const R& r, const T* in, const Layout& layout) {
   const DimGroup<3>& kept = layout.kept;
   const size_t inner_dim = kept.sizes.size() - 1;
   const int64_t inner_size = kept.sizes[inner_dim];
-  Dims outer_sizes = kept.sizes;
-  std::array<Dims, 3> outer_strides = kept.strides;
-  outer_sizes.resize(inner_dim);
-  for (auto& s : outer_strides) s.resize(inner_dim);
-  const int64_t chunks_per_row = (inner_size + kColumnChunk - 1) / kColumnChunk;
+  const int64_t inner_stride = kept.strides[0][inner_dim];
+  const DimGroup<3> outer_dims = kept.outer();
+  const int64_t chunk = column_chunk(inner_size, kept.numel / inner_size);
+  const int64_t chunks_per_row = ceil_div(inner_size, chunk);
   const int64_t work_items = kept.numel / inner_size * chunks_per_row;
-  const int64_t grain = std::max<int64_t>(1, kParallelGrain / (layout.reduced.numel * kColumnChunk));
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / (layout.reduced.numel * chunk));
   parallel_for(0, work_items, grain, [&](int64_t lo, int64_t hi) {
-    std::array<typename R::Acc, kColumnChunk> acc;
+    const auto acc = std::make_unique<typename R::Acc[]>(static_cast<size_t>(chunk));
     for (int64_t item = lo; item < hi; ++item) {
-      const Cursor<3> outer(outer_sizes, outer_strides, item / chunks_per_row);
-      const int64_t first = item % chunks_per_row * kColumnChunk;
-      const int64_t n = std::min(kColumnChunk, inner_size - first);
-      std::fill(acc.begin(), acc.begin() + n, r.identity());
-      const T* chunk = in + outer.offset(0) + first * kept.strides[0][inner_dim];
-      Cursor<1> row(layout.reduced.sizes, layout.reduced.strides, 0);
-      for (int64_t index = 0; index < layout.reduced.numel; ++index, row.next())
-        fold_into(r, acc.data(), chunk + row.offset(0), n, kept.strides[0][inner_dim], index);
+      const Cursor<3> outer(outer_dims, item / chunks_per_row);
+      const int64_t first = item % chunks_per_row * chunk;
+      const int64_t n = std::min(chunk, inner_size - first);
+      std::fill_n(acc.get(), n, r.identity());
+      const T* first_input = in + outer.offset(0) + first * inner_stride;
+      Cursor<1> row(layout.reduced, 0);
+      int64_t index = 0;
+      for (; inner_stride == 1 && index + kRowsPerPass <= layout.reduced.numel; index += kRowsPerPass) {
+        std::array<const T*, kRowsPerPass> rows;
+        for (auto& p : rows) {
+          p = first_input + row.offset(0);
+          row.next();
+        }
+        fold_rows_into(r, acc.get(), rows, n, index);
+      }
+      for (; index < layout.reduced.numel; ++index, row.next())
+        fold_into(r, acc.get(), first_input + row.offset(0), n, inner_stride, index);
       for (int64_t j = 0; j < n; ++j)
         r.store(acc[j], outer.offset(1) + (first + j) * kept.strides[1][inner_dim],
                 outer.offset(2) + (first + j) * kept.strides[2][inner_dim]);

@@ -1,12 +1,12 @@
-// Matrix products: matmul (torch.matmul's 1-D, 2-D and broadcast-batched cases), mm
-// and bmm. Each checks shapes and dtypes, views its operands as [B,n,k] x [B,k,m]
-// (broadcast batches stay stride-0 views) and runs the device's gemm.
+// Native matrix products: matmul (torch.matmul's 1-D, 2-D and broadcast-batched
+// cases), mm and bmm. Each checks shapes and dtypes, views its operands as [B,n,k] x
+// [B,k,m] (broadcast batches stay stride-0 views) and runs the device's gemm.
 #include <string_view>
 
 #include "core/dispatch.h"
-#include "core/ops.h"
+#include "core/native.h"
 
-namespace ember {
+namespace ember::native {
 namespace {
 
 // The C type names PyTorch prints in its dtype-mismatch message.
@@ -48,11 +48,11 @@ Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
 // t ([..., r, c]) broadcast to batch + [r, c], as one batch dim of batch_numel. A 2-D t
 // becomes a stride-0 batch (no copy); other batch dims merge as a view when they can.
 Tensor to_batch3(const Tensor& t, const Dims& batch, int64_t batch_numel) {
-  if (t.dim() == 2) return t.unsqueeze(0).expand({batch_numel, rows_of(t), cols_of(t)});
+  if (t.dim() == 2) return expand(unsqueeze(t, 0), {batch_numel, rows_of(t), cols_of(t)});
   Dims full = batch;
   full.push_back(rows_of(t));
   full.push_back(cols_of(t));
-  return t.expand(full).reshape({batch_numel, rows_of(t), cols_of(t)});
+  return reshape(expand(t, full), {batch_numel, rows_of(t), cols_of(t)});
 }
 
 }  // namespace
@@ -62,7 +62,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(b.dim() == 2, "mat2 must be a matrix, but got a ", b.dim(), "-D tensor");
   check_operands(a, b);
   check_multipliable(a, b);
-  return batched_gemm(a.unsqueeze(0), b.unsqueeze(0)).view({a.size(0), b.size(1)});
+  return view(batched_gemm(unsqueeze(a, 0), unsqueeze(b, 0)), {a.size(0), b.size(1)});
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
@@ -85,8 +85,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
               " and ", b.size(0), " elements respectively");
   // A vector is a one-row matrix on the left and a one-column matrix on the right;
   // that extra dim is dropped from the result.
-  const Tensor a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
-  const Tensor b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
+  const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+  const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
   check_multipliable(a2, b2);
   const Dims batch = broadcast_shapes(Dims(a2.sizes().data(), a2.sizes().size() - 2),
                                       Dims(b2.sizes().data(), b2.sizes().size() - 2));
@@ -95,11 +95,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Dims result_shape = batch;
   if (a.dim() > 1) result_shape.push_back(rows_of(a2));
   if (b.dim() > 1) result_shape.push_back(cols_of(b2));
-  return out.view(result_shape);
+  return view(out, result_shape);
 }
 
-Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }
-Tensor Tensor::mm(const Tensor& other) const { return ember::mm(*this, other); }
-Tensor Tensor::bmm(const Tensor& other) const { return ember::bmm(*this, other); }
-
-}  // namespace ember
+}  // namespace ember::native

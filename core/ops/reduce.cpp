@@ -1,14 +1,14 @@
-// Reductions: sum, mean, amax/amin, max/min (whole or with indices), argmax/argmin.
-// Checks dims and dtypes, allocates the keepdim-shaped output, runs the device's
-// reduce / arg_reduce kernel, then views the reduced dims away unless keepdim.
+// Native reductions: sum, mean, amax/amin, max/min (whole or with indices), argmax/
+// argmin. Checks dims and dtypes, allocates the keepdim-shaped output, runs the
+// device's reduce / arg_reduce kernel, then views the reduced dims away unless keepdim.
 #include <array>
 #include <string_view>
 #include <tuple>
 
 #include "core/dispatch.h"
-#include "core/ops.h"
+#include "core/native.h"
 
-namespace ember {
+namespace ember::native {
 namespace {
 
 using DimMask = std::array<bool, kMaxDims>;
@@ -58,14 +58,14 @@ void check_not_empty(std::string_view op, const Tensor& a, const DimMask& mask, 
 Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepdim, DType out_dtype) {
   Tensor out = make_empty(reduced_shape(a, mask, true), out_dtype, a.device());
   device_ops(a.device()).reduce(op, a, out);
-  return keepdim ? out : out.view(reduced_shape(a, mask, false));
+  return keepdim ? out : view(out, reduced_shape(a, mask, false));
 }
 
 // (values, indices) of the max/min along one dim; a 0-dim input acts as shape [1].
 std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name, const Tensor& a, int64_t dim,
                                           bool keepdim) {
   const int64_t d = wrap_dim(dim, a.dim());
-  const Tensor src = a.dim() == 0 ? a.view({1}) : a;
+  const Tensor src = a.dim() == 0 ? view(a, {1}) : a;
   const DimMask mask = single_dim(d);
   check_not_empty(name, src, mask, false);
   Tensor values = make_empty(reduced_shape(src, mask, true), src.dtype(), src.device());
@@ -73,15 +73,15 @@ std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name,
   device_ops(src.device()).arg_reduce(op, src, d, values, indices);
   if (keepdim && a.dim() > 0) return {values, indices};
   const Dims shape = reduced_shape(a, mask, false);
-  return {values.view(shape), indices.view(shape)};
+  return {view(values, shape), view(indices, shape)};
 }
 
 // argmax/argmin over one dim, or over the flattened tensor when dim is absent.
 Tensor arg_index(ArgReduceOp op, std::string_view name, const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
   if (dim) return std::get<1>(arg_reduce_dim(op, name, a, *dim, keepdim));
   check_not_empty(name, a, {}, true);
-  Tensor flat_index = std::get<1>(arg_reduce_dim(op, name, a.reshape({-1}), 0, false));
-  return keepdim ? flat_index.view(Dims::filled(static_cast<size_t>(a.dim()), 1)) : flat_index;
+  Tensor flat_index = std::get<1>(arg_reduce_dim(op, name, reshape(a, {-1}), 0, false));
+  return keepdim ? view(flat_index, Dims::filled(static_cast<size_t>(a.dim()), 1)) : flat_index;
 }
 
 Tensor extreme(ReduceOp op, std::string_view name, const Tensor& a, const Dims& dims, bool keepdim) {
@@ -115,24 +115,13 @@ Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
   return arg_index(ArgReduceOp::ArgMin, "argmin", a, dim, keepdim);
 }
 
-// ---- Tensor methods ----
-Tensor Tensor::sum() const { return ember::sum(*this); }
-Tensor Tensor::sum(const Dims& dims, bool keepdim) const { return ember::sum(*this, dims, keepdim); }
-Tensor Tensor::mean() const { return ember::mean(*this); }
-Tensor Tensor::mean(const Dims& dims, bool keepdim) const { return ember::mean(*this, dims, keepdim); }
-Tensor Tensor::max() const { return extreme(ReduceOp::Max, "max", *this, {}, false); }
-Tensor Tensor::min() const { return extreme(ReduceOp::Min, "min", *this, {}, false); }
-std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
-  return arg_reduce_dim(ArgReduceOp::ArgMax, "max", *this, dim, keepdim);
+Tensor max(const Tensor& a) { return extreme(ReduceOp::Max, "max", a, {}, false); }
+Tensor min(const Tensor& a) { return extreme(ReduceOp::Min, "min", a, {}, false); }
+std::tuple<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return arg_reduce_dim(ArgReduceOp::ArgMax, "max", a, dim, keepdim);
 }
-std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
-  return arg_reduce_dim(ArgReduceOp::ArgMin, "min", *this, dim, keepdim);
-}
-Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const {
-  return ember::argmax(*this, dim, keepdim);
-}
-Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const {
-  return ember::argmin(*this, dim, keepdim);
+std::tuple<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim) {
+  return arg_reduce_dim(ArgReduceOp::ArgMin, "min", a, dim, keepdim);
 }
 
-}  // namespace ember
+}  // namespace ember::native

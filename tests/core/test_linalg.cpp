@@ -85,6 +85,21 @@ TEST(LinalgMm, TransposedOperandsGiveTheSameResult) {
   }
 }
 
+// A column-major left operand is passed with a transposition flag (BLAS) or read at
+// its strides (fallback): nothing but the output is allocated.
+TEST(LinalgMm, TransposedLeftOperandIsNotCopied) {
+  const int64_t n = 64, k = 48, m = 32;
+  const auto va = random_values(n * k, 28), vb = random_values(k * m, 29);
+  const Tensor a_t = column_major(va, n, k, kFloat32), b = tensor(vb, {k, m}, dtype(kFloat32));
+  const Device cpu = Device::cpu();
+  const int64_t before = memory::allocated(cpu);
+  memory::reset_peak(cpu);
+  const Tensor out = mm(a_t, b);
+  EXPECT_EQ(memory::max_allocated(cpu), memory::allocated(cpu));
+  EXPECT_GE(memory::allocated(cpu) - before, n * m * 4);
+  expect_values(out, reference_matmul(va, vb, 1, n, k, m), tolerance(kFloat32));
+}
+
 TEST(LinalgMm, StridedOperandsAreCopied) {
   const int64_t n = 4, k = 5, m = 3;
   const auto va = random_values(n * 2 * k * 2, 5), vb = random_values(k * m, 6);

@@ -245,16 +245,32 @@ TEST(ViewsAsStrided, ChecksTheStorageBounds) {
   EXPECT_EMBER_ERROR(a.as_strided({3}, {1, 1}), "mismatch in length of strides");
 }
 
-TEST(ViewsShare, StorageVersionDtypeAndFlags) {
-  Tensor a = zeros({2, 3}, TensorOptions().dtype(kFloat64).requires_grad(true));
-  std::vector<Tensor> views = {a.view({6}),     a.t(),           a.permute({1, 0}), a.narrow(1, 0, 2),
-                               a.slice(0, 1),   a.select(1, 0),  a.expand({4, 2, 3}), a.unsqueeze(0),
-                               a.flatten(),     a.as_strided({2}, {1})};
+std::vector<Tensor> every_view_of(const Tensor& a) {
+  return {a.view({6}),       a.reshape({3, 2}), a.t(),         a.permute({1, 0}),   a.narrow(1, 0, 2),
+          a.slice(0, 1),     a.select(1, 0),    a.squeeze(),   a.expand({4, 2, 3}), a.unsqueeze(0),
+          a.flatten(),       a.unflatten(1, {3, 1}),           a.as_strided({2}, {1})};
+}
+
+TEST(ViewsShare, StorageVersionAndDtype) {
+  Tensor a = zeros({2, 3}, kFloat64);
+  std::vector<Tensor> views = every_view_of(a);
   a.storage()->bump_version();
   for (const Tensor& v : views) {
     expect_view_of(v, a);
     EXPECT_EQ(v.version(), 1u);
-    EXPECT_TRUE(v.requires_grad());
+    EXPECT_FALSE(v.is_inference());
+  }
+}
+
+TEST(ViewsShare, ViewsOfInferenceTensorsAreInferenceTensors) {
+  Tensor a;
+  {
+    InferenceModeGuard guard;
+    a = zeros({2, 3});
+  }
+  for (const Tensor& v : every_view_of(a)) {
+    expect_view_of(v, a);
+    EXPECT_TRUE(v.is_inference());
   }
 }
 

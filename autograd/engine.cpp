@@ -1,0 +1,203 @@
+// The backward engine (see engine.h): dependency counting over the graph reachable
+// from the roots, a ready queue ordered by sequence number, per-node input buffers,
+// and the capture of gradients for autograd::grad.
+#include "autograd/engine.h"
+
+#include <atomic>
+#include <cmath>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autograd/record.h"
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/ops.h"
+
+namespace ember::autograd {
+namespace {
+
+std::atomic<bool> g_anomaly{false};
+
+struct GraphTask {
+  bool retain_graph = false;
+  bool accumulate = true;  // false for autograd::grad: leaves' .grad stay untouched
+  std::unordered_map<Node*, int> dependencies;
+  std::unordered_map<Node*, tensor_list> buffers;
+  // autograd::grad: (node, input_nr) -> index of the captured input
+  std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> captures;
+  std::unordered_set<Node*> needed;  // autograd::grad: nodes on a path to a capture
+  tensor_list captured;
+};
+
+void add_to_buffer(tensor_list& buffer, uint32_t index, Tensor grad) {
+  if (buffer.size() <= index) buffer.resize(index + 1);
+  Tensor& slot = buffer[index];
+  if (!slot.defined()) {
+    slot = std::move(grad);
+  } else {
+    slot = slot + grad;  // a fresh tensor: slot may alias a gradient held elsewhere
+  }
+}
+
+void compute_dependencies(GraphTask& task, const std::vector<Node*>& roots) {
+  std::vector<Node*> stack(roots.begin(), roots.end());
+  std::unordered_set<Node*> seen(roots.begin(), roots.end());
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    for (const Edge& e : node->next_edges()) {
+      if (!e.valid()) continue;
+      task.dependencies[e.fn.get()] += 1;
+      if (seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+    }
+  }
+}
+
+// Marks nodes from which some capture target is reachable (post-order DFS).
+bool mark_needed(GraphTask& task, Node* node, std::unordered_map<Node*, bool>& memo) {
+  if (auto it = memo.find(node); it != memo.end()) return it->second;
+  memo[node] = false;  // graphs are acyclic; this only guards re-entry
+  bool needed = task.captures.count(node) > 0;
+  for (const Edge& e : node->next_edges())
+    if (e.valid() && mark_needed(task, e.fn.get(), memo)) needed = true;
+  memo[node] = needed;
+  if (needed) task.needed.insert(node);
+  return needed;
+}
+
+void check_anomaly(const Node& node, const tensor_list& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& g = outputs[i];
+    if (!g.defined() || !g.is_floating_point()) continue;
+    bool finite = true;
+    for (double v : g.to_vector<double>())
+      if (!std::isfinite(v)) finite = false;
+    EMBER_CHECK(finite, "Function '", node.name(), "' returned nan values in its ", i, "th output.",
+                node.forward_context().empty() ? "" : " The forward op ran at: ", node.forward_context());
+  }
+}
+
+struct ReadyOrder {
+  bool operator()(Node* a, Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
+};
+
+void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list root_grads) {
+  std::vector<Node*> roots;
+  for (const Edge& e : root_edges) roots.push_back(e.fn.get());
+  compute_dependencies(task, roots);
+  if (!task.accumulate) {
+    std::unordered_map<Node*, bool> memo;
+    for (Node* r : roots) mark_needed(task, r, memo);
+  }
+  for (size_t i = 0; i < root_edges.size(); ++i)
+    add_to_buffer(task.buffers[root_edges[i].fn.get()], root_edges[i].input_nr, std::move(root_grads[i]));
+
+  std::priority_queue<Node*, std::vector<Node*>, ReadyOrder> ready;
+  std::unordered_set<Node*> queued;
+  for (Node* r : roots)
+    if (task.dependencies[r] == 0 && queued.insert(r).second) ready.push(r);
+
+  NoGradGuard no_grad;  // backward formulas are not recorded (no higher-order gradients)
+  while (!ready.empty()) {
+    Node* node = ready.top();
+    ready.pop();
+    tensor_list inputs = std::move(task.buffers[node]);
+    task.buffers.erase(node);
+    inputs.resize(node->num_outputs());
+
+    if (auto it = task.captures.find(node); it != task.captures.end()) {
+      for (auto [input_nr, index] : it->second)
+        if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
+    }
+    bool run = task.accumulate ? true : task.needed.count(node) > 0 && !dynamic_cast<AccumulateGrad*>(node);
+    // A node that received no gradient at all (e.g. the history overwritten by
+    // copy_ or fill_) contributes nothing: skip its formula.
+    bool any_grad = false;
+    for (const Tensor& g : inputs) any_grad = any_grad || g.defined();
+    run = run && any_grad;
+    tensor_list outputs;
+    if (run) {
+      outputs = node->apply(std::move(inputs));
+      if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
+    }
+    if (!task.retain_graph && task.accumulate) node->release_saved();
+    const auto& edges = node->next_edges();
+    for (size_t i = 0; i < edges.size(); ++i) {
+      const Edge& e = edges[i];
+      if (!e.valid()) continue;
+      Node* next = e.fn.get();
+      if (run && i < outputs.size() && outputs[i].defined())
+        add_to_buffer(task.buffers[next], e.input_nr, std::move(outputs[i]));
+      if (--task.dependencies[next] == 0 && queued.insert(next).second) ready.push(next);
+    }
+  }
+}
+
+Tensor implicit_grad(const Tensor& root) {
+  EMBER_CHECK(root.numel() == 1, "grad can be implicitly created only for scalar outputs (got a tensor of shape ",
+              root.sizes(), ")");
+  return ones_like(root);
+}
+
+Edge root_edge(const Tensor& t, size_t index) {
+  EMBER_CHECK(t.defined(), "element ", index, " of tensors is undefined");
+  EMBER_CHECK(t.requires_grad(), "element ", index, " of tensors does not require grad and does not have a grad_fn");
+  return gradient_edge(t);
+}
+
+tensor_list resolve_grads(const tensor_list& roots, const tensor_list& grads) {
+  EMBER_CHECK(grads.empty() || grads.size() == roots.size(), "got ", grads.size(), " gradients for ",
+              roots.size(), " tensors");
+  tensor_list out(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    if (i < grads.size() && grads[i].defined()) {
+      EMBER_CHECK(grads[i].sizes() == roots[i].sizes(), "Mismatch in shape: grad_output[", i, "] has a shape of ",
+                  grads[i].sizes(), " and output[", i, "] has a shape of ", roots[i].sizes(), ".");
+      out[i] = grads[i];
+    } else {
+      out[i] = implicit_grad(roots[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void backward(const tensor_list& tensors, const tensor_list& grad_tensors, bool retain_graph) {
+  std::vector<Edge> edges;
+  for (size_t i = 0; i < tensors.size(); ++i) edges.push_back(root_edge(tensors[i], i));
+  tensor_list grads = resolve_grads(tensors, grad_tensors);
+  GraphTask task;
+  task.retain_graph = retain_graph;
+  execute(task, edges, std::move(grads));
+}
+
+tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs,
+                 bool retain_graph, bool allow_unused) {
+  std::vector<Edge> edges;
+  for (size_t i = 0; i < outputs.size(); ++i) edges.push_back(root_edge(outputs[i], i));
+  tensor_list grads = resolve_grads(outputs, grad_outputs);
+  GraphTask task;
+  task.retain_graph = retain_graph;
+  task.accumulate = false;
+  task.captured.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "One of the differentiated Tensors (input ", i,
+                ") does not require grad");
+    Edge e = gradient_edge(inputs[i]);
+    task.captures[e.fn.get()].emplace_back(e.input_nr, i);
+  }
+  execute(task, edges, std::move(grads));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    EMBER_CHECK(allow_unused || task.captured[i].defined(), "One of the differentiated Tensors (input ", i,
+                ") appears to not have been used in the graph. Set allow_unused=true if this is the desired behavior.");
+  return task.captured;
+}
+
+void set_detect_anomaly(bool enabled) { g_anomaly.store(enabled); }
+bool is_anomaly_enabled() { return g_anomaly.load(); }
+DetectAnomalyGuard::DetectAnomalyGuard() : previous_(g_anomaly.exchange(true)) {}
+DetectAnomalyGuard::~DetectAnomalyGuard() { g_anomaly.store(previous_); }
+
+}  // namespace ember::autograd

@@ -1,0 +1,265 @@
+// Differentiable elementwise ops: the public ember:: functions of core/ops.h are the
+// native op (core/ops/) plus, when recording, a FunctionNode with the backward
+// formula below. Broadcasting and dtype casts of gradients happen in FunctionNode.
+#include "autograd/function_node.h"
+#include "core/native.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::InputMeta;
+using autograd::needs_grad;
+using autograd::record;
+using autograd::tensor_list;
+using autograd::will_record;
+
+// ---------------------------------------------------------------- binary
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Tensor out = native::add(a, b, alpha);
+  if (will_record(a, b)) {
+    record("AddBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{g[0], needs_grad(in, 1) ? (alpha.to_double() == 1.0 ? g[0] : native::mul(g[0], alpha)) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  Tensor out = native::sub(a, b, alpha);
+  if (will_record(a, b)) {
+    record("SubBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], -alpha.to_double()) : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = native::mul(a, b);
+  if (will_record(a, b)) {
+    // a is needed only for b's gradient and vice versa: save only what will be used.
+    record("MulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[1]) : Tensor(),
+                                needs_grad(in, 1) ? native::mul(g[0], s[0]) : Tensor()};
+           });
+  }
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = native::div(a, b);
+  if (will_record(a, b)) {
+    record("DivBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), b},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[1]) : Tensor();
+             Tensor gb;
+             if (needs_grad(in, 1))  // -g * a / b^2
+               gb = native::neg(native::div(native::mul(g[0], s[0]), native::mul(s[1], s[1])));
+             return tensor_list{ga, gb};
+           });
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  Tensor out = native::pow(a, b);
+  if (will_record(a, b)) {
+    record("PowBackward", {&a, &b}, {&out}, {a, b, b.requires_grad() ? out : Tensor()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             Tensor ga, gb;
+             if (needs_grad(in, 0))  // g * b * a^(b-1)
+               ga = native::mul(g[0], native::mul(s[1], native::pow(s[0], native::sub(s[1], 1))));
+             if (needs_grad(in, 1)) {  // g * a^b * log(a), 0 where a == 0 and b >= 0 (PyTorch)
+               Tensor lg = native::where(native::eq(s[0], 0), Scalar(0.0), native::log(s[0]));
+               gb = native::mul(g[0], native::mul(s[2], lg));
+             }
+             return tensor_list{ga, gb};
+           });
+  }
+  return out;
+}
+
+// maximum/minimum: the gradient goes to the chosen input; ties split it evenly.
+static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, bool is_max) {
+  Tensor out = is_max ? native::maximum(a, b) : native::minimum(a, b);
+  if (will_record(a, b)) {
+    record(name, {&a, &b}, {&out}, {a, b}, [is_max](const tensor_list& g, const tensor_list& s, const auto&) {
+      Tensor wins_a = native::to_dtype(is_max ? native::gt(s[0], s[1]) : native::lt(s[0], s[1]), g[0].dtype());
+      Tensor ties = native::mul(native::to_dtype(native::eq(s[0], s[1]), g[0].dtype()), 0.5);
+      Tensor share_a = native::add(wins_a, ties);
+      return tensor_list{native::mul(g[0], share_a), native::mul(g[0], native::rsub(share_a, 1))};
+    });
+  }
+  return out;
+}
+Tensor maximum(const Tensor& a, const Tensor& b) { return select_extreme("MaximumBackward", a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("MinimumBackward", a, b, false); }
+
+// ---------------------------------------------------------------- with a scalar
+Tensor add(const Tensor& a, const Scalar& b) {
+  Tensor out = native::add(a, b);
+  if (will_record(a))
+    record("AddBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Scalar& b) {
+  Tensor out = native::sub(a, b);
+  if (will_record(a))
+    record("SubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+  return out;
+}
+
+Tensor rsub(const Tensor& a, const Scalar& b) {
+  Tensor out = native::rsub(a, b);
+  if (will_record(a))
+    record("RsubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::neg(g[0])};
+    });
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Scalar& b) {
+  Tensor out = native::mul(a, b);
+  if (will_record(a))
+    record("MulBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::mul(g[0], b)};
+    });
+  return out;
+}
+
+Tensor div(const Tensor& a, const Scalar& b) {
+  Tensor out = native::div(a, b);
+  if (will_record(a))
+    record("DivBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::div(g[0], b)};
+    });
+  return out;
+}
+
+Tensor rdiv(const Tensor& a, const Scalar& b) {
+  Tensor out = native::rdiv(a, b);
+  if (will_record(a))
+    record("DivBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{native::neg(native::div(native::mul(g[0], b), native::mul(s[0], s[0])))};  // -g*b/a^2
+    });
+  return out;
+}
+
+Tensor pow(const Tensor& a, const Scalar& b) {
+  Tensor out = native::pow(a, b);
+  if (will_record(a))
+    record("PowBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
+      if (b.to_double() == 0.0) return tensor_list{native::mul(g[0], 0.0)};
+      return tensor_list{native::mul(g[0], native::mul(native::pow(s[0], b.to_double() - 1.0), b))};
+    });
+  return out;
+}
+
+// ---------------------------------------------------------------- unary
+// A unary op whose gradient is g * f(saved), saving the input or the output.
+template <typename Formula>
+static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula) {
+  if (will_record(a)) {
+    record(name, {&a}, {&out}, {save_output ? out : a},
+           [formula](const tensor_list& g, const tensor_list& s, const auto&) { return tensor_list{formula(g[0], s[0])}; });
+  }
+  return out;
+}
+
+Tensor neg(const Tensor& a) {
+  Tensor out = native::neg(a);
+  if (will_record(a))
+    record("NegBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::neg(g[0])};
+    });
+  return out;
+}
+Tensor exp(const Tensor& a) {
+  return unary_op("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return native::mul(g, y); });
+}
+Tensor log(const Tensor& a) {
+  return unary_op("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return native::div(g, x); });
+}
+Tensor sqrt(const Tensor& a) {
+  return unary_op("SqrtBackward", a, native::sqrt(a), true,
+                  [](const Tensor& g, const Tensor& y) { return native::div(g, native::mul(y, 2.0)); });
+}
+Tensor abs(const Tensor& a) {
+  return unary_op("AbsBackward", a, native::abs(a), false, [](const Tensor& g, const Tensor& x) {
+    Tensor sign = native::sub(native::to_dtype(native::gt(x, 0), g.dtype()), native::to_dtype(native::lt(x, 0), g.dtype()));
+    return native::mul(g, sign);
+  });
+}
+Tensor relu(const Tensor& a) {
+  return unary_op("ReluBackward", a, native::relu(a), true, [](const Tensor& g, const Tensor& y) {
+    return native::mul(g, native::to_dtype(native::gt(y, 0), g.dtype()));
+  });
+}
+Tensor sigmoid(const Tensor& a) {
+  return unary_op("SigmoidBackward", a, native::sigmoid(a), true, [](const Tensor& g, const Tensor& y) {
+    return native::mul(g, native::mul(y, native::rsub(y, 1)));  // g*y*(1-y)
+  });
+}
+Tensor tanh(const Tensor& a) {
+  return unary_op("TanhBackward", a, native::tanh(a), true, [](const Tensor& g, const Tensor& y) {
+    return native::mul(g, native::rsub(native::mul(y, y), 1));  // g*(1-y^2)
+  });
+}
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return unary_op("ClampBackward", a, native::clamp(a, min, max), false, [min, max](const Tensor& g, const Tensor& x) {
+    // the gradient passes where min <= x <= max
+    Tensor grad = g;
+    if (min) grad = native::mul(grad, native::to_dtype(native::ge(x, *min), g.dtype()));
+    if (max) grad = native::mul(grad, native::to_dtype(native::le(x, *max), g.dtype()));
+    return grad;
+  });
+}
+
+// ---------------------------------------------------------------- where
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  Tensor out = native::where(cond, a, b);
+  if (will_record(a, b)) {
+    record("WhereBackward", {&a, &b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto& in) {
+      Tensor zero = native::mul(g[0], 0.0);
+      return tensor_list{needs_grad(in, 0) ? native::where(s[0], g[0], zero) : Tensor(),
+                         needs_grad(in, 1) ? native::where(s[0], zero, g[0]) : Tensor()};
+    });
+  }
+  return out;
+}
+Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
+  Tensor out = native::where(cond, a, b);
+  if (will_record(b)) {
+    record("WhereBackward", {&b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{native::where(s[0], Scalar(0.0), g[0])};
+    });
+  }
+  return out;
+}
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
+  Tensor out = native::where(cond, a, b);
+  if (will_record(a)) {
+    record("WhereBackward", {&a}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{native::where(s[0], g[0], Scalar(0.0))};
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- not differentiable
+Tensor eq(const Tensor& a, const Tensor& b) { return native::eq(a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return native::ne(a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return native::lt(a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return native::le(a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return native::gt(a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return native::ge(a, b); }
+Tensor eq(const Tensor& a, const Scalar& b) { return native::eq(a, b); }
+Tensor ne(const Tensor& a, const Scalar& b) { return native::ne(a, b); }
+Tensor lt(const Tensor& a, const Scalar& b) { return native::lt(a, b); }
+Tensor le(const Tensor& a, const Scalar& b) { return native::le(a, b); }
+Tensor gt(const Tensor& a, const Scalar& b) { return native::gt(a, b); }
+Tensor ge(const Tensor& a, const Scalar& b) { return native::ge(a, b); }
+
+}  // namespace ember

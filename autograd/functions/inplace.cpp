@@ -1,0 +1,129 @@
+// Differentiable in-place ops (Tensor::add_, mul_, ..., copy_): the native op writes
+// into self and bumps its version; when recording, self's history moves to a new
+// node whose input edge is self's old history. A leaf that requires grad can't be
+// modified in place while grad mode is on (PyTorch's rule).
+#include "autograd/function_node.h"
+#include "core/native.h"
+
+namespace ember {
+
+using autograd::needs_grad;
+using autograd::tensor_list;
+
+namespace {
+
+// Runs `apply` on self (and other), recording `formula` with the tensors that
+// `save` returns after the write (or before it, via clones taken in `save_before`).
+template <typename Apply, typename Formula>
+Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply, Formula formula,
+                bool save_self_before = false, bool save_self_after = false, bool save_other = false) {
+  autograd::check_inplace(self);
+  const bool recording = other ? autograd::will_record(self, *other) : autograd::will_record(self);
+  Tensor before = recording && save_self_before ? native::clone(self) : Tensor();
+  apply();
+  if (recording) {
+    Tensor other_saved = save_other && other ? *other : Tensor();
+    const Tensor none;
+    autograd::record(name, {&self, other ? other : &none}, {&self}, {before, Tensor(), other_saved}, formula);
+    if (save_self_after) {
+      // saved after the write, so its version matches; kept as saved slot 1
+      auto node = std::static_pointer_cast<autograd::FunctionNode>(self.grad_fn());
+      node->saved()[1] = autograd::SavedVariable(self, node->name());
+    }
+  }
+  return self;
+}
+
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+  return inplace("AddBackward", *this, &other, [&] { native::add_(*this, other, alpha); },
+                 [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
+                   return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], alpha) : Tensor()};
+                 });
+}
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+  return inplace("SubBackward", *this, &other, [&] { native::sub_(*this, other, alpha); },
+                 [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
+                   return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], -alpha.to_double()) : Tensor()};
+                 });
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  return inplace("MulBackward", *this, &other, [&] { native::mul_(*this, other); },
+                 [](const tensor_list& g, const tensor_list& s, const auto& in) {
+                   return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[2]) : Tensor(),
+                                      needs_grad(in, 1) ? native::mul(g[0], s[0]) : Tensor()};
+                 },
+                 /*save_self_before=*/other.requires_grad(), false, /*save_other=*/true);
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  return inplace("DivBackward", *this, &other, [&] { native::div_(*this, other); },
+                 [](const tensor_list& g, const tensor_list& s, const auto& in) {
+                   Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[2]) : Tensor();
+                   Tensor gb = needs_grad(in, 1) ? native::neg(native::div(native::mul(g[0], s[1]), s[2])) : Tensor();
+                   return tensor_list{ga, gb};  // d(a/b)/db = -out/b
+                 },
+                 false, /*save_self_after=*/other.requires_grad(), /*save_other=*/true);
+}
+Tensor& Tensor::add_(const Scalar& other) {
+  return inplace("AddBackward", *this, nullptr, [&] { native::add_(*this, other); },
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{g[0]}; });
+}
+Tensor& Tensor::sub_(const Scalar& other) {
+  return inplace("SubBackward", *this, nullptr, [&] { native::sub_(*this, other); },
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{g[0]}; });
+}
+Tensor& Tensor::mul_(const Scalar& other) {
+  return inplace("MulBackward", *this, nullptr, [&] { native::mul_(*this, other); },
+                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::mul(g[0], other)}; });
+}
+Tensor& Tensor::div_(const Scalar& other) {
+  return inplace("DivBackward", *this, nullptr, [&] { native::div_(*this, other); },
+                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::div(g[0], other)}; });
+}
+Tensor& Tensor::neg_() {
+  return inplace("NegBackward", *this, nullptr, [&] { native::neg_(*this); },
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::neg(g[0])}; });
+}
+Tensor& Tensor::relu_() {
+  return inplace("ReluBackward", *this, nullptr, [&] { native::relu_(*this); },
+                 [](const tensor_list& g, const tensor_list& s, const auto&) {
+                   return tensor_list{native::mul(g[0], native::to_dtype(native::gt(s[1], 0), g[0].dtype()))};
+                 },
+                 false, /*save_self_after=*/true);
+}
+Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
+  return inplace("ClampBackward", *this, nullptr, [&] { native::clamp_(*this, min, max); },
+                 [min, max](const tensor_list& g, const tensor_list& s, const auto&) {
+                   Tensor grad = g[0];
+                   if (min) grad = native::mul(grad, native::to_dtype(native::ge(s[0], *min), grad.dtype()));
+                   if (max) grad = native::mul(grad, native::to_dtype(native::le(s[0], *max), grad.dtype()));
+                   return tensor_list{grad};
+                 },
+                 /*save_self_before=*/true);
+}
+Tensor& Tensor::zero_() {
+  return inplace("ZeroBackward", *this, nullptr, [&] { native::zero_(*this); },
+                 [](const tensor_list&, const tensor_list&, const auto&) { return tensor_list{Tensor()}; });
+}
+Tensor& Tensor::fill_(const Scalar& value) {
+  return inplace("FillBackward", *this, nullptr, [&] { native::fill_(*this, value); },
+                 [](const tensor_list&, const tensor_list&, const auto&) { return tensor_list{Tensor()}; });
+}
+Tensor& Tensor::copy_(const Tensor& src) {
+  return inplace("CopyBackward", *this, &src, [&] { native::copy_(*this, src); },
+                 [](const tensor_list& g, const tensor_list&, const auto& in) {
+                   return tensor_list{Tensor(), needs_grad(in, 1) ? native::to_device(g[0], in[1].device) : Tensor()};
+                 });
+}
+
+Tensor& operator+=(Tensor& a, const Tensor& b) { return a.add_(b); }
+Tensor& operator-=(Tensor& a, const Tensor& b) { return a.sub_(b); }
+Tensor& operator*=(Tensor& a, const Tensor& b) { return a.mul_(b); }
+Tensor& operator/=(Tensor& a, const Tensor& b) { return a.div_(b); }
+Tensor& operator+=(Tensor& a, const Scalar& b) { return a.add_(b); }
+Tensor& operator-=(Tensor& a, const Scalar& b) { return a.sub_(b); }
+Tensor& operator*=(Tensor& a, const Scalar& b) { return a.mul_(b); }
+Tensor& operator/=(Tensor& a, const Scalar& b) { return a.div_(b); }
+
+}  // namespace ember

@@ -1,0 +1,178 @@
+// Differentiable reductions and linear algebra: sum, mean, amax/amin, max/min with
+// indices, matmul, mm, bmm. Native ops in core/ops/; formulas here.
+#include <numeric>
+
+#include "autograd/function_node.h"
+#include "core/factories.h"
+#include "core/native.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::needs_grad;
+using autograd::record;
+using autograd::tensor_list;
+using autograd::will_record;
+
+namespace {
+
+// The reduced dims of a tensor of rank `ndim` (empty list = all), wrapped.
+Dims wrapped_dims(const Dims& dims, int64_t ndim) {
+  Dims out;
+  if (dims.empty()) {
+    for (int64_t d = 0; d < ndim; ++d) out.push_back(d);
+    return out;
+  }
+  for (int64_t d : dims) out.push_back(wrap_dim(d, ndim));
+  return out;
+}
+
+// g (reduced, maybe without keepdim) viewed with size-1 dims where input was reduced.
+Tensor unsqueeze_reduced(const Tensor& g, const Dims& input_shape, const Dims& dims, bool keepdim) {
+  if (keepdim) return g;
+  Dims shape = input_shape;
+  for (int64_t d : wrapped_dims(dims, static_cast<int64_t>(input_shape.size()))) shape[static_cast<size_t>(d)] = 1;
+  return native::view(g, shape);
+}
+
+int64_t reduced_count(const Dims& shape, const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : wrapped_dims(dims, static_cast<int64_t>(shape.size()))) n *= shape[static_cast<size_t>(d)];
+  return n;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& a) { return sum(a, Dims{}, false); }
+
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
+  Tensor out = native::sum(a, dims, keepdim);
+  if (will_record(a)) {
+    record("SumBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{native::expand(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), in[0].shape)};
+    });
+  }
+  return out;
+}
+
+Tensor mean(const Tensor& a) { return mean(a, Dims{}, false); }
+
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
+  Tensor out = native::mean(a, dims, keepdim);
+  if (will_record(a)) {
+    record("MeanBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
+      const double count = static_cast<double>(reduced_count(in[0].shape, dims));
+      Tensor scaled = native::div(g[0], count);
+      return tensor_list{native::expand(unsqueeze_reduced(scaled, in[0].shape, dims, keepdim), in[0].shape)};
+    });
+  }
+  return out;
+}
+
+// amax/amin (and max()/min() of a whole tensor): the gradient is shared evenly by
+// every element equal to the extreme, as in PyTorch.
+static Tensor extreme(const char* name, const Tensor& a, const Dims& dims, bool keepdim, bool is_max,
+                      bool whole = false) {
+  Tensor out = whole ? (is_max ? native::max(a) : native::min(a))
+                     : (is_max ? native::amax(a, dims, keepdim) : native::amin(a, dims, keepdim));
+  if (will_record(a)) {
+    record(name, {&a}, {&out}, {a, out}, [dims, keepdim](const tensor_list& g, const tensor_list& s, const auto& in) {
+      Tensor value = unsqueeze_reduced(s[1], in[0].shape, dims, keepdim);
+      Tensor hit = native::to_dtype(native::eq(s[0], value), g[0].dtype());
+      Tensor count = native::sum(hit, wrapped_dims(dims, static_cast<int64_t>(in[0].shape.size())), true);
+      Tensor share = native::div(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), count);
+      return tensor_list{native::mul(hit, share)};
+    });
+  }
+  return out;
+}
+Tensor amax(const Tensor& a, const Dims& dims, bool keepdim) { return extreme("AmaxBackward", a, dims, keepdim, true); }
+Tensor amin(const Tensor& a, const Dims& dims, bool keepdim) { return extreme("AminBackward", a, dims, keepdim, false); }
+Tensor Tensor::max() const { return extreme("MaxBackward", *this, Dims{}, false, true, true); }
+Tensor Tensor::min() const { return extreme("MinBackward", *this, Dims{}, false, false, true); }
+
+// max/min along a dim: the gradient goes to the selected index only.
+static std::tuple<Tensor, Tensor> extreme_dim(const char* name, const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
+  auto [values, indices] = is_max ? native::max_dim(a, dim, keepdim) : native::min_dim(a, dim, keepdim);
+  if (will_record(a)) {
+    const int64_t d = wrap_dim(dim, std::max<int64_t>(a.dim(), 1));
+    record(name, {&a}, {&values}, {indices}, [d, keepdim](const tensor_list& g, const tensor_list& s, const auto& in) {
+      const Dims& shape = in[0].shape;
+      if (shape.empty()) return tensor_list{g[0]};
+      Tensor idx = unsqueeze_reduced(s[0], shape, Dims{d}, keepdim);
+      Dims positions_shape = Dims::filled(shape.size(), 1);
+      positions_shape[static_cast<size_t>(d)] = shape[static_cast<size_t>(d)];
+      Tensor positions = native::view(arange(shape[static_cast<size_t>(d)], TensorOptions(kInt64).device(in[0].device)),
+                                      positions_shape);
+      Tensor onehot = native::to_dtype(native::eq(positions, idx), g[0].dtype());
+      return tensor_list{native::mul(onehot, unsqueeze_reduced(g[0], shape, Dims{d}, keepdim))};
+    });
+  }
+  return {values, indices};
+}
+std::tuple<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return extreme_dim("MaxBackward", *this, dim, keepdim, true);
+}
+std::tuple<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return extreme_dim("MinBackward", *this, dim, keepdim, false);
+}
+
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return native::argmax(a, dim, keepdim); }
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return native::argmin(a, dim, keepdim); }
+
+// ---------------------------------------------------------------- linear algebra
+static Tensor matrix_transpose(const Tensor& t) { return native::transpose(t, -2, -1); }
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  Tensor out = native::mm(a, b);
+  if (will_record(a, b)) {
+    record("MmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             return tensor_list{needs_grad(in, 0) ? native::mm(g[0], matrix_transpose(s[1])) : Tensor(),
+                                needs_grad(in, 1) ? native::mm(matrix_transpose(s[0]), g[0]) : Tensor()};
+           });
+  }
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  Tensor out = native::bmm(a, b);
+  if (will_record(a, b)) {
+    record("BmmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             return tensor_list{needs_grad(in, 0) ? native::bmm(g[0], matrix_transpose(s[1])) : Tensor(),
+                                needs_grad(in, 1) ? native::bmm(matrix_transpose(s[0]), g[0]) : Tensor()};
+           });
+  }
+  return out;
+}
+
+// torch.matmul: 1-D operands act as a row (left) or column (right) vector whose dim
+// is removed from the result; batch dims broadcast (FunctionNode sums them back).
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  Tensor out = native::matmul(a, b);
+  if (will_record(a, b)) {
+    record("MatmulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             const bool a_vec = in[0].shape.size() == 1, b_vec = in[1].shape.size() == 1;
+             Tensor grad = g[0];
+             if (a_vec) grad = native::unsqueeze(grad, grad.dim() - (b_vec ? 0 : 1));
+             if (b_vec) grad = native::unsqueeze(grad, grad.dim());
+             Tensor ga, gb;
+             if (needs_grad(in, 0)) {
+               Tensor b2 = b_vec ? native::unsqueeze(s[1], 1) : s[1];
+               ga = native::matmul(grad, matrix_transpose(b2));
+               if (a_vec) ga = native::squeeze(ga, ga.dim() - 2);
+             }
+             if (needs_grad(in, 1)) {
+               Tensor a2 = a_vec ? native::unsqueeze(s[0], 0) : s[0];
+               gb = native::matmul(matrix_transpose(a2), grad);
+               if (b_vec) gb = native::squeeze(gb, gb.dim() - 1);
+             }
+             return tensor_list{ga, gb};
+           });
+  }
+  return out;
+}
+
+}  // namespace ember

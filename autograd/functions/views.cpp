@@ -1,0 +1,148 @@
+// Differentiable views and copies: Tensor::view, reshape, transpose, permute,
+// expand, narrow/slice/select, squeeze/unsqueeze, flatten, contiguous, clone, to.
+// Views share storage (and so the version counter); their gradients reshape,
+// transpose or sum back, and slicing scatters into zeros.
+#include "autograd/function_node.h"
+#include "core/factories.h"
+#include "core/native.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::record;
+using autograd::tensor_list;
+using autograd::will_record;
+
+namespace {
+
+// A view whose gradient is the incoming gradient reshaped to the input's shape.
+Tensor reshaping(const char* name, const Tensor& self, Tensor out) {
+  if (will_record(self)) {
+    record(name, {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{native::reshape(g[0], in[0].shape)};
+    });
+  }
+  return out;
+}
+
+// The gradient of a slice: zeros of the input's shape with g written into the slice.
+Tensor scatter_into_zeros(const Tensor& g, const autograd::InputMeta& in, const std::function<Tensor(const Tensor&)>& slicer) {
+  Tensor full = zeros(in.shape, TensorOptions(g.dtype()).device(g.device()));
+  native::copy_(slicer(full), g);
+  return full;
+}
+
+}  // namespace
+
+Tensor Tensor::view(const Dims& shape) const { return reshaping("ViewBackward", *this, native::view(*this, shape)); }
+Tensor Tensor::reshape(const Dims& shape) const {
+  return reshaping("ReshapeBackward", *this, native::reshape(*this, shape));
+}
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  return reshaping("FlattenBackward", *this, native::flatten(*this, start_dim, end_dim));
+}
+Tensor Tensor::unflatten(int64_t dim, const Dims& sizes) const {
+  return reshaping("UnflattenBackward", *this, native::unflatten(*this, dim, sizes));
+}
+Tensor Tensor::squeeze() const { return reshaping("SqueezeBackward", *this, native::squeeze(*this, std::nullopt)); }
+Tensor Tensor::squeeze(int64_t dim) const { return reshaping("SqueezeBackward", *this, native::squeeze(*this, dim)); }
+Tensor Tensor::unsqueeze(int64_t dim) const {
+  return reshaping("UnsqueezeBackward", *this, native::unsqueeze(*this, dim));
+}
+
+Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
+  Tensor out = native::transpose(*this, dim0, dim1);
+  if (will_record(*this)) {
+    record("TransposeBackward", {this}, {&out}, {}, [dim0, dim1](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::transpose(g[0], dim0, dim1)};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::t() const {
+  EMBER_CHECK(dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", dim(), "D");
+  return dim() < 2 ? *this : transpose(0, 1);
+}
+
+Tensor Tensor::permute(const Dims& dims) const {
+  Tensor out = native::permute(*this, dims);
+  if (will_record(*this)) {
+    Dims inverse = Dims::filled(dims.size(), 0);
+    for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrap_dim(dims[i], dim()))] = static_cast<int64_t>(i);
+    record("PermuteBackward", {this}, {&out}, {}, [inverse](const tensor_list& g, const tensor_list&, const auto&) {
+      return tensor_list{native::permute(g[0], inverse)};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::expand(const Dims& sizes) const {
+  Tensor out = native::expand(*this, sizes);
+  if (will_record(*this)) {  // FunctionNode sums the gradient back to the input's shape
+    record("ExpandBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+  }
+  return out;
+}
+
+Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) const {
+  Tensor out = native::slice(*this, dim, start, end, step);
+  if (will_record(*this)) {
+    record("SliceBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::slice(f, dim, start, end, step); })};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
+  Tensor checked = native::narrow(*this, dim, start, length);  // validates with PyTorch's messages
+  const int64_t d = wrap_dim(dim, this->dim());
+  const int64_t s = start < 0 ? start + size(d) : start;
+  return will_record(*this) ? slice(d, s, s + length, 1) : checked;
+}
+
+Tensor Tensor::select(int64_t dim, int64_t index) const {
+  Tensor out = native::select(*this, dim, index);
+  if (will_record(*this)) {
+    record("SelectBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::select(f, dim, index); })};
+    });
+  }
+  return out;
+}
+
+Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset) const {
+  Tensor out = native::as_strided(*this, sizes, strides, offset);
+  EMBER_CHECK(!will_record(*this), "as_strided is not differentiable in ember; call it on a detached tensor "
+                                   "or under NoGradGuard");
+  return out;
+}
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return clone();
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = native::clone(*this);
+  if (will_record(*this)) {
+    record("CloneBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+  }
+  return out;
+}
+
+Tensor Tensor::to(Device device, DType dtype) const {
+  if (device == this->device() && dtype == this->dtype()) return *this;
+  Tensor out = native::to_device(native::to_dtype(*this, dtype), device);
+  if (will_record(*this) && is_floating(dtype)) {  // FunctionNode casts the gradient back
+    record("ToCopyBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{native::to_device(g[0], in[0].device)};
+    });
+  }
+  return out;
+}
+Tensor Tensor::to(Device device) const { return to(device, dtype()); }
+Tensor Tensor::to(DType dtype) const { return to(device(), dtype); }
+
+}  // namespace ember

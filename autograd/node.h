@@ -1,0 +1,77 @@
+// Graph nodes: a Node is the backward function of one recorded op (grad_fn). Its
+// next edges point at the nodes of the op's inputs (or a leaf's AccumulateGrad).
+// See Note [Saved tensors under no_grad] in autograd/saved_variable.h.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember::autograd {
+
+class Node;
+using tensor_list = std::vector<Tensor>;
+
+struct Edge {
+  std::shared_ptr<Node> fn;
+  uint32_t input_nr = 0;  // which of fn's incoming gradients this edge feeds
+  bool valid() const { return fn != nullptr; }
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // "MulBackward", "AccumulateGrad", ...
+  virtual std::string name() const = 0;
+  // grads: one per output of the forward op (undefined = zero). Returns one
+  // gradient per next edge (undefined where there is none). Runs with grad mode off.
+  virtual tensor_list apply(tensor_list&& grads) = 0;
+  // Frees saved tensors after a backward without retain_graph.
+  virtual void release_saved() {}
+
+  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  std::vector<Edge>& mutable_next_edges() { return next_edges_; }
+  uint64_t sequence_nr() const { return sequence_nr_; }
+  uint32_t num_outputs() const { return num_outputs_; }  // outputs of the forward op
+  void set_num_outputs(uint32_t n) { num_outputs_ = n; }
+  // Anomaly mode: where the forward op ran, for error messages.
+  const std::string& forward_context() const { return forward_context_; }
+  void set_forward_context(std::string ctx) { forward_context_ = std::move(ctx); }
+
+ private:
+  std::vector<Edge> next_edges_;
+  uint64_t sequence_nr_;
+  uint32_t num_outputs_ = 1;
+  std::string forward_context_;
+};
+
+// The autograd state of a tensor that requires grad: its .grad, and either the
+// node that produced it (grad_fn, non-leaf) or its gradient accumulator (leaf).
+struct AutogradMeta {
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+  uint32_t output_nr = 0;
+  std::weak_ptr<Node> grad_accumulator;
+  bool retains_grad = false;
+};
+
+// Leaves: adds incoming gradients into the tensor's .grad.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
+  std::string name() const override { return "AccumulateGrad"; }
+  tensor_list apply(tensor_list&& grads) override;
+  const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+
+ private:
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+}  // namespace ember::autograd

@@ -1,0 +1,50 @@
+// The one place that decides recording: an op calls will_record(inputs...) and, when
+// true, builds its node, saves what its backward needs, and calls set_history(outputs,
+// node). Nothing is built under no_grad / inference mode or without an input that
+// requires grad (Note [Saved tensors under no_grad]).
+#pragma once
+#include <initializer_list>
+#include <memory>
+
+#include "autograd/node.h"
+#include "core/grad_mode.h"
+
+namespace ember::autograd {
+
+inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->impl().requires_grad) return true;
+  return false;
+}
+
+template <typename... Ts>
+bool will_record(const Ts&... inputs) {
+  if (!is_grad_enabled()) return false;  // inference mode turns grad mode off too
+  return any_requires_grad({&inputs...});
+}
+
+// The edge a gradient for t flows into: its grad_fn, or its leaf accumulator
+// (created on first use). Invalid when t does not require grad.
+Edge gradient_edge(const Tensor& t);
+
+// Makes a node of type N, points its next edges at the inputs, and returns it.
+template <typename N, typename... Args>
+std::shared_ptr<N> make_node(std::initializer_list<const Tensor*> inputs, Args&&... args) {
+  auto node = std::make_shared<N>(std::forward<Args>(args)...);
+  auto& edges = node->mutable_next_edges();
+  edges.reserve(inputs.size());
+  for (const Tensor* t : inputs) edges.push_back(t->defined() ? gradient_edge(*t) : Edge{});
+  return node;
+}
+
+// Marks outputs as produced by node (output i is node's output i) and requiring grad.
+void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32_t output_nr = 0);
+
+// For in-place ops: self gets the node as its new grad_fn (its old history becomes
+// the node's input edge). Errors for leaves that require grad, as in PyTorch.
+void check_inplace(const Tensor& self);
+
+// Sums grad down to `shape` (undoing broadcasting).
+Tensor sum_to(const Tensor& grad, const Dims& shape);
+
+}  // namespace ember::autograd

@@ -1,0 +1,177 @@
+// SavedVariable, the saved-activation ledger (unique storages, by op and scope) and
+// the pack/unpack hooks. See Note [Saved tensors under no_grad] in the header.
+#include "autograd/saved_variable.h"
+
+#include <mutex>
+#include <utility>
+#include <unordered_map>
+#include <vector>
+
+#include "autograd/node.h"
+
+namespace ember::autograd {
+namespace {
+
+struct LedgerEntry {
+  int64_t refs = 0;
+  int64_t bytes = 0;
+  std::string op;
+  std::string scope;
+};
+
+struct Ledger {
+  std::mutex mu;
+  std::unordered_map<const void*, LedgerEntry> entries;
+  SavedTensorStats stats;
+
+  void add(const void* key, int64_t bytes, const std::string& op, const std::string& scope) {
+    std::lock_guard<std::mutex> lock(mu);
+    LedgerEntry& e = entries[key];
+    if (e.refs++ > 0) return;
+    e.bytes = bytes;
+    e.op = op;
+    e.scope = scope;
+    stats.current_bytes += bytes;
+    stats.count += 1;
+    stats.peak_bytes = std::max(stats.peak_bytes, stats.current_bytes);
+    stats.bytes_by_op[op] += bytes;
+    if (!scope.empty()) stats.bytes_by_scope[scope] += bytes;
+  }
+
+  void remove(const void* key) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = entries.find(key);
+    if (it == entries.end() || --it->second.refs > 0) return;
+    const LedgerEntry& e = it->second;
+    stats.current_bytes -= e.bytes;
+    stats.count -= 1;
+    drop_from(stats.bytes_by_op, e.op, e.bytes);
+    if (!e.scope.empty()) drop_from(stats.bytes_by_scope, e.scope, e.bytes);
+    entries.erase(it);
+  }
+
+  static void drop_from(std::map<std::string, int64_t>& m, const std::string& key, int64_t bytes) {
+    auto it = m.find(key);
+    if (it != m.end() && (it->second -= bytes) == 0) m.erase(it);
+  }
+};
+
+Ledger& ledger() {
+  static Ledger* l = new Ledger();  // never destroyed: saved tensors may die at exit
+  return *l;
+}
+
+thread_local std::string tls_scope;
+thread_local std::vector<std::pair<PackHook, UnpackHook>> tls_hooks;
+
+std::string describe(const Tensor& t) {
+  std::string s = ember::detail::str_cat("[", t.is_cuda() ? "CUDA " : "", dtype_torch_name(t.dtype()), " [");
+  for (size_t i = 0; i < t.sizes().size(); ++i) s += (i ? ", " : "") + std::to_string(t.sizes()[i]);
+  return s + "]]";
+}
+
+// An alias of t's data with no autograd state: the saved value never keeps the
+// graph alive (no reference cycle through grad_fn).
+Tensor detached_alias(const Tensor& t) {
+  auto impl = std::make_shared<TensorImpl>(t.impl());
+  impl->autograd.reset();
+  impl->requires_grad = false;
+  return Tensor(std::move(impl));
+}
+
+}  // namespace
+
+SavedTensorStats saved_tensor_stats() {
+  std::lock_guard<std::mutex> lock(ledger().mu);
+  return ledger().stats;
+}
+
+void reset_saved_tensor_peak() {
+  std::lock_guard<std::mutex> lock(ledger().mu);
+  ledger().stats.peak_bytes = ledger().stats.current_bytes;
+}
+
+LedgerScope::LedgerScope(std::string label) : previous_(tls_scope) {
+  tls_scope = previous_.empty() ? std::move(label) : previous_ + "." + label;
+}
+LedgerScope::~LedgerScope() { tls_scope = previous_; }
+
+SavedTensorsHooksGuard::SavedTensorsHooksGuard(PackHook pack, UnpackHook unpack) {
+  EMBER_CHECK(pack && unpack, "SavedTensorsHooksGuard: expected both a pack and an unpack hook");
+  tls_hooks.emplace_back(std::move(pack), std::move(unpack));
+}
+SavedTensorsHooksGuard::~SavedTensorsHooksGuard() { tls_hooks.pop_back(); }
+
+SavedVariable::SavedVariable(const Tensor& t, const std::string& saver) {
+  if (!t.defined()) return;
+  EMBER_CHECK(!t.is_inference(),
+              "Inference tensors cannot be saved for backward. To work around you can make a clone "
+              "to get a normal tensor and use it in autograd.");
+  was_defined_ = true;
+  saved_version_ = t.storage()->version();
+  if (const auto& meta = t.impl().autograd; meta && meta->grad_fn) {
+    is_leaf_ = false;
+    output_nr_ = meta->output_nr;
+    producer_ = meta->grad_fn->name();
+  }
+  data_ = detached_alias(t);
+  if (!tls_hooks.empty()) {
+    auto& [pack, unpack] = tls_hooks.back();
+    data_ = pack(data_);
+    EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
+    unpack_ = unpack;
+  }
+  ledger_key_ = data_.storage().get();
+  ledger().add(ledger_key_, static_cast<int64_t>(data_.storage()->nbytes()), saver, tls_scope);
+}
+
+SavedVariable::SavedVariable(SavedVariable&& other) noexcept { *this = std::move(other); }
+
+SavedVariable& SavedVariable::operator=(SavedVariable&& other) noexcept {
+  if (this == &other) return *this;
+  release();
+  data_ = std::move(other.data_);
+  unpack_ = std::move(other.unpack_);
+  saved_version_ = other.saved_version_;
+  was_defined_ = other.was_defined_;
+  released_ = other.released_;
+  is_leaf_ = other.is_leaf_;
+  output_nr_ = other.output_nr_;
+  producer_ = std::move(other.producer_);
+  ledger_key_ = std::exchange(other.ledger_key_, nullptr);
+  return *this;
+}
+
+SavedVariable::~SavedVariable() { release(); }
+
+void SavedVariable::release() {
+  if (ledger_key_) ledger().remove(ledger_key_);
+  ledger_key_ = nullptr;
+  if (was_defined_) released_ = true;
+  data_ = Tensor();
+  unpack_ = nullptr;
+}
+
+Tensor SavedVariable::unpack() const {
+  if (!was_defined_) return Tensor();
+  EMBER_CHECK(!released_,
+              "Trying to backward through the graph a second time (or directly access saved tensors "
+              "after they have already been freed). Saved intermediate values of the graph are freed "
+              "when you call .backward() or autograd::grad(). Specify retain_graph=true if you need to "
+              "backward through the graph a second time or if you need to access saved tensors after "
+              "calling backward.");
+  Tensor value = unpack_ ? unpack_(data_) : data_;
+  if (!unpack_) {
+    uint32_t now = data_.storage()->version();
+    EMBER_CHECK(now == saved_version_,
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                "operation: ", describe(data_),
+                is_leaf_ ? std::string() : ember::detail::str_cat(", which is output ", output_nr_, " of ", producer_, ","),
+                " is at version ", now, "; expected version ", saved_version_,
+                " instead. Hint: the operation that failed was the one that saved this tensor; avoid "
+                "modifying it in place before backward, or use .clone().");
+  }
+  return value;
+}
+
+}  // namespace ember::autograd

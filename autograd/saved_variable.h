@@ -1,0 +1,86 @@
+// Saved tensors: what a node keeps from the forward pass for its backward formula,
+// with the version snapshot that detects in-place modification, registration in the
+// saved-activation ledger, and optional user pack/unpack hooks.
+//
+// Note [Saved tensors under no_grad]
+// A tensor is saved only by a node, and a node is made only by record() when grad
+// mode is on, inference mode is off and some input requires grad. So under no_grad
+// and inference mode nothing is saved and the ledger cannot grow. Ops that have
+// training-only outputs (dropout masks, BatchNorm's saved statistics) ask
+// will_record() first and skip producing what would not be kept.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace ember::autograd {
+
+class Node;
+
+// The saved-activation ledger: unique storages held by saved tensors.
+struct SavedTensorStats {
+  int64_t current_bytes = 0;
+  int64_t peak_bytes = 0;
+  int64_t count = 0;                             // unique storages held now
+  std::map<std::string, int64_t> bytes_by_op;    // current bytes, by the node that saved them
+  std::map<std::string, int64_t> bytes_by_scope; // current bytes, by LedgerScope (e.g. module)
+};
+SavedTensorStats saved_tensor_stats();
+void reset_saved_tensor_peak();
+
+// Attributes tensors saved inside the scope to `label` (nn uses the module's name).
+class LedgerScope {
+ public:
+  explicit LedgerScope(std::string label);
+  ~LedgerScope();
+  LedgerScope(const LedgerScope&) = delete;
+  LedgerScope& operator=(const LedgerScope&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+// Like torch.autograd.graph.saved_tensors_hooks: inside the scope, every saved
+// tensor is stored as pack(t) and given back to backward as unpack(packed).
+using PackHook = std::function<Tensor(const Tensor&)>;
+using UnpackHook = std::function<Tensor(const Tensor&)>;
+class SavedTensorsHooksGuard {
+ public:
+  SavedTensorsHooksGuard(PackHook pack, UnpackHook unpack);
+  ~SavedTensorsHooksGuard();
+  SavedTensorsHooksGuard(const SavedTensorsHooksGuard&) = delete;
+  SavedTensorsHooksGuard& operator=(const SavedTensorsHooksGuard&) = delete;
+};
+
+class SavedVariable {
+ public:
+  SavedVariable() = default;
+  // `saver` names the node saving it (for the ledger). Undefined tensors save nothing.
+  SavedVariable(const Tensor& t, const std::string& saver);
+  SavedVariable(SavedVariable&& other) noexcept;
+  SavedVariable& operator=(SavedVariable&& other) noexcept;
+  ~SavedVariable();
+
+  // The saved value for backward. Fails if freed by an earlier backward or if the
+  // tensor was modified in place since it was saved (version mismatch).
+  Tensor unpack() const;
+  void release();
+  bool was_defined() const { return was_defined_; }
+
+ private:
+  Tensor data_;  // a detached alias (or the packed tensor when hooks were active)
+  UnpackHook unpack_;
+  uint32_t saved_version_ = 0;
+  bool was_defined_ = false;
+  bool released_ = false;
+  bool is_leaf_ = true;
+  uint32_t output_nr_ = 0;
+  std::string producer_;  // name of the node that produced the tensor, for messages
+  const void* ledger_key_ = nullptr;
+};
+
+}  // namespace ember::autograd

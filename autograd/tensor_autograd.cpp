@@ -1,0 +1,81 @@
+// Tensor's autograd methods: requires_grad_, is_leaf, detach, grad, grad_fn,
+// retain_grad and backward.
+#include "autograd/engine.h"
+#include "autograd/record.h"
+
+namespace ember {
+namespace {
+const Tensor kUndefined;
+}
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  TensorImpl& self = impl();
+  if (requires_grad) {
+    EMBER_CHECK(!self.is_inference || is_inference_mode_enabled(),
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.");
+    EMBER_CHECK(is_floating(self.dtype), "only Tensors of floating point dtype can require gradients (got ",
+                dtype_name(self.dtype), ")");
+  } else {
+    EMBER_CHECK(is_leaf(), "you can only change requires_grad flags of leaf variables. If you want to use a "
+                           "computed variable in a subgraph that doesn't require differentiation use "
+                           "var_no_grad = var.detach().");
+  }
+  self.requires_grad = requires_grad;
+  return *this;
+}
+
+bool Tensor::is_leaf() const {
+  const auto& meta = impl().autograd;
+  return !meta || !meta->grad_fn;
+}
+
+Tensor Tensor::detach() const {
+  auto out = std::make_shared<TensorImpl>(impl());
+  out->autograd.reset();
+  out->requires_grad = false;
+  return Tensor(std::move(out));
+}
+
+Tensor& Tensor::detach_() {
+  impl().autograd.reset();
+  impl().requires_grad = false;
+  return *this;
+}
+
+const Tensor& Tensor::grad() const {
+  const auto& meta = impl().autograd;
+  return meta ? meta->grad : kUndefined;
+}
+
+Tensor& Tensor::mutable_grad() {
+  auto& meta = impl().autograd;
+  if (!meta) meta = std::make_shared<autograd::AutogradMeta>();
+  return meta->grad;
+}
+
+void Tensor::retain_grad() const {
+  EMBER_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+  if (!is_leaf()) impl().autograd->retains_grad = true;
+}
+
+bool Tensor::retains_grad() const {
+  const auto& meta = impl().autograd;
+  return meta && meta->retains_grad;
+}
+
+std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  const auto& meta = impl().autograd;
+  return meta ? meta->grad_fn : nullptr;
+}
+
+uint32_t Tensor::output_nr() const {
+  const auto& meta = impl().autograd;
+  return meta ? meta->output_nr : 0;
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  autograd::backward({*this}, gradient.defined() ? autograd::tensor_list{gradient} : autograd::tensor_list{},
+                     retain_graph);
+}
+
+}  // namespace ember

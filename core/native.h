@@ -1,0 +1,117 @@
+// The ops without autograd: argument checks, dtype promotion, output allocation and
+// device dispatch (core/ops/*.cpp). The public ops of core/ops.h are these plus
+// recording, defined by family in autograd/functions/. Internal code calls native::.
+#pragma once
+#include <optional>
+#include <tuple>
+
+#include "core/tensor.h"
+
+namespace ember::native {
+
+
+// binary, broadcasting; result dtype by promote_types / Scalar::result_type_with
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor add(const Tensor& a, const Scalar& b);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Scalar& b);
+Tensor rsub(const Tensor& a, const Scalar& b);  // b - a
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Scalar& b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give float32
+Tensor div(const Tensor& a, const Scalar& b);
+Tensor rdiv(const Tensor& a, const Scalar& b);  // b / a
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Scalar& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// comparisons return kBool
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, const Scalar& b);
+Tensor ne(const Tensor& a, const Scalar& b);
+Tensor lt(const Tensor& a, const Scalar& b);
+Tensor le(const Tensor& a, const Scalar& b);
+Tensor gt(const Tensor& a, const Scalar& b);
+Tensor ge(const Tensor& a, const Scalar& b);
+
+// unary
+Tensor neg(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// where(cond, a, b): cond must be kBool; broadcasts all three
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+
+// reductions
+Tensor sum(const Tensor& a);
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& a);
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
+Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+
+// linear algebra (float32/float64 through BLAS)
+Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul
+Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
+Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
+
+
+// views and copies (core/views.cpp, core/tensor.cpp) used by the autograd layer
+Tensor view(const Tensor& a, const Dims& shape);
+Tensor expand(const Tensor& a, const Dims& sizes);
+Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& a, const Dims& dims);
+Tensor slice(const Tensor& a, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step);
+Tensor select(const Tensor& a, int64_t dim, int64_t index);
+Tensor squeeze(const Tensor& a, std::optional<int64_t> dim);
+Tensor unsqueeze(const Tensor& a, int64_t dim);
+Tensor as_strided(const Tensor& a, const Dims& sizes, const Dims& strides, std::optional<int64_t> offset);
+Tensor to_dtype(const Tensor& a, DType dtype);
+Tensor to_device(const Tensor& a, Device device);
+Tensor clone(const Tensor& a);
+Tensor reshape(const Tensor& a, const Dims& shape);
+Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim);
+Tensor unflatten(const Tensor& a, int64_t dim, const Dims& sizes);
+Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length);
+
+// in place (core/ops/): check, compute into self, bump self's version
+void add_(const Tensor& self, const Tensor& other, const Scalar& alpha);
+void add_(const Tensor& self, const Scalar& other);
+void sub_(const Tensor& self, const Tensor& other, const Scalar& alpha);
+void sub_(const Tensor& self, const Scalar& other);
+void mul_(const Tensor& self, const Tensor& other);
+void mul_(const Tensor& self, const Scalar& other);
+void div_(const Tensor& self, const Tensor& other);
+void div_(const Tensor& self, const Scalar& other);
+void neg_(const Tensor& self);
+void relu_(const Tensor& self);
+void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+void zero_(const Tensor& self);
+void fill_(const Tensor& self, const Scalar& value);
+void copy_(const Tensor& self, const Tensor& src);
+
+// Every in-place write goes through here: inference tensors may only be written
+// inside InferenceMode (and have no version to bump); others bump their version.
+void mark_mutated(const Tensor& self);
+Tensor max(const Tensor& a);  // whole tensor -> 0-dim; errors say max() (amax(a, {}) says amax())
+Tensor min(const Tensor& a);
+std::tuple<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
+std::tuple<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);
+
+}  // namespace ember::native

@@ -1,0 +1,166 @@
+// The engine and graph recording: requires_grad propagation, leaves, detach,
+// accumulation over several uses, retain_graph, second-backward and no-graph errors,
+// autograd::grad, and anomaly mode.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <ember/ember.h>
+
+#include "autograd/engine.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using testing::expect_values;
+
+Tensor leaf(std::vector<double> v, Dims shape) {
+  return tensor(v, shape, TensorOptions(kFloat64).requires_grad(true));
+}
+
+TEST(AutogradEngine, MulBackwardGivesOtherFactor) {
+  Tensor x = leaf({1, 2, 3}, {3});
+  Tensor w = leaf({4, 5, 6}, {3});
+  Tensor y = (x * w).sum();
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_EQ(y.grad_fn()->name(), "SumBackward");
+  y.backward();
+  expect_values(x.grad(), {4, 5, 6});
+  expect_values(w.grad(), {1, 2, 3});
+}
+
+TEST(AutogradEngine, RequiresGradPropagatesAndLeavesAreLeaves) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor c = tensor(std::vector<double>{3, 4}, {2});
+  EXPECT_TRUE(x.is_leaf());
+  EXPECT_TRUE(c.is_leaf());
+  Tensor y = x * c;
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_FALSE(y.is_leaf());
+  EXPECT_EQ(y.grad_fn()->name(), "MulBackward");
+  Tensor z = c * 2.0;
+  EXPECT_FALSE(z.requires_grad());
+  EXPECT_EQ(z.grad_fn(), nullptr);
+}
+
+TEST(AutogradEngine, GradientsAccumulateOverUsesAndCalls) {
+  Tensor x = leaf({2}, {1});
+  Tensor y = x * x + x;  // dy/dx = 2x + 1 = 5
+  y.sum().backward();
+  expect_values(x.grad(), {5});
+  (x * 3.0).sum().backward();  // accumulates: 5 + 3
+  expect_values(x.grad(), {8});
+}
+
+TEST(AutogradEngine, BroadcastGradientsAreReducedToInputShape) {
+  Tensor a = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor b = leaf({10, 20, 30}, {3});
+  (a + b).sum().backward();
+  expect_values(a.grad(), {1, 1, 1, 1, 1, 1});
+  expect_values(b.grad(), {2, 2, 2});
+  EXPECT_EQ(b.grad().sizes(), (Dims{3}));
+}
+
+TEST(AutogradEngine, SecondBackwardFailsUnlessRetained) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = (x * x).sum();
+  y.backward({}, /*retain_graph=*/true);
+  y.backward();
+  expect_values(x.grad(), {4, 8});
+  EXPECT_EMBER_ERROR(y.backward(), "Trying to backward through the graph a second time");
+}
+
+TEST(AutogradEngine, ImplicitGradOnlyForScalars) {
+  Tensor x = leaf({1, 2}, {2});
+  EXPECT_EMBER_ERROR((x * 2.0).backward(), "grad can be implicitly created only for scalar outputs");
+  (x * 2.0).backward(ones({2}, kFloat64));
+  expect_values(x.grad(), {2, 2});
+}
+
+TEST(AutogradEngine, BackwardWithoutGraphFails) {
+  Tensor x = tensor(std::vector<double>{1}, {1});
+  EXPECT_EMBER_ERROR(x.backward(), "element 0 of tensors does not require grad and does not have a grad_fn");
+}
+
+TEST(AutogradEngine, DetachSharesStorageAndVersionButNoHistory) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = x * 2.0;
+  Tensor d = y.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_EQ(d.grad_fn(), nullptr);
+  EXPECT_TRUE(d.is_alias_of(y));
+  const auto before = y.version();
+  d.add_(1.0);
+  EXPECT_EQ(y.version(), before + 1);
+  expect_values(y, {3, 5});
+}
+
+TEST(AutogradEngine, GradLeavesDotGradAlone) {
+  Tensor x = leaf({3}, {1});
+  Tensor y = (x * x * x).sum();  // 3x^2 = 27
+  auto g = autograd::grad({y}, {x});
+  ASSERT_EQ(g.size(), 1u);
+  expect_values(g[0], {27});
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(AutogradEngine, GradOfIntermediate) {
+  Tensor x = leaf({2}, {1});
+  Tensor h = x * 3.0;
+  Tensor y = (h * h).sum();  // dy/dh = 2h = 12
+  auto g = autograd::grad({y}, {h});
+  expect_values(g[0], {12});
+}
+
+TEST(AutogradEngine, GradUnusedInputIsAnError) {
+  Tensor x = leaf({1}, {1});
+  Tensor z = leaf({1}, {1});
+  Tensor y = (x * 2.0).sum();
+  EXPECT_EMBER_ERROR(autograd::grad({y}, {z}), "appears to not have been used in the graph");
+}
+
+TEST(AutogradEngine, AnomalyModeNamesTheForwardOp) {
+  Tensor x = leaf({0.0}, {1});
+  autograd::DetectAnomalyGuard anomaly;
+  Tensor y = x.sqrt().sum();  // d sqrt(x)/dx at 0 = inf
+  EXPECT_EMBER_ERROR(y.backward(), "SqrtBackward");
+}
+
+TEST(AutogradEngine, RequiresGradOnlyForFloatingLeaves) {
+  Tensor i = zeros({2}, kInt64);
+  EXPECT_EMBER_ERROR(i.requires_grad_(), "floating point");
+  Tensor x = leaf({1}, {1});
+  Tensor y = x * 2.0;
+  EXPECT_EMBER_ERROR(y.requires_grad_(false), "leaf variables");
+}
+
+TEST(AutogradEngine, DiamondGraphSumsBothPaths) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor a = x.exp();
+  Tensor b = x * 2.0;
+  Tensor y = (a * b).sum();  // d/dx (2x e^x) = 2 e^x (1 + x)
+  y.backward();
+  expect_values(x.grad(), {2 * std::exp(1.0) * 2, 2 * std::exp(2.0) * 3}, 1e-9);
+}
+
+TEST(AutogradEngine, InplaceOnLeafRequiringGradFails) {
+  Tensor x = leaf({1}, {1});
+  EXPECT_EMBER_ERROR(x.mul_(2.0), "a leaf Variable that requires grad is being used in an in-place operation");
+  NoGradGuard g;
+  x.mul_(2.0);  // allowed under no_grad (optimizer steps)
+  expect_values(x, {2});
+}
+
+TEST(AutogradEngine, InplaceOnNonLeafRecords) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y = x * 3.0;
+  y.mul_(2.0);
+  y.add_(1.0);
+  EXPECT_EQ(y.grad_fn()->name(), "AddBackward");
+  y.sum().backward();
+  expect_values(x.grad(), {6, 6});
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,181 @@
+// Grad modes, inference tensors, version-counter safety and the saved-activation
+// ledger: the reference scenarios of the autograd issue.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include <ember/ember.h>
+
+#include "autograd/saved_variable.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using testing::expect_values;
+
+Tensor leaf(std::vector<double> v, Dims shape) {
+  return tensor(v, shape, TensorOptions(kFloat64).requires_grad(true));
+}
+
+TEST(GradMode, NoGradRecordsNothingAndMixingRecordsAgain) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y;
+  {
+    NoGradGuard g;
+    EXPECT_FALSE(is_grad_enabled());
+    y = x * 2.0;
+  }
+  EXPECT_TRUE(is_grad_enabled());
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  Tensor z = y * x;  // x requires grad: recorded again outside
+  EXPECT_TRUE(z.requires_grad());
+  EXPECT_EQ(z.grad_fn()->name(), "MulBackward");
+  z.sum().backward();
+  expect_values(x.grad(), {2, 4});
+}
+
+TEST(GradMode, GuardsNestAndRestore) {
+  {
+    NoGradGuard a;
+    {
+      EnableGradGuard b;
+      EXPECT_TRUE(is_grad_enabled());
+      {
+        GradModeGuard c(false);
+        EXPECT_FALSE(is_grad_enabled());
+      }
+      EXPECT_TRUE(is_grad_enabled());
+    }
+    EXPECT_FALSE(is_grad_enabled());
+  }
+  EXPECT_TRUE(is_grad_enabled());
+  Tensor x = leaf({1}, {1});
+  Tensor y = no_grad([&] { return x * 2.0; });
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(GradMode, NoGradStillCountsVersions) {
+  Tensor x = zeros({2}, kFloat64);
+  NoGradGuard g;
+  EXPECT_EQ(x.version(), 0u);
+  x.add_(1.0);
+  EXPECT_EQ(x.version(), 1u);
+}
+
+TEST(GradMode, IsThreadLocal) {
+  NoGradGuard g;
+  bool other_thread_enabled = false;
+  std::thread t([&] { other_thread_enabled = is_grad_enabled(); });
+  t.join();
+  EXPECT_TRUE(other_thread_enabled);
+  EXPECT_FALSE(is_grad_enabled());
+}
+
+TEST(InferenceMode, OutputsAreInferenceTensorsWithoutVersion) {
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y;
+  {
+    InferenceModeGuard g;
+    EXPECT_TRUE(is_inference_mode_enabled());
+    EXPECT_FALSE(is_grad_enabled());
+    y = x * 2.0;
+    EXPECT_TRUE(y.is_inference());
+    y.add_(1.0);  // in-place inside inference mode is fine
+  }
+  EXPECT_FALSE(is_inference_mode_enabled());
+  EXPECT_TRUE(is_grad_enabled());
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EMBER_ERROR(y.version(), "Inference tensors do not track version counter");
+  expect_values(y * 1.0, {3, 5});  // functional ops work outside
+  EXPECT_EMBER_ERROR(y.add_(1.0), "Inplace update to inference tensor outside InferenceMode is not allowed");
+  EXPECT_EMBER_ERROR(y.requires_grad_(true), "inference tensor outside InferenceMode");
+  EXPECT_EMBER_ERROR(y * x, "Inference tensors cannot be saved for backward");
+}
+
+TEST(InferenceMode, ViewsOfInferenceTensorsAreInferenceTensors) {
+  InferenceModeGuard g;
+  Tensor y = ones({2, 3});
+  EXPECT_TRUE(y.view({6}).is_inference());
+  EXPECT_TRUE(y.transpose(0, 1).is_inference());
+}
+
+TEST(VersionCounter, InplaceModificationOfSavedTensorFailsBackward) {
+  Tensor x = tensor(std::vector<float>{1, 2, 3}, {3}, TensorOptions().requires_grad(true));
+  Tensor y = x * 2.0f;
+  Tensor z = y.pow(2.0);
+  y.mul_(2.0);
+  EXPECT_EMBER_ERROR(z.backward(ones({3})),
+                     "one of the variables needed for gradient computation has been modified by an inplace "
+                     "operation: [Float [3]], which is output 0 of MulBackward, is at version 1; expected version 0 "
+                     "instead.");
+}
+
+TEST(VersionCounter, ViewsShareTheCounter) {
+  Tensor x = zeros({2, 3});
+  Tensor v = x.view({6});
+  v.add_(1.0);
+  EXPECT_EQ(x.version(), 1u);
+  EXPECT_EQ(v.version(), 1u);
+}
+
+TEST(Ledger, CountsSavedStoragesAndFreesAfterBackward) {
+  const auto base = autograd::saved_tensor_stats();
+  Tensor x = randn({256}, TensorOptions(kFloat64).requires_grad(true));
+  Tensor y = x.exp();  // saves its output: 2 KiB
+  auto during = autograd::saved_tensor_stats();
+  EXPECT_EQ(during.current_bytes - base.current_bytes, 256 * 8);
+  EXPECT_EQ(during.count - base.count, 1);
+  EXPECT_EQ(during.bytes_by_op["ExpBackward"], 256 * 8);
+  Tensor z = y * y;  // saves y twice: still one unique storage
+  EXPECT_EQ(autograd::saved_tensor_stats().count - base.count, 1);
+  z.sum().backward();
+  EXPECT_EQ(autograd::saved_tensor_stats().current_bytes, base.current_bytes);
+}
+
+TEST(Ledger, NoGrowthUnderNoGradOrInferenceMode) {
+  Tensor x = randn({1024}, TensorOptions().requires_grad(true));
+  autograd::reset_saved_tensor_peak();
+  const auto base = autograd::saved_tensor_stats();
+  {
+    NoGradGuard g;
+    Tensor y = (x.exp() * x).relu().sum();
+  }
+  {
+    InferenceModeGuard g;
+    Tensor y = (x.exp() * x).relu().sum();
+  }
+  auto after = autograd::saved_tensor_stats();
+  EXPECT_EQ(after.current_bytes, base.current_bytes);
+  EXPECT_EQ(after.peak_bytes, base.current_bytes);
+}
+
+TEST(Ledger, PackUnpackHooksSeeEverySavedTensor) {
+  int packed = 0, unpacked = 0;
+  Tensor x = leaf({1, 2}, {2});
+  Tensor y;
+  {
+    autograd::SavedTensorsHooksGuard hooks(
+        [&](const Tensor& t) { ++packed; return t.clone(); },
+        [&](const Tensor& t) { ++unpacked; return t; });
+    y = (x * x).sum();
+  }
+  EXPECT_EQ(packed, 2);
+  y.backward();
+  EXPECT_EQ(unpacked, 2);
+  expect_values(x.grad(), {2, 4});
+}
+
+TEST(Ledger, ScopesAttributeBytes) {
+  Tensor x = randn({128}, TensorOptions(kFloat64).requires_grad(true));
+  Tensor y;
+  {
+    autograd::LedgerScope scope("block1");
+    y = x.exp();
+  }
+  EXPECT_EQ(autograd::saved_tensor_stats().bytes_by_scope["block1"], 128 * 8);
+}
+
+}  // namespace
+}  // namespace ember
