@@ -121,7 +121,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       outputs = node->apply(std::move(inputs));
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
-    if (!task.retain_graph && task.accumulate) node->release_saved();
+    if (!task.retain_graph) node->release_saved();
     const auto& edges = node->next_edges();
     for (size_t i = 0; i < edges.size(); ++i) {
       const Edge& e = edges[i];

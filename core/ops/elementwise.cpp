@@ -221,8 +221,12 @@ void fill_(const Tensor& self, const Scalar& value) {
 }
 void copy_(const Tensor& self, const Tensor& src) {
   const Dims& shape = self.sizes();
-  EMBER_CHECK(broadcast_shapes(shape, src.sizes()) == shape, "copy_: the source of shape ", src.sizes(),
-              " cannot be broadcast to the destination's shape ", shape);
+  bool fits = src.sizes().size() <= shape.size();
+  for (size_t i = 0; fits && i < src.sizes().size(); ++i) {
+    const int64_t s = src.sizes()[src.sizes().size() - 1 - i];
+    fits = s == 1 || s == shape[shape.size() - 1 - i];
+  }
+  EMBER_CHECK(fits, "copy_: the source of shape ", src.sizes(), " cannot be broadcast to the destination's shape ", shape);
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());
   device_ops(self.device()).copy(broadcast_to(unaliased(self, from), shape), self);

@@ -1,0 +1,234 @@
+// The caching allocator's policy through a counting fake backend (rounding, pools,
+// split, coalesce, reuse, streams, statistics to the byte, limit -> OOM after one
+// retry, empty_cache) and through the CPU device's public memory API.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+
+#include <ember/ember.h>
+
+#include "core/allocator/caching_allocator.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
+
+// Hands out fake, never-dereferenced addresses; counts calls; can refuse.
+class FakeBackend final : public RawBackend {
+ public:
+  struct Counters {
+    int allocs = 0, frees = 0;
+    int64_t live_bytes = 0;
+    bool refuse = false;
+  };
+  explicit FakeBackend(Counters* c) : c_(c) {}
+  void* raw_alloc(size_t bytes) override {
+    if (c_->refuse) return nullptr;
+    ++c_->allocs;
+    c_->live_bytes += static_cast<int64_t>(bytes);
+    next_ += bytes + 4096;  // gaps: segments are never adjacent
+    return reinterpret_cast<void*>(next_ - bytes - 4096 + 0x100000);
+  }
+  void raw_free(void*, size_t bytes) override {
+    ++c_->frees;
+    c_->live_bytes -= static_cast<int64_t>(bytes);
+  }
+  Device device() const override { return Device::cpu(); }
+
+ private:
+  Counters* c_;
+  uintptr_t next_ = 0;
+};
+
+class AllocatorPolicy : public ::testing::Test {
+ protected:
+  FakeBackend::Counters counters;
+  CachingAllocator alloc{std::make_unique<FakeBackend>(&counters)};
+  char* addr(const Allocation& a) { return static_cast<char*>(a.ptr); }
+};
+
+TEST_F(AllocatorPolicy, RoundsTo512) {
+  EXPECT_EQ(CachingAllocator::round_size(1), 512u);
+  EXPECT_EQ(CachingAllocator::round_size(512), 512u);
+  EXPECT_EQ(CachingAllocator::round_size(513), 1024u);
+  Allocation zero = alloc.allocate(0);
+  EXPECT_EQ(zero.ptr, nullptr);
+  EXPECT_EQ(counters.allocs, 0);
+  alloc.deallocate(zero.block);  // a no-op
+}
+
+TEST_F(AllocatorPolicy, SegmentSizesBySmallAndLargePool) {
+  Allocation a = alloc.allocate(1);
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 2 * MiB);
+  Allocation b = alloc.allocate(3 * MiB);
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 2 * MiB + 20 * MiB);
+  Allocation c = alloc.allocate(30 * MiB);
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 2 * MiB + 20 * MiB + 30 * MiB);
+  Allocation d = alloc.allocate(31 * MiB - 5);  // rounded up to a 2 MiB multiple
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 2 * MiB + 20 * MiB + 30 * MiB + 32 * MiB);
+  EXPECT_EQ(counters.allocs, 4);
+  for (auto* x : {&a, &b, &c, &d}) alloc.deallocate(x->block);
+}
+
+TEST_F(AllocatorPolicy, SplitsAndCoalesces) {
+  Allocation a = alloc.allocate(1000);
+  Allocation b = alloc.allocate(1000);
+  EXPECT_EQ(counters.allocs, 1);          // both from one 2 MiB segment
+  EXPECT_EQ(addr(b), addr(a) + 1024);     // adjacent
+  EXPECT_EQ(alloc.stats().inactive_split_bytes.current, 2 * MiB - 2048);
+  alloc.deallocate(a.block);
+  alloc.deallocate(b.block);
+  EXPECT_EQ(alloc.stats().inactive_split_bytes.current, 0);  // whole again
+  // After coalescing, the segment serves two 1 MiB blocks without a new segment.
+  Allocation c = alloc.allocate(1 * MiB);
+  Allocation d = alloc.allocate(1 * MiB);
+  EXPECT_EQ(counters.allocs, 1);
+  EXPECT_EQ(addr(c), addr(a));
+  EXPECT_EQ(addr(d), addr(a) + MiB);
+  alloc.deallocate(c.block);
+  alloc.deallocate(d.block);
+}
+
+TEST_F(AllocatorPolicy, ReusesFreedBlockBestFit) {
+  Allocation big = alloc.allocate(8 * KiB);
+  Allocation sep = alloc.allocate(512);
+  Allocation small = alloc.allocate(2 * KiB);
+  Allocation sep2 = alloc.allocate(512);
+  alloc.deallocate(big.block);
+  alloc.deallocate(small.block);
+  Allocation again = alloc.allocate(2 * KiB);  // best fit: the 2 KiB hole, not the 8 KiB one
+  EXPECT_EQ(again.ptr, small.ptr);
+  EXPECT_EQ(counters.allocs, 1);
+  for (auto* x : {&sep, &again, &sep2}) alloc.deallocate(x->block);
+}
+
+TEST_F(AllocatorPolicy, BlocksStayOnTheirStream) {
+  Allocation a = alloc.allocate(4096, /*stream=*/1);
+  void* p = a.ptr;
+  alloc.deallocate(a.block);
+  Allocation b = alloc.allocate(4096, /*stream=*/2);
+  EXPECT_NE(b.ptr, p);
+  EXPECT_EQ(counters.allocs, 2);
+  Allocation c = alloc.allocate(4096, /*stream=*/1);
+  EXPECT_EQ(c.ptr, p);
+  alloc.deallocate(b.block);
+  alloc.deallocate(c.block);
+}
+
+TEST_F(AllocatorPolicy, StatisticsExactToTheByte) {
+  Allocation a = alloc.allocate(1000);     // 1024
+  Allocation b = alloc.allocate(5 * MiB);  // large pool, 20 MiB segment
+  auto s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 1024 + 5 * MiB);
+  EXPECT_EQ(s.requested_bytes.current, 1000 + 5 * MiB);
+  EXPECT_EQ(s.active_bytes.current, 1024 + 5 * MiB);
+  EXPECT_EQ(s.reserved_bytes.current, 22 * MiB);
+  EXPECT_EQ(s.allocation.current, 2);
+  EXPECT_EQ(s.segment.current, 2);
+  alloc.deallocate(a.block);
+  s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 5 * MiB);
+  EXPECT_EQ(s.allocated_bytes.peak, 1024 + 5 * MiB);
+  EXPECT_EQ(s.allocated_bytes.allocated, 1024 + 5 * MiB);
+  EXPECT_EQ(s.allocated_bytes.freed, 1024);
+  EXPECT_EQ(s.requested_bytes.freed, 1000);
+  alloc.reset_peak();
+  EXPECT_EQ(alloc.stats().allocated_bytes.peak, 5 * MiB);
+  alloc.deallocate(b.block);
+  s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 0);
+  EXPECT_EQ(s.reserved_bytes.current, 22 * MiB);  // cached
+  EXPECT_EQ(s.num_device_alloc, 2);
+  EXPECT_EQ(s.num_device_free, 0);
+}
+
+TEST_F(AllocatorPolicy, EmptyCacheReleasesOnlyUnusedSegments) {
+  Allocation keep = alloc.allocate(100);        // segment 1 stays in use
+  Allocation drop = alloc.allocate(3 * MiB);    // segment 2 becomes unused
+  alloc.deallocate(drop.block);
+  alloc.empty_cache();
+  EXPECT_EQ(counters.frees, 1);
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 2 * MiB);
+  EXPECT_EQ(counters.live_bytes, 2 * MiB);
+  alloc.deallocate(keep.block);
+  alloc.empty_cache();
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 0);
+  EXPECT_EQ(counters.live_bytes, 0);
+}
+
+TEST_F(AllocatorPolicy, LimitGivesOomAfterOneRetry) {
+  alloc.set_limit(24 * MiB);
+  Allocation a = alloc.allocate(3 * MiB);  // 20 MiB segment
+  Allocation cached = alloc.allocate(100);  // 2 MiB segment
+  alloc.deallocate(cached.block);           // cached, releasable
+  try {
+    alloc.allocate(18 * MiB);  // 17 MiB left in the segment: needs an 18 MiB one, over the limit
+    FAIL() << "expected OutOfMemoryError";
+  } catch (const OutOfMemoryError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("out of memory"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("Tried to allocate 18.00 MiB"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("reserved"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("24.00 MiB"), std::string::npos) << msg;
+  }
+  auto s = alloc.stats();
+  EXPECT_EQ(s.num_alloc_retries, 1);
+  EXPECT_EQ(s.num_ooms, 1);
+  EXPECT_EQ(s.reserved_bytes.current, 20 * MiB);  // the retry freed the cached segment
+  // Within the limit after freeing: fine again.
+  alloc.deallocate(a.block);
+  Allocation b = alloc.allocate(18 * MiB);  // fits the cached 20 MiB segment
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 20 * MiB);
+  alloc.deallocate(b.block);
+}
+
+TEST_F(AllocatorPolicy, BackendRefusalFreesCacheRetriesThenOoms) {
+  Allocation a = alloc.allocate(100);
+  alloc.deallocate(a.block);
+  counters.refuse = true;
+  EXPECT_THROW(alloc.allocate(5 * MiB), OutOfMemoryError);
+  EXPECT_EQ(counters.frees, 1);  // the cached segment went back before the retry
+  EXPECT_EQ(alloc.stats().num_alloc_retries, 1);
+  EXPECT_EQ(alloc.stats().num_ooms, 1);
+}
+
+TEST_F(AllocatorPolicy, SummaryIsATable) {
+  Allocation a = alloc.allocate(3 * MiB);
+  std::string s = alloc.summary();
+  EXPECT_NE(s.find("Allocated memory"), std::string::npos);
+  EXPECT_NE(s.find("Reserved memory"), std::string::npos);
+  EXPECT_NE(s.find("3.00 MiB"), std::string::npos);
+  EXPECT_NE(s.find("20.00 MiB"), std::string::npos);
+  alloc.deallocate(a.block);
+}
+
+TEST(MemoryApi, CpuTensorsAreCounted) {
+  const Device cpu = Device::cpu();
+  const int64_t before = memory::allocated(cpu);
+  {
+    auto storage = std::make_shared<StorageImpl>(1000, cpu);
+    EXPECT_EQ(memory::allocated(cpu) - before, 1024);
+    Tensor t = empty({256}, kFloat64);  // 2048 bytes
+    EXPECT_EQ(memory::allocated(cpu) - before, 1024 + 2048);
+    EXPECT_GE(memory::max_allocated(cpu), memory::allocated(cpu));
+  }
+  EXPECT_EQ(memory::allocated(cpu), before);
+  EXPECT_NE(memory::summary(cpu).find("Allocated memory"), std::string::npos);
+  EXPECT_EMBER_ERROR(memory::set_limit(cpu, -1), "non-negative");
+}
+
+TEST(MemoryApi, CpuLimitGivesOutOfMemory) {
+  const Device cpu = Device::cpu();
+  memory::empty_cache(cpu);
+  memory::set_limit(cpu, memory::reserved(cpu) + 4 * MiB);
+  EXPECT_THROW(empty({64 * MiB}, kUInt8), OutOfMemoryError);
+  memory::set_limit(cpu, 0);
+  Tensor ok = empty({64 * MiB}, kUInt8);
+  EXPECT_EQ(ok.numel(), 64 * MiB);
+}
+
+}  // namespace
+}  // namespace ember
