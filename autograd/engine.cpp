@@ -78,6 +78,16 @@ void check_anomaly(const Node& node, const tensor_list& outputs) {
   }
 }
 
+// Tensor::retain_grad: the gradient flowing into a non-leaf output is kept in its .grad.
+void keep_retained_grads(const Node& node, const tensor_list& inputs) {
+  for (const auto& [nr, weak] : node.retained_outputs()) {
+    auto impl = weak.lock();
+    if (!impl || nr >= inputs.size() || !inputs[nr].defined()) continue;
+    Tensor& grad = impl->autograd->grad;
+    grad = grad.defined() ? grad + inputs[nr] : inputs[nr].clone();
+  }
+}
+
 struct ReadyOrder {
   bool operator()(Node* a, Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
 };
@@ -106,6 +116,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     task.buffers.erase(node);
     inputs.resize(node->num_outputs());
 
+    if (task.accumulate) keep_retained_grads(*node, inputs);
     if (auto it = task.captures.find(node); it != task.captures.end()) {
       for (auto [input_nr, index] : it->second)
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];

@@ -44,12 +44,18 @@ class Node : public std::enable_shared_from_this<Node> {
   // Anomaly mode: where the forward op ran, for error messages.
   const std::string& forward_context() const { return forward_context_; }
   void set_forward_context(std::string ctx) { forward_context_ = std::move(ctx); }
+  // Non-leaf outputs whose .grad the user asked to keep (Tensor::retain_grad).
+  void retain_output_grad(uint32_t output_nr, std::weak_ptr<TensorImpl> output) {
+    retained_.emplace_back(output_nr, std::move(output));
+  }
+  const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retained_outputs() const { return retained_; }
 
  private:
   std::vector<Edge> next_edges_;
   uint64_t sequence_nr_;
   uint32_t num_outputs_ = 1;
   std::string forward_context_;
+  std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_;
 };
 
 // The autograd state of a tensor that requires grad: its .grad, and either the

@@ -55,7 +55,9 @@ Tensor& Tensor::mutable_grad() {
 
 void Tensor::retain_grad() const {
   EMBER_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
-  if (!is_leaf()) impl().autograd->retains_grad = true;
+  if (is_leaf() || retains_grad()) return;  // leaves keep .grad anyway
+  impl().autograd->retains_grad = true;
+  grad_fn()->retain_output_grad(output_nr(), impl_ptr());
 }
 
 bool Tensor::retains_grad() const {
@@ -66,6 +68,11 @@ bool Tensor::retains_grad() const {
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
   const auto& meta = impl().autograd;
   return meta ? meta->grad_fn : nullptr;
+}
+
+std::string Tensor::grad_fn_name() const {
+  const auto& meta = impl().autograd;
+  return meta && meta->grad_fn ? meta->grad_fn->name() : std::string();
 }
 
 uint32_t Tensor::output_nr() const {

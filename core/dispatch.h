@@ -7,24 +7,11 @@
 #pragma once
 #include <cstdint>
 
+#include "core/op_kinds.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
 
 namespace ember {
-
-enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp };
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
-enum class ReduceOp : uint8_t { Sum, Mean, Max, Min };
-enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
-
-constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
-
-// Extra operands of unary ops: PowScalar uses p0 (exponent); Clamp uses p0 = min,
-// p1 = max, each only when its has_ flag is set.
-struct UnaryArgs {
-  double p0 = 0.0, p1 = 0.0;
-  bool has_p0 = false, has_p1 = false;
-};
 
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.

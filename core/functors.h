@@ -1,18 +1,21 @@
 // Elementwise math as __host__ __device__ functors, shared by the CPU loops
 // (core/cpu/elementwise.cpp) and the CUDA kernels (cuda/), so the GPU's math is
-// tested on the CPU. with_unary_functor / with_binary_functor map an op enum to
-// its functor. No ember tensor headers here: this compiles under nvcc.
+// tested on the CPU. with_unary_functor / with_binary_functor map an op enum to its
+// functor. No tensor headers here (nor <omp.h>): this compiles under nvcc.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
+#include "core/error.h"
 #include "core/macros.h"
+#include "core/op_kinds.h"
+#include "core/scalar.h"
 
 namespace ember::functors {
 
-// Math calls: CUDA's global overloads in device code, <cmath>'s std:: ones on the
-// host (so float stays float and vectorises).
+// Math calls: CUDA's global overloads in device code, <cmath>'s std:: overloads on
+// the host (so float stays float and the loops vectorise). Undefined at the end.
 #if defined(__CUDA_ARCH__)
 #define EMBER_MATH(fn) ::fn
 #else
@@ -25,98 +28,265 @@ EMBER_HD_INLINE bool is_nan(T x) {
   else return false;
 }
 
-// ---- unary ----
-struct Neg { template <typename T> EMBER_HD_INLINE T operator()(T x) const { return static_cast<T>(-x); } };
-struct Exp { template <typename T> EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(exp)(x); } };
-struct Log { template <typename T> EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(log)(x); } };
-struct Sqrt { template <typename T> EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(sqrt)(x); } };
+// Integer power by squaring, wrapping on overflow like PyTorch. A negative exponent
+// truncates to 0, except for bases 1 and -1 (PyTorch's integer pow).
+template <typename T>
+EMBER_HD_INLINE T int_pow(T base, int64_t exponent) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return exponent == 0 ? true : base;
+  } else {
+    if (exponent < 0) {
+      if (base == T(1)) return T(1);
+      if (std::is_signed_v<T> && base == static_cast<T>(-1)) return exponent % 2 == 0 ? T(1) : static_cast<T>(-1);
+      return T(0);
+    }
+    using U = std::make_unsigned_t<T>;  // unsigned arithmetic wraps instead of overflowing
+    U result = 1, factor = static_cast<U>(base);
+    for (; exponent != 0; exponent >>= 1) {
+      if (exponent & 1) result = static_cast<U>(result * factor);
+      factor = static_cast<U>(factor * factor);
+    }
+    return static_cast<T>(result);
+  }
+}
+
+// ---- unary: T -> T ----
+struct Neg {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return static_cast<T>(-x); }
+};
+struct Exp {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(exp)(x); }
+};
+struct Log {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(log)(x); }
+};
+struct Sqrt {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(sqrt)(x); }
+};
 struct Abs {
-  template <typename T> EMBER_HD_INLINE T operator()(T x) const {
-    if constexpr (std::is_unsigned_v<T> || std::is_same_v<T, bool>) return x;
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x;  // includes bool
     else return x < T(0) ? static_cast<T>(-x) : x;
   }
 };
+// NaN fails `x < 0` and passes through, as in PyTorch.
 struct Relu {
-  template <typename T> EMBER_HD_INLINE T operator()(T x) const { return is_nan(x) ? x : (x > T(0) ? x : T(0)); }
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const {
+    if constexpr (std::is_unsigned_v<T>) return x;  // includes bool
+    else return x < T(0) ? T(0) : x;
+  }
 };
 struct Sigmoid {
-  template <typename T> EMBER_HD_INLINE T operator()(T x) const { return T(1) / (T(1) + EMBER_MATH(exp)(-x)); }
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return T(1) / (T(1) + EMBER_MATH(exp)(-x)); }
 };
-struct Tanh { template <typename T> EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(tanh)(x); } };
+struct Tanh {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(tanh)(x); }
+};
+// x ** exponent. Integer tensors only get integral exponents (the op layer promotes).
 struct PowScalar {
   double exponent;
-  template <typename T> EMBER_HD_INLINE T operator()(T x) const {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (exponent == 2.0) return x * x;
-      if (exponent == 1.0) return x;
       if (exponent == 0.5) return EMBER_MATH(sqrt)(x);
       return EMBER_MATH(pow)(x, static_cast<T>(exponent));
     } else {
-      return static_cast<T>(EMBER_MATH(pow)(static_cast<double>(x), exponent));
+      return int_pow(x, static_cast<int64_t>(exponent));
     }
   }
 };
+// min(max(x, lo), hi) with either bound optional; NaN passes through; lo > hi gives hi.
 struct Clamp {
   double lo, hi;
   bool has_lo, has_hi;
-  template <typename T> EMBER_HD_INLINE T operator()(T x) const {
-    if (is_nan(x)) return x;
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const {
     if (has_lo && x < static_cast<T>(lo)) x = static_cast<T>(lo);
     if (has_hi && x > static_cast<T>(hi)) x = static_cast<T>(hi);
     return x;
   }
 };
 
-// ---- binary (arithmetic) ----
-template <typename T>
-struct AddAlpha {
-  T alpha;
-  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a + alpha * b); }
+// ---- binary: (T, T) -> T ----
+struct Add {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a + b); }
 };
-template <typename T>
-struct SubAlpha {
-  T alpha;
-  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a - alpha * b); }
+struct Sub {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a - b); }
 };
-struct Add { template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a + b); } };
-struct Sub { template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a - b); } };
-struct Mul { template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a * b); } };
-struct Div { template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a / b); } };
+// Add or Sub with a scaled second operand: a + alpha * b, a - alpha * b.
+template <typename Op, typename T>
+struct WithAlpha {
+  T alpha;
+  EMBER_HD_INLINE T operator()(T a, T b) const { return Op{}(a, static_cast<T>(alpha * b)); }
+};
+struct Mul {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a * b); }
+};
+struct Div {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return a / b; }
+};
 struct Pow {
-  template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(pow)(a, b);
-    else return static_cast<T>(EMBER_MATH(pow)(static_cast<double>(a), static_cast<double>(b)));
+    else return int_pow(a, static_cast<int64_t>(b));
   }
 };
-// NaN-propagating like torch.maximum / torch.minimum
+// NaN-propagating, like torch.maximum / torch.minimum.
 struct Maximum {
-  template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const {
-    if (is_nan(a)) return a;
-    if (is_nan(b)) return b;
-    return a > b ? a : b;
-  }
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return is_nan(a) ? a : is_nan(b) ? b : (a > b ? a : b); }
 };
 struct Minimum {
-  template <typename T> EMBER_HD_INLINE T operator()(T a, T b) const {
-    if (is_nan(a)) return a;
-    if (is_nan(b)) return b;
-    return a < b ? a : b;
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return is_nan(a) ? a : is_nan(b) ? b : (a < b ? a : b); }
+};
+
+// ---- comparisons: (T, T) -> bool ----
+struct Eq {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a == b; }
+};
+struct Ne {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a != b; }
+};
+struct Lt {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a < b; }
+};
+struct Le {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a <= b; }
+};
+struct Gt {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a > b; }
+};
+struct Ge {
+  template <typename T>
+  EMBER_HD_INLINE bool operator()(T a, T b) const { return a >= b; }
+};
+
+// ---- adapters and the other kernels' math ----
+// A binary functor with a fixed scalar operand on the right (x op s) or left (s op x).
+template <typename F, typename T>
+struct BindRight {
+  F f;
+  T s;
+  EMBER_HD_INLINE auto operator()(T x) const { return f(x, s); }
+};
+template <typename F, typename T>
+struct BindLeft {
+  F f;
+  T s;
+  EMBER_HD_INLINE auto operator()(T x) const { return f(s, x); }
+};
+// where(cond, a, b)
+struct Select {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(bool cond, T a, T b) const { return cond ? a : b; }
+};
+// dtype conversion for copy: to bool is `!= 0`, otherwise static_cast (truncation).
+template <typename To>
+struct CastTo {
+  template <typename From>
+  EMBER_HD_INLINE To operator()(From x) const {
+    if constexpr (std::is_same_v<To, bool>) return x != From(0);
+    else return static_cast<To>(x);
   }
 };
-
-// ---- comparisons (return bool) ----
-struct Eq { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a == b; } };
-struct Ne { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a != b; } };
-struct Lt { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a < b; } };
-struct Le { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a <= b; } };
-struct Gt { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a > b; } };
-struct Ge { template <typename T> EMBER_HD_INLINE bool operator()(T a, T b) const { return a >= b; } };
-
-// Applies `swap` to a binary functor: (a, b) -> f(b, a), for scalar-first ops.
-template <typename F>
-struct Swapped {
-  F f;
-  template <typename T> EMBER_HD_INLINE auto operator()(T a, T b) const { return f(b, a); }
+// fill: no input, one value
+template <typename T>
+struct Constant {
+  T value;
+  EMBER_HD_INLINE T operator()() const { return value; }
 };
+
+#undef EMBER_MATH
+
+// ---- dispatch: op enum -> functor (host side; the CPU and CUDA launchers use these) ----
+
+// Calls fn(functor) for `op` on elements of type T and returns what fn returns. Ops
+// with no meaning on T (exp of an integer, neg of a bool) are an ember::Error: the op
+// layer promotes integers to float32 or rejects the op before any kernel runs.
+template <typename T, typename Fn>
+decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
+  constexpr bool floating = std::is_floating_point_v<T>;
+  switch (op) {
+    case UnaryOp::Neg:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Neg{});
+      break;
+    case UnaryOp::Exp:
+      if constexpr (floating) return fn(Exp{});
+      break;
+    case UnaryOp::Log:
+      if constexpr (floating) return fn(Log{});
+      break;
+    case UnaryOp::Sqrt:
+      if constexpr (floating) return fn(Sqrt{});
+      break;
+    case UnaryOp::Sigmoid:
+      if constexpr (floating) return fn(Sigmoid{});
+      break;
+    case UnaryOp::Tanh:
+      if constexpr (floating) return fn(Tanh{});
+      break;
+    case UnaryOp::Abs: return fn(Abs{});
+    case UnaryOp::Relu: return fn(Relu{});
+    case UnaryOp::PowScalar: return fn(PowScalar{args.p0});
+    case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1});
+  }
+  EMBER_FAIL("unary elementwise op #", static_cast<int>(op), " is not defined for ", dtype_name(dtype_of_v<T>),
+             " elements (the op layer should have promoted or rejected it)");
+}
+
+// Calls fn(functor) for `op` on elements of type T; Add and Sub scale their second
+// operand by alpha (the plain functor when alpha is 1). Comparisons' functors return
+// bool. Division is true division, so only floating T has it; bools cannot subtract.
+template <typename T, typename Fn>
+decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
+  const bool unit_alpha = alpha.to_double() == 1.0;
+  switch (op) {
+    case BinaryOp::Add:
+      if (unit_alpha) return fn(Add{});
+      return fn(WithAlpha<Add, T>{alpha.to<T>()});
+    case BinaryOp::Sub:
+      if constexpr (!std::is_same_v<T, bool>) {
+        if (unit_alpha) return fn(Sub{});
+        return fn(WithAlpha<Sub, T>{alpha.to<T>()});
+      }
+      break;
+    case BinaryOp::Div:
+      if constexpr (std::is_floating_point_v<T>) return fn(Div{});
+      break;
+    case BinaryOp::Mul: return fn(Mul{});
+    case BinaryOp::Pow: return fn(Pow{});
+    case BinaryOp::Maximum: return fn(Maximum{});
+    case BinaryOp::Minimum: return fn(Minimum{});
+    case BinaryOp::Eq: return fn(Eq{});
+    case BinaryOp::Ne: return fn(Ne{});
+    case BinaryOp::Lt: return fn(Lt{});
+    case BinaryOp::Le: return fn(Le{});
+    case BinaryOp::Gt: return fn(Gt{});
+    case BinaryOp::Ge: return fn(Ge{});
+  }
+  EMBER_FAIL("binary elementwise op #", static_cast<int>(op), " is not defined for ", dtype_name(dtype_of_v<T>),
+             " elements (the op layer should have promoted or rejected it)");
+}
 
 }  // namespace ember::functors

@@ -1,6 +1,14 @@
 // The ops without autograd: argument checks, dtype promotion, output allocation and
 // device dispatch (core/ops/*.cpp). The public ops of core/ops.h are these plus
 // recording, defined by family in autograd/functions/. Internal code calls native::.
+//
+// Note [Native ops and the autograd layer]
+// core/ never includes autograd/: each op's checks and kernels live here once, as
+// native::op. The public ember::op (and the Tensor method) is defined in
+// autograd/functions/<family>.cpp as native::op plus, only when will_record(...),
+// one record(...) call with the backward formula. Backward formulas and library
+// internals call native:: so they never record. The two declaration lists (this
+// file and core/ops.h) are kept in the same order on purpose.
 #pragma once
 #include <optional>
 #include <tuple>

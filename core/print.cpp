@@ -188,8 +188,10 @@ std::vector<std::string> repr_suffixes(const Tensor& t) {
   } else if (!default_dtype) {
     suffixes.push_back("dtype=" + std::string(dtype_name(t.dtype())));
   }
-  // Autograd hook: a tensor with a grad_fn prints `grad_fn=<MulBackward>` here instead.
-  if (t.requires_grad()) suffixes.push_back("requires_grad=True");
+  // A non-leaf shows its node (`grad_fn=<MulBackward>`); grad_fn_name() is defined by
+  // the autograd layer, so core/ needs no autograd header.
+  if (std::string fn = t.grad_fn_name(); !fn.empty()) suffixes.push_back("grad_fn=<" + fn + ">");
+  else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
   return suffixes;
 }
 

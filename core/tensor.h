@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -191,6 +192,7 @@ class Tensor {
   void retain_grad() const;
   bool retains_grad() const;
   std::shared_ptr<autograd::Node> grad_fn() const;  // nullptr for leaves and untracked tensors
+  std::string grad_fn_name() const;                 // "" for leaves and untracked tensors
   uint32_t output_nr() const;
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
 

@@ -1,32 +1,44 @@
-// The caching allocator, device-agnostic (the backend only does raw alloc/free).
+// The caching allocator, device-agnostic: the RawBackend only does raw alloc/free.
 //
-// Policy:
-// - Every request is rounded up to a multiple of 512 bytes (minimum 512). Zero bytes
-//   allocate nothing.
-// - Rounded sizes <= 1 MiB come from the small pool, carved from 2 MiB segments.
-//   Larger sizes come from the large pool: requests under 10 MiB get a 20 MiB
-//   segment, bigger ones a segment of the request rounded up to 2 MiB.
-// - A request takes the best-fitting free block (smallest size, then lowest address)
-//   of its pool that was allocated on the same stream; blocks never move between
-//   streams (the CUDA backend relies on this for stream-ordered reuse).
-// - A block larger than needed is split when the remainder is at least 512 bytes
-//   (small pool) or more than 1 MiB (large pool); the remainder stays free.
-// - A freed block merges with free neighbours of the same segment. Segments are
-//   kept (cached) even when wholly free, until empty_cache().
-// - Before reserving a new segment, the limit (set_limit, on reserved bytes) is
-//   checked. If the limit or the backend says no, every wholly free cached segment
-//   is released and the request retried once; if that fails, OutOfMemoryError.
-// - Statistics are exact to the byte: allocated (rounded) bytes, requested bytes,
-//   active bytes, reserved bytes, inactive split bytes, and counts, each with
-//   current / peak / allocated / freed.
+// Policy (what callers and tests may rely on):
+// - Every request is rounded up to a multiple of 512 bytes (minimum 512). A zero-byte
+//   request allocates nothing and returns {nullptr, nullptr}.
+// - Rounded sizes up to 1 MiB are served by the small pool, carved out of 2 MiB
+//   segments. Bigger sizes are served by the large pool: a request under 10 MiB that
+//   finds no free block gets a new 20 MiB segment; a bigger one gets a segment of its
+//   own size rounded up to a multiple of 2 MiB.
+// - A request takes the best-fitting free block of its pool: the smallest that is big
+//   enough, the lowest address among equals. Only blocks of the request's stream are
+//   considered: a block stays on the stream whose allocation created its segment (the
+//   CUDA backend relies on this for stream-ordered reuse without events).
+// - A block bigger than needed is split when the remainder is at least 512 bytes
+//   (small pool) or more than 1 MiB (large pool); the remainder stays free in the pool.
+//   Otherwise the whole block is handed out and counted as allocated.
+// - A freed block merges with the free neighbours of its segment. A segment whose
+//   blocks are all free stays cached; only empty_cache() (or an allocation that is
+//   about to fail, see below) gives it back to the backend.
+// - A new segment is reserved only when no free block fits. If it would take reserved
+//   bytes past the limit (set_limit; 0 = none) or the backend returns nullptr, every
+//   wholly free cached segment is released, num_alloc_retries is counted, and the
+//   segment is asked for once more; if that also fails, num_ooms is counted and
+//   OutOfMemoryError says what was requested, allocated, reserved, and the limit.
+// - Statistics are exact to the byte: each memory::Stat has current / peak /
+//   allocated (total ever added) / freed (total ever removed). inactive_split_bytes
+//   counts free bytes inside segments that are partly in use.
+// - One mutex per allocator guards everything. The hot path (a cached block reused)
+//   does no heap allocation: Block structs come from an arena with a free list, and
+//   std::set nodes are extracted and re-inserted as node handles.
 #include "core/allocator/caching_allocator.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory_resource>
 #include <set>
 #include <sstream>
 #include <vector>
 
+#include "core/error.h"
 #include "core/logging.h"
 
 namespace ember {
@@ -34,181 +46,231 @@ namespace detail {
 
 struct Block {
   size_t size = 0;       // bytes covered by this block
-  size_t requested = 0;  // bytes asked for (0 when free)
+  size_t requested = 0;  // bytes the caller asked for (0 while free)
   void* ptr = nullptr;
   StreamId stream = 0;
   bool allocated = false;
   bool small_pool = false;
-  Block* prev = nullptr;  // neighbours within the same segment
+  Block* prev = nullptr;  // address-order neighbours within the same segment
   Block* next = nullptr;
 };
 
 namespace {
 
-constexpr size_t kRound = 512;
-constexpr size_t kSmallSize = 1 << 20;         // <= 1 MiB: small pool
-constexpr size_t kSmallSegment = 2 << 20;      // 2 MiB segments for the small pool
-constexpr size_t kLargeSegmentFor = 10 << 20;  // requests under 10 MiB ...
-constexpr size_t kLargeSegment = 20 << 20;     // ... get a 20 MiB segment
-constexpr size_t kSegmentRound = 2 << 20;
+constexpr size_t kMinBlock = 512;
+constexpr size_t kSmallLimit = size_t{1} << 20;            // rounded sizes <= 1 MiB: small pool
+constexpr size_t kSmallSegment = size_t{2} << 20;          // the small pool's segment size
+constexpr size_t kMidRequestLimit = size_t{10} << 20;      // large requests under 10 MiB ...
+constexpr size_t kMidSegment = size_t{20} << 20;           // ... get a 20 MiB segment
+constexpr size_t kSegmentGranule = size_t{2} << 20;        // bigger segments: 2 MiB multiples
+constexpr size_t kLargeSplitRemainder = size_t{1} << 20;   // large pool splits above this
+constexpr size_t kMaxRequest = size_t{1} << 56;            // beyond this, rounding could overflow
+constexpr size_t kBlocksPerChunk = 256;
 
-struct BlockOrder {
+struct BySizeThenAddress {
   bool operator()(const Block* a, const Block* b) const {
     if (a->stream != b->stream) return a->stream < b->stream;
     if (a->size != b->size) return a->size < b->size;
     return reinterpret_cast<uintptr_t>(a->ptr) < reinterpret_cast<uintptr_t>(b->ptr);
   }
 };
-using Pool = std::set<Block*, BlockOrder>;
+using Pool = std::set<Block*, BySizeThenAddress>;
 
-void add(memory::Stat& s, int64_t amount) {
-  s.current += amount;
-  s.allocated += amount;
-  s.peak = std::max(s.peak, s.current);
+void increase(memory::Stat& stat, int64_t amount) {
+  stat.current += amount;
+  stat.allocated += amount;
+  stat.peak = std::max(stat.peak, stat.current);
 }
-void sub(memory::Stat& s, int64_t amount) {
-  s.current -= amount;
-  s.freed += amount;
+void decrease(memory::Stat& stat, int64_t amount) {
+  stat.current -= amount;
+  stat.freed += amount;
 }
+int64_t as_signed(size_t bytes) { return static_cast<int64_t>(bytes); }
 
-std::string format_size(int64_t bytes) {
-  char buf[32];
+// "512 B", "1.50 KiB", "2.00 MiB", "3.25 GiB", like PyTorch's memory summary.
+std::string human_size(int64_t bytes) {
+  char text[48];
   const double b = static_cast<double>(bytes);
-  if (bytes < 1024) std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
-  else if (bytes < (1 << 20)) std::snprintf(buf, sizeof buf, "%.2f KiB", b / 1024.0);
-  else if (bytes < (int64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f MiB", b / (1024.0 * 1024.0));
-  else std::snprintf(buf, sizeof buf, "%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
-  return buf;
+  const int64_t magnitude = bytes < 0 ? -bytes : bytes;
+  if (magnitude < 1024) std::snprintf(text, sizeof text, "%lld B", static_cast<long long>(bytes));
+  else if (magnitude < (int64_t{1} << 20)) std::snprintf(text, sizeof text, "%.2f KiB", b / 1024.0);
+  else if (magnitude < (int64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f MiB", b / 1048576.0);
+  else if (magnitude < (int64_t{1} << 40)) std::snprintf(text, sizeof text, "%.2f GiB", b / 1073741824.0);
+  else std::snprintf(text, sizeof text, "%.2f TiB", b / 1099511627776.0);
+  return text;
 }
 
 }  // namespace
 
 struct AllocatorState {
   std::unique_ptr<RawBackend> backend;
-  mutable std::mutex mu;
+  mutable std::mutex mutex;
   Pool small_pool, large_pool;
-  std::vector<Block*> spare_blocks;  // recycled Block structs: no heap traffic when hot
   memory::Stats stats;
   size_t limit = 0;
+  std::map<uintptr_t, size_t> segments;  // base address -> bytes, every segment held
+
+  // Block structs live in chunks owned here; free ones wait on a list for reuse.
+  std::vector<std::unique_ptr<Block[]>> block_chunks;
+  std::vector<Block*> spare_blocks;
+  // std::set nodes taken out of a pool, kept to put the next block in without malloc.
+  std::vector<Pool::node_type> spare_nodes;
 
   Block* new_block() {
-    if (spare_blocks.empty()) return new Block();
-    Block* b = spare_blocks.back();
+    if (EMBER_UNLIKELY(spare_blocks.empty())) {
+      block_chunks.push_back(std::make_unique<Block[]>(kBlocksPerChunk));
+      Block* chunk = block_chunks.back().get();
+      spare_blocks.reserve(spare_blocks.size() + kBlocksPerChunk);
+      for (size_t i = kBlocksPerChunk; i-- > 0;) spare_blocks.push_back(chunk + i);
+    }
+    Block* block = spare_blocks.back();
     spare_blocks.pop_back();
-    *b = Block();
-    return b;
+    *block = Block();
+    return block;
   }
-  void recycle(Block* b) { spare_blocks.push_back(b); }
+  void recycle(Block* block) { spare_blocks.push_back(block); }
 
-  Pool& pool_for(bool small) { return small ? small_pool : large_pool; }
+  Pool& pool_of(const Block* block) { return block->small_pool ? small_pool : large_pool; }
 
-  static size_t segment_size(size_t rounded) {
-    if (rounded <= kSmallSize) return kSmallSegment;
-    if (rounded < kLargeSegmentFor) return kLargeSegment;
-    return (rounded + kSegmentRound - 1) / kSegmentRound * kSegmentRound;
+  void pool_insert(Block* block) {
+    Pool& pool = pool_of(block);
+    if (spare_nodes.empty()) {
+      pool.insert(block);
+      return;
+    }
+    Pool::node_type node = std::move(spare_nodes.back());
+    spare_nodes.pop_back();
+    node.value() = block;
+    pool.insert(std::move(node));
+  }
+  Pool::iterator pool_erase(Pool& pool, Pool::iterator it) {
+    auto next = std::next(it);
+    spare_nodes.push_back(pool.extract(it));
+    return next;
+  }
+  void pool_erase(Block* block) {
+    Pool& pool = pool_of(block);
+    auto it = pool.find(block);
+    EMBER_INTERNAL_ASSERT(it != pool.end(), "a free block is missing from its pool");
+    pool_erase(pool, it);
   }
 
-  Block* find_free(size_t rounded, StreamId stream, bool small) {
-    Pool& pool = pool_for(small);
+  static size_t segment_size_for(size_t rounded) {
+    if (rounded <= kSmallLimit) return kSmallSegment;
+    if (rounded < kMidRequestLimit) return kMidSegment;
+    return (rounded + kSegmentGranule - 1) / kSegmentGranule * kSegmentGranule;
+  }
+
+  static bool is_split(const Block* block) { return block->prev != nullptr || block->next != nullptr; }
+
+  // The best-fitting free block of the stream, taken out of its pool, or nullptr.
+  Block* take_free_block(size_t rounded, StreamId stream, bool small) {
+    Pool& pool = small ? small_pool : large_pool;
     Block key;
     key.size = rounded;
     key.stream = stream;
-    key.ptr = nullptr;
     auto it = pool.lower_bound(&key);
     if (it == pool.end() || (*it)->stream != stream) return nullptr;
-    Block* b = *it;
-    pool.erase(it);
-    return b;
+    Block* block = *it;
+    pool_erase(pool, it);
+    return block;
   }
 
-  // A new segment from the backend, as one free block (not in any pool), or nullptr.
+  // A new segment from the backend as one free block (in no pool), or nullptr when
+  // the limit or the backend says no.
   Block* reserve_segment(size_t rounded, StreamId stream, bool small) {
-    const size_t bytes = segment_size(rounded);
+    const size_t bytes = segment_size_for(rounded);
     if (limit != 0 && static_cast<size_t>(stats.reserved_bytes.current) + bytes > limit) return nullptr;
     void* ptr = backend->raw_alloc(bytes);
-    if (!ptr) return nullptr;
+    if (ptr == nullptr) return nullptr;
+    segments.emplace(reinterpret_cast<uintptr_t>(ptr), bytes);
     stats.num_device_alloc += 1;
-    add(stats.reserved_bytes, static_cast<int64_t>(bytes));
-    add(stats.segment, 1);
-    Block* b = new_block();
-    b->size = bytes;
-    b->ptr = ptr;
-    b->stream = stream;
-    b->small_pool = small;
-    return b;
+    increase(stats.reserved_bytes, as_signed(bytes));
+    increase(stats.segment, 1);
+    Block* block = new_block();
+    block->size = bytes;
+    block->ptr = ptr;
+    block->stream = stream;
+    block->small_pool = small;
+    return block;
   }
 
-  // Releases every wholly free segment to the backend.
-  void release_cached() {
+  // Gives every wholly free segment back to the backend. The books are updated
+  // before each raw_free, so a backend error leaves the statistics consistent.
+  void release_cached_segments() {
     for (Pool* pool : {&small_pool, &large_pool}) {
       for (auto it = pool->begin(); it != pool->end();) {
-        Block* b = *it;
-        if (b->prev || b->next) {
+        Block* block = *it;
+        if (is_split(block)) {
           ++it;
           continue;
         }
-        it = pool->erase(it);
-        backend->raw_free(b->ptr, b->size);
+        it = pool_erase(*pool, it);
+        void* ptr = block->ptr;
+        const size_t bytes = block->size;
+        segments.erase(reinterpret_cast<uintptr_t>(ptr));
         stats.num_device_free += 1;
-        sub(stats.reserved_bytes, static_cast<int64_t>(b->size));
-        sub(stats.segment, 1);
-        recycle(b);
+        decrease(stats.reserved_bytes, as_signed(bytes));
+        decrease(stats.segment, 1);
+        recycle(block);
+        backend->raw_free(ptr, bytes);
       }
     }
   }
 
-  bool should_split(const Block* b, size_t rounded) const {
-    const size_t remaining = b->size - rounded;
-    return b->small_pool ? remaining >= kRound : remaining > kSmallSize;
+  bool worth_splitting(const Block* block, size_t rounded) const {
+    const size_t remainder = block->size - rounded;
+    return block->small_pool ? remainder >= kMinBlock : remainder > kLargeSplitRemainder;
   }
 
-  void split(Block* b, size_t rounded) {
+  // Cuts `block` to `rounded` bytes; the rest becomes a free block in the pool.
+  void split(Block* block, size_t rounded) {
     Block* rest = new_block();
-    rest->ptr = static_cast<char*>(b->ptr) + rounded;
-    rest->size = b->size - rounded;
-    rest->stream = b->stream;
-    rest->small_pool = b->small_pool;
-    rest->prev = b;
-    rest->next = b->next;
-    if (b->next) b->next->prev = rest;
-    b->next = rest;
-    b->size = rounded;
-    pool_for(rest->small_pool).insert(rest);
+    rest->ptr = static_cast<char*>(block->ptr) + rounded;
+    rest->size = block->size - rounded;
+    rest->stream = block->stream;
+    rest->small_pool = block->small_pool;
+    rest->prev = block;
+    rest->next = block->next;
+    if (block->next != nullptr) block->next->prev = rest;
+    block->next = rest;
+    block->size = rounded;
+    pool_insert(rest);
   }
 
-  // Merges `from` (a free neighbour in the pool) into `into`; returns the size merged.
-  size_t merge(Block* into, Block* from) {
-    if (!from || from->allocated) return 0;
-    pool_for(from->small_pool).erase(from);
-    if (into->prev == from) {
-      into->ptr = from->ptr;
-      into->prev = from->prev;
-      if (from->prev) from->prev->next = into;
+  // Absorbs the free neighbour `other` (taken out of its pool) into `block`.
+  void absorb(Block* block, Block* other) {
+    pool_erase(other);
+    if (block->prev == other) {
+      block->ptr = other->ptr;
+      block->prev = other->prev;
+      if (other->prev != nullptr) other->prev->next = block;
     } else {
-      into->next = from->next;
-      if (from->next) from->next->prev = into;
+      block->next = other->next;
+      if (other->next != nullptr) other->next->prev = block;
     }
-    const size_t size = from->size;
-    into->size += size;
-    recycle(from);
-    return size;
+    block->size += other->size;
+    recycle(other);
   }
 
-  bool is_split(const Block* b) const { return b->prev || b->next; }
-
-  std::string oom_message(size_t requested) const {
+  std::string out_of_memory_message(size_t requested) const {
+    const Device device = backend->device();
     std::ostringstream os;
-    const Device dev = backend->device();
-    os << dev.str() << " out of memory. Tried to allocate " << format_size(static_cast<int64_t>(requested)) << ".";
-    if (size_t total = backend->total_memory(); total != 0) {
-      os << " " << dev.str() << " has a total capacity of " << format_size(static_cast<int64_t>(total))
-         << " of which " << format_size(static_cast<int64_t>(backend->free_memory())) << " is free.";
+    os << (device.is_cuda() ? "CUDA" : "CPU") << " out of memory. Tried to allocate "
+       << human_size(as_signed(requested)) << ".";
+    if (const size_t total = backend->total_memory(); total != 0) {
+      os << " " << device.str() << " has a total capacity of " << human_size(as_signed(total)) << " of which "
+         << human_size(as_signed(backend->free_memory())) << " is free.";
     }
-    os << " Of the allocated memory " << format_size(stats.allocated_bytes.current)
-       << " is allocated by ember, and "
-       << format_size(stats.reserved_bytes.current - stats.allocated_bytes.current)
-       << " is reserved by ember but unallocated (" << format_size(stats.reserved_bytes.current) << " reserved in total).";
-    if (limit != 0) os << " The limit set by memory::set_limit is " << format_size(static_cast<int64_t>(limit)) << ".";
+    const int64_t allocated = stats.allocated_bytes.current;
+    const int64_t reserved = stats.reserved_bytes.current;
+    os << " Of the allocated memory " << human_size(allocated) << " is allocated by ember, and "
+       << human_size(reserved - allocated) << " is reserved by ember but unallocated ("
+       << human_size(reserved) << " reserved in " << stats.segment.current << " segment(s)).";
+    if (limit != 0) {
+      os << " Reserved memory may not pass the limit of " << human_size(as_signed(limit))
+         << " set by memory::set_limit.";
+    }
     return os.str();
   }
 };
@@ -217,135 +279,166 @@ struct AllocatorState {
 
 using detail::AllocatorState;
 using detail::Block;
+using detail::decrease;
+using detail::increase;
 
-CachingAllocator::CachingAllocator(std::unique_ptr<RawBackend> backend) : state_(std::make_unique<AllocatorState>()) {
+CachingAllocator::CachingAllocator(std::unique_ptr<RawBackend> backend)
+    : state_(std::make_unique<AllocatorState>()) {
+  EMBER_INTERNAL_ASSERT(backend != nullptr, "a caching allocator needs a backend");
   state_->backend = std::move(backend);
 }
 
+// Gives every segment back, in use or not (blocks still held are dangling from here
+// on, which is said in a warning). Destructors only log.
 CachingAllocator::~CachingAllocator() {
+  AllocatorState& s = *state_;
   try {
-    std::lock_guard<std::mutex> lock(state_->mu);
-    state_->release_cached();
-    if (state_->stats.segment.current != 0)
-      logging::warn("caching allocator for {} destroyed with {} segment(s) still in use", device().str(),
-                state_->stats.segment.current);
-    for (Block* b : state_->spare_blocks) delete b;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (const int64_t in_use = s.stats.allocation.current; in_use != 0) {
+      logging::warn("caching allocator for {} destroyed while {} block(s) ({}) are still allocated",
+                    s.backend->device().str(), in_use, detail::human_size(s.stats.allocated_bytes.current));
+    }
+    for (const auto& [base, bytes] : s.segments) {
+      try {
+        s.backend->raw_free(reinterpret_cast<void*>(base), bytes);
+      } catch (const std::exception& e) {
+        logging::error("returning a segment of {} bytes to the backend failed: {}", bytes, e.what());
+      }
+    }
+    s.segments.clear();
   } catch (const std::exception& e) {
-    logging::error("destroying the caching allocator failed: {}", e.what());
+    logging::error("destroying a caching allocator failed: {}", e.what());
   }
 }
 
 size_t CachingAllocator::round_size(size_t nbytes) {
-  return nbytes < detail::kRound ? detail::kRound : (nbytes + detail::kRound - 1) / detail::kRound * detail::kRound;
+  if (nbytes <= detail::kMinBlock) return detail::kMinBlock;
+  return (nbytes + detail::kMinBlock - 1) / detail::kMinBlock * detail::kMinBlock;
 }
 
 Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   if (nbytes == 0) return {};
-  const size_t rounded = round_size(nbytes);
-  const bool small = rounded <= detail::kSmallSize;
   AllocatorState& s = *state_;
-  std::lock_guard<std::mutex> lock(s.mu);
-
-  Block* b = s.find_free(rounded, stream, small);
-  if (!b) b = s.reserve_segment(rounded, stream, small);
-  if (!b) {
-    s.stats.num_alloc_retries += 1;
-    s.release_cached();
-    b = s.reserve_segment(rounded, stream, small);
-  }
-  if (!b) {
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (EMBER_UNLIKELY(nbytes > detail::kMaxRequest)) {
     s.stats.num_ooms += 1;
-    throw OutOfMemoryError(s.oom_message(nbytes), __FILE__, __LINE__);
+    throw OutOfMemoryError(s.out_of_memory_message(nbytes), __FILE__, __LINE__);
   }
-  if (s.is_split(b)) detail::sub(s.stats.inactive_split_bytes, static_cast<int64_t>(b->size));
-  if (s.should_split(b, rounded)) {
-    s.split(b, rounded);
-    detail::add(s.stats.inactive_split_bytes, static_cast<int64_t>(b->next->size));
+  const size_t rounded = round_size(nbytes);
+  const bool small = rounded <= detail::kSmallLimit;
+
+  Block* block = s.take_free_block(rounded, stream, small);
+  if (EMBER_UNLIKELY(block == nullptr)) {
+    block = s.reserve_segment(rounded, stream, small);
+    if (block == nullptr) {
+      s.stats.num_alloc_retries += 1;
+      s.release_cached_segments();
+      block = s.reserve_segment(rounded, stream, small);
+    }
+    if (block == nullptr) {
+      s.stats.num_ooms += 1;
+      throw OutOfMemoryError(s.out_of_memory_message(nbytes), __FILE__, __LINE__);
+    }
   }
-  b->allocated = true;
-  b->requested = nbytes;
-  const auto size = static_cast<int64_t>(b->size);
-  detail::add(s.stats.allocated_bytes, size);
-  detail::add(s.stats.active_bytes, size);
-  detail::add(s.stats.requested_bytes, static_cast<int64_t>(nbytes));
-  detail::add(s.stats.allocation, 1);
-  detail::add(s.stats.active, 1);
-  return {b->ptr, b};
+  // A free block of a split segment was inactive split memory; its own remainder is.
+  if (AllocatorState::is_split(block)) decrease(s.stats.inactive_split_bytes, detail::as_signed(block->size));
+  if (s.worth_splitting(block, rounded)) {
+    s.split(block, rounded);
+    increase(s.stats.inactive_split_bytes, detail::as_signed(block->next->size));
+  }
+  block->allocated = true;
+  block->requested = nbytes;
+  const int64_t size = detail::as_signed(block->size);
+  increase(s.stats.allocated_bytes, size);
+  increase(s.stats.active_bytes, size);
+  increase(s.stats.requested_bytes, detail::as_signed(nbytes));
+  increase(s.stats.allocation, 1);
+  increase(s.stats.active, 1);
+  return {block->ptr, block};
 }
 
-void CachingAllocator::deallocate(Block* b) {
-  if (!b) return;
+void CachingAllocator::deallocate(Block* block) {
+  if (block == nullptr) return;
   AllocatorState& s = *state_;
-  std::lock_guard<std::mutex> lock(s.mu);
-  EMBER_INTERNAL_ASSERT(b->allocated, "double free of a block");
-  const auto size = static_cast<int64_t>(b->size);
-  detail::sub(s.stats.allocated_bytes, size);
-  detail::sub(s.stats.active_bytes, size);
-  detail::sub(s.stats.requested_bytes, static_cast<int64_t>(b->requested));
-  detail::sub(s.stats.allocation, 1);
-  detail::sub(s.stats.active, 1);
-  b->allocated = false;
-  b->requested = 0;
-  // Neighbours that are free were counted as inactive split bytes; after merging,
-  // the block counts as inactive only if its segment is still split.
-  for (Block* n : {b->prev, b->next})
-    if (n && !n->allocated) detail::sub(s.stats.inactive_split_bytes, static_cast<int64_t>(n->size));
-  s.merge(b, b->prev);
-  s.merge(b, b->next);
-  if (s.is_split(b)) detail::add(s.stats.inactive_split_bytes, static_cast<int64_t>(b->size));
-  s.pool_for(b->small_pool).insert(b);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  EMBER_INTERNAL_ASSERT(block->allocated, "a block was freed twice (or was never allocated)");
+  const int64_t size = detail::as_signed(block->size);
+  decrease(s.stats.allocated_bytes, size);
+  decrease(s.stats.active_bytes, size);
+  decrease(s.stats.requested_bytes, detail::as_signed(block->requested));
+  decrease(s.stats.allocation, 1);
+  decrease(s.stats.active, 1);
+  block->allocated = false;
+  block->requested = 0;
+  // Free neighbours counted as inactive split bytes; the merged block counts again
+  // only if its segment is still partly in use.
+  for (Block* neighbour : {block->prev, block->next}) {
+    if (neighbour != nullptr && !neighbour->allocated) {
+      decrease(s.stats.inactive_split_bytes, detail::as_signed(neighbour->size));
+      s.absorb(block, neighbour);
+    }
+  }
+  if (AllocatorState::is_split(block)) increase(s.stats.inactive_split_bytes, detail::as_signed(block->size));
+  s.pool_insert(block);
 }
 
 memory::Stats CachingAllocator::stats() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   return state_->stats;
 }
 
 void CachingAllocator::reset_peak() {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  auto& st = state_->stats;
-  for (memory::Stat* s : {&st.allocated_bytes, &st.reserved_bytes, &st.active_bytes, &st.requested_bytes,
-                          &st.allocation, &st.segment, &st.active, &st.inactive_split_bytes})
-    s->peak = s->current;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  memory::Stats& st = state_->stats;
+  for (memory::Stat* stat : {&st.allocated_bytes, &st.reserved_bytes, &st.active_bytes, &st.requested_bytes,
+                             &st.allocation, &st.segment, &st.active, &st.inactive_split_bytes}) {
+    stat->peak = stat->current;
+  }
 }
 
 void CachingAllocator::empty_cache() {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  state_->release_cached();
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->release_cached_segments();
 }
 
 void CachingAllocator::set_limit(size_t max_reserved_bytes) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   state_->limit = max_reserved_bytes;
 }
 
 size_t CachingAllocator::limit() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  std::lock_guard<std::mutex> lock(state_->mutex);
   return state_->limit;
 }
 
 Device CachingAllocator::device() const { return state_->backend->device(); }
 
 std::string CachingAllocator::summary() const {
-  const memory::Stats st = stats();
-  const size_t lim = limit();
+  memory::Stats st;
+  size_t lim = 0;
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    st = state_->stats;
+    lim = state_->limit;
+  }
+  using detail::human_size;
   std::ostringstream os;
-  char line[160];
-  const char* rule = "|---------------------------------------------------------------------------|\n";
+  char line[192];
+  const char* rule = "|===========================================================================|\n";
+  const char* thin = "|---------------------------------------------------------------------------|\n";
   os << rule;
-  std::snprintf(line, sizeof line, "|  ember memory summary, device %-8s %-35s|\n", device().str().c_str(), "");
-  os << line << rule;
-  std::snprintf(line, sizeof line, "| %-24s| %11s | %11s | %11s | %11s |\n", "Metric", "Cur Usage", "Peak Usage",
+  std::snprintf(line, sizeof line, "|%-75s|\n", (" ember memory summary, device " + device().str()).c_str());
+  os << line << thin;
+  std::snprintf(line, sizeof line, "| %-24s| %10s | %10s | %10s | %10s |\n", "Metric", "Cur Usage", "Peak Usage",
                 "Tot Alloc", "Tot Freed");
-  os << line << rule;
+  os << line << thin;
   auto bytes_row = [&](const char* name, const memory::Stat& s) {
-    std::snprintf(line, sizeof line, "| %-24s| %11s | %11s | %11s | %11s |\n", name, detail::format_size(s.current).c_str(),
-                  detail::format_size(s.peak).c_str(), detail::format_size(s.allocated).c_str(),
-                  detail::format_size(s.freed).c_str());
+    std::snprintf(line, sizeof line, "| %-24s| %10s | %10s | %10s | %10s |\n", name, human_size(s.current).c_str(),
+                  human_size(s.peak).c_str(), human_size(s.allocated).c_str(), human_size(s.freed).c_str());
     os << line;
   };
   auto count_row = [&](const char* name, const memory::Stat& s) {
-    std::snprintf(line, sizeof line, "| %-24s| %11lld | %11lld | %11lld | %11lld |\n", name,
+    std::snprintf(line, sizeof line, "| %-24s| %10lld | %10lld | %10lld | %10lld |\n", name,
                   static_cast<long long>(s.current), static_cast<long long>(s.peak),
                   static_cast<long long>(s.allocated), static_cast<long long>(s.freed));
     os << line;
@@ -355,14 +448,20 @@ std::string CachingAllocator::summary() const {
   bytes_row("Requested memory", st.requested_bytes);
   bytes_row("Reserved memory", st.reserved_bytes);
   bytes_row("Non-releasable memory", st.inactive_split_bytes);
-  os << rule;
+  os << thin;
   count_row("Allocations", st.allocation);
   count_row("Active allocs", st.active);
   count_row("Segments", st.segment);
-  os << rule;
-  std::snprintf(line, sizeof line, "| Alloc retries: %-6lld OOMs: %-6lld Limit: %-31s|\n",
-                static_cast<long long>(st.num_alloc_retries), static_cast<long long>(st.num_ooms),
-                lim ? detail::format_size(static_cast<int64_t>(lim)).c_str() : "none");
+  os << thin;
+  std::snprintf(line, sizeof line, "| %-24s| %-48lld|\n", "Alloc retries", static_cast<long long>(st.num_alloc_retries));
+  os << line;
+  std::snprintf(line, sizeof line, "| %-24s| %-48lld|\n", "OOMs", static_cast<long long>(st.num_ooms));
+  os << line;
+  std::snprintf(line, sizeof line, "| %-24s| %-48s|\n", "Backend allocs / frees",
+                (std::to_string(st.num_device_alloc) + " / " + std::to_string(st.num_device_free)).c_str());
+  os << line;
+  std::snprintf(line, sizeof line, "| %-24s| %-48s|\n", "Reserved limit",
+                lim != 0 ? human_size(detail::as_signed(lim)).c_str() : "none");
   os << line << rule;
   return os.str();
 }

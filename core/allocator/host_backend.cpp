@@ -6,12 +6,15 @@
 #include <memory>
 #include <mutex>
 
+#include <unistd.h>
+
 #include "core/allocator/caching_allocator.h"
 #include "core/error.h"
 
 namespace ember {
 namespace {
 
+// 64-byte aligned host memory (a cache line, and enough for AVX-512 loads).
 class HostBackend final : public RawBackend {
  public:
   void* raw_alloc(size_t bytes) override {
@@ -21,6 +24,21 @@ class HostBackend final : public RawBackend {
   }
   void raw_free(void* ptr, size_t) override { std::free(ptr); }
   Device device() const override { return Device::cpu(); }
+  // Physical memory, for OOM messages only.
+  size_t total_memory() const override { return pages_to_bytes(sysconf(_SC_PHYS_PAGES)); }
+  size_t free_memory() const override {
+#ifdef _SC_AVPHYS_PAGES
+    return pages_to_bytes(sysconf(_SC_AVPHYS_PAGES));
+#else
+    return 0;
+#endif
+  }
+
+ private:
+  static size_t pages_to_bytes(long pages) {
+    const long page_size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page_size > 0 ? static_cast<size_t>(pages) * static_cast<size_t>(page_size) : 0;
+  }
 };
 
 constexpr int kMaxCudaDevices = 64;

@@ -1,6 +1,10 @@
-// CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with
-// dtype conversion, fill) over StridedLoop, with the math from core/functors.h.
-// Contiguous rows and stride-0 (broadcast scalar) rows get plain loops that vectorise.
+// CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
+// conversion, fill): the math of core/functors.h applied over StridedLoop. Runs where
+// every operand is contiguous, or one binary operand is broadcast, are plain loops.
+#include <cstring>
+#include <tuple>
+#include <utility>
+
 #include "core/cpu/kernels.h"
 #include "core/cpu/strided_loop.h"
 #include "core/functors.h"
@@ -10,185 +14,119 @@ namespace {
 
 using namespace ember::functors;
 
+// The storage's first element; StridedLoop's offsets include the tensor's own offset.
 template <typename T>
-T* data_of(const Tensor& t) {
+T* storage_base(const Tensor& t) {
   return static_cast<T*>(t.storage()->data());
 }
 
-// out[i] = f(in[i])
-template <typename Out, typename In, typename F>
-void map1(const Tensor& out, const Tensor& in, const F& f) {
-  Out* o = data_of<Out>(out);
-  const In* a = data_of<const In>(in);
-  StridedLoop<2>({&out, &in}).run(out.numel(), [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& s) {
-    Out* po = o + off[0];
-    const In* pa = a + off[1];
-    if (s[0] == 1 && s[1] == 1) {
-      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(pa[i * s[1]]);
+// A Tensor parameter per input type (for the parameter pack of apply).
+template <typename In>
+using TensorFor = const Tensor&;
+
+// n elements of contiguous operands: the loop the compiler vectorises.
+template <typename F, typename Out, typename... In>
+void run_contiguous(const F& f, int64_t n, Out* out, const In*... in) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
+}
+
+// out = f(in...) over same-shaped operands (out may alias an input with the same layout).
+template <typename Out, typename... In, typename F>
+void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+  constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
+  Out* const out_base = storage_base<Out>(out);
+  const std::tuple<const In*...> in_base{storage_base<const In>(in)...};
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    if (out.numel() == 1) {  // the common tiny case: no loop set-up at all
+      out_base[out.storage_offset()] = f(std::get<I>(in_base)[in.storage_offset()]...);
+      return;
     }
-  });
+    StridedLoop<kOperands>({&out, &in...}).run([&](const auto& offsets, int64_t n, const auto& strides) {
+      Out* const o = out_base + offsets[0];
+      const std::tuple<const In*...> p{std::get<I>(in_base) + offsets[I + 1]...};
+      if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) return run_contiguous(f, n, o, std::get<I>(p)...);
+      if constexpr (sizeof...(In) == 2) {  // a tensor against a broadcast (stride-0) value
+        using A = std::tuple_element_t<0, std::tuple<In...>>;
+        using B = std::tuple_element_t<1, std::tuple<In...>>;
+        const A* a = std::get<0>(p);
+        const B* b = std::get<1>(p);
+        if (strides[0] == 1 && strides[1] == 1 && strides[2] == 0)
+          return run_contiguous([&f, v = *b](A x) { return f(x, v); }, n, o, a);
+        if (strides[0] == 1 && strides[1] == 0 && strides[2] == 1)
+          return run_contiguous([&f, v = *a](B x) { return f(v, x); }, n, o, b);
+      }
+      for (int64_t i = 0; i < n; ++i) o[i * strides[0]] = f(std::get<I>(p)[i * strides[I + 1]]...);
+    });
+  }(std::index_sequence_for<In...>{});
 }
 
-// out[i] = f(a[i], b[i])
-template <typename Out, typename In, typename F>
-void map2(const Tensor& out, const Tensor& a, const Tensor& b, const F& f) {
-  Out* o = data_of<Out>(out);
-  const In* pa0 = data_of<const In>(a);
-  const In* pb0 = data_of<const In>(b);
-  if (out.numel() == 1) {  // the 1-element fast path: no loop set-up at all
-    o[out.storage_offset()] = f(pa0[a.storage_offset()], pb0[b.storage_offset()]);
-    return;
-  }
-  StridedLoop<3>({&out, &a, &b}).run(out.numel(), [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& s) {
-    Out* po = o + off[0];
-    const In* pa = pa0 + off[1];
-    const In* pb = pb0 + off[2];
-    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-      const In bv = *pb;
-      for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], bv);
-    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-      const In av = *pa;
-      for (int64_t i = 0; i < n; ++i) po[i] = f(av, pb[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(pa[i * s[1]], pb[i * s[2]]);
-    }
-  });
-}
-
-// Calls fn(functor) for a binary op on T; comparisons' functors return bool.
-template <typename T, typename Fn>
-void with_binary(BinaryOp op, const Scalar& alpha, const Fn& fn) {
-  switch (op) {
-    case BinaryOp::Add:
-      if (alpha.to_double() == 1.0) return fn(Add{});
-      return fn(AddAlpha<T>{alpha.to<T>()});
-    case BinaryOp::Sub:
-      if (alpha.to_double() == 1.0) return fn(Sub{});
-      return fn(SubAlpha<T>{alpha.to<T>()});
-    case BinaryOp::Mul: return fn(Mul{});
-    case BinaryOp::Div: return fn(Div{});
-    case BinaryOp::Pow: return fn(Pow{});
-    case BinaryOp::Maximum: return fn(Maximum{});
-    case BinaryOp::Minimum: return fn(Minimum{});
-    case BinaryOp::Eq: return fn(Eq{});
-    case BinaryOp::Ne: return fn(Ne{});
-    case BinaryOp::Lt: return fn(Lt{});
-    case BinaryOp::Le: return fn(Le{});
-    case BinaryOp::Gt: return fn(Gt{});
-    case BinaryOp::Ge: return fn(Ge{});
-  }
-}
-
-template <typename T, typename Fn>
-void with_unary(UnaryOp op, const UnaryArgs& args, const Fn& fn) {
-  switch (op) {
-    case UnaryOp::Neg: return fn(Neg{});
-    case UnaryOp::Exp: return fn(Exp{});
-    case UnaryOp::Log: return fn(Log{});
-    case UnaryOp::Sqrt: return fn(Sqrt{});
-    case UnaryOp::Abs: return fn(Abs{});
-    case UnaryOp::Relu: return fn(Relu{});
-    case UnaryOp::Sigmoid: return fn(Sigmoid{});
-    case UnaryOp::Tanh: return fn(Tanh{});
-    case UnaryOp::PowScalar: return fn(PowScalar{args.p0});
-    case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1});
-  }
-}
-
-template <typename T>
-constexpr bool kTranscendentalOk = std::is_floating_point_v<T>;
+// The element type of a visit_dtype tag.
+template <typename Tag>
+using ElementOf = typename std::decay_t<Tag>::type;
 
 }  // namespace
 
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
   visit_dtype(in.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    with_unary<T>(op, args, [&](auto f) {
-      using F = decltype(f);
-      constexpr bool needs_float = std::is_same_v<F, Exp> || std::is_same_v<F, Log> || std::is_same_v<F, Sqrt> ||
-                                   std::is_same_v<F, Sigmoid> || std::is_same_v<F, Tanh>;
-      if constexpr (needs_float && !kTranscendentalOk<T>) {
-        EMBER_FAIL("unary op on ", dtype_name(in.dtype()), " reached the kernel; the op layer promotes to float");
-      } else if constexpr (std::is_same_v<T, bool> && std::is_same_v<F, Neg>) {
-        EMBER_FAIL("Negation, the `-` operator, on a bool tensor is not supported.");
-      } else {
-        map1<T, T>(out, in, f);
-      }
-    });
+    using T = ElementOf<decltype(tag)>;
+    with_unary_functor<T>(op, args, [&](const auto& f) { apply<T, T>(f, out, in); });
   });
 }
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
   visit_dtype(a.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    with_binary<T>(op, alpha, [&](auto f) {
-      using R = decltype(f(T{}, T{}));
-      if constexpr (std::is_same_v<R, bool>) map2<bool, T>(out, a, b, f);
-      else map2<T, T>(out, a, b, f);
+    using T = ElementOf<decltype(tag)>;
+    with_binary_functor<T>(op, alpha, [&](const auto& f) {
+      using Out = decltype(f(T{}, T{}));  // bool for comparisons
+      apply<Out, T, T>(f, out, a, b);
     });
   });
 }
 
 void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
   visit_dtype(a.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T sv = s.to<T>();
-    with_binary<T>(op, Scalar(1), [&](auto f) {
-      using R = decltype(f(T{}, T{}));
-      using Out = std::conditional_t<std::is_same_v<R, bool>, bool, T>;
-      if (scalar_first) map1<Out, T>(out, a, [&](T x) { return f(sv, x); });
-      else map1<Out, T>(out, a, [&](T x) { return f(x, sv); });
+    using T = ElementOf<decltype(tag)>;
+    with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
+      using F = std::decay_t<decltype(f)>;
+      using Out = decltype(f(T{}, T{}));
+      if (scalar_first) apply<Out, T>(BindLeft<F, T>{f, s.to<T>()}, out, a);
+      else apply<Out, T>(BindRight<F, T>{f, s.to<T>()}, out, a);
     });
   });
 }
 
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  EMBER_INTERNAL_ASSERT(cond.dtype() == kBool, "where: the condition reached the kernel as ", cond.dtype());
   visit_dtype(a.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* o = data_of<T>(out);
-    const bool* c = data_of<const bool>(cond);
-    const T* pa = data_of<const T>(a);
-    const T* pb = data_of<const T>(b);
-    // two passes over three-operand loops: pick from a where cond, then from b elsewhere
-    StridedLoop<3>({&out, &cond, &a}).run(out.numel(), [&](const auto& off, int64_t n, const auto& s) {
-      for (int64_t i = 0; i < n; ++i)
-        if (c[off[1] + i * s[1]]) o[off[0] + i * s[0]] = pa[off[2] + i * s[2]];
-    });
-    StridedLoop<3>({&out, &cond, &b}).run(out.numel(), [&](const auto& off, int64_t n, const auto& s) {
-      for (int64_t i = 0; i < n; ++i)
-        if (!c[off[1] + i * s[1]]) o[off[0] + i * s[0]] = pb[off[2] + i * s[2]];
-    });
+    using T = ElementOf<decltype(tag)>;
+    apply<T, bool, T, T>(Select{}, out, cond, a, b);
   });
 }
 
 void copy(const Tensor& src, const Tensor& dst) {
-  visit_dtype(src.dtype(), [&](auto stag) {
-    using S = typename decltype(stag)::type;
-    visit_dtype(dst.dtype(), [&](auto dtag) {
-      using D = typename decltype(dtag)::type;
-      if constexpr (std::is_same_v<D, bool>) map1<bool, S>(dst, src, [](S x) { return x != S(0); });
-      else map1<D, S>(dst, src, [](S x) { return static_cast<D>(x); });
+  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {  // a plain memcpy
+    auto* to = static_cast<char*>(dst.data_ptr());
+    const auto* from = static_cast<const char*>(src.data_ptr());
+    const auto bytes = static_cast<int64_t>(dst.nbytes());
+    if (bytes == 0 || to == from) return;
+    parallel_for(0, bytes, kParallelGrain * 8, [&](int64_t begin, int64_t end) {
+      std::memcpy(to + begin, from + begin, static_cast<size_t>(end - begin));
+    });
+    return;
+  }
+  visit_dtype(src.dtype(), [&](auto from_tag) {
+    using From = ElementOf<decltype(from_tag)>;
+    visit_dtype(dst.dtype(), [&](auto to_tag) {
+      using To = ElementOf<decltype(to_tag)>;
+      apply<To, From>(CastTo<To>{}, dst, src);
     });
   });
 }
 
 void fill(const Tensor& dst, const Scalar& value) {
   visit_dtype(dst.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = value.to<T>();
-    T* o = data_of<T>(dst);
-    StridedLoop<1>({&dst}).run(dst.numel(), [&](const auto& off, int64_t n, const auto& s) {
-      T* p = o + off[0];
-      if (s[0] == 1) {
-        for (int64_t i = 0; i < n; ++i) p[i] = v;
-      } else {
-        for (int64_t i = 0; i < n; ++i) p[i * s[0]] = v;
-      }
-    });
+    using T = ElementOf<decltype(tag)>;
+    apply<T>(Constant<T>{value.to<T>()}, dst);
   });
 }
 

@@ -1,8 +1,9 @@
-// StridedLoop: iterates up to three same-shaped strided operands (output first) in
-// row-major order. Dims are coalesced where every operand is contiguous across
-// them, size-1 dims dropped, and the outer rows split across cores for large work.
-// The body gets one row at a time: element offsets and the inner stride of each.
+// StridedLoop: walks N same-shaped strided operands (output first) in row-major order.
+// Size-1 dims are dropped and neighbouring dims merged where every operand is
+// contiguous across them; work of kParallelGrain elements or more is split into
+// element ranges, one per core. The body sees runs along the innermost dim.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -12,74 +13,90 @@
 namespace ember::cpu {
 
 template <int N>
-struct StridedLoop {
-  int ndim = 0;
-  std::array<int64_t, kMaxDims> sizes{};
-  std::array<std::array<int64_t, kMaxDims>, N> strides{};
-  std::array<int64_t, N> base{};  // storage offsets (elements)
+class StridedLoop {
+ public:
+  using Offsets = std::array<int64_t, N>;
 
-  explicit StridedLoop(const std::array<const Tensor*, N>& ops) {
-    const Dims& shape = ops[0]->sizes();
-    for (int k = 0; k < N; ++k) base[k] = ops[k]->storage_offset();
+  explicit StridedLoop(const std::array<const Tensor*, N>& operands) {
+    const Dims& shape = operands[0]->sizes();
+    numel_ = operands[0]->numel();
+    for (int k = 0; k < N; ++k) {
+      EMBER_INTERNAL_ASSERT(operands[k]->sizes() == shape, "elementwise operand ", k, " has shape ",
+                            operands[k]->sizes(), ", the output ", shape, " (kernels take broadcast inputs)");
+      base_[k] = operands[k]->storage_offset();
+    }
     for (size_t d = 0; d < shape.size(); ++d) {
       if (shape[d] == 1) continue;
-      sizes[ndim] = shape[d];
-      for (int k = 0; k < N; ++k) strides[k][ndim] = ops[k]->strides()[d];
-      ++ndim;
+      sizes_[ndim_] = shape[d];
+      for (int k = 0; k < N; ++k) strides_[k][ndim_] = operands[k]->strides()[d];
+      ++ndim_;
+    }
+    if (ndim_ == 0) {  // one element (or a 0-dim tensor): a single run of length 1
+      sizes_[0] = 1;
+      ndim_ = 1;
     }
     coalesce();
   }
 
-  int64_t inner_size() const { return ndim == 0 ? 1 : sizes[ndim - 1]; }
-  int64_t inner_stride(int k) const { return ndim == 0 ? 0 : strides[k][ndim - 1]; }
-
-  // body(offsets, n, inner_strides) for every row; rows run in parallel when large.
+  // body(offsets, n, inner_strides): n elements starting at each operand's element
+  // offset, stepping by its inner stride. Ranges run in parallel when large.
   template <typename Body>
-  void run(int64_t numel, const Body& body) const {
-    if (numel == 0) return;
-    const int64_t inner = inner_size();
-    const int64_t rows = numel / inner;
-    std::array<int64_t, N> inner_strides{};
-    for (int k = 0; k < N; ++k) inner_strides[k] = inner_stride(k);
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(inner, 1));
-    parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-      std::array<int64_t, N> off;
-      for (int64_t row = begin; row < end; ++row) {
-        row_offsets(row, off);
-        body(off, inner, inner_strides);
-      }
-    });
+  void run(const Body& body) const {
+    parallel_for(0, numel_, kParallelGrain, [&](int64_t begin, int64_t end) { run_range(begin, end, body); });
   }
 
  private:
-  // Merges dim d into d+1 when, for every operand, stride[d] == stride[d+1] * size[d+1].
+  // Merges each dim into the one before it when, for every operand,
+  // stride[outer] == stride[inner] * size[inner].
   void coalesce() {
-    if (ndim <= 1) return;
     int out = 0;
-    for (int d = 1; d < ndim; ++d) {
+    for (int d = 1; d < ndim_; ++d) {
       bool mergeable = true;
-      for (int k = 0; k < N; ++k)
-        if (strides[k][out] != strides[k][d] * sizes[d]) mergeable = false;
+      for (int k = 0; k < N; ++k) mergeable = mergeable && strides_[k][out] == strides_[k][d] * sizes_[d];
       if (mergeable) {
-        sizes[out] *= sizes[d];
-        for (int k = 0; k < N; ++k) strides[k][out] = strides[k][d];
+        sizes_[out] *= sizes_[d];
       } else {
         ++out;
-        sizes[out] = sizes[d];
-        for (int k = 0; k < N; ++k) strides[k][out] = strides[k][d];
+        sizes_[out] = sizes_[d];
       }
+      for (int k = 0; k < N; ++k) strides_[k][out] = strides_[k][d];
     }
-    ndim = out + 1;
+    ndim_ = out + 1;
   }
 
-  void row_offsets(int64_t row, std::array<int64_t, N>& off) const {
-    off = base;
-    for (int d = ndim - 2; d >= 0 && row > 0; --d) {
-      const int64_t i = row % sizes[d];
-      row /= sizes[d];
-      for (int k = 0; k < N; ++k) off[k] += i * strides[k][d];
+  // Elements [begin, end) in row-major order: a counter per dim, carried at row ends.
+  template <typename Body>
+  void run_range(int64_t begin, int64_t end, const Body& body) const {
+    const int inner = ndim_ - 1;
+    std::array<int64_t, kMaxDims> index{};
+    Offsets offsets = base_;
+    Offsets inner_strides{};
+    for (int k = 0; k < N; ++k) inner_strides[k] = strides_[k][inner];
+    int64_t rest = begin;
+    for (int d = inner; d >= 0; --d) {
+      index[d] = rest % sizes_[d];
+      rest /= sizes_[d];
+      for (int k = 0; k < N; ++k) offsets[k] += index[d] * strides_[k][d];
+    }
+    while (begin < end) {
+      const int64_t n = std::min(sizes_[inner] - index[inner], end - begin);
+      body(offsets, n, inner_strides);
+      begin += n;
+      index[inner] += n;
+      for (int k = 0; k < N; ++k) offsets[k] += n * inner_strides[k];
+      for (int d = inner; d > 0 && index[d] == sizes_[d]; --d) {  // carry into the outer dims
+        index[d] = 0;
+        ++index[d - 1];
+        for (int k = 0; k < N; ++k) offsets[k] += strides_[k][d - 1] - sizes_[d] * strides_[k][d];
+      }
     }
   }
+
+  int64_t numel_ = 0;
+  int ndim_ = 0;
+  std::array<int64_t, kMaxDims> sizes_{};
+  std::array<std::array<int64_t, kMaxDims>, N> strides_{};
+  Offsets base_{};  // storage offsets, in elements
 };
 
 }  // namespace ember::cpu

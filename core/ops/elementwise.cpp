@@ -1,6 +1,7 @@
-// Native elementwise ops: same-device checks, broadcasting, PyTorch's type
-// promotion, output allocation, then the device's unary/binary/where kernel.
-// In-place forms check castability and shape and bump the version (mark_mutated).
+// Native elementwise ops: same-device checks, broadcasting, PyTorch's type promotion,
+// output allocation, then the device's unary/binary/where/copy/fill kernel. In-place
+// forms check castability and shape, and bump the version (mark_mutated).
+#include <algorithm>
 #include <cmath>
 
 #include "core/dispatch.h"
@@ -19,62 +20,110 @@ void check_same_device(const Tensor& a, const Tensor& b) {
 
 // The dtype the kernel computes in, given the promoted input dtype.
 DType compute_dtype(BinaryOp op, DType promoted) {
-  if (op == BinaryOp::Div && !is_floating(promoted)) return kFloat32;  // true division
-  return promoted;
+  return op == BinaryOp::Div && !is_floating(promoted) ? kFloat32 : promoted;  // true division
 }
 
-void check_bool_sub(BinaryOp op, DType a, DType b) {
-  EMBER_CHECK(!(op == BinaryOp::Sub && (a == kBool || b == kBool)),
+// PyTorch's argument rules for binary ops, given the operands' dtypes (a scalar
+// operand contributes its own kind) and the dtype of the result.
+void check_binary_args(BinaryOp op, bool has_bool_operand, DType result, const Scalar& alpha) {
+  EMBER_CHECK(!(op == BinaryOp::Sub && has_bool_operand),
               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
               "mask, use the `~` or `logical_not()` operator instead.");
+  if (op != BinaryOp::Add && op != BinaryOp::Sub) return;
+  EMBER_CHECK(!alpha.is_bool() || result == kBool, "Boolean alpha only supported for Boolean results.");
+  EMBER_CHECK(is_floating(result) || !alpha.is_floating(),
+              "For integral input tensors, argument alpha must not be a floating point number.");
 }
 
 Tensor cast(const Tensor& t, DType dt) { return t.dtype() == dt ? t : to_dtype(t, dt); }
 Tensor broadcast_to(const Tensor& t, const Dims& shape) { return t.sizes() == shape ? t : expand(t, shape); }
+Dims broadcast(const Dims& a, const Dims& b) { return a == b ? a : broadcast_shapes(a, b); }
+
+// The result dtype of a binary op on two tensors, after the argument checks.
+DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
+  check_same_device(a, b);
+  const DType result = compute_dtype(op, promote_types(a.dtype(), b.dtype()));
+  check_binary_args(op, a.dtype() == kBool || b.dtype() == kBool, result, alpha);
+  return result;
+}
+
+DType scalar_result_dtype(BinaryOp op, const Tensor& a, const Scalar& s) {
+  const DType result = compute_dtype(op, s.result_type_with(a.dtype()));
+  check_binary_args(op, a.dtype() == kBool || s.is_bool(), result, Scalar(1));
+  return result;
+}
 
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1) {
-  check_same_device(a, b);
-  check_bool_sub(op, a.dtype(), b.dtype());
-  const DType common = compute_dtype(op, promote_types(a.dtype(), b.dtype()));
-  const Dims shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes());
-  Tensor out = make_empty(shape, is_comparison(op) ? kBool : common, a.device());
-  device_ops(a.device()).binary(op, broadcast_to(cast(a, common), shape), broadcast_to(cast(b, common), shape), out, alpha);
+  const DType dt = binary_result_dtype(op, a, b, alpha);
+  const Dims shape = broadcast(a.sizes(), b.sizes());
+  Tensor out = make_empty(shape, is_comparison(op) ? kBool : dt, a.device());
+  device_ops(a.device()).binary(op, broadcast_to(cast(a, dt), shape), broadcast_to(cast(b, dt), shape), out, alpha);
   return out;
 }
 
 Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first) {
-  check_bool_sub(op, a.dtype(), s.is_bool() ? kBool : a.dtype());
-  const DType common = compute_dtype(op, s.result_type_with(a.dtype()));
-  Tensor out = make_empty(a.sizes(), is_comparison(op) ? kBool : common, a.device());
-  device_ops(a.device()).binary_scalar(op, cast(a, common), s, scalar_first, out);
+  const DType dt = scalar_result_dtype(op, a, s);
+  Tensor out = make_empty(a.sizes(), is_comparison(op) ? kBool : dt, a.device());
+  device_ops(a.device()).binary_scalar(op, cast(a, dt), s, scalar_first, out);
   return out;
 }
 
-bool needs_float(UnaryOp op) {
-  return op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Sigmoid ||
-         op == UnaryOp::Tanh;
-}
-
-Tensor unary_op(UnaryOp op, const Tensor& a, const UnaryArgs& args = {}) {
-  EMBER_CHECK(!(op == UnaryOp::Neg && a.dtype() == kBool),
+// exp, log, sqrt, sigmoid and tanh of integer or bool tensors compute in float32.
+DType unary_result_dtype(UnaryOp op, DType in) {
+  const bool needs_float = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sqrt ||
+                           op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
+  EMBER_CHECK(!(op == UnaryOp::Neg && in == kBool),
               "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
               "use the `~` or `logical_not()` operator instead.");
-  const DType dt = needs_float(op) && !is_floating(a.dtype()) ? kFloat32 : a.dtype();
+  return needs_float && !is_floating(in) ? kFloat32 : in;
+}
+
+Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args = {}) {
   Tensor out = make_empty(a.sizes(), dt, a.device());
   device_ops(a.device()).unary(op, cast(a, dt), out, args);
   return out;
 }
+Tensor unary_op(UnaryOp op, const Tensor& a) { return unary_op(op, a, unary_result_dtype(op, a.dtype())); }
 
-// In place: the result dtype must cast to self's (PyTorch's rule: no float into an
-// integer tensor), and the broadcast shape must be self's shape.
+// x ** exponent keeps integer tensors integral for integral exponents (PyTorch).
+DType pow_scalar_dtype(const Tensor& a, const Scalar& exponent) {
+  const DType dt = exponent.result_type_with(a.dtype());
+  EMBER_CHECK(is_floating(dt) || exponent.to_int() >= 0, "Integers to negative integer powers are not allowed.");
+  return dt;
+}
+
+// clamp promotes like a binary op with each given bound (an int tensor clamped to 0.5 is float32).
+struct ClampPlan {
+  UnaryArgs args;
+  DType dtype;
+};
+ClampPlan plan_clamp(DType in, const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
+  EMBER_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  ClampPlan plan{{}, in};
+  if (min) {
+    plan.args.p0 = min->to_double();
+    plan.args.has_p0 = true;
+    plan.dtype = min->result_type_with(plan.dtype);
+  }
+  if (max) {
+    plan.args.p1 = max->to_double();
+    plan.args.has_p1 = true;
+    plan.dtype = promote_types(plan.dtype, max->result_type_with(in));
+  }
+  return plan;
+}
+
+// In place: the result dtype must cast to self's (no float into an integer tensor,
+// nothing but bool into a bool one), and the broadcast shape must be self's shape.
 void check_inplace_result(const Tensor& self, DType result, const Dims& shape) {
-  EMBER_CHECK(!(is_floating(result) && !is_floating(self.dtype())) && !(result != kBool && self.dtype() == kBool),
-              "result type ", dtype_torch_name(result), " can't be cast to the desired output type ",
+  const bool castable = !(is_floating(result) && !is_floating(self.dtype())) && !(result != kBool && self.dtype() == kBool);
+  EMBER_CHECK(castable, "result type ", dtype_torch_name(result), " can't be cast to the desired output type ",
               dtype_torch_name(self.dtype()));
   EMBER_CHECK(shape == self.sizes(), "output with shape ", self.sizes(), " doesn't match the broadcast shape ", shape);
 }
 
-// `other` read while writing self: copy it first if it overlaps self differently.
+// `other` is read while self is written: copy it first if it shares self's storage
+// with another layout (an identical layout is safe elementwise).
 Tensor unaliased(const Tensor& self, const Tensor& other) {
   if (!other.is_alias_of(self)) return other;
   if (other.sizes() == self.sizes() && other.strides() == self.strides() &&
@@ -84,38 +133,38 @@ Tensor unaliased(const Tensor& self, const Tensor& other) {
 }
 
 void binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, const Scalar& alpha = 1) {
-  check_same_device(self, other);
-  check_bool_sub(op, self.dtype(), other.dtype());
-  const DType result = compute_dtype(op, promote_types(self.dtype(), other.dtype()));
-  const Dims shape = self.sizes() == other.sizes() ? self.sizes() : broadcast_shapes(self.sizes(), other.sizes());
+  const DType result = binary_result_dtype(op, self, other, alpha);
+  const Dims shape = broadcast(self.sizes(), other.sizes());
   check_inplace_result(self, result, shape);
   mark_mutated(self);
-  Tensor b = broadcast_to(cast(unaliased(self, other), self.dtype()), shape);
-  device_ops(self.device()).binary(op, self, b, self, alpha);
+  const DeviceOps& ops = device_ops(self.device());
+  if (result != self.dtype()) {  // e.g. float32 += float64: compute in float64, store rounded
+    ops.copy(binary_op(op, self, other, alpha), self);
+    return;
+  }
+  ops.binary(op, self, broadcast_to(cast(unaliased(self, other), result), shape), self, alpha);
 }
 
 void scalar_inplace(BinaryOp op, const Tensor& self, const Scalar& s) {
-  const DType result = compute_dtype(op, s.result_type_with(self.dtype()));
-  check_inplace_result(self, result, self.sizes());
+  check_inplace_result(self, scalar_result_dtype(op, self, s), self.sizes());
   mark_mutated(self);
   device_ops(self.device()).binary_scalar(op, self, s, false, self);
 }
 
-void unary_inplace(UnaryOp op, const Tensor& self, const UnaryArgs& args = {}) {
-  EMBER_CHECK(!(op == UnaryOp::Neg && self.dtype() == kBool), "Negation, the `-` operator, on a bool tensor is not supported.");
+void unary_inplace(UnaryOp op, const Tensor& self, DType result, const UnaryArgs& args = {}) {
+  check_inplace_result(self, result, self.sizes());
   mark_mutated(self);
   device_ops(self.device()).unary(op, self, self, args);
 }
 
-UnaryArgs clamp_args(const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
-  EMBER_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  UnaryArgs args;
-  if (min) args = {min->to_double(), args.p1, true, false};
-  if (max) {
-    args.p1 = max->to_double();
-    args.has_p1 = true;
+// Whether `from` broadcasts to `to` (trailing dims equal or 1, no extra leading dims).
+bool broadcasts_to(const Dims& from, const Dims& to) {
+  if (from.size() > to.size()) return false;
+  for (size_t i = 1; i <= from.size(); ++i) {
+    const int64_t size = from[from.size() - i];
+    if (size != 1 && size != to[to.size() - i]) return false;
   }
-  return args;
+  return true;
 }
 
 }  // namespace
@@ -160,12 +209,8 @@ Tensor lt(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Lt, a, 
 Tensor le(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Le, a, b, false); }
 Tensor gt(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Gt, a, b, false); }
 Tensor ge(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Ge, a, b, false); }
-
 Tensor pow(const Tensor& a, const Scalar& b) {
-  const DType dt = b.result_type_with(a.dtype());
-  Tensor out = make_empty(a.sizes(), dt, a.device());
-  device_ops(a.device()).unary(UnaryOp::PowScalar, cast(a, dt), out, UnaryArgs{b.to_double(), 0.0, true, false});
-  return out;
+  return unary_op(UnaryOp::PowScalar, a, pow_scalar_dtype(a, b), UnaryArgs{b.to_double(), 0.0, true, false});
 }
 
 // ---------------------------------------------------------------- unary
@@ -178,7 +223,8 @@ Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a); }
 Tensor sigmoid(const Tensor& a) { return unary_op(UnaryOp::Sigmoid, a); }
 Tensor tanh(const Tensor& a) { return unary_op(UnaryOp::Tanh, a); }
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return unary_op(UnaryOp::Clamp, a, clamp_args(min, max));
+  const ClampPlan plan = plan_clamp(a.dtype(), min, max);
+  return unary_op(UnaryOp::Clamp, a, plan.dtype, plan.args);
 }
 
 // ---------------------------------------------------------------- where
@@ -188,9 +234,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(cond, a);
   check_same_device(a, b);
   const DType dt = promote_types(a.dtype(), b.dtype());
-  const Dims shape = broadcast_shapes(cond.sizes(), broadcast_shapes(a.sizes(), b.sizes()));
+  const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
   Tensor out = make_empty(shape, dt, a.device());
-  device_ops(a.device()).where(broadcast_to(cond, shape), broadcast_to(cast(a, dt), shape), broadcast_to(cast(b, dt), shape), out);
+  device_ops(a.device()).where(broadcast_to(cond, shape), broadcast_to(cast(a, dt), shape),
+                               broadcast_to(cast(b, dt), shape), out);
   return out;
 }
 Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
@@ -209,10 +256,11 @@ void add_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Ad
 void sub_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Sub, self, other); }
 void mul_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Mul, self, other); }
 void div_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Div, self, other); }
-void neg_(const Tensor& self) { unary_inplace(UnaryOp::Neg, self); }
-void relu_(const Tensor& self) { unary_inplace(UnaryOp::Relu, self); }
+void neg_(const Tensor& self) { unary_inplace(UnaryOp::Neg, self, unary_result_dtype(UnaryOp::Neg, self.dtype())); }
+void relu_(const Tensor& self) { unary_inplace(UnaryOp::Relu, self, self.dtype()); }
 void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
-  unary_inplace(UnaryOp::Clamp, self, clamp_args(min, max));
+  const ClampPlan plan = plan_clamp(self.dtype(), min, max);
+  unary_inplace(UnaryOp::Clamp, self, plan.dtype, plan.args);
 }
 void zero_(const Tensor& self) { fill_(self, 0); }
 void fill_(const Tensor& self, const Scalar& value) {
@@ -221,12 +269,8 @@ void fill_(const Tensor& self, const Scalar& value) {
 }
 void copy_(const Tensor& self, const Tensor& src) {
   const Dims& shape = self.sizes();
-  bool fits = src.sizes().size() <= shape.size();
-  for (size_t i = 0; fits && i < src.sizes().size(); ++i) {
-    const int64_t s = src.sizes()[src.sizes().size() - 1 - i];
-    fits = s == 1 || s == shape[shape.size() - 1 - i];
-  }
-  EMBER_CHECK(fits, "copy_: the source of shape ", src.sizes(), " cannot be broadcast to the destination's shape ", shape);
+  EMBER_CHECK(broadcasts_to(src.sizes(), shape), "copy_: the source of shape ", src.sizes(),
+              " cannot be broadcast to the destination's shape ", shape);
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());
   device_ops(self.device()).copy(broadcast_to(unaliased(self, from), shape), self);
@@ -238,22 +282,18 @@ namespace ember {
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
   if (a.sizes() != b.sizes()) return false;
-  auto x = a.to_vector<double>(), y = b.to_vector<double>();
-  for (size_t i = 0; i < x.size(); ++i) {
-    const bool xn = x[i] != x[i], yn = y[i] != y[i];
-    if (xn || yn) {
-      if (!(equal_nan && xn && yn)) return false;
-      continue;
-    }
-    if (x[i] == y[i]) continue;  // equal infinities
-    if (std::abs(x[i] - y[i]) > atol + rtol * std::abs(y[i])) return false;
-  }
-  return true;
+  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
+  return std::equal(x.begin(), x.end(), y.begin(), [&](double u, double v) {
+    if (std::isnan(u) || std::isnan(v)) return equal_nan && std::isnan(u) && std::isnan(v);
+    return u == v || std::abs(u - v) <= atol + rtol * std::abs(v);  // u == v: equal infinities
+  });
 }
 
+// Exact comparison through the eq kernel (no rounding of large int64 values).
 bool equal(const Tensor& a, const Tensor& b) {
   if (a.sizes() != b.sizes()) return false;
-  return a.to_vector<double>() == b.to_vector<double>();
+  const std::vector<uint8_t> same = native::eq(a, b).to_vector<uint8_t>();
+  return std::all_of(same.begin(), same.end(), [](uint8_t s) { return s != 0; });
 }
 
 }  // namespace ember

@@ -15,9 +15,7 @@ namespace {
 
 using testing::expect_values;
 
-Tensor leaf(std::vector<double> v, Dims shape) {
-  return tensor(v, shape, TensorOptions(kFloat64).requires_grad(true));
-}
+using testing::leaf;
 
 TEST(AutogradEngine, MulBackwardGivesOtherFactor) {
   Tensor x = leaf({1, 2, 3}, {3});
@@ -160,6 +158,38 @@ TEST(AutogradEngine, InplaceOnNonLeafRecords) {
   EXPECT_EQ(y.grad_fn()->name(), "AddBackward");
   y.sum().backward();
   expect_values(x.grad(), {6, 6});
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+TEST(AutogradEngine, RetainGradKeepsNonLeafGradient) {
+  Tensor x = tensor(std::vector<double>{1, 2}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  Tensor h = x * 3.0;
+  h.retain_grad();
+  EXPECT_TRUE(h.retains_grad());
+  (h * h).sum().backward();
+  testing::expect_values(h.grad(), {6, 12});
+  testing::expect_values(x.grad(), {18, 36});
+  Tensor k = x * 2.0;
+  (k * 1.0).sum().backward();
+  EXPECT_FALSE(k.grad().defined());  // not retained
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+TEST(AutogradPrint, ShowsGradFnOrRequiresGrad) {
+  Tensor x = tensor(std::vector<float>{1, 2}, {2}, TensorOptions().requires_grad(true));
+  EXPECT_EQ(to_string(x), "tensor([1., 2.], requires_grad=True)");
+  EXPECT_EQ(to_string(x * x), "tensor([1., 4.], grad_fn=<MulBackward>)");
+  EXPECT_EQ(to_string(no_grad([&] { return x * x; })), "tensor([1., 4.])");
 }
 
 }  // namespace

@@ -14,9 +14,7 @@ namespace {
 
 using testing::expect_values;
 
-Tensor leaf(std::vector<double> v, Dims shape) {
-  return tensor(v, shape, TensorOptions(kFloat64).requires_grad(true));
-}
+using testing::leaf;
 
 TEST(GradMode, NoGradRecordsNothingAndMixingRecordsAgain) {
   Tensor x = leaf({1, 2}, {2});

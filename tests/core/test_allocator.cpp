@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include <ember/ember.h>
 
@@ -195,6 +198,154 @@ TEST_F(AllocatorPolicy, BackendRefusalFreesCacheRetriesThenOoms) {
   EXPECT_EQ(alloc.stats().num_ooms, 1);
 }
 
+TEST_F(AllocatorPolicy, FreedBlockIsReusedWithoutANewSegment) {
+  Allocation a = alloc.allocate(1 * MiB);
+  void* p = a.ptr;
+  alloc.deallocate(a.block);
+  Allocation b = alloc.allocate(1 * MiB);
+  EXPECT_EQ(b.ptr, p);
+  EXPECT_EQ(counters.allocs, 1);
+  EXPECT_EQ(alloc.stats().segment.allocated, 1);
+  alloc.deallocate(b.block);
+}
+
+TEST_F(AllocatorPolicy, SmallPoolSplitsARemainderOf512) {
+  Allocation left = alloc.allocate(512);
+  Allocation hole = alloc.allocate(1536);
+  Allocation right = alloc.allocate(512);
+  alloc.deallocate(hole.block);
+  Allocation a = alloc.allocate(1024);  // best fit: the 1536-byte hole, split 1024 + 512
+  EXPECT_EQ(a.ptr, hole.ptr);
+  EXPECT_EQ(alloc.stats().allocated_bytes.current, 512 + 1024 + 512);
+  Allocation b = alloc.allocate(1);     // the 512-byte remainder is the best fit
+  EXPECT_EQ(addr(b), addr(a) + 1024);
+  EXPECT_EQ(counters.allocs, 1);
+  for (auto* x : {&left, &right, &a, &b}) alloc.deallocate(x->block);
+  EXPECT_EQ(alloc.stats().inactive_split_bytes.current, 0);
+}
+
+TEST_F(AllocatorPolicy, LargePoolSplitsOnlyAboveOneMiB) {
+  Allocation a = alloc.allocate(3 * MiB);  // 20 MiB segment: 17 MiB remainder is split off
+  auto s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 3 * MiB);
+  EXPECT_EQ(s.inactive_split_bytes.current, 17 * MiB);
+  alloc.deallocate(a.block);
+  EXPECT_EQ(alloc.stats().inactive_split_bytes.current, 0);
+  Allocation b = alloc.allocate(19 * MiB + 512);  // remainder 1023.5 KiB <= 1 MiB: not split
+  s = alloc.stats();
+  EXPECT_EQ(counters.allocs, 1);
+  EXPECT_EQ(s.allocated_bytes.current, 20 * MiB);
+  EXPECT_EQ(s.requested_bytes.current, 19 * MiB + 512);
+  EXPECT_EQ(s.inactive_split_bytes.current, 0);
+  alloc.deallocate(b.block);
+}
+
+TEST_F(AllocatorPolicy, PeaksAndTotalsOverManyBlocks) {
+  std::vector<Allocation> blocks;
+  for (int i = 1; i <= 8; ++i) blocks.push_back(alloc.allocate(static_cast<size_t>(i) * 1000));
+  int64_t rounded = 0, requested = 0;
+  for (int i = 1; i <= 8; ++i) {
+    rounded += static_cast<int64_t>(CachingAllocator::round_size(static_cast<size_t>(i) * 1000));
+    requested += i * 1000;
+  }
+  for (auto& b : blocks) alloc.deallocate(b.block);
+  auto s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 0);
+  EXPECT_EQ(s.allocated_bytes.peak, rounded);
+  EXPECT_EQ(s.allocated_bytes.allocated, rounded);
+  EXPECT_EQ(s.allocated_bytes.freed, rounded);
+  EXPECT_EQ(s.active_bytes.peak, rounded);
+  EXPECT_EQ(s.requested_bytes.peak, requested);
+  EXPECT_EQ(s.requested_bytes.freed, requested);
+  EXPECT_EQ(s.allocation.peak, 8);
+  EXPECT_EQ(s.allocation.allocated, 8);
+  EXPECT_EQ(s.active.freed, 8);
+  EXPECT_EQ(s.segment.current, 1);
+  EXPECT_EQ(s.reserved_bytes.peak, 2 * MiB);
+  EXPECT_EQ(s.inactive_split_bytes.current, 0);
+  EXPECT_EQ(s.inactive_split_bytes.peak, 2 * MiB - 512 * 2);  // after the first 1000-byte block
+  alloc.reset_peak();
+  s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.peak, 0);
+  EXPECT_EQ(s.allocation.peak, 0);
+  EXPECT_EQ(s.reserved_bytes.peak, 2 * MiB);  // the segment is still cached
+  EXPECT_EQ(s.allocated_bytes.allocated, rounded);  // totals survive reset_peak
+  alloc.empty_cache();
+  s = alloc.stats();
+  EXPECT_EQ(s.reserved_bytes.current, 0);
+  EXPECT_EQ(s.reserved_bytes.freed, 2 * MiB);
+  EXPECT_EQ(s.num_device_alloc, 1);
+  EXPECT_EQ(s.num_device_free, 1);
+}
+
+TEST_F(AllocatorPolicy, OomMessageLooksLikePyTorchs) {
+  Allocation a = alloc.allocate(3 * MiB);
+  counters.refuse = true;
+  try {
+    alloc.allocate(40 * MiB);
+    FAIL() << "expected OutOfMemoryError";
+  } catch (const OutOfMemoryError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("CPU out of memory. Tried to allocate 40.00 MiB."), std::string::npos) << msg;
+    EXPECT_NE(msg.find("3.00 MiB is allocated by ember"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("17.00 MiB is reserved by ember but unallocated"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("set_limit"), std::string::npos) << msg;  // no limit set
+  }
+  EXPECT_EQ(counters.frees, 0);  // the only segment is in use: nothing to release
+  alloc.deallocate(a.block);
+}
+
+TEST_F(AllocatorPolicy, AbsurdRequestIsOutOfMemory) {
+  EXPECT_THROW(alloc.allocate(std::numeric_limits<size_t>::max()), OutOfMemoryError);
+  EXPECT_EQ(alloc.stats().num_ooms, 1);
+  EXPECT_EQ(counters.allocs, 0);
+}
+
+TEST(AllocatorLifetime, DestructorReturnsEverySegment) {
+  FakeBackend::Counters counters;
+  {
+    CachingAllocator alloc(std::make_unique<FakeBackend>(&counters));
+    Allocation cached = alloc.allocate(5 * MiB);
+    alloc.deallocate(cached.block);
+    (void)alloc.allocate(100);  // still in use when the allocator goes
+    EXPECT_EQ(counters.live_bytes, 22 * MiB);
+  }
+  EXPECT_EQ(counters.frees, 2);
+  EXPECT_EQ(counters.live_bytes, 0);
+}
+
+TEST(AllocatorThreads, ConcurrentAllocFreeKeepsExactBooks) {
+  FakeBackend::Counters counters;
+  CachingAllocator alloc(std::make_unique<FakeBackend>(&counters));
+  constexpr int kThreads = 4, kIters = 2000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&alloc, t] {
+      std::vector<Allocation> held;
+      for (int i = 0; i < kIters; ++i) {
+        const size_t bytes = static_cast<size_t>(((i * 7919 + t * 104729) % 4096) + 1) * 700;
+        held.push_back(alloc.allocate(bytes, /*stream=*/static_cast<StreamId>(t % 2)));
+        if (held.size() > 8) {
+          alloc.deallocate(held.front().block);
+          held.erase(held.begin());
+        }
+      }
+      for (auto& a : held) alloc.deallocate(a.block);
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto s = alloc.stats();
+  EXPECT_EQ(s.allocated_bytes.current, 0);
+  EXPECT_EQ(s.requested_bytes.current, 0);
+  EXPECT_EQ(s.active.current, 0);
+  EXPECT_EQ(s.inactive_split_bytes.current, 0);
+  EXPECT_EQ(s.allocation.allocated, kThreads * kIters);
+  EXPECT_EQ(s.allocated_bytes.allocated, s.allocated_bytes.freed);
+  alloc.empty_cache();
+  EXPECT_EQ(alloc.stats().reserved_bytes.current, 0);
+  EXPECT_EQ(counters.live_bytes, 0);
+}
+
 TEST_F(AllocatorPolicy, SummaryIsATable) {
   Allocation a = alloc.allocate(3 * MiB);
   std::string s = alloc.summary();
@@ -218,6 +369,40 @@ TEST(MemoryApi, CpuTensorsAreCounted) {
   EXPECT_EQ(memory::allocated(cpu), before);
   EXPECT_NE(memory::summary(cpu).find("Allocated memory"), std::string::npos);
   EXPECT_EMBER_ERROR(memory::set_limit(cpu, -1), "non-negative");
+}
+
+TEST(MemoryApi, StatsMoveByExactlyTheRoundedBytes) {
+  const Device cpu = Device::cpu();
+  const memory::Stats before = memory::stats(cpu);
+  {
+    auto storage = std::make_shared<StorageImpl>(1000, cpu);
+    const memory::Stats during = memory::stats(cpu);
+    EXPECT_EQ(during.allocated_bytes.current - before.allocated_bytes.current, 1024);
+    EXPECT_EQ(during.active_bytes.current - before.active_bytes.current, 1024);
+    EXPECT_EQ(during.requested_bytes.current - before.requested_bytes.current, 1000);
+    EXPECT_EQ(during.allocation.current - before.allocation.current, 1);
+    EXPECT_EQ(during.allocated_bytes.allocated - before.allocated_bytes.allocated, 1024);
+  }
+  const memory::Stats after = memory::stats(cpu);
+  EXPECT_EQ(after.allocated_bytes.current, before.allocated_bytes.current);
+  EXPECT_EQ(after.requested_bytes.current, before.requested_bytes.current);
+  EXPECT_EQ(after.allocated_bytes.freed - before.allocated_bytes.freed, 1024);
+  EXPECT_EQ(after.requested_bytes.freed - before.requested_bytes.freed, 1000);
+  auto zero = std::make_shared<StorageImpl>(0, cpu);  // no allocation at all
+  EXPECT_EQ(zero->data(), nullptr);
+  EXPECT_EQ(memory::stats(cpu).allocation.allocated, after.allocation.allocated);
+}
+
+TEST(MemoryApi, ResetPeakAndEmptyCacheOnTheCpu) {
+  const Device cpu = Device::cpu();
+  { auto big = std::make_shared<StorageImpl>(3 * MiB, cpu); }
+  EXPECT_GE(memory::max_allocated(cpu), 3 * MiB);
+  memory::reset_peak(cpu);
+  EXPECT_EQ(memory::max_allocated(cpu), memory::allocated(cpu));
+  memory::empty_cache(cpu);
+  // Every byte still reserved is allocated or free inside a partly used segment.
+  const memory::Stats s = memory::stats(cpu);
+  EXPECT_EQ(s.reserved_bytes.current, s.allocated_bytes.current + s.inactive_split_bytes.current);
 }
 
 TEST(MemoryApi, CpuLimitGivesOutOfMemory) {

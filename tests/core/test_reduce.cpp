@@ -305,6 +305,22 @@ TEST(ReduceLarge, SumOfMillionElementsMatchesDoubleLoop) {
   EXPECT_NEAR(b.sum().item<float>(), expected_single, std::abs(expected_single) * 1e-7 + 1e-6);
 }
 
+// Partial results of different blocks (and threads) still keep the first index.
+TEST(ReduceLarge, ArgMaxAcrossBlocksKeepsTheFirstIndex) {
+  std::vector<double> values = random_values((int64_t{1} << 20) + 7, 6);
+  values[700000] = values[900000] = 10;
+  values[123456] = values[1000000] = -10;
+  const Tensor a = tensor(values, dtype(kFloat64));
+  EXPECT_EQ(a.argmax().item<int64_t>(), 700000);
+  EXPECT_EQ(a.argmin().item<int64_t>(), 123456);
+  EXPECT_EQ(a.max().item<double>(), 10);
+  values[800000] = values[1000001] = kNaN;
+  const Tensor with_nan = tensor(values, dtype(kFloat64));
+  EXPECT_EQ(with_nan.argmax().item<int64_t>(), 800000);
+  EXPECT_EQ(with_nan.argmin(0).item<int64_t>(), 800000);
+  EXPECT_TRUE(std::isnan(amax(with_nan, {0}).item<double>()));
+}
+
 TEST(ReduceLarge, ResultDoesNotDependOnThreadCount) {
   const Tensor a = tensor(random_values((int64_t{1} << 20) + 7, 5), dtype(kFloat64));
   const int threads = omp_get_max_threads();

@@ -21,6 +21,11 @@
 
 namespace ember::testing {
 
+// A float64 leaf tensor that requires grad.
+inline Tensor leaf(const std::vector<double>& values, const Dims& shape) {
+  return tensor(values, shape, TensorOptions(kFloat64).requires_grad(true));
+}
+
 inline void expect_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-6) {
   auto got = t.to_vector<double>();
   ASSERT_EQ(got.size(), expected.size());

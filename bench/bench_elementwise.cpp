@@ -1,0 +1,67 @@
+// Elementwise ops through the whole API: the per-op overhead of a 1-element `a + b`,
+// and 1<<20-element float32 work: add (contiguous, broadcast row, transposed), exp,
+// and a float32 -> float64 conversion. Twin: bench/libtorch_elementwise.cpp.
+#include <benchmark/benchmark.h>
+
+#include <ember/ember.h>
+
+namespace {
+
+constexpr int64_t kLarge = 1 << 20;
+constexpr int64_t kSide = 1 << 10;  // kSide * kSide == kLarge
+
+// Times op() (which returns a fresh tensor) and reports the bytes it reads and writes.
+template <typename Op>
+void time_op(benchmark::State& state, int64_t bytes_per_call, const Op& op) {
+  for (auto _ : state) {
+    ember::Tensor out = op();
+    benchmark::DoNotOptimize(out.impl_ptr().get());
+  }
+  state.SetBytesProcessed(state.iterations() * bytes_per_call);
+}
+
+void BM_ember_add_1elem(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({1}), b = ember::ones({1});
+  time_op(state, 12, [&] { return a + b; });
+}
+
+void BM_ember_add_scalar_1elem(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({1});
+  time_op(state, 8, [&] { return a + 1.0; });
+}
+
+void BM_ember_add_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({kLarge}), b = ember::ones({kLarge});
+  time_op(state, 12 * kLarge, [&] { return a + b; });
+}
+
+void BM_ember_add_broadcast_row_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({kSide, kSide}), row = ember::ones({kSide});
+  time_op(state, 8 * kLarge, [&] { return a + row; });
+}
+
+void BM_ember_add_transposed_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({kSide, kSide}), b = ember::ones({kSide, kSide}).t();
+  time_op(state, 12 * kLarge, [&] { return a + b; });
+}
+
+void BM_ember_exp_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.exp(); });
+}
+
+void BM_ember_to_float64_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::ones({kLarge});
+  time_op(state, 12 * kLarge, [&] { return a.to(ember::kFloat64); });
+}
+
+}  // namespace
+
+BENCHMARK(BM_ember_add_1elem);
+BENCHMARK(BM_ember_add_scalar_1elem);
+BENCHMARK(BM_ember_add_1M);
+BENCHMARK(BM_ember_add_broadcast_row_1M);
+BENCHMARK(BM_ember_add_transposed_1M);
+BENCHMARK(BM_ember_exp_1M);
+BENCHMARK(BM_ember_to_float64_1M);
+BENCHMARK_MAIN();

@@ -1,0 +1,68 @@
+// libtorch twin of bench_elementwise.cpp: the same workloads through libtorch's C++
+// API, with as many intra-op threads as ember's OpenMP uses (every hardware thread).
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <thread>
+
+namespace {
+
+constexpr int64_t kLarge = 1 << 20;
+constexpr int64_t kSide = 1 << 10;  // kSide * kSide == kLarge
+
+// Times op() (which returns a fresh tensor) and reports the bytes it reads and writes.
+template <typename Op>
+void time_op(benchmark::State& state, int64_t bytes_per_call, const Op& op) {
+  at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
+  for (auto _ : state) {
+    torch::Tensor out = op();
+    benchmark::DoNotOptimize(out.data_ptr());
+  }
+  state.SetBytesProcessed(state.iterations() * bytes_per_call);
+}
+
+void BM_libtorch_add_1elem(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({1}), b = torch::ones({1});
+  time_op(state, 12, [&] { return a + b; });
+}
+
+void BM_libtorch_add_scalar_1elem(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({1});
+  time_op(state, 8, [&] { return a + 1.0; });
+}
+
+void BM_libtorch_add_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({kLarge}), b = torch::ones({kLarge});
+  time_op(state, 12 * kLarge, [&] { return a + b; });
+}
+
+void BM_libtorch_add_broadcast_row_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({kSide, kSide}), row = torch::ones({kSide});
+  time_op(state, 8 * kLarge, [&] { return a + row; });
+}
+
+void BM_libtorch_add_transposed_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({kSide, kSide}), b = torch::ones({kSide, kSide}).t();
+  time_op(state, 12 * kLarge, [&] { return a + b; });
+}
+
+void BM_libtorch_exp_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.exp(); });
+}
+
+void BM_libtorch_to_float64_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::ones({kLarge});
+  time_op(state, 12 * kLarge, [&] { return a.to(torch::kFloat64); });
+}
+
+}  // namespace
+
+BENCHMARK(BM_libtorch_add_1elem);
+BENCHMARK(BM_libtorch_add_scalar_1elem);
+BENCHMARK(BM_libtorch_add_1M);
+BENCHMARK(BM_libtorch_add_broadcast_row_1M);
+BENCHMARK(BM_libtorch_add_transposed_1M);
+BENCHMARK(BM_libtorch_exp_1M);
+BENCHMARK(BM_libtorch_to_float64_1M);
+BENCHMARK_MAIN();
