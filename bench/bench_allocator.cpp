@@ -1,6 +1,6 @@
 // Allocator benchmarks: ember's caching allocator (CPU device) allocate+deallocate,
 // and a 1-D uint8 tensor created and destroyed, against std::malloc/free of the same
-// sizes. Nothing is touched. Twin: bench/libtorch_alloc.cpp (at::empty).
+// sizes. Nothing is touched. Twin: bench/libtorch_allocator.cpp (at::empty).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>

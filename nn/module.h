@@ -1,0 +1,84 @@
+// nn::Module: the base of every layer. Holds named parameters, buffers and child
+// modules (dotted names "0.weight", "1.running_mean"), the training flag (train()/eval(),
+// recursive), zero_grad, to(Device), apply, state_dict/load_state_dict and printing.
+// train()/eval() change what is computed; grad mode changes what is remembered.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember::nn {
+
+// Ordered name -> tensor map (parameters and buffers, dotted names).
+using StateDict = std::vector<std::pair<std::string, Tensor>>;
+
+class Module : public std::enable_shared_from_this<Module> {
+ public:
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  virtual Tensor forward(const Tensor& input) = 0;
+  // Runs forward inside a ledger scope named after the module, so the
+  // saved-activation ledger attributes bytes to layers.
+  Tensor operator()(const Tensor& input);
+
+  // ---- structure ----
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  StateDict named_parameters(bool recurse = true) const;
+  StateDict named_buffers(bool recurse = true) const;
+  std::vector<std::shared_ptr<Module>> children() const;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
+  // Every module in the tree with its dotted path ("" for this one), depth first.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules();
+  const std::string& type_name() const { return type_name_; }
+
+  // ---- modes ----
+  virtual void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  void zero_grad(bool set_to_none = true);
+  // Moves parameters and buffers (in place: the same Tensor objects point at new storage).
+  virtual void to(Device device);
+  void apply(const std::function<void(Module&)>& fn);
+
+  // ---- state ----
+  StateDict state_dict() const;  // parameters then buffers, each module in order
+  // strict: missing or unexpected keys are errors; shapes must always match.
+  void load_state_dict(const StateDict& state, bool strict = true);
+
+  // Like PyTorch's repr: Sequential(\n  (0): Conv2d(1, 32, kernel_size=(3, 3), ...)\n)
+  virtual std::string extra_repr() const { return ""; }
+  std::string repr(int indent = 0) const;
+
+ protected:
+  Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
+  Tensor& register_buffer(const std::string& name, Tensor value);
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    children_.emplace_back(name, module);
+    return module;
+  }
+
+ private:
+  void collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const;
+
+  std::string type_name_;
+  bool training_ = true;
+  // Tensors live in these lists; the map nodes keep their addresses stable.
+  std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> parameters_;
+  std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+}  // namespace ember::nn
