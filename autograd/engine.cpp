@@ -206,6 +206,19 @@ tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const te
   return task.captured;
 }
 
+size_t count_graph_nodes(const Tensor& t) {
+  if (!t.defined() || !t.grad_fn()) return 0;
+  std::vector<Node*> stack{t.grad_fn().get()};
+  std::unordered_set<Node*> seen{stack.back()};
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (const Edge& e : n->next_edges())
+      if (e.valid() && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+  }
+  return seen.size();
+}
+
 void set_detect_anomaly(bool enabled) { g_anomaly.store(enabled); }
 bool is_anomaly_enabled() { return g_anomaly.load(); }
 DetectAnomalyGuard::DetectAnomalyGuard() : previous_(g_anomaly.exchange(true)) {}

@@ -17,6 +17,9 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors = {}, 
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs = {},
                  bool retain_graph = false, bool allow_unused = false);
 
+// Nodes reachable from t's grad_fn (its recorded graph), AccumulateGrad included.
+size_t count_graph_nodes(const Tensor& t);
+
 // Anomaly mode (torch.autograd.set_detect_anomaly): backward checks every computed
 // gradient for NaN/Inf and names the forward op that produced it.
 void set_detect_anomaly(bool enabled);

@@ -11,5 +11,10 @@ using Runner = std::function<int()>;
 
 // `ember` with no subcommand, or `ember report`: a memory report of a small tensor workload.
 Runner add_report_command(CLI::App& app, CLI::App& sub);
+// `ember train`: the small CNN on Fashion-MNIST; `ember eval --load CKPT`.
+Runner add_train_command(CLI::App& sub);
+Runner add_eval_command(CLI::App& sub);
+// `ember mem`: memory and graph size of one forward/backward in each mode.
+Runner add_mem_command(CLI::App& sub);
 
 }  // namespace ember::tools

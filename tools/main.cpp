@@ -11,6 +11,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   auto* report = app.add_subcommand("report", "Memory report of a small tensor workload (the default)");
   ember::tools::Runner run_report = ember::tools::add_report_command(app, *report);
+  auto* train = app.add_subcommand("train", "Train the small CNN on Fashion-MNIST");
+  ember::tools::Runner run_train = ember::tools::add_train_command(*train);
+  auto* eval = app.add_subcommand("eval", "Evaluate a checkpoint on the Fashion-MNIST test set");
+  ember::tools::Runner run_eval = ember::tools::add_eval_command(*eval);
+  auto* mem = app.add_subcommand("mem", "Memory of one forward/backward of the small CNN in each grad mode");
+  ember::tools::Runner run_mem = ember::tools::add_mem_command(*mem);
 
   try {
     app.parse(argc, argv);
@@ -18,6 +24,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
+    if (train->parsed()) return run_train();
+    if (eval->parsed()) return run_eval();
+    if (mem->parsed()) return run_mem();
     return run_report();
   } catch (const ember::Error& e) {
     std::cerr << "ember: error: " << e.what() << "\n";

@@ -9,6 +9,7 @@
 #include <ember/ember.h>
 
 #include "tools/commands.h"
+#include "tools/small_cnn.h"
 
 namespace ember::tools {
 namespace {
@@ -18,14 +19,6 @@ struct ReportOptions {
   int64_t size = 512;
   std::string json_path;
 };
-
-Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return cuda::is_available() ? Device::cuda(0) : Device::cpu();
-  Device d(spec);
-  EMBER_CHECK(!d.is_cuda() || cuda::is_available(), "--device ", spec,
-              " requested, but no CUDA device is available (use --device cpu or auto)");
-  return d;
-}
 
 std::string mib(int64_t bytes) {
   char buf[32];

@@ -1,0 +1,158 @@
+// `ember mem`: one forward (and forward+backward where grad is on) of the small CNN in
+// each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
+// allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <ember/ember.h>
+
+#include "nn/functional/loss.h"
+#include "tools/commands.h"
+#include "tools/small_cnn.h"
+
+namespace ember::tools {
+namespace {
+
+struct MemOptions {
+  std::string device = "auto";
+  std::string model = "small-cnn";
+  std::vector<int64_t> batch_sizes{256};
+  std::string json_path;
+};
+
+struct ModeResult {
+  std::string mode;
+  int64_t batch = 0;
+  int64_t peak_allocated_bytes = 0;   // forward only
+  int64_t saved_bytes = 0;            // ledger, after the forward
+  size_t graph_nodes = 0;
+  double seconds = 0;                 // forward
+  int64_t backward_peak_bytes = -1;   // forward+backward peak; -1 when no grad
+  double backward_seconds = 0;
+  std::map<std::string, int64_t> saved_by_module;
+};
+
+enum class Mode { TrainGrad, EvalGrad, EvalNoGrad, EvalInference };
+const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::TrainGrad: return "train_grad";
+    case Mode::EvalGrad: return "eval_grad";
+    case Mode::EvalNoGrad: return "eval_no_grad";
+    case Mode::EvalInference: return "eval_inference_mode";
+  }
+  return "";
+}
+
+using Clock = std::chrono::steady_clock;
+
+ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& y, Device dev) {
+  ModeResult r;
+  r.mode = mode_name(mode);
+  r.batch = x.size(0);
+  model.train(mode == Mode::TrainGrad);
+  model.zero_grad(true);
+  memory::empty_cache(dev);
+  const int64_t base = memory::allocated(dev);
+  memory::reset_peak(dev);
+  const int64_t saved_base = autograd::saved_tensor_stats().current_bytes;
+  const bool grad = mode == Mode::TrainGrad || mode == Mode::EvalGrad;
+  std::optional<NoGradGuard> no_grad;
+  std::optional<InferenceModeGuard> inference;
+  if (mode == Mode::EvalNoGrad) no_grad.emplace();
+  if (mode == Mode::EvalInference) inference.emplace();
+
+  auto t0 = Clock::now();
+  Tensor logits = model(x);
+  Tensor loss = nn::functional::cross_entropy(logits, y);
+  cuda::synchronize();
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.peak_allocated_bytes = memory::max_allocated(dev) - base;
+  auto ledger = autograd::saved_tensor_stats();
+  r.saved_bytes = ledger.current_bytes - saved_base;
+  r.saved_by_module = ledger.bytes_by_scope;
+  r.graph_nodes = autograd::count_graph_nodes(loss);
+  if (grad) {
+    auto t1 = Clock::now();
+    loss.backward();
+    cuda::synchronize();
+    r.backward_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+    r.backward_peak_bytes = memory::max_allocated(dev) - base;
+  }
+  model.zero_grad(true);
+  return r;
+}
+
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+void print_table(const std::vector<ModeResult>& results) {
+  std::printf("%-20s %6s %14s %14s %8s %10s %16s\n", "mode", "batch", "peak (fwd)", "saved", "nodes", "fwd ms",
+              "peak (fwd+bwd)");
+  for (const auto& r : results) {
+    std::printf("%-20s %6lld %14s %14s %8zu %10.2f %16s\n", r.mode.c_str(), static_cast<long long>(r.batch),
+                mib(r.peak_allocated_bytes).c_str(), mib(r.saved_bytes).c_str(), r.graph_nodes, r.seconds * 1e3,
+                r.backward_peak_bytes < 0 ? "-" : mib(r.backward_peak_bytes).c_str());
+  }
+  std::printf("\nsaved bytes by layer (train_grad, batch %lld):\n", static_cast<long long>(results.front().batch));
+  for (const auto& [name, bytes] : results.front().saved_by_module)
+    std::printf("  %-12s %s\n", name.c_str(), mib(bytes).c_str());
+}
+
+void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
+  std::ostringstream os;
+  os << "{\n  \"device\": \"" << dev.str() << "\",\n  \"model\": \"small-cnn\",\n  \"runs\": [\n";
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    os << "    {\"mode\": \"" << r.mode << "\", \"batch_size\": " << r.batch
+       << ", \"peak_allocated_bytes\": " << r.peak_allocated_bytes << ", \"saved_bytes\": " << r.saved_bytes
+       << ", \"graph_nodes\": " << r.graph_nodes << ", \"seconds\": " << r.seconds
+       << ", \"forward_backward_peak_allocated_bytes\": " << (r.backward_peak_bytes < 0 ? 0 : r.backward_peak_bytes)
+       << ", \"backward_seconds\": " << r.backward_seconds << ", \"modules\": {";
+    size_t j = 0;
+    for (const auto& [name, bytes] : r.saved_by_module)
+      os << (j++ ? ", " : "") << "\"" << name << "\": {\"saved_bytes\": " << bytes << "}";
+    os << "}}" << (i + 1 < results.size() ? "," : "") << "\n";
+  }
+  os << "  ]\n}\n";
+  std::ofstream out(path);
+  EMBER_CHECK(out.good(), "cannot write --json file '", path, "'");
+  out << os.str();
+}
+
+int run_mem(const MemOptions& opt) {
+  EMBER_CHECK(opt.model == "small-cnn", "--model: only small-cnn is available, got '", opt.model, "'");
+  const Device dev = resolve_device(opt.device);
+  manual_seed(0);
+  auto model = make_small_cnn();
+  model->to(dev);
+  std::vector<ModeResult> results;
+  for (int64_t batch : opt.batch_sizes) {
+    Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev));
+    Tensor y = randint(0, 10, {batch}, TensorOptions(kInt64).device(dev));
+    for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
+      results.push_back(measure(*model, m, x, y, dev));
+  }
+  std::printf("ember mem: small CNN on %s\n\n", dev.str().c_str());
+  print_table(results);
+  if (!opt.json_path.empty()) write_json(opt.json_path, dev, results);
+  return 0;
+}
+
+}  // namespace
+
+Runner add_mem_command(CLI::App& sub) {
+  auto opt = std::make_shared<MemOptions>();
+  sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  sub.add_option("--model", opt->model, "model to measure")->capture_default_str();
+  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(CLI::Range(1, 65536))->expected(1, -1);
+  sub.add_option("--json", opt->json_path, "write the results to this JSON file");
+  return [opt] { return run_mem(*opt); };
+}
+
+}  // namespace ember::tools

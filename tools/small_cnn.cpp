@@ -1,0 +1,35 @@
+// The small CNN of the README and the tools' device resolution.
+#include "tools/small_cnn.h"
+
+#include "nn/conv.h"
+#include "nn/pooling.h"
+
+namespace ember::tools {
+
+std::shared_ptr<nn::Sequential> make_small_cnn() {
+  return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Conv2d>(1, 32, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+      std::make_shared<nn::BatchNorm2d>(32),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Conv2d>(32, 64, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+      std::make_shared<nn::BatchNorm2d>(64),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Dropout>(0.25),
+      std::make_shared<nn::Linear>(64 * 7 * 7, 128),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Dropout>(0.5),
+      std::make_shared<nn::Linear>(128, 10)});
+}
+
+Device resolve_device(const std::string& spec) {
+  if (spec == "auto") return cuda::is_available() ? Device::cuda(0) : Device::cpu();
+  Device d(spec);
+  EMBER_CHECK(!d.is_cuda() || cuda::is_available(), "--device ", spec,
+              " requested, but no CUDA device is available (use --device cpu or auto)");
+  return d;
+}
+
+}  // namespace ember::tools

@@ -1,0 +1,19 @@
+// The README's small CNN for Fashion-MNIST (28x28 grey images, 10 classes), shared by
+// `ember train`, `ember eval` and `ember mem`, plus device selection for the tools.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/device.h"
+#include "nn/layers.h"
+
+namespace ember::tools {
+
+// conv 1->32 3x3 pad 1, BN, ReLU, max-pool 2; conv 32->64 3x3 pad 1, BN, ReLU,
+// max-pool 2; flatten; dropout 0.25; linear 3136->128; ReLU; dropout 0.5; linear 128->10
+std::shared_ptr<nn::Sequential> make_small_cnn();
+
+// "auto" picks cuda:0 when a CUDA device is present, else the CPU.
+Device resolve_device(const std::string& spec);
+
+}  // namespace ember::tools
