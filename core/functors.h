@@ -251,7 +251,7 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::PowScalar: return fn(PowScalar{args.p0});
     case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1});
   }
-  EMBER_FAIL("unary elementwise op #", static_cast<int>(op), " is not defined for ", dtype_name(dtype_of_v<T>),
+  EMBER_FAIL("elementwise unary op '", op_name(op), "' is not defined for ", dtype_name(dtype_of_v<T>),
              " elements (the op layer should have promoted or rejected it)");
 }
 
@@ -285,7 +285,7 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::Gt: return fn(Gt{});
     case BinaryOp::Ge: return fn(Ge{});
   }
-  EMBER_FAIL("binary elementwise op #", static_cast<int>(op), " is not defined for ", dtype_name(dtype_of_v<T>),
+  EMBER_FAIL("elementwise binary op '", op_name(op), "' is not defined for ", dtype_name(dtype_of_v<T>),
              " elements (the op layer should have promoted or rejected it)");
 }
 

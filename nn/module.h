@@ -67,6 +67,9 @@ class Module : public std::enable_shared_from_this<Module> {
     children_.emplace_back(name, module);
     return module;
   }
+  // Calls child(input) with the ledger scope `name` (e.g. Sequential's "0", "1"),
+  // instead of the child's type name.
+  static Tensor call_child(const std::string& name, Module& child, const Tensor& input);
 
  private:
   void collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const;

@@ -407,9 +407,9 @@ TEST(ElementwiseFunctors, IntegerPowAndDispatch) {
   EXPECT_EQ(three, 3.0);
   EXPECT_EQ(functors::with_unary_functor<float>(UnaryOp::Relu, {}, [](auto f) { return f(-1.0f); }), 0.0f);
   EXPECT_EMBER_ERROR(functors::with_unary_functor<int64_t>(UnaryOp::Exp, {}, [](auto f) { return f(int64_t{1}); }),
-                     "not defined for int64");
+                     "elementwise unary op 'exp' is not defined for int64");
   EXPECT_EMBER_ERROR(functors::with_binary_functor<bool>(BinaryOp::Sub, 1, [](auto f) { return f(true, true); }),
-                     "not defined for bool");
+                     "elementwise binary op 'sub' is not defined for bool");
 }
 
 // Large work is split into element ranges across cores; ranges may start mid-row.

@@ -1,0 +1,67 @@
+// nn::BatchNorm1d / BatchNorm2d: buffers and parameters, the num_batches_tracked
+// count (which sets the cumulative-average factor), and the input-rank checks; the
+// math is nn::functional::batch_norm.
+#include "nn/batchnorm.h"
+
+#include <sstream>
+
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "nn/functional/basic.h"
+
+namespace ember::nn {
+
+namespace {
+Tensor if_enabled(bool on, Tensor t) { return on ? std::move(t) : Tensor(); }
+}  // namespace
+
+BatchNormBase::BatchNormBase(std::string type_name, int64_t c, BatchNormOptions opts)
+    : Module(std::move(type_name)),
+      num_features(c),
+      options(opts),
+      weight(register_parameter("weight", if_enabled(opts.affine, ones({c})))),
+      bias(register_parameter("bias", if_enabled(opts.affine, zeros({c})))),
+      running_mean(register_buffer("running_mean", if_enabled(opts.track_running_stats, zeros({c})))),
+      running_var(register_buffer("running_var", if_enabled(opts.track_running_stats, ones({c})))),
+      num_batches_tracked(register_buffer("num_batches_tracked",
+                                          if_enabled(opts.track_running_stats, zeros({}, kInt64)))) {}
+
+Tensor BatchNormBase::forward(const Tensor& input) {
+  check_input(input);
+  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
+              " channels in dim 1, got input of size ", input.sizes());
+  const bool use_batch_stats = is_training() || !options.track_running_stats;
+  if (is_training() && options.track_running_stats) {
+    NoGradGuard no_grad;
+    num_batches_tracked.add_(1);
+  }
+  // Without running statistics the batch statistics are used, and nothing is updated.
+  return functional::batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, options.momentum,
+                                options.eps, num_batches_tracked);
+}
+
+std::string BatchNormBase::extra_repr() const {
+  std::ostringstream os;
+  os << num_features << ", eps=" << options.eps << ", momentum=";
+  if (options.momentum)
+    os << *options.momentum;
+  else
+    os << "None";
+  os << ", affine=" << (options.affine ? "True" : "False")
+     << ", track_running_stats=" << (options.track_running_stats ? "True" : "False");
+  return os.str();
+}
+
+BatchNorm1d::BatchNorm1d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm1d", c, opts) {}
+
+void BatchNorm1d::check_input(const Tensor& input) const {
+  EMBER_CHECK(input.dim() == 2 || input.dim() == 3, "expected 2D or 3D input (got ", input.dim(), "D input)");
+}
+
+BatchNorm2d::BatchNorm2d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm2d", c, opts) {}
+
+void BatchNorm2d::check_input(const Tensor& input) const {
+  EMBER_CHECK(input.dim() == 4, "expected 4D input (got ", input.dim(), "D input)");
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,54 @@
+// nn::BatchNorm1d / BatchNorm2d: batch statistics and running-statistics updates in
+// training, running statistics in eval. Buffers running_mean, running_var,
+// num_batches_tracked (int64); parameters weight, bias (when affine).
+#pragma once
+#include <optional>
+
+#include "nn/module.h"
+
+namespace ember::nn {
+
+struct BatchNormOptions {
+  double eps = 1e-5;
+  std::optional<double> momentum = 0.1;  // nullopt: cumulative moving average
+  bool affine = true;
+  bool track_running_stats = true;
+};
+
+class BatchNormBase : public Module {
+ public:
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+
+  const int64_t num_features;
+  const BatchNormOptions options;
+  Tensor& weight;               // [C], ones; undefined unless affine
+  Tensor& bias;                 // [C], zeros; undefined unless affine
+  Tensor& running_mean;         // [C], zeros; undefined unless track_running_stats
+  Tensor& running_var;          // [C], ones
+  Tensor& num_batches_tracked;  // int64 scalar
+
+ protected:
+  BatchNormBase(std::string type_name, int64_t num_features, BatchNormOptions options);
+  virtual void check_input(const Tensor& input) const = 0;
+};
+
+// Input [N, C] or [N, C, L].
+class BatchNorm1d : public BatchNormBase {
+ public:
+  explicit BatchNorm1d(int64_t num_features, BatchNormOptions options = {});
+
+ protected:
+  void check_input(const Tensor& input) const override;
+};
+
+// Input [N, C, H, W].
+class BatchNorm2d : public BatchNormBase {
+ public:
+  explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {});
+
+ protected:
+  void check_input(const Tensor& input) const override;
+};
+
+}  // namespace ember::nn

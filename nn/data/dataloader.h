@@ -1,0 +1,85 @@
+// DataLoader: iterates a Dataset in batches (range-for), shuffling with a seeded
+// permutation that changes every epoch and is reproducible, with drop_last, and with
+// the next batch prefetched on a background thread (worker errors rethrown here).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "nn/data/datasets.h"
+
+namespace ember::data {
+
+// Aggregate, fields in this order: DataLoader l(ds, {.batch_size = 128, .shuffle = true});
+struct DataLoaderOptions {
+  int64_t batch_size = 64;
+  bool shuffle = false;
+  bool drop_last = false;  // drop the last batch when it is smaller than batch_size
+  uint64_t seed = 0;       // with the epoch number, decides each epoch's permutation
+};
+
+struct Batch {
+  Tensor x;  // [B, ...] CPU
+  Tensor y;  // [B, ...] CPU
+};
+
+class DataLoader {
+ public:
+  // An input iterator over one epoch; equal to end() once the epoch is exhausted.
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Batch*;
+    using reference = Batch&;
+
+    Iterator() = default;
+    Batch& operator*() { return current_; }
+    Batch* operator->() { return &current_; }
+    Iterator& operator++();
+    bool operator==(const Iterator& other) const { return loader_ == other.loader_; }
+
+   private:
+    friend class DataLoader;
+    Iterator(DataLoader* loader, uint64_t generation);
+    DataLoader* loader_ = nullptr;  // nullptr: the end
+    uint64_t generation_ = 0;       // which begin() this iterator belongs to
+    Batch current_;
+  };
+
+  // Keeps a clone() of `dataset` (sharing its tensors), so temporaries are fine.
+  DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
+  ~DataLoader();  // stops and joins the prefetch thread
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  // Starts the next epoch (ending any epoch still in flight) and returns its first batch.
+  Iterator begin();
+  Iterator end() { return Iterator(); }
+
+  size_t size() const;  // batches per epoch
+  const DataLoaderOptions& options() const { return options_; }
+  const Dataset& dataset() const { return *dataset_; }
+  // Epochs started so far; the next begin() uses epoch(). set_epoch resumes a run.
+  uint64_t epoch() const { return next_epoch_; }
+  void set_epoch(uint64_t epoch) { next_epoch_ = epoch; }
+  // The sample order of an epoch: 0..N-1, or its seeded permutation when shuffling.
+  std::vector<int64_t> order(uint64_t epoch) const;
+
+ private:
+  struct Epoch;  // the prefetch worker and its one-batch slot
+  std::optional<Batch> next_batch(uint64_t generation);
+
+  std::shared_ptr<const Dataset> dataset_;
+  DataLoaderOptions options_;
+  uint64_t next_epoch_ = 0;
+  uint64_t generation_ = 0;
+  std::unique_ptr<Epoch> current_;
+};
+
+}  // namespace ember::data

@@ -1,0 +1,192 @@
+// The IDX reader/writer over zlib's gz* interface. Reading checks every promise the
+// header makes: gzip framing, magic, dimensions, and that exactly prod(dims) bytes follow.
+#include "nn/data/idx.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace ember::data {
+namespace {
+
+// Owns a gzFile; closes it on every path out.
+class GzFile {
+ public:
+  GzFile(const std::string& path, const char* mode) : file_(gzopen(path.c_str(), mode)) {}
+  ~GzFile() {
+    if (file_ != nullptr) gzclose(file_);
+  }
+  GzFile(const GzFile&) = delete;
+  GzFile& operator=(const GzFile&) = delete;
+  gzFile get() const { return file_; }
+  // Closes now and reports whether everything buffered reached the file.
+  bool close() {
+    const int rc = gzclose(file_);
+    file_ = nullptr;
+    return rc == Z_OK;
+  }
+
+ private:
+  gzFile file_;
+};
+
+// zlib's status after the last read: Z_OK, Z_BUF_ERROR (input ended inside a gzip
+// stream) or an error code, with its message.
+int gz_status(gzFile f, std::string* message) {
+  int code = Z_OK;
+  const char* text = gzerror(f, &code);
+  if (message != nullptr) *message = text != nullptr ? text : "";
+  return code;
+}
+
+// Reads up to n bytes; fewer means the stream ended. A corrupt stream throws.
+uint64_t read_up_to(gzFile f, const std::string& path, uint8_t* dst, uint64_t n) {
+  uint64_t done = 0;
+  while (done < n) {
+    const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n - done, uint64_t{1} << 30));
+    const int got = gzread(f, dst + done, chunk);
+    if (got < 0) {
+      std::string message;
+      gz_status(f, &message);
+      EMBER_FAIL("corrupt gzip stream in '", path, "': ", message);
+    }
+    if (got == 0) break;
+    done += static_cast<uint64_t>(got);
+  }
+  return done;
+}
+
+// Reads exactly n bytes of `what`; a short read is a truncated file.
+void read_exact(gzFile f, const std::string& path, uint8_t* dst, uint64_t n, const char* what) {
+  const uint64_t got = read_up_to(f, path, dst, n);
+  if (got == n) return;
+  const bool cut_stream = gz_status(f, nullptr) == Z_BUF_ERROR;
+  EMBER_FAIL("truncated IDX file '", path, "': expected ", n, " bytes of ", what, ", got ", got,
+             cut_stream ? " (the gzip stream ends early)" : "");
+}
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", v);
+  return buf;
+}
+
+uint32_t load_be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+void store_be32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+std::string dims_text(const Dims& dims) {
+  std::ostringstream os;
+  for (size_t i = 0; i < dims.size(); ++i) os << (i ? " x " : "") << dims[i];
+  return os.str();
+}
+
+// Checks the magic (00 00 08 ndims) and returns the dimension count.
+int check_magic(const uint8_t* m, const std::string& path, int expected_dims) {
+  const uint32_t magic = load_be32(m);
+  const int ndims = m[3];
+  const bool ok = m[0] == 0 && m[1] == 0 && m[2] == 0x08 && ndims > 0 && (expected_dims <= 0 || ndims == expected_dims);
+  if (!ok) {
+    const std::string want =
+        expected_dims > 0 ? hex32(0x800u | static_cast<uint32_t>(expected_dims)) : std::string("0x000008NN");
+    EMBER_FAIL("bad magic in IDX file '", path, "': expected ", want, " (unsigned byte data",
+               expected_dims > 0 ? ", " + std::to_string(expected_dims) + " dimensions" : std::string(), "), got ",
+               hex32(magic));
+  }
+  EMBER_CHECK(ndims <= kMaxDims, "IDX file '", path, "' has ", ndims, " dimensions; tensors hold at most ", kMaxDims);
+  return ndims;
+}
+
+// Reads the dimensions and checks that they are non-zero and not absurdly large.
+Dims read_dims(gzFile f, const std::string& path, int ndims) {
+  std::vector<uint8_t> raw(static_cast<size_t>(ndims) * 4);
+  read_exact(f, path, raw.data(), raw.size(), "header");
+  Dims dims = Dims::filled(static_cast<size_t>(ndims), 0);
+  uint64_t total = 1;
+  for (int i = 0; i < ndims; ++i) {
+    dims[static_cast<size_t>(i)] = load_be32(&raw[static_cast<size_t>(i) * 4]);
+  }
+  for (int64_t d : dims) {
+    EMBER_CHECK(d > 0, "IDX file '", path, "' has a zero dimension (", dims_text(dims), ")");
+    total *= static_cast<uint64_t>(d);
+    EMBER_CHECK(total <= kMaxIdxBytes, "IDX file '", path, "' promises an absurd size (", dims_text(dims),
+                "), more than ", kMaxIdxBytes, " bytes: the header is corrupt");
+  }
+  return dims;
+}
+
+}  // namespace
+
+Tensor read_idx(const std::string& path, int expected_dims) {
+  errno = 0;
+  GzFile file(path, "rb");
+  if (file.get() == nullptr) {
+    EMBER_FAIL("cannot open '", path, "': ", errno != 0 ? std::strerror(errno) : "out of memory");
+  }
+  gzbuffer(file.get(), 1 << 18);
+  EMBER_CHECK(gzdirect(file.get()) == 0, "'", path, "' is not a gzip file (expected a .gz IDX file)");
+
+  uint8_t magic[4];
+  read_exact(file.get(), path, magic, sizeof magic, "header");
+  const int ndims = check_magic(magic, path, expected_dims);
+  const Dims dims = read_dims(file.get(), path, ndims);
+
+  Tensor out = make_empty(dims, kUInt8, Device::cpu());
+  read_exact(file.get(), path, out.data_ptr<uint8_t>(), static_cast<uint64_t>(out.numel()), "data");
+
+  uint8_t extra[4096];
+  const uint64_t trailing = read_up_to(file.get(), path, extra, sizeof extra);
+  EMBER_CHECK(trailing == 0, "IDX file '", path, "' has trailing bytes after the ", out.numel(),
+              " bytes of data its header promises (", dims_text(dims), ")");
+  std::string message;
+  EMBER_CHECK(gz_status(file.get(), &message) == Z_OK, "corrupt gzip stream in '", path,
+              "': it ends before its trailer (", message, ")");
+  return out;
+}
+
+void write_idx(const std::string& path, const Tensor& bytes) {
+  EMBER_CHECK(bytes.dtype() == kUInt8 && bytes.is_cpu(), "write_idx: expected a uint8 CPU tensor, got ",
+              dtype_name(bytes.dtype()), " on ", bytes.device());
+  EMBER_CHECK(bytes.dim() >= 1, "write_idx: expected at least 1 dimension, got a 0-dim tensor");
+  const Tensor data = bytes.contiguous();
+  std::vector<uint8_t> header(4 + 4 * static_cast<size_t>(data.dim()), 0);
+  header[2] = 0x08;
+  header[3] = static_cast<uint8_t>(data.dim());
+  for (int64_t i = 0; i < data.dim(); ++i) {
+    EMBER_CHECK(data.size(i) > 0 && data.size(i) <= int64_t{0xFFFFFFFF}, "write_idx: dimension ", i, " has size ",
+                data.size(i), ", which IDX cannot hold");
+    store_be32(&header[4 + 4 * static_cast<size_t>(i)], static_cast<uint32_t>(data.size(i)));
+  }
+
+  errno = 0;
+  GzFile file(path, "wb6");
+  if (file.get() == nullptr) {
+    EMBER_FAIL("cannot write '", path, "': ", errno != 0 ? std::strerror(errno) : "out of memory");
+  }
+  auto put = [&](const uint8_t* p, uint64_t n) {
+    while (n > 0) {
+      const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n, uint64_t{1} << 30));
+      EMBER_CHECK(gzwrite(file.get(), p, chunk) == static_cast<int>(chunk), "cannot write '", path, "'");
+      p += chunk;
+      n -= chunk;
+    }
+  };
+  put(header.data(), header.size());
+  put(data.data_ptr<uint8_t>(), static_cast<uint64_t>(data.numel()));
+  EMBER_CHECK(file.close(), "cannot write '", path, "': closing the gzip stream failed");
+}
+
+}  // namespace ember::data

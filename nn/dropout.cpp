@@ -1,0 +1,26 @@
+// nn::Dropout / Dropout2d: thin wrappers over nn::functional::dropout / dropout2d
+// with the module's training flag.
+#include "nn/dropout.h"
+
+#include <sstream>
+
+#include "core/error.h"
+#include "nn/functional/basic.h"
+
+namespace ember::nn {
+
+Dropout::Dropout(std::string type_name, double prob) : Module(std::move(type_name)), p(prob) {
+  EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
+}
+
+Tensor Dropout::forward(const Tensor& input) { return functional::dropout(input, p, is_training()); }
+
+std::string Dropout::extra_repr() const {
+  std::ostringstream os;
+  os << "p=" << p << ", inplace=False";
+  return os.str();
+}
+
+Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training()); }
+
+}  // namespace ember::nn

@@ -1,0 +1,26 @@
+// nn::Dropout / Dropout2d: mask and scale by 1/(1-p) in training, the identity in eval.
+#pragma once
+#include "nn/module.h"
+
+namespace ember::nn {
+
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5) : Dropout("Dropout", p) {}
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+
+  const double p;
+
+ protected:
+  Dropout(std::string type_name, double p);
+};
+
+// Zeroes whole channels of [N, C, H, W] (or [C, H, W]) inputs.
+class Dropout2d : public Dropout {
+ public:
+  explicit Dropout2d(double p = 0.5) : Dropout("Dropout2d", p) {}
+  Tensor forward(const Tensor& input) override;
+};
+
+}  // namespace ember::nn

@@ -1,0 +1,6 @@
+// nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
+// conv/pool and losses.
+#pragma once
+#include "nn/functional/basic.h"
+#include "nn/functional/conv.h"
+#include "nn/functional/loss.h"

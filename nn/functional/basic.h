@@ -1,0 +1,34 @@
+// nn::functional basics: linear, activations, dropout and batch_norm. Each is
+// differentiable; train-only work (dropout masks, batch statistics) depends on the
+// `training` argument, and what is saved for backward only on the grad mode.
+#pragma once
+#include <optional>
+
+#include "core/tensor.h"
+
+namespace ember::nn::functional {
+
+// x @ weight^T + bias; weight [out, in], bias [out] (may be undefined).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+Tensor relu(const Tensor& x, bool inplace = false);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+
+// Zeroes each element with probability p and scales the rest by 1/(1-p) when
+// training; the identity (x itself) otherwise. The mask is kept only when recording.
+Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
+// Zeroes whole channels: x is [N, C, H, W] or [C, H, W].
+Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true);
+
+// Normalizes over every dim but dim 1 (channels). Training: batch statistics, and
+// running_mean/running_var (if defined) are updated with `momentum`, or with the
+// cumulative average 1/num_batches_tracked when momentum is nullopt. Eval: running
+// statistics. weight and bias may be undefined.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), bool training = false,
+                  std::optional<double> momentum = 0.1, double eps = 1e-5,
+                  const Tensor& num_batches_tracked = Tensor());
+
+}  // namespace ember::nn::functional

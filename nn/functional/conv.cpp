@@ -1,0 +1,78 @@
+// nn::functional::conv2d: PyTorch's argument checks and messages, the CPU kernel of
+// conv_cpu.cpp, and one "ConvolutionBackward" node saving only what its gradients need.
+#include "nn/functional/conv.h"
+
+#include "autograd/function_node.h"
+#include "core/native.h"
+#include "nn/functional/conv_cpu.h"
+
+namespace ember::nn::functional {
+namespace {
+
+using autograd::tensor_list;
+
+detail::ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
+                                   const Dims& padding, const Dims& dilation, int64_t groups) {
+  EMBER_CHECK(x.dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
+              x.sizes());
+  EMBER_CHECK(w.dim() == 4, "Expected 4-dimensional weight for 4-dimensional input ", x.sizes(), ", but got ",
+              w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
+  EMBER_CHECK(is_floating(x.dtype()), "conv2d: expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
+  EMBER_CHECK(x.dtype() == w.dtype() && (!b.defined() || b.dtype() == x.dtype()), "conv2d: Input type (",
+              dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",
+              b.defined() ? " and bias type (" + std::string(dtype_name(b.dtype())) + ")" : "",
+              " should be the same");
+  EMBER_CHECK(x.is_cpu() && w.is_cpu() && (!b.defined() || b.is_cpu()),
+              "conv2d: only CPU tensors are supported for now, but got input on ", x.device(), " and weight on ",
+              w.device());
+  EMBER_CHECK(groups > 0, "non-positive groups is not supported");
+  for (int i = 0; i < 2; ++i) {
+    EMBER_CHECK(stride[i] > 0, "non-positive stride is not supported");
+    EMBER_CHECK(padding[i] >= 0, "negative padding is not supported");
+    EMBER_CHECK(dilation[i] > 0, "dilation should be greater than zero");
+  }
+  const int64_t O = w.size(0);
+  EMBER_CHECK(O % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
+              " at dimension 0, but got weight of size ", w.sizes(), " instead");
+  EMBER_CHECK(x.size(1) == w.size(1) * groups, "Given groups=", groups, ", weight of size ", w.sizes(),
+              ", expected input", x.sizes(), " to have ", w.size(1) * groups, " channels, but got ", x.size(1),
+              " channels instead");
+  EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == O), "Given weight of size ", w.sizes(),
+              ", expected bias to be 1-dimensional with ", O, " elements, but got bias of size ", b.sizes(),
+              " instead");
+  detail::ConvGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), O,          w.size(2), w.size(3),
+                         stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups,
+                         0,         0};
+  g.OH = detail::conv_out_size(g.H, g.KH, g.SH, g.PH, g.DH);
+  g.OW = detail::conv_out_size(g.W, g.KW, g.SW, g.PW, g.DW);
+  EMBER_CHECK(g.OH > 0 && g.OW > 0, "Calculated padded input size per channel: (", g.H + 2 * g.PH, " x ",
+              g.W + 2 * g.PW, "). Kernel size: (", g.DH * (g.KH - 1) + 1, " x ", g.DW * (g.KW - 1) + 1,
+              "). Kernel size can't be greater than actual input size");
+  return g;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Dims stride, Dims padding, Dims dilation,
+              int64_t groups) {
+  if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride, padding, dilation, groups).squeeze(0);
+  stride = detail::expand_pair(stride, "conv2d", "stride");
+  padding = detail::expand_pair(padding, "conv2d", "padding");
+  dilation = detail::expand_pair(dilation, "conv2d", "dilation");
+  const detail::ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
+  Tensor out = detail::conv2d_forward(x, w, b, g);
+  if (autograd::will_record(x, w, b)) {
+    // x is needed only for w's gradient, w only for x's.
+    autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
+                     {w.requires_grad() ? x : Tensor(), x.requires_grad() ? w : Tensor()},
+                     [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {
+                       auto [gx, gw, gb] = detail::conv2d_backward(
+                           grads[0], saved[0], saved[1], g, autograd::needs_grad(in, 0),
+                           autograd::needs_grad(in, 1), autograd::needs_grad(in, 2));
+                       return tensor_list{gx, gw, gb};
+                     });
+  }
+  return out;
+}
+
+}  // namespace ember::nn::functional

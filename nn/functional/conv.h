@@ -1,0 +1,37 @@
+// 2-D convolution and pooling for nn::functional (PyTorch names and defaults), NCHW
+// (or unbatched CHW) float32/float64 on the CPU. Each op records one backward node
+// only when recording (ConvolutionBackward, MaxPool2DWithIndicesBackward, ...).
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace ember::nn {
+
+// A 2-D size given as one integer (used for both) or as {height, width}; converts
+// to Dims. Lets options read `.stride = 1` or `.padding = {1, 2}`.
+struct Pair {
+  Pair(int64_t both) : h(both), w(both) {}  // NOLINT: implicit on purpose
+  Pair(int64_t height, int64_t width) : h(height), w(width) {}
+  operator Dims() const { return {h, w}; }  // NOLINT
+  bool operator==(const Pair&) const = default;
+  int64_t h, w;
+};
+
+}  // namespace ember::nn
+
+namespace ember::nn::functional {
+
+// x [N, C, H, W] or [C, H, W]; w [O, C/groups, KH, KW]; b [O] or undefined. Sizes of
+// one element ({2}) mean the same value for height and width.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Dims stride = {1, 1},
+              Dims padding = {0, 0}, Dims dilation = {1, 1}, int64_t groups = 1);
+
+// stride {} (the default) means stride = kernel. Padding is -inf for max, counted
+// in the divisor for avg (count_include_pad), at most half the kernel.
+Tensor max_pool2d(const Tensor& x, Dims kernel, Dims stride = {}, Dims padding = {0, 0});
+Tensor avg_pool2d(const Tensor& x, Dims kernel, Dims stride = {}, Dims padding = {0, 0});
+// Output [.., OH, OW]; window i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
+Tensor adaptive_avg_pool2d(const Tensor& x, Dims output_size);
+
+}  // namespace ember::nn::functional

@@ -1,0 +1,168 @@
+// 2-D max / average / adaptive-average pooling on the CPU: plain loops over [H, W]
+// planes, parallel over planes. Each output's window comes from one small function
+// (pool_window), shared by forward and backward.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/native.h"
+#include "core/parallel.h"
+#include "nn/functional/conv_cpu.h"
+
+namespace ember::nn::functional::detail {
+namespace {
+
+// The input rows [h0, h1) and columns [w0, w1) under output (oh, ow), clipped to the
+// plane, and the divisor of an average over it.
+struct Window {
+  int64_t h0, h1, w0, w1, divisor;
+};
+
+// Adaptive pooling's rule: [floor(i * in / out), ceil((i + 1) * in / out)).
+inline void adaptive_span(int64_t i, int64_t in, int64_t out, int64_t& lo, int64_t& hi) {
+  lo = i * in / out;
+  hi = ((i + 1) * in + out - 1) / out;
+}
+
+inline Window pool_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
+  Window win{};
+  if (g.adaptive) {
+    adaptive_span(oh, g.H, g.OH, win.h0, win.h1);
+    adaptive_span(ow, g.W, g.OW, win.w0, win.w1);
+    win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
+    return win;
+  }
+  win.h0 = oh * g.SH - g.PH;
+  win.w0 = ow * g.SW - g.PW;
+  win.h1 = std::min(win.h0 + g.KH, g.H + g.PH);
+  win.w1 = std::min(win.w0 + g.KW, g.W + g.PW);
+  win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);  // padding counts (count_include_pad)
+  win.h0 = std::max<int64_t>(win.h0, 0);
+  win.w0 = std::max<int64_t>(win.w0, 0);
+  win.h1 = std::min(win.h1, g.H);
+  win.w1 = std::min(win.w1, g.W);
+  return win;
+}
+
+Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : native::clone(t); }
+
+int64_t plane_grain(int64_t work) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, work)); }
+
+// Runs fn(plane) for every plane in parallel; fn(p) owns output plane p.
+template <typename Fn>
+void for_planes(int64_t planes, int64_t work_per_plane, const Fn& fn) {
+  parallel_for(0, planes, plane_grain(work_per_plane), [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) fn(p);
+  });
+}
+
+Dims pooled_shape(const Dims& in, const PoolGeometry& g) {
+  Dims out = in;
+  out[out.size() - 2] = g.OH;
+  out[out.size() - 1] = g.OW;
+  return out;
+}
+
+}  // namespace
+
+Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& indices) {
+  const Tensor x = contiguous(x_in);
+  Tensor out = make_empty(pooled_shape(x.sizes(), g), x.dtype(), x.device());
+  const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
+  int64_t* idx = indices.defined() ? indices.data_ptr<int64_t>() : nullptr;
+  visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(x.data_ptr());
+    T* dst = static_cast<T*>(out.data_ptr());
+    for_planes(g.planes, in_plane, [&](int64_t p) {
+      const T* s = src + p * in_plane;
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const Window win = pool_window(g, oh, ow);
+          T best = -std::numeric_limits<T>::infinity();
+          int64_t arg = win.h0 * g.W + win.w0;
+          for (int64_t h = win.h0; h < win.h1; ++h)
+            for (int64_t w = win.w0; w < win.w1; ++w) {
+              const T v = s[h * g.W + w];
+              if (v > best || std::isnan(v)) {  // NaN propagates, as in PyTorch
+                best = v;
+                arg = h * g.W + w;
+              }
+            }
+          const int64_t o = p * out_plane + oh * g.OW + ow;
+          dst[o] = best;
+          if (idx) idx[o] = arg;
+        }
+    });
+  });
+  return out;
+}
+
+Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Dims& input_shape) {
+  const Tensor grad = contiguous(grad_in);
+  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device());
+  const int64_t in_plane = input_shape[input_shape.size() - 2] * input_shape.back();
+  const int64_t out_plane = grad.size(grad.dim() - 2) * grad.size(grad.dim() - 1);
+  const int64_t planes = in_plane == 0 ? 0 : gx.numel() / in_plane;
+  const int64_t* idx = indices.data_ptr<int64_t>();
+  visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(grad.data_ptr());
+    T* dst = static_cast<T*>(gx.data_ptr());
+    for_planes(planes, in_plane + out_plane, [&](int64_t p) {
+      T* d = dst + p * in_plane;
+      std::fill(d, d + in_plane, T(0));
+      for (int64_t o = p * out_plane; o < (p + 1) * out_plane; ++o) d[idx[o]] += src[o];
+    });
+  });
+  return gx;
+}
+
+Tensor avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g) {
+  const Tensor x = contiguous(x_in);
+  Tensor out = make_empty(pooled_shape(x.sizes(), g), x.dtype(), x.device());
+  const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
+  visit_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(x.data_ptr());
+    T* dst = static_cast<T*>(out.data_ptr());
+    for_planes(g.planes, in_plane, [&](int64_t p) {
+      const T* s = src + p * in_plane;
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const Window win = pool_window(g, oh, ow);
+          T sum = 0;
+          for (int64_t h = win.h0; h < win.h1; ++h)
+            for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * g.W + w];
+          dst[p * out_plane + oh * g.OW + ow] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
+        }
+    });
+  });
+  return out;
+}
+
+Tensor avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Dims& input_shape) {
+  const Tensor grad = contiguous(grad_in);
+  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device());
+  const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
+  visit_floating(grad.dtype(), "avg_pool2d backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(grad.data_ptr());
+    T* dst = static_cast<T*>(gx.data_ptr());
+    for_planes(g.planes, in_plane + out_plane, [&](int64_t p) {
+      T* d = dst + p * in_plane;
+      std::fill(d, d + in_plane, T(0));
+      for (int64_t oh = 0; oh < g.OH; ++oh)
+        for (int64_t ow = 0; ow < g.OW; ++ow) {
+          const Window win = pool_window(g, oh, ow);
+          if (win.divisor <= 0) continue;
+          const T share = src[p * out_plane + oh * g.OW + ow] / static_cast<T>(win.divisor);
+          for (int64_t h = win.h0; h < win.h1; ++h)
+            for (int64_t w = win.w0; w < win.w1; ++w) d[h * g.W + w] += share;
+        }
+    });
+  });
+  return gx;
+}
+
+}  // namespace ember::nn::functional::detail

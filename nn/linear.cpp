@@ -1,0 +1,40 @@
+// nn::Linear. kaiming_uniform_(a=sqrt(5)) on a [out, in] weight is U(-1/sqrt(in),
+// 1/sqrt(in)); PyTorch draws the bias from the same bound.
+#include "nn/linear.h"
+
+#include <cmath>
+
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "nn/functional/basic.h"
+
+namespace ember::nn {
+
+namespace {
+Tensor uniform(const Dims& shape, double bound) {
+  NoGradGuard no_grad;
+  Tensor t = rand(shape);
+  t.mul_(2.0 * bound).sub_(bound);
+  return t;
+}
+
+double bound_for(int64_t in_features) {
+  return in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
+}
+}  // namespace
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias)
+    : Module("Linear"),
+      in_features(in),
+      out_features(out),
+      weight(register_parameter("weight", uniform({out, in}, bound_for(in)))),
+      bias(register_parameter("bias", with_bias ? uniform({out}, bound_for(in)) : Tensor())) {}
+
+Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+
+std::string Linear::extra_repr() const {
+  return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+         ", bias=" + (bias.defined() ? "True" : "False");
+}
+
+}  // namespace ember::nn

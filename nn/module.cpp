@@ -1,0 +1,201 @@
+// nn::Module: registration, recursive traversal (dotted names), modes, zero_grad,
+// to(Device), state_dict/load_state_dict with PyTorch's error messages, and repr.
+// operator() opens a ledger scope so saved activations are attributed to layers.
+#include "nn/module.h"
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "autograd/saved_variable.h"
+#include "core/error.h"
+#include "core/grad_mode.h"
+
+namespace ember::nn {
+
+namespace {
+// Module calls in flight on this thread, and whether the parent already opened a
+// ledger scope named for the next call (see call_child).
+thread_local int tls_call_depth = 0;
+thread_local bool tls_named_by_parent = false;
+
+struct DepthGuard {
+  DepthGuard() { ++tls_call_depth; }
+  ~DepthGuard() { --tls_call_depth; }
+};
+
+std::string join_quoted(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "\"" : ", \"") + k + "\"";
+  return out;
+}
+}  // namespace
+
+// The outermost call is the root of named_modules ("") and opens no scope; a child
+// called through call_child is already scoped by its name; any other nested call is
+// scoped by its type name.
+Tensor Module::operator()(const Tensor& input) {
+  const bool named = std::exchange(tls_named_by_parent, false);
+  std::optional<autograd::LedgerScope> scope;
+  if (!named && tls_call_depth > 0) scope.emplace(type_name_);
+  DepthGuard depth;
+  return forward(input);
+}
+
+Tensor Module::call_child(const std::string& name, Module& child, const Tensor& input) {
+  autograd::LedgerScope scope(name);
+  tls_named_by_parent = true;
+  return child(input);
+}
+
+// ---------------------------------------------------------------- registration
+Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
+  for (const auto& [n, _] : parameters_) EMBER_CHECK(n != name, "attribute '", name, "' already exists");
+  Tensor param = value.defined() ? value.detach() : Tensor();
+  if (param.defined()) param.requires_grad_(requires_grad);
+  parameters_.emplace_back(name, std::make_unique<Tensor>(std::move(param)));
+  return *parameters_.back().second;
+}
+
+Tensor& Module::register_buffer(const std::string& name, Tensor value) {
+  for (const auto& [n, _] : buffers_) EMBER_CHECK(n != name, "attribute '", name, "' already exists");
+  buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
+  return *buffers_.back().second;
+}
+
+// ---------------------------------------------------------------- structure
+void Module::collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const {
+  for (const auto& [name, t] : params ? parameters_ : buffers_)
+    if (t->defined()) out.emplace_back(prefix + name, *t);
+  if (!recurse) return;
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", true, params, out);
+}
+
+StateDict Module::named_parameters(bool recurse) const {
+  StateDict out;
+  collect("", recurse, true, out);
+  return out;
+}
+
+StateDict Module::named_buffers(bool recurse) const {
+  StateDict out;
+  collect("", recurse, false, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [_, t] : named_parameters(recurse)) out.push_back(t);
+  return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::children() const {
+  std::vector<std::shared_ptr<Module>> out;
+  for (const auto& [_, child] : children_) out.push_back(child);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() {
+  // A module not owned by a shared_ptr (e.g. on the stack) is listed through a
+  // non-owning pointer.
+  std::shared_ptr<Module> self = weak_from_this().lock();
+  if (!self) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out{{"", self}};
+  for (const auto& [name, child] : children_)
+    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? name : name + "." + sub, m);
+  return out;
+}
+
+// ---------------------------------------------------------------- modes
+void Module::train(bool on) {
+  training_ = on;
+  for (const auto& [_, child] : children_) child->train(on);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  NoGradGuard no_grad;
+  for (Tensor& p : parameters()) {
+    if (set_to_none)
+      p.mutable_grad() = Tensor();
+    else if (p.grad().defined())
+      p.mutable_grad().zero_();
+  }
+}
+
+void Module::to(Device device) {
+  for (auto& [_, p] : parameters_) {
+    if (!p->defined()) continue;
+    const bool requires_grad = p->requires_grad();
+    *p = p->to(device).detach();
+    p->requires_grad_(requires_grad);
+  }
+  for (auto& [_, b] : buffers_)
+    if (b->defined()) *b = b->to(device);
+  for (const auto& [_, child] : children_) child->to(device);
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (const auto& [_, child] : children_) child->apply(fn);
+  fn(*this);
+}
+
+// ---------------------------------------------------------------- state
+StateDict Module::state_dict() const {
+  StateDict out;
+  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
+    m.collect(prefix, false, true, out);
+    m.collect(prefix, false, false, out);
+    for (const auto& [name, child] : m.children_) walk(*child, prefix + name + ".");
+  };
+  walk(*this, "");
+  for (auto& [_, t] : out) t = t.detach();
+  return out;
+}
+
+// Errors are gathered as PyTorch does: missing keys, unexpected keys (both only when
+// strict), then size mismatches (always); nothing is copied unless all is well.
+void Module::load_state_dict(const StateDict& state, bool strict) {
+  const std::map<std::string, Tensor> given(state.begin(), state.end());
+  const StateDict own = state_dict();
+  std::set<std::string> own_keys;
+  std::vector<std::string> missing, unexpected, mismatches;
+  for (const auto& [key, dest] : own) {
+    own_keys.insert(key);
+    auto it = given.find(key);
+    if (it == given.end())
+      missing.push_back(key);
+    else if (it->second.sizes() != dest.sizes())
+      mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape ",
+                                           it->second.sizes(), " from checkpoint, the shape in current model is ",
+                                           dest.sizes(), "."));
+  }
+  for (const auto& [key, _] : state)
+    if (!own_keys.count(key)) unexpected.push_back(key);
+
+  std::string msg;
+  if (strict && !missing.empty()) msg += " Missing key(s) in state_dict: " + join_quoted(missing) + ".";
+  if (strict && !unexpected.empty()) msg += " Unexpected key(s) in state_dict: " + join_quoted(unexpected) + ".";
+  for (const auto& m : mismatches) msg += " " + m;
+  EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name_, ":", msg);
+
+  NoGradGuard no_grad;
+  for (const auto& [key, dest] : own) {
+    auto it = given.find(key);
+    if (it != given.end()) Tensor(dest).copy_(it->second);
+  }
+}
+
+// ---------------------------------------------------------------- printing
+std::string Module::repr(int indent) const {
+  const std::string pad(static_cast<size_t>(indent) + 2, ' ');
+  std::string out = type_name_ + "(";
+  const std::string extra = extra_repr();
+  if (children_.empty()) return out + extra + ")";
+  if (!extra.empty()) out += "\n" + pad + extra;
+  for (const auto& [name, child] : children_) out += "\n" + pad + "(" + name + "): " + child->repr(indent + 2);
+  return out + "\n" + std::string(static_cast<size_t>(indent), ' ') + ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Module& m) { return os << m.repr(); }
+
+}  // namespace ember::nn

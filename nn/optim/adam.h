@@ -1,0 +1,56 @@
+// optim::Adam (L2 weight decay added to the gradient) and optim::AdamW (decoupled
+// weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's bias-corrected update.
+#pragma once
+#include <utility>
+
+#include "nn/optim/optimizer.h"
+
+namespace ember::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  std::pair<double, double> betas{0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+};
+
+struct AdamWOptions {
+  double lr = 1e-3;
+  std::pair<double, double> betas{0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+};
+
+namespace detail {
+template <typename O, typename Fn>
+void visit_adam_fields(O& o, Fn& fn) {
+  fn("lr", o.lr);
+  fn("beta1", o.betas.first);
+  fn("beta2", o.betas.second);
+  fn("eps", o.eps);
+  fn("weight_decay", o.weight_decay);
+}
+}  // namespace detail
+
+template <typename Fn>
+void visit_fields(AdamOptions& o, Fn&& fn) { detail::visit_adam_fields(o, fn); }
+template <typename Fn>
+void visit_fields(AdamWOptions& o, Fn&& fn) { detail::visit_adam_fields(o, fn); }
+void validate(const AdamOptions& o);
+void validate(const AdamWOptions& o);
+
+class Adam : public OptimizerWithOptions<AdamOptions> {
+ public:
+  explicit Adam(std::vector<Tensor> params, const AdamOptions& options = {})
+      : OptimizerWithOptions(std::move(params), options) {}
+  void step() override;
+};
+
+class AdamW : public OptimizerWithOptions<AdamWOptions> {
+ public:
+  explicit AdamW(std::vector<Tensor> params, const AdamWOptions& options = {})
+      : OptimizerWithOptions(std::move(params), options) {}
+  void step() override;
+};
+
+}  // namespace ember::optim

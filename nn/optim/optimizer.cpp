@@ -1,0 +1,131 @@
+// Optimizer: parameter groups, zero_grad, and the flat state_dict format
+// ("param_groups.<g>.*", "state.<i>.*") with its checked load.
+#include "nn/optim/optimizer.h"
+
+#include <algorithm>
+#include <numeric>
+#include <tuple>
+
+#include "core/factories.h"
+#include "core/native.h"
+
+namespace ember::optim {
+
+namespace {
+
+constexpr std::string_view kGroupPrefix = "param_groups.";
+constexpr std::string_view kStatePrefix = "state.";
+
+// "<prefix><index>.<name>" -> (index, name); false when key doesn't have that form.
+bool split_key(const std::string& key, std::string_view prefix, size_t& index, std::string& name) {
+  if (key.compare(0, prefix.size(), prefix) != 0) return false;
+  const size_t dot = key.find('.', prefix.size());
+  if (dot == std::string::npos || dot == prefix.size()) return false;
+  const std::string digits = key.substr(prefix.size(), dot - prefix.size());
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  index = std::stoul(digits);
+  name = key.substr(dot + 1);
+  return !name.empty();
+}
+
+}  // namespace
+
+void Optimizer::add_params(std::vector<Tensor> params) {
+  EMBER_CHECK(!params.empty(), "optimizer got an empty parameter list");
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    EMBER_CHECK(p.defined(), "optimizer got an undefined tensor as parameter ", i);
+    EMBER_CHECK(p.is_leaf(), "can't optimize a non-leaf Tensor (parameter ", i, ")");
+    EMBER_CHECK(p.is_floating_point(), "optimizer can only optimize floating-point tensors, but parameter ", i,
+                " is ", dtype_name(p.dtype()));
+    auto seen = [&](const Tensor& q) { return q.is_same(p); };
+    bool duplicate = std::any_of(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(i), seen);
+    for (const auto& group : groups_) duplicate = duplicate || std::any_of(group.begin(), group.end(), seen);
+    EMBER_CHECK(!duplicate, "some parameters appear in more than one parameter group");
+  }
+  state_.resize(state_.size() + params.size());
+  groups_.push_back(std::move(params));
+}
+
+void Optimizer::zero_grad(bool set_to_none) {
+  for (auto& group : groups_)
+    for (Tensor& p : group) {
+      if (!p.grad().defined()) continue;
+      Tensor& grad = p.mutable_grad();
+      if (set_to_none) {
+        grad = Tensor();
+        continue;
+      }
+      if (grad.requires_grad()) grad = grad.detach();  // a grad with history (create_graph)
+      native::zero_(grad);
+    }
+}
+
+StateDict Optimizer::state_dict() const {
+  StateDict out;
+  int64_t first = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const std::string prefix = std::string(kGroupPrefix) + std::to_string(g) + ".";
+    std::vector<int64_t> ids(groups_[g].size());
+    std::iota(ids.begin(), ids.end(), first);
+    first += static_cast<int64_t>(ids.size());
+    out.emplace_back(prefix + "params", tensor(ids, kInt64));
+    for (const auto& [name, value] : hyper_parameters(g)) out.emplace_back(prefix + name, scalar_tensor(value, kFloat64));
+  }
+  for (size_t i = 0; i < state_.size(); ++i)
+    for (const auto& [name, value] : state_[i])
+      out.emplace_back(std::string(kStatePrefix) + std::to_string(i) + "." + name, native::clone(value));
+  return out;
+}
+
+void Optimizer::load_state_dict(const StateDict& state) {
+  std::vector<const Tensor*> flat;
+  for (const auto& group : groups_)
+    for (const Tensor& p : group) flat.push_back(&p);
+
+  // Everything is checked and built first; the optimizer changes only at the end.
+  std::vector<ParamState> new_state(flat.size());
+  std::vector<std::tuple<size_t, std::string, double>> hypers;
+  std::vector<bool> group_seen(groups_.size(), false);
+  for (const auto& [key, value] : state) {
+    size_t index = 0;
+    std::string name;
+    if (split_key(key, kGroupPrefix, index, name)) {
+      EMBER_CHECK(index < groups_.size(), "loaded state dict has a different number of parameter groups (", key,
+                  ", but the optimizer has ", groups_.size(), ")");
+      if (name == "params") {
+        EMBER_CHECK(value.numel() == static_cast<int64_t>(groups_[index].size()),
+                    "loaded state dict contains a parameter group that doesn't match the size of optimizer's group (",
+                    "group ", index, ": ", value.numel(), " vs ", groups_[index].size(), " parameters)");
+        group_seen[index] = true;
+      } else {
+        hypers.emplace_back(index, name, value.item<double>());
+      }
+    } else if (split_key(key, kStatePrefix, index, name)) {
+      EMBER_CHECK(index < flat.size(), "loaded state dict has state for parameter ", index, " but the optimizer has ",
+                  flat.size(), " parameters");
+      const Tensor& p = *flat[index];
+      if (name == "step") {
+        new_state[index][name] = native::clone(native::to_device(value, Device::cpu()));
+        continue;
+      }
+      EMBER_CHECK(value.sizes() == p.sizes(), "loaded state \"", key, "\" has shape ", value.sizes(),
+                  " but its parameter has shape ", p.sizes());
+      new_state[index][name] = native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()));
+    } else {
+      EMBER_FAIL("load_state_dict: unexpected key \"", key, "\" in optimizer state dict");
+    }
+  }
+  for (size_t g = 0; g < group_seen.size(); ++g)
+    EMBER_CHECK(group_seen[g], "loaded state dict has a different number of parameter groups (no \"",
+                kGroupPrefix, g, ".params\")");
+  for (const auto& [g, name, value] : hypers) {
+    const auto known = hyper_parameters(g);
+    EMBER_CHECK(std::any_of(known.begin(), known.end(), [&](const auto& h) { return h.first == name; }),
+                "load_state_dict: unknown optimizer hyper-parameter \"", name, "\"");
+  }
+  for (const auto& [g, name, value] : hypers) set_hyper_parameter(g, name, value);
+  state_ = std::move(new_state);
+}
+
+}  // namespace ember::optim

@@ -1,0 +1,108 @@
+// optim::Optimizer: parameter groups, per-parameter state ("momentum_buffer",
+// "exp_avg", ...), zero_grad over its own parameters, lr per group (for schedulers)
+// and state_dict/load_state_dict for resuming. OptimizerWithOptions<Options> adds the
+// typed hyper-parameters of each group; SGD, Adam and AdamW derive from it.
+#pragma once
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember::optim {
+
+// Same type as nn::StateDict: ordered name -> tensor pairs.
+using StateDict = std::vector<std::pair<std::string, Tensor>>;
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // One update of every parameter that has a gradient (no graph is recorded).
+  virtual void step() = 0;
+  // Only this optimizer's parameters: grads reset to undefined, or zeroed in place.
+  void zero_grad(bool set_to_none = true);
+
+  size_t num_param_groups() const { return groups_.size(); }
+  const std::vector<Tensor>& params(size_t group) const { return groups_.at(group); }
+  virtual double lr(size_t group) const = 0;
+  virtual void set_lr(size_t group, double lr) = 0;
+
+  // "param_groups.<g>.params" (int64 parameter indices), "param_groups.<g>.<hyper>"
+  // (0-dim float64) and "state.<i>.<name>" (i counts parameters over all groups).
+  StateDict state_dict() const;
+  // Needs the same groups of the same sizes; state tensors are copied to each
+  // parameter's device and hyper-parameters restored.
+  void load_state_dict(const StateDict& state);
+
+ protected:
+  Optimizer() = default;
+  using ParamState = std::map<std::string, Tensor>;
+
+  // Appends a group (checks: leaves, floating point, not already in a group).
+  void add_params(std::vector<Tensor> params);
+  // Calls fn(group, param, state) for each parameter with a defined gradient.
+  template <typename Fn>
+  void for_each_param_with_grad(const Fn& fn) {
+    size_t index = 0;
+    for (size_t g = 0; g < groups_.size(); ++g)
+      for (Tensor& p : groups_[g]) {
+        ParamState& state = state_[index++];
+        if (p.grad().defined()) fn(g, p, state);
+      }
+  }
+
+  virtual std::vector<std::pair<std::string, double>> hyper_parameters(size_t group) const = 0;
+  virtual void set_hyper_parameter(size_t group, const std::string& name, double value) = 0;
+
+ private:
+  std::vector<std::vector<Tensor>> groups_;
+  std::vector<ParamState> state_;  // one per parameter, in group order
+};
+
+// The typed layer: Options is an aggregate (SGDOptions, ...) with an `lr` field;
+// visit_fields(Options&, fn) (found by ADL) names its hyper-parameters, and
+// validate(const Options&) checks them.
+template <typename Options>
+class OptimizerWithOptions : public Optimizer {
+ public:
+  void add_param_group(std::vector<Tensor> params, const Options& options) {
+    validate(options);
+    add_params(std::move(params));
+    options_.push_back(options);
+  }
+  const Options& options(size_t group) const { return options_.at(group); }
+  Options& options(size_t group) { return options_.at(group); }
+  double lr(size_t group) const override { return options_.at(group).lr; }
+  void set_lr(size_t group, double lr) override { options_.at(group).lr = lr; }
+
+ protected:
+  OptimizerWithOptions(std::vector<Tensor> params, const Options& options) {
+    add_param_group(std::move(params), options);
+  }
+
+  std::vector<std::pair<std::string, double>> hyper_parameters(size_t group) const override {
+    std::vector<std::pair<std::string, double>> out;
+    Options copy = options_.at(group);
+    visit_fields(copy, [&](const char* name, auto& value) { out.emplace_back(name, static_cast<double>(value)); });
+    return out;
+  }
+  void set_hyper_parameter(size_t group, const std::string& name, double value) override {
+    bool found = false;
+    visit_fields(options_.at(group), [&](const char* field, auto& slot) {
+      if (name != field) return;
+      slot = static_cast<std::decay_t<decltype(slot)>>(value);
+      found = true;
+    });
+    EMBER_CHECK(found, "load_state_dict: unknown optimizer hyper-parameter \"", name, "\"");
+  }
+
+ private:
+  std::vector<Options> options_;
+};
+
+}  // namespace ember::optim

@@ -1,0 +1,75 @@
+// LRScheduler bookkeeping and the closed-form lr of each schedule (PyTorch's).
+#include "nn/optim/scheduler.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace ember::optim {
+
+namespace {
+// Cosine interpolation from start (pct 0) to end (pct 1).
+double cosine_anneal(double start, double end, double pct) {
+  return end + (start - end) / 2.0 * (std::cos(std::numbers::pi * pct) + 1.0);
+}
+// done / span, as 1 (the phase's end) for an empty phase.
+double fraction(double done, double span) { return span > 0.0 ? done / span : 1.0; }
+}  // namespace
+
+LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+  for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
+}
+
+void LRScheduler::step() { apply(last_epoch_ + 1); }
+
+void LRScheduler::apply(int64_t epoch) {
+  std::vector<double> lrs;
+  for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(lr_at(g, epoch));  // may throw: change nothing yet
+  for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
+  last_epoch_ = epoch;
+  last_lr_ = std::move(lrs);
+}
+
+StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
+    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+  EMBER_CHECK(step_size > 0, "StepLR: step_size must be positive, but got ", step_size);
+  start();
+}
+
+double StepLR::lr_at(size_t group, int64_t epoch) const {
+  return base_lrs_[group] * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+}
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min)
+    : LRScheduler(optimizer), t_max_(T_max), eta_min_(eta_min) {
+  EMBER_CHECK(T_max > 0, "CosineAnnealingLR: T_max must be positive, but got ", T_max);
+  start();
+}
+
+double CosineAnnealingLR::lr_at(size_t group, int64_t epoch) const {
+  return cosine_anneal(base_lrs_[group], eta_min_, static_cast<double>(epoch) / static_cast<double>(t_max_));
+}
+
+OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start,
+                       double div_factor, double final_div_factor)
+    : LRScheduler(optimizer),
+      max_lr_(max_lr),
+      total_steps_(total_steps),
+      pct_start_(pct_start),
+      initial_lr_(max_lr / div_factor),
+      min_lr_(max_lr / div_factor / final_div_factor) {
+  EMBER_CHECK(total_steps > 0, "Expected positive integer total_steps, but got ", total_steps);
+  EMBER_CHECK(pct_start >= 0.0 && pct_start <= 1.0, "Expected float between 0 and 1 pct_start, but got ", pct_start);
+  start();
+}
+
+double OneCycleLR::lr_at(size_t, int64_t epoch) const {
+  EMBER_CHECK(epoch <= total_steps_, "Tried to step ", epoch, " times. The specified number of total steps is ",
+              total_steps_);
+  const double step = static_cast<double>(epoch);
+  const double warm_end = pct_start_ * static_cast<double>(total_steps_) - 1.0;
+  if (step <= warm_end) return cosine_anneal(initial_lr_, max_lr_, fraction(step, warm_end));
+  const double end = static_cast<double>(total_steps_) - 1.0;
+  return cosine_anneal(max_lr_, min_lr_, fraction(step - warm_end, end - warm_end));
+}
+
+}  // namespace ember::optim

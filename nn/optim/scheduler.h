@@ -1,0 +1,74 @@
+// Learning-rate schedulers (PyTorch's closed forms): StepLR, CosineAnnealingLR and
+// OneCycleLR (cosine). Construction sets the epoch-0 lr; each step() moves one epoch
+// (or batch, for OneCycleLR) and writes the new lr into every parameter group.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nn/optim/optimizer.h"
+
+namespace ember::optim {
+
+class LRScheduler {
+ public:
+  virtual ~LRScheduler() = default;
+  void step();
+  const std::vector<double>& get_last_lr() const { return last_lr_; }
+  int64_t last_epoch() const { return last_epoch_; }
+
+ protected:
+  explicit LRScheduler(Optimizer& optimizer);
+  // The lr of `group` at `epoch`; base_lrs_ holds each group's lr at construction.
+  virtual double lr_at(size_t group, int64_t epoch) const = 0;
+  // Derived constructors call this last: sets epoch 0's lr.
+  void start() { apply(0); }
+
+  Optimizer& optimizer_;
+  std::vector<double> base_lrs_;
+
+ private:
+  void apply(int64_t epoch);
+  int64_t last_epoch_ = 0;
+  std::vector<double> last_lr_;
+};
+
+// lr = base * gamma^(epoch / step_size)
+class StepLR : public LRScheduler {
+ public:
+  StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
+
+ private:
+  double lr_at(size_t group, int64_t epoch) const override;
+  int64_t step_size_;
+  double gamma_;
+};
+
+// lr = eta_min + (base - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0.0);
+
+ private:
+  double lr_at(size_t group, int64_t epoch) const override;
+  int64_t t_max_;
+  double eta_min_;
+};
+
+// Two cosine phases: max_lr/div_factor -> max_lr over pct_start*total_steps - 1
+// steps, then -> max_lr/(div_factor*final_div_factor) at step total_steps - 1.
+// Stepping past total_steps is an error. (Momentum is not cycled.)
+class OneCycleLR : public LRScheduler {
+ public:
+  OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,
+             double div_factor = 25.0, double final_div_factor = 1e4);
+
+ private:
+  double lr_at(size_t group, int64_t epoch) const override;
+  double max_lr_;
+  int64_t total_steps_;
+  double pct_start_;
+  double initial_lr_;
+  double min_lr_;
+};
+
+}  // namespace ember::optim

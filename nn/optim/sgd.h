@@ -1,0 +1,33 @@
+// optim::SGD: stochastic gradient descent with PyTorch's update (weight decay into
+// the gradient, momentum buffer started at the first gradient, dampening, Nesterov).
+#pragma once
+#include "nn/optim/optimizer.h"
+
+namespace ember::optim {
+
+struct SGDOptions {
+  double lr = 1e-3;
+  double momentum = 0.0;
+  double dampening = 0.0;
+  double weight_decay = 0.0;
+  bool nesterov = false;
+};
+
+template <typename Fn>
+void visit_fields(SGDOptions& o, Fn&& fn) {
+  fn("lr", o.lr);
+  fn("momentum", o.momentum);
+  fn("dampening", o.dampening);
+  fn("weight_decay", o.weight_decay);
+  fn("nesterov", o.nesterov);
+}
+void validate(const SGDOptions& o);
+
+class SGD : public OptimizerWithOptions<SGDOptions> {
+ public:
+  explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {})
+      : OptimizerWithOptions(std::move(params), options) {}
+  void step() override;
+};
+
+}  // namespace ember::optim

@@ -1,0 +1,391 @@
+// safetensors save/load. Saving lays tensors out by decreasing alignment (so every
+// tensor is aligned for readers that map the file) while the JSON keeps the state
+// dict's order; loading checks the header, offsets, coverage and bool bytes first.
+#include "nn/serialize/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <set>
+
+#include "core/error.h"
+#include "nn/serialize/json.h"
+
+namespace ember::nn {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "safetensors I/O assumes a little-endian host");
+
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
+constexpr const char* kMetadataKey = "__metadata__";
+
+struct DTypeCode {
+  DType dtype;
+  const char* code;
+};
+constexpr DTypeCode kDTypeCodes[] = {
+    {kFloat32, "F32"}, {kFloat64, "F64"}, {kInt64, "I64"}, {kUInt8, "U8"}, {kBool, "BOOL"}};
+
+const char* dtype_code(DType dt) {
+  for (const auto& c : kDTypeCodes) {
+    if (c.dtype == dt) return c.code;
+  }
+  EMBER_FAIL("save: dtype ", dtype_name(dt), " has no safetensors code");
+}
+
+std::optional<DType> dtype_from_code(std::string_view code) {
+  for (const auto& c : kDTypeCodes) {
+    if (code == c.code) return c.dtype;
+  }
+  return std::nullopt;
+}
+
+// A file descriptor closed on every path out.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { close(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool close() {
+    const int fd = std::exchange(fd_, -1);
+    return fd < 0 || ::close(fd) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+bool write_all(int fd, const void* data, size_t n) {
+  const auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool read_at(int fd, void* data, size_t n, uint64_t offset) {
+  auto* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- save
+
+struct OutEntry {
+  std::string name;
+  Tensor host;  // contiguous CPU
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+std::vector<OutEntry> layout(const StateDict& state) {
+  std::vector<OutEntry> out;
+  std::set<std::string> seen;
+  for (const auto& [name, t] : state) {
+    EMBER_CHECK(name != kMetadataKey, "save: \"", kMetadataKey, "\" is reserved and cannot name a tensor");
+    EMBER_CHECK(seen.insert(name).second, "save: the state dict has two tensors named '", name, "'");
+    EMBER_CHECK(t.defined(), "save: tensor '", name, "' is undefined");
+    dtype_code(t.dtype());
+    OutEntry e;
+    e.name = name;
+    e.host = t.detach().to(Device::cpu()).contiguous();
+    out.push_back(std::move(e));
+  }
+  std::vector<OutEntry*> by_alignment;
+  for (auto& e : out) by_alignment.push_back(&e);
+  std::stable_sort(by_alignment.begin(), by_alignment.end(), [](const OutEntry* a, const OutEntry* b) {
+    return a->host.element_size() > b->host.element_size();
+  });
+  uint64_t offset = 0;
+  for (OutEntry* e : by_alignment) {
+    e->begin = offset;
+    offset += e->host.nbytes();
+    e->end = offset;
+  }
+  return out;
+}
+
+// The compact JSON header, padded with spaces so the data starts 8-byte aligned.
+std::string header_json(const std::vector<OutEntry>& entries, const Metadata& metadata) {
+  std::string h = "{";
+  if (!metadata.empty()) {
+    h += json::quote(kMetadataKey) + ":{";
+    for (const auto& [k, v] : metadata) {
+      if (h.back() != '{') h += ',';
+      h += json::quote(k) + ':' + json::quote(v);
+    }
+    h += '}';
+  }
+  for (const auto& e : entries) {
+    if (h.size() > 1) h += ',';
+    h += json::quote(e.name) + ":{\"dtype\":\"" + dtype_code(e.host.dtype()) + "\",\"shape\":[";
+    for (int64_t i = 0; i < e.host.dim(); ++i) {
+      if (i > 0) h += ',';
+      h += std::to_string(e.host.size(i));
+    }
+    h += "],\"data_offsets\":[" + std::to_string(e.begin) + ',' + std::to_string(e.end) + "]}";
+  }
+  h += '}';
+  while (h.size() % 8 != 0) h += ' ';
+  return h;
+}
+
+// Writes tmp, fsyncs and renames it over `path`; on any failure removes tmp and throws.
+void write_atomically(const std::string& path, const std::string& header, std::vector<OutEntry> entries) {
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  std::string step = "cannot create '" + tmp + "'";
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  bool ok = fd.get() >= 0;
+  if (ok) {
+    std::sort(entries.begin(), entries.end(), [](const OutEntry& a, const OutEntry& b) { return a.begin < b.begin; });
+    const uint64_t n = header.size();
+    step = "cannot write '" + tmp + "'";
+    ok = write_all(fd.get(), &n, sizeof n) && write_all(fd.get(), header.data(), header.size());
+    for (size_t i = 0; ok && i < entries.size(); ++i) {
+      ok = write_all(fd.get(), entries[i].host.data_ptr(), entries[i].host.nbytes());
+    }
+    if (ok) step = "cannot flush '" + tmp + "' to disk";
+    ok = ok && ::fsync(fd.get()) == 0 && fd.close();
+    if (ok) step = "cannot rename '" + tmp + "' to it";
+    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+  }
+  if (!ok) {
+    const int err = errno;
+    fd.close();
+    ::unlink(tmp.c_str());
+    EMBER_FAIL("cannot save '", path, "': ", step, ": ", std::strerror(err));
+  }
+  // Make the rename itself durable (best effort: some file systems refuse fsync on a directory).
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  Fd dir(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+}
+
+// ---------------------------------------------------------------- load
+
+template <typename... Args>
+[[noreturn]] void bad(const std::string& path, const Args&... what) {
+  EMBER_FAIL("invalid safetensors file '", path, "': ", what...);
+}
+
+struct InEntry {
+  std::string name;
+  DType dtype = kFloat32;
+  Dims shape;
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+struct Layout {
+  uint64_t data_start = 0;
+  std::vector<InEntry> entries;  // header order
+  Metadata metadata;
+};
+
+std::string offsets_text(const InEntry& e) { return detail::str_cat('[', e.begin, ", ", e.end, ']'); }
+
+Metadata parse_metadata(const json::Value& v, const std::string& path) {
+  if (v.kind != json::Value::Kind::Object)
+    bad(path, "\"__metadata__\" should be an object, got ", json::kind_name(v.kind));
+  Metadata out;
+  for (const auto& [k, val] : v.members) {
+    if (val.kind != json::Value::Kind::String) {
+      bad(path, "\"__metadata__\" maps strings to strings, but key '", k, "' holds ", json::kind_name(val.kind));
+    }
+    out[k] = val.text;
+  }
+  return out;
+}
+
+// Reads a JSON array of non-negative integers, naming `field` of tensor `name` in errors.
+std::vector<uint64_t> uint_array(const json::Value& v, const std::string& path, const std::string& name,
+                                 const char* field) {
+  if (v.kind != json::Value::Kind::Array)
+    bad(path, "tensor '", name, "': \"", field, "\" should be an array, got ", json::kind_name(v.kind));
+  std::vector<uint64_t> out;
+  for (const json::Value& item : v.items) {
+    const std::optional<uint64_t> x = item.as_uint();
+    if (!x.has_value() || *x > static_cast<uint64_t>(INT64_MAX)) {
+      bad(path, "tensor '", name, "': \"", field, "\" should hold non-negative integers, got ",
+          item.kind == json::Value::Kind::Number ? item.text : json::kind_name(item.kind));
+    }
+    out.push_back(*x);
+  }
+  return out;
+}
+
+InEntry parse_entry(const std::string& name, const json::Value& v, const std::string& path, uint64_t data_size) {
+  if (v.kind != json::Value::Kind::Object)
+    bad(path, "tensor '", name, "' should be an object, got ", json::kind_name(v.kind));
+  for (const auto& member : v.members) {
+    const std::string& k = member.first;
+    if (k != "dtype" && k != "shape" && k != "data_offsets")
+      bad(path, "tensor '", name, "' has an unknown field '", k, "'");
+  }
+  const json::Value* dtype = v.find("dtype");
+  const json::Value* shape = v.find("shape");
+  const json::Value* offsets = v.find("data_offsets");
+  if (!dtype || !shape || !offsets) {
+    bad(path, "tensor '", name, "' lacks \"", !dtype ? "dtype" : !shape ? "shape" : "data_offsets", "\"");
+  }
+  InEntry e;
+  e.name = name;
+  const std::optional<DType> dt =
+      dtype->kind == json::Value::Kind::String ? dtype_from_code(dtype->text) : std::nullopt;
+  if (!dt.has_value()) {
+    bad(path, "tensor '", name, "' has dtype ",
+        dtype->kind == json::Value::Kind::String ? dtype->text : json::kind_name(dtype->kind),
+        ", which ember does not support (F32, F64, I64, U8, BOOL)");
+  }
+  e.dtype = *dt;
+  const std::vector<uint64_t> dims = uint_array(*shape, path, name, "shape");
+  if (dims.size() > static_cast<size_t>(kMaxDims))
+    bad(path, "tensor '", name, "' has ", dims.size(), " dimensions; tensors hold at most ", kMaxDims);
+  uint64_t nbytes = itemsize(e.dtype);
+  bool overflow = false;
+  for (uint64_t d : dims) {
+    e.shape.push_back(static_cast<int64_t>(d));
+    overflow = overflow || __builtin_mul_overflow(nbytes, d, &nbytes);
+  }
+  const std::vector<uint64_t> off = uint_array(*offsets, path, name, "data_offsets");
+  if (off.size() != 2) bad(path, "tensor '", name, "': \"data_offsets\" should hold 2 integers, got ", off.size());
+  e.begin = off[0];
+  e.end = off[1];
+  if (e.begin > e.end || e.end > data_size) {
+    bad(path, "tensor '", name, "' has data_offsets ", offsets_text(e), " outside the ", data_size, " bytes of data");
+  }
+  if (overflow || nbytes != e.end - e.begin) {
+    bad(path, "tensor '", name, "' has data_offsets ", offsets_text(e), " (", e.end - e.begin, " bytes) but shape ",
+        e.shape, " of ", dtype->text, " needs ", overflow ? std::string("more than 2^64") : std::to_string(nbytes));
+  }
+  return e;
+}
+
+// The tensors must tile the data exactly: no overlap, no gap, nothing after the last.
+void check_coverage(const std::vector<InEntry>& entries, const std::string& path, uint64_t data_size) {
+  std::vector<const InEntry*> sorted;
+  for (const auto& e : entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const InEntry* a, const InEntry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t covered = 0;
+  const InEntry* previous = nullptr;
+  for (const InEntry* e : sorted) {
+    if (e->begin < covered) {
+      bad(path, "tensors '", previous->name, "' ", offsets_text(*previous), " and '", e->name, "' ", offsets_text(*e),
+          " overlap");
+    }
+    if (e->begin > covered) bad(path, "bytes [", covered, ", ", e->begin, ") of the data belong to no tensor");
+    covered = e->end;
+    previous = e;
+  }
+  if (covered != data_size) bad(path, data_size - covered, " trailing bytes after the last tensor's data");
+}
+
+Layout read_layout(int fd, const std::string& path, uint64_t file_size) {
+  if (file_size < 8) bad(path, "the file has ", file_size, " bytes, fewer than the 8-byte header length");
+  uint64_t n = 0;
+  if (!read_at(fd, &n, sizeof n, 0)) bad(path, "cannot read the header length: ", std::strerror(errno));
+  if (n > file_size - 8)
+    bad(path, "the header length ", n, " is larger than the rest of the file (", file_size - 8, " bytes)");
+  if (n > kMaxHeaderBytes) bad(path, "the header length ", n, " exceeds the limit of ", kMaxHeaderBytes, " bytes");
+  std::string text(n, '\0');
+  if (!read_at(fd, text.data(), n, 8)) bad(path, "cannot read the header: ", std::strerror(errno));
+  if (text.empty() || text[0] != '{') bad(path, "the header should be a JSON object starting with '{'");
+  json::Value root;
+  try {
+    root = json::parse(text);
+  } catch (const Error& e) {
+    bad(path, "bad JSON header: ", e.what());
+  }
+  Layout out;
+  out.data_start = 8 + n;
+  const uint64_t data_size = file_size - out.data_start;
+  for (const auto& [name, v] : root.members) {
+    if (name == kMetadataKey) {
+      out.metadata = parse_metadata(v, path);
+    } else {
+      out.entries.push_back(parse_entry(name, v, path, data_size));
+    }
+  }
+  check_coverage(out.entries, path, data_size);
+  return out;
+}
+
+// Opens `path` for reading and returns its size.
+uint64_t open_for_read(const std::string& path, Fd& fd) {
+  if (fd.get() < 0) EMBER_FAIL("cannot open '", path, "': ", std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) EMBER_FAIL("cannot open '", path, "': ", std::strerror(errno));
+  EMBER_CHECK(S_ISREG(st.st_mode), "cannot open '", path, "': not a regular file");
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Tensor read_tensor(int fd, const std::string& path, const Layout& layout, const InEntry& e) {
+  Tensor t = make_empty(e.shape, e.dtype, Device::cpu());
+  if (!read_at(fd, t.data_ptr(), t.nbytes(), layout.data_start + e.begin)) {
+    bad(path, "cannot read the data of tensor '", e.name, "': ", errno != 0 ? std::strerror(errno) : "the file shrank");
+  }
+  if (e.dtype == kBool) {
+    const auto* bytes = static_cast<const uint8_t*>(t.data_ptr());
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      if (bytes[i] > 1)
+        bad(path, "tensor '", e.name, "' is BOOL but element ", i, " is the byte ", int{bytes[i]},
+            " (expected 0 or 1)");
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+void save(const StateDict& state, const std::string& path) { save(state, path, Metadata{}); }
+
+void save(const StateDict& state, const std::string& path, const Metadata& metadata) {
+  std::vector<OutEntry> entries = layout(state);
+  const std::string header = header_json(entries, metadata);
+  write_atomically(path, header, std::move(entries));
+}
+
+SafetensorsFile load_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const uint64_t size = open_for_read(path, fd);
+  const Layout layout = read_layout(fd.get(), path, size);
+  SafetensorsFile out;
+  out.metadata = layout.metadata;
+  for (const InEntry& e : layout.entries) {
+    errno = 0;
+    out.tensors.emplace_back(e.name, read_tensor(fd.get(), path, layout, e));
+  }
+  return out;
+}
+
+StateDict load(const std::string& path) { return load_file(path).tensors; }
+
+Metadata load_metadata(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  const uint64_t size = open_for_read(path, fd);
+  return read_layout(fd.get(), path, size).metadata;
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,419 @@
+// Data tests: the IDX reader on small gzip files made here (round trip and every
+// malformed case), MNIST-layout datasets, Fashion-MNIST when installed, and DataLoader.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+
+#include "nn/data/dataloader.h"
+#include "nn/data/datasets.h"
+#include "nn/data/idx.h"
+#include "support/helpers.h"
+
+namespace fs = std::filesystem;
+using namespace ember;
+using namespace ember::data;
+
+namespace {
+
+// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = fs::temp_directory_path() / ("ember-data-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  fs::path path_;
+};
+
+using Bytes = std::vector<uint8_t>;
+
+// An IDX byte image: magic 00 00 08 ndims, big-endian dims, then the payload.
+Bytes idx_image(const std::vector<uint32_t>& dims, const Bytes& payload, uint8_t type = 0x08) {
+  Bytes b = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  for (uint32_t d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<uint8_t>(d >> shift));
+  }
+  b.insert(b.end(), payload.begin(), payload.end());
+  return b;
+}
+
+void write_gz(const std::string& path, const Bytes& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  if (!bytes.empty()) {
+    ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  }
+  ASSERT_EQ(gzclose(f), Z_OK);
+}
+
+void write_raw(const std::string& path, const Bytes& bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+Bytes read_raw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), {});
+}
+
+Bytes iota_bytes(size_t n) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i * 7 + 3);
+  return b;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+// A small MNIST-layout directory: n images of 28x28 and n_labels labels.
+void write_mnist_dir(const TempDir& dir, Split split, int64_t n, int64_t n_labels, uint8_t bad_label = 0) {
+  const auto [images, labels] = mnist_files(split);
+  write_gz(dir.file(images), idx_image({static_cast<uint32_t>(n), 28, 28}, iota_bytes(static_cast<size_t>(n) * 784)));
+  Bytes l(static_cast<size_t>(n_labels));
+  for (size_t i = 0; i < l.size(); ++i) l[i] = static_cast<uint8_t>(i % 10);
+  if (bad_label != 0) l.back() = bad_label;
+  write_gz(dir.file(labels), idx_image({static_cast<uint32_t>(n_labels)}, l, 0x08));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ IDX
+
+TEST(IdxTest, RoundTripThroughWriteIdx) {
+  TempDir dir;
+  Tensor t = tensor(iota_bytes(60), {3, 4, 5});
+  write_idx(dir.file("a.gz"), t);
+  Tensor back = read_idx(dir.file("a.gz"), 3);
+  EXPECT_EQ(back.dtype(), kUInt8);
+  EXPECT_EQ(back.sizes(), (Dims{3, 4, 5}));
+  EXPECT_EQ(back.to_vector<uint8_t>(), iota_bytes(60));
+}
+
+TEST(IdxTest, ReadsHandMadeImagesAndLabels) {
+  TempDir dir;
+  write_gz(dir.file("img.gz"), idx_image({2, 3, 2}, iota_bytes(12)));
+  write_gz(dir.file("lab.gz"), idx_image({4}, {9, 0, 1, 2}));
+  Tensor img = read_idx(dir.file("img.gz"), 3);
+  EXPECT_EQ(img.sizes(), (Dims{2, 3, 2}));
+  EXPECT_EQ(img.to_vector<uint8_t>(), iota_bytes(12));
+  Tensor lab = read_idx(dir.file("lab.gz"));
+  EXPECT_EQ(lab.sizes(), (Dims{4}));
+  EXPECT_EQ(lab.to_vector<uint8_t>(), (Bytes{9, 0, 1, 2}));
+}
+
+TEST(IdxTest, TruncatedDataSaysHowMuch) {
+  TempDir dir;
+  const std::string path = dir.file("train-images-idx3-ubyte.gz");
+  write_gz(path, idx_image({60000, 28, 28}, iota_bytes(1000)));
+  EXPECT_EQ(error_of([&] { read_idx(path, 3); }),
+            "truncated IDX file '" + path + "': expected 47040000 bytes of data, got 1000");
+}
+
+TEST(IdxTest, TruncatedHeader) {
+  TempDir dir;
+  write_gz(dir.file("h.gz"), Bytes{0, 0, 8, 3, 0, 0});
+  EXPECT_EMBER_ERROR(read_idx(dir.file("h.gz")), "expected 12 bytes of header, got 2");
+}
+
+TEST(IdxTest, CutGzipStream) {
+  TempDir dir;
+  write_gz(dir.file("full.gz"), idx_image({50, 40}, iota_bytes(2000)));
+  Bytes gz = read_raw(dir.file("full.gz"));
+  gz.resize(gz.size() / 2);
+  write_raw(dir.file("cut.gz"), gz);
+  const std::string msg = error_of([&] { read_idx(dir.file("cut.gz")); });
+  EXPECT_NE(msg.find(dir.file("cut.gz")), std::string::npos) << msg;
+  EXPECT_TRUE(msg.find("truncated IDX file") != std::string::npos || msg.find("corrupt gzip") != std::string::npos)
+      << msg;
+}
+
+TEST(IdxTest, BadMagic) {
+  TempDir dir;
+  write_gz(dir.file("m.gz"), idx_image({4}, {1, 2, 3, 4}, 0x0D));  // float type code
+  EXPECT_EMBER_ERROR(read_idx(dir.file("m.gz")), "bad magic in IDX file '" + dir.file("m.gz") + "'");
+  write_gz(dir.file("l.gz"), idx_image({4}, {1, 2, 3, 4}));
+  EXPECT_EMBER_ERROR(read_idx(dir.file("l.gz"), 3),
+                     "expected 0x00000803 (unsigned byte data, 3 dimensions), got 0x00000801");
+  write_gz(dir.file("z.gz"), Bytes{0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7});
+  EXPECT_EMBER_ERROR(read_idx(dir.file("z.gz")), "got 0x12340801");
+}
+
+TEST(IdxTest, NotGzip) {
+  TempDir dir;
+  const std::string raw = dir.file("raw.gz");
+  write_raw(raw, idx_image({4}, {1, 2, 3, 4}));
+  EXPECT_EMBER_ERROR(read_idx(raw), raw + "' is not a gzip file");
+  write_raw(dir.file("empty.gz"), {});
+  const std::string msg = error_of([&] { read_idx(dir.file("empty.gz")); });
+  EXPECT_NE(msg.find(dir.file("empty.gz")), std::string::npos) << msg;
+}
+
+TEST(IdxTest, CorruptStream) {
+  TempDir dir;
+  write_gz(dir.file("ok.gz"), idx_image({100}, iota_bytes(100)));
+  Bytes gz = read_raw(dir.file("ok.gz"));
+  for (size_t i = 10; i < gz.size() - 8; ++i) gz[i] = 0xFF;  // keep the gzip header, wreck the deflate data
+  write_raw(dir.file("bad.gz"), gz);
+  EXPECT_EMBER_ERROR(read_idx(dir.file("bad.gz")), "corrupt gzip stream in '" + dir.file("bad.gz") + "'");
+}
+
+TEST(IdxTest, TrailingBytes) {
+  TempDir dir;
+  write_gz(dir.file("t.gz"), idx_image({4}, {1, 2, 3, 4, 5}));
+  EXPECT_EMBER_ERROR(read_idx(dir.file("t.gz")), "IDX file '" + dir.file("t.gz") + "' has trailing bytes");
+}
+
+TEST(IdxTest, MissingFile) {
+  EXPECT_EMBER_ERROR(read_idx("/nonexistent/x-idx1-ubyte.gz"), "cannot open '/nonexistent/x-idx1-ubyte.gz'");
+}
+
+TEST(IdxTest, BadDimensions) {
+  TempDir dir;
+  write_gz(dir.file("zero.gz"), idx_image({3, 0, 2}, {}));
+  EXPECT_EMBER_ERROR(read_idx(dir.file("zero.gz")), "has a zero dimension (3 x 0 x 2)");
+  write_gz(dir.file("huge.gz"), idx_image({0xFFFFFFFF, 0xFFFFFFFF, 16}, {}));
+  EXPECT_EMBER_ERROR(read_idx(dir.file("huge.gz")), "promises an absurd size");
+  write_gz(dir.file("nodims.gz"), Bytes{0, 0, 8, 0});
+  EXPECT_EMBER_ERROR(read_idx(dir.file("nodims.gz")), "bad magic");
+}
+
+// ------------------------------------------------------------------ datasets
+
+TEST(DataMnistTest, ReadsSmallDirectory) {
+  TempDir dir;
+  write_mnist_dir(dir, Split::Test, 5, 5);
+  MNIST raw(dir.str(), Split::Test, {.normalize = false});
+  ASSERT_EQ(raw.size(), 5u);
+  EXPECT_EQ(raw.inputs().sizes(), (Dims{5, 1, 28, 28}));
+  EXPECT_EQ(raw.inputs().dtype(), kFloat32);
+  EXPECT_EQ(raw.targets().dtype(), kInt64);
+  EXPECT_EQ(raw.targets().to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  const Bytes src = iota_bytes(5 * 784);
+  const auto x = raw.inputs().to_vector<float>();
+  for (size_t i : {size_t{0}, size_t{1}, size_t{783}, size_t{3919}}) EXPECT_FLOAT_EQ(x[i], src[i] / 255.0f);
+
+  MNIST norm(dir.str(), Split::Test);
+  const auto xn = norm.inputs().to_vector<float>();
+  EXPECT_NEAR(xn[1], (src[1] / 255.0 - MNIST::kMean) / MNIST::kStd, 1e-6);
+
+  Example ex = norm.get(3);
+  EXPECT_EQ(ex.x.sizes(), (Dims{1, 28, 28}));
+  EXPECT_EQ(ex.y.item<int64_t>(), 3);
+  EXPECT_EMBER_ERROR(norm.get(5), "dataset index 5 is out of range for a dataset of 5 samples");
+}
+
+TEST(DataMnistTest, CountMismatchAndBadLabels) {
+  TempDir dir;
+  write_mnist_dir(dir, Split::Train, 5, 4);
+  EXPECT_EMBER_ERROR(MNIST(dir.str(), Split::Train),
+                     "train-images-idx3-ubyte.gz holds 5 images but train-labels-idx1-ubyte.gz holds 4 labels");
+  TempDir dir2;
+  write_mnist_dir(dir2, Split::Train, 3, 3, 12);
+  EXPECT_EMBER_ERROR(MNIST(dir2.str(), Split::Train),
+                     "label 12 at index 2 of train-labels-idx1-ubyte.gz is outside 0..9");
+}
+
+TEST(DataMnistTest, MissingFilesNameTheDirectory) {
+  EXPECT_EQ(error_of([] { FashionMNIST("/nonexistent/fm", Split::Train); }),
+            "Fashion-MNIST not found in '/nonexistent/fm': expected train-images-idx3-ubyte.gz "
+            "(install Debian's dataset-fashion-mnist or pass --data DIR)");
+  TempDir dir;
+  write_mnist_dir(dir, Split::Test, 2, 2);
+  fs::remove(dir.file("t10k-labels-idx1-ubyte.gz"));
+  EXPECT_EMBER_ERROR(MNIST(dir.str(), Split::Test),
+                     "MNIST not found in '" + dir.str() + "': expected t10k-labels-idx1-ubyte.gz");
+}
+
+class DataFashionMnistTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(fs::path(FashionMNIST::kDefaultRoot) / "train-images-idx3-ubyte.gz")) {
+      GTEST_SKIP() << "Fashion-MNIST is not installed in " << FashionMNIST::kDefaultRoot;
+    }
+  }
+};
+
+TEST_F(DataFashionMnistTest, TrainSplit) {
+  FashionMNIST train(FashionMNIST::kDefaultRoot, Split::Train);
+  ASSERT_EQ(train.size(), 60000u);
+  EXPECT_EQ(train.inputs().sizes(), (Dims{60000, 1, 28, 28}));
+  const auto labels = train.targets().to_vector<int64_t>();
+  EXPECT_EQ(labels[0], 9);
+  EXPECT_EQ(FashionMNIST::classes()[9], "Ankle boot");
+  EXPECT_EQ(*std::min_element(labels.begin(), labels.end()), 0);
+  EXPECT_EQ(*std::max_element(labels.begin(), labels.end()), 9);
+  // Normalised with the training set's own statistics: mean ~0, std ~1.
+  EXPECT_NEAR(train.inputs().mean().item<float>(), 0.0, 0.01);
+
+  DataLoader loader(train, {.batch_size = 128, .shuffle = true, .drop_last = false, .seed = 0});
+  EXPECT_EQ(loader.size(), 469u);
+  size_t batches = 0;
+  int64_t seen = 0;
+  for (auto& batch : loader) {
+    EXPECT_EQ(batch.x.size(1), 1);
+    EXPECT_EQ(batch.y.dtype(), kInt64);
+    seen += batch.x.size(0);
+    ++batches;
+  }
+  EXPECT_EQ(batches, 469u);
+  EXPECT_EQ(seen, 60000);
+}
+
+TEST_F(DataFashionMnistTest, TestSplitUnnormalised) {
+  FashionMNIST test(FashionMNIST::kDefaultRoot, Split::Test, {.normalize = false});
+  ASSERT_EQ(test.size(), 10000u);
+  const Tensor& x = test.inputs();
+  EXPECT_GE(x.min().item<float>(), 0.0f);
+  EXPECT_LE(x.max().item<float>(), 1.0f);
+  EXPECT_NEAR(x.mean().item<float>(), FashionMNIST::kMean, 0.01);
+}
+
+// ------------------------------------------------------------------ DataLoader
+
+namespace {
+
+// n samples: x row i is {i, -i}, y is i.
+TensorDataset counting(int64_t n) {
+  std::vector<float> x;
+  for (int64_t i = 0; i < n; ++i) {
+    x.push_back(static_cast<float>(i));
+    x.push_back(static_cast<float>(-i));
+  }
+  return TensorDataset(tensor(x, {n, 2}), arange(0, n, 1, TensorOptions(kInt64)));
+}
+
+std::vector<int64_t> one_epoch(DataLoader& loader, std::vector<int64_t>* sizes = nullptr) {
+  std::vector<int64_t> ys;
+  for (auto& batch : loader) {
+    if (sizes) sizes->push_back(batch.x.size(0));
+    const auto y = batch.y.to_vector<int64_t>();
+    const auto x = batch.x.to_vector<float>();
+    for (size_t k = 0; k < y.size(); ++k) {
+      EXPECT_EQ(x[2 * k], static_cast<float>(y[k]));
+      EXPECT_EQ(x[2 * k + 1], -static_cast<float>(y[k]));
+    }
+    ys.insert(ys.end(), y.begin(), y.end());
+  }
+  return ys;
+}
+
+// get() throws for one index, to test error propagation from the prefetch thread.
+class Faulty : public Dataset {
+ public:
+  size_t size() const override { return 20; }
+  Example get(size_t i) const override {
+    EMBER_CHECK(i != 13, "sample 13 is unreadable");
+    return {full({2}, static_cast<double>(i)), scalar_tensor(static_cast<int64_t>(i), TensorOptions(kInt64))};
+  }
+  std::shared_ptr<const Dataset> clone() const override { return std::make_shared<Faulty>(*this); }
+};
+
+}  // namespace
+
+TEST(DataLoaderTest, BatchSizesAndDropLast) {
+  DataLoader keep(counting(10), {.batch_size = 4});
+  std::vector<int64_t> sizes;
+  EXPECT_EQ(one_epoch(keep, &sizes), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4, 2}));
+  EXPECT_EQ(keep.size(), 3u);
+
+  DataLoader drop(counting(10), {.batch_size = 4, .drop_last = true});
+  sizes.clear();
+  EXPECT_EQ(one_epoch(drop, &sizes).size(), 8u);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 4}));
+  EXPECT_EQ(drop.size(), 2u);
+
+  DataLoader empty(counting(0), {.batch_size = 4});
+  EXPECT_EQ(empty.size(), 0u);
+  EXPECT_TRUE(one_epoch(empty).empty());
+
+  EXPECT_EMBER_ERROR(DataLoader(counting(3), {.batch_size = 0}), "batch_size should be a positive integer value");
+}
+
+TEST(DataLoaderTest, ShuffleCoversEveryIndexOncePerEpoch) {
+  DataLoader loader(counting(1000), {.batch_size = 64, .shuffle = true, .drop_last = false, .seed = 7});
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    std::vector<int64_t> ys = one_epoch(loader);
+    std::vector<int64_t> expected(1000);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_NE(ys, expected);
+    std::sort(ys.begin(), ys.end());
+    EXPECT_EQ(ys, expected);
+  }
+  EXPECT_EQ(loader.epoch(), 3u);
+}
+
+TEST(DataLoaderTest, ShuffleIsReproducibleAndChangesEachEpoch) {
+  const DataLoaderOptions opts{.batch_size = 32, .shuffle = true, .drop_last = false, .seed = 42};
+  DataLoader a(counting(500), opts);
+  DataLoader b(counting(500), opts);
+  const auto a0 = one_epoch(a);
+  const auto a1 = one_epoch(a);
+  EXPECT_EQ(a0, one_epoch(b));
+  EXPECT_EQ(a1, one_epoch(b));
+  EXPECT_NE(a0, a1);
+  EXPECT_EQ(a0, a.order(0));
+
+  DataLoader other_seed(counting(500), {.batch_size = 32, .shuffle = true, .seed = 43});
+  EXPECT_NE(a0, one_epoch(other_seed));
+
+  DataLoader resumed(counting(500), opts);
+  resumed.set_epoch(1);
+  EXPECT_EQ(one_epoch(resumed), a1);
+
+  DataLoader plain(counting(5), {.batch_size = 2});
+  EXPECT_EQ(one_epoch(plain), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(one_epoch(plain), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(DataLoaderTest, EarlyBreakDoesNotHang) {
+  DataLoader loader(counting(1000), {.batch_size = 10, .shuffle = true});
+  for (auto& batch : loader) {
+    EXPECT_EQ(batch.x.size(0), 10);
+    break;
+  }
+  EXPECT_EQ(one_epoch(loader).size(), 1000u);  // a new epoch after the abandoned one
+  {
+    DataLoader abandoned(counting(1000), {.batch_size = 10});
+    auto it = abandoned.begin();
+    ++it;
+  }  // destroyed mid-epoch: the worker must be joined, not left running
+  auto stale = loader.begin();
+  loader.begin();
+  EXPECT_EMBER_ERROR(++stale, "belongs to an epoch that has ended");
+}
+
+TEST(DataLoaderTest, WorkerErrorsReachTheConsumer) {
+  DataLoader loader(Faulty(), {.batch_size = 4});
+  int64_t seen = 0;
+  EXPECT_EMBER_ERROR(for (auto& batch : loader) seen += batch.x.size(0), "sample 13 is unreadable");
+  EXPECT_EQ(seen, 12);
+  // The default get_batch stacks get() results.
+  DataLoader ok(Faulty(), {.batch_size = 4, .drop_last = true});
+  auto it = ok.begin();
+  EXPECT_EQ(it->x.sizes(), (Dims{4, 2}));
+  EXPECT_EQ(it->y.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
+}

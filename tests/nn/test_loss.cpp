@@ -1,0 +1,172 @@
+// nn::functional losses: log_softmax/softmax, nll_loss, cross_entropy (with label
+// smoothing and every reduction) and mse_loss against hand-computed float64 values,
+// gradcheck of each, recording rules and error messages.
+#include <gtest/gtest.h>
+
+#include "nn/functional/loss.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+using ember::testing::expect_values;
+using ember::testing::leaf;
+using Inputs = std::vector<Tensor>;
+
+// log_softmax([1, 2, 3]) and its exp, computed by hand (lse = 3.4076059644...).
+const std::vector<double> kLogSm123{-2.4076059644443806, -1.4076059644443806, -0.4076059644443806};
+const std::vector<double> kSm123{0.09003057317038043, 0.24472847105479759, 0.6652409557748217};
+const double kLog3 = 1.0986122886681098;
+
+Tensor targets(const std::vector<int64_t>& v) { return tensor(v, kInt64); }
+
+void expect_gradcheck(const autograd::GradcheckFn& fn, const Inputs& in) {
+  auto r = autograd::gradcheck_report(fn, in);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+TEST(LossSoftmax, LogSoftmaxValuesAndStability) {
+  expect_values(F::log_softmax(tensor(std::vector<double>{1, 2, 3}), 0), kLogSm123, 1e-12);
+  expect_values(F::log_softmax(tensor(std::vector<double>{1001, 1002, 1003}), -1), kLogSm123, 1e-12);
+  expect_values(F::softmax(tensor(std::vector<double>{1, 2, 3}), 0), kSm123, 1e-12);
+  // along dim 0 of [[1, 2], [3, 4]]: each column is log_softmax([a, a + 2])
+  Tensor x = tensor(std::vector<double>{1, 2, 3, 4}, {2, 2});
+  expect_values(F::log_softmax(x, 0), {-2.1269280110429727, -2.1269280110429727, -0.1269280110429727,
+                                       -0.1269280110429727}, 1e-12);
+  // float32 and a non-contiguous input agree with the contiguous float64 result
+  Tensor xt = tensor(std::vector<float>{1, 2, 3, 4}, {2, 2}).t();  // [[1, 3], [2, 4]]
+  expect_values(F::log_softmax(xt, 1), {-2.1269280110429727, -0.1269280110429727, -2.1269280110429727,
+                                        -0.1269280110429727}, 1e-6);
+  EXPECT_EQ(F::softmax(xt, 1).dtype(), kFloat32);
+}
+
+TEST(LossSoftmax, RecordsOnlyWhenNeeded) {
+  Tensor x = leaf({1, 2, 3, 4}, {2, 2});
+  EXPECT_EQ(F::log_softmax(x, 1).grad_fn_name(), "LogSoftmaxBackward");
+  EXPECT_EQ(F::softmax(x, 1).grad_fn_name(), "SoftmaxBackward");
+  NoGradGuard g;
+  EXPECT_EQ(F::log_softmax(x, 1).grad_fn(), nullptr);
+}
+
+TEST(LossCrossEntropy, ValuesForEachReduction) {
+  Tensor logits = tensor(std::vector<double>{1, 2, 3, 0, 0, 0}, {2, 3});
+  Tensor t = targets({2, 0});
+  const double row0 = -kLogSm123[2], row1 = kLog3;
+  expect_values(F::cross_entropy(logits, t), {(row0 + row1) / 2}, 1e-12);
+  expect_values(F::cross_entropy(logits, t, F::Reduction::Sum), {row0 + row1}, 1e-12);
+  expect_values(F::cross_entropy(logits, t, "none"), {row0, row1}, 1e-12);
+  EXPECT_EQ(F::cross_entropy(logits, t).dim(), 0);
+  EXPECT_EQ(F::cross_entropy(logits, t, "none").sizes(), Dims({2}));
+}
+
+TEST(LossCrossEntropy, LabelSmoothing) {
+  Tensor logits = tensor(std::vector<double>{1, 2, 3, 0, 0, 0}, {2, 3});
+  // loss_i = -(1 - 0.1) logp[t_i] - 0.1/3 * sum_j logp_j
+  const double sum_logp0 = kLogSm123[0] + kLogSm123[1] + kLogSm123[2];
+  const double row0 = -0.9 * kLogSm123[2] - 0.1 / 3 * sum_logp0;
+  const double row1 = kLog3;  // uniform logits: smoothing changes nothing
+  expect_values(F::cross_entropy(logits, targets({2, 0}), "none", 0.1), {row0, row1}, 1e-12);
+  expect_values(F::cross_entropy(logits, targets({2, 0}), F::Reduction::Mean, 0.1), {(row0 + row1) / 2}, 1e-12);
+}
+
+TEST(LossCrossEntropy, FusedGradientIsSoftmaxMinusOneHot) {
+  Tensor logits = leaf({1, 2, 3, 0, 0, 0}, {2, 3});
+  Tensor loss = F::cross_entropy(logits, targets({2, 0}));
+  EXPECT_EQ(loss.grad_fn_name(), "CrossEntropyLossBackward");
+  loss.backward();
+  const double third = 1.0 / 3;
+  expect_values(logits.grad(), {kSm123[0] / 2, kSm123[1] / 2, (kSm123[2] - 1) / 2, (third - 1) / 2, third / 2,
+                                third / 2}, 1e-12);
+}
+
+TEST(LossCrossEntropy, MatchesNllOfLogSoftmaxOnBigBatches) {
+  manual_seed(7);
+  for (DType dt : {kFloat32, kFloat64}) {
+    Tensor logits = randn({4096, 10}, dt) * 3.0;
+    Tensor t = randint(0, 10, {4096});
+    for (const char* r : {"mean", "sum", "none"}) {
+      Tensor fused = F::cross_entropy(logits, t, r);
+      Tensor composed = F::nll_loss(F::log_softmax(logits, 1), t, r);
+      EXPECT_TRUE(allclose(fused, composed, 1e-4, 1e-5)) << r << " " << dtype_name(dt);
+    }
+  }
+}
+
+TEST(LossCrossEntropy, SavesNothingWithoutRecording) {
+  Tensor logits = tensor(std::vector<double>{1, 2, 3, 4}, {2, 2});
+  EXPECT_EQ(F::cross_entropy(logits, targets({0, 1})).grad_fn(), nullptr);
+  Tensor trainable = leaf({1, 2, 3, 4}, {2, 2});
+  NoGradGuard g;
+  const auto before = autograd::saved_tensor_stats().count;
+  EXPECT_EQ(F::cross_entropy(trainable, targets({0, 1})).grad_fn(), nullptr);
+  EXPECT_EQ(autograd::saved_tensor_stats().count, before);
+}
+
+TEST(LossNll, ValuesAndGradient) {
+  Tensor lp = leaf({-1, -2, -3, -0.5, -1.5, -2.5}, {2, 3});
+  Tensor t = targets({1, 2});
+  expect_values(F::nll_loss(lp, t, "none"), {2.0, 2.5});
+  expect_values(F::nll_loss(lp, t, "sum"), {4.5});
+  Tensor loss = F::nll_loss(lp, t);
+  expect_values(loss, {2.25});
+  EXPECT_EQ(loss.grad_fn_name(), "NllLossBackward");
+  loss.backward();
+  expect_values(lp.grad(), {0, -0.5, 0, 0, 0, -0.5});
+}
+
+TEST(LossNll, SingleSampleWithScalarTarget) {
+  Tensor lp = tensor(std::vector<double>{-1, -2, -3});
+  expect_values(F::nll_loss(lp, scalar_tensor(2, kInt64)), {3.0});
+  expect_values(F::cross_entropy(tensor(std::vector<double>{1, 2, 3}), scalar_tensor(2, kInt64)), {-kLogSm123[2]},
+                1e-12);
+}
+
+TEST(LossMse, ValuesAndGradient) {
+  Tensor a = leaf({1, 2, 3}, {3});
+  Tensor b = tensor(std::vector<double>{1.5, 2, 5});
+  expect_values(F::mse_loss(a, b, "none"), {0.25, 0, 4});
+  expect_values(F::mse_loss(a, b, F::Reduction::Sum), {4.25});
+  Tensor loss = F::mse_loss(a, b);
+  expect_values(loss, {4.25 / 3});
+  EXPECT_EQ(loss.grad_fn_name(), "MseLossBackward");
+  loss.backward();
+  expect_values(a.grad(), {-1.0 / 3, 0, -4.0 / 3});
+}
+
+TEST(LossGradcheck, EveryLoss) {
+  manual_seed(3);
+  auto in = [](Dims shape) { return randn(shape, kFloat64).requires_grad_(true); };
+  Tensor t = targets({0, 3, 1});
+  expect_gradcheck([](const Inputs& x) { return F::log_softmax(x[0], 1); }, {in({3, 4})});
+  expect_gradcheck([](const Inputs& x) { return F::log_softmax(x[0], 0); }, {in({3, 4})});
+  expect_gradcheck([](const Inputs& x) { return F::softmax(x[0], -1); }, {in({3, 4})});
+  expect_gradcheck([](const Inputs& x) { return F::log_softmax(x[0], 1); }, {in({2, 3, 2})});
+  for (F::Reduction r : {F::Reduction::Mean, F::Reduction::Sum, F::Reduction::None}) {
+    for (double smoothing : {0.0, 0.2}) {
+      expect_gradcheck([&](const Inputs& x) { return F::cross_entropy(x[0], t, r, smoothing); }, {in({3, 4})});
+    }
+    expect_gradcheck([&](const Inputs& x) { return F::nll_loss(x[0], t, r); }, {in({3, 4})});
+    expect_gradcheck([&](const Inputs& x) { return F::mse_loss(x[0], x[1], r); }, {in({3, 4}), in({4})});
+  }
+  // the composite path: gradients flow through log_softmax into nll_loss
+  expect_gradcheck([&](const Inputs& x) { return F::nll_loss(F::log_softmax(x[0], 1), t); }, {in({3, 4})});
+}
+
+TEST(LossErrors, Messages) {
+  Tensor logits = tensor(std::vector<double>{1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, targets({0, 10})), "Target 10 is out of bounds.");
+  EXPECT_EMBER_ERROR(F::nll_loss(logits, targets({-1, 0})), "Target -1 is out of bounds.");
+  EXPECT_EMBER_ERROR(F::nll_loss(logits, tensor(std::vector<float>{0, 1})), "expected scalar type Long but found Float");
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, targets({0, 1, 2})),
+                     "Expected input batch_size (2) to match target batch_size (3).");
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, targets({0, 1}), "avg"), "avg is not a valid value for reduction");
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, targets({0, 1}), "mean", 1.5),
+                     "label_smoothing must be between 0.0 and 1.0");
+  EXPECT_EMBER_ERROR(F::cross_entropy(tensor(std::vector<int64_t>{1, 2}, {1, 2}), targets({0})),
+                     "expected a floating-point tensor");
+  EXPECT_EMBER_ERROR(F::log_softmax(logits, 2), "Dimension out of range");
+}
+
+}  // namespace
+}  // namespace ember

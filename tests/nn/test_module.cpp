@@ -1,0 +1,172 @@
+// nn::Module: dotted names of parameters/buffers/modules, recursive train/eval,
+// zero_grad, to(Device), apply, state_dict round trips and PyTorch's load errors,
+// ledger scopes per layer, and repr.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <sstream>
+
+#include "autograd/saved_variable.h"
+#include "nn/layers.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using nn::Module;
+using ModuleList = std::vector<std::shared_ptr<Module>>;
+
+std::shared_ptr<nn::Sequential> small_net(int64_t hidden = 3) {
+  return std::make_shared<nn::Sequential>(ModuleList{
+      std::make_shared<nn::Linear>(2, hidden), std::make_shared<nn::BatchNorm1d>(hidden),
+      std::make_shared<nn::Sequential>(ModuleList{std::make_shared<nn::ReLU>(), std::make_shared<nn::Dropout>(0.5)})});
+}
+
+std::vector<std::string> keys(const nn::StateDict& sd) {
+  std::vector<std::string> out;
+  for (const auto& [k, _] : sd) out.push_back(k);
+  return out;
+}
+
+TEST(Module, DottedNamesInRegistrationOrder) {
+  auto net = small_net();
+  EXPECT_EQ(keys(net->named_parameters()), (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias"}));
+  EXPECT_EQ(keys(net->named_buffers()),
+            (std::vector<std::string>{"1.running_mean", "1.running_var", "1.num_batches_tracked"}));
+  EXPECT_EQ(keys(net->state_dict()),
+            (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                      "1.num_batches_tracked"}));
+  EXPECT_EQ(net->parameters().size(), 4u);
+  EXPECT_TRUE(net->parameters(/*recurse=*/false).empty());
+  EXPECT_EQ(net->children().size(), 3u);
+  std::vector<std::string> names;
+  for (const auto& [name, m] : net->named_modules()) names.push_back(name + ":" + m->type_name());
+  EXPECT_EQ(names, (std::vector<std::string>{":Sequential", "0:Linear", "1:BatchNorm1d", "2:Sequential", "2.0:ReLU",
+                                             "2.1:Dropout"}));
+  EXPECT_EQ(net->named_modules()[0].second.get(), net.get());
+}
+
+TEST(Module, ParametersShareTheModulesTensors) {
+  auto net = small_net();
+  auto& fc = static_cast<nn::Linear&>(*(*net)[0]);
+  EXPECT_TRUE(net->parameters()[0].is_same(fc.weight));
+  EXPECT_EQ(net->size(), 3u);
+  EXPECT_EMBER_ERROR((*net)[3], "out of range");
+}
+
+TEST(Module, TrainEvalRecursive) {
+  auto net = small_net();
+  EXPECT_TRUE(net->is_training());
+  net->eval();
+  for (const auto& [_, m] : net->named_modules()) EXPECT_FALSE(m->is_training());
+  net->train();
+  for (const auto& [_, m] : net->named_modules()) EXPECT_TRUE(m->is_training());
+  net->train(false);
+  EXPECT_FALSE((*net)[2]->children()[1]->is_training());
+}
+
+TEST(Module, ZeroGrad) {
+  auto net = small_net();
+  net->eval();
+  (*net)(ones({4, 2})).sum().backward();
+  for (const auto& p : net->parameters()) ASSERT_TRUE(p.grad().defined());
+  net->zero_grad(/*set_to_none=*/false);
+  for (const auto& p : net->parameters()) {
+    ASSERT_TRUE(p.grad().defined());
+    EXPECT_EQ(p.grad().abs().sum().item<float>(), 0.0f);
+  }
+  net->zero_grad();
+  for (const auto& p : net->parameters()) EXPECT_FALSE(p.grad().defined());
+}
+
+TEST(Module, ToDeviceKeepsParametersLeaves) {
+  auto net = small_net();
+  auto before = net->parameters();
+  net->to(Device::cpu());
+  auto after = net->parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (const auto& p : after) EXPECT_TRUE(p.requires_grad() && p.is_leaf());
+  EXPECT_TRUE(equal(after[0], before[0]));
+  EXPECT_EQ(net->named_buffers()[2].second.dtype(), kInt64);
+}
+
+TEST(Module, ApplyVisitsEveryModule) {
+  auto net = small_net();
+  std::vector<std::string> seen;
+  net->apply([&](Module& m) { seen.push_back(m.type_name()); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"Linear", "BatchNorm1d", "ReLU", "Dropout", "Sequential", "Sequential"}));
+}
+
+TEST(Module, StateDictRoundTrip) {
+  manual_seed(1);
+  auto a = small_net();
+  manual_seed(2);
+  auto b = small_net();
+  a->train();
+  (*a)(randn({8, 2}));  // move a's running stats
+  auto sd = a->state_dict();
+  for (const auto& [_, t] : sd) EXPECT_FALSE(t.requires_grad());
+  EXPECT_TRUE(sd[0].second.is_alias_of(a->parameters()[0]));
+  b->load_state_dict(sd);
+  auto sb = b->state_dict();
+  for (size_t i = 0; i < sd.size(); ++i) EXPECT_TRUE(equal(sd[i].second, sb[i].second)) << sd[i].first;
+  EXPECT_TRUE(b->parameters()[0].requires_grad());
+  EXPECT_EQ(b->named_buffers()[2].second.item<int64_t>(), 1);
+}
+
+TEST(Module, LoadStateDictErrors) {
+  auto net = small_net();
+  auto sd = net->state_dict();
+  sd.erase(sd.begin());  // "0.weight"
+  sd.emplace_back("x", ones({1}));
+  EXPECT_EMBER_ERROR(net->load_state_dict(sd),
+                     "Error(s) in loading state_dict for Sequential: Missing key(s) in state_dict: \"0.weight\". "
+                     "Unexpected key(s) in state_dict: \"x\".");
+  EXPECT_NO_THROW(net->load_state_dict(sd, /*strict=*/false));
+
+  auto wide = small_net(4);
+  EXPECT_EMBER_ERROR(small_net(3)->load_state_dict(wide->state_dict(), false),
+                     "size mismatch for 0.weight: copying a param with shape [4, 2] from checkpoint, the shape in "
+                     "current model is [3, 2].");
+}
+
+TEST(Module, NonStrictLoadCopiesWhatMatches) {
+  auto a = small_net(), b = small_net();
+  auto sd = a->state_dict();
+  sd.resize(1);
+  b->load_state_dict(sd, false);
+  EXPECT_TRUE(equal(b->parameters()[0], a->parameters()[0]));
+  EXPECT_FALSE(equal(b->parameters()[1], a->parameters()[1]));
+}
+
+TEST(Module, LedgerScopesAreChildIndices) {
+  auto net = small_net();
+  Tensor x = randn({4, 2});
+  Tensor y = (*net)(x);
+  auto stats = autograd::saved_tensor_stats();
+  EXPECT_GT(stats.bytes_by_scope["0"], 0);
+  EXPECT_GT(stats.bytes_by_scope["1"], 0);
+  for (const auto& [scope, _] : stats.bytes_by_scope) EXPECT_EQ(scope.find("Sequential"), std::string::npos) << scope;
+}
+
+TEST(Module, Repr) {
+  auto net = small_net();
+  std::ostringstream os;
+  os << *net;
+  EXPECT_EQ(os.str(),
+            "Sequential(\n"
+            "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+            "  (1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
+            "  (2): Sequential(\n"
+            "    (0): ReLU()\n"
+            "    (1): Dropout(p=0.5, inplace=False)\n"
+            "  )\n"
+            ")");
+  EXPECT_EQ(nn::Flatten().repr(), "Flatten(start_dim=1, end_dim=-1)");
+  EXPECT_EQ(nn::BatchNorm2d(8, {.momentum = std::nullopt}).repr(),
+            "BatchNorm2d(8, eps=1e-05, momentum=None, affine=True, track_running_stats=True)");
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,58 @@
+// LR schedulers: StepLR, CosineAnnealingLR and OneCycleLR lr sequences against
+// hand-computed values, written into every parameter group of the optimizer.
+#include <gtest/gtest.h>
+
+#include "nn/optim/scheduler.h"
+#include "nn/optim/sgd.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+// get_last_lr() after construction, then after each of expected.size() - 1 steps.
+void expect_lrs(optim::LRScheduler& sched, optim::Optimizer& opt, const std::vector<double>& expected) {
+  for (size_t i = 0; i < expected.size(); ++i) {
+    if (i > 0) sched.step();
+    ASSERT_EQ(sched.get_last_lr().size(), opt.num_param_groups());
+    EXPECT_NEAR(sched.get_last_lr()[0], expected[i], 1e-12) << "epoch " << i;
+    EXPECT_NEAR(opt.lr(0), expected[i], 1e-12) << "epoch " << i;
+  }
+}
+
+Tensor param() { return zeros({2}, TensorOptions(kFloat64).requires_grad(true)); }
+
+TEST(SchedStepLR, HalvesEveryTwoEpochs) {
+  Tensor a = param(), b = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  sgd.add_param_group({b}, {.lr = 1.0});
+  optim::StepLR sched(sgd, 2, 0.5);
+  expect_lrs(sched, sgd, {0.1, 0.1, 0.05, 0.05, 0.025, 0.025});
+  EXPECT_NEAR(sgd.lr(1), 0.25, 1e-12);  // each group from its own base lr
+  EXPECT_EQ(sched.last_epoch(), 5);
+}
+
+TEST(SchedCosineAnnealingLR, HalfCosine) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  optim::CosineAnnealingLR sched(sgd, 4);
+  // 0.05 * (1 + cos(pi * e / 4))
+  expect_lrs(sched, sgd, {0.1, 0.085355339059327, 0.05, 0.014644660940673, 0.0});
+  optim::SGD other({param()}, {.lr = 1.0});
+  optim::CosineAnnealingLR floor(other, 2, 0.5);
+  expect_lrs(floor, other, {1.0, 0.75, 0.5});
+}
+
+TEST(SchedOneCycleLR, WarmUpThenAnneal) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 123.0});
+  optim::OneCycleLR sched(sgd, 1.0, 10);
+  // from 1/25 up to 1 over steps 0..2, then down to 1/25/1e4 at step 9 (cosine)
+  expect_lrs(sched, sgd,
+             {0.04, 0.52, 1.0, 0.950484632013, 0.811745653950, 0.611262021936, 0.388741978064, 0.188258346050,
+              0.049519367987, 0.000004, 0.049519367987});
+  EXPECT_EMBER_ERROR(sched.step(), "Tried to step 11 times. The specified number of total steps is 10");
+  EXPECT_NEAR(sgd.lr(0), 0.049519367987, 1e-12);  // a failed step changes nothing
+}
+
+}  // namespace
+}  // namespace ember
