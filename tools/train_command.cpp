@@ -114,7 +114,8 @@ int run_train(const TrainOptions& opt) {
   std::unique_ptr<data::Dataset> limited;
   const data::Dataset* train = &train_set;
   if (opt.limit > 0) {
-    limited = train_set.subset(static_cast<size_t>(opt.limit));
+    const int64_t n = std::min<int64_t>(opt.limit, static_cast<int64_t>(train_set.size()));
+    limited = std::make_unique<data::TensorDataset>(train_set.inputs().narrow(0, 0, n), train_set.targets().narrow(0, 0, n));
     train = limited.get();
   }
   auto model = make_small_cnn();

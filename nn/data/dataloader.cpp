@@ -63,16 +63,21 @@ struct DataLoader::Epoch {
         if (stop) return;
       }
       Batch batch;
+      std::exception_ptr failure;
       try {
         batch = make(b);
       } catch (...) {
-        const std::lock_guard<std::mutex> lock(mu);
-        error = std::current_exception();
+        failure = std::current_exception();
+      }
+      // Published only after the catch block has ended, so this thread's last touch of
+      // the exception object happens before the consumer sees it.
+      const std::lock_guard<std::mutex> lock(mu);
+      if (failure) {
+        error = std::move(failure);
         finished = true;
         cv.notify_all();
         return;
       }
-      const std::lock_guard<std::mutex> lock(mu);
       slot = std::move(batch);
       cv.notify_all();
     }

@@ -78,24 +78,39 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& bias, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   const Layout l = layout_of(x);
-  Tensor mean, var;
+  // Memory: one full-size tensor is allocated for the output (plus one for xhat
+  // when recording, since backward keeps it); everything else is per channel or
+  // updated in place, so no_grad / eval forwards stay at input + output.
+  Tensor mean, var, xhat;
   if (training) {
     EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
     mean = native::mean(x, l.reduce, true);
-    Tensor centered = native::sub(x, mean);
-    var = native::mean(native::mul(centered, centered), l.reduce, true);  // biased
+    xhat = native::sub(x, mean);
+    {
+      Tensor squared = native::mul(xhat, xhat);
+      var = native::mean(squared, l.reduce, true);  // biased
+    }
     update_running(mean, var, running_mean, running_var, momentum, num_batches_tracked, l);
   } else {
     EMBER_CHECK(running_mean.defined() && running_var.defined(),
                 "batch_norm: running_mean and running_var must be defined in eval mode");
     mean = native::to_dtype(per_channel(running_mean, l), x.dtype());
     var = native::to_dtype(per_channel(running_var, l), x.dtype());
+    xhat = native::sub(x, mean);
   }
   Tensor invstd = native::rdiv(native::sqrt(native::add(var, eps)), 1.0);
-  Tensor xhat = native::mul(native::sub(x, mean), invstd);
-  Tensor out = weight.defined() ? native::mul(xhat, per_channel(weight, l)) : xhat;
-  if (bias.defined()) out = native::add(out, per_channel(bias, l));
-  if (autograd::will_record(x, weight, bias)) {
+  native::mul_(xhat, invstd);
+  const bool recording = autograd::will_record(x, weight, bias);
+  Tensor out = xhat;
+  if (weight.defined()) {
+    if (recording) out = native::mul(xhat, per_channel(weight, l));
+    else native::mul_(out, per_channel(weight, l));
+  }
+  if (bias.defined()) {
+    if (recording && out.is_same(xhat)) out = native::add(out, per_channel(bias, l));
+    else native::add_(out, per_channel(bias, l), 1);
+  }
+  if (recording) {
     autograd::record("NativeBatchNormBackward", {&x, &weight, &bias}, {&out}, {xhat, invstd, weight},
                      [l, training](const tensor_list& g, const tensor_list& s, const auto& in) {
                        return batch_norm_backward(g[0], s, in, l, training);

@@ -142,15 +142,24 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW;
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   if (out.numel() == 0) return out;
-  const Tensor cols = make_columns(x, g);
-  // One GEMM per group (OpenBLAS or ember's fallback): y [O, N*L] = w [O, K] @ cols [K, N*L].
-  const Tensor y = make_empty({g.O, g.N * L}, x.dtype(), x.device());
-  cpu::gemm(native::view(w, {G, g.O / G, K}), native::view(cols, {G, K, g.N * L}),
-               native::view(y, {G, g.O / G, g.N * L}));
-  visit_floating(x.dtype(), "conv2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    swap_outer(data<T>(y), data<T>(out), g.O, g.N, L, b.defined() ? data<T>(b) : nullptr);
-  });
+  // The batch goes through in chunks whose column matrix stays near kColumnBytes, so
+  // a forward never holds the whole batch's im2col (memory), while each GEMM stays large.
+  constexpr int64_t kColumnBytes = 8 << 20;
+  const int64_t per_image = std::max<int64_t>(1, g.C * g.KH * g.KW * L * static_cast<int64_t>(x.element_size()));
+  const int64_t chunk = std::clamp<int64_t>(kColumnBytes / per_image, 1, g.N);
+  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
+    ConvGeometry part = g;
+    part.N = std::min(chunk, g.N - n0);
+    const Tensor cols = make_columns(native::narrow(x, 0, n0, part.N), part);
+    // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
+    const Tensor y = make_empty({g.O, part.N * L}, x.dtype(), x.device());
+    cpu::gemm(native::view(w, {G, g.O / G, K}), native::view(cols, {G, K, part.N * L}),
+              native::view(y, {G, g.O / G, part.N * L}));
+    visit_floating(x.dtype(), "conv2d", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      swap_outer(data<T>(y), data<T>(out) + n0 * g.O * L, g.O, part.N, L, b.defined() ? data<T>(b) : nullptr);
+    });
+  }
   return out;
 }
 

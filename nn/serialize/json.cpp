@@ -3,6 +3,7 @@
 #include "nn/serialize/json.h"
 
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/error.h"
 
@@ -85,11 +86,12 @@ class Parser {
       ++pos_;
       return;
     }
+    std::unordered_set<std::string> keys;  // duplicate detection without a quadratic scan
     while (true) {
       skip_ws();
       if (peek() != '"') fail("expected a string key");
       std::string key = string();
-      if (v.find(key) != nullptr) fail("duplicate key " + quote(key));
+      if (!keys.insert(key).second) fail("duplicate key " + quote(key));
       expect(':');
       v.members.emplace_back(std::move(key), value(depth + 1));
       skip_ws();

@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 
+#include "nn/linear.h"
 #include "nn/serialize/safetensors.h"
 #include "support/helpers.h"
 
@@ -270,4 +271,20 @@ TEST(SafetensorsTest, UnwritableDirectoryLeavesNoFile) {
   EXPECT_EMBER_ERROR(nn::save(sd, (locked / "m.safetensors").string()), "Permission denied");
   EXPECT_TRUE(fs::is_empty(locked));
   fs::permissions(locked, fs::perms::owner_all);
+}
+
+TEST(SafetensorsTest, ModuleStateDictRoundTrip) {
+  TempDir dir;
+  nn::Linear a(3, 2);
+  nn::Linear b(3, 2);
+  nn::save(a.state_dict(), dir.file("linear.safetensors"), {{"epoch", "4"}});
+  b.load_state_dict(nn::load(dir.file("linear.safetensors")));
+  const StateDict sa = a.state_dict();
+  const StateDict sb = b.state_dict();
+  ASSERT_EQ(sa.size(), sb.size());
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i].first, sb[i].first);
+    EXPECT_EQ(raw_bytes(sa[i].second), raw_bytes(sb[i].second));
+  }
+  EXPECT_EQ(nn::load_metadata(dir.file("linear.safetensors")).at("epoch"), "4");
 }
