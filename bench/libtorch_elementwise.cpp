@@ -1,9 +1,7 @@
-// libtorch twin of bench_elementwise.cpp: the same workloads through libtorch's C++
-// API, with as many intra-op threads as ember's OpenMP uses (every hardware thread).
+// libtorch twin of bench_elementwise.cpp: the same workloads through libtorch's C++ API.
+// Both libraries take their thread count from OMP_NUM_THREADS (default: one per core).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
-
-#include <thread>
 
 namespace {
 
@@ -13,7 +11,6 @@ constexpr int64_t kSide = 1 << 10;  // kSide * kSide == kLarge
 // Times op() (which returns a fresh tensor) and reports the bytes it reads and writes.
 template <typename Op>
 void time_op(benchmark::State& state, int64_t bytes_per_call, const Op& op) {
-  at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
   for (auto _ : state) {
     torch::Tensor out = op();
     benchmark::DoNotOptimize(out.data_ptr());

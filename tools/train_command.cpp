@@ -14,6 +14,7 @@
 #include "nn/data/dataloader.h"
 #include "nn/data/datasets.h"
 #include "nn/functional/loss.h"
+#include "nn/optim/scheduler.h"
 #include "nn/optim/sgd.h"
 #include "nn/serialize/safetensors.h"
 #include "tools/commands.h"
@@ -31,6 +32,7 @@ struct TrainOptions {
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
+  std::string schedule = "cosine";  // per-step cosine annealing of the lr to 0, or "none"
 };
 
 struct EpochResult {
@@ -129,6 +131,15 @@ int run_train(const TrainOptions& opt) {
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   data::DataLoader loader(*train, {.batch_size = opt.batch_size, .shuffle = true, .drop_last = false, .seed = opt.seed});
+  loader.set_epoch(static_cast<uint64_t>(start_epoch));
+  // Cosine annealing per step over all epochs so far plus this run's (a resumed run
+  // fast-forwards the scheduler past the epochs already done).
+  std::unique_ptr<optim::CosineAnnealingLR> scheduler;
+  if (opt.schedule == "cosine") {
+    const auto total = static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs);
+    scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, std::max<int64_t>(total, 1));
+    for (int64_t i = 0; i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
+  }
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const auto t0 = Clock::now();
@@ -141,9 +152,11 @@ int run_train(const TrainOptions& opt) {
       Tensor loss = nn::functional::cross_entropy((*model)(x), y);
       loss.backward();
       sgd.step();
+      if (scheduler) scheduler->step();
       loss_sum += loss.item<double>();
       images += static_cast<size_t>(y.numel());
-      progress(tty, epoch, start_epoch + opt.epochs, ++step, steps, loss_sum / static_cast<double>(step),
+      ++step;
+      progress(tty, epoch, start_epoch + opt.epochs, step, steps, loss_sum / static_cast<double>(step),
                static_cast<double>(images) / since(t0));
     }
     EpochResult r;
@@ -193,6 +206,9 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--resume", opt->resume_path, "resume from a checkpoint saved with --save")->check(CLI::ExistingFile);
   sub.add_option("--limit", opt->limit, "train on the first N images only")->check(CLI::NonNegativeNumber);
   sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
+  sub.add_option("--schedule", opt->schedule, "learning-rate schedule: cosine (per step, to 0) or none")
+      ->check(CLI::IsMember({"cosine", "none"}))
+      ->capture_default_str();
   return [opt] { return run_train(*opt); };
 }
 
