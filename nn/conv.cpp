@@ -6,17 +6,10 @@
 
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "nn/init.h"
 
 namespace ember::nn {
 namespace {
-
-// U(-bound, bound), made outside any graph.
-Tensor uniform_init(const Dims& shape, double bound) {
-  NoGradGuard no_grad;
-  Tensor t = rand(shape);
-  t.mul_(2.0 * bound).sub_(bound);
-  return t;
-}
 
 int64_t checked_groups(int64_t in, int64_t out, int64_t groups) {
   EMBER_CHECK(groups > 0, "Conv2d: groups must be a positive integer, but got ", groups);
@@ -42,9 +35,9 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair k, Conv2dOptions opts)
       out_channels(out),
       kernel_size(k),
       options(opts),
-      weight(register_parameter("weight", uniform_init({out, in / checked_groups(in, out, opts.groups), k.h, k.w},
+      weight(register_parameter("weight", init::uniform({out, in / checked_groups(in, out, opts.groups), k.h, k.w},
                                                        init_bound(in, opts.groups, k)))),
-      bias(register_parameter("bias", opts.bias ? uniform_init({out}, init_bound(in, opts.groups, k)) : Tensor())) {}
+      bias(register_parameter("bias", opts.bias ? init::uniform({out}, init_bound(in, opts.groups, k)) : Tensor())) {}
 
 Tensor Conv2d::forward(const Tensor& input) {
   return functional::conv2d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);

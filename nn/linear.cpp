@@ -7,16 +7,11 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/functional/basic.h"
+#include "nn/init.h"
 
 namespace ember::nn {
 
 namespace {
-Tensor uniform(const Dims& shape, double bound) {
-  NoGradGuard no_grad;
-  Tensor t = rand(shape);
-  t.mul_(2.0 * bound).sub_(bound);
-  return t;
-}
 
 double bound_for(int64_t in_features) {
   return in_features > 0 ? 1.0 / std::sqrt(static_cast<double>(in_features)) : 0.0;
@@ -27,8 +22,8 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias)
     : Module("Linear"),
       in_features(in),
       out_features(out),
-      weight(register_parameter("weight", uniform({out, in}, bound_for(in)))),
-      bias(register_parameter("bias", with_bias ? uniform({out}, bound_for(in)) : Tensor())) {}
+      weight(register_parameter("weight", init::uniform({out, in}, bound_for(in)))),
+      bias(register_parameter("bias", with_bias ? init::uniform({out}, bound_for(in)) : Tensor())) {}
 
 Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
 

@@ -13,14 +13,8 @@ namespace ember {
 namespace {
 
 using ember::testing::expect_values;
+using ember::testing::random_values;
 
-std::vector<double> random_values(int64_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> dist;
-  std::vector<double> v(static_cast<size_t>(n));
-  for (double& x : v) x = dist(gen);
-  return v;
-}
 
 // Row-major [batches, n, k] x [batches, k, m]; a shared operand holds one matrix.
 std::vector<double> reference_matmul(const std::vector<double>& a, const std::vector<double>& b, int64_t batches,

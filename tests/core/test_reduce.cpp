@@ -17,16 +17,10 @@ namespace ember {
 namespace {
 
 using ember::testing::expect_values;
+using ember::testing::random_values;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::vector<double> random_values(int64_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> dist;
-  std::vector<double> v(static_cast<size_t>(n));
-  for (double& x : v) x = dist(gen);
-  return v;
-}
 
 // The same logical [s0, s1, s2] values in four memory layouts.
 std::vector<std::pair<std::string, Tensor>> layouts(const Dims& s, uint32_t seed) {

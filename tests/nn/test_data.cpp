@@ -1,6 +1,8 @@
 // Data tests: the IDX reader on small gzip files made here (round trip and every
 // malformed case), MNIST-layout datasets, Fashion-MNIST when installed, and DataLoader.
 #include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -23,24 +25,7 @@ using namespace ember::data;
 
 namespace {
 
-// A fresh directory, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("ember-data-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using ember::testing::TempDir;
 
 using Bytes = std::vector<uint8_t>;
 

@@ -19,19 +19,13 @@ namespace {
 
 namespace F = nn::functional;
 using Inputs = std::vector<Tensor>;
+using testing::expect_gradcheck;
+constexpr auto input = [](const Dims& shape, double lo = -1.0, double hi = 1.0) {
+  return testing::grad_input(shape, lo, hi);
+};
 using testing::expect_values;
 
-Tensor input(Dims shape, double lo = -1.0, double hi = 1.0) {
-  Tensor t = rand(shape, kFloat64);
-  NoGradGuard g;
-  t.mul_(hi - lo).add_(lo);
-  return t.requires_grad_(true);
-}
 
-void expect_gradcheck(const autograd::GradcheckFn& fn, const Inputs& in) {
-  auto r = autograd::gradcheck_report(fn, in);
-  EXPECT_TRUE(r.ok) << r.message;
-}
 
 // ---------------------------------------------------------------- dropout
 TEST(Dropout, TrainingGivesZerosAndScaledOnes) {

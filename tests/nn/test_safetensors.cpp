@@ -2,6 +2,8 @@
 // byte against a hand-computed example, malformed files (each a clear ember::Error, never
 // a crash, including every truncation and random corruption) and atomic saves.
 #include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,24 +25,7 @@ using nn::StateDict;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("ember-st-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, ec);
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ember::testing::TempDir;
 
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

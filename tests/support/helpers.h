@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,32 @@
   } while (0)
 
 namespace ember::testing {
+
+// n standard-normal values from a fixed seed (independent of ember's generator).
+inline std::vector<double> random_values(int64_t n, uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> dist;
+  std::vector<double> v(static_cast<size_t>(n));
+  for (double& x : v) x = dist(gen);
+  return v;
+}
+
+// A float64 leaf of `shape`, uniform in [lo, hi), that requires grad (gradcheck input).
+inline Tensor grad_input(const Dims& shape, double lo = -1.0, double hi = 1.0) {
+  Tensor t = rand(shape, kFloat64);
+  {
+    NoGradGuard g;
+    t.mul_(hi - lo).add_(lo);
+  }
+  return t.requires_grad_(true);
+}
+
+// gradcheck that reports the first mismatch on failure.
+inline void expect_gradcheck(const autograd::GradcheckFn& fn, const std::vector<Tensor>& in,
+                             const autograd::GradcheckOptions& options = {}) {
+  auto r = autograd::gradcheck_report(fn, in, options);
+  EXPECT_TRUE(r.ok) << r.message;
+}
 
 // A float64 leaf tensor that requires grad.
 inline Tensor leaf(const std::vector<double>& values, const Dims& shape) {
