@@ -1,6 +1,8 @@
 // Activation modules and Flatten: forward through nn::functional or the Tensor methods.
 #include "nn/activation.h"
 
+#include "core/native.h"
+
 #include <sstream>
 
 #include "nn/functional/basic.h"
@@ -8,6 +10,12 @@
 namespace ember::nn {
 
 Tensor ReLU::forward(const Tensor& input) { return functional::relu(input, inplace); }
+
+Tensor ReLU::forward_consuming(Tensor input) {
+  if (!reusable(input)) return forward(input);
+  native::relu_(input);
+  return input;
+}
 
 Tensor LeakyReLU::forward(const Tensor& input) { return functional::leaky_relu(input, negative_slope); }
 

@@ -9,6 +9,7 @@ class ReLU : public Module {
  public:
   explicit ReLU(bool inplace = false) : Module("ReLU"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  Tensor forward_consuming(Tensor input) override;
   std::string extra_repr() const override { return inplace ? "inplace=True" : ""; }
   const bool inplace;
 };

@@ -5,7 +5,9 @@
 
 #include <sstream>
 
+#include "autograd/record.h"
 #include "core/factories.h"
+#include "core/native.h"
 #include "core/grad_mode.h"
 #include "nn/functional/basic.h"
 
@@ -38,6 +40,26 @@ Tensor BatchNormBase::forward(const Tensor& input) {
   // Without running statistics the batch statistics are used, and nothing is updated.
   return functional::batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, options.momentum,
                                 options.eps, num_batches_tracked);
+}
+
+Tensor BatchNormBase::forward_consuming(Tensor input) {
+  const bool eval_stats = !is_training() && options.track_running_stats;
+  if (!eval_stats || !reusable(input) || autograd::will_record(weight, bias) || !is_floating(input.dtype()))
+    return forward(input);
+  check_input(input);
+  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
+              " channels in dim 1, got input of size ", input.sizes());
+  // y = (x - mean) * scale + bias, scale = weight / sqrt(var + eps), all per channel.
+  NoGradGuard no_grad;
+  Dims stat_shape = Dims::filled(static_cast<size_t>(input.dim()), 1);
+  stat_shape[1] = num_features;
+  const DType dt = input.dtype();
+  Tensor scale = native::rdiv(native::sqrt(native::add(native::to_dtype(running_var, dt), options.eps)), 1.0);
+  if (weight.defined()) scale = native::mul(scale, native::to_dtype(weight, dt));
+  native::sub_(input, native::view(native::to_dtype(running_mean, dt), stat_shape), 1);
+  native::mul_(input, native::view(scale, stat_shape));
+  if (bias.defined()) native::add_(input, native::view(native::to_dtype(bias, dt), stat_shape), 1);
+  return input;
 }
 
 std::string BatchNormBase::extra_repr() const {

@@ -18,6 +18,8 @@ struct BatchNormOptions {
 class BatchNormBase : public Module {
  public:
   Tensor forward(const Tensor& input) override;
+  // In eval mode (running statistics) normalises a reusable input in place.
+  Tensor forward_consuming(Tensor input) override;
   std::string extra_repr() const override;
 
   const int64_t num_features;

@@ -21,8 +21,11 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t index) const {
 }
 
 Tensor Sequential::forward(const Tensor& input) {
-  Tensor x = input;
-  for (size_t i = 0; i < modules_.size(); ++i) x = call_child(std::to_string(i), *modules_[i], x);
+  if (modules_.empty()) return input;
+  // The first child sees the caller's tensor; later ones get intermediate values that
+  // only this loop holds, which they may reuse (Module::forward_consuming).
+  Tensor x = call_child("0", *modules_[0], input);
+  for (size_t i = 1; i < modules_.size(); ++i) x = call_child_consuming(std::to_string(i), *modules_[i], std::move(x));
   return x;
 }
 

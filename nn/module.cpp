@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "autograd/record.h"
 #include "autograd/saved_variable.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
@@ -34,18 +35,31 @@ std::string join_quoted(const std::vector<std::string>& keys) {
 // The outermost call is the root of named_modules ("") and opens no scope; a child
 // called through call_child is already scoped by its name; any other nested call is
 // scoped by its type name.
-Tensor Module::operator()(const Tensor& input) {
+Tensor Module::invoke(Tensor input, bool consuming) {
   const bool named = std::exchange(tls_named_by_parent, false);
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
-  return forward(input);
+  return consuming ? forward_consuming(std::move(input)) : forward(input);
 }
+
+Tensor Module::operator()(const Tensor& input) { return invoke(input, false); }
 
 Tensor Module::call_child(const std::string& name, Module& child, const Tensor& input) {
   autograd::LedgerScope scope(name);
   tls_named_by_parent = true;
   return child(input);
+}
+
+Tensor Module::call_child_consuming(const std::string& name, Module& child, Tensor input) {
+  autograd::LedgerScope scope(name);
+  tls_named_by_parent = true;
+  return child.invoke(std::move(input), true);
+}
+
+bool Module::reusable(const Tensor& t) {
+  return t.defined() && !autograd::will_record(t) && t.impl_ptr().use_count() == 1 &&
+         t.storage().use_count() == 1 && t.is_contiguous() && (!t.is_inference() || is_inference_mode_enabled());
 }
 
 // ---------------------------------------------------------------- registration

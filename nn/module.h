@@ -29,6 +29,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // Runs forward inside a ledger scope named after the module, so the
   // saved-activation ledger attributes bytes to layers.
   Tensor operator()(const Tensor& input);
+  // Like forward, but the caller gives up `input` (Sequential passes its intermediate
+  // values this way): when nothing records and no one else holds its storage, a module
+  // may write its result into it (ReLU, eval-mode BatchNorm), so a no_grad / inference
+  // forward keeps fewer full-size tensors alive. Default: forward(input).
+  virtual Tensor forward_consuming(Tensor input) { return forward(input); }
 
   // ---- structure ----
   std::vector<Tensor> parameters(bool recurse = true) const;
@@ -70,8 +75,13 @@ class Module : public std::enable_shared_from_this<Module> {
   // Calls child(input) with the ledger scope `name` (e.g. Sequential's "0", "1"),
   // instead of the child's type name.
   static Tensor call_child(const std::string& name, Module& child, const Tensor& input);
+  static Tensor call_child_consuming(const std::string& name, Module& child, Tensor input);
+  // True when `t` may be overwritten by a consuming forward: nothing will be recorded
+  // for it, this handle is its only owner, and its storage has no other views.
+  static bool reusable(const Tensor& t);
 
  private:
+  Tensor invoke(Tensor input, bool consuming);
   void collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const;
 
   std::string type_name_;

@@ -32,7 +32,7 @@ struct TrainOptions {
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
-  std::string schedule = "cosine";  // per-step cosine annealing of the lr to 0, or "none"
+  std::string schedule = "cosine";  // per step: "cosine" (lr -> 0), "onecycle" (peak 2 lr), "none"
 };
 
 struct EpochResult {
@@ -134,12 +134,11 @@ int run_train(const TrainOptions& opt) {
   loader.set_epoch(static_cast<uint64_t>(start_epoch));
   // Cosine annealing per step over all epochs so far plus this run's (a resumed run
   // fast-forwards the scheduler past the epochs already done).
-  std::unique_ptr<optim::CosineAnnealingLR> scheduler;
-  if (opt.schedule == "cosine") {
-    const auto total = static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs);
-    scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, std::max<int64_t>(total, 1));
-    for (int64_t i = 0; i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
-  }
+  std::unique_ptr<optim::LRScheduler> scheduler;
+  const auto total = std::max<int64_t>(static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs), 1);
+  if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, total);
+  if (opt.schedule == "onecycle") scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total);
+  for (int64_t i = 0; scheduler && i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const auto t0 = Clock::now();
@@ -206,8 +205,9 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--resume", opt->resume_path, "resume from a checkpoint saved with --save")->check(CLI::ExistingFile);
   sub.add_option("--limit", opt->limit, "train on the first N images only")->check(CLI::NonNegativeNumber);
   sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
-  sub.add_option("--schedule", opt->schedule, "learning-rate schedule: cosine (per step, to 0) or none")
-      ->check(CLI::IsMember({"cosine", "none"}))
+  sub.add_option("--schedule", opt->schedule,
+                 "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
+      ->check(CLI::IsMember({"cosine", "onecycle", "none"}))
       ->capture_default_str();
   return [opt] { return run_train(*opt); };
 }

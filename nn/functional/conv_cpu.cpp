@@ -142,11 +142,13 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW;
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   if (out.numel() == 0) return out;
-  // The batch goes through in chunks whose column matrix stays near kColumnBytes, so
-  // a forward never holds the whole batch's im2col (memory), while each GEMM stays large.
-  constexpr int64_t kColumnBytes = 8 << 20;
-  const int64_t per_image = std::max<int64_t>(1, g.C * g.KH * g.KW * L * static_cast<int64_t>(x.element_size()));
-  const int64_t chunk = std::clamp<int64_t>(kColumnBytes / per_image, 1, g.N);
+  // The batch goes through in chunks whose column matrix and GEMM output stay near
+  // kChunkBytes, so a forward holds neither the whole batch's im2col nor a second
+  // full-size output (memory), while each GEMM stays large.
+  constexpr int64_t kChunkBytes = 8 << 20;
+  const int64_t per_image =
+      std::max<int64_t>(1, (g.C * g.KH * g.KW + g.O) * L * static_cast<int64_t>(x.element_size()));
+  const int64_t chunk = std::clamp<int64_t>(kChunkBytes / per_image, 1, g.N);
   for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
     ConvGeometry part = g;
     part.N = std::min(chunk, g.N - n0);

@@ -291,3 +291,54 @@ TEST(NnGradcheck, BatchNormEval) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// Sequential hands intermediate values to later children as consumable: eval-mode
+// BatchNorm and ReLU then write in place when nothing records. Results must not change,
+// the caller's input must never be touched, and recording must still work.
+TEST(LayersConsuming, NoGradForwardReusesIntermediatesWithSameResults) {
+  manual_seed(3);
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(6, 8), std::make_shared<nn::BatchNorm1d>(8), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(8, 3)});
+  Tensor x = randn({5, 6});
+  net->train();
+  (*net)(x);  // give the running statistics non-trivial values
+  net->eval();
+  Tensor expected = (*net)(x);  // recorded path (x does not require grad, but parameters do)
+  Tensor x_before = x.clone();
+  Tensor got = no_grad([&] { return (*net)(x); });
+  EXPECT_TRUE(allclose(got, expected, 1e-5, 1e-6));
+  EXPECT_TRUE(equal(x, x_before));
+  Tensor inferred = inference_mode([&] { return (*net)(x); });
+  EXPECT_TRUE(allclose(inferred, expected, 1e-5, 1e-6));
+  // A module given a tensor someone else holds must not overwrite it.
+  nn::ReLU relu;
+  Tensor held = tensor(std::vector<float>{-1, 2}, {2});
+  Tensor copy = held;
+  Tensor out = no_grad([&] { return relu.forward_consuming(copy); });
+  testing::expect_values(held, {-1, 2});
+  testing::expect_values(out, {0, 2});
+}
+
+TEST(LayersConsuming, BatchNormEvalInPlaceMatchesFunctional) {
+  nn::BatchNorm2d bn(3);
+  {
+    NoGradGuard g;
+    bn.running_mean.copy_(tensor(std::vector<float>{0.5f, -1, 2}, {3}));
+    bn.running_var.copy_(tensor(std::vector<float>{4, 0.25f, 1}, {3}));
+    bn.weight.copy_(tensor(std::vector<float>{2, 1, -1}, {3}));
+    bn.bias.copy_(tensor(std::vector<float>{0, 1, 0.5f}, {3}));
+  }
+  bn.eval();
+  Tensor x = randn({2, 3, 4, 4});
+  Tensor expected = bn.forward(x);
+  Tensor owned = x.clone();
+  Tensor got = no_grad([&] { return bn.forward_consuming(std::move(owned)); });
+  EXPECT_TRUE(allclose(got, expected, 1e-5, 1e-6));
+}
+
+}  // namespace
+}  // namespace ember
