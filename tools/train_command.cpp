@@ -32,7 +32,7 @@ struct TrainOptions {
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
-  std::string schedule = "cosine";  // per step: "cosine" (lr -> 0), "onecycle" (peak 2 lr), "none"
+  std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
 };
 
 struct EpochResult {

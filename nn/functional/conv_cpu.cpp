@@ -145,7 +145,7 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
   // The batch goes through in chunks whose column matrix and GEMM output stay near
   // kChunkBytes, so a forward holds neither the whole batch's im2col nor a second
   // full-size output (memory), while each GEMM stays large.
-  constexpr int64_t kChunkBytes = 8 << 20;
+  constexpr int64_t kChunkBytes = 4 << 20;
   const int64_t per_image =
       std::max<int64_t>(1, (g.C * g.KH * g.KW + g.O) * L * static_cast<int64_t>(x.element_size()));
   const int64_t chunk = std::clamp<int64_t>(kChunkBytes / per_image, 1, g.N);
