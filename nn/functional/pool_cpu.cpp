@@ -74,8 +74,32 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(x.data_ptr());
     T* dst = static_cast<T*>(out.data_ptr());
+    // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
+    // plane, so its four values are read directly, in the same order as below.
+    const bool two_by_two = !g.adaptive && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0;
     for_planes(g.planes, in_plane, [&](int64_t p) {
       const T* s = src + p * in_plane;
+      if (two_by_two) {
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const int64_t row = 2 * oh * g.W;
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const int64_t at[4] = {row + 2 * ow, row + 2 * ow + 1, row + g.W + 2 * ow, row + g.W + 2 * ow + 1};
+            T best = s[at[0]];
+            int64_t arg = at[0];
+            for (int k = 1; k < 4; ++k) {
+              const T v = s[at[k]];
+              if (v > best || (std::isnan(v) && !std::isnan(best))) {  // NaN propagates, as in PyTorch
+                best = v;
+                arg = at[k];
+              }
+            }
+            const int64_t o = p * out_plane + oh * g.OW + ow;
+            dst[o] = best;
+            if (idx) idx[o] = arg;
+          }
+        }
+        return;
+      }
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
           const Window win = pool_window(g, oh, ow);

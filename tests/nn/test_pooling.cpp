@@ -61,6 +61,7 @@ struct PoolCase {
 
 const std::vector<PoolCase> kCases = {
     {Kind::Max, {2, 3, 8, 8}, {2, 2}, {2, 2}, {0, 0}},  {Kind::Max, {2, 2, 7, 9}, {3, 3}, {2, 2}, {1, 1}},
+    {Kind::Max, {2, 2, 7, 9}, {2, 2}, {2, 2}, {0, 0}},
     {Kind::Max, {3, 5, 6}, {3, 2}, {1, 2}, {1, 0}},     {Kind::Avg, {2, 3, 8, 8}, {2, 2}, {2, 2}, {0, 0}},
     {Kind::Avg, {2, 2, 7, 9}, {3, 3}, {2, 2}, {1, 1}},  {Kind::Avg, {1, 2, 5, 6}, {3, 2}, {1, 2}, {1, 1}},
     {Kind::Adaptive, {2, 3, 7, 5}, {3, 2}, {}, {}},     {Kind::Adaptive, {2, 3, 4, 4}, {1, 1}, {}, {}},
@@ -90,6 +91,14 @@ TEST_F(PoolFunctional, Gradcheck) {
     const auto r = autograd::gradcheck_report([&](const Inputs& v) { return run(v[0], c.kind, c.k, c.s, c.p); }, {x});
     EXPECT_TRUE(r.ok) << "x" << c.x_shape << " k" << c.k << ": " << r.message;
   }
+}
+
+TEST_F(PoolFunctional, MaxPoolPropagatesNaNInTheTwoByTwoPath) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor x = tensor(std::vector<float>{1, nan, 3, 4, 5, 6, 7, 8}, {1, 1, 2, 4});
+  const auto y = F::max_pool2d(x, {2}).to_vector<float>();
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], 8.0f);
 }
 
 TEST_F(PoolFunctional, DefaultStrideNodesAndNoGrad) {
