@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "core/native.h"
 #include "core/ops.h"
 
 namespace ember::autograd {
@@ -28,9 +29,8 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   if (!current.defined()) {
     // Keep the incoming gradient only if nobody else can see its storage; it may be
     // an expanded (stride-0) view or alias another tensor's data.
-    bool exclusive = g.is_contiguous() && g.storage().use_count() == 1 && g.sizes() == leaf_->sizes;
-    current = exclusive ? g : g.contiguous().clone();
-    if (!exclusive && current.sizes() != leaf_->sizes) current = current.reshape(leaf_->sizes);
+    const bool exclusive = g.is_contiguous() && g.storage().use_count() == 1;
+    current = exclusive ? g : native::clone(g);
   } else {
     current.add_(g);
   }

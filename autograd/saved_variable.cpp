@@ -70,14 +70,6 @@ std::string describe(const Tensor& t) {
   return s + "]]";
 }
 
-// An alias of t's data with no autograd state: the saved value never keeps the
-// graph alive (no reference cycle through grad_fn).
-Tensor detached_alias(const Tensor& t) {
-  auto impl = std::make_shared<TensorImpl>(t.impl());
-  impl->autograd.reset();
-  impl->requires_grad = false;
-  return Tensor(std::move(impl));
-}
 
 }  // namespace
 
@@ -114,7 +106,7 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver) {
     output_nr_ = meta->output_nr;
     producer_ = meta->grad_fn->name();
   }
-  data_ = detached_alias(t);
+  data_ = t.detach();  // same data, no grad_fn: the saved value never keeps the graph alive
   if (!tls_hooks.empty()) {
     auto& [pack, unpack] = tls_hooks.back();
     data_ = pack(data_);

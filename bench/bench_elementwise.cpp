@@ -1,6 +1,6 @@
-// Elementwise ops through the whole API: the per-op overhead of a 1-element `a + b`,
-// and 1<<20-element float32 work: add (contiguous, broadcast row, transposed), exp,
-// and a float32 -> float64 conversion. Twin: bench/libtorch_elementwise.cpp.
+// Elementwise ops through the whole API: a 1-element `a + 1.0` and 1<<20-element
+// float32 work: add (contiguous, broadcast row, transposed), exp, and a float32 ->
+// float64 conversion (1-element `a + b`: bench_ops). Twin: bench/libtorch_elementwise.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -18,11 +18,6 @@ void time_op(benchmark::State& state, int64_t bytes_per_call, const Op& op) {
     benchmark::DoNotOptimize(out.impl_ptr().get());
   }
   state.SetBytesProcessed(state.iterations() * bytes_per_call);
-}
-
-void BM_ember_add_1elem(benchmark::State& state) {
-  const ember::Tensor a = ember::ones({1}), b = ember::ones({1});
-  time_op(state, 12, [&] { return a + b; });
 }
 
 void BM_ember_add_scalar_1elem(benchmark::State& state) {
@@ -57,7 +52,6 @@ void BM_ember_to_float64_1M(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_ember_add_1elem);
 BENCHMARK(BM_ember_add_scalar_1elem);
 BENCHMARK(BM_ember_add_1M);
 BENCHMARK(BM_ember_add_broadcast_row_1M);

@@ -1,6 +1,6 @@
 // Per-op overhead benchmarks: a 1-element `a + b` through the whole API (with and
 // without requires_grad, and under no_grad), `(a*b).relu().sum().backward()` on
-// 1-element tensors, and a 1M-element add. Twin: bench/libtorch_ops.cpp.
+// 1-element tensors (large elementwise work: bench_elementwise). Twin: bench/libtorch_ops.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -40,18 +40,8 @@ static void BM_ember_mul_relu_sum_backward_1elem(benchmark::State& state) {
   }
 }
 
-static void BM_ember_add_1M(benchmark::State& state) {
-  ember::Tensor a = ember::ones({1 << 20}), b = ember::ones({1 << 20});
-  for (auto _ : state) {
-    ember::Tensor c = a + b;
-    benchmark::DoNotOptimize(c.data_ptr());
-  }
-  state.SetBytesProcessed(state.iterations() * (3 << 22));
-}
-
 BENCHMARK(BM_ember_add_1elem);
 BENCHMARK(BM_ember_add_1elem_requires_grad);
 BENCHMARK(BM_ember_add_1elem_no_grad);
 BENCHMARK(BM_ember_mul_relu_sum_backward_1elem);
-BENCHMARK(BM_ember_add_1M);
 BENCHMARK_MAIN();

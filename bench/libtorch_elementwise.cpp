@@ -18,11 +18,6 @@ void time_op(benchmark::State& state, int64_t bytes_per_call, const Op& op) {
   state.SetBytesProcessed(state.iterations() * bytes_per_call);
 }
 
-void BM_libtorch_add_1elem(benchmark::State& state) {
-  const torch::Tensor a = torch::ones({1}), b = torch::ones({1});
-  time_op(state, 12, [&] { return a + b; });
-}
-
 void BM_libtorch_add_scalar_1elem(benchmark::State& state) {
   const torch::Tensor a = torch::ones({1});
   time_op(state, 8, [&] { return a + 1.0; });
@@ -55,7 +50,6 @@ void BM_libtorch_to_float64_1M(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_libtorch_add_1elem);
 BENCHMARK(BM_libtorch_add_scalar_1elem);
 BENCHMARK(BM_libtorch_add_1M);
 BENCHMARK(BM_libtorch_add_broadcast_row_1M);

@@ -35,19 +35,8 @@ static void BM_libtorch_mul_relu_sum_backward_1elem(benchmark::State& state) {
   }
 }
 
-static void BM_libtorch_add_1M(benchmark::State& state) {
-  at::set_num_threads(2);
-  torch::Tensor a = torch::ones({1 << 20}), b = torch::ones({1 << 20});
-  for (auto _ : state) {
-    torch::Tensor c = a + b;
-    benchmark::DoNotOptimize(c.data_ptr());
-  }
-  state.SetBytesProcessed(state.iterations() * (3 << 22));
-}
-
 BENCHMARK(BM_libtorch_add_1elem);
 BENCHMARK(BM_libtorch_add_1elem_requires_grad);
 BENCHMARK(BM_libtorch_add_1elem_no_grad);
 BENCHMARK(BM_libtorch_mul_relu_sum_backward_1elem);
-BENCHMARK(BM_libtorch_add_1M);
 BENCHMARK_MAIN();

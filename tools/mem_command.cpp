@@ -85,12 +85,6 @@ ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& 
   return r;
 }
 
-std::string mib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return buf;
-}
-
 void print_table(const std::vector<ModeResult>& results) {
   std::printf("%-20s %6s %14s %14s %8s %10s %16s\n", "mode", "batch", "peak (fwd)", "saved", "nodes", "fwd ms",
               "peak (fwd+bwd)");

@@ -20,12 +20,6 @@ struct ReportOptions {
   std::string json_path;
 };
 
-std::string mib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
-  return buf;
-}
-
 int run_report(const ReportOptions& opt) {
   const Device dev = resolve_device(opt.device);
   const int64_t n = opt.size;

@@ -1,5 +1,7 @@
-// The small CNN of the README and the tools' device resolution.
+// The small CNN of the README, and the tools' device resolution and size formatting.
 #include "tools/small_cnn.h"
+
+#include <cstdio>
 
 #include "nn/conv.h"
 #include "nn/pooling.h"
@@ -22,6 +24,12 @@ std::shared_ptr<nn::Sequential> make_small_cnn() {
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Dropout>(0.5),
       std::make_shared<nn::Linear>(128, 10)});
+}
+
+std::string mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
 }
 
 Device resolve_device(const std::string& spec) {

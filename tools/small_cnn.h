@@ -1,5 +1,6 @@
 // The README's small CNN for Fashion-MNIST (28x28 grey images, 10 classes), shared by
-// `ember train`, `ember eval` and `ember mem`, plus device selection for the tools.
+// `ember train`, `ember eval` and `ember mem`, plus device selection and size formatting
+// for the tools.
 #pragma once
 #include <memory>
 #include <string>
@@ -12,6 +13,9 @@ namespace ember::tools {
 // conv 1->32 3x3 pad 1, BN, ReLU, max-pool 2; conv 32->64 3x3 pad 1, BN, ReLU,
 // max-pool 2; flatten; dropout 0.25; linear 3136->128; ReLU; dropout 0.5; linear 128->10
 std::shared_ptr<nn::Sequential> make_small_cnn();
+
+// "1.50 MiB": byte counts in the tools' tables.
+std::string mib(int64_t bytes);
 
 // "auto" picks cuda:0 when a CUDA device is present, else the CPU.
 Device resolve_device(const std::string& spec);

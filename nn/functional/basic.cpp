@@ -49,7 +49,8 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, 0.0);
   Tensor keep = native::ge(rand(mask_shape, x.options()), p);
-  Tensor mask = native::div(native::to_dtype(keep, x.dtype()), 1.0 - p);
+  Tensor mask = native::to_dtype(keep, x.dtype());
+  native::div_(mask, 1.0 - p);  // scale kept values by 1/(1-p) in place: one buffer, not two
   Tensor out = native::mul(x, mask);
   if (will_record(x)) {
     record("DropoutBackward", {&x}, {&out}, {mask}, [](const tensor_list& g, const tensor_list& s, const auto&) {

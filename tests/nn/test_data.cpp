@@ -64,14 +64,7 @@ Bytes iota_bytes(size_t n) {
   return b;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using ember::testing::error_of;
 
 // A small MNIST-layout directory: n images of 28x28 and n_labels labels.
 void write_mnist_dir(const TempDir& dir, Split split, int64_t n, int64_t n_labels, uint8_t bad_label = 0) {

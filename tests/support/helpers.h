@@ -3,6 +3,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -46,6 +47,16 @@ inline void expect_gradcheck(const autograd::GradcheckFn& fn, const std::vector<
                              const autograd::GradcheckOptions& options = {}) {
   auto r = autograd::gradcheck_report(fn, in, options);
   EXPECT_TRUE(r.ok) << r.message;
+}
+
+// The message of the ember::Error that fn throws, or "<no error>".
+inline std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
 }
 
 // A float64 leaf tensor that requires grad.
