@@ -18,6 +18,11 @@ const DeviceOps& cpu_ops() {
       .fill = cpu::fill,
       .uniform = cpu::uniform,
       .normal = cpu::normal,
+      .softmax_rows = cpu::softmax_rows,
+      .cross_entropy_rows = cpu::cross_entropy_rows,
+      .class_loss_backward = cpu::class_loss_backward,
+      .sgd_step = cpu::sgd_step,
+      .adam_step = cpu::adam_step,
   };
   return table;
 }

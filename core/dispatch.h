@@ -37,6 +37,27 @@ struct DeviceOps {
   // Philox streams: element i uses counter `counter + i` (so CPU and CUDA agree).
   void (*uniform)(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
   void (*normal)(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+
+  // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
+  // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.
+  void (*softmax_rows)(const Tensor& in, const Tensor& out, bool log);
+  // Cross entropy of logits [rows, c] against int64 targets [rows]: losses [rows] (the
+  // logits' dtype) = -(1 - smoothing) logp[t] - smoothing / c * sum_j logp[j]; probs
+  // [rows, c] gets softmax(logits) when defined. A target outside [0, c) is an error
+  // "Target 12 is out of bounds." (CUDA reports it at the next synchronising point).
+  void (*cross_entropy_rows)(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
+                             const Tensor& probs);
+  // Gradient of a class-index loss w.r.t. its [rows, c] input, into grad_in:
+  // scale_i * (probs[i, j] - smoothing / c - (1 - smoothing) [j == t_i]), probs undefined
+  // meaning 0 (nll_loss); scale_i from the incoming gradient g per LossGradScale.
+  // A bad target is an error as in cross_entropy_rows.
+  void (*class_loss_backward)(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
+                              double smoothing, const Tensor& grad_in);
+  // In-place optimizer updates over whole parameters (core/op_kinds.h has the math).
+  // momentum_buf is undefined when args.momentum == 0.
+  void (*sgd_step)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
+  void (*adam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                    const AdamStepArgs& args);
 };
 
 const DeviceOps& cpu_ops();
@@ -44,5 +65,11 @@ const DeviceOps& cpu_ops();
 const DeviceOps* cuda_ops();
 // The table for a device; a CUDA device without a CUDA build is an ember::Error.
 const DeviceOps& device_ops(Device device);
+
+// Copies the bytes of contiguous src into contiguous dst (same shape and dtype) on
+// another device: host<->CUDA or CUDA<->CUDA (cuda/transfer.cpp; the stub throws).
+// Copies to the host return once the data is there; copies from the host may return
+// before the device has it (the source was staged), ordered on the current stream.
+void copy_across_devices(const Tensor& src, const Tensor& dst);
 
 }  // namespace ember

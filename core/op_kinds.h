@@ -33,4 +33,28 @@ struct UnaryArgs {
   bool has_p0 = false, has_p1 = false;
 };
 
+// Hyper-parameters of one fused SGD update (PyTorch's algorithm, nn/optim/sgd.cpp):
+// d = g + weight_decay * p; buf = first_step ? d : momentum * buf + (1 - dampening) * d;
+// d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
+struct SgdStepArgs {
+  double lr = 0.0, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
+  bool nesterov = false;
+  bool first_step = false;  // the momentum buffer is uninitialised: it becomes d
+};
+
+// One fused Adam/AdamW update (nn/optim/adam.cpp): with g = grad (+ weight_decay * p
+// unless decoupled; decoupled multiplies p by 1 - lr * weight_decay first),
+// m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+// p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps), where
+// step_size = lr / (1 - beta1^t) and bias_correction2_sqrt = sqrt(1 - beta2^t).
+struct AdamStepArgs {
+  double lr = 0.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  double step_size = 0.0, bias_correction2_sqrt = 1.0;
+  bool decoupled = false;
+};
+
+// How the per-row scale of a class-index loss's gradient comes from the incoming
+// gradient g: g[i] (reduction none), g[0] (sum), g[0] / rows (mean).
+enum class LossGradScale : uint8_t { PerRow, Sum, Mean };
+
 }  // namespace ember

@@ -7,7 +7,7 @@ namespace ember {
 
 StorageImpl::StorageImpl(size_t nbytes, Device device)
     : allocator_(&allocator_for(device)), nbytes_(nbytes), device_(device) {
-  alloc_ = allocator_->allocate(nbytes);
+  alloc_ = allocator_->allocate(nbytes, device.is_cuda() ? detail::current_cuda_stream_id(device.index()) : 0);
 }
 
 StorageImpl::~StorageImpl() {

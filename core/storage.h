@@ -24,6 +24,8 @@ class StorageImpl {
   Device device() const { return device_; }
   uint32_t version() const { return version_.load(std::memory_order_relaxed); }
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+  // The bytes are also used on another stream (see CachingAllocator::record_stream).
+  void record_stream(StreamId stream) { allocator_->record_stream(alloc_.block, stream); }
 
  private:
   Allocation alloc_;

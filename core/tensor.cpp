@@ -6,6 +6,7 @@
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "cuda/stream.h"
 
 namespace ember {
 
@@ -60,6 +61,13 @@ Scalar Tensor::item() const {
   });
 }
 
+void Tensor::record_stream(const cuda::Stream& stream) const {
+  EMBER_CHECK(is_cuda(), "record_stream: expected a CUDA tensor, but got a tensor on ", device());
+  EMBER_CHECK(stream.device_index() == device().index(), "record_stream: the stream is on cuda:",
+              stream.device_index(), " but the tensor on ", device());
+  impl().storage->record_stream(stream.id());
+}
+
 uint32_t Tensor::version() const {
   EMBER_CHECK(!impl().is_inference, "Inference tensors do not track version counter");
   return impl().storage->version();
@@ -74,10 +82,13 @@ Tensor to_dtype(const Tensor& a, DType dtype) {
   return out;
 }
 
-// Cross-device copies are wired by the CUDA backend; until then they are an error.
+// A contiguous copy on the other device (cuda/transfer.cpp moves the bytes).
 Tensor to_device(const Tensor& a, Device device) {
   if (device == a.device()) return a;
-  EMBER_FAIL("copying between ", a.device(), " and ", device, " needs the CUDA backend");
+  Tensor src = a.is_contiguous() ? a : clone(a);
+  Tensor out = make_empty(a.sizes(), a.dtype(), device);
+  if (out.numel() > 0) copy_across_devices(src, out);
+  return out;
 }
 
 Tensor clone(const Tensor& a) {

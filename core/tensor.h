@@ -20,6 +20,10 @@
 
 namespace ember {
 
+namespace cuda {
+class Stream;
+}
+
 namespace autograd {
 struct AutogradMeta;  // defined by the autograd layer
 class Node;
@@ -179,6 +183,9 @@ class Tensor {
 
   // ---- version counter (shared by views) ----
   uint32_t version() const;
+  // CUDA tensors: the storage is also used by work queued on `stream`, so the
+  // allocator reuses it only after that work (PyTorch's Tensor.record_stream).
+  void record_stream(const cuda::Stream& stream) const;
   bool is_inference() const { return impl().is_inference; }
 
   // ---- autograd (defined in autograd/tensor_autograd.cpp) ----

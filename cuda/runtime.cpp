@@ -3,11 +3,12 @@
 #include <cuda_runtime_api.h>
 
 #include <memory>
+#include <mutex>
 
 #include "core/allocator/caching_allocator.h"
 #include "core/device.h"
 #include "core/logging.h"
-#include "cuda/cuda_check.h"
+#include "cuda/cuda_internal.h"
 
 namespace ember {
 
@@ -24,6 +25,38 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
   if (err == cudaErrorMemoryAllocation) throw OutOfMemoryError(msg, file, line);
   throw Error(msg, file, line);
 }
+int current_device_index() {
+  int dev = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&dev));
+  return dev;
+}
+
+unsigned long long* device_error_word() {
+  constexpr int kMaxDevices = 64;
+  static unsigned long long* words[kMaxDevices] = {};
+  static std::mutex mu;
+  const int dev = current_device_index();
+  EMBER_CHECK(dev < kMaxDevices, "cuda:", dev, " is beyond the ", kMaxDevices, " devices ember supports");
+  std::lock_guard<std::mutex> lock(mu);
+  if (words[dev] == nullptr) {
+    void* p = nullptr;
+    EMBER_CUDA_CHECK(cudaMalloc(&p, 2 * sizeof(unsigned long long)));
+    EMBER_CUDA_CHECK(cudaMemset(p, 0, 2 * sizeof(unsigned long long)));
+    words[dev] = static_cast<unsigned long long*>(p);
+  }
+  return words[dev];
+}
+
+void check_device_errors() {
+  unsigned long long* word = device_error_word();
+  unsigned long long host[2] = {0, 0};
+  EMBER_CUDA_CHECK(cudaMemcpy(host, word, sizeof(host), cudaMemcpyDeviceToHost));
+  if (host[0] == kNoDeviceError) return;
+  EMBER_CUDA_CHECK(cudaMemset(word, 0, sizeof(host)));
+  if (host[0] == kTargetOutOfBounds) EMBER_FAIL("Target ", static_cast<long long>(host[1]), " is out of bounds.");
+  EMBER_FAIL("a CUDA kernel reported error kind ", host[0], " (value ", host[1], ")");
+}
+
 }  // namespace detail
 
 int device_count() {
@@ -45,6 +78,7 @@ bool is_available() { return device_count() > 0; }
 void synchronize() {
   if (!is_available()) return;
   EMBER_CUDA_CHECK(cudaDeviceSynchronize());
+  detail::check_device_errors();
 }
 
 }  // namespace cuda
@@ -72,6 +106,24 @@ class CudaBackend final : public RawBackend {
     EMBER_CUDA_CHECK(cudaFree(ptr));
   }
   Device device() const override { return Device::cuda(index_); }
+  void* record_event(StreamId stream) override {
+    DeviceScope scope(index_);
+    cudaEvent_t event = nullptr;
+    EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+    EMBER_CUDA_CHECK(cudaEventRecord(event, reinterpret_cast<cudaStream_t>(stream)));
+    return event;
+  }
+  bool query_event(void* event) override {
+    const cudaError_t err = cudaEventQuery(static_cast<cudaEvent_t>(event));
+    if (err == cudaErrorNotReady) {
+      cudaGetLastError();
+      return false;
+    }
+    EMBER_CUDA_CHECK(err);
+    return true;
+  }
+  void wait_event(void* event) override { EMBER_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event))); }
+  void destroy_event(void* event) override { EMBER_CUDA_CHECK(cudaEventDestroy(static_cast<cudaEvent_t>(event))); }
   size_t total_memory() const override { return mem_info().second; }
   size_t free_memory() const override { return mem_info().first; }
 

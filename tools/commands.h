@@ -16,5 +16,7 @@ Runner add_train_command(CLI::App& sub);
 Runner add_eval_command(CLI::App& sub);
 // `ember mem`: memory and graph size of one forward/backward in each mode.
 Runner add_mem_command(CLI::App& sub);
+// `ember kernels`: the CUDA kernel checks against the CPU reference, as a table.
+Runner add_kernels_command(CLI::App& sub);
 
 }  // namespace ember::tools

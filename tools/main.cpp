@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   ember::tools::Runner run_eval = ember::tools::add_eval_command(*eval);
   auto* mem = app.add_subcommand("mem", "Memory of one forward/backward of the small CNN in each grad mode");
   ember::tools::Runner run_mem = ember::tools::add_mem_command(*mem);
+  auto* kernels = app.add_subcommand("kernels", "Check the CUDA kernels against the CPU reference");
+  ember::tools::Runner run_kernels = ember::tools::add_kernels_command(*kernels);
 
   try {
     app.parse(argc, argv);
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
     if (train->parsed()) return run_train();
     if (eval->parsed()) return run_eval();
     if (mem->parsed()) return run_mem();
+    if (kernels->parsed()) return run_kernels();
     return run_report();
   } catch (const ember::Error& e) {
     std::cerr << "ember: error: " << e.what() << "\n";

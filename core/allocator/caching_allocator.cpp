@@ -28,6 +28,10 @@
 // - One mutex per allocator guards everything. The hot path (a cached block reused)
 //   does no heap allocation: Block structs come from an arena with a free list, and
 //   std::set nodes are extracted and re-inserted as node handles.
+// - record_stream(block, s) marks a block as used by another stream s. Freeing such a
+//   block records an event on each of those streams (through the backend) and keeps
+//   the block allocated until every event has completed; allocations, empty_cache and
+//   the OOM path collect completed ones (the OOM path first waits for all of them).
 #include "core/allocator/caching_allocator.h"
 
 #include <algorithm>
@@ -49,6 +53,7 @@ struct Block {
   size_t requested = 0;  // bytes the caller asked for (0 while free)
   void* ptr = nullptr;
   StreamId stream = 0;
+  std::vector<StreamId> stream_uses;  // other streams that used it (record_stream)
   bool allocated = false;
   bool small_pool = false;
   Block* prev = nullptr;  // address-order neighbours within the same segment
@@ -115,6 +120,56 @@ struct AllocatorState {
   std::vector<Block*> spare_blocks;
   // std::set nodes taken out of a pool, kept to put the next block in without malloc.
   std::vector<Pool::node_type> spare_nodes;
+  // Freed blocks still in use by other streams, with the events that end that use.
+  struct PendingFree {
+    Block* block;
+    std::vector<void*> events;
+  };
+  std::vector<PendingFree> pending_frees;
+
+  // Frees the pending blocks whose events have all completed (all of them, waiting
+  // for their events, when `wait`).
+  void collect_pending_frees(bool wait) {
+    if (EMBER_LIKELY(pending_frees.empty())) return;
+    std::vector<PendingFree> still_pending;
+    for (PendingFree& pending : pending_frees) {
+      bool done = true;
+      for (void* event : pending.events) {
+        if (wait) backend->wait_event(event);
+        else done = done && backend->query_event(event);
+      }
+      if (!done) {
+        still_pending.push_back(std::move(pending));
+        continue;
+      }
+      for (void* event : pending.events) backend->destroy_event(event);
+      free_block(pending.block);
+    }
+    pending_frees.swap(still_pending);
+  }
+
+  // Returns an allocated block to its pool, merging free neighbours.
+  void free_block(Block* block) {
+    const int64_t size = as_signed(block->size);
+    decrease(stats.allocated_bytes, size);
+    decrease(stats.active_bytes, size);
+    decrease(stats.requested_bytes, as_signed(block->requested));
+    decrease(stats.allocation, 1);
+    decrease(stats.active, 1);
+    block->allocated = false;
+    block->requested = 0;
+    block->stream_uses.clear();
+    // Free neighbours counted as inactive split bytes; the merged block counts again
+    // only if its segment is still partly in use.
+    for (Block* neighbour : {block->prev, block->next}) {
+      if (neighbour != nullptr && !neighbour->allocated) {
+        decrease(stats.inactive_split_bytes, as_signed(neighbour->size));
+        absorb(block, neighbour);
+      }
+    }
+    if (is_split(block)) increase(stats.inactive_split_bytes, as_signed(block->size));
+    pool_insert(block);
+  }
 
   Block* new_block() {
     if (EMBER_UNLIKELY(spare_blocks.empty())) {
@@ -326,12 +381,17 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   }
   const size_t rounded = round_size(nbytes);
   const bool small = rounded <= detail::kSmallLimit;
+  s.collect_pending_frees(false);
 
   Block* block = s.take_free_block(rounded, stream, small);
   if (EMBER_UNLIKELY(block == nullptr)) {
     block = s.reserve_segment(rounded, stream, small);
     if (block == nullptr) {
       s.stats.num_alloc_retries += 1;
+      s.collect_pending_frees(true);
+      block = s.take_free_block(rounded, stream, small);
+    }
+    if (block == nullptr) {
       s.release_cached_segments();
       block = s.reserve_segment(rounded, stream, small);
     }
@@ -362,24 +422,22 @@ void CachingAllocator::deallocate(Block* block) {
   AllocatorState& s = *state_;
   std::lock_guard<std::mutex> lock(s.mutex);
   EMBER_INTERNAL_ASSERT(block->allocated, "a block was freed twice (or was never allocated)");
-  const int64_t size = detail::as_signed(block->size);
-  decrease(s.stats.allocated_bytes, size);
-  decrease(s.stats.active_bytes, size);
-  decrease(s.stats.requested_bytes, detail::as_signed(block->requested));
-  decrease(s.stats.allocation, 1);
-  decrease(s.stats.active, 1);
-  block->allocated = false;
-  block->requested = 0;
-  // Free neighbours counted as inactive split bytes; the merged block counts again
-  // only if its segment is still partly in use.
-  for (Block* neighbour : {block->prev, block->next}) {
-    if (neighbour != nullptr && !neighbour->allocated) {
-      decrease(s.stats.inactive_split_bytes, detail::as_signed(neighbour->size));
-      s.absorb(block, neighbour);
-    }
+  if (EMBER_UNLIKELY(!block->stream_uses.empty())) {
+    AllocatorState::PendingFree pending{block, {}};
+    for (StreamId use : block->stream_uses) pending.events.push_back(s.backend->record_event(use));
+    s.pending_frees.push_back(std::move(pending));
+    return;
   }
-  if (AllocatorState::is_split(block)) increase(s.stats.inactive_split_bytes, detail::as_signed(block->size));
-  s.pool_insert(block);
+  s.free_block(block);
+}
+
+void CachingAllocator::record_stream(Block* block, StreamId stream) {
+  if (block == nullptr) return;
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  EMBER_INTERNAL_ASSERT(block->allocated, "record_stream on a block that is not allocated");
+  if (stream == block->stream) return;
+  auto& uses = block->stream_uses;
+  if (std::find(uses.begin(), uses.end(), stream) == uses.end()) uses.push_back(stream);
 }
 
 memory::Stats CachingAllocator::stats() const {
@@ -398,6 +456,7 @@ void CachingAllocator::reset_peak() {
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(state_->mutex);
+  state_->collect_pending_frees(false);
   state_->release_cached_segments();
 }
 

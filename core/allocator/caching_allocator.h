@@ -27,6 +27,11 @@ class RawBackend {
   // Total / free device memory for OOM messages; 0 when unknown.
   virtual size_t total_memory() const { return 0; }
   virtual size_t free_memory() const { return 0; }
+  // Stream-use events for record_stream (CUDA); the host has one stream and needs none.
+  virtual void* record_event(StreamId /*stream*/) { return nullptr; }
+  virtual bool query_event(void* /*event*/) { return true; }
+  virtual void wait_event(void* /*event*/) {}
+  virtual void destroy_event(void* /*event*/) {}
 };
 
 namespace detail {
@@ -50,6 +55,9 @@ class CachingAllocator {
   // request cannot be met (or would pass the limit).
   Allocation allocate(size_t nbytes, StreamId stream = 0);
   void deallocate(detail::Block* block);
+  // The block is also used on `stream`: when freed, it is reused only after the work
+  // queued on that stream up to the free has completed.
+  void record_stream(detail::Block* block, StreamId stream);
 
   memory::Stats stats() const;
   void reset_peak();
@@ -68,6 +76,8 @@ class CachingAllocator {
 namespace detail {
 // The cudaMalloc backend for cuda:index (cuda/runtime.cpp; cuda/stub throws).
 std::unique_ptr<RawBackend> make_cuda_backend(int index);
+// The current CUDA stream of a device as the allocator's StreamId (cuda/streams.cpp).
+uintptr_t current_cuda_stream_id(int device);
 }  // namespace detail
 
 // The allocator for a device (created on first use). CUDA devices need the CUDA build.

@@ -1,5 +1,6 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
-// one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp.
+// one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
+// softmax_loss.cpp, optim_step.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -16,5 +17,13 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
 void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
 void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+void softmax_rows(const Tensor& in, const Tensor& out, bool log);
+void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
+                        const Tensor& probs);
+void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
+                         double smoothing, const Tensor& grad_in);
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const AdamStepArgs& args);
 
 }  // namespace ember::cpu

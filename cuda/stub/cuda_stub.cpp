@@ -3,6 +3,7 @@
 #include "core/allocator/caching_allocator.h"
 #include "core/device.h"
 #include "core/dispatch.h"
+#include "cuda/stream.h"
 
 namespace ember {
 
@@ -10,7 +11,40 @@ namespace cuda {
 bool is_available() { return false; }
 int device_count() { return 0; }
 void synchronize() {}
+
+namespace {
+[[noreturn]] void no_cuda(const char* what) {
+  EMBER_FAIL(what, ": ember was built without CUDA (configure with nvcc on PATH and -DEMBER_CUDA=ON)");
+}
+}  // namespace
+
+Stream::Stream() = default;
+Stream Stream::create(int, bool) { no_cuda("cuda::Stream::create"); }
+Stream Stream::default_stream(int) { no_cuda("cuda::Stream::default_stream"); }
+bool Stream::query() const { no_cuda("cuda::Stream::query"); }
+void Stream::synchronize() const { no_cuda("cuda::Stream::synchronize"); }
+void Stream::wait(const Event&) const { no_cuda("cuda::Stream::wait"); }
+Event::Event(bool enable_timing) : enable_timing_(enable_timing) {}
+void Event::record(const Stream&) { no_cuda("cuda::Event::record"); }
+bool Event::query() const { no_cuda("cuda::Event::query"); }
+void Event::synchronize() const { no_cuda("cuda::Event::synchronize"); }
+float Event::elapsed_ms(const Event&) const { no_cuda("cuda::Event::elapsed_ms"); }
+int current_device() { no_cuda("cuda::current_device"); }
+void set_device(int) { no_cuda("cuda::set_device"); }
+Stream current_stream(int) { no_cuda("cuda::current_stream"); }
+void set_current_stream(const Stream&) { no_cuda("cuda::set_current_stream"); }
+DeviceGuard::DeviceGuard(int) : previous_(0) { no_cuda("cuda::DeviceGuard"); }
+DeviceGuard::~DeviceGuard() = default;
+StreamGuard::StreamGuard(const Stream&) : device_guard_(0) { no_cuda("cuda::StreamGuard"); }
+StreamGuard::~StreamGuard() = default;
+void set_matmul_allow_tf32(bool) {}
+bool matmul_allow_tf32() { return false; }
 }  // namespace cuda
+
+void copy_across_devices(const Tensor& src, const Tensor& dst) {
+  EMBER_FAIL("copying between ", src.device(), " and ", dst.device(),
+             " needs CUDA: ember was built without CUDA (configure with nvcc on PATH and -DEMBER_CUDA=ON)");
+}
 
 const DeviceOps* cuda_ops() { return nullptr; }
 
@@ -18,6 +52,7 @@ namespace detail {
 std::unique_ptr<RawBackend> make_cuda_backend(int index) {
   EMBER_FAIL("cuda:", index, " requested, but ember was built without CUDA (configure with nvcc on PATH and -DEMBER_CUDA=ON)");
 }
+uintptr_t current_cuda_stream_id(int) { return 0; }
 }  // namespace detail
 
 }  // namespace ember

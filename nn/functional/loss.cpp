@@ -1,17 +1,15 @@
-// Losses and (log-)softmax: per-row CPU loops over contiguous data (parallel over
-// rows), one recorded node each. cross_entropy is fused: one pass gives the loss and,
-// only when recording, the softmax probabilities its backward needs.
+// Losses and (log-)softmax on the tensors' own device through the fused row kernels
+// of DeviceOps (softmax_rows, cross_entropy_rows, class_loss_backward), one recorded
+// node each. cross_entropy is fused: one pass gives the losses and, only when
+// recording, the softmax probabilities its backward needs.
 #include "nn/functional/loss.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <vector>
 
 #include "autograd/function_node.h"
+#include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
-#include "core/parallel.h"
 
 namespace ember::nn::functional {
 
@@ -23,59 +21,33 @@ using autograd::will_record;
 
 namespace {
 
-// t's values on the CPU in row-major order (a copy only when needed).
-Tensor host_contiguous(const Tensor& t) {
-  Tensor h = t.is_cpu() ? t : native::to_device(t, Device::cpu());
-  return h.is_contiguous() ? h : native::clone(h);
-}
+// t itself when contiguous, else a contiguous copy on t's device (never recorded).
+Tensor contiguous_data(const Tensor& t) { return t.is_contiguous() ? t : native::clone(t); }
 
-Tensor to_device_of(const Tensor& t, Device device) { return t.device() == device ? t : native::to_device(t, device); }
-
-// Rows of `width` elements: enough rows per chunk that a chunk is worth a thread.
-template <typename Fn>
-void parallel_rows(int64_t rows, int64_t width, const Fn& fn) {
-  parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, width)), fn);
-}
-
-// log(sum_j exp(x[j * stride])), stable: the max is taken out first.
-template <typename T>
-double row_logsumexp(const T* x, int64_t n, int64_t stride) {
-  double m = -std::numeric_limits<double>::infinity();
-  for (int64_t j = 0; j < n; ++j) m = std::max(m, static_cast<double>(x[j * stride]));
-  if (std::isinf(m)) return m;  // all -inf (or an inf): the result is that inf, as in PyTorch
-  double s = 0.0;
-  for (int64_t j = 0; j < n; ++j) s += std::exp(static_cast<double>(x[j * stride]) - m);
-  return m + std::log(s);
+// The fused kernels take float32/float64 only: other dtypes are an error naming `op`.
+void check_floating(DType dtype, const char* op) {
+  visit_floating(dtype, op, [](auto) {});
 }
 
 // ---------------------------------------------------------------- softmax
 int64_t softmax_dim(const Tensor& x, int64_t dim) { return wrap_dim(dim, std::max<int64_t>(1, x.dim())); }
 
-// (log-)softmax of x along dim: x seen as [outer, n, inner], one row per (outer, inner).
+// (log-)softmax of x along dim on x's device: rows along dim, which is moved last
+// (and back) when other dims of size > 1 follow it.
 Tensor softmax_forward(const Tensor& x, int64_t dim, bool log) {
   const int64_t d = softmax_dim(x, dim);
-  Tensor in = host_contiguous(x);
-  Tensor out = make_empty(in.sizes(), in.dtype(), Device::cpu());
-  const int64_t n = x.dim() == 0 ? 1 : in.size(d);
+  check_floating(x.dtype(), log ? "log_softmax" : "softmax");
+  if (x.numel() == 0) return make_empty(x.sizes(), x.dtype(), x.device());
   int64_t inner = 1;
-  for (int64_t i = d + 1; i < in.dim(); ++i) inner *= in.size(i);
-  const int64_t rows = n == 0 ? 0 : in.numel() / n;
-  visit_floating(in.dtype(), log ? "log_softmax" : "softmax", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* src = in.data_ptr<T>();
-    T* dst = out.data_ptr<T>();
-    parallel_rows(rows, n, [&](int64_t lo, int64_t hi) {
-      for (int64_t r = lo; r < hi; ++r) {
-        const int64_t base = (r / inner) * n * inner + r % inner;
-        const double lse = row_logsumexp(src + base, n, inner);
-        for (int64_t j = 0; j < n; ++j) {
-          const double v = static_cast<double>(src[base + j * inner]) - lse;
-          dst[base + j * inner] = static_cast<T>(log ? v : std::exp(v));
-        }
-      }
-    });
-  });
-  return to_device_of(out, x.device());
+  for (int64_t i = d + 1; i < x.dim(); ++i) inner *= x.size(i);
+  const int64_t last = std::max<int64_t>(0, x.dim() - 1);
+  const bool move_dim = inner != 1;
+  Tensor in = contiguous_data(move_dim ? native::transpose(x, d, last) : x);
+  const int64_t n = x.dim() == 0 ? 1 : x.size(d);
+  const int64_t rows = in.numel() / n;
+  Tensor out = make_empty(in.sizes(), in.dtype(), in.device());
+  device_ops(x.device()).softmax_rows(native::view(in, {rows, n}), native::view(out, {rows, n}), log);
+  return move_dim ? native::clone(native::transpose(out, d, last)) : out;
 }
 
 // ---------------------------------------------------------------- class-index losses
@@ -84,9 +56,11 @@ struct ClassShape {
   int64_t c;  // classes
 };
 
-// Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim) and that every
-// target is a class index. Returns the shape; `host` gets the targets on the CPU.
-ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets, Tensor& host) {
+// Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim). Targets on the
+// CPU are checked to be class indices here; on CUDA the kernels report a bad one
+// through the device error word (thrown at the next synchronising point), so no
+// device-to-host copy is made.
+ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets) {
   EMBER_CHECK(input.dim() == 1 || input.dim() == 2, op, ": expected input of shape [N, C] or [C], but got ",
               input.sizes());
   EMBER_CHECK(targets.dtype() == kInt64, op, ": expected scalar type Long but found ",
@@ -96,53 +70,44 @@ ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targ
               " dimension(s) for input of shape ", input.sizes(), ", but got shape ", targets.sizes());
   EMBER_CHECK(targets.numel() == shape.n, "Expected input batch_size (", shape.n, ") to match target batch_size (",
               targets.numel(), ").");
-  host = host_contiguous(targets);
-  const int64_t* t = host.data_ptr<int64_t>();
-  for (int64_t i = 0; i < shape.n; ++i) EMBER_CHECK(t[i] >= 0 && t[i] < shape.c, "Target ", t[i], " is out of bounds.");
+  if (targets.is_cpu()) {
+    const Tensor host = contiguous_data(targets);
+    const int64_t* t = host.data_ptr<int64_t>();
+    for (int64_t i = 0; i < shape.n; ++i) {
+      EMBER_CHECK(t[i] >= 0 && t[i] < shape.c, "Target ", t[i], " is out of bounds.");
+    }
+  }
   return shape;
 }
 
-// Per-row losses -> the reduced output (shape `none_shape` for Reduction::None).
-Tensor reduce_losses(const std::vector<double>& losses, Reduction reduction, DType dtype, const Dims& none_shape) {
-  if (reduction == Reduction::None) return tensor(losses, none_shape, TensorOptions(dtype));
-  double total = 0.0;
-  for (double l : losses) total += l;
-  if (reduction == Reduction::Mean) total /= static_cast<double>(losses.size());
-  return scalar_tensor(total, TensorOptions(dtype));
+// The targets as the kernels take them: contiguous [N] on `device`.
+Tensor kernel_targets(const Tensor& targets, Device device, int64_t rows) {
+  const Tensor t = targets.device() == device ? targets : native::to_device(targets, device);
+  return native::view(contiguous_data(t), {rows});
 }
 
-// The factor each row's gradient is multiplied by: g_i, or g (sum), or g / N (mean).
-std::vector<double> row_scales(const Tensor& g, Reduction reduction, int64_t n) {
-  std::vector<double> gv = host_contiguous(g).to_vector<double>();
-  if (reduction == Reduction::None) return gv;
-  return std::vector<double>(n, reduction == Reduction::Mean ? gv.at(0) / static_cast<double>(n) : gv.at(0));
+// Per-row losses (in the targets' shape) -> the reduced output, on their device.
+Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
+  if (reduction == Reduction::None) return losses;
+  return reduction == Reduction::Sum ? native::sum(losses) : native::mean(losses);
 }
 
-// Gradient w.r.t. the [N, C] input of a class-index loss:
+// Gradient w.r.t. the [N, C] (or [C]) input of a class-index loss, on its device:
 // scale_i * (probs[i, j] - smoothing / C - (1 - smoothing) [j == t_i]); probs undefined = 0 (nll_loss).
 Tensor class_loss_grad(const Tensor& probs, const Tensor& targets, const Tensor& g, Reduction reduction,
                        double smoothing, const InputMeta& meta) {
-  const int64_t c = meta.shape[meta.shape.size() - 1];
-  const int64_t n = shape_numel(meta.shape) / std::max<int64_t>(1, c);
-  const std::vector<double> scale = row_scales(g, reduction, n);
-  Tensor t = host_contiguous(targets);
-  Tensor p = probs.defined() ? host_contiguous(probs) : Tensor();
-  Tensor grad = make_empty(meta.shape, meta.dtype, Device::cpu());
-  visit_floating(meta.dtype, "loss backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* pp = p.defined() ? p.template data_ptr<T>() : nullptr;
-    const int64_t* tt = t.data_ptr<int64_t>();
-    T* out = grad.data_ptr<T>();
-    parallel_rows(n, c, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        for (int64_t j = 0; j < c; ++j) {
-          const double q = smoothing / static_cast<double>(c) + (j == tt[i] ? 1.0 - smoothing : 0.0);
-          out[i * c + j] = static_cast<T>(scale[i] * ((pp ? static_cast<double>(pp[i * c + j]) : 0.0) - q));
-        }
-      }
-    });
-  });
-  return to_device_of(grad, meta.device);
+  const int64_t c = meta.shape.back();
+  const int64_t n = meta.shape.size() == 2 ? meta.shape[0] : 1;
+  Tensor grad = make_empty(meta.shape, meta.dtype, meta.device);
+  Tensor scale = g.dtype() == meta.dtype ? g : native::to_dtype(g, meta.dtype);
+  if (scale.device() != meta.device) scale = native::to_device(scale, meta.device);
+  const LossGradScale kind = reduction == Reduction::None  ? LossGradScale::PerRow
+                             : reduction == Reduction::Sum ? LossGradScale::Sum
+                                                           : LossGradScale::Mean;
+  device_ops(meta.device)
+      .class_loss_backward(probs.defined() ? native::view(probs, {n, c}) : Tensor(), targets, contiguous_data(scale),
+                           kind, smoothing, native::view(grad, {n, c}));
+  return grad;
 }
 
 }  // namespace
@@ -179,19 +144,20 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {
-  Tensor t;
-  const ClassShape shape = check_targets("nll_loss", log_probs, targets, t);
-  Tensor in = host_contiguous(log_probs);
-  std::vector<double> losses(static_cast<size_t>(shape.n));
-  visit_floating(in.dtype(), "nll_loss", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* x = in.data_ptr<T>();
-    const int64_t* tt = t.data_ptr<int64_t>();
-    for (int64_t i = 0; i < shape.n; ++i) losses[i] = -static_cast<double>(x[i * shape.c + tt[i]]);
-  });
-  Tensor out = to_device_of(reduce_losses(losses, reduction, in.dtype(), targets.sizes()), log_probs.device());
+  const ClassShape shape = check_targets("nll_loss", log_probs, targets);
+  check_floating(log_probs.dtype(), "nll_loss");
+  const Device device = log_probs.device();
+  const Tensor t = kernel_targets(targets, device, shape.n);
+  // -log_probs[i, t_i], picked with a mask: class_loss_backward without probs and with
+  // a scale of 1 writes -1 at each row's target and 0 elsewhere (and flags bad targets).
+  Tensor neg_one_hot = make_empty({shape.n, shape.c}, log_probs.dtype(), device);
+  const Tensor one = scalar_tensor(1.0, TensorOptions(log_probs.dtype()).device(device));
+  device_ops(device).class_loss_backward(Tensor(), t, one, LossGradScale::Sum, 0.0, neg_one_hot);
+  const Tensor is_target = native::lt(native::view(neg_one_hot, log_probs.sizes()), 0.0);
+  const Tensor picked = native::where(is_target, log_probs, 0.0);
+  Tensor out = reduce_losses(native::neg(native::sum(picked, {log_probs.dim() - 1})), reduction);
   if (will_record(log_probs)) {
-    record("NllLossBackward", {&log_probs}, {&out}, {targets},
+    record("NllLossBackward", {&log_probs}, {&out}, {t},
            [reduction](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
              return tensor_list{class_loss_grad(Tensor(), s[0], g[0], reduction, 0.0, in_meta[0])};
            });
@@ -202,37 +168,18 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, double label_smoothing) {
   EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
               "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
-  Tensor t;
-  const ClassShape shape = check_targets("cross_entropy", logits, targets, t);
-  Tensor in = host_contiguous(logits);
+  const ClassShape shape = check_targets("cross_entropy", logits, targets);
+  check_floating(logits.dtype(), "cross_entropy");
+  const Device device = logits.device();
+  const Tensor in = native::view(contiguous_data(logits), {shape.n, shape.c});
+  const Tensor t = kernel_targets(targets, device, shape.n);
   const bool recording = will_record(logits);
-  Tensor probs = recording ? make_empty(in.sizes(), in.dtype(), Device::cpu()) : Tensor();
-  std::vector<double> losses(static_cast<size_t>(shape.n));
-  visit_floating(in.dtype(), "cross_entropy", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* x = in.data_ptr<T>();
-    const int64_t* tt = t.data_ptr<int64_t>();
-    T* p = recording ? probs.template data_ptr<T>() : nullptr;
-    const int64_t c = shape.c;
-    parallel_rows(shape.n, c, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) {
-        const T* row = x + i * c;
-        const double lse = row_logsumexp(row, c, 1);
-        double sum_logp = 0.0;  // for the uniform part of the smoothed target
-        for (int64_t j = 0; j < c; ++j) {
-          const double logp = static_cast<double>(row[j]) - lse;
-          sum_logp += logp;
-          if (p) p[i * c + j] = static_cast<T>(std::exp(logp));
-        }
-        const double target_logp = static_cast<double>(row[tt[i]]) - lse;
-        losses[i] = -(1.0 - label_smoothing) * target_logp -
-                    (label_smoothing > 0.0 ? label_smoothing / static_cast<double>(c) * sum_logp : 0.0);
-      }
-    });
-  });
-  Tensor out = to_device_of(reduce_losses(losses, reduction, in.dtype(), targets.sizes()), logits.device());
+  Tensor probs = recording ? make_empty({shape.n, shape.c}, logits.dtype(), device) : Tensor();
+  Tensor losses = make_empty(targets.sizes(), logits.dtype(), device);  // one per row, in the targets' shape
+  device_ops(device).cross_entropy_rows(in, t, label_smoothing, native::view(losses, {shape.n}), probs);
+  Tensor out = reduce_losses(losses, reduction);
   if (recording) {
-    record("CrossEntropyLossBackward", {&logits}, {&out}, {to_device_of(probs, logits.device()), targets},
+    record("CrossEntropyLossBackward", {&logits}, {&out}, {probs, t},
            [reduction, label_smoothing](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
              return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, label_smoothing, in_meta[0])};
            });

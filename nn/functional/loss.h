@@ -1,6 +1,6 @@
 // Losses and (log-)softmax for nn::functional (PyTorch names and defaults):
 // log_softmax, softmax, nll_loss, cross_entropy (one fused node), mse_loss.
-// Row loops run on the CPU over contiguous data; other devices round-trip.
+// Each runs as fused row kernels on the tensor's own device (DeviceOps softmax_rows, ...).
 #pragma once
 #include <string_view>
 

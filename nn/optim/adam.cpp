@@ -1,9 +1,12 @@
 // Adam/AdamW steps. Per parameter: step, exp_avg = b1*m + (1-b1)*g,
 // exp_avg_sq = b2*v + (1-b2)*g^2, p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
+// One fused adam_step kernel per parameter on its device; the native-op formula for
+// non-contiguous parameters, gradients or state.
 #include "nn/optim/adam.h"
 
 #include <cmath>
 
+#include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -21,6 +24,20 @@ void check_adam(const O& o) {
   EMBER_CHECK(o.weight_decay >= 0.0, "Invalid weight_decay value: ", o.weight_decay);
 }
 
+// The same update from native ops (any layout).
+void native_update(const Tensor& p, Tensor g, const Tensor& m, const Tensor& v, const AdamStepArgs& a) {
+  if (a.weight_decay != 0.0) {
+    if (a.decoupled) native::mul_(p, 1.0 - a.lr * a.weight_decay);
+    else g = native::add(g, p, a.weight_decay);
+  }
+  native::mul_(m, a.beta1);
+  native::add_(m, g, 1.0 - a.beta1);
+  native::mul_(v, a.beta2);
+  native::add_(v, native::mul(g, g), 1.0 - a.beta2);
+  Tensor denom = native::add(native::div(native::sqrt(v), a.bias_correction2_sqrt), a.eps);
+  native::add_(p, native::div(m, denom), -a.step_size);
+}
+
 // One Adam update of p; `decoupled` selects AdamW's weight decay.
 template <typename O>
 void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O& o, bool decoupled) {
@@ -35,20 +52,27 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
   native::add_(step, 1.0);
   const double t = step.item<double>();
   const auto [beta1, beta2] = o.betas;
+  const AdamStepArgs args{.lr = o.lr,
+                          .beta1 = beta1,
+                          .beta2 = beta2,
+                          .eps = o.eps,
+                          .weight_decay = o.weight_decay,
+                          .step_size = o.lr / (1.0 - std::pow(beta1, t)),
+                          .bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, t)),
+                          .decoupled = decoupled};
 
-  Tensor g = p.grad();
-  if (o.weight_decay != 0.0) {
-    if (decoupled) native::mul_(p, 1.0 - o.lr * o.weight_decay);
-    else g = native::add(g, p, o.weight_decay);
+  const Tensor g = p.grad();
+  const auto like_p = [&](const Tensor& x) {
+    return x.is_contiguous() && x.dtype() == p.dtype() && x.device() == p.device() && x.sizes() == p.sizes();
+  };
+  if (!(p.is_contiguous() && like_p(g) && like_p(m) && like_p(v))) {
+    native_update(p, g, m, v, args);
+    return;
   }
-  native::mul_(m, beta1);
-  native::add_(m, g, 1.0 - beta1);
-  native::mul_(v, beta2);
-  native::add_(v, native::mul(g, g), 1.0 - beta2);
-
-  const double step_size = o.lr / (1.0 - std::pow(beta1, t));
-  Tensor denom = native::add(native::div(native::sqrt(v), std::sqrt(1.0 - std::pow(beta2, t))), o.eps);
-  native::add_(p, native::div(m, denom), -step_size);
+  device_ops(p.device()).adam_step(p, g, m, v, args);
+  native::mark_mutated(p);
+  native::mark_mutated(m);
+  native::mark_mutated(v);
 }
 
 }  // namespace

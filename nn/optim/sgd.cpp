@@ -1,11 +1,44 @@
 // SGD::step, PyTorch's algorithm: d = g + wd*p; buf = momentum*buf + (1-dampening)*d
 // (buf = d on the first step); d = nesterov ? d + momentum*buf : buf; p -= lr*d.
+// One fused sgd_step kernel per parameter on its device; the native-op formula for
+// non-contiguous parameters or gradients.
 #include "nn/optim/sgd.h"
 
+#include "core/dispatch.h"
+#include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
 
 namespace ember::optim {
+
+namespace {
+
+// Whether the fused kernel can update p: its gradient (and momentum buffer, once there)
+// laid out like p, contiguous, one dtype and device.
+bool fusable(const Tensor& p, const Tensor& g, const Tensor& buf) {
+  const auto like_p = [&](const Tensor& t) {
+    return t.is_contiguous() && t.dtype() == p.dtype() && t.device() == p.device() && t.sizes() == p.sizes();
+  };
+  return p.is_contiguous() && like_p(g) && (!buf.defined() || like_p(buf));
+}
+
+// The same update from native ops (any layout).
+void native_update(const SGDOptions& o, const Tensor& p, Tensor& buf) {
+  Tensor d = p.grad();
+  if (o.weight_decay != 0.0) d = native::add(d, p, o.weight_decay);
+  if (o.momentum != 0.0) {
+    if (!buf.defined()) {
+      buf = native::clone(d);
+    } else {
+      native::mul_(buf, o.momentum);
+      native::add_(buf, d, 1.0 - o.dampening);
+    }
+    d = o.nesterov ? native::add(d, buf, o.momentum) : buf;
+  }
+  native::add_(p, d, -o.lr);
+}
+
+}  // namespace
 
 void validate(const SGDOptions& o) {
   EMBER_CHECK(o.lr >= 0.0, "Invalid learning rate: ", o.lr);
@@ -19,19 +52,24 @@ void SGD::step() {
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const SGDOptions& o = options(group);
-    Tensor d = p.grad();
-    if (o.weight_decay != 0.0) d = native::add(d, p, o.weight_decay);
-    if (o.momentum != 0.0) {
-      Tensor& buf = state["momentum_buffer"];
-      if (!buf.defined()) {
-        buf = native::clone(d);
-      } else {
-        native::mul_(buf, o.momentum);
-        native::add_(buf, d, 1.0 - o.dampening);
-      }
-      d = o.nesterov ? native::add(d, buf, o.momentum) : buf;
+    const Tensor g = p.grad();
+    Tensor unused;
+    Tensor& buf = o.momentum != 0.0 ? state["momentum_buffer"] : unused;
+    if (!fusable(p, g, buf)) {
+      native_update(o, p, buf);
+      return;
     }
-    native::add_(p, d, -o.lr);
+    const bool first_step = o.momentum != 0.0 && !buf.defined();
+    if (first_step) buf = zeros(p.sizes(), p.options());
+    const SgdStepArgs args{.lr = o.lr,
+                           .momentum = o.momentum,
+                           .dampening = o.dampening,
+                           .weight_decay = o.weight_decay,
+                           .nesterov = o.nesterov,
+                           .first_step = first_step};
+    device_ops(p.device()).sgd_step(p, g, buf, args);
+    native::mark_mutated(p);
+    if (buf.defined()) native::mark_mutated(buf);
   });
 }
 

@@ -1,0 +1,140 @@
+// CUDA benchmarks (run on a GPU; bench/pytorch_cuda.py is the PyTorch twin):
+// elementwise add of 64M floats vs a device-to-device copy's bandwidth, caching
+// allocator alloc+free vs cudaMalloc/cudaFree, the host cost of launching a 1-element
+// op, and matmul 4096^3 vs cuBLAS called directly. GPU times come from CUDA events.
+#include <benchmark/benchmark.h>
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <ember/ember.h>
+
+#include "core/allocator/caching_allocator.h"
+
+namespace {
+
+using ember::Device;
+using ember::Tensor;
+
+const Device kGpu = Device::cuda(0);
+
+bool skip_without_gpu(benchmark::State& state) {
+  if (ember::cuda::is_available()) return false;
+  state.SkipWithError("no CUDA device");
+  return true;
+}
+
+// Times `body` per iteration on the GPU with events (manual time), `inner` runs each.
+template <typename Body>
+void time_on_gpu(benchmark::State& state, int inner, Body body) {
+  ember::cuda::Event start, stop;
+  body();  // warm-up
+  ember::cuda::synchronize();
+  for (auto _ : state) {
+    start.record();
+    for (int i = 0; i < inner; ++i) body();
+    stop.record();
+    stop.synchronize();
+    state.SetIterationTime(start.elapsed_ms(stop) / 1000.0 / inner);
+  }
+}
+
+constexpr int64_t k64M = int64_t{64} << 20;
+
+void BM_AddFloat64M(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  Tensor a = ember::ones({k64M}, ember::TensorOptions().device(kGpu));
+  Tensor b = ember::ones({k64M}, ember::TensorOptions().device(kGpu));
+  time_on_gpu(state, 10, [&] { benchmark::DoNotOptimize(a + b); });
+  state.SetBytesProcessed(state.iterations() * k64M * 4 * 3);  // read a, b; write out
+}
+BENCHMARK(BM_AddFloat64M)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_CopyDeviceToDevice64M(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  Tensor a = ember::ones({k64M}, ember::TensorOptions().device(kGpu));
+  Tensor b = ember::empty({k64M}, ember::TensorOptions().device(kGpu));
+  time_on_gpu(state, 10, [&] {
+    cudaMemcpyAsync(b.data_ptr(), a.data_ptr(), k64M * 4, cudaMemcpyDeviceToDevice, nullptr);
+  });
+  state.SetBytesProcessed(state.iterations() * k64M * 4 * 2);  // read + write
+}
+BENCHMARK(BM_CopyDeviceToDevice64M)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_AllocatorAllocFree1MiB(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  ember::CachingAllocator& allocator = ember::allocator_for(kGpu);
+  allocator.deallocate(allocator.allocate(1 << 20).block);  // the segment is cached
+  for (auto _ : state) {
+    ember::Allocation a = allocator.allocate(1 << 20);
+    benchmark::DoNotOptimize(a.ptr);
+    allocator.deallocate(a.block);
+  }
+}
+BENCHMARK(BM_AllocatorAllocFree1MiB);
+
+void BM_CudaMallocFree1MiB(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  for (auto _ : state) {
+    void* p = nullptr;
+    cudaMalloc(&p, 1 << 20);
+    benchmark::DoNotOptimize(p);
+    cudaFree(p);
+  }
+}
+BENCHMARK(BM_CudaMallocFree1MiB);
+
+// Host-side cost of one 1-element op on CUDA: the op layer, the allocator, the launch.
+void BM_LaunchAdd1Element(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  Tensor a = ember::ones({1}, ember::TensorOptions().device(kGpu));
+  Tensor b = ember::ones({1}, ember::TensorOptions().device(kGpu));
+  int64_t n = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(a + b);
+    if (++n % 4096 == 0) {  // keep the launch queue from filling
+      state.PauseTiming();
+      ember::cuda::synchronize();
+      state.ResumeTiming();
+    }
+  }
+  ember::cuda::synchronize();
+}
+BENCHMARK(BM_LaunchAdd1Element);
+
+constexpr int64_t kMatmulN = 4096;
+
+void BM_MatmulEmber4096(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  ember::cuda::set_matmul_allow_tf32(state.range(0) != 0);
+  Tensor a = ember::randn({kMatmulN, kMatmulN}).to(kGpu);
+  Tensor b = ember::randn({kMatmulN, kMatmulN}).to(kGpu);
+  time_on_gpu(state, 5, [&] { benchmark::DoNotOptimize(ember::matmul(a, b)); });
+  state.counters["TFLOP/s"] = benchmark::Counter(2.0 * kMatmulN * kMatmulN * kMatmulN * state.iterations(),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  ember::cuda::set_matmul_allow_tf32(false);
+}
+BENCHMARK(BM_MatmulEmber4096)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+void BM_MatmulCublas4096(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  Tensor a = ember::randn({kMatmulN, kMatmulN}).to(kGpu);
+  Tensor b = ember::randn({kMatmulN, kMatmulN}).to(kGpu);
+  Tensor c = ember::empty({kMatmulN, kMatmulN}, ember::TensorOptions().device(kGpu));
+  cublasHandle_t handle = nullptr;
+  cublasCreate(&handle);
+  cublasSetMathMode(handle, state.range(0) != 0 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+  const float alpha = 1.0f, beta = 0.0f;
+  const int n = static_cast<int>(kMatmulN);
+  time_on_gpu(state, 5, [&] {
+    cublasSgemm(handle, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &alpha, static_cast<const float*>(b.data_ptr()), n,
+                static_cast<const float*>(a.data_ptr()), n, &beta, static_cast<float*>(c.data_ptr()), n);
+  });
+  state.counters["TFLOP/s"] = benchmark::Counter(2.0 * kMatmulN * kMatmulN * kMatmulN * state.iterations(),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  cublasDestroy(handle);
+}
+BENCHMARK(BM_MatmulCublas4096)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

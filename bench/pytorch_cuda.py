@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""PyTorch twin of bench/bench_cuda.cpp (run on a GPU): add of 64M floats vs a
+device-to-device copy, caching allocator alloc+free vs raw cudaMalloc (through
+torch.cuda.caching_allocator bypass is not public, so only the cached path), host
+cost of a 1-element op, and matmul 4096^3 (with and without TF32). Medians of runs."""
+import statistics
+import time
+
+import torch
+
+
+def gpu_time_ms(fn, inner=10, repeats=15):
+    fn()
+    torch.cuda.synchronize()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    times = []
+    for _ in range(repeats):
+        start.record()
+        for _ in range(inner):
+            fn()
+        stop.record()
+        stop.synchronize()
+        times.append(start.elapsed_time(stop) / inner)
+    return statistics.median(times)
+
+
+def host_time_us(fn, n=20000, repeats=5):
+    times = []
+    for _ in range(repeats):
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for i in range(n):
+            fn()
+            if i % 4096 == 4095:
+                torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        times.append((t1 - t0) / n * 1e6)
+    torch.cuda.synchronize()
+    return statistics.median(times)
+
+
+def main():
+    dev = torch.device("cuda")
+    n = 64 << 20
+    a = torch.ones(n, device=dev)
+    b = torch.ones(n, device=dev)
+    add_ms = gpu_time_ms(lambda: a + b)
+    out = torch.empty_like(a)
+    copy_ms = gpu_time_ms(lambda: out.copy_(a))
+    print(f"pytorch add 64M floats: {add_ms * 1e3:.1f} us, {3 * 4 * n / add_ms / 1e6:.1f} GB/s")
+    print(f"pytorch d2d copy 64M floats: {copy_ms * 1e3:.1f} us, {2 * 4 * n / copy_ms / 1e6:.1f} GB/s")
+    print(f"pytorch add / copy bandwidth: {(3 * 4 * n / add_ms) / (2 * 4 * n / copy_ms):.3f}")
+
+    def alloc_free():
+        t = torch.empty(1 << 18, device=dev)  # 1 MiB
+        del t
+    print(f"pytorch caching alloc+free 1 MiB (host): {host_time_us(alloc_free):.3f} us")
+
+    x = torch.ones(1, device=dev)
+    y = torch.ones(1, device=dev)
+    print(f"pytorch 1-element add launch (host): {host_time_us(lambda: x + y):.3f} us")
+
+    m = 4096
+    ma = torch.randn(m, m, device=dev)
+    mb = torch.randn(m, m, device=dev)
+    for tf32 in (False, True):
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        ms = gpu_time_ms(lambda: ma @ mb, inner=5, repeats=9)
+        print(f"pytorch matmul 4096^3 tf32={int(tf32)}: {ms:.3f} ms, {2 * m ** 3 / ms / 1e9:.1f} TFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+// CPU fused optimizer updates: one pass over a contiguous parameter, its gradient and
+// its state, parallel over elements; the update math is core/optim_math.h's, shared
+// with the CUDA kernels (cuda/optim_step.cu).
+#include "core/cpu/kernels.h"
+#include "core/optim_math.h"
+#include "core/parallel.h"
+
+namespace ember::cpu {
+
+namespace {
+
+// `state` (a gradient or an optimizer buffer) must be laid out like the parameter.
+void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
+  EMBER_INTERNAL_ASSERT(state.is_contiguous() && state.dtype() == param.dtype() && state.numel() == param.numel() &&
+                            state.device() == param.device(),
+                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
+}
+
+}  // namespace
+
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args) {
+  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "sgd_step: the parameter must be contiguous");
+  check_like_param("sgd_step", param, grad);
+  const bool use_momentum = args.momentum != 0.0;
+  if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const auto update = fused::SgdUpdate<T>::from(args);
+    T* p = param.data_ptr<T>();
+    const T* g = grad.data_ptr<T>();
+    T* buf = use_momentum ? momentum_buf.data_ptr<T>() : nullptr;
+    parallel_for(0, param.numel(), kParallelGrain, [&](int64_t lo, int64_t hi) {
+      if (buf != nullptr) {
+        for (int64_t i = lo; i < hi; ++i) update(p[i], g[i], buf[i]);
+      } else {
+        T unused{};
+        for (int64_t i = lo; i < hi; ++i) update(p[i], g[i], unused);
+      }
+    });
+  });
+}
+
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const AdamStepArgs& args) {
+  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "adam_step: the parameter must be contiguous");
+  check_like_param("adam_step", param, grad);
+  check_like_param("adam_step", param, exp_avg);
+  check_like_param("adam_step", param, exp_avg_sq);
+  visit_floating(param.dtype(), "adam_step", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const auto update = fused::AdamUpdate<T>::from(args);
+    T* p = param.data_ptr<T>();
+    const T* g = grad.data_ptr<T>();
+    T* m = exp_avg.data_ptr<T>();
+    T* v = exp_avg_sq.data_ptr<T>();
+    parallel_for(0, param.numel(), kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) update(p[i], g[i], m[i], v[i]);
+    });
+  });
+}
+
+}  // namespace ember::cpu

@@ -1,0 +1,180 @@
+// Per-element math of the fused nn kernels as __host__ __device__ code, shared by the
+// CPU loops (core/cpu/optim_step.cpp, softmax_loss.cpp) and the CUDA kernels
+// (cuda/optim_step.cu, softmax_loss.cu): SGD and Adam/AdamW updates, (log-)softmax,
+// cross-entropy and class-loss gradient elements. No tensor headers: nvcc compiles it.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "core/macros.h"
+#include "core/op_kinds.h"
+
+namespace ember::fused {
+
+// Math calls: CUDA's global overloads in device code, <cmath>'s on the host.
+#if defined(__CUDA_ARCH__)
+#define EMBER_FUSED_MATH(fn) ::fn
+#else
+#define EMBER_FUSED_MATH(fn) std::fn
+#endif
+
+// ---------------------------------------------------------------- exact rounding
+// A product or sum rounded once, on both devices. nvcc would otherwise contract
+// a * b + c into a fused multiply-add (the host compiler does not, in ISO C++ mode),
+// and the GPU's optimizer updates would drift from the CPU's by an ulp per step.
+// With these (and IEEE division and sqrt, nvcc's defaults) both devices agree bit
+// for bit, and with the former native-op formulas too.
+EMBER_HD_INLINE float mul_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+EMBER_HD_INLINE double mul_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+EMBER_HD_INLINE float add_rn(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+EMBER_HD_INLINE double add_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+
+// ---------------------------------------------------------------- optimizers
+// One SGD update of an element (core/op_kinds.h, SgdStepArgs), in the parameter's type
+// T with the hyper-parameters rounded to T once, each step as the native ops did it:
+// d = g + wd * p; buf = first ? d : buf * momentum + (1 - dampening) * d;
+// d = nesterov ? d + momentum * buf : buf; p = p + (-lr) * d.
+template <typename T>
+struct SgdUpdate {
+  T neg_lr, momentum, one_minus_dampening, weight_decay;
+  bool use_weight_decay, use_momentum, nesterov, first_step;
+
+  static SgdUpdate from(const SgdStepArgs& a) {
+    return SgdUpdate{static_cast<T>(-a.lr),
+                     static_cast<T>(a.momentum),
+                     static_cast<T>(1.0 - a.dampening),
+                     static_cast<T>(a.weight_decay),
+                     a.weight_decay != 0.0,
+                     a.momentum != 0.0,
+                     a.nesterov,
+                     a.first_step};
+  }
+
+  // buf is only read or written when use_momentum.
+  EMBER_HD_INLINE void operator()(T& p, T g, T& buf) const {
+    T d = use_weight_decay ? add_rn(g, mul_rn(weight_decay, p)) : g;
+    if (use_momentum) {
+      buf = first_step ? d : add_rn(mul_rn(buf, momentum), mul_rn(one_minus_dampening, d));
+      d = nesterov ? add_rn(d, mul_rn(momentum, buf)) : buf;
+    }
+    p = add_rn(p, mul_rn(neg_lr, d));
+  }
+};
+
+// One Adam/AdamW update of an element (core/op_kinds.h, AdamStepArgs), in T:
+// AdamW: p = p * (1 - lr * wd); Adam: g = g + wd * p; then
+// m = m * b1 + (1 - b1) * g; v = v * b2 + (1 - b2) * (g * g);
+// p = p + (-step_size) * (m / (sqrt(v) / bias_correction2_sqrt + eps)).
+template <typename T>
+struct AdamUpdate {
+  T beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
+  T weight_decay, decay_factor, neg_step_size, bias_correction2_sqrt;
+  bool coupled_decay, decoupled_decay;
+
+  static AdamUpdate from(const AdamStepArgs& a) {
+    const bool decay = a.weight_decay != 0.0;
+    return AdamUpdate{static_cast<T>(a.beta1),
+                      static_cast<T>(1.0 - a.beta1),
+                      static_cast<T>(a.beta2),
+                      static_cast<T>(1.0 - a.beta2),
+                      static_cast<T>(a.eps),
+                      static_cast<T>(a.weight_decay),
+                      static_cast<T>(1.0 - a.lr * a.weight_decay),
+                      static_cast<T>(-a.step_size),
+                      static_cast<T>(a.bias_correction2_sqrt),
+                      decay && !a.decoupled,
+                      decay && a.decoupled};
+  }
+
+  EMBER_HD_INLINE void operator()(T& p, T g, T& m, T& v) const {
+    if (decoupled_decay) p = mul_rn(p, decay_factor);
+    if (coupled_decay) g = add_rn(g, mul_rn(weight_decay, p));
+    m = add_rn(mul_rn(m, beta1), mul_rn(one_minus_beta1, g));
+    v = add_rn(mul_rn(v, beta2), mul_rn(one_minus_beta2, mul_rn(g, g)));
+    const T denom = add_rn(EMBER_FUSED_MATH(sqrt)(v) / bias_correction2_sqrt, eps);
+    p = add_rn(p, mul_rn(neg_step_size, m / denom));
+  }
+};
+
+// ---------------------------------------------------------------- softmax and losses
+// Rows are reduced in double: max first (NaN never wins, so a NaN row still gets a
+// finite max and NaN sums), then sum_j exp(x_j - max), then the outputs.
+
+// The running max of a row that ignores NaN (the order of visits does not matter).
+EMBER_HD_INLINE double max_ignoring_nan(double running, double x) { return x > running ? x : running; }
+
+EMBER_HD_INLINE double exp_shifted(double x, double row_max) { return EMBER_FUSED_MATH(exp)(x - row_max); }
+
+// log(sum_j exp(x_j)) from the row's max and sum_j exp(x_j - max). An infinite max is
+// the result itself: an all -inf row then gives NaN outputs (x - lse = -inf + inf),
+// a row with +inf gives NaN there and -inf (log) / 0 elsewhere, as in PyTorch.
+EMBER_HD_INLINE bool max_decides_logsumexp(double row_max) { return EMBER_FUSED_MATH(isinf)(row_max); }
+EMBER_HD_INLINE double logsumexp_from(double row_max, double sum_exp) {
+  return max_decides_logsumexp(row_max) ? row_max : row_max + EMBER_FUSED_MATH(log)(sum_exp);
+}
+
+// An output element of softmax (log = false) or log_softmax (log = true).
+template <typename T>
+EMBER_HD_INLINE T softmax_element(T x, double logsumexp, bool log) {
+  const double logp = static_cast<double>(x) - logsumexp;
+  return static_cast<T>(log ? logp : EMBER_FUSED_MATH(exp)(logp));
+}
+
+// A row's cross entropy: -(1 - s) logp[t] - s / c * sum_j logp[j]; the uniform part is
+// left out (not multiplied by 0) without smoothing, so -inf logits elsewhere stay harmless.
+EMBER_HD_INLINE double cross_entropy_loss(double target_logp, double sum_logp, double smoothing, int64_t classes) {
+  return -(1.0 - smoothing) * target_logp -
+         (smoothing > 0.0 ? smoothing / static_cast<double>(classes) * sum_logp : 0.0);
+}
+
+// The scale of row `row`'s gradient from the incoming gradient g (LossGradScale).
+template <typename T>
+EMBER_HD_INLINE double loss_grad_scale(const T* g, int64_t row, int64_t rows, LossGradScale kind) {
+  switch (kind) {
+    case LossGradScale::PerRow:
+      return static_cast<double>(g[row]);
+    case LossGradScale::Sum:
+      return static_cast<double>(g[0]);
+    case LossGradScale::Mean:
+      break;
+  }
+  return static_cast<double>(g[0]) / static_cast<double>(rows);
+}
+
+// An element of a class-index loss's input gradient:
+// scale * (prob - smoothing / c - (1 - smoothing) [is_target]); prob is 0 for nll_loss.
+template <typename T>
+EMBER_HD_INLINE T class_loss_grad(double scale, double prob, bool is_target, double smoothing, int64_t classes) {
+  const double target_mass = smoothing / static_cast<double>(classes) + (is_target ? 1.0 - smoothing : 0.0);
+  return static_cast<T>(scale * (prob - target_mass));
+}
+
+EMBER_HD_INLINE bool is_class_index(int64_t target, int64_t classes) { return target >= 0 && target < classes; }
+
+#undef EMBER_FUSED_MATH
+
+}  // namespace ember::fused

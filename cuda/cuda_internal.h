@@ -1,0 +1,61 @@
+// What the CUDA sources of cuda/ share: the raw current stream, the device error word,
+// launch-size helpers and the CUDA kernels behind cuda_ops() (core/dispatch.h gives
+// each kernel's contract). Only cuda/ includes this; it needs the CUDA headers.
+#pragma once
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "core/dispatch.h"
+#include "cuda/cuda_check.h"
+
+namespace ember::cuda::detail {
+
+// The current stream of the current device (the legacy default stream unless a
+// StreamGuard or set_current_stream chose another). Kernels launch on it.
+cudaStream_t current_raw_stream();
+int current_device_index();
+
+// Device error word: two uint64 words per device, [kind, value]. Kernels that find bad
+// input (a class target outside [0, c)) report it without synchronising: the first
+// one wins via atomicCAS(&word[0], 0, kind) and then stores value in word[1]. The host
+// reads it at synchronising points (cuda::synchronize, copies to the host) and throws.
+enum DeviceErrorKind : unsigned long long { kNoDeviceError = 0, kTargetOutOfBounds = 1 };
+unsigned long long* device_error_word();  // for the current device, zeroed at creation
+// Throws ember::Error if a kernel reported an error on the current device (and clears it).
+// Call only after the work that could report it has completed (a synchronisation).
+void check_device_errors();
+
+constexpr int kThreadsPerBlock = 256;
+// Blocks for n elements at `per_thread` elements per thread (at least 1).
+inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_thread = 1) {
+  const int64_t per_block = static_cast<int64_t>(threads) * per_thread;
+  const int64_t b = (n + per_block - 1) / per_block;
+  return static_cast<unsigned>(b < 1 ? 1 : (b > 0x7fffffff ? 0x7fffffff : b));
+}
+
+}  // namespace ember::cuda::detail
+
+// The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
+// reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu).
+namespace ember::cuda_kernels {
+void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
+void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+void copy(const Tensor& src, const Tensor& dst);
+void fill(const Tensor& dst, const Scalar& value);
+void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
+void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
+void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
+void softmax_rows(const Tensor& in, const Tensor& out, bool log);
+void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
+                        const Tensor& probs);
+void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
+                         double smoothing, const Tensor& grad_in);
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const AdamStepArgs& args);
+}  // namespace ember::cuda_kernels

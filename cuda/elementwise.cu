@@ -1,0 +1,223 @@
+// CUDA elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
+// conversion, fill): the functors of core/functors.h applied by one launcher, with a
+// vectorised path for contiguous (or broadcast-value) operands and an offset-calculator
+// path for any strided layout. Contracts: core/dispatch.h.
+#include <algorithm>
+#include <array>
+#include <type_traits>
+#include <utility>
+
+#include "core/functors.h"
+#include "cuda/cuda_internal.h"
+#include "cuda/indexing.cuh"
+
+namespace ember::cuda_kernels {
+namespace {
+
+using namespace ember::functors;
+using cuda::detail::AlignedVector;
+using cuda::detail::ElementwiseLayout;
+using cuda::detail::kThreadsPerBlock;
+using cuda::detail::OffsetCalculator;
+
+// Grid-stride loops need no more blocks than this to fill the GPU.
+constexpr int64_t kMaxBlocks = 1 << 16;
+
+// Which inputs of a flat launch are one broadcast value (read at index 0).
+struct BroadcastFlags {
+  bool flag[4] = {false, false, false, false};
+};
+
+// Elements per thread step of the vectorised path: 16 bytes of the widest operand.
+template <typename Out, typename... In>
+constexpr int vector_width() {
+  return static_cast<int>(16 / std::max({sizeof(Out), sizeof(In)...}));
+}
+
+__device__ __forceinline__ int64_t global_thread() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_threads() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
+
+// Element i of a flat operand (index 0 when it is a broadcast value).
+template <typename T>
+__device__ __forceinline__ T flat_load(const T* p, int64_t i, bool broadcast) {
+  return p[broadcast ? 0 : i];
+}
+
+template <typename T, int V>
+__device__ __forceinline__ AlignedVector<T, V> vector_load(const T* p, int64_t vector_index, bool broadcast) {
+  if (broadcast) {
+    AlignedVector<T, V> repeated;
+    const T value = *p;
+#pragma unroll
+    for (int j = 0; j < V; ++j) repeated.v[j] = value;
+    return repeated;
+  }
+  return reinterpret_cast<const AlignedVector<T, V>*>(p)[vector_index];
+}
+
+template <int V, typename F, typename Out, typename... In, size_t... I>
+__device__ __forceinline__ void vector_step(std::index_sequence<I...>, const F& f, int64_t vector_index,
+                                            const BroadcastFlags& broadcast, Out* out, const In*... in) {
+  [&](const AlignedVector<In, V>&... loaded) {
+    AlignedVector<Out, V> result;
+#pragma unroll
+    for (int j = 0; j < V; ++j) result.v[j] = f(loaded.v[j]...);
+    reinterpret_cast<AlignedVector<Out, V>*>(out)[vector_index] = result;
+  }(vector_load<In, V>(in, vector_index, broadcast.flag[I])...);
+}
+
+// Flat operands whose non-broadcast pointers are all aligned to V elements: each
+// thread step handles V elements with one load per input and one store; the last
+// n % V elements go to the first threads.
+template <int V, typename F, typename Out, typename... In>
+__global__ void flat_vectorised_kernel(F f, int64_t n, BroadcastFlags broadcast, Out* out, const In*... in) {
+  const int64_t vectors = n / V;
+  for (int64_t v = global_thread(); v < vectors; v += grid_threads())
+    vector_step<V>(std::index_sequence_for<In...>{}, f, v, broadcast, out, in...);
+  const int64_t tail = vectors * V + global_thread();
+  if (tail < n) {
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      out[tail] = f(flat_load(in, tail, broadcast.flag[I])...);
+    }(std::index_sequence_for<In...>{});
+  }
+}
+
+// Flat operands, any alignment: one element per thread step.
+template <typename F, typename Out, typename... In>
+__global__ void flat_kernel(F f, int64_t n, BroadcastFlags broadcast, Out* out, const In*... in) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      out[i] = f(flat_load(in, i, broadcast.flag[I])...);
+    }(std::index_sequence_for<In...>{});
+  }
+}
+
+// Any strided layout: the offset calculator maps each linear index to the operands.
+template <typename Index, typename F, typename Out, typename... In>
+__global__ void strided_kernel(F f, int64_t n, OffsetCalculator<1 + sizeof...(In), Index> calc, Out* out,
+                               const In*... in) {
+  for (int64_t i = global_thread(); i < n; i += grid_threads()) {
+    Index offsets[1 + sizeof...(In)];
+    calc.offsets(static_cast<Index>(i), offsets);
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      out[offsets[0]] = f(in[offsets[I + 1]]...);
+    }(std::index_sequence_for<In...>{});
+  }
+}
+
+unsigned grid_for(int64_t work_items) {
+  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(work_items), kMaxBlocks));
+}
+
+// A Tensor parameter per input type (for the parameter pack of apply).
+template <typename In>
+using TensorFor = const Tensor&;
+
+// out = f(in...) elementwise over same-shaped operands on the current device (out may
+// alias an input with the same layout). Launches on the current stream.
+template <typename Out, typename... In, typename F>
+void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+  static_assert(sizeof...(In) <= 4, "BroadcastFlags holds at most 4 inputs");
+  constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  cudaStream_t stream = cuda::detail::current_raw_stream();
+  Out* const out_ptr = static_cast<Out*>(out.data_ptr());
+  const ElementwiseLayout<kOperands> layout({&out, &in...});
+
+  if (layout.is_flat()) {
+    BroadcastFlags broadcast;
+    for (int k = 1; k < kOperands; ++k) broadcast.flag[k - 1] = layout.is_broadcast(k);
+    constexpr int V = vector_width<Out, In...>();
+    // Every operand read or written as vectors must start on a vector boundary.
+    const std::array<bool, sizeof...(In)> in_aligned{cuda::detail::is_vector_aligned<In, V>(in.data_ptr())...};
+    bool aligned = cuda::detail::is_vector_aligned<Out, V>(out_ptr);
+    for (int k = 1; k < kOperands; ++k) aligned = aligned && (broadcast.flag[k - 1] || in_aligned[k - 1]);
+    if (aligned && n >= V) {
+      flat_vectorised_kernel<V><<<grid_for((n + V - 1) / V), kThreadsPerBlock, 0, stream>>>(
+          f, n, broadcast, out_ptr, static_cast<const In*>(in.data_ptr())...);
+    } else {
+      flat_kernel<<<grid_for(n), kThreadsPerBlock, 0, stream>>>(f, n, broadcast, out_ptr,
+                                                                 static_cast<const In*>(in.data_ptr())...);
+    }
+  } else if (layout.fits_int32()) {
+    strided_kernel<int32_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+        f, n, OffsetCalculator<kOperands, int32_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
+  } else {
+    strided_kernel<int64_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+        f, n, OffsetCalculator<kOperands, int64_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
+  }
+  EMBER_CUDA_LAUNCH_CHECK();
+}
+
+// The element type of a visit_dtype tag.
+template <typename Tag>
+using ElementOf = typename std::decay_t<Tag>::type;
+
+}  // namespace
+
+void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
+  visit_dtype(in.dtype(), [&](auto tag) {
+    using T = ElementOf<decltype(tag)>;
+    with_unary_functor<T>(op, args, [&](const auto& f) { apply<T, T>(f, out, in); });
+  });
+}
+
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using T = ElementOf<decltype(tag)>;
+    with_binary_functor<T>(op, alpha, [&](const auto& f) {
+      using Out = decltype(f(T{}, T{}));  // bool for comparisons
+      apply<Out, T, T>(f, out, a, b);
+    });
+  });
+}
+
+void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using T = ElementOf<decltype(tag)>;
+    with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
+      using F = std::decay_t<decltype(f)>;
+      using Out = decltype(f(T{}, T{}));
+      if (scalar_first) apply<Out, T>(BindLeft<F, T>{f, s.to<T>()}, out, a);
+      else apply<Out, T>(BindRight<F, T>{f, s.to<T>()}, out, a);
+    });
+  });
+}
+
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  EMBER_INTERNAL_ASSERT(cond.dtype() == kBool, "where: the condition reached the kernel as ", cond.dtype());
+  visit_dtype(a.dtype(), [&](auto tag) {
+    using T = ElementOf<decltype(tag)>;
+    apply<T, bool, T, T>(Select{}, out, cond, a, b);
+  });
+}
+
+void copy(const Tensor& src, const Tensor& dst) {
+  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {  // a plain memcpy
+    void* to = dst.data_ptr();
+    const void* from = src.data_ptr();
+    if (dst.nbytes() == 0 || to == from) return;
+    EMBER_CUDA_CHECK(
+        cudaMemcpyAsync(to, from, dst.nbytes(), cudaMemcpyDeviceToDevice, cuda::detail::current_raw_stream()));
+    return;
+  }
+  visit_dtype(src.dtype(), [&](auto from_tag) {
+    using From = ElementOf<decltype(from_tag)>;
+    visit_dtype(dst.dtype(), [&](auto to_tag) {
+      using To = ElementOf<decltype(to_tag)>;
+      apply<To, From>(CastTo<To>{}, dst, src);
+    });
+  });
+}
+
+void fill(const Tensor& dst, const Scalar& value) {
+  visit_dtype(dst.dtype(), [&](auto tag) {
+    using T = ElementOf<decltype(tag)>;
+    apply<T>(Constant<T>{value.to<T>()}, dst);
+  });
+}
+
+}  // namespace ember::cuda_kernels

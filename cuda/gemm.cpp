@@ -1,0 +1,103 @@
+// CUDA GEMM through cuBLAS: [B,n,k] x [B,k,m] -> contiguous [B,n,m], float32/float64,
+// one strided-batched call on the current stream (a shared stride-0 right operand with
+// a row-after-row left operand folds into one big product). Row-major C = A B is
+// computed as column-major C^T = B^T A^T. TF32 only when cuda::set_matmul_allow_tf32.
+#include <cublas_v2.h>
+
+#include <climits>
+
+#include "core/native.h"
+#include "cuda/cuda_internal.h"
+#include "cuda/stream.h"
+
+#define EMBER_CUBLAS_CHECK(call)                                                                   \
+  do {                                                                                             \
+    cublasStatus_t ember_cublas_status_ = (call);                                                  \
+    EMBER_CHECK(ember_cublas_status_ == CUBLAS_STATUS_SUCCESS, "cuBLAS error: ",                   \
+                cublasGetStatusString(ember_cublas_status_), " in ", #call, " on cuda:",           \
+                ::ember::cuda::detail::current_device_index());                                    \
+  } while (0)
+
+namespace ember::cuda_kernels {
+
+namespace {
+
+// One cuBLAS handle per device and thread (handles are not safe to share across
+// threads), created on first use and kept for the thread's life.
+cublasHandle_t handle_for_current_device() {
+  constexpr int kMaxDevices = 64;
+  thread_local cublasHandle_t handles[kMaxDevices] = {};
+  const int dev = cuda::detail::current_device_index();
+  EMBER_CHECK(dev < kMaxDevices, "cuda:", dev, " is beyond the devices ember supports");
+  if (handles[dev] == nullptr) EMBER_CUBLAS_CHECK(cublasCreate(&handles[dev]));
+  return handles[dev];
+}
+
+// How a [rows, cols] matrix (the last two dims of a 3-D tensor) sits in memory:
+// row-major (ld = row stride) or column-major (transposed, ld = column stride).
+struct Layout {
+  bool usable = false;
+  bool transposed = false;
+  int64_t ld = 0;
+};
+Layout layout_of(const Tensor& t) {
+  const int64_t rows = t.size(1), cols = t.size(2);
+  const int64_t rs = t.stride(1), cs = t.stride(2);
+  if ((cs == 1 || cols == 1) && rs >= std::max<int64_t>(1, cols)) return {true, false, std::max<int64_t>(rs, 1)};
+  if ((rs == 1 || rows == 1) && cs >= std::max<int64_t>(1, rows)) return {true, true, std::max<int64_t>(cs, 1)};
+  return {};
+}
+
+int as_int(int64_t v, const char* what) {
+  EMBER_CHECK(v <= INT_MAX, "matmul on CUDA: ", what, " = ", v, " is beyond cuBLAS's 32-bit sizes");
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
+  const int64_t batches = a_in.size(0), n = a_in.size(1), k = a_in.size(2), m = b_in.size(2);
+  if (batches == 0 || n == 0 || m == 0) return;
+  if (k == 0) {
+    cuda_kernels::fill(out, Scalar(0));
+    return;
+  }
+  EMBER_INTERNAL_ASSERT(out.is_contiguous(), "cuda gemm: the output must be contiguous");
+  const Tensor a = layout_of(a_in).usable ? a_in : native::clone(a_in);
+  const Tensor b = layout_of(b_in).usable ? b_in : native::clone(b_in);
+  const Layout la = layout_of(a), lb = layout_of(b);
+
+  cublasHandle_t handle = handle_for_current_device();
+  EMBER_CUBLAS_CHECK(cublasSetStream(handle, cuda::detail::current_raw_stream()));
+  const bool tf32 = a.dtype() == kFloat32 && cuda::matmul_allow_tf32();
+  EMBER_CUBLAS_CHECK(cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+
+  // Column-major view: C^T [m, n] = op(B)^T [m, k] x op(A)^T [k, n]. A row-major matrix
+  // is its own transpose in column-major terms, so "not transposed" here means N.
+  const cublasOperation_t op_b = lb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const cublasOperation_t op_a = la.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const bool fold = batches > 1 && b.stride(0) == 0 && !la.transposed && a.stride(0) == n * la.ld;
+  const int64_t rows_c = fold ? batches * n : n;
+  const int batch_count = fold ? 1 : as_int(batches, "batch");
+  const int M = as_int(m, "m"), N = as_int(rows_c, "n"), K = as_int(k, "k");
+  const int ldb = as_int(lb.ld, "ldb"), lda = as_int(la.ld, "lda"), ldc = M;
+  const long long stride_b = b.stride(0), stride_a = fold ? 0 : a.stride(0), stride_c = fold ? 0 : n * m;
+
+  if (a.dtype() == kFloat32) {
+    const float alpha = 1.0f, beta = 0.0f;
+    EMBER_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, op_b, op_a, M, N, K, &alpha,
+                                                 static_cast<const float*>(b.data_ptr()), ldb, stride_b,
+                                                 static_cast<const float*>(a.data_ptr()), lda, stride_a, &beta,
+                                                 static_cast<float*>(out.data_ptr()), ldc, stride_c, batch_count));
+  } else if (a.dtype() == kFloat64) {
+    const double alpha = 1.0, beta = 0.0;
+    EMBER_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, op_b, op_a, M, N, K, &alpha,
+                                                 static_cast<const double*>(b.data_ptr()), ldb, stride_b,
+                                                 static_cast<const double*>(a.data_ptr()), lda, stride_a, &beta,
+                                                 static_cast<double*>(out.data_ptr()), ldc, stride_c, batch_count));
+  } else {
+    EMBER_FAIL("matmul on CUDA: expected float32 or float64 operands, got ", dtype_name(a.dtype()));
+  }
+}
+
+}  // namespace ember::cuda_kernels

@@ -1,0 +1,78 @@
+// CUDA fused optimizer updates: one grid-stride pass over a contiguous parameter, its
+// gradient and its state. The update math is core/optim_math.h's (rounded like the
+// CPU's, so both devices give the same bits).
+#include <cuda_runtime.h>
+
+#include "core/optim_math.h"
+#include "cuda/cuda_internal.h"
+
+namespace ember::cuda_kernels {
+
+namespace {
+
+using cuda::detail::blocks_for;
+using cuda::detail::current_raw_stream;
+using cuda::detail::kThreadsPerBlock;
+
+template <typename T>
+__global__ void sgd_step_kernel(T* __restrict__ param, const T* __restrict__ grad, T* __restrict__ momentum_buf,
+                                int64_t n, fused::SgdUpdate<T> update) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    T unused{};
+    update(param[i], grad[i], momentum_buf != nullptr ? momentum_buf[i] : unused);
+  }
+}
+
+template <typename T>
+__global__ void adam_step_kernel(T* __restrict__ param, const T* __restrict__ grad, T* __restrict__ exp_avg,
+                                 T* __restrict__ exp_avg_sq, int64_t n, fused::AdamUpdate<T> update) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    update(param[i], grad[i], exp_avg[i], exp_avg_sq[i]);
+  }
+}
+
+// `state` (a gradient or an optimizer buffer) must be laid out like the parameter.
+void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
+  EMBER_INTERNAL_ASSERT(state.is_contiguous() && state.dtype() == param.dtype() && state.numel() == param.numel() &&
+                            state.device() == param.device(),
+                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
+}
+
+}  // namespace
+
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args) {
+  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "sgd_step: the parameter must be contiguous");
+  check_like_param("sgd_step", param, grad);
+  const bool use_momentum = args.momentum != 0.0;
+  if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  const int64_t n = param.numel();
+  if (n == 0) return;
+  visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* buf = use_momentum ? momentum_buf.data_ptr<T>() : nullptr;
+    sgd_step_kernel<T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        param.data_ptr<T>(), grad.data_ptr<T>(), buf, n, fused::SgdUpdate<T>::from(args));
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const AdamStepArgs& args) {
+  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "adam_step: the parameter must be contiguous");
+  check_like_param("adam_step", param, grad);
+  check_like_param("adam_step", param, exp_avg);
+  check_like_param("adam_step", param, exp_avg_sq);
+  const int64_t n = param.numel();
+  if (n == 0) return;
+  visit_floating(param.dtype(), "adam_step", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    adam_step_kernel<T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        param.data_ptr<T>(), grad.data_ptr<T>(), exp_avg.data_ptr<T>(), exp_avg_sq.data_ptr<T>(), n,
+        fused::AdamUpdate<T>::from(args));
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+}  // namespace ember::cuda_kernels

@@ -1,0 +1,167 @@
+// Streams, events and guards of cuda/stream.h: a thread-local current stream per
+// device (a small table indexed by device), streams created non-blocking on request.
+#include "cuda/stream.h"
+
+#include <atomic>
+#include <vector>
+
+#include "core/device.h"
+#include "cuda/cuda_internal.h"
+
+namespace ember::cuda {
+
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+// This thread's current stream per device (default-constructed: the legacy stream).
+struct CurrentStreams {
+  Stream streams[kMaxDevices];
+};
+CurrentStreams& current_streams() {
+  thread_local CurrentStreams table;
+  return table;
+}
+
+int checked_device(int device) {
+  const int index = device < 0 ? current_device() : device;
+  EMBER_CHECK(index < device_count() && index < kMaxDevices, "cuda:", index, " requested, but only ",
+              device_count(), " CUDA device(s) are available");
+  return index;
+}
+
+std::atomic<bool> g_allow_tf32{false};
+
+}  // namespace
+
+Stream::Stream() : device_(is_available() ? current_device() : 0) {}
+
+Stream Stream::create(int device, bool non_blocking) {
+  const int index = checked_device(device);
+  DeviceGuard guard(index);
+  cudaStream_t s = nullptr;
+  EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&s, non_blocking ? cudaStreamNonBlocking : cudaStreamDefault));
+  std::shared_ptr<void> owner(static_cast<void*>(s), [index](void* p) {
+    int previous = 0;
+    cudaGetDevice(&previous);
+    cudaSetDevice(index);
+    cudaStreamDestroy(static_cast<cudaStream_t>(p));
+    cudaSetDevice(previous);
+  });
+  return Stream(index, static_cast<void*>(s), std::move(owner));
+}
+
+Stream Stream::default_stream(int device) { return Stream(checked_device(device), nullptr, nullptr); }
+
+bool Stream::query() const {
+  DeviceGuard guard(device_);
+  const cudaError_t err = cudaStreamQuery(static_cast<cudaStream_t>(handle_));
+  if (err == cudaErrorNotReady) {
+    cudaGetLastError();
+    return false;
+  }
+  EMBER_CUDA_CHECK(err);
+  return true;
+}
+
+void Stream::synchronize() const {
+  DeviceGuard guard(device_);
+  EMBER_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_)));
+  detail::check_device_errors();
+}
+
+void Stream::wait(const Event& event) const {
+  EMBER_CHECK(event.handle() != nullptr, "Stream::wait: the event was never recorded");
+  DeviceGuard guard(device_);
+  EMBER_CUDA_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(handle_), static_cast<cudaEvent_t>(event.handle()), 0));
+}
+
+Event::Event(bool enable_timing) : enable_timing_(enable_timing) {}
+
+void Event::record(const Stream& stream) {
+  DeviceGuard guard(stream.device_index());
+  if (!handle_) {
+    cudaEvent_t e = nullptr;
+    EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&e, enable_timing_ ? cudaEventDefault : cudaEventDisableTiming));
+    handle_ = std::shared_ptr<void>(static_cast<void*>(e), [](void* p) { cudaEventDestroy(static_cast<cudaEvent_t>(p)); });
+  }
+  EMBER_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(handle_.get()), static_cast<cudaStream_t>(stream.handle())));
+}
+
+bool Event::query() const {
+  if (!handle_) return true;
+  const cudaError_t err = cudaEventQuery(static_cast<cudaEvent_t>(handle_.get()));
+  if (err == cudaErrorNotReady) {
+    cudaGetLastError();
+    return false;
+  }
+  EMBER_CUDA_CHECK(err);
+  return true;
+}
+
+void Event::synchronize() const {
+  if (handle_) EMBER_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(handle_.get())));
+}
+
+float Event::elapsed_ms(const Event& end) const {
+  EMBER_CHECK(handle_ && end.handle_, "Event::elapsed_ms: both events must be recorded first");
+  float ms = 0.0f;
+  EMBER_CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(handle_.get()),
+                                        static_cast<cudaEvent_t>(end.handle_.get())));
+  return ms;
+}
+
+int current_device() {
+  int dev = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&dev));
+  return dev;
+}
+
+void set_device(int index) {
+  checked_device(index);
+  EMBER_CUDA_CHECK(cudaSetDevice(index));
+}
+
+Stream current_stream(int device) {
+  const int index = checked_device(device);
+  Stream s = current_streams().streams[index];
+  return s.handle() == nullptr ? Stream::default_stream(index) : s;
+}
+
+void set_current_stream(const Stream& stream) {
+  current_streams().streams[checked_device(stream.device_index())] = stream;
+}
+
+DeviceGuard::DeviceGuard(int index) : previous_(current_device()) {
+  if (index != previous_) set_device(index);
+}
+DeviceGuard::~DeviceGuard() {
+  int now = -1;
+  if (cudaGetDevice(&now) == cudaSuccess && now != previous_) cudaSetDevice(previous_);
+}
+
+StreamGuard::StreamGuard(const Stream& stream)
+    : previous_stream_(current_stream(stream.device_index())), device_guard_(stream.device_index()) {
+  set_current_stream(stream);
+}
+StreamGuard::~StreamGuard() { current_streams().streams[previous_stream_.device_index()] = previous_stream_; }
+
+void set_matmul_allow_tf32(bool allow) { g_allow_tf32.store(allow); }
+bool matmul_allow_tf32() { return g_allow_tf32.load(); }
+
+namespace detail {
+cudaStream_t current_raw_stream() {
+  int dev = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&dev));
+  return static_cast<cudaStream_t>(current_streams().streams[dev].handle());
+}
+}  // namespace detail
+
+}  // namespace ember::cuda
+
+namespace ember::detail {
+// The allocator's stream identity for new CUDA storage (core/storage.cpp).
+uintptr_t current_cuda_stream_id(int device) {
+  return reinterpret_cast<uintptr_t>(cuda::current_stream(device).handle());
+}
+}  // namespace ember::detail

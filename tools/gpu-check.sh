@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The GPU evidence run (on a GPU host without network, e.g. through the device tool):
+# the CUDA tests and `ember kernels` from programs built elsewhere (bundle made by
+# tools/gpu-host-bundle.sh --binaries), compute-sanitizer memcheck on them, the CUDA
+# benchmarks with their PyTorch twin, and a from-source build of the GPU-host
+# configuration (-DEMBER_BLAS=OFF, bundled deps) whose cuda-labelled tests run too.
+# Results go to $OUT (default /tmp/gpu-check): at most 8 small files.
+set -uo pipefail
+OUT="${OUT:-/tmp/gpu-check}"
+mkdir -p "$OUT"
+bundle="$PWD/.gpuhost"
+cublas_dir=$(dirname "$(find / -name 'libcublas.so.13*' -not -path '/proc/*' 2>/dev/null | head -1)" 2>/dev/null)
+export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${LD_LIBRARY_PATH:-}"
+export PATH="/usr/local/cuda/bin:$PATH"
+start=$(date +%s)
+if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
+stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
+
+{
+  stamp "environment"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  for c in g++ cmake ninja nvcc compute-sanitizer python3; do echo "$c: $(command -v $c)"; done
+  nvcc --version | tail -2
+  echo "cublas: $cublas_dir"
+  find / \( -name 'libcudnn.so*' -o -name 'cudnn.h' \) -not -path '/proc/*' 2>/dev/null | head -4
+  ldd "$bundle/bin/ember_cuda_tests" | grep -E "not found|cublas|cudart"
+} > "$OUT/env.txt" 2>&1
+
+# The from-source GPU-host build, in the background at low priority.
+(
+  gen=Ninja; command -v ninja >/dev/null || gen="Unix Makefiles"
+  cmake -S . -B build-gpu -G "$gen" -DCMAKE_BUILD_TYPE=Release -DEMBER_BLAS=OFF -DEMBER_BENCH=OFF \
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$bundle" -DZLIB_ROOT="$bundle" &&
+    nice -n 19 cmake --build build-gpu -j 10 --target ember_cuda_tests ember_cli
+) > "$OUT/source_build.txt" 2>&1 &
+build_pid=$!
+
+stamp "cuda tests" > "$OUT/cuda_tests.txt"
+timeout 180 "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/cuda_tests.txt" 2>&1
+echo "exit $?" >> "$OUT/cuda_tests.txt"
+stamp "ember kernels" >> "$OUT/cuda_tests.txt"
+timeout 120 "$bundle/bin/ember" kernels >> "$OUT/cuda_tests.txt" 2>&1
+echo "exit $?" >> "$OUT/cuda_tests.txt"
+
+stamp "memcheck" > "$OUT/memcheck.txt"
+timeout 300 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+  "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/memcheck.txt" 2>&1
+echo "exit $?" >> "$OUT/memcheck.txt"
+
+wait $build_pid
+stamp "benchmarks" > "$OUT/bench.txt"
+timeout 150 "$bundle/bin/bench_cuda" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  >> "$OUT/bench.txt" 2>&1
+echo "exit $?" >> "$OUT/bench.txt"
+stamp "pytorch twin" >> "$OUT/bench.txt"
+PYTHONUNBUFFERED=1 timeout 120 python3 bench/pytorch_cuda.py >> "$OUT/bench.txt" 2>&1
+
+stamp "source build's cuda tests" > "$OUT/source_tests.txt"
+if [[ -x build-gpu/tests/ember_cuda_tests ]]; then
+  (cd build-gpu && timeout 150 ctest -L cuda -j 8 --output-on-failure | tail -25) >> "$OUT/source_tests.txt" 2>&1
+  timeout 60 build-gpu/tools/ember kernels | tail -3 >> "$OUT/source_tests.txt" 2>&1
+fi
+stamp "done" >> "$OUT/source_tests.txt"
+tail -c 20000 "$OUT/source_build.txt" > "$OUT/source_build.tail" && mv "$OUT/source_build.tail" "$OUT/source_build.txt"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Packs what a GPU host without network or apt lacks to build and test ember there
+# (headers, CMake packages and libraries of spdlog, fmt, GoogleTest, Google Benchmark,
+# CLI11, zlib: Debian's own files) into DIR (default .gpuhost, git-ignored). With
+# --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
+# shared libraries they need that such a host may not have. tools/gpu-check.sh uses it.
+set -euo pipefail
+binaries=""
+if [[ "${1:-}" == "--binaries" ]]; then binaries="$2"; shift 2; fi
+out="${1:-.gpuhost}"
+lib=/usr/lib/x86_64-linux-gnu
+rm -rf "$out"
+# The bundle keeps Debian's layout (include/, lib/x86_64-linux-gnu/{,cmake/}, share/cmake/),
+# so the packages' CMake files find their prefix relative to themselves.
+mkdir -p "$out/include" "$out/lib/x86_64-linux-gnu/cmake" "$out/share/cmake" "$out/bin" "$out/runtime"
+for h in spdlog fmt gtest gmock benchmark CLI zlib.h; do
+  if [[ -e /usr/include/$h ]]; then cp -rL /usr/include/$h "$out/include/"; fi
+done
+mkdir -p "$out/include/x86_64-linux-gnu"
+cp -L /usr/include/x86_64-linux-gnu/zconf.h "$out/include/x86_64-linux-gnu/" 2>/dev/null || true
+cp -L /usr/include/x86_64-linux-gnu/zconf.h "$out/include/" 2>/dev/null || true
+for l in libspdlog.so* libfmt.so* libgtest.a libgtest_main.a libgmock.a libgmock_main.a libbenchmark.so* \
+         libbenchmark_main.a libz.so* libz.a; do
+  for f in $lib/$l; do if [[ -e $f ]]; then cp -a "$f" "$out/lib/x86_64-linux-gnu/"; fi; done
+done
+for pkg in spdlog fmt GTest benchmark; do cp -r $lib/cmake/$pkg "$out/lib/x86_64-linux-gnu/cmake/"; done
+cp -r /usr/share/cmake/CLI11 "$out/share/cmake/"
+
+if [[ -n "$binaries" ]]; then
+  for b in tests/ember_cuda_tests tools/ember bench/bench_cuda; do
+    if [[ -x "$binaries/$b" ]]; then strip -o "$out/bin/$(basename "$b")" "$binaries/$b"; fi
+  done
+  # The shared libraries outside glibc/libstdc++/the CUDA driver that the programs need.
+  for b in "$out"/bin/*; do
+    ldd "$b" | awk '/=> \//{print $3}'
+  done | sort -u | grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux|libdl|libpthread|librt|libcuda|libcublas|libcublasLt)\.so' |
+    while read -r so; do cp -L "$so" "$out/runtime/"; done
+  # Packed (the device tool carries at most 64 MiB); tools/gpu-check.sh unpacks it.
+  tar -C "$out" -cJf "$out/prebuilt.tar.xz" bin runtime
+  rm -rf "$out/bin" "$out/runtime"
+fi
+du -sh "$out"

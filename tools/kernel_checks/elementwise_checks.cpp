@@ -1,0 +1,265 @@
+// Kernel checks of the elementwise family: unary and binary math (broadcast, with
+// backward), comparisons, scalar operands, where, copies with dtype conversion and
+// strided layouts, fill, the vectorised and misaligned contiguous paths, and rand/randn
+// drawing the same numbers on CUDA as on the CPU after the same manual_seed.
+#include <cstdint>
+#include <vector>
+
+#include "tools/kernel_checks/kernel_checks.h"
+
+namespace ember::kernel_checks {
+namespace {
+
+using Inputs = std::vector<Tensor>;
+
+// Uniform in [lo, hi): inputs kept away from the poles of log, sqrt, div.
+Tensor uniform_in(const Dims& sizes, double lo, double hi, DType dtype = kFloat32) {
+  return (rand(sizes, dtype) * (hi - lo) + lo);
+}
+
+// Small integers as floats: comparisons meet many exact ties.
+Tensor small_integers(const Dims& sizes, int64_t lo, int64_t hi, DType dtype = kFloat32) {
+  return randint(lo, hi, sizes).to(dtype);
+}
+
+void add_unary_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "neg, abs, relu",
+                           .shape = "[64, 128]",
+                           .inputs = {randn({64, 128})},
+                           .fn = [](const Inputs& x) { return Inputs{neg(x[0]), abs(x[0]), relu(x[0])}; },
+                           .backward = true,
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "exp, sigmoid, tanh",
+                           .shape = "[64, 128]",
+                           .inputs = {randn({64, 128})},
+                           .fn = [](const Inputs& x) { return Inputs{exp(x[0]), sigmoid(x[0]), tanh(x[0])}; },
+                           .backward = true}));
+  checks.push_back(parity({.op = "log, sqrt",
+                           .shape = "[64, 128] in [0.1, 4)",
+                           .inputs = {uniform_in({64, 128}, 0.1, 4.0)},
+                           .fn = [](const Inputs& x) { return Inputs{log(x[0]), sqrt(x[0])}; },
+                           .backward = true}));
+  checks.push_back(parity({.op = "pow(scalar) 2, 0.5, 3, 1.7",
+                           .shape = "[33, 65] in [0.1, 3)",
+                           .inputs = {uniform_in({33, 65}, 0.1, 3.0)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{pow(x[0], 2.0), pow(x[0], 0.5), pow(x[0], 3.0), pow(x[0], 1.7)};
+                               },
+                           .backward = true}));
+  checks.push_back(parity({.op = "clamp(-0.5, 0.5), clamp(min=0.2)",
+                           .shape = "[64, 128] float64",
+                           .inputs = {randn({64, 128}, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{clamp(x[0], -0.5, 0.5), clamp(x[0], 0.2, std::nullopt)};
+                               },
+                           .backward = true,
+                           .atol = 0,
+                           .rtol = 0}));
+}
+
+void add_binary_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "add, sub(alpha=2.5), mul",
+                           .shape = "[64, 128] op [128]",
+                           .inputs = {randn({64, 128}), randn({128})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{add(x[0], x[1]), sub(x[0], x[1], 2.5), mul(x[0], x[1])};
+                               },
+                           .backward = true}));
+  checks.push_back(parity({.op = "div, pow",
+                           .shape = "[32, 1, 16] op [1, 8, 16]",
+                           .inputs = {uniform_in({32, 1, 16}, 0.5, 2.0), uniform_in({1, 8, 16}, 0.5, 2.0)},
+                           .fn = [](const Inputs& x) { return Inputs{div(x[0], x[1]), pow(x[0], x[1])}; },
+                           .backward = true}));
+  checks.push_back(parity({.op = "maximum, minimum",
+                           .shape = "[32, 1, 16] op [1, 8, 16]",
+                           .inputs = {randn({32, 1, 16}), randn({1, 8, 16})},
+                           .fn = [](const Inputs& x) { return Inputs{maximum(x[0], x[1]), minimum(x[0], x[1])}; },
+                           .backward = true,
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "scalar + x, 2 - x, 3 / x, x * 0.5, x - 1",
+                           .shape = "[40, 50] float64",
+                           .inputs = {uniform_in({40, 50}, 0.5, 2.0, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{1.5 + x[0], 2.0 - x[0], 3.0 / x[0], x[0] * 0.5, x[0] - 1.0};
+                               },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  // A [1] operand expands to all-zero strides: the broadcast-value flat path.
+  checks.push_back(parity({.op = "add, mul with a broadcast value",
+                           .shape = "[1000, 37] op [1]",
+                           .inputs = {randn({1000, 37}), randn({1})},
+                           .fn = [](const Inputs& x) { return Inputs{add(x[0], x[1]), mul(x[1], x[0])}; },
+                           .backward = true,
+                           .atol = 1e-4,
+                           .rtol = 1e-5}));
+  checks.push_back(parity({.op = "int64 add/sub/mul, pow(3), uint8 add (wraps)",
+                           .shape = "[50, 60] op [60]",
+                           .inputs = {randint(-1000, 1000, {50, 60}), randint(-1000, 1000, {60}),
+                                      randint(0, 256, {50, 60}, kUInt8)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{add(x[0], x[1]), sub(x[0], x[1], 3), mul(x[0], x[1]), pow(x[0], 3),
+                                               add(x[2], x[2])};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+}
+
+void add_comparison_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "eq, ne, lt, le, gt, ge float32",
+                           .shape = "[64, 128] op [128]",
+                           .inputs = {small_integers({64, 128}, 0, 4), small_integers({128}, 0, 4)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{eq(x[0], x[1]), ne(x[0], x[1]), lt(x[0], x[1]),
+                                               le(x[0], x[1]), gt(x[0], x[1]), ge(x[0], x[1])};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "eq, lt, ge int64 (tensor and scalar)",
+                           .shape = "[31, 1, 7] op [1, 5, 7]",
+                           .inputs = {randint(-3, 3, {31, 1, 7}), randint(-3, 3, {1, 5, 7})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{eq(x[0], x[1]), lt(x[0], x[1]), ge(x[0], x[1]), lt(x[0], 1),
+                                               ge(x[1], -1)};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+}
+
+void add_where_copy_fill_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "where",
+                           .shape = "[64, 1] ? [64, 128] : [128]",
+                           .inputs = {randn({64, 1}), randn({64, 128}), randn({128})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor cond = gt(x[0], 0.0);
+                                 return Inputs{where(cond, x[1], x[2]), where(cond, 2.5, x[1])};
+                               },
+                           .backward = true,
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "copy of transpose / permute",
+                           .shape = "[96, 80].t(), [6, 7, 8].permute(2, 0, 1)",
+                           .inputs = {randn({96, 80}), randn({6, 7, 8}, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{x[0].t().contiguous(), x[1].permute({2, 0, 1}).contiguous()};
+                               },
+                           .backward = true,
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "to(dtype): f32->f64, f32->i64, i64->f32, ->bool, u8->f64",
+                           .shape = "[45, 77]",
+                           .inputs = {randn({45, 77}) * 100.0, randint(-5000, 5000, {45, 77}),
+                                      small_integers({45, 77}, -2, 3), randint(0, 256, {45, 77}, kUInt8)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{x[0].to(kFloat64), x[0].to(kInt64), x[1].to(kFloat32),
+                                               x[2].to(kBool),    x[1].to(kBool),  x[3].to(kFloat64),
+                                               x[0].t().to(kFloat64)};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "full, fill_ and zero_ of strided views",
+                           .shape = "[37, 129]",
+                           .inputs = {randn({37, 129})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Device device = x[0].device();
+                                 Tensor y = x[0].detach().clone();
+                                 y.narrow(1, 3, 50).fill_(7.25);
+                                 y.t().narrow(1, 5, 4).zero_();
+                                 return Inputs{full({37, 129}, 3.25, device), full({5, 3}, -9, TensorOptions().dtype(kInt64).device(device)),
+                                               full({17}, true, TensorOptions().dtype(kBool).device(device)), y};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+}
+
+void add_large_and_misaligned_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "add, mul(scalar) large contiguous",
+                           .shape = "[4194304]",
+                           .inputs = {randn({1 << 22}), randn({1 << 22})},
+                           .fn = [](const Inputs& x) { return Inputs{add(x[0], x[1]), mul(x[0], 3.0)}; },
+                           .atol = 1e-6,
+                           .rtol = 1e-6}));
+  // Views starting one element in: pointers not 16-byte aligned, odd lengths (and the
+  // aligned whole tensor: vectorised with a 3-element tail).
+  checks.push_back(parity({.op = "add, exp, to(f32) misaligned (narrow at offset 1); odd length",
+                           .shape = "[1048579].narrow(0, 1, 1048577)",
+                           .inputs = {randn({1048579}), randn({1048579}, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor a = x[0].narrow(0, 1, 1048577);
+                                 const Tensor b = x[0].narrow(0, 2, 1048577);
+                                 const Tensor d = x[1].narrow(0, 1, 1048577);
+                                 return Inputs{add(a, b), add(x[0], x[0]), d.exp(), d.to(kFloat32)};
+                               },
+                           .atol = 1e-6,
+                           .rtol = 1e-6}));
+  checks.push_back(parity({.op = "sub, gt strided rows (int32 offsets)",
+                           .shape = "[2048, 2049].t() op [2049, 1]",
+                           .inputs = {randn({2048, 2049}), randn({2049, 1})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor a = x[0].t();
+                                 return Inputs{sub(a, x[1]), gt(a, x[1])};
+                               },
+                           .atol = 1e-6,
+                           .rtol = 1e-6}));
+}
+
+// rand/randn drawn on the inputs' device after manual_seed (a small first draw moves
+// the Philox counter off 0).
+void add_random_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "rand (bit-identical)",
+                           .shape = "[1000003] float32, [4099] float64",
+                           .inputs = {zeros({1})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Device device = x[0].device();
+                                 manual_seed(20240607);
+                                 const Tensor first = rand({5}, device);
+                                 const Tensor big = rand({1000003}, device);
+                                 const Tensor wide = rand({4099}, TensorOptions().dtype(kFloat64).device(device));
+                                 return Inputs{first, big, wide};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
+  checks.push_back(parity({.op = "randn",
+                           .shape = "[1000003] float32, [4099] float64",
+                           .inputs = {zeros({1})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Device device = x[0].device();
+                                 manual_seed(7);
+                                 const Tensor first = randn({3}, device);
+                                 const Tensor big = randn({1000003}, device);
+                                 const Tensor wide = randn({4099}, TensorOptions().dtype(kFloat64).device(device));
+                                 return Inputs{first, big, wide};
+                               },
+                           .atol = 1e-6,
+                           .rtol = 1e-6}));
+}
+
+}  // namespace
+
+void add_elementwise_checks(std::vector<Check>& checks) {
+  add_unary_checks(checks);
+  add_binary_checks(checks);
+  add_comparison_checks(checks);
+  add_where_copy_fill_checks(checks);
+  add_large_and_misaligned_checks(checks);
+  add_random_checks(checks);
+}
+
+}  // namespace ember::kernel_checks

@@ -1,0 +1,200 @@
+// CUDA-vs-CPU checks of the fused nn kernels: (log-)softmax along any dim, cross
+// entropy (smoothing, reductions, 50000 classes), nll_loss, all with backward; SGD,
+// Adam and AdamW steps (parameters and optimizer state); and an out-of-range target
+// on CUDA surfacing as an ember::Error at the next synchronising point.
+#include <string>
+#include <vector>
+
+#include "tools/kernel_checks/kernel_checks.h"
+
+namespace ember::kernel_checks {
+
+namespace {
+
+namespace F = nn::functional;
+using Outputs = std::vector<Tensor>;
+
+Tensor class_targets(int64_t rows, int64_t classes) { return randint(0, classes, {rows}); }
+
+// "[rows, cols]" (built by appending: GCC 12 misreports `"literal" + std::string`).
+std::string shape_name(int64_t rows, int64_t cols) {
+  std::string name = "[";
+  name.append(std::to_string(rows)).append(", ").append(std::to_string(cols)).append("]");
+  return name;
+}
+
+void add_softmax_checks(std::vector<Check>& checks) {
+  struct Case {
+    Dims shape;
+    int64_t dim;
+    std::string shape_name;
+  };
+  const std::vector<Case> cases{{{64, 10}, 1, "[64, 10] dim=1"},
+                                {{16, 33}, 0, "[16, 33] dim=0"},
+                                {{4, 7, 5}, 1, "[4, 7, 5] dim=1"},
+                                {{6, 5000}, 1, "[6, 5000] dim=1 (block per row)"}};
+  for (const Case& c : cases) {
+    for (bool log : {false, true}) {
+      const int64_t dim = c.dim;
+      checks.push_back(parity(ParitySpec{
+          .op = std::string(log ? "log_softmax" : "softmax") + " backward",
+          .shape = c.shape_name,
+          .inputs = {randn(c.shape)},
+          .fn = [dim, log](const Outputs& in) -> Outputs {
+            return {log ? F::log_softmax(in[0], dim) : F::softmax(in[0], dim)};
+          },
+          .backward = true,
+      }));
+    }
+  }
+}
+
+void add_class_loss_checks(std::vector<Check>& checks) {
+  struct Case {
+    std::string op;
+    int64_t rows, classes;
+    F::Reduction reduction;
+    double smoothing;
+    double tolerance;
+  };
+  const std::vector<Case> cases{
+      {"cross_entropy(mean) backward", 128, 10, F::Reduction::Mean, 0.0, 1e-5},
+      {"cross_entropy(mean, smoothing=0.1) backward", 128, 10, F::Reduction::Mean, 0.1, 1e-5},
+      {"cross_entropy(none) backward", 128, 10, F::Reduction::None, 0.0, 1e-5},
+      {"cross_entropy(sum, smoothing=0.1) backward", 128, 10, F::Reduction::Sum, 0.1, 1e-4},
+      {"cross_entropy(mean) backward", 8, 50000, F::Reduction::Mean, 0.0, 1e-5},
+      {"cross_entropy(mean, smoothing=0.1) backward", 8, 50000, F::Reduction::Mean, 0.1, 1e-5},
+  };
+  for (const Case& c : cases) {
+    const F::Reduction reduction = c.reduction;
+    const double smoothing = c.smoothing;
+    checks.push_back(parity(ParitySpec{
+        .op = c.op,
+        .shape = shape_name(c.rows, c.classes),
+        .inputs = {randn({c.rows, c.classes}), class_targets(c.rows, c.classes)},
+        .fn = [reduction, smoothing](const Outputs& in) -> Outputs {
+          return {F::cross_entropy(in[0], in[1], reduction, smoothing)};
+        },
+        .backward = true,
+        .atol = c.tolerance,
+        .rtol = c.tolerance,
+    }));
+  }
+  for (F::Reduction reduction : {F::Reduction::Mean, F::Reduction::None}) {
+    checks.push_back(parity(ParitySpec{
+        .op = reduction == F::Reduction::Mean ? "nll_loss(mean) backward" : "nll_loss(none) backward",
+        .shape = "[128, 10]",
+        .inputs = {randn({128, 10}), class_targets(128, 10)},
+        .fn = [reduction](const Outputs& in) -> Outputs { return {F::nll_loss(in[0], in[1], reduction)}; },
+        .backward = true,
+    }));
+  }
+  // the composite path of a classifier: log_softmax then nll_loss
+  checks.push_back(parity(ParitySpec{
+      .op = "nll_loss(log_softmax) backward",
+      .shape = "[64, 10]",
+      .inputs = {randn({64, 10}), class_targets(64, 10)},
+      .fn = [](const Outputs& in) -> Outputs { return {F::nll_loss(F::log_softmax(in[0], 1), in[1])}; },
+      .backward = true,
+  }));
+}
+
+// Runs `steps` optimizer steps on a CPU parameter and on its CUDA copy with the same
+// gradients, then compares the parameters and every optimizer state tensor.
+template <typename Optimizer, typename Options>
+Check optimizer_check(const std::string& op, const Options& options, int steps, double tolerance) {
+  const Dims shape{257, 33};
+  return Check{
+      .op = op,
+      .shape = shape_name(257, 33).append(" x ").append(std::to_string(steps)).append(" steps"),
+      .tolerance = tolerance,
+      .run =
+          [=] {
+            CheckResult result;
+            Tensor cpu_param = randn(shape).requires_grad_(true);
+            Tensor cuda_param = cpu_param.detach().cuda().requires_grad_(true);
+            Optimizer on_cpu({cpu_param}, options), on_cuda({cuda_param}, options);
+            for (int s = 0; s < steps; ++s) {
+              const Tensor grad = randn(shape);
+              cpu_param.mutable_grad() = grad;
+              cuda_param.mutable_grad() = grad.cuda();
+              on_cpu.step();
+              on_cuda.step();
+            }
+            compare("param", cuda_param.detach(), cpu_param.detach(), tolerance, tolerance, result);
+            const optim::StateDict cpu_state = on_cpu.state_dict(), cuda_state = on_cuda.state_dict();
+            if (cpu_state.size() != cuda_state.size()) {
+              result.detail += "state_dict sizes differ; ";
+            } else {
+              for (size_t i = 0; i < cpu_state.size(); ++i) {
+                compare(cpu_state[i].first, cuda_state[i].second, cpu_state[i].second, tolerance, tolerance, result);
+              }
+            }
+            result.passed = result.detail.empty();
+            return result;
+          },
+  };
+}
+
+void add_optimizer_checks(std::vector<Check>& checks) {
+  checks.push_back(optimizer_check<optim::SGD>(
+      "sgd step (momentum, nesterov, weight_decay)",
+      optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-2, .nesterov = true}, 2, 1e-6));
+  checks.push_back(optimizer_check<optim::SGD>(
+      "sgd step (momentum, dampening)", optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .dampening = 0.2}, 2, 1e-6));
+  checks.push_back(optimizer_check<optim::Adam>("adam step (weight_decay)",
+                                                optim::AdamOptions{.lr = 1e-2, .weight_decay = 1e-2}, 3, 1e-6));
+  checks.push_back(
+      optimizer_check<optim::AdamW>("adamw step", optim::AdamWOptions{.lr = 1e-2, .weight_decay = 0.1}, 3, 1e-6));
+}
+
+// A bad target on CUDA must not throw at the launch (no synchronisation there) but at
+// the next synchronising point, as an ember::Error naming the target.
+void add_bad_target_check(std::vector<Check>& checks) {
+  checks.push_back(Check{
+      .op = "cross_entropy bad target",
+      .shape = "[4, 10], target 12",
+      .tolerance = 0.0,
+      .run =
+          [] {
+            CheckResult result;
+            const Tensor logits = randn({4, 10}).cuda();
+            const Tensor targets = tensor(std::vector<int64_t>{1, 12, 3, 4}).cuda();
+            std::string message;
+            try {
+              const Tensor loss = F::cross_entropy(logits, targets);
+              cuda::synchronize();
+              (void)loss.item<double>();
+            } catch (const Error& e) {
+              message = e.what();
+            }
+            result.passed = message.find("out of bounds") != std::string::npos;
+            if (!result.passed) {
+              result.detail = message.empty() ? std::string("no error was thrown")
+                                              : std::string("unexpected error: ").append(message);
+            }
+            // the error was consumed: later work on the device is unaffected
+            if (result.passed) {
+              try {
+                const Tensor ok = F::cross_entropy(logits, tensor(std::vector<int64_t>{1, 2, 3, 4}).cuda());
+                (void)ok.item<double>();
+              } catch (const Error& e) {
+                result.passed = false;
+                result.detail = std::string("a later, valid cross_entropy threw: ") + e.what();
+              }
+            }
+            return result;
+          },
+  });
+}
+
+}  // namespace
+
+void add_nn_checks(std::vector<Check>& checks) {
+  add_softmax_checks(checks);
+  add_class_loss_checks(checks);
+  add_optimizer_checks(checks);
+  add_bad_target_check(checks);
+}
+
+}  // namespace ember::kernel_checks
