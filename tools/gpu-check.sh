@@ -4,7 +4,8 @@
 # tools/gpu-host-bundle.sh --binaries), compute-sanitizer memcheck on them, the CUDA
 # benchmarks with their PyTorch twin, and a from-source build of the GPU-host
 # configuration (-DEMBER_BLAS=OFF, bundled deps) whose cuda-labelled tests run too.
-# Results go to $OUT (default /tmp/gpu-check): at most 8 small files.
+# Results go to $OUT (default /tmp/gpu-check): at most 8 small files. BUDGET (seconds,
+# default 480) bounds the run: memcheck and the source build stop when it runs out.
 set -uo pipefail
 OUT="${OUT:-/tmp/gpu-check}"
 mkdir -p "$OUT"
@@ -15,6 +16,8 @@ export PATH="/usr/local/cuda/bin:$PATH"
 start=$(date +%s)
 if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
 stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
+budget="${BUDGET:-480}"
+left() { echo $((budget - ($(date +%s) - start))); }
 
 {
   stamp "environment"
@@ -36,29 +39,31 @@ stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
 build_pid=$!
 
 stamp "cuda tests" > "$OUT/cuda_tests.txt"
-timeout 180 "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/cuda_tests.txt" 2>&1
+timeout 90 "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/cuda_tests.txt" 2>&1
 echo "exit $?" >> "$OUT/cuda_tests.txt"
 stamp "ember kernels" >> "$OUT/cuda_tests.txt"
-timeout 120 "$bundle/bin/ember" kernels >> "$OUT/cuda_tests.txt" 2>&1
+timeout 60 "$bundle/bin/ember" kernels >> "$OUT/cuda_tests.txt" 2>&1
 echo "exit $?" >> "$OUT/cuda_tests.txt"
 
 stamp "memcheck" > "$OUT/memcheck.txt"
-timeout 300 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+timeout $(( $(left) / 3 )) compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
   "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/memcheck.txt" 2>&1
 echo "exit $?" >> "$OUT/memcheck.txt"
 
-wait $build_pid
 stamp "benchmarks" > "$OUT/bench.txt"
-timeout 150 "$bundle/bin/bench_cuda" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+timeout 150 "$bundle/bin/bench_cuda" --benchmark_repetitions=5 --benchmark_min_time=0.2 --benchmark_report_aggregates_only=true \
   >> "$OUT/bench.txt" 2>&1
 echo "exit $?" >> "$OUT/bench.txt"
 stamp "pytorch twin" >> "$OUT/bench.txt"
 PYTHONUNBUFFERED=1 timeout 120 python3 bench/pytorch_cuda.py >> "$OUT/bench.txt" 2>&1
 
-stamp "source build's cuda tests" > "$OUT/source_tests.txt"
+stamp "waiting for the source build" > "$OUT/source_tests.txt"
+( sleep $(( $(left) - 60 > 0 ? $(left) - 60 : 1 )); kill $build_pid 2>/dev/null; pkill -f build-gpu ) &
+wait $build_pid
+stamp "source build's cuda tests (build exit $?)" >> "$OUT/source_tests.txt"
 if [[ -x build-gpu/tests/ember_cuda_tests ]]; then
-  (cd build-gpu && timeout 150 ctest -L cuda -j 8 --output-on-failure | tail -25) >> "$OUT/source_tests.txt" 2>&1
-  timeout 60 build-gpu/tools/ember kernels | tail -3 >> "$OUT/source_tests.txt" 2>&1
+  (cd build-gpu && timeout 50 ctest -L cuda -j 8 --output-on-failure | tail -25) >> "$OUT/source_tests.txt" 2>&1
+  timeout 20 build-gpu/tools/ember kernels | tail -3 >> "$OUT/source_tests.txt" 2>&1
 fi
 stamp "done" >> "$OUT/source_tests.txt"
 tail -c 20000 "$OUT/source_build.txt" > "$OUT/source_build.tail" && mv "$OUT/source_build.tail" "$OUT/source_build.txt"
