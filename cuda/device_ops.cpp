@@ -1,26 +1,54 @@
-// The CUDA DeviceOps table: the kernels of cuda/ (cuda/cuda_internal.h lists them).
+// The CUDA DeviceOps table: the kernels of cuda/ (cuda/cuda_internal.h lists them),
+// each called with its first tensor's device made current, so ops on cuda:1 run there
+// whatever the thread's current device is.
 #include "cuda/cuda_internal.h"
+#include "cuda/stream.h"
+
+#include <type_traits>
 
 namespace ember {
 
+namespace {
+
+template <typename T>
+void take_device(int& index, const T& arg) {
+  if constexpr (std::is_same_v<T, Tensor>) {
+    if (index < 0 && arg.defined()) index = arg.device().index();
+  }
+}
+
+template <auto Kernel>
+struct OnTensorsDevice;
+template <typename... Args, void (*Kernel)(Args...)>
+struct OnTensorsDevice<Kernel> {
+  static void call(Args... args) {
+    int index = -1;
+    (take_device<std::decay_t<Args>>(index, args), ...);
+    cuda::DeviceGuard guard(index < 0 ? cuda::current_device() : index);
+    Kernel(args...);
+  }
+};
+
+}  // namespace
+
 const DeviceOps* cuda_ops() {
   static const DeviceOps table{
-      .unary = cuda_kernels::unary,
-      .binary = cuda_kernels::binary,
-      .binary_scalar = cuda_kernels::binary_scalar,
-      .where = cuda_kernels::where,
-      .reduce = cuda_kernels::reduce,
-      .arg_reduce = cuda_kernels::arg_reduce,
-      .gemm = cuda_kernels::gemm,
-      .copy = cuda_kernels::copy,
-      .fill = cuda_kernels::fill,
-      .uniform = cuda_kernels::uniform,
-      .normal = cuda_kernels::normal,
-      .softmax_rows = cuda_kernels::softmax_rows,
-      .cross_entropy_rows = cuda_kernels::cross_entropy_rows,
-      .class_loss_backward = cuda_kernels::class_loss_backward,
-      .sgd_step = cuda_kernels::sgd_step,
-      .adam_step = cuda_kernels::adam_step,
+      .unary = OnTensorsDevice<cuda_kernels::unary>::call,
+      .binary = OnTensorsDevice<cuda_kernels::binary>::call,
+      .binary_scalar = OnTensorsDevice<cuda_kernels::binary_scalar>::call,
+      .where = OnTensorsDevice<cuda_kernels::where>::call,
+      .reduce = OnTensorsDevice<cuda_kernels::reduce>::call,
+      .arg_reduce = OnTensorsDevice<cuda_kernels::arg_reduce>::call,
+      .gemm = OnTensorsDevice<cuda_kernels::gemm>::call,
+      .copy = OnTensorsDevice<cuda_kernels::copy>::call,
+      .fill = OnTensorsDevice<cuda_kernels::fill>::call,
+      .uniform = OnTensorsDevice<cuda_kernels::uniform>::call,
+      .normal = OnTensorsDevice<cuda_kernels::normal>::call,
+      .softmax_rows = OnTensorsDevice<cuda_kernels::softmax_rows>::call,
+      .cross_entropy_rows = OnTensorsDevice<cuda_kernels::cross_entropy_rows>::call,
+      .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,
+      .sgd_step = OnTensorsDevice<cuda_kernels::sgd_step>::call,
+      .adam_step = OnTensorsDevice<cuda_kernels::adam_step>::call,
   };
   return &table;
 }

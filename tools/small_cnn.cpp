@@ -3,6 +3,9 @@
 
 #include <cstdio>
 
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/logging.h"
 #include "nn/conv.h"
 #include "nn/pooling.h"
 
@@ -32,8 +35,35 @@ std::string mib(int64_t bytes) {
   return buf;
 }
 
+namespace {
+
+// Whether the small CNN's layers run on `device`: one tiny forward through it. (Its
+// convolution and pooling have CPU kernels only until the cuDNN layers land.)
+bool small_cnn_runs_on(Device device, std::string& why) {
+  try {
+    NoGradGuard no_grad;
+    auto model = make_small_cnn();
+    model->to(device);
+    model->eval();
+    model->forward(zeros({1, 1, 28, 28}, TensorOptions().device(device)));
+    return true;
+  } catch (const Error& e) {
+    why = e.what();
+    return false;
+  }
+}
+
+}  // namespace
+
 Device resolve_device(const std::string& spec) {
-  if (spec == "auto") return cuda::is_available() ? Device::cuda(0) : Device::cpu();
+  if (spec == "auto") {
+    if (!cuda::is_available()) return Device::cpu();
+    std::string why;
+    if (small_cnn_runs_on(Device::cuda(0), why)) return Device::cuda(0);
+    logging::warn("--device auto: a CUDA device is present, but the small CNN cannot run on it in this build ({}); "
+                  "using the CPU", why);
+    return Device::cpu();
+  }
   Device d(spec);
   EMBER_CHECK(!d.is_cuda() || cuda::is_available(), "--device ", spec,
               " requested, but no CUDA device is available (use --device cpu or auto)");
