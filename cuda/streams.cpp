@@ -162,6 +162,7 @@ cudaStream_t current_raw_stream() {
 namespace ember::detail {
 // The allocator's stream identity for new CUDA storage (core/storage.cpp).
 uintptr_t current_cuda_stream_id(int device) {
-  return reinterpret_cast<uintptr_t>(cuda::current_stream(device).handle());
+  EMBER_INTERNAL_ASSERT(device >= 0 && device < cuda::kMaxDevices, "cuda:", device, " is out of range");
+  return reinterpret_cast<uintptr_t>(cuda::current_streams().streams[device].handle());
 }
 }  // namespace ember::detail

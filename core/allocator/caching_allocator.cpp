@@ -134,6 +134,8 @@ class SpinMutex {
   std::atomic<bool> held_{false};
 };
 
+std::string summary_table(const memory::Stats& st, size_t limit, Device device);
+
 struct AllocatorState {
   std::unique_ptr<RawBackend> backend;
   mutable SpinMutex mutex;
@@ -335,6 +337,13 @@ struct AllocatorState {
     recycle(other);
   }
 
+  // Counts the OOM and throws PyTorch's kind of message followed by the summary table.
+  [[noreturn]] void throw_out_of_memory(size_t requested) {
+    stats.num_ooms += 1;
+    throw OutOfMemoryError(out_of_memory_message(requested) + "\n" + summary_table(stats, limit, backend->device()),
+                           __FILE__, __LINE__);
+  }
+
   std::string out_of_memory_message(size_t requested) const {
     const Device device = backend->device();
     std::ostringstream os;
@@ -403,8 +412,7 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   AllocatorState& s = *state_;
   std::lock_guard<detail::SpinMutex> lock(s.mutex);
   if (EMBER_UNLIKELY(nbytes > detail::kMaxRequest)) {
-    s.stats.num_ooms += 1;
-    throw OutOfMemoryError(s.out_of_memory_message(nbytes), __FILE__, __LINE__);
+    s.throw_out_of_memory(nbytes);
   }
   const size_t rounded = round_size(nbytes);
   const bool small = rounded <= detail::kSmallLimit;
@@ -423,8 +431,7 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
       block = s.reserve_segment(rounded, stream, small);
     }
     if (block == nullptr) {
-      s.stats.num_ooms += 1;
-      throw OutOfMemoryError(s.out_of_memory_message(nbytes), __FILE__, __LINE__);
+      s.throw_out_of_memory(nbytes);
     }
   }
   // A free block of a split segment was inactive split memory; its own remainder is.
@@ -507,13 +514,19 @@ std::string CachingAllocator::summary() const {
     st = state_->stats;
     lim = state_->limit;
   }
+  return detail::summary_table(st, lim, device());
+}
+
+namespace detail {
+
+std::string summary_table(const memory::Stats& st, size_t lim, Device device) {
   using detail::human_size;
   std::ostringstream os;
   char line[192];
   const char* rule = "|===========================================================================|\n";
   const char* thin = "|---------------------------------------------------------------------------|\n";
   os << rule;
-  std::snprintf(line, sizeof line, "|%-75s|\n", (" ember memory summary, device " + device().str()).c_str());
+  std::snprintf(line, sizeof line, "|%-75s|\n", (" ember memory summary, device " + device.str()).c_str());
   os << line << thin;
   std::snprintf(line, sizeof line, "| %-24s| %10s | %10s | %10s | %10s |\n", "Metric", "Cur Usage", "Peak Usage",
                 "Tot Alloc", "Tot Freed");
@@ -551,5 +564,7 @@ std::string CachingAllocator::summary() const {
   os << line << rule;
   return os.str();
 }
+
+}  // namespace detail
 
 }  // namespace ember

@@ -1,0 +1,24 @@
+// CPU kernels behind nn::functional::batch_norm for contiguous float32/float64 input
+// seen as [N, C, S]: batch statistics (two passes per channel), normalize + affine in
+// one pass, and the backward's three gradients in two passes per channel.
+#pragma once
+#include <tuple>
+
+#include "core/tensor.h"
+
+namespace ember::nn::functional::detail {
+
+// Per-channel mean and biased variance of x ([C] tensors of x's dtype).
+std::pair<Tensor, Tensor> batch_norm_stats_cpu(const Tensor& x);
+
+// out = (x - mean) * invstd * weight + bias; weight/bias may be undefined.
+Tensor batch_norm_forward_cpu(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+                              const Tensor& bias);
+
+// Gradients of batch_norm_forward_cpu with respect to x, weight and bias (undefined
+// when not needed). training: mean and invstd came from x itself.
+std::tuple<Tensor, Tensor, Tensor> batch_norm_backward_cpu(const Tensor& grad, const Tensor& x, const Tensor& mean,
+                                                           const Tensor& invstd, const Tensor& weight, bool training,
+                                                           bool need_x, bool need_w, bool need_b);
+
+}  // namespace ember::nn::functional::detail
