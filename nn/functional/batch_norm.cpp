@@ -1,12 +1,13 @@
-// nn::functional::batch_norm: native ops for the forward, one recorded
-// "NativeBatchNormBackward" node (saving xhat, invstd and weight only when recording)
-// and the running-statistics update, which happens in training whatever the grad mode.
+// nn::functional::batch_norm: one recorded "NativeBatchNormBackward" node and the
+// running-statistics update (in training whatever the grad mode). CPU float input goes
+// through the fused kernels of batch_norm_cpu.cpp; other input through native ops.
 #include <algorithm>
 
 #include "autograd/function_node.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "nn/functional/basic.h"
+#include "nn/functional/batch_norm_cpu.h"
 
 namespace ember::nn::functional {
 
@@ -72,12 +73,54 @@ tensor_list batch_norm_backward(const Tensor& g, const tensor_list& s, const std
   return {gx, gw, gb};
 }
 
+Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
+
+bool fused_applies(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const auto fits = [&](const Tensor& t) { return !t.defined() || (t.is_cpu() && t.dtype() == x.dtype()); };
+  return x.is_cpu() && is_floating(x.dtype()) && fits(weight) && fits(bias);
+}
+
+// The CPU path: statistics, then normalize + affine in one pass; saves x, mean, invstd
+// and weight (not a normalized copy of x) and recomputes xhat in the backward.
+Tensor batch_norm_fused(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var,
+                        const Tensor& weight, const Tensor& bias, bool training, std::optional<double> momentum,
+                        double eps, const Tensor& num_batches_tracked, const Layout& l) {
+  const Tensor x = contiguous(x_in);
+  Tensor mean, var;
+  if (training) {
+    EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
+    std::tie(mean, var) = detail::batch_norm_stats_cpu(x);
+    update_running(mean, var, running_mean, running_var, momentum, num_batches_tracked, l);
+  } else {
+    EMBER_CHECK(running_mean.defined() && running_var.defined(),
+                "batch_norm: running_mean and running_var must be defined in eval mode");
+    // Copies: the saved mean must not follow later updates of the running statistics.
+    mean = native::clone(native::to_dtype(running_mean, x.dtype()));
+    var = native::to_dtype(running_var, x.dtype());
+  }
+  const Tensor invstd = native::rdiv(native::sqrt(native::add(var, eps)), 1.0);
+  const Tensor w = contiguous(weight), b = contiguous(bias);
+  Tensor out = detail::batch_norm_forward_cpu(x, mean, invstd, w, b);
+  if (autograd::will_record(x_in, weight, bias)) {
+    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, mean, invstd, w},
+                     [training](const tensor_list& g, const tensor_list& s, const auto& in) {
+                       auto [gx, gw, gb] = detail::batch_norm_backward_cpu(
+                           contiguous(g[0]), s[0], s[1], s[2], s[3], training, needs_grad(in, 0),
+                           in.size() > 1 && needs_grad(in, 1), in.size() > 2 && needs_grad(in, 2));
+                       return tensor_list{gx, gw, gb};
+                     });
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   const Layout l = layout_of(x);
+  if (fused_applies(x, weight, bias))
+    return batch_norm_fused(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked, l);
   // Memory: one full-size tensor is allocated for the output (plus one for xhat
   // when recording, since backward keeps it); everything else is per channel or
   // updated in place, so no_grad / eval forwards stay at input + output.

@@ -45,3 +45,57 @@ TEST(CudaRuntime, LimitGivesOutOfMemory) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// The README's CUDA example, as written there.
+TEST(CudaRuntime, ReadmeExample) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto x = ember::randn({128, 784}).to(ember::Device::cuda(0));
+  auto labels = ember::randint(0, 10, {128});
+  auto w = ember::randn({784, 10}, ember::TensorOptions().device(ember::Device::cuda(0)).requires_grad(true));
+  auto loss = ember::nn::functional::cross_entropy(ember::matmul(x, w), labels.to(x.device()));
+  loss.backward();
+  ember::cuda::set_matmul_allow_tf32(true);
+  {
+    auto side = ember::cuda::Stream::create();
+    ember::cuda::StreamGuard on_side(side);
+    auto y = x * 2;
+    x.record_stream(side);
+    EXPECT_TRUE(y.is_cuda());
+  }
+  ember::cuda::set_matmul_allow_tf32(false);
+  EXPECT_TRUE(w.grad().is_cuda());
+  EXPECT_EQ(w.grad().sizes(), (Dims{784, 10}));
+  EXPECT_GT(loss.item<float>(), 0.0f);
+  EXPECT_NE(ember::memory::summary(ember::Device::cuda(0)).find("cuda:0"), std::string::npos);
+}
+
+// Every allocation a training-like loop makes on the GPU comes back: no growth in
+// allocated bytes across iterations, and the cache serves them (no new segments).
+TEST(CudaRuntime, SteadyStateLoopReusesMemory) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const Device dev = Device::cuda(0);
+  Tensor w = randn({256, 64}, TensorOptions().device(dev).requires_grad(true));
+  auto step = [&] {
+    Tensor x = randn({128, 256}, TensorOptions().device(dev));
+    Tensor loss = nn::functional::cross_entropy(matmul(x, w), randint(0, 64, {128}).to(dev));
+    loss.backward();
+    NoGradGuard no_grad;
+    w.sub_(w.grad() * 0.1);
+    Tensor g = w.grad();
+    g.zero_();
+  };
+  step();
+  cuda::synchronize();
+  const auto before = memory::stats(dev);
+  for (int i = 0; i < 20; ++i) step();
+  cuda::synchronize();
+  const auto after = memory::stats(dev);
+  EXPECT_EQ(after.allocated_bytes.current, before.allocated_bytes.current);
+  EXPECT_EQ(after.segment.current, before.segment.current);
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,164 @@
+// Fused CPU BatchNorm over x seen as [N, C, S]: each channel's values are N runs of S,
+// handled by one thread, so a channel's second pass finds its data still in cache.
+// Sums use 8 lanes of T (they vectorize) flushed to double per run or block.
+#include "nn/functional/batch_norm_cpu.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/parallel.h"
+
+namespace ember::nn::functional::detail {
+namespace {
+
+constexpr int64_t kLanes = 8, kBlock = 4096;
+
+// sums[k] += Σ_{i < len} f(i)[k] for K = 1 or 2 values per element.
+template <typename T, typename F>
+void run_sums(int64_t len, const F& f, double& s0, double& s1) {
+  for (int64_t b = 0; b < len; b += kBlock) {
+    const int64_t end = std::min(len, b + kBlock);
+    T l0[kLanes] = {}, l1[kLanes] = {};
+    int64_t i = b;
+    for (; i + kLanes <= end; i += kLanes)
+      for (int64_t j = 0; j < kLanes; ++j) f(i + j, l0[j], l1[j]);
+    for (; i < end; ++i) {
+      T a = 0, c = 0;
+      f(i, a, c);
+      s0 += a, s1 += c;
+    }
+    for (int64_t j = 0; j < kLanes; ++j) s0 += l0[j], s1 += l1[j];
+  }
+}
+
+struct Shape {
+  int64_t N, C, S;
+};
+
+Shape shape_of(const Tensor& x) {
+  const int64_t N = x.size(0), C = x.size(1);
+  return {N, C, N * C == 0 ? 0 : x.numel() / (N * C)};
+}
+
+// fn(c) for every channel, in parallel when a channel's work is small enough to share.
+template <typename Fn>
+void for_channels(const Shape& s, int64_t passes, const Fn& fn) {
+  const int64_t per_channel = std::max<int64_t>(1, s.N * s.S * passes);
+  parallel_for(0, s.C, std::max<int64_t>(1, kParallelGrain / per_channel), [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) fn(c);
+  });
+}
+
+template <typename T>
+const T* cdata(const Tensor& t) {
+  return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
+}
+
+template <typename T>
+T* mdata(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
+}
+
+template <typename T>
+void stats(const T* x, T* mean, T* var, const Shape& s) {
+  for_channels(s, 2, [&](int64_t c) {
+    double sum = 0, unused = 0;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const T* p = x + (n * s.C + c) * s.S;
+      run_sums<T>(s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
+    }
+    const double count = static_cast<double>(s.N * s.S);
+    const T m = static_cast<T>(sum / count);
+    double sq = 0;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const T* p = x + (n * s.C + c) * s.S;
+      run_sums<T>(s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
+    }
+    mean[c] = m;
+    var[c] = static_cast<T>(sq / count);
+  });
+}
+
+template <typename T>
+void normalize(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b, const Shape& s) {
+  for_channels(s, 1, [&](int64_t c) {
+    const T m = mean[c], k = invstd[c] * (w ? w[c] : T(1)), shift = b ? b[c] : T(0);
+    for (int64_t n = 0; n < s.N; ++n) {
+      const int64_t at = (n * s.C + c) * s.S;
+      const T* __restrict p = x + at;
+      T* __restrict o = out + at;
+      for (int64_t i = 0; i < s.S; ++i) o[i] = (p[i] - m) * k + shift;
+    }
+  });
+}
+
+template <typename T>
+void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w, bool training, T* gx, T* gw, T* gb,
+              const Shape& s) {
+  for_channels(s, 3, [&](int64_t c) {
+    const T m = mean[c], is = invstd[c];
+    double sum_g = 0, sum_gd = 0;  // Σ g and Σ g * (x - mean)
+    for (int64_t n = 0; n < s.N; ++n) {
+      const int64_t at = (n * s.C + c) * s.S;
+      const T* gp = g + at;
+      const T* xp = x + at;
+      run_sums<T>(s.S, [gp, xp, m](int64_t i, T& a, T& d) { a += gp[i], d += gp[i] * (xp[i] - m); }, sum_g, sum_gd);
+    }
+    const double sum_gxhat = sum_gd * static_cast<double>(is);
+    if (gw) gw[c] = static_cast<T>(sum_gxhat);
+    if (gb) gb[c] = static_cast<T>(sum_g);
+    if (!gx) return;
+    const T k = is * (w ? w[c] : T(1));
+    const double count = static_cast<double>(s.N * s.S);
+    // training: gx = k * (g - mean(g) - xhat * mean(g * xhat)), xhat = (x - mean) * invstd
+    const T mean_g = training ? static_cast<T>(sum_g / count) : T(0);
+    const T coef = training ? static_cast<T>(sum_gxhat / count) * is : T(0);  // multiplies (x - mean)
+    for (int64_t n = 0; n < s.N; ++n) {
+      const int64_t at = (n * s.C + c) * s.S;
+      const T* __restrict gp = g + at;
+      const T* __restrict xp = x + at;
+      T* __restrict o = gx + at;
+      for (int64_t i = 0; i < s.S; ++i) o[i] = k * (gp[i] - mean_g - (xp[i] - m) * coef);
+    }
+  });
+}
+
+Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(), x.device()); }
+
+}  // namespace
+
+std::pair<Tensor, Tensor> batch_norm_stats_cpu(const Tensor& x) {
+  Tensor mean = channel_vector(x), var = channel_vector(x);
+  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    stats(cdata<T>(x), mdata<T>(mean), mdata<T>(var), shape_of(x));
+  });
+  return {mean, var};
+}
+
+Tensor batch_norm_forward_cpu(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+                              const Tensor& bias) {
+  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    normalize(cdata<T>(x), mdata<T>(out), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), cdata<T>(bias),
+              shape_of(x));
+  });
+  return out;
+}
+
+std::tuple<Tensor, Tensor, Tensor> batch_norm_backward_cpu(const Tensor& grad, const Tensor& x, const Tensor& mean,
+                                                           const Tensor& invstd, const Tensor& weight, bool training,
+                                                           bool need_x, bool need_w, bool need_b) {
+  Tensor gx = need_x ? make_empty(x.sizes(), x.dtype(), x.device()) : Tensor();
+  Tensor gw = need_w ? channel_vector(x) : Tensor();
+  Tensor gb = need_b ? channel_vector(x) : Tensor();
+  visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    backward(cdata<T>(grad), cdata<T>(x), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), training, mdata<T>(gx),
+             mdata<T>(gw), mdata<T>(gb), shape_of(x));
+  });
+  return {gx, gw, gb};
+}
+
+}  // namespace ember::nn::functional::detail
