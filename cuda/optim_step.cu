@@ -3,6 +3,7 @@
 // CPU's, so both devices give the same bits).
 #include <cuda_runtime.h>
 
+#include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "cuda/cuda_internal.h"
 
@@ -33,20 +34,10 @@ __global__ void adam_step_kernel(T* __restrict__ param, const T* __restrict__ gr
   }
 }
 
-// `state` (a gradient or an optimizer buffer) must be laid out like the parameter.
-void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
-  EMBER_INTERNAL_ASSERT(state.is_contiguous() && state.dtype() == param.dtype() && state.numel() == param.numel() &&
-                            state.device() == param.device(),
-                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
-}
-
 }  // namespace
 
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args) {
-  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "sgd_step: the parameter must be contiguous");
-  check_like_param("sgd_step", param, grad);
-  const bool use_momentum = args.momentum != 0.0;
-  if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  const bool use_momentum = fused::check_sgd_operands(param, grad, momentum_buf, args);
   const int64_t n = param.numel();
   if (n == 0) return;
   visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
@@ -60,10 +51,7 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
 
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args) {
-  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "adam_step: the parameter must be contiguous");
-  check_like_param("adam_step", param, grad);
-  check_like_param("adam_step", param, exp_avg);
-  check_like_param("adam_step", param, exp_avg_sq);
+  fused::check_adam_operands(param, grad, exp_avg, exp_avg_sq);
   const int64_t n = param.numel();
   if (n == 0) return;
   visit_floating(param.dtype(), "adam_step", [&](auto tag) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/reduce_layout.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/stream.h"
 
@@ -127,79 +128,9 @@ __device__ ArgAcc<T> shuffle_down(ArgAcc<T> v, unsigned delta) {
 
 // ---------------------------------------------------------------- layout
 
-// Dims with the element strides of K operands (operand 0 is the input); passed to
-// kernels by value. Linear indices walk the dims in row-major order.
-template <int K>
-struct DimSet {
-  int ndim = 0;
-  int64_t size[kMaxDims] = {};
-  int64_t stride[K][kMaxDims] = {};
-  int64_t numel = 1;
-
-  void push(int64_t dim_size, const int64_t (&dim_strides)[K]) {
-    size[ndim] = dim_size;
-    for (int k = 0; k < K; ++k) stride[k][ndim] = dim_strides[k];
-    ++ndim;
-    numel *= dim_size;
-  }
-  // Orders dims by decreasing input stride and merges a dim into its outer neighbour
-  // when every operand steps through the pair as through one dim. Leaves >= 1 dim.
-  void order_and_merge() {
-    int order[kMaxDims];
-    for (int d = 0; d < ndim; ++d) order[d] = d;
-    std::stable_sort(order, order + ndim, [&](int x, int y) { return stride[0][x] > stride[0][y]; });
-    DimSet merged;
-    for (int i = 0; i < ndim; ++i) {
-      const int d = order[i];
-      const int last = merged.ndim - 1;
-      bool joins = merged.ndim > 0;
-      for (int k = 0; k < K && joins; ++k) joins = merged.stride[k][last] == stride[k][d] * size[d];
-      if (joins) {
-        merged.size[last] *= size[d];
-        for (int k = 0; k < K; ++k) merged.stride[k][last] = stride[k][d];
-        merged.numel *= size[d];
-      } else {
-        int64_t dim_strides[K];
-        for (int k = 0; k < K; ++k) dim_strides[k] = stride[k][d];
-        merged.push(size[d], dim_strides);
-      }
-    }
-    if (merged.ndim == 0) {
-      const int64_t zeros[K] = {};
-      merged.push(1, zeros);
-    }
-    *this = merged;
-  }
-};
-
 using KeptDims = DimSet<3>;     // input, out0 (values), out1 (indices) strides
 using ReducedDims = DimSet<1>;  // input strides
-
-struct Layout {
-  KeptDims kept;
-  ReducedDims reduced;
-};
-
-// Reduced: every dim where out0 has size 1 and in does not (size-1 dims are dropped).
-Layout make_layout(const Tensor& in, const Tensor& out0, const Tensor& out1) {
-  EMBER_INTERNAL_ASSERT(in.dim() == out0.dim() && in.dim() == out1.dim(), "reduction output rank ", out0.sizes(),
-                        " does not match input ", in.sizes());
-  Layout layout;
-  for (int64_t d = 0; d < in.dim(); ++d) {
-    const int64_t size = in.size(d);
-    if (size == 1) continue;
-    if (out0.size(d) == 1) {
-      layout.reduced.push(size, {in.stride(d)});
-    } else {
-      EMBER_INTERNAL_ASSERT(out0.size(d) == size && out1.size(d) == size, "reduction output ", out0.sizes(),
-                            " does not fit input ", in.sizes());
-      layout.kept.push(size, {in.stride(d), out0.stride(d), out1.stride(d)});
-    }
-  }
-  layout.kept.order_and_merge();
-  layout.reduced.order_and_merge();
-  return layout;
-}
+using Layout = ReduceLayout;
 
 // Offsets of output `linear` in the input and both outputs.
 struct KeptOffsets {
@@ -400,7 +331,7 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
   EMBER_CHECK(op != ReduceOp::Mean || is_floating(in.dtype()), "mean(): expected a floating-point input, but got ",
               dtype_name(in.dtype()));
   EMBER_INTERNAL_ASSERT(in.device() == out.device(), "cuda reduce: input and output on different devices");
-  const Layout layout = make_layout(in, out, out);
+  const Layout layout = make_reduce_layout(in, out, out);
   const cuda::DeviceGuard guard(in.device().index());
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -422,7 +353,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                             indices.dtype() == kInt64,
                         "cuda arg_reduce: outputs do not fit input ", in.sizes());
   // The one reduced dim's position is the index (other size-1 dims are dropped).
-  const Layout layout = make_layout(in, values, indices);
+  const Layout layout = make_reduce_layout(in, values, indices);
   const cuda::DeviceGuard guard(in.device().index());
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

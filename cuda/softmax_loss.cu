@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "cuda/cuda_internal.h"
 
@@ -15,6 +16,8 @@ namespace ember::cuda_kernels {
 namespace {
 
 using cuda::detail::blocks_for;
+using fused::check_matrix;
+using fused::check_target_layout;
 using cuda::detail::current_raw_stream;
 
 constexpr int kWarpSize = 32;
@@ -148,18 +151,6 @@ __global__ void class_loss_backward_kernel(const T* __restrict__ probs, const in
 
 // ---------------------------------------------------------------- host side
 
-void check_matrix(const char* op, const char* what, const Tensor& t, const Tensor& like) {
-  EMBER_INTERNAL_ASSERT(t.dim() == 2 && t.is_contiguous() && t.dtype() == like.dtype() && t.sizes() == like.sizes() &&
-                            t.device() == like.device(),
-                        op, ": ", what, " must be a contiguous [rows, n] tensor like the input");
-}
-
-void check_targets(const Tensor& targets, int64_t rows, const Tensor& like) {
-  EMBER_INTERNAL_ASSERT(targets.dtype() == kInt64 && targets.is_contiguous() && targets.numel() == rows &&
-                            targets.device() == like.device(),
-                        "class-index kernels expect contiguous int64 targets on the input's device, one per row");
-}
-
 // Launches kernel<kRowThreads> for `rows` rows of `width`: a warp per row when narrow.
 template <typename LaunchFn>
 void launch_rows(int64_t rows, int64_t width, const LaunchFn& launch) {
@@ -193,7 +184,7 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoo
   check_matrix("cross_entropy_rows", "logits", logits, logits);
   if (probs.defined()) check_matrix("cross_entropy_rows", "probs", probs, logits);
   const int64_t rows = logits.size(0), c = logits.size(1);
-  check_targets(targets, rows, logits);
+  check_target_layout(targets, rows, logits);
   EMBER_INTERNAL_ASSERT(losses.is_contiguous() && losses.numel() == rows && losses.dtype() == logits.dtype() &&
                             losses.device() == logits.device(),
                         "cross_entropy_rows: losses must be contiguous, one per row, like the logits");
@@ -216,7 +207,7 @@ void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tenso
   check_matrix("class_loss_backward", "grad_in", grad_in, grad_in);
   if (probs.defined()) check_matrix("class_loss_backward", "probs", probs, grad_in);
   const int64_t rows = grad_in.size(0), c = grad_in.size(1);
-  check_targets(targets, rows, grad_in);
+  check_target_layout(targets, rows, grad_in);
   EMBER_INTERNAL_ASSERT(g.is_contiguous() && g.dtype() == grad_in.dtype() && g.device() == grad_in.device() &&
                             g.numel() == (scale == LossGradScale::PerRow ? rows : 1),
                         "class_loss_backward: g must be contiguous like grad_in, one per row or one in all");

@@ -2,27 +2,14 @@
 // its state, parallel over elements; the update math is core/optim_math.h's, shared
 // with the CUDA kernels (cuda/optim_step.cu).
 #include "core/cpu/kernels.h"
+#include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
 
-namespace {
-
-// `state` (a gradient or an optimizer buffer) must be laid out like the parameter.
-void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
-  EMBER_INTERNAL_ASSERT(state.is_contiguous() && state.dtype() == param.dtype() && state.numel() == param.numel() &&
-                            state.device() == param.device(),
-                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
-}
-
-}  // namespace
-
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args) {
-  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "sgd_step: the parameter must be contiguous");
-  check_like_param("sgd_step", param, grad);
-  const bool use_momentum = args.momentum != 0.0;
-  if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  const bool use_momentum = fused::check_sgd_operands(param, grad, momentum_buf, args);
   visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const auto update = fused::SgdUpdate<T>::from(args);
@@ -42,10 +29,7 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
 
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args) {
-  EMBER_INTERNAL_ASSERT(param.is_contiguous(), "adam_step: the parameter must be contiguous");
-  check_like_param("adam_step", param, grad);
-  check_like_param("adam_step", param, exp_avg);
-  check_like_param("adam_step", param, exp_avg_sq);
+  fused::check_adam_operands(param, grad, exp_avg, exp_avg_sq);
   visit_floating(param.dtype(), "adam_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const auto update = fused::AdamUpdate<T>::from(args);

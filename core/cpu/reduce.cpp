@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/reduce_layout.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -112,112 +113,35 @@ struct ArgReducer {
 
 // ---------------------------------------------------------------- layout
 
-// A group of dims with the strides of K operands (operand 0 is the input).
-template <size_t K>
-struct DimGroup {
-  Dims sizes;
-  std::array<Dims, K> strides;
-  int64_t numel = 1;
-
-  void push(int64_t size, const std::array<int64_t, K>& dim_strides) {
-    sizes.push_back(size);
-    for (size_t k = 0; k < K; ++k) strides[k].push_back(dim_strides[k]);
-    numel *= size;
-  }
-  std::array<int64_t, K> strides_of(size_t d) const {
-    std::array<int64_t, K> s{};
-    for (size_t k = 0; k < K; ++k) s[k] = strides[k][d];
-    return s;
-  }
-  // Orders dims by decreasing input stride (so the innermost loop reads memory in
-  // order) and merges a dim into its outer neighbour when every operand steps through
-  // the pair as through one dim. Never leaves the group without dims.
-  void order_and_merge() {
-    std::array<size_t, kMaxDims> order{};
-    std::iota(order.begin(), order.begin() + sizes.size(), size_t{0});
-    std::stable_sort(order.begin(), order.begin() + sizes.size(),
-                     [&](size_t x, size_t y) { return strides[0][x] > strides[0][y]; });
-    DimGroup merged;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      const size_t d = order[i];
-      const size_t last = merged.sizes.size() - 1;
-      bool joins = !merged.sizes.empty();
-      for (size_t k = 0; k < K && joins; ++k) joins = merged.strides[k][last] == strides[k][d] * sizes[d];
-      if (!joins) {
-        merged.push(sizes[d], strides_of(d));
-        continue;
-      }
-      merged.sizes[last] *= sizes[d];
-      for (size_t k = 0; k < K; ++k) merged.strides[k][last] = strides[k][d];
-      merged.numel *= sizes[d];
-    }
-    if (merged.sizes.empty()) merged.push(1, {});
-    *this = merged;
-  }
-  // The group without its innermost dim.
-  DimGroup outer() const {
-    DimGroup group;
-    for (size_t d = 0; d + 1 < sizes.size(); ++d) group.push(sizes[d], strides_of(d));
-    return group;
-  }
-};
-
-// Walks a DimGroup in row-major order from a linear start, tracking the element offset
+// Walks a DimSet in row-major order from a linear start, tracking the element offset
 // of each of its K operands.
-template <size_t K>
+template <int K>
 class Cursor {
  public:
-  Cursor(const DimGroup<K>& group, int64_t start)
-      : sizes_(group.sizes), strides_(group.strides), index_(Dims::filled(sizes_.size(), 0)) {
-    for (size_t d = sizes_.size(); d-- > 0 && start > 0;) {
-      index_[d] = start % sizes_[d];
-      start /= sizes_[d];
-      for (size_t k = 0; k < K; ++k) offset_[k] += index_[d] * strides_[k][d];
+  Cursor(const DimSet<K>& set, int64_t start) : set_(set) {
+    for (int d = set_.ndim; d-- > 0 && start > 0;) {
+      index_[d] = start % set_.size[d];
+      start /= set_.size[d];
+      for (int k = 0; k < K; ++k) offset_[k] += index_[d] * set_.stride[k][d];
     }
   }
-  int64_t offset(size_t k) const { return offset_[k]; }
+  int64_t offset(int k) const { return offset_[k]; }
   void next() {
-    for (size_t d = sizes_.size(); d-- > 0;) {
-      for (size_t k = 0; k < K; ++k) offset_[k] += strides_[k][d];
-      if (++index_[d] < sizes_[d]) return;
-      for (size_t k = 0; k < K; ++k) offset_[k] -= strides_[k][d] * sizes_[d];
+    for (int d = set_.ndim; d-- > 0;) {
+      for (int k = 0; k < K; ++k) offset_[k] += set_.stride[k][d];
+      if (++index_[d] < set_.size[d]) return;
+      for (int k = 0; k < K; ++k) offset_[k] -= set_.stride[k][d] * set_.size[d];
       index_[d] = 0;
     }
   }
 
  private:
-  const Dims& sizes_;
-  const std::array<Dims, K>& strides_;
-  Dims index_;
+  const DimSet<K>& set_;
+  std::array<int64_t, kMaxDims> index_{};
   std::array<int64_t, K> offset_{};
 };
 
-// The outputs (kept dims; strides in input, out0, out1) and the reduced dims (input
-// strides) of one reduction. Reduced: every dim where out0 has size 1 and in does not.
-struct Layout {
-  DimGroup<3> kept;
-  DimGroup<1> reduced;
-};
-
-Layout make_layout(const Tensor& in, const Tensor& out0, const Tensor& out1) {
-  EMBER_INTERNAL_ASSERT(in.dim() == out0.dim() && in.dim() == out1.dim(), "reduction output rank ", out0.sizes(),
-                        " does not match input ", in.sizes());
-  Layout layout;
-  for (int64_t d = 0; d < in.dim(); ++d) {
-    const int64_t size = in.size(d);
-    if (size == 1) continue;
-    if (out0.size(d) == 1) {
-      layout.reduced.push(size, {in.stride(d)});
-    } else {
-      EMBER_INTERNAL_ASSERT(out0.size(d) == size && out1.size(d) == size, "reduction output ", out0.sizes(),
-                            " does not fit input ", in.sizes());
-      layout.kept.push(size, {in.stride(d), out0.stride(d), out1.stride(d)});
-    }
-  }
-  layout.kept.order_and_merge();
-  layout.reduced.order_and_merge();
-  return layout;
-}
+using Layout = ReduceLayout;
 
 // ---------------------------------------------------------------- loops
 
@@ -247,13 +171,13 @@ typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n,
 // Folds the reduced elements [lo, hi) (row-major order of the reduced dims) of the
 // output whose first input element is `base`.
 template <typename T, typename R>
-typename R::Acc fold_range(const R& r, const T* base, const DimGroup<1>& reduced, int64_t lo, int64_t hi) {
+typename R::Acc fold_range(const R& r, const T* base, const DimSet<1>& reduced, int64_t lo, int64_t hi) {
   typename R::Acc acc = r.identity();
   if (lo >= hi) return acc;
-  const size_t inner_dim = reduced.sizes.size() - 1;
-  const int64_t inner_size = reduced.sizes[inner_dim];
-  const int64_t inner_stride = reduced.strides[0][inner_dim];
-  const DimGroup<1> outer_dims = reduced.outer();
+  const int inner_dim = reduced.ndim - 1;
+  const int64_t inner_size = reduced.size[inner_dim];
+  const int64_t inner_stride = reduced.stride[0][inner_dim];
+  const DimSet<1> outer_dims = reduced.outer();
   Cursor<1> outer(outer_dims, lo / inner_size);
   for (int64_t pos = lo, start = lo % inner_size; pos < hi; start = 0, outer.next()) {
     const int64_t run = std::min(inner_size - start, hi - pos);
@@ -266,7 +190,7 @@ typename R::Acc fold_range(const R& r, const T* base, const DimGroup<1>& reduced
 // All reduced elements of one output; long ones as fixed-size blocks, in parallel
 // when the caller is not already parallel.
 template <typename T, typename R>
-typename R::Acc fold_output(const R& r, const T* base, const DimGroup<1>& reduced) {
+typename R::Acc fold_output(const R& r, const T* base, const DimSet<1>& reduced) {
   const int64_t n = reduced.numel;
   if (n <= kBlock) return fold_range(r, base, reduced, 0, n);
   const int64_t blocks = ceil_div(n, kBlock);
@@ -327,11 +251,11 @@ int64_t column_chunk(int64_t inner_size, int64_t outer_count) {
 // accumulate input rows one reduced index at a time. Parallel over chunks.
 template <typename T, typename R>
 void reduce_columns(const R& r, const T* in, const Layout& layout) {
-  const DimGroup<3>& kept = layout.kept;
-  const size_t inner_dim = kept.sizes.size() - 1;
-  const int64_t inner_size = kept.sizes[inner_dim];
-  const int64_t inner_stride = kept.strides[0][inner_dim];
-  const DimGroup<3> outer_dims = kept.outer();
+  const DimSet<3>& kept = layout.kept;
+  const int inner_dim = kept.ndim - 1;
+  const int64_t inner_size = kept.size[inner_dim];
+  const int64_t inner_stride = kept.stride[0][inner_dim];
+  const DimSet<3> outer_dims = kept.outer();
   const int64_t chunk = column_chunk(inner_size, kept.numel / inner_size);
   const int64_t chunks_per_row = ceil_div(inner_size, chunk);
   const int64_t work_items = kept.numel / inner_size * chunks_per_row;
@@ -357,8 +281,8 @@ void reduce_columns(const R& r, const T* in, const Layout& layout) {
       for (; index < layout.reduced.numel; ++index, row.next())
         fold_into(r, acc.get(), first_input + row.offset(0), n, inner_stride, index);
       for (int64_t j = 0; j < n; ++j)
-        r.store(acc[j], outer.offset(1) + (first + j) * kept.strides[1][inner_dim],
-                outer.offset(2) + (first + j) * kept.strides[2][inner_dim]);
+        r.store(acc[j], outer.offset(1) + (first + j) * kept.stride[1][inner_dim],
+                outer.offset(2) + (first + j) * kept.stride[2][inner_dim]);
     }
   });
 }
@@ -366,10 +290,10 @@ void reduce_columns(const R& r, const T* in, const Layout& layout) {
 template <typename T, typename R>
 void run_reduction(const R& r, const T* in, const Layout& layout) {
   if (layout.kept.numel == 0) return;
-  const size_t inner_kept = layout.kept.sizes.size() - 1;
-  const size_t inner_reduced = layout.reduced.sizes.size() - 1;
-  const bool columns = layout.reduced.numel > 1 && layout.kept.sizes[inner_kept] >= kColumnMin &&
-                       layout.kept.strides[0][inner_kept] < layout.reduced.strides[0][inner_reduced];
+  const int inner_kept = layout.kept.ndim - 1;
+  const int inner_reduced = layout.reduced.ndim - 1;
+  const bool columns = layout.reduced.numel > 1 && layout.kept.size[inner_kept] >= kColumnMin &&
+                       layout.kept.stride[0][inner_kept] < layout.reduced.stride[0][inner_reduced];
   if (columns) reduce_columns(r, in, layout);
   else reduce_rows(r, in, layout);
 }
@@ -396,7 +320,7 @@ void reduce_values(ReduceOp op, const T* in, OutT* out, const Layout& layout) {
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
   EMBER_CHECK(op != ReduceOp::Mean || is_floating(in.dtype()), "mean(): expected a floating-point input, but got ",
               dtype_name(in.dtype()));
-  const Layout layout = make_layout(in, out, out);
+  const Layout layout = make_reduce_layout(in, out, out);
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
@@ -415,7 +339,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
   EMBER_INTERNAL_ASSERT(values.sizes() == expected && indices.sizes() == expected && values.dtype() == in.dtype() &&
                             indices.dtype() == kInt64,
                         "arg_reduce: outputs do not fit input ", in.sizes());
-  const Layout layout = make_layout(in, values, indices);
+  const Layout layout = make_reduce_layout(in, values, indices);
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());

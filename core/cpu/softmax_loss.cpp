@@ -6,12 +6,16 @@
 #include <limits>
 
 #include "core/cpu/kernels.h"
+#include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
 
 namespace {
+
+using fused::check_matrix;
+using fused::check_target_layout;
 
 // Rows of `width` elements: enough rows per chunk that a chunk is worth a thread.
 template <typename Fn>
@@ -29,15 +33,9 @@ double row_logsumexp(const T* x, int64_t n) {
   return fused::logsumexp_from(row_max, sum_exp);
 }
 
-void check_matrix(const char* op, const char* what, const Tensor& t, const Tensor& like) {
-  EMBER_INTERNAL_ASSERT(t.dim() == 2 && t.is_contiguous() && t.dtype() == like.dtype() && t.sizes() == like.sizes(), op,
-                        ": ", what, " must be a contiguous [rows, n] tensor like the input");
-}
-
 // Every target must be a class index; checked before anything is written.
-void check_targets(const Tensor& targets, int64_t rows, int64_t classes) {
-  EMBER_INTERNAL_ASSERT(targets.dtype() == kInt64 && targets.is_contiguous() && targets.numel() == rows,
-                        "class-index kernels expect contiguous int64 targets, one per row");
+void check_targets(const Tensor& targets, int64_t rows, int64_t classes, const Tensor& like) {
+  check_target_layout(targets, rows, like);
   const int64_t* t = targets.data_ptr<int64_t>();
   for (int64_t i = 0; i < rows; ++i) {
     EMBER_CHECK(fused::is_class_index(t[i], classes), "Target ", t[i], " is out of bounds.");
@@ -73,7 +71,7 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoo
   const int64_t rows = logits.size(0), c = logits.size(1);
   EMBER_INTERNAL_ASSERT(losses.is_contiguous() && losses.numel() == rows && losses.dtype() == logits.dtype(),
                         "cross_entropy_rows: losses must be contiguous, one per row, in the logits' dtype");
-  check_targets(targets, rows, c);
+  check_targets(targets, rows, c, logits);
   if (rows == 0) return;
   visit_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -106,7 +104,7 @@ void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tenso
   EMBER_INTERNAL_ASSERT(
       g.is_contiguous() && g.dtype() == grad_in.dtype() && g.numel() == (scale == LossGradScale::PerRow ? rows : 1),
       "class_loss_backward: g must be contiguous in grad_in's dtype, one per row or one in all");
-  check_targets(targets, rows, c);
+  check_targets(targets, rows, c, grad_in);
   if (rows == 0 || c == 0) return;
   visit_floating(grad_in.dtype(), "loss backward", [&](auto tag) {
     using T = typename decltype(tag)::type;

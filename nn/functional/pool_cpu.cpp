@@ -63,6 +63,27 @@ Dims pooled_shape(const Dims& in, const PoolGeometry& g) {
   return out;
 }
 
+// One output row of a 2x2 stride-2 max pool: row0 and the row below it (W apart), row0
+// at plane offset `base`. The four values are taken in the general loop's order with
+// its rule (greater, or a NaN over a non-NaN), as selects rather than branches.
+template <typename T>
+void max_2x2_row(const T* row0, int64_t W, int64_t base, int64_t OW, T* out, int64_t* idx) {
+  const T* row1 = row0 + W;
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    const T v[4] = {row0[2 * ow], row0[2 * ow + 1], row1[2 * ow], row1[2 * ow + 1]};
+    const int64_t at[4] = {2 * ow, 2 * ow + 1, W + 2 * ow, W + 2 * ow + 1};
+    T best = v[0];
+    int64_t arg = at[0];
+    for (int k = 1; k < 4; ++k) {
+      const bool take = (v[k] > best) | ((v[k] != v[k]) & (best == best));  // no short-circuit: no branch
+      best = take ? v[k] : best;
+      arg = take ? at[k] : arg;
+    }
+    out[ow] = best;
+    if (idx) idx[ow] = base + arg;
+  }
+}
+
 }  // namespace
 
 Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& indices) {
@@ -80,24 +101,9 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
     for_planes(g.planes, in_plane, [&](int64_t p) {
       const T* s = src + p * in_plane;
       if (two_by_two) {
-        for (int64_t oh = 0; oh < g.OH; ++oh) {
-          const int64_t row = 2 * oh * g.W;
-          for (int64_t ow = 0; ow < g.OW; ++ow) {
-            const int64_t at[4] = {row + 2 * ow, row + 2 * ow + 1, row + g.W + 2 * ow, row + g.W + 2 * ow + 1};
-            T best = s[at[0]];
-            int64_t arg = at[0];
-            for (int k = 1; k < 4; ++k) {
-              const T v = s[at[k]];
-              if (v > best || (std::isnan(v) && !std::isnan(best))) {  // NaN propagates, as in PyTorch
-                best = v;
-                arg = at[k];
-              }
-            }
-            const int64_t o = p * out_plane + oh * g.OW + ow;
-            dst[o] = best;
-            if (idx) idx[o] = arg;
-          }
-        }
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          max_2x2_row(s + 2 * oh * g.W, g.W, 2 * oh * g.W, g.OW, dst + p * out_plane + oh * g.OW,
+                      idx ? idx + p * out_plane + oh * g.OW : nullptr);
         return;
       }
       for (int64_t oh = 0; oh < g.OH; ++oh)

@@ -1,0 +1,45 @@
+// Operand checks of the fused nn kernels (softmax_rows, cross_entropy_rows,
+// class_loss_backward, sgd_step, adam_step), shared by their CPU (core/cpu/) and CUDA
+// (cuda/) versions: internal asserts, since the op layer prepares the operands.
+#pragma once
+#include "core/op_kinds.h"
+#include "core/tensor.h"
+
+namespace ember::fused {
+
+// t is a contiguous [rows, n] tensor like `like` (dtype, shape, device).
+inline void check_matrix(const char* op, const char* what, const Tensor& t, const Tensor& like) {
+  EMBER_INTERNAL_ASSERT(t.dim() == 2 && t.is_contiguous() && t.dtype() == like.dtype() && t.sizes() == like.sizes() &&
+                            t.device() == like.device(),
+                        op, ": ", what, " must be a contiguous [rows, n] tensor like the input");
+}
+
+// Contiguous int64 class targets, one per row, on the input's device.
+inline void check_target_layout(const Tensor& targets, int64_t rows, const Tensor& like) {
+  EMBER_INTERNAL_ASSERT(targets.dtype() == kInt64 && targets.is_contiguous() && targets.numel() == rows &&
+                            targets.device() == like.device(),
+                        "class-index kernels expect contiguous int64 targets on the input's device, one per row");
+}
+
+// `state` (a gradient or an optimizer buffer) is laid out like the contiguous parameter.
+inline void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
+  EMBER_INTERNAL_ASSERT(param.is_contiguous() && state.is_contiguous() && state.dtype() == param.dtype() &&
+                            state.numel() == param.numel() && state.device() == param.device(),
+                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
+}
+
+// Checks sgd_step's operands; returns whether the momentum buffer is used.
+inline bool check_sgd_operands(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf,
+                               const SgdStepArgs& args) {
+  check_like_param("sgd_step", param, grad);
+  const bool use_momentum = args.momentum != 0.0;
+  if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  return use_momentum;
+}
+
+inline void check_adam_operands(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                                const Tensor& exp_avg_sq) {
+  for (const Tensor* state : {&grad, &exp_avg, &exp_avg_sq}) check_like_param("adam_step", param, *state);
+}
+
+}  // namespace ember::fused
