@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/elementwise_dispatch.h"
 #include "core/functors.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/indexing.cuh"
@@ -115,85 +116,58 @@ unsigned grid_for(int64_t work_items) {
 template <typename In>
 using TensorFor = const Tensor&;
 
-// out = f(in...) elementwise over same-shaped operands on the current device (out may
-// alias an input with the same layout). Launches on the current stream.
-template <typename Out, typename... In, typename F>
-void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
-  static_assert(sizeof...(In) <= 4, "BroadcastFlags holds at most 4 inputs");
-  constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
-  const int64_t n = out.numel();
-  if (n == 0) return;
-  cudaStream_t stream = cuda::detail::current_raw_stream();
-  Out* const out_ptr = static_cast<Out*>(out.data_ptr());
-  const ElementwiseLayout<kOperands> layout({&out, &in...});
+struct CudaLauncher {
+  // out = f(in...) elementwise over same-shaped operands on the current device (out may
+  // alias an input with the same layout). Launches on the current stream.
+  template <typename Out, typename... In, typename F>
+  static void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+    static_assert(sizeof...(In) <= 4, "BroadcastFlags holds at most 4 inputs");
+    constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
+    const int64_t n = out.numel();
+    if (n == 0) return;
+    cudaStream_t stream = cuda::detail::current_raw_stream();
+    Out* const out_ptr = static_cast<Out*>(out.data_ptr());
+    const ElementwiseLayout<kOperands> layout({&out, &in...});
 
-  if (layout.is_flat()) {
-    BroadcastFlags broadcast;
-    for (int k = 1; k < kOperands; ++k) broadcast.flag[k - 1] = layout.is_broadcast(k);
-    constexpr int V = vector_width<Out, In...>();
-    // Every operand read or written as vectors must start on a vector boundary.
-    const std::array<bool, sizeof...(In)> in_aligned{cuda::detail::is_vector_aligned<In, V>(in.data_ptr())...};
-    bool aligned = cuda::detail::is_vector_aligned<Out, V>(out_ptr);
-    for (int k = 1; k < kOperands; ++k) aligned = aligned && (broadcast.flag[k - 1] || in_aligned[k - 1]);
-    if (aligned && n >= V) {
-      flat_vectorised_kernel<V><<<grid_for((n + V - 1) / V), kThreadsPerBlock, 0, stream>>>(
-          f, n, broadcast, out_ptr, static_cast<const In*>(in.data_ptr())...);
+    if (layout.is_flat()) {
+      BroadcastFlags broadcast;
+      for (int k = 1; k < kOperands; ++k) broadcast.flag[k - 1] = layout.is_broadcast(k);
+      constexpr int V = vector_width<Out, In...>();
+      // Every operand read or written as vectors must start on a vector boundary.
+      const std::array<bool, sizeof...(In)> in_aligned{cuda::detail::is_vector_aligned<In, V>(in.data_ptr())...};
+      bool aligned = cuda::detail::is_vector_aligned<Out, V>(out_ptr);
+      for (int k = 1; k < kOperands; ++k) aligned = aligned && (broadcast.flag[k - 1] || in_aligned[k - 1]);
+      if (aligned && n >= V) {
+        flat_vectorised_kernel<V><<<grid_for((n + V - 1) / V), kThreadsPerBlock, 0, stream>>>(
+            f, n, broadcast, out_ptr, static_cast<const In*>(in.data_ptr())...);
+      } else {
+        flat_kernel<<<grid_for(n), kThreadsPerBlock, 0, stream>>>(f, n, broadcast, out_ptr,
+                                                                   static_cast<const In*>(in.data_ptr())...);
+      }
+    } else if (layout.fits_int32()) {
+      strided_kernel<int32_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+          f, n, OffsetCalculator<kOperands, int32_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
     } else {
-      flat_kernel<<<grid_for(n), kThreadsPerBlock, 0, stream>>>(f, n, broadcast, out_ptr,
-                                                                 static_cast<const In*>(in.data_ptr())...);
+      strided_kernel<int64_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+          f, n, OffsetCalculator<kOperands, int64_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
     }
-  } else if (layout.fits_int32()) {
-    strided_kernel<int32_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
-        f, n, OffsetCalculator<kOperands, int32_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
-  } else {
-    strided_kernel<int64_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
-        f, n, OffsetCalculator<kOperands, int64_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
+    EMBER_CUDA_LAUNCH_CHECK();
   }
-  EMBER_CUDA_LAUNCH_CHECK();
-}
-
-// The element type of a visit_dtype tag.
-template <typename Tag>
-using ElementOf = typename std::decay_t<Tag>::type;
+};
+using Kernels = ElementwiseKernels<CudaLauncher>;
 
 }  // namespace
 
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
-  visit_dtype(in.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_unary_functor<T>(op, args, [&](const auto& f) { apply<T, T>(f, out, in); });
-  });
+  Kernels::unary(op, in, out, args);
 }
-
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_binary_functor<T>(op, alpha, [&](const auto& f) {
-      using Out = decltype(f(T{}, T{}));  // bool for comparisons
-      apply<Out, T, T>(f, out, a, b);
-    });
-  });
+  Kernels::binary(op, a, b, out, alpha);
 }
-
 void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
-      using F = std::decay_t<decltype(f)>;
-      using Out = decltype(f(T{}, T{}));
-      if (scalar_first) apply<Out, T>(BindLeft<F, T>{f, s.to<T>()}, out, a);
-      else apply<Out, T>(BindRight<F, T>{f, s.to<T>()}, out, a);
-    });
-  });
+  Kernels::binary_scalar(op, a, s, scalar_first, out);
 }
-
-void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
-  EMBER_INTERNAL_ASSERT(cond.dtype() == kBool, "where: the condition reached the kernel as ", cond.dtype());
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    apply<T, bool, T, T>(Select{}, out, cond, a, b);
-  });
-}
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) { Kernels::where(cond, a, b, out); }
 
 void copy(const Tensor& src, const Tensor& dst) {
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {  // a plain memcpy
@@ -204,20 +178,9 @@ void copy(const Tensor& src, const Tensor& dst) {
         cudaMemcpyAsync(to, from, dst.nbytes(), cudaMemcpyDeviceToDevice, cuda::detail::current_raw_stream()));
     return;
   }
-  visit_dtype(src.dtype(), [&](auto from_tag) {
-    using From = ElementOf<decltype(from_tag)>;
-    visit_dtype(dst.dtype(), [&](auto to_tag) {
-      using To = ElementOf<decltype(to_tag)>;
-      apply<To, From>(CastTo<To>{}, dst, src);
-    });
-  });
+  Kernels::cast(src, dst);
 }
 
-void fill(const Tensor& dst, const Scalar& value) {
-  visit_dtype(dst.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    apply<T>(Constant<T>{value.to<T>()}, dst);
-  });
-}
+void fill(const Tensor& dst, const Scalar& value) { Kernels::fill(dst, value); }
 
 }  // namespace ember::cuda_kernels

@@ -7,6 +7,7 @@
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/strided_loop.h"
+#include "core/elementwise_dispatch.h"
 #include "core/functors.h"
 
 namespace ember::cpu {
@@ -30,78 +31,51 @@ void run_contiguous(const F& f, int64_t n, Out* out, const In*... in) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
 }
 
-// out = f(in...) over same-shaped operands (out may alias an input with the same layout).
-template <typename Out, typename... In, typename F>
-void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
-  constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
-  Out* const out_base = storage_base<Out>(out);
-  const std::tuple<const In*...> in_base{storage_base<const In>(in)...};
-  [&]<size_t... I>(std::index_sequence<I...>) {
-    if (out.numel() == 1) {  // the common tiny case: no loop set-up at all
-      out_base[out.storage_offset()] = f(std::get<I>(in_base)[in.storage_offset()]...);
-      return;
-    }
-    StridedLoop<kOperands>({&out, &in...}).run([&](const auto& offsets, int64_t n, const auto& strides) {
-      Out* const o = out_base + offsets[0];
-      const std::tuple<const In*...> p{std::get<I>(in_base) + offsets[I + 1]...};
-      if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) return run_contiguous(f, n, o, std::get<I>(p)...);
-      if constexpr (sizeof...(In) == 2) {  // a tensor against a broadcast (stride-0) value
-        using A = std::tuple_element_t<0, std::tuple<In...>>;
-        using B = std::tuple_element_t<1, std::tuple<In...>>;
-        const A* a = std::get<0>(p);
-        const B* b = std::get<1>(p);
-        if (strides[0] == 1 && strides[1] == 1 && strides[2] == 0)
-          return run_contiguous([&f, v = *b](A x) { return f(x, v); }, n, o, a);
-        if (strides[0] == 1 && strides[1] == 0 && strides[2] == 1)
-          return run_contiguous([&f, v = *a](B x) { return f(v, x); }, n, o, b);
+struct CpuLauncher {
+  // out = f(in...) over same-shaped operands (out may alias an input with the same layout).
+  template <typename Out, typename... In, typename F>
+  static void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+    constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
+    Out* const out_base = storage_base<Out>(out);
+    const std::tuple<const In*...> in_base{storage_base<const In>(in)...};
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      if (out.numel() == 1) {  // the common tiny case: no loop set-up at all
+        out_base[out.storage_offset()] = f(std::get<I>(in_base)[in.storage_offset()]...);
+        return;
       }
-      for (int64_t i = 0; i < n; ++i) o[i * strides[0]] = f(std::get<I>(p)[i * strides[I + 1]]...);
-    });
-  }(std::index_sequence_for<In...>{});
-}
-
-// The element type of a visit_dtype tag.
-template <typename Tag>
-using ElementOf = typename std::decay_t<Tag>::type;
+      StridedLoop<kOperands>({&out, &in...}).run([&](const auto& offsets, int64_t n, const auto& strides) {
+        Out* const o = out_base + offsets[0];
+        const std::tuple<const In*...> p{std::get<I>(in_base) + offsets[I + 1]...};
+        if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) return run_contiguous(f, n, o, std::get<I>(p)...);
+        if constexpr (sizeof...(In) == 2) {  // a tensor against a broadcast (stride-0) value
+          using A = std::tuple_element_t<0, std::tuple<In...>>;
+          using B = std::tuple_element_t<1, std::tuple<In...>>;
+          const A* a = std::get<0>(p);
+          const B* b = std::get<1>(p);
+          if (strides[0] == 1 && strides[1] == 1 && strides[2] == 0)
+            return run_contiguous([&f, v = *b](A x) { return f(x, v); }, n, o, a);
+          if (strides[0] == 1 && strides[1] == 0 && strides[2] == 1)
+            return run_contiguous([&f, v = *a](B x) { return f(v, x); }, n, o, b);
+        }
+        for (int64_t i = 0; i < n; ++i) o[i * strides[0]] = f(std::get<I>(p)[i * strides[I + 1]]...);
+      });
+    }(std::index_sequence_for<In...>{});
+  }
+};
+using Kernels = ElementwiseKernels<CpuLauncher>;
 
 }  // namespace
 
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
-  visit_dtype(in.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_unary_functor<T>(op, args, [&](const auto& f) { apply<T, T>(f, out, in); });
-  });
+  Kernels::unary(op, in, out, args);
 }
-
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_binary_functor<T>(op, alpha, [&](const auto& f) {
-      using Out = decltype(f(T{}, T{}));  // bool for comparisons
-      apply<Out, T, T>(f, out, a, b);
-    });
-  });
+  Kernels::binary(op, a, b, out, alpha);
 }
-
 void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
-      using F = std::decay_t<decltype(f)>;
-      using Out = decltype(f(T{}, T{}));
-      if (scalar_first) apply<Out, T>(BindLeft<F, T>{f, s.to<T>()}, out, a);
-      else apply<Out, T>(BindRight<F, T>{f, s.to<T>()}, out, a);
-    });
-  });
+  Kernels::binary_scalar(op, a, s, scalar_first, out);
 }
-
-void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
-  EMBER_INTERNAL_ASSERT(cond.dtype() == kBool, "where: the condition reached the kernel as ", cond.dtype());
-  visit_dtype(a.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    apply<T, bool, T, T>(Select{}, out, cond, a, b);
-  });
-}
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) { Kernels::where(cond, a, b, out); }
 
 void copy(const Tensor& src, const Tensor& dst) {
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {  // a plain memcpy
@@ -114,20 +88,9 @@ void copy(const Tensor& src, const Tensor& dst) {
     });
     return;
   }
-  visit_dtype(src.dtype(), [&](auto from_tag) {
-    using From = ElementOf<decltype(from_tag)>;
-    visit_dtype(dst.dtype(), [&](auto to_tag) {
-      using To = ElementOf<decltype(to_tag)>;
-      apply<To, From>(CastTo<To>{}, dst, src);
-    });
-  });
+  Kernels::cast(src, dst);
 }
 
-void fill(const Tensor& dst, const Scalar& value) {
-  visit_dtype(dst.dtype(), [&](auto tag) {
-    using T = ElementOf<decltype(tag)>;
-    apply<T>(Constant<T>{value.to<T>()}, dst);
-  });
-}
+void fill(const Tensor& dst, const Scalar& value) { Kernels::fill(dst, value); }
 
 }  // namespace ember::cpu

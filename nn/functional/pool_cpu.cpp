@@ -63,24 +63,39 @@ Dims pooled_shape(const Dims& in, const PoolGeometry& g) {
   return out;
 }
 
-// One output row of a 2x2 stride-2 max pool: row0 and the row below it (W apart), row0
-// at plane offset `base`. The four values are taken in the general loop's order with
-// its rule (greater, or a NaN over a non-NaN), as selects rather than branches.
+// best/k become v/kv when v wins: v > best, or v is NaN and best is not (NaN
+// propagates, as in PyTorch). Written as !(v <= best) && best == best, so that it
+// compiles to vector compares and selects.
 template <typename T>
-void max_2x2_row(const T* row0, int64_t W, int64_t base, int64_t OW, T* out, int64_t* idx) {
-  const T* row1 = row0 + W;
-  for (int64_t ow = 0; ow < OW; ++ow) {
-    const T v[4] = {row0[2 * ow], row0[2 * ow + 1], row1[2 * ow], row1[2 * ow + 1]};
-    const int64_t at[4] = {2 * ow, 2 * ow + 1, W + 2 * ow, W + 2 * ow + 1};
-    T best = v[0];
-    int64_t arg = at[0];
-    for (int k = 1; k < 4; ++k) {
-      const bool take = (v[k] > best) | ((v[k] != v[k]) & (best == best));  // no short-circuit: no branch
-      best = take ? v[k] : best;
-      arg = take ? at[k] : arg;
+inline void take_if_greater(T v, int32_t kv, T& best, int32_t& k) {
+  const bool take = !(v <= best) && best == best;
+  best = take ? v : best;
+  k = take ? kv : k;
+}
+
+// One output row of a 2x2 stride-2 max pool: row0 and the row below it (W apart), row0
+// at plane offset `base`. The four values are taken in the general loop's order; the
+// winner's position (0-3) becomes an index in a second loop.
+template <typename T>
+void max_2x2_row(const T* __restrict row0, int64_t W, int64_t base, int64_t OW, T* __restrict out,
+                 int64_t* __restrict idx) {
+  const T* __restrict row1 = row0 + W;
+  constexpr int64_t kStrip = 64;
+  int32_t pos[kStrip];
+  for (int64_t s0 = 0; s0 < OW; s0 += kStrip) {
+    const int64_t n = std::min(kStrip, OW - s0);
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t ow = s0 + j;
+      T best = row0[2 * ow];
+      int32_t k = 0;
+      take_if_greater(row0[2 * ow + 1], 1, best, k);
+      take_if_greater(row1[2 * ow], 2, best, k);
+      take_if_greater(row1[2 * ow + 1], 3, best, k);
+      out[ow] = best;
+      pos[j] = k;
     }
-    out[ow] = best;
-    if (idx) idx[ow] = base + arg;
+    if (idx)
+      for (int64_t j = 0; j < n; ++j) idx[s0 + j] = base + 2 * (s0 + j) + (pos[j] & 1) + (pos[j] >> 1) * W;
   }
 }
 
