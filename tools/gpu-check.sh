@@ -46,7 +46,7 @@ timeout 60 "$bundle/bin/ember" kernels >> "$OUT/cuda_tests.txt" 2>&1
 echo "exit $?" >> "$OUT/cuda_tests.txt"
 
 stamp "memcheck" > "$OUT/memcheck.txt"
-timeout $(( $(left) / 3 )) compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
+timeout $(( $(left) / 3 )) compute-sanitizer --tool memcheck --error-exitcode 9 \
   "$bundle/bin/ember_cuda_tests" --gtest_brief=1 >> "$OUT/memcheck.txt" 2>&1
 echo "exit $?" >> "$OUT/memcheck.txt"
 
@@ -56,6 +56,21 @@ timeout 150 "$bundle/bin/bench_cuda" --benchmark_repetitions=5 --benchmark_min_t
 echo "exit $?" >> "$OUT/bench.txt"
 stamp "pytorch twin" >> "$OUT/bench.txt"
 PYTHONUNBUFFERED=1 timeout 120 python3 bench/pytorch_cuda.py >> "$OUT/bench.txt" 2>&1
+
+# `ember train --device auto` on a GPU host, and its checkpoint read by PyTorch through
+# the safetensors library (data: the Fashion-MNIST test files in .gpudata, which also
+# stand in for the training files).
+if [[ -f .gpudata/t10k-images-idx3-ubyte.gz ]]; then
+  {
+    stamp "train --device auto + safetensors interop"
+    data=/tmp/ember-fm && mkdir -p $data && cp .gpudata/t10k-* $data/
+    ln -sf t10k-images-idx3-ubyte.gz $data/train-images-idx3-ubyte.gz
+    ln -sf t10k-labels-idx1-ubyte.gz $data/train-labels-idx1-ubyte.gz
+    timeout 120 "$bundle/bin/ember" train --device auto --epochs 1 --limit 4096 --data $data --save /tmp/ember.safetensors
+    timeout 60 "$bundle/bin/ember" eval --load /tmp/ember.safetensors --data $data
+    PYTHONUNBUFFERED=1 timeout 60 python3 tools/check_safetensors_interop.py /tmp/ember.safetensors $data
+  } > "$OUT/interop.txt" 2>&1
+fi
 
 stamp "waiting for the source build" > "$OUT/source_tests.txt"
 ( sleep $(( $(left) - 60 > 0 ? $(left) - 60 : 1 )); kill $build_pid 2>/dev/null; pkill -f build-gpu ) &
