@@ -14,8 +14,9 @@ class Stream {
  public:
   // The default (legacy) stream of the current device.
   Stream();
-  // A new stream on `device` (-1: the current device); non-blocking by default, so it
-  // does not synchronise with the legacy default stream.
+  // A stream on `device` (-1: the current device) from its pool of 32, round-robin
+  // (PyTorch's torch.cuda.Stream()); non-blocking by default, so it does not
+  // synchronise with the legacy default stream. Pool streams live as long as the process.
   static Stream create(int device = -1, bool non_blocking = true);
   static Stream default_stream(int device = -1);
 
@@ -29,11 +30,9 @@ class Stream {
   bool operator==(const Stream& other) const { return device_ == other.device_ && handle_ == other.handle_; }
 
  private:
-  Stream(int device, void* handle, std::shared_ptr<void> owner)
-      : device_(device), handle_(handle), owner_(std::move(owner)) {}
+  Stream(int device, void* handle) : device_(device), handle_(handle) {}
   int device_ = 0;
-  void* handle_ = nullptr;        // nullptr = the legacy default stream
-  std::shared_ptr<void> owner_;   // destroys a created stream with its last copy
+  void* handle_ = nullptr;  // nullptr = the legacy default stream
 };
 
 // An event on one device; timing enabled unless asked otherwise.

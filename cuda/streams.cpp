@@ -3,6 +3,7 @@
 #include "cuda/stream.h"
 
 #include <atomic>
+#include <mutex>
 #include <vector>
 
 #include "core/device.h"
@@ -36,22 +37,29 @@ std::atomic<bool> g_allow_tf32{false};
 
 Stream::Stream() : device_(is_available() ? current_device() : 0) {}
 
+// Streams come from a per-device pool of kPoolSize (of each kind), made on first use and
+// handed out round-robin, never destroyed (as PyTorch's stream pool): a stream that a
+// tensor was recorded on (Tensor::record_stream) stays valid until the tensor is freed.
 Stream Stream::create(int device, bool non_blocking) {
+  constexpr int kPoolSize = 32;
+  struct Pool {
+    std::mutex mu;
+    cudaStream_t streams[kPoolSize] = {};
+    unsigned next = 0;
+  };
+  static Pool pools[kMaxDevices][2];
   const int index = checked_device(device);
-  DeviceGuard guard(index);
-  cudaStream_t s = nullptr;
-  EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&s, non_blocking ? cudaStreamNonBlocking : cudaStreamDefault));
-  std::shared_ptr<void> owner(static_cast<void*>(s), [index](void* p) {
-    int previous = 0;
-    cudaGetDevice(&previous);
-    cudaSetDevice(index);
-    cudaStreamDestroy(static_cast<cudaStream_t>(p));
-    cudaSetDevice(previous);
-  });
-  return Stream(index, static_cast<void*>(s), std::move(owner));
+  Pool& pool = pools[index][non_blocking ? 1 : 0];
+  std::lock_guard<std::mutex> lock(pool.mu);
+  cudaStream_t& s = pool.streams[pool.next++ % kPoolSize];
+  if (s == nullptr) {
+    DeviceGuard guard(index);
+    EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&s, non_blocking ? cudaStreamNonBlocking : cudaStreamDefault));
+  }
+  return Stream(index, static_cast<void*>(s));
 }
 
-Stream Stream::default_stream(int device) { return Stream(checked_device(device), nullptr, nullptr); }
+Stream Stream::default_stream(int device) { return Stream(checked_device(device), nullptr); }
 
 bool Stream::query() const {
   DeviceGuard guard(device_);
