@@ -26,6 +26,10 @@ unsigned long long* device_error_word();  // for the current device, zeroed at c
 // Call only after the work that could report it has completed (a synchronisation).
 void check_device_errors();
 
+// At least `bytes` of scratch memory for library calls on the current stream of the
+// current device (cuda/workspace.cpp): from the caching allocator, reused per stream.
+void* stream_workspace(size_t bytes);
+
 constexpr int kThreadsPerBlock = 256;
 // Blocks for n elements at `per_thread` elements per thread (at least 1).
 inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_thread = 1) {

@@ -1,7 +1,8 @@
 // CUDA GEMM through cuBLAS: [B,n,k] x [B,k,m] -> contiguous [B,n,m], float32/float64,
-// one strided-batched call on the current stream (a shared stride-0 right operand with
-// a row-after-row left operand folds into one big product). Row-major C = A B is
-// computed as column-major C^T = B^T A^T. TF32 only when cuda::set_matmul_allow_tf32.
+// one strided-batched call on the current stream with that stream's workspace from the
+// caching allocator (a shared stride-0 right operand with a row-after-row left operand
+// folds into one big product). Row-major C = A B is computed as column-major
+// C^T = B^T A^T. TF32 only when cuda::set_matmul_allow_tf32.
 #include <cublas_v2.h>
 
 #include <climits>
@@ -21,6 +22,9 @@
 namespace ember::cuda_kernels {
 
 namespace {
+
+// NVIDIA's recommended cuBLAS workspace for Hopper (also enough for older GPUs).
+constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
 
 // One cuBLAS handle per device and thread (handles are not safe to share across
 // threads), created on first use and kept for the thread's life.
@@ -69,6 +73,9 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
 
   cublasHandle_t handle = handle_for_current_device();
   EMBER_CUBLAS_CHECK(cublasSetStream(handle, cuda::detail::current_raw_stream()));
+  // cublasSetStream resets the workspace to cuBLAS's own: give it the stream's, from the allocator.
+  void* workspace = cuda::detail::stream_workspace(kCublasWorkspaceBytes);
+  EMBER_CUBLAS_CHECK(cublasSetWorkspace(handle, workspace, kCublasWorkspaceBytes));
   const bool tf32 = a.dtype() == kFloat32 && cuda::matmul_allow_tf32();
   EMBER_CUBLAS_CHECK(cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
 
