@@ -137,7 +137,8 @@ int run_train(const TrainOptions& opt) {
   std::unique_ptr<optim::LRScheduler> scheduler;
   const auto total = std::max<int64_t>(static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs), 1);
   if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, total);
-  if (opt.schedule == "onecycle") scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total);
+  if (opt.schedule == "onecycle")  // momentum stays at 0.9 (Nesterov), as measured
+    scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
   for (int64_t i = 0; scheduler && i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();

@@ -128,4 +128,23 @@ void Optimizer::load_state_dict(const StateDict& state) {
   state_ = std::move(new_state);
 }
 
+namespace {
+// The hyper-parameter that plays momentum's part, by optimizer family.
+constexpr const char* kMomentumNames[] = {"momentum", "beta1"};
+}  // namespace
+
+std::optional<double> Optimizer::momentum(size_t group) const {
+  for (const auto& [name, value] : hyper_parameters(group))
+    for (const char* momentum_name : kMomentumNames)
+      if (name == momentum_name) return value;
+  return std::nullopt;
+}
+
+void Optimizer::set_momentum(size_t group, double value) {
+  for (const auto& [name, old] : hyper_parameters(group))
+    for (const char* momentum_name : kMomentumNames)
+      if (name == momentum_name) return set_hyper_parameter(group, name, value);
+  EMBER_FAIL("this optimizer has no momentum or beta1 to set");
+}
+
 }  // namespace ember::optim

@@ -4,6 +4,7 @@
 // typed hyper-parameters of each group; SGD, Adam and AdamW derive from it.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -31,6 +32,10 @@ class Optimizer {
   const std::vector<Tensor>& params(size_t group) const { return groups_.at(group); }
   virtual double lr(size_t group) const = 0;
   virtual void set_lr(size_t group, double lr) = 0;
+  // The momentum a scheduler may cycle (OneCycleLR): SGD's momentum, Adam's beta1;
+  // std::nullopt for an optimizer without one.
+  std::optional<double> momentum(size_t group) const;
+  void set_momentum(size_t group, double value);
 
   // "param_groups.<g>.params" (int64 parameter indices), "param_groups.<g>.<hyper>"
   // (0-dim float64) and "state.<i>.<name>" (i counts parameters over all groups).

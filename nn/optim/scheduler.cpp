@@ -27,6 +27,7 @@ void LRScheduler::apply(int64_t epoch) {
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
   last_epoch_ = epoch;
   last_lr_ = std::move(lrs);
+  on_epoch(epoch);
 }
 
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
@@ -50,8 +51,12 @@ double CosineAnnealingLR::lr_at(size_t group, int64_t epoch) const {
 }
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start,
-                       double div_factor, double final_div_factor)
+                       double div_factor, double final_div_factor, bool cycle_momentum, double base_momentum,
+                       double max_momentum)
     : LRScheduler(optimizer),
+      cycle_momentum_(cycle_momentum),
+      base_momentum_(base_momentum),
+      max_momentum_(max_momentum),
       max_lr_(max_lr),
       total_steps_(total_steps),
       pct_start_(pct_start),
@@ -59,17 +64,35 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps,
       min_lr_(max_lr / div_factor / final_div_factor) {
   EMBER_CHECK(total_steps > 0, "Expected positive integer total_steps, but got ", total_steps);
   EMBER_CHECK(pct_start >= 0.0 && pct_start <= 1.0, "Expected float between 0 and 1 pct_start, but got ", pct_start);
+  if (cycle_momentum) {
+    for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
+      EMBER_CHECK(optimizer.momentum(g).has_value(),
+                  "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+  }
   start();
 }
 
-double OneCycleLR::lr_at(size_t, int64_t epoch) const {
+std::pair<bool, double> OneCycleLR::phase_at(int64_t epoch) const {
   EMBER_CHECK(epoch <= total_steps_, "Tried to step ", epoch, " times. The specified number of total steps is ",
               total_steps_);
   const double step = static_cast<double>(epoch);
   const double warm_end = pct_start_ * static_cast<double>(total_steps_) - 1.0;
-  if (step <= warm_end) return cosine_anneal(initial_lr_, max_lr_, fraction(step, warm_end));
+  if (step <= warm_end) return {true, fraction(step, warm_end)};
   const double end = static_cast<double>(total_steps_) - 1.0;
-  return cosine_anneal(max_lr_, min_lr_, fraction(step - warm_end, end - warm_end));
+  return {false, fraction(step - warm_end, end - warm_end)};
+}
+
+double OneCycleLR::lr_at(size_t, int64_t epoch) const {
+  const auto [warming, pct] = phase_at(epoch);
+  return warming ? cosine_anneal(initial_lr_, max_lr_, pct) : cosine_anneal(max_lr_, min_lr_, pct);
+}
+
+void OneCycleLR::on_epoch(int64_t epoch) {
+  if (!cycle_momentum_) return;
+  const auto [warming, pct] = phase_at(epoch);
+  const double m = warming ? cosine_anneal(max_momentum_, base_momentum_, pct)
+                           : cosine_anneal(base_momentum_, max_momentum_, pct);
+  for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) optimizer_.set_momentum(g, m);
 }
 
 }  // namespace ember::optim

@@ -22,6 +22,8 @@ class LRScheduler {
   virtual double lr_at(size_t group, int64_t epoch) const = 0;
   // Derived constructors call this last: sets epoch 0's lr.
   void start() { apply(0); }
+  // Called after each epoch's lrs are set (OneCycleLR sets the momentum there).
+  virtual void on_epoch(int64_t /*epoch*/) {}
 
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;
@@ -57,13 +59,22 @@ class CosineAnnealingLR : public LRScheduler {
 // Two cosine phases: max_lr/div_factor -> max_lr over pct_start*total_steps - 1
 // steps, then -> max_lr/(div_factor*final_div_factor) at step total_steps - 1.
 // Stepping past total_steps is an error. (Momentum is not cycled.)
+// PyTorch's defaults: with cycle_momentum, momentum (SGD) or beta1 (Adam) goes from
+// max_momentum down to base_momentum while the lr warms up, and back while it anneals.
 class OneCycleLR : public LRScheduler {
  public:
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,
-             double div_factor = 25.0, double final_div_factor = 1e4);
+             double div_factor = 25.0, double final_div_factor = 1e4, bool cycle_momentum = true,
+             double base_momentum = 0.85, double max_momentum = 0.95);
 
  private:
   double lr_at(size_t group, int64_t epoch) const override;
+  void on_epoch(int64_t epoch) override;
+  // Where `epoch` is in the cycle: the phase (true while warming up) and the fraction done.
+  std::pair<bool, double> phase_at(int64_t epoch) const;
+  bool cycle_momentum_;
+  double base_momentum_;
+  double max_momentum_;
   double max_lr_;
   int64_t total_steps_;
   double pct_start_;

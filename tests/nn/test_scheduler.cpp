@@ -2,6 +2,7 @@
 // hand-computed values, written into every parameter group of the optimizer.
 #include <gtest/gtest.h>
 
+#include "nn/optim/adam.h"
 #include "nn/optim/scheduler.h"
 #include "nn/optim/sgd.h"
 #include "support/helpers.h"
@@ -52,6 +53,36 @@ TEST(SchedOneCycleLR, WarmUpThenAnneal) {
               0.049519367987, 0.000004, 0.049519367987});
   EXPECT_EMBER_ERROR(sched.step(), "Tried to step 11 times. The specified number of total steps is 10");
   EXPECT_NEAR(sgd.lr(0), 0.049519367987, 1e-12);  // a failed step changes nothing
+}
+
+TEST(SchedOneCycleLR, CyclesMomentumLikePyTorch) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 1.0, .momentum = 0.9, .nesterov = true});
+  optim::OneCycleLR sched(sgd, 1.0, 10);
+  // max 0.95 -> base 0.85 over the warm-up (steps 0..2), back to 0.95 at step 9 (cosine)
+  const std::vector<double> expected{0.95, 0.90, 0.85, 0.854951556604879, 0.95};
+  EXPECT_NEAR(*sgd.momentum(0), expected[0], 1e-12);
+  sched.step();
+  EXPECT_NEAR(*sgd.momentum(0), expected[1], 1e-12);
+  sched.step();
+  EXPECT_NEAR(*sgd.momentum(0), expected[2], 1e-12);
+  sched.step();
+  EXPECT_NEAR(*sgd.momentum(0), expected[3], 1e-12);
+  for (int i = 0; i < 6; ++i) sched.step();
+  EXPECT_NEAR(*sgd.momentum(0), expected[4], 1e-12);
+
+  Tensor b = param();
+  optim::Adam adam({b}, {.lr = 1.0, .betas = {0.9, 0.99}});
+  optim::OneCycleLR adam_sched(adam, 1.0, 10, 0.3, 25.0, 1e4, true, 0.8, 0.9);
+  adam_sched.step();
+  EXPECT_NEAR(adam.options(0).betas.first, 0.85, 1e-12);  // beta1 cycles, beta2 does not
+  EXPECT_EQ(adam.options(0).betas.second, 0.99);
+
+  Tensor c = param();
+  optim::SGD fixed({c}, {.lr = 1.0, .momentum = 0.9});
+  optim::OneCycleLR no_cycle(fixed, 1.0, 10, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
+  no_cycle.step();
+  EXPECT_EQ(*fixed.momentum(0), 0.9);
 }
 
 }  // namespace
