@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/random.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -134,6 +135,19 @@ TEST(FactoriesRandom, ManualSeedReproduces) {
   EXPECT_NE(first, next);
   manual_seed(7);
   EXPECT_NE(randn({64}).to_vector<float>(), first);
+}
+
+TEST(FactoriesRandom, BatchedFillEqualsPhiloxBlockPerElement) {
+  // The CPU fill computes Philox blocks in batches; each float32 value must still be
+  // to_float(word 0 of block(seed, counter + i)) (Note [Philox element mapping]).
+  manual_seed(11);
+  (void)rand({5});  // start the next draw at counter 5, not on a batch boundary
+  const std::vector<float> got = rand({1000}).to_vector<float>();
+  for (size_t i = 0; i < got.size(); ++i) {
+    uint32_t w[4];
+    Philox4x32::block(11, 5 + i, w);
+    ASSERT_EQ(got[i], Philox4x32::to_float(w[0])) << "at " << i;
+  }
 }
 
 TEST(FactoriesRandom, ParallelFillMatchesTheElementMapping) {

@@ -98,6 +98,38 @@ TEST_F(ConvFunctional, UnbatchedInput) {
   testing::expect_values(y, F::conv2d(x.unsqueeze(0), w, b, {1, 1}, {1, 1}).to_vector<double>(), 1e-12);
 }
 
+TEST_F(ConvFunctional, LargeBatchGoesThroughChunksOnThreads) {
+  // 96 images of [8, 16, 16] make several chunks of images, run on the OpenMP threads:
+  // every image's output equals the convolution of that image alone.
+  const Tensor x = randn({96, 8, 16, 16}), w = randn({16, 8, 3, 3}), b = randn({16});
+  const Tensor y = F::conv2d(x, w, b, {1, 1}, {1, 1});
+  for (int64_t n : {0, 11, 12, 47, 95}) {
+    const Tensor one = F::conv2d(x.narrow(0, n, 1), w, b, {1, 1}, {1, 1});
+    testing::expect_values(y.narrow(0, n, 1), one.to_vector<double>(), 1e-4);
+  }
+}
+
+TEST_F(ConvFunctional, LargeBatchBackwardMatchesPerImageGradients) {
+  // 40 images make several backward chunks on the threads: dx of each image, and dw/db
+  // as the sums of the per-image gradients.
+  const auto grad = TensorOptions(kFloat64).requires_grad(true);
+  const Tensor x = randn({40, 8, 16, 16}, grad), w = randn({16, 8, 3, 3}, grad), b = randn({16}, grad);
+  const Tensor r = randn({40, 16, 16, 16}, kFloat64);
+  (F::conv2d(x, w, b, {1, 1}, {1, 1}) * r).sum().backward();
+  std::vector<double> gw(static_cast<size_t>(w.numel()), 0.0), gb(16, 0.0);
+  for (int64_t n = 0; n < 40; ++n) {
+    const Tensor xi = x.detach().narrow(0, n, 1).contiguous().requires_grad_(true);
+    const Tensor wi = w.detach().clone().requires_grad_(true), bi = b.detach().clone().requires_grad_(true);
+    (F::conv2d(xi, wi, bi, {1, 1}, {1, 1}) * r.narrow(0, n, 1)).sum().backward();
+    testing::expect_values(x.grad().narrow(0, n, 1), xi.grad().to_vector<double>(), 1e-10);
+    const auto wv = wi.grad().to_vector<double>(), bv = bi.grad().to_vector<double>();
+    for (size_t i = 0; i < gw.size(); ++i) gw[i] += wv[i];
+    for (size_t i = 0; i < gb.size(); ++i) gb[i] += bv[i];
+  }
+  testing::expect_values(w.grad(), gw, 1e-9);
+  testing::expect_values(b.grad(), gb, 1e-9);
+}
+
 Tensor leaf(const Dims& shape) { return randn(shape, kFloat64).requires_grad_(true); }
 
 TEST_F(ConvFunctional, GradcheckAllInputs) {
