@@ -1,5 +1,6 @@
-// CUDA runtime checks (ctest label `cuda`): device discovery never throws, and on a
-// machine with a GPU, device tensors come from the CUDA caching allocator.
+// CUDA runtime checks (ctest label `cuda`): device discovery never throws; on a machine
+// with a GPU, device tensors come from the CUDA caching allocator, the README's example
+// runs, a steady loop reuses its memory, and a training step never waits for the GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
