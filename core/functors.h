@@ -155,6 +155,12 @@ struct Minimum {
   template <typename T>
   EMBER_HD_INLINE T operator()(T a, T b) const { return is_nan(a) ? a : is_nan(b) ? b : (a < b ? a : b); }
 };
+// ReLU's backward from its output y: the gradient where y > 0, else 0 (a value select,
+// so it vectorizes: no branch on the data).
+struct ReluGrad {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T grad, T y) const { return y > T(0) ? grad : T(0); }
+};
 
 // ---- comparisons: (T, T) -> bool ----
 struct Eq {
@@ -278,6 +284,7 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::Pow: return fn(Pow{});
     case BinaryOp::Maximum: return fn(Maximum{});
     case BinaryOp::Minimum: return fn(Minimum{});
+    case BinaryOp::ReluGrad: return fn(ReluGrad{});
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});
     case BinaryOp::Lt: return fn(Lt{});

@@ -33,6 +33,7 @@ Tensor pow(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor relu_grad(const Tensor& grad, const Tensor& y);  // grad where y > 0, else 0 (y = relu(x))
 
 // comparisons return kBool
 Tensor eq(const Tensor& a, const Tensor& b);

@@ -9,7 +9,7 @@
 namespace ember {
 
 enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp };
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
@@ -21,7 +21,7 @@ constexpr const char* op_name(UnaryOp op) {
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 constexpr const char* op_name(BinaryOp op) {
-  constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+  constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
                                     "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }

@@ -194,7 +194,7 @@ Tensor abs(const Tensor& a) {
 }
 Tensor relu(const Tensor& a) {
   return unary_op("ReluBackward", a, native::relu(a), true, [](const Tensor& g, const Tensor& y) {
-    return native::mul(g, native::to_dtype(native::gt(y, 0), g.dtype()));
+    return native::relu_grad(g, y);  // PyTorch's threshold_backward: 0 where y <= 0, one pass
   });
 }
 Tensor sigmoid(const Tensor& a) {

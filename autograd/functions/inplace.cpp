@@ -88,7 +88,7 @@ Tensor& Tensor::neg_() {
 Tensor& Tensor::relu_() {
   return inplace("ReluBackward", *this, nullptr, [&] { native::relu_(*this); },
                  [](const tensor_list& g, const tensor_list& s, const auto&) {
-                   return tensor_list{native::mul(g[0], native::to_dtype(native::gt(s[1], 0), g[0].dtype()))};
+                   return tensor_list{native::relu_grad(g[0], s[1])};
                  },
                  false, /*save_self_after=*/true);
 }

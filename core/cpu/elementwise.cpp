@@ -1,8 +1,10 @@
 // CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
 // conversion, fill): the math of core/functors.h applied over StridedLoop. Runs where
 // every operand is contiguous, or one binary operand is broadcast, are plain loops.
+#include <bit>
 #include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "core/cpu/kernels.h"
@@ -24,6 +26,15 @@ T* storage_base(const Tensor& t) {
 // A Tensor parameter per input type (for the parameter pack of apply).
 template <typename In>
 using TensorFor = const Tensor&;
+
+// cond ? a : b on the bits, without a branch: where's conditions are data (a ReLU
+// mask is close to random), so a branch would be mispredicted half of the time.
+template <typename T>
+T select_bits(bool cond, T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const Bits mask = Bits(0) - static_cast<Bits>(cond);
+  return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
+}
 
 // n elements of contiguous operands: the loop the compiler vectorises.
 template <typename F, typename Out, typename... In>
@@ -56,6 +67,18 @@ struct CpuLauncher {
             return run_contiguous([&f, v = *b](A x) { return f(x, v); }, n, o, a);
           if (strides[0] == 1 && strides[1] == 0 && strides[2] == 1)
             return run_contiguous([&f, v = *a](B x) { return f(v, x); }, n, o, b);
+        }
+        if constexpr (sizeof...(In) == 3) {  // where(cond, a, scalar): the last operand broadcast
+          using C = std::tuple_element_t<0, std::tuple<In...>>;
+          using A = std::tuple_element_t<1, std::tuple<In...>>;
+          if (strides[0] == 1 && strides[1] == 1 && strides[2] == 1 && strides[3] == 0) {
+            const auto v = *std::get<2>(p);
+            if constexpr (std::is_same_v<F, functors::Select> && std::is_floating_point_v<A>)
+              return run_contiguous([v](bool c, A x) { return select_bits(c, x, v); }, n, o, std::get<0>(p),
+                                    std::get<1>(p));
+            else
+              return run_contiguous([&f, v](C c, A x) { return f(c, x, v); }, n, o, std::get<0>(p), std::get<1>(p));
+          }
         }
         for (int64_t i = 0; i < n; ++i) o[i * strides[0]] = f(std::get<I>(p)[i * strides[I + 1]]...);
       });

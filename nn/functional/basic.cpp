@@ -7,6 +7,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "nn/functional/dropout_cpu.h"
 
 namespace ember::nn::functional {
 
@@ -48,9 +49,13 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, 0.0);
-  Tensor keep = native::ge(rand(mask_shape, x.options()), p);
-  Tensor mask = native::to_dtype(keep, x.dtype());
-  native::div_(mask, 1.0 - p);  // scale kept values by 1/(1-p) in place: one buffer, not two
+  Tensor mask = rand(mask_shape, x.options());
+  if (mask.is_cpu() && is_floating(mask.dtype())) {
+    detail::dropout_mask_cpu_(mask, p);  // keep ? 1/(1-p) : 0, in place, one pass
+  } else {
+    mask = native::to_dtype(native::ge(mask, p), x.dtype());
+    native::div_(mask, 1.0 - p);  // scale kept values by 1/(1-p) in place: one buffer, not two
+  }
   Tensor out = native::mul(x, mask);
   if (will_record(x)) {
     record("DropoutBackward", {&x}, {&out}, {mask}, [](const tensor_list& g, const tensor_list& s, const auto&) {

@@ -86,21 +86,21 @@ Tensor batch_norm_fused(const Tensor& x_in, const Tensor& running_mean, const Te
                         const Tensor& weight, const Tensor& bias, bool training, std::optional<double> momentum,
                         double eps, const Tensor& num_batches_tracked, const Layout& l) {
   const Tensor x = contiguous(x_in);
-  Tensor mean, var;
+  const Tensor w = contiguous(weight), b = contiguous(bias);
+  Tensor mean, invstd, out;
   if (training) {
     EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
-    std::tie(mean, var) = detail::batch_norm_stats_cpu(x);
-    update_running(mean, var, running_mean, running_var, momentum, num_batches_tracked, l);
+    detail::BatchNormTrainForward f = detail::batch_norm_train_forward_cpu(x, w, b, eps);
+    update_running(f.mean, f.var, running_mean, running_var, momentum, num_batches_tracked, l);
+    mean = f.mean, invstd = f.invstd, out = f.out;
   } else {
     EMBER_CHECK(running_mean.defined() && running_var.defined(),
                 "batch_norm: running_mean and running_var must be defined in eval mode");
-    // Copies: the saved mean must not follow later updates of the running statistics.
+    // A copy: the saved mean must not follow later updates of the running statistics.
     mean = native::clone(native::to_dtype(running_mean, x.dtype()));
-    var = native::to_dtype(running_var, x.dtype());
+    invstd = native::rdiv(native::sqrt(native::add(native::to_dtype(running_var, x.dtype()), eps)), 1.0);
+    out = detail::batch_norm_forward_cpu(x, mean, invstd, w, b);
   }
-  const Tensor invstd = native::rdiv(native::sqrt(native::add(var, eps)), 1.0);
-  const Tensor w = contiguous(weight), b = contiguous(bias);
-  Tensor out = detail::batch_norm_forward_cpu(x, mean, invstd, w, b);
   if (autograd::will_record(x_in, weight, bias)) {
     autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, mean, invstd, w},
                      [training](const tensor_list& g, const tensor_list& s, const auto& in) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "core/parallel.h"
 
@@ -59,36 +60,51 @@ T* mdata(const Tensor& t) {
   return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
 }
 
+// Channel c's mean and biased variance (two passes; the second finds the data in cache).
 template <typename T>
-void stats(const T* x, T* mean, T* var, const Shape& s) {
-  for_channels(s, 2, [&](int64_t c) {
-    double sum = 0, unused = 0;
-    for (int64_t n = 0; n < s.N; ++n) {
-      const T* p = x + (n * s.C + c) * s.S;
-      run_sums<T>(s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
-    }
-    const double count = static_cast<double>(s.N * s.S);
-    const T m = static_cast<T>(sum / count);
-    double sq = 0;
-    for (int64_t n = 0; n < s.N; ++n) {
-      const T* p = x + (n * s.C + c) * s.S;
-      run_sums<T>(s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
-    }
-    mean[c] = m;
-    var[c] = static_cast<T>(sq / count);
+std::pair<T, T> channel_stats(const T* x, int64_t c, const Shape& s) {
+  double sum = 0, unused = 0;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const T* p = x + (n * s.C + c) * s.S;
+    run_sums<T>(s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
+  }
+  const double count = static_cast<double>(s.N * s.S);
+  const T m = static_cast<T>(sum / count);
+  double sq = 0;
+  for (int64_t n = 0; n < s.N; ++n) {
+    const T* p = x + (n * s.C + c) * s.S;
+    run_sums<T>(s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
+  }
+  return {m, static_cast<T>(sq / count)};
+}
+
+// out = (x - m) * k + shift over channel c.
+template <typename T>
+void normalize_channel(const T* x, T* out, int64_t c, T m, T k, T shift, const Shape& s) {
+  for (int64_t n = 0; n < s.N; ++n) {
+    const int64_t at = (n * s.C + c) * s.S;
+    const T* __restrict p = x + at;
+    T* __restrict o = out + at;
+    for (int64_t i = 0; i < s.S; ++i) o[i] = (p[i] - m) * k + shift;
+  }
+}
+
+// Training forward per channel: statistics, invstd, then the output while the channel's
+// values are still in cache.
+template <typename T>
+void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, const T* b, double eps,
+                   const Shape& s) {
+  for_channels(s, 3, [&](int64_t c) {
+    std::tie(mean[c], var[c]) = channel_stats(x, c, s);
+    invstd[c] = T(1) / std::sqrt(var[c] + static_cast<T>(eps));
+    normalize_channel(x, out, c, mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
   });
 }
 
 template <typename T>
 void normalize(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b, const Shape& s) {
   for_channels(s, 1, [&](int64_t c) {
-    const T m = mean[c], k = invstd[c] * (w ? w[c] : T(1)), shift = b ? b[c] : T(0);
-    for (int64_t n = 0; n < s.N; ++n) {
-      const int64_t at = (n * s.C + c) * s.S;
-      const T* __restrict p = x + at;
-      T* __restrict o = out + at;
-      for (int64_t i = 0; i < s.S; ++i) o[i] = (p[i] - m) * k + shift;
-    }
+    normalize_channel(x, out, c, mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
   });
 }
 
@@ -127,13 +143,16 @@ Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(
 
 }  // namespace
 
-std::pair<Tensor, Tensor> batch_norm_stats_cpu(const Tensor& x) {
-  Tensor mean = channel_vector(x), var = channel_vector(x);
+BatchNormTrainForward batch_norm_train_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                                   double eps) {
+  BatchNormTrainForward r{make_empty(x.sizes(), x.dtype(), x.device()), channel_vector(x), channel_vector(x),
+                          channel_vector(x)};
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    stats(cdata<T>(x), mdata<T>(mean), mdata<T>(var), shape_of(x));
+    train_forward(cdata<T>(x), mdata<T>(r.out), mdata<T>(r.mean), mdata<T>(r.var), mdata<T>(r.invstd),
+                  cdata<T>(weight), cdata<T>(bias), eps, shape_of(x));
   });
-  return {mean, var};
+  return r;
 }
 
 Tensor batch_norm_forward_cpu(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,

@@ -1,6 +1,6 @@
 // CPU kernels behind nn::functional::batch_norm for contiguous float32/float64 input
-// seen as [N, C, S]: batch statistics (two passes per channel), normalize + affine in
-// one pass, and the backward's three gradients in two passes per channel.
+// seen as [N, C, S]: the training forward (statistics then output, per channel), the
+// eval forward, and the backward's three gradients in two passes per channel.
 #pragma once
 #include <tuple>
 
@@ -8,8 +8,13 @@
 
 namespace ember::nn::functional::detail {
 
-// Per-channel mean and biased variance of x ([C] tensors of x's dtype).
-std::pair<Tensor, Tensor> batch_norm_stats_cpu(const Tensor& x);
+// Training: batch statistics, invstd = 1 / sqrt(var + eps) and the output, channel by
+// channel in one kernel (a channel is read from memory once).
+struct BatchNormTrainForward {
+  Tensor out, mean, var, invstd;  // var: biased
+};
+BatchNormTrainForward batch_norm_train_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                                   double eps);
 
 // out = (x - mean) * invstd * weight + bias; weight/bias may be undefined.
 Tensor batch_norm_forward_cpu(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,

@@ -1,9 +1,10 @@
-// conv2d on the CPU as im2col + one GEMM per group over the whole batch: the columns
-// are [C*KH*KW, N*OH*OW], so the GEMM is big enough for OpenBLAS to thread well, and
+// conv2d on the CPU as im2col + GEMM: the forward runs chunks of images on each thread
+// (columns [C*KH*KW, n*OH*OW] in cache); the backward's GEMMs span the whole batch, and
 // cheap parallel transposes move between [O, N, L] and [N, O, L] (L = OH*OW).
 #include <algorithm>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "core/cpu/kernels.h"
 #include "core/native.h"
@@ -30,18 +31,17 @@ void im2col_segment(const T* plane, T* dst, const ConvGeometry& g, int64_t ki, i
   const int64_t row_off = ki * g.DH - g.PH, col_off = kj * g.DW - g.PW;
   const auto [h_lo, h_hi] = valid_range(row_off, g.SH, g.H, g.OH);
   const auto [w_lo, w_hi] = valid_range(col_off, g.SW, g.W, g.OW);
-  std::fill(dst, dst + h_lo * g.OW, T(0));
+  // Padding is zeroed by one fill of the whole segment (short rows made it up to three
+  // memset calls per row), then the valid block is copied over it.
+  if (h_lo > 0 || h_hi < g.OH || w_lo > 0 || w_hi < g.OW) std::fill(dst, dst + g.OH * g.OW, T(0));
   for (int64_t oh = h_lo; oh < h_hi; ++oh) {
     T* d = dst + oh * g.OW;
     const T* s = plane + (oh * g.SH + row_off) * g.W + col_off;
-    std::fill(d, d + w_lo, T(0));
     if (g.SW == 1)  // rows are short (OW ~ 14-28): a loop beats a memcpy call
       for (int64_t ow = w_lo; ow < w_hi; ++ow) d[ow] = s[ow];
     else
       for (int64_t ow = w_lo; ow < w_hi; ++ow) d[ow] = s[ow * g.SW];
-    std::fill(d + w_hi, d + g.OW, T(0));
   }
-  std::fill(dst + h_hi * g.OW, dst + g.OH * g.OW, T(0));
 }
 
 // The adjoint of im2col_segment: plane[...] += src[oh, ow].
@@ -125,13 +125,32 @@ T* data(const Tensor& t) {
   return static_cast<T*>(t.data_ptr());
 }
 
-Tensor make_columns(const Tensor& x, const ConvGeometry& g) {
-  Tensor cols = make_empty({g.C * g.KH * g.KW, g.N * g.OH * g.OW}, x.dtype(), x.device());
-  visit_floating(x.dtype(), "conv2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    im2col(data<T>(x), data<T>(cols), g);
-  });
-  return cols;
+// Threads that take whole chunks of images. One when already parallel, or when there
+// are too few chunks to balance (a small batch): the im2col, GEMM and transposes of
+// each chunk then parallelize themselves.
+int chunk_threads(int64_t chunks) {
+  const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  return chunks >= 2 * static_cast<int64_t>(max_threads) ? max_threads : 1;
+}
+
+// fn(slot, c) for every chunk c, chunk c on slot c % threads: one parallel region, and
+// each slot (thread) owns buffers the caller allocated for it.
+template <typename Fn>
+void run_chunks(int threads, int64_t chunks, const Fn& fn) {
+  if (threads <= 1) {
+    for (int64_t c = 0; c < chunks; ++c) fn(0, c);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    for (int64_t c = t; c < chunks; c += threads) fn(t, c);
+  }
+}
+
+// Images per chunk: the chunk's buffers (per_image_elems values each image) near `bytes`.
+int64_t images_per_chunk(int64_t per_image_elems, int64_t element_size, int64_t bytes, int64_t N) {
+  return std::clamp<int64_t>(bytes / std::max<int64_t>(1, per_image_elems * element_size), 1, std::max<int64_t>(N, 1));
 }
 
 }  // namespace
@@ -142,65 +161,110 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW;
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   if (out.numel() == 0) return out;
-  // The batch goes through in chunks whose column matrix and GEMM output stay near
-  // kChunkBytes, so a forward holds neither the whole batch's im2col nor a second
-  // full-size output (memory), while each GEMM stays large.
-  constexpr int64_t kChunkBytes = 4 << 20;
-  const int64_t per_image =
-      std::max<int64_t>(1, (g.C * g.KH * g.KW + g.O) * L * static_cast<int64_t>(x.element_size()));
-  const int64_t chunk = std::clamp<int64_t>(kChunkBytes / per_image, 1, g.N);
-  for (int64_t n0 = 0; n0 < g.N; n0 += chunk) {
-    ConvGeometry part = g;
-    part.N = std::min(chunk, g.N - n0);
-    const Tensor cols = make_columns(native::narrow(x, 0, n0, part.N), part);
-    // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
-    const Tensor y = make_empty({g.O, part.N * L}, x.dtype(), x.device());
-    cpu::gemm(native::view(w, {G, g.O / G, K}), native::view(cols, {G, K, part.N * L}),
-              native::view(y, {G, g.O / G, part.N * L}));
-    visit_floating(x.dtype(), "conv2d", [&](auto tag) {
-      using T = typename decltype(tag)::type;
+  // The batch goes through in chunks of images whose column matrix and GEMM output stay
+  // near kChunkBytes (about a core's L2), so a forward holds neither the whole batch's
+  // im2col nor a second full-size output. Each thread takes whole chunks (im2col, a
+  // single-threaded GEMM, the transpose into out) with buffers of its own allocated
+  // here: one parallel region per convolution, and a chunk's data stays in its cache.
+  constexpr int64_t kChunkBytes = 1 << 20;
+  const int64_t chunk = images_per_chunk((g.C * g.KH * g.KW + g.O) * L, x.element_size(), kChunkBytes, g.N);
+  const int64_t chunks = (g.N + chunk - 1) / chunk;
+  const int threads = chunk_threads(chunks);
+  std::vector<Tensor> cols_buf, y_buf;
+  for (int t = 0; t < threads; ++t) {
+    cols_buf.push_back(make_empty({g.C * g.KH * g.KW * chunk * L}, x.dtype(), x.device()));
+    y_buf.push_back(make_empty({g.O * chunk * L}, x.dtype(), x.device()));
+  }
+  visit_floating(x.dtype(), "conv2d", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    run_chunks(threads, chunks, [&](int t, int64_t c) {
+      ConvGeometry part = g;
+      const int64_t n0 = c * chunk;
+      part.N = std::min(chunk, g.N - n0);
+      const int64_t cols_n = part.N * L;
+      im2col(data<T>(x) + n0 * g.C * g.H * g.W, data<T>(cols_buf[t]), part);
+      // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
+      const Tensor cols = native::view(native::narrow(cols_buf[t], 0, 0, G * K * cols_n), {G, K, cols_n});
+      const Tensor y = native::view(native::narrow(y_buf[t], 0, 0, g.O * cols_n), {G, g.O / G, cols_n});
+      cpu::gemm(native::view(w, {G, g.O / G, K}), cols, y);
       swap_outer(data<T>(y), data<T>(out) + n0 * g.O * L, g.O, part.N, L, b.defined() ? data<T>(b) : nullptr);
     });
-  }
+  });
   return out;
 }
 
+// The backward goes through chunks of images like the forward: per chunk, grad as
+// [O, n*L], its bias sums, gw's share gy @ cols^T (accumulated per thread in double)
+// and dx's columns w^T @ gy put back by col2im; no batch-sized column matrix is made.
 std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_in,
                                                    const ConvGeometry& g, bool need_x, bool need_w, bool need_b) {
   const Tensor grad = contiguous(grad_in);
   const DType dt = grad.dtype();
   const Device dev = grad.device();
-  const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW, NL = g.N * L;
-  Tensor gx, gw, gb;
-  // grad as [O, N*L], the layout the GEMMs want.
-  const Tensor gy = make_empty({g.O, NL}, dt, dev);
+  const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW, rows = G * K;
+  const Tensor x = need_w ? contiguous(x_in) : Tensor();
+  const Tensor w = need_x ? contiguous(w_in) : Tensor();
+  Tensor gx = need_x ? make_empty({g.N, g.C, g.H, g.W}, dt, dev) : Tensor();
+  Tensor gw = need_w ? make_empty({g.O, g.C / G, g.KH, g.KW}, dt, dev) : Tensor();
+  Tensor gb = need_b ? make_empty({g.O}, dt, dev) : Tensor();
+  if (!need_x && !need_w && !need_b) return {gx, gw, gb};
+  constexpr int64_t kChunkBytes = 2 << 20;
+  const int64_t per_image = (g.O + (need_w ? rows : 0) + (need_x ? rows : 0)) * L;
+  const int64_t chunk = images_per_chunk(per_image, grad.element_size(), kChunkBytes, g.N);
+  const int64_t chunks = g.N == 0 ? 0 : (g.N + chunk - 1) / chunk;
+  const int threads = chunk_threads(chunks);
+  struct Slot {
+    Tensor gy, cols, dcols, gw_part;
+    std::vector<double> gw_sum, gb_sum;
+  };
+  std::vector<Slot> slots(static_cast<size_t>(threads));
+  for (Slot& s : slots) {
+    s.gy = make_empty({g.O * chunk * L}, dt, dev);
+    if (need_w) {
+      s.cols = make_empty({rows * chunk * L}, dt, dev);
+      s.gw_part = make_empty({G, g.O / G, K}, dt, dev);
+      s.gw_sum.assign(static_cast<size_t>(g.O * K), 0.0);
+    }
+    if (need_x) s.dcols = make_empty({rows * chunk * L}, dt, dev);
+    if (need_b) s.gb_sum.assign(static_cast<size_t>(g.O), 0.0);
+  }
   visit_floating(dt, "conv2d backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    swap_outer<T>(data<T>(grad), data<T>(gy), g.N, g.O, L, nullptr);
-    if (!need_b) return;
-    gb = make_empty({g.O}, dt, dev);
-    const T* src = data<T>(gy);
-    T* dst = data<T>(gb);
-    parallel_for(0, g.O, grain_for(NL), [&](int64_t lo, int64_t hi) {
-      for (int64_t o = lo; o < hi; ++o) dst[o] = static_cast<T>(row_sum(src + o * NL, NL));
+    run_chunks(threads, chunks, [&](int t, int64_t c) {
+      Slot& s = slots[static_cast<size_t>(t)];
+      ConvGeometry part = g;
+      const int64_t n0 = c * chunk;
+      part.N = std::min(chunk, g.N - n0);
+      const int64_t nL = part.N * L;
+      swap_outer<T>(data<T>(grad) + n0 * g.O * L, data<T>(s.gy), part.N, g.O, L, nullptr);  // [n, O, L] -> [O, n*L]
+      if (need_b)
+        for (int64_t o = 0; o < g.O; ++o) s.gb_sum[static_cast<size_t>(o)] += row_sum(data<T>(s.gy) + o * nL, nL);
+      const Tensor gy3 = native::view(native::narrow(s.gy, 0, 0, g.O * nL), {G, g.O / G, nL});
+      if (need_w) {  // gw[g] += gy[g] @ cols[g]^T
+        im2col(data<T>(x) + n0 * g.C * g.H * g.W, data<T>(s.cols), part);
+        const Tensor cols3 = native::view(native::narrow(s.cols, 0, 0, rows * nL), {G, K, nL});
+        cpu::gemm(gy3, native::transpose(cols3, 1, 2), s.gw_part);
+        const T* p = data<T>(s.gw_part);
+        for (size_t i = 0; i < s.gw_sum.size(); ++i) s.gw_sum[i] += p[i];
+      }
+      if (need_x) {  // dcols[g] = w[g]^T @ gy[g], then col2im into this chunk's images
+        const Tensor dcols3 = native::view(native::narrow(s.dcols, 0, 0, rows * nL), {G, K, nL});
+        cpu::gemm(native::transpose(native::view(w, {G, g.O / G, K}), 1, 2), gy3, dcols3);
+        col2im(data<T>(s.dcols), data<T>(gx) + n0 * g.C * g.H * g.W, part);
+      }
     });
+    // Per-thread sums, added in slot order (deterministic for a given thread count).
+    const auto total = [&](auto member, const Tensor& out) {
+      T* dst = data<T>(out);
+      for (int64_t i = 0; i < out.numel(); ++i) {
+        double v = 0;
+        for (const Slot& s : slots) v += (s.*member)[static_cast<size_t>(i)];
+        dst[i] = static_cast<T>(v);
+      }
+    };
+    if (need_w) total(&Slot::gw_sum, gw);
+    if (need_b) total(&Slot::gb_sum, gb);
   });
-  const Tensor gy3 = native::view(gy, {G, g.O / G, NL});
-  if (need_w) {  // gw[g] = gy[g] @ cols[g]^T
-    const Tensor cols = make_columns(contiguous(x_in), g);
-    gw = make_empty({g.O, g.C / G, g.KH, g.KW}, dt, dev);
-    cpu::gemm(gy3, native::transpose(native::view(cols, {G, K, NL}), 1, 2), native::view(gw, {G, g.O / G, K}));
-  }
-  if (need_x) {  // cols_grad[g] = w[g]^T @ gy[g], then col2im
-    const Tensor w = contiguous(w_in);
-    const Tensor dcols = make_empty({G * K, NL}, dt, dev);
-    cpu::gemm(native::transpose(native::view(w, {G, g.O / G, K}), 1, 2), gy3, native::view(dcols, {G, K, NL}));
-    gx = make_empty({g.N, g.C, g.H, g.W}, dt, dev);
-    visit_floating(dt, "conv2d backward", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      col2im(data<T>(dcols), data<T>(gx), g);
-    });
-  }
   return {gx, gw, gb};
 }
 

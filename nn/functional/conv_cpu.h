@@ -44,7 +44,10 @@ struct PoolGeometry {
 
 // indices (kInt64, flat h * W + w in the plane) is written only when defined.
 Tensor max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& indices);
-Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Dims& input_shape);
+// With the forward's geometry, a 2x2 stride-2 pool writes the gradient directly (no
+// zero-fill and scatter).
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Dims& input_shape,
+                           const PoolGeometry* geometry = nullptr);
 // Average pooling (count_include_pad, as PyTorch's default) and adaptive average.
 Tensor avg_pool2d_forward(const Tensor& x, const PoolGeometry& g);
 Tensor avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Dims& input_shape);

@@ -70,8 +70,8 @@ Tensor max_pool2d(const Tensor& x, Dims kernel, Dims stride, Dims padding) {
   Tensor out = detail::max_pool2d_forward(x, g, indices);
   if (recording) {
     autograd::record("MaxPool2DWithIndicesBackward", {&x}, {&out}, {indices},
-                     [](const tensor_list& grads, const tensor_list& saved, const auto& in) {
-                       return tensor_list{detail::max_pool2d_backward(grads[0], saved[0], in[0].shape)};
+                     [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {
+                       return tensor_list{detail::max_pool2d_backward(grads[0], saved[0], in[0].shape, &g)};
                      });
   }
   return out;

@@ -94,9 +94,34 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t base, int64_t OW, 
       out[ow] = best;
       pos[j] = k;
     }
-    if (idx)
-      for (int64_t j = 0; j < n; ++j) idx[s0 + j] = base + 2 * (s0 + j) + (pos[j] & 1) + (pos[j] >> 1) * W;
+    if (idx)  // row offset as a mask, not a multiply, so that this loop vectorizes too
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t k = pos[j];
+        idx[s0 + j] = base + 2 * (s0 + j) + (k & 1) + (-(k >> 1) & W);
+      }
   }
+}
+
+bool is_two_by_two(const PoolGeometry& g) {
+  return !g.adaptive && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0;
+}
+
+// The backward of a 2x2 stride-2 max pool for one plane: the windows do not overlap, so
+// each window's four values are zeroed and its argmax gets the gradient while the
+// window is in cache (no separate zero-fill pass); rows and columns no window covers get 0.
+template <typename T>
+void unpool_2x2(const T* grad, const int64_t* idx, const PoolGeometry& g, T* d) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    T* row0 = d + 2 * oh * g.W;  // d[idx] below writes into these rows: no __restrict
+    T* row1 = row0 + g.W;
+    for (int64_t ow = 0; ow < g.OW; ++ow) {  // zeros, then the gradient at the argmax: no branch
+      row0[2 * ow] = row0[2 * ow + 1] = row1[2 * ow] = row1[2 * ow + 1] = T(0);
+      d[idx[oh * g.OW + ow]] = grad[oh * g.OW + ow];
+    }
+    std::fill(row0 + 2 * g.OW, row0 + g.W, T(0));
+    std::fill(row1 + 2 * g.OW, row1 + g.W, T(0));
+  }
+  std::fill(d + 2 * g.OH * g.W, d + g.H * g.W, T(0));
 }
 
 }  // namespace
@@ -112,7 +137,7 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
     T* dst = static_cast<T*>(out.data_ptr());
     // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
     // plane, so its four values are read directly, in the same order as below.
-    const bool two_by_two = !g.adaptive && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0;
+    const bool two_by_two = is_two_by_two(g);
     for_planes(g.planes, in_plane, [&](int64_t p) {
       const T* s = src + p * in_plane;
       if (two_by_two) {
@@ -143,7 +168,8 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
   return out;
 }
 
-Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Dims& input_shape) {
+Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Dims& input_shape,
+                           const PoolGeometry* geometry) {
   const Tensor grad = contiguous(grad_in);
   Tensor gx = make_empty(input_shape, grad.dtype(), grad.device());
   const int64_t in_plane = input_shape[input_shape.size() - 2] * input_shape.back();
@@ -154,8 +180,10 @@ Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const D
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(grad.data_ptr());
     T* dst = static_cast<T*>(gx.data_ptr());
+    const bool two_by_two = geometry && is_two_by_two(*geometry);
     for_planes(planes, in_plane + out_plane, [&](int64_t p) {
       T* d = dst + p * in_plane;
+      if (two_by_two) return unpool_2x2(src + p * out_plane, idx + p * out_plane, *geometry, d);
       std::fill(d, d + in_plane, T(0));
       for (int64_t o = p * out_plane; o < (p + 1) * out_plane; ++o) d[idx[o]] += src[o];
     });

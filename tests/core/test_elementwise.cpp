@@ -11,6 +11,7 @@
 #include <ember/ember.h>
 
 #include "core/functors.h"
+#include "core/native.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -154,6 +155,18 @@ TEST(ElementwiseBinary, IntegerAndBoolTensors) {
   expect_values(maximum(p, q), {1, 1, 1, 0});
   EXPECT_EMBER_ERROR(p - q, "Subtraction, the `-` operator, with a bool tensor is not supported");
   EXPECT_EMBER_ERROR(p - 1, "with a bool tensor is not supported");
+}
+
+TEST(ElementwiseBinary, ReluGradPassesGradientOnlyWherePositive) {
+  // relu's backward: the gradient where y > 0; 0 where y is 0, negative or NaN, whatever
+  // the gradient (also inf or NaN), as PyTorch's threshold_backward.
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  const Tensor y = tensor(std::vector<float>{-1, 0, 2, nan, 0, 3, 1e-30f});
+  const Tensor g = tensor(std::vector<float>{1, 2, 3, 4, nan, inf, -5});
+  EXPECT_EQ(native::relu_grad(g, y).to_vector<float>(), (std::vector<float>{0, 0, 3, 0, 0, inf, -5}));
+  Tensor x = tensor(std::vector<double>{-2, 0.5, 3}).requires_grad_(true);
+  x.relu().sum().backward();
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0, 1, 1}));
 }
 
 TEST(ElementwiseBinary, MaximumMinimumPropagateNaN) {
