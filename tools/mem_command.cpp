@@ -1,6 +1,7 @@
 // `ember mem`: one forward (and forward+backward where grad is on) of the small CNN in
 // each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
 // allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -94,8 +95,13 @@ void print_table(const std::vector<ModeResult>& results) {
                 r.backward_peak_bytes < 0 ? "-" : mib(r.backward_peak_bytes).c_str());
   }
   std::printf("\nsaved bytes by layer (train_grad, batch %lld):\n", static_cast<long long>(results.front().batch));
-  for (const auto& [name, bytes] : results.front().saved_by_module)
-    std::printf("  %-12s %s\n", name.c_str(), mib(bytes).c_str());
+  // In the model's order: "2" before "10" (names of Sequential children are indices).
+  std::vector<std::pair<std::string, int64_t>> layers(results.front().saved_by_module.begin(),
+                                                       results.front().saved_by_module.end());
+  std::stable_sort(layers.begin(), layers.end(), [](const auto& a, const auto& b) {
+    return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+  });
+  for (const auto& [name, bytes] : layers) std::printf("  %-12s %s\n", name.c_str(), mib(bytes).c_str());
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
