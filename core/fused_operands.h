@@ -21,11 +21,16 @@ inline void check_target_layout(const Tensor& targets, int64_t rows, const Tenso
                         "class-index kernels expect contiguous int64 targets on the input's device, one per row");
 }
 
-// `state` (a gradient or an optimizer buffer) is laid out like the contiguous parameter.
+// Whether `state` (a gradient or an optimizer buffer) is laid out like the parameter
+// as the fused optimizer kernels need: both contiguous, one shape, dtype and device.
+inline bool laid_out_like(const Tensor& param, const Tensor& state) {
+  return param.is_contiguous() && state.is_contiguous() && state.dtype() == param.dtype() &&
+         state.sizes() == param.sizes() && state.device() == param.device();
+}
+
 inline void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
-  EMBER_INTERNAL_ASSERT(param.is_contiguous() && state.is_contiguous() && state.dtype() == param.dtype() &&
-                            state.numel() == param.numel() && state.device() == param.device(),
-                        op, ": every operand must be contiguous with the parameter's dtype, device and size");
+  EMBER_INTERNAL_ASSERT(laid_out_like(param, state), op,
+                        ": every operand must be contiguous with the parameter's shape, dtype and device");
 }
 
 // Checks sgd_step's operands; returns whether the momentum buffer is used.

@@ -10,7 +10,6 @@
 
 #include "core/reduce_layout.h"
 #include "cuda/cuda_internal.h"
-#include "cuda/stream.h"
 
 namespace ember::cuda_kernels {
 namespace {
@@ -332,7 +331,6 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
               dtype_name(in.dtype()));
   EMBER_INTERNAL_ASSERT(in.device() == out.device(), "cuda reduce: input and output on different devices");
   const Layout layout = make_reduce_layout(in, out, out);
-  const cuda::DeviceGuard guard(in.device().index());
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
@@ -354,7 +352,6 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                         "cuda arg_reduce: outputs do not fit input ", in.sizes());
   // The one reduced dim's position is the index (other size-1 dims are dropped).
   const Layout layout = make_reduce_layout(in, values, indices);
-  const cuda::DeviceGuard guard(in.device().index());
   visit_dtype(in.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());

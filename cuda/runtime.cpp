@@ -9,6 +9,7 @@
 #include "core/device.h"
 #include "core/logging.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/stream.h"
 
 namespace ember {
 
@@ -91,7 +92,7 @@ class CudaBackend final : public RawBackend {
  public:
   explicit CudaBackend(int index) : index_(index) {}
   void* raw_alloc(size_t bytes) override {
-    DeviceScope scope(index_);
+    cuda::DeviceGuard guard(index_);
     void* ptr = nullptr;
     cudaError_t err = cudaMalloc(&ptr, bytes);
     if (err == cudaErrorMemoryAllocation) {
@@ -102,12 +103,12 @@ class CudaBackend final : public RawBackend {
     return ptr;
   }
   void raw_free(void* ptr, size_t) override {
-    DeviceScope scope(index_);
+    cuda::DeviceGuard guard(index_);
     EMBER_CUDA_CHECK(cudaFree(ptr));
   }
   Device device() const override { return Device::cuda(index_); }
   void* record_event(StreamId stream) override {
-    DeviceScope scope(index_);
+    cuda::DeviceGuard guard(index_);
     cudaEvent_t event = nullptr;
     EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
     EMBER_CUDA_CHECK(cudaEventRecord(event, reinterpret_cast<cudaStream_t>(stream)));
@@ -128,16 +129,8 @@ class CudaBackend final : public RawBackend {
   size_t free_memory() const override { return mem_info().first; }
 
  private:
-  struct DeviceScope {
-    explicit DeviceScope(int index) {
-      EMBER_CUDA_CHECK(cudaGetDevice(&previous));
-      if (previous != index) EMBER_CUDA_CHECK(cudaSetDevice(index));
-    }
-    ~DeviceScope() { cudaSetDevice(previous); }
-    int previous = 0;
-  };
   std::pair<size_t, size_t> mem_info() const {
-    DeviceScope scope(index_);
+    cuda::DeviceGuard guard(index_);
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) cudaGetLastError();
     return {free_b, total_b};

@@ -89,13 +89,10 @@ Tensor batch_norm_fused(const Tensor& x_in, const Tensor& running_mean, const Te
   const Tensor w = contiguous(weight), b = contiguous(bias);
   Tensor mean, invstd, out;
   if (training) {
-    EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
     detail::BatchNormTrainForward f = detail::batch_norm_train_forward_cpu(x, w, b, eps);
     update_running(f.mean, f.var, running_mean, running_var, momentum, num_batches_tracked, l);
     mean = f.mean, invstd = f.invstd, out = f.out;
   } else {
-    EMBER_CHECK(running_mean.defined() && running_var.defined(),
-                "batch_norm: running_mean and running_var must be defined in eval mode");
     // A copy: the saved mean must not follow later updates of the running statistics.
     mean = native::clone(native::to_dtype(running_mean, x.dtype()));
     invstd = native::rdiv(native::sqrt(native::add(native::to_dtype(running_var, x.dtype()), eps)), 1.0);
@@ -119,6 +116,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& bias, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   const Layout l = layout_of(x);
+  if (training) {
+    EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
+  } else {
+    EMBER_CHECK(running_mean.defined() && running_var.defined(),
+                "batch_norm: running_mean and running_var must be defined in eval mode");
+  }
   if (fused_applies(x, weight, bias))
     return batch_norm_fused(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked, l);
   // Memory: one full-size tensor is allocated for the output (plus one for xhat
@@ -126,7 +129,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   // updated in place, so no_grad / eval forwards stay at input + output.
   Tensor mean, var, xhat;
   if (training) {
-    EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
     mean = native::mean(x, l.reduce, true);
     xhat = native::sub(x, mean);
     {
@@ -135,8 +137,6 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     }
     update_running(mean, var, running_mean, running_var, momentum, num_batches_tracked, l);
   } else {
-    EMBER_CHECK(running_mean.defined() && running_var.defined(),
-                "batch_norm: running_mean and running_var must be defined in eval mode");
     mean = native::to_dtype(per_channel(running_mean, l), x.dtype());
     var = native::to_dtype(per_channel(running_var, l), x.dtype());
     xhat = native::sub(x, mean);

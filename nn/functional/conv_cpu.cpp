@@ -1,6 +1,6 @@
-// conv2d on the CPU as im2col + GEMM: the forward runs chunks of images on each thread
-// (columns [C*KH*KW, n*OH*OW] in cache); the backward's GEMMs span the whole batch, and
-// cheap parallel transposes move between [O, N, L] and [N, O, L] (L = OH*OW).
+// conv2d on the CPU as im2col + GEMM over chunks of images, each thread taking whole
+// chunks (columns [C*KH*KW, n*OH*OW] in cache) in forward and backward, and cheap
+// transposes between [O, n, L] and [n, O, L] (L = OH*OW).
 #include <algorithm>
 #include <cstring>
 #include <utility>

@@ -56,10 +56,10 @@ struct ClassShape {
   int64_t c;  // classes
 };
 
-// Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim). Targets on the
-// CPU are checked to be class indices here; on CUDA the kernels report a bad one
-// through the device error word (thrown at the next synchronising point), so no
-// device-to-host copy is made.
+// Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim). The kernels
+// check that every target is a class index (the CPU's at once; CUDA's through the
+// device error word, thrown at the next synchronising point, so no device-to-host
+// copy is made); CPU targets for an input on another device are checked here, at once.
 ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets) {
   EMBER_CHECK(input.dim() == 1 || input.dim() == 2, op, ": expected input of shape [N, C] or [C], but got ",
               input.sizes());
@@ -70,7 +70,7 @@ ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targ
               " dimension(s) for input of shape ", input.sizes(), ", but got shape ", targets.sizes());
   EMBER_CHECK(targets.numel() == shape.n, "Expected input batch_size (", shape.n, ") to match target batch_size (",
               targets.numel(), ").");
-  if (targets.is_cpu()) {
+  if (targets.is_cpu() && !input.is_cpu()) {
     const Tensor host = contiguous_data(targets);
     const int64_t* t = host.data_ptr<int64_t>();
     for (int64_t i = 0; i < shape.n; ++i) {

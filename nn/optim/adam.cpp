@@ -8,6 +8,7 @@
 
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
 
@@ -62,10 +63,7 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
                           .decoupled = decoupled};
 
   const Tensor g = p.grad();
-  const auto like_p = [&](const Tensor& x) {
-    return x.is_contiguous() && x.dtype() == p.dtype() && x.device() == p.device() && x.sizes() == p.sizes();
-  };
-  if (!(p.is_contiguous() && like_p(g) && like_p(m) && like_p(v))) {
+  if (!(fused::laid_out_like(p, g) && fused::laid_out_like(p, m) && fused::laid_out_like(p, v))) {
     native_update(p, g, m, v, args);
     return;
   }

@@ -6,6 +6,7 @@
 
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
 
@@ -14,12 +15,9 @@ namespace ember::optim {
 namespace {
 
 // Whether the fused kernel can update p: its gradient (and momentum buffer, once there)
-// laid out like p, contiguous, one dtype and device.
+// laid out like p.
 bool fusable(const Tensor& p, const Tensor& g, const Tensor& buf) {
-  const auto like_p = [&](const Tensor& t) {
-    return t.is_contiguous() && t.dtype() == p.dtype() && t.device() == p.device() && t.sizes() == p.sizes();
-  };
-  return p.is_contiguous() && like_p(g) && (!buf.defined() || like_p(buf));
+  return fused::laid_out_like(p, g) && (!buf.defined() || fused::laid_out_like(p, buf));
 }
 
 // The same update from native ops (any layout).
