@@ -23,6 +23,17 @@ const DeviceOps& cpu_ops() {
       .class_loss_backward = cpu::class_loss_backward,
       .sgd_step = cpu::sgd_step,
       .adam_step = cpu::adam_step,
+      .conv2d_forward = cpu::conv2d_forward,
+      .conv2d_backward = cpu::conv2d_backward,
+      .max_pool2d_forward = cpu::max_pool2d_forward,
+      .max_pool2d_backward = cpu::max_pool2d_backward,
+      .avg_pool2d_forward = cpu::avg_pool2d_forward,
+      .avg_pool2d_backward = cpu::avg_pool2d_backward,
+      .batch_norm_train = cpu::batch_norm_train,
+      .batch_norm_eval = cpu::batch_norm_eval,
+      .batch_norm_backward = cpu::batch_norm_backward,
+      .dropout_forward = cpu::dropout_forward,
+      .dropout_backward = cpu::dropout_backward,
   };
   return table;
 }

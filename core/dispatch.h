@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/nn_geometry.h"
 #include "core/op_kinds.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
@@ -58,6 +59,46 @@ struct DeviceOps {
   void (*sgd_step)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
   void (*adam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                     const AdamStepArgs& args);
+
+  // ---- convolution, pooling, batch norm, dropout (float32/float64, one dtype, NCHW
+  // contiguous operands; nn/functional checks arguments and allocates the outputs).
+  // out [N, O, OH, OW] = conv(x, w) + b; b may be undefined.
+  void (*conv2d_forward)(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
+  // Gradients of conv2d_forward for x, w and b; each is written only when defined (and x
+  // or w may then be undefined when only the other's gradient is asked for).
+  void (*conv2d_backward)(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g,
+                          const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
+  // Max pooling; indices (kInt64, flat h * W + w within the plane, first of equal values,
+  // NaN wins) written only when defined.
+  void (*max_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices);
+  void (*max_pool2d_backward)(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x);
+  // Average pooling (count_include_pad) and adaptive average pooling (g.adaptive).
+  void (*avg_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out);
+  void (*avg_pool2d_backward)(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
+  // Batch norm over x seen as [N, C, S]; weight/bias [C] in x's dtype or undefined.
+  // Training: batch mean and biased variance per channel, out = (x - mean) * invstd *
+  // weight + bias with invstd = 1 / sqrt(var + eps); running_mean/running_var (float
+  // buffers, may be undefined) become (1 - factor) * running + factor * batch statistic
+  // (the unbiased variance); save_mean/save_invstd ([C], x's dtype) are written only when
+  // defined (only when autograd records). See Note [The two switches].
+  void (*batch_norm_train)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                           const Tensor& running_var, double factor, double eps, const Tensor& out,
+                           const Tensor& save_mean, const Tensor& save_invstd);
+  // Eval: the same formula with running_mean/running_var ([C], x's dtype) in place of the
+  // batch statistics. out may be x itself (the consuming forward normalizes in place).
+  void (*batch_norm_eval)(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                          const Tensor& bias, double eps, const Tensor& out);
+  // Gradients of either forward for x, weight and bias (each written when defined);
+  // mean/invstd are the saved batch statistics (training) or the running ones (eval).
+  void (*batch_norm_backward)(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                              const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
+                              const Tensor& grad_b);
+  // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
+  // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
+  // broadcast over x. Returns what dropout_backward needs when `keep` is true (the CPU's
+  // scaled mask; cuDNN's reserve space on CUDA), an undefined tensor otherwise.
+  Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
+  void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
 };
 
 const DeviceOps& cpu_ops();

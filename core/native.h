@@ -123,4 +123,12 @@ Tensor min(const Tensor& a);
 std::tuple<Tensor, Tensor> max_dim(const Tensor& a, int64_t dim, bool keepdim);
 std::tuple<Tensor, Tensor> min_dim(const Tensor& a, int64_t dim, bool keepdim);
 
+// Batch norm's per-channel pieces shared by every device's kernels (core/ops/norm.cpp):
+// 1 / sqrt(var + eps) in var's dtype, and the running-statistics update
+// running = (1 - factor) * running + factor * batch (variance made unbiased with
+// count / (count - 1)), in place in each defined running tensor's own dtype.
+Tensor batch_norm_invstd(const Tensor& var, double eps);
+void blend_running_stats(const Tensor& mean, const Tensor& biased_var, const Tensor& running_mean,
+                         const Tensor& running_var, double factor, int64_t count);
+
 }  // namespace ember::native

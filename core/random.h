@@ -2,6 +2,7 @@
 // __host__ __device__, so CPU and CUDA draw the same streams from the same seed.
 // manual_seed(s) reseeds the default generator.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 
@@ -50,8 +51,12 @@ class Generator {
     std::lock_guard<std::mutex> lock(mu_);
     seed_ = seed;
     offset_ = 0;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   uint64_t seed() const { return seed_; }
+  // Counts manual_seed calls, so stateful streams (cuDNN's dropout states) can restart
+  // when the generator was reseeded, even with the same seed.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Reserves `n` counters and returns (seed, first counter) for a kernel to use.
   std::pair<uint64_t, uint64_t> reserve(uint64_t n) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -64,6 +69,7 @@ class Generator {
   std::mutex mu_;
   uint64_t seed_;
   uint64_t offset_ = 0;
+  std::atomic<uint64_t> generation_{0};
 };
 
 Generator& default_generator();

@@ -41,7 +41,8 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 }  // namespace ember::cuda::detail
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
-// reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu).
+// reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
+// batch_norm.cu, dropout.cpp).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -62,4 +63,21 @@ void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tenso
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args);
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
+void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g, const Tensor& grad_x,
+                     const Tensor& grad_w, const Tensor& grad_b);
+void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices);
+void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x);
+void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out);
+void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
+void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                      const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
+                      const Tensor& save_invstd);
+void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, double eps, const Tensor& out);
+void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                         const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
+                         const Tensor& grad_b);
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
 }  // namespace ember::cuda_kernels

@@ -19,13 +19,13 @@ void take_device(int& index, const T& arg) {
 
 template <auto Kernel>
 struct OnTensorsDevice;
-template <typename... Args, void (*Kernel)(Args...)>
+template <typename R, typename... Args, R (*Kernel)(Args...)>
 struct OnTensorsDevice<Kernel> {
-  static void call(Args... args) {
+  static R call(Args... args) {
     int index = -1;
     (take_device<std::decay_t<Args>>(index, args), ...);
     cuda::DeviceGuard guard(index < 0 ? cuda::current_device() : index);
-    Kernel(args...);
+    return Kernel(args...);
   }
 };
 
@@ -49,6 +49,17 @@ const DeviceOps* cuda_ops() {
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,
       .sgd_step = OnTensorsDevice<cuda_kernels::sgd_step>::call,
       .adam_step = OnTensorsDevice<cuda_kernels::adam_step>::call,
+      .conv2d_forward = OnTensorsDevice<cuda_kernels::conv2d_forward>::call,
+      .conv2d_backward = OnTensorsDevice<cuda_kernels::conv2d_backward>::call,
+      .max_pool2d_forward = OnTensorsDevice<cuda_kernels::max_pool2d_forward>::call,
+      .max_pool2d_backward = OnTensorsDevice<cuda_kernels::max_pool2d_backward>::call,
+      .avg_pool2d_forward = OnTensorsDevice<cuda_kernels::avg_pool2d_forward>::call,
+      .avg_pool2d_backward = OnTensorsDevice<cuda_kernels::avg_pool2d_backward>::call,
+      .batch_norm_train = OnTensorsDevice<cuda_kernels::batch_norm_train>::call,
+      .batch_norm_eval = OnTensorsDevice<cuda_kernels::batch_norm_eval>::call,
+      .batch_norm_backward = OnTensorsDevice<cuda_kernels::batch_norm_backward>::call,
+      .dropout_forward = OnTensorsDevice<cuda_kernels::dropout_forward>::call,
+      .dropout_backward = OnTensorsDevice<cuda_kernels::dropout_backward>::call,
   };
   return &table;
 }

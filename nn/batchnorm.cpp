@@ -7,7 +7,6 @@
 
 #include "autograd/record.h"
 #include "core/factories.h"
-#include "core/native.h"
 #include "core/grad_mode.h"
 #include "nn/functional/basic.h"
 
@@ -49,16 +48,7 @@ Tensor BatchNormBase::forward_consuming(Tensor input) {
   check_input(input);
   EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
               " channels in dim 1, got input of size ", input.sizes());
-  // y = (x - mean) * scale + bias, scale = weight / sqrt(var + eps), all per channel.
-  NoGradGuard no_grad;
-  Dims stat_shape = Dims::filled(static_cast<size_t>(input.dim()), 1);
-  stat_shape[1] = num_features;
-  const DType dt = input.dtype();
-  Tensor scale = native::rdiv(native::sqrt(native::add(native::to_dtype(running_var, dt), options.eps)), 1.0);
-  if (weight.defined()) scale = native::mul(scale, native::to_dtype(weight, dt));
-  native::sub_(input, native::view(native::to_dtype(running_mean, dt), stat_shape), 1);
-  native::mul_(input, native::view(scale, stat_shape));
-  if (bias.defined()) native::add_(input, native::view(native::to_dtype(bias, dt), stat_shape), 1);
+  functional::batch_norm_eval_(input, running_mean, running_var, weight, bias, options.eps);
   return input;
 }
 

@@ -1,6 +1,6 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
-// softmax_loss.cpp, optim_step.cpp.
+// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, dropout.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -25,5 +25,22 @@ void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tenso
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args);
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
+void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g, const Tensor& grad_x,
+                     const Tensor& grad_w, const Tensor& grad_b);
+void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices);
+void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x);
+void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out);
+void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
+void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                      const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
+                      const Tensor& save_invstd);
+void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, double eps, const Tensor& out);
+void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                         const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
+                         const Tensor& grad_b);
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
 
 }  // namespace ember::cpu

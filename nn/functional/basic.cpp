@@ -1,13 +1,14 @@
 // nn::functional linear, activations and dropout. linear and the activations go
-// through the public (recording) ops; leaky_relu and dropout are native ops plus one
-// recorded node, so a dropout mask is kept only when it will be used by backward.
+// through the public (recording) ops; leaky_relu and dropout are native ops or device
+// kernels plus one recorded node, so a dropout mask is kept only when backward will use it.
 #include "nn/functional/basic.h"
 
 #include "autograd/function_node.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
-#include "nn/functional/dropout_cpu.h"
+#include "core/dispatch.h"
+#include "nn/functional/args.h"
 
 namespace ember::nn::functional {
 
@@ -44,22 +45,23 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 Tensor sigmoid(const Tensor& x) { return x.sigmoid(); }
 Tensor tanh(const Tensor& x) { return x.tanh(); }
 
-// Shared by dropout and dropout2d: the mask has `mask_shape` (broadcast over x).
+// Shared by dropout and dropout2d: the mask has `mask_shape` (broadcast over x). The
+// training flag decides whether anything is drawn; the grad mode whether the device's
+// backward state (mask or cuDNN reserve space) is kept (Note [The two switches]).
 static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dims& mask_shape) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, 0.0);
-  Tensor mask = rand(mask_shape, x.options());
-  if (mask.is_cpu() && is_floating(mask.dtype())) {
-    detail::dropout_mask_cpu_(mask, p);  // keep ? 1/(1-p) : 0, in place, one pass
-  } else {
-    mask = native::to_dtype(native::ge(mask, p), x.dtype());
-    native::div_(mask, 1.0 - p);  // scale kept values by 1/(1-p) in place: one buffer, not two
-  }
-  Tensor out = native::mul(x, mask);
-  if (will_record(x)) {
-    record("DropoutBackward", {&x}, {&out}, {mask}, [](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{native::mul(g[0], s[0])};
+  EMBER_CHECK(is_floating(x.dtype()), "dropout: expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
+  const bool recording = will_record(x);
+  const Tensor xc = detail::contiguous(x);
+  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+  const Tensor kept = device_ops(x.device()).dropout_forward(xc, p, mask_shape, out, recording);
+  if (recording) {
+    record("DropoutBackward", {&x}, {&out}, {kept}, [p](const tensor_list& g, const tensor_list& s, const auto&) {
+      Tensor gx = make_empty(g[0].sizes(), g[0].dtype(), g[0].device());
+      device_ops(gx.device()).dropout_backward(detail::contiguous(g[0]), s[0], p, gx);
+      return tensor_list{gx};
     });
   }
   return out;

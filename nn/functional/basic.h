@@ -30,5 +30,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), bool training = false,
                   std::optional<double> momentum = 0.1, double eps = 1e-5,
                   const Tensor& num_batches_tracked = Tensor());
+// The eval form in place: x (contiguous, recorded by nothing) becomes its normalization
+// by the running statistics, through the same kernel as batch_norm(training = false).
+void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                      const Tensor& weight = Tensor(), const Tensor& bias = Tensor(), double eps = 1e-5);
 
 }  // namespace ember::nn::functional

@@ -1,13 +1,15 @@
-// nn::functional::batch_norm: one recorded "NativeBatchNormBackward" node and the
-// running-statistics update (in training whatever the grad mode). CPU float input goes
-// through the fused kernels of batch_norm_cpu.cpp; other input through native ops.
+// nn::functional::batch_norm and its in-place eval form: argument checks, the one
+// place where the training flag picks the device's kernel (batch statistics plus the
+// running update, or running statistics), and one "NativeBatchNormBackward" node that
+// saves x, mean, invstd and weight only when recording.
 #include <algorithm>
 
 #include "autograd/function_node.h"
+#include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "nn/functional/args.h"
 #include "nn/functional/basic.h"
-#include "nn/functional/batch_norm_cpu.h"
 
 namespace ember::nn::functional {
 
@@ -16,150 +18,119 @@ using autograd::tensor_list;
 
 namespace {
 
-struct Layout {
-  Dims reduce;      // every dim but 1
-  Dims stat_shape;  // [1, C, 1, ...] broadcasts a per-channel vector against x
-  int64_t count;    // values per channel
-};
-
-Layout layout_of(const Tensor& x) {
+int64_t values_per_channel(const Tensor& x) {
   EMBER_CHECK(x.dim() >= 2, "batch_norm: expected at least 2D input (got ", x.dim(), "D input)");
-  Layout l{{}, Dims(std::vector<int64_t>(static_cast<size_t>(x.dim()), 1)), x.numel() / std::max<int64_t>(x.size(1), 1)};
-  l.stat_shape[1] = x.size(1);
-  for (int64_t d = 0; d < x.dim(); ++d)
-    if (d != 1) l.reduce.push_back(d);
-  return l;
+  return x.numel() / std::max<int64_t>(x.size(1), 1);
 }
 
-Tensor per_channel(const Tensor& v, const Layout& l) { return native::view(v, l.stat_shape); }
-
-// running = (1 - f) * running + f * batch, in place (dtype kept).
-void blend_into(const Tensor& running, const Tensor& batch, double f) {
-  native::copy_(running, native::add(native::mul(running, 1.0 - f), native::mul(batch, f)));
-}
-
-void update_running(const Tensor& mean, const Tensor& var, const Tensor& running_mean, const Tensor& running_var,
-                    std::optional<double> momentum, const Tensor& num_batches_tracked, const Layout& l) {
-  if (!running_mean.defined() && !running_var.defined()) return;
-  NoGradGuard no_grad;
-  EMBER_CHECK(momentum || num_batches_tracked.defined(),
-              "batch_norm: momentum=None (cumulative average) needs num_batches_tracked");
-  const double f = momentum ? *momentum : 1.0 / num_batches_tracked.item<double>();
-  const int64_t c = mean.numel();
-  const double unbias = static_cast<double>(l.count) / static_cast<double>(l.count - 1);
-  if (running_mean.defined()) blend_into(running_mean, native::view(mean, {c}), f);
-  if (running_var.defined()) blend_into(running_var, native::mul(native::view(var, {c}), unbias), f);
-}
-
-// The standard BatchNorm backward. s = {xhat, invstd, weight}.
-tensor_list batch_norm_backward(const Tensor& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in,
-                                const Layout& l, bool training) {
-  const Tensor& xhat = s[0];
-  Tensor gx, gw, gb;
-  Tensor sum_g = native::sum(g, l.reduce, true);
-  Tensor sum_gx = native::sum(native::mul(g, xhat), l.reduce, true);
-  if (needs_grad(in, 0)) {
-    Tensor scale = s[2].defined() ? native::mul(per_channel(s[2], l), s[1]) : s[1];
-    if (training) {  // (w * invstd / N) * (N*g - sum(g) - xhat * sum(g*xhat))
-      const auto n = static_cast<double>(l.count);
-      Tensor inner = native::sub(native::sub(native::mul(g, n), sum_g), native::mul(xhat, sum_gx));
-      gx = native::mul(native::div(scale, n), inner);
-    } else {
-      gx = native::mul(g, scale);
-    }
-  }
-  if (in.size() > 1 && needs_grad(in, 1)) gw = native::view(sum_gx, {sum_gx.numel()});
-  if (in.size() > 2 && needs_grad(in, 2)) gb = native::view(sum_g, {sum_g.numel()});
-  return {gx, gw, gb};
-}
-
-Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
-
-bool fused_applies(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  const auto fits = [&](const Tensor& t) { return !t.defined() || (t.is_cpu() && t.dtype() == x.dtype()); };
-  return x.is_cpu() && is_floating(x.dtype()) && fits(weight) && fits(bias);
-}
-
-// The CPU path: statistics, then normalize + affine in one pass; saves x, mean, invstd
-// and weight (not a normalized copy of x) and recomputes xhat in the backward.
-Tensor batch_norm_fused(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var,
-                        const Tensor& weight, const Tensor& bias, bool training, std::optional<double> momentum,
-                        double eps, const Tensor& num_batches_tracked, const Layout& l) {
-  const Tensor x = contiguous(x_in);
-  const Tensor w = contiguous(weight), b = contiguous(bias);
-  Tensor mean, invstd, out;
+void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                const Tensor& bias, bool training) {
+  const int64_t count = values_per_channel(x);
+  EMBER_CHECK(is_floating(x.dtype()), "batch_norm: expected a float32 or float64 input, but got ",
+              dtype_name(x.dtype()));
   if (training) {
-    detail::BatchNormTrainForward f = detail::batch_norm_train_forward_cpu(x, w, b, eps);
-    update_running(f.mean, f.var, running_mean, running_var, momentum, num_batches_tracked, l);
-    mean = f.mean, invstd = f.invstd, out = f.out;
-  } else {
-    // A copy: the saved mean must not follow later updates of the running statistics.
-    mean = native::clone(native::to_dtype(running_mean, x.dtype()));
-    invstd = native::rdiv(native::sqrt(native::add(native::to_dtype(running_var, x.dtype()), eps)), 1.0);
-    out = detail::batch_norm_forward_cpu(x, mean, invstd, w, b);
-  }
-  if (autograd::will_record(x_in, weight, bias)) {
-    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, mean, invstd, w},
-                     [training](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       auto [gx, gw, gb] = detail::batch_norm_backward_cpu(
-                           contiguous(g[0]), s[0], s[1], s[2], s[3], training, needs_grad(in, 0),
-                           in.size() > 1 && needs_grad(in, 1), in.size() > 2 && needs_grad(in, 2));
-                       return tensor_list{gx, gw, gb};
-                     });
-  }
-  return out;
-}
-
-}  // namespace
-
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
-                  const Tensor& num_batches_tracked) {
-  const Layout l = layout_of(x);
-  if (training) {
-    EMBER_CHECK(l.count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
+    EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {
     EMBER_CHECK(running_mean.defined() && running_var.defined(),
                 "batch_norm: running_mean and running_var must be defined in eval mode");
   }
-  if (fused_applies(x, weight, bias))
-    return batch_norm_fused(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked, l);
-  // Memory: one full-size tensor is allocated for the output (plus one for xhat
-  // when recording, since backward keeps it); everything else is per channel or
-  // updated in place, so no_grad / eval forwards stay at input + output.
-  Tensor mean, var, xhat;
+  detail::check_same_device("batch_norm", x, {&running_mean, &running_var, &weight, &bias});
+  for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
+    EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)), "batch_norm: expected per-channel "
+                "tensors of size [", x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());
+}
+
+// A per-channel tensor as the kernels take it: x's dtype, contiguous.
+Tensor channel_operand(const Tensor& t, DType dtype) {
+  return t.defined() ? detail::contiguous(native::to_dtype(t, dtype)) : Tensor();
+}
+
+// The weight of the cumulative average (momentum = nullopt) or the momentum.
+double running_factor(std::optional<double> momentum, const Tensor& num_batches_tracked) {
+  if (momentum) return *momentum;
+  EMBER_CHECK(num_batches_tracked.defined(), "batch_norm: momentum=None (cumulative average) needs num_batches_tracked");
+  return 1.0 / num_batches_tracked.item<double>();
+}
+
+struct SavedStats {
+  Tensor mean, invstd;  // undefined unless recording
+};
+
+// Note [The two switches]
+// Two independent switches decide what a layer costs. The training flag (Module::train
+// / eval, the `training` argument here) decides what is *computed*: batch statistics and
+// the running-statistics update, or the running statistics; dropout's mask, or nothing
+// at all. The grad mode (NoGradGuard, InferenceModeGuard, and whether any input requires
+// grad) decides what is *remembered*: only when autograd records does an op keep its
+// inputs, batch norm's saved mean and inverse std, dropout's mask or cuDNN reserve
+// space. So eval() without no_grad still records (backward works in eval mode), and
+// no_grad without eval() still updates running statistics and drops out. This function
+// is batch norm's one place where the flag picks the kernel; the module's consuming
+// eval forward calls it too, with out = x.
+SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& w,
+                          const Tensor& b, bool training, std::optional<double> momentum, double eps,
+                          const Tensor& num_batches_tracked, bool recording, const Tensor& out) {
+  const DeviceOps& ops = device_ops(x.device());
+  SavedStats saved;
   if (training) {
-    mean = native::mean(x, l.reduce, true);
-    xhat = native::sub(x, mean);
-    {
-      Tensor squared = native::mul(xhat, xhat);
-      var = native::mean(squared, l.reduce, true);  // biased
+    const bool update = running_mean.defined() || running_var.defined();
+    const double factor = update ? running_factor(momentum, num_batches_tracked) : 0.0;
+    if (recording) {
+      saved.mean = make_empty({x.size(1)}, x.dtype(), x.device());
+      saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
     }
-    update_running(mean, var, running_mean, running_var, momentum, num_batches_tracked, l);
-  } else {
-    mean = native::to_dtype(per_channel(running_mean, l), x.dtype());
-    var = native::to_dtype(per_channel(running_var, l), x.dtype());
-    xhat = native::sub(x, mean);
+    NoGradGuard no_grad;  // the running buffers are updated, never recorded
+    ops.batch_norm_train(x, w, b, running_mean, running_var, factor, eps, out, saved.mean, saved.invstd);
+    return saved;
   }
-  Tensor invstd = native::rdiv(native::sqrt(native::add(var, eps)), 1.0);
-  native::mul_(xhat, invstd);
-  const bool recording = autograd::will_record(x, weight, bias);
-  Tensor out = xhat;
-  if (weight.defined()) {
-    if (recording) out = native::mul(xhat, per_channel(weight, l));
-    else native::mul_(out, per_channel(weight, l));
-  }
-  if (bias.defined()) {
-    if (recording && out.is_same(xhat)) out = native::add(out, per_channel(bias, l));
-    else native::add_(out, per_channel(bias, l), 1);
-  }
+  const Tensor mean = channel_operand(running_mean, x.dtype()), var = channel_operand(running_var, x.dtype());
+  ops.batch_norm_eval(x, mean, var, w, b, eps, out);
   if (recording) {
-    autograd::record("NativeBatchNormBackward", {&x, &weight, &bias}, {&out}, {xhat, invstd, weight},
-                     [l, training](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       return batch_norm_backward(g[0], s, in, l, training);
+    // A copy: the saved mean must not follow later updates of the running statistics.
+    saved.mean = mean.is_same(running_mean) ? native::clone(mean) : mean;
+    saved.invstd = native::batch_norm_invstd(var, eps);
+  }
+  return saved;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
+                  const Tensor& num_batches_tracked) {
+  check_args(x_in, running_mean, running_var, weight, bias, training);
+  const Tensor x = detail::contiguous(x_in);
+  const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
+  const bool recording = autograd::will_record(x_in, weight, bias);
+  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+  const SavedStats saved = normalize_into(x, running_mean, running_var, w, b, training, momentum, eps,
+                                          num_batches_tracked, recording, out);
+  if (recording) {
+    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
+                     [training](const tensor_list& g, const tensor_list& s, const auto& in) {
+                       const Tensor& x = s[0];
+                       const auto grad_if = [&](size_t i, const Dims& shape) {
+                         return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device())
+                                                                   : Tensor();
+                       };
+                       tensor_list out{grad_if(0, x.sizes()), grad_if(1, {x.size(1)}), grad_if(2, {x.size(1)})};
+                       device_ops(x.device()).batch_norm_backward(detail::contiguous(g[0]), x, s[1], s[2], s[3],
+                                                                  training, out[0], out[1], out[2]);
+                       return out;
                      });
   }
   return out;
+}
+
+void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                      const Tensor& bias, double eps) {
+  check_args(x, running_mean, running_var, weight, bias, false);
+  EMBER_CHECK(x.is_contiguous() && !autograd::will_record(x, weight, bias),
+              "batch_norm_eval_: expected a contiguous input that nothing records");
+  NoGradGuard no_grad;
+  normalize_into(x, running_mean, running_var, channel_operand(weight, x.dtype()), channel_operand(bias, x.dtype()),
+                 false, std::nullopt, eps, Tensor(), false, x);
+  native::mark_mutated(x);
 }
 
 }  // namespace ember::nn::functional

@@ -1,17 +1,19 @@
-// nn::functional::conv2d: PyTorch's argument checks and messages, the CPU kernel of
-// conv_cpu.cpp, and one "ConvolutionBackward" node saving only what its gradients need.
+// nn::functional::conv2d: PyTorch's argument checks and messages, the device's
+// conv2d kernels (core/dispatch.h), and one "ConvolutionBackward" node saving only
+// what its gradients need.
 #include "nn/functional/conv.h"
 
 #include "autograd/function_node.h"
+#include "core/dispatch.h"
 #include "core/native.h"
-#include "nn/functional/conv_cpu.h"
+#include "nn/functional/args.h"
 
 namespace ember::nn::functional {
 namespace {
 
 using autograd::tensor_list;
 
-detail::ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
+ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
                                    const Dims& padding, const Dims& dilation, int64_t groups) {
   EMBER_CHECK(x.dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
               x.sizes());
@@ -22,9 +24,7 @@ detail::ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tenso
               dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",
               b.defined() ? " and bias type (" + std::string(dtype_name(b.dtype())) + ")" : "",
               " should be the same");
-  EMBER_CHECK(x.is_cpu() && w.is_cpu() && (!b.defined() || b.is_cpu()),
-              "conv2d: only CPU tensors are supported for now, but got input on ", x.device(), " and weight on ",
-              w.device());
+  detail::check_same_device("conv2d", x, {&w, &b});
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
   for (int i = 0; i < 2; ++i) {
     EMBER_CHECK(stride[i] > 0, "non-positive stride is not supported");
@@ -40,11 +40,11 @@ detail::ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tenso
   EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == O), "Given weight of size ", w.sizes(),
               ", expected bias to be 1-dimensional with ", O, " elements, but got bias of size ", b.sizes(),
               " instead");
-  detail::ConvGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), O,          w.size(2), w.size(3),
+  ConvGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), O,          w.size(2), w.size(3),
                          stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups,
                          0,         0};
-  g.OH = detail::conv_out_size(g.H, g.KH, g.SH, g.PH, g.DH);
-  g.OW = detail::conv_out_size(g.W, g.KW, g.SW, g.PW, g.DW);
+  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, g.DH);
+  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, g.DW);
   EMBER_CHECK(g.OH > 0 && g.OW > 0, "Calculated padded input size per channel: (", g.H + 2 * g.PH, " x ",
               g.W + 2 * g.PW, "). Kernel size: (", g.DH * (g.KH - 1) + 1, " x ", g.DW * (g.KW - 1) + 1,
               "). Kernel size can't be greater than actual input size");
@@ -53,23 +53,31 @@ detail::ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tenso
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Dims stride, Dims padding, Dims dilation,
-              int64_t groups) {
-  if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride, padding, dilation, groups).squeeze(0);
-  stride = detail::expand_pair(stride, "conv2d", "stride");
-  padding = detail::expand_pair(padding, "conv2d", "padding");
-  dilation = detail::expand_pair(dilation, "conv2d", "dilation");
-  const detail::ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
-  Tensor out = detail::conv2d_forward(x, w, b, g);
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrPair stride_in, IntOrPair padding_in,
+              IntOrPair dilation_in, int64_t groups) {
+  if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride_in, padding_in, dilation_in, groups).squeeze(0);
+  const Dims stride = detail::expand_pair(stride_in, "conv2d", "stride");
+  const Dims padding = detail::expand_pair(padding_in, "conv2d", "padding");
+  const Dims dilation = detail::expand_pair(dilation_in, "conv2d", "dilation");
+  const ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
+  const Tensor xc = detail::contiguous(x), wc = detail::contiguous(w), bc = detail::contiguous(b);
+  Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
+  device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
   if (autograd::will_record(x, w, b)) {
     // x is needed only for w's gradient, w only for x's.
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
-                     {w.requires_grad() ? x : Tensor(), x.requires_grad() ? w : Tensor()},
+                     {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
                      [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {
-                       auto [gx, gw, gb] = detail::conv2d_backward(
-                           grads[0], saved[0], saved[1], g, autograd::needs_grad(in, 0),
-                           autograd::needs_grad(in, 1), autograd::needs_grad(in, 2));
-                       return tensor_list{gx, gw, gb};
+                       const Device dev = grads[0].device();
+                       const DType dt = grads[0].dtype();
+                       const auto grad_if = [&](size_t i, const Dims& shape) {
+                         return autograd::needs_grad(in, i) ? make_empty(shape, dt, dev) : Tensor();
+                       };
+                       tensor_list out{grad_if(0, {g.N, g.C, g.H, g.W}), grad_if(1, {g.O, g.C / g.groups, g.KH, g.KW}),
+                                       grad_if(2, {g.O})};
+                       device_ops(dev).conv2d_backward(detail::contiguous(grads[0]), saved[0], saved[1], g, out[0],
+                                                       out[1], out[2]);
+                       return out;
                      });
   }
   return out;

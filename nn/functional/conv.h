@@ -1,8 +1,9 @@
 // 2-D convolution and pooling for nn::functional (PyTorch names and defaults), NCHW
-// (or unbatched CHW) float32/float64 on the CPU. Each op records one backward node
+// (or unbatched CHW) float32/float64 on any device with the kernels. Each op records one backward node
 // only when recording (ConvolutionBackward, MaxPool2DWithIndicesBackward, ...).
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 
 #include "core/tensor.h"
 
@@ -18,20 +19,32 @@ struct Pair {
   int64_t h, w;
 };
 
+// A functional size argument as PyTorch takes it: one integer (`max_pool2d(x, 2)`),
+// a pair (`{2, 3}`), a Pair, or Dims; empty (the default `{}`) where allowed.
+struct IntOrPair {
+  IntOrPair() = default;
+  IntOrPair(int64_t both) : dims{both} {}                          // NOLINT: implicit on purpose
+  IntOrPair(std::initializer_list<int64_t> values) : dims(values) {}  // NOLINT
+  IntOrPair(const Dims& d) : dims(d) {}                            // NOLINT
+  IntOrPair(Pair p) : dims{p.h, p.w} {}                            // NOLINT
+  operator const Dims&() const { return dims; }                    // NOLINT
+  Dims dims;
+};
+
 }  // namespace ember::nn
 
 namespace ember::nn::functional {
 
 // x [N, C, H, W] or [C, H, W]; w [O, C/groups, KH, KW]; b [O] or undefined. Sizes of
 // one element ({2}) mean the same value for height and width.
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Dims stride = {1, 1},
-              Dims padding = {0, 0}, Dims dilation = {1, 1}, int64_t groups = 1);
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrPair stride = 1,
+              IntOrPair padding = 0, IntOrPair dilation = 1, int64_t groups = 1);
 
 // stride {} (the default) means stride = kernel. Padding is -inf for max, counted
 // in the divisor for avg (count_include_pad), at most half the kernel.
-Tensor max_pool2d(const Tensor& x, Dims kernel, Dims stride = {}, Dims padding = {0, 0});
-Tensor avg_pool2d(const Tensor& x, Dims kernel, Dims stride = {}, Dims padding = {0, 0});
+Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0);
+Tensor avg_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0);
 // Output [.., OH, OW]; window i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
-Tensor adaptive_avg_pool2d(const Tensor& x, Dims output_size);
+Tensor adaptive_avg_pool2d(const Tensor& x, IntOrPair output_size);
 
 }  // namespace ember::nn::functional

@@ -1,15 +1,16 @@
 // Fused CPU BatchNorm over x seen as [N, C, S]: each channel's values are N runs of S,
 // handled by one thread, so a channel's second pass finds its data still in cache.
 // Sums use 8 lanes of T (they vectorize) flushed to double per run or block.
-#include "nn/functional/batch_norm_cpu.h"
-
 #include <algorithm>
 #include <cmath>
 #include <tuple>
 
+#include "core/batch_norm_math.h"
+#include "core/cpu/kernels.h"
+#include "core/native.h"
 #include "core/parallel.h"
 
-namespace ember::nn::functional::detail {
+namespace ember::cpu {
 namespace {
 
 constexpr int64_t kLanes = 8, kBlock = 4096;
@@ -85,7 +86,7 @@ void normalize_channel(const T* x, T* out, int64_t c, T m, T k, T shift, const S
     const int64_t at = (n * s.C + c) * s.S;
     const T* __restrict p = x + at;
     T* __restrict o = out + at;
-    for (int64_t i = 0; i < s.S; ++i) o[i] = (p[i] - m) * k + shift;
+    for (int64_t i = 0; i < s.S; ++i) o[i] = bn::normalize(p[i], m, k, shift);
   }
 }
 
@@ -134,7 +135,7 @@ void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w
       const T* __restrict gp = g + at;
       const T* __restrict xp = x + at;
       T* __restrict o = gx + at;
-      for (int64_t i = 0; i < s.S; ++i) o[i] = k * (gp[i] - mean_g - (xp[i] - m) * coef);
+      for (int64_t i = 0; i < s.S; ++i) o[i] = bn::grad_input(gp[i], xp[i], m, k, mean_g, coef);
     }
   });
 }
@@ -143,41 +144,37 @@ Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(
 
 }  // namespace
 
-BatchNormTrainForward batch_norm_train_forward_cpu(const Tensor& x, const Tensor& weight, const Tensor& bias,
-                                                   double eps) {
-  BatchNormTrainForward r{make_empty(x.sizes(), x.dtype(), x.device()), channel_vector(x), channel_vector(x),
-                          channel_vector(x)};
+void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                      const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
+                      const Tensor& save_invstd) {
+  const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x);
+  const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x);
+  const Tensor var = channel_vector(x);
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    train_forward(cdata<T>(x), mdata<T>(r.out), mdata<T>(r.mean), mdata<T>(r.var), mdata<T>(r.invstd),
-                  cdata<T>(weight), cdata<T>(bias), eps, shape_of(x));
+    train_forward(cdata<T>(x), mdata<T>(out), mdata<T>(mean), mdata<T>(var), mdata<T>(invstd), cdata<T>(weight),
+                  cdata<T>(bias), eps, shape_of(x));
   });
-  return r;
+  native::blend_running_stats(mean, var, running_mean, running_var, factor, x.numel() / std::max<int64_t>(x.size(1), 1));
 }
 
-Tensor batch_norm_forward_cpu(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
-                              const Tensor& bias) {
-  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, double eps, const Tensor& out) {
+  const Tensor invstd = native::batch_norm_invstd(running_var, eps);
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    normalize(cdata<T>(x), mdata<T>(out), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), cdata<T>(bias),
+    normalize(cdata<T>(x), mdata<T>(out), cdata<T>(running_mean), cdata<T>(invstd), cdata<T>(weight), cdata<T>(bias),
               shape_of(x));
   });
-  return out;
 }
 
-std::tuple<Tensor, Tensor, Tensor> batch_norm_backward_cpu(const Tensor& grad, const Tensor& x, const Tensor& mean,
-                                                           const Tensor& invstd, const Tensor& weight, bool training,
-                                                           bool need_x, bool need_w, bool need_b) {
-  Tensor gx = need_x ? make_empty(x.sizes(), x.dtype(), x.device()) : Tensor();
-  Tensor gw = need_w ? channel_vector(x) : Tensor();
-  Tensor gb = need_b ? channel_vector(x) : Tensor();
+void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                         const Tensor& weight, bool training, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
   visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     backward(cdata<T>(grad), cdata<T>(x), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), training, mdata<T>(gx),
              mdata<T>(gw), mdata<T>(gb), shape_of(x));
   });
-  return {gx, gw, gb};
 }
 
-}  // namespace ember::nn::functional::detail
+}  // namespace ember::cpu

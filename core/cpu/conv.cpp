@@ -9,9 +9,8 @@
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
-#include "nn/functional/conv_cpu.h"
 
-namespace ember::nn::functional::detail {
+namespace ember::cpu {
 namespace {
 
 Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : native::clone(t); }
@@ -155,12 +154,12 @@ int64_t images_per_chunk(int64_t per_image_elems, int64_t element_size, int64_t 
 
 }  // namespace
 
-Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const ConvGeometry& g) {
+void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const ConvGeometry& g,
+                    const Tensor& out) {
   const Tensor x = contiguous(x_in), w = contiguous(w_in);
   const Tensor b = b_in.defined() ? contiguous(b_in) : Tensor();
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW;
-  Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
-  if (out.numel() == 0) return out;
+  if (out.numel() == 0) return;
   // The batch goes through in chunks of images whose column matrix and GEMM output stay
   // near kChunkBytes (about a core's L2), so a forward holds neither the whole batch's
   // im2col nor a second full-size output. Each thread takes whole chunks (im2col, a
@@ -186,28 +185,25 @@ Tensor conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in
       // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
       const Tensor cols = native::view(native::narrow(cols_buf[t], 0, 0, G * K * cols_n), {G, K, cols_n});
       const Tensor y = native::view(native::narrow(y_buf[t], 0, 0, g.O * cols_n), {G, g.O / G, cols_n});
-      cpu::gemm(native::view(w, {G, g.O / G, K}), cols, y);
+      gemm(native::view(w, {G, g.O / G, K}), cols, y);
       swap_outer(data<T>(y), data<T>(out) + n0 * g.O * L, g.O, part.N, L, b.defined() ? data<T>(b) : nullptr);
     });
   });
-  return out;
 }
 
 // The backward goes through chunks of images like the forward: per chunk, grad as
 // [O, n*L], its bias sums, gw's share gy @ cols^T (accumulated per thread in double)
 // and dx's columns w^T @ gy put back by col2im; no batch-sized column matrix is made.
-std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_in,
-                                                   const ConvGeometry& g, bool need_x, bool need_w, bool need_b) {
+void conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_in, const ConvGeometry& g,
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  const bool need_x = gx.defined(), need_w = gw.defined(), need_b = gb.defined();
+  if (!need_x && !need_w && !need_b) return;
   const Tensor grad = contiguous(grad_in);
   const DType dt = grad.dtype();
   const Device dev = grad.device();
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW, rows = G * K;
   const Tensor x = need_w ? contiguous(x_in) : Tensor();
   const Tensor w = need_x ? contiguous(w_in) : Tensor();
-  Tensor gx = need_x ? make_empty({g.N, g.C, g.H, g.W}, dt, dev) : Tensor();
-  Tensor gw = need_w ? make_empty({g.O, g.C / G, g.KH, g.KW}, dt, dev) : Tensor();
-  Tensor gb = need_b ? make_empty({g.O}, dt, dev) : Tensor();
-  if (!need_x && !need_w && !need_b) return {gx, gw, gb};
   constexpr int64_t kChunkBytes = 2 << 20;
   const int64_t per_image = (g.O + (need_w ? rows : 0) + (need_x ? rows : 0)) * L;
   const int64_t chunk = images_per_chunk(per_image, grad.element_size(), kChunkBytes, g.N);
@@ -243,13 +239,13 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_in, const 
       if (need_w) {  // gw[g] += gy[g] @ cols[g]^T
         im2col(data<T>(x) + n0 * g.C * g.H * g.W, data<T>(s.cols), part);
         const Tensor cols3 = native::view(native::narrow(s.cols, 0, 0, rows * nL), {G, K, nL});
-        cpu::gemm(gy3, native::transpose(cols3, 1, 2), s.gw_part);
+        gemm(gy3, native::transpose(cols3, 1, 2), s.gw_part);
         const T* p = data<T>(s.gw_part);
         for (size_t i = 0; i < s.gw_sum.size(); ++i) s.gw_sum[i] += p[i];
       }
       if (need_x) {  // dcols[g] = w[g]^T @ gy[g], then col2im into this chunk's images
         const Tensor dcols3 = native::view(native::narrow(s.dcols, 0, 0, rows * nL), {G, K, nL});
-        cpu::gemm(native::transpose(native::view(w, {G, g.O / G, K}), 1, 2), gy3, dcols3);
+        gemm(native::transpose(native::view(w, {G, g.O / G, K}), 1, 2), gy3, dcols3);
         col2im(data<T>(s.dcols), data<T>(gx) + n0 * g.C * g.H * g.W, part);
       }
     });
@@ -265,7 +261,6 @@ std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad_in, const 
     if (need_w) total(&Slot::gw_sum, gw);
     if (need_b) total(&Slot::gb_sum, gb);
   });
-  return {gx, gw, gb};
 }
 
-}  // namespace ember::nn::functional::detail
+}  // namespace ember::cpu

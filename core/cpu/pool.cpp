@@ -1,48 +1,16 @@
 // 2-D max / average / adaptive-average pooling on the CPU: plain loops over [H, W]
-// planes, parallel over planes. Each output's window comes from one small function
-// (pool_window), shared by forward and backward.
+// planes, parallel over planes. Each output's window comes from pool_window
+// (core/nn_geometry.h), shared by forward, backward and the CUDA kernels.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
-#include "nn/functional/conv_cpu.h"
 
-namespace ember::nn::functional::detail {
+namespace ember::cpu {
 namespace {
-
-// The input rows [h0, h1) and columns [w0, w1) under output (oh, ow), clipped to the
-// plane, and the divisor of an average over it.
-struct Window {
-  int64_t h0, h1, w0, w1, divisor;
-};
-
-// Adaptive pooling's rule: [floor(i * in / out), ceil((i + 1) * in / out)).
-inline void adaptive_span(int64_t i, int64_t in, int64_t out, int64_t& lo, int64_t& hi) {
-  lo = i * in / out;
-  hi = ((i + 1) * in + out - 1) / out;
-}
-
-inline Window pool_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
-  Window win{};
-  if (g.adaptive) {
-    adaptive_span(oh, g.H, g.OH, win.h0, win.h1);
-    adaptive_span(ow, g.W, g.OW, win.w0, win.w1);
-    win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
-    return win;
-  }
-  win.h0 = oh * g.SH - g.PH;
-  win.w0 = ow * g.SW - g.PW;
-  win.h1 = std::min(win.h0 + g.KH, g.H + g.PH);
-  win.w1 = std::min(win.w0 + g.KW, g.W + g.PW);
-  win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);  // padding counts (count_include_pad)
-  win.h0 = std::max<int64_t>(win.h0, 0);
-  win.w0 = std::max<int64_t>(win.w0, 0);
-  win.h1 = std::min(win.h1, g.H);
-  win.w1 = std::min(win.w1, g.W);
-  return win;
-}
 
 Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : native::clone(t); }
 
@@ -54,13 +22,6 @@ void for_planes(int64_t planes, int64_t work_per_plane, const Fn& fn) {
   parallel_for(0, planes, plane_grain(work_per_plane), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) fn(p);
   });
-}
-
-Dims pooled_shape(const Dims& in, const PoolGeometry& g) {
-  Dims out = in;
-  out[out.size() - 2] = g.OH;
-  out[out.size() - 1] = g.OW;
-  return out;
 }
 
 // best/k become v/kv when v wins: v > best, or v is NaN and best is not (NaN
@@ -102,10 +63,6 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t base, int64_t OW, 
   }
 }
 
-bool is_two_by_two(const PoolGeometry& g) {
-  return !g.adaptive && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0;
-}
-
 // The backward of a 2x2 stride-2 max pool for one plane: the windows do not overlap, so
 // each window's four values are zeroed and its argmax gets the gradient while the
 // window is in cache (no separate zero-fill pass); rows and columns no window covers get 0.
@@ -126,9 +83,8 @@ void unpool_2x2(const T* grad, const int64_t* idx, const PoolGeometry& g, T* d) 
 
 }  // namespace
 
-Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& indices) {
+void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
   const Tensor x = contiguous(x_in);
-  Tensor out = make_empty(pooled_shape(x.sizes(), g), x.dtype(), x.device());
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   int64_t* idx = indices.defined() ? indices.data_ptr<int64_t>() : nullptr;
   visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
@@ -137,7 +93,7 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
     T* dst = static_cast<T*>(out.data_ptr());
     // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
     // plane, so its four values are read directly, in the same order as below.
-    const bool two_by_two = is_two_by_two(g);
+    const bool two_by_two = is_two_by_two_pool(g);
     for_planes(g.planes, in_plane, [&](int64_t p) {
       const T* s = src + p * in_plane;
       if (two_by_two) {
@@ -148,13 +104,13 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
       }
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const Window win = pool_window(g, oh, ow);
+          const PoolWindow win = pool_window(g, oh, ow);
           T best = -std::numeric_limits<T>::infinity();
           int64_t arg = win.h0 * g.W + win.w0;
           for (int64_t h = win.h0; h < win.h1; ++h)
             for (int64_t w = win.w0; w < win.w1; ++w) {
               const T v = s[h * g.W + w];
-              if (v > best || std::isnan(v)) {  // NaN propagates, as in PyTorch
+              if (pool_takes(v, best)) {
                 best = v;
                 arg = h * g.W + w;
               }
@@ -165,35 +121,28 @@ Tensor max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tenso
         }
     });
   });
-  return out;
 }
 
-Tensor max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Dims& input_shape,
-                           const PoolGeometry* geometry) {
+void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const PoolGeometry& g, const Tensor& gx) {
   const Tensor grad = contiguous(grad_in);
-  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device());
-  const int64_t in_plane = input_shape[input_shape.size() - 2] * input_shape.back();
-  const int64_t out_plane = grad.size(grad.dim() - 2) * grad.size(grad.dim() - 1);
-  const int64_t planes = in_plane == 0 ? 0 : gx.numel() / in_plane;
+  const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW, planes = g.planes;
   const int64_t* idx = indices.data_ptr<int64_t>();
   visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(grad.data_ptr());
     T* dst = static_cast<T*>(gx.data_ptr());
-    const bool two_by_two = geometry && is_two_by_two(*geometry);
+    const bool two_by_two = is_two_by_two_pool(g);
     for_planes(planes, in_plane + out_plane, [&](int64_t p) {
       T* d = dst + p * in_plane;
-      if (two_by_two) return unpool_2x2(src + p * out_plane, idx + p * out_plane, *geometry, d);
+      if (two_by_two) return unpool_2x2(src + p * out_plane, idx + p * out_plane, g, d);
       std::fill(d, d + in_plane, T(0));
       for (int64_t o = p * out_plane; o < (p + 1) * out_plane; ++o) d[idx[o]] += src[o];
     });
   });
-  return gx;
 }
 
-Tensor avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g) {
+void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& out) {
   const Tensor x = contiguous(x_in);
-  Tensor out = make_empty(pooled_shape(x.sizes(), g), x.dtype(), x.device());
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   visit_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -203,7 +152,7 @@ Tensor avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g) {
       const T* s = src + p * in_plane;
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const Window win = pool_window(g, oh, ow);
+          const PoolWindow win = pool_window(g, oh, ow);
           T sum = 0;
           for (int64_t h = win.h0; h < win.h1; ++h)
             for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * g.W + w];
@@ -211,12 +160,10 @@ Tensor avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g) {
         }
     });
   });
-  return out;
 }
 
-Tensor avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Dims& input_shape) {
+void avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Tensor& gx) {
   const Tensor grad = contiguous(grad_in);
-  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device());
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   visit_floating(grad.dtype(), "avg_pool2d backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -227,7 +174,7 @@ Tensor avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const D
       std::fill(d, d + in_plane, T(0));
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const Window win = pool_window(g, oh, ow);
+          const PoolWindow win = pool_window(g, oh, ow);
           if (win.divisor <= 0) continue;
           const T share = src[p * out_plane + oh * g.OW + ow] / static_cast<T>(win.divisor);
           for (int64_t h = win.h0; h < win.h1; ++h)
@@ -235,7 +182,6 @@ Tensor avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const D
         }
     });
   });
-  return gx;
 }
 
-}  // namespace ember::nn::functional::detail
+}  // namespace ember::cpu

@@ -1,0 +1,250 @@
+// conv2d on CUDA through NVIDIA's cuDNN frontend graph API: forward (conv_fprop), input
+// gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
+// layout, geometry and setting, cached for the process. Bias is added and reduced with
+// ember's own CUDA kernels. All frontend includes stay in this file (it compiles slowly).
+#include "cuda/cuda_internal.h"
+
+#if EMBER_HAVE_CUDNN_FRONTEND
+
+// No JSON (de)serialisation of graphs: nearly halves this file's compile time. Safe only
+// because no other translation unit includes the frontend (its classes differ without it).
+#ifndef CUDNN_FRONTEND_SKIP_JSON_LIB
+#define CUDNN_FRONTEND_SKIP_JSON_LIB
+#endif
+#include <cudnn_frontend.h>
+
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/native.h"
+#include "cuda/cudnn_internal.h"
+
+namespace ember::cuda_kernels {
+
+namespace {
+
+namespace fe = cudnn_frontend;
+
+enum class ConvKind : int64_t { Fprop, Dgrad, Wgrad };
+
+// Variant-pack uids: the two inputs and the output of the one conv node.
+constexpr int64_t kUidA = 1, kUidB = 2, kUidOut = 3;
+
+// One call: fprop x, w -> out; dgrad grad, w -> grad_x; wgrad grad, x -> grad_w.
+struct ConvCall {
+  ConvKind kind;
+  const char* op;
+  const char* names[3];
+  const Tensor* tensors[3];  // a, b, out
+  const ConvGeometry& g;
+
+  // "x [2, 3, 8, 8] strides [...], ... (stride [1, 1], ...), float32" for messages.
+  std::string describe() const {
+    std::string s;
+    for (int i = 0; i < 3; ++i) {
+      s += detail::str_cat(i ? ", " : "", names[i], " ", tensors[i]->sizes(), " strides ", tensors[i]->strides());
+    }
+    return s + detail::str_cat(" (stride [", g.SH, ", ", g.SW, "], padding [", g.PH, ", ", g.PW, "], dilation [", g.DH,
+                               ", ", g.DW, "], groups ", g.groups, "), ", dtype_name(tensors[2]->dtype()));
+  }
+};
+
+void check(fe::error_t status, const ConvCall& call, const char* step) {
+  EMBER_CHECK(status.is_good(), call.op, " on CUDA: cuDNN frontend ", step, " failed for ", call.describe(), ": ",
+              status.get_message());
+}
+
+// The largest power of two (at most 16) dividing the address: the backend picks engines
+// for the alignment it is told (16 unless said), so a view's offset pointer must say less.
+int64_t alignment_of(const Tensor& t) {
+  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
+  int64_t alignment = 16;
+  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
+  return alignment;
+}
+
+struct ConvGraph {
+  fe::graph::Graph graph;
+  int64_t workspace = 0;  // of the chosen plan
+  bool tuned = false;     // benchmark mode: autotuned on first use
+  std::mutex mu;          // autotune reorders plans: it and execute take turns
+};
+
+std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
+  const DType dtype = call.tensors[2]->dtype();
+  const auto io = dtype == kFloat64 ? fe::DataType_t::DOUBLE : fe::DataType_t::FLOAT;
+  auto cg = std::make_shared<ConvGraph>();
+  fe::graph::Graph& graph = cg->graph;
+  graph.set_io_data_type(io).set_intermediate_data_type(io).set_compute_data_type(io);
+
+  auto attributes = [&](int i, int64_t uid) {
+    const Tensor& t = *call.tensors[i];
+    return fe::graph::Tensor_attributes()
+        .set_name(call.names[i])
+        .set_uid(uid)
+        .set_data_type(io)
+        .set_dim(t.sizes().vec())
+        .set_stride(t.strides().vec())
+        .set_alignment(alignment_of(t));
+  };
+  auto a = graph.tensor(attributes(0, kUidA));
+  auto b = graph.tensor(attributes(1, kUidB));
+  const std::vector<int64_t> padding{call.g.PH, call.g.PW}, stride{call.g.SH, call.g.SW},
+      dilation{call.g.DH, call.g.DW};
+  std::shared_ptr<fe::graph::Tensor_attributes> out;
+  switch (call.kind) {
+    case ConvKind::Fprop:
+      out = graph.conv_fprop(a, b, fe::graph::Conv_fprop_attributes().set_name("conv2d_fprop").set_padding(padding)
+                                       .set_stride(stride).set_dilation(dilation));
+      break;
+    case ConvKind::Dgrad:
+      out = graph.conv_dgrad(a, b, fe::graph::Conv_dgrad_attributes().set_name("conv2d_dgrad").set_padding(padding)
+                                       .set_stride(stride).set_dilation(dilation));
+      break;
+    case ConvKind::Wgrad:
+      out = graph.conv_wgrad(a, b, fe::graph::Conv_wgrad_attributes().set_name("conv2d_wgrad").set_padding(padding)
+                                       .set_stride(stride).set_dilation(dilation));
+      break;
+  }
+  const fe::graph::Tensor_attributes out_attributes = attributes(2, kUidOut);
+  out->set_output(true)
+      .set_uid(kUidOut)
+      .set_data_type(io)
+      .set_dim(out_attributes.get_dim())
+      .set_stride(out_attributes.get_stride())
+      .set_alignment(out_attributes.get_alignment());
+
+  check(graph.validate(), call, "validate");
+  check(graph.build_operation_graph(handle), call, "build_operation_graph");
+  check(graph.create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}), call, "create_execution_plans");
+  // As PyTorch: never engines that compute in a narrower type than the inputs, and without
+  // TF32 no tensor-core engines for float32 (they would use TF32).
+  graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
+  if (dtype == kFloat32 && !tf32) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
+  check(graph.check_support(handle), call, "check_support");
+  check(graph.build_plans(handle, benchmark ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE),
+        call, "build_plans");
+  check(graph.get_workspace_size(cg->workspace), call, "get_workspace_size");
+  return cg;
+}
+
+// The built graph for this call's op, dtype, sizes, strides, alignments, geometry,
+// settings and device: built on first use and kept for the process.
+std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
+  std::vector<int64_t> key{static_cast<int64_t>(call.kind), static_cast<int64_t>(call.tensors[2]->dtype()), tf32,
+                           benchmark, cuda::detail::current_device_index(), call.g.SH, call.g.SW, call.g.PH,
+                           call.g.PW, call.g.DH, call.g.DW, call.g.groups};
+  for (const Tensor* t : call.tensors) {
+    key.push_back(static_cast<int64_t>(t->sizes().size()));
+    key.insert(key.end(), t->sizes().begin(), t->sizes().end());
+    key.insert(key.end(), t->strides().begin(), t->strides().end());
+    key.push_back(alignment_of(*t));
+  }
+  static std::mutex mu;
+  static auto* cache = new std::map<std::vector<int64_t>, std::shared_ptr<ConvGraph>>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  std::shared_ptr<ConvGraph> built;
+  try {
+    built = build_graph(call, tf32, benchmark, handle);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // the frontend's older builder classes throw
+    EMBER_FAIL(call.op, " on CUDA: cuDNN frontend failed for ", call.describe(), ": ", e.what());
+  }
+  return cache->emplace(std::move(key), std::move(built)).first->second;
+}
+
+void run_conv(const ConvCall& call) {
+  const Tensor& out = *call.tensors[2];
+  const DType dtype = out.dtype();
+  EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64, call.op,
+              " on CUDA: cuDNN convolution supports float32 and float64, but got ", dtype_name(dtype), " (",
+              call.describe(), ")");
+  if (out.numel() == 0) return;
+  if (call.tensors[0]->numel() == 0 || call.tensors[1]->numel() == 0) {  // an empty sum
+    fill(out, Scalar(0));
+    return;
+  }
+  const bool tf32 = dtype == kFloat32 && cudnn::allow_tf32();
+  const bool benchmark = cudnn::benchmark();
+  cudnnHandle_t handle = cuda::detail::cudnn_handle();
+  std::shared_ptr<ConvGraph> cg = graph_for(call, tf32, benchmark, handle);
+
+  std::unordered_map<int64_t, void*> pack{{kUidA, call.tensors[0]->data_ptr()},
+                                          {kUidB, call.tensors[1]->data_ptr()},
+                                          {kUidOut, out.data_ptr()}};
+  auto workspace = [&](int64_t bytes) { return bytes > 0 ? make_empty({bytes}, kUInt8, out.device()) : Tensor(); };
+  auto pointer = [](const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; };
+  std::lock_guard<std::mutex> lock(cg->mu);
+  if (benchmark && !cg->tuned) {
+    // Times every built plan on the real buffers (out is written, then written again below).
+    const Tensor space = workspace(cg->graph.get_autotune_workspace_size());
+    check(cg->graph.autotune(handle, pack, pointer(space)), call, "autotune");
+    check(cg->graph.get_workspace_size(cg->workspace), call, "get_workspace_size");
+    cg->tuned = true;
+  }
+  const Tensor space = workspace(cg->workspace);
+  check(cg->graph.execute(handle, pack, pointer(space)), call, "execute");
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out) {
+  run_conv({ConvKind::Fprop, "conv2d forward", {"x", "w", "out"}, {&x, &w, &out}, g});
+  if (b.defined() && out.numel() > 0) {
+    const Tensor bias = native::expand(native::view(b, {1, g.O, 1, 1}), out.sizes());
+    binary(BinaryOp::Add, out, bias, out, Scalar(1));
+  }
+}
+
+void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g,
+                     const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b) {
+  if (grad_x.defined()) {
+    run_conv({ConvKind::Dgrad, "conv2d backward (input)", {"grad", "w", "grad_x"}, {&grad, &w, &grad_x}, g});
+  }
+  if (grad_w.defined()) {
+    run_conv({ConvKind::Wgrad, "conv2d backward (weight)", {"grad", "x", "grad_w"}, {&grad, &x, &grad_w}, g});
+  }
+  if (grad_b.defined() && grad_b.numel() > 0) {  // sum of grad over N, OH, OW
+    if (grad.numel() == 0) {
+      fill(grad_b, Scalar(0));
+    } else {
+      reduce(ReduceOp::Sum, grad, native::view(grad_b, {1, g.O, 1, 1}));
+    }
+  }
+}
+
+}  // namespace ember::cuda_kernels
+
+#else  // built without the cuDNN frontend (or without cuDNN)
+
+namespace ember::cuda_kernels {
+
+namespace {
+[[noreturn]] void no_frontend(const char* op) {
+  EMBER_FAIL(op, " on CUDA needs cuDNN and NVIDIA's cuDNN frontend headers, but ember was built without them: "
+                 "run `bash tools/install-deps.sh` (it unpacks the frontend into ~/.cache/ember; or point "
+                 "-DEMBER_CUDNN_FRONTEND_DIR at its include/), then reconfigure and rebuild");
+}
+}  // namespace
+
+void conv2d_forward(const Tensor&, const Tensor&, const Tensor&, const ConvGeometry&, const Tensor&) {
+  no_frontend("conv2d forward");
+}
+
+void conv2d_backward(const Tensor&, const Tensor&, const Tensor&, const ConvGeometry&, const Tensor&, const Tensor&,
+                     const Tensor&) {
+  no_frontend("conv2d backward");
+}
+
+}  // namespace ember::cuda_kernels
+
+#endif  // EMBER_HAVE_CUDNN_FRONTEND

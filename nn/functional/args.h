@@ -1,0 +1,29 @@
+// Argument helpers shared by nn::functional's convolution, pooling, batch norm and
+// dropout: PyTorch's int-or-pair sizes, its same-device check, and the contiguous
+// operands the device kernels expect.
+#pragma once
+#include <initializer_list>
+
+#include "core/native.h"
+
+namespace ember::nn::functional::detail {
+
+// {a} -> {a, a}; {a, b} stays; anything else is an error naming the argument.
+inline Dims expand_pair(const Dims& d, const char* op, const char* name) {
+  EMBER_CHECK(d.size() == 1 || d.size() == 2, op, ": expected ", name, " to be a single integer or a pair, but got ",
+              d);
+  return d.size() == 1 ? Dims{d[0], d[0]} : d;
+}
+
+// Every defined tensor on `first`'s device, else PyTorch's message naming both devices.
+inline void check_same_device(const char* op, const Tensor& first, std::initializer_list<const Tensor*> others) {
+  for (const Tensor* t : others)
+    EMBER_CHECK(!t->defined() || t->device() == first.device(),
+                "Expected all tensors to be on the same device, but found at least two devices, ", first.device(),
+                " and ", t->device(), "! (when checking arguments for ", op, ")");
+}
+
+// t itself when contiguous or undefined, else a contiguous copy.
+inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
+
+}  // namespace ember::nn::functional::detail
