@@ -2,6 +2,7 @@
 #include "core/dispatch.h"
 
 #include "core/cpu/kernels.h"
+#include "core/cuda_backend.h"
 
 namespace ember {
 

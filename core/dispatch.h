@@ -80,7 +80,7 @@ struct DeviceOps {
   // weight + bias with invstd = 1 / sqrt(var + eps); running_mean/running_var (float
   // buffers, may be undefined) become (1 - factor) * running + factor * batch statistic
   // (the unbiased variance); save_mean/save_invstd ([C], x's dtype) are written only when
-  // defined (only when autograd records). See Note [The two switches].
+  // defined (only when autograd records). Note [The two switches] in nn/functional/batch_norm.cpp.
   void (*batch_norm_train)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                            const Tensor& running_var, double factor, double eps, const Tensor& out,
                            const Tensor& save_mean, const Tensor& save_invstd);
@@ -102,15 +102,8 @@ struct DeviceOps {
 };
 
 const DeviceOps& cpu_ops();
-// Null when ember was built without CUDA (cuda/stub).
-const DeviceOps* cuda_ops();
-// The table for a device; a CUDA device without a CUDA build is an ember::Error.
+// The table for a device (CUDA's comes from core/cuda_backend.h); a CUDA device
+// without a CUDA build is an ember::Error.
 const DeviceOps& device_ops(Device device);
-
-// Copies the bytes of contiguous src into contiguous dst (same shape and dtype) on
-// another device: host<->CUDA or CUDA<->CUDA (cuda/transfer.cpp; the stub throws).
-// Copies to the host return once the data is there; copies from the host may return
-// before the device has it (the source was staged), ordered on the current stream.
-void copy_across_devices(const Tensor& src, const Tensor& dst);
 
 }  // namespace ember

@@ -1,6 +1,7 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
 // broadcasting and type promotion, reductions, matmul/bmm, where, clamp.
-// Each is defined once, by family, in core/ops/*.cpp.
+// Each is defined once, by family, in autograd/functions/*.cpp: the native op of
+// core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
 #include <optional>
 

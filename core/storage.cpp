@@ -1,6 +1,7 @@
 // StorageImpl: allocation from and return to the device's caching allocator.
 #include "core/storage.h"
 
+#include "core/cuda_backend.h"
 #include "core/logging.h"
 
 namespace ember {

@@ -3,10 +3,10 @@
 // behind to() and clone() (Tensor's wrappers with recording are in autograd/functions).
 #include <limits>
 
+#include "core/cuda_backend.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
-#include "cuda/stream.h"
 
 namespace ember {
 
@@ -59,13 +59,6 @@ Scalar Tensor::item() const {
     using T = typename decltype(tag)::type;
     return Scalar(*static_cast<const T*>(host.data_ptr()));
   });
-}
-
-void Tensor::record_stream(const cuda::Stream& stream) const {
-  EMBER_CHECK(is_cuda(), "record_stream: expected a CUDA tensor, but got a tensor on ", device());
-  EMBER_CHECK(stream.device_index() == device().index(), "record_stream: the stream is on cuda:",
-              stream.device_index(), " but the tensor on ", device());
-  impl().storage->record_stream(stream.id());
 }
 
 uint32_t Tensor::version() const {

@@ -1,6 +1,7 @@
 // Tensor: a cheap value handle (one shared_ptr) to a TensorImpl, which is a strided
 // view (sizes, strides, offset, dtype) of a shared StorageImpl. Methods mirror
-// libtorch; their definitions live by family (views.cpp, ops/*.cpp, factories.cpp).
+// libtorch; core/tensor.cpp and core/views.cpp define the metadata and native copies,
+// autograd/functions/*.cpp the recorded ops and views, cuda/streams.cpp record_stream.
 #pragma once
 #include <cstdint>
 #include <memory>

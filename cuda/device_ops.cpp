@@ -1,6 +1,7 @@
 // The CUDA DeviceOps table: the kernels of cuda/ (cuda/cuda_internal.h lists them),
 // each called with its first tensor's device made current, so ops on cuda:1 run there
 // whatever the thread's current device is.
+#include "core/cuda_backend.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/stream.h"
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/cuda_backend.h"
 #include "core/allocator/caching_allocator.h"
 #include "core/device.h"
 #include "core/logging.h"

@@ -6,7 +6,10 @@
 #include <mutex>
 #include <vector>
 
+#include "core/cuda_backend.h"
 #include "core/device.h"
+#include "core/storage.h"
+#include "core/tensor.h"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda {
@@ -174,3 +177,15 @@ uintptr_t current_cuda_stream_id(int device) {
   return reinterpret_cast<uintptr_t>(cuda::current_streams().streams[device].handle());
 }
 }  // namespace ember::detail
+
+namespace ember {
+
+// Defined in cuda/ so that core/ needs nothing from it (core/cuda_backend.h).
+void Tensor::record_stream(const cuda::Stream& stream) const {
+  EMBER_CHECK(is_cuda(), "record_stream: expected a CUDA tensor, but got a tensor on ", device());
+  EMBER_CHECK(stream.device_index() == device().index(), "record_stream: the stream is on cuda:",
+              stream.device_index(), " but the tensor on ", device());
+  impl().storage->record_stream(stream.id());
+}
+
+}  // namespace ember

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/cuda_backend.h"
 #include "core/dispatch.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/stream.h"

@@ -1,12 +1,15 @@
-// The small CNN of the README, and the tools' device resolution and size formatting.
+// The small CNN of the README, and the tools' device resolution (auto: cuda:0 when the
+// CNN trains there) and size formatting.
 #include "tools/small_cnn.h"
 
 #include <cstdio>
+#include <exception>
 
 #include "core/factories.h"
-#include "core/grad_mode.h"
 #include "core/logging.h"
+#include "cuda/stream.h"
 #include "nn/conv.h"
+#include "nn/functional/loss.h"
 #include "nn/pooling.h"
 
 namespace ember::tools {
@@ -37,17 +40,21 @@ std::string mib(int64_t bytes) {
 
 namespace {
 
-// Whether the small CNN's layers run on `device`: one tiny forward through it. (Its
-// convolution and pooling have CPU kernels only until the cuDNN layers land.)
+// Whether the small CNN trains on `device`: one tiny forward and backward in train()
+// mode, synchronised so that a kernel's asynchronous error surfaces here. Its layers
+// have CUDA kernels, but a build can lack one of them (e.g. convolution without the cuDNN
+// frontend); then this throws and `auto` falls back to the CPU. The trial draws from the
+// default generator (weights, dropout): the tools call manual_seed after resolve_device.
 bool small_cnn_runs_on(Device device, std::string& why) {
   try {
-    NoGradGuard no_grad;
     auto model = make_small_cnn();
     model->to(device);
-    model->eval();
-    model->forward(zeros({1, 1, 28, 28}, TensorOptions().device(device)));
+    const Tensor x = zeros({2, 1, 28, 28}, TensorOptions().device(device));
+    const Tensor y = zeros({2}, TensorOptions(kInt64).device(device));
+    nn::functional::cross_entropy((*model)(x), y).backward();
+    cuda::synchronize();
     return true;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     why = e.what();
     return false;
   }
@@ -56,17 +63,23 @@ bool small_cnn_runs_on(Device device, std::string& why) {
 }  // namespace
 
 Device resolve_device(const std::string& spec) {
+  Device d = Device::cpu();
   if (spec == "auto") {
-    if (!cuda::is_available()) return Device::cpu();
+    if (!cuda::is_available()) return d;
     std::string why;
-    if (small_cnn_runs_on(Device::cuda(0), why)) return Device::cuda(0);
-    logging::warn("--device auto: a CUDA device is present, but the small CNN cannot run on it in this build ({}); "
-                  "using the CPU", why);
-    return Device::cpu();
+    if (!small_cnn_runs_on(Device::cuda(0), why)) {
+      logging::warn("--device auto: a CUDA device is present, but the small CNN cannot run on it in this build ({}); "
+                    "using the CPU", why);
+      return d;
+    }
+    d = Device::cuda(0);
+  } else {
+    d = Device(spec);
+    EMBER_CHECK(!d.is_cuda() || cuda::is_available(), "--device ", spec,
+                " requested, but no CUDA device is available (use --device cpu or auto)");
   }
-  Device d(spec);
-  EMBER_CHECK(!d.is_cuda() || cuda::is_available(), "--device ", spec,
-              " requested, but no CUDA device is available (use --device cpu or auto)");
+  // The current device, so that cuda::synchronize() (timings) waits for this one.
+  if (d.is_cuda()) cuda::set_device(d.index());
   return d;
 }
 

@@ -17,7 +17,9 @@ std::shared_ptr<nn::Sequential> make_small_cnn();
 // "1.50 MiB": byte counts in the tools' tables.
 std::string mib(int64_t bytes);
 
-// "auto" picks cuda:0 when a CUDA device is present, else the CPU.
+// "auto" picks cuda:0 when a CUDA device is present and a trial forward/backward of the
+// small CNN succeeds there, else the CPU (with a warning when the trial failed). A CUDA
+// choice becomes the current device. "cuda" without a CUDA device is an error.
 Device resolve_device(const std::string& spec);
 
 }  // namespace ember::tools

@@ -73,13 +73,6 @@ class CachingAllocator {
   std::unique_ptr<detail::AllocatorState> state_;
 };
 
-namespace detail {
-// The cudaMalloc backend for cuda:index (cuda/runtime.cpp; cuda/stub throws).
-std::unique_ptr<RawBackend> make_cuda_backend(int index);
-// The current CUDA stream of a device as the allocator's StreamId (cuda/streams.cpp).
-uintptr_t current_cuda_stream_id(int device);
-}  // namespace detail
-
 // The allocator for a device (created on first use). CUDA devices need the CUDA build.
 CachingAllocator& allocator_for(Device device);
 

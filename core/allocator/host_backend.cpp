@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/allocator/caching_allocator.h"
+#include "core/cuda_backend.h"
 #include "core/error.h"
 
 namespace ember {

@@ -1,8 +1,10 @@
 // The CUDA entry points of a build without CUDA: no device, no kernels, and an
 // ember::Error that says how to get them where a CUDA device is asked for.
 #include "core/allocator/caching_allocator.h"
+#include "core/cuda_backend.h"
 #include "core/device.h"
 #include "core/dispatch.h"
+#include "cuda/cudnn.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -40,6 +42,20 @@ StreamGuard::~StreamGuard() = default;
 void set_matmul_allow_tf32(bool) {}
 bool matmul_allow_tf32() { return false; }
 }  // namespace cuda
+
+namespace cudnn {
+bool is_available() { return false; }
+int64_t version() { return 0; }
+void set_benchmark(bool) {}
+bool benchmark() { return false; }
+void set_allow_tf32(bool) {}
+bool allow_tf32() { return true; }
+}  // namespace cudnn
+
+void Tensor::record_stream(const cuda::Stream&) const {
+  EMBER_FAIL("record_stream: expected a CUDA tensor, but got a tensor on ", device(),
+             " (ember was built without CUDA)");
+}
 
 void copy_across_devices(const Tensor& src, const Tensor& dst) {
   EMBER_FAIL("copying between ", src.device(), " and ", dst.device(),

@@ -17,6 +17,7 @@
 #include "core/shape.h"
 #include "core/tensor.h"
 #include "core/tensor_options.h"
+#include "cuda/cudnn.h"
 #include "cuda/stream.h"
 #include "nn/conv.h"
 #include "nn/data/dataloader.h"

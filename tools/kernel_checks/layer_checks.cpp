@@ -1,0 +1,198 @@
+// CUDA-vs-CPU checks of the CNN layers: conv2d (strides, padding, dilation, groups, no
+// bias; float64, float32 without TF32, float32 with TF32), max/avg/adaptive pooling
+// (odd sizes, ties), batch norm in training (running statistics compared too) and eval,
+// dropout2d (Philox masks match the CPU's), and cuDNN dropout's own contract (its masks
+// differ from the CPU's: values, keep rate, backward with the same mask, same seed).
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tools/kernel_checks/kernel_checks.h"
+
+namespace ember::kernel_checks {
+
+namespace {
+
+namespace F = nn::functional;
+using Outputs = std::vector<Tensor>;
+
+std::string dims_name(const Dims& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s.append(i ? ", " : "").append(std::to_string(d[i]));
+  return s.append("]");
+}
+
+// Sets cudnn's TF32 flag for one scope (checks run one at a time).
+struct Tf32Scope {
+  bool before;
+  explicit Tf32Scope(bool on) : before(cudnn::allow_tf32()) { cudnn::set_allow_tf32(on); }
+  ~Tf32Scope() { cudnn::set_allow_tf32(before); }
+};
+
+void add_conv_checks(std::vector<Check>& checks) {
+  struct Case {
+    Dims x, w;
+    int64_t stride, padding, dilation, groups;
+    bool bias;
+  };
+  const std::vector<Case> cases{
+      {{4, 3, 9, 11}, {5, 3, 3, 3}, 1, 1, 1, 1, true},   {{3, 4, 10, 7}, {6, 2, 3, 3}, 2, 0, 1, 2, true},
+      {{2, 3, 12, 12}, {4, 3, 3, 2}, 1, 2, 2, 1, false}, {{128, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1, true},
+      {{16, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1, true}};
+  struct Precision {
+    DType dtype;
+    bool tf32;
+    double tol;
+    const char* name;
+  };
+  const std::vector<Precision> precisions{{kFloat64, false, 1e-9, "float64"},
+                                          {kFloat32, false, 1e-4, "float32"},
+                                          {kFloat32, true, 2e-2, "float32 tf32"}};
+  for (const Case& c : cases)
+    for (const Precision& p : precisions) {
+      std::vector<Tensor> inputs{randn(c.x, p.dtype), randn(c.w, p.dtype)};
+      if (c.bias) inputs.push_back(randn({c.w[0]}, p.dtype));
+      const std::string shape = dims_name(c.x) + " * " + dims_name(c.w) + " s" + std::to_string(c.stride) + " p" +
+                                std::to_string(c.padding) + " d" + std::to_string(c.dilation) + " g" +
+                                std::to_string(c.groups) + " " + p.name;
+      const bool tf32 = p.tf32;
+      checks.push_back(parity(ParitySpec{
+          .op = "conv2d backward",
+          .shape = shape,
+          .inputs = inputs,
+          .fn = [c, tf32](const Outputs& in) -> Outputs {
+            Tf32Scope scope(tf32);
+            return {F::conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), c.stride, c.padding, c.dilation,
+                              c.groups)};
+          },
+          .backward = true,
+          .atol = p.tol,
+          .rtol = p.tol,
+      }));
+    }
+}
+
+void add_pool_checks(std::vector<Check>& checks) {
+  // Small integers make ties, so the first-index rule is compared too.
+  const Tensor odd = randint(0, 5, {3, 4, 9, 11}).to(kFloat32);
+  const Tensor cnn = randn({128, 32, 28, 28});
+  struct Case {
+    std::string op;
+    Tensor x;
+    std::function<Tensor(const Tensor&)> fn;
+  };
+  const std::vector<Case> cases{
+      {"max_pool2d(2) backward", cnn, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
+      {"max_pool2d(2) backward", odd, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
+      {"max_pool2d(3, 2, 1) backward", odd, [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
+      {"max_pool2d({3, 2}, 1) backward", odd.to(kFloat64), [](const Tensor& x) { return F::max_pool2d(x, {3, 2}, 1); }},
+      {"avg_pool2d(3, 2, 1) backward", odd, [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1); }},
+      {"avg_pool2d(2) backward", cnn, [](const Tensor& x) { return F::avg_pool2d(x, 2); }},
+      {"adaptive_avg_pool2d({4, 5}) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
+      {"adaptive_avg_pool2d(13) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
+  };
+  for (const Case& c : cases) {
+    const auto fn = c.fn;
+    checks.push_back(parity(ParitySpec{
+        .op = c.op,
+        .shape = dims_name(c.x.sizes()) + (c.x.dtype() == kFloat64 ? " float64" : ""),
+        .inputs = {c.x},
+        .fn = [fn](const Outputs& in) -> Outputs { return {fn(in[0])}; },
+        .backward = true,
+    }));
+  }
+}
+
+void add_batch_norm_checks(std::vector<Check>& checks) {
+  struct Case {
+    Dims x;
+    DType dtype;
+    bool training, affine;
+    double tol;
+  };
+  const std::vector<Case> cases{{{5, 3, 7, 9}, kFloat32, true, true, 1e-4},    {{5, 3, 7, 9}, kFloat64, true, true, 1e-9},
+                                {{16, 7}, kFloat32, true, false, 1e-4},         {{5, 3, 7, 9}, kFloat32, false, true, 1e-5},
+                                {{128, 32, 28, 28}, kFloat32, true, true, 1e-3}, {{4, 6, 5}, kFloat64, false, false, 1e-9}};
+  for (const Case& c : cases) {
+    const int64_t C = c.x[1];
+    std::vector<Tensor> inputs{randn(c.x, c.dtype) * 2.0 + 0.5};
+    if (c.affine) inputs.push_back(rand({C}, c.dtype) + 0.5), inputs.push_back(randn({C}, c.dtype));
+    // Running statistics made inside fn (on the input's device) and returned, so the
+    // update is compared; they do not require grad.
+    const Tensor mean0 = randn({C}) * 0.1, var0 = rand({C}) + 0.5;
+    const bool training = c.training;
+    checks.push_back(parity(ParitySpec{
+        .op = std::string("batch_norm(") + (training ? "train" : "eval") + (c.affine ? "" : ", no affine") +
+              ") backward",
+        .shape = dims_name(c.x) + (c.dtype == kFloat64 ? " float64" : ""),
+        .inputs = inputs,
+        .fn = [mean0, var0, training](const Outputs& in) -> Outputs {
+          const Tensor rm = mean0.to(in[0].device()).clone(), rv = var0.to(in[0].device()).clone();
+          const Tensor y = F::batch_norm(in[0], rm, rv, in.size() > 1 ? in[1] : Tensor(),
+                                         in.size() > 2 ? in[2] : Tensor(), training, 0.1, 1e-5);
+          return {y, rm, rv};
+        },
+        .backward = true,
+        .atol = c.tol,
+        .rtol = c.tol,
+    }));
+  }
+}
+
+void add_dropout_checks(std::vector<Check>& checks) {
+  checks.push_back(parity(ParitySpec{
+      .op = "dropout2d(0.3) backward (Philox mask)",
+      .shape = "[8, 16, 5, 7]",
+      .inputs = {randn({8, 16, 5, 7})},
+      .fn = [](const Outputs& in) -> Outputs {
+        manual_seed(123);
+        return {F::dropout2d(in[0], 0.3, true)};
+      },
+      .backward = true,
+  }));
+  checks.push_back(Check{
+      .op = "dropout(0.3) cuDNN: y in {0, x/0.7}, keep rate, backward mask, same seed",
+      .shape = "[256, 1000]",
+      .tolerance = 1e-6,
+      .run =
+          [] {
+            CheckResult result;
+            const Tensor x_cpu = randn({256, 1000});
+            const Tensor x = x_cpu.cuda().requires_grad_(true);
+            manual_seed(7);
+            const Tensor y = F::dropout(x, 0.3, true);
+            manual_seed(7);
+            const Tensor again = F::dropout(x.detach(), 0.3, true);
+            y.sum().backward();
+            const std::vector<float> xs = x_cpu.to_vector<float>(), ys = y.detach().cpu().to_vector<float>(),
+                                     gs = x.grad().cpu().to_vector<float>(), as = again.cpu().to_vector<float>();
+            int64_t kept = 0;
+            for (size_t i = 0; i < xs.size(); ++i) {
+              const bool keep = ys[i] != 0.0f;
+              kept += keep;
+              const float want = keep ? xs[i] / 0.7f : 0.0f;
+              const double err = std::fabs(static_cast<double>(ys[i]) - want);
+              result.max_error = std::max(result.max_error, err);
+              if (err > 1e-6 * (1 + std::fabs(want))) result.detail = "an output is neither 0 nor x / (1 - p); ";
+              if (std::fabs(gs[i] - (keep ? 1.0f / 0.7f : 0.0f)) > 1e-6f) result.detail += "backward used another mask; ";
+              if (as[i] != ys[i]) result.detail += "the same seed gave another mask; ";
+              if (!result.detail.empty()) break;
+            }
+            const double rate = static_cast<double>(kept) / static_cast<double>(xs.size());
+            if (std::fabs(rate - 0.7) > 0.01) result.detail += "keep rate " + std::to_string(rate) + ", expected 0.7; ";
+            result.passed = result.detail.empty();
+            return result;
+          },
+  });
+}
+
+}  // namespace
+
+void add_layer_checks(std::vector<Check>& checks) {
+  add_conv_checks(checks);
+  add_pool_checks(checks);
+  add_batch_norm_checks(checks);
+  add_dropout_checks(checks);
+}
+
+}  // namespace ember::kernel_checks
