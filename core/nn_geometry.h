@@ -64,6 +64,31 @@ EMBER_HD_INLINE bool pool_takes(T v, T best) {
   return v > best || v != v;
 }
 
+// The max of plane s under window win and its flat index h * W + w (the first of equal
+// values; NaN wins), and the window's sum: the per-output math of both devices' kernels.
+template <typename T>
+EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T lowest, int64_t& arg) {
+  T best = lowest;
+  arg = win.h0 * W + win.w0;
+  for (int64_t h = win.h0; h < win.h1; ++h)
+    for (int64_t w = win.w0; w < win.w1; ++w) {
+      const T v = s[h * W + w];
+      if (pool_takes(v, best)) {
+        best = v;
+        arg = h * W + w;
+      }
+    }
+  return best;
+}
+
+template <typename T>
+EMBER_HD_INLINE T window_sum(const T* s, int64_t W, const PoolWindow& win) {
+  T sum = 0;
+  for (int64_t h = win.h0; h < win.h1; ++h)
+    for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * W + w];
+  return sum;
+}
+
 inline bool is_two_by_two_pool(const PoolGeometry& g) {
   return !g.adaptive && g.KH == 2 && g.KW == 2 && g.SH == 2 && g.SW == 2 && g.PH == 0 && g.PW == 0;
 }

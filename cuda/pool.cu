@@ -39,18 +39,8 @@ __global__ void max_pool_forward_kernel(const T* x, T* out, int64_t* indices, Po
   if (o >= total) return;
   const int64_t ow = o % g.OW, oh = o / g.OW % g.OH, p = o / (g.OW * g.OH);
   const T* s = x + p * g.H * g.W;
-  const PoolWindow win = pool_window(g, oh, ow);
-  T best = -std::numeric_limits<T>::infinity();
-  int64_t arg = win.h0 * g.W + win.w0;
-  for (int64_t h = win.h0; h < win.h1; ++h)
-    for (int64_t w = win.w0; w < win.w1; ++w) {
-      const T v = s[h * g.W + w];
-      if (pool_takes(v, best)) {
-        best = v;
-        arg = h * g.W + w;
-      }
-    }
-  out[o] = best;
+  int64_t arg;
+  out[o] = window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
   if (indices) indices[o] = arg;
 }
 
@@ -80,9 +70,7 @@ __global__ void avg_pool_forward_kernel(const T* x, T* out, PoolGeometry g, int6
   const int64_t ow = o % g.OW, oh = o / g.OW % g.OH, p = o / (g.OW * g.OH);
   const T* s = x + p * g.H * g.W;
   const PoolWindow win = pool_window(g, oh, ow);
-  T sum = 0;
-  for (int64_t h = win.h0; h < win.h1; ++h)
-    for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * g.W + w];
+  const T sum = window_sum(s, g.W, win);
   out[o] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
 }
 
@@ -104,49 +92,49 @@ __global__ void avg_pool_backward_kernel(const T* grad, T* gx, PoolGeometry g, i
   gx[i] = sum;
 }
 
+// launch(tag, blocks, stream) for a thread per element of `total` (nothing when 0), by dtype.
+template <typename Launch>
+void launch_per_element(int64_t total, DType dtype, const char* op, const Launch& launch) {
+  if (total == 0) return;
+  visit_floating(dtype, op, [&](auto tag) {
+    launch(tag, blocks_for(total), current_raw_stream());
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
 }  // namespace
 
 void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
-  const int64_t total = out.numel();
-  if (total == 0) return;
-  visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+  launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    max_pool_forward_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g, total);
-    EMBER_CUDA_LAUNCH_CHECK();
+    max_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        x.data_ptr<T>(), out.data_ptr<T>(), indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g, out.numel());
   });
 }
 
 void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x) {
-  const int64_t total = grad_x.numel();
-  if (total == 0) return;
-  visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
+  launch_per_element(grad_x.numel(), grad.dtype(), "max_pool2d backward", [&](auto tag, unsigned blocks,
+                                                                               cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    max_pool_backward_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), indices.data_ptr<int64_t>(), grad_x.data_ptr<T>(), g, total);
-    EMBER_CUDA_LAUNCH_CHECK();
+    max_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        grad.data_ptr<T>(), indices.data_ptr<int64_t>(), grad_x.data_ptr<T>(), g, grad_x.numel());
   });
 }
 
 void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out) {
-  const int64_t total = out.numel();
-  if (total == 0) return;
-  visit_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
+  launch_per_element(out.numel(), x.dtype(), "avg_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_forward_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), g, total);
-    EMBER_CUDA_LAUNCH_CHECK();
+    avg_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), out.data_ptr<T>(), g,
+                                                                         out.numel());
   });
 }
 
 void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x) {
-  const int64_t total = grad_x.numel();
-  if (total == 0) return;
-  visit_floating(grad.dtype(), "avg_pool2d backward", [&](auto tag) {
+  launch_per_element(grad_x.numel(), grad.dtype(), "avg_pool2d backward", [&](auto tag, unsigned blocks,
+                                                                               cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_backward_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), grad_x.data_ptr<T>(), g, total);
-    EMBER_CUDA_LAUNCH_CHECK();
+    avg_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(grad.data_ptr<T>(), grad_x.data_ptr<T>(),
+                                                                          g, grad_x.numel());
   });
 }
 

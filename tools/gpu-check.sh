@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # The GPU evidence run (on a GPU host without network, e.g. through the device tool):
 # the CUDA tests and `ember kernels` from programs built elsewhere (bundle made by
-# tools/gpu-host-bundle.sh --binaries), compute-sanitizer memcheck on them, the CUDA
-# benchmarks with their PyTorch twin, and a from-source build of the GPU-host
-# configuration (-DEMBER_BLAS=OFF, bundled deps) whose cuda-labelled tests run too.
-# Results go to $OUT (default /tmp/gpu-check): at most 8 small files. BUDGET (seconds,
+# tools/gpu-host-bundle.sh --binaries), compute-sanitizer racecheck (layer kernels) and
+# memcheck on them, the CUDA and GPU-training benchmarks with their PyTorch twins,
+# `ember train/mem --device cuda` (with .gpudata), and a from-source build of the
+# GPU-host configuration (-DEMBER_BLAS=OFF, bundled deps) whose cuda tests run too.
+# Results go to $OUT (default /tmp/gpu-check): a dozen small text and JSON files. BUDGET (seconds,
 # default 480) bounds the run: memcheck and the source build stop when it runs out.
 set -uo pipefail
 OUT="${OUT:-/tmp/gpu-check}"
 mkdir -p "$OUT"
 bundle="$PWD/.gpuhost"
-cublas_dir=$(dirname "$(find / -name 'libcublas.so.13*' -not -path '/proc/*' 2>/dev/null | head -1)" 2>/dev/null)
-export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${LD_LIBRARY_PATH:-}"
+host_lib_dir() { dirname "$(find / -name "$1" -not -path '/proc/*' 2>/dev/null | head -1)" 2>/dev/null; }
+cublas_dir=$(host_lib_dir 'libcublas.so.13*')
+# cuDNN (the shim and its engine libraries, one version) and NVRTC from the host: its
+# CUDA toolkit, or the nvidia-* wheels PyTorch brought.
+cudnn_dir=$(host_lib_dir 'libcudnn_graph.so.9*')
+nvrtc_dir=$(host_lib_dir 'libnvrtc.so.13*')
+cudnn_include=$(host_lib_dir 'cudnn_version.h')
+export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${cudnn_dir:-}:${nvrtc_dir:-}:${LD_LIBRARY_PATH:-}"
 export PATH="/usr/local/cuda/bin:$PATH"
 start=$(date +%s)
 if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
@@ -25,8 +32,9 @@ left() { echo $((budget - ($(date +%s) - start))); }
   for c in g++ cmake ninja nvcc compute-sanitizer python3; do echo "$c: $(command -v $c)"; done
   nvcc --version | tail -2
   echo "cublas: $cublas_dir"
+  echo "cudnn: $cudnn_dir (headers: $cudnn_include); nvrtc: $nvrtc_dir"
   find / \( -name 'libcudnn.so*' -o -name 'cudnn.h' \) -not -path '/proc/*' 2>/dev/null | head -4
-  ldd "$bundle/bin/ember_cuda_tests" | grep -E "not found|cublas|cudart"
+  ldd "$bundle/bin/ember_cuda_tests" | grep -E "not found|cublas|cudart|cudnn|nvrtc"
 } > "$OUT/env.txt" 2>&1
 
 # Benchmarks first, on a quiet machine (nothing else running).
@@ -36,12 +44,23 @@ timeout 150 "$bundle/bin/bench_cuda" --benchmark_repetitions=5 --benchmark_min_t
 echo "exit $?" >> "$OUT/bench.txt"
 stamp "pytorch twin" >> "$OUT/bench.txt"
 PYTHONUNBUFFERED=1 timeout 120 python3 bench/pytorch_cuda.py >> "$OUT/bench.txt" 2>&1
+# The GPU training path (issue 9): ember's step, evaluation and layers, then PyTorch's
+# eager twin in all four settings (channels_last x cudnn.benchmark), in the same run.
+stamp "training benchmarks" > "$OUT/bench_train.txt"
+timeout 150 "$bundle/bin/bench_train_cuda" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_out="$OUT/bench_train_cuda.json" --benchmark_out_format=json >> "$OUT/bench_train.txt" 2>&1
+echo "exit $?" >> "$OUT/bench_train.txt"
+stamp "pytorch twin (cuda sweep)" >> "$OUT/bench_train.txt"
+PYTHONUNBUFFERED=1 timeout 150 python3 bench/pytorch_train.py --device cuda --sweep --json "$OUT/pytorch_train_cuda.json" \
+  >> "$OUT/bench_train.txt" 2>&1
+echo "exit $?" >> "$OUT/bench_train.txt"
 
 # The from-source GPU-host build, in the background at low priority.
 (
   gen=Ninja; command -v ninja >/dev/null || gen="Unix Makefiles"
   cmake -S . -B build-gpu -G "$gen" -DCMAKE_BUILD_TYPE=Release -DEMBER_BLAS=OFF -DEMBER_BENCH=OFF \
-    -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$bundle" -DZLIB_ROOT="$bundle" &&
+    -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH="$bundle" -DZLIB_ROOT="$bundle" \
+    ${cudnn_include:+-DCUDNN_INCLUDE_DIR="$cudnn_include"} ${cudnn_dir:+-DCUDNN_LIBRARY="$(ls "$cudnn_dir"/libcudnn.so* | head -1)"} &&
     nice -n 19 cmake --build build-gpu -j 10 --target ember_cuda_tests ember_cli
 ) > "$OUT/source_build.txt" 2>&1 &
 build_pid=$!
@@ -52,6 +71,11 @@ echo "exit $?" >> "$OUT/cuda_tests.txt"
 stamp "ember kernels" >> "$OUT/cuda_tests.txt"
 timeout 60 "$bundle/bin/ember" kernels >> "$OUT/cuda_tests.txt" 2>&1
 echo "exit $?" >> "$OUT/cuda_tests.txt"
+
+stamp "racecheck (the layer kernels)" > "$OUT/racecheck.txt"
+timeout $(( $(left) / 6 )) compute-sanitizer --tool racecheck --error-exitcode 9 "$bundle/bin/ember_cuda_tests" \
+  --gtest_brief=1 --gtest_filter='*conv2d*:*pool*:*batch_norm*:*dropout*:CudaLayerModes.*' >> "$OUT/racecheck.txt" 2>&1
+echo "exit $?" >> "$OUT/racecheck.txt"
 
 stamp "memcheck" > "$OUT/memcheck.txt"
 timeout $(( $(left) / 3 )) compute-sanitizer --tool memcheck --error-exitcode 9 \
@@ -65,12 +89,29 @@ if [[ -f .gpudata/t10k-images-idx3-ubyte.gz ]]; then
   {
     stamp "train --device auto + safetensors interop"
     data=/tmp/ember-fm && mkdir -p $data && cp .gpudata/t10k-* $data/
-    ln -sf t10k-images-idx3-ubyte.gz $data/train-images-idx3-ubyte.gz
-    ln -sf t10k-labels-idx1-ubyte.gz $data/train-labels-idx1-ubyte.gz
+    if [[ -f .gpudata/train-images-idx3-ubyte.gz ]]; then
+      cp .gpudata/train-* $data/
+    else
+      ln -sf t10k-images-idx3-ubyte.gz $data/train-images-idx3-ubyte.gz
+      ln -sf t10k-labels-idx1-ubyte.gz $data/train-labels-idx1-ubyte.gz
+    fi
     timeout 120 "$bundle/bin/ember" train --device auto --epochs 1 --limit 4096 --data $data --save /tmp/ember.safetensors
     timeout 60 "$bundle/bin/ember" eval --load /tmp/ember.safetensors --data $data
     PYTHONUNBUFFERED=1 timeout 60 python3 tools/check_safetensors_interop.py /tmp/ember.safetensors $data
   } > "$OUT/interop.txt" 2>&1
+fi
+
+# The main job on the GPU (issue 9: test accuracy >= 0.90 after 3 epochs), with the
+# real training set when .gpudata carries it.
+if [[ -f .gpudata/train-images-idx3-ubyte.gz ]]; then
+  {
+    stamp "ember train --device cuda (3 epochs, full data)"
+    timeout 150 "$bundle/bin/ember" train --device cuda --epochs 3 --data /tmp/ember-fm --json "$OUT/train_cuda.json"
+    echo "exit $?"
+    stamp "ember mem --device cuda"
+    timeout 60 "$bundle/bin/ember" mem --device cuda --batch-size 256
+    echo "exit $?"
+  } > "$OUT/train_cuda.txt" 2>&1
 fi
 
 stamp "waiting for the source build" > "$OUT/source_tests.txt"

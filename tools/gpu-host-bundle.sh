@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packs what a GPU host without network or apt lacks to build and test ember there
 # (headers, CMake packages and libraries of spdlog, fmt, GoogleTest, Google Benchmark,
-# CLI11, zlib: Debian's own files) into DIR (default .gpuhost, git-ignored). With
+# CLI11, zlib: Debian's own files, and the cuDNN frontend's headers) into DIR (default
+# .gpuhost, git-ignored); cuDNN and NVRTC themselves come from the host (its CUDA
+# toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
 # --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
 # shared libraries they need that such a host may not have. tools/gpu-check.sh uses it.
 set -euo pipefail
@@ -24,16 +26,19 @@ for l in libspdlog.so* libfmt.so* libgtest.a libgtest_main.a libgmock.a libgmock
   for f in $lib/$l; do if [[ -e $f ]]; then cp -a "$f" "$out/lib/x86_64-linux-gnu/"; fi; done
 done
 for pkg in spdlog fmt GTest benchmark; do cp -r $lib/cmake/$pkg "$out/lib/x86_64-linux-gnu/cmake/"; done
+# NVIDIA's header-only cuDNN frontend (tools/install-deps.sh unpacked it here).
+frontend="${XDG_CACHE_HOME:-$HOME/.cache}/ember/cudnn-frontend-1.32.0/include"
+if [[ -d "$frontend" ]]; then cp -r "$frontend"/. "$out/include/"; fi
 cp -r /usr/share/cmake/CLI11 "$out/share/cmake/"
 
 if [[ -n "$binaries" ]]; then
-  for b in tests/ember_cuda_tests tools/ember bench/bench_cuda; do
+  for b in tests/ember_cuda_tests tools/ember bench/bench_cuda bench/bench_train_cuda; do
     if [[ -x "$binaries/$b" ]]; then strip -o "$out/bin/$(basename "$b")" "$binaries/$b"; fi
   done
   # The shared libraries outside glibc/libstdc++/the CUDA driver that the programs need.
   for b in "$out"/bin/*; do
     ldd "$b" | awk '/=> \//{print $3}'
-  done | sort -u | grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux|libdl|libpthread|librt|libcuda|libcublas|libcublasLt)\.so' |
+  done | sort -u | grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux|libdl|libpthread|librt|libcuda|libcublas|libcublasLt|libcudnn|libnvrtc)\.so' |
     while read -r so; do cp -L "$so" "$out/runtime/"; done
   # Packed (the device tool carries at most 64 MiB); tools/gpu-check.sh unpacks it.
   tar -C "$out" -cJf "$out/prebuilt.tar.xz" bin runtime

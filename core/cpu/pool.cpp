@@ -104,17 +104,9 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
       }
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const PoolWindow win = pool_window(g, oh, ow);
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t arg = win.h0 * g.W + win.w0;
-          for (int64_t h = win.h0; h < win.h1; ++h)
-            for (int64_t w = win.w0; w < win.w1; ++w) {
-              const T v = s[h * g.W + w];
-              if (pool_takes(v, best)) {
-                best = v;
-                arg = h * g.W + w;
-              }
-            }
+          int64_t arg;
+          const T best =
+              window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
           const int64_t o = p * out_plane + oh * g.OW + ow;
           dst[o] = best;
           if (idx) idx[o] = arg;
@@ -153,9 +145,7 @@ void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
           const PoolWindow win = pool_window(g, oh, ow);
-          T sum = 0;
-          for (int64_t h = win.h0; h < win.h1; ++h)
-            for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * g.W + w];
+          const T sum = window_sum(s, g.W, win);
           dst[p * out_plane + oh * g.OW + ow] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
         }
     });
