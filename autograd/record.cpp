@@ -27,10 +27,12 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   if (!meta) meta = std::make_shared<AutogradMeta>();
   Tensor& current = meta->grad;
   if (!current.defined()) {
-    // Keep the incoming gradient only if nobody else can see its storage; it may be
-    // an expanded (stride-0) view or alias another tensor's data.
-    const bool exclusive = g.is_contiguous() && g.storage().use_count() == 1;
-    current = exclusive ? g : native::clone(g);
+    // Keep the incoming gradient only if nobody else can see its storage (it may be an
+    // expanded, stride-0 view or alias another tensor's data) and it is laid out like
+    // the leaf: row-major, or channels-last for a channels-last leaf, as in PyTorch.
+    const MemoryFormat format = dense_format_of(Tensor(leaf_));
+    const bool exclusive = g.is_contiguous(format) && g.storage().use_count() == 1;
+    current = exclusive ? g : native::clone(g, format);
   } else {
     current.add_(g);
   }

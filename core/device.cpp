@@ -20,12 +20,16 @@ Device::Device(std::string_view spec) {
     int idx = -1;
     auto digits = spec.substr(5);
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), idx);
-    if (ec == std::errc() && ptr == digits.data() + digits.size() && idx >= 0 && idx < 1024) {
+    if (ec == std::errc() && ptr == digits.data() + digits.size() && idx >= 0 && idx < kMaxIndex) {
       *this = cuda(idx);
       return;
     }
   }
   EMBER_FAIL("Expected one of cpu, cuda, cuda:N device string, but got: '", spec, "'");
+}
+
+void Device::bad_cuda_index(int index) {
+  EMBER_FAIL("Device::cuda: expected a device index from 0 to ", kMaxIndex - 1, ", but got ", index);
 }
 
 std::string Device::str() const {

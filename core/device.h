@@ -17,7 +17,11 @@ class Device {
   explicit Device(std::string_view spec);
 
   static constexpr Device cpu() { return Device(DeviceType::CPU, 0); }
-  static constexpr Device cuda(int index = 0) { return Device(DeviceType::CUDA, index); }
+  // index >= 0 (an ember::Error otherwise, at run time).
+  static constexpr Device cuda(int index = 0) {
+    return index >= 0 && index < kMaxIndex ? Device(DeviceType::CUDA, index) : (bad_cuda_index(index), Device());
+  }
+  static constexpr int kMaxIndex = 1024;
 
   constexpr DeviceType type() const { return type_; }
   constexpr int index() const { return index_; }
@@ -28,6 +32,7 @@ class Device {
   constexpr bool operator==(const Device&) const = default;
 
  private:
+  [[noreturn]] static void bad_cuda_index(int index);
   DeviceType type_ = DeviceType::CPU;
   int16_t index_ = 0;
 };

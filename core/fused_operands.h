@@ -22,15 +22,21 @@ inline void check_target_layout(const Tensor& targets, int64_t rows, const Tenso
 }
 
 // Whether `state` (a gradient or an optimizer buffer) is laid out like the parameter
-// as the fused optimizer kernels need: both contiguous, one shape, dtype and device.
+// as the fused optimizer kernels need, which walk all operands as one flat array: one
+// shape, dtype and device, and both dense in the same memory format (both row-major,
+// or both channels-last), so element i of one is element i of the other.
 inline bool laid_out_like(const Tensor& param, const Tensor& state) {
-  return param.is_contiguous() && state.is_contiguous() && state.dtype() == param.dtype() &&
-         state.sizes() == param.sizes() && state.device() == param.device();
+  const bool same_dense_format =
+      (param.is_contiguous() && state.is_contiguous()) ||
+      (param.is_contiguous(MemoryFormat::ChannelsLast) && state.is_contiguous(MemoryFormat::ChannelsLast));
+  return same_dense_format && state.dtype() == param.dtype() && state.sizes() == param.sizes() &&
+         state.device() == param.device();
 }
 
 inline void check_like_param(const char* op, const Tensor& param, const Tensor& state) {
   EMBER_INTERNAL_ASSERT(laid_out_like(param, state), op,
-                        ": every operand must be contiguous with the parameter's shape, dtype and device");
+                        ": every operand must be dense in the parameter's memory format, with its shape, "
+                        "dtype and device");
 }
 
 // Checks sgd_step's operands; returns whether the momentum buffer is used.

@@ -93,7 +93,8 @@ Tensor unsqueeze(const Tensor& a, int64_t dim);
 Tensor as_strided(const Tensor& a, const Dims& sizes, const Dims& strides, std::optional<int64_t> offset);
 Tensor to_dtype(const Tensor& a, DType dtype);
 Tensor to_device(const Tensor& a, Device device);
-Tensor clone(const Tensor& a);
+// A copy with its own storage, dense in `format` (Preserve: a's suggest_memory_format()).
+Tensor clone(const Tensor& a, MemoryFormat format = MemoryFormat::Contiguous);
 Tensor reshape(const Tensor& a, const Dims& shape);
 Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim);
 Tensor unflatten(const Tensor& a, int64_t dim, const Dims& sizes);

@@ -1,6 +1,7 @@
 // Tensor's own methods: allocation (make_empty, the hot path of every op), metadata
-// by dim, raw data, item(), the version counter, and the native (unrecorded) copies
-// behind to() and clone() (Tensor's wrappers with recording are in autograd/functions).
+// by dim and memory format, raw data, item(), the version counter, and the native
+// (unrecorded) copies behind to(), clone() and contiguous(format) (Tensor's wrappers
+// with recording are in autograd/functions).
 #include <limits>
 
 #include "core/cuda_backend.h"
@@ -36,6 +37,28 @@ Tensor make_empty(const Dims& sizes, DType dtype, Device device) {
   return Tensor(std::move(impl));
 }
 
+Tensor make_empty(const Dims& sizes, DType dtype, Device device, MemoryFormat format) {
+  if (format == MemoryFormat::Contiguous) return make_empty(sizes, dtype, device);
+  Dims strides = memory_format_strides(sizes, format);  // checks the rank before allocating
+  Tensor out = make_empty(sizes, dtype, device);
+  out.impl().strides = strides;
+  return out;
+}
+
+MemoryFormat dense_format_of(const Tensor& t) {
+  const bool channels_last = !t.is_contiguous() && t.is_contiguous(MemoryFormat::ChannelsLast);
+  return channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+bool Tensor::is_contiguous(MemoryFormat memory_format) const {
+  if (memory_format == MemoryFormat::ChannelsLast) return is_channels_last_contiguous_layout(sizes(), strides());
+  return is_contiguous();  // Contiguous, and Preserve as PyTorch answers it
+}
+
+MemoryFormat Tensor::suggest_memory_format() const {
+  return looks_channels_last(sizes(), strides()) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
 int64_t Tensor::size(int64_t d) const {
   EMBER_CHECK(dim() > 0, "dimension specified as ", d, " but tensor has no dimensions");
   return impl().sizes[static_cast<size_t>(wrap_dim(d, dim()))];
@@ -68,24 +91,31 @@ uint32_t Tensor::version() const {
 
 namespace native {
 
+// Conversions keep a channels-last source channels-last, as PyTorch's to() does.
 Tensor to_dtype(const Tensor& a, DType dtype) {
   if (dtype == a.dtype()) return a;
-  Tensor out = make_empty(a.sizes(), dtype, a.device());
+  Tensor out = make_empty(a.sizes(), dtype, a.device(), a.suggest_memory_format());
   device_ops(a.device()).copy(a, out);
   return out;
 }
 
-// A contiguous copy on the other device (cuda/transfer.cpp moves the bytes).
+// A dense copy on the other device (cuda/transfer.cpp moves the bytes between
+// row-major tensors): row-major, or channels-last for a channels-last source, moved
+// as its row-major NHWC permutation.
 Tensor to_device(const Tensor& a, Device device) {
   if (device == a.device()) return a;
-  Tensor src = a.is_contiguous() ? a : clone(a);
-  Tensor out = make_empty(a.sizes(), a.dtype(), device);
+  const bool channels_last = a.suggest_memory_format() == MemoryFormat::ChannelsLast;
+  const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  Tensor src = a.is_contiguous(format) ? a : clone(a, format);
+  if (channels_last) src = permute(src, {0, 2, 3, 1});  // row-major [N, H, W, C]
+  Tensor out = make_empty(src.sizes(), a.dtype(), device);
   if (out.numel() > 0) copy_across_devices(src, out);
-  return out;
+  return channels_last ? permute(out, {0, 3, 1, 2}) : out;
 }
 
-Tensor clone(const Tensor& a) {
-  Tensor out = make_empty(a.sizes(), a.dtype(), a.device());
+Tensor clone(const Tensor& a, MemoryFormat format) {
+  if (format == MemoryFormat::Preserve) format = a.suggest_memory_format();
+  Tensor out = make_empty(a.sizes(), a.dtype(), a.device(), format);
   device_ops(a.device()).copy(a, out);
   return out;
 }

@@ -14,6 +14,7 @@
 
 #include "core/device.h"
 #include "core/dtype.h"
+#include "core/memory_format.h"
 #include "core/scalar.h"
 #include "core/shape.h"
 #include "core/storage.h"
@@ -67,6 +68,11 @@ class Tensor {
   size_t element_size() const { return itemsize(dtype()); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
   bool is_contiguous() const { return is_contiguous_layout(impl().sizes, impl().strides); }
+  // ChannelsLast: a 4-D tensor with dense NHWC strides (core/memory_format.h).
+  bool is_contiguous(MemoryFormat memory_format) const;
+  // ChannelsLast when the strides look NHWC (dense or not), else Contiguous: the
+  // format in which PyTorch's layers and elementwise ops return their results.
+  MemoryFormat suggest_memory_format() const;
   bool is_same(const Tensor& o) const { return impl_ == o.impl_; }
   bool is_alias_of(const Tensor& o) const { return impl().storage == o.impl().storage; }
   const Storage& storage() const { return impl().storage; }
@@ -96,13 +102,15 @@ class Tensor {
   Scalar item() const;
 
   // ---- conversion and copies ----
-  Tensor to(Device device) const;  // returns *this when already there
+  Tensor to(Device device) const;  // *this when already there; a channels-last tensor stays so
   Tensor to(DType dtype) const;
   Tensor to(Device device, DType dtype) const;
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
-  Tensor contiguous() const;  // *this when already contiguous
-  Tensor clone() const;       // a contiguous copy with its own storage
+  // *this when already contiguous in that format, else a copy in it (ChannelsLast
+  // needs 4 dims; Preserve is an error, as in PyTorch).
+  Tensor contiguous(MemoryFormat memory_format = MemoryFormat::Contiguous) const;
+  Tensor clone() const;  // a contiguous copy with its own storage
 
   // ---- views (share storage and version counter) ----
   Tensor view(const Dims& shape) const;
@@ -247,8 +255,14 @@ Tensor& operator/=(Tensor& a, const Scalar& b);
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::string to_string(const Tensor& t);
 
-// Allocates an uninitialised tensor (internal building block of factories and ops).
+// Allocates an uninitialised tensor (internal building block of factories and ops),
+// row-major or with the dense strides of `format` (Contiguous or ChannelsLast).
 Tensor make_empty(const Dims& sizes, DType dtype, Device device);
+Tensor make_empty(const Dims& sizes, DType dtype, Device device, MemoryFormat format);
+// The dense format t is laid out in: ChannelsLast for a channels-last tensor that is
+// not also row-major, else Contiguous. Gradients and optimizer state of a parameter
+// are allocated in it, as PyTorch lays them out like their parameter.
+MemoryFormat dense_format_of(const Tensor& t);
 
 }  // namespace ember
 

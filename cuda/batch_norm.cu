@@ -1,7 +1,7 @@
-// CUDA batch norm over contiguous x seen as [N, C, S]: a block per channel reduces in
-// double (mean, then the centred sum of squares; in backward Σg and Σg(x - mean)), and
-// an elementwise kernel applies core/batch_norm_math.h, the CPU's formula. The running
-// update is native::blend_running_stats, as on the CPU.
+// CUDA batch norm: cuDNN graphs where cudnn_batch_norm.cpp takes the case, else these kernels
+// over contiguous x seen as [N, C, S]: a block per channel reduces in double (mean, then the
+// centred sum of squares; in backward Σg and Σg(x - mean)), an elementwise kernel applies
+// core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
 #include <cuda_runtime.h>
 
 #include "core/batch_norm_math.h"
@@ -142,6 +142,7 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
                       const Tensor& save_invstd) {
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x);
+  if (cudnn_batch_norm_train(x, weight, bias, running_mean, running_var, factor, eps, out, mean, invstd)) return;
   const Tensor var = channel_vector(x);
   const Shape s = shape_of(x);
   if (s.C == 0) return;
@@ -157,12 +158,16 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out) {
-  normalize(x, running_mean, native::batch_norm_invstd(running_var, eps), weight, bias, out);
+  const Tensor invstd = native::batch_norm_invstd(running_var, eps);
+  if (cudnn_batch_norm_eval(x, running_mean, invstd, weight, bias, out)) return;
+  normalize(x, running_mean, invstd, weight, bias, out);
 }
 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b) {
+  // cuDNN's backward differentiates through batch statistics: training mode only.
+  if (training && cudnn_batch_norm_backward(grad, x, mean, invstd, weight, grad_x, grad_w, grad_b)) return;
   const Shape s = shape_of(x);
   if (s.C == 0) return;
   const Tensor mean_g = channel_vector(x), coef = channel_vector(x);

@@ -42,7 +42,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu, dropout.cpp).
+// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -78,6 +78,16 @@ void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);
+// Batch norm through cuDNN graphs (cudnn_batch_norm.cpp), tried first by batch_norm.cu's
+// kernels above: true when cuDNN did the work, false (nothing done) when it does not take
+// the case. save_mean/save_invstd must be defined; backward is training mode only.
+bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                            const Tensor& running_var, double factor, double eps, const Tensor& out,
+                            const Tensor& save_mean, const Tensor& save_invstd);
+bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+                           const Tensor& bias, const Tensor& out);
+bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                               const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
 void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
 }  // namespace ember::cuda_kernels

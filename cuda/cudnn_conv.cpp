@@ -1,16 +1,11 @@
 // conv2d on CUDA through NVIDIA's cuDNN frontend graph API: forward (conv_fprop), input
 // gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
 // layout, geometry and setting, cached for the process. Bias is added and reduced with
-// ember's own CUDA kernels. All frontend includes stay in this file (it compiles slowly).
+// ember's own CUDA kernels. Only this file and cudnn_batch_norm.cpp include the frontend.
 #include "cuda/cuda_internal.h"
 
 #if EMBER_HAVE_CUDNN_FRONTEND
 
-// No JSON (de)serialisation of graphs: nearly halves this file's compile time. Safe only
-// because no other translation unit includes the frontend (its classes differ without it).
-#ifndef CUDNN_FRONTEND_SKIP_JSON_LIB
-#define CUDNN_FRONTEND_SKIP_JSON_LIB
-#endif
 #include <cudnn_frontend.h>
 
 #include <cstdint>

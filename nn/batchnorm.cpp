@@ -43,7 +43,8 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
   const bool eval_stats = !is_training() && options.track_running_stats;
-  if (!eval_stats || !reusable(input) || autograd::will_record(weight, bias) || !is_floating(input.dtype()))
+  if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
+      !is_floating(input.dtype()))
     return forward(input);
   check_input(input);
   EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,

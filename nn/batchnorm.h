@@ -18,7 +18,8 @@ struct BatchNormOptions {
 class BatchNormBase : public Module {
  public:
   Tensor forward(const Tensor& input) override;
-  // In eval mode (running statistics) normalises a reusable input in place.
+  // In eval mode (running statistics) normalises a reusable row-major input in place
+  // (the kernels' layout; a channels-last input goes through forward).
   Tensor forward_consuming(Tensor input) override;
   std::string extra_repr() const override;
 

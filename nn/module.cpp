@@ -1,5 +1,6 @@
 // nn::Module: registration, recursive traversal (dotted names), modes, zero_grad,
-// to(Device), state_dict/load_state_dict with PyTorch's error messages, and repr.
+// to(Device), to(MemoryFormat), state_dict/load_state_dict with PyTorch's error
+// messages, and repr.
 // operator() opens a ledger scope so saved activations are attributed to layers.
 #include "nn/module.h"
 
@@ -58,8 +59,9 @@ Tensor Module::call_child_consuming(const std::string& name, Module& child, Tens
 }
 
 bool Module::reusable(const Tensor& t) {
-  return t.defined() && !autograd::will_record(t) && t.impl_ptr().use_count() == 1 &&
-         t.storage().use_count() == 1 && t.is_contiguous() && (!t.is_inference() || is_inference_mode_enabled());
+  const bool dense = t.defined() && (t.is_contiguous() || t.is_contiguous(MemoryFormat::ChannelsLast));
+  return dense && !autograd::will_record(t) && t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1 &&
+         (!t.is_inference() || is_inference_mode_enabled());
 }
 
 // ---------------------------------------------------------------- registration
@@ -146,6 +148,23 @@ void Module::to(Device device) {
   for (auto& [_, b] : buffers_)
     if (b->defined()) *b = b->to(device);
   for (const auto& [_, child] : children_) child->to(device);
+}
+
+void Module::to(MemoryFormat format) {
+  EMBER_CHECK(format != MemoryFormat::Preserve, "Module::to: expected Contiguous or ChannelsLast, got ", format);
+  const auto converts = [format](const Tensor& t) { return t.defined() && t.dim() == 4 && !t.is_contiguous(format); };
+  NoGradGuard no_grad;
+  for (auto& [_, p] : parameters_) {
+    if (!converts(*p)) continue;
+    const bool requires_grad = p->requires_grad();
+    const Tensor grad = p->grad();
+    *p = p->contiguous(format).detach();
+    p->requires_grad_(requires_grad);
+    if (grad.defined()) p->mutable_grad() = grad.contiguous(format);
+  }
+  for (auto& [_, b] : buffers_)
+    if (converts(*b)) *b = b->contiguous(format);
+  for (const auto& [_, child] : children_) child->to(format);
 }
 
 void Module::apply(const std::function<void(Module&)>& fn) {

@@ -1,6 +1,7 @@
 // nn::Module: the base of every layer. Holds named parameters, buffers and child
 // modules (dotted names "0.weight", "1.running_mean"), the training flag (train()/eval(),
-// recursive), zero_grad, to(Device), apply, state_dict/load_state_dict and printing.
+// recursive), zero_grad, to(Device), to(MemoryFormat), apply, state_dict/load_state_dict
+// and printing.
 // train()/eval() change what is computed; grad mode changes what is remembered.
 #pragma once
 #include <functional>
@@ -53,6 +54,11 @@ class Module : public std::enable_shared_from_this<Module> {
   void zero_grad(bool set_to_none = true);
   // Moves parameters and buffers (in place: the same Tensor objects point at new storage).
   virtual void to(Device device);
+  // Lays out every 4-D parameter and buffer (recursively) in `format`, like PyTorch's
+  // module.to(memory_format=...): each registered tensor is replaced by its
+  // contiguous(format) copy, keeping requires_grad (and a gradient, converted too);
+  // tensors of other ranks, or already in the format, are left as they are.
+  void to(MemoryFormat format);
   void apply(const std::function<void(Module&)>& fn);
 
   // ---- state ----
@@ -77,7 +83,8 @@ class Module : public std::enable_shared_from_this<Module> {
   static Tensor call_child(const std::string& name, Module& child, const Tensor& input);
   static Tensor call_child_consuming(const std::string& name, Module& child, Tensor input);
   // True when `t` may be overwritten by a consuming forward: nothing will be recorded
-  // for it, this handle is its only owner, and its storage has no other views.
+  // for it, this handle is its only owner, its storage has no other views, and it is
+  // dense (row-major or channels-last).
   static bool reusable(const Tensor& t);
 
  private:

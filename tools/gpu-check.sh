@@ -51,8 +51,8 @@ timeout 150 "$bundle/bin/bench_train_cuda" --benchmark_repetitions=5 --benchmark
   --benchmark_out="$OUT/bench_train_cuda.json" --benchmark_out_format=json >> "$OUT/bench_train.txt" 2>&1
 echo "exit $?" >> "$OUT/bench_train.txt"
 stamp "pytorch twin (cuda sweep)" >> "$OUT/bench_train.txt"
-PYTHONUNBUFFERED=1 timeout 150 python3 bench/pytorch_train.py --device cuda --sweep --json "$OUT/pytorch_train_cuda.json" \
-  >> "$OUT/bench_train.txt" 2>&1
+PYTHONUNBUFFERED=1 timeout 150 python3 bench/pytorch_train.py --device cuda --sweep --json \
+  > "$OUT/pytorch_train_cuda.json" 2>> "$OUT/bench_train.txt"
 echo "exit $?" >> "$OUT/bench_train.txt"
 
 # The from-source GPU-host build, in the background at low priority.

@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include <ember/ember.h>
 
 #include "nn/functional/loss.h"
+#include "nn/serialize/files.h"
 #include "tools/commands.h"
 #include "tools/small_cnn.h"
 
@@ -134,9 +134,7 @@ void write_json(const std::string& path, Device dev, const std::vector<ModeResul
     os << "}}" << (i + 1 < results.size() ? "," : "") << "\n";
   }
   os << "  ]\n}\n";
-  std::ofstream out(path);
-  EMBER_CHECK(out.good(), "cannot write --json file '", path, "'");
-  out << os.str();
+  nn::write_text_atomically(path, "write --json file", os.str());
 }
 
 int run_mem(const MemOptions& opt) {

@@ -2,12 +2,13 @@
 // the chosen device and prints what the caching allocator saw at each step.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <string>
 
 #include <ember/ember.h>
 
+#include "nn/serialize/files.h"
 #include "tools/commands.h"
 #include "tools/small_cnn.h"
 
@@ -52,12 +53,11 @@ int run_report(const ReportOptions& opt) {
   auto s = memory::stats(dev);
   std::cout << "\nsum(d) = " << total << ", " << seconds << " s\n\n" << memory::summary(dev) << "\n";
   if (!opt.json_path.empty()) {
-    std::ofstream out(opt.json_path);
-    EMBER_CHECK(out.good(), "cannot write --json file '", opt.json_path, "'");
+    std::ostringstream out;
     out << "{\"device\": \"" << dev.str() << "\", \"size\": " << n << ", \"sum\": " << total
         << ", \"peak_allocated_bytes\": " << s.allocated_bytes.peak
         << ", \"reserved_bytes\": " << s.reserved_bytes.current << ", \"seconds\": " << seconds << "}\n";
-    EMBER_CHECK(out.good(), "writing --json file '", opt.json_path, "' failed");
+    nn::write_text_atomically(opt.json_path, "write --json file", out.str());
   }
   return 0;
 }

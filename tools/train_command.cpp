@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -19,7 +18,9 @@
 #include "nn/functional/loss.h"
 #include "nn/optim/scheduler.h"
 #include "nn/optim/sgd.h"
+#include "nn/serialize/files.h"
 #include "nn/serialize/safetensors.h"
+#include "core/parse.h"
 #include "tools/commands.h"
 #include "tools/small_cnn.h"
 
@@ -182,6 +183,8 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
   return mean_loss;
 }
 
+constexpr int64_t kMaxCheckpointEpoch = 100000;
+
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, int epoch) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
@@ -199,9 +202,13 @@ int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer
   EMBER_CHECK(!model_sd.empty(), "'", path, "' is not an ember checkpoint (no model.* tensors)");
   model.load_state_dict(model_sd, true);
   if (opt && !optim_sd.empty()) opt->load_state_dict(optim_sd);
-  auto meta = nn::load_metadata(path);
-  auto it = meta.find("epoch");
-  return it == meta.end() ? 0 : std::stoi(it->second);
+  if (!opt) return 0;  // evaluation does not need the epoch
+  const auto meta = nn::load_metadata(path);
+  const auto it = meta.find("epoch");
+  // Bounded: resuming replays the schedule over every past epoch's steps.
+  return it == meta.end() ? 0
+                          : static_cast<int>(parse_integer(it->second, 0, kMaxCheckpointEpoch,
+                                                           "the epoch in checkpoint '" + path + "'"));
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy) {
@@ -212,10 +219,7 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
        << ", \"test_accuracy\": " << epochs[i].test_accuracy << ", \"seconds\": " << epochs[i].seconds << "}";
   }
   os << "],\n  \"test_accuracy\": " << accuracy << "\n}\n";
-  std::ofstream out(path);
-  EMBER_CHECK(out.good(), "cannot write --json file '", path, "'");
-  out << os.str();
-  EMBER_CHECK(out.good(), "writing --json file '", path, "' failed");
+  nn::write_text_atomically(path, "write --json file", os.str());
 }
 
 int run_train(const TrainOptions& opt) {

@@ -1,5 +1,6 @@
 // Differentiable views and copies: Tensor::view, reshape, transpose, permute,
-// expand, narrow/slice/select, squeeze/unsqueeze, flatten, contiguous, clone, to.
+// expand, narrow/slice/select, squeeze/unsqueeze, flatten, contiguous (in either
+// memory format), clone, to.
 // Views share storage (and so the version counter); their gradients reshape,
 // transpose or sum back, and slicing scatters into zeros.
 #include "autograd/function_node.h"
@@ -119,18 +120,23 @@ Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<
   return out;
 }
 
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-Tensor Tensor::clone() const {
-  Tensor out = native::clone(*this);
-  if (will_record(*this)) {
-    record("CloneBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+// clone() and contiguous(format) are one recorded copy; the gradient passes through
+// in whatever layout it arrives.
+static Tensor recorded_clone(const Tensor& self, MemoryFormat format) {
+  Tensor out = native::clone(self, format);
+  if (will_record(self)) {
+    record("CloneBackward", {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   }
   return out;
 }
+
+Tensor Tensor::contiguous(MemoryFormat memory_format) const {
+  EMBER_CHECK(memory_format != MemoryFormat::Preserve, "preserve memory format is unsupported by the contiguous operator");
+  if (is_contiguous(memory_format)) return *this;
+  return recorded_clone(*this, memory_format);
+}
+
+Tensor Tensor::clone() const { return recorded_clone(*this, MemoryFormat::Contiguous); }
 
 Tensor Tensor::to(Device device, DType dtype) const {
   if (device == this->device() && dtype == this->dtype()) return *this;

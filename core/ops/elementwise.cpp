@@ -1,8 +1,10 @@
 // Native elementwise ops: same-device checks, broadcasting, PyTorch's type promotion,
-// output allocation, then the device's unary/binary/where/copy/fill kernel. In-place
-// forms check castability and shape, and bump the version (mark_mutated).
+// output allocation (in the inputs' memory format), then the device's
+// unary/binary/where/copy/fill kernel. In-place forms check castability and shape,
+// and bump the version (mark_mutated).
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
@@ -39,6 +41,18 @@ Tensor cast(const Tensor& t, DType dt) { return t.dtype() == dt ? t : to_dtype(t
 Tensor broadcast_to(const Tensor& t, const Dims& shape) { return t.sizes() == shape ? t : expand(t, shape); }
 Dims broadcast(const Dims& a, const Dims& b) { return a == b ? a : broadcast_shapes(a, b); }
 
+// PyTorch's elementwise results follow their inputs' layout; ember follows it for
+// channels-last, the layout its layers produce: the output is channels-last when the
+// first operand of the output's full shape looks channels-last, else row-major (so an
+// NCHW first operand wins over a channels-last second one, as in PyTorch, and a
+// broadcast bias leaves the choice to the full-size operand).
+MemoryFormat output_format(const Dims& shape, std::initializer_list<const Tensor*> operands) {
+  if (shape.size() != 4) return MemoryFormat::Contiguous;
+  for (const Tensor* t : operands)
+    if (t->sizes() == shape) return t->suggest_memory_format();
+  return MemoryFormat::Contiguous;
+}
+
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_same_device(a, b);
@@ -56,14 +70,14 @@ DType scalar_result_dtype(BinaryOp op, const Tensor& a, const Scalar& s) {
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1) {
   const DType dt = binary_result_dtype(op, a, b, alpha);
   const Dims shape = broadcast(a.sizes(), b.sizes());
-  Tensor out = make_empty(shape, is_comparison(op) ? kBool : dt, a.device());
+  Tensor out = make_empty(shape, is_comparison(op) ? kBool : dt, a.device(), output_format(shape, {&a, &b}));
   device_ops(a.device()).binary(op, broadcast_to(cast(a, dt), shape), broadcast_to(cast(b, dt), shape), out, alpha);
   return out;
 }
 
 Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first) {
   const DType dt = scalar_result_dtype(op, a, s);
-  Tensor out = make_empty(a.sizes(), is_comparison(op) ? kBool : dt, a.device());
+  Tensor out = make_empty(a.sizes(), is_comparison(op) ? kBool : dt, a.device(), output_format(a.sizes(), {&a}));
   device_ops(a.device()).binary_scalar(op, cast(a, dt), s, scalar_first, out);
   return out;
 }
@@ -79,7 +93,7 @@ DType unary_result_dtype(UnaryOp op, DType in) {
 }
 
 Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args = {}) {
-  Tensor out = make_empty(a.sizes(), dt, a.device());
+  Tensor out = make_empty(a.sizes(), dt, a.device(), output_format(a.sizes(), {&a}));
   device_ops(a.device()).unary(op, cast(a, dt), out, args);
   return out;
 }
@@ -236,7 +250,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device(a, b);
   const DType dt = promote_types(a.dtype(), b.dtype());
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
-  Tensor out = make_empty(shape, dt, a.device());
+  Tensor out = make_empty(shape, dt, a.device(), output_format(shape, {&cond, &a, &b}));
   device_ops(a.device()).where(broadcast_to(cond, shape), broadcast_to(cast(a, dt), shape),
                                broadcast_to(cast(b, dt), shape), out);
   return out;

@@ -11,6 +11,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/memory.h"
+#include "core/memory_format.h"
 #include "core/ops.h"
 #include "core/random.h"
 #include "core/scalar.h"

@@ -1,6 +1,6 @@
 // Argument helpers shared by nn::functional's convolution, pooling, batch norm and
-// dropout: PyTorch's int-or-pair sizes, its same-device check, and the contiguous
-// operands the device kernels expect.
+// dropout: PyTorch's int-or-pair sizes, its same-device check, and the NCHW-contiguous
+// operands the device kernels expect, with outputs returned in the input's memory format.
 #pragma once
 #include <initializer_list>
 
@@ -25,5 +25,20 @@ inline void check_same_device(const char* op, const Tensor& first, std::initiali
 
 // t itself when contiguous or undefined, else a contiguous copy.
 inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
+
+// Note [Channels-last layers]
+// Like PyTorch, conv2d, batch_norm, pooling and dropout return their output in the
+// input's memory format (Tensor::suggest_memory_format; conv2d also the weight's). The
+// device kernels take NCHW-contiguous operands (core/dispatch.h), so a channels-last
+// input costs a copy each way: contiguous() above on the way in, and in_format() below
+// on the kernel's NCHW output, before autograd records it. Gradients arrive in any
+// layout and go through contiguous() too. TODO: hand NHWC operands straight to cuDNN
+// (and NHWC CPU kernels) and drop both copies.
+
+// The kernel's NCHW-contiguous output `out` in `format`: itself, or a channels-last copy.
+inline Tensor in_format(const Tensor& out, MemoryFormat format) {
+  const bool convert = format == MemoryFormat::ChannelsLast && !out.is_contiguous(format);
+  return convert ? native::clone(out, format) : out;
+}
 
 }  // namespace ember::nn::functional::detail

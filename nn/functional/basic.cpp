@@ -57,6 +57,7 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   const Tensor xc = detail::contiguous(x);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
   const Tensor kept = device_ops(x.device()).dropout_forward(xc, p, mask_shape, out, recording);
+  out = detail::in_format(out, x.suggest_memory_format());  // Note [Channels-last layers] (args.h)
   if (recording) {
     record("DropoutBackward", {&x}, {&out}, {kept}, [p](const tensor_list& g, const tensor_list& s, const auto&) {
       Tensor gx = make_empty(g[0].sizes(), g[0].dtype(), g[0].device());

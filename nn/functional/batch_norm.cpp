@@ -1,7 +1,8 @@
 // nn::functional::batch_norm and its in-place eval form: argument checks, the one
 // place where the training flag picks the device's kernel (batch statistics plus the
-// running update, or running statistics), and one "NativeBatchNormBackward" node that
-// saves x, mean, invstd and weight only when recording.
+// running update, or running statistics), the output in the input's memory format
+// (Note [Channels-last layers] in nn/functional/args.h), and one
+// "NativeBatchNormBackward" node that saves x, mean, invstd and weight only when recording.
 #include <algorithm>
 
 #include "autograd/function_node.h"
@@ -105,6 +106,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
   const SavedStats saved = normalize_into(x, running_mean, running_var, w, b, training, momentum, eps,
                                           num_batches_tracked, recording, out);
+  out = detail::in_format(out, x_in.suggest_memory_format());
   if (recording) {
     autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
                      [training](const tensor_list& g, const tensor_list& s, const auto& in) {

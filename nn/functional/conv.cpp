@@ -1,6 +1,7 @@
 // nn::functional::conv2d: PyTorch's argument checks and messages, the device's
-// conv2d kernels (core/dispatch.h), and one "ConvolutionBackward" node saving only
-// what its gradients need.
+// conv2d kernels (core/dispatch.h), the output in PyTorch's memory format (Note
+// [Channels-last layers] in nn/functional/args.h), and one "ConvolutionBackward" node
+// saving only what its gradients need.
 #include "nn/functional/conv.h"
 
 #include "autograd/function_node.h"
@@ -60,9 +61,13 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrPair strid
   const Dims padding = detail::expand_pair(padding_in, "conv2d", "padding");
   const Dims dilation = detail::expand_pair(dilation_in, "conv2d", "dilation");
   const ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
+  // Channels-last when the input or the weight is, as PyTorch's convolutions choose.
+  const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||
+                             w.suggest_memory_format() == MemoryFormat::ChannelsLast;
   const Tensor xc = detail::contiguous(x), wc = detail::contiguous(w), bc = detail::contiguous(b);
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
+  out = detail::in_format(out, channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
   if (autograd::will_record(x, w, b)) {
     // x is needed only for w's gradient, w only for x's.
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},

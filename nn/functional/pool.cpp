@@ -1,6 +1,7 @@
 // nn::functional max_pool2d, avg_pool2d and adaptive_avg_pool2d: argument checks with
-// PyTorch's messages, the device's pooling kernels (core/dispatch.h), and one backward
-// node each (max pooling keeps its argmax indices only when recording).
+// PyTorch's messages, the device's pooling kernels (core/dispatch.h), outputs in the
+// input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
+// backward node each (max pooling keeps its argmax indices only when recording).
 #include "autograd/function_node.h"
 #include "core/dispatch.h"
 #include "core/native.h"
@@ -58,6 +59,7 @@ Tensor pooled_empty(const Tensor& x, const PoolGeometry& g) {
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   Tensor out = pooled_empty(x, g);
   device_ops(x.device()).avg_pool2d_forward(detail::contiguous(x), g, out);
+  out = detail::in_format(out, x.suggest_memory_format());
   if (autograd::will_record(x)) {
     autograd::record(node_name, {&x}, {&out}, {}, [g](const tensor_list& grads, const tensor_list&, const auto& in) {
       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device());
@@ -76,6 +78,7 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
   Tensor out = pooled_empty(x, g);
   const Tensor indices = recording ? make_empty(out.sizes(), kInt64, x.device()) : Tensor();
   device_ops(x.device()).max_pool2d_forward(detail::contiguous(x), g, out, indices);
+  out = detail::in_format(out, x.suggest_memory_format());  // indices stay NCHW, as backward reads them
   if (recording) {
     autograd::record("MaxPool2DWithIndicesBackward", {&x}, {&out}, {indices},
                      [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {

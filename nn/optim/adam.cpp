@@ -1,7 +1,7 @@
 // Adam/AdamW steps. Per parameter: step, exp_avg = b1*m + (1-b1)*g,
 // exp_avg_sq = b2*v + (1-b2)*g^2, p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
-// One fused adam_step kernel per parameter on its device; the native-op formula for
-// non-contiguous parameters, gradients or state.
+// One fused adam_step kernel per parameter on its device (row-major or channels-last,
+// with gradient and state laid out alike); the native-op formula for any other layout.
 #include "nn/optim/adam.h"
 
 #include <cmath>
@@ -47,8 +47,8 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
   Tensor& v = state["exp_avg_sq"];
   if (!step.defined()) {
     step = scalar_tensor(0.0, kFloat64);
-    m = zeros(p.sizes(), p.options());
-    v = zeros(p.sizes(), p.options());
+    m = detail::zeros_like_param(p);
+    v = detail::zeros_like_param(p);
   }
   native::add_(step, 1.0);
   const double t = step.item<double>();

@@ -1,5 +1,5 @@
-// Optimizer: parameter groups, zero_grad, and the flat state_dict format
-// ("param_groups.<g>.*", "state.<i>.*") with its checked load.
+// Optimizer: parameter groups, zero_grad, zeroed state laid out like a parameter, and
+// the flat state_dict format ("param_groups.<g>.*", "state.<i>.*") with its checked load.
 #include "nn/optim/optimizer.h"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/parse.h"
 
 namespace ember::optim {
 
@@ -23,12 +24,18 @@ bool split_key(const std::string& key, std::string_view prefix, size_t& index, s
   if (dot == std::string::npos || dot == prefix.size()) return false;
   const std::string digits = key.substr(prefix.size(), dot - prefix.size());
   if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
-  index = std::stoul(digits);
+  index = static_cast<size_t>(parse_integer(digits, 0, int64_t{1} << 40, "optimizer state_dict key '" + key + "'"));
   name = key.substr(dot + 1);
   return !name.empty();
 }
 
 }  // namespace
+
+Tensor detail::zeros_like_param(const Tensor& p) {
+  Tensor z = make_empty(p.sizes(), p.dtype(), p.device(), dense_format_of(p));
+  native::zero_(z);
+  return z;
+}
 
 void Optimizer::add_params(std::vector<Tensor> params) {
   EMBER_CHECK(!params.empty(), "optimizer got an empty parameter list");
@@ -111,7 +118,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
       }
       EMBER_CHECK(value.sizes() == p.sizes(), "loaded state \"", key, "\" has shape ", value.sizes(),
                   " but its parameter has shape ", p.sizes());
-      new_state[index][name] = native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()));
+      // Laid out like p, as the state it replaces (detail::zeros_like_param).
+      new_state[index][name] =
+          native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()), dense_format_of(p));
     } else {
       EMBER_FAIL("load_state_dict: unexpected key \"", key, "\" in optimizer state dict");
     }

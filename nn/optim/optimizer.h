@@ -17,6 +17,12 @@ namespace ember::optim {
 // Same type as nn::StateDict: ordered name -> tensor pairs.
 using StateDict = std::vector<std::pair<std::string, Tensor>>;
 
+namespace detail {
+// Zeros with p's shape, dtype, device and dense memory format (dense_format_of), so the
+// state of a channels-last parameter stays within the fused update kernels' reach.
+Tensor zeros_like_param(const Tensor& p);
+}  // namespace detail
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;

@@ -1,11 +1,10 @@
 // SGD::step, PyTorch's algorithm: d = g + wd*p; buf = momentum*buf + (1-dampening)*d
 // (buf = d on the first step); d = nesterov ? d + momentum*buf : buf; p -= lr*d.
-// One fused sgd_step kernel per parameter on its device; the native-op formula for
-// non-contiguous parameters or gradients.
+// One fused sgd_step kernel per parameter on its device (row-major or channels-last,
+// with gradient and buffer laid out alike); the native-op formula for any other layout.
 #include "nn/optim/sgd.h"
 
 #include "core/dispatch.h"
-#include "core/factories.h"
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -58,7 +57,7 @@ void SGD::step() {
       return;
     }
     const bool first_step = o.momentum != 0.0 && !buf.defined();
-    if (first_step) buf = zeros(p.sizes(), p.options());
+    if (first_step) buf = detail::zeros_like_param(p);
     const SgdStepArgs args{.lr = o.lr,
                            .momentum = o.momentum,
                            .dampening = o.dampening,

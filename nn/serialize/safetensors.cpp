@@ -16,6 +16,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "nn/serialize/files.h"
 #include "nn/serialize/json.h"
 
 namespace ember::nn {
@@ -48,47 +49,6 @@ std::optional<DType> dtype_from_code(std::string_view code) {
 }
 
 // A file descriptor closed on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { close(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool close() {
-    const int fd = std::exchange(fd_, -1);
-    return fd < 0 || ::close(fd) == 0;
-  }
-
- private:
-  int fd_;
-};
-
-bool write_all(int fd, const void* data, size_t n) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-bool read_at(int fd, void* data, size_t n, uint64_t offset) {
-  auto* p = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
-  }
-  return true;
-}
-
 // ---------------------------------------------------------------- save
 
 struct OutEntry {
@@ -150,35 +110,16 @@ std::string header_json(const std::vector<OutEntry>& entries, const Metadata& me
   return h;
 }
 
-// Writes tmp, fsyncs and renames it over `path`; on any failure removes tmp and throws.
-void write_atomically(const std::string& path, const std::string& header, std::vector<OutEntry> entries) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  std::string step = "cannot create '" + tmp + "'";
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  bool ok = fd.get() >= 0;
-  if (ok) {
-    std::sort(entries.begin(), entries.end(), [](const OutEntry& a, const OutEntry& b) { return a.begin < b.begin; });
+// The file: the header's length, the header, then the tensors' bytes in offset order,
+// written atomically (nn/serialize/files.h).
+void write_file(const std::string& path, const std::string& header, std::vector<OutEntry> entries) {
+  std::sort(entries.begin(), entries.end(), [](const OutEntry& a, const OutEntry& b) { return a.begin < b.begin; });
+  write_file_atomically(path, "save", [&](int fd) {
     const uint64_t n = header.size();
-    step = "cannot write '" + tmp + "'";
-    ok = write_all(fd.get(), &n, sizeof n) && write_all(fd.get(), header.data(), header.size());
-    for (size_t i = 0; ok && i < entries.size(); ++i) {
-      ok = write_all(fd.get(), entries[i].host.data_ptr(), entries[i].host.nbytes());
-    }
-    if (ok) step = "cannot flush '" + tmp + "' to disk";
-    ok = ok && ::fsync(fd.get()) == 0 && fd.close();
-    if (ok) step = "cannot rename '" + tmp + "' to it";
-    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0;
-  }
-  if (!ok) {
-    const int err = errno;
-    fd.close();
-    ::unlink(tmp.c_str());
-    EMBER_FAIL("cannot save '", path, "': ", step, ": ", std::strerror(err));
-  }
-  // Make the rename itself durable (best effort: some file systems refuse fsync on a directory).
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  Fd dir(::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.get() >= 0) ::fsync(dir.get());
+    bool ok = write_all(fd, &n, sizeof n) && write_all(fd, header.data(), header.size());
+    for (size_t i = 0; ok && i < entries.size(); ++i) ok = write_all(fd, entries[i].host.data_ptr(), entries[i].host.nbytes());
+    return ok;
+  });
 }
 
 // ---------------------------------------------------------------- load
@@ -332,15 +273,6 @@ Layout read_layout(int fd, const std::string& path, uint64_t file_size) {
   return out;
 }
 
-// Opens `path` for reading and returns its size.
-uint64_t open_for_read(const std::string& path, Fd& fd) {
-  if (fd.get() < 0) EMBER_FAIL("cannot open '", path, "': ", std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) EMBER_FAIL("cannot open '", path, "': ", std::strerror(errno));
-  EMBER_CHECK(S_ISREG(st.st_mode), "cannot open '", path, "': not a regular file");
-  return static_cast<uint64_t>(st.st_size);
-}
-
 Tensor read_tensor(int fd, const std::string& path, const Layout& layout, const InEntry& e) {
   Tensor t = make_empty(e.shape, e.dtype, Device::cpu());
   if (!read_at(fd, t.data_ptr(), t.nbytes(), layout.data_start + e.begin)) {
@@ -364,12 +296,12 @@ void save(const StateDict& state, const std::string& path) { save(state, path, M
 void save(const StateDict& state, const std::string& path, const Metadata& metadata) {
   std::vector<OutEntry> entries = layout(state);
   const std::string header = header_json(entries, metadata);
-  write_atomically(path, header, std::move(entries));
+  write_file(path, header, std::move(entries));
 }
 
 SafetensorsFile load_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  const uint64_t size = open_for_read(path, fd);
+  uint64_t size = 0;
+  const Fd fd = open_regular_file(path, &size);
   const Layout layout = read_layout(fd.get(), path, size);
   SafetensorsFile out;
   out.metadata = layout.metadata;
@@ -383,8 +315,8 @@ SafetensorsFile load_file(const std::string& path) {
 StateDict load(const std::string& path) { return load_file(path).tensors; }
 
 Metadata load_metadata(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  const uint64_t size = open_for_read(path, fd);
+  uint64_t size = 0;
+  const Fd fd = open_regular_file(path, &size);
   return read_layout(fd.get(), path, size).metadata;
 }
 

@@ -1,0 +1,310 @@
+// Batch norm on CUDA through NVIDIA's cuDNN frontend graphs (batchnorm, batchnorm_inference,
+// batchnorm_backward), one graph per op, operand layout and device, cached for the process.
+// The rule: cuDNN for float32 4-D input when cuDNN accepts the graph, except eval in place and
+// eval-mode backward; everything else, float64 and 2-D/3-D input included, runs batch_norm.cu.
+#include "cuda/cuda_internal.h"
+
+#if EMBER_HAVE_CUDNN_FRONTEND
+
+#include <cudnn_frontend.h>
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/logging.h"
+#include "cuda/cudnn_internal.h"
+
+namespace ember::cuda_kernels {
+
+namespace {
+
+namespace fe = cudnn_frontend;
+
+enum class BnOp : int64_t { Train, TrainRunning, Eval, Backward };
+constexpr const char* kOpNames[] = {"batch_norm", "batch_norm", "batch_norm (eval)", "batch_norm backward"};
+
+// Variant-pack uids. The scalars kEps and kMomentum are floats passed by value with each
+// execute, so a graph serves every eps and momentum.
+enum Uid : int64_t {
+  kX = 1, kY, kScale, kBias, kMean, kInvStd, kPrevMean, kPrevVar, kNextMean, kNextVar, kDy, kDx, kDscale, kDbias,
+  kEps, kMomentum
+};
+constexpr const char* kNames[] = {
+    "", "x", "y", "scale", "bias", "mean", "inv_variance", "prev_running_mean", "prev_running_var",
+    "next_running_mean", "next_running_var", "dy", "dx", "dscale", "dbias", "epsilon", "momentum"};
+
+// One call: its op and its tensor operands by uid (x always).
+struct BnCall {
+  BnOp op;
+  std::array<const Tensor*, kEps> operands{};
+
+  BnCall& bind(Uid uid, const Tensor& t) {
+    operands[uid] = &t;
+    return *this;
+  }
+  const Tensor& x() const { return *operands[kX]; }
+  const char* name() const { return kOpNames[static_cast<int>(op)]; }
+  std::string describe() const {
+    return detail::str_cat("x ", x().sizes(), " strides ", x().strides(), ", ", dtype_name(x().dtype()));
+  }
+};
+
+// The largest power of two (at most 16) dividing the address, as in cudnn_conv.cpp.
+int64_t alignment_of(const Tensor& t) {
+  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
+  int64_t alignment = 16;
+  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
+  return alignment;
+}
+
+// x-shaped operands with their real sizes and strides; per-channel [C] ones as [1, C, 1, 1].
+fe::graph::Tensor_attributes attributes(const BnCall& call, Uid uid) {
+  const Tensor& t = *call.operands[uid];
+  const int64_t c = t.numel();
+  const bool channel = t.dim() == 1;
+  return fe::graph::Tensor_attributes()
+      .set_name(kNames[uid])
+      .set_uid(uid)
+      .set_data_type(fe::DataType_t::FLOAT)
+      .set_dim(channel ? std::vector<int64_t>{1, c, 1, 1} : t.sizes().vec())
+      .set_stride(channel ? std::vector<int64_t>{c, 1, c, c} : t.strides().vec())
+      .set_alignment(alignment_of(t));
+}
+
+struct BnGraph {
+  fe::graph::Graph graph;
+  int64_t workspace = 0;
+};
+
+void check_step(fe::error_t status, const char* step) {
+  if (!status.is_good()) throw std::runtime_error(detail::str_cat(step, " failed: ", status.get_message()));
+}
+
+std::shared_ptr<const BnGraph> build_graph(const BnCall& call, cudnnHandle_t handle) {
+  auto bg = std::make_shared<BnGraph>();
+  fe::graph::Graph& graph = bg->graph;
+  graph.set_io_data_type(fe::DataType_t::FLOAT)
+      .set_intermediate_data_type(fe::DataType_t::FLOAT)
+      .set_compute_data_type(fe::DataType_t::FLOAT);
+  const auto input = [&](Uid uid) { return graph.tensor(attributes(call, uid)); };
+  const auto output = [&](const std::shared_ptr<fe::graph::Tensor_attributes>& t, Uid uid) {
+    const fe::graph::Tensor_attributes a = attributes(call, uid);
+    t->set_output(true).set_uid(uid).set_data_type(a.get_data_type()).set_dim(a.get_dim()).set_stride(a.get_stride())
+        .set_alignment(a.get_alignment());
+  };
+  const auto scalar = [&](Uid uid) {
+    return graph.tensor(fe::graph::Tensor_attributes().set_name(kNames[uid]).set_uid(uid).set_dim({1}).set_stride({1})
+                            .set_data_type(fe::DataType_t::FLOAT).set_is_pass_by_value(true));
+  };
+  switch (call.op) {
+    case BnOp::Train:
+    case BnOp::TrainRunning: {
+      auto eps = scalar(kEps);
+      auto options = fe::graph::Batchnorm_attributes().set_name("batch_norm").set_epsilon(eps);
+      const bool running = call.op == BnOp::TrainRunning;
+      if (running) {
+        auto prev_mean = input(kPrevMean), prev_var = input(kPrevVar), momentum = scalar(kMomentum);
+        options.set_previous_running_stats(prev_mean, prev_var, momentum);
+      }
+      const auto [y, mean, inv_variance, next_mean, next_var] =
+          graph.batchnorm(input(kX), input(kScale), input(kBias), options);
+      output(y, kY);
+      output(mean, kMean);
+      output(inv_variance, kInvStd);
+      if (running) {
+        output(next_mean, kNextMean);
+        output(next_var, kNextVar);
+      }
+      break;
+    }
+    case BnOp::Eval:
+      output(graph.batchnorm_inference(input(kX), input(kMean), input(kInvStd), input(kScale), input(kBias),
+                                       fe::graph::Batchnorm_inference_attributes().set_name("batch_norm_eval")),
+             kY);
+      break;
+    case BnOp::Backward: {
+      auto mean = input(kMean), inv_variance = input(kInvStd);
+      const auto [dx, dscale, dbias] = graph.batchnorm_backward(
+          input(kDy), input(kX), input(kScale),
+          fe::graph::Batchnorm_backward_attributes().set_name("batch_norm_backward")
+              .set_saved_mean_and_inv_variance(mean, inv_variance));
+      output(dx, kDx);
+      output(dscale, kDscale);
+      output(dbias, kDbias);
+      break;
+    }
+  }
+  check_step(graph.validate(), "validate");
+  check_step(graph.build_operation_graph(handle), "build_operation_graph");
+  check_step(graph.create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}), "create_execution_plans");
+  graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});  // float compute only
+  check_step(graph.check_support(handle), "check_support");
+  check_step(graph.build_plans(handle, fe::BuildPlanPolicy_t::HEURISTICS_CHOICE), "build_plans");
+  check_step(graph.get_workspace_size(bg->workspace), "get_workspace_size");
+  return bg;
+}
+
+// The built graph for this call's op, operand layouts and device, built on first use and
+// kept for the process; nullptr when cuDNN rejected the case (remembered, logged once).
+std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handle) {
+  std::vector<int64_t> key{static_cast<int64_t>(call.op), static_cast<int64_t>(call.x().dtype()),
+                           cuda::detail::current_device_index()};
+  for (int64_t uid = kX; uid < kEps; ++uid) {
+    const Tensor* t = call.operands[uid];
+    if (t == nullptr) continue;
+    key.insert(key.end(), {uid, t->dim()});
+    key.insert(key.end(), t->sizes().begin(), t->sizes().end());
+    key.insert(key.end(), t->strides().begin(), t->strides().end());
+    key.push_back(alignment_of(*t));
+  }
+  static std::mutex mu;
+  static auto* cache = new std::map<std::vector<int64_t>, std::shared_ptr<const BnGraph>>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  std::shared_ptr<const BnGraph> built;
+  try {
+    built = build_graph(call, handle);
+  } catch (const std::exception& e) {  // a failed step, or the frontend's older builder classes
+    logging::debug("{} on CUDA: cuDNN does not take {} ({}); ember's kernels run it", call.name(), call.describe(),
+                   e.what());
+  }
+  return cache->emplace(std::move(key), std::move(built)).first->second;
+}
+
+// Runs the call's graph (the scalars in pack); false, having done nothing, if cuDNN rejects it.
+bool run(const BnCall& call, std::unordered_map<int64_t, void*> pack) {
+  cudnnHandle_t handle = cuda::detail::cudnn_handle();
+  const std::shared_ptr<const BnGraph> bg = graph_for(call, handle);
+  if (bg == nullptr) return false;
+  for (int64_t uid = kX; uid < kEps; ++uid) {
+    if (call.operands[uid] != nullptr) pack.emplace(uid, call.operands[uid]->data_ptr());
+  }
+  const Tensor space = bg->workspace > 0 ? make_empty({bg->workspace}, kUInt8, call.x().device()) : Tensor();
+  // execute is const and thread-safe: it fills a copy of the graph's variant-pack template.
+  fe::error_t status = bg->graph.execute(handle, pack, space.defined() ? space.data_ptr() : nullptr);
+  EMBER_CHECK(status.is_good(), call.name(), " on CUDA: cuDNN frontend execute failed for ", call.describe(), ": ",
+              status.get_message());
+  return true;
+}
+
+bool takes(const Tensor& x) { return x.dtype() == kFloat32 && x.dim() == 4 && x.numel() > 0; }
+// A per-channel operand as the graphs read it: float32 [C], contiguous.
+bool channel_operand(const Tensor& t) { return t.dtype() == kFloat32 && t.dim() == 1 && t.is_contiguous(); }
+bool optional_channel(const Tensor& t) { return !t.defined() || channel_operand(t); }
+
+Tensor channel_scratch(const Tensor& x) { return make_empty({x.size(1)}, kFloat32, x.device()); }
+
+// cuDNN needs scale and bias: ones (value 1) or zeros (value 0) of [C] stand in for an
+// undefined weight or bias, made once per device, C and dtype and kept for the process.
+Tensor constant_channels(const Tensor& x, int value) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::tuple<int, int64_t, int64_t, int>, Tensor>();  // never destroyed
+  std::lock_guard<std::mutex> lock(mu);
+  Tensor& t = (*cache)[{cuda::detail::current_device_index(), x.size(1), static_cast<int64_t>(x.dtype()), value}];
+  if (!t.defined()) {
+    Tensor made = make_empty({x.size(1)}, x.dtype(), x.device());
+    cuda_kernels::fill(made, Scalar(value));
+    // Any stream may read it later: the fill must be done by then.
+    EMBER_CUDA_CHECK(cudaStreamSynchronize(cuda::detail::current_raw_stream()));
+    t = std::move(made);
+  }
+  return t;
+}
+
+}  // namespace
+
+bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                            const Tensor& running_var, double factor, double eps, const Tensor& out,
+                            const Tensor& save_mean, const Tensor& save_invstd) {
+  const bool running = running_mean.defined() || running_var.defined();
+  if (!takes(x) || !optional_channel(weight) || !optional_channel(bias) || !channel_operand(save_mean) ||
+      !channel_operand(save_invstd)) {
+    return false;
+  }
+  // cuDNN updates both running statistics or neither.
+  if (running && !(running_mean.defined() && running_var.defined() && channel_operand(running_mean) &&
+                   channel_operand(running_var))) {
+    return false;
+  }
+  const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
+  const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
+  BnCall call{running ? BnOp::TrainRunning : BnOp::Train};
+  call.bind(kX, x).bind(kY, out).bind(kScale, scale).bind(kBias, shift).bind(kMean, save_mean).bind(kInvStd, save_invstd);
+  // The graph reads the running statistics and writes their update elsewhere (cuDNN does not
+  // document in-place updates): into temporaries, copied back after.
+  const Tensor next_mean = running ? channel_scratch(x) : Tensor(), next_var = running ? channel_scratch(x) : Tensor();
+  if (running) {
+    call.bind(kPrevMean, running_mean).bind(kPrevVar, running_var).bind(kNextMean, next_mean).bind(kNextVar, next_var);
+  }
+  float eps_value = static_cast<float>(eps), momentum = static_cast<float>(factor);
+  if (!run(call, {{kEps, &eps_value}, {kMomentum, &momentum}})) return false;
+  if (running) {
+    cuda_kernels::copy(next_mean, running_mean);
+    cuda_kernels::copy(next_var, running_var);
+  }
+  return true;
+}
+
+bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+                           const Tensor& bias, const Tensor& out) {
+  // In place (out is x) is not documented for cuDNN graphs: left to ember's kernel.
+  if (!takes(x) || out.is_alias_of(x) || !channel_operand(mean) || !channel_operand(invstd) ||
+      !optional_channel(weight) || !optional_channel(bias)) {
+    return false;
+  }
+  const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
+  const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
+  BnCall call{BnOp::Eval};
+  call.bind(kX, x).bind(kY, out).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, shift);
+  return run(call, {});
+}
+
+bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
+                               const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b) {
+  if (!takes(x) || grad.dtype() != kFloat32 || !channel_operand(mean) || !channel_operand(invstd) ||
+      !optional_channel(weight) || !optional_channel(grad_w) || !optional_channel(grad_b)) {
+    return false;
+  }
+  const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
+  // The graph writes all three gradients: scratch for those not asked for.
+  const Tensor dx = grad_x.defined() ? grad_x : make_empty(x.sizes(), kFloat32, x.device());
+  const Tensor dscale = grad_w.defined() ? grad_w : channel_scratch(x);
+  const Tensor dbias = grad_b.defined() ? grad_b : channel_scratch(x);
+  BnCall call{BnOp::Backward};
+  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, dx)
+      .bind(kDscale, dscale).bind(kDbias, dbias);
+  return run(call, {});
+}
+
+}  // namespace ember::cuda_kernels
+
+#else  // built without the cuDNN frontend (or without cuDNN): batch_norm.cu's kernels do it all
+
+namespace ember::cuda_kernels {
+
+bool cudnn_batch_norm_train(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, double, double,
+                            const Tensor&, const Tensor&, const Tensor&) {
+  return false;
+}
+bool cudnn_batch_norm_eval(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+  return false;
+}
+bool cudnn_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,
+                               const Tensor&, const Tensor&) {
+  return false;
+}
+
+}  // namespace ember::cuda_kernels
+
+#endif  // EMBER_HAVE_CUDNN_FRONTEND
