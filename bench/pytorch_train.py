@@ -168,19 +168,10 @@ def layer_cases(dev, channels_last):
 
 
 def cuda_event_ms(fn, inner=10, repeats=30):
-    """Median over `repeats` of the GPU time per call of `fn`, from CUDA events around `inner` calls."""
-    fn()  # warm-up (and cuDNN autotuning under cudnn.benchmark)
-    torch.cuda.synchronize()
-    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(repeats):
-        start.record()
-        for _ in range(inner):
-            fn()
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop) / inner)
-    return statistics.median(times)
+    """Median over `repeats` of the GPU time per call of `fn`, from CUDA events around `inner` calls
+    (the runtime benchmarks' timer, bench/pytorch_cuda.py)."""
+    from pytorch_cuda import gpu_time_ms  # only on the CUDA path: the CPU path needs no events
+    return gpu_time_ms(fn, inner=inner, repeats=repeats)
 
 
 def cuda_model(dev, channels_last):
