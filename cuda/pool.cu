@@ -33,6 +33,20 @@ __device__ void outputs_over(int64_t i, int64_t in, int64_t out, int64_t k, int6
   hi = hi > out ? out : hi;
 }
 
+// Input element i of the [planes, H, W] input: its plane and position, and the outputs
+// [oh0, oh1) x [ow0, ow1) whose windows may cover it (the backward kernels' gather range).
+struct InputSite {
+  int64_t h, w, p, oh0, oh1, ow0, ow1;
+};
+
+__device__ InputSite input_site(int64_t i, const PoolGeometry& g) {
+  InputSite s{};
+  s.w = i % g.W, s.h = i / g.W % g.H, s.p = i / (g.W * g.H);
+  outputs_over(s.h, g.H, g.OH, g.KH, g.SH, g.PH, g.adaptive, s.oh0, s.oh1);
+  outputs_over(s.w, g.W, g.OW, g.KW, g.SW, g.PW, g.adaptive, s.ow0, s.ow1);
+  return s;
+}
+
 template <typename T>
 __global__ void max_pool_forward_kernel(const T* x, T* out, int64_t* indices, PoolGeometry g, int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -49,14 +63,12 @@ __global__ void max_pool_backward_kernel(const T* grad, const int64_t* indices, 
                                          int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int64_t w = i % g.W, h = i / g.W % g.H, p = i / (g.W * g.H);
-  int64_t oh0, oh1, ow0, ow1;
-  outputs_over(h, g.H, g.OH, g.KH, g.SH, g.PH, g.adaptive, oh0, oh1);
-  outputs_over(w, g.W, g.OW, g.KW, g.SW, g.PW, g.adaptive, ow0, ow1);
+  const InputSite site = input_site(i, g);
+  const int64_t h = site.h, w = site.w, p = site.p;
   const int64_t base = p * g.OH * g.OW, self = h * g.W + w;
   T sum = 0;
-  for (int64_t oh = oh0; oh < oh1; ++oh)
-    for (int64_t ow = ow0; ow < ow1; ++ow) {
+  for (int64_t oh = site.oh0; oh < site.oh1; ++oh)
+    for (int64_t ow = site.ow0; ow < site.ow1; ++ow) {
       const int64_t o = base + oh * g.OW + ow;
       if (indices[o] == self) sum += grad[o];
     }
@@ -78,13 +90,11 @@ template <typename T>
 __global__ void avg_pool_backward_kernel(const T* grad, T* gx, PoolGeometry g, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int64_t w = i % g.W, h = i / g.W % g.H, p = i / (g.W * g.H);
-  int64_t oh0, oh1, ow0, ow1;
-  outputs_over(h, g.H, g.OH, g.KH, g.SH, g.PH, g.adaptive, oh0, oh1);
-  outputs_over(w, g.W, g.OW, g.KW, g.SW, g.PW, g.adaptive, ow0, ow1);
+  const InputSite site = input_site(i, g);
+  const int64_t h = site.h, w = site.w, p = site.p;
   T sum = 0;
-  for (int64_t oh = oh0; oh < oh1; ++oh)
-    for (int64_t ow = ow0; ow < ow1; ++ow) {
+  for (int64_t oh = site.oh0; oh < site.oh1; ++oh)
+    for (int64_t ow = site.ow0; ow < site.ow1; ++ow) {
       const PoolWindow win = pool_window(g, oh, ow);
       if (win.divisor <= 0 || h < win.h0 || h >= win.h1 || w < win.w0 || w >= win.w1) continue;
       sum += grad[p * g.OH * g.OW + oh * g.OW + ow] / static_cast<T>(win.divisor);
@@ -97,8 +107,7 @@ template <typename Launch>
 void launch_per_element(int64_t total, DType dtype, const char* op, const Launch& launch) {
   if (total == 0) return;
   visit_floating(dtype, op, [&](auto tag) {
-    launch(tag, blocks_for(total), current_raw_stream());
-    EMBER_CUDA_LAUNCH_CHECK();
+    launch(tag, blocks_for(total), current_raw_stream());  // each launch is checked where it is made
   });
 }
 
@@ -109,6 +118,7 @@ void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& ou
     using T = typename decltype(tag)::type;
     max_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
         x.data_ptr<T>(), out.data_ptr<T>(), indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g, out.numel());
+    EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
@@ -118,6 +128,7 @@ void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGe
     using T = typename decltype(tag)::type;
     max_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
         grad.data_ptr<T>(), indices.data_ptr<int64_t>(), grad_x.data_ptr<T>(), g, grad_x.numel());
+    EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
@@ -126,6 +137,7 @@ void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& ou
     using T = typename decltype(tag)::type;
     avg_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), out.data_ptr<T>(), g,
                                                                          out.numel());
+    EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
@@ -135,6 +147,7 @@ void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor
     using T = typename decltype(tag)::type;
     avg_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(grad.data_ptr<T>(), grad_x.data_ptr<T>(),
                                                                           g, grad_x.numel());
+    EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
