@@ -35,6 +35,8 @@ const DeviceOps& cpu_ops() {
       .batch_norm_backward = cpu::batch_norm_backward,
       .dropout_forward = cpu::dropout_forward,
       .dropout_backward = cpu::dropout_backward,
+      .positive_bits = cpu::positive_bits,
+      .relu_backward_bits = cpu::relu_backward_bits,
   };
   return table;
 }

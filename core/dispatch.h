@@ -68,8 +68,9 @@ struct DeviceOps {
   // or w may then be undefined when only the other's gradient is asked for).
   void (*conv2d_backward)(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g,
                           const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
-  // Max pooling; indices (kInt64, flat h * W + w within the plane, first of equal values,
-  // NaN wins) written only when defined.
+  // Max pooling; indices (kUInt8 when pool_indices_fit_uint8(g), else kInt64: the
+  // winner's position in its window, window_local_index in core/bitmask.h; first of
+  // equal values, NaN wins) written only when defined.
   void (*max_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices);
   void (*max_pool2d_backward)(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x);
   // Average pooling (count_include_pad) and adaptive average pooling (g.adaptive).
@@ -95,10 +96,18 @@ struct DeviceOps {
                               const Tensor& grad_b);
   // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
   // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
-  // broadcast over x. Returns what dropout_backward needs when `keep` is true (the CPU's
-  // scaled mask; cuDNN's reserve space on CUDA), an undefined tensor otherwise.
+  // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep
+  // mask as bits; cuDNN's reserve space for CUDA element dropout), undefined otherwise.
   Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
-  void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
+  void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape,
+                           const Tensor& grad_x);
+
+  // ---- bit masks kept for backward (core/bitmask.h, Note [Compact saved activations]),
+  // over the elements of dense tensors in memory order (float32/float64).
+  // bits [ceil(n / 8)] kUInt8: bit i set when y[i] > 0.
+  void (*positive_bits)(const Tensor& y, const Tensor& bits);
+  // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout.
+  void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
 };
 
 const DeviceOps& cpu_ops();

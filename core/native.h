@@ -34,6 +34,12 @@ Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor relu_grad(const Tensor& grad, const Tensor& y);  // grad where y > 0, else 0 (y = relu(x))
+// ReLU's saved state as bits (core/ops/bitmask.cpp, Note [Compact saved activations]):
+// y > 0 in the memory order of `format` (dense_format(y): y's own layout when it is dense
+// NCHW or NHWC, else NCHW), and the gradient where the bits are set, dense in `format`.
+MemoryFormat dense_format(const Tensor& t);
+Tensor positive_bits(const Tensor& y, MemoryFormat format);
+Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format);
 
 // comparisons return kBool
 Tensor eq(const Tensor& a, const Tensor& b);

@@ -58,7 +58,7 @@ EMBER_HD_INLINE PoolWindow pool_window(const PoolGeometry& g, int64_t oh, int64_
 }
 
 // Max pooling's rule for taking v over the best so far: greater, or NaN (NaN
-// propagates, as in PyTorch); the first of equal values wins.
+// propagates, as in PyTorch); the first of equal values wins, and the last of NaNs.
 template <typename T>
 EMBER_HD_INLINE bool pool_takes(T v, T best) {
   return v > best || v != v;

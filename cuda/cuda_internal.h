@@ -42,7 +42,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp).
+// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp, bitmask.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -89,5 +89,9 @@ bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& in
 bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                                const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
+void positive_bits(const Tensor& y, const Tensor& bits);
+void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
+// mask[i] = (bit i of bits) * 1 / (1 - p), in mask's dtype (channel dropout's backward).
+void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask);
 }  // namespace ember::cuda_kernels

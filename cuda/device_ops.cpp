@@ -61,6 +61,8 @@ const DeviceOps* cuda_ops() {
       .batch_norm_backward = OnTensorsDevice<cuda_kernels::batch_norm_backward>::call,
       .dropout_forward = OnTensorsDevice<cuda_kernels::dropout_forward>::call,
       .dropout_backward = OnTensorsDevice<cuda_kernels::dropout_backward>::call,
+      .positive_bits = OnTensorsDevice<cuda_kernels::positive_bits>::call,
+      .relu_backward_bits = OnTensorsDevice<cuda_kernels::relu_backward_bits>::call,
   };
   return &table;
 }

@@ -1,6 +1,7 @@
 // CUDA dropout: cuDNN's cudnnDropoutForward/Backward for element dropout, whose mask
 // lives in a reserve space (kept by the backward node only when autograd records,
-// scratch otherwise); channel dropout (dropout2d) draws a Philox mask like the CPU.
+// scratch otherwise); channel dropout (dropout2d) draws a Philox mask like the CPU and
+// keeps it as bits (Note [Compact saved activations] in core/bitmask.h).
 //
 // Note [cuDNN dropout random stream]
 // Each device has one cuDNN dropout state, built once (cudnnSetDropoutDescriptor,
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/bitmask.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/random.h"
@@ -76,22 +78,22 @@ struct FlatDescriptor {
 };
 
 // Channel dropout: the CPU's rule (uniform u >= p kept, scaled by 1 / (1 - p)) on the
-// device's Philox stream; the scaled mask is what backward multiplies by.
-Tensor philox_mask_dropout(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out) {
+// device's Philox stream; backward gets the keep mask as bits (core/bitmask.h).
+Tensor philox_mask_dropout(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
   Tensor mask = rand(mask_shape, TensorOptions().dtype(x.dtype()).device(x.device()));
   mask = native::to_dtype(native::ge(mask, p), x.dtype());
   native::div_(mask, 1.0 - p);
   binary(BinaryOp::Mul, x, native::expand(mask, x.sizes()), out, 1);
-  return mask;
+  if (!keep) return Tensor();
+  Tensor bits = make_empty({bitmask_bytes(mask.numel())}, kUInt8, x.device());
+  positive_bits(mask, bits);
+  return bits;
 }
 
 }  // namespace
 
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
-  if (!(mask_shape == x.sizes())) {
-    Tensor mask = philox_mask_dropout(x, p, mask_shape, out);
-    return keep ? mask : Tensor();
-  }
+  if (!(mask_shape == x.sizes())) return philox_mask_dropout(x, p, mask_shape, out, keep);
   if (x.numel() == 0) return keep ? make_empty({0}, kUInt8, x.device()) : Tensor();
   cudnnHandle_t handle = cudnn_handle();
   const FlatDescriptor desc(x, "dropout");
@@ -110,9 +112,11 @@ Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const 
   return keep ? reserve : Tensor();
 }
 
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x) {
-  if (kept.dtype() != kUInt8) {  // a Philox mask (channel dropout)
-    binary(BinaryOp::Mul, grad, native::expand(kept, grad.sizes()), grad_x, 1);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x) {
+  if (!(mask_shape == grad.sizes())) {  // channel dropout: the Philox mask's bits
+    Tensor mask = make_empty(mask_shape, grad.dtype(), grad.device());
+    unpack_dropout_bits(kept, p, mask);
+    binary(BinaryOp::Mul, grad, native::expand(mask, grad.sizes()), grad_x, 1);
     return;
   }
   if (grad.numel() == 0) return;

@@ -1,11 +1,14 @@
 // CUDA max / average / adaptive-average pooling over contiguous [planes, H, W]: a
 // thread per output in forward, a thread per input in backward (it gathers the
 // outputs whose window covers it, in the CPU's order: deterministic, no atomics).
-// Windows come from pool_window (core/nn_geometry.h), shared with the CPU kernels.
+// Windows come from pool_window (core/nn_geometry.h), shared with the CPU kernels; max
+// pooling's indices are window-local (Note [Compact saved activations], core/bitmask.h).
 #include <cuda_runtime.h>
 
 #include <limits>
+#include <type_traits>
 
+#include "core/bitmask.h"
 #include "core/nn_geometry.h"
 #include "cuda/cuda_internal.h"
 
@@ -47,20 +50,19 @@ __device__ InputSite input_site(int64_t i, const PoolGeometry& g) {
   return s;
 }
 
-template <typename T>
-__global__ void max_pool_forward_kernel(const T* x, T* out, int64_t* indices, PoolGeometry g, int64_t total) {
+template <typename T, typename I>
+__global__ void max_pool_forward_kernel(const T* x, T* out, I* indices, PoolGeometry g, int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (o >= total) return;
   const int64_t ow = o % g.OW, oh = o / g.OW % g.OH, p = o / (g.OW * g.OH);
   const T* s = x + p * g.H * g.W;
   int64_t arg;
   out[o] = window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
-  if (indices) indices[o] = arg;
+  if (indices) indices[o] = static_cast<I>(window_local_index(g, oh, ow, arg));
 }
 
-template <typename T>
-__global__ void max_pool_backward_kernel(const T* grad, const int64_t* indices, T* gx, PoolGeometry g,
-                                         int64_t total) {
+template <typename T, typename I>
+__global__ void max_pool_backward_kernel(const T* grad, const I* indices, T* gx, PoolGeometry g, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
   const InputSite site = input_site(i, g);
@@ -70,7 +72,7 @@ __global__ void max_pool_backward_kernel(const T* grad, const int64_t* indices, 
   for (int64_t oh = site.oh0; oh < site.oh1; ++oh)
     for (int64_t ow = site.ow0; ow < site.ow1; ++ow) {
       const int64_t o = base + oh * g.OW + ow;
-      if (indices[o] == self) sum += grad[o];
+      if (window_flat_index(g, oh, ow, indices[o]) == self) sum += grad[o];
     }
   gx[i] = sum;
 }
@@ -113,22 +115,39 @@ void launch_per_element(int64_t total, DType dtype, const char* op, const Launch
 
 }  // namespace
 
+// fn(I*) with max pooling's index pointer in the dtype of `indices` (kUInt8 or kInt64),
+// a null uint8_t* when undefined (Note [Compact saved activations] in core/bitmask.h).
+template <typename Fn>
+void visit_indices(const Tensor& indices, const Fn& fn) {
+  if (!indices.defined()) return fn(static_cast<uint8_t*>(nullptr));
+  if (indices.dtype() == kUInt8) return fn(indices.data_ptr<uint8_t>());
+  EMBER_CHECK(indices.dtype() == kInt64, "max_pool2d: expected kUInt8 or kInt64 window indices, but got ",
+              dtype_name(indices.dtype()));
+  fn(indices.data_ptr<int64_t>());
+}
+
 void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
-  launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
-    using T = typename decltype(tag)::type;
-    max_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g, out.numel());
-    EMBER_CUDA_LAUNCH_CHECK();
+  visit_indices(indices, [&](auto* idx) {
+    using I = std::remove_pointer_t<decltype(idx)>;
+    launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
+      using T = typename decltype(tag)::type;
+      max_pool_forward_kernel<T, I>
+          <<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), out.data_ptr<T>(), idx, g, out.numel());
+      EMBER_CUDA_LAUNCH_CHECK();
+    });
   });
 }
 
 void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x) {
-  launch_per_element(grad_x.numel(), grad.dtype(), "max_pool2d backward", [&](auto tag, unsigned blocks,
-                                                                               cudaStream_t stream) {
-    using T = typename decltype(tag)::type;
-    max_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
-        grad.data_ptr<T>(), indices.data_ptr<int64_t>(), grad_x.data_ptr<T>(), g, grad_x.numel());
-    EMBER_CUDA_LAUNCH_CHECK();
+  visit_indices(indices, [&](auto* idx) {
+    using I = std::remove_pointer_t<decltype(idx)>;
+    launch_per_element(grad_x.numel(), grad.dtype(), "max_pool2d backward", [&](auto tag, unsigned blocks,
+                                                                                 cudaStream_t stream) {
+      using T = typename decltype(tag)::type;
+      max_pool_backward_kernel<T, I><<<blocks, kThreadsPerBlock, 0, stream>>>(
+          grad.data_ptr<T>(), idx, grad_x.data_ptr<T>(), g, grad_x.numel());
+      EMBER_CUDA_LAUNCH_CHECK();
+    });
   });
 }
 

@@ -1,6 +1,7 @@
 // `ember mem`: one forward (and forward+backward where grad is on) of the small CNN in
 // each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
-// allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer.
+// allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer
+// beside what PyTorch keeps for the same layer (tools/pytorch_saved.h).
 // Peaks come from the device's own caching allocator; on CUDA the clock is read only
 // after cuda::synchronize(), and one untimed pass first builds cuDNN's plans and grows
 // its workspace, so neither is charged to the first mode measured.
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <ember/ember.h>
@@ -15,6 +17,7 @@
 #include "nn/functional/loss.h"
 #include "nn/serialize/files.h"
 #include "tools/commands.h"
+#include "tools/pytorch_saved.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -37,6 +40,8 @@ struct ModeResult {
   int64_t backward_peak_bytes = -1;   // forward+backward peak; -1 when no grad
   double backward_seconds = 0;
   std::map<std::string, int64_t> saved_by_module;
+  std::map<std::string, int64_t> pytorch_by_module;  // PyTorch's save rules (tools/pytorch_saved.h)
+  int64_t pytorch_saved_bytes = 0;
 };
 
 enum class Mode { TrainGrad, EvalGrad, EvalNoGrad, EvalInference };
@@ -108,14 +113,23 @@ void print_table(const std::vector<ModeResult>& results) {
                 mib(r.peak_allocated_bytes).c_str(), mib(r.saved_bytes).c_str(), r.graph_nodes, r.seconds * 1e3,
                 r.backward_peak_bytes < 0 ? "-" : mib(r.backward_peak_bytes).c_str());
   }
-  std::printf("\nsaved bytes by layer (train_grad, batch %lld):\n", static_cast<long long>(results.front().batch));
+  const ModeResult& train = results.front();
+  std::printf("\nsaved bytes by layer (train_grad, batch %lld), beside what PyTorch keeps (its save rules):\n",
+              static_cast<long long>(train.batch));
+  std::printf("  %-8s %14s %14s\n", "layer", "ember", "PyTorch");
   // In the model's order: "2" before "10" (names of Sequential children are indices).
-  std::vector<std::pair<std::string, int64_t>> layers(results.front().saved_by_module.begin(),
-                                                       results.front().saved_by_module.end());
-  std::stable_sort(layers.begin(), layers.end(), [](const auto& a, const auto& b) {
+  std::map<std::string, std::pair<int64_t, int64_t>> layers;
+  for (const auto& [name, bytes] : train.saved_by_module) layers[name].first = bytes;
+  for (const auto& [name, bytes] : train.pytorch_by_module) layers[name].second = bytes;
+  std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> rows(layers.begin(), layers.end());
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
     return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
   });
-  for (const auto& [name, bytes] : layers) std::printf("  %-12s %s\n", name.c_str(), mib(bytes).c_str());
+  for (const auto& [name, bytes] : rows)
+    std::printf("  %-8s %14s %14s\n", name.c_str(), mib(bytes.first).c_str(), mib(bytes.second).c_str());
+  std::printf("  %-8s %14s %14s   (ember / PyTorch = %.2f)\n", "all", mib(train.saved_bytes).c_str(),
+              mib(train.pytorch_saved_bytes).c_str(),
+              train.pytorch_saved_bytes > 0 ? static_cast<double>(train.saved_bytes) / train.pytorch_saved_bytes : 0.0);
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
@@ -127,10 +141,15 @@ void write_json(const std::string& path, Device dev, const std::vector<ModeResul
        << ", \"peak_allocated_bytes\": " << r.peak_allocated_bytes << ", \"saved_bytes\": " << r.saved_bytes
        << ", \"graph_nodes\": " << r.graph_nodes << ", \"seconds\": " << r.seconds
        << ", \"forward_backward_peak_allocated_bytes\": " << (r.backward_peak_bytes < 0 ? 0 : r.backward_peak_bytes)
-       << ", \"backward_seconds\": " << r.backward_seconds << ", \"modules\": {";
+       << ", \"backward_seconds\": " << r.backward_seconds << ", \"pytorch_saved_bytes\": " << r.pytorch_saved_bytes
+       << ", \"modules\": {";
+    std::map<std::string, std::pair<int64_t, int64_t>> modules;
+    for (const auto& [name, bytes] : r.saved_by_module) modules[name].first = bytes;
+    for (const auto& [name, bytes] : r.pytorch_by_module) modules[name].second = bytes;
     size_t j = 0;
-    for (const auto& [name, bytes] : r.saved_by_module)
-      os << (j++ ? ", " : "") << "\"" << name << "\": {\"saved_bytes\": " << bytes << "}";
+    for (const auto& [name, bytes] : modules)
+      os << (j++ ? ", " : "") << "\"" << name << "\": {\"saved_bytes\": " << bytes.first
+         << ", \"pytorch_saved_bytes\": " << bytes.second << "}";
     os << "}}" << (i + 1 < results.size() ? "," : "") << "\n";
   }
   os << "  ]\n}\n";
@@ -148,8 +167,14 @@ int run_mem(const MemOptions& opt) {
     Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev));
     Tensor y = randint(0, 10, {batch}, TensorOptions(kInt64).device(dev));
     warm_up(*model, x, y, dev);
-    for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
-      results.push_back(measure(*model, m, x, y, dev));
+    for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference}) {
+      ModeResult r = measure(*model, m, x, y, dev);
+      if (m == Mode::TrainGrad || m == Mode::EvalGrad) {
+        r.pytorch_by_module = pytorch_saved_bytes(*model, x.sizes(), dev, m == Mode::TrainGrad);
+        for (const auto& [name, bytes] : r.pytorch_by_module) r.pytorch_saved_bytes += bytes;
+      }
+      results.push_back(std::move(r));
+    }
   }
   std::printf("ember mem: small CNN on %s\n\n", dev.str().c_str());
   print_table(results);

@@ -192,10 +192,18 @@ Tensor abs(const Tensor& a) {
     return native::mul(g, sign);
   });
 }
+// ReLU keeps y > 0 as bits, not y (Note [Compact saved activations] in core/bitmask.h):
+// grad where the bit is set, else 0, exactly PyTorch's threshold_backward on y.
 Tensor relu(const Tensor& a) {
-  return unary_op("ReluBackward", a, native::relu(a), true, [](const Tensor& g, const Tensor& y) {
-    return native::relu_grad(g, y);  // PyTorch's threshold_backward: 0 where y <= 0, one pass
-  });
+  Tensor out = native::relu(a);
+  if (will_record(a)) {
+    const MemoryFormat format = native::dense_format(out);
+    record("ReluBackward", {&a}, {&out}, {native::positive_bits(out, format)},
+           [format](const tensor_list& g, const tensor_list& s, const auto&) {
+             return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
+           });
+  }
+  return out;
 }
 Tensor sigmoid(const Tensor& a) {
   return unary_op("SigmoidBackward", a, native::sigmoid(a), true, [](const Tensor& g, const Tensor& y) {

@@ -85,12 +85,19 @@ Tensor& Tensor::neg_() {
   return inplace("NegBackward", *this, nullptr, [&] { native::neg_(*this); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::neg(g[0])}; });
 }
+// Keeps bits of self > 0 after the write, as relu() does (Note [Compact saved activations]).
 Tensor& Tensor::relu_() {
-  return inplace("ReluBackward", *this, nullptr, [&] { native::relu_(*this); },
-                 [](const tensor_list& g, const tensor_list& s, const auto&) {
-                   return tensor_list{native::relu_grad(g[0], s[1])};
-                 },
-                 false, /*save_self_after=*/true);
+  autograd::check_inplace(*this);
+  const bool recording = autograd::will_record(*this);
+  native::relu_(*this);
+  if (recording) {
+    const MemoryFormat format = native::dense_format(*this);
+    autograd::record("ReluBackward", {this}, {this}, {native::positive_bits(*this, format)},
+                     [format](const tensor_list& g, const tensor_list& s, const auto&) {
+                       return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
+                     });
+  }
+  return *this;
 }
 Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace("ClampBackward", *this, nullptr, [&] { native::clamp_(*this, min, max); },

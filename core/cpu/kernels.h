@@ -1,6 +1,7 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
-// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, dropout.cpp.
+// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, dropout.cpp,
+// bitmask.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -41,6 +42,10 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Tensor& grad_x);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
+void positive_bits(const Tensor& y, const Tensor& bits);
+void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
+// mask[i] = (bit i of bits) * 1 / (1 - p), in mask's dtype: dropout's scaled mask again.
+void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask);
 
 }  // namespace ember::cpu

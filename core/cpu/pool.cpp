@@ -1,10 +1,13 @@
 // 2-D max / average / adaptive-average pooling on the CPU: plain loops over [H, W]
 // planes, parallel over planes. Each output's window comes from pool_window
-// (core/nn_geometry.h), shared by forward, backward and the CUDA kernels.
+// (core/nn_geometry.h), shared by forward, backward and the CUDA kernels; max pooling
+// saves window-local indices (Note [Compact saved activations] in core/bitmask.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
+#include "core/bitmask.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -24,22 +27,21 @@ void for_planes(int64_t planes, int64_t work_per_plane, const Fn& fn) {
   });
 }
 
-// best/k become v/kv when v wins: v > best, or v is NaN and best is not (NaN
-// propagates, as in PyTorch). Written as !(v <= best) && best == best, so that it
-// compiles to vector compares and selects.
+// best/k become v/kv when v wins by pool_takes (core/nn_geometry.h): greater, or NaN
+// (the last NaN wins, as in window_max and PyTorch). Selects, not branches, so the
+// 2x2 loop compiles to vector compares.
 template <typename T>
 inline void take_if_greater(T v, int32_t kv, T& best, int32_t& k) {
-  const bool take = !(v <= best) && best == best;
+  const bool take = pool_takes(v, best);
   best = take ? v : best;
   k = take ? kv : k;
 }
 
-// One output row of a 2x2 stride-2 max pool: row0 and the row below it (W apart), row0
-// at plane offset `base`. The four values are taken in the general loop's order; the
-// winner's position (0-3) becomes an index in a second loop.
-template <typename T>
-void max_2x2_row(const T* __restrict row0, int64_t W, int64_t base, int64_t OW, T* __restrict out,
-                 int64_t* __restrict idx) {
+// One output row of a 2x2 stride-2 max pool: row0 and the row below it (W apart). The
+// four values are taken in the general loop's order; the winner's window position
+// (0-3, which is its window_local_index) is stored in a second loop.
+template <typename T, typename I>
+void max_2x2_row(const T* __restrict row0, int64_t W, int64_t OW, T* __restrict out, I* __restrict idx) {
   const T* __restrict row1 = row0 + W;
   constexpr int64_t kStrip = 64;
   int32_t pos[kStrip];
@@ -55,25 +57,24 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t base, int64_t OW, 
       out[ow] = best;
       pos[j] = k;
     }
-    if (idx)  // row offset as a mask, not a multiply, so that this loop vectorizes too
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t k = pos[j];
-        idx[s0 + j] = base + 2 * (s0 + j) + (k & 1) + (-(k >> 1) & W);
-      }
+    if (idx)
+      for (int64_t j = 0; j < n; ++j) idx[s0 + j] = static_cast<I>(pos[j]);
   }
 }
 
 // The backward of a 2x2 stride-2 max pool for one plane: the windows do not overlap, so
 // each window's four values are zeroed and its argmax gets the gradient while the
 // window is in cache (no separate zero-fill pass); rows and columns no window covers get 0.
-template <typename T>
-void unpool_2x2(const T* grad, const int64_t* idx, const PoolGeometry& g, T* d) {
+template <typename T, typename I>
+void unpool_2x2(const T* grad, const I* idx, const PoolGeometry& g, T* d) {
   for (int64_t oh = 0; oh < g.OH; ++oh) {
-    T* row0 = d + 2 * oh * g.W;  // d[idx] below writes into these rows: no __restrict
+    T* row0 = d + 2 * oh * g.W;  // the argmax write below lands in these rows: no __restrict
     T* row1 = row0 + g.W;
     for (int64_t ow = 0; ow < g.OW; ++ow) {  // zeros, then the gradient at the argmax: no branch
       row0[2 * ow] = row0[2 * ow + 1] = row1[2 * ow] = row1[2 * ow + 1] = T(0);
-      d[idx[oh * g.OW + ow]] = grad[oh * g.OW + ow];
+      const int64_t k = idx[oh * g.OW + ow];
+      // 0 + grad, as the general loop's accumulation gives (-0 becomes +0, as in PyTorch)
+      row0[2 * ow + (k & 1) + (-(k >> 1) & g.W)] = T(0) + grad[oh * g.OW + ow];
     }
     std::fill(row0 + 2 * g.OW, row0 + g.W, T(0));
     std::fill(row1 + 2 * g.OW, row1 + g.W, T(0));
@@ -81,36 +82,48 @@ void unpool_2x2(const T* grad, const int64_t* idx, const PoolGeometry& g, T* d) 
   std::fill(d + 2 * g.OH * g.W, d + g.H * g.W, T(0));
 }
 
+// fn(I*) with the index pointer in the dtype of `indices` (kUInt8 or kInt64), or a
+// null uint8_t* when indices is undefined.
+template <typename Fn>
+void visit_indices(const Tensor& indices, const Fn& fn) {
+  if (!indices.defined()) return fn(static_cast<uint8_t*>(nullptr));
+  if (indices.dtype() == kUInt8) return fn(static_cast<uint8_t*>(indices.data_ptr()));
+  EMBER_CHECK(indices.dtype() == kInt64, "max_pool2d: expected kUInt8 or kInt64 window indices, but got ",
+              dtype_name(indices.dtype()));
+  fn(static_cast<int64_t*>(indices.data_ptr()));
+}
+
 }  // namespace
 
 void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
   const Tensor x = contiguous(x_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
-  int64_t* idx = indices.defined() ? indices.data_ptr<int64_t>() : nullptr;
-  visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* src = static_cast<const T*>(x.data_ptr());
-    T* dst = static_cast<T*>(out.data_ptr());
-    // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
-    // plane, so its four values are read directly, in the same order as below.
-    const bool two_by_two = is_two_by_two_pool(g);
-    for_planes(g.planes, in_plane, [&](int64_t p) {
-      const T* s = src + p * in_plane;
-      if (two_by_two) {
-        for (int64_t oh = 0; oh < g.OH; ++oh)
-          max_2x2_row(s + 2 * oh * g.W, g.W, 2 * oh * g.W, g.OW, dst + p * out_plane + oh * g.OW,
-                      idx ? idx + p * out_plane + oh * g.OW : nullptr);
-        return;
-      }
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          int64_t arg;
-          const T best =
-              window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
-          const int64_t o = p * out_plane + oh * g.OW + ow;
-          dst[o] = best;
-          if (idx) idx[o] = arg;
+  visit_indices(indices, [&](auto* idx) {
+    using I = std::remove_pointer_t<decltype(idx)>;
+    visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* src = static_cast<const T*>(x.data_ptr());
+      T* dst = static_cast<T*>(out.data_ptr());
+      // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
+      // plane, so its four values are read directly, in the same order as below.
+      const bool two_by_two = is_two_by_two_pool(g);
+      for_planes(g.planes, in_plane, [&](int64_t p) {
+        const T* s = src + p * in_plane;
+        I* plane_idx = idx ? idx + p * out_plane : nullptr;
+        if (two_by_two) {
+          for (int64_t oh = 0; oh < g.OH; ++oh)
+            max_2x2_row(s + 2 * oh * g.W, g.W, g.OW, dst + p * out_plane + oh * g.OW,
+                        plane_idx ? plane_idx + oh * g.OW : nullptr);
+          return;
         }
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            int64_t arg;
+            const T best = window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
+            dst[p * out_plane + oh * g.OW + ow] = best;
+            if (plane_idx) plane_idx[oh * g.OW + ow] = static_cast<I>(window_local_index(g, oh, ow, arg));
+          }
+      });
     });
   });
 }
@@ -118,17 +131,23 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const PoolGeometry& g, const Tensor& gx) {
   const Tensor grad = contiguous(grad_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW, planes = g.planes;
-  const int64_t* idx = indices.data_ptr<int64_t>();
-  visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* src = static_cast<const T*>(grad.data_ptr());
-    T* dst = static_cast<T*>(gx.data_ptr());
-    const bool two_by_two = is_two_by_two_pool(g);
-    for_planes(planes, in_plane + out_plane, [&](int64_t p) {
-      T* d = dst + p * in_plane;
-      if (two_by_two) return unpool_2x2(src + p * out_plane, idx + p * out_plane, g, d);
-      std::fill(d, d + in_plane, T(0));
-      for (int64_t o = p * out_plane; o < (p + 1) * out_plane; ++o) d[idx[o]] += src[o];
+  visit_indices(indices, [&](const auto* idx) {
+    visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* src = static_cast<const T*>(grad.data_ptr());
+      T* dst = static_cast<T*>(gx.data_ptr());
+      const bool two_by_two = is_two_by_two_pool(g);
+      for_planes(planes, in_plane + out_plane, [&](int64_t p) {
+        T* d = dst + p * in_plane;
+        const auto* plane_idx = idx + p * out_plane;
+        if (two_by_two) return unpool_2x2(src + p * out_plane, plane_idx, g, d);
+        std::fill(d, d + in_plane, T(0));
+        for (int64_t oh = 0; oh < g.OH; ++oh)
+          for (int64_t ow = 0; ow < g.OW; ++ow) {
+            const int64_t o = oh * g.OW + ow;
+            d[window_flat_index(g, oh, ow, plane_idx[o])] += src[p * out_plane + o];
+          }
+      });
     });
   });
 }

@@ -59,9 +59,10 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   const Tensor kept = device_ops(x.device()).dropout_forward(xc, p, mask_shape, out, recording);
   out = detail::in_format(out, x.suggest_memory_format());  // Note [Channels-last layers] (args.h)
   if (recording) {
-    record("DropoutBackward", {&x}, {&out}, {kept}, [p](const tensor_list& g, const tensor_list& s, const auto&) {
+    record("DropoutBackward", {&x}, {&out}, {kept}, [p, mask_shape](const tensor_list& g, const tensor_list& s,
+                                                                     const auto&) {
       Tensor gx = make_empty(g[0].sizes(), g[0].dtype(), g[0].device());
-      device_ops(gx.device()).dropout_backward(detail::contiguous(g[0]), s[0], p, gx);
+      device_ops(gx.device()).dropout_backward(detail::contiguous(g[0]), s[0], p, mask_shape, gx);
       return tensor_list{gx};
     });
   }

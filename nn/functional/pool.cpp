@@ -1,8 +1,10 @@
 // nn::functional max_pool2d, avg_pool2d and adaptive_avg_pool2d: argument checks with
 // PyTorch's messages, the device's pooling kernels (core/dispatch.h), outputs in the
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
-// backward node each (max pooling keeps its argmax indices only when recording).
+// backward node each (max pooling keeps its window-local argmax indices, only when
+// recording: Note [Compact saved activations] in core/bitmask.h).
 #include "autograd/function_node.h"
+#include "core/bitmask.h"
 #include "core/dispatch.h"
 #include "core/native.h"
 #include "nn/functional/args.h"
@@ -76,7 +78,9 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
   const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding);
   const bool recording = autograd::will_record(x);
   Tensor out = pooled_empty(x, g);
-  const Tensor indices = recording ? make_empty(out.sizes(), kInt64, x.device()) : Tensor();
+  // The winners' positions in their windows, not the input (Note [Compact saved activations]).
+  const DType index_dtype = pool_indices_fit_uint8(g) ? kUInt8 : kInt64;
+  const Tensor indices = recording ? make_empty(out.sizes(), index_dtype, x.device()) : Tensor();
   device_ops(x.device()).max_pool2d_forward(detail::contiguous(x), g, out, indices);
   out = detail::in_format(out, x.suggest_memory_format());  // indices stay NCHW, as backward reads them
   if (recording) {

@@ -90,6 +90,14 @@ void add_pool_checks(std::vector<Check>& checks) {
       {"avg_pool2d(2) backward", cnn, [](const Tensor& x) { return F::avg_pool2d(x, 2); }},
       {"adaptive_avg_pool2d({4, 5}) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
       {"adaptive_avg_pool2d(13) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
+      // more than 256 window positions: int64 window indices (Note [Compact saved activations])
+      {"max_pool2d(17, 1) backward (int64 indices)", randint(0, 5, {2, 3, 18, 18}).to(kFloat32),
+       [](const Tensor& x) { return F::max_pool2d(x, 17, 1); }},
+      // ReLU's bit mask: 1001 elements (a partial last byte) with ties at 0; relu_ in NHWC
+      {"relu backward (bit mask)", randint(-2, 3, {7, 11, 13}).to(kFloat32),
+       [](const Tensor& x) { return F::relu(x); }},
+      {"relu_ backward, channels-last (bit masks)", odd,
+       [](const Tensor& x) { return F::relu(mul(x.contiguous(MemoryFormat::ChannelsLast), 1.0), true); }},
   };
   for (const Case& c : cases) {
     const auto fn = c.fn;

@@ -1,0 +1,69 @@
+// Bit masks kept for backward, eight elements to a byte, and the window-local indices
+// of max pooling: the per-element math shared by the CPU kernels (core/cpu/bitmask.cpp,
+// core/cpu/pool.cpp) and the CUDA ones (cuda/bitmask.cu, cuda/pool.cu).
+//
+// Note [Compact saved activations]
+// A backward formula often needs one bit of what its forward saw: ReLU needs only
+// whether each output was positive, dropout only whether each element was kept, max
+// pooling only which element of each window won. So those ops save exactly that:
+//   - ReLU (and relu_) saves a bit mask of y > 0 (NaN fails it, as ReluGrad's test does),
+//     not its output: grad_x = bit ? grad : 0.
+//   - dropout saves a bit mask of the kept elements (its scaled mask is rebuilt from the
+//     bits and 1 / (1 - p) in backward, in the input's dtype), not a float mask; cuDNN's
+//     element dropout keeps cuDNN's own reserve space instead.
+//   - max pooling saves each output's position inside its window (uint8 while a window
+//     has at most 256 elements, int64 beyond), not a flat index, and never its input.
+// Each backward computes exactly what it did from the uncompressed tensors (the same
+// values, the same order of accumulation), so gradients are bit-identical; the saved
+// bytes of the small CNN in train mode fall to under half of PyTorch's (`ember mem`).
+// Bits: element i is bit i % 8 (least significant first) of byte i / 8; a mask of n
+// elements is ceil(n / 8) kUInt8 bytes, the last byte's unused bits zero.
+#pragma once
+#include <cstdint>
+
+#include "core/macros.h"
+#include "core/nn_geometry.h"
+
+namespace ember {
+
+inline int64_t bitmask_bytes(int64_t n) { return (n + 7) / 8; }
+
+// Byte `byte` of the mask of v[0, n): bit k set when v[8 * byte + k] > 0.
+template <typename T>
+EMBER_HD_INLINE uint8_t positive_bits_byte(const T* v, int64_t n, int64_t byte) {
+  const int64_t i0 = byte * 8;
+  uint8_t bits = 0;
+  for (int k = 0; k < 8 && i0 + k < n; ++k) bits |= static_cast<uint8_t>(v[i0 + k] > T(0)) << k;
+  return bits;
+}
+
+EMBER_HD_INLINE bool bit_at(const uint8_t* bits, int64_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
+
+// ReLU's backward from its mask: the same select as ReluGrad (core/functors.h).
+template <typename T>
+EMBER_HD_INLINE T grad_where_bit(T grad, bool bit) {
+  return bit ? grad : T(0);
+}
+
+// Dropout's scale, computed in the dtype as the forward's mask was: 1 / (1 - p).
+template <typename T>
+EMBER_HD_INLINE T dropout_scale(double p) {
+  return T(1) / static_cast<T>(1.0 - p);
+}
+
+// Max pooling's saved index: the winner's position (dh, dw) in output (oh, ow)'s
+// unclipped window, as dh * KW + dw, from the flat h * W + w that window_max returns,
+// and back (Note [Compact saved activations]).
+EMBER_HD_INLINE int64_t window_local_index(const PoolGeometry& g, int64_t oh, int64_t ow, int64_t flat) {
+  const int64_t dh = flat / g.W - (oh * g.SH - g.PH), dw = flat % g.W - (ow * g.SW - g.PW);
+  return dh * g.KW + dw;
+}
+EMBER_HD_INLINE int64_t window_flat_index(const PoolGeometry& g, int64_t oh, int64_t ow, int64_t local) {
+  const int64_t h = oh * g.SH - g.PH + local / g.KW, w = ow * g.SW - g.PW + local % g.KW;
+  return h * g.W + w;
+}
+
+// The dtype of max pooling's saved indices: uint8 while a window fits in 256 positions.
+inline bool pool_indices_fit_uint8(const PoolGeometry& g) { return g.KH * g.KW <= 256; }
+
+}  // namespace ember

@@ -1,0 +1,54 @@
+// Bit masks kept for backward on the CPU (Note [Compact saved activations] in
+// core/bitmask.h): packing y > 0, ReLU's backward from the bits, and dropout's scaled
+// mask rebuilt from its bits. Parallel over bytes of the mask (eight elements each).
+#include "core/bitmask.h"
+
+#include <algorithm>
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+
+namespace ember::cpu {
+
+void positive_bits(const Tensor& y, const Tensor& bits) {
+  const int64_t n = y.numel();
+  uint8_t* b = bits.data_ptr<uint8_t>();
+  visit_floating(y.dtype(), "positive_bits", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* v = static_cast<const T*>(y.data_ptr());
+    parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) b[j] = positive_bits_byte(v, n, j);
+    });
+  });
+}
+
+void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x) {
+  const int64_t n = grad.numel();
+  const uint8_t* b = bits.data_ptr<uint8_t>();
+  visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* g = static_cast<const T*>(grad.data_ptr());
+    T* d = static_cast<T*>(grad_x.data_ptr());
+    parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        const int64_t i0 = j * 8, end = std::min<int64_t>(n, i0 + 8);
+        for (int64_t i = i0; i < end; ++i) d[i] = grad_where_bit(g[i], (b[j] >> (i - i0)) & 1);
+      }
+    });
+  });
+}
+
+void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask) {
+  const int64_t n = mask.numel();
+  const uint8_t* b = bits.data_ptr<uint8_t>();
+  visit_floating(mask.dtype(), "dropout backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* m = static_cast<T*>(mask.data_ptr());
+    const T scale = dropout_scale<T>(p);
+    parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) m[i] = static_cast<T>(bit_at(b, i)) * scale;
+    });
+  });
+}
+
+}  // namespace ember::cpu

@@ -1,0 +1,35 @@
+// Native ops over the bit masks that backward formulas keep (Note [Compact saved
+// activations] in core/bitmask.h): ReLU's y > 0 bits in a dense layout of y, and the
+// gradient selected by them.
+#include "core/bitmask.h"
+
+#include "core/dispatch.h"
+#include "core/native.h"
+
+namespace ember::native {
+
+MemoryFormat dense_format(const Tensor& t) {
+  if (t.is_contiguous()) return MemoryFormat::Contiguous;
+  return t.is_contiguous(MemoryFormat::ChannelsLast) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+Tensor positive_bits(const Tensor& y, MemoryFormat format) {
+  EMBER_CHECK(is_floating(y.dtype()), "positive_bits: expected a float32 or float64 tensor, but got ",
+              dtype_name(y.dtype()));
+  const Tensor dense = y.contiguous(format);
+  Tensor bits = make_empty({bitmask_bytes(y.numel())}, kUInt8, y.device());
+  device_ops(y.device()).positive_bits(dense, bits);
+  return bits;
+}
+
+Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format) {
+  EMBER_CHECK(bits.dtype() == kUInt8 && bits.numel() == bitmask_bytes(grad.numel()),
+              "relu backward: expected a mask of ", bitmask_bytes(grad.numel()), " bytes for a gradient of size ",
+              grad.sizes(), ", but got ", bits.numel(), " of ", dtype_name(bits.dtype()));
+  const Tensor dense = grad.contiguous(format);
+  Tensor out = make_empty(grad.sizes(), grad.dtype(), grad.device(), format);
+  device_ops(grad.device()).relu_backward_bits(dense, bits, out);
+  return out;
+}
+
+}  // namespace ember::native

@@ -1,0 +1,73 @@
+// CUDA bit masks kept for backward (Note [Compact saved activations] in core/bitmask.h):
+// a thread per mask byte packs y > 0 or applies ReLU's backward to its eight elements;
+// a thread per element rebuilds dropout's scaled mask. The math is core/bitmask.h's.
+#include <cuda_runtime.h>
+
+#include "core/bitmask.h"
+#include "cuda/cuda_internal.h"
+
+namespace ember::cuda_kernels {
+
+namespace {
+
+using cuda::detail::blocks_for;
+using cuda::detail::current_raw_stream;
+using cuda::detail::kThreadsPerBlock;
+
+template <typename T>
+__global__ void positive_bits_kernel(const T* y, uint8_t* bits, int64_t n, int64_t bytes) {
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j < bytes) bits[j] = positive_bits_byte(y, n, j);
+}
+
+template <typename T>
+__global__ void relu_backward_bits_kernel(const T* grad, const uint8_t* bits, T* grad_x, int64_t n, int64_t bytes) {
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= bytes) return;
+  const uint8_t b = bits[j];
+  const int64_t i0 = j * 8;
+  for (int k = 0; k < 8 && i0 + k < n; ++k) grad_x[i0 + k] = grad_where_bit(grad[i0 + k], (b >> k) & 1);
+}
+
+template <typename T>
+__global__ void unpack_dropout_bits_kernel(const uint8_t* bits, double p, T* mask, int64_t n) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < n) mask[i] = static_cast<T>(bit_at(bits, i)) * dropout_scale<T>(p);
+}
+
+}  // namespace
+
+void positive_bits(const Tensor& y, const Tensor& bits) {
+  const int64_t n = y.numel(), bytes = bitmask_bytes(n);
+  if (bytes == 0) return;
+  visit_floating(y.dtype(), "positive_bits", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    positive_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        y.data_ptr<T>(), bits.data_ptr<uint8_t>(), n, bytes);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x) {
+  const int64_t n = grad.numel(), bytes = bitmask_bytes(n);
+  if (bytes == 0) return;
+  visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), grad_x.data_ptr<T>(), n, bytes);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask) {
+  const int64_t n = mask.numel();
+  if (n == 0) return;
+  visit_floating(mask.dtype(), "dropout backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    unpack_dropout_bits_kernel<T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        bits.data_ptr<uint8_t>(), p, mask.data_ptr<T>(), n);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+}  // namespace ember::cuda_kernels
