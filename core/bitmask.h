@@ -37,6 +37,20 @@ EMBER_HD_INLINE uint8_t positive_bits_byte(const T* v, int64_t n, int64_t byte) 
   return bits;
 }
 
+// ReLU over x[8 * byte, ...) into y, returning the byte of y > 0 bits: one pass for
+// the forward output and what its backward keeps (Relu and ReluGrad of core/functors.h).
+template <typename T>
+EMBER_HD_INLINE uint8_t relu_bits_byte(const T* x, T* y, int64_t n, int64_t byte) {
+  const int64_t i0 = byte * 8;
+  uint8_t bits = 0;
+  for (int k = 0; k < 8 && i0 + k < n; ++k) {
+    const T v = x[i0 + k] < T(0) ? T(0) : x[i0 + k];
+    y[i0 + k] = v;
+    bits |= static_cast<uint8_t>(v > T(0)) << k;
+  }
+  return bits;
+}
+
 EMBER_HD_INLINE bool bit_at(const uint8_t* bits, int64_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
 
 // ReLU's backward from its mask: the same select as ReluGrad (core/functors.h).

@@ -36,6 +36,7 @@ const DeviceOps& cpu_ops() {
       .dropout_forward = cpu::dropout_forward,
       .dropout_backward = cpu::dropout_backward,
       .positive_bits = cpu::positive_bits,
+      .relu_forward_bits = cpu::relu_forward_bits,
       .relu_backward_bits = cpu::relu_backward_bits,
   };
   return table;

@@ -106,6 +106,8 @@ struct DeviceOps {
   // over the elements of dense tensors in memory order (float32/float64).
   // bits [ceil(n / 8)] kUInt8: bit i set when y[i] > 0.
   void (*positive_bits)(const Tensor& y, const Tensor& bits);
+  // y = relu(x) (x and y of one layout) and the bits of y > 0, in one pass.
+  void (*relu_forward_bits)(const Tensor& x, const Tensor& y, const Tensor& bits);
   // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
 };

@@ -12,6 +12,7 @@
 #pragma once
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "core/tensor.h"
 
@@ -39,6 +40,8 @@ Tensor relu_grad(const Tensor& grad, const Tensor& y);  // grad where y > 0, els
 // NCHW or NHWC, else NCHW), and the gradient where the bits are set, dense in `format`.
 MemoryFormat dense_format(const Tensor& t);
 Tensor positive_bits(const Tensor& y, MemoryFormat format);
+// relu(x), dense in dense_format(x), and its y > 0 bits, in one pass.
+std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x);
 Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format);
 
 // comparisons return kBool

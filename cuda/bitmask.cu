@@ -1,5 +1,6 @@
 // CUDA bit masks kept for backward (Note [Compact saved activations] in core/bitmask.h):
-// a thread per mask byte packs y > 0 or applies ReLU's backward to its eight elements;
+// a thread per mask byte packs y > 0, or runs ReLU's forward or backward, over its eight
+// elements;
 // a thread per element rebuilds dropout's scaled mask. The math is core/bitmask.h's.
 #include <cuda_runtime.h>
 
@@ -18,6 +19,12 @@ template <typename T>
 __global__ void positive_bits_kernel(const T* y, uint8_t* bits, int64_t n, int64_t bytes) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j < bytes) bits[j] = positive_bits_byte(y, n, j);
+}
+
+template <typename T>
+__global__ void relu_forward_bits_kernel(const T* x, T* y, uint8_t* bits, int64_t n, int64_t bytes) {
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j < bytes) bits[j] = relu_bits_byte(x, y, n, j);
 }
 
 template <typename T>
@@ -44,6 +51,17 @@ void positive_bits(const Tensor& y, const Tensor& bits) {
     using T = typename decltype(tag)::type;
     positive_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
         y.data_ptr<T>(), bits.data_ptr<uint8_t>(), n, bytes);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
+  const int64_t n = x.numel(), bytes = bitmask_bytes(n);
+  if (bytes == 0) return;
+  visit_floating(x.dtype(), "relu", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    relu_forward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<T>(), y.data_ptr<T>(), bits.data_ptr<uint8_t>(), n, bytes);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

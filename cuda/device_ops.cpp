@@ -62,6 +62,7 @@ const DeviceOps* cuda_ops() {
       .dropout_forward = OnTensorsDevice<cuda_kernels::dropout_forward>::call,
       .dropout_backward = OnTensorsDevice<cuda_kernels::dropout_backward>::call,
       .positive_bits = OnTensorsDevice<cuda_kernels::positive_bits>::call,
+      .relu_forward_bits = OnTensorsDevice<cuda_kernels::relu_forward_bits>::call,
       .relu_backward_bits = OnTensorsDevice<cuda_kernels::relu_backward_bits>::call,
   };
   return &table;

@@ -195,14 +195,12 @@ Tensor abs(const Tensor& a) {
 // ReLU keeps y > 0 as bits, not y (Note [Compact saved activations] in core/bitmask.h):
 // grad where the bit is set, else 0, exactly PyTorch's threshold_backward on y.
 Tensor relu(const Tensor& a) {
-  Tensor out = native::relu(a);
-  if (will_record(a)) {
-    const MemoryFormat format = native::dense_format(out);
-    record("ReluBackward", {&a}, {&out}, {native::positive_bits(out, format)},
-           [format](const tensor_list& g, const tensor_list& s, const auto&) {
-             return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
-           });
-  }
+  if (!will_record(a)) return native::relu(a);
+  auto [out, bits] = native::relu_with_bits(a);  // one pass for both
+  const MemoryFormat format = native::dense_format(out);
+  record("ReluBackward", {&a}, {&out}, {bits}, [format](const tensor_list& g, const tensor_list& s, const auto&) {
+    return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
+  });
   return out;
 }
 Tensor sigmoid(const Tensor& a) {

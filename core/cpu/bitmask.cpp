@@ -1,6 +1,6 @@
 // Bit masks kept for backward on the CPU (Note [Compact saved activations] in
-// core/bitmask.h): packing y > 0, ReLU's backward from the bits, and dropout's scaled
-// mask rebuilt from its bits. Parallel over bytes of the mask (eight elements each).
+// core/bitmask.h): packing y > 0, ReLU's forward with its bits and its backward from
+// them, and dropout's scaled mask rebuilt from its bits. Parallel over bytes of the mask (eight elements each).
 #include "core/bitmask.h"
 
 #include <algorithm>
@@ -18,6 +18,19 @@ void positive_bits(const Tensor& y, const Tensor& bits) {
     const T* v = static_cast<const T*>(y.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
       for (int64_t j = lo; j < hi; ++j) b[j] = positive_bits_byte(v, n, j);
+    });
+  });
+}
+
+void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
+  const int64_t n = x.numel();
+  uint8_t* b = bits.data_ptr<uint8_t>();
+  visit_floating(x.dtype(), "relu", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(x.data_ptr());
+    T* dst = static_cast<T*>(y.data_ptr());
+    parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) b[j] = relu_bits_byte(src, dst, n, j);
     });
   });
 }

@@ -44,6 +44,7 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
 void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
 void positive_bits(const Tensor& y, const Tensor& bits);
+void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits);
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
 // mask[i] = (bit i of bits) * 1 / (1 - p), in mask's dtype: dropout's scaled mask again.
 void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask);

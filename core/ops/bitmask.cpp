@@ -22,6 +22,17 @@ Tensor positive_bits(const Tensor& y, MemoryFormat format) {
   return bits;
 }
 
+std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x) {
+  EMBER_CHECK(is_floating(x.dtype()), "relu_with_bits: expected a float32 or float64 tensor, but got ",
+              dtype_name(x.dtype()));
+  const MemoryFormat format = dense_format(x);
+  const Tensor dense = x.contiguous(format);
+  Tensor y = make_empty(x.sizes(), x.dtype(), x.device(), format);
+  Tensor bits = make_empty({bitmask_bytes(x.numel())}, kUInt8, x.device());
+  device_ops(x.device()).relu_forward_bits(dense, y, bits);
+  return {y, bits};
+}
+
 Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format) {
   EMBER_CHECK(bits.dtype() == kUInt8 && bits.numel() == bitmask_bytes(grad.numel()),
               "relu backward: expected a mask of ", bitmask_bytes(grad.numel()), " bytes for a gradient of size ",
