@@ -139,28 +139,30 @@ void begin_top_level_forward(nn::Module& model, bool training) {
   const bool eval_recording = !training && is_grad_enabled();
   hints::tls_eval_owner = eval_recording ? &model : nullptr;
   Registry& r = registry();
-  if (!eval_recording && r.last_top_raw == &model) return;
   std::lock_guard<std::mutex> lock(r.mu);
-  if (r.last_top_raw != &model) {
+  if (r.last_top_raw != &model || r.last_top.expired()) {  // expired: a new module at a reused address
     r.last_top = model.weak_from_this();
     r.last_top_raw = &model;
   }
-  if (eval_recording) r.owners.emplace(&model, "the model (" + model.type_name() + ")");
+  if (eval_recording) r.owners.insert_or_assign(&model, "the model (" + model.type_name() + ")");
 }
 
 void eval_mode_forward(nn::Module& module, const Tensor& output) {
   if (module.eval_on_purpose() || frozen(module)) return;
   const std::string dotted = autograd::current_ledger_scope();
+  EvalNote note{&module, label(dotted, module.type_name()), module.eval_mode_effect()};
   uint32_t id = 0;
   {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
     auto [it, added] = r.ids.try_emplace({&module, dotted}, 0);
     if (added) {
-      r.notes.push_back({&module, label(dotted, module.type_name()), module.eval_mode_effect()});
+      r.notes.emplace_back();
       it->second = static_cast<uint32_t>(r.notes.size());
     }
     id = it->second;
+    // Refreshed each time: the effect has numbers, and the address may be a new module's.
+    r.notes[id - 1] = std::move(note);
   }
   hints::tls_eval_note = id;
   if (output.defined() && output.grad_fn()) output.grad_fn()->set_eval_note(id);
