@@ -80,6 +80,7 @@ TEST_F(Diagnostics, StepAfterEvalForwardSilentOnLegitimatePatterns) {
   // place) before a training step.
   for (bool set_to_none : {true, false}) {
     net->eval();
+    sgd.zero_grad();
     loss_of(*net, batch()).backward();
     net->train();
     sgd.zero_grad(set_to_none);
@@ -88,9 +89,11 @@ TEST_F(Diagnostics, StepAfterEvalForwardSilentOnLegitimatePatterns) {
   }
   // An eval-mode forward and backward without a step (e.g. saliency maps).
   net->eval();
+  sgd.zero_grad();
   loss_of(*net, batch()).backward();
   net->train();
   EXPECT_EQ(count("step_after_eval_forward"), 0) << diagnostics::last_message();
+  EXPECT_EQ(count("grad_across_steps"), 0) << diagnostics::last_message();
 }
 
 TEST_F(Diagnostics, StepAfterEvalForwardSilentForFrozenOrOnPurposeModules) {
