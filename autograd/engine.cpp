@@ -28,6 +28,21 @@ struct GraphTask {
   std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> captures;
   std::unordered_set<Node*> needed;  // autograd::grad: nodes on a path to a capture
   tensor_list captured;
+  uint32_t eval_note = 0;  // an eval-mode forward in the graph (Note [Mode diagnostics])
+};
+
+// The eval note of the backward in progress, for AccumulateGrad (autograd/mode_hints.h).
+class BackwardEvalNoteGuard {
+ public:
+  explicit BackwardEvalNoteGuard(uint32_t note) : previous_(hints::tls_backward_eval_note) {
+    hints::tls_backward_eval_note = note;
+  }
+  ~BackwardEvalNoteGuard() { hints::tls_backward_eval_note = previous_; }
+  BackwardEvalNoteGuard(const BackwardEvalNoteGuard&) = delete;
+  BackwardEvalNoteGuard& operator=(const BackwardEvalNoteGuard&) = delete;
+
+ private:
+  uint32_t previous_;
 };
 
 void add_to_buffer(tensor_list& buffer, uint32_t index, Tensor grad) {
@@ -46,6 +61,7 @@ void compute_dependencies(GraphTask& task, const std::vector<Node*>& roots) {
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
+    if (!task.eval_note) task.eval_note = node->eval_note();
     for (const Edge& e : node->next_edges()) {
       if (!e.valid()) continue;
       task.dependencies[e.fn.get()] += 1;
@@ -109,9 +125,11 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     if (task.dependencies[r] == 0 && queued.insert(r).second) ready.push(r);
 
   NoGradGuard no_grad;  // backward formulas are not recorded (no higher-order gradients)
+  BackwardEvalNoteGuard eval_note(task.accumulate ? task.eval_note : 0);
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
+    node->mark_backward_ran();
     tensor_list inputs = std::move(task.buffers[node]);
     task.buffers.erase(node);
     inputs.resize(node->num_outputs());
@@ -151,9 +169,19 @@ Tensor implicit_grad(const Tensor& root) {
   return ones_like(root);
 }
 
+// backward_on_no_grad's hint for a root that does not require grad (Note [Untracked
+// results] in autograd/mode_hints.h), "" when it has no mark or the check is ignored.
+std::string untracked_hint(const Tensor& t) {
+  const auto& meta = t.impl().autograd;
+  const hints::Untracked origin = meta ? meta->untracked_origin : hints::Untracked::No;
+  const auto describe = hints::reporter().backward_on_no_grad;
+  return origin == hints::Untracked::No || !describe ? std::string() : describe(origin);
+}
+
 Edge root_edge(const Tensor& t, size_t index) {
   EMBER_CHECK(t.defined(), "element ", index, " of tensors is undefined");
-  EMBER_CHECK(t.requires_grad(), "element ", index, " of tensors does not require grad and does not have a grad_fn");
+  if (!t.requires_grad())
+    EMBER_FAIL("element ", index, " of tensors does not require grad and does not have a grad_fn", untracked_hint(t));
   return gradient_edge(t);
 }
 

@@ -24,6 +24,13 @@ tensor_list FunctionNode::apply(tensor_list&& grads) {
   return out;
 }
 
+FunctionNode::~FunctionNode() {
+  if (!eval_owner() || backward_ran()) return;
+  int64_t unused = 0;
+  for (SavedVariable& s : saved_) unused += s.release();
+  add_unused_saved_bytes(eval_owner(), unused);
+}
+
 void FunctionNode::release_saved() {
   for (SavedVariable& s : saved_) s.release();
 }

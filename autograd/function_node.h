@@ -29,6 +29,9 @@ using BackwardFormula =
 class FunctionNode final : public Node {
  public:
   FunctionNode(const char* name, BackwardFormula formula) : name_(name), formula_(std::move(formula)) {}
+  // Reports the saved bytes of an eval-mode node no backward ran through (Note [Mode
+  // diagnostics] in nn/diagnostics.h).
+  ~FunctionNode() override;
   std::string name() const override { return name_; }
   tensor_list apply(tensor_list&& grads) override;
   void release_saved() override;

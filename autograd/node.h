@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/mode_hints.h"
 #include "core/tensor.h"
 
 namespace ember::autograd {
@@ -24,7 +25,7 @@ struct Edge {
 class Node : public std::enable_shared_from_this<Node> {
  public:
   Node();
-  virtual ~Node() = default;
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
@@ -50,12 +51,38 @@ class Node : public std::enable_shared_from_this<Node> {
   }
   const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retained_outputs() const { return retained_; }
 
+  // Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h): the top-level module
+  // that was in eval mode when this node was recorded (null in training), the eval-mode
+  // note of the forward, and whether a backward (or autograd::grad) ran through it.
+  const void* eval_owner() const { return eval_owner_; }
+  uint32_t eval_note() const { return eval_note_; }
+  void set_eval_note(uint32_t note) { eval_note_ = note; }
+  bool backward_ran() const { return backward_ran_; }
+  void mark_backward_ran() { backward_ran_ = true; }
+
+ protected:
+  // Unused saved bytes of a graph being destroyed (Note [Mode diagnostics]): a node's
+  // destructor adds what it saved when it was recorded in eval mode and never
+  // backwarded; the outermost destruction reports the total.
+  static void add_unused_saved_bytes(const void* owner, int64_t bytes);
+
  private:
+  // Declared first, destroyed last: closes the destruction started in ~Node after the
+  // nodes this one points to (next_edges_) are gone.
+  struct DestructionScope {
+    DestructionScope() = default;
+    DestructionScope(const DestructionScope&) = delete;
+    DestructionScope& operator=(const DestructionScope&) = delete;
+    ~DestructionScope();
+  } destruction_scope_;
   std::vector<Edge> next_edges_;
   uint64_t sequence_nr_;
   uint32_t num_outputs_ = 1;
   std::string forward_context_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_;
+  const void* eval_owner_;
+  uint32_t eval_note_;
+  bool backward_ran_ = false;
 };
 
 // The autograd state of a tensor that requires grad: its .grad, and either the
@@ -66,6 +93,9 @@ struct AutogradMeta {
   uint32_t output_nr = 0;
   std::weak_ptr<Node> grad_accumulator;
   bool retains_grad = false;
+  // Mode diagnostics: see autograd/mode_hints.h.
+  hints::GradMarks grad_marks;
+  hints::Untracked untracked_origin = hints::Untracked::No;  // Note [Untracked results]
 };
 
 // Leaves: adds incoming gradients into the tensor's .grad.

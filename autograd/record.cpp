@@ -1,8 +1,10 @@
 // Graph bookkeeping shared by every op: node sequence numbers, gradient edges and
-// leaf accumulators, set_history, in-place checks, sum_to, and AccumulateGrad.
+// leaf accumulators, set_history, in-place checks, sum_to, and AccumulateGrad; and the
+// facts mode diagnostics collect there (Note [Mode diagnostics] in nn/diagnostics.h).
 #include "autograd/record.h"
 
 #include <atomic>
+#include <utility>
 
 #include "core/native.h"
 #include "core/ops.h"
@@ -16,9 +18,55 @@ AutogradMeta& meta_of(const Tensor& t) {
   if (!meta) meta = std::make_shared<AutogradMeta>();
   return *meta;
 }
+
+// Graph destruction in progress on this thread: nesting depth, and the unused saved
+// bytes (and their eval-mode owner) gathered so far.
+thread_local int tls_destroying = 0;
+thread_local int64_t tls_unused_bytes = 0;
+thread_local const void* tls_unused_owner = nullptr;
+
+hints::Reporter g_reporter;  // set once by nn/diagnostics, at static initialisation
 }  // namespace
 
-Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
+namespace hints {
+void set_reporter(const Reporter& reporter) { g_reporter = reporter; }
+const Reporter& reporter() { return g_reporter; }
+}  // namespace hints
+
+Node::Node()
+    : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)),
+      eval_owner_(hints::tls_eval_owner),
+      eval_note_(hints::tls_eval_note) {}
+
+// Derived destructors (which add their unused bytes) have run; the nodes this one
+// points to are destroyed after this body, inside the scope closed by destruction_scope_.
+Node::~Node() { ++tls_destroying; }
+
+Node::DestructionScope::~DestructionScope() {
+  if (--tls_destroying > 0 || tls_unused_bytes == 0) return;
+  const int64_t bytes = std::exchange(tls_unused_bytes, 0);
+  const void* owner = std::exchange(tls_unused_owner, nullptr);
+  if (g_reporter.unused_graph) g_reporter.unused_graph(owner, bytes);
+}
+
+void Node::add_unused_saved_bytes(const void* owner, int64_t bytes) {
+  if (bytes <= 0) return;
+  tls_unused_bytes += bytes;
+  if (!tls_unused_owner) tls_unused_owner = owner;
+}
+
+namespace {
+// Grad-across-steps and eval-forward marks of a leaf's gradient (autograd/mode_hints.h),
+// before the incoming gradient is added: may throw (Error level) before anything changes.
+void check_marks_before_accumulate(const TensorImpl& leaf, AutogradMeta& meta) {
+  hints::GradMarks& m = meta.grad_marks;
+  const Tensor& current = meta.grad;
+  const bool unchanged = m.seen_storage == current.storage().get() && m.seen_version == current.storage()->version();
+  if (m.applied_by && unchanged && g_reporter.grad_across_steps) g_reporter.grad_across_steps(leaf, m);
+  m.applied_by = nullptr;
+  if (!unchanged || !m.eval_note) m.eval_note = hints::tls_backward_eval_note;
+}
+}  // namespace
 
 tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   Tensor& g = grads.at(0);
@@ -26,7 +74,10 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   auto& meta = leaf_->autograd;
   if (!meta) meta = std::make_shared<AutogradMeta>();
   Tensor& current = meta->grad;
+  hints::GradMarks& marks = meta->grad_marks;
   if (!current.defined()) {
+    marks.applied_by = nullptr;
+    marks.eval_note = hints::tls_backward_eval_note;
     // Keep the incoming gradient only if nobody else can see its storage (it may be an
     // expanded, stride-0 view or alias another tensor's data) and it is laid out like
     // the leaf: row-major, or channels-last for a channels-last leaf, as in PyTorch.
@@ -34,9 +85,28 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     const bool exclusive = g.is_contiguous(format) && g.storage().use_count() == 1;
     current = exclusive ? g : native::clone(g, format);
   } else {
+    check_marks_before_accumulate(*leaf_, *meta);
     current.add_(g);
   }
+  marks.seen_storage = current.storage().get();
+  marks.seen_version = current.storage()->version();
   return {};
+}
+
+hints::Untracked untracked_origin_of(std::initializer_list<const Tensor*> inputs) {
+  hints::Untracked origin = hints::Untracked::No;
+  for (const Tensor* t : inputs) {
+    if (!t->defined()) continue;
+    const TensorImpl& impl = t->impl();
+    if (impl.requires_grad)  // and not recorded: grad mode is off
+      return is_inference_mode_enabled() ? hints::Untracked::InferenceMode : hints::Untracked::NoGrad;
+    if (impl.autograd && impl.autograd->untracked_origin > origin) origin = impl.autograd->untracked_origin;
+  }
+  return origin;
+}
+
+void mark_untracked(const Tensor& out, hints::Untracked origin) {
+  if (out.defined() && !out.impl().requires_grad) meta_of(out).untracked_origin = origin;
 }
 
 Edge gradient_edge(const Tensor& t) {

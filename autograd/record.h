@@ -23,6 +23,27 @@ bool will_record(const Ts&... inputs) {
   return any_requires_grad({&inputs...});
 }
 
+// The mark a result not recorded from `inputs` inherits (Note [Untracked results] in
+// autograd/mode_hints.h): an input that requires grad (so grad mode is off) gives
+// NoGrad or InferenceMode, else the strongest mark among the inputs.
+hints::Untracked untracked_origin_of(std::initializer_list<const Tensor*> inputs);
+void mark_untracked(const Tensor& out, hints::Untracked origin);
+
+// will_record(inputs...) for an op whose result `out` is already made: when it returns
+// false, out takes the inputs' Untracked mark (Note [Untracked results]).
+// note_untracked is that second half alone, for ops that asked will_record before
+// making out.
+inline void note_untracked(const Tensor& out, std::initializer_list<const Tensor*> inputs) {
+  const hints::Untracked origin = untracked_origin_of(inputs);
+  if (origin != hints::Untracked::No) mark_untracked(out, origin);
+}
+template <typename... Ts>
+bool will_record_into(const Tensor& out, const Ts&... inputs) {
+  if (will_record(inputs...)) return true;
+  note_untracked(out, {&inputs...});
+  return false;
+}
+
 // The edge a gradient for t flows into: its grad_fn, or its leaf accumulator
 // (created on first use). Invalid when t does not require grad.
 Edge gradient_edge(const Tensor& t);

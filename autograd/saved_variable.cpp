@@ -38,16 +38,18 @@ struct Ledger {
     if (!scope.empty()) stats.bytes_by_scope[scope] += bytes;
   }
 
-  void remove(const void* key) {
+  int64_t remove(const void* key) {
     std::lock_guard<std::mutex> lock(mu);
     auto it = entries.find(key);
-    if (it == entries.end() || --it->second.refs > 0) return;
+    if (it == entries.end() || --it->second.refs > 0) return 0;
     const LedgerEntry& e = it->second;
+    const int64_t freed = e.bytes;
     stats.current_bytes -= e.bytes;
     stats.count -= 1;
     drop_from(stats.bytes_by_op, e.op, e.bytes);
     if (!e.scope.empty()) drop_from(stats.bytes_by_scope, e.scope, e.bytes);
     entries.erase(it);
+    return freed;
   }
 
   static void drop_from(std::map<std::string, int64_t>& m, const std::string& key, int64_t bytes) {
@@ -82,6 +84,8 @@ void reset_saved_tensor_peak() {
   std::lock_guard<std::mutex> lock(ledger().mu);
   ledger().stats.peak_bytes = ledger().stats.current_bytes;
 }
+
+const std::string& current_ledger_scope() { return tls_scope; }
 
 LedgerScope::LedgerScope(std::string label) : previous_(tls_scope) {
   tls_scope = previous_.empty() ? std::move(label) : previous_ + "." + label;
@@ -136,12 +140,13 @@ SavedVariable& SavedVariable::operator=(SavedVariable&& other) noexcept {
 
 SavedVariable::~SavedVariable() { release(); }
 
-void SavedVariable::release() {
-  if (ledger_key_) ledger().remove(ledger_key_);
+int64_t SavedVariable::release() {
+  const int64_t freed = ledger_key_ ? ledger().remove(ledger_key_) : 0;
   ledger_key_ = nullptr;
   if (was_defined_) released_ = true;
   data_ = Tensor();
   unpack_ = nullptr;
+  return freed;
 }
 
 Tensor SavedVariable::unpack() const {

@@ -32,6 +32,10 @@ struct SavedTensorStats {
 SavedTensorStats saved_tensor_stats();
 void reset_saved_tensor_peak();
 
+// The ledger scope in effect on this thread: dotted module names ("features.1"), "" at
+// top level.
+const std::string& current_ledger_scope();
+
 // Attributes tensors saved inside the scope to `label` (nn uses the module's name).
 class LedgerScope {
  public:
@@ -68,7 +72,9 @@ class SavedVariable {
   // The saved value for backward. Fails if freed by an earlier backward or if the
   // tensor was modified in place since it was saved (version mismatch).
   Tensor unpack() const;
-  void release();
+  // Frees the saved value; returns the bytes that left the ledger (its storage's size
+  // when this was the last saved reference to it, else 0).
+  int64_t release();
   bool was_defined() const { return was_defined_; }
 
  private:

@@ -8,6 +8,7 @@
 #include "autograd/record.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "nn/diagnostics.h"
 #include "nn/functional/basic.h"
 
 namespace ember::nn {
@@ -31,6 +32,11 @@ Tensor BatchNormBase::forward(const Tensor& input) {
   check_input(input);
   EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
               " channels in dim 1, got input of size ", input.sizes());
+  if (is_training()) {  // Note [Mode diagnostics] in nn/diagnostics.h
+    const int64_t values = input.numel() / std::max<int64_t>(num_features, 1);
+    if (values > 1 && values < diagnostics::kTinyBatchNormValues)
+      diagnostics::detail::tiny_batch_norm_batch(*this, input, values);
+  }
   const bool use_batch_stats = is_training() || !options.track_running_stats;
   if (is_training() && options.track_running_stats) {
     NoGradGuard no_grad;
@@ -51,6 +57,12 @@ Tensor BatchNormBase::forward_consuming(Tensor input) {
               " channels in dim 1, got input of size ", input.sizes());
   functional::batch_norm_eval_(input, running_mean, running_var, weight, bias, options.eps);
   return input;
+}
+
+std::string BatchNormBase::eval_mode_effect() const {
+  const int64_t tracked = num_batches_tracked.defined() ? num_batches_tracked.item<int64_t>() : 0;
+  return detail::str_cat("it normalized with its running statistics of ", tracked,
+                         " tracked batches instead of the batch's, and did not update them");
 }
 
 std::string BatchNormBase::extra_repr() const {

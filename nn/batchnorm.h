@@ -22,6 +22,9 @@ class BatchNormBase : public Module {
   // (the kernels' layout; a channels-last input goes through forward).
   Tensor forward_consuming(Tensor input) override;
   std::string extra_repr() const override;
+  // Eval mode uses the running statistics instead of the batch's (when it tracks them).
+  bool depends_on_training_flag() const override { return options.track_running_stats; }
+  std::string eval_mode_effect() const override;
 
   const int64_t num_features;
   const BatchNormOptions options;

@@ -15,6 +15,12 @@ Dropout::Dropout(std::string type_name, double prob) : Module(std::move(type_nam
 
 Tensor Dropout::forward(const Tensor& input) { return functional::dropout(input, p, is_training()); }
 
+std::string Dropout::eval_mode_effect() const {
+  std::ostringstream os;
+  os << type_name() << "(p=" << p << ") dropped nothing and did not scale by 1/(1-p)";
+  return os.str();
+}
+
 std::string Dropout::extra_repr() const {
   std::ostringstream os;
   os << "p=" << p << ", inplace=False";

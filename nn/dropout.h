@@ -9,6 +9,9 @@ class Dropout : public Module {
   explicit Dropout(double p = 0.5) : Dropout("Dropout", p) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
+  // Eval mode is the identity (when p > 0).
+  bool depends_on_training_flag() const override { return p > 0.0; }
+  std::string eval_mode_effect() const override;
 
   const double p;
 

@@ -12,6 +12,7 @@
 #include "autograd/saved_variable.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "nn/diagnostics.h"
 
 namespace ember::nn {
 
@@ -36,12 +37,18 @@ std::string join_quoted(const std::vector<std::string>& keys) {
 // The outermost call is the root of named_modules ("") and opens no scope; a child
 // called through call_child is already scoped by its name; any other nested call is
 // scoped by its type name.
+// Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h): the top-level call
+// starts a forward; a module that depends on the training flag and runs in eval mode
+// with recording on leaves its note. In training that is one flag check per call.
 Tensor Module::invoke(Tensor input, bool consuming) {
   const bool named = std::exchange(tls_named_by_parent, false);
+  if (tls_call_depth == 0) diagnostics::detail::begin_top_level_forward(*this, training_);
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
-  return consuming ? forward_consuming(std::move(input)) : forward(input);
+  Tensor out = consuming ? forward_consuming(std::move(input)) : forward(input);
+  if (!training_ && is_grad_enabled() && depends_on_training_flag()) diagnostics::detail::eval_mode_forward(*this, out);
+  return out;
 }
 
 Tensor Module::operator()(const Tensor& input) { return invoke(input, false); }
@@ -126,6 +133,11 @@ std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modul
 void Module::train(bool on) {
   training_ = on;
   for (const auto& [_, child] : children_) child->train(on);
+}
+
+void Module::set_eval_on_purpose(bool on) {
+  eval_on_purpose_ = on;
+  for (const auto& [_, child] : children_) child->set_eval_on_purpose(on);
 }
 
 void Module::zero_grad(bool set_to_none) {

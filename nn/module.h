@@ -52,6 +52,18 @@ class Module : public std::enable_shared_from_this<Module> {
   bool is_training() const { return training_; }
 
   void zero_grad(bool set_to_none = true);
+
+  // ---- mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h) ----
+  // Whether forward computes something else in eval mode (BatchNorm with running
+  // statistics, Dropout with p > 0). A user module whose forward reads is_training()
+  // overrides this, so step_after_eval_forward watches it.
+  virtual bool depends_on_training_flag() const { return false; }
+  // What eval mode changes, for the message ("Dropout(p=0.5) drops nothing").
+  virtual std::string eval_mode_effect() const { return "its forward depends on the training flag"; }
+  // This module (and its children) run in eval mode on purpose while the rest trains,
+  // e.g. fine-tuning with frozen BatchNorm statistics: step_after_eval_forward stays silent.
+  void set_eval_on_purpose(bool on = true);
+  bool eval_on_purpose() const { return eval_on_purpose_; }
   // Moves parameters and buffers (in place: the same Tensor objects point at new storage).
   virtual void to(Device device);
   // Lays out every 4-D parameter and buffer (recursively) in `format`, like PyTorch's
@@ -93,6 +105,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
   std::string type_name_;
   bool training_ = true;
+  bool eval_on_purpose_ = false;
   // Tensors live in these lists; the map nodes keep their addresses stable.
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> buffers_;

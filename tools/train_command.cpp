@@ -22,6 +22,7 @@
 #include "nn/serialize/safetensors.h"
 #include "core/parse.h"
 #include "tools/commands.h"
+#include "tools/mistakes.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -37,6 +38,7 @@ struct TrainOptions {
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
+  std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
 };
 
 struct EpochResult {
@@ -211,6 +213,14 @@ int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer
                                                            "the epoch in checkpoint '" + path + "'"));
 }
 
+// The diagnostics that fired during the run (Note [Mode diagnostics] in nn/diagnostics.h).
+void report_diagnostics() {
+  std::string fired;
+  for (const auto& [name, count] : diagnostics::counts())
+    if (count > 0) fired += (fired.empty() ? "" : ", ") + name + " " + std::to_string(count);
+  std::printf("diagnostics: %s\n", fired.empty() ? "none fired" : fired.c_str());
+}
+
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy) {
   std::ostringstream os;
   os << "{\n  \"device\": \"" << dev.str() << "\",\n  \"epochs\": [";
@@ -218,11 +228,18 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
     os << (i ? ", " : "") << "{\"epoch\": " << i + 1 << ", \"train_loss\": " << epochs[i].train_loss
        << ", \"test_accuracy\": " << epochs[i].test_accuracy << ", \"seconds\": " << epochs[i].seconds << "}";
   }
-  os << "],\n  \"test_accuracy\": " << accuracy << "\n}\n";
+  os << "],\n  \"test_accuracy\": " << accuracy << ",\n  \"diagnostics\": {";
+  bool first = true;
+  for (const auto& [name, count] : diagnostics::counts()) {
+    os << (first ? "" : ", ") << "\"" << name << "\": " << count;
+    first = false;
+  }
+  os << "}\n}\n";
   nn::write_text_atomically(path, "write --json file", os.str());
 }
 
 int run_train(const TrainOptions& opt) {
+  if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
   const Device dev = resolve_device(opt.device);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
@@ -271,6 +288,7 @@ int run_train(const TrainOptions& opt) {
     if (!opt.save_path.empty()) save_checkpoint(opt.save_path, *model, sgd, epoch);
   }
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
+  report_diagnostics();
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy);
   return 0;
 }
@@ -311,6 +329,10 @@ Runner add_train_command(CLI::App& sub) {
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
       ->check(CLI::IsMember({"cosine", "onecycle", "none"}))
       ->capture_default_str();
+  sub.add_option("--inject-mistake", opt->inject_mistake,
+                 "instead of training, make one mistake with train()/eval() or grad mode on the small CNN "
+                 "(random data) and show the diagnostic it triggers")
+      ->check(CLI::IsMember(mistake_names()));
   return [opt] { return run_train(*opt); };
 }
 

@@ -12,11 +12,12 @@ using autograd::needs_grad;
 using autograd::record;
 using autograd::tensor_list;
 using autograd::will_record;
+using autograd::will_record_into;
 
 // ---------------------------------------------------------------- binary
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = native::add(a, b, alpha);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("AddBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{g[0], needs_grad(in, 1) ? (alpha.to_double() == 1.0 ? g[0] : native::mul(g[0], alpha)) : Tensor()};
     });
@@ -26,7 +27,7 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = native::sub(a, b, alpha);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("SubBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], -alpha.to_double()) : Tensor()};
     });
@@ -36,7 +37,7 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = native::mul(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     // a is needed only for b's gradient and vice versa: save only what will be used.
     record("MulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
@@ -49,7 +50,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = native::div(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("DivBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), b},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[1]) : Tensor();
@@ -64,7 +65,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = native::pow(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("PowBackward", {&a, &b}, {&out}, {a, b, b.requires_grad() ? out : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              Tensor ga, gb;
@@ -83,7 +84,7 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 // maximum/minimum: the gradient goes to the chosen input; ties split it evenly.
 static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, bool is_max) {
   Tensor out = is_max ? native::maximum(a, b) : native::minimum(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record(name, {&a, &b}, {&out}, {a, b}, [is_max](const tensor_list& g, const tensor_list& s, const auto&) {
       Tensor wins_a = native::to_dtype(is_max ? native::gt(s[0], s[1]) : native::lt(s[0], s[1]), g[0].dtype());
       Tensor ties = native::mul(native::to_dtype(native::eq(s[0], s[1]), g[0].dtype()), 0.5);
@@ -99,21 +100,21 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("Minimu
 // ---------------------------------------------------------------- with a scalar
 Tensor add(const Tensor& a, const Scalar& b) {
   Tensor out = native::add(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("AddBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   return out;
 }
 
 Tensor sub(const Tensor& a, const Scalar& b) {
   Tensor out = native::sub(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("SubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   return out;
 }
 
 Tensor rsub(const Tensor& a, const Scalar& b) {
   Tensor out = native::rsub(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("RsubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::neg(g[0])};
     });
@@ -122,7 +123,7 @@ Tensor rsub(const Tensor& a, const Scalar& b) {
 
 Tensor mul(const Tensor& a, const Scalar& b) {
   Tensor out = native::mul(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("MulBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::mul(g[0], b)};
     });
@@ -131,7 +132,7 @@ Tensor mul(const Tensor& a, const Scalar& b) {
 
 Tensor div(const Tensor& a, const Scalar& b) {
   Tensor out = native::div(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("DivBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::div(g[0], b)};
     });
@@ -140,7 +141,7 @@ Tensor div(const Tensor& a, const Scalar& b) {
 
 Tensor rdiv(const Tensor& a, const Scalar& b) {
   Tensor out = native::rdiv(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("DivBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
       return tensor_list{native::neg(native::div(native::mul(g[0], b), native::mul(s[0], s[0])))};  // -g*b/a^2
     });
@@ -149,7 +150,7 @@ Tensor rdiv(const Tensor& a, const Scalar& b) {
 
 Tensor pow(const Tensor& a, const Scalar& b) {
   Tensor out = native::pow(a, b);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("PowBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
       if (b.to_double() == 0.0) return tensor_list{native::mul(g[0], 0.0)};
       return tensor_list{native::mul(g[0], native::mul(native::pow(s[0], b.to_double() - 1.0), b))};
@@ -161,7 +162,7 @@ Tensor pow(const Tensor& a, const Scalar& b) {
 // A unary op whose gradient is g * f(saved), saving the input or the output.
 template <typename Formula>
 static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula) {
-  if (will_record(a)) {
+  if (will_record_into(out, a)) {
     record(name, {&a}, {&out}, {save_output ? out : a},
            [formula](const tensor_list& g, const tensor_list& s, const auto&) { return tensor_list{formula(g[0], s[0])}; });
   }
@@ -170,7 +171,7 @@ static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_
 
 Tensor neg(const Tensor& a) {
   Tensor out = native::neg(a);
-  if (will_record(a))
+  if (will_record_into(out, a))
     record("NegBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::neg(g[0])};
     });
@@ -226,7 +227,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
 // ---------------------------------------------------------------- where
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = native::where(cond, a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("WhereBackward", {&a, &b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto& in) {
       Tensor zero = native::mul(g[0], 0.0);
       return tensor_list{needs_grad(in, 0) ? native::where(s[0], g[0], zero) : Tensor(),
@@ -237,7 +238,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
   Tensor out = native::where(cond, a, b);
-  if (will_record(b)) {
+  if (will_record_into(out, b)) {
     record("WhereBackward", {&b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
       return tensor_list{native::where(s[0], Scalar(0.0), g[0])};
     });
@@ -246,7 +247,7 @@ Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
 }
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   Tensor out = native::where(cond, a, b);
-  if (will_record(a)) {
+  if (will_record_into(out, a)) {
     record("WhereBackward", {&a}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
       return tensor_list{native::where(s[0], g[0], Scalar(0.0))};
     });

@@ -13,6 +13,7 @@ using autograd::needs_grad;
 using autograd::record;
 using autograd::tensor_list;
 using autograd::will_record;
+using autograd::will_record_into;
 
 namespace {
 
@@ -47,7 +48,7 @@ Tensor sum(const Tensor& a) { return sum(a, Dims{}, false); }
 
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
   Tensor out = native::sum(a, dims, keepdim);
-  if (will_record(a)) {
+  if (will_record_into(out, a)) {
     record("SumBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{native::expand(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), in[0].shape)};
     });
@@ -59,7 +60,7 @@ Tensor mean(const Tensor& a) { return mean(a, Dims{}, false); }
 
 Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
   Tensor out = native::mean(a, dims, keepdim);
-  if (will_record(a)) {
+  if (will_record_into(out, a)) {
     record("MeanBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
       const double count = static_cast<double>(reduced_count(in[0].shape, dims));
       Tensor scaled = native::div(g[0], count);
@@ -75,7 +76,7 @@ static Tensor extreme(const char* name, const Tensor& a, const Dims& dims, bool 
                       bool whole = false) {
   Tensor out = whole ? (is_max ? native::max(a) : native::min(a))
                      : (is_max ? native::amax(a, dims, keepdim) : native::amin(a, dims, keepdim));
-  if (will_record(a)) {
+  if (will_record_into(out, a)) {
     record(name, {&a}, {&out}, {a, out}, [dims, keepdim](const tensor_list& g, const tensor_list& s, const auto& in) {
       Tensor value = unsqueeze_reduced(s[1], in[0].shape, dims, keepdim);
       Tensor hit = native::to_dtype(native::eq(s[0], value), g[0].dtype());
@@ -94,7 +95,7 @@ Tensor Tensor::min() const { return extreme("MinBackward", *this, Dims{}, false,
 // max/min along a dim: the gradient goes to the selected index only.
 static std::tuple<Tensor, Tensor> extreme_dim(const char* name, const Tensor& a, int64_t dim, bool keepdim, bool is_max) {
   auto [values, indices] = is_max ? native::max_dim(a, dim, keepdim) : native::min_dim(a, dim, keepdim);
-  if (will_record(a)) {
+  if (will_record_into(values, a)) {
     const int64_t d = wrap_dim(dim, std::max<int64_t>(a.dim(), 1));
     record(name, {&a}, {&values}, {indices}, [d, keepdim](const tensor_list& g, const tensor_list& s, const auto& in) {
       const Dims& shape = in[0].shape;
@@ -125,7 +126,7 @@ static Tensor matrix_transpose(const Tensor& t) { return native::transpose(t, -2
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   Tensor out = native::mm(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("MmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              return tensor_list{needs_grad(in, 0) ? native::mm(g[0], matrix_transpose(s[1])) : Tensor(),
@@ -137,7 +138,7 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
   Tensor out = native::bmm(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("BmmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              return tensor_list{needs_grad(in, 0) ? native::bmm(g[0], matrix_transpose(s[1])) : Tensor(),
@@ -151,7 +152,7 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 // is removed from the result; batch dims broadcast (FunctionNode sums them back).
 Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor out = native::matmul(a, b);
-  if (will_record(a, b)) {
+  if (will_record_into(out, a, b)) {
     record("MatmulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              const bool a_vec = in[0].shape.size() == 1, b_vec = in[1].shape.size() == 1;

@@ -13,12 +13,13 @@ namespace ember {
 using autograd::record;
 using autograd::tensor_list;
 using autograd::will_record;
+using autograd::will_record_into;
 
 namespace {
 
 // A view whose gradient is the incoming gradient reshaped to the input's shape.
 Tensor reshaping(const char* name, const Tensor& self, Tensor out) {
-  if (will_record(self)) {
+  if (will_record_into(out, self)) {
     record(name, {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{native::reshape(g[0], in[0].shape)};
     });
@@ -53,7 +54,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   Tensor out = native::transpose(*this, dim0, dim1);
-  if (will_record(*this)) {
+  if (will_record_into(out, *this)) {
     record("TransposeBackward", {this}, {&out}, {}, [dim0, dim1](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::transpose(g[0], dim0, dim1)};
     });
@@ -68,7 +69,7 @@ Tensor Tensor::t() const {
 
 Tensor Tensor::permute(const Dims& dims) const {
   Tensor out = native::permute(*this, dims);
-  if (will_record(*this)) {
+  if (will_record_into(out, *this)) {
     Dims inverse = Dims::filled(dims.size(), 0);
     for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrap_dim(dims[i], dim()))] = static_cast<int64_t>(i);
     record("PermuteBackward", {this}, {&out}, {}, [inverse](const tensor_list& g, const tensor_list&, const auto&) {
@@ -80,7 +81,7 @@ Tensor Tensor::permute(const Dims& dims) const {
 
 Tensor Tensor::expand(const Dims& sizes) const {
   Tensor out = native::expand(*this, sizes);
-  if (will_record(*this)) {  // FunctionNode sums the gradient back to the input's shape
+  if (will_record_into(out, *this)) {  // FunctionNode sums the gradient back to the input's shape
     record("ExpandBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   }
   return out;
@@ -88,7 +89,7 @@ Tensor Tensor::expand(const Dims& sizes) const {
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) const {
   Tensor out = native::slice(*this, dim, start, end, step);
-  if (will_record(*this)) {
+  if (will_record_into(out, *this)) {
     record("SliceBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::slice(f, dim, start, end, step); })};
     });
@@ -100,12 +101,14 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   Tensor checked = native::narrow(*this, dim, start, length);  // validates with PyTorch's messages
   const int64_t d = wrap_dim(dim, this->dim());
   const int64_t s = start < 0 ? start + size(d) : start;
-  return will_record(*this) ? slice(d, s, s + length, 1) : checked;
+  if (will_record(*this)) return slice(d, s, s + length, 1);
+  autograd::note_untracked(checked, {this});
+  return checked;
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   Tensor out = native::select(*this, dim, index);
-  if (will_record(*this)) {
+  if (will_record_into(out, *this)) {
     record("SelectBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::select(f, dim, index); })};
     });
@@ -124,7 +127,7 @@ Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<
 // in whatever layout it arrives.
 static Tensor recorded_clone(const Tensor& self, MemoryFormat format) {
   Tensor out = native::clone(self, format);
-  if (will_record(self)) {
+  if (will_record_into(out, self)) {
     record("CloneBackward", {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   }
   return out;
@@ -141,7 +144,7 @@ Tensor Tensor::clone() const { return recorded_clone(*this, MemoryFormat::Contig
 Tensor Tensor::to(Device device, DType dtype) const {
   if (device == this->device() && dtype == this->dtype()) return *this;
   Tensor out = native::to_device(native::to_dtype(*this, dtype), device);
-  if (will_record(*this) && is_floating(dtype)) {  // FunctionNode casts the gradient back
+  if (will_record_into(out, *this) && is_floating(dtype)) {  // FunctionNode casts the gradient back
     record("ToCopyBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{native::to_device(g[0], in[0].device)};
     });

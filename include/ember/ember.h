@@ -24,6 +24,7 @@
 #include "nn/data/dataloader.h"
 #include "nn/data/datasets.h"
 #include "nn/data/idx.h"
+#include "nn/diagnostics.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/module.h"

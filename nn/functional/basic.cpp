@@ -15,6 +15,7 @@ namespace ember::nn::functional {
 using autograd::record;
 using autograd::tensor_list;
 using autograd::will_record;
+using autograd::will_record_into;
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   EMBER_CHECK(weight.dim() == 2, "linear: expected a 2D weight [out, in], got ", weight.sizes());
@@ -33,7 +34,7 @@ Tensor relu(const Tensor& x, bool inplace) {
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   Tensor positive = native::gt(x, 0);
   Tensor out = native::where(positive, x, native::mul(x, negative_slope));
-  if (will_record(x)) {
+  if (will_record_into(out, x)) {
     record("LeakyReluBackward", {&x}, {&out}, {x},
            [negative_slope](const tensor_list& g, const tensor_list& s, const auto&) {
              return tensor_list{native::where(native::gt(s[0], 0), g[0], native::mul(g[0], negative_slope))};
@@ -65,6 +66,8 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
       device_ops(gx.device()).dropout_backward(detail::contiguous(g[0]), s[0], p, mask_shape, gx);
       return tensor_list{gx};
     });
+  } else {
+    autograd::note_untracked(out, {&x});
   }
   return out;
 }

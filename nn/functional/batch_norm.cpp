@@ -120,6 +120,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
                                                                   training, out[0], out[1], out[2]);
                        return out;
                      });
+  } else {
+    autograd::note_untracked(out, {&x_in, &weight, &bias});
   }
   return out;
 }

@@ -68,7 +68,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrPair strid
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
   out = detail::in_format(out, channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
-  if (autograd::will_record(x, w, b)) {
+  if (autograd::will_record_into(out, x, w, b)) {
     // x is needed only for w's gradient, w only for x's.
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
                      {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},

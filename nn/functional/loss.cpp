@@ -18,6 +18,7 @@ using autograd::needs_grad;
 using autograd::record;
 using autograd::tensor_list;
 using autograd::will_record;
+using autograd::will_record_into;
 
 namespace {
 
@@ -121,7 +122,7 @@ Reduction reduction_from_string(std::string_view name) {
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward(x, dim, true);
-  if (will_record(x)) {
+  if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
     record("LogSoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // g - exp(out) * sum(g, dim)
@@ -133,7 +134,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 
 Tensor softmax(const Tensor& x, int64_t dim) {
   Tensor out = softmax_forward(x, dim, false);
-  if (will_record(x)) {
+  if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
     record("SoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // out * (g - sum(g * out, dim))
@@ -156,7 +157,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   const Tensor is_target = native::lt(native::view(neg_one_hot, log_probs.sizes()), 0.0);
   const Tensor picked = native::where(is_target, log_probs, 0.0);
   Tensor out = reduce_losses(native::neg(native::sum(picked, {log_probs.dim() - 1})), reduction);
-  if (will_record(log_probs)) {
+  if (will_record_into(out, log_probs)) {
     record("NllLossBackward", {&log_probs}, {&out}, {t},
            [reduction](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
              return tensor_list{class_loss_grad(Tensor(), s[0], g[0], reduction, 0.0, in_meta[0])};
@@ -183,6 +184,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
            [reduction, label_smoothing](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
              return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, label_smoothing, in_meta[0])};
            });
+  } else {
+    autograd::note_untracked(out, {&logits});
   }
   return out;
 }
@@ -196,7 +199,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
   Tensor out = reduction == Reduction::None  ? squared
                : reduction == Reduction::Sum ? native::sum(squared)
                                              : native::mean(squared);
-  if (will_record(input, target)) {
+  if (will_record_into(out, input, target)) {
     const double factor = reduction == Reduction::Mean ? 2.0 / static_cast<double>(diff.numel()) : 2.0;
     record("MseLossBackward", {&input, &target}, {&out}, {diff},
            [factor](const tensor_list& g, const tensor_list& s, const auto& in) {

@@ -62,7 +62,7 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   Tensor out = pooled_empty(x, g);
   device_ops(x.device()).avg_pool2d_forward(detail::contiguous(x), g, out);
   out = detail::in_format(out, x.suggest_memory_format());
-  if (autograd::will_record(x)) {
+  if (autograd::will_record_into(out, x)) {
     autograd::record(node_name, {&x}, {&out}, {}, [g](const tensor_list& grads, const tensor_list&, const auto& in) {
       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device());
       device_ops(gx.device()).avg_pool2d_backward(detail::contiguous(grads[0]), g, gx);
@@ -90,6 +90,8 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
                        device_ops(gx.device()).max_pool2d_backward(detail::contiguous(grads[0]), saved[0], g, gx);
                        return tensor_list{gx};
                      });
+  } else {
+    autograd::note_untracked(out, {&x});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/parse.h"
+#include "nn/diagnostics.h"
 
 namespace ember::optim {
 
@@ -53,6 +54,10 @@ void Optimizer::add_params(std::vector<Tensor> params) {
   state_.resize(state_.size() + params.size());
   groups_.push_back(std::move(params));
 }
+
+void Optimizer::check_gradients_before_step() const { diagnostics::detail::check_step(*this, groups_); }
+
+void Optimizer::mark_gradients_applied() { diagnostics::detail::mark_applied(*this, groups_, ++steps_taken_); }
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : groups_)

@@ -57,22 +57,31 @@ class Optimizer {
   // Appends a group (checks: leaves, floating point, not already in a group).
   void add_params(std::vector<Tensor> params);
   // Calls fn(group, param, state) for each parameter with a defined gradient.
+  // Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h) look at the
+  // gradients before any update (step_after_eval_forward) and mark them applied after
+  // all of them (grad_across_steps).
   template <typename Fn>
   void for_each_param_with_grad(const Fn& fn) {
+    check_gradients_before_step();
     size_t index = 0;
     for (size_t g = 0; g < groups_.size(); ++g)
       for (Tensor& p : groups_[g]) {
         ParamState& state = state_[index++];
         if (p.grad().defined()) fn(g, p, state);
       }
+    mark_gradients_applied();
   }
 
   virtual std::vector<std::pair<std::string, double>> hyper_parameters(size_t group) const = 0;
   virtual void set_hyper_parameter(size_t group, const std::string& name, double value) = 0;
 
  private:
+  void check_gradients_before_step() const;
+  void mark_gradients_applied();
+
   std::vector<std::vector<Tensor>> groups_;
   std::vector<ParamState> state_;  // one per parameter, in group order
+  int64_t steps_taken_ = 0;        // for grad_across_steps' message
 };
 
 // The typed layer: Options is an aggregate (SGDOptions, ...) with an `lr` field;

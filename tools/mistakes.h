@@ -1,0 +1,14 @@
+// `ember train --inject-mistake NAME`: one mistake of the two switches made on purpose
+// on the small CNN, to show the diagnostic it triggers (nn/diagnostics.h).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ember::tools {
+
+// The diagnostics' names, one demo each.
+std::vector<std::string> mistake_names();
+// Runs the demo; 0 when the diagnostic fired (its message was logged or thrown and caught).
+int run_mistake_demo(const std::string& name);
+
+}  // namespace ember::tools
