@@ -25,6 +25,7 @@
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
 #include "tools/train_guards.h"
+#include "tools/train_resume.h"
 
 namespace ember::tools {
 namespace {
@@ -196,7 +197,9 @@ void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimize
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
-  nn::save(sd, path, {{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}});
+  nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
+  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}});
+  nn::save(sd, path, meta);
 }
 
 int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
@@ -211,8 +214,9 @@ int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer
   if (opt && !optim_sd.empty()) opt->load_state_dict(optim_sd);
   if (!opt) return 0;  // evaluation does not need the epoch
   const auto meta = nn::load_metadata(path);
+  restore_random_state(meta, path);  // Note [Kill and resume]
   const auto it = meta.find("epoch");
-  // Bounded: resuming replays the schedule over every past epoch's steps.
+  // Bounded, as it comes from a file (the schedule jumps there: Note [Schedules jump, never replay]).
   return it == meta.end() ? 0
                           : static_cast<int>(parse_integer(it->second, 0, kMaxCheckpointEpoch,
                                                            "the epoch in checkpoint '" + path + "'"));
