@@ -13,7 +13,8 @@ constexpr size_t kInputChunk = size_t{1} << 18;
 constexpr int kGzipOnly = 16 + MAX_WBITS;  // inflate's window bits: gzip framing, no zlib or raw
 }  // namespace
 
-GzipReader::GzipReader(const std::string& path) : path_(path), fd_(nn::open_regular_file(path, &file_size_)) {
+GzipReader::GzipReader(const std::string& path) : path_(path) {
+  fd_ = nn::open_regular_file(path, &file_size_);  // here: file_size_ is initialised after fd_
   uint8_t magic[2] = {0, 0};
   EMBER_CHECK(file_size_ >= 2 && nn::read_at(fd_.get(), magic, 2, 0) && magic[0] == 0x1f && magic[1] == 0x8b, "'",
               path, "' is not a gzip file (expected a .gz IDX file)");

@@ -415,7 +415,7 @@ TEST(IdxGzipEnd, JunkAfterTheStreamIsRefused) {
     bytes.insert(bytes.end(), tail.begin(), tail.end());
     write_raw(dir.file(name), bytes);
     const std::string msg = error_of([&] { read_idx(dir.file(name), 1); });
-    EXPECT_NE(msg.find("'" + dir.file(name) + "' has " + std::to_string(tail.size()) +
+    EXPECT_NE(msg.find(std::string("'") + dir.file(name) + "' has " + std::to_string(tail.size()) +
                        " bytes after the end of its gzip stream (" + at),
               std::string::npos)
         << msg;

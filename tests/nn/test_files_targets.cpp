@@ -61,7 +61,7 @@ TEST(WritableTarget, BadTargetsAreRefusedWithTheReason) {
                      "cannot write --json file '/dev/full': it exists and is not a regular file");
   nn::write_text_atomically(dir.file("file"), "save", "x");
   EXPECT_EMBER_ERROR(nn::check_writable_target(dir.file("file") + "/model.safetensors", "save"),
-                     "'" + dir.file("file") + "' is not a folder");
+                     std::string("'") + dir.file("file") + "' is not a folder");
   EXPECT_EMBER_ERROR(nn::check_writable_target("", "save"), "the path is empty");
   EXPECT_EQ(entries(dir.path()), 3u);  // folder, fifo, file: nothing added
 }
