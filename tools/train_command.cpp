@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <ember/ember.h>
@@ -191,7 +192,9 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
 }
 
 constexpr int64_t kMaxCheckpointEpoch = 100000;
-constexpr double kMaxLr = 1e6;  // --lr above this is a typo, not a schedule
+// --lr: any finite positive number; a huge one is caught when the loss diverges
+// (Note [A diverged run stops]), as PyTorch sets no upper bound either.
+constexpr double kMaxLr = std::numeric_limits<double>::max();
 
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, int epoch) {
   nn::StateDict sd;

@@ -17,10 +17,13 @@ start=$(date +%s.%N)
 "$ember" train $common --epochs "$epochs" --save "$whole" > /dev/null 2>&1 || { echo "FAIL: the uninterrupted run failed"; exit 1; }
 took=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { print e - s }')
 
-# Kill at a random moment within the run's duration (seeded by the clock and pid).
-delay=$(awk -v t="$took" -v seed="$$$(date +%N)" 'BEGIN { srand(seed % 2147483647); printf "%.2f", t * (0.15 + 0.8 * rand()) }')
+# Kill at a random moment after the first checkpoint, within the epochs after it
+# (seeded by the clock and pid), so that the resume from a checkpoint is exercised.
+delay=$(awk -v t="$took" -v n="$epochs" -v seed="$$$(date +%N)" \
+  'BEGIN { srand(seed % 2147483647); printf "%.2f", t / n * (n - 1) * 0.9 * rand() }')
 "$ember" train $common --epochs "$epochs" --save "$killed" > /dev/null 2>&1 &
 pid=$!
+while [ ! -f "$killed" ] && kill -0 "$pid" 2> /dev/null; do sleep 0.1; done
 sleep "$delay"
 kill -KILL "$pid" 2> /dev/null
 wait "$pid" 2> /dev/null
@@ -28,7 +31,7 @@ done_epochs=0
 if [ -f "$killed" ]; then
   done_epochs=$(grep -ao '"epoch":"[0-9]*"' "$killed" | head -1 | tr -dc '0-9')
 fi
-echo "uninterrupted run: ${took}s; killed after ${delay}s with $done_epochs of $epochs epochs saved"
+echo "uninterrupted run: ${took}s; killed ${delay}s after the first checkpoint, with $done_epochs of $epochs epochs saved"
 left=$((epochs - done_epochs))
 if [ "$left" -gt 0 ]; then
   resume=""
