@@ -18,6 +18,7 @@
 #include "nn/serialize/files.h"
 #include "tools/commands.h"
 #include "tools/pytorch_saved.h"
+#include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -188,7 +189,7 @@ Runner add_mem_command(CLI::App& sub) {
   auto opt = std::make_shared<MemOptions>();
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub.add_option("--model", opt->model, "model to measure")->capture_default_str();
-  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(CLI::Range(1, 65536))->expected(1, -1);
+  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(in_range(1, 65536))->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   return [opt] { return run_mem(*opt); };
 }

@@ -10,6 +10,7 @@
 
 #include "nn/serialize/files.h"
 #include "tools/commands.h"
+#include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -64,7 +65,7 @@ int run_report(const ReportOptions& opt) {
 
 void add_flags(CLI::App& app, ReportOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--size", opt.size, "matrix size n (n x n)")->check(CLI::Range(1, 8192))->capture_default_str();
+  app.add_option("--size", opt.size, "matrix size n (n x n)")->check(in_range(1, 8192))->capture_default_str();
   app.add_option("--json", opt.json_path, "also write the numbers to this JSON file");
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <ember/ember.h>
@@ -23,7 +24,10 @@
 #include "core/parse.h"
 #include "tools/commands.h"
 #include "tools/mistakes.h"
+#include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
+#include "tools/train_guards.h"
+#include "tools/train_resume.h"
 
 namespace ember::tools {
 namespace {
@@ -134,6 +138,7 @@ struct EpochRun {
   bool tty;
   int epoch, epochs;
   Clock::time_point start;
+  DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
 
   // One SGD step on a batch already on the model's device; the loss is not read here.
   Tensor step(const Tensor& x, const Tensor& y) const {
@@ -155,9 +160,11 @@ double train_epoch_from_loader(const EpochRun& run, data::DataLoader& loader, De
   for (auto& batch : loader) {
     Tensor x = batch.x.to(dev), y = batch.y.to(dev);
     Tensor loss = run.step(x, y);
-    loss_sum += loss.item<double>();
-    images += static_cast<size_t>(y.numel());
     ++step;
+    const double value = loss.item<double>();
+    run.guard.check_loss(value, run.epoch, step);
+    loss_sum += value;
+    images += static_cast<size_t>(y.numel());
     progress(run.tty, run.epoch, run.epochs, step, steps, loss_sum / static_cast<double>(step),
              static_cast<double>(images) / since(run.start));
   }
@@ -179,6 +186,7 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
     loss_sum.add_(run.step(data.x.narrow(0, start, len), data.y.narrow(0, start, len)).detach());
     if (step % kLossReadEvery != 0 && step != steps) continue;
     mean_loss = loss_sum.item<double>() / static_cast<double>(step);  // waits for the device
+    run.guard.check_loss(mean_loss, run.epoch, step);
     const int64_t images = std::min(static_cast<int64_t>(step) * batch, n);
     progress(run.tty, run.epoch, run.epochs, step, steps, mean_loss, static_cast<double>(images) / since(run.start));
   }
@@ -186,12 +194,17 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
 }
 
 constexpr int64_t kMaxCheckpointEpoch = 100000;
+// --lr: any finite positive number; a huge one is caught when the loss diverges
+// (Note [A diverged run stops]), as PyTorch sets no upper bound either.
+constexpr double kMaxLr = std::numeric_limits<double>::max();
 
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, int epoch) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
-  nn::save(sd, path, {{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}});
+  nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
+  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}});
+  nn::save(sd, path, meta);
 }
 
 int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
@@ -206,8 +219,9 @@ int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer
   if (opt && !optim_sd.empty()) opt->load_state_dict(optim_sd);
   if (!opt) return 0;  // evaluation does not need the epoch
   const auto meta = nn::load_metadata(path);
+  restore_random_state(meta, path);  // Note [Kill and resume]
   const auto it = meta.find("epoch");
-  // Bounded: resuming replays the schedule over every past epoch's steps.
+  // Bounded, as it comes from a file (the schedule jumps there: Note [Schedules jump, never replay]).
   return it == meta.end() ? 0
                           : static_cast<int>(parse_integer(it->second, 0, kMaxCheckpointEpoch,
                                                            "the epoch in checkpoint '" + path + "'"));
@@ -240,6 +254,7 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
 
 int run_train(const TrainOptions& opt) {
   if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
+  check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   const Device dev = resolve_device(opt.device);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
@@ -270,11 +285,14 @@ int run_train(const TrainOptions& opt) {
   if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, total);
   if (opt.schedule == "onecycle")  // momentum stays at 0.9 (Nesterov), as measured
     scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
-  for (int64_t i = 0; scheduler && i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
+  // Straight to the first step of this run (Note [Schedules jump, never replay]); the
+  // count is bounded: start_epoch <= kMaxCheckpointEpoch, loader.size() <= the images.
+  if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);
+  DivergenceGuard guard(opt.lr);
   const auto evaluate_test = test_evaluator(test_set, dev);
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
-    const EpochRun run{*model, sgd, scheduler.get(), tty, epoch, start_epoch + opt.epochs, Clock::now()};
+    const EpochRun run{*model, sgd, scheduler.get(), tty, epoch, start_epoch + opt.epochs, Clock::now(), guard};
     EpochResult r;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
     r.train_loss = dev.is_cuda() ? train_epoch_on_device(run, loader, static_cast<uint64_t>(epoch - 1), dev)
@@ -285,7 +303,10 @@ int run_train(const TrainOptions& opt) {
     std::printf("epoch %d: train loss %.4f, test accuracy %.4f, %.1f s\n", epoch, r.train_loss, r.test_accuracy,
                 r.seconds);
     std::fflush(stdout);
-    if (!opt.save_path.empty()) save_checkpoint(opt.save_path, *model, sgd, epoch);
+    if (!opt.save_path.empty()) {
+      guard.check_parameters(*model, epoch);
+      save_checkpoint(opt.save_path, *model, sgd, epoch);
+    }
   }
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   report_diagnostics();
@@ -295,6 +316,7 @@ int run_train(const TrainOptions& opt) {
 
 int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
+  check_train_outputs({{"--json", opt.json_path}}, 0);
   const Device dev = resolve_device(opt.device);
   auto model = make_small_cnn();
   load_checkpoint(opt.load_path, *model, nullptr);
@@ -309,7 +331,7 @@ int run_eval(const TrainOptions& opt) {
 
 void common_flags(CLI::App& app, TrainOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--batch-size", opt.batch_size, "images per batch")->check(CLI::Range(1, 65536))->capture_default_str();
+  app.add_option("--batch-size", opt.batch_size, "images per batch")->check(in_range(1, 65536))->capture_default_str();
   app.add_option("--data", opt.data, "folder with the Fashion-MNIST .gz files")->capture_default_str();
   app.add_option("--json", opt.json_path, "write the results to this JSON file");
 }
@@ -319,11 +341,11 @@ void common_flags(CLI::App& app, TrainOptions& opt) {
 Runner add_train_command(CLI::App& sub) {
   auto opt = std::make_shared<TrainOptions>();
   common_flags(sub, *opt);
-  sub.add_option("--epochs", opt->epochs, "epochs to train")->check(CLI::Range(0, 1000))->capture_default_str();
-  sub.add_option("--lr", opt->lr, "SGD learning rate (Nesterov momentum 0.9)")->check(CLI::PositiveNumber)->capture_default_str();
+  sub.add_option("--epochs", opt->epochs, "epochs to train")->check(in_range(0, 1000))->capture_default_str();
+  sub.add_option("--lr", opt->lr, "SGD learning rate (Nesterov momentum 0.9)")->check(in_range(0, kMaxLr, Bound::Open))->capture_default_str();
   sub.add_option("--save", opt->save_path, "save a checkpoint (safetensors) after each epoch");
   sub.add_option("--resume", opt->resume_path, "resume from a checkpoint saved with --save")->check(CLI::ExistingFile);
-  sub.add_option("--limit", opt->limit, "train on the first N images only")->check(CLI::NonNegativeNumber);
+  sub.add_option("--limit", opt->limit, "train on the first N images only")->check(in_range(0, 1e9));
   sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")

@@ -1,5 +1,6 @@
-// The IDX reader/writer over zlib's gz* interface. Reading checks every promise the
-// header makes: gzip framing, magic, dimensions, and that exactly prod(dims) bytes follow.
+// The IDX reader (over GzipReader: nothing may follow the gzip stream) and writer (over
+// zlib's gz* interface). Reading checks every promise the header makes: gzip framing,
+// magic, dimensions, and that exactly prod(dims) bytes follow.
 #include "nn/data/idx.h"
 
 #include <zlib.h>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nn/data/gzip_reader.h"
 
 namespace ember::data {
 namespace {
@@ -36,39 +38,10 @@ class GzFile {
   gzFile file_;
 };
 
-// zlib's status after the last read: Z_OK, Z_BUF_ERROR (input ended inside a gzip
-// stream) or an error code, with its message.
-int gz_status(gzFile f, std::string* message) {
-  int code = Z_OK;
-  const char* text = gzerror(f, &code);
-  if (message != nullptr) *message = text != nullptr ? text : "";
-  return code;
-}
-
-// Reads up to n bytes; fewer means the stream ended. A corrupt stream throws.
-uint64_t read_up_to(gzFile f, const std::string& path, uint8_t* dst, uint64_t n) {
-  uint64_t done = 0;
-  while (done < n) {
-    const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n - done, uint64_t{1} << 30));
-    const int got = gzread(f, dst + done, chunk);
-    if (got < 0) {
-      std::string message;
-      gz_status(f, &message);
-      EMBER_FAIL("corrupt gzip stream in '", path, "': ", message);
-    }
-    if (got == 0) break;
-    done += static_cast<uint64_t>(got);
-  }
-  return done;
-}
-
 // Reads exactly n bytes of `what`; a short read is a truncated file.
-void read_exact(gzFile f, const std::string& path, uint8_t* dst, uint64_t n, const char* what) {
-  const uint64_t got = read_up_to(f, path, dst, n);
-  if (got == n) return;
-  const bool cut_stream = gz_status(f, nullptr) == Z_BUF_ERROR;
-  EMBER_FAIL("truncated IDX file '", path, "': expected ", n, " bytes of ", what, ", got ", got,
-             cut_stream ? " (the gzip stream ends early)" : "");
+void read_exact(GzipReader& f, const std::string& path, uint8_t* dst, uint64_t n, const char* what) {
+  const uint64_t got = f.read(dst, n);
+  EMBER_CHECK(got == n, "truncated IDX file '", path, "': expected ", n, " bytes of ", what, ", got ", got);
 }
 
 std::string hex32(uint32_t v) {
@@ -111,7 +84,7 @@ int check_magic(const uint8_t* m, const std::string& path, int expected_dims) {
 }
 
 // Reads the dimensions and checks that they are non-zero and not absurdly large.
-Dims read_dims(gzFile f, const std::string& path, int ndims) {
+Dims read_dims(GzipReader& f, const std::string& path, int ndims) {
   std::vector<uint8_t> raw(static_cast<size_t>(ndims) * 4);
   read_exact(f, path, raw.data(), raw.size(), "header");
   Dims dims = Dims::filled(static_cast<size_t>(ndims), 0);
@@ -131,29 +104,21 @@ Dims read_dims(gzFile f, const std::string& path, int ndims) {
 }  // namespace
 
 Tensor read_idx(const std::string& path, int expected_dims) {
-  errno = 0;
-  GzFile file(path, "rb");
-  if (file.get() == nullptr) {
-    EMBER_FAIL("cannot open '", path, "': ", errno != 0 ? std::strerror(errno) : "out of memory");
-  }
-  gzbuffer(file.get(), 1 << 18);
-  EMBER_CHECK(gzdirect(file.get()) == 0, "'", path, "' is not a gzip file (expected a .gz IDX file)");
-
+  GzipReader file(path);
   uint8_t magic[4];
-  read_exact(file.get(), path, magic, sizeof magic, "header");
+  read_exact(file, path, magic, sizeof magic, "header");
   const int ndims = check_magic(magic, path, expected_dims);
-  const Dims dims = read_dims(file.get(), path, ndims);
+  const Dims dims = read_dims(file, path, ndims);
 
   Tensor out = make_empty(dims, kUInt8, Device::cpu());
-  read_exact(file.get(), path, out.data_ptr<uint8_t>(), static_cast<uint64_t>(out.numel()), "data");
+  read_exact(file, path, out.data_ptr<uint8_t>(), static_cast<uint64_t>(out.numel()), "data");
 
+  // To the end of the file: more data is an error, and so is anything after the gzip
+  // stream (Note [Nothing after the gzip stream]).
   uint8_t extra[4096];
-  const uint64_t trailing = read_up_to(file.get(), path, extra, sizeof extra);
+  const uint64_t trailing = file.read(extra, sizeof extra);
   EMBER_CHECK(trailing == 0, "IDX file '", path, "' has trailing bytes after the ", out.numel(),
               " bytes of data its header promises (", dims_text(dims), ")");
-  std::string message;
-  EMBER_CHECK(gz_status(file.get(), &message) == Z_OK, "corrupt gzip stream in '", path,
-              "': it ends before its trailer (", message, ")");
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "nn/optim/state_checks.h"
 
 namespace ember::optim {
 
@@ -18,11 +19,24 @@ namespace {
 
 template <typename O>
 void check_adam(const O& o) {
-  EMBER_CHECK(o.lr >= 0.0, "Invalid learning rate: ", o.lr);
-  EMBER_CHECK(o.eps >= 0.0, "Invalid epsilon value: ", o.eps);
-  EMBER_CHECK(o.betas.first >= 0.0 && o.betas.first < 1.0, "Invalid beta parameter at index 0: ", o.betas.first);
-  EMBER_CHECK(o.betas.second >= 0.0 && o.betas.second < 1.0, "Invalid beta parameter at index 1: ", o.betas.second);
-  EMBER_CHECK(o.weight_decay >= 0.0, "Invalid weight_decay value: ", o.weight_decay);
+  EMBER_CHECK(std::isfinite(o.lr) && o.lr >= 0.0, "Invalid learning rate: ", o.lr, " (expected a finite value >= 0)");
+  EMBER_CHECK(std::isfinite(o.eps) && o.eps >= 0.0, "Invalid epsilon value: ", o.eps,
+              " (expected a finite value >= 0)");
+  EMBER_CHECK(o.betas.first >= 0.0 && o.betas.first < 1.0, "Invalid beta parameter at index 0: ", o.betas.first,
+              " (expected a value in [0, 1))");
+  EMBER_CHECK(o.betas.second >= 0.0 && o.betas.second < 1.0, "Invalid beta parameter at index 1: ", o.betas.second,
+              " (expected a value in [0, 1))");
+  EMBER_CHECK(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0, "Invalid weight_decay value: ", o.weight_decay,
+              " (expected a finite value >= 0)");
+}
+
+// A loaded Adam/AdamW state: step, exp_avg and exp_avg_sq together, or nothing.
+void check_adam_state(const std::string& prefix, const std::map<std::string, Tensor>& loaded, const Tensor& param) {
+  detail::check_state_names(prefix, loaded, {"step", "exp_avg", "exp_avg_sq"}, /*all_or_none=*/true);
+  if (loaded.empty()) return;
+  detail::check_step_count(prefix + "step", loaded.at("step"));
+  detail::check_buffer(prefix + "exp_avg", loaded.at("exp_avg"), param);
+  detail::check_buffer(prefix + "exp_avg_sq", loaded.at("exp_avg_sq"), param, /*nonnegative=*/true);
 }
 
 // The same update from native ops (any layout).
@@ -77,6 +91,14 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
 
 void validate(const AdamOptions& o) { check_adam(o); }
 void validate(const AdamWOptions& o) { check_adam(o); }
+
+void Adam::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
+  check_adam_state(prefix, loaded, param);
+}
+
+void AdamW::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
+  check_adam_state(prefix, loaded, param);
+}
 
 void Adam::step() {
   NoGradGuard no_grad;

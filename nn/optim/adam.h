@@ -36,6 +36,8 @@ template <typename Fn>
 void visit_fields(AdamOptions& o, Fn&& fn) { detail::visit_adam_fields(o, fn); }
 template <typename Fn>
 void visit_fields(AdamWOptions& o, Fn&& fn) { detail::visit_adam_fields(o, fn); }
+// The one check of each options type (Note [Loaded state is checked]): PyTorch's
+// rules, and every number finite.
 void validate(const AdamOptions& o);
 void validate(const AdamWOptions& o);
 
@@ -44,6 +46,9 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
   explicit Adam(std::vector<Tensor> params, const AdamOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+
+ protected:
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
 };
 
 class AdamW : public OptimizerWithOptions<AdamWOptions> {
@@ -51,6 +56,9 @@ class AdamW : public OptimizerWithOptions<AdamWOptions> {
   explicit AdamW(std::vector<Tensor> params, const AdamWOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+
+ protected:
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
 };
 
 }  // namespace ember::optim

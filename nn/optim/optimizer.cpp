@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <tuple>
 
 #include "core/factories.h"
 #include "core/native.h"
@@ -95,9 +94,10 @@ void Optimizer::load_state_dict(const StateDict& state) {
   for (const auto& group : groups_)
     for (const Tensor& p : group) flat.push_back(&p);
 
-  // Everything is checked and built first; the optimizer changes only at the end.
-  std::vector<ParamState> new_state(flat.size());
-  std::vector<std::tuple<size_t, std::string, double>> hypers;
+  // Everything is read and checked first (Note [Loaded state is checked]); the
+  // optimizer changes only at the end.
+  std::vector<ParamState> loaded(flat.size());
+  std::vector<std::vector<std::pair<std::string, double>>> hypers(groups_.size());
   std::vector<bool> group_seen(groups_.size(), false);
   for (const auto& [key, value] : state) {
     size_t index = 0;
@@ -111,21 +111,14 @@ void Optimizer::load_state_dict(const StateDict& state) {
                     "group ", index, ": ", value.numel(), " vs ", groups_[index].size(), " parameters)");
         group_seen[index] = true;
       } else {
-        hypers.emplace_back(index, name, value.item<double>());
+        EMBER_CHECK(value.numel() == 1, "load_state_dict: \"", key, "\" must hold one number, but has ",
+                    value.numel(), " elements");
+        hypers[index].emplace_back(name, value.item<double>());
       }
     } else if (split_key(key, kStatePrefix, index, name)) {
       EMBER_CHECK(index < flat.size(), "loaded state dict has state for parameter ", index, " but the optimizer has ",
                   flat.size(), " parameters");
-      const Tensor& p = *flat[index];
-      if (name == "step") {
-        new_state[index][name] = native::clone(native::to_device(value, Device::cpu()));
-        continue;
-      }
-      EMBER_CHECK(value.sizes() == p.sizes(), "loaded state \"", key, "\" has shape ", value.sizes(),
-                  " but its parameter has shape ", p.sizes());
-      // Laid out like p, as the state it replaces (detail::zeros_like_param).
-      new_state[index][name] =
-          native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()), dense_format_of(p));
+      loaded[index][name] = value;
     } else {
       EMBER_FAIL("load_state_dict: unexpected key \"", key, "\" in optimizer state dict");
     }
@@ -133,12 +126,31 @@ void Optimizer::load_state_dict(const StateDict& state) {
   for (size_t g = 0; g < group_seen.size(); ++g)
     EMBER_CHECK(group_seen[g], "loaded state dict has a different number of parameter groups (no \"",
                 kGroupPrefix, g, ".params\")");
-  for (const auto& [g, name, value] : hypers) {
-    const auto known = hyper_parameters(g);
-    EMBER_CHECK(std::any_of(known.begin(), known.end(), [&](const auto& h) { return h.first == name; }),
-                "load_state_dict: unknown optimizer hyper-parameter \"", name, "\"");
+  for (size_t g = 0; g < hypers.size(); ++g) {
+    try {
+      check_hyper_parameters(g, hypers[g]);
+    } catch (const Error& e) {
+      EMBER_FAIL("load_state_dict: parameter group ", g, " of the loaded state dict: ", e.what());
+    }
   }
-  for (const auto& [g, name, value] : hypers) set_hyper_parameter(g, name, value);
+  std::vector<ParamState> new_state(flat.size());
+  for (size_t i = 0; i < flat.size(); ++i) {
+    const Tensor& p = *flat[i];
+    check_param_state(std::string(kStatePrefix) + std::to_string(i) + ".", loaded[i], p);
+    for (const auto& [name, value] : loaded[i]) {
+      // A step count lives on the host as float64; buffers are laid out like p, as the
+      // state they replace (detail::zeros_like_param).
+      new_state[i][name] =
+          name == "step" ? scalar_tensor(native::to_dtype(native::to_device(value, Device::cpu()), kFloat64)
+                                             .contiguous()
+                                             .to_vector<double>()[0],
+                                         kFloat64)
+                         : native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()),
+                                         dense_format_of(p));
+    }
+  }
+  for (size_t g = 0; g < hypers.size(); ++g)
+    for (const auto& [name, value] : hypers[g]) set_hyper_parameter(g, name, value);
   state_ = std::move(new_state);
 }
 

@@ -46,8 +46,9 @@ class Optimizer {
   // "param_groups.<g>.params" (int64 parameter indices), "param_groups.<g>.<hyper>"
   // (0-dim float64) and "state.<i>.<name>" (i counts parameters over all groups).
   StateDict state_dict() const;
-  // Needs the same groups of the same sizes; state tensors are copied to each
-  // parameter's device and hyper-parameters restored.
+  // Needs the same groups of the same sizes; every value is checked as the constructor
+  // would check it (Note [Loaded state is checked]) before anything changes; state
+  // tensors are then copied to each parameter's device and dtype.
   void load_state_dict(const StateDict& state);
 
  protected:
@@ -74,6 +75,12 @@ class Optimizer {
 
   virtual std::vector<std::pair<std::string, double>> hyper_parameters(size_t group) const = 0;
   virtual void set_hyper_parameter(size_t group, const std::string& name, double value) = 0;
+  // Throws unless `group`'s options with these values set would pass the options' own
+  // validate() (the one the constructor and add_param_group call).
+  virtual void check_hyper_parameters(size_t group, const std::vector<std::pair<std::string, double>>& values) const = 0;
+  // Throws unless `loaded` (one parameter's state, keys "<prefix><name>", as read) is a
+  // state this optimizer's step() could have made for `param`.
+  virtual void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const = 0;
 
  private:
   void check_gradients_before_step() const;
@@ -84,9 +91,18 @@ class Optimizer {
   int64_t steps_taken_ = 0;        // for grad_across_steps' message
 };
 
+// Note [Loaded state is checked]
+// A state dict comes from a file, so it is input like any other: load_state_dict holds
+// it to the same rules as the constructor. Hyper-parameters go through the options
+// type's one validate(const Options&), the function the constructor and
+// add_param_group call (never a second copy of its rules); state tensors go through
+// check_param_state (nn/optim/state_checks.h): known names, floating point, the
+// parameter's shape, finite values, exp_avg_sq >= 0, whole non-negative step counts.
+// Everything is checked before anything changes.
+
 // The typed layer: Options is an aggregate (SGDOptions, ...) with an `lr` field;
 // visit_fields(Options&, fn) (found by ADL) names its hyper-parameters, and
-// validate(const Options&) checks them.
+// validate(const Options&) checks them (Note [Loaded state is checked]).
 template <typename Options>
 class OptimizerWithOptions : public Optimizer {
  public:
@@ -112,16 +128,30 @@ class OptimizerWithOptions : public Optimizer {
     return out;
   }
   void set_hyper_parameter(size_t group, const std::string& name, double value) override {
+    assign(options_.at(group), name, value);
+  }
+  void check_hyper_parameters(size_t group, const std::vector<std::pair<std::string, double>>& values) const override {
+    Options candidate = options_.at(group);
+    for (const auto& [name, value] : values) assign(candidate, name, value);
+    validate(candidate);
+  }
+
+ private:
+  // Sets the field `name`; a bool field (nesterov) takes only 0 or 1.
+  static void assign(Options& options, const std::string& name, double value) {
     bool found = false;
-    visit_fields(options_.at(group), [&](const char* field, auto& slot) {
+    visit_fields(options, [&](const char* field, auto& slot) {
       if (name != field) return;
-      slot = static_cast<std::decay_t<decltype(slot)>>(value);
+      using Slot = std::decay_t<decltype(slot)>;
+      if constexpr (std::is_same_v<Slot, bool>)
+        EMBER_CHECK(value == 0.0 || value == 1.0, "optimizer option ", name, " is a flag: expected 0 or 1, but got ",
+                    value);
+      slot = static_cast<Slot>(value);
       found = true;
     });
     EMBER_CHECK(found, "load_state_dict: unknown optimizer hyper-parameter \"", name, "\"");
   }
 
- private:
   std::vector<Options> options_;
 };
 

@@ -21,6 +21,11 @@ LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
 
 void LRScheduler::step() { apply(last_epoch_ + 1); }
 
+void LRScheduler::step_to(int64_t epoch) {
+  EMBER_CHECK(epoch >= 0, "LRScheduler::step_to: expected an epoch >= 0, but got ", epoch);
+  apply(epoch);
+}
+
 void LRScheduler::apply(int64_t epoch) {
   std::vector<double> lrs;
   for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(lr_at(g, epoch));  // may throw: change nothing yet

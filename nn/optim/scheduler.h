@@ -1,6 +1,7 @@
 // Learning-rate schedulers (PyTorch's closed forms): StepLR, CosineAnnealingLR and
 // OneCycleLR (cosine). Construction sets the epoch-0 lr; each step() moves one epoch
-// (or batch, for OneCycleLR) and writes the new lr into every parameter group.
+// (or batch, for OneCycleLR) and writes the new lr into every parameter group;
+// step_to(k) moves straight to epoch k in O(1) (Note [Schedules jump, never replay]).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -13,6 +14,13 @@ class LRScheduler {
  public:
   virtual ~LRScheduler() = default;
   void step();
+  // Note [Schedules jump, never replay]
+  // Every schedule here is a closed form of the epoch (lr_at, on_epoch), so resuming at
+  // epoch k sets epoch k's lr (and momentum) directly: O(1), whatever k, and the same
+  // values, bit for bit, as k calls of step(). A resumed run must never replay the
+  // schedule step by step: k comes from a file and may be huge.
+  // step_to(k) for k >= 0 (and, for OneCycleLR, k <= total_steps).
+  void step_to(int64_t epoch);
   const std::vector<double>& get_last_lr() const { return last_lr_; }
   int64_t last_epoch() const { return last_epoch_; }
 

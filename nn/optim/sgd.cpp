@@ -4,10 +4,13 @@
 // with gradient and buffer laid out alike); the native-op formula for any other layout.
 #include "nn/optim/sgd.h"
 
+#include <cmath>
+
 #include "core/dispatch.h"
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "nn/optim/state_checks.h"
 
 namespace ember::optim {
 
@@ -38,11 +41,20 @@ void native_update(const SGDOptions& o, const Tensor& p, Tensor& buf) {
 }  // namespace
 
 void validate(const SGDOptions& o) {
-  EMBER_CHECK(o.lr >= 0.0, "Invalid learning rate: ", o.lr);
-  EMBER_CHECK(o.momentum >= 0.0, "Invalid momentum value: ", o.momentum);
-  EMBER_CHECK(o.weight_decay >= 0.0, "Invalid weight_decay value: ", o.weight_decay);
+  EMBER_CHECK(std::isfinite(o.lr) && o.lr >= 0.0, "Invalid learning rate: ", o.lr, " (expected a finite value >= 0)");
+  EMBER_CHECK(std::isfinite(o.momentum) && o.momentum >= 0.0, "Invalid momentum value: ", o.momentum,
+              " (expected a finite value >= 0)");
+  EMBER_CHECK(std::isfinite(o.dampening), "Invalid dampening value: ", o.dampening, " (expected a finite value)");
+  EMBER_CHECK(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0, "Invalid weight_decay value: ", o.weight_decay,
+              " (expected a finite value >= 0)");
   EMBER_CHECK(!o.nesterov || (o.momentum > 0.0 && o.dampening == 0.0),
-              "Nesterov momentum requires a momentum and zero dampening");
+              "Nesterov momentum requires a momentum and zero dampening (got momentum ", o.momentum, ", dampening ",
+              o.dampening, ")");
+}
+
+void SGD::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
+  detail::check_state_names(prefix, loaded, {"momentum_buffer"}, /*all_or_none=*/false);
+  for (const auto& [name, value] : loaded) detail::check_buffer(prefix + name, value, param);
 }
 
 void SGD::step() {

@@ -21,6 +21,8 @@ void visit_fields(SGDOptions& o, Fn&& fn) {
   fn("weight_decay", o.weight_decay);
   fn("nesterov", o.nesterov);
 }
+// The one check of SGD's options (Note [Loaded state is checked]): PyTorch's rules,
+// and every number finite.
 void validate(const SGDOptions& o);
 
 class SGD : public OptimizerWithOptions<SGDOptions> {
@@ -28,6 +30,9 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
   explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+
+ protected:
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
 };
 
 }  // namespace ember::optim

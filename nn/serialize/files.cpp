@@ -131,18 +131,41 @@ bool name_temporary(Temporary& t, const std::string& path) {
   return false;
 }
 
+// An existing `path` must be a regular file or a link (to a regular file, or dangling):
+// anything else (a directory, a FIFO, a device) is never replaced.
+void check_target_kind(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  EMBER_CHECK(!S_ISDIR(st.st_mode), "cannot ", what, " '", path, "': it is a directory");
+  EMBER_CHECK(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode), "cannot ", what, " '", path,
+              "': it exists and is not a regular file");
+  if (S_ISLNK(st.st_mode) && ::stat(path.c_str(), &st) == 0)
+    EMBER_CHECK(S_ISREG(st.st_mode), "cannot ", what, " '", path,
+                "': it is a link to something that is not a regular file");
+}
+
 }  // namespace
+
+void check_writable_target(const std::string& path, const std::string& what) {
+  EMBER_CHECK(!path.empty(), "cannot ", what, ": the path is empty");
+  EMBER_CHECK(path.back() != '/', "cannot ", what, " '", path, "': expected a file name, got a folder name");
+  const std::string dir = parent_of(path);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    EMBER_FAIL("cannot ", what, " '", path, "': its folder '", dir, "' ", errno == ENOENT ? "does not exist" : "is not accessible",
+               " (", std::strerror(errno), ")");
+  EMBER_CHECK(S_ISDIR(st.st_mode), "cannot ", what, " '", path, "': '", dir, "' is not a folder");
+  check_target_kind(path, what);
+  Temporary t = create_temporary(path);
+  if (t.fd.get() < 0)
+    EMBER_FAIL("cannot ", what, " '", path, "': cannot create a file in '", dir, "': ", std::strerror(errno));
+  t.fd.close();
+  if (!t.name.empty()) ::unlink(t.name.c_str());
+}
 
 void write_file_atomically(const std::string& path, const std::string& what,
                            const std::function<bool(int fd)>& write) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0) {
-    EMBER_CHECK(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode), "cannot ", what, " '", path,
-                "': it exists and is not a regular file");
-    if (S_ISLNK(st.st_mode) && ::stat(path.c_str(), &st) == 0)
-      EMBER_CHECK(S_ISREG(st.st_mode), "cannot ", what, " '", path,
-                  "': it is a link to something that is not a regular file");
-  }
+  check_target_kind(path, what);
   Temporary t = create_temporary(path);
   std::string step = "cannot create a temporary file in '" + parent_of(path) + "'";
   bool ok = t.fd.get() >= 0;

@@ -44,4 +44,11 @@ void write_file_atomically(const std::string& path, const std::string& what, con
 // The same for a string's bytes.
 void write_text_atomically(const std::string& path, const std::string& what, const std::string& text);
 
+// Checks, before any work whose result goes to `path`, that write_file_atomically
+// could write it: its folder exists and a file can be created there (a temporary is
+// made and removed at once: this sees permissions, read-only mounts and quotas on
+// inodes alike), and `path`, if it exists, is a regular file or a link to one. Leaves
+// nothing behind; an ember::Error "cannot <what> '<path>': <reason>" otherwise.
+void check_writable_target(const std::string& path, const std::string& what);
+
 }  // namespace ember::nn

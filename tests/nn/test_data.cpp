@@ -395,3 +395,46 @@ TEST(DataLoaderTest, WorkerErrorsReachTheConsumer) {
   EXPECT_EQ(it->x.sizes(), (Dims{4, 2}));
   EXPECT_EQ(it->y.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2, 3}));
 }
+
+// Note [Nothing after the gzip stream]: what follows a complete gzip member must be
+// another member; junk (zero padding included) is an error giving where it starts.
+TEST(IdxGzipEnd, JunkAfterTheStreamIsRefused) {
+  TempDir dir;
+  write_gz(dir.file("good.gz"), idx_image({4}, {1, 2, 3, 4}));
+  const Bytes good = read_raw(dir.file("good.gz"));
+  const std::string at = "from byte " + std::to_string(good.size()) + ")";
+  const std::pair<const char*, Bytes> tails[] = {
+      {"text.gz", {'j', 'u', 'n', 'k', '\n'}},
+      {"zeros.gz", Bytes(512, 0)},
+      {"magic.gz", {0x1f, 0x8b, 0x00, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42}},
+      {"half-magic.gz", {0x1f}},
+  };
+  for (const auto& [name, tail] : tails) {
+    SCOPED_TRACE(name);
+    Bytes bytes = good;
+    bytes.insert(bytes.end(), tail.begin(), tail.end());
+    write_raw(dir.file(name), bytes);
+    const std::string msg = error_of([&] { read_idx(dir.file(name), 1); });
+    EXPECT_NE(msg.find(std::string("'") + dir.file(name) + "' has " + std::to_string(tail.size()) +
+                       " bytes after the end of its gzip stream (" + at),
+              std::string::npos)
+        << msg;
+  }
+}
+
+TEST(IdxGzipEnd, ConcatenatedMembersAreOneStream) {
+  TempDir dir;
+  const Bytes image = idx_image({2, 3}, {9, 8, 7, 6, 5, 4});
+  write_gz(dir.file("a.gz"), Bytes(image.begin(), image.begin() + 7));
+  write_gz(dir.file("b.gz"), Bytes(image.begin() + 7, image.end()));
+  write_gz(dir.file("empty.gz"), {});
+  Bytes joined = read_raw(dir.file("a.gz"));
+  for (const char* part : {"b.gz", "empty.gz"}) {
+    const Bytes more = read_raw(dir.file(part));
+    joined.insert(joined.end(), more.begin(), more.end());
+  }
+  write_raw(dir.file("joined.gz"), joined);  // as `cat a.gz b.gz empty.gz`
+  Tensor t = read_idx(dir.file("joined.gz"), 2);
+  EXPECT_EQ(t.sizes(), (Dims{2, 3}));
+  EXPECT_EQ(t.to_vector<uint8_t>(), (std::vector<uint8_t>{9, 8, 7, 6, 5, 4}));
+}

@@ -1,0 +1,63 @@
+// Loaded optimizer state checks: names, dtype, shape, finiteness, sign and step counts
+// (nn/optim/state_checks.h).
+#include "nn/optim/state_checks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/error.h"
+#include "core/native.h"
+
+namespace ember::optim::detail {
+
+namespace {
+
+// The values of `t` as float64 on the host (loading is not a hot path).
+std::vector<double> host_values(const Tensor& t) {
+  return native::to_dtype(native::to_device(t, Device::cpu()), kFloat64).contiguous().to_vector<double>();
+}
+
+}  // namespace
+
+void check_state_names(const std::string& prefix, const LoadedState& state, std::initializer_list<const char*> names,
+                       bool all_or_none) {
+  std::string expected;
+  for (const char* n : names) expected.append(expected.empty() ? "" : ", ").append(n);
+  for (const auto& [name, value] : state) {
+    const bool known = std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
+    EMBER_CHECK(known, "load_state_dict: unexpected optimizer state \"", prefix, name, "\"; expected one of: ",
+                expected);
+  }
+  if (!all_or_none || state.empty()) return;
+  for (const char* n : names)
+    EMBER_CHECK(state.count(n) == 1, "load_state_dict: optimizer state \"", prefix, n,
+                "\" is missing; a parameter's state has all of: ", expected, " (or none)");
+}
+
+void check_buffer(const std::string& key, const Tensor& value, const Tensor& param, bool nonnegative) {
+  EMBER_CHECK(value.is_floating_point(), "load_state_dict: optimizer state \"", key,
+              "\" must be a floating-point tensor, but got ", dtype_name(value.dtype()));
+  EMBER_CHECK(value.sizes() == param.sizes(), "load_state_dict: optimizer state \"", key, "\" has shape ",
+              value.sizes(), " but its parameter has shape ", param.sizes());
+  const std::vector<double> v = host_values(value);
+  const auto bad = std::find_if(v.begin(), v.end(), [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0); });
+  EMBER_CHECK(bad == v.end(), "load_state_dict: optimizer state \"", key, "\" must hold ",
+              nonnegative ? "finite, non-negative" : "finite", " values, but element ", bad - v.begin(), " is ",
+              bad == v.end() ? 0.0 : *bad);
+}
+
+double check_step_count(const std::string& key, const Tensor& value) {
+  EMBER_CHECK(value.numel() == 1, "load_state_dict: optimizer state \"", key,
+              "\" must be a single step count, but has ", value.numel(), " elements");
+  EMBER_CHECK(value.dtype() != kBool, "load_state_dict: optimizer state \"", key,
+              "\" must be a number, but got a bool tensor");
+  const double step = host_values(value)[0];
+  constexpr double kMaxStep = 9007199254740992.0;  // 2^53
+  EMBER_CHECK(std::isfinite(step) && step >= 0 && step <= kMaxStep && step == std::floor(step),
+              "load_state_dict: optimizer state \"", key, "\" must be a whole number of steps from 0 to 2^53, but got ",
+              step);
+  return step;
+}
+
+}  // namespace ember::optim::detail

@@ -1,0 +1,26 @@
+// Checks on optimizer state read from a file (Optimizer::load_state_dict): each state
+// tensor is checked against what the optimizer's own step() would have made, so a
+// loaded state is never one that no run could have produced (Note [Loaded state is checked]).
+#pragma once
+#include <initializer_list>
+#include <map>
+#include <string>
+
+#include "core/tensor.h"
+
+namespace ember::optim::detail {
+
+using LoadedState = std::map<std::string, Tensor>;
+
+// The state names of one parameter ("state.<i>." + name = `prefix` + name) must be among
+// `names`; with `all_or_none`, either every one of them is present or none is.
+void check_state_names(const std::string& prefix, const LoadedState& state, std::initializer_list<const char*> names,
+                       bool all_or_none);
+// A buffer like "momentum_buffer" or "exp_avg": floating point, shaped like `param`,
+// every element finite; with `nonnegative`, no element below zero (e.g. "exp_avg_sq").
+void check_buffer(const std::string& key, const Tensor& value, const Tensor& param, bool nonnegative = false);
+// A step count: one element, a whole number from 0 to 2^53 (exact in float64).
+// Returns it.
+double check_step_count(const std::string& key, const Tensor& value);
+
+}  // namespace ember::optim::detail

@@ -1,0 +1,46 @@
+// The default generator's state in checkpoint metadata (tools/train_resume.h).
+#include "tools/train_resume.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "core/error.h"
+#include "core/parse.h"
+#include "core/random.h"
+
+namespace ember::tools {
+
+namespace {
+
+uint64_t parse_seed(const std::string& text, const std::string& path) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  EMBER_CHECK(!text.empty() && ec == std::errc() && ptr == end, "the rng_seed in checkpoint '", path,
+              "': expected a decimal integer from 0 to 2^64 - 1, but got '", text, "'");
+  return value;
+}
+
+}  // namespace
+
+nn::Metadata random_state_metadata() {
+  const auto [seed, offset] = default_generator().reserve(0);  // reserves nothing: reads the state
+  return {{"rng_seed", std::to_string(seed)}, {"rng_offset", std::to_string(offset)}};
+}
+
+void restore_random_state(const nn::Metadata& metadata, const std::string& path) {
+  const auto seed = metadata.find("rng_seed");
+  const auto offset = metadata.find("rng_offset");
+  EMBER_CHECK((seed == metadata.end()) == (offset == metadata.end()), "checkpoint '", path,
+              "' has only one of rng_seed and rng_offset");
+  if (seed == metadata.end()) return;
+  const uint64_t s = parse_seed(seed->second, path);
+  const auto o = static_cast<uint64_t>(parse_integer(offset->second, 0, std::numeric_limits<int64_t>::max(),
+                                                     "the rng_offset in checkpoint '" + path + "'"));
+  Generator& gen = default_generator();
+  gen.manual_seed(s);
+  gen.reserve(o);  // moves the offset to o
+}
+
+}  // namespace ember::tools

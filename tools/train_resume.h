@@ -1,0 +1,27 @@
+// The random-number state an `ember train` checkpoint carries, so that a run killed at
+// any point and resumed ends bit-identical to one never stopped (Note [Kill and resume]).
+#pragma once
+#include <string>
+
+#include "nn/serialize/safetensors.h"
+
+namespace ember::tools {
+
+// Note [Kill and resume]
+// A checkpoint is written atomically at the end of each epoch (nn::write_file_atomically:
+// a SIGKILL leaves the previous one whole) and holds all that decides what follows:
+// model and optimizer state, the epoch (the DataLoader's order(epoch) and the
+// schedule's step_to; both closed forms) and the default generator's (seed, offset),
+// which draws the dropout masks. A run killed mid-epoch resumes from the last saved
+// epoch and repeats the interrupted one from its start: the same batches, masks and
+// learning rates, so on the CPU the result is bit for bit that of an uninterrupted run
+// (tests/cli/kill_and_resume.sh). On CUDA cuDNN's dropout keeps its own state, so a
+// resumed CUDA run is a valid continuation, not a bit-identical one.
+
+// "rng_seed" and "rng_offset" of the default generator, for the checkpoint's metadata.
+nn::Metadata random_state_metadata();
+// Restores them from a checkpoint's metadata (`path` for messages); a checkpoint
+// without them (an older one) leaves the generator as it is.
+void restore_random_state(const nn::Metadata& metadata, const std::string& path);
+
+}  // namespace ember::tools
