@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace ember::tools {
 
@@ -24,7 +25,9 @@ bool within(double v, double lo, double hi, Bound lo_bound, Bound hi_bound) {
 }  // namespace
 
 std::string range_text(double lo, double hi, Bound lo_bound, Bound hi_bound) {
-  return (lo_bound == Bound::Open ? "(" : "[") + g(lo) + ", " + g(hi) + (hi_bound == Bound::Open ? ")" : "]");
+  if (hi == std::numeric_limits<double>::max() && hi_bound == Bound::Closed)  // no upper bound but finiteness
+    return std::string("finite and ") + (lo_bound == Bound::Open ? "> " : ">= ") + g(lo);
+  return "in " + ((lo_bound == Bound::Open ? "(" : "[") + g(lo)) + ", " + g(hi) + (hi_bound == Bound::Open ? ")" : "]");
 }
 
 CLI::Validator in_range(double lo, double hi, Bound lo_bound, Bound hi_bound) {
@@ -34,11 +37,11 @@ CLI::Validator in_range(double lo, double hi, Bound lo_bound, Bound hi_bound) {
         char* end = nullptr;
         const double v = std::strtod(input.c_str(), &end);
         if (input.empty() || end != input.c_str() + input.size())
-          return "must be a number in " + range + "; got '" + input + "'";
-        if (!within(v, lo, hi, lo_bound, hi_bound)) return "must be in " + range + "; got " + g(v);
+          return "must be a number " + range + "; got '" + input + "'";
+        if (!within(v, lo, hi, lo_bound, hi_bound)) return "must be " + range + "; got " + g(v);
         return {};
       },
-      "in " + range);
+      range);
 }
 
 }  // namespace ember::tools

@@ -10,10 +10,11 @@ namespace ember::tools {
 
 enum class Bound { Closed, Open };
 
-// "[lo, hi]", "(lo, hi]", ... with %g numbers.
+// "in [lo, hi]", "in (lo, hi]", ... with %g numbers; "finite and > lo" when hi is the
+// largest double (closed): a bound that only says "finite" reads as such.
 std::string range_text(double lo, double hi, Bound lo_bound = Bound::Closed, Bound hi_bound = Bound::Closed);
 // A CLI11 check that the flag's value is a number in the range (NaN never is); its
-// failure reads "<flag>: must be in <range>; got <value>".
+// failure reads "<flag>: must be <range text>; got <value>".
 CLI::Validator in_range(double lo, double hi, Bound lo_bound = Bound::Closed, Bound hi_bound = Bound::Closed);
 
 }  // namespace ember::tools

@@ -196,7 +196,11 @@ Tensor abs(const Tensor& a) {
 // ReLU keeps y > 0 as bits, not y (Note [Compact saved activations] in core/bitmask.h):
 // grad where the bit is set, else 0, exactly PyTorch's threshold_backward on y.
 Tensor relu(const Tensor& a) {
-  if (!will_record(a)) return native::relu(a);
+  if (!will_record(a)) {
+    Tensor out = native::relu(a);
+    autograd::note_untracked(out, {&a});
+    return out;
+  }
   auto [out, bits] = native::relu_with_bits(a);  // one pass for both
   const MemoryFormat format = native::dense_format(out);
   record("ReluBackward", {&a}, {&out}, {bits}, [format](const tensor_list& g, const tensor_list& s, const auto&) {
