@@ -6,6 +6,7 @@
 
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/profiler.h"
 
 namespace ember::autograd {
 namespace {
@@ -18,7 +19,9 @@ AutogradMeta& meta_of(const Tensor& t) {
 }
 }  // namespace
 
-Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {}
+Node::Node() : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)) {
+  if (EMBER_UNLIKELY(profiler::is_enabled())) module_path_ = profiler::current_module_path();
+}
 
 tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   Tensor& g = grads.at(0);

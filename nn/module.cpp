@@ -1,7 +1,8 @@
 // nn::Module: registration, recursive traversal (dotted names), modes, zero_grad,
 // to(Device), to(MemoryFormat), state_dict/load_state_dict with PyTorch's error
 // messages, and repr.
-// operator() opens a ledger scope so saved activations are attributed to layers.
+// operator() opens a ledger scope so saved activations are attributed to layers, and
+// a profiler span while recording.
 #include "nn/module.h"
 
 #include <map>
@@ -12,6 +13,7 @@
 #include "autograd/saved_variable.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/profiler.h"
 
 namespace ember::nn {
 
@@ -41,6 +43,14 @@ Tensor Module::invoke(Tensor input, bool consuming) {
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
+  // A span named "<path> <Type>" and the path for the ops and nodes inside (Note [Profiler]).
+  profiler::RecordScope span;
+  std::optional<profiler::ModulePathScope> path;
+  if (EMBER_UNLIKELY(profiler::is_enabled())) {
+    const std::string& p = autograd::LedgerScope::current();
+    path.emplace(p);
+    span.begin(profiler::Category::Module, p.empty() ? type_name_ : p + " " + type_name_, p);
+  }
   return consuming ? forward_consuming(std::move(input)) : forward(input);
 }
 

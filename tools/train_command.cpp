@@ -23,6 +23,7 @@
 #include "core/parse.h"
 #include "tools/commands.h"
 #include "tools/small_cnn.h"
+#include "tools/trace_flags.h"
 
 namespace ember::tools {
 namespace {
@@ -37,6 +38,7 @@ struct TrainOptions {
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
+  TraceFlags trace;  // --trace, --trace-events, --trace-steps
 };
 
 struct EpochResult {
@@ -223,6 +225,7 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
 }
 
 int run_train(const TrainOptions& opt) {
+  check_trace_flags(opt.trace);
   const Device dev = resolve_device(opt.device);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
@@ -255,6 +258,7 @@ int run_train(const TrainOptions& opt) {
     scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
   for (int64_t i = 0; scheduler && i < static_cast<int64_t>(loader.size()) * start_epoch; ++i) scheduler->step();
   const auto evaluate_test = test_evaluator(test_set, dev);
+  TraceSession trace(opt.trace);
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*model, sgd, scheduler.get(), tty, epoch, start_epoch + opt.epochs, Clock::now()};
@@ -270,6 +274,7 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) save_checkpoint(opt.save_path, *model, sgd, epoch);
   }
+  trace.finish();
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy);
   return 0;
@@ -311,6 +316,7 @@ Runner add_train_command(CLI::App& sub) {
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
       ->check(CLI::IsMember({"cosine", "onecycle", "none"}))
       ->capture_default_str();
+  add_trace_flags(sub, opt->trace, /*steps=*/true);
   return [opt] { return run_train(*opt); };
 }
 

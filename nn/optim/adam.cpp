@@ -11,6 +11,7 @@
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "core/profiler.h"
 
 namespace ember::optim {
 
@@ -79,11 +80,13 @@ void validate(const AdamOptions& o) { check_adam(o); }
 void validate(const AdamWOptions& o) { check_adam(o); }
 
 void Adam::step() {
+  const profiler::StepScope profile("Adam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), false); });
 }
 
 void AdamW::step() {
+  const profiler::StepScope profile("AdamW.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), true); });
 }

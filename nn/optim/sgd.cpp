@@ -8,6 +8,7 @@
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "core/profiler.h"
 
 namespace ember::optim {
 
@@ -46,6 +47,7 @@ void validate(const SGDOptions& o) {
 }
 
 void SGD::step() {
+  const profiler::StepScope profile("SGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const SGDOptions& o = options(group);
