@@ -16,9 +16,13 @@ using nn::json::quote;
 std::string micros(int64_t ns) {
   const bool negative = ns < 0;
   const uint64_t v = negative ? static_cast<uint64_t>(-ns) : static_cast<uint64_t>(ns);
-  std::string frac = std::to_string(v % 1000);
-  frac.insert(0, 3 - frac.size(), '0');
-  return (negative ? "-" : "") + std::to_string(v / 1000) + "." + frac;
+  const std::string frac = std::to_string(v % 1000);
+  std::string out = negative ? "-" : "";
+  out += std::to_string(v / 1000);
+  out += '.';
+  out.append(3 - frac.size(), '0');
+  out += frac;
+  return out;
 }
 
 void append_event(std::string& out, const Event& e) {
