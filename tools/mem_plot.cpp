@@ -172,19 +172,25 @@ std::string mem_plot_svg(const std::vector<ModeCurve>& curves, const PlotAxis& a
   for (const ModeCurve& c : curves) {
     const auto it = kColors.find(c.name);
     const std::string color = it == kColors.end() ? "#555555" : it->second;
+    // The first mode of a pair that nearly coincides (train/eval with grad, no_grad and
+    // inference mode) is drawn wide and light, the second narrow on top of it.
+    const bool under = c.name == "train_grad" || c.name == "eval_no_grad";
     chart.lines.push_back({c.name + ": peak " + mib(c.peak_mib) + ", saved " + mib(c.saved_mib), color, c.allocated,
-                           false, true, 2.2});
-    if (c.saved_mib > 0) chart.lines.push_back({"", color, c.saved, true, true, 1.4});
+                           false, true, under ? 6.0 : 2.0, under ? 0.45 : 1.0});
+    if (c.saved_mib > 0) chart.lines.push_back({"", color, c.saved, true, true, 1.4, 1.0});
     chart.markers.push_back({c.peak_x, c.peak_mib, color, c.name + " peak " + mib(c.peak_mib)});
     if (c.saved_mib > 0)
       chart.markers.push_back({c.forward_end_x, c.saved_mib, color, c.name + " saved " + mib(c.saved_mib)});
   }
   chart.notes = {"solid: allocated bytes (caching allocator)",
                  "dashed: saved activations (autograd ledger)",
-                 "dots: each mode's peak, and what its graph",
-                 "      saves by the end of the forward",
-                 "no_grad / inference_mode: forward only,",
-                 "      nothing saved, no backward"};
+                 "dots: each mode's peak, and what its graph saves",
+                 "  by the end of the forward",
+                 "wide light lines lie under narrow ones:",
+                 "  train_grad under eval_grad: eval() changes",
+                 "    what is computed, not what is kept;",
+                 "  eval_no_grad under eval_inference_mode:",
+                 "    forward only, nothing saved, no backward"};
   return svg::render(chart);
 }
 

@@ -15,7 +15,7 @@ namespace {
 constexpr double kFont = 13;          // px, labels and legend
 constexpr double kCharWidth = 7.2;    // px per character at kFont (sans-serif, estimated)
 constexpr double kLabelHeight = 16;   // px per label line
-constexpr double kLeft = 80, kTop = 70, kBottom = 150, kLegendWidth = 390;
+constexpr double kLeft = 80, kTop = 80, kBottom = 135, kLegendWidth = 440;
 
 std::string num(double v) {
   char buf[32];
@@ -52,38 +52,60 @@ std::string polyline(const Frame& f, const Line& line) {
   std::string out = "<polyline fill=\"none\" stroke=\"" + escape(line.color) + "\" stroke-width=\"" +
                     num(line.width) + "\" stroke-linejoin=\"round\"";
   if (line.dashed) out += " stroke-dasharray=\"6,4\"";
+  if (line.opacity < 1) out += " stroke-opacity=\"" + num(line.opacity) + "\"";
   return out + " points=\"" + pts + "\"/>\n";
 }
 
-// Marker dots, and labels beside them moved down (then up) until no two overlap.
-std::string markers(const Frame& f, const std::vector<Marker>& list) {
-  std::vector<size_t> order(list.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return list[a].y > list[b].y; });
+// The drawn lines as screen segments, so labels can avoid covering them.
+std::vector<Box> segments(const Frame& f, const std::vector<Line>& lines) {
+  std::vector<Box> out;
+  for (const Line& l : lines) {
+    for (size_t i = 1; i < l.points.size(); ++i) {
+      const double x0 = f.px(l.points[i - 1].first), y0 = f.py(l.points[i - 1].second);
+      const double x1 = f.px(l.points[i].first), y1 = f.py(l.points[i].second);
+      const double yh = l.steps ? y0 : y1;  // a staircase: horizontal first, then vertical
+      out.push_back({std::min(x0, x1), std::min(y0, yh), std::max(x0, x1), std::max(y0, yh)});
+      if (l.steps) out.push_back({x1, std::min(y0, y1), x1, std::max(y0, y1)});
+    }
+  }
+  return out;
+}
+
+bool touches(const Box& box, const Box& seg) {
+  return seg.x0 <= box.x1 && box.x0 <= seg.x1 && seg.y0 <= box.y1 && box.y0 <= seg.y1;
+}
+
+// Marker dots, and a label beside each: of the places left or right of the dot, moved
+// up or down, the one that overlaps no other label, covers the fewest line segments and
+// moves least.
+std::string markers(const Frame& f, const std::vector<Marker>& list, const std::vector<Box>& lines) {
   std::vector<Box> placed;
   std::string out;
-  for (size_t i : order) {
-    const Marker& m = list[i];
+  for (const Marker& m : list) {
     const double x = f.px(m.x), y = f.py(m.y);
     const double w = kCharWidth * static_cast<double>(m.text.size()) + 4;
-    const bool left_side = x + 10 + w > f.right;
-    const double tx = left_side ? x - 10 - w : x + 10;
-    double ty = std::max(y, f.top + kLabelHeight);
-    auto box_at = [&](double base) { return Box{tx, base - kLabelHeight + 3, tx + w, base + 3}; };
-    auto free_at = [&](double base) {
-      return std::none_of(placed.begin(), placed.end(), [&](const Box& b) { return b.overlaps(box_at(base)); });
-    };
-    double down = ty;
-    while (!free_at(down) && down < f.bottom) down += 2;
-    double up = ty;
-    while (!free_at(up) && up > f.top + kLabelHeight) up -= 2;
-    ty = free_at(down) && (down - ty <= ty - up || !free_at(up)) ? down : up;
-    placed.push_back(box_at(ty));
+    double best_score = 1e300, tx = x + 10, ty = y + 4;
+    for (const bool left : {false, true}) {
+      const double cx = left ? x - 10 - w : x + 10;
+      if (cx < f.left + 2 || cx + w > f.right - 2) continue;
+      for (double dy = -160; dy <= 160; dy += 4) {
+        const double base = y + 4 + dy;
+        const Box box{cx - 2, base - kLabelHeight + 3, cx + w + 2, base + 3};
+        if (box.y0 < f.top + 2 || box.y1 > f.bottom - 2) continue;
+        const bool clash = std::any_of(placed.begin(), placed.end(), [&](const Box& b) { return b.overlaps(box); });
+        const auto hits = std::count_if(lines.begin(), lines.end(), [&](const Box& seg) { return touches(box, seg); });
+        const double score = (clash ? 1e6 : 0) + 40.0 * static_cast<double>(hits) + std::abs(dy) + (left ? 2 : 0);
+        if (score < best_score) best_score = score, tx = cx, ty = base;
+      }
+    }
+    placed.push_back({tx - 2, ty - kLabelHeight + 3, tx + w + 2, ty + 3});
     out += "<circle cx=\"" + num(x) + "\" cy=\"" + num(y) + "\" r=\"4.5\" fill=\"" + escape(m.color) +
            "\" stroke=\"white\" stroke-width=\"1.5\"/>\n";
-    if (std::abs(ty - 4 - y) > 6)  // a leader from the dot to a label that had to move
-      out += "<line x1=\"" + num(x) + "\" y1=\"" + num(y) + "\" x2=\"" + num(left_side ? tx + w : tx) + "\" y2=\"" +
-             num(ty - 4) + "\" stroke=\"" + escape(m.color) + "\" stroke-width=\"1\"/>\n";
+    if (std::abs(ty - 4 - y) > 6) {  // a leader from the dot to a label that had to move
+      const double lx = tx > x ? tx - 2 : tx + w + 2;
+      out += "<line x1=\"" + num(x) + "\" y1=\"" + num(y) + "\" x2=\"" + num(lx) + "\" y2=\"" + num(ty - 4) +
+             "\" stroke=\"" + escape(m.color) + "\" stroke-width=\"1\"/>\n";
+    }
     out += "<rect x=\"" + num(tx - 2) + "\" y=\"" + num(ty - kLabelHeight + 3) + "\" width=\"" + num(w + 4) +
            "\" height=\"" + num(kLabelHeight) + "\" fill=\"white\" fill-opacity=\"0.85\"/>\n";
     out += text(tx, ty, m.text, (" fill=\"" + escape(m.color) + "\" font-weight=\"bold\"").c_str());
@@ -143,7 +165,7 @@ std::string render(const Chart& c) {
   for (const Line& l : c.lines)
     for (const auto& p : l.points) y_top = std::max(y_top, p.second);
   for (const Marker& m : c.markers) y_top = std::max(y_top, m.y);
-  const std::vector<double> yt = nice_ticks(c.y_min, y_top * 1.08);
+  const std::vector<double> yt = nice_ticks(c.y_min, y_top * 1.04);
   const Frame f{kLeft, kTop, c.width - kLegendWidth, c.height - kBottom, c.x_min, c.x_max, yt.front(), yt.back()};
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -180,21 +202,23 @@ std::string render(const Chart& c) {
   out += "<rect x=\"" + num(f.left) + "\" y=\"" + num(f.top) + "\" width=\"" + num(f.right - f.left) + "\" height=\"" +
          num(f.bottom - f.top) + "\" fill=\"none\" stroke=\"#888\"/>\n";
   for (const Line& l : c.lines) out += polyline(f, l);
-  out += markers(f, c.markers);
+  out += markers(f, c.markers, segments(f, c.lines));
   // legend column
   double ly = f.top + 6;
   const double lx = f.right + 24;
   for (const Line& l : c.lines) {
     if (l.label.empty()) continue;
     out += "<line x1=\"" + num(lx) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(lx + 28) + "\" y2=\"" + num(ly) +
-           "\" stroke=\"" + escape(l.color) + "\" stroke-width=\"" + num(l.width + 1) + "\"" +
+           "\" stroke=\"" + escape(l.color) + "\" stroke-width=\"" + num(std::min(l.width, 3.0) + 1) + "\"" +
            (l.dashed ? " stroke-dasharray=\"6,4\"" : "") + "/>\n";
     out += text(lx + 36, ly + 4, l.label);
     ly += kLabelHeight + 6;
   }
   ly += 6;
   for (const std::string& note : c.notes) {
-    out += text(lx, ly + 4, note, " fill=\"#444\" font-size=\"12\"");
+    const size_t indent = note.find_first_not_of(' ');  // leading spaces indent (SVG collapses them)
+    const size_t skip = indent == std::string::npos ? note.size() : indent;
+    out += text(lx + 6.5 * static_cast<double>(skip), ly + 4, note.substr(skip), " fill=\"#444\" font-size=\"12\"");
     ly += kLabelHeight;
   }
   return out + "</svg>\n";

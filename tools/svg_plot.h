@@ -26,6 +26,7 @@ struct Line {
   bool dashed = false;
   bool steps = false;  // draw as a staircase: horizontal, then vertical
   double width = 2.0;
+  double opacity = 1.0;  // a wide, light line stays visible under one drawn on top of it
 };
 
 struct Marker {
@@ -36,7 +37,7 @@ struct Marker {
 
 struct Chart {
   std::string title, subtitle, x_label, y_label;
-  int width = 1200, height = 700;
+  int width = 1280, height = 700;
   std::vector<Line> lines;
   std::vector<Marker> markers;
   // Category labels along x (written rotated under the axis) at data x positions.

@@ -60,13 +60,20 @@ TEST(SvgPlot, RendersLinesMarkersCategoriesAndLegend) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(svg, m, std::regex("points=\"([^\"]*)\"")));
   EXPECT_EQ(count(m[1].str(), ","), 7u);
-  // The two marker labels sit on different baselines.
-  std::vector<double> ys;
-  const std::regex label("<text x=\"[0-9.]+\" y=\"([0-9.]+)\" fill=\"#[0-9a-f]+\" font-weight=\"bold\">");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), label); it != std::sregex_iterator(); ++it)
-    ys.push_back(std::stod((*it)[1].str()));
-  ASSERT_EQ(ys.size(), 2u);
-  EXPECT_GE(std::abs(ys[0] - ys[1]), 15.0);
+  // The two marker labels' boxes do not overlap.
+  struct Rect {
+    double x, y, w, h;
+  };
+  std::vector<Rect> boxes;
+  const std::regex box("<rect x=\"([0-9.]+)\" y=\"([0-9.]+)\" width=\"([0-9.]+)\" height=\"([0-9.]+)\" fill=\"white\" fill-opacity");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), box); it != std::sregex_iterator(); ++it)
+    boxes.push_back({std::stod((*it)[1].str()), std::stod((*it)[2].str()), std::stod((*it)[3].str()),
+                     std::stod((*it)[4].str())});
+  ASSERT_EQ(boxes.size(), 2u);
+  const Rect& a = boxes[0];
+  const Rect& b = boxes[1];
+  const bool apart = a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+  EXPECT_TRUE(apart) << a.x << "," << a.y << " vs " << b.x << "," << b.y;
   Chart empty;
   empty.x_max = 0;
   EXPECT_THROW(render(empty), Error);
