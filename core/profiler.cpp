@@ -35,15 +35,30 @@ struct Recorder {
   Options options;
   int64_t steps = 0;
   std::vector<Device> sampled;  // devices with allocator samples, for stop()
+  struct LastValue {
+    CounterKind kind;
+    Device device;
+    int64_t value;
+  };
+  std::vector<LastValue> last;  // each track's last value: a repeated value is not kept
   std::atomic<uint64_t> next_seq{0};
   std::atomic<uint64_t> generation{0};
   std::atomic<int64_t> t0{0};
 
-  void push(Event&& e) {
+  // Keeps `e`; a counter sample equal to its track's last one is skipped unless `always`.
+  void push(Event&& e, bool always = false) {
     std::lock_guard<std::mutex> lock(mu);
-    if (e.type == EventType::Counter && e.counter != CounterKind::SavedActivations &&
-        std::find(sampled.begin(), sampled.end(), e.device) == sampled.end())
-      sampled.push_back(e.device);
+    if (e.type == EventType::Counter) {
+      if (e.counter != CounterKind::SavedActivations &&
+          std::find(sampled.begin(), sampled.end(), e.device) == sampled.end())
+        sampled.push_back(e.device);
+      const Device device = e.counter == CounterKind::SavedActivations ? Device::cpu() : e.device;
+      auto it = std::find_if(last.begin(), last.end(),
+                             [&](const LastValue& l) { return l.kind == e.counter && l.device == device; });
+      if (it == last.end()) it = last.insert(last.end(), {e.counter, device, e.value - 1});
+      if (it->value == e.value && !always) return;
+      it->value = e.value;
+    }
     if (ring.size() < options.max_events) {
       ring.push_back(std::move(e));
       return;
@@ -107,6 +122,7 @@ void start(const Options& options) {
     r.options = options;
     r.steps = 0;
     r.sampled.clear();
+    r.last.clear();
     r.next_seq.store(0, std::memory_order_relaxed);
     r.generation.fetch_add(1, std::memory_order_relaxed);
     r.t0.store(now_ns(), std::memory_order_relaxed);
@@ -132,7 +148,7 @@ void stop() {
       e.counter = kind;
       e.device = d;
       e.value = bytes;
-      r.push(std::move(e));
+      r.push(std::move(e), /*always=*/true);
     }
   }
 }

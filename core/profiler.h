@@ -29,7 +29,8 @@ namespace ember::profiler {
 //   once more for every sampled device at stop(). Sampling at the allocator rather than
 //   at span ends shows the peaks inside an op (a convolution's workspace, a backward's
 //   temporaries), costs a copy of the statistics per allocation while on, and makes the
-//   last sample equal memory::stats(dev).allocated_bytes.current at stop().
+//   last sample equal memory::stats(dev).allocated_bytes.current at stop(). A sample
+//   equal to its track's previous one is not kept (reserved bytes rarely change).
 // - Bounded: events go to a ring that keeps the last `max_events` (older ones are
 //   dropped and counted), and `max_steps` > 0 stops recording by itself after that many
 //   optimizer steps (torch.profiler's schedule, simplified), so a long run cannot fill
