@@ -49,7 +49,8 @@ Tensor Module::invoke(Tensor input, bool consuming) {
   if (EMBER_UNLIKELY(profiler::is_enabled())) {
     const std::string& p = autograd::LedgerScope::current();
     path.emplace(p);
-    span.begin(profiler::Category::Module, p.empty() ? type_name_ : p + " " + type_name_, p);
+    // A path that already ends in the type name (an unnamed nested call) is not repeated.
+    span.begin(profiler::Category::Module, p.empty() ? type_name_ : scope ? p : p + " " + type_name_, p);
   }
   return consuming ? forward_consuming(std::move(input)) : forward(input);
 }
