@@ -13,6 +13,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "core/profiler.h"
 
 namespace ember::autograd {
 namespace {
@@ -147,6 +148,9 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     run = run && any_grad;
     tensor_list outputs;
     if (run) {
+      profiler::RecordScope span;  // the node's name, with the module its forward ran in
+      if (EMBER_UNLIKELY(profiler::is_enabled()))
+        span.begin(profiler::Category::Backward, node->name(), node->module_path());
       outputs = node->apply(std::move(inputs));
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
@@ -209,7 +213,9 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors, bool 
   tensor_list grads = resolve_grads(tensors, grad_tensors);
   GraphTask task;
   task.retain_graph = retain_graph;
+  profiler::mark(profiler::Category::Mark, "backward start");
   execute(task, edges, std::move(grads));
+  profiler::mark(profiler::Category::Mark, "backward end");
 }
 
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs,

@@ -45,6 +45,9 @@ class Node : public std::enable_shared_from_this<Node> {
   // Anomaly mode: where the forward op ran, for error messages.
   const std::string& forward_context() const { return forward_context_; }
   void set_forward_context(std::string ctx) { forward_context_ = std::move(ctx); }
+  // While profiling: the dotted path of the module whose forward made the node ("" for
+  // none, or when the profiler was off), for backward spans (Note [Profiler]).
+  const std::string& module_path() const { return module_path_; }
   // Non-leaf outputs whose .grad the user asked to keep (Tensor::retain_grad).
   void retain_output_grad(uint32_t output_nr, std::weak_ptr<TensorImpl> output) {
     retained_.emplace_back(output_nr, std::move(output));
@@ -79,6 +82,7 @@ class Node : public std::enable_shared_from_this<Node> {
   uint64_t sequence_nr_;
   uint32_t num_outputs_ = 1;
   std::string forward_context_;
+  std::string module_path_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_;
   const void* eval_owner_;
   uint32_t eval_note_;

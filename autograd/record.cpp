@@ -8,6 +8,7 @@
 
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/profiler.h"
 
 namespace ember::autograd {
 namespace {
@@ -36,7 +37,9 @@ const Reporter& reporter() { return g_reporter; }
 Node::Node()
     : sequence_nr_(g_next_sequence_nr.fetch_add(1, std::memory_order_relaxed)),
       eval_owner_(hints::tls_eval_owner),
-      eval_note_(hints::tls_eval_note) {}
+      eval_note_(hints::tls_eval_note) {
+  if (EMBER_UNLIKELY(profiler::is_enabled())) module_path_ = profiler::current_module_path();
+}
 
 // Derived destructors (which add their unused bytes) have run; the nodes this one
 // points to are destroyed after this body, inside the scope closed by destruction_scope_.

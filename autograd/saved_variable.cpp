@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/node.h"
+#include "core/profiler.h"
 
 namespace ember::autograd {
 namespace {
@@ -36,6 +37,7 @@ struct Ledger {
     stats.peak_bytes = std::max(stats.peak_bytes, stats.current_bytes);
     stats.bytes_by_op[op] += bytes;
     if (!scope.empty()) stats.bytes_by_scope[scope] += bytes;
+    sample_for_profiler();
   }
 
   int64_t remove(const void* key) {
@@ -49,7 +51,14 @@ struct Ledger {
     drop_from(stats.bytes_by_op, e.op, e.bytes);
     if (!e.scope.empty()) drop_from(stats.bytes_by_scope, e.scope, e.bytes);
     entries.erase(it);
+    sample_for_profiler();
     return freed;
+  }
+
+  // The ledger's track in a trace (Note [Profiler]); under `mu`, so samples keep its order.
+  void sample_for_profiler() const {
+    if (EMBER_UNLIKELY(profiler::is_enabled()))
+      profiler::counter(profiler::CounterKind::SavedActivations, Device::cpu(), stats.current_bytes);
   }
 
   static void drop_from(std::map<std::string, int64_t>& m, const std::string& key, int64_t bytes) {
@@ -91,6 +100,7 @@ LedgerScope::LedgerScope(std::string label) : previous_(tls_scope) {
   tls_scope = previous_.empty() ? std::move(label) : previous_ + "." + label;
 }
 LedgerScope::~LedgerScope() { tls_scope = previous_; }
+const std::string& LedgerScope::current() { return tls_scope; }
 
 SavedTensorsHooksGuard::SavedTensorsHooksGuard(PackHook pack, UnpackHook unpack) {
   EMBER_CHECK(pack && unpack, "SavedTensorsHooksGuard: expected both a pack and an unpack hook");

@@ -41,6 +41,8 @@ class LedgerScope {
  public:
   explicit LedgerScope(std::string label);
   ~LedgerScope();
+  // The dotted label path open on this thread now ("" outside any scope).
+  static const std::string& current();
   LedgerScope(const LedgerScope&) = delete;
   LedgerScope& operator=(const LedgerScope&) = delete;
 

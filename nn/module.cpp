@@ -1,7 +1,8 @@
 // nn::Module: registration, recursive traversal (dotted names), modes, zero_grad,
 // to(Device), to(MemoryFormat), state_dict/load_state_dict with PyTorch's error
 // messages, and repr.
-// operator() opens a ledger scope so saved activations are attributed to layers.
+// operator() opens a ledger scope so saved activations are attributed to layers, and
+// a profiler span while recording.
 #include "nn/module.h"
 
 #include <map>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "nn/diagnostics.h"
+#include "core/profiler.h"
 
 namespace ember::nn {
 
@@ -46,6 +48,15 @@ Tensor Module::invoke(Tensor input, bool consuming) {
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
+  // A span named "<path> <Type>" and the path for the ops and nodes inside (Note [Profiler]).
+  profiler::RecordScope span;
+  std::optional<profiler::ModulePathScope> path;
+  if (EMBER_UNLIKELY(profiler::is_enabled())) {
+    const std::string& p = autograd::LedgerScope::current();
+    path.emplace(p);
+    // A path that already ends in the type name (an unnamed nested call) is not repeated.
+    span.begin(profiler::Category::Module, p.empty() ? type_name_ : scope ? p : p + " " + type_name_, p);
+  }
   Tensor out = consuming ? forward_consuming(std::move(input)) : forward(input);
   if (!training_ && is_grad_enabled() && depends_on_training_flag()) diagnostics::detail::eval_mode_forward(*this, out);
   return out;

@@ -19,6 +19,9 @@
 #include "tools/commands.h"
 #include "tools/pytorch_saved.h"
 #include "tools/flag_checks.h"
+#include "tools/mem_plot.h"
+#include "tools/output_check.h"
+#include "tools/trace_flags.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -29,6 +32,8 @@ struct MemOptions {
   std::string model = "small-cnn";
   std::vector<int64_t> batch_sizes{256};
   std::string json_path;
+  std::string plot_path;  // --plot: SVG of the modes' memory over the layers
+  TraceFlags trace;
 };
 
 struct ModeResult {
@@ -43,6 +48,7 @@ struct ModeResult {
   std::map<std::string, int64_t> saved_by_module;
   std::map<std::string, int64_t> pytorch_by_module;  // PyTorch's save rules (tools/pytorch_saved.h)
   int64_t pytorch_saved_bytes = 0;
+  int64_t base_bytes = 0, saved_base_bytes = 0;  // before the forward (for --plot)
 };
 
 enum class Mode { TrainGrad, EvalGrad, EvalNoGrad, EvalInference };
@@ -58,6 +64,8 @@ const char* mode_name(Mode m) {
 
 using Clock = std::chrono::steady_clock;
 
+std::string phase_name(const ModeResult& r) { return "mem " + r.mode + " batch " + std::to_string(r.batch); }
+
 ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& y, Device dev) {
   ModeResult r;
   r.mode = mode_name(mode);
@@ -68,6 +76,10 @@ ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& 
   const int64_t base = memory::allocated(dev);
   memory::reset_peak(dev);
   const int64_t saved_base = autograd::saved_tensor_stats().current_bytes;
+  r.base_bytes = base;
+  r.saved_base_bytes = saved_base;
+  profiler::RecordScope phase;  // the span --plot cuts this mode's events from
+  if (profiler::is_enabled()) phase.begin(profiler::Category::Phase, phase_name(r));
   const bool grad = mode == Mode::TrainGrad || mode == Mode::EvalGrad;
   std::optional<NoGradGuard> no_grad;
   std::optional<InferenceModeGuard> inference;
@@ -157,13 +169,27 @@ void write_json(const std::string& path, Device dev, const std::vector<ModeResul
   nn::write_text_atomically(path, "write --json file", os.str());
 }
 
+// --plot: the modes of the first batch size, from the profiler's events.
+void write_plot(const MemOptions& opt, Device dev, const std::vector<ModeResult>& results) {
+  std::vector<PlotMode> modes;
+  for (const ModeResult& r : results)
+    if (r.batch == results.front().batch) modes.push_back({r.mode, phase_name(r), r.base_bytes, r.saved_base_bytes});
+  PlotAxis axis;
+  const auto curves = mem_curves(profiler::events(), dev, modes, axis);
+  const std::string detail = "small CNN, batch " + std::to_string(results.front().batch) + ", " + dev.str();
+  nn::write_text_atomically(opt.plot_path, "write --plot file", mem_plot_svg(curves, axis, detail));
+}
+
 int run_mem(const MemOptions& opt) {
   EMBER_CHECK(opt.model == "small-cnn", "--model: only small-cnn is available, got '", opt.model, "'");
+  check_trace_flags(opt.trace);
+  if (!opt.plot_path.empty()) check_output_path(opt.plot_path, "--plot");
   const Device dev = resolve_device(opt.device);
   manual_seed(0);
   auto model = make_small_cnn();
   model->to(dev);
   std::vector<ModeResult> results;
+  std::optional<TraceSession> trace;
   for (int64_t batch : opt.batch_sizes) {
     Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev));
     Tensor y = randint(0, 10, {batch}, TensorOptions(kInt64).device(dev));
@@ -176,10 +202,16 @@ int run_mem(const MemOptions& opt) {
       }
       results.push_back(std::move(r));
     }
+    if (!trace && (!opt.trace.path.empty() || !opt.plot_path.empty()))
+      trace.emplace(opt.trace, /*force=*/true);  // after the warm-up: it is not measured
+    for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
+      results.push_back(measure(*model, m, x, y, dev));
   }
   std::printf("ember mem: small CNN on %s\n\n", dev.str().c_str());
   print_table(results);
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results);
+  if (trace) trace->finish();
+  if (!opt.plot_path.empty()) write_plot(opt, dev, results);
   return 0;
 }
 
@@ -191,6 +223,8 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--model", opt->model, "model to measure")->capture_default_str();
   sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(in_range(1, 65536))->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
+  sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
+  add_trace_flags(sub, opt->trace, /*steps=*/false);
   return [opt] { return run_mem(*opt); };
 }
 

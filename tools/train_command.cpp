@@ -28,6 +28,7 @@
 #include "tools/small_cnn.h"
 #include "tools/train_guards.h"
 #include "tools/train_resume.h"
+#include "tools/trace_flags.h"
 
 namespace ember::tools {
 namespace {
@@ -43,6 +44,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
+  TraceFlags trace;  // --trace, --trace-events, --trace-steps
 };
 
 struct EpochResult {
@@ -255,6 +257,7 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
 int run_train(const TrainOptions& opt) {
   if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
+  check_trace_flags(opt.trace);
   const Device dev = resolve_device(opt.device);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
@@ -290,6 +293,7 @@ int run_train(const TrainOptions& opt) {
   if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);
   DivergenceGuard guard(opt.lr);
   const auto evaluate_test = test_evaluator(test_set, dev);
+  TraceSession trace(opt.trace);
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*model, sgd, scheduler.get(), tty, epoch, start_epoch + opt.epochs, Clock::now(), guard};
@@ -308,6 +312,7 @@ int run_train(const TrainOptions& opt) {
       save_checkpoint(opt.save_path, *model, sgd, epoch);
     }
   }
+  trace.finish();
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   report_diagnostics();
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy);
@@ -355,6 +360,7 @@ Runner add_train_command(CLI::App& sub) {
                  "instead of training, make one mistake with train()/eval() or grad mode on the small CNN "
                  "(random data) and show the diagnostic it triggers")
       ->check(CLI::IsMember(mistake_names()));
+  add_trace_flags(sub, opt->trace, /*steps=*/true);
   return [opt] { return run_train(*opt); };
 }
 

@@ -48,6 +48,7 @@
 
 #include "core/error.h"
 #include "core/logging.h"
+#include "core/profiler.h"
 
 namespace ember {
 namespace detail {
@@ -373,6 +374,16 @@ using detail::Block;
 using detail::decrease;
 using detail::increase;
 
+namespace {
+// Allocated and reserved bytes after a change, for the profiler's counter tracks
+// (Note [Profiler]); called under the allocator's lock, so samples follow its order.
+void sample_for_profiler(const AllocatorState& s) {
+  const Device device = s.backend->device();
+  profiler::counter(profiler::CounterKind::Allocated, device, s.stats.allocated_bytes.current);
+  profiler::counter(profiler::CounterKind::Reserved, device, s.stats.reserved_bytes.current);
+}
+}  // namespace
+
 CachingAllocator::CachingAllocator(std::unique_ptr<RawBackend> backend)
     : state_(std::make_unique<AllocatorState>()) {
   EMBER_INTERNAL_ASSERT(backend != nullptr, "a caching allocator needs a backend");
@@ -448,6 +459,7 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   increase(s.stats.requested_bytes, detail::as_signed(nbytes));
   increase(s.stats.allocation, 1);
   increase(s.stats.active, 1);
+  if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(s);
   return {block->ptr, block};
 }
 
@@ -463,6 +475,7 @@ void CachingAllocator::deallocate(Block* block) {
     return;
   }
   s.free_block(block);
+  if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(s);
 }
 
 void CachingAllocator::record_stream(Block* block, StreamId stream) {
@@ -492,6 +505,7 @@ void CachingAllocator::empty_cache() {
   std::lock_guard<detail::SpinMutex> lock(state_->mutex);
   state_->collect_pending_frees(false);
   state_->release_cached_segments();
+  if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(*state_);
 }
 
 void CachingAllocator::set_limit(size_t max_reserved_bytes) {

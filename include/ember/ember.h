@@ -12,6 +12,7 @@
 #include "core/grad_mode.h"
 #include "core/memory.h"
 #include "core/memory_format.h"
+#include "core/profiler.h"
 #include "core/ops.h"
 #include "core/random.h"
 #include "core/scalar.h"
@@ -33,4 +34,5 @@
 #include "nn/optim/scheduler.h"
 #include "nn/optim/sgd.h"
 #include "nn/pooling.h"
+#include "nn/serialize/chrome_trace.h"
 #include "nn/serialize/safetensors.h"

@@ -8,6 +8,7 @@
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/dispatch.h"
+#include "core/profiler.h"
 #include "nn/functional/args.h"
 
 namespace ember::nn::functional {
@@ -18,6 +19,7 @@ using autograd::will_record;
 using autograd::will_record_into;
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  EMBER_PROFILE_OP("linear");
   EMBER_CHECK(weight.dim() == 2, "linear: expected a 2D weight [out, in], got ", weight.sizes());
   EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: mat1 and mat2 shapes cannot be multiplied (input ",
               x.sizes(), ", weight ", weight.sizes(), ")");

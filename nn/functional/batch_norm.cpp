@@ -9,6 +9,7 @@
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "core/profiler.h"
 #include "nn/functional/args.h"
 #include "nn/functional/basic.h"
 
@@ -99,6 +100,7 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
 Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
+  EMBER_PROFILE_OP("batch_norm");
   check_args(x_in, running_mean, running_var, weight, bias, training);
   const Tensor x = detail::contiguous(x_in);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());

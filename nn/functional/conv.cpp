@@ -7,6 +7,7 @@
 #include "autograd/function_node.h"
 #include "core/dispatch.h"
 #include "core/native.h"
+#include "core/profiler.h"
 #include "nn/functional/args.h"
 
 namespace ember::nn::functional {
@@ -57,6 +58,7 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrPair stride_in, IntOrPair padding_in,
               IntOrPair dilation_in, int64_t groups) {
   if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride_in, padding_in, dilation_in, groups).squeeze(0);
+  EMBER_PROFILE_OP("conv2d");
   const Dims stride = detail::expand_pair(stride_in, "conv2d", "stride");
   const Dims padding = detail::expand_pair(padding_in, "conv2d", "padding");
   const Dims dilation = detail::expand_pair(dilation_in, "conv2d", "dilation");

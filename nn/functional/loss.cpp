@@ -10,6 +10,7 @@
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/profiler.h"
 
 namespace ember::nn::functional {
 
@@ -121,6 +122,7 @@ Reduction reduction_from_string(std::string_view name) {
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  EMBER_PROFILE_OP("log_softmax");
   Tensor out = softmax_forward(x, dim, true);
   if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
@@ -133,6 +135,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
+  EMBER_PROFILE_OP("softmax");
   Tensor out = softmax_forward(x, dim, false);
   if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
@@ -145,6 +148,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {
+  EMBER_PROFILE_OP("nll_loss");
   const ClassShape shape = check_targets("nll_loss", log_probs, targets);
   check_floating(log_probs.dtype(), "nll_loss");
   const Device device = log_probs.device();
@@ -167,6 +171,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, double label_smoothing) {
+  EMBER_PROFILE_OP("cross_entropy");
   EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
               "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   const ClassShape shape = check_targets("cross_entropy", logits, targets);
@@ -191,6 +196,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  EMBER_PROFILE_OP("mse_loss");
   EMBER_CHECK(input.is_floating_point() && target.is_floating_point(),
               "mse_loss: expected floating-point input and target, but got ", dtype_name(input.dtype()), " and ",
               dtype_name(target.dtype()));

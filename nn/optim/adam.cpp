@@ -12,6 +12,7 @@
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "nn/optim/state_checks.h"
+#include "core/profiler.h"
 
 namespace ember::optim {
 
@@ -101,11 +102,13 @@ void AdamW::check_param_state(const std::string& prefix, const ParamState& loade
 }
 
 void Adam::step() {
+  const profiler::StepScope profile("Adam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), false); });
 }
 
 void AdamW::step() {
+  const profiler::StepScope profile("AdamW.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), true); });
 }

@@ -11,6 +11,7 @@
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "nn/optim/state_checks.h"
+#include "core/profiler.h"
 
 namespace ember::optim {
 
@@ -58,6 +59,7 @@ void SGD::check_param_state(const std::string& prefix, const ParamState& loaded,
 }
 
 void SGD::step() {
+  const profiler::StepScope profile("SGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const SGDOptions& o = options(group);
