@@ -1,10 +1,12 @@
 // Bit masks kept for backward on the CPU (Note [Compact saved activations] in
 // core/bitmask.h): packing y > 0, ReLU's forward with its bits and its backward from
-// them, and dropout's scaled mask rebuilt from its bits. Parallel over bytes of the mask (eight elements each).
+// them, and dropout's scaled mask rebuilt from its bits. Parallel over bytes of the mask
+// (eight elements each: core/cpu/bitmask_simd.h), the last partial byte element by element.
 #include "core/bitmask.h"
 
 #include <algorithm>
 
+#include "core/cpu/bitmask_simd.h"
 #include "core/cpu/kernels.h"
 #include "core/parallel.h"
 
@@ -17,7 +19,7 @@ void positive_bits(const Tensor& y, const Tensor& bits) {
     using T = typename decltype(tag)::type;
     const T* v = static_cast<const T*>(y.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) b[j] = positive_bits_byte(v, n, j);
+      for (int64_t j = lo; j < hi; ++j) b[j] = 8 * j + 8 <= n ? simd::positive_bits8(v + 8 * j) : positive_bits_byte(v, n, j);
     });
   });
 }
@@ -30,7 +32,8 @@ void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
     const T* src = static_cast<const T*>(x.data_ptr());
     T* dst = static_cast<T*>(y.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) b[j] = relu_bits_byte(src, dst, n, j);
+      for (int64_t j = lo; j < hi; ++j)
+        b[j] = 8 * j + 8 <= n ? simd::relu_bits8(src + 8 * j, dst + 8 * j) : relu_bits_byte(src, dst, n, j);
     });
   });
 }
@@ -45,6 +48,10 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
       for (int64_t j = lo; j < hi; ++j) {
         const int64_t i0 = j * 8, end = std::min<int64_t>(n, i0 + 8);
+        if (end - i0 == 8) {
+          simd::grad_where_bits8(g + i0, b[j], d + i0);
+          continue;
+        }
         for (int64_t i = i0; i < end; ++i) d[i] = grad_where_bit(g[i], (b[j] >> (i - i0)) & 1);
       }
     });
