@@ -10,6 +10,7 @@
 #include "core/device.h"
 #include "core/logging.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/graph.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -79,6 +80,7 @@ bool is_available() { return device_count() > 0; }
 
 void synchronize() {
   if (!is_available()) return;
+  check_not_capturing("cuda::synchronize()");  // Note [CUDA graph capture]
   EMBER_CUDA_CHECK(cudaDeviceSynchronize());
   detail::check_device_errors();
 }

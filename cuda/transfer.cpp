@@ -9,6 +9,7 @@
 #include "core/cuda_backend.h"
 #include "core/dispatch.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/graph.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -95,6 +96,7 @@ void copy_across_devices(const Tensor& src, const Tensor& dst) {
   }
   if (src.is_cuda() && dst.is_cpu()) {
     cuda::DeviceGuard guard(src.device().index());
+    cuda::check_not_capturing("a device-to-host copy (item(), to(cpu), to_vector)");  // Note [CUDA graph capture]
     cudaStream_t stream = cuda::detail::current_raw_stream();
     EMBER_CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), bytes, cudaMemcpyDeviceToHost, stream));
     EMBER_CUDA_CHECK(cudaStreamSynchronize(stream));

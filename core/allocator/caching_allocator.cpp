@@ -34,7 +34,12 @@
 //   block records an event on each of those streams (through the backend) and keeps
 //   the block allocated until every event has completed; allocations, empty_cache and
 //   the OOM path collect completed ones (the OOM path first waits for all of them).
+// - Private pools (Note [Private pools] in core/allocator/private_pool.h): requests made
+//   under a PrivatePoolScope are a stream of their own; a released pool's segments go
+//   back to the backend as soon as they are wholly free.
 #include "core/allocator/caching_allocator.h"
+
+#include "core/allocator/private_pool.h"
 
 #include <algorithm>
 #include <atomic>
@@ -173,9 +178,20 @@ struct AllocatorState {
         continue;
       }
       for (void* event : pending.events) backend->destroy_event(event);
-      free_block(pending.block);
+      give_back(pending.block);
     }
     pending_frees.swap(still_pending);
+  }
+
+  // free_block, and a released private pool's segment that became wholly free goes
+  // back to the backend (Note [Private pools]).
+  void give_back(Block* block) {
+    const memory::PoolId pool = pool_of_stream(block->stream);
+    free_block(block);  // `block` is now the merged free block
+    if (EMBER_UNLIKELY(pool != 0) && !is_split(block) && released_pools.count(pool) != 0) {
+      pool_erase(block);
+      release_segment(block);
+    }
   }
 
   // Returns an allocated block to its pool, merging free neighbours.
@@ -280,28 +296,37 @@ struct AllocatorState {
     return block;
   }
 
-  // Gives every wholly free segment back to the backend. The books are updated
-  // before each raw_free, so a backend error leaves the statistics consistent.
-  void release_cached_segments() {
+  // Gives every wholly free segment (of private pool `only`, when not 0) back to the
+  // backend. The books are updated before each raw_free, so a backend error leaves the
+  // statistics consistent.
+  void release_cached_segments(memory::PoolId only = 0) {
     for (Pool* pool : {&small_pool, &large_pool}) {
       for (auto it = pool->begin(); it != pool->end();) {
         Block* block = *it;
-        if (is_split(block)) {
+        if (is_split(block) || (only != 0 && pool_of_stream(block->stream) != only)) {
           ++it;
           continue;
         }
         it = pool_erase(*pool, it);
-        void* ptr = block->ptr;
-        const size_t bytes = block->size;
-        segments.erase(reinterpret_cast<uintptr_t>(ptr));
-        stats.num_device_free += 1;
-        decrease(stats.reserved_bytes, as_signed(bytes));
-        decrease(stats.segment, 1);
-        recycle(block);
-        backend->raw_free(ptr, bytes);
+        release_segment(block);
       }
     }
   }
+  void release_segment(Block* block) {
+    void* ptr = block->ptr;
+    const size_t bytes = block->size;
+    segments.erase(reinterpret_cast<uintptr_t>(ptr));
+    stats.num_device_free += 1;
+    decrease(stats.reserved_bytes, as_signed(bytes));
+    decrease(stats.segment, 1);
+    recycle(block);
+    backend->raw_free(ptr, bytes);
+  }
+
+  // Private pools (Note [Private pools]): the tag in a stream id, and released pools.
+  static constexpr int kPoolShift = 48;
+  static memory::PoolId pool_of_stream(StreamId stream) { return static_cast<memory::PoolId>(stream >> kPoolShift); }
+  std::set<memory::PoolId> released_pools;
 
   bool worth_splitting(const Block* block, size_t rounded) const {
     const size_t remainder = block->size - rounded;
@@ -428,6 +453,9 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   const size_t rounded = round_size(nbytes);
   const bool small = rounded <= detail::kSmallLimit;
   s.collect_pending_frees(false);
+  if (const memory::detail::ActivePool& pool = memory::detail::tls_active_pool;
+      EMBER_UNLIKELY(pool.id != 0) && pool.device == s.backend->device())
+    stream |= StreamId{pool.id} << AllocatorState::kPoolShift;  // Note [Private pools]
 
   Block* block = s.take_free_block(rounded, stream, small);
   if (EMBER_UNLIKELY(block == nullptr)) {
@@ -474,8 +502,17 @@ void CachingAllocator::deallocate(Block* block) {
     s.pending_frees.push_back(std::move(pending));
     return;
   }
-  s.free_block(block);
+  s.give_back(block);
   if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(s);
+}
+
+void CachingAllocator::release_pool(memory::PoolId pool) {
+  if (pool == 0) return;
+  std::lock_guard<detail::SpinMutex> lock(state_->mutex);
+  state_->released_pools.insert(pool);
+  state_->collect_pending_frees(false);
+  state_->release_cached_segments(pool);
+  if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(*state_);
 }
 
 void CachingAllocator::record_stream(Block* block, StreamId stream) {

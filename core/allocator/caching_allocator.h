@@ -17,6 +17,13 @@ namespace ember {
 // Opaque stream identity for stream-ordered reuse (0 = the default stream / host).
 using StreamId = uintptr_t;
 
+// A private pool's id: the top 16 bits of its blocks' stream ids (Note [Private pools]
+// in core/allocator/private_pool.h); 0 is no pool.
+namespace memory {
+using PoolId = uint16_t;
+inline constexpr uint32_t kMaxPoolId = 0xffff;
+}  // namespace memory
+
 class RawBackend {
  public:
   virtual ~RawBackend() = default;
@@ -62,6 +69,9 @@ class CachingAllocator {
   memory::Stats stats() const;
   void reset_peak();
   void empty_cache();                // returns every unused cached segment to the backend
+  // The pool's owners are gone: its wholly free segments go back to the backend now,
+  // each of its other segments when its last block is freed (Note [Private pools]).
+  void release_pool(memory::PoolId pool);
   void set_limit(size_t max_reserved_bytes);  // 0 = no limit
   size_t limit() const;
   std::string summary() const;

@@ -5,6 +5,7 @@
 #include "core/device.h"
 #include "core/dispatch.h"
 #include "cuda/cudnn.h"
+#include "cuda/graph.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -35,6 +36,17 @@ int current_device() { no_cuda("cuda::current_device"); }
 void set_device(int) { no_cuda("cuda::set_device"); }
 Stream current_stream(int) { no_cuda("cuda::current_stream"); }
 void set_current_stream(const Stream&) { no_cuda("cuda::set_current_stream"); }
+struct Graph::State {};
+Graph::Graph() : state_(std::make_unique<State>()) {}
+Graph::~Graph() = default;
+void Graph::capture_begin(std::shared_ptr<memory::PrivatePool>) { no_cuda("cuda::Graph::capture_begin"); }
+void Graph::capture_end() { no_cuda("cuda::Graph::capture_end"); }
+void Graph::replay() { no_cuda("cuda::Graph::replay"); }
+void Graph::reset() {}
+bool Graph::captured() const { return false; }
+std::shared_ptr<memory::PrivatePool> Graph::pool() const { return nullptr; }
+bool is_current_stream_capturing() { return false; }
+void check_not_capturing(const char*) {}
 DeviceGuard::DeviceGuard(int) : previous_(0) { no_cuda("cuda::DeviceGuard"); }
 DeviceGuard::~DeviceGuard() = default;
 StreamGuard::StreamGuard(const Stream&) : device_guard_(0) { no_cuda("cuda::StreamGuard"); }
