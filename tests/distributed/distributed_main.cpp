@@ -4,6 +4,24 @@
 
 #include <ember/ember.h>
 
+namespace {
+// The other ranks' report: their failures only, named by rank.
+class FailurePrinter : public ::testing::EmptyTestEventListener {
+ public:
+  explicit FailurePrinter(int rank) : rank_(rank) {}
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.failed()) return;
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::fprintf(stderr, "[rank %d] FAILED %s.%s at %s:%d\n%s\n", rank_, test ? test->test_suite_name() : "?",
+                 test ? test->name() : "?", result.file_name() ? result.file_name() : "?", result.line_number(),
+                 result.message());
+  }
+
+ private:
+  int rank_;
+};
+}  // namespace
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (!ember::distributed::is_available()) {
@@ -14,6 +32,7 @@ int main(int argc, char** argv) {
   if (ember::distributed::rank() != 0) {  // one report: the other ranks print only failures
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
+    listeners.Append(new FailurePrinter(ember::distributed::rank()));
   }
   const int failed = RUN_ALL_TESTS();
   // A rank that failed makes the job fail: every rank learns whether any did.
