@@ -3,6 +3,9 @@
 // wrapping, reduced metrics and the job-wide abort on errors.
 #include "tools/train_distributed.h"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdlib>
 
 #include "tools/small_cnn.h"
@@ -32,6 +35,10 @@ TrainJob join_training_job() {
     return {};
   }
   distributed::init();
+  // Each rank its share of the cores, unless OMP_NUM_THREADS says otherwise (like
+  // torchrun): N ranks of all-core OpenMP teams on one machine oversubscribe it.
+  if (!std::getenv("OMP_NUM_THREADS"))
+    omp_set_num_threads(std::max(1, omp_get_num_procs() / distributed::local_world_size()));
   return {distributed::rank(), distributed::world_size()};
 }
 

@@ -14,7 +14,8 @@ namespace ember::tools {
 // Under mpirun (Open MPI's, MPICH's or a PMI launcher's variables are set) `ember train`
 // joins the job; started alone it trains as before, without MPI. With N ranks:
 //  - rank r trains on cuda:(local_rank % GPUs) when --device is auto or cuda with GPUs
-//    present, else on the CPU;
+//    present, else on the CPU with cores / (ranks on the machine) OpenMP threads (unless
+//    OMP_NUM_THREADS is set);
 //  - --batch-size is the batch of each process, as in PyTorch DDP: the global batch is
 //    N x --batch-size (the README's comparison uses --batch-size 64 on 2 ranks against
 //    128 on one). The learning rate is not rescaled;

@@ -57,6 +57,8 @@ int world_size();
 // The rank among the processes on this machine (OMPI_COMM_WORLD_LOCAL_RANK, else the
 // shared-memory split of the world): the GPU index to use.
 int local_rank();
+// The number of ranks on this machine (each can use its share of the cores).
+int local_world_size();
 // The seconds a collective may wait (Note [Collective timeout]).
 double timeout_seconds();
 void set_timeout_seconds(double seconds);

@@ -24,7 +24,7 @@ namespace {
 struct State {
   bool initialized = false;
   bool finalized = false;
-  int rank = 0, world = 1, local_rank = 0;
+  int rank = 0, world = 1, local_rank = 0, local_world = 1;
   double timeout = 300;
   MPI_Comm comm = MPI_COMM_NULL;
   std::unique_ptr<cuda::nccl::Communicator> nccl;
@@ -213,6 +213,7 @@ void init() {
   MPI_Comm local = MPI_COMM_NULL;
   check_mpi(MPI_Comm_split_type(s.comm, MPI_COMM_TYPE_SHARED, s.rank, MPI_INFO_NULL, &local), "init");
   MPI_Comm_rank(local, &s.local_rank);
+  MPI_Comm_size(local, &s.local_world);
   MPI_Comm_free(&local);
   s.initialized = true;
 }
@@ -235,6 +236,7 @@ void abort(int exit_code) {
 int rank() { return ready("rank").rank; }
 int world_size() { return ready("world_size").world; }
 int local_rank() { return ready("local_rank").local_rank; }
+int local_world_size() { return ready("local_world_size").local_world; }
 double timeout_seconds() { return state().timeout; }
 void set_timeout_seconds(double seconds) {
   EMBER_CHECK(seconds > 0, "distributed::set_timeout_seconds: expected a positive number of seconds, got ", seconds);

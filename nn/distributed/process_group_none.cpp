@@ -20,6 +20,7 @@ void abort(int) {}
 int rank() { no_support("rank"); }
 int world_size() { no_support("world_size"); }
 int local_rank() { no_support("local_rank"); }
+int local_world_size() { no_support("local_world_size"); }
 double timeout_seconds() { no_support("timeout_seconds"); }
 void set_timeout_seconds(double) { no_support("set_timeout_seconds"); }
 void barrier() { no_support("barrier"); }
