@@ -104,7 +104,9 @@ function(ember_link_dependencies target)
   endif()
   if(EMBER_HAVE_MPI)
     target_compile_definitions(${target} PRIVATE EMBER_HAVE_MPI=1)
-    target_link_libraries(${target} PRIVATE MPI::MPI_C)
+    # In the build, FindMPI's target; installed, the library paths themselves, so a user's
+    # project (C++ only: FindMPI's C component would need C enabled) needs no find_package(MPI).
+    target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:MPI::MPI_C> "$<INSTALL_INTERFACE:${MPI_C_LIBRARIES}>")
   endif()
   if(EMBER_HAVE_CUDA)
     target_compile_definitions(${target} PUBLIC EMBER_HAVE_CUDA=1)
