@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <utility>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/hooks.h"
 #include "autograd/record.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
@@ -19,6 +22,24 @@ namespace ember::autograd {
 namespace {
 
 std::atomic<bool> g_anomaly{false};
+
+// The callbacks of the backward running on this thread (Note [Gradient-ready hooks] in
+// autograd/hooks.h); null outside backward.
+thread_local std::vector<std::function<void()>>* tls_final_callbacks = nullptr;
+
+// Makes `callbacks` the queue of this thread's backward for a scope (nested backwards,
+// e.g. one run by a hook, keep their own).
+class FinalCallbacksScope {
+ public:
+  explicit FinalCallbacksScope(std::vector<std::function<void()>>* callbacks)
+      : previous_(std::exchange(tls_final_callbacks, callbacks)) {}
+  ~FinalCallbacksScope() { tls_final_callbacks = previous_; }
+  FinalCallbacksScope(const FinalCallbacksScope&) = delete;
+  FinalCallbacksScope& operator=(const FinalCallbacksScope&) = delete;
+
+ private:
+  std::vector<std::function<void()>>* previous_;
+};
 
 struct GraphTask {
   bool retain_graph = false;
@@ -127,6 +148,8 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
 
   NoGradGuard no_grad;  // backward formulas are not recorded (no higher-order gradients)
   BackwardEvalNoteGuard eval_note(task.accumulate ? task.eval_note : 0);
+  std::vector<std::function<void()>> final_callbacks;
+  FinalCallbacksScope callbacks_scope(&final_callbacks);
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
@@ -164,6 +187,11 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
         add_to_buffer(task.buffers[next], e.input_nr, std::move(outputs[i]));
       if (--task.dependencies[next] == 0 && queued.insert(next).second) ready.push(next);
     }
+  }
+  // Index, not iterator: a callback may queue another.
+  for (size_t i = 0; i < final_callbacks.size(); ++i) {
+    auto callback = std::move(final_callbacks[i]);
+    callback();
   }
 }
 
@@ -252,6 +280,15 @@ size_t count_graph_nodes(const Tensor& t) {
   }
   return seen.size();
 }
+
+void queue_callback(std::function<void()> callback) {
+  EMBER_CHECK(tls_final_callbacks != nullptr,
+              "queue_callback: expected to be called during backward (from a hook), but no backward is running");
+  EMBER_CHECK(callback != nullptr, "queue_callback: expected a callable, got an empty one");
+  tls_final_callbacks->push_back(std::move(callback));
+}
+
+bool in_backward() { return tls_final_callbacks != nullptr; }
 
 void set_detect_anomaly(bool enabled) { g_anomaly.store(enabled); }
 bool is_anomaly_enabled() { return g_anomaly.load(); }

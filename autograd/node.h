@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -100,6 +101,8 @@ struct AutogradMeta {
   // Mode diagnostics: see autograd/mode_hints.h.
   hints::GradMarks grad_marks;
   hints::Untracked untracked_origin = hints::Untracked::No;  // Note [Untracked results]
+  // Leaves: run after AccumulateGrad (Note [Gradient-ready hooks] in autograd/hooks.h).
+  std::vector<std::pair<uint64_t, std::function<void(const Tensor&)>>> post_accumulate_hooks;
 };
 
 // Leaves: adds incoming gradients into the tensor's .grad.

@@ -93,6 +93,11 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   }
   marks.seen_storage = current.storage().get();
   marks.seen_version = current.storage()->version();
+  if (!meta->post_accumulate_hooks.empty()) {  // Note [Gradient-ready hooks]
+    const Tensor leaf(leaf_);
+    const auto hooks = meta->post_accumulate_hooks;  // a hook may remove itself
+    for (const auto& [handle, hook] : hooks) hook(leaf);
+  }
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "tools/commands.h"
+#include "tools/train_distributed.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ember: a GPU-accelerated deep-learning runtime (C++20/CUDA)", "ember"};
@@ -32,10 +33,12 @@ int main(int argc, char** argv) {
     if (kernels->parsed()) return run_kernels();
     return run_report();
   } catch (const ember::Error& e) {
-    std::cerr << "ember: error: " << e.what() << "\n";
+    std::cerr << "ember: error: " << e.what() << std::endl;
+    ember::tools::abort_job_on_error();  // the other ranks would wait for ever (Note [Collective timeout])
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "ember: unexpected error: " << e.what() << "\n";
+    std::cerr << "ember: unexpected error: " << e.what() << std::endl;
+    ember::tools::abort_job_on_error();
     return 1;
   }
 }

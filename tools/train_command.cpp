@@ -26,6 +26,7 @@
 #include "tools/mistakes.h"
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
+#include "tools/train_distributed.h"
 #include "tools/train_guards.h"
 #include "tools/train_resume.h"
 #include "tools/trace_flags.h"
@@ -138,6 +139,7 @@ struct EpochRun {
   optim::SGD& sgd;
   optim::LRScheduler* scheduler;  // null: constant learning rate
   bool tty;
+  bool show_progress;  // rank 0 only (Note [ember train on N processes])
   int epoch, epochs;
   Clock::time_point start;
   DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
@@ -167,7 +169,8 @@ double train_epoch_from_loader(const EpochRun& run, data::DataLoader& loader, De
     run.guard.check_loss(value, run.epoch, step);
     loss_sum += value;
     images += static_cast<size_t>(y.numel());
-    progress(run.tty, run.epoch, run.epochs, step, steps, loss_sum / static_cast<double>(step),
+    if (run.show_progress)
+      progress(run.tty, run.epoch, run.epochs, step, steps, loss_sum / static_cast<double>(step),
              static_cast<double>(images) / since(run.start));
   }
   return loss_sum / static_cast<double>(std::max<size_t>(step, 1));
@@ -190,7 +193,8 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
     mean_loss = loss_sum.item<double>() / static_cast<double>(step);  // waits for the device
     run.guard.check_loss(mean_loss, run.epoch, step);
     const int64_t images = std::min(static_cast<int64_t>(step) * batch, n);
-    progress(run.tty, run.epoch, run.epochs, step, steps, mean_loss, static_cast<double>(images) / since(run.start));
+    if (run.show_progress)
+      progress(run.tty, run.epoch, run.epochs, step, steps, mean_loss, static_cast<double>(images) / since(run.start));
   }
   return mean_loss;
 }
@@ -258,7 +262,8 @@ int run_train(const TrainOptions& opt) {
   if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   check_trace_flags(opt.trace);
-  const Device dev = resolve_device(opt.device);
+  const TrainJob job = join_training_job();  // Note [ember train on N processes]
+  const Device dev = training_device(opt.device, job);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
   data::FashionMNIST test_set(opt.data, data::Split::Test);
@@ -274,12 +279,15 @@ int run_train(const TrainOptions& opt) {
   optim::SGD sgd(model->parameters(), {.lr = opt.lr, .momentum = 0.9, .dampening = 0, .weight_decay = 0, .nesterov = true});
   int start_epoch = 0;
   if (!opt.resume_path.empty()) start_epoch = load_checkpoint(opt.resume_path, *model, &sgd);
+  const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
 
-  std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
-            << dev << "\n";
+  if (job.is_main())
+    std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
+              << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "") << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
-  data::DataLoader loader(*train, {.batch_size = opt.batch_size, .shuffle = true, .drop_last = false, .seed = opt.seed});
+  const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job);
+  data::DataLoader& loader = *train_loader;
   loader.set_epoch(static_cast<uint64_t>(start_epoch));
   // Cosine annealing per step over all epochs so far plus this run's (a resumed run
   // fast-forwards the scheduler past the epochs already done).
@@ -292,18 +300,22 @@ int run_train(const TrainOptions& opt) {
   // count is bounded: start_epoch <= kMaxCheckpointEpoch, loader.size() <= the images.
   if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);
   DivergenceGuard guard(opt.lr);
-  const auto evaluate_test = test_evaluator(test_set, dev);
-  TraceSession trace(opt.trace);
+  auto evaluate_test = sharded_test_evaluator(test_set, dev, job);
+  if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
+  TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
-    const EpochRun run{*model, sgd, scheduler.get(), tty, epoch, start_epoch + opt.epochs, Clock::now(), guard};
+    const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
+                       Clock::now(), guard};
     EpochResult r;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
     r.train_loss = dev.is_cuda() ? train_epoch_on_device(run, loader, static_cast<uint64_t>(epoch - 1), dev)
                                  : train_epoch_from_loader(run, loader, dev);
+    r.train_loss = mean_over_ranks(r.train_loss, job);
     r.test_accuracy = evaluate_test(*model);
     r.seconds = since(run.start);
     results.push_back(r);
+    if (!job.is_main()) continue;
     std::printf("epoch %d: train loss %.4f, test accuracy %.4f, %.1f s\n", epoch, r.train_loss, r.test_accuracy,
                 r.seconds);
     std::fflush(stdout);
@@ -314,6 +326,7 @@ int run_train(const TrainOptions& opt) {
   }
   trace.finish();
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
+  if (!job.is_main()) return 0;
   report_diagnostics();
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy);
   return 0;

@@ -1,40 +1,19 @@
-// DataLoader: the epoch order (splitmix64-mixed seed -> mt19937_64 -> Fisher-Yates,
-// identical on every platform) and the prefetch worker, which fills a one-batch slot
+// DataLoader: the epoch order (nn/data/permutation.h, or a DistributedSampler's shard)
+// and the prefetch worker, which fills a one-batch slot
 // while the consumer works on the previous batch.
 #include "nn/data/dataloader.h"
 
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
-#include <limits>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <utility>
 
 #include "core/error.h"
+#include "nn/data/permutation.h"
 
 namespace ember::data {
-namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// Uniform in [0, n) without modulo bias (std::uniform_int_distribution differs between
-// standard libraries; this does not).
-uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-  uint64_t r = rng();
-  while (r >= limit) r = rng();
-  return r % n;
-}
-
-}  // namespace
-
 // Note [DataLoader prefetch]: one worker thread per epoch. It waits until the slot is
 // empty, builds the next batch (outside the lock) and puts it there, so at most one
 // batch is ready ahead of the consumer. An exception ends the epoch and is handed to
@@ -144,22 +123,30 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
               "DataLoader: batch_size should be a positive integer value, but got batch_size=", options_.batch_size);
 }
 
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,
+                       std::shared_ptr<DistributedSampler> sampler)
+    : DataLoader(std::move(dataset), options) {
+  EMBER_CHECK(sampler != nullptr, "DataLoader: expected a sampler, got nullptr");
+  EMBER_CHECK(!options_.shuffle, "DataLoader: sampler option is mutually exclusive with shuffle (the sampler "
+              "shuffles: DistributedSamplerOptions::shuffle)");
+  EMBER_CHECK(sampler->dataset_size() == dataset_->size(), "DataLoader: expected a sampler over ",
+              dataset_->size(), " samples (the dataset), got one over ", sampler->dataset_size());
+  sampler_ = std::move(sampler);
+}
+
 DataLoader::~DataLoader() = default;
 
 size_t DataLoader::size() const {
-  const size_t n = dataset_->size();
+  const size_t n = sampler_ ? sampler_->num_samples() : dataset_->size();
   const auto bs = static_cast<size_t>(options_.batch_size);
   return options_.drop_last ? n / bs : (n + bs - 1) / bs;
 }
 
 std::vector<int64_t> DataLoader::order(uint64_t epoch) const {
+  if (sampler_) return sampler_->indices(epoch);
+  if (options_.shuffle) return seeded_permutation(dataset_->size(), options_.seed, epoch);
   std::vector<int64_t> idx(dataset_->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
-  if (!options_.shuffle) return idx;
-  std::mt19937_64 rng(splitmix64(options_.seed ^ splitmix64(epoch)));
-  for (size_t i = idx.size(); i > 1; --i) {
-    std::swap(idx[i - 1], idx[uniform_below(rng, i)]);
-  }
   return idx;
 }
 
@@ -167,6 +154,7 @@ DataLoader::Iterator DataLoader::begin() {
   current_.reset();  // joins the previous epoch's worker, if any
   auto epoch = std::make_unique<Epoch>();
   epoch->dataset = dataset_;
+  if (sampler_) sampler_->set_epoch(next_epoch_);
   epoch->order = order(next_epoch_++);
   epoch->batch_size = options_.batch_size;
   epoch->num_batches = size();

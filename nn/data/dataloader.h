@@ -7,9 +7,11 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "nn/data/datasets.h"
+#include "nn/data/distributed_sampler.h"
 
 namespace ember::data {
 
@@ -54,6 +56,13 @@ class DataLoader {
   // Keeps a clone() of `dataset` (sharing its tensors), so temporaries are fine.
   DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
+  // Batches of this rank's shard: each epoch's order is sampler->indices(epoch), the
+  // loader's epoch deciding (begin() also sets it on the sampler). options.shuffle must
+  // be false (the sampler shuffles), as in PyTorch.
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,
+             std::shared_ptr<DistributedSampler> sampler);
+  DataLoader(const Dataset& dataset, DataLoaderOptions options, std::shared_ptr<DistributedSampler> sampler)
+      : DataLoader(dataset.clone(), options, std::move(sampler)) {}
   ~DataLoader();  // stops and joins the prefetch thread
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -68,7 +77,8 @@ class DataLoader {
   // Epochs started so far; the next begin() uses epoch(). set_epoch resumes a run.
   uint64_t epoch() const { return next_epoch_; }
   void set_epoch(uint64_t epoch) { next_epoch_ = epoch; }
-  // The sample order of an epoch: 0..N-1, or its seeded permutation when shuffling.
+  // The sample order of an epoch: 0..N-1, or its seeded permutation when shuffling, or
+  // the sampler's indices for this rank.
   std::vector<int64_t> order(uint64_t epoch) const;
 
  private:
@@ -77,6 +87,7 @@ class DataLoader {
 
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
+  std::shared_ptr<DistributedSampler> sampler_;  // null: the loader's own order
   uint64_t next_epoch_ = 0;
   uint64_t generation_ = 0;
   std::unique_ptr<Epoch> current_;

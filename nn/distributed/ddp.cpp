@@ -1,0 +1,202 @@
+// DistributedDataParallel: the construction-time broadcast and layout check, the bucket
+// layout, and the reducer driven by gradient-ready hooks and the end-of-backward
+// callback (Note [Gradient buckets] in nn/distributed/ddp.h).
+#include "nn/distributed/ddp.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "autograd/hooks.h"
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/logging.h"
+
+namespace ember::nn {
+namespace {
+
+// Broadcasts t from rank 0 in place, through a contiguous copy when it is not contiguous.
+void broadcast_from_rank0(const Tensor& t) {
+  NoGradGuard no_grad;
+  if (t.is_contiguous()) return distributed::broadcast(t, 0);
+  Tensor dense = t.contiguous();
+  distributed::broadcast(dense, 0);
+  Tensor(t).copy_(dense);
+}
+
+uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 1099511628211ull; }
+
+}  // namespace
+
+DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module, DistributedDataParallelOptions options)
+    : Module("DistributedDataParallel"), module_(std::move(module)) {
+  EMBER_CHECK(module_ != nullptr, "DistributedDataParallel: expected a module, got nullptr");
+  EMBER_CHECK(options.bucket_cap_bytes > 0, "DistributedDataParallel: expected a positive bucket_cap_bytes, got ",
+              options.bucket_cap_bytes);
+  EMBER_CHECK(distributed::is_initialized(),
+              "DistributedDataParallel: expected a process group (call ember::distributed::init() first), "
+              "but none was initialized");
+  register_module("module", module_);
+  world_size_ = distributed::world_size();
+  for (const Tensor& p : module_->parameters())
+    if (p.requires_grad()) params_.push_back(p);
+  check_same_layout_everywhere();
+  broadcast_state();
+  build_buckets(options.bucket_cap_bytes);
+  if (world_size_ == 1) return;  // nothing to average: no hooks, backward as usual
+  for (size_t i = 0; i < params_.size(); ++i)
+    hook_handles_.push_back(
+        autograd::register_post_accumulate_grad_hook(params_[i], [this, i](const Tensor&) { on_gradient_ready(i); }));
+}
+
+DistributedDataParallel::~DistributedDataParallel() {
+  for (size_t i = 0; i < hook_handles_.size(); ++i)
+    autograd::remove_post_accumulate_grad_hook(params_[i], hook_handles_[i]);
+  for (Bucket& b : buckets_) {
+    try {
+      if (b.work) b.work->wait();
+    } catch (const std::exception& e) {
+      logging::warn("DistributedDataParallel: a bucket's all-reduce failed while being destroyed: {}", e.what());
+    }
+  }
+}
+
+// Every rank must hold the same parameters (count, shapes, dtypes) and buffers, or the
+// buckets would all-reduce different things: one all_gather of a signature per rank.
+void DistributedDataParallel::check_same_layout_everywhere() const {
+  uint64_t hash = 1469598103934665603ull;
+  int64_t elements = 0;
+  for (const Tensor& p : params_) {
+    hash = mix(hash, static_cast<uint64_t>(p.dtype()));
+    for (int64_t d : p.sizes()) hash = mix(hash, static_cast<uint64_t>(d));
+    elements += p.numel();
+  }
+  const auto buffers = module_->named_buffers();
+  for (const auto& [name, b] : buffers)
+    for (int64_t d : b.sizes()) hash = mix(hash, static_cast<uint64_t>(d));
+  const Tensor mine = tensor(std::vector<int64_t>{static_cast<int64_t>(params_.size()), elements,
+                                                  static_cast<int64_t>(buffers.size()), static_cast<int64_t>(hash >> 1)});
+  std::vector<Tensor> all;
+  distributed::all_gather(all, mine);
+  const auto reference = all[0].to_vector<int64_t>();
+  for (size_t r = 1; r < all.size(); ++r) {
+    const auto other = all[r].to_vector<int64_t>();
+    EMBER_CHECK(other == reference, "DistributedDataParallel: expected the same model on every rank, got "
+                "different ones: rank 0 has ", reference[0], " parameters (", reference[1], " elements) and ",
+                reference[2], " buffers, rank ", r, " has ", other[0], " parameters (", other[1], " elements) and ",
+                other[2], " buffers", other[3] != reference[3] ? " (or other shapes or dtypes)" : "");
+  }
+}
+
+void DistributedDataParallel::broadcast_state() {
+  for (const Tensor& p : module_->parameters()) broadcast_from_rank0(p);
+  for (const auto& [name, b] : module_->named_buffers()) broadcast_from_rank0(b);
+}
+
+void DistributedDataParallel::build_buckets(int64_t cap_bytes) {
+  bucket_of_.assign(params_.size(), 0);
+  slot_of_.assign(params_.size(), 0);
+  ready_.assign(params_.size(), false);
+  int64_t bytes = 0;
+  for (size_t k = params_.size(); k-- > 0;) {
+    const Tensor& p = params_[k];
+    const int64_t size = static_cast<int64_t>(p.nbytes());
+    const bool fresh = buckets_.empty() || bytes + size > cap_bytes ||
+                       params_[buckets_.back().params[0]].dtype() != p.dtype() ||
+                       params_[buckets_.back().params[0]].device() != p.device();
+    if (fresh) {
+      buckets_.emplace_back();
+      bytes = 0;
+    }
+    Bucket& b = buckets_.back();
+    const int64_t offset = b.offsets.empty() ? 0 : b.offsets.back() + params_[b.params.back()].numel();
+    bucket_of_[k] = buckets_.size() - 1;
+    slot_of_[k] = b.params.size();
+    b.params.push_back(k);
+    b.offsets.push_back(offset);
+    bytes += size;
+  }
+  for (Bucket& b : buckets_) {
+    const Tensor& first = params_[b.params[0]];
+    const int64_t n = b.offsets.back() + params_[b.params.back()].numel();
+    b.flat = zeros({n}, TensorOptions(first.dtype()).device(first.device()));
+    b.pending = b.params.size();
+  }
+}
+
+std::vector<std::vector<size_t>> DistributedDataParallel::bucket_parameter_indices() const {
+  std::vector<std::vector<size_t>> out;
+  for (const Bucket& b : buckets_) out.push_back(b.params);
+  return out;
+}
+
+Tensor DistributedDataParallel::forward(const Tensor& input) {
+  if (callback_queued_) reset_backward_state();  // the last backward threw before it ended
+  if (is_grad_enabled()) armed_ = sync_enabled_ && world_size_ > 1;
+  return call_child("module", *module_, input);
+}
+
+Tensor DistributedDataParallel::slice_of(size_t index) const {
+  const Bucket& b = buckets_[bucket_of_[index]];
+  const Tensor& p = params_[index];
+  return b.flat.narrow(0, b.offsets[slot_of_[index]], p.numel()).view(p.sizes());
+}
+
+void DistributedDataParallel::on_gradient_ready(size_t index) {
+  if (!armed_) return;  // under no_sync(), or no forward through this wrapper
+  if (!callback_queued_) {
+    callback_queued_ = true;
+    launches_.clear();
+    autograd::queue_callback([this] { finish_backward(); });
+  }
+  EMBER_CHECK(!ready_[index], "DistributedDataParallel: parameter ", index, " received its gradient twice in one "
+              "backward; run forward again before another backward");
+  ready_[index] = true;
+  ++ready_count_;
+  slice_of(index).copy_(params_[index].grad());
+  Bucket& b = buckets_[bucket_of_[index]];
+  if (--b.pending == 0) launch_ready_buckets();
+  for (size_t k = 0; k < next_bucket_; ++k) buckets_[k].work->test();  // drives MPI's progress
+}
+
+void DistributedDataParallel::launch_ready_buckets() {
+  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) {
+    Bucket& b = buckets_[next_bucket_];
+    b.flat.mul_(1.0 / world_size_);
+    b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
+    launches_.push_back({next_bucket_, ready_count_});
+    ++next_bucket_;
+  }
+}
+
+void DistributedDataParallel::finish_backward() {
+  // Parameters that got no gradient this backward contribute zeros (Note [Gradient buckets]).
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (ready_[i]) continue;
+    slice_of(i).zero_();
+    ready_[i] = true;
+    --buckets_[bucket_of_[i]].pending;
+  }
+  launch_ready_buckets();
+  for (Bucket& b : buckets_) b.work->wait();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor& grad = params_[i].mutable_grad();
+    if (grad.defined()) grad.copy_(slice_of(i));
+    else grad = slice_of(i).clone();
+  }
+  last_launches_ = launches_;
+  reset_backward_state();
+}
+
+void DistributedDataParallel::reset_backward_state() {
+  for (Bucket& b : buckets_) {
+    if (b.work) b.work->wait();  // never leave a collective in flight over a reused buffer
+    b.work.reset();
+    b.pending = b.params.size();
+  }
+  std::fill(ready_.begin(), ready_.end(), false);
+  ready_count_ = 0;
+  next_bucket_ = 0;
+  callback_queued_ = false;
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,125 @@
+// nn::DistributedDataParallel: wraps a module so every process of the job trains the
+// same model on its own share of each batch. Parameters and buffers are broadcast from
+// rank 0 at construction; during backward the gradients are averaged across ranks in
+// buckets, each bucket's all-reduce started as soon as its last gradient is ready
+// (Note [Gradient buckets]). no_sync() accumulates locally without communicating.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "nn/distributed/process_group.h"
+#include "nn/module.h"
+
+namespace ember::nn {
+
+// Note [Gradient buckets]
+// Like PyTorch's Reducer (learnt from its design, written anew): the parameters that
+// require grad are taken in reverse registration order (backward produces the last
+// layer's gradients first) and packed into buckets of at most bucket_cap_bytes (25 MiB,
+// PyTorch's default; one parameter larger than the cap gets a bucket of its own; dtype
+// and device never mix in a bucket). Each bucket owns one flat buffer. A post-accumulate-
+// grad hook on every parameter (Note [Gradient-ready hooks] in autograd/hooks.h) copies
+// the parameter's fresh .grad into its slice; when a bucket's last slice arrives, the
+// bucket is divided by the world size and its all-reduce is started (MPI_Iallreduce on
+// the CPU, NCCL on the current stream on CUDA), so communication overlaps the rest of
+// backward. Buckets start strictly in index order, identical on every rank (collectives
+// must be issued in the same order everywhere). The first hook queues an engine callback
+// that runs when backward ends: it starts any bucket not started yet (a parameter that
+// got no gradient this step contributes zeros, and its .grad becomes the average of the
+// others'), waits for every bucket and copies the averages back into the .grad tensors,
+// so when loss.backward() returns every rank holds the same averaged gradients. Each
+// hook also tests the buckets in flight, which drives MPI's progress while backward runs.
+// The bucket layout (count, shapes and dtypes of the parameters) is checked to be the
+// same on every rank at construction (Note [Collective argument checks]).
+// Synchronisation is decided at forward, like PyTorch: a forward run with grad mode on,
+// outside no_sync(), arms the reducer for the next backward; under no_sync() gradients
+// just accumulate in .grad, and the next synchronised backward averages the sum.
+
+// Note [BatchNorm statistics under data parallelism]
+// Buffers (BatchNorm's running mean and variance) are broadcast from rank 0 once, at
+// construction, then each process updates its own from its own share of the batch, as
+// with PyTorch's DDP(broadcast_buffers=False): batch statistics are per process (there is
+// no SyncBatchNorm), so a model with BatchNorm trained on N ranks with batch B each is not
+// the same as one process with batch N*B. Evaluate and save on rank 0 (ember train does):
+// rank 0's running statistics are the ones kept.
+
+struct DistributedDataParallelOptions {
+  int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+};
+
+class DistributedDataParallel : public Module {
+ public:
+  // Needs ember::distributed::init() first. Registers `module` as the child "module"
+  // (state_dict keys "module.0.weight", ...; save module()->state_dict() to share it
+  // with a plain model). Collective: every rank must construct it, with the same model.
+  explicit DistributedDataParallel(std::shared_ptr<Module> module, DistributedDataParallelOptions options = {});
+  ~DistributedDataParallel() override;  // removes the hooks
+
+  Tensor forward(const Tensor& input) override;
+  const std::shared_ptr<Module>& module() const { return module_; }
+
+  // While alive, forwards do not arm the reducer: their backward accumulates into .grad
+  // without communicating (gradient accumulation). `auto guard = ddp->no_sync();`
+  class NoSyncGuard {
+   public:
+    explicit NoSyncGuard(DistributedDataParallel& ddp) : ddp_(ddp), previous_(ddp.sync_enabled_) {
+      ddp.sync_enabled_ = false;
+    }
+    ~NoSyncGuard() { ddp_.sync_enabled_ = previous_; }
+    NoSyncGuard(const NoSyncGuard&) = delete;
+    NoSyncGuard& operator=(const NoSyncGuard&) = delete;
+
+   private:
+    DistributedDataParallel& ddp_;
+    bool previous_;
+  };
+  NoSyncGuard no_sync() { return NoSyncGuard(*this); }
+
+  // ---- introspection (tests, docs) ----
+  // Each bucket's parameters, as indices into module()->parameters() (those requiring grad).
+  std::vector<std::vector<size_t>> bucket_parameter_indices() const;
+  // The buckets started by the last synchronised backward, in order, and how many of the
+  // model's gradients were ready when each started (fewer than all: it overlapped backward).
+  struct BucketLaunch {
+    size_t bucket = 0;
+    size_t gradients_ready = 0;
+  };
+  const std::vector<BucketLaunch>& last_launches() const { return last_launches_; }
+  size_t num_gradients() const { return params_.size(); }
+
+ private:
+  struct Bucket {
+    std::vector<size_t> params;    // indices into params_
+    std::vector<int64_t> offsets;  // element offset of each in flat
+    Tensor flat;
+    size_t pending = 0;  // gradients not yet copied in this backward
+    std::shared_ptr<distributed::Work> work;
+  };
+
+  void check_same_layout_everywhere() const;
+  void broadcast_state();
+  void build_buckets(int64_t cap_bytes);
+  void on_gradient_ready(size_t index);
+  void launch_ready_buckets();
+  void finish_backward();
+  void reset_backward_state();
+  Tensor slice_of(size_t index) const;
+
+  std::shared_ptr<Module> module_;
+  std::vector<Tensor> params_;
+  std::vector<uint64_t> hook_handles_;
+  std::vector<Bucket> buckets_;
+  std::vector<size_t> bucket_of_;  // per parameter
+  std::vector<size_t> slot_of_;    // its position in that bucket
+  std::vector<bool> ready_;
+  size_t ready_count_ = 0;
+  size_t next_bucket_ = 0;
+  bool sync_enabled_ = true;
+  bool armed_ = false;             // the last forward asked for a synchronised backward
+  bool callback_queued_ = false;   // a backward is reducing
+  std::vector<BucketLaunch> launches_, last_launches_;
+  int world_size_ = 1;
+};
+
+}  // namespace ember::nn
