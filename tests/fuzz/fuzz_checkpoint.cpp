@@ -36,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const int epoch = ember::tools::load_checkpoint(path, *model, &sgd);
     if (epoch < 0 || epoch > ember::tools::kMaxCheckpointEpoch) __builtin_trap();
+    ember::fuzz::note_accepted();
   } catch (const ember::Error&) {
   }
   return 0;

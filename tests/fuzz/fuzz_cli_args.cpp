@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_input_file.h"
 #include "tools/cli_app.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -28,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto cli = ember::tools::make_cli_app();
   try {
     cli->app.parse(static_cast<int>(argv.size()), argv.data());
+    ember::fuzz::note_accepted();
   } catch (const CLI::ParseError&) {
   }
   return 0;

@@ -1,4 +1,5 @@
-// The per-process folder for fuzz inputs (tests/fuzz/fuzz_input_file.h), removed at exit.
+// The per-process folder for fuzz inputs, removed at exit, and the accepted count
+// (tests/fuzz/fuzz_input_file.h).
 #include "fuzz_input_file.h"
 
 #include <unistd.h>
@@ -23,7 +24,12 @@ struct InputFolder {
   }
 };
 
+size_t accepted = 0;
+
 }  // namespace
+
+void note_accepted() { ++accepted; }
+size_t accepted_count() { return accepted; }
 
 std::string write_input_file(const std::string& name, const uint8_t* data, size_t size) {
   static const InputFolder folder;

@@ -1,6 +1,7 @@
 // Replays a fuzz harness on files, for ctest with the normal compiler (no libFuzzer):
 // `replay DIR_OR_FILE...` calls LLVMFuzzerTestOneInput on every file (folders are read
-// one level deep, sorted) and prints how many it ran. A crash or sanitizer report fails it.
+// one level deep, sorted) and prints how many it ran and how many the code under test
+// accepted. A crash or sanitizer report fails it.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include <iterator>
 #include <string>
 #include <vector>
+
+#include "fuzz_input_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
@@ -37,6 +40,6 @@ int main(int argc, char** argv) {
     }
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
-  std::printf("replayed %zu inputs\n", files.size());
+  std::printf("replayed %zu inputs, %zu accepted\n", files.size(), ember::fuzz::accepted_count());
   return 0;
 }
