@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a GPU host without network or apt lacks to build and test ember there
 # (headers, CMake packages and libraries of spdlog, fmt, GoogleTest, Google Benchmark,
-# CLI11, zlib: Debian's own files, and the cuDNN frontend's headers) into DIR (default
+# CLI11, nlohmann-json, zlib: Debian's own files, and the cuDNN frontend's headers) into DIR (default
 # .gpuhost, git-ignored); cuDNN and NVRTC themselves come from the host (its CUDA
 # toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
 # --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
@@ -15,7 +15,7 @@ rm -rf "$out"
 # The bundle keeps Debian's layout (include/, lib/x86_64-linux-gnu/{,cmake/}, share/cmake/),
 # so the packages' CMake files find their prefix relative to themselves.
 mkdir -p "$out/include" "$out/lib/x86_64-linux-gnu/cmake" "$out/share/cmake" "$out/bin" "$out/runtime"
-for h in spdlog fmt gtest gmock benchmark CLI zlib.h; do
+for h in spdlog fmt gtest gmock benchmark CLI nlohmann zlib.h; do
   if [[ -e /usr/include/$h ]]; then cp -rL /usr/include/$h "$out/include/"; fi
 done
 mkdir -p "$out/include/x86_64-linux-gnu"
@@ -29,7 +29,7 @@ for pkg in spdlog fmt GTest benchmark; do cp -r $lib/cmake/$pkg "$out/lib/x86_64
 # NVIDIA's header-only cuDNN frontend (tools/install-deps.sh unpacked it here).
 frontend="${XDG_CACHE_HOME:-$HOME/.cache}/ember/cudnn-frontend-1.32.0/include"
 if [[ -d "$frontend" ]]; then cp -r "$frontend"/. "$out/include/"; fi
-cp -r /usr/share/cmake/CLI11 "$out/share/cmake/"
+cp -r /usr/share/cmake/CLI11 /usr/share/cmake/nlohmann_json "$out/share/cmake/"
 
 if [[ -n "$binaries" ]]; then
   for b in tests/ember_cuda_tests tools/ember bench/bench_cuda bench/bench_train_cuda; do

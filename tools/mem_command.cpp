@@ -16,6 +16,7 @@
 
 #include "nn/functional/loss.h"
 #include "nn/serialize/files.h"
+#include "nn/serialize/json.h"
 #include "tools/commands.h"
 #include "tools/pytorch_saved.h"
 #include "tools/flag_checks.h"
@@ -146,27 +147,27 @@ void print_table(const std::vector<ModeResult>& results) {
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
-  std::ostringstream os;
-  os << "{\n  \"device\": \"" << dev.str() << "\",\n  \"model\": \"small-cnn\",\n  \"runs\": [\n";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
-    os << "    {\"mode\": \"" << r.mode << "\", \"batch_size\": " << r.batch
-       << ", \"peak_allocated_bytes\": " << r.peak_allocated_bytes << ", \"saved_bytes\": " << r.saved_bytes
-       << ", \"graph_nodes\": " << r.graph_nodes << ", \"seconds\": " << r.seconds
-       << ", \"forward_backward_peak_allocated_bytes\": " << (r.backward_peak_bytes < 0 ? 0 : r.backward_peak_bytes)
-       << ", \"backward_seconds\": " << r.backward_seconds << ", \"pytorch_saved_bytes\": " << r.pytorch_saved_bytes
-       << ", \"modules\": {";
+  using nn::json::OrderedJson;
+  OrderedJson out = {{"device", dev.str()}, {"model", "small-cnn"}, {"runs", OrderedJson::array()}};
+  for (const auto& r : results) {
+    OrderedJson run = {{"mode", r.mode},
+                       {"batch_size", r.batch},
+                       {"peak_allocated_bytes", r.peak_allocated_bytes},
+                       {"saved_bytes", r.saved_bytes},
+                       {"graph_nodes", r.graph_nodes},
+                       {"seconds", r.seconds},
+                       {"forward_backward_peak_allocated_bytes", r.backward_peak_bytes < 0 ? 0 : r.backward_peak_bytes},
+                       {"backward_seconds", r.backward_seconds},
+                       {"pytorch_saved_bytes", r.pytorch_saved_bytes}};
     std::map<std::string, std::pair<int64_t, int64_t>> modules;
     for (const auto& [name, bytes] : r.saved_by_module) modules[name].first = bytes;
     for (const auto& [name, bytes] : r.pytorch_by_module) modules[name].second = bytes;
-    size_t j = 0;
+    run["modules"] = OrderedJson::object();
     for (const auto& [name, bytes] : modules)
-      os << (j++ ? ", " : "") << "\"" << name << "\": {\"saved_bytes\": " << bytes.first
-         << ", \"pytorch_saved_bytes\": " << bytes.second << "}";
-    os << "}}" << (i + 1 < results.size() ? "," : "") << "\n";
+      run["modules"][name] = {{"saved_bytes", bytes.first}, {"pytorch_saved_bytes", bytes.second}};
+    out["runs"].push_back(std::move(run));
   }
-  os << "  ]\n}\n";
-  nn::write_text_atomically(path, "write --json file", os.str());
+  nn::write_text_atomically(path, "write --json file", nn::json::dump(out, 2));
 }
 
 // --plot: the modes of the first batch size, from the profiler's events.

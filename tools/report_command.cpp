@@ -9,6 +9,7 @@
 #include <ember/ember.h>
 
 #include "nn/serialize/files.h"
+#include "nn/serialize/json.h"
 #include "tools/commands.h"
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
@@ -54,11 +55,13 @@ int run_report(const ReportOptions& opt) {
   auto s = memory::stats(dev);
   std::cout << "\nsum(d) = " << total << ", " << seconds << " s\n\n" << memory::summary(dev) << "\n";
   if (!opt.json_path.empty()) {
-    std::ostringstream out;
-    out << "{\"device\": \"" << dev.str() << "\", \"size\": " << n << ", \"sum\": " << total
-        << ", \"peak_allocated_bytes\": " << s.allocated_bytes.peak
-        << ", \"reserved_bytes\": " << s.reserved_bytes.current << ", \"seconds\": " << seconds << "}\n";
-    nn::write_text_atomically(opt.json_path, "write --json file", out.str());
+    const nn::json::OrderedJson out = {{"device", dev.str()},
+                                       {"size", n},
+                                       {"sum", total},
+                                       {"peak_allocated_bytes", s.allocated_bytes.peak},
+                                       {"reserved_bytes", s.reserved_bytes.current},
+                                       {"seconds", seconds}};
+    nn::write_text_atomically(opt.json_path, "write --json file", nn::json::dump(out, 2));
   }
   return 0;
 }

@@ -20,6 +20,7 @@
 #include "nn/optim/scheduler.h"
 #include "nn/optim/sgd.h"
 #include "nn/serialize/files.h"
+#include "nn/serialize/json.h"
 #include "nn/serialize/safetensors.h"
 #include "core/parse.h"
 #include "tools/commands.h"
@@ -199,7 +200,6 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
   return mean_loss;
 }
 
-constexpr int64_t kMaxCheckpointEpoch = 100000;
 // --lr: any finite positive number; a huge one is caught when the loss diverges
 // (Note [A diverged run stops]), as PyTorch sets no upper bound either.
 constexpr double kMaxLr = std::numeric_limits<double>::max();
@@ -213,26 +213,6 @@ void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimize
   nn::save(sd, path, meta);
 }
 
-int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
-  nn::StateDict all = nn::load(path);
-  nn::StateDict model_sd, optim_sd;
-  for (auto& [k, v] : all) {
-    if (k.rfind("model.", 0) == 0) model_sd.emplace_back(k.substr(6), v);
-    else if (k.rfind("optim.", 0) == 0) optim_sd.emplace_back(k.substr(6), v);
-  }
-  EMBER_CHECK(!model_sd.empty(), "'", path, "' is not an ember checkpoint (no model.* tensors)");
-  model.load_state_dict(model_sd, true);
-  if (opt && !optim_sd.empty()) opt->load_state_dict(optim_sd);
-  if (!opt) return 0;  // evaluation does not need the epoch
-  const auto meta = nn::load_metadata(path);
-  restore_random_state(meta, path);  // Note [Kill and resume]
-  const auto it = meta.find("epoch");
-  // Bounded, as it comes from a file (the schedule jumps there: Note [Schedules jump, never replay]).
-  return it == meta.end() ? 0
-                          : static_cast<int>(parse_integer(it->second, 0, kMaxCheckpointEpoch,
-                                                           "the epoch in checkpoint '" + path + "'"));
-}
-
 // The diagnostics that fired during the run (Note [Mode diagnostics] in nn/diagnostics.h).
 void report_diagnostics() {
   std::string fired;
@@ -242,20 +222,18 @@ void report_diagnostics() {
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy) {
-  std::ostringstream os;
-  os << "{\n  \"device\": \"" << dev.str() << "\",\n  \"epochs\": [";
+  using nn::json::OrderedJson;
+  OrderedJson out = {{"device", dev.str()}, {"epochs", OrderedJson::array()}};
   for (size_t i = 0; i < epochs.size(); ++i) {
-    os << (i ? ", " : "") << "{\"epoch\": " << i + 1 << ", \"train_loss\": " << epochs[i].train_loss
-       << ", \"test_accuracy\": " << epochs[i].test_accuracy << ", \"seconds\": " << epochs[i].seconds << "}";
+    out["epochs"].push_back({{"epoch", i + 1},
+                             {"train_loss", epochs[i].train_loss},
+                             {"test_accuracy", epochs[i].test_accuracy},
+                             {"seconds", epochs[i].seconds}});
   }
-  os << "],\n  \"test_accuracy\": " << accuracy << ",\n  \"diagnostics\": {";
-  bool first = true;
-  for (const auto& [name, count] : diagnostics::counts()) {
-    os << (first ? "" : ", ") << "\"" << name << "\": " << count;
-    first = false;
-  }
-  os << "}\n}\n";
-  nn::write_text_atomically(path, "write --json file", os.str());
+  out["test_accuracy"] = accuracy;
+  out["diagnostics"] = OrderedJson::object();
+  for (const auto& [name, count] : diagnostics::counts()) out["diagnostics"][name] = count;
+  nn::write_text_atomically(path, "write --json file", nn::json::dump(out, 2));
 }
 
 int run_train(const TrainOptions& opt) {

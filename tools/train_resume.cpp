@@ -1,4 +1,5 @@
-// The default generator's state in checkpoint metadata (tools/train_resume.h).
+// Checkpoint loading and the default generator's state in checkpoint metadata
+// (tools/train_resume.h).
 #include "tools/train_resume.h"
 
 #include <charconv>
@@ -41,6 +42,25 @@ void restore_random_state(const nn::Metadata& metadata, const std::string& path)
   Generator& gen = default_generator();
   gen.manual_seed(s);
   gen.reserve(o);  // moves the offset to o
+}
+
+int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
+  const nn::SafetensorsFile file = nn::load_file(path);  // one read: tensors and metadata agree
+  nn::StateDict model_sd, optim_sd;
+  for (const auto& [k, v] : file.tensors) {
+    if (k.rfind("model.", 0) == 0) model_sd.emplace_back(k.substr(6), v);
+    else if (k.rfind("optim.", 0) == 0) optim_sd.emplace_back(k.substr(6), v);
+  }
+  EMBER_CHECK(!model_sd.empty(), "'", path, "' is not an ember checkpoint (no model.* tensors)");
+  model.load_state_dict(model_sd, true);
+  if (opt && !optim_sd.empty()) opt->load_state_dict(optim_sd);
+  if (!opt) return 0;  // evaluation does not need the epoch
+  restore_random_state(file.metadata, path);  // Note [Kill and resume]
+  const auto it = file.metadata.find("epoch");
+  // Bounded, as it comes from a file (the schedule jumps there: Note [Schedules jump, never replay]).
+  return it == file.metadata.end() ? 0
+                                   : static_cast<int>(parse_integer(it->second, 0, kMaxCheckpointEpoch,
+                                                                    "the epoch in checkpoint '" + path + "'"));
 }
 
 }  // namespace ember::tools

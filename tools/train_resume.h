@@ -3,9 +3,20 @@
 #pragma once
 #include <string>
 
+#include "nn/module.h"
+#include "nn/optim/optimizer.h"
 #include "nn/serialize/safetensors.h"
 
 namespace ember::tools {
+
+// The largest epoch a checkpoint may name (the schedule jumps there on resume).
+constexpr int64_t kMaxCheckpointEpoch = 100000;
+
+// Loads an `ember train` checkpoint: "model.*" tensors into `model` (strict), and with
+// `opt` the "optim.*" state, the generator state and the epoch, which it returns (0
+// without `opt`: evaluation needs none). `ember train --resume`, `ember eval --load`
+// and the checkpoint fuzz harness (tests/fuzz) call this one function.
+int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt);
 
 // Note [Kill and resume]
 // A checkpoint is written atomically at the end of each epoch (nn::write_file_atomically:

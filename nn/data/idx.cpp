@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <vector>
 
 #include "core/error.h"
 #include "nn/data/gzip_reader.h"
@@ -101,6 +102,37 @@ Dims read_dims(GzipReader& f, const std::string& path, int ndims) {
   return dims;
 }
 
+// Note [Memory follows the data, not the header]
+// Twenty bytes of gzip can hold an IDX header promising kMaxIdxBytes (4 GiB). Allocating
+// the promise before reading made such a file take 4 GiB (or fail with std::bad_alloc,
+// not an ember::Error; found by tests/fuzz/fuzz_idx). A promise up to kDirectReadBytes
+// (every Fashion-MNIST file) is read straight into the tensor; a larger one is read in
+// chunks into a buffer that grows with what arrives, so a truncated file fails having
+// allocated about what it holds, and a whole one costs one copy.
+constexpr uint64_t kDirectReadBytes = uint64_t{64} << 20;
+
+Tensor read_data(GzipReader& file, const std::string& path, const Dims& dims) {
+  uint64_t total = 1;
+  for (int64_t d : dims) total *= static_cast<uint64_t>(d);  // <= kMaxIdxBytes (read_dims)
+  if (total <= kDirectReadBytes) {
+    Tensor out = make_empty(dims, kUInt8, Device::cpu());
+    read_exact(file, path, out.data_ptr<uint8_t>(), total, "data");
+    return out;
+  }
+  std::vector<uint8_t> buffer;
+  uint64_t got = 0;
+  while (got < total) {
+    const uint64_t chunk = std::min(total - got, std::max(got, kDirectReadBytes));  // doubling
+    buffer.resize(got + chunk);
+    const uint64_t n = file.read(buffer.data() + got, chunk);
+    got += n;
+    EMBER_CHECK(n == chunk, "truncated IDX file '", path, "': expected ", total, " bytes of data, got ", got);
+  }
+  Tensor out = make_empty(dims, kUInt8, Device::cpu());
+  std::memcpy(out.data_ptr<uint8_t>(), buffer.data(), total);
+  return out;
+}
+
 }  // namespace
 
 Tensor read_idx(const std::string& path, int expected_dims) {
@@ -110,8 +142,7 @@ Tensor read_idx(const std::string& path, int expected_dims) {
   const int ndims = check_magic(magic, path, expected_dims);
   const Dims dims = read_dims(file, path, ndims);
 
-  Tensor out = make_empty(dims, kUInt8, Device::cpu());
-  read_exact(file, path, out.data_ptr<uint8_t>(), static_cast<uint64_t>(out.numel()), "data");
+  Tensor out = read_data(file, path, dims);
 
   // To the end of the file: more data is an error, and so is anything after the gzip
   // stream (Note [Nothing after the gzip stream]).

@@ -24,7 +24,8 @@ void check_state_names(const std::string& prefix, const LoadedState& state, std:
                        bool all_or_none) {
   std::string expected;
   for (const char* n : names) expected.append(expected.empty() ? "" : ", ").append(n);
-  for (const auto& [name, value] : state) {
+  for (const auto& entry : state) {
+    const std::string& name = entry.first;  // a named variable: clang 14 cannot capture a structured binding
     const bool known = std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
     EMBER_CHECK(known, "load_state_dict: unexpected optimizer state \"", prefix, name, "\"; expected one of: ",
                 expected);

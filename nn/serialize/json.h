@@ -1,37 +1,43 @@
-// A small JSON reader/writer for the safetensors header (internal to nn/serialize):
-// a strict RFC 8259 parser keeping object members in file order, and string quoting.
+// JSON for the files ember reads and writes, on nlohmann-json: parsing with the limits
+// a file from elsewhere needs (nesting depth, duplicate keys) and writing that turns
+// nlohmann's exceptions (invalid UTF-8) into ember::Error.
 #pragma once
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace ember::nn::json {
 
-struct Value {
-  enum class Kind { Null, Bool, Number, String, Array, Object };
-  Kind kind = Kind::Null;
-  bool boolean = false;
-  std::string text;                                    // String: decoded UTF-8; Number: the literal
-  std::vector<Value> items;                            // Array
-  std::vector<std::pair<std::string, Value>> members;  // Object, in file order
+// Note [JSON objects in file order]
+// nlohmann::json keeps an object's keys in a sorted map (lookups O(log n));
+// nlohmann::ordered_json keeps insertion order but finds a key by a linear scan, so
+// building a large object with it is quadratic: a 100 MB safetensors header of tiny
+// entries would take hours. So a parsed document is a sorted `Json` plus the root
+// object's keys in file order (the tensors' order), and writers of large objects
+// (the safetensors header) write member by member; `OrderedJson` is for objects with
+// a handful of keys whose order a reader sees (the --json reports).
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
 
-  // A non-negative integer literal that fits in 64 bits, else nullopt.
-  std::optional<uint64_t> as_uint() const;
-  // The member named `key`, or nullptr.
-  const Value* find(std::string_view key) const;
+constexpr int kMaxDepth = 64;
+
+struct Document {
+  Json root;
+  std::vector<std::string> root_keys;  // the root object's keys in file order (empty otherwise)
 };
 
-// Parses one JSON document (surrounding whitespace allowed). Errors, duplicate object
-// keys and nesting deeper than 64 throw ember::Error("... at byte N").
-Value parse(std::string_view text);
+// Parses one JSON document (RFC 8259, UTF-8 checked, surrounding whitespace allowed).
+// Syntax errors, a key twice in one object and nesting deeper than kMaxDepth throw
+// ember::Error("invalid JSON: ...").
+Document parse(std::string_view text);
 
-// `s` as a JSON string literal, quotes included.
-std::string quote(std::string_view s);
+// Compact text (no spaces); indent >= 0 pretty-prints with that many spaces and ends
+// with a newline. A string that is not valid UTF-8 throws ember::Error.
+std::string dump(const OrderedJson& value, int indent = -1);
 
-// "string", "array", ... for messages.
-const char* kind_name(Value::Kind kind);
+// "a string", "an array", ... for messages.
+const char* kind_name(const Json& value);
 
 }  // namespace ember::nn::json

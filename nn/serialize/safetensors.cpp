@@ -85,25 +85,21 @@ std::vector<OutEntry> layout(const StateDict& state) {
   return out;
 }
 
-// The compact JSON header, padded with spaces so the data starts 8-byte aligned.
+// The compact JSON header, padded with spaces so the data starts 8-byte aligned. Written
+// member by member (Note [JSON objects in file order] in nn/serialize/json.h).
 std::string header_json(const std::vector<OutEntry>& entries, const Metadata& metadata) {
   std::string h = "{";
-  if (!metadata.empty()) {
-    h += json::quote(kMetadataKey) + ":{";
-    for (const auto& [k, v] : metadata) {
-      if (h.back() != '{') h += ',';
-      h += json::quote(k) + ':' + json::quote(v);
-    }
-    h += '}';
-  }
-  for (const auto& e : entries) {
+  auto member = [&h](const std::string& key, const json::OrderedJson& value) {
     if (h.size() > 1) h += ',';
-    h += json::quote(e.name) + ":{\"dtype\":\"" + dtype_code(e.host.dtype()) + "\",\"shape\":[";
-    for (int64_t i = 0; i < e.host.dim(); ++i) {
-      if (i > 0) h += ',';
-      h += std::to_string(e.host.size(i));
-    }
-    h += "],\"data_offsets\":[" + std::to_string(e.begin) + ',' + std::to_string(e.end) + "]}";
+    h += json::dump(json::OrderedJson(key)) + ':' + json::dump(value);
+  };
+  if (!metadata.empty()) member(kMetadataKey, json::OrderedJson(metadata));
+  for (const auto& e : entries) {
+    json::OrderedJson entry = json::OrderedJson::object();
+    entry["dtype"] = dtype_code(e.host.dtype());
+    entry["shape"] = std::vector<int64_t>(e.host.sizes().begin(), e.host.sizes().end());
+    entry["data_offsets"] = json::OrderedJson::array({e.begin, e.end});
+    member(e.name, entry);
   }
   h += '}';
   while (h.size() % 8 != 0) h += ' ';
@@ -145,58 +141,54 @@ struct Layout {
 
 std::string offsets_text(const InEntry& e) { return detail::str_cat('[', e.begin, ", ", e.end, ']'); }
 
-Metadata parse_metadata(const json::Value& v, const std::string& path) {
-  if (v.kind != json::Value::Kind::Object)
-    bad(path, "\"__metadata__\" should be an object, got ", json::kind_name(v.kind));
+Metadata parse_metadata(const json::Json& v, const std::string& path) {
+  if (!v.is_object()) bad(path, "\"__metadata__\" should be an object, got ", json::kind_name(v));
   Metadata out;
-  for (const auto& [k, val] : v.members) {
-    if (val.kind != json::Value::Kind::String) {
-      bad(path, "\"__metadata__\" maps strings to strings, but key '", k, "' holds ", json::kind_name(val.kind));
+  for (const auto& [k, val] : v.items()) {
+    if (!val.is_string()) {
+      bad(path, "\"__metadata__\" maps strings to strings, but key '", k, "' holds ", json::kind_name(val));
     }
-    out[k] = val.text;
+    out[k] = val.get<std::string>();
   }
   return out;
 }
 
 // Reads a JSON array of non-negative integers, naming `field` of tensor `name` in errors.
-std::vector<uint64_t> uint_array(const json::Value& v, const std::string& path, const std::string& name,
+std::vector<uint64_t> uint_array(const json::Json& v, const std::string& path, const std::string& name,
                                  const char* field) {
-  if (v.kind != json::Value::Kind::Array)
-    bad(path, "tensor '", name, "': \"", field, "\" should be an array, got ", json::kind_name(v.kind));
+  if (!v.is_array()) bad(path, "tensor '", name, "': \"", field, "\" should be an array, got ", json::kind_name(v));
   std::vector<uint64_t> out;
-  for (const json::Value& item : v.items) {
-    const std::optional<uint64_t> x = item.as_uint();
-    if (!x.has_value() || *x > static_cast<uint64_t>(INT64_MAX)) {
+  for (const json::Json& item : v) {
+    // Integers past 2^64 and any fraction or exponent parse as floating point: refused.
+    if (!item.is_number_unsigned() || item.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
       bad(path, "tensor '", name, "': \"", field, "\" should hold non-negative integers, got ",
-          item.kind == json::Value::Kind::Number ? item.text : json::kind_name(item.kind));
+          item.is_number() ? item.dump() : json::kind_name(item));
     }
-    out.push_back(*x);
+    out.push_back(item.get<uint64_t>());
   }
   return out;
 }
 
-InEntry parse_entry(const std::string& name, const json::Value& v, const std::string& path, uint64_t data_size) {
-  if (v.kind != json::Value::Kind::Object)
-    bad(path, "tensor '", name, "' should be an object, got ", json::kind_name(v.kind));
-  for (const auto& member : v.members) {
-    const std::string& k = member.first;
+InEntry parse_entry(const std::string& name, const json::Json& v, const std::string& path, uint64_t data_size) {
+  if (!v.is_object()) bad(path, "tensor '", name, "' should be an object, got ", json::kind_name(v));
+  for (const auto& member : v.items()) {
+    const std::string& k = member.key();
     if (k != "dtype" && k != "shape" && k != "data_offsets")
       bad(path, "tensor '", name, "' has an unknown field '", k, "'");
   }
-  const json::Value* dtype = v.find("dtype");
-  const json::Value* shape = v.find("shape");
-  const json::Value* offsets = v.find("data_offsets");
-  if (!dtype || !shape || !offsets) {
-    bad(path, "tensor '", name, "' lacks \"", !dtype ? "dtype" : !shape ? "shape" : "data_offsets", "\"");
+  const auto dtype = v.find("dtype");
+  const auto shape = v.find("shape");
+  const auto offsets = v.find("data_offsets");
+  if (dtype == v.end() || shape == v.end() || offsets == v.end()) {
+    bad(path, "tensor '", name, "' lacks \"", dtype == v.end() ? "dtype" : shape == v.end() ? "shape" : "data_offsets",
+        "\"");
   }
   InEntry e;
   e.name = name;
-  const std::optional<DType> dt =
-      dtype->kind == json::Value::Kind::String ? dtype_from_code(dtype->text) : std::nullopt;
+  const std::string dtype_text = dtype->is_string() ? dtype->get<std::string>() : json::kind_name(*dtype);
+  const std::optional<DType> dt = dtype->is_string() ? dtype_from_code(dtype_text) : std::nullopt;
   if (!dt.has_value()) {
-    bad(path, "tensor '", name, "' has dtype ",
-        dtype->kind == json::Value::Kind::String ? dtype->text : json::kind_name(dtype->kind),
-        ", which ember does not support (F32, F64, I64, U8, BOOL)");
+    bad(path, "tensor '", name, "' has dtype ", dtype_text, ", which ember does not support (F32, F64, I64, U8, BOOL)");
   }
   e.dtype = *dt;
   const std::vector<uint64_t> dims = uint_array(*shape, path, name, "shape");
@@ -217,7 +209,7 @@ InEntry parse_entry(const std::string& name, const json::Value& v, const std::st
   }
   if (overflow || nbytes != e.end - e.begin) {
     bad(path, "tensor '", name, "' has data_offsets ", offsets_text(e), " (", e.end - e.begin, " bytes) but shape ",
-        e.shape, " of ", dtype->text, " needs ", overflow ? std::string("more than 2^64") : std::to_string(nbytes));
+        e.shape, " of ", dtype_text, " needs ", overflow ? std::string("more than 2^64") : std::to_string(nbytes));
   }
   return e;
 }
@@ -253,16 +245,17 @@ Layout read_layout(int fd, const std::string& path, uint64_t file_size) {
   std::string text(n, '\0');
   if (!read_at(fd, text.data(), n, 8)) bad(path, "cannot read the header: ", std::strerror(errno));
   if (text.empty() || text[0] != '{') bad(path, "the header should be a JSON object starting with '{'");
-  json::Value root;
+  json::Document doc;
   try {
-    root = json::parse(text);
+    doc = json::parse(text);
   } catch (const Error& e) {
     bad(path, "bad JSON header: ", e.what());
   }
   Layout out;
   out.data_start = 8 + n;
   const uint64_t data_size = file_size - out.data_start;
-  for (const auto& [name, v] : root.members) {
+  for (const std::string& name : doc.root_keys) {  // file order: the state dict's
+    const json::Json& v = doc.root.at(name);
     if (name == kMetadataKey) {
       out.metadata = parse_metadata(v, path);
     } else {

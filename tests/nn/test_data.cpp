@@ -14,6 +14,7 @@
 #include <numeric>
 #include <set>
 
+#include "core/memory.h"
 #include "nn/data/dataloader.h"
 #include "nn/data/datasets.h"
 #include "nn/data/idx.h"
@@ -108,6 +109,18 @@ TEST(IdxTest, TruncatedDataSaysHowMuch) {
   write_gz(path, idx_image({60000, 28, 28}, iota_bytes(1000)));
   EXPECT_EQ(error_of([&] { read_idx(path, 3); }),
             "truncated IDX file '" + path + "': expected 47040000 bytes of data, got 1000");
+}
+
+// Note [Memory follows the data, not the header]: 4 GiB promised, 1000 bytes there.
+TEST(IdxTest, AHugePromiseWithLittleDataAllocatesLittle) {
+  TempDir dir;
+  const std::string path = dir.file("promise.gz");
+  write_gz(path, idx_image({65536, 65536}, iota_bytes(1000)));
+  memory::reset_peak(Device::cpu());
+  const int64_t before = memory::stats(Device::cpu()).allocated_bytes.current;
+  EXPECT_EQ(error_of([&] { read_idx(path); }),
+            "truncated IDX file '" + path + "': expected 4294967296 bytes of data, got 1000");
+  EXPECT_LT(memory::stats(Device::cpu()).allocated_bytes.peak - before, int64_t{1} << 20);
 }
 
 TEST(IdxTest, TruncatedHeader) {

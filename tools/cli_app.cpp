@@ -1,0 +1,48 @@
+// Builds the `ember` CLI11 app (tools/cli_app.h) and runs the parsed subcommand.
+#include "tools/cli_app.h"
+
+#include "tools/train_distributed.h"
+
+#include <iostream>
+
+#include "core/error.h"
+
+namespace ember::tools {
+
+std::unique_ptr<CliApp> make_cli_app() {
+  auto cli = std::make_unique<CliApp>();
+  CLI::App& app = cli->app;
+  app.set_version_flag("--version", "ember 0.1.0");
+  app.require_subcommand(0, 1);
+  auto* report = app.add_subcommand("report", "Memory report of a small tensor workload (the default)");
+  cli->run_report = add_report_command(app, *report);
+  cli->train = app.add_subcommand("train", "Train the small CNN on Fashion-MNIST");
+  cli->run_train = add_train_command(*cli->train);
+  cli->eval = app.add_subcommand("eval", "Evaluate a checkpoint on the Fashion-MNIST test set");
+  cli->run_eval = add_eval_command(*cli->eval);
+  cli->mem = app.add_subcommand("mem", "Memory of one forward/backward of the small CNN in each grad mode");
+  cli->run_mem = add_mem_command(*cli->mem);
+  cli->kernels = app.add_subcommand("kernels", "Check the CUDA kernels against the CPU reference");
+  cli->run_kernels = add_kernels_command(*cli->kernels);
+  return cli;
+}
+
+int run_parsed(CliApp& cli) {
+  try {
+    if (cli.train->parsed()) return cli.run_train();
+    if (cli.eval->parsed()) return cli.run_eval();
+    if (cli.mem->parsed()) return cli.run_mem();
+    if (cli.kernels->parsed()) return cli.run_kernels();
+    return cli.run_report();
+  } catch (const ember::Error& e) {
+    std::cerr << "ember: error: " << e.what() << "\n";
+    abort_job_on_error();  // the other ranks would wait for ever (Note [Collective timeout])
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "ember: unexpected error: " << e.what() << "\n";
+    abort_job_on_error();
+    return 1;
+  }
+}
+
+}  // namespace ember::tools
