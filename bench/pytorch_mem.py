@@ -17,15 +17,8 @@ import json
 import sys
 
 import torch
-import torch.nn as nn
 
-
-def small_cnn():
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(128, 10))
+from pytorch_train import small_cnn  # the same model as the training twin
 
 
 def storage_of(t):

@@ -1,6 +1,6 @@
 // NCCL collectives (cuda/nccl.h): a communicator per process made from a unique id that
 // MPI broadcast, collectives queued on the current stream (Note [Two transports] in
-// nn/distributed/process_group.h). Without NCCL the entry points throw.
+// nn/distributed/process_group.h). Without NCCL, cuda/stub/nccl_stub.cpp's entry points throw.
 #include "cuda/nccl.h"
 
 #include <cstring>
@@ -95,23 +95,4 @@ void Communicator::all_gather(const Tensor& input, const Tensor& out) {
 
 }  // namespace ember::cuda::nccl
 
-#else  // CUDA without NCCL
-
-namespace ember::cuda::nccl {
-namespace {
-[[noreturn]] void no_nccl(const char* what) {
-  EMBER_FAIL("nccl::", what, ": ember was built without NCCL (or without MPI): CUDA tensors cannot be "
-             "communicated (install NCCL under /usr/local/cuda and libopenmpi-dev, then configure again)");
-}
-}  // namespace
-
-bool is_available() { return false; }
-std::vector<char> unique_id() { no_nccl("unique_id"); }
-Communicator::Communicator(const std::vector<char>&, int, int, int) { no_nccl("Communicator"); }
-Communicator::~Communicator() = default;
-void Communicator::all_reduce(const Tensor&, bool) { no_nccl("all_reduce"); }
-void Communicator::broadcast(const Tensor&, int) { no_nccl("broadcast"); }
-void Communicator::all_gather(const Tensor&, const Tensor&) { no_nccl("all_gather"); }
-
-}  // namespace ember::cuda::nccl
-#endif
+#endif  // without NCCL, cuda/stub/nccl_stub.cpp defines the entry points

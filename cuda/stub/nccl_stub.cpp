@@ -1,11 +1,15 @@
-// NCCL entry points of a build without CUDA: an ember::Error where a CUDA collective is
-// asked for.
+// NCCL entry points of a build without NCCL (no CUDA, no libnccl, or no MPI to meet):
+// an ember::Error where a CUDA collective is asked for. Compiled in every build; empty
+// where cuda/nccl.cpp has the real ones.
 #include "cuda/nccl.h"
+
+#if !EMBER_HAVE_NCCL
 
 namespace ember::cuda::nccl {
 namespace {
 [[noreturn]] void no_nccl(const char* what) {
-  EMBER_FAIL("nccl::", what, ": ember was built without CUDA, so CUDA tensors cannot be communicated");
+  EMBER_FAIL("nccl::", what, ": ember was built without NCCL (it needs CUDA, NCCL under /usr/local/cuda and "
+             "libopenmpi-dev at configure time): CUDA tensors cannot be communicated");
 }
 }  // namespace
 
@@ -18,3 +22,4 @@ void Communicator::broadcast(const Tensor&, int) { no_nccl("broadcast"); }
 void Communicator::all_gather(const Tensor&, const Tensor&) { no_nccl("all_gather"); }
 
 }  // namespace ember::cuda::nccl
+#endif
