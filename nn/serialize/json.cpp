@@ -81,4 +81,6 @@ const char* kind_name(const Json& value) {
   }
 }
 
+std::string quote(std::string_view s) { return dump(OrderedJson(std::string(s))); }
+
 }  // namespace ember::nn::json

@@ -37,6 +37,10 @@ Document parse(std::string_view text);
 // with a newline. A string that is not valid UTF-8 throws ember::Error.
 std::string dump(const OrderedJson& value, int indent = -1);
 
+// s as a JSON string literal, quotes included (for writers that build text line by
+// line, e.g. the Chrome trace); invalid UTF-8 throws ember::Error.
+std::string quote(std::string_view s);
+
 // "a string", "an array", ... for messages.
 const char* kind_name(const Json& value);
 

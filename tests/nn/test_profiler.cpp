@@ -55,22 +55,25 @@ struct Step {
   }
 };
 
-nn::json::Value read_json(const std::string& path) {
+using nn::json::Json;
+
+Json read_json(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return nn::json::parse(ss.str());
+  return nn::json::parse(ss.str()).root;
 }
 
-double number(const nn::json::Value& v, const char* key) {
-  const nn::json::Value* f = v.find(key);
-  EXPECT_TRUE(f && f->kind == nn::json::Value::Kind::Number) << key;
-  return f ? std::stod(f->text) : 0;
+double number(const Json& v, const char* key) {
+  const auto f = v.find(key);
+  const bool ok = f != v.end() && f->is_number();
+  EXPECT_TRUE(ok) << key;
+  return ok ? f->get<double>() : 0;
 }
 
-std::string string_of(const nn::json::Value& v, const char* key) {
-  const nn::json::Value* f = v.find(key);
-  return f && f->kind == nn::json::Value::Kind::String ? f->text : "";
+std::string string_of(const Json& v, const char* key) {
+  const auto f = v.find(key);
+  return f != v.end() && f->is_string() ? f->get<std::string>() : "";
 }
 
 TEST(Profiler, TraceOfAStepHasModulePathsBackwardNodesMarksAndCounters) {
@@ -84,16 +87,16 @@ TEST(Profiler, TraceOfAStepHasModulePathsBackwardNodesMarksAndCounters) {
   const int64_t saved_at_stop = autograd::saved_tensor_stats().current_bytes;
   profiler::export_chrome_trace(dir.file("trace.json"));
 
-  const nn::json::Value doc = read_json(dir.file("trace.json"));
-  ASSERT_EQ(doc.kind, nn::json::Value::Kind::Object);
-  const nn::json::Value* list = doc.find("traceEvents");
-  ASSERT_TRUE(list && list->kind == nn::json::Value::Kind::Array);
+  const Json doc = read_json(dir.file("trace.json"));
+  ASSERT_TRUE(doc.is_object());
+  ASSERT_TRUE(doc.contains("traceEvents") && doc["traceEvents"].is_array());
+  const Json* list = &doc["traceEvents"];
   std::set<std::string> spans, marks;
   std::string backward_conv_module;
   double last_allocated = -1, last_saved = -1, last_ts = 0;
   size_t counters = 0;
-  for (const nn::json::Value& e : list->items) {
-    ASSERT_EQ(e.kind, nn::json::Value::Kind::Object);
+  for (const Json& e : *list) {
+    ASSERT_TRUE(e.is_object());
     const std::string ph = string_of(e, "ph"), name = string_of(e, "name");
     ASSERT_TRUE(ph == "X" || ph == "i" || ph == "C" || ph == "M") << ph;
     EXPECT_FALSE(name.empty());
@@ -105,12 +108,12 @@ TEST(Profiler, TraceOfAStepHasModulePathsBackwardNodesMarksAndCounters) {
     if (ph == "X") {
       EXPECT_GE(number(e, "dur"), 0);
       spans.insert(name);
-      if (name == "ConvolutionBackward") backward_conv_module = string_of(*e.find("args"), "module");
+      if (name == "ConvolutionBackward") backward_conv_module = string_of(e.at("args"), "module");
     } else if (ph == "i") {
       marks.insert(name);
     } else {
       ++counters;
-      const double bytes = number(*e.find("args"), "bytes");
+      const double bytes = number(e.at("args"), "bytes");
       if (name == "cpu allocated") last_allocated = bytes;
       if (name == "saved activations") last_saved = bytes;
     }
@@ -163,11 +166,11 @@ TEST(Profiler, RingKeepsTheLastEventsOnly) {
   // The last events are kept: the final allocator samples taken by stop().
   EXPECT_EQ(events.back().type, profiler::EventType::Counter);
   profiler::export_chrome_trace(dir.file("small.json"));
-  const nn::json::Value doc = read_json(dir.file("small.json"));
+  const Json doc = read_json(dir.file("small.json"));
   size_t kept = 0;
-  for (const nn::json::Value& e : doc.find("traceEvents")->items) kept += string_of(e, "ph") != "M";
+  for (const Json& e : doc.at("traceEvents")) kept += string_of(e, "ph") != "M";
   EXPECT_LE(kept, 40u);
-  EXPECT_EQ(number(*doc.find("otherData"), "dropped_events"), static_cast<double>(profiler::dropped_events()));
+  EXPECT_EQ(number(doc.at("otherData"), "dropped_events"), static_cast<double>(profiler::dropped_events()));
 }
 
 TEST(Profiler, MaxStepsStopsTheRecording) {
@@ -217,15 +220,17 @@ TEST(Profiler, ChromeTraceJsonQuotesNamesAndWritesMicroseconds) {
   counter.category = profiler::Category::Memory;
   counter.counter = profiler::CounterKind::Reserved;
   counter.value = 1024;
-  const nn::json::Value doc = nn::json::parse(profiler::chrome_trace_json({span, counter}, 7));
-  const auto& items = doc.find("traceEvents")->items;
+  const std::string text = profiler::chrome_trace_json({span, counter}, 7);
+  const Json doc = nn::json::parse(text).root;
+  const Json& items = doc.at("traceEvents");
   ASSERT_EQ(items.size(), 4u);  // process name, thread name, span, counter
   EXPECT_EQ(string_of(items[2], "name"), "a \"quoted\" name");
-  EXPECT_EQ(items[2].find("ts")->text, "1234.567");
-  EXPECT_EQ(items[2].find("dur")->text, "0.005");
+  EXPECT_NE(text.find("\"ts\": 1234.567,"), std::string::npos) << text;  // microseconds, ns decimals
+  EXPECT_NE(text.find("\"dur\": 0.005"), std::string::npos) << text;
+  EXPECT_EQ(number(items[2], "ts"), 1234.567);
   EXPECT_EQ(string_of(items[3], "name"), "cpu reserved");
-  EXPECT_EQ(items[3].find("args")->find("bytes")->text, "1024");
-  EXPECT_EQ(doc.find("otherData")->find("dropped_events")->text, "7");
+  EXPECT_EQ(number(items[3].at("args"), "bytes"), 1024);
+  EXPECT_EQ(number(doc.at("otherData"), "dropped_events"), 7);
 }
 
 }  // namespace
