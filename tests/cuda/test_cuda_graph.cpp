@@ -19,7 +19,7 @@ TEST(CudaGraph, ReplayRecomputesFromTheStaticInput) {
   const Device dev = Device::cuda(0);
   Tensor x = zeros({1000}, TensorOptions().device(dev));
   Tensor y = zeros({1000}, TensorOptions().device(dev));
-  auto step = [&] { y.copy_(x.mul(2.0).add(1.0).relu()); };
+  auto step = [&] { y.copy_(relu(x * 2.0 + 1.0)); };
   step();  // warm-up outside the capture
   cuda::Graph graph;
   graph.capture_begin();
@@ -44,7 +44,7 @@ TEST(CudaGraph, ThePoolGoesBackWithTheGraph) {
   {
     cuda::Graph graph;
     graph.capture_begin();
-    Tensor t = x.mul(3.0).add(1.0);  // temporaries from the graph's pool
+    Tensor t = x * 3.0 + 1.0;  // temporaries from the graph's pool
     graph.capture_end();
     graph.replay();
     cuda::synchronize();
