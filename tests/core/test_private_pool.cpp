@@ -62,8 +62,9 @@ TEST(PrivatePool, ATensorOutlivingItsPoolGivesItsSegmentBackWhenFreed) {
     PrivatePoolScope scope(pool);
     kept = full({3 * kFloats}, 2.0);
   }
-  EXPECT_GT(memory::reserved(cpu), before);
   EXPECT_EQ(kept.sum().item<float>(), 6.0f * kFloats);
+  memory::empty_cache(cpu);  // the sum came from the general cache; the pool's segment is still in use
+  EXPECT_GT(memory::reserved(cpu), before);
   kept = Tensor();
   EXPECT_EQ(memory::reserved(cpu), before);
 }
