@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "core/bitmask.h"
+#include "core/pool_indices.h"
 #include "core/nn_geometry.h"
 #include "cuda/cuda_internal.h"
 
@@ -115,19 +116,8 @@ void launch_per_element(int64_t total, DType dtype, const char* op, const Launch
 
 }  // namespace
 
-// fn(I*) with max pooling's index pointer in the dtype of `indices` (kUInt8 or kInt64),
-// a null uint8_t* when undefined (Note [Compact saved activations] in core/bitmask.h).
-template <typename Fn>
-void visit_indices(const Tensor& indices, const Fn& fn) {
-  if (!indices.defined()) return fn(static_cast<uint8_t*>(nullptr));
-  if (indices.dtype() == kUInt8) return fn(indices.data_ptr<uint8_t>());
-  EMBER_CHECK(indices.dtype() == kInt64, "max_pool2d: expected kUInt8 or kInt64 window indices, but got ",
-              dtype_name(indices.dtype()));
-  fn(indices.data_ptr<int64_t>());
-}
-
 void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
-  visit_indices(indices, [&](auto* idx) {
+  visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
     launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
       using T = typename decltype(tag)::type;
@@ -139,7 +129,7 @@ void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& ou
 }
 
 void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x) {
-  visit_indices(indices, [&](auto* idx) {
+  visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
     launch_per_element(grad_x.numel(), grad.dtype(), "max_pool2d backward", [&](auto tag, unsigned blocks,
                                                                                  cudaStream_t stream) {

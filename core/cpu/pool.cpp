@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "core/bitmask.h"
+#include "core/pool_indices.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -82,23 +83,12 @@ void unpool_2x2(const T* grad, const I* idx, const PoolGeometry& g, T* d) {
   std::fill(d + 2 * g.OH * g.W, d + g.H * g.W, T(0));
 }
 
-// fn(I*) with the index pointer in the dtype of `indices` (kUInt8 or kInt64), or a
-// null uint8_t* when indices is undefined.
-template <typename Fn>
-void visit_indices(const Tensor& indices, const Fn& fn) {
-  if (!indices.defined()) return fn(static_cast<uint8_t*>(nullptr));
-  if (indices.dtype() == kUInt8) return fn(static_cast<uint8_t*>(indices.data_ptr()));
-  EMBER_CHECK(indices.dtype() == kInt64, "max_pool2d: expected kUInt8 or kInt64 window indices, but got ",
-              dtype_name(indices.dtype()));
-  fn(static_cast<int64_t*>(indices.data_ptr()));
-}
-
 }  // namespace
 
 void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
   const Tensor x = contiguous(x_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
-  visit_indices(indices, [&](auto* idx) {
+  visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
     visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
       using T = typename decltype(tag)::type;
@@ -131,7 +121,7 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
 void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const PoolGeometry& g, const Tensor& gx) {
   const Tensor grad = contiguous(grad_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW, planes = g.planes;
-  visit_indices(indices, [&](const auto* idx) {
+  visit_pool_indices(indices, [&](const auto* idx) {
     visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
       using T = typename decltype(tag)::type;
       const T* src = static_cast<const T*>(grad.data_ptr());
