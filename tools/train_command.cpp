@@ -295,7 +295,8 @@ int run_train(const TrainOptions& opt) {
 
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
-              << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "") << "\n";
+              << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "")
+              << (graph ? ", the step captured as a CUDA graph" : "") << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
