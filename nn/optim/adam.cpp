@@ -55,7 +55,7 @@ void native_update(const Tensor& p, Tensor g, const Tensor& m, const Tensor& v, 
 }
 
 // One Adam update of p; `decoupled` selects AdamW's weight decay. Capturable options
-// keep the step count and the group's lr and beta1 on p's device (`values`).
+// keep the step count and the group's lr and beta1 on p's device (`capturable`).
 template <typename O>
 void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O& o, bool decoupled,
                  std::vector<detail::CapturableGroup>& capturable, size_t group) {
