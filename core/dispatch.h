@@ -9,6 +9,7 @@
 
 #include "core/nn_geometry.h"
 #include "core/op_kinds.h"
+#include "core/random.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
 
@@ -35,9 +36,10 @@ struct DeviceOps {
   // dst = src converted to dst's dtype; same device; src already expanded to dst's shape.
   void (*copy)(const Tensor& src, const Tensor& dst);
   void (*fill)(const Tensor& dst, const Scalar& value);
-  // Philox streams: element i uses counter `counter + i` (so CPU and CUDA agree).
-  void (*uniform)(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
-  void (*normal)(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+  // Philox streams: element i uses counter `offset + i` of rng.unpack() (so CPU and CUDA
+  // agree; Note [Graph-safe random numbers] in core/random.h).
+  void (*uniform)(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
+  void (*normal)(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.
@@ -97,7 +99,8 @@ struct DeviceOps {
   // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
   // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
   // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep
-  // mask as bits; cuDNN's reserve space for CUDA element dropout), undefined otherwise.
+  // mask as bits, on both devices), undefined otherwise. The mask is drawn from the default
+  // generator's Philox stream like rand(mask_shape) (Note [Dropout on CUDA draws ember's Philox]).
   Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
   void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape,
                            const Tensor& grad_x);

@@ -71,9 +71,9 @@ Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distributi
               dtype_name(options.dtype()));
   const DeviceOps& ops = device_ops(options.device());
   Tensor t = make_empty(sizes, options.dtype(), options.device());
-  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(t.numel()));
-  if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, seed, counter);
-  else ops.normal(t, 0.0, 1.0, seed, counter);
+  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
+  if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, rng);
+  else ops.normal(t, 0.0, 1.0, rng);
   return finish(t, options);
 }
 
@@ -164,7 +164,8 @@ Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions optio
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
   const int64_t numel = shape_numel(sizes);
   const auto range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
-  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(numel));
+  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(numel));  // drawn on the host
+  const uint64_t seed = rng.seed, counter = rng.offset;
   return from_host_values(sizes, options, [&, seed = seed, counter = counter](int64_t i) {
     const uint64_t offset = random_bits(seed, counter + static_cast<uint64_t>(i)) % range;
     return static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
@@ -177,7 +178,8 @@ Tensor randperm(int64_t n, TensorOptions options) {
   EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
   std::vector<int64_t> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), int64_t{0});
-  auto [seed, counter] = default_generator().reserve(static_cast<uint64_t>(n));
+  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(n));  // drawn on the host
+  const uint64_t seed = rng.seed, counter = rng.offset;
   for (int64_t i = n - 1; i > 0; --i) {
     const auto j = random_bits(seed, counter + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);
     std::swap(perm[static_cast<size_t>(i)], perm[j]);

@@ -36,10 +36,15 @@ struct UnaryArgs {
 // Hyper-parameters of one fused SGD update (PyTorch's algorithm, nn/optim/sgd.cpp):
 // d = g + weight_decay * p; buf = first_step ? d : momentum * buf + (1 - dampening) * d;
 // d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
+// With device_lr (and device_momentum) set, the kernel reads lr (momentum) from that
+// one-element float64 on the parameter's device instead (Note [Capturable optimizers]
+// in nn/optim/capturable.h); momentum still decides whether a buffer is used.
 struct SgdStepArgs {
   double lr = 0.0, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
   bool nesterov = false;
   bool first_step = false;  // the momentum buffer is uninitialised: it becomes d
+  const double* device_lr = nullptr;
+  const double* device_momentum = nullptr;
 };
 
 // One fused Adam/AdamW update (nn/optim/adam.cpp): with g = grad (+ weight_decay * p
@@ -47,10 +52,17 @@ struct SgdStepArgs {
 // m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
 // p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps), where
 // step_size = lr / (1 - beta1^t) and bias_correction2_sqrt = sqrt(1 - beta2^t).
+// With device_lr, device_beta1 and device_step set (Note [Capturable optimizers]), the
+// kernel reads lr, beta1 and the step count t (already incremented) from one-element
+// float64s on the parameter's device and computes step_size and bias_correction2_sqrt
+// there, with the same formulas.
 struct AdamStepArgs {
   double lr = 0.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   double step_size = 0.0, bias_correction2_sqrt = 1.0;
   bool decoupled = false;
+  const double* device_lr = nullptr;
+  const double* device_beta1 = nullptr;
+  const double* device_step = nullptr;
 };
 
 // How the per-row scale of a class-index loss's gradient comes from the incoming

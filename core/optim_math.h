@@ -62,16 +62,31 @@ template <typename T>
 struct SgdUpdate {
   T neg_lr, momentum, one_minus_dampening, weight_decay;
   bool use_weight_decay, use_momentum, nesterov, first_step;
+  const double* device_lr;  // capturable: lr and momentum read by resolved()
+  const double* device_momentum;
 
   static SgdUpdate from(const SgdStepArgs& a) {
-    return SgdUpdate{static_cast<T>(-a.lr),
-                     static_cast<T>(a.momentum),
-                     static_cast<T>(1.0 - a.dampening),
-                     static_cast<T>(a.weight_decay),
-                     a.weight_decay != 0.0,
-                     a.momentum != 0.0,
-                     a.nesterov,
-                     a.first_step};
+    SgdUpdate u{};
+    u.neg_lr = static_cast<T>(-a.lr);
+    u.momentum = static_cast<T>(a.momentum);
+    u.one_minus_dampening = static_cast<T>(1.0 - a.dampening);
+    u.weight_decay = static_cast<T>(a.weight_decay);
+    u.use_weight_decay = a.weight_decay != 0.0;
+    u.use_momentum = a.momentum != 0.0;
+    u.nesterov = a.nesterov;
+    u.first_step = a.first_step;
+    u.device_lr = a.device_lr;
+    u.device_momentum = a.device_momentum;
+    return u;
+  }
+
+  // The update with the device-resident values read (rounded as from() rounds the host
+  // ones, so both give the same bits); itself without them. Once per thread.
+  EMBER_HD_INLINE SgdUpdate resolved() const {
+    SgdUpdate u = *this;
+    if (device_lr != nullptr) u.neg_lr = static_cast<T>(-*device_lr);
+    if (device_momentum != nullptr) u.momentum = static_cast<T>(*device_momentum);
+    return u;
   }
 
   // buf is only read or written when use_momentum.
@@ -94,20 +109,47 @@ struct AdamUpdate {
   T beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
   T weight_decay, decay_factor, neg_step_size, bias_correction2_sqrt;
   bool coupled_decay, decoupled_decay;
+  double weight_decay_value, beta2_value;  // for resolved()
+  const double* device_lr;                 // capturable: read by resolved()
+  const double* device_beta1;
+  const double* device_step;
 
   static AdamUpdate from(const AdamStepArgs& a) {
     const bool decay = a.weight_decay != 0.0;
-    return AdamUpdate{static_cast<T>(a.beta1),
-                      static_cast<T>(1.0 - a.beta1),
-                      static_cast<T>(a.beta2),
-                      static_cast<T>(1.0 - a.beta2),
-                      static_cast<T>(a.eps),
-                      static_cast<T>(a.weight_decay),
-                      static_cast<T>(1.0 - a.lr * a.weight_decay),
-                      static_cast<T>(-a.step_size),
-                      static_cast<T>(a.bias_correction2_sqrt),
-                      decay && !a.decoupled,
-                      decay && a.decoupled};
+    AdamUpdate u{};
+    u.beta1 = static_cast<T>(a.beta1);
+    u.one_minus_beta1 = static_cast<T>(1.0 - a.beta1);
+    u.beta2 = static_cast<T>(a.beta2);
+    u.one_minus_beta2 = static_cast<T>(1.0 - a.beta2);
+    u.eps = static_cast<T>(a.eps);
+    u.weight_decay = static_cast<T>(a.weight_decay);
+    u.decay_factor = static_cast<T>(1.0 - a.lr * a.weight_decay);
+    u.neg_step_size = static_cast<T>(-a.step_size);
+    u.bias_correction2_sqrt = static_cast<T>(a.bias_correction2_sqrt);
+    u.coupled_decay = decay && !a.decoupled;
+    u.decoupled_decay = decay && a.decoupled;
+    u.weight_decay_value = a.weight_decay;
+    u.beta2_value = a.beta2;
+    u.device_lr = a.device_lr;
+    u.device_beta1 = a.device_beta1;
+    u.device_step = a.device_step;
+    return u;
+  }
+
+  // With the device-resident lr, beta1 and step count t read: step_size = lr / (1 -
+  // beta1^t) and sqrt(1 - beta2^t) in double, as nn/optim/adam.cpp computes them on the
+  // host, then rounded to T as from() does. Itself without them. Once per thread.
+  EMBER_HD_INLINE AdamUpdate resolved() const {
+    if (device_lr == nullptr) return *this;
+    AdamUpdate u = *this;
+    const double lr = *device_lr, b1 = *device_beta1, t = *device_step;
+    u.beta1 = static_cast<T>(b1);
+    u.one_minus_beta1 = static_cast<T>(1.0 - b1);
+    u.decay_factor = static_cast<T>(1.0 - lr * weight_decay_value);
+    u.neg_step_size = static_cast<T>(-(lr / (1.0 - EMBER_FUSED_MATH(pow)(b1, t))));
+    u.bias_correction2_sqrt =
+        static_cast<T>(EMBER_FUSED_MATH(sqrt)(1.0 - EMBER_FUSED_MATH(pow)(beta2_value, t)));
+    return u;
   }
 
   EMBER_HD_INLINE void operator()(T& p, T g, T& m, T& v) const {

@@ -1,7 +1,24 @@
-// The process-wide default generator behind rand/randn/randint/randperm and dropout.
+// The process-wide default generator behind rand/randn/randint/randperm and dropout,
+// and its capture mode (Note [Graph-safe random numbers] in core/random.h).
 #include "core/random.h"
 
+#include "core/error.h"
+
 namespace ember {
+
+void Generator::begin_capture(Device device, const uint64_t* state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  EMBER_CHECK(capture_.state == nullptr, "Generator::begin_capture: the generator is already serving a capture on ",
+              capture_.device.str(), " (one CUDA graph capture at a time)");
+  capture_ = Capture{.state = state, .device = device, .thread = std::this_thread::get_id(), .used = 0};
+}
+
+uint64_t Generator::end_capture() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t used = capture_.used;
+  capture_ = Capture{};
+  return used;
+}
 
 Generator& default_generator() {
   static Generator generator;

@@ -1,11 +1,29 @@
 // Random numbers: a counter-based Philox4x32-10 generator whose math is
 // __host__ __device__, so CPU and CUDA draw the same streams from the same seed.
-// manual_seed(s) reseeds the default generator.
+// manual_seed(s) reseeds the default generator. Kernels take their (seed, offset) as a
+// PhiloxArgs, which a CUDA graph replay can move on (Note [Graph-safe random numbers]).
+//
+// Note [Graph-safe random numbers]
+// A kernel that draws takes a PhiloxArgs and calls unpack() on the device (or the CPU)
+// to learn its seed and first counter. Outside a capture the values travel by value.
+// While a thread captures a CUDA graph on device d (cuda::Graph, cuda/graph.h), the
+// default generator's reserve(n, cuda:d) hands out the pointer form instead: `state`
+// points at two uint64 words [seed, base offset] in the graph's device memory and
+// `intra_offset` is the number of counters the capture reserved before this draw; the
+// generator's own offset does not move. capture_end() keeps the total the capture used,
+// and each replay() first reserves that many counters from the generator (so the
+// offset moves on as eager draws would) and writes [seed, first counter] into the
+// graph's words with a kernel on the replay's stream, then launches the graph: every
+// replay draws fresh numbers, and a manual_seed between replays restarts them, so a
+// captured step draws exactly the counters the same eager step would have drawn.
+// Draws for the CPU, and from other threads, take the value form during a capture.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 
+#include "core/device.h"
 #include "core/macros.h"
 
 namespace ember {
@@ -44,6 +62,26 @@ struct Philox4x32 {
   }
 };
 
+// Where a kernel's random stream starts: (seed, offset) by value, or read from memory
+// the kernel can see plus an offset inside a captured graph.
+struct PhiloxArgs {
+  uint64_t seed = 0, offset = 0;     // the value form
+  const uint64_t* state = nullptr;   // the pointer form: [seed, base offset]
+  uint64_t intra_offset = 0;         // added to the base offset in the pointer form
+
+  EMBER_HD_INLINE bool captured() const { return state != nullptr; }
+  // (seed, first counter) for the kernel; reads `state` in the pointer form.
+  EMBER_HD_INLINE void unpack(uint64_t& seed_out, uint64_t& offset_out) const {
+    if (state != nullptr) {
+      seed_out = state[0];
+      offset_out = state[1] + intra_offset;
+    } else {
+      seed_out = seed;
+      offset_out = offset;
+    }
+  }
+};
+
 class Generator {
  public:
   explicit Generator(uint64_t seed = 67280421310721ull) : seed_(seed) {}
@@ -54,22 +92,41 @@ class Generator {
     generation_.fetch_add(1, std::memory_order_release);
   }
   uint64_t seed() const { return seed_; }
-  // Counts manual_seed calls, so stateful streams (cuDNN's dropout states) can restart
+  // Counts manual_seed calls, so a stateful stream can restart
   // when the generator was reseeded, even with the same seed.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  // Reserves `n` counters and returns (seed, first counter) for a kernel to use.
-  std::pair<uint64_t, uint64_t> reserve(uint64_t n) {
+  // Reserves `n` counters for a kernel on `device`: the value form (seed, first counter),
+  // or, while this thread captures a graph on `device`, the pointer form (Note
+  // [Graph-safe random numbers]).
+  PhiloxArgs reserve(uint64_t n, Device device = Device::cpu()) {
     std::lock_guard<std::mutex> lock(mu_);
-    uint64_t start = offset_;
+    if (capture_.state != nullptr && device == capture_.device && std::this_thread::get_id() == capture_.thread) {
+      const PhiloxArgs args{.state = capture_.state, .intra_offset = capture_.used};
+      capture_.used += n;
+      return args;
+    }
+    PhiloxArgs args{.seed = seed_, .offset = offset_};
     offset_ += n;
-    return {seed_, start};
+    return args;
   }
 
+  // For cuda::Graph: draws on `device` by this thread read [seed, base offset] from
+  // `state` (device memory) until end_capture(), which returns the counters they used.
+  void begin_capture(Device device, const uint64_t* state);
+  uint64_t end_capture();
+
  private:
+  struct Capture {
+    const uint64_t* state = nullptr;
+    Device device;
+    std::thread::id thread;
+    uint64_t used = 0;
+  };
   std::mutex mu_;
   uint64_t seed_;
   uint64_t offset_ = 0;
   std::atomic<uint64_t> generation_{0};
+  Capture capture_;
 };
 
 Generator& default_generator();

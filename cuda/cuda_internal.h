@@ -50,8 +50,10 @@ void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_fi
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, const Scalar& value);
-void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
-void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
+void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
+// state[0..1] = {seed, offset} on the current stream: a graph replay's random base.
+void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
 void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);

@@ -7,7 +7,9 @@
 
 #include <optional>
 
+#include "core/factories.h"
 #include "core/logging.h"
+#include "core/random.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/stream.h"
 
@@ -21,6 +23,8 @@ struct Graph::State {
   std::optional<Stream> side;
   std::optional<StreamGuard> stream_guard;
   Stream previous;
+  Tensor rng_state;  // kInt64 [2] on the device: [seed, base offset] of the next replay
+  uint64_t rng_counters = 0;
   int device = -1;
   bool capturing = false;
 };
@@ -35,7 +39,15 @@ Graph::~Graph() {
   }
 }
 
-void Graph::capture_begin(std::shared_ptr<memory::PrivatePool> pool) {
+void Graph::capture_begin(std::shared_ptr<memory::PrivatePool> pool) { begin(std::nullopt, std::move(pool)); }
+
+void Graph::capture_begin(const Stream& stream, std::shared_ptr<memory::PrivatePool> pool) {
+  EMBER_CHECK(stream.handle() != nullptr, "Graph::capture_begin: expected a stream made by Stream::create, but got "
+              "the legacy default stream, which cannot be captured");
+  begin(stream, std::move(pool));
+}
+
+void Graph::begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivatePool> pool) {
   State& s = *state_;
   EMBER_CHECK(!s.capturing, "Graph::capture_begin: this graph is already capturing");
   EMBER_CHECK(s.exec == nullptr, "Graph::capture_begin: this graph was already captured; call reset() first");
@@ -44,14 +56,35 @@ void Graph::capture_begin(std::shared_ptr<memory::PrivatePool> pool) {
               pool ? pool->device().str() : "", " but the capture is on cuda:", s.device);
   s.pool = pool ? std::move(pool) : std::make_shared<memory::PrivatePool>(Device::cuda(s.device));
   s.previous = current_stream(s.device);
-  s.side = Stream::create(s.device);
+  EMBER_CHECK(!stream || stream->device_index() == s.device, "Graph::capture_begin: the stream is on cuda:",
+              stream ? stream->device_index() : -1, " but the current device is cuda:", s.device);
+  s.side = stream ? *stream : Stream::create(s.device);
   Event ready(false);
   ready.record(s.previous);
   s.side->wait(ready);  // the capture comes after the work queued so far
   s.stream_guard.emplace(*s.side);
   s.pool_scope.emplace(s.pool);
-  EMBER_CUDA_CHECK(cudaStreamBeginCapture(static_cast<cudaStream_t>(s.side->handle()),
-                                          cudaStreamCaptureModeThreadLocal));
+  // The replays' random base (Note [Graph-safe random numbers]), in the graph's pool so
+  // it goes with the pool; written before each replay, never read before.
+  s.rng_state = make_empty({2}, kInt64, Device::cuda(s.device));
+  auto undo = [&s] {
+    s.pool_scope.reset();
+    s.stream_guard.reset();
+    s.rng_state = Tensor();
+  };
+  try {
+    default_generator().begin_capture(Device::cuda(s.device), static_cast<const uint64_t*>(s.rng_state.data_ptr()));
+  } catch (...) {
+    undo();
+    throw;
+  }
+  const cudaError_t began = cudaStreamBeginCapture(static_cast<cudaStream_t>(s.side->handle()),
+                                                   cudaStreamCaptureModeThreadLocal);
+  if (began != cudaSuccess) {
+    default_generator().end_capture();
+    undo();
+    EMBER_CUDA_CHECK(began);
+  }
   s.capturing = true;
 }
 
@@ -59,6 +92,7 @@ void Graph::capture_end() {
   State& s = *state_;
   EMBER_CHECK(s.capturing, "Graph::capture_end: capture_begin was not called");
   s.capturing = false;
+  s.rng_counters = default_generator().end_capture();
   const cudaError_t ended = cudaStreamEndCapture(static_cast<cudaStream_t>(s.side->handle()), &s.graph);
   s.pool_scope.reset();
   s.stream_guard.reset();
@@ -73,6 +107,10 @@ void Graph::replay() {
   State& s = *state_;
   EMBER_CHECK(s.exec != nullptr, "Graph::replay: nothing captured (call capture_begin and capture_end first)");
   DeviceGuard guard(s.device);
+  if (s.rng_counters > 0) {  // this replay's counters, reserved as eager draws would be
+    const PhiloxArgs base = default_generator().reserve(s.rng_counters);
+    cuda_kernels::write_philox_state(static_cast<uint64_t*>(s.rng_state.data_ptr()), base.seed, base.offset);
+  }
   EMBER_CUDA_CHECK(cudaGraphLaunch(s.exec, detail::current_raw_stream()));
 }
 
@@ -82,6 +120,7 @@ void Graph::reset() {
     cudaGraph_t partial = nullptr;
     cudaStreamEndCapture(static_cast<cudaStream_t>(s.side->handle()), &partial);
     if (partial) cudaGraphDestroy(partial);
+    default_generator().end_capture();
     s.pool_scope.reset();
     s.stream_guard.reset();
     s.capturing = false;
@@ -90,11 +129,14 @@ void Graph::reset() {
   if (s.graph) EMBER_CUDA_CHECK(cudaGraphDestroy(s.graph));
   s.exec = nullptr;
   s.graph = nullptr;
+  s.rng_state = Tensor();  // before the pool, so its segment is wholly free when released
   s.pool.reset();
+  s.rng_counters = 0;
 }
 
 bool Graph::captured() const { return state_->exec != nullptr; }
 std::shared_ptr<memory::PrivatePool> Graph::pool() const { return state_->pool; }
+uint64_t Graph::random_counters() const { return state_->rng_counters; }
 
 bool is_current_stream_capturing() {
   if (!is_available()) return false;

@@ -13,11 +13,16 @@
 // device-to-host copy (item(), to(cpu), to_vector, and with them the device error word)
 // are an ember::Error naming the op ("... is not allowed while a CUDA graph is being
 // captured"); other waits fail with CUDA's own capture error. Library workspaces (cuBLAS, cuDNN plans) must be sized by warm-up steps
-// before capturing, as in PyTorch.
+// before capturing, as in PyTorch. Random draws on the capture's device read their seed
+// and offset from the graph's device words, which each replay() moves on first (Note
+// [Graph-safe random numbers] in core/random.h): replays draw fresh numbers.
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/allocator/private_pool.h"
+#include "cuda/stream.h"
 
 namespace ember::cuda {
 
@@ -30,14 +35,21 @@ class Graph {
 
   // `pool`: share another graph's private pool (its pool()); a new one by default.
   void capture_begin(std::shared_ptr<memory::PrivatePool> pool = nullptr);
+  // Captures on `stream` (not the legacy default stream) instead of a fresh one: warm-up
+  // steps run on it beforehand make its library handles and workspaces (cuDNN handles
+  // and cuBLAS workspaces are per stream) outside the capture.
+  void capture_begin(const Stream& stream, std::shared_ptr<memory::PrivatePool> pool = nullptr);
   void capture_end();
   void replay();
   void reset();  // destroys the captured graph; the pool goes when its last owner does
   bool captured() const;
   std::shared_ptr<memory::PrivatePool> pool() const;
+  // Philox counters one replay draws from the default generator (0: no random draws).
+  uint64_t random_counters() const;
 
  private:
   struct State;
+  void begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivatePool> pool);
   std::unique_ptr<State> state_;
 };
 

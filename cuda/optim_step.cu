@@ -1,6 +1,7 @@
 // CUDA fused optimizer updates: one grid-stride pass over a contiguous parameter, its
 // gradient and its state. The update math is core/optim_math.h's (rounded like the
-// CPU's, so both devices give the same bits).
+// CPU's, so both devices give the same bits); a capturable step reads its lr (and
+// Adam's beta1 and step count) from device memory (Note [Capturable optimizers]).
 #include <cuda_runtime.h>
 
 #include "core/fused_operands.h"
@@ -17,7 +18,8 @@ using cuda::detail::kThreadsPerBlock;
 
 template <typename T>
 __global__ void sgd_step_kernel(T* __restrict__ param, const T* __restrict__ grad, T* __restrict__ momentum_buf,
-                                int64_t n, fused::SgdUpdate<T> update) {
+                                int64_t n, fused::SgdUpdate<T> args) {
+  const fused::SgdUpdate<T> update = args.resolved();  // capturable: lr from device memory
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     T unused{};
@@ -27,7 +29,8 @@ __global__ void sgd_step_kernel(T* __restrict__ param, const T* __restrict__ gra
 
 template <typename T>
 __global__ void adam_step_kernel(T* __restrict__ param, const T* __restrict__ grad, T* __restrict__ exp_avg,
-                                 T* __restrict__ exp_avg_sq, int64_t n, fused::AdamUpdate<T> update) {
+                                 T* __restrict__ exp_avg_sq, int64_t n, fused::AdamUpdate<T> args) {
+  const fused::AdamUpdate<T> update = args.resolved();  // capturable: lr, beta1, t from device memory
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     update(param[i], grad[i], exp_avg[i], exp_avg_sq[i]);

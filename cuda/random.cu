@@ -1,7 +1,8 @@
 // CUDA random fills (uniform, normal) from Philox4x32-10 into a contiguous dst,
 // following Note [Philox element mapping] (core/cpu/fill_random.cpp) so the same seed
 // and counter draw the same numbers as the CPU: explicit __dmul_rn/__dadd_rn keep the
-// compiler from fusing the affine step into an FMA.
+// compiler from fusing the affine step into an FMA. Each kernel unpacks its PhiloxArgs
+// on the device (Note [Graph-safe random numbers] in core/random.h).
 #include <algorithm>
 #include <type_traits>
 
@@ -29,8 +30,9 @@ __device__ __forceinline__ double standard_normal(const uint32_t words[4]) {
 
 // low + span * u rounded to T; a value that rounds to `high` becomes `low`.
 template <typename T>
-__global__ void uniform_kernel(T* out, int64_t n, double low, double span, double high, uint64_t seed,
-                               uint64_t counter) {
+__global__ void uniform_kernel(T* out, int64_t n, double low, double span, double high, PhiloxArgs rng) {
+  uint64_t seed = 0, counter = 0;
+  rng.unpack(seed, counter);
   const T low_t = static_cast<T>(low), high_t = static_cast<T>(high);
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -43,7 +45,9 @@ __global__ void uniform_kernel(T* out, int64_t n, double low, double span, doubl
 
 // mean + stddev * z (Box-Muller) rounded to T.
 template <typename T>
-__global__ void normal_kernel(T* out, int64_t n, double mean, double stddev, uint64_t seed, uint64_t counter) {
+__global__ void normal_kernel(T* out, int64_t n, double mean, double stddev, PhiloxArgs rng) {
+  uint64_t seed = 0, counter = 0;
+  rng.unpack(seed, counter);
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     uint32_t words[4];
@@ -58,7 +62,7 @@ unsigned grid_for(int64_t n) {
 
 }  // namespace
 
-void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter) {
+void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng) {
   EMBER_INTERNAL_ASSERT(dst.is_contiguous(), "uniform expects a contiguous destination");
   const int64_t n = dst.numel();
   const double span = high - low;  // on the host, as the CPU computes it
@@ -66,21 +70,33 @@ void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t
     using T = typename decltype(tag)::type;
     if (n == 0) return;
     uniform_kernel<T><<<grid_for(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
-        static_cast<T*>(dst.data_ptr()), n, low, span, high, seed, counter);
+        static_cast<T*>(dst.data_ptr()), n, low, span, high, rng);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
-void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter) {
+void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng) {
   EMBER_INTERNAL_ASSERT(dst.is_contiguous(), "normal expects a contiguous destination");
   const int64_t n = dst.numel();
   visit_floating(dst.dtype(), "normal", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n == 0) return;
     normal_kernel<T><<<grid_for(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
-        static_cast<T*>(dst.data_ptr()), n, mean, stddev, seed, counter);
+        static_cast<T*>(dst.data_ptr()), n, mean, stddev, rng);
     EMBER_CUDA_LAUNCH_CHECK();
   });
+}
+
+namespace {
+__global__ void write_philox_state_kernel(uint64_t* state, uint64_t seed, uint64_t offset) {
+  state[0] = seed;
+  state[1] = offset;
+}
+}  // namespace
+
+void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset) {
+  write_philox_state_kernel<<<1, 1, 0, cuda::detail::current_raw_stream()>>>(state, seed, offset);
+  EMBER_CUDA_LAUNCH_CHECK();
 }
 
 }  // namespace ember::cuda_kernels

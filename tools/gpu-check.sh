@@ -108,6 +108,11 @@ if [[ -f .gpudata/train-images-idx3-ubyte.gz ]]; then
     stamp "ember train --device cuda (3 epochs, full data)"
     timeout 150 "$bundle/bin/ember" train --device cuda --epochs 3 --data /tmp/ember-fm --json "$OUT/train_cuda.json"
     echo "exit $?"
+    # Issue 14: the same run eagerly (the one above captures its step as a CUDA graph).
+    stamp "ember train --device cuda --no-cuda-graph (2 epochs)"
+    timeout 120 "$bundle/bin/ember" train --device cuda --epochs 2 --no-cuda-graph --data /tmp/ember-fm \
+      --json "$OUT/train_cuda_eager.json"
+    echo "exit $?"
     stamp "ember mem --device cuda"
     timeout 60 "$bundle/bin/ember" mem --device cuda --batch-size 256
     echo "exit $?"

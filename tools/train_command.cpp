@@ -28,6 +28,7 @@
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
 #include "tools/train_distributed.h"
+#include "tools/train_graph.h"
 #include "tools/train_guards.h"
 #include "tools/train_resume.h"
 #include "tools/trace_flags.h"
@@ -47,6 +48,8 @@ struct TrainOptions {
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
+  CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
+  bool drop_last = false;                          // --drop-last: no last partial batch
 };
 
 struct EpochResult {
@@ -144,6 +147,7 @@ struct EpochRun {
   int epoch, epochs;
   Clock::time_point start;
   DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
+  GraphedTraining* graphed = nullptr;  // the captured step (Note [ember train with a CUDA graph])
 
   // One SGD step on a batch already on the model's device; the loss is not read here.
   Tensor step(const Tensor& x, const Tensor& y) const {
@@ -200,6 +204,35 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
   return mean_loss;
 }
 
+// One epoch as train_epoch_on_device, each full batch through the captured step (Note
+// [ember train with a CUDA graph]): the loss sum is read once, at the end.
+double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, uint64_t epoch_index, Device dev) {
+  const DeviceSplit data = upload(loader.dataset().get_batch(loader.order(epoch_index)), dev);
+  const int64_t n = data.x.size(0), batch = loader.options().batch_size;
+  const size_t steps = loader.size();  // without the partial batch under --drop-last
+  run.graphed->reset_loss_sum();
+  for (size_t step = 1; step <= steps; ++step) {
+    const int64_t start = static_cast<int64_t>(step - 1) * batch, len = std::min(batch, n - start);
+    const Tensor x = data.x.narrow(0, start, len), y = data.y.narrow(0, start, len);
+    if (len == batch) run.graphed->full_batch(x, y);
+    else run.graphed->partial_batch(x, y);  // its shape differs from the graph's: eagerly
+    if (run.scheduler) run.scheduler->step();  // a fill of the device lr, between replays
+  }
+  const double mean_loss = run.graphed->read_loss_sum() / static_cast<double>(std::max<size_t>(steps, 1));
+  run.guard.check_loss(mean_loss, run.epoch, steps);
+  const int64_t images = std::min(static_cast<int64_t>(steps) * batch, n);
+  if (run.show_progress)
+    progress(run.tty, run.epoch, run.epochs, steps, steps, mean_loss, static_cast<double>(images) / since(run.start));
+  return mean_loss;
+}
+
+// Why the training step is not static (Note [ember train with a CUDA graph]); "" when it is.
+std::string non_static_reason(const TrainJob& job, const TraceFlags& trace) {
+  if (job.distributed()) return "it runs on " + std::to_string(job.world_size) + " processes (DDP's all-reduce)";
+  if (!trace.path.empty()) return "--trace records each op on the host";
+  return "";
+}
+
 // --lr: any finite positive number; a huge one is caught when the loss diverges
 // (Note [A diverged run stops]), as PyTorch sets no upper bound either.
 constexpr double kMaxLr = std::numeric_limits<double>::max();
@@ -242,6 +275,7 @@ int run_train(const TrainOptions& opt) {
   check_trace_flags(opt.trace);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
+  const bool graph = use_cuda_graph(opt.cuda_graph, dev, non_static_reason(job, opt.trace));
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
   data::FashionMNIST test_set(opt.data, data::Split::Test);
@@ -261,10 +295,11 @@ int run_train(const TrainOptions& opt) {
 
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
-              << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "") << "\n";
+              << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "")
+              << (graph ? ", the step captured as a CUDA graph" : "") << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
-  const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job);
+  const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
   data::DataLoader& loader = *train_loader;
   loader.set_epoch(static_cast<uint64_t>(start_epoch));
   // Cosine annealing per step over all epochs so far plus this run's (a resumed run
@@ -281,14 +316,18 @@ int run_train(const TrainOptions& opt) {
   auto evaluate_test = sharded_test_evaluator(test_set, dev, job);
   if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
+  std::unique_ptr<GraphedTraining> graphed;  // lives for the run: the graph and its pool
+  if (graph) graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev);
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
-                       Clock::now(), guard};
+                       Clock::now(), guard, graphed.get()};
     EpochResult r;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
-    r.train_loss = dev.is_cuda() ? train_epoch_on_device(run, loader, static_cast<uint64_t>(epoch - 1), dev)
-                                 : train_epoch_from_loader(run, loader, dev);
+    const auto epoch_index = static_cast<uint64_t>(epoch - 1);
+    r.train_loss = graphed        ? train_epoch_graphed(run, loader, epoch_index, dev)
+                   : dev.is_cuda() ? train_epoch_on_device(run, loader, epoch_index, dev)
+                                   : train_epoch_from_loader(run, loader, dev);
     r.train_loss = mean_over_ranks(r.train_loss, job);
     r.test_accuracy = evaluate_test(*model);
     r.seconds = since(run.start);
@@ -352,6 +391,15 @@ Runner add_train_command(CLI::App& sub) {
                  "(random data) and show the diagnostic it triggers")
       ->check(CLI::IsMember(mistake_names()));
   add_trace_flags(sub, opt->trace, /*steps=*/true);
+  auto* graph_on = sub.add_flag_callback(
+      "--cuda-graph", [opt] { opt->cuda_graph = CudaGraphFlag::On; },
+      "capture the training step as a CUDA graph and replay it (default on CUDA when the step is static: one "
+      "process, no --trace)");
+  auto* graph_off = sub.add_flag_callback(
+      "--no-cuda-graph", [opt] { opt->cuda_graph = CudaGraphFlag::Off; }, "run every step eagerly on CUDA");
+  graph_on->excludes(graph_off);
+  sub.add_flag("--drop-last", opt->drop_last,
+               "drop each epoch's last partial batch (by default it runs, eagerly under --cuda-graph)");
   return [opt] { return run_train(*opt); };
 }
 

@@ -53,14 +53,14 @@ Device training_device(const std::string& spec, const TrainJob& job) {
 }
 
 std::unique_ptr<data::DataLoader> make_training_loader(const data::Dataset& train, int64_t batch_size, uint64_t seed,
-                                                       const TrainJob& job) {
+                                                       const TrainJob& job, bool drop_last) {
   if (!job.distributed())
     return std::make_unique<data::DataLoader>(
-        train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = true, .drop_last = false, .seed = seed});
+        train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = true, .drop_last = drop_last, .seed = seed});
   auto sampler = std::make_shared<data::DistributedSampler>(
       train.size(), data::DistributedSamplerOptions{.shuffle = true, .seed = seed, .drop_last = false});
   return std::make_unique<data::DataLoader>(
-      train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = false, .drop_last = false, .seed = seed},
+      train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = false, .drop_last = drop_last, .seed = seed},
       std::move(sampler));
 }
 

@@ -45,9 +45,10 @@ TrainJob join_training_job();
 // The device of this rank: resolved from --device, with cuda / auto moved to
 // cuda:local_rank in a job of several ranks.
 Device training_device(const std::string& spec, const TrainJob& job);
-// A shuffled loader over the training set: this rank's shard in a job of several.
+// A shuffled loader over the training set: this rank's shard in a job of several;
+// `drop_last` drops each epoch's last partial batch (--drop-last).
 std::unique_ptr<data::DataLoader> make_training_loader(const data::Dataset& train, int64_t batch_size, uint64_t seed,
-                                                       const TrainJob& job);
+                                                       const TrainJob& job, bool drop_last = false);
 // The module to train: `model` itself, or wrapped in DistributedDataParallel. Reseeds
 // each rank's generator differently (dropout masks) in a job of several.
 std::shared_ptr<nn::Module> wrap_for_training(const std::shared_ptr<nn::Module>& model, uint64_t seed, int start_epoch,

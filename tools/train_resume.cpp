@@ -26,8 +26,8 @@ uint64_t parse_seed(const std::string& text, const std::string& path) {
 }  // namespace
 
 nn::Metadata random_state_metadata() {
-  const auto [seed, offset] = default_generator().reserve(0);  // reserves nothing: reads the state
-  return {{"rng_seed", std::to_string(seed)}, {"rng_offset", std::to_string(offset)}};
+  const PhiloxArgs state = default_generator().reserve(0);  // reserves nothing: reads the state
+  return {{"rng_seed", std::to_string(state.seed)}, {"rng_offset", std::to_string(state.offset)}};
 }
 
 void restore_random_state(const nn::Metadata& metadata, const std::string& path) {

@@ -36,7 +36,8 @@
 //   the OOM path collect completed ones (the OOM path first waits for all of them).
 // - Private pools (Note [Private pools] in core/allocator/private_pool.h): requests made
 //   under a PrivatePoolScope are a stream of their own; a released pool's segments go
-//   back to the backend as soon as they are wholly free.
+//   back to the backend as soon as they are wholly free; a live pool's free segments
+//   stay through empty_cache() and the OOM path (its graph replays into them).
 #include "core/allocator/caching_allocator.h"
 
 #include "core/allocator/private_pool.h"
@@ -303,7 +304,10 @@ struct AllocatorState {
     for (Pool* pool : {&small_pool, &large_pool}) {
       for (auto it = pool->begin(); it != pool->end();) {
         Block* block = *it;
-        if (is_split(block) || (only != 0 && pool_of_stream(block->stream) != only)) {
+        // Without `only`, a live private pool keeps its free segments: a CUDA graph
+        // replays into them (a released pool's went back when they became free).
+        const memory::PoolId owner = pool_of_stream(block->stream);
+        if (is_split(block) || (only != 0 ? owner != only : owner != 0)) {
           ++it;
           continue;
         }

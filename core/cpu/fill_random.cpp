@@ -102,7 +102,9 @@ void fill_from_philox(const Tensor& dst, const char* op, uint64_t seed, uint64_t
 
 }  // namespace
 
-void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter) {
+void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng) {
+  uint64_t seed = 0, counter = 0;
+  rng.unpack(seed, counter);  // host memory in the pointer form (Note [Graph-safe random numbers])
   const double span = high - low;
   fill_from_philox(dst, "uniform", seed, counter, [=](auto tag, const uint32_t words[4]) {
     using T = typename decltype(tag)::type;
@@ -112,7 +114,9 @@ void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t
   });
 }
 
-void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter) {
+void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng) {
+  uint64_t seed = 0, counter = 0;
+  rng.unpack(seed, counter);
   fill_from_philox(dst, "normal", seed, counter, [=](auto tag, const uint32_t words[4]) {
     using T = typename decltype(tag)::type;
     const double scaled = stddev * standard_normal(words);

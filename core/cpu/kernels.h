@@ -16,8 +16,8 @@ void fill(const Tensor& dst, const Scalar& value);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
 void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
-void uniform(const Tensor& dst, double low, double high, uint64_t seed, uint64_t counter);
-void normal(const Tensor& dst, double mean, double stddev, uint64_t seed, uint64_t counter);
+void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
+void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
                         const Tensor& probs);

@@ -12,7 +12,7 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
   const bool use_momentum = fused::check_sgd_operands(param, grad, momentum_buf, args);
   visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::SgdUpdate<T>::from(args);
+    const auto update = fused::SgdUpdate<T>::from(args).resolved();  // capturable: lr from memory
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* buf = use_momentum ? momentum_buf.data_ptr<T>() : nullptr;
@@ -32,7 +32,7 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
   fused::check_adam_operands(param, grad, exp_avg, exp_avg_sq);
   visit_floating(param.dtype(), "adam_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::AdamUpdate<T>::from(args);
+    const auto update = fused::AdamUpdate<T>::from(args).resolved();
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* m = exp_avg.data_ptr<T>();

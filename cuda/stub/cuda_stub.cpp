@@ -40,11 +40,16 @@ struct Graph::State {};
 Graph::Graph() : state_(std::make_unique<State>()) {}
 Graph::~Graph() = default;
 void Graph::capture_begin(std::shared_ptr<memory::PrivatePool>) { no_cuda("cuda::Graph::capture_begin"); }
+void Graph::capture_begin(const Stream&, std::shared_ptr<memory::PrivatePool>) {
+  no_cuda("cuda::Graph::capture_begin");
+}
+void Graph::begin(std::optional<Stream>, std::shared_ptr<memory::PrivatePool>) { no_cuda("cuda::Graph::capture_begin"); }
 void Graph::capture_end() { no_cuda("cuda::Graph::capture_end"); }
 void Graph::replay() { no_cuda("cuda::Graph::replay"); }
 void Graph::reset() {}
 bool Graph::captured() const { return false; }
 std::shared_ptr<memory::PrivatePool> Graph::pool() const { return nullptr; }
+uint64_t Graph::random_counters() const { return 0; }
 bool is_current_stream_capturing() { return false; }
 void check_not_capturing(const char*) {}
 DeviceGuard::DeviceGuard(int) : previous_(0) { no_cuda("cuda::DeviceGuard"); }

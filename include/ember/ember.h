@@ -35,6 +35,7 @@
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/module.h"
+#include "nn/graphed_step.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/optimizer.h"
 #include "nn/optim/scheduler.h"

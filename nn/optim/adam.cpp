@@ -54,31 +54,43 @@ void native_update(const Tensor& p, Tensor g, const Tensor& m, const Tensor& v, 
   native::add_(p, native::div(m, denom), -a.step_size);
 }
 
-// One Adam update of p; `decoupled` selects AdamW's weight decay.
+// One Adam update of p; `decoupled` selects AdamW's weight decay. Capturable options
+// keep the step count and the group's lr and beta1 on p's device (`capturable`).
 template <typename O>
-void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O& o, bool decoupled) {
+void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O& o, bool decoupled,
+                 std::vector<detail::CapturableGroup>& capturable, size_t group) {
   Tensor& step = state["step"];
   Tensor& m = state["exp_avg"];
   Tensor& v = state["exp_avg_sq"];
-  if (!step.defined()) {
-    step = scalar_tensor(0.0, kFloat64);
+  if (!m.defined()) {
+    if (o.capturable) detail::check_outside_capture("Adam's moments", "starting");
+    if (!step.defined()) step = o.capturable ? Tensor() : scalar_tensor(0.0, kFloat64);
     m = detail::zeros_like_param(p);
     v = detail::zeros_like_param(p);
   }
-  native::add_(step, 1.0);
-  const double t = step.item<double>();
-  const auto [beta1, beta2] = o.betas;
-  const AdamStepArgs args{.lr = o.lr,
-                          .beta1 = beta1,
-                          .beta2 = beta2,
-                          .eps = o.eps,
-                          .weight_decay = o.weight_decay,
-                          .step_size = o.lr / (1.0 - std::pow(beta1, t)),
-                          .bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, t)),
-                          .decoupled = decoupled};
-
   const Tensor g = p.grad();
-  if (!(fused::laid_out_like(p, g) && fused::laid_out_like(p, m) && fused::laid_out_like(p, v))) {
+  const bool fusable = fused::laid_out_like(p, g) && fused::laid_out_like(p, m) && fused::laid_out_like(p, v);
+  const auto [beta1, beta2] = o.betas;
+  AdamStepArgs args{.lr = o.lr,
+                    .beta1 = beta1,
+                    .beta2 = beta2,
+                    .eps = o.eps,
+                    .weight_decay = o.weight_decay,
+                    .decoupled = decoupled};
+  if (o.capturable) {  // the bias corrections are computed on the device
+    detail::check_capturable_fusable(fusable, decoupled ? "AdamW" : "Adam");
+    native::add_(detail::device_step(step, p.device()), 1.0);
+    detail::CapturableGroup& values = detail::capturable_group(capturable, group);
+    args.device_lr = values.lr.get(o.lr, p.device(), "Adam lr");
+    args.device_beta1 = values.momentum.get(beta1, p.device(), "Adam beta1");
+    args.device_step = step.data_ptr<double>();
+  } else {
+    native::add_(step, 1.0);
+    const double t = step.item<double>();
+    args.step_size = o.lr / (1.0 - std::pow(beta1, t));
+    args.bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, t));
+  }
+  if (!fusable) {
     native_update(p, g, m, v, args);
     return;
   }
@@ -86,6 +98,13 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
   native::mark_mutated(p);
   native::mark_mutated(m);
   native::mark_mutated(v);
+}
+
+template <typename O>
+void write_capturable(std::vector<detail::CapturableGroup>& capturable, size_t group, const O& o) {
+  if (group >= capturable.size()) return;
+  capturable[group].lr.set(o.lr, "Adam lr");
+  capturable[group].momentum.set(o.betas.first, "Adam beta1");
 }
 
 }  // namespace
@@ -104,13 +123,19 @@ void AdamW::check_param_state(const std::string& prefix, const ParamState& loade
 void Adam::step() {
   const profiler::StepScope profile("Adam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
-  for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), false); });
+  for_each_param_with_grad(
+      [&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), false, capturable_, group); });
 }
+
+void Adam::hyper_parameters_changed(size_t group) { write_capturable(capturable_, group, options(group)); }
 
 void AdamW::step() {
   const profiler::StepScope profile("AdamW.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
-  for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), true); });
+  for_each_param_with_grad(
+      [&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), true, capturable_, group); });
 }
+
+void AdamW::hyper_parameters_changed(size_t group) { write_capturable(capturable_, group, options(group)); }
 
 }  // namespace ember::optim

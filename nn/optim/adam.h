@@ -2,7 +2,9 @@
 // weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's bias-corrected update.
 #pragma once
 #include <utility>
+#include <vector>
 
+#include "nn/optim/capturable.h"
 #include "nn/optim/optimizer.h"
 
 namespace ember::optim {
@@ -12,6 +14,9 @@ struct AdamOptions {
   std::pair<double, double> betas{0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0.0;
+  // lr, beta1 and the step count read from device memory, for CUDA graphs (Note
+  // [Capturable optimizers] in nn/optim/capturable.h). Not in state_dict.
+  bool capturable = false;
 };
 
 struct AdamWOptions {
@@ -19,6 +24,7 @@ struct AdamWOptions {
   std::pair<double, double> betas{0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 1e-2;
+  bool capturable = false;  // as AdamOptions::capturable
 };
 
 namespace detail {
@@ -49,6 +55,10 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void hyper_parameters_changed(size_t group) override;
+
+ private:
+  std::vector<detail::CapturableGroup> capturable_;
 };
 
 class AdamW : public OptimizerWithOptions<AdamWOptions> {
@@ -59,6 +69,10 @@ class AdamW : public OptimizerWithOptions<AdamWOptions> {
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void hyper_parameters_changed(size_t group) override;
+
+ private:
+  std::vector<detail::CapturableGroup> capturable_;
 };
 
 }  // namespace ember::optim

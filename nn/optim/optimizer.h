@@ -73,6 +73,9 @@ class Optimizer {
     mark_gradients_applied();
   }
 
+  // Called after set_lr, set_momentum or a loaded value changed `group`'s options
+  // (capturable optimizers write their device-resident copies: Note [Capturable optimizers]).
+  virtual void hyper_parameters_changed(size_t /*group*/) {}
   virtual std::vector<std::pair<std::string, double>> hyper_parameters(size_t group) const = 0;
   virtual void set_hyper_parameter(size_t group, const std::string& name, double value) = 0;
   // Throws unless `group`'s options with these values set would pass the options' own
@@ -114,7 +117,10 @@ class OptimizerWithOptions : public Optimizer {
   const Options& options(size_t group) const { return options_.at(group); }
   Options& options(size_t group) { return options_.at(group); }
   double lr(size_t group) const override { return options_.at(group).lr; }
-  void set_lr(size_t group, double lr) override { options_.at(group).lr = lr; }
+  void set_lr(size_t group, double lr) override {
+    options_.at(group).lr = lr;
+    hyper_parameters_changed(group);
+  }
 
  protected:
   OptimizerWithOptions(std::vector<Tensor> params, const Options& options) {
@@ -129,6 +135,7 @@ class OptimizerWithOptions : public Optimizer {
   }
   void set_hyper_parameter(size_t group, const std::string& name, double value) override {
     assign(options_.at(group), name, value);
+    hyper_parameters_changed(group);
   }
   void check_hyper_parameters(size_t group, const std::vector<std::pair<std::string, double>>& values) const override {
     Options candidate = options_.at(group);

@@ -58,6 +58,12 @@ void SGD::check_param_state(const std::string& prefix, const ParamState& loaded,
   for (const auto& [name, value] : loaded) detail::check_buffer(prefix + name, value, param);
 }
 
+void SGD::hyper_parameters_changed(size_t group) {
+  if (group >= capturable_.size()) return;
+  capturable_[group].lr.set(options(group).lr, "SGD lr");
+  capturable_[group].momentum.set(options(group).momentum, "SGD momentum");
+}
+
 void SGD::step() {
   const profiler::StepScope profile("SGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
@@ -67,17 +73,24 @@ void SGD::step() {
     Tensor unused;
     Tensor& buf = o.momentum != 0.0 ? state["momentum_buffer"] : unused;
     if (!fusable(p, g, buf)) {
+      if (o.capturable) detail::check_capturable_fusable(false, "SGD");
       native_update(o, p, buf);
       return;
     }
     const bool first_step = o.momentum != 0.0 && !buf.defined();
+    if (first_step && o.capturable) detail::check_outside_capture("SGD's momentum buffer", "starting");
     if (first_step) buf = detail::zeros_like_param(p);
-    const SgdStepArgs args{.lr = o.lr,
-                           .momentum = o.momentum,
-                           .dampening = o.dampening,
-                           .weight_decay = o.weight_decay,
-                           .nesterov = o.nesterov,
-                           .first_step = first_step};
+    SgdStepArgs args{.lr = o.lr,
+                     .momentum = o.momentum,
+                     .dampening = o.dampening,
+                     .weight_decay = o.weight_decay,
+                     .nesterov = o.nesterov,
+                     .first_step = first_step};
+    if (o.capturable) {
+      detail::CapturableGroup& values = detail::capturable_group(capturable_, group);
+      args.device_lr = values.lr.get(o.lr, p.device(), "SGD lr");
+      args.device_momentum = values.momentum.get(o.momentum, p.device(), "SGD momentum");
+    }
     device_ops(p.device()).sgd_step(p, g, buf, args);
     native::mark_mutated(p);
     if (buf.defined()) native::mark_mutated(buf);

@@ -1,6 +1,9 @@
 // optim::SGD: stochastic gradient descent with PyTorch's update (weight decay into
 // the gradient, momentum buffer started at the first gradient, dampening, Nesterov).
 #pragma once
+#include <vector>
+
+#include "nn/optim/capturable.h"
 #include "nn/optim/optimizer.h"
 
 namespace ember::optim {
@@ -11,6 +14,9 @@ struct SGDOptions {
   double dampening = 0.0;
   double weight_decay = 0.0;
   bool nesterov = false;
+  // lr and momentum read from device memory, for CUDA graphs (Note [Capturable
+  // optimizers] in nn/optim/capturable.h). Not a hyper-parameter: not in state_dict.
+  bool capturable = false;
 };
 
 template <typename Fn>
@@ -33,6 +39,10 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void hyper_parameters_changed(size_t group) override;
+
+ private:
+  std::vector<detail::CapturableGroup> capturable_;
 };
 
 }  // namespace ember::optim

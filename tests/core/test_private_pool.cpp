@@ -33,6 +33,27 @@ TEST(PrivatePool, ItsBlocksAreNeverHandedToOthers) {
   memory::empty_cache(cpu);
 }
 
+TEST(PrivatePool, EmptyCacheKeepsALivePoolsFreeSegments) {
+  const Device cpu = Device::cpu();
+  memory::empty_cache(cpu);
+  const int64_t before = memory::reserved(cpu);
+  {
+    auto pool = std::make_shared<PrivatePool>(cpu);
+    void* pooled = nullptr;
+    {
+      PrivatePoolScope scope(pool);
+      pooled = empty({kFloats}).data_ptr();  // freed at once: a wholly free segment of the pool
+    }
+    const int64_t with_pool = memory::reserved(cpu);
+    EXPECT_GT(with_pool, before);
+    memory::empty_cache(cpu);  // a graph would still replay into that segment
+    EXPECT_EQ(memory::reserved(cpu), with_pool);
+    PrivatePoolScope scope(pool);
+    EXPECT_EQ(empty({kFloats}).data_ptr(), pooled);
+  }
+  EXPECT_EQ(memory::reserved(cpu), before) << "released with the pool";
+}
+
 TEST(PrivatePool, ReleasingThePoolGivesItsSegmentsBack) {
   const Device cpu = Device::cpu();
   memory::empty_cache(cpu);

@@ -1,6 +1,6 @@
 // The two switches on CUDA (Note [The two switches]): eval BatchNorm reads its running
 // statistics and updates nothing; eval dropout returns its input and launches nothing;
-// under no_grad nothing is kept (no saved mean/invstd, no reserve space, 0 saved bytes)
+// under no_grad nothing is kept (no saved mean/invstd, no dropout bits, 0 saved bytes)
 // while training-mode work (running-statistics updates) still happens; input on the
 // wrong device names both devices. All skip without a GPU.
 #include <gtest/gtest.h>
@@ -63,7 +63,7 @@ TEST(CudaLayerModes, EvalDropoutReturnsItsInput) {
   EXPECT_TRUE(drop(x).is_same(x));
 }
 
-TEST(CudaLayerModes, DropoutKeepsItsReserveSpaceOnlyWhenRecording) {
+TEST(CudaLayerModes, DropoutKeepsItsMaskBitsOnlyWhenRecording) {
   REQUIRE_CUDA();
   const Tensor x = randn({64, 1024}).cuda().requires_grad_(true);
   {

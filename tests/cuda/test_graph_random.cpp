@@ -1,0 +1,126 @@
+// Random numbers under CUDA graphs (Note [Graph-safe random numbers] in core/random.h,
+// Note [Dropout on CUDA draws ember's Philox] in cuda/dropout.cu): each replay draws new
+// dropout masks, a manual_seed between replays repeats them, they are the CPU's masks
+// for the same seed, and the graph's random words go back with its pool. Skipped
+// without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+
+#define REQUIRE_CUDA() \
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+constexpr int64_t kN = 4096;
+
+std::vector<float> on_host(const Tensor& t) { return t.cpu().to_vector<float>(); }
+
+TEST(CudaGraphRandom, EagerCudaDropoutDrawsTheCpuMasks) {
+  REQUIRE_CUDA();
+  NoGradGuard no_grad;
+  const Tensor x = ones({kN});
+  for (double p : {0.25, 0.5}) {
+    manual_seed(11);
+    const auto cpu = F::dropout(x, p, true).to_vector<float>();
+    manual_seed(11);
+    EXPECT_EQ(on_host(F::dropout(x.cuda(), p, true)), cpu) << "p " << p;
+  }
+  const Tensor x4 = ones({8, 16, 3, 3});
+  manual_seed(12);
+  const auto cpu2d = F::dropout2d(x4, 0.5, true).to_vector<float>();
+  manual_seed(12);
+  EXPECT_EQ(on_host(F::dropout2d(x4.cuda(), 0.5, true)), cpu2d);
+}
+
+TEST(CudaGraphRandom, ReplaysDrawNewMasksAndAReseedRepeatsThem) {
+  REQUIRE_CUDA();
+  NoGradGuard no_grad;
+  const Device dev = Device::cuda(0);
+  Tensor x = ones({kN}, TensorOptions().device(dev));
+  Tensor y = zeros({kN}, TensorOptions().device(dev));
+  auto step = [&] { y.copy_(F::dropout(x, 0.5, true)); };
+  step();  // warm-up
+  cuda::Graph graph;
+  graph.capture_begin();
+  step();
+  graph.capture_end();
+  EXPECT_EQ(graph.random_counters(), static_cast<uint64_t>(kN));
+  manual_seed(7);
+  graph.replay();
+  const auto first = on_host(y);
+  graph.replay();
+  const auto second = on_host(y);
+  EXPECT_NE(first, second);
+  int64_t kept = 0;
+  for (float v : first) {
+    EXPECT_TRUE(v == 0.0f || v == 2.0f) << v;
+    kept += v != 0.0f;
+  }
+  EXPECT_GT(kept, kN * 4 / 10);
+  EXPECT_LT(kept, kN * 6 / 10);
+  manual_seed(7);
+  graph.replay();
+  EXPECT_EQ(on_host(y), first);
+  graph.replay();
+  EXPECT_EQ(on_host(y), second);
+  // The same counters an eager run draws, on the CPU too.
+  manual_seed(7);
+  EXPECT_EQ(F::dropout(ones({kN}), 0.5, true).to_vector<float>(), first);
+  EXPECT_EQ(F::dropout(ones({kN}), 0.5, true).to_vector<float>(), second);
+}
+
+TEST(CudaGraphRandom, RandAndChannelDropoutInAGraphMoveOnToo) {
+  REQUIRE_CUDA();
+  NoGradGuard no_grad;
+  const Device dev = Device::cuda(0);
+  Tensor x = ones({4, 8, 2, 2}, TensorOptions().device(dev));
+  Tensor u = zeros({64}, TensorOptions().device(dev)), m = zeros({4, 8, 2, 2}, TensorOptions().device(dev));
+  auto step = [&] {
+    u.copy_(rand({64}, TensorOptions().device(dev)));
+    m.copy_(F::dropout2d(x, 0.5, true));
+  };
+  step();
+  cuda::Graph graph;
+  graph.capture_begin();
+  step();
+  graph.capture_end();
+  EXPECT_EQ(graph.random_counters(), 64u + 32u);
+  manual_seed(3);
+  graph.replay();
+  const auto u1 = on_host(u), m1 = on_host(m);
+  graph.replay();
+  EXPECT_NE(on_host(u), u1);
+  manual_seed(3);
+  EXPECT_EQ(rand({64}).to_vector<float>(), u1);
+  EXPECT_EQ(F::dropout2d(ones({4, 8, 2, 2}), 0.5, true).to_vector<float>(), m1);
+}
+
+TEST(CudaGraphRandom, TheRandomWordsGoBackWithThePool) {
+  REQUIRE_CUDA();
+  NoGradGuard no_grad;
+  const Device dev = Device::cuda(0);
+  Tensor x = ones({1 << 20}, TensorOptions().device(dev));
+  cuda::synchronize();
+  memory::empty_cache(dev);
+  const int64_t before = memory::reserved(dev);
+  {
+    cuda::Graph graph;
+    graph.capture_begin();
+    Tensor t = F::dropout(x, 0.5, true);
+    graph.capture_end();
+    graph.replay();
+    cuda::synchronize();
+    EXPECT_GT(memory::reserved(dev), before);
+  }
+  cuda::synchronize();
+  EXPECT_EQ(memory::reserved(dev), before);
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,47 @@
+// `ember train --cuda-graph`: flag checks and the graphed training step (Note [ember
+// train with a CUDA graph] in tools/train_graph.h).
+#include "tools/train_graph.h"
+
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "nn/functional/loss.h"
+
+namespace ember::tools {
+
+bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_reason) {
+  if (flag == CudaGraphFlag::Off) return false;
+  if (flag == CudaGraphFlag::Auto) return dev.is_cuda() && static_reason.empty();
+  EMBER_CHECK(dev.is_cuda(), "--cuda-graph: a CUDA graph needs --device cuda, but the device is ", dev.str(),
+              " (drop --cuda-graph to train on it)");
+  EMBER_CHECK(static_reason.empty(), "--cuda-graph: the training step is not static: ", static_reason,
+              " (use --no-cuda-graph)");
+  return true;
+}
+
+GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev)
+    : model_(model),
+      sgd_(sgd),
+      loss_sum_(zeros({}, TensorOptions(kFloat64).device(dev))),
+      graphed_([this](const std::vector<Tensor>& in) { step(in[0], in[1]); }, kWarmupSteps,
+               "ember train's step") {
+  for (size_t g = 0; g < sgd.num_param_groups(); ++g) sgd.options(g).capturable = true;
+}
+
+void GraphedTraining::step(const Tensor& x, const Tensor& y) {
+  sgd_.zero_grad();
+  Tensor loss = nn::functional::cross_entropy(model_(x), y);
+  loss.backward();
+  sgd_.step();
+  NoGradGuard no_grad;
+  loss_sum_.add_(loss.detach());
+}
+
+void GraphedTraining::full_batch(const Tensor& x, const Tensor& y) { graphed_({x, y}); }
+
+void GraphedTraining::partial_batch(const Tensor& x, const Tensor& y) { step(x, y); }
+
+double GraphedTraining::read_loss_sum() const { return loss_sum_.item<double>(); }
+
+void GraphedTraining::reset_loss_sum() { loss_sum_.zero_(); }
+
+}  // namespace ember::tools

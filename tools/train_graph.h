@@ -1,0 +1,62 @@
+// `ember train --cuda-graph`: the flag's resolution and the whole training step
+// (forward, loss, backward, the capturable SGD update) captured as one CUDA graph.
+//
+// Note [ember train with a CUDA graph]
+// On CUDA the step is static (one process, no trace: same shapes, same kernels, no host
+// reads) and, unless --no-cuda-graph, runs as an nn::GraphedStep (Note [Graphed steps]):
+// each full batch, a narrow() view of the data on the device, is copied into static
+// buffers; the first kWarmupSteps steps run eagerly on the capture stream, the next is
+// captured and replayed, later ones replay. The optimizer is capturable (Note
+// [Capturable optimizers]): the scheduler's per-step lr is a fill between replays.
+// Dropout draws from the graph's Philox words (Note [Graph-safe random numbers]), so
+// each replay draws new masks, the same ones an eager run with the same seed draws. The
+// loss is added to a float64 sum on the device inside the step and read once per epoch,
+// so the divergence guard sees the epoch's mean (Note [A diverged run stops]) and the
+// progress line shows once per epoch. The last partial batch runs eagerly (its shape
+// differs) unless --drop-last drops it. --cuda-graph on the CPU, or with N processes or
+// a trace, is an ember::Error before any work.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/device.h"
+#include "core/tensor.h"
+#include "nn/graphed_step.h"
+#include "nn/module.h"
+#include "nn/optim/optimizer.h"
+#include "nn/optim/sgd.h"
+
+namespace ember::tools {
+
+// --cuda-graph given (1), --no-cuda-graph (0) or neither (-1).
+enum class CudaGraphFlag : int { Auto = -1, Off = 0, On = 1 };
+
+// Whether the run captures its step: Auto means "when the step is static on CUDA".
+// `static_reason` is empty when the step is static, else why not ("--trace records
+// each op", ...). Throws for On on the CPU or with a non-static step.
+bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_reason);
+
+class GraphedTraining {
+ public:
+  static constexpr int kWarmupSteps = 3;
+  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev);
+
+  // One step on a full batch (graphed) or on another size (eager); the loss is added
+  // to loss_sum() on the device, nothing is read.
+  void full_batch(const Tensor& x, const Tensor& y);
+  void partial_batch(const Tensor& x, const Tensor& y);
+  // The sum of the losses since the last reset, read from the device (one wait).
+  double read_loss_sum() const;
+  void reset_loss_sum();
+  bool captured() const { return graphed_.captured(); }
+
+ private:
+  void step(const Tensor& x, const Tensor& y);
+
+  nn::Module& model_;
+  optim::SGD& sgd_;
+  Tensor loss_sum_;  // float64 [] on the device
+  nn::GraphedStep graphed_;
+};
+
+}  // namespace ember::tools
