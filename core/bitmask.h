@@ -9,8 +9,8 @@
 //   - ReLU (and relu_) saves a bit mask of y > 0 (NaN fails it, as ReluGrad's test does),
 //     not its output: grad_x = bit ? grad : 0.
 //   - dropout saves a bit mask of the kept elements (its scaled mask is rebuilt from the
-//     bits and 1 / (1 - p) in backward, in the input's dtype), not a float mask, on both
-//     devices (Note [Dropout on CUDA draws ember's Philox] in cuda/dropout.cu).
+//     bits and 1 / (1 - p) in backward, in the input's dtype), not a float mask; cuDNN's
+//     element dropout keeps cuDNN's own reserve space instead.
 //   - max pooling saves each output's position inside its window (uint8 while a window
 //     has at most 256 elements, int64 beyond), not a flat index, and never its input.
 // Each backward computes exactly what it did from the uncompressed tensors (the same

@@ -99,8 +99,9 @@ struct DeviceOps {
   // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
   // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
   // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep
-  // mask as bits, on both devices), undefined otherwise. The mask is drawn from the default
-  // generator's Philox stream like rand(mask_shape) (Note [Dropout on CUDA draws ember's Philox]).
+  // mask as bits; cuDNN's reserve space for CUDA element dropout), undefined otherwise.
+  // The CPU and CUDA channel dropout draw the mask like rand(mask_shape); CUDA element
+  // dropout draws from cuDNN's state (Note [cuDNN dropout random stream]).
   Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
   void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape,
                            const Tensor& grad_x);

@@ -59,6 +59,12 @@ void Graph::begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivateP
   EMBER_CHECK(!stream || stream->device_index() == s.device, "Graph::capture_begin: the stream is on cuda:",
               stream ? stream->device_index() : -1, " but the current device is cuda:", s.device);
   s.side = stream ? *stream : Stream::create(s.device);
+  // cuDNN dropout's state is built (or re-seeded) here, not in the graph (Note [cuDNN
+  // dropout in CUDA graphs]); on the previous stream, so the capture comes after it.
+  {
+    StreamGuard on_previous(s.previous);
+    cuda_kernels::prepare_dropout_for_capture(s.device);
+  }
   Event ready(false);
   ready.record(s.previous);
   s.side->wait(ready);  // the capture comes after the work queued so far
@@ -107,6 +113,7 @@ void Graph::replay() {
   State& s = *state_;
   EMBER_CHECK(s.exec != nullptr, "Graph::replay: nothing captured (call capture_begin and capture_end first)");
   DeviceGuard guard(s.device);
+  cuda_kernels::refresh_dropout_after_reseed(s.device);  // Note [cuDNN dropout in CUDA graphs]
   if (s.rng_counters > 0) {  // this replay's counters, reserved as eager draws would be
     const PhiloxArgs base = default_generator().reserve(s.rng_counters);
     cuda_kernels::write_philox_state(static_cast<uint64_t*>(s.rng_state.data_ptr()), base.seed, base.offset);

@@ -26,10 +26,8 @@ int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer
 // which draws the dropout masks. A run killed mid-epoch resumes from the last saved
 // epoch and repeats the interrupted one from its start: the same batches, masks and
 // learning rates, so on the CPU the result is bit for bit that of an uninterrupted run
-// (tests/cli/kill_and_resume.sh). On CUDA dropout draws from the same generator (Note
-// [Dropout on CUDA draws ember's Philox]), so the masks repeat too; the sums of cuDNN's
-// convolutions need not, so a resumed CUDA run is a valid continuation, not a
-// guaranteed bit-identical one.
+// (tests/cli/kill_and_resume.sh). On CUDA cuDNN's dropout keeps its own state, so a
+// resumed CUDA run is a valid continuation, not a bit-identical one.
 
 // "rng_seed" and "rng_offset" of the default generator, for the checkpoint's metadata.
 nn::Metadata random_state_metadata();

@@ -50,7 +50,7 @@ Tensor tanh(const Tensor& x) { return x.tanh(); }
 
 // Shared by dropout and dropout2d: the mask has `mask_shape` (broadcast over x). The
 // training flag decides whether anything is drawn; the grad mode whether the device's
-// backward state (the mask's bits) is kept (Note [The two switches]).
+// backward state (mask or cuDNN reserve space) is kept (Note [The two switches]).
 static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dims& mask_shape) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
   if (!training || p == 0.0) return x;

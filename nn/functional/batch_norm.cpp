@@ -64,9 +64,9 @@ struct SavedStats {
 // the running-statistics update, or the running statistics; dropout's mask, or nothing
 // at all. The grad mode (NoGradGuard, InferenceModeGuard, and whether any input requires
 // grad) decides what is *remembered*: only when autograd records does an op keep its
-// inputs, batch norm's saved mean and inverse std, dropout's mask bits. So eval()
-// without no_grad still records (backward works in eval mode), and no_grad without
-// eval() still updates running statistics and drops out. This function
+// inputs, batch norm's saved mean and inverse std, dropout's mask or cuDNN reserve
+// space. So eval() without no_grad still records (backward works in eval mode), and
+// no_grad without eval() still updates running statistics and drops out. This function
 // is batch norm's one place where the flag picks the kernel; the module's consuming
 // eval forward calls it too, with out = x.
 SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& w,

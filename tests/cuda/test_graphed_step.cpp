@@ -1,7 +1,7 @@
 // Whole-step capture (Note [Graphed steps] in nn/graphed_step.h): K graphed training
 // steps (forward, loss, backward, capturable SGD with a schedule) give the parameters
-// of K eager steps with the same seeds, without dropout and with it (the same Philox
-// counters); capture errors are clear. Skipped without a GPU.
+// of K eager steps with the same seeds, without dropout and with it (cuDNN's dropout
+// state advances once per executed step in both); capture errors are clear. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -94,14 +94,12 @@ void expect_graphed_equals_eager(bool dropout) {
     graphed.schedule->step();
   }
   EXPECT_TRUE(step.captured());
-  EXPECT_EQ(step.graph().random_counters(), dropout ? static_cast<uint64_t>(kBatch * 8 * 4 * 4) : 0u);
+  EXPECT_EQ(step.graph().random_counters(), 0u);  // dropout draws from cuDNN's state
   const auto a = eager.params(), b = graphed.params();
   ASSERT_EQ(a.size(), b.size());
   EXPECT_NE(a, initial);
   // cuDNN's backward may accumulate in another order from call to call: near, not equal.
   for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-5 + 1e-4 * std::abs(a[i])) << "element " << i;
-  // The generator moved on by as many counters in both runs.
-  EXPECT_EQ(default_generator().reserve(0).offset, dropout ? static_cast<uint64_t>(kSteps * kBatch * 8 * 4 * 4) : 0u);
 }
 
 TEST(CudaGraphedStep, CapturedTrainingEqualsEagerTraining) {
