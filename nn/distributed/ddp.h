@@ -88,6 +88,11 @@ class DistributedDataParallel : public Module {
   const std::vector<BucketLaunch>& last_launches() const { return last_launches_; }
   size_t num_gradients() const { return params_.size(); }
 
+ protected:
+  // The hooks stay on the parameters found at construction: a replacement must keep them
+  // (SyncBatchNorm::convert_sync_batchnorm does); better, convert before wrapping.
+  void child_replaced(size_t, const std::shared_ptr<Module>& module) override { module_ = module; }
+
  private:
   struct Bucket {
     std::vector<size_t> params;    // indices into params_
