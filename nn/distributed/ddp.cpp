@@ -32,6 +32,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   EMBER_CHECK(module_ != nullptr, "DistributedDataParallel: expected a module, got nullptr");
   EMBER_CHECK(options.bucket_cap_bytes > 0, "DistributedDataParallel: expected a positive bucket_cap_bytes, got ",
               options.bucket_cap_bytes);
+  EMBER_CHECK(options.first_bucket_cap_bytes > 0, "DistributedDataParallel: expected a positive "
+              "first_bucket_cap_bytes, got ", options.first_bucket_cap_bytes);
   EMBER_CHECK(distributed::is_initialized(),
               "DistributedDataParallel: expected a process group (call ember::distributed::init() first), "
               "but none was initialized");
@@ -41,7 +43,7 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
     if (p.requires_grad()) params_.push_back(p);
   check_same_layout_everywhere();
   broadcast_state();
-  build_buckets(options.bucket_cap_bytes);
+  build_buckets(std::min(options.first_bucket_cap_bytes, options.bucket_cap_bytes), options.bucket_cap_bytes);
   if (world_size_ == 1) return;  // nothing to average: no hooks, backward as usual
   for (size_t i = 0; i < params_.size(); ++i)
     hook_handles_.push_back(
@@ -92,7 +94,8 @@ void DistributedDataParallel::broadcast_state() {
   for (const auto& [name, b] : module_->named_buffers()) broadcast_from_rank0(b);
 }
 
-void DistributedDataParallel::build_buckets(int64_t cap_bytes) {
+// Note [Gradient buckets], Note [The first bucket].
+void DistributedDataParallel::build_buckets(int64_t first_cap_bytes, int64_t cap_bytes) {
   bucket_of_.assign(params_.size(), 0);
   slot_of_.assign(params_.size(), 0);
   ready_.assign(params_.size(), false);
@@ -100,7 +103,8 @@ void DistributedDataParallel::build_buckets(int64_t cap_bytes) {
   for (size_t k = params_.size(); k-- > 0;) {
     const Tensor& p = params_[k];
     const int64_t size = static_cast<int64_t>(p.nbytes());
-    const bool fresh = buckets_.empty() || bytes + size > cap_bytes ||
+    const int64_t cap = buckets_.size() == 1 ? first_cap_bytes : cap_bytes;  // of the bucket being filled
+    const bool fresh = buckets_.empty() || bytes + size > cap ||
                        params_[buckets_.back().params[0]].dtype() != p.dtype() ||
                        params_[buckets_.back().params[0]].device() != p.device();
     if (fresh) {

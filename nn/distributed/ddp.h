@@ -18,7 +18,11 @@ namespace ember::nn {
 // require grad are taken in reverse registration order (backward produces the last
 // layer's gradients first) and packed into buckets of at most bucket_cap_bytes (25 MiB,
 // PyTorch's default; one parameter larger than the cap gets a bucket of its own; dtype
-// and device never mix in a bucket). Each bucket owns one flat buffer. A post-accumulate-
+// and device never mix in a bucket), except the first, which holds at most
+// first_bucket_cap_bytes (1 MiB, PyTorch's _DEFAULT_FIRST_BUCKET_BYTES; never more than
+// bucket_cap_bytes): the last layers' gradients, ready first, start communicating while
+// backward still has most of the model to go, even when the whole model fits in one
+// 25 MiB bucket (Note [The first bucket]). Each bucket owns one flat buffer. A post-accumulate-
 // grad hook on every parameter (Note [Gradient-ready hooks] in autograd/hooks.h) copies
 // the parameter's fresh .grad into its slice; when a bucket's last slice arrives, the
 // bucket is divided by the world size and its all-reduce is started (MPI_Iallreduce on
@@ -44,8 +48,17 @@ namespace ember::nn {
 // the same as one process with batch N*B. Evaluate and save on rank 0 (ember train does):
 // rank 0's running statistics are the ones kept.
 
+// Note [The first bucket]
+// PyTorch's Reducer (after its first iteration) caps the first bucket at 1 MiB and the
+// others at bucket_cap_mb; ember does so from the start (its buckets never change). On
+// PyTorch a bucket_cap smaller than 1 MiB still leaves the first bucket at 1 MiB; here
+// the first cap is min(first_bucket_cap_bytes, bucket_cap_bytes), so a small
+// bucket_cap_bytes means small buckets everywhere. Set first_bucket_cap_bytes =
+// bucket_cap_bytes for buckets of one size.
+
 struct DistributedDataParallelOptions {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+  int64_t first_bucket_cap_bytes = 1024 * 1024;
 };
 
 class DistributedDataParallel : public Module {
@@ -104,7 +117,7 @@ class DistributedDataParallel : public Module {
 
   void check_same_layout_everywhere() const;
   void broadcast_state();
-  void build_buckets(int64_t cap_bytes);
+  void build_buckets(int64_t first_cap_bytes, int64_t cap_bytes);
   void on_gradient_ready(size_t index);
   void launch_ready_buckets();
   void finish_backward();
