@@ -45,6 +45,15 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   broadcast_state();
   build_buckets(std::min(options.first_bucket_cap_bytes, options.bucket_cap_bytes), options.bucket_cap_bytes);
   if (world_size_ == 1) return;  // nothing to average: no hooks, backward as usual
+  for (const Bucket& b : buckets_) {
+    if (!b.flat.is_cuda()) continue;
+    const int device = b.flat.device().index();
+    EMBER_CHECK(!comm_stream_ || comm_stream_->device_index() == device, "DistributedDataParallel: expected the "
+                "CUDA parameters on one device, got cuda:", comm_stream_ ? comm_stream_->device_index() : 0,
+                " and cuda:", device);
+    if (!comm_stream_) comm_stream_ = cuda::Stream::create(device);
+    b.flat.record_stream(*comm_stream_);
+  }
   for (size_t i = 0; i < params_.size(); ++i)
     hook_handles_.push_back(
         autograd::register_post_accumulate_grad_hook(params_[i], [this, i](const Tensor&) { on_gradient_ready(i); }));
@@ -165,11 +174,29 @@ void DistributedDataParallel::on_gradient_ready(size_t index) {
 void DistributedDataParallel::launch_ready_buckets() {
   while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) {
     Bucket& b = buckets_[next_bucket_];
-    b.flat.mul_(1.0 / world_size_);
-    b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
+    if (b.flat.is_cuda()) {
+      launch_on_comm_stream(b);
+    } else {
+      b.flat.mul_(1.0 / world_size_);
+      b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
+    }
     launches_.push_back({next_bucket_, ready_count_});
     ++next_bucket_;
   }
+}
+
+// Note [Communication stream]: after the gradient copies queued on the compute stream.
+void DistributedDataParallel::launch_on_comm_stream(Bucket& b) {
+  const int device = b.flat.device().index();
+  cuda::Event copied(/*enable_timing=*/false);
+  {
+    cuda::DeviceGuard on_device(device);
+    copied.record(cuda::current_stream(device));
+  }
+  comm_stream_->wait(copied);
+  cuda::StreamGuard on_comm(*comm_stream_);
+  b.flat.mul_(1.0 / world_size_);
+  b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
 }
 
 void DistributedDataParallel::finish_backward() {
@@ -181,6 +208,12 @@ void DistributedDataParallel::finish_backward() {
     --buckets_[bucket_of_[i]].pending;
   }
   launch_ready_buckets();
+  if (comm_stream_) {  // the compute stream waits for the communication stream
+    cuda::DeviceGuard on_device(comm_stream_->device_index());
+    cuda::Event reduced(/*enable_timing=*/false);
+    reduced.record(*comm_stream_);
+    cuda::current_stream(comm_stream_->device_index()).wait(reduced);
+  }
   for (Bucket& b : buckets_) b.work->wait();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& grad = params_[i].mutable_grad();

@@ -6,8 +6,10 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "cuda/stream.h"
 #include "nn/distributed/process_group.h"
 #include "nn/module.h"
 
@@ -36,9 +38,23 @@ namespace ember::nn {
 // hook also tests the buckets in flight, which drives MPI's progress while backward runs.
 // The bucket layout (count, shapes and dtypes of the parameters) is checked to be the
 // same on every rank at construction (Note [Collective argument checks]).
-// Synchronisation is decided at forward, like PyTorch: a forward run with grad mode on,
+// On CUDA the all-reduces run on a communication stream of their own (Note
+// [Communication stream]). Synchronisation is decided at forward, like PyTorch: a forward run with grad mode on,
 // outside no_sync(), arms the reducer for the next backward; under no_sync() gradients
 // just accumulate in .grad, and the next synchronised backward averages the sum.
+
+// Note [Communication stream]
+// CUDA buckets are all-reduced on one stream of the wrapper's (a pool stream of the
+// parameters' device), not on the stream backward computes on, so NCCL overlaps the rest
+// of backward instead of queueing behind it. When a bucket is complete, an event recorded
+// on the compute stream (after the copies of its gradients into the flat buffer) orders
+// the communication stream after them; the division by the world size and the NCCL
+// all-reduce follow there. At the end of backward the compute stream waits for an event
+// recorded on the communication stream after the last bucket, then the host waits for
+// every bucket with the timeout (Note [NCCL faults] in cuda/nccl.h: a hung rank becomes an
+// error instead of a hang, at the price of one host synchronisation per step), and the
+// averages are copied back into .grad on the compute stream. The flat buffers are
+// recorded on the communication stream (Tensor::record_stream) for the allocator.
 
 // Note [BatchNorm statistics under data parallelism]
 // Buffers (BatchNorm's running mean and variance) are broadcast from rank 0 once, at
@@ -120,6 +136,7 @@ class DistributedDataParallel : public Module {
   void build_buckets(int64_t first_cap_bytes, int64_t cap_bytes);
   void on_gradient_ready(size_t index);
   void launch_ready_buckets();
+  void launch_on_comm_stream(Bucket& bucket);
   void finish_backward();
   void reset_backward_state();
   Tensor slice_of(size_t index) const;
@@ -138,6 +155,7 @@ class DistributedDataParallel : public Module {
   bool callback_queued_ = false;   // a backward is reducing
   std::vector<BucketLaunch> launches_, last_launches_;
   int world_size_ = 1;
+  std::optional<cuda::Stream> comm_stream_;  // CUDA buckets only (Note [Communication stream])
 };
 
 }  // namespace ember::nn

@@ -24,8 +24,11 @@ bool group_of_several() { return distributed::is_initialized() && distributed::w
 
 // Sums `packed` over the process group in place: no argument check (every rank's layer
 // has the same channels, and DistributedDataParallel checked the model), one collective.
+// A CUDA one is ordered by the stream and not waited for on the host (Note [NCCL faults]
+// in cuda/nccl.h): the step's synchronisation points notice a hang.
 void sum_over_group(const Tensor& packed) {
-  distributed::all_reduce_async(packed, distributed::ReduceOp::Sum)->wait();
+  auto work = distributed::all_reduce_async(packed, distributed::ReduceOp::Sum);
+  if (!packed.is_cuda()) work->wait();
 }
 
 Dims reduced_dims(const Tensor& x) {
