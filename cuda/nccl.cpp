@@ -22,6 +22,9 @@ static_assert(sizeof(ncclUniqueId) == kUniqueIdBytes, "kUniqueIdBytes must be si
 
 using Clock = std::chrono::steady_clock;
 
+constexpr const char* kTimeoutHint =
+    ": another rank died, hangs or skipped this collective (EMBER_DISTRIBUTED_TIMEOUT sets the limit)";
+
 ncclDataType_t nccl_type(DType dtype) {
   switch (dtype) {
     case DType::Float32: return ncclFloat32;
@@ -101,15 +104,14 @@ Communicator::~Communicator() {
   if (result != ncclSuccess) logging::warn("ncclCommDestroy failed: {}", ncclGetErrorString(result));
 }
 
-void Communicator::abort_and_fail(const std::string& what, const std::string& why) {
+void Communicator::abort_and_fail(const std::string& what, const std::string& why, const char* hint) {
   if (comm_ && !aborted_) {
     const ncclResult_t result = ncclCommAbort(as_comm(comm_));
     if (result != ncclSuccess) logging::warn("ncclCommAbort failed: {}", ncclGetErrorString(result));
   }
   aborted_ = true;
-  EMBER_FAIL("distributed::", what, " ", why, " on rank ", rank_, " of ", world_size_,
-             " (NCCL on cuda:", device_, "); the NCCL communicator was aborted and the process group cannot be "
-             "used any more");
+  EMBER_FAIL("distributed::", what, " ", why, " on rank ", rank_, " of ", world_size_, " (NCCL on cuda:", device_, ")",
+             hint, "; the NCCL communicator was aborted and the process group cannot be used any more");
 }
 
 void Communicator::check_usable(const char* what) const {
@@ -124,7 +126,7 @@ void Communicator::settle(int result_code, const char* call) {
   const auto deadline = start + std::chrono::duration<double>(timeout_);
   for (int polls = 0; result == ncclInProgress; ++polls) {
     if (Clock::now() >= deadline)
-      abort_and_fail(call, ember::detail::str_cat("did not complete within ", timeout_, " s (EMBER_DISTRIBUTED_TIMEOUT)"));
+      abort_and_fail(call, ember::detail::str_cat("did not complete within ", timeout_, " s"), kTimeoutHint);
     back_off(start, polls);
     const ncclResult_t query = ncclCommGetAsyncError(as_comm(comm_), &result);
     if (query != ncclSuccess) result = query;
@@ -147,8 +149,7 @@ void Communicator::wait(const Event& done, const std::string& what) {
     if (query != ncclSuccess || (async != ncclSuccess && async != ncclInProgress))
       abort_and_fail(what, ember::detail::str_cat("failed: ", ncclGetErrorString(query != ncclSuccess ? query : async)));
     if (Clock::now() >= deadline)
-      abort_and_fail(what, ember::detail::str_cat("did not complete within ", timeout_, " s: another rank died, hangs or "
-                                           "skipped this collective (EMBER_DISTRIBUTED_TIMEOUT sets the limit);"));
+      abort_and_fail(what, ember::detail::str_cat("did not complete within ", timeout_, " s"), kTimeoutHint);
     back_off(start, polls);
   }
 }

@@ -59,7 +59,7 @@ class Communicator {
 
  private:
   void settle(int result, const char* call);  // an ncclResult_t of a non-blocking call
-  [[noreturn]] void abort_and_fail(const std::string& what, const std::string& why);
+  [[noreturn]] void abort_and_fail(const std::string& what, const std::string& why, const char* hint = "");
   void check_usable(const char* what) const;
 
   void* comm_ = nullptr;  // the ncclComm_t

@@ -59,10 +59,12 @@ namespace ember::nn {
 // Note [BatchNorm statistics under data parallelism]
 // Buffers (BatchNorm's running mean and variance) are broadcast from rank 0 once, at
 // construction, then each process updates its own from its own share of the batch, as
-// with PyTorch's DDP(broadcast_buffers=False): batch statistics are per process (there is
-// no SyncBatchNorm), so a model with BatchNorm trained on N ranks with batch B each is not
-// the same as one process with batch N*B. Evaluate and save on rank 0 (ember train does):
-// rank 0's running statistics are the ones kept.
+// with PyTorch's DDP(broadcast_buffers=False): batch statistics are per process, so a
+// model with BatchNorm trained on N ranks with batch B each is not the same as one process
+// with batch N*B. Evaluate and save on rank 0 (ember train does): rank 0's running
+// statistics are the ones kept. SyncBatchNorm::convert_sync_batchnorm(model) before
+// wrapping makes them those of the whole batch (Note [Synchronised batch statistics] in
+// nn/distributed/sync_batchnorm.h).
 
 // Note [The first bucket]
 // PyTorch's Reducer (after its first iteration) caps the first bucket at 1 MiB and the
