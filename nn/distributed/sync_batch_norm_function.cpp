@@ -1,7 +1,8 @@
 // nn::functional::sync_batch_norm: per-channel sums packed and all-reduced once, the
-// local input normalised by the global statistics through the device's batch-norm eval
-// kernel, and the "SyncBatchNormBackward" node whose input gradient all-reduces its sums
-// once more (Note [Synchronised batch statistics] in nn/distributed/sync_batchnorm.h).
+// local input normalised by the global statistics, and the "SyncBatchNormBackward" node
+// whose input gradient all-reduces its sums once more (Note [Synchronised batch
+// statistics] in nn/distributed/sync_batchnorm.h). Every pass over the activations is
+// one of the device's fused batch-norm kernels (channel_sums, channel_affine).
 #include <algorithm>
 
 #include "autograd/function_node.h"
@@ -31,18 +32,26 @@ void sum_over_group(const Tensor& packed) {
   if (!packed.is_cuda()) work->wait();
 }
 
-Dims reduced_dims(const Tensor& x) {
-  Dims d;
-  for (int64_t i = 0; i < x.dim(); ++i)
-    if (i != 1) d.push_back(i);
-  return d;
+// A [C] tensor of `value` in x's dtype and device.
+Tensor channel_filled(const Tensor& x, double value) {
+  Tensor t = make_empty({x.size(1)}, x.dtype(), x.device());
+  native::fill_(t, value);
+  return t;
 }
 
-// A per-channel [C] tensor seen as [1, C, 1, ...] against x.
-Tensor per_channel(const Tensor& t, const Tensor& x) {
-  Dims shape = Dims::filled(static_cast<size_t>(x.dim()), 1);
-  shape[1] = x.size(1);
-  return native::view(t, shape);
+// sum_g = Σ g and sum_gxm = Σ g (x - m) per channel, in one fused pass: the device's
+// batch-norm backward kernel in its eval form with invstd = 1 and no input gradient
+// (its weight gradient is then exactly Σ g (x - m), its bias gradient Σ g).
+void channel_sums(const Tensor& g, const Tensor& x, const Tensor& m, const Tensor& sum_g, const Tensor& sum_gxm) {
+  device_ops(x.device()).batch_norm_backward(g, x, m, channel_filled(x, 1.0), Tensor(), false, Tensor(), sum_gxm, sum_g);
+}
+
+// out = x * scale + shift per channel ([C] tensors, shift may be undefined), in one pass
+// of the device's batch-norm eval kernel (mean 0, variance 1, eps 0: invstd exactly 1).
+Tensor channel_affine(const Tensor& x, const Tensor& centre, const Tensor& scale, const Tensor& shift) {
+  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+  device_ops(x.device()).batch_norm_eval(x, centre, channel_filled(x, 1.0), scale, shift, 0.0, out);
+  return out;
 }
 
 Tensor channel_operand(const Tensor& t, DType dtype) {
@@ -88,15 +97,15 @@ double running_factor(std::optional<double> momentum, const Tensor& num_batches_
 }
 
 // The gradients of one SyncBatchNormBackward: saved = x, mean, invstd, weight, count.
+// gx = invstd w (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))), the means over
+// the group, computed as (dy - mean(dy)) invstd w + mean k - x k with k = invstd^3 w
+// mean(dy (x - mean)): two fused passes and a subtraction.
 tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector<autograd::InputMeta>& in, bool synced) {
   const Tensor &x = s[0], &mean = s[1], &invstd = s[2], &w = s[3], &count = s[4];
   const int64_t C = x.size(1);
   const Tensor dy = detail::contiguous(grad);
-  const Tensor xmu = native::sub(x, per_channel(mean, x));
-  const Dims dims = reduced_dims(x);
   Tensor sums = make_empty({2 * C}, x.dtype(), x.device());  // [sum dy, sum dy * (x - mean)]
-  native::copy_(sums.narrow(0, 0, C), native::sum(dy, dims));
-  native::copy_(sums.narrow(0, C, C), native::sum(native::mul(dy, xmu), dims));
+  channel_sums(dy, x, mean, sums.narrow(0, 0, C), sums.narrow(0, C, C));
   const auto wanted = [&](size_t i) { return in.size() > i && needs_grad(in, i); };
   tensor_list out(3);
   // This rank's own sums: DistributedDataParallel averages them like every gradient.
@@ -107,9 +116,10 @@ tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector
     const Tensor mean_dy = native::div(sums.narrow(0, 0, C), count);
     const Tensor mean_dy_xmu = native::div(sums.narrow(0, C, C), count);
     const Tensor scale = w.defined() ? native::mul(invstd, w) : invstd;
-    const Tensor proj = native::mul(native::mul(invstd, invstd), mean_dy_xmu);
-    const Tensor centred = native::sub(native::sub(dy, per_channel(mean_dy, x)), native::mul(xmu, per_channel(proj, x)));
-    out[0] = native::mul(centred, per_channel(scale, x));
+    const Tensor k = native::mul(native::mul(native::mul(invstd, invstd), mean_dy_xmu), scale);
+    Tensor gx = channel_affine(dy, mean_dy, scale, native::mul(mean, k));
+    native::sub_(gx, channel_affine(x, channel_filled(x, 0.0), k, Tensor()), 1);
+    out[0] = gx;
   }
   return out;
 }
@@ -130,9 +140,7 @@ Tensor sync_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Ten
   {
     NoGradGuard no_grad;
     Tensor stats = make_empty({2 * C + 1}, x.dtype(), x.device());  // [sum, sum of squares, count]
-    const Dims dims = reduced_dims(x);
-    native::copy_(stats.narrow(0, 0, C), native::sum(x, dims));
-    native::copy_(stats.narrow(0, C, C), native::sum(native::mul(x, x), dims));
+    channel_sums(x, x, channel_filled(x, 0.0), stats.narrow(0, 0, C), stats.narrow(0, C, C));  // Σ x, Σ x^2
     native::fill_(stats.narrow(0, 2 * C, 1), static_cast<double>(x.numel() / std::max<int64_t>(C, 1)));
     if (synced) sum_over_group(stats);
     count = stats.narrow(0, 2 * C, 1);
