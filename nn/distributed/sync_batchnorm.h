@@ -22,9 +22,10 @@ namespace ember::nn {
 // gradient. Cost per layer and step: two all-reduces of (2C + 1) and 2C elements of the
 // input's dtype (both on the current stream for CUDA tensors, no host synchronisation),
 // against BatchNorm's none. Ranks may hold different batch sizes (an empty share
-// contributes zeros). The sums are taken in the input's dtype: float32 activations
-// with a large mean relative to their spread lose precision in sum of squares - mean^2
-// (PyTorch gathers per-rank mean and invstd instead).
+// contributes zeros). The sums are accumulated by the fused batch-norm kernels (in
+// double on the CPU) but exchanged in the input's dtype: float32 activations with a large
+// mean relative to their spread lose precision in sum of squares - mean^2 (PyTorch
+// gathers per-rank mean and invstd instead).
 // Eval mode uses the running statistics and communicates nothing. Without a process
 // group, or with world size 1, the module is exactly BatchNorm (PyTorch falls back the
 // same way); functional::sync_batch_norm always takes the synchronised path (it is
