@@ -19,6 +19,9 @@ class Sequential : public Module {
   size_t size() const { return modules_.size(); }
   bool empty() const { return modules_.empty(); }
 
+ protected:
+  void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }
+
  private:
   std::vector<std::shared_ptr<Module>> modules_;
 };

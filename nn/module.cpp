@@ -129,6 +129,20 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
+void Module::replace_module(const std::string& name, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, type_name(), ".replace_module: expected a module for '", name, "', got nullptr");
+  for (size_t i = 0; i < children_.size(); ++i) {
+    if (children_[i].first != name) continue;
+    children_[i].second = module;
+    child_replaced(i, module);
+    return;
+  }
+  std::string names;
+  for (const auto& [n, _] : children_) names += (names.empty() ? "" : ", ") + n;
+  EMBER_FAIL(type_name(), ".replace_module: expected the name of a child (", names.empty() ? "it has none" : names,
+             "), got '", name, "'");
+}
+
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() {
   // A module not owned by a shared_ptr (e.g. on the stack) is listed through a
   // non-owning pointer.

@@ -44,6 +44,10 @@ class Module : public std::enable_shared_from_this<Module> {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
   // Every module in the tree with its dotted path ("" for this one), depth first.
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules();
+  // Puts `module` where the child registered as `name` was (PyTorch's setattr of a
+  // submodule), e.g. SyncBatchNorm::convert_sync_batchnorm's swap. A module that keeps
+  // its own pointers to its children overrides child_replaced to follow.
+  void replace_module(const std::string& name, std::shared_ptr<Module> module);
   const std::string& type_name() const { return type_name_; }
 
   // ---- modes ----
@@ -94,6 +98,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // instead of the child's type name.
   static Tensor call_child(const std::string& name, Module& child, const Tensor& input);
   static Tensor call_child_consuming(const std::string& name, Module& child, Tensor input);
+  // After replace_module put `module` at position `index` of the children.
+  virtual void child_replaced(size_t /*index*/, const std::shared_ptr<Module>& /*module*/) {}
   // True when `t` may be overwritten by a consuming forward: nothing will be recorded
   // for it, this handle is its only owner, its storage has no other views, and it is
   // dense (row-major or channels-last).

@@ -47,6 +47,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
+  bool sync_bn = false;               // SyncBatchNorm under mpirun (Note [ember train on N processes])
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
   bool drop_last = false;                          // --drop-last: no last partial batch
@@ -288,6 +289,7 @@ int run_train(const TrainOptions& opt) {
   }
   auto model = make_small_cnn();
   model->to(dev);
+  if (opt.sync_bn) use_sync_batchnorm(model, job);
   optim::SGD sgd(model->parameters(), {.lr = opt.lr, .momentum = 0.9, .dampening = 0, .weight_decay = 0, .nesterov = true});
   int start_epoch = 0;
   if (!opt.resume_path.empty()) start_epoch = load_checkpoint(opt.resume_path, *model, &sgd);
@@ -390,6 +392,9 @@ Runner add_train_command(CLI::App& sub) {
                  "instead of training, make one mistake with train()/eval() or grad mode on the small CNN "
                  "(random data) and show the diagnostic it triggers")
       ->check(CLI::IsMember(mistake_names()));
+  sub.add_flag("--sync-bn", opt->sync_bn,
+               "under mpirun: BatchNorm statistics over every rank's share of the batch (SyncBatchNorm); "
+               "with one process it changes nothing");
   add_trace_flags(sub, opt->trace, /*steps=*/true);
   auto* graph_on = sub.add_flag_callback(
       "--cuda-graph", [opt] { opt->cuda_graph = CudaGraphFlag::On; },

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iostream>
 
 #include "tools/small_cnn.h"
 
@@ -72,6 +73,18 @@ std::shared_ptr<nn::Module> wrap_for_training(const std::shared_ptr<nn::Module>&
   manual_seed(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(job.rank) * 1000003ull +
               static_cast<uint64_t>(start_epoch));
   return ddp;
+}
+
+void use_sync_batchnorm(const std::shared_ptr<nn::Module>& model, const TrainJob& job) {
+  if (!job.distributed()) {
+    std::cerr << "ember train: --sync-bn changes nothing in a job of one process (SyncBatchNorm is BatchNorm2d "
+                 "there, as in PyTorch); run under mpirun -np N to share batch statistics\n";
+    return;
+  }
+  const auto converted = nn::SyncBatchNorm::convert_sync_batchnorm(model);
+  EMBER_CHECK(converted == model, "ember train --sync-bn: expected a model whose root is not a BatchNorm layer");
+  if (job.is_main()) std::cerr << "ember train: --sync-bn: BatchNorm statistics over all " << job.world_size
+                               << " ranks (SyncBatchNorm)\n";
 }
 
 double mean_over_ranks(double value, const TrainJob& job) {

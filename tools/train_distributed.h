@@ -28,6 +28,12 @@ namespace ember::tools {
 //    are summed, so the accuracy is that of the model rank 0 saves;
 //  - only rank 0 prints progress and writes --save and --json (atomically); every rank
 //    reads --resume, so a checkpoint resumes with any N (its epoch counts, not its steps);
+//  - --sync-bn swaps the BatchNorm2d layers for nn::SyncBatchNorm (Note [Synchronised
+//    batch statistics]): batch statistics of the global batch, the same running
+//    statistics on every rank. With one process it is a no-op with a message, not an
+//    error: PyTorch's SyncBatchNorm falls back to BatchNorm without a process group of
+//    several, so a script written for N ranks runs unchanged on one. Checkpoints are the
+//    same either way (same state_dict keys);
 //  - an error on any rank (a collective's timeout included, Note [Collective timeout])
 //    ends the whole job with MPI_Abort, exit code 1, instead of leaving the others hanging.
 struct TrainJob {
@@ -53,6 +59,9 @@ std::unique_ptr<data::DataLoader> make_training_loader(const data::Dataset& trai
 // each rank's generator differently (dropout masks) in a job of several.
 std::shared_ptr<nn::Module> wrap_for_training(const std::shared_ptr<nn::Module>& model, uint64_t seed, int start_epoch,
                                               const TrainJob& job);
+// --sync-bn: converts `model`'s BatchNorm layers to SyncBatchNorm in a job of several;
+// in a job of one, says on stderr that it changes nothing.
+void use_sync_batchnorm(const std::shared_ptr<nn::Module>& model, const TrainJob& job);
 // The mean of `value` over the ranks.
 double mean_over_ranks(double value, const TrainJob& job);
 // In a job of several: the test accuracy from every rank's shard (see the Note); empty

@@ -15,11 +15,12 @@ namespace {
 
 bool is_available() { return false; }
 std::vector<char> unique_id() { no_nccl("unique_id"); }
-Communicator::Communicator(const std::vector<char>&, int, int, int) { no_nccl("Communicator"); }
+Communicator::Communicator(const std::vector<char>&, int, int, int, double) { no_nccl("Communicator"); }
 Communicator::~Communicator() = default;
 void Communicator::all_reduce(const Tensor&, bool) { no_nccl("all_reduce"); }
 void Communicator::broadcast(const Tensor&, int) { no_nccl("broadcast"); }
 void Communicator::all_gather(const Tensor&, const Tensor&) { no_nccl("all_gather"); }
+void Communicator::wait(const Event&, const std::string&) { no_nccl("wait"); }
 
 }  // namespace ember::cuda::nccl
 #endif

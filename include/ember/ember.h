@@ -32,6 +32,7 @@
 #include "nn/diagnostics.h"
 #include "nn/distributed/ddp.h"
 #include "nn/distributed/process_group.h"
+#include "nn/distributed/sync_batchnorm.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/module.h"

@@ -32,6 +32,8 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   EMBER_CHECK(module_ != nullptr, "DistributedDataParallel: expected a module, got nullptr");
   EMBER_CHECK(options.bucket_cap_bytes > 0, "DistributedDataParallel: expected a positive bucket_cap_bytes, got ",
               options.bucket_cap_bytes);
+  EMBER_CHECK(options.first_bucket_cap_bytes > 0, "DistributedDataParallel: expected a positive "
+              "first_bucket_cap_bytes, got ", options.first_bucket_cap_bytes);
   EMBER_CHECK(distributed::is_initialized(),
               "DistributedDataParallel: expected a process group (call ember::distributed::init() first), "
               "but none was initialized");
@@ -41,8 +43,17 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
     if (p.requires_grad()) params_.push_back(p);
   check_same_layout_everywhere();
   broadcast_state();
-  build_buckets(options.bucket_cap_bytes);
+  build_buckets(std::min(options.first_bucket_cap_bytes, options.bucket_cap_bytes), options.bucket_cap_bytes);
   if (world_size_ == 1) return;  // nothing to average: no hooks, backward as usual
+  for (const Bucket& b : buckets_) {
+    if (!b.flat.is_cuda()) continue;
+    const int device = b.flat.device().index();
+    EMBER_CHECK(!comm_stream_ || comm_stream_->device_index() == device, "DistributedDataParallel: expected the "
+                "CUDA parameters on one device, got cuda:", comm_stream_ ? comm_stream_->device_index() : 0,
+                " and cuda:", device);
+    if (!comm_stream_) comm_stream_ = cuda::Stream::create(device);
+    b.flat.record_stream(*comm_stream_);
+  }
   for (size_t i = 0; i < params_.size(); ++i)
     hook_handles_.push_back(
         autograd::register_post_accumulate_grad_hook(params_[i], [this, i](const Tensor&) { on_gradient_ready(i); }));
@@ -92,7 +103,8 @@ void DistributedDataParallel::broadcast_state() {
   for (const auto& [name, b] : module_->named_buffers()) broadcast_from_rank0(b);
 }
 
-void DistributedDataParallel::build_buckets(int64_t cap_bytes) {
+// Note [Gradient buckets], Note [The first bucket].
+void DistributedDataParallel::build_buckets(int64_t first_cap_bytes, int64_t cap_bytes) {
   bucket_of_.assign(params_.size(), 0);
   slot_of_.assign(params_.size(), 0);
   ready_.assign(params_.size(), false);
@@ -100,7 +112,8 @@ void DistributedDataParallel::build_buckets(int64_t cap_bytes) {
   for (size_t k = params_.size(); k-- > 0;) {
     const Tensor& p = params_[k];
     const int64_t size = static_cast<int64_t>(p.nbytes());
-    const bool fresh = buckets_.empty() || bytes + size > cap_bytes ||
+    const int64_t cap = buckets_.size() == 1 ? first_cap_bytes : cap_bytes;  // of the bucket being filled
+    const bool fresh = buckets_.empty() || bytes + size > cap ||
                        params_[buckets_.back().params[0]].dtype() != p.dtype() ||
                        params_[buckets_.back().params[0]].device() != p.device();
     if (fresh) {
@@ -161,11 +174,29 @@ void DistributedDataParallel::on_gradient_ready(size_t index) {
 void DistributedDataParallel::launch_ready_buckets() {
   while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].pending == 0) {
     Bucket& b = buckets_[next_bucket_];
-    b.flat.mul_(1.0 / world_size_);
-    b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
+    if (b.flat.is_cuda()) {
+      launch_on_comm_stream(b);
+    } else {
+      b.flat.mul_(1.0 / world_size_);
+      b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
+    }
     launches_.push_back({next_bucket_, ready_count_});
     ++next_bucket_;
   }
+}
+
+// Note [Communication stream]: after the gradient copies queued on the compute stream.
+void DistributedDataParallel::launch_on_comm_stream(Bucket& b) {
+  const int device = b.flat.device().index();
+  cuda::Event copied(/*enable_timing=*/false);
+  {
+    cuda::DeviceGuard on_device(device);
+    copied.record(cuda::current_stream(device));
+  }
+  comm_stream_->wait(copied);
+  cuda::StreamGuard on_comm(*comm_stream_);
+  b.flat.mul_(1.0 / world_size_);
+  b.work = distributed::all_reduce_async(b.flat, distributed::ReduceOp::Sum);
 }
 
 void DistributedDataParallel::finish_backward() {
@@ -177,6 +208,12 @@ void DistributedDataParallel::finish_backward() {
     --buckets_[bucket_of_[i]].pending;
   }
   launch_ready_buckets();
+  if (comm_stream_) {  // the compute stream waits for the communication stream
+    cuda::DeviceGuard on_device(comm_stream_->device_index());
+    cuda::Event reduced(/*enable_timing=*/false);
+    reduced.record(*comm_stream_);
+    cuda::current_stream(comm_stream_->device_index()).wait(reduced);
+  }
   for (Bucket& b : buckets_) b.work->wait();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& grad = params_[i].mutable_grad();

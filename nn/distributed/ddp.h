@@ -6,8 +6,10 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "cuda/stream.h"
 #include "nn/distributed/process_group.h"
 #include "nn/module.h"
 
@@ -18,7 +20,11 @@ namespace ember::nn {
 // require grad are taken in reverse registration order (backward produces the last
 // layer's gradients first) and packed into buckets of at most bucket_cap_bytes (25 MiB,
 // PyTorch's default; one parameter larger than the cap gets a bucket of its own; dtype
-// and device never mix in a bucket). Each bucket owns one flat buffer. A post-accumulate-
+// and device never mix in a bucket), except the first, which holds at most
+// first_bucket_cap_bytes (1 MiB, PyTorch's _DEFAULT_FIRST_BUCKET_BYTES; never more than
+// bucket_cap_bytes): the last layers' gradients, ready first, start communicating while
+// backward still has most of the model to go, even when the whole model fits in one
+// 25 MiB bucket (Note [The first bucket]). Each bucket owns one flat buffer. A post-accumulate-
 // grad hook on every parameter (Note [Gradient-ready hooks] in autograd/hooks.h) copies
 // the parameter's fresh .grad into its slice; when a bucket's last slice arrives, the
 // bucket is divided by the world size and its all-reduce is started (MPI_Iallreduce on
@@ -32,20 +38,45 @@ namespace ember::nn {
 // hook also tests the buckets in flight, which drives MPI's progress while backward runs.
 // The bucket layout (count, shapes and dtypes of the parameters) is checked to be the
 // same on every rank at construction (Note [Collective argument checks]).
-// Synchronisation is decided at forward, like PyTorch: a forward run with grad mode on,
+// On CUDA the all-reduces run on a communication stream of their own (Note
+// [Communication stream]). Synchronisation is decided at forward, like PyTorch: a forward run with grad mode on,
 // outside no_sync(), arms the reducer for the next backward; under no_sync() gradients
 // just accumulate in .grad, and the next synchronised backward averages the sum.
+
+// Note [Communication stream]
+// CUDA buckets are all-reduced on one stream of the wrapper's (a pool stream of the
+// parameters' device), not on the stream backward computes on, so NCCL overlaps the rest
+// of backward instead of queueing behind it. When a bucket is complete, an event recorded
+// on the compute stream (after the copies of its gradients into the flat buffer) orders
+// the communication stream after them; the division by the world size and the NCCL
+// all-reduce follow there. At the end of backward the compute stream waits for an event
+// recorded on the communication stream after the last bucket, then the host waits for
+// every bucket with the timeout (Note [NCCL faults] in cuda/nccl.h: a hung rank becomes an
+// error instead of a hang, at the price of one host synchronisation per step), and the
+// averages are copied back into .grad on the compute stream. The flat buffers are
+// recorded on the communication stream (Tensor::record_stream) for the allocator.
 
 // Note [BatchNorm statistics under data parallelism]
 // Buffers (BatchNorm's running mean and variance) are broadcast from rank 0 once, at
 // construction, then each process updates its own from its own share of the batch, as
-// with PyTorch's DDP(broadcast_buffers=False): batch statistics are per process (there is
-// no SyncBatchNorm), so a model with BatchNorm trained on N ranks with batch B each is not
-// the same as one process with batch N*B. Evaluate and save on rank 0 (ember train does):
-// rank 0's running statistics are the ones kept.
+// with PyTorch's DDP(broadcast_buffers=False): batch statistics are per process, so a
+// model with BatchNorm trained on N ranks with batch B each is not the same as one process
+// with batch N*B. Evaluate and save on rank 0 (ember train does): rank 0's running
+// statistics are the ones kept. SyncBatchNorm::convert_sync_batchnorm(model) before
+// wrapping makes them those of the whole batch (Note [Synchronised batch statistics] in
+// nn/distributed/sync_batchnorm.h).
+
+// Note [The first bucket]
+// PyTorch's Reducer (after its first iteration) caps the first bucket at 1 MiB and the
+// others at bucket_cap_mb; ember does so from the start (its buckets never change). On
+// PyTorch a bucket_cap smaller than 1 MiB still leaves the first bucket at 1 MiB; here
+// the first cap is min(first_bucket_cap_bytes, bucket_cap_bytes), so a small
+// bucket_cap_bytes means small buckets everywhere. Set first_bucket_cap_bytes =
+// bucket_cap_bytes for buckets of one size.
 
 struct DistributedDataParallelOptions {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
+  int64_t first_bucket_cap_bytes = 1024 * 1024;
 };
 
 class DistributedDataParallel : public Module {
@@ -88,6 +119,11 @@ class DistributedDataParallel : public Module {
   const std::vector<BucketLaunch>& last_launches() const { return last_launches_; }
   size_t num_gradients() const { return params_.size(); }
 
+ protected:
+  // The hooks stay on the parameters found at construction: a replacement must keep them
+  // (SyncBatchNorm::convert_sync_batchnorm does); better, convert before wrapping.
+  void child_replaced(size_t, const std::shared_ptr<Module>& module) override { module_ = module; }
+
  private:
   struct Bucket {
     std::vector<size_t> params;    // indices into params_
@@ -99,9 +135,10 @@ class DistributedDataParallel : public Module {
 
   void check_same_layout_everywhere() const;
   void broadcast_state();
-  void build_buckets(int64_t cap_bytes);
+  void build_buckets(int64_t first_cap_bytes, int64_t cap_bytes);
   void on_gradient_ready(size_t index);
   void launch_ready_buckets();
+  void launch_on_comm_stream(Bucket& bucket);
   void finish_backward();
   void reset_backward_state();
   Tensor slice_of(size_t index) const;
@@ -120,6 +157,7 @@ class DistributedDataParallel : public Module {
   bool callback_queued_ = false;   // a backward is reducing
   std::vector<BucketLaunch> launches_, last_launches_;
   int world_size_ = 1;
+  std::optional<cuda::Stream> comm_stream_;  // CUDA buckets only (Note [Communication stream])
 };
 
 }  // namespace ember::nn

@@ -16,9 +16,12 @@ namespace ember::distributed {
 // MPI starts the job (mpirun sets the ranks) and carries CPU tensors. CUDA tensors go
 // through NCCL: the first CUDA collective makes one communicator per process, its
 // unique id made by rank 0 and broadcast over MPI, on the tensor's device (each rank
-// uses cuda:local_rank). NCCL collectives are queued on the current CUDA stream and
-// return at once, like PyTorch's; MPI collectives are started non-blocking and polled
-// against a deadline (Note [Collective timeout]). All collectives must be called in the
+// uses cuda:local_rank). NCCL collectives are queued on the current CUDA stream; the
+// blocking ones (all_reduce, broadcast, all_gather) then wait on the host for them with
+// the timeout (like PyTorch with TORCH_NCCL_BLOCKING_WAIT=1), all_reduce_async returns at
+// once and its Work::wait() does that wait (Note [NCCL faults] in cuda/nccl.h). MPI
+// collectives are started non-blocking and polled against a deadline (Note [Collective
+// timeout]). All collectives must be called in the
 // same order with tensors of the same dtype and size on every rank, from one thread at
 // a time; the blocking ones check that (Note [Collective argument checks]).
 
@@ -29,7 +32,8 @@ namespace ember::distributed {
 // (an MPI collective cannot be cancelled): the caller should end the job with abort(),
 // which `ember train` does for every error when world_size() > 1 (MPI_Abort kills the
 // other ranks, so the job exits non-zero instead of hanging). The library never aborts
-// by itself. NCCL collectives are not timed (they are asynchronous on the stream).
+// by itself. NCCL collectives are timed when waited for, and the NCCL communicator is
+// aborted on a timeout (Note [NCCL faults] in cuda/nccl.h).
 
 // Note [Collective argument checks]
 // A blocking collective first all-reduces a tiny signature of its tensor (dtype, element
@@ -73,7 +77,8 @@ void broadcast(const Tensor& tensor, int root = 0);
 void all_gather(std::vector<Tensor>& out, const Tensor& tensor);
 
 // A collective in flight (all_reduce_async). wait() blocks (with the timeout) until it
-// is done; test() makes progress and says whether it is.
+// is done (for a CUDA tensor: until the GPU has finished it); test() makes progress and
+// says whether it is.
 class Work {
  public:
   virtual ~Work() = default;

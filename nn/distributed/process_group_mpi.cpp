@@ -16,6 +16,7 @@
 #include "core/factories.h"
 #include "core/logging.h"
 #include "cuda/nccl.h"
+#include "cuda/stream.h"
 #include "nn/distributed/process_group.h"
 
 namespace ember::distributed {
@@ -138,7 +139,7 @@ cuda::nccl::Communicator& nccl_for(const Tensor& t, const char* what) {
     MPI_Request request;
     check_mpi(MPI_Ibcast(id.data(), static_cast<int>(id.size()), MPI_BYTE, 0, s.comm, &request), what);
     wait_for(request, "the NCCL unique id broadcast");
-    s.nccl = std::make_unique<cuda::nccl::Communicator>(id, s.world, s.rank, t.device().index());
+    s.nccl = std::make_unique<cuda::nccl::Communicator>(id, s.world, s.rank, t.device().index(), s.timeout);
   }
   EMBER_CHECK(s.nccl->device() == t.device().index(), "distributed::", what, ": expected a tensor on cuda:",
               s.nccl->device(), " (this rank's NCCL communicator), got one on ", t.device());
@@ -178,6 +179,38 @@ class MpiWork final : public Work {
   MPI_Request request_ = MPI_REQUEST_NULL;
   bool done_ = false;
 };
+
+// A collective queued on the current CUDA stream: done when the event recorded after it
+// has completed; wait() polls it against the timeout (Note [NCCL faults] in cuda/nccl.h).
+class NcclWork final : public Work {
+ public:
+  NcclWork(cuda::nccl::Communicator& comm, Tensor tensor, std::string what)
+      : comm_(comm), tensor_(std::move(tensor)), what_(std::move(what)), done_event_(/*enable_timing=*/false) {
+    cuda::DeviceGuard guard(tensor_.device().index());  // the event lives on the tensor's device
+    done_event_.record(cuda::current_stream(tensor_.device().index()));
+  }
+  void wait() override {
+    if (done_) return;
+    comm_.wait(done_event_, what_);
+    done_ = true;
+  }
+  bool test() override { return done_ || (done_ = done_event_.query()); }
+
+ private:
+  cuda::nccl::Communicator& comm_;
+  Tensor tensor_;  // alive until the collective is
+  std::string what_;
+  cuda::Event done_event_;
+  bool done_ = false;
+};
+
+// Queues the CUDA collective `enqueue` and returns its work (not waited for).
+template <typename Enqueue>
+std::shared_ptr<NcclWork> start_nccl(const Tensor& t, const char* name, const std::string& what, Enqueue enqueue) {
+  cuda::nccl::Communicator& comm = nccl_for(t, name);
+  enqueue(comm);
+  return std::make_shared<NcclWork>(comm, t, what);
+}
 
 std::string collective_name(const char* what, const Tensor& t) { return detail::str_cat(what, " of ", describe(t)); }
 
@@ -256,9 +289,9 @@ void all_reduce(const Tensor& tensor, ReduceOp op) {
   check_reducible(tensor, op, "all_reduce");
   if (s.world == 1) return;
   const std::string what = collective_name("all_reduce", tensor);
-  if (tensor.is_cuda()) {
+  if (tensor.is_cuda()) {  // blocking: waited for with the timeout (Note [NCCL faults])
     check_same_everywhere(what, tensor, static_cast<int64_t>(op));
-    nccl_for(tensor, "all_reduce").all_reduce(tensor, op == ReduceOp::Avg);
+    start_nccl(tensor, "all_reduce", what, [&](auto& comm) { comm.all_reduce(tensor, op == ReduceOp::Avg); })->wait();
     return;
   }
   check_cpu_tensor(tensor, "all_reduce");
@@ -269,13 +302,12 @@ void all_reduce(const Tensor& tensor, ReduceOp op) {
 std::shared_ptr<Work> all_reduce_async(const Tensor& tensor, ReduceOp op) {
   const State& s = ready("all_reduce_async");
   check_reducible(tensor, op, "all_reduce_async");
-  auto work = std::make_shared<MpiWork>(tensor, op == ReduceOp::Avg, collective_name("all_reduce", tensor));
+  const std::string what = collective_name("all_reduce", tensor);
+  if (tensor.is_cuda() && s.world > 1)  // queued on the current stream; wait() polls its event
+    return start_nccl(tensor, "all_reduce_async", what,
+                      [&](auto& comm) { comm.all_reduce(tensor, op == ReduceOp::Avg); });
+  auto work = std::make_shared<MpiWork>(tensor, op == ReduceOp::Avg, what);
   if (s.world == 1) {
-    work->mark_done();
-    return work;
-  }
-  if (tensor.is_cuda()) {  // queued on the current stream: done as far as the host is concerned
-    nccl_for(tensor, "all_reduce_async").all_reduce(tensor, op == ReduceOp::Avg);
     work->mark_done();
     return work;
   }
@@ -293,7 +325,10 @@ void broadcast(const Tensor& tensor, int root) {
   const std::string what = collective_name("broadcast", tensor);
   if (!tensor.is_cuda()) check_cpu_tensor(tensor, "broadcast");
   check_same_everywhere(what, tensor, root);
-  if (tensor.is_cuda()) return nccl_for(tensor, "broadcast").broadcast(tensor, root);
+  if (tensor.is_cuda()) {
+    start_nccl(tensor, "broadcast", what, [&](auto& comm) { comm.broadcast(tensor, root); })->wait();
+    return;
+  }
   MPI_Request request;
   check_mpi(MPI_Ibcast(tensor.data_ptr(), element_count(tensor, "broadcast"), mpi_type(tensor.dtype()), root, s.comm,
                        &request),
@@ -323,7 +358,7 @@ void all_gather(std::vector<Tensor>& out, const Tensor& tensor) {
   Tensor gathered = empty({static_cast<int64_t>(world) * input.numel()},
                           TensorOptions(input.dtype()).device(input.device()));
   if (input.is_cuda()) {
-    nccl_for(input, "all_gather").all_gather(input, gathered);
+    start_nccl(gathered, "all_gather", what, [&](auto& comm) { comm.all_gather(input, gathered); })->wait();
   } else {
     const int count = element_count(input, "all_gather");
     MPI_Request request;

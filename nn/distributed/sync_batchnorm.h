@@ -1,0 +1,60 @@
+// nn::SyncBatchNorm: batch norm whose training statistics are those of the whole
+// data-parallel batch (every rank's share), like torch.nn.SyncBatchNorm; eval mode, and
+// a job of one process, are plain BatchNorm (Note [Synchronised batch statistics]).
+#pragma once
+#include <memory>
+#include <optional>
+
+#include "nn/batchnorm.h"
+
+namespace ember::nn {
+
+// Note [Synchronised batch statistics]
+// In training, each rank sums its per-channel values, their squares and its count of
+// values per channel into one packed tensor [sum (C), sum of squares (C), count (1)],
+// which one all_reduce sums over the process group: mean = sum / count, biased variance
+// = sum of squares / count - mean^2 (clamped at 0) normalise the local input, and the
+// running statistics are updated with the unbiased variance (count / (count - 1)), so
+// every rank keeps the same running statistics. Backward packs [sum dy (C), sum dy * (x -
+// mean) (C)] and all-reduces it once (only when the input needs a gradient, as in
+// PyTorch); the input gradient then uses the global sums, the weight and bias gradients
+// are this rank's own sums, which DistributedDataParallel averages like any other
+// gradient. Cost per layer and step: two all-reduces of (2C + 1) and 2C elements of the
+// input's dtype (both on the current stream for CUDA tensors, no host synchronisation),
+// against BatchNorm's none. Ranks may hold different batch sizes (an empty share
+// contributes zeros). The sums are accumulated by the fused batch-norm kernels (in
+// double on the CPU) but exchanged in the input's dtype: float32 activations with a large
+// mean relative to their spread lose precision in sum of squares - mean^2 (PyTorch
+// gathers per-rank mean and invstd instead).
+// Eval mode uses the running statistics and communicates nothing. Without a process
+// group, or with world size 1, the module is exactly BatchNorm (PyTorch falls back the
+// same way); functional::sync_batch_norm always takes the synchronised path (it is
+// what gradcheck checks on one process).
+
+class SyncBatchNorm : public BatchNormBase {
+ public:
+  explicit SyncBatchNorm(int64_t num_features, BatchNormOptions options = {});
+  Tensor forward(const Tensor& input) override;
+
+  // Returns `module` with every BatchNorm1d / BatchNorm2d of its tree replaced by a
+  // SyncBatchNorm that holds the very same parameter and buffer tensors (an optimizer
+  // built before keeps working) and training flag; a BatchNorm passed itself comes back
+  // as a new SyncBatchNorm. Like PyTorch, convert before wrapping in DistributedDataParallel.
+  static std::shared_ptr<Module> convert_sync_batchnorm(const std::shared_ptr<Module>& module);
+
+ protected:
+  void check_input(const Tensor& input) const override;  // at least 2D: [N, C, ...]
+};
+
+namespace functional {
+// Training-mode batch norm with statistics over the process group's whole batch (Note
+// [Synchronised batch statistics]); the local statistics without a group of several.
+// running_mean / running_var (may be undefined) are updated with `momentum`, or the
+// cumulative average 1 / num_batches_tracked when momentum is nullopt.
+Tensor sync_batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight = Tensor(), const Tensor& bias = Tensor(),
+                       std::optional<double> momentum = 0.1, double eps = 1e-5,
+                       const Tensor& num_batches_tracked = Tensor());
+}  // namespace functional
+
+}  // namespace ember::nn
