@@ -54,6 +54,31 @@ Tensor channel_affine(const Tensor& x, const Tensor& centre, const Tensor& scale
   return out;
 }
 
+// This rank's [Σ x (C), M2 + n mean^2 (C), n (1)] in float64, where M2 = Σ (x - mean)^2
+// comes from a second pass over x - mean (Σ d^2 - (Σ d)^2 / n with d = x - its float
+// mean), so float32 activations with a large mean keep their variance; the group's sums
+// of these give its mean and variance in float64 (Note [Synchronised batch statistics]).
+Tensor local_statistics(const Tensor& x) {
+  const int64_t C = x.size(1);
+  const double n = static_cast<double>(x.numel() / std::max<int64_t>(C, 1));
+  Tensor stats = make_empty({2 * C + 1}, kFloat64, x.device());
+  native::fill_(stats, 0.0);
+  native::fill_(stats.narrow(0, 2 * C, 1), n);
+  if (n == 0) return stats;  // an empty share of the batch adds nothing
+  Tensor sums = make_empty({2 * C}, x.dtype(), x.device());
+  channel_sums(x, x, channel_filled(x, 0.0), sums.narrow(0, 0, C), sums.narrow(0, C, C));  // Σ x (Σ x^2 unused)
+  const Tensor local_mean = native::div(sums.narrow(0, 0, C), n);
+  const Tensor d = channel_affine(x, local_mean, channel_filled(x, 1.0), Tensor());  // x - local mean
+  channel_sums(d, d, channel_filled(x, 0.0), sums.narrow(0, 0, C), sums.narrow(0, C, C));  // Σ d, Σ d^2
+  const Tensor sum_d = native::to_dtype(sums.narrow(0, 0, C), kFloat64);
+  const Tensor sum_d2 = native::to_dtype(sums.narrow(0, C, C), kFloat64);
+  const Tensor mean = native::add(native::to_dtype(local_mean, kFloat64), native::div(sum_d, n));
+  const Tensor m2 = native::sub(sum_d2, native::div(native::mul(sum_d, sum_d), n));
+  native::copy_(stats.narrow(0, 0, C), native::mul(mean, n));
+  native::copy_(stats.narrow(0, C, C), native::add(m2, native::mul(native::mul(mean, mean), n)));
+  return stats;
+}
+
 Tensor channel_operand(const Tensor& t, DType dtype) {
   return t.defined() ? detail::contiguous(native::to_dtype(t, dtype)) : Tensor();
 }
@@ -139,14 +164,15 @@ Tensor sync_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Ten
   Tensor mean, var, invstd, count;
   {
     NoGradGuard no_grad;
-    Tensor stats = make_empty({2 * C + 1}, x.dtype(), x.device());  // [sum, sum of squares, count]
-    channel_sums(x, x, channel_filled(x, 0.0), stats.narrow(0, 0, C), stats.narrow(0, C, C));  // Σ x, Σ x^2
-    native::fill_(stats.narrow(0, 2 * C, 1), static_cast<double>(x.numel() / std::max<int64_t>(C, 1)));
+    Tensor stats = local_statistics(x);  // [Σ x, M2 + n mean^2, n] of this rank, float64
     if (synced) sum_over_group(stats);
-    count = stats.narrow(0, 2 * C, 1);
-    mean = native::div(stats.narrow(0, 0, C), count);
-    var = native::clamp(native::sub(native::div(stats.narrow(0, C, C), count), native::mul(mean, mean)), Scalar(0.0),
-                        std::nullopt);
+    const Tensor total = stats.narrow(0, 2 * C, 1);
+    const Tensor mean64 = native::div(stats.narrow(0, 0, C), total);
+    const Tensor var64 = native::clamp(native::sub(native::div(stats.narrow(0, C, C), total), native::mul(mean64, mean64)),
+                                       Scalar(0.0), std::nullopt);
+    count = native::to_dtype(total, x.dtype());
+    mean = native::to_dtype(mean64, x.dtype());
+    var = native::to_dtype(var64, x.dtype());
     if (running_mean.defined() || running_var.defined())
       update_running(running_mean, running_var, mean, var, count, running_factor(momentum, num_batches_tracked));
   }

@@ -10,22 +10,20 @@
 namespace ember::nn {
 
 // Note [Synchronised batch statistics]
-// In training, each rank sums its per-channel values, their squares and its count of
-// values per channel into one packed tensor [sum (C), sum of squares (C), count (1)],
-// which one all_reduce sums over the process group: mean = sum / count, biased variance
-// = sum of squares / count - mean^2 (clamped at 0) normalise the local input, and the
-// running statistics are updated with the unbiased variance (count / (count - 1)), so
-// every rank keeps the same running statistics. Backward packs [sum dy (C), sum dy * (x -
-// mean) (C)] and all-reduces it once (only when the input needs a gradient, as in
-// PyTorch); the input gradient then uses the global sums, the weight and bias gradients
-// are this rank's own sums, which DistributedDataParallel averages like any other
-// gradient. Cost per layer and step: two all-reduces of (2C + 1) and 2C elements of the
-// input's dtype (both on the current stream for CUDA tensors, no host synchronisation),
-// against BatchNorm's none. Ranks may hold different batch sizes (an empty share
-// contributes zeros). The sums are accumulated by the fused batch-norm kernels (in
-// double on the CPU) but exchanged in the input's dtype: float32 activations with a large
-// mean relative to their spread lose precision in sum of squares - mean^2 (PyTorch
-// gathers per-rank mean and invstd instead).
+// In training, each rank computes per channel its sum of values, its sum of squared
+// deviations from its own mean (a second pass over x - mean, so float32 activations with
+// a large mean keep their variance) plus its count times its mean squared, and its count,
+// packed in float64 [Σ x (C), M2 + n mean^2 (C), n (1)]; one all_reduce sums that over
+// the process group: mean = Σ x / N and biased variance = Σ (M2 + n mean^2) / N - mean^2
+// (float64, clamped at 0) normalise the local input, and the running statistics are
+// updated with the unbiased variance (N / (N - 1)), so every rank keeps the same running
+// statistics. Backward packs [sum dy (C), sum dy * (x - mean) (C)] and all-reduces it once
+// (only when the input needs a gradient, as in PyTorch); the input gradient then uses the
+// global sums, the weight and bias gradients are this rank's own sums, which
+// DistributedDataParallel averages like any other gradient. Cost per layer and step: two
+// all-reduces of (2C + 1) float64 and 2C input-dtype elements (both on the current stream
+// for CUDA tensors, no host synchronisation) and two more passes over the input than
+// BatchNorm. Ranks may hold different batch sizes (an empty share contributes zeros).
 // Eval mode uses the running statistics and communicates nothing. Without a process
 // group, or with world size 1, the module is exactly BatchNorm (PyTorch falls back the
 // same way); functional::sync_batch_norm always takes the synchronised path (it is

@@ -36,6 +36,21 @@ void copy_params(const nn::BatchNormBase& from, nn::BatchNormBase& to) {
   to.running_var = from.running_var.clone();
 }
 
+// float32 activations far from zero: the statistics come from deviations, not from
+// Σ x^2 - n mean^2 (which in float32 would lose the variance of 1 under a mean of 1e4).
+TEST(SyncBatchNorm, Float32WithALargeMeanKeepsItsVariance) {
+  manual_seed(12);
+  const Tensor x64 = randn({16, 2, 6, 6}, kFloat64) + 1e4;
+  const Tensor rm = zeros({2}), rv = ones({2});
+  const Tensor y = F::sync_batch_norm(x64.to(kFloat32), rm, rv, Tensor(), Tensor(), 0.1, 1e-5);
+  const Tensor ref_rv = ones({2}, kFloat64);
+  const Tensor ref = F::batch_norm(x64, zeros({2}, kFloat64), ref_rv, Tensor(), Tensor(), true, 0.1, 1e-5);
+  // The input's own float32 rounding (ulp 1e-3 at 1e4) bounds what any method can do.
+  EXPECT_LT(max_abs_diff(y, ref), 5e-3);
+  EXPECT_LT(max_abs_diff(rv, ref_rv), 1e-3);
+  EXPECT_GT(rv.to_vector<float>()[0], 0.95f);  // 0.9 + 0.1 * (a variance near 1)
+}
+
 TEST(SyncBatchNorm, WithoutProcessGroupIsBatchNorm2d) {
   ASSERT_FALSE(distributed::is_initialized());
   manual_seed(11);
