@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -28,8 +29,9 @@ int64_t values_per_channel(const Tensor& x) {
 void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                 const Tensor& bias, bool training) {
   const int64_t count = values_per_channel(x);
-  EMBER_CHECK(is_floating(x.dtype()), "batch_norm: expected a float32 or float64 input, but got ",
-              dtype_name(x.dtype()));
+  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+              "batch_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()),
+              x.dtype() == kBFloat16 ? " (under autocast, batch_norm runs in float32)" : "");
   if (training) {
     EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {
@@ -97,10 +99,11 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
+Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
+                  const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("batch_norm");
+  const auto [x_in, weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, x_arg, weight_arg, bias_arg);
   check_args(x_in, running_mean, running_var, weight, bias, training);
   const Tensor x = detail::contiguous(x_in);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
