@@ -12,6 +12,8 @@
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
+// batch_norm widens a bf16 input itself and saves the bf16 tensor for backward (half
+// the bytes of a float32 copy; nn/functional/batch_norm.cpp); its output is float32.
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
 // the source dtype: float32 parameters get float32 gradients, and parameters and the
 // optimizer state stay float32. The bf16 copy of a leaf tensor that requires grad (a

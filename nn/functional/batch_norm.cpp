@@ -103,9 +103,16 @@ Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor&
                   const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("batch_norm");
-  const auto [x_in, weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, x_arg, weight_arg, bias_arg);
-  check_args(x_in, running_mean, running_var, weight, bias, training);
-  const Tensor x = detail::contiguous(x_in);
+  // Under autocast batch norm runs in float32 (Note [Autocast]): a bf16 input is widened
+  // here, outside the graph, and saved for backward as it came (half the bytes of the
+  // float32 copy); the backward widens it again. The node's input stays the bf16 tensor.
+  const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
+  const Tensor& x_in = x_arg;
+  const bool widen = x_arg.defined() && autocast::is_enabled(x_arg.device().type()) &&
+                     x_arg.dtype() == autocast::get_dtype(x_arg.device().type());
+  const Tensor x_float = widen ? native::to_dtype(x_arg, kFloat32) : x_arg;
+  check_args(x_float, running_mean, running_var, weight, bias, training);
+  const Tensor x = detail::contiguous(x_float);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   const bool recording = autograd::will_record(x_in, weight, bias);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
@@ -113,9 +120,12 @@ Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor&
                                           num_batches_tracked, recording, out);
   out = detail::in_format(out, x_in.suggest_memory_format());
   if (recording) {
-    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
+    const Tensor x_saved = widen ? detail::contiguous(x_arg) : x;
+    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out},
+                     {x_saved, saved.mean, saved.invstd, w},
                      [training](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       const Tensor& x = s[0];
+                       // a bf16 input saved under autocast computes in the statistics' float32
+                       const Tensor x = s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype());
                        const auto grad_if = [&](size_t i, const Dims& shape) {
                          return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device())
                                                                    : Tensor();

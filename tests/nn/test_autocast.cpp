@@ -139,6 +139,32 @@ TEST(Autocast, AppliesUnderNoGradAndInferenceMode) {
   EXPECT_EQ(F::softmax(m.to(kBFloat16), 1).dtype(), kFloat32);
 }
 
+TEST(Autocast, BatchNormSavesItsBf16InputNotAFloat32Copy) {
+  const Tensor x16 = bf16({8, 4, 16, 16}, 3).requires_grad_(true);
+  const Tensor x32 = x16.detach().to(kFloat32).requires_grad_(true);
+  const Tensor w = ones({4}).requires_grad_(true), b = zeros({4}).requires_grad_(true);
+  const auto saved_bytes = [] { return autograd::saved_tensor_stats().current_bytes; };
+  const int64_t start = saved_bytes();
+  Tensor out16;
+  {
+    AutocastGuard ac(Device::cpu(), kBFloat16);
+    out16 = F::batch_norm(x16, Tensor(), Tensor(), w, b, true);
+  }
+  const int64_t amp_bytes = saved_bytes() - start;
+  // Its own weight: the ledger counts a storage once, and w is saved by the first node already.
+  const Tensor w32 = ones({4}).requires_grad_(true);
+  const Tensor out32 = F::batch_norm(x32, Tensor(), Tensor(), w32, b, true);
+  const int64_t fp32_bytes = saved_bytes() - start - amp_bytes;
+  EXPECT_EQ(out16.dtype(), kFloat32);
+  EXPECT_EQ(fp32_bytes - amp_bytes, 8 * 4 * 16 * 16 * 2);  // x kept as 2-byte bf16, not a 4-byte copy
+  EXPECT_TRUE(equal(out16, out32));  // the same float32 computation on the same values
+  const Tensor g = floats({8, 4, 16, 16}, 4);
+  out16.backward(g);
+  out32.backward(g);
+  EXPECT_EQ(x16.grad().dtype(), kBFloat16);
+  EXPECT_TRUE(equal(x16.grad(), x32.grad().to(kBFloat16)));  // the float32 gradient, rounded once
+}
+
 // A small CNN's loss and parameter gradients with and without autocast. Smooth
 // activations: a ReLU's mask flips where bf16 moves a value across 0, and each flip
 // changes a gradient by a whole term (a real effect of bf16, but not a tolerance one).
