@@ -17,9 +17,9 @@
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
 // the source dtype: float32 parameters get float32 gradients, and parameters and the
 // optimizer state stay float32. The bf16 copy of a leaf tensor that requires grad (a
-// parameter) is made once per outermost enabled guard and reused (a cache keyed by the
-// tensor and by whether autograd records, so a copy made under no_grad, which has no
-// graph, is never reused by a recording forward); the outermost guard's exit clears it.
+// parameter) is made once and reused until the outermost guard of the thread exits,
+// which clears the cache (keyed by the tensor and by whether autograd records, so a copy
+// made under no_grad, which has no graph, is never reused by a recording forward).
 // Autocast applies under no_grad and inference mode as well (it changes dtypes, not
 // recording), as in PyTorch. `AutocastGuard(device, kBFloat16, false)` inside a guard
 // switches autocast off for its scope (torch.autocast(enabled=False)).
