@@ -10,6 +10,7 @@ std::string_view dtype_name(DType dt) {
     case DType::Int64: return "int64";
     case DType::UInt8: return "uint8";
     case DType::Bool: return "bool";
+    case DType::BFloat16: return "bfloat16";
   }
   return "unknown";
 }
@@ -21,6 +22,7 @@ std::string_view dtype_torch_name(DType dt) {
     case DType::Int64: return "Long";
     case DType::UInt8: return "Byte";
     case DType::Bool: return "Bool";
+    case DType::BFloat16: return "BFloat16";
   }
   return "Unknown";
 }
@@ -33,8 +35,9 @@ int rank(DType dt) {
     case DType::Bool: return 0;
     case DType::UInt8: return 1;
     case DType::Int64: return 2;
-    case DType::Float32: return 3;
-    case DType::Float64: return 4;
+    case DType::BFloat16: return 3;
+    case DType::Float32: return 4;
+    case DType::Float64: return 5;
   }
   return 0;
 }

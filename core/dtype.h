@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <ostream>
 #include <string_view>
+#include <utility>
 
+#include "core/bfloat16.h"
 #include "core/error.h"
 
 namespace ember {
 
-enum class DType : uint8_t { Float32, Float64, Int64, UInt8, Bool };
+enum class DType : uint8_t { Float32, Float64, Int64, UInt8, Bool, BFloat16 };
 
 inline constexpr DType kFloat32 = DType::Float32;
 inline constexpr DType kFloat = DType::Float32;
@@ -20,6 +22,7 @@ inline constexpr DType kLong = DType::Int64;
 inline constexpr DType kUInt8 = DType::UInt8;
 inline constexpr DType kByte = DType::UInt8;
 inline constexpr DType kBool = DType::Bool;
+inline constexpr DType kBFloat16 = DType::BFloat16;  // Note [BFloat16] in core/bfloat16.h
 
 template <typename T>
 struct Tag {
@@ -35,6 +38,7 @@ template <> struct dtype_of<int64_t> { static constexpr DType value = kInt64; };
 template <> struct dtype_of<int> { static constexpr DType value = kInt64; };
 template <> struct dtype_of<uint8_t> { static constexpr DType value = kUInt8; };
 template <> struct dtype_of<bool> { static constexpr DType value = kBool; };
+template <> struct dtype_of<BFloat16> { static constexpr DType value = kBFloat16; };
 template <typename T>
 inline constexpr DType dtype_of_v = dtype_of<T>::value;
 
@@ -45,22 +49,24 @@ constexpr size_t itemsize(DType dt) {
     case DType::Int64: return 8;
     case DType::UInt8: return 1;
     case DType::Bool: return 1;
+    case DType::BFloat16: return 2;
   }
   return 0;
 }
 
-constexpr bool is_floating(DType dt) { return dt == kFloat32 || dt == kFloat64; }
+constexpr bool is_floating(DType dt) { return dt == kFloat32 || dt == kFloat64 || dt == kBFloat16; }
 constexpr bool is_integral(DType dt, bool include_bool = false) {
   return dt == kInt64 || dt == kUInt8 || (include_bool && dt == kBool);
 }
 
-// "float32", "float64", "int64", "uint8", "bool"
+// "float32", "float64", "int64", "uint8", "bool", "bfloat16"
 std::string_view dtype_name(DType dt);
-// PyTorch's scalar-type names used in messages: "Float", "Double", "Long", "Byte", "Bool"
+// PyTorch's scalar-type names used in messages: "Float", "Double", "Long", "Byte", "Bool", "BFloat16"
 std::string_view dtype_torch_name(DType dt);
 std::ostream& operator<<(std::ostream& os, DType dt);
 
-// PyTorch's promotion lattice for two tensor dtypes: bool < uint8 < int64 < float32 < float64.
+// PyTorch's promotion lattice for two tensor dtypes: bool < uint8 < int64 < bfloat16 <
+// float32 < float64.
 DType promote_types(DType a, DType b);
 
 // Calls fn(Tag<T>{}) for the C++ type of dt.
@@ -72,11 +78,30 @@ decltype(auto) visit_dtype(DType dt, Fn&& fn) {
     case DType::Int64: return fn(Tag<int64_t>{});
     case DType::UInt8: return fn(Tag<uint8_t>{});
     case DType::Bool: return fn(Tag<bool>{});
+    case DType::BFloat16: return fn(Tag<BFloat16>{});
   }
   EMBER_FAIL("unknown dtype ", static_cast<int>(dt));
 }
 
-// Like visit_dtype, for the floating types only; other dtypes are an error naming `op`.
+// Like visit_dtype without bfloat16: for kernels that compute in their storage type,
+// whose op layer runs bfloat16 through float32 (Note [BFloat16]); bf16 is an error naming `op`.
+template <typename Fn>
+decltype(auto) visit_dtype_except_bf16(DType dt, std::string_view op, Fn&& fn) {
+  EMBER_CHECK(dt != DType::BFloat16, op, ": bfloat16 tensors are not supported here (supported: float32, float64, ",
+              "int64, uint8, bool)");
+  switch (dt) {
+    case DType::Float32: return fn(Tag<float>{});
+    case DType::Float64: return fn(Tag<double>{});
+    case DType::Int64: return fn(Tag<int64_t>{});
+    case DType::UInt8: return fn(Tag<uint8_t>{});
+    case DType::Bool: return fn(Tag<bool>{});
+    default: break;
+  }
+  EMBER_FAIL("unknown dtype ", static_cast<int>(dt));
+}
+
+// Like visit_dtype, for float32 and float64 only; other dtypes (bfloat16 included:
+// Note [BFloat16]) are an error naming `op`.
 template <typename Fn>
 decltype(auto) visit_floating(DType dt, std::string_view op, Fn&& fn) {
   switch (dt) {
@@ -85,6 +110,13 @@ decltype(auto) visit_floating(DType dt, std::string_view op, Fn&& fn) {
     default: break;
   }
   EMBER_FAIL(op, ": expected a floating-point tensor (float32 or float64), but got ", dtype_name(dt));
+}
+
+// visit_floating plus bfloat16, for kernels with a bf16 path.
+template <typename Fn>
+decltype(auto) visit_floating_or_bf16(DType dt, std::string_view op, Fn&& fn) {
+  if (dt == DType::BFloat16) return fn(Tag<BFloat16>{});
+  return visit_floating(dt, op, std::forward<Fn>(fn));
 }
 
 }  // namespace ember

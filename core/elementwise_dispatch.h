@@ -1,7 +1,8 @@
 // The dtype and functor dispatch of the elementwise kernels, written once for both
 // devices: given a launcher with `Launcher::template apply<Out, In...>(functor, out,
 // in...)` (core/cpu/elementwise.cpp, cuda/elementwise.cu), ElementwiseKernels provides
-// unary, binary, binary_scalar, where, cast and fill with core/dispatch.h's contracts.
+// unary, binary, binary_scalar, where, cast and fill with core/dispatch.h's contracts;
+// bfloat16 operands compute in float (InFloat).
 #pragma once
 #include <type_traits>
 
@@ -10,20 +11,48 @@
 
 namespace ember {
 
+// A float functor applied to bfloat16 operands (Note [BFloat16] in core/bfloat16.h):
+// the arguments widen to float exactly, the float result rounds to bf16 once
+// (comparisons' bool results pass through).
+template <typename F>
+struct InFloat {
+  F f;
+  template <typename... X>
+  EMBER_HD_INLINE auto operator()(X... x) const {
+    using R = decltype(f(static_cast<float>(x)...));
+    if constexpr (std::is_same_v<R, float>) return BFloat16(f(static_cast<float>(x)...));
+    else return f(static_cast<float>(x)...);
+  }
+};
+
 template <typename Launcher>
 struct ElementwiseKernels {
   template <typename Tag>
   using ElementOf = typename std::decay_t<Tag>::type;
 
   static void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
-    visit_dtype(in.dtype(), [&](auto tag) {
+    if (in.dtype() == kBFloat16) {
+      functors::with_unary_functor<float>(op, args, [&](const auto& f) {
+        Launcher::template apply<BFloat16, BFloat16>(InFloat<std::decay_t<decltype(f)>>{f}, out, in);
+      });
+      return;
+    }
+    visit_dtype_except_bf16(in.dtype(), "unary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_unary_functor<T>(op, args, [&](const auto& f) { Launcher::template apply<T, T>(f, out, in); });
     });
   }
 
   static void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
-    visit_dtype(a.dtype(), [&](auto tag) {
+    if (a.dtype() == kBFloat16) {
+      functors::with_binary_functor<float>(op, alpha, [&](const auto& f) {
+        using Wrapped = InFloat<std::decay_t<decltype(f)>>;
+        using Out = decltype(Wrapped{f}(BFloat16{}, BFloat16{}));  // bool for comparisons
+        Launcher::template apply<Out, BFloat16, BFloat16>(Wrapped{f}, out, a, b);
+      });
+      return;
+    }
+    visit_dtype_except_bf16(a.dtype(), "binary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_binary_functor<T>(op, alpha, [&](const auto& f) {
         using Out = decltype(f(T{}, T{}));  // bool for comparisons
@@ -33,7 +62,18 @@ struct ElementwiseKernels {
   }
 
   static void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
-    visit_dtype(a.dtype(), [&](auto tag) {
+    if (a.dtype() == kBFloat16) {  // the scalar stays a float: bf16 + 0.1 adds 0.1f, then rounds
+      functors::with_binary_functor<float>(op, Scalar(1), [&](const auto& f) {
+        using F = std::decay_t<decltype(f)>;
+        using Out = decltype(InFloat<F>{f}(BFloat16{}, BFloat16{}));
+        if (scalar_first)
+          Launcher::template apply<Out, BFloat16>(InFloat<functors::BindLeft<F, float>>{{f, s.to<float>()}}, out, a);
+        else
+          Launcher::template apply<Out, BFloat16>(InFloat<functors::BindRight<F, float>>{{f, s.to<float>()}}, out, a);
+      });
+      return;
+    }
+    visit_dtype_except_bf16(a.dtype(), "binary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
         using F = std::decay_t<decltype(f)>;

@@ -80,7 +80,9 @@ Scalar Tensor::item() const {
   Tensor host = native::to_device(*this, Device::cpu());
   return visit_dtype(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    return Scalar(*static_cast<const T*>(host.data_ptr()));
+    const T value = *static_cast<const T*>(host.data_ptr());
+    if constexpr (std::is_same_v<T, BFloat16>) return Scalar(static_cast<float>(value));
+    else return Scalar(value);
   });
 }
 

@@ -1,7 +1,8 @@
 // conv2d on CUDA through NVIDIA's cuDNN frontend graph API: forward (conv_fprop), input
 // gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
-// layout, geometry and setting, cached for the process. Bias is added and reduced with
-// ember's own CUDA kernels. Only this file and cudnn_batch_norm.cpp include the frontend.
+// layout, geometry and setting, cached for the process; bfloat16 tensors with float32
+// compute. Bias is added and reduced with ember's own CUDA kernels. Only this file and
+// cudnn_batch_norm.cpp include the frontend.
 #include "cuda/cuda_internal.h"
 
 #if EMBER_HAVE_CUDNN_FRONTEND
@@ -73,10 +74,14 @@ struct ConvGraph {
 
 std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
   const DType dtype = call.tensors[2]->dtype();
-  const auto io = dtype == kFloat64 ? fe::DataType_t::DOUBLE : fe::DataType_t::FLOAT;
+  const auto io = dtype == kFloat64    ? fe::DataType_t::DOUBLE
+                  : dtype == kBFloat16 ? fe::DataType_t::BFLOAT16
+                                       : fe::DataType_t::FLOAT;
+  // bfloat16 tensors compute and accumulate in float32 (Note [BFloat16] in core/bfloat16.h).
+  const auto compute = dtype == kFloat64 ? fe::DataType_t::DOUBLE : fe::DataType_t::FLOAT;
   auto cg = std::make_shared<ConvGraph>();
   fe::graph::Graph& graph = cg->graph;
-  graph.set_io_data_type(io).set_intermediate_data_type(io).set_compute_data_type(io);
+  graph.set_io_data_type(io).set_intermediate_data_type(compute).set_compute_data_type(compute);
 
   auto attributes = [&](int i, int64_t uid) {
     const Tensor& t = *call.tensors[i];
@@ -160,8 +165,8 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
 void run_conv(const ConvCall& call) {
   const Tensor& out = *call.tensors[2];
   const DType dtype = out.dtype();
-  EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64, call.op,
-              " on CUDA: cuDNN convolution supports float32 and float64, but got ", dtype_name(dtype), " (",
+  EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64 || dtype == kBFloat16, call.op,
+              " on CUDA: cuDNN convolution supports float32, float64 and bfloat16, but got ", dtype_name(dtype), " (",
               call.describe(), ")");
   if (out.numel() == 0) return;
   if (call.tensors[0]->numel() == 0 || call.tensors[1]->numel() == 0) {  // an empty sum
@@ -211,6 +216,8 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const
   if (grad_b.defined() && grad_b.numel() > 0) {  // sum of grad over N, OH, OW
     if (grad.numel() == 0) {
       fill(grad_b, Scalar(0));
+    } else if (grad.dtype() == kBFloat16) {  // the reduce kernel has no bf16: native::sum goes through float32
+      copy(native::sum(grad, {0, 2, 3}, false), grad_b);
     } else {
       reduce(ReduceOp::Sum, grad, native::view(grad_b, {1, g.O, 1, 1}));
     }

@@ -1,7 +1,8 @@
 // CUDA dropout: cuDNN's cudnnDropoutForward/Backward for element dropout, whose mask
 // lives in a reserve space (kept by the backward node only when autograd records,
 // scratch otherwise); channel dropout (dropout2d) draws a Philox mask like the CPU and
-// keeps it as bits (Note [Compact saved activations] in core/bitmask.h).
+// keeps it as bits (Note [Compact saved activations] in core/bitmask.h), as do bfloat16
+// tensors (cuDNN dropout has no bf16).
 //
 // Note [cuDNN dropout random stream]
 // Each device has one cuDNN dropout state, built once (cudnnSetDropoutDescriptor,
@@ -125,7 +126,8 @@ void refresh_dropout_after_reseed(int device) {
 }
 
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
-  if (!(mask_shape == x.sizes())) return philox_mask_dropout(x, p, mask_shape, out, keep);
+  // cuDNN's dropout has no bfloat16: bf16 tensors take the Philox mask path as channel dropout does.
+  if (!(mask_shape == x.sizes()) || x.dtype() == kBFloat16) return philox_mask_dropout(x, p, mask_shape, out, keep);
   if (x.numel() == 0) return keep ? make_empty({0}, kUInt8, x.device()) : Tensor();
   cudnnHandle_t handle = cudnn_handle();
   const FlatDescriptor desc(x, "dropout");
@@ -145,7 +147,7 @@ Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const 
 }
 
 void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x) {
-  if (!(mask_shape == grad.sizes())) {  // channel dropout: the Philox mask's bits
+  if (!(mask_shape == grad.sizes()) || grad.dtype() == kBFloat16) {  // channel or bf16 dropout: the Philox mask's bits
     Tensor mask = make_empty(mask_shape, grad.dtype(), grad.device());
     unpack_dropout_bits(kept, p, mask);
     binary(BinaryOp::Mul, grad, native::expand(mask, grad.sizes()), grad_x, 1);

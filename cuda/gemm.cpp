@@ -1,4 +1,5 @@
-// CUDA GEMM through cuBLAS: [B,n,k] x [B,k,m] -> contiguous [B,n,m], float32/float64,
+// CUDA GEMM through cuBLAS: [B,n,k] x [B,k,m] -> contiguous [B,n,m], float32/float64
+// (cublas<S|D>gemmStridedBatched) or bfloat16 with fp32 compute (cublasGemmStridedBatchedEx),
 // one strided-batched call on the current stream with that stream's workspace from the
 // caching allocator (a shared stride-0 right operand with a row-after-row left operand
 // folds into one big product). Row-major C = A B is computed as column-major
@@ -102,8 +103,14 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
                                                  static_cast<const double*>(b.data_ptr()), ldb, stride_b,
                                                  static_cast<const double*>(a.data_ptr()), lda, stride_a, &beta,
                                                  static_cast<double*>(out.data_ptr()), ldc, stride_c, batch_count));
+  } else if (a.dtype() == kBFloat16) {  // bf16 operands and result, fp32 accumulation (Note [BFloat16])
+    const float alpha = 1.0f, beta = 0.0f;
+    EMBER_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, M, N, K, &alpha, b.data_ptr(), CUDA_R_16BF, ldb,
+                                                  stride_b, a.data_ptr(), CUDA_R_16BF, lda, stride_a, &beta,
+                                                  out.data_ptr(), CUDA_R_16BF, ldc, stride_c, batch_count,
+                                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   } else {
-    EMBER_FAIL("matmul on CUDA: expected float32 or float64 operands, got ", dtype_name(a.dtype()));
+    EMBER_FAIL("matmul on CUDA: expected float32, float64 or bfloat16 operands, got ", dtype_name(a.dtype()));
   }
 }
 

@@ -32,6 +32,7 @@ ncclDataType_t nccl_type(DType dtype) {
     case DType::Int64: return ncclInt64;
     case DType::UInt8:
     case DType::Bool: return ncclUint8;
+    case DType::BFloat16: return ncclBfloat16;
   }
   return ncclUint8;
 }

@@ -331,7 +331,7 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
               dtype_name(in.dtype()));
   EMBER_INTERNAL_ASSERT(in.device() == out.device(), "cuda reduce: input and output on different devices");
   const Layout layout = make_reduce_layout(in, out, out);
-  visit_dtype(in.dtype(), [&](auto tag) {
+  visit_dtype_except_bf16(in.dtype(), "reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout, in.device());
@@ -352,7 +352,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                         "cuda arg_reduce: outputs do not fit input ", in.sizes());
   // The one reduced dim's position is the index (other size-1 dims are dropped).
   const Layout layout = make_reduce_layout(in, values, indices);
-  visit_dtype(in.dtype(), [&](auto tag) {
+  visit_dtype_except_bf16(in.dtype(), "arg_reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* vals = static_cast<T*>(values.data_ptr());

@@ -49,8 +49,9 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
   const bool eval_stats = !is_training() && options.track_running_stats;
+  // bfloat16 input (autocast) goes through forward, which normalizes in float32 (Note [Autocast]).
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
-      !is_floating(input.dtype()))
+      !(input.dtype() == kFloat32 || input.dtype() == kFloat64))
     return forward(input);
   check_input(input);
   EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,

@@ -1,7 +1,8 @@
 // `ember mem`: one forward (and forward+backward where grad is on) of the small CNN in
 // each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
 // allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer
-// beside what PyTorch keeps for the same layer (tools/pytorch_saved.h).
+// beside what PyTorch keeps for the same layer (tools/pytorch_saved.h); --amp adds each
+// mode under bf16 autocast and what it saves against float32.
 // Peaks come from the device's own caching allocator; on CUDA the clock is read only
 // after cuda::synchronize(), and one untimed pass first builds cuDNN's plans and grows
 // its workspace, so neither is charged to the first mode measured.
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include <ember/ember.h>
@@ -34,6 +36,7 @@ struct MemOptions {
   std::vector<int64_t> batch_sizes{256};
   std::string json_path;
   std::string plot_path;  // --plot: SVG of the modes' memory over the layers
+  bool amp = false;       // --amp: each mode also under bf16 autocast ("train_grad+amp", ...)
   TraceFlags trace;
 };
 
@@ -67,9 +70,9 @@ using Clock = std::chrono::steady_clock;
 
 std::string phase_name(const ModeResult& r) { return "mem " + r.mode + " batch " + std::to_string(r.batch); }
 
-ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& y, Device dev) {
+ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& y, Device dev, bool amp) {
   ModeResult r;
-  r.mode = mode_name(mode);
+  r.mode = std::string(mode_name(mode)) + (amp ? "+amp" : "");
   r.batch = x.size(0);
   model.train(mode == Mode::TrainGrad);
   model.zero_grad(true);
@@ -89,8 +92,11 @@ ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& 
 
   cuda::synchronize();  // the clock starts with the device idle (no-op on the CPU)
   auto t0 = Clock::now();
+  std::optional<AutocastGuard> autocast;  // the forward and the loss only; backward runs outside, as in PyTorch
+  if (amp) autocast.emplace(dev, kBFloat16);
   Tensor logits = model(x);
   Tensor loss = nn::functional::cross_entropy(logits, y);
+  autocast.reset();
   cuda::synchronize();
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   r.peak_allocated_bytes = memory::max_allocated(dev) - base;
@@ -111,10 +117,14 @@ ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& 
 
 // One untimed forward and backward at this batch size (CUDA only; the CPU path is as
 // before): cuDNN plans and its workspace, kept for the process, exist before measuring.
-void warm_up(nn::Module& model, const Tensor& x, const Tensor& y, Device dev) {
+void warm_up(nn::Module& model, const Tensor& x, const Tensor& y, Device dev, bool amp) {
   if (!dev.is_cuda()) return;
   model.train();
-  nn::functional::cross_entropy(model(x), y).backward();
+  std::optional<AutocastGuard> autocast;  // --amp: the bf16 plans too
+  if (amp) autocast.emplace(dev, kBFloat16);
+  Tensor loss = nn::functional::cross_entropy(model(x), y);
+  autocast.reset();
+  loss.backward();
   model.zero_grad(true);
   cuda::synchronize();
 }
@@ -144,6 +154,23 @@ void print_table(const std::vector<ModeResult>& results) {
   std::printf("  %-8s %14s %14s   (ember / PyTorch = %.2f)\n", "all", mib(train.saved_bytes).c_str(),
               mib(train.pytorch_saved_bytes).c_str(),
               train.pytorch_saved_bytes > 0 ? static_cast<double>(train.saved_bytes) / train.pytorch_saved_bytes : 0.0);
+}
+
+// --amp: what bf16 autocast saves against float32, mode by mode (same batch size).
+void print_amp_savings(const std::vector<ModeResult>& results) {
+  std::printf("\nbf16 autocast against float32 (saved = activations kept for backward):\n");
+  std::printf("  %-20s %6s %14s %14s %14s %14s\n", "mode", "batch", "saved fp32", "saved amp", "peak fp32",
+              "peak amp");
+  for (const ModeResult& amp : results) {
+    if (amp.mode.size() < 4 || amp.mode.compare(amp.mode.size() - 4, 4, "+amp") != 0) continue;
+    const std::string base_mode = amp.mode.substr(0, amp.mode.size() - 4);
+    for (const ModeResult& fp32 : results) {
+      if (fp32.mode != base_mode || fp32.batch != amp.batch) continue;
+      std::printf("  %-20s %6lld %14s %14s %14s %14s\n", base_mode.c_str(), static_cast<long long>(amp.batch),
+                  mib(fp32.saved_bytes).c_str(), mib(amp.saved_bytes).c_str(), mib(fp32.peak_allocated_bytes).c_str(),
+                  mib(amp.peak_allocated_bytes).c_str());
+    }
+  }
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
@@ -194,11 +221,15 @@ int run_mem(const MemOptions& opt) {
   for (int64_t batch : opt.batch_sizes) {
     Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev));
     Tensor y = randint(0, 10, {batch}, TensorOptions(kInt64).device(dev));
-    warm_up(*model, x, y, dev);
+    warm_up(*model, x, y, dev, false);
+    if (opt.amp) warm_up(*model, x, y, dev, true);
     if (!trace && (!opt.trace.path.empty() || !opt.plot_path.empty()))
       trace.emplace(opt.trace, /*force=*/true);  // after the warm-up: it is not measured
-    for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
-      results.push_back(measure(*model, m, x, y, dev));
+    for (bool amp : {false, true}) {
+      if (amp && !opt.amp) continue;
+      for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
+        results.push_back(measure(*model, m, x, y, dev, amp));
+    }
   }
   if (trace) trace->finish();
   // PyTorch's saved bytes for the graph modes (its save rules), after the trace: their
@@ -209,8 +240,9 @@ int run_mem(const MemOptions& opt) {
         pytorch_saved_bytes(*model, {r.batch, 1, 28, 28}, dev, r.mode == "train_grad");
     for (const auto& [name, bytes] : r.pytorch_by_module) r.pytorch_saved_bytes += bytes;
   }
-  std::printf("ember mem: small CNN on %s\n\n", dev.str().c_str());
+  std::printf("ember mem: small CNN on %s%s\n\n", dev.str().c_str(), opt.amp ? " (+amp: bf16 autocast)" : "");
   print_table(results);
+  if (opt.amp) print_amp_savings(results);
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results);
   if (!opt.plot_path.empty()) write_plot(opt, dev, results);
   return 0;
@@ -225,6 +257,7 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(in_range(1, 65536))->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
+  sub.add_flag("--amp", opt->amp, "also measure each mode under bf16 autocast (mode names +amp)");
   add_trace_flags(sub, opt->trace, /*steps=*/false);
   return [opt] { return run_mem(*opt); };
 }

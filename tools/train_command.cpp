@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include <ember/ember.h>
@@ -48,6 +49,7 @@ struct TrainOptions {
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
   bool sync_bn = false;               // SyncBatchNorm under mpirun (Note [ember train on N processes])
+  bool amp = false;                   // bf16 autocast for forward passes (Note [Autocast] in core/autocast.h)
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
   bool drop_last = false;                          // --drop-last: no last partial batch
@@ -138,6 +140,17 @@ void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double
   }
 }
 
+// bf16 autocast on `device` for the scope when `enabled` (ember train --amp).
+class AmpScope {
+ public:
+  AmpScope(bool enabled, Device device) {
+    if (enabled) guard_.emplace(device, kBFloat16);
+  }
+
+ private:
+  std::optional<AutocastGuard> guard_;
+};
+
 // One epoch's fixed context: the model, its optimizer and schedule, and the progress line.
 struct EpochRun {
   nn::Module& model;
@@ -149,11 +162,16 @@ struct EpochRun {
   Clock::time_point start;
   DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
   GraphedTraining* graphed = nullptr;  // the captured step (Note [ember train with a CUDA graph])
+  bool amp;                // forward and loss under bf16 autocast; backward and step outside, as PyTorch's recipe
 
   // One SGD step on a batch already on the model's device; the loss is not read here.
   Tensor step(const Tensor& x, const Tensor& y) const {
     sgd.zero_grad();
-    Tensor loss = nn::functional::cross_entropy(model(x), y);
+    Tensor loss;
+    {
+      const AmpScope amp_scope(amp, x.device());
+      loss = nn::functional::cross_entropy(model(x), y);
+    }
     loss.backward();
     sgd.step();
     if (scheduler) scheduler->step();
@@ -255,9 +273,10 @@ void report_diagnostics() {
   std::printf("diagnostics: %s\n", fired.empty() ? "none fired" : fired.c_str());
 }
 
-void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy) {
+void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
+                bool amp = false) {
   using nn::json::OrderedJson;
-  OrderedJson out = {{"device", dev.str()}, {"epochs", OrderedJson::array()}};
+  OrderedJson out = {{"device", dev.str()}, {"amp", amp}, {"epochs", OrderedJson::array()}};
   for (size_t i = 0; i < epochs.size(); ++i) {
     out["epochs"].push_back({{"epoch", i + 1},
                              {"train_loss", epochs[i].train_loss},
@@ -319,11 +338,11 @@ int run_train(const TrainOptions& opt) {
   if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
   std::unique_ptr<GraphedTraining> graphed;  // lives for the run: the graph and its pool
-  if (graph) graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev);
+  if (graph) graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev, opt.amp);
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
-                       Clock::now(), guard, graphed.get()};
+                       Clock::now(), guard, graphed.get(), opt.amp};
     EpochResult r;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
     const auto epoch_index = static_cast<uint64_t>(epoch - 1);
@@ -331,7 +350,10 @@ int run_train(const TrainOptions& opt) {
                    : dev.is_cuda() ? train_epoch_on_device(run, loader, epoch_index, dev)
                                    : train_epoch_from_loader(run, loader, dev);
     r.train_loss = mean_over_ranks(r.train_loss, job);
-    r.test_accuracy = evaluate_test(*model);
+    {
+      const AmpScope amp_scope(opt.amp, dev);  // evaluated as it was trained
+      r.test_accuracy = evaluate_test(*model);
+    }
     r.seconds = since(run.start);
     results.push_back(r);
     if (!job.is_main()) continue;
@@ -347,7 +369,7 @@ int run_train(const TrainOptions& opt) {
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   if (!job.is_main()) return 0;
   report_diagnostics();
-  if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy);
+  if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy, opt.amp);
   return 0;
 }
 
@@ -384,6 +406,7 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--resume", opt->resume_path, "resume from a checkpoint saved with --save")->check(CLI::ExistingFile);
   sub.add_option("--limit", opt->limit, "train on the first N images only")->check(in_range(0, 1e9));
   sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
+  sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
   sub.add_option("--schedule", opt->schedule,
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
       ->check(CLI::IsMember({"cosine", "onecycle", "none"}))

@@ -2,6 +2,9 @@
 // train with a CUDA graph] in tools/train_graph.h).
 #include "tools/train_graph.h"
 
+#include <optional>
+
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/functional/loss.h"
@@ -18,10 +21,11 @@ bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_re
   return true;
 }
 
-GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev)
+GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp)
     : model_(model),
       sgd_(sgd),
       loss_sum_(zeros({}, TensorOptions(kFloat64).device(dev))),
+      amp_(amp),
       graphed_([this](const std::vector<Tensor>& in) { step(in[0], in[1]); }, kWarmupSteps,
                "ember train's step") {
   for (size_t g = 0; g < sgd.num_param_groups(); ++g) sgd.options(g).capturable = true;
@@ -29,7 +33,12 @@ GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev)
 
 void GraphedTraining::step(const Tensor& x, const Tensor& y) {
   sgd_.zero_grad();
-  Tensor loss = nn::functional::cross_entropy(model_(x), y);
+  Tensor loss;
+  {
+    std::optional<AutocastGuard> autocast;  // as EpochRun::step: forward and loss only
+    if (amp_) autocast.emplace(x.device(), kBFloat16);
+    loss = nn::functional::cross_entropy(model_(x), y);
+  }
   loss.backward();
   sgd_.step();
   NoGradGuard no_grad;

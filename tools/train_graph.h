@@ -39,7 +39,8 @@ bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_re
 class GraphedTraining {
  public:
   static constexpr int kWarmupSteps = 3;
-  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev);
+  // amp: forward and loss under bf16 autocast inside the graph (ember train --amp).
+  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp = false);
 
   // One step on a full batch (graphed) or on another size (eager); the loss is added
   // to loss_sum() on the device, nothing is read.
@@ -56,6 +57,7 @@ class GraphedTraining {
   nn::Module& model_;
   optim::SGD& sgd_;
   Tensor loss_sum_;  // float64 [] on the device
+  bool amp_;
   nn::GraphedStep graphed_;
 };
 

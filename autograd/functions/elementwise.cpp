@@ -2,6 +2,7 @@
 // native op (core/ops/) plus, when recording, a FunctionNode with the backward
 // formula below. Broadcasting and dtype casts of gradients happen in FunctionNode.
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -63,7 +64,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor pow(const Tensor& a, const Tensor& b) {
+Tensor pow(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = autocast::cast_inputs(autocast::CastPolicy::Float32, a_in, b_in);
   Tensor out = native::pow(a, b);
   if (will_record_into(out, a, b)) {
     record("PowBackward", {&a, &b}, {&out}, {a, b, b.requires_grad() ? out : Tensor()},
@@ -148,7 +150,8 @@ Tensor rdiv(const Tensor& a, const Scalar& b) {
   return out;
 }
 
-Tensor pow(const Tensor& a, const Scalar& b) {
+Tensor pow(const Tensor& a_in, const Scalar& b) {
+  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
   Tensor out = native::pow(a, b);
   if (will_record_into(out, a))
     record("PowBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
@@ -177,10 +180,12 @@ Tensor neg(const Tensor& a) {
     });
   return out;
 }
-Tensor exp(const Tensor& a) {
+Tensor exp(const Tensor& a_in) {
+  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
   return unary_op("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return native::mul(g, y); });
 }
-Tensor log(const Tensor& a) {
+Tensor log(const Tensor& a_in) {
+  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
   return unary_op("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return native::div(g, x); });
 }
 Tensor sqrt(const Tensor& a) {

@@ -1,8 +1,10 @@
 // Differentiable reductions and linear algebra: sum, mean, amax/amin, max/min with
-// indices, matmul, mm, bmm. Native ops in core/ops/; formulas here.
+// indices, matmul, mm, bmm. Native ops in core/ops/; formulas here. Under autocast,
+// sum and mean run in float32 and the products in bf16 (Note [Autocast], core/autocast.h).
 #include <numeric>
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -46,7 +48,8 @@ int64_t reduced_count(const Dims& shape, const Dims& dims) {
 
 Tensor sum(const Tensor& a) { return sum(a, Dims{}, false); }
 
-Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor sum(const Tensor& a_in, const Dims& dims, bool keepdim) {
+  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
   Tensor out = native::sum(a, dims, keepdim);
   if (will_record_into(out, a)) {
     record("SumBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
@@ -58,7 +61,8 @@ Tensor sum(const Tensor& a, const Dims& dims, bool keepdim) {
 
 Tensor mean(const Tensor& a) { return mean(a, Dims{}, false); }
 
-Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
+Tensor mean(const Tensor& a_in, const Dims& dims, bool keepdim) {
+  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
   Tensor out = native::mean(a, dims, keepdim);
   if (will_record_into(out, a)) {
     record("MeanBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
@@ -124,7 +128,8 @@ Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { retur
 // ---------------------------------------------------------------- linear algebra
 static Tensor matrix_transpose(const Tensor& t) { return native::transpose(t, -2, -1); }
 
-Tensor mm(const Tensor& a, const Tensor& b) {
+Tensor mm(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, a_in, b_in);
   Tensor out = native::mm(a, b);
   if (will_record_into(out, a, b)) {
     record("MmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
@@ -136,7 +141,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor bmm(const Tensor& a, const Tensor& b) {
+Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, a_in, b_in);
   Tensor out = native::bmm(a, b);
   if (will_record_into(out, a, b)) {
     record("BmmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
@@ -150,7 +156,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
 
 // torch.matmul: 1-D operands act as a row (left) or column (right) vector whose dim
 // is removed from the result; batch dims broadcast (FunctionNode sums them back).
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, a_in, b_in);
   Tensor out = native::matmul(a, b);
   if (will_record_into(out, a, b)) {
     record("MatmulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},

@@ -1,10 +1,12 @@
 // Bit masks kept for backward on the CPU (Note [Compact saved activations] in
 // core/bitmask.h): packing y > 0, ReLU's forward with its bits and its backward from
 // them, and dropout's scaled mask rebuilt from its bits. Parallel over bytes of the mask
-// (eight elements each: core/cpu/bitmask_simd.h), the last partial byte element by element.
+// (eight elements each: core/cpu/bitmask_simd.h), the last partial byte element by element
+// (bfloat16: every byte element by element).
 #include "core/bitmask.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/cpu/bitmask_simd.h"
 #include "core/cpu/kernels.h"
@@ -15,11 +17,14 @@ namespace ember::cpu {
 void positive_bits(const Tensor& y, const Tensor& bits) {
   const int64_t n = y.numel();
   uint8_t* b = bits.data_ptr<uint8_t>();
-  visit_floating(y.dtype(), "positive_bits", [&](auto tag) {
+  visit_floating_or_bf16(y.dtype(), "positive_bits", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* v = static_cast<const T*>(y.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) b[j] = 8 * j + 8 <= n ? simd::positive_bits8(v + 8 * j) : positive_bits_byte(v, n, j);
+      for (int64_t j = lo; j < hi; ++j) {
+        if constexpr (std::is_same_v<T, BFloat16>) b[j] = positive_bits_byte(v, n, j);  // no SIMD path for bf16
+        else b[j] = 8 * j + 8 <= n ? simd::positive_bits8(v + 8 * j) : positive_bits_byte(v, n, j);
+      }
     });
   });
 }
@@ -27,13 +32,15 @@ void positive_bits(const Tensor& y, const Tensor& bits) {
 void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
   const int64_t n = x.numel();
   uint8_t* b = bits.data_ptr<uint8_t>();
-  visit_floating(x.dtype(), "relu", [&](auto tag) {
+  visit_floating_or_bf16(x.dtype(), "relu", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(x.data_ptr());
     T* dst = static_cast<T*>(y.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j)
-        b[j] = 8 * j + 8 <= n ? simd::relu_bits8(src + 8 * j, dst + 8 * j) : relu_bits_byte(src, dst, n, j);
+      for (int64_t j = lo; j < hi; ++j) {
+        if constexpr (std::is_same_v<T, BFloat16>) b[j] = relu_bits_byte(src, dst, n, j);
+        else b[j] = 8 * j + 8 <= n ? simd::relu_bits8(src + 8 * j, dst + 8 * j) : relu_bits_byte(src, dst, n, j);
+      }
     });
   });
 }
@@ -41,16 +48,18 @@ void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x) {
   const int64_t n = grad.numel();
   const uint8_t* b = bits.data_ptr<uint8_t>();
-  visit_floating(grad.dtype(), "relu backward", [&](auto tag) {
+  visit_floating_or_bf16(grad.dtype(), "relu backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* g = static_cast<const T*>(grad.data_ptr());
     T* d = static_cast<T*>(grad_x.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
       for (int64_t j = lo; j < hi; ++j) {
         const int64_t i0 = j * 8, end = std::min<int64_t>(n, i0 + 8);
-        if (end - i0 == 8) {
-          simd::grad_where_bits8(g + i0, b[j], d + i0);
-          continue;
+        if constexpr (!std::is_same_v<T, BFloat16>) {
+          if (end - i0 == 8) {
+            simd::grad_where_bits8(g + i0, b[j], d + i0);
+            continue;
+          }
         }
         for (int64_t i = i0; i < end; ++i) d[i] = grad_where_bit(g[i], (b[j] >> (i - i0)) & 1);
       }
@@ -61,7 +70,7 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
 void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask) {
   const int64_t n = mask.numel();
   const uint8_t* b = bits.data_ptr<uint8_t>();
-  visit_floating(mask.dtype(), "dropout backward", [&](auto tag) {
+  visit_floating_or_bf16(mask.dtype(), "dropout backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* m = static_cast<T*>(mask.data_ptr());
     const T scale = dropout_scale<T>(p);

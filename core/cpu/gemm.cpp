@@ -13,6 +13,7 @@
 #include <cstdlib>
 #endif
 
+#include "core/cpu/float32_compute.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -195,6 +196,12 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc)
 void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out) { run_gemm(a, bm, out, fallback_gemm); }
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
+  if (a.dtype() == kBFloat16 && b.dtype() == kBFloat16) {  // fp32 accumulation (core/cpu/float32_compute.h)
+    EMBER_INTERNAL_ASSERT(out.dtype() == kBFloat16, "gemm: bfloat16 operands, ", out.dtype(), " output");
+    const Tensor out32 = float32_like(out);
+    gemm(float32_copy(a), float32_copy(b), out32);
+    return round_into(out32, out);
+  }
 #ifdef EMBER_HAVE_BLAS
   run_gemm(a, b, out, blas_gemm);
 #else

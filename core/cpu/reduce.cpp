@@ -321,7 +321,7 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
   EMBER_CHECK(op != ReduceOp::Mean || is_floating(in.dtype()), "mean(): expected a floating-point input, but got ",
               dtype_name(in.dtype()));
   const Layout layout = make_reduce_layout(in, out, out);
-  visit_dtype(in.dtype(), [&](auto tag) {
+  visit_dtype_except_bf16(in.dtype(), "reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout);
@@ -340,7 +340,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                             indices.dtype() == kInt64,
                         "arg_reduce: outputs do not fit input ", in.sizes());
   const Layout layout = make_reduce_layout(in, values, indices);
-  visit_dtype(in.dtype(), [&](auto tag) {
+  visit_dtype_except_bf16(in.dtype(), "arg_reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* vals = static_cast<T*>(values.data_ptr());

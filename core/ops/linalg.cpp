@@ -17,6 +17,7 @@ std::string_view c_type_name(DType dt) {
     case DType::Int64: return "long int";
     case DType::UInt8: return "unsigned char";
     case DType::Bool: return "bool";
+    case DType::BFloat16: return "c10::BFloat16";
   }
   return "unknown";
 }

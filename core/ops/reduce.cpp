@@ -55,7 +55,12 @@ void check_not_empty(std::string_view op, const Tensor& a, const DimMask& mask, 
     EMBER_CHECK(!mask[d] || a.size(d) != 0, op, "(): Expected reduction dim ", d, " to have non-zero size.");
 }
 
+// Reduction kernels compute in their storage type: bfloat16 reduces as float32 (an
+// upcast copy, so sums accumulate in fp32 and better) and rounds the result once.
 Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepdim, DType out_dtype) {
+  if (a.dtype() == kBFloat16) {
+    return to_dtype(reduce_dims(op, to_dtype(a, kFloat32), mask, keepdim, kFloat32), kBFloat16);
+  }
   Tensor out = make_empty(reduced_shape(a, mask, true), out_dtype, a.device());
   device_ops(a.device()).reduce(op, a, out);
   return keepdim ? out : view(out, reduced_shape(a, mask, false));
@@ -64,6 +69,10 @@ Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepd
 // (values, indices) of the max/min along one dim; a 0-dim input acts as shape [1].
 std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name, const Tensor& a, int64_t dim,
                                           bool keepdim) {
+  if (a.dtype() == kBFloat16) {  // through float32 (exact: the winner's value is a bf16)
+    auto [values, indices] = arg_reduce_dim(op, name, to_dtype(a, kFloat32), dim, keepdim);
+    return {to_dtype(values, kBFloat16), indices};
+  }
   const int64_t d = wrap_dim(dim, a.dim());
   const Tensor src = a.dim() == 0 ? view(a, {1}) : a;
   const DimMask mask = single_dim(d);

@@ -6,6 +6,8 @@
 #include "autograd/hooks.h"
 #include "autograd/node.h"
 #include "autograd/saved_variable.h"
+#include "core/autocast.h"
+#include "core/bfloat16.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"

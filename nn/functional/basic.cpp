@@ -4,6 +4,7 @@
 #include "nn/functional/basic.h"
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -18,8 +19,9 @@ using autograd::tensor_list;
 using autograd::will_record;
 using autograd::will_record_into;
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in) {
   EMBER_PROFILE_OP("linear");
+  const auto [x, weight, bias] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, weight_in, bias_in);
   EMBER_CHECK(weight.dim() == 2, "linear: expected a 2D weight [out, in], got ", weight.sizes());
   EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: mat1 and mat2 shapes cannot be multiplied (input ",
               x.sizes(), ", weight ", weight.sizes(), ")");

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -28,8 +29,9 @@ int64_t values_per_channel(const Tensor& x) {
 void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                 const Tensor& bias, bool training) {
   const int64_t count = values_per_channel(x);
-  EMBER_CHECK(is_floating(x.dtype()), "batch_norm: expected a float32 or float64 input, but got ",
-              dtype_name(x.dtype()));
+  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+              "batch_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()),
+              x.dtype() == kBFloat16 ? " (under autocast, batch_norm runs in float32)" : "");
   if (training) {
     EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {
@@ -97,12 +99,20 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
+Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
+                  const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("batch_norm");
-  check_args(x_in, running_mean, running_var, weight, bias, training);
-  const Tensor x = detail::contiguous(x_in);
+  // Under autocast batch norm runs in float32 (Note [Autocast]): a bf16 input is widened
+  // here, outside the graph, and saved for backward as it came (half the bytes of the
+  // float32 copy); the backward widens it again. The node's input stays the bf16 tensor.
+  const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
+  const Tensor& x_in = x_arg;
+  const bool widen = x_arg.defined() && autocast::is_enabled(x_arg.device().type()) &&
+                     x_arg.dtype() == autocast::get_dtype(x_arg.device().type());
+  const Tensor x_float = widen ? native::to_dtype(x_arg, kFloat32) : x_arg;
+  check_args(x_float, running_mean, running_var, weight, bias, training);
+  const Tensor x = detail::contiguous(x_float);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   const bool recording = autograd::will_record(x_in, weight, bias);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
@@ -110,9 +120,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
                                           num_batches_tracked, recording, out);
   out = detail::in_format(out, x_in.suggest_memory_format());
   if (recording) {
-    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
+    const Tensor x_saved = widen ? detail::contiguous(x_arg) : x;
+    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out},
+                     {x_saved, saved.mean, saved.invstd, w},
                      [training](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       const Tensor& x = s[0];
+                       // a bf16 input saved under autocast computes in the statistics' float32
+                       const Tensor x = s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype());
                        const auto grad_if = [&](size_t i, const Dims& shape) {
                          return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device())
                                                                    : Tensor();

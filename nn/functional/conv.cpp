@@ -5,6 +5,7 @@
 #include "nn/functional/conv.h"
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/native.h"
 #include "core/profiler.h"
@@ -21,7 +22,8 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
               x.sizes());
   EMBER_CHECK(w.dim() == 4, "Expected 4-dimensional weight for 4-dimensional input ", x.sizes(), ", but got ",
               w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
-  EMBER_CHECK(is_floating(x.dtype()), "conv2d: expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
+  EMBER_CHECK(is_floating(x.dtype()), "conv2d: expected a float32, float64 or bfloat16 input, but got ",
+              dtype_name(x.dtype()));
   EMBER_CHECK(x.dtype() == w.dtype() && (!b.defined() || b.dtype() == x.dtype()), "conv2d: Input type (",
               dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",
               b.defined() ? " and bias type (" + std::string(dtype_name(b.dtype())) + ")" : "",
@@ -55,8 +57,9 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrPair stride_in, IntOrPair padding_in,
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrPair stride_in, IntOrPair padding_in,
               IntOrPair dilation_in, int64_t groups) {
+  const auto [x, w, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, w_in, b_in);
   if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride_in, padding_in, dilation_in, groups).squeeze(0);
   EMBER_PROFILE_OP("conv2d");
   const Dims stride = detail::expand_pair(stride_in, "conv2d", "stride");

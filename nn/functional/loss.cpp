@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -121,8 +122,9 @@ Reduction reduction_from_string(std::string_view name) {
   EMBER_FAIL(name, " is not a valid value for reduction (expected \"none\", \"mean\" or \"sum\")");
 }
 
-Tensor log_softmax(const Tensor& x, int64_t dim) {
+Tensor log_softmax(const Tensor& x_in, int64_t dim) {
   EMBER_PROFILE_OP("log_softmax");
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
   Tensor out = softmax_forward(x, dim, true);
   if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
@@ -134,8 +136,9 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   return out;
 }
 
-Tensor softmax(const Tensor& x, int64_t dim) {
+Tensor softmax(const Tensor& x_in, int64_t dim) {
   EMBER_PROFILE_OP("softmax");
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
   Tensor out = softmax_forward(x, dim, false);
   if (will_record_into(out, x)) {
     const int64_t d = softmax_dim(x, dim);
@@ -147,8 +150,9 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   return out;
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {
+Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, Reduction reduction) {
   EMBER_PROFILE_OP("nll_loss");
+  const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
   const ClassShape shape = check_targets("nll_loss", log_probs, targets);
   check_floating(log_probs.dtype(), "nll_loss");
   const Device device = log_probs.device();
@@ -170,8 +174,9 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduct
   return out;
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, double label_smoothing) {
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, Reduction reduction, double label_smoothing) {
   EMBER_PROFILE_OP("cross_entropy");
+  const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
   EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
               "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
   const ClassShape shape = check_targets("cross_entropy", logits, targets);
@@ -195,8 +200,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
   return out;
 }
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
   EMBER_PROFILE_OP("mse_loss");
+  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   EMBER_CHECK(input.is_floating_point() && target.is_floating_point(),
               "mse_loss: expected floating-point input and target, but got ", dtype_name(input.dtype()), " and ",
               dtype_name(target.dtype()));

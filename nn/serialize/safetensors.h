@@ -24,7 +24,7 @@ void save(const StateDict& state, const std::string& path);
 void save(const StateDict& state, const std::string& path, const Metadata& metadata);
 
 // Reads a file written by save() or any safetensors writer (dtypes F32, F64, I64, U8,
-// BOOL). A malformed file is an ember::Error naming the file and the problem.
+// BOOL, BF16). A malformed file is an ember::Error naming the file and the problem.
 SafetensorsFile load_file(const std::string& path);
 StateDict load(const std::string& path);
 // Reads only the header's "__metadata__" (empty when there is none).

@@ -67,6 +67,7 @@ TEST(SafetensorsTest, RoundTripEveryDtypeExactly) {
                      {1, 3})},
       {"u8", tensor(std::vector<uint8_t>{0, 128, 255}, {3, 1})},
       {"mask", tensor(std::vector<bool>{true, false, true, true}, {2, 2})},
+      {"bf16", tensor(std::vector<float>{1.5f, -0.1f, static_cast<float>(inf)}, {3}).to(kBFloat16)},  // "BF16"
       {"empty", zeros({0, 4})},
       {"quote\"back\\slash\nnewline é", ones({1})},
   };

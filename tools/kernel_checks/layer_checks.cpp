@@ -1,5 +1,5 @@
 // CUDA-vs-CPU checks of the CNN layers: conv2d (strides, padding, dilation, groups, no
-// bias; float64, float32 without TF32, float32 with TF32), max/avg/adaptive pooling
+// bias; float64, float32 without TF32, float32 with TF32, bfloat16), max/avg/adaptive pooling
 // (odd sizes, ties), batch norm in training (running statistics compared too) and eval,
 // dropout2d (Philox masks match the CPU's), and cuDNN dropout's own contract (its masks
 // differ from the CPU's: values, keep rate, backward with the same mask, same seed).
@@ -47,7 +47,8 @@ void add_conv_checks(std::vector<Check>& checks) {
   };
   const std::vector<Precision> precisions{{kFloat64, false, 1e-9, "float64"},
                                           {kFloat32, false, 1e-4, "float32"},
-                                          {kFloat32, true, 2e-2, "float32 tf32"}};
+                                          {kFloat32, true, 2e-2, "float32 tf32"},
+                                          {kBFloat16, false, 3e-2, "bfloat16"}};  // fp32 compute, bf16 rounding
   for (const Case& c : cases)
     for (const Precision& p : precisions) {
       std::vector<Tensor> inputs{randn(c.x, p.dtype), randn(c.w, p.dtype)};

@@ -1,6 +1,6 @@
 // Kernel checks of the reduction family (sum, mean, amax/amin, argmax/argmin, max with
 // indices; contiguous, column-wise, strided, split and NaN/tie cases) and of matmul
-// (mm, bmm, transposed operands, 1-D @ 2-D; cuBLAS may sum in another order).
+// (mm, bmm, transposed operands, 1-D @ 2-D, bfloat16; cuBLAS may sum in another order).
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -163,6 +163,21 @@ void add_matmul_checks(std::vector<Check>& checks) {
                            .backward = true,
                            .atol = 1e-4,
                            .rtol = 1e-4}));
+  // bfloat16 with fp32 accumulation (cublasGemmStridedBatchedEx, CUBLAS_COMPUTE_32F; the
+  // CPU upcasts): the two devices sum in other orders, so results may differ by one bf16
+  // rounding (2^-8 relative).
+  checks.push_back(parity({.op = "mm, bmm, matmul transposed bfloat16",
+                           .shape = "[64, 128] x [128, 32]; [4, 32, 16] x [4, 16, 8]; [32, 64].t() x [32, 16]",
+                           .inputs = {randn({64, 128}, kBFloat16), randn({128, 32}, kBFloat16),
+                                      randn({4, 32, 16}, kBFloat16), randn({4, 16, 8}, kBFloat16),
+                                      randn({32, 64}, kBFloat16), randn({32, 16}, kBFloat16)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{mm(x[0], x[1]), bmm(x[2], x[3]), matmul(x[4].t(), x[5])};
+                               },
+                           .backward = true,
+                           .atol = 2e-2,
+                           .rtol = 2e-2}));
   checks.push_back(parity({.op = "matmul 1-D @ 2-D",
                            .shape = "[128] x [128, 32]",
                            .inputs = {randn({128}), randn({128, 32})},

@@ -1,0 +1,73 @@
+// AutocastGuard's thread-local state per device type, the casting rule of the ops'
+// entry points and the cache of parameters' casts (Note [Autocast] in core/autocast.h).
+#include "core/autocast.h"
+
+#include <map>
+#include <utility>
+
+#include "core/grad_mode.h"
+
+namespace ember {
+namespace {
+
+struct AutocastState {
+  bool enabled = false;
+  DType dtype = kBFloat16;
+};
+
+constexpr size_t kDeviceTypes = 2;  // DeviceType::CPU, DeviceType::CUDA
+
+thread_local std::array<AutocastState, kDeviceTypes> tls_state{};
+thread_local int tls_nesting = 0;  // guards alive in this thread (enabled or not)
+
+// Casts of leaf tensors that require grad, keyed by the source and by whether autograd
+// recorded the cast; the value keeps the source alive so that its address stays unique.
+struct CachedCast {
+  Tensor source;
+  Tensor cast;
+};
+thread_local std::map<std::pair<const TensorImpl*, bool>, CachedCast> tls_cache;
+
+AutocastState& state_of(DeviceType type) { return tls_state[static_cast<size_t>(type)]; }
+
+}  // namespace
+
+AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled) : type_(device.type()) {
+  EMBER_CHECK(dtype == kBFloat16, "AutocastGuard: only bfloat16 autocast is supported (kBFloat16), but got ",
+              dtype_name(dtype));
+  AutocastState& s = state_of(type_);
+  previous_enabled_ = s.enabled;
+  previous_dtype_ = s.dtype;
+  s.enabled = enabled;
+  s.dtype = dtype;
+  ++tls_nesting;
+}
+
+AutocastGuard::~AutocastGuard() {
+  AutocastState& s = state_of(type_);
+  s.enabled = previous_enabled_;
+  s.dtype = previous_dtype_;
+  if (--tls_nesting == 0) tls_cache.clear();
+}
+
+namespace autocast {
+
+bool is_enabled(DeviceType type) { return state_of(type).enabled; }
+DType get_dtype(DeviceType type) { return state_of(type).dtype; }
+size_t cached_casts() { return tls_cache.size(); }
+
+Tensor cast(CastPolicy policy, const Tensor& t) {
+  if (!t.defined()) return t;
+  const AutocastState& s = state_of(t.device().type());
+  if (!s.enabled) return t;
+  if (policy == CastPolicy::Float32) return t.dtype() == s.dtype ? t.to(kFloat32) : t;
+  if (t.dtype() != kFloat32) return t;  // float64, integers and bools are never cast down
+  if (!(t.requires_grad() && t.is_leaf())) return t.to(s.dtype);
+  const std::pair<const TensorImpl*, bool> key{&t.impl(), is_grad_enabled() && !is_inference_mode_enabled()};
+  auto it = tls_cache.find(key);
+  if (it == tls_cache.end()) it = tls_cache.emplace(key, CachedCast{t, t.to(s.dtype)}).first;
+  return it->second.cast;
+}
+
+}  // namespace autocast
+}  // namespace ember

@@ -1,0 +1,73 @@
+// Automatic mixed precision (torch.autocast): AutocastGuard switches bf16 autocast on
+// (or off) for one device type in this thread, and the ops' entry points cast their
+// inputs with autocast::cast_inputs according to their CastPolicy (core/autocast.cpp).
+//
+// Note [Autocast]
+// Inside `AutocastGuard ac(Device::cuda(0), kBFloat16);` ops on tensors of that device
+// type cast their floating inputs, as PyTorch's autocast lists do:
+//   - LowerPrecision: conv2d, linear, matmul, mm, bmm run in bf16 (float32 inputs are
+//     cast down; their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
+//   - Float32: batch_norm, softmax, log_softmax, cross_entropy, nll_loss, mse_loss, sum,
+//     mean, exp, log, pow run in float32 (bf16 inputs are cast up);
+//   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
+//     is float32), so nothing else casts.
+// float64 tensors, integer tensors and tensors of the other device type are never cast.
+// batch_norm widens a bf16 input itself and saves the bf16 tensor for backward (half
+// the bytes of a float32 copy; nn/functional/batch_norm.cpp); its output is float32.
+// Casts are the differentiable Tensor::to, whose backward casts the gradient back to
+// the source dtype: float32 parameters get float32 gradients, and parameters and the
+// optimizer state stay float32. The bf16 copy of a leaf tensor that requires grad (a
+// parameter) is made once and reused until the outermost guard of the thread exits,
+// which clears the cache (keyed by the tensor and by whether autograd records, so a copy
+// made under no_grad, which has no graph, is never reused by a recording forward).
+// Autocast applies under no_grad and inference mode as well (it changes dtypes, not
+// recording), as in PyTorch. `AutocastGuard(device, kBFloat16, false)` inside a guard
+// switches autocast off for its scope (torch.autocast(enabled=False)).
+#pragma once
+#include <array>
+#include <cstddef>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/tensor.h"
+
+namespace ember {
+
+// bf16 autocast for `device`'s type while in scope (enabled = false: off). Only kBFloat16
+// is supported; another dtype is an ember::Error.
+class AutocastGuard {
+ public:
+  AutocastGuard(Device device, DType dtype, bool enabled = true);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  DeviceType type_;
+  bool previous_enabled_;
+  DType previous_dtype_;
+};
+
+namespace autocast {
+
+bool is_enabled(DeviceType type);
+// The lower-precision dtype autocast uses for `type` (kBFloat16).
+DType get_dtype(DeviceType type);
+// Entries in the cast cache of this thread (0 outside every enabled guard).
+size_t cached_casts();
+
+enum class CastPolicy { LowerPrecision, Float32 };
+
+// t as an op of `policy` takes it under the current autocast state: unchanged unless
+// autocast is on for t's device type and t is a float32 (LowerPrecision) or bf16
+// (Float32) tensor. Undefined tensors pass through.
+Tensor cast(CastPolicy policy, const Tensor& t);
+
+// cast(policy, t) for each input: `auto [x, w, b] = cast_inputs(policy, x_in, w_in, b_in);`
+template <typename... Ts>
+std::array<Tensor, sizeof...(Ts)> cast_inputs(CastPolicy policy, const Ts&... inputs) {
+  return {cast(policy, inputs)...};
+}
+
+}  // namespace autocast
+}  // namespace ember

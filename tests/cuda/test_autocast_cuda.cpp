@@ -1,0 +1,153 @@
+// bfloat16 and autocast on CUDA (Note [BFloat16], Note [Autocast]): cuBLAS/cuDNN bf16
+// products against float64 references within bf16 tolerance, casting copies, relu and
+// dropout on bf16, the autocast lists on CUDA tensors, and a small CNN's fp32 gradients
+// under autocast close to the fp32 run. All skip without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <cmath>
+#include <optional>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+
+#define REQUIRE_CUDA() \
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+Tensor normal(const Dims& shape, uint32_t seed) {
+  return tensor(testing::random_values(shape_numel(shape), seed), shape, kFloat64);
+}
+
+// max |got - ref| <= atol + rtol * max |ref| (the bf16 rounding of the result dominates).
+void expect_close(const Tensor& got, const Tensor& ref, double rtol, double atol = 1e-3) {
+  ASSERT_EQ(got.sizes(), ref.sizes());
+  const Tensor g = got.cpu().to(kFloat64), r = ref.cpu().to(kFloat64);
+  const double scale = r.abs().max().item<double>();
+  const double err = (g - r).abs().max().item<double>();
+  EXPECT_LE(err, atol + rtol * scale) << "max |ref| " << scale;
+}
+
+TEST(CudaBFloat16, CastingCopiesRoundLikeTheCpu) {
+  REQUIRE_CUDA();
+  const Tensor f = tensor(std::vector<float>{1.0f, 0.1f, 3.14159265f, -65535.0f, INFINITY, NAN});
+  const Tensor on_gpu = f.cuda().to(kBFloat16);
+  EXPECT_EQ(on_gpu.dtype(), kBFloat16);
+  const std::vector<double> cpu = f.to(kBFloat16).to_vector<double>(), gpu = on_gpu.cpu().to_vector<double>();
+  for (size_t i = 0; i + 1 < cpu.size(); ++i) EXPECT_EQ(gpu[i], cpu[i]) << i;
+  EXPECT_TRUE(std::isnan(gpu.back()));
+  testing::expect_values(on_gpu.to(kFloat32).cpu().narrow(0, 0, 3), {1.0, 0.10009765625, 3.140625}, 0);
+  // host <-> device moves keep the bits
+  EXPECT_EQ(f.to(kBFloat16).cuda().cpu().to_vector<double>().front(), 1.0);
+}
+
+TEST(CudaBFloat16, GemmAccumulatesInFloat32) {
+  REQUIRE_CUDA();
+  const Tensor a64 = normal({33, 300}, 1), b64 = normal({300, 17}, 2);
+  const Tensor a = a64.to(kBFloat16).cuda(), b = b64.to(kBFloat16).cuda();
+  const Tensor out = matmul(a, b);
+  EXPECT_EQ(out.dtype(), kBFloat16);
+  // Against the exact product of the bf16 inputs: one final rounding (2^-8) apart.
+  expect_close(out, matmul(a.cpu().to(kFloat64), b.cpu().to(kFloat64)), 1.0 / 128);
+  // Against the float64 inputs: bf16 tolerance.
+  expect_close(out, matmul(a64, b64), 3e-2, 0.2);
+  expect_close(bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0), matmul(a64, b64), 3e-2, 0.2);
+}
+
+TEST(CudaBFloat16, Conv2dForwardAndBackwardAgainstFloat64) {
+  REQUIRE_CUDA();
+  const Tensor x64 = normal({4, 8, 12, 12}, 3), w64 = normal({16, 8, 3, 3}, 4), b64 = normal({16}, 5);
+  const Tensor x = x64.to(kBFloat16).cuda().requires_grad_(true);
+  const Tensor w = w64.to(kBFloat16).cuda().requires_grad_(true);
+  const Tensor b = b64.to(kBFloat16).cuda().requires_grad_(true);
+  const Tensor out = F::conv2d(x, w, b, 1, 1);
+  EXPECT_EQ(out.dtype(), kBFloat16);
+  const Tensor x_ref = x.detach().cpu().to(kFloat64).requires_grad_(true);
+  const Tensor w_ref = w.detach().cpu().to(kFloat64).requires_grad_(true);
+  const Tensor b_ref = b.detach().cpu().to(kFloat64).requires_grad_(true);
+  const Tensor ref = F::conv2d(x_ref, w_ref, b_ref, 1, 1);
+  expect_close(out, ref, 1.0 / 64);
+  const Tensor g64 = normal(ref.sizes(), 6);
+  out.backward(g64.to(kBFloat16).cuda());
+  ref.backward(g64.to(kBFloat16).to(kFloat64));
+  EXPECT_EQ(x.grad().dtype(), kBFloat16);
+  expect_close(x.grad(), x_ref.grad(), 1.0 / 64);
+  expect_close(w.grad(), w_ref.grad(), 1.0 / 64);
+  expect_close(b.grad(), b_ref.grad(), 1.0 / 64);
+}
+
+TEST(CudaBFloat16, ReluDropoutAndReductions) {
+  REQUIRE_CUDA();
+  const Tensor h = normal({1000}, 7).to(kBFloat16).cuda().requires_grad_(true);
+  const Tensor y = F::relu(h);
+  EXPECT_EQ(y.dtype(), kBFloat16);
+  testing::expect_values(y.cpu(), h.detach().cpu().relu().to_vector<double>(), 0);
+  y.sum().backward();
+  testing::expect_values(h.grad().cpu(), gt(h.detach().cpu(), 0).to(kFloat64).to_vector<double>(), 0);
+  const Tensor d = F::dropout(ones({4096}, TensorOptions(kBFloat16).device(Device::cuda(0))), 0.5, true);
+  EXPECT_EQ(d.dtype(), kBFloat16);
+  const double kept = gt(d, 0).to(kFloat64).sum().item<double>() / 4096.0;
+  EXPECT_NEAR(kept, 0.5, 0.05);
+  EXPECT_EQ(d.max().item<double>(), 2.0);
+  EXPECT_EQ(ones({1000}, TensorOptions(kBFloat16).device(Device::cuda(0))).sum().item<double>(), 1000.0);
+}
+
+TEST(CudaAutocast, OpListsOnCudaTensors) {
+  REQUIRE_CUDA();
+  const Device gpu = Device::cuda(0);
+  const Tensor x = randn({2, 3, 8, 8}).cuda(), w = randn({4, 3, 3, 3}).cuda();
+  const Tensor m = randn({5, 7}).cuda(), lw = randn({3, 7}).cuda();
+  const Tensor targets = tensor(std::vector<int64_t>{0, 1, 2, 1, 0}).cuda();
+  AutocastGuard ac(gpu, kBFloat16);
+  const Tensor conv = F::conv2d(x, w, Tensor(), 1, 1);
+  EXPECT_EQ(conv.dtype(), kBFloat16);
+  EXPECT_EQ(F::linear(m, lw).dtype(), kBFloat16);
+  EXPECT_EQ(matmul(m, lw.t()).dtype(), kBFloat16);
+  EXPECT_EQ(F::batch_norm(conv, zeros({4}).cuda(), ones({4}).cuda(), Tensor(), Tensor(), true).dtype(), kFloat32);
+  EXPECT_EQ(F::cross_entropy(F::linear(m, lw), targets).dtype(), kFloat32);
+  EXPECT_EQ(F::softmax(conv, 1).dtype(), kFloat32);
+  EXPECT_EQ(add(conv, conv).dtype(), kBFloat16);
+  EXPECT_EQ(matmul(m.cpu(), lw.t().cpu()).dtype(), kFloat32);  // CPU tensors: CUDA autocast does not apply
+}
+
+TEST(CudaAutocast, SmallCnnGradientsAreFloat32AndCloseToFloat32) {
+  REQUIRE_CUDA();
+  const Device gpu = Device::cuda(0);
+  manual_seed(3);
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Conv2d>(1, 8, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+      std::make_shared<nn::BatchNorm2d>(8), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8 * 14 * 14, 32), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(32, 10)});
+  net->to(gpu);
+  const Tensor x = randn({16, 1, 28, 28}).cuda();
+  const Tensor y = randint(0, 10, {16}, kInt64).cuda();
+  auto run = [&](bool amp) {
+    net->zero_grad(true);
+    Tensor loss;
+    {
+      std::optional<AutocastGuard> ac;
+      if (amp) ac.emplace(gpu, kBFloat16);
+      loss = F::cross_entropy((*net)(x), y);
+    }
+    loss.backward();
+    std::vector<Tensor> grads;
+    for (const Tensor& p : net->parameters()) grads.push_back(p.grad().clone());
+    return std::make_pair(loss.item<double>(), grads);
+  };
+  const auto [loss32, grads32] = run(false);
+  const auto [loss16, grads16] = run(true);
+  EXPECT_NEAR(loss16, loss32, 0.02 * std::abs(loss32));
+  ASSERT_EQ(grads16.size(), grads32.size());
+  for (size_t i = 0; i < grads16.size(); ++i) {
+    EXPECT_EQ(grads16[i].dtype(), kFloat32) << i;
+    expect_close(grads16[i], grads32[i], 0.05, 1e-4);
+  }
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,266 @@
+// bf16 autocast on the CPU (Note [Autocast] in core/autocast.h): which ops cast to bf16,
+// which to float32 and which keep their dtype; nesting and enabled = false; fp32
+// gradients of fp32 parameters close to the fp32 run; the cast cache; bad dtypes.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <cmath>
+#include <optional>
+
+#include "nn/functional.h"
+#include "nn/layers.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+using testing::expect_values;
+
+Tensor floats(const Dims& shape, uint32_t seed) {
+  return tensor(testing::random_values(shape_numel(shape), seed), shape, kFloat32);
+}
+Tensor bf16(const Dims& shape, uint32_t seed) { return floats(shape, seed).to(kBFloat16); }
+
+TEST(Autocast, GuardStateAndBadDtype) {
+  EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+  {
+    AutocastGuard ac(Device::cpu(), kBFloat16);
+    EXPECT_TRUE(autocast::is_enabled(DeviceType::CPU));
+    EXPECT_FALSE(autocast::is_enabled(DeviceType::CUDA));  // per device type
+    EXPECT_EQ(autocast::get_dtype(DeviceType::CPU), kBFloat16);
+  }
+  EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+  EXPECT_EMBER_ERROR(AutocastGuard(Device::cpu(), kFloat32),
+                     "AutocastGuard: only bfloat16 autocast is supported (kBFloat16), but got float32");
+  EXPECT_EMBER_ERROR(AutocastGuard(Device::cuda(0), kFloat64), "but got float64");
+  EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+}
+
+TEST(Autocast, LowerPrecisionOpsRunInBf16) {
+  const Tensor x = floats({2, 3, 6, 6}, 1), w = floats({4, 3, 3, 3}, 2), b = floats({4}, 3);
+  const Tensor m = floats({5, 7}, 4), n = floats({7, 3}, 5), lw = floats({3, 7}, 6), lb = floats({3}, 7);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  const Tensor conv = F::conv2d(x, w, b, 1, 1);
+  EXPECT_EQ(conv.dtype(), kBFloat16);
+  EXPECT_EQ(F::linear(m, lw, lb).dtype(), kBFloat16);
+  EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+  EXPECT_EQ(mm(m, n).dtype(), kBFloat16);
+  EXPECT_EQ(bmm(m.unsqueeze(0), n.unsqueeze(0)).dtype(), kBFloat16);
+  // The values: the bf16-rounded inputs' product, accumulated in fp32, rounded once.
+  const Tensor ref = matmul(m.to(kBFloat16).to(kFloat64), n.to(kBFloat16).to(kFloat64));
+  EXPECT_TRUE(allclose(matmul(m, n).to(kFloat64), ref, 1.0 / 128, 1e-6));
+  // float64 and integer tensors are never cast down.
+  EXPECT_EQ(matmul(m.to(kFloat64), n.to(kFloat64)).dtype(), kFloat64);
+  EXPECT_EQ(F::conv2d(x.to(kFloat64), w.to(kFloat64)).dtype(), kFloat64);
+}
+
+TEST(Autocast, Float32OpsRunInFloat32) {
+  const Tensor h = bf16({4, 5}, 1);
+  const Tensor targets = tensor(std::vector<int64_t>{0, 4, 2, 1});
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  EXPECT_EQ(F::softmax(h, 1).dtype(), kFloat32);
+  EXPECT_EQ(F::log_softmax(h, 1).dtype(), kFloat32);
+  EXPECT_EQ(F::cross_entropy(h, targets).dtype(), kFloat32);
+  EXPECT_EQ(F::nll_loss(h, targets).dtype(), kFloat32);
+  EXPECT_EQ(F::mse_loss(h, bf16({4, 5}, 2)).dtype(), kFloat32);
+  EXPECT_EQ(sum(h).dtype(), kFloat32);
+  EXPECT_EQ(h.sum({1}).dtype(), kFloat32);
+  EXPECT_EQ(mean(h).dtype(), kFloat32);
+  EXPECT_EQ(exp(h).dtype(), kFloat32);
+  EXPECT_EQ(log(abs(h)).dtype(), kFloat32);
+  EXPECT_EQ(h.pow(2).dtype(), kFloat32);
+  EXPECT_EQ(pow(h, h).dtype(), kFloat32);
+  const Tensor image = bf16({2, 3, 4, 4}, 3);
+  const Tensor rm = zeros({3}), rv = ones({3});
+  EXPECT_EQ(F::batch_norm(image, rm, rv, ones({3}), zeros({3}), true).dtype(), kFloat32);
+  // The value is the float32 op on the (exactly widened) bf16 input.
+  EXPECT_TRUE(allclose(F::softmax(h, 1), [&] {
+    AutocastGuard off(Device::cpu(), kBFloat16, false);
+    return F::softmax(h.to(kFloat32), 1);
+  }()));
+  expect_values(sum(ones({1000}, kBFloat16)), {1000.0}, 0);
+}
+
+TEST(Autocast, OtherOpsKeepOrPromoteTheirDtype) {
+  const Tensor h = bf16({3, 4}, 1), f = floats({3, 4}, 2);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  EXPECT_EQ(add(h, h).dtype(), kBFloat16);
+  EXPECT_EQ(mul(h, 2.0).dtype(), kBFloat16);
+  EXPECT_EQ(h.relu().dtype(), kBFloat16);
+  EXPECT_EQ(F::relu(h).dtype(), kBFloat16);
+  EXPECT_EQ(amax(h, {1}).dtype(), kBFloat16);
+  EXPECT_EQ(h.max().dtype(), kBFloat16);
+  EXPECT_EQ(sigmoid(h).dtype(), kBFloat16);
+  EXPECT_EQ(F::dropout(h, 0.5, true).dtype(), kBFloat16);
+  EXPECT_EQ(add(f, f).dtype(), kFloat32);
+  EXPECT_EQ(f.relu().dtype(), kFloat32);
+  EXPECT_EQ(add(h, f).dtype(), kFloat32);  // the widest input
+  EXPECT_EQ(sub(f, h).dtype(), kFloat32);
+  EXPECT_EQ(F::max_pool2d(f.view({1, 1, 3, 4}), 2).dtype(), kFloat32);
+}
+
+TEST(Autocast, OnlyTheGuardedDeviceTypeCasts) {
+  const Tensor m = floats({2, 3}, 1), n = floats({3, 2}, 2);
+  AutocastGuard ac(Device::cuda(0), kBFloat16);  // CUDA autocast; these tensors are on the CPU
+  EXPECT_EQ(matmul(m, n).dtype(), kFloat32);
+  EXPECT_EQ(sum(m.to(kBFloat16)).dtype(), kBFloat16);
+}
+
+TEST(Autocast, NestingAndDisabledScopes) {
+  const Tensor m = floats({2, 3}, 1), n = floats({3, 2}, 2);
+  AutocastGuard outer(Device::cpu(), kBFloat16);
+  EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+  {
+    AutocastGuard off(Device::cpu(), kBFloat16, /*enabled=*/false);
+    EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+    EXPECT_EQ(matmul(m, n).dtype(), kFloat32);
+    EXPECT_EQ(sum(m.to(kBFloat16)).dtype(), kBFloat16);  // no float32 policy either
+    {
+      AutocastGuard on_again(Device::cpu(), kBFloat16);
+      EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+    }
+    EXPECT_EQ(matmul(m, n).dtype(), kFloat32);
+  }
+  EXPECT_TRUE(autocast::is_enabled(DeviceType::CPU));
+  EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+}
+
+TEST(Autocast, AppliesUnderNoGradAndInferenceMode) {
+  const Tensor m = floats({2, 3}, 1), n = floats({3, 2}, 2);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  {
+    NoGradGuard no_grad;
+    EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+  }
+  InferenceModeGuard inference;
+  EXPECT_EQ(matmul(m, n).dtype(), kBFloat16);
+  EXPECT_EQ(F::softmax(m.to(kBFloat16), 1).dtype(), kFloat32);
+}
+
+TEST(Autocast, BatchNormSavesItsBf16InputNotAFloat32Copy) {
+  const Tensor x16 = bf16({8, 4, 16, 16}, 3).requires_grad_(true);
+  const Tensor x32 = x16.detach().to(kFloat32).requires_grad_(true);
+  const Tensor w = ones({4}).requires_grad_(true), b = zeros({4}).requires_grad_(true);
+  const auto saved_bytes = [] { return autograd::saved_tensor_stats().current_bytes; };
+  const int64_t start = saved_bytes();
+  Tensor out16;
+  {
+    AutocastGuard ac(Device::cpu(), kBFloat16);
+    out16 = F::batch_norm(x16, Tensor(), Tensor(), w, b, true);
+  }
+  const int64_t amp_bytes = saved_bytes() - start;
+  // Its own weight: the ledger counts a storage once, and w is saved by the first node already.
+  const Tensor w32 = ones({4}).requires_grad_(true);
+  const Tensor out32 = F::batch_norm(x32, Tensor(), Tensor(), w32, b, true);
+  const int64_t fp32_bytes = saved_bytes() - start - amp_bytes;
+  EXPECT_EQ(out16.dtype(), kFloat32);
+  EXPECT_EQ(fp32_bytes - amp_bytes, 8 * 4 * 16 * 16 * 2);  // x kept as 2-byte bf16, not a 4-byte copy
+  EXPECT_TRUE(equal(out16, out32));  // the same float32 computation on the same values
+  const Tensor g = floats({8, 4, 16, 16}, 4);
+  out16.backward(g);
+  out32.backward(g);
+  EXPECT_EQ(x16.grad().dtype(), kBFloat16);
+  EXPECT_TRUE(equal(x16.grad(), x32.grad().to(kBFloat16)));  // the float32 gradient, rounded once
+}
+
+// A small CNN's loss and parameter gradients with and without autocast. Smooth
+// activations: a ReLU's mask flips where bf16 moves a value across 0, and each flip
+// changes a gradient by a whole term (a real effect of bf16, but not a tolerance one).
+struct SmallNet {
+  std::shared_ptr<nn::Sequential> net;
+  SmallNet() {
+    manual_seed(7);
+    net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Conv2d>(2, 4, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+        std::make_shared<nn::BatchNorm2d>(4), std::make_shared<nn::Tanh>(), std::make_shared<nn::Flatten>(),
+        std::make_shared<nn::Linear>(4 * 5 * 5, 16), std::make_shared<nn::Sigmoid>(),
+        std::make_shared<nn::Linear>(16, 3)});
+  }
+  double loss_and_grads(const Tensor& x, const Tensor& y, bool amp) {
+    net->zero_grad(true);
+    Tensor loss;
+    {
+      std::optional<AutocastGuard> ac;
+      if (amp) ac.emplace(Device::cpu(), kBFloat16);
+      loss = F::cross_entropy((*net)(x), y);
+      EXPECT_EQ(loss.dtype(), kFloat32);
+    }
+    loss.backward();
+    return loss.item<double>();
+  }
+};
+
+TEST(Autocast, ParameterGradientsAreFloat32AndCloseToTheFloat32Run) {
+  SmallNet model;
+  const Tensor x = floats({16, 2, 5, 5}, 11);
+  const Tensor y = tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0});
+  // Both runs in eval mode would skip batch statistics; train mode runs the full graph.
+  // The running statistics move in both runs, which the gradients do not see.
+  const double loss32 = model.loss_and_grads(x, y, false);
+  std::vector<Tensor> grads32;
+  for (const Tensor& p : model.net->parameters()) grads32.push_back(p.grad().clone());
+  const double loss16 = model.loss_and_grads(x, y, true);
+  EXPECT_NEAR(loss16, loss32, 0.02 * std::abs(loss32));
+  const auto params = model.net->parameters();
+  ASSERT_EQ(params.size(), grads32.size());
+  bool any_difference = false;
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_EQ(params[i].dtype(), kFloat32);
+    ASSERT_TRUE(params[i].grad().defined()) << i;
+    EXPECT_EQ(params[i].grad().dtype(), kFloat32) << i;
+    // bf16 tolerance: 8 bits of precision per operand, a few roundings along the graph.
+    const double scale = grads32[i].abs().max().item<double>();
+    const double err = sub(params[i].grad(), grads32[i]).abs().max().item<double>();
+    EXPECT_LE(err, 0.05 * scale + 1e-4) << "parameter " << i << " max |grad| " << scale;
+    any_difference = any_difference || err > 0.0;
+  }
+  EXPECT_TRUE(any_difference) << "the bf16 run should differ from the fp32 one";
+}
+
+TEST(Autocast, CastsOfParametersAreCachedUntilTheOutermostGuardExits) {
+  nn::Linear layer(4, 3);
+  const Tensor x = floats({2, 4}, 1), x2 = floats({5, 4}, 2);
+  EXPECT_EQ(autocast::cached_casts(), 0u);
+  Tensor loss;
+  {
+    AutocastGuard ac(Device::cpu(), kBFloat16);
+    const Tensor a = layer(x);
+    EXPECT_EQ(autocast::cached_casts(), 2u);  // weight and bias; x (no grad) is not cached
+    {
+      AutocastGuard inner(Device::cpu(), kBFloat16);
+      const Tensor b = layer(x2);
+      EXPECT_EQ(autocast::cached_casts(), 2u);  // reused
+      loss = add(a.sum(), b.sum());
+    }
+    EXPECT_EQ(autocast::cached_casts(), 2u);  // the inner guard's exit keeps it
+  }
+  EXPECT_EQ(autocast::cached_casts(), 0u);
+  loss.backward();
+  // The weight's gradient flows through its one cached cast from both uses: the column
+  // sums of x and x2 (as bf16 values), for every output row.
+  const Tensor expected = add(x.to(kBFloat16).to(kFloat32).sum({0}), x2.to(kBFloat16).to(kFloat32).sum({0}));
+  ASSERT_EQ(layer.weight.grad().dtype(), kFloat32);
+  for (int64_t row = 0; row < 3; ++row)
+    EXPECT_TRUE(allclose(layer.weight.grad().select(0, row), expected, 1e-2, 1e-2)) << row;
+  expect_values(layer.bias.grad(), {7, 7, 7}, 0);
+}
+
+TEST(Autocast, NoGradCastIsNotReusedByARecordingForward) {
+  nn::Linear layer(4, 3);
+  const Tensor x = floats({2, 4}, 1);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  {
+    NoGradGuard no_grad;
+    EXPECT_FALSE(layer(x).requires_grad());
+  }
+  const Tensor out = layer(x);
+  EXPECT_TRUE(out.requires_grad());
+  out.sum().backward();
+  EXPECT_TRUE(layer.weight.grad().defined());
+  EXPECT_EQ(autocast::cached_casts(), 4u);  // two entries per parameter: without and with recording
+}
+
+}  // namespace
+}  // namespace ember
