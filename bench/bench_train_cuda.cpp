@@ -12,6 +12,12 @@
 //    random grad_output (no .grad accumulation). Conv layers, the step and the evaluation
 //    take cudnn_benchmark:0/1 (ember::cudnn::set_benchmark); TF32 for convolutions stays
 //    at its default (on, as in PyTorch).
+//  - BM_epoch/{eager,graph,graph_bf16} (issue 14): one training epoch of 60,000 random
+//    images resident on the GPU in batches of 128 (468 full batches; the last 96 images
+//    are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
+//    CUDA graph (nn::GraphedStep, 3 warm-up steps before the timed epochs), `graph_bf16`
+//    also runs forward and loss under bf16 autocast; 1 warm-up epoch, 5 timed. The twin
+//    is `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16, torch.compile).
 // Every benchmark reports the mean (gbench's time) and a `median_ms` counter; without a
 // CUDA device each one is skipped with "no CUDA device" and the program exits 0.
 #include <benchmark/benchmark.h>
@@ -20,6 +26,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,6 +148,55 @@ BENCHMARK(BM_train_step)
     ->Arg(0)
     ->Arg(1)
     ->Iterations(kTimedSteps)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2 };
+constexpr int64_t kEpochImages = 60000;
+
+void BM_epoch(benchmark::State& state) {
+  guarded(state, [&] {
+    const auto mode = static_cast<EpochMode>(state.range(0));
+    ember::manual_seed(0);
+    auto model = ember::tools::make_small_cnn();
+    model->to(kGpu);
+    model->train();
+    ember::optim::SGD sgd(model->parameters(),
+                          {.lr = 0.05, .momentum = 0.9, .nesterov = true, .capturable = mode != EpochMode::Eager});
+    const Tensor images = ember::randn({kEpochImages, 1, 28, 28}, ember::TensorOptions().device(kGpu));
+    const Tensor labels = ember::randint(0, 10, {kEpochImages}, ember::TensorOptions(ember::kInt64).device(kGpu));
+    auto step = [&](const Tensor& x, const Tensor& y) {
+      sgd.zero_grad(/*set_to_none=*/true);
+      Tensor loss;
+      {
+        std::optional<ember::AutocastGuard> autocast;
+        if (mode == EpochMode::GraphBf16) autocast.emplace(kGpu, ember::kBFloat16);
+        loss = F::cross_entropy((*model)(x), y);
+      }
+      loss.backward();
+      sgd.step();
+    };
+    ember::nn::GraphedStep graphed([&](const std::vector<Tensor>& in) { step(in[0], in[1]); }, 3, "BM_epoch's step");
+    auto epoch = [&] {
+      for (int64_t i = 0; i + kBatch <= kEpochImages; i += kBatch) {
+        const Tensor x = images.narrow(0, i, kBatch), y = labels.narrow(0, i, kBatch);
+        if (mode == EpochMode::Eager) step(x, y);
+        else graphed({x, y});
+      }
+    };
+    epoch();  // warm-up: cuDNN plans, the capture
+    ember::cuda::synchronize();
+    time_synchronized(state, epoch);
+    state.SetItemsProcessed(state.iterations() * (kEpochImages / kBatch) * kBatch);
+  });
+}
+BENCHMARK(BM_epoch)
+    ->ArgName("eager0_graph1_graphbf16_2")
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(5)
+    ->Repetitions(1)  // 5 timed epochs already; the run's --benchmark_repetitions would make it 25
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -17,8 +17,9 @@ cublas_dir=$(host_lib_dir 'libcublas.so.13*')
 # CUDA toolkit, or the nvidia-* wheels PyTorch brought.
 cudnn_dir=$(host_lib_dir 'libcudnn_graph.so.9*')
 nvrtc_dir=$(host_lib_dir 'libnvrtc.so.13*')
+nccl_dir=$(host_lib_dir 'libnccl.so.2*')
 cudnn_include=$(host_lib_dir 'cudnn_version.h')
-export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${cudnn_dir:-}:${nvrtc_dir:-}:${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${cudnn_dir:-}:${nvrtc_dir:-}:${nccl_dir:-}:${LD_LIBRARY_PATH:-}"
 export PATH="/usr/local/cuda/bin:$PATH"
 start=$(date +%s)
 if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
@@ -32,9 +33,9 @@ left() { echo $((budget - ($(date +%s) - start))); }
   for c in g++ cmake ninja nvcc compute-sanitizer python3; do echo "$c: $(command -v $c)"; done
   nvcc --version | tail -2
   echo "cublas: $cublas_dir"
-  echo "cudnn: $cudnn_dir (headers: $cudnn_include); nvrtc: $nvrtc_dir"
+  echo "cudnn: $cudnn_dir (headers: $cudnn_include); nvrtc: $nvrtc_dir; nccl: $nccl_dir"
   find / \( -name 'libcudnn.so*' -o -name 'cudnn.h' \) -not -path '/proc/*' 2>/dev/null | head -4
-  ldd "$bundle/bin/ember_cuda_tests" | grep -E "not found|cublas|cudart|cudnn|nvrtc"
+  ldd "$bundle/bin/ember_cuda_tests" | grep -E "not found|cublas|cudart|cudnn|nvrtc|nccl|mpi"
 } > "$OUT/env.txt" 2>&1
 
 # Benchmarks first, on a quiet machine (nothing else running).
@@ -47,12 +48,17 @@ PYTHONUNBUFFERED=1 timeout 120 python3 bench/pytorch_cuda.py >> "$OUT/bench.txt"
 # The GPU training path (issue 9): ember's step, evaluation and layers, then PyTorch's
 # eager twin in all four settings (channels_last x cudnn.benchmark), in the same run.
 stamp "training benchmarks" > "$OUT/bench_train.txt"
-timeout 150 "$bundle/bin/bench_train_cuda" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+timeout 200 "$bundle/bin/bench_train_cuda" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$OUT/bench_train_cuda.json" --benchmark_out_format=json >> "$OUT/bench_train.txt" 2>&1
 echo "exit $?" >> "$OUT/bench_train.txt"
 stamp "pytorch twin (cuda sweep)" >> "$OUT/bench_train.txt"
 PYTHONUNBUFFERED=1 timeout 150 python3 bench/pytorch_train.py --device cuda --sweep --json \
   > "$OUT/pytorch_train_cuda.json" 2>> "$OUT/bench_train.txt"
+echo "exit $?" >> "$OUT/bench_train.txt"
+# Issue 14: epoch time eager / CUDA graph / graph + bf16 (BM_epoch above) against PyTorch's
+# eager, torch.cuda.graph, bf16 graph and torch.compile(max-autotune), in the same run.
+stamp "pytorch twin (epoch: eager, graph, bf16, compile)" >> "$OUT/bench_train.txt"
+PYTHONUNBUFFERED=1 timeout 240 python3 bench/pytorch_epoch.py --json > "$OUT/pytorch_epoch.json" 2>> "$OUT/bench_train.txt"
 echo "exit $?" >> "$OUT/bench_train.txt"
 
 # The from-source GPU-host build, in the background at low priority.
@@ -113,8 +119,13 @@ if [[ -f .gpudata/train-images-idx3-ubyte.gz ]]; then
     timeout 120 "$bundle/bin/ember" train --device cuda --epochs 2 --no-cuda-graph --data /tmp/ember-fm \
       --json "$OUT/train_cuda_eager.json"
     echo "exit $?"
-    stamp "ember mem --device cuda"
-    timeout 60 "$bundle/bin/ember" mem --device cuda --batch-size 256
+    # Issue 14: bf16 autocast (accuracy within 0.5 points of the fp32 run above).
+    stamp "ember train --device cuda --amp (3 epochs)"
+    timeout 150 "$bundle/bin/ember" train --device cuda --epochs 3 --amp --data /tmp/ember-fm \
+      --json "$OUT/train_cuda_amp.json"
+    echo "exit $?"
+    stamp "ember mem --device cuda (and --amp)"
+    timeout 60 "$bundle/bin/ember" mem --device cuda --batch-size 256 --amp
     echo "exit $?"
   } > "$OUT/train_cuda.txt" 2>&1
 fi

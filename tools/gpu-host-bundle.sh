@@ -35,10 +35,11 @@ if [[ -n "$binaries" ]]; then
   for b in tests/ember_cuda_tests tools/ember bench/bench_cuda bench/bench_train_cuda; do
     if [[ -x "$binaries/$b" ]]; then strip -o "$out/bin/$(basename "$b")" "$binaries/$b"; fi
   done
-  # The shared libraries outside glibc/libstdc++/the CUDA driver that the programs need.
+  # The shared libraries outside glibc/libstdc++/the CUDA driver that the programs need
+  # (NCCL, 200+ MiB, comes from the GPU host's CUDA or PyTorch's nvidia-nccl wheel).
   for b in "$out"/bin/*; do
     ldd "$b" | awk '/=> \//{print $3}'
-  done | sort -u | grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux|libdl|libpthread|librt|libcuda|libcublas|libcublasLt|libcudnn|libnvrtc)\.so' |
+  done | sort -u | grep -vE '/(libc|libm|libstdc\+\+|libgcc_s|ld-linux|libdl|libpthread|librt|libcuda|libcublas|libcublasLt|libcudnn|libnvrtc|libnccl)\.so' |
     while read -r so; do cp -L "$so" "$out/runtime/"; done
   # Packed (the device tool carries at most 64 MiB); tools/gpu-check.sh unpacks it.
   tar -C "$out" -cJf "$out/prebuilt.tar.xz" bin runtime

@@ -9,6 +9,9 @@
 namespace ember {
 namespace {
 
+using testing::copy_batch_norm_state;
+using testing::max_abs_diff;
+
 constexpr int64_t kPerRank = 64;
 
 // No BatchNorm, no dropout: the per-process part of the step is then exactly the split
@@ -27,13 +30,6 @@ std::pair<Tensor, Tensor> global_batch(int step, int64_t n) {
   std::vector<int64_t> labels(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = (i * 7 + step) % 10;
   return {x, tensor(labels)};
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
-  return worst;
 }
 
 // A plain copy of the wrapped model's current weights.

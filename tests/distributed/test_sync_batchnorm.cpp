@@ -10,12 +10,10 @@
 namespace ember {
 namespace {
 
-constexpr int64_t kChannels = 3;
+using testing::copy_batch_norm_state;
+using testing::max_abs_diff;
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(kFloat64) - b.to(kFloat64)).abs().max().item<double>();
-}
+constexpr int64_t kChannels = 3;
 
 // Float64 parameters and buffers, the same on every rank (the generator is seeded alike).
 void make_float64(nn::BatchNormBase& bn) {
@@ -24,14 +22,6 @@ void make_float64(nn::BatchNormBase& bn) {
   bn.bias = rand({bn.num_features}, kFloat64).requires_grad_(true);
   bn.running_mean = rand({bn.num_features}, kFloat64);
   bn.running_var = rand({bn.num_features}, kFloat64) + 0.5;
-}
-
-void copy_params(const nn::BatchNormBase& from, nn::BatchNormBase& to) {
-  NoGradGuard no_grad;
-  to.weight = from.weight.clone().requires_grad_(true);
-  to.bias = from.bias.clone().requires_grad_(true);
-  to.running_mean = from.running_mean.clone();
-  to.running_var = from.running_var.clone();
 }
 
 Tensor summed_over_ranks(const Tensor& t) {
@@ -54,7 +44,7 @@ void expect_equal_to_one_process(const std::vector<int64_t>& shares) {
   nn::BatchNorm2d reference(kChannels, {.eps = 1e-5, .momentum = 0.3});
   make_float64(reference);
   nn::SyncBatchNorm sync(kChannels, {.eps = 1e-5, .momentum = 0.3});
-  copy_params(reference, sync);
+  copy_batch_norm_state(reference, sync);
   for (int step = 0; step < 3; ++step) {
     Tensor x = randn({total, kChannels, 5, 5}, kFloat64).mul_(2.0).add_(0.5 * step).requires_grad_(true);
     Tensor g = randn({total, kChannels, 5, 5}, kFloat64);

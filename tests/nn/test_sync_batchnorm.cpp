@@ -9,15 +9,13 @@
 namespace ember {
 namespace {
 
+using testing::copy_batch_norm_state;
+using testing::max_abs_diff;
+
 namespace F = nn::functional;
 using Inputs = std::vector<Tensor>;
 using testing::expect_gradcheck;
 using testing::grad_input;
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  return (a.to(kFloat64) - b.to(kFloat64)).abs().max().item<double>();
-}
 
 // Parameters and buffers in float64 (the same values), so comparisons can be tight.
 void make_float64(nn::BatchNormBase& bn) {
@@ -26,14 +24,6 @@ void make_float64(nn::BatchNormBase& bn) {
   bn.bias = rand({bn.num_features}, kFloat64).requires_grad_(true);
   bn.running_mean = bn.running_mean.to(kFloat64);
   bn.running_var = bn.running_var.to(kFloat64);
-}
-
-void copy_params(const nn::BatchNormBase& from, nn::BatchNormBase& to) {
-  NoGradGuard no_grad;
-  to.weight = from.weight.clone().requires_grad_(true);
-  to.bias = from.bias.clone().requires_grad_(true);
-  to.running_mean = from.running_mean.clone();
-  to.running_var = from.running_var.clone();
 }
 
 // float32 activations far from zero: the statistics come from deviations, not from
@@ -57,7 +47,7 @@ TEST(SyncBatchNorm, WithoutProcessGroupIsBatchNorm2d) {
   nn::BatchNorm2d bn(3);
   make_float64(bn);
   nn::SyncBatchNorm sync(3);
-  copy_params(bn, sync);
+  copy_batch_norm_state(bn, sync);
   EXPECT_EQ(sync.type_name(), "SyncBatchNorm");
   for (int step = 0; step < 2; ++step) {
     Tensor x = randn({4, 3, 5, 5}, kFloat64).requires_grad_(true);

@@ -3,6 +3,8 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <random>
 #include <string>
@@ -22,6 +24,24 @@
   } while (0)
 
 namespace ember::testing {
+
+// The largest |a - b| over two tensors of one shape, compared in float64.
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(a.sizes(), b.sizes());
+  const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  double worst = 0;
+  for (size_t i = 0; i < va.size() && i < vb.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
+  return worst;
+}
+
+// `to` gets copies of `from`'s weight, bias (leaves requiring grad) and running statistics.
+inline void copy_batch_norm_state(const nn::BatchNormBase& from, nn::BatchNormBase& to) {
+  NoGradGuard no_grad;
+  to.weight = from.weight.clone().requires_grad_(true);
+  to.bias = from.bias.clone().requires_grad_(true);
+  to.running_mean = from.running_mean.clone();
+  to.running_var = from.running_var.clone();
+}
 
 // n standard-normal values from a fixed seed (independent of ember's generator).
 inline std::vector<double> random_values(int64_t n, uint32_t seed) {
