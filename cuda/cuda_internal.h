@@ -92,9 +92,8 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
                                const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
 // cuDNN dropout's state around CUDA graphs (Note [cuDNN dropout in CUDA graphs]), on
-// the current stream: built and following the seed before a capture; rebuilt before a
-// replay when the generator was re-seeded since.
-void prepare_dropout_for_capture(int device);
+// the current stream: when it exists, re-seeded if the generator was re-seeded since
+// (called before a capture and before each replay).
 void refresh_dropout_after_reseed(int device);
 void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
 void positive_bits(const Tensor& y, const Tensor& bits);

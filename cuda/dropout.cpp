@@ -16,11 +16,12 @@
 // A captured cudnnDropoutForward reads and advances the device's state in place, so each
 // replay draws new masks. What must not be captured is the state's (re)initialisation,
 // a kernel run by cudnnSetDropoutDescriptor: captured, it would restart the stream on
-// every replay. So cuda::Graph calls prepare_dropout_for_capture before a capture (the
-// state exists and follows the current seed) and refresh_dropout_after_reseed before
-// each replay (a manual_seed since the last one rebuilds the state there, outside the
-// graph: a re-seeded run of replays repeats its masks, like eager calls). Inside a
-// capture, a state that would need building is a clear error instead.
+// every replay. So the state is built by an eager call before any capture (the warm-up
+// steps a capture needs anyway for library workspaces, Note [CUDA graph capture];
+// nn::GraphedStep runs them), and cuda::Graph calls refresh_dropout_after_reseed before a
+// capture and before each replay: a manual_seed since the state was last seeded rebuilds
+// it there, outside the graph, so a re-seeded run of replays repeats its masks, like eager
+// calls. Inside a capture, a state that would need building is a clear error instead.
 #include <climits>
 #include <memory>
 #include <mutex>
@@ -62,8 +63,9 @@ void prepare(DropoutState& s, int device, cudnnHandle_t handle, double p) {
   const float prob = static_cast<float>(p);
   if (s.desc == nullptr) {
     EMBER_CHECK(!cuda::is_current_stream_capturing(), "dropout on cuda:", device,
-                " inside a CUDA graph capture: its cuDNN state does not exist yet (capture with cuda::Graph, "
-                "which builds it first, not with a bare stream capture)");
+                " inside a CUDA graph capture: its cuDNN state is built by the first eager dropout; run the step "
+                "once eagerly before capturing (a warm-up step, as nn::GraphedStep does; Note [cuDNN dropout in "
+                "CUDA graphs])");
     EMBER_CUDNN_CHECK(cudnnCreateDropoutDescriptor(&s.desc));
     EMBER_CUDNN_CHECK(cudnnDropoutGetStatesSize(handle, &s.bytes));
     s.states = make_empty({static_cast<int64_t>(s.bytes)}, kUInt8, Device::cuda(device));
@@ -110,12 +112,6 @@ Tensor philox_mask_dropout(const Tensor& x, double p, const Dims& mask_shape, co
 }
 
 }  // namespace
-
-void prepare_dropout_for_capture(int device) {
-  DropoutState& state = device_state(device);
-  std::lock_guard<std::mutex> lock(state.mu);
-  prepare(state, device, cudnn_handle(), 0.5);  // p is set again by each call
-}
 
 void refresh_dropout_after_reseed(int device) {
   DropoutState& state = device_state(device);

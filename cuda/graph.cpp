@@ -59,11 +59,11 @@ void Graph::begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivateP
   EMBER_CHECK(!stream || stream->device_index() == s.device, "Graph::capture_begin: the stream is on cuda:",
               stream ? stream->device_index() : -1, " but the current device is cuda:", s.device);
   s.side = stream ? *stream : Stream::create(s.device);
-  // cuDNN dropout's state is built (or re-seeded) here, not in the graph (Note [cuDNN
-  // dropout in CUDA graphs]); on the previous stream, so the capture comes after it.
+  // cuDNN dropout's state is re-seeded here, not in the graph (Note [cuDNN dropout in
+  // CUDA graphs]); on the previous stream, so the capture comes after it.
   {
     StreamGuard on_previous(s.previous);
-    cuda_kernels::prepare_dropout_for_capture(s.device);
+    cuda_kernels::refresh_dropout_after_reseed(s.device);
   }
   Event ready(false);
   ready.record(s.previous);
