@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "nn/functional/loss.h"
+#include "distributed/lockstep.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -48,13 +49,7 @@ TEST(DistributedDataParallel, TwoRanksOfBatch64EqualOneProcessOfBatch128) {
   optim::SGD sgd(ddp->parameters(), options), sgd_ref(reference->parameters(), options);
   for (int step = 0; step < 5; ++step) {
     auto [x, y] = global_batch(step, kPerRank * world);
-    sgd.zero_grad();
-    nn::functional::cross_entropy((*ddp)(x.narrow(0, rank * kPerRank, kPerRank)),
-                                  y.narrow(0, rank * kPerRank, kPerRank)).backward();
-    sgd.step();
-    sgd_ref.zero_grad();
-    nn::functional::cross_entropy((*reference)(x), y).backward();
-    sgd_ref.step();
+    testing::lockstep_sgd_step(*ddp, sgd, *reference, sgd_ref, x, y, rank, kPerRank);
   }
   const auto mine = ddp->module()->parameters(), ref = reference->parameters();
   ASSERT_EQ(mine.size(), ref.size());

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "nn/functional/loss.h"
+#include "distributed/lockstep.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -105,13 +106,7 @@ TEST(SyncBatchNorm, WithDdpTrainsLikeOneProcess) {
     std::vector<int64_t> labels;
     for (int64_t i = 0; i < kPerRank * world; ++i) labels.push_back((i * 3 + step) % 10);
     Tensor y = tensor(labels);
-    sgd.zero_grad();
-    nn::functional::cross_entropy((*ddp)(x.narrow(0, rank * kPerRank, kPerRank)),
-                                  y.narrow(0, rank * kPerRank, kPerRank)).backward();
-    sgd.step();
-    sgd_ref.zero_grad();
-    nn::functional::cross_entropy((*reference)(x), y).backward();
-    sgd_ref.step();
+    testing::lockstep_sgd_step(*ddp, sgd, *reference, sgd_ref, x, y, rank, kPerRank);
   }
   const nn::StateDict mine = net->state_dict(), ref = reference->state_dict();
   ASSERT_EQ(mine.size(), ref.size());
