@@ -23,6 +23,7 @@ export LD_LIBRARY_PATH="$bundle/runtime:/usr/local/cuda/lib64:${cublas_dir:-}:${
 export PATH="/usr/local/cuda/bin:$PATH"
 start=$(date +%s)
 if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
+if [[ -f "$bundle/deps.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/deps.tar.xz"; fi
 stamp() { echo "[$(($(date +%s) - start)) s] $*"; }
 budget="${BUDGET:-480}"
 left() { echo $((budget - ($(date +%s) - start))); }

@@ -5,7 +5,8 @@
 # .gpuhost, git-ignored); cuDNN and NVRTC themselves come from the host (its CUDA
 # toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
 # --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
-# shared libraries they need that such a host may not have. tools/gpu-check.sh uses it.
+# shared libraries they need that such a host may not have, packed as prebuilt.tar.xz (the
+# dependencies as deps.tar.xz). tools/gpu-check.sh unpacks and uses it.
 set -euo pipefail
 binaries=""
 if [[ "${1:-}" == "--binaries" ]]; then binaries="$2"; shift 2; fi
@@ -45,4 +46,8 @@ if [[ -n "$binaries" ]]; then
   tar -C "$out" -cJf "$out/prebuilt.tar.xz" bin runtime
   rm -rf "$out/bin" "$out/runtime"
 fi
+# The build dependencies packed too (headers shrink ~5x): the bundle and the four
+# Fashion-MNIST files (.gpudata, 29.4 MiB) then fit the device tool's 64 MiB carry.
+tar -C "$out" -cJf "$out/deps.tar.xz" include lib share
+rm -rf "$out/include" "$out/lib" "$out/share"
 du -sh "$out"
