@@ -56,11 +56,17 @@ bool is_enabled(DeviceType type) { return state_of(type).enabled; }
 DType get_dtype(DeviceType type) { return state_of(type).dtype; }
 size_t cached_casts() { return tls_cache.size(); }
 
+bool is_lower_precision(const Tensor& t) {
+  if (!t.defined()) return false;
+  const AutocastState& s = state_of(t.device().type());
+  return s.enabled && t.dtype() == s.dtype;
+}
+
 Tensor cast(CastPolicy policy, const Tensor& t) {
   if (!t.defined()) return t;
   const AutocastState& s = state_of(t.device().type());
   if (!s.enabled) return t;
-  if (policy == CastPolicy::Float32) return t.dtype() == s.dtype ? t.to(kFloat32) : t;
+  if (policy == CastPolicy::Float32) return is_lower_precision(t) ? t.to(kFloat32) : t;
   if (t.dtype() != kFloat32) return t;  // float64, integers and bools are never cast down
   if (!(t.requires_grad() && t.is_leaf())) return t.to(s.dtype);
   const std::pair<const TensorImpl*, bool> key{&t.impl(), is_grad_enabled() && !is_inference_mode_enabled()};

@@ -58,6 +58,10 @@ size_t cached_casts();
 
 enum class CastPolicy { LowerPrecision, Float32 };
 
+// Whether t is in autocast's lower-precision dtype for its device type while autocast is
+// on there: what a Float32 op widens.
+bool is_lower_precision(const Tensor& t);
+
 // t as an op of `policy` takes it under the current autocast state: unchanged unless
 // autocast is on for t's device type and t is a float32 (LowerPrecision) or bf16
 // (Float32) tensor. Undefined tensors pass through.

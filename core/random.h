@@ -92,7 +92,7 @@ class Generator {
     generation_.fetch_add(1, std::memory_order_release);
   }
   uint64_t seed() const { return seed_; }
-  // Counts manual_seed calls, so a stateful stream can restart
+  // Counts manual_seed calls, so stateful streams (cuDNN's dropout states) can restart
   // when the generator was reseeded, even with the same seed.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Reserves `n` counters for a kernel on `device`: the value form (seed, first counter),

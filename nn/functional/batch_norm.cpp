@@ -99,7 +99,7 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
                   const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("batch_norm");
@@ -107,10 +107,8 @@ Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor&
   // here, outside the graph, and saved for backward as it came (half the bytes of the
   // float32 copy); the backward widens it again. The node's input stays the bf16 tensor.
   const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
-  const Tensor& x_in = x_arg;
-  const bool widen = x_arg.defined() && autocast::is_enabled(x_arg.device().type()) &&
-                     x_arg.dtype() == autocast::get_dtype(x_arg.device().type());
-  const Tensor x_float = widen ? native::to_dtype(x_arg, kFloat32) : x_arg;
+  const bool widen = autocast::is_lower_precision(x_in);
+  const Tensor x_float = widen ? native::to_dtype(x_in, kFloat32) : x_in;
   check_args(x_float, running_mean, running_var, weight, bias, training);
   const Tensor x = detail::contiguous(x_float);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
@@ -120,7 +118,7 @@ Tensor batch_norm(const Tensor& x_arg, const Tensor& running_mean, const Tensor&
                                           num_batches_tracked, recording, out);
   out = detail::in_format(out, x_in.suggest_memory_format());
   if (recording) {
-    const Tensor x_saved = widen ? detail::contiguous(x_arg) : x;
+    const Tensor x_saved = widen ? detail::contiguous(x_in) : x;
     autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out},
                      {x_saved, saved.mean, saved.invstd, w},
                      [training](const tensor_list& g, const tensor_list& s, const auto& in) {

@@ -102,9 +102,7 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
 
 template <typename O>
 void write_capturable(std::vector<detail::CapturableGroup>& capturable, size_t group, const O& o) {
-  if (group >= capturable.size()) return;
-  capturable[group].lr.set(o.lr, "Adam lr");
-  capturable[group].momentum.set(o.betas.first, "Adam beta1");
+  detail::write_capturable_group(capturable, group, o.lr, o.betas.first, "Adam lr", "Adam beta1");
 }
 
 }  // namespace

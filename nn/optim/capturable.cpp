@@ -39,6 +39,13 @@ CapturableGroup& capturable_group(std::vector<CapturableGroup>& groups, size_t g
   return groups[group];
 }
 
+void write_capturable_group(std::vector<CapturableGroup>& groups, size_t group, double lr, double momentum,
+                            const char* lr_what, const char* momentum_what) {
+  if (group >= groups.size()) return;
+  groups[group].lr.set(lr, lr_what);
+  groups[group].momentum.set(momentum, momentum_what);
+}
+
 void check_capturable_fusable(bool fusable, const char* optimizer) {
   EMBER_CHECK(fusable, optimizer,
               " (capturable): expected each gradient and state laid out like its parameter (the fused kernel reads "

@@ -47,6 +47,11 @@ struct CapturableGroup {
 // The group's entry, made on first use.
 CapturableGroup& capturable_group(std::vector<CapturableGroup>& groups, size_t group);
 
+// After a schedule changed `group`'s options: writes its lr and momentum/beta1 to the
+// device values that exist (none before the group's first capturable step).
+void write_capturable_group(std::vector<CapturableGroup>& groups, size_t group, double lr, double momentum,
+                            const char* lr_what, const char* momentum_what);
+
 // Throws "... <doing> <what> inside a CUDA graph capture ..." while capturing.
 void check_outside_capture(const char* what, const char* doing);
 

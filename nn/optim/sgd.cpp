@@ -59,9 +59,8 @@ void SGD::check_param_state(const std::string& prefix, const ParamState& loaded,
 }
 
 void SGD::hyper_parameters_changed(size_t group) {
-  if (group >= capturable_.size()) return;
-  capturable_[group].lr.set(options(group).lr, "SGD lr");
-  capturable_[group].momentum.set(options(group).momentum, "SGD momentum");
+  detail::write_capturable_group(capturable_, group, options(group).lr, options(group).momentum, "SGD lr",
+                                 "SGD momentum");
 }
 
 void SGD::step() {
