@@ -50,4 +50,8 @@ fi
 # Fashion-MNIST files (.gpudata, 29.4 MiB) then fit the device tool's 64 MiB carry.
 tar -C "$out" -cJf "$out/deps.tar.xz" include lib share
 rm -rf "$out/include" "$out/lib" "$out/share"
+# The commit the programs were built from, for the run's summary (tools/gpu-run-import.sh).
+dirty=""
+if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then dirty=" (with uncommitted changes)"; fi
+echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" > "$out/commit.txt"
 du -sh "$out"
