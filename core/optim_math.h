@@ -138,14 +138,16 @@ struct AdamUpdate {
 
   // With the device-resident lr, beta1 and step count t read: step_size = lr / (1 -
   // beta1^t) and sqrt(1 - beta2^t) in double, as nn/optim/adam.cpp computes them on the
-  // host, then rounded to T as from() does. Itself without them. Once per thread.
+  // host, then rounded to T as from() does (the same bits on the CPU; on a GPU CUDA's
+  // double pow may differ from glibc's in the last bit, so capturable Adam there matches
+  // plain Adam to an ulp of the bias corrections). Itself without them. Once per thread.
   EMBER_HD_INLINE AdamUpdate resolved() const {
     if (device_lr == nullptr) return *this;
     AdamUpdate u = *this;
     const double lr = *device_lr, b1 = *device_beta1, t = *device_step;
     u.beta1 = static_cast<T>(b1);
     u.one_minus_beta1 = static_cast<T>(1.0 - b1);
-    u.decay_factor = static_cast<T>(1.0 - lr * weight_decay_value);
+    u.decay_factor = static_cast<T>(add_rn(1.0, -mul_rn(lr, weight_decay_value)));  // no fused multiply-add
     u.neg_step_size = static_cast<T>(-(lr / (1.0 - EMBER_FUSED_MATH(pow)(b1, t))));
     u.bias_correction2_sqrt =
         static_cast<T>(EMBER_FUSED_MATH(sqrt)(1.0 - EMBER_FUSED_MATH(pow)(beta2_value, t)));

@@ -57,6 +57,9 @@ void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
 void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
+// This thread's cuBLAS handle and the current stream's cuBLAS workspace, made now if they
+// are not yet (cuda::Graph calls it before capturing: neither may be made in a capture).
+void prepare_cublas();
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
                         const Tensor& probs);

@@ -23,6 +23,7 @@
 
 #include "core/logging.h"
 #include "cuda/cudnn_internal.h"
+#include "cuda/graph.h"
 
 namespace ember::cuda_kernels {
 
@@ -59,13 +60,7 @@ struct BnCall {
   }
 };
 
-// The largest power of two (at most 16) dividing the address, as in cudnn_conv.cpp.
-int64_t alignment_of(const Tensor& t) {
-  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
-  int64_t alignment = 16;
-  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
-  return alignment;
-}
+using cuda::detail::alignment_of;
 
 // x-shaped operands with their real sizes and strides; per-channel [C] ones as [1, C, 1, 1].
 fe::graph::Tensor_attributes attributes(const BnCall& call, Uid uid) {
@@ -77,7 +72,7 @@ fe::graph::Tensor_attributes attributes(const BnCall& call, Uid uid) {
       .set_uid(uid)
       .set_data_type(fe::DataType_t::FLOAT)
       .set_dim(channel ? std::vector<int64_t>{1, c, 1, 1} : t.sizes().vec())
-      .set_stride(channel ? std::vector<int64_t>{c, 1, c, c} : t.strides().vec())
+      .set_stride(channel ? std::vector<int64_t>{c, 1, c, c} : cuda::detail::cudnn_strides(t))
       .set_alignment(alignment_of(t));
 }
 
@@ -164,7 +159,8 @@ std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handl
     if (t == nullptr) continue;
     key.insert(key.end(), {uid, t->dim()});
     key.insert(key.end(), t->sizes().begin(), t->sizes().end());
-    key.insert(key.end(), t->strides().begin(), t->strides().end());
+    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t);
+    key.insert(key.end(), strides.begin(), strides.end());
     key.push_back(alignment_of(*t));
   }
   static std::mutex mu;
@@ -172,9 +168,16 @@ std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handl
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache->find(key);
   if (it != cache->end()) return it->second;
+  if (cuda::is_current_stream_capturing()) {  // no plan building in a capture: ember's kernels, this once
+    logging::debug("{} on CUDA: {} first seen inside a CUDA graph capture; ember's kernels run it", call.name(),
+                   call.describe());
+    return nullptr;
+  }
   std::shared_ptr<const BnGraph> built;
   try {
     built = build_graph(call, handle);
+  } catch (const Error&) {  // out of memory, a CUDA error: not cuDNN declining
+    throw;
   } catch (const std::exception& e) {  // a failed step, or the frontend's older builder classes
     logging::debug("{} on CUDA: cuDNN does not take {} ({}); ember's kernels run it", call.name(), call.describe(),
                    e.what());
@@ -206,13 +209,15 @@ bool optional_channel(const Tensor& t) { return !t.defined() || channel_operand(
 Tensor channel_scratch(const Tensor& x) { return make_empty({x.size(1)}, kFloat32, x.device()); }
 
 // cuDNN needs scale and bias: ones (value 1) or zeros (value 0) of [C] stand in for an
-// undefined weight or bias, made once per device, C and dtype and kept for the process.
+// undefined weight or bias, made once per device, C and dtype and kept for the process;
+// undefined when they are not made yet and a capture is under way (they are made with a
+// synchronisation: the caller then leaves the case to ember's kernels).
 Tensor constant_channels(const Tensor& x, int value) {
   static std::mutex mu;
   static auto* cache = new std::map<std::tuple<int, int64_t, int64_t, int>, Tensor>();  // never destroyed
   std::lock_guard<std::mutex> lock(mu);
   Tensor& t = (*cache)[{cuda::detail::current_device_index(), x.size(1), static_cast<int64_t>(x.dtype()), value}];
-  if (!t.defined()) {
+  if (!t.defined() && !cuda::is_current_stream_capturing()) {
     Tensor made = make_empty({x.size(1)}, x.dtype(), x.device());
     cuda_kernels::fill(made, Scalar(value));
     // Any stream may read it later: the fill must be done by then.
@@ -239,6 +244,7 @@ bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor&
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
+  if (!scale.defined() || !shift.defined()) return false;
   BnCall call{running ? BnOp::TrainRunning : BnOp::Train};
   call.bind(kX, x).bind(kY, out).bind(kScale, scale).bind(kBias, shift).bind(kMean, save_mean).bind(kInvStd, save_invstd);
   // The graph reads the running statistics and writes their update elsewhere (cuDNN does not
@@ -265,6 +271,7 @@ bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& in
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
+  if (!scale.defined() || !shift.defined()) return false;
   BnCall call{BnOp::Eval};
   call.bind(kX, x).bind(kY, out).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, shift);
   return run(call, {});
@@ -277,6 +284,7 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
     return false;
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
+  if (!scale.defined()) return false;
   // The graph writes all three gradients: scratch for those not asked for.
   const Tensor dx = grad_x.defined() ? grad_x : make_empty(x.sizes(), kFloat32, x.device());
   const Tensor dscale = grad_w.defined() ? grad_w : channel_scratch(x);

@@ -20,6 +20,7 @@
 
 #include "core/native.h"
 #include "cuda/cudnn_internal.h"
+#include "cuda/graph.h"
 
 namespace ember::cuda_kernels {
 
@@ -56,14 +57,7 @@ void check(fe::error_t status, const ConvCall& call, const char* step) {
               status.get_message());
 }
 
-// The largest power of two (at most 16) dividing the address: the backend picks engines
-// for the alignment it is told (16 unless said), so a view's offset pointer must say less.
-int64_t alignment_of(const Tensor& t) {
-  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
-  int64_t alignment = 16;
-  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
-  return alignment;
-}
+using cuda::detail::alignment_of;
 
 struct ConvGraph {
   fe::graph::Graph graph;
@@ -90,7 +84,7 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
         .set_uid(uid)
         .set_data_type(io)
         .set_dim(t.sizes().vec())
-        .set_stride(t.strides().vec())
+        .set_stride(cuda::detail::cudnn_strides(t))
         .set_alignment(alignment_of(t));
   };
   auto a = graph.tensor(attributes(0, kUidA));
@@ -143,7 +137,8 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
   for (const Tensor* t : call.tensors) {
     key.push_back(static_cast<int64_t>(t->sizes().size()));
     key.insert(key.end(), t->sizes().begin(), t->sizes().end());
-    key.insert(key.end(), t->strides().begin(), t->strides().end());
+    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t);
+    key.insert(key.end(), strides.begin(), strides.end());
     key.push_back(alignment_of(*t));
   }
   static std::mutex mu;
@@ -151,6 +146,11 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache->find(key);
   if (it != cache->end()) return it->second;
+  // Building plans may allocate, compile and load kernels: not inside a capture.
+  EMBER_CHECK(!cuda::is_current_stream_capturing(), call.op, " on CUDA: ", call.describe(),
+              " is first seen inside a CUDA graph capture, but its cuDNN plan is built outside captures: run the "
+              "step once eagerly before capturing (a warm-up step, as nn::GraphedStep does; Note [CUDA graph "
+              "capture] in cuda/graph.h)");
   std::shared_ptr<ConvGraph> built;
   try {
     built = build_graph(call, tf32, benchmark, handle);
@@ -184,7 +184,7 @@ void run_conv(const ConvCall& call) {
   auto workspace = [&](int64_t bytes) { return bytes > 0 ? make_empty({bytes}, kUInt8, out.device()) : Tensor(); };
   auto pointer = [](const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; };
   std::lock_guard<std::mutex> lock(cg->mu);
-  if (benchmark && !cg->tuned) {
+  if (benchmark && !cg->tuned && !cuda::is_current_stream_capturing()) {  // autotuning synchronises: not in a capture
     // Times every built plan on the real buffers (out is written, then written again below).
     const Tensor space = workspace(cg->graph.get_autotune_workspace_size());
     check(cg->graph.autotune(handle, pack, pointer(space)), call, "autotune");

@@ -4,6 +4,9 @@
 #pragma once
 #include <cudnn.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "core/dispatch.h"
 #include "cuda/cudnn.h"
 
@@ -24,5 +27,36 @@ int current_device_index();
 cudnnHandle_t cudnn_handle();
 // float32 -> CUDNN_DATA_FLOAT, float64 -> CUDNN_DATA_DOUBLE; anything else an error naming op.
 cudnnDataType_t cudnn_dtype(DType dtype, const char* op);
+// t's strides as cuDNN is told them: a size-1 dim's stride (free in ember, which a view
+// can leave at any value) set to what a dense tensor of t's layout has there, innermost
+// first (W, H, then C for NCHW, or C first for channels-last, then N), as PyTorch does
+// for cuDNN: the backend then sees one layout per shape, and plans are shared.
+inline std::vector<int64_t> cudnn_strides(const Tensor& t) {
+  std::vector<int64_t> strides = t.strides().vec();
+  const auto& sizes = t.sizes();
+  const int dims = static_cast<int>(sizes.size());
+  if (dims < 3) return strides;
+  const bool channels_last = dims == 4 && strides[1] == 1 && sizes[1] != 1;
+  std::vector<int> order;  // innermost first
+  if (channels_last) order.push_back(1);
+  for (int d = dims - 1; d > 1; --d) order.push_back(d);
+  if (!channels_last) order.push_back(1);
+  order.push_back(0);
+  int64_t dense = 1;
+  for (int d : order) {
+    if (sizes[d] == 1) strides[d] = dense;
+    else dense = sizes[d] * strides[d];
+  }
+  return strides;
+}
+
+// The largest power of two (at most 16) dividing t's address: the backend picks engines
+// for the alignment it is told (16 unless said), so a view's offset pointer must say less.
+inline int64_t alignment_of(const Tensor& t) {
+  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
+  int64_t alignment = 16;
+  while (alignment > 1 && address % static_cast<uintptr_t>(alignment) != 0) alignment /= 2;
+  return alignment;
+}
 
 }  // namespace ember::cuda::detail

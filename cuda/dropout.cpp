@@ -102,8 +102,13 @@ struct FlatDescriptor {
 // device's Philox stream; backward gets the keep mask as bits (core/bitmask.h).
 Tensor philox_mask_dropout(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
   Tensor mask = rand(mask_shape, TensorOptions().dtype(x.dtype()).device(x.device()));
-  mask = native::to_dtype(native::ge(mask, p), x.dtype());
-  native::div_(mask, 1.0 - p);
+  // The threshold and scale in the dtype, as the CPU's kernel and the backward's unpacking
+  // take them (for bfloat16, p and 1 / (1 - p) rounded to bf16).
+  visit_floating_or_bf16(x.dtype(), "dropout", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    mask = native::to_dtype(native::ge(mask, static_cast<double>(static_cast<T>(p))), x.dtype());
+    native::mul_(mask, static_cast<double>(dropout_scale<T>(p)));
+  });
   binary(BinaryOp::Mul, x, native::expand(mask, x.sizes()), out, 1);
   if (!keep) return Tensor();
   Tensor bits = make_empty({bitmask_bytes(mask.numel())}, kUInt8, x.device());

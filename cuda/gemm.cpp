@@ -60,6 +60,11 @@ int as_int(int64_t v, const char* what) {
 
 }  // namespace
 
+void prepare_cublas() {
+  handle_for_current_device();
+  cuda::detail::stream_workspace(kCublasWorkspaceBytes);
+}
+
 void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   const int64_t batches = a_in.size(0), n = a_in.size(1), k = a_in.size(2), m = b_in.size(2);
   if (batches == 0 || n == 0 || m == 0) return;

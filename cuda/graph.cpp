@@ -11,6 +11,7 @@
 #include "core/logging.h"
 #include "core/random.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/cudnn_internal.h"
 #include "cuda/stream.h"
 
 namespace ember::cuda {
@@ -25,6 +26,10 @@ struct Graph::State {
   Stream previous;
   Tensor rng_state;  // kInt64 [2] on the device: [seed, base offset] of the next replay
   uint64_t rng_counters = 0;
+  // The last replay that read rng_state, and its stream: a replay on another stream
+  // waits for it before writing the words again.
+  std::optional<Event> rng_read;
+  Stream rng_stream;
   int device = -1;
   bool capturing = false;
 };
@@ -69,6 +74,17 @@ void Graph::begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivateP
   ready.record(s.previous);
   s.side->wait(ready);  // the capture comes after the work queued so far
   s.stream_guard.emplace(*s.side);
+  // What a capture may not create (cudaMalloc, synchronous memsets, library handles),
+  // made now for this thread, device and capture stream: the device error word, cuBLAS's
+  // handle and the stream's workspace, cuDNN's handle for the stream.
+  try {
+    detail::device_error_word();
+    cuda_kernels::prepare_cublas();
+    if (cudnn::is_available()) detail::cudnn_handle();
+  } catch (...) {
+    s.stream_guard.reset();
+    throw;
+  }
   s.pool_scope.emplace(s.pool);
   // The replays' random base (Note [Graph-safe random numbers]), in the graph's pool so
   // it goes with the pool; written before each replay, never read before.
@@ -114,11 +130,18 @@ void Graph::replay() {
   EMBER_CHECK(s.exec != nullptr, "Graph::replay: nothing captured (call capture_begin and capture_end first)");
   DeviceGuard guard(s.device);
   cuda_kernels::refresh_dropout_after_reseed(s.device);  // Note [cuDNN dropout in CUDA graphs]
+  const Stream stream = current_stream(s.device);
   if (s.rng_counters > 0) {  // this replay's counters, reserved as eager draws would be
+    if (s.rng_read && !(s.rng_stream == stream)) stream.wait(*s.rng_read);
     const PhiloxArgs base = default_generator().reserve(s.rng_counters);
     cuda_kernels::write_philox_state(static_cast<uint64_t*>(s.rng_state.data_ptr()), base.seed, base.offset);
   }
-  EMBER_CUDA_CHECK(cudaGraphLaunch(s.exec, detail::current_raw_stream()));
+  EMBER_CUDA_CHECK(cudaGraphLaunch(s.exec, static_cast<cudaStream_t>(stream.handle())));
+  if (s.rng_counters > 0) {
+    if (!s.rng_read) s.rng_read.emplace(false);
+    s.rng_read->record(stream);
+    s.rng_stream = stream;
+  }
 }
 
 void Graph::reset() {
@@ -139,6 +162,7 @@ void Graph::reset() {
   s.rng_state = Tensor();  // before the pool, so its segment is wholly free when released
   s.pool.reset();
   s.rng_counters = 0;
+  s.rng_read.reset();
 }
 
 bool Graph::captured() const { return state_->exec != nullptr; }

@@ -12,8 +12,14 @@
 // stream. Inside a capture, host synchronisation cannot work: cuda::synchronize() and a
 // device-to-host copy (item(), to(cpu), to_vector, and with them the device error word)
 // are an ember::Error naming the op ("... is not allowed while a CUDA graph is being
-// captured"); other waits fail with CUDA's own capture error. Library workspaces (cuBLAS, cuDNN plans) must be sized by warm-up steps
-// before capturing, as in PyTorch. Random draws on the capture's device read their seed
+// captured"), as is a copy from host memory (a replay would copy whatever the buffer held
+// then); other waits fail with CUDA's own capture error. The caching allocator makes new
+// segments for the pool in relaxed capture mode and otherwise neither waits nor frees
+// while capturing. capture_begin() makes what a capture may not create for the capture
+// stream: cuBLAS's handle and workspace, cuDNN's handle, the device error word. cuDNN
+// plans are built by warm-up steps, as in PyTorch: a convolution first seen inside a
+// capture is an error saying so, a batch norm runs ember's kernels instead, and plans are
+// never autotuned inside a capture. Random draws on the capture's device read their seed
 // and offset from the graph's device words, which each replay() moves on first (Note
 // [Graph-safe random numbers] in core/random.h): replays draw fresh numbers.
 #pragma once

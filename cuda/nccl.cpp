@@ -145,6 +145,7 @@ void Communicator::wait(const Event& done, const std::string& what) {
     const cudaError_t state = cudaEventQuery(event);
     if (state == cudaSuccess) return;
     if (state != cudaErrorNotReady) EMBER_CUDA_CHECK(state);
+    (void)cudaGetLastError();  // "not ready" is kept as the last error: the next launch check would see it
     ncclResult_t async = ncclSuccess;
     const ncclResult_t query = ncclCommGetAsyncError(as_comm(comm_), &async);
     if (query != ncclSuccess || (async != ncclSuccess && async != ncclInProgress))
@@ -158,6 +159,8 @@ void Communicator::wait(const Event& done, const std::string& what) {
 void Communicator::all_reduce(const Tensor& tensor, bool average) {
   check_usable("all_reduce");
   check_tensor(tensor, device_, "all_reduce");
+  // A sum of bools could store 2 in a bool (NCCL sees bytes): refused, as distributed::all_reduce does.
+  EMBER_CHECK(tensor.dtype() != kBool, "nccl all_reduce: expected a numeric tensor, got bool");
   DeviceGuard guard(device_);
   settle(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), static_cast<size_t>(tensor.numel()),
                        nccl_type(tensor.dtype()), average ? ncclAvg : ncclSum, as_comm(comm_),

@@ -97,7 +97,13 @@ class CudaBackend final : public RawBackend {
   void* raw_alloc(size_t bytes) override {
     cuda::DeviceGuard guard(index_);
     void* ptr = nullptr;
-    cudaError_t err = cudaMalloc(&ptr, bytes);
+    // A capture in ThreadLocal mode forbids this thread "unsafe" calls such as cudaMalloc;
+    // a segment for a graph's private pool is one that must be allowed (Note [CUDA graph
+    // capture] in cuda/graph.h), so the call runs in Relaxed mode, as PyTorch's does.
+    cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+    EMBER_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+    const cudaError_t err = cudaMalloc(&ptr, bytes);
+    cudaThreadExchangeStreamCaptureMode(&mode);
     if (err == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       return nullptr;
@@ -125,6 +131,11 @@ class CudaBackend final : public RawBackend {
     }
     EMBER_CUDA_CHECK(err);
     return true;
+  }
+  bool capturing() const override {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    EMBER_CUDA_CHECK(cudaStreamIsCapturing(cuda::detail::current_raw_stream(), &status));
+    return status != cudaStreamCaptureStatusNone;
   }
   void wait_event(void* event) override { EMBER_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event))); }
   void destroy_event(void* event) override { EMBER_CUDA_CHECK(cudaEventDestroy(static_cast<cudaEvent_t>(event))); }

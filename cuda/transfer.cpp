@@ -86,6 +86,8 @@ void copy_across_devices(const Tensor& src, const Tensor& dst) {
   if (bytes == 0) return;
   if (src.is_cpu() && dst.is_cuda()) {
     cuda::DeviceGuard guard(dst.device().index());
+    // Captured, a copy from host memory would replay whatever the buffer holds then.
+    cuda::check_not_capturing("a host-to-device copy (a tensor made from host data, to(cuda))");
     cudaStream_t stream = cuda::detail::current_raw_stream();
     if (bytes >= kStagingThreshold) {
       PinnedStaging::instance().host_to_device(dst.data_ptr(), src.data_ptr(), bytes, stream);

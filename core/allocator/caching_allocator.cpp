@@ -38,6 +38,11 @@
 //   under a PrivatePoolScope are a stream of their own; a released pool's segments go
 //   back to the backend as soon as they are wholly free; a live pool's free segments
 //   stay through empty_cache() and the OOM path (its graph replays into them).
+// - While the thread's stream is being captured into a CUDA graph (asked of the backend
+//   only under a pool scope, where captures allocate), nothing queries or waits for an
+//   event or frees a segment, which a capture forbids: pending frees are left for later,
+//   a record_stream'd block freed then records its events after the capture, and a
+//   request the pool cannot meet is an out-of-memory error at once.
 #include "core/allocator/caching_allocator.h"
 
 #include "core/allocator/private_pool.h"
@@ -162,10 +167,23 @@ struct AllocatorState {
     std::vector<void*> events;
   };
   std::vector<PendingFree> pending_frees;
+  // Blocks with stream uses freed during a capture: their events are recorded later.
+  std::vector<Block*> frees_after_capture;
+
+  // Records the events of each block freed with stream uses: on each stream that used it.
+  void add_pending_free(Block* block) {
+    PendingFree pending{block, {}};
+    for (StreamId use : block->stream_uses) pending.events.push_back(backend->record_event(use));
+    pending_frees.push_back(std::move(pending));
+  }
 
   // Frees the pending blocks whose events have all completed (all of them, waiting
-  // for their events, when `wait`).
+  // for their events, when `wait`). Never while capturing.
   void collect_pending_frees(bool wait) {
+    if (EMBER_UNLIKELY(!frees_after_capture.empty())) {
+      for (Block* block : frees_after_capture) add_pending_free(block);
+      frees_after_capture.clear();
+    }
     if (EMBER_LIKELY(pending_frees.empty())) return;
     std::vector<PendingFree> still_pending;
     for (PendingFree& pending : pending_frees) {
@@ -456,14 +474,18 @@ Allocation CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   }
   const size_t rounded = round_size(nbytes);
   const bool small = rounded <= detail::kSmallLimit;
-  s.collect_pending_frees(false);
+  bool capturing = false;
   if (const memory::detail::ActivePool& pool = memory::detail::tls_active_pool;
-      EMBER_UNLIKELY(pool.id != 0) && pool.device == s.backend->device())
+      EMBER_UNLIKELY(pool.id != 0) && pool.device == s.backend->device()) {
     stream |= StreamId{pool.id} << AllocatorState::kPoolShift;  // Note [Private pools]
+    capturing = s.backend->capturing();
+  }
+  if (!capturing) s.collect_pending_frees(false);
 
   Block* block = s.take_free_block(rounded, stream, small);
   if (EMBER_UNLIKELY(block == nullptr)) {
     block = s.reserve_segment(rounded, stream, small);
+    if (block == nullptr && capturing) s.throw_out_of_memory(nbytes);  // no waiting or freeing in a capture
     if (block == nullptr) {
       s.stats.num_alloc_retries += 1;
       s.collect_pending_frees(true);
@@ -501,9 +523,11 @@ void CachingAllocator::deallocate(Block* block) {
   std::lock_guard<detail::SpinMutex> lock(s.mutex);
   EMBER_INTERNAL_ASSERT(block->allocated, "a block was freed twice (or was never allocated)");
   if (EMBER_UNLIKELY(!block->stream_uses.empty())) {
-    AllocatorState::PendingFree pending{block, {}};
-    for (StreamId use : block->stream_uses) pending.events.push_back(s.backend->record_event(use));
-    s.pending_frees.push_back(std::move(pending));
+    if (s.backend->capturing()) {
+      s.frees_after_capture.push_back(block);
+    } else {
+      s.add_pending_free(block);
+    }
     return;
   }
   s.give_back(block);

@@ -39,6 +39,9 @@ class RawBackend {
   virtual bool query_event(void* /*event*/) { return true; }
   virtual void wait_event(void* /*event*/) {}
   virtual void destroy_event(void* /*event*/) {}
+  // Whether this thread's current stream is being captured into a CUDA graph: then no
+  // event may be queried or waited for and no memory freed (Note [Private pools]).
+  virtual bool capturing() const { return false; }
 };
 
 namespace detail {

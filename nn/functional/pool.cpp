@@ -2,7 +2,9 @@
 // PyTorch's messages, the device's pooling kernels (core/dispatch.h), outputs in the
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
 // backward node each (max pooling keeps its window-local argmax indices, only when
-// recording: Note [Compact saved activations] in core/bitmask.h).
+// recording: Note [Compact saved activations] in core/bitmask.h). bfloat16 input is pooled
+// in float32 through differentiable casts (the kernels have no bf16 path): max pooling
+// gives the same values, average pooling rounds once, as PyTorch's bf16 kernels do.
 #include "autograd/function_node.h"
 #include "core/bitmask.h"
 #include "core/dispatch.h"
@@ -19,7 +21,8 @@ using autograd::tensor_list;
 PoolGeometry pool_input(const Tensor& x, const char* op) {
   EMBER_CHECK(x.dim() == 3 || x.dim() == 4, op, ": Expected 3D or 4D (batch mode) tensor for input, but got input of size: ",
               x.sizes());
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+              dtype_name(x.dtype()));
   PoolGeometry g{};
   g.H = x.size(x.dim() - 2);
   g.W = x.size(x.dim() - 1);
@@ -59,6 +62,7 @@ Tensor pooled_empty(const Tensor& x, const PoolGeometry& g) {
 
 // Average pooling of either kind: forward plus an "<name>" node.
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
+  if (x.dtype() == kBFloat16) return average(x.to(kFloat32), g, node_name).to(kBFloat16);
   Tensor out = pooled_empty(x, g);
   device_ops(x.device()).avg_pool2d_forward(detail::contiguous(x), g, out);
   out = detail::in_format(out, x.suggest_memory_format());
@@ -76,6 +80,7 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
 
 Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding) {
   const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding);
+  if (x.dtype() == kBFloat16) return max_pool2d(x.to(kFloat32), kernel, stride, padding).to(kBFloat16);
   const bool recording = autograd::will_record(x);
   Tensor out = pooled_empty(x, g);
   // The winners' positions in their windows, not the input (Note [Compact saved activations]).

@@ -9,7 +9,8 @@
 // momentum (SGD) or beta1 (Adam) in device memory, and the fused kernels read them
 // there (SgdStepArgs/AdamStepArgs' device_ pointers, resolved once per thread by
 // core/optim_math.h with the same rounding as the host values, so capturable and plain
-// steps give the same bits on one device). Adam's step count lives on the device too
+// steps give the same bits on one device; Adam's bias corrections on a GPU excepted, whose
+// pow may differ from glibc's in the last bit). Adam's step count lives on the device too
 // (incremented by a kernel) and the bias corrections are computed from it on the
 // device. set_lr and set_momentum (the schedulers) write the new value at once with a
 // fill on the current stream: between replays, outside any capture. The first step

@@ -1,7 +1,8 @@
 // The caching allocator's record_stream policy through a fake backend whose events
 // complete when the test says so: a block used by another stream is reused only after
 // that use's event completes; empty_cache and the OOM path collect it (the latter
-// waiting for it); statistics count it as allocated until then.
+// waiting for it); statistics count it as allocated until then; while the backend says a
+// CUDA graph capture is under way, nothing is queried, waited for or recorded.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -9,6 +10,7 @@
 #include <ember/ember.h>
 
 #include "core/allocator/caching_allocator.h"
+#include "core/allocator/private_pool.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -23,6 +25,7 @@ struct EventLog {
   std::set<intptr_t> completed, waited, destroyed;
   std::vector<StreamId> recorded_on;
   bool refuse_alloc = false;
+  bool capturing = false;
 };
 
 class EventBackend final : public RawBackend {
@@ -45,6 +48,7 @@ class EventBackend final : public RawBackend {
     log_->completed.insert(reinterpret_cast<intptr_t>(e));
   }
   void destroy_event(void* e) override { log_->destroyed.insert(reinterpret_cast<intptr_t>(e)); }
+  bool capturing() const override { return log_->capturing; }
 
  private:
   EventLog* log_;
@@ -110,6 +114,35 @@ TEST_F(RecordStream, UnusedBlocksNeedNoEvents) {
   Allocation b = alloc.allocate(MiB, kMain);  // another stream's free block is not taken
   EXPECT_NE(b.ptr, a.ptr);
   alloc.deallocate(b.block);
+}
+
+TEST_F(RecordStream, NothingWaitsRecordsOrFreesDuringACapture) {
+  Allocation a = alloc.allocate(12 * MiB, kMain);
+  alloc.record_stream(a.block, kSide);
+  log.capturing = true;
+  alloc.deallocate(a.block);  // its event is recorded after the capture, not in it
+  EXPECT_TRUE(log.recorded_on.empty());
+  EXPECT_EQ(alloc.stats().allocated_bytes.current, 12 * MiB);
+  {
+    // Captures allocate under a pool scope; the pool has memory of its own only.
+    memory::PrivatePoolScope scope(std::make_shared<memory::PrivatePool>(Device::cpu()));
+    Allocation pooled = alloc.allocate(MiB, kMain);  // a new segment: allowed
+    EXPECT_NE(pooled.ptr, nullptr);
+    log.refuse_alloc = true;
+    EXPECT_THROW(alloc.allocate(12 * MiB, kMain), OutOfMemoryError);  // no waiting or freeing to make room
+    EXPECT_TRUE(log.waited.empty());
+    EXPECT_EQ(alloc.stats().num_alloc_retries, 0);
+    log.refuse_alloc = false;
+    alloc.deallocate(pooled.block);
+  }
+  EXPECT_TRUE(log.recorded_on.empty());
+  log.capturing = false;
+  Allocation b = alloc.allocate(MiB, kMain);  // after the capture: the deferred event is recorded
+  EXPECT_EQ(log.recorded_on, std::vector<StreamId>{kSide});
+  log.completed.insert(1);
+  alloc.deallocate(b.block);
+  alloc.empty_cache();
+  EXPECT_EQ(alloc.stats().allocated_bytes.current, 0);
 }
 
 TEST(CudaStub, StreamsWithoutCudaAreClearErrors) {

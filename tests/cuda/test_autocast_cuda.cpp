@@ -96,6 +96,24 @@ TEST(CudaBFloat16, ReluDropoutAndReductions) {
   EXPECT_EQ(ones({1000}, TensorOptions(kBFloat16).device(Device::cuda(0))).sum().item<double>(), 1000.0);
 }
 
+// bf16 dropout draws the CPU's mask from the same seed, with p and the scale rounded to
+// bf16 as the CPU's kernel rounds them (p = 0.3 is not a bf16 value), forward and backward.
+TEST(CudaBFloat16, DropoutMatchesTheCpuBitForBit) {
+  REQUIRE_CUDA();
+  const Tensor x = normal({8192}, 5).to(kBFloat16);
+  auto run = [&](const Device& dev) {
+    const Tensor leaf = x.to(dev).requires_grad_(true);
+    manual_seed(21);
+    const Tensor y = F::dropout(leaf, 0.3, true);
+    (y * 3.0).sum().backward();
+    return std::pair{y.cpu().to(kFloat64).to_vector<double>(), leaf.grad().cpu().to(kFloat64).to_vector<double>()};
+  };
+  const auto [y_cpu, g_cpu] = run(Device::cpu());
+  const auto [y_cuda, g_cuda] = run(Device::cuda(0));
+  EXPECT_EQ(y_cuda, y_cpu);
+  EXPECT_EQ(g_cuda, g_cpu);
+}
+
 TEST(CudaAutocast, OpListsOnCudaTensors) {
   REQUIRE_CUDA();
   const Device gpu = Device::cuda(0);

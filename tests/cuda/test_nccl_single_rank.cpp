@@ -38,6 +38,15 @@ TEST(NcclSingleRank, CollectivesOfOneRank) {
   Tensor big = full({1 << 20}, 2.0, TensorOptions(kFloat32).device(dev));
   comm.all_reduce(big, true);
   EXPECT_EQ(big.sum().item<double>(), 2.0 * (1 << 20));
+  // wait() polls the event: a "not ready" answer must not linger as the last CUDA error,
+  // where the next kernel's launch check would take it for its own.
+  Tensor large = full({1 << 26}, 1.0, TensorOptions(kFloat32).device(dev));  // 256 MiB: still running at the first poll
+  comm.all_reduce(large, false);
+  cuda::Event done(false);
+  done.record(cuda::current_stream());
+  comm.wait(done, "all_reduce of 256 MiB");
+  const Tensor doubled = large * 2.0;
+  EXPECT_EQ(doubled.sum().item<double>(), 2.0 * (1 << 26));
 }
 
 TEST(NcclSingleRank, WrongTensorsAreErrors) {

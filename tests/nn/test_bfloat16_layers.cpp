@@ -1,11 +1,15 @@
 // Layers on bfloat16 tensors on the CPU (Note [BFloat16] in core/bfloat16.h): conv2d
 // forward and backward and linear against float64 references of the same bf16 values
-// (fp32 accumulation: one bf16 rounding apart), ReLU and dropout keeping bf16.
+// (fp32 accumulation: one bf16 rounding apart), ReLU and dropout keeping bf16, pooling
+// (in float32 through casts: as float32 pooling of the same values, rounded once).
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "nn/functional.h"
 #include "support/helpers.h"
@@ -81,6 +85,32 @@ TEST(BFloat16Layers, ReluAndDropoutKeepBf16) {
     kept += v != 0.0;
   }
   EXPECT_NEAR(kept / 4096.0, 0.75, 0.03);
+}
+
+// Pooling takes bf16 (conv -> relu -> pool under autocast has no batch norm to widen it):
+// values and gradients are float32 pooling's of the same values, rounded to bf16 once.
+TEST(BFloat16Layers, PoolingMatchesFloat32PoolingOfTheSameValues) {
+  const Tensor x = normal_bf16({2, 3, 8, 8}, 4);
+  const Tensor g = normal_bf16({2, 3, 4, 4}, 5);
+  using Pool = std::function<Tensor(const Tensor&)>;
+  const std::vector<std::pair<const char*, Pool>> pools{
+      {"max_pool2d", [](const Tensor& t) { return F::max_pool2d(t, 2); }},
+      {"avg_pool2d", [](const Tensor& t) { return F::avg_pool2d(t, 3, 2, 1); }},
+      {"adaptive_avg_pool2d", [](const Tensor& t) { return F::adaptive_avg_pool2d(t, 4); }}};
+  for (const auto& [name, pool] : pools) {
+    SCOPED_TRACE(name);
+    const Tensor leaf = x.detach().requires_grad_(true);
+    const Tensor out = pool(leaf);
+    ASSERT_EQ(out.dtype(), kBFloat16);
+    ASSERT_EQ(out.sizes(), g.sizes());
+    (out * g).sum().backward();
+    const Tensor leaf32 = x.detach().to(kFloat32).requires_grad_(true);
+    const Tensor out32 = pool(leaf32);
+    (out32 * g.to(kFloat32)).sum().backward();
+    EXPECT_TRUE(equal(out, out32.detach().to(kBFloat16)));
+    ASSERT_EQ(leaf.grad().dtype(), kBFloat16);
+    EXPECT_TRUE(equal(leaf.grad(), leaf32.grad().to(kBFloat16)));
+  }
 }
 
 }  // namespace
