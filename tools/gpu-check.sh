@@ -90,6 +90,10 @@ summarize() {
   grep -m1 -A1 '^name' "$RES/env.txt" 2>/dev/null | tail -1
   if [[ -s "$RES/tests.txt" ]]; then grep -E '^(cuda tests|FAIL|CRASH|TIMEOUT|alone)' "$RES/tests.txt" | head -40; fi
   if [[ -s "$RES/kernels.txt" ]]; then grep -iE 'passed|failed|exit' "$RES/kernels.txt" | tail -3; fi
+  if [[ -s "$RES/cudnn_declines.txt" ]]; then
+    echo "--- cudnn_declines.txt: $(grep -c 'cuDNN does not take\|first seen inside' "$RES/cudnn_declines.txt") declined cases"
+    grep -o 'batch_norm[^;]*cuDNN does not take [^(]*' "$RES/cudnn_declines.txt" | sort | uniq -c | head -8
+  fi
   for f in train_cuda.txt bench_train.txt sanitize.txt interop.txt cudabench.txt source.txt; do
     [[ -s "$RES/$f" ]] || continue
     echo "--- $f"
@@ -162,6 +166,11 @@ fi
 # Issues 9 and 14: 3 epochs on the GPU (the step captured as a CUDA graph by default),
 # eagerly, with bf16 autocast; and `ember mem` on CUDA.
 if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
+  # Which layer cases cuDNN declines (ember's kernels then run them), in both layouts.
+  EMBER_LOG_LEVEL=debug run_step cudnn_declines.txt 60 "$bin/ember" train --device cuda --epochs 1 --limit 2048 \
+    --data "$data"
+  EMBER_LOG_LEVEL=debug run_step cudnn_declines.txt 60 "$bin/ember" train --device cuda --epochs 1 --limit 2048 \
+    --channels-last --data "$data"
   run_step train_cuda.txt 150 "$bin/ember" train --device cuda --epochs 3 --data "$data" --json "$RES/train_cuda.json"
   pack
   run_step train_cuda.txt 120 "$bin/ember" train --device cuda --epochs 3 --amp --data "$data" --json "$RES/train_cuda_amp.json"
