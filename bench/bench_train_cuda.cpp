@@ -2,7 +2,9 @@
 // (run on a GPU; the twin is `bench/pytorch_train.py --device cuda --sweep`):
 //  - BM_train_step: one SGD step (Nesterov, lr 0.05, momentum 0.9) at batch 128 in train():
 //    zero_grad, forward, cross_entropy, backward, step; 20 warm-up steps, then 200 steps,
-//    each timed on the host with ember::cuda::synchronize() at its end;
+//    each timed on the host with ember::cuda::synchronize() at its end; in both layouts
+//    (channels_last:1 converts the model with Module::to(MemoryFormat::ChannelsLast), as
+//    model.to(memory_format=torch.channels_last): issue 9 picks the faster as the default);
 //  - BM_eval_10k_no_grad: 10,000 random images under eval() + NoGradGuard in batches of
 //    1000, counting correct argmaxes (one .item() per batch, as bench_train); 1 warm-up, 5 runs;
 //  - BM_layer/<layer>/{fwd,fwd_bwd}: the model's layers one by one through nn::functional
@@ -12,7 +14,7 @@
 //    random grad_output (no .grad accumulation). Conv layers, the step and the evaluation
 //    take cudnn_benchmark:0/1 (ember::cudnn::set_benchmark); TF32 for convolutions stays
 //    at its default (on, as in PyTorch).
-//  - BM_epoch/{eager,graph,graph_bf16} (issue 14): one training epoch of 60,000 random
+//  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last} (issue 14): one training epoch of 60,000 random
 //    images resident on the GPU in batches of 128 (468 full batches; the last 96 images
 //    are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
 //    CUDA graph (nn::GraphedStep, 3 warm-up steps before the timed epochs), `graph_bf16`
@@ -127,6 +129,7 @@ void BM_train_step(benchmark::State& state) {
     ember::manual_seed(0);
     auto model = ember::tools::make_small_cnn();
     model->to(kGpu);
+    if (state.range(1) != 0) model->to(ember::MemoryFormat::ChannelsLast);
     model->train();
     ember::optim::SGD sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9, .nesterov = true});
     const Tensor x = ember::randn({kBatch, 1, 28, 28}, ember::TensorOptions().device(kGpu));
@@ -144,14 +147,16 @@ void BM_train_step(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_train_step)
-    ->ArgName("cudnn_benchmark")
-    ->Arg(0)
-    ->Arg(1)
+    ->ArgNames({"cudnn_benchmark", "channels_last"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({1, 1})
     ->Iterations(kTimedSteps)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2 };
+enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2, GraphChannelsLast = 3 };
 constexpr int64_t kEpochImages = 60000;
 
 void BM_epoch(benchmark::State& state) {
@@ -160,6 +165,7 @@ void BM_epoch(benchmark::State& state) {
     ember::manual_seed(0);
     auto model = ember::tools::make_small_cnn();
     model->to(kGpu);
+    if (mode == EpochMode::GraphChannelsLast) model->to(ember::MemoryFormat::ChannelsLast);
     model->train();
     ember::optim::SGD sgd(model->parameters(),
                           {.lr = 0.05, .momentum = 0.9, .nesterov = true, .capturable = mode != EpochMode::Eager});
@@ -191,10 +197,11 @@ void BM_epoch(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_epoch)
-    ->ArgName("eager0_graph1_graphbf16_2")
+    ->ArgName("eager0_graph1_graphbf16_2_graphcl_3")
     ->Arg(0)
     ->Arg(1)
     ->Arg(2)
+    ->Arg(3)
     ->Iterations(5)
     ->Repetitions(1)  // 5 timed epochs already; the run's --benchmark_repetitions would make it 25
     ->UseManualTime()

@@ -111,6 +111,7 @@ def main():
             results.append({"mode": mode, "skipped": reason[:300]})
         else:
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # kept if the run is stopped later
     if args.json:
         print(json.dumps({"epochs": results}, indent=2))
         return

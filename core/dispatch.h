@@ -114,6 +114,11 @@ struct DeviceOps {
   void (*relu_forward_bits)(const Tensor& x, const Tensor& y, const Tensor& bits);
   // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
+
+  // Whether conv2d_* and batch_norm_* also take channels-last operands: every 4-D operand
+  // dense in that one layout (NHWC), outputs allocated in it, per-channel ones [C] as
+  // ever (Note [Channels-last layers] in nn/functional/args.h). CUDA: cuDNN reads real strides.
+  bool conv_bn_take_channels_last = false;
 };
 
 const DeviceOps& cpu_ops();

@@ -1,7 +1,9 @@
-// CUDA batch norm: cuDNN graphs where cudnn_batch_norm.cpp takes the case, else these kernels
-// over contiguous x seen as [N, C, S]: a block per channel reduces in double (mean, then the
-// centred sum of squares; in backward Σg and Σg(x - mean)), an elementwise kernel applies
-// core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
+// CUDA batch norm: cuDNN graphs where cudnn_batch_norm.cpp takes the case (NCHW or
+// channels-last operands), else these kernels over contiguous x seen as [N, C, S] (a
+// channels-last call runs them on NCHW copies): a block per channel reduces in double
+// (mean, then the centred sum of squares; in backward Σg and Σg(x - mean)), an elementwise
+// kernel applies core/batch_norm_math.h (the CPU's formula), native::blend_running_stats
+// updates as on the CPU.
 #include <cuda_runtime.h>
 
 #include "core/batch_norm_math.h"
@@ -122,6 +124,16 @@ T* mdata(const Tensor& t) {
 
 Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(), x.device()); }
 
+// These kernels read and write [N, C, S] row-major: an operand laid out otherwise (channels-
+// last) is copied to that layout, and an output written to a row-major temporary first.
+Tensor row_major(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
+Tensor row_major_output(const Tensor& t) {
+  return !t.defined() || t.is_contiguous() ? t : make_empty(t.sizes(), t.dtype(), t.device());
+}
+void write_back(const Tensor& temporary, const Tensor& out) {
+  if (temporary.defined() && !temporary.is_same(out)) copy(temporary, out);
+}
+
 void normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& w, const Tensor& b,
                const Tensor& out) {
   const int64_t total = x.numel();
@@ -137,12 +149,13 @@ void normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const 
 
 }  // namespace
 
-void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
-                      const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
-                      const Tensor& save_invstd) {
-  const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x);
-  const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x);
-  if (cudnn_batch_norm_train(x, weight, bias, running_mean, running_var, factor, eps, out, mean, invstd)) return;
+void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                      const Tensor& running_var, double factor, double eps, const Tensor& out_in,
+                      const Tensor& save_mean, const Tensor& save_invstd) {
+  const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x_in);
+  const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x_in);
+  if (cudnn_batch_norm_train(x_in, weight, bias, running_mean, running_var, factor, eps, out_in, mean, invstd)) return;
+  const Tensor x = row_major(x_in), out = row_major_output(out_in);
   const Tensor var = channel_vector(x);
   const Shape s = shape_of(x);
   if (s.C == 0) return;
@@ -153,21 +166,25 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
     EMBER_CUDA_LAUNCH_CHECK();
   });
   normalize(x, mean, invstd, weight, bias, out);
+  write_back(out, out_in);
   native::blend_running_stats(mean, var, running_mean, running_var, factor, s.N * s.S);
 }
 
-void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, double eps, const Tensor& out) {
+void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, double eps, const Tensor& out_in) {
   const Tensor invstd = native::batch_norm_invstd(running_var, eps);
-  if (cudnn_batch_norm_eval(x, running_mean, invstd, weight, bias, out)) return;
+  if (cudnn_batch_norm_eval(x_in, running_mean, invstd, weight, bias, out_in)) return;
+  const Tensor x = row_major(x_in), out = out_in.is_same(x_in) ? x : row_major_output(out_in);
   normalize(x, running_mean, invstd, weight, bias, out);
+  write_back(out, out_in);
 }
 
-void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
-                         const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
+void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,
+                         const Tensor& weight, bool training, const Tensor& grad_x_in, const Tensor& grad_w,
                          const Tensor& grad_b) {
   // cuDNN's backward differentiates through batch statistics: training mode only.
-  if (training && cudnn_batch_norm_backward(grad, x, mean, invstd, weight, grad_x, grad_w, grad_b)) return;
+  if (training && cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) return;
+  const Tensor grad = row_major(grad_in), x = row_major(x_in), grad_x = row_major_output(grad_x_in);
   const Shape s = shape_of(x);
   if (s.C == 0) return;
   const Tensor mean_g = channel_vector(x), coef = channel_vector(x);
@@ -185,6 +202,7 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
       EMBER_CUDA_LAUNCH_CHECK();
     }
   });
+  write_back(grad_x, grad_x_in);
 }
 
 }  // namespace ember::cuda_kernels

@@ -1,5 +1,6 @@
 // Batch norm on CUDA through NVIDIA's cuDNN frontend graphs (batchnorm, batchnorm_inference,
-// batchnorm_backward), one graph per op, operand layout and device, cached for the process.
+// batchnorm_backward), one graph per op, operand layout (NCHW or channels-last) and device,
+// cached for the process.
 // The rule: cuDNN for float32 4-D input when cuDNN accepts the graph, except eval in place and
 // eval-mode backward; everything else, float64 and 2-D/3-D input included, runs batch_norm.cu.
 #include "cuda/cuda_internal.h"
@@ -286,7 +287,7 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   if (!scale.defined()) return false;
   // The graph writes all three gradients: scratch for those not asked for.
-  const Tensor dx = grad_x.defined() ? grad_x : make_empty(x.sizes(), kFloat32, x.device());
+  const Tensor dx = grad_x.defined() ? grad_x : make_empty(x.sizes(), kFloat32, x.device(), dense_format_of(x));
   const Tensor dscale = grad_w.defined() ? grad_w : channel_scratch(x);
   const Tensor dbias = grad_b.defined() ? grad_b : channel_scratch(x);
   BnCall call{BnOp::Backward};

@@ -86,15 +86,15 @@ void Graph::begin(std::optional<Stream> stream, std::shared_ptr<memory::PrivateP
     throw;
   }
   s.pool_scope.emplace(s.pool);
-  // The replays' random base (Note [Graph-safe random numbers]), in the graph's pool so
-  // it goes with the pool; written before each replay, never read before.
-  s.rng_state = make_empty({2}, kInt64, Device::cuda(s.device));
   auto undo = [&s] {
     s.pool_scope.reset();
     s.stream_guard.reset();
     s.rng_state = Tensor();
   };
   try {
+    // The replays' random base (Note [Graph-safe random numbers]), in the graph's pool so
+    // it goes with the pool; written before each replay, never read before.
+    s.rng_state = make_empty({2}, kInt64, Device::cuda(s.device));
     default_generator().begin_capture(Device::cuda(s.device), static_cast<const uint64_t*>(s.rng_state.data_ptr()));
   } catch (...) {
     undo();
@@ -118,6 +118,7 @@ void Graph::capture_end() {
   const cudaError_t ended = cudaStreamEndCapture(static_cast<cudaStream_t>(s.side->handle()), &s.graph);
   s.pool_scope.reset();
   s.stream_guard.reset();
+  if (ended != cudaSuccess) (void)cudaGetLastError();  // reported here, not by the next launch
   EMBER_CUDA_CHECK(ended);
   EMBER_CUDA_CHECK(cudaGraphInstantiate(&s.exec, s.graph, 0));
   Event done(false);
@@ -148,7 +149,9 @@ void Graph::reset() {
   State& s = *state_;
   if (s.capturing) {  // abandon the capture
     cudaGraph_t partial = nullptr;
-    cudaStreamEndCapture(static_cast<cudaStream_t>(s.side->handle()), &partial);
+    if (cudaStreamEndCapture(static_cast<cudaStream_t>(s.side->handle()), &partial) != cudaSuccess) {
+      (void)cudaGetLastError();  // an invalidated capture's error: not the next launch's
+    }
     if (partial) cudaGraphDestroy(partial);
     default_generator().end_capture();
     s.pool_scope.reset();

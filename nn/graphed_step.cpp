@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 
@@ -58,10 +59,16 @@ void GraphedStep::operator()(const std::vector<Tensor>& inputs) {
 }
 
 void GraphedStep::capture() {
+  // Casts cached by an enclosing guard's warm-up steps would be reused, not captured:
+  // every replay would read the weights as they were before the capture.
+  EMBER_CHECK(!autocast::is_enabled(DeviceType::CUDA), what_, ": the step is captured inside an AutocastGuard; "
+              "put the guard inside the step (around its forward and loss), as torch.cuda.graph's recipe does");
+  capture_failed_ = true;
   graph_.capture_begin(*stream_);
   try {
     step_(static_inputs_);
     graph_.capture_end();
+    capture_failed_ = false;
   } catch (const std::exception& e) {
     graph_.reset();  // abandons the capture; nothing stays captured
     EMBER_FAIL("capturing ", what_, " as a CUDA graph failed: ", e.what());

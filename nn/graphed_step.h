@@ -38,6 +38,9 @@ class GraphedStep {
   // One step on `inputs` (CUDA tensors of the first call's shapes and dtypes).
   void operator()(const std::vector<Tensor>& inputs);
   bool captured() const { return graph_.captured(); }
+  // Whether the last capture failed (its call threw; a capture runs nothing, so that
+  // call's step has not happened). The next call tries again.
+  bool capture_failed() const { return capture_failed_; }
   int64_t calls() const { return calls_; }
   const std::vector<Tensor>& static_inputs() const { return static_inputs_; }
   const cuda::Graph& graph() const { return graph_; }
@@ -52,6 +55,7 @@ class GraphedStep {
   std::optional<cuda::Stream> stream_;
   cuda::Graph graph_;
   int64_t calls_ = 0;
+  bool capture_failed_ = false;
 };
 
 }  // namespace ember::nn

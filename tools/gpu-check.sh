@@ -170,12 +170,14 @@ if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
   EMBER_LOG_LEVEL=debug run_step cudnn_declines.txt 60 "$bin/ember" train --device cuda --epochs 1 --limit 2048 \
     --data "$data"
   EMBER_LOG_LEVEL=debug run_step cudnn_declines.txt 60 "$bin/ember" train --device cuda --epochs 1 --limit 2048 \
-    --channels-last --data "$data"
+    --memory-format channels_last --data "$data"
   run_step train_cuda.txt 150 "$bin/ember" train --device cuda --epochs 3 --data "$data" --json "$RES/train_cuda.json"
   pack
   run_step train_cuda.txt 120 "$bin/ember" train --device cuda --epochs 3 --amp --data "$data" --json "$RES/train_cuda_amp.json"
   run_step train_cuda.txt 90 "$bin/ember" train --device cuda --epochs 2 --no-cuda-graph --data "$data" \
     --json "$RES/train_cuda_eager.json"
+  run_step train_cuda.txt 60 "$bin/ember" train --device cuda --epochs 1 --memory-format channels_last --data "$data" \
+    --json "$RES/train_cuda_channels_last.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --json "$RES/mem_cuda.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --amp
   pack

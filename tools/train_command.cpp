@@ -53,7 +53,16 @@ struct TrainOptions {
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
   bool drop_last = false;                          // --drop-last: no last partial batch
+  std::string memory_format = "auto";              // --memory-format: auto, contiguous, channels_last
 };
+
+// The model's layout for --memory-format: channels_last as model.to(memory_format=
+// torch.channels_last) (cuDNN then takes NHWC operands without copies: Note [Channels-last
+// layers]); auto is contiguous (NCHW) on every device until the GPU benchmarks
+// (BM_train_step's channels_last:0/1) show NHWC faster there.
+MemoryFormat training_memory_format(const std::string& flag, Device) {
+  return flag == "channels_last" ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
 
 struct EpochResult {
   double train_loss = 0, test_accuracy = 0, seconds = 0;
@@ -274,9 +283,13 @@ void report_diagnostics() {
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
-                bool amp = false) {
+                bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false) {
   using nn::json::OrderedJson;
-  OrderedJson out = {{"device", dev.str()}, {"amp", amp}, {"epochs", OrderedJson::array()}};
+  OrderedJson out = {{"device", dev.str()},
+                     {"amp", amp},
+                     {"memory_format", memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
+                     {"cuda_graph", cuda_graph},
+                     {"epochs", OrderedJson::array()}};
   for (size_t i = 0; i < epochs.size(); ++i) {
     out["epochs"].push_back({{"epoch", i + 1},
                              {"train_loss", epochs[i].train_loss},
@@ -308,6 +321,8 @@ int run_train(const TrainOptions& opt) {
   }
   auto model = make_small_cnn();
   model->to(dev);
+  const MemoryFormat memory_format = training_memory_format(opt.memory_format, dev);
+  if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
   if (opt.sync_bn) use_sync_batchnorm(model, job);
   optim::SGD sgd(model->parameters(), {.lr = opt.lr, .momentum = 0.9, .dampening = 0, .weight_decay = 0, .nesterov = true});
   int start_epoch = 0;
@@ -338,7 +353,10 @@ int run_train(const TrainOptions& opt) {
   if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
   std::unique_ptr<GraphedTraining> graphed;  // lives for the run: the graph and its pool
-  if (graph) graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev, opt.amp);
+  if (graph) {
+    graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev, opt.amp,
+                                                /*fall_back=*/opt.cuda_graph == CudaGraphFlag::Auto);
+  }
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
@@ -369,7 +387,9 @@ int run_train(const TrainOptions& opt) {
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   if (!job.is_main()) return 0;
   report_diagnostics();
-  if (!opt.json_path.empty()) write_json(opt.json_path, dev, results, accuracy, opt.amp);
+  if (!opt.json_path.empty()) {
+    write_json(opt.json_path, dev, results, accuracy, opt.amp, memory_format, graphed && graphed->captured());
+  }
   return 0;
 }
 
@@ -407,6 +427,11 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--limit", opt->limit, "train on the first N images only")->check(in_range(0, 1e9));
   sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
   sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
+  sub.add_option("--memory-format", opt->memory_format,
+                 "the model's layout: contiguous (NCHW), channels_last (NHWC, as model.to(memory_format="
+                 "torch.channels_last)) or auto (contiguous)")
+      ->check(CLI::IsMember({"auto", "contiguous", "channels_last"}))
+      ->capture_default_str();
   sub.add_option("--schedule", opt->schedule,
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
       ->check(CLI::IsMember({"cosine", "onecycle", "none"}))

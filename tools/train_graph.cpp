@@ -7,6 +7,7 @@
 #include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "core/logging.h"
 #include "nn/functional/loss.h"
 
 namespace ember::tools {
@@ -21,18 +22,19 @@ bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_re
   return true;
 }
 
-GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp)
+GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp, bool fall_back)
     : model_(model),
       sgd_(sgd),
       loss_sum_(zeros({}, TensorOptions(kFloat64).device(dev))),
       amp_(amp),
+      fall_back_(fall_back),
       graphed_([this](const std::vector<Tensor>& in) { step(in[0], in[1]); }, kWarmupSteps,
                "ember train's step") {
   for (size_t g = 0; g < sgd.num_param_groups(); ++g) sgd.options(g).capturable = true;
 }
 
-void GraphedTraining::step(const Tensor& x, const Tensor& y) {
-  sgd_.zero_grad();
+void GraphedTraining::step(const Tensor& x, const Tensor& y, bool set_to_none) {
+  sgd_.zero_grad(set_to_none);
   Tensor loss;
   {
     std::optional<AutocastGuard> autocast;  // as EpochRun::step: forward and loss only
@@ -45,9 +47,19 @@ void GraphedTraining::step(const Tensor& x, const Tensor& y) {
   loss_sum_.add_(loss.detach());
 }
 
-void GraphedTraining::full_batch(const Tensor& x, const Tensor& y) { graphed_({x, y}); }
+void GraphedTraining::full_batch(const Tensor& x, const Tensor& y) {
+  if (eager_) return step(x, y);
+  try {
+    graphed_({x, y});
+  } catch (const Error& e) {
+    if (!fall_back_ || !graphed_.capture_failed()) throw;
+    logging::warn("{}; training goes on eagerly (--no-cuda-graph does so from the start)", e.what());
+    eager_ = true;
+    step(x, y);  // the failed capture ran nothing: this batch's step
+  }
+}
 
-void GraphedTraining::partial_batch(const Tensor& x, const Tensor& y) { step(x, y); }
+void GraphedTraining::partial_batch(const Tensor& x, const Tensor& y) { step(x, y, /*set_to_none=*/false); }
 
 double GraphedTraining::read_loss_sum() const { return loss_sum_.item<double>(); }
 

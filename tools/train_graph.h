@@ -13,8 +13,10 @@
 // loss is added to a float64 sum on the device inside the step and read once per epoch,
 // so the divergence guard sees the epoch's mean (Note [A diverged run stops]) and the
 // progress line shows once per epoch. The last partial batch runs eagerly (its shape
-// differs) unless --drop-last drops it. --cuda-graph on the CPU, or with N processes or
-// a trace, is an ember::Error before any work.
+// differs) unless --drop-last drops it, zeroing the gradients in place so .grad stays the
+// graph's. --cuda-graph on the CPU, or with N processes or a trace, is an ember::Error
+// before any work. By default (no --cuda-graph) a capture that fails is a warning naming
+// why, and the run goes on eagerly: a capture runs nothing, so no step is lost or doubled.
 #pragma once
 #include <memory>
 #include <string>
@@ -40,7 +42,9 @@ class GraphedTraining {
  public:
   static constexpr int kWarmupSteps = 3;
   // amp: forward and loss under bf16 autocast inside the graph (ember train --amp).
-  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp = false);
+  // fall_back: a failed capture logs a warning and the run goes on eagerly (the default
+  // mode); else it is an error (--cuda-graph asked for the graph).
+  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp = false, bool fall_back = false);
 
   // One step on a full batch (graphed) or on another size (eager); the loss is added
   // to loss_sum() on the device, nothing is read.
@@ -52,12 +56,17 @@ class GraphedTraining {
   bool captured() const { return graphed_.captured(); }
 
  private:
-  void step(const Tensor& x, const Tensor& y);
+  // set_to_none: the graphed step drops the gradients (its backward writes them anew, into
+  // the graph's buffers); an eager step between replays zeroes those buffers in place, so
+  // .grad keeps naming what the replays write.
+  void step(const Tensor& x, const Tensor& y, bool set_to_none = true);
 
   nn::Module& model_;
   optim::SGD& sgd_;
   Tensor loss_sum_;  // float64 [] on the device
   bool amp_;
+  bool fall_back_;
+  bool eager_ = false;  // after a failed capture, with fall_back
   nn::GraphedStep graphed_;
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 #include <initializer_list>
 
+#include "core/dispatch.h"
 #include "core/native.h"
 
 namespace ember::nn::functional::detail {
@@ -32,8 +33,23 @@ inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguo
 // device kernels take NCHW-contiguous operands (core/dispatch.h), so a channels-last
 // input costs a copy each way: contiguous() above on the way in, and in_format() below
 // on the kernel's NCHW output, before autograd records it. Gradients arrive in any
-// layout and go through contiguous() too. TODO: hand NHWC operands straight to cuDNN
-// (and NHWC CPU kernels) and drop both copies.
+// layout and go through contiguous() too. Where the device's conv2d and batch_norm
+// kernels take NHWC (DeviceOps::conv_bn_take_channels_last: CUDA, where cuDNN reads the
+// real strides and prefers NHWC), those two get dense_in(t, kernel_format(...)) operands
+// and outputs made in that layout instead: no copies. Pooling and the CPU's kernels copy.
+
+// The layout conv2d/batch_norm hand x's device kernels for a `format` output: channels-last
+// when asked and the kernels take it, else NCHW.
+inline MemoryFormat kernel_format(const Tensor& x, MemoryFormat format) {
+  const bool nhwc = format == MemoryFormat::ChannelsLast && x.dim() == 4 &&
+                    device_ops(x.device()).conv_bn_take_channels_last;
+  return nhwc ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+// t dense in `format` (Contiguous or ChannelsLast): itself when it is, or a copy; undefined stays so.
+inline Tensor dense_in(const Tensor& t, MemoryFormat format) {
+  return !t.defined() || t.is_contiguous(format) ? t : native::clone(t, format);
+}
 
 // The kernel's NCHW-contiguous output `out` in `format`: itself, or a channels-last copy.
 inline Tensor in_format(const Tensor& out, MemoryFormat format) {

@@ -110,27 +110,32 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   const bool widen = autocast::is_lower_precision(x_in);
   const Tensor x_float = widen ? native::to_dtype(x_in, kFloat32) : x_in;
   check_args(x_float, running_mean, running_var, weight, bias, training);
-  const Tensor x = detail::contiguous(x_float);
+  const MemoryFormat format = x_in.suggest_memory_format();
+  // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
+  const MemoryFormat kernel = detail::kernel_format(x_float, format);
+  const Tensor x = detail::dense_in(x_float, kernel);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   const bool recording = autograd::will_record(x_in, weight, bias);
-  Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
+  Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
   const SavedStats saved = normalize_into(x, running_mean, running_var, w, b, training, momentum, eps,
                                           num_batches_tracked, recording, out);
-  out = detail::in_format(out, x_in.suggest_memory_format());
+  out = detail::in_format(out, format);
   if (recording) {
-    const Tensor x_saved = widen ? detail::contiguous(x_in) : x;
+    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
     autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out},
                      {x_saved, saved.mean, saved.invstd, w},
-                     [training](const tensor_list& g, const tensor_list& s, const auto& in) {
+                     [training, kernel](const tensor_list& g, const tensor_list& s, const auto& in) {
                        // a bf16 input saved under autocast computes in the statistics' float32
-                       const Tensor x = s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype());
-                       const auto grad_if = [&](size_t i, const Dims& shape) {
-                         return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device())
+                       const Tensor x = detail::dense_in(
+                           s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
+                       const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
+                         return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout)
                                                                    : Tensor();
                        };
-                       tensor_list out{grad_if(0, x.sizes()), grad_if(1, {x.size(1)}), grad_if(2, {x.size(1)})};
-                       device_ops(x.device()).batch_norm_backward(detail::contiguous(g[0]), x, s[1], s[2], s[3],
-                                                                  training, out[0], out[1], out[2]);
+                       tensor_list out{grad_if(0, x.sizes(), kernel), grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
+                                       grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
+                       device_ops(x.device()).batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2],
+                                                                  s[3], training, out[0], out[1], out[2]);
                        return out;
                      });
   } else {

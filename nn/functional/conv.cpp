@@ -69,24 +69,31 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
   // Channels-last when the input or the weight is, as PyTorch's convolutions choose.
   const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||
                              w.suggest_memory_format() == MemoryFormat::ChannelsLast;
-  const Tensor xc = detail::contiguous(x), wc = detail::contiguous(w), bc = detail::contiguous(b);
-  Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device());
+  const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
+  const MemoryFormat kernel = detail::kernel_format(x, format);
+  const Tensor xc = detail::dense_in(x, kernel), wc = detail::dense_in(w, kernel), bc = detail::contiguous(b);
+  Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device(), kernel);
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
-  out = detail::in_format(out, channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous);
+  out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
     // x is needed only for w's gradient, w only for x's.
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
                      {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
-                     [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {
+                     [g, kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
+                                                                const auto& in) {
                        const Device dev = grads[0].device();
                        const DType dt = grads[0].dtype();
-                       const auto grad_if = [&](size_t i, const Dims& shape) {
-                         return autograd::needs_grad(in, i) ? make_empty(shape, dt, dev) : Tensor();
+                       const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
+                         return autograd::needs_grad(in, i) ? make_empty(shape, dt, dev, layout) : Tensor();
                        };
-                       tensor_list out{grad_if(0, {g.N, g.C, g.H, g.W}), grad_if(1, {g.O, g.C / g.groups, g.KH, g.KW}),
-                                       grad_if(2, {g.O})};
-                       device_ops(dev).conv2d_backward(detail::contiguous(grads[0]), saved[0], saved[1], g, out[0],
-                                                       out[1], out[2]);
+                       tensor_list out{grad_if(0, {g.N, g.C, g.H, g.W}, kernel),
+                                       grad_if(1, {g.O, g.C / g.groups, g.KH, g.KW}, kernel),
+                                       grad_if(2, {g.O}, MemoryFormat::Contiguous)};
+                       device_ops(dev).conv2d_backward(detail::dense_in(grads[0], kernel), saved[0], saved[1], g,
+                                                       out[0], out[1], out[2]);
+                       // The weight's gradient laid out like the weight, as optimizers expect.
+                       if (out[1].defined()) out[1] = detail::dense_in(out[1], w_format);
                        return out;
                      });
   }

@@ -13,6 +13,7 @@
 #include "core/native.h"
 #include "nn/optim/state_checks.h"
 #include "core/profiler.h"
+#include "cuda/graph.h"
 
 namespace ember::optim {
 
@@ -85,6 +86,9 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
     args.device_beta1 = values.momentum.get(beta1, p.device(), "Adam beta1");
     args.device_step = step.data_ptr<double>();
   } else {
+    EMBER_CHECK(!p.is_cuda() || !cuda::is_current_stream_capturing(), decoupled ? "AdamW" : "Adam",
+                ": a step inside a CUDA graph capture needs capturable=True (the step count and the bias "
+                "corrections would be frozen at the capture's values; Note [Capturable optimizers])");
     native::add_(step, 1.0);
     const double t = step.item<double>();
     args.step_size = o.lr / (1.0 - std::pow(beta1, t));

@@ -118,8 +118,14 @@ class OptimizerWithOptions : public Optimizer {
   Options& options(size_t group) { return options_.at(group); }
   double lr(size_t group) const override { return options_.at(group).lr; }
   void set_lr(size_t group, double lr) override {
+    const double previous = options_.at(group).lr;
     options_.at(group).lr = lr;
-    hyper_parameters_changed(group);
+    try {
+      hyper_parameters_changed(group);  // a capturable group's device value (not inside a capture)
+    } catch (...) {
+      options_.at(group).lr = previous;  // the host and device values stay one
+      throw;
+    }
   }
 
  protected:

@@ -1,6 +1,7 @@
 // Channels-last on CUDA: moving a channels-last tensor (or a channels-last model)
-// between devices keeps the layout and the values, and a channels-last training step
-// on the GPU matches the NCHW one. All skip without a GPU.
+// between devices keeps the layout and the values, conv2d and batch_norm (NHWC straight
+// to cuDNN) match NCHW forward and backward, and a channels-last training step on the
+// GPU matches the NCHW one. All skip without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -47,6 +48,37 @@ TEST(CudaChannelsLast, LayersMatchNchwOnTheGpu) {
                                                           Tensor(), Tensor(), true)),
                                     2);
   EXPECT_TRUE(allclose(pooled.cpu(), want.cpu(), 1e-4, 1e-5));
+}
+
+// conv2d and batch_norm hand NHWC operands straight to cuDNN (Note [Channels-last layers]):
+// forward and backward equal the NCHW run's, at odd sizes and with a size-1 spatial dim
+// (whose stride cuDNN is told as a dense NHWC tensor's), and the weight's gradient is laid
+// out like the weight.
+TEST(CudaChannelsLast, ConvAndBatchNormGradientsMatchNchw) {
+  REQUIRE_CUDA();
+  for (const Dims& shape : {Dims{3, 5, 7, 9}, Dims{2, 4, 1, 6}}) {
+    SCOPED_TRACE(::testing::Message() << "x " << shape);
+    manual_seed(9);
+    const Tensor x0 = randn(shape).cuda(), w0 = randn({6, shape[1], 3, 3}).cuda();
+    const Tensor gamma0 = rand({6}).cuda(), beta0 = randn({6}).cuda();
+    const Tensor g = randn({shape[0], 6, shape[2], shape[3]}).cuda();
+    auto run = [&](MemoryFormat format) {
+      const Tensor x = x0.contiguous(format).requires_grad_(true), w = w0.contiguous(format).requires_grad_(true);
+      const Tensor gamma = gamma0.clone().requires_grad_(true), beta = beta0.clone().requires_grad_(true);
+      const Tensor rm = zeros({6}).cuda(), rv = ones({6}).cuda();
+      const Tensor y = F::batch_norm(F::conv2d(x, w, Tensor(), 1, 1), rm, rv, gamma, beta, true);
+      EXPECT_EQ(strictly_channels_last(y), format == kCL);
+      (y * g).sum().backward();
+      EXPECT_TRUE(w.grad().is_contiguous(format));
+      return std::vector<Tensor>{y.detach().cpu(), x.grad().cpu(), w.grad().cpu(), gamma.grad().cpu(),
+                                 beta.grad().cpu(), rm.cpu(), rv.cpu()};
+    };
+    const std::vector<Tensor> nchw = run(MemoryFormat::Contiguous), nhwc = run(kCL);
+    const char* names[] = {"y", "grad x", "grad w", "grad gamma", "grad beta", "running mean", "running var"};
+    for (size_t i = 0; i < nchw.size(); ++i) {
+      EXPECT_TRUE(allclose(nhwc[i], nchw[i], 1e-3, 1e-3)) << names[i];  // TF32 convolutions: 1e-3
+    }
+  }
 }
 
 TEST(CudaChannelsLast, ModelToChannelsLastThenCuda) {

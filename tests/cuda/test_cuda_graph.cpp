@@ -41,12 +41,19 @@ TEST(CudaGraph, ThePoolGoesBackWithTheGraph) {
   REQUIRE_CUDA();
   const Device dev = Device::cuda(0);
   Tensor x = ones({1 << 20}, TensorOptions().device(dev));
+  // The capture stream's cuBLAS workspace is made (and kept, as PyTorch keeps it) by its
+  // first capture_begin: before the measure.
+  const cuda::Stream stream = cuda::Stream::create();
+  {
+    cuda::Graph warm;
+    warm.capture_begin(stream);
+  }
   cuda::synchronize();
   memory::empty_cache(dev);
   const int64_t before = memory::reserved(dev);
   {
     cuda::Graph graph;
-    graph.capture_begin();
+    graph.capture_begin(stream);
     Tensor t = x * 3.0 + 1.0;  // temporaries from the graph's pool
     graph.capture_end();
     graph.replay();

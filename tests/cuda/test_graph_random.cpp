@@ -108,12 +108,18 @@ TEST(CudaGraphRandom, TheRandomWordsGoBackWithThePool) {
   const Device dev = Device::cuda(0);
   Tensor x = ones({1 << 20}, TensorOptions().device(dev));
   F::dropout(x, 0.5, true);  // cuDNN's dropout state is built once, outside the measure
+  // The capture stream's cuBLAS workspace is made (and kept) by its first capture_begin.
+  const cuda::Stream stream = cuda::Stream::create();
+  {
+    cuda::Graph warm;
+    warm.capture_begin(stream);
+  }
   cuda::synchronize();
   memory::empty_cache(dev);
   const int64_t before = memory::reserved(dev);
   {
     cuda::Graph graph;
-    graph.capture_begin();
+    graph.capture_begin(stream);
     Tensor t = F::dropout(x, 0.5, true);
     graph.capture_end();
     graph.replay();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include <ember/ember.h>
 
@@ -110,6 +111,56 @@ TEST(CudaGraphedStep, CapturedTrainingEqualsEagerTraining) {
 TEST(CudaGraphedStep, CapturedTrainingWithDropoutDrawsTheEagerMasks) {
   REQUIRE_CUDA();
   expect_graphed_equals_eager(true);
+}
+
+// ember train --amp's step: bf16 autocast inside the step (its casts of the weights are
+// captured and redone by every replay), dropout, and an eager step of another batch size
+// between replays with the gradients zeroed in place (the last partial batch): the
+// parameters of the eager run with the same seeds, to bf16 rounding.
+TEST(CudaGraphedStep, AutocastInsideTheStepAndAnEagerStepBetweenReplays) {
+  REQUIRE_CUDA();
+  const auto data = batches();
+  const Tensor partial_x = data[0].first.narrow(0, 0, 5), partial_y = data[0].second.narrow(0, 0, 5);
+  auto amp_step = [](ember::Run& r, const Tensor& x, const Tensor& y, bool set_to_none) {
+    r.sgd->zero_grad(set_to_none);
+    Tensor loss;
+    {
+      AutocastGuard autocast(Device::cuda(0), kBFloat16);
+      loss = F::cross_entropy((*r.net)(x), y);
+    }
+    loss.backward();
+    r.sgd->step();
+  };
+  auto train = [&](ember::Run& r, const std::function<void(const Tensor&, const Tensor&)>& full_step) {
+    manual_seed(42);
+    for (int k = 0; k < kSteps; ++k) {
+      full_step(data[k].first, data[k].second);
+      r.schedule->step();
+      if (k == kSteps / 2) amp_step(r, partial_x, partial_y, /*set_to_none=*/false);
+    }
+  };
+  ember::Run eager = make_run(/*dropout=*/true, /*capturable=*/false);
+  const std::vector<float> initial = eager.params();
+  train(eager, [&](const Tensor& x, const Tensor& y) { amp_step(eager, x, y, true); });
+  ember::Run graphed = make_run(/*dropout=*/true, /*capturable=*/true);
+  nn::GraphedStep step([&](const std::vector<Tensor>& in) { amp_step(graphed, in[0], in[1], true); }, 2,
+                       "the amp step");
+  train(graphed, [&](const Tensor& x, const Tensor& y) { step({x, y}); });
+  EXPECT_TRUE(step.captured());
+  const auto a = eager.params(), b = graphed.params();
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_NE(a, initial);
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-3 + 1e-2 * std::abs(a[i])) << "element " << i;
+}
+
+TEST(CudaGraphedStep, AnEnclosingAutocastGuardIsAClearError) {
+  REQUIRE_CUDA();
+  ember::Run r = make_run(/*dropout=*/false, /*capturable=*/true);
+  const auto data = batches();
+  AutocastGuard autocast(Device::cuda(0), kBFloat16);
+  nn::GraphedStep step([&](const std::vector<Tensor>& in) { r.step(in[0], in[1]); }, 1, "the step");
+  step({data[0].first, data[0].second});  // the warm-up runs
+  EXPECT_EMBER_ERROR(step({data[1].first, data[1].second}), "put the guard inside the step");
 }
 
 TEST(CudaGraphedStep, AHostReadInsideTheStepIsAClearCaptureError) {
