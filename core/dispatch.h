@@ -63,7 +63,8 @@ struct DeviceOps {
                     const AdamStepArgs& args);
 
   // ---- convolution, pooling, batch norm, dropout (float32/float64, one dtype, NCHW
-  // contiguous operands; nn/functional checks arguments and allocates the outputs).
+  // contiguous operands, or channels-last ones where layers_take_channels_last says so;
+  // nn/functional checks arguments and allocates the outputs).
   // out [N, O, OH, OW] = conv(x, w) + b; b may be undefined.
   void (*conv2d_forward)(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
   // Gradients of conv2d_forward for x, w and b; each is written only when defined (and x
@@ -115,10 +116,11 @@ struct DeviceOps {
   // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
 
-  // Whether conv2d_* and batch_norm_* also take channels-last operands: every 4-D operand
-  // dense in that one layout (NHWC), outputs allocated in it, per-channel ones [C] as
-  // ever (Note [Channels-last layers] in nn/functional/args.h). CUDA: cuDNN reads real strides.
-  bool conv_bn_take_channels_last = false;
+  // Whether conv2d_*, batch_norm_* and the pooling kernels also take channels-last
+  // operands: 4-D ones dense in that layout (NHWC), outputs and max pooling's indices
+  // allocated in it, per-channel ones [C] as ever (Note [Channels-last layers] in
+  // nn/functional/args.h). CUDA: cuDNN reads real strides; its pooling walks either layout.
+  bool layers_take_channels_last = false;
 };
 
 const DeviceOps& cpu_ops();

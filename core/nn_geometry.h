@@ -66,13 +66,15 @@ EMBER_HD_INLINE bool pool_takes(T v, T best) {
 
 // The max of plane s under window win and its flat index h * W + w (the first of equal
 // values; NaN wins), and the window's sum: the per-output math of both devices' kernels.
+// Position (h, w) of the plane is s[(h * W + w) * step]: step 1 for NCHW planes, C for a
+// channels-last tensor's (CUDA's kernels).
 template <typename T>
-EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T lowest, int64_t& arg) {
+EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T lowest, int64_t& arg, int64_t step = 1) {
   T best = lowest;
   arg = win.h0 * W + win.w0;
   for (int64_t h = win.h0; h < win.h1; ++h)
     for (int64_t w = win.w0; w < win.w1; ++w) {
-      const T v = s[h * W + w];
+      const T v = s[(h * W + w) * step];
       if (pool_takes(v, best)) {
         best = v;
         arg = h * W + w;
@@ -82,10 +84,10 @@ EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T low
 }
 
 template <typename T>
-EMBER_HD_INLINE T window_sum(const T* s, int64_t W, const PoolWindow& win) {
+EMBER_HD_INLINE T window_sum(const T* s, int64_t W, const PoolWindow& win, int64_t step = 1) {
   T sum = 0;
   for (int64_t h = win.h0; h < win.h1; ++h)
-    for (int64_t w = win.w0; w < win.w1; ++w) sum += s[h * W + w];
+    for (int64_t w = win.w0; w < win.w1; ++w) sum += s[(h * W + w) * step];
   return sum;
 }
 

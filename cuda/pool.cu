@@ -1,6 +1,7 @@
-// CUDA max / average / adaptive-average pooling over contiguous [planes, H, W]: a
-// thread per output in forward, a thread per input in backward (it gathers the
-// outputs whose window covers it, in the CPU's order: deterministic, no atomics).
+// CUDA max / average / adaptive-average pooling over [planes, H, W], NCHW or channels-last
+// (each operand either; Note [Channels-last layers] in nn/functional/args.h): a thread per
+// output in forward, a thread per input in backward (it gathers the outputs whose window
+// covers it, in the CPU's order: deterministic, no atomics), in memory order.
 // Windows come from pool_window (core/nn_geometry.h), shared with the CPU kernels; max
 // pooling's indices are window-local (Note [Compact saved activations], core/bitmask.h).
 #include <cuda_runtime.h>
@@ -37,70 +38,113 @@ __device__ void outputs_over(int64_t i, int64_t in, int64_t out, int64_t k, int6
   hi = hi > out ? out : hi;
 }
 
-// Input element i of the [planes, H, W] input: its plane and position, and the outputs
-// [oh0, oh1) x [ow0, ow1) whose windows may cover it (the backward kernels' gather range).
-struct InputSite {
-  int64_t h, w, p, oh0, oh1, ow0, ow1;
+// How one operand lies in memory: NCHW planes ([planes, area] row-major), or channels-last
+// ([N, area, C], plane p = n * C + c). Each kernel walks its thread's tensor in memory
+// order, so neighbouring threads touch neighbouring addresses in either layout.
+struct PlaneLayout {
+  int64_t C = 1;  // channels, when channels_last
+  bool channels_last = false;
+
+  // Element i (memory order) of a tensor with `area` positions per plane: plane p, position q.
+  __device__ void site(int64_t i, int64_t area, int64_t& p, int64_t& q) const {
+    if (!channels_last) {
+      p = i / area, q = i % area;
+      return;
+    }
+    const int64_t rest = i / C;
+    q = rest % area, p = rest / area * C + i % C;
+  }
+  // The offset of position q of plane p.
+  __device__ int64_t at(int64_t p, int64_t q, int64_t area) const {
+    return channels_last ? ((p / C) * area + q) * C + p % C : p * area + q;
+  }
+  __device__ int64_t step() const { return channels_last ? C : 1; }
 };
 
-__device__ InputSite input_site(int64_t i, const PoolGeometry& g) {
+// A pooling operand's layout: row-major (3-D, or 4-D NCHW), else dense channels-last.
+PlaneLayout layout_of(const Tensor& t) {
+  if (t.is_contiguous()) return {};
+  EMBER_INTERNAL_ASSERT(t.dim() == 4 && t.is_contiguous(MemoryFormat::ChannelsLast),
+                        "CUDA pooling: expected an NCHW or channels-last dense operand, got strides ", t.strides());
+  return {t.size(1), true};
+}
+
+// Input position (h, w) of a plane: the outputs [oh0, oh1) x [ow0, ow1) whose windows may
+// cover it (the backward kernels' gather range).
+struct InputSite {
+  int64_t h, w, oh0, oh1, ow0, ow1;
+};
+
+__device__ InputSite input_site(int64_t q, const PoolGeometry& g) {
   InputSite s{};
-  s.w = i % g.W, s.h = i / g.W % g.H, s.p = i / (g.W * g.H);
+  s.w = q % g.W, s.h = q / g.W;
   outputs_over(s.h, g.H, g.OH, g.KH, g.SH, g.PH, g.adaptive, s.oh0, s.oh1);
   outputs_over(s.w, g.W, g.OW, g.KW, g.SW, g.PW, g.adaptive, s.ow0, s.ow1);
   return s;
 }
 
+// Output o in out's memory order; indices (when kept) laid out as il says.
 template <typename T, typename I>
-__global__ void max_pool_forward_kernel(const T* x, T* out, I* indices, PoolGeometry g, int64_t total) {
+__global__ void max_pool_forward_kernel(const T* x, PlaneLayout xl, T* out, PlaneLayout ol, I* indices,
+                                        PlaneLayout il, PoolGeometry g, int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (o >= total) return;
-  const int64_t ow = o % g.OW, oh = o / g.OW % g.OH, p = o / (g.OW * g.OH);
-  const T* s = x + p * g.H * g.W;
+  const int64_t out_area = g.OH * g.OW;
+  int64_t p, q;
+  ol.site(o, out_area, p, q);
+  const int64_t oh = q / g.OW, ow = q % g.OW;
   int64_t arg;
-  out[o] = window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
-  if (indices) indices[o] = static_cast<I>(window_local_index(g, oh, ow, arg));
+  out[o] = window_max(x + xl.at(p, 0, g.H * g.W), g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(),
+                      arg, xl.step());
+  if (indices) indices[il.at(p, q, out_area)] = static_cast<I>(window_local_index(g, oh, ow, arg));
 }
 
+// Input element i in gx's memory order gathers the outputs whose winner it is.
 template <typename T, typename I>
-__global__ void max_pool_backward_kernel(const T* grad, const I* indices, T* gx, PoolGeometry g, int64_t total) {
+__global__ void max_pool_backward_kernel(const T* grad, PlaneLayout gl, const I* indices, PlaneLayout il, T* gx,
+                                         PlaneLayout xl, PoolGeometry g, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const InputSite site = input_site(i, g);
-  const int64_t h = site.h, w = site.w, p = site.p;
-  const int64_t base = p * g.OH * g.OW, self = h * g.W + w;
+  const int64_t out_area = g.OH * g.OW;
+  int64_t p, self;
+  xl.site(i, g.H * g.W, p, self);
+  const InputSite site = input_site(self, g);
   T sum = 0;
   for (int64_t oh = site.oh0; oh < site.oh1; ++oh)
     for (int64_t ow = site.ow0; ow < site.ow1; ++ow) {
-      const int64_t o = base + oh * g.OW + ow;
-      if (window_flat_index(g, oh, ow, indices[o]) == self) sum += grad[o];
+      const int64_t q = oh * g.OW + ow;
+      if (window_flat_index(g, oh, ow, indices[il.at(p, q, out_area)]) == self) sum += grad[gl.at(p, q, out_area)];
     }
   gx[i] = sum;
 }
 
 template <typename T>
-__global__ void avg_pool_forward_kernel(const T* x, T* out, PoolGeometry g, int64_t total) {
+__global__ void avg_pool_forward_kernel(const T* x, PlaneLayout xl, T* out, PlaneLayout ol, PoolGeometry g,
+                                        int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (o >= total) return;
-  const int64_t ow = o % g.OW, oh = o / g.OW % g.OH, p = o / (g.OW * g.OH);
-  const T* s = x + p * g.H * g.W;
-  const PoolWindow win = pool_window(g, oh, ow);
-  const T sum = window_sum(s, g.W, win);
+  int64_t p, q;
+  ol.site(o, g.OH * g.OW, p, q);
+  const PoolWindow win = pool_window(g, q / g.OW, q % g.OW);
+  const T sum = window_sum(x + xl.at(p, 0, g.H * g.W), g.W, win, xl.step());
   out[o] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
 }
 
 template <typename T>
-__global__ void avg_pool_backward_kernel(const T* grad, T* gx, PoolGeometry g, int64_t total) {
+__global__ void avg_pool_backward_kernel(const T* grad, PlaneLayout gl, T* gx, PlaneLayout xl, PoolGeometry g,
+                                         int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const InputSite site = input_site(i, g);
-  const int64_t h = site.h, w = site.w, p = site.p;
+  int64_t p, q;
+  xl.site(i, g.H * g.W, p, q);
+  const InputSite site = input_site(q, g);
+  const int64_t h = site.h, w = site.w;
   T sum = 0;
   for (int64_t oh = site.oh0; oh < site.oh1; ++oh)
     for (int64_t ow = site.ow0; ow < site.ow1; ++ow) {
       const PoolWindow win = pool_window(g, oh, ow);
       if (win.divisor <= 0 || h < win.h0 || h >= win.h1 || w < win.w0 || w >= win.w1) continue;
-      sum += grad[p * g.OH * g.OW + oh * g.OW + ow] / static_cast<T>(win.divisor);
+      sum += grad[gl.at(p, oh * g.OW + ow, g.OH * g.OW)] / static_cast<T>(win.divisor);
     }
   gx[i] = sum;
 }
@@ -121,8 +165,9 @@ void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& ou
     using I = std::remove_pointer_t<decltype(idx)>;
     launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
       using T = typename decltype(tag)::type;
-      max_pool_forward_kernel<T, I>
-          <<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), out.data_ptr<T>(), idx, g, out.numel());
+      max_pool_forward_kernel<T, I><<<blocks, kThreadsPerBlock, 0, stream>>>(
+          x.data_ptr<T>(), layout_of(x), out.data_ptr<T>(), layout_of(out), idx,
+          indices.defined() ? layout_of(indices) : PlaneLayout{}, g, out.numel());
       EMBER_CUDA_LAUNCH_CHECK();
     });
   });
@@ -135,7 +180,8 @@ void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGe
                                                                                  cudaStream_t stream) {
       using T = typename decltype(tag)::type;
       max_pool_backward_kernel<T, I><<<blocks, kThreadsPerBlock, 0, stream>>>(
-          grad.data_ptr<T>(), idx, grad_x.data_ptr<T>(), g, grad_x.numel());
+          grad.data_ptr<T>(), layout_of(grad), idx, layout_of(indices), grad_x.data_ptr<T>(), layout_of(grad_x), g,
+          grad_x.numel());
       EMBER_CUDA_LAUNCH_CHECK();
     });
   });
@@ -144,7 +190,8 @@ void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGe
 void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out) {
   launch_per_element(out.numel(), x.dtype(), "avg_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), out.data_ptr<T>(), g,
+    avg_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), layout_of(x),
+                                                                         out.data_ptr<T>(), layout_of(out), g,
                                                                          out.numel());
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -154,8 +201,8 @@ void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor
   launch_per_element(grad_x.numel(), grad.dtype(), "avg_pool2d backward", [&](auto tag, unsigned blocks,
                                                                                cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(grad.data_ptr<T>(), grad_x.data_ptr<T>(),
-                                                                          g, grad_x.numel());
+    avg_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        grad.data_ptr<T>(), layout_of(grad), grad_x.data_ptr<T>(), layout_of(grad_x), g, grad_x.numel());
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

@@ -33,16 +33,16 @@ inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguo
 // device kernels take NCHW-contiguous operands (core/dispatch.h), so a channels-last
 // input costs a copy each way: contiguous() above on the way in, and in_format() below
 // on the kernel's NCHW output, before autograd records it. Gradients arrive in any
-// layout and go through contiguous() too. Where the device's conv2d and batch_norm
-// kernels take NHWC (DeviceOps::conv_bn_take_channels_last: CUDA, where cuDNN reads the
-// real strides and prefers NHWC), those two get dense_in(t, kernel_format(...)) operands
-// and outputs made in that layout instead: no copies. Pooling and the CPU's kernels copy.
+// layout and go through contiguous() too. Where the device's conv2d, batch_norm and
+// pooling kernels take NHWC (DeviceOps::layers_take_channels_last: CUDA, where cuDNN
+// reads the real strides and prefers NHWC), they get dense_in(t, kernel_format(...))
+// operands and outputs made in that layout instead: no copies. The CPU's kernels copy.
 
-// The layout conv2d/batch_norm hand x's device kernels for a `format` output: channels-last
-// when asked and the kernels take it, else NCHW.
+// The layout conv2d/batch_norm/pooling hand x's device kernels for a `format` output:
+// channels-last when asked and the kernels take it, else NCHW.
 inline MemoryFormat kernel_format(const Tensor& x, MemoryFormat format) {
   const bool nhwc = format == MemoryFormat::ChannelsLast && x.dim() == 4 &&
-                    device_ops(x.device()).conv_bn_take_channels_last;
+                    device_ops(x.device()).layers_take_channels_last;
   return nhwc ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
 }
 

@@ -53,25 +53,28 @@ PoolGeometry window_geometry(const Tensor& x, const char* op, const Dims& kernel
   return g;
 }
 
-Tensor pooled_empty(const Tensor& x, const PoolGeometry& g) {
+Dims pooled_shape(const Tensor& x, const PoolGeometry& g) {
   Dims shape = x.sizes();
   shape[shape.size() - 2] = g.OH;
   shape[shape.size() - 1] = g.OW;
-  return make_empty(shape, x.dtype(), x.device());
+  return shape;
 }
 
 // Average pooling of either kind: forward plus an "<name>" node.
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   if (x.dtype() == kBFloat16) return average(x.to(kFloat32), g, node_name).to(kBFloat16);
-  Tensor out = pooled_empty(x, g);
-  device_ops(x.device()).avg_pool2d_forward(detail::contiguous(x), g, out);
-  out = detail::in_format(out, x.suggest_memory_format());
+  const MemoryFormat format = x.suggest_memory_format();
+  const MemoryFormat kernel = detail::kernel_format(x, format);  // Note [Channels-last layers]
+  Tensor out = make_empty(pooled_shape(x, g), x.dtype(), x.device(), kernel);
+  device_ops(x.device()).avg_pool2d_forward(detail::dense_in(x, kernel), g, out);
+  out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x)) {
-    autograd::record(node_name, {&x}, {&out}, {}, [g](const tensor_list& grads, const tensor_list&, const auto& in) {
-      Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device());
-      device_ops(gx.device()).avg_pool2d_backward(detail::contiguous(grads[0]), g, gx);
-      return tensor_list{gx};
-    });
+    autograd::record(node_name, {&x}, {&out}, {},
+                     [g, kernel](const tensor_list& grads, const tensor_list&, const auto& in) {
+                       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device(), kernel);
+                       device_ops(gx.device()).avg_pool2d_backward(detail::dense_in(grads[0], kernel), g, gx);
+                       return tensor_list{gx};
+                     });
   }
   return out;
 }
@@ -82,17 +85,21 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
   const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding);
   if (x.dtype() == kBFloat16) return max_pool2d(x.to(kFloat32), kernel, stride, padding).to(kBFloat16);
   const bool recording = autograd::will_record(x);
-  Tensor out = pooled_empty(x, g);
-  // The winners' positions in their windows, not the input (Note [Compact saved activations]).
+  const MemoryFormat format = x.suggest_memory_format();
+  const MemoryFormat layout = detail::kernel_format(x, format);  // Note [Channels-last layers]
+  Tensor out = make_empty(pooled_shape(x, g), x.dtype(), x.device(), layout);
+  // The winners' positions in their windows, not the input (Note [Compact saved activations]),
+  // laid out like the kernel's output, as backward reads them.
   const DType index_dtype = pool_indices_fit_uint8(g) ? kUInt8 : kInt64;
-  const Tensor indices = recording ? make_empty(out.sizes(), index_dtype, x.device()) : Tensor();
-  device_ops(x.device()).max_pool2d_forward(detail::contiguous(x), g, out, indices);
-  out = detail::in_format(out, x.suggest_memory_format());  // indices stay NCHW, as backward reads them
+  const Tensor indices = recording ? make_empty(out.sizes(), index_dtype, x.device(), layout) : Tensor();
+  device_ops(x.device()).max_pool2d_forward(detail::dense_in(x, layout), g, out, indices);
+  out = detail::in_format(out, format);
   if (recording) {
     autograd::record("MaxPool2DWithIndicesBackward", {&x}, {&out}, {indices},
-                     [g](const tensor_list& grads, const tensor_list& saved, const auto& in) {
-                       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device());
-                       device_ops(gx.device()).max_pool2d_backward(detail::contiguous(grads[0]), saved[0], g, gx);
+                     [g, layout](const tensor_list& grads, const tensor_list& saved, const auto& in) {
+                       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device(), layout);
+                       device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grads[0], layout), saved[0], g,
+                                                                   gx);
                        return tensor_list{gx};
                      });
   } else {

@@ -6,6 +6,10 @@
 
 #include <ember/ember.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include "support/helpers.h"
 
 namespace ember {
@@ -78,6 +82,39 @@ TEST(CudaChannelsLast, ConvAndBatchNormGradientsMatchNchw) {
     for (size_t i = 0; i < nchw.size(); ++i) {
       EXPECT_TRUE(allclose(nhwc[i], nchw[i], 1e-3, 1e-3)) << names[i];  // TF32 convolutions: 1e-3
     }
+  }
+}
+
+// Pooling walks channels-last operands in place: max (overlapping padded windows, ties),
+// average and adaptive average, forward and backward, give the NCHW run's values exactly
+// (the same sums in the same order), with max pooling's indices kept like its output.
+TEST(CudaChannelsLast, PoolingMatchesNchwExactly) {
+  REQUIRE_CUDA();
+  // Small integers: many ties in every window.
+  const std::vector<double> values = testing::random_values(3 * 5 * 9 * 7, 8);
+  std::vector<float> ints;
+  for (double v : values) ints.push_back(static_cast<float>(static_cast<int>(v * 2)));
+  const Tensor x0 = tensor(ints, {3, 5, 9, 7}).cuda();
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> pools{
+      {"max 3/2/1", [](const Tensor& t) { return F::max_pool2d(t, 3, 2, 1); }},
+      {"max 2", [](const Tensor& t) { return F::max_pool2d(t, 2); }},
+      {"avg 3/2/1", [](const Tensor& t) { return F::avg_pool2d(t, 3, 2, 1); }},
+      {"adaptive 4x3", [](const Tensor& t) { return F::adaptive_avg_pool2d(t, {4, 3}); }}};
+  for (const auto& [name, pool] : pools) {
+    SCOPED_TRACE(name);
+    auto run = [&](MemoryFormat format) {
+      const Tensor x = x0.contiguous(format).requires_grad_(true);
+      const Tensor y = pool(x);
+      EXPECT_EQ(strictly_channels_last(y), format == kCL);
+      const Tensor g = tensor(testing::random_values(y.numel(), 9), y.sizes(), kFloat32).cuda();
+      (y * g).sum().backward();
+      EXPECT_TRUE(x.grad().is_contiguous(format));
+      return std::pair{y.detach().cpu().contiguous(), x.grad().cpu().contiguous()};
+    };
+    const auto [y_nchw, gx_nchw] = run(MemoryFormat::Contiguous);
+    const auto [y_nhwc, gx_nhwc] = run(kCL);
+    EXPECT_TRUE(equal(y_nhwc, y_nchw));
+    EXPECT_TRUE(equal(gx_nhwc, gx_nchw));
   }
 }
 
