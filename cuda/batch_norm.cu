@@ -1,10 +1,12 @@
 // CUDA batch norm: cuDNN graphs where cudnn_batch_norm.cpp takes the case (NCHW or
 // channels-last operands), else these kernels over contiguous x seen as [N, C, S] (a
-// channels-last call runs them on NCHW copies): a block per channel reduces in double
-// (mean, then the centred sum of squares; in backward Σg and Σg(x - mean)), an elementwise
-// kernel applies core/batch_norm_math.h (the CPU's formula), native::blend_running_stats
-// updates as on the CPU.
+// channels-last call runs them on NCHW copies): blocks of (image group, channel) sum in
+// double (shifted Σx and Σx² for the statistics; in backward Σg and Σg(x - mean)) and a
+// second kernel combines each channel's partials in order; an elementwise kernel applies
+// core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
 #include <cuda_runtime.h>
+
+#include <cstdint>
 
 #include "core/batch_norm_math.h"
 #include "core/native.h"
@@ -18,7 +20,11 @@ using cuda::detail::blocks_for;
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
-constexpr int kReduceThreads = 512;
+constexpr int kReduceThreads = 256;
+// Each channel's reduction is split over blocks of whole images (a 2-D grid: image groups x
+// channels), so even a few channels fill the GPU; a second kernel combines a channel's
+// partial sums in block order (deterministic: the result depends on the shape only).
+constexpr int64_t kTargetBlocks = 1024;
 
 struct Shape {
   int64_t N, C, S;
@@ -27,6 +33,19 @@ struct Shape {
 Shape shape_of(const Tensor& x) {
   const int64_t N = x.size(0), C = x.size(1);
   return {N, C, N * C == 0 ? 0 : x.numel() / (N * C)};
+}
+
+// Image groups per channel, and images per group.
+struct Split {
+  int64_t groups, per_group;
+};
+Split split_of(const Shape& s) {
+  EMBER_CHECK(s.C <= 65535, "batch_norm on CUDA: at most 65535 channels, but got ", s.C);
+  int64_t groups = (kTargetBlocks + s.C - 1) / s.C;
+  groups = groups < 1 ? 1 : (groups > s.N ? s.N : groups);
+  if (groups > 65535) groups = 65535;  // gridDim.x is ample, but keep partials small
+  const int64_t per_group = (s.N + groups - 1) / groups;
+  return {(s.N + per_group - 1) / per_group, per_group};
 }
 
 // Sums a and b over the block; thread 0 gets the totals.
@@ -45,32 +64,63 @@ __device__ void block_sum2(double& a, double& b) {
   }
 }
 
-__device__ int64_t channel_offset(int64_t i, int64_t c, const Shape& s) { return (i / s.S * s.C + c) * s.S + i % s.S; }
+// fn(offset) for every element of channel c in images [n0, n1) of this block's share,
+// spread over the block's threads (rows of S when S is long enough, else flattened).
+template <typename Fn>
+__device__ void for_channel_elements(const Shape& s, int64_t c, int64_t n0, int64_t n1, Fn fn) {
+  if (s.S >= 32) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const int64_t base = (n * s.C + c) * s.S;
+      for (int64_t i = threadIdx.x; i < s.S; i += blockDim.x) fn(base + i);
+    }
+  } else {
+    const int64_t count = (n1 - n0) * s.S;
+    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) fn(((n0 + j / s.S) * s.C + c) * s.S + j % s.S);
+  }
+}
 
-// Channel blockIdx.x: mean, biased variance, invstd = 1 / sqrt(var + eps).
+// Block (group, channel): Σ(x - K) and Σ(x - K)² over its images, K = the channel's first
+// element (a shift that keeps the sums' cancellation small: the shifted-data algorithm).
 template <typename T>
-__global__ void stats_kernel(const T* x, T* mean, T* var, T* invstd, double eps, Shape s) {
-  const int64_t c = blockIdx.x, count = s.N * s.S;
-  __shared__ T shared_mean;
-  double sum = 0, unused = 0;
-  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) sum += static_cast<double>(x[channel_offset(i, c, s)]);
-  block_sum2(sum, unused);
-  if (threadIdx.x == 0) shared_mean = static_cast<T>(sum / static_cast<double>(count));
-  __syncthreads();
-  const T m = shared_mean;
-  double sq = 0;
-  unused = 0;
-  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
-    const T d = x[channel_offset(i, c, s)] - m;
-    sq += static_cast<double>(d * d);
-  }
-  block_sum2(sq, unused);
+__global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64_t per_group) {
+  const int64_t c = blockIdx.y, group = blockIdx.x;
+  const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
+  const double shift = static_cast<double>(x[c * s.S]);
+  double sum = 0, sq = 0;
+  for_channel_elements(s, c, n0, n1, [&](int64_t at) {
+    const double d = static_cast<double>(x[at]) - shift;
+    sum += d;
+    sq += d * d;
+  });
+  block_sum2(sum, sq);
   if (threadIdx.x == 0) {
-    const T v = static_cast<T>(sq / static_cast<double>(count));
-    mean[c] = m;
-    var[c] = v;
-    invstd[c] = T(1) / sqrt(v + static_cast<T>(eps));
+    double* out = partial + 2 * (c * gridDim.x + group);
+    out[0] = sum, out[1] = sq;
   }
+}
+
+// Channel c: the partials in group order -> mean, biased variance, invstd = 1 / sqrt(var + eps).
+template <typename T>
+__global__ void stats_finalize_kernel(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
+                                      double eps, Shape s) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= s.C) return;
+  double sum = 0, sq = 0;
+  for (int64_t g = 0; g < groups; ++g) sum += partial[2 * (c * groups + g)], sq += partial[2 * (c * groups + g) + 1];
+  const double count = static_cast<double>(s.N * s.S), shifted_mean = sum / count;
+  double v = sq / count - shifted_mean * shifted_mean;
+  v = v < 0 ? 0 : v;
+  const T m = static_cast<T>(static_cast<double>(x[c * s.S]) + shifted_mean);
+  mean[c] = m;
+  var[c] = static_cast<T>(v);
+  invstd[c] = T(1) / sqrt(static_cast<T>(v) + static_cast<T>(eps));
+}
+
+// Element i's channel: 32-bit division when the tensor's indices fit (the common case,
+// several times cheaper than 64-bit division on the GPU).
+__device__ __forceinline__ int64_t channel_of(int64_t i, const Shape& s, bool narrow) {
+  if (narrow) return static_cast<uint32_t>(i) / static_cast<uint32_t>(s.S) % static_cast<uint32_t>(s.C);
+  return i / s.S % s.C;
 }
 
 template <typename T>
@@ -78,30 +128,46 @@ __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* inv
                                  int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int64_t c = i / s.S % s.C;
+  const int64_t c = channel_of(i, s, total <= INT32_MAX);
   out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
 }
 
-// Channel blockIdx.x of the backward: gw, gb, and the coefficients of grad_input.
+// Block (group, channel) of the backward: Σg and Σg(x - mean) over its images.
 template <typename T>
-__global__ void backward_reduce_kernel(const T* g, const T* x, const T* mean, const T* invstd, bool training, T* gw,
-                                       T* gb, T* mean_g, T* coef, Shape s) {
-  const int64_t c = blockIdx.x, count = s.N * s.S;
+__global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, double* partial, Shape s,
+                                        int64_t per_group) {
+  const int64_t c = blockIdx.y, group = blockIdx.x;
+  const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
   const T m = mean[c];
   double sum_g = 0, sum_gd = 0;
-  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
-    const int64_t at = channel_offset(i, c, s);
+  for_channel_elements(s, c, n0, n1, [&](int64_t at) {
     sum_g += static_cast<double>(g[at]);
     sum_gd += static_cast<double>(g[at] * (x[at] - m));
-  }
+  });
   block_sum2(sum_g, sum_gd);
-  if (threadIdx.x != 0) return;
+  if (threadIdx.x == 0) {
+    double* out = partial + 2 * (c * gridDim.x + group);
+    out[0] = sum_g, out[1] = sum_gd;
+  }
+}
+
+// Channel c: gw, gb, and the coefficients of grad_input, from the partials in group order.
+template <typename T>
+__global__ void backward_finalize_kernel(const double* partial, int64_t groups, const T* invstd, bool training, T* gw,
+                                         T* gb, T* mean_g, T* coef, Shape s) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= s.C) return;
+  double sum_g = 0, sum_gd = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    sum_g += partial[2 * (c * groups + g)], sum_gd += partial[2 * (c * groups + g) + 1];
+  }
+  const double count = static_cast<double>(s.N * s.S);
   const T is = invstd[c];
   const double sum_gxhat = sum_gd * static_cast<double>(is);
   if (gw) gw[c] = static_cast<T>(sum_gxhat);
   if (gb) gb[c] = static_cast<T>(sum_g);
-  mean_g[c] = training ? static_cast<T>(sum_g / static_cast<double>(count)) : T(0);
-  coef[c] = training ? static_cast<T>(sum_gxhat / static_cast<double>(count)) * is : T(0);
+  mean_g[c] = training ? static_cast<T>(sum_g / count) : T(0);
+  coef[c] = training ? static_cast<T>(sum_gxhat / count) * is : T(0);
 }
 
 template <typename T>
@@ -109,7 +175,7 @@ __global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T
                                   const T* mean_g, const T* coef, T* gx, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= total) return;
-  const int64_t c = i / s.S % s.C;
+  const int64_t c = channel_of(i, s, total <= INT32_MAX);
   gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
 }
 
@@ -158,11 +224,18 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   const Tensor x = row_major(x_in), out = row_major_output(out_in);
   const Tensor var = channel_vector(x);
   const Shape s = shape_of(x);
-  if (s.C == 0) return;
+  if (s.C == 0 || x.numel() == 0) return;  // no statistics of nothing (nn::functional refuses it first)
+  const Split split = split_of(s);
+  const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    stats_kernel<T><<<static_cast<unsigned>(s.C), kReduceThreads, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), mean.data_ptr<T>(), var.data_ptr<T>(), invstd.data_ptr<T>(), eps, s);
+    const dim3 grid(static_cast<unsigned>(split.groups), static_cast<unsigned>(s.C));
+    stats_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
+        x.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
+    EMBER_CUDA_LAUNCH_CHECK();
+    stats_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<T>(), partial.data_ptr<double>(), split.groups, mean.data_ptr<T>(), var.data_ptr<T>(),
+        invstd.data_ptr<T>(), eps, s);
     EMBER_CUDA_LAUNCH_CHECK();
   });
   normalize(x, mean, invstd, weight, bias, out);
@@ -187,12 +260,23 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
   const Tensor grad = row_major(grad_in), x = row_major(x_in), grad_x = row_major_output(grad_x_in);
   const Shape s = shape_of(x);
   if (s.C == 0) return;
+  if (x.numel() == 0) {  // empty sums
+    if (grad_w.defined()) fill(grad_w, Scalar(0));
+    if (grad_b.defined()) fill(grad_b, Scalar(0));
+    return;
+  }
   const Tensor mean_g = channel_vector(x), coef = channel_vector(x);
+  const Split split = split_of(s);
+  const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    backward_reduce_kernel<T><<<static_cast<unsigned>(s.C), kReduceThreads, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), x.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>(), training, mdata<T>(grad_w),
-        mdata<T>(grad_b), mean_g.data_ptr<T>(), coef.data_ptr<T>(), s);
+    const dim3 grid(static_cast<unsigned>(split.groups), static_cast<unsigned>(s.C));
+    backward_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
+        grad.data_ptr<T>(), x.data_ptr<T>(), mean.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
+    EMBER_CUDA_LAUNCH_CHECK();
+    backward_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        partial.data_ptr<double>(), split.groups, invstd.data_ptr<T>(), training, mdata<T>(grad_w), mdata<T>(grad_b),
+        mean_g.data_ptr<T>(), coef.data_ptr<T>(), s);
     EMBER_CUDA_LAUNCH_CHECK();
     const int64_t total = x.numel();
     if (grad_x.defined() && total > 0) {
