@@ -21,8 +21,8 @@ using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
 constexpr int kReduceThreads = 256;
-// Each channel's reduction is split over blocks of whole images (a 2-D grid: image groups x
-// channels), so even a few channels fill the GPU; a second kernel combines a channel's
+// Each channel's reduction is split over blocks of whole images (a 2-D grid: channels x
+// image groups, at most 65535), so even a few channels fill the GPU; a second kernel combines a channel's
 // partial sums in block order (deterministic: the result depends on the shape only).
 constexpr int64_t kTargetBlocks = 1024;
 
@@ -40,10 +40,9 @@ struct Split {
   int64_t groups, per_group;
 };
 Split split_of(const Shape& s) {
-  EMBER_CHECK(s.C <= 65535, "batch_norm on CUDA: at most 65535 channels, but got ", s.C);
   int64_t groups = (kTargetBlocks + s.C - 1) / s.C;
   groups = groups < 1 ? 1 : (groups > s.N ? s.N : groups);
-  if (groups > 65535) groups = 65535;  // gridDim.x is ample, but keep partials small
+  if (groups > 65535) groups = 65535;  // gridDim.y
   const int64_t per_group = (s.N + groups - 1) / groups;
   return {(s.N + per_group - 1) / per_group, per_group};
 }
@@ -79,11 +78,11 @@ __device__ void for_channel_elements(const Shape& s, int64_t c, int64_t n0, int6
   }
 }
 
-// Block (group, channel): Σ(x - K) and Σ(x - K)² over its images, K = the channel's first
+// Block (channel, group): Σ(x - K) and Σ(x - K)² over its images, K = the channel's first
 // element (a shift that keeps the sums' cancellation small: the shifted-data algorithm).
 template <typename T>
 __global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64_t per_group) {
-  const int64_t c = blockIdx.y, group = blockIdx.x;
+  const int64_t c = blockIdx.x, group = blockIdx.y;
   const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
   const double shift = static_cast<double>(x[c * s.S]);
   double sum = 0, sq = 0;
@@ -94,7 +93,7 @@ __global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64
   });
   block_sum2(sum, sq);
   if (threadIdx.x == 0) {
-    double* out = partial + 2 * (c * gridDim.x + group);
+    double* out = partial + 2 * (c * gridDim.y + group);
     out[0] = sum, out[1] = sq;
   }
 }
@@ -132,11 +131,11 @@ __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* inv
   out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
 }
 
-// Block (group, channel) of the backward: Σg and Σg(x - mean) over its images.
+// Block (channel, group) of the backward: Σg and Σg(x - mean) over its images.
 template <typename T>
 __global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, double* partial, Shape s,
                                         int64_t per_group) {
-  const int64_t c = blockIdx.y, group = blockIdx.x;
+  const int64_t c = blockIdx.x, group = blockIdx.y;
   const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
   const T m = mean[c];
   double sum_g = 0, sum_gd = 0;
@@ -146,7 +145,7 @@ __global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, d
   });
   block_sum2(sum_g, sum_gd);
   if (threadIdx.x == 0) {
-    double* out = partial + 2 * (c * gridDim.x + group);
+    double* out = partial + 2 * (c * gridDim.y + group);
     out[0] = sum_g, out[1] = sum_gd;
   }
 }
@@ -229,7 +228,7 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const dim3 grid(static_cast<unsigned>(split.groups), static_cast<unsigned>(s.C));
+    const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(split.groups));
     stats_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
     EMBER_CUDA_LAUNCH_CHECK();
@@ -270,7 +269,7 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const dim3 grid(static_cast<unsigned>(split.groups), static_cast<unsigned>(s.C));
+    const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(split.groups));
     backward_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
         grad.data_ptr<T>(), x.data_ptr<T>(), mean.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
     EMBER_CUDA_LAUNCH_CHECK();

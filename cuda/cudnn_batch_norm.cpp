@@ -55,6 +55,7 @@ struct BnCall {
     return *this;
   }
   const Tensor& x() const { return *operands[kX]; }
+  bool channels_last() const { return cuda::detail::strictly_channels_last(x()); }  // the op's layout
   const char* name() const { return kOpNames[static_cast<int>(op)]; }
   std::string describe() const {
     return detail::str_cat("x ", x().sizes(), " strides ", x().strides(), ", ", dtype_name(x().dtype()));
@@ -73,7 +74,7 @@ fe::graph::Tensor_attributes attributes(const BnCall& call, Uid uid) {
       .set_uid(uid)
       .set_data_type(fe::DataType_t::FLOAT)
       .set_dim(channel ? std::vector<int64_t>{1, c, 1, 1} : t.sizes().vec())
-      .set_stride(channel ? std::vector<int64_t>{c, 1, c, c} : cuda::detail::cudnn_strides(t))
+      .set_stride(channel ? std::vector<int64_t>{c, 1, c, c} : cuda::detail::cudnn_strides(t, call.channels_last()))
       .set_alignment(alignment_of(t));
 }
 
@@ -160,7 +161,7 @@ std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handl
     if (t == nullptr) continue;
     key.insert(key.end(), {uid, t->dim()});
     key.insert(key.end(), t->sizes().begin(), t->sizes().end());
-    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t);
+    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t, call.channels_last());
     key.insert(key.end(), strides.begin(), strides.end());
     key.push_back(alignment_of(*t));
   }

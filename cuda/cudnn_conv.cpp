@@ -41,6 +41,12 @@ struct ConvCall {
   const Tensor* tensors[3];  // a, b, out
   const ConvGeometry& g;
 
+  // The op's layout: channels-last when any operand is (strictly) so.
+  bool channels_last() const {
+    return cuda::detail::strictly_channels_last(*tensors[0]) || cuda::detail::strictly_channels_last(*tensors[1]) ||
+           cuda::detail::strictly_channels_last(*tensors[2]);
+  }
+
   // "x [2, 3, 8, 8] strides [...], ... (stride [1, 1], ...), float32" for messages.
   std::string describe() const {
     std::string s;
@@ -77,6 +83,7 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
   fe::graph::Graph& graph = cg->graph;
   graph.set_io_data_type(io).set_intermediate_data_type(compute).set_compute_data_type(compute);
 
+  const bool nhwc = call.channels_last();
   auto attributes = [&](int i, int64_t uid) {
     const Tensor& t = *call.tensors[i];
     return fe::graph::Tensor_attributes()
@@ -84,7 +91,7 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
         .set_uid(uid)
         .set_data_type(io)
         .set_dim(t.sizes().vec())
-        .set_stride(cuda::detail::cudnn_strides(t))
+        .set_stride(cuda::detail::cudnn_strides(t, nhwc))
         .set_alignment(alignment_of(t));
   };
   auto a = graph.tensor(attributes(0, kUidA));
@@ -134,10 +141,11 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
   std::vector<int64_t> key{static_cast<int64_t>(call.kind), static_cast<int64_t>(call.tensors[2]->dtype()), tf32,
                            benchmark, cuda::detail::current_device_index(), call.g.SH, call.g.SW, call.g.PH,
                            call.g.PW, call.g.DH, call.g.DW, call.g.groups};
+  const bool nhwc = call.channels_last();
   for (const Tensor* t : call.tensors) {
     key.push_back(static_cast<int64_t>(t->sizes().size()));
     key.insert(key.end(), t->sizes().begin(), t->sizes().end());
-    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t);
+    const std::vector<int64_t> strides = cuda::detail::cudnn_strides(*t, nhwc);
     key.insert(key.end(), strides.begin(), strides.end());
     key.push_back(alignment_of(*t));
   }

@@ -27,16 +27,22 @@ int current_device_index();
 cudnnHandle_t cudnn_handle();
 // float32 -> CUDNN_DATA_FLOAT, float64 -> CUDNN_DATA_DOUBLE; anything else an error naming op.
 cudnnDataType_t cudnn_dtype(DType dtype, const char* op);
+// Whether t is channels-last and not also row-major (C > 1 and a spatial dim > 1).
+inline bool strictly_channels_last(const Tensor& t) {
+  return t.is_contiguous(MemoryFormat::ChannelsLast) && !t.is_contiguous();
+}
+
 // t's strides as cuDNN is told them: a size-1 dim's stride (free in ember, which a view
-// can leave at any value) set to what a dense tensor of t's layout has there, innermost
-// first (W, H, then C for NCHW, or C first for channels-last, then N), as PyTorch does
-// for cuDNN: the backend then sees one layout per shape, and plans are shared.
-inline std::vector<int64_t> cudnn_strides(const Tensor& t) {
+// can leave at any value) set to what a dense tensor of the op's layout has there,
+// innermost first (W, H, then C for NCHW, or C first for channels-last, then N), as
+// PyTorch does for cuDNN: every operand of one op in one layout (a [O, C, 1, 1] weight
+// fits both), the same plan for the same shape. `channels_last` is the op's layout.
+inline std::vector<int64_t> cudnn_strides(const Tensor& t, bool channels_last) {
   std::vector<int64_t> strides = t.strides().vec();
   const auto& sizes = t.sizes();
   const int dims = static_cast<int>(sizes.size());
   if (dims < 3) return strides;
-  const bool channels_last = dims == 4 && strides[1] == 1 && sizes[1] != 1;
+  channels_last = channels_last && dims == 4;
   std::vector<int> order;  // innermost first
   if (channels_last) order.push_back(1);
   for (int d = dims - 1; d > 1; --d) order.push_back(d);

@@ -199,7 +199,7 @@ fi
 # compute-sanitizer on the layer kernels (racecheck) and on the new suites (memcheck).
 if phase sanitize; then
   run_step sanitize.txt $(($(left) / 3)) compute-sanitizer --tool racecheck --error-exitcode 9 "$bin/ember_cuda_tests" \
-    --gtest_brief=1 --gtest_filter='*conv2d*:*pool*:*batch_norm*:*dropout*:CudaLayerModes.*'
+    --gtest_brief=1 --gtest_filter='*conv2d*:*pool*:*batch_norm*:*dropout*:CudaLayerModes.*:CudaChannelsLast.*'
   pack
   run_step sanitize.txt $(($(left) - 30)) compute-sanitizer --tool memcheck --leak-check no --error-exitcode 9 \
     "$bin/ember_cuda_tests" --gtest_brief=1

@@ -39,9 +39,10 @@ inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguo
 // operands and outputs made in that layout instead: no copies. The CPU's kernels copy.
 
 // The layout conv2d/batch_norm/pooling hand x's device kernels for a `format` output:
-// channels-last when asked and the kernels take it, else NCHW.
+// channels-last when asked and the kernels take it, else NCHW. float64 stays NCHW (as in
+// PyTorch, cuDNN has few NHWC double engines).
 inline MemoryFormat kernel_format(const Tensor& x, MemoryFormat format) {
-  const bool nhwc = format == MemoryFormat::ChannelsLast && x.dim() == 4 &&
+  const bool nhwc = format == MemoryFormat::ChannelsLast && x.dim() == 4 && x.dtype() != kFloat64 &&
                     device_ops(x.device()).layers_take_channels_last;
   return nhwc ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
 }
