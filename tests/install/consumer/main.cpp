@@ -4,6 +4,28 @@
 
 #include <iostream>
 
+// API.md's "GPU training" lines compile against the installed headers (not run: the
+// consumer runs without a GPU).
+[[maybe_unused]] static void gpu_training_api(const std::vector<ember::Tensor>& params, const ember::Tensor& x,
+                                              const ember::Tensor& y) {
+  ember::cudnn::set_benchmark(true);
+  ember::cudnn::set_allow_tf32(true);
+  ember::optim::SGD sgd(params, {.lr = 0.05, .momentum = 0.9, .nesterov = true, .capturable = true});
+  ember::nn::GraphedStep step([&](const std::vector<ember::Tensor>& in) { (void)in; sgd.step(); }, 3, "my step");
+  step({x, y});
+  (void)step.capture_failed();
+  ember::cuda::Graph g;
+  g.capture_begin();
+  g.capture_end();
+  ember::cuda::Graph other;
+  other.capture_begin(ember::cuda::Stream::create(), g.pool());
+  other.capture_end();
+  g.replay();
+  (void)g.random_counters();
+  ember::AutocastGuard autocast(ember::Device::cuda(0), ember::kBFloat16);
+  (void)x.contiguous(ember::MemoryFormat::ChannelsLast);
+}
+
 int main() {
   namespace nn = ember::nn;
   auto t = ember::tensor(std::vector<float>{1, 2, 3, 4}, {2, 2});
