@@ -88,6 +88,7 @@ fi
 summarize() {
   echo "gpu-check of commit $(cat "$bundle/commit.txt" 2>/dev/null || echo unknown), phases:$PHASES, $(($(date +%s) - start)) s of $budget"
   grep -m1 -A1 '^name' "$RES/env.txt" 2>/dev/null | tail -1
+  grep -E 'not found|^torch' "$RES/env.txt" 2>/dev/null | head -5  # a library the programs cannot load
   if [[ -s "$RES/tests.txt" ]]; then grep -E '^(cuda tests|FAIL|CRASH|TIMEOUT|alone)' "$RES/tests.txt" | head -40; fi
   if [[ -s "$RES/kernels.txt" ]]; then grep -iE 'passed|failed|exit' "$RES/kernels.txt" | tail -3; fi
   if [[ -s "$RES/cudnn_declines.txt" ]]; then
