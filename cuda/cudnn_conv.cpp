@@ -1,8 +1,8 @@
 // conv2d on CUDA through NVIDIA's cuDNN frontend graph API: forward (conv_fprop), input
 // gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
 // layout, geometry and setting, cached for the process; bfloat16 tensors with float32
-// compute. Bias is added and reduced with ember's own CUDA kernels. Only this file and
-// cudnn_batch_norm.cpp include the frontend.
+// compute (on float32 copies where cuDNN has no bf16 plan). Bias is added and reduced
+// with ember's own CUDA kernels. Only this file and cudnn_batch_norm.cpp include the frontend.
 #include "cuda/cuda_internal.h"
 
 #if EMBER_HAVE_CUDNN_FRONTEND
@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/logging.h"
 #include "core/native.h"
 #include "cuda/cudnn_internal.h"
 #include "cuda/graph.h"
@@ -136,7 +137,8 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
 }
 
 // The built graph for this call's op, dtype, sizes, strides, alignments, geometry,
-// settings and device: built on first use and kept for the process.
+// settings and device: built on first use and kept for the process. nullptr (also kept)
+// when cuDNN has no engine for a bfloat16 case: the caller then computes it in float32.
 std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
   std::vector<int64_t> key{static_cast<int64_t>(call.kind), static_cast<int64_t>(call.tensors[2]->dtype()), tf32,
                            benchmark, cuda::detail::current_device_index(), call.g.SH, call.g.SW, call.g.PH,
@@ -160,31 +162,38 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
               "step once eagerly before capturing (a warm-up step, as nn::GraphedStep does; Note [CUDA graph "
               "capture] in cuda/graph.h)");
   std::shared_ptr<ConvGraph> built;
+  const bool bf16 = call.tensors[2]->dtype() == kBFloat16;
   try {
     built = build_graph(call, tf32, benchmark, handle);
-  } catch (const Error&) {
-    throw;
+  } catch (const Error& e) {
+    if (!bf16) throw;
+    logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
+                   e.what());
   } catch (const std::exception& e) {  // the frontend's older builder classes throw
-    EMBER_FAIL(call.op, " on CUDA: cuDNN frontend failed for ", call.describe(), ": ", e.what());
+    if (!bf16) EMBER_FAIL(call.op, " on CUDA: cuDNN frontend failed for ", call.describe(), ": ", e.what());
+    logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
+                   e.what());
   }
   return cache->emplace(std::move(key), std::move(built)).first->second;
 }
 
-void run_conv(const ConvCall& call) {
+// Runs the call; false, having done nothing, for a bfloat16 case cuDNN has no plan for.
+bool try_conv(const ConvCall& call) {
   const Tensor& out = *call.tensors[2];
   const DType dtype = out.dtype();
   EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64 || dtype == kBFloat16, call.op,
               " on CUDA: cuDNN convolution supports float32, float64 and bfloat16, but got ", dtype_name(dtype), " (",
               call.describe(), ")");
-  if (out.numel() == 0) return;
+  if (out.numel() == 0) return true;
   if (call.tensors[0]->numel() == 0 || call.tensors[1]->numel() == 0) {  // an empty sum
     fill(out, Scalar(0));
-    return;
+    return true;
   }
   const bool tf32 = dtype == kFloat32 && cudnn::allow_tf32();
   const bool benchmark = cudnn::benchmark();
   cudnnHandle_t handle = cuda::detail::cudnn_handle();
   std::shared_ptr<ConvGraph> cg = graph_for(call, tf32, benchmark, handle);
+  if (cg == nullptr) return false;
 
   std::unordered_map<int64_t, void*> pack{{kUidA, call.tensors[0]->data_ptr()},
                                           {kUidB, call.tensors[1]->data_ptr()},
@@ -201,6 +210,20 @@ void run_conv(const ConvCall& call) {
   }
   const Tensor space = workspace(cg->workspace);
   check(cg->graph.execute(handle, pack, pointer(space)), call, "execute");
+  return true;
+}
+
+// Runs the call; a bfloat16 case without a cuDNN plan runs on float32 copies (widening
+// is exact, and the float32 result is rounded to bf16 once: what a bf16 plan with float32
+// accumulation computes, up to its order of summation).
+void run_conv(const ConvCall& call) {
+  if (try_conv(call)) return;
+  const Tensor& out = *call.tensors[2];
+  const Tensor a = native::to_dtype(*call.tensors[0], kFloat32), b = native::to_dtype(*call.tensors[1], kFloat32);
+  const Tensor wide = make_empty(out.sizes(), kFloat32, out.device(), dense_format_of(out));
+  const bool done = try_conv({call.kind, call.op, {call.names[0], call.names[1], call.names[2]}, {&a, &b, &wide}, call.g});
+  EMBER_INTERNAL_ASSERT(done, "a float32 convolution always has a plan or an error");
+  copy(wide, out);
 }
 
 }  // namespace
