@@ -95,6 +95,9 @@ summarize() {
     echo "--- cudnn_declines.txt: $(grep -c 'cuDNN does not take\|first seen inside' "$RES/cudnn_declines.txt") declined cases"
     grep -o 'batch_norm[^;]*cuDNN does not take [^(]*' "$RES/cudnn_declines.txt" | sort | uniq -c | head -8
   fi
+  if [[ -s "$RES/train_cuda.txt" ]]; then
+    echo "bf16 convolutions without a cuDNN plan (float32 copies): $(grep -c 'no bfloat16 plan' "$RES/train_cuda.txt")"
+  fi
   for f in train_cuda.txt bench_train.txt sanitize.txt interop.txt cudabench.txt source.txt; do
     [[ -s "$RES/$f" ]] || continue
     echo "--- $f"
@@ -174,7 +177,9 @@ if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
     --memory-format channels_last --data "$data"
   run_step train_cuda.txt 150 "$bin/ember" train --device cuda --epochs 3 --data "$data" --json "$RES/train_cuda.json"
   pack
-  run_step train_cuda.txt 120 "$bin/ember" train --device cuda --epochs 3 --amp --data "$data" --json "$RES/train_cuda_amp.json"
+  # (debug: which convolutions cuDNN has no bf16 plan for, run on float32 copies)
+  EMBER_LOG_LEVEL=debug run_step train_cuda.txt 120 "$bin/ember" train --device cuda --epochs 3 --amp --data "$data" \
+    --json "$RES/train_cuda_amp.json"
   run_step train_cuda.txt 90 "$bin/ember" train --device cuda --epochs 2 --no-cuda-graph --data "$data" \
     --json "$RES/train_cuda_eager.json"
   run_step train_cuda.txt 60 "$bin/ember" train --device cuda --epochs 1 --memory-format channels_last --data "$data" \
