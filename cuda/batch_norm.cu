@@ -10,6 +10,7 @@
 
 #include "core/batch_norm_math.h"
 #include "core/native.h"
+#include "core/optim_math.h"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda_kernels {
@@ -179,6 +180,23 @@ __global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T
 }
 
 template <typename T>
+__global__ void running_stats_kernel(const T* mean, const T* invstd, double eps, T* running_mean, T* running_var,
+                                     T keep, T factor, T unbias, int64_t C) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  // (1 - factor) * running + factor * batch, each product and the sum rounded once (no FMA).
+  const auto blend = [&](T running, T batch) {
+    return fused::add_rn(fused::mul_rn(running, keep), fused::mul_rn(batch, factor));
+  };
+  if (running_mean) running_mean[c] = blend(running_mean[c], mean[c]);
+  if (running_var) {
+    const double is = static_cast<double>(invstd[c]);
+    const T biased = static_cast<T>(1.0 / (is * is) - eps);
+    running_var[c] = blend(running_var[c], fused::mul_rn(biased < T(0) ? T(0) : biased, unbias));
+  }
+}
+
+template <typename T>
 const T* cdata(const Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
@@ -213,6 +231,20 @@ void normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const 
 }
 
 }  // namespace
+
+void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, const Tensor& running_mean,
+                          const Tensor& running_var, double factor, int64_t count) {
+  if (!running_mean.defined() && !running_var.defined()) return;
+  const int64_t C = mean.numel();
+  visit_floating(mean.dtype(), "batch_norm", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const double unbias = static_cast<double>(count) / static_cast<double>(count > 1 ? count - 1 : 1);
+    running_stats_kernel<T><<<blocks_for(C), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        mean.data_ptr<T>(), invstd.data_ptr<T>(), eps, mdata<T>(running_mean), mdata<T>(running_var),
+        static_cast<T>(1.0 - factor), static_cast<T>(factor), static_cast<T>(unbias), C);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
 
 void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                       const Tensor& running_var, double factor, double eps, const Tensor& out_in,

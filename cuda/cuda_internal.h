@@ -93,6 +93,12 @@ bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& in
                            const Tensor& bias, const Tensor& out);
 bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                                const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
+// After a cuDNN training forward: running = (1 - factor) running + factor batch for the
+// defined running buffers ([C], mean's dtype), the batch variance from the saved inverse
+// std (1 / invstd² - eps) made unbiased by count / (count - 1), rounded as the CPU's
+// native::blend_running_stats rounds; one launch.
+void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, const Tensor& running_mean,
+                          const Tensor& running_var, double factor, int64_t count);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
 // cuDNN dropout's state around CUDA graphs (Note [cuDNN dropout in CUDA graphs]), on
 // the current stream: when it exists, re-seeded if the generator was re-seeded since

@@ -32,18 +32,17 @@ namespace {
 
 namespace fe = cudnn_frontend;
 
-enum class BnOp : int64_t { Train, TrainRunning, Eval, Backward };
-constexpr const char* kOpNames[] = {"batch_norm", "batch_norm", "batch_norm (eval)", "batch_norm backward"};
+// Training forwards leave the running statistics to update_running_stats (batch_norm.cu):
+// cuDNN's graph API does not say whether its running-variance update is unbiased, and
+// ember's (as PyTorch's) is; one small kernel either way.
+enum class BnOp : int64_t { Train, Eval, Backward };
+constexpr const char* kOpNames[] = {"batch_norm", "batch_norm (eval)", "batch_norm backward"};
 
-// Variant-pack uids. The scalars kEps and kMomentum are floats passed by value with each
-// execute, so a graph serves every eps and momentum.
-enum Uid : int64_t {
-  kX = 1, kY, kScale, kBias, kMean, kInvStd, kPrevMean, kPrevVar, kNextMean, kNextVar, kDy, kDx, kDscale, kDbias,
-  kEps, kMomentum
-};
-constexpr const char* kNames[] = {
-    "", "x", "y", "scale", "bias", "mean", "inv_variance", "prev_running_mean", "prev_running_var",
-    "next_running_mean", "next_running_var", "dy", "dx", "dscale", "dbias", "epsilon", "momentum"};
+// Variant-pack uids. The scalar kEps is a float passed by value with each execute, so a
+// graph serves every eps.
+enum Uid : int64_t { kX = 1, kY, kScale, kBias, kMean, kInvStd, kDy, kDx, kDscale, kDbias, kEps };
+constexpr const char* kNames[] = {"", "x", "y", "scale", "bias", "mean", "inv_variance", "dy", "dx", "dscale", "dbias",
+                                  "epsilon"};
 
 // One call: its op and its tensor operands by uid (x always).
 struct BnCall {
@@ -104,24 +103,13 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, cudnnHandle_t han
                             .set_data_type(fe::DataType_t::FLOAT).set_is_pass_by_value(true));
   };
   switch (call.op) {
-    case BnOp::Train:
-    case BnOp::TrainRunning: {
+    case BnOp::Train: {
       auto eps = scalar(kEps);
-      auto options = fe::graph::Batchnorm_attributes().set_name("batch_norm").set_epsilon(eps);
-      const bool running = call.op == BnOp::TrainRunning;
-      if (running) {
-        auto prev_mean = input(kPrevMean), prev_var = input(kPrevVar), momentum = scalar(kMomentum);
-        options.set_previous_running_stats(prev_mean, prev_var, momentum);
-      }
-      const auto [y, mean, inv_variance, next_mean, next_var] =
-          graph.batchnorm(input(kX), input(kScale), input(kBias), options);
+      const auto [y, mean, inv_variance, next_mean, next_var] = graph.batchnorm(
+          input(kX), input(kScale), input(kBias), fe::graph::Batchnorm_attributes().set_name("batch_norm").set_epsilon(eps));
       output(y, kY);
       output(mean, kMean);
       output(inv_variance, kInvStd);
-      if (running) {
-        output(next_mean, kNextMean);
-        output(next_var, kNextVar);
-      }
       break;
     }
     case BnOp::Eval:
@@ -234,33 +222,18 @@ Tensor constant_channels(const Tensor& x, int value) {
 bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                             const Tensor& running_var, double factor, double eps, const Tensor& out,
                             const Tensor& save_mean, const Tensor& save_invstd) {
-  const bool running = running_mean.defined() || running_var.defined();
   if (!takes(x) || !optional_channel(weight) || !optional_channel(bias) || !channel_operand(save_mean) ||
-      !channel_operand(save_invstd)) {
-    return false;
-  }
-  // cuDNN updates both running statistics or neither.
-  if (running && !(running_mean.defined() && running_var.defined() && channel_operand(running_mean) &&
-                   channel_operand(running_var))) {
+      !channel_operand(save_invstd) || !optional_channel(running_mean) || !optional_channel(running_var)) {
     return false;
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
   if (!scale.defined() || !shift.defined()) return false;
-  BnCall call{running ? BnOp::TrainRunning : BnOp::Train};
+  BnCall call{BnOp::Train};
   call.bind(kX, x).bind(kY, out).bind(kScale, scale).bind(kBias, shift).bind(kMean, save_mean).bind(kInvStd, save_invstd);
-  // The graph reads the running statistics and writes their update elsewhere (cuDNN does not
-  // document in-place updates): into temporaries, copied back after.
-  const Tensor next_mean = running ? channel_scratch(x) : Tensor(), next_var = running ? channel_scratch(x) : Tensor();
-  if (running) {
-    call.bind(kPrevMean, running_mean).bind(kPrevVar, running_var).bind(kNextMean, next_mean).bind(kNextVar, next_var);
-  }
-  float eps_value = static_cast<float>(eps), momentum = static_cast<float>(factor);
-  if (!run(call, {{kEps, &eps_value}, {kMomentum, &momentum}})) return false;
-  if (running) {
-    cuda_kernels::copy(next_mean, running_mean);
-    cuda_kernels::copy(next_var, running_var);
-  }
+  float eps_value = static_cast<float>(eps);
+  if (!run(call, {{kEps, &eps_value}})) return false;
+  update_running_stats(save_mean, save_invstd, eps, running_mean, running_var, factor, x.numel() / x.size(1));
   return true;
 }
 
