@@ -20,13 +20,12 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_train import small_cnn  # noqa: E402  (the same model as ember's small CNN)
+from pytorch_train import cuda_host_ms, small_cnn  # noqa: E402  (the same model as ember's small CNN)
 
 BATCH = 128
 IMAGES = 60000
@@ -76,14 +75,7 @@ def run_mode(mode):
         for x, y in batches:
             run_batch(x, y)
 
-    epoch()  # warm-up (and compilation)
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(EPOCHS):
-        t0 = time.perf_counter()
-        epoch()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
+    times = [ms / 1e3 for ms in cuda_host_ms(epoch, 1, EPOCHS)]  # one warm-up epoch (and compilation)
     return {"mode": mode, "median_s": statistics.median(times), "min_s": min(times), "epochs": EPOCHS,
             "batches": len(batches), "torch_version": torch.__version__,
             "device": torch.cuda.get_device_name(dev)}

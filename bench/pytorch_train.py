@@ -174,6 +174,21 @@ def cuda_event_ms(fn, inner=10, repeats=30):
     return gpu_time_ms(fn, inner=inner, repeats=repeats)
 
 
+def cuda_host_ms(fn, warmup, repeats):
+    """Host milliseconds of each of `repeats` calls of fn after `warmup` calls, the device
+    synchronised after each (so a call's time includes its GPU work)."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return times
+
+
 def cuda_model(dev, channels_last):
     torch.manual_seed(0)
     model = small_cnn().to(dev)
@@ -201,15 +216,7 @@ def cuda_train_step(dev, channels_last, steps, warmup):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    for _ in range(warmup):
-        step()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        torch.cuda.synchronize()
-        times.append((time.perf_counter() - t0) * 1e3)
+    times = cuda_host_ms(step, warmup, steps)
     return {"median_ms": statistics.median(times), "min_ms": min(times), "steps": steps, "warmup_steps": warmup}
 
 
@@ -217,14 +224,7 @@ def cuda_eval(dev, channels_last, runs=5):
     """10,000 random images under eval() + no_grad in batches of 1000 (evaluate() above)."""
     model = cuda_model(dev, channels_last)
     x, y = cuda_images(10000, dev, channels_last)
-    evaluate(model, x, y)  # warm-up
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        evaluate(model, x, y)
-        torch.cuda.synchronize()
-        times.append((time.perf_counter() - t0) * 1e3)
+    times = cuda_host_ms(lambda: evaluate(model, x, y), 1, runs)
     return {"images": len(x), "batch_size": 1000, "median_ms": statistics.median(times), "runs": runs}
 
 
