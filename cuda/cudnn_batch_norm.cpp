@@ -54,7 +54,7 @@ struct BnCall {
     return *this;
   }
   const Tensor& x() const { return *operands[kX]; }
-  bool channels_last() const { return cuda::detail::strictly_channels_last(x()); }  // the op's layout
+  bool channels_last() const { return dense_format_of(x()) == MemoryFormat::ChannelsLast; }  // the op's layout
   const char* name() const { return kOpNames[static_cast<int>(op)]; }
   std::string describe() const {
     return detail::str_cat("x ", x().sizes(), " strides ", x().strides(), ", ", dtype_name(x().dtype()));

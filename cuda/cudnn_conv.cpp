@@ -42,10 +42,12 @@ struct ConvCall {
   const Tensor* tensors[3];  // a, b, out
   const ConvGeometry& g;
 
-  // The op's layout: channels-last when any operand is (strictly) so.
+  // The op's layout: channels-last when any operand is (and is not also row-major).
   bool channels_last() const {
-    return cuda::detail::strictly_channels_last(*tensors[0]) || cuda::detail::strictly_channels_last(*tensors[1]) ||
-           cuda::detail::strictly_channels_last(*tensors[2]);
+    for (const Tensor* t : tensors) {
+      if (dense_format_of(*t) == MemoryFormat::ChannelsLast) return true;
+    }
+    return false;
   }
 
   // "x [2, 3, 8, 8] strides [...], ... (stride [1, 1], ...), float32" for messages.

@@ -27,11 +27,6 @@ int current_device_index();
 cudnnHandle_t cudnn_handle();
 // float32 -> CUDNN_DATA_FLOAT, float64 -> CUDNN_DATA_DOUBLE; anything else an error naming op.
 cudnnDataType_t cudnn_dtype(DType dtype, const char* op);
-// Whether t is channels-last and not also row-major (C > 1 and a spatial dim > 1).
-inline bool strictly_channels_last(const Tensor& t) {
-  return t.is_contiguous(MemoryFormat::ChannelsLast) && !t.is_contiguous();
-}
-
 // t's strides as cuDNN is told them: a size-1 dim's stride (free in ember, which a view
 // can leave at any value) set to what a dense tensor of the op's layout has there,
 // innermost first (W, H, then C for NCHW, or C first for channels-last, then N), as

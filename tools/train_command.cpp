@@ -60,7 +60,7 @@ struct TrainOptions {
 // torch.channels_last) (cuDNN then takes NHWC operands without copies: Note [Channels-last
 // layers]); auto is contiguous (NCHW) on every device until the GPU benchmarks
 // (BM_train_step's channels_last:0/1) show NHWC faster there.
-MemoryFormat training_memory_format(const std::string& flag, Device) {
+MemoryFormat training_memory_format(const std::string& flag) {
   return flag == "channels_last" ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
 }
 
@@ -321,7 +321,7 @@ int run_train(const TrainOptions& opt) {
   }
   auto model = make_small_cnn();
   model->to(dev);
-  const MemoryFormat memory_format = training_memory_format(opt.memory_format, dev);
+  const MemoryFormat memory_format = training_memory_format(opt.memory_format);
   if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
   if (opt.sync_bn) use_sync_batchnorm(model, job);
   optim::SGD sgd(model->parameters(), {.lr = opt.lr, .momentum = 0.9, .dampening = 0, .weight_decay = 0, .nesterov = true});

@@ -24,8 +24,13 @@ inline void check_same_device(const char* op, const Tensor& first, std::initiali
                 " and ", t->device(), "! (when checking arguments for ", op, ")");
 }
 
+// t dense in `format` (Contiguous or ChannelsLast): itself when it is, or a copy; undefined stays so.
+inline Tensor dense_in(const Tensor& t, MemoryFormat format) {
+  return !t.defined() || t.is_contiguous(format) ? t : native::clone(t, format);
+}
+
 // t itself when contiguous or undefined, else a contiguous copy.
-inline Tensor contiguous(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
+inline Tensor contiguous(const Tensor& t) { return dense_in(t, MemoryFormat::Contiguous); }
 
 // Note [Channels-last layers]
 // Like PyTorch, conv2d, batch_norm, pooling and dropout return their output in the
@@ -45,11 +50,6 @@ inline MemoryFormat kernel_format(const Tensor& x, MemoryFormat format) {
   const bool nhwc = format == MemoryFormat::ChannelsLast && x.dim() == 4 && x.dtype() != kFloat64 &&
                     device_ops(x.device()).layers_take_channels_last;
   return nhwc ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
-}
-
-// t dense in `format` (Contiguous or ChannelsLast): itself when it is, or a copy; undefined stays so.
-inline Tensor dense_in(const Tensor& t, MemoryFormat format) {
-  return !t.defined() || t.is_contiguous(format) ? t : native::clone(t, format);
 }
 
 // The kernel's NCHW-contiguous output `out` in `format`: itself, or a channels-last copy.
