@@ -24,6 +24,7 @@
 
 #include "core/logging.h"
 #include "cuda/cudnn_internal.h"
+#include "cuda/cudnn_plan.h"
 #include "cuda/graph.h"
 
 namespace ember::cuda_kernels {
@@ -82,11 +83,9 @@ struct BnGraph {
   int64_t workspace = 0;
 };
 
-void check_step(fe::error_t status, const char* step) {
-  if (!status.is_good()) throw std::runtime_error(detail::str_cat(step, " failed: ", status.get_message()));
-}
-
-std::shared_ptr<const BnGraph> build_graph(const BnCall& call, cudnnHandle_t handle) {
+// The graph of one call, planned for target (Note [cuDNN plans without a GPU] in
+// cuda/cudnn_plan.h); a std::runtime_error saying why when cuDNN declines it.
+std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detail::PlanTarget& target) {
   auto bg = std::make_shared<BnGraph>();
   fe::graph::Graph& graph = bg->graph;
   graph.set_io_data_type(fe::DataType_t::FLOAT)
@@ -129,13 +128,8 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, cudnnHandle_t han
       break;
     }
   }
-  check_step(graph.validate(), "validate");
-  check_step(graph.build_operation_graph(handle), "build_operation_graph");
-  check_step(graph.create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}), "create_execution_plans");
-  graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});  // float compute only
-  check_step(graph.check_support(handle), "check_support");
-  check_step(graph.build_plans(handle, fe::BuildPlanPolicy_t::HEURISTICS_CHOICE), "build_plans");
-  check_step(graph.get_workspace_size(bg->workspace), "get_workspace_size");
+  const std::string failure = cuda::detail::plan_graph(graph, target, false, false, bg->workspace);
+  if (!failure.empty()) throw std::runtime_error(failure);
   return bg;
 }
 
@@ -165,7 +159,7 @@ std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handl
   }
   std::shared_ptr<const BnGraph> built;
   try {
-    built = build_graph(call, handle);
+    built = build_graph(call, {handle, nullptr});
   } catch (const Error&) {  // out of memory, a CUDA error: not cuDNN declining
     throw;
   } catch (const std::exception& e) {  // a failed step, or the frontend's older builder classes
@@ -271,6 +265,49 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
 }
 
 }  // namespace ember::cuda_kernels
+
+namespace ember::cuda::detail {
+
+namespace {
+
+std::string check_plan(const CudnnDevice& device, const cuda_kernels::BnCall& call) {
+  try {
+    cuda_kernels::build_graph(call, {nullptr, &device});
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string check_batch_norm_train_plan(const CudnnDevice& device, const Tensor& x, const Tensor& scale,
+                                        const Tensor& bias, const Tensor& y, const Tensor& mean, const Tensor& invstd) {
+  using namespace cuda_kernels;
+  BnCall call{BnOp::Train};
+  call.bind(kX, x).bind(kY, y).bind(kScale, scale).bind(kBias, bias).bind(kMean, mean).bind(kInvStd, invstd);
+  return check_plan(device, call);
+}
+
+std::string check_batch_norm_eval_plan(const CudnnDevice& device, const Tensor& x, const Tensor& mean,
+                                       const Tensor& invstd, const Tensor& scale, const Tensor& bias, const Tensor& y) {
+  using namespace cuda_kernels;
+  BnCall call{BnOp::Eval};
+  call.bind(kX, x).bind(kY, y).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, bias);
+  return check_plan(device, call);
+}
+
+std::string check_batch_norm_backward_plan(const CudnnDevice& device, const Tensor& grad, const Tensor& x,
+                                           const Tensor& scale, const Tensor& mean, const Tensor& invstd,
+                                           const Tensor& grad_x, const Tensor& grad_scale, const Tensor& grad_bias) {
+  using namespace cuda_kernels;
+  BnCall call{BnOp::Backward};
+  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, grad_x)
+      .bind(kDscale, grad_scale).bind(kDbias, grad_bias);
+  return check_plan(device, call);
+}
+
+}  // namespace ember::cuda::detail
 
 #else  // built without the cuDNN frontend (or without cuDNN): batch_norm.cu's kernels do it all
 

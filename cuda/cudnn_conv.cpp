@@ -21,6 +21,7 @@
 #include "core/logging.h"
 #include "core/native.h"
 #include "cuda/cudnn_internal.h"
+#include "cuda/cudnn_plan.h"
 #include "cuda/graph.h"
 
 namespace ember::cuda_kernels {
@@ -75,7 +76,9 @@ struct ConvGraph {
   std::mutex mu;          // autotune reorders plans: it and execute take turns
 };
 
-std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
+// The graph of one call, planned for target (Note [cuDNN plans without a GPU] in cuda/cudnn_plan.h).
+std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark,
+                                       const cuda::detail::PlanTarget& target) {
   const DType dtype = call.tensors[2]->dtype();
   const auto io = dtype == kFloat64    ? fe::DataType_t::DOUBLE
                   : dtype == kBFloat16 ? fe::DataType_t::BFLOAT16
@@ -124,17 +127,9 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
       .set_stride(out_attributes.get_stride())
       .set_alignment(out_attributes.get_alignment());
 
-  check(graph.validate(), call, "validate");
-  check(graph.build_operation_graph(handle), call, "build_operation_graph");
-  check(graph.create_execution_plans({fe::HeurMode_t::A, fe::HeurMode_t::FALLBACK}), call, "create_execution_plans");
-  // As PyTorch: never engines that compute in a narrower type than the inputs, and without
-  // TF32 no tensor-core engines for float32 (they would use TF32).
-  graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
-  if (dtype == kFloat32 && !tf32) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
-  check(graph.check_support(handle), call, "check_support");
-  check(graph.build_plans(handle, benchmark ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE),
-        call, "build_plans");
-  check(graph.get_workspace_size(cg->workspace), call, "get_workspace_size");
+  const std::string failure =
+      cuda::detail::plan_graph(graph, target, dtype == kFloat32 && !tf32, benchmark, cg->workspace);
+  EMBER_CHECK(failure.empty(), call.op, " on CUDA: cuDNN frontend ", failure, " for ", call.describe());
   return cg;
 }
 
@@ -166,7 +161,7 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
   std::shared_ptr<ConvGraph> built;
   const bool bf16 = call.tensors[2]->dtype() == kBFloat16;
   try {
-    built = build_graph(call, tf32, benchmark, handle);
+    built = build_graph(call, tf32, benchmark, {handle, nullptr});
   } catch (const Error& e) {
     if (!bf16) throw;
     logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
@@ -258,6 +253,25 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const
 }
 
 }  // namespace ember::cuda_kernels
+
+namespace ember::cuda::detail {
+
+std::string check_conv2d_plan(const CudnnDevice& device, ConvPlanKind kind, const Tensor& a, const Tensor& b,
+                              const Tensor& out, const ConvGeometry& g, bool tf32) {
+  using cuda_kernels::ConvKind;
+  static constexpr const char* kNames[3][3] = {{"x", "w", "out"}, {"grad", "w", "grad_x"}, {"grad", "x", "grad_w"}};
+  const int k = static_cast<int>(kind);
+  const cuda_kernels::ConvCall call{static_cast<ConvKind>(k), "conv2d", {kNames[k][0], kNames[k][1], kNames[k][2]},
+                                    {&a, &b, &out}, g};
+  try {
+    cuda_kernels::build_graph(call, tf32, false, {nullptr, &device});
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace ember::cuda::detail
 
 #else  // built without the cuDNN frontend (or without cuDNN)
 

@@ -1,0 +1,69 @@
+// How ember's cuDNN frontend graphs (convolution, batch norm) are planned: for the current
+// GPU, or for a GPU described in cuDNN's JSON without one, so that a machine with no GPU
+// can check that cuDNN has engines for every graph ember builds. No frontend headers here:
+// cuda/cudnn_plan.cpp, cudnn_conv.cpp and cudnn_batch_norm.cpp define it.
+//
+// Note [cuDNN plans without a GPU]
+// cuDNN 9.11 and later plan "devicelessly" (ahead-of-time compilation): a DeviceProperties
+// descriptor made from a JSON description of a GPU (CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION)
+// stands in for the handle, and heuristics, support checks and plan building run for that
+// GPU with no driver or device here; only execution needs the GPU. check_*_plan below build
+// exactly the graphs the kernels build for the same operands (same attributes, strides,
+// alignment, data types, engine filters) through the same plan_graph, so a CPU test
+// (tests/cuda/test_cudnn_plans.cpp) learns in every CI run which cases cuDNN takes on an
+// H200 and which fall back. Its H200 description was written from the H200's device
+// attributes; describe_current_device() gives the real one on a GPU host (gpu-check records
+// it). Plans are not executed: numbers still need a GPU.
+#pragma once
+#include <string>
+
+#include "core/nn_geometry.h"
+#include "core/tensor.h"
+
+typedef struct cudnnContext* cudnnHandle_t;
+namespace cudnn_frontend::graph {
+class Graph;
+}
+
+namespace ember::cuda::detail {
+
+// A GPU as cuDNN's planner sees it: its properties (cuDNN's JSON) and SM version (90 for Hopper).
+struct CudnnDevice {
+  std::string properties_json;
+  int sm_version = 0;
+};
+
+// Where a graph is planned: the GPU of `handle`, or the described `device` (no GPU needed).
+struct PlanTarget {
+  cudnnHandle_t handle = nullptr;
+  const CudnnDevice* device = nullptr;
+};
+
+// Validates `graph` and builds its plan for target: heuristics (modes A, then fallback),
+// never engines that down-convert inputs, no tensor-core engines when `no_tensor_cores`
+// (float32 without TF32), every candidate plan when `all_plans` (for autotuning) else the
+// heuristics' first that builds. Sets `workspace`; returns "" or "<step> failed: <cuDNN's message>".
+std::string plan_graph(cudnn_frontend::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores,
+                       bool all_plans, int64_t& workspace);
+
+// The current GPU described in cuDNN's JSON (an ember::Error where cuDNN cannot: no GPU,
+// cuDNN before 9.11, or a build without the frontend).
+std::string describe_current_device();
+
+// The plan checks: "" when cuDNN builds the plan that the CUDA kernel would run for these
+// operands (sizes, strides, dtype and alignment read from them: CPU tensors will do) on
+// `device`, else why not. A build without the cuDNN frontend says so.
+enum class ConvPlanKind { Fprop, Dgrad, Wgrad };
+// Fprop: a = x, b = w, out; Dgrad: a = grad, b = w, out = grad_x; Wgrad: a = grad, b = x, out = grad_w.
+std::string check_conv2d_plan(const CudnnDevice& device, ConvPlanKind kind, const Tensor& a, const Tensor& b,
+                              const Tensor& out, const ConvGeometry& g, bool tf32);
+// Batch norm's three graphs, float32, per-channel operands [C] (scale and bias always given).
+std::string check_batch_norm_train_plan(const CudnnDevice& device, const Tensor& x, const Tensor& scale,
+                                        const Tensor& bias, const Tensor& y, const Tensor& mean, const Tensor& invstd);
+std::string check_batch_norm_eval_plan(const CudnnDevice& device, const Tensor& x, const Tensor& mean,
+                                       const Tensor& invstd, const Tensor& scale, const Tensor& bias, const Tensor& y);
+std::string check_batch_norm_backward_plan(const CudnnDevice& device, const Tensor& grad, const Tensor& x,
+                                           const Tensor& scale, const Tensor& mean, const Tensor& invstd,
+                                           const Tensor& grad_x, const Tensor& grad_scale, const Tensor& grad_bias);
+
+}  // namespace ember::cuda::detail
