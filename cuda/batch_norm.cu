@@ -4,13 +4,13 @@
 // double (shifted Σx and Σx² for the statistics; in backward Σg and Σg(x - mean)) and a
 // second kernel combines each channel's partials in order; an elementwise kernel applies
 // core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
+// Each thread's work is in cuda/batch_norm_threads.h (run on the CPU by the tests too).
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "core/batch_norm_math.h"
 #include "core/native.h"
-#include "core/optim_math.h"
+#include "cuda/batch_norm_threads.h"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda_kernels {
@@ -22,31 +22,8 @@ using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
 constexpr int kReduceThreads = 256;
-// Each channel's reduction is split over blocks of whole images (a 2-D grid: channels x
-// image groups, at most 65535), so even a few channels fill the GPU; a second kernel combines a channel's
-// partial sums in block order (deterministic: the result depends on the shape only).
-constexpr int64_t kTargetBlocks = 1024;
 
-struct Shape {
-  int64_t N, C, S;
-};
-
-Shape shape_of(const Tensor& x) {
-  const int64_t N = x.size(0), C = x.size(1);
-  return {N, C, N * C == 0 ? 0 : x.numel() / (N * C)};
-}
-
-// Image groups per channel, and images per group.
-struct Split {
-  int64_t groups, per_group;
-};
-Split split_of(const Shape& s) {
-  int64_t groups = (kTargetBlocks + s.C - 1) / s.C;
-  groups = groups < 1 ? 1 : (groups > s.N ? s.N : groups);
-  if (groups > 65535) groups = 65535;  // gridDim.y
-  const int64_t per_group = (s.N + groups - 1) / groups;
-  return {(s.N + per_group - 1) / per_group, per_group};
-}
+using namespace bn_threads;
 
 // Sums a and b over the block; thread 0 gets the totals.
 __device__ void block_sum2(double& a, double& b) {
@@ -64,136 +41,61 @@ __device__ void block_sum2(double& a, double& b) {
   }
 }
 
-// fn(offset) for every element of channel c in images [n0, n1) of this block's share,
-// spread over the block's threads (rows of S when S is long enough, else flattened).
-template <typename Fn>
-__device__ void for_channel_elements(const Shape& s, int64_t c, int64_t n0, int64_t n1, Fn fn) {
-  if (s.S >= 32) {
-    for (int64_t n = n0; n < n1; ++n) {
-      const int64_t base = (n * s.C + c) * s.S;
-      for (int64_t i = threadIdx.x; i < s.S; i += blockDim.x) fn(base + i);
-    }
-  } else {
-    const int64_t count = (n1 - n0) * s.S;
-    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) fn(((n0 + j / s.S) * s.C + c) * s.S + j % s.S);
+// Block (channel, group): its threads' sums (cuda/batch_norm_threads.h), summed over the block.
+__device__ void write_block_sums(Sums sums, double* partial) {
+  block_sum2(sums.a, sums.b);
+  if (threadIdx.x == 0) {
+    double* out = partial_of(partial, blockIdx.x, gridDim.y, blockIdx.y);
+    out[0] = sums.a, out[1] = sums.b;
   }
 }
 
-// Block (channel, group): Σ(x - K) and Σ(x - K)² over its images, K = the channel's first
-// element (a shift that keeps the sums' cancellation small: the shifted-data algorithm).
 template <typename T>
 __global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64_t per_group) {
-  const int64_t c = blockIdx.x, group = blockIdx.y;
-  const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
-  const double shift = static_cast<double>(x[c * s.S]);
-  double sum = 0, sq = 0;
-  for_channel_elements(s, c, n0, n1, [&](int64_t at) {
-    const double d = static_cast<double>(x[at]) - shift;
-    sum += d;
-    sq += d * d;
-  });
-  block_sum2(sum, sq);
-  if (threadIdx.x == 0) {
-    double* out = partial + 2 * (c * gridDim.y + group);
-    out[0] = sum, out[1] = sq;
-  }
+  const Images im = images_of(s, blockIdx.y, per_group);
+  write_block_sums(stats_sums(x, s, blockIdx.x, im, threadIdx.x, blockDim.x), partial);
 }
 
-// Channel c: the partials in group order -> mean, biased variance, invstd = 1 / sqrt(var + eps).
 template <typename T>
 __global__ void stats_finalize_kernel(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
                                       double eps, Shape s) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= s.C) return;
-  double sum = 0, sq = 0;
-  for (int64_t g = 0; g < groups; ++g) sum += partial[2 * (c * groups + g)], sq += partial[2 * (c * groups + g) + 1];
-  const double count = static_cast<double>(s.N * s.S), shifted_mean = sum / count;
-  double v = sq / count - shifted_mean * shifted_mean;
-  v = v < 0 ? 0 : v;
-  const T m = static_cast<T>(static_cast<double>(x[c * s.S]) + shifted_mean);
-  mean[c] = m;
-  var[c] = static_cast<T>(v);
-  invstd[c] = T(1) / sqrt(static_cast<T>(v) + static_cast<T>(eps));
-}
-
-// Element i's channel: 32-bit division when the tensor's indices fit (the common case,
-// several times cheaper than 64-bit division on the GPU).
-__device__ __forceinline__ int64_t channel_of(int64_t i, const Shape& s, bool narrow) {
-  if (narrow) return static_cast<uint32_t>(i) / static_cast<uint32_t>(s.S) % static_cast<uint32_t>(s.C);
-  return i / s.S % s.C;
+  if (c < s.C) stats_finalize(x, partial, groups, mean, var, invstd, eps, s, c);
 }
 
 template <typename T>
 __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b, Shape s,
                                  int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= total) return;
-  const int64_t c = channel_of(i, s, total <= INT32_MAX);
-  out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
+  if (i < total) normalize_element(x, out, mean, invstd, w, b, s, total <= INT32_MAX, i);
 }
 
-// Block (channel, group) of the backward: Σg and Σg(x - mean) over its images.
 template <typename T>
 __global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, double* partial, Shape s,
                                         int64_t per_group) {
-  const int64_t c = blockIdx.x, group = blockIdx.y;
-  const int64_t n0 = group * per_group, n1 = n0 + per_group < s.N ? n0 + per_group : s.N;
-  const T m = mean[c];
-  double sum_g = 0, sum_gd = 0;
-  for_channel_elements(s, c, n0, n1, [&](int64_t at) {
-    sum_g += static_cast<double>(g[at]);
-    sum_gd += static_cast<double>(g[at] * (x[at] - m));
-  });
-  block_sum2(sum_g, sum_gd);
-  if (threadIdx.x == 0) {
-    double* out = partial + 2 * (c * gridDim.y + group);
-    out[0] = sum_g, out[1] = sum_gd;
-  }
+  const Images im = images_of(s, blockIdx.y, per_group);
+  write_block_sums(backward_sums(g, x, mean[blockIdx.x], s, blockIdx.x, im, threadIdx.x, blockDim.x), partial);
 }
 
-// Channel c: gw, gb, and the coefficients of grad_input, from the partials in group order.
 template <typename T>
 __global__ void backward_finalize_kernel(const double* partial, int64_t groups, const T* invstd, bool training, T* gw,
                                          T* gb, T* mean_g, T* coef, Shape s) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= s.C) return;
-  double sum_g = 0, sum_gd = 0;
-  for (int64_t g = 0; g < groups; ++g) {
-    sum_g += partial[2 * (c * groups + g)], sum_gd += partial[2 * (c * groups + g) + 1];
-  }
-  const double count = static_cast<double>(s.N * s.S);
-  const T is = invstd[c];
-  const double sum_gxhat = sum_gd * static_cast<double>(is);
-  if (gw) gw[c] = static_cast<T>(sum_gxhat);
-  if (gb) gb[c] = static_cast<T>(sum_g);
-  mean_g[c] = training ? static_cast<T>(sum_g / count) : T(0);
-  coef[c] = training ? static_cast<T>(sum_gxhat / count) * is : T(0);
+  if (c < s.C) backward_finalize(partial, groups, invstd, training, gw, gb, mean_g, coef, s, c);
 }
 
 template <typename T>
 __global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T* invstd, const T* w,
                                   const T* mean_g, const T* coef, T* gx, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= total) return;
-  const int64_t c = channel_of(i, s, total <= INT32_MAX);
-  gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
+  if (i < total) grad_input_element(g, x, mean, invstd, w, mean_g, coef, gx, s, total <= INT32_MAX, i);
 }
 
 template <typename T>
 __global__ void running_stats_kernel(const T* mean, const T* invstd, double eps, T* running_mean, T* running_var,
                                      T keep, T factor, T unbias, int64_t C) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  // (1 - factor) * running + factor * batch, each product and the sum rounded once (no FMA).
-  const auto blend = [&](T running, T batch) {
-    return fused::add_rn(fused::mul_rn(running, keep), fused::mul_rn(batch, factor));
-  };
-  if (running_mean) running_mean[c] = blend(running_mean[c], mean[c]);
-  if (running_var) {
-    const double is = static_cast<double>(invstd[c]);
-    const T biased = static_cast<T>(1.0 / (is * is) - eps);
-    running_var[c] = blend(running_var[c], fused::mul_rn(biased < T(0) ? T(0) : biased, unbias));
-  }
+  if (c < C) running_stats(mean, invstd, eps, running_mean, running_var, keep, factor, unbias, c);
 }
 
 template <typename T>

@@ -1,0 +1,171 @@
+// What one thread of each of ember's CUDA batch-norm kernels (cuda/batch_norm.cu) does, as
+// EMBER_HD functions of its thread (and block): the kernels call these, and
+// tests/core/test_cuda_threads_on_cpu.cpp calls them for every thread on the CPU, so the
+// kernels' split of the work and index math are checked in every CI run.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+#include "core/batch_norm_math.h"
+#include "core/macros.h"
+#include "core/optim_math.h"
+#include "core/tensor.h"
+
+namespace ember::cuda_kernels::bn_threads {
+
+// x seen as [N, C, S] row-major.
+struct Shape {
+  int64_t N, C, S;
+};
+inline Shape shape_of(const Tensor& x) {
+  const int64_t N = x.size(0), C = x.size(1);
+  return {N, C, N * C == 0 ? 0 : x.numel() / (N * C)};
+}
+
+// Each channel's reduction is split over blocks of whole images (a 2-D grid: channels x
+// image groups, at most 65535), so even a few channels fill the GPU; a second kernel combines a channel's
+// partial sums in block order (deterministic: the result depends on the shape only).
+constexpr int64_t kTargetBlocks = 1024;
+
+// Image groups per channel, and images per group.
+struct Split {
+  int64_t groups, per_group;
+};
+inline Split split_of(const Shape& s) {
+  int64_t groups = (kTargetBlocks + s.C - 1) / s.C;
+  groups = groups < 1 ? 1 : (groups > s.N ? s.N : groups);
+  if (groups > 65535) groups = 65535;  // gridDim.y
+  const int64_t per_group = (s.N + groups - 1) / groups;
+  return {(s.N + per_group - 1) / per_group, per_group};
+}
+
+// A block's image range [n0, n1) for its group.
+struct Images {
+  int64_t n0, n1;
+};
+EMBER_HD_INLINE Images images_of(const Shape& s, int64_t group, int64_t per_group) {
+  const int64_t n0 = group * per_group;
+  return {n0, n0 + per_group < s.N ? n0 + per_group : s.N};
+}
+
+// fn(offset) for thread `tid` of `threads`' share of channel c's elements in images
+// [n0, n1): rows of S when S is long enough, else flattened.
+template <typename Fn>
+EMBER_HD_INLINE void for_channel_elements(const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads, Fn fn) {
+  if (s.S >= 32) {
+    for (int64_t n = im.n0; n < im.n1; ++n) {
+      const int64_t base = (n * s.C + c) * s.S;
+      for (int64_t i = tid; i < s.S; i += threads) fn(base + i);
+    }
+  } else {
+    const int64_t count = (im.n1 - im.n0) * s.S;
+    for (int64_t j = tid; j < count; j += threads) fn(((im.n0 + j / s.S) * s.C + c) * s.S + j % s.S);
+  }
+}
+
+struct Sums {
+  double a = 0, b = 0;
+};
+
+// A thread's share of Σ(x - K) and Σ(x - K)², K = the channel's first element (a shift that
+// keeps the sums' cancellation small: the shifted-data algorithm).
+template <typename T>
+EMBER_HD_INLINE Sums stats_sums(const T* x, const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads) {
+  const double shift = static_cast<double>(x[c * s.S]);
+  Sums sums;
+  for_channel_elements(s, c, im, tid, threads, [&](int64_t at) {
+    const double d = static_cast<double>(x[at]) - shift;
+    sums.a += d;
+    sums.b += d * d;
+  });
+  return sums;
+}
+
+// A thread's share of Σg and Σg(x - mean).
+template <typename T>
+EMBER_HD_INLINE Sums backward_sums(const T* g, const T* x, T mean, const Shape& s, int64_t c, Images im, int64_t tid,
+                                   int64_t threads) {
+  Sums sums;
+  for_channel_elements(s, c, im, tid, threads, [&](int64_t at) {
+    sums.a += static_cast<double>(g[at]);
+    sums.b += static_cast<double>(g[at] * (x[at] - mean));
+  });
+  return sums;
+}
+
+// Where block (c, group)'s sums go: partial[2 * (c * groups + group)] and the next.
+EMBER_HD_INLINE double* partial_of(double* partial, int64_t c, int64_t groups, int64_t group) {
+  return partial + 2 * (c * groups + group);
+}
+
+// Channel c: the partials in group order -> mean, biased variance, invstd = 1 / sqrt(var + eps).
+template <typename T>
+EMBER_HD_INLINE void stats_finalize(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
+                                    double eps, const Shape& s, int64_t c) {
+  double sum = 0, sq = 0;
+  for (int64_t g = 0; g < groups; ++g) sum += partial[2 * (c * groups + g)], sq += partial[2 * (c * groups + g) + 1];
+  const double count = static_cast<double>(s.N * s.S), shifted_mean = sum / count;
+  double v = sq / count - shifted_mean * shifted_mean;
+  v = v < 0 ? 0 : v;
+  mean[c] = static_cast<T>(static_cast<double>(x[c * s.S]) + shifted_mean);
+  var[c] = static_cast<T>(v);
+  using std::sqrt;
+  invstd[c] = T(1) / sqrt(static_cast<T>(v) + static_cast<T>(eps));
+}
+
+// Element i's channel: 32-bit division when the tensor's indices fit (`narrow`: the common
+// case, several times cheaper than 64-bit division on the GPU).
+EMBER_HD_INLINE int64_t channel_of(int64_t i, const Shape& s, bool narrow) {
+  if (narrow) return static_cast<uint32_t>(i) / static_cast<uint32_t>(s.S) % static_cast<uint32_t>(s.C);
+  return i / s.S % s.C;
+}
+
+template <typename T>
+EMBER_HD_INLINE void normalize_element(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b,
+                                       const Shape& s, bool narrow, int64_t i) {
+  const int64_t c = channel_of(i, s, narrow);
+  out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
+}
+
+// Channel c: gw, gb, and the coefficients of grad_input, from the partials in group order.
+template <typename T>
+EMBER_HD_INLINE void backward_finalize(const double* partial, int64_t groups, const T* invstd, bool training, T* gw,
+                                       T* gb, T* mean_g, T* coef, const Shape& s, int64_t c) {
+  double sum_g = 0, sum_gd = 0;
+  for (int64_t g = 0; g < groups; ++g) {
+    sum_g += partial[2 * (c * groups + g)], sum_gd += partial[2 * (c * groups + g) + 1];
+  }
+  const double count = static_cast<double>(s.N * s.S);
+  const T is = invstd[c];
+  const double sum_gxhat = sum_gd * static_cast<double>(is);
+  if (gw) gw[c] = static_cast<T>(sum_gxhat);
+  if (gb) gb[c] = static_cast<T>(sum_g);
+  mean_g[c] = training ? static_cast<T>(sum_g / count) : T(0);
+  coef[c] = training ? static_cast<T>(sum_gxhat / count) * is : T(0);
+}
+
+template <typename T>
+EMBER_HD_INLINE void grad_input_element(const T* g, const T* x, const T* mean, const T* invstd, const T* w,
+                                        const T* mean_g, const T* coef, T* gx, const Shape& s, bool narrow,
+                                        int64_t i) {
+  const int64_t c = channel_of(i, s, narrow);
+  gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
+}
+
+// Channel c's running statistics after a training forward: (1 - factor) * running + factor *
+// batch, each product and the sum rounded once (no FMA), the variance unbiased.
+template <typename T>
+EMBER_HD_INLINE void running_stats(const T* mean, const T* invstd, double eps, T* running_mean, T* running_var, T keep,
+                                   T factor, T unbias, int64_t c) {
+  const auto blend = [&](T running, T batch) {
+    return fused::add_rn(fused::mul_rn(running, keep), fused::mul_rn(batch, factor));
+  };
+  if (running_mean) running_mean[c] = blend(running_mean[c], mean[c]);
+  if (running_var) {
+    const double is = static_cast<double>(invstd[c]);
+    const T biased = static_cast<T>(1.0 / (is * is) - eps);
+    running_var[c] = blend(running_var[c], fused::mul_rn(biased < T(0) ? T(0) : biased, unbias));
+  }
+}
+
+}  // namespace ember::cuda_kernels::bn_threads

@@ -1,0 +1,310 @@
+// The CUDA pooling and batch-norm kernels' threads (cuda/pool_threads.h,
+// cuda/batch_norm_threads.h) run here on the CPU, one call per thread of the launch, and
+// must give what the CPU kernels give: the kernels' index math, layouts (NCHW and
+// channels-last, mixed), the backward gathers and batch norm's split of each channel over
+// image groups are checked in every CI run, GPU or not. (Warp and block reductions are
+// summed in thread order here; the GPU's tree order only reorders float64 partial sums.)
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/bitmask.h"
+#include "core/cpu/kernels.h"
+#include "cuda/batch_norm_threads.h"
+#include "cuda/pool_threads.h"
+
+namespace ember {
+namespace {
+
+namespace pool = cuda_kernels::pool;
+namespace bnt = cuda_kernels::bn_threads;
+constexpr auto kCL = MemoryFormat::ChannelsLast;
+
+// The same values in a tensor of this layout.
+Tensor laid_out(const Tensor& t, bool channels_last) {
+  return channels_last ? t.contiguous(kCL) : t.contiguous();
+}
+
+// Equal element by element, NaN equal to NaN, after bringing both to NCHW.
+template <typename T>
+void expect_same(const Tensor& got, const Tensor& want, const std::string& what) {
+  const std::vector<T> g = got.contiguous().to_vector<T>(), w = want.contiguous().to_vector<T>();
+  ASSERT_EQ(g.size(), w.size()) << what;
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (std::isnan(static_cast<double>(w[i]))) {
+      EXPECT_TRUE(std::isnan(static_cast<double>(g[i]))) << what << " element " << i;
+    } else {
+      ASSERT_EQ(g[i], w[i]) << what << " element " << i;
+    }
+  }
+}
+
+struct PoolCase {
+  std::string name;
+  Dims x;
+  int64_t KH, KW, SH, SW, PH, PW;
+  int64_t adaptive_h = 0, adaptive_w = 0;  // > 0: adaptive to this size
+};
+
+PoolGeometry geometry_of(const PoolCase& c) {
+  PoolGeometry g{};
+  g.planes = c.x[0] * c.x[1], g.H = c.x[2], g.W = c.x[3];
+  if (c.adaptive_h > 0) {
+    g.OH = c.adaptive_h, g.OW = c.adaptive_w, g.adaptive = true;
+    return g;
+  }
+  g.KH = c.KH, g.KW = c.KW, g.SH = c.SH, g.SW = c.SW, g.PH = c.PH, g.PW = c.PW;
+  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, 1);
+  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, 1);
+  return g;
+}
+
+const std::vector<PoolCase>& pool_cases() {
+  static const std::vector<PoolCase> cases{
+      {"2x2 stride 2, odd width", {3, 5, 8, 9}, 2, 2, 2, 2, 0, 0},
+      {"3x3 stride 2 padding 1", {2, 3, 9, 11}, 3, 3, 2, 2, 1, 1},
+      {"3x2 stride 1", {2, 4, 7, 5}, 3, 2, 1, 1, 0, 0},
+      {"17x17 stride 1 (int64 indices)", {1, 2, 18, 18}, 17, 17, 1, 1, 0, 0},
+      {"adaptive to 4x5", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5},
+      {"adaptive to 13x13 (windows overlap)", {2, 3, 9, 11}, 0, 0, 0, 0, 0, 0, 13, 13},
+  };
+  return cases;
+}
+
+// Small integers (ties: the first wins) and a NaN or two (NaN wins).
+Tensor pool_input(const Dims& sizes) {
+  Tensor x = randint(0, 5, sizes).to(kFloat32).contiguous();
+  float* p = x.data_ptr<float>();
+  p[7] = NAN;
+  p[x.numel() / 2] = NAN;
+  return x;
+}
+
+// Layouts of x, the output (and indices) and the gradient: all NCHW, all channels-last, mixed.
+struct Layouts {
+  bool x, out, grad;
+};
+const Layouts kLayouts[] = {{false, false, false}, {true, true, true}, {true, false, true}, {false, true, false}};
+
+std::string layouts_name(const Layouts& l) {
+  const auto n = [](bool cl) { return cl ? "NHWC" : "NCHW"; };
+  return std::string(" (x ") + n(l.x) + ", out " + n(l.out) + ", grad " + n(l.grad) + ")";
+}
+
+template <typename I>
+void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x, DType index_dtype) {
+  const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
+  const Tensor want = make_empty(out_sizes, kFloat32, Device::cpu());
+  const Tensor want_idx = make_empty(out_sizes, index_dtype, Device::cpu());
+  cpu::max_pool2d_forward(x, g, want, want_idx);
+  const Tensor grad = randn(out_sizes);
+  const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
+  cpu::max_pool2d_backward(grad, want_idx, g, want_gx);
+  for (const Layouts& l : kLayouts) {
+    const std::string name = c.name + layouts_name(l);
+    const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
+    const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
+    const Tensor idx = laid_out(make_empty(out_sizes, index_dtype, Device::cpu()), l.out);
+    for (int64_t o = 0; o < out.numel(); ++o) {  // a thread per output
+      pool::max_forward(xl.data_ptr<float>(), pool::layout_of(xl), out.data_ptr<float>(), pool::layout_of(out),
+                        static_cast<I*>(idx.data_ptr()), pool::layout_of(idx), g, o);
+    }
+    expect_same<float>(out, want, "max_pool2d forward " + name);
+    expect_same<I>(idx, want_idx, "max_pool2d indices " + name);
+    const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
+    for (int64_t i = 0; i < gx.numel(); ++i) {  // a thread per input
+      pool::max_backward(gradl.data_ptr<float>(), pool::layout_of(gradl), static_cast<const I*>(idx.data_ptr()),
+                         pool::layout_of(idx), gx.data_ptr<float>(), pool::layout_of(gx), g, i);
+    }
+    expect_same<float>(gx, want_gx, "max_pool2d backward " + name);
+  }
+}
+
+TEST(CudaThreadsOnCpu, MaxPoolingMatchesTheCpuKernelInEveryLayout) {
+  for (const PoolCase& c : pool_cases()) {
+    if (c.adaptive_h > 0) continue;
+    const PoolGeometry g = geometry_of(c);
+    const Tensor x = pool_input(c.x);
+    if (pool_indices_fit_uint8(g)) {
+      check_max_pool<uint8_t>(c, g, x, kUInt8);
+    } else {
+      check_max_pool<int64_t>(c, g, x, kInt64);
+    }
+  }
+}
+
+TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
+  for (const PoolCase& c : pool_cases()) {
+    const PoolGeometry g = geometry_of(c);
+    const Tensor x = randn(c.x);
+    const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
+    const Tensor want = make_empty(out_sizes, kFloat32, Device::cpu());
+    cpu::avg_pool2d_forward(x, g, want);
+    const Tensor grad = randn(out_sizes);
+    const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
+    cpu::avg_pool2d_backward(grad, g, want_gx);
+    for (const Layouts& l : kLayouts) {
+      const std::string name = c.name + layouts_name(l);
+      const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
+      const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
+      for (int64_t o = 0; o < out.numel(); ++o) {
+        pool::avg_forward(xl.data_ptr<float>(), pool::layout_of(xl), out.data_ptr<float>(), pool::layout_of(out), g,
+                          o);
+      }
+      expect_same<float>(out, want, "avg_pool2d forward " + name);
+      const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
+      for (int64_t i = 0; i < gx.numel(); ++i) {
+        pool::avg_backward(gradl.data_ptr<float>(), pool::layout_of(gradl), gx.data_ptr<float>(),
+                           pool::layout_of(gx), g, i);
+      }
+      EXPECT_TRUE(allclose(gx.contiguous(), want_gx, 1e-6, 1e-6)) << "avg_pool2d backward " << name;
+    }
+  }
+}
+
+// The launch of a (channel, image group) reduction: every thread of every block, each
+// block's thread sums added in thread order into its partial, as block_sum2 does on the GPU.
+constexpr int64_t kReduceThreads = 256;  // cuda/batch_norm.cu's block size
+template <typename ThreadSums>
+std::vector<double> run_partials(const bnt::Shape& s, const bnt::Split& split, const ThreadSums& thread_sums) {
+  std::vector<double> partial(static_cast<size_t>(2 * s.C * split.groups), -1.0);
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t group = 0; group < split.groups; ++group) {
+      const bnt::Images im = bnt::images_of(s, group, split.per_group);
+      bnt::Sums block;
+      for (int64_t tid = 0; tid < kReduceThreads; ++tid) {
+        const bnt::Sums t = thread_sums(c, im, tid);
+        block.a += t.a, block.b += t.b;
+      }
+      double* out = bnt::partial_of(partial.data(), c, split.groups, group);
+      out[0] = block.a, out[1] = block.b;
+    }
+  return partial;
+}
+
+struct BatchNormCase {
+  Dims x;
+  DType dtype;
+  double tol;
+};
+
+// x's shapes cover rows (S >= 32) and flattened (S < 32) shares, one group per channel
+// (many channels), one image per group, and groups of several images with a short last group.
+const std::vector<BatchNormCase>& batch_norm_cases() {
+  static const std::vector<BatchNormCase> cases{
+      {{5, 3, 7, 9}, kFloat64, 1e-12}, {{5, 3, 7, 9}, kFloat32, 1e-5},  {{16, 7}, kFloat64, 1e-12},
+      {{4, 6, 5}, kFloat32, 1e-5},     {{3, 1100, 2, 2}, kFloat64, 1e-12}, {{300, 2, 3, 3}, kFloat64, 1e-12},
+      {{1000, 3, 4, 4}, kFloat32, 1e-4}};
+  return cases;
+}
+
+template <typename T>
+void check_batch_norm(const BatchNormCase& c) {
+  const Tensor x = (randn(c.x, c.dtype) * 2.0 + 0.5).contiguous();
+  const int64_t C = c.x[1];
+  const Tensor w = (rand({C}, c.dtype) + 0.5).contiguous(), b = randn({C}, c.dtype);
+  const double eps = 1e-5, factor = 0.1;
+  const std::string name = "[" + std::to_string(c.x[0]) + ", " + std::to_string(C) + ", ...] " + std::string(dtype_name(c.dtype));
+
+  // The CPU kernels: training forward with running statistics, then backward in both modes.
+  const Tensor rm0 = randn({C}, c.dtype) * 0.1, rv0 = rand({C}, c.dtype) + 0.5;
+  const Tensor rm = rm0.clone(), rv = rv0.clone();
+  const Tensor want = make_empty(c.x, c.dtype, Device::cpu());
+  const Tensor want_mean = make_empty({C}, c.dtype, Device::cpu()), want_invstd = make_empty({C}, c.dtype, Device::cpu());
+  cpu::batch_norm_train(x, w, b, rm, rv, factor, eps, want, want_mean, want_invstd);
+
+  // The CUDA kernels' threads: partial sums, per-channel statistics, a thread per element.
+  const bnt::Shape s = bnt::shape_of(x);
+  const bnt::Split split = bnt::split_of(s);
+  const T* xp = x.data_ptr<T>();
+  const std::vector<double> partial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {
+    return bnt::stats_sums(xp, s, ch, im, tid, kReduceThreads);
+  });
+  for (double v : partial) ASSERT_NE(v, -1.0) << "a block's partial was never written: " << name;
+  std::vector<T> mean(C), var(C), invstd(C);
+  for (int64_t ch = 0; ch < C; ++ch) {
+    bnt::stats_finalize(xp, partial.data(), split.groups, mean.data(), var.data(), invstd.data(), eps, s, ch);
+  }
+  const Tensor out = make_empty(c.x, c.dtype, Device::cpu());
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    bnt::normalize_element(xp, out.data_ptr<T>(), mean.data(), invstd.data(), w.data_ptr<T>(), b.data_ptr<T>(), s,
+                           x.numel() <= INT32_MAX, i);
+  }
+  EXPECT_TRUE(allclose(tensor(mean), want_mean, c.tol, c.tol)) << "mean " << name;
+  EXPECT_TRUE(allclose(tensor(invstd), want_invstd, c.tol, c.tol)) << "invstd " << name;
+  EXPECT_TRUE(allclose(out, want, c.tol, c.tol)) << "out " << name;
+
+  // Running statistics after cuDNN's training forward (update_running_stats's threads).
+  const Tensor crm = rm0.clone(), crv = rv0.clone();
+  const int64_t count = s.N * s.S;
+  for (int64_t ch = 0; ch < C; ++ch) {
+    bnt::running_stats(mean.data(), invstd.data(), eps, crm.data_ptr<T>(), crv.data_ptr<T>(),
+                       static_cast<T>(1.0 - factor), static_cast<T>(factor),
+                       static_cast<T>(static_cast<double>(count) / static_cast<double>(count - 1)), ch);
+  }
+  EXPECT_TRUE(allclose(crm, rm, c.tol, c.tol)) << "running_mean " << name;
+  EXPECT_TRUE(allclose(crv, rv, 10 * c.tol, 10 * c.tol)) << "running_var " << name;
+
+  // Backward, training (through batch statistics) and eval (running statistics as constants).
+  const Tensor g = randn(c.x, c.dtype).contiguous();
+  for (bool training : {true, false}) {
+    const std::string mode = training ? " (train)" : " (eval)";
+    const Tensor want_gx = make_empty(c.x, c.dtype, Device::cpu());
+    const Tensor want_gw = make_empty({C}, c.dtype, Device::cpu()), want_gb = make_empty({C}, c.dtype, Device::cpu());
+    cpu::batch_norm_backward(g, x, want_mean, want_invstd, w, training, want_gx, want_gw, want_gb);
+    const T* gp = g.data_ptr<T>();
+    const T* mp = want_mean.data_ptr<T>();
+    const std::vector<double> bpartial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {
+      return bnt::backward_sums(gp, xp, mp[ch], s, ch, im, tid, kReduceThreads);
+    });
+    std::vector<T> gw(C), gb(C), mean_g(C), coef(C);
+    for (int64_t ch = 0; ch < C; ++ch) {
+      bnt::backward_finalize(bpartial.data(), split.groups, want_invstd.data_ptr<T>(), training, gw.data(), gb.data(),
+                             mean_g.data(), coef.data(), s, ch);
+    }
+    const Tensor gx = make_empty(c.x, c.dtype, Device::cpu());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      bnt::grad_input_element(gp, xp, mp, want_invstd.data_ptr<T>(), w.data_ptr<T>(), mean_g.data(), coef.data(),
+                              gx.data_ptr<T>(), s, x.numel() <= INT32_MAX, i);
+    }
+    EXPECT_TRUE(allclose(gx, want_gx, c.tol, c.tol)) << "grad_x " << name << mode;
+    EXPECT_TRUE(allclose(tensor(gw), want_gw, c.tol, c.tol)) << "grad_weight " << name << mode;
+    EXPECT_TRUE(allclose(tensor(gb), want_gb, c.tol, c.tol)) << "grad_bias " << name << mode;
+  }
+}
+
+TEST(CudaThreadsOnCpu, BatchNormMatchesTheCpuKernels) {
+  for (const BatchNormCase& c : batch_norm_cases()) {
+    if (c.dtype == kFloat64) {
+      check_batch_norm<double>(c);
+    } else {
+      check_batch_norm<float>(c);
+    }
+  }
+}
+
+TEST(CudaThreadsOnCpu, BatchNormSplitsEveryChannelIntoWholeImageGroups) {
+  for (const bnt::Shape s : {bnt::Shape{1, 1, 5}, bnt::Shape{7, 1, 1}, bnt::Shape{1000, 3, 16},
+                             bnt::Shape{70000, 1, 1}, bnt::Shape{3, 5000, 4}}) {
+    const bnt::Split split = bnt::split_of(s);
+    EXPECT_GE(split.groups, 1);
+    EXPECT_LE(split.groups, 65535);
+    // The groups cover [0, N) in order, each non-empty.
+    int64_t next = 0;
+    for (int64_t group = 0; group < split.groups; ++group) {
+      const bnt::Images im = bnt::images_of(s, group, split.per_group);
+      EXPECT_EQ(im.n0, next);
+      EXPECT_GT(im.n1, im.n0);
+      next = im.n1;
+    }
+    EXPECT_EQ(next, s.N) << "N " << s.N << ", C " << s.C;
+  }
+}
+
+}  // namespace
+}  // namespace ember
