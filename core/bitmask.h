@@ -59,6 +59,13 @@ EMBER_HD_INLINE T grad_where_bit(T grad, bool bit) {
   return bit ? grad : T(0);
 }
 
+// ReLU's backward over grad[8 * byte, ...) into grad_x from that byte of the mask.
+template <typename T>
+EMBER_HD_INLINE void grad_where_bits_byte(const T* grad, uint8_t bits, T* grad_x, int64_t n, int64_t byte) {
+  const int64_t i0 = byte * 8;
+  for (int k = 0; k < 8 && i0 + k < n; ++k) grad_x[i0 + k] = grad_where_bit(grad[i0 + k], (bits >> k) & 1);
+}
+
 // Dropout's scale, computed in the dtype as the forward's mask was: 1 / (1 - p).
 template <typename T>
 EMBER_HD_INLINE T dropout_scale(double p) {

@@ -30,10 +30,7 @@ __global__ void relu_forward_bits_kernel(const T* x, T* y, uint8_t* bits, int64_
 template <typename T>
 __global__ void relu_backward_bits_kernel(const T* grad, const uint8_t* bits, T* grad_x, int64_t n, int64_t bytes) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (j >= bytes) return;
-  const uint8_t b = bits[j];
-  const int64_t i0 = j * 8;
-  for (int k = 0; k < 8 && i0 + k < n; ++k) grad_x[i0 + k] = grad_where_bit(grad[i0 + k], (b >> k) & 1);
+  if (j < bytes) grad_where_bits_byte(grad, bits[j], grad_x, n, j);
 }
 
 template <typename T>

@@ -5,7 +5,6 @@
 // (bfloat16: every byte element by element).
 #include "core/bitmask.h"
 
-#include <algorithm>
 #include <type_traits>
 
 #include "core/cpu/bitmask_simd.h"
@@ -54,14 +53,9 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
     T* d = static_cast<T*>(grad_x.data_ptr());
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
       for (int64_t j = lo; j < hi; ++j) {
-        const int64_t i0 = j * 8, end = std::min<int64_t>(n, i0 + 8);
-        if constexpr (!std::is_same_v<T, BFloat16>) {
-          if (end - i0 == 8) {
-            simd::grad_where_bits8(g + i0, b[j], d + i0);
-            continue;
-          }
-        }
-        for (int64_t i = i0; i < end; ++i) d[i] = grad_where_bit(g[i], (b[j] >> (i - i0)) & 1);
+        if constexpr (std::is_same_v<T, BFloat16>) grad_where_bits_byte(g, b[j], d, n, j);
+        else if (8 * j + 8 <= n) simd::grad_where_bits8(g + 8 * j, b[j], d + 8 * j);
+        else grad_where_bits_byte(g, b[j], d, n, j);
       }
     });
   });
