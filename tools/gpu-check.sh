@@ -91,6 +91,11 @@ summarize() {
   grep -E 'not found|^torch' "$RES/env.txt" 2>/dev/null | head -5  # a library the programs cannot load
   if [[ -s "$RES/tests.txt" ]]; then grep -E '^(cuda tests|FAIL|CRASH|TIMEOUT|alone)' "$RES/tests.txt" | head -40; fi
   if [[ -s "$RES/kernels.txt" ]]; then grep -iE 'passed|failed|exit' "$RES/kernels.txt" | tail -3; fi
+  if [[ -s "$RES/cudnn_plans_gpu.txt" ]]; then  # against the deviceless H200 tests' findings
+    echo "--- cudnn_plans_gpu.txt: $(grep -c '^conv2d: ' "$RES/cudnn_plans_gpu.txt") conv summary," \
+      "$(grep -c "ember's kernels" "$RES/cudnn_plans_gpu.txt") batch-norm cases with a graph cuDNN declines"
+    grep -E '^conv2d: |no cuDNN plan' "$RES/cudnn_plans_gpu.txt" | head -5
+  fi
   if [[ -s "$RES/cudnn_declines.txt" ]]; then
     echo "--- cudnn_declines.txt: $(grep -c 'cuDNN does not take\|first seen inside' "$RES/cudnn_declines.txt") declined cases"
     grep -o 'batch_norm[^;]*cuDNN does not take [^(]*' "$RES/cudnn_declines.txt" | sort | uniq -c | head -8
@@ -159,6 +164,9 @@ if phase tests; then
       grep -vE '^\[ *(RUN|OK|==========|----------|PASSED) ' "$RES/tests/$(echo "$name" | tr '/' '_').log" | head -25
     done
   } >> "$RES/tests.txt"
+  # The GPU as cuDNN describes it (for the deviceless tests' H200 description, Note [cuDNN
+  # plans without a GPU]) and which of ember's graphs it plans: kept whether it passed or not.
+  cp "$RES/tests/CudnnPlansOnThisGpu.TheSameCasesPlanForTheRealDevice.log" "$RES/cudnn_plans_gpu.txt" 2>/dev/null
   # Logs are kept for the tests that did not pass (test_results.txt names every test).
   grep -E '^(PASS|SKIP)' "$RES/test_results.txt" | awk '{print $2}' | tr '/' '_' |
     while read -r log; do rm -f "$RES/tests/$log.log"; done
