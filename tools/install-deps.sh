@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ember needs on Debian 12 from Debian packages (only what is missing):
 # the toolchain, spdlog, GoogleTest, Google Benchmark, OpenBLAS, zlib, CLI11, nlohmann-json,
-# Open MPI (distributed training: mpirun) and the Fashion-MNIST data. `--bench` adds
-# libtorch-dev for the libtorch twins in bench/.
+# Open MPI (distributed training: mpirun), ccache (rebuilds and fresh clones reuse objects)
+# and the Fashion-MNIST data. `--bench` adds libtorch-dev for the libtorch twins in bench/.
 # The CUDA toolkit and cuDNN are optional and expected under /usr/local/cuda; where nvcc
 # is there, NVIDIA's header-only cuDNN frontend (pinned below; PyPI's nvidia-cudnn-frontend
 # wheel, not in Debian) is unpacked into ~/.cache/ember, where CMake looks for it.
@@ -32,7 +32,8 @@ PY
 }
 
 packages=(cmake ninja-build g++ pkg-config libspdlog-dev libfmt-dev libopenblas-dev libgtest-dev
-          libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin)
+          libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
+          ccache)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(libtorch-dev); fi
 
 have_nvcc() { [[ -x /usr/local/cuda/bin/nvcc ]] || command -v nvcc >/dev/null; }
