@@ -67,7 +67,7 @@ if(EMBER_CUDA)
     find_package(CUDAToolkit REQUIRED)
     find_path(CUDNN_INCLUDE_DIR cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
     find_library(CUDNN_LIBRARY cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
-    # NVIDIA's header-only cuDNN frontend (cuda/cudnn_conv.cpp, cuda/cudnn_batch_norm.cpp), where
+    # NVIDIA's header-only cuDNN frontend (cuda/cudnn_conv.cpp, cudnn_batch_norm.cpp, cudnn_plan.cpp), where
     # tools/install-deps.sh unpacks it. Without it (or without cuDNN) conv2d on CUDA throws an
     # ember::Error and batch norm runs ember's own CUDA kernels.
     set(_ember_cache_home "$ENV{XDG_CACHE_HOME}")

@@ -21,8 +21,6 @@ using cuda::detail::blocks_for;
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
-constexpr int kReduceThreads = 256;
-
 using namespace bn_threads;
 
 // Sums a and b over the block; thread 0 gets the totals.

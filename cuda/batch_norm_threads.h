@@ -26,6 +26,8 @@ inline Shape shape_of(const Tensor& x) {
 // image groups, at most 65535), so even a few channels fill the GPU; a second kernel combines a channel's
 // partial sums in block order (deterministic: the result depends on the shape only).
 constexpr int64_t kTargetBlocks = 1024;
+// Threads of each (channel, image group) block.
+constexpr int kReduceThreads = 256;
 
 // Image groups per channel, and images per group.
 struct Split {

@@ -2,7 +2,8 @@
 // gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
 // layout, geometry and setting, cached for the process; bfloat16 tensors with float32
 // compute (on float32 copies where cuDNN has no bf16 plan). Bias is added and reduced
-// with ember's own CUDA kernels. Only this file and cudnn_batch_norm.cpp include the frontend.
+// with ember's own CUDA kernels. Only this file, cudnn_batch_norm.cpp and cudnn_plan.cpp include
+// the frontend.
 #include "cuda/cuda_internal.h"
 
 #if EMBER_HAVE_CUDNN_FRONTEND
@@ -129,7 +130,7 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
 
   const std::string failure =
       cuda::detail::plan_graph(graph, target, dtype == kFloat32 && !tf32, benchmark, cg->workspace);
-  EMBER_CHECK(failure.empty(), call.op, " on CUDA: cuDNN frontend ", failure, " for ", call.describe());
+  EMBER_CHECK(failure.empty(), call.op, " on CUDA: cuDNN frontend could not plan ", call.describe(), ": ", failure);
   return cg;
 }
 

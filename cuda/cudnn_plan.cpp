@@ -24,6 +24,24 @@ std::string failed(const char* step, fe::error_t status) {
   return ::ember::detail::str_cat(step, " failed: ", status.get_message());
 }
 
+// For a described device: the first plan that builds, in the heuristics' order (as
+// build_plans does), "" then. A runtime-compiled engine's plan compiles but cannot load
+// without a GPU (the driver, or CUDA's stub, answers that there is none): the graph is then
+// supported but not built here, and the search stops (each further try compiles anew).
+std::string build_first_plan(fe::graph::Graph& graph) {
+  std::string failures;
+  for (int64_t i = 0; i < graph.get_execution_plan_count(); ++i) {
+    fe::error_t status = graph.build_plan_at_index(i);
+    if (status.is_good()) return "";
+    const std::string why = status.get_message();
+    if (why.find("cuLibraryLoadData") != std::string::npos || why.find("FAILED_CUDA_DRIVER") != std::string::npos) {
+      return kSupportedNotBuilt + "plan " + std::to_string(i) + ": " + why;
+    }
+    failures += "\nplan " + std::to_string(i) + ": " + why;
+  }
+  return "building a plan failed: none of " + std::to_string(graph.get_execution_plan_count()) + " built" + failures;
+}
+
 }  // namespace
 
 std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores, bool all_plans,
@@ -48,7 +66,7 @@ std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool n
   graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
   if (no_tensor_cores) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
   if (auto status = graph.check_support(); !status.is_good()) return failed("check_support", status);
-  if (target.device != nullptr) return "";  // building loads kernels: that needs the GPU itself
+  if (target.device != nullptr) return build_first_plan(graph);
   const auto policy = all_plans ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE;
   if (auto status = graph.build_plans(policy); !status.is_good()) return failed("build_plans", status);
   if (auto status = graph.get_workspace_size(workspace); !status.is_good()) {

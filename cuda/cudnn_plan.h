@@ -4,16 +4,21 @@
 // cuda/cudnn_plan.cpp, cudnn_conv.cpp and cudnn_batch_norm.cpp define it.
 //
 // Note [cuDNN plans without a GPU]
-// cuDNN 9.11 and later plan "devicelessly" (ahead-of-time compilation): a DeviceProperties
+// cuDNN plans "devicelessly" (ahead-of-time compilation; the descriptor is in cuDNN 9.8, and
+// NVIDIA's deviceless sample asks for 9.11, as ember's tests do): a DeviceProperties
 // descriptor made from a JSON description of a GPU (CUDNN_ATTR_DEVICEPROP_JSON_REPRESENTATION)
 // stands in for the handle, and heuristics, support checks and plan building run for that
-// GPU with no driver or device here; only execution needs the GPU. check_*_plan below build
-// exactly the graphs the kernels build for the same operands (same attributes, strides,
-// alignment, data types, engine filters) through the same plan_graph, so a CPU test
-// (tests/cuda/test_cudnn_plans.cpp) learns in every CI run which cases cuDNN takes on an
-// H200 and which fall back. Its H200 description was written from the H200's device
-// attributes; describe_current_device() gives the real one on a GPU host (gpu-check records
-// it). Plans are not executed: numbers still need a GPU.
+// GPU with no device here. check_*_plan below build exactly the graphs the kernels build
+// for the same operands (same attributes, strides, alignment, data types, engine filters)
+// through the same plan_graph, so a CPU test (tests/cudnn_plans/) learns in every CI run
+// with CUDA and cuDNN >= 9.11 which cases cuDNN takes on an H200 and which fall back.
+// Plans of precompiled engines (convolution's) are built in full; those of runtime-compiled
+// engines (batch norm's) compile but cannot load without a GPU, and cuDNN offers them only
+// where libcuda.so.1 loads (the test binary loads CUDA's stub where no driver is installed):
+// such a graph is "supported, not built here" (kSupportedNotBuilt). The H200 description
+// was written from its device attributes; describe_current_device() gives the real one on
+// a GPU host (tests/cuda/test_cudnn_plans_gpu.cpp prints it; gpu-check keeps it). Nothing is
+// executed: numbers and speed still need a GPU.
 #pragma once
 #include <string>
 
@@ -42,17 +47,24 @@ struct PlanTarget {
 // Validates `graph` and builds its plan for target: heuristics (modes A, then fallback),
 // never engines that down-convert inputs, no tensor-core engines when `no_tensor_cores`
 // (float32 without TF32), every candidate plan when `all_plans` (for autotuning) else the
-// heuristics' first that builds. Sets `workspace`; returns "" or "<step> failed: <cuDNN's message>".
+// heuristics' first that builds. Sets `workspace` (not for a described device); returns ""
+// or "<step> failed: <cuDNN's message>" (kSupportedNotBuilt and the message when only
+// loading failed).
 std::string plan_graph(cudnn_frontend::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores,
                        bool all_plans, int64_t& workspace);
 
 // The current GPU described in cuDNN's JSON (an ember::Error where cuDNN cannot: no GPU,
-// cuDNN before 9.11, or a build without the frontend).
+// a cuDNN without device descriptions, or a build without the frontend).
 std::string describe_current_device();
+
+// What a plan check returns for a graph cuDNN supports on the described device but whose
+// runtime-compiled kernels cannot be loaded without it, before the build step's message.
+inline const std::string kSupportedNotBuilt = "supported, not built here: ";
 
 // The plan checks: "" when cuDNN builds the plan that the CUDA kernel would run for these
 // operands (sizes, strides, dtype and alignment read from them: CPU tensors will do) on
-// `device`, else why not. A build without the cuDNN frontend says so.
+// `device`, else why not (containing kSupportedNotBuilt when only loading failed). A build
+// without the cuDNN frontend says so.
 enum class ConvPlanKind { Fprop, Dgrad, Wgrad };
 // Fprop: a = x, b = w, out; Dgrad: a = grad, b = w, out = grad_x; Wgrad: a = grad, b = x, out = grad_w.
 std::string check_conv2d_plan(const CudnnDevice& device, ConvPlanKind kind, const Tensor& a, const Tensor& b,

@@ -169,7 +169,7 @@ TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
 
 // The launch of a (channel, image group) reduction: every thread of every block, each
 // block's thread sums added in thread order into its partial, as block_sum2 does on the GPU.
-constexpr int64_t kReduceThreads = 256;  // cuda/batch_norm.cu's block size
+constexpr int64_t kReduceThreads = bnt::kReduceThreads;
 template <typename ThreadSums>
 std::vector<double> run_partials(const bnt::Shape& s, const bnt::Split& split, const ThreadSums& thread_sums) {
   std::vector<double> partial(static_cast<size_t>(2 * s.C * split.groups), -1.0);
@@ -197,9 +197,9 @@ struct BatchNormCase {
 // (many channels), one image per group, and groups of several images with a short last group.
 const std::vector<BatchNormCase>& batch_norm_cases() {
   static const std::vector<BatchNormCase> cases{
-      {{5, 3, 7, 9}, kFloat64, 1e-12}, {{5, 3, 7, 9}, kFloat32, 1e-5},  {{16, 7}, kFloat64, 1e-12},
-      {{4, 6, 5}, kFloat32, 1e-5},     {{3, 1100, 2, 2}, kFloat64, 1e-12}, {{300, 2, 3, 3}, kFloat64, 1e-12},
-      {{1000, 3, 4, 4}, kFloat32, 1e-4}};
+      {{5, 3, 7, 9}, kFloat64, 1e-12},    {{5, 3, 7, 9}, kFloat32, 1e-5},     {{16, 7}, kFloat64, 1e-12},
+      {{4, 6, 5}, kFloat32, 1e-5},        {{3, 1100, 2, 2}, kFloat64, 1e-12}, {{300, 2, 3, 3}, kFloat64, 1e-12},
+      {{1000, 3, 4, 4}, kFloat64, 1e-12}, {{1000, 3, 4, 4}, kFloat32, 1e-4},  {{9, 200, 6, 6}, kFloat64, 1e-12}};
   return cases;
 }
 
@@ -230,14 +230,16 @@ void check_batch_norm(const BatchNormCase& c) {
   for (int64_t ch = 0; ch < C; ++ch) {
     bnt::stats_finalize(xp, partial.data(), split.groups, mean.data(), var.data(), invstd.data(), eps, s, ch);
   }
-  const Tensor out = make_empty(c.x, c.dtype, Device::cpu());
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    bnt::normalize_element(xp, out.data_ptr<T>(), mean.data(), invstd.data(), w.data_ptr<T>(), b.data_ptr<T>(), s,
-                           x.numel() <= INT32_MAX, i);
-  }
   EXPECT_TRUE(allclose(tensor(mean), want_mean, c.tol, c.tol)) << "mean " << name;
   EXPECT_TRUE(allclose(tensor(invstd), want_invstd, c.tol, c.tol)) << "invstd " << name;
-  EXPECT_TRUE(allclose(out, want, c.tol, c.tol)) << "out " << name;
+  for (bool narrow : {true, false}) {  // 32-bit channel division (the kernels' usual path) and 64-bit
+    const Tensor out = make_empty(c.x, c.dtype, Device::cpu());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      bnt::normalize_element(xp, out.data_ptr<T>(), mean.data(), invstd.data(), w.data_ptr<T>(), b.data_ptr<T>(), s,
+                             narrow, i);
+    }
+    EXPECT_TRUE(allclose(out, want, c.tol, c.tol)) << "out " << name << (narrow ? "" : " (64-bit indices)");
+  }
 
   // Running statistics after cuDNN's training forward (update_running_stats's threads).
   const Tensor crm = rm0.clone(), crv = rv0.clone();
@@ -267,12 +269,14 @@ void check_batch_norm(const BatchNormCase& c) {
       bnt::backward_finalize(bpartial.data(), split.groups, want_invstd.data_ptr<T>(), training, gw.data(), gb.data(),
                              mean_g.data(), coef.data(), s, ch);
     }
-    const Tensor gx = make_empty(c.x, c.dtype, Device::cpu());
-    for (int64_t i = 0; i < x.numel(); ++i) {
-      bnt::grad_input_element(gp, xp, mp, want_invstd.data_ptr<T>(), w.data_ptr<T>(), mean_g.data(), coef.data(),
-                              gx.data_ptr<T>(), s, x.numel() <= INT32_MAX, i);
+    for (bool narrow : {true, false}) {
+      const Tensor gx = make_empty(c.x, c.dtype, Device::cpu());
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        bnt::grad_input_element(gp, xp, mp, want_invstd.data_ptr<T>(), w.data_ptr<T>(), mean_g.data(), coef.data(),
+                                gx.data_ptr<T>(), s, narrow, i);
+      }
+      EXPECT_TRUE(allclose(gx, want_gx, c.tol, c.tol)) << "grad_x " << name << mode << (narrow ? "" : " (64-bit)");
     }
-    EXPECT_TRUE(allclose(gx, want_gx, c.tol, c.tol)) << "grad_x " << name << mode;
     EXPECT_TRUE(allclose(tensor(gw), want_gw, c.tol, c.tol)) << "grad_weight " << name << mode;
     EXPECT_TRUE(allclose(tensor(gb), want_gb, c.tol, c.tol)) << "grad_bias " << name << mode;
   }
