@@ -1,7 +1,8 @@
 // cuDNN plans for an H200, built here without a GPU (Note [cuDNN plans without a GPU] in
 // cuda/cudnn_plan.h): every convolution graph ember builds for the kernel checks' and the
 // small CNN's shapes, in each layout and dtype, has an engine, and so do the small CNN's
-// batch-norm training graphs. They run in every CI run (no `cuda` label: no GPU needed).
+// batch-norm training graphs. No `cuda` label: they need no GPU, only a CUDA build with
+// cuDNN 9.11 or later and the frontend (elsewhere they skip, saying why).
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
