@@ -1,6 +1,6 @@
 // CUDA batch norm: cuDNN graphs where cudnn_batch_norm.cpp takes the case (NCHW or
-// channels-last operands), else these kernels over contiguous x seen as [N, C, S] (a
-// channels-last call runs them on NCHW copies): blocks of (image group, channel) sum in
+// channels-last operands), else these kernels over x seen as [N, C, S], NCHW or
+// channels-last alike (no copies): blocks of (image group, channel) sum in
 // double (shifted Σx and Σx² for the statistics; in backward Σg and Σg(x - mean)) and a
 // second kernel combines each channel's partials in order; an elementwise kernel applies
 // core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
@@ -107,11 +107,18 @@ T* mdata(const Tensor& t) {
 
 Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(), x.device()); }
 
-// These kernels read and write [N, C, S] row-major: an operand laid out otherwise (channels-
-// last) is copied to that layout, and an output written to a row-major temporary first.
-Tensor row_major(const Tensor& t) { return !t.defined() || t.is_contiguous() ? t : native::clone(t); }
-Tensor row_major_output(const Tensor& t) {
-  return !t.defined() || t.is_contiguous() ? t : make_empty(t.sizes(), t.dtype(), t.device());
+// These kernels read and write every operand of a call in x's layout, dense NCHW or
+// channels-last (Shape in cuda/batch_norm_threads.h): an x dense in neither is copied to
+// NCHW, another operand not laid out like x is copied to x's layout, and an output not laid
+// out like x is written to a temporary first. ember's batch norm passes them all alike.
+Tensor kernel_x(const Tensor& x) { return x.is_contiguous(dense_format_of(x)) ? x : native::clone(x); }
+Tensor like_x(const Tensor& t, const Tensor& x) {
+  const MemoryFormat format = dense_format_of(x);
+  return !t.defined() || t.is_contiguous(format) ? t : native::clone(t, format);
+}
+Tensor output_like_x(const Tensor& t, const Tensor& x) {
+  const MemoryFormat format = dense_format_of(x);
+  return !t.defined() || t.is_contiguous(format) ? t : make_empty(t.sizes(), t.dtype(), t.device(), format);
 }
 void write_back(const Tensor& temporary, const Tensor& out) {
   if (temporary.defined() && !temporary.is_same(out)) copy(temporary, out);
@@ -152,7 +159,7 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x_in);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x_in);
   if (cudnn_batch_norm_train(x_in, weight, bias, running_mean, running_var, factor, eps, out_in, mean, invstd)) return;
-  const Tensor x = row_major(x_in), out = row_major_output(out_in);
+  const Tensor x = kernel_x(x_in), out = output_like_x(out_in, x);
   const Tensor var = channel_vector(x);
   const Shape s = shape_of(x);
   if (s.C == 0 || x.numel() == 0) return;  // no statistics of nothing (nn::functional refuses it first)
@@ -178,7 +185,7 @@ void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tenso
                      const Tensor& bias, double eps, const Tensor& out_in) {
   const Tensor invstd = native::batch_norm_invstd(running_var, eps);
   if (cudnn_batch_norm_eval(x_in, running_mean, invstd, weight, bias, out_in)) return;
-  const Tensor x = row_major(x_in), out = out_in.is_same(x_in) ? x : row_major_output(out_in);
+  const Tensor x = kernel_x(x_in), out = out_in.is_same(x_in) ? x : output_like_x(out_in, x);
   normalize(x, running_mean, invstd, weight, bias, out);
   write_back(out, out_in);
 }
@@ -188,7 +195,7 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
                          const Tensor& grad_b) {
   // cuDNN's backward differentiates through batch statistics: training mode only.
   if (training && cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) return;
-  const Tensor grad = row_major(grad_in), x = row_major(x_in), grad_x = row_major_output(grad_x_in);
+  const Tensor x = kernel_x(x_in), grad = like_x(grad_in, x), grad_x = output_like_x(grad_x_in, x);
   const Shape s = shape_of(x);
   if (s.C == 0) return;
   if (x.numel() == 0) {  // empty sums

@@ -1,25 +1,34 @@
-// What one thread of each of ember's CUDA batch-norm kernels (cuda/batch_norm.cu) does, as
-// EMBER_HD functions of its thread (and block): the kernels call these, and
-// tests/core/test_cuda_threads_on_cpu.cpp calls them for every thread on the CPU, so the
-// kernels' split of the work and index math are checked in every CI run.
+// What one thread of each of ember's CUDA batch-norm kernels (cuda/batch_norm.cu) does, for
+// x in either layout (NCHW or channels-last), as EMBER_HD functions of its thread (and
+// block): the kernels call these, and tests/core/test_cuda_threads_on_cpu.cpp calls them for
+// every thread on the CPU, so the kernels' split of the work and index math are checked in
+// every CI run.
 #pragma once
 #include <cmath>
 #include <cstdint>
 
 #include "core/batch_norm_math.h"
 #include "core/macros.h"
+#include "core/memory_format.h"
 #include "core/optim_math.h"
 #include "core/tensor.h"
 
 namespace ember::cuda_kernels::bn_threads {
 
-// x seen as [N, C, S] row-major.
+// x as [N, C, S]: row-major (NCHW and 2-D/3-D input), or channels-last ([N, S, C] in memory).
 struct Shape {
   int64_t N, C, S;
+  bool channels_last = false;
+
+  // The offset of element (n, c, i) of x.
+  EMBER_HD_INLINE int64_t at(int64_t n, int64_t c, int64_t i) const {
+    return channels_last ? (n * S + i) * C + c : (n * C + c) * S + i;
+  }
 };
+// x dense in its own layout (dense_format_of(x)) assumed.
 inline Shape shape_of(const Tensor& x) {
   const int64_t N = x.size(0), C = x.size(1);
-  return {N, C, N * C == 0 ? 0 : x.numel() / (N * C)};
+  return {N, C, N * C == 0 ? 0 : x.numel() / (N * C), dense_format_of(x) == MemoryFormat::ChannelsLast};
 }
 
 // Each channel's reduction is split over blocks of whole images (a 2-D grid: channels x
@@ -51,17 +60,16 @@ EMBER_HD_INLINE Images images_of(const Shape& s, int64_t group, int64_t per_grou
 }
 
 // fn(offset) for thread `tid` of `threads`' share of channel c's elements in images
-// [n0, n1): rows of S when S is long enough, else flattened.
+// [n0, n1): rows of S when S is long enough, else flattened (channels-last: C apart).
 template <typename Fn>
 EMBER_HD_INLINE void for_channel_elements(const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads, Fn fn) {
   if (s.S >= 32) {
     for (int64_t n = im.n0; n < im.n1; ++n) {
-      const int64_t base = (n * s.C + c) * s.S;
-      for (int64_t i = tid; i < s.S; i += threads) fn(base + i);
+      for (int64_t i = tid; i < s.S; i += threads) fn(s.at(n, c, i));
     }
   } else {
     const int64_t count = (im.n1 - im.n0) * s.S;
-    for (int64_t j = tid; j < count; j += threads) fn(((im.n0 + j / s.S) * s.C + c) * s.S + j % s.S);
+    for (int64_t j = tid; j < count; j += threads) fn(s.at(im.n0 + j / s.S, c, j % s.S));
   }
 }
 
@@ -73,7 +81,7 @@ struct Sums {
 // keeps the sums' cancellation small: the shifted-data algorithm).
 template <typename T>
 EMBER_HD_INLINE Sums stats_sums(const T* x, const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads) {
-  const double shift = static_cast<double>(x[c * s.S]);
+  const double shift = static_cast<double>(x[s.at(0, c, 0)]);
   Sums sums;
   for_channel_elements(s, c, im, tid, threads, [&](int64_t at) {
     const double d = static_cast<double>(x[at]) - shift;
@@ -109,7 +117,7 @@ EMBER_HD_INLINE void stats_finalize(const T* x, const double* partial, int64_t g
   const double count = static_cast<double>(s.N * s.S), shifted_mean = sum / count;
   double v = sq / count - shifted_mean * shifted_mean;
   v = v < 0 ? 0 : v;
-  mean[c] = static_cast<T>(static_cast<double>(x[c * s.S]) + shifted_mean);
+  mean[c] = static_cast<T>(static_cast<double>(x[s.at(0, c, 0)]) + shifted_mean);
   var[c] = static_cast<T>(v);
   using std::sqrt;
   invstd[c] = T(1) / sqrt(static_cast<T>(v) + static_cast<T>(eps));
@@ -118,6 +126,7 @@ EMBER_HD_INLINE void stats_finalize(const T* x, const double* partial, int64_t g
 // Element i's channel: 32-bit division when the tensor's indices fit (`narrow`: the common
 // case, several times cheaper than 64-bit division on the GPU).
 EMBER_HD_INLINE int64_t channel_of(int64_t i, const Shape& s, bool narrow) {
+  if (s.channels_last) return narrow ? static_cast<uint32_t>(i) % static_cast<uint32_t>(s.C) : i % s.C;
   if (narrow) return static_cast<uint32_t>(i) / static_cast<uint32_t>(s.S) % static_cast<uint32_t>(s.C);
   return i / s.S % s.C;
 }

@@ -1,8 +1,8 @@
 // The CUDA pooling and batch-norm kernels' threads (cuda/pool_threads.h,
 // cuda/batch_norm_threads.h) run here on the CPU, one call per thread of the launch, and
 // must give what the CPU kernels give: the kernels' index math, layouts (NCHW and
-// channels-last, mixed), the backward gathers and batch norm's split of each channel over
-// image groups are checked in every CI run, GPU or not. (Warp and block reductions are
+// channels-last; pooling's mixed too), the backward gathers and batch norm's split of each
+// channel over image groups are checked in every CI run, GPU or not. (Warp and block reductions are
 // summed in thread order here; the GPU's tree order only reorders float64 partial sums.)
 #include <gtest/gtest.h>
 
@@ -203,23 +203,29 @@ const std::vector<BatchNormCase>& batch_norm_cases() {
   return cases;
 }
 
+// The CPU kernels on NCHW x; the CUDA kernels' threads on x (and every x-shaped operand)
+// laid out NCHW or, for 4-D x, channels-last.
 template <typename T>
-void check_batch_norm(const BatchNormCase& c) {
-  const Tensor x = (randn(c.x, c.dtype) * 2.0 + 0.5).contiguous();
+void check_batch_norm(const BatchNormCase& c, bool channels_last) {
+  const Tensor x_nchw = (randn(c.x, c.dtype) * 2.0 + 0.5).contiguous();
   const int64_t C = c.x[1];
   const Tensor w = (rand({C}, c.dtype) + 0.5).contiguous(), b = randn({C}, c.dtype);
   const double eps = 1e-5, factor = 0.1;
-  const std::string name = "[" + std::to_string(c.x[0]) + ", " + std::to_string(C) + ", ...] " + std::string(dtype_name(c.dtype));
+  const std::string name = "[" + std::to_string(c.x[0]) + ", " + std::to_string(C) + ", ...] " +
+                           std::string(dtype_name(c.dtype)) + (channels_last ? " channels-last" : "");
+  const Tensor x = laid_out(x_nchw, channels_last);
+  const auto x_shaped = [&] { return laid_out(make_empty(c.x, c.dtype, Device::cpu()), channels_last); };
 
   // The CPU kernels: training forward with running statistics, then backward in both modes.
   const Tensor rm0 = randn({C}, c.dtype) * 0.1, rv0 = rand({C}, c.dtype) + 0.5;
   const Tensor rm = rm0.clone(), rv = rv0.clone();
   const Tensor want = make_empty(c.x, c.dtype, Device::cpu());
   const Tensor want_mean = make_empty({C}, c.dtype, Device::cpu()), want_invstd = make_empty({C}, c.dtype, Device::cpu());
-  cpu::batch_norm_train(x, w, b, rm, rv, factor, eps, want, want_mean, want_invstd);
+  cpu::batch_norm_train(x_nchw, w, b, rm, rv, factor, eps, want, want_mean, want_invstd);
 
   // The CUDA kernels' threads: partial sums, per-channel statistics, a thread per element.
   const bnt::Shape s = bnt::shape_of(x);
+  ASSERT_EQ(s.channels_last, channels_last) << name;
   const bnt::Split split = bnt::split_of(s);
   const T* xp = x.data_ptr<T>();
   const std::vector<double> partial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {
@@ -233,12 +239,12 @@ void check_batch_norm(const BatchNormCase& c) {
   EXPECT_TRUE(allclose(tensor(mean), want_mean, c.tol, c.tol)) << "mean " << name;
   EXPECT_TRUE(allclose(tensor(invstd), want_invstd, c.tol, c.tol)) << "invstd " << name;
   for (bool narrow : {true, false}) {  // 32-bit channel division (the kernels' usual path) and 64-bit
-    const Tensor out = make_empty(c.x, c.dtype, Device::cpu());
+    const Tensor out = x_shaped();
     for (int64_t i = 0; i < x.numel(); ++i) {
       bnt::normalize_element(xp, out.data_ptr<T>(), mean.data(), invstd.data(), w.data_ptr<T>(), b.data_ptr<T>(), s,
                              narrow, i);
     }
-    EXPECT_TRUE(allclose(out, want, c.tol, c.tol)) << "out " << name << (narrow ? "" : " (64-bit indices)");
+    EXPECT_TRUE(allclose(out.contiguous(), want, c.tol, c.tol)) << "out " << name << (narrow ? "" : " (64-bit)");
   }
 
   // Running statistics after cuDNN's training forward (update_running_stats's threads).
@@ -253,12 +259,12 @@ void check_batch_norm(const BatchNormCase& c) {
   EXPECT_TRUE(allclose(crv, rv, 10 * c.tol, 10 * c.tol)) << "running_var " << name;
 
   // Backward, training (through batch statistics) and eval (running statistics as constants).
-  const Tensor g = randn(c.x, c.dtype).contiguous();
+  const Tensor g_nchw = randn(c.x, c.dtype).contiguous(), g = laid_out(g_nchw, channels_last);
   for (bool training : {true, false}) {
     const std::string mode = training ? " (train)" : " (eval)";
     const Tensor want_gx = make_empty(c.x, c.dtype, Device::cpu());
     const Tensor want_gw = make_empty({C}, c.dtype, Device::cpu()), want_gb = make_empty({C}, c.dtype, Device::cpu());
-    cpu::batch_norm_backward(g, x, want_mean, want_invstd, w, training, want_gx, want_gw, want_gb);
+    cpu::batch_norm_backward(g_nchw, x_nchw, want_mean, want_invstd, w, training, want_gx, want_gw, want_gb);
     const T* gp = g.data_ptr<T>();
     const T* mp = want_mean.data_ptr<T>();
     const std::vector<double> bpartial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {
@@ -270,12 +276,13 @@ void check_batch_norm(const BatchNormCase& c) {
                              mean_g.data(), coef.data(), s, ch);
     }
     for (bool narrow : {true, false}) {
-      const Tensor gx = make_empty(c.x, c.dtype, Device::cpu());
+      const Tensor gx = x_shaped();
       for (int64_t i = 0; i < x.numel(); ++i) {
         bnt::grad_input_element(gp, xp, mp, want_invstd.data_ptr<T>(), w.data_ptr<T>(), mean_g.data(), coef.data(),
                                 gx.data_ptr<T>(), s, narrow, i);
       }
-      EXPECT_TRUE(allclose(gx, want_gx, c.tol, c.tol)) << "grad_x " << name << mode << (narrow ? "" : " (64-bit)");
+      EXPECT_TRUE(allclose(gx.contiguous(), want_gx, c.tol, c.tol))
+          << "grad_x " << name << mode << (narrow ? "" : " (64-bit)");
     }
     EXPECT_TRUE(allclose(tensor(gw), want_gw, c.tol, c.tol)) << "grad_weight " << name << mode;
     EXPECT_TRUE(allclose(tensor(gb), want_gb, c.tol, c.tol)) << "grad_bias " << name << mode;
@@ -283,13 +290,15 @@ void check_batch_norm(const BatchNormCase& c) {
 }
 
 TEST(CudaThreadsOnCpu, BatchNormMatchesTheCpuKernels) {
-  for (const BatchNormCase& c : batch_norm_cases()) {
-    if (c.dtype == kFloat64) {
-      check_batch_norm<double>(c);
-    } else {
-      check_batch_norm<float>(c);
+  for (const BatchNormCase& c : batch_norm_cases())
+    for (bool channels_last : {false, true}) {
+      if (channels_last && c.x.size() != 4) continue;
+      if (c.dtype == kFloat64) {
+        check_batch_norm<double>(c, channels_last);
+      } else {
+        check_batch_norm<float>(c, channels_last);
+      }
     }
-  }
 }
 
 TEST(CudaThreadsOnCpu, BatchNormSplitsEveryChannelIntoWholeImageGroups) {
