@@ -75,13 +75,20 @@ EMBER_HD_INLINE T dropout_scale(double p) {
 // Max pooling's saved index: the winner's position (dh, dw) in output (oh, ow)'s
 // unclipped window, as dh * KW + dw, from the flat h * W + w that window_max returns,
 // and back (Note [Compact saved activations]).
-EMBER_HD_INLINE int64_t window_local_index(const PoolGeometry& g, int64_t oh, int64_t ow, int64_t flat) {
-  const int64_t dh = flat / g.W - (oh * g.SH - g.PH), dw = flat % g.W - (ow * g.SW - g.PW);
-  return dh * g.KW + dw;
+// Index: as pool_window's (core/nn_geometry.h).
+template <typename Index>
+EMBER_HD_INLINE Index window_local_index(const PoolGeometry& g, Index oh, Index ow, Index flat) {
+  const Index W = static_cast<Index>(g.W);
+  const Index dh = flat / W - (oh * static_cast<Index>(g.SH) - static_cast<Index>(g.PH));
+  const Index dw = flat % W - (ow * static_cast<Index>(g.SW) - static_cast<Index>(g.PW));
+  return dh * static_cast<Index>(g.KW) + dw;
 }
-EMBER_HD_INLINE int64_t window_flat_index(const PoolGeometry& g, int64_t oh, int64_t ow, int64_t local) {
-  const int64_t h = oh * g.SH - g.PH + local / g.KW, w = ow * g.SW - g.PW + local % g.KW;
-  return h * g.W + w;
+template <typename Index>
+EMBER_HD_INLINE Index window_flat_index(const PoolGeometry& g, Index oh, Index ow, Index local) {
+  const Index KW = static_cast<Index>(g.KW);
+  const Index h = oh * static_cast<Index>(g.SH) - static_cast<Index>(g.PH) + local / KW;
+  const Index w = ow * static_cast<Index>(g.SW) - static_cast<Index>(g.PW) + local % KW;
+  return h * static_cast<Index>(g.W) + w;
 }
 
 // The dtype of max pooling's saved indices: uint8 while a window fits in 256 positions.

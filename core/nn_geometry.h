@@ -30,31 +30,48 @@ EMBER_HD_INLINE int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride
 
 // The input rows [h0, h1) and columns [w0, w1) under output (oh, ow), clipped to the
 // plane, and the divisor of an average over it (padding counts: count_include_pad).
-// Adaptive windows: [floor(i * in / out), ceil((i + 1) * in / out)).
-struct PoolWindow {
-  int64_t h0, h1, w0, w1, divisor;
+// Adaptive windows: [floor(i * in / out), ceil((i + 1) * in / out)). Index is the integer
+// the math runs in: int64_t on the CPU; CUDA's pooling kernels use int32_t where every
+// index fits (pool_fits_32_bits), as integer division is several times cheaper there.
+template <typename Index>
+struct PoolWindowOf {
+  Index h0, h1, w0, w1, divisor;
 };
+using PoolWindow = PoolWindowOf<int64_t>;
 
-EMBER_HD_INLINE PoolWindow pool_window(const PoolGeometry& g, int64_t oh, int64_t ow) {
-  PoolWindow win{};
+template <typename Index>
+EMBER_HD_INLINE PoolWindowOf<Index> pool_window(const PoolGeometry& g, Index oh, Index ow) {
+  const Index H = static_cast<Index>(g.H), W = static_cast<Index>(g.W);
+  PoolWindowOf<Index> win{};
   if (g.adaptive) {
-    win.h0 = oh * g.H / g.OH;
-    win.h1 = ((oh + 1) * g.H + g.OH - 1) / g.OH;
-    win.w0 = ow * g.W / g.OW;
-    win.w1 = ((ow + 1) * g.W + g.OW - 1) / g.OW;
+    const Index OH = static_cast<Index>(g.OH), OW = static_cast<Index>(g.OW);
+    win.h0 = oh * H / OH;
+    win.h1 = ((oh + 1) * H + OH - 1) / OH;
+    win.w0 = ow * W / OW;
+    win.w1 = ((ow + 1) * W + OW - 1) / OW;
     win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
     return win;
   }
-  win.h0 = oh * g.SH - g.PH;
-  win.w0 = ow * g.SW - g.PW;
-  win.h1 = win.h0 + g.KH < g.H + g.PH ? win.h0 + g.KH : g.H + g.PH;
-  win.w1 = win.w0 + g.KW < g.W + g.PW ? win.w0 + g.KW : g.W + g.PW;
+  const Index PH = static_cast<Index>(g.PH), PW = static_cast<Index>(g.PW);
+  const Index KH = static_cast<Index>(g.KH), KW = static_cast<Index>(g.KW);
+  win.h0 = oh * static_cast<Index>(g.SH) - PH;
+  win.w0 = ow * static_cast<Index>(g.SW) - PW;
+  win.h1 = win.h0 + KH < H + PH ? win.h0 + KH : H + PH;
+  win.w1 = win.w0 + KW < W + PW ? win.w0 + KW : W + PW;
   win.divisor = (win.h1 - win.h0) * (win.w1 - win.w0);
   win.h0 = win.h0 < 0 ? 0 : win.h0;
   win.w0 = win.w0 < 0 ? 0 : win.w0;
-  win.h1 = win.h1 < g.H ? win.h1 : g.H;
-  win.w1 = win.w1 < g.W ? win.w1 : g.W;
+  win.h1 = win.h1 < H ? win.h1 : H;
+  win.w1 = win.w1 < W ? win.w1 : W;
   return win;
+}
+
+// Whether every index of a pooling over these operands (elements, the adaptive rule's
+// products of a position and a size) fits a 32-bit signed integer.
+inline bool pool_fits_32_bits(const PoolGeometry& g, int64_t largest_numel) {
+  constexpr int64_t kMax = 2147483647;
+  const int64_t side = g.H > g.W ? g.H : g.W, out_side = g.OH > g.OW ? g.OH : g.OW;
+  return largest_numel <= kMax && (side + 1) * (out_side + 1) <= kMax;
 }
 
 // Max pooling's rule for taking v over the best so far: greater, or NaN (NaN
@@ -68,12 +85,13 @@ EMBER_HD_INLINE bool pool_takes(T v, T best) {
 // values; NaN wins), and the window's sum: the per-output math of both devices' kernels.
 // Position (h, w) of the plane is s[(h * W + w) * step]: step 1 for NCHW planes, C for a
 // channels-last tensor's (CUDA's kernels).
-template <typename T>
-EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T lowest, int64_t& arg, int64_t step = 1) {
+template <typename T, typename Index>
+EMBER_HD_INLINE T window_max(const T* s, Index W, const PoolWindowOf<Index>& win, T lowest, Index& arg,
+                             Index step = 1) {
   T best = lowest;
   arg = win.h0 * W + win.w0;
-  for (int64_t h = win.h0; h < win.h1; ++h)
-    for (int64_t w = win.w0; w < win.w1; ++w) {
+  for (Index h = win.h0; h < win.h1; ++h)
+    for (Index w = win.w0; w < win.w1; ++w) {
       const T v = s[(h * W + w) * step];
       if (pool_takes(v, best)) {
         best = v;
@@ -83,11 +101,11 @@ EMBER_HD_INLINE T window_max(const T* s, int64_t W, const PoolWindow& win, T low
   return best;
 }
 
-template <typename T>
-EMBER_HD_INLINE T window_sum(const T* s, int64_t W, const PoolWindow& win, int64_t step = 1) {
+template <typename T, typename Index>
+EMBER_HD_INLINE T window_sum(const T* s, Index W, const PoolWindowOf<Index>& win, Index step = 1) {
   T sum = 0;
-  for (int64_t h = win.h0; h < win.h1; ++h)
-    for (int64_t w = win.w0; w < win.w1; ++w) sum += s[(h * W + w) * step];
+  for (Index h = win.h0; h < win.h1; ++h)
+    for (Index w = win.w0; w < win.w1; ++w) sum += s[(h * W + w) * step];
   return sum;
 }
 

@@ -7,6 +7,7 @@
 // Each thread's work is in cuda/pool_threads.h (run on the CPU by the tests too).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "core/pool_indices.h"
@@ -23,41 +24,47 @@ using cuda::detail::kThreadsPerBlock;
 using pool::layout_of;
 using pool::PlaneLayout;
 
-// A thread per element of `total`; each does what cuda/pool_threads.h says.
-template <typename T, typename I>
-__global__ void max_pool_forward_kernel(const T* x, PlaneLayout xl, T* out, PlaneLayout ol, I* indices,
-                                        PlaneLayout il, PoolGeometry g, int64_t total) {
+// A thread per element of `total`; each does what cuda/pool_threads.h says, in Index math.
+template <typename T, typename I, typename Index>
+__global__ void max_pool_forward_kernel(const T* x, PlaneLayout<Index> xl, T* out, PlaneLayout<Index> ol, I* indices,
+                                        PlaneLayout<Index> il, PoolGeometry g, int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (o < total) pool::max_forward(x, xl, out, ol, indices, il, g, o);
+  if (o < total) pool::max_forward(x, xl, out, ol, indices, il, g, static_cast<Index>(o));
 }
 
-template <typename T, typename I>
-__global__ void max_pool_backward_kernel(const T* grad, PlaneLayout gl, const I* indices, PlaneLayout il, T* gx,
-                                         PlaneLayout xl, PoolGeometry g, int64_t total) {
+template <typename T, typename I, typename Index>
+__global__ void max_pool_backward_kernel(const T* grad, PlaneLayout<Index> gl, const I* indices, PlaneLayout<Index> il,
+                                         T* gx, PlaneLayout<Index> xl, PoolGeometry g, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < total) pool::max_backward(grad, gl, indices, il, gx, xl, g, i);
+  if (i < total) pool::max_backward(grad, gl, indices, il, gx, xl, g, static_cast<Index>(i));
 }
 
-template <typename T>
-__global__ void avg_pool_forward_kernel(const T* x, PlaneLayout xl, T* out, PlaneLayout ol, PoolGeometry g,
-                                        int64_t total) {
+template <typename T, typename Index>
+__global__ void avg_pool_forward_kernel(const T* x, PlaneLayout<Index> xl, T* out, PlaneLayout<Index> ol,
+                                        PoolGeometry g, int64_t total) {
   const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (o < total) pool::avg_forward(x, xl, out, ol, g, o);
+  if (o < total) pool::avg_forward(x, xl, out, ol, g, static_cast<Index>(o));
 }
 
-template <typename T>
-__global__ void avg_pool_backward_kernel(const T* grad, PlaneLayout gl, T* gx, PlaneLayout xl, PoolGeometry g,
-                                         int64_t total) {
+template <typename T, typename Index>
+__global__ void avg_pool_backward_kernel(const T* grad, PlaneLayout<Index> gl, T* gx, PlaneLayout<Index> xl,
+                                         PoolGeometry g, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i < total) pool::avg_backward(grad, gl, gx, xl, g, i);
+  if (i < total) pool::avg_backward(grad, gl, gx, xl, g, static_cast<Index>(i));
 }
 
-// launch(tag, blocks, stream) for a thread per element of `total` (nothing when 0), by dtype.
+// launch(tag, index, blocks, stream) for a thread per element of `total` (nothing when 0),
+// by dtype and index width: int32_t where pool_fits_32_bits for the larger of input and output.
 template <typename Launch>
-void launch_per_element(int64_t total, DType dtype, const char* op, const Launch& launch) {
+void launch_per_element(int64_t total, const PoolGeometry& g, DType dtype, const char* op, const Launch& launch) {
+  const int64_t largest = g.planes * std::max(g.H * g.W, g.OH * g.OW);
   if (total == 0) return;
   visit_floating(dtype, op, [&](auto tag) {
-    launch(tag, blocks_for(total), current_raw_stream());  // each launch is checked where it is made
+    if (pool_fits_32_bits(g, largest)) {
+      launch(tag, int32_t{}, blocks_for(total), current_raw_stream());  // each launch is checked where it is made
+    } else {
+      launch(tag, int64_t{}, blocks_for(total), current_raw_stream());
+    }
   });
 }
 
@@ -66,11 +73,13 @@ void launch_per_element(int64_t total, DType dtype, const char* op, const Launch
 void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices) {
   visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
-    launch_per_element(out.numel(), x.dtype(), "max_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
+    launch_per_element(out.numel(), g, x.dtype(), "max_pool2d",
+                       [&](auto tag, auto index, unsigned blocks, cudaStream_t stream) {
       using T = typename decltype(tag)::type;
-      max_pool_forward_kernel<T, I><<<blocks, kThreadsPerBlock, 0, stream>>>(
-          x.data_ptr<T>(), layout_of(x), out.data_ptr<T>(), layout_of(out), idx,
-          indices.defined() ? layout_of(indices) : PlaneLayout{}, g, out.numel());
+      using Index = decltype(index);
+      max_pool_forward_kernel<T, I, Index><<<blocks, kThreadsPerBlock, 0, stream>>>(
+          x.data_ptr<T>(), layout_of<Index>(x), out.data_ptr<T>(), layout_of<Index>(out), idx,
+          indices.defined() ? layout_of<Index>(indices) : PlaneLayout<Index>{}, g, out.numel());
       EMBER_CUDA_LAUNCH_CHECK();
     });
   });
@@ -79,33 +88,38 @@ void max_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& ou
 void max_pool2d_backward(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x) {
   visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
-    launch_per_element(grad_x.numel(), grad.dtype(), "max_pool2d backward", [&](auto tag, unsigned blocks,
-                                                                                 cudaStream_t stream) {
+    launch_per_element(grad_x.numel(), g, grad.dtype(), "max_pool2d backward",
+                       [&](auto tag, auto index, unsigned blocks, cudaStream_t stream) {
       using T = typename decltype(tag)::type;
-      max_pool_backward_kernel<T, I><<<blocks, kThreadsPerBlock, 0, stream>>>(
-          grad.data_ptr<T>(), layout_of(grad), idx, layout_of(indices), grad_x.data_ptr<T>(), layout_of(grad_x), g,
-          grad_x.numel());
+      using Index = decltype(index);
+      max_pool_backward_kernel<T, I, Index><<<blocks, kThreadsPerBlock, 0, stream>>>(
+          grad.data_ptr<T>(), layout_of<Index>(grad), idx, layout_of<Index>(indices), grad_x.data_ptr<T>(),
+          layout_of<Index>(grad_x), g, grad_x.numel());
       EMBER_CUDA_LAUNCH_CHECK();
     });
   });
 }
 
 void avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, const Tensor& out) {
-  launch_per_element(out.numel(), x.dtype(), "avg_pool2d", [&](auto tag, unsigned blocks, cudaStream_t stream) {
+  launch_per_element(out.numel(), g, x.dtype(), "avg_pool2d",
+                     [&](auto tag, auto index, unsigned blocks, cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_forward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(x.data_ptr<T>(), layout_of(x),
-                                                                         out.data_ptr<T>(), layout_of(out), g,
-                                                                         out.numel());
+    using Index = decltype(index);
+    avg_pool_forward_kernel<T, Index><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        x.data_ptr<T>(), layout_of<Index>(x), out.data_ptr<T>(), layout_of<Index>(out), g,
+        out.numel());
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
 void avg_pool2d_backward(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x) {
-  launch_per_element(grad_x.numel(), grad.dtype(), "avg_pool2d backward", [&](auto tag, unsigned blocks,
-                                                                               cudaStream_t stream) {
+  launch_per_element(grad_x.numel(), g, grad.dtype(), "avg_pool2d backward",
+                     [&](auto tag, auto index, unsigned blocks, cudaStream_t stream) {
     using T = typename decltype(tag)::type;
-    avg_pool_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, stream>>>(
-        grad.data_ptr<T>(), layout_of(grad), grad_x.data_ptr<T>(), layout_of(grad_x), g, grad_x.numel());
+    using Index = decltype(index);
+    avg_pool_backward_kernel<T, Index><<<blocks, kThreadsPerBlock, 0, stream>>>(
+        grad.data_ptr<T>(), layout_of<Index>(grad), grad_x.data_ptr<T>(), layout_of<Index>(grad_x), g,
+        grad_x.numel());
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

@@ -135,7 +135,7 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
         for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             const int64_t o = oh * g.OW + ow;
-            d[window_flat_index(g, oh, ow, plane_idx[o])] += src[p * out_plane + o];
+            d[window_flat_index<int64_t>(g, oh, ow, plane_idx[o])] += src[p * out_plane + o];
           }
       });
     });

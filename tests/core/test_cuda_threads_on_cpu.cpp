@@ -96,7 +96,11 @@ std::string layouts_name(const Layouts& l) {
   return std::string(" (x ") + n(l.x) + ", out " + n(l.out) + ", grad " + n(l.grad) + ")";
 }
 
-template <typename I>
+// Both index widths the kernels run in (pool_fits_32_bits picks one per launch).
+std::string width_name(int64_t) { return " [64-bit]"; }
+std::string width_name(int32_t) { return " [32-bit]"; }
+
+template <typename I, typename Index>
 void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x, DType index_dtype) {
   const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
   const Tensor want = make_empty(out_sizes, kFloat32, Device::cpu());
@@ -106,39 +110,47 @@ void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x, D
   const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
   cpu::max_pool2d_backward(grad, want_idx, g, want_gx);
   for (const Layouts& l : kLayouts) {
-    const std::string name = c.name + layouts_name(l);
+    const std::string name = c.name + layouts_name(l) + width_name(Index{});
     const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
     const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
     const Tensor idx = laid_out(make_empty(out_sizes, index_dtype, Device::cpu()), l.out);
-    for (int64_t o = 0; o < out.numel(); ++o) {  // a thread per output
-      pool::max_forward(xl.data_ptr<float>(), pool::layout_of(xl), out.data_ptr<float>(), pool::layout_of(out),
-                        static_cast<I*>(idx.data_ptr()), pool::layout_of(idx), g, o);
+    for (Index o = 0; o < static_cast<Index>(out.numel()); ++o) {  // a thread per output
+      pool::max_forward(xl.data_ptr<float>(), pool::layout_of<Index>(xl), out.data_ptr<float>(),
+                        pool::layout_of<Index>(out), static_cast<I*>(idx.data_ptr()), pool::layout_of<Index>(idx), g,
+                        o);
     }
     expect_same<float>(out, want, "max_pool2d forward " + name);
     expect_same<I>(idx, want_idx, "max_pool2d indices " + name);
     const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
-    for (int64_t i = 0; i < gx.numel(); ++i) {  // a thread per input
-      pool::max_backward(gradl.data_ptr<float>(), pool::layout_of(gradl), static_cast<const I*>(idx.data_ptr()),
-                         pool::layout_of(idx), gx.data_ptr<float>(), pool::layout_of(gx), g, i);
+    for (Index i = 0; i < static_cast<Index>(gx.numel()); ++i) {  // a thread per input
+      pool::max_backward(gradl.data_ptr<float>(), pool::layout_of<Index>(gradl), static_cast<const I*>(idx.data_ptr()),
+                         pool::layout_of<Index>(idx), gx.data_ptr<float>(), pool::layout_of<Index>(gx), g, i);
     }
     expect_same<float>(gx, want_gx, "max_pool2d backward " + name);
   }
 }
 
-TEST(CudaThreadsOnCpu, MaxPoolingMatchesTheCpuKernelInEveryLayout) {
+template <typename Index>
+void check_max_pools() {
   for (const PoolCase& c : pool_cases()) {
     if (c.adaptive_h > 0) continue;
     const PoolGeometry g = geometry_of(c);
     const Tensor x = pool_input(c.x);
     if (pool_indices_fit_uint8(g)) {
-      check_max_pool<uint8_t>(c, g, x, kUInt8);
+      check_max_pool<uint8_t, Index>(c, g, x, kUInt8);
     } else {
-      check_max_pool<int64_t>(c, g, x, kInt64);
+      check_max_pool<int64_t, Index>(c, g, x, kInt64);
     }
   }
 }
 
-TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
+TEST(CudaThreadsOnCpu, MaxPoolingMatchesTheCpuKernelInEveryLayout) {
+  check_max_pools<int32_t>();
+  check_max_pools<int64_t>();
+}
+
+template <typename Index>
+void check_average_pools() {
   for (const PoolCase& c : pool_cases()) {
     const PoolGeometry g = geometry_of(c);
     const Tensor x = randn(c.x);
@@ -149,22 +161,36 @@ TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
     const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
     cpu::avg_pool2d_backward(grad, g, want_gx);
     for (const Layouts& l : kLayouts) {
-      const std::string name = c.name + layouts_name(l);
+      const std::string name = c.name + layouts_name(l) + width_name(Index{});
       const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
       const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
-      for (int64_t o = 0; o < out.numel(); ++o) {
-        pool::avg_forward(xl.data_ptr<float>(), pool::layout_of(xl), out.data_ptr<float>(), pool::layout_of(out), g,
-                          o);
+      for (Index o = 0; o < static_cast<Index>(out.numel()); ++o) {
+        pool::avg_forward(xl.data_ptr<float>(), pool::layout_of<Index>(xl), out.data_ptr<float>(),
+                          pool::layout_of<Index>(out), g, o);
       }
       expect_same<float>(out, want, "avg_pool2d forward " + name);
       const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
-      for (int64_t i = 0; i < gx.numel(); ++i) {
-        pool::avg_backward(gradl.data_ptr<float>(), pool::layout_of(gradl), gx.data_ptr<float>(),
-                           pool::layout_of(gx), g, i);
+      for (Index i = 0; i < static_cast<Index>(gx.numel()); ++i) {
+        pool::avg_backward(gradl.data_ptr<float>(), pool::layout_of<Index>(gradl), gx.data_ptr<float>(),
+                           pool::layout_of<Index>(gx), g, i);
       }
       EXPECT_TRUE(allclose(gx.contiguous(), want_gx, 1e-6, 1e-6)) << "avg_pool2d backward " << name;
     }
   }
+}
+
+TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
+  check_average_pools<int32_t>();
+  check_average_pools<int64_t>();
+}
+
+TEST(CudaThreadsOnCpu, PoolingIndexWidthFollowsTheSizes) {
+  PoolGeometry g{};
+  g.planes = 128 * 32, g.H = g.W = 28, g.OH = g.OW = 14;
+  EXPECT_TRUE(pool_fits_32_bits(g, g.planes * g.H * g.W));
+  EXPECT_FALSE(pool_fits_32_bits(g, int64_t{1} << 31));  // an element past INT32_MAX
+  g.H = g.OH = 50000, g.W = g.OW = 1, g.adaptive = true;  // i * OH overflows 32 bits
+  EXPECT_FALSE(pool_fits_32_bits(g, 50000));
 }
 
 // The launch of a (channel, image group) reduction: every thread of every block, each
