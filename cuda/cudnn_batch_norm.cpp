@@ -62,6 +62,28 @@ struct BnCall {
   }
 };
 
+// The calls of the three graphs, as the kernels below and the plan checks make them (the
+// tensors must outlive the call).
+BnCall train_call(const Tensor& x, const Tensor& y, const Tensor& scale, const Tensor& bias, const Tensor& mean,
+                  const Tensor& invstd) {
+  BnCall call{BnOp::Train};
+  call.bind(kX, x).bind(kY, y).bind(kScale, scale).bind(kBias, bias).bind(kMean, mean).bind(kInvStd, invstd);
+  return call;
+}
+BnCall eval_call(const Tensor& x, const Tensor& y, const Tensor& mean, const Tensor& invstd, const Tensor& scale,
+                 const Tensor& bias) {
+  BnCall call{BnOp::Eval};
+  call.bind(kX, x).bind(kY, y).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, bias);
+  return call;
+}
+BnCall backward_call(const Tensor& grad, const Tensor& x, const Tensor& scale, const Tensor& mean, const Tensor& invstd,
+                     const Tensor& dx, const Tensor& dscale, const Tensor& dbias) {
+  BnCall call{BnOp::Backward};
+  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, dx)
+      .bind(kDscale, dscale).bind(kDbias, dbias);
+  return call;
+}
+
 using cuda::detail::alignment_of;
 
 // x-shaped operands with their real sizes and strides; per-channel [C] ones as [1, C, 1, 1].
@@ -223,10 +245,8 @@ bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor&
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
   if (!scale.defined() || !shift.defined()) return false;
-  BnCall call{BnOp::Train};
-  call.bind(kX, x).bind(kY, out).bind(kScale, scale).bind(kBias, shift).bind(kMean, save_mean).bind(kInvStd, save_invstd);
   float eps_value = static_cast<float>(eps);
-  if (!run(call, {{kEps, &eps_value}})) return false;
+  if (!run(train_call(x, out, scale, shift, save_mean, save_invstd), {{kEps, &eps_value}})) return false;
   update_running_stats(save_mean, save_invstd, eps, running_mean, running_var, factor, x.numel() / x.size(1));
   return true;
 }
@@ -241,9 +261,7 @@ bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& in
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
   if (!scale.defined() || !shift.defined()) return false;
-  BnCall call{BnOp::Eval};
-  call.bind(kX, x).bind(kY, out).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, shift);
-  return run(call, {});
+  return run(eval_call(x, out, mean, invstd, scale, shift), {});
 }
 
 bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
@@ -258,10 +276,7 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
   const Tensor dx = grad_x.defined() ? grad_x : make_empty(x.sizes(), kFloat32, x.device(), dense_format_of(x));
   const Tensor dscale = grad_w.defined() ? grad_w : channel_scratch(x);
   const Tensor dbias = grad_b.defined() ? grad_b : channel_scratch(x);
-  BnCall call{BnOp::Backward};
-  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, dx)
-      .bind(kDscale, dscale).bind(kDbias, dbias);
-  return run(call, {});
+  return run(backward_call(grad, x, scale, mean, invstd, dx, dscale, dbias), {});
 }
 
 }  // namespace ember::cuda_kernels
@@ -283,28 +298,18 @@ std::string check_plan(const CudnnDevice& device, const cuda_kernels::BnCall& ca
 
 std::string check_batch_norm_train_plan(const CudnnDevice& device, const Tensor& x, const Tensor& scale,
                                         const Tensor& bias, const Tensor& y, const Tensor& mean, const Tensor& invstd) {
-  using namespace cuda_kernels;
-  BnCall call{BnOp::Train};
-  call.bind(kX, x).bind(kY, y).bind(kScale, scale).bind(kBias, bias).bind(kMean, mean).bind(kInvStd, invstd);
-  return check_plan(device, call);
+  return check_plan(device, cuda_kernels::train_call(x, y, scale, bias, mean, invstd));
 }
 
 std::string check_batch_norm_eval_plan(const CudnnDevice& device, const Tensor& x, const Tensor& mean,
                                        const Tensor& invstd, const Tensor& scale, const Tensor& bias, const Tensor& y) {
-  using namespace cuda_kernels;
-  BnCall call{BnOp::Eval};
-  call.bind(kX, x).bind(kY, y).bind(kMean, mean).bind(kInvStd, invstd).bind(kScale, scale).bind(kBias, bias);
-  return check_plan(device, call);
+  return check_plan(device, cuda_kernels::eval_call(x, y, mean, invstd, scale, bias));
 }
 
 std::string check_batch_norm_backward_plan(const CudnnDevice& device, const Tensor& grad, const Tensor& x,
                                            const Tensor& scale, const Tensor& mean, const Tensor& invstd,
                                            const Tensor& grad_x, const Tensor& grad_scale, const Tensor& grad_bias) {
-  using namespace cuda_kernels;
-  BnCall call{BnOp::Backward};
-  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, grad_x)
-      .bind(kDscale, grad_scale).bind(kDbias, grad_bias);
-  return check_plan(device, call);
+  return check_plan(device, cuda_kernels::backward_call(grad, x, scale, mean, invstd, grad_x, grad_scale, grad_bias));
 }
 
 }  // namespace ember::cuda::detail
