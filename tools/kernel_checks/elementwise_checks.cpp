@@ -210,15 +210,14 @@ void add_where_copy_fill_checks(std::vector<Check>& checks) {
 void add_large_and_misaligned_checks(std::vector<Check>& checks) {
   checks.push_back(parity({.op = "add, mul(scalar) large contiguous",
                            .shape = "[4194304]",
-                           .inputs = {randn({1 << 22}), randn({1 << 22})},
                            .fn = [](const Inputs& x) { return Inputs{add(x[0], x[1]), mul(x[0], 3.0)}; },
                            .atol = 1e-6,
-                           .rtol = 1e-6}));
+                           .rtol = 1e-6,
+                           .make_inputs = [] { return Inputs{randn({1 << 22}), randn({1 << 22})}; }}));
   // Views starting one element in: pointers not 16-byte aligned, odd lengths (and the
   // aligned whole tensor: vectorised with a 3-element tail).
   checks.push_back(parity({.op = "add, exp, to(f32) misaligned (narrow at offset 1); odd length",
                            .shape = "[1048579].narrow(0, 1, 1048577)",
-                           .inputs = {randn({1048579}), randn({1048579}, kFloat64)},
                            .fn =
                                [](const Inputs& x) {
                                  const Tensor a = x[0].narrow(0, 1, 1048577);
@@ -227,17 +226,18 @@ void add_large_and_misaligned_checks(std::vector<Check>& checks) {
                                  return Inputs{add(a, b), add(x[0], x[0]), d.exp(), d.to(kFloat32)};
                                },
                            .atol = 1e-6,
-                           .rtol = 1e-6}));
+                           .rtol = 1e-6,
+                           .make_inputs = [] { return Inputs{randn({1048579}), randn({1048579}, kFloat64)}; }}));
   checks.push_back(parity({.op = "sub, gt strided rows (int32 offsets)",
                            .shape = "[2048, 2049].t() op [2049, 1]",
-                           .inputs = {randn({2048, 2049}), randn({2049, 1})},
                            .fn =
                                [](const Inputs& x) {
                                  const Tensor a = x[0].t();
                                  return Inputs{sub(a, x[1]), gt(a, x[1])};
                                },
                            .atol = 1e-6,
-                           .rtol = 1e-6}));
+                           .rtol = 1e-6,
+                           .make_inputs = [] { return Inputs{randn({2048, 2049}), randn({2049, 1})}; }}));
 }
 
 // rand/randn drawn on the inputs' device after manual_seed (a small first draw moves

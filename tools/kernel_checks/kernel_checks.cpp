@@ -78,7 +78,7 @@ Check parity(ParitySpec spec) {
     result.passed = true;
     const Device gpu = Device::cuda(0);
     std::vector<Tensor> cpu_in, gpu_in;
-    for (const Tensor& t : spec.inputs) {
+    for (const Tensor& t : spec.make_inputs ? spec.make_inputs() : spec.inputs) {
       const bool grad = spec.backward && t.is_floating_point();
       cpu_in.push_back(grad ? t.detach().requires_grad_(true) : t);
       gpu_in.push_back(device_copy(t, gpu, grad));

@@ -74,40 +74,49 @@ void add_conv_checks(std::vector<Check>& checks) {
 }
 
 void add_pool_checks(std::vector<Check>& checks) {
-  // Small integers make ties, so the first-index rule is compared too.
-  const Tensor odd = randint(0, 5, {3, 4, 9, 11}).to(kFloat32);
-  const Tensor cnn = randn({128, 32, 28, 28});
+  // Small integers make ties, so the first-index rule is compared too. Inputs are drawn
+  // when a check runs.
   struct Case {
     std::string op;
-    Tensor x;
+    Dims sizes;
+    DType dtype;
     std::function<Tensor(const Tensor&)> fn;
+    bool small_integers = true;  // else normal
   };
+  const Dims odd{3, 4, 9, 11}, cnn{128, 32, 28, 28};
   const std::vector<Case> cases{
-      {"max_pool2d(2) backward", cnn, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
-      {"max_pool2d(2) backward", odd, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
-      {"max_pool2d(3, 2, 1) backward", odd, [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
-      {"max_pool2d({3, 2}, 1) backward", odd.to(kFloat64), [](const Tensor& x) { return F::max_pool2d(x, {3, 2}, 1); }},
-      {"avg_pool2d(3, 2, 1) backward", odd, [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1); }},
-      {"avg_pool2d(2) backward", cnn, [](const Tensor& x) { return F::avg_pool2d(x, 2); }},
-      {"adaptive_avg_pool2d({4, 5}) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
-      {"adaptive_avg_pool2d(13) backward", odd, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
+      {"max_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 2); }, false},
+      {"max_pool2d(2) backward", odd, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
+      {"max_pool2d(3, 2, 1) backward", odd, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
+      {"max_pool2d({3, 2}, 1) backward", odd, kFloat64, [](const Tensor& x) { return F::max_pool2d(x, {3, 2}, 1); }},
+      {"avg_pool2d(3, 2, 1) backward", odd, kFloat32, [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1); }},
+      {"avg_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::avg_pool2d(x, 2); }, false},
+      {"adaptive_avg_pool2d({4, 5}) backward", odd, kFloat32,
+       [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
+      {"adaptive_avg_pool2d(13) backward", odd, kFloat32, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
       // more than 256 window positions: int64 window indices (Note [Compact saved activations])
-      {"max_pool2d(17, 1) backward (int64 indices)", randint(0, 5, {2, 3, 18, 18}).to(kFloat32),
+      {"max_pool2d(17, 1) backward (int64 indices)", {2, 3, 18, 18}, kFloat32,
        [](const Tensor& x) { return F::max_pool2d(x, 17, 1); }},
       // ReLU's bit mask: 1001 elements (a partial last byte) with ties at 0; relu_ in NHWC
-      {"relu backward (bit mask)", randint(-2, 3, {7, 11, 13}).to(kFloat32),
-       [](const Tensor& x) { return F::relu(x); }},
-      {"relu_ backward, channels-last (bit masks)", odd,
+      {"relu backward (bit mask)", {7, 11, 13}, kFloat32, [](const Tensor& x) { return F::relu(x); }},
+      {"relu_ backward, channels-last (bit masks)", odd, kFloat32,
        [](const Tensor& x) { return F::relu(mul(x.contiguous(MemoryFormat::ChannelsLast), 1.0), true); }},
   };
   for (const Case& c : cases) {
     const auto fn = c.fn;
+    const Dims sizes = c.sizes;
+    const DType dtype = c.dtype;
+    // ReLU's cases straddle 0 (ties there); pooling's are non-negative.
+    const int64_t low = c.op.rfind("relu", 0) == 0 ? -2 : 0, high = low == 0 ? 5 : 3;
+    const bool small_integers = c.small_integers;
     checks.push_back(parity(ParitySpec{
         .op = c.op,
-        .shape = dims_name(c.x.sizes()) + (c.x.dtype() == kFloat64 ? " float64" : ""),
-        .inputs = {c.x},
+        .shape = dims_name(sizes) + (dtype == kFloat64 ? " float64" : ""),
         .fn = [fn](const Outputs& in) -> Outputs { return {fn(in[0])}; },
         .backward = true,
+        .make_inputs = [=] {
+          return Outputs{small_integers ? randint(low, high, sizes).to(dtype) : randn(sizes, dtype)};
+        },
     }));
   }
 }
@@ -124,8 +133,9 @@ void add_batch_norm_checks(std::vector<Check>& checks) {
                                 {{128, 32, 28, 28}, kFloat32, true, true, 1e-3}, {{4, 6, 5}, kFloat64, false, false, 1e-9}};
   for (const Case& c : cases) {
     const int64_t C = c.x[1];
-    std::vector<Tensor> inputs{randn(c.x, c.dtype) * 2.0 + 0.5};
-    if (c.affine) inputs.push_back(rand({C}, c.dtype) + 0.5), inputs.push_back(randn({C}, c.dtype));
+    const Dims sizes = c.x;
+    const DType dtype = c.dtype;
+    const bool affine = c.affine;
     // Running statistics made inside fn (on the input's device) and returned, so the
     // update is compared; they do not require grad.
     const Tensor mean0 = randn({C}) * 0.1, var0 = rand({C}) + 0.5;
@@ -134,7 +144,6 @@ void add_batch_norm_checks(std::vector<Check>& checks) {
         .op = std::string("batch_norm(") + (training ? "train" : "eval") + (c.affine ? "" : ", no affine") +
               ") backward",
         .shape = dims_name(c.x) + (c.dtype == kFloat64 ? " float64" : ""),
-        .inputs = inputs,
         .fn = [mean0, var0, training](const Outputs& in) -> Outputs {
           const Tensor rm = mean0.to(in[0].device()).clone(), rv = var0.to(in[0].device()).clone();
           const Tensor y = F::batch_norm(in[0], rm, rv, in.size() > 1 ? in[1] : Tensor(),
@@ -144,6 +153,11 @@ void add_batch_norm_checks(std::vector<Check>& checks) {
         .backward = true,
         .atol = c.tol,
         .rtol = c.tol,
+        .make_inputs = [=] {
+          Outputs inputs{randn(sizes, dtype) * 2.0 + 0.5};
+          if (affine) inputs.push_back(rand({C}, dtype) + 0.5), inputs.push_back(randn({C}, dtype));
+          return inputs;
+        },
     }));
   }
 }
