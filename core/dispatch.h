@@ -119,7 +119,8 @@ struct DeviceOps {
   // Whether conv2d_*, batch_norm_* and the pooling kernels also take channels-last
   // operands: 4-D ones dense in that layout (NHWC), outputs and max pooling's indices
   // allocated in it, per-channel ones [C] as ever (Note [Channels-last layers] in
-  // nn/functional/args.h). CUDA: cuDNN reads real strides; its pooling walks either layout.
+  // nn/functional/args.h). CUDA: cuDNN reads real strides; ember's pooling and batch-norm
+  // kernels index either layout.
   bool layers_take_channels_last = false;
 };
 

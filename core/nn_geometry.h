@@ -3,6 +3,7 @@
 // EMBER_HD functions so both devices pick exactly the same windows.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 
 #include "core/macros.h"
 
@@ -31,8 +32,8 @@ EMBER_HD_INLINE int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride
 // The input rows [h0, h1) and columns [w0, w1) under output (oh, ow), clipped to the
 // plane, and the divisor of an average over it (padding counts: count_include_pad).
 // Adaptive windows: [floor(i * in / out), ceil((i + 1) * in / out)). Index is the integer
-// the math runs in: int64_t on the CPU; CUDA's pooling kernels use int32_t where every
-// index fits (pool_fits_32_bits), as integer division is several times cheaper there.
+// the math runs in: int64_t on the CPU; CUDA's pooling kernels use int32_t where
+// pool_fits_32_bits says every index fits, as integer division is several times cheaper there.
 template <typename Index>
 struct PoolWindowOf {
   Index h0, h1, w0, w1, divisor;
@@ -66,10 +67,15 @@ EMBER_HD_INLINE PoolWindowOf<Index> pool_window(const PoolGeometry& g, Index oh,
   return win;
 }
 
-// Whether every index of a pooling over these operands (elements, the adaptive rule's
-// products of a position and a size) fits a 32-bit signed integer.
+// Whether every index of a pooling whose largest operand has `largest_numel` elements fits
+// a 32-bit signed integer: offsets, and every product of two geometry values (a position
+// and a size or stride, a window's area), which holds when each is at most 46340
+// (46340^2 + 46340 < 2^31) and the adaptive rule's (i + 1) * out + in fits too.
 inline bool pool_fits_32_bits(const PoolGeometry& g, int64_t largest_numel) {
-  constexpr int64_t kMax = 2147483647;
+  constexpr int64_t kMax = 2147483647, kSide = 46340;
+  for (int64_t v : {g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW}) {
+    if (v > kSide) return false;
+  }
   const int64_t side = g.H > g.W ? g.H : g.W, out_side = g.OH > g.OW ? g.OH : g.OW;
   return largest_numel <= kMax && (side + 1) * (out_side + 1) <= kMax;
 }

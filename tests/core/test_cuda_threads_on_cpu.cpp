@@ -191,6 +191,12 @@ TEST(CudaThreadsOnCpu, PoolingIndexWidthFollowsTheSizes) {
   EXPECT_FALSE(pool_fits_32_bits(g, int64_t{1} << 31));  // an element past INT32_MAX
   g.H = g.OH = 50000, g.W = g.OW = 1, g.adaptive = true;  // i * OH overflows 32 bits
   EXPECT_FALSE(pool_fits_32_bits(g, 50000));
+  // A huge window, stride or padding on a tiny input: the window's area or oh * SH would overflow.
+  PoolGeometry w{};
+  w.planes = 1, w.H = w.W = 1, w.OH = w.OW = 1, w.KH = w.KW = 65536, w.SH = w.SW = 65536, w.PH = w.PW = 32768;
+  EXPECT_FALSE(pool_fits_32_bits(w, 1));
+  w.KH = w.KW = 2, w.PH = w.PW = 0, w.SH = w.SW = int64_t{1} << 32;
+  EXPECT_FALSE(pool_fits_32_bits(w, 1));
 }
 
 // The launch of a (channel, image group) reduction: every thread of every block, each
@@ -225,7 +231,8 @@ const std::vector<BatchNormCase>& batch_norm_cases() {
   static const std::vector<BatchNormCase> cases{
       {{5, 3, 7, 9}, kFloat64, 1e-12},    {{5, 3, 7, 9}, kFloat32, 1e-5},     {{16, 7}, kFloat64, 1e-12},
       {{4, 6, 5}, kFloat32, 1e-5},        {{3, 1100, 2, 2}, kFloat64, 1e-12}, {{300, 2, 3, 3}, kFloat64, 1e-12},
-      {{1000, 3, 4, 4}, kFloat64, 1e-12}, {{1000, 3, 4, 4}, kFloat32, 1e-4},  {{9, 200, 6, 6}, kFloat64, 1e-12}};
+      {{1000, 3, 4, 4}, kFloat64, 1e-12}, {{1000, 3, 4, 4}, kFloat32, 1e-4},  {{9, 200, 6, 6}, kFloat64, 1e-12},
+      {{4, 1, 5, 5}, kFloat64, 1e-12},    {{6, 3, 1, 1}, kFloat64, 1e-12}};  // both layouts at once
   return cases;
 }
 
@@ -251,7 +258,8 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
 
   // The CUDA kernels' threads: partial sums, per-channel statistics, a thread per element.
   const bnt::Shape s = bnt::shape_of(x);
-  ASSERT_EQ(s.channels_last, channels_last) << name;
+  // A channels-last x that is NCHW-contiguous too (C == 1 or H * W == 1) is read as NCHW.
+  ASSERT_EQ(s.channels_last, dense_format_of(x) == MemoryFormat::ChannelsLast) << name;
   const bnt::Split split = bnt::split_of(s);
   const T* xp = x.data_ptr<T>();
   const std::vector<double> partial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {

@@ -36,8 +36,9 @@ struct ParitySpec {
   bool backward = false;
   double atol = 1e-5;
   double rtol = 1e-5;
-  // Instead of `inputs`: drawn when the check runs, so that a process that lists or skips
-  // the checks (every cuda test without a GPU) draws no large inputs.
+  // Instead of `inputs` (for the large ones): drawn when the check runs, from a seed of
+  // its own (op and shape), so that a process that lists or skips the checks (every cuda
+  // test without a GPU) does not draw them, and a check draws the same inputs alone or in a table.
   std::function<std::vector<Tensor>()> make_inputs = nullptr;
 };
 Check parity(ParitySpec spec);

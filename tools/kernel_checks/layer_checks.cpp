@@ -81,16 +81,16 @@ void add_pool_checks(std::vector<Check>& checks) {
     Dims sizes;
     DType dtype;
     std::function<Tensor(const Tensor&)> fn;
-    bool small_integers = true;  // else normal
+    int64_t low = 0, high = 5;  // small integers in [low, high), or normal values when low == high
   };
   const Dims odd{3, 4, 9, 11}, cnn{128, 32, 28, 28};
   const std::vector<Case> cases{
-      {"max_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 2); }, false},
+      {"max_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 2); }, 0, 0},
       {"max_pool2d(2) backward", odd, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 2); }},
       {"max_pool2d(3, 2, 1) backward", odd, kFloat32, [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
       {"max_pool2d({3, 2}, 1) backward", odd, kFloat64, [](const Tensor& x) { return F::max_pool2d(x, {3, 2}, 1); }},
       {"avg_pool2d(3, 2, 1) backward", odd, kFloat32, [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1); }},
-      {"avg_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::avg_pool2d(x, 2); }, false},
+      {"avg_pool2d(2) backward", cnn, kFloat32, [](const Tensor& x) { return F::avg_pool2d(x, 2); }, 0, 0},
       {"adaptive_avg_pool2d({4, 5}) backward", odd, kFloat32,
        [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
       {"adaptive_avg_pool2d(13) backward", odd, kFloat32, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
@@ -98,7 +98,7 @@ void add_pool_checks(std::vector<Check>& checks) {
       {"max_pool2d(17, 1) backward (int64 indices)", {2, 3, 18, 18}, kFloat32,
        [](const Tensor& x) { return F::max_pool2d(x, 17, 1); }},
       // ReLU's bit mask: 1001 elements (a partial last byte) with ties at 0; relu_ in NHWC
-      {"relu backward (bit mask)", {7, 11, 13}, kFloat32, [](const Tensor& x) { return F::relu(x); }},
+      {"relu backward (bit mask)", {7, 11, 13}, kFloat32, [](const Tensor& x) { return F::relu(x); }, -2, 3},
       {"relu_ backward, channels-last (bit masks)", odd, kFloat32,
        [](const Tensor& x) { return F::relu(mul(x.contiguous(MemoryFormat::ChannelsLast), 1.0), true); }},
   };
@@ -106,16 +106,14 @@ void add_pool_checks(std::vector<Check>& checks) {
     const auto fn = c.fn;
     const Dims sizes = c.sizes;
     const DType dtype = c.dtype;
-    // ReLU's cases straddle 0 (ties there); pooling's are non-negative.
-    const int64_t low = c.op.rfind("relu", 0) == 0 ? -2 : 0, high = low == 0 ? 5 : 3;
-    const bool small_integers = c.small_integers;
+    const int64_t low = c.low, high = c.high;
     checks.push_back(parity(ParitySpec{
         .op = c.op,
         .shape = dims_name(sizes) + (dtype == kFloat64 ? " float64" : ""),
         .fn = [fn](const Outputs& in) -> Outputs { return {fn(in[0])}; },
         .backward = true,
         .make_inputs = [=] {
-          return Outputs{small_integers ? randint(low, high, sizes).to(dtype) : randn(sizes, dtype)};
+          return Outputs{low < high ? randint(low, high, sizes).to(dtype) : randn(sizes, dtype)};
         },
     }));
   }
