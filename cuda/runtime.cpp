@@ -132,11 +132,7 @@ class CudaBackend final : public RawBackend {
     EMBER_CUDA_CHECK(err);
     return true;
   }
-  bool capturing() const override {
-    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-    EMBER_CUDA_CHECK(cudaStreamIsCapturing(cuda::detail::current_raw_stream(), &status));
-    return status != cudaStreamCaptureStatusNone;
-  }
+  bool capturing() const override { return cuda::is_current_stream_capturing(); }
   void wait_event(void* event) override { EMBER_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event))); }
   void destroy_event(void* event) override { EMBER_CUDA_CHECK(cudaEventDestroy(static_cast<cudaEvent_t>(event))); }
   size_t total_memory() const override { return mem_info().second; }
