@@ -201,9 +201,19 @@ bool try_conv(const ConvCall& call) {
   std::lock_guard<std::mutex> lock(cg->mu);
   if (benchmark && !cg->tuned && !cuda::is_current_stream_capturing()) {  // autotuning synchronises: not in a capture
     // Times every built plan on the real buffers (out is written, then written again below).
-    const Tensor space = workspace(cg->graph.get_autotune_workspace_size());
-    check(cg->graph.autotune(handle, pack, pointer(space)), call, "autotune");
-    check(cg->graph.get_workspace_size(cg->workspace), call, "get_workspace_size");
+    // The largest plan's workspace may not fit beside the model: then, as PyTorch skips
+    // plans whose workspace it cannot allocate, the heuristics' first plan is kept untimed.
+    Tensor space;
+    try {
+      space = workspace(cg->graph.get_autotune_workspace_size());
+    } catch (const OutOfMemoryError&) {
+      logging::warn("{} on CUDA: no memory to autotune {} ({} bytes of workspace); the heuristics' first plan runs",
+                    call.op, call.describe(), cg->graph.get_autotune_workspace_size());
+    }
+    if (space.defined() || cg->graph.get_autotune_workspace_size() == 0) {
+      check(cg->graph.autotune(handle, pack, pointer(space)), call, "autotune");
+      check(cg->graph.get_workspace_size(cg->workspace), call, "get_workspace_size");
+    }
     cg->tuned = true;
   }
   const Tensor space = workspace(cg->workspace);
