@@ -19,6 +19,8 @@ const DeviceOps& cpu_ops() {
       .fill = cpu::fill,
       .uniform = cpu::uniform,
       .normal = cpu::normal,
+      .index_select = cpu::index_select,
+      .index_add = cpu::index_add,
       .softmax_rows = cpu::softmax_rows,
       .cross_entropy_rows = cpu::cross_entropy_rows,
       .class_loss_backward = cpu::class_loss_backward,

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/index_layout.h"
 #include "core/nn_geometry.h"
 #include "core/op_kinds.h"
 #include "core/random.h"
@@ -40,6 +41,15 @@ struct DeviceOps {
   // agree; Note [Graph-safe random numbers] in core/random.h).
   void (*uniform)(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
   void (*normal)(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
+  // out [outer, count, inner] = in [outer, size, inner] at the positions of index [count]
+  // (core/index_layout.h); in, index (kInt64) and out contiguous, in and out one dtype
+  // (any: elements are copied as bytes). An index outside [0, size) is the error "index
+  // out of range in self" (CUDA reports it at the next synchronising point).
+  void (*index_select)(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
+  // self [outer, size, inner] += source [outer, count, inner] at index's positions, all
+  // contiguous (float32/float64/bfloat16); a repeated index accumulates every source
+  // slice (the CPU in index order, CUDA in no fixed order). Bad indices as index_select.
+  void (*index_add)(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
 
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.

@@ -89,6 +89,12 @@ Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batc
 Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
 Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
 
+// indexing: the slices of a at index (int64, a vector or a scalar) along dim, copied
+// (torch.index_select); any dtype; an index outside the dim is "index out of range in self"
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+// index_select's gradient: zeros of input_shape with grad's slices added at index
+// (float32/float64/bfloat16; repeated indices accumulate).
+Tensor index_select_backward(const Tensor& grad, const Dims& input_shape, int64_t dim, const Tensor& index);
 
 // views and copies (core/views.cpp, core/tensor.cpp) used by the autograd layer
 Tensor view(const Tensor& a, const Dims& shape);

@@ -1,5 +1,5 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
-// broadcasting and type promotion, reductions, matmul/bmm, where, clamp.
+// broadcasting and type promotion, reductions, matmul/bmm, where, clamp, index_select.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
@@ -69,6 +69,10 @@ Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool k
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul
 Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
 Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
+
+// indexing: the slices of a at index (int64, a vector or a scalar) along dim, copied
+// (torch.index_select); any dtype; an index outside the dim is "index out of range in self"
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 
 // true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);

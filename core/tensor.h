@@ -169,6 +169,10 @@ class Tensor {
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
 
+  // ---- indexing ----
+  // The slices at index (int64, a vector or a scalar) along dim, copied: torch.index_select.
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+
   // ---- linear algebra ----
   Tensor matmul(const Tensor& other) const;
   Tensor mm(const Tensor& other) const;

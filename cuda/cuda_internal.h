@@ -17,14 +17,23 @@ cudaStream_t current_raw_stream();
 int current_device_index();
 
 // Device error word: two uint64 words per device, [kind, value]. Kernels that find bad
-// input (a class target outside [0, c)) report it without synchronising: the first
-// one wins via atomicCAS(&word[0], 0, kind) and then stores value in word[1]. The host
-// reads it at synchronising points (cuda::synchronize, copies to the host) and throws.
-enum DeviceErrorKind : unsigned long long { kNoDeviceError = 0, kTargetOutOfBounds = 1 };
+// input (a class target outside [0, c), an index outside its dim) report it without
+// synchronising: the first one wins via atomicCAS(&word[0], 0, kind) and then stores
+// value in word[1]. The host reads it at synchronising points (cuda::synchronize,
+// copies to the host) and throws.
+enum DeviceErrorKind : unsigned long long { kNoDeviceError = 0, kTargetOutOfBounds = 1, kIndexOutOfRange = 2 };
 unsigned long long* device_error_word();  // for the current device, zeroed at creation
 // Throws ember::Error if a kernel reported an error on the current device (and clears it).
 // Call only after the work that could report it has completed (a synchronisation).
 void check_device_errors();
+#if defined(__CUDACC__)
+// A kernel's report of bad input through the device error word (the first one wins).
+__device__ inline void report_device_error(unsigned long long* word, DeviceErrorKind kind, int64_t value) {
+  if (atomicCAS(&word[0], 0ull, static_cast<unsigned long long>(kind)) == 0ull) {
+    word[1] = static_cast<unsigned long long>(value);
+  }
+}
+#endif
 
 // At least `bytes` of scratch memory for library calls on the current stream of the
 // current device (cuda/workspace.cpp): from the caching allocator, reused per stream.
@@ -42,7 +51,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp, bitmask.cu).
+// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp, bitmask.cu, indexing_kernels.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -52,6 +61,8 @@ void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, const Scalar& value);
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
+void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
+void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
 // state[0..1] = {seed, offset} on the current stream: a graph replay's random base.
 void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);

@@ -45,6 +45,8 @@ const DeviceOps* cuda_ops() {
       .fill = OnTensorsDevice<cuda_kernels::fill>::call,
       .uniform = OnTensorsDevice<cuda_kernels::uniform>::call,
       .normal = OnTensorsDevice<cuda_kernels::normal>::call,
+      .index_select = OnTensorsDevice<cuda_kernels::index_select>::call,
+      .index_add = OnTensorsDevice<cuda_kernels::index_add>::call,
       .softmax_rows = OnTensorsDevice<cuda_kernels::softmax_rows>::call,
       .cross_entropy_rows = OnTensorsDevice<cuda_kernels::cross_entropy_rows>::call,
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,

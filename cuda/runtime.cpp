@@ -57,6 +57,10 @@ void check_device_errors() {
   if (host[0] == kNoDeviceError) return;
   EMBER_CUDA_CHECK(cudaMemset(word, 0, sizeof(host)));
   if (host[0] == kTargetOutOfBounds) EMBER_FAIL("Target ", static_cast<long long>(host[1]), " is out of bounds.");
+  if (host[0] == kIndexOutOfRange) {
+    EMBER_FAIL("index out of range in self: a CUDA index_select (or its backward) met index ",
+               static_cast<long long>(host[1]));
+  }
   EMBER_FAIL("a CUDA kernel reported error kind ", host[0], " (value ", host[1], ")");
 }
 

@@ -87,9 +87,7 @@ struct RowRange {
 };
 
 __device__ void report_bad_target(unsigned long long* error_word, int64_t target) {
-  if (atomicCAS(&error_word[0], 0ull, static_cast<unsigned long long>(cuda::detail::kTargetOutOfBounds)) == 0ull) {
-    error_word[1] = static_cast<unsigned long long>(target);
-  }
+  cuda::detail::report_device_error(error_word, cuda::detail::kTargetOutOfBounds, target);
 }
 
 template <typename T, int kRowThreads>

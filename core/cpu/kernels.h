@@ -1,7 +1,7 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, dropout.cpp,
-// bitmask.cpp.
+// bitmask.cpp, indexing.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -18,6 +18,8 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
+void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
+void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
                         const Tensor& probs);

@@ -143,6 +143,7 @@ std::vector<Check> all_checks() {
   add_runtime_checks(checks);
   add_elementwise_checks(checks);
   add_reduce_checks(checks);
+  add_indexing_checks(checks);
   add_nn_checks(checks);
   add_layer_checks(checks);
   return checks;

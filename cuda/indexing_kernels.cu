@@ -1,0 +1,107 @@
+// CUDA index_select (a thread per output element, elements moved as words of their
+// size, so every dtype takes one kernel) and index_add (index_select's gradient: a
+// thread per source element, atomically added; bfloat16 through a compare-and-swap of
+// the 32-bit word around it). Bad indices go to the device error word. The element
+// math is core/index_layout.h's, as the CPU kernels'.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/bfloat16.h"
+#include "core/index_layout.h"
+#include "cuda/cuda_internal.h"
+
+namespace ember::cuda_kernels {
+namespace {
+
+using cuda::detail::current_raw_stream;
+using cuda::detail::kThreadsPerBlock;
+
+// Grid-stride loops need no more blocks than this to fill the GPU.
+constexpr int64_t kMaxBlocks = 1 << 16;
+
+unsigned grid_for(int64_t n) {
+  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
+}
+
+template <typename Word>
+__global__ void index_select_kernel(const Word* __restrict__ in, const int64_t* __restrict__ index,
+                                    Word* __restrict__ out, IndexLayout l, int64_t n, unsigned long long* error_word) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const IndexLayout::Element e = l.element(i);
+    const int64_t v = index[e.position];
+    if (!l.in_range(v)) {
+      cuda::detail::report_device_error(error_word, cuda::detail::kIndexOutOfRange, v);
+      continue;
+    }
+    out[i] = in[l.source(e, v)];
+  }
+}
+
+__device__ __forceinline__ void atomic_add(float* address, float value) { atomicAdd(address, value); }
+__device__ __forceinline__ void atomic_add(double* address, double value) { atomicAdd(address, value); }
+__device__ void atomic_add(BFloat16* address, BFloat16 value) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  auto* word = reinterpret_cast<unsigned int*>(at & ~uintptr_t{3});  // inside the 512-byte-rounded block
+  const unsigned shift = (at & 2) != 0 ? 16u : 0u;
+  unsigned int old = *word, assumed = 0;
+  do {
+    assumed = old;
+    const BFloat16 current = BFloat16::from_bits(static_cast<uint16_t>(assumed >> shift));
+    const BFloat16 sum(static_cast<float>(current) + static_cast<float>(value));  // Note [BFloat16]
+    const unsigned int replaced = (assumed & ~(0xffffu << shift)) | (static_cast<unsigned int>(sum.bits) << shift);
+    old = atomicCAS(word, assumed, replaced);
+  } while (old != assumed);
+}
+
+template <typename T>
+__global__ void index_add_kernel(T* self, const int64_t* __restrict__ index, const T* __restrict__ source,
+                                 IndexLayout l, int64_t n, unsigned long long* error_word) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const IndexLayout::Element e = l.element(i);
+    const int64_t v = index[e.position];
+    if (!l.in_range(v)) {
+      cuda::detail::report_device_error(error_word, cuda::detail::kIndexOutOfRange, v);
+      continue;
+    }
+    atomic_add(self + l.source(e, v), source[i]);
+  }
+}
+
+template <typename Word>
+void launch_index_select(const Tensor& in, const Tensor& index, const IndexLayout& l, const Tensor& out) {
+  const int64_t n = l.selected_numel();
+  index_select_kernel<Word><<<grid_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+      static_cast<const Word*>(in.data_ptr()), index.data_ptr<int64_t>(), static_cast<Word*>(out.data_ptr()), l, n,
+      cuda::detail::device_error_word());
+  EMBER_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace
+
+void index_select(const Tensor& in, const Tensor& index, const IndexLayout& l, const Tensor& out) {
+  if (l.selected_numel() == 0) return;
+  switch (itemsize(in.dtype())) {
+    case 1: return launch_index_select<uint8_t>(in, index, l, out);
+    case 2: return launch_index_select<uint16_t>(in, index, l, out);
+    case 4: return launch_index_select<uint32_t>(in, index, l, out);
+    case 8: return launch_index_select<uint64_t>(in, index, l, out);
+    default: EMBER_FAIL("index_select on CUDA: no kernel for elements of ", itemsize(in.dtype()), " bytes");
+  }
+}
+
+void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, const Tensor& source) {
+  const int64_t n = l.selected_numel();
+  if (n == 0) return;
+  visit_floating_or_bf16(self.dtype(), "index_add", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    index_add_kernel<T><<<grid_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        self.data_ptr<T>(), index.data_ptr<int64_t>(), source.data_ptr<T>(), l, n, cuda::detail::device_error_word());
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+}  // namespace ember::cuda_kernels

@@ -1,0 +1,97 @@
+// Kernel checks of index_select: a shuffle of a training set's rows (ember train's
+// on-device shuffle), columns with repeated indices and their summed gradients (CUDA adds
+// them atomically, so in another order), every element size (float64, int64, uint8,
+// bfloat16), and an index out of range reported at the next synchronising point.
+#include <algorithm>
+#include <cstdint>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tools/kernel_checks/kernel_checks.h"
+
+namespace ember::kernel_checks {
+namespace {
+
+using Inputs = std::vector<Tensor>;
+
+Tensor shuffled_rows(int64_t n) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(7));
+  return tensor(order, {n}, TensorOptions(kInt64));
+}
+
+void add_bad_index_check(std::vector<Check>& checks) {
+  checks.push_back(Check{
+      .op = "index_select bad index",
+      .shape = "[4, 3], index 9",
+      .tolerance = 0.0,
+      .run =
+          [] {
+            CheckResult result;
+            const Tensor x = randn({4, 3}).cuda();
+            std::string message;
+            try {
+              const Tensor out = x.index_select(0, tensor(std::vector<int64_t>{1, 9}).cuda());
+              cuda::synchronize();
+            } catch (const Error& e) {
+              message = e.what();
+            }
+            result.passed = message.find("index out of range in self") != std::string::npos;
+            if (!result.passed) {
+              result.detail = message.empty() ? std::string("no error was thrown")
+                                              : std::string("unexpected error: ").append(message);
+            }
+            if (result.passed) {  // the error was consumed: later work is unaffected
+              try {
+                (void)x.index_select(0, tensor(std::vector<int64_t>{3}).cuda()).sum().item<double>();
+              } catch (const Error& e) {
+                result.passed = false;
+                result.detail = std::string("a later, valid index_select threw: ") + e.what();
+              }
+            }
+            return result;
+          },
+  });
+}
+
+}  // namespace
+
+void add_indexing_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "index_select(dim=0) shuffle",
+                           .shape = "[60000, 1, 28, 28] by a permutation",
+                           .fn = [](const Inputs& x) { return Inputs{index_select(x[0], 0, x[1])}; },
+                           .atol = 0.0,
+                           .rtol = 0.0,
+                           .make_inputs = [] { return Inputs{randn({60000, 1, 28, 28}), shuffled_rows(60000)}; }}));
+  checks.push_back(parity({.op = "index_select(dim=1) repeated, backward",
+                           .shape = "[33, 70, 5] at 40 of 70",
+                           .inputs = {randn({33, 70, 5}), randint(0, 70, {40})},
+                           .fn = [](const Inputs& x) { return Inputs{index_select(x[0], 1, x[1])}; },
+                           .backward = true,
+                           .atol = 1e-5,
+                           .rtol = 1e-5}));
+  checks.push_back(parity({.op = "index_select(dim=-1) float64, backward",
+                           .shape = "[6, 9] at 12",
+                           .inputs = {randn({6, 9}, kFloat64), randint(0, 9, {12})},
+                           .fn = [](const Inputs& x) { return Inputs{index_select(x[0], -1, x[1])}; },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  checks.push_back(parity({.op = "index_select int64, uint8, bfloat16",
+                           .shape = "[300, 7] at 500",
+                           .inputs = {randint(-1000, 1000, {300, 7}), randint(0, 300, {500})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{index_select(x[0], 0, x[1]),
+                                               index_select(x[0].to(kUInt8), 0, x[1]),
+                                               index_select(x[0].to(kBFloat16), 0, x[1])};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  add_bad_index_check(checks);
+}
+
+}  // namespace ember::kernel_checks
