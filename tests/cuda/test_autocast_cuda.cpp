@@ -137,7 +137,9 @@ TEST(CudaAutocast, SmallCnnGradientsAreFloat32AndCloseToFloat32) {
   const Device gpu = Device::cuda(0);
   manual_seed(3);
   auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Conv2d>(1, 8, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+      // No conv bias: BatchNorm follows, so its gradient is 0 by construction and bf16
+      // rounding noise would be all there is to compare.
+      std::make_shared<nn::Conv2d>(1, 8, 3, nn::Conv2dOptions{.stride = 1, .padding = 1, .bias = false}),
       std::make_shared<nn::BatchNorm2d>(8), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
       std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(8 * 14 * 14, 32), std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Linear>(32, 10)});
@@ -161,10 +163,20 @@ TEST(CudaAutocast, SmallCnnGradientsAreFloat32AndCloseToFloat32) {
   const auto [loss16, grads16] = run(true);
   EXPECT_NEAR(loss16, loss32, 0.02 * std::abs(loss32));
   ASSERT_EQ(grads16.size(), grads32.size());
+  // bf16 rounding moves some max-pool winners and ReLU decisions, so single elements may
+  // differ a lot: compare each gradient's direction and all of them in L2 (a simulation of
+  // this net in PyTorch over 60 seeds: cosine >= 0.973, relative L2 error <= 0.117).
+  double err2 = 0, ref2 = 0;
   for (size_t i = 0; i < grads16.size(); ++i) {
     EXPECT_EQ(grads16[i].dtype(), kFloat32) << i;
-    expect_close(grads16[i], grads32[i], 0.05, 1e-4);
+    const Tensor a = grads16[i].cpu().to(kFloat64).flatten(), b = grads32[i].cpu().to(kFloat64).flatten();
+    const double cosine =
+        (a * b).sum().item<double>() / std::sqrt((a * a).sum().item<double>() * (b * b).sum().item<double>());
+    EXPECT_GT(cosine, 0.95) << "parameter " << i;
+    err2 += ((a - b) * (a - b)).sum().item<double>();
+    ref2 += (b * b).sum().item<double>();
   }
+  EXPECT_LT(std::sqrt(err2 / ref2), 0.25);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <ember/ember.h>
 
+#include "core/allocator/private_pool.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -29,12 +30,18 @@ TEST(CudaRuntime, AllocatorStatisticsOnDevice) {
   const Device dev = Device::cuda(0);
   memory::empty_cache(dev);
   const auto before = memory::stats(dev);
+  // A pool of its own: in a process where earlier tests left blocks alive in a cached
+  // segment, a shared pool could serve the request without reserving anything.
+  auto pool = std::make_shared<memory::PrivatePool>(dev);
   {
+    memory::PrivatePoolScope scope(pool);
     Tensor t = empty({1000}, TensorOptions().device(dev));
     EXPECT_EQ(memory::allocated(dev) - before.allocated_bytes.current, 4096);
     EXPECT_EQ(memory::reserved(dev) - before.reserved_bytes.current, 2 << 20);
   }
+  pool.reset();  // the released pool's wholly free segment goes back
   EXPECT_EQ(memory::allocated(dev), before.allocated_bytes.current);
+  EXPECT_EQ(memory::reserved(dev), before.reserved_bytes.current);
 }
 
 TEST(CudaRuntime, LimitGivesOutOfMemory) {

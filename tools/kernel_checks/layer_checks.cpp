@@ -56,20 +56,24 @@ void add_conv_checks(std::vector<Check>& checks) {
       const std::string shape = dims_name(c.x) + " * " + dims_name(c.w) + " s" + std::to_string(c.stride) + " p" +
                                 std::to_string(c.padding) + " d" + std::to_string(c.dilation) + " g" +
                                 std::to_string(c.groups) + " " + p.name;
-      const bool tf32 = p.tf32;
-      checks.push_back(parity(ParitySpec{
+      Check check = parity(ParitySpec{
           .op = "conv2d backward",
           .shape = shape,
           .inputs = inputs,
-          .fn = [c, tf32](const Outputs& in) -> Outputs {
-            Tf32Scope scope(tf32);
+          .fn = [c](const Outputs& in) -> Outputs {
             return {F::conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), c.stride, c.padding, c.dilation,
                               c.groups)};
           },
           .backward = true,
           .atol = p.tol,
           .rtol = p.tol,
-      }));
+      });
+      // The TF32 setting holds for the whole check: the harness runs backward after fn.
+      check.run = [run = std::move(check.run), tf32 = p.tf32] {
+        Tf32Scope scope(tf32);
+        return run();
+      };
+      checks.push_back(std::move(check));
     }
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/allocator/private_pool.h"
 #include "tools/kernel_checks/kernel_checks.h"
 
 namespace ember::kernel_checks {
@@ -75,6 +76,9 @@ void add_runtime_checks(std::vector<Check>& checks) {
   checks.push_back(simple("allocator split + statistics", "3 x 4 KiB", [] {
     memory::empty_cache(kGpu);
     const auto before = memory::stats(kGpu);
+    // A pool of its own: blocks other checks left alive must not serve these.
+    auto pool = std::make_shared<memory::PrivatePool>(kGpu);
+    memory::PrivatePoolScope scope(pool);
     Tensor a = empty({1024}, TensorOptions().device(kGpu));
     Tensor b = empty({1024}, TensorOptions().device(kGpu));
     const auto during = memory::stats(kGpu);
@@ -138,6 +142,9 @@ void add_runtime_checks(std::vector<Check>& checks) {
     const cuda::Stream side = cuda::Stream::create(0);
     cuda::Event start, stop;
     Tensor x = randn({1024, 1024}).to(kGpu);
+    cuda::Event copied(false);  // the side stream does not wait for the copy by itself
+    copied.record(cuda::current_stream());
+    side.wait(copied);
     Tensor y;
     {
       cuda::StreamGuard guard(side);
