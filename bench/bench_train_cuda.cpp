@@ -15,8 +15,8 @@
 //    take cudnn_benchmark:0/1 (ember::cudnn::set_benchmark); TF32 for convolutions stays
 //    at its default (on, as in PyTorch).
 //  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last} (issue 14): one training epoch of 60,000 random
-//    images resident on the GPU in batches of 128 (468 full batches; the last 96 images
-//    are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
+//    images resident on the GPU, shuffled there (index_select), in batches of 128 (468 full
+//    batches; the last 96 images are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
 //    CUDA graph (nn::GraphedStep, 3 warm-up steps before the timed epochs), `graph_bf16`
 //    also runs forward and loss under bf16 autocast; 1 warm-up epoch, 5 timed. The twin
 //    is `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16, torch.compile).
@@ -28,7 +28,9 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -183,9 +185,17 @@ void BM_epoch(benchmark::State& state) {
       sgd.step();
     };
     ember::nn::GraphedStep graphed([&](const std::vector<Tensor>& in) { step(in[0], in[1]); }, 3, "BM_epoch's step");
+    // Each epoch shuffled on the device as ember train does (Note [Training data on the
+    // GPU]): a host permutation uploaded, images and labels gathered by index_select.
+    std::vector<int64_t> order(kEpochImages);
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::mt19937_64 shuffle_rng(0);
     auto epoch = [&] {
+      std::shuffle(order.begin(), order.end(), shuffle_rng);
+      const Tensor index = ember::tensor(order, {kEpochImages}, ember::dtype(ember::kInt64)).to(kGpu);
+      const Tensor shuffled_images = images.index_select(0, index), shuffled_labels = labels.index_select(0, index);
       for (int64_t i = 0; i + kBatch <= kEpochImages; i += kBatch) {
-        const Tensor x = images.narrow(0, i, kBatch), y = labels.narrow(0, i, kBatch);
+        const Tensor x = shuffled_images.narrow(0, i, kBatch), y = shuffled_labels.narrow(0, i, kBatch);
         if (mode == EpochMode::Eager) step(x, y);
         else graphed({x, y});
       }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch twin of bench_train_cuda's BM_epoch (issue 14): one training epoch of the small
-CNN on 60,000 random images resident on cuda:0, batch 128 (468 full batches; the last 96
-images dropped), SGD (lr 0.05, Nesterov momentum 0.9). Modes, each in its own process
+CNN on 60,000 random images resident on cuda:0, shuffled there each epoch, batch 128 (468
+full batches; the last 96 images dropped), SGD (lr 0.05, Nesterov momentum 0.9). Modes, each in its own process
 (fresh allocator and cuDNN plan cache):
   eager       forward, loss, backward, step as written
   graph       the whole step captured once with torch.cuda.graph (PyTorch's whole-network
@@ -40,7 +40,7 @@ def run_mode(mode):
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True)
     images = torch.randn(IMAGES, 1, 28, 28, device=dev)
     labels = torch.randint(0, 10, (IMAGES,), device=dev)
-    batches = [(images[i:i + BATCH], labels[i:i + BATCH]) for i in range(0, IMAGES - BATCH + 1, BATCH)]
+    starts = range(0, IMAGES - BATCH + 1, BATCH)
     forward = torch.compile(model, mode="max-autotune") if mode == "compile" else model
     bf16 = mode == "graph_bf16"
 
@@ -52,7 +52,7 @@ def run_mode(mode):
         opt.step()
 
     if mode in ("graph", "graph_bf16"):
-        static_x, static_y = batches[0][0].clone(), batches[0][1].clone()
+        static_x, static_y = images[:BATCH].clone(), labels[:BATCH].clone()
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -71,13 +71,15 @@ def run_mode(mode):
     else:
         run_batch = step
 
-    def epoch():
-        for x, y in batches:
-            run_batch(x, y)
+    def epoch():  # shuffled on the device, as a training epoch is (and as ember's twin does)
+        perm = torch.randperm(IMAGES, device=dev)
+        xs, ys = images[perm], labels[perm]
+        for i in starts:
+            run_batch(xs[i:i + BATCH], ys[i:i + BATCH])
 
     times = [ms / 1e3 for ms in cuda_host_ms(epoch, 1, EPOCHS)]  # one warm-up epoch (and compilation)
     return {"mode": mode, "median_s": statistics.median(times), "min_s": min(times), "epochs": EPOCHS,
-            "batches": len(batches), "torch_version": torch.__version__,
+            "batches": len(starts), "torch_version": torch.__version__,
             "device": torch.cuda.get_device_name(dev)}
 
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <sstream>
 
@@ -90,12 +91,13 @@ double evaluate(nn::Module& model, const data::Dataset& test, Device dev, int64_
 // Note [Training data on the GPU]: with --device cuda (or auto resolving to it)
 //  - the test set is uploaded once for the run and evaluated in narrow() batches of
 //    kEvalBatch, the correct predictions summed on the device and read once;
-//  - ember has no CUDA gather (no index_select), so each epoch's permutation is applied
-//    on the host, once per epoch, and the permuted training set is uploaded in one copy
-//    (188 MB for 60,000 images: about 10-20 ms over PCIe); every batch is then a
-//    narrow() view of it, so a step copies nothing from the host. The permutation is the
-//    DataLoader's own order(epoch) (its seed + epoch semantics, resumes included), so the
-//    batches are those of the CPU path;
+//  - the training set is uploaded once for the run (188 MB for 60,000 images); each
+//    epoch shuffles it on the device: the epoch's order (0.5 MB of int64 indices) is
+//    uploaded and index_select gathers the images and labels in that order, one kernel
+//    each. Every batch is then a narrow() view of the shuffled copy, so a step copies
+//    nothing from the host. The order is the DataLoader's own order(epoch) (its seed +
+//    epoch semantics, resumes and DDP shards included), so the batches are those of the
+//    CPU path;
 //  - the loss is summed on the device (in float64, like the CPU path's double) and read
 //    every kLossReadEvery steps and at the end of the epoch, for the progress line.
 // The CPU path keeps the DataLoader and a read of the loss per step, unchanged.
@@ -109,6 +111,24 @@ struct DeviceSplit {
 };
 
 DeviceSplit upload(const data::Example& host, Device dev) { return {host.x.to(dev), host.y.to(dev)}; }
+
+// The training set on the device for the whole run, shuffled there for each epoch (Note
+// [Training data on the GPU]).
+struct DeviceTrainingSet {
+  DeviceSplit all;
+
+  DeviceTrainingSet(const data::Dataset& dataset, Device dev) {
+    std::vector<int64_t> every(dataset.size());
+    std::iota(every.begin(), every.end(), int64_t{0});
+    all = upload(dataset.get_batch(every), dev);
+  }
+  // The loader's order for the epoch, gathered on the device.
+  DeviceSplit epoch(const data::DataLoader& loader, uint64_t epoch_index) const {
+    const std::vector<int64_t> order = loader.order(epoch_index);
+    const Tensor index = tensor(order, {static_cast<int64_t>(order.size())}, dtype(kInt64)).to(all.x.device());
+    return {all.x.index_select(0, index), all.y.index_select(0, index)};
+  }
+};
 
 // Accuracy on a split already on the device, under eval() + no_grad (Note [Training data
 // on the GPU]): one host read at the end.
@@ -209,11 +229,12 @@ double train_epoch_from_loader(const EpochRun& run, data::DataLoader& loader, De
   return loss_sum / static_cast<double>(std::max<size_t>(step, 1));
 }
 
-// One epoch with the data on the device (Note [Training data on the GPU]): the loader's
-// order(epoch_index) applied on the host and uploaded once, batches as narrow() views,
-// the loss summed on the device and read every kLossReadEvery steps. Returns the mean loss.
-double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader, uint64_t epoch_index, Device dev) {
-  const DeviceSplit data = upload(loader.dataset().get_batch(loader.order(epoch_index)), dev);
+// One epoch with the data on the device (Note [Training data on the GPU]): the training
+// set in the loader's order(epoch_index), batches as narrow() views, the loss summed on
+// the device and read every kLossReadEvery steps. Returns the mean loss.
+double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader, const DeviceTrainingSet& on_device,
+                             uint64_t epoch_index, Device dev) {
+  const DeviceSplit data = on_device.epoch(loader, epoch_index);
   const int64_t n = data.x.size(0), batch = loader.options().batch_size;
   const size_t steps = loader.size();
   Tensor loss_sum = scalar_tensor(0.0, TensorOptions(kFloat64).device(dev));
@@ -234,8 +255,9 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
 
 // One epoch as train_epoch_on_device, each full batch through the captured step (Note
 // [ember train with a CUDA graph]): the loss sum is read once, at the end.
-double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, uint64_t epoch_index, Device dev) {
-  const DeviceSplit data = upload(loader.dataset().get_batch(loader.order(epoch_index)), dev);
+double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, const DeviceTrainingSet& on_device,
+                           uint64_t epoch_index) {
+  const DeviceSplit data = on_device.epoch(loader, epoch_index);
   const int64_t n = data.x.size(0), batch = loader.options().batch_size;
   const size_t steps = loader.size();  // without the partial batch under --drop-last
   run.graphed->reset_loss_sum();
@@ -353,6 +375,8 @@ int run_train(const TrainOptions& opt) {
   if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
   std::unique_ptr<GraphedTraining> graphed;  // lives for the run: the graph and its pool
+  std::optional<DeviceTrainingSet> on_device;  // CUDA: the training set, uploaded once
+  if (dev.is_cuda()) on_device.emplace(loader.dataset(), dev);
   if (graph) {
     graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev, opt.amp,
                                                 /*fall_back=*/opt.cuda_graph == CudaGraphFlag::Auto);
@@ -364,8 +388,8 @@ int run_train(const TrainOptions& opt) {
     EpochResult r;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
     const auto epoch_index = static_cast<uint64_t>(epoch - 1);
-    r.train_loss = graphed        ? train_epoch_graphed(run, loader, epoch_index, dev)
-                   : dev.is_cuda() ? train_epoch_on_device(run, loader, epoch_index, dev)
+    r.train_loss = graphed        ? train_epoch_graphed(run, loader, *on_device, epoch_index)
+                   : dev.is_cuda() ? train_epoch_on_device(run, loader, *on_device, epoch_index, dev)
                                    : train_epoch_from_loader(run, loader, dev);
     r.train_loss = mean_over_ranks(r.train_loss, job);
     {
