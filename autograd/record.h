@@ -19,7 +19,8 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 
 template <typename... Ts>
 bool will_record(const Ts&... inputs) {
-  if (!is_grad_enabled()) return false;  // inference mode turns grad mode off too
+  // Inference mode records nothing, even where an EnableGradGuard turned grad mode back on.
+  if (!is_grad_enabled() || is_inference_mode_enabled()) return false;
   return any_requires_grad({&inputs...});
 }
 

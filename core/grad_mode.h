@@ -40,14 +40,15 @@ class EnableGradGuard : public GradModeGuard {
 };
 
 // torch.inference_mode(): grad mode off, and new tensors are inference tensors
-// (no version counter, never saved for backward). InferenceModeGuard(false) is
-// a scope where inference mode is off again.
+// (no version counter, never saved for backward); nothing records inside it, even
+// under an EnableGradGuard. InferenceModeGuard(false) is a scope where inference mode
+// is off and grad mode on again, as c10::InferenceMode(false).
 class InferenceModeGuard {
  public:
   explicit InferenceModeGuard(bool enabled = true)
       : previous_grad_(detail::tls_grad_enabled), previous_inference_(detail::tls_inference_mode) {
     detail::tls_inference_mode = enabled;
-    if (enabled) detail::tls_grad_enabled = false;
+    detail::tls_grad_enabled = !enabled;
   }
   ~InferenceModeGuard() {
     detail::tls_grad_enabled = previous_grad_;

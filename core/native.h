@@ -131,7 +131,8 @@ void zero_(const Tensor& self);
 void fill_(const Tensor& self, const Scalar& value);
 void copy_(const Tensor& self, const Tensor& src);
 
-// Every in-place write goes through here: inference tensors may only be written
+// Every in-place write goes through here: an expanded (self-overlapping) tensor may not
+// be written; inference tensors may only be written
 // inside InferenceMode (and have no version to bump); others bump their version.
 void mark_mutated(const Tensor& self);
 Tensor max(const Tensor& a);  // whole tensor -> 0-dim; errors say max() (amax(a, {}) says amax())

@@ -20,8 +20,10 @@ int64_t checked_groups(int64_t in, int64_t out, int64_t groups) {
   return groups;
 }
 
-double init_bound(int64_t in, int64_t groups, Pair k) {
-  const int64_t fan_in = in / groups * k.h * k.w;
+// Checks the groups itself: it may run before the weight's shape is computed (the order
+// of a call's arguments is unspecified).
+double init_bound(int64_t in, int64_t out, int64_t groups, Pair k) {
+  const int64_t fan_in = in / checked_groups(in, out, groups) * k.h * k.w;
   return fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
 }
 
@@ -36,8 +38,8 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair k, Conv2dOptions opts)
       kernel_size(k),
       options(opts),
       weight(register_parameter("weight", init::uniform({out, in / checked_groups(in, out, opts.groups), k.h, k.w},
-                                                       init_bound(in, opts.groups, k)))),
-      bias(register_parameter("bias", opts.bias ? init::uniform({out}, init_bound(in, opts.groups, k)) : Tensor())) {}
+                                                       init_bound(in, out, opts.groups, k)))),
+      bias(register_parameter("bias", opts.bias ? init::uniform({out}, init_bound(in, out, opts.groups, k)) : Tensor())) {}
 
 Tensor Conv2d::forward(const Tensor& input) {
   return functional::conv2d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);

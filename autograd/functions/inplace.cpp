@@ -2,6 +2,8 @@
 // into self and bumps its version; when recording, self's history moves to a new
 // node whose input edge is self's old history. A leaf that requires grad can't be
 // modified in place while grad mode is on (PyTorch's rule).
+#include <optional>
+
 #include "autograd/function_node.h"
 #include "core/native.h"
 
@@ -20,16 +22,23 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   autograd::check_inplace(self);
   const bool recording = other ? autograd::will_record(self, *other) : autograd::will_record(self);
   Tensor before = recording && save_self_before ? native::clone(self) : Tensor();
+  // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
+  // no longer matches at backward: PyTorch's "modified by an inplace operation" error
+  // rather than a gradient from the written values.
+  const bool other_aliases_self = recording && save_other && other && other->defined() && other->is_alias_of(self);
+  std::optional<autograd::SavedVariable> other_before;
+  if (other_aliases_self) other_before.emplace(*other, name);
   apply();
   if (recording) {
-    Tensor other_saved = save_other && other ? *other : Tensor();
+    Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
     const Tensor none;
     autograd::record(name, {&self, other ? other : &none}, {&self}, {before, Tensor(), other_saved}, formula);
+    auto node = std::static_pointer_cast<autograd::FunctionNode>(self.grad_fn());
     if (save_self_after) {
       // saved after the write, so its version matches; kept as saved slot 1
-      auto node = std::static_pointer_cast<autograd::FunctionNode>(self.grad_fn());
       node->saved()[1] = autograd::SavedVariable(self, node->name());
     }
+    if (other_before) node->saved()[2] = std::move(*other_before);
   }
   return self;
 }

@@ -53,10 +53,22 @@ MemoryFormat output_format(const Dims& shape, std::initializer_list<const Tensor
   return MemoryFormat::Contiguous;
 }
 
+// PyTorch's result_type of two tensors: a 0-dim tensor takes part like a scalar, raising
+// the dtype of tensors with dims only when it is of a higher category (bool < integer <
+// floating): float32[3] + float64 0-dim is float32, uint8[3] + int64 0-dim is uint8,
+// int64[3] + float64 0-dim is float64, and two 0-dim tensors promote as usual.
+DType result_type(const Tensor& a, const Tensor& b) {
+  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
+  const DType with_dims = a.dim() > 0 ? a.dtype() : b.dtype(), zero_dim = a.dim() > 0 ? b.dtype() : a.dtype();
+  if (is_floating(with_dims)) return with_dims;
+  if (with_dims == kBool || is_floating(zero_dim)) return promote_types(with_dims, zero_dim);
+  return with_dims;
+}
+
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_same_device(a, b);
-  const DType result = compute_dtype(op, promote_types(a.dtype(), b.dtype()));
+  const DType result = compute_dtype(op, result_type(a, b));
   check_binary_args(op, a.dtype() == kBool || b.dtype() == kBool, result, alpha);
   return result;
 }
@@ -185,6 +197,13 @@ bool broadcasts_to(const Dims& from, const Dims& to) {
 
 void mark_mutated(const Tensor& self) {
   TensorImpl& impl = self.impl();
+  // PyTorch's internal-overlap check (its certain part): an expanded dim (stride 0, size
+  // > 1) would be written once per element that aliases it.
+  for (size_t d = 0; d < impl.sizes.size(); ++d) {
+    EMBER_CHECK(impl.sizes[d] <= 1 || impl.strides[d] != 0,
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.");
+  }
   if (impl.is_inference) {
     EMBER_CHECK(is_inference_mode_enabled(),
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get "
@@ -248,7 +267,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
               dtype_torch_name(cond.dtype()));
   check_same_device(cond, a);
   check_same_device(a, b);
-  const DType dt = promote_types(a.dtype(), b.dtype());
+  const DType dt = result_type(a, b);
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
   Tensor out = make_empty(shape, dt, a.device(), output_format(shape, {&cond, &a, &b}));
   device_ops(a.device()).where(broadcast_to(cond, shape), broadcast_to(cast(a, dt), shape),

@@ -35,6 +35,8 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
     EMBER_CHECK(padding[i] >= 0, "negative padding is not supported");
     EMBER_CHECK(dilation[i] > 0, "dilation should be greater than zero");
   }
+  EMBER_CHECK(w.size(2) > 0 && w.size(3) > 0, "kernel size should be greater than zero, but got kernel_height: ",
+              w.size(2), " kernel_width: ", w.size(3));
   const int64_t O = w.size(0);
   EMBER_CHECK(O % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
               " at dimension 0, but got weight of size ", w.sizes(), " instead");

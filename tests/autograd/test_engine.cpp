@@ -192,5 +192,21 @@ TEST(AutogradPrint, ShowsGradFnOrRequiresGrad) {
   EXPECT_EQ(to_string(no_grad([&] { return x * x; })), "tensor([1., 4.])");
 }
 
+// y.mul_(y): the saved operand is the tensor written, so its gradient would come from the
+// squared values. PyTorch's version check catches it; ember's too.
+TEST(Engine, InPlaceOpOnItsOwnOperandIsCaughtAtBackward) {
+  const Tensor x = leaf({3, 2}, {2});
+  Tensor y = x * 1.0;
+  y.mul_(y);
+  EXPECT_EMBER_ERROR(y.sum().backward(), "modified by an inplace operation");
+  Tensor z = x * 1.0;
+  z.div_(z);
+  EXPECT_EMBER_ERROR(z.sum().backward(), "modified by an inplace operation");
+  Tensor w = x * 1.0;  // another operand: unchanged behaviour
+  w.mul_(x);
+  w.sum().backward();
+  expect_values(x.grad(), {6, 4});
+}
+
 }  // namespace
 }  // namespace ember

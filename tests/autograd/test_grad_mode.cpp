@@ -175,5 +175,37 @@ TEST(Ledger, ScopesAttributeBytes) {
   EXPECT_EQ(autograd::saved_tensor_stats().bytes_by_scope["block1"], 128 * 8);
 }
 
+// As PyTorch: nothing records inside inference mode, even with grad mode turned back on;
+// InferenceModeGuard(false) turns grad mode on as c10::InferenceMode(false) does.
+TEST(GradMode, InferenceModeRecordsNothingEvenUnderEnableGrad) {
+  const Tensor x = leaf({1, 2}, {2});
+  Tensor y;
+  {
+    InferenceModeGuard inference;
+    EnableGradGuard enable;
+    EXPECT_TRUE(is_grad_enabled());
+    y = (x * x).sum();
+  }
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_EMBER_ERROR(y.backward(), "element 0 of tensors does not require grad and does not have a grad_fn");
+  {
+    NoGradGuard no_grad;
+    InferenceModeGuard off(false);
+    EXPECT_TRUE(is_grad_enabled());
+    EXPECT_TRUE((x * 2.0).requires_grad());
+  }
+  {
+    InferenceModeGuard on;
+    {
+      InferenceModeGuard off(false);
+      EXPECT_FALSE(is_inference_mode_enabled());
+      EXPECT_TRUE((x * 2.0).requires_grad());
+    }
+    EXPECT_FALSE(is_grad_enabled());
+  }
+  EXPECT_TRUE(is_grad_enabled());
+}
+
 }  // namespace
 }  // namespace ember

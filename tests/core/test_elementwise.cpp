@@ -469,5 +469,38 @@ TEST(ElementwiseLarge, StridedAndBroadcastMatchSerial) {
   for (size_t i = 0; i < vf.size(); ++i) ASSERT_EQ(vf[i], (i % cols) % 2 == 1 ? 3 : 0) << i;
 }
 
+TEST(Elementwise, InPlaceWritesToAnExpandedTensorAreErrors) {
+  Tensor t = tensor(std::vector<float>{1, 2}, {2, 1}).expand({2, 3});
+  const std::string phrase = "more than one element of the written-to tensor refers to a single memory location";
+  EXPECT_EMBER_ERROR(t.add_(1.0), phrase);
+  EXPECT_EMBER_ERROR(t.mul_(ones({2, 3})), phrase);
+  EXPECT_EMBER_ERROR(t.fill_(0.0), phrase);
+  EXPECT_EMBER_ERROR(t.copy_(zeros({2, 3})), phrase);
+  expect_values(t, {1, 1, 1, 2, 2, 2});  // nothing was written
+  Tensor single = tensor(std::vector<float>{1, 2}, {2, 1}).expand({2, 1});  // size-1 dims may have stride 0
+  single.add_(1.0);
+  expect_values(single, {2, 3});
+}
+
+// PyTorch's result_type: a 0-dim tensor counts like a scalar, so it raises the dtype of
+// a tensor with dims only from a lower category (bool < integer < floating).
+TEST(Elementwise, ZeroDimTensorsPromoteLikeScalars) {
+  const Tensor f32 = ones({3}), u8 = ones({2}, dtype(kUInt8)), i64 = ones({3}, dtype(kInt64));
+  const Tensor f64_0d = scalar_tensor(1.0, dtype(kFloat64)), i64_0d = scalar_tensor(5, dtype(kInt64));
+  EXPECT_EQ((f32 + f64_0d).dtype(), kFloat32);
+  EXPECT_EQ((u8 + i64_0d).dtype(), kUInt8);
+  expect_values(u8 * scalar_tensor(-1, dtype(kInt64)), {255, 255}, 0.0);
+  EXPECT_EQ((i64 + f64_0d).dtype(), kFloat64);              // a higher category promotes
+  EXPECT_EQ((ones({2}, dtype(kBool)) + i64_0d).dtype(), kInt64);
+  EXPECT_EQ((scalar_tensor(1.0, dtype(kFloat32)) + f64_0d).dtype(), kFloat64);  // both 0-dim
+  EXPECT_EQ((f32 + ones({1}, dtype(kFloat64))).dtype(), kFloat64);             // one element, one dim
+  EXPECT_EQ(maximum(f32, f64_0d).dtype(), kFloat32);
+  EXPECT_EQ(where(ones({3}, dtype(kBool)), f32, f64_0d).dtype(), kFloat32);
+  EXPECT_EQ(where(ones({3}, dtype(kBool)), i64, f64_0d).dtype(), kFloat64);
+  Tensor in_place = ones({3});
+  in_place.mul_(f64_0d);
+  EXPECT_EQ(in_place.dtype(), kFloat32);
+}
+
 }  // namespace
 }  // namespace ember

@@ -181,6 +181,9 @@ TEST_F(ConvFunctional, ErrorMessages) {
                      "negative padding is not supported");
   EXPECT_EMBER_ERROR(F::conv2d(randn({1, 1, 5, 5}, kFloat64), w), "should be the same");
   EXPECT_EMBER_ERROR(F::conv2d(randn({1, 1, 5, 5}), w, Tensor(), {1, 2, 3}), "expected stride to be a single");
+  EXPECT_EMBER_ERROR(F::conv2d(randn({1, 1, 5, 5}), randn({1, 1, 0, 0})),
+                     "kernel size should be greater than zero, but got kernel_height: 0 kernel_width: 0");
+  EXPECT_EMBER_ERROR(nn::Conv2d(1, 1, 0)(ones({1, 1, 5, 5})), "kernel size should be greater than zero");
 }
 
 TEST(ConvModule, ShapesInitAndRepr) {
@@ -207,6 +210,8 @@ TEST(ConvModule, ShapesInitAndRepr) {
   EXPECT_LE(grouped.weight.abs().max().item<double>(), grouped_bound);
   EXPECT_EQ(grouped.forward(randn({1, 4, 9, 5})).sizes(), Dims({1, 6, 3, 3}));
   EXPECT_EMBER_ERROR(nn::Conv2d(3, 4, 3, {.groups = 2}), "in_channels must be divisible by groups");
+  // Checked before the initialisation bound divides by it (that used to raise SIGFPE).
+  EXPECT_EMBER_ERROR(nn::Conv2d(4, 4, 3, {.groups = 0}), "groups must be a positive integer");
 }
 
 }  // namespace
