@@ -3,6 +3,8 @@
 // and the capture of gradients for autograd::grad.
 #include "autograd/engine.h"
 
+#include "autograd/view_history.h"
+
 #include <atomic>
 #include <cmath>
 #include <functional>
@@ -212,6 +214,7 @@ std::string untracked_hint(const Tensor& t) {
 
 Edge root_edge(const Tensor& t, size_t index) {
   EMBER_CHECK(t.defined(), "element ", index, " of tensors is undefined");
+  refresh_view_history(t);  // Note [In-place ops on views]
   if (!t.requires_grad())
     EMBER_FAIL("element ", index, " of tensors does not require grad and does not have a grad_fn", untracked_hint(t));
   return gradient_edge(t);

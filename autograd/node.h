@@ -90,8 +90,8 @@ class Node : public std::enable_shared_from_this<Node> {
   bool backward_ran_ = false;
 };
 
-// The autograd state of a tensor that requires grad: its .grad, and either the
-// node that produced it (grad_fn, non-leaf) or its gradient accumulator (leaf).
+// The autograd state of a tensor that requires grad (or is a view): its .grad, and either
+// the node that produced it (grad_fn, non-leaf) or its gradient accumulator (leaf).
 struct AutogradMeta {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
@@ -103,6 +103,11 @@ struct AutogradMeta {
   hints::Untracked untracked_origin = hints::Untracked::No;  // Note [Untracked results]
   // Leaves: run after AccumulateGrad (Note [Gradient-ready hooks] in autograd/hooks.h).
   std::vector<std::pair<uint64_t, std::function<void(const Tensor&)>>> post_accumulate_hooks;
+  // Views (Note [In-place ops on views] in autograd/view_history.h): the tensor whose
+  // storage this one views (never itself a view), and the storage's version when this
+  // view's history was last set.
+  std::shared_ptr<TensorImpl> view_base;
+  uint32_t view_version = 0;
 };
 
 // Leaves: adds incoming gradients into the tensor's .grad.

@@ -3,6 +3,8 @@
 // facts mode diagnostics collect there (Note [Mode diagnostics] in nn/diagnostics.h).
 #include "autograd/record.h"
 
+#include "autograd/view_history.h"
+
 #include <atomic>
 #include <utility>
 
@@ -118,6 +120,7 @@ void mark_untracked(const Tensor& out, hints::Untracked origin) {
 }
 
 Edge gradient_edge(const Tensor& t) {
+  refresh_view_history(t);
   if (!t.defined() || !t.impl().requires_grad) return {};
   AutogradMeta& meta = meta_of(t);
   if (meta.grad_fn) return Edge{meta.grad_fn, meta.output_nr};
@@ -139,7 +142,15 @@ void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32
 }
 
 void check_inplace(const Tensor& self) {
-  if (!is_grad_enabled() || !self.requires_grad()) return;
+  if (!is_grad_enabled() || is_inference_mode_enabled()) return;
+  const auto& meta = self.impl().autograd;
+  if (meta && meta->view_base) {
+    const Tensor base(meta->view_base);
+    EMBER_CHECK(!base.requires_grad() || !base.is_leaf(),
+                "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    refresh_view_history(self);
+  }
+  if (!self.requires_grad()) return;
   EMBER_CHECK(!self.is_leaf(), "a leaf Variable that requires grad is being used in an in-place operation.");
 }
 

@@ -11,9 +11,15 @@
 
 namespace ember::autograd {
 
+// A view requires grad when its base does, even if the base gained it after the view
+// was made (Note [In-place ops on views] in autograd/view_history.h).
 inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
-  for (const Tensor* t : inputs)
-    if (t->defined() && t->impl().requires_grad) return true;
+  for (const Tensor* t : inputs) {
+    if (!t->defined()) continue;
+    const TensorImpl& impl = t->impl();
+    if (impl.requires_grad || (impl.autograd && impl.autograd->view_base && impl.autograd->view_base->requires_grad))
+      return true;
+  }
   return false;
 }
 
@@ -46,7 +52,8 @@ bool will_record_into(const Tensor& out, const Ts&... inputs) {
 }
 
 // The edge a gradient for t flows into: its grad_fn, or its leaf accumulator
-// (created on first use). Invalid when t does not require grad.
+// (created on first use). Invalid when t does not require grad. A view's history is
+// brought up to date first (refresh_view_history).
 Edge gradient_edge(const Tensor& t);
 
 // Makes a node of type N, points its next edges at the inputs, and returns it.
@@ -62,8 +69,8 @@ std::shared_ptr<N> make_node(std::initializer_list<const Tensor*> inputs, Args&&
 // Marks outputs as produced by node (output i is node's output i) and requiring grad.
 void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32_t output_nr = 0);
 
-// For in-place ops: self gets the node as its new grad_fn (its old history becomes
-// the node's input edge). Errors for leaves that require grad, as in PyTorch.
+// Before an in-place op on self: errors for a leaf that requires grad, or a view of one,
+// as in PyTorch; a view's history brought up to date (autograd/view_history.h).
 void check_inplace(const Tensor& self);
 
 // Sums grad down to `shape` (undoing broadcasting).

@@ -2,6 +2,7 @@
 // retain_grad and backward.
 #include "autograd/engine.h"
 #include "autograd/record.h"
+#include "autograd/view_history.h"
 
 namespace ember {
 namespace {
@@ -66,6 +67,7 @@ bool Tensor::retains_grad() const {
 }
 
 std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
+  autograd::refresh_view_history(*this);  // Note [In-place ops on views]
   const auto& meta = impl().autograd;
   return meta ? meta->grad_fn : nullptr;
 }

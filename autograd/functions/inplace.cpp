@@ -1,10 +1,12 @@
 // Differentiable in-place ops (Tensor::add_, mul_, ..., copy_): the native op writes
 // into self and bumps its version; when recording, self's history moves to a new
-// node whose input edge is self's old history. A leaf that requires grad can't be
+// node whose input edge is self's old history (on a view, its base's history does:
+// Note [In-place ops on views]). A leaf that requires grad, or a view of one, can't be
 // modified in place while grad mode is on (PyTorch's rule).
 #include <optional>
 
 #include "autograd/function_node.h"
+#include "autograd/view_history.h"
 #include "core/native.h"
 
 namespace ember {
@@ -32,8 +34,8 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   if (recording) {
     Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
     const Tensor none;
-    autograd::record(name, {&self, other ? other : &none}, {&self}, {before, Tensor(), other_saved}, formula);
-    auto node = std::static_pointer_cast<autograd::FunctionNode>(self.grad_fn());
+    auto node =
+        autograd::record_inplace(name, self, {&self, other ? other : &none}, {before, Tensor(), other_saved}, formula);
     if (save_self_after) {
       // saved after the write, so its version matches; kept as saved slot 1
       node->saved()[1] = autograd::SavedVariable(self, node->name());
@@ -101,10 +103,10 @@ Tensor& Tensor::relu_() {
   native::relu_(*this);
   if (recording) {
     const MemoryFormat format = native::dense_format(*this);
-    autograd::record("ReluBackward", {this}, {this}, {native::positive_bits(*this, format)},
-                     [format](const tensor_list& g, const tensor_list& s, const auto&) {
-                       return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
-                     });
+    autograd::record_inplace("ReluBackward", *this, {this}, {native::positive_bits(*this, format)},
+                             [format](const tensor_list& g, const tensor_list& s, const auto&) {
+                               return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
+                             });
   }
   return *this;
 }

@@ -2,8 +2,10 @@
 // expand, narrow/slice/select, squeeze/unsqueeze, flatten, contiguous (in either
 // memory format), clone, to.
 // Views share storage (and so the version counter); their gradients reshape,
-// transpose or sum back, and slicing scatters into zeros.
+// transpose or sum back, and slicing scatters into zeros. Each view made in grad mode
+// remembers its base (Note [In-place ops on views] in autograd/view_history.h).
 #include "autograd/function_node.h"
+#include "autograd/view_history.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -19,6 +21,7 @@ namespace {
 
 // A view whose gradient is the incoming gradient reshaped to the input's shape.
 Tensor reshaping(const char* name, const Tensor& self, Tensor out) {
+  autograd::mark_view(out, self);  // when out is a view (reshape may copy)
   if (will_record_into(out, self)) {
     record(name, {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{native::reshape(g[0], in[0].shape)};
@@ -54,6 +57,7 @@ Tensor Tensor::unsqueeze(int64_t dim) const {
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   Tensor out = native::transpose(*this, dim0, dim1);
+  autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("TransposeBackward", {this}, {&out}, {}, [dim0, dim1](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{native::transpose(g[0], dim0, dim1)};
@@ -69,6 +73,7 @@ Tensor Tensor::t() const {
 
 Tensor Tensor::permute(const Dims& dims) const {
   Tensor out = native::permute(*this, dims);
+  autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     Dims inverse = Dims::filled(dims.size(), 0);
     for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrap_dim(dims[i], dim()))] = static_cast<int64_t>(i);
@@ -81,6 +86,7 @@ Tensor Tensor::permute(const Dims& dims) const {
 
 Tensor Tensor::expand(const Dims& sizes) const {
   Tensor out = native::expand(*this, sizes);
+  autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {  // FunctionNode sums the gradient back to the input's shape
     record("ExpandBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
   }
@@ -89,6 +95,7 @@ Tensor Tensor::expand(const Dims& sizes) const {
 
 Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) const {
   Tensor out = native::slice(*this, dim, start, end, step);
+  autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("SliceBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::slice(f, dim, start, end, step); })};
@@ -102,12 +109,14 @@ Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
   const int64_t d = wrap_dim(dim, this->dim());
   const int64_t s = start < 0 ? start + size(d) : start;
   if (will_record(*this)) return slice(d, s, s + length, 1);
+  autograd::mark_view(checked, *this);
   autograd::note_untracked(checked, {this});
   return checked;
 }
 
 Tensor Tensor::select(int64_t dim, int64_t index) const {
   Tensor out = native::select(*this, dim, index);
+  autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("SelectBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
       return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::select(f, dim, index); })};
@@ -118,6 +127,7 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
 
 Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset) const {
   Tensor out = native::as_strided(*this, sizes, strides, offset);
+  autograd::mark_view(out, *this);
   EMBER_CHECK(!will_record(*this), "as_strided is not differentiable in ember; call it on a detached tensor "
                                    "or under NoGradGuard");
   return out;

@@ -1,0 +1,155 @@
+// Views and in-place ops in autograd (Note [In-place ops on views] in the header): the
+// view marks, the refresh of a view's history, in-place recording, and the two nodes
+// (CopySlices, AsStridedBackward) that move gradients through storage offsets.
+#include "autograd/view_history.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "core/factories.h"
+#include "core/native.h"
+
+namespace ember::autograd {
+namespace {
+
+AutogradMeta& meta_of(const Tensor& t) {
+  auto& meta = t.impl().autograd;
+  if (!meta) meta = std::make_shared<AutogradMeta>();
+  return *meta;
+}
+
+// Where a tensor's elements sit in its storage.
+struct Geometry {
+  Dims sizes, strides;
+  int64_t offset = 0;
+
+  explicit Geometry(const Tensor& t) : sizes(t.sizes()), strides(t.strides()), offset(t.storage_offset()) {}
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t s : sizes) n *= s;
+    return n;
+  }
+  // One past the highest storage element it reaches (its offset when empty).
+  int64_t extent() const {
+    if (numel() == 0) return offset;
+    int64_t last = offset;
+    for (size_t d = 0; d < sizes.size(); ++d) last += (sizes[d] - 1) * strides[d];
+    return last + 1;
+  }
+  // The storage offset of each element, in row-major order: int64 [numel].
+  Tensor element_offsets(int64_t span, Device device) const {
+    const Tensor all = arange(0, span, 1, TensorOptions(kInt64).device(device));
+    return native::reshape(native::clone(native::as_strided(all, sizes, strides, offset)), {numel()});
+  }
+};
+
+// A gradient laid out in a geometry, scattered into the storage's elements (elements
+// that alias sum), and gathered back in another geometry.
+Tensor scatter(const Tensor& grad, const Tensor& offsets, int64_t span) {
+  return native::index_select_backward(native::reshape(grad, {grad.numel()}), Dims{span}, 0, offsets);
+}
+Tensor gather(const Tensor& flat, const Tensor& offsets, const Dims& sizes) {
+  return native::reshape(native::index_select(flat, 0, offsets), sizes);
+}
+
+// The history of a view regenerated from its base: the gradient goes to the elements of
+// the base it covers.
+class AsStridedBackward final : public Node {
+ public:
+  AsStridedBackward(Geometry base, Geometry view) : base_(std::move(base)), view_(std::move(view)) {}
+  std::string name() const override { return "AsStridedBackward"; }
+  tensor_list apply(tensor_list&& grads) override {
+    const Tensor& g = grads.at(0);
+    if (!g.defined()) return {Tensor()};
+    const int64_t span = std::max(base_.extent(), view_.extent());
+    const Tensor flat = scatter(g, view_.element_offsets(span, g.device()), span);
+    return {gather(flat, base_.element_offsets(span, g.device()), base_.sizes)};
+  }
+
+ private:
+  Geometry base_, view_;
+};
+
+// The base's history after an in-place op on one of its views: op_ is the op's node
+// (edges to the view's old history and the op's other inputs, which this node's edges
+// 1.. repeat; edge 0 is the base's old history).
+class CopySlices final : public Node {
+ public:
+  CopySlices(Geometry base, Geometry view, std::shared_ptr<FunctionNode> op)
+      : base_(std::move(base)), view_(std::move(view)), op_(std::move(op)) {}
+  std::string name() const override { return "CopySlices"; }
+  tensor_list apply(tensor_list&& grads) override {
+    const Tensor& g = grads.at(0);
+    tensor_list out(next_edges().size());
+    if (!g.defined()) return out;
+    const int64_t span = std::max(base_.extent(), view_.extent());
+    const Tensor base_offsets = base_.element_offsets(span, g.device());
+    const Tensor view_offsets = view_.element_offsets(span, g.device());
+    Tensor flat = scatter(g, base_offsets, span);
+    tensor_list op_grads = op_->apply({gather(flat, view_offsets, view_.sizes)});
+    // The covered elements' gradient is the one w.r.t. the view's old values.
+    const Tensor covered =
+        native::gt(scatter(ones({view_.numel()}, TensorOptions(g.dtype()).device(g.device())), view_offsets, span), 0);
+    flat = native::where(covered, scalar_tensor(0, TensorOptions(flat.dtype()).device(flat.device())), flat);
+    if (!op_grads.empty() && op_grads[0].defined()) flat = native::add(flat, scatter(op_grads[0], view_offsets, span));
+    out[0] = gather(flat, base_offsets, base_.sizes);
+    for (size_t i = 1; i < op_grads.size() && i < out.size(); ++i) out[i] = std::move(op_grads[i]);
+    return out;
+  }
+  void release_saved() override { op_->release_saved(); }
+
+ private:
+  Geometry base_, view_;
+  std::shared_ptr<FunctionNode> op_;
+};
+
+Tensor base_of(const Tensor& t) {
+  const auto& meta = t.impl().autograd;
+  return meta && meta->view_base ? Tensor(meta->view_base) : Tensor();
+}
+
+}  // namespace
+
+void mark_view(const Tensor& view, const Tensor& source) {
+  if (!is_grad_enabled() || is_inference_mode_enabled() || view.is_same(source) || !view.is_alias_of(source) ||
+      !is_floating(view.dtype()))
+    return;
+  const Tensor base = base_of(source);
+  AutogradMeta& meta = meta_of(view);
+  meta.view_base = base.defined() ? base.impl_ptr() : source.impl_ptr();
+  meta.view_version = view.storage()->version();
+}
+
+void refresh_view_history(const Tensor& t) {
+  if (!t.defined() || !t.impl().autograd || !t.impl().autograd->view_base) return;
+  AutogradMeta& meta = *t.impl().autograd;
+  const uint32_t version = t.storage()->version();
+  const Tensor base(meta.view_base);
+  const bool stale = meta.view_version != version || !t.impl().requires_grad;
+  if (!stale || !base.impl().requires_grad) return;
+  meta.view_version = version;
+  auto node = make_node<AsStridedBackward>({&base}, Geometry(base), Geometry(t));
+  set_history(t, node);
+}
+
+std::shared_ptr<FunctionNode> record_inplace(const char* name, const Tensor& self,
+                                             std::initializer_list<const Tensor*> inputs,
+                                             std::initializer_list<Tensor> to_save, BackwardFormula formula) {
+  const Tensor base = base_of(self);
+  if (!base.defined()) return record(name, inputs, {&self}, to_save, std::move(formula));
+  // The write is this op's: the view's history before it is its current one.
+  self.impl().autograd->view_version = self.storage()->version();
+  std::shared_ptr<FunctionNode> op = record(name, inputs, {}, to_save, std::move(formula));
+  op->set_num_outputs(1);
+  auto copy = std::make_shared<CopySlices>(Geometry(base), Geometry(self), op);
+  auto& edges = copy->mutable_next_edges();
+  edges.push_back(gradient_edge(base));
+  for (size_t i = 1; i < op->next_edges().size(); ++i) edges.push_back(op->next_edges()[i]);
+  set_history(base, copy);
+  meta_of(self).view_version = ~self.storage()->version();  // stale: reads the base again
+  refresh_view_history(self);
+  return op;
+}
+
+}  // namespace ember::autograd

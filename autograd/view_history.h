@@ -1,0 +1,50 @@
+// Views and in-place ops in autograd: a view remembers the tensor whose storage it
+// views; an in-place op on a view rewrites that base's history, and views whose base
+// changed since their history was set get it anew from the base.
+//
+// Note [In-place ops on views]
+// PyTorch's rule, and ember's: after an in-place op on a view, the base behaves as if
+// the op had been applied to the part of it the view covers, and every view of it as a
+// view of the changed base.
+//  - A view op made in grad mode (view, reshape as a view, flatten, unflatten, squeeze,
+//    unsqueeze, transpose, permute, expand, slice, narrow, select) marks its result with
+//    its base: the source's base when the source is itself a view, else the source
+//    (mark_view). Roots are never views; views of views point at the root.
+//  - An in-place op on such a view, when it records, builds its node as usual but not on
+//    the view: the base's history becomes a CopySlices node whose backward takes the
+//    base's gradient, runs the op's backward on the part the view covers and replaces
+//    that part with the gradient w.r.t. the view's old values (record_inplace). The view
+//    itself then reads the base again ("AsStridedBackward").
+//  - A view whose storage was written since its history was set (an in-place op on the
+//    base or on another view of it) gets "AsStridedBackward" of the base's current
+//    history the next time its history is read (refresh_view_history: gradient_edge,
+//    grad_fn(), backward's roots), as PyTorch regenerates a view's grad_fn.
+//  - In-place ops on a view of a leaf that requires grad are refused, as on the leaf.
+// Both nodes move gradients through the storage's element offsets: index_select gathers
+// a geometry's elements, its gradient (index_add) scatters them back and sums elements
+// that alias (an expanded view).
+#pragma once
+#include <initializer_list>
+#include <memory>
+
+#include "autograd/function_node.h"
+
+namespace ember::autograd {
+
+// `view` (sharing `source`'s storage) is a view of source's base, made in grad mode.
+void mark_view(const Tensor& view, const Tensor& source);
+
+// For a view whose base's history changed since the view's was set (the storage was
+// written since): the view's history becomes "AsStridedBackward" of the base. Nothing
+// for other tensors.
+void refresh_view_history(const Tensor& t);
+
+// The history of an in-place op on self (already written; inputs[0] is self): a node
+// with edges to self's old history and the other inputs, saving to_save. On a view, the
+// base gets a CopySlices node around it and self reads the base again; otherwise self's
+// history is the node. Returns the op's node (its saved slots are to_save's order).
+std::shared_ptr<FunctionNode> record_inplace(const char* name, const Tensor& self,
+                                             std::initializer_list<const Tensor*> inputs,
+                                             std::initializer_list<Tensor> to_save, BackwardFormula formula);
+
+}  // namespace ember::autograd

@@ -1,0 +1,118 @@
+// In-place ops on views (Note [In-place ops on views] in autograd/view_history.h): the
+// base's gradient as PyTorch computes it (each expected value is PyTorch 1.13's for the
+// same program), views taken before an in-place op on their base, copies into slices of
+// a tensor that did not require grad, views of leaves refused, and a gradcheck.
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using testing::expect_gradcheck;
+using testing::expect_values;
+using testing::grad_input;
+using testing::leaf;
+
+Tensor values(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, dtype(kFloat64)); }
+
+TEST(InPlaceOnViews, TheBaseSeesTheOpOnItsSlice) {
+  const Tensor x = leaf({1, 1, 1}, {3});
+  Tensor a = x * 1.0;
+  a.slice(0, 0, 1).mul_(3.0);
+  EXPECT_EQ(a.grad_fn()->name(), "CopySlices");
+  expect_values(a, {3, 1, 1}, 0.0);
+  a.sum().backward();
+  expect_values(x.grad(), {3, 1, 1}, 0.0);
+}
+
+TEST(InPlaceOnViews, ReshapingViewsAndRelu) {
+  const Tensor x = leaf({1, 1, 1}, {3});
+  Tensor a = x * 1.0;
+  a.unsqueeze(0).mul_(values({1, 2, 3}, {1, 3}));
+  a.sum().backward();
+  expect_values(x.grad(), {1, 2, 3}, 0.0);
+
+  const Tensor y = leaf({-1, 2, -3, 4}, {4});
+  Tensor b = y * 1.0;
+  b.view({2, 2}).relu_();
+  b.sum().backward();
+  expect_values(y.grad(), {0, 1, 0, 1}, 0.0);
+}
+
+TEST(InPlaceOnViews, ChainsOfSelectsOnAClone) {
+  const Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor a = x.clone();
+  a.select(0, 0).mul_(2.0);
+  a.select(1, 1).add_(a.select(1, 0));
+  (a * arange(0, 6, 1, dtype(kFloat64)).view({2, 3})).sum().backward();
+  expect_values(x.grad(), {2, 2, 4, 7, 4, 5}, 0.0);
+}
+
+TEST(InPlaceOnViews, AnOperandThatRequiresGradAndATransposedView) {
+  const Tensor x = leaf({1, 2, 3, 4}, {4}), w = leaf({10, 20}, {2});
+  Tensor a = x * 1.0;
+  a.slice(0, 1, 3).mul_(w);
+  (a * a).sum().backward();
+  expect_values(x.grad(), {2, 400, 2400, 8}, 1e-9);
+  expect_values(w.grad(), {80, 360}, 1e-9);
+
+  const Tensor y = leaf({1, 2, 3, 4}, {2, 2});
+  Tensor b = y * 1.0;
+  b.t().select(0, 0).add_(b.select(0, 1));  // column 0 += row 1
+  (b * values({1, 2, 3, 4}, {2, 2})).sum().backward();
+  expect_values(y.grad(), {1, 2, 4, 7}, 0.0);
+}
+
+TEST(InPlaceOnViews, CopyIntoASliceOfATensorWithoutGrad) {
+  const Tensor x = leaf({1, 2, 3}, {3});
+  Tensor y = zeros({3}, dtype(kFloat64));
+  y.slice(0, 1, 2).copy_(x.slice(0, 0, 1) * 5.0);
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn()->name(), "CopySlices");
+  y.sum().backward();
+  expect_values(x.grad(), {5, 0, 0}, 0.0);
+}
+
+TEST(InPlaceOnViews, ViewsTakenBeforeTheBaseChanged) {
+  const Tensor x = leaf({1, 1, 1}, {3});
+  Tensor a = x * 1.0;
+  const Tensor v = a.view({3});
+  a.mul_(2.0);
+  EXPECT_EQ(v.grad_fn()->name(), "AsStridedBackward");
+  (v * values({1, 2, 3}, {3})).sum().backward();
+  expect_values(x.grad(), {2, 4, 6}, 0.0);
+
+  const Tensor y = leaf({1, 2, 3}, {3});
+  Tensor b = y * 1.0;
+  Tensor first = b.slice(0, 0, 2);
+  first.mul_(4.0);  // through one view; read through another, overlapping one
+  (b.slice(0, 1, 3) * values({1, 10}, {2})).sum().backward();
+  expect_values(y.grad(), {0, 4, 10}, 0.0);
+}
+
+TEST(InPlaceOnViews, AViewOfALeafThatRequiresGradIsRefused) {
+  Tensor l = leaf({1, 1, 1}, {3});
+  EXPECT_EMBER_ERROR(l.slice(0, 0, 2).mul_(2.0),
+                     "a view of a leaf Variable that requires grad is being used in an in-place operation");
+  expect_values(l, {1, 1, 1}, 0.0);
+  {
+    NoGradGuard no_grad;  // as weight initialisation does
+    l.slice(0, 0, 2).mul_(2.0);
+  }
+  expect_values(l, {2, 2, 1}, 0.0);
+}
+
+TEST(InPlaceOnViews, Gradcheck) {
+  expect_gradcheck(
+      [](const std::vector<Tensor>& in) {
+        Tensor a = in[0] * 1.0;
+        a.select(1, 2).mul_(in[1]);
+        a.slice(0, 1, 3).transpose(0, 1).add_(in[2]);
+        return a * a;
+      },
+      {grad_input({3, 4}), grad_input({3}), grad_input({4, 2})});
+}
+
+}  // namespace
+}  // namespace ember
