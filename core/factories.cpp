@@ -103,17 +103,25 @@ template Tensor tensor<int>(const std::vector<int>&, const Dims&, TensorOptions)
 template Tensor tensor<uint8_t>(const std::vector<uint8_t>&, const Dims&, TensorOptions);
 template Tensor tensor<bool>(const std::vector<bool>&, const Dims&, TensorOptions);
 
-Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, options); }
+// float32 unless options name a dtype (zeros, ones and scalar_tensor never infer one).
+static TensorOptions float32_by_default(TensorOptions options) {
+  return options.has_dtype() ? options : options.dtype(kFloat32);
+}
+
+Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, float32_by_default(options)); }
 
 Tensor empty(const Dims& sizes, TensorOptions options) {
   return finish(make_empty(sizes, options.dtype(), options.device()), options);
 }
 
-Tensor zeros(const Dims& sizes, TensorOptions options) { return full(sizes, 0, options); }
+Tensor zeros(const Dims& sizes, TensorOptions options) { return full(sizes, 0, float32_by_default(options)); }
 
-Tensor ones(const Dims& sizes, TensorOptions options) { return full(sizes, 1, options); }
+Tensor ones(const Dims& sizes, TensorOptions options) { return full(sizes, 1, float32_by_default(options)); }
 
 Tensor full(const Dims& sizes, const Scalar& value, TensorOptions options) {
+  if (!options.has_dtype()) {  // as torch.full: the fill value's kind picks the dtype
+    options = options.dtype(value.is_bool() ? kBool : value.is_floating() ? kFloat32 : kInt64);
+  }
   Tensor t = make_empty(sizes, options.dtype(), options.device());
   device_ops(options.device()).fill(t, value);
   return finish(t, options);
@@ -131,11 +139,13 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
               "upper bound and larger bound inconsistent with step sign (start ", first, ", end ", last,
               ", step ", delta, ")");
   if (!start.is_floating() && !end.is_floating() && !step.is_floating()) {
+    if (!options.has_dtype()) options = options.dtype(kInt64);  // as torch.arange of integers
     const int64_t from = start.to_int(), to = end.to_int(), by = step.to_int();
     const int64_t sign = by > 0 ? 1 : -1;
     const int64_t length = (to - from + by - sign) / by;
     return from_host_values({length}, options, [=](int64_t i) { return from + i * by; });
   }
+  if (!options.has_dtype()) options = options.dtype(kFloat32);
   const int64_t length = checked_length(std::ceil((last - first) / delta));
   return from_host_values({length}, options, [=](int64_t i) { return first + static_cast<double>(i) * delta; });
 }

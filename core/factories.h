@@ -20,6 +20,8 @@ Tensor scalar_tensor(const Scalar& value, TensorOptions options = {});
 Tensor empty(const Dims& sizes, TensorOptions options = {});
 Tensor zeros(const Dims& sizes, TensorOptions options = {});
 Tensor ones(const Dims& sizes, TensorOptions options = {});
+// Without a dtype in options, full and arange infer it as PyTorch does: from integers
+// int64 (full of a bool: kBool), else float32.
 Tensor full(const Dims& sizes, const Scalar& value, TensorOptions options = {});
 Tensor arange(const Scalar& end, TensorOptions options = {});
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1, TensorOptions options = {});

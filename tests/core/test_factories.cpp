@@ -88,7 +88,18 @@ TEST(FactoriesFill, LikeForms) {
 
 TEST(FactoriesArange, LengthsAndValues) {
   expect_values(arange(5), {0, 1, 2, 3, 4}, 0.0);
-  EXPECT_EQ(arange(5).dtype(), kFloat32);
+  // The dtype from the values when none is given, as torch.arange and torch.full.
+  EXPECT_EQ(arange(5).dtype(), kInt64);
+  EXPECT_EQ(arange(5, TensorOptions().device(Device::cpu())).dtype(), kInt64);
+  EXPECT_EQ(arange(5.0).dtype(), kFloat32);
+  EXPECT_EQ(arange(0, 1, 0.5).dtype(), kFloat32);
+  EXPECT_EQ(full({2}, 3).dtype(), kInt64);
+  EXPECT_EQ(full({2}, 3.0).dtype(), kFloat32);
+  EXPECT_EQ(full({2}, true).dtype(), kBool);
+  EXPECT_EQ(full({2}, 3, kFloat64).dtype(), kFloat64);
+  EXPECT_EQ(zeros({2}).dtype(), kFloat32);  // zeros, ones and scalar_tensor never infer
+  EXPECT_EQ(ones({2}, TensorOptions().device(Device::cpu())).dtype(), kFloat32);
+  EXPECT_EQ(scalar_tensor(3).dtype(), kFloat32);
   EXPECT_EQ(arange(0, 10, 1, kInt64).dtype(), kInt64);
   expect_values(arange(0, 10, 3, kInt64), {0, 3, 6, 9}, 0.0);
   expect_values(arange(10, 0, -3, kInt64), {10, 7, 4, 1}, 0.0);
