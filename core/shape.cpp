@@ -96,6 +96,8 @@ Dims infer_size(const Dims& shape, int64_t numel) {
     }
   }
   if (infer_at >= 0) {
+    EMBER_CHECK(numel != 0 || known != 0, "cannot reshape tensor of 0 elements into shape ", shape,
+                " because the unspecified dimension size -1 can be any value and is ambiguous");
     EMBER_CHECK(known != 0 && numel % known == 0, "shape '", shape, "' is invalid for input of size ",
                 numel);
     out[infer_at] = numel / known;

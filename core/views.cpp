@@ -185,8 +185,8 @@ Tensor select(const Tensor& a, int64_t dim, int64_t index) {
   check_not_scalar(a, "select");
   const size_t d = checked_dim(dim, a.dim());
   const int64_t size = a.sizes()[d];
-  EMBER_CHECK(index >= -size && index < size, "index ", index, " is out of bounds for dimension ", d,
-              " with size ", size);
+  EMBER_CHECK(index >= -size && index < size, "select(): index ", index, " out of range for tensor of size ",
+              a.sizes(), " at dimension ", d);
   if (index < 0) index += size;
   Dims new_sizes = a.sizes(), new_strides = a.strides();
   new_sizes.erase(d);

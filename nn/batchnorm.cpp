@@ -29,9 +29,7 @@ BatchNormBase::BatchNormBase(std::string type_name, int64_t c, BatchNormOptions 
                                           if_enabled(opts.track_running_stats, zeros({}, kInt64)))) {}
 
 Tensor BatchNormBase::forward(const Tensor& input) {
-  check_input(input);
-  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
-              " channels in dim 1, got input of size ", input.sizes());
+  check_input_and_channels(input);
   if (is_training()) {  // Note [Mode diagnostics] in nn/diagnostics.h
     const int64_t values = input.numel() / std::max<int64_t>(num_features, 1);
     if (values > 1 && values < diagnostics::kTinyBatchNormValues)
@@ -53,9 +51,7 @@ Tensor BatchNormBase::forward_consuming(Tensor input) {
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
       !(input.dtype() == kFloat32 || input.dtype() == kFloat64))
     return forward(input);
-  check_input(input);
-  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
-              " channels in dim 1, got input of size ", input.sizes());
+  check_input_and_channels(input);
   functional::batch_norm_eval_(input, running_mean, running_var, weight, bias, options.eps);
   return input;
 }
@@ -79,6 +75,14 @@ std::string BatchNormBase::extra_repr() const {
 }
 
 BatchNorm1d::BatchNorm1d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm1d", c, opts) {}
+
+void BatchNormBase::check_input_and_channels(const Tensor& input) const {
+  check_input(input);
+  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
+              " channels in dim 1, got input of size ", input.sizes(), " (",
+              running_mean.defined() ? "running_mean" : "weight", " should contain ", input.size(1), " elements not ",
+              num_features, ")");
+}
 
 void BatchNorm1d::check_input(const Tensor& input) const {
   EMBER_CHECK(input.dim() == 2 || input.dim() == 3, "expected 2D or 3D input (got ", input.dim(), "D input)");

@@ -37,6 +37,8 @@ class BatchNormBase : public Module {
  protected:
   BatchNormBase(std::string type_name, int64_t num_features, BatchNormOptions options);
   virtual void check_input(const Tensor& input) const = 0;
+  // check_input, then the channels (dim 1) against num_features, with PyTorch's phrase.
+  void check_input_and_channels(const Tensor& input) const;
 };
 
 // Input [N, C] or [N, C, L].

@@ -25,10 +25,13 @@ DType compute_dtype(BinaryOp op, DType promoted) {
   return op == BinaryOp::Div && !is_floating(promoted) ? kFloat32 : promoted;  // true division
 }
 
-// PyTorch's argument rules for binary ops, given the operands' dtypes (a scalar
-// operand contributes its own kind) and the dtype of the result.
-void check_binary_args(BinaryOp op, bool has_bool_operand, DType result, const Scalar& alpha) {
-  EMBER_CHECK(!(op == BinaryOp::Sub && has_bool_operand),
+// PyTorch's argument rules for binary ops, given how many of the two operands are bool
+// (a scalar operand contributes its own kind) and the dtype of the result.
+void check_binary_args(BinaryOp op, int bool_operands, DType result, const Scalar& alpha) {
+  EMBER_CHECK(!(op == BinaryOp::Sub && bool_operands == 2),
+              "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+              "`logical_xor()` operator instead.");
+  EMBER_CHECK(!(op == BinaryOp::Sub && bool_operands == 1),
               "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a "
               "mask, use the `~` or `logical_not()` operator instead.");
   if (op != BinaryOp::Add && op != BinaryOp::Sub) return;
@@ -69,13 +72,13 @@ DType result_type(const Tensor& a, const Tensor& b) {
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_same_device(a, b);
   const DType result = compute_dtype(op, result_type(a, b));
-  check_binary_args(op, a.dtype() == kBool || b.dtype() == kBool, result, alpha);
+  check_binary_args(op, int{a.dtype() == kBool} + int{b.dtype() == kBool}, result, alpha);
   return result;
 }
 
 DType scalar_result_dtype(BinaryOp op, const Tensor& a, const Scalar& s) {
   const DType result = compute_dtype(op, s.result_type_with(a.dtype()));
-  check_binary_args(op, a.dtype() == kBool || s.is_bool(), result, Scalar(1));
+  check_binary_args(op, int{a.dtype() == kBool} + int{s.is_bool()}, result, Scalar(1));
   return result;
 }
 
@@ -303,8 +306,10 @@ void fill_(const Tensor& self, const Scalar& value) {
 }
 void copy_(const Tensor& self, const Tensor& src) {
   const Dims& shape = self.sizes();
-  EMBER_CHECK(broadcasts_to(src.sizes(), shape), "copy_: the source of shape ", src.sizes(),
-              " cannot be broadcast to the destination's shape ", shape);
+  if (!broadcasts_to(src.sizes(), shape)) {
+    (void)broadcast_shapes(shape, src.sizes());  // PyTorch's "The size of tensor a (3) must match ..." when it fails
+    EMBER_FAIL("copy_: the source of shape ", src.sizes(), " cannot be broadcast to the destination's shape ", shape);
+  }
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());
   device_ops(self.device()).copy(broadcast_to(unaliased(self, from), shape), self);

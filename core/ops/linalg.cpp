@@ -69,10 +69,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
 Tensor bmm(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a.dim() == 3, "batch1 must be a 3D tensor, but got a ", a.dim(), "-D tensor");
   EMBER_CHECK(b.dim() == 3, "batch2 must be a 3D tensor, but got a ", b.dim(), "-D tensor");
-  EMBER_CHECK(a.size(0) == b.size(0), "batch1 and batch2 must have same number of batches, got ", a.size(0), " and ",
-              b.size(0));
   check_operands(a, b);
-  EMBER_CHECK(a.size(2) == b.size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a.size(0),
+  EMBER_CHECK(a.size(0) == b.size(0) && a.size(2) == b.size(1), "Expected size for first two dimensions of batch2 tensor to be: [", a.size(0),
               ", ", a.size(2), "] but got: [", b.size(0), ", ", b.size(1), "].");
   return batched_gemm(a, b);
 }

@@ -16,9 +16,7 @@ void SyncBatchNorm::check_input(const Tensor& input) const {
 Tensor SyncBatchNorm::forward(const Tensor& input) {
   const bool synced = is_training() && distributed::is_initialized() && distributed::world_size() > 1;
   if (!synced) return BatchNormBase::forward(input);  // Note [Synchronised batch statistics]
-  check_input(input);
-  EMBER_CHECK(input.size(1) == num_features, type_name(), ": expected ", num_features,
-              " channels in dim 1, got input of size ", input.sizes());
+  check_input_and_channels(input);
   if (options.track_running_stats) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1);

@@ -153,8 +153,12 @@ TEST(ElementwiseBinary, IntegerAndBoolTensors) {
   expect_values(p * q, {1, 0, 0, 0});
   expect_values(p == q, {1, 0, 0, 1});
   expect_values(maximum(p, q), {1, 1, 1, 0});
-  EXPECT_EMBER_ERROR(p - q, "Subtraction, the `-` operator, with a bool tensor is not supported");
-  EXPECT_EMBER_ERROR(p - 1, "with a bool tensor is not supported");
+  EXPECT_EMBER_ERROR(p - q, "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^`");
+  EXPECT_EMBER_ERROR(p - 1, "with a bool tensor is not supported. If you are trying to invert a mask");
+  EXPECT_EMBER_ERROR(p - ones({4}), "with a bool tensor is not supported");
+  EXPECT_EMBER_ERROR(ones({2, 3}).copy_(ones({4})),
+                     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1");
+  EXPECT_EMBER_ERROR(ones({3}).copy_(ones({2, 3})), "copy_: the source of shape [2, 3] cannot be broadcast");
 }
 
 TEST(ElementwiseBinary, ReluGradPassesGradientOnlyWherePositive) {
@@ -375,7 +379,7 @@ TEST(ElementwiseInplace, Errors) {
   EXPECT_EQ(i.version(), 0u);  // failed checks leave the version alone
   Tensor small = zeros({3}, kFloat64);
   EXPECT_EMBER_ERROR(small.add_(ones({2, 3}, kFloat64)), "output with shape [3] doesn't match the broadcast shape [2, 3]");
-  EXPECT_EMBER_ERROR(small.copy_(ones({4})), "cannot be broadcast");
+  EXPECT_EMBER_ERROR(small.copy_(ones({4})), "The size of tensor a (3) must match the size of tensor b (4)");
   EXPECT_EMBER_ERROR(Tensor().add_(small), "undefined");
   EXPECT_EMBER_ERROR(small + Tensor(), "undefined");
 }

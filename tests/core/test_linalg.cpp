@@ -249,7 +249,8 @@ TEST(LinalgErrors, MessagesMatchPyTorch) {
                      "matmul: expected float32 or float64 tensors, but got int64");
   EXPECT_EMBER_ERROR(mm(ones({3}), ones({3, 4})), "self must be a matrix");
   EXPECT_EMBER_ERROR(mm(ones({2, 3}), ones({3})), "mat2 must be a matrix");
-  EXPECT_EMBER_ERROR(bmm(ones({2, 3, 4}), ones({3, 4, 5})), "batch1 and batch2 must have same number of batches");
+  EXPECT_EMBER_ERROR(bmm(ones({2, 3, 4}), ones({3, 4, 5})),
+                     "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [3, 4].");
   EXPECT_EMBER_ERROR(bmm(ones({3, 4}), ones({3, 4, 5})), "batch1 must be a 3D tensor");
   EXPECT_EMBER_ERROR(bmm(ones({2, 3, 4}), ones({2, 5, 5})),
                      "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 5]");

@@ -203,6 +203,11 @@ TEST(BatchNorm, BackwardWorksInEval) {
 TEST(BatchNorm, InputRankChecked) {
   nn::BatchNorm2d bn2(3);
   EXPECT_EMBER_ERROR(bn2(ones({2, 3, 4})), "expected 4D input (got 3D input)");
+  EXPECT_EMBER_ERROR(bn2(ones({2, 4, 2, 2})), "running_mean should contain 4 elements not 3");
+  nn::BatchNorm2d untracked(3, {.track_running_stats = false});
+  EXPECT_EMBER_ERROR(untracked(ones({2, 4, 2, 2})), "weight should contain 4 elements not 3");
+  bn2.eval();
+  EXPECT_EMBER_ERROR(bn2(ones({2, 4, 2, 2})), "running_mean should contain 4 elements not 3");
   nn::BatchNorm1d bn1(3);
   EXPECT_EMBER_ERROR(bn1(ones({2, 3, 4, 4})), "expected 2D or 3D input (got 4D input)");
   EXPECT_NO_THROW(bn1(ones({2, 3, 5})));
