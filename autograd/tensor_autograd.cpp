@@ -38,6 +38,9 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::detach_() {
+  const auto& meta = impl().autograd;
+  EMBER_CHECK(!meta || !meta->view_base,  // Note [In-place ops on views]
+              "Can't detach views in-place. Use detach() instead.");
   impl().autograd.reset();
   impl().requires_grad = false;
   return *this;

@@ -103,6 +103,16 @@ TEST(InPlaceOnViews, AViewOfALeafThatRequiresGradIsRefused) {
   expect_values(l, {2, 2, 1}, 0.0);
 }
 
+TEST(InPlaceOnViews, DetachInPlaceIsForBasesOnly) {
+  const Tensor x = leaf({1, 2, 3}, {3});
+  Tensor a = x * 1.0;
+  Tensor v = a.slice(0, 0, 2);
+  EXPECT_EMBER_ERROR(v.detach_(), "Can't detach views in-place. Use detach() instead.");
+  EXPECT_FALSE(v.detach().requires_grad());
+  a.detach_();
+  EXPECT_FALSE(a.requires_grad());
+}
+
 TEST(InPlaceOnViews, Gradcheck) {
   expect_gradcheck(
       [](const std::vector<Tensor>& in) {
