@@ -25,19 +25,24 @@ unsigned grid_for(int64_t n) {
   return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
 }
 
-template <typename Word>
-__global__ void index_select_kernel(const Word* __restrict__ in, const int64_t* __restrict__ index,
-                                    Word* __restrict__ out, IndexLayout l, int64_t n, unsigned long long* error_word) {
+// fn(i, s) for each element i of the selected [outer, count, inner] (grid-stride), s the
+// input element its index picks; an index out of range goes to the device error word.
+template <typename Fn>
+__device__ void for_each_selected(const IndexLayout& l, const int64_t* __restrict__ index, int64_t n,
+                                  unsigned long long* error_word, Fn fn) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const IndexLayout::Element e = l.element(i);
     const int64_t v = index[e.position];
-    if (!l.in_range(v)) {
-      cuda::detail::report_device_error(error_word, cuda::detail::kIndexOutOfRange, v);
-      continue;
-    }
-    out[i] = in[l.source(e, v)];
+    if (l.in_range(v)) fn(i, l.source(e, v));
+    else cuda::detail::report_device_error(error_word, cuda::detail::kIndexOutOfRange, v);
   }
+}
+
+template <typename Word>
+__global__ void index_select_kernel(const Word* __restrict__ in, const int64_t* __restrict__ index,
+                                    Word* __restrict__ out, IndexLayout l, int64_t n, unsigned long long* error_word) {
+  for_each_selected(l, index, n, error_word, [&](int64_t i, int64_t s) { out[i] = in[s]; });
 }
 
 __device__ __forceinline__ void atomic_add(float* address, float value) { atomicAdd(address, value); }
@@ -59,16 +64,7 @@ __device__ void atomic_add(BFloat16* address, BFloat16 value) {
 template <typename T>
 __global__ void index_add_kernel(T* self, const int64_t* __restrict__ index, const T* __restrict__ source,
                                  IndexLayout l, int64_t n, unsigned long long* error_word) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const IndexLayout::Element e = l.element(i);
-    const int64_t v = index[e.position];
-    if (!l.in_range(v)) {
-      cuda::detail::report_device_error(error_word, cuda::detail::kIndexOutOfRange, v);
-      continue;
-    }
-    atomic_add(self + l.source(e, v), source[i]);
-  }
+  for_each_selected(l, index, n, error_word, [&](int64_t i, int64_t s) { atomic_add(self + s, source[i]); });
 }
 
 template <typename Word>

@@ -24,37 +24,10 @@ Tensor shuffled_rows(int64_t n) {
 }
 
 void add_bad_index_check(std::vector<Check>& checks) {
-  checks.push_back(Check{
-      .op = "index_select bad index",
-      .shape = "[4, 3], index 9",
-      .tolerance = 0.0,
-      .run =
-          [] {
-            CheckResult result;
-            const Tensor x = randn({4, 3}).cuda();
-            std::string message;
-            try {
-              const Tensor out = x.index_select(0, tensor(std::vector<int64_t>{1, 9}).cuda());
-              cuda::synchronize();
-            } catch (const Error& e) {
-              message = e.what();
-            }
-            result.passed = message.find("index out of range in self") != std::string::npos;
-            if (!result.passed) {
-              result.detail = message.empty() ? std::string("no error was thrown")
-                                              : std::string("unexpected error: ").append(message);
-            }
-            if (result.passed) {  // the error was consumed: later work is unaffected
-              try {
-                (void)x.index_select(0, tensor(std::vector<int64_t>{3}).cuda()).sum().item<double>();
-              } catch (const Error& e) {
-                result.passed = false;
-                result.detail = std::string("a later, valid index_select threw: ") + e.what();
-              }
-            }
-            return result;
-          },
-  });
+  checks.push_back(deferred_error_check(
+      "index_select bad index", "[4, 3], index 9", "index out of range in self: a CUDA index_select",
+      [] { (void)randn({4, 3}).cuda().index_select(0, tensor(std::vector<int64_t>{1, 9}).cuda()); },
+      [] { (void)randn({4, 3}).cuda().index_select(0, tensor(std::vector<int64_t>{3}).cuda()).sum().item<double>(); }));
 }
 
 }  // namespace

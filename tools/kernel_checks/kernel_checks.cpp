@@ -138,6 +138,36 @@ Check parity(ParitySpec spec) {
   return check;
 }
 
+Check deferred_error_check(std::string op, std::string shape, std::string phrase, std::function<void()> bad,
+                           std::function<void()> good) {
+  Check check{std::move(op), std::move(shape), 0.0, nullptr};
+  check.run = [phrase = std::move(phrase), bad = std::move(bad), good = std::move(good), what = check.op] {
+    CheckResult result;
+    std::string message;
+    try {
+      bad();
+      cuda::synchronize();
+    } catch (const Error& e) {
+      message = e.what();
+    }
+    result.passed = message.find(phrase) != std::string::npos;
+    if (!result.passed) {
+      result.detail = message.empty() ? std::string("no error was thrown")
+                                      : std::string("unexpected error: ").append(message);
+      return result;
+    }
+    try {  // the error was consumed: later work on the device is unaffected
+      good();
+      cuda::synchronize();
+    } catch (const Error& e) {
+      result.passed = false;
+      result.detail = std::string("a later, valid call after \"") + what + "\" threw: " + e.what();
+    }
+    return result;
+  };
+  return check;
+}
+
 std::vector<Check> all_checks() {
   std::vector<Check> checks;
   add_runtime_checks(checks);

@@ -47,6 +47,12 @@ Check parity(ParitySpec spec);
 void compare(const std::string& what, const Tensor& got, const Tensor& expected, double atol, double rtol,
              CheckResult& result);
 
+// A check of bad input a CUDA kernel reports through the device error word: `bad` must
+// not throw at the launch but by the next synchronising point, with an ember::Error
+// containing `phrase`; `good` (a valid call) must then run without an error.
+Check deferred_error_check(std::string op, std::string shape, std::string phrase, std::function<void()> bad,
+                           std::function<void()> good);
+
 // Every check, in table order.
 std::vector<Check> all_checks();
 
