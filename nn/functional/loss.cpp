@@ -11,6 +11,7 @@
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/ops.h"
 #include "core/profiler.h"
 
 namespace ember::nn::functional {
@@ -198,6 +199,73 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, Reduction r
     autograd::note_untracked(out, {&logits});
   }
   return out;
+}
+
+namespace {
+
+// nll_loss / cross_entropy with ClassLossOptions (the formulas in loss.h), from log_probs
+// [N, C] or [C]; every op records itself.
+Tensor composed_class_loss(const char* op, const Tensor& log_probs, const Tensor& targets,
+                           const ClassLossOptions& o) {
+  const ClassShape shape = check_targets(op, log_probs, targets);
+  check_floating(log_probs.dtype(), op);
+  const Device device = log_probs.device();
+  const TensorOptions floats = TensorOptions(log_probs.dtype()).device(device);
+  if (o.weight.defined()) {
+    EMBER_CHECK(o.weight.dim() == 1 && o.weight.numel() == shape.c, op,
+                ": weight tensor should be defined either for all ", shape.c,
+                " classes or no classes but got weight tensor of shape: ", o.weight.sizes());
+    EMBER_CHECK(o.weight.device() == device && o.weight.dtype() == log_probs.dtype(), op, ": expected a weight of ",
+                dtype_name(log_probs.dtype()), " on ", device, ", but got ", dtype_name(o.weight.dtype()), " on ",
+                o.weight.device());
+  }
+  const Tensor t = kernel_targets(targets, device, shape.n);
+  const Tensor kept = o.ignore_index ? ne(t, *o.ignore_index) : ones({shape.n}, TensorOptions(kBool).device(device));
+  if (targets.is_cpu()) {  // CUDA targets: index_select below reports a bad one at the next synchronisation
+    const Tensor host = contiguous_data(targets);
+    const int64_t* v = host.data_ptr<int64_t>();
+    for (int64_t i = 0; i < shape.n; ++i) {
+      EMBER_CHECK((o.ignore_index && v[i] == *o.ignore_index) || (v[i] >= 0 && v[i] < shape.c), "Target ", v[i],
+                  " is out of bounds.");
+    }
+  }
+  const Tensor safe = where(kept, t, 0);  // ignored rows read class 0, then count nothing
+  const Tensor w = o.weight.defined() ? o.weight : ones({shape.c}, floats);
+  const Tensor row_weight = index_select(w, 0, safe) * kept.to(log_probs.dtype());
+  const Tensor one_hot = eq(arange(0, shape.c, 1, TensorOptions(kInt64).device(device)).view({1, shape.c}),
+                            safe.view({shape.n, 1}))
+                             .to(log_probs.dtype());
+  const Tensor logp = log_probs.reshape({shape.n, shape.c});
+  Tensor losses = -(logp * one_hot).sum({1}) * row_weight;
+  if (o.label_smoothing > 0.0) {
+    const Tensor smooth = -(logp * w.view({1, shape.c})).sum({1}) * kept.to(log_probs.dtype());
+    losses = losses * (1.0 - o.label_smoothing) + smooth * (o.label_smoothing / static_cast<double>(shape.c));
+  }
+  losses = losses.reshape(targets.sizes());
+  if (o.reduction == Reduction::None) return losses;
+  return o.reduction == Reduction::Sum ? losses.sum() : losses.sum() / row_weight.sum();
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const ClassLossOptions& options) {
+  if (!options.weight.defined() && !options.ignore_index)
+    return cross_entropy(logits_in, targets, options.reduction, options.label_smoothing);
+  EMBER_PROFILE_OP("cross_entropy");
+  EMBER_CHECK(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0,
+              "label_smoothing must be between 0.0 and 1.0. Got: ", options.label_smoothing);
+  const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
+  EMBER_CHECK(logits.dim() == 1 || logits.dim() == 2, "cross_entropy: expected input of shape [N, C] or [C], but got ",
+              logits.sizes());
+  return composed_class_loss("cross_entropy", log_softmax(logits, -1), targets, options);
+}
+
+Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
+  EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
+  if (!options.weight.defined() && !options.ignore_index) return nll_loss(log_probs_in, targets, options.reduction);
+  EMBER_PROFILE_OP("nll_loss");
+  const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
+  return composed_class_loss("nll_loss", log_probs, targets, options);
 }
 
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {

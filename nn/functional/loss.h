@@ -1,7 +1,9 @@
 // Losses and (log-)softmax for nn::functional (PyTorch names and defaults):
-// log_softmax, softmax, nll_loss, cross_entropy (one fused node), mse_loss.
+// log_softmax, softmax, nll_loss, cross_entropy (one fused node; with a class weight or
+// ignore_index, composed of differentiable ops), mse_loss.
 // Each runs as fused row kernels on the tensor's own device (DeviceOps softmax_rows, ...).
 #pragma once
+#include <optional>
 #include <string_view>
 
 #include "core/tensor.h"
@@ -27,6 +29,21 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
                      double label_smoothing = 0.0);
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::string_view reduction,
                      double label_smoothing = 0.0);
+
+// PyTorch's further options of the class-index losses. Without a weight or an
+// ignore_index, the fused kernels above run; with either, a composition of
+// differentiable ops (log_softmax, a one-hot mask, sums) with PyTorch's formulas:
+// row i adds w[t_i] * -log p[i, t_i] (with smoothing s: (1 - s) times that plus s / C *
+// sum_j w[j] * -log p[i, j]), rows whose target is ignore_index add nothing, and "mean"
+// divides by the sum of w[t_i] over the rows kept (NaN when none is).
+struct ClassLossOptions {
+  Tensor weight = {};                                  // [C] in the input's dtype and device: PyTorch's weight=
+  std::optional<int64_t> ignore_index = std::nullopt;  // PyTorch's ignore_index= (its default -100 is opt-in here)
+  Reduction reduction = Reduction::Mean;
+  double label_smoothing = 0.0;  // cross_entropy only
+};
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const ClassLossOptions& options);
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const ClassLossOptions& options);
 
 // (input - target)^2, broadcasting, reduced.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);

@@ -1,6 +1,7 @@
 // nn::functional losses: log_softmax/softmax, nll_loss, cross_entropy (with label
 // smoothing and every reduction) and mse_loss against hand-computed float64 values,
 // gradcheck of each, recording rules and error messages.
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "nn/functional/loss.h"
@@ -166,6 +167,64 @@ TEST(LossErrors, Messages) {
   EXPECT_EMBER_ERROR(F::cross_entropy(tensor(std::vector<int64_t>{1, 2}, {1, 2}), targets({0})),
                      "expected a floating-point tensor");
   EXPECT_EMBER_ERROR(F::log_softmax(logits, 2), "Dimension out of range");
+}
+
+
+// PyTorch 1.13's values for the same logits, targets and weight (F.cross_entropy /
+// F.nll_loss with weight=, ignore_index=-100, label_smoothing=; gradients of the sum).
+TEST(ClassLossOptions, WeightIgnoreIndexAndSmoothingMatchPyTorch) {
+  const std::vector<double> x_values{0.5, -1.0, 2.0, 0.1, 1.5, 0.3, -0.2, 0.0, -0.7, 0.9, 0.4, 1.1};
+  const Tensor w = tensor(std::vector<double>{1.0, 2.0, 0.5, 3.0}, {4}, dtype(kFloat64));
+  const Tensor with_ignored = tensor(std::vector<int64_t>{2, -100, 3}, {3});
+  auto expect_pytorch = [&](const F::ClassLossOptions& options, const std::vector<double>& loss_values,
+                            const std::vector<double>& grad_values) {
+    const Tensor x = leaf(x_values, {3, 4});
+    const Tensor loss = F::cross_entropy(x, with_ignored, options);
+    expect_values(loss, loss_values, 1e-12);
+    loss.sum().backward();
+    expect_values(x.grad(), grad_values, 1e-12);
+  };
+  expect_pytorch({.ignore_index = -100}, {0.6304562146365629},
+                 {0.07842965907291799, 0.017500022389326946, -0.1485026541425628, 0.052572972680317895, 0, 0, 0, 0,
+                  0.03331812713389988, 0.16502576401432476, 0.10009318551718976, -0.2984370766654144});
+  expect_pytorch({.weight = w, .ignore_index = -100}, {0.8290635550173715},
+                 {0.02240847402083371, 0.005000006396950556, -0.042429329755017946, 0.015020849337233683, 0, 0, 0, 0,
+                  0.05711678937239979, 0.2829013097388424, 0.17158831802946817, -0.5116064171407104});
+  expect_pytorch({.weight = w, .ignore_index = -100, .reduction = F::Reduction::None, .label_smoothing = 0.2},
+                 {0.9154943051249873, 0.0, 2.6031801884374195},
+                 {0.0637230056557311, -0.07462496753547593, 0.08467115149328394, -0.07376918961353907, 0, 0, 0, 0,
+                  0.13158379287975436, 0.79939041387807, 0.5205078610686842, -1.4514820678265088});
+  expect_pytorch({.weight = w, .ignore_index = -100, .label_smoothing = 0.2}, {1.005335569589259},
+                 {0.018206573044494603, -0.021321419295850266, 0.02419175756950971, -0.02107691131815401, 0, 0, 0, 0,
+                  0.037595369394215525, 0.22839726110801997, 0.14871653173390978, -0.4147091622361453});
+  expect_pytorch({.ignore_index = -100, .reduction = F::Reduction::Sum, .label_smoothing = 0.2}, {1.7159124292731258},
+                 {0.10685931814583598, -0.01499995522134611, -0.1470053082851257, 0.05514594536063579, 0, 0, 0, 0,
+                  0.016636254267799758, 0.2800515280286495, 0.15018637103437954, -0.4468741533308289});
+  // A weight without ignored rows, mean: sum of w[t_i] * loss_i over sum of w[t_i].
+  const Tensor x = leaf(x_values, {3, 4});
+  expect_values(F::cross_entropy(x, tensor(std::vector<int64_t>{2, 0, 3}, {3}), {.weight = w}), {0.7636587804639708},
+                1e-12);
+  // nll_loss on log-probabilities takes the same options.
+  expect_values(F::nll_loss(F::log_softmax(x, 1), with_ignored, {.weight = w, .ignore_index = -100}),
+                {0.8290635550173715}, 1e-12);
+  // Every row ignored: the mean is 0 / 0, NaN, as in PyTorch.
+  EXPECT_TRUE(std::isnan(
+      F::cross_entropy(x, tensor(std::vector<int64_t>{-100, -100, -100}, {3}), {.ignore_index = -100}).item<double>()));
+}
+
+TEST(ClassLossOptions, BadOptionsAreClearErrors) {
+  const Tensor x = zeros({3, 4});
+  const Tensor t = tensor(std::vector<int64_t>{2, -100, 3}, {3});
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t), "Target -100 is out of bounds.");  // without ignore_index
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.ignore_index = -1}), "Target -100 is out of bounds.");
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, tensor(std::vector<int64_t>{2, 4, 3}, {3}), {.ignore_index = -100}),
+                     "Target 4 is out of bounds.");
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.weight = ones({3}), .ignore_index = -100}),
+                     "weight tensor should be defined either for all 4 classes or no classes");
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.weight = ones({4}, dtype(kFloat64)), .ignore_index = -100}),
+                     "expected a weight of float32");
+  EXPECT_EMBER_ERROR(F::nll_loss(x, t, {.ignore_index = -100, .label_smoothing = 0.1}),
+                     "label_smoothing is an option of cross_entropy only");
 }
 
 }  // namespace

@@ -97,6 +97,21 @@ void add_class_loss_checks(std::vector<Check>& checks) {
       .fn = [](const Outputs& in) -> Outputs { return {F::nll_loss(F::log_softmax(in[0], 1), in[1])}; },
       .backward = true,
   }));
+  // A class weight and ignored rows: the composed path (one-hot, index_select, sums),
+  // gradients for the logits and the weight.
+  checks.push_back(parity(ParitySpec{
+      .op = "cross_entropy(weight, ignore_index, smoothing=0.1) backward",
+      .shape = "[128, 10], every 4th target -100",
+      .fn = [](const Outputs& in) -> Outputs {
+        return {F::cross_entropy(in[0], in[1], {.weight = in[2], .ignore_index = -100, .label_smoothing = 0.1})};
+      },
+      .backward = true,
+      .make_inputs = [] {
+        Tensor targets = class_targets(128, 10);
+        targets.slice(0, 0, 128, 4).fill_(-100);
+        return Outputs{randn({128, 10}), targets, rand({10}) + 0.5};
+      },
+  }));
 }
 
 // Runs `steps` optimizer steps on a CPU parameter and on its CUDA copy with the same
