@@ -54,6 +54,13 @@ class Node : public std::enable_shared_from_this<Node> {
     retained_.emplace_back(output_nr, std::move(output));
   }
   const std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>>& retained_outputs() const { return retained_; }
+  // `output`'s history moved to another node (an in-place op): this one keeps its .grad no more.
+  void forget_retained_output(const TensorImpl* output) {
+    std::erase_if(retained_, [output](const auto& entry) {
+      const std::shared_ptr<TensorImpl> kept = entry.second.lock();
+      return !kept || kept.get() == output;
+    });
+  }
 
   // Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h): the top-level module
   // that was in eval mode when this node was recorded (null in training), the eval-mode
@@ -90,6 +97,10 @@ class Node : public std::enable_shared_from_this<Node> {
   bool backward_ran_ = false;
 };
 
+// The grad mode a view was made in: only views made in grad mode take part in autograd;
+// the others are remembered so that an in-place op recorded through them is refused.
+enum class ViewMode : uint8_t { Grad, NoGrad, Inference };
+
 // The autograd state of a tensor that requires grad (or is a view): its .grad, and either
 // the node that produced it (grad_fn, non-leaf) or its gradient accumulator (leaf).
 struct AutogradMeta {
@@ -108,6 +119,7 @@ struct AutogradMeta {
   // view's history was last set.
   std::shared_ptr<TensorImpl> view_base;
   uint32_t view_version = 0;
+  ViewMode view_mode = ViewMode::Grad;  // the mode the view was made in
 };
 
 // Leaves: adds incoming gradients into the tensor's .grad.

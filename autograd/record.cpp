@@ -134,6 +134,10 @@ Edge gradient_edge(const Tensor& t) {
 
 void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32_t output_nr) {
   AutogradMeta& meta = meta_of(output);
+  if (meta.retains_grad && meta.grad_fn && meta.grad_fn != node) {  // retain_grad follows the tensor's history
+    meta.grad_fn->forget_retained_output(&output.impl());
+    node->retain_output_grad(output_nr, output.impl_ptr());
+  }
   meta.grad_fn = node;
   meta.output_nr = output_nr;
   meta.grad_accumulator.reset();
@@ -144,7 +148,7 @@ void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32
 void check_inplace(const Tensor& self) {
   if (!is_grad_enabled() || is_inference_mode_enabled()) return;
   const auto& meta = self.impl().autograd;
-  if (meta && meta->view_base) {
+  if (meta && meta->view_base && meta->view_mode == ViewMode::Grad) {
     const Tensor base(meta->view_base);
     EMBER_CHECK(!base.requires_grad() || !base.is_leaf(),
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.");

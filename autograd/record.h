@@ -11,16 +11,24 @@
 
 namespace ember::autograd {
 
+void refresh_view_history(const Tensor& t);  // autograd/view_history.h
+
 // A view requires grad when its base does, even if the base gained it after the view
-// was made (Note [In-place ops on views] in autograd/view_history.h).
+// was made: such a view's history is brought up to date here, before the op decides
+// what to save by its inputs' requires_grad (Note [In-place ops on views] in
+// autograd/view_history.h).
 inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  bool any = false;
   for (const Tensor* t : inputs) {
     if (!t->defined()) continue;
     const TensorImpl& impl = t->impl();
-    if (impl.requires_grad || (impl.autograd && impl.autograd->view_base && impl.autograd->view_base->requires_grad))
-      return true;
+    const AutogradMeta* meta = impl.autograd.get();
+    if (!impl.requires_grad && meta && meta->view_base && meta->view_base->requires_grad &&
+        meta->view_mode == ViewMode::Grad)
+      refresh_view_history(*t);
+    any = any || impl.requires_grad;
   }
-  return false;
+  return any;
 }
 
 template <typename... Ts>

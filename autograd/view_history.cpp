@@ -104,26 +104,43 @@ class CopySlices final : public Node {
   std::shared_ptr<FunctionNode> op_;
 };
 
+// The base of a view made in grad mode; undefined for other tensors.
 Tensor base_of(const Tensor& t) {
   const auto& meta = t.impl().autograd;
-  return meta && meta->view_base ? Tensor(meta->view_base) : Tensor();
+  return meta && meta->view_base && meta->view_mode == ViewMode::Grad ? Tensor(meta->view_base) : Tensor();
 }
 
 }  // namespace
 
 void mark_view(const Tensor& view, const Tensor& source) {
-  if (!is_grad_enabled() || is_inference_mode_enabled() || view.is_same(source) || !view.is_alias_of(source) ||
-      !is_floating(view.dtype()))
-    return;
-  const Tensor base = base_of(source);
+  if (view.is_same(source) || !view.is_alias_of(source) || !is_floating(view.dtype()) || view.is_inference()) return;
+  const auto& source_meta = source.impl().autograd;
+  const bool source_is_view = source_meta && source_meta->view_base;
   AutogradMeta& meta = meta_of(view);
-  meta.view_base = base.defined() ? base.impl_ptr() : source.impl_ptr();
+  meta.view_base = source_is_view ? source_meta->view_base : source.impl_ptr();
   meta.view_version = view.storage()->version();
+  meta.view_mode = is_inference_mode_enabled() ? ViewMode::Inference
+                   : !is_grad_enabled()        ? ViewMode::NoGrad
+                   : source_is_view            ? source_meta->view_mode
+                                               : ViewMode::Grad;
+}
+
+void check_view_can_record(const Tensor& self, bool recording) {
+  const auto& meta = self.impl().autograd;
+  if (!is_grad_enabled() || is_inference_mode_enabled() || !meta || !meta->view_base ||
+      meta->view_mode == ViewMode::Grad || !(recording || meta->view_base->requires_grad))
+    return;
+  const char* mode = meta->view_mode == ViewMode::NoGrad ? "no_grad mode" : "inference mode";
+  EMBER_FAIL("A view was created in ", mode, " and is being modified inplace with grad mode enabled. Given that this "
+             "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the "
+             "view and the inplace either both inside the ", mode, " block (if you don't want the inplace to be "
+             "tracked) or both outside (if you want the inplace to be tracked).");
 }
 
 void refresh_view_history(const Tensor& t) {
   if (!t.defined() || !t.impl().autograd || !t.impl().autograd->view_base) return;
   AutogradMeta& meta = *t.impl().autograd;
+  if (meta.view_mode != ViewMode::Grad) return;
   const uint32_t version = t.storage()->version();
   const Tensor base(meta.view_base);
   const bool stale = meta.view_version != version || !t.impl().requires_grad;

@@ -19,7 +19,9 @@
 //    base or on another view of it) gets "AsStridedBackward" of the base's current
 //    history the next time its history is read (refresh_view_history: gradient_edge,
 //    grad_fn(), backward's roots), as PyTorch regenerates a view's grad_fn.
-//  - In-place ops on a view of a leaf that requires grad are refused, as on the leaf.
+//  - In-place ops on a view of a leaf that requires grad are refused, as on the leaf. Views
+//    made in no_grad or inference mode take no part in autograd (they are remembered as
+//    such), and an in-place op through one that would record is refused, as in PyTorch.
 // Both nodes move gradients through the storage's element offsets: index_select gathers
 // a geometry's elements, its gradient (index_add) scatters them back and sums elements
 // that alias (an expanded view).
@@ -31,8 +33,14 @@
 
 namespace ember::autograd {
 
-// `view` (sharing `source`'s storage) is a view of source's base, made in grad mode.
+// `view` (sharing `source`'s storage) is a view of source's base, made in the current
+// grad mode (a view of a view keeps its source's mode when made in grad mode).
 void mark_view(const Tensor& view, const Tensor& source);
+
+// Before an in-place op on self in grad mode: PyTorch's error for a view made in no_grad or
+// inference mode when the op records or the view's base requires grad (the base cannot be
+// given the op's history honestly).
+void check_view_can_record(const Tensor& self, bool recording);
 
 // For a view whose base's history changed since the view's was set (the storage was
 // written since): the view's history becomes "AsStridedBackward" of the base. Nothing

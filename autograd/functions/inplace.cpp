@@ -16,13 +16,14 @@ using autograd::tensor_list;
 
 namespace {
 
-// Runs `apply` on self (and other), recording `formula` with the tensors that
-// `save` returns after the write (or before it, via clones taken in `save_before`).
+// Runs `apply` on self (and other), recording `formula` with two saved slots: s[0] self
+// before the write (a copy, when save_self_before), s[1] other (when save_other).
 template <typename Apply, typename Formula>
 Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply, Formula formula,
-                bool save_self_before = false, bool save_self_after = false, bool save_other = false) {
+                bool save_self_before = false, bool save_other = false) {
   autograd::check_inplace(self);
   const bool recording = other ? autograd::will_record(self, *other) : autograd::will_record(self);
+  autograd::check_view_can_record(self, recording);
   Tensor before = recording && save_self_before ? native::clone(self) : Tensor();
   // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
   // no longer matches at backward: PyTorch's "modified by an inplace operation" error
@@ -35,12 +36,8 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
     Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
     const Tensor none;
     auto node =
-        autograd::record_inplace(name, self, {&self, other ? other : &none}, {before, Tensor(), other_saved}, formula);
-    if (save_self_after) {
-      // saved after the write, so its version matches; kept as saved slot 1
-      node->saved()[1] = autograd::SavedVariable(self, node->name());
-    }
-    if (other_before) node->saved()[2] = std::move(*other_before);
+        autograd::record_inplace(name, self, {&self, other ? other : &none}, {before, other_saved}, formula);
+    if (other_before) node->saved()[1] = std::move(*other_before);
   }
   return self;
 }
@@ -62,19 +59,23 @@ Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
 Tensor& Tensor::mul_(const Tensor& other) {
   return inplace("MulBackward", *this, &other, [&] { native::mul_(*this, other); },
                  [](const tensor_list& g, const tensor_list& s, const auto& in) {
-                   return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[2]) : Tensor(),
+                   return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[1]) : Tensor(),
                                       needs_grad(in, 1) ? native::mul(g[0], s[0]) : Tensor()};
                  },
-                 /*save_self_before=*/other.requires_grad(), false, /*save_other=*/true);
+                 /*save_self_before=*/other.requires_grad(), /*save_other=*/true);
 }
+// With other requiring grad, self is saved before the write (a copy, as PyTorch does), so
+// later writes to self's storage do not invalidate this node.
 Tensor& Tensor::div_(const Tensor& other) {
   return inplace("DivBackward", *this, &other, [&] { native::div_(*this, other); },
                  [](const tensor_list& g, const tensor_list& s, const auto& in) {
-                   Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[2]) : Tensor();
-                   Tensor gb = needs_grad(in, 1) ? native::neg(native::div(native::mul(g[0], s[1]), s[2])) : Tensor();
-                   return tensor_list{ga, gb};  // d(a/b)/db = -out/b
+                   Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[1]) : Tensor();
+                   Tensor gb = needs_grad(in, 1)
+                                   ? native::neg(native::div(native::div(native::mul(g[0], s[0]), s[1]), s[1]))
+                                   : Tensor();
+                   return tensor_list{ga, gb};  // d(a/b)/db = -a/b^2
                  },
-                 false, /*save_self_after=*/other.requires_grad(), /*save_other=*/true);
+                 /*save_self_before=*/other.requires_grad(), /*save_other=*/true);
 }
 Tensor& Tensor::add_(const Scalar& other) {
   return inplace("AddBackward", *this, nullptr, [&] { native::add_(*this, other); },
@@ -100,6 +101,7 @@ Tensor& Tensor::neg_() {
 Tensor& Tensor::relu_() {
   autograd::check_inplace(*this);
   const bool recording = autograd::will_record(*this);
+  autograd::check_view_can_record(*this, recording);
   native::relu_(*this);
   if (recording) {
     const MemoryFormat format = native::dense_format(*this);
