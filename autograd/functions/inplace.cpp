@@ -7,6 +7,7 @@
 
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
+#include "core/factories.h"
 #include "core/native.h"
 
 namespace ember {
@@ -41,6 +42,10 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   }
   return self;
 }
+
+// The gradient of overwritten values: zeros, not none, as in PyTorch (a leaf behind them
+// ends with .grad zeros rather than undefined).
+Tensor zeros_for(const Tensor& g) { return zeros(g.sizes(), TensorOptions(g.dtype()).device(g.device())); }
 
 }  // namespace
 
@@ -124,16 +129,17 @@ Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
 }
 Tensor& Tensor::zero_() {
   return inplace("ZeroBackward", *this, nullptr, [&] { native::zero_(*this); },
-                 [](const tensor_list&, const tensor_list&, const auto&) { return tensor_list{Tensor()}; });
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{zeros_for(g[0])}; });
 }
 Tensor& Tensor::fill_(const Scalar& value) {
   return inplace("FillBackward", *this, nullptr, [&] { native::fill_(*this, value); },
-                 [](const tensor_list&, const tensor_list&, const auto&) { return tensor_list{Tensor()}; });
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{zeros_for(g[0])}; });
 }
 Tensor& Tensor::copy_(const Tensor& src) {
   return inplace("CopyBackward", *this, &src, [&] { native::copy_(*this, src); },
                  [](const tensor_list& g, const tensor_list&, const auto& in) {
-                   return tensor_list{Tensor(), needs_grad(in, 1) ? native::to_device(g[0], in[1].device) : Tensor()};
+                   return tensor_list{needs_grad(in, 0) ? zeros_for(g[0]) : Tensor(),
+                                      needs_grad(in, 1) ? native::to_device(g[0], in[1].device) : Tensor()};
                  });
 }
 

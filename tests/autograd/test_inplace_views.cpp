@@ -211,5 +211,21 @@ TEST(InPlaceOnViews, RetainGradFollowsInPlaceOps) {
   expect_values(b.grad(), {1, 1, 1}, 0.0);
 }
 
+
+// Overwritten values pass a zero gradient on, as PyTorch's: the leaf's .grad is zeros.
+TEST(InPlaceOnViews, OverwritesGiveZeroGradients) {
+  const Tensor x = leaf({1, 2}, {2}), y = leaf({3, 4}, {2});
+  Tensor a = x * 1.0;
+  a.zero_();
+  a.sum().backward();
+  ASSERT_TRUE(x.grad().defined());
+  expect_values(x.grad(), {0, 0}, 0.0);
+  Tensor b = x * 1.0;
+  b.copy_(y);
+  (b * 2.0).sum().backward();
+  expect_values(x.grad(), {0, 0}, 0.0);
+  expect_values(y.grad(), {2, 2}, 0.0);
+}
+
 }  // namespace
 }  // namespace ember
