@@ -68,7 +68,7 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 
 Tensor Tensor::t() const {
   EMBER_CHECK(dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", dim(), "D");
-  return dim() < 2 ? *this : transpose(0, 1);
+  return dim() < 2 ? view(sizes()) : transpose(0, 1);  // a view either way, as PyTorch's
 }
 
 Tensor Tensor::permute(const Dims& dims) const {

@@ -93,7 +93,9 @@ TEST(ViewsTranspose, TOfMatricesVectorsAndScalars) {
   EXPECT_EQ(m.t().sizes(), (Dims{3, 2}));
   EXPECT_EQ(strided_values(m.t()), (std::vector<double>{0, 3, 1, 4, 2, 5}));
   Tensor v = arange(3);
-  EXPECT_TRUE(v.t().is_same(v));
+  EXPECT_FALSE(v.t().is_same(v));  // a view of v with the same shape, as PyTorch's
+  expect_view_of(v.t(), v);
+  EXPECT_EQ(v.t().sizes(), v.sizes());
   EXPECT_EMBER_ERROR(iota(8, {2, 2, 2}).t(), "t() expects a tensor with <= 2 dimensions, but self is 3D");
 }
 
