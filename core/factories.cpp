@@ -23,7 +23,7 @@ namespace {
 // Applies options.requires_grad() to a freshly made tensor.
 Tensor finish(Tensor t, const TensorOptions& options) {
   if (options.requires_grad()) {
-    EMBER_CHECK(t.is_floating_point(), "Only Tensors of floating point dtype can require gradients (got ",
+    EMBER_CHECK(t.is_floating_point(), "Only Tensors of floating point and complex dtype can require gradients (got ",
                 dtype_name(t.dtype()), ")");
     t.impl().requires_grad = true;
   }

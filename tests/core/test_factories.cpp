@@ -45,7 +45,7 @@ TEST(FactoriesErrors, BadArguments) {
   EXPECT_EMBER_ERROR(zeros({2, -3}), "Trying to create tensor with negative dimension -3");
   EXPECT_EMBER_ERROR(empty({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}), "at most 10 dimensions");
   EXPECT_EMBER_ERROR(zeros({2}, TensorOptions().dtype(kInt64).requires_grad(true)),
-                     "Only Tensors of floating point dtype can require gradients");
+                     "Only Tensors of floating point and complex dtype can require gradients");
   EXPECT_EMBER_ERROR(rand({2}, kInt64), "rand: expected a floating-point dtype");
   EXPECT_EMBER_ERROR(randn({2}, kBool), "randn: expected a floating-point dtype");
   EXPECT_EMBER_ERROR(randint(5, 5, {2}), "random_ expects 'from' to be less than 'to'");
