@@ -5,6 +5,7 @@
 #include "nn/functional/loss.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "autograd/function_node.h"
 #include "core/autocast.h"
@@ -63,8 +64,11 @@ struct ClassShape {
 // Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim). The kernels
 // check that every target is a class index (the CPU's at once; CUDA's through the
 // device error word, thrown at the next synchronising point, so no device-to-host
-// copy is made); CPU targets for an input on another device are checked here, at once.
-ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets) {
+// copy is made); CPU targets for an input on another device, or for every input when
+// check_host_values (the composed path, which has no such kernel), are checked here, at
+// once, a target equal to `ignore` excepted.
+ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets,
+                         std::optional<int64_t> ignore = std::nullopt, bool check_host_values = false) {
   EMBER_CHECK(input.dim() == 1 || input.dim() == 2, op, ": expected input of shape [N, C] or [C], but got ",
               input.sizes());
   EMBER_CHECK(targets.dtype() == kInt64, op, ": expected scalar type Long but found ",
@@ -74,11 +78,11 @@ ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targ
               " dimension(s) for input of shape ", input.sizes(), ", but got shape ", targets.sizes());
   EMBER_CHECK(targets.numel() == shape.n, "Expected input batch_size (", shape.n, ") to match target batch_size (",
               targets.numel(), ").");
-  if (targets.is_cpu() && !input.is_cpu()) {
+  if (targets.is_cpu() && (!input.is_cpu() || check_host_values)) {
     const Tensor host = contiguous_data(targets);
     const int64_t* t = host.data_ptr<int64_t>();
     for (int64_t i = 0; i < shape.n; ++i) {
-      EMBER_CHECK(t[i] >= 0 && t[i] < shape.c, "Target ", t[i], " is out of bounds.");
+      EMBER_CHECK((ignore && t[i] == *ignore) || (t[i] >= 0 && t[i] < shape.c), "Target ", t[i], " is out of bounds.");
     }
   }
   return shape;
@@ -207,7 +211,7 @@ namespace {
 // [N, C] or [C]; every op records itself.
 Tensor composed_class_loss(const char* op, const Tensor& log_probs, const Tensor& targets,
                            const ClassLossOptions& o) {
-  const ClassShape shape = check_targets(op, log_probs, targets);
+  const ClassShape shape = check_targets(op, log_probs, targets, o.ignore_index, /*check_host_values=*/true);
   check_floating(log_probs.dtype(), op);
   const Device device = log_probs.device();
   const TensorOptions floats = TensorOptions(log_probs.dtype()).device(device);
@@ -221,14 +225,7 @@ Tensor composed_class_loss(const char* op, const Tensor& log_probs, const Tensor
   }
   const Tensor t = kernel_targets(targets, device, shape.n);
   const Tensor kept = o.ignore_index ? ne(t, *o.ignore_index) : ones({shape.n}, TensorOptions(kBool).device(device));
-  if (targets.is_cpu()) {  // CUDA targets: index_select below reports a bad one at the next synchronisation
-    const Tensor host = contiguous_data(targets);
-    const int64_t* v = host.data_ptr<int64_t>();
-    for (int64_t i = 0; i < shape.n; ++i) {
-      EMBER_CHECK((o.ignore_index && v[i] == *o.ignore_index) || (v[i] >= 0 && v[i] < shape.c), "Target ", v[i],
-                  " is out of bounds.");
-    }
-  }
+  // CUDA targets: index_select below reports a bad one at the next synchronisation.
   const Tensor safe = where(kept, t, 0);  // ignored rows read class 0, then count nothing
   const Tensor w = o.weight.defined() ? o.weight : ones({shape.c}, floats);
   const Tensor row_weight = index_select(w, 0, safe) * kept.to(log_probs.dtype());

@@ -146,6 +146,11 @@ Check deferred_error_check(std::string op, std::string shape, std::string phrase
     std::string message;
     try {
       bad();
+    } catch (const Error& e) {  // a kernel's error must not need a synchronisation at the launch
+      result.detail = std::string("the launch itself threw: ") + e.what();
+      return result;
+    }
+    try {
       cuda::synchronize();
     } catch (const Error& e) {
       message = e.what();
