@@ -1,8 +1,7 @@
-// CUDA index_select (a thread per output element, elements moved as words of their
-// size, so every dtype takes one kernel) and index_add (index_select's gradient: a
-// thread per source element, atomically added; bfloat16 through a compare-and-swap of
-// the 32-bit word around it). Bad indices go to the device error word. The element
-// math is core/index_layout.h's, as the CPU kernels'.
+// CUDA index_select (a thread per output element, moved as a word of its size: one kernel
+// per element size) and index_add, its gradient (a thread per source element, added
+// atomically; bf16 by compare-and-swap of the 32-bit word around it). Bad indices go to the
+// device error word; the element math is core/index_layout.h's, as the CPU kernels'.
 #include <cuda_runtime.h>
 
 #include <algorithm>
