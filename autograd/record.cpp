@@ -16,12 +16,6 @@ namespace ember::autograd {
 namespace {
 std::atomic<uint64_t> g_next_sequence_nr{0};
 
-AutogradMeta& meta_of(const Tensor& t) {
-  auto& meta = t.impl().autograd;
-  if (!meta) meta = std::make_shared<AutogradMeta>();
-  return *meta;
-}
-
 // Graph destruction in progress on this thread: nesting depth, and the unused saved
 // bytes (and their eval-mode owner) gathered so far.
 thread_local int tls_destroying = 0;
@@ -117,6 +111,12 @@ hints::Untracked untracked_origin_of(std::initializer_list<const Tensor*> inputs
 
 void mark_untracked(const Tensor& out, hints::Untracked origin) {
   if (out.defined() && !out.impl().requires_grad) meta_of(out).untracked_origin = origin;
+}
+
+AutogradMeta& meta_of(const Tensor& t) {
+  auto& meta = t.impl().autograd;
+  if (!meta) meta = std::make_shared<AutogradMeta>();
+  return *meta;
 }
 
 Edge gradient_edge(const Tensor& t) {

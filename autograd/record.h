@@ -59,6 +59,9 @@ bool will_record_into(const Tensor& out, const Ts&... inputs) {
   return false;
 }
 
+// t's autograd state, made on first use.
+AutogradMeta& meta_of(const Tensor& t);
+
 // The edge a gradient for t flows into: its grad_fn, or its leaf accumulator
 // (created on first use). Invalid when t does not require grad. A view's history is
 // brought up to date first (refresh_view_history).

@@ -13,12 +13,6 @@
 namespace ember::autograd {
 namespace {
 
-AutogradMeta& meta_of(const Tensor& t) {
-  auto& meta = t.impl().autograd;
-  if (!meta) meta = std::make_shared<AutogradMeta>();
-  return *meta;
-}
-
 // Where a tensor's elements sit in its storage.
 struct Geometry {
   Dims sizes, strides;
