@@ -10,6 +10,7 @@
 // internals call native:: so they never record. The two declaration lists (this
 // file and core/ops.h) are kept in the same order on purpose.
 #pragma once
+#include <initializer_list>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -130,6 +131,10 @@ void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar>
 void zero_(const Tensor& self);
 void fill_(const Tensor& self, const Scalar& value);
 void copy_(const Tensor& self, const Tensor& src);
+
+// PyTorch's "Expected all tensors to be on the same device, ..." unless every defined
+// tensor in `others` is on first's device; `op`, when given, names the call.
+void check_same_device(const Tensor& first, std::initializer_list<const Tensor*> others, const char* op = nullptr);
 
 // Every in-place write goes through here: an expanded (self-overlapping) tensor may not
 // be written; inference tensors may only be written

@@ -15,11 +15,6 @@
 namespace ember::native {
 namespace {
 
-void check_same_device(const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(a.device() == b.device(), "Expected all tensors to be on the same device, but found at least two devices, ",
-              a.device(), " and ", b.device(), "!");
-}
-
 // The dtype the kernel computes in, given the promoted input dtype.
 DType compute_dtype(BinaryOp op, DType promoted) {
   return op == BinaryOp::Div && !is_floating(promoted) ? kFloat32 : promoted;  // true division
@@ -70,7 +65,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
 
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
-  check_same_device(a, b);
+  check_same_device(a, {&b});
   const DType result = compute_dtype(op, result_type(a, b));
   check_binary_args(op, int{a.dtype() == kBool} + int{b.dtype() == kBool}, result, alpha);
   return result;
@@ -198,6 +193,14 @@ bool broadcasts_to(const Dims& from, const Dims& to) {
 
 }  // namespace
 
+void check_same_device(const Tensor& first, std::initializer_list<const Tensor*> others, const char* op) {
+  for (const Tensor* t : others) {
+    EMBER_CHECK(!t->defined() || t->device() == first.device(),
+                "Expected all tensors to be on the same device, but found at least two devices, ", first.device(),
+                " and ", t->device(), "!", op ? std::string(" (when checking arguments for ") + op + ")" : "");
+  }
+}
+
 void mark_mutated(const Tensor& self) {
   TensorImpl& impl = self.impl();
   // PyTorch's internal-overlap check (its certain part): an expanded dim (stride 0, size
@@ -268,8 +271,7 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   EMBER_CHECK(cond.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
               dtype_torch_name(cond.dtype()));
-  check_same_device(cond, a);
-  check_same_device(a, b);
+  check_same_device(cond, {&a, &b});
   const DType dt = result_type(a, b);
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
   Tensor out = make_empty(shape, dt, a.device(), output_format(shape, {&cond, &a, &b}));

@@ -13,9 +13,7 @@ Tensor checked_index(const char* op, const Tensor& self, const Tensor& index) {
   EMBER_CHECK(self.defined() && index.defined(), op, ": expected defined tensors");
   EMBER_CHECK(index.dtype() == kInt64, op, ": Expected dtype int64 for index, but got ", dtype_name(index.dtype()));
   EMBER_CHECK(index.dim() <= 1, op, ": Index is supposed to be a vector, but got an index of shape ", index.sizes());
-  EMBER_CHECK(self.device() == index.device(),
-              "Expected all tensors to be on the same device, but found at least two devices, ", self.device(), " and ",
-              index.device(), "! (", op, "'s input and index)");
+  check_same_device(self, {&index}, op);
   return index.is_contiguous() ? index : clone(index);
 }
 

@@ -23,8 +23,7 @@ std::string_view c_type_name(DType dt) {
 }
 
 void check_operands(const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(a.device() == b.device(), "Expected all tensors to be on the same device, but found at least two ",
-              "devices, ", a.device(), " and ", b.device(), "!");
+  check_same_device(a, {&b});
   EMBER_CHECK(a.dtype() == b.dtype(), "expected m1 and m2 to have the same dtype, but got: ", c_type_name(a.dtype()),
               " != ", c_type_name(b.dtype()));
   EMBER_CHECK(is_floating(a.dtype()), "matmul: expected float32 or float64 tensors, but got ", dtype_name(a.dtype()));

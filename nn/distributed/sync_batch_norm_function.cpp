@@ -94,7 +94,7 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   // there is one rank); an empty share of the batch is allowed.
   EMBER_CHECK(synced || count > 1, "Expected more than 1 value per channel when training, got input size ",
               x.sizes());
-  detail::check_same_device("sync_batch_norm", x, {&running_mean, &running_var, &weight, &bias});
+  native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "sync_batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
     EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)), "sync_batch_norm: expected per-channel "
                 "tensors of size [", x.size(1), "] for input of size ", x.sizes(), ", got ", t->sizes());

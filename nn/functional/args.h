@@ -16,14 +16,6 @@ inline Dims expand_pair(const Dims& d, const char* op, const char* name) {
   return d.size() == 1 ? Dims{d[0], d[0]} : d;
 }
 
-// Every defined tensor on `first`'s device, else PyTorch's message naming both devices.
-inline void check_same_device(const char* op, const Tensor& first, std::initializer_list<const Tensor*> others) {
-  for (const Tensor* t : others)
-    EMBER_CHECK(!t->defined() || t->device() == first.device(),
-                "Expected all tensors to be on the same device, but found at least two devices, ", first.device(),
-                " and ", t->device(), "! (when checking arguments for ", op, ")");
-}
-
 // t dense in `format` (Contiguous or ChannelsLast): itself when it is, or a copy; undefined stays so.
 inline Tensor dense_in(const Tensor& t, MemoryFormat format) {
   return !t.defined() || t.is_contiguous(format) ? t : native::clone(t, format);

@@ -38,7 +38,7 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
     EMBER_CHECK(running_mean.defined() && running_var.defined(),
                 "batch_norm: running_mean and running_var must be defined in eval mode");
   }
-  detail::check_same_device("batch_norm", x, {&running_mean, &running_var, &weight, &bias});
+  native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
     EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)), "batch_norm: expected per-channel "
                 "tensors of size [", x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());

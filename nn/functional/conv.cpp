@@ -28,7 +28,7 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
               dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",
               b.defined() ? " and bias type (" + std::string(dtype_name(b.dtype())) + ")" : "",
               " should be the same");
-  detail::check_same_device("conv2d", x, {&w, &b});
+  native::check_same_device(x, {&w, &b}, "conv2d");
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
   for (int i = 0; i < 2; ++i) {
     EMBER_CHECK(stride[i] > 0, "non-positive stride is not supported");
