@@ -35,8 +35,7 @@ void FunctionNode::release_saved() {
   for (SavedVariable& s : saved_) s.release();
 }
 
-std::shared_ptr<FunctionNode> record(const char* name, std::initializer_list<const Tensor*> inputs,
-                                     std::initializer_list<const Tensor*> outputs,
+std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::initializer_list<const Tensor*> outputs,
                                      std::initializer_list<Tensor> to_save, BackwardFormula formula) {
   auto node = make_node<FunctionNode>(inputs, name, std::move(formula));
   auto& meta = node->inputs();

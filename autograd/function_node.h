@@ -49,9 +49,13 @@ class FunctionNode final : public Node {
 // Records one op: a FunctionNode with edges to `inputs`, history on `outputs`, then
 // the tensors in `to_save` saved (outputs may be among them). Call only when
 // will_record(inputs...) is true. Tensors in to_save may be undefined (not saved).
-std::shared_ptr<FunctionNode> record(const char* name, std::initializer_list<const Tensor*> inputs,
-                                     std::initializer_list<const Tensor*> outputs,
+std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::initializer_list<const Tensor*> outputs,
                                      std::initializer_list<Tensor> to_save, BackwardFormula formula);
+inline std::shared_ptr<FunctionNode> record(const char* name, std::initializer_list<const Tensor*> inputs,
+                                            std::initializer_list<const Tensor*> outputs,
+                                            std::initializer_list<Tensor> to_save, BackwardFormula formula) {
+  return record(name, input_list(inputs), outputs, to_save, std::move(formula));
+}
 
 // Whether forward input i needs a gradient (formulas skip work for the others).
 inline bool needs_grad(const std::vector<InputMeta>& inputs, size_t i) { return inputs[i].requires_grad; }

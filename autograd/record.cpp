@@ -97,7 +97,7 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   return {};
 }
 
-hints::Untracked untracked_origin_of(std::initializer_list<const Tensor*> inputs) {
+hints::Untracked untracked_origin_of(InputList inputs) {
   hints::Untracked origin = hints::Untracked::No;
   for (const Tensor* t : inputs) {
     if (!t->defined()) continue;

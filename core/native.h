@@ -14,6 +14,7 @@
 #include <optional>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -96,6 +97,16 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 // index_select's gradient: zeros of input_shape with grad's slices added at index
 // (float32/float64/bfloat16; repeated indices accumulate).
 Tensor index_select_backward(const Tensor& grad, const Dims& input_shape, int64_t dim, const Tensor& index);
+
+// joining (core/ops/join.cpp): torch.cat along dim in the inputs' result type (a 1-D
+// empty tensor beside tensors of other shapes is skipped, as PyTorch still allows:
+// skipped_by_cat says which shapes are); torch.stack: cat of the tensors unsqueezed at dim.
+// cat_dim / stack_dim: dim wrapped as they wrap it.
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim);
+bool skipped_by_cat(const Dims& shape);
+int64_t cat_dim(const std::vector<Tensor>& tensors, int64_t dim);
+int64_t stack_dim(const std::vector<Tensor>& tensors, int64_t dim);
 
 // views and copies (core/views.cpp, core/tensor.cpp) used by the autograd layer
 Tensor view(const Tensor& a, const Dims& shape);

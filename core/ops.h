@@ -1,9 +1,11 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
-// broadcasting and type promotion, reductions, matmul/bmm, where, clamp, index_select.
+// broadcasting and type promotion, reductions, matmul/bmm, where, clamp, index_select,
+// cat and stack.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
 #include <optional>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -73,6 +75,11 @@ Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
 // indexing: the slices of a at index (int64, a vector or a scalar) along dim, copied
 // (torch.index_select); any dtype; an index outside the dim is "index out of range in self"
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+
+// joining: torch.cat along dim (sizes equal outside it; the result type of all inputs)
+// and torch.stack (equal shapes, joined along a new dim); gradients are the slices.
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 
 // true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);

@@ -37,6 +37,7 @@
 #include "nn/distributed/sync_batchnorm.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
+#include "nn/clip_grad.h"
 #include "nn/module.h"
 #include "nn/graphed_step.h"
 #include "nn/optim/adam.h"

@@ -1,7 +1,8 @@
 // Kernel checks of index_select: a shuffle of a training set's rows (ember train's
 // on-device shuffle), columns with repeated indices and their summed gradients (CUDA adds
 // them atomically, so in another order), every element size (float64, int64, uint8,
-// bfloat16), and an index out of range reported at the next synchronising point.
+// bfloat16), and an index out of range reported at the next synchronising point; and of
+// cat / stack (mixed dtypes and layouts, with backward).
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -65,6 +66,26 @@ void add_indexing_checks(std::vector<Check>& checks) {
                            .atol = 0.0,
                            .rtol = 0.0}));
   add_bad_index_check(checks);
+  checks.push_back(parity({.op = "cat(dim=1) channels-last and not, float64, backward",
+                           .shape = "[8, 3, 5, 7] + [8, 4, 5, 7] + [8, 2, 5, 7]",
+                           .inputs = {randn({8, 3, 5, 7}), randn({8, 4, 5, 7}), randn({8, 2, 5, 7}, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{cat({x[0].contiguous(MemoryFormat::ChannelsLast), x[1], x[2]}, 1)};
+                               },
+                           .backward = true,
+                           .atol = 1e-6,
+                           .rtol = 1e-6}));
+  checks.push_back(parity({.op = "stack(dim=-1) of transposed, backward",
+                           .shape = "3 x [33, 65]",
+                           .inputs = {randn({65, 33}), randn({65, 33}), randn({33, 65})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{stack({x[0].transpose(0, 1), x[1].transpose(0, 1), x[2]}, -1)};
+                               },
+                           .backward = true,
+                           .atol = 0.0,
+                           .rtol = 0.0}));
 }
 
 }  // namespace ember::kernel_checks

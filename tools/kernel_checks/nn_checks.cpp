@@ -1,7 +1,8 @@
 // CUDA-vs-CPU checks of the fused nn kernels: (log-)softmax along any dim, cross
 // entropy (smoothing, reductions, 50000 classes), nll_loss, all with backward; SGD,
-// Adam and AdamW steps (parameters and optimizer state); and an out-of-range target
-// on CUDA surfacing as an ember::Error at the next synchronising point.
+// Adam and AdamW steps (parameters and optimizer state); gradient clipping; and an
+// out-of-range target on CUDA surfacing as an ember::Error at the next synchronising point.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace ember::kernel_checks {
 namespace {
 
 namespace F = nn::functional;
+using Inputs = std::vector<Tensor>;
 using Outputs = std::vector<Tensor>;
 
 Tensor class_targets(int64_t rows, int64_t classes) { return randint(0, classes, {rows}); }
@@ -163,6 +165,29 @@ void add_optimizer_checks(std::vector<Check>& checks) {
       optimizer_check<optim::AdamW>("adamw step", optim::AdamWOptions{.lr = 1e-2, .weight_decay = 0.1}, 3, 1e-6));
 }
 
+// clip_grad_norm_ of two gradients on the inputs' device: the total norm and both
+// gradients after clipping.
+void add_clip_grad_checks(std::vector<Check>& checks) {
+  for (const double norm_type : {2.0, std::numeric_limits<double>::infinity(), 1.5}) {
+    checks.push_back(parity(ParitySpec{
+        .op = "clip_grad_norm_(max_norm=1, norm_type=" + std::to_string(norm_type) + ")",
+        .shape = "[257, 33] and [1000]",
+        .inputs = {randn({257, 33}), randn({1000})},
+        .fn =
+            [norm_type](const Inputs& x) {
+              std::vector<Tensor> params;
+              for (const Tensor& g : x) {
+                params.push_back(zeros(g.sizes(), TensorOptions(g.dtype()).device(g.device())).requires_grad_());
+                params.back().mutable_grad() = g.clone();
+              }
+              const Tensor total = nn::utils::clip_grad_norm_(params, 1.0, norm_type);
+              return Inputs{total, params[0].grad(), params[1].grad()};
+            },
+        .atol = 1e-5,
+        .rtol = 1e-5}));
+  }
+}
+
 // A bad target on CUDA must not throw at the launch (no synchronisation there) but at
 // the next synchronising point, as an ember::Error naming the target.
 void add_bad_target_check(std::vector<Check>& checks) {
@@ -180,6 +205,7 @@ void add_nn_checks(std::vector<Check>& checks) {
   add_softmax_checks(checks);
   add_class_loss_checks(checks);
   add_optimizer_checks(checks);
+  add_clip_grad_checks(checks);
   add_bad_target_check(checks);
 }
 

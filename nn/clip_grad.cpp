@@ -1,0 +1,82 @@
+// Gradient clipping as PyTorch 1.13 computes it: a norm per gradient, the norm of those
+// norms, a clamped scale multiplied in on the device (never read on the host unless
+// error_if_nonfinite). Runs no recorded op: gradients are data here.
+#include "nn/clip_grad.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/factories.h"
+#include "core/native.h"
+
+namespace ember::nn::utils {
+namespace {
+
+// torch.linalg.vector_norm(x, p) over all elements, a 0-dim tensor in x's dtype.
+Tensor vector_norm(const Tensor& x, double p) {
+  const Tensor a = native::abs(x);
+  if (x.numel() == 0) return zeros({}, TensorOptions(x.dtype()).device(x.device()));
+  if (p == std::numeric_limits<double>::infinity()) return native::amax(a, {});
+  if (p == -std::numeric_limits<double>::infinity()) return native::amin(a, {});
+  if (p == 0.0) return native::to_dtype(native::sum(native::ne(x, 0.0)), x.dtype());
+  if (p == 1.0) return native::sum(a);
+  if (p == 2.0) return native::sqrt(native::sum(native::mul(x, x)));
+  return native::pow(native::sum(native::pow(a, p)), 1.0 / p);
+}
+
+// How Python prints the float norm_type in PyTorch's message: 2.0, 0.5, inf.
+std::string python_float(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::ostringstream os;
+  os << v;
+  std::string s = os.str();
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::vector<Tensor> grads_of(const std::vector<Tensor>& parameters) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : parameters) {
+    if (p.defined() && p.grad().defined()) grads.push_back(p.grad());
+  }
+  return grads;
+}
+
+}  // namespace
+
+Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
+                       bool error_if_nonfinite) {
+  EMBER_CHECK(!std::isnan(max_norm) && !std::isnan(norm_type), "clip_grad_norm_: max_norm and norm_type must not be ",
+              "NaN, but got max_norm=", max_norm, " and norm_type=", norm_type);
+  const std::vector<Tensor> grads = grads_of(parameters);
+  if (grads.empty()) return zeros({});
+  const Device device = grads[0].device();
+  std::vector<Tensor> norms;
+  norms.reserve(grads.size());
+  for (const Tensor& g : grads) norms.push_back(native::to_device(vector_norm(g, norm_type), device));
+  const Tensor total = vector_norm(native::stack(norms, 0), norm_type);
+  if (error_if_nonfinite) {
+    EMBER_CHECK(std::isfinite(total.item<double>()), "The total norm of order ", python_float(norm_type),
+                " for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and "
+                "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
+  }
+  const Tensor scale = native::clamp(native::rdiv(native::add(total, 1e-6), max_norm), std::nullopt, 1.0);
+  for (const Tensor& g : grads) native::mul_(g, g.device() == device ? scale : native::to_device(scale, g.device()));
+  return total;
+}
+
+Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type, bool error_if_nonfinite) {
+  return clip_grad_norm_(std::vector<Tensor>{parameter}, max_norm, norm_type, error_if_nonfinite);
+}
+
+void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) {
+  EMBER_CHECK(clip_value >= 0.0, "clip_grad_value_: clip_value must be non-negative, but got ", clip_value);
+  for (const Tensor& g : grads_of(parameters)) native::clamp_(g, -clip_value, clip_value);
+}
+
+void clip_grad_value_(const Tensor& parameter, double clip_value) {
+  clip_grad_value_(std::vector<Tensor>{parameter}, clip_value);
+}
+
+}  // namespace ember::nn::utils

@@ -1,0 +1,26 @@
+// torch.nn.utils.clip_grad_norm_ / clip_grad_value_: scale or clamp the .grad of
+// parameters in place, on their own devices, with no host synchronisation (so a
+// captured training step may include them) unless error_if_nonfinite asks for one.
+#pragma once
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember::nn::utils {
+
+// The norm of order norm_type (2, 1, any p, inf, -inf or 0, as torch.linalg.vector_norm)
+// of all the gradients together; when it exceeds max_norm every gradient is multiplied
+// by max_norm / (norm + 1e-6). Returns the total norm (a 0-dim tensor on the first
+// gradient's device; 0 on the CPU when no parameter has a gradient). Parameters without
+// a gradient are skipped. error_if_nonfinite: a NaN or infinite norm is an error
+// (reading it synchronises with the device), else the gradients are scaled by it.
+Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type = 2.0,
+                       bool error_if_nonfinite = false);
+Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type = 2.0,
+                       bool error_if_nonfinite = false);
+
+// Clamps every gradient into [-clip_value, clip_value] (clip_value >= 0).
+void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value);
+void clip_grad_value_(const Tensor& parameter, double clip_value);
+
+}  // namespace ember::nn::utils
