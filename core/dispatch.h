@@ -16,6 +16,17 @@
 
 namespace ember {
 
+// The options of a class-index loss as its kernels take them (PyTorch's weight=,
+// ignore_index=, label_smoothing=, and nll_loss's input of log-probabilities).
+struct ClassLossTerms {
+  double smoothing = 0.0;
+  Tensor weight = {};      // [c] in the input's dtype and device; undefined: every class weighs 1
+  Tensor weight_sum = {};  // 0-dim sum of weight; class_loss_backward needs it with weight, probs and smoothing
+  bool has_ignore_index = false;
+  int64_t ignore_index = -100;    // with has_ignore_index: rows with this target add nothing
+  bool input_is_log_probs = false;  // cross_entropy_rows: the rows are log p already (nll_loss)
+};
+
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.
   void (*unary)(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
@@ -54,18 +65,23 @@ struct DeviceOps {
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.
   void (*softmax_rows)(const Tensor& in, const Tensor& out, bool log);
-  // Cross entropy of logits [rows, c] against int64 targets [rows]: losses [rows] (the
-  // logits' dtype) = -(1 - smoothing) logp[t] - smoothing / c * sum_j logp[j]; probs
-  // [rows, c] gets softmax(logits) when defined. A target outside [0, c) is an error
-  // "Target 12 is out of bounds." (CUDA reports it at the next synchronising point).
-  void (*cross_entropy_rows)(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
-                             const Tensor& probs);
+  // Cross entropy of logits [rows, c] against int64 targets [rows], with class weights w
+  // (terms.weight, else 1) and s = terms.smoothing: losses [rows] (the logits' dtype) =
+  // -(1 - s) w[t] logp[t] - s / c * sum_j w[j] logp[j], where logp = log_softmax(logits)
+  // (or the rows themselves when terms.input_is_log_probs); 0 for a row whose target is
+  // the ignore_index. probs [rows, c] gets softmax(logits) and row_weights [rows] gets
+  // w[t] (0 where ignored: mean's denominator) when defined. A target outside [0, c),
+  // not ignored, is an error "Target 12 is out of bounds." (CUDA reports it at the next
+  // synchronising point).
+  void (*cross_entropy_rows)(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms,
+                             const Tensor& losses, const Tensor& probs, const Tensor& row_weights);
   // Gradient of a class-index loss w.r.t. its [rows, c] input, into grad_in:
-  // scale_i * (probs[i, j] - smoothing / c - (1 - smoothing) [j == t_i]), probs undefined
-  // meaning 0 (nll_loss); scale_i from the incoming gradient g per LossGradScale.
+  // scale_i * (probs[i, j] ((1 - s) w[t] + s / c sum_k w[k]) - s / c w[j] - (1 - s) w[t] [j == t_i]),
+  // probs undefined meaning 0 (nll_loss), w = 1 without weights (then the probs factor is
+  // exactly 1), 0 for ignored rows; scale_i from the incoming gradient g per LossGradScale.
   // A bad target is an error as in cross_entropy_rows.
   void (*class_loss_backward)(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
-                              double smoothing, const Tensor& grad_in);
+                              const ClassLossTerms& terms, const Tensor& grad_in);
   // In-place optimizer updates over whole parameters (core/op_kinds.h has the math).
   // momentum_buf is undefined when args.momentum == 0.
   void (*sgd_step)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);

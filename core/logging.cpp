@@ -1,10 +1,12 @@
-// spdlog-backed logger named "ember"; level read once from EMBER_LOG_LEVEL.
+// spdlog-backed logger named "ember"; level read once from EMBER_LOG_LEVEL (an unknown
+// value is reported and read as the default, warn).
 #include "core/logging.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -20,6 +22,12 @@ Level parse_level(const char* s) {
   if (v == "warn" || v == "warning") return Level::Warn;
   if (v == "error") return Level::Error;
   if (v == "off") return Level::Off;
+  // Not a level: warn (the default), and say so once on stderr rather than throw from
+  // whatever first logs (a destructor, possibly).
+  std::fprintf(stderr,
+               "ember: EMBER_LOG_LEVEL: unknown level \"%s\" (expected trace, debug, info, warn, error or off); "
+               "using warn\n",
+               s);
   return Level::Warn;
 }
 

@@ -188,11 +188,32 @@ EMBER_HD_INLINE T softmax_element(T x, double logsumexp, bool log) {
   return static_cast<T>(log ? logp : EMBER_FUSED_MATH(exp)(logp));
 }
 
-// A row's cross entropy: -(1 - s) logp[t] - s / c * sum_j logp[j]; the uniform part is
-// left out (not multiplied by 0) without smoothing, so -inf logits elsewhere stay harmless.
-EMBER_HD_INLINE double cross_entropy_loss(double target_logp, double sum_logp, double smoothing, int64_t classes) {
-  return -(1.0 - smoothing) * target_logp -
-         (smoothing > 0.0 ? smoothing / static_cast<double>(classes) * sum_logp : 0.0);
+// A row's cross entropy with class weights w: -(1 - s) w[t] logp[t] - s / c * sum_j w[j] logp[j]
+// (sum_wlogp is that sum); the uniform part is left out (not multiplied by 0) without
+// smoothing, so -inf logits elsewhere stay harmless. A weight of 1 changes no bit.
+EMBER_HD_INLINE double cross_entropy_loss(double target_logp, double sum_wlogp, double smoothing, int64_t classes,
+                                          double target_weight = 1.0) {
+  return -(1.0 - smoothing) * target_weight * target_logp -
+         (smoothing > 0.0 ? smoothing / static_cast<double>(classes) * sum_wlogp : 0.0);
+}
+
+// PyTorch's ignore_index: such a row adds nothing to the loss (its target may be any value).
+EMBER_HD_INLINE bool is_ignored_target(int64_t target, bool has_ignore_index, int64_t ignore_index) {
+  return has_ignore_index && target == ignore_index;
+}
+
+// Class j's weight: weight[j], or 1 without class weights.
+template <typename T>
+EMBER_HD_INLINE double class_weight(const T* weight, int64_t j) {
+  return weight != nullptr ? static_cast<double>(weight[j]) : 1.0;
+}
+
+// The factor of prob in a weighted row's gradient, (1 - s) w[t] + s / c * sum_k w[k]:
+// the gradient of the weighted loss through the softmax. Exactly 1 without weights.
+EMBER_HD_INLINE double weighted_prob_factor(bool weighted, double target_weight, double weight_sum, double smoothing,
+                                            int64_t classes) {
+  if (!weighted) return 1.0;
+  return (1.0 - smoothing) * target_weight + smoothing / static_cast<double>(classes) * weight_sum;
 }
 
 // The scale of row `row`'s gradient from the incoming gradient g (LossGradScale).
@@ -209,12 +230,16 @@ EMBER_HD_INLINE double loss_grad_scale(const T* g, int64_t row, int64_t rows, Lo
   return static_cast<double>(g[0]) / static_cast<double>(rows);
 }
 
-// An element of a class-index loss's input gradient:
-// scale * (prob - smoothing / c - (1 - smoothing) [is_target]); prob is 0 for nll_loss.
+// An element of a class-index loss's input gradient, class j of a row with target t:
+// scale * (prob * prob_factor - s / c * w[j] - (1 - s) w[t] [j == t]); prob is 0 for
+// nll_loss; prob_factor from weighted_prob_factor. Weights of 1 give
+// scale * (prob - s / c - (1 - s) [j == t]) bit for bit.
 template <typename T>
-EMBER_HD_INLINE T class_loss_grad(double scale, double prob, bool is_target, double smoothing, int64_t classes) {
-  const double target_mass = smoothing / static_cast<double>(classes) + (is_target ? 1.0 - smoothing : 0.0);
-  return static_cast<T>(scale * (prob - target_mass));
+EMBER_HD_INLINE T class_loss_grad(double scale, double prob, bool is_target, double smoothing, int64_t classes,
+                                  double prob_factor = 1.0, double class_w = 1.0, double target_w = 1.0) {
+  const double target_mass =
+      smoothing / static_cast<double>(classes) * class_w + (is_target ? (1.0 - smoothing) * target_w : 0.0);
+  return static_cast<T>(scale * (prob * prob_factor - target_mass));
 }
 
 EMBER_HD_INLINE bool is_class_index(int64_t target, int64_t classes) { return target >= 0 && target < classes; }

@@ -72,10 +72,10 @@ void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
 // are not yet (cuda::Graph calls it before capturing: neither may be made in a capture).
 void prepare_cublas();
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
-void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
-                        const Tensor& probs);
+void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
+                        const Tensor& probs, const Tensor& row_weights);
 void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
-                         double smoothing, const Tensor& grad_in);
+                         const ClassLossTerms& terms, const Tensor& grad_in);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args);

@@ -28,11 +28,7 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
   if (err == cudaErrorMemoryAllocation) throw OutOfMemoryError(msg, file, line);
   throw Error(msg, file, line);
 }
-int current_device_index() {
-  int dev = 0;
-  EMBER_CUDA_CHECK(cudaGetDevice(&dev));
-  return dev;
-}
+int current_device_index() { return cuda::current_device(); }
 
 unsigned long long* device_error_word() {
   constexpr int kMaxDevices = 64;

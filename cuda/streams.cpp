@@ -123,6 +123,9 @@ float Event::elapsed_ms(const Event& end) const {
 }
 
 int current_device() {
+  // Without a device cudaGetDevice fails with a driver message; say what is missing instead.
+  EMBER_CHECK(device_count() > 0, "no CUDA device is available: CUDA tensors, streams, events and graphs need one ",
+              "(cuda::is_available() is false)");
   int dev = 0;
   EMBER_CUDA_CHECK(cudaGetDevice(&dev));
   return dev;

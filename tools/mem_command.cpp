@@ -130,10 +130,10 @@ void warm_up(nn::Module& model, const Tensor& x, const Tensor& y, Device dev, bo
 }
 
 void print_table(const std::vector<ModeResult>& results) {
-  std::printf("%-20s %6s %14s %14s %8s %10s %16s\n", "mode", "batch", "peak (fwd)", "saved", "nodes", "fwd ms",
+  std::printf("%-24s %6s %14s %14s %8s %10s %16s\n", "mode", "batch", "peak (fwd)", "saved", "nodes", "fwd ms",
               "peak (fwd+bwd)");
   for (const auto& r : results) {
-    std::printf("%-20s %6lld %14s %14s %8zu %10.2f %16s\n", r.mode.c_str(), static_cast<long long>(r.batch),
+    std::printf("%-24s %6lld %14s %14s %8zu %10.2f %16s\n", r.mode.c_str(), static_cast<long long>(r.batch),
                 mib(r.peak_allocated_bytes).c_str(), mib(r.saved_bytes).c_str(), r.graph_nodes, r.seconds * 1e3,
                 r.backward_peak_bytes < 0 ? "-" : mib(r.backward_peak_bytes).c_str());
   }
@@ -211,7 +211,12 @@ void write_plot(const MemOptions& opt, Device dev, const std::vector<ModeResult>
 int run_mem(const MemOptions& opt) {
   EMBER_CHECK(opt.model == "small-cnn", "--model: only small-cnn is available, got '", opt.model, "'");
   check_trace_flags(opt.trace);
-  if (!opt.plot_path.empty()) check_output_path(opt.plot_path, "--plot");
+  if (!opt.plot_path.empty()) {
+    EMBER_CHECK(opt.plot_path.size() > 4 && opt.plot_path.substr(opt.plot_path.size() - 4) == ".svg",
+                "--plot: expected a path ending in .svg (the picture is an SVG file), got '", opt.plot_path, "'");
+    check_output_path(opt.plot_path, "--plot");
+  }
+  if (!opt.json_path.empty()) check_output_path(opt.json_path, "--json");
   const Device dev = resolve_device(opt.device);
   manual_seed(0);
   auto model = make_small_cnn();

@@ -1,14 +1,14 @@
 // check_output_path: lstat of the target (a symlink is allowed: the atomic writer
-// replaces it), stat and access(W_OK | X_OK) of its folder.
+// replaces it), stat of its folder, and a temporary created there and removed.
 #include "tools/output_check.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "core/error.h"
+#include "nn/serialize/files.h"
 
 namespace ember::tools {
 
@@ -27,8 +27,8 @@ void check_output_path(const std::string& path, const std::string& flag) {
   EMBER_CHECK(::stat(dir.c_str(), &ds) == 0, flag, ": cannot write '", path, "': its folder '", dir,
               "' does not exist (", std::strerror(errno), ")");
   EMBER_CHECK(S_ISDIR(ds.st_mode), flag, ": cannot write '", path, "': '", dir, "' is not a directory");
-  EMBER_CHECK(::access(dir.c_str(), W_OK | X_OK) == 0, flag, ": cannot write '", path, "': folder '", dir,
-              "' is not writable (", std::strerror(errno), ")");
+  if (const auto reason = nn::file_creation_error(path))
+    EMBER_FAIL(flag, ": cannot write '", path, "': no file can be created in folder '", dir, "' (", *reason, ")");
 }
 
 }  // namespace ember::tools

@@ -12,6 +12,7 @@
 #include "nn/serialize/json.h"
 #include "tools/commands.h"
 #include "tools/flag_checks.h"
+#include "tools/output_check.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -24,6 +25,7 @@ struct ReportOptions {
 };
 
 int run_report(const ReportOptions& opt) {
+  if (!opt.json_path.empty()) check_output_path(opt.json_path, "--json");
   const Device dev = resolve_device(opt.device);
   const int64_t n = opt.size;
   memory::reset_peak(dev);

@@ -6,6 +6,7 @@
 
 #include "core/profiler.h"
 #include "nn/serialize/chrome_trace.h"
+#include "tools/flag_checks.h"
 #include "tools/output_check.h"
 
 namespace ember::tools {
@@ -19,7 +20,7 @@ void add_trace_flags(CLI::App& app, TraceFlags& flags, bool steps) {
       ->capture_default_str();
   if (steps)
     app.add_option("--trace-steps", flags.max_steps, "stop tracing after N optimizer steps (0: the whole run)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(in_range(0, 1e12))
         ->capture_default_str();
 }
 

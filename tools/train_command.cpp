@@ -66,6 +66,7 @@ MemoryFormat training_memory_format(const std::string& flag) {
 }
 
 struct EpochResult {
+  int epoch = 0;  // from 1, counting a resumed checkpoint's epochs (as printed)
   double train_loss = 0, test_accuracy = 0, seconds = 0;
 };
 
@@ -312,11 +313,9 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
                      {"memory_format", memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
                      {"cuda_graph", cuda_graph},
                      {"epochs", OrderedJson::array()}};
-  for (size_t i = 0; i < epochs.size(); ++i) {
-    out["epochs"].push_back({{"epoch", i + 1},
-                             {"train_loss", epochs[i].train_loss},
-                             {"test_accuracy", epochs[i].test_accuracy},
-                             {"seconds", epochs[i].seconds}});
+  for (const EpochResult& e : epochs) {
+    out["epochs"].push_back(
+        {{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
   }
   out["test_accuracy"] = accuracy;
   out["diagnostics"] = OrderedJson::object();
@@ -386,6 +385,7 @@ int run_train(const TrainOptions& opt) {
     const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
                        Clock::now(), guard, graphed.get(), opt.amp};
     EpochResult r;
+    r.epoch = epoch;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
     const auto epoch_index = static_cast<uint64_t>(epoch - 1);
     r.train_loss = graphed        ? train_epoch_graphed(run, loader, *on_device, epoch_index)
@@ -447,9 +447,13 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--epochs", opt->epochs, "epochs to train")->check(in_range(0, 1000))->capture_default_str();
   sub.add_option("--lr", opt->lr, "SGD learning rate (Nesterov momentum 0.9)")->check(in_range(0, kMaxLr, Bound::Open))->capture_default_str();
   sub.add_option("--save", opt->save_path, "save a checkpoint (safetensors) after each epoch");
-  sub.add_option("--resume", opt->resume_path, "resume from a checkpoint saved with --save")->check(CLI::ExistingFile);
+  sub.add_option("--resume", opt->resume_path,
+                 "resume from a checkpoint saved with --save (--epochs then counts the epochs added)")
+      ->check(CLI::ExistingFile);
   sub.add_option("--limit", opt->limit, "train on the first N images only")->check(in_range(0, 1e9));
-  sub.add_option("--seed", opt->seed, "random seed")->capture_default_str();
+  sub.add_option("--seed", opt->seed, "random seed (weights, shuffling, dropout)")
+      ->check(in_range(0, 9.2e18))
+      ->capture_default_str();
   sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
   sub.add_option("--memory-format", opt->memory_format,
                  "the model's layout: contiguous (NCHW), channels_last (NHWC, as model.to(memory_format="
@@ -460,7 +464,7 @@ Runner add_train_command(CLI::App& sub) {
                  "learning-rate schedule per step: cosine (lr annealed to 0), onecycle (up to 2*lr, then down) or none")
       ->check(CLI::IsMember({"cosine", "onecycle", "none"}))
       ->capture_default_str();
-  sub.add_option("--inject-mistake", opt->inject_mistake,
+  CLI::Option* inject = sub.add_option("--inject-mistake", opt->inject_mistake,
                  "instead of training, make one mistake with train()/eval() or grad mode on the small CNN "
                  "(random data) and show the diagnostic it triggers")
       ->check(CLI::IsMember(mistake_names()));
@@ -477,7 +481,15 @@ Runner add_train_command(CLI::App& sub) {
   graph_on->excludes(graph_off);
   sub.add_flag("--drop-last", opt->drop_last,
                "drop each epoch's last partial batch (by default it runs, eagerly under --cuda-graph)");
-  return [opt] { return run_train(*opt); };
+  return [opt, inject, app = &sub] {
+    // The demo trains nothing: any flag but --device would be silently ignored.
+    for (const CLI::Option* other : app->get_options()) {
+      EMBER_CHECK(inject->count() == 0 || other == inject || other->count() == 0 || other->get_name() == "--device",
+                  "--inject-mistake runs a diagnostics demo instead of training; it takes no ", other->get_name(),
+                  " (only --device)");
+    }
+    return run_train(*opt);
+  };
 }
 
 Runner add_eval_command(CLI::App& sub) {

@@ -21,10 +21,10 @@ void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
-void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
-                        const Tensor& probs);
+void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
+                        const Tensor& probs, const Tensor& row_weights);
 void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
-                         double smoothing, const Tensor& grad_in);
+                         const ClassLossTerms& terms, const Tensor& grad_in);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const AdamStepArgs& args);

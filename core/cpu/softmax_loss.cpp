@@ -33,13 +33,26 @@ double row_logsumexp(const T* x, int64_t n) {
   return fused::logsumexp_from(row_max, sum_exp);
 }
 
-// Every target must be a class index; checked before anything is written.
-void check_targets(const Tensor& targets, int64_t rows, int64_t classes, const Tensor& like) {
+// Every target must be a class index, or the ignore_index; checked before anything is written.
+void check_targets(const Tensor& targets, int64_t rows, int64_t classes, const Tensor& like,
+                   const ClassLossTerms& terms) {
   check_target_layout(targets, rows, like);
   const int64_t* t = targets.data_ptr<int64_t>();
   for (int64_t i = 0; i < rows; ++i) {
-    EMBER_CHECK(fused::is_class_index(t[i], classes), "Target ", t[i], " is out of bounds.");
+    EMBER_CHECK(fused::is_class_index(t[i], classes) ||
+                    fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index),
+                "Target ", t[i], " is out of bounds.");
   }
+}
+
+// terms.weight's data (nullptr without class weights), checked against the [rows, c] operand.
+template <typename T>
+const T* class_weights(const ClassLossTerms& terms, int64_t classes, const Tensor& like) {
+  if (!terms.weight.defined()) return nullptr;
+  EMBER_INTERNAL_ASSERT(terms.weight.is_contiguous() && terms.weight.numel() == classes &&
+                            terms.weight.dtype() == like.dtype() && terms.weight.device() == like.device(),
+                        "class loss: the weight must be contiguous, one per class, like the input");
+  return terms.weight.data_ptr<T>();
 }
 
 }  // namespace
@@ -64,60 +77,85 @@ void softmax_rows(const Tensor& in, const Tensor& out, bool log) {
   });
 }
 
-void cross_entropy_rows(const Tensor& logits, const Tensor& targets, double smoothing, const Tensor& losses,
-                        const Tensor& probs) {
+void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
+                        const Tensor& probs, const Tensor& row_weights) {
   check_matrix("cross_entropy_rows", "logits", logits, logits);
   if (probs.defined()) check_matrix("cross_entropy_rows", "probs", probs, logits);
   const int64_t rows = logits.size(0), c = logits.size(1);
   EMBER_INTERNAL_ASSERT(losses.is_contiguous() && losses.numel() == rows && losses.dtype() == logits.dtype(),
                         "cross_entropy_rows: losses must be contiguous, one per row, in the logits' dtype");
-  check_targets(targets, rows, c, logits);
+  EMBER_INTERNAL_ASSERT(!row_weights.defined() || (row_weights.is_contiguous() && row_weights.numel() == rows &&
+                                                   row_weights.dtype() == logits.dtype()),
+                        "cross_entropy_rows: row_weights must be contiguous, one per row, in the logits' dtype");
+  check_targets(targets, rows, c, logits, terms);
   if (rows == 0) return;
   visit_floating(logits.dtype(), "cross_entropy", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* x = logits.data_ptr<T>();
+    const T* w = class_weights<T>(terms, c, logits);
     const int64_t* t = targets.data_ptr<int64_t>();
     T* loss = losses.data_ptr<T>();
     T* p = probs.defined() ? probs.data_ptr<T>() : nullptr;
+    T* row_w = row_weights.defined() ? row_weights.data_ptr<T>() : nullptr;
     parallel_rows(rows, c, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) {
         const T* row = x + i * c;
-        const double lse = row_logsumexp(row, c);
-        double sum_logp = 0.0;  // for the uniform part of the smoothed target
+        const double lse = terms.input_is_log_probs ? 0.0 : row_logsumexp(row, c);
+        double sum_wlogp = 0.0;  // for the uniform part of the smoothed target
         for (int64_t j = 0; j < c; ++j) {
-          const double logp = static_cast<double>(row[j]) - lse;
-          sum_logp += logp;
+          sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
           if (p) p[i * c + j] = fused::softmax_element(row[j], lse, false);
         }
+        if (fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index)) {
+          loss[i] = T(0);
+          if (row_w) row_w[i] = T(0);
+          continue;
+        }
+        const double target_w = fused::class_weight(w, t[i]);
         const double target_logp = static_cast<double>(row[t[i]]) - lse;
-        loss[i] = static_cast<T>(fused::cross_entropy_loss(target_logp, sum_logp, smoothing, c));
+        loss[i] = static_cast<T>(fused::cross_entropy_loss(target_logp, sum_wlogp, terms.smoothing, c, target_w));
+        if (row_w) row_w[i] = static_cast<T>(target_w);
       }
     });
   });
 }
 
 void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
-                         double smoothing, const Tensor& grad_in) {
+                         const ClassLossTerms& terms, const Tensor& grad_in) {
   check_matrix("class_loss_backward", "grad_in", grad_in, grad_in);
   if (probs.defined()) check_matrix("class_loss_backward", "probs", probs, grad_in);
   const int64_t rows = grad_in.size(0), c = grad_in.size(1);
   EMBER_INTERNAL_ASSERT(
       g.is_contiguous() && g.dtype() == grad_in.dtype() && g.numel() == (scale == LossGradScale::PerRow ? rows : 1),
       "class_loss_backward: g must be contiguous in grad_in's dtype, one per row or one in all");
-  check_targets(targets, rows, c, grad_in);
+  check_targets(targets, rows, c, grad_in, terms);
+  const bool weighted_probs = terms.weight.defined() && probs.defined();
+  EMBER_INTERNAL_ASSERT(!weighted_probs || terms.smoothing == 0.0 || terms.weight_sum.defined(),
+                        "class_loss_backward: a weight with smoothing needs weight_sum");
   if (rows == 0 || c == 0) return;
   visit_floating(grad_in.dtype(), "loss backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* pp = probs.defined() ? probs.data_ptr<T>() : nullptr;
     const T* gg = g.data_ptr<T>();
+    const T* w = class_weights<T>(terms, c, grad_in);
+    const double weight_sum =
+        weighted_probs && terms.smoothing > 0.0 ? static_cast<double>(terms.weight_sum.data_ptr<T>()[0]) : 0.0;
     const int64_t* t = targets.data_ptr<int64_t>();
     T* out = grad_in.data_ptr<T>();
     parallel_rows(rows, c, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) {
+        T* row = out + i * c;
+        if (fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index)) {
+          std::fill(row, row + c, T(0));
+          continue;
+        }
         const double row_scale = fused::loss_grad_scale(gg, i, rows, scale);
+        const double target_w = fused::class_weight(w, t[i]);
+        const double prob_factor = fused::weighted_prob_factor(weighted_probs, target_w, weight_sum, terms.smoothing, c);
         for (int64_t j = 0; j < c; ++j) {
           const double prob = pp ? static_cast<double>(pp[i * c + j]) : 0.0;
-          out[i * c + j] = fused::class_loss_grad<T>(row_scale, prob, j == t[i], smoothing, c);
+          row[j] = fused::class_loss_grad<T>(row_scale, prob, j == t[i], terms.smoothing, c, prob_factor,
+                                             fused::class_weight(w, j), target_w);
         }
       }
     });

@@ -1,7 +1,8 @@
 // Losses and (log-)softmax on the tensors' own device through the fused row kernels
 // of DeviceOps (softmax_rows, cross_entropy_rows, class_loss_backward), one recorded
-// node each. cross_entropy is fused: one pass gives the losses and, only when
-// recording, the softmax probabilities its backward needs.
+// node each. cross_entropy is fused: one pass gives the losses (class weights and
+// ignore_index included) and, only when recording, the softmax probabilities its
+// backward needs; nll_loss is the same pass over log-probabilities.
 #include "nn/functional/loss.h"
 
 #include <algorithm>
@@ -62,13 +63,11 @@ struct ClassShape {
 };
 
 // Checks input [N, C] (or [C]) against int64 targets [N] (or 0-dim). The kernels
-// check that every target is a class index (the CPU's at once; CUDA's through the
-// device error word, thrown at the next synchronising point, so no device-to-host
-// copy is made); CPU targets for an input on another device, or for every input when
-// check_host_values (the composed path, which has no such kernel), are checked here, at
-// once, a target equal to `ignore` excepted.
-ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets,
-                         std::optional<int64_t> ignore = std::nullopt, bool check_host_values = false) {
+// check that every target is a class index or the ignore_index (the CPU's at once;
+// CUDA's through the device error word, thrown at the next synchronising point, so no
+// device-to-host copy is made); CPU targets for an input on another device are checked
+// here, at once.
+ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targets, std::optional<int64_t> ignore) {
   EMBER_CHECK(input.dim() == 1 || input.dim() == 2, op, ": expected input of shape [N, C] or [C], but got ",
               input.sizes());
   EMBER_CHECK(targets.dtype() == kInt64, op, ": expected scalar type Long but found ",
@@ -78,7 +77,7 @@ ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targ
               " dimension(s) for input of shape ", input.sizes(), ", but got shape ", targets.sizes());
   EMBER_CHECK(targets.numel() == shape.n, "Expected input batch_size (", shape.n, ") to match target batch_size (",
               targets.numel(), ").");
-  if (targets.is_cpu() && (!input.is_cpu() || check_host_values)) {
+  if (targets.is_cpu() && !input.is_cpu()) {
     const Tensor host = contiguous_data(targets);
     const int64_t* t = host.data_ptr<int64_t>();
     for (int64_t i = 0; i < shape.n; ++i) {
@@ -100,22 +99,74 @@ Tensor reduce_losses(const Tensor& losses, Reduction reduction) {
   return reduction == Reduction::Sum ? native::sum(losses) : native::mean(losses);
 }
 
-// Gradient w.r.t. the [N, C] (or [C]) input of a class-index loss, on its device:
-// scale_i * (probs[i, j] - smoothing / C - (1 - smoothing) [j == t_i]); probs undefined = 0 (nll_loss).
+// Gradient w.r.t. the [N, C] (or [C]) input of a class-index loss, on its device (the
+// formula at DeviceOps::class_loss_backward); probs undefined = 0 (nll_loss). A weighted
+// or ignoring mean divides by the saved sum of the rows' weights (`denominator`).
 Tensor class_loss_grad(const Tensor& probs, const Tensor& targets, const Tensor& g, Reduction reduction,
-                       double smoothing, const InputMeta& meta) {
+                       ClassLossTerms terms, const Tensor& denominator, const InputMeta& meta) {
   const int64_t c = meta.shape.back();
   const int64_t n = meta.shape.size() == 2 ? meta.shape[0] : 1;
   Tensor grad = make_empty(meta.shape, meta.dtype, meta.device);
   Tensor scale = g.dtype() == meta.dtype ? g : native::to_dtype(g, meta.dtype);
   if (scale.device() != meta.device) scale = native::to_device(scale, meta.device);
-  const LossGradScale kind = reduction == Reduction::None  ? LossGradScale::PerRow
-                             : reduction == Reduction::Sum ? LossGradScale::Sum
-                                                           : LossGradScale::Mean;
+  LossGradScale kind = reduction == Reduction::None  ? LossGradScale::PerRow
+                       : reduction == Reduction::Sum ? LossGradScale::Sum
+                                                     : LossGradScale::Mean;
+  if (denominator.defined()) {  // mean over the rows' weights
+    scale = native::div(scale, denominator);
+    kind = LossGradScale::Sum;
+  }
+  if (terms.weight.defined() && probs.defined() && terms.smoothing > 0.0) terms.weight_sum = native::sum(terms.weight);
   device_ops(meta.device)
       .class_loss_backward(probs.defined() ? native::view(probs, {n, c}) : Tensor(), targets, contiguous_data(scale),
-                           kind, smoothing, native::view(grad, {n, c}));
+                           kind, terms, native::view(grad, {n, c}));
   return grad;
+}
+
+// cross_entropy (from logits) or nll_loss (input_is_log_probs) with every option, fused:
+// one kernel pass for the losses, the reduction, and one recorded node.
+Tensor class_loss(const char* op, const char* node_name, const Tensor& input, const Tensor& targets,
+                  const ClassLossOptions& o, bool input_is_log_probs) {
+  EMBER_CHECK(o.label_smoothing >= 0.0 && o.label_smoothing <= 1.0,
+              "label_smoothing must be between 0.0 and 1.0. Got: ", o.label_smoothing);
+  const ClassShape shape = check_targets(op, input, targets, o.ignore_index);
+  check_floating(input.dtype(), op);
+  const Device device = input.device();
+  if (o.weight.defined()) {
+    EMBER_CHECK(o.weight.dim() == 1 && o.weight.numel() == shape.c, op,
+                ": weight tensor should be defined either for all ", shape.c,
+                " classes or no classes but got weight tensor of shape: ", o.weight.sizes());
+    EMBER_CHECK(o.weight.device() == device && o.weight.dtype() == input.dtype(), op, ": expected a weight of ",
+                dtype_name(input.dtype()), " on ", device, ", but got ", dtype_name(o.weight.dtype()), " on ",
+                o.weight.device());
+  }
+  const ClassLossTerms terms{.smoothing = o.label_smoothing,
+                             .weight = o.weight.defined() ? contiguous_data(o.weight.detach()) : Tensor(),
+                             .has_ignore_index = o.ignore_index.has_value(),
+                             .ignore_index = o.ignore_index.value_or(-100),
+                             .input_is_log_probs = input_is_log_probs};
+  const bool weighted_mean = o.reduction == Reduction::Mean && (o.weight.defined() || o.ignore_index);
+  const Tensor in = native::view(contiguous_data(input), {shape.n, shape.c});
+  const Tensor t = kernel_targets(targets, device, shape.n);
+  const bool recording = will_record(input);
+  Tensor probs = recording && !input_is_log_probs ? make_empty({shape.n, shape.c}, input.dtype(), device) : Tensor();
+  Tensor losses = make_empty(targets.sizes(), input.dtype(), device);  // one per row, in the targets' shape
+  Tensor row_weights = weighted_mean ? make_empty({shape.n}, input.dtype(), device) : Tensor();
+  device_ops(device).cross_entropy_rows(in, t, terms, native::view(losses, {shape.n}), probs, row_weights);
+  // PyTorch's mean with weights or ignore_index: sum of the losses / sum of w[t_i] kept (NaN when none is).
+  const Tensor denominator = weighted_mean ? native::sum(row_weights) : Tensor();
+  Tensor out = weighted_mean ? native::div(native::sum(losses), denominator) : reduce_losses(losses, o.reduction);
+  if (recording) {
+    record(node_name, {&input}, {&out}, {probs, t, denominator, terms.weight},
+           [reduction = o.reduction, terms](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
+             ClassLossTerms saved_terms = terms;
+             saved_terms.weight = s[3];
+             return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
+           });
+  } else {
+    autograd::note_untracked(out, {&input});
+  }
+  return out;
 }
 
 }  // namespace
@@ -155,114 +206,27 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
   return out;
 }
 
-Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, Reduction reduction) {
+Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
   EMBER_PROFILE_OP("nll_loss");
+  EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
   const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
-  const ClassShape shape = check_targets("nll_loss", log_probs, targets);
-  check_floating(log_probs.dtype(), "nll_loss");
-  const Device device = log_probs.device();
-  const Tensor t = kernel_targets(targets, device, shape.n);
-  // -log_probs[i, t_i], picked with a mask: class_loss_backward without probs and with
-  // a scale of 1 writes -1 at each row's target and 0 elsewhere (and flags bad targets).
-  Tensor neg_one_hot = make_empty({shape.n, shape.c}, log_probs.dtype(), device);
-  const Tensor one = scalar_tensor(1.0, TensorOptions(log_probs.dtype()).device(device));
-  device_ops(device).class_loss_backward(Tensor(), t, one, LossGradScale::Sum, 0.0, neg_one_hot);
-  const Tensor is_target = native::lt(native::view(neg_one_hot, log_probs.sizes()), 0.0);
-  const Tensor picked = native::where(is_target, log_probs, 0.0);
-  Tensor out = reduce_losses(native::neg(native::sum(picked, {log_probs.dim() - 1})), reduction);
-  if (will_record_into(out, log_probs)) {
-    record("NllLossBackward", {&log_probs}, {&out}, {t},
-           [reduction](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
-             return tensor_list{class_loss_grad(Tensor(), s[0], g[0], reduction, 0.0, in_meta[0])};
-           });
-  }
-  return out;
+  return class_loss("nll_loss", "NllLossBackward", log_probs, targets, options, /*input_is_log_probs=*/true);
 }
-
-Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, Reduction reduction, double label_smoothing) {
-  EMBER_PROFILE_OP("cross_entropy");
-  const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
-  EMBER_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
-              "label_smoothing must be between 0.0 and 1.0. Got: ", label_smoothing);
-  const ClassShape shape = check_targets("cross_entropy", logits, targets);
-  check_floating(logits.dtype(), "cross_entropy");
-  const Device device = logits.device();
-  const Tensor in = native::view(contiguous_data(logits), {shape.n, shape.c});
-  const Tensor t = kernel_targets(targets, device, shape.n);
-  const bool recording = will_record(logits);
-  Tensor probs = recording ? make_empty({shape.n, shape.c}, logits.dtype(), device) : Tensor();
-  Tensor losses = make_empty(targets.sizes(), logits.dtype(), device);  // one per row, in the targets' shape
-  device_ops(device).cross_entropy_rows(in, t, label_smoothing, native::view(losses, {shape.n}), probs);
-  Tensor out = reduce_losses(losses, reduction);
-  if (recording) {
-    record("CrossEntropyLossBackward", {&logits}, {&out}, {probs, t},
-           [reduction, label_smoothing](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
-             return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, label_smoothing, in_meta[0])};
-           });
-  } else {
-    autograd::note_untracked(out, {&logits});
-  }
-  return out;
-}
-
-namespace {
-
-// nll_loss / cross_entropy with ClassLossOptions (the formulas in loss.h), from log_probs
-// [N, C] or [C]; every op records itself.
-Tensor composed_class_loss(const char* op, const Tensor& log_probs, const Tensor& targets,
-                           const ClassLossOptions& o) {
-  const ClassShape shape = check_targets(op, log_probs, targets, o.ignore_index, /*check_host_values=*/true);
-  check_floating(log_probs.dtype(), op);
-  const Device device = log_probs.device();
-  const TensorOptions floats = TensorOptions(log_probs.dtype()).device(device);
-  if (o.weight.defined()) {
-    EMBER_CHECK(o.weight.dim() == 1 && o.weight.numel() == shape.c, op,
-                ": weight tensor should be defined either for all ", shape.c,
-                " classes or no classes but got weight tensor of shape: ", o.weight.sizes());
-    EMBER_CHECK(o.weight.device() == device && o.weight.dtype() == log_probs.dtype(), op, ": expected a weight of ",
-                dtype_name(log_probs.dtype()), " on ", device, ", but got ", dtype_name(o.weight.dtype()), " on ",
-                o.weight.device());
-  }
-  const Tensor t = kernel_targets(targets, device, shape.n);
-  const Tensor kept = o.ignore_index ? ne(t, *o.ignore_index) : ones({shape.n}, TensorOptions(kBool).device(device));
-  // CUDA targets: index_select below reports a bad one at the next synchronisation.
-  const Tensor safe = where(kept, t, 0);  // ignored rows read class 0, then count nothing
-  const Tensor w = o.weight.defined() ? o.weight : ones({shape.c}, floats);
-  const Tensor row_weight = index_select(w, 0, safe) * kept.to(log_probs.dtype());
-  const Tensor one_hot = eq(arange(0, shape.c, 1, TensorOptions(kInt64).device(device)).view({1, shape.c}),
-                            safe.view({shape.n, 1}))
-                             .to(log_probs.dtype());
-  const Tensor logp = log_probs.reshape({shape.n, shape.c});
-  Tensor losses = -(logp * one_hot).sum({1}) * row_weight;
-  if (o.label_smoothing > 0.0) {
-    const Tensor smooth = -(logp * w.view({1, shape.c})).sum({1}) * kept.to(log_probs.dtype());
-    losses = losses * (1.0 - o.label_smoothing) + smooth * (o.label_smoothing / static_cast<double>(shape.c));
-  }
-  losses = losses.reshape(targets.sizes());
-  if (o.reduction == Reduction::None) return losses;
-  return o.reduction == Reduction::Sum ? losses.sum() : losses.sum() / row_weight.sum();
-}
-
-}  // namespace
 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const ClassLossOptions& options) {
-  if (!options.weight.defined() && !options.ignore_index)
-    return cross_entropy(logits_in, targets, options.reduction, options.label_smoothing);
   EMBER_PROFILE_OP("cross_entropy");
-  EMBER_CHECK(options.label_smoothing >= 0.0 && options.label_smoothing <= 1.0,
-              "label_smoothing must be between 0.0 and 1.0. Got: ", options.label_smoothing);
   const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
-  EMBER_CHECK(logits.dim() == 1 || logits.dim() == 2, "cross_entropy: expected input of shape [N, C] or [C], but got ",
-              logits.sizes());
-  return composed_class_loss("cross_entropy", log_softmax(logits, -1), targets, options);
+  return class_loss("cross_entropy", "CrossEntropyLossBackward", logits, targets, options,
+                    /*input_is_log_probs=*/false);
 }
 
-Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
-  EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
-  if (!options.weight.defined() && !options.ignore_index) return nll_loss(log_probs_in, targets, options.reduction);
-  EMBER_PROFILE_OP("nll_loss");
-  const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
-  return composed_class_loss("nll_loss", log_probs, targets, options);
+Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {
+  return nll_loss(log_probs, targets, ClassLossOptions{.ignore_index = std::nullopt, .reduction = reduction});
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, double label_smoothing) {
+  return cross_entropy(logits, targets,
+                       ClassLossOptions{.ignore_index = std::nullopt, .reduction = reduction, .label_smoothing = label_smoothing});
 }
 
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {

@@ -1,6 +1,6 @@
 // Losses and (log-)softmax for nn::functional (PyTorch names and defaults):
-// log_softmax, softmax, nll_loss, cross_entropy (one fused node; with a class weight or
-// ignore_index, composed of differentiable ops), mse_loss.
+// log_softmax, softmax, nll_loss, cross_entropy (one fused node each, class weights and
+// ignore_index included), mse_loss.
 // Each runs as fused row kernels on the tensor's own device (DeviceOps softmax_rows, ...).
 #pragma once
 #include <optional>
@@ -19,7 +19,9 @@ Reduction reduction_from_string(std::string_view name);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
 
-// log_probs [N, C] (or [C] with a 0-dim target); targets int64 in [0, C).
+// log_probs [N, C] (or [C] with a 0-dim target); targets int64 in [0, C) (these two
+// overloads take no ignore_index: a target of -100 is out of bounds; ClassLossOptions
+// below has PyTorch's default). One pass, one node ("NllLossBackward").
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction = Reduction::Mean);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, std::string_view reduction);
 
@@ -30,15 +32,15 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, std::string_view reduction,
                      double label_smoothing = 0.0);
 
-// PyTorch's further options of the class-index losses. Without a weight or an
-// ignore_index, the fused kernels above run; with either, a composition of
-// differentiable ops (log_softmax, a one-hot mask, sums) with PyTorch's formulas:
-// row i adds w[t_i] * -log p[i, t_i] (with smoothing s: (1 - s) times that plus s / C *
-// sum_j w[j] * -log p[i, j]), rows whose target is ignore_index add nothing, and "mean"
-// divides by the sum of w[t_i] over the rows kept (NaN when none is).
+// PyTorch's further options of the class-index losses, in the same fused kernels, with
+// PyTorch's formulas: row i adds w[t_i] * -log p[i, t_i] (with smoothing s: (1 - s)
+// times that plus s / C * sum_j w[j] * -log p[i, j]), rows whose target is ignore_index
+// add nothing (and get a zero gradient), and "mean" divides by the sum of w[t_i] over the
+// rows kept (NaN when none is). The weight is a constant: no gradient flows into it.
+// Nothing is read back to the host, so a captured CUDA graph may hold any of these.
 struct ClassLossOptions {
-  Tensor weight = {};                                  // [C] in the input's dtype and device: PyTorch's weight=
-  std::optional<int64_t> ignore_index = std::nullopt;  // PyTorch's ignore_index= (its default -100 is opt-in here)
+  Tensor weight = {};                           // [C] in the input's dtype and device: PyTorch's weight=
+  std::optional<int64_t> ignore_index = -100;   // PyTorch's ignore_index= and its default; nullopt: none
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;  // cross_entropy only
 };

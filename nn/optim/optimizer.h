@@ -32,7 +32,11 @@ class Optimizer {
   // One update of every parameter that has a gradient (no graph is recorded).
   virtual void step() = 0;
   // Only this optimizer's parameters: grads reset to undefined, or zeroed in place.
-  void zero_grad(bool set_to_none = true);
+  virtual void zero_grad(bool set_to_none = true);
+  // A new group with the optimizer's defaults (the constructor's options, as PyTorch's
+  // add_param_group fills what a group leaves out); OptimizerWithOptions also takes
+  // the group's own options.
+  virtual void add_param_group(std::vector<Tensor> params) = 0;
 
   size_t num_param_groups() const { return groups_.size(); }
   const std::vector<Tensor>& params(size_t group) const { return groups_.at(group); }
@@ -114,6 +118,8 @@ class OptimizerWithOptions : public Optimizer {
     add_params(std::move(params));
     options_.push_back(options);
   }
+  void add_param_group(std::vector<Tensor> params) override { add_param_group(std::move(params), defaults_); }
+  const Options& defaults() const { return defaults_; }
   const Options& options(size_t group) const { return options_.at(group); }
   Options& options(size_t group) { return options_.at(group); }
   double lr(size_t group) const override { return options_.at(group).lr; }
@@ -129,7 +135,7 @@ class OptimizerWithOptions : public Optimizer {
   }
 
  protected:
-  OptimizerWithOptions(std::vector<Tensor> params, const Options& options) {
+  OptimizerWithOptions(std::vector<Tensor> params, const Options& options) : defaults_(options) {
     add_param_group(std::move(params), options);
   }
 
@@ -166,6 +172,7 @@ class OptimizerWithOptions : public Optimizer {
   }
 
   std::vector<Options> options_;
+  Options defaults_;  // the constructor's options (add_param_group without options)
 };
 
 }  // namespace ember::optim

@@ -156,11 +156,16 @@ void check_writable_target(const std::string& path, const std::string& what) {
                " (", std::strerror(errno), ")");
   EMBER_CHECK(S_ISDIR(st.st_mode), "cannot ", what, " '", path, "': '", dir, "' is not a folder");
   check_target_kind(path, what);
+  if (const auto reason = file_creation_error(path))
+    EMBER_FAIL("cannot ", what, " '", path, "': cannot create a file in '", dir, "': ", *reason);
+}
+
+std::optional<std::string> file_creation_error(const std::string& path) {
   Temporary t = create_temporary(path);
-  if (t.fd.get() < 0)
-    EMBER_FAIL("cannot ", what, " '", path, "': cannot create a file in '", dir, "': ", std::strerror(errno));
+  if (t.fd.get() < 0) return std::string(std::strerror(errno));
   t.fd.close();
   if (!t.name.empty()) ::unlink(t.name.c_str());
+  return std::nullopt;
 }
 
 void write_file_atomically(const std::string& path, const std::string& what,

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace ember::nn {
@@ -50,5 +51,10 @@ void write_text_atomically(const std::string& path, const std::string& what, con
 // inodes alike), and `path`, if it exists, is a regular file or a link to one. Leaves
 // nothing behind; an ember::Error "cannot <what> '<path>': <reason>" otherwise.
 void check_writable_target(const std::string& path, const std::string& what);
+
+// Why no file can be created in `path`'s folder (errno's text), or nullopt when one can:
+// a temporary is made there and removed at once (access() would say yes to root on a
+// read-only or pseudo file system such as /sys).
+std::optional<std::string> file_creation_error(const std::string& path);
 
 }  // namespace ember::nn

@@ -235,14 +235,14 @@ TEST(FusedCrossEntropy, SmoothingMatchesDirect) {
 TEST(FusedCrossEntropy, KernelRejectsBadTargetBeforeWriting) {
   Tensor logits = tensor(random_values(6, 5), {2, 3});
   Tensor losses = full({2}, 7.0, kFloat64), probs = full({2, 3}, 7.0, kFloat64);
-  EXPECT_EMBER_ERROR(cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 12}), 0.0, losses, probs),
+  EXPECT_EMBER_ERROR(cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 12}), ClassLossTerms{}, losses, probs, Tensor()),
                      "Target 12 is out of bounds.");
   expect_values(losses, {7.0, 7.0});
   expect_values(probs, std::vector<double>(6, 7.0));
   // probs are the softmax; undefined probs are fine
-  cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 2}), 0.0, losses, probs);
+  cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 2}), ClassLossTerms{}, losses, probs, Tensor());
   expect_values(probs, F::softmax(logits, 1).to_vector<double>(), 1e-15);
-  cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 2}), 0.0, losses, Tensor());
+  cpu_ops().cross_entropy_rows(logits, tensor(std::vector<int64_t>{0, 2}), ClassLossTerms{}, losses, Tensor(), Tensor());
   expect_values(losses, direct_cross_entropy(logits.to_vector<double>(), {0, 2}, 3, 0.0), 1e-12);
 }
 
@@ -252,15 +252,15 @@ TEST(FusedClassLoss, BackwardKernelScales) {
   Tensor grad = empty({2, 3}, kFloat64);
   const double s = 0.3, u = s / 3.0, hit = 1.0 - s + u;
   // per row: g = {2, -1}
-  cpu_ops().class_loss_backward(probs, targets, tensor(std::vector<double>{2.0, -1.0}), LossGradScale::PerRow, s, grad);
+  cpu_ops().class_loss_backward(probs, targets, tensor(std::vector<double>{2.0, -1.0}), LossGradScale::PerRow, ClassLossTerms{.smoothing = s}, grad);
   expect_values(grad, {2 * (0.2 - u), 2 * (0.3 - u), 2 * (0.5 - hit), -(0.6 - hit), -(0.3 - u), -(0.1 - u)}, 1e-15);
   // mean: g / rows; nll (no probs, no smoothing): -scale at the target
-  cpu_ops().class_loss_backward(Tensor(), targets, scalar_tensor(3.0, kFloat64), LossGradScale::Mean, 0.0, grad);
+  cpu_ops().class_loss_backward(Tensor(), targets, scalar_tensor(3.0, kFloat64), LossGradScale::Mean, ClassLossTerms{}, grad);
   expect_values(grad, {0, 0, -1.5, -1.5, 0, 0}, 1e-15);
-  cpu_ops().class_loss_backward(Tensor(), targets, scalar_tensor(3.0, kFloat64), LossGradScale::Sum, 0.0, grad);
+  cpu_ops().class_loss_backward(Tensor(), targets, scalar_tensor(3.0, kFloat64), LossGradScale::Sum, ClassLossTerms{}, grad);
   expect_values(grad, {0, 0, -3, -3, 0, 0}, 1e-15);
   EXPECT_EMBER_ERROR(cpu_ops().class_loss_backward(Tensor(), tensor(std::vector<int64_t>{3, 0}),
-                                                   scalar_tensor(1.0, kFloat64), LossGradScale::Sum, 0.0, grad),
+                                                   scalar_tensor(1.0, kFloat64), LossGradScale::Sum, ClassLossTerms{}, grad),
                      "Target 3 is out of bounds.");
 }
 

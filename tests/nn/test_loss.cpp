@@ -212,10 +212,63 @@ TEST(ClassLossOptions, WeightIgnoreIndexAndSmoothingMatchPyTorch) {
       F::cross_entropy(x, tensor(std::vector<int64_t>{-100, -100, -100}, {3}), {.ignore_index = -100}).item<double>()));
 }
 
+// The options run in the fused kernels: PyTorch's default ignore_index (-100), an
+// ignore_index inside the class range, nll_loss's gradient with a weight, gradchecks,
+// and the zero gradient of a batch whose every row is ignored.
+TEST(ClassLossOptions, FusedKernelsTakeEveryOptionAsPyTorch) {
+  const std::vector<double> x_values{0.5, -1.0, 2.0, 0.1, 1.5, 0.3, -0.2, 0.0, -0.7, 0.9, 0.4, 1.1};
+  const Tensor w = tensor(std::vector<double>{1.0, 2.0, 0.5, 3.0}, {4}, dtype(kFloat64));
+  const Tensor with_ignored = tensor(std::vector<int64_t>{2, -100, 3}, {3});
+  {  // ClassLossOptions{} has PyTorch's ignore_index=-100
+    const Tensor x = leaf(x_values, {3, 4});
+    expect_values(F::cross_entropy(x, with_ignored, {.weight = w}), {0.8290635550173715}, 1e-12);
+  }
+  {  // ignore_index = 0, a class: rows with target 0 add nothing
+    const Tensor x = leaf(x_values, {3, 4});
+    const Tensor loss = F::cross_entropy(x, tensor(std::vector<int64_t>{2, 0, 3}, {3}),
+                                         {.weight = w, .ignore_index = 0, .label_smoothing = 0.1});
+    expect_values(loss, {0.9171995623033152}, 1e-12);
+    loss.backward();
+    expect_values(x.grad(),
+                  {0.020307523532664157, -0.008160706449449856, -0.009118786092754115, -0.0030280309904601637, 0, 0,
+                   0, 0, 0.04735607938330767, 0.2556492854234313, 0.16015242488168902, -0.46315778968842797},
+                  1e-12);
+  }
+  {  // nll_loss with a weight: -w[t] / sum of w[t] kept at each target
+    const Tensor x = leaf(x_values, {3, 4});
+    const Tensor log_probs = F::log_softmax(x, 1).detach().requires_grad_();
+    const Tensor loss = F::nll_loss(log_probs, with_ignored, {.weight = w});
+    EXPECT_EQ(loss.grad_fn_name(), "NllLossBackward");
+    expect_values(loss, {0.8290635550173715}, 1e-12);
+    loss.backward();
+    expect_values(log_probs.grad(), {0, 0, -0.14285714285714285, 0, 0, 0, 0, 0, 0, 0, 0, -0.8571428571428571}, 1e-15);
+  }
+  {  // every row ignored: NaN loss, zero gradient (PyTorch's)
+    const Tensor x = leaf(x_values, {3, 4});
+    const Tensor loss = F::cross_entropy(x, tensor(std::vector<int64_t>{-100, -100, -100}, {3}), F::ClassLossOptions{});
+    EXPECT_TRUE(std::isnan(loss.item<double>()));
+    loss.backward();
+    expect_values(x.grad(), std::vector<double>(12, 0.0), 0.0);
+  }
+  const Tensor mixed = tensor(std::vector<int64_t>{2, -100, 3, 1, 1}, {5});
+  manual_seed(5);
+  auto in = [] { return randn({5, 4}, kFloat64).requires_grad_(true); };
+  for (const F::Reduction reduction : {F::Reduction::Mean, F::Reduction::Sum, F::Reduction::None}) {
+    expect_gradcheck(
+        [&](const Inputs& x) {
+          return F::cross_entropy(x[0], mixed, {.weight = w, .reduction = reduction, .label_smoothing = 0.15});
+        },
+        {in()});
+    expect_gradcheck([&](const Inputs& x) { return F::nll_loss(x[0], mixed, {.weight = w, .reduction = reduction}); },
+                     {in()});
+  }
+}
+
 TEST(ClassLossOptions, BadOptionsAreClearErrors) {
   const Tensor x = zeros({3, 4});
   const Tensor t = tensor(std::vector<int64_t>{2, -100, 3}, {3});
-  EXPECT_EMBER_ERROR(F::cross_entropy(x, t), "Target -100 is out of bounds.");  // without ignore_index
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t), "Target -100 is out of bounds.");  // the plain overload: no ignore_index
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.ignore_index = std::nullopt}), "Target -100 is out of bounds.");
   EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.ignore_index = -1}), "Target -100 is out of bounds.");
   EXPECT_EMBER_ERROR(F::cross_entropy(x, tensor(std::vector<int64_t>{2, 4, 3}, {3}), {.ignore_index = -100}),
                      "Target 4 is out of bounds.");

@@ -133,6 +133,24 @@ TEST(OptimCommon, ParamGroupsAndLr) {
   EXPECT_EMBER_ERROR(sgd.add_param_group({a}, {}), "some parameters appear in more than one parameter group");
 }
 
+// PyTorch's add_param_group is on the base class and fills a group from the defaults (the
+// constructor's options, not a scheduler's later lr).
+TEST(OptimCommon, AddParamGroupThroughTheBaseTakesTheDefaults) {
+  Tensor a = param(), b = param();
+  optim::Adam adam({a}, {.lr = 0.5, .betas = {0.8, 0.9}});
+  adam.set_lr(0, 0.1);
+  optim::Optimizer& base = adam;
+  base.add_param_group({b});
+  ASSERT_EQ(base.num_param_groups(), 2u);
+  EXPECT_DOUBLE_EQ(base.lr(1), 0.5);
+  EXPECT_DOUBLE_EQ(adam.options(1).betas.first, 0.8);
+  EXPECT_DOUBLE_EQ(adam.defaults().lr, 0.5);
+  set_grad(b, {1.0, 1.0});
+  base.zero_grad(/*set_to_none=*/false);
+  expect_values(b.grad(), {0.0, 0.0});
+  EXPECT_EMBER_ERROR(base.add_param_group({b}), "some parameters appear in more than one parameter group");
+}
+
 // Two steps, a state_dict, then two more: a fresh optimizer (other lr) loaded from
 // the dict must produce exactly the same parameters.
 template <typename Opt, typename Options>
