@@ -99,8 +99,8 @@ void add_class_loss_checks(std::vector<Check>& checks) {
       .fn = [](const Outputs& in) -> Outputs { return {F::nll_loss(F::log_softmax(in[0], 1), in[1])}; },
       .backward = true,
   }));
-  // A class weight and ignored rows: the composed path (one-hot, index_select, sums),
-  // gradients for the logits and the weight.
+  // A class weight and ignored rows in the fused kernels (the weight is a constant: no
+  // gradient flows into it, on either device).
   checks.push_back(parity(ParitySpec{
       .op = "cross_entropy(weight, ignore_index, smoothing=0.1) backward",
       .shape = "[128, 10], every 4th target -100",
@@ -113,6 +113,26 @@ void add_class_loss_checks(std::vector<Check>& checks) {
         targets.slice(0, 0, 128, 4).fill_(-100);
         return Outputs{randn({128, 10}), targets, rand({10}) + 0.5};
       },
+  }));  checks.push_back(parity(ParitySpec{
+      .op = "nll_loss(weight, ignore_index=3) float64 backward",
+      .shape = "[257, 7]",
+      .fn = [](const Outputs& in) -> Outputs {
+        return {F::nll_loss(in[0], in[1], {.weight = in[2], .ignore_index = 3}),
+                F::nll_loss(in[0], in[1], {.weight = in[2], .ignore_index = 3, .reduction = F::Reduction::None})};
+      },
+      .backward = true,
+      .atol = 1e-12,
+      .rtol = 1e-12,
+      .make_inputs = [] {
+        return Outputs{randn({257, 7}, kFloat64), class_targets(257, 7), rand({7}, kFloat64) + 0.5};
+      },
+  }));
+  checks.push_back(parity(ParitySpec{
+      .op = "cross_entropy(mean, ignore_index=-100) all rows ignored",
+      .shape = "[16, 10]",
+      .fn = [](const Outputs& in) -> Outputs { return {F::cross_entropy(in[0], in[1], F::ClassLossOptions{})}; },
+      .backward = true,
+      .make_inputs = [] { return Outputs{randn({16, 10}), full({16}, -100, TensorOptions(kInt64))}; },
   }));
 }
 
