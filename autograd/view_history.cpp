@@ -31,20 +31,43 @@ struct Geometry {
     for (size_t d = 0; d < sizes.size(); ++d) last += (sizes[d] - 1) * strides[d];
     return last + 1;
   }
+  // Whether no two elements share a storage element: sorted by stride, each dim of size
+  // > 1 steps past every element the smaller-stride dims reach.
+  bool non_overlapping() const {
+    std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims of size > 1
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      if (sizes[d] == 0) return true;
+      if (sizes[d] > 1) dims.emplace_back(strides[d], sizes[d]);
+    }
+    std::sort(dims.begin(), dims.end());
+    int64_t reach = 1;  // one past the largest offset the smaller-stride dims reach
+    for (const auto& [stride, size] : dims) {
+      if (stride < reach) return false;
+      reach += stride * (size - 1);
+    }
+    return true;
+  }
+  // The geometry's elements as a view of `flat` (a storage of `span` elements).
+  Tensor in(const Tensor& flat) const { return native::as_strided(flat, sizes, strides, offset); }
   // The storage offset of each element, in row-major order: int64 [numel].
   Tensor element_offsets(int64_t span, Device device) const {
     const Tensor all = arange(0, span, 1, TensorOptions(kInt64).device(device));
-    return native::reshape(native::clone(native::as_strided(all, sizes, strides, offset)), {numel()});
+    return native::reshape(native::clone(in(all)), {numel()});
   }
 };
 
-// A gradient laid out in a geometry, scattered into the storage's elements (elements
-// that alias sum), and gathered back in another geometry.
-Tensor scatter(const Tensor& grad, const Tensor& offsets, int64_t span) {
-  return native::index_select_backward(native::reshape(grad, {grad.numel()}), Dims{span}, 0, offsets);
-}
-Tensor gather(const Tensor& flat, const Tensor& offsets, const Dims& sizes) {
-  return native::reshape(native::index_select(flat, 0, offsets), sizes);
+// A gradient laid out in `geometry`, scattered into a storage of `span` elements
+// (zeros elsewhere): a strided copy, or, where elements alias (an expanded view), an
+// index_add that sums them. Gathering back in another geometry is a strided view of
+// the result (reads may alias). Note [In-place ops on views].
+Tensor scatter(const Tensor& grad, const Geometry& geometry, int64_t span) {
+  if (!geometry.non_overlapping()) {
+    return native::index_select_backward(native::reshape(grad, {grad.numel()}), Dims{span}, 0,
+                                         geometry.element_offsets(span, grad.device()));
+  }
+  Tensor flat = zeros({span}, TensorOptions(grad.dtype()).device(grad.device()));
+  native::copy_(geometry.in(flat), grad);
+  return flat;
 }
 
 // The history of a view regenerated from its base: the gradient goes to the elements of
@@ -57,8 +80,7 @@ class AsStridedBackward final : public Node {
     const Tensor& g = grads.at(0);
     if (!g.defined()) return {Tensor()};
     const int64_t span = std::max(base_.extent(), view_.extent());
-    const Tensor flat = scatter(g, view_.element_offsets(span, g.device()), span);
-    return {gather(flat, base_.element_offsets(span, g.device()), base_.sizes)};
+    return {base_.in(scatter(g, view_, span))};
   }
 
  private:
@@ -78,16 +100,20 @@ class CopySlices final : public Node {
     tensor_list out(next_edges().size());
     if (!g.defined()) return out;
     const int64_t span = std::max(base_.extent(), view_.extent());
-    const Tensor base_offsets = base_.element_offsets(span, g.device());
-    const Tensor view_offsets = view_.element_offsets(span, g.device());
-    Tensor flat = scatter(g, base_offsets, span);
-    tensor_list op_grads = op_->apply({gather(flat, view_offsets, view_.sizes)});
+    Tensor flat = scatter(g, base_, span);
+    tensor_list op_grads = op_->apply({native::clone(view_.in(flat))});
+    const Tensor view_grad = !op_grads.empty() ? op_grads[0] : Tensor();
     // The covered elements' gradient is the one w.r.t. the view's old values.
-    const Tensor covered =
-        native::gt(scatter(ones({view_.numel()}, TensorOptions(g.dtype()).device(g.device())), view_offsets, span), 0);
-    flat = native::where(covered, scalar_tensor(0, TensorOptions(flat.dtype()).device(flat.device())), flat);
-    if (!op_grads.empty() && op_grads[0].defined()) flat = native::add(flat, scatter(op_grads[0], view_offsets, span));
-    out[0] = gather(flat, base_offsets, base_.sizes);
+    if (view_.non_overlapping()) {
+      if (view_grad.defined()) native::copy_(view_.in(flat), view_grad);
+      else native::zero_(view_.in(flat));
+    } else {
+      const Tensor covered =
+          native::gt(scatter(ones(view_.sizes, TensorOptions(g.dtype()).device(g.device())), view_, span), 0);
+      flat = native::where(covered, 0.0, flat);
+      if (view_grad.defined()) flat = native::add(flat, scatter(view_grad, view_, span));
+    }
+    out[0] = base_.in(flat);
     for (size_t i = 1; i < op_grads.size() && i < out.size(); ++i) out[i] = std::move(op_grads[i]);
     return out;
   }

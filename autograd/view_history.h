@@ -22,9 +22,11 @@
 //  - In-place ops on a view of a leaf that requires grad are refused, as on the leaf. Views
 //    made in no_grad or inference mode take no part in autograd (they are remembered as
 //    such), and an in-place op through one that would record is refused, as in PyTorch.
-// Both nodes move gradients through the storage's element offsets: index_select gathers
-// a geometry's elements, its gradient (index_add) scatters them back and sums elements
-// that alias (an expanded view).
+// Both nodes move gradients through the storage: a geometry's elements are gathered as
+// a strided view of it, and scattered back by a strided copy into zeros, or, where the
+// elements alias (an expanded view), by index_add over their offsets, which sums them.
+// Only that last case builds an index tensor (arange, from the host): the others can
+// run inside a captured CUDA graph.
 #pragma once
 #include <initializer_list>
 #include <memory>

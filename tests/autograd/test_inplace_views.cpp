@@ -27,6 +27,27 @@ TEST(InPlaceOnViews, TheBaseSeesTheOpOnItsSlice) {
   expect_values(x.grad(), {3, 1, 1}, 0.0);
 }
 
+// An expanded view (its elements alias) regenerated after its base changed sums its
+// gradient into the base (the index path); a transposed view written in place moves it
+// by strided copies. PyTorch 1.13: [24, 30, 36, 42] and [0, 3, 2, 3, 12, 5].
+TEST(InPlaceOnViews, ExpandedAndTransposedViewsAfterTheBaseChanged) {
+  const Tensor x = leaf({1, 1, 1, 1}, {4});
+  Tensor a = x * 1.0;
+  const Tensor e = a.unsqueeze(0).expand({3, 4});
+  a.mul_(2.0);
+  EXPECT_EQ(e.grad_fn()->name(), "AsStridedBackward");
+  (e * arange(0, 12, 1, dtype(kFloat64)).view({3, 4})).sum().backward();
+  expect_values(x.grad(), {24, 30, 36, 42}, 0.0);
+
+  const Tensor y = leaf({0, 1, 2, 3, 4, 5}, {6});
+  Tensor b = y * 1.0;
+  const Tensor t = b.view({2, 3}).t();
+  b.add_(1.0);
+  t.select(0, 1).mul_(3.0);
+  (b * arange(0, 6, 1, dtype(kFloat64))).sum().backward();
+  expect_values(y.grad(), {0, 3, 2, 3, 12, 5}, 0.0);
+}
+
 TEST(InPlaceOnViews, ReshapingViewsAndRelu) {
   const Tensor x = leaf({1, 1, 1}, {3});
   Tensor a = x * 1.0;
