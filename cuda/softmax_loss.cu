@@ -125,9 +125,11 @@ __global__ void cross_entropy_rows_kernel(const T* __restrict__ logits, const in
     const T* x = logits + r * c;
     const double lse = input_is_log_probs ? 0.0 : row_threads.logsumexp(x, c);
     double sum_wlogp = 0.0;  // for the uniform part of the smoothed target
-    for (int64_t j = row_threads.rank(); j < c; j += kRowThreads) {
-      sum_wlogp += fused::class_weight(terms.weight, j) * (static_cast<double>(x[j]) - lse);
-      if (probs != nullptr) probs[r * c + j] = fused::softmax_element(x[j], lse, false);
+    if (terms.smoothing > 0.0 || probs != nullptr) {  // uniform over the row: kernel arguments
+      for (int64_t j = row_threads.rank(); j < c; j += kRowThreads) {
+        sum_wlogp += fused::class_weight(terms.weight, j) * (static_cast<double>(x[j]) - lse);
+        if (probs != nullptr) probs[r * c + j] = fused::softmax_element(x[j], lse, false);
+      }
     }
     if (terms.smoothing > 0.0) sum_wlogp = row_threads.reduce(sum_wlogp, Plus{});  // uniform condition
     if (row_threads.rank() == 0) {

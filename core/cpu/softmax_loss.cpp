@@ -102,9 +102,11 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const Class
         const T* row = x + i * c;
         const double lse = terms.input_is_log_probs ? 0.0 : row_logsumexp(row, c);
         double sum_wlogp = 0.0;  // for the uniform part of the smoothed target
-        for (int64_t j = 0; j < c; ++j) {
-          sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
-          if (p) p[i * c + j] = fused::softmax_element(row[j], lse, false);
+        if (terms.smoothing > 0.0 || p) {
+          for (int64_t j = 0; j < c; ++j) {
+            sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
+            if (p) p[i * c + j] = fused::softmax_element(row[j], lse, false);
+          }
         }
         if (fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index)) {
           loss[i] = T(0);

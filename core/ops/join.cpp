@@ -12,7 +12,7 @@ int64_t cat_dim(const std::vector<Tensor>& tensors, int64_t dim) {
   for (const Tensor& t : tensors) {
     if (t.defined() && !skipped_by_cat(t.sizes())) return wrap_dim(dim, t.dim());
   }
-  return wrap_dim(dim, 1);  // only 1-D empty tensors: they are joined along their one dim
+  return 0;  // only 1-D empty tensors: an empty result, whatever dim (as PyTorch)
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
@@ -27,11 +27,12 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
   const Tensor* first = nullptr;
   DType dtype = tensors[0].dtype();
   int64_t joined = 0;
-  bool same_format = true;
+  bool same_format = true;  // every input's suggested layout is the first's (skipped ones too, as PyTorch)
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     check_same_device(tensors[0], {&t}, "torch.cat()");
     dtype = promote_types(dtype, t.dtype());
+    same_format = same_format && t.suggest_memory_format() == tensors[0].suggest_memory_format();
     if (skipped_by_cat(t.sizes()) && (first == nullptr || first->dim() != 1)) continue;
     if (first == nullptr) first = &t;
     EMBER_CHECK(t.dim() == first->dim(), "Tensors must have same number of dimensions: got ", first->dim(), " and ",
@@ -42,7 +43,6 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
                   " in the list.");
     }
     joined += t.size(d);
-    same_format = same_format && t.suggest_memory_format() == first->suggest_memory_format();
   }
   if (first == nullptr) return make_empty({0}, dtype, tensors[0].device());
   Dims shape = first->sizes();

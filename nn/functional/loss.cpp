@@ -6,6 +6,7 @@
 #include "nn/functional/loss.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "autograd/function_node.h"
@@ -123,6 +124,12 @@ Tensor class_loss_grad(const Tensor& probs, const Tensor& targets, const Tensor&
   return grad;
 }
 
+// terms without the weight (the node saves it as a saved tensor, not in its formula).
+ClassLossTerms without_weight(ClassLossTerms terms) {
+  terms.weight = Tensor();
+  return terms;
+}
+
 // cross_entropy (from logits) or nll_loss (input_is_log_probs) with every option, fused:
 // one kernel pass for the losses, the reduction, and one recorded node.
 Tensor class_loss(const char* op, const char* node_name, const Tensor& input, const Tensor& targets,
@@ -132,20 +139,23 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
   const ClassShape shape = check_targets(op, input, targets, o.ignore_index);
   check_floating(input.dtype(), op);
   const Device device = input.device();
-  if (o.weight.defined()) {
-    EMBER_CHECK(o.weight.dim() == 1 && o.weight.numel() == shape.c, op,
+  // Under autocast the input is float32 here; so is the weight, as in PyTorch.
+  const Tensor weight = o.weight.defined() ? autocast::cast(autocast::CastPolicy::Float32, o.weight) : Tensor();
+  if (weight.defined()) {
+    EMBER_CHECK(weight.dim() == 1 && weight.numel() == shape.c, op,
                 ": weight tensor should be defined either for all ", shape.c,
-                " classes or no classes but got weight tensor of shape: ", o.weight.sizes());
-    EMBER_CHECK(o.weight.device() == device && o.weight.dtype() == input.dtype(), op, ": expected a weight of ",
-                dtype_name(input.dtype()), " on ", device, ", but got ", dtype_name(o.weight.dtype()), " on ",
-                o.weight.device());
+                " classes or no classes but got weight tensor of shape: ", weight.sizes());
+    EMBER_CHECK(weight.device() == device && weight.dtype() == input.dtype(), op, ": expected a weight of ",
+                dtype_name(input.dtype()), " on ", device, ", but got ", dtype_name(weight.dtype()), " on ",
+                weight.device(), " (expected scalar type ", dtype_torch_name(input.dtype()), " but found ",
+                dtype_torch_name(weight.dtype()), ")");
   }
   const ClassLossTerms terms{.smoothing = o.label_smoothing,
-                             .weight = o.weight.defined() ? contiguous_data(o.weight.detach()) : Tensor(),
+                             .weight = weight.defined() ? contiguous_data(weight.detach()) : Tensor(),
                              .has_ignore_index = o.ignore_index.has_value(),
                              .ignore_index = o.ignore_index.value_or(-100),
                              .input_is_log_probs = input_is_log_probs};
-  const bool weighted_mean = o.reduction == Reduction::Mean && (o.weight.defined() || o.ignore_index);
+  const bool weighted_mean = o.reduction == Reduction::Mean && (weight.defined() || o.ignore_index);
   const Tensor in = native::view(contiguous_data(input), {shape.n, shape.c});
   const Tensor t = kernel_targets(targets, device, shape.n);
   const bool recording = will_record(input);
@@ -153,14 +163,21 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
   Tensor losses = make_empty(targets.sizes(), input.dtype(), device);  // one per row, in the targets' shape
   Tensor row_weights = weighted_mean ? make_empty({shape.n}, input.dtype(), device) : Tensor();
   device_ops(device).cross_entropy_rows(in, t, terms, native::view(losses, {shape.n}), probs, row_weights);
-  // PyTorch's mean with weights or ignore_index: sum of the losses / sum of w[t_i] kept (NaN when none is).
-  const Tensor denominator = weighted_mean ? native::sum(row_weights) : Tensor();
+  // PyTorch's mean with weights or ignore_index: sum of the losses / sum of w[t_i] kept.
+  // A zero sum (every row ignored, or every kept row's weight 0) gives NaN, and NaN
+  // gradients for the rows kept, as PyTorch's 0 / 0 does.
+  Tensor denominator;
+  if (weighted_mean) {
+    const Tensor sum = native::sum(row_weights);
+    denominator = native::where(native::eq(sum, 0.0), std::numeric_limits<double>::quiet_NaN(), sum);
+  }
   Tensor out = weighted_mean ? native::div(native::sum(losses), denominator) : reduce_losses(losses, o.reduction);
   if (recording) {
     record(node_name, {&input}, {&out}, {probs, t, denominator, terms.weight},
-           [reduction = o.reduction, terms](const tensor_list& g, const tensor_list& s, const auto& in_meta) {
+           [reduction = o.reduction, terms = without_weight(terms)](const tensor_list& g, const tensor_list& s,
+                                                                    const auto& in_meta) {
              ClassLossTerms saved_terms = terms;
-             saved_terms.weight = s[3];
+             saved_terms.weight = s[3];  // saved (and version-checked) with the other tensors
              return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
            });
   } else {

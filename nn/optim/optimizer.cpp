@@ -46,9 +46,12 @@ void Optimizer::add_params(std::vector<Tensor> params) {
     EMBER_CHECK(p.is_floating_point(), "optimizer can only optimize floating-point tensors, but parameter ", i,
                 " is ", dtype_name(p.dtype()));
     auto seen = [&](const Tensor& q) { return q.is_same(p); };
-    bool duplicate = std::any_of(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(i), seen);
-    for (const auto& group : groups_) duplicate = duplicate || std::any_of(group.begin(), group.end(), seen);
-    EMBER_CHECK(!duplicate, "some parameters appear in more than one parameter group");
+    EMBER_CHECK(!std::any_of(params.begin(), params.begin() + static_cast<std::ptrdiff_t>(i), seen),
+                "optimizer contains a parameter group with duplicate parameters (parameter ", i,
+                " appears earlier in the same group)");
+    bool in_other_group = false;
+    for (const auto& group : groups_) in_other_group = in_other_group || std::any_of(group.begin(), group.end(), seen);
+    EMBER_CHECK(!in_other_group, "some parameters appear in more than one parameter group");
   }
   state_.resize(state_.size() + params.size());
   groups_.push_back(std::move(params));

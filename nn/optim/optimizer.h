@@ -113,6 +113,9 @@ class Optimizer {
 template <typename Options>
 class OptimizerWithOptions : public Optimizer {
  public:
+  // Every field of `options` is the group's (a C++ aggregate has no "left out": fields not
+  // named in a designated initializer take the struct's defaults, not the optimizer's;
+  // copy defaults() and change what differs to get PyTorch's fill-in).
   void add_param_group(std::vector<Tensor> params, const Options& options) {
     validate(options);
     add_params(std::move(params));

@@ -27,6 +27,10 @@ void LRScheduler::step_to(int64_t epoch) {
 }
 
 void LRScheduler::apply(int64_t epoch) {
+  // A group added to the optimizer after the scheduler was made starts its schedule from
+  // its own lr when a step first sees it (PyTorch's chainable StepLR and
+  // CosineAnnealingLR give it the same numbers; OneCycleLR's lr is one for all groups).
+  for (size_t g = base_lrs_.size(); g < optimizer_.num_param_groups(); ++g) base_lrs_.push_back(optimizer_.lr(g));
   std::vector<double> lrs;
   for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(lr_at(g, epoch));  // may throw: change nothing yet
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);

@@ -26,7 +26,8 @@ class LRScheduler {
 
  protected:
   explicit LRScheduler(Optimizer& optimizer);
-  // The lr of `group` at `epoch`; base_lrs_ holds each group's lr at construction.
+  // The lr of `group` at `epoch`; base_lrs_ holds each group's lr at construction (or,
+  // for a group added later, at the first step after it was added).
   virtual double lr_at(size_t group, int64_t epoch) const = 0;
   // Derived constructors call this last: sets epoch 0's lr.
   void start() { apply(0); }

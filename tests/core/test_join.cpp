@@ -64,6 +64,7 @@ TEST(Cat, PromotesAndSkipsLegacyEmptyTensors) {
   EXPECT_EQ(skipped.sizes(), (Dims{2, 3}));
   EXPECT_EQ(skipped.dtype(), kFloat64);
   EXPECT_EQ(cat({zeros({0}), zeros({0})}).sizes(), (Dims{0}));
+  EXPECT_EQ(cat({zeros({0}), zeros({0})}, 1).sizes(), (Dims{0}));  // any dim, as PyTorch
   EXPECT_EQ(cat({zeros({2, 0}), zeros({2, 3})}, 1).sizes(), (Dims{2, 3}));
 }
 
@@ -75,6 +76,8 @@ TEST(Cat, KeepsALayoutAllInputsShare) {
   const Tensor mixed = cat({cl, cl.contiguous()}, 1);
   EXPECT_TRUE(mixed.is_contiguous());
   EXPECT_TRUE(equal(mixed, both));
+  // A skipped 1-D empty tensor votes too (PyTorch): the result is then row-major.
+  EXPECT_TRUE(cat({cl, zeros({0})}, 1).is_contiguous());
 }
 
 TEST(Cat, ErrorsAsPyTorch) {

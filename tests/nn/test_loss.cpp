@@ -264,6 +264,25 @@ TEST(ClassLossOptions, FusedKernelsTakeEveryOptionAsPyTorch) {
   }
 }
 
+// Every kept row weighs 0: PyTorch's mean is 0 / 0 (its smoothing term over a zero
+// weight sum too), NaN, with NaN gradients; and a bfloat16 weight under autocast is cast
+// to float32 with the input.
+TEST(ClassLossOptions, ZeroWeightSumIsNaNAndAutocastCastsTheWeight) {
+  const Tensor x = leaf({0.1, 0.2, 0.3, 0.4, 1, -1, 0.5, 0}, {2, 4});
+  const Tensor w = tensor(std::vector<double>{0, 1, 1, 1}, {4}, dtype(kFloat64));
+  const Tensor loss =
+      F::cross_entropy(x, tensor(std::vector<int64_t>{0, 0}, {2}), {.weight = w, .label_smoothing = 0.2});
+  EXPECT_TRUE(std::isnan(loss.item<double>()));
+  loss.backward();
+  for (double g : x.grad().to_vector<double>()) EXPECT_TRUE(std::isnan(g));
+  AutocastGuard autocast(Device::cpu(), kBFloat16);
+  const Tensor logits = tensor(std::vector<double>{0.5, -1.0, 2.0, 0.1}, {1, 4}, dtype(kBFloat16));
+  const Tensor bf16_weight = tensor(std::vector<double>{1.0, 2.0, 0.5, 3.0}, {4}, dtype(kBFloat16));
+  const Tensor out = F::cross_entropy(logits, tensor(std::vector<int64_t>{3}, {1}), {.weight = bf16_weight});
+  EXPECT_EQ(out.dtype(), kFloat32);
+  EXPECT_NEAR(out.item<double>(), 2.2523186206817627, 1e-6);  // PyTorch: -log softmax(x)[3], x rounded to bf16
+}
+
 TEST(ClassLossOptions, BadOptionsAreClearErrors) {
   const Tensor x = zeros({3, 4});
   const Tensor t = tensor(std::vector<int64_t>{2, -100, 3}, {3});

@@ -149,6 +149,8 @@ TEST(OptimCommon, AddParamGroupThroughTheBaseTakesTheDefaults) {
   base.zero_grad(/*set_to_none=*/false);
   expect_values(b.grad(), {0.0, 0.0});
   EXPECT_EMBER_ERROR(base.add_param_group({b}), "some parameters appear in more than one parameter group");
+  Tensor c = param();
+  EXPECT_EMBER_ERROR(base.add_param_group({c, c}), "optimizer contains a parameter group with duplicate parameters");
 }
 
 // Two steps, a state_dict, then two more: a fresh optimizer (other lr) loaded from

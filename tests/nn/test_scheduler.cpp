@@ -32,6 +32,26 @@ TEST(SchedStepLR, HalvesEveryTwoEpochs) {
   EXPECT_EQ(sched.last_epoch(), 5);
 }
 
+// A group added after the scheduler was made follows the schedule from its own lr, as
+// PyTorch 1.13's chainable forms compute it: StepLR 0.3 * 0.5^2, cosine 0.3 * (1 + cos(pi / 5)) / 2.
+TEST(SchedStepLR, AGroupAddedLaterFollowsFromItsOwnLr) {
+  Tensor a = param(), b = param(), c = param(), d = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  optim::StepLR step(sgd, 1, 0.5);
+  sgd.add_param_group({b}, {.lr = 0.3});
+  step.step();
+  step.step();
+  EXPECT_NEAR(sgd.lr(0), 0.025, 1e-15);
+  EXPECT_NEAR(sgd.lr(1), 0.075, 1e-15);
+  EXPECT_EQ(step.get_last_lr().size(), 2u);
+  optim::SGD other({c}, {.lr = 0.1});
+  optim::CosineAnnealingLR cosine(other, 10);
+  other.add_param_group({d}, {.lr = 0.3});
+  cosine.step();
+  cosine.step();
+  EXPECT_NEAR(other.lr(1), 0.2713525491562421, 1e-15);
+}
+
 TEST(SchedCosineAnnealingLR, HalfCosine) {
   Tensor a = param();
   optim::SGD sgd({a}, {.lr = 0.1});

@@ -68,24 +68,27 @@ void add_indexing_checks(std::vector<Check>& checks) {
   add_bad_index_check(checks);
   checks.push_back(parity({.op = "cat(dim=1) channels-last and not, float64, backward",
                            .shape = "[8, 3, 5, 7] + [8, 4, 5, 7] + [8, 2, 5, 7]",
-                           .inputs = {randn({8, 3, 5, 7}), randn({8, 4, 5, 7}), randn({8, 2, 5, 7}, kFloat64)},
                            .fn =
                                [](const Inputs& x) {
                                  return Inputs{cat({x[0].contiguous(MemoryFormat::ChannelsLast), x[1], x[2]}, 1)};
                                },
                            .backward = true,
                            .atol = 1e-6,
-                           .rtol = 1e-6}));
+                           .rtol = 1e-6,
+                           .make_inputs =
+                               [] {
+                                 return Inputs{randn({8, 3, 5, 7}), randn({8, 4, 5, 7}), randn({8, 2, 5, 7}, kFloat64)};
+                               }}));
   checks.push_back(parity({.op = "stack(dim=-1) of transposed, backward",
                            .shape = "3 x [33, 65]",
-                           .inputs = {randn({65, 33}), randn({65, 33}), randn({33, 65})},
                            .fn =
                                [](const Inputs& x) {
                                  return Inputs{stack({x[0].transpose(0, 1), x[1].transpose(0, 1), x[2]}, -1)};
                                },
                            .backward = true,
                            .atol = 0.0,
-                           .rtol = 0.0}));
+                           .rtol = 0.0,
+                           .make_inputs = [] { return Inputs{randn({65, 33}), randn({65, 33}), randn({33, 65})}; }}));
 }
 
 }  // namespace ember::kernel_checks

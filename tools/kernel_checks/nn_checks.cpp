@@ -113,7 +113,8 @@ void add_class_loss_checks(std::vector<Check>& checks) {
         targets.slice(0, 0, 128, 4).fill_(-100);
         return Outputs{randn({128, 10}), targets, rand({10}) + 0.5};
       },
-  }));  checks.push_back(parity(ParitySpec{
+  }));
+  checks.push_back(parity(ParitySpec{
       .op = "nll_loss(weight, ignore_index=3) float64 backward",
       .shape = "[257, 7]",
       .fn = [](const Outputs& in) -> Outputs {
@@ -188,11 +189,12 @@ void add_optimizer_checks(std::vector<Check>& checks) {
 // clip_grad_norm_ of two gradients on the inputs' device: the total norm and both
 // gradients after clipping.
 void add_clip_grad_checks(std::vector<Check>& checks) {
-  for (const double norm_type : {2.0, std::numeric_limits<double>::infinity(), 1.5}) {
+  const std::pair<double, const char*> norms[] = {
+      {2.0, "2"}, {std::numeric_limits<double>::infinity(), "inf"}, {1.5, "1.5"}};
+  for (const auto& [norm_type, norm_name] : norms) {
     checks.push_back(parity(ParitySpec{
-        .op = "clip_grad_norm_(max_norm=1, norm_type=" + std::to_string(norm_type) + ")",
+        .op = std::string("clip_grad_norm_(max_norm=1, norm_type=").append(norm_name).append(")"),
         .shape = "[257, 33] and [1000]",
-        .inputs = {randn({257, 33}), randn({1000})},
         .fn =
             [norm_type](const Inputs& x) {
               std::vector<Tensor> params;
@@ -204,7 +206,8 @@ void add_clip_grad_checks(std::vector<Check>& checks) {
               return Inputs{total, params[0].grad(), params[1].grad()};
             },
         .atol = 1e-5,
-        .rtol = 1e-5}));
+        .rtol = 1e-5,
+        .make_inputs = [] { return Inputs{randn({257, 33}), randn({1000})}; }}));
   }
 }
 
