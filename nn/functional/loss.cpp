@@ -223,16 +223,82 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
   return out;
 }
 
+namespace {
+
+// PyTorch's K-dimensional form: input [N, C, d1, ..., dk] against targets [N, d1, ..., dk]
+// is the 2-D loss of its rows [N d1 ... dk, C] (the class dim moved last, differentiably);
+// "none" gives the losses back in the targets' shape. `loss` is the 2-D loss.
+template <typename Loss>
+Tensor spatial_class_loss(const Tensor& input, const Tensor& targets, Reduction reduction, const Loss& loss) {
+  if (targets.dim() >= 1) {
+    EMBER_CHECK(targets.size(0) == input.size(0), "Expected input batch_size (", input.size(0),
+                ") to match target batch_size (", targets.size(0), ").");
+  }
+  Dims expected = input.sizes();
+  expected.erase(1);
+  EMBER_CHECK(targets.sizes() == expected, "Expected target size ", expected, ", got ", targets.sizes());
+  Dims order{0};
+  for (int64_t d = 2; d < input.dim(); ++d) order.push_back(d);
+  order.push_back(1);
+  const Tensor rows = input.permute(order).reshape({-1, input.size(1)});
+  Tensor out = loss(rows, targets.reshape({-1}));
+  return reduction == Reduction::None ? out.reshape(targets.sizes()) : out;
+}
+
+// PyTorch's cross_entropy with class probabilities (a target of the input's shape): per
+// sample -sum_c w[c] y[c] log p[c], with y smoothed to y (1 - s) + s / C; "mean" divides
+// by the number of samples (not by the weights). Composed of differentiable ops, so a
+// target that requires grad gets its gradient too.
+Tensor probability_cross_entropy(const Tensor& logits, const Tensor& target, const ClassLossOptions& o) {
+  EMBER_CHECK(target.is_floating_point(), "Expected floating point type for target with class probabilities, got ",
+              dtype_torch_name(target.dtype()));
+  EMBER_CHECK(!o.ignore_index || *o.ignore_index < 0, "ignore_index is not supported for floating point target");
+  EMBER_CHECK(o.label_smoothing >= 0.0 && o.label_smoothing <= 1.0,
+              "label_smoothing must be between 0.0 and 1.0. Got: ", o.label_smoothing);
+  check_floating(logits.dtype(), "cross_entropy");
+  const int64_t class_dim = logits.dim() == 1 ? 0 : 1;
+  const int64_t c = logits.size(class_dim);
+  Tensor y = target.dtype() == logits.dtype() ? target : target.to(logits.dtype());
+  if (o.label_smoothing > 0.0) y = y * (1.0 - o.label_smoothing) + o.label_smoothing / static_cast<double>(c);
+  Tensor terms = log_softmax(logits, class_dim) * y;
+  if (o.weight.defined()) {
+    const Tensor weight = autocast::cast(autocast::CastPolicy::Float32, o.weight);
+    EMBER_CHECK(weight.dim() == 1 && weight.numel() == c, "cross_entropy: weight tensor should be defined either for all ",
+                c, " classes or no classes but got weight tensor of shape: ", weight.sizes());
+    Dims shape = Dims::filled(static_cast<size_t>(logits.dim()), 1);
+    shape[static_cast<size_t>(class_dim)] = c;
+    terms = terms * weight.detach().view(shape);
+  }
+  const Tensor losses = -terms.sum({class_dim});
+  if (o.reduction == Reduction::None) return losses;
+  if (o.reduction == Reduction::Sum) return losses.sum();
+  const int64_t samples = c == 0 ? 0 : logits.numel() / c;
+  return samples == 0 ? losses.sum() * std::numeric_limits<double>::quiet_NaN() : losses.sum() / static_cast<double>(samples);
+}
+
+}  // namespace
+
 Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
   EMBER_PROFILE_OP("nll_loss");
   EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
   const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
+  if (log_probs.dim() > 2) {
+    return spatial_class_loss(log_probs, targets, options.reduction, [&](const Tensor& rows, const Tensor& t) {
+      return class_loss("nll_loss", "NllLossBackward", rows, t, options, /*input_is_log_probs=*/true);
+    });
+  }
   return class_loss("nll_loss", "NllLossBackward", log_probs, targets, options, /*input_is_log_probs=*/true);
 }
 
 Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const ClassLossOptions& options) {
   EMBER_PROFILE_OP("cross_entropy");
   const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
+  if (logits.dim() >= 1 && targets.sizes() == logits.sizes()) return probability_cross_entropy(logits, targets, options);
+  if (logits.dim() > 2) {
+    return spatial_class_loss(logits, targets, options.reduction, [&](const Tensor& rows, const Tensor& t) {
+      return class_loss("cross_entropy", "CrossEntropyLossBackward", rows, t, options, /*input_is_log_probs=*/false);
+    });
+  }
   return class_loss("cross_entropy", "CrossEntropyLossBackward", logits, targets, options,
                     /*input_is_log_probs=*/false);
 }

@@ -44,6 +44,11 @@ struct ClassLossOptions {
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;  // cross_entropy only
 };
+// Both also take PyTorch's K-dimensional form (input [N, C, d1, ..., dk], targets [N, d1,
+// ..., dk]: the loss of every position; "none" keeps the targets' shape), and
+// cross_entropy takes class probabilities (a floating target of the input's shape: per
+// sample -sum_c w[c] y[c] log p[c], y smoothed as y (1 - s) + s / C, "mean" over samples;
+// composed of differentiable ops; ignore_index must then be negative, as in PyTorch).
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, const ClassLossOptions& options);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const ClassLossOptions& options);
 

@@ -283,6 +283,94 @@ TEST(ClassLossOptions, ZeroWeightSumIsNaNAndAutocastCastsTheWeight) {
   EXPECT_NEAR(out.item<double>(), 2.2523186206817627, 1e-6);  // PyTorch: -log softmax(x)[3], x rounded to bf16
 }
 
+// PyTorch 1.13's K-dimensional form: input [2, 3, 4] (C = 3), targets [2, 4] with one
+// ignored position; values and gradients of the sum of the outputs.
+TEST(ClassLossOptions, KDimensionalInputAsPyTorch) {
+  std::vector<double> v;
+  for (int i = 0; i < 24; ++i) v.push_back(std::sin(0.37 * i));
+  const Tensor w = tensor(std::vector<double>{1.0, 2.0, 0.5}, {3}, dtype(kFloat64));
+  const Tensor t = tensor(std::vector<int64_t>{0, 2, 1, -100, 1, 1, 0, 2}, {2, 4});
+  auto expect_pytorch = [&](const F::ClassLossOptions& o, const std::vector<double>& loss_values,
+                            const std::vector<double>& grad_values) {
+    const Tensor x = leaf(v, {2, 3, 4});
+    const Tensor loss = F::cross_entropy(x, t, o);
+    expect_values(loss, loss_values, 1e-12);
+    loss.sum().backward();
+    expect_values(x.grad(), grad_values, 1e-12);
+  };
+  expect_pytorch({}, {1.470070394763491},
+                 {-0.11373257626953553, 0.042028204505088235, 0.05878840698160626, 0.0, 0.0788433423283476,
+                  0.07655433114133474, -0.0764222617853949, 0.0, 0.03488923394118795, -0.11858253564642297,
+                  0.017633854803788634, 0.0, 0.01540722125039134, 0.012925948360967549, -0.12975129753150258,
+                  0.01558731964189943, -0.11456133440457708, -0.10764851163563088, 0.04623173785305992,
+                  0.060039474226434915, 0.09915411315418574, 0.09472256327466333, 0.08351955967844264,
+                  -0.07562679386833435});
+  expect_pytorch({.weight = w, .label_smoothing = 0.1}, {1.3946174326527072},
+                 {-0.08067372234646607, 0.014819838281872225, 0.08393456966702416, 0.0, 0.05493723550778598,
+                  0.02633320520673643, -0.10837022358748685, 0.0, 0.025736486838680107, -0.041153043488608654,
+                  0.024435653920462687, 0.0, 0.01926446871586117, 0.015565534130701629, -0.09334037786287334,
+                  0.00316626310142975, -0.16522569295497141, -0.1549204664197831, 0.029149911228252945,
+                  0.01905443493683613, 0.14596122423911026, 0.13935493228908147, 0.0641904666346204,
+                  -0.02222069803826588});
+  {
+    const Tensor x = leaf(v, {2, 3, 4});
+    const Tensor none = F::cross_entropy(x, t, {.reduction = F::Reduction::None});
+    EXPECT_EQ(none.sizes(), (Dims{2, 4}));
+    expect_values(none, {1.590263099263879, 1.7724142966951812, 0.7656228940296878, 0.0, 1.6191314474639387,
+                         1.4005538722240531, 2.388786791176789, 0.7537203624909072},
+                  1e-12);
+    // nll_loss on log-probabilities, weighted: PyTorch's 1.423637071941008
+    expect_values(F::nll_loss(F::log_softmax(x, 1), t, {.weight = w}), {1.423637071941008}, 1e-12);
+  }
+  const Tensor x = leaf(v, {2, 3, 4});
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, tensor(std::vector<int64_t>{0, 1, 2}, {1, 3}), F::ClassLossOptions{}),
+                     "Expected input batch_size (2) to match target batch_size (1).");
+  EXPECT_EMBER_ERROR(F::cross_entropy(x, tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 2}, {2, 3}), F::ClassLossOptions{}),
+                     "Expected target size [2, 4], got [2, 3]");
+}
+
+// PyTorch 1.13's cross_entropy with class probabilities (soft targets, e.g. mixup).
+TEST(ClassLossOptions, ProbabilityTargetsAsPyTorch) {
+  std::vector<double> logits, raw;
+  for (int i = 0; i < 12; ++i) {
+    logits.push_back(std::sin(0.3 * i));
+    raw.push_back(std::cos(0.7 * i));
+  }
+  const Tensor p = F::softmax(tensor(raw, {4, 3}, dtype(kFloat64)), 1);
+  const Tensor w = tensor(std::vector<double>{1.0, 2.0, 0.5}, {3}, dtype(kFloat64));
+  auto expect_pytorch = [&](const F::ClassLossOptions& o, const std::vector<double>& loss_values,
+                            const std::vector<double>& grad_values) {
+    const Tensor y = leaf(logits, {4, 3});
+    const Tensor loss = F::cross_entropy(y, p, o);
+    expect_values(loss, loss_values, 1e-12);
+    loss.sum().backward();
+    expect_values(y.grad(), grad_values, 1e-12);
+  };
+  expect_pytorch({}, {1.1335065053922635},
+                 {-0.051348496982972745, -0.00686733476109451, 0.05821583174406726, -0.03537604226457686,
+                  0.015004934285950233, 0.020371107978626624, 0.056413112127807086, 0.009349665031891274,
+                  -0.06576277715969836, -0.004763289388908493, -0.007070388346063605, 0.011833677734972077});
+  expect_pytorch({.weight = w}, {1.3118135578615384},
+                 {-0.03568176193158035, -0.0745690697127507, 0.11025083164433103, -0.025089965037792056,
+                  -0.04339467434582553, 0.06848463938361764, 0.05924386789272821, -0.06363253412690531,
+                  0.0043886662341770825, 0.0230391786984403, -0.07461039603302098, 0.05157121733458071});
+  expect_pytorch({.reduction = F::Reduction::None, .label_smoothing = 0.1},
+                 {1.1890136250258907, 1.1192382722673815, 1.159658210261847, 1.0587591407038264},
+                 {-0.19381339769764264, -0.025300636777482233, 0.21911403447512492, -0.13126813757595518,
+                  0.05482038175736287, 0.07644775581859231, 0.20767174585542683, 0.03427191429493376,
+                  -0.24194366015036062, -0.007155558268046203, -0.026246272574034057, 0.033401830842080205});
+  expect_pytorch({.weight = w, .reduction = F::Reduction::Sum, .label_smoothing = 0.2}, {5.231293995462571},
+                 {-0.12397441370747445, -0.29552578579062244, 0.41950019949809686, -0.07831034299793997,
+                  -0.19254573736366593, 0.27085608036160586, 0.2113887534902578, -0.2577490510080272,
+                  0.04636029751776935, 0.10815181118751026, -0.2961588634270346, 0.1880070522395244});
+  const Tensor y = leaf(logits, {4, 3});
+  EXPECT_EMBER_ERROR(F::cross_entropy(y, p, {.ignore_index = 1}), "ignore_index is not supported for floating point target");
+  EXPECT_EMBER_ERROR(F::cross_entropy(y, p.to(kInt64), F::ClassLossOptions{}),
+                     "Expected floating point type for target with class probabilities, got Long");
+  expect_gradcheck([&](const Inputs& in) { return F::cross_entropy(in[0], p, {.weight = w, .label_smoothing = 0.3}); },
+                   {leaf(logits, {4, 3})});
+}
+
 TEST(ClassLossOptions, BadOptionsAreClearErrors) {
   const Tensor x = zeros({3, 4});
   const Tensor t = tensor(std::vector<int64_t>{2, -100, 3}, {3});

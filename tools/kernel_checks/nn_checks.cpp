@@ -128,6 +128,25 @@ void add_class_loss_checks(std::vector<Check>& checks) {
         return Outputs{randn({257, 7}, kFloat64), class_targets(257, 7), rand({7}, kFloat64) + 0.5};
       },
   }));
+  // PyTorch's K-dimensional form (a segmentation-like [N, C, H, W]) and class probabilities.
+  checks.push_back(parity(ParitySpec{
+      .op = "cross_entropy K-dim [N, C, H, W] (weight, smoothing=0.1) backward",
+      .shape = "[8, 10, 5, 7]",
+      .fn = [](const Outputs& in) -> Outputs {
+        return {F::cross_entropy(in[0], in[1], {.weight = in[2], .label_smoothing = 0.1})};
+      },
+      .backward = true,
+      .make_inputs = [] { return Outputs{randn({8, 10, 5, 7}), randint(0, 10, {8, 5, 7}), rand({10}) + 0.5}; },
+  }));
+  checks.push_back(parity(ParitySpec{
+      .op = "cross_entropy class probabilities (weight) backward",
+      .shape = "[128, 10]",
+      .fn = [](const Outputs& in) -> Outputs {
+        return {F::cross_entropy(in[0], F::softmax(in[1], 1), {.weight = in[2]})};
+      },
+      .backward = true,
+      .make_inputs = [] { return Outputs{randn({128, 10}), randn({128, 10}), rand({10}) + 0.5}; },
+  }));
   checks.push_back(parity(ParitySpec{
       .op = "cross_entropy(mean, ignore_index=-100) all rows ignored",
       .shape = "[16, 10]",
