@@ -204,6 +204,24 @@ void Module::to(MemoryFormat format) {
   for (const auto& [_, child] : children_) child->to(format);
 }
 
+void Module::to(DType dtype) {
+  EMBER_CHECK(is_floating(dtype), "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=",
+              dtype_name(dtype));
+  const auto converts = [dtype](const Tensor& t) { return t.defined() && t.is_floating_point() && t.dtype() != dtype; };
+  NoGradGuard no_grad;
+  for (auto& [_, p] : parameters_) {
+    if (!converts(*p)) continue;
+    const bool requires_grad = p->requires_grad();
+    const Tensor grad = p->grad();
+    *p = p->to(dtype).detach();
+    p->requires_grad_(requires_grad);
+    if (grad.defined()) p->mutable_grad() = grad.to(dtype);
+  }
+  for (auto& [_, b] : buffers_)
+    if (converts(*b)) *b = b->to(dtype);
+  for (const auto& [_, child] : children_) child->to(dtype);
+}
+
 void Module::apply(const std::function<void(Module&)>& fn) {
   for (const auto& [_, child] : children_) child->apply(fn);
   fn(*this);

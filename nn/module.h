@@ -75,6 +75,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // contiguous(format) copy, keeping requires_grad (and a gradient, converted too);
   // tensors of other ranks, or already in the format, are left as they are.
   void to(MemoryFormat format);
+  // Casts every floating-point parameter and buffer (and gradient) to `dtype`, as
+  // PyTorch's module.to(torch.float64) / module.double(): like to(Device), the module's
+  // tensors are replaced (handles taken before keep the old ones: make the optimizer
+  // after); integer buffers (num_batches_tracked) stay; a non-floating dtype is PyTorch's error.
+  void to(DType dtype);
   void apply(const std::function<void(Module&)>& fn);
 
   // ---- state ----

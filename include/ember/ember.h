@@ -19,6 +19,7 @@
 #include "core/profiler.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "core/rng_state.h"
 #include "core/scalar.h"
 #include "core/shape.h"
 #include "core/tensor.h"

@@ -19,7 +19,8 @@ Reduction reduction_from_string(std::string_view name);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
 
-// log_probs [N, C] (or [C] with a 0-dim target); targets int64 in [0, C) (these two
+// log_probs [N, C] (or [C] with a 0-dim target, or [N, C, d...] with targets [N, d...]);
+// targets int64 in [0, C) (these two
 // overloads take no ignore_index: a target of -100 is out of bounds; ClassLossOptions
 // below has PyTorch's default). One pass, one node ("NllLossBackward").
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction = Reduction::Mean);

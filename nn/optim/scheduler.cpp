@@ -1,8 +1,11 @@
 // LRScheduler bookkeeping and the closed-form lr of each schedule (PyTorch's).
 #include "nn/optim/scheduler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "core/factories.h"
 
 namespace ember::optim {
 
@@ -37,6 +40,43 @@ void LRScheduler::apply(int64_t epoch) {
   last_epoch_ = epoch;
   last_lr_ = std::move(lrs);
   on_epoch(epoch);
+}
+
+StateDict LRScheduler::state_dict() const {
+  Tensor lrs = make_empty({static_cast<int64_t>(base_lrs_.size())}, kFloat64, Device::cpu());
+  std::copy(base_lrs_.begin(), base_lrs_.end(), lrs.data_ptr<double>());
+  return {{"last_epoch", full({}, last_epoch_, TensorOptions(kInt64))}, {"base_lrs", lrs}};
+}
+
+void LRScheduler::load_state_dict(const StateDict& state) {
+  Tensor epoch, lrs;
+  for (const auto& [name, value] : state) {
+    EMBER_CHECK(name == "last_epoch" || name == "base_lrs", "LRScheduler::load_state_dict: unexpected key \"", name,
+                "\" (expected last_epoch and base_lrs)");
+    (name == "last_epoch" ? epoch : lrs) = value;
+  }
+  EMBER_CHECK(epoch.defined() && lrs.defined(), "LRScheduler::load_state_dict: expected keys last_epoch and base_lrs");
+  EMBER_CHECK(epoch.numel() == 1 && !epoch.is_floating_point(),
+              "LRScheduler::load_state_dict: last_epoch must be one integer, but got ", dtype_name(epoch.dtype()),
+              " of shape ", epoch.sizes());
+  EMBER_CHECK(lrs.dim() == 1 && lrs.numel() == static_cast<int64_t>(optimizer_.num_param_groups()) &&
+                  lrs.is_floating_point(),
+              "LRScheduler::load_state_dict: base_lrs must hold one lr per parameter group (",
+              optimizer_.num_param_groups(), "), but got ", dtype_name(lrs.dtype()), " of shape ", lrs.sizes());
+  const std::vector<double> loaded = lrs.to_vector<double>();
+  for (double lr : loaded) {
+    EMBER_CHECK(std::isfinite(lr) && lr >= 0.0, "LRScheduler::load_state_dict: invalid base lr ", lr);
+  }
+  const int64_t target = epoch.item<int64_t>();
+  EMBER_CHECK(target >= 0, "LRScheduler::load_state_dict: last_epoch must be >= 0, but got ", target);
+  const std::vector<double> previous = base_lrs_;
+  base_lrs_ = loaded;
+  try {
+    step_to(target);  // checks the epoch against the schedule (OneCycleLR's total_steps)
+  } catch (...) {
+    base_lrs_ = previous;
+    throw;
+  }
 }
 
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)

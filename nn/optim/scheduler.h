@@ -23,6 +23,13 @@ class LRScheduler {
   void step_to(int64_t epoch);
   const std::vector<double>& get_last_lr() const { return last_lr_; }
   int64_t last_epoch() const { return last_epoch_; }
+  // For checkpoints, as PyTorch's scheduler.state_dict(): "last_epoch" (0-dim int64) and
+  // "base_lrs" (float64, one per group). load_state_dict checks both (a count, finite
+  // positive-or-zero lrs, one per group of the optimizer) and then jumps to last_epoch
+  // with step_to (Note [Schedules jump, never replay]); the schedule's own arguments
+  // (step_size, T_max, ...) are the constructor's.
+  StateDict state_dict() const;
+  void load_state_dict(const StateDict& state);
 
  protected:
   explicit LRScheduler(Optimizer& optimizer);
@@ -67,7 +74,7 @@ class CosineAnnealingLR : public LRScheduler {
 
 // Two cosine phases: max_lr/div_factor -> max_lr over pct_start*total_steps - 1
 // steps, then -> max_lr/(div_factor*final_div_factor) at step total_steps - 1.
-// Stepping past total_steps is an error. (Momentum is not cycled.)
+// Stepping past total_steps is an error.
 // PyTorch's defaults: with cycle_momentum, momentum (SGD) or beta1 (Adam) goes from
 // max_momentum down to base_momentum while the lr warms up, and back while it anneals.
 class OneCycleLR : public LRScheduler {

@@ -91,6 +91,32 @@ TEST(Module, ToDeviceKeepsParametersLeaves) {
   EXPECT_EQ(net->named_buffers()[2].second.dtype(), kInt64);
 }
 
+// module.to(torch.float64) / module.double(): floating parameters, buffers and gradients
+// cast in place (the same Tensor objects), integer buffers kept, a float64 forward
+// equal to the float32 one's values; an integer dtype is PyTorch's error.
+TEST(Module, ToDtypeCastsFloatingParametersAndBuffers) {
+  auto net = small_net();
+  net->eval();
+  const Tensor x = randn({4, 2});
+  const Tensor y32 = (*net)(x);
+  (*net)(x).sum().backward();
+  const auto params = net->parameters();
+  net->to(kFloat64);
+  for (const auto& p : net->parameters()) {
+    EXPECT_EQ(p.dtype(), kFloat64);
+    EXPECT_TRUE(p.requires_grad() && p.is_leaf());
+    EXPECT_EQ(p.grad().dtype(), kFloat64);
+  }
+  EXPECT_EQ(params[0].dtype(), kFloat32);  // as to(Device): the module's tensors are new ones (make optimizers after)
+  const auto buffers = net->named_buffers();
+  EXPECT_EQ(buffers[0].second.dtype(), kFloat64);  // running_mean
+  EXPECT_EQ(buffers[2].second.dtype(), kInt64);    // num_batches_tracked
+  const Tensor y64 = (*net)(x.to(kFloat64));
+  EXPECT_EQ(y64.dtype(), kFloat64);
+  EXPECT_TRUE(allclose(y64.to(kFloat32), y32, 1e-5, 1e-6));
+  EXPECT_EMBER_ERROR(net->to(kInt64), "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=");
+}
+
 TEST(Module, ApplyVisitsEveryModule) {
   auto net = small_net();
   std::vector<std::string> seen;

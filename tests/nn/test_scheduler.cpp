@@ -52,6 +52,33 @@ TEST(SchedStepLR, AGroupAddedLaterFollowsFromItsOwnLr) {
   EXPECT_NEAR(other.lr(1), 0.2713525491562421, 1e-15);
 }
 
+// scheduler.state_dict() / load_state_dict(): a fresh scheduler on a fresh optimizer
+// continues where the saved one was; bad dicts are refused and change nothing.
+TEST(SchedStateDict, ARestoredSchedulerContinuesTheSchedule) {
+  Tensor a = param(), b = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  optim::CosineAnnealingLR sched(sgd, 10);
+  for (int i = 0; i < 4; ++i) sched.step();
+  const optim::StateDict saved = sched.state_dict();
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0].first, "last_epoch");
+  EXPECT_EQ(saved[0].second.item<int64_t>(), 4);
+  optim::SGD fresh({b}, {.lr = 0.1});
+  optim::CosineAnnealingLR restored(fresh, 10);
+  restored.load_state_dict(saved);
+  EXPECT_EQ(restored.last_epoch(), 4);
+  EXPECT_DOUBLE_EQ(fresh.lr(0), sgd.lr(0));
+  sched.step();
+  restored.step();
+  EXPECT_DOUBLE_EQ(fresh.lr(0), sgd.lr(0));
+  EXPECT_EMBER_ERROR(restored.load_state_dict({{"last_epoch", saved[0].second}}),
+                     "expected keys last_epoch and base_lrs");
+  EXPECT_EMBER_ERROR(restored.load_state_dict({saved[0], {"base_lrs", zeros({2}, kFloat64)}}),
+                     "base_lrs must hold one lr per parameter group (1)");
+  EXPECT_EMBER_ERROR(restored.load_state_dict({saved[0], saved[1], {"extra", zeros({1})}}), "unexpected key \"extra\"");
+  EXPECT_EQ(restored.last_epoch(), 5);
+}
+
 TEST(SchedCosineAnnealingLR, HalfCosine) {
   Tensor a = param();
   optim::SGD sgd({a}, {.lr = 0.1});
