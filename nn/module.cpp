@@ -187,39 +187,33 @@ void Module::to(Device device) {
   for (const auto& [_, child] : children_) child->to(device);
 }
 
-void Module::to(MemoryFormat format) {
-  EMBER_CHECK(format != MemoryFormat::Preserve, "Module::to: expected Contiguous or ChannelsLast, got ", format);
-  const auto converts = [format](const Tensor& t) { return t.defined() && t.dim() == 4 && !t.is_contiguous(format); };
+void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
+                             const std::function<Tensor(const Tensor&)>& convert) {
   NoGradGuard no_grad;
   for (auto& [_, p] : parameters_) {
-    if (!converts(*p)) continue;
+    if (!picks(*p)) continue;
     const bool requires_grad = p->requires_grad();
     const Tensor grad = p->grad();
-    *p = p->contiguous(format).detach();
+    *p = convert(*p).detach();
     p->requires_grad_(requires_grad);
-    if (grad.defined()) p->mutable_grad() = grad.contiguous(format);
+    if (grad.defined()) p->mutable_grad() = convert(grad);
   }
   for (auto& [_, b] : buffers_)
-    if (converts(*b)) *b = b->contiguous(format);
-  for (const auto& [_, child] : children_) child->to(format);
+    if (picks(*b)) *b = convert(*b);
+  for (const auto& [_, child] : children_) child->replace_tensors(picks, convert);
+}
+
+void Module::to(MemoryFormat format) {
+  EMBER_CHECK(format != MemoryFormat::Preserve, "Module::to: expected Contiguous or ChannelsLast, got ", format);
+  replace_tensors([format](const Tensor& t) { return t.defined() && t.dim() == 4 && !t.is_contiguous(format); },
+                  [format](const Tensor& t) { return t.contiguous(format); });
 }
 
 void Module::to(DType dtype) {
   EMBER_CHECK(is_floating(dtype), "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=",
               dtype_name(dtype));
-  const auto converts = [dtype](const Tensor& t) { return t.defined() && t.is_floating_point() && t.dtype() != dtype; };
-  NoGradGuard no_grad;
-  for (auto& [_, p] : parameters_) {
-    if (!converts(*p)) continue;
-    const bool requires_grad = p->requires_grad();
-    const Tensor grad = p->grad();
-    *p = p->to(dtype).detach();
-    p->requires_grad_(requires_grad);
-    if (grad.defined()) p->mutable_grad() = grad.to(dtype);
-  }
-  for (auto& [_, b] : buffers_)
-    if (converts(*b)) *b = b->to(dtype);
-  for (const auto& [_, child] : children_) child->to(dtype);
+  replace_tensors([dtype](const Tensor& t) { return t.defined() && t.is_floating_point() && t.dtype() != dtype; },
+                  [dtype](const Tensor& t) { return t.to(dtype); });
 }
 
 void Module::apply(const std::function<void(Module&)>& fn) {

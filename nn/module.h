@@ -111,6 +111,10 @@ class Module : public std::enable_shared_from_this<Module> {
   static bool reusable(const Tensor& t);
 
  private:
+  // Replaces each parameter and buffer that `picks` (recursively) by convert(t), keeping
+  // requires_grad and converting a gradient alike: to(MemoryFormat) and to(DType).
+  void replace_tensors(const std::function<bool(const Tensor&)>& picks,
+                       const std::function<Tensor(const Tensor&)>& convert);
   Tensor invoke(Tensor input, bool consuming);
   void collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const;
 
