@@ -65,7 +65,9 @@ Tensor scatter(const Tensor& grad, const Geometry& geometry, int64_t span) {
     return native::index_select_backward(native::reshape(grad, {grad.numel()}), Dims{span}, 0,
                                          geometry.element_offsets(span, grad.device()));
   }
-  Tensor flat = zeros({span}, TensorOptions(grad.dtype()).device(grad.device()));
+  // A geometry that covers every element of the span once needs no zero fill first.
+  Tensor flat = geometry.numel() == span ? make_empty({span}, grad.dtype(), grad.device())
+                                         : zeros({span}, TensorOptions(grad.dtype()).device(grad.device()));
   native::copy_(geometry.in(flat), grad);
   return flat;
 }

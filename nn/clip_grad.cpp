@@ -15,13 +15,13 @@ namespace {
 
 // torch.linalg.vector_norm(x, p) over all elements, a 0-dim tensor in x's dtype.
 Tensor vector_norm(const Tensor& x, double p) {
-  const Tensor a = native::abs(x);
   if (x.numel() == 0) return zeros({}, TensorOptions(x.dtype()).device(x.device()));
+  if (p == 2.0) return native::sqrt(native::sum(native::mul(x, x)));  // the default: no |x| pass
+  if (p == 0.0) return native::to_dtype(native::sum(native::ne(x, 0.0)), x.dtype());
+  const Tensor a = native::abs(x);
   if (p == std::numeric_limits<double>::infinity()) return native::amax(a, {});
   if (p == -std::numeric_limits<double>::infinity()) return native::amin(a, {});
-  if (p == 0.0) return native::to_dtype(native::sum(native::ne(x, 0.0)), x.dtype());
   if (p == 1.0) return native::sum(a);
-  if (p == 2.0) return native::sqrt(native::sum(native::mul(x, x)));
   return native::pow(native::sum(native::pow(a, p)), 1.0 / p);
 }
 

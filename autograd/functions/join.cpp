@@ -38,7 +38,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     autograd::tensor_list grads(in.size());
     int64_t offset = 0;
     for (size_t i = 0; i < in.size(); ++i) {
-      if (native::skipped_by_cat(in[i].shape) && static_cast<int64_t>(g[0].dim()) != 1) {
+      if (native::skipped_by_cat(in[i].shape) && g[0].dim() != 1) {
         if (autograd::needs_grad(in, i)) grads[i] = make_empty({0}, in[i].dtype, in[i].device);
         continue;
       }
