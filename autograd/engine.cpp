@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <utility>
 #include <queue>
 #include <unordered_map>
@@ -15,8 +17,10 @@
 
 #include "autograd/hooks.h"
 #include "autograd/record.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "core/logging.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 
@@ -45,6 +49,7 @@ class FinalCallbacksScope {
 
 struct GraphTask {
   bool retain_graph = false;
+  bool create_graph = false;  // formulas recorded (Note [Higher-order gradients])
   bool accumulate = true;  // false for autograd::grad: leaves' .grad stay untouched
   std::unordered_map<Node*, int> dependencies;
   std::unordered_map<Node*, tensor_list> buffers;
@@ -128,6 +133,42 @@ void keep_retained_grads(const Node& node, const tensor_list& inputs) {
   }
 }
 
+// The history a gradient gets from a node ember cannot differentiate through (Note
+// [Higher-order gradients] in engine.h): reaching it in a later backward is PyTorch's error.
+class NotImplementedBackward final : public Node {
+ public:
+  explicit NotImplementedBackward(std::string of) : of_(std::move(of)) {}
+  std::string name() const override { return "NotImplemented"; }
+  tensor_list apply(tensor_list&&) override {
+    EMBER_FAIL("the derivative for '", of_, "' is not implemented: its backward runs a kernel ember cannot ",
+               "differentiate, so a gradient made with create_graph=true cannot be differentiated again ",
+               "through it (Note [Higher-order gradients])");
+  }
+
+ private:
+  std::string of_;
+};
+
+// create_graph through a node whose backward is not recorded: its gradients get a
+// NotImplemented history with edges to what the formula read (the forward inputs'
+// edges and `grad_edges`, those of the incoming gradients), so a later backward
+// reaches it exactly when it would need the missing derivative.
+void mark_not_differentiable(tensor_list& outputs, std::vector<Edge> grad_edges, const Node& node) {
+  bool any = false;
+  for (const Tensor& g : outputs) any = any || g.defined();
+  if (!any) return;
+  auto error = std::make_shared<NotImplementedBackward>(node.name());
+  auto& edges = error->mutable_next_edges();
+  edges = node.next_edges();
+  edges.insert(edges.end(), grad_edges.begin(), grad_edges.end());
+  error->set_num_outputs(static_cast<uint32_t>(outputs.size()));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].defined()) continue;
+    outputs[i] = outputs[i].detach();
+    set_history(outputs[i], error, static_cast<uint32_t>(i));
+  }
+}
+
 struct ReadyOrder {
   bool operator()(Node* a, Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
 };
@@ -148,7 +189,12 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
   for (Node* r : roots)
     if (task.dependencies[r] == 0 && queued.insert(r).second) ready.push(r);
 
-  NoGradGuard no_grad;  // backward formulas are not recorded (no higher-order gradients)
+  // Formulas are recorded only for create_graph (Note [Higher-order gradients]); autocast
+  // does not apply to them: gradients keep the dtypes the forward ops chose.
+  GradModeGuard grad_mode(task.create_graph);
+  std::optional<AutocastGuard> no_autocast_cpu, no_autocast_cuda;
+  if (autocast::is_enabled(DeviceType::CPU)) no_autocast_cpu.emplace(Device::cpu(), kBFloat16, false);
+  if (autocast::is_enabled(DeviceType::CUDA)) no_autocast_cuda.emplace(Device::cuda(0), kBFloat16, false);
   BackwardEvalNoteGuard eval_note(task.accumulate ? task.eval_note : 0);
   std::vector<std::function<void()>> final_callbacks;
   FinalCallbacksScope callbacks_scope(&final_callbacks);
@@ -176,7 +222,13 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       profiler::RecordScope span;  // the node's name, with the module its forward ran in
       if (EMBER_UNLIKELY(profiler::is_enabled()))
         span.begin(profiler::Category::Backward, node->name(), node->module_path());
+      std::vector<Edge> grad_edges;  // of gradients with a history (create_graph)
+      const bool recorded = task.create_graph && node->differentiable_backward();
+      if (task.create_graph && !recorded)
+        for (const Tensor& g : inputs)
+          if (g.defined() && g.requires_grad()) grad_edges.push_back(gradient_edge(g));
       outputs = node->apply(std::move(inputs));
+      if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
     if (!task.retain_graph) node->release_saved();
@@ -238,24 +290,35 @@ tensor_list resolve_grads(const tensor_list& roots, const tensor_list& grads) {
 
 }  // namespace
 
-void backward(const tensor_list& tensors, const tensor_list& grad_tensors, bool retain_graph) {
+void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::optional<bool> retain_graph,
+              bool create_graph) {
   std::vector<Edge> edges;
   for (size_t i = 0; i < tensors.size(); ++i) edges.push_back(root_edge(tensors[i], i));
   tensor_list grads = resolve_grads(tensors, grad_tensors);
   GraphTask task;
-  task.retain_graph = retain_graph;
+  task.retain_graph = retain_graph.value_or(create_graph);
+  task.create_graph = create_graph;
+  if (create_graph) {  // PyTorch's warning, once per process
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      logging::warn("Using backward() with create_graph=true creates a reference cycle between a parameter and "
+                    "its gradient, which keeps the graph alive: use autograd::grad() to build the graph, or reset "
+                    "the parameters' .grad (zero_grad(/*set_to_none=*/true)) after use");
+    });
+  }
   profiler::mark(profiler::Category::Mark, "backward start");
   execute(task, edges, std::move(grads));
   profiler::mark(profiler::Category::Mark, "backward end");
 }
 
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs,
-                 bool retain_graph, bool allow_unused) {
+                 std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
   std::vector<Edge> edges;
   for (size_t i = 0; i < outputs.size(); ++i) edges.push_back(root_edge(outputs[i], i));
   tensor_list grads = resolve_grads(outputs, grad_outputs);
   GraphTask task;
-  task.retain_graph = retain_graph;
+  task.retain_graph = retain_graph.value_or(create_graph);
+  task.create_graph = create_graph;
   task.accumulate = false;
   task.captured.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {

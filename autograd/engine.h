@@ -2,7 +2,21 @@
 // (highest sequence number first among ready nodes), summing gradients per input,
 // accumulating into leaves' .grad (backward) or returning them (grad), and freeing
 // saved tensors unless retain_graph.
+//
+// Note [Higher-order gradients]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// As in PyTorch, create_graph=true runs the backward formulas with grad mode on, so
+// they are recorded like any forward op and the gradients they return have a history
+// (a gradient penalty, a Hessian-vector product). Formulas written with ember's public,
+// differentiable ops say so when recorded (FunctionNode::differentiable_backward); a
+// node whose formula runs a fused kernel gives its gradients a NotImplemented history
+// instead, which fails with PyTorch's phrase "the derivative for ... is not implemented"
+// only if something differentiates through it. Saved tensors come back with their
+// history then (SavedVariable::unpack), and .grad of leaves is replaced, not added to in
+// place. Without create_graph nothing of this runs: backward is under no_grad and saved
+// tensors are detached aliases, as before. retain_graph defaults to create_graph.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "autograd/node.h"
@@ -10,12 +24,15 @@
 namespace ember::autograd {
 
 // tensors.backward(grads): grads may be empty or hold undefined tensors for scalar roots.
-void backward(const tensor_list& tensors, const tensor_list& grad_tensors = {}, bool retain_graph = false);
+// retain_graph defaults to create_graph (Note [Higher-order gradients]).
+void backward(const tensor_list& tensors, const tensor_list& grad_tensors = {},
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
 
-// Gradients of outputs with respect to inputs, leaving every .grad alone.
-// allow_unused=false makes an input the outputs do not depend on an error.
+// Gradients of outputs with respect to inputs, leaving every .grad alone (PyTorch's
+// argument order). allow_unused=false makes an input the outputs do not depend on an error.
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs = {},
-                 bool retain_graph = false, bool allow_unused = false);
+                 std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+                 bool allow_unused = false);
 
 // Nodes reachable from t's grad_fn (its recorded graph), AccumulateGrad included.
 size_t count_graph_nodes(const Tensor& t);

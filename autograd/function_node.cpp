@@ -6,9 +6,11 @@
 namespace ember::autograd {
 
 tensor_list FunctionNode::apply(tensor_list&& grads) {
+  const bool create_graph = is_grad_enabled();  // Note [Higher-order gradients]
   tensor_list saved;
   saved.reserve(saved_.size());
-  for (const SavedVariable& s : saved_) saved.push_back(s.unpack());
+  for (const SavedVariable& s : saved_)
+    saved.push_back(create_graph ? s.unpack_with_history(shared_from_this()) : s.unpack());
   tensor_list out = formula_(grads, saved, inputs_);
   out.resize(inputs_.size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -19,7 +21,7 @@ tensor_list FunctionNode::apply(tensor_list&& grads) {
       continue;
     }
     if (g.sizes() != inputs_[i].shape) g = sum_to(g, inputs_[i].shape);
-    if (g.dtype() != inputs_[i].dtype) g = native::to_dtype(g, inputs_[i].dtype);
+    if (g.dtype() != inputs_[i].dtype) g = create_graph ? g.to(inputs_[i].dtype) : native::to_dtype(g, inputs_[i].dtype);
   }
   return out;
 }
@@ -49,7 +51,7 @@ std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::in
   node->set_num_outputs(nr);
   auto& saved = node->saved();
   saved.reserve(to_save.size());
-  for (const Tensor& t : to_save) saved.emplace_back(t, node->name());
+  for (const Tensor& t : to_save) saved.emplace_back(t, node->name(), node.get());
   return node;
 }
 

@@ -10,6 +10,7 @@
 #include "autograd/node.h"
 #include "autograd/record.h"
 #include "autograd/saved_variable.h"
+#include "core/native.h"
 
 namespace ember::autograd {
 
@@ -38,10 +39,19 @@ class FunctionNode final : public Node {
 
   std::vector<InputMeta>& inputs() { return inputs_; }
   std::vector<SavedVariable>& saved() { return saved_; }
+  // The formula is written with ember's differentiable ops, so a create_graph backward
+  // records it (Note [Higher-order gradients] in autograd/engine.h). Not set: its
+  // gradients get a NotImplemented history under create_graph.
+  FunctionNode& set_differentiable_backward() {
+    differentiable_ = true;
+    return *this;
+  }
+  bool differentiable_backward() const override { return differentiable_; }
 
  private:
   const char* name_;
   BackwardFormula formula_;
+  bool differentiable_ = false;
   std::vector<InputMeta> inputs_;
   std::vector<SavedVariable> saved_;
 };
@@ -56,6 +66,44 @@ inline std::shared_ptr<FunctionNode> record(const char* name, std::initializer_l
                                             std::initializer_list<Tensor> to_save, BackwardFormula formula) {
   return record(name, input_list(inputs), outputs, to_save, std::move(formula));
 }
+
+// Views of gradients inside backward formulas: the differentiable Tensor methods when
+// the backward records (create_graph, Note [Higher-order gradients] in
+// autograd/engine.h), else the native views, which leave no view bookkeeping on a
+// gradient (so AccumulateGrad can still adopt it without a copy).
+namespace formula {
+inline Tensor view(const Tensor& t, const Dims& shape) { return is_grad_enabled() ? t.view(shape) : native::view(t, shape); }
+inline Tensor reshape(const Tensor& t, const Dims& shape) {
+  return is_grad_enabled() ? t.reshape(shape) : native::reshape(t, shape);
+}
+inline Tensor expand(const Tensor& t, const Dims& shape) {
+  return is_grad_enabled() ? t.expand(shape) : native::expand(t, shape);
+}
+inline Tensor unsqueeze(const Tensor& t, int64_t dim) {
+  return is_grad_enabled() ? t.unsqueeze(dim) : native::unsqueeze(t, dim);
+}
+inline Tensor squeeze(const Tensor& t, int64_t dim) {
+  return is_grad_enabled() ? t.squeeze(dim) : native::squeeze(t, dim);
+}
+inline Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1) {
+  return is_grad_enabled() ? t.transpose(dim0, dim1) : native::transpose(t, dim0, dim1);
+}
+inline Tensor permute(const Tensor& t, const Dims& dims) {
+  return is_grad_enabled() ? t.permute(dims) : native::permute(t, dims);
+}
+inline Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
+  return is_grad_enabled() ? t.narrow(dim, start, length) : native::narrow(t, dim, start, length);
+}
+inline Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
+  return is_grad_enabled() ? t.slice(dim, start, end, step) : native::slice(t, dim, start, end, step);
+}
+inline Tensor select(const Tensor& t, int64_t dim, int64_t index) {
+  return is_grad_enabled() ? t.select(dim, index) : native::select(t, dim, index);
+}
+inline Tensor to_device(const Tensor& t, Device device) {
+  return is_grad_enabled() ? t.to(device) : native::to_device(t, device);
+}
+}  // namespace formula
 
 // Whether forward input i needs a gradient (formulas skip work for the others).
 inline bool needs_grad(const std::vector<InputMeta>& inputs, size_t i) { return inputs[i].requires_grad; }

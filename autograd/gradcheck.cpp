@@ -47,7 +47,7 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
     std::vector<double> onehot(static_cast<size_t>(n_out), 0.0);
     onehot[static_cast<size_t>(j)] = 1.0;
     Tensor g = tensor(onehot, out.sizes(), out.options());
-    auto grads = grad({out}, wrt, {g}, /*retain_graph=*/false, /*allow_unused=*/true);
+    auto grads = grad({out}, wrt, {g}, /*retain_graph=*/false, /*create_graph=*/false, /*allow_unused=*/true);
     for (size_t k = 0; k < checked.size(); ++k) {
       analytic[k][j] = grads[k].defined() ? grads[k].to_vector<double>()
                                           : std::vector<double>(static_cast<size_t>(wrt[k].numel()), 0.0);
@@ -84,6 +84,43 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
 bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
   GradcheckResult r = gradcheck_report(fn, inputs, options);
   if (!r.ok) logging::warn("gradcheck failed: {}", r.message);
+  return r.ok;
+}
+
+GradcheckResult gradgradcheck_report(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
+                                     const GradcheckOptions& options) {
+  std::vector<size_t> checked;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i].defined() && inputs[i].requires_grad()) checked.push_back(i);
+  EMBER_CHECK(!checked.empty(), "gradgradcheck: expected at least one input that requires grad");
+  Tensor v, probe;
+  std::vector<Tensor> weights;
+  {
+    NoGradGuard no_grad;
+    probe = fn(inputs);
+    v = randn(probe.sizes(), TensorOptions(kFloat64).device(probe.device()));
+    for (size_t k : checked) weights.push_back(randn(inputs[k].sizes(), TensorOptions(kFloat64).device(inputs[k].device())));
+  }
+  const GradcheckFn contracted = [&](const std::vector<Tensor>& in) {
+    EnableGradGuard grad_mode;  // gradcheck evaluates under no_grad; the gradients need a graph
+    std::vector<Tensor> wrt;
+    for (size_t k : checked) wrt.push_back(in[k]);
+    const auto grads = grad({fn(in)}, wrt, {v}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+    // Each input times 0 keeps the sum differentiable where a gradient has no history (a
+    // function linear in that input: its second derivative is 0, checked as such).
+    Tensor total = (wrt[0] * 0.0).sum();
+    for (size_t k = 0; k < wrt.size(); ++k) {
+      if (k > 0) total = total + (wrt[k] * 0.0).sum();
+      if (grads[k].defined()) total = total + (grads[k] * weights[k]).sum();
+    }
+    return total;
+  };
+  return gradcheck_report(contracted, inputs, options);
+}
+
+bool gradgradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+  GradcheckResult r = gradgradcheck_report(fn, inputs, options);
+  if (!r.ok) logging::warn("gradgradcheck failed: {}", r.message);
   return r.ok;
 }
 

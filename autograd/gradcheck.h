@@ -1,5 +1,6 @@
 // gradcheck: compares the analytic gradients of fn (from autograd) with central
-// finite differences, on float64 inputs, like torch.autograd.gradcheck.
+// finite differences, on float64 inputs, like torch.autograd.gradcheck; gradgradcheck
+// does the same for the gradients themselves (create_graph), like torch's.
 #pragma once
 #include <functional>
 #include <string>
@@ -27,5 +28,14 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
                                  const GradcheckOptions& options = {});
 // True when analytic and numeric gradients agree; a mismatch is logged as a warning.
 bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
+
+// Second derivatives (Note [Higher-order gradients] in autograd/engine.h): gradcheck of
+// sum_k <w_k, d<v, fn(inputs)>/d input_k>, the gradients made with create_graph=true for
+// random output gradients v and random weights w_k (fixed for the check), so every
+// Hessian-vector product the first-order gradient depends on is compared with finite
+// differences of the first-order gradient.
+GradcheckResult gradgradcheck_report(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
+                                     const GradcheckOptions& options = {});
+bool gradgradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
 }  // namespace ember::autograd

@@ -33,10 +33,14 @@ class Node : public std::enable_shared_from_this<Node> {
   // "MulBackward", "AccumulateGrad", ...
   virtual std::string name() const = 0;
   // grads: one per output of the forward op (undefined = zero). Returns one
-  // gradient per next edge (undefined where there is none). Runs with grad mode off.
+  // gradient per next edge (undefined where there is none). Runs with grad mode off,
+  // or on for create_graph.
   virtual tensor_list apply(tensor_list&& grads) = 0;
   // Frees saved tensors after a backward without retain_graph.
   virtual void release_saved() {}
+  // Whether apply() records its own gradients under create_graph (Note [Higher-order
+  // gradients] in autograd/engine.h); the engine gives the others' a NotImplemented history.
+  virtual bool differentiable_backward() const { return false; }
 
   const std::vector<Edge>& next_edges() const { return next_edges_; }
   std::vector<Edge>& mutable_next_edges() { return next_edges_; }

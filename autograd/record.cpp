@@ -74,6 +74,9 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   if (!meta) meta = std::make_shared<AutogradMeta>();
   Tensor& current = meta->grad;
   hints::GradMarks& marks = meta->grad_marks;
+  // create_graph (grad mode on here, Note [Higher-order gradients]): .grad keeps the
+  // gradient's history, and a later gradient is added out of place, as in PyTorch.
+  const bool keep_history = is_grad_enabled() && g.requires_grad();
   if (!current.defined()) {
     marks.applied_by = nullptr;
     marks.eval_note = hints::tls_backward_eval_note;
@@ -82,10 +85,13 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     // the leaf: row-major, or channels-last for a channels-last leaf, as in PyTorch.
     const MemoryFormat format = dense_format_of(Tensor(leaf_));
     const bool exclusive = g.is_contiguous(format) && g.storage().use_count() == 1;
-    current = exclusive ? g : native::clone(g, format);
+    current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
   } else {
     check_marks_before_accumulate(*leaf_, *meta);
-    current.add_(g);
+    if (keep_history || (is_grad_enabled() && current.requires_grad()))
+      current = current + g;
+    else
+      current.add_(g);
   }
   marks.seen_storage = current.storage().get();
   marks.seen_version = current.storage()->version();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/node.h"
+#include "autograd/record.h"
 #include "core/profiler.h"
 
 namespace ember::autograd {
@@ -108,7 +109,7 @@ SavedTensorsHooksGuard::SavedTensorsHooksGuard(PackHook pack, UnpackHook unpack)
 }
 SavedTensorsHooksGuard::~SavedTensorsHooksGuard() { tls_hooks.pop_back(); }
 
-SavedVariable::SavedVariable(const Tensor& t, const std::string& saver) {
+SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const Node* saving_node) {
   if (!t.defined()) return;
   EMBER_CHECK(!t.is_inference(),
               "Inference tensors cannot be saved for backward. To work around you can make a clone "
@@ -119,6 +120,10 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver) {
     is_leaf_ = false;
     output_nr_ = meta->output_nr;
     producer_ = meta->grad_fn->name();
+    if (meta->grad_fn.get() == saving_node) is_saver_output_ = true;
+    else grad_fn_ = meta->grad_fn;  // the saving node's inputs: already kept by its edges
+  } else if (t.requires_grad()) {
+    leaf_ = t;
   }
   data_ = t.detach();  // same data, no grad_fn: the saved value never keeps the graph alive
   if (!tls_hooks.empty()) {
@@ -137,6 +142,9 @@ SavedVariable& SavedVariable::operator=(SavedVariable&& other) noexcept {
   if (this == &other) return *this;
   release();
   data_ = std::move(other.data_);
+  leaf_ = std::move(other.leaf_);
+  grad_fn_ = std::move(other.grad_fn_);
+  is_saver_output_ = other.is_saver_output_;
   unpack_ = std::move(other.unpack_);
   saved_version_ = other.saved_version_;
   was_defined_ = other.was_defined_;
@@ -155,6 +163,8 @@ int64_t SavedVariable::release() {
   ledger_key_ = nullptr;
   if (was_defined_) released_ = true;
   data_ = Tensor();
+  leaf_ = Tensor();
+  grad_fn_.reset();
   unpack_ = nullptr;
   return freed;
 }
@@ -179,6 +189,17 @@ Tensor SavedVariable::unpack() const {
                 "modifying it in place before backward, or use .clone().");
   }
   return value;
+}
+
+Tensor SavedVariable::unpack_with_history(const std::shared_ptr<Node>& saver) const {
+  Tensor value = unpack();
+  if (!value.defined()) return value;
+  if (leaf_.defined()) return leaf_;
+  const std::shared_ptr<Node>& fn = is_saver_output_ ? saver : grad_fn_;
+  if (!fn) return value;
+  Tensor alias = value.detach();  // the same data, as an output of fn
+  set_history(alias, fn, output_nr_);
+  return alias;
 }
 
 }  // namespace ember::autograd

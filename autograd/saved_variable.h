@@ -66,7 +66,9 @@ class SavedVariable {
  public:
   SavedVariable() = default;
   // `saver` names the node saving it (for the ledger). Undefined tensors save nothing.
-  SavedVariable(const Tensor& t, const std::string& saver);
+  // `saving_node`, when given, is the node that saves it: an output of that node keeps no
+  // reference to it (no cycle), the others keep their history for create_graph.
+  SavedVariable(const Tensor& t, const std::string& saver, const Node* saving_node = nullptr);
   SavedVariable(SavedVariable&& other) noexcept;
   SavedVariable& operator=(SavedVariable&& other) noexcept;
   ~SavedVariable();
@@ -74,6 +76,10 @@ class SavedVariable {
   // The saved value for backward. Fails if freed by an earlier backward or if the
   // tensor was modified in place since it was saved (version mismatch).
   Tensor unpack() const;
+  // The same with its history, for a backward that records (create_graph, Note
+  // [Higher-order gradients] in autograd/engine.h): a leaf that requires grad comes back
+  // as itself, an output of `saver` as an output of it, others with their grad_fn.
+  Tensor unpack_with_history(const std::shared_ptr<Node>& saver) const;
   // Frees the saved value; returns the bytes that left the ledger (its storage's size
   // when this was the last saved reference to it, else 0).
   int64_t release();
@@ -81,6 +87,11 @@ class SavedVariable {
 
  private:
   Tensor data_;  // a detached alias (or the packed tensor when hooks were active)
+  // History, for unpack_with_history: the leaf itself (when it requires grad), or the
+  // grad_fn of a tensor that is not an output of the saving node.
+  Tensor leaf_;
+  std::shared_ptr<Node> grad_fn_;
+  bool is_saver_output_ = false;
   UnpackHook unpack_;
   uint32_t saved_version_ = 0;
   bool was_defined_ = false;

@@ -214,7 +214,11 @@ class Tensor {
   std::shared_ptr<autograd::Node> grad_fn() const;  // nullptr for leaves and untracked tensors
   std::string grad_fn_name() const;                 // "" for leaves and untracked tensors
   uint32_t output_nr() const;
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  // torch.Tensor.backward: retain_graph defaults to create_graph; create_graph records the
+  // backward itself, so the gradients can be differentiated again (Note [Higher-order
+  // gradients] in autograd/engine.h).
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;

@@ -20,8 +20,8 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = native::add(a, b, alpha);
   if (will_record_into(out, a, b)) {
     record("AddBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{g[0], needs_grad(in, 1) ? (alpha.to_double() == 1.0 ? g[0] : native::mul(g[0], alpha)) : Tensor()};
-    });
+      return tensor_list{g[0], needs_grad(in, 1) ? (alpha.to_double() == 1.0 ? g[0] : mul(g[0], alpha)) : Tensor()};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -30,8 +30,8 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   Tensor out = native::sub(a, b, alpha);
   if (will_record_into(out, a, b)) {
     record("SubBackward", {&a, &b}, {&out}, {}, [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], -alpha.to_double()) : Tensor()};
-    });
+      return tensor_list{g[0], needs_grad(in, 1) ? mul(g[0], -alpha.to_double()) : Tensor()};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -42,9 +42,9 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     // a is needed only for b's gradient and vice versa: save only what will be used.
     record("MulBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
-             return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[1]) : Tensor(),
-                                needs_grad(in, 1) ? native::mul(g[0], s[0]) : Tensor()};
-           });
+             return tensor_list{needs_grad(in, 0) ? mul(g[0], s[1]) : Tensor(),
+                                needs_grad(in, 1) ? mul(g[0], s[0]) : Tensor()};
+           })->set_differentiable_backward();
   }
   return out;
 }
@@ -54,12 +54,12 @@ Tensor div(const Tensor& a, const Tensor& b) {
   if (will_record_into(out, a, b)) {
     record("DivBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), b},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
-             Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[1]) : Tensor();
+             Tensor ga = needs_grad(in, 0) ? div(g[0], s[1]) : Tensor();
              Tensor gb;
              if (needs_grad(in, 1))  // -g * a / b^2
-               gb = native::neg(native::div(native::mul(g[0], s[0]), native::mul(s[1], s[1])));
+               gb = neg(div(mul(g[0], s[0]), mul(s[1], s[1])));
              return tensor_list{ga, gb};
-           });
+           })->set_differentiable_backward();
   }
   return out;
 }
@@ -72,13 +72,13 @@ Tensor pow(const Tensor& a_in, const Tensor& b_in) {
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              Tensor ga, gb;
              if (needs_grad(in, 0))  // g * b * a^(b-1)
-               ga = native::mul(g[0], native::mul(s[1], native::pow(s[0], native::sub(s[1], 1))));
+               ga = mul(g[0], mul(s[1], pow(s[0], sub(s[1], 1))));
              if (needs_grad(in, 1)) {  // g * a^b * log(a), 0 where a == 0 and b >= 0 (PyTorch)
-               Tensor lg = native::where(native::eq(s[0], 0), Scalar(0.0), native::log(s[0]));
-               gb = native::mul(g[0], native::mul(s[2], lg));
+               Tensor lg = where(native::eq(s[0], 0), Scalar(0.0), log(s[0]));
+               gb = mul(g[0], mul(s[2], lg));
              }
              return tensor_list{ga, gb};
-           });
+           })->set_differentiable_backward();
   }
   return out;
 }
@@ -91,8 +91,8 @@ static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b,
       Tensor wins_a = native::to_dtype(is_max ? native::gt(s[0], s[1]) : native::lt(s[0], s[1]), g[0].dtype());
       Tensor ties = native::mul(native::to_dtype(native::eq(s[0], s[1]), g[0].dtype()), 0.5);
       Tensor share_a = native::add(wins_a, ties);
-      return tensor_list{native::mul(g[0], share_a), native::mul(g[0], native::rsub(share_a, 1))};
-    });
+      return tensor_list{mul(g[0], share_a), mul(g[0], native::rsub(share_a, 1))};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -103,14 +103,18 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return select_extreme("Minimu
 Tensor add(const Tensor& a, const Scalar& b) {
   Tensor out = native::add(a, b);
   if (will_record_into(out, a))
-    record("AddBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+    record("AddBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return g;
+    })->set_differentiable_backward();
   return out;
 }
 
 Tensor sub(const Tensor& a, const Scalar& b) {
   Tensor out = native::sub(a, b);
   if (will_record_into(out, a))
-    record("SubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+    record("SubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return g;
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -118,8 +122,8 @@ Tensor rsub(const Tensor& a, const Scalar& b) {
   Tensor out = native::rsub(a, b);
   if (will_record_into(out, a))
     record("RsubBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::neg(g[0])};
-    });
+      return tensor_list{neg(g[0])};
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -127,8 +131,8 @@ Tensor mul(const Tensor& a, const Scalar& b) {
   Tensor out = native::mul(a, b);
   if (will_record_into(out, a))
     record("MulBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::mul(g[0], b)};
-    });
+      return tensor_list{mul(g[0], b)};
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -136,8 +140,8 @@ Tensor div(const Tensor& a, const Scalar& b) {
   Tensor out = native::div(a, b);
   if (will_record_into(out, a))
     record("DivBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::div(g[0], b)};
-    });
+      return tensor_list{div(g[0], b)};
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -145,8 +149,8 @@ Tensor rdiv(const Tensor& a, const Scalar& b) {
   Tensor out = native::rdiv(a, b);
   if (will_record_into(out, a))
     record("DivBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{native::neg(native::div(native::mul(g[0], b), native::mul(s[0], s[0])))};  // -g*b/a^2
-    });
+      return tensor_list{neg(div(mul(g[0], b), mul(s[0], s[0])))};  // -g*b/a^2
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -155,9 +159,9 @@ Tensor pow(const Tensor& a_in, const Scalar& b) {
   Tensor out = native::pow(a, b);
   if (will_record_into(out, a))
     record("PowBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
-      if (b.to_double() == 0.0) return tensor_list{native::mul(g[0], 0.0)};
-      return tensor_list{native::mul(g[0], native::mul(native::pow(s[0], b.to_double() - 1.0), b))};
-    });
+      if (b.to_double() == 0.0) return tensor_list{mul(g[0], 0.0)};
+      return tensor_list{mul(g[0], mul(pow(s[0], b.to_double() - 1.0), b))};
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -167,7 +171,8 @@ template <typename Formula>
 static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula) {
   if (will_record_into(out, a)) {
     record(name, {&a}, {&out}, {save_output ? out : a},
-           [formula](const tensor_list& g, const tensor_list& s, const auto&) { return tensor_list{formula(g[0], s[0])}; });
+           [formula](const tensor_list& g, const tensor_list& s, const auto&) { return tensor_list{formula(g[0], s[0])}; })
+        ->set_differentiable_backward();
   }
   return out;
 }
@@ -176,28 +181,40 @@ Tensor neg(const Tensor& a) {
   Tensor out = native::neg(a);
   if (will_record_into(out, a))
     record("NegBackward", {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::neg(g[0])};
-    });
+      return tensor_list{neg(g[0])};
+    })->set_differentiable_backward();
   return out;
 }
 Tensor exp(const Tensor& a_in) {
   const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
-  return unary_op("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return native::mul(g, y); });
+  return unary_op("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
 }
 Tensor log(const Tensor& a_in) {
   const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
-  return unary_op("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return native::div(g, x); });
+  return unary_op("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return div(g, x); });
 }
 Tensor sqrt(const Tensor& a) {
   return unary_op("SqrtBackward", a, native::sqrt(a), true,
-                  [](const Tensor& g, const Tensor& y) { return native::div(g, native::mul(y, 2.0)); });
+                  [](const Tensor& g, const Tensor& y) { return div(g, mul(y, 2.0)); });
 }
 Tensor abs(const Tensor& a) {
   return unary_op("AbsBackward", a, native::abs(a), false, [](const Tensor& g, const Tensor& x) {
     Tensor sign = native::sub(native::to_dtype(native::gt(x, 0), g.dtype()), native::to_dtype(native::lt(x, 0), g.dtype()));
-    return native::mul(g, sign);
+    return mul(g, sign);
   });
 }
+// g where the bit is set, else 0: ReLU's gradient, linear in g, so for create_graph
+// its own derivative is itself (PyTorch's ThresholdBackwardBackward).
+static Tensor masked_by_bits(const Tensor& g, const Tensor& bits, MemoryFormat format) {
+  Tensor out = native::relu_grad_from_bits(g, bits, format);
+  if (will_record_into(out, g))
+    record("ThresholdBackwardBackward", {&g}, {&out}, {bits},
+           [format](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{masked_by_bits(gg[0], s[0], format)};
+           })->set_differentiable_backward();
+  return out;
+}
+
 // ReLU keeps y > 0 as bits, not y (Note [Compact saved activations] in core/bitmask.h):
 // grad where the bit is set, else 0, exactly PyTorch's threshold_backward on y.
 Tensor relu(const Tensor& a) {
@@ -209,26 +226,26 @@ Tensor relu(const Tensor& a) {
   auto [out, bits] = native::relu_with_bits(a);  // one pass for both
   const MemoryFormat format = native::dense_format(out);
   record("ReluBackward", {&a}, {&out}, {bits}, [format](const tensor_list& g, const tensor_list& s, const auto&) {
-    return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
-  });
+    return tensor_list{masked_by_bits(g[0], s[0], format)};
+  })->set_differentiable_backward();
   return out;
 }
 Tensor sigmoid(const Tensor& a) {
   return unary_op("SigmoidBackward", a, native::sigmoid(a), true, [](const Tensor& g, const Tensor& y) {
-    return native::mul(g, native::mul(y, native::rsub(y, 1)));  // g*y*(1-y)
+    return mul(g, mul(y, rsub(y, 1)));  // g*y*(1-y)
   });
 }
 Tensor tanh(const Tensor& a) {
   return unary_op("TanhBackward", a, native::tanh(a), true, [](const Tensor& g, const Tensor& y) {
-    return native::mul(g, native::rsub(native::mul(y, y), 1));  // g*(1-y^2)
+    return mul(g, rsub(mul(y, y), 1));  // g*(1-y^2)
   });
 }
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   return unary_op("ClampBackward", a, native::clamp(a, min, max), false, [min, max](const Tensor& g, const Tensor& x) {
     // the gradient passes where min <= x <= max
     Tensor grad = g;
-    if (min) grad = native::mul(grad, native::to_dtype(native::ge(x, *min), g.dtype()));
-    if (max) grad = native::mul(grad, native::to_dtype(native::le(x, *max), g.dtype()));
+    if (min) grad = mul(grad, native::to_dtype(native::ge(x, *min), g.dtype()));
+    if (max) grad = mul(grad, native::to_dtype(native::le(x, *max), g.dtype()));
     return grad;
   });
 }
@@ -238,10 +255,10 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = native::where(cond, a, b);
   if (will_record_into(out, a, b)) {
     record("WhereBackward", {&a, &b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto& in) {
-      Tensor zero = native::mul(g[0], 0.0);
-      return tensor_list{needs_grad(in, 0) ? native::where(s[0], g[0], zero) : Tensor(),
-                         needs_grad(in, 1) ? native::where(s[0], zero, g[0]) : Tensor()};
-    });
+      Tensor zero = mul(g[0], 0.0);
+      return tensor_list{needs_grad(in, 0) ? where(s[0], g[0], zero) : Tensor(),
+                         needs_grad(in, 1) ? where(s[0], zero, g[0]) : Tensor()};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -249,8 +266,8 @@ Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
   Tensor out = native::where(cond, a, b);
   if (will_record_into(out, b)) {
     record("WhereBackward", {&b}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{native::where(s[0], Scalar(0.0), g[0])};
-    });
+      return tensor_list{where(s[0], Scalar(0.0), g[0])};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -258,8 +275,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
   Tensor out = native::where(cond, a, b);
   if (will_record_into(out, a)) {
     record("WhereBackward", {&a}, {&out}, {cond}, [](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{native::where(s[0], g[0], Scalar(0.0))};
-    });
+      return tensor_list{where(s[0], g[0], Scalar(0.0))};
+    })->set_differentiable_backward();
   }
   return out;
 }

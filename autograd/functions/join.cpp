@@ -23,7 +23,7 @@ void record_join(const char* name, const std::vector<Tensor>& tensors, const Ten
   const std::vector<const Tensor*> pointers = pointers_to(tensors);
   const autograd::InputList inputs(pointers);
   if (autograd::will_record(inputs)) {
-    autograd::record(name, inputs, {&out}, {}, std::move(formula));
+    autograd::record(name, inputs, {&out}, {}, std::move(formula))->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, inputs);
   }
@@ -43,7 +43,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
         continue;
       }
       const int64_t n = in[i].shape[static_cast<size_t>(d)];
-      if (autograd::needs_grad(in, i)) grads[i] = native::narrow(g[0], d, offset, n);
+      if (autograd::needs_grad(in, i)) grads[i] = autograd::formula::narrow(g[0], d, offset, n);
       offset += n;
     }
     return grads;
@@ -57,7 +57,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   record_join("StackBackward", tensors, out, [d](const autograd::tensor_list& g, const auto&, const auto& in) {
     autograd::tensor_list grads(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
-      if (autograd::needs_grad(in, i)) grads[i] = native::select(g[0], d, static_cast<int64_t>(i));
+      if (autograd::needs_grad(in, i)) grads[i] = autograd::formula::select(g[0], d, static_cast<int64_t>(i));
     }
     return grads;
   });

@@ -35,7 +35,7 @@ Tensor unsqueeze_reduced(const Tensor& g, const Dims& input_shape, const Dims& d
   if (keepdim) return g;
   Dims shape = input_shape;
   for (int64_t d : wrapped_dims(dims, static_cast<int64_t>(input_shape.size()))) shape[static_cast<size_t>(d)] = 1;
-  return native::view(g, shape);
+  return autograd::formula::view(g, shape);
 }
 
 int64_t reduced_count(const Dims& shape, const Dims& dims) {
@@ -53,8 +53,8 @@ Tensor sum(const Tensor& a_in, const Dims& dims, bool keepdim) {
   Tensor out = native::sum(a, dims, keepdim);
   if (will_record_into(out, a)) {
     record("SumBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{native::expand(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), in[0].shape)};
-    });
+      return tensor_list{autograd::formula::expand(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), in[0].shape)};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -67,9 +67,9 @@ Tensor mean(const Tensor& a_in, const Dims& dims, bool keepdim) {
   if (will_record_into(out, a)) {
     record("MeanBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {
       const double count = static_cast<double>(reduced_count(in[0].shape, dims));
-      Tensor scaled = native::div(g[0], count);
-      return tensor_list{native::expand(unsqueeze_reduced(scaled, in[0].shape, dims, keepdim), in[0].shape)};
-    });
+      Tensor scaled = div(g[0], count);
+      return tensor_list{autograd::formula::expand(unsqueeze_reduced(scaled, in[0].shape, dims, keepdim), in[0].shape)};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -85,9 +85,9 @@ static Tensor extreme(const char* name, const Tensor& a, const Dims& dims, bool 
       Tensor value = unsqueeze_reduced(s[1], in[0].shape, dims, keepdim);
       Tensor hit = native::to_dtype(native::eq(s[0], value), g[0].dtype());
       Tensor count = native::sum(hit, wrapped_dims(dims, static_cast<int64_t>(in[0].shape.size())), true);
-      Tensor share = native::div(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), count);
-      return tensor_list{native::mul(hit, share)};
-    });
+      Tensor share = div(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), count);
+      return tensor_list{mul(hit, share)};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -110,8 +110,8 @@ static std::tuple<Tensor, Tensor> extreme_dim(const char* name, const Tensor& a,
       Tensor positions = native::view(arange(shape[static_cast<size_t>(d)], TensorOptions(kInt64).device(in[0].device)),
                                       positions_shape);
       Tensor onehot = native::to_dtype(native::eq(positions, idx), g[0].dtype());
-      return tensor_list{native::mul(onehot, unsqueeze_reduced(g[0], shape, Dims{d}, keepdim))};
-    });
+      return tensor_list{mul(onehot, unsqueeze_reduced(g[0], shape, Dims{d}, keepdim))};
+    })->set_differentiable_backward();
   }
   return {values, indices};
 }
@@ -126,7 +126,7 @@ Tensor argmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { retur
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim, bool keepdim) { return native::argmin(a, dim, keepdim); }
 
 // ---------------------------------------------------------------- linear algebra
-static Tensor matrix_transpose(const Tensor& t) { return native::transpose(t, -2, -1); }
+static Tensor matrix_transpose(const Tensor& t) { return autograd::formula::transpose(t, -2, -1); }
 
 Tensor mm(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, a_in, b_in);
@@ -134,9 +134,9 @@ Tensor mm(const Tensor& a_in, const Tensor& b_in) {
   if (will_record_into(out, a, b)) {
     record("MmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
-             return tensor_list{needs_grad(in, 0) ? native::mm(g[0], matrix_transpose(s[1])) : Tensor(),
-                                needs_grad(in, 1) ? native::mm(matrix_transpose(s[0]), g[0]) : Tensor()};
-           });
+             return tensor_list{needs_grad(in, 0) ? mm(g[0], matrix_transpose(s[1])) : Tensor(),
+                                needs_grad(in, 1) ? mm(matrix_transpose(s[0]), g[0]) : Tensor()};
+           })->set_differentiable_backward();
   }
   return out;
 }
@@ -147,9 +147,9 @@ Tensor bmm(const Tensor& a_in, const Tensor& b_in) {
   if (will_record_into(out, a, b)) {
     record("BmmBackward", {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), a.requires_grad() ? b : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
-             return tensor_list{needs_grad(in, 0) ? native::bmm(g[0], matrix_transpose(s[1])) : Tensor(),
-                                needs_grad(in, 1) ? native::bmm(matrix_transpose(s[0]), g[0]) : Tensor()};
-           });
+             return tensor_list{needs_grad(in, 0) ? bmm(g[0], matrix_transpose(s[1])) : Tensor(),
+                                needs_grad(in, 1) ? bmm(matrix_transpose(s[0]), g[0]) : Tensor()};
+           })->set_differentiable_backward();
   }
   return out;
 }
@@ -164,21 +164,21 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              const bool a_vec = in[0].shape.size() == 1, b_vec = in[1].shape.size() == 1;
              Tensor grad = g[0];
-             if (a_vec) grad = native::unsqueeze(grad, grad.dim() - (b_vec ? 0 : 1));
-             if (b_vec) grad = native::unsqueeze(grad, grad.dim());
+             if (a_vec) grad = autograd::formula::unsqueeze(grad, grad.dim() - (b_vec ? 0 : 1));
+             if (b_vec) grad = autograd::formula::unsqueeze(grad, grad.dim());
              Tensor ga, gb;
              if (needs_grad(in, 0)) {
-               Tensor b2 = b_vec ? native::unsqueeze(s[1], 1) : s[1];
-               ga = native::matmul(grad, matrix_transpose(b2));
-               if (a_vec) ga = native::squeeze(ga, ga.dim() - 2);
+               Tensor b2 = b_vec ? autograd::formula::unsqueeze(s[1], 1) : s[1];
+               ga = matmul(grad, matrix_transpose(b2));
+               if (a_vec) ga = autograd::formula::squeeze(ga, ga.dim() - 2);
              }
              if (needs_grad(in, 1)) {
-               Tensor a2 = a_vec ? native::unsqueeze(s[0], 0) : s[0];
-               gb = native::matmul(matrix_transpose(a2), grad);
-               if (b_vec) gb = native::squeeze(gb, gb.dim() - 1);
+               Tensor a2 = a_vec ? autograd::formula::unsqueeze(s[0], 0) : s[0];
+               gb = matmul(matrix_transpose(a2), grad);
+               if (b_vec) gb = autograd::formula::squeeze(gb, gb.dim() - 1);
              }
              return tensor_list{ga, gb};
-           });
+           })->set_differentiable_backward();
   }
   return out;
 }

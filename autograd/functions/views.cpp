@@ -24,16 +24,21 @@ Tensor reshaping(const char* name, const Tensor& self, Tensor out) {
   autograd::mark_view(out, self);  // when out is a view (reshape may copy)
   if (will_record_into(out, self)) {
     record(name, {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{native::reshape(g[0], in[0].shape)};
-    });
+      return tensor_list{autograd::formula::reshape(g[0], in[0].shape)};
+    })->set_differentiable_backward();
   }
   return out;
 }
 
 // The gradient of a slice: zeros of the input's shape with g written into the slice.
-Tensor scatter_into_zeros(const Tensor& g, const autograd::InputMeta& in, const std::function<Tensor(const Tensor&)>& slicer) {
+// Linear in g, so for create_graph its own derivative slices the gradient again.
+Tensor scatter_into_zeros(const Tensor& g, const autograd::InputMeta& in, std::function<Tensor(const Tensor&)> slicer) {
   Tensor full = zeros(in.shape, TensorOptions(g.dtype()).device(g.device()));
   native::copy_(slicer(full), g);
+  if (will_record_into(full, g))
+    record("SliceBackwardBackward", {&g}, {&full}, {}, [slicer](const tensor_list& gg, const tensor_list&, const auto&) {
+      return tensor_list{slicer(gg[0])};
+    })->set_differentiable_backward();
   return full;
 }
 
@@ -60,8 +65,8 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("TransposeBackward", {this}, {&out}, {}, [dim0, dim1](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::transpose(g[0], dim0, dim1)};
-    });
+      return tensor_list{autograd::formula::transpose(g[0], dim0, dim1)};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -78,8 +83,8 @@ Tensor Tensor::permute(const Dims& dims) const {
     Dims inverse = Dims::filled(dims.size(), 0);
     for (size_t i = 0; i < dims.size(); ++i) inverse[static_cast<size_t>(wrap_dim(dims[i], dim()))] = static_cast<int64_t>(i);
     record("PermuteBackward", {this}, {&out}, {}, [inverse](const tensor_list& g, const tensor_list&, const auto&) {
-      return tensor_list{native::permute(g[0], inverse)};
-    });
+      return tensor_list{autograd::formula::permute(g[0], inverse)};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -88,7 +93,9 @@ Tensor Tensor::expand(const Dims& sizes) const {
   Tensor out = native::expand(*this, sizes);
   autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {  // FunctionNode sums the gradient back to the input's shape
-    record("ExpandBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+    record("ExpandBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return g;
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -98,8 +105,10 @@ Tensor Tensor::slice(int64_t dim, std::optional<int64_t> start, std::optional<in
   autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("SliceBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::slice(f, dim, start, end, step); })};
-    });
+      return tensor_list{scatter_into_zeros(g[0], in[0], [=](const Tensor& f) {
+        return autograd::formula::slice(f, dim, start, end, step);
+      })};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -119,8 +128,9 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   autograd::mark_view(out, *this);
   if (will_record_into(out, *this)) {
     record("SelectBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{scatter_into_zeros(g[0], in[0], [&](const Tensor& f) { return native::select(f, dim, index); })};
-    });
+      return tensor_list{
+          scatter_into_zeros(g[0], in[0], [=](const Tensor& f) { return autograd::formula::select(f, dim, index); })};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -138,7 +148,9 @@ Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<
 static Tensor recorded_clone(const Tensor& self, MemoryFormat format) {
   Tensor out = native::clone(self, format);
   if (will_record_into(out, self)) {
-    record("CloneBackward", {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) { return g; });
+    record("CloneBackward", {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
+      return g;
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -156,8 +168,8 @@ Tensor Tensor::to(Device device, DType dtype) const {
   Tensor out = native::to_device(native::to_dtype(*this, dtype), device);
   if (will_record_into(out, *this) && is_floating(dtype)) {  // FunctionNode casts the gradient back
     record("ToCopyBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
-      return tensor_list{native::to_device(g[0], in[0].device)};
-    });
+      return tensor_list{autograd::formula::to_device(g[0], in[0].device)};
+    })->set_differentiable_backward();
   }
   return out;
 }

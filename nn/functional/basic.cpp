@@ -41,14 +41,27 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
   if (will_record_into(out, x)) {
     record("LeakyReluBackward", {&x}, {&out}, {x},
            [negative_slope](const tensor_list& g, const tensor_list& s, const auto&) {
-             return tensor_list{native::where(native::gt(s[0], 0), g[0], native::mul(g[0], negative_slope))};
-           });
+             return tensor_list{ember::where(native::gt(s[0], 0), g[0], ember::mul(g[0], negative_slope))};
+           })->set_differentiable_backward();
   }
   return out;
 }
 
 Tensor sigmoid(const Tensor& x) { return x.sigmoid(); }
 Tensor tanh(const Tensor& x) { return x.tanh(); }
+
+// Dropout's gradient from what its forward kept (mask or cuDNN reserve space): linear
+// in g, so for create_graph its own derivative is itself.
+static Tensor dropout_grad(const Tensor& g, const Tensor& kept, double p, const Dims& mask_shape) {
+  Tensor gx = make_empty(g.sizes(), g.dtype(), g.device());
+  device_ops(gx.device()).dropout_backward(detail::contiguous(g), kept, p, mask_shape, gx);
+  if (will_record_into(gx, g))
+    record("NativeDropoutBackwardBackward", {&g}, {&gx}, {kept},
+           [p, mask_shape](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{dropout_grad(gg[0], s[0], p, mask_shape)};
+           })->set_differentiable_backward();
+  return gx;
+}
 
 // Shared by dropout and dropout2d: the mask has `mask_shape` (broadcast over x). The
 // training flag decides whether anything is drawn; the grad mode whether the device's
@@ -66,10 +79,8 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   if (recording) {
     record("DropoutBackward", {&x}, {&out}, {kept}, [p, mask_shape](const tensor_list& g, const tensor_list& s,
                                                                      const auto&) {
-      Tensor gx = make_empty(g[0].sizes(), g[0].dtype(), g[0].device());
-      device_ops(gx.device()).dropout_backward(detail::contiguous(g[0]), s[0], p, mask_shape, gx);
-      return tensor_list{gx};
-    });
+      return tensor_list{dropout_grad(g[0], s[0], p, mask_shape)};
+    })->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, {&x});
   }

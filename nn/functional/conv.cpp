@@ -57,6 +57,61 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
   return g;
 }
 
+// Note [Convolution's double backward]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// For create_graph (Note [Higher-order gradients] in autograd/engine.h) convolution's
+// gradients are recorded ops. Both are bilinear: gx = input_grad(g, w) (the transposed
+// convolution) and gw = weight_grad(x, g). Since <u, input_grad(g, w)> = <conv2d(u, w), g>
+// and <v, weight_grad(x, g)> = <conv2d(x, v), g>, their gradients are again the three
+// convolutions: input_grad's are conv2d(u, w) for g and weight_grad(u, g) for w;
+// weight_grad's are input_grad(g, v) for x and conv2d(x, v) for g. So every order is
+// differentiable, with the device's own kernels.
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const ConvGeometry& geo, MemoryFormat kernel);
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const ConvGeometry& geo, MemoryFormat kernel);
+
+Tensor conv2d_of(const Tensor& x, const Tensor& w, const ConvGeometry& geo) {
+  return conv2d(x, w, Tensor(), {geo.SH, geo.SW}, {geo.PH, geo.PW}, {geo.DH, geo.DW}, geo.groups);
+}
+
+Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const ConvGeometry& geo, MemoryFormat kernel) {
+  const Tensor gc = g.contiguous(kernel), wc = w.contiguous(kernel);
+  Tensor gx = make_empty({geo.N, geo.C, geo.H, geo.W}, g.dtype(), g.device(), kernel);
+  device_ops(g.device()).conv2d_backward(gc, Tensor(), wc, geo, gx, Tensor(), Tensor());
+  if (autograd::will_record_into(gx, gc, wc))
+    autograd::record("ConvolutionBackwardBackward", {&gc, &wc}, {&gx}, {gc, wc},
+                     [geo, kernel](const tensor_list& u, const tensor_list& s, const auto& in) {
+                       return tensor_list{autograd::needs_grad(in, 0) ? conv2d_of(u[0], s[1], geo) : Tensor(),
+                                          autograd::needs_grad(in, 1) ? conv2d_weight_grad(u[0], s[0], geo, kernel)
+                                                                      : Tensor()};
+                     })
+        ->set_differentiable_backward();
+  return gx;
+}
+
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const ConvGeometry& geo, MemoryFormat kernel) {
+  const Tensor xc = x.contiguous(kernel), gc = g.contiguous(kernel);
+  Tensor gw = make_empty({geo.O, geo.C / geo.groups, geo.KH, geo.KW}, g.dtype(), g.device(), kernel);
+  device_ops(g.device()).conv2d_backward(gc, xc, Tensor(), geo, Tensor(), gw, Tensor());
+  if (autograd::will_record_into(gw, xc, gc))
+    autograd::record("ConvolutionBackwardBackward", {&xc, &gc}, {&gw}, {xc, gc},
+                     [geo, kernel](const tensor_list& v, const tensor_list& s, const auto& in) {
+                       return tensor_list{autograd::needs_grad(in, 0) ? conv2d_input_grad(s[1], v[0], geo, kernel)
+                                                                      : Tensor(),
+                                          autograd::needs_grad(in, 1) ? conv2d_of(s[0], v[0], geo) : Tensor()};
+                     })
+        ->set_differentiable_backward();
+  return gw;
+}
+
+// ConvolutionBackward's formula when the backward records (Note [Convolution's double
+// backward]): the three gradients as differentiable ops.
+tensor_list conv2d_recorded_grads(const Tensor& g, const Tensor& x, const Tensor& w, const ConvGeometry& geo,
+                                  MemoryFormat kernel, const std::vector<autograd::InputMeta>& in) {
+  return {autograd::needs_grad(in, 0) ? conv2d_input_grad(g, w, geo, kernel) : Tensor(),
+          autograd::needs_grad(in, 1) ? conv2d_weight_grad(x, g, geo, kernel) : Tensor(),
+          autograd::needs_grad(in, 2) ? g.sum({0, 2, 3}) : Tensor()};
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrPair stride_in, IntOrPair padding_in,
@@ -79,11 +134,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
-    // x is needed only for w's gradient, w only for x's.
+    // x is needed only for w's gradient, w only for x's; saved as given (with their
+    // history, for create_graph), made dense for the kernels in backward.
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
-                     {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
+                     {w.requires_grad() ? x : Tensor(), x.requires_grad() ? w : Tensor()},
                      [g, kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
                                                                 const auto& in) {
+                       if (is_grad_enabled()) return conv2d_recorded_grads(grads[0], saved[0], saved[1], g, kernel, in);
                        const Device dev = grads[0].device();
                        const DType dt = grads[0].dtype();
                        const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
@@ -92,12 +149,14 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
                        tensor_list out{grad_if(0, {g.N, g.C, g.H, g.W}, kernel),
                                        grad_if(1, {g.O, g.C / g.groups, g.KH, g.KW}, kernel),
                                        grad_if(2, {g.O}, MemoryFormat::Contiguous)};
-                       device_ops(dev).conv2d_backward(detail::dense_in(grads[0], kernel), saved[0], saved[1], g,
-                                                       out[0], out[1], out[2]);
+                       device_ops(dev).conv2d_backward(detail::dense_in(grads[0], kernel),
+                                                       detail::dense_in(saved[0], kernel),
+                                                       detail::dense_in(saved[1], kernel), g, out[0], out[1], out[2]);
                        // The weight's gradient laid out like the weight, as optimizers expect.
                        if (out[1].defined()) out[1] = detail::dense_in(out[1], w_format);
                        return out;
-                     });
+                     })
+        ->set_differentiable_backward();
   }
   return out;
 }

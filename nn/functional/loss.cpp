@@ -142,6 +142,10 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
   // Under autocast the input is float32 here; so is the weight, as in PyTorch.
   const Tensor weight = o.weight.defined() ? autocast::cast(autocast::CastPolicy::Float32, o.weight) : Tensor();
   if (weight.defined()) {
+    // The fused kernels give no gradient for the weight: PyTorch's error, not a silent constant.
+    EMBER_CHECK(!weight.requires_grad() || !is_grad_enabled() || is_inference_mode_enabled(),
+                "The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. "
+                "This input cannot have requires_grad True.");
     EMBER_CHECK(weight.dim() == 1 && weight.numel() == shape.c, op,
                 ": weight tensor should be defined either for all ", shape.c,
                 " classes or no classes but got weight tensor of shape: ", weight.sizes());
@@ -203,8 +207,8 @@ Tensor log_softmax(const Tensor& x_in, int64_t dim) {
     const int64_t d = softmax_dim(x, dim);
     record("LogSoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // g - exp(out) * sum(g, dim)
-      return tensor_list{native::sub(g[0], native::mul(native::exp(s[0]), native::sum(g[0], {d}, true)))};
-    });
+      return tensor_list{ember::sub(g[0], ember::mul(ember::exp(s[0]), ember::sum(g[0], {d}, true)))};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -217,8 +221,8 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
     const int64_t d = softmax_dim(x, dim);
     record("SoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // out * (g - sum(g * out, dim))
-      return tensor_list{native::mul(s[0], native::sub(g[0], native::sum(native::mul(g[0], s[0]), {d}, true)))};
-    });
+      return tensor_list{ember::mul(s[0], ember::sub(g[0], ember::sum(ember::mul(g[0], s[0]), {d}, true)))};
+    })->set_differentiable_backward();
   }
   return out;
 }
@@ -267,7 +271,7 @@ Tensor probability_cross_entropy(const Tensor& logits, const Tensor& target, con
                 c, " classes or no classes but got weight tensor of shape: ", weight.sizes());
     Dims shape = Dims::filled(static_cast<size_t>(logits.dim()), 1);
     shape[static_cast<size_t>(class_dim)] = c;
-    terms = terms * weight.detach().view(shape);
+    terms = terms * weight.view(shape);  // differentiable in the weight too, as PyTorch's
   }
   const Tensor losses = -terms.sum({class_dim});
   if (o.reduction == Reduction::None) return losses;
@@ -325,11 +329,13 @@ Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduc
                                              : native::mean(squared);
   if (will_record_into(out, input, target)) {
     const double factor = reduction == Reduction::Mean ? 2.0 / static_cast<double>(diff.numel()) : 2.0;
-    record("MseLossBackward", {&input, &target}, {&out}, {diff},
+    // PyTorch's save rule (input and target, not their difference): for create_graph the
+    // difference is recomputed with its history (Note [Higher-order gradients]).
+    record("MseLossBackward", {&input, &target}, {&out}, {input, target},
            [factor](const tensor_list& g, const tensor_list& s, const auto& in) {
-             Tensor grad = native::mul(native::mul(s[0], g[0]), factor);  // 2 (input - target) g [/ numel]
-             return tensor_list{needs_grad(in, 0) ? grad : Tensor(), needs_grad(in, 1) ? native::neg(grad) : Tensor()};
-           });
+             Tensor grad = ember::mul(ember::mul(ember::sub(s[0], s[1]), g[0]), factor);  // 2 (input - target) g [/ numel]
+             return tensor_list{needs_grad(in, 0) ? grad : Tensor(), needs_grad(in, 1) ? ember::neg(grad) : Tensor()};
+           })->set_differentiable_backward();
   }
   return out;
 }

@@ -60,6 +60,24 @@ Dims pooled_shape(const Tensor& x, const PoolGeometry& g) {
   return shape;
 }
 
+Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name);
+
+// Average pooling's gradient: linear in grad, and the forward pooling is its adjoint, so
+// for create_graph (Note [Higher-order gradients] in autograd/engine.h) its own
+// derivative is the pooling again.
+Tensor average_grad(const Tensor& grad, const Dims& input_shape, const PoolGeometry& g, MemoryFormat kernel,
+                    const char* node_name) {
+  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device(), kernel);
+  device_ops(gx.device()).avg_pool2d_backward(detail::dense_in(grad, kernel), g, gx);
+  if (autograd::will_record_into(gx, grad))
+    autograd::record("AvgPool2DBackwardBackward", {&grad}, {&gx}, {},
+                     [g, node_name](const tensor_list& u, const tensor_list&, const auto&) {
+                       return tensor_list{average(u[0], g, node_name)};
+                     })
+        ->set_differentiable_backward();
+  return gx;
+}
+
 // Average pooling of either kind: forward plus an "<name>" node.
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   if (x.dtype() == kBFloat16) return average(x.to(kFloat32), g, node_name).to(kBFloat16);
@@ -70,11 +88,10 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x)) {
     autograd::record(node_name, {&x}, {&out}, {},
-                     [g, kernel](const tensor_list& grads, const tensor_list&, const auto& in) {
-                       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device(), kernel);
-                       device_ops(gx.device()).avg_pool2d_backward(detail::dense_in(grads[0], kernel), g, gx);
-                       return tensor_list{gx};
-                     });
+                     [g, kernel, node_name](const tensor_list& grads, const tensor_list&, const auto& in) {
+                       return tensor_list{average_grad(grads[0], in[0].shape, g, kernel, node_name)};
+                     })
+        ->set_differentiable_backward();
   }
   return out;
 }

@@ -1,0 +1,236 @@
+// Higher-order gradients (create_graph, Note [Higher-order gradients] in
+// autograd/engine.h): gradgradcheck of every op whose backward is recorded, PyTorch
+// 1.13's numbers for a gradient penalty and for backward(create_graph) on .grad, and
+// PyTorch's error where ember cannot differentiate a backward.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include "autograd/gradcheck.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+using Inputs = std::vector<Tensor>;
+using testing::error_of;
+
+Tensor input(const Dims& shape, double lo = -1.0, double hi = 1.0) { return testing::grad_input(shape, lo, hi); }
+
+void expect_gradgradcheck(const autograd::GradcheckFn& fn, const Inputs& in) {
+  const auto r = autograd::gradgradcheck_report(fn, in);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+Tensor f64(const std::vector<double>& values, const Dims& shape, bool requires_grad = true) {
+  return tensor(values, shape, TensorOptions(kFloat64).requires_grad(requires_grad));
+}
+
+void expect_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
+  ASSERT_TRUE(t.defined());
+  const auto got = t.to_vector<double>();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tol) << "element " << i;
+}
+
+class HigherOrder : public ::testing::Test {
+ protected:
+  void SetUp() override { manual_seed(4321); }
+};
+
+TEST_F(HigherOrder, SecondDerivativeOfACube) {
+  Tensor x = f64({1, 2, 3}, {3});
+  Tensor g = autograd::grad({x.pow(3.0).sum()}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+  expect_values(g, {3, 12, 27});
+  ASSERT_TRUE(g.requires_grad());
+  Tensor gg = autograd::grad({g.sum()}, {x})[0];
+  expect_values(gg, {6, 12, 18});
+  EXPECT_FALSE(gg.requires_grad());  // no create_graph the second time: a plain gradient
+}
+
+TEST_F(HigherOrder, WithoutCreateGraphTheGradientHasNoHistory) {
+  Tensor x = f64({1, 2, 3}, {3});
+  Tensor g = autograd::grad({(x * x).sum()}, {x})[0];
+  EXPECT_FALSE(g.requires_grad());
+  EXPECT_EQ(g.grad_fn(), nullptr);
+  (x * x).sum().backward();
+  EXPECT_FALSE(x.grad().requires_grad());
+}
+
+TEST_F(HigherOrder, BackwardWithCreateGraphAccumulatesLikePyTorch) {
+  // PyTorch 1.13: y.backward(create_graph=True) gives x.grad 3x^2 with a grad_fn, then
+  // x.grad.sum().backward() adds 6x into it: [9, 24, 45].
+  Tensor x = f64({1, 2, 3}, {3});
+  x.pow(3.0).sum().backward({}, std::nullopt, /*create_graph=*/true);
+  expect_values(x.grad(), {3, 12, 27});
+  ASSERT_TRUE(x.grad().requires_grad());
+  x.grad().sum().backward();
+  expect_values(x.grad(), {9, 24, 45});
+  // A second create_graph backward adds out of place, keeping both histories.
+  Tensor z = f64({1, 2}, {2});
+  (z * z).sum().backward({}, std::nullopt, true);
+  (z * z * z).sum().backward({}, std::nullopt, true);
+  expect_values(z.grad(), {2 + 3, 4 + 12});
+  expect_values(autograd::grad({z.grad().sum()}, {z})[0], {2 + 6, 2 + 12});
+}
+
+TEST_F(HigherOrder, RetainGraphDefaultsToCreateGraph) {
+  Tensor x = f64({0.5, -1.5}, {2});
+  Tensor y = (x.tanh() * x).sum();
+  autograd::grad({y}, {x}, {}, std::nullopt, /*create_graph=*/true);
+  EXPECT_NO_THROW(autograd::grad({y}, {x}));  // kept by the first call
+  EXPECT_EMBER_ERROR(autograd::grad({y}, {x}), "Trying to backward through the graph a second time");
+}
+
+TEST_F(HigherOrder, GradgradcheckElementwise) {
+  Inputs in{input({2, 3}), input({3}, 0.5, 2.0)};
+  expect_gradgradcheck([](const Inputs& x) { return x[0] * x[1] + x[0] * x[0]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0] / x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return sub(x[0], x[1], 0.5) * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return (x[0] - 2.0) * (3.0 - x[0]) / 4.0 + 2.0 / x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return maximum(x[0], x[1]) * minimum(x[0], x[1]); }, in);
+  Inputs pos{input({2, 3}, 0.5, 2.0), input({2, 1}, 0.5, 2.0)};
+  expect_gradgradcheck([](const Inputs& x) { return pow(x[0], x[1]); }, pos);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].pow(3.0) + x[0].pow(0.5) + x[0].pow(0.0); }, pos);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].exp() + x[0].log() + x[0].sqrt(); }, pos);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].sigmoid() * x[0].tanh() - x[0].neg(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].abs() * x[0] + x[0].clamp(-0.5, 0.5) * x[0]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].relu() * x[0]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::leaky_relu(x[0], 0.1) * x[0]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return where(x[0].gt(0.0), x[0] * x[0], x[1].exp()); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return where(x[0].gt(0.0), 2.0, x[0] * x[0]); }, in);
+}
+
+TEST_F(HigherOrder, GradgradcheckReductionsAndProducts) {
+  Inputs in{input({3, 4}), input({4, 2})};
+  expect_gradgradcheck([](const Inputs& x) { return matmul(x[0], x[1]).tanh(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return mm(x[0].exp(), x[1]) * mm(x[0], x[1]); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].sum({1}).pow(2.0) + x[0].mean() * x[0].mean({0}, true).sum(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return amax(x[0] * x[0], {1}, false) + x[0].max() * x[0].min(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return std::get<0>((x[0] * x[0]).max(1, false)); }, in);
+  Inputs batched{input({2, 3, 4}), input({2, 4, 2})};
+  expect_gradgradcheck([](const Inputs& x) { return bmm(x[0], x[1]).sigmoid(); }, batched);
+  Inputs vectors{input({4}), input({4, 3})};
+  expect_gradgradcheck([](const Inputs& x) { return matmul(x[0], x[1]).exp(); }, vectors);
+  expect_gradgradcheck([](const Inputs& x) { return matmul(x[1].transpose(0, 1), x[0]).exp(); }, vectors);
+}
+
+TEST_F(HigherOrder, GradgradcheckViewsAndJoins) {
+  Inputs in{input({2, 3, 4}), input({2, 3, 4})};
+  expect_gradgradcheck([](const Inputs& x) { return (x[0].view({6, 4}) * x[1].reshape({6, 4})).exp(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].transpose(0, 2).tanh() * x[1].permute({2, 1, 0}); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].slice(2, 1, 4, 2).pow(2.0) * x[1].select(1, 2).sum(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].narrow(1, 1, 2).exp() + x[0].flatten(1).sum(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].sum({2}, true).expand({2, 3, 4}) * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return x[0].unsqueeze(1).squeeze(1).clone().contiguous() * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return cat({x[0], x[1] * x[1]}, 1).sigmoid(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return stack({x[0] * x[1], x[1]}, 0).tanh(); }, in);
+  const Tensor index = tensor(std::vector<int64_t>{2, 0, 2}, {3});
+  expect_gradgradcheck([&](const Inputs& x) { return index_select(x[0] * x[1], 1, index).exp(); }, in);
+}
+
+TEST_F(HigherOrder, GradgradcheckLossesAndSoftmax) {
+  Inputs in{input({4, 5}), input({4, 5})};
+  expect_gradgradcheck([](const Inputs& x) { return F::log_softmax(x[0], 1) * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::softmax(x[0], 0) * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::mse_loss(x[0].tanh(), x[1]); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::mse_loss(x[0], x[1], F::Reduction::None); }, in);
+  // Class-probability targets are composed of differentiable ops, the weight included.
+  Tensor probs = F::softmax(testing::grad_input({4, 5}).detach(), 1);
+  Inputs weighted{input({4, 5}), input({5}, 0.5, 2.0)};
+  expect_gradgradcheck(
+      [&](const Inputs& x) { return F::cross_entropy(x[0], probs, F::ClassLossOptions{.weight = x[1]}); }, weighted);
+}
+
+TEST_F(HigherOrder, GradgradcheckConvolution) {
+  // Every order is the device's three convolution kernels (Note [Convolution's double
+  // backward]): strides, padding, dilation, groups, bias, and an output size the
+  // transposed convolution cannot infer (7 with stride 2).
+  Inputs in{input({2, 4, 7, 6}), input({6, 2, 3, 2}), input({6})};
+  expect_gradgradcheck([](const Inputs& x) { return F::conv2d(x[0], x[1], x[2], {2, 1}, {1, 0}, 1, 2).tanh(); }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::conv2d(x[0], x[1], x[2], 1, 2, {2, 1}, 2).pow(2.0); }, in);
+  Inputs plain{input({1, 2, 5, 5}), input({3, 2, 3, 3})};
+  expect_gradgradcheck([](const Inputs& x) { return F::leaky_relu(F::conv2d(x[0], x[1]), 0.2) * F::conv2d(x[0], x[1]); },
+                       plain);
+  // Third order: the second derivatives are recorded ops too.
+  Tensor xs = input({1, 1, 4, 4}), ws = input({1, 1, 2, 2});
+  const auto third = [](const Inputs& x) {
+    EnableGradGuard grad_mode;
+    Tensor y = F::conv2d(x[0], x[1]).pow(3.0).sum();
+    Tensor gw = autograd::grad({y}, {x[1]}, {}, std::nullopt, true)[0];
+    return autograd::grad({gw.pow(2.0).sum()}, {x[0]}, {}, std::nullopt, true)[0];
+  };
+  testing::expect_gradcheck(third, {xs, ws});
+}
+
+TEST_F(HigherOrder, GradgradcheckAveragePooling) {
+  Inputs in{input({2, 3, 7, 6}), input({2, 3, 4, 4}), input({2, 3, 3, 3})};
+  expect_gradgradcheck([](const Inputs& x) { return F::avg_pool2d(x[0].pow(2.0), {3, 2}, 2, 1) * x[1]; }, in);
+  expect_gradgradcheck([](const Inputs& x) { return F::adaptive_avg_pool2d(x[0].tanh(), 3) * x[2]; }, in);
+}
+
+TEST_F(HigherOrder, GradientPenaltyMatchesPyTorch) {
+  // A WGAN-GP style penalty through linear -> tanh -> linear; the values are PyTorch
+  // 1.13's for the same program (autograd.grad(create_graph=True), then backward).
+  Tensor w1 = f64({0.5, -0.3, 0.2, 0.8, -0.6, 0.1}, {3, 2});
+  Tensor b1 = f64({0.1, -0.2, 0.3}, {3});
+  Tensor w2 = f64({0.7, -0.4, 0.25}, {1, 3});
+  Tensor x = f64({1.0, -2.0, 0.5, 0.25}, {2, 2});
+  Tensor out = F::linear(F::linear(x, w1, b1).tanh(), w2);
+  Tensor g = autograd::grad({out.sum()}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+  Tensor gp = (g.pow(2.0).sum({1}).sqrt() - 1.0).pow(2.0).mean();
+  gp.backward();
+  EXPECT_NEAR(gp.item<double>(), 0.5361033199041586, 1e-12);
+  expect_values(w1.grad(), {0.07268690531314978, 0.41677811222738803, -0.04270744100065463, -0.07565317404617222,
+                            0.010279564533798854, 0.31187053215363525});
+  expect_values(b1.grad(), {0.12311666621170161, -0.05309498091601441, -0.009432822536103669});
+  expect_values(w2.grad(), {-0.22945248462961176, 0.4846916432807886, 0.072719219284792});
+  expect_values(x.grad(), {0.015527359448526332, -0.08337967535301537, 0.04107167099578379, 0.0030254085030829913});
+}
+
+TEST_F(HigherOrder, DropoutsSecondDerivativeUsesTheSameMask) {
+  // Dropout's gradient is linear in the incoming gradient: d/dx <w, d(dropout(x)^2)/dx>
+  // = 2 w * mask^2 * scale^2, with the mask of the forward.
+  Tensor x = input({64});
+  Tensor y = F::dropout(x, 0.5, /*training=*/true);
+  Tensor g = autograd::grad({(y * y).sum()}, {x}, {}, std::nullopt, true)[0];
+  Tensor w = rand({64}, kFloat64);
+  Tensor gg = autograd::grad({(g * w).sum()}, {x})[0];
+  const auto kept = y.ne(0.0).to(kFloat64).to_vector<double>();
+  const auto wv = w.to_vector<double>(), ggv = gg.to_vector<double>();
+  for (size_t i = 0; i < kept.size(); ++i) EXPECT_NEAR(ggv[i], 2.0 * wv[i] * kept[i] * 4.0, 1e-12) << i;
+}
+
+TEST_F(HigherOrder, FusedKernelsGiveTheFirstDerivativeAndPyTorchsErrorOnTheSecond) {
+  Tensor x = input({2, 3, 6, 6});
+  Tensor mean = input({3}), var = input({3}, 0.5, 1.5);
+  const auto norm = [&] { return F::batch_norm(x, mean, var, Tensor(), Tensor(), true).pow(2.0).sum(); };
+  const Tensor plain = autograd::grad({norm()}, {x})[0];
+  const Tensor recorded = autograd::grad({norm()}, {x}, {}, std::nullopt, true)[0];
+  expect_values(recorded, plain.to_vector<double>());  // the same first derivative
+  ASSERT_TRUE(recorded.requires_grad());
+  EXPECT_EQ(recorded.grad_fn_name(), "NotImplemented");
+  EXPECT_EMBER_ERROR(autograd::grad({recorded.sum()}, {x}),
+                     "the derivative for 'NativeBatchNormBackward' is not implemented");
+  // The error comes only when a derivative through the fused op is asked for.
+  Tensor t = tensor(std::vector<int64_t>{1, 0}, {2});
+  Tensor logits = input({2, 3});
+  Tensor lg = autograd::grad({F::cross_entropy(logits, t)}, {logits}, {}, std::nullopt, true)[0];
+  EXPECT_EMBER_ERROR(autograd::grad({lg.sum()}, {logits}), "is not implemented");
+}
+
+TEST_F(HigherOrder, CrossEntropyWeightThatRequiresGradIsPyTorchsError) {
+  Tensor logits = input({3, 4});
+  Tensor t = tensor(std::vector<int64_t>{0, 3, 1}, {3});
+  Tensor weight = input({4}, 0.5, 1.5);
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, t, F::ClassLossOptions{.weight = weight}),
+                     "not differentiable with respect to argument 'weight'");
+  EXPECT_EMBER_ERROR(F::nll_loss(logits.detach(), t, F::ClassLossOptions{.weight = weight}),
+                     "not differentiable with respect to argument 'weight'");
+  NoGradGuard no_grad;  // fine without recording, as in PyTorch
+  EXPECT_NO_THROW(F::cross_entropy(logits, t, F::ClassLossOptions{.weight = weight}));
+}
+
+}  // namespace
+}  // namespace ember
