@@ -8,6 +8,10 @@
 
 namespace ember {
 
+namespace detail {
+Tensor relu_grad_recorded(const Tensor& g, const Tensor& bits, MemoryFormat format);
+}  // namespace detail
+
 using autograd::InputMeta;
 using autograd::needs_grad;
 using autograd::record;
@@ -203,14 +207,14 @@ Tensor abs(const Tensor& a) {
     return mul(g, sign);
   });
 }
-// g where the bit is set, else 0: ReLU's gradient, linear in g, so for create_graph
-// its own derivative is itself (PyTorch's ThresholdBackwardBackward).
-static Tensor masked_by_bits(const Tensor& g, const Tensor& bits, MemoryFormat format) {
+// g where the bit is set, else 0: ReLU's gradient (relu and relu_), linear in g, so for
+// create_graph its own derivative is itself (PyTorch's ThresholdBackwardBackward).
+Tensor detail::relu_grad_recorded(const Tensor& g, const Tensor& bits, MemoryFormat format) {
   Tensor out = native::relu_grad_from_bits(g, bits, format);
   if (will_record_into(out, g))
     record("ThresholdBackwardBackward", {&g}, {&out}, {bits},
            [format](const tensor_list& gg, const tensor_list& s, const auto&) {
-             return tensor_list{masked_by_bits(gg[0], s[0], format)};
+             return tensor_list{detail::relu_grad_recorded(gg[0], s[0], format)};
            })->set_differentiable_backward();
   return out;
 }
@@ -226,7 +230,7 @@ Tensor relu(const Tensor& a) {
   auto [out, bits] = native::relu_with_bits(a);  // one pass for both
   const MemoryFormat format = native::dense_format(out);
   record("ReluBackward", {&a}, {&out}, {bits}, [format](const tensor_list& g, const tensor_list& s, const auto&) {
-    return tensor_list{masked_by_bits(g[0], s[0], format)};
+    return tensor_list{detail::relu_grad_recorded(g[0], s[0], format)};
   })->set_differentiable_backward();
   return out;
 }

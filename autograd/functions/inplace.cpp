@@ -9,8 +9,13 @@
 #include "autograd/view_history.h"
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/ops.h"
 
 namespace ember {
+
+namespace detail {
+Tensor relu_grad_recorded(const Tensor& g, const Tensor& bits, MemoryFormat format);  // functions/elementwise.cpp
+}  // namespace detail
 
 using autograd::needs_grad;
 using autograd::tensor_list;
@@ -25,7 +30,9 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   autograd::check_inplace(self);
   const bool recording = other ? autograd::will_record(self, *other) : autograd::will_record(self);
   autograd::check_view_can_record(self, recording);
-  Tensor before = recording && save_self_before ? native::clone(self) : Tensor();
+  // A recorded copy, so that for create_graph it keeps self's old history (Note
+  // [Higher-order gradients] in autograd/engine.h).
+  Tensor before = recording && save_self_before ? self.clone() : Tensor();
   // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
   // no longer matches at backward: PyTorch's "modified by an inplace operation" error
   // rather than a gradient from the written values.
@@ -38,6 +45,7 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
     const Tensor none;
     auto node =
         autograd::record_inplace(name, self, {&self, other ? other : &none}, {before, other_saved}, formula);
+    node->set_differentiable_backward();
     if (other_before) node->saved()[1] = std::move(*other_before);
   }
   return self;
@@ -52,20 +60,20 @@ Tensor zeros_for(const Tensor& g) { return zeros(g.sizes(), TensorOptions(g.dtyp
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
   return inplace("AddBackward", *this, &other, [&] { native::add_(*this, other, alpha); },
                  [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
-                   return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], alpha) : Tensor()};
+                   return tensor_list{g[0], needs_grad(in, 1) ? ember::mul(g[0], alpha) : Tensor()};
                  });
 }
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
   return inplace("SubBackward", *this, &other, [&] { native::sub_(*this, other, alpha); },
                  [alpha](const tensor_list& g, const tensor_list&, const auto& in) {
-                   return tensor_list{g[0], needs_grad(in, 1) ? native::mul(g[0], -alpha.to_double()) : Tensor()};
+                   return tensor_list{g[0], needs_grad(in, 1) ? ember::mul(g[0], -alpha.to_double()) : Tensor()};
                  });
 }
 Tensor& Tensor::mul_(const Tensor& other) {
   return inplace("MulBackward", *this, &other, [&] { native::mul_(*this, other); },
                  [](const tensor_list& g, const tensor_list& s, const auto& in) {
-                   return tensor_list{needs_grad(in, 0) ? native::mul(g[0], s[1]) : Tensor(),
-                                      needs_grad(in, 1) ? native::mul(g[0], s[0]) : Tensor()};
+                   return tensor_list{needs_grad(in, 0) ? ember::mul(g[0], s[1]) : Tensor(),
+                                      needs_grad(in, 1) ? ember::mul(g[0], s[0]) : Tensor()};
                  },
                  /*save_self_before=*/other.requires_grad(), /*save_other=*/true);
 }
@@ -74,9 +82,9 @@ Tensor& Tensor::mul_(const Tensor& other) {
 Tensor& Tensor::div_(const Tensor& other) {
   return inplace("DivBackward", *this, &other, [&] { native::div_(*this, other); },
                  [](const tensor_list& g, const tensor_list& s, const auto& in) {
-                   Tensor ga = needs_grad(in, 0) ? native::div(g[0], s[1]) : Tensor();
+                   Tensor ga = needs_grad(in, 0) ? ember::div(g[0], s[1]) : Tensor();
                    Tensor gb = needs_grad(in, 1)
-                                   ? native::neg(native::div(native::div(native::mul(g[0], s[0]), s[1]), s[1]))
+                                   ? ember::neg(ember::div(ember::div(ember::mul(g[0], s[0]), s[1]), s[1]))
                                    : Tensor();
                    return tensor_list{ga, gb};  // d(a/b)/db = -a/b^2
                  },
@@ -92,15 +100,15 @@ Tensor& Tensor::sub_(const Scalar& other) {
 }
 Tensor& Tensor::mul_(const Scalar& other) {
   return inplace("MulBackward", *this, nullptr, [&] { native::mul_(*this, other); },
-                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::mul(g[0], other)}; });
+                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{ember::mul(g[0], other)}; });
 }
 Tensor& Tensor::div_(const Scalar& other) {
   return inplace("DivBackward", *this, nullptr, [&] { native::div_(*this, other); },
-                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::div(g[0], other)}; });
+                 [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{ember::div(g[0], other)}; });
 }
 Tensor& Tensor::neg_() {
   return inplace("NegBackward", *this, nullptr, [&] { native::neg_(*this); },
-                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{native::neg(g[0])}; });
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{ember::neg(g[0])}; });
 }
 // Keeps bits of self > 0 after the write, as relu() does (Note [Compact saved activations]).
 Tensor& Tensor::relu_() {
@@ -112,8 +120,9 @@ Tensor& Tensor::relu_() {
     const MemoryFormat format = native::dense_format(*this);
     autograd::record_inplace("ReluBackward", *this, {this}, {native::positive_bits(*this, format)},
                              [format](const tensor_list& g, const tensor_list& s, const auto&) {
-                               return tensor_list{native::relu_grad_from_bits(g[0], s[0], format)};
-                             });
+                               return tensor_list{detail::relu_grad_recorded(g[0], s[0], format)};
+                             })
+        ->set_differentiable_backward();
   }
   return *this;
 }
@@ -121,8 +130,8 @@ Tensor& Tensor::clamp_(std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace("ClampBackward", *this, nullptr, [&] { native::clamp_(*this, min, max); },
                  [min, max](const tensor_list& g, const tensor_list& s, const auto&) {
                    Tensor grad = g[0];
-                   if (min) grad = native::mul(grad, native::to_dtype(native::ge(s[0], *min), grad.dtype()));
-                   if (max) grad = native::mul(grad, native::to_dtype(native::le(s[0], *max), grad.dtype()));
+                   if (min) grad = ember::mul(grad, native::to_dtype(native::ge(s[0], *min), grad.dtype()));
+                   if (max) grad = ember::mul(grad, native::to_dtype(native::le(s[0], *max), grad.dtype()));
                    return tensor_list{grad};
                  },
                  /*save_self_before=*/true);
@@ -139,7 +148,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return inplace("CopyBackward", *this, &src, [&] { native::copy_(*this, src); },
                  [](const tensor_list& g, const tensor_list&, const auto& in) {
                    return tensor_list{needs_grad(in, 0) ? zeros_for(g[0]) : Tensor(),
-                                      needs_grad(in, 1) ? native::to_device(g[0], in[1].device) : Tensor()};
+                                      needs_grad(in, 1) ? autograd::formula::to_device(g[0], in[1].device) : Tensor()};
                  });
 }
 

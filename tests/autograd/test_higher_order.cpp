@@ -170,6 +170,24 @@ TEST_F(HigherOrder, GradgradcheckAveragePooling) {
   expect_gradgradcheck([](const Inputs& x) { return F::adaptive_avg_pool2d(x[0].tanh(), 3) * x[2]; }, in);
 }
 
+TEST_F(HigherOrder, GradgradcheckInPlaceOps) {
+  Inputs in{input({3, 4}), input({4}, 0.5, 2.0)};
+  expect_gradgradcheck(
+      [](const Inputs& x) {
+        Tensor y = x[0] * 1.0;  // a non-leaf to write into
+        y.mul_(x[0]).add_(x[1], 2.0).sub_(x[1] * x[1]).div_(x[1]).relu_();
+        y.mul_(3.0).add_(1.0).clamp_(-2.0, 5.0).neg_().div_(2.0);
+        return y * x[0];
+      },
+      in);
+  // On a view, the base's history is PyTorch's CopySlices, which ember does not differentiate.
+  Tensor x = input({2, 3});
+  Tensor y = x * 1.0;
+  y.narrow(0, 0, 1).mul_(x.narrow(0, 1, 1));
+  Tensor g = autograd::grad({(y * y).sum()}, {x}, {}, std::nullopt, true)[0];
+  EXPECT_EMBER_ERROR(autograd::grad({g.sum()}, {x}), "is not implemented");
+}
+
 TEST_F(HigherOrder, GradientPenaltyMatchesPyTorch) {
   // A WGAN-GP style penalty through linear -> tanh -> linear; the values are PyTorch
   // 1.13's for the same program (autograd.grad(create_graph=True), then backward).
@@ -187,6 +205,19 @@ TEST_F(HigherOrder, GradientPenaltyMatchesPyTorch) {
   expect_values(b1.grad(), {0.12311666621170161, -0.05309498091601441, -0.009432822536103669});
   expect_values(w2.grad(), {-0.22945248462961176, 0.4846916432807886, 0.072719219284792});
   expect_values(x.grad(), {0.015527359448526332, -0.08337967535301537, 0.04107167099578379, 0.0030254085030829913});
+}
+
+TEST_F(HigherOrder, ConvolutionalCriticsPenaltyPassesGradcheck) {
+  // The penalty's gradient for the critic's parameters (a second derivative through
+  // convolution, leaky ReLU, average pooling and linear) against finite differences.
+  const Tensor x = testing::grad_input({2, 2, 9, 9}).detach().requires_grad_(true);
+  const auto penalty = [&](const Inputs& p) {
+    EnableGradGuard grad_mode;  // gradcheck evaluates under no_grad
+    Tensor h = F::avg_pool2d(F::leaky_relu(F::conv2d(x, p[0], p[1], 2, 1), 0.2), 2).flatten(1);
+    Tensor g = autograd::grad({F::linear(h, p[2]).sum()}, {x}, {}, std::nullopt, true)[0];
+    return (g.pow(2.0).sum({1, 2, 3}).sqrt() - 1.0).pow(2.0).mean();
+  };
+  testing::expect_gradcheck(penalty, {input({4, 2, 3, 3}), input({4}), input({1, 16})});
 }
 
 TEST_F(HigherOrder, DropoutsSecondDerivativeUsesTheSameMask) {
