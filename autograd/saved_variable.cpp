@@ -121,11 +121,11 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
     output_nr_ = meta->output_nr;
     producer_ = meta->grad_fn->name();
     if (meta->grad_fn.get() == saving_node) is_saver_output_ = true;
-    else grad_fn_ = meta->grad_fn;  // the saving node's inputs: already kept by its edges
+    else grad_fn_ = meta->grad_fn;  // mostly an input's (kept by the edges anyway), or an in-place op's copy
   } else if (t.requires_grad()) {
     leaf_ = t;
   }
-  data_ = t.detach();  // same data, no grad_fn: the saved value never keeps the graph alive
+  data_ = t.detach();  // same data, no grad_fn: the saved value never keeps its own node alive
   if (!tls_hooks.empty()) {
     auto& [pack, unpack] = tls_hooks.back();
     data_ = pack(data_);
