@@ -97,6 +97,34 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
   return saved;
 }
 
+// NativeBatchNormBackward's formula when the backward records (create_graph, Note
+// [Higher-order gradients] in autograd/engine.h): the gradients composed of
+// differentiable ops, with the batch statistics recomputed from x so that they carry
+// x's history too (PyTorch's batchnorm_double_backward differentiates the same formula).
+tensor_list batch_norm_recorded_grads(const Tensor& g, const Tensor& x, const Tensor& saved_mean,
+                                      const Tensor& saved_invstd, const Tensor& w, bool training, double eps,
+                                      const std::vector<autograd::InputMeta>& in) {
+  Dims dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  Dims shape = Dims::filled(static_cast<size_t>(x.dim()), 1);
+  shape[1] = x.size(1);
+  Tensor mean = saved_mean.view(shape), invstd = saved_invstd.view(shape);
+  if (training) {
+    mean = x.mean(dims, true);
+    const Tensor centered = x - mean;
+    invstd = ((centered * centered).mean(dims, true) + eps).pow(-0.5);
+  }
+  const Tensor xhat = (x - mean) * invstd;
+  Tensor gx, gw, gb;
+  if (needs_grad(in, 0)) {
+    const Tensor scale = w.defined() ? w.view(shape) * invstd : invstd;
+    gx = training ? scale * (g - g.mean(dims, true) - xhat * (g * xhat).mean(dims, true)) : scale * g;
+  }
+  if (in.size() > 1 && needs_grad(in, 1)) gw = (g * xhat).sum(dims);
+  if (in.size() > 2 && needs_grad(in, 2)) gb = g.sum(dims);
+  return {gx, gw, gb};
+}
+
 }  // namespace
 
 Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
@@ -122,22 +150,28 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   out = detail::in_format(out, format);
   if (recording) {
     const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
-    autograd::record("NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out},
-                     {x_saved, saved.mean, saved.invstd, w},
-                     [training, kernel](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       // a bf16 input saved under autocast computes in the statistics' float32
-                       const Tensor x = detail::dense_in(
-                           s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
-                       const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
-                         return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout)
-                                                                   : Tensor();
-                       };
-                       tensor_list out{grad_if(0, x.sizes(), kernel), grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
-                                       grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
-                       device_ops(x.device()).batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2],
-                                                                  s[3], training, out[0], out[1], out[2]);
-                       return out;
-                     });
+    // The saved x and weight are the inputs themselves (not widened or made-dense copies),
+    // so their history is there for create_graph.
+    const bool twice = x_saved.is_same(x_in) && (!weight.defined() || w.is_same(weight));
+    auto node = autograd::record(
+        "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x_saved, saved.mean, saved.invstd, w},
+        [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
+          if (twice && is_grad_enabled())
+            return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
+          // a bf16 input saved under autocast computes in the statistics' float32
+          const Tensor x = detail::dense_in(
+              s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
+          const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
+            return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout)
+                                                      : Tensor();
+          };
+          tensor_list out{grad_if(0, x.sizes(), kernel), grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
+                          grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
+          device_ops(x.device()).batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2],
+                                                     s[3], training, out[0], out[1], out[2]);
+          return out;
+        });
+    if (twice) node->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, {&x_in, &weight, &bias});
   }

@@ -1,6 +1,6 @@
 // Higher-order gradients on CUDA (Note [Higher-order gradients] in autograd/engine.h):
 // a gradient penalty through convolution (cuDNN, Note [Convolution's double backward]),
-// leaky ReLU, average pooling and a linear layer gives the CPU's parameter gradients, in
+// batch norm, leaky ReLU, average pooling and a linear layer gives the CPU's gradients, in
 // float64 (TF32 off). Skips without a GPU.
 #include <gtest/gtest.h>
 
@@ -18,7 +18,8 @@ std::vector<Tensor> penalty_grads(const std::vector<Tensor>& cpu_values, Device 
   std::vector<Tensor> p;
   for (const Tensor& v : cpu_values) p.push_back(v.to(device).detach().requires_grad_(true));
   const Tensor& x = p[0];
-  Tensor h = F::leaky_relu(F::conv2d(x, p[1], p[2], 2, 1), 0.2);
+  Tensor h = F::batch_norm(F::conv2d(x, p[1], p[2], 2, 1), Tensor(), Tensor(), Tensor(), Tensor(), /*training=*/true);
+  h = F::leaky_relu(h, 0.2);
   h = F::avg_pool2d(h, 2).flatten(1);
   Tensor out = F::linear(h, p[3]);
   Tensor g = autograd::grad({out.sum()}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
