@@ -1,8 +1,8 @@
 // Losses and (log-)softmax on the tensors' own device through the fused row kernels
 // of DeviceOps (softmax_rows, cross_entropy_rows, class_loss_backward), one recorded
 // node each. cross_entropy is fused: one pass gives the losses (class weights and
-// ignore_index included) and, only when recording, the softmax probabilities its
-// backward needs; nll_loss is the same pass over log-probabilities.
+// ignore_index included), and its backward recomputes the softmax probabilities from
+// the saved logits; nll_loss is the same pass over log-probabilities.
 #include "nn/functional/loss.h"
 
 #include <algorithm>
@@ -124,6 +124,36 @@ Tensor class_loss_grad(const Tensor& probs, const Tensor& targets, const Tensor&
   return grad;
 }
 
+// class_loss_grad for a backward that records (create_graph, Note [Higher-order
+// gradients] in autograd/engine.h). The gradient is scale * (p * F - M): F (the prob
+// factor) and M (the target mass) are constants of the targets and weights, taken from
+// the kernel itself (with unit scale, and probabilities 0 and 1); the scale (from g) and
+// p = softmax(x) (x with its history; absent for nll_loss) are differentiable ops.
+Tensor class_loss_recorded_grad(const Tensor& x, const Tensor& targets, const Tensor& g, Reduction reduction,
+                                const ClassLossTerms& terms, const Tensor& denominator, const InputMeta& meta) {
+  const int64_t c = meta.shape.back();
+  const int64_t n = meta.shape.size() == 2 ? meta.shape[0] : 1;
+  const TensorOptions options = TensorOptions(meta.dtype).device(meta.device);
+  Tensor minus_mass, factor;  // -M and F, constants
+  {
+    NoGradGuard constants;
+    const Tensor unit = ones({1}, options);
+    minus_mass = native::view(class_loss_grad(Tensor(), targets, unit, Reduction::Sum, terms, Tensor(), meta), {n, c});
+    if (x.defined()) {
+      const Tensor with_unit_probs = class_loss_grad(ones({n, c}, options), targets, unit, Reduction::Sum, terms,
+                                                     Tensor(), meta);
+      factor = native::sub(native::view(with_unit_probs, {n, c}), minus_mass);
+    }
+  }
+  const Tensor grad = x.defined() ? ember::add(ember::mul(softmax(x.view({n, c}), 1), factor), minus_mass) : minus_mass;
+  Tensor scale = g.dtype() == meta.dtype ? g : g.to(meta.dtype);
+  if (scale.device() != meta.device) scale = scale.to(meta.device);
+  if (denominator.defined()) scale = ember::div(scale, denominator);
+  else if (reduction == Reduction::Mean) scale = ember::div(scale, static_cast<double>(n));
+  else if (reduction == Reduction::None) scale = scale.reshape({n, 1});
+  return ember::mul(scale, grad).view(meta.shape);
+}
+
 // terms without the weight (the node saves it as a saved tensor, not in its formula).
 ClassLossTerms without_weight(ClassLossTerms terms) {
   terms.weight = Tensor();
@@ -163,10 +193,9 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
   const Tensor in = native::view(contiguous_data(input), {shape.n, shape.c});
   const Tensor t = kernel_targets(targets, device, shape.n);
   const bool recording = will_record(input);
-  Tensor probs = recording && !input_is_log_probs ? make_empty({shape.n, shape.c}, input.dtype(), device) : Tensor();
   Tensor losses = make_empty(targets.sizes(), input.dtype(), device);  // one per row, in the targets' shape
   Tensor row_weights = weighted_mean ? make_empty({shape.n}, input.dtype(), device) : Tensor();
-  device_ops(device).cross_entropy_rows(in, t, terms, native::view(losses, {shape.n}), probs, row_weights);
+  device_ops(device).cross_entropy_rows(in, t, terms, native::view(losses, {shape.n}), Tensor(), row_weights);
   // PyTorch's mean with weights or ignore_index: sum of the losses / sum of w[t_i] kept.
   // A zero sum (every row ignored, or every kept row's weight 0) gives NaN, and NaN
   // gradients for the rows kept, as PyTorch's 0 / 0 does.
@@ -177,13 +206,19 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
   }
   Tensor out = weighted_mean ? native::div(native::sum(losses), denominator) : reduce_losses(losses, o.reduction);
   if (recording) {
-    record(node_name, {&input}, {&out}, {probs, t, denominator, terms.weight},
+    // The logits, not their softmax: backward recomputes the probabilities (the same
+    // values: the kernels share their math), and create_graph differentiates through them.
+    record(node_name, {&input}, {&out}, {input_is_log_probs ? Tensor() : input, t, denominator, terms.weight},
            [reduction = o.reduction, terms = without_weight(terms)](const tensor_list& g, const tensor_list& s,
                                                                     const auto& in_meta) {
              ClassLossTerms saved_terms = terms;
              saved_terms.weight = s[3];  // saved (and version-checked) with the other tensors
-             return tensor_list{class_loss_grad(s[0], s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
-           });
+             if (is_grad_enabled())
+               return tensor_list{class_loss_recorded_grad(s[0], s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
+             const Tensor probs = s[0].defined() ? softmax_forward(s[0], -1, false) : Tensor();
+             return tensor_list{class_loss_grad(probs, s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
+           })
+        ->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, {&input});
   }
