@@ -1,7 +1,8 @@
 // Higher-order gradients on CUDA (Note [Higher-order gradients] in autograd/engine.h):
 // a gradient penalty through convolution (cuDNN, Note [Convolution's double backward]),
 // batch norm, leaky ReLU, average pooling and a linear layer gives the CPU's gradients, in
-// float64 (TF32 off). Skips without a GPU.
+// float64 (TF32 off); so does a Hessian-vector product through the fused cross_entropy.
+// Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -41,6 +42,28 @@ TEST(CudaHigherOrder, GradientPenaltyMatchesTheCpu) {
     ASSERT_TRUE(gpu[i].device().is_cuda());
     testing::expect_values(gpu[i].cpu(), cpu[i].to_vector<double>(), 1e-9);
   }
+}
+
+// A Hessian-vector product of a classifier's fused cross_entropy (weights, ignore_index,
+// label smoothing) for its weight matrix, on `device`.
+Tensor classifier_hvp(const Tensor& w_cpu, const Tensor& x_cpu, const Tensor& v_cpu, Device device) {
+  const Tensor w = w_cpu.to(device).detach().requires_grad_(true);
+  const Tensor targets = tensor(std::vector<int64_t>{3, 0, -100, 1, 3, 2}, {6}).to(device);
+  const Tensor class_weight = tensor(std::vector<double>{0.5, 1.0, 2.0, 1.5}, {4}).to(device);
+  const Tensor loss = F::cross_entropy(
+      F::linear(x_cpu.to(device), w), targets, F::ClassLossOptions{.weight = class_weight, .label_smoothing = 0.1});
+  const Tensor g = autograd::grad({loss}, {w}, {}, std::nullopt, /*create_graph=*/true)[0];
+  return autograd::grad({(g * v_cpu.to(device)).sum()}, {w})[0];
+}
+
+TEST(CudaHigherOrder, CrossEntropyHessianVectorProductMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(11);
+  const Tensor w = randn({4, 5}, kFloat64), x = randn({6, 5}, kFloat64), v = randn({4, 5}, kFloat64);
+  const Tensor cpu = classifier_hvp(w, x, v, Device::cpu());
+  const Tensor gpu = classifier_hvp(w, x, v, Device::cuda(0));
+  ASSERT_TRUE(gpu.device().is_cuda());
+  testing::expect_values(gpu.cpu(), cpu.to_vector<double>(), 1e-10);
 }
 
 }  // namespace
