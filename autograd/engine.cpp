@@ -55,7 +55,7 @@ struct GraphTask {
   std::unordered_map<Node*, tensor_list> buffers;
   // autograd::grad: (node, input_nr) -> index of the captured input
   std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> captures;
-  std::unordered_set<Node*> needed;  // autograd::grad: nodes on a path to a capture
+  std::unordered_set<Node*> to_run;  // autograd::grad: nodes whose outputs reach a capture
   tensor_list captured;
   uint32_t eval_note = 0;  // an eval-mode forward in the graph (Note [Mode diagnostics])
 };
@@ -99,15 +99,19 @@ void compute_dependencies(GraphTask& task, const std::vector<Node*>& roots) {
   }
 }
 
-// Marks nodes from which some capture target is reachable (post-order DFS).
+// Marks nodes from which some capture target is reachable (post-order DFS), and those
+// to run: the ones with a needed node behind an edge. A captured node whose own
+// gradients reach no capture is not run (as in PyTorch): its gradient is taken as it
+// arrives, and its saved tensors stay for a later backward.
 bool mark_needed(GraphTask& task, Node* node, std::unordered_map<Node*, bool>& memo) {
   if (auto it = memo.find(node); it != memo.end()) return it->second;
   memo[node] = false;  // graphs are acyclic; this only guards re-entry
-  bool needed = task.captures.count(node) > 0;
+  bool feeds_capture = false;
   for (const Edge& e : node->next_edges())
-    if (e.valid() && mark_needed(task, e.fn.get(), memo)) needed = true;
+    if (e.valid() && mark_needed(task, e.fn.get(), memo)) feeds_capture = true;
+  const bool needed = feeds_capture || task.captures.count(node) > 0;
   memo[node] = needed;
-  if (needed) task.needed.insert(node);
+  if (feeds_capture) task.to_run.insert(node);
   return needed;
 }
 
@@ -211,7 +215,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       for (auto [input_nr, index] : it->second)
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
     }
-    bool run = task.accumulate ? true : task.needed.count(node) > 0 && !dynamic_cast<AccumulateGrad*>(node);
+    bool run = task.accumulate || task.to_run.count(node) > 0;
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
     bool any_grad = false;
@@ -231,7 +235,8 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
-    if (!task.retain_graph) node->release_saved();
+    // autograd::grad frees only what it ran (the rest may serve another backward).
+    if (!task.retain_graph && (task.accumulate || run)) node->release_saved();
     const auto& edges = node->next_edges();
     for (size_t i = 0; i < edges.size(); ++i) {
       const Edge& e = edges[i];

@@ -83,6 +83,17 @@ TEST_F(HigherOrder, RetainGraphDefaultsToCreateGraph) {
   EXPECT_EMBER_ERROR(autograd::grad({y}, {x}), "Trying to backward through the graph a second time");
 }
 
+TEST_F(HigherOrder, GradForAnIntermediateRunsAndFreesNothingBehindIt) {
+  // As in PyTorch: grad(y, h) takes h's gradient as it arrives; h's own node (and what
+  // is behind it) neither runs nor loses its saved tensors, so a later backward works.
+  Tensor x = f64({0.5, 1.5}, {2});
+  Tensor h = x.exp();
+  Tensor y = (h * h).sum();
+  expect_values(autograd::grad({y}, {h})[0], {2 * std::exp(0.5), 2 * std::exp(1.5)});
+  h.sum().backward();  // ExpBackward still has its saved output
+  expect_values(x.grad(), {std::exp(0.5), std::exp(1.5)});
+}
+
 TEST_F(HigherOrder, GradgradcheckElementwise) {
   Inputs in{input({2, 3}), input({3}, 0.5, 2.0)};
   expect_gradgradcheck([](const Inputs& x) { return x[0] * x[1] + x[0] * x[0]; }, in);
