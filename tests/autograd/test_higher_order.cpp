@@ -73,6 +73,10 @@ TEST_F(HigherOrder, BackwardWithCreateGraphAccumulatesLikePyTorch) {
   (z * z * z).sum().backward({}, std::nullopt, true);
   expect_values(z.grad(), {2 + 3, 4 + 12});
   expect_values(autograd::grad({z.grad().sum()}, {z})[0], {2 + 6, 2 + 12});
+  // .grad's history reaches the leaf again (PyTorch's reference cycle, which ember warns
+  // about too): resetting .grad, as the warning says, frees it.
+  x.mutable_grad() = Tensor();
+  z.mutable_grad() = Tensor();
 }
 
 TEST_F(HigherOrder, RetainGraphDefaultsToCreateGraph) {
