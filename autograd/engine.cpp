@@ -29,6 +29,9 @@ namespace {
 
 std::atomic<bool> g_anomaly{false};
 
+// needed_edges_of_running_node() for this thread.
+thread_local const std::vector<bool>* tls_needed_edges = nullptr;
+
 // The callbacks of the backward running on this thread (Note [Gradient-ready hooks] in
 // autograd/hooks.h); null outside backward.
 thread_local std::vector<std::function<void()>>* tls_final_callbacks = nullptr;
@@ -55,6 +58,7 @@ struct GraphTask {
   std::unordered_map<Node*, tensor_list> buffers;
   // autograd::grad: (node, input_nr) -> index of the captured input
   std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> captures;
+  std::unordered_set<Node*> needed;  // autograd::grad: nodes on a path to a capture (or captured)
   std::unordered_set<Node*> to_run;  // autograd::grad: nodes whose outputs reach a capture
   tensor_list captured;
   uint32_t eval_note = 0;  // an eval-mode forward in the graph (Note [Mode diagnostics])
@@ -111,6 +115,7 @@ bool mark_needed(GraphTask& task, Node* node, std::unordered_map<Node*, bool>& m
     if (e.valid() && mark_needed(task, e.fn.get(), memo)) feeds_capture = true;
   const bool needed = feeds_capture || task.captures.count(node) > 0;
   memo[node] = needed;
+  if (needed) task.needed.insert(node);
   if (feeds_capture) task.to_run.insert(node);
   return needed;
 }
@@ -231,7 +236,19 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       if (task.create_graph && !recorded)
         for (const Tensor& g : inputs)
           if (g.defined() && g.requires_grad()) grad_edges.push_back(gradient_edge(g));
-      outputs = node->apply(std::move(inputs));
+      // autograd::grad: only the gradients that reach a requested input.
+      std::vector<bool> needed_edges;
+      if (!task.accumulate) {
+        for (const Edge& e : node->next_edges()) needed_edges.push_back(e.valid() && task.needed.count(e.fn.get()) > 0);
+      }
+      const std::vector<bool>* previous_mask = std::exchange(tls_needed_edges, task.accumulate ? nullptr : &needed_edges);
+      try {
+        outputs = node->apply(std::move(inputs));
+      } catch (...) {
+        tls_needed_edges = previous_mask;
+        throw;
+      }
+      tls_needed_edges = previous_mask;
       if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
@@ -360,6 +377,8 @@ void queue_callback(std::function<void()> callback) {
 }
 
 bool in_backward() { return tls_final_callbacks != nullptr; }
+
+const std::vector<bool>* needed_edges_of_running_node() { return tls_needed_edges; }
 
 void set_detect_anomaly(bool enabled) { g_anomaly.store(enabled); }
 bool is_anomaly_enabled() { return g_anomaly.load(); }

@@ -101,6 +101,11 @@ class Node : public std::enable_shared_from_this<Node> {
   bool backward_ran_ = false;
 };
 
+// While autograd::grad applies a node: which of its next edges lead to a requested input
+// (null otherwise, and in backward(), where all do). FunctionNode computes only those
+// gradients, as PyTorch's engine asks only for the needed outputs.
+const std::vector<bool>* needed_edges_of_running_node();
+
 // The grad mode a view was made in: only views made in grad mode take part in autograd;
 // the others are remembered so that an in-place op recorded through them is refused.
 enum class ViewMode : uint8_t { Grad, NoGrad, Inference };

@@ -88,7 +88,7 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
   } else {
     check_marks_before_accumulate(*leaf_, *meta);
-    if (keep_history || (is_grad_enabled() && current.requires_grad()))
+    if (is_grad_enabled())  // create_graph: out of place, as PyTorch (a held .grad is not changed)
       current = current + g;
     else
       current.add_(g);

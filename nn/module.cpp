@@ -13,6 +13,7 @@
 #include "autograd/saved_variable.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/native.h"
 #include "nn/diagnostics.h"
 #include "core/profiler.h"
 
@@ -165,14 +166,19 @@ void Module::set_eval_on_purpose(bool on) {
   for (const auto& [_, child] : children_) child->set_eval_on_purpose(on);
 }
 
-void Module::zero_grad(bool set_to_none) {
-  NoGradGuard no_grad;
-  for (Tensor& p : parameters()) {
-    if (set_to_none)
-      p.mutable_grad() = Tensor();
-    else if (p.grad().defined())
-      p.mutable_grad().zero_();
+void zero_grad_of(Tensor& parameter, bool set_to_none) {
+  if (!parameter.grad().defined()) return;
+  Tensor& grad = parameter.mutable_grad();
+  if (set_to_none) {
+    grad = Tensor();
+    return;
   }
+  if (grad.requires_grad()) grad = grad.detach();  // a grad with history (create_graph)
+  native::zero_(grad);
+}
+
+void Module::zero_grad(bool set_to_none) {
+  for (Tensor& p : parameters()) zero_grad_of(p, set_to_none);
 }
 
 void Module::to(Device device) {

@@ -19,6 +19,11 @@ namespace ember::nn {
 // Ordered name -> tensor map (parameters and buffers, dotted names).
 using StateDict = std::vector<std::pair<std::string, Tensor>>;
 
+// PyTorch's zero_grad for one parameter: .grad undefined (set_to_none), or zeroed in
+// place after dropping a history it may have from backward(create_graph), so the next
+// backward does not add onto a freed graph. Module::zero_grad and Optimizer::zero_grad.
+void zero_grad_of(Tensor& parameter, bool set_to_none);
+
 class Module : public std::enable_shared_from_this<Module> {
  public:
   explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}

@@ -9,6 +9,7 @@
 #include "core/native.h"
 #include "core/parse.h"
 #include "nn/diagnostics.h"
+#include "nn/module.h"
 
 namespace ember::optim {
 
@@ -63,16 +64,7 @@ void Optimizer::mark_gradients_applied() { diagnostics::detail::mark_applied(*th
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : groups_)
-    for (Tensor& p : group) {
-      if (!p.grad().defined()) continue;
-      Tensor& grad = p.mutable_grad();
-      if (set_to_none) {
-        grad = Tensor();
-        continue;
-      }
-      if (grad.requires_grad()) grad = grad.detach();  // a grad with history (create_graph)
-      native::zero_(grad);
-    }
+    for (Tensor& p : group) nn::zero_grad_of(p, set_to_none);
 }
 
 StateDict Optimizer::state_dict() const {

@@ -79,6 +79,50 @@ TEST_F(HigherOrder, BackwardWithCreateGraphAccumulatesLikePyTorch) {
   z.mutable_grad() = Tensor();
 }
 
+TEST_F(HigherOrder, AGradientThatDependsOnNoInputStaysConnectedAsInPyTorch) {
+  // PyTorch 1.13: the gradient of leaky_relu (or relu, abs) made with create_graph
+  // requires grad, and its derivative is zeros (not an error, not None).
+  Tensor x = f64({-1.0, 2.0}, {2});
+  for (const auto& f : std::vector<std::function<Tensor(const Tensor&)>>{
+           [](const Tensor& t) { return F::leaky_relu(t, 0.2); }, [](const Tensor& t) { return t.relu(); },
+           [](const Tensor& t) { return t.abs(); }}) {
+    Tensor g = autograd::grad({f(x).sum()}, {x}, {}, std::nullopt, true)[0];
+    ASSERT_TRUE(g.requires_grad());
+    expect_values(autograd::grad({g.sum()}, {x})[0], {0.0, 0.0});
+  }
+  // A convolution's bias gradient likewise (PyTorch: requires_grad=True).
+  Tensor in = input({1, 2, 4, 4}), w = input({3, 2, 3, 3}), b = input({3});
+  auto grads = autograd::grad({F::conv2d(in, w, b).sum()}, {w, b}, {}, std::nullopt, true);
+  EXPECT_TRUE(grads[1].requires_grad());
+  expect_values(autograd::grad({grads[1].sum()}, {in})[0], std::vector<double>(32, 0.0));
+}
+
+TEST_F(HigherOrder, ZeroGradDropsTheHistoryOfACreateGraphGradient) {
+  // PyTorch's zero_grad(set_to_none=False) detaches .grad, so a loop of
+  // backward(create_graph=True) does not add onto the previous iteration's freed graph.
+  auto net = std::make_shared<nn::Linear>(3, 2);
+  net->to(kFloat64);
+  optim::SGD sgd(net->parameters(), {.lr = 0.1});
+  const Tensor x = rand({4, 3}, kFloat64);
+  for (int step = 0; step < 3; ++step) {
+    net->zero_grad(/*set_to_none=*/false);
+    EXPECT_TRUE(!net->weight.grad().defined() || !net->weight.grad().requires_grad());
+    (*net)(x).tanh().pow(2.0).sum().backward({}, std::nullopt, /*create_graph=*/true);
+    sgd.step();
+  }
+  sgd.zero_grad(false);
+  EXPECT_FALSE(net->weight.grad().requires_grad());
+  // Out of place under create_graph, as PyTorch: a .grad held from before is unchanged.
+  Tensor y = f64({1, 2, 3}, {3});
+  (y * y).sum().backward();
+  const Tensor held = y.grad();
+  (y * y).sum().backward({}, std::nullopt, true);
+  expect_values(held, {2, 4, 6});
+  expect_values(y.grad(), {4, 8, 12});
+  y.mutable_grad() = Tensor();
+  net->zero_grad();
+}
+
 TEST_F(HigherOrder, RetainGraphDefaultsToCreateGraph) {
   Tensor x = f64({0.5, -1.5}, {2});
   Tensor y = (x.tanh() * x).sum();

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""PyTorch twin of build/bench/bench_higher_order (Debian's python3-torch, 2 threads):
+one WGAN-GP critic step at batch 64 (critic loss + 10 x gradient penalty, Adam) and a
+Hessian-vector product of a small classifier's cross_entropy, same shapes and steps.
+Prints the median of N timed runs after warm-up, in ms.
+
+Usage: /usr/bin/python3 bench/pytorch_higher_order.py [--steps N] [--json]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_ms(fn, steps, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def wgan_gp_step():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+                           nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Flatten(),
+                           nn.Linear(64 * 7 * 7, 1))
+    adam = torch.optim.Adam(critic.parameters(), lr=1e-4)
+    real, fake = torch.randn(64, 1, 28, 28), torch.randn(64, 1, 28, 28)
+    alpha = torch.rand(64, 1, 1, 1)
+
+    def step():
+        adam.zero_grad(set_to_none=True)
+        mixed = (alpha * real + (1.0 - alpha) * fake).requires_grad_(True)
+        g, = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+        penalty = ((g.flatten(1).pow(2).sum(1).sqrt() - 1.0) ** 2).mean()
+        loss = critic(fake).mean() - critic(real).mean() + penalty * 10.0
+        loss.backward()
+        adam.step()
+        return loss.item()
+    return step
+
+
+def cross_entropy_hvp():
+    torch.manual_seed(0)
+    x = torch.randn(256, 784)
+    targets = torch.randint(0, 10, (256,))
+    w1 = (torch.randn(128, 784) * 0.03).requires_grad_(True)
+    w2 = (torch.randn(10, 128) * 0.1).requires_grad_(True)
+    v1, v2 = torch.randn(128, 784), torch.randn(10, 128)
+
+    def step():
+        loss = F.cross_entropy(F.linear(torch.tanh(F.linear(x, w1)), w2), targets)
+        g1, g2 = torch.autograd.grad(loss, (w1, w2), create_graph=True)
+        return torch.autograd.grad((g1 * v1).sum() + (g2 * v2).sum(), (w1, w2))
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+               "wgan_gp_critic_step_batch64_ms": median_ms(wgan_gp_step(), args.steps),
+               "cross_entropy_hvp_ms": median_ms(cross_entropy_hvp(), args.steps)}
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
