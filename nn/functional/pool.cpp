@@ -8,7 +8,9 @@
 #include "autograd/function_node.h"
 #include "core/bitmask.h"
 #include "core/dispatch.h"
+#include "core/factories.h"
 #include "core/native.h"
+#include "core/ops.h"
 #include "nn/functional/args.h"
 #include "nn/functional/conv.h"
 
@@ -96,6 +98,48 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   return out;
 }
 
+// Max pooling's gradient scatters g to the winners; for create_graph (Note [Higher-order
+// gradients] in autograd/engine.h) its own derivative gathers the gradient u at them:
+// u's element at each winner's flat position (plane * H * W + h * W + w, from the
+// window-local index, window_flat_index's math) picked by index_select, which is
+// differentiable again. The positions are computed in float64 (exact for any tensor
+// that fits in memory) by the device's elementwise kernels.
+Tensor gather_at_winners(const Tensor& u, const Tensor& indices, const PoolGeometry& g) {
+  Tensor flat;
+  {
+    NoGradGuard positions;
+    const TensorOptions f64 = TensorOptions(kFloat64).device(u.device());
+    const Tensor local = native::to_dtype(native::reshape(indices, {g.planes, g.OH, g.OW}), kFloat64);
+    const Tensor row = native::to_dtype(native::to_dtype(native::div(local, static_cast<double>(g.KW)), kInt64), kFloat64);
+    const Tensor col = native::sub(local, native::mul(row, static_cast<double>(g.KW)));
+    const Tensor oh = native::view(arange(g.OH, f64), {1, g.OH, 1});
+    const Tensor ow = native::view(arange(g.OW, f64), {1, 1, g.OW});
+    const Tensor h = native::add(native::add(native::mul(oh, static_cast<double>(g.SH)), -static_cast<double>(g.PH)), row);
+    const Tensor w = native::add(native::add(native::mul(ow, static_cast<double>(g.SW)), -static_cast<double>(g.PW)), col);
+    const Tensor plane = native::view(arange(g.planes, f64), {g.planes, 1, 1});
+    const Tensor at = native::add(native::add(native::mul(plane, static_cast<double>(g.H * g.W)),
+                                              native::mul(h, static_cast<double>(g.W))),
+                                  w);
+    flat = native::reshape(native::to_dtype(at, kInt64), {g.planes * g.OH * g.OW});
+  }
+  return index_select(u.reshape({g.planes * g.H * g.W}), 0, flat).view(indices.sizes());
+}
+
+// max_pool2d_backward's scatter, recorded under create_graph with the gather as its
+// derivative.
+Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& input_shape, const PoolGeometry& g,
+                     MemoryFormat layout) {
+  Tensor gx = make_empty(input_shape, grad.dtype(), grad.device(), layout);
+  device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grad, layout), indices, g, gx);
+  if (autograd::will_record_into(gx, grad))
+    autograd::record("MaxPool2DWithIndicesBackwardBackward", {&grad}, {&gx}, {indices},
+                     [g](const tensor_list& u, const tensor_list& s, const auto&) {
+                       return tensor_list{gather_at_winners(u[0], s[0], g)};
+                     })
+        ->set_differentiable_backward();
+  return gx;
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding) {
@@ -114,11 +158,9 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
   if (recording) {
     autograd::record("MaxPool2DWithIndicesBackward", {&x}, {&out}, {indices},
                      [g, layout](const tensor_list& grads, const tensor_list& saved, const auto& in) {
-                       Tensor gx = make_empty(in[0].shape, grads[0].dtype(), grads[0].device(), layout);
-                       device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grads[0], layout), saved[0], g,
-                                                                   gx);
-                       return tensor_list{gx};
-                     });
+                       return tensor_list{max_pool_grad(grads[0], saved[0], in[0].shape, g, layout)};
+                     })
+        ->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, {&x});
   }
