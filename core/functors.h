@@ -116,6 +116,13 @@ struct Clamp {
   }
 };
 
+// PyTorch's leaky_relu: x where x > 0, else x * negative_slope (NaN stays NaN).
+struct LeakyRelu {
+  double slope;
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return x > T(0) ? x : static_cast<T>(x * static_cast<T>(slope)); }
+};
+
 // ---- binary: (T, T) -> T ----
 struct Add {
   template <typename T>
@@ -160,6 +167,14 @@ struct Minimum {
 struct ReluGrad {
   template <typename T>
   EMBER_HD_INLINE T operator()(T grad, T y) const { return y > T(0) ? grad : T(0); }
+};
+
+// leaky_relu's gradient from its input x (PyTorch's leaky_relu_backward): grad where
+// x > 0, else grad * slope.
+template <typename T>
+struct LeakyReluGrad {
+  T slope;
+  EMBER_HD_INLINE T operator()(T grad, T x) const { return x > T(0) ? grad : static_cast<T>(grad * slope); }
 };
 
 // ---- comparisons: (T, T) -> bool ----
@@ -256,6 +271,9 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::Relu: return fn(Relu{});
     case UnaryOp::PowScalar: return fn(PowScalar{args.p0});
     case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1});
+    case UnaryOp::LeakyRelu:
+      if constexpr (floating) return fn(LeakyRelu{args.p0});
+      break;
   }
   EMBER_FAIL("elementwise unary op '", op_name(op), "' is not defined for ", dtype_name(dtype_of_v<T>),
              " elements (the op layer should have promoted or rejected it)");
@@ -285,6 +303,9 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::Maximum: return fn(Maximum{});
     case BinaryOp::Minimum: return fn(Minimum{});
     case BinaryOp::ReluGrad: return fn(ReluGrad{});
+    case BinaryOp::LeakyReluGrad:
+      if constexpr (std::is_floating_point_v<T>) return fn(LeakyReluGrad<T>{alpha.to<T>()});
+      break;
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});
     case BinaryOp::Lt: return fn(Lt{});

@@ -37,6 +37,7 @@ Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor relu_grad(const Tensor& grad, const Tensor& y);  // grad where y > 0, else 0 (y = relu(x))
+Tensor leaky_relu_grad(const Tensor& grad, const Tensor& x, double negative_slope);  // grad, or grad * slope where x <= 0
 // ReLU's saved state as bits (core/ops/bitmask.cpp, Note [Compact saved activations]):
 // y > 0 in the memory order of `format` (dense_format(y): y's own layout when it is dense
 // NCHW or NHWC, else NCHW), and the gradient where the bits are set, dense in `format`.
@@ -67,6 +68,7 @@ Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor relu(const Tensor& a);
+Tensor leaky_relu(const Tensor& a, double negative_slope);  // floating a: a where a > 0, else a * negative_slope
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);

@@ -8,8 +8,10 @@
 
 namespace ember {
 
-enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp };
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge };
+enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp, LeakyRelu };
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Eq, Ne, Lt, Le, Gt, Ge
+};
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
@@ -17,17 +19,19 @@ constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 
 // Lower-case names for messages and kernel tables ("neg", "pow_scalar", "add", "ge").
 constexpr const char* op_name(UnaryOp op) {
-  constexpr const char* kNames[] = {"neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "pow_scalar", "clamp"};
+  constexpr const char* kNames[] = {"neg",     "exp",  "log",        "sqrt",  "abs",       "relu",
+                                    "sigmoid", "tanh", "pow_scalar", "clamp", "leaky_relu"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 constexpr const char* op_name(BinaryOp op) {
   constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
-                                    "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+                                    "leaky_relu_grad", "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 
 // Extra operands of unary ops: PowScalar uses p0 (exponent); Clamp uses p0 = min,
-// p1 = max, each only when its has_ flag is set.
+// p1 = max, each only when its has_ flag is set; LeakyRelu uses p0 (negative_slope).
+// Binary LeakyReluGrad takes its slope as the ops' alpha.
 struct UnaryArgs {
   double p0 = 0.0, p1 = 0.0;
   bool has_p0 = false, has_p1 = false;

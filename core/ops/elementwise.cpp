@@ -229,6 +229,9 @@ Tensor pow(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Pow, a
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Maximum, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Minimum, a, b); }
 Tensor relu_grad(const Tensor& grad, const Tensor& y) { return binary_op(BinaryOp::ReluGrad, grad, y); }
+Tensor leaky_relu_grad(const Tensor& grad, const Tensor& x, double negative_slope) {
+  return binary_op(BinaryOp::LeakyReluGrad, grad, x, negative_slope);
+}
 Tensor eq(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Eq, a, b); }
 Tensor ne(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Ne, a, b); }
 Tensor lt(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Lt, a, b); }
@@ -260,6 +263,10 @@ Tensor log(const Tensor& a) { return unary_op(UnaryOp::Log, a); }
 Tensor sqrt(const Tensor& a) { return unary_op(UnaryOp::Sqrt, a); }
 Tensor abs(const Tensor& a) { return unary_op(UnaryOp::Abs, a); }
 Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a); }
+Tensor leaky_relu(const Tensor& a, double negative_slope) {
+  EMBER_CHECK(is_floating(a.dtype()), "\"leaky_relu\" not implemented for '", dtype_torch_name(a.dtype()), "'");
+  return unary_op(UnaryOp::LeakyRelu, a, a.dtype(), UnaryArgs{.p0 = negative_slope, .has_p0 = true});
+}
 Tensor sigmoid(const Tensor& a) { return unary_op(UnaryOp::Sigmoid, a); }
 Tensor tanh(const Tensor& a) { return unary_op(UnaryOp::Tanh, a); }
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {

@@ -35,13 +35,24 @@ Tensor relu(const Tensor& x, bool inplace) {
   return self.relu_();
 }
 
+// leaky_relu's gradient (one fused pass): linear in g, so for create_graph its own
+// derivative is itself (PyTorch's LeakyReluBackwardBackward); x's is 0.
+static Tensor leaky_relu_grad(const Tensor& g, const Tensor& x, double negative_slope) {
+  Tensor out = native::leaky_relu_grad(g, x, negative_slope);
+  if (will_record_into(out, g))
+    record("LeakyReluBackwardBackward", {&g}, {&out}, {x},
+           [negative_slope](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{leaky_relu_grad(gg[0], s[0], negative_slope)};
+           })->set_differentiable_backward();
+  return out;
+}
+
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  Tensor positive = native::gt(x, 0);
-  Tensor out = native::where(positive, x, native::mul(x, negative_slope));
+  Tensor out = native::leaky_relu(x, negative_slope);
   if (will_record_into(out, x)) {
     record("LeakyReluBackward", {&x}, {&out}, {x},
            [negative_slope](const tensor_list& g, const tensor_list& s, const auto&) {
-             return tensor_list{ember::where(native::gt(s[0], 0), g[0], ember::mul(g[0], negative_slope))};
+             return tensor_list{leaky_relu_grad(g[0], s[0], negative_slope)};
            })->set_differentiable_backward();
   }
   return out;

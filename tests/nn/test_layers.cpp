@@ -6,6 +6,7 @@
 #include <ember/ember.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "autograd/gradcheck.h"
@@ -268,6 +269,24 @@ TEST(NnGradcheck, Linear) {
 TEST(NnGradcheck, LeakyRelu) {
   manual_seed(2);
   expect_gradcheck([](const Inputs& in) { return F::leaky_relu(in[0], 0.2); }, {input({3, 5})});
+}
+
+TEST(NnLayers, LeakyReluIsPyTorchsInOneFusedPass) {
+  // PyTorch 1.13's values and gradients (float32): 0 and -0 take the slope, NaN stays.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Tensor x = tensor(std::vector<float>{-2.0f, -0.5f, 0.0f, -0.0f, 0.5f, 3.0f, nan}, {7}).requires_grad_(true);
+  Tensor y = F::leaky_relu(x, 0.1);
+  const auto v = y.to_vector<float>();
+  const std::vector<float> expected{-0.2f, -0.05f, 0.0f, -0.0f, 0.5f, 3.0f};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_FLOAT_EQ(v[i], expected[i]) << i;
+  EXPECT_TRUE(std::signbit(v[3]));
+  EXPECT_TRUE(std::isnan(v[6]));
+  EXPECT_EQ(y.grad_fn_name(), "LeakyReluBackward");
+  y.backward(tensor(std::vector<float>{1, 2, 3, 4, 5, 6, 7}, {7}));
+  const auto g = x.grad().to_vector<float>();
+  const std::vector<float> expected_grad{0.1f, 0.2f, 0.3f, 0.4f, 5.0f, 6.0f, 0.7f};
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_FLOAT_EQ(g[i], expected_grad[i]) << i;
+  EXPECT_EMBER_ERROR(F::leaky_relu(tensor(std::vector<int64_t>{1, -2}, {2}), 0.1), "not implemented for 'Long'");
 }
 
 TEST(NnGradcheck, DropoutWithFixedMask) {

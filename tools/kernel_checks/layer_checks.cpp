@@ -105,6 +105,8 @@ void add_pool_checks(std::vector<Check>& checks) {
       {"relu backward (bit mask)", {7, 11, 13}, kFloat32, [](const Tensor& x) { return F::relu(x); }, -2, 3},
       {"relu_ backward, channels-last (bit masks)", odd, kFloat32,
        [](const Tensor& x) { return F::relu(mul(x.contiguous(MemoryFormat::ChannelsLast), 1.0), true); }},
+      // the fused leaky_relu kernels (core/functors.h), ties at 0 take the slope
+      {"leaky_relu(0.2) backward", odd, kFloat32, [](const Tensor& x) { return F::leaky_relu(x, 0.2); }, -2, 3},
   };
   for (const Case& c : cases) {
     const auto fn = c.fn;
