@@ -1,33 +1,35 @@
 // FunctionNode::apply (dtype cast and sum_to after the formula) and record().
 #include "autograd/function_node.h"
 
-#include <algorithm>
-
 #include "core/factories.h"
 #include "core/native.h"
 
 namespace ember::autograd {
 namespace {
 
-// The history of a recorded gradient that does not depend on the forward inputs it was
-// computed from (ReLU's, a convolution bias's): gradients of zeros for them, so the
-// gradient stays connected as in PyTorch (a second derivative of 0, not "does not require
-// grad" or "not used in the graph"). Note [Higher-order gradients] in autograd/engine.h.
-class ZeroDerivative final : public Node {
+// The history given to a recorded gradient of a node whose backward reads its forward
+// inputs (FunctionNode::set_backward_reads_inputs): the gradient passes to the history it
+// had (if any), and the forward inputs get zeros, so it depends on them as in PyTorch
+// (a second derivative of 0, not "does not require grad" or "not used in the graph").
+class LinkToInputs final : public Node {
  public:
-  ZeroDerivative(std::string name, std::vector<InputMeta> inputs) : name_(std::move(name)), inputs_(std::move(inputs)) {}
+  LinkToInputs(std::string name, const std::vector<InputMeta>& inputs, bool passes_through)
+      : name_(std::move(name)), inputs_(inputs), passes_through_(passes_through) {}
   std::string name() const override { return name_; }
-  bool differentiable_backward() const override { return true; }  // constant zeros
-  tensor_list apply(tensor_list&&) override {
-    tensor_list out(inputs_.size());
-    for (size_t i = 0; i < inputs_.size(); ++i)
-      if (inputs_[i].requires_grad) out[i] = zeros(inputs_[i].shape, TensorOptions(inputs_[i].dtype).device(inputs_[i].device));
+  bool differentiable_backward() const override { return true; }  // identity and zeros
+  tensor_list apply(tensor_list&& grads) override {
+    tensor_list out;
+    out.reserve(inputs_.size() + 1);
+    if (passes_through_) out.push_back(grads[0]);
+    for (const InputMeta& in : inputs_)
+      out.push_back(in.requires_grad ? zeros(in.shape, TensorOptions(in.dtype).device(in.device)) : Tensor());
     return out;
   }
 
  private:
   std::string name_;
   std::vector<InputMeta> inputs_;
+  bool passes_through_;
 };
 
 }  // namespace
@@ -59,21 +61,16 @@ tensor_list FunctionNode::apply(tensor_list&& grads) {
     if (g.sizes() != inputs[i].shape) g = sum_to(g, inputs[i].shape);
     if (g.dtype() != inputs[i].dtype) g = create_graph ? g.to(inputs[i].dtype) : native::to_dtype(g, inputs[i].dtype);
   }
-  // A formula that read forward data (saved tensors) but gave a gradient without history:
-  // connect it to the forward inputs with a zero derivative.
-  const bool read_forward_data =
-      std::any_of(saved_.begin(), saved_.end(), [](const SavedVariable& s) { return s.was_defined(); });
-  if (create_graph && differentiable_ && read_forward_data) {
-    std::shared_ptr<ZeroDerivative> zero;
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (!out[i].defined() || out[i].requires_grad()) continue;
-      if (!zero) {
-        zero = std::make_shared<ZeroDerivative>(name() + "Backward", inputs_);
-        zero->mutable_next_edges() = next_edges();
-        zero->set_num_outputs(static_cast<uint32_t>(out.size()));
-      }
-      out[i] = out[i].detach();
-      set_history(out[i], zero, static_cast<uint32_t>(i));
+  if (create_graph && reads_inputs_) {
+    for (Tensor& g : out) {
+      if (!g.defined()) continue;
+      const bool passes_through = g.requires_grad();
+      auto link = std::make_shared<LinkToInputs>(name() + "Backward", inputs_, passes_through);
+      auto& edges = link->mutable_next_edges();
+      if (passes_through) edges.push_back(gradient_edge(g));
+      edges.insert(edges.end(), next_edges().begin(), next_edges().end());
+      g = g.detach();
+      set_history(g, link, 0);
     }
   }
   return out;

@@ -47,11 +47,22 @@ class FunctionNode final : public Node {
     return *this;
   }
   bool differentiable_backward() const override { return differentiable_; }
+  // PyTorch computes this op's gradients with one backward op that reads the forward
+  // input or output (threshold_backward, max_pool2d_with_indices_backward,
+  // convolution_backward, ...), so under create_graph they depend on it, with a zero
+  // derivative where the formula does not: ember links them to the forward inputs the
+  // same way (its compact saved tensors, masks and indices, have no history of their own).
+  FunctionNode& set_backward_reads_inputs() {
+    differentiable_ = true;
+    reads_inputs_ = true;
+    return *this;
+  }
 
  private:
   const char* name_;
   BackwardFormula formula_;
   bool differentiable_ = false;
+  bool reads_inputs_ = false;
   std::vector<InputMeta> inputs_;
   std::vector<SavedVariable> saved_;
 };

@@ -171,12 +171,18 @@ Tensor pow(const Tensor& a_in, const Scalar& b) {
 
 // ---------------------------------------------------------------- unary
 // A unary op whose gradient is g * f(saved), saving the input or the output.
+// reads_input: the gradient depends on a (PyTorch's formula reads it with a
+// differentiable op, e.g. abs's sgn), even where its value does not.
 template <typename Formula>
-static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula) {
+static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula,
+                       bool reads_input = false) {
   if (will_record_into(out, a)) {
-    record(name, {&a}, {&out}, {save_output ? out : a},
-           [formula](const tensor_list& g, const tensor_list& s, const auto&) { return tensor_list{formula(g[0], s[0])}; })
-        ->set_differentiable_backward();
+    auto node = record(name, {&a}, {&out}, {save_output ? out : a},
+                       [formula](const tensor_list& g, const tensor_list& s, const auto&) {
+                         return tensor_list{formula(g[0], s[0])};
+                       });
+    if (reads_input) node->set_backward_reads_inputs();
+    else node->set_differentiable_backward();
   }
   return out;
 }
@@ -205,7 +211,7 @@ Tensor abs(const Tensor& a) {
   return unary_op("AbsBackward", a, native::abs(a), false, [](const Tensor& g, const Tensor& x) {
     Tensor sign = native::sub(native::to_dtype(native::gt(x, 0), g.dtype()), native::to_dtype(native::lt(x, 0), g.dtype()));
     return mul(g, sign);
-  });
+  }, /*reads_input=*/true);
 }
 // g where the bit is set, else 0: ReLU's gradient (relu and relu_), linear in g, so for
 // create_graph its own derivative is itself (PyTorch's ThresholdBackwardBackward).
@@ -231,7 +237,7 @@ Tensor relu(const Tensor& a) {
   const MemoryFormat format = native::dense_format(out);
   record("ReluBackward", {&a}, {&out}, {bits}, [format](const tensor_list& g, const tensor_list& s, const auto&) {
     return tensor_list{detail::relu_grad_recorded(g[0], s[0], format)};
-  })->set_differentiable_backward();
+  })->set_backward_reads_inputs();
   return out;
 }
 Tensor sigmoid(const Tensor& a) {

@@ -122,7 +122,7 @@ Tensor& Tensor::relu_() {
                              [format](const tensor_list& g, const tensor_list& s, const auto&) {
                                return tensor_list{detail::relu_grad_recorded(g[0], s[0], format)};
                              })
-        ->set_differentiable_backward();
+        ->set_backward_reads_inputs();
   }
   return *this;
 }

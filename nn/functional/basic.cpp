@@ -53,7 +53,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
     record("LeakyReluBackward", {&x}, {&out}, {x},
            [negative_slope](const tensor_list& g, const tensor_list& s, const auto&) {
              return tensor_list{leaky_relu_grad(g[0], s[0], negative_slope)};
-           })->set_differentiable_backward();
+           })->set_backward_reads_inputs();
   }
   return out;
 }

@@ -149,10 +149,10 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
                                           num_batches_tracked, recording, out);
   out = detail::in_format(out, format);
   if (recording) {
-    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
-    // The saved x and weight are the inputs themselves (not widened or made-dense copies),
-    // so their history is there for create_graph.
-    const bool twice = x_saved.is_same(x_in) && (!weight.defined() || w.is_same(weight));
+    // x as given (backward makes it dense again, in any layout) and the weight: their
+    // history is there for create_graph. A bf16 input under autocast is kept as it came.
+    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x_in;
+    const bool twice = !widen && (!weight.defined() || w.is_same(weight));
     auto node = autograd::record(
         "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x_saved, saved.mean, saved.invstd, w},
         [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
@@ -171,7 +171,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
                                                      s[3], training, out[0], out[1], out[2]);
           return out;
         });
-    if (twice) node->set_differentiable_backward();
+    if (twice) node->set_backward_reads_inputs();
   } else {
     autograd::note_untracked(out, {&x_in, &weight, &bias});
   }

@@ -151,6 +151,10 @@ Tensor class_loss_recorded_grad(const Tensor& x, const Tensor& targets, const Te
   if (denominator.defined()) scale = ember::div(scale, denominator);
   else if (reduction == Reduction::Mean) scale = ember::div(scale, static_cast<double>(n));
   else if (reduction == Reduction::None) scale = scale.reshape({n, 1});
+  // Ignored rows get a scale of 0 even from a NaN or infinite one, as the kernel (and
+  // PyTorch) give, and so do their derivatives.
+  if (terms.has_ignore_index)
+    scale = ember::where(native::ne(native::view(targets, {n, 1}), terms.ignore_index), scale, Scalar(0.0));
   return ember::mul(scale, grad).view(meta.shape);
 }
 
@@ -218,7 +222,7 @@ Tensor class_loss(const char* op, const char* node_name, const Tensor& input, co
              const Tensor probs = s[0].defined() ? softmax_forward(s[0], -1, false) : Tensor();
              return tensor_list{class_loss_grad(probs, s[1], g[0], reduction, saved_terms, s[2], in_meta[0])};
            })
-        ->set_differentiable_backward();
+        ->set_backward_reads_inputs();
   } else {
     autograd::note_untracked(out, {&input});
   }

@@ -93,7 +93,7 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
                      [g, kernel, node_name](const tensor_list& grads, const tensor_list&, const auto& in) {
                        return tensor_list{average_grad(grads[0], in[0].shape, g, kernel, node_name)};
                      })
-        ->set_differentiable_backward();
+        ->set_backward_reads_inputs();
   }
   return out;
 }
@@ -160,7 +160,7 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
                      [g, layout](const tensor_list& grads, const tensor_list& saved, const auto& in) {
                        return tensor_list{max_pool_grad(grads[0], saved[0], in[0].shape, g, layout)};
                      })
-        ->set_differentiable_backward();
+        ->set_backward_reads_inputs();
   } else {
     autograd::note_untracked(out, {&x});
   }

@@ -90,11 +90,25 @@ TEST_F(HigherOrder, AGradientThatDependsOnNoInputStaysConnectedAsInPyTorch) {
     ASSERT_TRUE(g.requires_grad());
     expect_values(autograd::grad({g.sum()}, {x})[0], {0.0, 0.0});
   }
+  // Also when the incoming gradient has a history of its own (here through w).
+  Tensor w = f64({3.0, 4.0}, {2});
+  Tensor gx = autograd::grad({(x.relu() * w).sum()}, {x}, {}, std::nullopt, true)[0];
+  const auto both = autograd::grad({gx.sum()}, {x, w}, {}, std::nullopt, false, /*allow_unused=*/true);
+  expect_values(both[0], {0.0, 0.0});
+  expect_values(both[1], {0.0, 1.0});
   // A convolution's bias gradient likewise (PyTorch: requires_grad=True).
-  Tensor in = input({1, 2, 4, 4}), w = input({3, 2, 3, 3}), b = input({3});
-  auto grads = autograd::grad({F::conv2d(in, w, b).sum()}, {w, b}, {}, std::nullopt, true);
+  Tensor in = input({1, 2, 4, 4}), cw = input({3, 2, 3, 3}), b = input({3});
+  auto grads = autograd::grad({F::conv2d(in, cw, b).sum()}, {cw, b}, {}, std::nullopt, true);
   EXPECT_TRUE(grads[1].requires_grad());
   expect_values(autograd::grad({grads[1].sum()}, {in})[0], std::vector<double>(32, 0.0));
+  // A gradient that is a constant has no history, as in PyTorch: x * c, clamp, a view.
+  const Tensor c = f64({2.0, 5.0}, {2}, false);
+  for (const auto& f : std::vector<std::function<Tensor(const Tensor&)>>{
+           [&](const Tensor& t) { return t * c; }, [](const Tensor& t) { return t.clamp(-0.5, 0.5); },
+           [](const Tensor& t) { return t.view({2, 1}); }}) {
+    Tensor g = autograd::grad({f(x).sum()}, {x}, {}, std::nullopt, true)[0];
+    EXPECT_FALSE(g.requires_grad());
+  }
 }
 
 TEST_F(HigherOrder, ZeroGradDropsTheHistoryOfACreateGraphGradient) {
@@ -261,9 +275,20 @@ TEST_F(HigherOrder, GradgradcheckInPlaceOps) {
   EXPECT_EMBER_ERROR(autograd::grad({g.sum()}, {x}), "is not implemented");
 }
 
+TEST_F(HigherOrder, IgnoredRowsStayZeroUnderANonFiniteScale) {
+  // Every target ignored: the mean is NaN, and so is the gradient coming back through
+  // loss^2; PyTorch's gradient and Hessian-vector product are zeros.
+  Tensor x = input({2, 3});
+  const Tensor t = tensor(std::vector<int64_t>{-100, -100}, {2});
+  Tensor loss = F::cross_entropy(x, t, F::ClassLossOptions{});
+  Tensor g = autograd::grad({loss + loss * loss / 2.0}, {x}, {}, std::nullopt, true)[0];
+  expect_values(g, std::vector<double>(6, 0.0));
+  expect_values(autograd::grad({g.sum()}, {x}, {}, std::nullopt, false, true)[0], std::vector<double>(6, 0.0));
+}
+
 TEST_F(HigherOrder, GradgradcheckBatchNorm) {
   // Training (batch statistics recomputed with x's history) and eval (running statistics),
-  // with and without the affine parameters.
+  // with and without the affine parameters, in either layout.
   Inputs in{input({3, 2, 3, 2}), input({2}, 0.5, 1.5), input({2}), input({3, 2, 3, 2})};
   const Tensor running_mean = testing::grad_input({2}).detach(), running_var = testing::grad_input({2}, 0.5, 2).detach();
   for (bool training : {true, false}) {
@@ -274,6 +299,13 @@ TEST_F(HigherOrder, GradgradcheckBatchNorm) {
         in);
     expect_gradgradcheck(
         [&](const Inputs& x) { return F::batch_norm(x[0], Tensor(), Tensor(), Tensor(), Tensor(), true).pow(3.0); },
+        in);
+    expect_gradgradcheck(
+        [&](const Inputs& x) {
+          return F::batch_norm(x[0].contiguous(MemoryFormat::ChannelsLast), running_mean.clone(), running_var.clone(),
+                               x[1], x[2], training) *
+                 x[3];
+        },
         in);
   }
   // The recorded formula's first derivative is the kernel's.
