@@ -7,14 +7,22 @@
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // As in PyTorch, create_graph=true runs the backward formulas with grad mode on, so
 // they are recorded like any forward op and the gradients they return have a history
-// (a gradient penalty, a Hessian-vector product). Formulas written with ember's public,
-// differentiable ops say so when recorded (FunctionNode::differentiable_backward); a
-// node whose formula runs a fused kernel gives its gradients a NotImplemented history
-// instead, which fails with PyTorch's phrase "the derivative for ... is not implemented"
-// only if something differentiates through it. Saved tensors come back with their
-// history then (SavedVariable::unpack), and .grad of leaves is replaced, not added to in
-// place. Without create_graph nothing of this runs: backward is under no_grad and saved
-// tensors are detached aliases, as before. retain_graph defaults to create_graph.
+// (a gradient penalty, a Hessian-vector product, MAML). Formulas written with ember's
+// public, differentiable ops say so when recorded (FunctionNode::set_differentiable_backward);
+// a fused kernel's gradient is itself a recorded op whose derivative is known (ReLU's
+// mask, pooling's scatter and gather, convolution's three kernels, Note [Convolution's
+// double backward]), or is recomputed from composed ops (batch norm, cross_entropy).
+// Where PyTorch's backward op reads the forward input, the gradient is linked to it with
+// a zero derivative (FunctionNode::set_backward_reads_inputs), so what requires grad is
+// what PyTorch's does. A node not marked (CopySlices of in-place ops on views) gives its
+// gradients a NotImplemented history instead, which fails with PyTorch's phrase "the
+// derivative for ... is not implemented" only if something differentiates through it.
+// Saved tensors come back with their history then (SavedVariable::unpack_with_history),
+// and .grad of leaves is replaced, not added to in place. Without create_graph nothing
+// of this runs: backward is under no_grad and saved tensors are detached aliases, so
+// first-order gradients are bit for bit the same. retain_graph defaults to create_graph.
+// autograd::grad runs only the nodes whose gradients reach a requested input, and
+// computes only those gradients (needed_edges_of_running_node in autograd/node.h).
 #pragma once
 #include <optional>
 #include <vector>

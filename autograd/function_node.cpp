@@ -13,8 +13,9 @@ namespace {
 // (a second derivative of 0, not "does not require grad" or "not used in the graph").
 class LinkToInputs final : public Node {
  public:
-  LinkToInputs(std::string name, const std::vector<InputMeta>& inputs, bool passes_through)
-      : name_(std::move(name)), inputs_(inputs), passes_through_(passes_through) {}
+  // inputs: the forward inputs' metadata, requires_grad only for those the backward reads.
+  LinkToInputs(std::string name, std::vector<InputMeta> inputs, bool passes_through)
+      : name_(std::move(name)), inputs_(std::move(inputs)), passes_through_(passes_through) {}
   std::string name() const override { return name_; }
   bool differentiable_backward() const override { return true; }  // identity and zeros
   tensor_list apply(tensor_list&& grads) override {
@@ -61,14 +62,21 @@ tensor_list FunctionNode::apply(tensor_list&& grads) {
     if (g.sizes() != inputs[i].shape) g = sum_to(g, inputs[i].shape);
     if (g.dtype() != inputs[i].dtype) g = create_graph ? g.to(inputs[i].dtype) : native::to_dtype(g, inputs[i].dtype);
   }
-  if (create_graph && reads_inputs_) {
+  if (create_graph && read_inputs_ != 0) {
+    std::vector<InputMeta> read = inputs_;
+    std::vector<Edge> read_edges = next_edges();
+    for (size_t i = 0; i < read.size(); ++i) {
+      if (i < 32 && (read_inputs_ >> i) & 1u) continue;
+      read[i].requires_grad = false;
+      if (i < read_edges.size()) read_edges[i] = Edge{};
+    }
     for (Tensor& g : out) {
       if (!g.defined()) continue;
       const bool passes_through = g.requires_grad();
-      auto link = std::make_shared<LinkToInputs>(name() + "Backward", inputs_, passes_through);
+      auto link = std::make_shared<LinkToInputs>(name() + "Backward", read, passes_through);
       auto& edges = link->mutable_next_edges();
       if (passes_through) edges.push_back(gradient_edge(g));
-      edges.insert(edges.end(), next_edges().begin(), next_edges().end());
+      edges.insert(edges.end(), read_edges.begin(), read_edges.end());
       g = g.detach();
       set_history(g, link, 0);
     }

@@ -52,9 +52,11 @@ class FunctionNode final : public Node {
   // convolution_backward, ...), so under create_graph they depend on it, with a zero
   // derivative where the formula does not: ember links them to the forward inputs the
   // same way (its compact saved tensors, masks and indices, have no history of their own).
-  FunctionNode& set_backward_reads_inputs() {
+  // `inputs`: bit i for forward input i (convolution's and batch norm's backward read x
+  // and the weight, not the bias).
+  FunctionNode& set_backward_reads_inputs(uint32_t inputs = ~0u) {
     differentiable_ = true;
-    reads_inputs_ = true;
+    read_inputs_ = inputs;
     return *this;
   }
 
@@ -62,7 +64,7 @@ class FunctionNode final : public Node {
   const char* name_;
   BackwardFormula formula_;
   bool differentiable_ = false;
-  bool reads_inputs_ = false;
+  uint32_t read_inputs_ = 0;  // set_backward_reads_inputs' bits
   std::vector<InputMeta> inputs_;
   std::vector<SavedVariable> saved_;
 };

@@ -171,7 +171,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
                                                      s[3], training, out[0], out[1], out[2]);
           return out;
         });
-    if (twice) node->set_backward_reads_inputs();
+    if (twice) node->set_backward_reads_inputs(/*x and the weight, not the bias*/ 0b011);
   } else {
     autograd::note_untracked(out, {&x_in, &weight, &bias});
   }

@@ -156,7 +156,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
                        if (out[1].defined()) out[1] = detail::dense_in(out[1], w_format);
                        return out;
                      })
-        ->set_backward_reads_inputs();
+        ->set_backward_reads_inputs(/*x and w, not the bias*/ 0b011);
   }
   return out;
 }

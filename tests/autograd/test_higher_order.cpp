@@ -96,11 +96,15 @@ TEST_F(HigherOrder, AGradientThatDependsOnNoInputStaysConnectedAsInPyTorch) {
   const auto both = autograd::grad({gx.sum()}, {x, w}, {}, std::nullopt, false, /*allow_unused=*/true);
   expect_values(both[0], {0.0, 0.0});
   expect_values(both[1], {0.0, 1.0});
-  // A convolution's bias gradient likewise (PyTorch: requires_grad=True).
+  // A convolution's bias gradient likewise (PyTorch: requires_grad=True), through x and w
+  // only: PyTorch's convolution_backward reads them, not the bias.
   Tensor in = input({1, 2, 4, 4}), cw = input({3, 2, 3, 3}), b = input({3});
-  auto grads = autograd::grad({F::conv2d(in, cw, b).sum()}, {cw, b}, {}, std::nullopt, true);
-  EXPECT_TRUE(grads[1].requires_grad());
-  expect_values(autograd::grad({grads[1].sum()}, {in})[0], std::vector<double>(32, 0.0));
+  auto grads = autograd::grad({F::conv2d(in, cw, b).sum()}, {in, cw, b}, {}, std::nullopt, true);
+  EXPECT_TRUE(grads[2].requires_grad());
+  expect_values(autograd::grad({grads[2].sum()}, {in})[0], std::vector<double>(32, 0.0));
+  const auto second = autograd::grad({grads[0].sum() + grads[1].sum()}, {in, cw, b}, {}, std::nullopt, false, true);
+  EXPECT_FALSE(second[2].defined());  // PyTorch: None
+  EXPECT_EMBER_ERROR(autograd::grad({grads[0].sum()}, {b}), "appears to not have been used in the graph");
   // A gradient that is a constant has no history, as in PyTorch: x * c, clamp, a view.
   const Tensor c = f64({2.0, 5.0}, {2}, false);
   for (const auto& f : std::vector<std::function<Tensor(const Tensor&)>>{
