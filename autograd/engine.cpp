@@ -29,8 +29,19 @@ namespace {
 
 std::atomic<bool> g_anomaly{false};
 
-// needed_edges_of_running_node() for this thread.
+// needed_edges_of_running_node() for this thread, set for one node's apply.
 thread_local const std::vector<bool>* tls_needed_edges = nullptr;
+
+class NeededEdgesScope {
+ public:
+  explicit NeededEdgesScope(const std::vector<bool>* edges) : previous_(std::exchange(tls_needed_edges, edges)) {}
+  ~NeededEdgesScope() { tls_needed_edges = previous_; }
+  NeededEdgesScope(const NeededEdgesScope&) = delete;
+  NeededEdgesScope& operator=(const NeededEdgesScope&) = delete;
+
+ private:
+  const std::vector<bool>* previous_;
+};
 
 // The callbacks of the backward running on this thread (Note [Gradient-ready hooks] in
 // autograd/hooks.h); null outside backward.
@@ -241,14 +252,10 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       if (!task.accumulate) {
         for (const Edge& e : node->next_edges()) needed_edges.push_back(e.valid() && task.needed.count(e.fn.get()) > 0);
       }
-      const std::vector<bool>* previous_mask = std::exchange(tls_needed_edges, task.accumulate ? nullptr : &needed_edges);
-      try {
+      {
+        NeededEdgesScope needed_scope(task.accumulate ? nullptr : &needed_edges);
         outputs = node->apply(std::move(inputs));
-      } catch (...) {
-        tls_needed_edges = previous_mask;
-        throw;
       }
-      tls_needed_edges = previous_mask;
       if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
     }
