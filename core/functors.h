@@ -116,11 +116,24 @@ struct Clamp {
   }
 };
 
+// v where x > 0, else v * slope, exactly (signed zeros and NaN included), written as two
+// selects against -0 and a sum, a form GCC vectorises (it keeps `x > 0 ? v : v * slope`
+// a branch): the side not taken contributes -0 or -0 * slope, which adds nothing.
+template <typename T>
+EMBER_HD_INLINE T leaky_select(T x, T v, T slope) {
+  const bool positive = x > T(0);
+  const T kept = positive ? v : T(-0.0);
+  const T scaled = positive ? T(-0.0) : v;
+  return static_cast<T>(kept + scaled * slope);
+}
+
 // PyTorch's leaky_relu: x where x > 0, else x * negative_slope (NaN stays NaN).
 struct LeakyRelu {
   double slope;
   template <typename T>
-  EMBER_HD_INLINE T operator()(T x) const { return x > T(0) ? x : static_cast<T>(x * static_cast<T>(slope)); }
+  EMBER_HD_INLINE T operator()(T x) const {
+    return leaky_select(x, x, static_cast<T>(slope));
+  }
 };
 
 // ---- binary: (T, T) -> T ----
@@ -174,7 +187,7 @@ struct ReluGrad {
 template <typename T>
 struct LeakyReluGrad {
   T slope;
-  EMBER_HD_INLINE T operator()(T grad, T x) const { return x > T(0) ? grad : static_cast<T>(grad * slope); }
+  EMBER_HD_INLINE T operator()(T grad, T x) const { return leaky_select(x, grad, slope); }
 };
 
 // ---- comparisons: (T, T) -> bool ----
