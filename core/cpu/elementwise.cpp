@@ -57,7 +57,14 @@ struct CpuLauncher {
       StridedLoop<kOperands>({&out, &in...}).run([&](const auto& offsets, int64_t n, const auto& strides) {
         Out* const o = out_base + offsets[0];
         const std::tuple<const In*...> p{std::get<I>(in_base) + offsets[I + 1]...};
-        if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) return run_contiguous(f, n, o, std::get<I>(p)...);
+        if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) {
+          if constexpr (sizeof...(In) == 3 && std::is_same_v<F, functors::Select>) {
+            using A = std::tuple_element_t<1, std::tuple<In...>>;
+            if constexpr (std::is_floating_point_v<A>)  // where(cond, a, b) without a branch
+              return run_contiguous([](bool c, A x, A y) { return select_bits(c, x, y); }, n, o, std::get<I>(p)...);
+          }
+          return run_contiguous(f, n, o, std::get<I>(p)...);
+        }
         if constexpr (sizeof...(In) == 2) {  // a tensor against a broadcast (stride-0) value
           using A = std::tuple_element_t<0, std::tuple<In...>>;
           using B = std::tuple_element_t<1, std::tuple<In...>>;
