@@ -116,9 +116,11 @@ struct Clamp {
   }
 };
 
-// v where x > 0, else v * slope, exactly (signed zeros and NaN included), written as two
-// selects against -0 and a sum, a form GCC vectorises (it keeps `x > 0 ? v : v * slope`
-// a branch): the side not taken contributes -0 or -0 * slope, which adds nothing.
+// v where x > 0, else v * slope, written as two selects against -0 and a sum, a form GCC
+// vectorises (it keeps `x > 0 ? v : v * slope` a branch): the side not taken contributes
+// -0 or -0 * slope, which adds nothing. Exact, signed zeros and NaN included, for a finite
+// slope >= 0; a negative slope turns a -0 gradient where x > 0 into +0, an infinite or NaN
+// slope makes those elements NaN.
 template <typename T>
 EMBER_HD_INLINE T leaky_select(T x, T v, T slope) {
   const bool positive = x > T(0);
