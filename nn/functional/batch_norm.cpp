@@ -141,17 +141,19 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   const MemoryFormat format = x_in.suggest_memory_format();
   // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
   const MemoryFormat kernel = detail::kernel_format(x_float, format);
-  const Tensor x = detail::dense_in(x_float, kernel);
-  const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   const bool recording = autograd::will_record(x_in, weight, bias);
+  // Recording, an input not dense in the kernel's layout is copied by the recorded
+  // contiguous(), so the copy the node saves keeps x's history (create_graph).
+  const Tensor x = recording && !widen ? x_float.contiguous(kernel) : detail::dense_in(x_float, kernel);
+  const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
   const SavedStats saved = normalize_into(x, running_mean, running_var, w, b, training, momentum, eps,
                                           num_batches_tracked, recording, out);
   out = detail::in_format(out, format);
   if (recording) {
-    // x as given (backward makes it dense again, in any layout) and the weight: their
-    // history is there for create_graph. A bf16 input under autocast is kept as it came.
-    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x_in;
+    // x (dense) and the weight keep their history for create_graph; a bf16 input under
+    // autocast is kept as it came (and is differentiated once only).
+    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
     const bool twice = !widen && (!weight.defined() || w.is_same(weight));
     auto node = autograd::record(
         "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x_saved, saved.mean, saved.invstd, w},

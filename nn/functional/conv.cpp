@@ -129,15 +129,19 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
   const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
   // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
   const MemoryFormat kernel = detail::kernel_format(x, format);
-  const Tensor xc = detail::dense_in(x, kernel), wc = detail::dense_in(w, kernel), bc = detail::contiguous(b);
+  // When recording, an operand not dense in the kernel's layout is copied by the recorded
+  // contiguous(): the node saves that copy (no second copy in backward) and, for
+  // create_graph, the copy keeps the operand's history.
+  const bool recording = autograd::will_record(x, w, b);
+  const auto dense = [&](const Tensor& t) { return recording ? t.contiguous(kernel) : detail::dense_in(t, kernel); };
+  const Tensor xc = dense(x), wc = dense(w), bc = detail::contiguous(b);
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device(), kernel);
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
-    // x is needed only for w's gradient, w only for x's; saved as given (with their
-    // history, for create_graph), made dense for the kernels in backward.
+    // x is needed only for w's gradient, w only for x's (with their history, for create_graph).
     autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
-                     {w.requires_grad() ? x : Tensor(), x.requires_grad() ? w : Tensor()},
+                     {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
                      [g, kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
                                                                 const auto& in) {
                        if (is_grad_enabled()) return conv2d_recorded_grads(grads[0], saved[0], saved[1], g, kernel, in);
