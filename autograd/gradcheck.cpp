@@ -108,10 +108,11 @@ GradcheckResult gradgradcheck_report(const GradcheckFn& fn, const std::vector<Te
     const auto grads = grad({fn(in)}, wrt, {v}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
     // Each input times 0 keeps the sum differentiable where a gradient has no history (a
     // function linear in that input: its second derivative is 0, checked as such).
-    Tensor total = (wrt[0] * 0.0).sum();
+    Tensor total;
     for (size_t k = 0; k < wrt.size(); ++k) {
-      if (k > 0) total = total + (wrt[k] * 0.0).sum();
-      if (grads[k].defined()) total = total + (grads[k] * weights[k]).sum();
+      Tensor term = (wrt[k] * 0.0).sum();
+      if (grads[k].defined()) term = term + (grads[k] * weights[k]).sum();
+      total = total.defined() ? total + term : term;
     }
     return total;
   };
