@@ -74,7 +74,15 @@ Ledger& ledger() {
 }
 
 thread_local std::string tls_scope;
-thread_local std::vector<std::pair<PackHook, UnpackHook>> tls_hooks;
+// The hooks and placeholder factories in effect, innermost last (one of the two is set
+// in each entry).
+struct SaveInterceptor {
+  PackHook pack;
+  UnpackHook unpack;
+  PlaceholderFactory placeholder;
+};
+thread_local std::vector<SaveInterceptor> tls_hooks;
+thread_local bool tls_bypass_hooks = false;
 
 std::string describe(const Tensor& t) {
   std::string s = ember::detail::str_cat("[", t.is_cuda() ? "CUDA " : "", dtype_torch_name(t.dtype()), " [");
@@ -105,9 +113,24 @@ const std::string& LedgerScope::current() { return tls_scope; }
 
 SavedTensorsHooksGuard::SavedTensorsHooksGuard(PackHook pack, UnpackHook unpack) {
   EMBER_CHECK(pack && unpack, "SavedTensorsHooksGuard: expected both a pack and an unpack hook");
-  tls_hooks.emplace_back(std::move(pack), std::move(unpack));
+  tls_hooks.push_back({std::move(pack), std::move(unpack), nullptr});
 }
 SavedTensorsHooksGuard::~SavedTensorsHooksGuard() { tls_hooks.pop_back(); }
+
+SavedPlaceholderGuard::SavedPlaceholderGuard(PlaceholderFactory factory) {
+  EMBER_CHECK(factory, "SavedPlaceholderGuard: expected a placeholder factory");
+  tls_hooks.push_back({nullptr, nullptr, std::move(factory)});
+}
+SavedPlaceholderGuard::~SavedPlaceholderGuard() { tls_hooks.pop_back(); }
+
+SavedVariable SavedVariable::without_hooks(const Tensor& t, const std::string& saver) {
+  const bool previous = std::exchange(tls_bypass_hooks, true);
+  struct Restore {
+    bool value;
+    ~Restore() { tls_bypass_hooks = value; }
+  } restore{previous};
+  return SavedVariable(t, saver);
+}
 
 SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const Node* saving_node) {
   if (!t.defined()) return;
@@ -126,8 +149,14 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
     leaf_ = t;
   }
   data_ = t.detach();  // same data, no grad_fn: the saved value never keeps its own node alive
-  if (!tls_hooks.empty()) {
-    auto& [pack, unpack] = tls_hooks.back();
+  if (!tls_hooks.empty() && !tls_bypass_hooks && tls_hooks.back().placeholder) {
+    // Kept elsewhere (or recomputed): nothing here, nothing in the ledger.
+    placeholder_ = tls_hooks.back().placeholder(data_, saver);
+    data_ = Tensor();
+    return;
+  }
+  if (!tls_hooks.empty() && !tls_bypass_hooks) {
+    auto& [pack, unpack, placeholder] = tls_hooks.back();
     data_ = pack(data_);
     EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
     unpack_ = unpack;
@@ -146,6 +175,7 @@ SavedVariable& SavedVariable::operator=(SavedVariable&& other) noexcept {
   grad_fn_ = std::move(other.grad_fn_);
   is_saver_output_ = other.is_saver_output_;
   unpack_ = std::move(other.unpack_);
+  placeholder_ = std::move(other.placeholder_);
   saved_version_ = other.saved_version_;
   was_defined_ = other.was_defined_;
   released_ = other.released_;
@@ -166,6 +196,7 @@ int64_t SavedVariable::release() {
   leaf_ = Tensor();
   grad_fn_.reset();
   unpack_ = nullptr;
+  placeholder_.reset();
   return freed;
 }
 
@@ -177,6 +208,9 @@ Tensor SavedVariable::unpack() const {
               "when you call .backward() or autograd::grad(). Specify retain_graph=true if you need to "
               "backward through the graph a second time or if you need to access saved tensors after "
               "calling backward.");
+  if (placeholder_) return placeholder_->get();
+  // Saved as nothing: by a recomputation whose placeholder factory kept the tensor itself.
+  EMBER_CHECK(data_.defined(), "internal error: a saved tensor kept by a checkpoint's recomputation was unpacked");
   Tensor value = unpack_ ? unpack_(data_) : data_;
   if (!unpack_) {
     uint32_t now = data_.storage()->version();

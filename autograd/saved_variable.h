@@ -62,6 +62,29 @@ class SavedTensorsHooksGuard {
   SavedTensorsHooksGuard& operator=(const SavedTensorsHooksGuard&) = delete;
 };
 
+// A saved value kept somewhere else than in the SavedVariable (activation checkpointing,
+// Note [Activation checkpointing] in autograd/checkpoint.h): get() gives it back for
+// backward; the SavedVariable owns the placeholder and drops it when the graph frees
+// its saved tensors.
+class SavedPlaceholder {
+ public:
+  virtual ~SavedPlaceholder() = default;
+  virtual Tensor get() = 0;
+};
+// Makes the placeholder for a tensor saved by `saver`, or returns null to keep nothing
+// (a recomputation that stores the tensor itself).
+using PlaceholderFactory = std::function<std::shared_ptr<SavedPlaceholder>(const Tensor& t, const std::string& saver)>;
+
+// Inside the scope every saved tensor becomes factory(t, saver) instead of being kept.
+// It stacks with SavedTensorsHooksGuard: the innermost of the two applies.
+class SavedPlaceholderGuard {
+ public:
+  explicit SavedPlaceholderGuard(PlaceholderFactory factory);
+  ~SavedPlaceholderGuard();
+  SavedPlaceholderGuard(const SavedPlaceholderGuard&) = delete;
+  SavedPlaceholderGuard& operator=(const SavedPlaceholderGuard&) = delete;
+};
+
 class SavedVariable {
  public:
   SavedVariable() = default;
@@ -69,6 +92,9 @@ class SavedVariable {
   // `saving_node`, when given, is the node that saves it: an output of that node keeps no
   // reference to it (no cycle), the others keep their history for create_graph.
   SavedVariable(const Tensor& t, const std::string& saver, const Node* saving_node = nullptr);
+  // Saves t as it is, whatever hooks or placeholders are in effect (what a placeholder
+  // keeps in their place).
+  static SavedVariable without_hooks(const Tensor& t, const std::string& saver);
   SavedVariable(SavedVariable&& other) noexcept;
   SavedVariable& operator=(SavedVariable&& other) noexcept;
   ~SavedVariable();
@@ -93,6 +119,7 @@ class SavedVariable {
   std::shared_ptr<Node> grad_fn_;
   bool is_saver_output_ = false;
   UnpackHook unpack_;
+  std::shared_ptr<SavedPlaceholder> placeholder_;
   uint32_t saved_version_ = 0;
   bool was_defined_ = false;
   bool released_ = false;

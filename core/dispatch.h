@@ -27,6 +27,12 @@ struct ClassLossTerms {
   bool input_is_log_probs = false;  // cross_entropy_rows: the rows are log p already (nll_loss)
 };
 
+// Where dropout's random bits come from: the device's own stream (cuDNN's state for
+// element dropout on CUDA; the default generator elsewhere), or always ember's default
+// generator, whose state can be rewound (activation checkpointing's recomputation,
+// Note [Activation checkpointing] in autograd/checkpoint.h): the CPU's masks.
+enum class DropoutStream : uint8_t { Device, Generator };
+
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.
   void (*unary)(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
@@ -128,10 +134,12 @@ struct DeviceOps {
   // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep
   // mask as bits; cuDNN's reserve space for CUDA element dropout), undefined otherwise.
   // The CPU and CUDA channel dropout draw the mask like rand(mask_shape); CUDA element
-  // dropout draws from cuDNN's state (Note [cuDNN dropout random stream]).
-  Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
+  // dropout draws from cuDNN's state (Note [cuDNN dropout random stream]) unless
+  // `stream` is Generator; backward gets the forward's `stream`.
+  Tensor (*dropout_forward)(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
+                            DropoutStream stream);
   void (*dropout_backward)(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape,
-                           const Tensor& grad_x);
+                           const Tensor& grad_x, DropoutStream stream);
 
   // ---- bit masks kept for backward (core/bitmask.h, Note [Compact saved activations]),
   // over the elements of dense tensors in memory order (float32/float64).

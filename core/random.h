@@ -92,6 +92,19 @@ class Generator {
     generation_.fetch_add(1, std::memory_order_release);
   }
   uint64_t seed() const { return seed_; }
+  // Puts the stream back at (seed, next counter) from an earlier reserve(0), as a
+  // checkpoint's recomputation does; a new seed counts as a reseed (generation()).
+  void set_state(uint64_t seed, uint64_t offset) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (seed != seed_) generation_.fetch_add(1, std::memory_order_release);
+    seed_ = seed;
+    offset_ = offset;
+  }
+  // Whether some thread is capturing a CUDA graph whose draws read device memory.
+  bool is_capturing() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return capture_.state != nullptr;
+  }
   // Counts manual_seed calls, so stateful streams (cuDNN's dropout states) can restart
   // when the generator was reseeded, even with the same seed.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }

@@ -110,12 +110,14 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
 // native::blend_running_stats rounds; one launch.
 void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, const Tensor& running_mean,
                           const Tensor& running_var, double factor, int64_t count);
-Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
+                       DropoutStream stream);
 // cuDNN dropout's state around CUDA graphs (Note [cuDNN dropout in CUDA graphs]), on
 // the current stream: when it exists, re-seeded if the generator was re-seeded since
 // (called before a capture and before each replay).
 void refresh_dropout_after_reseed(int device);
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x,
+                      DropoutStream stream);
 void positive_bits(const Tensor& y, const Tensor& bits);
 void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits);
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);

@@ -126,9 +126,16 @@ void refresh_dropout_after_reseed(int device) {
   }
 }
 
-Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
-  // cuDNN's dropout has no bfloat16: bf16 tensors take the Philox mask path as channel dropout does.
-  if (!(mask_shape == x.sizes()) || x.dtype() == kBFloat16) return philox_mask_dropout(x, p, mask_shape, out, keep);
+// Whether a dropout draws its mask from ember's Philox generator (and keeps it as bits)
+// rather than cuDNN's state: channel dropout, bfloat16 (cuDNN's dropout has none), and
+// what must be repeatable (DropoutStream::Generator).
+static bool philox_masked(const Dims& shape, DType dtype, const Dims& mask_shape, DropoutStream stream) {
+  return stream == DropoutStream::Generator || !(mask_shape == shape) || dtype == kBFloat16;
+}
+
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
+                       DropoutStream stream) {
+  if (philox_masked(x.sizes(), x.dtype(), mask_shape, stream)) return philox_mask_dropout(x, p, mask_shape, out, keep);
   if (x.numel() == 0) return keep ? make_empty({0}, kUInt8, x.device()) : Tensor();
   cudnnHandle_t handle = cudnn_handle();
   const FlatDescriptor desc(x, "dropout");
@@ -147,8 +154,9 @@ Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const 
   return keep ? reserve : Tensor();
 }
 
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x) {
-  if (!(mask_shape == grad.sizes()) || grad.dtype() == kBFloat16) {  // channel or bf16 dropout: the Philox mask's bits
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x,
+                      DropoutStream stream) {
+  if (philox_masked(grad.sizes(), grad.dtype(), mask_shape, stream)) {  // the Philox mask's bits
     Tensor mask = make_empty(mask_shape, grad.dtype(), grad.device());
     unpack_dropout_bits(kept, p, mask);
     binary(BinaryOp::Mul, grad, native::expand(mask, grad.sizes()), grad_x, 1);

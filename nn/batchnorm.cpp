@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "autograd/checkpoint.h"
 #include "autograd/record.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
@@ -36,7 +37,7 @@ Tensor BatchNormBase::forward(const Tensor& input) {
       diagnostics::detail::tiny_batch_norm_batch(*this, input, values);
   }
   const bool use_batch_stats = is_training() || !options.track_running_stats;
-  if (is_training() && options.track_running_stats) {
+  if (is_training() && options.track_running_stats && !utils::is_recomputing()) {  // counted once per forward
     NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }

@@ -20,12 +20,16 @@ const std::shared_ptr<Module>& Sequential::operator[](size_t index) const {
   return modules_[index];
 }
 
-Tensor Sequential::forward(const Tensor& input) {
-  if (modules_.empty()) return input;
+Tensor Sequential::forward(const Tensor& input) { return forward_range(0, modules_.size(), input); }
+
+Tensor Sequential::forward_range(size_t begin, size_t end, const Tensor& input) {
+  EMBER_CHECK(begin <= end && end <= modules_.size(), "Sequential: range [", begin, ", ", end,
+              ") is out of range (size ", modules_.size(), ")");
+  if (begin == end) return input;
   // The first child sees the caller's tensor; later ones get intermediate values that
   // only this loop holds, which they may reuse (Module::forward_consuming).
-  Tensor x = call_child("0", *modules_[0], input);
-  for (size_t i = 1; i < modules_.size(); ++i) x = call_child_consuming(std::to_string(i), *modules_[i], std::move(x));
+  Tensor x = call_child(std::to_string(begin), *modules_[begin], input);
+  for (size_t i = begin + 1; i < end; ++i) x = call_child_consuming(std::to_string(i), *modules_[i], std::move(x));
   return x;
 }
 

@@ -13,6 +13,8 @@ class Sequential : public Module {
   Sequential() : Module("Sequential") {}
   explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules);
   Tensor forward(const Tensor& input) override;
+  // Children [begin, end) in order, scoped as forward scopes them (checkpoint_sequential).
+  Tensor forward_range(size_t begin, size_t end, const Tensor& input);
 
   void push_back(std::shared_ptr<Module> module);
   const std::shared_ptr<Module>& operator[](size_t index) const;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "autograd/checkpoint.h"
 #include "autograd/record.h"
 #include "autograd/saved_variable.h"
 #include "core/error.h"
@@ -45,7 +46,9 @@ std::string join_quoted(const std::vector<std::string>& keys) {
 // with recording on leaves its note. In training that is one flag check per call.
 Tensor Module::invoke(Tensor input, bool consuming) {
   const bool named = std::exchange(tls_named_by_parent, false);
-  if (tls_call_depth == 0) diagnostics::detail::begin_top_level_forward(*this, training_);
+  // A checkpoint's recomputation (inside backward) repeats a forward already diagnosed.
+  const bool recomputing = utils::is_recomputing();
+  if (tls_call_depth == 0 && !recomputing) diagnostics::detail::begin_top_level_forward(*this, training_);
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
@@ -59,7 +62,8 @@ Tensor Module::invoke(Tensor input, bool consuming) {
     span.begin(profiler::Category::Module, p.empty() ? type_name_ : scope ? p : p + " " + type_name_, p);
   }
   Tensor out = consuming ? forward_consuming(std::move(input)) : forward(input);
-  if (!training_ && is_grad_enabled() && depends_on_training_flag()) diagnostics::detail::eval_mode_forward(*this, out);
+  if (!training_ && is_grad_enabled() && depends_on_training_flag() && !recomputing)
+    diagnostics::detail::eval_mode_forward(*this, out);
   return out;
 }
 

@@ -2,7 +2,8 @@
 // each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
 // allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer
 // beside what PyTorch keeps for the same layer (tools/pytorch_saved.h); --amp adds each
-// mode under bf16 autocast and what it saves against float32.
+// mode under bf16 autocast and what it saves against float32; --checkpoint N adds training
+// with the model in N segments under utils::checkpoint_sequential.
 // Peaks come from the device's own caching allocator; on CUDA the clock is read only
 // after cuda::synchronize(), and one untimed pass first builds cuDNN's plans and grows
 // its workspace, so neither is charged to the first mode measured.
@@ -37,6 +38,7 @@ struct MemOptions {
   std::string json_path;
   std::string plot_path;  // --plot: SVG of the modes' memory over the layers
   bool amp = false;       // --amp: each mode also under bf16 autocast ("train_grad+amp", ...)
+  int64_t checkpoint_segments = 0;  // --checkpoint N: also "train_grad+checkpoint" (0: not)
   TraceFlags trace;
 };
 
@@ -70,9 +72,12 @@ using Clock = std::chrono::steady_clock;
 
 std::string phase_name(const ModeResult& r) { return "mem " + r.mode + " batch " + std::to_string(r.batch); }
 
-ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& y, Device dev, bool amp) {
+// segments > 0: the forward runs as checkpoint_sequential(model, segments, x) (training only).
+ModeResult measure(const std::shared_ptr<nn::Sequential>& model_ptr, Mode mode, const Tensor& x, const Tensor& y,
+                   Device dev, bool amp, int64_t segments = 0) {
+  nn::Module& model = *model_ptr;
   ModeResult r;
-  r.mode = std::string(mode_name(mode)) + (amp ? "+amp" : "");
+  r.mode = std::string(mode_name(mode)) + (amp ? "+amp" : "") + (segments > 0 ? "+checkpoint" : "");
   r.batch = x.size(0);
   model.train(mode == Mode::TrainGrad);
   model.zero_grad(true);
@@ -94,7 +99,7 @@ ModeResult measure(nn::Module& model, Mode mode, const Tensor& x, const Tensor& 
   auto t0 = Clock::now();
   std::optional<AutocastGuard> autocast;  // the forward and the loss only; backward runs outside, as in PyTorch
   if (amp) autocast.emplace(dev, kBFloat16);
-  Tensor logits = model(x);
+  Tensor logits = segments > 0 ? utils::checkpoint_sequential(model_ptr, segments, x) : model(x);
   Tensor loss = nn::functional::cross_entropy(logits, y);
   autocast.reset();
   cuda::synchronize();
@@ -233,8 +238,10 @@ int run_mem(const MemOptions& opt) {
     for (bool amp : {false, true}) {
       if (amp && !opt.amp) continue;
       for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
-        results.push_back(measure(*model, m, x, y, dev, amp));
+        results.push_back(measure(model, m, x, y, dev, amp));
     }
+    if (opt.checkpoint_segments > 0)
+      results.push_back(measure(model, Mode::TrainGrad, x, y, dev, false, opt.checkpoint_segments));
   }
   if (trace) trace->finish();
   // PyTorch's saved bytes for the graph modes (its save rules), after the trace: their
@@ -245,7 +252,12 @@ int run_mem(const MemOptions& opt) {
         pytorch_saved_bytes(*model, {r.batch, 1, 28, 28}, dev, r.mode == "train_grad");
     for (const auto& [name, bytes] : r.pytorch_by_module) r.pytorch_saved_bytes += bytes;
   }
-  std::printf("ember mem: small CNN on %s%s\n\n", dev.str().c_str(), opt.amp ? " (+amp: bf16 autocast)" : "");
+  std::printf("ember mem: small CNN on %s%s\n", dev.str().c_str(), opt.amp ? " (+amp: bf16 autocast)" : "");
+  if (opt.checkpoint_segments > 0)
+    std::printf("train_grad+checkpoint: the model in %lld segments, all but the last checkpointed "
+                "(utils::checkpoint_sequential)\n",
+                static_cast<long long>(opt.checkpoint_segments));
+  std::printf("\n");
   print_table(results);
   if (opt.amp) print_amp_savings(results);
   if (!opt.json_path.empty()) write_json(opt.json_path, dev, results);
@@ -263,6 +275,10 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
   sub.add_flag("--amp", opt->amp, "also measure each mode under bf16 autocast (mode names +amp)");
+  sub.add_option("--checkpoint", opt->checkpoint_segments,
+                 "also measure training with the model in N segments, all but the last under activation "
+                 "checkpointing (mode train_grad+checkpoint)")
+      ->check(in_range(1, 14));
   add_trace_flags(sub, opt->trace, /*steps=*/false);
   return [opt] { return run_mem(*opt); };
 }

@@ -10,7 +10,8 @@
 
 namespace ember::cpu {
 
-Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
+                       DropoutStream /*always the generator*/) {
   Tensor mask = rand(mask_shape, TensorOptions().dtype(x.dtype()).device(x.device()));
   visit_floating_or_bf16(mask.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -28,7 +29,8 @@ Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const 
   return bits;
 }
 
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x) {
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x,
+                      DropoutStream) {
   Tensor mask = make_empty(mask_shape, grad.dtype(), grad.device());
   unpack_dropout_bits(kept, p, mask);
   binary(BinaryOp::Mul, grad, native::expand(mask, grad.sizes()), grad_x, 1);

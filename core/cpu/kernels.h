@@ -43,8 +43,10 @@ void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);
-Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep);
-void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x);
+Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
+                       DropoutStream stream);
+void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x,
+                      DropoutStream stream);
 void positive_bits(const Tensor& y, const Tensor& bits);
 void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits);
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autograd/engine.h"
+#include "autograd/checkpoint.h"
 #include "autograd/gradcheck.h"
 #include "autograd/hooks.h"
 #include "autograd/node.h"
@@ -38,6 +39,7 @@
 #include "nn/distributed/sync_batchnorm.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
+#include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/module.h"
 #include "nn/graphed_step.h"

@@ -3,6 +3,7 @@
 // kernels plus one recorded node, so a dropout mask is kept only when backward will use it.
 #include "nn/functional/basic.h"
 
+#include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
 #include "core/autocast.h"
 #include "core/factories.h"
@@ -63,13 +64,14 @@ Tensor tanh(const Tensor& x) { return x.tanh(); }
 
 // Dropout's gradient from what its forward kept (mask or cuDNN reserve space): linear
 // in g, so for create_graph its own derivative is itself.
-static Tensor dropout_grad(const Tensor& g, const Tensor& kept, double p, const Dims& mask_shape) {
+static Tensor dropout_grad(const Tensor& g, const Tensor& kept, double p, const Dims& mask_shape,
+                           DropoutStream stream) {
   Tensor gx = make_empty(g.sizes(), g.dtype(), g.device());
-  device_ops(gx.device()).dropout_backward(detail::contiguous(g), kept, p, mask_shape, gx);
+  device_ops(gx.device()).dropout_backward(detail::contiguous(g), kept, p, mask_shape, gx, stream);
   if (will_record_into(gx, g))
     record("NativeDropoutBackwardBackward", {&g}, {&gx}, {kept},
-           [p, mask_shape](const tensor_list& gg, const tensor_list& s, const auto&) {
-             return tensor_list{dropout_grad(gg[0], s[0], p, mask_shape)};
+           [p, mask_shape, stream](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{dropout_grad(gg[0], s[0], p, mask_shape, stream)};
            })->set_differentiable_backward();
   return gx;
 }
@@ -85,13 +87,15 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   const bool recording = will_record(x);
   const Tensor xc = detail::contiguous(x);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
-  const Tensor kept = device_ops(x.device()).dropout_forward(xc, p, mask_shape, out, recording);
+  // Inside a checkpoint the masks must be drawn again, the same, by the recomputation.
+  const DropoutStream stream = utils::in_checkpoint() ? DropoutStream::Generator : DropoutStream::Device;
+  const Tensor kept = device_ops(x.device()).dropout_forward(xc, p, mask_shape, out, recording, stream);
   out = detail::in_format(out, x.suggest_memory_format());  // Note [Channels-last layers] (args.h)
   if (recording) {
-    record("DropoutBackward", {&x}, {&out}, {kept}, [p, mask_shape](const tensor_list& g, const tensor_list& s,
-                                                                     const auto&) {
-      return tensor_list{dropout_grad(g[0], s[0], p, mask_shape)};
-    })->set_differentiable_backward();
+    record("DropoutBackward", {&x}, {&out}, {kept},
+           [p, mask_shape, stream](const tensor_list& g, const tensor_list& s, const auto&) {
+             return tensor_list{dropout_grad(g[0], s[0], p, mask_shape, stream)};
+           })->set_differentiable_backward();
   } else {
     autograd::note_untracked(out, {&x});
   }

@@ -5,6 +5,7 @@
 // "NativeBatchNormBackward" node that saves x, mean, invstd and weight only when recording.
 #include <algorithm>
 
+#include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
 #include "core/autocast.h"
 #include "core/dispatch.h"
@@ -77,14 +78,17 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
   const DeviceOps& ops = device_ops(x.device());
   SavedStats saved;
   if (training) {
-    const bool update = running_mean.defined() || running_var.defined();
+    // A checkpoint's recomputation repeats this forward: the running statistics were
+    // updated by the first run (Note [Activation checkpointing] in autograd/checkpoint.h).
+    const bool update = (running_mean.defined() || running_var.defined()) && !utils::is_recomputing();
     const double factor = update ? running_factor(momentum, num_batches_tracked) : 0.0;
     if (recording) {
       saved.mean = make_empty({x.size(1)}, x.dtype(), x.device());
       saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
     }
     NoGradGuard no_grad;  // the running buffers are updated, never recorded
-    ops.batch_norm_train(x, w, b, running_mean, running_var, factor, eps, out, saved.mean, saved.invstd);
+    ops.batch_norm_train(x, w, b, update ? running_mean : Tensor(), update ? running_var : Tensor(), factor, eps, out,
+                         saved.mean, saved.invstd);
     return saved;
   }
   const Tensor mean = channel_operand(running_mean, x.dtype()), var = channel_operand(running_var, x.dtype());

@@ -1,8 +1,9 @@
 // CUDA-vs-CPU checks of the CNN layers: conv2d (strides, padding, dilation, groups, no
 // bias; float64, float32 without TF32, float32 with TF32, bfloat16), max/avg/adaptive pooling
 // (odd sizes, ties), batch norm in training (running statistics compared too) and eval,
-// dropout2d (Philox masks match the CPU's), and cuDNN dropout's own contract (its masks
-// differ from the CPU's: values, keep rate, backward with the same mask, same seed).
+// dropout2d and dropout inside a checkpoint (Philox masks match the CPU's), and cuDNN
+// dropout's own contract (its masks differ from the CPU's: values, keep rate, backward
+// with the same mask, same seed).
 #include <cmath>
 #include <string>
 #include <vector>
@@ -174,6 +175,18 @@ void add_dropout_checks(std::vector<Check>& checks) {
       .fn = [](const Outputs& in) -> Outputs {
         manual_seed(123);
         return {F::dropout2d(in[0], 0.3, true)};
+      },
+      .backward = true,
+  }));
+  // Inside a checkpoint element dropout draws ember's Philox mask (the CPU's), which the
+  // recomputation for backward draws again (Note [Activation checkpointing]).
+  checks.push_back(parity(ParitySpec{
+      .op = "dropout(0.3) in a checkpoint, backward (Philox mask, recomputed)",
+      .shape = "[64, 33]",
+      .inputs = {randn({64, 33})},
+      .fn = [](const Outputs& in) -> Outputs {
+        manual_seed(321);
+        return {utils::checkpoint([](const Tensor& t) { return F::dropout(t * 2.0, 0.3, true); }, in[0])};
       },
       .backward = true,
   }));
