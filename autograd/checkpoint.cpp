@@ -37,6 +37,10 @@ struct SavedMeta {
   DType dtype;
   Device device;
   std::string saver;
+  // The storage and its version when saved: a tensor from outside the function (a
+  // parameter) that is still alive at the recomputation must not have changed since.
+  std::weak_ptr<StorageImpl> storage;
+  uint32_t version = 0;
 
   bool operator==(const SavedMeta& o) const { return shape == o.shape && dtype == o.dtype && device == o.device; }
   std::string str() const {
@@ -45,7 +49,24 @@ struct SavedMeta {
   }
 };
 
-SavedMeta meta_of(const Tensor& t, const std::string& saver) { return {t.sizes(), t.dtype(), t.device(), saver}; }
+SavedMeta meta_of(const Tensor& t, const std::string& saver) {
+  SavedMeta m{t.sizes(), t.dtype(), t.device(), saver, {}, 0};
+  if (!t.is_inference()) {
+    m.storage = t.storage();
+    m.version = t.storage()->version();
+  }
+  return m;
+}
+
+// A checkpoint input: kept with its version (a SavedVariable), or as it is when it is an
+// inference tensor, which has no version and cannot be saved.
+struct Input {
+  autograd::SavedVariable saved;
+  Tensor inference;
+  bool requires_grad = false;
+  uint32_t version_before = 0;  // before the function ran
+  bool modified_by_function = false;
+};
 
 // Runs with the random stream at a saved place, then puts the current one back.
 class RngRewind {
@@ -72,14 +93,24 @@ class Frame : public std::enable_shared_from_this<Frame> {
  public:
   Frame(CheckpointFunction fn, const std::vector<Tensor>& inputs, bool preserve_rng) : fn_(std::move(fn)) {
     for (const Tensor& t : inputs) {
-      inputs_.push_back(autograd::SavedVariable::without_hooks(t, "Checkpoint"));
-      requires_grad_.push_back(t.defined() && t.requires_grad());
+      Input in;
+      if (t.defined() && t.is_inference()) {
+        in.inference = t;
+      } else {
+        in.saved = autograd::SavedVariable::without_hooks(t, "Checkpoint");
+        if (t.defined()) in.version_before = t.storage()->version();
+      }
+      in.requires_grad = t.defined() && t.requires_grad();
+      inputs_.push_back(std::move(in));
     }
     if (preserve_rng) rng_ = default_generator().reserve(0);
     autocast_cpu_ = autocast::is_enabled(DeviceType::CPU);
     autocast_cuda_ = autocast::is_enabled(DeviceType::CUDA);
     scope_ = autograd::LedgerScope::current();
   }
+
+  // Runs the function for the forward, its saves becoming placeholders.
+  std::vector<Tensor> forward(const std::vector<Tensor>& inputs);
 
   // The forward's save number `index`; called by the placeholder factory.
   size_t add_slot(const Tensor& t, const std::string& saver) {
@@ -89,7 +120,9 @@ class Frame : public std::enable_shared_from_this<Frame> {
   }
 
   Tensor get(size_t index) {
-    if (!recomputed_) recompute();
+    EMBER_CHECK(!forward_running_, kBackwardInsideMessage);
+    // Recomputed for the backward running now: one that threw left its values behind.
+    if (!recomputed_ || recomputed_in_ != autograd::current_backward_id()) recompute();
     EMBER_CHECK(index < values_.size() && values_[index].was_defined(),
                 "internal error: checkpoint's recomputed tensor ", index, " is missing");
     return values_[index].unpack();
@@ -104,10 +137,16 @@ class Frame : public std::enable_shared_from_this<Frame> {
   void recompute() {
     std::vector<Tensor> args;
     for (size_t i = 0; i < inputs_.size(); ++i) {
-      Tensor v = inputs_[i].unpack();  // fails if an input was modified in place since the forward
-      if (v.defined()) {
+      Input& in = inputs_[i];
+      EMBER_CHECK(!in.modified_by_function, "checkpoint: the checkpointed function modified its input ", i,
+                  " in place (an in-place op on the tensor passed in, such as ReLU(inplace=true) as the first module "
+                  "of a checkpoint_sequential segment), so the recomputation for backward cannot see the input as it "
+                  "was; make that op out of place or pass the function a clone() of the input");
+      // The saved input fails here if it was modified in place after the forward.
+      Tensor v = in.inference.defined() ? in.inference : in.saved.unpack();
+      if (v.defined() && !v.is_inference()) {
         v = v.detach();
-        if (requires_grad_[i]) v.requires_grad_(true);
+        if (in.requires_grad) v.requires_grad_(true);
       }
       args.push_back(std::move(v));
     }
@@ -122,6 +161,16 @@ class Frame : public std::enable_shared_from_this<Frame> {
                     "the forward pass.\ntensor at position ", next, ":\nsaved metadata: ", metas_[next].str(),
                     "\nrecomputed metadata: ", now.str(),
                     "\n(the checkpointed function must run the same ops on the same shapes each time)");
+        const SavedMeta& then = metas_[next];
+        if (auto storage = then.storage.lock(); storage && storage.get() == t.storage().get()) {
+          EMBER_CHECK(storage->version() == then.version,
+                      "one of the variables needed for gradient computation has been modified by an inplace "
+                      "operation: [", dtype_name(t.dtype()), " ", t.sizes().str(), "], saved by ", saver,
+                      " inside a checkpointed function, is at version ", storage->version(), "; expected version ",
+                      then.version, " instead. Hint: a tensor the function reads from outside (a parameter) "
+                      "changed between the forward and backward (an optimizer step, an in-place op); its "
+                      "recomputation would use the new values");
+        }
         if (live_[next]) fresh[next] = autograd::SavedVariable::without_hooks(t, saver);
         ++next;
         return std::shared_ptr<autograd::SavedPlaceholder>();
@@ -141,6 +190,7 @@ class Frame : public std::enable_shared_from_this<Frame> {
     EMBER_CHECK(next == metas_.size(), different_count_message(next));
     values_ = std::move(fresh);
     recomputed_ = true;
+    recomputed_in_ = autograd::current_backward_id();
     // Kept for this backward only: with retain_graph a later backward recomputes again.
     if (autograd::in_backward()) {
       autograd::queue_callback([weak = weak_from_this()] {
@@ -162,9 +212,13 @@ class Frame : public std::enable_shared_from_this<Frame> {
         "\n(the checkpointed function must run the same ops each time it is called)");
   }
 
+  static constexpr const char* kBackwardInsideMessage =
+      "checkpoint: a backward inside the checkpointed function (autograd::grad or backward() on tensors computed "
+      "in it, such as a gradient penalty) is not supported; compute it outside the checkpoint";
+
   CheckpointFunction fn_;
-  std::vector<autograd::SavedVariable> inputs_;
-  std::vector<bool> requires_grad_;
+  std::vector<Input> inputs_;
+  bool forward_running_ = false;
   std::optional<PhiloxArgs> rng_;
   bool autocast_cpu_ = false, autocast_cuda_ = false;
   std::string scope_;
@@ -172,6 +226,7 @@ class Frame : public std::enable_shared_from_this<Frame> {
   std::vector<bool> live_;                   // whether that saved tensor is still held by the graph
   std::vector<autograd::SavedVariable> values_;  // the recomputed tensors (released as they are used)
   bool recomputed_ = false;
+  uint64_t recomputed_in_ = 0;  // the backward it was recomputed for
 };
 
 class Slot final : public autograd::SavedPlaceholder {
@@ -185,6 +240,27 @@ class Slot final : public autograd::SavedPlaceholder {
   size_t index_;
 };
 
+std::vector<Tensor> Frame::forward(const std::vector<Tensor>& inputs) {
+  auto self = shared_from_this();
+  autograd::SavedPlaceholderGuard placeholders([&self](const Tensor& t, const std::string& saver) {
+    const size_t index = self->add_slot(t, saver);
+    return std::static_pointer_cast<autograd::SavedPlaceholder>(std::make_shared<Slot>(self, index));
+  });
+  DepthScope inside(tls_in_checkpoint);
+  forward_running_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{forward_running_};
+  std::vector<Tensor> outputs = fn_(inputs);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Input& in = inputs_[i];
+    if (inputs[i].defined() && !inputs[i].is_inference())
+      in.modified_by_function = inputs[i].storage()->version() != in.version_before;
+  }
+  return outputs;
+}
+
 }  // namespace
 
 bool is_recomputing() { return tls_recomputing > 0; }
@@ -197,13 +273,8 @@ std::vector<Tensor> checkpoint(CheckpointFunction fn, const std::vector<Tensor>&
               "checkpoint: preserve_rng_state=true is not supported while a CUDA graph is being captured (the "
               "recomputation could not replay the captured random stream); pass preserve_rng_state=false if the "
               "function draws no random numbers");
-  auto frame = std::make_shared<Frame>(fn, inputs, options.preserve_rng_state);
-  autograd::SavedPlaceholderGuard placeholders([&frame](const Tensor& t, const std::string& saver) {
-    const size_t index = frame->add_slot(t, saver);
-    return std::static_pointer_cast<autograd::SavedPlaceholder>(std::make_shared<Slot>(frame, index));
-  });
-  DepthScope inside(tls_in_checkpoint);
-  return fn(inputs);
+  auto frame = std::make_shared<Frame>(std::move(fn), inputs, options.preserve_rng_state);
+  return frame->forward(inputs);
 }
 
 Tensor checkpoint(const std::function<Tensor(const Tensor&)>& fn, const Tensor& input, CheckpointOptions options) {

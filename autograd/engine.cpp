@@ -46,19 +46,27 @@ class NeededEdgesScope {
 // The callbacks of the backward running on this thread (Note [Gradient-ready hooks] in
 // autograd/hooks.h); null outside backward.
 thread_local std::vector<std::function<void()>>* tls_final_callbacks = nullptr;
+// current_backward_id(): a number per backward run, process-wide.
+std::atomic<uint64_t> g_backward_runs{0};
+thread_local uint64_t tls_backward_id = 0;
 
 // Makes `callbacks` the queue of this thread's backward for a scope (nested backwards,
-// e.g. one run by a hook, keep their own).
+// e.g. one run by a hook, keep their own), and gives the backward its id.
 class FinalCallbacksScope {
  public:
   explicit FinalCallbacksScope(std::vector<std::function<void()>>* callbacks)
-      : previous_(std::exchange(tls_final_callbacks, callbacks)) {}
-  ~FinalCallbacksScope() { tls_final_callbacks = previous_; }
+      : previous_(std::exchange(tls_final_callbacks, callbacks)),
+        previous_id_(std::exchange(tls_backward_id, g_backward_runs.fetch_add(1) + 1)) {}
+  ~FinalCallbacksScope() {
+    tls_final_callbacks = previous_;
+    tls_backward_id = previous_id_;
+  }
   FinalCallbacksScope(const FinalCallbacksScope&) = delete;
   FinalCallbacksScope& operator=(const FinalCallbacksScope&) = delete;
 
  private:
   std::vector<std::function<void()>>* previous_;
+  uint64_t previous_id_;
 };
 
 struct GraphTask {
@@ -384,6 +392,7 @@ void queue_callback(std::function<void()> callback) {
 }
 
 bool in_backward() { return tls_final_callbacks != nullptr; }
+uint64_t current_backward_id() { return tls_backward_id; }
 
 const std::vector<bool>* needed_edges_of_running_node() { return tls_needed_edges; }
 

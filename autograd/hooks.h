@@ -33,5 +33,8 @@ void queue_callback(std::function<void()> callback);
 
 // True while this thread runs a backward (inside a hook, a formula or a callback).
 bool in_backward();
+// A number unique to the backward this thread runs now (0 outside backward): what a
+// backward computed for itself alone (a checkpoint's recomputation) is stale in another.
+uint64_t current_backward_id();
 
 }  // namespace ember::autograd

@@ -210,7 +210,9 @@ Tensor SavedVariable::unpack() const {
               "calling backward.");
   if (placeholder_) return placeholder_->get();
   // Saved as nothing: by a recomputation whose placeholder factory kept the tensor itself.
-  EMBER_CHECK(data_.defined(), "internal error: a saved tensor kept by a checkpoint's recomputation was unpacked");
+  EMBER_CHECK(data_.defined(),
+              "checkpoint: a backward inside the checkpointed function (autograd::grad or backward() on tensors "
+              "computed in it, such as a gradient penalty) is not supported; compute it outside the checkpoint");
   Tensor value = unpack_ ? unpack_(data_) : data_;
   if (!unpack_) {
     uint32_t now = data_.storage()->version();

@@ -11,10 +11,24 @@ namespace ember::nn {
 
 Tensor ReLU::forward(const Tensor& input) { return functional::relu(input, inplace); }
 
+// Note [In-place activations while recording]
+// PyTorch computes nn.ReLU() out of place unless told inplace=True, so a training forward
+// holds three full-size tensors at a conv / batch norm / ReLU block's ReLU: batch norm's
+// saved input, its output and the ReLU's output (for the small CNN at batch 256 that is
+// its forward peak). Inside a Sequential the batch norm's output is an intermediate only
+// the loop holds, and batch norm's backward does not read it (it keeps its input), so
+// ReLU overwrites it with the recorded relu_ (which keeps the output's sign bits, as relu
+// does): the same values, gradients and saved bytes, one activation less at the peak.
+// Module::reusable_while_recording is the guard: a result whose storage something else
+// holds (a node that saved it, a view, the caller) is never overwritten, and a
+// non-contiguous one (channels-last) keeps its layout in place.
 Tensor ReLU::forward_consuming(Tensor input) {
-  if (!reusable(input)) return forward(input);
-  native::relu_(input);
-  return input;
+  if (reusable(input)) {  // nothing records: the native kernel
+    native::relu_(input);
+    return input;
+  }
+  if (reusable_while_recording(input)) return input.relu_();
+  return forward(input);
 }
 
 Tensor LeakyReLU::forward(const Tensor& input) { return functional::leaky_relu(input, negative_slope); }

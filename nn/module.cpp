@@ -87,6 +87,11 @@ bool Module::reusable(const Tensor& t) {
          (!t.is_inference() || is_inference_mode_enabled());
 }
 
+bool Module::reusable_while_recording(const Tensor& t) {
+  return t.defined() && t.grad_fn() != nullptr && autograd::will_record(t) && t.impl_ptr().use_count() == 1 &&
+         t.storage().use_count() == 1;
+}
+
 // ---------------------------------------------------------------- registration
 Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   for (const auto& [n, _] : parameters_) EMBER_CHECK(n != name, "attribute '", name, "' already exists");

@@ -114,6 +114,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // for it, this handle is its only owner, its storage has no other views, and it is
   // dense (row-major or channels-last).
   static bool reusable(const Tensor& t);
+  // True when `t` may be overwritten by a recorded in-place op in a consuming forward
+  // (Note [In-place activations while recording] in nn/activation.cpp): it is an op's
+  // result with a history, this handle is its only owner and no view or saved tensor
+  // shares its storage, so no backward reads the values the op overwrites.
+  static bool reusable_while_recording(const Tensor& t);
 
  private:
   // Replaces each parameter and buffer that `picks` (recursively) by convert(t), keeping

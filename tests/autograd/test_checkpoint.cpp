@@ -209,6 +209,70 @@ TEST(Checkpoint, AFunctionThatChangesBetweenItsRunsIsAnError) {
   EXPECT_NE(meta.find("[2]"), std::string::npos) << meta;
 }
 
+TEST(Checkpoint, AFunctionThatModifiesItsInputInPlaceIsAClearErrorAtBackward) {
+  // ReLU(inplace=true) as the first module of a segment: the recomputation cannot see the input as it was.
+  auto model = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::ReLU>(/*inplace=*/true), std::make_shared<nn::Linear>(4, 4),
+      std::make_shared<nn::Linear>(4, 4), std::make_shared<nn::Linear>(4, 2)});
+  const Tensor x = randn({2, 3});
+  const Tensor y = utils::checkpoint_sequential(model, 3, x);  // segment 2 is the in-place ReLU alone
+  const std::string message = error_of([&] { y.sum().backward(); });
+  EXPECT_NE(message.find("the checkpointed function modified its input 0 in place"), std::string::npos) << message;
+}
+
+TEST(Checkpoint, AParameterChangedInPlaceBeforeBackwardIsAnError) {
+  Tensor w = tensor(std::vector<double>{1, 2}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  const Tensor x = tensor(std::vector<double>{3, 4}, {2}, TensorOptions(kFloat64));
+  // The last product saves w (for the gradient of the exp), so both runs would read it at backward.
+  const Tensor plain = ((x * w).exp() * w).sum();
+  const Tensor ckpt = utils::checkpoint([&](const Tensor& t) { return ((t * w).exp() * w).sum(); }, x);
+  {
+    NoGradGuard no_grad;
+    w.add_(1.0);  // as an optimizer step would
+  }
+  EXPECT_NE(error_of([&] { plain.backward(); }).find("modified by an inplace operation"), std::string::npos);
+  const std::string message = error_of([&] { ckpt.backward(); });
+  EXPECT_NE(message.find("modified by an inplace operation"), std::string::npos) << message;
+  EXPECT_NE(message.find("inside a checkpointed function"), std::string::npos) << message;
+}
+
+TEST(Checkpoint, InferenceTensorsMayBeInputs) {
+  Tensor w = tensor(std::vector<double>{1, 2}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  Tensor x;
+  {
+    InferenceModeGuard inference;
+    x = tensor(std::vector<double>{3, 4}, {2}, TensorOptions(kFloat64));
+  }
+  // No op saves the inference tensor itself (the sum does not), as in the plain run.
+  utils::checkpoint([&](const Tensor& t) { return (t + w).exp().sum(); }, x).backward();
+  testing::expect_values(w.grad(), {std::exp(4.0), std::exp(6.0)}, 1e-12);
+}
+
+TEST(Checkpoint, ABackwardInsideTheFunctionIsAClearError) {
+  const Tensor x = tensor(std::vector<double>{0.5, 1.5}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  const std::string message = error_of([&] {
+    utils::checkpoint([](const Tensor& t) { return autograd::grad({t.pow(3.0).sum()}, {t}, {}, std::nullopt, true)[0]; }, x);
+  });
+  EXPECT_NE(message.find("a backward inside the checkpointed function"), std::string::npos) << message;
+  EXPECT_EQ(autograd::saved_tensor_stats().current_bytes, 0);
+}
+
+TEST(Checkpoint, ABackwardThatThrowsLeavesNoStaleRecomputation) {
+  Tensor w = tensor(std::vector<double>{0.5, -1.0}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  int calls = 0;
+  const Tensor y = utils::checkpoint([&](const Tensor& t) { ++calls; return (t * w).exp().sum(); },
+                                     tensor(std::vector<double>{2.0, 3.0}, {2}, TensorOptions(kFloat64)));
+  const uint64_t hook = autograd::register_post_accumulate_grad_hook(w, [](const Tensor&) { EMBER_FAIL("hook failed"); });
+  EXPECT_NE(error_of([&] { y.backward({}, /*retain_graph=*/true); }).find("hook failed"), std::string::npos);
+  autograd::remove_post_accumulate_grad_hook(w, hook);
+  EXPECT_EQ(calls, 2);
+  w.mutable_grad() = Tensor();
+  y.backward();
+  EXPECT_EQ(calls, 3);  // recomputed for this backward, not reused from the one that threw
+  testing::expect_values(w.grad(), {2 * std::exp(1.0), 3 * std::exp(-3.0)}, 1e-12);
+  EXPECT_EQ(autograd::saved_tensor_stats().current_bytes, 0);
+}
+
 TEST(Checkpoint, UnderNoGradTheFunctionIsJustCalled) {
   Tensor w = tensor(std::vector<double>{1, 2}, {2}, TensorOptions(kFloat64).requires_grad(true));
   int calls = 0;

@@ -209,5 +209,71 @@ TEST(CompactSavedSmallCnn, TrainModeSavesAtMostHalfOfPyTorch) {
   EXPECT_EQ(saved_now(), before);
 }
 
+// Note [In-place activations while recording] (nn/activation.cpp): inside a Sequential a
+// ReLU overwrites batch norm's (or a linear layer's) output, which nothing saved, with the
+// recorded relu_: the loss, every gradient and the saved bytes are those of the
+// module-by-module run, with one activation fewer at the forward's peak.
+struct StepResult {
+  Tensor loss;
+  std::vector<Tensor> grads;
+  int64_t forward_peak = 0, saved = 0;
+};
+
+StepResult train_step(const std::shared_ptr<nn::Sequential>& net, const Tensor& x, bool module_by_module) {
+  net->zero_grad(true);
+  memory::reset_peak(Device::cpu());
+  const int64_t base = memory::allocated(Device::cpu()), saved_base = saved_now();
+  Tensor h = x;
+  if (module_by_module) {
+    for (size_t i = 0; i < net->size(); ++i) h = (*(*net)[i])(h);  // each module's result stays held: out of place
+  } else {
+    h = (*net)(x);
+  }
+  StepResult r;
+  r.forward_peak = memory::max_allocated(Device::cpu()) - base;
+  r.saved = saved_now() - saved_base;
+  r.loss = F::cross_entropy(h, tensor(std::vector<int64_t>{1, 0, 2, 2, 1, 0}, {6}));
+  h = Tensor();
+  r.loss.backward();
+  for (const Tensor& p : net->parameters()) r.grads.push_back(p.grad());
+  return r;
+}
+
+TEST(InPlaceActivations, ReluInASequentialOverwritesWhatNothingSaved) {
+  manual_seed(3);
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      // A 1x1 convolution (no im2col buffer), so the forward's peak is at the ReLU.
+      std::make_shared<nn::Conv2d>(2, 16, 1), std::make_shared<nn::BatchNorm2d>(16), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(2), std::make_shared<nn::Flatten>(),
+      std::make_shared<nn::Linear>(16 * 16 * 16, 5), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(5, 3)});
+  const Tensor x = randn({6, 2, 32, 32});
+  for (const bool channels_last : {false, true}) {
+    const Tensor input = channels_last ? x.contiguous(MemoryFormat::ChannelsLast) : x;
+    const StepResult separate = train_step(net, input, true), fused = train_step(net, input, false);
+    expect_bit_identical(fused.loss, separate.loss);
+    ASSERT_EQ(fused.grads.size(), separate.grads.size());
+    for (size_t i = 0; i < fused.grads.size(); ++i) expect_bit_identical(fused.grads[i], separate.grads[i]);
+    EXPECT_EQ(fused.saved, separate.saved);
+    // The batch norm output, 6 x 16 x 32 x 32 floats, is not held beside the ReLU's (the
+    // peak moves to the pooling, whose output is a quarter of that). Channels-last on the
+    // CPU peaks in the layers' NCHW copies instead (Note [Channels-last layers]).
+    const int64_t activation = 6 * 16 * 32 * 32 * 4;
+    EXPECT_LE(fused.forward_peak, separate.forward_peak - (channels_last ? 0 : activation / 2)) << channels_last;
+  }
+}
+
+TEST(InPlaceActivations, AnOutputItsProducerSavedIsNotOverwritten) {
+  // Sigmoid saves its output for backward: the ReLU after it must not write into it.
+  manual_seed(4);
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(4, 6), std::make_shared<nn::Sigmoid>(), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(6, 3)});
+  const Tensor x = randn({6, 4});
+  const StepResult separate = train_step(net, x, true), fused = train_step(net, x, false);
+  expect_bit_identical(fused.loss, separate.loss);
+  for (size_t i = 0; i < fused.grads.size(); ++i) expect_bit_identical(fused.grads[i], separate.grads[i]);
+}
+
 }  // namespace
 }  // namespace ember
