@@ -126,6 +126,7 @@ struct DeviceOps {
                           const Tensor& bias, double eps, const Tensor& out);
   // Gradients of either forward for x, weight and bias (each written when defined);
   // mean/invstd are the saved batch statistics (training) or the running ones (eval).
+  // grad_x may be grad itself (Note [Gradients overwritten in backward] in core/native.h).
   void (*batch_norm_backward)(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                               const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                               const Tensor& grad_b);
@@ -147,7 +148,8 @@ struct DeviceOps {
   void (*positive_bits)(const Tensor& y, const Tensor& bits);
   // y = relu(x) (x and y of one layout) and the bits of y > 0, in one pass.
   void (*relu_forward_bits)(const Tensor& x, const Tensor& y, const Tensor& bits);
-  // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout.
+  // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout
+  // and may be one tensor.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
 
   // Whether conv2d_*, batch_norm_* and the pooling kernels also take channels-last

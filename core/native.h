@@ -45,7 +45,21 @@ MemoryFormat dense_format(const Tensor& t);
 Tensor positive_bits(const Tensor& y, MemoryFormat format);
 // relu(x), dense in dense_format(x), and its y > 0 bits, in one pass.
 std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x);
-Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format);
+// overwrite_grad: write the result into grad (a backward formula's overwritable_gradient).
+Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad = false);
+
+// Note [Gradients overwritten in backward]
+// A gradient that a backward formula received and that nothing else references (the
+// engine's buffer holds the only handle, no view or saved tensor shares its storage, it
+// has no history, and it is dense in `format`) may be overwritten by the formula with
+// the gradient it passes on, when that is an elementwise function of it of the same
+// shape and dtype: ReLU's (the incoming gradient where the bit is set) and batch norm's
+// (after its per-channel sums). A training backward then holds one activation-sized
+// gradient fewer at a time (the small CNN's forward+backward peak is its forward's).
+// A gradient the user passed to backward(), one retained (retain_grad), one handed to
+// two inputs (add's) or an expanded one (sum's) is never overwritten: its handle or
+// storage is shared, or it is not dense.
+bool overwritable_gradient(const Tensor& grad, MemoryFormat format);
 
 // comparisons return kBool
 Tensor eq(const Tensor& a, const Tensor& b);

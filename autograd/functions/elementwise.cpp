@@ -216,7 +216,8 @@ Tensor abs(const Tensor& a) {
 // g where the bit is set, else 0: ReLU's gradient (relu and relu_), linear in g, so for
 // create_graph its own derivative is itself (PyTorch's ThresholdBackwardBackward).
 Tensor detail::relu_grad_recorded(const Tensor& g, const Tensor& bits, MemoryFormat format) {
-  Tensor out = native::relu_grad_from_bits(g, bits, format);
+  // Note [Gradients overwritten in backward] (core/native.h)
+  Tensor out = native::relu_grad_from_bits(g, bits, format, native::overwritable_gradient(g, format));
   if (will_record_into(out, g))
     record("ThresholdBackwardBackward", {&g}, {&out}, {bits},
            [format](const tensor_list& gg, const tensor_list& s, const auto&) {

@@ -132,9 +132,9 @@ void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w
     const T coef = training ? static_cast<T>(sum_gxhat / count) * is : T(0);  // multiplies (x - mean)
     for (int64_t n = 0; n < s.N; ++n) {
       const int64_t at = (n * s.C + c) * s.S;
-      const T* __restrict gp = g + at;
+      const T* gp = g + at;  // gx may be g (written in place, element by element)
       const T* __restrict xp = x + at;
-      T* __restrict o = gx + at;
+      T* o = gx + at;
       for (int64_t i = 0; i < s.S; ++i) o[i] = bn::grad_input(gp[i], xp[i], m, k, mean_g, coef);
     }
   });

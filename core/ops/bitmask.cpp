@@ -4,6 +4,7 @@
 #include "core/bitmask.h"
 
 #include "core/dispatch.h"
+#include "core/grad_mode.h"
 #include "core/native.h"
 
 namespace ember::native {
@@ -11,6 +12,11 @@ namespace ember::native {
 MemoryFormat dense_format(const Tensor& t) {
   if (t.is_contiguous()) return MemoryFormat::Contiguous;
   return t.is_contiguous(MemoryFormat::ChannelsLast) ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+bool overwritable_gradient(const Tensor& grad, MemoryFormat format) {
+  return grad.defined() && !is_grad_enabled() && !grad.requires_grad() && !grad.is_inference() &&
+         grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 && grad.is_contiguous(format);
 }
 
 Tensor positive_bits(const Tensor& y, MemoryFormat format) {
@@ -33,10 +39,15 @@ std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x) {
   return {y, bits};
 }
 
-Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format) {
+Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad) {
   EMBER_CHECK(bits.dtype() == kUInt8 && bits.numel() == bitmask_bytes(grad.numel()),
               "relu backward: expected a mask of ", bitmask_bytes(grad.numel()), " bytes for a gradient of size ",
               grad.sizes(), ", but got ", bits.numel(), " of ", dtype_name(bits.dtype()));
+  if (overwrite_grad) {  // Note [Gradients overwritten in backward]
+    EMBER_CHECK(grad.is_contiguous(format), "relu backward: a gradient overwritten in place must be dense");
+    device_ops(grad.device()).relu_backward_bits(grad, bits, grad);
+    return grad;
+  }
   const Tensor dense = grad.contiguous(format);
   Tensor out = make_empty(grad.sizes(), grad.dtype(), grad.device(), format);
   device_ops(grad.device()).relu_backward_bits(dense, bits, out);

@@ -171,7 +171,12 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
             return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout)
                                                       : Tensor();
           };
-          tensor_list out{grad_if(0, x.sizes(), kernel), grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
+          // The input's gradient overwrites the incoming one where nothing else holds it (Note
+          // [Gradients overwritten in backward] in core/native.h).
+          const bool overwrite = in.size() > 0 && needs_grad(in, 0) && g[0].dtype() == x.dtype() &&
+                                 native::overwritable_gradient(g[0], kernel);
+          tensor_list out{overwrite ? g[0] : grad_if(0, x.sizes(), kernel),
+                          grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
                           grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
           device_ops(x.device()).batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2],
                                                      s[3], training, out[0], out[1], out[2]);

@@ -275,5 +275,64 @@ TEST(InPlaceActivations, AnOutputItsProducerSavedIsNotOverwritten) {
   for (size_t i = 0; i < fused.grads.size(); ++i) expect_bit_identical(fused.grads[i], separate.grads[i]);
 }
 
+// Note [Gradients overwritten in backward] (core/native.h): ReLU's and batch norm's
+// backward write into the gradient they received when nothing else holds it. The
+// gradients are those of a run where every intermediate gradient is retained (and so
+// never overwritten), the retained ones are intact, and backward's peak is lower.
+struct BackwardRun {
+  std::vector<Tensor> grads;  // conv weight, conv bias, batch norm weight and bias
+  Tensor relu_grad, bn_grad;  // the retained ones (retain = true)
+  int64_t backward_peak = 0;
+};
+
+BackwardRun conv_bn_relu_backward(const Tensor& x, const Tensor& c, bool retain, MemoryFormat format) {
+  manual_seed(12);
+  nn::Conv2d conv(3, 16, 1);
+  nn::BatchNorm2d bn(16);
+  if (format == MemoryFormat::ChannelsLast) conv.to(format);
+  const Tensor bn_out = bn(conv(x.contiguous(format)));
+  const Tensor y = F::relu(bn_out);
+  if (retain) {
+    bn_out.retain_grad();
+    y.retain_grad();
+  }
+  const Tensor loss = (y * c).sum();
+  memory::reset_peak(Device::cpu());
+  const int64_t base = memory::allocated(Device::cpu());
+  loss.backward();
+  BackwardRun r;
+  r.backward_peak = memory::max_allocated(Device::cpu()) - base;
+  r.grads = {conv.weight.grad(), conv.bias.grad(), bn.weight.grad(), bn.bias.grad()};
+  if (retain) r.relu_grad = y.grad(), r.bn_grad = bn_out.grad();
+  return r;
+}
+
+TEST(GradientsOverwrittenInBackward, ReluAndBatchNormGiveTheRetainedRunsGradients) {
+  manual_seed(5);
+  const Tensor x = randn({4, 3, 24, 24}), c = randn({4, 16, 24, 24});
+  for (const MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast}) {
+    const BackwardRun in_place = conv_bn_relu_backward(x, c, false, format);
+    const BackwardRun retained = conv_bn_relu_backward(x, c, true, format);
+    for (size_t i = 0; i < in_place.grads.size(); ++i) expect_bit_identical(in_place.grads[i], retained.grads[i]);
+    // The retained gradients were not overwritten by the backward that came after them.
+    expect_bit_identical(retained.relu_grad, c);
+    // (ReLU's backward result, c or 0 everywhere; batch norm's in-place backward would have left other values.)
+    EXPECT_TRUE(equal(retained.bn_grad, c * native::to_dtype(native::ne(retained.bn_grad, 0.0), kFloat32)));
+    if (format == MemoryFormat::Contiguous) {
+      // Two activation-sized gradients (ReLU's and batch norm's input gradients) not allocated.
+      EXPECT_LE(in_place.backward_peak, retained.backward_peak - 4 * 16 * 24 * 24 * 4);
+    }
+  }
+}
+
+TEST(GradientsOverwrittenInBackward, AGradientPassedToBackwardIsNotOverwritten) {
+  manual_seed(6);
+  const Tensor w = randn({5, 7}).requires_grad_(true);
+  const Tensor y = F::relu(matmul(randn({3, 5}), w));
+  const Tensor g = randn({3, 7}), g_copy = g.clone();
+  y.backward(g);
+  expect_bit_identical(g, g_copy);
+}
+
 }  // namespace
 }  // namespace ember
