@@ -35,6 +35,7 @@ const DeviceOps& cpu_ops() {
       .batch_norm_train = cpu::batch_norm_train,
       .batch_norm_eval = cpu::batch_norm_eval,
       .batch_norm_backward = cpu::batch_norm_backward,
+      .batch_norm_backward_in_place = true,
       .dropout_forward = cpu::dropout_forward,
       .dropout_backward = cpu::dropout_backward,
       .positive_bits = cpu::positive_bits,

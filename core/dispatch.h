@@ -126,10 +126,14 @@ struct DeviceOps {
                           const Tensor& bias, double eps, const Tensor& out);
   // Gradients of either forward for x, weight and bias (each written when defined);
   // mean/invstd are the saved batch statistics (training) or the running ones (eval).
-  // grad_x may be grad itself (Note [Gradients overwritten in backward] in core/native.h).
+  // grad_x may be grad itself where batch_norm_backward_in_place is set (Note [Gradients
+  // overwritten in backward] in core/native.h).
   void (*batch_norm_backward)(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                               const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                               const Tensor& grad_b);
+  // Whether batch_norm_backward takes grad_x == grad: the CPU's does (its per-channel sums
+  // come first); CUDA's does not ask it of cuDNN, whose backward makes no such promise.
+  bool batch_norm_backward_in_place = false;
   // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
   // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
   // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep

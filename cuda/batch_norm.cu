@@ -193,21 +193,8 @@ void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tenso
 void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x_in, const Tensor& grad_w,
                          const Tensor& grad_b) {
-  // cuDNN's backward differentiates through batch statistics: training mode only. cuDNN
-  // does not promise that dx may be dy, so an in-place grad_x (Note [Gradients overwritten
-  // in backward]) gets cuDNN's result through a scratch tensor (the memory saving is the
-  // CPU's; on CUDA the speed of cuDNN's kernel is kept until measured otherwise); ember's
-  // kernels below read each element of grad before writing it, so they run in place.
-  if (training) {
-    const bool in_place = grad_x_in.defined() && grad_x_in.data_ptr() == grad_in.data_ptr();
-    const Tensor dx = in_place ? make_empty(grad_x_in.sizes(), grad_x_in.dtype(), grad_x_in.device(),
-                                            dense_format_of(grad_x_in))
-                               : grad_x_in;
-    if (cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, dx, grad_w, grad_b)) {
-      if (in_place) native::copy_(grad_x_in, dx);
-      return;
-    }
-  }
+  // cuDNN's backward differentiates through batch statistics: training mode only.
+  if (training && cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) return;
   const Tensor x = kernel_x(x_in), grad = like_x(grad_in, x), grad_x = output_like_x(grad_x_in, x);
   const Shape s = shape_of(x);
   if (s.C == 0) return;

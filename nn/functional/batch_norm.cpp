@@ -173,13 +173,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
           };
           // The input's gradient overwrites the incoming one where nothing else holds it (Note
           // [Gradients overwritten in backward] in core/native.h).
-          const bool overwrite = in.size() > 0 && needs_grad(in, 0) && g[0].dtype() == x.dtype() &&
-                                 native::overwritable_gradient(g[0], kernel);
+          const DeviceOps& ops = device_ops(x.device());
+          const bool overwrite = ops.batch_norm_backward_in_place && in.size() > 0 && needs_grad(in, 0) &&
+                                 g[0].dtype() == x.dtype() && native::overwritable_gradient(g[0], kernel);
           tensor_list out{overwrite ? g[0] : grad_if(0, x.sizes(), kernel),
                           grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
                           grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
-          device_ops(x.device()).batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2],
-                                                     s[3], training, out[0], out[1], out[2]);
+          ops.batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2], s[3], training, out[0], out[1],
+                                  out[2]);
           return out;
         });
     if (twice) node->set_backward_reads_inputs(/*x and the weight, not the bias*/ 0b011);
