@@ -34,9 +34,9 @@ namespace ember::utils {
 // computes wrong gradients in these cases): an input modified in place after the forward
 // or by fn itself (ReLU(inplace=true) first in a segment), or a tensor from outside fn (a
 // parameter) that an op saved, modified in place between the forward and backward (an
-// optimizer step): the plain run's error. One that no op saved but fn reads again (w in
-// exp(x * w) for x that needs no gradient) is read with its new values, as in PyTorch:
-// do not modify what fn reads before backward. A backward inside fn (autograd::grad of a
+// optimizer step): the plain run's error. One that no op saved itself but fn reads again
+// (w in exp(x * w) for x that needs no gradient; a weight whose bf16 copy autocast saved)
+// is read with its new values, as in PyTorch: do not modify what fn reads before backward. A backward inside fn (autograd::grad of a
 // gradient penalty computed in it) is not supported: a clear error. fn is copied and kept
 // until backward (or until the graph is freed): what it refers to (modules, tensors
 // captured by reference) must live that long, and is read again by the recomputation.

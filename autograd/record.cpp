@@ -80,11 +80,13 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   if (!current.defined()) {
     marks.applied_by = nullptr;
     marks.eval_note = hints::tls_backward_eval_note;
-    // Keep the incoming gradient only if nobody else can see its storage (it may be an
-    // expanded, stride-0 view or alias another tensor's data) and it is laid out like
-    // the leaf: row-major, or channels-last for a channels-last leaf, as in PyTorch.
+    // Keep the incoming gradient only if nobody else can see it: no other handle (add's
+    // backward hands one gradient to both inputs, which must not share one .grad) and no
+    // other view of its storage (it may be an expanded, stride-0 view or alias another
+    // tensor's data); and it is laid out like the leaf: row-major, or channels-last for a
+    // channels-last leaf, as in PyTorch.
     const MemoryFormat format = dense_format_of(Tensor(leaf_));
-    const bool exclusive = g.is_contiguous(format) && g.storage().use_count() == 1;
+    const bool exclusive = g.is_contiguous(format) && g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1;
     current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
   } else {
     check_marks_before_accumulate(*leaf_, *meta);

@@ -185,6 +185,20 @@ TEST(AutogradEngine, RetainGradKeepsNonLeafGradient) {
 namespace ember {
 namespace {
 
+TEST(AutogradEngine, TwoLeavesNeverShareOneGradTensor) {
+  // add's backward hands one gradient to both inputs: each leaf gets its own .grad, so a
+  // second backward accumulates 2c into each (not c + 2c into a shared one).
+  manual_seed(1);
+  Tensor a = randn({4}).requires_grad_(true), b = randn({4}).requires_grad_(true);
+  const Tensor c = randn({4});
+  ((a + b) * c).sum().backward();
+  EXPECT_NE(a.grad().impl_ptr(), b.grad().impl_ptr());
+  EXPECT_NE(a.grad().storage().get(), b.grad().storage().get());
+  ((a + b) * c).sum().backward();
+  EXPECT_TRUE(allclose(a.grad(), c * 2.0));
+  EXPECT_TRUE(allclose(b.grad(), c * 2.0));
+}
+
 TEST(AutogradPrint, ShowsGradFnOrRequiresGrad) {
   Tensor x = tensor(std::vector<float>{1, 2}, {2}, TensorOptions().requires_grad(true));
   EXPECT_EQ(to_string(x), "tensor([1., 2.], requires_grad=True)");
