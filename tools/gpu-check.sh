@@ -194,6 +194,7 @@ if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
     --json "$RES/train_cuda_channels_last.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --json "$RES/mem_cuda.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --amp
+  run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --checkpoint 3
   pack
 fi
 
