@@ -8,6 +8,8 @@
 // pooling only which element of each window won. So those ops save exactly that:
 //   - ReLU (and relu_) saves a bit mask of y > 0 (NaN fails it, as ReluGrad's test does),
 //     not its output: grad_x = bit ? grad : 0.
+//   - LeakyReLU saves a bit mask of x > 0, not its input (PyTorch keeps x):
+//     grad_x = bit ? grad : grad * negative_slope, LeakyReluGrad's select.
 //   - dropout saves a bit mask of the kept elements (its scaled mask is rebuilt from the
 //     bits and 1 / (1 - p) in backward, in the input's dtype), not a float mask; cuDNN's
 //     element dropout keeps cuDNN's own reserve space instead.
@@ -21,6 +23,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/functors.h"
 #include "core/macros.h"
 #include "core/nn_geometry.h"
 
@@ -64,6 +67,16 @@ template <typename T>
 EMBER_HD_INLINE void grad_where_bits_byte(const T* grad, uint8_t bits, T* grad_x, int64_t n, int64_t byte) {
   const int64_t i0 = byte * 8;
   for (int k = 0; k < 8 && i0 + k < n; ++k) grad_x[i0 + k] = grad_where_bit(grad[i0 + k], (bits >> k) & 1);
+}
+
+// LeakyReLU's backward over grad[8 * byte, ...) from that byte of its x > 0 mask: the
+// LeakyReluGrad functor's select (core/functors.h), bit for bit.
+template <typename T>
+EMBER_HD_INLINE void leaky_grad_where_bits_byte(const T* grad, uint8_t bits, T slope, T* grad_x, int64_t n,
+                                                int64_t byte) {
+  const int64_t i0 = byte * 8;
+  for (int k = 0; k < 8 && i0 + k < n; ++k)
+    grad_x[i0 + k] = functors::leaky_select_on(((bits >> k) & 1) != 0, grad[i0 + k], slope);
 }
 
 // Dropout's scale, computed in the dtype as the forward's mask was: 1 / (1 - p).

@@ -41,6 +41,7 @@ const DeviceOps& cpu_ops() {
       .positive_bits = cpu::positive_bits,
       .relu_forward_bits = cpu::relu_forward_bits,
       .relu_backward_bits = cpu::relu_backward_bits,
+      .leaky_relu_backward_bits = cpu::leaky_relu_backward_bits,
   };
   return table;
 }

@@ -155,6 +155,10 @@ struct DeviceOps {
   // grad_x[i] = bit i ? grad[i] : 0 (ReLU's backward); grad and grad_x have one layout
   // and may be one tensor.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
+  // grad_x[i] = bit i ? grad[i] : grad[i] * negative_slope (LeakyReLU's backward from its
+  // x > 0 bits, as the LeakyReluGrad functor); float32/float64; grad_x may be grad.
+  void (*leaky_relu_backward_bits)(const Tensor& grad, const Tensor& bits, double negative_slope,
+                                   const Tensor& grad_x);
 
   // Whether conv2d_*, batch_norm_* and the pooling kernels also take channels-last
   // operands: 4-D ones dense in that layout (NHWC), outputs and max pooling's indices

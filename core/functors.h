@@ -121,12 +121,16 @@ struct Clamp {
 // -0 or -0 * slope, which adds nothing. Exact, signed zeros and NaN included, for a finite
 // slope >= 0; a negative slope turns a -0 gradient where x > 0 into +0, an infinite or NaN
 // slope makes those elements NaN.
+// leaky_select_on takes x > 0 as a bit (LeakyReLU's backward from its mask, core/bitmask.h).
 template <typename T>
-EMBER_HD_INLINE T leaky_select(T x, T v, T slope) {
-  const bool positive = x > T(0);
+EMBER_HD_INLINE T leaky_select_on(bool positive, T v, T slope) {
   const T kept = positive ? v : T(-0.0);
   const T scaled = positive ? T(-0.0) : v;
   return static_cast<T>(kept + scaled * slope);
+}
+template <typename T>
+EMBER_HD_INLINE T leaky_select(T x, T v, T slope) {
+  return leaky_select_on(x > T(0), v, slope);
 }
 
 // PyTorch's leaky_relu: x where x > 0, else x * negative_slope (NaN stays NaN).

@@ -47,6 +47,9 @@ Tensor positive_bits(const Tensor& y, MemoryFormat format);
 std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x);
 // overwrite_grad: write the result into grad (a backward formula's overwritable_gradient).
 Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad = false);
+// LeakyReLU's: grad where x > 0 (the bits of positive_bits(x, format)), else grad * slope.
+Tensor leaky_relu_grad_from_bits(const Tensor& grad, const Tensor& bits, double negative_slope, MemoryFormat format,
+                                 bool overwrite_grad = false);
 
 // Note [Gradients overwritten in backward]
 // A gradient that a backward formula received and that nothing else references (the

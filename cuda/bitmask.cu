@@ -34,6 +34,13 @@ __global__ void relu_backward_bits_kernel(const T* grad, const uint8_t* bits, T*
 }
 
 template <typename T>
+__global__ void leaky_relu_backward_bits_kernel(const T* grad, const uint8_t* bits, T slope, T* grad_x, int64_t n,
+                                                int64_t bytes) {
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j < bytes) leaky_grad_where_bits_byte(grad, bits[j], slope, grad_x, n, j);
+}
+
+template <typename T>
 __global__ void unpack_dropout_bits_kernel(const uint8_t* bits, double p, T* mask, int64_t n) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < n) mask[i] = static_cast<T>(bit_at(bits, i)) * dropout_scale<T>(p);
@@ -70,6 +77,17 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
     using T = typename decltype(tag)::type;
     relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
         grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), grad_x.data_ptr<T>(), n, bytes);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double negative_slope, const Tensor& grad_x) {
+  const int64_t n = grad.numel(), bytes = bitmask_bytes(n);
+  if (bytes == 0) return;
+  visit_floating(grad.dtype(), "leaky_relu backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    leaky_relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<T>(negative_slope), grad_x.data_ptr<T>(), n, bytes);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

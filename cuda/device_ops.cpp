@@ -66,6 +66,7 @@ const DeviceOps* cuda_ops() {
       .positive_bits = OnTensorsDevice<cuda_kernels::positive_bits>::call,
       .relu_forward_bits = OnTensorsDevice<cuda_kernels::relu_forward_bits>::call,
       .relu_backward_bits = OnTensorsDevice<cuda_kernels::relu_backward_bits>::call,
+      .leaky_relu_backward_bits = OnTensorsDevice<cuda_kernels::leaky_relu_backward_bits>::call,
       .layers_take_channels_last = true,
   };
   return &table;

@@ -61,6 +61,20 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
   });
 }
 
+void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double negative_slope, const Tensor& grad_x) {
+  const int64_t n = grad.numel();
+  const uint8_t* b = bits.data_ptr<uint8_t>();
+  visit_floating(grad.dtype(), "leaky_relu backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* g = static_cast<const T*>(grad.data_ptr());
+    T* d = static_cast<T*>(grad_x.data_ptr());
+    const T slope = static_cast<T>(negative_slope);
+    parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) leaky_grad_where_bits_byte(g, b[j], slope, d, n, j);
+    });
+  });
+}
+
 void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask) {
   const int64_t n = mask.numel();
   const uint8_t* b = bits.data_ptr<uint8_t>();

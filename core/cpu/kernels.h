@@ -50,6 +50,7 @@ void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Di
 void positive_bits(const Tensor& y, const Tensor& bits);
 void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits);
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
+void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double negative_slope, const Tensor& grad_x);
 // mask[i] = (bit i of bits) * 1 / (1 - p), in mask's dtype: dropout's scaled mask again.
 void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask);
 

@@ -39,19 +39,39 @@ std::pair<Tensor, Tensor> relu_with_bits(const Tensor& x) {
   return {y, bits};
 }
 
-Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad) {
-  EMBER_CHECK(bits.dtype() == kUInt8 && bits.numel() == bitmask_bytes(grad.numel()),
-              "relu backward: expected a mask of ", bitmask_bytes(grad.numel()), " bytes for a gradient of size ",
+namespace {
+// A gradient selected by a mask of grad's elements (`op`'s backward), written by
+// kernel(dense grad, out): into grad itself when overwrite_grad (Note [Gradients
+// overwritten in backward]), else into a new tensor dense in `format`.
+template <typename Kernel>
+Tensor grad_from_bits(const char* op, const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad,
+                      Kernel kernel) {
+  EMBER_CHECK(bits.dtype() == kUInt8 && bits.numel() == bitmask_bytes(grad.numel()), op,
+              " backward: expected a mask of ", bitmask_bytes(grad.numel()), " bytes for a gradient of size ",
               grad.sizes(), ", but got ", bits.numel(), " of ", dtype_name(bits.dtype()));
-  if (overwrite_grad) {  // Note [Gradients overwritten in backward]
-    EMBER_CHECK(grad.is_contiguous(format), "relu backward: a gradient overwritten in place must be dense");
-    device_ops(grad.device()).relu_backward_bits(grad, bits, grad);
+  if (overwrite_grad) {
+    EMBER_CHECK(grad.is_contiguous(format), op, " backward: a gradient overwritten in place must be dense");
+    kernel(grad, grad);
     return grad;
   }
   const Tensor dense = grad.contiguous(format);
   Tensor out = make_empty(grad.sizes(), grad.dtype(), grad.device(), format);
-  device_ops(grad.device()).relu_backward_bits(dense, bits, out);
+  kernel(dense, out);
   return out;
+}
+}  // namespace
+
+Tensor relu_grad_from_bits(const Tensor& grad, const Tensor& bits, MemoryFormat format, bool overwrite_grad) {
+  return grad_from_bits("relu", grad, bits, format, overwrite_grad, [&](const Tensor& g, const Tensor& out) {
+    device_ops(g.device()).relu_backward_bits(g, bits, out);
+  });
+}
+
+Tensor leaky_relu_grad_from_bits(const Tensor& grad, const Tensor& bits, double negative_slope, MemoryFormat format,
+                                 bool overwrite_grad) {
+  return grad_from_bits("leaky_relu", grad, bits, format, overwrite_grad, [&](const Tensor& g, const Tensor& out) {
+    device_ops(g.device()).leaky_relu_backward_bits(g, bits, negative_slope, out);
+  });
 }
 
 }  // namespace ember::native

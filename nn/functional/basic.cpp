@@ -36,14 +36,18 @@ Tensor relu(const Tensor& x, bool inplace) {
   return self.relu_();
 }
 
-// leaky_relu's gradient (one fused pass): linear in g, so for create_graph its own
-// derivative is itself (PyTorch's LeakyReluBackwardBackward); x's is 0.
-static Tensor leaky_relu_grad(const Tensor& g, const Tensor& x, double negative_slope) {
-  Tensor out = native::leaky_relu_grad(g, x, negative_slope);
+// leaky_relu's gradient from the bits of x > 0 (Note [Compact saved activations] in
+// core/bitmask.h: one bit per element instead of x; PyTorch keeps x), in one fused pass
+// written into g where nothing else holds it (Note [Gradients overwritten in backward]).
+// Linear in g, so for create_graph its own derivative is itself (PyTorch's
+// LeakyReluBackwardBackward); x's is 0.
+static Tensor leaky_relu_grad(const Tensor& g, const Tensor& bits, double negative_slope, MemoryFormat format) {
+  Tensor out = native::leaky_relu_grad_from_bits(g, bits, negative_slope, format,
+                                                 native::overwritable_gradient(g, format));
   if (will_record_into(out, g))
-    record("LeakyReluBackwardBackward", {&g}, {&out}, {x},
-           [negative_slope](const tensor_list& gg, const tensor_list& s, const auto&) {
-             return tensor_list{leaky_relu_grad(gg[0], s[0], negative_slope)};
+    record("LeakyReluBackwardBackward", {&g}, {&out}, {bits},
+           [negative_slope, format](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{leaky_relu_grad(gg[0], s[0], negative_slope, format)};
            })->set_differentiable_backward();
   return out;
 }
@@ -51,9 +55,10 @@ static Tensor leaky_relu_grad(const Tensor& g, const Tensor& x, double negative_
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   Tensor out = native::leaky_relu(x, negative_slope);
   if (will_record_into(out, x)) {
-    record("LeakyReluBackward", {&x}, {&out}, {x},
-           [negative_slope](const tensor_list& g, const tensor_list& s, const auto&) {
-             return tensor_list{leaky_relu_grad(g[0], s[0], negative_slope)};
+    const MemoryFormat format = native::dense_format(x);
+    record("LeakyReluBackward", {&x}, {&out}, {native::positive_bits(x, format)},
+           [negative_slope, format](const tensor_list& g, const tensor_list& s, const auto&) {
+             return tensor_list{leaky_relu_grad(g[0], s[0], negative_slope, format)};
            })->set_backward_reads_inputs();
   }
   return out;

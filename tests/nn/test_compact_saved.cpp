@@ -58,6 +58,26 @@ TEST_P(CompactSaved, ReluKeepsBitsAndItsGradientIsThresholdBackward) {
   }
 }
 
+TEST_P(CompactSaved, LeakyReluKeepsBitsAndItsGradientIsTheInputKeepingFormulas) {
+  for (const double slope : {0.01, 0.2, 0.0}) {
+    for (const Dims& shape : {Dims{3, 5, 7}, Dims{1}, Dims{9}, Dims{2, 3, 5, 4}}) {
+      const Tensor x = awkward_values(shape, GetParam(), 3).requires_grad_(true);
+      const Tensor g = awkward_values(shape, GetParam(), 4);
+      const int64_t before = saved_now();
+      Tensor y = F::leaky_relu(x, slope);
+      EXPECT_EQ(saved_now() - before, bitmask_bytes(x.numel())) << "one bit per element, not the input";
+      y.backward(g);
+      expect_bit_identical(y, native::leaky_relu(x.detach(), slope));
+      expect_bit_identical(x.grad(), native::leaky_relu_grad(g, x.detach(), slope));
+    }
+  }
+  // Channels-last: the bits follow x's layout, the gradient comes back in it.
+  const Tensor x = awkward_values({2, 3, 5, 3}, GetParam(), 5).contiguous(MemoryFormat::ChannelsLast).requires_grad_(true);
+  const Tensor g = awkward_values({2, 3, 5, 3}, GetParam(), 6);
+  F::leaky_relu(x, 0.1).backward(g);
+  expect_bit_identical(x.grad(), native::leaky_relu_grad(g, x.detach(), 0.1));
+}
+
 TEST_P(CompactSaved, InPlaceReluAndChannelsLast) {
   const Dims shape{2, 3, 5, 3};
   const Tensor x = awkward_values(shape, GetParam(), 3).requires_grad_(true);
