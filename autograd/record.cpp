@@ -86,7 +86,7 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     // tensor's data); and it is laid out like the leaf: row-major, or channels-last for a
     // channels-last leaf, as in PyTorch.
     const MemoryFormat format = dense_format_of(Tensor(leaf_));
-    const bool exclusive = g.is_contiguous(format) && g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1;
+    const bool exclusive = g.is_contiguous(format) && native::sole_owner(g);
     current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
   } else {
     check_marks_before_accumulate(*leaf_, *meta);

@@ -64,6 +64,10 @@ Tensor leaky_relu_grad_from_bits(const Tensor& grad, const Tensor& bits, double 
 // two inputs (add's) or an expanded one (sum's) is never overwritten: its handle or
 // storage is shared, or it is not dense.
 bool overwritable_gradient(const Tensor& grad, MemoryFormat format);
+// No other handle holds t and no other tensor (view, saved copy) shares its storage: what
+// may be overwritten or adopted without anyone seeing it (this note, Module::reusable,
+// AccumulateGrad's adoption of a gradient as .grad).
+bool sole_owner(const Tensor& t);
 
 // comparisons return kBool
 Tensor eq(const Tensor& a, const Tensor& b);

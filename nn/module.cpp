@@ -83,13 +83,12 @@ Tensor Module::call_child_consuming(const std::string& name, Module& child, Tens
 
 bool Module::reusable(const Tensor& t) {
   const bool dense = t.defined() && (t.is_contiguous() || t.is_contiguous(MemoryFormat::ChannelsLast));
-  return dense && !autograd::will_record(t) && t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1 &&
+  return dense && !autograd::will_record(t) && native::sole_owner(t) &&
          (!t.is_inference() || is_inference_mode_enabled());
 }
 
 bool Module::reusable_while_recording(const Tensor& t) {
-  return t.defined() && t.grad_fn() != nullptr && autograd::will_record(t) && t.impl_ptr().use_count() == 1 &&
-         t.storage().use_count() == 1;
+  return t.defined() && t.grad_fn() != nullptr && autograd::will_record(t) && native::sole_owner(t);
 }
 
 // ---------------------------------------------------------------- registration

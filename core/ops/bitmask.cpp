@@ -1,6 +1,7 @@
 // Native ops over the bit masks that backward formulas keep (Note [Compact saved
-// activations] in core/bitmask.h): ReLU's y > 0 bits in a dense layout of y, and the
-// gradient selected by them.
+// activations] in core/bitmask.h): ReLU's and LeakyReLU's sign bits in a dense layout, the
+// gradients selected by them, and the ownership checks that let those gradients overwrite
+// their input (Note [Gradients overwritten in backward] in core/native.h).
 #include "core/bitmask.h"
 
 #include "core/dispatch.h"
@@ -15,9 +16,11 @@ MemoryFormat dense_format(const Tensor& t) {
 }
 
 bool overwritable_gradient(const Tensor& grad, MemoryFormat format) {
-  return grad.defined() && !is_grad_enabled() && !grad.requires_grad() && !grad.is_inference() &&
-         grad.impl_ptr().use_count() == 1 && grad.storage().use_count() == 1 && grad.is_contiguous(format);
+  return grad.defined() && !is_grad_enabled() && !grad.requires_grad() && !grad.is_inference() && sole_owner(grad) &&
+         grad.is_contiguous(format);
 }
+
+bool sole_owner(const Tensor& t) { return t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1; }
 
 Tensor positive_bits(const Tensor& y, MemoryFormat format) {
   EMBER_CHECK(is_floating(y.dtype()), "positive_bits: expected a float32 or float64 tensor, but got ",
