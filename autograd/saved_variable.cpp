@@ -149,17 +149,15 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
     leaf_ = t;
   }
   data_ = t.detach();  // same data, no grad_fn: the saved value never keeps its own node alive
-  if (!tls_hooks.empty() && !tls_bypass_hooks && tls_hooks.back().placeholder) {
-    // Kept elsewhere (or recomputed): nothing here, nothing in the ledger.
-    placeholder_ = tls_hooks.back().placeholder(data_, saver);
-    data_ = Tensor();
-    return;
-  }
-  if (!tls_hooks.empty() && !tls_bypass_hooks) {
-    auto& [pack, unpack, placeholder] = tls_hooks.back();
-    data_ = pack(data_);
+  if (const SaveInterceptor* hook = tls_hooks.empty() || tls_bypass_hooks ? nullptr : &tls_hooks.back()) {
+    if (hook->placeholder) {  // kept elsewhere (or recomputed): nothing here, nothing in the ledger
+      placeholder_ = hook->placeholder(data_, saver);
+      data_ = Tensor();
+      return;
+    }
+    data_ = hook->pack(data_);
     EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
-    unpack_ = unpack;
+    unpack_ = hook->unpack;
   }
   ledger_key_ = data_.storage().get();
   ledger().add(ledger_key_, static_cast<int64_t>(data_.storage()->nbytes()), saver, tls_scope);
