@@ -1,6 +1,7 @@
 // Elementwise ops through the whole API: a 1-element `a + 1.0` and 1<<20-element
-// float32 work: add (contiguous, broadcast row, transposed), exp, and a float32 ->
-// float64 conversion (1-element `a + b`: bench_ops). Twin: bench/libtorch_elementwise.cpp.
+// float32 work: add (contiguous, broadcast row, transposed), exp, log, tanh, sigmoid and
+// a float32 -> float64 conversion (1-element `a + b`: bench_ops). Twin:
+// bench/libtorch_elementwise.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -45,6 +46,23 @@ void BM_ember_exp_1M(benchmark::State& state) {
   time_op(state, 8 * kLarge, [&] { return a.exp(); });
 }
 
+// exp, log, tanh and sigmoid of normal values (log of their absolute value): vectorised
+// transcendental functions (Note [Vectorised transcendental functions] in core/cpu/vector_math.h).
+void BM_ember_log_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::randn({kLarge}).abs();
+  time_op(state, 8 * kLarge, [&] { return a.log(); });
+}
+
+void BM_ember_tanh_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.tanh(); });
+}
+
+void BM_ember_sigmoid_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.sigmoid(); });
+}
+
 void BM_ember_to_float64_1M(benchmark::State& state) {
   const ember::Tensor a = ember::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(ember::kFloat64); });
@@ -57,5 +75,8 @@ BENCHMARK(BM_ember_add_1M);
 BENCHMARK(BM_ember_add_broadcast_row_1M);
 BENCHMARK(BM_ember_add_transposed_1M);
 BENCHMARK(BM_ember_exp_1M);
+BENCHMARK(BM_ember_log_1M);
+BENCHMARK(BM_ember_tanh_1M);
+BENCHMARK(BM_ember_sigmoid_1M);
 BENCHMARK(BM_ember_to_float64_1M);
 BENCHMARK_MAIN();

@@ -43,6 +43,23 @@ void BM_libtorch_exp_1M(benchmark::State& state) {
   time_op(state, 8 * kLarge, [&] { return a.exp(); });
 }
 
+// exp, log, tanh and sigmoid of normal values (log of their absolute value): vectorised
+// transcendental functions (Note [Vectorised transcendental functions] in core/cpu/vector_math.h).
+void BM_libtorch_log_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::randn({kLarge}).abs();
+  time_op(state, 8 * kLarge, [&] { return a.log(); });
+}
+
+void BM_libtorch_tanh_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.tanh(); });
+}
+
+void BM_libtorch_sigmoid_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return a.sigmoid(); });
+}
+
 void BM_libtorch_to_float64_1M(benchmark::State& state) {
   const torch::Tensor a = torch::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(torch::kFloat64); });
@@ -55,5 +72,8 @@ BENCHMARK(BM_libtorch_add_1M);
 BENCHMARK(BM_libtorch_add_broadcast_row_1M);
 BENCHMARK(BM_libtorch_add_transposed_1M);
 BENCHMARK(BM_libtorch_exp_1M);
+BENCHMARK(BM_libtorch_log_1M);
+BENCHMARK(BM_libtorch_tanh_1M);
+BENCHMARK(BM_libtorch_sigmoid_1M);
 BENCHMARK(BM_libtorch_to_float64_1M);
 BENCHMARK_MAIN();

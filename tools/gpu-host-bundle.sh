@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Packs what a GPU host without network or apt lacks to build and test ember there
 # (headers, CMake packages and libraries of spdlog, fmt, GoogleTest, Google Benchmark,
-# CLI11, nlohmann-json, zlib: Debian's own files, and the cuDNN frontend's headers) into DIR (default
-# .gpuhost, git-ignored); cuDNN and NVRTC themselves come from the host (its CUDA
-# toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
+# CLI11, nlohmann-json, zlib, SLEEF: Debian's own files, and the cuDNN frontend's headers)
+# into DIR (default .gpuhost, git-ignored); cuDNN and NVRTC themselves come from the host
+# (its CUDA toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
 # --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
 # shared libraries they need that such a host may not have, packed as prebuilt.tar.xz (the
 # dependencies as deps.tar.xz). tools/gpu-check.sh unpacks and uses it.
@@ -22,8 +22,9 @@ done
 mkdir -p "$out/include/x86_64-linux-gnu"
 cp -L /usr/include/x86_64-linux-gnu/zconf.h "$out/include/x86_64-linux-gnu/" 2>/dev/null || true
 cp -L /usr/include/x86_64-linux-gnu/zconf.h "$out/include/" 2>/dev/null || true
+cp -L /usr/include/x86_64-linux-gnu/sleef.h "$out/include/" 2>/dev/null || true
 for l in libspdlog.so* libfmt.so* libgtest.a libgtest_main.a libgmock.a libgmock_main.a libbenchmark.so* \
-         libbenchmark_main.a libz.so* libz.a; do
+         libbenchmark_main.a libz.so* libz.a libsleef.so*; do
   for f in $lib/$l; do if [[ -e $f ]]; then cp -a "$f" "$out/lib/x86_64-linux-gnu/"; fi; done
 done
 for pkg in spdlog fmt GTest benchmark; do cp -r $lib/cmake/$pkg "$out/lib/x86_64-linux-gnu/cmake/"; done

@@ -1,14 +1,18 @@
 // CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
-// conversion, fill): the math of core/functors.h applied over StridedLoop. Runs where
-// every operand is contiguous, or one binary operand is broadcast, are plain loops.
+// conversion, fill): the math of core/functors.h applied over StridedLoop, with exp, log,
+// tanh and sigmoid vectorised by core/cpu/vector_math.h. Runs where every operand is
+// contiguous, or one binary operand is broadcast, are plain loops.
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/strided_loop.h"
+#include "core/cpu/vector_math.h"
 #include "core/elementwise_dispatch.h"
 #include "core/functors.h"
 
@@ -42,10 +46,46 @@ void run_contiguous(const F& f, int64_t n, Out* out, const In*... in) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
 }
 
+// The vector_math function a unary functor computes (bfloat16's InFloat wrapper included).
+template <typename F>
+struct VectorisedFn {
+  static constexpr std::optional<vector_math::Fn> fn = vector_math::fn_of<F>();
+};
+template <typename F>
+struct VectorisedFn<InFloat<F>> : VectorisedFn<F> {};
+
+// out = fn(in) with every element through vector_math (Note [Vectorised transcendental
+// functions]): contiguous float and double runs directly, other runs (strided, bfloat16)
+// gathered into a buffer of the compute type and written back.
+template <typename T>
+void apply_vectorised(vector_math::Fn fn, const Tensor& out, const Tensor& in) {
+  using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+  T* const out_base = storage_base<T>(out);
+  const T* const in_base = storage_base<const T>(in);
+  StridedLoop<2>({&out, &in}).run([&](const auto& offsets, int64_t n, const auto& strides) {
+    T* const o = out_base + offsets[0];
+    const T* const p = in_base + offsets[1];
+    if constexpr (std::is_same_v<Compute, T>) {
+      if (strides[0] == 1 && strides[1] == 1) return vector_math::apply(fn, p, o, n);
+    }
+    constexpr int64_t kChunk = 256;
+    Compute buffer[kChunk];
+    for (int64_t start = 0; start < n; start += kChunk) {
+      const int64_t m = std::min(kChunk, n - start);
+      for (int64_t k = 0; k < m; ++k) buffer[k] = static_cast<Compute>(p[(start + k) * strides[1]]);
+      vector_math::apply(fn, buffer, buffer, m);
+      for (int64_t k = 0; k < m; ++k) o[(start + k) * strides[0]] = T(buffer[k]);
+    }
+  });
+}
+
 struct CpuLauncher {
   // out = f(in...) over same-shaped operands (out may alias an input with the same layout).
   template <typename Out, typename... In, typename F>
   static void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+    if constexpr (VectorisedFn<F>::fn.has_value() && sizeof...(In) == 1 && (std::is_same_v<Out, In> && ...)) {
+      return apply_vectorised<Out>(*VectorisedFn<F>::fn, out, in...);
+    }
     constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
     Out* const out_base = storage_base<Out>(out);
     const std::tuple<const In*...> in_base{storage_base<const In>(in)...};

@@ -1,0 +1,63 @@
+// The run-time choice between SLEEF's AVX2 functions and the scalar functors for
+// core/cpu/vector_math.h (Note [Vectorised transcendental functions]).
+#include "core/cpu/vector_math.h"
+
+#include "core/error.h"
+
+namespace ember::cpu::vector_math {
+namespace {
+
+template <typename T>
+void apply_scalar(Fn fn, const T* in, T* out, int64_t n) {
+  const auto each = [&](const auto& f) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+  };
+  switch (fn) {
+    case Fn::Exp: return each(functors::Exp{});
+    case Fn::Log: return each(functors::Log{});
+    case Fn::Tanh: return each(functors::Tanh{});
+    case Fn::Sigmoid: return each(functors::Sigmoid{});
+  }
+}
+
+bool cpu_has_avx2() {
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+template <typename T>
+void apply_on(Isa isa, Fn fn, const T* in, T* out, int64_t n) {
+  if (n <= 0) return;
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (isa == Isa::Avx2) return avx2::apply(fn, in, out, n);
+#else
+  (void)isa;  // only Scalar is available
+#endif
+  apply_scalar(fn, in, out, n);
+}
+
+}  // namespace
+
+bool isa_available(Isa isa) { return isa == Isa::Scalar || (isa == Isa::Avx2 && cpu_has_avx2()); }
+
+Isa active_isa() { return cpu_has_avx2() ? Isa::Avx2 : Isa::Scalar; }
+
+const char* isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2 (SLEEF)" : "scalar (libm)"; }
+
+void apply(Fn fn, const float* in, float* out, int64_t n) { apply_on(active_isa(), fn, in, out, n); }
+void apply(Fn fn, const double* in, double* out, int64_t n) { apply_on(active_isa(), fn, in, out, n); }
+
+void apply_with(Isa isa, Fn fn, const float* in, float* out, int64_t n) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+  apply_on(isa, fn, in, out, n);
+}
+void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+  apply_on(isa, fn, in, out, n);
+}
+
+}  // namespace ember::cpu::vector_math

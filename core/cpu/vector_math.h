@@ -1,0 +1,61 @@
+// exp, log, tanh and sigmoid over arrays of float and double on the CPU, vectorised with
+// SLEEF where the build has it and the CPU runs AVX2 + FMA, the scalar functors of
+// core/functors.h otherwise. Note [Vectorised transcendental functions].
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "core/cpu/vector_math_isa.h"
+#include "core/functors.h"
+
+// Note [Vectorised transcendental functions]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A libm call per element is the CPU's slowest elementwise work (exp: ~3 ns, tanh: ~20 ns
+// an element here), and PyTorch vectorises it with SLEEF. So do we: with Debian's libsleef
+// (EMBER_SLEEF, on by default, optional like OpenBLAS) and a CPU with AVX2 and FMA
+// (checked once at run time), exp, log and tanh are SLEEF's 1-ulp AVX2 functions, the ones
+// PyTorch's CPU kernels call, and sigmoid is 1 / (1 + exp(-x)) on them, as PyTorch's.
+//  * One value gives the same bits wherever it sits: contiguous or strided, first or last,
+//    alone or in a million. The kernel gathers strided runs into a buffer, and the last
+//    partial vector of an array is computed padded, so every element goes through the same
+//    vector function.
+//  * The scalar functors (functors::Exp and friends) stay the reference: CUDA runs them,
+//    the CPU without SLEEF or AVX2 runs them. Both are within about an ulp of the exact
+//    values, not always of each other: tests hold the vector results within 1 ulp of
+//    long double's (2 for sigmoid, which rounds twice more).
+//  * bfloat16 widens to float, goes through the float function and rounds once, as every
+//    bf16 elementwise op (Note [BFloat16]).
+// Softmax, log_softmax and the losses keep their own double-precision exp (shared with
+// CUDA, fused::exp_shifted in core/optim_math.h); backward formulas are products and need none of this.
+
+namespace ember::cpu::vector_math {
+
+enum class Isa : uint8_t { Scalar, Avx2 };
+
+// The function a unary functor computes, if it is one of those vectorised.
+template <typename F>
+constexpr std::optional<Fn> fn_of() {
+  if constexpr (std::is_same_v<F, functors::Exp>) return Fn::Exp;
+  else if constexpr (std::is_same_v<F, functors::Log>) return Fn::Log;
+  else if constexpr (std::is_same_v<F, functors::Tanh>) return Fn::Tanh;
+  else if constexpr (std::is_same_v<F, functors::Sigmoid>) return Fn::Sigmoid;
+  else return std::nullopt;
+}
+
+// The instruction set apply() uses in this process: Avx2 when the build has SLEEF and the
+// CPU has AVX2 and FMA.
+Isa active_isa();
+// Whether isa can run here (Scalar always can).
+bool isa_available(Isa isa);
+const char* isa_name(Isa isa);
+
+// out[i] = fn(in[i]) for i < n; in may equal out. The same value gives the same bits at
+// any position and for any n.
+void apply(Fn fn, const float* in, float* out, int64_t n);
+void apply(Fn fn, const double* in, double* out, int64_t n);
+// The same with a chosen instruction set (tests compare them); isa must be available.
+void apply_with(Isa isa, Fn fn, const float* in, float* out, int64_t n);
+void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n);
+
+}  // namespace ember::cpu::vector_math

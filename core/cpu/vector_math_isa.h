@@ -1,0 +1,16 @@
+// The function codes of core/cpu/vector_math.h and its per-instruction-set entry points.
+// Included by files built for one instruction set (vector_math_avx2.cpp), so it includes
+// nothing that defines an inline function.
+#pragma once
+#include <stdint.h>
+
+namespace ember::cpu::vector_math {
+
+enum class Fn : uint8_t { Exp, Log, Tanh, Sigmoid };
+
+namespace avx2 {  // SLEEF's AVX2 functions; call only where the CPU has AVX2 and FMA
+void apply(Fn fn, const float* in, float* out, int64_t n);
+void apply(Fn fn, const double* in, double* out, int64_t n);
+}  // namespace avx2
+
+}  // namespace ember::cpu::vector_math
