@@ -37,6 +37,21 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(out));
 }
 
+void Tensor::set_data(const Tensor& new_data) const {
+  EMBER_CHECK(new_data.defined(), "set_data: expected a defined tensor");
+  EMBER_CHECK(!requires_grad() || is_floating(new_data.dtype()),
+              "data set to a tensor that requires gradients must be floating point, but got ",
+              dtype_name(new_data.dtype()));
+  TensorImpl& self = impl();
+  const TensorImpl& from = new_data.impl();
+  self.storage = from.storage;
+  self.sizes = from.sizes;
+  self.strides = from.strides;
+  self.offset = from.offset;
+  self.numel = from.numel;
+  self.dtype = from.dtype;
+}
+
 Tensor& Tensor::detach_() {
   const auto& meta = impl().autograd;
   EMBER_CHECK(!meta || !meta->view_base,  // Note [In-place ops on views]

@@ -207,6 +207,10 @@ class Tensor {
   bool is_leaf() const;
   Tensor detach() const;  // shares storage and version; no history
   Tensor& detach_();
+  // PyTorch's `t.data = new_data`: this tensor, and every handle sharing it (an
+  // optimizer's parameters), takes new_data's storage, shape, strides and dtype; its
+  // autograd state stays (requires_grad, .grad, hooks). Module::to uses it.
+  void set_data(const Tensor& new_data) const;
   const Tensor& grad() const;  // undefined before any backward
   Tensor& mutable_grad();
   void retain_grad() const;

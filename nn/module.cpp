@@ -190,26 +190,22 @@ void Module::zero_grad(bool set_to_none) {
 }
 
 void Module::to(Device device) {
-  for (auto& [_, p] : parameters_) {
-    if (!p->defined()) continue;
-    const bool requires_grad = p->requires_grad();
-    *p = p->to(device).detach();
-    p->requires_grad_(requires_grad);
-  }
-  for (auto& [_, b] : buffers_)
-    if (b->defined()) *b = b->to(device);
-  for (const auto& [_, child] : children_) child->to(device);
+  replace_tensors([device](const Tensor& t) { return t.defined() && t.device() != device; },
+                  [device](const Tensor& t) { return t.to(device); });
 }
 
+// Note [Module conversions keep parameter identity]
+// As PyTorch's module.to / .double() / .cuda() (which assign param.data), a parameter
+// keeps its TensorImpl and takes the converted data (Tensor::set_data), so an optimizer
+// or any handle taken before the conversion still trains the module's parameters; its
+// gradient is converted alongside. Buffers are replaced, as PyTorch's are.
 void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
                              const std::function<Tensor(const Tensor&)>& convert) {
   NoGradGuard no_grad;
   for (auto& [_, p] : parameters_) {
     if (!picks(*p)) continue;
-    const bool requires_grad = p->requires_grad();
     const Tensor grad = p->grad();
-    *p = convert(*p).detach();
-    p->requires_grad_(requires_grad);
+    p->set_data(convert(*p));
     if (grad.defined()) p->mutable_grad() = convert(grad);
   }
   for (auto& [_, b] : buffers_)

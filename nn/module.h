@@ -73,17 +73,17 @@ class Module : public std::enable_shared_from_this<Module> {
   // e.g. fine-tuning with frozen BatchNorm statistics: step_after_eval_forward stays silent.
   void set_eval_on_purpose(bool on = true);
   bool eval_on_purpose() const { return eval_on_purpose_; }
-  // Moves parameters and buffers (in place: the same Tensor objects point at new storage).
+  // The conversions below keep each parameter's identity (Note [Module conversions keep
+  // parameter identity]): an optimizer made before still trains the module.
+  // Moves parameters, buffers and gradients to `device` (recursively).
   virtual void to(Device device);
   // Lays out every 4-D parameter and buffer (recursively) in `format`, like PyTorch's
-  // module.to(memory_format=...): each registered tensor is replaced by its
-  // contiguous(format) copy, keeping requires_grad (and a gradient, converted too);
-  // tensors of other ranks, or already in the format, are left as they are.
+  // module.to(memory_format=...): each takes its contiguous(format) copy (a gradient
+  // too); tensors of other ranks, or already in the format, are left as they are.
   void to(MemoryFormat format);
   // Casts every floating-point parameter and buffer (and gradient) to `dtype`, as
-  // PyTorch's module.to(torch.float64) / module.double(): like to(Device), the module's
-  // tensors are replaced (handles taken before keep the old ones: make the optimizer
-  // after); integer buffers (num_batches_tracked) stay; a non-floating dtype is PyTorch's error.
+  // PyTorch's module.to(torch.float64) / module.double(); integer buffers
+  // (num_batches_tracked) stay; a non-floating dtype is PyTorch's error.
   void to(DType dtype);
   void apply(const std::function<void(Module&)>& fn);
 

@@ -75,11 +75,11 @@ Tensor pow(const Tensor& a_in, const Tensor& b_in) {
     record("PowBackward", {&a, &b}, {&out}, {a, b, b.requires_grad() ? out : Tensor()},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              Tensor ga, gb;
-             if (needs_grad(in, 0))  // g * b * a^(b-1)
-               ga = mul(g[0], mul(s[1], pow(s[0], sub(s[1], 1))));
+             if (needs_grad(in, 0))  // g * b * a^(b-1), 0 where b == 0 (PyTorch: no 0 * inf at a = 0)
+               ga = mul(g[0], where(native::eq(s[1], 0), Scalar(0.0), mul(s[1], pow(s[0], sub(s[1], 1)))));
              if (needs_grad(in, 1)) {  // g * a^b * log(a), 0 where a == 0 and b >= 0 (PyTorch)
-               Tensor lg = where(native::eq(s[0], 0), Scalar(0.0), log(s[0]));
-               gb = mul(g[0], mul(s[2], lg));
+               const Tensor d = mul(s[2], log(s[0]));
+               gb = mul(g[0], where(native::eq(s[0], 0), where(native::ge(s[1], 0), Scalar(0.0), d), d));
              }
              return tensor_list{ga, gb};
            })->set_differentiable_backward();
@@ -87,15 +87,20 @@ Tensor pow(const Tensor& a_in, const Tensor& b_in) {
   return out;
 }
 
-// maximum/minimum: the gradient goes to the chosen input; ties split it evenly.
+// maximum/minimum: the gradient goes to the chosen input; ties split it evenly. As in
+// PyTorch, an input gets nothing only where it lost a comparison, so where either is NaN
+// (no comparison holds) both get the whole gradient.
 static Tensor select_extreme(const char* name, const Tensor& a, const Tensor& b, bool is_max) {
   Tensor out = is_max ? native::maximum(a, b) : native::minimum(a, b);
   if (will_record_into(out, a, b)) {
     record(name, {&a, &b}, {&out}, {a, b}, [is_max](const tensor_list& g, const tensor_list& s, const auto&) {
-      Tensor wins_a = native::to_dtype(is_max ? native::gt(s[0], s[1]) : native::lt(s[0], s[1]), g[0].dtype());
-      Tensor ties = native::mul(native::to_dtype(native::eq(s[0], s[1]), g[0].dtype()), 0.5);
-      Tensor share_a = native::add(wins_a, ties);
-      return tensor_list{mul(g[0], share_a), mul(g[0], native::rsub(share_a, 1))};
+      const DType dtype = g[0].dtype();
+      const Tensor a_lost = native::to_dtype(is_max ? native::lt(s[0], s[1]) : native::gt(s[0], s[1]), dtype);
+      const Tensor b_lost = native::to_dtype(is_max ? native::gt(s[0], s[1]) : native::lt(s[0], s[1]), dtype);
+      const Tensor half_ties = native::mul(native::to_dtype(native::eq(s[0], s[1]), dtype), 0.5);
+      const Tensor share_a = native::rsub(native::add(a_lost, half_ties), 1);
+      const Tensor share_b = native::rsub(native::add(b_lost, half_ties), 1);
+      return tensor_list{mul(g[0], share_a), mul(g[0], share_b)};
     })->set_differentiable_backward();
   }
   return out;

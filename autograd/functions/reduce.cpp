@@ -75,15 +75,21 @@ Tensor mean(const Tensor& a_in, const Dims& dims, bool keepdim) {
 }
 
 // amax/amin (and max()/min() of a whole tensor): the gradient is shared evenly by
-// every element equal to the extreme, as in PyTorch.
+// every element equal to the extreme, as in PyTorch; where max()/min() is NaN, by the
+// NaNs (PyTorch's evenly_distribute_backward; amax/amin of a NaN give NaN gradients, as
+// PyTorch 1.13's).
 static Tensor extreme(const char* name, const Tensor& a, const Dims& dims, bool keepdim, bool is_max,
                       bool whole = false) {
   Tensor out = whole ? (is_max ? native::max(a) : native::min(a))
                      : (is_max ? native::amax(a, dims, keepdim) : native::amin(a, dims, keepdim));
   if (will_record_into(out, a)) {
-    record(name, {&a}, {&out}, {a, out}, [dims, keepdim](const tensor_list& g, const tensor_list& s, const auto& in) {
+    record(name, {&a}, {&out}, {a, out}, [dims, keepdim, whole](const tensor_list& g, const tensor_list& s, const auto& in) {
       Tensor value = unsqueeze_reduced(s[1], in[0].shape, dims, keepdim);
       Tensor hit = native::to_dtype(native::eq(s[0], value), g[0].dtype());
+      if (whole) {  // a NaN result: the NaNs share the gradient (eq holds for no NaN, so the terms are disjoint)
+        const Tensor nan_a = native::to_dtype(native::ne(s[0], s[0]), g[0].dtype());
+        hit = native::add(hit, native::mul(nan_a, native::to_dtype(native::ne(value, value), g[0].dtype())));
+      }
       Tensor count = native::sum(hit, wrapped_dims(dims, static_cast<int64_t>(in[0].shape.size())), true);
       Tensor share = div(unsqueeze_reduced(g[0], in[0].shape, dims, keepdim), count);
       return tensor_list{mul(hit, share)};

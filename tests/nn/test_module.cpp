@@ -92,7 +92,7 @@ TEST(Module, ToDeviceKeepsParametersLeaves) {
 }
 
 // module.to(torch.float64) / module.double(): floating parameters, buffers and gradients
-// cast in place (the same Tensor objects), integer buffers kept, a float64 forward
+// cast, parameters in place (handles taken before see float64), integer buffers kept, a float64 forward
 // equal to the float32 one's values; an integer dtype is PyTorch's error.
 TEST(Module, ToDtypeCastsFloatingParametersAndBuffers) {
   auto net = small_net();
@@ -107,7 +107,8 @@ TEST(Module, ToDtypeCastsFloatingParametersAndBuffers) {
     EXPECT_TRUE(p.requires_grad() && p.is_leaf());
     EXPECT_EQ(p.grad().dtype(), kFloat64);
   }
-  EXPECT_EQ(params[0].dtype(), kFloat32);  // as to(Device): the module's tensors are new ones (make optimizers after)
+  EXPECT_TRUE(params[0].is_same(net->parameters()[0]));  // the same parameter, now float64 (as PyTorch's)
+  EXPECT_EQ(params[0].dtype(), kFloat64);
   const auto buffers = net->named_buffers();
   EXPECT_EQ(buffers[0].second.dtype(), kFloat64);  // running_mean
   EXPECT_EQ(buffers[2].second.dtype(), kInt64);    // num_batches_tracked
@@ -115,6 +116,45 @@ TEST(Module, ToDtypeCastsFloatingParametersAndBuffers) {
   EXPECT_EQ(y64.dtype(), kFloat64);
   EXPECT_TRUE(allclose(y64.to(kFloat32), y32, 1e-5, 1e-6));
   EXPECT_EMBER_ERROR(net->to(kInt64), "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=");
+}
+
+// PyTorch's model.double() after building the optimizer: the optimizer still trains the
+// model (Note [Module conversions keep parameter identity]); the same for a memory format.
+TEST(Module, AnOptimizerMadeBeforeAConversionStillTrainsTheModule) {
+  auto net = std::make_shared<nn::Linear>(4, 3);
+  optim::SGD sgd(net->parameters(), {.lr = 0.1});
+  const Tensor handle = net->weight;
+  net->to(kFloat64);
+  EXPECT_TRUE(handle.is_same(net->weight));
+  EXPECT_EQ(handle.dtype(), kFloat64);
+  const Tensor before = net->weight.clone();
+  (*net)(ones({3, 4}, kFloat64)).sum().backward();
+  sgd.step();
+  // d(sum)/dW = 3 for every weight (three rows of ones): each moves by lr * 3.
+  EXPECT_TRUE(allclose(net->weight, before - 0.3, 0.0, 1e-12));
+  EXPECT_EQ(net->weight.grad().dtype(), kFloat64);
+
+  auto conv = std::make_shared<nn::Conv2d>(2, 3, 3);
+  optim::SGD conv_sgd(conv->parameters(), {.lr = 0.1});
+  const Tensor w = conv->weight;
+  conv->to(MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(w.is_same(conv->weight));
+  EXPECT_TRUE(w.is_contiguous(MemoryFormat::ChannelsLast));
+  const Tensor w_before = w.clone();
+  (*conv)(ones({1, 2, 5, 5}).contiguous(MemoryFormat::ChannelsLast)).sum().backward();
+  conv_sgd.step();
+  EXPECT_FALSE(equal(w, w_before));
+}
+
+TEST(Module, SetDataKeepsAutogradStateAndChecksTheDtype) {
+  Tensor p = ones({2}).requires_grad_(true);
+  (p * 2.0).sum().backward();
+  p.set_data(full({3}, 5.0, kFloat64));
+  EXPECT_EQ(p.sizes(), (Dims{3}));
+  EXPECT_EQ(p.dtype(), kFloat64);
+  EXPECT_TRUE(p.requires_grad() && p.is_leaf());
+  EXPECT_EQ(p.grad().to_vector<float>(), (std::vector<float>{2, 2}));  // the gradient stays, as PyTorch's
+  EXPECT_EMBER_ERROR(p.set_data(ones({2}, kInt64)), "must be floating point, but got int64");
 }
 
 TEST(Module, ApplyVisitsEveryModule) {
