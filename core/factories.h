@@ -1,6 +1,8 @@
-// Tensor factories (libtorch names): tensor from a vector, zeros, ones, full, empty,
+// Tensor factories (libtorch names): tensor from a vector or a braced list, zeros, ones, full, empty,
 // arange, linspace, eye, rand, randn, randint, and the *_like forms.
 #pragma once
+#include <initializer_list>
+#include <type_traits>
 #include <vector>
 
 #include "core/tensor.h"
@@ -14,6 +16,19 @@ Tensor tensor(const std::vector<T>& values, const Dims& sizes, TensorOptions opt
 template <typename T>
 Tensor tensor(const std::vector<T>& values, TensorOptions options = dtype(dtype_of_v<T>)) {
   return tensor(values, Dims{static_cast<int64_t>(values.size())}, options);
+}
+// torch::tensor({1.0, 2.0}): a 1-D tensor of the listed values, with libtorch's dtypes
+// when options name none: other integers give int64, floating values float32 (the
+// default dtype: unlike the std::vector<double> form above, which keeps float64),
+// bools kBool, uint8_t kUInt8.
+template <typename T>
+  requires std::is_integral_v<T> || std::is_same_v<T, float> || std::is_same_v<T, double>
+Tensor tensor(std::initializer_list<T> values, TensorOptions options = {}) {
+  constexpr bool kept = std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> || std::is_floating_point_v<T>;
+  using Stored = std::conditional_t<kept, T, int64_t>;
+  const DType natural = std::is_floating_point_v<T> ? kFloat32 : dtype_of_v<Stored>;
+  return tensor(std::vector<Stored>(values.begin(), values.end()), Dims{static_cast<int64_t>(values.size())},
+                options.has_dtype() ? options : options.dtype(natural));
 }
 Tensor scalar_tensor(const Scalar& value, TensorOptions options = {});
 
