@@ -66,6 +66,11 @@ Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+// one dim (DimIndex, core/tensor.h): sum(a, 1) is sum(a, {1})
+template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim = false) { return a.sum(dim, keepdim); }
+template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim = false) { return a.mean(dim, keepdim); }
+template <DimIndex I> Tensor amax(const Tensor& a, I dim, bool keepdim = false) { return a.amax(dim, keepdim); }
+template <DimIndex I> Tensor amin(const Tensor& a, I dim, bool keepdim = false) { return a.amin(dim, keepdim); }
 
 // linear algebra (float32/float64 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul

@@ -3,6 +3,7 @@
 // libtorch; core/tensor.cpp and core/views.cpp define the metadata and native copies,
 // autograd/functions/*.cpp the recorded ops and views, cuda/streams.cpp record_stream.
 #pragma once
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,6 +43,11 @@ struct TensorImpl {
   bool is_inference = false;
   std::shared_ptr<autograd::AutogradMeta> autograd;  // grad, grad_fn, ... (autograd layer)
 };
+
+// A single dim given as any integer but bool: a.sum(1) is a.sum({1}); braced lists,
+// {} included, always take the Dims forms (a.sum({}) stays "every dim").
+template <typename I>
+concept DimIndex = std::integral<I> && !std::same_as<I, bool>;
 
 class Tensor {
  public:
@@ -133,6 +139,15 @@ class Tensor {
   Tensor as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset = std::nullopt) const;
 
   // ---- elementwise (broadcasting; see core/ops.h for free forms) ----
+  // self + alpha * other (self - alpha * other): the ops of a + b, a - b, a * b, a / b.
+  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor mul(const Tensor& other) const;
+  Tensor mul(const Scalar& other) const;
+  Tensor div(const Tensor& other) const;
+  Tensor div(const Scalar& other) const;
   Tensor neg() const;
   Tensor exp() const;
   Tensor log() const;
@@ -162,6 +177,12 @@ class Tensor {
   Tensor sum(const Dims& dims, bool keepdim = false) const;
   Tensor mean() const;
   Tensor mean(const Dims& dims, bool keepdim = false) const;
+  Tensor amax(const Dims& dims = {}, bool keepdim = false) const;  // {}: every dim
+  Tensor amin(const Dims& dims = {}, bool keepdim = false) const;
+  template <DimIndex I> Tensor sum(I dim, bool keepdim = false) const { return sum(one_dim(dim), keepdim); }
+  template <DimIndex I> Tensor mean(I dim, bool keepdim = false) const { return mean(one_dim(dim), keepdim); }
+  template <DimIndex I> Tensor amax(I dim, bool keepdim = false) const { return amax(one_dim(dim), keepdim); }
+  template <DimIndex I> Tensor amin(I dim, bool keepdim = false) const { return amin(one_dim(dim), keepdim); }
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // values, indices
   Tensor min() const;
@@ -225,6 +246,7 @@ class Tensor {
                 bool create_graph = false) const;
 
  private:
+  template <DimIndex I> static Dims one_dim(I dim) { return Dims{static_cast<int64_t>(dim)}; }
   std::shared_ptr<TensorImpl> impl_;
 };
 

@@ -1,9 +1,35 @@
 // Tensor's op methods and the arithmetic operators: thin forms of the public
 // (autograd-aware) free functions, so `a * b` and mul(a, b) are the same op.
+#include "core/factories.h"
 #include "core/ops.h"
 
 namespace ember {
 
+namespace {
+
+bool is_one(const Scalar& alpha) { return alpha.is_integral() && alpha.to_int() == 1; }
+
+// A scalar operand with an alpha other than 1 goes through the tensor form of add/sub
+// (where alpha is checked and applied) as a 0-dim tensor of the dtype that the scalar
+// and self promote to, so the result type is the scalar form's.
+Tensor wrapped_scalar(const Tensor& self, const Scalar& value) {
+  return scalar_tensor(value, self.options().dtype(value.result_type_with(self.dtype())));
+}
+
+}  // namespace
+
+Tensor Tensor::add(const Tensor& other, const Scalar& alpha) const { return ember::add(*this, other, alpha); }
+Tensor Tensor::sub(const Tensor& other, const Scalar& alpha) const { return ember::sub(*this, other, alpha); }
+Tensor Tensor::add(const Scalar& other, const Scalar& alpha) const {
+  return is_one(alpha) ? ember::add(*this, other) : ember::add(*this, wrapped_scalar(*this, other), alpha);
+}
+Tensor Tensor::sub(const Scalar& other, const Scalar& alpha) const {
+  return is_one(alpha) ? ember::sub(*this, other) : ember::sub(*this, wrapped_scalar(*this, other), alpha);
+}
+Tensor Tensor::mul(const Tensor& other) const { return ember::mul(*this, other); }
+Tensor Tensor::mul(const Scalar& other) const { return ember::mul(*this, other); }
+Tensor Tensor::div(const Tensor& other) const { return ember::div(*this, other); }
+Tensor Tensor::div(const Scalar& other) const { return ember::div(*this, other); }
 Tensor Tensor::neg() const { return ember::neg(*this); }
 Tensor Tensor::exp() const { return ember::exp(*this); }
 Tensor Tensor::log() const { return ember::log(*this); }
@@ -32,6 +58,8 @@ Tensor Tensor::sum() const { return ember::sum(*this); }
 Tensor Tensor::sum(const Dims& dims, bool keepdim) const { return ember::sum(*this, dims, keepdim); }
 Tensor Tensor::mean() const { return ember::mean(*this); }
 Tensor Tensor::mean(const Dims& dims, bool keepdim) const { return ember::mean(*this, dims, keepdim); }
+Tensor Tensor::amax(const Dims& dims, bool keepdim) const { return ember::amax(*this, dims, keepdim); }
+Tensor Tensor::amin(const Dims& dims, bool keepdim) const { return ember::amin(*this, dims, keepdim); }
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const { return ember::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const { return ember::argmin(*this, dim, keepdim); }
 Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }
