@@ -109,6 +109,17 @@ Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+// all/any (core/ops/logical.cpp): whether no element (some element) is zero, by eq/ne and sum
+Tensor all(const Tensor& a);
+Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor any(const Tensor& a);
+Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
+
+// bitwise ops on kBool tensors (core/ops/logical.cpp, composed of eq, ne and where); other dtypes are errors
+Tensor bitwise_not(const Tensor& a);
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 
 // linear algebra (float32/float64 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul

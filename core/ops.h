@@ -1,6 +1,6 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
-// broadcasting and type promotion, reductions, matmul/bmm, where, clamp, index_select,
-// cat and stack.
+// broadcasting and type promotion, reductions, all/any, bitwise ops on bool tensors,
+// matmul/bmm, where, clamp, index_select, cat and stack.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
@@ -71,6 +71,19 @@ template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim = false) {
 template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim = false) { return a.mean(dim, keepdim); }
 template <DimIndex I> Tensor amax(const Tensor& a, I dim, bool keepdim = false) { return a.amax(dim, keepdim); }
 template <DimIndex I> Tensor amin(const Tensor& a, I dim, bool keepdim = false) { return a.amin(dim, keepdim); }
+// whether every (any) element is nonzero: kBool (kUInt8 for uint8), as torch.all / torch.any
+Tensor all(const Tensor& a);
+Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor any(const Tensor& a);
+Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
+
+// bitwise ops (the operators ~ & | ^), broadcasting: logical not/and/or/xor of kBool
+// tensors. Floating tensors are PyTorch's "not implemented for 'Float'"; integer tensors,
+// bitwise in PyTorch, are an error too (ember has no integer bitwise kernel).
+Tensor bitwise_not(const Tensor& a);
+Tensor bitwise_and(const Tensor& a, const Tensor& b);
+Tensor bitwise_or(const Tensor& a, const Tensor& b);
+Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 
 // linear algebra (float32/float64 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul

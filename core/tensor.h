@@ -148,6 +148,10 @@ class Tensor {
   Tensor mul(const Scalar& other) const;
   Tensor div(const Tensor& other) const;
   Tensor div(const Scalar& other) const;
+  Tensor square() const;  // pow(2): integers stay integral, bool gives int64
+  // value where mask (kBool, broadcast with self) is true, else self; value converted to self's dtype
+  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;  // value 0-dim, differentiable
   Tensor neg() const;
   Tensor exp() const;
   Tensor log() const;
@@ -183,6 +187,11 @@ class Tensor {
   template <DimIndex I> Tensor mean(I dim, bool keepdim = false) const { return mean(one_dim(dim), keepdim); }
   template <DimIndex I> Tensor amax(I dim, bool keepdim = false) const { return amax(one_dim(dim), keepdim); }
   template <DimIndex I> Tensor amin(I dim, bool keepdim = false) const { return amin(one_dim(dim), keepdim); }
+  // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
+  Tensor all() const;
+  Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor any() const;
+  Tensor any(int64_t dim, bool keepdim = false) const;
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // values, indices
   Tensor min() const;
@@ -284,6 +293,11 @@ Tensor& operator+=(Tensor& a, const Scalar& b);
 Tensor& operator-=(Tensor& a, const Scalar& b);
 Tensor& operator*=(Tensor& a, const Scalar& b);
 Tensor& operator/=(Tensor& a, const Scalar& b);
+// bitwise_not/and/or/xor (core/ops.h): bool tensors; other dtypes are errors
+Tensor operator~(const Tensor& a);
+Tensor operator&(const Tensor& a, const Tensor& b);
+Tensor operator|(const Tensor& a, const Tensor& b);
+Tensor operator^(const Tensor& a, const Tensor& b);
 
 // PyTorch-like printing: tensor([[1., 2.], [3., 4.]], dtype=float64)
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

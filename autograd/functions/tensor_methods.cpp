@@ -30,6 +30,7 @@ Tensor Tensor::mul(const Tensor& other) const { return ember::mul(*this, other);
 Tensor Tensor::mul(const Scalar& other) const { return ember::mul(*this, other); }
 Tensor Tensor::div(const Tensor& other) const { return ember::div(*this, other); }
 Tensor Tensor::div(const Scalar& other) const { return ember::div(*this, other); }
+Tensor Tensor::square() const { return ember::pow(*this, 2); }
 Tensor Tensor::neg() const { return ember::neg(*this); }
 Tensor Tensor::exp() const { return ember::exp(*this); }
 Tensor Tensor::log() const { return ember::log(*this); }
