@@ -137,6 +137,11 @@ class Tensor {
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset = std::nullopt) const;
+  // Views along dim (each recorded like narrow/select): torch.chunk, split, unbind.
+  std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
+  std::vector<Tensor> split_with_sizes(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> unbind(int64_t dim = 0) const;
 
   // ---- elementwise (broadcasting; see core/ops.h for free forms) ----
   // self + alpha * other (self - alpha * other): the ops of a + b, a - b, a * b, a / b.
