@@ -50,3 +50,4 @@
 #include "nn/pooling.h"
 #include "nn/serialize/chrome_trace.h"
 #include "nn/serialize/safetensors.h"
+#include "nn/softmax.h"
