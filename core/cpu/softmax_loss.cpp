@@ -1,11 +1,13 @@
 // CPU softmax_rows, cross_entropy_rows and class_loss_backward: rows in parallel, each
 // row reduced in double with its max taken out first; the per-element math is
-// core/optim_math.h's, shared with the CUDA kernels (cuda/softmax_loss.cu).
+// core/optim_math.h's, shared with the CUDA kernels (cuda/softmax_loss.cu), with its
+// double exp vectorised here (core/cpu/vector_math.h) in chunks of a row.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/cpu/kernels.h"
+#include "core/cpu/vector_math.h"
 #include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "core/parallel.h"
@@ -23,13 +25,29 @@ void parallel_rows(int64_t rows, int64_t width, const Fn& fn) {
   parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, width)), fn);
 }
 
+// fn(j0, e, m) for the chunks [j0, j0 + m) of a row: e[k] = exp(x[j0 + k] - shift) in
+// double (fused::exp_shifted's arithmetic, the exp vectorised).
+constexpr int64_t kRowChunk = 256;
+template <typename T, typename Fn>
+void for_each_exp_chunk(const T* x, int64_t n, double shift, const Fn& fn) {
+  double e[kRowChunk];
+  for (int64_t j0 = 0; j0 < n; j0 += kRowChunk) {
+    const int64_t m = std::min(kRowChunk, n - j0);
+    for (int64_t k = 0; k < m; ++k) e[k] = static_cast<double>(x[j0 + k]) - shift;
+    vector_math::apply(vector_math::Fn::Exp, e, e, m);
+    fn(j0, e, m);
+  }
+}
+
 template <typename T>
 double row_logsumexp(const T* x, int64_t n) {
   double row_max = -std::numeric_limits<double>::infinity();
   for (int64_t j = 0; j < n; ++j) row_max = fused::max_ignoring_nan(row_max, static_cast<double>(x[j]));
   if (fused::max_decides_logsumexp(row_max)) return row_max;
   double sum_exp = 0.0;
-  for (int64_t j = 0; j < n; ++j) sum_exp += fused::exp_shifted(static_cast<double>(x[j]), row_max);
+  for_each_exp_chunk(x, n, row_max, [&](int64_t, const double* e, int64_t m) {
+    for (int64_t k = 0; k < m; ++k) sum_exp += e[k];
+  });
   return fused::logsumexp_from(row_max, sum_exp);
 }
 
@@ -71,7 +89,13 @@ void softmax_rows(const Tensor& in, const Tensor& out, bool log) {
         const T* x = src + r * n;
         T* y = dst + r * n;
         const double lse = row_logsumexp(x, n);
-        for (int64_t j = 0; j < n; ++j) y[j] = fused::softmax_element(x[j], lse, log);
+        if (log) {
+          for (int64_t j = 0; j < n; ++j) y[j] = fused::softmax_element(x[j], lse, true);
+        } else {  // exp(x - lse), fused::softmax_element's, vectorised
+          for_each_exp_chunk(x, n, lse, [&](int64_t j0, const double* e, int64_t m) {
+            for (int64_t k = 0; k < m; ++k) y[j0 + k] = static_cast<T>(e[k]);
+          });
+        }
       }
     });
   });
@@ -103,10 +127,12 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const Class
         const double lse = terms.input_is_log_probs ? 0.0 : row_logsumexp(row, c);
         double sum_wlogp = 0.0;  // for the uniform part of the smoothed target
         if (terms.smoothing > 0.0 || p) {
-          for (int64_t j = 0; j < c; ++j) {
-            sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
-            if (p) p[i * c + j] = fused::softmax_element(row[j], lse, false);
-          }
+          for (int64_t j = 0; j < c; ++j) sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
+        }
+        if (p) {  // softmax_rows' values
+          for_each_exp_chunk(row, c, lse, [&](int64_t j0, const double* e, int64_t m) {
+            for (int64_t k = 0; k < m; ++k) p[i * c + j0 + k] = static_cast<T>(e[k]);
+          });
         }
         if (fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index)) {
           loss[i] = T(0);

@@ -26,8 +26,8 @@
 //    long double's (2 for sigmoid, which rounds twice more).
 //  * bfloat16 widens to float, goes through the float function and rounds once, as every
 //    bf16 elementwise op (Note [BFloat16]).
-// Softmax, log_softmax and the losses keep their own double-precision exp (shared with
-// CUDA, fused::exp_shifted in core/optim_math.h); backward formulas are products and need none of this.
+// Softmax, log_softmax and cross_entropy (core/cpu/softmax_loss.cpp) reduce rows in double
+// with the double function; backward formulas are products and need none of this.
 
 namespace ember::cpu::vector_math {
 
