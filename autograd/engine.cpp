@@ -151,6 +151,30 @@ void check_anomaly(const Node& node, const tensor_list& outputs) {
   }
 }
 
+// Note [Tensor hooks] (engine.h): each incoming gradient of `node` is passed through the
+// hooks registered on its tensor, in registration order, each seeing the last one's result.
+void run_tensor_hooks(Node& node, tensor_list& inputs) {
+  std::vector<TensorHookEntry> hooks = node.tensor_hooks();  // a copy: a hook may remove itself
+  if (auto* accumulate = dynamic_cast<AccumulateGrad*>(&node)) {  // a leaf's hooks live on the leaf
+    const auto& meta = accumulate->leaf()->autograd;
+    if (meta) hooks.insert(hooks.end(), meta->tensor_hooks.begin(), meta->tensor_hooks.end());
+  }
+  for (const TensorHookEntry& entry : hooks) {
+    if (entry.output_nr >= inputs.size() || !inputs[entry.output_nr].defined()) continue;
+    Tensor& grad = inputs[entry.output_nr];
+    Tensor result = entry.hook(grad);
+    if (!result.defined()) continue;
+    EMBER_CHECK(result.sizes() == grad.sizes(), "hook ", entry.handle, " (on an output of ", node.name(),
+                ") has changed the size of value: the gradient has shape ", grad.sizes(),
+                " but the hook returned shape ", result.sizes());
+    EMBER_CHECK(result.dtype() == grad.dtype() && result.device() == grad.device(), "hook ", entry.handle,
+                " (on an output of ", node.name(), ") has changed the type of value (was ",
+                dtype_name(grad.dtype()), " on ", grad.device(), ", got ", dtype_name(result.dtype()), " on ",
+                result.device(), ")");
+    grad = std::move(result);
+  }
+}
+
 // Tensor::retain_grad: the gradient flowing into a non-leaf output is kept in its .grad.
 void keep_retained_grads(const Node& node, const tensor_list& inputs) {
   for (const auto& [nr, weak] : node.retained_outputs()) {
@@ -234,12 +258,17 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     task.buffers.erase(node);
     inputs.resize(node->num_outputs());
 
-    if (task.accumulate) keep_retained_grads(*node, inputs);
+    bool run = task.accumulate || task.to_run.count(node) > 0;
+    // Note [Tensor hooks]: before the formula and retain_grad; a node autograd::grad only
+    // captures runs them before the capture; one whose formula also runs, after it (PyTorch 2.x).
+    const bool has_hooks = !node->tensor_hooks().empty() || dynamic_cast<AccumulateGrad*>(node);
+    if (has_hooks && !run && task.needed.count(node) > 0) run_tensor_hooks(*node, inputs);
     if (auto it = task.captures.find(node); it != task.captures.end()) {
       for (auto [input_nr, index] : it->second)
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
     }
-    bool run = task.accumulate || task.to_run.count(node) > 0;
+    if (has_hooks && run) run_tensor_hooks(*node, inputs);
+    if (task.accumulate) keep_retained_grads(*node, inputs);
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
     bool any_grad = false;

@@ -23,6 +23,34 @@
 // first-order gradients are bit for bit the same. retain_graph defaults to create_graph.
 // autograd::grad runs only the nodes whose gradients reach a requested input, and
 // computes only those gradients (needed_edges_of_running_node in autograd/node.h).
+//
+// Note [Tensor hooks]
+// ~~~~~~~~~~~~~~~~~~~
+// Tensor::register_hook is PyTorch's Tensor.register_hook: a hook runs on the gradient of
+// its tensor, summed over every use, when the engine takes that gradient out of the input
+// buffer of the tensor's node: its grad_fn (hooks stored on the node, per output_nr) or,
+// for a leaf, its AccumulateGrad (hooks stored in the leaf's AutogradMeta, since each
+// forward makes a new AccumulateGrad). The hooks of one gradient run in registration
+// order, each on the previous one's result; a defined result replaces the gradient, which
+// then goes to retain_grad, the formula, and for a leaf into .grad (before any
+// post-accumulate hook). A result of another shape, dtype or device is an ember::Error.
+// They run with the engine's grad mode: under create_graph what a hook computes is
+// recorded, so the gradient keeps its history. An undefined gradient (no use produced
+// one) runs no hook; PyTorch calls a Python hook with None there.
+// autograd::grad runs the hooks of the nodes it reaches on the way to a requested input,
+// as PyTorch 2.x does: a captured node whose formula does not run (a leaf input, or an
+// intermediate nothing requested lies behind) runs them before its gradient is captured,
+// so the result is the hooked gradient; a captured node that also leads to another input
+// is captured before its hooks run, and the hooked gradient flows on. PyTorch 1.13
+// never hooked a captured gradient and ran no hook of a leaf input.
+// A non-leaf's hook belongs to the node that was its grad_fn when it was registered
+// (PyTorch 2.x's update_tensor_hooks_on_new_gradfn): after an in-place op the older hooks
+// see the gradient with respect to the value before the op, newer ones the value after;
+// a view's hook stays with its view node, so it does not run once an in-place op through
+// the base or the view has replaced the view's history (the old node is no longer
+// reached). retain_grad runs after every hook, so .grad of a retained tensor is the
+// hooked gradient whatever the order of the calls (PyTorch 2.x; 1.13 ran them in the
+// order registered).
 #pragma once
 #include <optional>
 #include <vector>

@@ -1,5 +1,6 @@
-// Post-accumulate-grad hooks on leaves (Note [Gradient-ready hooks] in autograd/hooks.h);
-// queue_callback and in_backward live with the engine (autograd/engine.cpp).
+// Post-accumulate-grad hooks on leaves (Note [Gradient-ready hooks] in autograd/hooks.h)
+// and Tensor::register_hook / remove_hook (Note [Tensor hooks] in autograd/engine.h, which
+// runs them); queue_callback and in_backward live with the engine (autograd/engine.cpp).
 #include "autograd/hooks.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 
 namespace ember::autograd {
 namespace {
-std::atomic<uint64_t> g_next_hook_handle{1};
+std::atomic<uint64_t> g_next_hook_handle{1};  // shared by both kinds of hook
 }
 
 uint64_t register_post_accumulate_grad_hook(const Tensor& leaf, PostAccumulateGradHook hook) {
@@ -32,3 +33,36 @@ void remove_post_accumulate_grad_hook(const Tensor& leaf, uint64_t handle) {
 }
 
 }  // namespace ember::autograd
+
+namespace ember {
+
+uint64_t Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
+  EMBER_CHECK(defined(), "register_hook: expected a defined tensor");
+  EMBER_CHECK(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+  EMBER_CHECK(hook != nullptr, "register_hook: expected a callable hook, got an empty one");
+  const uint64_t handle = autograd::g_next_hook_handle.fetch_add(1, std::memory_order_relaxed);
+  // grad_fn() first: a view whose base changed gets its current history (Note [In-place
+  // ops on views]), and the hook goes to that node, as in PyTorch.
+  const std::shared_ptr<autograd::Node> fn = grad_fn();
+  auto& meta = impl().autograd;
+  if (!meta) meta = std::make_shared<autograd::AutogradMeta>();
+  if (!fn) {
+    meta->tensor_hooks.push_back({handle, 0, std::move(hook)});
+    return handle;
+  }
+  fn->add_tensor_hook({handle, output_nr(), std::move(hook)});
+  auto& nodes = meta->hooked_nodes;
+  std::erase_if(nodes, [](const std::weak_ptr<autograd::Node>& n) { return n.expired(); });
+  if (nodes.empty() || nodes.back().lock() != fn) nodes.push_back(fn);
+  return handle;
+}
+
+void Tensor::remove_hook(uint64_t handle) const {
+  if (!defined() || !impl().autograd) return;
+  auto& meta = *impl().autograd;
+  std::erase_if(meta.tensor_hooks, [handle](const autograd::TensorHookEntry& e) { return e.handle == handle; });
+  for (const auto& weak : meta.hooked_nodes)
+    if (auto node = weak.lock()) node->remove_tensor_hook(handle);
+}
+
+}  // namespace ember

@@ -17,6 +17,15 @@ namespace ember::autograd {
 class Node;
 using tensor_list = std::vector<Tensor>;
 
+// Tensor::register_hook's hooks (Note [Tensor hooks] in autograd/engine.h): an undefined
+// result leaves the gradient as it was.
+using TensorHook = std::function<Tensor(const Tensor& grad)>;
+struct TensorHookEntry {
+  uint64_t handle = 0;
+  uint32_t output_nr = 0;  // which of the node's incoming gradients (leaves: 0)
+  TensorHook hook;
+};
+
 struct Edge {
   std::shared_ptr<Node> fn;
   uint32_t input_nr = 0;  // which of fn's incoming gradients this edge feeds
@@ -66,6 +75,14 @@ class Node : public std::enable_shared_from_this<Node> {
     });
   }
 
+  // Hooks of non-leaf outputs, registered while this node was their grad_fn, in
+  // registration order (Note [Tensor hooks] in autograd/engine.h).
+  void add_tensor_hook(TensorHookEntry entry) { tensor_hooks_.push_back(std::move(entry)); }
+  void remove_tensor_hook(uint64_t handle) {
+    std::erase_if(tensor_hooks_, [handle](const TensorHookEntry& e) { return e.handle == handle; });
+  }
+  const std::vector<TensorHookEntry>& tensor_hooks() const { return tensor_hooks_; }
+
   // Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h): the top-level module
   // that was in eval mode when this node was recorded (null in training), the eval-mode
   // note of the forward, and whether a backward (or autograd::grad) ran through it.
@@ -96,6 +113,7 @@ class Node : public std::enable_shared_from_this<Node> {
   std::string forward_context_;
   std::string module_path_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_;
+  std::vector<TensorHookEntry> tensor_hooks_;
   const void* eval_owner_;
   uint32_t eval_note_;
   bool backward_ran_ = false;
@@ -123,6 +141,11 @@ struct AutogradMeta {
   hints::Untracked untracked_origin = hints::Untracked::No;  // Note [Untracked results]
   // Leaves: run after AccumulateGrad (Note [Gradient-ready hooks] in autograd/hooks.h).
   std::vector<std::pair<uint64_t, std::function<void(const Tensor&)>>> post_accumulate_hooks;
+  // Tensor::register_hook (Note [Tensor hooks] in autograd/engine.h): a leaf's hooks live
+  // here (its AccumulateGrad is made anew by each forward); a non-leaf's live on the node
+  // that was its grad_fn when each was registered, listed here for remove_hook.
+  std::vector<TensorHookEntry> tensor_hooks;
+  std::vector<std::weak_ptr<Node>> hooked_nodes;
   // Views (Note [In-place ops on views] in autograd/view_history.h): the tensor whose
   // storage this one views (never itself a view), and the storage's version when this
   // view's history was last set.

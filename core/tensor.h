@@ -5,6 +5,7 @@
 #pragma once
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -236,7 +237,7 @@ class Tensor {
   void record_stream(const cuda::Stream& stream) const;
   bool is_inference() const { return impl().is_inference; }
 
-  // ---- autograd (defined in autograd/tensor_autograd.cpp) ----
+  // ---- autograd (defined in autograd/tensor_autograd.cpp; hooks in autograd/hooks.cpp) ----
   bool requires_grad() const { return impl().requires_grad; }
   Tensor& requires_grad_(bool requires_grad = true);
   bool is_leaf() const;
@@ -253,6 +254,20 @@ class Tensor {
   std::shared_ptr<autograd::Node> grad_fn() const;  // nullptr for leaves and untracked tensors
   std::string grad_fn_name() const;                 // "" for leaves and untracked tensors
   uint32_t output_nr() const;
+  // torch.Tensor.register_hook (Note [Tensor hooks] in autograd/engine.h): `hook` runs on
+  // this tensor's gradient in each backward that computes it, before .grad of a leaf is
+  // accumulated or a non-leaf's gradient flows on; a defined result replaces the gradient
+  // (an undefined one, or a hook returning void, leaves it). Returns a handle for
+  // remove_hook. The tensor must require grad.
+  uint64_t register_hook(std::function<Tensor(const Tensor& grad)> hook) const;
+  template <typename F>
+    requires std::invocable<F&, const Tensor&> && std::is_void_v<std::invoke_result_t<F&, const Tensor&>>
+  uint64_t register_hook(F&& hook) const {
+    return register_hook(std::function<Tensor(const Tensor&)>(
+        [observe = std::forward<F>(hook)](const Tensor& grad) mutable { observe(grad); return Tensor(); }));
+  }
+  // Removes a hook register_hook returned (no-op for an unknown handle).
+  void remove_hook(uint64_t handle) const;
   // torch.Tensor.backward: retain_graph defaults to create_graph; create_graph records the
   // backward itself, so the gradients can be differentiated again (Note [Higher-order
   // gradients] in autograd/engine.h).
