@@ -151,14 +151,20 @@ void check_anomaly(const Node& node, const tensor_list& outputs) {
   }
 }
 
-// Note [Tensor hooks] (engine.h): each incoming gradient of `node` is passed through the
-// hooks registered on its tensor, in registration order, each seeing the last one's result.
-void run_tensor_hooks(Node& node, tensor_list& inputs) {
-  std::vector<TensorHookEntry> hooks = node.tensor_hooks();  // a copy: a hook may remove itself
-  if (auto* accumulate = dynamic_cast<AccumulateGrad*>(&node)) {  // a leaf's hooks live on the leaf
+// The tensor hooks of node's incoming gradients: its own (non-leaf outputs) or, for an
+// AccumulateGrad, its leaf's. A copy, as a hook may remove itself; empty for most nodes.
+std::vector<TensorHookEntry> tensor_hooks_of(const Node& node) {
+  std::vector<TensorHookEntry> hooks = node.tensor_hooks();
+  if (const auto* accumulate = dynamic_cast<const AccumulateGrad*>(&node)) {
     const auto& meta = accumulate->leaf()->autograd;
     if (meta) hooks.insert(hooks.end(), meta->tensor_hooks.begin(), meta->tensor_hooks.end());
   }
+  return hooks;
+}
+
+// Note [Tensor hooks] (engine.h): each incoming gradient of `node` is passed through the
+// hooks registered on its tensor, in registration order, each seeing the last one's result.
+void run_tensor_hooks(const Node& node, const std::vector<TensorHookEntry>& hooks, tensor_list& inputs) {
   for (const TensorHookEntry& entry : hooks) {
     if (entry.output_nr >= inputs.size() || !inputs[entry.output_nr].defined()) continue;
     Tensor& grad = inputs[entry.output_nr];
@@ -261,13 +267,13 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     bool run = task.accumulate || task.to_run.count(node) > 0;
     // Note [Tensor hooks]: before the formula and retain_grad; a node autograd::grad only
     // captures runs them before the capture; one whose formula also runs, after it (PyTorch 2.x).
-    const bool has_hooks = !node->tensor_hooks().empty() || dynamic_cast<AccumulateGrad*>(node);
-    if (has_hooks && !run && task.needed.count(node) > 0) run_tensor_hooks(*node, inputs);
+    const std::vector<TensorHookEntry> hooks = tensor_hooks_of(*node);
+    if (!hooks.empty() && !run && task.needed.count(node) > 0) run_tensor_hooks(*node, hooks, inputs);
     if (auto it = task.captures.find(node); it != task.captures.end()) {
       for (auto [input_nr, index] : it->second)
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
     }
-    if (has_hooks && run) run_tensor_hooks(*node, inputs);
+    if (!hooks.empty() && run) run_tensor_hooks(*node, hooks, inputs);
     if (task.accumulate) keep_retained_grads(*node, inputs);
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
