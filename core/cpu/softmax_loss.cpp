@@ -1,10 +1,10 @@
 // CPU softmax_rows, cross_entropy_rows and class_loss_backward: rows in parallel, each
 // row reduced in double with its max taken out first; the per-element math is
-// core/optim_math.h's, shared with the CUDA kernels (cuda/softmax_loss.cu), with its
-// double exp vectorised here (core/cpu/vector_math.h) in chunks of a row.
+// core/optim_math.h's, shared with the CUDA kernels (cuda/softmax_loss.cu), the row's
+// max and double exps vectorised (core/cpu/vector_math.h's row primitives).
 #include <algorithm>
+#include <vector>
 #include <cmath>
-#include <limits>
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/vector_math.h"
@@ -25,30 +25,29 @@ void parallel_rows(int64_t rows, int64_t width, const Fn& fn) {
   parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, width)), fn);
 }
 
-// fn(j0, e, m) for the chunks [j0, j0 + m) of a row: e[k] = exp(x[j0 + k] - shift) in
-// double (fused::exp_shifted's arithmetic, the exp vectorised).
-constexpr int64_t kRowChunk = 256;
-template <typename T, typename Fn>
-void for_each_exp_chunk(const T* x, int64_t n, double shift, const Fn& fn) {
-  double e[kRowChunk];
-  for (int64_t j0 = 0; j0 < n; j0 += kRowChunk) {
-    const int64_t m = std::min(kRowChunk, n - j0);
-    for (int64_t k = 0; k < m; ++k) e[k] = static_cast<double>(x[j0 + k]) - shift;
-    vector_math::apply(vector_math::Fn::Exp, e, e, m);
-    fn(j0, e, m);
-  }
+// A row's max and sum_j exp(x_j - max), the exps kept in e when it is not null (then
+// softmax's values are e_j / sum, one exp per element). An infinite max decides the
+// logsumexp alone: then nothing is summed and e is not written.
+struct RowExps {
+  double max = 0.0, sum = 0.0;
+  bool max_decides() const { return fused::max_decides_logsumexp(max); }
+  double logsumexp() const { return fused::logsumexp_from(max, sum); }
+};
+template <typename T>
+RowExps row_exps(const T* x, int64_t n, double* e = nullptr) {
+  RowExps r;
+  r.max = static_cast<double>(vector_math::max_ignoring_nan(x, n));
+  if (!r.max_decides()) r.sum = vector_math::sum_exp_shifted(x, n, r.max, e);
+  return r;
 }
 
+// y = softmax of the row x from its row_exps (with e kept): e_j * (1 / sum), or where the
+// max decides, exp(x_j - max) (NaN at +inf, 0 elsewhere; NaN for all -inf), as PyTorch.
 template <typename T>
-double row_logsumexp(const T* x, int64_t n) {
-  double row_max = -std::numeric_limits<double>::infinity();
-  for (int64_t j = 0; j < n; ++j) row_max = fused::max_ignoring_nan(row_max, static_cast<double>(x[j]));
-  if (fused::max_decides_logsumexp(row_max)) return row_max;
-  double sum_exp = 0.0;
-  for_each_exp_chunk(x, n, row_max, [&](int64_t, const double* e, int64_t m) {
-    for (int64_t k = 0; k < m; ++k) sum_exp += e[k];
-  });
-  return fused::logsumexp_from(row_max, sum_exp);
+void write_softmax(const T* x, int64_t n, const RowExps& r, const double* e, T* y) {
+  if (r.max_decides()) return vector_math::exp_shifted(x, n, r.logsumexp(), y);
+  const double inverse = 1.0 / r.sum;
+  for (int64_t j = 0; j < n; ++j) y[j] = static_cast<T>(e[j] * inverse);
 }
 
 // Every target must be a class index, or the ignore_index; checked before anything is written.
@@ -85,16 +84,15 @@ void softmax_rows(const Tensor& in, const Tensor& out, bool log) {
     const T* src = in.data_ptr<T>();
     T* dst = out.data_ptr<T>();
     parallel_rows(rows, n, [&](int64_t lo, int64_t hi) {
+      std::vector<double> e(log ? 0 : static_cast<size_t>(n));
       for (int64_t r = lo; r < hi; ++r) {
         const T* x = src + r * n;
         T* y = dst + r * n;
-        const double lse = row_logsumexp(x, n);
         if (log) {
+          const double lse = row_exps(x, n).logsumexp();
           for (int64_t j = 0; j < n; ++j) y[j] = fused::softmax_element(x[j], lse, true);
-        } else {  // exp(x - lse), fused::softmax_element's, vectorised
-          for_each_exp_chunk(x, n, lse, [&](int64_t j0, const double* e, int64_t m) {
-            for (int64_t k = 0; k < m; ++k) y[j0 + k] = static_cast<T>(e[k]);
-          });
+        } else {
+          write_softmax(x, n, row_exps(x, n, e.data()), e.data(), y);
         }
       }
     });
@@ -122,18 +120,17 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const Class
     T* p = probs.defined() ? probs.data_ptr<T>() : nullptr;
     T* row_w = row_weights.defined() ? row_weights.data_ptr<T>() : nullptr;
     parallel_rows(rows, c, [&](int64_t lo, int64_t hi) {
+      std::vector<double> e(p && !terms.input_is_log_probs ? static_cast<size_t>(c) : 0);
       for (int64_t i = lo; i < hi; ++i) {
         const T* row = x + i * c;
-        const double lse = terms.input_is_log_probs ? 0.0 : row_logsumexp(row, c);
+        const RowExps exps = terms.input_is_log_probs ? RowExps{} : row_exps(row, c, p ? e.data() : nullptr);
+        const double lse = terms.input_is_log_probs ? 0.0 : exps.logsumexp();
         double sum_wlogp = 0.0;  // for the uniform part of the smoothed target
-        if (terms.smoothing > 0.0 || p) {
+        if (terms.smoothing > 0.0) {
           for (int64_t j = 0; j < c; ++j) sum_wlogp += fused::class_weight(w, j) * (static_cast<double>(row[j]) - lse);
         }
-        if (p) {  // softmax_rows' values
-          for_each_exp_chunk(row, c, lse, [&](int64_t j0, const double* e, int64_t m) {
-            for (int64_t k = 0; k < m; ++k) p[i * c + j0 + k] = static_cast<T>(e[k]);
-          });
-        }
+        if (p && terms.input_is_log_probs) vector_math::exp_shifted(row, c, 0.0, p + i * c);
+        else if (p) write_softmax(row, c, exps, e.data(), p + i * c);  // softmax_rows' values
         if (fused::is_ignored_target(t[i], terms.has_ignore_index, terms.ignore_index)) {
           loss[i] = T(0);
           if (row_w) row_w[i] = T(0);

@@ -2,7 +2,10 @@
 // core/cpu/vector_math.h (Note [Vectorised transcendental functions]).
 #include "core/cpu/vector_math.h"
 
+#include <limits>
+
 #include "core/error.h"
+#include "core/optim_math.h"
 
 namespace ember::cpu::vector_math {
 namespace {
@@ -59,5 +62,52 @@ void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n) {
   EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
   apply_on(isa, fn, in, out, n);
 }
+
+template <typename T>
+T max_ignoring_nan(const T* x, int64_t n) {
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (active_isa() == Isa::Avx2) return avx2::max_ignoring_nan(x, n);
+#endif
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+template <typename T>
+double sum_exp_shifted_with(Isa isa, const T* x, int64_t n, double shift, double* e) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (isa == Isa::Avx2) return avx2::sum_exp_shifted(x, n, shift, e);
+#endif
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = fused::exp_shifted(static_cast<double>(x[i]), shift);
+    if (e) e[i] = v;
+    sum += v;
+  }
+  return sum;
+}
+
+template <typename T>
+double sum_exp_shifted(const T* x, int64_t n, double shift, double* e) {
+  return sum_exp_shifted_with(active_isa(), x, n, shift, e);
+}
+
+template <typename T>
+void exp_shifted(const T* x, int64_t n, double shift, T* y) {
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (active_isa() == Isa::Avx2) return avx2::exp_shifted(x, n, shift, y);
+#endif
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(fused::exp_shifted(static_cast<double>(x[i]), shift));
+}
+
+template float max_ignoring_nan(const float*, int64_t);
+template double max_ignoring_nan(const double*, int64_t);
+template double sum_exp_shifted(const float*, int64_t, double, double*);
+template double sum_exp_shifted(const double*, int64_t, double, double*);
+template double sum_exp_shifted_with(Isa, const float*, int64_t, double, double*);
+template double sum_exp_shifted_with(Isa, const double*, int64_t, double, double*);
+template void exp_shifted(const float*, int64_t, double, float*);
+template void exp_shifted(const double*, int64_t, double, double*);
 
 }  // namespace ember::cpu::vector_math

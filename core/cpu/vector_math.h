@@ -27,7 +27,18 @@
 //  * bfloat16 widens to float, goes through the float function and rounds once, as every
 //    bf16 elementwise op (Note [BFloat16]).
 // Softmax, log_softmax and cross_entropy (core/cpu/softmax_loss.cpp) reduce rows in double
-// with the double function; backward formulas are products and need none of this.
+// through the row primitives below (a row's max, its shifted exps and their sum, eight
+// values at a time, summed in four double lanes joined as (0 + 1) + (2 + 3)):
+//  * Double rows take SLEEF's double exp. Float rows take the float exp of float(d),
+//    d = x - shift in double, times 1 + (d - float(d)): the float function's cost (double
+//    exp is three times slower) and within about an ulp of a float's exp(d), where
+//    float(d) alone would be |d| ulps off. The max's exp(0) is exactly 1, so the sum is
+//    as close above 1 and log p of a confident row's winner keeps its ulps too; the
+//    logsumexp itself is double's (PyTorch 1.13 keeps it in float: ~1e-6 at |lse| ~ 20).
+//  * Without AVX2 the same primitives run the double functors in order. The two agree to
+//    about a float32 ulp for float rows and a double rounding for double rows; CUDA's
+//    kernels use the double formulas (cuda/softmax_loss.cu).
+// Backward formulas are products and need none of this.
 
 namespace ember::cpu::vector_math {
 
@@ -57,5 +68,20 @@ void apply(Fn fn, const double* in, double* out, int64_t n);
 // The same with a chosen instruction set (tests compare them); isa must be available.
 void apply_with(Isa isa, Fn fn, const float* in, float* out, int64_t n);
 void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n);
+
+// Row primitives of softmax, log_softmax and cross_entropy (float and double rows):
+// the largest x[i] ignoring NaN (-inf if there is none; fused::max_ignoring_nan's);
+// sum_i exp(double(x[i]) - shift), shift finite, each exp also kept in e[i] unless e is
+// null; y[i] = exp(double(x[i]) - shift) rounded to T (fused::exp_shifted's), y may
+// equal x. Float rows' exps are float's to an ulp or so, double rows' double's.
+template <typename T>
+T max_ignoring_nan(const T* x, int64_t n);
+template <typename T>
+double sum_exp_shifted(const T* x, int64_t n, double shift, double* e = nullptr);
+template <typename T>
+void exp_shifted(const T* x, int64_t n, double shift, T* y);
+// The same with a chosen instruction set; isa must be available.
+template <typename T>
+double sum_exp_shifted_with(Isa isa, const T* x, int64_t n, double shift, double* e = nullptr);
 
 }  // namespace ember::cpu::vector_math

@@ -1,5 +1,6 @@
-// SLEEF's AVX2 exp, log, tanh and sigmoid over arrays: the only file built with -mavx2
-// -mfma, called only after the run-time check in vector_math.cpp. It includes no C++
+// SLEEF's AVX2 exp, log, tanh and sigmoid over arrays, and softmax's row primitives: the
+// only file built with -mavx2 -mfma, called only after the run-time check in
+// vector_math.cpp. It includes no C++
 // library header, so no inline function compiled here for AVX2 can stand in for another
 // file's copy. Note [Vectorised transcendental functions] in vector_math.h.
 #if defined(EMBER_HAVE_SLEEF) && defined(__AVX2__) && defined(__FMA__)
@@ -63,10 +64,133 @@ void dispatch(Fn fn, const typename L::T* in, typename L::T* out, int64_t n) {
   }
 }
 
+// ---------------------------------------------------------------- row primitives
+// Four values of a row widened to double: softmax's rows are reduced in double
+// (Note [Vectorised transcendental functions]).
+__m256d widen4(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+__m256d widen4(const double* p) { return _mm256_loadu_pd(p); }
+void narrow4(float* p, __m256d v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+void narrow4(double* p, __m256d v) { _mm256_storeu_pd(p, v); }
+
+// _mm256_max(x, running) is `x > running ? x : running` lane by lane (a NaN x loses),
+// the scalar max_ignoring_nan's; the lanes are then joined the same way.
+template <typename T, typename V, typename MaxFn>
+T max_lanes(const T* x, int64_t n, V running, const MaxFn& max) {
+  constexpr int kLanes = static_cast<int>(sizeof(V) / sizeof(T));
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) running = max(x + i, running);
+  T lanes[kLanes];
+  __builtin_memcpy(lanes, &running, sizeof(V));
+  T m = lanes[0];
+  for (int l = 1; l < kLanes; ++l) m = lanes[l] > m ? lanes[l] : m;
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// exp(d) of eight doubles (two halves), d within a float's reach: SLEEF's float exp of
+// float(d), times 1 + (d - float(d)), the rounding left out of the argument. A float row's
+// exps cost the float function's, not the double one's (a third of it here), and stay
+// within an ulp or so of a float's exp(d) for every d, not |d| ulps as float(d) alone.
+// The remainder is not applied where it is NaN (d = -inf: -inf + inf) or the exp is
+// infinite, so exp(-inf) stays 0 and exp(large) stays inf.
+struct Exp8 {
+  __m256d lo, hi;
+};
+__m256d corrected(__m256d d, __m128 f, __m256d e) {
+  const __m256d r = _mm256_sub_pd(d, _mm256_cvtps_pd(f));
+  const __m256d usable = _mm256_and_pd(_mm256_cmp_pd(r, r, _CMP_ORD_Q),
+                                       _mm256_cmp_pd(e, _mm256_set1_pd(__builtin_inf()), _CMP_LT_OQ));
+  return _mm256_blendv_pd(e, _mm256_fmadd_pd(e, r, e), usable);
+}
+Exp8 exp_through_float(__m256d d_lo, __m256d d_hi) {
+  const __m128 f_lo = _mm256_cvtpd_ps(d_lo), f_hi = _mm256_cvtpd_ps(d_hi);
+  const __m256 e = Sleef_expf8_u10avx2(_mm256_set_m128(f_hi, f_lo));
+  return {corrected(d_lo, f_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e))),
+          corrected(d_hi, f_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)))};
+}
+
+// exp(x - shift) for eight values of a row: float rows through exp_through_float,
+// double rows through SLEEF's double exp.
+Exp8 exp_shifted8(const float* x, __m256d shift) {
+  return exp_through_float(_mm256_sub_pd(widen4(x), shift), _mm256_sub_pd(widen4(x + 4), shift));
+}
+Exp8 exp_shifted8(const double* x, __m256d shift) {
+  return {Sleef_expd4_u10avx2(_mm256_sub_pd(widen4(x), shift)),
+          Sleef_expd4_u10avx2(_mm256_sub_pd(widen4(x + 4), shift))};
+}
+
+// The last n < 8 values of a row, padded with pad, in a buffer of eight.
+template <typename T>
+void pad_tail(const T* x, int64_t n, T pad, T* buffer) {
+  for (int64_t k = 0; k < 8; ++k) buffer[k] = k < n ? x[k] : pad;
+}
+
+// sum_i exp(x[i] - shift), each exp also stored to e[i] when e is not null.
+template <typename T>
+double sum_exp_shifted_rows(const T* x, int64_t n, double shift, double* e) {
+  const __m256d s = _mm256_set1_pd(shift);
+  __m256d acc = _mm256_setzero_pd();
+  const auto add = [&](const Exp8& v, double* to) {
+    acc = _mm256_add_pd(acc, _mm256_add_pd(v.lo, v.hi));
+    if (to) {
+      _mm256_storeu_pd(to, v.lo);
+      _mm256_storeu_pd(to + 4, v.hi);
+    }
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) add(exp_shifted8(x + i, s), e ? e + i : nullptr);
+  if (i < n) {  // unused lanes hold -inf, whose exp adds 0 (shift is finite: an infinite
+                // max decides logsumexp without a sum)
+    T buffer[8];
+    pad_tail(x + i, n - i, static_cast<T>(-__builtin_inf()), buffer);
+    double tail[8];
+    add(exp_shifted8(buffer, s), e ? tail : nullptr);
+    for (int64_t k = i; e && k < n; ++k) e[k] = tail[k - i];
+  }
+  double lanes[4];
+  _mm256_storeu_pd(lanes, acc);
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+template <typename T>
+void exp_shifted_rows(const T* x, int64_t n, double shift, T* y) {
+  const __m256d s = _mm256_set1_pd(shift);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const Exp8 e = exp_shifted8(x + i, s);
+    narrow4(y + i, e.lo);
+    narrow4(y + i + 4, e.hi);
+  }
+  if (i == n) return;
+  T buffer[8];
+  pad_tail(x + i, n - i, T(0), buffer);
+  const Exp8 e = exp_shifted8(buffer, s);
+  narrow4(buffer, e.lo);
+  narrow4(buffer + 4, e.hi);
+  for (int64_t k = i; k < n; ++k) y[k] = buffer[k - i];
+}
+
 }  // namespace
 
 void apply(Fn fn, const float* in, float* out, int64_t n) { dispatch<F32>(fn, in, out, n); }
 void apply(Fn fn, const double* in, double* out, int64_t n) { dispatch<F64>(fn, in, out, n); }
+
+float max_ignoring_nan(const float* x, int64_t n) {
+  return max_lanes(x, n, _mm256_set1_ps(-__builtin_inff()),
+                   [](const float* p, __m256 running) { return _mm256_max_ps(_mm256_loadu_ps(p), running); });
+}
+double max_ignoring_nan(const double* x, int64_t n) {
+  return max_lanes(x, n, _mm256_set1_pd(-__builtin_inf()),
+                   [](const double* p, __m256d running) { return _mm256_max_pd(_mm256_loadu_pd(p), running); });
+}
+double sum_exp_shifted(const float* x, int64_t n, double shift, double* e) {
+  return sum_exp_shifted_rows(x, n, shift, e);
+}
+double sum_exp_shifted(const double* x, int64_t n, double shift, double* e) {
+  return sum_exp_shifted_rows(x, n, shift, e);
+}
+void exp_shifted(const float* x, int64_t n, double shift, float* y) { exp_shifted_rows(x, n, shift, y); }
+void exp_shifted(const double* x, int64_t n, double shift, double* y) { exp_shifted_rows(x, n, shift, y); }
 
 }  // namespace ember::cpu::vector_math::avx2
 #endif

@@ -1,0 +1,72 @@
+// libtorch twin of bench_rows.cpp: the same row-wise workloads through libtorch's C++ API.
+// Both libraries take their thread count from OMP_NUM_THREADS (default: one per core).
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+constexpr int64_t kSide = 1 << 10;
+
+// Times op() (which returns a fresh tensor) and reports the bytes its input holds.
+template <typename Op>
+void time_op(benchmark::State& state, const torch::Tensor& input, const Op& op) {
+  for (auto _ : state) {
+    torch::Tensor out = op();
+    benchmark::DoNotOptimize(out.data_ptr());
+  }
+  state.SetBytesProcessed(state.iterations() * input.numel() * static_cast<int64_t>(sizeof(float)));
+}
+
+void BM_libtorch_softmax_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return torch::softmax(x, 1); });
+}
+
+void BM_libtorch_log_softmax_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return torch::log_softmax(x, 1); });
+}
+
+void BM_libtorch_cross_entropy_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  const torch::Tensor t = torch::randint(0, kSide, {kSide});
+  time_op(state, x, [&] { return F::cross_entropy(x, t); });
+}
+
+// The small CNN's loss with its backward: batch 256, 10 classes.
+void BM_libtorch_cross_entropy_backward_256x10(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({256, 10}).requires_grad_();
+  const torch::Tensor t = torch::randint(0, 10, {256});
+  for (auto _ : state) {
+    F::cross_entropy(x, t).backward();
+    benchmark::DoNotOptimize(x.grad().data_ptr());
+  }
+}
+
+void BM_libtorch_sum_dim0_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return x.sum(0); });
+}
+
+void BM_libtorch_sum_dim1_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return x.sum(1); });
+}
+
+}  // namespace
+
+BENCHMARK(BM_libtorch_softmax_1024x1024);
+BENCHMARK(BM_libtorch_log_softmax_1024x1024);
+BENCHMARK(BM_libtorch_cross_entropy_1024x1024);
+BENCHMARK(BM_libtorch_cross_entropy_backward_256x10);
+BENCHMARK(BM_libtorch_sum_dim0_1024x1024);
+BENCHMARK(BM_libtorch_sum_dim1_1024x1024);
+BENCHMARK_MAIN();
