@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/cpu/vector_math.h"
 #include "core/reduce_layout.h"
 #include "core/parallel.h"
 
@@ -25,7 +26,8 @@ constexpr int64_t kBlock = 16384;
 constexpr int64_t kColumnMin = 16;
 constexpr int64_t kMinColumnChunk = 64;
 constexpr int64_t kMaxColumnChunk = 2048;
-// Independent accumulators for contiguous runs (lets the compiler vectorise).
+// Independent accumulators for contiguous runs (lets the compiler vectorise); floating
+// sums take vector_math::accumulate_run's sixteen double lanes instead.
 constexpr int kLanes = 8;
 
 constexpr int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -84,6 +86,7 @@ struct ValueReducer {
 
 template <typename T, bool kMax>
 struct ArgReducer {
+  static constexpr bool kAccumulates = false;
   static constexpr bool kUseLanes = false;
   struct Acc {
     T value;
@@ -148,6 +151,9 @@ using Layout = ReduceLayout;
 // Folds n elements p[0], p[stride], ... (indices first_index, first_index + 1, ...).
 template <typename T, typename R>
 typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n, int64_t stride, int64_t first_index) {
+  if constexpr (R::kAccumulates && std::is_floating_point_v<T>) {  // sum, mean: 16 double lanes
+    if (stride == 1) return vector_math::accumulate_run(acc, p, n);
+  }
   if constexpr (R::kUseLanes) {
     if (stride == 1 && n >= 2 * kLanes) {
       typename R::Acc lanes[kLanes];

@@ -101,6 +101,31 @@ void exp_shifted(const T* x, int64_t n, double shift, T* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>(fused::exp_shifted(static_cast<double>(x[i]), shift));
 }
 
+template <typename T>
+double accumulate_run_with(Isa isa, double acc, const T* p, int64_t n) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (isa == Isa::Avx2) return avx2::accumulate_run(acc, p, n);
+#endif
+  double lanes[kAccumulateLanes] = {};
+  int64_t i = 0;
+  for (; i + kAccumulateLanes <= n; i += kAccumulateLanes)
+    for (int l = 0; l < kAccumulateLanes; ++l) lanes[l] += static_cast<double>(p[i + l]);
+  if (i > 0)
+    for (double lane : lanes) acc += lane;
+  for (; i < n; ++i) acc += static_cast<double>(p[i]);
+  return acc;
+}
+
+template <typename T>
+double accumulate_run(double acc, const T* p, int64_t n) {
+  return accumulate_run_with(active_isa(), acc, p, n);
+}
+
+template double accumulate_run(double, const float*, int64_t);
+template double accumulate_run(double, const double*, int64_t);
+template double accumulate_run_with(Isa, double, const float*, int64_t);
+template double accumulate_run_with(Isa, double, const double*, int64_t);
 template float max_ignoring_nan(const float*, int64_t);
 template double max_ignoring_nan(const double*, int64_t);
 template double sum_exp_shifted(const float*, int64_t, double, double*);

@@ -80,7 +80,16 @@ template <typename T>
 double sum_exp_shifted(const T* x, int64_t n, double shift, double* e = nullptr);
 template <typename T>
 void exp_shifted(const T* x, int64_t n, double shift, T* y);
+// acc + the sum of p[0..n) in double, as the CPU reductions fold a contiguous run (sum,
+// mean): n / 16 * 16 values into sixteen lanes (lane l takes p[i] with i % 16 == l), the
+// lanes added to acc in order, then the rest one by one. With AVX2 the lanes are four
+// vectors; the order of additions is the same, so are the bits.
+template <typename T>
+double accumulate_run(double acc, const T* p, int64_t n);
+constexpr int kAccumulateLanes = 16;
 // The same with a chosen instruction set; isa must be available.
+template <typename T>
+double accumulate_run_with(Isa isa, double acc, const T* p, int64_t n);
 template <typename T>
 double sum_exp_shifted_with(Isa isa, const T* x, int64_t n, double shift, double* e = nullptr);
 

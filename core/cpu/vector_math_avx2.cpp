@@ -170,7 +170,26 @@ void exp_shifted_rows(const T* x, int64_t n, double shift, T* y) {
   for (int64_t k = i; k < n; ++k) y[k] = buffer[k - i];
 }
 
+// accumulate_run's sixteen lanes as four vectors: vector k holds lanes 4k .. 4k + 3.
+template <typename T>
+double accumulate_lanes(double acc, const T* p, int64_t n) {
+  __m256d lanes[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int k = 0; k < 4; ++k) lanes[k] = _mm256_add_pd(lanes[k], widen4(p + i + 4 * k));
+  if (i > 0) {
+    double values[16];
+    for (int k = 0; k < 4; ++k) _mm256_storeu_pd(values + 4 * k, lanes[k]);
+    for (double v : values) acc += v;
+  }
+  for (; i < n; ++i) acc += static_cast<double>(p[i]);
+  return acc;
+}
+
 }  // namespace
+
+double accumulate_run(double acc, const float* p, int64_t n) { return accumulate_lanes(acc, p, n); }
+double accumulate_run(double acc, const double* p, int64_t n) { return accumulate_lanes(acc, p, n); }
 
 void apply(Fn fn, const float* in, float* out, int64_t n) { dispatch<F32>(fn, in, out, n); }
 void apply(Fn fn, const double* in, double* out, int64_t n) { dispatch<F64>(fn, in, out, n); }

@@ -18,6 +18,9 @@ double sum_exp_shifted(const float* x, int64_t n, double shift, double* e);
 double sum_exp_shifted(const double* x, int64_t n, double shift, double* e);
 void exp_shifted(const float* x, int64_t n, double shift, float* y);
 void exp_shifted(const double* x, int64_t n, double shift, double* y);
+// accumulate_run of vector_math.h.
+double accumulate_run(double acc, const float* p, int64_t n);
+double accumulate_run(double acc, const double* p, int64_t n);
 }  // namespace avx2
 
 }  // namespace ember::cpu::vector_math

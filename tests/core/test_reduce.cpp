@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cpu/vector_math.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -383,6 +384,40 @@ TEST(ReduceErrors, MessagesMatchPyTorch) {
   EXPECT_EMBER_ERROR(empty.max(0), "max(): Expected reduction dim 0 to have non-zero size");
   EXPECT_EMBER_ERROR(amax(empty, {0}), "amax(): Expected reduction dim 0 to have non-zero size");
   EXPECT_EMBER_ERROR(empty.argmin(0), "argmin(): Expected reduction dim 0 to have non-zero size");
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// Contiguous float sums take vector_math::accumulate_run: AVX2's four vectors add in the
+// scalar sixteen-lane order, so both give the same bits at every length, and a tensor's
+// sum over a dim is that fold of each row.
+TEST(ReduceLanes, VectorAndScalarAccumulateTheSameBits) {
+  namespace vm = cpu::vector_math;
+  std::vector<float> values(200);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = std::ldexp(1.0f + 0.37f * static_cast<float>(i % 13), static_cast<int>(i % 40) - 20);
+  std::vector<double> doubles(values.begin(), values.end());
+  for (const vm::Isa isa : {vm::Isa::Scalar, vm::Isa::Avx2}) {
+    if (!vm::isa_available(isa)) continue;
+    for (int64_t n = 0; n <= 200; ++n) {
+      double want = 0.25, lanes[vm::kAccumulateLanes] = {};
+      int64_t i = 0;
+      for (; i + vm::kAccumulateLanes <= n; i += vm::kAccumulateLanes)
+        for (int l = 0; l < vm::kAccumulateLanes; ++l) lanes[l] += static_cast<double>(values[static_cast<size_t>(i + l)]);
+      if (i > 0)
+        for (double lane : lanes) want += lane;
+      for (; i < n; ++i) want += static_cast<double>(values[static_cast<size_t>(i)]);
+      EXPECT_EQ(vm::accumulate_run_with(isa, 0.25, values.data(), n), want) << vm::isa_name(isa) << ", n = " << n;
+      EXPECT_EQ(vm::accumulate_run_with(isa, 0.25, doubles.data(), n), want) << vm::isa_name(isa) << ", n = " << n;
+    }
+  }
+  const Tensor x = tensor(std::vector<float>(values.begin(), values.begin() + 150)).reshape({3, 50});
+  const std::vector<float> sums = x.sum(1).to_vector<float>();
+  for (int64_t r = 0; r < 3; ++r)
+    EXPECT_EQ(sums[static_cast<size_t>(r)], static_cast<float>(vm::accumulate_run_with(vm::Isa::Scalar, 0.0, values.data() + 50 * r, 50)));
 }
 
 }  // namespace
