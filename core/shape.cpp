@@ -1,6 +1,8 @@
 // Shape arithmetic: numel, strides, dim wrapping, broadcasting, -1 inference.
 #include "core/shape.h"
 
+#include <algorithm>
+#include <array>
 #include <limits>
 
 namespace ember {
@@ -56,6 +58,25 @@ bool is_contiguous_layout(const Dims& sizes, const Dims& strides) {
     if (sizes[i] == 1) continue;
     if (strides[i] != expected) return false;
     expected *= sizes[i];
+  }
+  return true;
+}
+
+bool is_non_overlapping_and_dense(const Dims& sizes, const Dims& strides) {
+  // Dims of size > 1 by increasing stride (ties keep dim order), each stride the product of
+  // the sizes before it.
+  std::array<size_t, kMaxDims> order{};
+  size_t n = 0;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] == 0) return true;
+    if (sizes[i] != 1) order[n++] = i;
+  }
+  std::stable_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n),
+                   [&](size_t a, size_t b) { return strides[a] < strides[b]; });
+  int64_t expected = 1;
+  for (size_t k = 0; k < n; ++k) {
+    if (strides[order[k]] != expected) return false;
+    expected *= sizes[order[k]];
   }
   return true;
 }

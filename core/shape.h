@@ -78,6 +78,9 @@ int64_t shape_numel(const Dims& sizes);
 // Row-major strides for `sizes`.
 Dims contiguous_strides(const Dims& sizes);
 bool is_contiguous_layout(const Dims& sizes, const Dims& strides);
+// Whether the elements fill numel consecutive slots, each once, in some order of the dims
+// (PyTorch's is_non_overlapping_and_dense): a permutation of a row-major layout.
+bool is_non_overlapping_and_dense(const Dims& sizes, const Dims& strides);
 // Wraps a possibly negative dim into [0, ndim); out of range is PyTorch's
 // "Dimension out of range (expected to be in range of [-2, 1], but got 2)".
 int64_t wrap_dim(int64_t dim, int64_t ndim);

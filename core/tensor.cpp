@@ -116,6 +116,12 @@ Tensor to_device(const Tensor& a, Device device) {
 }
 
 Tensor clone(const Tensor& a, MemoryFormat format) {
+  if (format == MemoryFormat::Preserve && a.numel() > 0 && is_non_overlapping_and_dense(a.sizes(), a.strides())) {
+    // PyTorch's preserve_format: a dense layout keeps its strides exactly.
+    Tensor out = as_strided(make_empty({a.numel()}, a.dtype(), a.device()), a.sizes(), a.strides(), 0);
+    device_ops(a.device()).copy(a, out);
+    return out;
+  }
   if (format == MemoryFormat::Preserve) format = a.suggest_memory_format();
   Tensor out = make_empty(a.sizes(), a.dtype(), a.device(), format);
   device_ops(a.device()).copy(a, out);

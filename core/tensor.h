@@ -117,7 +117,10 @@ class Tensor {
   // *this when already contiguous in that format, else a copy in it (ChannelsLast
   // needs 4 dims; Preserve is an error, as in PyTorch).
   Tensor contiguous(MemoryFormat memory_format = MemoryFormat::Contiguous) const;
-  Tensor clone() const;  // a contiguous copy with its own storage
+  // A copy with its own storage; PyTorch's memory_format=preserve_format by default: a
+  // dense layout (row-major, channels-last, transposed, permuted) keeps its strides, any
+  // other is laid out as suggest_memory_format() says.
+  Tensor clone(MemoryFormat memory_format = MemoryFormat::Preserve) const;
 
   // ---- views (share storage and version counter) ----
   Tensor view(const Dims& shape) const;

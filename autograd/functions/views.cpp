@@ -161,7 +161,7 @@ Tensor Tensor::contiguous(MemoryFormat memory_format) const {
   return recorded_clone(*this, memory_format);
 }
 
-Tensor Tensor::clone() const { return recorded_clone(*this, MemoryFormat::Contiguous); }
+Tensor Tensor::clone(MemoryFormat memory_format) const { return recorded_clone(*this, memory_format); }
 
 Tensor Tensor::to(Device device, DType dtype) const {
   if (device == this->device() && dtype == this->dtype()) return *this;

@@ -122,10 +122,40 @@ TEST(MemoryFormat, PrintingAndConversionsKeepValues) {
   const Tensor f = y.to(kFloat32);  // to() keeps the channels-last layout, as in PyTorch
   EXPECT_TRUE(f.is_contiguous(kCL));
   EXPECT_EQ(f.to_vector<double>(), x.to_vector<double>());
-  EXPECT_TRUE(y.clone().is_contiguous());  // clone() stays row-major in ember
-  const Tensor preserved = native::clone(y, MemoryFormat::Preserve);
+  EXPECT_TRUE(y.clone(MemoryFormat::Contiguous).is_contiguous());
+  const Tensor preserved = y.clone();  // preserve_format, as PyTorch's default
   EXPECT_TRUE(preserved.is_contiguous(kCL));
   EXPECT_EQ(preserved.to_vector<double>(), x.to_vector<double>());
+}
+
+// clone() keeps a dense layout's strides exactly and lays out anything else as
+// suggest_memory_format() says (PyTorch 1.13: x.clone().stride() for each case below).
+TEST(MemoryFormat, CloneKeepsDenseStridesAsPyTorch) {
+  const Tensor x = counting({2, 3, 4, 4}, kFloat64);
+  const Tensor cl = x.contiguous(kCL);
+  EXPECT_EQ(cl.clone().strides(), (Dims{48, 1, 12, 3}));
+  // A slice of a channels-last tensor is not dense: channels-last, compacted.
+  const Tensor sliced = cl.narrow(3, 0, 2);
+  EXPECT_EQ(sliced.clone().strides(), (Dims{24, 1, 6, 3}));
+  EXPECT_EQ(sliced.clone().to_vector<double>(), sliced.contiguous().to_vector<double>());
+  const Tensor t = counting({3, 4}, kFloat64).t();  // [4, 3] with strides [1, 4]
+  const Tensor tc = t.clone();
+  EXPECT_EQ(tc.strides(), (Dims{1, 4}));
+  EXPECT_EQ(tc.to_vector<double>(), t.contiguous().to_vector<double>());
+  EXPECT_NE(tc.data_ptr(), t.data_ptr());
+  EXPECT_EQ(x.permute({2, 0, 3, 1}).clone().strides(), x.permute({2, 0, 3, 1}).strides());
+  EXPECT_TRUE(t.clone(MemoryFormat::Contiguous).is_contiguous());
+  // An expanded (overlapping) tensor is not dense: row-major.
+  EXPECT_EQ(counting({3, 1}, kFloat64).expand({3, 4}).clone().strides(), (Dims{4, 1}));
+  EXPECT_FALSE(is_non_overlapping_and_dense(Dims{3, 4}, Dims{1, 0}));
+  EXPECT_TRUE(is_non_overlapping_and_dense(Dims{3, 1, 4}, Dims{1, 99, 3}));
+  EXPECT_FALSE(is_non_overlapping_and_dense(Dims{3, 4}, Dims{8, 2}));
+  // The copy records CloneBackward and the gradient reaches the source.
+  Tensor leaf = counting({3, 4}, kFloat64).requires_grad_();
+  const Tensor c = leaf.t().clone();
+  EXPECT_EQ(c.grad_fn_name(), "CloneBackward");
+  (c * 2.0).sum().backward();
+  EXPECT_EQ(leaf.grad().to_vector<double>(), std::vector<double>(12, 2.0));
 }
 
 TEST(MemoryFormat, ElementwiseResultsFollowChannelsLastInputs) {
