@@ -43,6 +43,24 @@ struct DeviceOps {
   void (*binary_scalar)(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
   // out = cond ? a : b; cond kBool; a, b, out one dtype.
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+  // out = grad * op'(x) (order 1) or grad * op''(x) (order 2) for the activation `op`
+  // (functors::is_activation) with the forward's args; grad, x, out one floating dtype
+  // (bfloat16 computes in float), any layouts. Note [Activation gradients] in
+  // core/activation_functors.h.
+  void (*unary_backward)(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
+                         const UnaryArgs& args);
+  // out = the loss term of each element (core/loss_functors.h) of input and target, and
+  // of pos_weight when defined (BCE with logits only); one floating dtype (bfloat16
+  // computes in float), broadcast to out's shape. A BCE input outside [0, 1] is the error
+  // "all elements of input should be between 0 and 1" (CUDA reports it at the next
+  // synchronising point; Note [Bad input found by elementwise kernels]).
+  void (*pointwise_loss)(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                         const PointwiseLossArgs& args, const Tensor& out);
+  // out = grad * d loss / d input (wrt Input) or d loss / d target (wrt Target), elementwise,
+  // operands as pointwise_loss's plus grad (also broadcast to out's shape).
+  void (*pointwise_loss_backward)(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                                  const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
+                                  const Tensor& out);
   // Reduces `in` over every dim where out (keepdim shape, same ndim as in) has size 1
   // and in does not. Sum/Mean accumulate in double for floats, int64 for integers.
   void (*reduce)(ReduceOp op, const Tensor& in, const Tensor& out);

@@ -43,6 +43,68 @@ struct ElementwiseKernels {
     });
   }
 
+  // out = the activation op's derivative term (g, x) of `order` (Note [Activation gradients]).
+  static void unary_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
+                             const UnaryArgs& args) {
+    if (x.dtype() == kBFloat16) {
+      functors::with_unary_grad_functor<float>(op, args, order, [&](const auto& f) {
+        Launcher::template apply<BFloat16, BFloat16, BFloat16>(InFloat<std::decay_t<decltype(f)>>{f}, out, grad, x);
+      });
+      return;
+    }
+    visit_floating(x.dtype(), op_name(op), [&](auto tag) {
+      using T = ElementOf<decltype(tag)>;
+      functors::with_unary_grad_functor<T>(op, args, order,
+                                           [&](const auto& f) { Launcher::template apply<T, T, T>(f, out, grad, x); });
+    });
+  }
+
+  // out = the loss term of (input, target[, pos_weight]) (core/loss_functors.h); bad
+  // input goes to error_word (Note [Bad input found by elementwise kernels]).
+  static void pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                             const PointwiseLossArgs& args, const Tensor& out, unsigned long long* error_word) {
+    functors::with_loss_functor(op, args, error_word, [&](const auto& loss) {
+      using L = std::decay_t<decltype(loss)>;
+      apply_loss(functors::LossTerm<L>{loss}, input.dtype(), out, pos_weight, input, target);
+    });
+  }
+
+  // out = grad * d loss / d input (or d target), over (grad, input, target[, pos_weight]).
+  static void pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                                      const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
+                                      const Tensor& out) {
+    functors::with_loss_functor(op, args, nullptr, [&](const auto& loss) {
+      using L = std::decay_t<decltype(loss)>;
+      if (wrt == LossGradWrt::Input)
+        apply_loss(functors::LossGradInput<L>{loss}, input.dtype(), out, pos_weight, grad, input, target);
+      else
+        apply_loss(functors::LossGradTarget<L>{loss}, input.dtype(), out, pos_weight, grad, input, target);
+    });
+  }
+
+  // f over the operands, plus pos_weight as the last one when defined (BCE with logits).
+  template <typename F, typename... Operands>
+  static void apply_loss(const F& f, DType dtype, const Tensor& out, const Tensor& pos_weight,
+                         const Operands&... operands) {
+    auto run = [&]<typename T, typename G>(const G& g) {
+      constexpr bool kPosWeight = decltype(f.l)::kTakesPosWeight;
+      if constexpr (kPosWeight) {
+        if (pos_weight.defined()) {
+          Launcher::template apply<T, TensorElement<T, Operands>..., T>(g, out, operands..., pos_weight);
+          return;
+        }
+      }
+      Launcher::template apply<T, TensorElement<T, Operands>...>(g, out, operands...);
+    };
+    if (dtype == kBFloat16) return run.template operator()<BFloat16>(InFloat<F>{f});
+    visit_floating(dtype, "pointwise loss", [&](auto tag) {
+      using T = ElementOf<decltype(tag)>;
+      run.template operator()<T>(f);
+    });
+  }
+  template <typename T, typename>
+  using TensorElement = T;
+
   static void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
     if (a.dtype() == kBFloat16) {
       functors::with_binary_functor<float>(op, alpha, [&](const auto& f) {

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/activation_functors.h"
 #include "core/error.h"
+#include "core/loss_functors.h"
 #include "core/macros.h"
 #include "core/op_kinds.h"
 #include "core/scalar.h"
@@ -261,6 +263,23 @@ struct Constant {
 
 // ---- dispatch: op enum -> functor (host side; the CPU and CUDA launchers use these) ----
 
+constexpr bool is_activation(UnaryOp op) { return op >= UnaryOp::Gelu && op <= UnaryOp::Mish; }
+
+// Calls fn(activation functor) for one of the nn activations (is_activation(op)).
+template <typename Fn>
+decltype(auto) with_activation(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
+  switch (op) {
+    case UnaryOp::Gelu: return fn(Gelu{});
+    case UnaryOp::GeluTanh: return fn(GeluTanh{});
+    case UnaryOp::Silu: return fn(Silu{});
+    case UnaryOp::Elu: return fn(Elu{args.p0});
+    case UnaryOp::Softplus: return fn(Softplus{args.p0, args.p1});
+    case UnaryOp::Hardtanh: return fn(Hardtanh{args.p0, args.p1});
+    default: break;
+  }
+  return fn(Mish{});
+}
+
 // Calls fn(functor) for `op` on elements of type T and returns what fn returns. Ops
 // with no meaning on T (exp of an integer, neg of a bool) are an ember::Error: the op
 // layer promotes integers to float32 or rejects the op before any kernel runs.
@@ -293,9 +312,39 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::LeakyRelu:
       if constexpr (floating) return fn(LeakyRelu{args.p0});
       break;
+    case UnaryOp::Gelu:
+    case UnaryOp::GeluTanh:
+    case UnaryOp::Silu:
+    case UnaryOp::Elu:
+    case UnaryOp::Softplus:
+    case UnaryOp::Hardtanh:
+    case UnaryOp::Mish:
+      if constexpr (floating) return with_activation(op, args, fn);
+      break;
   }
   EMBER_FAIL("elementwise unary op '", op_name(op), "' is not defined for ", dtype_name(dtype_of_v<T>),
              " elements (the op layer should have promoted or rejected it)");
+}
+
+// Calls fn(derivative functor) of the activation `op` (Note [Activation gradients]):
+// (g, x) -> g * op'(x) for order 1, g * op''(x) for order 2; floating T only.
+template <typename T, typename Fn>
+decltype(auto) with_unary_grad_functor(UnaryOp op, const UnaryArgs& args, int order, Fn&& fn) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (is_activation(op)) {
+      return with_activation(op, args, [&](const auto& act) {
+        using A = std::decay_t<decltype(act)>;
+        if (order == 2) {
+          if constexpr (HasSecondDerivative<A>) return fn(SecondDerivative<A>{act});
+          EMBER_FAIL("the activation '", op_name(op), "' has no second-derivative kernel (its gradient is ",
+                     "piecewise constant in x: the op layer links a zero)");
+        }
+        return fn(FirstDerivative<A>{act});
+      });
+    }
+  }
+  EMBER_FAIL("no gradient kernel for the elementwise op '", op_name(op), "' on ", dtype_name(dtype_of_v<T>),
+             " elements");
 }
 
 // Calls fn(functor) for `op` on elements of type T; Add and Sub scale their second

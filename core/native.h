@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/op_kinds.h"
 #include "core/tensor.h"
 
 namespace ember::native {
@@ -94,6 +95,18 @@ Tensor leaky_relu(const Tensor& a, double negative_slope);  // floating a: a whe
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+// The nn activations (functors::is_activation(op), args as core/op_kinds.h says) of a
+// floating a (bfloat16 computes in float), and grad * their first or second derivative at
+// x (Note [Activation gradients] in core/activation_functors.h), in x's dtype.
+Tensor activation(UnaryOp op, const Tensor& a, const UnaryArgs& args);
+Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const UnaryArgs& args);
+// The loss term of each element of input and target (and pos_weight, BCE with logits,
+// when defined), broadcast together, in input's dtype (the others are cast to it); and
+// grad * its derivative in the input or the target (core/loss_functors.h).
+Tensor pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                      const PointwiseLossArgs& args);
+Tensor pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                               const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args);
 
 // where(cond, a, b): cond must be kBool; broadcasts all three
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

@@ -8,7 +8,11 @@
 
 namespace ember {
 
-enum class UnaryOp : uint8_t { Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp, LeakyRelu };
+enum class UnaryOp : uint8_t {
+  Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp, LeakyRelu,
+  // nn activations (core/activation_functors.h), floating only
+  Gelu, GeluTanh, Silu, Elu, Softplus, Hardtanh, Mish
+};
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Eq, Ne, Lt, Le, Gt, Ge
 };
@@ -20,7 +24,8 @@ constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 // Lower-case names for messages and kernel tables ("neg", "pow_scalar", "add", "ge").
 constexpr const char* op_name(UnaryOp op) {
   constexpr const char* kNames[] = {"neg",     "exp",  "log",        "sqrt",  "abs",       "relu",
-                                    "sigmoid", "tanh", "pow_scalar", "clamp", "leaky_relu"};
+                                    "sigmoid", "tanh", "pow_scalar", "clamp", "leaky_relu", "gelu",
+                                    "gelu_tanh", "silu", "elu", "softplus", "hardtanh", "mish"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 constexpr const char* op_name(BinaryOp op) {
@@ -31,7 +36,8 @@ constexpr const char* op_name(BinaryOp op) {
 
 // Extra operands of unary ops: PowScalar uses p0 (exponent); Clamp uses p0 = min,
 // p1 = max, each only when its has_ flag is set; LeakyRelu uses p0 (negative_slope).
-// Binary LeakyReluGrad takes its slope as the ops' alpha.
+// Binary LeakyReluGrad takes its slope as the ops' alpha. Elu uses p0 = alpha; Softplus
+// p0 = beta, p1 = threshold; Hardtanh p0 = min_val, p1 = max_val (the has_ flags unused).
 struct UnaryArgs {
   double p0 = 0.0, p1 = 0.0;
   bool has_p0 = false, has_p1 = false;
@@ -68,6 +74,27 @@ struct AdamStepArgs {
   const double* device_beta1 = nullptr;
   const double* device_step = nullptr;
 };
+
+// The elementwise losses of nn::functional with a fused kernel (core/loss_functors.h):
+// the loss term of one element of input x and target t (BCE with logits also takes an
+// optional pos_weight operand), and its derivative in x or in t. `param` of
+// PointwiseLossArgs is SmoothL1's beta and Huber's delta.
+enum class PointwiseLoss : uint8_t { L1, SmoothL1, Huber, BinaryCrossEntropy, BinaryCrossEntropyWithLogits };
+enum class LossGradWrt : uint8_t { Input, Target };
+struct PointwiseLossArgs {
+  double param = 0.0;
+};
+constexpr const char* op_name(PointwiseLoss op) {
+  constexpr const char* kNames[] = {"l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                                    "binary_cross_entropy_with_logits"};
+  return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
+}
+
+// Kinds of bad input an elementwise kernel reports through an error word (two uint64s:
+// [kind, value], the first report wins): the CPU's word is on the stack and read after
+// the loop, CUDA's is the device error word (cuda/cuda_internal.h, which continues this
+// numbering). Note [Bad input found by elementwise kernels] in core/loss_functors.h.
+constexpr unsigned long long kKernelErrorBceInputOutOfRange = 3;
 
 // How the per-row scale of a class-index loss's gradient comes from the incoming
 // gradient g: g[i] (reduction none), g[0] (sum), g[0] / rows (mean).

@@ -21,7 +21,13 @@ int current_device_index();
 // synchronising: the first one wins via atomicCAS(&word[0], 0, kind) and then stores
 // value in word[1]. The host reads it at synchronising points (cuda::synchronize,
 // copies to the host) and throws.
-enum DeviceErrorKind : unsigned long long { kNoDeviceError = 0, kTargetOutOfBounds = 1, kIndexOutOfRange = 2 };
+// The kinds after these are reported by elementwise kernels' functors (core/op_kinds.h).
+enum DeviceErrorKind : unsigned long long {
+  kNoDeviceError = 0,
+  kTargetOutOfBounds = 1,
+  kIndexOutOfRange = 2,
+  kBceInputOutOfRange = kKernelErrorBceInputOutOfRange,
+};
 unsigned long long* device_error_word();  // for the current device, zeroed at creation
 // Throws ember::Error if a kernel reported an error on the current device (and clears it).
 // Call only after the work that could report it has completed (a synchronisation).
@@ -56,6 +62,13 @@ namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
 void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
+void unary_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
+                    const UnaryArgs& args);
+void pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                    const PointwiseLossArgs& args, const Tensor& out);
+void pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                             const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
+                             const Tensor& out);
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, const Scalar& value);

@@ -146,6 +146,23 @@ void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_fi
   Kernels::binary_scalar(op, a, s, scalar_first, out);
 }
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) { Kernels::where(cond, a, b, out); }
+void unary_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
+                    const UnaryArgs& args) {
+  Kernels::unary_backward(op, order, grad, x, out, args);
+}
+// Note [Bad input found by elementwise kernels] in core/loss_functors.h: the word is read
+// after the loop.
+void pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                    const PointwiseLossArgs& args, const Tensor& out) {
+  unsigned long long error_word[2] = {0, 0};
+  Kernels::pointwise_loss(op, input, target, pos_weight, args, out, error_word);
+  EMBER_CHECK(error_word[0] != kKernelErrorBceInputOutOfRange, "all elements of input should be between 0 and 1");
+}
+void pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                             const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
+                             const Tensor& out) {
+  Kernels::pointwise_loss_backward(op, wrt, grad, input, target, pos_weight, args, out);
+}
 
 void copy(const Tensor& src, const Tensor& dst) {
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {  // a plain memcpy

@@ -10,6 +10,13 @@ namespace ember::cpu {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
 void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out);
+void unary_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
+                    const UnaryArgs& args);
+void pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                    const PointwiseLossArgs& args, const Tensor& out);
+void pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                             const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
+                             const Tensor& out);
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, const Scalar& value);

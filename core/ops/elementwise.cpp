@@ -274,6 +274,48 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
   return unary_op(UnaryOp::Clamp, a, plan.dtype, plan.args);
 }
 
+// ---------------------------------------------------------------- nn activations and losses
+Tensor activation(UnaryOp op, const Tensor& a, const UnaryArgs& args) {
+  EMBER_CHECK(is_floating(a.dtype()), "\"", op_name(op), "\" not implemented for '", dtype_torch_name(a.dtype()), "'");
+  return unary_op(op, a, a.dtype(), args);
+}
+
+Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const UnaryArgs& args) {
+  check_same_device(x, {&grad});
+  const Dims shape = broadcast(grad.sizes(), x.sizes());
+  Tensor out = make_empty(shape, x.dtype(), x.device(), output_format(shape, {&x, &grad}));
+  device_ops(x.device())
+      .unary_backward(op, order, broadcast_to(cast(grad, x.dtype()), shape), broadcast_to(x, shape), out, args);
+  return out;
+}
+
+Tensor pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target, const Tensor& pos_weight,
+                      const PointwiseLossArgs& args) {
+  check_same_device(input, {&target, &pos_weight}, op_name(op));
+  const DType dt = input.dtype();
+  Dims shape = broadcast(input.sizes(), target.sizes());
+  if (pos_weight.defined()) shape = broadcast(shape, pos_weight.sizes());
+  Tensor out = make_empty(shape, dt, input.device(), output_format(shape, {&input, &target}));
+  device_ops(input.device())
+      .pointwise_loss(op, broadcast_to(input, shape), broadcast_to(cast(target, dt), shape),
+                      pos_weight.defined() ? broadcast_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
+  return out;
+}
+
+Tensor pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
+                               const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args) {
+  check_same_device(input, {&grad, &target, &pos_weight}, op_name(op));
+  const DType dt = input.dtype();
+  Dims shape = broadcast(broadcast(input.sizes(), target.sizes()), grad.sizes());
+  if (pos_weight.defined()) shape = broadcast(shape, pos_weight.sizes());
+  Tensor out = make_empty(shape, dt, input.device(), output_format(shape, {&input, &target, &grad}));
+  device_ops(input.device())
+      .pointwise_loss_backward(op, wrt, broadcast_to(cast(grad, dt), shape), broadcast_to(input, shape),
+                               broadcast_to(cast(target, dt), shape),
+                               pos_weight.defined() ? broadcast_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
+  return out;
+}
+
 // ---------------------------------------------------------------- where
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   EMBER_CHECK(cond.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
