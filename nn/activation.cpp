@@ -4,6 +4,7 @@
 #include "core/native.h"
 
 #include <sstream>
+#include <utility>
 
 #include "nn/functional/basic.h"
 
@@ -42,6 +43,42 @@ std::string LeakyReLU::extra_repr() const {
 Tensor Sigmoid::forward(const Tensor& input) { return functional::sigmoid(input); }
 
 Tensor Tanh::forward(const Tensor& input) { return functional::tanh(input); }
+
+GELU::GELU(std::string approximate) : Module("GELU"), approximate(std::move(approximate)) {
+  EMBER_CHECK(this->approximate == "none" || this->approximate == "tanh",
+              "approximate argument must be either none or tanh. (got '", this->approximate, "')");
+}
+Tensor GELU::forward(const Tensor& input) { return functional::gelu(input, approximate); }
+
+Tensor SiLU::forward(const Tensor& input) { return functional::silu(input); }
+
+Tensor ELU::forward(const Tensor& input) { return functional::elu(input, alpha); }
+std::string ELU::extra_repr() const {
+  std::ostringstream os;
+  os << "alpha=" << alpha;
+  return os.str();
+}
+
+Tensor Softplus::forward(const Tensor& input) { return functional::softplus(input, beta, threshold); }
+std::string Softplus::extra_repr() const {
+  std::ostringstream os;
+  os << "beta=" << beta << ", threshold=" << threshold;
+  return os.str();
+}
+
+Hardtanh::Hardtanh(double min_val, double max_val) : Module("Hardtanh"), min_val(min_val), max_val(max_val) {
+  EMBER_CHECK(max_val > min_val, "Hardtanh: max_val (", max_val, ") must be greater than min_val (", min_val, ")");
+}
+Tensor Hardtanh::forward(const Tensor& input) { return functional::hardtanh(input, min_val, max_val); }
+std::string Hardtanh::extra_repr() const {
+  std::ostringstream os;
+  os << "min_val=" << min_val << ", max_val=" << max_val;
+  return os.str();
+}
+
+Tensor ReLU6::forward(const Tensor& input) { return functional::relu6(input); }
+
+Tensor Mish::forward(const Tensor& input) { return functional::mish(input); }
 
 Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim, end_dim); }
 

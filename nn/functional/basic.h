@@ -3,6 +3,7 @@
 // `training` argument, and what is saved for backward only on the grad mode.
 #pragma once
 #include <optional>
+#include <string_view>
 
 #include "core/tensor.h"
 
@@ -15,6 +16,18 @@ Tensor relu(const Tensor& x, bool inplace = false);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
+
+// PyTorch's activations with their parameters and defaults (nn/functional/activation.cpp):
+// float32, float64 or bfloat16 x; one node each, whose backward runs on x's device
+// (Note [Activation gradients] in core/activation_functors.h). gelu's approximate is
+// "none" (x * Phi(x)) or "tanh"; relu6(x) is hardtanh(x, 0, 6).
+Tensor gelu(const Tensor& x, std::string_view approximate = "none");
+Tensor silu(const Tensor& x);
+Tensor elu(const Tensor& x, double alpha = 1.0);
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
+Tensor relu6(const Tensor& x);
+Tensor mish(const Tensor& x);
 
 // Zeroes each element with probability p and scales the rest by 1/(1-p) when
 // training; the identity (x itself) otherwise. The mask is kept only when recording.

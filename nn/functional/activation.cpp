@@ -1,0 +1,112 @@
+// nn::functional gelu, silu, elu, softplus, hardtanh/relu6 and mish: a native
+// elementwise forward and one recorded node that saves x; the gradients run through
+// DeviceOps::unary_backward on x's device (Note [Activation gradients] in
+// core/activation_functors.h).
+#include "autograd/function_node.h"
+#include "core/native.h"
+#include "core/profiler.h"
+#include "nn/functional/basic.h"
+
+namespace ember::nn::functional {
+
+using autograd::needs_grad;
+using autograd::record;
+using autograd::tensor_list;
+using autograd::will_record_into;
+
+namespace {
+
+// One smooth activation: its kernel op and parameters, and its nodes' names.
+struct Smooth {
+  UnaryOp op;
+  UnaryArgs args;
+  const char* node;           // "GeluBackward"
+  const char* double_node;    // "GeluBackwardBackward"
+};
+
+// g * f'(x). Under create_graph it is recorded: linear in g (its derivative there is
+// this same function of the incoming gradient) and g * f''(x) in x. That node's own
+// backward is not recorded, so a third derivative through it is the engine's "the
+// derivative for 'GeluBackwardBackward' is not implemented" error.
+Tensor smooth_grad(const Smooth& f, const Tensor& g, const Tensor& x) {
+  Tensor out = native::activation_backward(f.op, 1, g, x, f.args);
+  if (will_record_into(out, g, x)) {
+    record(f.double_node, {&g, &x}, {&out}, {g, x}, [f](const tensor_list& gg, const tensor_list& s, const auto& in) {
+      return tensor_list{needs_grad(in, 0) ? smooth_grad(f, gg[0], s[1]) : Tensor(),
+                         needs_grad(in, 1) ? native::activation_backward(f.op, 2, native::mul(gg[0], s[0]), s[1], f.args)
+                                           : Tensor()};
+    });
+  }
+  return out;
+}
+
+Tensor smooth_activation(const Smooth& f, const Tensor& x) {
+  Tensor out = native::activation(f.op, x, f.args);
+  if (will_record_into(out, x)) {
+    record(f.node, {&x}, {&out}, {x}, [f](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{smooth_grad(f, g[0], s[0])};
+    })->set_differentiable_backward();
+  }
+  return out;
+}
+
+// Hardtanh's gradient: g strictly inside (min_val, max_val), else 0. Linear in g and
+// piecewise constant in x, so, as leaky_relu's, its own derivative is itself (in g) and
+// 0 (in x, linked by the forward node's set_backward_reads_inputs): every order works.
+Tensor hardtanh_grad(const Tensor& g, const Tensor& x, const UnaryArgs& args) {
+  Tensor out = native::activation_backward(UnaryOp::Hardtanh, 1, g, x, args);
+  if (will_record_into(out, g)) {
+    record("HardtanhBackwardBackward", {&g}, {&out}, {x},
+           [args](const tensor_list& gg, const tensor_list& s, const auto&) {
+             return tensor_list{hardtanh_grad(gg[0], s[0], args)};
+           })->set_differentiable_backward();
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor gelu(const Tensor& x, std::string_view approximate) {
+  EMBER_PROFILE_OP("gelu");
+  EMBER_CHECK(approximate == "none" || approximate == "tanh",
+              "approximate argument must be either none or tanh. (got '", approximate, "')");
+  const UnaryOp op = approximate == "tanh" ? UnaryOp::GeluTanh : UnaryOp::Gelu;
+  return smooth_activation({op, {}, "GeluBackward", "GeluBackwardBackward"}, x);
+}
+
+Tensor silu(const Tensor& x) {
+  EMBER_PROFILE_OP("silu");
+  return smooth_activation({UnaryOp::Silu, {}, "SiluBackward", "SiluBackwardBackward"}, x);
+}
+
+Tensor elu(const Tensor& x, double alpha) {
+  EMBER_PROFILE_OP("elu");
+  return smooth_activation({UnaryOp::Elu, UnaryArgs{.p0 = alpha}, "EluBackward", "EluBackwardBackward"}, x);
+}
+
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  EMBER_PROFILE_OP("softplus");
+  return smooth_activation(
+      {UnaryOp::Softplus, UnaryArgs{.p0 = beta, .p1 = threshold}, "SoftplusBackward", "SoftplusBackwardBackward"}, x);
+}
+
+Tensor mish(const Tensor& x) {
+  EMBER_PROFILE_OP("mish");
+  return smooth_activation({UnaryOp::Mish, {}, "MishBackward", "MishBackwardBackward"}, x);
+}
+
+Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+  EMBER_PROFILE_OP("hardtanh");
+  const UnaryArgs args{.p0 = min_val, .p1 = max_val};
+  Tensor out = native::activation(UnaryOp::Hardtanh, x, args);
+  if (will_record_into(out, x)) {
+    record("HardtanhBackward", {&x}, {&out}, {x}, [args](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{hardtanh_grad(g[0], s[0], args)};
+    })->set_backward_reads_inputs();
+  }
+  return out;
+}
+
+Tensor relu6(const Tensor& x) { return hardtanh(x, 0.0, 6.0); }
+
+}  // namespace ember::nn::functional
