@@ -39,6 +39,7 @@
 #include "nn/distributed/sync_batchnorm.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
+#include "nn/loss.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/module.h"

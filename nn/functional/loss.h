@@ -1,6 +1,7 @@
 // Losses and (log-)softmax for nn::functional (PyTorch names and defaults):
 // log_softmax, softmax, nll_loss, cross_entropy (one fused node each, class weights and
-// ignore_index included), mse_loss.
+// ignore_index included), mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+// binary_cross_entropy and binary_cross_entropy_with_logits.
 // Each runs as fused row kernels on the tensor's own device (DeviceOps softmax_rows, ...).
 #pragma once
 #include <optional>
@@ -56,5 +57,37 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, const ClassLossO
 // (input - target)^2, broadcasting, reduced.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 Tensor mse_loss(const Tensor& input, const Tensor& target, std::string_view reduction);
+
+// The elementwise losses of nn/functional/pointwise_loss.cpp: one fused kernel for the
+// loss terms (core/loss_functors.h), the reduction, and one node whose backward is one
+// fused kernel per input that needs a gradient (composed of differentiable ops under
+// create_graph, so every order works). Floating inputs (float32, float64, bfloat16).
+// |input - target|, broadcasting; gradients for input and target.
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor l1_loss(const Tensor& input, const Tensor& target, std::string_view reduction);
+// 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target, broadcasting);
+// beta >= 0 (beta = 0 is l1_loss).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                      double beta = 1.0);
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, std::string_view reduction, double beta = 1.0);
+// 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); delta > 0.
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                  double delta = 1.0);
+Tensor huber_loss(const Tensor& input, const Tensor& target, std::string_view reduction, double delta = 1.0);
+// -weight (target log(input) + (1 - target) log(1 - input)), each log clamped at -100;
+// input in [0, 1], target of input's shape and dtype; weight (a constant) broadcasts to it.
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                            Reduction reduction = Reduction::Mean);
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight,
+                            std::string_view reduction);
+// binary_cross_entropy(sigmoid(input), target) in the stable form, with pos_weight p
+// weighing the positive term: -weight (p target log sigmoid(input) + (1 - target)
+// log(1 - sigmoid(input))); weight and pos_weight (constants) broadcast to input's shape.
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight = {},
+                                        Reduction reduction = Reduction::Mean, const Tensor& pos_weight = {});
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                        std::string_view reduction, const Tensor& pos_weight = {});
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, const Tensor& weight,
+                                        const Tensor& pos_weight, Reduction reduction = Reduction::Mean);
 
 }  // namespace ember::nn::functional
