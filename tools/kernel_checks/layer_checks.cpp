@@ -108,6 +108,16 @@ void add_pool_checks(std::vector<Check>& checks) {
        [](const Tensor& x) { return F::relu(mul(x.contiguous(MemoryFormat::ChannelsLast), 1.0), true); }},
       // the fused leaky_relu kernels (core/functors.h), ties at 0 take the slope
       {"leaky_relu(0.2) backward", odd, kFloat32, [](const Tensor& x) { return F::leaky_relu(x, 0.2); }, -2, 3},
+      // the activations' functors (core/activation_functors.h), ties at the kinks
+      {"gelu backward", odd, kFloat32, [](const Tensor& x) { return F::gelu(x); }, 0, 0},
+      {"gelu(tanh) backward", odd, kFloat32, [](const Tensor& x) { return F::gelu(x, "tanh"); }, 0, 0},
+      {"silu backward", odd, kFloat32, [](const Tensor& x) { return F::silu(x); }, 0, 0},
+      {"elu(0.5) backward", odd, kFloat32, [](const Tensor& x) { return F::elu(x, 0.5); }, -2, 3},
+      {"softplus(2, 3) backward", odd, kFloat64, [](const Tensor& x) { return F::softplus(mul(x, 0.75), 2.0, 3.0); },
+       -3, 4},
+      {"hardtanh backward", odd, kFloat32, [](const Tensor& x) { return F::hardtanh(x); }, -2, 3},
+      {"relu6 backward", odd, kFloat32, [](const Tensor& x) { return F::relu6(mul(x, 3.0)); }, -1, 4},
+      {"mish backward", odd, kFloat32, [](const Tensor& x) { return F::mish(x); }, 0, 0},
   };
   for (const Case& c : cases) {
     const auto fn = c.fn;

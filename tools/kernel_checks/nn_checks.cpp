@@ -232,6 +232,42 @@ void add_clip_grad_checks(std::vector<Check>& checks) {
 
 // A bad target on CUDA must not throw at the launch (no synchronisation there) but at
 // the next synchronising point, as an ember::Error naming the target.
+// The elementwise losses' functors (core/loss_functors.h), every reduction, gradients for
+// input and target; and a BCE input outside [0, 1] through the device error word.
+void add_pointwise_loss_checks(std::vector<Check>& checks) {
+  using LossFn = std::function<Tensor(const Tensor&, const Tensor&, const Tensor&, F::Reduction)>;
+  const std::vector<std::pair<std::string, LossFn>> cases{
+      {"l1_loss", [](const Tensor& x, const Tensor& t, const Tensor&, F::Reduction r) { return F::l1_loss(x, t, r); }},
+      {"smooth_l1_loss(beta=0.5)",
+       [](const Tensor& x, const Tensor& t, const Tensor&, F::Reduction r) { return F::smooth_l1_loss(x, t, r, 0.5); }},
+      {"huber_loss(delta=0.5)",
+       [](const Tensor& x, const Tensor& t, const Tensor&, F::Reduction r) { return F::huber_loss(x, t, r, 0.5); }},
+      {"binary_cross_entropy(weight)",
+       [](const Tensor& x, const Tensor& t, const Tensor& w, F::Reduction r) {
+         return F::binary_cross_entropy(x.sigmoid(), t.sigmoid(), w.detach(), r);
+       }},
+      {"binary_cross_entropy_with_logits(weight, pos_weight)",
+       [](const Tensor& x, const Tensor& t, const Tensor& w, F::Reduction r) {
+         return F::binary_cross_entropy_with_logits(x, t.sigmoid(), w.detach(), r, w.detach() * 2.0);
+       }},
+  };
+  for (const auto& [name, fn] : cases) {
+    for (const F::Reduction r : {F::Reduction::None, F::Reduction::Mean}) {
+      checks.push_back(parity(ParitySpec{
+          .op = name + (r == F::Reduction::Mean ? "(mean)" : "(none)") + " backward",
+          .shape = "[64, 33]",
+          .fn = [fn, r](const Outputs& in) -> Outputs { return {fn(in[0], in[1], in[2], r)}; },
+          .backward = true,
+          .make_inputs = [] { return Outputs{randn({64, 33}), randn({64, 33}), rand({33})}; },
+      }));
+    }
+  }
+  checks.push_back(deferred_error_check(
+      "binary_cross_entropy input outside [0, 1]", "[4]", "all elements of input should be between 0 and 1",
+      [] { (void)F::binary_cross_entropy(tensor(std::vector<float>{0.5f, 1.5f, 0.1f, 0.2f}).cuda(), rand({4}).cuda()); },
+      [] { (void)F::binary_cross_entropy(rand({4}).cuda(), rand({4}).cuda()).item<double>(); }));
+}
+
 void add_bad_target_check(std::vector<Check>& checks) {
   checks.push_back(deferred_error_check(
       "cross_entropy bad target", "[4, 10], target 12", "Target 12 is out of bounds",
@@ -248,6 +284,7 @@ void add_nn_checks(std::vector<Check>& checks) {
   add_class_loss_checks(checks);
   add_optimizer_checks(checks);
   add_clip_grad_checks(checks);
+  add_pointwise_loss_checks(checks);
   add_bad_target_check(checks);
 }
 
