@@ -1,7 +1,9 @@
 // Elementwise math as __host__ __device__ functors, shared by the CPU loops
 // (core/cpu/elementwise.cpp) and the CUDA kernels (cuda/), so the GPU's math is
 // tested on the CPU. with_unary_functor / with_binary_functor map an op enum to its
-// functor. No tensor headers here (nor <omp.h>): this compiles under nvcc.
+// functor; the nn activations' functors (and their derivatives, with_unary_grad_functor)
+// are in core/activation_functors.h, the elementwise losses' in core/loss_functors.h.
+// No tensor headers here (nor <omp.h>): this compiles under nvcc.
 #pragma once
 #include <cmath>
 #include <cstdint>
