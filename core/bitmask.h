@@ -86,25 +86,59 @@ EMBER_HD_INLINE T dropout_scale(double p) {
 }
 
 // Max pooling's saved index: the winner's position (dh, dw) in output (oh, ow)'s
-// unclipped window, as dh * KW + dw, from the flat h * W + w that window_max returns,
-// and back (Note [Compact saved activations]).
+// unclipped window (in kernel steps, so dilation does not widen it), as dh * KW + dw,
+// from the flat h * W + w that window_max returns, and back (Note [Compact saved
+// activations]). Adaptive windows start at floor(oh * H / OH), and KH x KW bounds them
+// (PoolGeometry). With g.flat_indices (return_indices) the flat index is kept as is.
+// An empty window (dilation can miss the plane) keeps 0, or -1 when flat: a position
+// outside the plane either way, which window_flat_index answers with -1.
 // Index: as pool_window's (core/nn_geometry.h).
 template <typename Index>
-EMBER_HD_INLINE Index window_local_index(const PoolGeometry& g, Index oh, Index ow, Index flat) {
-  const Index W = static_cast<Index>(g.W);
-  const Index dh = flat / W - (oh * static_cast<Index>(g.SH) - static_cast<Index>(g.PH));
-  const Index dw = flat % W - (ow * static_cast<Index>(g.SW) - static_cast<Index>(g.PW));
-  return dh * static_cast<Index>(g.KW) + dw;
-}
-template <typename Index>
-EMBER_HD_INLINE Index window_flat_index(const PoolGeometry& g, Index oh, Index ow, Index local) {
-  const Index KW = static_cast<Index>(g.KW);
-  const Index h = oh * static_cast<Index>(g.SH) - static_cast<Index>(g.PH) + local / KW;
-  const Index w = ow * static_cast<Index>(g.SW) - static_cast<Index>(g.PW) + local % KW;
-  return h * static_cast<Index>(g.W) + w;
+EMBER_HD_INLINE void window_origin(const PoolGeometry& g, Index oh, Index ow, Index& h, Index& w) {
+  if (g.adaptive) {
+    h = oh * static_cast<Index>(g.H) / static_cast<Index>(g.OH);
+    w = ow * static_cast<Index>(g.W) / static_cast<Index>(g.OW);
+  } else {
+    h = oh * static_cast<Index>(g.SH) - static_cast<Index>(g.PH);
+    w = ow * static_cast<Index>(g.SW) - static_cast<Index>(g.PW);
+  }
 }
 
-// The dtype of max pooling's saved indices: uint8 while a window fits in 256 positions.
-inline bool pool_indices_fit_uint8(const PoolGeometry& g) { return g.KH * g.KW <= 256; }
+template <typename Index>
+EMBER_HD_INLINE Index window_local_index(const PoolGeometry& g, Index oh, Index ow, Index flat) {
+  if (g.flat_indices) return flat;
+  Index h0, w0;
+  window_origin(g, oh, ow, h0, w0);
+  const Index W = static_cast<Index>(g.W);
+  Index dh = flat / W - h0, dw = flat % W - w0;
+  if (g.DH != 1) dh /= static_cast<Index>(g.DH);
+  if (g.DW != 1) dw /= static_cast<Index>(g.DW);
+  return dh * static_cast<Index>(g.KW) + dw;
+}
+
+// What max pooling keeps for output (oh, ow) whose window is win and whose winner is flat.
+template <typename Index>
+EMBER_HD_INLINE Index saved_pool_index(const PoolGeometry& g, Index oh, Index ow, const PoolWindowOf<Index>& win,
+                                       Index flat) {
+  if (win.empty()) return g.flat_indices ? Index(-1) : Index(0);
+  return window_local_index(g, oh, ow, flat);
+}
+
+// The flat position h * W + w that output (oh, ow)'s saved index names, or -1 for none.
+template <typename Index>
+EMBER_HD_INLINE Index window_flat_index(const PoolGeometry& g, Index oh, Index ow, Index saved) {
+  if (g.flat_indices) return saved;
+  Index h, w;
+  window_origin(g, oh, ow, h, w);
+  const Index KW = static_cast<Index>(g.KW);
+  h += saved / KW * static_cast<Index>(g.DH);
+  w += saved % KW * static_cast<Index>(g.DW);
+  const bool inside = h >= 0 && h < static_cast<Index>(g.H) && w >= 0 && w < static_cast<Index>(g.W);
+  return inside ? h * static_cast<Index>(g.W) + w : Index(-1);
+}
+
+// The dtype of max pooling's saved indices: uint8 while a window fits in 256 positions
+// (and they are window-local).
+inline bool pool_indices_fit_uint8(const PoolGeometry& g) { return !g.flat_indices && g.KH * g.KW <= 256; }
 
 }  // namespace ember

@@ -122,11 +122,11 @@ struct DeviceOps {
   void (*conv2d_backward)(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g,
                           const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
   // Max pooling; indices (kUInt8 when pool_indices_fit_uint8(g), else kInt64: the
-  // winner's position in its window, window_local_index in core/bitmask.h; first of
-  // equal values, NaN wins) written only when defined.
+  // winner's position in its window, window_local_index in core/bitmask.h, or its flat
+  // h * W + w when g.flat_indices; first of equal values, NaN wins) written only when defined.
   void (*max_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out, const Tensor& indices);
   void (*max_pool2d_backward)(const Tensor& grad, const Tensor& indices, const PoolGeometry& g, const Tensor& grad_x);
-  // Average pooling (count_include_pad) and adaptive average pooling (g.adaptive).
+  // Average pooling (g's divisor options) and adaptive average pooling (g.adaptive).
   void (*avg_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out);
   void (*avg_pool2d_backward)(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
   // Batch norm over x seen as [N, C, S]; weight/bias [C] in x's dtype or undefined.

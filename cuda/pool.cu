@@ -1,9 +1,11 @@
-// CUDA max / average / adaptive-average pooling over [planes, H, W], NCHW or channels-last
+// CUDA max / average / adaptive pooling over [planes, H, W] with PyTorch's options (Note
+// [Pooling options] in nn/functional/pool.cpp), NCHW or channels-last
 // (each operand either; Note [Channels-last layers] in nn/functional/args.h): a thread per
 // output in forward, a thread per input in backward (it gathers the outputs whose window
 // covers it, in the CPU's order: deterministic, no atomics), in memory order.
 // Windows come from pool_window (core/nn_geometry.h), shared with the CPU kernels; max
-// pooling's indices are window-local (Note [Compact saved activations], core/bitmask.h).
+// pooling's indices are window-local (Note [Compact saved activations], core/bitmask.h)
+// unless flat ones were asked for (return_indices).
 // Each thread's work is in cuda/pool_threads.h (run on the CPU by the tests too).
 #include <cuda_runtime.h>
 

@@ -80,8 +80,9 @@ EMBER_HD_INLINE InputSite<Index> input_site(Index q, const PoolGeometry& g) {
   const auto I = [](int64_t v) { return static_cast<Index>(v); };
   InputSite<Index> s{};
   s.w = q % I(g.W), s.h = q / I(g.W);
-  outputs_over<Index>(s.h, I(g.H), I(g.OH), I(g.KH), I(g.SH), I(g.PH), g.adaptive, s.oh0, s.oh1);
-  outputs_over<Index>(s.w, I(g.W), I(g.OW), I(g.KW), I(g.SW), I(g.PW), g.adaptive, s.ow0, s.ow1);
+  // A dilated window spans (K - 1) * D + 1 positions.
+  outputs_over<Index>(s.h, I(g.H), I(g.OH), I((g.KH - 1) * g.DH + 1), I(g.SH), I(g.PH), g.adaptive, s.oh0, s.oh1);
+  outputs_over<Index>(s.w, I(g.W), I(g.OW), I((g.KW - 1) * g.DW + 1), I(g.SW), I(g.PW), g.adaptive, s.ow0, s.ow1);
   return s;
 }
 
@@ -95,9 +96,9 @@ EMBER_HD_INLINE void max_forward(const T* x, PlaneLayout<Index> xl, T* out, Plan
   ol.site(o, out_area, p, q);
   const Index oh = q / OW, ow = q % OW;
   Index arg;
-  out[o] = window_max(x + xl.at(p, 0, H * W), W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg,
-                      xl.step());
-  if (indices) indices[il.at(p, q, out_area)] = static_cast<I>(window_local_index(g, oh, ow, arg));
+  const PoolWindowOf<Index> win = pool_window(g, oh, ow);
+  out[o] = window_max(x + xl.at(p, 0, H * W), W, win, -std::numeric_limits<T>::infinity(), arg, xl.step());
+  if (indices) indices[il.at(p, q, out_area)] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
 }
 
 // Input element i in gx's memory order gathers the outputs whose winner it is.
@@ -127,7 +128,7 @@ EMBER_HD_INLINE void avg_forward(const T* x, PlaneLayout<Index> xl, T* out, Plan
   ol.site(o, static_cast<Index>(g.OH) * OW, p, q);
   const PoolWindowOf<Index> win = pool_window(g, q / OW, q % OW);
   const T sum = window_sum(x + xl.at(p, 0, static_cast<Index>(g.H) * W), W, win, xl.step());
-  out[o] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
+  out[o] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
 }
 
 template <typename T, typename Index>
@@ -142,7 +143,7 @@ EMBER_HD_INLINE void avg_backward(const T* grad, PlaneLayout<Index> gl, T* gx, P
   for (Index oh = site.oh0; oh < site.oh1; ++oh)
     for (Index ow = site.ow0; ow < site.ow1; ++ow) {
       const PoolWindowOf<Index> win = pool_window(g, oh, ow);
-      if (win.divisor <= 0 || h < win.h0 || h >= win.h1 || w < win.w0 || w >= win.w1) continue;
+      if (h < win.h0 || h >= win.h1 || w < win.w0 || w >= win.w1) continue;
       sum += grad[gl.at(p, oh * OW + ow, out_area)] / static_cast<T>(win.divisor);
     }
   gx[i] = sum;

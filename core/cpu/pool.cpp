@@ -1,7 +1,8 @@
-// 2-D max / average / adaptive-average pooling on the CPU: plain loops over [H, W]
-// planes, parallel over planes. Each output's window comes from pool_window
-// (core/nn_geometry.h), shared by forward, backward and the CUDA kernels; max pooling
-// saves window-local indices (Note [Compact saved activations] in core/bitmask.h).
+// 2-D max / average / adaptive max and average pooling on the CPU with PyTorch's options
+// (Note [Pooling options] in nn/functional/pool.cpp): plain loops over [H, W] planes,
+// parallel over planes. Each output's window comes from pool_window (core/nn_geometry.h),
+// shared by forward, backward and the CUDA kernels; max pooling saves window-local
+// indices (Note [Compact saved activations] in core/bitmask.h), or flat ones when asked.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -109,9 +110,9 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
         for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             int64_t arg;
-            const T best = window_max(s, g.W, pool_window(g, oh, ow), -std::numeric_limits<T>::infinity(), arg);
-            dst[p * out_plane + oh * g.OW + ow] = best;
-            if (plane_idx) plane_idx[oh * g.OW + ow] = static_cast<I>(window_local_index(g, oh, ow, arg));
+            const PoolWindow win = pool_window(g, oh, ow);
+            dst[p * out_plane + oh * g.OW + ow] = window_max(s, g.W, win, -std::numeric_limits<T>::infinity(), arg);
+            if (plane_idx) plane_idx[oh * g.OW + ow] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
           }
       });
     });
@@ -135,7 +136,8 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
         for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             const int64_t o = oh * g.OW + ow;
-            d[window_flat_index<int64_t>(g, oh, ow, plane_idx[o])] += src[p * out_plane + o];
+            const int64_t at = window_flat_index<int64_t>(g, oh, ow, static_cast<int64_t>(plane_idx[o]));
+            if (at >= 0) d[at] += src[p * out_plane + o];  // -1: a dilated window outside the plane
           }
       });
     });
@@ -155,7 +157,7 @@ void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
         for (int64_t ow = 0; ow < g.OW; ++ow) {
           const PoolWindow win = pool_window(g, oh, ow);
           const T sum = window_sum(s, g.W, win);
-          dst[p * out_plane + oh * g.OW + ow] = win.divisor > 0 ? sum / static_cast<T>(win.divisor) : T(0);
+          dst[p * out_plane + oh * g.OW + ow] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
         }
     });
   });
@@ -174,7 +176,7 @@ void avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Ten
       for (int64_t oh = 0; oh < g.OH; ++oh)
         for (int64_t ow = 0; ow < g.OW; ++ow) {
           const PoolWindow win = pool_window(g, oh, ow);
-          if (win.divisor <= 0) continue;
+          if (win.empty()) continue;
           const T share = src[p * out_plane + oh * g.OW + ow] / static_cast<T>(win.divisor);
           for (int64_t h = win.h0; h < win.h1; ++h)
             for (int64_t w = win.w0; w < win.w1; ++w) d[h * g.W + w] += share;

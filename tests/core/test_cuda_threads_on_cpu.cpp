@@ -1,8 +1,10 @@
 // The CUDA pooling and batch-norm kernels' threads (cuda/pool_threads.h,
 // cuda/batch_norm_threads.h) run here on the CPU, one call per thread of the launch, and
 // must give what the CPU kernels give: the kernels' index math, layouts (NCHW and
-// channels-last; pooling's mixed too), the backward gathers and batch norm's split of each
-// channel over image groups are checked in every CI run, GPU or not. (Warp and block reductions are
+// channels-last; pooling's mixed too), pooling's options (dilation, ceil_mode,
+// count_include_pad, divisor_override, flat indices, adaptive max), the backward gathers
+// and batch norm's split of each channel over image groups are checked in every CI run,
+// GPU or not. (Warp and block reductions are
 // summed in thread order here; the GPU's tree order only reorders float64 partial sums.)
 #include <gtest/gtest.h>
 
@@ -49,18 +51,26 @@ struct PoolCase {
   Dims x;
   int64_t KH, KW, SH, SW, PH, PW;
   int64_t adaptive_h = 0, adaptive_w = 0;  // > 0: adaptive to this size
+  // PyTorch's other options (Note [Pooling options] in nn/functional/pool.cpp).
+  int64_t DH = 1, DW = 1;
+  bool ceil_mode = false, count_include_pad = true;
+  int64_t divisor_override = 0;
+  bool flat_indices = false;
 };
 
 PoolGeometry geometry_of(const PoolCase& c) {
   PoolGeometry g{};
   g.planes = c.x[0] * c.x[1], g.H = c.x[2], g.W = c.x[3];
+  g.flat_indices = c.flat_indices;
   if (c.adaptive_h > 0) {
     g.OH = c.adaptive_h, g.OW = c.adaptive_w, g.adaptive = true;
+    g.KH = adaptive_window_bound(g.H, g.OH), g.KW = adaptive_window_bound(g.W, g.OW);
     return g;
   }
-  g.KH = c.KH, g.KW = c.KW, g.SH = c.SH, g.SW = c.SW, g.PH = c.PH, g.PW = c.PW;
-  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, 1);
-  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, 1);
+  g.KH = c.KH, g.KW = c.KW, g.SH = c.SH, g.SW = c.SW, g.PH = c.PH, g.PW = c.PW, g.DH = c.DH, g.DW = c.DW;
+  g.count_include_pad = c.count_include_pad, g.divisor_override = c.divisor_override;
+  g.OH = pool_out_size(g.H, g.KH, g.SH, g.PH, g.DH, c.ceil_mode);
+  g.OW = pool_out_size(g.W, g.KW, g.SW, g.PW, g.DW, c.ceil_mode);
   return g;
 }
 
@@ -72,6 +82,14 @@ const std::vector<PoolCase>& pool_cases() {
       {"17x17 stride 1 (int64 indices)", {1, 2, 18, 18}, 17, 17, 1, 1, 0, 0},
       {"adaptive to 4x5", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5},
       {"adaptive to 13x13 (windows overlap)", {2, 3, 9, 11}, 0, 0, 0, 0, 0, 0, 13, 13},
+      {"2x2 stride 2 ceil_mode (partial windows)", {2, 3, 7, 9}, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true},
+      {"3x3 stride 2 padding 1 dilation 2 ceil_mode", {2, 3, 9, 11}, 3, 3, 2, 2, 1, 1, 0, 0, 2, 2, true},
+      {"3x2 stride (2, 1) padding (1, 0) dilation (1, 3), flat indices", {2, 2, 8, 9}, 3, 2, 2, 1, 1, 0, 0, 0, 1, 3,
+       false, true, 0, true},
+      {"dilated windows outside the plane", {1, 3, 2, 7}, 2, 2, 1, 1, 1, 1, 0, 0, 3, 1},
+      {"adaptive to 4x5, flat indices", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5, 1, 1, false, true, 0, true},
+      {"3x3 stride 2 padding 1 ceil_mode, no pad count", {2, 3, 8, 10}, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, true, false},
+      {"3x2 stride 2 padding 1 ceil_mode, divisor -3", {2, 3, 8, 9}, 3, 2, 2, 2, 1, 1, 0, 0, 1, 1, true, true, -3},
   };
   return cases;
 }
@@ -132,8 +150,7 @@ void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x, D
 
 template <typename Index>
 void check_max_pools() {
-  for (const PoolCase& c : pool_cases()) {
-    if (c.adaptive_h > 0) continue;
+  for (const PoolCase& c : pool_cases()) {  // adaptive ones too: adaptive_max_pool2d
     const PoolGeometry g = geometry_of(c);
     const Tensor x = pool_input(c.x);
     if (pool_indices_fit_uint8(g)) {
@@ -152,6 +169,7 @@ TEST(CudaThreadsOnCpu, MaxPoolingMatchesTheCpuKernelInEveryLayout) {
 template <typename Index>
 void check_average_pools() {
   for (const PoolCase& c : pool_cases()) {
+    if (c.DH != 1 || c.DW != 1) continue;  // dilation is max pooling's alone
     const PoolGeometry g = geometry_of(c);
     const Tensor x = randn(c.x);
     const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
@@ -197,6 +215,12 @@ TEST(CudaThreadsOnCpu, PoolingIndexWidthFollowsTheSizes) {
   EXPECT_FALSE(pool_fits_32_bits(w, 1));
   w.KH = w.KW = 2, w.PH = w.PW = 0, w.SH = w.SW = int64_t{1} << 32;
   EXPECT_FALSE(pool_fits_32_bits(w, 1));
+  // A dilated window's end, oh * SH + (KH - 1) * DH + 1, past INT32_MAX though each factor fits.
+  PoolGeometry d{};
+  d.planes = 1, d.H = d.W = 1, d.OH = d.OW = 1000, d.KH = d.KW = 46000, d.DH = d.DW = 46000, d.SH = d.SW = 46000;
+  EXPECT_FALSE(pool_fits_32_bits(d, 1000 * 1000));
+  d.OH = d.OW = 10;
+  EXPECT_TRUE(pool_fits_32_bits(d, 100));
 }
 
 // The launch of a (channel, image group) reduction: every thread of every block, each
