@@ -4,6 +4,8 @@
 #pragma once
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
+#include <tuple>
 
 #include "core/tensor.h"
 
@@ -40,11 +42,26 @@ namespace ember::nn::functional {
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrPair stride = 1,
               IntOrPair padding = 0, IntOrPair dilation = 1, int64_t groups = 1);
 
-// stride {} (the default) means stride = kernel. Padding is -inf for max, counted
-// in the divisor for avg (count_include_pad), at most half the kernel.
-Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0);
-Tensor avg_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0);
+// Pooling with PyTorch's options and defaults (Note [Pooling options] in
+// nn/functional/pool.cpp). stride {} (the default) means stride = kernel; padding is at
+// most half the kernel; ceil_mode rounds the output size up, the last window starting
+// inside the input or its left padding.
+// Max: padding is -inf; dilation spaces the window's taps.
+Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0,
+                  IntOrPair dilation = 1, bool ceil_mode = false);
+// return_indices=True (libtorch's name): the output and each winner's flat index
+// h * W + w in its [H, W] plane, int64, shaped and laid out like the output.
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntOrPair kernel, IntOrPair stride = {},
+                                                   IntOrPair padding = 0, IntOrPair dilation = 1,
+                                                   bool ceil_mode = false);
+// Average: the divisor is the window clipped to the input and its padding
+// (count_include_pad), or to the input alone, or divisor_override (nonzero) when given.
+Tensor avg_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride = {}, IntOrPair padding = 0,
+                  bool ceil_mode = false, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
 // Output [.., OH, OW]; window i covers [floor(i*H/OH), ceil((i+1)*H/OH)).
 Tensor adaptive_avg_pool2d(const Tensor& x, IntOrPair output_size);
+Tensor adaptive_max_pool2d(const Tensor& x, IntOrPair output_size);
+std::tuple<Tensor, Tensor> adaptive_max_pool2d_with_indices(const Tensor& x, IntOrPair output_size);
 
 }  // namespace ember::nn::functional

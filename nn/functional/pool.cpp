@@ -1,10 +1,34 @@
-// nn::functional max_pool2d, avg_pool2d and adaptive_avg_pool2d: argument checks with
-// PyTorch's messages, the device's pooling kernels (core/dispatch.h), outputs in the
+// nn::functional max_pool2d (and _with_indices), avg_pool2d, adaptive_max_pool2d (and
+// _with_indices), adaptive_avg_pool2d and max_unpool2d: argument checks with PyTorch's
+// messages, the device's pooling kernels (core/dispatch.h), outputs in the
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
 // backward node each (max pooling keeps its window-local argmax indices, only when
 // recording: Note [Compact saved activations] in core/bitmask.h). bfloat16 input is pooled
 // in float32 through differentiable casts (the kernels have no bf16 path): max pooling
 // gives the same values, average pooling rounds once, as PyTorch's bf16 kernels do.
+//
+// Note [Pooling options]
+// Every PyTorch option is one field of PoolGeometry (core/nn_geometry.h), read by
+// pool_window and the saved-index math (core/bitmask.h) that both devices' kernels share:
+//   - dilation (max only) steps the window's taps; a tap in the padding is skipped, and a
+//     window whose taps all miss the input (possible only with dilation) gives -inf and
+//     no gradient (PyTorch would index outside the plane there).
+//   - ceil_mode changes only OH/OW (pool_out_size, PyTorch's pooling_output_shape).
+//   - count_include_pad / divisor_override change only an average's divisor; with
+//     ceil_mode a window reaching past the right padding counts only up to it, as in
+//     PyTorch (1.13 and 2.x alike).
+//   - return_indices: PyTorch's flat h * W + w int64 indices. The returned tensor is the
+//     one saved for backward (g.flat_indices), so asking for indices costs its int64
+//     tensor once, not a compact copy besides; without return_indices the saved indices
+//     stay window-local uint8 (the default options' saved bytes are unchanged). Both
+//     route every gradient to the same element in the same order: bit-identical.
+//   - adaptive max pooling is max pooling over adaptive windows (g.adaptive); its
+//     window-local indices are framed by the largest window (adaptive_window_bound).
+// Checks and messages follow torch 1.13 (pool2d_shape_check, pooling_output_shape):
+// padding at most half the kernel (not the dilated kernel), "Output size is too small".
+#include <tuple>
+#include <vector>
+
 #include "autograd/function_node.h"
 #include "core/bitmask.h"
 #include "core/dispatch.h"
@@ -34,24 +58,42 @@ PoolGeometry pool_input(const Tensor& x, const char* op) {
   return g;
 }
 
+// Window pooling's sizes and PyTorch's checks of them (torch 1.13's phrases).
 PoolGeometry window_geometry(const Tensor& x, const char* op, const Dims& kernel_in, const Dims& stride_in,
-                                     const Dims& padding_in) {
+                             const Dims& padding_in, const Dims& dilation_in, bool ceil_mode) {
   PoolGeometry g = pool_input(x, op);
   const Dims kernel = detail::expand_pair(kernel_in, op, "kernel_size");
   const Dims stride = stride_in.empty() ? kernel : detail::expand_pair(stride_in, op, "stride");
   const Dims padding = detail::expand_pair(padding_in, op, "padding");
+  const Dims dilation = detail::expand_pair(dilation_in, op, "dilation");
+  EMBER_CHECK(kernel[0] > 0 && kernel[1] > 0, op, ": kernel size should be greater than zero, but got kH: ", kernel[0],
+              " kW: ", kernel[1]);
+  EMBER_CHECK(stride[0] > 0 && stride[1] > 0, op, ": stride should be greater than zero, but got dH: ", stride[0],
+              " dW: ", stride[1]);
+  EMBER_CHECK(dilation[0] > 0 && dilation[1] > 0, op, ": dilation should be greater than zero, but got dilationH: ",
+              dilation[0], " dilationW: ", dilation[1]);
   for (int i = 0; i < 2; ++i) {
-    EMBER_CHECK(kernel[i] > 0, op, ": kernel_size must be greater than zero, but got ", kernel);
-    EMBER_CHECK(stride[i] > 0, op, ": stride must be greater than zero, but got ", stride);
-    EMBER_CHECK(padding[i] >= 0 && padding[i] <= kernel[i] / 2, op,
-                ": pad should be at most half of effective kernel size, but got pad=", padding[i],
-                ", kernel_size=", kernel[i], " and dilation=1");
+    EMBER_CHECK(padding[i] >= 0, op, ": pad must be non-negative, but got pad: ", padding[i]);
+    EMBER_CHECK(padding[i] <= kernel[i] / 2, op, ": pad should be at most half of kernel size, but got pad=",
+                padding[i], " and kernel_size=", kernel[i]);
   }
   g.KH = kernel[0], g.KW = kernel[1], g.SH = stride[0], g.SW = stride[1], g.PH = padding[0], g.PW = padding[1];
-  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, 1);
-  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, 1);
-  EMBER_CHECK(g.OH > 0 && g.OW > 0, op, ": Given input size: ", x.sizes(), ". Calculated output size: (", g.OH, "x",
-              g.OW, "). Output size is too small");
+  g.DH = dilation[0], g.DW = dilation[1];
+  g.OH = pool_out_size(g.H, g.KH, g.SH, g.PH, g.DH, ceil_mode);
+  g.OW = pool_out_size(g.W, g.KW, g.SW, g.PW, g.DW, ceil_mode);
+  const int64_t C = x.size(x.dim() - 3);
+  EMBER_CHECK(g.OH > 0 && g.OW > 0, op, ": Given input size: (", C, "x", g.H, "x", g.W, "). Calculated output size: (",
+              C, "x", g.OH, "x", g.OW, "). Output size is too small");
+  return g;
+}
+
+PoolGeometry adaptive_geometry(const Tensor& x, const char* op, const Dims& output_size) {
+  PoolGeometry g = pool_input(x, op);
+  const Dims size = detail::expand_pair(output_size, op, "output_size");
+  EMBER_CHECK(size[0] >= 0 && size[1] >= 0, op, ": elements of output_size must be greater than or equal to 0 but "
+              "received ", size);
+  g.OH = size[0], g.OW = size[1], g.adaptive = true;
+  g.KH = adaptive_window_bound(g.H, g.OH), g.KW = adaptive_window_bound(g.W, g.OW);
   return g;
 }
 
@@ -101,38 +143,59 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
 // Max pooling's gradient scatters g to the winners; for create_graph (Note [Higher-order
 // gradients] in autograd/engine.h) its own derivative gathers the gradient u at them:
 // u's element at each winner's flat position (plane * H * W + h * W + w, from the
-// window-local index, window_flat_index's math) picked by index_select, which is
+// saved index, window_flat_index's math) picked by index_select, which is
 // differentiable again. The positions are computed in float64 (exact for any tensor
-// that fits in memory) by the device's elementwise kernels.
+// that fits in memory) by the device's elementwise kernels; a window with no winner (a
+// dilated one outside the plane, Note [Pooling options]) gathers 0.
 Tensor gather_at_winners(const Tensor& u, const Tensor& indices, const PoolGeometry& g) {
-  Tensor flat;
+  Tensor flat, found;
   {
     NoGradGuard positions;
     const TensorOptions f64 = TensorOptions(kFloat64).device(u.device());
-    const Tensor local = native::to_dtype(native::reshape(indices, {g.planes, g.OH, g.OW}), kFloat64);
-    const Tensor row = native::to_dtype(native::to_dtype(native::div(local, static_cast<double>(g.KW)), kInt64), kFloat64);
-    const Tensor col = native::sub(local, native::mul(row, static_cast<double>(g.KW)));
-    const Tensor oh = native::view(arange(g.OH, f64), {1, g.OH, 1});
-    const Tensor ow = native::view(arange(g.OW, f64), {1, 1, g.OW});
-    const Tensor h = native::add(native::add(native::mul(oh, static_cast<double>(g.SH)), -static_cast<double>(g.PH)), row);
-    const Tensor w = native::add(native::add(native::mul(ow, static_cast<double>(g.SW)), -static_cast<double>(g.PW)), col);
+    Tensor at = native::to_dtype(native::reshape(indices, {g.planes, g.OH, g.OW}), kFloat64);  // h * W + w, or -1
+    if (!g.flat_indices) {
+      // The windows' origins (window_origin), then the winners' rows and columns.
+      std::vector<double> oh0(static_cast<size_t>(g.OH)), ow0(static_cast<size_t>(g.OW));
+      int64_t h = 0, w = 0;
+      for (int64_t o = 0; o < g.OH && g.OW > 0; ++o) {
+        window_origin<int64_t>(g, o, 0, h, w);
+        oh0[static_cast<size_t>(o)] = static_cast<double>(h);
+      }
+      for (int64_t o = 0; o < g.OW && g.OH > 0; ++o) {
+        window_origin<int64_t>(g, 0, o, h, w);
+        ow0[static_cast<size_t>(o)] = static_cast<double>(w);
+      }
+      const Tensor row =
+          native::to_dtype(native::to_dtype(native::div(at, static_cast<double>(g.KW)), kInt64), kFloat64);
+      const Tensor col = native::sub(at, native::mul(row, static_cast<double>(g.KW)));
+      const Tensor rows = native::add(tensor(oh0, {1, g.OH, 1}, f64), native::mul(row, static_cast<double>(g.DH)));
+      const Tensor cols = native::add(tensor(ow0, {1, 1, g.OW}, f64), native::mul(col, static_cast<double>(g.DW)));
+      at = native::add(native::mul(rows, static_cast<double>(g.W)), cols);
+      if (g.DH > 1 || g.DW > 1) {  // only dilation leaves windows without a winner
+        const Tensor inside_h = native::bitwise_and(native::ge(rows, 0.0), native::lt(rows, static_cast<double>(g.H)));
+        const Tensor inside_w = native::bitwise_and(native::ge(cols, 0.0), native::lt(cols, static_cast<double>(g.W)));
+        found = native::bitwise_and(inside_h, inside_w);
+      }
+    } else if (g.DH > 1 || g.DW > 1) {
+      found = native::ge(at, 0.0);
+    }
+    if (found.defined()) at = native::where(found, at, 0.0);
     const Tensor plane = native::view(arange(g.planes, f64), {g.planes, 1, 1});
-    const Tensor at = native::add(native::add(native::mul(plane, static_cast<double>(g.H * g.W)),
-                                              native::mul(h, static_cast<double>(g.W))),
-                                  w);
+    at = native::add(native::mul(plane, static_cast<double>(g.H * g.W)), at);
     flat = native::reshape(native::to_dtype(at, kInt64), {g.planes * g.OH * g.OW});
   }
-  return index_select(u.reshape({g.planes * g.H * g.W}), 0, flat).view(indices.sizes());
+  const Tensor gathered = index_select(u.reshape({g.planes * g.H * g.W}), 0, flat).view(indices.sizes());
+  return found.defined() ? where(found.view(indices.sizes()), gathered, 0.0) : gathered;
 }
 
 // max_pool2d_backward's scatter, recorded under create_graph with the gather as its
 // derivative.
 Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& input_shape, const PoolGeometry& g,
-                     MemoryFormat layout) {
+                     MemoryFormat layout, const char* grad_node_name) {
   Tensor gx = make_empty(input_shape, grad.dtype(), grad.device(), layout);
   device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grad, layout), indices, g, gx);
   if (autograd::will_record_into(gx, grad))
-    autograd::record("MaxPool2DWithIndicesBackwardBackward", {&grad}, {&gx}, {indices},
+    autograd::record(grad_node_name, {&grad}, {&gx}, {indices},
                      [g](const tensor_list& u, const tensor_list& s, const auto&) {
                        return tensor_list{gather_at_winners(u[0], s[0], g)};
                      })
@@ -140,11 +203,15 @@ Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& inpu
   return gx;
 }
 
-}  // namespace
-
-Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding) {
-  const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding);
-  if (x.dtype() == kBFloat16) return max_pool2d(x.to(kFloat32), kernel, stride, padding).to(kBFloat16);
+// Max pooling of either kind (window or adaptive): the output, and with return_indices
+// the flat indices (Note [Pooling options]), plus a "<node_name>" node.
+std::tuple<Tensor, Tensor> max_pool(const Tensor& x, PoolGeometry g, bool return_indices, const char* node_name,
+                                    const char* grad_node_name) {
+  if (x.dtype() == kBFloat16) {
+    auto [out, indices] = max_pool(x.to(kFloat32), g, return_indices, node_name, grad_node_name);
+    return {out.to(kBFloat16), indices};
+  }
+  g.flat_indices = return_indices;
   const bool recording = autograd::will_record(x);
   const MemoryFormat format = x.suggest_memory_format();
   const MemoryFormat layout = detail::kernel_format(x, format);  // Note [Channels-last layers]
@@ -152,32 +219,57 @@ Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair
   // The winners' positions in their windows, not the input (Note [Compact saved activations]),
   // laid out like the kernel's output, as backward reads them.
   const DType index_dtype = pool_indices_fit_uint8(g) ? kUInt8 : kInt64;
-  const Tensor indices = recording ? make_empty(out.sizes(), index_dtype, x.device(), layout) : Tensor();
+  const Tensor indices =
+      recording || return_indices ? make_empty(out.sizes(), index_dtype, x.device(), layout) : Tensor();
   device_ops(x.device()).max_pool2d_forward(detail::dense_in(x, layout), g, out, indices);
   out = detail::in_format(out, format);
   if (recording) {
-    autograd::record("MaxPool2DWithIndicesBackward", {&x}, {&out}, {indices},
-                     [g, layout](const tensor_list& grads, const tensor_list& saved, const auto& in) {
-                       return tensor_list{max_pool_grad(grads[0], saved[0], in[0].shape, g, layout)};
+    autograd::record(node_name, {&x}, {&out}, {indices},
+                     [g, layout, grad_node_name](const tensor_list& grads, const tensor_list& saved, const auto& in) {
+                       return tensor_list{max_pool_grad(grads[0], saved[0], in[0].shape, g, layout, grad_node_name)};
                      })
         ->set_backward_reads_inputs();
   } else {
     autograd::note_untracked(out, {&x});
   }
-  return out;
+  return {out, return_indices ? detail::in_format(indices, format) : Tensor()};
 }
 
-Tensor avg_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding) {
-  return average(x, window_geometry(x, "avg_pool2d", kernel, stride, padding), "AvgPool2DBackward");
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding, IntOrPair dilation,
+                  bool ceil_mode) {
+  const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding, dilation, ceil_mode);
+  return std::get<0>(max_pool(x, g, false, "MaxPool2DWithIndicesBackward", "MaxPool2DWithIndicesBackwardBackward"));
+}
+
+std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, IntOrPair kernel, IntOrPair stride,
+                                                   IntOrPair padding, IntOrPair dilation, bool ceil_mode) {
+  const PoolGeometry g = window_geometry(x, "max_pool2d", kernel, stride, padding, dilation, ceil_mode);
+  return max_pool(x, g, true, "MaxPool2DWithIndicesBackward", "MaxPool2DWithIndicesBackwardBackward");
+}
+
+Tensor avg_pool2d(const Tensor& x, IntOrPair kernel, IntOrPair stride, IntOrPair padding, bool ceil_mode,
+                  bool count_include_pad, std::optional<int64_t> divisor_override) {
+  EMBER_CHECK(!divisor_override || *divisor_override != 0, "avg_pool2d: divisor must be not zero");
+  PoolGeometry g = window_geometry(x, "avg_pool2d", kernel, stride, padding, {1}, ceil_mode);
+  g.count_include_pad = count_include_pad;
+  g.divisor_override = divisor_override.value_or(0);
+  return average(x, g, "AvgPool2DBackward");
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, IntOrPair output_size) {
-  PoolGeometry g = pool_input(x, "adaptive_avg_pool2d");
-  const Dims size = detail::expand_pair(output_size, "adaptive_avg_pool2d", "output_size");
-  EMBER_CHECK(size[0] >= 0 && size[1] >= 0, "adaptive_avg_pool2d: elements of output_size must be greater than or "
-              "equal to 0 but received ", size);
-  g.OH = size[0], g.OW = size[1], g.adaptive = true;
-  return average(x, g, "AdaptiveAvgPool2DBackward");
+  return average(x, adaptive_geometry(x, "adaptive_avg_pool2d", output_size), "AdaptiveAvgPool2DBackward");
+}
+
+Tensor adaptive_max_pool2d(const Tensor& x, IntOrPair output_size) {
+  const PoolGeometry g = adaptive_geometry(x, "adaptive_max_pool2d", output_size);
+  return std::get<0>(max_pool(x, g, false, "AdaptiveMaxPool2DBackward", "AdaptiveMaxPool2DBackwardBackward"));
+}
+
+std::tuple<Tensor, Tensor> adaptive_max_pool2d_with_indices(const Tensor& x, IntOrPair output_size) {
+  const PoolGeometry g = adaptive_geometry(x, "adaptive_max_pool2d", output_size);
+  return max_pool(x, g, true, "AdaptiveMaxPool2DBackward", "AdaptiveMaxPool2DBackwardBackward");
 }
 
 }  // namespace ember::nn::functional
