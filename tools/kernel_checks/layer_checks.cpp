@@ -6,6 +6,7 @@
 // with the same mask, same seed).
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tools/kernel_checks/kernel_checks.h"
@@ -99,6 +100,21 @@ void add_pool_checks(std::vector<Check>& checks) {
       {"adaptive_avg_pool2d({4, 5}) backward", odd, kFloat32,
        [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {4, 5}); }},
       {"adaptive_avg_pool2d(13) backward", odd, kFloat32, [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 13); }},
+      // PyTorch's other options (Note [Pooling options] in nn/functional/pool.cpp)
+      {"max_pool2d(3, 2, 1, dilation 2, ceil) backward", odd, kFloat32,
+       [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1, 2, true); }},
+      {"max_pool2d_with_indices({3, 2}, {2, 1}, {1, 0}, {1, 3}, ceil) backward", odd, kFloat32,
+       [](const Tensor& x) {
+         return std::get<0>(F::max_pool2d_with_indices(x, {3, 2}, {2, 1}, {1, 0}, {1, 3}, true));
+       }},
+      {"avg_pool2d(3, 2, 1, ceil, count_include_pad=False) backward", odd, kFloat32,
+       [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1, true, false); }},
+      {"avg_pool2d(3, 2, 1, ceil, divisor_override=4) backward", odd, kFloat64,
+       [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1, true, true, 4); }},
+      {"adaptive_max_pool2d({4, 5}) backward", odd, kFloat32,
+       [](const Tensor& x) { return F::adaptive_max_pool2d(x, {4, 5}); }},
+      {"adaptive_max_pool2d_with_indices(13) backward", odd, kFloat32,
+       [](const Tensor& x) { return std::get<0>(F::adaptive_max_pool2d_with_indices(x, 13)); }},
       // more than 256 window positions: int64 window indices (Note [Compact saved activations])
       {"max_pool2d(17, 1) backward (int64 indices)", {2, 3, 18, 18}, kFloat32,
        [](const Tensor& x) { return F::max_pool2d(x, 17, 1); }},
