@@ -51,15 +51,11 @@ Tensor BCEWithLogitsLoss::forward(const Tensor& input, const Tensor& target) {
 }
 
 Tensor NLLLoss::forward(const Tensor& input, const Tensor& target) {
-  F::ClassLossOptions o = options;
-  o.weight = weight;
-  return F::nll_loss(input, target, o);
+  return F::nll_loss(input, target, call_options());
 }
 
 Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) {
-  F::ClassLossOptions o = options;
-  o.weight = weight;
-  return F::cross_entropy(input, target, o);
+  return F::cross_entropy(input, target, call_options());
 }
 
 }  // namespace ember::nn

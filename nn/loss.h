@@ -21,12 +21,6 @@ class Loss : public Module {
   Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
   using Module::operator();
   const functional::Reduction reduction;
-
- protected:
-  static functional::ClassLossOptions without_weight(functional::ClassLossOptions options) {
-    options.weight = Tensor();
-    return options;
-  }
 };
 
 class L1Loss : public Loss {
@@ -95,29 +89,45 @@ class BCEWithLogitsLoss : public Loss {
   Tensor& pos_weight;
 };
 
-// options.weight becomes the buffer "weight" (options keeps the rest).
-class NLLLoss : public Loss {
+// The class-index losses (NLLLoss, CrossEntropyLoss): options.weight becomes the buffer
+// "weight" (so to() moves it); `options` keeps the rest.
+class ClassLoss : public Loss {
  public:
-  explicit NLLLoss(const functional::ClassLossOptions& options = {})
-      : Loss("NLLLoss", options.reduction),
-        options(without_weight(options)),
-        weight(register_buffer("weight", options.weight)) {}
-  using Loss::forward;
-  Tensor forward(const Tensor& input, const Tensor& target) override;
   const functional::ClassLossOptions options;
   Tensor& weight;
+
+ protected:
+  ClassLoss(std::string type_name, const functional::ClassLossOptions& options)
+      : Loss(std::move(type_name), options.reduction),
+        options(without_weight(options)),
+        weight(register_buffer("weight", options.weight)) {}
+  // The options to call the functional loss with: the buffer as their weight.
+  functional::ClassLossOptions call_options() const {
+    functional::ClassLossOptions o = options;
+    o.weight = weight;
+    return o;
+  }
+
+ private:
+  static functional::ClassLossOptions without_weight(functional::ClassLossOptions options) {
+    options.weight = Tensor();
+    return options;
+  }
 };
 
-class CrossEntropyLoss : public Loss {
+class NLLLoss : public ClassLoss {
  public:
-  explicit CrossEntropyLoss(const functional::ClassLossOptions& options = {})
-      : Loss("CrossEntropyLoss", options.reduction),
-        options(without_weight(options)),
-        weight(register_buffer("weight", options.weight)) {}
+  explicit NLLLoss(const functional::ClassLossOptions& options = {}) : ClassLoss("NLLLoss", options) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
-  const functional::ClassLossOptions options;
-  Tensor& weight;
+};
+
+class CrossEntropyLoss : public ClassLoss {
+ public:
+  explicit CrossEntropyLoss(const functional::ClassLossOptions& options = {})
+      : ClassLoss("CrossEntropyLoss", options) {}
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
 };
 
 }  // namespace ember::nn
