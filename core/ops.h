@@ -93,6 +93,11 @@ Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
 // indexing: the slices of a at index (int64, a vector or a scalar) along dim, copied
 // (torch.index_select); any dtype; an index outside the dim is "index out of range in self"
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+// torch.embedding: the rows of weight ([num, dim]) at indices (int64 or int32, any
+// shape), shaped indices.sizes() + [dim]; one node saving only the indices, whose
+// gradient adds each incoming row at its index, except rows at padding_idx (in
+// [0, num)), which get none. nn::functional::embedding checks PyTorch's arguments.
+Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx = std::nullopt);
 
 // joining: torch.cat along dim (sizes equal outside it; the result type of all inputs)
 // and torch.stack (equal shapes, joined along a new dim); gradients are the slices.

@@ -1,6 +1,7 @@
 // nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
-// conv/pool and losses.
+// conv/pool, embedding/one_hot and losses.
 #pragma once
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
+#include "nn/functional/embedding.h"
 #include "nn/functional/loss.h"

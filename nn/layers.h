@@ -1,10 +1,11 @@
 // The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d,
-// Dropout/Dropout2d, the activations, pooling, Flatten, Identity and Sequential.
+// Dropout/Dropout2d, Embedding, the activations, pooling, Flatten, Identity and Sequential.
 #pragma once
 #include "nn/activation.h"
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"
 #include "nn/dropout.h"
+#include "nn/embedding.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
