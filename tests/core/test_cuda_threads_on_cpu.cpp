@@ -87,6 +87,8 @@ const std::vector<PoolCase>& pool_cases() {
       {"3x2 stride (2, 1) padding (1, 0) dilation (1, 3), flat indices", {2, 2, 8, 9}, 3, 2, 2, 1, 1, 0, 0, 0, 1, 3,
        false, true, 0, true},
       {"dilated windows outside the plane", {1, 3, 2, 7}, 2, 2, 1, 1, 1, 1, 0, 0, 3, 1},
+      {"dilated windows outside the plane, flat indices", {1, 3, 2, 7}, 2, 2, 1, 1, 1, 1, 0, 0, 3, 1, false, true, 0,
+       true},
       {"adaptive to 4x5, flat indices", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5, 1, 1, false, true, 0, true},
       {"3x3 stride 2 padding 1 ceil_mode, no pad count", {2, 3, 8, 10}, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, true, false},
       {"3x2 stride 2 padding 1 ceil_mode, divisor -3", {2, 3, 8, 9}, 3, 2, 2, 2, 1, 1, 0, 0, 1, 1, true, true, -3},

@@ -31,7 +31,9 @@ struct PoolRun {
 };
 
 PoolRun run(const PoolFn& fn, const Tensor& x0, Device device, MemoryFormat format) {
-  const Tensor x = x0.to(device).contiguous(format).requires_grad_(true);
+  // detach(): to() and contiguous() return x0 itself when nothing changes, and the CPU
+  // reference run must not make the caller's tensor a leaf the CUDA run then feeds.
+  const Tensor x = x0.to(device).contiguous(format).detach().requires_grad_(true);
   auto [y, indices] = fn(x);
   const Tensor g = tensor(testing::random_values(y.numel(), 3), y.sizes(), x0.dtype()).to(device);
   (y * g).sum().backward();
