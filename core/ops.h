@@ -103,6 +103,12 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
 // and torch.stack (equal shapes, joined along a new dim); gradients are the slices.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// torch.flip (dims reversed; distinct), torch.roll (each shift along its dim, wrapping;
+// no dims: over the flattened tensor) and torch.tile (repeat with leading 1s added to
+// dims): new tensors, differentiable, on any device (autograd/functions/rearrange.cpp).
+Tensor flip(const Tensor& a, const std::vector<int64_t>& dims);
+Tensor roll(const Tensor& a, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {});
+Tensor tile(const Tensor& a, const std::vector<int64_t>& dims);
 
 // true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);

@@ -146,6 +146,12 @@ class Tensor {
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> split_with_sizes(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
   std::vector<Tensor> unbind(int64_t dim = 0) const;
+  // Copies that rearrange (autograd/functions/rearrange.cpp): torch.flip, roll (no dims:
+  // over the flattened tensor), tile, and repeat (repeats.size() >= dim(), leading new dims).
+  Tensor flip(const std::vector<int64_t>& dims) const;
+  Tensor roll(const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {}) const;
+  Tensor tile(const std::vector<int64_t>& dims) const;
+  Tensor repeat(const std::vector<int64_t>& repeats) const;
 
   // ---- elementwise (broadcasting; see core/ops.h for free forms) ----
   // self + alpha * other (self - alpha * other): the ops of a + b, a - b, a * b, a / b.

@@ -1,0 +1,59 @@
+// Ops composed of other ops' kernels on CUDA (embedding with padding_idx, one_hot, flip,
+// roll, tile, repeat): values and gradients equal to the CPU's. Skipped without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <functional>
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+
+TEST(CudaComposedOps, EmbeddingAndOneHotMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(2);
+  const Tensor w = randn({6, 5});
+  const Tensor i = tensor(std::vector<int64_t>{5, 0, 2, 2, 4, 1, 2, 0}, {2, 4});
+  const Tensor g = randn({2, 4, 5});
+  auto run = [&](Device device) {
+    const Tensor wd = w.to(device).detach().requires_grad_(true);
+    const Tensor y = F::embedding(i.to(device), wd, 2);
+    (y * g.to(device)).sum().backward();
+    return std::vector<Tensor>{y.detach().cpu(), wd.grad().cpu()};
+  };
+  const auto cpu = run(Device::cpu()), gpu = run(Device::cuda(0));
+  EXPECT_TRUE(equal(cpu[0], gpu[0]));
+  EXPECT_LT(testing::max_abs_diff(cpu[1], gpu[1]), 1e-6);
+  EXPECT_TRUE(equal(F::one_hot(i, 7), F::one_hot(i.cuda(), 7).cpu()));
+}
+
+TEST(CudaComposedOps, FlipRollTileRepeatMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(4);
+  const Tensor x = randn({3, 4, 5}, kFloat64);
+  const std::vector<std::function<Tensor(const Tensor&)>> fns{
+      [](const Tensor& a) { return a.flip({0, 2}); },
+      [](const Tensor& a) { return a.roll({2, -1}, {1, 2}); },
+      [](const Tensor& a) { return a.roll({7}); },
+      [](const Tensor& a) { return a.tile({2, 1}); },
+      [](const Tensor& a) { return a.repeat({2, 1, 1, 3}); },
+  };
+  for (size_t k = 0; k < fns.size(); ++k) {
+    SCOPED_TRACE(k);
+    const Tensor xc = x.detach().requires_grad_(true), xg = x.cuda().detach().requires_grad_(true);
+    const Tensor yc = fns[k](xc), yg = fns[k](xg);
+    EXPECT_TRUE(equal(yc.detach(), yg.detach().cpu()));
+    const Tensor g = randn(yc.sizes(), kFloat64);
+    (yc * g).sum().backward();
+    (yg * g.cuda()).sum().backward();
+    EXPECT_LT(testing::max_abs_diff(xc.grad(), xg.grad().cpu()), 1e-12);
+  }
+}
+
+}  // namespace
+}  // namespace ember
