@@ -1,11 +1,14 @@
-// LRScheduler bookkeeping and the closed-form lr of each schedule (PyTorch's).
+// LRScheduler bookkeeping, the state-dict entry readers, and the closed-form lr of
+// StepLR and the cosine schedules (PyTorch's).
 #include "nn/optim/scheduler.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "core/factories.h"
+#include "nn/optim/scheduler_state.h"
 
 namespace ember::optim {
 
@@ -35,7 +38,11 @@ void LRScheduler::apply(int64_t epoch) {
   // CosineAnnealingLR give it the same numbers; OneCycleLR's lr is one for all groups).
   for (size_t g = base_lrs_.size(); g < optimizer_.num_param_groups(); ++g) base_lrs_.push_back(optimizer_.lr(g));
   std::vector<double> lrs;
-  for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(lr_at(g, epoch));  // may throw: change nothing yet
+  for (size_t g = 0; g < base_lrs_.size(); ++g) {
+    lrs.push_back(lr_at(g, base_lrs_[g], epoch));  // may throw: change nothing yet
+    EMBER_CHECK(std::isfinite(lrs.back()), "LRScheduler: the schedule gave lr ", lrs.back(), " to group ", g,
+                " at epoch ", epoch, " (expected a finite lr)");
+  }
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
   last_epoch_ = epoch;
   last_lr_ = std::move(lrs);
@@ -43,22 +50,28 @@ void LRScheduler::apply(int64_t epoch) {
 }
 
 StateDict LRScheduler::state_dict() const {
-  Tensor lrs = make_empty({static_cast<int64_t>(base_lrs_.size())}, kFloat64, Device::cpu());
-  std::copy(base_lrs_.begin(), base_lrs_.end(), lrs.data_ptr<double>());
-  return {{"last_epoch", full({}, last_epoch_, TensorOptions(kInt64))}, {"base_lrs", lrs}};
+  StateDict out{{"last_epoch", detail::state_scalar(last_epoch_)}, {"base_lrs", detail::state_vector(base_lrs_)}};
+  save_extra(out);
+  return out;
+}
+
+void LRScheduler::check_extra(const StateDict& entries) const {
+  for (const auto& entry : entries)
+    EMBER_FAIL("LRScheduler::load_state_dict: unexpected key \"", entry.first, "\" (expected last_epoch and base_lrs)");
 }
 
 void LRScheduler::load_state_dict(const StateDict& state) {
   Tensor epoch, lrs;
+  StateDict extra;
   for (const auto& [name, value] : state) {
-    EMBER_CHECK(name == "last_epoch" || name == "base_lrs", "LRScheduler::load_state_dict: unexpected key \"", name,
-                "\" (expected last_epoch and base_lrs)");
-    (name == "last_epoch" ? epoch : lrs) = value;
+    if (name == "last_epoch" || name == "base_lrs")
+      (name == "last_epoch" ? epoch : lrs) = value;
+    else
+      extra.emplace_back(name, value);
   }
+  check_extra(extra);
   EMBER_CHECK(epoch.defined() && lrs.defined(), "LRScheduler::load_state_dict: expected keys last_epoch and base_lrs");
-  EMBER_CHECK(epoch.numel() == 1 && !epoch.is_floating_point(),
-              "LRScheduler::load_state_dict: last_epoch must be one integer, but got ", dtype_name(epoch.dtype()),
-              " of shape ", epoch.sizes());
+  const int64_t target = detail::read_int(epoch, "LRScheduler::load_state_dict", "last_epoch");
   EMBER_CHECK(lrs.dim() == 1 && lrs.numel() == static_cast<int64_t>(optimizer_.num_param_groups()) &&
                   lrs.is_floating_point(),
               "LRScheduler::load_state_dict: base_lrs must hold one lr per parameter group (",
@@ -67,26 +80,29 @@ void LRScheduler::load_state_dict(const StateDict& state) {
   for (double lr : loaded) {
     EMBER_CHECK(std::isfinite(lr) && lr >= 0.0, "LRScheduler::load_state_dict: invalid base lr ", lr);
   }
-  const int64_t target = epoch.item<int64_t>();
   EMBER_CHECK(target >= 0, "LRScheduler::load_state_dict: last_epoch must be >= 0, but got ", target);
   const std::vector<double> previous = base_lrs_;
+  StateDict previous_extra;
+  save_extra(previous_extra);
   base_lrs_ = loaded;
+  set_extra(extra);
   try {
     step_to(target);  // checks the epoch against the schedule (OneCycleLR's total_steps)
   } catch (...) {
     base_lrs_ = previous;
+    set_extra(previous_extra);
     throw;
   }
 }
 
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
-    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+    : FactorSchedule(optimizer), step_size_(step_size), gamma_(gamma) {
   EMBER_CHECK(step_size > 0, "StepLR: step_size must be positive, but got ", step_size);
   start();
 }
 
-double StepLR::lr_at(size_t group, int64_t epoch) const {
-  return base_lrs_[group] * std::pow(gamma_, static_cast<double>(epoch / step_size_));
+double StepLR::factor(size_t, int64_t epoch) const {
+  return std::pow(gamma_, static_cast<double>(epoch / step_size_));
 }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min)
@@ -95,8 +111,38 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double
   start();
 }
 
-double CosineAnnealingLR::lr_at(size_t group, int64_t epoch) const {
-  return cosine_anneal(base_lrs_[group], eta_min_, static_cast<double>(epoch) / static_cast<double>(t_max_));
+double CosineAnnealingLR::lr_at(size_t, double base, int64_t epoch) const {
+  return cosine_anneal(base, eta_min_, static_cast<double>(epoch) / static_cast<double>(t_max_));
+}
+
+CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0, int64_t T_mult,
+                                                         double eta_min)
+    : LRScheduler(optimizer), t_0_(T_0), t_mult_(T_mult), eta_min_(eta_min) {
+  EMBER_CHECK(T_0 > 0, "Expected positive integer T_0, but got ", T_0);
+  EMBER_CHECK(T_mult >= 1, "Expected integer T_mult >= 1, but got ", T_mult);
+  EMBER_CHECK(std::isfinite(eta_min), "CosineAnnealingWarmRestarts: expected a finite eta_min, but got ", eta_min);
+  start();
+}
+
+double CosineAnnealingWarmRestarts::lr_at(size_t, double base, int64_t epoch) const {
+  // T_cur and T_i as PyTorch's step() counts them (T_cur += 1; at T_i: T_cur -= T_i,
+  // T_i *= T_mult), in exact integers: epoch % T_0 for T_mult 1, else one subtraction per
+  // cycle before it, O(log epoch) (Note [Schedules jump, never replay]).
+  int64_t t_cur = epoch, t_i = t_0_;
+  if (t_mult_ == 1) {
+    t_cur = epoch % t_0_;
+  } else {
+    while (t_cur >= t_i) {
+      t_cur -= t_i;
+      if (t_i > std::numeric_limits<int64_t>::max() / t_mult_) {
+        // The next cycle is longer than any int64 epoch: t_cur stays in it.
+        return cosine_anneal(base, eta_min_,
+                             static_cast<double>(t_cur) / (static_cast<double>(t_i) * static_cast<double>(t_mult_)));
+      }
+      t_i *= t_mult_;
+    }
+  }
+  return cosine_anneal(base, eta_min_, static_cast<double>(t_cur) / static_cast<double>(t_i));
 }
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start,
@@ -131,7 +177,7 @@ std::pair<bool, double> OneCycleLR::phase_at(int64_t epoch) const {
   return {false, fraction(step - warm_end, end - warm_end)};
 }
 
-double OneCycleLR::lr_at(size_t, int64_t epoch) const {
+double OneCycleLR::lr_at(size_t, double, int64_t epoch) const {
   const auto [warming, pct] = phase_at(epoch);
   return warming ? cosine_anneal(initial_lr_, max_lr_, pct) : cosine_anneal(max_lr_, min_lr_, pct);
 }
@@ -143,5 +189,44 @@ void OneCycleLR::on_epoch(int64_t epoch) {
                            : cosine_anneal(base_momentum_, max_momentum_, pct);
   for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) optimizer_.set_momentum(g, m);
 }
+
+namespace detail {
+
+Tensor state_scalar(int64_t value) { return full({}, value, TensorOptions(kInt64)); }
+Tensor state_scalar(double value) { return full({}, value, TensorOptions(kFloat64)); }
+Tensor state_vector(const std::vector<int64_t>& values) {
+  return tensor(values, {static_cast<int64_t>(values.size())}, kInt64);
+}
+Tensor state_vector(const std::vector<double>& values) {
+  return tensor(values, {static_cast<int64_t>(values.size())}, kFloat64);
+}
+
+int64_t read_int(const Tensor& value, const char* who, const std::string& key) {
+  EMBER_CHECK(value.numel() == 1 && is_integral(value.dtype()), who, ": ", key, " must be one integer, but got ",
+              dtype_name(value.dtype()), " of shape ", value.sizes());
+  return value.to(kInt64).item<int64_t>();
+}
+
+double read_double(const Tensor& value, const char* who, const std::string& key) {
+  EMBER_CHECK(value.numel() == 1 && value.is_floating_point(), who, ": ", key,
+              " must be one floating-point value, but got ", dtype_name(value.dtype()), " of shape ", value.sizes());
+  return value.to(kFloat64).item<double>();
+}
+
+std::vector<int64_t> read_ints(const Tensor& value, const char* who, const std::string& key, size_t count) {
+  EMBER_CHECK(value.dim() == 1 && value.numel() == static_cast<int64_t>(count) && is_integral(value.dtype()), who,
+              ": ", key, " must hold one integer per parameter group (", count, "), but got ",
+              dtype_name(value.dtype()), " of shape ", value.sizes());
+  return value.to(kInt64).to_vector<int64_t>();
+}
+
+std::vector<double> read_doubles(const Tensor& value, const char* who, const std::string& key, size_t count) {
+  EMBER_CHECK(value.dim() == 1 && value.numel() == static_cast<int64_t>(count) && value.is_floating_point(), who,
+              ": ", key, " must hold one floating-point value per parameter group (", count, "), but got ",
+              dtype_name(value.dtype()), " of shape ", value.sizes());
+  return value.to(kFloat64).to_vector<double>();
+}
+
+}  // namespace detail
 
 }  // namespace ember::optim

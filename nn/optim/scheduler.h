@@ -1,62 +1,102 @@
-// Learning-rate schedulers (PyTorch's closed forms): StepLR, CosineAnnealingLR and
-// OneCycleLR (cosine). Construction sets the epoch-0 lr; each step() moves one epoch
-// (or batch, for OneCycleLR) and writes the new lr into every parameter group;
-// step_to(k) moves straight to epoch k in O(1) (Note [Schedules jump, never replay]).
+// Learning-rate schedulers (PyTorch's closed forms): the LRScheduler base, StepLR and the
+// cosine family (CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR). Construction
+// sets the epoch-0 lr; step() moves one epoch (or batch) and writes the new lr into every
+// group through Optimizer::set_lr; step_to(k) jumps (Note [Schedules jump, never replay]).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "nn/optim/optimizer.h"
 
 namespace ember::optim {
 
+namespace detail {
+struct CompositeAccess;  // SequentialLR's and ChainedScheduler's way into their parts
+}
+
 class LRScheduler {
  public:
   virtual ~LRScheduler() = default;
+  LRScheduler(const LRScheduler&) = delete;
+  LRScheduler& operator=(const LRScheduler&) = delete;
   void step();
   // Note [Schedules jump, never replay]
   // Every schedule here is a closed form of the epoch (lr_at, on_epoch), so resuming at
   // epoch k sets epoch k's lr (and momentum) directly: O(1), whatever k, and the same
   // values, bit for bit, as k calls of step(). A resumed run must never replay the
-  // schedule step by step: k comes from a file and may be huge.
+  // schedule step by step: k comes from a file and may be huge. Two schedules are not
+  // O(1) and say so: CosineAnnealingWarmRestarts with T_mult > 1 finds its cycle in
+  // O(log k) integer steps (exact, so still bit for bit); MultiplicativeLR's lr is a
+  // product of lr_lambda(1..k), which no formula gives: it keeps the running product
+  // of the last epoch it computed, so step() is O(1), a jump forward from there costs
+  // the epochs in between and a jump back recomputes from epoch 0 (the same
+  // multiplications in the same order, hence the same bits); its state_dict carries
+  // the running product, so a resumed run never replays it.
   // step_to(k) for k >= 0 (and, for OneCycleLR, k <= total_steps).
   void step_to(int64_t epoch);
   const std::vector<double>& get_last_lr() const { return last_lr_; }
   int64_t last_epoch() const { return last_epoch_; }
+  // Each group's lr at construction (or, for a group added later, at the first step
+  // after it was added): the lr the schedule scales.
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
+  Optimizer& optimizer() const { return optimizer_; }
   // For checkpoints, as PyTorch's scheduler.state_dict(): "last_epoch" (0-dim int64) and
-  // "base_lrs" (float64, one per group). load_state_dict checks both (a count, finite
-  // positive-or-zero lrs, one per group of the optimizer) and then jumps to last_epoch
-  // with step_to (Note [Schedules jump, never replay]); the schedule's own arguments
+  // "base_lrs" (float64, one per group), and a schedule's own running state where it has
+  // one (MultiplicativeLR; SequentialLR and ChainedScheduler as "schedulers.<i>.<key>").
+  // load_state_dict checks all of it (a count, finite positive-or-zero lrs, one per
+  // group of the optimizer) and then jumps to last_epoch with step_to (Note [Schedules
+  // jump, never replay]); a failed load changes nothing. The schedule's own arguments
   // (step_size, T_max, ...) are the constructor's.
   StateDict state_dict() const;
   void load_state_dict(const StateDict& state);
 
  protected:
   explicit LRScheduler(Optimizer& optimizer);
-  // The lr of `group` at `epoch`; base_lrs_ holds each group's lr at construction (or,
-  // for a group added later, at the first step after it was added).
-  virtual double lr_at(size_t group, int64_t epoch) const = 0;
+  // The lr of `group` at `epoch`, from the group's `base` lr (base_lrs_[group], or the
+  // base of a SequentialLR or ChainedScheduler that holds this schedule).
+  virtual double lr_at(size_t group, double base, int64_t epoch) const = 0;
   // Derived constructors call this last: sets epoch 0's lr.
   void start() { apply(0); }
   // Called after each epoch's lrs are set (OneCycleLR sets the momentum there).
   virtual void on_epoch(int64_t /*epoch*/) {}
+  // A schedule's own state beside last_epoch and base_lrs: save_extra appends it;
+  // check_extra throws unless `entries` (every other key of a loaded dict) is exactly a
+  // state save_extra could have written; set_extra then takes it (and must not throw).
+  virtual void save_extra(StateDict& /*out*/) const {}
+  virtual void check_extra(const StateDict& entries) const;
+  virtual void set_extra(const StateDict& /*entries*/) {}
 
   Optimizer& optimizer_;
   std::vector<double> base_lrs_;
 
  private:
+  friend struct detail::CompositeAccess;
   void apply(int64_t epoch);
   int64_t last_epoch_ = 0;
   std::vector<double> last_lr_;
 };
 
+// A schedule whose lr is the base lr times a factor of the epoch (StepLR, MultiStepLR,
+// ExponentialLR, ConstantLR, LinearLR, PolynomialLR, LambdaLR, MultiplicativeLR): the
+// ones ChainedScheduler multiplies together.
+class FactorSchedule : public LRScheduler {
+ protected:
+  using LRScheduler::LRScheduler;
+  virtual double factor(size_t group, int64_t epoch) const = 0;
+
+ private:
+  friend struct detail::CompositeAccess;
+  double lr_at(size_t group, double base, int64_t epoch) const final { return base * factor(group, epoch); }
+};
+
 // lr = base * gamma^(epoch / step_size)
-class StepLR : public LRScheduler {
+class StepLR : public FactorSchedule {
  public:
   StepLR(Optimizer& optimizer, int64_t step_size, double gamma = 0.1);
 
  private:
-  double lr_at(size_t group, int64_t epoch) const override;
+  double factor(size_t group, int64_t epoch) const override;
   int64_t step_size_;
   double gamma_;
 };
@@ -67,8 +107,22 @@ class CosineAnnealingLR : public LRScheduler {
   CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double eta_min = 0.0);
 
  private:
-  double lr_at(size_t group, int64_t epoch) const override;
+  double lr_at(size_t group, double base, int64_t epoch) const override;
   int64_t t_max_;
+  double eta_min_;
+};
+
+// SGDR: the cosine from base down to eta_min over T_0 epochs, restarted at base; each
+// cycle is T_mult times the one before (T_i = T_0 * T_mult^i). Integer epochs only
+// (PyTorch's fractional step(epoch) has no counterpart).
+class CosineAnnealingWarmRestarts : public LRScheduler {
+ public:
+  CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0, int64_t T_mult = 1, double eta_min = 0.0);
+
+ private:
+  double lr_at(size_t group, double base, int64_t epoch) const override;
+  int64_t t_0_;
+  int64_t t_mult_;
   double eta_min_;
 };
 
@@ -84,7 +138,7 @@ class OneCycleLR : public LRScheduler {
              double base_momentum = 0.85, double max_momentum = 0.95);
 
  private:
-  double lr_at(size_t group, int64_t epoch) const override;
+  double lr_at(size_t group, double base, int64_t epoch) const override;
   void on_epoch(int64_t epoch) override;
   // Where `epoch` is in the cycle: the phase (true while warming up) and the fraction done.
   std::pair<bool, double> phase_at(int64_t epoch) const;
