@@ -39,6 +39,8 @@ const DeviceOps& cpu_ops() {
       .batch_norm_eval = cpu::batch_norm_eval,
       .batch_norm_backward = cpu::batch_norm_backward,
       .batch_norm_backward_in_place = true,
+      .row_norm_forward = cpu::row_norm_forward,
+      .row_norm_backward = cpu::row_norm_backward,
       .dropout_forward = cpu::dropout_forward,
       .dropout_backward = cpu::dropout_backward,
       .positive_bits = cpu::positive_bits,

@@ -152,6 +152,17 @@ struct DeviceOps {
   // Whether batch_norm_backward takes grad_x == grad: the CPU's does (its per-channel sums
   // come first); CUDA's does not ask it of cuDNN, whose backward makes no such promise.
   bool batch_norm_backward_in_place = false;
+  // ---- layer norm and group norm: x [M, K] rows (RowNormGeometry in core/nn_geometry.h),
+  // float32/float64/bfloat16, contiguous operands, weight/bias [G * D] in x's dtype or
+  // undefined; mean/rstd [M] in row_norm::Stat (float for bf16), written only when defined.
+  // out = (x - mean) * rstd * weight + bias with each row's mean and biased variance summed
+  // in double (float for bf16); core/row_norm_math.h has the math both devices share.
+  void (*row_norm_forward)(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g,
+                           double eps, const Tensor& out, const Tensor& mean, const Tensor& rstd);
+  // Gradients for x, weight and bias (each written when defined) from the saved mean/rstd.
+  void (*row_norm_backward)(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& rstd,
+                            const Tensor& weight, const RowNormGeometry& g, const Tensor& grad_x,
+                            const Tensor& grad_w, const Tensor& grad_b);
   // Training dropout with 0 < p < 1: out = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
   // drawn per element of mask_shape (x's shape, or [N, C, 1, 1] to drop channels) and
   // broadcast over x. Returns what dropout_backward needs when `keep` is true (the keep

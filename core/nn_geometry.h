@@ -16,6 +16,15 @@ struct ConvGeometry {
   int64_t OH, OW;
 };
 
+// Layer norm and group norm as one shape: M rows of K = D * S values, each row normalised
+// by its own mean and rstd. Value k of row r is scaled and shifted by parameter
+// p = (r % G) * D + k / S (of G * D). layer_norm: G = 1, D = K, S = 1 (p = k); group_norm of
+// x [N, C, *] in G groups: M = N * G, D = C / G, S = the values per channel (p = channel).
+struct RowNormGeometry {
+  int64_t M, K, G, D, S;
+  EMBER_HD int64_t params() const { return G * D; }
+};
+
 // One [H, W] plane per (n, c) pooled into [OH, OW]. Value-initialize (`PoolGeometry g{}`)
 // and set what applies: the defaults are PyTorch's.
 struct PoolGeometry {

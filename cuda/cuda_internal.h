@@ -57,7 +57,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu with cudnn_batch_norm.cpp, dropout.cpp, bitmask.cu, indexing_kernels.cu).
+// batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu, indexing_kernels.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -123,6 +123,10 @@ bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor
 // native::blend_running_stats rounds; one launch.
 void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, const Tensor& running_mean,
                           const Tensor& running_var, double factor, int64_t count);
+void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g, double eps,
+                      const Tensor& out, const Tensor& mean, const Tensor& rstd);
+void row_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
+                       const RowNormGeometry& g, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
                        DropoutStream stream);
 // cuDNN dropout's state around CUDA graphs (Note [cuDNN dropout in CUDA graphs]), on

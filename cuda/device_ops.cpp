@@ -64,6 +64,8 @@ const DeviceOps* cuda_ops() {
       .batch_norm_train = OnTensorsDevice<cuda_kernels::batch_norm_train>::call,
       .batch_norm_eval = OnTensorsDevice<cuda_kernels::batch_norm_eval>::call,
       .batch_norm_backward = OnTensorsDevice<cuda_kernels::batch_norm_backward>::call,
+      .row_norm_forward = OnTensorsDevice<cuda_kernels::row_norm_forward>::call,
+      .row_norm_backward = OnTensorsDevice<cuda_kernels::row_norm_backward>::call,
       .dropout_forward = OnTensorsDevice<cuda_kernels::dropout_forward>::call,
       .dropout_backward = OnTensorsDevice<cuda_kernels::dropout_backward>::call,
       .positive_bits = OnTensorsDevice<cuda_kernels::positive_bits>::call,

@@ -1,6 +1,6 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
-// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, dropout.cpp,
+// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, norm.cpp, dropout.cpp,
 // bitmask.cpp, indexing.cpp.
 #pragma once
 #include "core/dispatch.h"
@@ -50,6 +50,10 @@ void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);
+void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g, double eps,
+                      const Tensor& out, const Tensor& mean, const Tensor& rstd);
+void row_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
+                       const RowNormGeometry& g, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
                        DropoutStream stream);
 void dropout_backward(const Tensor& grad, const Tensor& kept, double p, const Dims& mask_shape, const Tensor& grad_x,
