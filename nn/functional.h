@@ -1,7 +1,8 @@
 // nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
-// conv/pool, embedding/one_hot and losses.
+// layer_norm/group_norm, conv/pool, embedding/one_hot and losses.
 #pragma once
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/embedding.h"
 #include "nn/functional/loss.h"
+#include "nn/functional/norm.h"

@@ -1,4 +1,4 @@
-// The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d,
+// The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, LayerNorm, GroupNorm,
 // Dropout/Dropout2d, Embedding, the activations, pooling, Flatten, Identity and Sequential.
 #pragma once
 #include "nn/activation.h"
@@ -8,4 +8,5 @@
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
+#include "nn/normalization.h"
 #include "nn/pooling.h"
