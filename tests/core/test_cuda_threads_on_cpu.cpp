@@ -1,5 +1,5 @@
-// The CUDA pooling and batch-norm kernels' threads (cuda/pool_threads.h,
-// cuda/batch_norm_threads.h) run here on the CPU, one call per thread of the launch, and
+// The CUDA pooling, batch-norm and layer/group-norm kernels' threads (cuda/pool_threads.h,
+// cuda/batch_norm_threads.h, cuda/norm_threads.h) run here on the CPU, one call per thread of the launch, and
 // must give what the CPU kernels give: the kernels' index math, layouts (NCHW and
 // channels-last; pooling's mixed too), pooling's options (dilation, ceil_mode,
 // count_include_pad, divisor_override, flat indices, adaptive max), the backward gathers
@@ -18,6 +18,7 @@
 #include "core/bitmask.h"
 #include "core/cpu/kernels.h"
 #include "cuda/batch_norm_threads.h"
+#include "cuda/norm_threads.h"
 #include "cuda/pool_threads.h"
 
 namespace ember {
@@ -25,6 +26,7 @@ namespace {
 
 namespace pool = cuda_kernels::pool;
 namespace bnt = cuda_kernels::bn_threads;
+namespace nrm = cuda_kernels::norm_threads;
 constexpr auto kCL = MemoryFormat::ChannelsLast;
 
 // The same values in a tensor of this layout.
@@ -376,6 +378,111 @@ TEST(CudaThreadsOnCpu, BatchNormSplitsEveryChannelIntoWholeImageGroups) {
       next = im.n1;
     }
     EXPECT_EQ(next, s.N) << "N " << s.N << ", C " << s.C;
+  }
+}
+
+
+// Layer norm and group norm (cuda/norm.cu): every thread of a row (a warp or a block), summed
+// in thread order, then each thread's share of the output or the input gradient; the
+// parameter gradients' (32 parameters x 8 row lanes, image chunks) partials in order.
+template <typename T>
+void check_row_norm(const RowNormGeometry& g, DType dtype, double tol, const std::string& name) {
+  using A = row_norm::Acc<T>;
+  using S = row_norm::Stat<T>;
+  const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;
+  const Tensor x = (randn({g.M, g.K}) * 2.0 + 3.0).to(dtype), grad = randn({g.M, g.K}).to(dtype);
+  const Tensor w = (rand({g.params()}) + 0.5).to(dtype), b = randn({g.params()}).to(dtype);
+  const Tensor want = make_empty({g.M, g.K}, dtype, Device::cpu());
+  const Tensor want_mean = make_empty({g.M}, stat, Device::cpu()), want_rstd = make_empty({g.M}, stat, Device::cpu());
+  cpu::row_norm_forward(x, w, b, g, 1e-5, want, want_mean, want_rstd);
+  const Tensor want_gx = make_empty({g.M, g.K}, dtype, Device::cpu());
+  const Tensor want_gw = make_empty({g.params()}, dtype, Device::cpu()), want_gb = make_empty({g.params()}, dtype, Device::cpu());
+  cpu::row_norm_backward(grad, x, want_mean, want_rstd, w, g, want_gx, want_gw, want_gb);
+
+  const T *xp = x.data_ptr<T>(), *gp = grad.data_ptr<T>(), *wp = w.data_ptr<T>(), *bp = b.data_ptr<T>();
+  const int64_t threads = nrm::row_threads(g.K);
+  const Tensor out = make_empty({g.M, g.K}, dtype, Device::cpu()), gx = make_empty({g.M, g.K}, dtype, Device::cpu());
+  std::vector<S> mean(static_cast<size_t>(g.M)), rstd(static_cast<size_t>(g.M));
+  for (int64_t r = 0; r < g.M; ++r) {
+    const T* xr = xp + r * g.K;
+    const T* gr = gp + r * g.K;
+    const A shift = row_norm::row_shift(xr, g.K);
+    row_norm::Sums<A> sums, gsums;
+    for (int64_t t = 0; t < threads; ++t) {
+      const auto s = row_norm::moment_sums(xr, g.K, shift, t, threads);
+      sums.a += s.a, sums.b += s.b;
+    }
+    A m, rs;
+    row_norm::stats_of(sums, g.K, shift, 1e-5, m, rs);
+    mean[static_cast<size_t>(r)] = static_cast<S>(m), rstd[static_cast<size_t>(r)] = static_cast<S>(rs);
+    for (int64_t t = 0; t < threads; ++t) row_norm::normalize_row(xr, wp, bp, g, r, m, rs, out.data_ptr<T>() + r * g.K, t, threads);
+    const A sm = static_cast<A>(want_mean.data_ptr<S>()[r]), srs = static_cast<A>(want_rstd.data_ptr<S>()[r]);
+    for (int64_t t = 0; t < threads; ++t) {
+      const auto s = row_norm::grad_sums(gr, xr, wp, g, r, sm, t, threads);
+      gsums.a += s.a, gsums.b += s.b;
+    }
+    for (int64_t t = 0; t < threads; ++t)
+      row_norm::grad_input_row(gr, xr, wp, g, r, sm, srs, gsums, gx.data_ptr<T>() + r * g.K, t, threads);
+  }
+  EXPECT_TRUE(allclose(tensor(mean).to(stat), want_mean, tol, tol)) << "mean " << name;
+  EXPECT_TRUE(allclose(tensor(rstd).to(stat), want_rstd, tol, tol)) << "rstd " << name;
+  EXPECT_TRUE(allclose(out.to(kFloat64), want.to(kFloat64), tol, tol)) << "out " << name;
+  EXPECT_TRUE(allclose(gx.to(kFloat64), want_gx.to(kFloat64), tol, tol)) << "grad_x " << name;
+
+  const nrm::ParamSplit split = nrm::param_split(g);
+  ASSERT_LE(split.chunks, 65535) << name;
+  std::vector<double> partial(static_cast<size_t>(2 * split.chunks * g.params()), -1.0);
+  for (int64_t chunk = 0; chunk < split.chunks; ++chunk)
+    for (int64_t block = 0; block < split.blocks; ++block)
+      for (int64_t lane = 0; lane < nrm::kParamLanes; ++lane) {
+        const int64_t p = block * nrm::kParamLanes + lane;
+        if (p >= g.params()) continue;
+        double a = 0, bsum = 0;
+        for (int64_t row_lane = 0; row_lane < nrm::kRowLanes; ++row_lane) {
+          const auto s = nrm::param_thread_sums(gp, xp, want_mean.data_ptr<S>(), want_rstd.data_ptr<S>(), g, split,
+                                                block, chunk, lane, row_lane);
+          a += s.a, bsum += s.b;
+        }
+        double* dst = nrm::partial_of(partial.data(), g, chunk, p);
+        dst[0] = a, dst[1] = bsum;
+      }
+  for (double v : partial) ASSERT_NE(v, -1.0) << "a partial was never written: " << name;
+  const Tensor gw = make_empty({g.params()}, dtype, Device::cpu()), gb = make_empty({g.params()}, dtype, Device::cpu());
+  for (int64_t p = 0; p < g.params(); ++p) nrm::param_finalize(partial.data(), g, split.chunks, gw.data_ptr<T>(), gb.data_ptr<T>(), p);
+  EXPECT_TRUE(allclose(gw.to(kFloat64), want_gw.to(kFloat64), tol, tol)) << "grad_weight " << name;
+  EXPECT_TRUE(allclose(gb.to(kFloat64), want_gb.to(kFloat64), tol, tol)) << "grad_bias " << name;
+}
+
+TEST(CudaThreadsOnCpu, LayerAndGroupNormMatchTheCpuKernels) {
+  struct Case {
+    RowNormGeometry g;
+    const char* name;
+  };
+  // Warp rows (K <= 1024) and block rows, layer norm (G = 1, S = 1) and group norm, image
+  // chunks of the parameter gradients (many rows, few parameters) and partial last chunks.
+  const std::vector<Case> cases{{{7, 40, 1, 40, 1}, "layer_norm [7, 40]"},
+                                {{3, 1500, 1, 1500, 1}, "layer_norm [3, 1500] (block rows)"},
+                                {{600, 33, 1, 33, 1}, "layer_norm [600, 33] (chunks)"},
+                                {{4 * 3, 2 * 25, 3, 2, 25}, "group_norm [4, 6, 5, 5] groups 3"},
+                                {{50 * 2, 8 * 9, 2, 8, 9}, "group_norm [50, 16, 9] groups 2"},
+                                {{5 * 4, 1 * 7, 4, 1, 7}, "group_norm [5, 4, 7] groups 4"}};
+  for (const Case& c : cases) {
+    check_row_norm<double>(c.g, kFloat64, 1e-10, std::string(c.name) + " float64");
+    check_row_norm<float>(c.g, kFloat32, 1e-4, std::string(c.name) + " float32");
+    check_row_norm<BFloat16>(c.g, kBFloat16, 2e-2, std::string(c.name) + " bfloat16");
+  }
+}
+
+TEST(CudaThreadsOnCpu, RowNormParameterChunksCoverEveryImage) {
+  for (const RowNormGeometry g : {RowNormGeometry{1, 5, 1, 5, 1}, RowNormGeometry{100000, 64, 1, 64, 1},
+                                  RowNormGeometry{70000 * 2, 10, 2, 10, 1}, RowNormGeometry{9 * 32, 3 * 4, 32, 3, 4}}) {
+    const nrm::ParamSplit split = nrm::param_split(g);
+    EXPECT_GE(split.chunks, 1);
+    EXPECT_LE(split.chunks, 65535);
+    EXPECT_EQ(split.blocks, (g.params() + 31) / 32);
+    const int64_t images = g.M / g.G;
+    EXPECT_GE(split.chunks * split.per_chunk, images);
+    EXPECT_LT((split.chunks - 1) * split.per_chunk, images) << "an empty chunk";
   }
 }
 

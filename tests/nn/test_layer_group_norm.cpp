@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "autograd/gradcheck.h"
 #include "support/helpers.h"
@@ -104,6 +105,26 @@ TEST(LayerGroupNorm, GroupNormGradcheckAndGradgradcheck) {
         }, in, "group_norm " + shape.str() + " groups " + std::to_string(groups) + (affine ? " affine" : ""));
       }
     }
+  }
+}
+
+// The create_graph formula (composed ops) gives the fused kernels' first-order gradients:
+// gradgradcheck alone checks only that formula's own derivative.
+TEST(LayerGroupNorm, CreateGraphGradientsEqualTheKernels) {
+  using Fn = std::function<Tensor(const Tensor&, const Tensor&, const Tensor&)>;
+  const std::vector<std::pair<Dims, Fn>> cases{
+      {{4, 3, 5}, [](auto& x, auto& w, auto& b) { return F::layer_norm(x, {5}, w, b); }},
+      {{4, 6, 5}, [](auto& x, auto& w, auto& b) { return F::group_norm(x.transpose(1, 2), 5, w, b); }},
+      {{3, 6, 2, 2}, [](auto& x, auto& w, auto& b) { return F::group_norm(x, 3, w.reshape({6}), b.reshape({6})); }}};
+  for (const auto& [shape, f] : cases) {
+    const int64_t params = shape.size() == 4 ? 6 : shape[2];
+    const Tensor x = testing::grad_input(shape), w = testing::grad_input({params}, 0.5, 1.5),
+                 b = testing::grad_input({params});
+    const Tensor g = randn(f(x, w, b).sizes(), kFloat64);
+    const auto fused = autograd::grad({f(x, w, b)}, {x, w, b}, {g});
+    const auto composed = autograd::grad({f(x, w, b)}, {x, w, b}, {g}, std::nullopt, /*create_graph=*/true);
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_LT(testing::max_abs_diff(composed[i].detach(), fused[i]), 1e-12) << shape << " input " << i;
   }
 }
 
