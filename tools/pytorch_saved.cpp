@@ -1,8 +1,10 @@
-// PyTorch's save rules for the layers of the small CNN (torch 1.13 and 2.x, autograd's
+// PyTorch's save rules for the layers of the small CNN and the norms (torch 1.13 and 2.x, autograd's
 // derivatives.yaml), as unique storages:
 //   Conv2d       input, weight                       (ConvolutionBackward0)
 //   BatchNorm2d  input, weight, running_mean/var, and in training save_mean and
 //                save_invstd [C]                     (NativeBatchNormBackward0)
+//   LayerNorm    input, weight, bias, mean and rstd [rows] (NativeLayerNormBackward0)
+//   GroupNorm    input, weight, mean and rstd [N, groups]  (NativeGroupNormBackward0)
 //   ReLU         its output                          (ReluBackward0: result)
 //   MaxPool2d    input, int64 indices of the output  (MaxPool2DWithIndicesBackward0)
 //   Flatten      nothing (a view)
@@ -12,6 +14,7 @@
 //   Linear       input, weight                       (AddmmBackward0: mat1, mat2 = weight.t())
 #include "tools/pytorch_saved.h"
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -22,6 +25,7 @@
 #include "nn/conv.h"
 #include "nn/dropout.h"
 #include "nn/linear.h"
+#include "nn/normalization.h"
 #include "nn/pooling.h"
 
 namespace ember::tools {
@@ -68,6 +72,13 @@ std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const 
       bytes = ledger.take(input_id, in_bytes) + ledger.take(bn->weight) + ledger.take(bn->running_mean) +
               ledger.take(bn->running_var);
       if (training) bytes += 2 * bn->num_features * static_cast<int64_t>(itemsize(in.dtype()));
+    } else if (const auto* ln = as<nn::LayerNorm>(*child)) {
+      const int64_t rows = in.numel() / std::max<int64_t>(1, shape_numel(ln->normalized_shape));
+      bytes = ledger.take(input_id, in_bytes) + ledger.take(ln->weight) + ledger.take(ln->bias) +
+              2 * rows * static_cast<int64_t>(itemsize(in.dtype()));
+    } else if (const auto* gn = as<nn::GroupNorm>(*child)) {
+      bytes = ledger.take(input_id, in_bytes) + ledger.take(gn->weight) +
+              2 * in.size(0) * gn->num_groups * static_cast<int64_t>(itemsize(in.dtype()));
     } else if (as<nn::ReLU>(*child)) {
       bytes = ledger.take(output_id, out_elems * static_cast<int64_t>(itemsize(x.dtype())));
     } else if (as<nn::MaxPool2d>(*child)) {

@@ -62,6 +62,6 @@ void add_elementwise_checks(std::vector<Check>& checks);  // unary/binary/where/
 void add_reduce_checks(std::vector<Check>& checks);       // sum/mean/amax/amin/argmax/matmul (reduce_checks.cpp)
 void add_indexing_checks(std::vector<Check>& checks);     // index_select and its gradient (indexing_checks.cpp)
 void add_nn_checks(std::vector<Check>& checks);           // softmax, losses, optimizers (nn_checks.cpp)
-void add_layer_checks(std::vector<Check>& checks);        // conv, pooling, batch norm, dropout (layer_checks.cpp)
+void add_layer_checks(std::vector<Check>& checks);        // conv, pooling, batch/layer/group norm, dropout (layer_checks.cpp)
 
 }  // namespace ember::kernel_checks

@@ -1,7 +1,7 @@
 // CUDA-vs-CPU checks of the CNN layers: conv2d (strides, padding, dilation, groups, no
 // bias; float64, float32 without TF32, float32 with TF32, bfloat16), max/avg/adaptive pooling
 // (odd sizes, ties), batch norm in training (running statistics compared too) and eval,
-// dropout2d and dropout inside a checkpoint (Philox masks match the CPU's), and cuDNN
+// layer norm and group norm, dropout2d and dropout inside a checkpoint (Philox masks match the CPU's), and cuDNN
 // dropout's own contract (its masks differ from the CPU's: values, keep rate, backward
 // with the same mask, same seed).
 #include <cmath>
@@ -193,6 +193,29 @@ void add_batch_norm_checks(std::vector<Check>& checks) {
   }
 }
 
+void add_norm_checks(std::vector<Check>& checks) {
+  // layer_norm over the last dim (warp rows and block rows) and group_norm, with affine
+  // parameters; gradients of x, weight and bias compared too.
+  checks.push_back(parity(ParitySpec{
+      .op = "layer_norm backward",
+      .shape = "[64, 33, 768]",
+      .fn = [](const Outputs& in) -> Outputs { return {F::layer_norm(in[0], {768}, in[1], in[2])}; },
+      .backward = true,
+      .atol = 1e-3,
+      .rtol = 1e-3,
+      .make_inputs = [] { return Outputs{randn({64, 33, 768}) * 2.0 + 3.0, rand({768}) + 0.5, randn({768})}; },
+  }));
+  checks.push_back(parity(ParitySpec{
+      .op = "group_norm(8 groups) backward",
+      .shape = "[16, 64, 14, 14]",
+      .fn = [](const Outputs& in) -> Outputs { return {F::group_norm(in[0], 8, in[1], in[2])}; },
+      .backward = true,
+      .atol = 1e-3,
+      .rtol = 1e-3,
+      .make_inputs = [] { return Outputs{randn({16, 64, 14, 14}) * 2.0 + 3.0, rand({64}) + 0.5, randn({64})}; },
+  }));
+}
+
 void add_dropout_checks(std::vector<Check>& checks) {
   checks.push_back(parity(ParitySpec{
       .op = "dropout2d(0.3) backward (Philox mask)",
@@ -258,6 +281,7 @@ void add_layer_checks(std::vector<Check>& checks) {
   add_conv_checks(checks);
   add_pool_checks(checks);
   add_batch_norm_checks(checks);
+  add_norm_checks(checks);
   add_dropout_checks(checks);
 }
 
