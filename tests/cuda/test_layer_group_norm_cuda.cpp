@@ -49,7 +49,7 @@ TEST(LayerGroupNormCuda, ForwardAndBackwardMatchTheCpu) {
   };
   for (const Case& c : cases()) {
     for (const Precision p : {Precision{kFloat64, 1e-10}, Precision{kFloat32, 1e-4}, Precision{kBFloat16, 5e-2}}) {
-      SCOPED_TRACE(std::string(c.name) + " " + dtype_name(p.dtype));
+      SCOPED_TRACE(std::string(c.name) + " " + std::string(dtype_name(p.dtype)));
       const Tensor x0 = (randn(c.x) * 2.0 + 5.0).to(p.dtype), g0 = randn(c.x).to(p.dtype);
       const Tensor w0 = (rand({c.params}) + 0.5).to(p.dtype), b0 = randn({c.params}).to(p.dtype);
       std::vector<Tensor> results[2];

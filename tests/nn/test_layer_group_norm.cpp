@@ -208,6 +208,14 @@ TEST(LayerGroupNorm, BFloat16ComputesInFloat) {
   EXPECT_LT(testing::max_abs_diff(xg.grad().to(kFloat32), xf.grad()), 0.05);
 }
 
+TEST(LayerGroupNorm, AutocastRunsInFloat32) {
+  // As PyTorch's autocast lists: layer_norm and group_norm widen bf16 inputs to float32.
+  const Tensor x = randn({4, 6, 5}).to(kBFloat16);
+  AutocastGuard autocast(Device::cpu(), kBFloat16);
+  EXPECT_EQ(F::layer_norm(x, {5}).dtype(), kFloat32);
+  EXPECT_EQ(F::group_norm(x, 3, ones({6})).dtype(), kFloat32);
+}
+
 TEST(LayerGroupNorm, ErrorsArePyTorchs) {
   const Tensor x = randn({2, 3, 4});
   EXPECT_EQ(error_of([&] { F::layer_norm(x, {3}); }),
