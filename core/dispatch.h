@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/gather_layout.h"
 #include "core/index_layout.h"
 #include "core/nn_geometry.h"
 #include "core/op_kinds.h"
@@ -85,6 +86,24 @@ struct DeviceOps {
   // contiguous (float32/float64/bfloat16); a repeated index accumulates every source
   // slice (the CPU in index order, CUDA in no fixed order). Bad indices as index_select.
   void (*index_add)(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
+
+  // ---- gather, scatter, sort: one block (core/gather_layout.h, core/sort_keys.h) ----
+  // out[i] = self at element i's offsets and index value, over the index's elements
+  // (out has the index's shape); any layouts (the strides are the layout's), self and out
+  // one dtype (any: elements are copied as bytes). An index outside [0, self.size(dim))
+  // is the error "index 7 is out of bounds for dimension 1 with size 5" (CUDA reports it
+  // at the next synchronising point).
+  void (*gather)(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
+  // self at element i's offsets and index value = src[i] (accumulate: += src[i], for
+  // float32/float64/bfloat16/int64); src is the index's shape, possibly broadcast (a
+  // value). A repeated index: the CPU walks each line along dim in order (the last write
+  // wins; sums in index order), CUDA in no fixed order. Bad indices as gather.
+  void (*scatter)(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
+                  bool accumulate);
+  // values/indices [rows, k] = the first k of each row of in [rows, n] (all contiguous,
+  // k <= n; int64, float32, float64, bfloat16, uint8, bool) in sort_key order, ascending
+  // or descending, ties by position: Note [Sort order of ties and NaN].
+  void (*sort_rows)(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
 
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.

@@ -145,6 +145,22 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 // index_select's gradient: zeros of input_shape with grad's slices added at index
 // (float32/float64/bfloat16; repeated indices accumulate).
 Tensor index_select_backward(const Tensor& grad, const Dims& input_shape, int64_t dim, const Tensor& index);
+// gather / scatter (core/ops/scatter_gather.cpp), PyTorch's: gather's result has index's
+// shape (int64, as many dims as self, index.size(d) <= self.size(d) apart from dim), any
+// dtype; scatter writes src (index.size(d) <= src.size(d)) or a value into a copy of self
+// (scatter_: into self), scatter_add adds (float32/float64/bfloat16/int64). An index
+// outside self's dim is "index 7 is out of bounds for dimension 1 with size 5". A
+// repeated index: the CPU's last write wins (each line along dim in order); CUDA's in
+// no fixed order.
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Scalar& value);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+// sort / topk (core/ops/sort.cpp): (values, int64 indices) along dim, contiguous, in
+// Note [Sort order of ties and NaN]'s order (core/sort_keys.h); k outside [0, size] is
+// "selected index k out of range". topk's result is always sorted.
+std::tuple<Tensor, Tensor> sort(const Tensor& self, int64_t dim, bool descending);
+std::tuple<Tensor, Tensor> topk(const Tensor& self, int64_t k, int64_t dim, bool largest, bool sorted);
 
 // joining (core/ops/join.cpp): torch.cat along dim in the inputs' result type (a 1-D
 // empty tensor beside tensors of other shapes is skipped, as PyTorch still allows:
@@ -190,6 +206,9 @@ void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar>
 void zero_(const Tensor& self);
 void fill_(const Tensor& self, const Scalar& value);
 void copy_(const Tensor& self, const Tensor& src);
+void scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+void scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Scalar& value);
+void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
 
 // PyTorch's "Expected all tensors to be on the same device, ..." unless every defined
 // tensor in `others` is on first's device; `op`, when given, names the call.

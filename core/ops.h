@@ -1,10 +1,11 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
 // broadcasting and type promotion, reductions, all/any, bitwise ops on bool tensors,
-// matmul/bmm, where, clamp, index_select, cat and stack.
+// matmul/bmm, where, clamp, index_select, gather/scatter, sort/topk, cat and stack.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "core/tensor.h"
@@ -98,6 +99,26 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 // gradient adds each incoming row at its index, except rows at padding_idx (in
 // [0, num)), which get none. nn::functional::embedding checks PyTorch's arguments.
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx = std::nullopt);
+// torch.gather: out[i][j][k] = a[i][index[i][j][k]][k] for dim 1 (index int64, as many dims
+// as a, index.size(d) <= a.size(d) apart from dim; out has index's shape; any dtype).
+// Gradient: the incoming one added at the indices (scatter_add into zeros).
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
+// torch.scatter: a copy of a with src[i][j][k] (or value) written at a[i][index[i][j][k]][k]
+// (dim 1); scatter_add adds instead (float32/float64/bfloat16/int64). A repeated index in
+// scatter: the CPU's last write wins, CUDA's is unspecified (as PyTorch's). Gradients:
+// a's is the incoming one where nothing was written (scatter) or all of it (scatter_add);
+// src's is gather of it. Tensor::scatter_ / scatter_add_ write into self.
+Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);
+Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
+
+// sorting (Note [Sort order of ties and NaN] in core/sort_keys.h: NaN largest, ties in
+// input order, always stable): torch.sort and torch.topk return (values, int64 indices);
+// the values' gradient goes back to the indices. topk's k outside [0, size] is "selected
+// index k out of range"; its result is always sorted (sorted=false gives the same).
+std::tuple<Tensor, Tensor> sort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
+Tensor argsort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
+std::tuple<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
 
 // joining: torch.cat along dim (sizes equal outside it; the result type of all inputs)
 // and torch.stack (equal shapes, joined along a new dim); gradients are the slices.

@@ -217,6 +217,14 @@ class Tensor {
   // ---- indexing ----
   // The slices at index (int64, a vector or a scalar) along dim, copied: torch.index_select.
   Tensor index_select(int64_t dim, const Tensor& index) const;
+  // torch.gather / scatter / scatter_add / sort / argsort / topk (core/ops.h says how).
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
+  Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  Tensor argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
 
   // ---- linear algebra ----
   Tensor matmul(const Tensor& other) const;
@@ -238,6 +246,9 @@ class Tensor {
   Tensor& zero_();
   Tensor& fill_(const Scalar& value);
   Tensor& copy_(const Tensor& src);  // broadcasts src; converts dtype and device
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
+  Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value);
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
 
   // ---- version counter (shared by views) ----
   uint32_t version() const;

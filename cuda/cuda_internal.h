@@ -27,7 +27,15 @@ enum DeviceErrorKind : unsigned long long {
   kTargetOutOfBounds = 1,
   kIndexOutOfRange = 2,
   kBceInputOutOfRange = kKernelErrorBceInputOutOfRange,
+  // gather / scatter: the word's kind also carries the dim and its size (gather_error_kind),
+  // its value the index, for PyTorch's "index 7 is out of bounds for dimension 1 with size 5".
+  kGatherIndexOutOfBounds = 4,
 };
+// kGatherIndexOutOfBounds in the low 8 bits, dim in the next 8, the size above (< 2^48).
+constexpr unsigned long long gather_error_kind(int dim, int64_t size) {
+  return kGatherIndexOutOfBounds | (static_cast<unsigned long long>(dim) << 8) |
+         (static_cast<unsigned long long>(size) << 16);
+}
 unsigned long long* device_error_word();  // for the current device, zeroed at creation
 // Throws ember::Error if a kernel reported an error on the current device (and clears it).
 // Call only after the work that could report it has completed (a synchronisation).
@@ -57,7 +65,8 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu, indexing_kernels.cu).
+// batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu,
+// indexing_kernels.cu, scatter_gather.cu, sort.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -76,6 +85,9 @@ void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
+void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
+void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
+void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
 // state[0..1] = {seed, offset} on the current stream: a graph replay's random base.
 void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);

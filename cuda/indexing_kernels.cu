@@ -1,7 +1,7 @@
 // CUDA index_select (a thread per output element, moved as a word of its size: one kernel
 // per element size) and index_add, its gradient (a thread per source element, added
-// atomically; bf16 by compare-and-swap of the 32-bit word around it). Bad indices go to the
-// device error word; the element math is core/index_layout.h's, as the CPU kernels'.
+// atomically: cuda/atomics.cuh). Bad indices go to the device error word; the element
+// math is core/index_layout.h's, as the CPU kernels'.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -9,11 +9,13 @@
 
 #include "core/bfloat16.h"
 #include "core/index_layout.h"
+#include "cuda/atomics.cuh"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda_kernels {
 namespace {
 
+using cuda::detail::atomic_add;
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
@@ -42,22 +44,6 @@ template <typename Word>
 __global__ void index_select_kernel(const Word* __restrict__ in, const int64_t* __restrict__ index,
                                     Word* __restrict__ out, IndexLayout l, int64_t n, unsigned long long* error_word) {
   for_each_selected(l, index, n, error_word, [&](int64_t i, int64_t s) { out[i] = in[s]; });
-}
-
-__device__ __forceinline__ void atomic_add(float* address, float value) { atomicAdd(address, value); }
-__device__ __forceinline__ void atomic_add(double* address, double value) { atomicAdd(address, value); }
-__device__ void atomic_add(BFloat16* address, BFloat16 value) {
-  const auto at = reinterpret_cast<uintptr_t>(address);
-  auto* word = reinterpret_cast<unsigned int*>(at & ~uintptr_t{3});  // inside the 512-byte-rounded block
-  const unsigned shift = (at & 2) != 0 ? 16u : 0u;
-  unsigned int old = *word, assumed = 0;
-  do {
-    assumed = old;
-    const BFloat16 current = BFloat16::from_bits(static_cast<uint16_t>(assumed >> shift));
-    const BFloat16 sum(static_cast<float>(current) + static_cast<float>(value));  // Note [BFloat16]
-    const unsigned int replaced = (assumed & ~(0xffffu << shift)) | (static_cast<unsigned int>(sum.bits) << shift);
-    old = atomicCAS(word, assumed, replaced);
-  } while (old != assumed);
 }
 
 template <typename T>

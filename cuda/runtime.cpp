@@ -59,6 +59,10 @@ void check_device_errors() {
     EMBER_FAIL("index out of range in self: a CUDA index_select (or its backward) met index ",
                static_cast<long long>(host[1]));
   }
+  if ((host[0] & 0xff) == kGatherIndexOutOfBounds) {
+    EMBER_FAIL("index ", static_cast<long long>(host[1]), " is out of bounds for dimension ", (host[0] >> 8) & 0xff,
+               " with size ", host[0] >> 16, " (a CUDA gather or scatter met it)");
+  }
   EMBER_FAIL("a CUDA kernel reported error kind ", host[0], " (value ", host[1], ")");
 }
 

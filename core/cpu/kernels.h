@@ -1,7 +1,7 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, norm.cpp, dropout.cpp,
-// bitmask.cpp, indexing.cpp.
+// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -27,6 +27,9 @@ void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
+void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
+void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
+void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
                         const Tensor& probs, const Tensor& row_weights);
