@@ -1,9 +1,9 @@
-// CUDA sort_rows (sort, argsort, topk): each row's values become sort_key()s
-// (core/sort_keys.h, as the CPU's order) paired with their positions, cub's stable
-// segmented sort orders every row (one segment each), then the first k positions of each
-// row pick the values. cub's temporary storage and the key buffers come from ember's
-// caching allocator on the current stream (CUDA-graph capturable: no cudaMalloc).
-#include <cub/device/device_segmented_sort.cuh>
+// CUDA sort_rows (sort, argsort, topk): every value becomes its sort_key() (core/sort_keys.h,
+// as the CPU's order) paired with its flat position; cub's stable radix sort orders them by
+// key, then by row; the first k positions of each row pick the values. cub's temporary
+// storage and the buffers come from ember's caching allocator on the current stream, and
+// nothing waits for the host, so a CUDA graph can capture it.
+#include <cub/device/device_radix_sort.cuh>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -29,26 +29,33 @@ unsigned grid_for(int64_t n) {
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
-// keys[i] = sort_key(in[i]) and positions[i] = i's position in its row of n; offsets[r] = r * n.
+// keys[i] = sort_key(in[i]) (its complement for descending: the same stable sort then
+// orders the other way with ties still in input order) and positions[i] = i.
 template <typename T>
 __global__ void keys_kernel(const T* __restrict__ in, SortKey<T>* __restrict__ keys, int64_t* __restrict__ positions,
-                            int64_t* __restrict__ offsets, int64_t rows, int64_t n) {
-  EMBER_GRID_STRIDE(i, rows * n) {
-    keys[i] = sort_key(in[i]);
-    positions[i] = i % n;
+                            int64_t total, bool descending) {
+  EMBER_GRID_STRIDE(i, total) {
+    const SortKey<T> k = sort_key(in[i]);
+    keys[i] = descending ? static_cast<SortKey<T>>(~k) : k;
+    positions[i] = i;
   }
-  EMBER_GRID_STRIDE(r, rows + 1) { offsets[r] = r * n; }
 }
 
-// values/indices [rows, k] from the first k sorted positions of each row of n.
+// rows[i] = the row of flat position positions[i].
+__global__ void rows_kernel(const int64_t* __restrict__ positions, uint64_t* __restrict__ rows, int64_t total,
+                            int64_t n) {
+  EMBER_GRID_STRIDE(i, total) { rows[i] = static_cast<uint64_t>(positions[i] / n); }
+}
+
+// values/indices [rows, k] from the first k sorted flat positions of each row of n.
 template <typename T>
-__global__ void take_kernel(const T* __restrict__ in, const int64_t* __restrict__ sorted_positions, T* __restrict__ values,
+__global__ void take_kernel(const T* __restrict__ in, const int64_t* __restrict__ sorted, T* __restrict__ values,
                             int64_t* __restrict__ indices, int64_t rows, int64_t n, int64_t k) {
   EMBER_GRID_STRIDE(i, rows * k) {
     const int64_t r = i / k, j = i - r * k;
-    const int64_t p = sorted_positions[r * n + j];
-    values[i] = in[r * n + p];
-    indices[i] = p;
+    const int64_t p = sorted[r * n + j];
+    values[i] = in[p];
+    indices[i] = p - r * n;
   }
 }
 
@@ -57,36 +64,57 @@ __global__ void take_kernel(const T* __restrict__ in, const int64_t* __restrict_
 // A scratch buffer of `bytes` from the caching allocator on the current stream.
 Tensor scratch(int64_t bytes, Device device) { return make_empty(Dims{std::max<int64_t>(bytes, 1)}, kUInt8, device); }
 
+template <typename P>
+P* as(const Tensor& t) {
+  return static_cast<P*>(t.data_ptr());
+}
+
+// Two stable radix sorts of the whole tensor (cub::DeviceRadixSort, which never waits for
+// the host, unlike cub's segmented sort with many segments, so a CUDA graph can hold it):
+// the flat positions by key, then by row (only the bits row numbers need).
 template <typename T>
 void sort_rows_of(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices) {
   using Key = SortKey<T>;
   const int64_t n = in.sizes().back(), rows = in.numel() / n, total = rows * n;
   const Device device = in.device();
   cudaStream_t stream = current_raw_stream();
-  const Tensor keys_in = scratch(total * static_cast<int64_t>(sizeof(Key)), device);
-  const Tensor keys_out = scratch(total * static_cast<int64_t>(sizeof(Key)), device);
-  const Tensor positions_in = scratch(total * 8, device), positions_out = scratch(total * 8, device);
-  const Tensor offsets = scratch((rows + 1) * 8, device);
-  auto* kin = static_cast<Key*>(keys_in.data_ptr());
-  auto* kout = static_cast<Key*>(keys_out.data_ptr());
-  auto* pin = static_cast<int64_t*>(positions_in.data_ptr());
-  auto* pout = static_cast<int64_t*>(positions_out.data_ptr());
-  auto* off = static_cast<int64_t*>(offsets.data_ptr());
-  keys_kernel<T><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), kin, pin, off, rows, n);
+  const int64_t key_bytes = total * static_cast<int64_t>(sizeof(Key)), word_bytes = total * 8;
+  const Tensor keys = scratch(key_bytes, device), sorted_keys = scratch(key_bytes, device);
+  const Tensor positions = scratch(word_bytes, device), by_key = scratch(word_bytes, device);
+  keys_kernel<T><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), as<Key>(keys),
+                                                                     as<int64_t>(positions), total, descending);
   EMBER_CUDA_LAUNCH_CHECK();
+  int row_bits = 0;
+  while (row_bits < 63 && (int64_t{1} << row_bits) < rows) ++row_bits;
 
-  const auto run = [&](void* temp, size_t& bytes) {
-    return descending ? cub::DeviceSegmentedSort::StableSortPairsDescending(temp, bytes, kin, kout, pin, pout, total,
-                                                                            rows, off, off + 1, stream)
-                      : cub::DeviceSegmentedSort::StableSortPairs(temp, bytes, kin, kout, pin, pout, total, rows, off,
-                                                                  off + 1, stream);
-  };
-  size_t temp_bytes = 0;
-  EMBER_CUDA_CHECK(run(nullptr, temp_bytes));
+  size_t key_pass = 0, row_pass = 0;
+  EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, key_pass, as<Key>(keys), as<Key>(sorted_keys),
+                                                   as<int64_t>(positions), as<int64_t>(by_key), total, 0,
+                                                   static_cast<int>(sizeof(Key) * 8), stream));
+  if (rows > 1) {
+    EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(nullptr, row_pass, as<uint64_t>(keys), as<uint64_t>(keys),
+                                                     as<int64_t>(by_key), as<int64_t>(positions), total, 0, row_bits,
+                                                     stream));
+  }
+  size_t temp_bytes = std::max(key_pass, row_pass);
   const Tensor temp = scratch(static_cast<int64_t>(temp_bytes), device);
-  EMBER_CUDA_CHECK(run(temp.data_ptr(), temp_bytes));
-
-  take_kernel<T><<<grid_for(rows * k), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), pout, values.data_ptr<T>(),
+  EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data_ptr(), temp_bytes, as<Key>(keys), as<Key>(sorted_keys),
+                                                   as<int64_t>(positions), as<int64_t>(by_key), total, 0,
+                                                   static_cast<int>(sizeof(Key) * 8), stream));
+  const int64_t* sorted = as<int64_t>(by_key);
+  Tensor row_keys, row_sorted;
+  if (rows > 1) {  // stable by row: each row's positions stay in key order
+    row_keys = scratch(word_bytes, device);
+    row_sorted = scratch(word_bytes, device);
+    rows_kernel<<<grid_for(total), kThreadsPerBlock, 0, stream>>>(as<int64_t>(by_key), as<uint64_t>(row_keys), total, n);
+    EMBER_CUDA_LAUNCH_CHECK();
+    temp_bytes = std::max(key_pass, row_pass);
+    EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data_ptr(), temp_bytes, as<uint64_t>(row_keys),
+                                                     as<uint64_t>(row_sorted), as<int64_t>(by_key),
+                                                     as<int64_t>(positions), total, 0, row_bits, stream));
+    sorted = as<int64_t>(positions);
+  }
+  take_kernel<T><<<grid_for(rows * k), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), sorted, values.data_ptr<T>(),
                                                                         indices.data_ptr<int64_t>(), rows, n, k);
   EMBER_CUDA_LAUNCH_CHECK();
 }
