@@ -179,6 +179,7 @@ std::vector<Check> all_checks() {
   add_elementwise_checks(checks);
   add_reduce_checks(checks);
   add_indexing_checks(checks);
+  add_gather_sort_checks(checks);
   add_nn_checks(checks);
   add_layer_checks(checks);
   return checks;

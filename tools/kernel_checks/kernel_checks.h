@@ -61,6 +61,7 @@ void add_runtime_checks(std::vector<Check>& checks);      // copies, allocator, 
 void add_elementwise_checks(std::vector<Check>& checks);  // unary/binary/where/copy/fill/random (elementwise_checks.cpp)
 void add_reduce_checks(std::vector<Check>& checks);       // sum/mean/amax/amin/argmax/matmul (reduce_checks.cpp)
 void add_indexing_checks(std::vector<Check>& checks);     // index_select and its gradient (indexing_checks.cpp)
+void add_gather_sort_checks(std::vector<Check>& checks);  // gather/scatter/sort/topk (gather_sort_checks.cpp)
 void add_nn_checks(std::vector<Check>& checks);           // softmax, losses, optimizers (nn_checks.cpp)
 void add_layer_checks(std::vector<Check>& checks);        // conv, pooling, batch/layer/group norm, dropout (layer_checks.cpp)
 

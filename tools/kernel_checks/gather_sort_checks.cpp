@@ -1,0 +1,132 @@
+// Kernel checks of gather, scatter, scatter_add, sort and topk: strided (transposed)
+// inputs, float32/float64/int64/bfloat16, backward, and a bad gather index reported at the
+// next synchronising point. Random inputs have no ties, so indices compare exactly.
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "tools/kernel_checks/kernel_checks.h"
+
+namespace ember::kernel_checks {
+namespace {
+
+using Inputs = std::vector<Tensor>;
+
+// A permutation of [0, n) in every row of [rows, n] (scatter without repeated indices).
+Tensor row_permutations(int64_t rows, int64_t n) { return std::get<1>(randn({rows, n}).sort(1)); }
+
+}  // namespace
+
+void add_gather_sort_checks(std::vector<Check>& checks) {
+  checks.push_back(parity({.op = "gather(dim=1) transposed input, backward",
+                           .shape = "[70, 40]^T at [40, 90]",
+                           .inputs = {randn({70, 40}, kFloat64), randint(0, 70, {40, 90})},
+                           .fn = [](const Inputs& x) { return Inputs{gather(x[0].t(), 1, x[1])}; },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  checks.push_back(parity({.op = "gather(dim=0) int64, bfloat16",
+                           .shape = "[300, 7] at [500, 7]",
+                           .inputs = {randint(-1000, 1000, {300, 7}), randint(0, 300, {500, 7})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{gather(x[0], 0, x[1]), gather(x[0].to(kBFloat16), 0, x[1])};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "scatter(dim=1) of permutations, and a value, backward",
+                           .shape = "[64, 50] from [64, 30]",
+                           .inputs = {randn({64, 50}), randn({64, 30}), row_permutations(64, 50).narrow(1, 0, 30)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{scatter(x[0], 1, x[2], x[1]), scatter(x[0], 1, x[2], -3.5)};
+                               },
+                           .backward = true,
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "scatter_add(dim=0) repeated indices, backward",
+                           .shape = "[20, 33] from [400, 33]",
+                           .inputs = {randn({20, 33}, kFloat64), randn({400, 33}, kFloat64), randint(0, 20, {400, 33})},
+                           .fn = [](const Inputs& x) { return Inputs{scatter_add(x[0], 0, x[2], x[1])}; },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  checks.push_back(parity({.op = "scatter_add float32, int64",
+                           .shape = "[10, 8] from [300, 8]",
+                           .inputs = {randn({300, 8}), randint(0, 10, {300, 8})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor z = zeros({10, 8});
+                                 return Inputs{scatter_add(z, 0, x[1], x[0]), scatter_add(z.to(kInt64), 0, x[1], x[1])};
+                               },
+                           .atol = 1e-4,
+                           .rtol = 1e-5}));
+  // bf16 rounds after every add, in another order on CUDA: a few adds per element.
+  checks.push_back(parity({.op = "scatter_add bfloat16",
+                           .shape = "[10, 8] from [30, 8]",
+                           .inputs = {randn({30, 8}), randint(0, 10, {30, 8})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{scatter_add(zeros({10, 8}, kBFloat16), 0, x[1], x[0].to(kBFloat16))};
+                               },
+                           .atol = 0.05,
+                           .rtol = 0.02}));
+  // Every sort is stable on both devices (Note [Sort order of ties and NaN]), so even
+  // ties and NaNs give the same indices.
+  checks.push_back(parity({.op = "sort(dim=1) ties and NaN, both directions",
+                           .shape = "[256, 1000] of 20 values and NaN",
+                           .fn =
+                               [](const Inputs& x) {
+                                 auto [v, i] = x[0].sort(1);
+                                 auto [vd, id] = x[0].sort(1, true);
+                                 return Inputs{v, i, vd, id};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0,
+                           .make_inputs =
+                               [] {
+                                 Tensor t = randint(0, 20, {256, 1000}).to(kFloat32);
+                                 return Inputs{where(t == 7.0, std::numeric_limits<float>::quiet_NaN(), t)};
+                               }}));
+  checks.push_back(parity({.op = "sort(dim=1) of a transposed float64 input, descending, backward",
+                           .shape = "[3, 100000]^T and [100000, 3]",
+                           .fn = [](const Inputs& x) { return Inputs{std::get<0>(x[0].t().sort(1, true)),
+                                                                     std::get<1>(x[0].t().sort(1, true))}; },
+                           .backward = true,
+                           .atol = 0.0,
+                           .rtol = 0.0,
+                           .make_inputs = [] { return Inputs{randn({100000, 3}, kFloat64)}; }}));
+  checks.push_back(parity({.op = "sort int64, bfloat16, uint8 with ties",
+                           .shape = "[50, 333]",
+                           .inputs = {randint(-5, 5, {50, 333})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{std::get<1>(x[0].sort()), std::get<1>(x[0].to(kBFloat16).sort(-1, true)),
+                                               std::get<0>(x[0].to(kBFloat16).sort()),
+                                               std::get<1>((x[0] + 5).to(kUInt8).sort())};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "topk(k=5, dim=0) and smallest, backward",
+                           .shape = "[200, 40]",
+                           .inputs = {randn({200, 40})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 auto [v, i] = x[0].topk(5, 0);
+                                 auto [vs, is] = x[0].topk(5, 0, false);
+                                 return Inputs{v, i, vs, is};
+                               },
+                           .backward = true,
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(deferred_error_check(
+      "gather bad index", "[4, 3], index 9 along dim 0", "index 9 is out of bounds for dimension 0 with size 4",
+      [] { (void)randn({4, 3}).cuda().gather(0, tensor(std::vector<int64_t>{1, 9}, {1, 2}).cuda()); },
+      [] { (void)randn({4, 3}).cuda().gather(0, tensor(std::vector<int64_t>{3}, {1, 1}).cuda()).sum().item<double>(); }));
+  checks.push_back(deferred_error_check(
+      "scatter_add bad index", "[4, 3], index -1 along dim 1", "index -1 is out of bounds for dimension 1 with size 3",
+      [] { (void)zeros({4, 3}).cuda().scatter_add(1, tensor(std::vector<int64_t>{-1}, {1, 1}).cuda(), ones({1, 1}).cuda()); },
+      [] { (void)zeros({4, 3}).cuda().scatter(1, tensor(std::vector<int64_t>{2}, {1, 1}).cuda(), 1.0).sum().item<double>(); }));
+}
+
+}  // namespace ember::kernel_checks
