@@ -63,11 +63,24 @@ struct DeviceOps {
                                   const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,
                                   const Tensor& out);
   // Reduces `in` over every dim where out (keepdim shape, same ndim as in) has size 1
-  // and in does not. Sum/Mean accumulate in double for floats, int64 for integers.
+  // and in does not. Sum/Mean/Prod accumulate in double for floats, int64 for integers
+  // (whose Sum/Prod out is kInt64; Prod wraps on overflow).
   void (*reduce)(ReduceOp op, const Tensor& in, const Tensor& out);
   // values/indices have in's shape with `dim` of size 1; indices are kInt64;
   // ties pick the first index; NaN wins (propagates) as in PyTorch.
   void (*arg_reduce)(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+  // Variance m2 / max(0, n - correction) into var_out and the mean into mean_out (undefined:
+  // not written), reduced as `reduce` reduces; float32/float64, outputs in's dtype. Welford
+  // in double (Note [Accumulating variance] in core/reduce_functors.h).
+  void (*var_mean)(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
+  // Inclusive scan (cumsum, cumprod) of `in` along dim into out (same shape; in's dtype, or
+  // kInt64 for integer and bool input), from the last element down when reverse; floats
+  // accumulate in double. Any layouts.
+  void (*scan)(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
+  // cumprod's gradient along dim (reverse: of the reverse cumprod): grad_in[i] =
+  // sum_{k >= i} grad[k] prod_{j <= k, j != i} x[j], exact where x has zeros (no division);
+  // x, grad, grad_in one floating dtype and shape, any layouts.
+  void (*cumprod_backward)(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
   // out[b] = a[b] @ bm[b] for 3-D [B,n,k] x [B,k,m] -> [B,n,m] (any strides; float types).
   void (*gemm)(const Tensor& a, const Tensor& bm, const Tensor& out);
   // dst = src converted to dst's dtype; same device; src already expanded to dst's shape.

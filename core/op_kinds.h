@@ -16,7 +16,9 @@ enum class UnaryOp : uint8_t {
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Eq, Ne, Lt, Le, Gt, Ge
 };
-enum class ReduceOp : uint8_t { Sum, Mean, Max, Min };
+enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
+// Inclusive scans along one dim (cumsum, cumprod).
+enum class ScanOp : uint8_t { Sum, Prod };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
 constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }

@@ -64,7 +64,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 }  // namespace ember::cuda::detail
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
-// reduce.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
+// reduce.cu, scan.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
 // batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu,
 // indexing_kernels.cu, scatter_gather.cu, sort.cu).
 namespace ember::cuda_kernels {
@@ -92,6 +92,9 @@ void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& value
 void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
 void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
+void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
+void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
 // This thread's cuBLAS handle and the current stream's cuBLAS workspace, made now if they
 // are not yet (cuda::Graph calls it before capturing: neither may be made in a capture).

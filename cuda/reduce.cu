@@ -1,5 +1,5 @@
-// CUDA reductions: sum/mean/max/min over any set of dims and argmax/argmin over one
-// dim, on strided input. Dims are ordered by input stride and merged on the host; then
+// CUDA reductions: sum/mean/max/min/prod and Welford moments (var_mean) over any set
+// of dims and argmax/argmin over one dim, on strided input. Dims are ordered by input stride and merged on the host; then
 // a group of threads folds each output (reduced dim innermost) or one thread per output
 // walks its elements (kept dim innermost: coalesced). Long reductions are split into
 // fixed chunks combined in order by a second kernel, so results depend on shape only.
@@ -8,6 +8,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "core/reduce_functors.h"
 #include "core/reduce_layout.h"
 #include "cuda/cuda_internal.h"
 
@@ -48,13 +49,15 @@ __device__ bool is_nan(T x) {
 template <typename T, typename OutT, ReduceOp Op>
 struct ValueReduce {
   static constexpr bool kAccumulates = Op == ReduceOp::Sum || Op == ReduceOp::Mean;
-  using Acc = std::conditional_t<kAccumulates, std::conditional_t<std::is_floating_point_v<T>, double, int64_t>, T>;
+  static constexpr bool kWide = kAccumulates || Op == ReduceOp::Prod;  // double / int64 accumulator
+  using Acc = std::conditional_t<kWide, functors::ScanAcc<T>, T>;
 
   OutT* out;
   int64_t count;  // elements per output (Mean divides by it)
 
   __device__ Acc identity() const {
     if constexpr (kAccumulates) return Acc(0);
+    else if constexpr (Op == ReduceOp::Prod) return Acc(1);
     else if constexpr (Op == ReduceOp::Max) {
       if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
       else return std::numeric_limits<T>::lowest();
@@ -66,16 +69,37 @@ struct ValueReduce {
   // Max/Min: a NaN x replaces acc, and a NaN acc is never replaced (x > NaN is false).
   __device__ Acc step(Acc acc, T x, int64_t /*index*/) const {
     if constexpr (kAccumulates) return acc + static_cast<Acc>(x);
+    else if constexpr (Op == ReduceOp::Prod) return functors::scan_combine<ScanOp::Prod>(acc, static_cast<Acc>(x));
     else if constexpr (Op == ReduceOp::Max) return (x > acc || is_nan(x)) ? x : acc;
     else return (x < acc || is_nan(x)) ? x : acc;
   }
   __device__ Acc merge(Acc a, Acc b) const {
     if constexpr (kAccumulates) return a + b;
+    else if constexpr (Op == ReduceOp::Prod) return functors::scan_combine<ScanOp::Prod>(a, b);
     else return step(a, b, 0);
   }
   __device__ void store(Acc acc, int64_t offset, int64_t /*unused*/) const {
     if constexpr (Op == ReduceOp::Mean) out[offset] = static_cast<OutT>(static_cast<double>(acc) / static_cast<double>(count));
     else out[offset] = static_cast<OutT>(acc);
+  }
+};
+
+// Welford moments (Note [Accumulating variance] in core/reduce_functors.h): var into
+// out0, the mean into out1 when mean is not null. Merges are symmetric up to rounding.
+template <typename T>
+struct MomentsReduce {
+  using Acc = functors::WelfordAcc;
+
+  T* var;
+  T* mean;
+  double correction;
+
+  __device__ Acc identity() const { return Acc{0.0, 0.0, 0}; }
+  __device__ Acc step(Acc acc, T x, int64_t /*index*/) const { return functors::welford_step(acc, static_cast<double>(x)); }
+  __device__ Acc merge(Acc a, Acc b) const { return functors::welford_merge(a, b); }
+  __device__ void store(Acc acc, int64_t var_offset, int64_t mean_offset) const {
+    var[var_offset] = static_cast<T>(functors::welford_var(acc, correction));
+    if (mean != nullptr) mean[mean_offset] = static_cast<T>(functors::welford_mean(acc));
   }
 };
 
@@ -123,6 +147,9 @@ __device__ V shuffle_down(V v, unsigned delta) {
 template <typename T>
 __device__ ArgAcc<T> shuffle_down(ArgAcc<T> v, unsigned delta) {
   return {shuffle_down(v.value, delta), shuffle_down(v.index, delta)};
+}
+__device__ functors::WelfordAcc shuffle_down(functors::WelfordAcc v, unsigned delta) {
+  return {shuffle_down(v.mean, delta), shuffle_down(v.m2, delta), shuffle_down(v.n, delta)};
 }
 
 // ---------------------------------------------------------------- layout
@@ -313,6 +340,7 @@ void reduce_values(ReduceOp op, const T* in, OutT* out, const Layout& layout, De
       if constexpr (std::is_floating_point_v<T>)
         return run_reduction(ValueReduce<T, OutT, ReduceOp::Mean>{out, count}, in, layout, device);
       break;
+    case ReduceOp::Prod: return run_reduction(ValueReduce<T, OutT, ReduceOp::Prod>{out, count}, in, layout, device);
     case ReduceOp::Max:
     case ReduceOp::Min:
       if constexpr (std::is_same_v<T, OutT>) {
@@ -335,11 +363,28 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout, in.device());
-    // Sums of integers and bools widen to int64.
-    EMBER_INTERNAL_ASSERT(!std::is_floating_point_v<T> && out.dtype() == kInt64 && op == ReduceOp::Sum,
+    // Sums and products of integers and bools widen to int64.
+    EMBER_INTERNAL_ASSERT(!std::is_floating_point_v<T> && out.dtype() == kInt64 &&
+                              (op == ReduceOp::Sum || op == ReduceOp::Prod),
                           "cuda reduce: output dtype ", dtype_name(out.dtype()), " for input ", dtype_name(in.dtype()));
     if constexpr (!std::is_floating_point_v<T>)
       reduce_values(op, src, static_cast<int64_t*>(out.data_ptr()), layout, in.device());
+  });
+}
+
+void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out) {
+  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && in.dtype() != kBFloat16 && var_out.dtype() == in.dtype() &&
+                            (!mean_out.defined() || mean_out.dtype() == in.dtype()),
+                        "cuda var_mean: dtypes ", dtype_name(in.dtype()), " -> ", dtype_name(var_out.dtype()));
+  EMBER_INTERNAL_ASSERT(in.device() == var_out.device(), "cuda var_mean: input and output on different devices");
+  const Layout layout = make_reduce_layout(in, var_out, mean_out.defined() ? mean_out : var_out);
+  visit_dtype_except_bf16(in.dtype(), "var_mean", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      T* mean = mean_out.defined() ? static_cast<T*>(mean_out.data_ptr()) : nullptr;
+      run_reduction(MomentsReduce<T>{static_cast<T*>(var_out.data_ptr()), mean, correction},
+                    static_cast<const T*>(in.data_ptr()), layout, in.device());
+    }
   });
 }
 

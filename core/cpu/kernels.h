@@ -1,7 +1,7 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, norm.cpp, dropout.cpp,
-// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp.
+// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp, scan.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -22,6 +22,9 @@ void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, const Scalar& value);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);
 void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
+void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
+void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
+void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);

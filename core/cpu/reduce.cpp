@@ -1,5 +1,5 @@
-// CPU reductions: sum/mean/max/min over any set of dims and argmax/argmin over one
-// dim, on strided input. Dims are ordered by input stride and merged; then each output
+// CPU reductions: sum/mean/max/min/prod and Welford moments (var_mean) over any set
+// of dims and argmax/argmin over one dim, on strided input. Dims are ordered by input stride and merged; then each output
 // walks its own elements (row mode) or input rows are folded into a buffer of
 // neighbouring outputs (column mode), whichever reads memory in order.
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include "core/cpu/kernels.h"
 #include "core/cpu/vector_math.h"
+#include "core/reduce_functors.h"
 #include "core/reduce_layout.h"
 #include "core/parallel.h"
 
@@ -58,29 +59,54 @@ template <typename T, typename OutT, ReduceOp Op>
 struct ValueReducer {
   static constexpr bool kAccumulates = Op == ReduceOp::Sum || Op == ReduceOp::Mean;
   static constexpr bool kUseLanes = true;
-  using Acc = std::conditional_t<kAccumulates, std::conditional_t<std::is_floating_point_v<T>, double, int64_t>, T>;
+  static constexpr bool kWide = kAccumulates || Op == ReduceOp::Prod;  // double / int64 accumulator
+  using Acc = std::conditional_t<kWide, functors::ScanAcc<T>, T>;
 
   OutT* out;
   int64_t count;  // elements per output (Mean divides by it)
 
   Acc identity() const {
     if constexpr (kAccumulates) return Acc(0);
+    else if constexpr (Op == ReduceOp::Prod) return Acc(1);
     else if constexpr (Op == ReduceOp::Max) return lowest_value<T>();
     else return highest_value<T>();
   }
   Acc step(Acc acc, T x, int64_t /*index*/) const {
     if constexpr (kAccumulates) return acc + static_cast<Acc>(x);
+    else if constexpr (Op == ReduceOp::Prod) return functors::scan_combine<ScanOp::Prod>(acc, static_cast<Acc>(x));
     // Bitwise | (no branch) lets the lanes vectorise; a NaN acc stays NaN.
     else if constexpr (Op == ReduceOp::Max) return ((x > acc) | is_nan(x)) ? x : acc;
     else return ((x < acc) | is_nan(x)) ? x : acc;
   }
   Acc merge(Acc earlier, Acc later) const {
     if constexpr (kAccumulates) return earlier + later;
+    else if constexpr (Op == ReduceOp::Prod) return functors::scan_combine<ScanOp::Prod>(earlier, later);
     else return step(earlier, later, 0);
   }
   void store(Acc acc, int64_t offset, int64_t /*unused*/) const {
     if constexpr (Op == ReduceOp::Mean) out[offset] = static_cast<OutT>(static_cast<double>(acc) / static_cast<double>(count));
     else out[offset] = static_cast<OutT>(acc);
+  }
+};
+
+// Welford moments (Note [Accumulating variance]): var into out0, the mean into out1
+// when mean is not null.
+template <typename T>
+struct MomentsReducer {
+  static constexpr bool kAccumulates = false;
+  static constexpr bool kUseLanes = true;
+  using Acc = functors::WelfordAcc;
+
+  T* var;
+  T* mean;
+  double correction;
+
+  Acc identity() const { return {}; }
+  Acc step(Acc acc, T x, int64_t /*index*/) const { return functors::welford_step(acc, static_cast<double>(x)); }
+  Acc merge(Acc earlier, Acc later) const { return functors::welford_merge(earlier, later); }
+  void store(Acc acc, int64_t var_offset, int64_t mean_offset) const {
+    var[var_offset] = static_cast<T>(functors::welford_var(acc, correction));
+    if (mean != nullptr) mean[mean_offset] = static_cast<T>(functors::welford_mean(acc));
   }
 };
 
@@ -310,6 +336,7 @@ void reduce_values(ReduceOp op, const T* in, OutT* out, const Layout& layout) {
   switch (op) {
     case ReduceOp::Sum: return run_reduction(ValueReducer<T, OutT, ReduceOp::Sum>{out, count}, in, layout);
     case ReduceOp::Mean: return run_reduction(ValueReducer<T, OutT, ReduceOp::Mean>{out, count}, in, layout);
+    case ReduceOp::Prod: return run_reduction(ValueReducer<T, OutT, ReduceOp::Prod>{out, count}, in, layout);
     case ReduceOp::Max:
     case ReduceOp::Min:
       if constexpr (std::is_same_v<T, OutT>) {
@@ -331,10 +358,26 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout);
-    // Sums of integers and bools widen to int64.
-    EMBER_INTERNAL_ASSERT(!std::is_floating_point_v<T> && out.dtype() == kInt64 && op == ReduceOp::Sum,
+    // Sums and products of integers and bools widen to int64.
+    EMBER_INTERNAL_ASSERT(!std::is_floating_point_v<T> && out.dtype() == kInt64 &&
+                              (op == ReduceOp::Sum || op == ReduceOp::Prod),
                           "reduce: output dtype ", dtype_name(out.dtype()), " for input ", dtype_name(in.dtype()));
     if constexpr (!std::is_floating_point_v<T>) reduce_values(op, src, static_cast<int64_t*>(out.data_ptr()), layout);
+  });
+}
+
+void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out) {
+  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && in.dtype() != kBFloat16 && var_out.dtype() == in.dtype() &&
+                            (!mean_out.defined() || mean_out.dtype() == in.dtype()),
+                        "var_mean: dtypes ", dtype_name(in.dtype()), " -> ", dtype_name(var_out.dtype()));
+  const Layout layout = make_reduce_layout(in, var_out, mean_out.defined() ? mean_out : var_out);
+  visit_dtype_except_bf16(in.dtype(), "var_mean", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>) {
+      T* mean = mean_out.defined() ? static_cast<T*>(mean_out.data_ptr()) : nullptr;
+      run_reduction(MomentsReducer<T>{static_cast<T*>(var_out.data_ptr()), mean, correction},
+                    static_cast<const T*>(in.data_ptr()), layout);
+    }
   });
 }
 

@@ -1,0 +1,99 @@
+// CPU scans along one dim: cumsum/cumprod (inclusive, forward or reverse; floats in
+// double, integers in int64) and cumprod's gradient, exact where the input has zeros.
+// Each line is walked in order by one thread; lines run in parallel.
+#include <algorithm>
+#include <type_traits>
+
+#include "core/cpu/kernels.h"
+#include "core/parallel.h"
+#include "core/reduce_functors.h"
+#include "core/scan_layout.h"
+
+namespace ember::cpu {
+namespace {
+
+template <ScanOp Op, typename T, typename OutT>
+void scan_lines(const T* in, OutT* out, const LineLayout<2>& layout, bool reverse) {
+  using Acc = functors::ScanAcc<T>;
+  const int64_t n = layout.length;
+  const int64_t s_in = layout.stride[0], s_out = layout.stride[1];
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n));
+  parallel_for(0, layout.lines.numel, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t l = lo; l < hi; ++l) {
+      const T* p = in + layout.line_offset(l, 0);
+      OutT* q = out + layout.line_offset(l, 1);
+      Acc acc = functors::scan_identity<Op, Acc>();
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t j = reverse ? n - 1 - i : i;
+        acc = functors::scan_combine<Op>(acc, static_cast<Acc>(p[j * s_in]));
+        q[j * s_out] = static_cast<OutT>(acc);
+      }
+    }
+  });
+}
+
+// grad_in[i] = P[i - 1] * S[i] in scan order, with P the exclusive product prefix of x
+// and S[i] = g[i] + x[i + 1] * S[i + 1] (Horner from the line's end): no division, so
+// zeros in x need no special case. S is kept in grad_in between the two passes.
+template <typename T>
+void cumprod_grad_lines(const T* x, const T* g, T* gi, const LineLayout<3>& layout, bool reverse) {
+  const int64_t n = layout.length;
+  const int64_t sx = layout.stride[0], sg = layout.stride[1], so = layout.stride[2];
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, 2 * n));
+  parallel_for(0, layout.lines.numel, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t l = lo; l < hi; ++l) {
+      const T* xl = x + layout.line_offset(l, 0);
+      const T* gl = g + layout.line_offset(l, 1);
+      T* ol = gi + layout.line_offset(l, 2);
+      const auto at = [&](int64_t i) { return reverse ? n - 1 - i : i; };
+      double s = 0.0;
+      for (int64_t i = n - 1; i >= 0; --i) {
+        const int64_t j = at(i);
+        s = i == n - 1 ? static_cast<double>(gl[j * sg])
+                       : static_cast<double>(gl[j * sg]) + static_cast<double>(xl[at(i + 1) * sx]) * s;
+        ol[j * so] = static_cast<T>(s);
+      }
+      double prefix = 1.0;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t j = at(i);
+        ol[j * so] = static_cast<T>(prefix * static_cast<double>(ol[j * so]));
+        prefix *= static_cast<double>(xl[j * sx]);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out) {
+  const LineLayout<2> layout = make_line_layout<2>({&in, &out}, dim);
+  visit_dtype_except_bf16(in.dtype(), "scan", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(in.data_ptr());
+    const auto run = [&](auto* dst) {
+      if (op == ScanOp::Sum) scan_lines<ScanOp::Sum>(src, dst, layout, reverse);
+      else scan_lines<ScanOp::Prod>(src, dst, layout, reverse);
+    };
+    if constexpr (std::is_floating_point_v<T>) {
+      EMBER_INTERNAL_ASSERT(out.dtype() == in.dtype(), "scan: output dtype ", dtype_name(out.dtype()));
+      run(static_cast<T*>(out.data_ptr()));
+    } else {  // integers and bool scan into int64
+      EMBER_INTERNAL_ASSERT(out.dtype() == kInt64, "scan: output dtype ", dtype_name(out.dtype()));
+      run(static_cast<int64_t*>(out.data_ptr()));
+    }
+  });
+}
+
+void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in) {
+  EMBER_INTERNAL_ASSERT(is_floating(x.dtype()) && grad.dtype() == x.dtype() && grad_in.dtype() == x.dtype(),
+                        "cumprod_backward: dtypes");
+  const LineLayout<3> layout = make_line_layout<3>({&x, &grad, &grad_in}, dim);
+  visit_dtype_except_bf16(x.dtype(), "cumprod_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_floating_point_v<T>)
+      cumprod_grad_lines(static_cast<const T*>(x.data_ptr()), static_cast<const T*>(grad.data_ptr()),
+                         static_cast<T*>(grad_in.data_ptr()), layout, reverse);
+  });
+}
+
+}  // namespace ember::cpu
