@@ -122,6 +122,23 @@ Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+Tensor prod(const Tensor& a);
+Tensor prod(const Tensor& a, int64_t dim, bool keepdim = false);
+// var/std (and with the mean) over dims ({}: all) with PyTorch's correction (Welford,
+// Note [Accumulating variance] in core/reduce_functors.h); floating only.
+Tensor var(const Tensor& a, const Dims& dims, double correction, bool keepdim);
+Tensor std(const Tensor& a, const Dims& dims, double correction, bool keepdim);
+std::tuple<Tensor, Tensor> var_mean(const Tensor& a, const Dims& dims, double correction, bool keepdim);
+std::tuple<Tensor, Tensor> std_mean(const Tensor& a, const Dims& dims, double correction, bool keepdim);
+// Composed of other native ops (core/ops/reduce_composite.cpp).
+Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim);
+Tensor vector_norm(const Tensor& a, double ord, const Dims& dims, bool keepdim);
+// Scans along dim (core/ops/scan.cpp); reverse scans from the end (the gradients' scans).
+Tensor scan(ScanOp op, const Tensor& a, int64_t dim, bool reverse);
+Tensor cumsum(const Tensor& a, int64_t dim);
+Tensor cumprod(const Tensor& a, int64_t dim);
+// grad * d cumprod / d x along dim (of the reverse cumprod when reverse), exact at zeros.
+Tensor cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse);
 // all/any (core/ops/logical.cpp): whether no element (some element) is zero, by eq/ne and sum
 Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);

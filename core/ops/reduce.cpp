@@ -1,5 +1,5 @@
-// Native reductions: sum, mean, amax/amin, max/min (whole or with indices), argmax/
-// argmin. Checks dims and dtypes, allocates the keepdim-shaped output, runs the
+// Native reductions: sum, mean, prod, var/std (and with the mean), amax/amin, max/min
+// (whole or with indices), argmax/argmin. Checks dims and dtypes, allocates the keepdim-shaped output, runs the
 // device's reduce / arg_reduce kernel, then views the reduced dims away unless keepdim.
 #include <array>
 #include <string_view>
@@ -113,6 +113,46 @@ Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
   return reduce_dims(ReduceOp::Mean, a, reduced_dims(a, dims), keepdim, a.dtype());
 }
 Tensor mean(const Tensor& a) { return mean(a, {}, false); }
+
+Tensor prod(const Tensor& a) { return prod(reshape(a, {-1}), 0, false); }
+Tensor prod(const Tensor& a, int64_t dim, bool keepdim) {
+  const DType out_dtype = is_floating(a.dtype()) ? a.dtype() : kInt64;
+  return reduce_dims(ReduceOp::Prod, a, single_dim(wrap_dim(dim, a.dim())), keepdim, out_dtype);
+}
+
+namespace {
+// (var or std, mean) over dims; `name` words the dtype error as PyTorch's ops do.
+std::tuple<Tensor, Tensor> moments(std::string_view name, const Tensor& a, const Dims& dims, double correction,
+                                   bool keepdim, bool with_mean, bool root) {
+  EMBER_CHECK(is_floating(a.dtype()), name, " only support floating point and complex dtypes");
+  if (a.dtype() == kBFloat16) {  // through float32, rounded once
+    auto [spread, mean] = moments(name, to_dtype(a, kFloat32), dims, correction, keepdim, with_mean, root);
+    return {to_dtype(spread, kBFloat16), with_mean ? to_dtype(mean, kBFloat16) : Tensor()};
+  }
+  const DimMask mask = reduced_dims(a, dims);
+  const Dims kept_shape = reduced_shape(a, mask, true);
+  Tensor var = make_empty(kept_shape, a.dtype(), a.device());
+  Tensor mean = with_mean ? make_empty(kept_shape, a.dtype(), a.device()) : Tensor();
+  device_ops(a.device()).var_mean(a, correction, var, mean);
+  if (root) var = sqrt(var);
+  if (keepdim) return {var, mean};
+  const Dims shape = reduced_shape(a, mask, false);
+  return {view(var, shape), with_mean ? view(mean, shape) : Tensor()};
+}
+}  // namespace
+
+Tensor var(const Tensor& a, const Dims& dims, double correction, bool keepdim) {
+  return std::get<0>(moments("std and var", a, dims, correction, keepdim, false, false));
+}
+Tensor std(const Tensor& a, const Dims& dims, double correction, bool keepdim) {
+  return std::get<0>(moments("std and var", a, dims, correction, keepdim, false, true));
+}
+std::tuple<Tensor, Tensor> var_mean(const Tensor& a, const Dims& dims, double correction, bool keepdim) {
+  return moments("var_mean", a, dims, correction, keepdim, true, false);
+}
+std::tuple<Tensor, Tensor> std_mean(const Tensor& a, const Dims& dims, double correction, bool keepdim) {
+  return moments("std_mean", a, dims, correction, keepdim, true, true);
+}
 
 Tensor amax(const Tensor& a, const Dims& dims, bool keepdim) { return extreme(ReduceOp::Max, "amax", a, dims, keepdim); }
 Tensor amin(const Tensor& a, const Dims& dims, bool keepdim) { return extreme(ReduceOp::Min, "amin", a, dims, keepdim); }
