@@ -4,6 +4,7 @@
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
+#include <concepts>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -72,6 +73,46 @@ template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim = false) {
 template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim = false) { return a.mean(dim, keepdim); }
 template <DimIndex I> Tensor amax(const Tensor& a, I dim, bool keepdim = false) { return a.amax(dim, keepdim); }
 template <DimIndex I> Tensor amin(const Tensor& a, I dim, bool keepdim = false) { return a.amin(dim, keepdim); }
+// products (autograd/functions/statistics.cpp): floats in their dtype, integers and bool
+// to int64; gradients exact where the input has zeros (the product of the others)
+Tensor prod(const Tensor& a);
+Tensor prod(const Tensor& a, int64_t dim, bool keepdim = false);
+// var/std over dims ({}: all) divided by max(0, N - correction); a bool in correction's
+// place is PyTorch's unbiased= (true: 1, false: 0). Floating inputs only; float32
+// accumulates in double (Note [Accumulating variance] in core/reduce_functors.h).
+Tensor var(const Tensor& a, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+Tensor std(const Tensor& a, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+std::tuple<Tensor, Tensor> var_mean(const Tensor& a, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+std::tuple<Tensor, Tensor> std_mean(const Tensor& a, const Dims& dims = {}, double correction = 1, bool keepdim = false);
+// unbiased= (a template, so that a braced dim list such as var(a, {1}) never reads as a bool)
+template <std::same_as<bool> B> Tensor var(const Tensor& a, B unbiased) { return var(a, Dims{}, unbiased ? 1.0 : 0.0); }
+template <std::same_as<bool> B> Tensor std(const Tensor& a, B unbiased) { return std(a, Dims{}, unbiased ? 1.0 : 0.0); }
+template <std::same_as<bool> B> std::tuple<Tensor, Tensor> var_mean(const Tensor& a, B unbiased) {
+  return var_mean(a, Dims{}, unbiased ? 1.0 : 0.0);
+}
+template <std::same_as<bool> B> std::tuple<Tensor, Tensor> std_mean(const Tensor& a, B unbiased) {
+  return std_mean(a, Dims{}, unbiased ? 1.0 : 0.0);
+}
+template <DimIndex I> Tensor var(const Tensor& a, I dim, double correction = 1, bool keepdim = false) {
+  return a.var(dim, correction, keepdim);
+}
+template <DimIndex I> Tensor std(const Tensor& a, I dim, double correction = 1, bool keepdim = false) {
+  return a.std(dim, correction, keepdim);
+}
+template <DimIndex I>
+std::tuple<Tensor, Tensor> var_mean(const Tensor& a, I dim, double correction = 1, bool keepdim = false) {
+  return var_mean(a, Dims{static_cast<int64_t>(dim)}, correction, keepdim);
+}
+template <DimIndex I>
+std::tuple<Tensor, Tensor> std_mean(const Tensor& a, I dim, double correction = 1, bool keepdim = false) {
+  return std_mean(a, Dims{static_cast<int64_t>(dim)}, correction, keepdim);
+}
+// log(sum(exp(a))) over dims ({}: all), shifted by the max; integers reduce as float32
+Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim = false);
+template <DimIndex I> Tensor logsumexp(const Tensor& a, I dim, bool keepdim = false) { return a.logsumexp(dim, keepdim); }
+// inclusive scans along dim; integers and bool give int64 (autograd/functions/scan.cpp)
+Tensor cumsum(const Tensor& a, int64_t dim);
+Tensor cumprod(const Tensor& a, int64_t dim);
 // whether every (any) element is nonzero: kBool (kUInt8 for uint8), as torch.all / torch.any
 Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
@@ -90,6 +131,16 @@ Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul
 Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
 Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
+
+namespace linalg {
+// torch.linalg.vector_norm: (sum |x|^ord)^(1/ord) over dims ({}: all); ord inf / -inf:
+// max / min |x|; ord 0: the count of nonzeros. Floating inputs only. The gradient at a
+// zero norm is 0 (PyTorch's subgradient).
+Tensor vector_norm(const Tensor& x, double ord = 2, const Dims& dims = {}, bool keepdim = false);
+template <DimIndex I> Tensor vector_norm(const Tensor& x, double ord, I dim, bool keepdim = false) {
+  return vector_norm(x, ord, Dims{static_cast<int64_t>(dim)}, keepdim);
+}
+}  // namespace linalg
 
 // indexing: the slices of a at index (int64, a vector or a scalar) along dim, copied
 // (torch.index_select); any dtype; an index outside the dim is "index out of range in self"

@@ -202,6 +202,25 @@ class Tensor {
   template <DimIndex I> Tensor mean(I dim, bool keepdim = false) const { return mean(one_dim(dim), keepdim); }
   template <DimIndex I> Tensor amax(I dim, bool keepdim = false) const { return amax(one_dim(dim), keepdim); }
   template <DimIndex I> Tensor amin(I dim, bool keepdim = false) const { return amin(one_dim(dim), keepdim); }
+  Tensor prod() const;
+  Tensor prod(int64_t dim, bool keepdim = false) const;
+  // var/std with PyTorch's correction (a bool there is unbiased=; the one-bool forms are
+  // templates so that a braced dim list, var({1}), never reads as a bool); dims {}: every dim.
+  Tensor var(const Dims& dims = {}, double correction = 1, bool keepdim = false) const;
+  template <std::same_as<bool> B> Tensor var(B unbiased) const { return var(Dims{}, unbiased ? 1.0 : 0.0); }
+  Tensor std(const Dims& dims = {}, double correction = 1, bool keepdim = false) const;
+  template <std::same_as<bool> B> Tensor std(B unbiased) const { return std(Dims{}, unbiased ? 1.0 : 0.0); }
+  template <DimIndex I> Tensor var(I dim, double correction = 1, bool keepdim = false) const {
+    return var(one_dim(dim), correction, keepdim);
+  }
+  template <DimIndex I> Tensor std(I dim, double correction = 1, bool keepdim = false) const {
+    return std(one_dim(dim), correction, keepdim);
+  }
+  Tensor logsumexp(const Dims& dims, bool keepdim = false) const;
+  template <DimIndex I> Tensor logsumexp(I dim, bool keepdim = false) const { return logsumexp(one_dim(dim), keepdim); }
+  Tensor cumsum(int64_t dim) const;
+  Tensor cumprod(int64_t dim) const;
+  Tensor norm(double p = 2) const;  // linalg::vector_norm(*this, p) over every dim
   // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "autograd/function_node.h"
+#include "autograd/functions/reduce_dims.h"
 #include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -17,34 +18,9 @@ using autograd::tensor_list;
 using autograd::will_record;
 using autograd::will_record_into;
 
-namespace {
-
-// The reduced dims of a tensor of rank `ndim` (empty list = all), wrapped.
-Dims wrapped_dims(const Dims& dims, int64_t ndim) {
-  Dims out;
-  if (dims.empty()) {
-    for (int64_t d = 0; d < ndim; ++d) out.push_back(d);
-    return out;
-  }
-  for (int64_t d : dims) out.push_back(wrap_dim(d, ndim));
-  return out;
-}
-
-// g (reduced, maybe without keepdim) viewed with size-1 dims where input was reduced.
-Tensor unsqueeze_reduced(const Tensor& g, const Dims& input_shape, const Dims& dims, bool keepdim) {
-  if (keepdim) return g;
-  Dims shape = input_shape;
-  for (int64_t d : wrapped_dims(dims, static_cast<int64_t>(input_shape.size()))) shape[static_cast<size_t>(d)] = 1;
-  return autograd::formula::view(g, shape);
-}
-
-int64_t reduced_count(const Dims& shape, const Dims& dims) {
-  int64_t n = 1;
-  for (int64_t d : wrapped_dims(dims, static_cast<int64_t>(shape.size()))) n *= shape[static_cast<size_t>(d)];
-  return n;
-}
-
-}  // namespace
+using autograd::reduce_dims::reduced_count;
+using autograd::reduce_dims::unsqueeze_reduced;
+using autograd::reduce_dims::wrapped_dims;
 
 Tensor sum(const Tensor& a) { return sum(a, Dims{}, false); }
 

@@ -61,6 +61,18 @@ Tensor Tensor::mean() const { return ember::mean(*this); }
 Tensor Tensor::mean(const Dims& dims, bool keepdim) const { return ember::mean(*this, dims, keepdim); }
 Tensor Tensor::amax(const Dims& dims, bool keepdim) const { return ember::amax(*this, dims, keepdim); }
 Tensor Tensor::amin(const Dims& dims, bool keepdim) const { return ember::amin(*this, dims, keepdim); }
+Tensor Tensor::prod() const { return ember::prod(*this); }
+Tensor Tensor::prod(int64_t dim, bool keepdim) const { return ember::prod(*this, dim, keepdim); }
+Tensor Tensor::var(const Dims& dims, double correction, bool keepdim) const {
+  return ember::var(*this, dims, correction, keepdim);
+}
+Tensor Tensor::std(const Dims& dims, double correction, bool keepdim) const {
+  return ember::std(*this, dims, correction, keepdim);
+}
+Tensor Tensor::logsumexp(const Dims& dims, bool keepdim) const { return ember::logsumexp(*this, dims, keepdim); }
+Tensor Tensor::cumsum(int64_t dim) const { return ember::cumsum(*this, dim); }
+Tensor Tensor::cumprod(int64_t dim) const { return ember::cumprod(*this, dim); }
+Tensor Tensor::norm(double p) const { return linalg::vector_norm(*this, p); }
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const { return ember::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const { return ember::argmin(*this, dim, keepdim); }
 Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }
