@@ -178,6 +178,7 @@ std::vector<Check> all_checks() {
   add_runtime_checks(checks);
   add_elementwise_checks(checks);
   add_reduce_checks(checks);
+  add_statistics_checks(checks);
   add_indexing_checks(checks);
   add_gather_sort_checks(checks);
   add_nn_checks(checks);

@@ -60,6 +60,7 @@ std::vector<Check> all_checks();
 void add_runtime_checks(std::vector<Check>& checks);      // copies, allocator, streams (runtime_checks.cpp)
 void add_elementwise_checks(std::vector<Check>& checks);  // unary/binary/where/copy/fill/random (elementwise_checks.cpp)
 void add_reduce_checks(std::vector<Check>& checks);       // sum/mean/amax/amin/argmax/matmul (reduce_checks.cpp)
+void add_statistics_checks(std::vector<Check>& checks);   // var/std, prod, logsumexp, norms, scans (statistics_checks.cpp)
 void add_indexing_checks(std::vector<Check>& checks);     // index_select and its gradient (indexing_checks.cpp)
 void add_gather_sort_checks(std::vector<Check>& checks);  // gather/scatter/sort/topk (gather_sort_checks.cpp)
 void add_nn_checks(std::vector<Check>& checks);           // softmax, losses, optimizers (nn_checks.cpp)
