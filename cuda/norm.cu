@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "core/kernel_data.h"
 #include "core/row_norm_math.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/norm_threads.h"
@@ -120,14 +121,8 @@ __global__ void param_finalize_kernel(const double* __restrict__ partial, RowNor
   if (p < g.params()) param_finalize(partial, g, chunks, gw, gb, p);
 }
 
-template <typename T>
-const T* cdata(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
-}
-template <typename T>
-T* mdata(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
-}
+using kernel_data::cdata;
+using kernel_data::mdata;
 
 // launch(row_threads, blocks, threads) with a warp or a block per row.
 template <typename Launch>

@@ -10,6 +10,7 @@
 
 #include "core/bfloat16.h"
 #include "core/gather_layout.h"
+#include "core/kernel_data.h"
 #include "cuda/atomics.cuh"
 #include "cuda/cuda_internal.h"
 
@@ -63,17 +64,7 @@ __global__ void scatter_add_kernel(T* self, const int64_t* __restrict__ index, c
                    [&](const GatherLayout::Offsets& o, int64_t s) { cuda::detail::atomic_add(self + s, src[o.other]); });
 }
 
-// fn(Tag<Word>) for the unsigned word of an element's size.
-template <typename Fn>
-void visit_word(size_t element_size, Fn&& fn) {
-  switch (element_size) {
-    case 1: return fn(Tag<uint8_t>{});
-    case 2: return fn(Tag<uint16_t>{});
-    case 4: return fn(Tag<uint32_t>{});
-    case 8: return fn(Tag<uint64_t>{});
-    default: EMBER_FAIL("gather/scatter on CUDA: no kernel for elements of ", element_size, " bytes");
-  }
-}
+using kernel_data::visit_word;
 
 }  // namespace
 

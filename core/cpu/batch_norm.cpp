@@ -7,6 +7,7 @@
 
 #include "core/batch_norm_math.h"
 #include "core/cpu/kernels.h"
+#include "core/kernel_data.h"
 #include "core/native.h"
 #include "core/parallel.h"
 
@@ -51,15 +52,8 @@ void for_channels(const Shape& s, int64_t passes, const Fn& fn) {
   });
 }
 
-template <typename T>
-const T* cdata(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
-}
-
-template <typename T>
-T* mdata(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
-}
+using kernel_data::cdata;
+using kernel_data::mdata;
 
 // Channel c's mean and biased variance (two passes; the second finds the data in cache).
 template <typename T>

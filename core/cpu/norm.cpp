@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/cpu/kernels.h"
+#include "core/kernel_data.h"
 #include "core/parallel.h"
 #include "core/row_norm_math.h"
 
@@ -16,14 +17,8 @@ using row_norm::Acc;
 using row_norm::Stat;
 using row_norm::Sums;
 
-template <typename T>
-const T* cdata(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
-}
-template <typename T>
-T* mdata(const Tensor& t) {
-  return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
-}
+using kernel_data::cdata;
+using kernel_data::mdata;
 
 int64_t rows_grain(const RowNormGeometry& g, int64_t passes) {
   return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.K * passes));

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/kernel_data.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -21,17 +22,7 @@ void check_indices(const int64_t* idx, const GatherLayout& l) {
   }
 }
 
-// The unsigned type of an element's size: copies move elements as such words.
-template <typename Fn>
-void visit_word(size_t element_size, Fn&& fn) {
-  switch (element_size) {
-    case 1: return fn(Tag<uint8_t>{});
-    case 2: return fn(Tag<uint16_t>{});
-    case 4: return fn(Tag<uint32_t>{});
-    case 8: return fn(Tag<uint64_t>{});
-    default: EMBER_FAIL("gather/scatter: no kernel for elements of ", element_size, " bytes");
-  }
-}
+using kernel_data::visit_word;
 
 // fn(offsets, index value) for each element of each line in [lo, hi), in line order.
 template <typename Fn>
