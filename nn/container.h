@@ -1,9 +1,15 @@
-// nn::Sequential: children named "0", "1", ... called in order; each child runs in
-// a ledger scope named by its index.
+// nn::Sequential (children "0", "1", ... called in order, each in a ledger scope named by
+// its index), nn::ModuleList (an indexable list of registered modules) and nn::ModuleDict
+// (registered modules by name, in insertion order); the last two, as in PyTorch, hold
+// modules for a parent's forward and have no forward of their own.
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -26,6 +32,76 @@ class Sequential : public Module {
 
  private:
   std::vector<std::shared_ptr<Module>> modules_;
+};
+
+// PyTorch's nn.ModuleList: parameters of every element are the parent's ("layers.0.weight"),
+// train()/eval()/to() reach them; indexing takes negative positions like Python's.
+class ModuleList : public Module {
+ public:
+  ModuleList() : Module("ModuleList") {}
+  explicit ModuleList(const std::vector<std::shared_ptr<Module>>& modules);
+  // PyTorch's NotImplementedError: a container is iterated by its parent's forward.
+  Tensor forward(const Tensor& input) override;
+
+  void push_back(std::shared_ptr<Module> module);  // PyTorch's append
+  void extend(const std::vector<std::shared_ptr<Module>>& modules);
+  // The element at `index` (negative counts from the end), or an Error naming the size.
+  const std::shared_ptr<Module>& operator[](int64_t index) const;
+  // The element as M (a layer type), or an Error naming both types.
+  template <typename M>
+  std::shared_ptr<M> get(int64_t index) const {
+    const auto& m = (*this)[index];
+    auto typed = std::dynamic_pointer_cast<M>(m);
+    EMBER_CHECK(typed != nullptr, "ModuleList: element ", index, " is a ", m->type_name(),
+                ", not the type asked for");
+    return typed;
+  }
+  size_t size() const { return modules_.size(); }
+  bool empty() const { return modules_.empty(); }
+  auto begin() const { return modules_.begin(); }
+  auto end() const { return modules_.end(); }
+
+ protected:
+  void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }
+
+ private:
+  std::vector<std::shared_ptr<Module>> modules_;
+};
+
+// PyTorch's nn.ModuleDict: modules by key, iterated in insertion order; assigning an
+// existing key replaces that module in place (its position and state_dict prefix stay).
+class ModuleDict : public Module {
+ public:
+  using Item = std::pair<std::string, std::shared_ptr<Module>>;
+  ModuleDict() : Module("ModuleDict") {}
+  explicit ModuleDict(const std::vector<Item>& items);
+  Tensor forward(const Tensor& input) override;  // as ModuleList::forward
+
+  // Adds `module` under `key`, or replaces the module already there. Keys follow
+  // PyTorch's add_module rules: not empty, no ".".
+  void insert(const std::string& key, std::shared_ptr<Module> module);
+  void update(const std::vector<Item>& items);
+  bool contains(const std::string& key) const;
+  // The module under `key`, or PyTorch's KeyError words.
+  const std::shared_ptr<Module>& operator[](const std::string& key) const;
+  template <typename M>
+  std::shared_ptr<M> get(const std::string& key) const {
+    const auto& m = (*this)[key];
+    auto typed = std::dynamic_pointer_cast<M>(m);
+    EMBER_CHECK(typed != nullptr, "ModuleDict: '", key, "' is a ", m->type_name(), ", not the type asked for");
+    return typed;
+  }
+  std::vector<std::string> keys() const;
+  std::vector<std::shared_ptr<Module>> values() const;
+  const std::vector<Item>& items() const { return items_; }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+
+ protected:
+  void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { items_[index].second = module; }
+
+ private:
+  std::vector<Item> items_;
 };
 
 }  // namespace ember::nn

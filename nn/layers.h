@@ -1,5 +1,6 @@
 // The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, LayerNorm, GroupNorm,
-// Dropout/Dropout2d, Embedding, the activations, pooling, Flatten, Identity and Sequential.
+// Dropout/Dropout2d, Embedding, the activations, pooling, Flatten, Identity and the
+// containers (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
 #include "nn/batchnorm.h"
