@@ -55,8 +55,10 @@ TEST(LayerGroupNormCuda, ForwardAndBackwardMatchTheCpu) {
       std::vector<Tensor> results[2];
       for (int d = 0; d < 2; ++d) {
         const Device device = d ? Device::cuda(0) : Device::cpu();
-        const Tensor x = x0.to(device).requires_grad_(true), w = w0.to(device).requires_grad_(true),
-                     b = b0.to(device).requires_grad_(true);
+        // detach(): to() returns x0 itself on the CPU, so without it the CPU run would make
+        // x0 a leaf and the CUDA run's copy a non-leaf, whose grad() is undefined.
+        const Tensor x = x0.to(device).detach().requires_grad_(true), w = w0.to(device).detach().requires_grad_(true),
+                     b = b0.to(device).detach().requires_grad_(true);
         const Tensor y = c.f(x, w, b);
         y.backward(g0.to(device));
         results[d] = {y.cpu(), x.grad().cpu(), w.grad().cpu(), b.grad().cpu()};
@@ -78,7 +80,7 @@ TEST(LayerGroupNormCuda, SecondDerivativeMatchesTheCpu) {
   std::vector<Tensor> results[2];
   for (int d = 0; d < 2; ++d) {
     const Device device = d ? Device::cuda(0) : Device::cpu();
-    const Tensor x = x0.to(device).requires_grad_(true), w = w0.to(device).requires_grad_(true);
+    const Tensor x = x0.to(device).detach().requires_grad_(true), w = w0.to(device).detach().requires_grad_(true);
     const Tensor y = F::group_norm(x, 2, w) + F::layer_norm(x, {5});
     const Tensor gx = autograd::grad({(y * y).sum()}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
     const auto gg = autograd::grad({(gx * v.to(device)).sum()}, {x, w});
