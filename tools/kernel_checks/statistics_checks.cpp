@@ -15,9 +15,10 @@ using Inputs = std::vector<Tensor>;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// randn with zeros at every `every`-th element (a contiguous CPU tensor).
-Tensor randn_with_zeros(const Dims& sizes, int64_t every) {
-  Tensor t = randn(sizes);
+// randn * scale + shift with zeros at every `every`-th element (a contiguous CPU tensor;
+// the zeros go in last, so they stay zeros).
+Tensor randn_with_zeros(const Dims& sizes, int64_t every, double scale, double shift) {
+  Tensor t = randn(sizes) * scale + shift;
   float* data = t.data_ptr<float>();
   for (int64_t i = 0; i < t.numel(); i += every) data[i] = 0.0f;
   return t;
@@ -57,7 +58,7 @@ void add_moment_checks(std::vector<Check>& checks) {
 void add_product_checks(std::vector<Check>& checks) {
   checks.push_back(parity({.op = "prod(dim=1) with zeros",
                            .shape = "[64, 20]",
-                           .inputs = {randn_with_zeros({64, 20}, 37) * 0.5 + 1.0},
+                           .inputs = {randn_with_zeros({64, 20}, 37, 0.5, 1.0)},
                            .fn = [](const Inputs& x) { return Inputs{x[0].prod(1), x[0].prod(0, true)}; },
                            .backward = true,
                            .atol = 1e-5,
@@ -89,7 +90,7 @@ void add_scan_checks(std::vector<Check>& checks) {
                            .rtol = 1e-4}));
   checks.push_back(parity({.op = "cumprod with zeros",
                            .shape = "[32, 300].t()",
-                           .inputs = {randn_with_zeros({32, 300}, 101) * 0.2 + 1.0},
+                           .inputs = {randn_with_zeros({32, 300}, 101, 0.2, 1.0)},
                            .fn = [](const Inputs& x) { return Inputs{x[0].t().cumprod(1), x[0].t().cumprod(0)}; },
                            .backward = true,
                            .atol = 1e-4,
