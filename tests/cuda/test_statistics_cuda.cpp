@@ -46,8 +46,11 @@ TEST(StatisticsCuda, EveryOpMatchesCpu) {
   expect_parity([](const Tensor& t) { auto [s, m] = std_mean(t); return s * m; }, x, 1e-12);
   expect_parity([](const Tensor& t) { return (t * 0.1 + 1.0).prod(1); }, zeros_in, 1e-10);
   expect_parity([](const Tensor& t) { return logsumexp(t, {0, 1}); }, x, 1e-12);
+  // ord 0.5 gives values near 6e4 (an ulp is 7.3e-12) from sums of 300 terms in another
+  // order on each device, and gradients near 1e5 where |x| is small: 1e-10 would leave a
+  // dozen ulps, which the two summation orders alone come close to.
   for (double ord : {2.0, 1.0, std::numeric_limits<double>::infinity(), 0.0, 3.0, 0.5})
-    expect_parity([ord](const Tensor& t) { return linalg::vector_norm(t, ord, 1); }, x, 1e-10);
+    expect_parity([ord](const Tensor& t) { return linalg::vector_norm(t, ord, 1); }, x, 1e-9);
   expect_parity([](const Tensor& t) { return t.cumsum(1); }, x, 1e-10);
   expect_parity([](const Tensor& t) { return t.cumsum(0); }, x, 1e-10);
   expect_parity([](const Tensor& t) { return (t * 0.1 + 1.0).cumprod(1); }, zeros_in, 1e-8);
