@@ -56,7 +56,7 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                            .inputs = {randn({300, 8}), randint(0, 10, {300, 8})},
                            .fn =
                                [](const Inputs& x) {
-                                 const Tensor z = zeros({10, 8});
+                                 const Tensor z = zeros({10, 8}, TensorOptions().device(x[0].device()));
                                  return Inputs{scatter_add(z, 0, x[1], x[0]), scatter_add(z.to(kInt64), 0, x[1], x[1])};
                                },
                            .atol = 1e-4,
@@ -67,7 +67,8 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                            .inputs = {randn({30, 8}), randint(0, 10, {30, 8})},
                            .fn =
                                [](const Inputs& x) {
-                                 return Inputs{scatter_add(zeros({10, 8}, kBFloat16), 0, x[1], x[0].to(kBFloat16))};
+                                 const Tensor z = zeros({10, 8}, TensorOptions(kBFloat16).device(x[0].device()));
+                                 return Inputs{scatter_add(z, 0, x[1], x[0].to(kBFloat16))};
                                },
                            .atol = 0.05,
                            .rtol = 0.02}));
