@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/loss_functors.h"
 #include "core/macros.h"
+#include "core/math_functors.h"
 #include "core/op_kinds.h"
 #include "core/scalar.h"
 
@@ -282,6 +283,29 @@ decltype(auto) with_activation(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
   return fn(Mish{});
 }
 
+// Calls fn(math functor) for one of the floating math ops (is_floating_math(op)).
+template <typename Fn>
+decltype(auto) with_floating_math(UnaryOp op, Fn&& fn) {
+  switch (op) {
+    case UnaryOp::Sin: return fn(Sin{});
+    case UnaryOp::Cos: return fn(Cos{});
+    case UnaryOp::Tan: return fn(Tan{});
+    case UnaryOp::Asin: return fn(Asin{});
+    case UnaryOp::Acos: return fn(Acos{});
+    case UnaryOp::Atan: return fn(Atan{});
+    case UnaryOp::Sinh: return fn(Sinh{});
+    case UnaryOp::Cosh: return fn(Cosh{});
+    case UnaryOp::Log1p: return fn(Log1p{});
+    case UnaryOp::Expm1: return fn(Expm1{});
+    case UnaryOp::Log2: return fn(Log2{});
+    case UnaryOp::Log10: return fn(Log10{});
+    case UnaryOp::Rsqrt: return fn(Rsqrt{});
+    case UnaryOp::Reciprocal: return fn(Reciprocal{});
+    default: break;
+  }
+  return fn(Erf{});
+}
+
 // Calls fn(functor) for `op` on elements of type T and returns what fn returns. Ops
 // with no meaning on T (exp of an integer, neg of a bool) are an ember::Error: the op
 // layer promotes integers to float32 or rejects the op before any kernel runs.
@@ -322,6 +346,36 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::Hardtanh:
     case UnaryOp::Mish:
       if constexpr (floating) return with_activation(op, args, fn);
+      break;
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Tan:
+    case UnaryOp::Asin:
+    case UnaryOp::Acos:
+    case UnaryOp::Atan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Log1p:
+    case UnaryOp::Expm1:
+    case UnaryOp::Log2:
+    case UnaryOp::Log10:
+    case UnaryOp::Rsqrt:
+    case UnaryOp::Reciprocal:
+    case UnaryOp::Erf:
+      if constexpr (floating) return with_floating_math(op, fn);
+      break;
+    case UnaryOp::Sign: return fn(Sign{});
+    case UnaryOp::Floor:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Floor{});
+      break;
+    case UnaryOp::Ceil:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Ceil{});
+      break;
+    case UnaryOp::Round:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Round{});
+      break;
+    case UnaryOp::Trunc:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Trunc{});
       break;
   }
   EMBER_FAIL("elementwise unary op '", op_name(op), "' is not defined for ", dtype_name(dtype_of_v<T>),
@@ -375,6 +429,15 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::ReluGrad: return fn(ReluGrad{});
     case BinaryOp::LeakyReluGrad:
       if constexpr (std::is_floating_point_v<T>) return fn(LeakyReluGrad<T>{alpha.to<T>()});
+      break;
+    case BinaryOp::Atan2:
+      if constexpr (std::is_floating_point_v<T>) return fn(Atan2{});
+      break;
+    case BinaryOp::Fmod:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Fmod{});
+      break;
+    case BinaryOp::Remainder:
+      if constexpr (!std::is_same_v<T, bool>) return fn(Remainder{});
       break;
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});

@@ -95,6 +95,42 @@ Tensor leaky_relu(const Tensor& a, double negative_slope);  // floating a: a whe
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// elementwise math (core/ops/math.cpp): sin ... erf compute integers and bools in float32;
+// sign and the roundings keep the dtype (roundings refuse bool); atan2 promotes like div,
+// fmod/remainder like sub (an integer divisor of 0 is PyTorch's ZeroDivisionError, checked
+// on the host: a CUDA divisor tensor of integers synchronises). isnan/isinf/isfinite give kBool.
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor tan(const Tensor& a);
+Tensor asin(const Tensor& a);
+Tensor acos(const Tensor& a);
+Tensor atan(const Tensor& a);
+Tensor sinh(const Tensor& a);
+Tensor cosh(const Tensor& a);
+Tensor log1p(const Tensor& a);
+Tensor expm1(const Tensor& a);
+Tensor log2(const Tensor& a);
+Tensor log10(const Tensor& a);
+Tensor rsqrt(const Tensor& a);
+Tensor reciprocal(const Tensor& a);
+Tensor erf(const Tensor& a);
+Tensor sign(const Tensor& a);
+Tensor floor(const Tensor& a);
+Tensor ceil(const Tensor& a);
+Tensor round(const Tensor& a);
+Tensor trunc(const Tensor& a);
+Tensor atan2(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Scalar& b);
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, const Scalar& b);
+Tensor remainder(const Scalar& a, const Tensor& b);
+Tensor isnan(const Tensor& a);
+Tensor isinf(const Tensor& a);
+Tensor isposinf(const Tensor& a);
+Tensor isneginf(const Tensor& a);
+Tensor isfinite(const Tensor& a);
 // The nn activations (functors::is_activation(op), args as core/op_kinds.h says) of a
 // floating a (bfloat16 computes in float), and grad * their first or second derivative at
 // x (Note [Activation gradients] in core/activation_functors.h), in x's dtype.

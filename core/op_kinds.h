@@ -11,10 +11,15 @@ namespace ember {
 enum class UnaryOp : uint8_t {
   Neg, Exp, Log, Sqrt, Abs, Relu, Sigmoid, Tanh, PowScalar, Clamp, LeakyRelu,
   // nn activations (core/activation_functors.h), floating only
-  Gelu, GeluTanh, Silu, Elu, Softplus, Hardtanh, Mish
+  Gelu, GeluTanh, Silu, Elu, Softplus, Hardtanh, Mish,
+  // elementwise math (core/math_functors.h): floating (integers compute in float32) ...
+  Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Log1p, Expm1, Log2, Log10, Rsqrt, Reciprocal, Erf,
+  // ... and exact on every numeric dtype (rounding is the identity on integers)
+  Sign, Floor, Ceil, Round, Trunc
 };
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Eq, Ne, Lt, Le, Gt, Ge
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Atan2, Fmod, Remainder,
+  Eq, Ne, Lt, Le, Gt, Ge  // comparisons last (is_comparison)
 };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
 // Inclusive scans along one dim (cumsum, cumprod).
@@ -22,17 +27,24 @@ enum class ScanOp : uint8_t { Sum, Prod };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
 constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+// The elementwise math ops that compute in a floating dtype (integers and bool in float32).
+constexpr bool is_floating_math(UnaryOp op) { return op >= UnaryOp::Sin && op <= UnaryOp::Erf; }
+constexpr bool is_rounding(UnaryOp op) { return op >= UnaryOp::Floor && op <= UnaryOp::Trunc; }
 
 // Lower-case names for messages and kernel tables ("neg", "pow_scalar", "add", "ge").
 constexpr const char* op_name(UnaryOp op) {
   constexpr const char* kNames[] = {"neg",     "exp",  "log",        "sqrt",  "abs",       "relu",
                                     "sigmoid", "tanh", "pow_scalar", "clamp", "leaky_relu", "gelu",
-                                    "gelu_tanh", "silu", "elu", "softplus", "hardtanh", "mish"};
+                                    "gelu_tanh", "silu", "elu", "softplus", "hardtanh", "mish",
+                                    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p",
+                                    "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf",
+                                    "sign", "floor", "ceil", "round", "trunc"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 constexpr const char* op_name(BinaryOp op) {
   constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
-                                    "leaky_relu_grad", "eq", "ne", "lt", "le", "gt", "ge"};
+                                    "leaky_relu_grad", "atan2", "fmod", "remainder",
+                                    "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 

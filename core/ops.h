@@ -1,5 +1,6 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
-// broadcasting and type promotion, reductions, all/any, bitwise ops on bool tensors,
+// broadcasting and type promotion (the math family too: sin, erf, floor, fmod, ...),
+// reductions, all/any, bitwise ops on bool tensors,
 // matmul/bmm, where, clamp, index_select, gather/scatter, sort/topk, cat and stack.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
@@ -53,6 +54,52 @@ Tensor relu(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+
+// elementwise math (core/ops/math.cpp): sin ... erf compute integers and bools in float32;
+// sign and the roundings keep the dtype (roundings refuse bool); atan2 promotes like div,
+// fmod/remainder like sub (an integer divisor of 0 is PyTorch's ZeroDivisionError, checked
+// on the host: a CUDA divisor tensor of integers synchronises). isnan/isinf/isfinite give kBool.
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor tan(const Tensor& a);
+Tensor asin(const Tensor& a);
+Tensor acos(const Tensor& a);
+Tensor atan(const Tensor& a);
+Tensor sinh(const Tensor& a);
+Tensor cosh(const Tensor& a);
+Tensor log1p(const Tensor& a);
+Tensor expm1(const Tensor& a);
+Tensor log2(const Tensor& a);
+Tensor log10(const Tensor& a);
+Tensor rsqrt(const Tensor& a);
+Tensor reciprocal(const Tensor& a);
+Tensor erf(const Tensor& a);
+Tensor sign(const Tensor& a);
+Tensor floor(const Tensor& a);
+Tensor ceil(const Tensor& a);
+Tensor round(const Tensor& a);
+Tensor trunc(const Tensor& a);
+Tensor atan2(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, const Scalar& b);
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, const Scalar& b);
+Tensor remainder(const Scalar& a, const Tensor& b);
+Tensor isnan(const Tensor& a);
+Tensor isinf(const Tensor& a);
+Tensor isposinf(const Tensor& a);
+Tensor isneginf(const Tensor& a);
+Tensor isfinite(const Tensor& a);
+// composed of the ops above (autograd/functions/math.cpp), differentiable as PyTorch's:
+// NaN, +inf and -inf replaced (defaults: 0, the dtype's largest and lowest finite values;
+// the gradient flows where a is finite); a + weight * (b - a) (b - (b - a) * (1 - weight)
+// where weight >= 0.5, as PyTorch); t + value * a * b; t + value * a / b.
+Tensor nan_to_num(const Tensor& a, std::optional<double> nan = 0.0, std::optional<double> posinf = std::nullopt,
+                  std::optional<double> neginf = std::nullopt);
+Tensor lerp(const Tensor& a, const Tensor& b, const Scalar& weight);
+Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight);
+Tensor addcmul(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value = 1);
+Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value = 1);
 
 // where(cond, a, b): cond must be kBool; broadcasts all three
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);

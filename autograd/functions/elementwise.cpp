@@ -2,6 +2,7 @@
 // native op (core/ops/) plus, when recording, a FunctionNode with the backward
 // formula below. Broadcasting and dtype casts of gradients happen in FunctionNode.
 #include "autograd/function_node.h"
+#include "autograd/functions/unary_record.h"
 #include "core/autocast.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -175,22 +176,7 @@ Tensor pow(const Tensor& a_in, const Scalar& b) {
 }
 
 // ---------------------------------------------------------------- unary
-// A unary op whose gradient is g * f(saved), saving the input or the output.
-// reads_input: the gradient depends on a (PyTorch's formula reads it with a
-// differentiable op, e.g. abs's sgn), even where its value does not.
-template <typename Formula>
-static Tensor unary_op(const char* name, const Tensor& a, Tensor out, bool save_output, Formula formula,
-                       bool reads_input = false) {
-  if (will_record_into(out, a)) {
-    auto node = record(name, {&a}, {&out}, {save_output ? out : a},
-                       [formula](const tensor_list& g, const tensor_list& s, const auto&) {
-                         return tensor_list{formula(g[0], s[0])};
-                       });
-    if (reads_input) node->set_backward_reads_inputs();
-    else node->set_differentiable_backward();
-  }
-  return out;
-}
+using autograd::record_unary;
 
 Tensor neg(const Tensor& a) {
   Tensor out = native::neg(a);
@@ -202,18 +188,18 @@ Tensor neg(const Tensor& a) {
 }
 Tensor exp(const Tensor& a_in) {
   const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
-  return unary_op("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
+  return record_unary("ExpBackward", a, native::exp(a), true, [](const Tensor& g, const Tensor& y) { return mul(g, y); });
 }
 Tensor log(const Tensor& a_in) {
   const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
-  return unary_op("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return div(g, x); });
+  return record_unary("LogBackward", a, native::log(a), false, [](const Tensor& g, const Tensor& x) { return div(g, x); });
 }
 Tensor sqrt(const Tensor& a) {
-  return unary_op("SqrtBackward", a, native::sqrt(a), true,
+  return record_unary("SqrtBackward", a, native::sqrt(a), true,
                   [](const Tensor& g, const Tensor& y) { return div(g, mul(y, 2.0)); });
 }
 Tensor abs(const Tensor& a) {
-  return unary_op("AbsBackward", a, native::abs(a), false, [](const Tensor& g, const Tensor& x) {
+  return record_unary("AbsBackward", a, native::abs(a), false, [](const Tensor& g, const Tensor& x) {
     Tensor sign = native::sub(native::to_dtype(native::gt(x, 0), g.dtype()), native::to_dtype(native::lt(x, 0), g.dtype()));
     return mul(g, sign);
   }, /*reads_input=*/true);
@@ -247,17 +233,17 @@ Tensor relu(const Tensor& a) {
   return out;
 }
 Tensor sigmoid(const Tensor& a) {
-  return unary_op("SigmoidBackward", a, native::sigmoid(a), true, [](const Tensor& g, const Tensor& y) {
+  return record_unary("SigmoidBackward", a, native::sigmoid(a), true, [](const Tensor& g, const Tensor& y) {
     return mul(g, mul(y, rsub(y, 1)));  // g*y*(1-y)
   });
 }
 Tensor tanh(const Tensor& a) {
-  return unary_op("TanhBackward", a, native::tanh(a), true, [](const Tensor& g, const Tensor& y) {
+  return record_unary("TanhBackward", a, native::tanh(a), true, [](const Tensor& g, const Tensor& y) {
     return mul(g, rsub(mul(y, y), 1));  // g*(1-y^2)
   });
 }
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
-  return unary_op("ClampBackward", a, native::clamp(a, min, max), false, [min, max](const Tensor& g, const Tensor& x) {
+  return record_unary("ClampBackward", a, native::clamp(a, min, max), false, [min, max](const Tensor& g, const Tensor& x) {
     // the gradient passes where min <= x <= max
     Tensor grad = g;
     if (min) grad = mul(grad, native::to_dtype(native::ge(x, *min), g.dtype()));

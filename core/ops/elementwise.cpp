@@ -11,13 +11,15 @@
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 
 namespace ember::native {
 namespace {
 
 // The dtype the kernel computes in, given the promoted input dtype.
+// True division and atan2 of integers or bools compute in float32.
 DType compute_dtype(BinaryOp op, DType promoted) {
-  return op == BinaryOp::Div && !is_floating(promoted) ? kFloat32 : promoted;  // true division
+  return (op == BinaryOp::Div || op == BinaryOp::Atan2) && !is_floating(promoted) ? kFloat32 : promoted;
 }
 
 // PyTorch's argument rules for binary ops, given how many of the two operands are bool
@@ -77,7 +79,11 @@ DType scalar_result_dtype(BinaryOp op, const Tensor& a, const Scalar& s) {
   return result;
 }
 
-Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1) {
+}  // namespace
+
+// Shared with the other elementwise families (core/ops/elementwise_ops.h).
+namespace detail {
+Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   const DType dt = binary_result_dtype(op, a, b, alpha);
   const Dims shape = broadcast(a.sizes(), b.sizes());
   Tensor out = make_empty(shape, is_comparison(op) ? kBool : dt, a.device(), output_format(shape, {&a, &b}));
@@ -92,22 +98,31 @@ Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_firs
   return out;
 }
 
-// exp, log, sqrt, sigmoid and tanh of integer or bool tensors compute in float32.
+// exp, log, sqrt, sigmoid, tanh and the floating math ops (sin, erf, ...) of integer or
+// bool tensors compute in float32; the roundings keep integers and refuse bools.
 DType unary_result_dtype(UnaryOp op, DType in) {
   const bool needs_float = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sqrt ||
-                           op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
+                           op == UnaryOp::Sigmoid || op == UnaryOp::Tanh || is_floating_math(op);
   EMBER_CHECK(!(op == UnaryOp::Neg && in == kBool),
               "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
               "use the `~` or `logical_not()` operator instead.");
+  EMBER_CHECK(!(is_rounding(op) && in == kBool), "\"", op_name(op), "\" not implemented for 'Bool'");
   return needs_float && !is_floating(in) ? kFloat32 : in;
 }
 
-Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args = {}) {
+Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args) {
   Tensor out = make_empty(a.sizes(), dt, a.device(), output_format(a.sizes(), {&a}));
   device_ops(a.device()).unary(op, cast(a, dt), out, args);
   return out;
 }
 Tensor unary_op(UnaryOp op, const Tensor& a) { return unary_op(op, a, unary_result_dtype(op, a.dtype())); }
+}  // namespace detail
+
+namespace {
+using detail::binary_op;
+using detail::scalar_op;
+using detail::unary_op;
+using detail::unary_result_dtype;
 
 // x ** exponent keeps integer tensors integral for integral exponents (PyTorch).
 DType pow_scalar_dtype(const Tensor& a, const Scalar& exponent) {

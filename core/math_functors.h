@@ -1,0 +1,111 @@
+// Elementwise math beyond the basic ops, as __host__ __device__ functors shared by the CPU
+// loops and the CUDA kernels (core/functors.h maps UnaryOp/BinaryOp to them): trig and
+// hyperbolic functions, log1p/expm1/log2/log10, rsqrt, reciprocal, erf, sign, the four
+// roundings, atan2, fmod and remainder, each with PyTorch's values at the edges.
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+#include "core/macros.h"
+
+namespace ember::functors {
+
+#if defined(__CUDA_ARCH__)
+#define EMBER_MATH(fn) ::fn
+#else
+#define EMBER_MATH(fn) std::fn
+#endif
+
+// One floating-point function of <cmath> (and CUDA's math library) as a functor.
+#define EMBER_FLOAT_FUNCTOR(Name, fn)                                        \
+  struct Name {                                                              \
+    template <typename T>                                                    \
+    EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(fn)(x); }    \
+  };
+EMBER_FLOAT_FUNCTOR(Sin, sin)
+EMBER_FLOAT_FUNCTOR(Cos, cos)
+EMBER_FLOAT_FUNCTOR(Tan, tan)
+EMBER_FLOAT_FUNCTOR(Asin, asin)
+EMBER_FLOAT_FUNCTOR(Acos, acos)
+EMBER_FLOAT_FUNCTOR(Atan, atan)
+EMBER_FLOAT_FUNCTOR(Sinh, sinh)
+EMBER_FLOAT_FUNCTOR(Cosh, cosh)
+EMBER_FLOAT_FUNCTOR(Log1p, log1p)
+EMBER_FLOAT_FUNCTOR(Expm1, expm1)
+EMBER_FLOAT_FUNCTOR(Log2, log2)
+EMBER_FLOAT_FUNCTOR(Log10, log10)
+EMBER_FLOAT_FUNCTOR(Erf, erf)
+// Rounding: integers are their own floor, ceil, round and trunc (as PyTorch's).
+// round is to nearest, ties to even (0.5 -> 0, 2.5 -> 2), as torch.round.
+#define EMBER_ROUNDING_FUNCTOR(Name, fn)                                   \
+  struct Name {                                                            \
+    template <typename T>                                                  \
+    EMBER_HD_INLINE T operator()(T x) const {                              \
+      if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(fn)(x); \
+      else return x;                                                       \
+    }                                                                      \
+  };
+EMBER_ROUNDING_FUNCTOR(Floor, floor)
+EMBER_ROUNDING_FUNCTOR(Ceil, ceil)
+EMBER_ROUNDING_FUNCTOR(Round, nearbyint)
+EMBER_ROUNDING_FUNCTOR(Trunc, trunc)
+#undef EMBER_FLOAT_FUNCTOR
+#undef EMBER_ROUNDING_FUNCTOR
+
+// 1 / sqrt(x): rsqrt(0) = inf, rsqrt(-1) = NaN.
+struct Rsqrt {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return T(1) / EMBER_MATH(sqrt)(x); }
+};
+struct Reciprocal {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const { return T(1) / x; }
+};
+// (0 < x) - (x < 0) as PyTorch computes it: sign(NaN) = 0, sign(-0.0) = 0; a bool is itself.
+struct Sign {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T x) const {
+    if constexpr (std::is_same_v<T, bool>) return x;
+    else if constexpr (std::is_unsigned_v<T>) return static_cast<T>(x > T(0));
+    else return static_cast<T>(static_cast<int>(T(0) < x) - static_cast<int>(x < T(0)));
+  }
+};
+
+// ---- binary ----
+// a % b for integers, b != 0; x % -1 is 0 without the overflow (and trap) of INT_MIN % -1.
+template <typename T>
+EMBER_HD_INLINE T int_remainder(T a, T b) {
+  if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return T(0);
+  }
+  return static_cast<T>(a % b);
+}
+struct Atan2 {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return EMBER_MATH(atan2)(a, b); }
+};
+// C's fmod: the remainder of a / b truncated, with a's sign. Integer divisors are never
+// 0 here (the op layer checks: PyTorch's ZeroDivisionError).
+struct Fmod {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(fmod)(a, b);
+    else return int_remainder(a, b);
+  }
+};
+// Python's %: the remainder of a / b floored, with b's sign (PyTorch's remainder: fmod,
+// then b added when the signs differ; a zero result keeps fmod's sign).
+struct Remainder {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    T r;
+    if constexpr (std::is_floating_point_v<T>) r = EMBER_MATH(fmod)(a, b);
+    else r = int_remainder(a, b);
+    if constexpr (std::is_unsigned_v<T>) return r;
+    else return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
+  }
+};
+
+#undef EMBER_MATH
+
+}  // namespace ember::functors

@@ -1,0 +1,19 @@
+// The native elementwise building blocks of core/ops/elementwise.cpp, shared with the other
+// elementwise families (core/ops/math.cpp): checks, PyTorch's type promotion, output in
+// the inputs' layout, then the device's kernel.
+#pragma once
+#include "core/op_kinds.h"
+#include "core/tensor.h"
+
+namespace ember::native::detail {
+
+// a op b, broadcasting; comparisons give kBool.
+Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+// a op s (or s op a when scalar_first).
+Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first);
+// The dtype a unary op computes and returns for input dtype `in` (or PyTorch's error).
+DType unary_result_dtype(UnaryOp op, DType in);
+Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args = {});
+Tensor unary_op(UnaryOp op, const Tensor& a);
+
+}  // namespace ember::native::detail

@@ -1,0 +1,103 @@
+// Native elementwise math: sin ... erf, sign, the roundings, atan2, fmod, remainder
+// (kernels of core/math_functors.h through the device's unary/binary tables), and the
+// NaN/inf predicates composed of comparisons.
+#include <limits>
+
+#include "core/factories.h"
+#include "core/native.h"
+#include "core/ops/elementwise_ops.h"
+
+namespace ember::native {
+namespace {
+
+using detail::binary_op;
+using detail::scalar_op;
+using detail::unary_op;
+
+bool integral(DType dt) { return !is_floating(dt) && dt != kBool; }
+
+// An integer divisor of 0 is PyTorch's ZeroDivisionError (floating ones give NaN).
+void check_divisor(const Tensor& a, const Tensor& b) {
+  if (!integral(promote_types(a.dtype(), b.dtype())) || b.numel() == 0) return;
+  EMBER_CHECK(!any(eq(b, Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
+}
+void check_divisor(const Tensor& a, const Scalar& b) {
+  if (integral(b.result_type_with(a.dtype()))) EMBER_CHECK(b.to_double() != 0.0, "ZeroDivisionError");
+}
+void check_not_bool(const char* name, DType dt) {
+  EMBER_CHECK(dt != kBool, "\"", name, "\" not implemented for 'Bool'");
+}
+
+}  // namespace
+
+Tensor sin(const Tensor& a) { return unary_op(UnaryOp::Sin, a); }
+Tensor cos(const Tensor& a) { return unary_op(UnaryOp::Cos, a); }
+Tensor tan(const Tensor& a) { return unary_op(UnaryOp::Tan, a); }
+Tensor asin(const Tensor& a) { return unary_op(UnaryOp::Asin, a); }
+Tensor acos(const Tensor& a) { return unary_op(UnaryOp::Acos, a); }
+Tensor atan(const Tensor& a) { return unary_op(UnaryOp::Atan, a); }
+Tensor sinh(const Tensor& a) { return unary_op(UnaryOp::Sinh, a); }
+Tensor cosh(const Tensor& a) { return unary_op(UnaryOp::Cosh, a); }
+Tensor log1p(const Tensor& a) { return unary_op(UnaryOp::Log1p, a); }
+Tensor expm1(const Tensor& a) { return unary_op(UnaryOp::Expm1, a); }
+Tensor log2(const Tensor& a) { return unary_op(UnaryOp::Log2, a); }
+Tensor log10(const Tensor& a) { return unary_op(UnaryOp::Log10, a); }
+Tensor rsqrt(const Tensor& a) { return unary_op(UnaryOp::Rsqrt, a); }
+Tensor reciprocal(const Tensor& a) { return unary_op(UnaryOp::Reciprocal, a); }
+Tensor erf(const Tensor& a) { return unary_op(UnaryOp::Erf, a); }
+Tensor sign(const Tensor& a) { return unary_op(UnaryOp::Sign, a); }
+Tensor floor(const Tensor& a) { return unary_op(UnaryOp::Floor, a); }
+Tensor ceil(const Tensor& a) { return unary_op(UnaryOp::Ceil, a); }
+Tensor round(const Tensor& a) { return unary_op(UnaryOp::Round, a); }
+Tensor trunc(const Tensor& a) { return unary_op(UnaryOp::Trunc, a); }
+
+Tensor atan2(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Atan2, a, b); }
+
+Tensor fmod(const Tensor& a, const Tensor& b) {
+  check_not_bool("fmod", promote_types(a.dtype(), b.dtype()));
+  check_divisor(a, b);
+  return binary_op(BinaryOp::Fmod, a, b);
+}
+Tensor fmod(const Tensor& a, const Scalar& b) {
+  check_not_bool("fmod", b.result_type_with(a.dtype()));
+  check_divisor(a, b);
+  return scalar_op(BinaryOp::Fmod, a, b, false);
+}
+Tensor remainder(const Tensor& a, const Tensor& b) {
+  check_not_bool("remainder", promote_types(a.dtype(), b.dtype()));
+  check_divisor(a, b);
+  return binary_op(BinaryOp::Remainder, a, b);
+}
+Tensor remainder(const Tensor& a, const Scalar& b) {
+  check_not_bool("remainder", b.result_type_with(a.dtype()));
+  check_divisor(a, b);
+  return scalar_op(BinaryOp::Remainder, a, b, false);
+}
+Tensor remainder(const Scalar& a, const Tensor& b) {
+  const DType dt = a.result_type_with(b.dtype());
+  check_not_bool("remainder", dt);
+  if (integral(dt) && b.numel() > 0)
+    EMBER_CHECK(!any(eq(b, Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
+  return scalar_op(BinaryOp::Remainder, b, a, true);
+}
+
+// Integers and bools are never NaN or infinite (PyTorch's answers for them too).
+Tensor isnan(const Tensor& a) { return is_floating(a.dtype()) ? ne(a, a) : zeros(a.sizes(), a.options().dtype(kBool)); }
+Tensor isposinf(const Tensor& a) {
+  return is_floating(a.dtype()) ? eq(a, Scalar(std::numeric_limits<double>::infinity()))
+                                : zeros(a.sizes(), a.options().dtype(kBool));
+}
+Tensor isneginf(const Tensor& a) {
+  return is_floating(a.dtype()) ? eq(a, Scalar(-std::numeric_limits<double>::infinity()))
+                                : zeros(a.sizes(), a.options().dtype(kBool));
+}
+Tensor isinf(const Tensor& a) {
+  return is_floating(a.dtype()) ? eq(abs(a), Scalar(std::numeric_limits<double>::infinity()))
+                                : zeros(a.sizes(), a.options().dtype(kBool));
+}
+// x - x is 0 exactly when x is finite (NaN for NaN and both infinities).
+Tensor isfinite(const Tensor& a) {
+  return is_floating(a.dtype()) ? eq(sub(a, a), Scalar(0.0)) : ones(a.sizes(), a.options().dtype(kBool));
+}
+
+}  // namespace ember::native
