@@ -5,10 +5,10 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "core/factories.h"
 #include "core/native.h"
+#include "nn/repr.h"
 
 namespace ember::nn::utils {
 namespace {
@@ -23,16 +23,6 @@ Tensor vector_norm(const Tensor& x, double p) {
   if (p == -std::numeric_limits<double>::infinity()) return native::amin(a, {});
   if (p == 1.0) return native::sum(a);
   return native::pow(native::sum(native::pow(a, p)), 1.0 / p);
-}
-
-// How Python prints the float norm_type in PyTorch's message: 2.0, 0.5, inf.
-std::string python_float(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::ostringstream os;
-  os << v;
-  std::string s = os.str();
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
 }
 
 std::vector<Tensor> grads_of(const std::vector<Tensor>& parameters) {
@@ -57,7 +47,7 @@ Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
   for (const Tensor& g : grads) norms.push_back(native::to_device(vector_norm(g, norm_type), device));
   const Tensor total = vector_norm(native::stack(norms, 0), norm_type);
   if (error_if_nonfinite) {
-    EMBER_CHECK(std::isfinite(total.item<double>()), "The total norm of order ", python_float(norm_type),
+    EMBER_CHECK(std::isfinite(total.item<double>()), "The total norm of order ", detail::python_float(norm_type),
                 " for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and "
                 "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
   }

@@ -1,10 +1,13 @@
-// Argument helpers shared by nn::functional's convolution, pooling, batch norm and
-// dropout: PyTorch's int-or-pair sizes, its same-device check, and the NCHW-contiguous
-// operands the device kernels expect, with outputs returned in the input's memory format.
+// Argument helpers shared by nn::functional's convolution, pooling, batch norm, dropout,
+// pad and interpolate: PyTorch's int-or-pair sizes, index vectors made on the host, and the
+// NCHW-contiguous operands the device kernels expect, outputs in the input's memory format.
 #pragma once
 #include <initializer_list>
 
+#include <vector>
+
 #include "core/dispatch.h"
+#include "core/factories.h"
 #include "core/native.h"
 
 namespace ember::nn::functional::detail {
@@ -14,6 +17,12 @@ inline Dims expand_pair(const Dims& d, const char* op, const char* name) {
   EMBER_CHECK(d.size() == 1 || d.size() == 2, op, ": expected ", name, " to be a single integer or a pair, but got ",
               d);
   return d.size() == 1 ? Dims{d[0], d[0]} : d;
+}
+
+// Host-computed positions as an int64 vector on `device`: the index_select operand of the
+// ops composed from index_select (pad, interpolate).
+inline Tensor positions_on(const std::vector<int64_t>& positions, Device device) {
+  return tensor(positions, TensorOptions().dtype(kInt64).device(device));
 }
 
 // t dense in `format` (Contiguous or ChannelsLast): itself when it is, or a copy; undefined stays so.

@@ -1,0 +1,34 @@
+// The padding layers' shared body: the padding list checked and expanded, forward through
+// nn::functional::pad, and PyTorch's reprs.
+#include "nn/padding.h"
+
+#include "core/error.h"
+#include "nn/functional/pad.h"
+#include "nn/repr.h"
+
+namespace ember::nn {
+
+namespace {
+
+std::vector<int64_t> expanded(const std::string& type_name, int64_t dims, const PadSizes& padding) {
+  if (padding.single) return std::vector<int64_t>(static_cast<size_t>(2 * dims), padding.values[0]);
+  EMBER_CHECK(static_cast<int64_t>(padding.values.size()) == 2 * dims, type_name,
+              ": expected padding to be a single integer or ", 2 * dims, " values, but got ",
+              detail::python_tuple(padding.values));
+  return padding.values;
+}
+
+}  // namespace
+
+PadNd::PadNd(const std::string& type_name, int64_t dims, const PadSizes& sizes, std::string pad_mode,
+             double pad_value)
+    : Module(type_name), padding(expanded(type_name, dims, sizes)), mode(std::move(pad_mode)), value(pad_value) {}
+
+Tensor PadNd::forward(const Tensor& input) { return functional::pad(input, padding, mode, value); }
+
+std::string PadNd::extra_repr() const {
+  if (mode != "constant" || type_name().rfind("ZeroPad", 0) == 0) return detail::python_tuple(padding);
+  return "padding=" + detail::python_tuple(padding) + ", value=" + detail::python_float(value);
+}
+
+}  // namespace ember::nn
