@@ -1,6 +1,6 @@
 // The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, LayerNorm, GroupNorm,
-// Dropout/Dropout2d, Embedding, the activations, pooling, padding, Flatten, Identity and
-// the containers (Sequential, ModuleList, ModuleDict).
+// Dropout/Dropout2d, Embedding, the activations, pooling, padding, Upsample, Flatten, Identity
+// and the containers (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
 #include "nn/batchnorm.h"
@@ -12,3 +12,4 @@
 #include "nn/normalization.h"
 #include "nn/padding.h"
 #include "nn/pooling.h"
+#include "nn/upsampling.h"

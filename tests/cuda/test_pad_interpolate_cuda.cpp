@@ -44,5 +44,27 @@ TEST(CudaPadInterpolate, PadMatchesTheCpu) {
   }
 }
 
+TEST(CudaPadInterpolate, InterpolateMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(7);
+  const Tensor x = randn({2, 3, 5, 6}, kFloat64);
+  const std::vector<std::function<Tensor(const Tensor&)>> fns{
+      [](const Tensor& a) { return F::interpolate(a, {7, 4}); },
+      [](const Tensor& a) { return F::interpolate(a, {}, 1.7, "nearest-exact"); },
+      [](const Tensor& a) { return F::interpolate(a, {}, {1.5, 0.7}, "bilinear"); },
+      [](const Tensor& a) { return F::interpolate(a, {9, 11}, {}, "bilinear", true); },
+      [](const Tensor& a) { return F::interpolate(a.flatten(2), 13, {}, "linear"); },
+      [](const Tensor& a) { return F::interpolate(a.unsqueeze(2), {}, 1.5, "trilinear"); },
+  };
+  for (size_t k = 0; k < fns.size(); ++k) {
+    SCOPED_TRACE(k);
+    expect_cuda_matches_cpu(x, fns[k]);
+  }
+  // float32 on CUDA within rounding of the CPU's
+  const Tensor xf = x.to(kFloat32);
+  EXPECT_LT(testing::max_abs_diff(F::interpolate(xf, {}, 2.3, "bilinear"),
+                                  F::interpolate(xf.cuda(), {}, 2.3, "bilinear").cpu()), 1e-6);
+}
+
 }  // namespace
 }  // namespace ember

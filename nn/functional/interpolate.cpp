@@ -1,0 +1,176 @@
+// nn::functional::interpolate: PyTorch's argument checks and output sizes, then per resized
+// dim one index_select (nearest) or two index_selects weighted and added (linear modes),
+// with positions and weights computed on the host by PyTorch's CPU formulas.
+#include "nn/functional/interpolate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/factories.h"
+#include "core/ops.h"
+#include "nn/functional/args.h"
+#include "nn/repr.h"
+
+namespace ember::nn::functional {
+
+namespace {
+
+// PyTorch's compute_scales_value: 1 / scale_factor when the kernel is given one, else in / out.
+template <typename T>
+T scales_value(std::optional<double> scale, int64_t in, int64_t out) {
+  return scale && *scale > 0 ? static_cast<T>(1.0 / *scale) : static_cast<T>(in) / static_cast<T>(out);
+}
+
+std::vector<int64_t> nearest_positions(int64_t in, int64_t out, std::optional<double> scale, bool exact) {
+  std::vector<int64_t> from(static_cast<size_t>(out));
+  const float s = scales_value<float>(scale, in, out);
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t i;
+    if (!exact && out == in) i = o;
+    else if (!exact && out == 2 * in) i = o >> 1;
+    else if (exact) i = static_cast<int64_t>(std::floor(static_cast<float>((static_cast<double>(o) + 0.5) * s)));
+    else i = static_cast<int64_t>(std::floor(static_cast<float>(o) * s));
+    from[static_cast<size_t>(o)] = std::min(i, in - 1);
+  }
+  return from;
+}
+
+// Both neighbours of each output position along one dim and their weights.
+struct LinearTaps {
+  std::vector<int64_t> left, right;
+  std::vector<double> left_weight, right_weight;
+};
+
+// PyTorch's area_pixel_compute_scale and compute_source_index_and_lambda in T, the
+// kernels' arithmetic type (float for float32 and bfloat16, double for float64).
+template <typename T>
+LinearTaps linear_taps(int64_t in, int64_t out, std::optional<double> scale, bool align_corners) {
+  LinearTaps taps;
+  const T ratio = align_corners ? (out > 1 ? static_cast<T>(in - 1) / static_cast<T>(out - 1) : T(0))
+                                : scales_value<T>(scale, in, out);
+  for (int64_t o = 0; o < out; ++o) {
+    const T real = align_corners ? ratio * static_cast<T>(o)
+                                 : std::max(static_cast<T>(ratio * (static_cast<double>(o) + 0.5) - 0.5), T(0));
+    const int64_t i0 = static_cast<int64_t>(real);
+    const T lambda1 = std::min(std::max(real - static_cast<T>(i0), T(0)), T(1));
+    taps.left.push_back(i0);
+    taps.right.push_back(i0 + (i0 < in - 1 ? 1 : 0));
+    taps.left_weight.push_back(static_cast<double>(T(1) - lambda1));
+    taps.right_weight.push_back(static_cast<double>(lambda1));
+  }
+  return taps;
+}
+
+// x resized along dim d: left * left_weight + right * right_weight, the weights shaped
+// [out, 1, ...] to broadcast over the dims after d.
+Tensor linear_along(const Tensor& x, int64_t d, const LinearTaps& taps) {
+  Dims weight_sizes = Dims::filled(static_cast<size_t>(x.dim() - d), 1);
+  weight_sizes[0] = static_cast<int64_t>(taps.left.size());
+  const TensorOptions options = TensorOptions().dtype(x.dtype()).device(x.device());
+  const Tensor w0 = tensor(taps.left_weight, weight_sizes, options), w1 = tensor(taps.right_weight, weight_sizes, options);
+  return index_select(x, d, detail::positions_on(taps.left, x.device())) * w0 +
+         index_select(x, d, detail::positions_on(taps.right, x.device())) * w1;
+}
+
+// "input (H: 3, W: 4)"
+std::string spatial_text(const char* kind, const std::vector<int64_t>& sizes) {
+  static const char* names[] = {"D", "H", "W"};
+  std::ostringstream os;
+  os << kind << " (";
+  for (size_t i = 0; i < sizes.size(); ++i) os << (i ? ", " : "") << names[3 - sizes.size() + i] << ": " << sizes[i];
+  return os.str() + ")";
+}
+
+// The output sizes and the kernels' scales from size or scale_factor (torch 1.13's Python
+// checks, in its order).
+struct Plan {
+  std::vector<int64_t> sizes;
+  std::vector<std::optional<double>> scales;
+};
+Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor,
+          std::optional<bool> recompute_scale_factor) {
+  const int64_t dims = std::max<int64_t>(x.dim() - 2, 0);
+  std::vector<int64_t> spatial;
+  for (int64_t d = 2; d < x.dim(); ++d) spatial.push_back(x.size(d));
+  EMBER_CHECK(!(size.given() && scale_factor.given()), "only one of size or scale_factor should be defined");
+  Plan p;
+  p.scales.assign(static_cast<size_t>(dims), std::nullopt);
+  if (size.given()) {
+    EMBER_CHECK(size.single || static_cast<int64_t>(size.values.size()) == dims,
+                "Input and output must have the same number of spatial dimensions, but got input with spatial "
+                "dimensions of ", Dims(spatial), " and output size of ", nn::detail::python_tuple(size.values),
+                ". Please provide input tensor in (N, C, d1, d2, ...,dK) format and output size in (o1, o2, ...,oK) "
+                "format.");
+    p.sizes = size.single ? std::vector<int64_t>(static_cast<size_t>(dims), size.values[0]) : size.values;
+    EMBER_CHECK(!recompute_scale_factor.value_or(false),
+                "recompute_scale_factor is not meaningful with an explicit size.");
+    return p;
+  }
+  EMBER_CHECK(scale_factor.given(), "either size or scale_factor should be defined");
+  EMBER_CHECK(scale_factor.single || static_cast<int64_t>(scale_factor.values.size()) == dims,
+              "Input and scale_factor must have the same number of spatial dimensions, but got input with spatial "
+              "dimensions of ", Dims(spatial), " and scale_factor of shape ", nn::detail::python_tuple(scale_factor.values),
+              ". Please provide input tensor in (N, C, d1, d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) "
+              "format.");
+  for (int64_t i = 0; i < dims; ++i) {
+    const double s = scale_factor.single ? scale_factor.values[0] : scale_factor.values[static_cast<size_t>(i)];
+    p.sizes.push_back(static_cast<int64_t>(std::floor(static_cast<double>(spatial[static_cast<size_t>(i)]) * s)));
+    if (!recompute_scale_factor.value_or(false)) p.scales[static_cast<size_t>(i)] = s;
+  }
+  return p;
+}
+
+}  // namespace
+
+Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
+                   std::optional<bool> align_corners, std::optional<bool> recompute_scale_factor) {
+  const bool nearest = mode == "nearest" || mode == "nearest-exact";
+  if (nearest || mode == "area")
+    EMBER_CHECK(!align_corners, "align_corners option can only be set with the interpolating modes: linear | "
+                                "bilinear | bicubic | trilinear");
+  const Plan p = plan(x, size, scale_factor, recompute_scale_factor);
+  const int64_t dims = x.dim() - 2;
+  const char* linear_modes[] = {"linear", "bilinear", "trilinear"};
+  for (int64_t k = 1; k <= 3; ++k)
+    if (mode == linear_modes[k - 1])
+      EMBER_CHECK(dims == k || dims < 1 || dims > 3, "Got ", x.dim(), "D input, but ", mode, " mode needs ", k + 2,
+                  "D input");
+  const bool linear = mode == linear_modes[std::clamp<int64_t>(dims, 1, 3) - 1];
+  EMBER_CHECK(dims >= 1 && dims <= 3 && (nearest || linear),
+              "Input Error: Only 3D, 4D and 5D input Tensors supported (got ", x.dim(),
+              "D) for the modes: nearest | linear | bilinear | trilinear | nearest-exact (got ", mode,
+              "); ember has no bicubic or area mode yet");
+  std::vector<int64_t> in_sizes;
+  for (int64_t d = 2; d < x.dim(); ++d) in_sizes.push_back(x.size(d));
+  const bool positive = std::all_of(in_sizes.begin(), in_sizes.end(), [](int64_t s) { return s > 0; }) &&
+                        std::all_of(p.sizes.begin(), p.sizes.end(), [](int64_t s) { return s > 0; });
+  EMBER_CHECK(positive, "Input and output sizes should be greater than 0, but got ", spatial_text("input", in_sizes),
+              " ", spatial_text("output", p.sizes));
+  EMBER_CHECK(x.numel() != 0 || x.size(1) != 0, "Non-empty ", x.dim(), "D data tensor expected but got a tensor with sizes ",
+              x.sizes());
+  if (linear)
+    EMBER_CHECK(is_floating(x.dtype()), "\"upsample_", mode, dims, "d\" not implemented for '",
+                dtype_torch_name(x.dtype()), "'");
+  Tensor out = x;
+  // Last dim first, the order of PyTorch's sums (its innermost loop runs along W).
+  for (int64_t i = dims - 1; i >= 0; --i) {
+    const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
+    const std::optional<double> scale = p.scales[static_cast<size_t>(i)];
+    if (linear) {
+      if (o == in) continue;  // PyTorch's copy for an unchanged size
+      out = linear_along(out, d,
+                         x.dtype() == kFloat64 ? linear_taps<double>(in, o, scale, align_corners.value_or(false))
+                                               : linear_taps<float>(in, o, scale, align_corners.value_or(false)));
+    } else {
+      if (o == in && mode == "nearest") continue;
+      out = index_select(out, d, detail::positions_on(nearest_positions(in, o, scale, mode == "nearest-exact"),
+                                                      x.device()));
+    }
+  }
+  // A new tensor, never x itself.
+  return out.is_same(x) ? x.clone() : out;
+}
+
+}  // namespace ember::nn::functional
