@@ -31,8 +31,9 @@ namespace ember::nn::functional {
 // and floats per output row or column, copied to x's device). The cost, against a fused
 // kernel: one intermediate tensor per padded or resized dim (bilinear: two
 // index_selects, two products and a sum per dim, ~5 passes over a tensor of the
-// intermediate size, where PyTorch's kernel makes one), index_add in the backward rather
-// than a dedicated gather, and a small host-to-device copy per call. Worth it while these
+// intermediate size, where PyTorch's kernel makes one), the same again in the backward
+// (index_select's index-add per dim, the products' gradients), and a small host-to-device
+// copy of positions and weights per call. Worth it while these
 // layers are a small share of a model's time; a fused kernel can replace any one mode
 // later behind the same function without changing the tests.
 
