@@ -10,6 +10,7 @@
 #include "core/kernel_data.h"
 #include "core/row_norm_math.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/row_range.cuh"
 #include "cuda/norm_threads.h"
 
 namespace ember::cuda_kernels {
@@ -50,16 +51,7 @@ struct RowThreads {
   }
 };
 
-// This row group's rows: a grid-stride loop, uniform over the group.
-template <int kRowThreads>
-struct RowRange {
-  int64_t first, stride;
-  __device__ RowRange() {
-    const int64_t groups_per_block = blockDim.x / kRowThreads;
-    first = static_cast<int64_t>(blockIdx.x) * groups_per_block + threadIdx.x / kRowThreads;
-    stride = static_cast<int64_t>(gridDim.x) * groups_per_block;
-  }
-};
+using cuda::detail::RowRange;
 
 template <typename T, int kRowThreads>
 __global__ void forward_kernel(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ b,

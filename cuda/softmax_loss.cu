@@ -10,6 +10,7 @@
 #include "core/fused_operands.h"
 #include "core/optim_math.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/row_range.cuh"
 
 namespace ember::cuda_kernels {
 
@@ -75,16 +76,7 @@ struct RowThreads {
   }
 };
 
-// Rows handled by this thread's row group: a grid-stride loop, uniform over the group.
-template <int kRowThreads>
-struct RowRange {
-  int64_t first, stride;
-  __device__ RowRange() {
-    const int64_t groups_per_block = blockDim.x / kRowThreads;
-    first = static_cast<int64_t>(blockIdx.x) * groups_per_block + threadIdx.x / kRowThreads;
-    stride = static_cast<int64_t>(gridDim.x) * groups_per_block;
-  }
-};
+using cuda::detail::RowRange;
 
 __device__ void report_bad_target(unsigned long long* error_word, int64_t target) {
   cuda::detail::report_device_error(error_word, cuda::detail::kTargetOutOfBounds, target);
