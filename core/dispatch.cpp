@@ -35,6 +35,8 @@ const DeviceOps& cpu_ops() {
       .class_loss_backward = cpu::class_loss_backward,
       .sgd_step = cpu::sgd_step,
       .adam_step = cpu::adam_step,
+      .rmsprop_step = cpu::rmsprop_step,
+      .adagrad_step = cpu::adagrad_step,
       .conv2d_forward = cpu::conv2d_forward,
       .conv2d_backward = cpu::conv2d_backward,
       .max_pool2d_forward = cpu::max_pool2d_forward,

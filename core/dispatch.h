@@ -139,10 +139,15 @@ struct DeviceOps {
   void (*class_loss_backward)(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
                               const ClassLossTerms& terms, const Tensor& grad_in);
   // In-place optimizer updates over whole parameters (core/op_kinds.h has the math).
-  // momentum_buf is undefined when args.momentum == 0.
+  // momentum_buf is undefined when args.momentum == 0; max_exp_avg_sq unless
+  // args.amsgrad; RMSprop's momentum_buf unless args.momentum > 0, grad_avg unless
+  // args.centered.
   void (*sgd_step)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
   void (*adam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-                    const AdamStepArgs& args);
+                    const Tensor& max_exp_avg_sq, const AdamStepArgs& args);
+  void (*rmsprop_step)(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
+                       const Tensor& grad_avg, const RmspropStepArgs& args);
+  void (*adagrad_step)(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args);
 
   // ---- convolution, pooling, batch norm, dropout (float32/float64, one dtype, NCHW
   // contiguous operands, or channels-last ones where layers_take_channels_last says so;

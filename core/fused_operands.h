@@ -1,6 +1,6 @@
 // Operand checks of the fused nn kernels (softmax_rows, cross_entropy_rows,
-// class_loss_backward, sgd_step, adam_step), shared by their CPU (core/cpu/) and CUDA
-// (cuda/) versions: internal asserts, since the op layer prepares the operands.
+// class_loss_backward, sgd_step, adam_step, rmsprop_step, adagrad_step), shared by
+// their CPU (core/cpu/) and CUDA (cuda/) versions: internal asserts, since the op layer prepares the operands.
 #pragma once
 #include "core/op_kinds.h"
 #include "core/tensor.h"
@@ -48,9 +48,25 @@ inline bool check_sgd_operands(const Tensor& param, const Tensor& grad, const Te
   return use_momentum;
 }
 
-inline void check_adam_operands(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
-                                const Tensor& exp_avg_sq) {
+// Checks adam_step's operands; returns whether max_exp_avg_sq is used (amsgrad).
+inline bool check_adam_operands(const Tensor& param, const Tensor& grad, const Tensor& exp_avg,
+                                const Tensor& exp_avg_sq, const Tensor& max_exp_avg_sq, const AdamStepArgs& args) {
   for (const Tensor* state : {&grad, &exp_avg, &exp_avg_sq}) check_like_param("adam_step", param, *state);
+  if (args.amsgrad) check_like_param("adam_step", param, max_exp_avg_sq);
+  return args.amsgrad;
+}
+
+// Checks rmsprop_step's operands (momentum_buf only with momentum > 0, grad_avg only
+// when centered).
+inline void check_rmsprop_operands(const Tensor& param, const Tensor& grad, const Tensor& square_avg,
+                                   const Tensor& momentum_buf, const Tensor& grad_avg, const RmspropStepArgs& args) {
+  for (const Tensor* state : {&grad, &square_avg}) check_like_param("rmsprop_step", param, *state);
+  if (args.momentum > 0.0) check_like_param("rmsprop_step", param, momentum_buf);
+  if (args.centered) check_like_param("rmsprop_step", param, grad_avg);
+}
+
+inline void check_adagrad_operands(const Tensor& param, const Tensor& grad, const Tensor& sum) {
+  for (const Tensor* state : {&grad, &sum}) check_like_param("adagrad_step", param, *state);
 }
 
 }  // namespace ember::fused

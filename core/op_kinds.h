@@ -79,14 +79,32 @@ struct SgdStepArgs {
 // With device_lr, device_beta1 and device_step set (Note [Capturable optimizers]), the
 // kernel reads lr, beta1 and the step count t (already incremented) from one-element
 // float64s on the parameter's device and computes step_size and bias_correction2_sqrt
-// there, with the same formulas.
+// there, with the same formulas. amsgrad: max_v = max(max_v, v) takes v's place in the
+// denominator.
 struct AdamStepArgs {
   double lr = 0.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   double step_size = 0.0, bias_correction2_sqrt = 1.0;
   bool decoupled = false;
+  bool amsgrad = false;
   const double* device_lr = nullptr;
   const double* device_beta1 = nullptr;
   const double* device_step = nullptr;
+};
+
+// One fused RMSprop update (nn/optim/rmsprop.cpp): g = grad + weight_decay * p;
+// sa = alpha sa + (1 - alpha) g^2; centered: ga = alpha ga + (1 - alpha) g and
+// avg = sqrt(sa - ga^2) + eps, else avg = sqrt(sa) + eps; momentum > 0: buf = momentum
+// buf + g / avg, p -= lr * buf; else p -= lr * g / avg.
+struct RmspropStepArgs {
+  double lr = 0.0, alpha = 0.99, eps = 1e-8, weight_decay = 0.0, momentum = 0.0;
+  bool centered = false;
+};
+
+// One fused Adagrad update (nn/optim/adagrad.cpp): g = grad + weight_decay * p;
+// sum += g^2; p -= clr * g / (sqrt(sum) + eps), where the caller computes
+// clr = lr / (1 + (t - 1) * lr_decay) from the (incremented) step count t.
+struct AdagradStepArgs {
+  double clr = 0.0, eps = 1e-10, weight_decay = 0.0;
 };
 
 // The elementwise losses of nn::functional with a fused kernel (core/loss_functors.h):

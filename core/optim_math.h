@@ -1,7 +1,8 @@
 // Per-element math of the fused nn kernels as __host__ __device__ code, shared by the
 // CPU loops (core/cpu/optim_step.cpp, softmax_loss.cpp) and the CUDA kernels
-// (cuda/optim_step.cu, softmax_loss.cu): SGD and Adam/AdamW updates, (log-)softmax,
-// cross-entropy and class-loss gradient elements. No tensor headers: nvcc compiles it.
+// (cuda/optim_step.cu, softmax_loss.cu): the rounding helpers, SGD and Adam/AdamW updates
+// (RMSprop and Adagrad: core/optim_math_adaptive.h), (log-)softmax, cross-entropy and
+// class-loss gradient elements. No tensor headers: nvcc compiles it.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -53,7 +54,45 @@ EMBER_HD_INLINE double add_rn(double a, double b) {
 #endif
 }
 
+// a * b + c rounded once: a fused multiply-add on both devices (correctly rounded, so
+// they agree), where PyTorch's kernels have one (Note [PyTorch's order of operations]).
+EMBER_HD_INLINE float fma_rn(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+EMBER_HD_INLINE double fma_rn(double a, double b, double c) {
+#if defined(__CUDA_ARCH__)
+  return __fma_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
+
+EMBER_HD_INLINE float sqrt_rn(float x) { return EMBER_FUSED_MATH(sqrt)(x); }
+EMBER_HD_INLINE double sqrt_rn(double x) { return EMBER_FUSED_MATH(sqrt)(x); }
+
+// torch.maximum's element: NaN wins.
+template <typename T>
+EMBER_HD_INLINE T max_nan(T a, T b) {
+  return (a != a || a > b) ? a : b;
+}
+
 // ---------------------------------------------------------------- optimizers
+// Note [PyTorch's order of operations]
+// Adam/AdamW, RMSprop and Adagrad round as PyTorch's single-tensor CPU steps do (torch 1.13
+// and 2.x, whose kernels are compiled with contraction, in the scalar and the vector loop
+// alike): x.add_(y, alpha=c) is fma(c, y, x); x.addcmul_(a, b, value=c) is fma(c * a, b, x);
+// x.addcdiv_(a, b, value=c) is x + (c * a) / b; mul_, sqrt, the division by a number and
+// the addition of one round once each. So their float32 and float64 steps give PyTorch's
+// bits (tests/nn/test_optim_more.cpp); its CUDA steps, which nvcc contracts alike, too.
+// SGD keeps a product and a sum rounded apart (mul_rn, add_rn): its native-op formula for
+// other layouts (nn/optim/sgd.cpp) must give the kernel's bits, and native ops do not fuse;
+// it is within an ulp a step of PyTorch. The fused optimizers without a native-op formula
+// take other layouts through Note [Staged optimizer operands] (nn/optim/fused_update.h).
+
 // One SGD update of an element (core/op_kinds.h, SgdStepArgs), in the parameter's type
 // T with the hyper-parameters rounded to T once, each step as the native ops did it:
 // d = g + wd * p; buf = first ? d : buf * momentum + (1 - dampening) * d;
@@ -100,15 +139,16 @@ struct SgdUpdate {
   }
 };
 
-// One Adam/AdamW update of an element (core/op_kinds.h, AdamStepArgs), in T:
-// AdamW: p = p * (1 - lr * wd); Adam: g = g + wd * p; then
-// m = m * b1 + (1 - b1) * g; v = v * b2 + (1 - b2) * (g * g);
-// p = p + (-step_size) * (m / (sqrt(v) / bias_correction2_sqrt + eps)).
+// One Adam/AdamW update of an element (core/op_kinds.h, AdamStepArgs), in T, as
+// PyTorch's (Note [PyTorch's order of operations]): AdamW: p = p * (1 - lr * wd); Adam:
+// g = fma(wd, p, g); then m = fma(1 - b1, g, m * b1); v = fma((1 - b2) * g, g, v * b2);
+// amsgrad: max_v = max(max_v, v); p = p + ((-step_size) * m) /
+// (sqrt(v or max_v) / bias_correction2_sqrt + eps).
 template <typename T>
 struct AdamUpdate {
   T beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
   T weight_decay, decay_factor, neg_step_size, bias_correction2_sqrt;
-  bool coupled_decay, decoupled_decay;
+  bool coupled_decay, decoupled_decay, amsgrad;
   double weight_decay_value, beta2_value;  // for resolved()
   const double* device_lr;                 // capturable: read by resolved()
   const double* device_beta1;
@@ -128,6 +168,7 @@ struct AdamUpdate {
     u.bias_correction2_sqrt = static_cast<T>(a.bias_correction2_sqrt);
     u.coupled_decay = decay && !a.decoupled;
     u.decoupled_decay = decay && a.decoupled;
+    u.amsgrad = a.amsgrad;
     u.weight_decay_value = a.weight_decay;
     u.beta2_value = a.beta2;
     u.device_lr = a.device_lr;
@@ -154,13 +195,15 @@ struct AdamUpdate {
     return u;
   }
 
-  EMBER_HD_INLINE void operator()(T& p, T g, T& m, T& v) const {
+  // max_v is only read or written when amsgrad.
+  EMBER_HD_INLINE void operator()(T& p, T g, T& m, T& v, T& max_v) const {
     if (decoupled_decay) p = mul_rn(p, decay_factor);
-    if (coupled_decay) g = add_rn(g, mul_rn(weight_decay, p));
-    m = add_rn(mul_rn(m, beta1), mul_rn(one_minus_beta1, g));
-    v = add_rn(mul_rn(v, beta2), mul_rn(one_minus_beta2, mul_rn(g, g)));
-    const T denom = add_rn(EMBER_FUSED_MATH(sqrt)(v) / bias_correction2_sqrt, eps);
-    p = add_rn(p, mul_rn(neg_step_size, m / denom));
+    if (coupled_decay) g = fma_rn(weight_decay, p, g);
+    m = fma_rn(one_minus_beta1, g, mul_rn(m, beta1));
+    v = fma_rn(mul_rn(one_minus_beta2, g), g, mul_rn(v, beta2));
+    if (amsgrad) max_v = max_nan(max_v, v);
+    const T denom = add_rn(sqrt_rn(amsgrad ? max_v : v) / bias_correction2_sqrt, eps);
+    p = add_rn(p, mul_rn(neg_step_size, m) / denom);
   }
 };
 

@@ -106,7 +106,10 @@ void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tenso
                          const ClassLossTerms& terms, const Tensor& grad_in);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-               const AdamStepArgs& args);
+               const Tensor& max_exp_avg_sq, const AdamStepArgs& args);
+void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
+                  const Tensor& grad_avg, const RmspropStepArgs& args);
+void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args);
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
 void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g, const Tensor& grad_x,
                      const Tensor& grad_w, const Tensor& grad_b);

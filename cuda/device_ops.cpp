@@ -61,6 +61,8 @@ const DeviceOps* cuda_ops() {
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,
       .sgd_step = OnTensorsDevice<cuda_kernels::sgd_step>::call,
       .adam_step = OnTensorsDevice<cuda_kernels::adam_step>::call,
+      .rmsprop_step = OnTensorsDevice<cuda_kernels::rmsprop_step>::call,
+      .adagrad_step = OnTensorsDevice<cuda_kernels::adagrad_step>::call,
       .conv2d_forward = OnTensorsDevice<cuda_kernels::conv2d_forward>::call,
       .conv2d_backward = OnTensorsDevice<cuda_kernels::conv2d_backward>::call,
       .max_pool2d_forward = OnTensorsDevice<cuda_kernels::max_pool2d_forward>::call,

@@ -1,7 +1,9 @@
 // Adam/AdamW steps. Per parameter: step, exp_avg = b1*m + (1-b1)*g,
-// exp_avg_sq = b2*v + (1-b2)*g^2, p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
-// One fused adam_step kernel per parameter on its device (row-major or channels-last,
-// with gradient and state laid out alike); the native-op formula for any other layout.
+// exp_avg_sq = b2*v + (1-b2)*g^2 (amsgrad: max_exp_avg_sq = max(itself, v) replaces v below),
+// p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps), rounded as PyTorch's (Note
+// [PyTorch's order of operations] in core/optim_math.h). One fused adam_step kernel per
+// parameter on its device, on any layout (Note [Staged optimizer operands] in
+// nn/optim/fused_update.h; a capturable step needs them laid out alike).
 #include "nn/optim/adam.h"
 
 #include <cmath>
@@ -11,6 +13,7 @@
 #include "core/fused_operands.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
+#include "nn/optim/fused_update.h"
 #include "nn/optim/state_checks.h"
 #include "core/profiler.h"
 #include "cuda/graph.h"
@@ -32,27 +35,19 @@ void check_adam(const O& o) {
               " (expected a finite value >= 0)");
 }
 
-// A loaded Adam/AdamW state: step, exp_avg and exp_avg_sq together, or nothing.
-void check_adam_state(const std::string& prefix, const std::map<std::string, Tensor>& loaded, const Tensor& param) {
-  detail::check_state_names(prefix, loaded, {"step", "exp_avg", "exp_avg_sq"}, /*all_or_none=*/true);
+// A loaded Adam/AdamW state: step, exp_avg and exp_avg_sq together, or nothing; with
+// amsgrad, max_exp_avg_sq too (kept, unused, without: PyTorch keeps it).
+void check_adam_state(const std::string& prefix, const std::map<std::string, Tensor>& loaded, const Tensor& param,
+                      bool amsgrad) {
+  detail::check_state_names(prefix, loaded, {"step", "exp_avg", "exp_avg_sq"}, /*all_or_none=*/true,
+                            {"max_exp_avg_sq"});
   if (loaded.empty()) return;
   detail::check_step_count(prefix + "step", loaded.at("step"));
   detail::check_buffer(prefix + "exp_avg", loaded.at("exp_avg"), param);
   detail::check_buffer(prefix + "exp_avg_sq", loaded.at("exp_avg_sq"), param, /*nonnegative=*/true);
-}
-
-// The same update from native ops (any layout).
-void native_update(const Tensor& p, Tensor g, const Tensor& m, const Tensor& v, const AdamStepArgs& a) {
-  if (a.weight_decay != 0.0) {
-    if (a.decoupled) native::mul_(p, 1.0 - a.lr * a.weight_decay);
-    else g = native::add(g, p, a.weight_decay);
-  }
-  native::mul_(m, a.beta1);
-  native::add_(m, g, 1.0 - a.beta1);
-  native::mul_(v, a.beta2);
-  native::add_(v, native::mul(g, g), 1.0 - a.beta2);
-  Tensor denom = native::add(native::div(native::sqrt(v), a.bias_correction2_sqrt), a.eps);
-  native::add_(p, native::div(m, denom), -a.step_size);
+  if (amsgrad) detail::check_state_present(prefix, loaded, "max_exp_avg_sq", "amsgrad=True");
+  if (loaded.count("max_exp_avg_sq") != 0)
+    detail::check_buffer(prefix + "max_exp_avg_sq", loaded.at("max_exp_avg_sq"), param, /*nonnegative=*/true);
 }
 
 // One Adam update of p; `decoupled` selects AdamW's weight decay. Capturable options
@@ -60,33 +55,43 @@ void native_update(const Tensor& p, Tensor g, const Tensor& m, const Tensor& v, 
 template <typename O>
 void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O& o, bool decoupled,
                  std::vector<detail::CapturableGroup>& capturable, size_t group) {
+  const char* name = decoupled ? "AdamW" : "Adam";
+  const bool started = state.count("exp_avg") != 0;
+  EMBER_CHECK(!started || !o.amsgrad || state.count("max_exp_avg_sq") != 0, name,
+              ": amsgrad=True, but this parameter's state has no \"max_exp_avg_sq\" (amsgrad was turned on after "
+              "its first step; PyTorch fails there too)");
   Tensor& step = state["step"];
   Tensor& m = state["exp_avg"];
   Tensor& v = state["exp_avg_sq"];
-  if (!m.defined()) {
+  if (!started) {
     if (o.capturable) detail::check_outside_capture("Adam's moments", "starting");
     if (!step.defined()) step = o.capturable ? Tensor() : scalar_tensor(0.0, kFloat64);
     m = detail::zeros_like_param(p);
     v = detail::zeros_like_param(p);
+    if (o.amsgrad) state["max_exp_avg_sq"] = detail::zeros_like_param(p);
   }
+  const Tensor max_v = o.amsgrad ? state.at("max_exp_avg_sq") : Tensor();
   const Tensor g = p.grad();
-  const bool fusable = fused::laid_out_like(p, g) && fused::laid_out_like(p, m) && fused::laid_out_like(p, v);
   const auto [beta1, beta2] = o.betas;
   AdamStepArgs args{.lr = o.lr,
                     .beta1 = beta1,
                     .beta2 = beta2,
                     .eps = o.eps,
                     .weight_decay = o.weight_decay,
-                    .decoupled = decoupled};
+                    .decoupled = decoupled,
+                    .amsgrad = o.amsgrad};
   if (o.capturable) {  // the bias corrections are computed on the device
-    detail::check_capturable_fusable(fusable, decoupled ? "AdamW" : "Adam");
+    detail::check_capturable_fusable(fused::laid_out_like(p, p) && fused::laid_out_like(p, g) &&
+                                         fused::laid_out_like(p, m) && fused::laid_out_like(p, v) &&
+                                         (!o.amsgrad || fused::laid_out_like(p, max_v)),
+                                     name);
     native::add_(detail::device_step(step, p.device()), 1.0);
     detail::CapturableGroup& values = detail::capturable_group(capturable, group);
     args.device_lr = values.lr.get(o.lr, p.device(), "Adam lr");
     args.device_beta1 = values.momentum.get(beta1, p.device(), "Adam beta1");
     args.device_step = step.data_ptr<double>();
   } else {
-    EMBER_CHECK(!p.is_cuda() || !cuda::is_current_stream_capturing(), decoupled ? "AdamW" : "Adam",
+    EMBER_CHECK(!p.is_cuda() || !cuda::is_current_stream_capturing(), name,
                 ": a step inside a CUDA graph capture needs capturable=True (the step count and the bias "
                 "corrections would be frozen at the capture's values; Note [Capturable optimizers])");
     native::add_(step, 1.0);
@@ -94,14 +99,10 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
     args.step_size = o.lr / (1.0 - std::pow(beta1, t));
     args.bias_correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, t));
   }
-  if (!fusable) {
-    native_update(p, g, m, v, args);
-    return;
-  }
-  device_ops(p.device()).adam_step(p, g, m, v, args);
-  native::mark_mutated(p);
-  native::mark_mutated(m);
-  native::mark_mutated(v);
+  detail::run_fused_update(p, g, {m, v, max_v},
+                           [&](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& s) {
+                             device_ops(param.device()).adam_step(param, grad, s[0], s[1], s[2], args);
+                           });
 }
 
 template <typename O>
@@ -114,12 +115,14 @@ void write_capturable(std::vector<detail::CapturableGroup>& capturable, size_t g
 void validate(const AdamOptions& o) { check_adam(o); }
 void validate(const AdamWOptions& o) { check_adam(o); }
 
-void Adam::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
-  check_adam_state(prefix, loaded, param);
+void Adam::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                             const AdamOptions& options) const {
+  check_adam_state(prefix, loaded, param, options.amsgrad);
 }
 
-void AdamW::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
-  check_adam_state(prefix, loaded, param);
+void AdamW::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                              const AdamWOptions& options) const {
+  check_adam_state(prefix, loaded, param, options.amsgrad);
 }
 
 void Adam::step() {

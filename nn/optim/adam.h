@@ -1,5 +1,6 @@
 // optim::Adam (L2 weight decay added to the gradient) and optim::AdamW (decoupled
-// weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's bias-corrected update.
+// weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's bias-corrected update,
+// with or without AMSGrad.
 #pragma once
 #include <utility>
 #include <vector>
@@ -14,6 +15,9 @@ struct AdamOptions {
   std::pair<double, double> betas{0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0.0;
+  // AMSGrad: the denominator uses the running maximum of exp_avg_sq (state
+  // "max_exp_avg_sq"), as PyTorch's amsgrad=True.
+  bool amsgrad = false;
   // lr, beta1 and the step count read from device memory, for CUDA graphs (Note
   // [Capturable optimizers] in nn/optim/capturable.h). Not in state_dict.
   bool capturable = false;
@@ -24,6 +28,7 @@ struct AdamWOptions {
   std::pair<double, double> betas{0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 1e-2;
+  bool amsgrad = false;     // as AdamOptions::amsgrad
   bool capturable = false;  // as AdamOptions::capturable
 };
 
@@ -35,6 +40,7 @@ void visit_adam_fields(O& o, Fn& fn) {
   fn("beta2", o.betas.second);
   fn("eps", o.eps);
   fn("weight_decay", o.weight_decay);
+  fn("amsgrad", o.amsgrad);
 }
 }  // namespace detail
 
@@ -54,7 +60,8 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
   void step() override;
 
  protected:
-  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                         const AdamOptions& options) const override;
   void hyper_parameters_changed(size_t group) override;
 
  private:
@@ -68,7 +75,8 @@ class AdamW : public OptimizerWithOptions<AdamWOptions> {
   void step() override;
 
  protected:
-  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                         const AdamWOptions& options) const override;
   void hyper_parameters_changed(size_t group) override;
 
  private:

@@ -46,6 +46,13 @@ void write_capturable_group(std::vector<CapturableGroup>& groups, size_t group, 
   groups[group].momentum.set(momentum, momentum_what);
 }
 
+void check_not_capturing(const Tensor& param, const char* optimizer) {
+  EMBER_CHECK(!param.is_cuda() || !cuda::is_current_stream_capturing(), optimizer,
+              ": a step inside a CUDA graph capture is not supported (", optimizer,
+              " has no capturable option: its lr and step count would be frozen at the capture's values; Note "
+              "[Capturable optimizers])");
+}
+
 void check_capturable_fusable(bool fusable, const char* optimizer) {
   EMBER_CHECK(fusable, optimizer,
               " (capturable): expected each gradient and state laid out like its parameter (the fused kernel reads "

@@ -16,8 +16,9 @@
 // fill on the current stream: between replays, outside any capture. The first step
 // creates the tensors, so it must run before a capture (the warm-up); creating or
 // changing them inside a capture is an ember::Error, as is a capturable step whose
-// gradient or state is laid out unlike its parameter (the native-op fallback reads the
-// values on the host). On the CPU the same kernels read the same tensors in host memory.
+// gradient or state is laid out unlike its parameter (SGD's native-op fallback reads the
+// values on the host; Adam's staged copies, Note [Staged optimizer operands], are kept
+// out of graphs). On the CPU the same kernels read the same tensors in host memory.
 #pragma once
 #include <vector>
 
@@ -55,6 +56,10 @@ void write_capturable_group(std::vector<CapturableGroup>& groups, size_t group, 
 
 // Throws "... <doing> <what> inside a CUDA graph capture ..." while capturing.
 void check_outside_capture(const char* what, const char* doing);
+
+// Throws while `param`'s stream is capturing a CUDA graph: `optimizer` has no
+// capturable option, so the values it passes by value (lr, a step count) would be frozen.
+void check_not_capturing(const Tensor& param, const char* optimizer);
 
 // Throws when a capturable step cannot use the fused kernel (see the Note).
 void check_capturable_fusable(bool fusable, const char* optimizer);

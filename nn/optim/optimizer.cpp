@@ -3,6 +3,7 @@
 #include "nn/optim/optimizer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/factories.h"
@@ -36,6 +37,10 @@ Tensor detail::zeros_like_param(const Tensor& p) {
   Tensor z = make_empty(p.sizes(), p.dtype(), p.device(), dense_format_of(p));
   native::zero_(z);
   return z;
+}
+
+void detail::check_nonnegative_option(const char* what, double value) {
+  EMBER_CHECK(std::isfinite(value) && value >= 0.0, "Invalid ", what, ": ", value, " (expected a finite value >= 0)");
 }
 
 void Optimizer::add_params(std::vector<Tensor> params) {
@@ -86,8 +91,12 @@ StateDict Optimizer::state_dict() const {
 
 void Optimizer::load_state_dict(const StateDict& state) {
   std::vector<const Tensor*> flat;
-  for (const auto& group : groups_)
-    for (const Tensor& p : group) flat.push_back(&p);
+  std::vector<size_t> group_of;  // flat index -> group
+  for (size_t g = 0; g < groups_.size(); ++g)
+    for (const Tensor& p : groups_[g]) {
+      flat.push_back(&p);
+      group_of.push_back(g);
+    }
 
   // Everything is read and checked first (Note [Loaded state is checked]); the
   // optimizer changes only at the end.
@@ -131,7 +140,8 @@ void Optimizer::load_state_dict(const StateDict& state) {
   std::vector<ParamState> new_state(flat.size());
   for (size_t i = 0; i < flat.size(); ++i) {
     const Tensor& p = *flat[i];
-    check_param_state(std::string(kStatePrefix) + std::to_string(i) + ".", loaded[i], p);
+    check_loaded_param_state(group_of[i], hypers[group_of[i]], std::string(kStatePrefix) + std::to_string(i) + ".",
+                             loaded[i], p);
     for (const auto& [name, value] : loaded[i]) {
       // A step count lives on the host as float64; buffers are laid out like p, as the
       // state they replace (detail::zeros_like_param).

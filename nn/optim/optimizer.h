@@ -1,7 +1,8 @@
 // optim::Optimizer: parameter groups, per-parameter state ("momentum_buffer",
 // "exp_avg", ...), zero_grad over its own parameters, lr per group (for schedulers)
 // and state_dict/load_state_dict for resuming. OptimizerWithOptions<Options> adds the
-// typed hyper-parameters of each group; SGD, Adam and AdamW derive from it.
+// typed hyper-parameters of each group; SGD, Adam, AdamW, RMSprop and Adagrad derive
+// from it.
 #pragma once
 #include <map>
 #include <optional>
@@ -21,6 +22,9 @@ namespace detail {
 // Zeros with p's shape, dtype, device and dense memory format (dense_format_of), so the
 // state of a channels-last parameter stays within the fused update kernels' reach.
 Tensor zeros_like_param(const Tensor& p);
+// PyTorch's check of a hyper-parameter that must be >= 0, and finite: "Invalid <what>:
+// <value>" ("Invalid learning rate: -1", "Invalid alpha value: -0.5").
+void check_nonnegative_option(const char* what, double value);
 }  // namespace detail
 
 class Optimizer {
@@ -86,8 +90,11 @@ class Optimizer {
   // validate() (the one the constructor and add_param_group call).
   virtual void check_hyper_parameters(size_t group, const std::vector<std::pair<std::string, double>>& values) const = 0;
   // Throws unless `loaded` (one parameter's state, keys "<prefix><name>", as read) is a
-  // state this optimizer's step() could have made for `param`.
-  virtual void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const = 0;
+  // state this optimizer's step() could have made for `param` in `group` with the loaded
+  // hyper-parameters `values` set (e.g. Adam's max_exp_avg_sq belongs to amsgrad).
+  virtual void check_loaded_param_state(size_t group, const std::vector<std::pair<std::string, double>>& values,
+                                        const std::string& prefix, const ParamState& loaded,
+                                        const Tensor& param) const = 0;
 
  private:
   void check_gradients_before_step() const;
@@ -153,12 +160,25 @@ class OptimizerWithOptions : public Optimizer {
     hyper_parameters_changed(group);
   }
   void check_hyper_parameters(size_t group, const std::vector<std::pair<std::string, double>>& values) const override {
-    Options candidate = options_.at(group);
-    for (const auto& [name, value] : values) assign(candidate, name, value);
-    validate(candidate);
+    validate(candidate(group, values));
   }
+  void check_loaded_param_state(size_t group, const std::vector<std::pair<std::string, double>>& values,
+                                const std::string& prefix, const ParamState& loaded,
+                                const Tensor& param) const final {
+    check_param_state(prefix, loaded, param, candidate(group, values));
+  }
+  // Throws unless `loaded` is a state step() could have made for `param` in a group with
+  // `options` (Note [Loaded state is checked]).
+  virtual void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                                 const Options& options) const = 0;
 
  private:
+  // `group`'s options with `values` set.
+  Options candidate(size_t group, const std::vector<std::pair<std::string, double>>& values) const {
+    Options options = options_.at(group);
+    for (const auto& [name, value] : values) assign(options, name, value);
+    return options;
+  }
   // Sets the field `name`; a bool field (nesterov) takes only 0 or 1.
   static void assign(Options& options, const std::string& name, double value) {
     bool found = false;

@@ -53,7 +53,8 @@ void validate(const SGDOptions& o) {
               o.dampening, ")");
 }
 
-void SGD::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const {
+void SGD::check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                            const SGDOptions& /*options*/) const {
   detail::check_state_names(prefix, loaded, {"momentum_buffer"}, /*all_or_none=*/false);
   for (const auto& [name, value] : loaded) detail::check_buffer(prefix + name, value, param);
 }

@@ -38,7 +38,8 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
   void step() override;
 
  protected:
-  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param) const override;
+  void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
+                         const SGDOptions& options) const override;
   void hyper_parameters_changed(size_t group) override;
 
  private:

@@ -21,19 +21,28 @@ std::vector<double> host_values(const Tensor& t) {
 }  // namespace
 
 void check_state_names(const std::string& prefix, const LoadedState& state, std::initializer_list<const char*> names,
-                       bool all_or_none) {
-  std::string expected;
+                       bool all_or_none, std::initializer_list<const char*> optional) {
+  std::string expected, known_names;
   for (const char* n : names) expected.append(expected.empty() ? "" : ", ").append(n);
+  known_names = expected;
+  for (const char* n : optional) known_names.append(known_names.empty() ? "" : ", ").append(n);
+  auto among = [](const std::string& name, std::initializer_list<const char*> list) {
+    return std::any_of(list.begin(), list.end(), [&](const char* n) { return name == n; });
+  };
   for (const auto& entry : state) {
     const std::string& name = entry.first;  // a named variable: clang 14 cannot capture a structured binding
-    const bool known = std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
-    EMBER_CHECK(known, "load_state_dict: unexpected optimizer state \"", prefix, name, "\"; expected one of: ",
-                expected);
+    EMBER_CHECK(among(name, names) || among(name, optional), "load_state_dict: unexpected optimizer state \"", prefix,
+                name, "\"; expected one of: ", known_names);
   }
   if (!all_or_none || state.empty()) return;
   for (const char* n : names)
     EMBER_CHECK(state.count(n) == 1, "load_state_dict: optimizer state \"", prefix, n,
                 "\" is missing; a parameter's state has all of: ", expected, " (or none)");
+}
+
+void check_state_present(const std::string& prefix, const LoadedState& state, const char* name, const char* option) {
+  EMBER_CHECK(state.empty() || state.count(name) == 1, "load_state_dict: optimizer state \"", prefix, name,
+              "\" is missing; ", option, " needs it in every started parameter's state");
 }
 
 void check_buffer(const std::string& key, const Tensor& value, const Tensor& param, bool nonnegative) {

@@ -13,9 +13,12 @@ namespace ember::optim::detail {
 using LoadedState = std::map<std::string, Tensor>;
 
 // The state names of one parameter ("state.<i>." + name = `prefix` + name) must be among
-// `names`; with `all_or_none`, either every one of them is present or none is.
+// `names` and `optional`; with `all_or_none`, either every one of `names` is present or
+// the state is empty.
 void check_state_names(const std::string& prefix, const LoadedState& state, std::initializer_list<const char*> names,
-                       bool all_or_none);
+                       bool all_or_none, std::initializer_list<const char*> optional = {});
+// `name` must be present in the (non-empty) state, as `option` (e.g. "amsgrad=True") needs it.
+void check_state_present(const std::string& prefix, const LoadedState& state, const char* name, const char* option);
 // A buffer like "momentum_buffer" or "exp_avg": floating point, shaped like `param`,
 // every element finite; with `nonnegative`, no element below zero (e.g. "exp_avg_sq").
 void check_buffer(const std::string& key, const Tensor& value, const Tensor& param, bool nonnegative = false);

@@ -1,7 +1,9 @@
 // The CPU fused kernels behind softmax, the class-index losses and the optimizers:
-// fused SGD/Adam/AdamW steps give the same bits as the native-op formula (taken for
-// non-contiguous parameters), losses match a direct computation, softmax gradients
-// pass gradcheck along any dim, and the kernels' edge cases (bad targets, -inf rows).
+// fused SGD steps give the same bits as the native-op formula (taken for non-contiguous
+// parameters), Adam/AdamW steps on non-contiguous parameters (staged: Note [Staged
+// optimizer operands]) the contiguous ones' bits, losses match a direct computation,
+// softmax gradients pass gradcheck along any dim, and the kernels' edge cases (bad
+// targets, -inf rows).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -27,7 +29,7 @@ using Inputs = std::vector<Tensor>;
 
 // The same values as a contiguous [rows, cols] leaf and as a non-contiguous one (the
 // transpose of a [cols, rows] tensor): the fused kernel updates the first, the
-// native-op formula the second.
+// native-op formula (SGD) or the kernel on staged copies (Adam/AdamW) the second.
 struct ParamPair {
   Tensor contiguous, strided;
 };
@@ -138,7 +140,7 @@ TEST(FusedAdam, KernelHandComputed) {
                             .step_size = lr / (1.0 - 0.9),
                             .bias_correction2_sqrt = std::sqrt(1.0 - 0.999),
                             .decoupled = decoupled};
-    cpu_ops().adam_step(p, g, m, v, args);
+    cpu_ops().adam_step(p, g, m, v, Tensor(), args);
     // Adam: g' = g + wd p = {0.7, -0.65}; AdamW: p *= 1 - lr wd first, g' = g
     const std::vector<double> gp = decoupled ? std::vector<double>{0.5, -0.25} : std::vector<double>{0.7, -0.65};
     const double shrink = decoupled ? 1.0 - lr * wd : 1.0;
