@@ -110,9 +110,11 @@ class Optimizer {
 // it to the same rules as the constructor. Hyper-parameters go through the options
 // type's one validate(const Options&), the function the constructor and
 // add_param_group call (never a second copy of its rules); state tensors go through
-// check_param_state (nn/optim/state_checks.h): known names, floating point, the
-// parameter's shape, finite values, exp_avg_sq >= 0, whole non-negative step counts.
-// Everything is checked before anything changes.
+// check_param_state (nn/optim/state_checks.h) with the group's options as loaded: known
+// names, the buffers those options need present (amsgrad's max_exp_avg_sq, RMSprop's
+// momentum_buffer and grad_avg), floating point, the parameter's shape, finite values,
+// exp_avg_sq, square_avg, sum >= 0, whole non-negative step counts. Everything is checked
+// before anything changes.
 
 // The typed layer: Options is an aggregate (SGDOptions, ...) with an `lr` field;
 // visit_fields(Options&, fn) (found by ADL) names its hyper-parameters, and

@@ -1,6 +1,7 @@
 // CUDA-vs-CPU checks of the fused nn kernels: (log-)softmax along any dim, cross
 // entropy (smoothing, reductions, 50000 classes), nll_loss, all with backward; SGD,
-// Adam and AdamW steps (parameters and optimizer state); gradient clipping; and an
+// Adam/AdamW (and amsgrad), RMSprop and Adagrad steps (parameters and optimizer state);
+// gradient clipping; and an
 // out-of-range target on CUDA surfacing as an ember::Error at the next synchronising point.
 #include <limits>
 #include <string>
@@ -203,6 +204,15 @@ void add_optimizer_checks(std::vector<Check>& checks) {
                                                 optim::AdamOptions{.lr = 1e-2, .weight_decay = 1e-2}, 3, 1e-6));
   checks.push_back(
       optimizer_check<optim::AdamW>("adamw step", optim::AdamWOptions{.lr = 1e-2, .weight_decay = 0.1}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::Adam>(
+      "adam step (amsgrad)", optim::AdamOptions{.lr = 1e-2, .weight_decay = 1e-2, .amsgrad = true}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::RMSprop>(
+      "rmsprop step (momentum, centered, weight_decay)",
+      optim::RMSpropOptions{.lr = 1e-2, .weight_decay = 1e-2, .momentum = 0.9, .centered = true}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::Adagrad>(
+      "adagrad step (lr_decay, weight_decay)",
+      optim::AdagradOptions{.lr = 1e-2, .lr_decay = 0.1, .weight_decay = 1e-2, .initial_accumulator_value = 0.1}, 3,
+      1e-6));
 }
 
 // clip_grad_norm_ of two gradients on the inputs' device: the total norm and both
