@@ -10,6 +10,7 @@
 #include "nn/optim/adam.h"
 #include "nn/optim/sgd.h"
 #include "support/helpers.h"
+#include "support/optim_state.h"
 
 namespace ember {
 namespace {
@@ -19,35 +20,11 @@ using ember::testing::error_of;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-Tensor param() { return ember::testing::leaf({1.0, 2.0}, {2}); }
-
-// One step with a fixed gradient, so that the optimizer has state to save.
-template <typename Opt, typename Options>
-optim::StateDict stepped_state(const Options& options) {
-  Tensor p = param();
-  Opt opt({p}, options);
-  p.mutable_grad() = tensor(std::vector<double>{0.1, -0.2}, {2}, kFloat64);
-  opt.step();
-  return opt.state_dict();
-}
-
-// `sd` with `key`'s value replaced (or added) by `value`.
-optim::StateDict with(optim::StateDict sd, const std::string& key, const Tensor& value) {
-  for (auto& [k, v] : sd)
-    if (k == key) {
-      v = value;
-      return sd;
-    }
-  sd.emplace_back(key, value);
-  return sd;
-}
-
-optim::StateDict without(optim::StateDict sd, const std::string& key) {
-  std::erase_if(sd, [&](const auto& kv) { return kv.first == key; });
-  return sd;
-}
-
-Tensor number(double v) { return scalar_tensor(v, kFloat64); }
+Tensor param() { return ember::testing::optim_param(); }
+using ember::testing::number;
+using ember::testing::stepped_state;
+using ember::testing::with;
+using ember::testing::without;
 
 struct BadSGD {
   optim::SGDOptions options;
