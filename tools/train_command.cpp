@@ -1,5 +1,5 @@
 // `ember train` and `ember eval`: the small CNN on Fashion-MNIST with SGD (Nesterov
-// momentum), validation each epoch under eval() + NoGradGuard, checkpoints in
+// momentum) or another --optimizer (tools/train_optimizer.h), validation each epoch under eval() + NoGradGuard, checkpoints in
 // safetensors (model + optimizer + epoch), a progress bar on a terminal, JSON output.
 // On the CPU batches come from a DataLoader; on CUDA the data sits on the GPU and a step
 // neither copies from nor waits for the host (Note [Training data on the GPU]).
@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <limits>
 #include <numeric>
 #include <optional>
 #include <sstream>
@@ -20,7 +19,6 @@
 #include "nn/data/datasets.h"
 #include "nn/functional/loss.h"
 #include "nn/optim/scheduler.h"
-#include "nn/optim/sgd.h"
 #include "nn/serialize/files.h"
 #include "nn/serialize/json.h"
 #include "nn/serialize/safetensors.h"
@@ -32,6 +30,7 @@
 #include "tools/train_distributed.h"
 #include "tools/train_graph.h"
 #include "tools/train_guards.h"
+#include "tools/train_optimizer.h"
 #include "tools/train_resume.h"
 #include "tools/trace_flags.h"
 
@@ -42,7 +41,7 @@ struct TrainOptions {
   std::string device = "auto";
   int epochs = 3;
   int64_t batch_size = 128;
-  double lr = 0.05;
+  OptimizerFlags optimizer;  // --optimizer, --lr, --weight-decay, --momentum, --betas
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
@@ -184,7 +183,7 @@ class AmpScope {
 // One epoch's fixed context: the model, its optimizer and schedule, and the progress line.
 struct EpochRun {
   nn::Module& model;
-  optim::SGD& sgd;
+  optim::Optimizer& optimizer;
   optim::LRScheduler* scheduler;  // null: constant learning rate
   bool tty;
   bool show_progress;  // rank 0 only (Note [ember train on N processes])
@@ -194,16 +193,16 @@ struct EpochRun {
   GraphedTraining* graphed = nullptr;  // the captured step (Note [ember train with a CUDA graph])
   bool amp;                // forward and loss under bf16 autocast; backward and step outside, as PyTorch's recipe
 
-  // One SGD step on a batch already on the model's device; the loss is not read here.
+  // One optimizer step on a batch already on the model's device; the loss is not read here.
   Tensor step(const Tensor& x, const Tensor& y) const {
-    sgd.zero_grad();
+    optimizer.zero_grad();
     Tensor loss;
     {
       const AmpScope amp_scope(amp, x.device());
       loss = nn::functional::cross_entropy(model(x), y);
     }
     loss.backward();
-    sgd.step();
+    optimizer.step();
     if (scheduler) scheduler->step();
     return loss;
   }
@@ -278,22 +277,21 @@ double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, 
 }
 
 // Why the training step is not static (Note [ember train with a CUDA graph]); "" when it is.
-std::string non_static_reason(const TrainJob& job, const TraceFlags& trace) {
+std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, const OptimizerFlags& optimizer) {
   if (job.distributed()) return "it runs on " + std::to_string(job.world_size) + " processes (DDP's all-reduce)";
   if (!trace.path.empty()) return "--trace records each op on the host";
-  return "";
+  return not_capturable_reason(optimizer.name);
 }
 
-// --lr: any finite positive number; a huge one is caught when the loss diverges
-// (Note [A diverged run stops]), as PyTorch sets no upper bound either.
-constexpr double kMaxLr = std::numeric_limits<double>::max();
-
-void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, int epoch) {
+// A checkpoint: "model.*", "optim.*" and metadata with the epoch, the generator state
+// (Note [Kill and resume]) and the optimizer's name (Note [ember train's optimizers]).
+void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, const std::string& opt_name,
+                     int epoch) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
   nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
-  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}});
+  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}, {kOptimizerKey, opt_name}});
   nn::save(sd, path, meta);
 }
 
@@ -327,9 +325,11 @@ int run_train(const TrainOptions& opt) {
   if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   check_trace_flags(opt.trace);
+  check_optimizer_flags(opt.optimizer);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
-  const bool graph = use_cuda_graph(opt.cuda_graph, dev, non_static_reason(job, opt.trace));
+  const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
+  const bool graph = use_cuda_graph(opt.cuda_graph, dev, eager_reason);
   manual_seed(opt.seed);
   data::FashionMNIST train_set(opt.data, data::Split::Train);
   data::FashionMNIST test_set(opt.data, data::Split::Test);
@@ -345,15 +345,22 @@ int run_train(const TrainOptions& opt) {
   const MemoryFormat memory_format = training_memory_format(opt.memory_format);
   if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
   if (opt.sync_bn) use_sync_batchnorm(model, job);
-  optim::SGD sgd(model->parameters(), {.lr = opt.lr, .momentum = 0.9, .dampening = 0, .weight_decay = 0, .nesterov = true});
+  const double lr = resolved_lr(opt.optimizer);
+  const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(opt.optimizer, model->parameters());
   int start_epoch = 0;
-  if (!opt.resume_path.empty()) start_epoch = load_checkpoint(opt.resume_path, *model, &sgd);
+  if (!opt.resume_path.empty()) {
+    start_epoch = load_checkpoint(opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
+    check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
+  }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
 
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
               << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "")
-              << (graph ? ", the step captured as a CUDA graph" : "") << "\n";
+              << (graph ? ", the step captured as a CUDA graph" : "")
+              << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto ? ", each step eager: " + eager_reason
+                                                                                     : "")
+              << "; " << describe_optimizer(opt.optimizer, *optimizer) << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
@@ -363,13 +370,15 @@ int run_train(const TrainOptions& opt) {
   // fast-forwards the scheduler past the epochs already done).
   std::unique_ptr<optim::LRScheduler> scheduler;
   const auto total = std::max<int64_t>(static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs), 1);
-  if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(sgd, total);
-  if (opt.schedule == "onecycle")  // momentum stays at 0.9 (Nesterov), as measured
-    scheduler = std::make_unique<optim::OneCycleLR>(sgd, 2 * opt.lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
+  if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(*optimizer, total);
+  // The momentum (or beta1) stays as set (SGD: 0.9, Nesterov, as measured); not cycled, so
+  // every optimizer takes the schedule (Note [ember train's optimizers]).
+  if (opt.schedule == "onecycle")
+    scheduler = std::make_unique<optim::OneCycleLR>(*optimizer, 2 * lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
   // Straight to the first step of this run (Note [Schedules jump, never replay]); the
   // count is bounded: start_epoch <= kMaxCheckpointEpoch, loader.size() <= the images.
   if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);
-  DivergenceGuard guard(opt.lr);
+  DivergenceGuard guard(lr, opt.optimizer.name);
   auto evaluate_test = sharded_test_evaluator(test_set, dev, job);
   if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
@@ -377,12 +386,12 @@ int run_train(const TrainOptions& opt) {
   std::optional<DeviceTrainingSet> on_device;  // CUDA: the training set, uploaded once
   if (dev.is_cuda()) on_device.emplace(loader.dataset(), dev);
   if (graph) {
-    graphed = std::make_unique<GraphedTraining>(*trained, sgd, dev, opt.amp,
+    graphed = std::make_unique<GraphedTraining>(*trained, *optimizer, dev, opt.amp,
                                                 /*fall_back=*/opt.cuda_graph == CudaGraphFlag::Auto);
   }
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
-    const EpochRun run{*trained, sgd, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
+    const EpochRun run{*trained, *optimizer, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
                        Clock::now(), guard, graphed.get(), opt.amp};
     EpochResult r;
     r.epoch = epoch;
@@ -404,7 +413,7 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) {
       guard.check_parameters(*model, epoch);
-      save_checkpoint(opt.save_path, *model, sgd, epoch);
+      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch);
     }
   }
   trace.finish();
@@ -445,7 +454,7 @@ Runner add_train_command(CLI::App& sub) {
   auto opt = std::make_shared<TrainOptions>();
   common_flags(sub, *opt);
   sub.add_option("--epochs", opt->epochs, "epochs to train")->check(in_range(0, 1000))->capture_default_str();
-  sub.add_option("--lr", opt->lr, "SGD learning rate (Nesterov momentum 0.9)")->check(in_range(0, kMaxLr, Bound::Open))->capture_default_str();
+  add_optimizer_flags(sub, opt->optimizer);
   sub.add_option("--save", opt->save_path, "save a checkpoint (safetensors) after each epoch");
   sub.add_option("--resume", opt->resume_path,
                  "resume from a checkpoint saved with --save (--epochs then counts the epochs added)")

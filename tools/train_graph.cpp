@@ -9,6 +9,7 @@
 #include "core/grad_mode.h"
 #include "core/logging.h"
 #include "nn/functional/loss.h"
+#include "tools/train_optimizer.h"
 
 namespace ember::tools {
 
@@ -22,19 +23,20 @@ bool use_cuda_graph(CudaGraphFlag flag, Device dev, const std::string& static_re
   return true;
 }
 
-GraphedTraining::GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp, bool fall_back)
+GraphedTraining::GraphedTraining(nn::Module& model, optim::Optimizer& optimizer, Device dev, bool amp,
+                                 bool fall_back)
     : model_(model),
-      sgd_(sgd),
+      optimizer_(optimizer),
       loss_sum_(zeros({}, TensorOptions(kFloat64).device(dev))),
       amp_(amp),
       fall_back_(fall_back),
       graphed_([this](const std::vector<Tensor>& in) { step(in[0], in[1]); }, kWarmupSteps,
                "ember train's step") {
-  for (size_t g = 0; g < sgd.num_param_groups(); ++g) sgd.options(g).capturable = true;
+  make_capturable(optimizer);
 }
 
 void GraphedTraining::step(const Tensor& x, const Tensor& y, bool set_to_none) {
-  sgd_.zero_grad(set_to_none);
+  optimizer_.zero_grad(set_to_none);
   Tensor loss;
   {
     std::optional<AutocastGuard> autocast;  // as EpochRun::step: forward and loss only
@@ -42,7 +44,7 @@ void GraphedTraining::step(const Tensor& x, const Tensor& y, bool set_to_none) {
     loss = nn::functional::cross_entropy(model_(x), y);
   }
   loss.backward();
-  sgd_.step();
+  optimizer_.step();
   NoGradGuard no_grad;
   loss_sum_.add_(loss.detach());
 }

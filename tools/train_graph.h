@@ -1,5 +1,5 @@
 // `ember train --cuda-graph`: the flag's resolution and the whole training step
-// (forward, loss, backward, the capturable SGD update) captured as one CUDA graph.
+// (forward, loss, backward, the capturable optimizer update) captured as one CUDA graph.
 //
 // Note [ember train with a CUDA graph]
 // On CUDA the step is static (one process, no trace: same shapes, same kernels, no host
@@ -7,7 +7,10 @@
 // each full batch, a narrow() view of the data on the device, is copied into static
 // buffers; the first kWarmupSteps steps run eagerly on the capture stream, the next is
 // captured and replayed, later ones replay. The optimizer is capturable (Note
-// [Capturable optimizers]): the scheduler's per-step lr is a fill between replays.
+// [Capturable optimizers]): the scheduler's per-step lr is a fill between replays. SGD,
+// Adam and AdamW have that mode; RMSprop and Adagrad do not, so with them the step is
+// not static (Note [ember train's optimizers]): --cuda-graph is an error naming why, and
+// by default the run is eager and says why on its first line.
 // Dropout draws from the graph's Philox words (Note [Graph-safe random numbers]), so
 // each replay draws new masks, the same ones an eager run with the same seed draws. The
 // loss is added to a float64 sum on the device inside the step and read once per epoch,
@@ -26,7 +29,6 @@
 #include "nn/graphed_step.h"
 #include "nn/module.h"
 #include "nn/optim/optimizer.h"
-#include "nn/optim/sgd.h"
 
 namespace ember::tools {
 
@@ -43,8 +45,10 @@ class GraphedTraining {
   static constexpr int kWarmupSteps = 3;
   // amp: forward and loss under bf16 autocast inside the graph (ember train --amp).
   // fall_back: a failed capture logs a warning and the run goes on eagerly (the default
-  // mode); else it is an error (--cuda-graph asked for the graph).
-  GraphedTraining(nn::Module& model, optim::SGD& sgd, Device dev, bool amp = false, bool fall_back = false);
+  // mode); else it is an error (--cuda-graph asked for the graph). `optimizer` is made
+  // capturable here (an SGD, Adam or AdamW; any other is an ember::Error).
+  GraphedTraining(nn::Module& model, optim::Optimizer& optimizer, Device dev, bool amp = false,
+                  bool fall_back = false);
 
   // One step on a full batch (graphed) or on another size (eager); the loss is added
   // to loss_sum() on the device, nothing is read.
@@ -62,7 +66,7 @@ class GraphedTraining {
   void step(const Tensor& x, const Tensor& y, bool set_to_none = true);
 
   nn::Module& model_;
-  optim::SGD& sgd_;
+  optim::Optimizer& optimizer_;
   Tensor loss_sum_;  // float64 [] on the device
   bool amp_;
   bool fall_back_;

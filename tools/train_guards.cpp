@@ -35,7 +35,7 @@ void DivergenceGuard::check_loss(double loss, int epoch, size_t step) {
     last << "no finite loss was read before it";
   EMBER_FAIL("training diverged: the loss is ", loss, " at epoch ", epoch, ", step ", step, " (", last.str(),
              "); stopped without saving this epoch, so a --save checkpoint holds the last completed epoch. "
-             "Try a lower --lr (it was ", lr_, ")");
+             "Try a lower --lr (it was ", lr_, " with --optimizer ", optimizer_, ")");
 }
 
 void DivergenceGuard::check_parameters(nn::Module& model, int epoch) const {
@@ -44,7 +44,7 @@ void DivergenceGuard::check_parameters(nn::Module& model, int epoch) const {
     const double sum = native::sum(native::to_dtype(native::abs(p), kFloat64)).item<double>();
     EMBER_CHECK(std::isfinite(sum), "training diverged: parameter '", name, "' is not finite after epoch ", epoch,
                 " (sum of |values| = ", sum, "); not saving it, so a --save checkpoint holds the last good epoch. "
-                "Try a lower --lr (it was ", lr_, ")");
+                "Try a lower --lr (it was ", lr_, " with --optimizer ", optimizer_, ")");
   }
 }
 

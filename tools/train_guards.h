@@ -34,7 +34,8 @@ void check_train_outputs(const std::vector<std::pair<std::string, std::string>>&
 // divergence is saved.
 class DivergenceGuard {
  public:
-  explicit DivergenceGuard(double lr) : lr_(lr) {}
+  // lr, optimizer: the run's starting --lr and --optimizer, for the hint.
+  DivergenceGuard(double lr, std::string optimizer) : lr_(lr), optimizer_(std::move(optimizer)) {}
   // `loss`: the value read at `step` of `epoch` (a step's loss or a running mean).
   void check_loss(double loss, int epoch, size_t step);
   // Before saving epoch `epoch`: every parameter finite.
@@ -42,6 +43,7 @@ class DivergenceGuard {
 
  private:
   double lr_;
+  std::string optimizer_;
   double last_finite_ = 0;
   int last_epoch_ = 0;
   size_t last_step_ = 0;

@@ -44,8 +44,18 @@ void restore_random_state(const nn::Metadata& metadata, const std::string& path)
   gen.reserve(o);  // moves the offset to o
 }
 
-int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt) {
+int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
+                    const std::string& optimizer_name) {
   const nn::SafetensorsFile file = nn::load_file(path);  // one read: tensors and metadata agree
+  if (opt) {  // Note [ember train's optimizers]: before anything changes
+    const auto it = file.metadata.find(kOptimizerKey);
+    const bool recorded = it != file.metadata.end();
+    const std::string made_by = recorded ? it->second : "sgd";  // older checkpoints: always SGD
+    EMBER_CHECK(made_by == optimizer_name, "--resume: checkpoint '", path, "' was made with --optimizer ", made_by,
+                recorded ? "" : " (it names none: ember train used SGD before --optimizer)",
+                ", but this run has --optimizer ", optimizer_name, "; resume with --optimizer ", made_by,
+                " (an optimizer's state does not carry over to another)");
+  }
   nn::StateDict model_sd, optim_sd;
   for (const auto& [k, v] : file.tensors) {
     if (k.rfind("model.", 0) == 0) model_sd.emplace_back(k.substr(6), v);

@@ -14,14 +14,21 @@ constexpr int64_t kMaxCheckpointEpoch = 100000;
 
 // Loads an `ember train` checkpoint: "model.*" tensors into `model` (strict), and with
 // `opt` the "optim.*" state, the generator state and the epoch, which it returns (0
-// without `opt`: evaluation needs none). `ember train --resume`, `ember eval --load`
-// and the checkpoint fuzz harness (tests/fuzz) call this one function.
-int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt);
+// without `opt`: evaluation needs none). With `opt`, the checkpoint's optimizer (its
+// metadata "optimizer"; "sgd" when absent, as before --optimizer) must be
+// `optimizer_name`, checked before anything is loaded (Note [ember train's optimizers]).
+// `ember train --resume`, `ember eval --load` and the checkpoint fuzz harness
+// (tests/fuzz) call this one function.
+int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
+                    const std::string& optimizer_name = "sgd");
+
+// The metadata key naming the optimizer that made a checkpoint ("sgd", "adam", ...).
+inline constexpr const char* kOptimizerKey = "optimizer";
 
 // Note [Kill and resume]
 // A checkpoint is written atomically at the end of each epoch (nn::write_file_atomically:
 // a SIGKILL leaves the previous one whole) and holds all that decides what follows:
-// model and optimizer state, the epoch (the DataLoader's order(epoch) and the
+// model and optimizer state (and the optimizer's name), the epoch (the DataLoader's order(epoch) and the
 // schedule's step_to; both closed forms) and the default generator's (seed, offset),
 // which draws the dropout masks. A run killed mid-epoch resumes from the last saved
 // epoch and repeats the interrupted one from its start: the same batches, masks and
