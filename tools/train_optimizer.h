@@ -44,8 +44,10 @@ namespace ember::tools {
 // The flags as given: std::nullopt for one left out (its default depends on --optimizer).
 struct OptimizerFlags {
   std::string name = "sgd";
-  std::optional<double> lr, weight_decay, momentum;
-  std::optional<std::pair<double, double>> betas;
+  std::optional<double> lr = std::nullopt;
+  std::optional<double> weight_decay = std::nullopt;
+  std::optional<double> momentum = std::nullopt;
+  std::optional<std::pair<double, double>> betas = std::nullopt;
 };
 
 // The names --optimizer takes, in the order of the Note's table.
