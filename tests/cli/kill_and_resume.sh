@@ -1,17 +1,19 @@
 #!/bin/sh
 # Note [Kill and resume]: `ember train` killed with SIGKILL at a random moment and then
 # resumed from its --save checkpoint must end with a checkpoint byte-identical to an
-# uninterrupted run's (model, optimizer, epoch and generator state).
-# Usage: kill_and_resume.sh EMBER WORKDIR [EPOCHS]
+# uninterrupted run's (model, optimizer, epoch and generator state). FLAGS (e.g.
+# --optimizer adam) go to every run.
+# Usage: kill_and_resume.sh EMBER WORKDIR [EPOCHS [FLAGS...]]
 set -u
 ember=$1
 dir=$2
 epochs=${3:-3}
+shift $(($# < 3 ? $# : 3))
 mkdir -p "$dir"
 whole="$dir/whole.safetensors"
 killed="$dir/killed.safetensors"
 rm -f "$whole" "$killed"
-common="--device cpu --limit 512 --batch-size 64 --seed 7 --schedule onecycle"
+common="--device cpu --limit 512 --batch-size 64 --seed 7 --schedule onecycle $*"
 
 start=$(date +%s.%N)
 "$ember" train $common --epochs "$epochs" --save "$whole" > /dev/null 2>&1 || { echo "FAIL: the uninterrupted run failed"; exit 1; }
