@@ -1,6 +1,7 @@
 // `ember train` and `ember eval`: the small CNN on Fashion-MNIST with SGD (Nesterov
-// momentum) or another --optimizer (tools/train_optimizer.h), validation each epoch under eval() + NoGradGuard, checkpoints in
-// safetensors (model + optimizer + epoch), a progress bar on a terminal, JSON output.
+// momentum) or another --optimizer (tools/train_optimizer.h), validation each epoch
+// under eval() + NoGradGuard, checkpoints in safetensors (model + optimizer + epoch), a
+// progress bar on a terminal, JSON output.
 // On the CPU batches come from a DataLoader; on CUDA the data sits on the GPU and a step
 // neither copies from nor waits for the host (Note [Training data on the GPU]).
 #include <unistd.h>
@@ -358,8 +359,9 @@ int run_train(const TrainOptions& opt) {
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
               << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "")
               << (graph ? ", the step captured as a CUDA graph" : "")
-              << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto ? ", each step eager: " + eager_reason
-                                                                                     : "")
+              << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto
+                      ? ", each step eager: " + eager_reason
+                      : "")
               << "; " << describe_optimizer(opt.optimizer, *optimizer) << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
@@ -374,7 +376,8 @@ int run_train(const TrainOptions& opt) {
   // The momentum (or beta1) stays as set (SGD: 0.9, Nesterov, as measured); not cycled, so
   // every optimizer takes the schedule (Note [ember train's optimizers]).
   if (opt.schedule == "onecycle")
-    scheduler = std::make_unique<optim::OneCycleLR>(*optimizer, 2 * lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
+    scheduler =
+        std::make_unique<optim::OneCycleLR>(*optimizer, 2 * lr, total, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
   // Straight to the first step of this run (Note [Schedules jump, never replay]); the
   // count is bounded: start_epoch <= kMaxCheckpointEpoch, loader.size() <= the images.
   if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);

@@ -129,11 +129,12 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerFlags& flags, st
   const double lr = resolved_lr(flags);
   if (flags.name == "sgd") {
     const double momentum = flags.momentum.value_or(kSgdMomentum);
-    return std::make_unique<optim::SGD>(std::move(params), optim::SGDOptions{.lr = lr,
-                                                                             .momentum = momentum,
-                                                                             .dampening = 0,
-                                                                             .weight_decay = flags.weight_decay.value_or(0),
-                                                                             .nesterov = momentum > 0});
+    const optim::SGDOptions options{.lr = lr,
+                                    .momentum = momentum,
+                                    .dampening = 0,
+                                    .weight_decay = flags.weight_decay.value_or(0),
+                                    .nesterov = momentum > 0};
+    return std::make_unique<optim::SGD>(std::move(params), options);
   }
   // The others start from their options' defaults (PyTorch's) and change what was given.
   auto adam_like = [&](auto options) {
