@@ -1,4 +1,5 @@
-// nn::Conv2d: option checks, PyTorch's default initialization, forward and repr.
+// nn::Conv2d and nn::Conv1d: option checks, PyTorch's default initialization, forward and
+// repr; the helpers the transposed layers share.
 #include "nn/conv.h"
 
 #include <cmath>
@@ -9,25 +10,50 @@
 #include "nn/init.h"
 
 namespace ember::nn {
-namespace {
 
-int64_t checked_groups(int64_t in, int64_t out, int64_t groups) {
-  EMBER_CHECK(groups > 0, "Conv2d: groups must be a positive integer, but got ", groups);
-  EMBER_CHECK(in % groups == 0, "Conv2d: in_channels must be divisible by groups, but got in_channels=", in,
+namespace detail {
+
+int64_t checked_groups(const char* layer, int64_t in, int64_t out, int64_t groups) {
+  EMBER_CHECK(groups > 0, layer, ": groups must be a positive integer, but got ", groups);
+  EMBER_CHECK(in % groups == 0, layer, ": in_channels must be divisible by groups, but got in_channels=", in,
               " and groups=", groups);
-  EMBER_CHECK(out % groups == 0, "Conv2d: out_channels must be divisible by groups, but got out_channels=", out,
+  EMBER_CHECK(out % groups == 0, layer, ": out_channels must be divisible by groups, but got out_channels=", out,
               " and groups=", groups);
   return groups;
 }
 
-// Checks the groups itself: it may run before the weight's shape is computed (the order
-// of a call's arguments is unspecified).
-double init_bound(int64_t in, int64_t out, int64_t groups, Pair k) {
-  const int64_t fan_in = in / checked_groups(in, out, groups) * k.h * k.w;
-  return fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0;
+double init_bound(int64_t fan_in) { return fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0; }
+
+std::string tuple_repr(const Dims& values) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
+  os << (values.size() == 1 ? ",)" : ")");
+  return os.str();
 }
 
-std::ostream& operator<<(std::ostream& os, Pair p) { return os << "(" << p.h << ", " << p.w << ")"; }
+std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const Dims& padding,
+                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias) {
+  std::ostringstream os;
+  os << in << ", " << out << ", kernel_size=" << tuple_repr(kernel) << ", stride=" << tuple_repr(stride);
+  if (padding != Dims::filled(padding.size(), 0)) os << ", padding=" << tuple_repr(padding);
+  if (dilation != Dims::filled(dilation.size(), 1)) os << ", dilation=" << tuple_repr(dilation);
+  if (output_padding != Dims::filled(output_padding.size(), 0))
+    os << ", output_padding=" << tuple_repr(output_padding);
+  if (groups != 1) os << ", groups=" << groups;
+  if (!bias) os << ", bias=False";
+  return os.str();
+}
+
+}  // namespace detail
+
+namespace {
+
+// The groups are checked inside: this may run before the weight's shape is computed (the
+// order of a call's arguments is unspecified).
+double conv_bound(const char* layer, int64_t in, int64_t out, int64_t groups, int64_t kernel_elements) {
+  return detail::init_bound(in / detail::checked_groups(layer, in, out, groups) * kernel_elements);
+}
 
 }  // namespace
 
@@ -37,22 +63,39 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair k, Conv2dOptions opts)
       out_channels(out),
       kernel_size(k),
       options(opts),
-      weight(register_parameter("weight", init::uniform({out, in / checked_groups(in, out, opts.groups), k.h, k.w},
-                                                       init_bound(in, out, opts.groups, k)))),
-      bias(register_parameter("bias", opts.bias ? init::uniform({out}, init_bound(in, out, opts.groups, k)) : Tensor())) {}
+      weight(register_parameter("weight",
+                                init::uniform({out, in / detail::checked_groups("Conv2d", in, out, opts.groups), k.h, k.w},
+                                              conv_bound("Conv2d", in, out, opts.groups, k.h * k.w)))),
+      bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv2d", in, out, opts.groups, k.h * k.w))
+                                                : Tensor())) {}
 
 Tensor Conv2d::forward(const Tensor& input) {
   return functional::conv2d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
 }
 
 std::string Conv2d::extra_repr() const {
-  std::ostringstream os;
-  os << in_channels << ", " << out_channels << ", kernel_size=" << kernel_size << ", stride=" << options.stride;
-  if (options.padding != Pair(0)) os << ", padding=" << options.padding;
-  if (options.dilation != Pair(1)) os << ", dilation=" << options.dilation;
-  if (options.groups != 1) os << ", groups=" << options.groups;
-  if (!bias.defined()) os << ", bias=False";
-  return os.str();
+  return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
+                           {}, options.groups, bias.defined());
+}
+
+Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, Conv1dOptions opts)
+    : Module("Conv1d"),
+      in_channels(in),
+      out_channels(out),
+      kernel_size(k),
+      options(opts),
+      weight(register_parameter("weight", init::uniform({out, in / detail::checked_groups("Conv1d", in, out, opts.groups), k},
+                                                       conv_bound("Conv1d", in, out, opts.groups, k)))),
+      bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv1d", in, out, opts.groups, k))
+                                                : Tensor())) {}
+
+Tensor Conv1d::forward(const Tensor& input) {
+  return functional::conv1d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
+}
+
+std::string Conv1d::extra_repr() const {
+  return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, {options.padding},
+                           {options.dilation}, {}, options.groups, bias.defined());
 }
 
 }  // namespace ember::nn

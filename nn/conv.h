@@ -1,5 +1,6 @@
-// nn::Conv2d: a 2-D convolution layer over nn::functional::conv2d, initialized like
-// PyTorch (kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)), bias alike).
+// nn::Conv2d and nn::Conv1d: convolution layers over nn::functional::conv2d / conv1d,
+// initialized like PyTorch (kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+// bias alike). The transposed layers are in nn/conv_transpose.h.
 #pragma once
 #include <string>
 
@@ -31,5 +32,45 @@ class Conv2d : public Module {
   Tensor& weight;  // [out, in / groups, KH, KW]
   Tensor& bias;    // [out]; undefined without bias
 };
+
+// nn::Conv1dOptions{.stride = 2, .padding = 1}, in this order.
+struct Conv1dOptions {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  bool bias = true;
+};
+
+// Over [N, C, L] (or [C, L]).
+class Conv1d : public Module {
+ public:
+  Conv1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, Conv1dOptions options = {});
+  Tensor forward(const Tensor& input) override;
+  // "4, 6, kernel_size=(3,), stride=(2,), padding=(1,)", as PyTorch prints it.
+  std::string extra_repr() const override;
+
+  const int64_t in_channels;
+  const int64_t out_channels;
+  const int64_t kernel_size;
+  const Conv1dOptions options;
+  Tensor& weight;  // [out, in / groups, K]
+  Tensor& bias;    // [out]; undefined without bias
+};
+
+namespace detail {
+// Checks a layer's groups against its channels (PyTorch's messages, naming `layer`) and
+// returns it.
+int64_t checked_groups(const char* layer, int64_t in, int64_t out, int64_t groups);
+// PyTorch's default U(-bound, bound) bound for a weight whose dims after the first hold
+// `fan_in` elements per output (and for the bias): 1 / sqrt(fan_in), 0 when empty.
+double init_bound(int64_t fan_in);
+// "(3,)" or "(3, 3)": a size as PyTorch prints a tuple.
+std::string tuple_repr(const Dims& values);
+// PyTorch's _ConvNd.extra_repr: "4, 6, kernel_size=(3, 3), stride=(2, 2)", then padding,
+// dilation, output_padding (empty: none), groups and bias where not the defaults.
+std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const Dims& padding,
+                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias);
+}  // namespace detail
 
 }  // namespace ember::nn

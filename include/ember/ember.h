@@ -29,6 +29,7 @@
 #include "cuda/graph.h"
 #include "cuda/stream.h"
 #include "nn/conv.h"
+#include "nn/conv_transpose.h"
 #include "nn/data/dataloader.h"
 #include "nn/data/datasets.h"
 #include "nn/data/distributed_sampler.h"

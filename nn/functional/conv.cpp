@@ -10,25 +10,23 @@
 #include "core/native.h"
 #include "core/profiler.h"
 #include "nn/functional/args.h"
+#include "nn/functional/conv_detail.h"
 
 namespace ember::nn::functional {
-namespace {
 
 using autograd::tensor_list;
 
-ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
-                                   const Dims& padding, const Dims& dilation, int64_t groups) {
-  EMBER_CHECK(x.dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
-              x.sizes());
-  EMBER_CHECK(w.dim() == 4, "Expected 4-dimensional weight for 4-dimensional input ", x.sizes(), ", but got ",
-              w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
-  EMBER_CHECK(is_floating(x.dtype()), "conv2d: expected a float32, float64 or bfloat16 input, but got ",
+namespace detail {
+
+void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
+                     const Dims& padding, const Dims& dilation, int64_t groups) {
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
               dtype_name(x.dtype()));
-  EMBER_CHECK(x.dtype() == w.dtype() && (!b.defined() || b.dtype() == x.dtype()), "conv2d: Input type (",
+  EMBER_CHECK(x.dtype() == w.dtype() && (!b.defined() || b.dtype() == x.dtype()), op, ": Input type (",
               dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",
               b.defined() ? " and bias type (" + std::string(dtype_name(b.dtype())) + ")" : "",
               " should be the same");
-  native::check_same_device(x, {&w, &b}, "conv2d");
+  native::check_same_device(x, {&w, &b}, op);
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
   for (int i = 0; i < 2; ++i) {
     EMBER_CHECK(stride[i] > 0, "non-positive stride is not supported");
@@ -37,24 +35,6 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
   }
   EMBER_CHECK(w.size(2) > 0 && w.size(3) > 0, "kernel size should be greater than zero, but got kernel_height: ",
               w.size(2), " kernel_width: ", w.size(3));
-  const int64_t O = w.size(0);
-  EMBER_CHECK(O % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
-              " at dimension 0, but got weight of size ", w.sizes(), " instead");
-  EMBER_CHECK(x.size(1) == w.size(1) * groups, "Given groups=", groups, ", weight of size ", w.sizes(),
-              ", expected input", x.sizes(), " to have ", w.size(1) * groups, " channels, but got ", x.size(1),
-              " channels instead");
-  EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == O), "Given weight of size ", w.sizes(),
-              ", expected bias to be 1-dimensional with ", O, " elements, but got bias of size ", b.sizes(),
-              " instead");
-  ConvGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), O,          w.size(2), w.size(3),
-                         stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups,
-                         0,         0};
-  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, g.DH);
-  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, g.DW);
-  EMBER_CHECK(g.OH > 0 && g.OW > 0, "Calculated padded input size per channel: (", g.H + 2 * g.PH, " x ",
-              g.W + 2 * g.PW, "). Kernel size: (", g.DH * (g.KH - 1) + 1, " x ", g.DW * (g.KW - 1) + 1,
-              "). Kernel size can't be greater than actual input size");
-  return g;
 }
 
 // Note [Convolution's double backward]
@@ -66,9 +46,6 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, co
 // convolutions: input_grad's are conv2d(u, w) for g and weight_grad(u, g) for w;
 // weight_grad's are input_grad(g, v) for x and conv2d(x, v) for g. So every order is
 // differentiable, with the device's own kernels.
-Tensor conv2d_input_grad(const Tensor& g, const Tensor& w, const ConvGeometry& geo, MemoryFormat kernel);
-Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const ConvGeometry& geo, MemoryFormat kernel);
-
 Tensor conv2d_of(const Tensor& x, const Tensor& w, const ConvGeometry& geo) {
   return conv2d(x, w, Tensor(), {geo.SH, geo.SW}, {geo.PH, geo.PW}, {geo.DH, geo.DW}, geo.groups);
 }
@@ -101,6 +78,41 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& g, const ConvGeometry& 
                      })
         ->set_differentiable_backward();
   return gw;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::check_conv_args;
+using detail::conv2d_input_grad;
+using detail::conv2d_weight_grad;
+
+ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
+                                   const Dims& padding, const Dims& dilation, int64_t groups) {
+  EMBER_CHECK(x.dim() == 4, "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ",
+              x.sizes());
+  EMBER_CHECK(w.dim() == 4, "Expected 4-dimensional weight for 4-dimensional input ", x.sizes(), ", but got ",
+              w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
+  check_conv_args("conv2d", x, w, b, stride, padding, dilation, groups);
+  const int64_t O = w.size(0);
+  EMBER_CHECK(O % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
+              " at dimension 0, but got weight of size ", w.sizes(), " instead");
+  EMBER_CHECK(x.size(1) == w.size(1) * groups, "Given groups=", groups, ", weight of size ", w.sizes(),
+              ", expected input", x.sizes(), " to have ", w.size(1) * groups, " channels, but got ", x.size(1),
+              " channels instead");
+  EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == O), "Given weight of size ", w.sizes(),
+              ", expected bias to be 1-dimensional with ", O, " elements, but got bias of size ", b.sizes(),
+              " instead");
+  ConvGeometry g{x.size(0), x.size(1), x.size(2), x.size(3), O,          w.size(2), w.size(3),
+                         stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups,
+                         0,         0};
+  g.OH = conv_out_size(g.H, g.KH, g.SH, g.PH, g.DH);
+  g.OW = conv_out_size(g.W, g.KW, g.SW, g.PW, g.DW);
+  EMBER_CHECK(g.OH > 0 && g.OW > 0, "Calculated padded input size per channel: (", g.H + 2 * g.PH, " x ",
+              g.W + 2 * g.PW, "). Kernel size: (", g.DH * (g.KH - 1) + 1, " x ", g.DW * (g.KW - 1) + 1,
+              "). Kernel size can't be greater than actual input size");
+  return g;
 }
 
 // ConvolutionBackward's formula when the backward records (Note [Convolution's double

@@ -1,6 +1,7 @@
-// 2-D convolution and pooling for nn::functional (PyTorch names and defaults), NCHW
-// (or unbatched CHW) float32/float64 on any device with the kernels. Each op records one backward node
-// only when recording (ConvolutionBackward, MaxPool2DWithIndicesBackward, ...).
+// Convolution (2-D, 1-D, transposed) and 2-D pooling for nn::functional (PyTorch names and
+// defaults), NCHW (or unbatched CHW) float32/float64/bfloat16 on any device with the
+// kernels. Each op records one backward node only when recording (ConvolutionBackward,
+// MaxPool2DWithIndicesBackward, ...).
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -41,6 +42,21 @@ namespace ember::nn::functional {
 // one element ({2}) mean the same value for height and width.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrPair stride = 1,
               IntOrPair padding = 0, IntOrPair dilation = 1, int64_t groups = 1);
+
+// The transposed convolution (PyTorch's argument order): x [N, Cin, H, W] or [Cin, H, W];
+// w [Cin, Cout/groups, KH, KW]; output [N, Cout, OH, OW] with OH = (H - 1) * stride -
+// 2 * padding + dilation * (KH - 1) + output_padding + 1; output_padding below the stride
+// (Note [Transposed convolution] in nn/functional/conv_transpose.cpp).
+Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrPair stride = 1,
+                        IntOrPair padding = 0, IntOrPair output_padding = 0, int64_t groups = 1,
+                        IntOrPair dilation = 1);
+
+// 1-D forms over [N, C, L] or [C, L] (w [O, C/groups, K]; transposed: [Cin, Cout/groups, K]),
+// run as conv2d / conv_transpose2d on [N, C, 1, L] views.
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), int64_t stride = 1, int64_t padding = 0,
+              int64_t dilation = 1, int64_t groups = 1);
+Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), int64_t stride = 1,
+                        int64_t padding = 0, int64_t output_padding = 0, int64_t groups = 1, int64_t dilation = 1);
 
 // Pooling with PyTorch's options and defaults (Note [Pooling options] in
 // nn/functional/pool.cpp). stride {} (the default) means stride = kernel; padding is at

@@ -31,8 +31,10 @@ inline ConvGeometry geometry(const Dims& x, const Dims& w, int64_t stride, int64
   return g;
 }
 
-// The kernel checks' convolutions (tools/kernel_checks/layer_checks.cpp) and the small
-// CNN's two at training batch 128, its last partial batch (96) and ember mem's 256.
+// The kernel checks' convolutions (tools/kernel_checks/layer_checks.cpp), the small CNN's
+// two at training batch 128, its last partial batch (96) and ember mem's 256, and the conv2d
+// whose data gradient is a decoder's conv_transpose2d(stride 2, padding 1, output_padding 1)
+// of [2, 4, 5, 5] (its last row and column read by no window).
 struct ConvCase {
   Dims x, w;
   int64_t stride, padding, dilation, groups;
@@ -43,7 +45,8 @@ inline const std::vector<ConvCase>& conv_cases() {
       {{2, 3, 12, 12}, {4, 3, 3, 2}, 1, 2, 2, 1},    {{16, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1},
       {{128, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1}, {{128, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1},
       {{96, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1},  {{96, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1},
-      {{256, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1}, {{256, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1}};
+      {{256, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1}, {{256, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1},
+      {{2, 6, 10, 10}, {4, 6, 3, 3}, 2, 1, 1, 1}};
   return cases;
 }
 

@@ -1,5 +1,5 @@
-// CUDA-vs-CPU checks of the CNN layers: conv2d (strides, padding, dilation, groups, no
-// bias; float64, float32 without TF32, float32 with TF32, bfloat16), max/avg/adaptive pooling
+// CUDA-vs-CPU checks of the CNN layers: conv2d and conv_transpose2d (strides, padding,
+// dilation, groups, no bias; float64, float32 without TF32, float32 with TF32, bfloat16), max/avg/adaptive pooling
 // (odd sizes, ties), batch norm in training (running statistics compared too) and eval,
 // layer norm and group norm, dropout2d and dropout inside a checkpoint (Philox masks match the CPU's), and cuDNN
 // dropout's own contract (its masks differ from the CPU's: values, keep rate, backward
@@ -31,6 +31,27 @@ struct Tf32Scope {
   ~Tf32Scope() { cudnn::set_allow_tf32(before); }
 };
 
+// The check with cudnn's TF32 flag set for its whole run (the harness runs backward after fn).
+Check with_tf32(Check check, bool tf32) {
+  check.run = [run = std::move(check.run), tf32] {
+    Tf32Scope scope(tf32);
+    return run();
+  };
+  return check;
+}
+
+// The convolution checks' precisions and tolerances.
+struct Precision {
+  DType dtype;
+  bool tf32;
+  double tol;
+  const char* name;
+};
+const std::vector<Precision> precisions{{kFloat64, false, 1e-9, "float64"},
+                                        {kFloat32, false, 1e-4, "float32"},
+                                        {kFloat32, true, 2e-2, "float32 tf32"},
+                                        {kBFloat16, false, 3e-2, "bfloat16"}};  // fp32 compute, bf16 rounding
+
 void add_conv_checks(std::vector<Check>& checks) {
   struct Case {
     Dims x, w;
@@ -41,19 +62,12 @@ void add_conv_checks(std::vector<Check>& checks) {
       {{4, 3, 9, 11}, {5, 3, 3, 3}, 1, 1, 1, 1, true},   {{3, 4, 10, 7}, {6, 2, 3, 3}, 2, 0, 1, 2, true},
       {{2, 3, 12, 12}, {4, 3, 3, 2}, 1, 2, 2, 1, false}, {{128, 1, 28, 28}, {32, 1, 3, 3}, 1, 1, 1, 1, true},
       {{16, 32, 14, 14}, {64, 32, 3, 3}, 1, 1, 1, 1, true}};
-  struct Precision {
-    DType dtype;
-    bool tf32;
-    double tol;
-    const char* name;
-  };
-  const std::vector<Precision> precisions{{kFloat64, false, 1e-9, "float64"},
-                                          {kFloat32, false, 1e-4, "float32"},
-                                          {kFloat32, true, 2e-2, "float32 tf32"},
-                                          {kBFloat16, false, 3e-2, "bfloat16"}};  // fp32 compute, bf16 rounding
   for (const Case& c : cases)
     for (const Precision& p : precisions) {
-      std::vector<Tensor> inputs{randn(c.x, p.dtype), randn(c.w, p.dtype)};
+      std::vector<Tensor> inputs;  // reserved: GCC 12 misreads a push_back past an initializer list
+      inputs.reserve(3);
+      inputs.push_back(randn(c.x, p.dtype));
+      inputs.push_back(randn(c.w, p.dtype));
       if (c.bias) inputs.push_back(randn({c.w[0]}, p.dtype));
       const std::string shape = dims_name(c.x) + " * " + dims_name(c.w) + " s" + std::to_string(c.stride) + " p" +
                                 std::to_string(c.padding) + " d" + std::to_string(c.dilation) + " g" +
@@ -70,12 +84,35 @@ void add_conv_checks(std::vector<Check>& checks) {
           .atol = p.tol,
           .rtol = p.tol,
       });
-      // The TF32 setting holds for the whole check: the harness runs backward after fn.
-      check.run = [run = std::move(check.run), tf32 = p.tf32] {
-        Tf32Scope scope(tf32);
-        return run();
-      };
-      checks.push_back(std::move(check));
+      checks.push_back(with_tf32(std::move(check), p.tf32));
+    }
+}
+
+// conv_transpose2d: the same kernels the other way round (Note [Transposed convolution] in
+// nn/functional/conv_transpose.cpp).
+void add_conv_transpose_checks(std::vector<Check>& checks) {
+  struct TransposedCase {
+    Dims x, w;
+    int64_t stride, padding, output_padding, groups;
+  };
+  const std::vector<TransposedCase> transposed{{{4, 8, 7, 7}, {8, 6, 3, 3}, 2, 1, 1, 1},
+                                               {{2, 4, 5, 6}, {4, 3, 2, 3}, 3, 0, 2, 2}};
+  for (const TransposedCase& c : transposed)
+    for (const Precision& p : precisions) {
+      Check check = parity(ParitySpec{
+          .op = "conv_transpose2d backward",
+          .shape = dims_name(c.x) + " * " + dims_name(c.w) + " s" + std::to_string(c.stride) + " p" +
+                   std::to_string(c.padding) + " op" + std::to_string(c.output_padding) + " g" +
+                   std::to_string(c.groups) + " " + p.name,
+          .inputs = {randn(c.x, p.dtype), randn(c.w, p.dtype), randn({c.w[1] * c.groups}, p.dtype)},
+          .fn = [c](const Outputs& in) -> Outputs {
+            return {F::conv_transpose2d(in[0], in[1], in[2], c.stride, c.padding, c.output_padding, c.groups)};
+          },
+          .backward = true,
+          .atol = p.tol,
+          .rtol = p.tol,
+      });
+      checks.push_back(with_tf32(std::move(check), p.tf32));
     }
 }
 
@@ -279,6 +316,7 @@ void add_dropout_checks(std::vector<Check>& checks) {
 
 void add_layer_checks(std::vector<Check>& checks) {
   add_conv_checks(checks);
+  add_conv_transpose_checks(checks);
   add_pool_checks(checks);
   add_batch_norm_checks(checks);
   add_norm_checks(checks);

@@ -1,0 +1,105 @@
+// nn::ConvTranspose2d and nn::ConvTranspose1d: option checks, PyTorch's initialization,
+// the output_padding an output_size asks for (PyTorch's _output_padding), forward and repr.
+#include "nn/conv_transpose.h"
+
+#include "nn/init.h"
+
+namespace ember::nn {
+namespace {
+
+// The weight's bound: PyTorch's fan_in of a transposed weight [in, out / groups, k...]
+// is its second dim times the kernel's elements.
+double transposed_bound(const char* layer, int64_t in, int64_t out, int64_t groups, int64_t kernel_elements) {
+  return detail::init_bound(out / detail::checked_groups(layer, in, out, groups) * kernel_elements);
+}
+
+// The output_padding that makes the transposed convolution of `input` (its last
+// stride.size() dims spatial) output `output_size` (those dims, or with N and C before
+// them), each size between the smallest output and that plus stride - 1.
+Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims& stride, const Dims& padding,
+                        const Dims& kernel, const Dims& dilation) {
+  const size_t k = stride.size();
+  EMBER_CHECK(output_size.size() == k || output_size.size() == k + 2, "ConvTranspose", k, "d: output_size must have ",
+              k, " or ", k + 2, " elements (got ", output_size.size(), ")");
+  EMBER_CHECK(input.dim() >= static_cast<int64_t>(k), "ConvTranspose", k, "d: expected an input with ", k,
+              " spatial dims, but got input of size: ", input.sizes());
+  Dims wanted, smallest, largest, spatial, padding_out;
+  for (size_t i = 0; i < k; ++i) {
+    const int64_t in = input.size(input.dim() - static_cast<int64_t>(k - i));
+    const int64_t lo = (in - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1;
+    wanted.push_back(output_size[output_size.size() - k + i]);
+    smallest.push_back(lo);
+    largest.push_back(lo + stride[i] - 1);
+    spatial.push_back(in);
+  }
+  for (size_t i = 0; i < k; ++i) {
+    EMBER_CHECK(wanted[i] >= smallest[i] && wanted[i] <= largest[i], "requested an output size of ", wanted,
+                ", but valid sizes range from ", smallest, " to ", largest, " (for an input of ", spatial, ")");
+    padding_out.push_back(wanted[i] - smallest[i]);
+  }
+  return padding_out;
+}
+
+}  // namespace
+
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Pair k, ConvTranspose2dOptions opts)
+    : Module("ConvTranspose2d"),
+      in_channels(in),
+      out_channels(out),
+      kernel_size(k),
+      options(opts),
+      weight(register_parameter(
+          "weight", init::uniform({in, out / detail::checked_groups("ConvTranspose2d", in, out, opts.groups), k.h, k.w},
+                                  transposed_bound("ConvTranspose2d", in, out, opts.groups, k.h * k.w)))),
+      bias(register_parameter("bias", opts.bias ? init::uniform({out}, transposed_bound("ConvTranspose2d", in, out,
+                                                                                        opts.groups, k.h * k.w))
+                                                : Tensor())) {}
+
+Tensor ConvTranspose2d::forward(const Tensor& input) {
+  return functional::conv_transpose2d(input, weight, bias, options.stride, options.padding, options.output_padding,
+                                      options.groups, options.dilation);
+}
+
+Tensor ConvTranspose2d::forward(const Tensor& input, const Dims& output_size) {
+  const Dims padding = output_padding_for(input, output_size, options.stride, options.padding, kernel_size,
+                                          options.dilation);
+  return functional::conv_transpose2d(input, weight, bias, options.stride, options.padding, padding, options.groups,
+                                      options.dilation);
+}
+
+std::string ConvTranspose2d::extra_repr() const {
+  return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
+                           options.output_padding, options.groups, bias.defined());
+}
+
+ConvTranspose1d::ConvTranspose1d(int64_t in, int64_t out, int64_t k, ConvTranspose1dOptions opts)
+    : Module("ConvTranspose1d"),
+      in_channels(in),
+      out_channels(out),
+      kernel_size(k),
+      options(opts),
+      weight(register_parameter(
+          "weight", init::uniform({in, out / detail::checked_groups("ConvTranspose1d", in, out, opts.groups), k},
+                                  transposed_bound("ConvTranspose1d", in, out, opts.groups, k)))),
+      bias(register_parameter(
+          "bias", opts.bias ? init::uniform({out}, transposed_bound("ConvTranspose1d", in, out, opts.groups, k))
+                            : Tensor())) {}
+
+Tensor ConvTranspose1d::forward(const Tensor& input) {
+  return functional::conv_transpose1d(input, weight, bias, options.stride, options.padding, options.output_padding,
+                                      options.groups, options.dilation);
+}
+
+Tensor ConvTranspose1d::forward(const Tensor& input, const Dims& output_size) {
+  const Dims padding = output_padding_for(input, output_size, {options.stride}, {options.padding}, {kernel_size},
+                                          {options.dilation});
+  return functional::conv_transpose1d(input, weight, bias, options.stride, options.padding, padding[0],
+                                      options.groups, options.dilation);
+}
+
+std::string ConvTranspose1d::extra_repr() const {
+  return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, {options.padding},
+                           {options.dilation}, {options.output_padding}, options.groups, bias.defined());
+}
+
+}  // namespace ember::nn
