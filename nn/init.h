@@ -1,6 +1,11 @@
-// Parameter initialisation shared by the layers (PyTorch's defaults), made outside
-// any graph so a fresh parameter is a leaf.
+// Parameter initialisation as torch.nn.init: PyTorch's functions, arguments, defaults and
+// messages, each filling a tensor in place under no_grad (so a parameter stays a leaf and
+// its version is bumped) and returning it. uniform() makes the layers' default parameters.
 #pragma once
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "core/factories.h"
 #include "core/grad_mode.h"
 
@@ -14,5 +19,31 @@ inline Tensor uniform(const Dims& shape, double bound) {
   t.mul_(2.0 * bound).sub_(bound);
   return t;
 }
+
+// The recommended gain for a nonlinearity: "linear", "conv1d", "conv2d", "conv3d",
+// "conv_transpose1d/2d/3d", "sigmoid" 1; "tanh" 5/3; "relu" sqrt(2); "leaky_relu"
+// sqrt(2 / (1 + slope^2)) (slope `param`, default 0.01); "selu" 3/4.
+double calculate_gain(const std::string& nonlinearity, std::optional<double> param = std::nullopt);
+// {fan_in, fan_out} of a weight [out, in, k...]: in * k..., out * k... (2 dims at least).
+std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor);
+
+Tensor uniform_(Tensor tensor, double a = 0.0, double b = 1.0);
+Tensor normal_(Tensor tensor, double mean = 0.0, double std = 1.0);
+// N(mean, std) truncated to [a, b]: values drawn by the inverse CDF, as PyTorch's.
+Tensor trunc_normal_(Tensor tensor, double mean = 0.0, double std = 1.0, double a = -2.0, double b = 2.0);
+Tensor constant_(Tensor tensor, double value);
+Tensor ones_(Tensor tensor);
+Tensor zeros_(Tensor tensor);
+Tensor eye_(Tensor tensor);                       // 2-D: the identity
+Tensor dirac_(Tensor tensor, int64_t groups = 1);  // 3-5 D: convolution weights that copy channels
+Tensor xavier_uniform_(Tensor tensor, double gain = 1.0);
+Tensor xavier_normal_(Tensor tensor, double gain = 1.0);
+// mode "fan_in" or "fan_out"; `a`: leaky_relu's negative slope.
+Tensor kaiming_uniform_(Tensor tensor, double a = 0.0, const std::string& mode = "fan_in",
+                        const std::string& nonlinearity = "leaky_relu");
+Tensor kaiming_normal_(Tensor tensor, double a = 0.0, const std::string& mode = "fan_in",
+                       const std::string& nonlinearity = "leaky_relu");
+// A (semi-)orthogonal matrix over the first dim and the rest flattened, times gain.
+Tensor orthogonal_(Tensor tensor, double gain = 1.0);
 
 }  // namespace ember::nn::init

@@ -45,6 +45,7 @@
 #include "nn/clip_grad.h"
 #include "nn/module.h"
 #include "nn/graphed_step.h"
+#include "nn/init.h"
 #include "nn/optim/adagrad.h"
 #include "nn/optim/adam.h"
 #include "nn/optim/optimizer.h"

@@ -1,0 +1,230 @@
+// torch.nn.init's functions: random fills drawn from ember's generator on the tensor's
+// device, structured ones (eye_, dirac_, orthogonal_, trunc_normal_'s inverse CDF) built
+// on the host in double, each written into the tensor with one copy_ under no_grad.
+#include "nn/init.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+namespace ember::nn::init {
+namespace {
+
+void check_floating(const Tensor& t, const char* fn) {
+  EMBER_CHECK(t.defined(), fn, ": expected a tensor, but got an undefined one");
+  EMBER_CHECK(is_floating(t.dtype()), "\"", fn, "\" not implemented for '", dtype_torch_name(t.dtype()), "'");
+}
+
+// The dtype random values are drawn in: the tensor's, or float32 for bfloat16 (rounded by copy_).
+TensorOptions draw_options(const Tensor& t) {
+  return TensorOptions(t.dtype() == kFloat64 ? kFloat64 : kFloat32).device(t.device());
+}
+
+// t = values (any shape with t's element count, any dtype and device), in place, unrecorded.
+Tensor assign(Tensor t, const Tensor& values) {
+  NoGradGuard no_grad;
+  t.copy_(values.reshape(t.sizes()));
+  return t;
+}
+
+// Host values in t's shape (row-major) as a float64 CPU tensor.
+Tensor host_values(const std::vector<double>& values, const Tensor& t) {
+  return tensor(values, t.sizes(), TensorOptions(kFloat64));
+}
+
+double standard_normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+
+// The standard normal quantile: Acklam's rational approximation (relative error ~1e-9)
+// refined by one Halley step on erfc, to about double precision. p in (0, 1).
+double standard_normal_quantile(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                                 1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                                 6.680131188771972e+01,  -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                                 -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                                 3.754408661907416e+00};
+  constexpr double low = 0.02425;
+  double x;
+  if (p < low || p > 1 - low) {
+    const double q = std::sqrt(-2 * std::log(p < low ? p : 1 - p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    if (p > 1 - low) x = -x;
+  } else {
+    const double q = p - 0.5, r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  }
+  const double e = standard_normal_cdf(x) - p;
+  const double u = e * std::sqrt(2 * std::numbers::pi) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+double fan_for(const Tensor& t, const std::string& mode) {
+  EMBER_CHECK(mode == "fan_in" || mode == "fan_out", "Mode ", mode, " not supported, please use one of fan_in, fan_out");
+  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(t);
+  return static_cast<double>(mode == "fan_in" ? fan_in : fan_out);
+}
+
+// Orthonormal columns of the m x n (m >= n) row-major matrix `a` by Gram-Schmidt, each
+// column orthogonalised twice (stable to rounding); R's diagonal (the norms) is positive,
+// so this is the QR factor PyTorch's orthogonal_ makes after its sign correction.
+std::vector<double> orthonormal_columns(std::vector<double> a, int64_t m, int64_t n) {
+  const auto at = [&](int64_t i, int64_t j) -> double& { return a[static_cast<size_t>(i * n + j)]; };
+  for (int64_t j = 0; j < n; ++j) {
+    for (int pass = 0; pass < 2; ++pass)
+      for (int64_t k = 0; k < j; ++k) {
+        double dot = 0;
+        for (int64_t i = 0; i < m; ++i) dot += at(i, k) * at(i, j);
+        for (int64_t i = 0; i < m; ++i) at(i, j) -= dot * at(i, k);
+      }
+    double norm = 0;
+    for (int64_t i = 0; i < m; ++i) norm += at(i, j) * at(i, j);
+    norm = std::sqrt(norm);
+    for (int64_t i = 0; i < m; ++i) at(i, j) /= norm;
+  }
+  return a;
+}
+
+}  // namespace
+
+double calculate_gain(const std::string& nonlinearity, std::optional<double> param) {
+  if (nonlinearity == "linear" || nonlinearity == "sigmoid" || nonlinearity.starts_with("conv")) {
+    static const char* const kLinear[] = {"linear",           "sigmoid",          "conv1d",          "conv2d",
+                                          "conv3d",           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"};
+    EMBER_CHECK(std::find(std::begin(kLinear), std::end(kLinear), nonlinearity) != std::end(kLinear),
+                "Unsupported nonlinearity ", nonlinearity);
+    return 1.0;
+  }
+  if (nonlinearity == "tanh") return 5.0 / 3.0;
+  if (nonlinearity == "relu") return std::sqrt(2.0);
+  if (nonlinearity == "selu") return 3.0 / 4.0;
+  EMBER_CHECK(nonlinearity == "leaky_relu", "Unsupported nonlinearity ", nonlinearity);
+  const double slope = param.value_or(0.01);
+  EMBER_CHECK(std::isfinite(slope), "negative_slope ", slope, " not a valid number");
+  return std::sqrt(2.0 / (1 + slope * slope));
+}
+
+std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor) {
+  EMBER_CHECK(tensor.defined() && tensor.dim() >= 2,
+              "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
+  int64_t receptive = 1;
+  for (int64_t d = 2; d < tensor.dim(); ++d) receptive *= tensor.size(d);
+  return {tensor.size(1) * receptive, tensor.size(0) * receptive};
+}
+
+Tensor uniform_(Tensor tensor, double a, double b) {
+  check_floating(tensor, "check_uniform_bounds");
+  EMBER_CHECK(a <= b, "uniform_ expects to return a [from, to) range, but found from=", a, " > to=", b);
+  NoGradGuard no_grad;
+  return assign(tensor, rand(tensor.sizes(), draw_options(tensor)).mul_(b - a).add_(a));
+}
+
+Tensor normal_(Tensor tensor, double mean, double std) {
+  check_floating(tensor, "normal_kernel_cpu");
+  EMBER_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
+  NoGradGuard no_grad;
+  return assign(tensor, randn(tensor.sizes(), draw_options(tensor)).mul_(std).add_(mean));
+}
+
+Tensor trunc_normal_(Tensor tensor, double mean, double std, double a, double b) {
+  check_floating(tensor, "trunc_normal_");
+  EMBER_CHECK(std > 0.0, "trunc_normal_: expected std > 0, but got ", std);
+  EMBER_CHECK(a < b, "trunc_normal_: expected a < b, but got a=", a, " and b=", b);
+  // Uniform draws between the bounds' CDF values, through the quantile. Both bounds in the
+  // upper tail: the mirrored interval instead, where the CDF keeps its precision.
+  const double alpha = (a - mean) / std, beta = (b - mean) / std;
+  const bool mirrored = alpha > 0;
+  const double lo = mirrored ? -beta : alpha, hi = mirrored ? -alpha : beta;
+  const double p_lo = standard_normal_cdf(lo), p_hi = standard_normal_cdf(hi);
+  std::vector<double> values = rand(tensor.sizes(), TensorOptions(kFloat64)).to_vector<double>();
+  for (double& v : values) {
+    const double p = p_lo + (p_hi - p_lo) * v;
+    double x = p <= 0 ? lo : p >= 1 ? hi : std::clamp(standard_normal_quantile(p), lo, hi);
+    if (mirrored) x = -x;
+    v = std::clamp(mean + std * x, a, b);
+  }
+  return assign(tensor, host_values(values, tensor));
+}
+
+Tensor constant_(Tensor tensor, double value) {
+  EMBER_CHECK(tensor.defined(), "constant_: expected a tensor, but got an undefined one");
+  NoGradGuard no_grad;
+  tensor.fill_(value);
+  return tensor;
+}
+
+Tensor ones_(Tensor tensor) { return constant_(tensor, 1.0); }
+Tensor zeros_(Tensor tensor) { return constant_(tensor, 0.0); }
+
+Tensor eye_(Tensor tensor) {
+  EMBER_CHECK(tensor.defined() && tensor.dim() == 2, "Only tensors with 2 dimensions are supported");
+  const int64_t rows = tensor.size(0), cols = tensor.size(1);
+  std::vector<double> values(static_cast<size_t>(rows * cols), 0.0);
+  for (int64_t i = 0; i < std::min(rows, cols); ++i) values[static_cast<size_t>(i * cols + i)] = 1.0;
+  return assign(tensor, host_values(values, tensor));
+}
+
+Tensor dirac_(Tensor tensor, int64_t groups) {
+  EMBER_CHECK(tensor.defined() && tensor.dim() >= 3 && tensor.dim() <= 5,
+              "Only tensors with 3, 4, or 5 dimensions are supported");
+  EMBER_CHECK(groups > 0 && tensor.size(0) % groups == 0, "dim 0 must be divisible by groups");
+  const int64_t per_group = tensor.size(0) / groups, channels = std::min(per_group, tensor.size(1));
+  const Dims& sizes = tensor.sizes();
+  std::vector<double> values(static_cast<size_t>(tensor.numel()), 0.0);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t d = 0; d < channels; ++d) {
+      int64_t flat = g * per_group + d;  // row-major index of [g * per_group + d, d, k / 2...]
+      flat = flat * sizes[1] + d;
+      for (size_t k = 2; k < sizes.size(); ++k) flat = flat * sizes[k] + sizes[k] / 2;
+      values[static_cast<size_t>(flat)] = 1.0;
+    }
+  return assign(tensor, host_values(values, tensor));
+}
+
+Tensor xavier_uniform_(Tensor tensor, double gain) {
+  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
+  const double std = gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
+  return uniform_(tensor, -std::sqrt(3.0) * std, std::sqrt(3.0) * std);
+}
+
+Tensor xavier_normal_(Tensor tensor, double gain) {
+  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
+  return normal_(tensor, 0.0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
+}
+
+Tensor kaiming_uniform_(Tensor tensor, double a, const std::string& mode, const std::string& nonlinearity) {
+  if (tensor.defined() && tensor.numel() == 0) return tensor;  // PyTorch: "a no-op"
+  const double bound = std::sqrt(3.0) * calculate_gain(nonlinearity, a) / std::sqrt(fan_for(tensor, mode));
+  return uniform_(tensor, -bound, bound);
+}
+
+Tensor kaiming_normal_(Tensor tensor, double a, const std::string& mode, const std::string& nonlinearity) {
+  if (tensor.defined() && tensor.numel() == 0) return tensor;
+  return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / std::sqrt(fan_for(tensor, mode)));
+}
+
+Tensor orthogonal_(Tensor tensor, double gain) {
+  EMBER_CHECK(tensor.defined() && tensor.dim() >= 2, "Only tensors with 2 or more dimensions are supported");
+  check_floating(tensor, "orthogonal_");
+  if (tensor.numel() == 0) return tensor;
+  const int64_t rows = tensor.size(0), cols = tensor.numel() / rows;
+  const int64_t m = std::max(rows, cols), n = std::min(rows, cols);
+  // A normal [m, n] matrix (the [rows, cols] draw, transposed when it is wide).
+  const std::vector<double> drawn = randn({rows, cols}, TensorOptions(kFloat64)).to_vector<double>();
+  std::vector<double> a(drawn.size());
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      a[static_cast<size_t>(rows >= cols ? i * cols + j : j * rows + i)] = drawn[static_cast<size_t>(i * cols + j)];
+  const std::vector<double> q = orthonormal_columns(std::move(a), m, n);
+  std::vector<double> values(q.size());
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      values[static_cast<size_t>(i * cols + j)] = gain * q[static_cast<size_t>(rows >= cols ? i * cols + j : j * rows + i)];
+  return assign(tensor, host_values(values, tensor));
+}
+
+}  // namespace ember::nn::init
