@@ -25,29 +25,23 @@ namespace ember::functors {
 // piecewise linear: its gradient's derivative in x is 0, so every order is supported, as
 // for LeakyReLU.
 
-#if defined(__CUDA_ARCH__)
-#define EMBER_ACT_MATH(fn) ::fn
-#else
-#define EMBER_ACT_MATH(fn) std::fn
-#endif
-
 // GELU with the exact Gaussian CDF: x * Phi(x), Phi(x) = (1 + erf(x / sqrt(2))) / 2.
 struct Gelu {
   static constexpr double kSqrtHalf = 0.70710678118654752440;       // 1 / sqrt(2)
   static constexpr double kInvSqrt2Pi = 0.39894228040143267794;     // 1 / sqrt(2 pi)
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
-    return x * T(0.5) * (T(1) + EMBER_ACT_MATH(erf)(x * T(kSqrtHalf)));
+    return x * T(0.5) * (T(1) + EMBER_MATH(erf)(x * T(kSqrtHalf)));
   }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {  // Phi(x) + x phi(x)
-    const T cdf = T(0.5) * (T(1) + EMBER_ACT_MATH(erf)(x * T(kSqrtHalf)));
-    const T pdf = T(kInvSqrt2Pi) * EMBER_ACT_MATH(exp)(x * x * T(-0.5));
+    const T cdf = T(0.5) * (T(1) + EMBER_MATH(erf)(x * T(kSqrtHalf)));
+    const T pdf = T(kInvSqrt2Pi) * EMBER_MATH(exp)(x * x * T(-0.5));
     return g * (cdf + x * pdf);
   }
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {  // phi(x) (2 - x^2)
-    const T pdf = T(kInvSqrt2Pi) * EMBER_ACT_MATH(exp)(x * x * T(-0.5));
+    const T pdf = T(kInvSqrt2Pi) * EMBER_MATH(exp)(x * x * T(-0.5));
     return g * pdf * (T(2) - x * x);
   }
 };
@@ -59,19 +53,19 @@ struct GeluTanh {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
     const T inner = T(kBeta) * (x + T(kKappa) * x * x * x);
-    return T(0.5) * x * (T(1) + EMBER_ACT_MATH(tanh)(inner));
+    return T(0.5) * x * (T(1) + EMBER_MATH(tanh)(inner));
   }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {  // (1 + t) / 2 + x / 2 (1 - t^2) u'
     const T x_sq = x * x;
-    const T t = EMBER_ACT_MATH(tanh)(T(kBeta) * (x + T(kKappa) * x_sq * x));
+    const T t = EMBER_MATH(tanh)(T(kBeta) * (x + T(kKappa) * x_sq * x));
     const T du = T(kBeta) * (T(1) + T(3 * kKappa) * x_sq);
     return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du);
   }
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {  // (1 - t^2) (u' - x t u'^2 + x u'' / 2)
     const T x_sq = x * x;
-    const T t = EMBER_ACT_MATH(tanh)(T(kBeta) * (x + T(kKappa) * x_sq * x));
+    const T t = EMBER_MATH(tanh)(T(kBeta) * (x + T(kKappa) * x_sq * x));
     const T du = T(kBeta) * (T(1) + T(3 * kKappa) * x_sq);
     const T ddu = T(6 * kBeta * kKappa) * x;
     return g * (T(1) - t * t) * (du - x * t * du * du + T(0.5) * x * ddu);
@@ -81,15 +75,15 @@ struct GeluTanh {
 // SiLU (swish): x * sigmoid(x).
 struct Silu {
   template <typename T>
-  EMBER_HD_INLINE T operator()(T x) const { return x / (T(1) + EMBER_ACT_MATH(exp)(-x)); }
+  EMBER_HD_INLINE T operator()(T x) const { return x / (T(1) + EMBER_MATH(exp)(-x)); }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {  // s (1 + x (1 - s))
-    const T s = T(1) / (T(1) + EMBER_ACT_MATH(exp)(-x));
+    const T s = T(1) / (T(1) + EMBER_MATH(exp)(-x));
     return g * s * (T(1) + x * (T(1) - s));
   }
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {  // s (1 - s) (2 + x (1 - 2 s))
-    const T s = T(1) / (T(1) + EMBER_ACT_MATH(exp)(-x));
+    const T s = T(1) / (T(1) + EMBER_MATH(exp)(-x));
     return g * s * (T(1) - s) * (T(2) + x * (T(1) - T(2) * s));
   }
 };
@@ -100,16 +94,16 @@ struct Elu {
   double alpha;
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
-    return x <= T(0) ? (EMBER_ACT_MATH(exp)(x) - T(1)) * static_cast<T>(alpha) : x;
+    return x <= T(0) ? (EMBER_MATH(exp)(x) - T(1)) * static_cast<T>(alpha) : x;
   }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {
-    return x <= T(0) ? g * static_cast<T>(alpha) * EMBER_ACT_MATH(exp)(x) : g;
+    return x <= T(0) ? g * static_cast<T>(alpha) * EMBER_MATH(exp)(x) : g;
   }
   // 0 at x = 0 itself: PyTorch's elu double backward masks x < 0, one point stricter.
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {
-    return x < T(0) ? g * static_cast<T>(alpha) * EMBER_ACT_MATH(exp)(x) : T(0);
+    return x < T(0) ? g * static_cast<T>(alpha) * EMBER_MATH(exp)(x) : T(0);
   }
 };
 
@@ -119,12 +113,12 @@ struct Softplus {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
     const T bx = x * static_cast<T>(beta);
-    return bx > static_cast<T>(threshold) ? x : EMBER_ACT_MATH(log1p)(EMBER_ACT_MATH(exp)(bx)) / static_cast<T>(beta);
+    return bx > static_cast<T>(threshold) ? x : EMBER_MATH(log1p)(EMBER_MATH(exp)(bx)) / static_cast<T>(beta);
   }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {  // sigmoid(beta x), as z / (z + 1)
     const T bx = x * static_cast<T>(beta);
-    const T z = EMBER_ACT_MATH(exp)(bx);
+    const T z = EMBER_MATH(exp)(bx);
     return bx > static_cast<T>(threshold) ? g : g * z / (z + T(1));
   }
   // beta s (1 - s), 0 from beta x = threshold on (PyTorch's softplus double backward
@@ -132,7 +126,7 @@ struct Softplus {
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {
     const T bx = x * static_cast<T>(beta);
-    const T s = T(1) / (T(1) + EMBER_ACT_MATH(exp)(-bx));
+    const T s = T(1) / (T(1) + EMBER_MATH(exp)(-bx));
     return bx < static_cast<T>(threshold) ? g * static_cast<T>(beta) * s * (T(1) - s) : T(0);
   }
 };
@@ -157,18 +151,18 @@ struct Hardtanh {
 struct Mish {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
-    return x * EMBER_ACT_MATH(tanh)(EMBER_ACT_MATH(log1p)(EMBER_ACT_MATH(exp)(x)));
+    return x * EMBER_MATH(tanh)(EMBER_MATH(log1p)(EMBER_MATH(exp)(x)));
   }
   template <typename T>
   EMBER_HD_INLINE T grad(T g, T x) const {  // t + x s (1 - t^2), t = tanh(softplus(x)), s = sigmoid(x)
-    const T s = T(1) / (T(1) + EMBER_ACT_MATH(exp)(-x));
-    const T t = EMBER_ACT_MATH(tanh)(EMBER_ACT_MATH(log1p)(EMBER_ACT_MATH(exp)(x)));
+    const T s = T(1) / (T(1) + EMBER_MATH(exp)(-x));
+    const T t = EMBER_MATH(tanh)(EMBER_MATH(log1p)(EMBER_MATH(exp)(x)));
     return g * (t + x * s * (T(1) - t * t));
   }
   template <typename T>
   EMBER_HD_INLINE T grad2(T g, T x) const {  // (1 - t^2) s (2 + x (1 - s) - 2 x t s)
-    const T s = T(1) / (T(1) + EMBER_ACT_MATH(exp)(-x));
-    const T t = EMBER_ACT_MATH(tanh)(EMBER_ACT_MATH(log1p)(EMBER_ACT_MATH(exp)(x)));
+    const T s = T(1) / (T(1) + EMBER_MATH(exp)(-x));
+    const T t = EMBER_MATH(tanh)(EMBER_MATH(log1p)(EMBER_MATH(exp)(x)));
     return g * (T(1) - t * t) * s * (T(2) + x * (T(1) - s) - T(2) * x * t * s);
   }
 };
@@ -190,7 +184,5 @@ struct SecondDerivative {
 // Whether A has a second derivative functor (Hardtanh's is 0: the op layer links it).
 template <typename A>
 concept HasSecondDerivative = requires(const A& a, float v) { a.grad2(v, v); };
-
-#undef EMBER_ACT_MATH
 
 }  // namespace ember::functors

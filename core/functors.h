@@ -19,14 +19,6 @@
 
 namespace ember::functors {
 
-// Math calls: CUDA's global overloads in device code, <cmath>'s std:: overloads on
-// the host (so float stays float and the loops vectorise). Undefined at the end.
-#if defined(__CUDA_ARCH__)
-#define EMBER_MATH(fn) ::fn
-#else
-#define EMBER_MATH(fn) std::fn
-#endif
-
 template <typename T>
 EMBER_HD_INLINE bool is_nan(T x) {
   if constexpr (std::is_floating_point_v<T>) return x != x;
@@ -261,8 +253,6 @@ struct Constant {
   T value;
   EMBER_HD_INLINE T operator()() const { return value; }
 };
-
-#undef EMBER_MATH
 
 // ---- dispatch: op enum -> functor (host side; the CPU and CUDA launchers use these) ----
 

@@ -31,12 +31,6 @@ EMBER_HD_INLINE void report_kernel_error(unsigned long long* word, unsigned long
 #endif
 }
 
-#if defined(__CUDA_ARCH__)
-#define EMBER_LOSS_MATH(fn) ::fn
-#else
-#define EMBER_LOSS_MATH(fn) std::fn
-#endif
-
 // -1, 0 or 1 (0 for NaN): the derivative of |d| as PyTorch takes it (0 at d = 0).
 template <typename T>
 EMBER_HD_INLINE T sign_of(T d) {
@@ -118,7 +112,7 @@ struct BinaryCrossEntropy {
   template <typename T>
   EMBER_HD_INLINE T loss(T x, T t) const {
     if (!(x >= T(0) && x <= T(1))) report_kernel_error(error_word, kKernelErrorBceInputOutOfRange, 0);
-    const T log_x = EMBER_LOSS_MATH(log)(x), log_1mx = EMBER_LOSS_MATH(log)(T(1) - x);
+    const T log_x = EMBER_MATH(log)(x), log_1mx = EMBER_MATH(log)(T(1) - x);
     const T clamped_x = log_x < T(-100) ? T(-100) : log_x;
     const T clamped_1mx = log_1mx < T(-100) ? T(-100) : log_1mx;
     return (t - T(1)) * clamped_1mx - t * clamped_x;
@@ -131,7 +125,7 @@ struct BinaryCrossEntropy {
   }
   template <typename T>
   EMBER_HD_INLINE T grad_target(T g, T x, T) const {
-    return -(g * EMBER_LOSS_MATH(log)(x / (T(1) - x)));
+    return -(g * EMBER_MATH(log)(x / (T(1) - x)));
   }
 };
 
@@ -144,10 +138,10 @@ struct BinaryCrossEntropyWithLogits {
   template <typename T>
   EMBER_HD_INLINE static T softplus_neg(T x) {  // log(1 + exp(-x))
     const T m = x < T(0) ? -x : T(0);
-    return m + EMBER_LOSS_MATH(log1p)(EMBER_LOSS_MATH(exp)(x < T(0) ? x : -x));
+    return m + EMBER_MATH(log1p)(EMBER_MATH(exp)(x < T(0) ? x : -x));
   }
   template <typename T>
-  EMBER_HD_INLINE static T sigmoid(T x) { return T(1) / (T(1) + EMBER_LOSS_MATH(exp)(-x)); }
+  EMBER_HD_INLINE static T sigmoid(T x) { return T(1) / (T(1) + EMBER_MATH(exp)(-x)); }
 
   template <typename T>
   EMBER_HD_INLINE T loss(T x, T t) const { return (T(1) - t) * x + softplus_neg(x); }
@@ -188,8 +182,6 @@ struct LossGradTarget {
   template <typename T, typename... R>
   EMBER_HD_INLINE T operator()(T g, R... rest) const { return l.grad_target(g, rest...); }
 };
-
-#undef EMBER_LOSS_MATH
 
 // Calls fn(loss functor) for `op` (error_word: where BinaryCrossEntropy reports bad input).
 template <typename Fn>

@@ -10,12 +10,6 @@
 
 namespace ember::functors {
 
-#if defined(__CUDA_ARCH__)
-#define EMBER_MATH(fn) ::fn
-#else
-#define EMBER_MATH(fn) std::fn
-#endif
-
 // One floating-point function of <cmath> (and CUDA's math library) as a functor.
 #define EMBER_FLOAT_FUNCTOR(Name, fn)                                        \
   struct Name {                                                              \
@@ -105,7 +99,5 @@ struct Remainder {
     else return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
   }
 };
-
-#undef EMBER_MATH
 
 }  // namespace ember::functors

@@ -12,13 +12,6 @@
 
 namespace ember::fused {
 
-// Math calls: CUDA's global overloads in device code, <cmath>'s on the host.
-#if defined(__CUDA_ARCH__)
-#define EMBER_FUSED_MATH(fn) ::fn
-#else
-#define EMBER_FUSED_MATH(fn) std::fn
-#endif
-
 // ---------------------------------------------------------------- exact rounding
 // A product or sum rounded once, on both devices. nvcc would otherwise contract
 // a * b + c into a fused multiply-add (the host compiler does not, in ISO C++ mode),
@@ -71,8 +64,8 @@ EMBER_HD_INLINE double fma_rn(double a, double b, double c) {
 #endif
 }
 
-EMBER_HD_INLINE float sqrt_rn(float x) { return EMBER_FUSED_MATH(sqrt)(x); }
-EMBER_HD_INLINE double sqrt_rn(double x) { return EMBER_FUSED_MATH(sqrt)(x); }
+EMBER_HD_INLINE float sqrt_rn(float x) { return EMBER_MATH(sqrt)(x); }
+EMBER_HD_INLINE double sqrt_rn(double x) { return EMBER_MATH(sqrt)(x); }
 
 // torch.maximum's element: NaN wins.
 template <typename T>
@@ -189,9 +182,9 @@ struct AdamUpdate {
     u.beta1 = static_cast<T>(b1);
     u.one_minus_beta1 = static_cast<T>(1.0 - b1);
     u.decay_factor = static_cast<T>(add_rn(1.0, -mul_rn(lr, weight_decay_value)));  // no fused multiply-add
-    u.neg_step_size = static_cast<T>(-(lr / (1.0 - EMBER_FUSED_MATH(pow)(b1, t))));
+    u.neg_step_size = static_cast<T>(-(lr / (1.0 - EMBER_MATH(pow)(b1, t))));
     u.bias_correction2_sqrt =
-        static_cast<T>(EMBER_FUSED_MATH(sqrt)(1.0 - EMBER_FUSED_MATH(pow)(beta2_value, t)));
+        static_cast<T>(EMBER_MATH(sqrt)(1.0 - EMBER_MATH(pow)(beta2_value, t)));
     return u;
   }
 
@@ -214,21 +207,21 @@ struct AdamUpdate {
 // The running max of a row that ignores NaN (the order of visits does not matter).
 EMBER_HD_INLINE double max_ignoring_nan(double running, double x) { return x > running ? x : running; }
 
-EMBER_HD_INLINE double exp_shifted(double x, double row_max) { return EMBER_FUSED_MATH(exp)(x - row_max); }
+EMBER_HD_INLINE double exp_shifted(double x, double row_max) { return EMBER_MATH(exp)(x - row_max); }
 
 // log(sum_j exp(x_j)) from the row's max and sum_j exp(x_j - max). An infinite max is
 // the result itself: an all -inf row then gives NaN outputs (x - lse = -inf + inf),
 // a row with +inf gives NaN there and -inf (log) / 0 elsewhere, as in PyTorch.
-EMBER_HD_INLINE bool max_decides_logsumexp(double row_max) { return EMBER_FUSED_MATH(isinf)(row_max); }
+EMBER_HD_INLINE bool max_decides_logsumexp(double row_max) { return EMBER_MATH(isinf)(row_max); }
 EMBER_HD_INLINE double logsumexp_from(double row_max, double sum_exp) {
-  return max_decides_logsumexp(row_max) ? row_max : row_max + EMBER_FUSED_MATH(log)(sum_exp);
+  return max_decides_logsumexp(row_max) ? row_max : row_max + EMBER_MATH(log)(sum_exp);
 }
 
 // An output element of softmax (log = false) or log_softmax (log = true).
 template <typename T>
 EMBER_HD_INLINE T softmax_element(T x, double logsumexp, bool log) {
   const double logp = static_cast<double>(x) - logsumexp;
-  return static_cast<T>(log ? logp : EMBER_FUSED_MATH(exp)(logp));
+  return static_cast<T>(log ? logp : EMBER_MATH(exp)(logp));
 }
 
 // A row's cross entropy with class weights w: -(1 - s) w[t] logp[t] - s / c * sum_j w[j] logp[j]
@@ -286,7 +279,5 @@ EMBER_HD_INLINE T class_loss_grad(double scale, double prob, bool is_target, dou
 }
 
 EMBER_HD_INLINE bool is_class_index(int64_t target, int64_t classes) { return target >= 0 && target < classes; }
-
-#undef EMBER_FUSED_MATH
 
 }  // namespace ember::fused
