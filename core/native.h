@@ -259,6 +259,17 @@ void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar>
 void zero_(const Tensor& self);
 void fill_(const Tensor& self, const Scalar& value);
 void copy_(const Tensor& self, const Tensor& src);
+// self = result, an op on self computed out of place (the composed in-place math of
+// autograd/functions/math.cpp): result's dtype must cast to self's and its shape be self's.
+void assign_(const Tensor& self, const Tensor& result);
+// The math ops above in place (core/ops/math.cpp): math_(UnaryOp::Sin, x) is x.sin_(), for
+// the UnaryOp of each of sin ... trunc; an integer self of sin_ ... erf_ is PyTorch's error.
+void math_(UnaryOp op, const Tensor& self);
+void atan2_(const Tensor& self, const Tensor& other);
+void fmod_(const Tensor& self, const Tensor& other);
+void fmod_(const Tensor& self, const Scalar& other);
+void remainder_(const Tensor& self, const Tensor& other);
+void remainder_(const Tensor& self, const Scalar& other);
 void scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
 void scatter_(const Tensor& self, int64_t dim, const Tensor& index, const Scalar& value);
 void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);

@@ -2,6 +2,8 @@
 // view (sizes, strides, offset, dtype) of a shared StorageImpl. Methods mirror
 // libtorch; core/tensor.cpp and core/views.cpp define the metadata and native copies,
 // autograd/functions/*.cpp the recorded ops and views, cuda/streams.cpp record_stream.
+// The elementwise and math methods are declared in core/tensor_elementwise_methods.h (a
+// fragment of the class body), the operators in core/tensor_operators.h.
 #pragma once
 #include <concepts>
 #include <cstdint>
@@ -153,43 +155,8 @@ class Tensor {
   Tensor tile(const std::vector<int64_t>& dims) const;
   Tensor repeat(const std::vector<int64_t>& repeats) const;
 
-  // ---- elementwise (broadcasting; see core/ops.h for free forms) ----
-  // self + alpha * other (self - alpha * other): the ops of a + b, a - b, a * b, a / b.
-  Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
-  Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
-  Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
-  Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
-  Tensor mul(const Tensor& other) const;
-  Tensor mul(const Scalar& other) const;
-  Tensor div(const Tensor& other) const;
-  Tensor div(const Scalar& other) const;
-  Tensor square() const;  // pow(2): integers stay integral, bool gives int64
-  // value where mask (kBool, broadcast with self) is true, else self; value converted to self's dtype
-  Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
-  Tensor masked_fill(const Tensor& mask, const Tensor& value) const;  // value 0-dim, differentiable
-  Tensor neg() const;
-  Tensor exp() const;
-  Tensor log() const;
-  Tensor sqrt() const;
-  Tensor abs() const;
-  Tensor relu() const;
-  Tensor sigmoid() const;
-  Tensor tanh() const;
-  Tensor pow(const Scalar& exponent) const;
-  Tensor pow(const Tensor& exponent) const;
-  Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
-  Tensor eq(const Tensor& o) const;
-  Tensor ne(const Tensor& o) const;
-  Tensor lt(const Tensor& o) const;
-  Tensor le(const Tensor& o) const;
-  Tensor gt(const Tensor& o) const;
-  Tensor ge(const Tensor& o) const;
-  Tensor eq(const Scalar& o) const;
-  Tensor ne(const Scalar& o) const;
-  Tensor lt(const Scalar& o) const;
-  Tensor le(const Scalar& o) const;
-  Tensor gt(const Scalar& o) const;
-  Tensor ge(const Scalar& o) const;
+  // ---- elementwise and math, out of place and in place ----
+#include "core/tensor_elementwise_methods.h"  // a fragment of this class body
 
   // ---- reductions ----
   Tensor sum() const;
@@ -250,18 +217,7 @@ class Tensor {
   Tensor mm(const Tensor& other) const;
   Tensor bmm(const Tensor& other) const;
 
-  // ---- in place (bump the version counter; return *this) ----
-  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& add_(const Scalar& other);
-  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Scalar& other);
-  Tensor& mul_(const Tensor& other);
-  Tensor& mul_(const Scalar& other);
-  Tensor& div_(const Tensor& other);
-  Tensor& div_(const Scalar& other);
-  Tensor& neg_();
-  Tensor& relu_();
-  Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+  // ---- other in place ops (bump the version counter; return *this) ----
   Tensor& zero_();
   Tensor& fill_(const Scalar& value);
   Tensor& copy_(const Tensor& src);  // broadcasts src; converts dtype and device
@@ -318,46 +274,6 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// ---- operators (broadcasting; scalars on either side) ----
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator+(const Tensor& a, const Scalar& b);
-Tensor operator-(const Tensor& a, const Scalar& b);
-Tensor operator*(const Tensor& a, const Scalar& b);
-Tensor operator/(const Tensor& a, const Scalar& b);
-Tensor operator+(const Scalar& a, const Tensor& b);
-Tensor operator-(const Scalar& a, const Tensor& b);
-Tensor operator*(const Scalar& a, const Tensor& b);
-Tensor operator/(const Scalar& a, const Tensor& b);
-Tensor operator-(const Tensor& a);
-Tensor operator==(const Tensor& a, const Tensor& b);
-Tensor operator!=(const Tensor& a, const Tensor& b);
-Tensor operator<(const Tensor& a, const Tensor& b);
-Tensor operator<=(const Tensor& a, const Tensor& b);
-Tensor operator>(const Tensor& a, const Tensor& b);
-Tensor operator>=(const Tensor& a, const Tensor& b);
-Tensor operator==(const Tensor& a, const Scalar& b);
-Tensor operator!=(const Tensor& a, const Scalar& b);
-Tensor operator<(const Tensor& a, const Scalar& b);
-Tensor operator<=(const Tensor& a, const Scalar& b);
-Tensor operator>(const Tensor& a, const Scalar& b);
-Tensor operator>=(const Tensor& a, const Scalar& b);
-Tensor& operator+=(Tensor& a, const Tensor& b);
-Tensor& operator-=(Tensor& a, const Tensor& b);
-Tensor& operator*=(Tensor& a, const Tensor& b);
-Tensor& operator/=(Tensor& a, const Tensor& b);
-Tensor& operator+=(Tensor& a, const Scalar& b);
-Tensor& operator-=(Tensor& a, const Scalar& b);
-Tensor& operator*=(Tensor& a, const Scalar& b);
-Tensor& operator/=(Tensor& a, const Scalar& b);
-// bitwise_not/and/or/xor (core/ops.h): bool tensors; other dtypes are errors
-Tensor operator~(const Tensor& a);
-Tensor operator&(const Tensor& a, const Tensor& b);
-Tensor operator|(const Tensor& a, const Tensor& b);
-Tensor operator^(const Tensor& a, const Tensor& b);
-
 // PyTorch-like printing: tensor([[1., 2.], [3., 4.]], dtype=float64)
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::string to_string(const Tensor& t);
@@ -374,3 +290,4 @@ MemoryFormat dense_format_of(const Tensor& t);
 }  // namespace ember
 
 #include "core/tensor_access.h"
+#include "core/tensor_operators.h"

@@ -3,10 +3,7 @@
 // node whose input edge is self's old history (on a view, its base's history does:
 // Note [In-place ops on views]). A leaf that requires grad, or a view of one, can't be
 // modified in place while grad mode is on (PyTorch's rule).
-#include <optional>
-
-#include "autograd/function_node.h"
-#include "autograd/view_history.h"
+#include "autograd/functions/inplace_record.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -17,39 +14,11 @@ namespace detail {
 Tensor relu_grad_recorded(const Tensor& g, const Tensor& bits, MemoryFormat format);  // functions/elementwise.cpp
 }  // namespace detail
 
+using autograd::inplace;
 using autograd::needs_grad;
 using autograd::tensor_list;
 
 namespace {
-
-// Runs `apply` on self (and other), recording `formula` with two saved slots: s[0] self
-// before the write (a copy, when save_self_before), s[1] other (when save_other).
-template <typename Apply, typename Formula>
-Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply, Formula formula,
-                bool save_self_before = false, bool save_other = false) {
-  autograd::check_inplace(self);
-  const bool recording = other ? autograd::will_record(self, *other) : autograd::will_record(self);
-  autograd::check_view_can_record(self, recording);
-  // A recorded copy, so that for create_graph it keeps self's old history (Note
-  // [Higher-order gradients] in autograd/engine.h).
-  Tensor before = recording && save_self_before ? self.clone() : Tensor();
-  // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
-  // no longer matches at backward: PyTorch's "modified by an inplace operation" error
-  // rather than a gradient from the written values.
-  const bool other_aliases_self = recording && save_other && other && other->defined() && other->is_alias_of(self);
-  std::optional<autograd::SavedVariable> other_before;
-  if (other_aliases_self) other_before.emplace(*other, name);
-  apply();
-  if (recording) {
-    Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
-    const Tensor none;
-    auto node =
-        autograd::record_inplace(name, self, {&self, other ? other : &none}, {before, other_saved}, formula);
-    node->set_differentiable_backward();
-    if (other_before) node->saved()[1] = std::move(*other_before);
-  }
-  return self;
-}
 
 // The gradient of overwritten values: zeros, not none, as in PyTorch (a leaf behind them
 // ends with .grad zeros rather than undefined).

@@ -1,10 +1,25 @@
 // Differentiable elementwise math (core/ops.h): the natives of core/ops/math.cpp with
 // PyTorch's derivative formulas written in recorded ops (so double backward works), the
-// NaN/inf predicates, and nan_to_num / lerp / addcmul / addcdiv composed of other ops.
+// NaN/inf predicates, nan_to_num / lerp / addcmul / addcdiv composed of other ops, and
+// the in-place Tensor methods of them all (x.sin_(), x.fmod_(2), x.addcmul_(a, b), ...).
+//
+// Note [In-place math]
+// x.sin_() is recorded as x.add_(y) is (autograd/functions/inplace_record.h: a leaf that
+// requires grad is refused in grad mode, the version bumps, a view's base gets
+// CopySlices), with one node named and differentiated as the out-of-place op. Where the
+// derivative reads the input, x before the write is kept as a copy, as PyTorch does. Where
+// it reads the output (tan_, expm1_, rsqrt_, reciprocal_), the same copy is kept and the
+// output recomputed from it in backward: saving x itself after the write would tie x's
+// history to its own node (on a view, through CopySlices), and PyTorch's saved-output
+// bookkeeping is not worth that one case. The ops composed of others (nan_to_num_, lerp_,
+// addcmul_, addcdiv_) run out of place on x's current value and write the result back
+// (dtype and shape checked as for every in-place op); x's node, named as PyTorch's
+// (AddcmulBackward, ...), passes its gradient to that result's history.
 #include <cmath>
 #include <limits>
 #include <numbers>
 
+#include "autograd/functions/inplace_record.h"
 #include "autograd/functions/unary_record.h"
 #include "core/autocast.h"
 #include "core/factories.h"
@@ -13,6 +28,7 @@
 
 namespace ember {
 
+using autograd::inplace;
 using autograd::needs_grad;
 using autograd::record;
 using autograd::record_unary;
@@ -27,129 +43,192 @@ Tensor in_float32(const Tensor& a) { return autocast::cast(autocast::CastPolicy:
 Tensor zero_grad(const Tensor& g, const Tensor&) { return zeros_like(g); }
 }  // namespace
 
-Tensor sin(const Tensor& a) {
-  return record_unary("SinBackward", a, native::sin(a), false,
-                      [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); });
-}
-Tensor cos(const Tensor& a) {
-  return record_unary("CosBackward", a, native::cos(a), false,
-                      [](const Tensor& g, const Tensor& x) { return neg(mul(g, sin(x))); });
-}
-Tensor tan(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("TanBackward", a, native::tan(a), true,
-                      [](const Tensor& g, const Tensor& y) { return mul(g, add(mul(y, y), 1.0)); });  // g (1 + y^2)
-}
-Tensor asin(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("AsinBackward", a, native::asin(a), false, [](const Tensor& g, const Tensor& x) {
-    return mul(g, rsqrt(rsub(mul(x, x), 1.0)));  // g / sqrt(1 - x^2)
-  });
-}
-Tensor acos(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("AcosBackward", a, native::acos(a), false, [](const Tensor& g, const Tensor& x) {
-    return neg(mul(g, rsqrt(rsub(mul(x, x), 1.0))));  // -g / sqrt(1 - x^2)
-  });
-}
-Tensor atan(const Tensor& a) {
-  return record_unary("AtanBackward", a, native::atan(a), false,
-                      [](const Tensor& g, const Tensor& x) { return div(g, add(mul(x, x), 1.0)); });  // g / (1 + x^2)
-}
-Tensor sinh(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("SinhBackward", a, native::sinh(a), false,
-                      [](const Tensor& g, const Tensor& x) { return mul(g, cosh(x)); });
-}
-Tensor cosh(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("CoshBackward", a, native::cosh(a), false,
-                      [](const Tensor& g, const Tensor& x) { return mul(g, sinh(x)); });
-}
-Tensor log1p(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("Log1PBackward", a, native::log1p(a), false,
-                      [](const Tensor& g, const Tensor& x) { return div(g, add(x, 1.0)); });
-}
-Tensor expm1(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("Expm1Backward", a, native::expm1(a), true,
-                      [](const Tensor& g, const Tensor& y) { return mul(g, add(y, 1.0)); });
-}
-Tensor log2(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("Log2Backward", a, native::log2(a), false,
-                      [](const Tensor& g, const Tensor& x) { return div(g, mul(x, std::numbers::ln2)); });
-}
-Tensor log10(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("Log10Backward", a, native::log10(a), false,
-                      [](const Tensor& g, const Tensor& x) { return div(g, mul(x, std::numbers::ln10)); });
-}
-Tensor rsqrt(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("RsqrtBackward", a, native::rsqrt(a), true, [](const Tensor& g, const Tensor& y) {
-    return mul(mul(g, mul(y, mul(y, y))), -0.5);  // -g y^3 / 2
-  });
-}
-Tensor reciprocal(const Tensor& a_in) {
-  const Tensor a = in_float32(a_in);
-  return record_unary("ReciprocalBackward", a, native::reciprocal(a), true,
-                      [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); });  // -g y^2
-}
-Tensor erf(const Tensor& a) {
-  return record_unary("ErfBackward", a, native::erf(a), false, [](const Tensor& g, const Tensor& x) {
-    return mul(g, mul(exp(neg(mul(x, x))), 2.0 * std::numbers::inv_sqrtpi));  // g 2/sqrt(pi) e^(-x^2)
-  });
-}
-Tensor sign(const Tensor& a) { return record_unary("SignBackward", a, native::sign(a), false, zero_grad); }
-Tensor floor(const Tensor& a) { return record_unary("FloorBackward", a, native::floor(a), false, zero_grad); }
-Tensor ceil(const Tensor& a) { return record_unary("CeilBackward", a, native::ceil(a), false, zero_grad); }
-Tensor round(const Tensor& a) { return record_unary("RoundBackward", a, native::round(a), false, zero_grad); }
-Tensor trunc(const Tensor& a) { return record_unary("TruncBackward", a, native::trunc(a), false, zero_grad); }
+// ---------------------------------------------------------------- one input
+namespace {
+// What a one-input op's derivative reads: its input x, its output y, or nothing (it is 0
+// everywhere; the in-place form then keeps no copy of x).
+enum class Keeps { Input, Output, Nothing };
+// A one-input math op: its node's name, its kernel (out of place, and in place by kind),
+// whether autocast runs it in float32, and its derivative g * f'(kept).
+struct UnaryMath {
+  const char* name;
+  Tensor (*native)(const Tensor&);
+  UnaryOp kind;
+  bool autocast_float32;
+  Keeps keeps;
+  Tensor (*derivative)(const Tensor& g, const Tensor& kept);
+};
 
-// d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+Tensor unary_math(const UnaryMath& m, const Tensor& a_in) {
+  const Tensor a = m.autocast_float32 ? in_float32(a_in) : a_in;
+  return record_unary(m.name, a, m.native(a), m.keeps == Keeps::Output, m.derivative);
+}
+
+// In place: one node with the op's name and derivative (Note [In-place math]).
+Tensor& unary_math_(const UnaryMath& m, Tensor& self) {
+  return inplace(m.name, self, nullptr, [&] { native::math_(m.kind, self); },
+                 [&m](const tensor_list& g, const tensor_list& s, const auto&) {
+                   const Tensor& x = s[0];
+                   return tensor_list{m.derivative(g[0], m.keeps == Keeps::Output ? unary_math(m, x) : x)};
+                 },
+                 /*save_self_before=*/m.keeps != Keeps::Nothing);
+}
+
+using enum Keeps;
+constexpr UnaryMath kSin{"SinBackward", native::sin, UnaryOp::Sin, false, Input,
+                         [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); }};
+constexpr UnaryMath kCos{"CosBackward", native::cos, UnaryOp::Cos, false, Input,
+                         [](const Tensor& g, const Tensor& x) { return neg(mul(g, sin(x))); }};
+constexpr UnaryMath kTan{"TanBackward", native::tan, UnaryOp::Tan, true, Output,
+                         [](const Tensor& g, const Tensor& y) { return mul(g, add(mul(y, y), 1.0)); }};  // g (1 + y^2)
+constexpr UnaryMath kAsin{"AsinBackward", native::asin, UnaryOp::Asin, true, Input,
+                          [](const Tensor& g, const Tensor& x) {
+                            return mul(g, rsqrt(rsub(mul(x, x), 1.0)));  // g / sqrt(1 - x^2)
+                          }};
+constexpr UnaryMath kAcos{"AcosBackward", native::acos, UnaryOp::Acos, true, Input,
+                          [](const Tensor& g, const Tensor& x) {
+                            return neg(mul(g, rsqrt(rsub(mul(x, x), 1.0))));  // -g / sqrt(1 - x^2)
+                          }};
+constexpr UnaryMath kAtan{"AtanBackward", native::atan, UnaryOp::Atan, false, Input,
+                          [](const Tensor& g, const Tensor& x) {
+                            return div(g, add(mul(x, x), 1.0));  // g / (1 + x^2)
+                          }};
+constexpr UnaryMath kSinh{"SinhBackward", native::sinh, UnaryOp::Sinh, true, Input,
+                          [](const Tensor& g, const Tensor& x) { return mul(g, cosh(x)); }};
+constexpr UnaryMath kCosh{"CoshBackward", native::cosh, UnaryOp::Cosh, true, Input,
+                          [](const Tensor& g, const Tensor& x) { return mul(g, sinh(x)); }};
+constexpr UnaryMath kLog1p{"Log1PBackward", native::log1p, UnaryOp::Log1p, true, Input,
+                           [](const Tensor& g, const Tensor& x) { return div(g, add(x, 1.0)); }};
+constexpr UnaryMath kExpm1{"Expm1Backward", native::expm1, UnaryOp::Expm1, true, Output,
+                           [](const Tensor& g, const Tensor& y) { return mul(g, add(y, 1.0)); }};
+constexpr UnaryMath kLog2{"Log2Backward", native::log2, UnaryOp::Log2, true, Input,
+                          [](const Tensor& g, const Tensor& x) { return div(g, mul(x, std::numbers::ln2)); }};
+constexpr UnaryMath kLog10{"Log10Backward", native::log10, UnaryOp::Log10, true, Input,
+                           [](const Tensor& g, const Tensor& x) { return div(g, mul(x, std::numbers::ln10)); }};
+constexpr UnaryMath kRsqrt{"RsqrtBackward", native::rsqrt, UnaryOp::Rsqrt, true, Output,
+                           [](const Tensor& g, const Tensor& y) {
+                             return mul(mul(g, mul(y, mul(y, y))), -0.5);  // -g y^3 / 2
+                           }};
+constexpr UnaryMath kReciprocal{"ReciprocalBackward", native::reciprocal, UnaryOp::Reciprocal, true, Output,
+                                [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); }};  // -g y^2
+constexpr UnaryMath kErf{"ErfBackward", native::erf, UnaryOp::Erf, false, Input,
+                         [](const Tensor& g, const Tensor& x) {  // g 2/sqrt(pi) e^(-x^2)
+                           return mul(g, mul(exp(neg(mul(x, x))), 2.0 * std::numbers::inv_sqrtpi));
+                         }};
+constexpr UnaryMath kSign{"SignBackward", native::sign, UnaryOp::Sign, false, Nothing, zero_grad};
+constexpr UnaryMath kFloor{"FloorBackward", native::floor, UnaryOp::Floor, false, Nothing, zero_grad};
+constexpr UnaryMath kCeil{"CeilBackward", native::ceil, UnaryOp::Ceil, false, Nothing, zero_grad};
+constexpr UnaryMath kRound{"RoundBackward", native::round, UnaryOp::Round, false, Nothing, zero_grad};
+constexpr UnaryMath kTrunc{"TruncBackward", native::trunc, UnaryOp::Trunc, false, Nothing, zero_grad};
+}  // namespace
+
+Tensor sin(const Tensor& a) { return unary_math(kSin, a); }
+Tensor cos(const Tensor& a) { return unary_math(kCos, a); }
+Tensor tan(const Tensor& a) { return unary_math(kTan, a); }
+Tensor asin(const Tensor& a) { return unary_math(kAsin, a); }
+Tensor acos(const Tensor& a) { return unary_math(kAcos, a); }
+Tensor atan(const Tensor& a) { return unary_math(kAtan, a); }
+Tensor sinh(const Tensor& a) { return unary_math(kSinh, a); }
+Tensor cosh(const Tensor& a) { return unary_math(kCosh, a); }
+Tensor log1p(const Tensor& a) { return unary_math(kLog1p, a); }
+Tensor expm1(const Tensor& a) { return unary_math(kExpm1, a); }
+Tensor log2(const Tensor& a) { return unary_math(kLog2, a); }
+Tensor log10(const Tensor& a) { return unary_math(kLog10, a); }
+Tensor rsqrt(const Tensor& a) { return unary_math(kRsqrt, a); }
+Tensor reciprocal(const Tensor& a) { return unary_math(kReciprocal, a); }
+Tensor erf(const Tensor& a) { return unary_math(kErf, a); }
+Tensor sign(const Tensor& a) { return unary_math(kSign, a); }
+Tensor floor(const Tensor& a) { return unary_math(kFloor, a); }
+Tensor ceil(const Tensor& a) { return unary_math(kCeil, a); }
+Tensor round(const Tensor& a) { return unary_math(kRound, a); }
+Tensor trunc(const Tensor& a) { return unary_math(kTrunc, a); }
+
+Tensor& Tensor::sin_() { return unary_math_(kSin, *this); }
+Tensor& Tensor::cos_() { return unary_math_(kCos, *this); }
+Tensor& Tensor::tan_() { return unary_math_(kTan, *this); }
+Tensor& Tensor::asin_() { return unary_math_(kAsin, *this); }
+Tensor& Tensor::acos_() { return unary_math_(kAcos, *this); }
+Tensor& Tensor::atan_() { return unary_math_(kAtan, *this); }
+Tensor& Tensor::sinh_() { return unary_math_(kSinh, *this); }
+Tensor& Tensor::cosh_() { return unary_math_(kCosh, *this); }
+Tensor& Tensor::log1p_() { return unary_math_(kLog1p, *this); }
+Tensor& Tensor::expm1_() { return unary_math_(kExpm1, *this); }
+Tensor& Tensor::log2_() { return unary_math_(kLog2, *this); }
+Tensor& Tensor::log10_() { return unary_math_(kLog10, *this); }
+Tensor& Tensor::rsqrt_() { return unary_math_(kRsqrt, *this); }
+Tensor& Tensor::reciprocal_() { return unary_math_(kReciprocal, *this); }
+Tensor& Tensor::erf_() { return unary_math_(kErf, *this); }
+Tensor& Tensor::sign_() { return unary_math_(kSign, *this); }
+Tensor& Tensor::floor_() { return unary_math_(kFloor, *this); }
+Tensor& Tensor::ceil_() { return unary_math_(kCeil, *this); }
+Tensor& Tensor::round_() { return unary_math_(kRound, *this); }
+Tensor& Tensor::trunc_() { return unary_math_(kTrunc, *this); }
+
+// ---------------------------------------------------------------- two inputs
+namespace {
+// atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2); s: a, b.
+tensor_list atan2_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+  const Tensor scale = div(g[0], add(mul(s[0], s[0]), mul(s[1], s[1])));
+  return tensor_list{needs_grad(in, 0) ? mul(scale, s[1]) : Tensor(),
+                     needs_grad(in, 1) ? neg(mul(scale, s[0])) : Tensor()};
+}
+}  // namespace
+
 Tensor atan2(const Tensor& a, const Tensor& b) {
   Tensor out = native::atan2(a, b);
-  if (will_record_into(out, a, b)) {
-    record("Atan2Backward", {&a, &b}, {&out}, {a, b}, [](const tensor_list& g, const tensor_list& s, const auto& in) {
-      const Tensor scale = div(g[0], add(mul(s[0], s[0]), mul(s[1], s[1])));
-      return tensor_list{needs_grad(in, 0) ? mul(scale, s[1]) : Tensor(),
-                         needs_grad(in, 1) ? neg(mul(scale, s[0])) : Tensor()};
-    })->set_differentiable_backward();
-  }
+  if (will_record_into(out, a, b))
+    record("Atan2Backward", {&a, &b}, {&out}, {a, b}, atan2_backward)->set_differentiable_backward();
   return out;
+}
+Tensor& Tensor::atan2_(const Tensor& other) {
+  return inplace("Atan2Backward", *this, &other, [&] { native::atan2_(*this, other); }, atan2_backward,
+                 /*save_self_before=*/true, /*save_other=*/true);
 }
 
 // fmod(a, b) = a - b * trunc(a / b) and remainder(a, b) = a - b * floor(a / b): d/da = 1,
-// d/db = -trunc(a / b) (-floor(a / b)), PyTorch's formulas.
+// d/db = -trunc(a / b) (-floor(a / b)), PyTorch's formulas; a and b are kept when b needs
+// its gradient.
 namespace {
+template <typename Round>
+auto modulo_backward(Round round_quotient) {
+  return [round_quotient](const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+    return tensor_list{needs_grad(in, 0) ? g[0] : Tensor(),
+                       needs_grad(in, 1) ? neg(mul(g[0], round_quotient(div(s[0], s[1])))) : Tensor()};
+  };
+}
+Tensor truncated(const Tensor& q) { return trunc(q); }
+Tensor floored(const Tensor& q) { return floor(q); }
+tensor_list pass_through(const tensor_list& g, const tensor_list&, const std::vector<autograd::InputMeta>&) {
+  return g;
+}
+
 template <typename Round>
 Tensor record_modulo(const char* name, const Tensor& a, const Tensor& b, Tensor out, Round round_quotient) {
   if (will_record_into(out, a, b)) {
     record(name, {&a, &b}, {&out}, {b.requires_grad() ? a : Tensor(), b.requires_grad() ? b : Tensor()},
-           [round_quotient](const tensor_list& g, const tensor_list& s, const auto& in) {
-             return tensor_list{needs_grad(in, 0) ? g[0] : Tensor(),
-                                needs_grad(in, 1) ? neg(mul(g[0], round_quotient(div(s[0], s[1])))) : Tensor()};
-           })->set_differentiable_backward();
+           modulo_backward(round_quotient))
+        ->set_differentiable_backward();
   }
   return out;
 }
+template <typename Round>
+Tensor& record_modulo_(const char* name, Tensor& self, const Tensor& b, void (*write)(const Tensor&, const Tensor&),
+                       Round round_quotient) {
+  return inplace(name, self, &b, [&] { write(self, b); }, modulo_backward(round_quotient),
+                 /*save_self_before=*/b.requires_grad(), /*save_other=*/b.requires_grad());
+}
 Tensor record_modulo_scalar(const char* name, const Tensor& a, Tensor out) {
-  if (will_record_into(out, a))
-    record(name, {&a}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto&) {
-      return g;
-    })->set_differentiable_backward();
+  if (will_record_into(out, a)) record(name, {&a}, {&out}, {}, pass_through)->set_differentiable_backward();
   return out;
 }
 }  // namespace
 
 Tensor fmod(const Tensor& a, const Tensor& b) {
-  return record_modulo("FmodBackward", a, b, native::fmod(a, b), [](const Tensor& q) { return trunc(q); });
+  return record_modulo("FmodBackward", a, b, native::fmod(a, b), truncated);
 }
 Tensor fmod(const Tensor& a, const Scalar& b) { return record_modulo_scalar("FmodBackward", a, native::fmod(a, b)); }
 Tensor remainder(const Tensor& a, const Tensor& b) {
-  return record_modulo("RemainderBackward", a, b, native::remainder(a, b), [](const Tensor& q) { return floor(q); });
+  return record_modulo("RemainderBackward", a, b, native::remainder(a, b), floored);
 }
 Tensor remainder(const Tensor& a, const Scalar& b) {
   return record_modulo_scalar("RemainderBackward", a, native::remainder(a, b));
@@ -162,6 +241,19 @@ Tensor remainder(const Scalar& a, const Tensor& b) {
       return tensor_list{neg(mul(g[0], floor(rdiv(s[0], a))))};
     })->set_differentiable_backward();
   return out;
+}
+
+Tensor& Tensor::fmod_(const Tensor& other) {
+  return record_modulo_("FmodBackward", *this, other, native::fmod_, truncated);
+}
+Tensor& Tensor::fmod_(const Scalar& other) {
+  return inplace("FmodBackward", *this, nullptr, [&] { native::fmod_(*this, other); }, pass_through);
+}
+Tensor& Tensor::remainder_(const Tensor& other) {
+  return record_modulo_("RemainderBackward", *this, other, native::remainder_, floored);
+}
+Tensor& Tensor::remainder_(const Scalar& other) {
+  return inplace("RemainderBackward", *this, nullptr, [&] { native::remainder_(*this, other); }, pass_through);
 }
 
 Tensor isnan(const Tensor& a) { return native::isnan(a); }
@@ -205,6 +297,34 @@ Tensor addcmul(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& 
 }
 Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value) {
   return add(t, div(a, b), value);
+}
+
+namespace {
+// self = compute(), an op composed of others run on self's current value, written back
+// (Note [In-place math]).
+template <typename Compute>
+Tensor& composed_(const char* name, Tensor& self, Compute compute) {
+  autograd::check_inplace(self);
+  const Tensor result = compute();
+  return inplace(name, self, &result, [&] { native::assign_(self, result); },
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{Tensor(), g[0]}; });
+}
+}  // namespace
+
+Tensor& Tensor::nan_to_num_(std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
+  return composed_("NanToNumBackward", *this, [&] { return ember::nan_to_num(*this, nan, posinf, neginf); });
+}
+Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
+  return composed_("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
+}
+Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) {
+  return composed_("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
+}
+Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
+  return composed_("AddcmulBackward", *this, [&] { return ember::addcmul(*this, tensor1, tensor2, value); });
+}
+Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
+  return composed_("AddcdivBackward", *this, [&] { return ember::addcdiv(*this, tensor1, tensor2, value); });
 }
 
 }  // namespace ember

@@ -1,5 +1,6 @@
-// Tensor's op methods and the arithmetic operators: thin forms of the public
-// (autograd-aware) free functions, so `a * b` and mul(a, b) are the same op.
+// Tensor's op methods (the math family's out-of-place ones too; its in-place ones are in
+// math.cpp) and the arithmetic operators: thin forms of the public (autograd-aware) free
+// functions, so `a * b`, a.mul(b) and mul(a, b) are the same op.
 #include "core/factories.h"
 #include "core/ops.h"
 
@@ -54,6 +55,48 @@ Tensor Tensor::lt(const Scalar& o) const { return ember::lt(*this, o); }
 Tensor Tensor::le(const Scalar& o) const { return ember::le(*this, o); }
 Tensor Tensor::gt(const Scalar& o) const { return ember::gt(*this, o); }
 Tensor Tensor::ge(const Scalar& o) const { return ember::ge(*this, o); }
+
+Tensor Tensor::sin() const { return ember::sin(*this); }
+Tensor Tensor::cos() const { return ember::cos(*this); }
+Tensor Tensor::tan() const { return ember::tan(*this); }
+Tensor Tensor::asin() const { return ember::asin(*this); }
+Tensor Tensor::acos() const { return ember::acos(*this); }
+Tensor Tensor::atan() const { return ember::atan(*this); }
+Tensor Tensor::sinh() const { return ember::sinh(*this); }
+Tensor Tensor::cosh() const { return ember::cosh(*this); }
+Tensor Tensor::log1p() const { return ember::log1p(*this); }
+Tensor Tensor::expm1() const { return ember::expm1(*this); }
+Tensor Tensor::log2() const { return ember::log2(*this); }
+Tensor Tensor::log10() const { return ember::log10(*this); }
+Tensor Tensor::rsqrt() const { return ember::rsqrt(*this); }
+Tensor Tensor::reciprocal() const { return ember::reciprocal(*this); }
+Tensor Tensor::erf() const { return ember::erf(*this); }
+Tensor Tensor::sign() const { return ember::sign(*this); }
+Tensor Tensor::floor() const { return ember::floor(*this); }
+Tensor Tensor::ceil() const { return ember::ceil(*this); }
+Tensor Tensor::round() const { return ember::round(*this); }
+Tensor Tensor::trunc() const { return ember::trunc(*this); }
+Tensor Tensor::isnan() const { return ember::isnan(*this); }
+Tensor Tensor::isinf() const { return ember::isinf(*this); }
+Tensor Tensor::isposinf() const { return ember::isposinf(*this); }
+Tensor Tensor::isneginf() const { return ember::isneginf(*this); }
+Tensor Tensor::isfinite() const { return ember::isfinite(*this); }
+Tensor Tensor::atan2(const Tensor& other) const { return ember::atan2(*this, other); }
+Tensor Tensor::fmod(const Tensor& other) const { return ember::fmod(*this, other); }
+Tensor Tensor::fmod(const Scalar& other) const { return ember::fmod(*this, other); }
+Tensor Tensor::remainder(const Tensor& other) const { return ember::remainder(*this, other); }
+Tensor Tensor::remainder(const Scalar& other) const { return ember::remainder(*this, other); }
+Tensor Tensor::nan_to_num(std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) const {
+  return ember::nan_to_num(*this, nan, posinf, neginf);
+}
+Tensor Tensor::lerp(const Tensor& end, const Scalar& weight) const { return ember::lerp(*this, end, weight); }
+Tensor Tensor::lerp(const Tensor& end, const Tensor& weight) const { return ember::lerp(*this, end, weight); }
+Tensor Tensor::addcmul(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  return ember::addcmul(*this, tensor1, tensor2, value);
+}
+Tensor Tensor::addcdiv(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) const {
+  return ember::addcdiv(*this, tensor1, tensor2, value);
+}
 
 Tensor Tensor::sum() const { return ember::sum(*this); }
 Tensor Tensor::sum(const Dims& dims, bool keepdim) const { return ember::sum(*this, dims, keepdim); }

@@ -171,7 +171,10 @@ Tensor unaliased(const Tensor& self, const Tensor& other) {
   return clone(other);
 }
 
-void binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, const Scalar& alpha = 1) {
+}  // namespace
+
+namespace detail {
+void binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, const Scalar& alpha) {
   const DType result = binary_result_dtype(op, self, other, alpha);
   const Dims shape = broadcast(self.sizes(), other.sizes());
   check_inplace_result(self, result, shape);
@@ -190,11 +193,17 @@ void scalar_inplace(BinaryOp op, const Tensor& self, const Scalar& s) {
   device_ops(self.device()).binary_scalar(op, self, s, false, self);
 }
 
-void unary_inplace(UnaryOp op, const Tensor& self, DType result, const UnaryArgs& args = {}) {
+void unary_inplace(UnaryOp op, const Tensor& self, DType result, const UnaryArgs& args) {
   check_inplace_result(self, result, self.sizes());
   mark_mutated(self);
   device_ops(self.device()).unary(op, self, self, args);
 }
+}  // namespace detail
+
+namespace {
+using detail::binary_inplace;
+using detail::scalar_inplace;
+using detail::unary_inplace;
 
 // Whether `from` broadcasts to `to` (trailing dims equal or 1, no extra leading dims).
 bool broadcasts_to(const Dims& from, const Dims& to) {
@@ -379,6 +388,10 @@ void copy_(const Tensor& self, const Tensor& src) {
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());
   device_ops(self.device()).copy(broadcast_to(unaliased(self, from), shape), self);
+}
+void assign_(const Tensor& self, const Tensor& result) {
+  check_inplace_result(self, result.dtype(), result.sizes());
+  copy_(self, result);
 }
 
 }  // namespace ember::native

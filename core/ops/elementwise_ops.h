@@ -1,6 +1,6 @@
 // The native elementwise building blocks of core/ops/elementwise.cpp, shared with the other
 // elementwise families (core/ops/math.cpp): checks, PyTorch's type promotion, output in
-// the inputs' layout, then the device's kernel.
+// the inputs' layout, then the device's kernel; and the in-place forms.
 #pragma once
 #include "core/op_kinds.h"
 #include "core/tensor.h"
@@ -15,5 +15,12 @@ Tensor scalar_op(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_firs
 DType unary_result_dtype(UnaryOp op, DType in);
 Tensor unary_op(UnaryOp op, const Tensor& a, DType dt, const UnaryArgs& args = {});
 Tensor unary_op(UnaryOp op, const Tensor& a);
+
+// In place, bumping self's version: self op other, self op s, op(self) of dtype `result`;
+// PyTorch's errors when the result's dtype can't be cast to self's or the broadcast shape
+// isn't self's.
+void binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, const Scalar& alpha = 1);
+void scalar_inplace(BinaryOp op, const Tensor& self, const Scalar& s);
+void unary_inplace(UnaryOp op, const Tensor& self, DType result, const UnaryArgs& args = {});
 
 }  // namespace ember::native::detail

@@ -1,6 +1,6 @@
 // Native elementwise math: sin ... erf, sign, the roundings, atan2, fmod, remainder
-// (kernels of core/math_functors.h through the device's unary/binary tables), and the
-// NaN/inf predicates composed of comparisons.
+// (kernels of core/math_functors.h through the device's unary/binary tables), out of place
+// and in place, and the NaN/inf predicates composed of comparisons.
 #include <limits>
 
 #include "core/factories.h"
@@ -10,7 +10,9 @@
 namespace ember::native {
 namespace {
 
+using detail::binary_inplace;
 using detail::binary_op;
+using detail::scalar_inplace;
 using detail::scalar_op;
 using detail::unary_op;
 
@@ -26,6 +28,15 @@ void check_divisor(const Tensor& a, const Scalar& b) {
 }
 void check_not_bool(const char* name, DType dt) {
   EMBER_CHECK(dt != kBool, "\"", name, "\" not implemented for 'Bool'");
+}
+// fmod's and remainder's checks, out of place and in place.
+void check_modulo(const char* name, const Tensor& a, const Tensor& b) {
+  check_not_bool(name, promote_types(a.dtype(), b.dtype()));
+  check_divisor(a, b);
+}
+void check_modulo(const char* name, const Tensor& a, const Scalar& b) {
+  check_not_bool(name, b.result_type_with(a.dtype()));
+  check_divisor(a, b);
 }
 
 }  // namespace
@@ -54,23 +65,19 @@ Tensor trunc(const Tensor& a) { return unary_op(UnaryOp::Trunc, a); }
 Tensor atan2(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Atan2, a, b); }
 
 Tensor fmod(const Tensor& a, const Tensor& b) {
-  check_not_bool("fmod", promote_types(a.dtype(), b.dtype()));
-  check_divisor(a, b);
+  check_modulo("fmod", a, b);
   return binary_op(BinaryOp::Fmod, a, b);
 }
 Tensor fmod(const Tensor& a, const Scalar& b) {
-  check_not_bool("fmod", b.result_type_with(a.dtype()));
-  check_divisor(a, b);
+  check_modulo("fmod", a, b);
   return scalar_op(BinaryOp::Fmod, a, b, false);
 }
 Tensor remainder(const Tensor& a, const Tensor& b) {
-  check_not_bool("remainder", promote_types(a.dtype(), b.dtype()));
-  check_divisor(a, b);
+  check_modulo("remainder", a, b);
   return binary_op(BinaryOp::Remainder, a, b);
 }
 Tensor remainder(const Tensor& a, const Scalar& b) {
-  check_not_bool("remainder", b.result_type_with(a.dtype()));
-  check_divisor(a, b);
+  check_modulo("remainder", a, b);
   return scalar_op(BinaryOp::Remainder, a, b, false);
 }
 Tensor remainder(const Scalar& a, const Tensor& b) {
@@ -79,6 +86,31 @@ Tensor remainder(const Scalar& a, const Tensor& b) {
   if (integral(dt) && b.numel() > 0)
     EMBER_CHECK(!any(eq(b, Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
   return scalar_op(BinaryOp::Remainder, b, a, true);
+}
+
+// In place: the same checks, then self's kernel (unary_inplace refuses a float result
+// into an integer self, as PyTorch).
+void math_(UnaryOp op, const Tensor& self) {
+  EMBER_CHECK(is_floating_math(op) || is_rounding(op) || op == UnaryOp::Sign, "math_: ", op_name(op),
+              " is not one of the math ops");
+  detail::unary_inplace(op, self, detail::unary_result_dtype(op, self.dtype()));
+}
+void atan2_(const Tensor& self, const Tensor& other) { binary_inplace(BinaryOp::Atan2, self, other); }
+void fmod_(const Tensor& self, const Tensor& other) {
+  check_modulo("fmod", self, other);
+  binary_inplace(BinaryOp::Fmod, self, other);
+}
+void fmod_(const Tensor& self, const Scalar& other) {
+  check_modulo("fmod", self, other);
+  scalar_inplace(BinaryOp::Fmod, self, other);
+}
+void remainder_(const Tensor& self, const Tensor& other) {
+  check_modulo("remainder", self, other);
+  binary_inplace(BinaryOp::Remainder, self, other);
+}
+void remainder_(const Tensor& self, const Scalar& other) {
+  check_modulo("remainder", self, other);
+  scalar_inplace(BinaryOp::Remainder, self, other);
 }
 
 // Integers and bools are never NaN or infinite (PyTorch's answers for them too).

@@ -1,7 +1,7 @@
 // The elementwise math family on CUDA (core/math_functors.h through the CUDA elementwise
 // kernels): values and gradients against the CPU in float64 and float32, strided and
-// broadcast operands, integer fmod/remainder, rounding and the NaN/inf predicates exactly.
-// Skipped without a GPU.
+// broadcast operands, integer fmod/remainder, rounding and the NaN/inf predicates exactly,
+// and the in-place forms. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -93,6 +93,36 @@ TEST(CudaMath, IntegersRoundingAndPredicatesAreExact) {
              [](const Tensor& t) { return nan_to_num(t); }}) {
       EXPECT_TRUE(equal(nan_to_num(f(xt).to(kFloat64)), nan_to_num(f(xt.cuda()).cpu().to(kFloat64))));
     }
+  }
+}
+
+// The in-place forms (Tensor::sin_, ..., addcmul_) write through the same kernels into
+// self, here a transposed view, as on the CPU.
+TEST(CudaMath, InPlaceMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(9);
+  const Tensor x = rand({8, 8}, kFloat64) * 0.8 + 0.1, y = rand({8, 8}, kFloat64) + 0.5;
+  using InPlace = std::function<void(Tensor&, const Tensor&)>;
+  const std::vector<std::pair<const char*, InPlace>> ops{
+      {"sin_", [](Tensor& t, const Tensor&) { t.sin_(); }},
+      {"acos_", [](Tensor& t, const Tensor&) { t.acos_(); }},
+      {"log10_", [](Tensor& t, const Tensor&) { t.log10_(); }},
+      {"rsqrt_", [](Tensor& t, const Tensor&) { t.rsqrt_(); }},
+      {"erf_", [](Tensor& t, const Tensor&) { t.erf_(); }},
+      {"round_", [](Tensor& t, const Tensor&) { t.mul_(7.0).round_(); }},
+      {"atan2_", [](Tensor& t, const Tensor& o) { t.atan2_(o); }},
+      {"fmod_", [](Tensor& t, const Tensor& o) { t.mul_(9.0).fmod_(o); }},
+      {"remainder_", [](Tensor& t, const Tensor&) { t.mul_(9.0).remainder_(-0.7); }},
+      {"addcmul_", [](Tensor& t, const Tensor& o) { t.addcmul_(o, o, 0.5); }},
+      {"lerp_", [](Tensor& t, const Tensor& o) { t.lerp_(o, 0.3); }},
+  };
+  for (const auto& [name, f] : ops) {
+    SCOPED_TRACE(name);
+    Tensor c = x.clone(), g = x.cuda();
+    Tensor cv = c.t(), gv = g.t();
+    f(cv, y);
+    f(gv, y.cuda());
+    EXPECT_TRUE(allclose(c, g.cpu(), 1e-13, 1e-14));
   }
 }
 

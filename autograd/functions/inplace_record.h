@@ -1,0 +1,40 @@
+// The recording of an in-place op on self (and one other operand): PyTorch's checks,
+// the write, then self's history moved to the op's node; shared by the in-place
+// elementwise (autograd/functions/inplace.cpp) and math (autograd/functions/math.cpp) ops.
+#pragma once
+#include <optional>
+
+#include "autograd/function_node.h"
+#include "autograd/view_history.h"
+
+namespace ember::autograd {
+
+// Runs `apply` on self (and other), recording `formula` with two saved slots: s[0] self
+// before the write (a copy, when save_self_before), s[1] other (when save_other).
+template <typename Apply, typename Formula>
+Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply, Formula formula,
+                bool save_self_before = false, bool save_other = false) {
+  check_inplace(self);
+  const bool recording = other ? will_record(self, *other) : will_record(self);
+  check_view_can_record(self, recording);
+  // A recorded copy, so that for create_graph it keeps self's old history (Note
+  // [Higher-order gradients] in autograd/engine.h).
+  Tensor before = recording && save_self_before ? self.clone() : Tensor();
+  // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
+  // no longer matches at backward: PyTorch's "modified by an inplace operation" error
+  // rather than a gradient from the written values.
+  const bool other_aliases_self = recording && save_other && other && other->defined() && other->is_alias_of(self);
+  std::optional<SavedVariable> other_before;
+  if (other_aliases_self) other_before.emplace(*other, name);
+  apply();
+  if (recording) {
+    Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
+    const Tensor none;
+    auto node = record_inplace(name, self, {&self, other ? other : &none}, {before, other_saved}, formula);
+    node->set_differentiable_backward();
+    if (other_before) node->saved()[1] = std::move(*other_before);
+  }
+  return self;
+}
+
+}  // namespace ember::autograd

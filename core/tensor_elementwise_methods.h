@@ -1,0 +1,127 @@
+// Tensor's elementwise and math methods (libtorch spellings), out of place and in place:
+// a fragment of class Tensor's body, which core/tensor.h includes inside the class (so no
+// include guard and no includes here; don't include it anywhere else). Each is the free
+// function of core/ops.h (autograd/functions/tensor_methods.cpp, inplace.cpp, math.cpp).
+
+// ---- elementwise (broadcasting; see core/ops.h for free forms) ----
+// self + alpha * other (self - alpha * other): the ops of a + b, a - b, a * b, a / b.
+Tensor add(const Tensor& other, const Scalar& alpha = 1) const;
+Tensor add(const Scalar& other, const Scalar& alpha = 1) const;
+Tensor sub(const Tensor& other, const Scalar& alpha = 1) const;
+Tensor sub(const Scalar& other, const Scalar& alpha = 1) const;
+Tensor mul(const Tensor& other) const;
+Tensor mul(const Scalar& other) const;
+Tensor div(const Tensor& other) const;
+Tensor div(const Scalar& other) const;
+Tensor square() const;  // pow(2): integers stay integral, bool gives int64
+// value where mask (kBool, broadcast with self) is true, else self; value converted to self's dtype
+Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
+Tensor masked_fill(const Tensor& mask, const Tensor& value) const;  // value 0-dim, differentiable
+Tensor neg() const;
+Tensor exp() const;
+Tensor log() const;
+Tensor sqrt() const;
+Tensor abs() const;
+Tensor relu() const;
+Tensor sigmoid() const;
+Tensor tanh() const;
+Tensor pow(const Scalar& exponent) const;
+Tensor pow(const Tensor& exponent) const;
+Tensor clamp(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;
+Tensor eq(const Tensor& o) const;
+Tensor ne(const Tensor& o) const;
+Tensor lt(const Tensor& o) const;
+Tensor le(const Tensor& o) const;
+Tensor gt(const Tensor& o) const;
+Tensor ge(const Tensor& o) const;
+Tensor eq(const Scalar& o) const;
+Tensor ne(const Scalar& o) const;
+Tensor lt(const Scalar& o) const;
+Tensor le(const Scalar& o) const;
+Tensor gt(const Scalar& o) const;
+Tensor ge(const Scalar& o) const;
+
+// ---- math (core/ops.h says each one's dtypes, edges and gradient) ----
+Tensor sin() const;
+Tensor cos() const;
+Tensor tan() const;
+Tensor asin() const;
+Tensor acos() const;
+Tensor atan() const;
+Tensor sinh() const;
+Tensor cosh() const;
+Tensor log1p() const;
+Tensor expm1() const;
+Tensor log2() const;
+Tensor log10() const;
+Tensor rsqrt() const;
+Tensor reciprocal() const;
+Tensor erf() const;
+Tensor sign() const;
+Tensor floor() const;
+Tensor ceil() const;
+Tensor round() const;
+Tensor trunc() const;
+Tensor atan2(const Tensor& other) const;
+Tensor fmod(const Tensor& other) const;
+Tensor fmod(const Scalar& other) const;
+Tensor remainder(const Tensor& other) const;
+Tensor remainder(const Scalar& other) const;
+Tensor isnan() const;
+Tensor isinf() const;
+Tensor isposinf() const;
+Tensor isneginf() const;
+Tensor isfinite() const;
+Tensor nan_to_num(std::optional<double> nan = 0.0, std::optional<double> posinf = std::nullopt,
+                  std::optional<double> neginf = std::nullopt) const;
+Tensor lerp(const Tensor& end, const Scalar& weight) const;
+Tensor lerp(const Tensor& end, const Tensor& weight) const;
+Tensor addcmul(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+Tensor addcdiv(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+
+// ---- elementwise and math in place (bump the version counter; return *this) ----
+// The result must fit self: its dtype castable to self's (x.sin_() of an int64 x is
+// PyTorch's "result type Float can't be cast to the desired output type Long") and its
+// broadcast shape self's. Recorded as PyTorch (Note [In-place math] in autograd/functions/math.cpp).
+Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
+Tensor& add_(const Scalar& other);
+Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
+Tensor& sub_(const Scalar& other);
+Tensor& mul_(const Tensor& other);
+Tensor& mul_(const Scalar& other);
+Tensor& div_(const Tensor& other);
+Tensor& div_(const Scalar& other);
+Tensor& neg_();
+Tensor& relu_();
+Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor& sin_();
+Tensor& cos_();
+Tensor& tan_();
+Tensor& asin_();
+Tensor& acos_();
+Tensor& atan_();
+Tensor& sinh_();
+Tensor& cosh_();
+Tensor& log1p_();
+Tensor& expm1_();
+Tensor& log2_();
+Tensor& log10_();
+Tensor& rsqrt_();
+Tensor& reciprocal_();
+Tensor& erf_();
+Tensor& sign_();
+Tensor& floor_();
+Tensor& ceil_();
+Tensor& round_();
+Tensor& trunc_();
+Tensor& atan2_(const Tensor& other);
+Tensor& fmod_(const Tensor& other);
+Tensor& fmod_(const Scalar& other);
+Tensor& remainder_(const Tensor& other);
+Tensor& remainder_(const Scalar& other);
+Tensor& nan_to_num_(std::optional<double> nan = 0.0, std::optional<double> posinf = std::nullopt,
+                    std::optional<double> neginf = std::nullopt);
+Tensor& lerp_(const Tensor& end, const Scalar& weight);
+Tensor& lerp_(const Tensor& end, const Tensor& weight);
+Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
