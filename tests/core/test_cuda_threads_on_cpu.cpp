@@ -11,6 +11,7 @@
 #include <ember/ember.h>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@
 
 namespace ember {
 namespace {
+
+// Partial sums the kernels have not written: NaN, which no finite input sums to (a value
+// such as -1.0 can be a real bfloat16 sum).
+constexpr double kUnwritten = std::numeric_limits<double>::quiet_NaN();
 
 namespace pool = cuda_kernels::pool;
 namespace bnt = cuda_kernels::bn_threads;
@@ -232,7 +237,7 @@ TEST(CudaThreadsOnCpu, PoolingIndexWidthFollowsTheSizes) {
 constexpr int64_t kReduceThreads = bnt::kReduceThreads;
 template <typename ThreadSums>
 std::vector<double> run_partials(const bnt::Shape& s, const bnt::Split& split, const ThreadSums& thread_sums) {
-  std::vector<double> partial(static_cast<size_t>(2 * s.C * split.groups), -1.0);
+  std::vector<double> partial(static_cast<size_t>(2 * s.C * split.groups), kUnwritten);
   for (int64_t c = 0; c < s.C; ++c)
     for (int64_t group = 0; group < split.groups; ++group) {
       const bnt::Images im = bnt::images_of(s, group, split.per_group);
@@ -293,7 +298,7 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
   const std::vector<double> partial = run_partials(s, split, [&](int64_t ch, bnt::Images im, int64_t tid) {
     return bnt::stats_sums(xp, s, ch, im, tid, kReduceThreads);
   });
-  for (double v : partial) ASSERT_NE(v, -1.0) << "a block's partial was never written: " << name;
+  for (double v : partial) ASSERT_FALSE(std::isnan(v)) << "a block's partial was never written: " << name;
   std::vector<T> mean(C), var(C), invstd(C);
   for (int64_t ch = 0; ch < C; ++ch) {
     bnt::stats_finalize(xp, partial.data(), split.groups, mean.data(), var.data(), invstd.data(), eps, s, ch);
@@ -431,7 +436,7 @@ void check_row_norm(const RowNormGeometry& g, DType dtype, double tol, const std
 
   const nrm::ParamSplit split = nrm::param_split(g);
   ASSERT_LE(split.chunks, 65535) << name;
-  std::vector<double> partial(static_cast<size_t>(2 * split.chunks * g.params()), -1.0);
+  std::vector<double> partial(static_cast<size_t>(2 * split.chunks * g.params()), kUnwritten);
   for (int64_t chunk = 0; chunk < split.chunks; ++chunk)
     for (int64_t block = 0; block < split.blocks; ++block)
       for (int64_t lane = 0; lane < nrm::kParamLanes; ++lane) {
@@ -446,7 +451,7 @@ void check_row_norm(const RowNormGeometry& g, DType dtype, double tol, const std
         double* dst = nrm::partial_of(partial.data(), g, chunk, p);
         dst[0] = a, dst[1] = bsum;
       }
-  for (double v : partial) ASSERT_NE(v, -1.0) << "a partial was never written: " << name;
+  for (double v : partial) ASSERT_FALSE(std::isnan(v)) << "a partial was never written: " << name;
   const Tensor gw = make_empty({g.params()}, dtype, Device::cpu()), gb = make_empty({g.params()}, dtype, Device::cpu());
   for (int64_t p = 0; p < g.params(); ++p) nrm::param_finalize(partial.data(), g, split.chunks, gw.data_ptr<T>(), gb.data_ptr<T>(), p);
   EXPECT_TRUE(allclose(gw.to(kFloat64), want_gw.to(kFloat64), tol, tol)) << "grad_weight " << name;
