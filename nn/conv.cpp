@@ -4,9 +4,13 @@
 
 #include <cmath>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "nn/functional/conv_detail.h"
+#include "nn/functional/pad.h"
 #include "nn/init.h"
 
 namespace ember::nn {
@@ -32,17 +36,48 @@ std::string tuple_repr(const Dims& values) {
   return os.str();
 }
 
-std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const Dims& padding,
-                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias) {
+std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const ConvPadding& padding,
+                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias,
+                      const std::string& padding_mode) {
   std::ostringstream os;
   os << in << ", " << out << ", kernel_size=" << tuple_repr(kernel) << ", stride=" << tuple_repr(stride);
-  if (padding != Dims::filled(padding.size(), 0)) os << ", padding=" << tuple_repr(padding);
+  const Dims& given = padding.size;  // one value: the same on every spatial dim
+  const Dims pads = given.size() == 1 ? Dims::filled(kernel.size(), given[0]) : given;
+  if (padding.same || padding.valid) os << ", padding=" << (padding.same ? "same" : "valid");
+  else if (pads != Dims::filled(pads.size(), 0)) os << ", padding=" << tuple_repr(pads);
   if (dilation != Dims::filled(dilation.size(), 1)) os << ", dilation=" << tuple_repr(dilation);
   if (output_padding != Dims::filled(output_padding.size(), 0))
     os << ", output_padding=" << tuple_repr(output_padding);
   if (groups != 1) os << ", groups=" << groups;
   if (!bias) os << ", bias=False";
+  if (padding_mode != "zeros") os << ", padding_mode=" << padding_mode;
   return os.str();
+}
+
+void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride) {
+  EMBER_CHECK(padding_mode == "zeros" || padding_mode == "reflect" || padding_mode == "replicate" ||
+                  padding_mode == "circular",
+              "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode='",
+              padding_mode, "'");
+  EMBER_CHECK(!padding.same || stride == Dims::filled(stride.size(), 1),
+              "padding='same' is not supported for strided convolutions");
+}
+
+Tensor pad_for_mode(const Tensor& input, const ConvPadding& padding, const std::string& padding_mode,
+                    const Dims& kernel, const Dims& dilation) {
+  Dims before = Dims::filled(kernel.size(), 0), after = before;
+  if (padding.same) {
+    std::tie(before, after) = functional::detail::same_padding_sides(kernel, dilation);
+  } else {
+    const Dims& pads = padding.size;
+    for (size_t i = 0; i < kernel.size(); ++i) before[i] = after[i] = pads[pads.size() == 1 ? 0 : i];
+  }
+  std::vector<int64_t> sides;  // F::pad's order: the last dim first
+  for (size_t i = kernel.size(); i-- > 0;) {
+    sides.push_back(before[i]);
+    sides.push_back(after[i]);
+  }
+  return functional::pad(input, sides, padding_mode);
 }
 
 }  // namespace detail
@@ -67,15 +102,21 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair k, Conv2dOptions opts)
                                 init::uniform({out, in / detail::checked_groups("Conv2d", in, out, opts.groups), k.h, k.w},
                                               conv_bound("Conv2d", in, out, opts.groups, k.h * k.w)))),
       bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv2d", in, out, opts.groups, k.h * k.w))
-                                                : Tensor())) {}
+                                                : Tensor())) {
+  detail::check_conv_padding(options.padding, options.padding_mode, options.stride);
+}
 
 Tensor Conv2d::forward(const Tensor& input) {
-  return functional::conv2d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
+  if (options.padding_mode == "zeros")
+    return functional::conv2d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
+  return functional::conv2d(detail::pad_for_mode(input, options.padding, options.padding_mode, kernel_size,
+                                                 options.dilation),
+                            weight, bias, options.stride, 0, options.dilation, options.groups);
 }
 
 std::string Conv2d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
-                           {}, options.groups, bias.defined());
+                           {}, options.groups, bias.defined(), options.padding_mode);
 }
 
 Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, Conv1dOptions opts)
@@ -87,15 +128,21 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, Conv1dOptions opts)
       weight(register_parameter("weight", init::uniform({out, in / detail::checked_groups("Conv1d", in, out, opts.groups), k},
                                                        conv_bound("Conv1d", in, out, opts.groups, k)))),
       bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv1d", in, out, opts.groups, k))
-                                                : Tensor())) {}
+                                                : Tensor())) {
+  detail::check_conv_padding(options.padding, options.padding_mode, {options.stride});
+}
 
 Tensor Conv1d::forward(const Tensor& input) {
-  return functional::conv1d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
+  if (options.padding_mode == "zeros")
+    return functional::conv1d(input, weight, bias, options.stride, options.padding, options.dilation, options.groups);
+  return functional::conv1d(detail::pad_for_mode(input, options.padding, options.padding_mode, {kernel_size},
+                                                 {options.dilation}),
+                            weight, bias, options.stride, 0, options.dilation, options.groups);
 }
 
 std::string Conv1d::extra_repr() const {
-  return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, {options.padding},
-                           {options.dilation}, {}, options.groups, bias.defined());
+  return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, options.padding,
+                           {options.dilation}, {}, options.groups, bias.defined(), options.padding_mode);
 }
 
 }  // namespace ember::nn

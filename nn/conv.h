@@ -10,12 +10,15 @@
 namespace ember::nn {
 
 // An aggregate, in this order: nn::Conv2dOptions{.stride = 2, .padding = {1, 0}}.
+// padding: an int, a pair, nn::kSame or nn::kValid; padding_mode: "zeros", "reflect",
+// "replicate" or "circular" (the input padded with F::pad first, as PyTorch's layers do).
 struct Conv2dOptions {
   Pair stride = 1;
-  Pair padding = 0;
+  ConvPadding padding = 0;
   Pair dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+  std::string padding_mode = "zeros";
 };
 
 class Conv2d : public Module {
@@ -33,13 +36,15 @@ class Conv2d : public Module {
   Tensor& bias;    // [out]; undefined without bias
 };
 
-// nn::Conv1dOptions{.stride = 2, .padding = 1}, in this order.
+// nn::Conv1dOptions{.stride = 2, .padding = 1}, in this order (padding and padding_mode
+// as Conv2dOptions').
 struct Conv1dOptions {
   int64_t stride = 1;
-  int64_t padding = 0;
+  ConvPadding padding = 0;
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+  std::string padding_mode = "zeros";
 };
 
 // Over [N, C, L] (or [C, L]).
@@ -68,9 +73,17 @@ double init_bound(int64_t fan_in);
 // "(3,)" or "(3, 3)": a size as PyTorch prints a tuple.
 std::string tuple_repr(const Dims& values);
 // PyTorch's _ConvNd.extra_repr: "4, 6, kernel_size=(3, 3), stride=(2, 2)", then padding,
-// dilation, output_padding (empty: none), groups and bias where not the defaults.
-std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const Dims& padding,
-                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias);
+// dilation, output_padding (empty: none), groups, bias and padding_mode where not the defaults.
+std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const ConvPadding& padding,
+                      const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias,
+                      const std::string& padding_mode = "zeros");
+// A layer's padding options checked as PyTorch's constructors check them (padding_mode one
+// of "zeros", "reflect", "replicate", "circular"; kSame at stride 1 only).
+void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride);
+// The layer's input padded with padding_mode (not "zeros") by `padding` (kSame: its split
+// for kernel and dilation), for a convolution then made without padding.
+Tensor pad_for_mode(const Tensor& input, const ConvPadding& padding, const std::string& padding_mode,
+                    const Dims& kernel, const Dims& dilation);
 }  // namespace detail
 
 }  // namespace ember::nn

@@ -11,6 +11,7 @@
 #include "core/profiler.h"
 #include "nn/functional/args.h"
 #include "nn/functional/conv_detail.h"
+#include "nn/functional/pad.h"
 
 namespace ember::nn::functional {
 
@@ -35,6 +36,16 @@ void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Ten
   }
   EMBER_CHECK(w.size(2) > 0 && w.size(3) > 0, "kernel size should be greater than zero, but got kernel_height: ",
               w.size(2), " kernel_width: ", w.size(3));
+}
+
+std::pair<Dims, Dims> same_padding_sides(const Dims& kernel, const Dims& dilation) {
+  Dims before, after;
+  for (size_t i = 0; i < kernel.size(); ++i) {
+    const int64_t total = dilation[i] * (kernel[i] - 1);
+    before.push_back(total / 2);
+    after.push_back(total - total / 2);
+  }
+  return {before, after};
 }
 
 // Note [Convolution's double backward]
@@ -124,16 +135,36 @@ tensor_list conv2d_recorded_grads(const Tensor& g, const Tensor& x, const Tensor
           autograd::needs_grad(in, 2) ? g.sum({0, 2, 3}) : Tensor()};
 }
 
+// Note [Same padding]
+// ~~~~~~~~~~~~~~~~~~~
+// padding=kSame (PyTorch's padding="same") keeps the input's spatial size at stride 1:
+// dilation * (kernel - 1) padded in all per dim, half before (rounded down) and the rest
+// after, as PyTorch splits it. An even total is conv2d's own symmetric padding; an odd one
+// first pads the input with the extra zero row or column after it (F::pad, recorded, a
+// copy of the input as in PyTorch), then convolves with the symmetric part. Layers with a
+// padding_mode other than "zeros" pad with that mode instead, using the same split.
+Tensor conv2d_same(const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride, const Dims& dilation,
+                   int64_t groups) {
+  EMBER_CHECK(stride[0] == 1 && stride[1] == 1, "padding='same' is not supported for strided convolutions");
+  EMBER_CHECK(w.dim() == 4, "Expected 4-dimensional weight for 4-dimensional input ", x.sizes(), ", but got ",
+              w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
+  EMBER_CHECK(dilation[0] > 0 && dilation[1] > 0, "dilation should be greater than zero");
+  const auto [before, after] = detail::same_padding_sides({w.size(2), w.size(3)}, dilation);
+  const Tensor in = before == after ? x : pad(x, {0, after[1] - before[1], 0, after[0] - before[0]});
+  return conv2d(in, w, b, stride, before, dilation, groups);
+}
+
 }  // namespace
 
-Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrPair stride_in, IntOrPair padding_in,
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrPair stride_in, ConvPadding padding_in,
               IntOrPair dilation_in, int64_t groups) {
   const auto [x, w, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, w_in, b_in);
   if (x.dim() == 3) return conv2d(x.unsqueeze(0), w, b, stride_in, padding_in, dilation_in, groups).squeeze(0);
-  EMBER_PROFILE_OP("conv2d");
   const Dims stride = detail::expand_pair(stride_in, "conv2d", "stride");
-  const Dims padding = detail::expand_pair(padding_in, "conv2d", "padding");
   const Dims dilation = detail::expand_pair(dilation_in, "conv2d", "dilation");
+  if (padding_in.same) return conv2d_same(x, w, b, stride, dilation, groups);
+  EMBER_PROFILE_OP("conv2d");
+  const Dims padding = detail::expand_pair(padding_in.size, "conv2d", "padding");
   const ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
   // Channels-last when the input or the weight is, as PyTorch's convolutions choose.
   const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||

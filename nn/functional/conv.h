@@ -34,14 +34,36 @@ struct IntOrPair {
   Dims dims;
 };
 
+// padding="same" and padding="valid" (libtorch's torch::kSame / torch::kValid):
+// F::conv2d(x, w, b, 1, nn::kSame), nn::Conv2dOptions{.padding = nn::kSame}.
+struct SamePadding {};
+struct ValidPadding {};
+inline constexpr SamePadding kSame{};
+inline constexpr ValidPadding kValid{};
+
+// A convolution's padding: one integer, a pair or Dims (as IntOrPair), or kSame / kValid.
+// kValid is no padding (printed "valid" by the layers, as PyTorch's).
+struct ConvPadding {
+  ConvPadding(int64_t both) : size(both) {}                            // NOLINT: implicit on purpose
+  ConvPadding(std::initializer_list<int64_t> values) : size(values) {}  // NOLINT
+  ConvPadding(const Dims& d) : size(d) {}                              // NOLINT
+  ConvPadding(Pair p) : size(p) {}                                     // NOLINT
+  ConvPadding(SamePadding) : same(true) {}                             // NOLINT
+  ConvPadding(ValidPadding) : size(0), valid(true) {}                  // NOLINT
+  IntOrPair size;  // unused when same
+  bool same = false;
+  bool valid = false;
+};
+
 }  // namespace ember::nn
 
 namespace ember::nn::functional {
 
 // x [N, C, H, W] or [C, H, W]; w [O, C/groups, KH, KW]; b [O] or undefined. Sizes of
-// one element ({2}) mean the same value for height and width.
+// one element ({2}) mean the same value for height and width. padding kSame keeps H and
+// W at stride 1 (Note [Same padding] in nn/functional/conv.cpp).
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrPair stride = 1,
-              IntOrPair padding = 0, IntOrPair dilation = 1, int64_t groups = 1);
+              ConvPadding padding = 0, IntOrPair dilation = 1, int64_t groups = 1);
 
 // The transposed convolution (PyTorch's argument order): x [N, Cin, H, W] or [Cin, H, W];
 // w [Cin, Cout/groups, KH, KW]; output [N, Cout, OH, OW] with OH = (H - 1) * stride -
@@ -53,8 +75,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b = Tens
 
 // 1-D forms over [N, C, L] or [C, L] (w [O, C/groups, K]; transposed: [Cin, Cout/groups, K]),
 // run as conv2d / conv_transpose2d on [N, C, 1, L] views.
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), int64_t stride = 1, int64_t padding = 0,
-              int64_t dilation = 1, int64_t groups = 1);
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), int64_t stride = 1,
+              ConvPadding padding = 0, int64_t dilation = 1, int64_t groups = 1);
 Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), int64_t stride = 1,
                         int64_t padding = 0, int64_t output_padding = 0, int64_t groups = 1, int64_t dilation = 1);
 

@@ -26,9 +26,14 @@ Tensor from_2d(const Tensor& out, const Tensor& x) { return x.dim() == 2 ? out.s
 
 }  // namespace
 
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding, int64_t dilation,
-              int64_t groups) {
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, ConvPadding padding_in,
+              int64_t dilation, int64_t groups) {
   check_1d("conv1d", x, w, w.dim() == 3 ? w.size(1) * groups : 0, groups, false);
+  if (padding_in.same)
+    return from_2d(conv2d(as_2d(x), w.unsqueeze(2), b, Dims{1, stride}, kSame, Dims{1, dilation}, groups), x);
+  const Dims& sizes = padding_in.size;
+  EMBER_CHECK(sizes.size() == 1, "conv1d: expected padding to be a single integer, but got ", sizes);
+  const int64_t padding = sizes[0];
   if (stride > 0 && padding >= 0 && dilation > 0 && w.size(2) > 0) {
     const int64_t L = x.size(-1), K = w.size(2);
     EMBER_CHECK(L + 2 * padding >= dilation * (K - 1) + 1, "Calculated padded input size per channel: (",

@@ -2,6 +2,8 @@
 // both make, and convolution's gradients as recorded, differentiable ops (Note
 // [Convolution's double backward]); conv_transpose2d's forward is conv2d's input gradient.
 #pragma once
+#include <utility>
+
 #include "core/memory_format.h"
 #include "core/nn_geometry.h"
 #include "core/tensor.h"
@@ -13,6 +15,10 @@ namespace ember::nn::functional::detail {
 // >= 0, a kernel of at least one element (`op` names the function in messages).
 void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
                      const Dims& padding, const Dims& dilation, int64_t groups);
+
+// padding=kSame's split (Note [Same padding] in nn/functional/conv.cpp): per spatial dim,
+// dilation * (kernel - 1) padded in all, {before, after} with the odd one after.
+std::pair<Dims, Dims> same_padding_sides(const Dims& kernel, const Dims& dilation);
 
 // conv2d(x, w) for geo's stride, padding, dilation and groups, without bias.
 Tensor conv2d_of(const Tensor& x, const Tensor& w, const ConvGeometry& geo);
