@@ -1,5 +1,5 @@
 // nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
-// layer_norm/group_norm, conv/pool, embedding/one_hot, pad/interpolate and losses.
+// layer_norm/group_norm/instance_norm, conv/pool, embedding/one_hot, pad/interpolate and losses.
 #pragma once
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
