@@ -3,31 +3,16 @@
 // math is nn::functional::batch_norm.
 #include "nn/batchnorm.h"
 
-#include <sstream>
-
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
-#include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/diagnostics.h"
 #include "nn/functional/basic.h"
 
 namespace ember::nn {
 
-namespace {
-Tensor if_enabled(bool on, Tensor t) { return on ? std::move(t) : Tensor(); }
-}  // namespace
-
 BatchNormBase::BatchNormBase(std::string type_name, int64_t c, BatchNormOptions opts)
-    : Module(std::move(type_name)),
-      num_features(c),
-      options(opts),
-      weight(register_parameter("weight", if_enabled(opts.affine, ones({c})))),
-      bias(register_parameter("bias", if_enabled(opts.affine, zeros({c})))),
-      running_mean(register_buffer("running_mean", if_enabled(opts.track_running_stats, zeros({c})))),
-      running_var(register_buffer("running_var", if_enabled(opts.track_running_stats, ones({c})))),
-      num_batches_tracked(register_buffer("num_batches_tracked",
-                                          if_enabled(opts.track_running_stats, zeros({}, kInt64)))) {}
+    : NormBase(std::move(type_name), c, opts.affine, opts.track_running_stats), options(opts) {}
 
 Tensor BatchNormBase::forward(const Tensor& input) {
   check_input_and_channels(input);
@@ -64,15 +49,7 @@ std::string BatchNormBase::eval_mode_effect() const {
 }
 
 std::string BatchNormBase::extra_repr() const {
-  std::ostringstream os;
-  os << num_features << ", eps=" << options.eps << ", momentum=";
-  if (options.momentum)
-    os << *options.momentum;
-  else
-    os << "None";
-  os << ", affine=" << (options.affine ? "True" : "False")
-     << ", track_running_stats=" << (options.track_running_stats ? "True" : "False");
-  return os.str();
+  return norm_repr(options.eps, options.momentum, options.affine, options.track_running_stats);
 }
 
 BatchNorm1d::BatchNorm1d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm1d", c, opts) {}

@@ -1,10 +1,10 @@
 // nn::BatchNorm1d / BatchNorm2d: batch statistics and running-statistics updates in
 // training, running statistics in eval. Buffers running_mean, running_var,
-// num_batches_tracked (int64); parameters weight, bias (when affine).
+// num_batches_tracked (int64); parameters weight, bias (when affine): nn/norm_base.h.
 #pragma once
 #include <optional>
 
-#include "nn/module.h"
+#include "nn/norm_base.h"
 
 namespace ember::nn {
 
@@ -15,7 +15,7 @@ struct BatchNormOptions {
   bool track_running_stats = true;
 };
 
-class BatchNormBase : public Module {
+class BatchNormBase : public NormBase {
  public:
   Tensor forward(const Tensor& input) override;
   // In eval mode (running statistics) normalises a reusable row-major input in place
@@ -26,13 +26,7 @@ class BatchNormBase : public Module {
   bool depends_on_training_flag() const override { return options.track_running_stats; }
   std::string eval_mode_effect() const override;
 
-  const int64_t num_features;
   const BatchNormOptions options;
-  Tensor& weight;               // [C], ones; undefined unless affine
-  Tensor& bias;                 // [C], zeros; undefined unless affine
-  Tensor& running_mean;         // [C], zeros; undefined unless track_running_stats
-  Tensor& running_var;          // [C], ones
-  Tensor& num_batches_tracked;  // int64 scalar
 
  protected:
   BatchNormBase(std::string type_name, int64_t num_features, BatchNormOptions options);

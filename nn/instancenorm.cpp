@@ -3,27 +3,13 @@
 // math is nn::functional::instance_norm.
 #include "nn/instancenorm.h"
 
-#include <sstream>
-
-#include "core/factories.h"
 #include "nn/functional/norm.h"
 
 namespace ember::nn {
 
-namespace {
-Tensor if_enabled(bool on, Tensor t) { return on ? std::move(t) : Tensor(); }
-}  // namespace
-
 InstanceNormBase::InstanceNormBase(std::string type_name, int64_t unbatched_dim, int64_t c, InstanceNormOptions opts)
-    : Module(std::move(type_name)),
-      num_features(c),
+    : NormBase(std::move(type_name), c, opts.affine, opts.track_running_stats),
       options(opts),
-      weight(register_parameter("weight", if_enabled(opts.affine, ones({c})))),
-      bias(register_parameter("bias", if_enabled(opts.affine, zeros({c})))),
-      running_mean(register_buffer("running_mean", if_enabled(opts.track_running_stats, zeros({c})))),
-      running_var(register_buffer("running_var", if_enabled(opts.track_running_stats, ones({c})))),
-      num_batches_tracked(register_buffer("num_batches_tracked",
-                                          if_enabled(opts.track_running_stats, zeros({}, kInt64)))),
       unbatched_dim_(unbatched_dim) {}
 
 Tensor InstanceNormBase::forward(const Tensor& input) {
@@ -44,11 +30,7 @@ std::string InstanceNormBase::eval_mode_effect() const {
 }
 
 std::string InstanceNormBase::extra_repr() const {
-  std::ostringstream os;
-  os << num_features << ", eps=" << options.eps << ", momentum=" << options.momentum
-     << ", affine=" << (options.affine ? "True" : "False")
-     << ", track_running_stats=" << (options.track_running_stats ? "True" : "False");
-  return os.str();
+  return norm_repr(options.eps, options.momentum, options.affine, options.track_running_stats);
 }
 
 }  // namespace ember::nn

@@ -3,7 +3,7 @@
 // track_running_stats, eval mode normalizes with the running statistics (buffers
 // running_mean, running_var, num_batches_tracked, which InstanceNorm never counts).
 #pragma once
-#include "nn/module.h"
+#include "nn/norm_base.h"
 
 namespace ember::nn {
 
@@ -14,7 +14,7 @@ struct InstanceNormOptions {
   bool track_running_stats = false;
 };
 
-class InstanceNormBase : public Module {
+class InstanceNormBase : public NormBase {
  public:
   // An input without the batch dim (one dim fewer) is normalized as a batch of one.
   Tensor forward(const Tensor& input) override;
@@ -23,13 +23,7 @@ class InstanceNormBase : public Module {
   bool depends_on_training_flag() const override { return options.track_running_stats; }
   std::string eval_mode_effect() const override;
 
-  const int64_t num_features;
-  const InstanceNormOptions options;
-  Tensor& weight;               // [C], ones; undefined unless affine
-  Tensor& bias;                 // [C], zeros; undefined unless affine
-  Tensor& running_mean;         // [C], zeros; undefined unless track_running_stats
-  Tensor& running_var;          // [C], ones
-  Tensor& num_batches_tracked;  // int64 scalar, stays 0 (as PyTorch's)
+  const InstanceNormOptions options;  // num_batches_tracked stays 0, as PyTorch's
 
  protected:
   // unbatched_dim: the rank of an input without the batch dim (2 for InstanceNorm1d).

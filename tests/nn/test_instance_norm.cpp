@@ -54,14 +54,18 @@ const std::vector<double> kGradX{3.2329522,     2.132932948,  -1.350724207,  -4.
 const std::vector<double> kGradW{-1.828389328, 2.339424304, 0.8724236103};
 const std::vector<double> kGradB{1.262513018, 1.760289614, -3.563717172};
 
-TEST(InstanceNorm, FunctionalMatchesPyTorch) {
-  const Inputs in;
-  const Tensor y = F::instance_norm(in.x, Tensor(), Tensor(), in.w, in.b);
+// y is PyTorch's kY, and the backward of (y * r).sum() gives its gradients.
+void expect_pytorch_values_and_gradients(const Tensor& y, const Inputs& in) {
   expect_values(y, kY, 1e-8);
   (y * in.r).sum().backward();
   expect_values(in.x.grad(), kGradX, 1e-8);
   expect_values(in.w.grad(), kGradW, 1e-8);
   expect_values(in.b.grad(), kGradB, 1e-8);
+}
+
+TEST(InstanceNorm, FunctionalMatchesPyTorch) {
+  const Inputs in;
+  expect_pytorch_values_and_gradients(F::instance_norm(in.x, Tensor(), Tensor(), in.w, in.b), in);
 }
 
 // With running statistics the training step goes through batch_norm on [1, N * C, L]: the
@@ -74,11 +78,7 @@ TEST(InstanceNorm, RunningStatisticsUpdateMatchesPyTorch) {
   const Tensor y = F::instance_norm(in.x, rm, rv, in.w, in.b, true, 0.2);
   expect_values(rm, {0.1654094434, -0.2397141629, 0.2587998648}, 1e-9);
   expect_values(rv, {0.4649203588, 1.676397948, 1.349637171}, 1e-9);
-  expect_values(y, kY, 1e-8);
-  (y * in.r).sum().backward();
-  expect_values(in.x.grad(), kGradX, 1e-8);
-  expect_values(in.w.grad(), kGradW, 1e-8);
-  expect_values(in.b.grad(), kGradB, 1e-8);
+  expect_pytorch_values_and_gradients(y, in);
 }
 
 // After that update:

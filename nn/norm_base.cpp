@@ -1,0 +1,35 @@
+// nn::NormBase: the parameters and buffers of BatchNorm and InstanceNorm, registered in
+// PyTorch's order, and their common repr.
+#include "nn/norm_base.h"
+
+#include <sstream>
+
+#include "core/factories.h"
+
+namespace ember::nn {
+
+namespace {
+Tensor if_enabled(bool on, Tensor t) { return on ? std::move(t) : Tensor(); }
+}  // namespace
+
+NormBase::NormBase(std::string type_name, int64_t c, bool affine, bool track)
+    : Module(std::move(type_name)),
+      num_features(c),
+      weight(register_parameter("weight", if_enabled(affine, ones({c})))),
+      bias(register_parameter("bias", if_enabled(affine, zeros({c})))),
+      running_mean(register_buffer("running_mean", if_enabled(track, zeros({c})))),
+      running_var(register_buffer("running_var", if_enabled(track, ones({c})))),
+      num_batches_tracked(register_buffer("num_batches_tracked", if_enabled(track, zeros({}, kInt64)))) {}
+
+std::string NormBase::norm_repr(double eps, std::optional<double> momentum, bool affine, bool track) const {
+  std::ostringstream os;
+  os << num_features << ", eps=" << eps << ", momentum=";
+  if (momentum)
+    os << *momentum;
+  else
+    os << "None";
+  os << ", affine=" << (affine ? "True" : "False") << ", track_running_stats=" << (track ? "True" : "False");
+  return os.str();
+}
+
+}  // namespace ember::nn

@@ -1,0 +1,26 @@
+// nn::NormBase (PyTorch's _NormBase), what BatchNorm and InstanceNorm share: the weight and
+// bias when affine, the running statistics and num_batches_tracked when tracked (with
+// PyTorch's state_dict names), and their repr "C, eps=.., momentum=.., affine=.., ...".
+#pragma once
+#include <optional>
+
+#include "nn/module.h"
+
+namespace ember::nn {
+
+class NormBase : public Module {
+ public:
+  const int64_t num_features;
+  Tensor& weight;               // [C], ones; undefined unless affine
+  Tensor& bias;                 // [C], zeros; undefined unless affine
+  Tensor& running_mean;         // [C], zeros; undefined unless track_running_stats
+  Tensor& running_var;          // [C], ones
+  Tensor& num_batches_tracked;  // int64 scalar
+
+ protected:
+  NormBase(std::string type_name, int64_t num_features, bool affine, bool track_running_stats);
+  // extra_repr's text; momentum nullopt prints as None.
+  std::string norm_repr(double eps, std::optional<double> momentum, bool affine, bool track_running_stats) const;
+};
+
+}  // namespace ember::nn
