@@ -38,6 +38,24 @@ void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Ten
               w.size(2), " kernel_width: ", w.size(3));
 }
 
+ConvLayouts conv_layouts(const Tensor& x, const Tensor& w) {
+  const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||
+                             w.suggest_memory_format() == MemoryFormat::ChannelsLast;
+  const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  return {format, kernel_format(x, format)};
+}
+
+Tensor conv_operand(const Tensor& t, MemoryFormat kernel, bool recording) {
+  return recording ? t.contiguous(kernel) : dense_in(t, kernel);
+}
+
+void record_convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out, const Tensor& xc,
+                        const Tensor& wc, autograd::BackwardFormula formula) {
+  autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
+                   {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()}, std::move(formula))
+      ->set_backward_reads_inputs(/*x and w, not the bias*/ 0b011);
+}
+
 std::pair<Dims, Dims> same_padding_sides(const Dims& kernel, const Dims& dilation) {
   Dims before, after;
   for (size_t i = 0; i < kernel.size(); ++i) {
@@ -166,25 +184,15 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
   EMBER_PROFILE_OP("conv2d");
   const Dims padding = detail::expand_pair(padding_in.size, "conv2d", "padding");
   const ConvGeometry g = conv_geometry(x, w, b, stride, padding, dilation, groups);
-  // Channels-last when the input or the weight is, as PyTorch's convolutions choose.
-  const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||
-                             w.suggest_memory_format() == MemoryFormat::ChannelsLast;
-  const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
-  // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
-  const MemoryFormat kernel = detail::kernel_format(x, format);
-  // When recording, an operand not dense in the kernel's layout is copied by the recorded
-  // contiguous(): the node saves that copy (no second copy in backward) and, for
-  // create_graph, the copy keeps the operand's history.
+  const auto [format, kernel] = detail::conv_layouts(x, w);
   const bool recording = autograd::will_record(x, w, b);
-  const auto dense = [&](const Tensor& t) { return recording ? t.contiguous(kernel) : detail::dense_in(t, kernel); };
-  const Tensor xc = dense(x), wc = dense(w), bc = detail::contiguous(b);
+  const Tensor xc = detail::conv_operand(x, kernel, recording), wc = detail::conv_operand(w, kernel, recording);
+  const Tensor bc = detail::contiguous(b);
   Tensor out = make_empty({g.N, g.O, g.OH, g.OW}, x.dtype(), x.device(), kernel);
   device_ops(x.device()).conv2d_forward(xc, wc, bc, g, out);
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
-    // x is needed only for w's gradient, w only for x's (with their history, for create_graph).
-    autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
-                     {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
+    detail::record_convolution(x, w, b, out, xc, wc,
                      [g, kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
                                                                 const auto& in) {
                        if (is_grad_enabled()) return conv2d_recorded_grads(grads[0], saved[0], saved[1], g, kernel, in);
@@ -202,8 +210,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
                        // The weight's gradient laid out like the weight, as optimizers expect.
                        if (out[1].defined()) out[1] = detail::dense_in(out[1], w_format);
                        return out;
-                     })
-        ->set_backward_reads_inputs(/*x and w, not the bias*/ 0b011);
+                     });
   }
   return out;
 }

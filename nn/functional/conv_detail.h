@@ -4,6 +4,7 @@
 #pragma once
 #include <utility>
 
+#include "autograd/function_node.h"
 #include "core/memory_format.h"
 #include "core/nn_geometry.h"
 #include "core/tensor.h"
@@ -15,6 +16,23 @@ namespace ember::nn::functional::detail {
 // >= 0, a kernel of at least one element (`op` names the function in messages).
 void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
                      const Dims& padding, const Dims& dilation, int64_t groups);
+
+// The layouts of a convolution of x and w: its output's format (channels-last when x or
+// w is, as PyTorch's convolutions choose) and the kernels' (Note [Channels-last layers] in
+// nn/functional/args.h).
+struct ConvLayouts {
+  MemoryFormat format, kernel;
+};
+ConvLayouts conv_layouts(const Tensor& x, const Tensor& w);
+// An operand dense in the kernels' layout. When recording, a copy is made by the recorded
+// contiguous(): the node saves that copy (no second copy in backward) and, for
+// create_graph, the copy keeps the operand's history.
+Tensor conv_operand(const Tensor& t, MemoryFormat kernel, bool recording);
+// Records conv2d's or conv_transpose2d's one "ConvolutionBackward" node on `out`: the
+// dense x (xc) is saved only for w's gradient, w (wc) only for x's; the backward reads x
+// and w, not the bias (FunctionNode::set_backward_reads_inputs).
+void record_convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out, const Tensor& xc,
+                        const Tensor& wc, autograd::BackwardFormula formula);
 
 // padding=kSame's split (Note [Same padding] in nn/functional/conv.cpp): per spatial dim,
 // dilation * (kernel - 1) padded in all, {before, after} with the odd one after.

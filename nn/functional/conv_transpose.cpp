@@ -83,22 +83,15 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
   const Dims output_padding = detail::expand_pair(output_padding_in, "conv_transpose2d", "output_padding");
   const Dims dilation = detail::expand_pair(dilation_in, "conv_transpose2d", "dilation");
   const ConvGeometry g = transposed_geometry(x, w, b, stride, padding, output_padding, dilation, groups);
-  // Layouts as conv2d chooses them (Note [Channels-last layers] in nn/functional/args.h).
-  const bool channels_last = x.suggest_memory_format() == MemoryFormat::ChannelsLast ||
-                             w.suggest_memory_format() == MemoryFormat::ChannelsLast;
-  const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
-  const MemoryFormat kernel = detail::kernel_format(x, format);
+  const auto [format, kernel] = detail::conv_layouts(x, w);
   const bool recording = autograd::will_record(x, w, b);
-  const auto dense = [&](const Tensor& t) { return recording ? t.contiguous(kernel) : detail::dense_in(t, kernel); };
-  const Tensor xc = dense(x), wc = dense(w);
+  const Tensor xc = detail::conv_operand(x, kernel, recording), wc = detail::conv_operand(w, kernel, recording);
   Tensor out = make_empty({g.N, g.C, g.H, g.W}, x.dtype(), x.device(), kernel);
   device_ops(x.device()).conv2d_backward(xc, Tensor(), wc, g, out, Tensor(), Tensor());
   if (b.defined()) native::add_(out, native::view(detail::contiguous(b), {1, g.C, 1, 1}), 1);
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
-    // x is needed only for w's gradient, w only for x's (with their history, for create_graph).
-    autograd::record("ConvolutionBackward", {&x, &w, &b}, {&out},
-                     {w.requires_grad() ? xc : Tensor(), x.requires_grad() ? wc : Tensor()},
+    detail::record_convolution(x, w, b, out, xc, wc,
                      [g, kernel, w_format = dense_format_of(w)](const tensor_list& u, const tensor_list& s,
                                                                 const auto& in) {
                        // The weight's gradient laid out like the weight, as optimizers expect.
@@ -107,8 +100,7 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
                            needs_grad(in, 1) ? detail::conv2d_weight_grad(u[0], s[0], g, kernel).contiguous(w_format)
                                              : Tensor(),
                            needs_grad(in, 2) ? u[0].sum({0, 2, 3}) : Tensor()};
-                     })
-        ->set_backward_reads_inputs(/*x and w, not the bias*/ 0b011);
+                     });
   }
   return out;
 }

@@ -16,6 +16,8 @@
 namespace ember {
 namespace {
 
+using ember::testing::NoTf32;
+
 namespace F = nn::functional;
 constexpr auto kCL = MemoryFormat::ChannelsLast;
 
@@ -24,18 +26,6 @@ constexpr auto kCL = MemoryFormat::ChannelsLast;
 
 bool strictly_channels_last(const Tensor& t) { return t.is_contiguous(kCL) && !t.is_contiguous(); }
 
-// Convolutions in full float32 for a test's scope: NCHW and NHWC may run different cuDNN
-// engines, and TF32's rounding (~1e-3) would swamp the comparison.
-class NoTf32 {
- public:
-  NoTf32() : previous_(cudnn::allow_tf32()) { cudnn::set_allow_tf32(false); }
-  ~NoTf32() { cudnn::set_allow_tf32(previous_); }
-  NoTf32(const NoTf32&) = delete;
-  NoTf32& operator=(const NoTf32&) = delete;
-
- private:
-  bool previous_;
-};
 
 TEST(CudaChannelsLast, DeviceCopiesKeepTheLayout) {
   REQUIRE_CUDA();

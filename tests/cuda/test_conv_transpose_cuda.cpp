@@ -13,6 +13,8 @@
 namespace ember {
 namespace {
 
+using ember::testing::NoTf32;
+
 namespace F = nn::functional;
 
 // f(x, w, b) on the CPU and on CUDA: outputs and the gradients of (f * g).sum() for all
@@ -36,16 +38,6 @@ void expect_cuda_matches_cpu(const Tensor& x, const Tensor& w, const Tensor& b, 
   EXPECT_LT(testing::max_abs_diff(bc.grad(), bg.grad().cpu()), tol);
 }
 
-class NoTf32 {
- public:
-  NoTf32() : previous_(cudnn::allow_tf32()) { cudnn::set_allow_tf32(false); }
-  ~NoTf32() { cudnn::set_allow_tf32(previous_); }
-  NoTf32(const NoTf32&) = delete;
-  NoTf32& operator=(const NoTf32&) = delete;
-
- private:
-  bool previous_;
-};
 
 TEST(CudaConvTranspose, MatchesTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";

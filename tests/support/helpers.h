@@ -90,4 +90,17 @@ inline void expect_values(const Tensor& t, const std::vector<double>& expected, 
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tol) << "at index " << i;
 }
 
+// Convolutions in full float32 for a test's scope: NCHW and NHWC (or the CPU and CUDA) may
+// run different engines, and TF32's rounding (~1e-3) would swamp the comparison.
+class NoTf32 {
+ public:
+  NoTf32() : previous_(cudnn::allow_tf32()) { cudnn::set_allow_tf32(false); }
+  ~NoTf32() { cudnn::set_allow_tf32(previous_); }
+  NoTf32(const NoTf32&) = delete;
+  NoTf32& operator=(const NoTf32&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace ember::testing
