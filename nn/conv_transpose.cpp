@@ -2,6 +2,7 @@
 // the output_padding an output_size asks for (PyTorch's _output_padding), forward and repr.
 #include "nn/conv_transpose.h"
 
+#include "nn/functional/conv_detail.h"
 #include "nn/init.h"
 
 namespace ember::nn {
@@ -26,7 +27,7 @@ Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims
   Dims wanted, smallest, largest, spatial, padding_out;
   for (size_t i = 0; i < k; ++i) {
     const int64_t in = input.size(input.dim() - static_cast<int64_t>(k - i));
-    const int64_t lo = (in - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1;
+    const int64_t lo = functional::detail::transposed_out_size(in, kernel[i], stride[i], padding[i], dilation[i], 0);
     wanted.push_back(output_size[output_size.size() - k + i]);
     smallest.push_back(lo);
     largest.push_back(lo + stride[i] - 1);

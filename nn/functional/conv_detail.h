@@ -34,6 +34,13 @@ Tensor conv_operand(const Tensor& t, MemoryFormat kernel, bool recording);
 void record_convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& out, const Tensor& xc,
                         const Tensor& wc, autograd::BackwardFormula formula);
 
+// The output size along one dim of a transposed convolution (Note [Transposed convolution]
+// in nn/functional/conv_transpose.cpp); nonpositive when the input is too small.
+inline int64_t transposed_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation,
+                                   int64_t output_padding) {
+  return (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1;
+}
+
 // padding=kSame's split (Note [Same padding] in nn/functional/conv.cpp): per spatial dim,
 // dilation * (kernel - 1) padded in all, {before, after} with the odd one after.
 std::pair<Dims, Dims> same_padding_sides(const Dims& kernel, const Dims& dilation);

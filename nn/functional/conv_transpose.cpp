@@ -57,7 +57,7 @@ ConvGeometry transposed_geometry(const Tensor& x, const Tensor& w, const Tensor&
               w.sizes(), ", expected bias to be 1-dimensional with ", out_channels,
               " elements, but got bias of size ", b.sizes(), " instead");
   const auto out_size = [&](int i, int64_t in, int64_t kernel) {
-    return (in - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel - 1) + op[i] + 1;
+    return detail::transposed_out_size(in, kernel, stride[i], padding[i], dilation[i], op[i]);
   };
   const int64_t OH = out_size(0, x.size(2), w.size(2)), OW = out_size(1, x.size(3), w.size(3));
   EMBER_CHECK(OH > 0 && OW > 0, "Given input size per channel: (", x.size(2), " x ", x.size(3),
