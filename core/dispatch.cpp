@@ -30,6 +30,7 @@ const DeviceOps& cpu_ops() {
       .gather = cpu::gather,
       .scatter = cpu::scatter,
       .sort_rows = cpu::sort_rows,
+      .searchsorted = cpu::searchsorted,
       .softmax_rows = cpu::softmax_rows,
       .cross_entropy_rows = cpu::cross_entropy_rows,
       .class_loss_backward = cpu::class_loss_backward,

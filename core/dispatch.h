@@ -117,6 +117,10 @@ struct DeviceOps {
   // k <= n; int64, float32, float64, bfloat16, uint8, bool) in sort_key order, ascending
   // or descending, ties by position: Note [Sort order of ties and NaN].
   void (*sort_rows)(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
+  // out [rows, n] (int64) = where each value of values [rows, n] goes in its row of
+  // boundaries [rows or 1, m] (sorted ascending; one row serves every value row), as
+  // core/sorted_position.h finds it; boundaries and values contiguous, one dtype (any but bool).
+  void (*searchsorted)(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
 
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.

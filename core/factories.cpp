@@ -56,12 +56,6 @@ Tensor from_host_values(const Dims& sizes, const TensorOptions& options, const V
   return finish(native::to_device(host, options.device()), options);
 }
 
-// 64 random bits for one Philox counter (words 0 and 1 of its block).
-uint64_t random_bits(uint64_t seed, uint64_t counter) {
-  uint32_t words[4];
-  Philox4x32::block(seed, counter, words);
-  return (static_cast<uint64_t>(words[0]) << 32) | words[1];
-}
 
 enum class Distribution { Uniform, Normal };
 
@@ -179,7 +173,7 @@ Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions optio
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(numel));  // drawn on the host
   const uint64_t seed = rng.seed, counter = rng.offset;
   return from_host_values(sizes, options, [&, seed = seed, counter = counter](int64_t i) {
-    const uint64_t offset = random_bits(seed, counter + static_cast<uint64_t>(i)) % range;
+    const uint64_t offset = Philox4x32::bits64(seed, counter + static_cast<uint64_t>(i)) % range;
     return static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
   });
 }
@@ -193,7 +187,7 @@ Tensor randperm(int64_t n, TensorOptions options) {
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(n));  // drawn on the host
   const uint64_t seed = rng.seed, counter = rng.offset;
   for (int64_t i = n - 1; i > 0; --i) {
-    const auto j = random_bits(seed, counter + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);
+    const auto j = Philox4x32::bits64(seed, counter + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);
     std::swap(perm[static_cast<size_t>(i)], perm[j]);
   }
   return from_host_values({n}, options, [&](int64_t i) { return perm[static_cast<size_t>(i)]; });

@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/sampling.h"
+#include "core/statistics_ops.h"
 #include "core/tensor.h"
 
 namespace ember {

@@ -54,6 +54,12 @@ struct Philox4x32 {
     out[2] = c2;
     out[3] = c3;
   }
+  // 64 random bits for one counter (words 0 and 1 of its block): integer draws.
+  EMBER_HD_INLINE static uint64_t bits64(uint64_t seed, uint64_t counter) {
+    uint32_t words[4];
+    block(seed, counter, words);
+    return (static_cast<uint64_t>(words[0]) << 32) | words[1];
+  }
   // Uniform in [0, 1) from 32 bits (float) or 53 bits (double).
   EMBER_HD_INLINE static float to_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
   EMBER_HD_INLINE static double to_double(uint32_t a, uint32_t b) {

@@ -88,6 +88,7 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layou
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
 void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
+void searchsorted(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
 // state[0..1] = {seed, offset} on the current stream: a graph replay's random base.
 void write_philox_state(uint64_t* state, uint64_t seed, uint64_t offset);
 void reduce(ReduceOp op, const Tensor& in, const Tensor& out);

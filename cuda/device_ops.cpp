@@ -56,6 +56,7 @@ const DeviceOps* cuda_ops() {
       .gather = OnTensorsDevice<cuda_kernels::gather>::call,
       .scatter = OnTensorsDevice<cuda_kernels::scatter>::call,
       .sort_rows = OnTensorsDevice<cuda_kernels::sort_rows>::call,
+      .searchsorted = OnTensorsDevice<cuda_kernels::searchsorted>::call,
       .softmax_rows = OnTensorsDevice<cuda_kernels::softmax_rows>::call,
       .cross_entropy_rows = OnTensorsDevice<cuda_kernels::cross_entropy_rows>::call,
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,

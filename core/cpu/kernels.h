@@ -33,6 +33,7 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layou
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
 void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
+void searchsorted(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
                         const Tensor& probs, const Tensor& row_weights);

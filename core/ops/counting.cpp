@@ -1,0 +1,263 @@
+// Counting ops made of native ops, so they run on every device: nonzero, count_nonzero,
+// bincount, histc, searchsorted/bucketize (the device's searchsorted kernel) and
+// unique/unique_consecutive. None is differentiable (PyTorch's are not either); results
+// whose length depends on the values read one count to the host.
+#include <algorithm>
+#include <cmath>
+
+#include "core/dispatch.h"
+#include "core/factories.h"
+#include "core/native.h"
+#include "core/ops.h"
+
+namespace ember {
+namespace {
+
+TensorOptions int64_on(const Tensor& t) { return TensorOptions(kInt64).device(t.device()); }
+
+// result[group[i]] = values[i] along dim 0 for every i (each group holds equal values,
+// so which write lands does not matter), for `groups` groups.
+Tensor first_of_groups(const Tensor& values, const Tensor& group, int64_t groups) {
+  Dims shape = values.sizes();
+  shape[0] = groups;
+  if (values.dim() == 1) return native::scatter(zeros(shape, values.options()), 0, group, values);
+  // Rows: the position of one row of each group, then those rows.
+  Tensor position = native::scatter(zeros({groups}, int64_on(values)), 0, group, arange(values.size(0), int64_on(values)));
+  return native::index_select(values, 0, position);
+}
+
+// Runs of equal rows of `rows` ([n] or [n, r], in order): the group of each row, and the
+// number of groups (a host read).
+std::tuple<Tensor, int64_t> group_runs(const Tensor& rows) {
+  const int64_t n = rows.size(0);
+  if (n == 0) return {zeros({0}, int64_on(rows)), 0};
+  Tensor changed = native::ne(native::narrow(rows, 0, 1, n - 1), native::narrow(rows, 0, 0, n - 1));
+  if (rows.dim() == 2) changed = native::any(changed, 1);
+  Tensor starts = native::cat({ones({1}, int64_on(rows)), native::to_dtype(changed, kInt64)}, 0);
+  Tensor group = native::sub(native::cumsum(starts, 0), Scalar(1));
+  const int64_t groups = native::select(group, 0, n - 1).item<int64_t>() + 1;
+  return {group, groups};
+}
+
+// The (values, inverse, counts) of unique and unique_consecutive, from the slices along
+// dim 0 of `slices` ([n] or [n, r]) and `order`, the permutation that brings equal
+// slices together (nullopt: they are together already). `shape_back` reshapes values.
+std::tuple<Tensor, Tensor, Tensor> unique_runs(const Tensor& slices, const std::optional<Tensor>& order,
+                                               bool return_inverse, bool return_counts) {
+  Tensor in_order = order ? native::index_select(slices, 0, *order) : slices;
+  auto [group, groups] = group_runs(in_order);
+  Tensor values = first_of_groups(in_order, group, groups);
+  Tensor inverse, counts;
+  if (return_inverse) {
+    inverse = order ? native::scatter(zeros({slices.size(0)}, int64_on(slices)), 0, *order, group) : group;
+  }
+  if (return_counts) {
+    counts = native::scatter_add(zeros({groups}, int64_on(slices)), 0, group, ones({slices.size(0)}, int64_on(slices)));
+  }
+  return {values, inverse, counts};
+}
+
+// x with dim moved first and the rest flattened: [x.size(dim), rest], contiguous.
+Tensor slices_along(const Tensor& x, int64_t dim) {
+  Tensor moved = native::clone(native::transpose(x, 0, dim));
+  return native::reshape(moved, {x.size(dim), x.size(dim) == 0 ? 0 : x.numel() / x.size(dim)});
+}
+
+// The inverse of slices_along for k slices.
+Tensor slices_back(const Tensor& rows, const Tensor& x, int64_t dim) {
+  Dims shape = x.sizes();
+  std::swap(shape[0], shape[static_cast<size_t>(dim)]);
+  shape[0] = rows.size(0);
+  return native::clone(native::transpose(native::reshape(rows, shape), 0, dim));
+}
+
+// A stable lexicographic order of the rows of [n, r]: stable sorts by the last column
+// first, then each earlier one.
+Tensor lexicographic_order(const Tensor& rows) {
+  Tensor order = arange(rows.size(0), int64_on(rows));
+  for (int64_t c = rows.size(1) - 1; c >= 0; --c) {
+    Tensor column = native::index_select(native::select(rows, 1, c), 0, order);
+    order = native::index_select(order, 0, std::get<1>(native::sort(column, 0, false)));
+  }
+  return order;
+}
+
+std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, bool sort_first,
+                                               bool return_inverse, bool return_counts,
+                                               std::optional<int64_t> dim) {
+  EMBER_CHECK(x.defined(), op, ": expected a defined tensor");
+  if (!dim) {
+    Tensor flat = native::reshape(x, {x.numel()});
+    std::optional<Tensor> order;
+    if (sort_first) order = std::get<1>(native::sort(flat, 0, false));
+    auto [values, inverse, counts] = unique_runs(flat, order, return_inverse, return_counts);
+    if (inverse.defined()) inverse = native::reshape(inverse, x.sizes());
+    return {values, inverse, counts};
+  }
+  EMBER_CHECK(x.dim() > 0, op, ": dim given for a 0-dim tensor");
+  const int64_t d = wrap_dim(*dim, x.dim());
+  EMBER_CHECK(x.size(d) > 0 || x.numel() == 0, op, ": dim ", *dim, " has size 0");
+  if (x.numel() == 0) {
+    EMBER_CHECK(x.size(d) == 0, "Number of zero sized dimensions is more than one, so unique cannot be applied");
+    return {native::clone(x), return_inverse ? zeros({0}, int64_on(x)) : Tensor(),
+            return_counts ? zeros({0}, int64_on(x)) : Tensor()};
+  }
+  Tensor rows = slices_along(x, d);
+  std::optional<Tensor> order;
+  if (sort_first) order = lexicographic_order(rows);
+  auto [values, inverse, counts] = unique_runs(rows, order, return_inverse, return_counts);
+  return {slices_back(values, x, d), inverse, counts};
+}
+
+}  // namespace
+
+Tensor nonzero(const Tensor& x) {
+  EMBER_CHECK(x.defined(), "nonzero(): expected a defined tensor");
+  const int64_t numel = x.numel();
+  Tensor flat = native::reshape(native::ne(x, Scalar(0)), {numel});
+  Tensor rank = native::cumsum(native::to_dtype(flat, kInt64), 0);
+  const int64_t count = numel == 0 ? 0 : native::select(rank, 0, numel - 1).item<int64_t>();
+  if (x.dim() == 0) return zeros({count, 0}, int64_on(x));
+  // Element i's coordinates go to row rank[i] - 1 when it is nonzero, else to a spare row
+  // `count`, dropped at the end.
+  Tensor row = native::where(flat, native::sub(rank, Scalar(1)), Scalar(count));
+  std::vector<Tensor> columns;
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    Dims line = Dims::filled(static_cast<size_t>(x.dim()), 1);
+    line[static_cast<size_t>(d)] = x.size(d);
+    Tensor coordinate = native::reshape(native::expand(native::view(arange(x.size(d), int64_on(x)), line), x.sizes()),
+                                        {numel});
+    Tensor placed = native::scatter(zeros({count + 1}, int64_on(x)), 0, row, coordinate);
+    columns.push_back(native::narrow(placed, 0, 0, count));
+  }
+  return native::stack(columns, 1);
+}
+
+Tensor argwhere(const Tensor& x) { return nonzero(x); }
+
+Tensor count_nonzero(const Tensor& x, const Dims& dims) {
+  EMBER_CHECK(x.defined(), "count_nonzero(): expected a defined tensor");
+  Tensor ones_where = native::to_dtype(native::ne(x, Scalar(0)), kInt64);
+  return dims.empty() ? native::sum(ones_where) : native::sum(ones_where, dims, false);
+}
+
+Tensor bincount(const Tensor& x, const Tensor& weights, int64_t minlength) {
+  EMBER_CHECK(x.defined() && x.dim() == 1 && is_integral(x.dtype()),
+              "bincount only supports 1-d non-negative integral inputs.");
+  EMBER_CHECK(minlength >= 0, "minlength should be >= 0");
+  if (weights.defined()) {
+    EMBER_CHECK(weights.dim() == 1 && weights.size(0) == x.size(0),
+                "weights should be 1-d and have the same length as input");
+    native::check_same_device(x, {&weights}, "bincount");
+  }
+  int64_t length = minlength;
+  Tensor index = native::to_dtype(x, kInt64);
+  if (x.numel() > 0) {
+    EMBER_CHECK(native::amin(index, {}, false).item<int64_t>() >= 0,
+                "bincount only supports 1-d non-negative integral inputs.");
+    length = std::max(length, native::amax(index, {}, false).item<int64_t>() + 1);
+  }
+  if (!weights.defined()) {
+    return native::scatter_add(zeros({length}, int64_on(x)), 0, index, ones({x.size(0)}, int64_on(x)));
+  }
+  const DType dtype = weights.dtype() == kFloat32 ? kFloat32 : kFloat64;  // PyTorch: double unless float
+  return native::scatter_add(zeros({length}, TensorOptions(dtype).device(x.device())), 0, index,
+                             native::to_dtype(weights, dtype));
+}
+
+Tensor histc(const Tensor& x, int64_t bins, double min, double max) {
+  EMBER_CHECK(x.defined() && is_floating(x.dtype()), "\"histogram_cpu\" not implemented for '",
+              x.defined() ? dtype_name(x.dtype()) : "undefined", "'");
+  EMBER_CHECK(bins > 0, "torch.histc(): bins must be > 0, but got ", bins, " for dimension 0");
+  EMBER_CHECK(!(min > max), "torch.histc(): max must be larger than min");
+  if (min == max && x.numel() > 0) {
+    min = native::amin(x, {}, false).item<double>();
+    max = native::amax(x, {}, false).item<double>();
+  }
+  EMBER_CHECK(std::isfinite(min) && std::isfinite(max), "torch.histc(): range of [", min, ", ", max,
+              "] is not finite");
+  if (min == max) {
+    min -= 1;
+    max += 1;
+  }
+  Tensor flat = native::reshape(x, {x.numel()});
+  // PyTorch's bin of an element: trunc((x - min) * bins / (max - min)) in x's dtype; max
+  // itself goes to the last bin.
+  Tensor position = native::floor(native::div(native::mul(native::sub(flat, Scalar(min)), Scalar(bins)),
+                                              Scalar(max - min)));
+  Tensor inside = native::bitwise_and(native::ge(flat, Scalar(min)), native::le(flat, Scalar(max)));
+  Tensor bin = native::to_dtype(native::clamp(native::where(inside, position, Scalar(0)), Scalar(0), Scalar(bins - 1)),
+                                kInt64);
+  return native::scatter_add(zeros({bins}, x.options()), 0, bin, native::to_dtype(inside, x.dtype()));
+}
+
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32, bool right,
+                    const Tensor& sorter) {
+  EMBER_CHECK(sorted_sequence.defined() && values.defined(), "torch.searchsorted(): expected defined tensors");
+  EMBER_CHECK(!out_int32, "torch.searchsorted(): out_int32=true asks for int32 indices, a dtype ember does not have;",
+              " use the int64 result");
+  EMBER_CHECK(sorted_sequence.dim() >= 1, "torch.searchsorted(): boundaries tensor should have positive dimension,",
+              " but got 0 dimension");
+  native::check_same_device(sorted_sequence, {&values}, "searchsorted");
+  const bool one_row = sorted_sequence.dim() == 1;
+  if (!one_row) {
+    bool leading_match = values.dim() == sorted_sequence.dim();
+    for (int64_t d = 0; leading_match && d + 1 < values.dim(); ++d) leading_match = values.size(d) == sorted_sequence.size(d);
+    EMBER_CHECK(leading_match, "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 ",
+                "dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor ",
+                sorted_sequence.sizes().str(), " and input value tensor ", values.sizes().str());
+  }
+  const DType dtype = promote_types(sorted_sequence.dtype(), values.dtype());
+  EMBER_CHECK(dtype != kBool, "torch.searchsorted(): boundaries and input value tensors of dtype bool are not supported");
+  Tensor boundaries = native::to_dtype(sorted_sequence, dtype);
+  if (sorter.defined()) {
+    EMBER_CHECK(sorter.dtype() == kInt64 && sorter.sizes() == sorted_sequence.sizes(),
+                "torch.searchsorted(): sorter should be an int64 tensor of the boundaries' shape ",
+                sorted_sequence.sizes().str(), ", but got ", dtype_name(sorter.dtype()), " ",
+                sorter.sizes().str());
+    boundaries = native::gather(boundaries, -1, sorter);
+  }
+  const int64_t m = boundaries.sizes().back();
+  const int64_t n = values.dim() == 0 ? 1 : values.sizes().back();
+  boundaries = native::reshape(native::clone(boundaries), {boundaries.numel() / std::max<int64_t>(m, 1), m});
+  if (m == 0) boundaries = native::reshape(boundaries, {1, 0});
+  Tensor value_rows = native::reshape(native::clone(native::to_dtype(values, dtype)), {values.numel() / std::max<int64_t>(n, 1), n});
+  Tensor out = make_empty(values.sizes(), kInt64, values.device());
+  device_ops(values.device()).searchsorted(boundaries, value_rows, right, native::reshape(out, value_rows.sizes()));
+  return out;
+}
+
+Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out_int32, bool right,
+                    const Tensor& sorter) {
+  EMBER_CHECK(sorted_sequence.defined(), "torch.searchsorted(): expected defined tensors");
+  EMBER_CHECK(sorted_sequence.dim() == 1, "torch.searchsorted(): input value can be a scalar only when boundaries ",
+              "tensor dimension is 1, but we got boundaries tensor dim(", sorted_sequence.dim(), ")");
+  return searchsorted(sorted_sequence, full({}, value, TensorOptions().device(sorted_sequence.device())), out_int32,
+                      right, sorter);
+}
+
+Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right) {
+  EMBER_CHECK(boundaries.defined() && boundaries.dim() == 1, "boundaries tensor must be 1 dimension, but got dim(",
+              boundaries.defined() ? boundaries.dim() : 0, ")");
+  return searchsorted(boundaries, values, out_int32, right);
+}
+
+std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& x, bool /*sorted: always*/, bool return_inverse,
+                                          bool return_counts, std::optional<int64_t> dim) {
+  return unique_impl("unique", x, true, return_inverse, return_counts, dim);
+}
+
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive(const Tensor& x, bool return_inverse, bool return_counts,
+                                                      std::optional<int64_t> dim) {
+  return unique_impl("unique_consecutive", x, false, return_inverse, return_counts, dim);
+}
+
+Tensor Tensor::nonzero() const { return ember::nonzero(*this); }
+Tensor Tensor::argwhere() const { return ember::argwhere(*this); }
+Tensor Tensor::count_nonzero(const Dims& dims) const { return ember::count_nonzero(*this, dims); }
+Tensor Tensor::bincount(const Tensor& weights, int64_t minlength) const {
+  return ember::bincount(*this, weights, minlength);
+}
+Tensor Tensor::histc(int64_t bins, double min, double max) const { return ember::histc(*this, bins, min, max); }
+
+}  // namespace ember
