@@ -1,5 +1,6 @@
-// Kernel checks of gather, scatter, scatter_add, sort and topk: strided (transposed)
-// inputs, float32/float64/int64/bfloat16, backward, and a bad gather index reported at the
+// Kernel checks of gather, scatter, scatter_add, sort and topk (and what is made of them:
+// searchsorted, quantile, median, unique, ...): strided (transposed) inputs,
+// float32/float64/int64/bfloat16, backward, and a bad gather index reported at the
 // next synchronising point. Random inputs have no ties, so indices compare exactly.
 #include <cstdint>
 #include <limits>
@@ -118,6 +119,42 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                                  return Inputs{v, i, vs, is};
                                },
                            .backward = true,
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "searchsorted both sides, rows and one row",
+                           .shape = "[64, 500] in [64, 300] and [300]",
+                           .inputs = {std::get<0>(randint(-50, 50, {64, 300}).to(kFloat32).sort(1)),
+                                      randint(-60, 60, {64, 500}).to(kFloat32)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{searchsorted(x[0], x[1]), searchsorted(x[0], x[1], false, true),
+                                               bucketize(x[1], x[0].select(0, 3), false, true)};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "quantile, nanquantile, median, kthvalue, backward",
+                           .shape = "[40, 257] float64",
+                           .inputs = {randn({40, 257}, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor q = tensor(std::vector<double>{0.05, 0.5, 0.99}, {3}, dtype(kFloat64))
+                                                      .to(x[0].device());
+                                 return Inputs{quantile(x[0], q, 1), nanquantile(x[0], 0.3, 0, false, "midpoint"),
+                                               std::get<0>(median(x[0], 1)), std::get<0>(kthvalue(x[0], 7, 0))};
+                               },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  checks.push_back(parity({.op = "unique (inverse, counts), by rows, nonzero, bincount, histc",
+                           .shape = "[300, 4] of 0..4",
+                           .inputs = {randint(0, 5, {300, 4})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 auto [v, i, c] = unique(x[0], true, true, true);
+                                 auto [rv, ri, rc] = unique(x[0], true, true, true, 0);
+                                 return Inputs{v, i, c, rv, ri, rc, nonzero(x[0]), bincount(x[0].reshape({-1})),
+                                               histc(x[0].to(kFloat32), 7, -1, 5)};
+                               },
                            .atol = 0.0,
                            .rtol = 0.0}));
   checks.push_back(deferred_error_check(
