@@ -144,6 +144,9 @@ class Tensor {
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset = std::nullopt) const;
+  // torch.Tensor.unfold: a view of every window of `size` elements along dim, `step` apart,
+  // as a new last dim (the windows replace dim); differentiable (overlaps add up).
+  Tensor unfold(int64_t dimension, int64_t size, int64_t step) const;
   // Views along dim (each recorded like narrow/select): torch.chunk, split, unbind.
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;

@@ -1,5 +1,5 @@
 // Differentiable views and copies: Tensor::view, reshape, transpose, permute,
-// expand, narrow/slice/select, squeeze/unsqueeze, flatten, contiguous (in either
+// expand, narrow/slice/select, unfold, squeeze/unsqueeze, flatten, contiguous (in either
 // memory format), clone, to.
 // Views share storage (and so the version counter); their gradients reshape,
 // transpose or sum back, and slicing scatters into zeros. Each view made in grad mode
@@ -140,6 +140,55 @@ Tensor Tensor::as_strided(const Dims& sizes, const Dims& strides, std::optional<
   autograd::mark_view(out, *this);
   EMBER_CHECK(!will_record(*this), "as_strided is not differentiable in ember; call it on a detached tensor "
                                    "or under NoGradGuard");
+  return out;
+}
+
+// Unfold's gradient: each window's gradient added back at the elements it covers (the
+// window starts step apart, overlaps summing), made by index_select's gradient along dim.
+// Linear in g, so its own derivative unfolds the gradient again.
+static Tensor unfold_backward(const Tensor& g, const autograd::InputMeta& in, int64_t d, int64_t size, int64_t step) {
+  if (in.shape.empty()) return native::reshape(g, {});
+  const int64_t windows = g.size(d);
+  const TensorOptions longs = TensorOptions(kInt64).device(g.device());
+  Tensor index = native::add(native::unsqueeze(native::mul(arange(windows, longs), Scalar(step)), 1), arange(size, longs));
+  Dims order;  // the window elements (last dim) next to the windows (dim d)
+  for (int64_t i = 0; i < g.dim() - 1; ++i) {
+    order.push_back(i);
+    if (i == d) order.push_back(g.dim() - 1);
+  }
+  Dims flat_shape = in.shape;
+  flat_shape[static_cast<size_t>(d)] = windows * size;
+  Tensor flat = native::reshape(native::permute(g, order), flat_shape);
+  Tensor full = native::index_select_backward(flat, in.shape, d, native::reshape(index, {windows * size}));
+  if (will_record_into(full, g))
+    record("UnfoldBackwardBackward", {&g}, {&full}, {}, [=](const tensor_list& gg, const tensor_list&, const auto&) {
+      return tensor_list{gg[0].unfold(d, size, step)};
+    })->set_differentiable_backward();
+  return full;
+}
+
+Tensor Tensor::unfold(int64_t dimension, int64_t size, int64_t step) const {
+  const int64_t d = wrap_dim(dimension, std::max<int64_t>(dim(), 1));
+  const int64_t length = dim() == 0 ? 1 : this->size(d);
+  EMBER_CHECK(size <= length, "maximum size for tensor at dimension ", d, " is ", length, " but size is ", size);
+  EMBER_CHECK(size >= 0, "size is ", size, " but must be >= 0");
+  EMBER_CHECK(step > 0, "step is ", step, " but must be > 0");
+  Dims shape{size}, steps{1};
+  if (dim() > 0) {
+    shape = sizes();
+    steps = strides();
+    shape[static_cast<size_t>(d)] = (length - size) / step + 1;
+    shape.push_back(size);
+    steps.push_back(steps[static_cast<size_t>(d)]);
+    steps[static_cast<size_t>(d)] *= step;
+  }
+  Tensor out = native::as_strided(*this, shape, steps, storage_offset());
+  autograd::mark_view(out, *this);
+  if (will_record_into(out, *this)) {
+    record("UnfoldBackward", {this}, {&out}, {}, [=](const tensor_list& g, const tensor_list&, const auto& in) {
+      return tensor_list{unfold_backward(g[0], in[0], d, size, step)};
+    })->set_differentiable_backward();
+  }
   return out;
 }
 
