@@ -29,6 +29,7 @@ const DeviceOps& cpu_ops() {
       .index_add = cpu::index_add,
       .gather = cpu::gather,
       .scatter = cpu::scatter,
+      .scatter_reduce = cpu::scatter_reduce,
       .sort_rows = cpu::sort_rows,
       .searchsorted = cpu::searchsorted,
       .softmax_rows = cpu::softmax_rows,

@@ -113,6 +113,11 @@ struct DeviceOps {
   // wins; sums in index order), CUDA in no fixed order. Bad indices as gather.
   void (*scatter)(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
                   bool accumulate);
+  // As scatter, combining: self element = scatter_combine(kind, self element, src[i])
+  // (core/gather_layout.h) for float32/float64/bfloat16/int64 (bfloat16 computed in float);
+  // the CPU walks each line in order, CUDA combines atomically (compare-and-swap).
+  void (*scatter_reduce)(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
+                         ScatterReduceKind kind);
   // values/indices [rows, k] = the first k of each row of in [rows, n] (all contiguous,
   // k <= n; int64, float32, float64, bfloat16, uint8, bool) in sort_key order, ascending
   // or descending, ties by position: Note [Sort order of ties and NaN].

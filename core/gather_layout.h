@@ -54,4 +54,18 @@ struct GatherLayout {
   }
 };
 
+// scatter_reduce's reductions with a kernel (sum and mean are scatter_add's): how one src
+// value combines into self's. A NaN on either side wins amax/amin, as PyTorch's.
+enum class ScatterReduceKind { Multiply, Max, Min };
+
+template <typename T>
+EMBER_HD T scatter_combine(ScatterReduceKind kind, T self, T src) {
+  switch (kind) {
+    case ScatterReduceKind::Multiply: return self * src;
+    case ScatterReduceKind::Max: return (src != src || src > self) ? src : self;  // src != src: NaN
+    case ScatterReduceKind::Min: return (src != src || src < self) ? src : self;
+  }
+  return self;
+}
+
 }  // namespace ember

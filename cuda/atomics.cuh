@@ -1,12 +1,14 @@
 // Atomic adds of every dtype the scatter kernels accumulate (index_add, scatter_add):
 // float and double by atomicAdd, int64 by the unsigned 64-bit atomicAdd (two's
-// complement), bfloat16 by compare-and-swap of the 32-bit word around it (float sum).
+// complement), bfloat16 by compare-and-swap of the 32-bit word around it (float sum);
+// and scatter_reduce's other combinations, by compare-and-swap.
 #pragma once
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "core/bfloat16.h"
+#include "core/gather_layout.h"
 
 namespace ember::cuda::detail {
 
@@ -25,6 +27,49 @@ __device__ inline void atomic_add(BFloat16* address, BFloat16 value) {
     const BFloat16 current = BFloat16::from_bits(static_cast<uint16_t>(assumed >> shift));
     const BFloat16 sum(static_cast<float>(current) + static_cast<float>(value));  // Note [BFloat16]
     const unsigned int replaced = (assumed & ~(0xffffu << shift)) | (static_cast<unsigned int>(sum.bits) << shift);
+    old = atomicCAS(word, assumed, replaced);
+  } while (old != assumed);
+}
+
+// scatter_reduce's products, maxima and minima (core/gather_layout.h's scatter_combine):
+// compare-and-swap of the element's bits (bfloat16: of the 32-bit word around it, as above).
+__device__ __forceinline__ void atomic_combine(float* address, float value, ScatterReduceKind kind) {
+  auto* word = reinterpret_cast<unsigned int*>(address);
+  unsigned int old = *word, assumed = 0;
+  do {
+    assumed = old;
+    const float combined = scatter_combine(kind, __uint_as_float(assumed), value);
+    old = atomicCAS(word, assumed, __float_as_uint(combined));
+  } while (old != assumed);
+}
+__device__ __forceinline__ void atomic_combine(double* address, double value, ScatterReduceKind kind) {
+  auto* word = reinterpret_cast<unsigned long long*>(address);
+  unsigned long long old = *word, assumed = 0;
+  do {
+    assumed = old;
+    const double combined = scatter_combine(kind, __longlong_as_double(static_cast<long long>(assumed)), value);
+    old = atomicCAS(word, assumed, static_cast<unsigned long long>(__double_as_longlong(combined)));
+  } while (old != assumed);
+}
+__device__ __forceinline__ void atomic_combine(int64_t* address, int64_t value, ScatterReduceKind kind) {
+  auto* word = reinterpret_cast<unsigned long long*>(address);
+  unsigned long long old = *word, assumed = 0;
+  do {
+    assumed = old;
+    const int64_t combined = scatter_combine(kind, static_cast<int64_t>(assumed), value);
+    old = atomicCAS(word, assumed, static_cast<unsigned long long>(combined));
+  } while (old != assumed);
+}
+__device__ inline void atomic_combine(BFloat16* address, BFloat16 value, ScatterReduceKind kind) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  auto* word = reinterpret_cast<unsigned int*>(at & ~uintptr_t{3});
+  const unsigned shift = (at & 2) != 0 ? 16u : 0u;
+  unsigned int old = *word, assumed = 0;
+  do {
+    assumed = old;
+    const BFloat16 current = BFloat16::from_bits(static_cast<uint16_t>(assumed >> shift));
+    const BFloat16 combined(scatter_combine(kind, static_cast<float>(current), static_cast<float>(value)));
+    const unsigned int replaced = (assumed & ~(0xffffu << shift)) | (static_cast<unsigned int>(combined.bits) << shift);
     old = atomicCAS(word, assumed, replaced);
   } while (old != assumed);
 }

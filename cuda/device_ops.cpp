@@ -55,6 +55,7 @@ const DeviceOps* cuda_ops() {
       .index_add = OnTensorsDevice<cuda_kernels::index_add>::call,
       .gather = OnTensorsDevice<cuda_kernels::gather>::call,
       .scatter = OnTensorsDevice<cuda_kernels::scatter>::call,
+      .scatter_reduce = OnTensorsDevice<cuda_kernels::scatter_reduce>::call,
       .sort_rows = OnTensorsDevice<cuda_kernels::sort_rows>::call,
       .searchsorted = OnTensorsDevice<cuda_kernels::searchsorted>::call,
       .softmax_rows = OnTensorsDevice<cuda_kernels::softmax_rows>::call,

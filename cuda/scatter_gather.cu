@@ -1,6 +1,7 @@
 // CUDA gather and scatter (a thread per index element, moved as a word of its size: one
-// kernel per element size) and scatter_add (added atomically: cuda/atomics.cuh, so
-// repeated indices sum in no fixed order, and scatter's last write is unspecified). Bad
+// kernel per element size), scatter_add and scatter_reduce (combined atomically:
+// cuda/atomics.cuh, so repeated indices sum in no fixed order, and scatter's last write
+// is unspecified). Bad
 // indices go to the device error word; the element math is core/gather_layout.h's, as
 // the CPU kernels'.
 #include <cuda_runtime.h>
@@ -64,6 +65,14 @@ __global__ void scatter_add_kernel(T* self, const int64_t* __restrict__ index, c
                    [&](const GatherLayout::Offsets& o, int64_t s) { cuda::detail::atomic_add(self + s, src[o.other]); });
 }
 
+template <typename T>
+__global__ void scatter_reduce_kernel(T* self, const int64_t* __restrict__ index, const T* __restrict__ src,
+                                      GatherLayout l, ScatterReduceKind kind, unsigned long long* error_word) {
+  for_each_element(l, index, error_word, [&](const GatherLayout::Offsets& o, int64_t s) {
+    cuda::detail::atomic_combine(self + s, src[o.other], kind);
+  });
+}
+
 using kernel_data::visit_word;
 
 }  // namespace
@@ -99,6 +108,19 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
   };
   if (self.dtype() == kInt64) return launch(Tag<int64_t>{});
   visit_floating_or_bf16(self.dtype(), "scatter_add", launch);
+}
+
+void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& l,
+                    ScatterReduceKind kind) {
+  if (l.numel == 0) return;
+  const auto launch = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    scatter_reduce_kernel<T><<<grid_for(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        self.data_ptr<T>(), index.data_ptr<int64_t>(), src.data_ptr<T>(), l, kind, cuda::detail::device_error_word());
+    EMBER_CUDA_LAUNCH_CHECK();
+  };
+  if (self.dtype() == kInt64) return launch(Tag<int64_t>{});
+  visit_floating_or_bf16(self.dtype(), "scatter_reduce", launch);
 }
 
 }  // namespace ember::cuda_kernels

@@ -32,6 +32,8 @@ void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layo
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
+void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
+                    ScatterReduceKind kind);
 void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
 void searchsorted(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);

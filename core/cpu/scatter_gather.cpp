@@ -1,6 +1,6 @@
-// CPU gather (elements copied as bytes, whatever the dtype) and scatter / scatter_add
-// (each line along dim owned by one thread and walked in index order, so the last of
-// repeated indices wins and sums repeat bit for bit). The element math is
+// CPU gather (elements copied as bytes, whatever the dtype) and scatter / scatter_add /
+// scatter_reduce (each line along dim owned by one thread and walked in index order, so
+// the last of repeated indices wins and sums and products repeat bit for bit). The element math is
 // core/gather_layout.h's, as the CUDA kernels'.
 #include <algorithm>
 #include <cstring>
@@ -81,6 +81,26 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
       for_each_line(l, idx, [&](const GatherLayout::Offsets& o, int64_t v) {
         T& d = dst[l.self_offset(o, v)];
         d = static_cast<T>(static_cast<Compute>(d) + static_cast<Compute>(from[o.other]));
+      });
+    }
+  });
+}
+
+void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& l,
+                    ScatterReduceKind kind) {
+  if (l.numel == 0) return;
+  const int64_t* idx = index.data_ptr<int64_t>();
+  check_indices(idx, l);
+  visit_dtype(self.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, BFloat16> ||
+                  std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
+      using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;  // Note [BFloat16]
+      T* dst = self.data_ptr<T>();
+      const T* from = src.data_ptr<T>();
+      for_each_line(l, idx, [&](const GatherLayout::Offsets& o, int64_t v) {
+        T& d = dst[l.self_offset(o, v)];
+        d = static_cast<T>(scatter_combine(kind, static_cast<Compute>(d), static_cast<Compute>(from[o.other])));
       });
     }
   });

@@ -1,12 +1,14 @@
-// Native gather, scatter and scatter_add (out of place and in place): PyTorch's checks
-// and messages (its ScatterGatherChecks.h: a 0-dim operand counts as one of one element),
-// then the device's gather / scatter kernel over core/gather_layout.h's strided layout, so
-// inputs of any layout are read where they are.
+// Native gather, scatter and scatter_add (out of place and in place) and scatter_reduce's
+// products, maxima and minima: PyTorch's checks and messages (its ScatterGatherChecks.h: a
+// 0-dim operand counts as one of one element), then the device's gather / scatter /
+// scatter_reduce kernel over core/gather_layout.h's strided layout, so inputs of any layout
+// are read where they are.
 #include <algorithm>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/native_indexing.h"
 
 namespace ember::native {
 namespace {
@@ -159,6 +161,20 @@ void scatter_add_(const Tensor& self, int64_t dim, const Tensor& index, const Te
   const int64_t d = checked_scatter("scatter_add_", self, dim, index, src, true);
   mark_mutated(self);
   scatter_into(self, d, index, src, true);
+}
+
+Tensor scatter_combine(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
+                       ScatterReduceKind kind) {
+  EMBER_CHECK(src.defined(), "scatter_reduce(): expected a defined src");
+  const DType dt = self.dtype();
+  EMBER_CHECK(dt == kFloat32 || dt == kFloat64 || dt == kBFloat16 || dt == kInt64,
+              "\"scatter_reduce\" not implemented for '", dtype_torch_name(dt),
+              "' in ember (float32, float64, bfloat16 and int64 are)");
+  const int64_t d = checked_scatter("scatter_reduce", self, dim, index, src);
+  Tensor out = clone(self);
+  if (index.numel() == 0) return out;
+  device_ops(out.device()).scatter_reduce(out, index, src, layout_of(out, d, index, src), kind);
+  return out;
 }
 
 }  // namespace ember::native
