@@ -1,11 +1,13 @@
 // The recording of an in-place op on self (and one other operand): PyTorch's checks,
 // the write, then self's history moved to the op's node; shared by the in-place
-// elementwise (autograd/functions/inplace.cpp) and math (autograd/functions/math.cpp) ops.
+// elementwise (autograd/functions/inplace.cpp), math (autograd/functions/math.cpp) and
+// indexing (autograd/functions/index_ops.cpp, scatter_reduce.cpp) ops.
 #pragma once
 #include <optional>
 
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
+#include "core/native.h"
 
 namespace ember::autograd {
 
@@ -35,6 +37,18 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
     if (other_before) node->saved()[1] = std::move(*other_before);
   }
   return self;
+}
+
+// self = compute(), an op composed of others run on self's current value and written back
+// (dtype and shape checked as for every in-place op): self's node, named as PyTorch's,
+// passes its gradient to that result's history (Note [In-place math] in
+// autograd/functions/math.cpp).
+template <typename Compute>
+Tensor& composed_inplace(const char* name, Tensor& self, Compute compute) {
+  check_inplace(self);
+  const Tensor result = compute();
+  return inplace(name, self, &result, [&] { native::assign_(self, result); },
+                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{Tensor(), g[0]}; });
 }
 
 }  // namespace ember::autograd

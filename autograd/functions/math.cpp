@@ -299,32 +299,22 @@ Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& 
   return add(t, div(a, b), value);
 }
 
-namespace {
-// self = compute(), an op composed of others run on self's current value, written back
-// (Note [In-place math]).
-template <typename Compute>
-Tensor& composed_(const char* name, Tensor& self, Compute compute) {
-  autograd::check_inplace(self);
-  const Tensor result = compute();
-  return inplace(name, self, &result, [&] { native::assign_(self, result); },
-                 [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{Tensor(), g[0]}; });
-}
-}  // namespace
+using autograd::composed_inplace;
 
 Tensor& Tensor::nan_to_num_(std::optional<double> nan, std::optional<double> posinf, std::optional<double> neginf) {
-  return composed_("NanToNumBackward", *this, [&] { return ember::nan_to_num(*this, nan, posinf, neginf); });
+  return composed_inplace("NanToNumBackward", *this, [&] { return ember::nan_to_num(*this, nan, posinf, neginf); });
 }
 Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
-  return composed_("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
+  return composed_inplace("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
 }
 Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) {
-  return composed_("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
+  return composed_inplace("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
 }
 Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
-  return composed_("AddcmulBackward", *this, [&] { return ember::addcmul(*this, tensor1, tensor2, value); });
+  return composed_inplace("AddcmulBackward", *this, [&] { return ember::addcmul(*this, tensor1, tensor2, value); });
 }
 Tensor& Tensor::addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
-  return composed_("AddcdivBackward", *this, [&] { return ember::addcdiv(*this, tensor1, tensor2, value); });
+  return composed_inplace("AddcdivBackward", *this, [&] { return ember::addcdiv(*this, tensor1, tensor2, value); });
 }
 
 }  // namespace ember
