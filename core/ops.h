@@ -7,6 +7,7 @@
 #pragma once
 #include <concepts>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -211,6 +212,38 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
+// torch.index_add / index_copy / index_fill (autograd/functions/index_ops.cpp): a copy of a
+// with source's slices (index.numel() of them along dim; index int64, a vector or a
+// scalar) added (times alpha; floating dtypes) or copied at index, or value written
+// there; out of range is "index out of range in self". Gradients as PyTorch's: a's is the
+// incoming one (index_copy/fill: zero at the written slices); source's index_select of it.
+Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
+Tensor index_copy(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source);
+Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);
+Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& value);  // value 0-dim
+// torch.masked_select (a's elements where mask, broadcast together, is true: 1-D, in
+// row-major order) and masked_scatter (a with source's first elements written there, in
+// that order); mask kBool. Both learn the count of trues on the host (a CUDA sync).
+Tensor masked_select(const Tensor& a, const Tensor& mask);
+Tensor masked_scatter(const Tensor& a, const Tensor& mask, const Tensor& source);
+// torch.take_along_dim: gather after broadcasting a and indices apart from dim; no dim:
+// a flattened, gathered at indices flattened.
+Tensor take_along_dim(const Tensor& a, const Tensor& indices, std::optional<int64_t> dim = std::nullopt);
+// torch.scatter_reduce: a with src reduced into it at index as scatter's; reduce "sum",
+// "prod", "mean" (integers: floor), "amax", "amin" (NaN wins); include_self=false leaves
+// a's own value out where something is scattered. Gradients: sum, mean, amax/amin (ties
+// share evenly, as PyTorch); prod's is an error. scatter(..., reduce) with "add" or
+// "multiply" is scatter_reduce's sum or prod with self included.
+Tensor scatter_reduce(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce,
+                      bool include_self = true);
+Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce);
+Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value, std::string_view reduce);
+// torch.repeat_interleave: each slice of a along dim (no dim: a flattened) repeated
+// repeats times (an int, or an int64 tensor of a.size(dim) counts or of one); the one-tensor
+// form gives the indices [0]*r0 + [1]*r1 + .... Tensor repeats are read on the host.
+Tensor repeat_interleave(const Tensor& a, int64_t repeats, std::optional<int64_t> dim = std::nullopt);
+Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<int64_t> dim = std::nullopt);
+Tensor repeat_interleave(const Tensor& repeats);
 
 // sorting (Note [Sort order of ties and NaN] in core/sort_keys.h: NaN largest, ties in
 // input order, always stable): torch.sort and torch.topk return (values, int64 indices);

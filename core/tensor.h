@@ -215,6 +215,7 @@ class Tensor {
   std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
   Tensor argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
   std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
+#include "core/tensor_indexing_methods.h"  // a fragment of this class body: index_add, masked_select, ...
 
   // ---- order statistics, counting, random fills ----
 #include "core/tensor_statistics_methods.h"  // a fragment of this class body
