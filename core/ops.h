@@ -212,11 +212,11 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
-// torch.index_add / index_copy / index_fill (autograd/functions/index_ops.cpp): a copy of a
-// with source's slices (index.numel() of them along dim; index int64, a vector or a
-// scalar) added (times alpha; floating dtypes) or copied at index, or value written
-// there; out of range is "index out of range in self". Gradients as PyTorch's: a's is the
-// incoming one (index_copy/fill: zero at the written slices); source's index_select of it.
+// torch.index_add / index_copy / index_fill (autograd/functions/index_ops.cpp): a copy of a with
+// source's slices (index.numel() along dim; index int64, a vector or a scalar) added (times alpha;
+// floating dtypes) or copied at index, or value written there (negative: from the end). Bad index:
+// "index out of range in self" (index_add), else "index 5 is out of bounds for dimension 0 with size 3".
+// Gradients as PyTorch's: a's is g (copy/fill: zero at the written slices), source's index_select(g).
 Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1);
 Tensor index_copy(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source);
 Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);

@@ -1,7 +1,7 @@
 // Tensor's indexing methods beyond index_select / gather / scatter (libtorch spellings):
 // a fragment of class Tensor's body, which core/tensor.h includes inside the class (so no
 // include guard and no includes here; don't include it anywhere else). Each is the free
-// function of core/ops.h (autograd/functions/index_ops.cpp, masked_ops.cpp, scatter_reduce.cpp).
+// function of core/ops.h (autograd/functions/index_ops.cpp, scatter_reduce.cpp); x.op_() returns x.
 
 // index_add / index_copy / index_fill along dim at index (int64, a vector or a scalar).
 Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1) const;
