@@ -66,8 +66,10 @@ Tensor pad_to(const Tensor& g, const Dims& src_shape) {
 
 // amax/amin's gradient (PyTorch's): the incoming gradient of each output element shared
 // evenly by the inputs equal to it (self, where included, and the src elements scattered
-// there). The masks of those inputs are made in the forward pass and saved instead of
-// self, src and the result, so an in-place scatter_reduce_ may overwrite self.
+// there). With include_self=false, self's value never counts where src was scattered
+// (PyTorch 1.13 still counts a tie there and drops its share: its gradient is then short).
+// The masks of those inputs are made in the forward pass and saved instead of self, src
+// and the result, so an in-place scatter_reduce_ may overwrite self.
 struct ExtremumMasks {
   Tensor self_is_result;  // bool, self's shape
   Tensor src_is_result;   // bool, index's shape
