@@ -1,7 +1,8 @@
-// Kernel checks of gather, scatter, scatter_add, sort and topk (and what is made of them:
-// searchsorted, quantile, median, unique, ...): strided (transposed) inputs,
-// float32/float64/int64/bfloat16, backward, and a bad gather index reported at the
-// next synchronising point. Random inputs have no ties, so indices compare exactly.
+// Kernel checks of gather, scatter, scatter_add, index_add, scatter_reduce, sort and topk
+// (and what is made of them: searchsorted, quantile, median, unique, ...): strided
+// (transposed) inputs, float32/float64/int64/bfloat16, backward, and a bad gather index
+// reported at the next synchronising point. Random inputs have no ties, so indices (and
+// amax/amin's gradients) compare exactly.
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -73,6 +74,38 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                                },
                            .atol = 0.05,
                            .rtol = 0.02}));
+  checks.push_back(parity({.op = "index_add(dim=0) repeated indices, alpha, backward",
+                           .shape = "[20, 33] from [400, 33]",
+                           .inputs = {randn({20, 33}, kFloat64), randn({400, 33}, kFloat64), randint(0, 20, {400})},
+                           .fn = [](const Inputs& x) { return Inputs{index_add(x[0], 0, x[2], x[1], 0.5)}; },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  // amax/amin compare exactly; products of values near 1 stay finite.
+  checks.push_back(parity({.op = "scatter_reduce amax/amin (backward), prod, mean, with and without self",
+                           .shape = "[16, 8] from [16, 500]",
+                           .inputs = {randn({16, 8}, kFloat64), randn({16, 500}, kFloat64), randint(0, 8, {16, 500})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{scatter_reduce(x[0], 1, x[2], x[1], "amax"),
+                                               scatter_reduce(x[0], 1, x[2], x[1], "amin", false),
+                                               scatter_reduce(x[0], 1, x[2], x[1], "mean", false)};
+                               },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12}));
+  checks.push_back(parity({.op = "scatter_reduce prod float32, amax int64 and bfloat16",
+                           .shape = "[16, 8] from [16, 200]",
+                           .inputs = {randn({16, 8}), randn({16, 200}), randint(0, 8, {16, 200})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 const Tensor near_one = x[1] * 0.05 + 1.0;
+                                 return Inputs{scatter_reduce(x[0], 1, x[2], near_one, "prod"),
+                                               scatter_reduce(x[2], 1, x[2], x[2] * 3, "amax", false),
+                                               scatter_reduce(x[0].to(kBFloat16), 1, x[2], x[1].to(kBFloat16), "amin")};
+                               },
+                           .atol = 1e-4,
+                           .rtol = 1e-4}));
   // Every sort is stable on both devices (Note [Sort order of ties and NaN]), so even
   // ties and NaNs give the same indices.
   checks.push_back(parity({.op = "sort(dim=1) ties and NaN, both directions",
