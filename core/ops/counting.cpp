@@ -8,6 +8,7 @@
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
+#include "core/native_indexing.h"
 #include "core/ops.h"
 
 namespace ember {
@@ -113,22 +114,17 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
 
 Tensor nonzero(const Tensor& x) {
   EMBER_CHECK(x.defined(), "nonzero(): expected a defined tensor");
-  const int64_t numel = x.numel();
-  Tensor flat = native::reshape(native::ne(x, Scalar(0)), {numel});
-  Tensor rank = native::cumsum(native::to_dtype(flat, kInt64), 0);
-  const int64_t count = numel == 0 ? 0 : native::select(rank, 0, numel - 1).item<int64_t>();
+  const Tensor positions = native::true_positions(native::ne(x, Scalar(0)));  // flat, row-major
+  const int64_t count = positions.size(0);
   if (x.dim() == 0) return zeros({count, 0}, int64_on(x));
-  // Element i's coordinates go to row rank[i] - 1 when it is nonzero, else to a spare row
-  // `count`, dropped at the end.
-  Tensor row = native::where(flat, native::sub(rank, Scalar(1)), Scalar(count));
+  // Each dim's coordinate of every element (arange along the dim, broadcast), at the positions.
   std::vector<Tensor> columns;
   for (int64_t d = 0; d < x.dim(); ++d) {
     Dims line = Dims::filled(static_cast<size_t>(x.dim()), 1);
     line[static_cast<size_t>(d)] = x.size(d);
     Tensor coordinate = native::reshape(native::expand(native::view(arange(x.size(d), int64_on(x)), line), x.sizes()),
-                                        {numel});
-    Tensor placed = native::scatter(zeros({count + 1}, int64_on(x)), 0, row, coordinate);
-    columns.push_back(native::narrow(placed, 0, 0, count));
+                                        {x.numel()});
+    columns.push_back(native::index_select(coordinate, 0, positions));
   }
   return native::stack(columns, 1);
 }
