@@ -21,6 +21,7 @@ const DeviceOps& cpu_ops() {
       .scan = cpu::scan,
       .cumprod_backward = cpu::cumprod_backward,
       .gemm = cpu::gemm,
+      .triangle = cpu::triangle,
       .copy = cpu::copy,
       .fill = cpu::fill,
       .uniform = cpu::uniform,

@@ -14,6 +14,7 @@
 #include "core/random.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
+#include "core/triangle_layout.h"
 
 namespace ember {
 
@@ -33,6 +34,13 @@ struct ClassLossTerms {
 // generator, whose state can be rewound (activation checkpointing's recomputation,
 // Note [Activation checkpointing] in autograd/checkpoint.h): the CPU's masks.
 enum class DropoutStream : uint8_t { Device, Generator };
+
+// A GEMM's scaling, BLAS's: out = alpha * a @ b + beta * out. With beta == 0, out is
+// only written (NaN or inf already there does not reach the result: torch.addmm's rule).
+struct GemmScale {
+  double alpha = 1.0;
+  double beta = 0.0;
+};
 
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.
@@ -81,8 +89,13 @@ struct DeviceOps {
   // sum_{k >= i} grad[k] prod_{j <= k, j != i} x[j], exact where x has zeros (no division);
   // x, grad, grad_in one floating dtype and shape, any layouts.
   void (*cumprod_backward)(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
-  // out[b] = a[b] @ bm[b] for 3-D [B,n,k] x [B,k,m] -> [B,n,m] (any strides; float types).
-  void (*gemm)(const Tensor& a, const Tensor& bm, const Tensor& out);
+  // out[b] = alpha * a[b] @ bm[b] + beta * out[b] for 3-D [B,n,k] x [B,k,m] -> [B,n,m]
+  // (float types; a and bm any strides; out any strides on the CPU, contiguous on CUDA).
+  void (*gemm)(const Tensor& a, const Tensor& bm, const Tensor& out, const GemmScale& scale);
+  // out = in with the elements outside mask's triangle of each matrix (the last two
+  // dims) zeroed (tril/triu); one shape and dtype (any: moved as words), any strides;
+  // out may be in itself.
+  void (*triangle)(const Tensor& in, const TriangleMask& mask, const Tensor& out);
   // dst = src converted to dst's dtype; same device; src already expanded to dst's shape.
   void (*copy)(const Tensor& src, const Tensor& dst);
   void (*fill)(const Tensor& dst, const Scalar& value);

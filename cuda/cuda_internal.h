@@ -66,7 +66,7 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
 // reduce.cu, scan.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
 // batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu,
-// indexing_kernels.cu, scatter_gather.cu, sort.cu).
+// indexing_kernels.cu, scatter_gather.cu, sort.cu, triangle.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -98,7 +98,8 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
 void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
 void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
-void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale = {});
+void triangle(const Tensor& in, const TriangleMask& mask, const Tensor& out);
 // This thread's cuBLAS handle and the current stream's cuBLAS workspace, made now if they
 // are not yet (cuda::Graph calls it before capturing: neither may be made in a capture).
 void prepare_cublas();

@@ -47,6 +47,7 @@ const DeviceOps* cuda_ops() {
       .scan = OnTensorsDevice<cuda_kernels::scan>::call,
       .cumprod_backward = OnTensorsDevice<cuda_kernels::cumprod_backward>::call,
       .gemm = OnTensorsDevice<cuda_kernels::gemm>::call,
+      .triangle = OnTensorsDevice<cuda_kernels::triangle>::call,
       .copy = OnTensorsDevice<cuda_kernels::copy>::call,
       .fill = OnTensorsDevice<cuda_kernels::fill>::call,
       .uniform = OnTensorsDevice<cuda_kernels::uniform>::call,

@@ -1,5 +1,6 @@
 // CUDA GEMM through cuBLAS: [B,n,k] x [B,k,m] -> contiguous [B,n,m], float32/float64
 // (cublas<S|D>gemmStridedBatched) or bfloat16 with fp32 compute (cublasGemmStridedBatchedEx),
+// scaled as BLAS's (out = alpha A B + beta out: addmm's one call),
 // one strided-batched call on the current stream with that stream's workspace from the
 // caching allocator (a shared stride-0 right operand with a row-after-row left operand
 // folds into one big product). Row-major C = A B is computed as column-major
@@ -65,12 +66,12 @@ void prepare_cublas() {
   cuda::detail::stream_workspace(kCublasWorkspaceBytes);
 }
 
-void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
+void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, const GemmScale& scale) {
   const int64_t batches = a_in.size(0), n = a_in.size(1), k = a_in.size(2), m = b_in.size(2);
   if (batches == 0 || n == 0 || m == 0) return;
-  if (k == 0) {
-    cuda_kernels::fill(out, Scalar(0));
-    return;
+  if (k == 0) {  // an empty sum: out = beta * out
+    if (scale.beta == 0) return cuda_kernels::fill(out, Scalar(0));
+    return cuda_kernels::binary_scalar(BinaryOp::Mul, out, Scalar(scale.beta), false, out);
   }
   EMBER_INTERNAL_ASSERT(out.is_contiguous(), "cuda gemm: the output must be contiguous");
   const Tensor a = layout_of(a_in).usable ? a_in : native::clone(a_in);
@@ -97,19 +98,19 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
   const long long stride_b = b.stride(0), stride_a = fold ? 0 : a.stride(0), stride_c = fold ? 0 : n * m;
 
   if (a.dtype() == kFloat32) {
-    const float alpha = 1.0f, beta = 0.0f;
+    const float alpha = static_cast<float>(scale.alpha), beta = static_cast<float>(scale.beta);
     EMBER_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, op_b, op_a, M, N, K, &alpha,
                                                  static_cast<const float*>(b.data_ptr()), ldb, stride_b,
                                                  static_cast<const float*>(a.data_ptr()), lda, stride_a, &beta,
                                                  static_cast<float*>(out.data_ptr()), ldc, stride_c, batch_count));
   } else if (a.dtype() == kFloat64) {
-    const double alpha = 1.0, beta = 0.0;
+    const double alpha = scale.alpha, beta = scale.beta;
     EMBER_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, op_b, op_a, M, N, K, &alpha,
                                                  static_cast<const double*>(b.data_ptr()), ldb, stride_b,
                                                  static_cast<const double*>(a.data_ptr()), lda, stride_a, &beta,
                                                  static_cast<double*>(out.data_ptr()), ldc, stride_c, batch_count));
   } else if (a.dtype() == kBFloat16) {  // bf16 operands and result, fp32 accumulation (Note [BFloat16])
-    const float alpha = 1.0f, beta = 0.0f;
+    const float alpha = static_cast<float>(scale.alpha), beta = static_cast<float>(scale.beta);
     EMBER_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, M, N, K, &alpha, b.data_ptr(), CUDA_R_16BF, ldb,
                                                   stride_b, a.data_ptr(), CUDA_R_16BF, lda, stride_a, &beta,
                                                   out.data_ptr(), CUDA_R_16BF, ldc, stride_c, batch_count,

@@ -1,6 +1,7 @@
-// CPU GEMM for float32/float64 batches [B,n,k] x [B,k,m]. With OpenBLAS, operands whose
-// matrices are row- or column-major go straight to cblas_?gemm (a transposed view is
-// a flag, not a copy); without it, gemm_fallback's blocked loop does the work.
+// CPU GEMM for float32/float64 batches [B,n,k] x [B,k,m], scaled as BLAS's (alpha, beta:
+// addmm's one call). With OpenBLAS, operands whose matrices are row- or column-major go
+// straight to cblas_?gemm (a transposed view is a flag, not a copy); without it,
+// gemm_fallback's blocked loop does the work.
 #include "core/cpu/gemm.h"
 
 #include <algorithm>
@@ -54,27 +55,34 @@ void check_gemm_args(const Tensor& a, const Tensor& b, const Tensor& out) {
 }
 
 // Checks, handles empty products, and gives `compute` an out whose matrices are
-// row-major with leading dimension ldc (a temporary when out's are not).
+// row-major with leading dimension ldc (a temporary when out's are not, holding out's
+// values when beta reads them).
 template <typename Compute>
-void run_gemm(const Tensor& a, const Tensor& b, const Tensor& out, const Compute& compute) {
+void run_gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale, const Compute& compute) {
   check_gemm_args(a, b, out);
   if (out.numel() == 0) return;
-  if (a.size(2) == 0) return cpu::fill(out, 0);
+  if (a.size(2) == 0) {  // an empty sum: out = beta * out
+    if (scale.beta == 0) return cpu::fill(out, 0);
+    return cpu::binary_scalar(BinaryOp::Mul, out, Scalar(scale.beta), false, out);
+  }
   const MatrixLayout out_layout = matrix_layout(out);
-  if (out_layout.usable && !out_layout.transposed) return compute(a, b, out, out_layout.ld);
-  const Tensor row_major = make_empty(out.sizes(), out.dtype(), out.device());
-  compute(a, b, row_major, matrix_layout(row_major).ld);
+  if (out_layout.usable && !out_layout.transposed) return compute(a, b, out, out_layout.ld, scale);
+  const Tensor row_major = scale.beta == 0 ? make_empty(out.sizes(), out.dtype(), out.device()) : native::clone(out);
+  compute(a, b, row_major, matrix_layout(row_major).ld, scale);
   cpu::copy(row_major, out);
 }
 
 // ---------------------------------------------------------------- fallback
 
-// C[0:rows, 0:cols] = A[0:rows, 0:depth] @ B[0:depth, 0:cols]; A at any strides, B and C
-// row-major (column stride 1).
+// C[0:rows, 0:cols] = alpha * A[0:rows, 0:depth] @ B[0:depth, 0:cols] + beta * C; A at
+// any strides, B and C row-major (column stride 1); beta == 0 never reads C.
 template <typename T>
 void fallback_rows(const T* A, int64_t a_row_stride, int64_t a_col_stride, const T* B, int64_t ldb, T* C,
-                   int64_t ldc, int64_t rows, int64_t depth, int64_t cols) {
-  for (int64_t i = 0; i < rows; ++i) std::fill_n(C + i * ldc, cols, T(0));
+                   int64_t ldc, int64_t rows, int64_t depth, int64_t cols, T alpha, T beta) {
+  for (int64_t i = 0; i < rows; ++i) {
+    if (beta == T(0)) std::fill_n(C + i * ldc, cols, T(0));
+    else if (beta != T(1)) for (int64_t j = 0; j < cols; ++j) C[i * ldc + j] *= beta;
+  }
   for (int64_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
     const int64_t width = std::min(kColumnBlock, cols - j0);
     for (int64_t p0 = 0; p0 < depth; p0 += kDepthBlock) {
@@ -83,7 +91,7 @@ void fallback_rows(const T* A, int64_t a_row_stride, int64_t a_col_stride, const
         T* __restrict c = C + i * ldc + j0;
         const T* a_row = A + i * a_row_stride;
         for (int64_t p = p0; p < p_end; ++p) {
-          const T a_ip = a_row[p * a_col_stride];
+          const T a_ip = alpha * a_row[p * a_col_stride];
           const T* __restrict b_row = B + p * ldb + j0;
           for (int64_t j = 0; j < width; ++j) c[j] += a_ip * b_row[j];
         }
@@ -92,7 +100,7 @@ void fallback_rows(const T* A, int64_t a_row_stride, int64_t a_col_stride, const
   }
 }
 
-void fallback_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
+void fallback_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc, const GemmScale& scale) {
   const Tensor b_rows = (b.size(2) == 1 || b.stride(2) == 1) ? b : native::clone(b);
   const int64_t batches = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
   visit_floating(a.dtype(), "matmul", [&](auto tag) {
@@ -106,7 +114,7 @@ void fallback_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t 
         const int64_t batch = row / n, first = row % n, count = std::min(n - first, hi - row);
         fallback_rows(A + batch * a.stride(0) + first * a.stride(1), a.stride(1), a.stride(2),
                       B + batch * b_rows.stride(0), b_rows.stride(1), C + batch * out.stride(0) + first * ldc, ldc,
-                      count, k, m);
+                      count, k, m, static_cast<T>(scale.alpha), static_cast<T>(scale.beta));
         row += count;
       }
     });
@@ -134,41 +142,42 @@ void use_single_threaded_blas() {
   (void)once;
 }
 
-// Row-major C (rows x cols) = op(A) @ op(B), op = transpose when flagged.
+// Row-major C (rows x cols) = alpha * op(A) @ op(B) + beta * C, op = transpose when flagged.
 template <typename T>
-void blas_call_serial(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, const T* A, int64_t lda,
-                      const T* B, int64_t ldb, T* C, int64_t ldc) {
+void blas_call_serial(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, T alpha, const T* A,
+                      int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
   const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), 1.0f, A, blas_int(lda), B,
-                blas_int(ldb), 0.0f, C, blas_int(ldc));
+    cblas_sgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), alpha, A, blas_int(lda), B,
+                blas_int(ldb), beta, C, blas_int(ldc));
   else
-    cblas_dgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), 1.0, A, blas_int(lda), B,
-                blas_int(ldb), 0.0, C, blas_int(ldc));
+    cblas_dgemm(CblasRowMajor, ta, tb, blas_int(rows), blas_int(cols), blas_int(depth), alpha, A, blas_int(lda), B,
+                blas_int(ldb), beta, C, blas_int(ldc));
 }
 
 // The same product, split along its longer side into blocks run on OpenMP threads.
 template <typename T>
-void blas_call(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, const T* A, int64_t lda,
-               const T* B, int64_t ldb, T* C, int64_t ldc) {
+void blas_call(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, T alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   use_single_threaded_blas();
   constexpr int64_t kMinWork = 1 << 21;  // multiply-adds below which one thread is faster
-  if (rows * cols * depth < kMinWork) return blas_call_serial(trans_a, trans_b, rows, cols, depth, A, lda, B, ldb, C, ldc);
+  if (rows * cols * depth < kMinWork)
+    return blas_call_serial(trans_a, trans_b, rows, cols, depth, alpha, A, lda, B, ldb, beta, C, ldc);
   if (rows >= cols) {
     parallel_for(0, rows, 16, [&](int64_t r0, int64_t r1) {
       const T* a_block = trans_a ? A + r0 : A + r0 * lda;
-      blas_call_serial(trans_a, trans_b, r1 - r0, cols, depth, a_block, lda, B, ldb, C + r0 * ldc, ldc);
+      blas_call_serial(trans_a, trans_b, r1 - r0, cols, depth, alpha, a_block, lda, B, ldb, beta, C + r0 * ldc, ldc);
     });
   } else {
     parallel_for(0, cols, 64, [&](int64_t c0, int64_t c1) {
       const T* b_block = trans_b ? B + c0 * ldb : B + c0;
-      blas_call_serial(trans_a, trans_b, rows, c1 - c0, depth, A, lda, b_block, ldb, C + c0, ldc);
+      blas_call_serial(trans_a, trans_b, rows, c1 - c0, depth, alpha, A, lda, b_block, ldb, beta, C + c0, ldc);
     });
   }
 }
 
-void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc) {
+void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc, const GemmScale& scale) {
   const Tensor a_mat = matrix_layout(a).usable ? a : native::clone(a);
   const Tensor b_mat = matrix_layout(b).usable ? b : native::clone(b);
   const MatrixLayout la = matrix_layout(a_mat), lb = matrix_layout(b_mat);
@@ -182,10 +191,11 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc)
     const T* A = static_cast<const T*>(a_mat.data_ptr());
     const T* B = static_cast<const T*>(b_mat.data_ptr());
     T* C = static_cast<T*>(out.data_ptr());
-    if (fold) return blas_call(false, lb.transposed, batches * n, m, k, A, la.ld, B, lb.ld, C, ldc);
+    const T alpha = static_cast<T>(scale.alpha), beta = static_cast<T>(scale.beta);
+    if (fold) return blas_call(false, lb.transposed, batches * n, m, k, alpha, A, la.ld, B, lb.ld, beta, C, ldc);
     for (int64_t i = 0; i < batches; ++i)
-      blas_call(la.transposed, lb.transposed, n, m, k, A + i * a_mat.stride(0), la.ld, B + i * b_mat.stride(0), lb.ld,
-                C + i * out.stride(0), ldc);
+      blas_call(la.transposed, lb.transposed, n, m, k, alpha, A + i * a_mat.stride(0), la.ld, B + i * b_mat.stride(0),
+                lb.ld, beta, C + i * out.stride(0), ldc);
   });
 }
 
@@ -193,19 +203,21 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc)
 
 }  // namespace
 
-void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out) { run_gemm(a, bm, out, fallback_gemm); }
+void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out, const GemmScale& scale) {
+  run_gemm(a, bm, out, scale, fallback_gemm);
+}
 
-void gemm(const Tensor& a, const Tensor& b, const Tensor& out) {
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale) {
   if (a.dtype() == kBFloat16 && b.dtype() == kBFloat16) {  // fp32 accumulation (core/cpu/float32_compute.h)
     EMBER_INTERNAL_ASSERT(out.dtype() == kBFloat16, "gemm: bfloat16 operands, ", out.dtype(), " output");
-    const Tensor out32 = float32_like(out);
-    gemm(float32_copy(a), float32_copy(b), out32);
+    const Tensor out32 = scale.beta == 0 ? float32_like(out) : float32_copy(out);
+    gemm(float32_copy(a), float32_copy(b), out32, scale);
     return round_into(out32, out);
   }
 #ifdef EMBER_HAVE_BLAS
-  run_gemm(a, b, out, blas_gemm);
+  run_gemm(a, b, out, scale, blas_gemm);
 #else
-  run_gemm(a, b, out, fallback_gemm);
+  run_gemm(a, b, out, scale, fallback_gemm);
 #endif
 }
 

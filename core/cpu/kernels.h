@@ -1,7 +1,7 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, norm.cpp, dropout.cpp,
-// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp, scan.cpp.
+// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp, scan.cpp, triangle.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -25,7 +25,8 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
 void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
 void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
-void gemm(const Tensor& a, const Tensor& b, const Tensor& out);
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale = {});
+void triangle(const Tensor& in, const TriangleMask& mask, const Tensor& out);
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
