@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/native_matrix.h"
 #include "core/op_kinds.h"
 #include "core/tensor.h"
 

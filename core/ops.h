@@ -1,7 +1,7 @@
 // Free-function forms of the core ops (libtorch names): elementwise with
 // broadcasting and type promotion (the math family too: sin, erf, floor, fmod, ...),
 // reductions, all/any, bitwise ops on bool tensors,
-// matmul/bmm, where, clamp, index_select, gather/scatter, sort/topk, cat and stack.
+// matmul/bmm/addmm/einsum, tril/triu/diagonal, where, clamp, index_select, gather/scatter, sort/topk, cat and stack.
 // Each is defined once, by family, in autograd/functions/*.cpp: the native op of
 // core/ops/*.cpp plus recording (Note [Native ops and the autograd layer], core/native.h).
 #pragma once
@@ -181,6 +181,33 @@ Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul
 Tensor mm(const Tensor& a, const Tensor& b);      // [n,k] x [k,m]
 Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
+// beta * input + alpha * product (input broadcast; beta = 0 ignores it, NaN included),
+// one scaled GEMM each: torch.addmm ([n,k] x [k,m]), addmv ([n,k] x [k]), baddbmm
+// ([b,n,k] x [b,k,m]), addbmm (baddbmm's products summed over b). Differentiable.
+Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1, const Scalar& alpha = 1);
+Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Scalar& beta = 1, const Scalar& alpha = 1);
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+               const Scalar& alpha = 1);
+Tensor addbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1,
+              const Scalar& alpha = 1);
+// torch.einsum (autograd/functions/einsum.cpp): explicit ("ij,jk->ik") or implicit output,
+// repeated subscripts (diagonals), "..." broadcasting, any number of operands contracted
+// left to right, each pair of floating operands as one bmm.
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& operands);
+
+// matrix shapes (autograd/functions/matrix_shape.cpp), PyTorch's: tril/triu of the last
+// two dims (any dtype; the gradient is the incoming one masked alike); diagonal, a view
+// sharing storage (writes through it reach a; the diagonal becomes the last dim);
+// diag (1-D -> a matrix with it on `diagonal`, 2-D -> that diagonal, copied);
+// diag_embed (a's last dim on the diagonal of dims dim1, dim2 of a new tensor); trace
+// (2-D: the sum of the diagonal, integers to int64); outer (1-D a, b: a[i] * b[j]).
+Tensor tril(const Tensor& a, int64_t diagonal = 0);
+Tensor triu(const Tensor& a, int64_t diagonal = 0);
+Tensor diagonal(const Tensor& a, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
+Tensor diag(const Tensor& a, int64_t diagonal = 0);
+Tensor diag_embed(const Tensor& a, int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1);
+Tensor trace(const Tensor& a);
+Tensor outer(const Tensor& a, const Tensor& b);
 
 namespace linalg {
 // torch.linalg.vector_norm: (sum |x|^ord)^(1/ord) over dims ({}: all); ord inf / -inf:

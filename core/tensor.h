@@ -220,10 +220,8 @@ class Tensor {
   // ---- order statistics, counting, random fills ----
 #include "core/tensor_statistics_methods.h"  // a fragment of this class body
 
-  // ---- linear algebra ----
-  Tensor matmul(const Tensor& other) const;
-  Tensor mm(const Tensor& other) const;
-  Tensor bmm(const Tensor& other) const;
+  // ---- linear algebra and matrix shapes ----
+#include "core/tensor_matrix_methods.h"  // a fragment of this class body
 
   // ---- other in place ops (bump the version counter; return *this) ----
   Tensor& zero_();

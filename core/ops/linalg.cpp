@@ -41,7 +41,7 @@ void check_multipliable(const Tensor& a, const Tensor& b) {
 // [B,n,k] x [B,k,m] -> a new [B,n,m].
 Tensor batched_gemm(const Tensor& a3, const Tensor& b3) {
   Tensor out = make_empty({a3.size(0), a3.size(1), b3.size(2)}, a3.dtype(), a3.device());
-  device_ops(a3.device()).gemm(a3, b3, out);
+  device_ops(a3.device()).gemm(a3, b3, out, GemmScale{});
   return out;
 }
 
@@ -94,6 +94,92 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.dim() > 1) result_shape.push_back(rows_of(a2));
   if (b.dim() > 1) result_shape.push_back(cols_of(b2));
   return view(out, result_shape);
+}
+
+}  // namespace ember::native
+
+// ---------------------------------------------------------------- scaled products
+namespace ember::native {
+namespace {
+
+// The input's dtype must be the product's (PyTorch's phrase for a mismatch).
+void check_input(const Tensor& input, const Tensor& mat, const char* op) {
+  check_same_device(mat, {&input}, op);
+  EMBER_CHECK(input.dtype() == mat.dtype(), "self and mat2 must have the same dtype (", op,
+              ": expected scalar type ", dtype_torch_name(mat.dtype()), " but found ",
+              dtype_torch_name(input.dtype()), ")");
+}
+
+// The GEMM's out: input broadcast to `shape` and made dense (the GEMM adds to it), or,
+// when beta is 0, uninitialised (the GEMM never reads it: NaN in input is not seen).
+Tensor gemm_out(const Tensor& input, const Dims& shape, double beta) {
+  if (beta == 0) return make_empty(shape, input.dtype(), input.device());
+  return clone(expand(input, shape));
+}
+
+// out3 [B,n,m] = alpha * a3 @ b3 + beta * out3, in place.
+void scaled_gemm(const Tensor& a3, const Tensor& b3, const Tensor& out3, const Scalar& beta, const Scalar& alpha) {
+  device_ops(a3.device()).gemm(a3, b3, out3, GemmScale{alpha.to_double(), beta.to_double()});
+}
+
+}  // namespace
+
+Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
+  EMBER_CHECK(mat1.dim() == 2, "mat1 must be a matrix, got ", mat1.dim(), "-D tensor");
+  EMBER_CHECK(mat2.dim() == 2, "mat2 must be a matrix, got ", mat2.dim(), "-D tensor");
+  check_operands(mat1, mat2);
+  check_multipliable(mat1, mat2);
+  check_input(input, mat1, "addmm");
+  Tensor out = gemm_out(input, {mat1.size(0), mat2.size(1)}, beta.to_double());
+  scaled_gemm(unsqueeze(mat1, 0), unsqueeze(mat2, 0), unsqueeze(out, 0), beta, alpha);
+  return out;
+}
+
+Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha) {
+  EMBER_CHECK(mat.dim() == 2 && vec.dim() == 1 && input.dim() <= 1, "vector + matrix @ vector expected, got ",
+              input.dim(), ", ", mat.dim(), ", ", vec.dim());
+  check_operands(mat, vec);
+  const int64_t input_size = input.dim() == 0 ? 1 : input.size(0);
+  EMBER_CHECK(mat.size(1) == vec.size(0) && (input_size == 1 || input_size == mat.size(0)), "size mismatch, got ",
+              input_size, ", ", mat.size(0), "x", mat.size(1), ",", vec.size(0));
+  check_input(input, mat, "addmv");
+  Tensor out = gemm_out(input, {mat.size(0)}, beta.to_double());
+  scaled_gemm(unsqueeze(mat, 0), view(vec, {1, vec.size(0), 1}), view(out, {1, mat.size(0), 1}), beta, alpha);
+  return out;
+}
+
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
+               const Scalar& alpha) {
+  EMBER_CHECK(batch1.dim() == 3, "batch1 must be a 3D tensor");
+  EMBER_CHECK(batch2.dim() == 3, "batch2 must be a 3D tensor");
+  check_operands(batch1, batch2);
+  EMBER_CHECK(batch1.size(0) == batch2.size(0) && batch1.size(2) == batch2.size(1),
+              "Expected size for first two dimensions of batch2 tensor to be: [", batch1.size(0), ", ", batch1.size(2),
+              "] but got: [", batch2.size(0), ", ", batch2.size(1), "].");
+  check_input(input, batch1, "baddbmm");
+  Tensor out = gemm_out(input, {batch1.size(0), batch1.size(1), batch2.size(2)}, beta.to_double());
+  scaled_gemm(batch1, batch2, out, beta, alpha);
+  return out;
+}
+
+// sum_b batch1[b] @ batch2[b] is one product [n, B*k] x [B*k, m]: batch1's matrices side
+// by side, batch2's stacked.
+Tensor addbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
+              const Scalar& alpha) {
+  EMBER_CHECK(batch1.dim() == 3, "batch1 must be a 3D tensor");
+  EMBER_CHECK(batch2.dim() == 3, "batch2 must be a 3D tensor");
+  check_operands(batch1, batch2);
+  EMBER_CHECK(batch1.size(0) == batch2.size(0), "batch1 and batch2 must have same number of batches, got ",
+              batch1.size(0), " and ", batch2.size(0));
+  EMBER_CHECK(batch1.size(2) == batch2.size(1), "Incompatible matrix sizes for bmm (", batch1.size(1), "x",
+              batch1.size(2), " and ", batch2.size(1), "x", batch2.size(2), ")");
+  check_input(input, batch1, "addbmm");
+  const int64_t b = batch1.size(0), n = batch1.size(1), k = batch1.size(2), m = batch2.size(2);
+  Tensor out = gemm_out(input, {n, m}, beta.to_double());
+  const Tensor side_by_side = reshape(permute(batch1, {1, 0, 2}), {1, n, b * k});
+  const Tensor stacked = reshape(batch2, {1, b * k, m});
+  scaled_gemm(side_by_side, stacked, unsqueeze(out, 0), beta, alpha);
+  return out;
 }
 
 }  // namespace ember::native

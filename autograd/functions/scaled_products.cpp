@@ -1,0 +1,95 @@
+// Differentiable addmm, addmv, baddbmm and addbmm: the native scaled GEMM (one call,
+// core/ops/linalg.cpp) plus recording. Gradients as PyTorch's: input beta * g (summed
+// back over broadcast dims by FunctionNode; zeros when beta is 0), the factors alpha
+// times g multiplied by the other factor transposed. Under autocast, bf16 as matmul.
+#include <tuple>
+#include <utility>
+
+#include "autograd/function_node.h"
+#include "core/autocast.h"
+#include "core/native.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::needs_grad;
+using autograd::record;
+using autograd::tensor_list;
+using autograd::will_record_into;
+
+namespace {
+
+Tensor matrix_transpose(const Tensor& t) { return autograd::formula::transpose(t, -2, -1); }
+
+// g * s, skipping the multiply when s is 1.
+Tensor scaled(const Tensor& g, const Scalar& s) { return s.to_double() == 1.0 ? g : mul(g, s); }
+
+// The product rule shared by the four ops: product(x, y) is the op's (batched) matrix
+// product and grads(g, x, y) returns {d/dx, d/dy} of <g, product(x, y)>.
+template <typename Native, typename Grads>
+Tensor scaled_product(const char* name, const Tensor& input_in, const Tensor& x_in, const Tensor& y_in,
+                      const Scalar& beta, const Scalar& alpha, Native native_op, Grads grads) {
+  const auto [input, x, y] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, input_in, x_in, y_in);
+  Tensor out = native_op(input, x, y, beta, alpha);
+  if (will_record_into(out, input, x, y)) {
+    record(name, {&input, &x, &y}, {&out}, {y.requires_grad() ? x : Tensor(), x.requires_grad() ? y : Tensor()},
+           [beta, alpha, grads](const tensor_list& g, const tensor_list& s, const auto& in) {
+             Tensor gx, gy;
+             if (needs_grad(in, 1) || needs_grad(in, 2)) std::tie(gx, gy) = grads(scaled(g[0], alpha), s[0], s[1], in);
+             return tensor_list{needs_grad(in, 0) ? mul(g[0], beta) : Tensor(), gx, gy};
+           })->set_differentiable_backward();
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor addmm(const Tensor& input, const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
+  return scaled_product("AddmmBackward", input, mat1, mat2, beta, alpha, native::addmm,
+                        [](const Tensor& g, const Tensor& m1, const Tensor& m2, const auto& in) {
+                          return std::pair{needs_grad(in, 1) ? mm(g, matrix_transpose(m2)) : Tensor(),
+                                           needs_grad(in, 2) ? mm(matrix_transpose(m1), g) : Tensor()};
+                        });
+}
+
+Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha) {
+  return scaled_product("AddmvBackward", input, mat, vec, beta, alpha, native::addmv,
+                        [](const Tensor& g, const Tensor& m, const Tensor& v, const auto& in) {
+                          return std::pair{needs_grad(in, 1) ? outer(g, v) : Tensor(),
+                                           needs_grad(in, 2) ? matmul(matrix_transpose(m), g) : Tensor()};
+                        });
+}
+
+Tensor baddbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
+               const Scalar& alpha) {
+  return scaled_product("BaddbmmBackward", input, batch1, batch2, beta, alpha, native::baddbmm,
+                        [](const Tensor& g, const Tensor& b1, const Tensor& b2, const auto& in) {
+                          return std::pair{needs_grad(in, 1) ? bmm(g, matrix_transpose(b2)) : Tensor(),
+                                           needs_grad(in, 2) ? bmm(matrix_transpose(b1), g) : Tensor()};
+                        });
+}
+
+// g [n,m] reaches every batch's product: d/db1[b] = g b2[b]^T, d/db2[b] = b1[b]^T g.
+Tensor addbmm(const Tensor& input, const Tensor& batch1, const Tensor& batch2, const Scalar& beta,
+              const Scalar& alpha) {
+  return scaled_product("AddbmmBackward", input, batch1, batch2, beta, alpha, native::addbmm,
+                        [](const Tensor& g, const Tensor& b1, const Tensor& b2, const auto& in) {
+                          return std::pair{needs_grad(in, 1) ? matmul(g, matrix_transpose(b2)) : Tensor(),
+                                           needs_grad(in, 2) ? matmul(matrix_transpose(b1), g) : Tensor()};
+                        });
+}
+
+Tensor Tensor::addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) const {
+  return ember::addmm(*this, mat1, mat2, beta, alpha);
+}
+Tensor Tensor::addmv(const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha) const {
+  return ember::addmv(*this, mat, vec, beta, alpha);
+}
+Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
+  return ember::baddbmm(*this, batch1, batch2, beta, alpha);
+}
+Tensor Tensor::addbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
+  return ember::addbmm(*this, batch1, batch2, beta, alpha);
+}
+
+}  // namespace ember

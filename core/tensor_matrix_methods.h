@@ -1,0 +1,21 @@
+// Tensor's linear-algebra and matrix-shape methods (libtorch spellings): a fragment of
+// class Tensor's body, which core/tensor.h includes inside the class (so no include
+// guard and no includes here; don't include it anywhere else). Each is the free function
+// of core/ops.h with *this first (autograd/functions/reduce.cpp, matrix_shape.cpp).
+Tensor matmul(const Tensor& other) const;
+Tensor mm(const Tensor& other) const;
+Tensor bmm(const Tensor& other) const;
+Tensor addmm(const Tensor& mat1, const Tensor& mat2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+Tensor addmv(const Tensor& mat, const Tensor& vec, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+Tensor baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+Tensor addbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+Tensor tril(int64_t diagonal = 0) const;
+Tensor triu(int64_t diagonal = 0) const;
+// In place: bump the version; refused on a leaf that requires grad (PyTorch's rule).
+Tensor& tril_(int64_t diagonal = 0);
+Tensor& triu_(int64_t diagonal = 0);
+Tensor diagonal(int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;  // a view
+Tensor diag(int64_t diagonal = 0) const;
+Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
+Tensor trace() const;
+Tensor outer(const Tensor& other) const;
