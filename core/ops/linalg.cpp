@@ -1,6 +1,8 @@
 // Native matrix products: matmul (torch.matmul's 1-D, 2-D and broadcast-batched
-// cases), mm and bmm. Each checks shapes and dtypes, views its operands as [B,n,k] x
-// [B,k,m] (broadcast batches stay stride-0 views) and runs the device's gemm.
+// cases), mm and bmm, and the scaled ones (addmm, addmv, baddbmm, addbmm: the input
+// as the GEMM's starting out, GemmScale's beta). Each checks shapes and dtypes, views its
+// operands as [B,n,k] x [B,k,m] (broadcast batches stay stride-0 views) and runs the
+// device's gemm.
 #include <string_view>
 
 #include "core/dispatch.h"
