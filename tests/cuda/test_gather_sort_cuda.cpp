@@ -21,17 +21,7 @@ namespace {
 
 const Device kCuda = Device::cuda(0);
 
-// Same dtype and shape, and values within tol (NaN matching NaN).
-void expect_same(const Tensor& cpu, const Tensor& gpu, double tol = 0.0) {
-  ASSERT_TRUE(gpu.is_cuda());
-  EXPECT_EQ(gpu.dtype(), cpu.dtype());
-  ASSERT_EQ(gpu.sizes(), cpu.sizes());
-  const auto a = cpu.to_vector<double>(), b = gpu.cpu().to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i])) EXPECT_TRUE(std::isnan(b[i])) << "at " << i;
-    else EXPECT_NEAR(a[i], b[i], tol) << "at " << i;
-  }
-}
+using ember::testing::expect_same;
 
 // The gradient of sum(f(x) * w) for x on `device` (w fixed).
 Tensor grad_of(const std::function<Tensor(const Tensor&)>& f, const Tensor& x_cpu, const Tensor& w, Device device) {

@@ -21,16 +21,7 @@ namespace {
 
 const Device kCuda = Device::cuda(0);
 
-void expect_same(const Tensor& cpu, const Tensor& gpu, double tol = 0.0) {
-  ASSERT_TRUE(gpu.is_cuda());
-  EXPECT_EQ(gpu.dtype(), cpu.dtype());
-  ASSERT_EQ(gpu.sizes(), cpu.sizes());
-  const auto a = cpu.to_vector<double>(), b = gpu.cpu().to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i])) EXPECT_TRUE(std::isnan(b[i])) << "at " << i;
-    else EXPECT_NEAR(a[i], b[i], tol) << "at " << i;
-  }
-}
+using ember::testing::expect_same;
 
 // The gradients of sum(f(x, y) * w) for x, y on `device`.
 std::vector<Tensor> grads_of(const std::function<Tensor(const Tensor&, const Tensor&)>& f, const Tensor& x_cpu,
