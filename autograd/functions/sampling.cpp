@@ -29,9 +29,14 @@ void check_floating_fill(const Tensor& self, const char* op) {
 Tensor unit_draws(const Tensor& self) { return rand(self.sizes(), TensorOptions(kFloat64).device(self.device())); }
 
 // self = values (converted to self's dtype), in place, recorded as `name` with a zero
-// gradient (PyTorch's for every random fill).
+// gradient (PyTorch's for every random fill). values() may have drawn into self already
+// (and returns self): then nothing is copied.
 Tensor& fill_recorded(const char* name, Tensor& self, const std::function<Tensor()>& values) {
-  return autograd::inplace(name, self, nullptr, [&] { native::copy_(self, values()); },
+  return autograd::inplace(name, self, nullptr,
+                           [&] {
+                             Tensor v = values();
+                             if (v.data_ptr() != self.data_ptr() || v.dtype() != self.dtype()) native::copy_(self, v);
+                           },
                            [](const tensor_list& g, const tensor_list&, const auto&) {
                              return tensor_list{zeros(g[0].sizes(), TensorOptions(g[0].dtype()).device(g[0].device()))};
                            });
@@ -42,12 +47,13 @@ Tensor& fill_recorded(const char* name, Tensor& self, const std::function<Tensor
 Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, double b) {
   return fill_recorded(name, self, [&] {
     const bool direct = self.is_contiguous() && self.dtype() != kBFloat16;
+    if (direct) native::mark_mutated(self);  // as copy_ would: checks, then the version bump
     Tensor target = direct ? self : make_empty(self.sizes(), self.dtype() == kFloat64 ? kFloat64 : kFloat32, self.device());
     const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(target.numel()), self.device());
     const DeviceOps& ops = device_ops(self.device());
     if (normal) ops.normal(target, a, b, rng);
     else ops.uniform(target, a, b, rng);
-    return target;  // copying self onto itself is a no-op
+    return target;
   });
 }
 

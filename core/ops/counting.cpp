@@ -42,7 +42,7 @@ std::tuple<Tensor, int64_t> group_runs(const Tensor& rows) {
 
 // The (values, inverse, counts) of unique and unique_consecutive, from the slices along
 // dim 0 of `slices` ([n] or [n, r]) and `order`, the permutation that brings equal
-// slices together (nullopt: they are together already). `shape_back` reshapes values.
+// slices together (nullopt: they are together already).
 std::tuple<Tensor, Tensor, Tensor> unique_runs(const Tensor& slices, const std::optional<Tensor>& order,
                                                bool return_inverse, bool return_counts) {
   Tensor in_order = order ? native::index_select(slices, 0, *order) : slices;
@@ -215,9 +215,12 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool ou
   }
   const int64_t m = boundaries.sizes().back();
   const int64_t n = values.dim() == 0 ? 1 : values.sizes().back();
-  boundaries = native::reshape(native::clone(boundaries), {boundaries.numel() / std::max<int64_t>(m, 1), m});
+  if (!boundaries.is_contiguous()) boundaries = native::clone(boundaries);
+  boundaries = native::reshape(boundaries, {boundaries.numel() / std::max<int64_t>(m, 1), m});
   if (m == 0) boundaries = native::reshape(boundaries, {1, 0});
-  Tensor value_rows = native::reshape(native::clone(native::to_dtype(values, dtype)), {values.numel() / std::max<int64_t>(n, 1), n});
+  Tensor value_rows = native::to_dtype(values, dtype);
+  if (!value_rows.is_contiguous()) value_rows = native::clone(value_rows);
+  value_rows = native::reshape(value_rows, {values.numel() / std::max<int64_t>(n, 1), n});
   Tensor out = make_empty(values.sizes(), kInt64, values.device());
   device_ops(values.device()).searchsorted(boundaries, value_rows, right, native::reshape(out, value_rows.sizes()));
   return out;
