@@ -291,6 +291,15 @@ decltype(auto) with_floating_math(UnaryOp op, Fn&& fn) {
     case UnaryOp::Log10: return fn(Log10{});
     case UnaryOp::Rsqrt: return fn(Rsqrt{});
     case UnaryOp::Reciprocal: return fn(Reciprocal{});
+    case UnaryOp::Erfc: return fn(Erfc{});
+    case UnaryOp::Erfinv: return fn(Erfinv{});
+    case UnaryOp::Asinh: return fn(Asinh{});
+    case UnaryOp::Acosh: return fn(Acosh{});
+    case UnaryOp::Atanh: return fn(Atanh{});
+    case UnaryOp::Exp2: return fn(Exp2{});
+    case UnaryOp::Lgamma: return fn(Lgamma{});
+    case UnaryOp::Digamma: return fn(Digamma{});
+    case UnaryOp::Trigamma: return fn(Trigamma{});
     default: break;
   }
   return fn(Erf{});
@@ -352,6 +361,15 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::Rsqrt:
     case UnaryOp::Reciprocal:
     case UnaryOp::Erf:
+    case UnaryOp::Erfc:
+    case UnaryOp::Erfinv:
+    case UnaryOp::Asinh:
+    case UnaryOp::Acosh:
+    case UnaryOp::Atanh:
+    case UnaryOp::Exp2:
+    case UnaryOp::Lgamma:
+    case UnaryOp::Digamma:
+    case UnaryOp::Trigamma:
       if constexpr (floating) return with_floating_math(op, fn);
       break;
     case UnaryOp::Sign: return fn(Sign{});
@@ -428,6 +446,18 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
       break;
     case BinaryOp::Remainder:
       if constexpr (!std::is_same_v<T, bool>) return fn(Remainder{});
+      break;
+    case BinaryOp::Hypot:
+      if constexpr (std::is_floating_point_v<T>) return fn(Hypot{});
+      break;
+    case BinaryOp::Copysign:
+      if constexpr (std::is_floating_point_v<T>) return fn(Copysign{});
+      break;
+    case BinaryOp::LogAddExp:
+      if constexpr (std::is_floating_point_v<T>) return fn(LogAddExp{});
+      break;
+    case BinaryOp::LogAddExp2:
+      if constexpr (std::is_floating_point_v<T>) return fn(LogAddExp2{});
       break;
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});

@@ -1,12 +1,15 @@
 // Elementwise math beyond the basic ops, as __host__ __device__ functors shared by the CPU
 // loops and the CUDA kernels (core/functors.h maps UnaryOp/BinaryOp to them): trig and
-// hyperbolic functions, log1p/expm1/log2/log10, rsqrt, reciprocal, erf, sign, the four
-// roundings, atan2, fmod and remainder, each with PyTorch's values at the edges.
+// hyperbolic functions and their inverses, log1p/expm1/log2/log10/exp2, rsqrt, reciprocal,
+// erf/erfc/erfinv, lgamma/digamma/trigamma (core/special_functors.h), sign, the four
+// roundings, atan2, fmod, remainder, hypot, copysign and logaddexp(2), each with
+// PyTorch's values at the edges.
 #pragma once
 #include <cmath>
 #include <type_traits>
 
 #include "core/macros.h"
+#include "core/special_functors.h"
 
 namespace ember::functors {
 
@@ -29,6 +32,22 @@ EMBER_FLOAT_FUNCTOR(Expm1, expm1)
 EMBER_FLOAT_FUNCTOR(Log2, log2)
 EMBER_FLOAT_FUNCTOR(Log10, log10)
 EMBER_FLOAT_FUNCTOR(Erf, erf)
+EMBER_FLOAT_FUNCTOR(Erfc, erfc)
+EMBER_FLOAT_FUNCTOR(Asinh, asinh)
+EMBER_FLOAT_FUNCTOR(Acosh, acosh)
+EMBER_FLOAT_FUNCTOR(Atanh, atanh)
+EMBER_FLOAT_FUNCTOR(Exp2, exp2)
+// The special functions of core/special_functors.h, computed in double.
+#define EMBER_SPECIAL_FUNCTOR(Name, fn)                                              \
+  struct Name {                                                                      \
+    template <typename T>                                                            \
+    EMBER_HD_INLINE T operator()(T x) const { return static_cast<T>(special::fn(x)); } \
+  };
+EMBER_SPECIAL_FUNCTOR(Erfinv, erfinv)
+EMBER_SPECIAL_FUNCTOR(Lgamma, lgamma)
+EMBER_SPECIAL_FUNCTOR(Digamma, digamma)
+EMBER_SPECIAL_FUNCTOR(Trigamma, trigamma)
+#undef EMBER_SPECIAL_FUNCTOR
 // Rounding: integers are their own floor, ceil, round and trunc (as PyTorch's).
 // round is to nearest, ties to even (0.5 -> 0, 2.5 -> 2), as torch.round.
 #define EMBER_ROUNDING_FUNCTOR(Name, fn)                                   \
@@ -78,6 +97,31 @@ struct Atan2 {
   template <typename T>
   EMBER_HD_INLINE T operator()(T a, T b) const { return EMBER_MATH(atan2)(a, b); }
 };
+// sqrt(a^2 + b^2) without overflow or underflow in between (C's hypot).
+struct Hypot {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return EMBER_MATH(hypot)(a, b); }
+};
+// |a| with b's sign bit (so -0.0 and -NaN count as negative), C's copysign.
+struct Copysign {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return EMBER_MATH(copysign)(a, b); }
+};
+// log(e^a + e^b) (log2(2^a + 2^b) for Base2) as max + log1p(e^-|a - b|), so neither
+// overflows; two equal infinities give themselves (inf - inf would be NaN), NaN stays NaN.
+template <bool Base2>
+struct LogAddExpOf {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    if (EMBER_MATH(isinf)(a) && a == b) return a;
+    const T larger = a > b ? a : b;
+    const T gap = -EMBER_MATH(fabs)(a - b);
+    if constexpr (Base2) return larger + EMBER_MATH(log1p)(EMBER_MATH(exp2)(gap)) / T(0.693147180559945309417232121458);
+    else return larger + EMBER_MATH(log1p)(EMBER_MATH(exp)(gap));
+  }
+};
+using LogAddExp = LogAddExpOf<false>;
+using LogAddExp2 = LogAddExpOf<true>;
 // C's fmod: the remainder of a / b truncated, with a's sign. Integer divisors are never
 // 0 here (the op layer checks: PyTorch's ZeroDivisionError).
 struct Fmod {

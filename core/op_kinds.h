@@ -14,11 +14,13 @@ enum class UnaryOp : uint8_t {
   Gelu, GeluTanh, Silu, Elu, Softplus, Hardtanh, Mish,
   // elementwise math (core/math_functors.h): floating (integers compute in float32) ...
   Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Log1p, Expm1, Log2, Log10, Rsqrt, Reciprocal, Erf,
+  Erfc, Erfinv, Asinh, Acosh, Atanh, Exp2, Lgamma, Digamma, Trigamma,
   // ... and exact on every numeric dtype (rounding is the identity on integers)
   Sign, Floor, Ceil, Round, Trunc
 };
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Atan2, Fmod, Remainder,
+  Hypot, Copysign, LogAddExp, LogAddExp2,  // floating: integers compute in float32, as Div and Atan2
   Eq, Ne, Lt, Le, Gt, Ge  // comparisons last (is_comparison)
 };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
@@ -27,8 +29,12 @@ enum class ScanOp : uint8_t { Sum, Prod };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
 constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+// The binary ops that compute in a floating dtype (integer and bool operands in float32).
+constexpr bool is_floating_binary(BinaryOp op) {
+  return op == BinaryOp::Div || op == BinaryOp::Atan2 || (op >= BinaryOp::Hypot && op <= BinaryOp::LogAddExp2);
+}
 // The elementwise math ops that compute in a floating dtype (integers and bool in float32).
-constexpr bool is_floating_math(UnaryOp op) { return op >= UnaryOp::Sin && op <= UnaryOp::Erf; }
+constexpr bool is_floating_math(UnaryOp op) { return op >= UnaryOp::Sin && op <= UnaryOp::Trigamma; }
 constexpr bool is_rounding(UnaryOp op) { return op >= UnaryOp::Floor && op <= UnaryOp::Trunc; }
 
 // Lower-case names for messages and kernel tables ("neg", "pow_scalar", "add", "ge").
@@ -38,12 +44,15 @@ constexpr const char* op_name(UnaryOp op) {
                                     "gelu_tanh", "silu", "elu", "softplus", "hardtanh", "mish",
                                     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p",
                                     "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf",
+                                    "erfc", "erfinv", "asinh", "acosh", "atanh", "exp2", "lgamma",
+                                    "digamma", "trigamma",
                                     "sign", "floor", "ceil", "round", "trunc"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 constexpr const char* op_name(BinaryOp op) {
   constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
                                     "leaky_relu_grad", "atan2", "fmod", "remainder",
+                                    "hypot", "copysign", "logaddexp", "logaddexp2",
                                     "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/sampling.h"
+#include "core/special_ops.h"
 #include "core/statistics_ops.h"
 #include "core/tensor.h"
 

@@ -1,5 +1,5 @@
 // Free-function forms of the order statistics and counting ops (libtorch names):
-// kthvalue, median, nanmedian, quantile, nanquantile (differentiable; made of sort and
+// kthvalue, mode, median, nanmedian, quantile, nanquantile (differentiable; made of sort and
 // gather), and nonzero, argwhere, count_nonzero, bincount, histc, searchsorted, bucketize,
 // unique, unique_consecutive (not differentiable). Included by core/ops.h.
 #pragma once
@@ -17,6 +17,11 @@ namespace ember {
 // gradient goes to that index. k outside [1, size] is "kthvalue(): selected number k out
 // of range for dimension".
 std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim = -1, bool keepdim = false);
+// The most frequent value along dim (the smallest of equally frequent ones; every NaN its
+// own value, as PyTorch's kernel) and the index of its last occurrence, PyTorch's choice.
+// An empty dim is "mode(): Expected reduction dim 0 to have non-zero size.". Note [mode by
+// runs of the sorted row] in autograd/functions/order_statistics.cpp.
+std::tuple<Tensor, Tensor> mode(const Tensor& x, int64_t dim = -1, bool keepdim = false);
 // The lower of the two middle values (no averaging, as PyTorch's). median propagates NaN
 // (a row with a NaN gives NaN at its first NaN's index); nanmedian ignores NaN (an
 // all-NaN row gives NaN). The dim-less forms reduce the flattened tensor.

@@ -78,6 +78,30 @@ Tensor lerp(const Tensor& end, const Scalar& weight) const;
 Tensor lerp(const Tensor& end, const Tensor& weight) const;
 Tensor addcmul(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
 Tensor addcdiv(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1) const;
+// special and composed math (core/special_ops.h)
+Tensor erfc() const;
+Tensor erfinv() const;
+Tensor asinh() const;
+Tensor acosh() const;
+Tensor atanh() const;
+Tensor exp2() const;
+Tensor lgamma() const;
+Tensor digamma() const;
+Tensor polygamma(int64_t n) const;
+Tensor hypot(const Tensor& other) const;
+Tensor copysign(const Tensor& other) const;
+Tensor copysign(const Scalar& other) const;
+Tensor logaddexp(const Tensor& other) const;
+Tensor logaddexp2(const Tensor& other) const;
+Tensor xlogy(const Tensor& other) const;
+Tensor xlogy(const Scalar& other) const;
+Tensor frac() const;
+Tensor logit(std::optional<double> eps = std::nullopt) const;
+Tensor sinc() const;
+Tensor deg2rad() const;
+Tensor rad2deg() const;
+Tensor diff(int64_t n = 1, int64_t dim = -1, const std::optional<Tensor>& prepend = std::nullopt,
+            const std::optional<Tensor>& append = std::nullopt) const;
 
 // ---- elementwise and math in place (bump the version counter; return *this) ----
 // The result must fit self: its dtype castable to self's (x.sin_() of an int64 x is
@@ -125,3 +149,22 @@ Tensor& lerp_(const Tensor& end, const Scalar& weight);
 Tensor& lerp_(const Tensor& end, const Tensor& weight);
 Tensor& addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
 Tensor& addcdiv_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value = 1);
+Tensor& erfc_();
+Tensor& erfinv_();
+Tensor& asinh_();
+Tensor& acosh_();
+Tensor& atanh_();
+Tensor& exp2_();
+Tensor& lgamma_();
+Tensor& digamma_();
+Tensor& polygamma_(int64_t n);
+Tensor& hypot_(const Tensor& other);
+Tensor& copysign_(const Tensor& other);
+Tensor& copysign_(const Scalar& other);
+Tensor& xlogy_(const Tensor& other);
+Tensor& xlogy_(const Scalar& other);
+Tensor& frac_();
+Tensor& logit_(std::optional<double> eps = std::nullopt);
+Tensor& sinc_();
+Tensor& deg2rad_();
+Tensor& rad2deg_();

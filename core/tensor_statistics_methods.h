@@ -5,6 +5,7 @@
 
 // ---- order statistics (autograd/functions/order_statistics.cpp) ----
 std::tuple<Tensor, Tensor> kthvalue(int64_t k, int64_t dim = -1, bool keepdim = false) const;
+std::tuple<Tensor, Tensor> mode(int64_t dim = -1, bool keepdim = false) const;
 Tensor median() const;
 std::tuple<Tensor, Tensor> median(int64_t dim, bool keepdim = false) const;
 Tensor nanmedian() const;

@@ -19,9 +19,7 @@
 #include <limits>
 #include <numbers>
 
-#include "autograd/functions/inplace_record.h"
-#include "autograd/functions/unary_record.h"
-#include "core/autocast.h"
+#include "autograd/functions/unary_math.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -36,44 +34,16 @@ using autograd::tensor_list;
 using autograd::will_record_into;
 
 namespace {
-// Ops autocast runs in float32 (PyTorch's CUDA fp32 list: acos, asin, cosh, sinh, tan,
-// expm1, log1p, log2, log10, reciprocal, rsqrt, ...); the others keep their input's dtype.
-Tensor in_float32(const Tensor& a) { return autocast::cast(autocast::CastPolicy::Float32, a); }
 // Derivative 0 everywhere (sign and the roundings), as PyTorch's zeros_like(grad).
 Tensor zero_grad(const Tensor& g, const Tensor&) { return zeros_like(g); }
 }  // namespace
 
 // ---------------------------------------------------------------- one input
 namespace {
-// What a one-input op's derivative reads: its input x, its output y, or nothing (it is 0
-// everywhere; the in-place form then keeps no copy of x).
-enum class Keeps { Input, Output, Nothing };
-// A one-input math op: its node's name, its kernel (out of place, and in place by kind),
-// whether autocast runs it in float32, and its derivative g * f'(kept).
-struct UnaryMath {
-  const char* name;
-  Tensor (*native)(const Tensor&);
-  UnaryOp kind;
-  bool autocast_float32;
-  Keeps keeps;
-  Tensor (*derivative)(const Tensor& g, const Tensor& kept);
-};
-
-Tensor unary_math(const UnaryMath& m, const Tensor& a_in) {
-  const Tensor a = m.autocast_float32 ? in_float32(a_in) : a_in;
-  return record_unary(m.name, a, m.native(a), m.keeps == Keeps::Output, m.derivative);
-}
-
-// In place: one node with the op's name and derivative (Note [In-place math]).
-Tensor& unary_math_(const UnaryMath& m, Tensor& self) {
-  return inplace(m.name, self, nullptr, [&] { native::math_(m.kind, self); },
-                 [&m](const tensor_list& g, const tensor_list& s, const auto&) {
-                   const Tensor& x = s[0];
-                   return tensor_list{m.derivative(g[0], m.keeps == Keeps::Output ? unary_math(m, x) : x)};
-                 },
-                 /*save_self_before=*/m.keeps != Keeps::Nothing);
-}
-
+using autograd::Keeps;
+using autograd::unary_math;
+using autograd::unary_math_;
+using autograd::UnaryMath;
 using enum Keeps;
 constexpr UnaryMath kSin{"SinBackward", native::sin, UnaryOp::Sin, false, Input,
                          [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); }};

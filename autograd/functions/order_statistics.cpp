@@ -1,5 +1,5 @@
 // Order statistics made of sort and gather, so their gradients come with those ops'
-// (the incoming gradient goes to the picked elements) on every device: kthvalue,
+// (the incoming gradient goes to the picked elements) on every device: kthvalue, mode,
 // median, nanmedian (the lower middle; NaN as PyTorch treats it), quantile and
 // nanquantile (PyTorch's ranks and interpolations, computed in the input's dtype).
 #include <cmath>
@@ -148,6 +148,40 @@ std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim, boo
   return pick_sorted(x, d, full(k_shape, k - 1, TensorOptions(kInt64).device(x.device())), keepdim);
 }
 
+// Note [mode by runs of the sorted row]
+// mode sorts each row stably; a run of equal values starts where a value differs from the
+// one before it (NaN != NaN: every NaN is its own run, as in PyTorch's kernel). Each run's
+// length is counted by scatter_add into its run number, and argmax of the lengths (the
+// first of the longest) picks the smallest of the most frequent values. Runs are
+// consecutive, so the cumulative lengths give the run's last position; a stable sort puts
+// the largest original index there, PyTorch's choice. The value is gathered from x, so
+// the gradient reaches that index.
+std::tuple<Tensor, Tensor> mode(const Tensor& x, int64_t dim, bool keepdim) {
+  EMBER_CHECK(x.defined(), "mode(): expected a defined tensor");
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(x.dim(), 1));
+  if (x.dim() == 0) return {x.clone(), zeros({}, TensorOptions(kInt64).device(x.device()))};
+  const int64_t n = x.size(d);
+  EMBER_CHECK(n > 0, "mode(): Expected reduction dim ", d, " to have non-zero size.");
+  Dims row_shape = x.sizes();
+  row_shape[static_cast<size_t>(d)] = 1;
+  const TensorOptions longs = TensorOptions(kInt64).device(x.device());
+  Tensor index;
+  if (x.numel() == 0) {
+    index = zeros(row_shape, longs);
+  } else {
+    const auto [sorted, perm] = sort(x.dtype() == kBool ? x.to(kUInt8) : x, d, false, /*stable=*/true);
+    const Tensor starts = cat({ones(row_shape, longs), ne(sorted.narrow(d, 1, n - 1), sorted.narrow(d, 0, n - 1)).to(kInt64)}, d);
+    const Tensor run_number = sub(cumsum(starts, d), 1);
+    const Tensor run_length = scatter_add(zeros(x.sizes(), longs), d, run_number, ones(x.sizes(), longs));
+    const Tensor longest = argmax(run_length, d, /*keepdim=*/true);
+    const Tensor run_end = gather(sub(cumsum(run_length, d), 1), d, longest);
+    index = gather(perm, d, run_end);
+  }
+  Tensor values = gather(x, d, index);
+  if (!keepdim) return {values.squeeze(d), index.squeeze(d)};
+  return {values, index};
+}
+
 std::tuple<Tensor, Tensor> median(const Tensor& x, int64_t dim, bool keepdim) {
   return median_along("median", x, dim, keepdim, false);
 }
@@ -181,6 +215,7 @@ Tensor nanquantile(const Tensor& x, double q, std::optional<int64_t> dim, bool k
   return quantile_impl("nanquantile", x, scalar_q(x, q, "nanquantile"), true, dim, keepdim, interpolation, true);
 }
 
+std::tuple<Tensor, Tensor> Tensor::mode(int64_t dim, bool keepdim) const { return ember::mode(*this, dim, keepdim); }
 std::tuple<Tensor, Tensor> Tensor::kthvalue(int64_t k, int64_t dim, bool keepdim) const {
   return ember::kthvalue(*this, k, dim, keepdim);
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "autograd/function_node.h"
+#include "autograd/functions/inplace_record.h"
 #include "core/autocast.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -90,6 +91,24 @@ Tensor Tensor::baddbmm(const Tensor& batch1, const Tensor& batch2, const Scalar&
 }
 Tensor Tensor::addbmm(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) const {
   return ember::addbmm(*this, batch1, batch2, beta, alpha);
+}
+
+// In place: the product computed on self's value and written back (it must have self's
+// shape and a dtype castable to self's), recorded as the composed in-place math ops are
+// (Note [In-place math] in autograd/functions/math.cpp).
+Tensor& Tensor::addmm_(const Tensor& mat1, const Tensor& mat2, const Scalar& beta, const Scalar& alpha) {
+  return autograd::composed_inplace("AddmmBackward", *this, [&] { return ember::addmm(*this, mat1, mat2, beta, alpha); });
+}
+Tensor& Tensor::addmv_(const Tensor& mat, const Tensor& vec, const Scalar& beta, const Scalar& alpha) {
+  return autograd::composed_inplace("AddmvBackward", *this, [&] { return ember::addmv(*this, mat, vec, beta, alpha); });
+}
+Tensor& Tensor::baddbmm_(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) {
+  return autograd::composed_inplace("BaddbmmBackward", *this,
+                                    [&] { return ember::baddbmm(*this, batch1, batch2, beta, alpha); });
+}
+Tensor& Tensor::addbmm_(const Tensor& batch1, const Tensor& batch2, const Scalar& beta, const Scalar& alpha) {
+  return autograd::composed_inplace("AddbmmBackward", *this,
+                                    [&] { return ember::addbmm(*this, batch1, batch2, beta, alpha); });
 }
 
 }  // namespace ember

@@ -17,9 +17,10 @@ namespace ember::native {
 namespace {
 
 // The dtype the kernel computes in, given the promoted input dtype.
-// True division and atan2 of integers or bools compute in float32.
+// True division, atan2, hypot, copysign and logaddexp(2) of integers or bools compute in
+// float32 (is_floating_binary).
 DType compute_dtype(BinaryOp op, DType promoted) {
-  return (op == BinaryOp::Div || op == BinaryOp::Atan2) && !is_floating(promoted) ? kFloat32 : promoted;
+  return is_floating_binary(op) && !is_floating(promoted) ? kFloat32 : promoted;
 }
 
 // PyTorch's argument rules for binary ops, given how many of the two operands are bool

@@ -17,7 +17,7 @@ namespace {
 
 using BinaryFn = std::function<Tensor(const Tensor&, const Tensor&)>;
 
-// x in (-0.9, 0.9) (asin, acos, log1p), y in (0.5, 2) (logs, rsqrt, divisors).
+// x in (-0.9, 0.9) (asin, acos, log1p, atanh, erfinv), y in (0.5, 2) (logs, rsqrt, divisors).
 const std::vector<std::pair<const char*, BinaryFn>>& math_cases() {
   static const std::vector<std::pair<const char*, BinaryFn>> cases{
       {"sin", [](const Tensor& x, const Tensor&) { return sin(x * 7.0); }},
@@ -35,6 +35,14 @@ const std::vector<std::pair<const char*, BinaryFn>>& math_cases() {
       {"rsqrt", [](const Tensor&, const Tensor& y) { return rsqrt(y); }},
       {"reciprocal", [](const Tensor&, const Tensor& y) { return reciprocal(y); }},
       {"erf", [](const Tensor& x, const Tensor&) { return erf(x * 2.0); }},
+      {"erfc erfinv", [](const Tensor& x, const Tensor&) { return erfc(x * 2.0) + erfinv(x); }},
+      {"asinh acosh atanh", [](const Tensor& x, const Tensor& y) { return asinh(x * 4.0) + acosh(y + 1.0) + atanh(x); }},
+      {"exp2 lgamma digamma", [](const Tensor& x, const Tensor& y) { return exp2(x * 5.0) + lgamma(y + 2.0) + digamma(y); }},
+      {"hypot copysign", [](const Tensor& x, const Tensor& y) { return hypot(x, y.t()) * copysign(y, x); }},
+      {"logaddexp(2) xlogy", [](const Tensor& x, const Tensor& y) {
+         return logaddexp(x * 9.0, y) + logaddexp2(y.slice(0, 0, 1), x * 3.0) + xlogy(x, y);
+       }},
+      {"frac logit sinc", [](const Tensor& x, const Tensor& y) { return frac(x * 5.0) * y + logit(y * 0.4, 0.2) + sinc(x); }},
       {"atan2", [](const Tensor& x, const Tensor& y) { return atan2(x, y.t()); }},  // strided operand
       {"fmod", [](const Tensor& x, const Tensor& y) { return fmod(x * 9.0, y); }},
       {"remainder", [](const Tensor& x, const Tensor& y) { return remainder(x * 9.0, y.slice(0, 0, 1)); }},

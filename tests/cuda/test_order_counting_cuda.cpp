@@ -38,6 +38,22 @@ TEST(OrderCountingCuda, SearchsortedMatchesTheCpu) {
   EXPECT_TRUE(equal(searchsorted(b, v), searchsorted(b.to(kCuda), v.to(kCuda)).cpu()));
 }
 
+// mode is a stable sort, scatter_add of run lengths and argmax: deterministic, so equal.
+TEST(OrderCountingCuda, ModeMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const Tensor x = (randn({9, 37}) * 2).round();
+  for (const int64_t dim : {0, 1}) {
+    auto [v, i] = mode(x, dim);
+    auto [gv, gi] = mode(x.to(kCuda), dim);
+    EXPECT_TRUE(equal(v, gv.cpu()));
+    EXPECT_TRUE(equal(i, gi.cpu()));
+  }
+  const Tensor leaf = x.to(kFloat64).requires_grad_(true), gleaf = x.to(kFloat64).to(kCuda).requires_grad_(true);
+  std::get<0>(mode(leaf, 1)).sum().backward();
+  std::get<0>(mode(gleaf, 1)).sum().backward();
+  EXPECT_TRUE(equal(leaf.grad(), gleaf.grad().cpu()));
+}
+
 TEST(OrderCountingCuda, CountingOpsMatchTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const Tensor x = (randn({5, 6, 7}) * 2).round().clamp(-2, 2);

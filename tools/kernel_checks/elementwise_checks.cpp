@@ -58,6 +58,17 @@ void add_unary_checks(std::vector<Check>& checks) {
                            .backward = true,
                            .atol = 0,
                            .rtol = 0}));
+  // core/special_functors.h: the CPU's and the GPU's threads run the same double math.
+  checks.push_back(parity({.op = "erfinv, digamma, lgamma, erfc",
+                           .shape = "[64, 128] in [-0.99, 0.99), float64",
+                           .inputs = {uniform_in({64, 128}, -0.99, 0.99, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{erfinv(x[0]), digamma(x[0] + 2.0), lgamma(x[0] + 3.0), erfc(x[0])};
+                               },
+                           .backward = true,
+                           .atol = 1e-13,
+                           .rtol = 1e-13}));
 }
 
 void add_binary_checks(std::vector<Check>& checks) {
@@ -81,6 +92,15 @@ void add_binary_checks(std::vector<Check>& checks) {
                            .backward = true,
                            .atol = 0,
                            .rtol = 0}));
+  checks.push_back(parity({.op = "hypot, copysign, logaddexp, logaddexp2",
+                           .shape = "[32, 1, 16] op [1, 8, 16]",
+                           .inputs = {randn({32, 1, 16}), randn({1, 8, 16})},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{hypot(x[0], x[1]), copysign(x[0], x[1]), logaddexp(x[0], x[1]),
+                                               logaddexp2(x[0], x[1])};
+                               },
+                           .backward = true}));
   checks.push_back(parity({.op = "scalar + x, 2 - x, 3 / x, x * 0.5, x - 1",
                            .shape = "[40, 50] float64",
                            .inputs = {uniform_in({40, 50}, 0.5, 2.0, kFloat64)},

@@ -1,0 +1,276 @@
+// Differentiable special math (core/special_ops.h): the kernels of core/ops/special_math.cpp
+// with PyTorch's derivatives in recorded ops, the ops composed of others (xlogy, frac,
+// logit, sinc, deg2rad/rad2deg, diff), and their Tensor methods, in place too.
+#include <cmath>
+#include <numbers>
+#include <string>
+
+#include "autograd/functions/unary_math.h"
+#include "core/factories.h"
+#include "core/native_special.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::composed_inplace;
+using autograd::inplace;
+using autograd::needs_grad;
+using autograd::record;
+using autograd::tensor_list;
+using autograd::unary_math;
+using autograd::unary_math_;
+using autograd::UnaryMath;
+using autograd::will_record_into;
+
+// ---------------------------------------------------------------- one input
+namespace {
+using enum autograd::Keeps;
+constexpr double kTwoOverSqrtPi = 2.0 * std::numbers::inv_sqrtpi;
+
+constexpr UnaryMath kErfc{"ErfcBackward", native::erfc, UnaryOp::Erfc, false, Input,
+                          [](const Tensor& g, const Tensor& x) {  // -g 2/sqrt(pi) e^(-x^2)
+                            return mul(g, mul(exp(neg(mul(x, x))), -kTwoOverSqrtPi));
+                          }};
+constexpr UnaryMath kErfinv{"ErfinvBackward", native::erfinv, UnaryOp::Erfinv, true, Output,
+                            [](const Tensor& g, const Tensor& y) {  // g sqrt(pi)/2 e^(y^2)
+                              return mul(g, mul(exp(mul(y, y)), 1.0 / kTwoOverSqrtPi));
+                            }};
+constexpr UnaryMath kAsinh{"AsinhBackward", native::asinh, UnaryOp::Asinh, false, Input,
+                           [](const Tensor& g, const Tensor& x) {
+                             return mul(g, rsqrt(add(mul(x, x), 1.0)));  // g / sqrt(x^2 + 1)
+                           }};
+constexpr UnaryMath kAcosh{"AcoshBackward", native::acosh, UnaryOp::Acosh, false, Input,
+                           [](const Tensor& g, const Tensor& x) {
+                             return mul(g, rsqrt(sub(mul(x, x), 1.0)));  // g / sqrt(x^2 - 1)
+                           }};
+constexpr UnaryMath kAtanh{"AtanhBackward", native::atanh, UnaryOp::Atanh, false, Input,
+                           [](const Tensor& g, const Tensor& x) {
+                             return div(g, rsub(mul(x, x), 1.0));  // g / (1 - x^2)
+                           }};
+constexpr UnaryMath kExp2{"Exp2Backward", native::exp2, UnaryOp::Exp2, false, Output,
+                          [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, std::numbers::ln2)); }};
+constexpr UnaryMath kLgamma{"LgammaBackward", native::lgamma, UnaryOp::Lgamma, false, Input,
+                            [](const Tensor& g, const Tensor& x) { return mul(g, digamma(x)); }};
+constexpr UnaryMath kDigamma{"DigammaBackward", native::digamma, UnaryOp::Digamma, false, Input,
+                             [](const Tensor& g, const Tensor& x) { return mul(g, polygamma(1, x)); }};
+constexpr UnaryMath kTrigamma{"PolygammaBackward", native::trigamma, UnaryOp::Trigamma, false, Input,
+                              [](const Tensor&, const Tensor&) -> Tensor {
+                                EMBER_FAIL("the derivative for 'polygamma' with n = 1 (polygamma(2, x)) is not "
+                                           "implemented in ember");
+                              }};
+
+void check_polygamma_order(int64_t n) {
+  EMBER_CHECK(n >= 0, "polygamma(n, x) does not support negative n.");
+  EMBER_CHECK(n <= 1, "polygamma(n, x) is implemented for n = 0 (digamma) and n = 1 (trigamma) in ember, got n = ",
+              n);
+}
+}  // namespace
+
+Tensor erfc(const Tensor& a) { return unary_math(kErfc, a); }
+Tensor erfinv(const Tensor& a) { return unary_math(kErfinv, a); }
+Tensor asinh(const Tensor& a) { return unary_math(kAsinh, a); }
+Tensor acosh(const Tensor& a) { return unary_math(kAcosh, a); }
+Tensor atanh(const Tensor& a) { return unary_math(kAtanh, a); }
+Tensor exp2(const Tensor& a) { return unary_math(kExp2, a); }
+Tensor lgamma(const Tensor& a) { return unary_math(kLgamma, a); }
+Tensor digamma(const Tensor& a) { return unary_math(kDigamma, a); }
+Tensor polygamma(int64_t n, const Tensor& a) {
+  check_polygamma_order(n);
+  return unary_math(n == 0 ? kDigamma : kTrigamma, a);
+}
+
+Tensor Tensor::erfc() const { return ember::erfc(*this); }
+Tensor Tensor::erfinv() const { return ember::erfinv(*this); }
+Tensor Tensor::asinh() const { return ember::asinh(*this); }
+Tensor Tensor::acosh() const { return ember::acosh(*this); }
+Tensor Tensor::atanh() const { return ember::atanh(*this); }
+Tensor Tensor::exp2() const { return ember::exp2(*this); }
+Tensor Tensor::lgamma() const { return ember::lgamma(*this); }
+Tensor Tensor::digamma() const { return ember::digamma(*this); }
+Tensor Tensor::polygamma(int64_t n) const { return ember::polygamma(n, *this); }
+Tensor& Tensor::erfc_() { return unary_math_(kErfc, *this); }
+Tensor& Tensor::erfinv_() { return unary_math_(kErfinv, *this); }
+Tensor& Tensor::asinh_() { return unary_math_(kAsinh, *this); }
+Tensor& Tensor::acosh_() { return unary_math_(kAcosh, *this); }
+Tensor& Tensor::atanh_() { return unary_math_(kAtanh, *this); }
+Tensor& Tensor::exp2_() { return unary_math_(kExp2, *this); }
+Tensor& Tensor::lgamma_() { return unary_math_(kLgamma, *this); }
+Tensor& Tensor::digamma_() { return unary_math_(kDigamma, *this); }
+Tensor& Tensor::polygamma_(int64_t n) {
+  check_polygamma_order(n);
+  return unary_math_(n == 0 ? kDigamma : kTrigamma, *this);
+}
+
+// ---------------------------------------------------------------- two inputs
+namespace {
+// hypot: d/da = g a / out, d/db = g b / out (PyTorch's); s: a, b, out.
+tensor_list hypot_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+  const Tensor scale = div(g[0], s[2]);
+  return tensor_list{needs_grad(in, 0) ? mul(scale, s[0]) : Tensor(), needs_grad(in, 1) ? mul(scale, s[1]) : Tensor()};
+}
+// copysign: d/da = g out / a, 0 where a == 0; nothing reaches b (PyTorch's); s: a, out.
+Tensor copysign_grad(const Tensor& g, const Tensor& a, const Tensor& out) {
+  const Tensor zero = eq(a, 0.0);
+  return mul(g, where(zero, Scalar(0.0), div(out, where(zero, Scalar(1.0), a))));
+}
+// logaddexp(2): d/da = g / (1 + base^(b - a)), d/db = g / (1 + base^(a - b)); s: a, b.
+template <bool Base2>
+tensor_list logaddexp_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+  auto share = [&](const Tensor& mine, const Tensor& other) {
+    const Tensor gap = sub(other, mine);
+    return div(g[0], add(Base2 ? exp2(gap) : exp(gap), 1.0));
+  };
+  return tensor_list{needs_grad(in, 0) ? share(s[0], s[1]) : Tensor(),
+                     needs_grad(in, 1) ? share(s[1], s[0]) : Tensor()};
+}
+}  // namespace
+
+Tensor hypot(const Tensor& a, const Tensor& b) {
+  Tensor out = native::hypot(a, b);
+  if (will_record_into(out, a, b))
+    record("HypotBackward", {&a, &b}, {&out}, {a, b, out.detach()}, hypot_backward)->set_differentiable_backward();
+  return out;
+}
+Tensor copysign(const Tensor& a, const Tensor& b) {
+  Tensor out = native::copysign(a, b);
+  if (will_record_into(out, a, b))
+    record("CopysignBackward", {&a, &b}, {&out}, {a, out.detach()},
+           [](const tensor_list& g, const tensor_list& s, const auto& in) {
+             return tensor_list{needs_grad(in, 0) ? copysign_grad(g[0], s[0], s[1]) : Tensor(),
+                                needs_grad(in, 1) ? zeros_like(g[0]) : Tensor()};
+           })->set_differentiable_backward();
+  return out;
+}
+Tensor copysign(const Tensor& a, const Scalar& b) {
+  Tensor out = native::copysign(a, b);
+  if (will_record_into(out, a))
+    record("CopysignBackward", {&a}, {&out}, {a, out.detach()}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{copysign_grad(g[0], s[0], s[1])};
+    })->set_differentiable_backward();
+  return out;
+}
+Tensor logaddexp(const Tensor& a, const Tensor& b) {
+  Tensor out = native::logaddexp(a, b);
+  if (will_record_into(out, a, b))
+    record("LogaddexpBackward", {&a, &b}, {&out}, {a, b}, logaddexp_backward<false>)->set_differentiable_backward();
+  return out;
+}
+Tensor logaddexp2(const Tensor& a, const Tensor& b) {
+  Tensor out = native::logaddexp2(a, b);
+  if (will_record_into(out, a, b))
+    record("Logaddexp2Backward", {&a, &b}, {&out}, {a, b}, logaddexp_backward<true>)->set_differentiable_backward();
+  return out;
+}
+
+Tensor Tensor::hypot(const Tensor& other) const { return ember::hypot(*this, other); }
+Tensor Tensor::copysign(const Tensor& other) const { return ember::copysign(*this, other); }
+Tensor Tensor::copysign(const Scalar& other) const { return ember::copysign(*this, other); }
+Tensor Tensor::logaddexp(const Tensor& other) const { return ember::logaddexp(*this, other); }
+Tensor Tensor::logaddexp2(const Tensor& other) const { return ember::logaddexp2(*this, other); }
+// In place: the out-of-place op on self's value written back (its node passes the gradient
+// to that result's history, Note [In-place math]).
+Tensor& Tensor::hypot_(const Tensor& other) {
+  return composed_inplace("HypotBackward", *this, [&] { return ember::hypot(*this, other); });
+}
+Tensor& Tensor::copysign_(const Tensor& other) {
+  return composed_inplace("CopysignBackward", *this, [&] { return ember::copysign(*this, other); });
+}
+Tensor& Tensor::copysign_(const Scalar& other) {
+  return composed_inplace("CopysignBackward", *this, [&] { return ember::copysign(*this, other); });
+}
+
+// ---------------------------------------------------------------- composed
+namespace {
+void check_floating(const char* name, const Tensor& a) {
+  EMBER_CHECK(is_floating(a.dtype()), "\"", name, a.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
+              dtype_torch_name(a.dtype()), "'");
+}
+Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
+}  // namespace
+
+Tensor xlogy(const Tensor& x, const Tensor& y) {
+  // Where x == 0 (and y is not NaN) the product is 0: log(1) stands in for log(y) there,
+  // so neither value nor gradient meets 0 * log(0).
+  const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));
+  const Tensor safe_y = where(zero_term, Scalar(1.0), as_floating(y));
+  return where(zero_term, Scalar(0.0), mul(x, log(safe_y)));
+}
+Tensor xlogy(const Scalar& x, const Tensor& y) {
+  return xlogy(scalar_tensor(x, y.options().dtype(x.result_type_with(y.dtype())).requires_grad(false)), y);
+}
+Tensor xlogy(const Tensor& x, const Scalar& y) {
+  return xlogy(x, scalar_tensor(y, x.options().dtype(y.result_type_with(x.dtype())).requires_grad(false)));
+}
+Tensor frac(const Tensor& a) {
+  check_floating("frac", a);
+  return sub(a, trunc(a));
+}
+Tensor logit(const Tensor& a, std::optional<double> eps) {
+  const Tensor x = as_floating(a);
+  const Tensor z = eps ? clamp(x, Scalar(*eps), Scalar(1.0 - *eps)) : x;
+  return log(div(z, rsub(z, 1.0)));
+}
+Tensor sinc(const Tensor& a) {
+  const Tensor x = as_floating(a);
+  const Tensor zero = eq(x, 0.0);
+  const Tensor pix = mul(where(zero, Scalar(1.0), x), std::numbers::pi);
+  return where(zero, Scalar(1.0), div(sin(pix), pix));
+}
+Tensor deg2rad(const Tensor& a) { return mul(as_floating(a), std::numbers::pi / 180.0); }
+Tensor rad2deg(const Tensor& a) { return mul(as_floating(a), 180.0 / std::numbers::pi); }
+
+Tensor diff(const Tensor& x, int64_t n, int64_t dim, const std::optional<Tensor>& prepend,
+            const std::optional<Tensor>& append) {
+  EMBER_CHECK(x.dim() >= 1, "diff expects input to be at least one-dimensional");
+  EMBER_CHECK(n >= 0, "order must be non-negative but got ", n);
+  const int64_t d = dim < 0 ? dim + x.dim() : dim;
+  EMBER_CHECK(d >= 0 && d < x.dim(), "Dimension out of range (expected to be in range of [", -x.dim(), ", ",
+              x.dim() - 1, "], but got ", dim, ")");
+  Tensor out = x;
+  if (prepend || append) {
+    std::vector<Tensor> parts;
+    if (prepend) {
+      EMBER_CHECK(prepend->dim() == x.dim(), "diff expects prepend or append to be the same dimension as input");
+      parts.push_back(*prepend);
+    }
+    parts.push_back(x);
+    if (append) {
+      EMBER_CHECK(append->dim() == x.dim(), "diff expects prepend or append to be the same dimension as input");
+      parts.push_back(*append);
+    }
+    out = cat(parts, d);
+  }
+  for (int64_t k = 0; k < n && out.size(d) > 0; ++k) {
+    const int64_t len = out.size(d);
+    const Tensor later = out.narrow(d, 1, len - 1), earlier = out.narrow(d, 0, len - 1);
+    out = out.dtype() == kBool ? bitwise_xor(later, earlier) : sub(later, earlier);
+  }
+  return out;
+}
+
+Tensor Tensor::xlogy(const Tensor& other) const { return ember::xlogy(*this, other); }
+Tensor Tensor::xlogy(const Scalar& other) const { return ember::xlogy(*this, other); }
+Tensor Tensor::frac() const { return ember::frac(*this); }
+Tensor Tensor::logit(std::optional<double> eps) const { return ember::logit(*this, eps); }
+Tensor Tensor::sinc() const { return ember::sinc(*this); }
+Tensor Tensor::deg2rad() const { return ember::deg2rad(*this); }
+Tensor Tensor::rad2deg() const { return ember::rad2deg(*this); }
+Tensor Tensor::diff(int64_t n, int64_t dim, const std::optional<Tensor>& prepend,
+                    const std::optional<Tensor>& append) const {
+  return ember::diff(*this, n, dim, prepend, append);
+}
+Tensor& Tensor::xlogy_(const Tensor& other) {
+  return composed_inplace("XlogyBackward", *this, [&] { return ember::xlogy(*this, other); });
+}
+Tensor& Tensor::xlogy_(const Scalar& other) {
+  return composed_inplace("XlogyBackward", *this, [&] { return ember::xlogy(*this, other); });
+}
+Tensor& Tensor::frac_() { return composed_inplace("FracBackward", *this, [&] { return ember::frac(*this); }); }
+Tensor& Tensor::logit_(std::optional<double> eps) {
+  return composed_inplace("LogitBackward", *this, [&] { return ember::logit(*this, eps); });
+}
+Tensor& Tensor::sinc_() { return composed_inplace("SincBackward", *this, [&] { return ember::sinc(*this); }); }
+Tensor& Tensor::deg2rad_() { return composed_inplace("Deg2RadBackward", *this, [&] { return ember::deg2rad(*this); }); }
+Tensor& Tensor::rad2deg_() { return composed_inplace("Rad2DegBackward", *this, [&] { return ember::rad2deg(*this); }); }
+
+}  // namespace ember
