@@ -39,6 +39,13 @@ struct TriangleLayout {
     }
     return off;
   }
+  // Element i (row-major over the logical shape), as CUDA's thread i takes it: its offset
+  // in operand k, and its row and column within its matrix (for TriangleMask::keeps).
+  EMBER_HD_INLINE int64_t element_offset(int64_t i, int k) const {
+    return line_offset(i / cols(), k) + i % cols() * stride[k][ndim - 1];
+  }
+  EMBER_HD_INLINE int64_t row_of(int64_t i) const { return i / cols() % rows(); }
+  EMBER_HD_INLINE int64_t col_of(int64_t i) const { return i % cols(); }
 };
 
 inline TriangleLayout make_triangle_layout(const Tensor& out, const Tensor& in) {

@@ -15,15 +15,14 @@ using cuda::detail::kThreadsPerBlock;
 
 constexpr int64_t kMaxBlocks = 1 << 16;  // enough to fill the GPU with a grid-stride loop
 
+// Element i's math is TriangleLayout's (element_offset, row_of, col_of), which the CPU
+// test Triangle.TheCudaThreadsElementMathMatchesTheCpuKernel runs for every i.
 template <typename Word>
 __global__ void triangle_kernel(const Word* in, Word* out, TriangleLayout l, TriangleMask mask) {
-  const int64_t cols = l.cols(), rows = l.rows();
-  const int64_t out_step = l.stride[0][l.ndim - 1], in_step = l.stride[1][l.ndim - 1];
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < l.numel; i += step) {
-    const int64_t line = i / cols, col = i % cols;
-    const Word v = mask.keeps(line % rows, col) ? in[l.line_offset(line, 1) + col * in_step] : Word(0);
-    out[l.line_offset(line, 0) + col * out_step] = v;
+    const Word v = mask.keeps(l.row_of(i), l.col_of(i)) ? in[l.element_offset(i, 1)] : Word(0);
+    out[l.element_offset(i, 0)] = v;
   }
 }
 

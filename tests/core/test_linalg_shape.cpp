@@ -120,6 +120,34 @@ TEST(Triangle, Errors) {
   EXPECT_ANY_THROW(expanded.tril_());  // overlapping memory may not be written
 }
 
+// CUDA's threads (cuda/triangle.cu): thread i moves element i by TriangleLayout's
+// element_offset / row_of / col_of. Run here for every i, strided 4-D and broadcast inputs
+// into a strided output, both triangles and several diagonals, against the CPU kernel
+// (which walks whole rows instead); every output element written exactly once.
+TEST(Triangle, TheCudaThreadsElementMathMatchesTheCpuKernel) {
+  const Tensor inputs[] = {arange_f64(2 * 3 * 5 * 4, {2, 3, 5, 4}).permute({1, 0, 3, 2}),  // [3, 2, 4, 5]
+                           arange_f64(5, {1, 1, 5}).expand({3, 2, 4, 5})};               // stride 0
+  for (const Tensor& in : inputs) {
+    for (const bool upper : {false, true}) {
+      for (const int64_t diagonal : {-7, -2, 0, 1, 6}) {
+        SCOPED_TRACE((upper ? "triu " : "tril ") + std::to_string(diagonal));
+        const TriangleMask mask{diagonal, upper};
+        const Tensor expected = make_empty(in.sizes(), kFloat64, Device::cpu());
+        cpu::triangle(in, mask, expected);
+        Tensor out = make_empty({5, 4, 2, 3}, kFloat64, Device::cpu()).permute({3, 2, 1, 0});  // [3, 2, 4, 5]
+        out.fill_(std::numeric_limits<double>::quiet_NaN());
+        const TriangleLayout l = make_triangle_layout(out, in);
+        ASSERT_EQ(l.numel, 120);
+        const double* src = in.data_ptr<double>();
+        double* dst = out.data_ptr<double>();
+        for (int64_t i = 0; i < l.numel; ++i)
+          dst[l.element_offset(i, 0)] = mask.keeps(l.row_of(i), l.col_of(i)) ? src[l.element_offset(i, 1)] : 0.0;
+        expect_values(out, expected.to_vector<double>(), 0);
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- diagonal, diag, diag_embed
 
 TEST(Diagonal, IsAStridedViewWithPyTorchsValues) {
