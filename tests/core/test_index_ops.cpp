@@ -2,6 +2,7 @@
 // scatter_reduce (and scatter with reduce) and repeat_interleave against PyTorch 1.13's
 // values and error phrases: negative dims, repeated and empty indices, non-contiguous
 // inputs, in-place forms (version counter, leaf rule, views) and float64 gradchecks.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -476,6 +477,47 @@ TEST(ScatterReduce, TheCombineFunctorCudaRuns) {
   EXPECT_TRUE(std::isnan(scatter_combine(ScatterReduceKind::Max, nan, 1.0)));
   EXPECT_TRUE(std::isnan(scatter_combine(ScatterReduceKind::Min, nan, 1.0)));
   EXPECT_EQ(scatter_combine<int64_t>(ScatterReduceKind::Min, std::numeric_limits<int64_t>::max(), 5), 5);
+}
+
+// CUDA combines the values that meet at one position in whatever order its atomics run;
+// the CPU in index order. So amax/amin must not depend on the order (a NaN anywhere wins,
+// infinities and the include_self=false identities included), nor integer products: every
+// order of these values gives the index order's result (+0.0 and -0.0 compare equal).
+TEST(ScatterReduce, TheCombineGivesTheSameResultInEveryOrder) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const auto fold = [](ScatterReduceKind kind, auto start, const auto& values) {
+    for (const auto v : values) start = scatter_combine(kind, start, v);
+    return start;
+  };
+  const std::vector<std::vector<double>> cases = {{2.5, -1.0, 7.0, -0.0, 0.0, 3.0},
+                                                  {2.5, nan, -inf, 7.0, inf, -1.0},
+                                                  {-inf, -inf, 1e300, -1e300, 0.0},
+                                                  {0.0, -0.0, -3.0, 0.0}};
+  for (const auto& values : cases) {
+    for (const ScatterReduceKind kind : {ScatterReduceKind::Max, ScatterReduceKind::Min}) {
+      for (const double start : {kind == ScatterReduceKind::Max ? -inf : inf, 1.5, nan}) {
+        const double expected = fold(kind, start, values);
+        std::vector<size_t> p(values.size());  // permutations of positions (NaN does not sort)
+        for (size_t i = 0; i < p.size(); ++i) p[i] = i;
+        do {
+          std::vector<double> permuted;
+          for (size_t i : p) permuted.push_back(values[i]);
+          const double got = fold(kind, start, permuted);
+          if (std::isnan(expected)) EXPECT_TRUE(std::isnan(got));
+          else EXPECT_EQ(got, expected);
+        } while (std::next_permutation(p.begin(), p.end()));
+      }
+    }
+  }
+  const std::vector<int64_t> ints = {3, -2, 7, int64_t{1} << 40, -5};  // products stay in range
+  for (const ScatterReduceKind kind : {ScatterReduceKind::Max, ScatterReduceKind::Min, ScatterReduceKind::Multiply}) {
+    const int64_t expected = fold(kind, int64_t{1}, ints);
+    std::vector<int64_t> order = ints;
+    std::sort(order.begin(), order.end());
+    do {
+      EXPECT_EQ(fold(kind, int64_t{1}, order), expected);
+    } while (std::next_permutation(order.begin(), order.end()));
+  }
 }
 
 // ---- repeat_interleave ----
