@@ -103,15 +103,18 @@ Tensor& Tensor::polygamma_(int64_t n) {
 
 // ---------------------------------------------------------------- two inputs
 namespace {
-// hypot: d/da = g a / out, d/db = g b / out (PyTorch's); s: a, b, out.
+// hypot: d/da = g a / out, d/db = g b / out (PyTorch's); s: a, b (out is recomputed, so
+// the second derivative sees it depend on a and b).
 tensor_list hypot_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
-  const Tensor scale = div(g[0], s[2]);
+  const Tensor scale = div(g[0], hypot(s[0], s[1]));
   return tensor_list{needs_grad(in, 0) ? mul(scale, s[0]) : Tensor(), needs_grad(in, 1) ? mul(scale, s[1]) : Tensor()};
 }
-// copysign: d/da = g out / a, 0 where a == 0; nothing reaches b (PyTorch's); s: a, out.
-Tensor copysign_grad(const Tensor& g, const Tensor& a, const Tensor& out) {
+// copysign: d/da = g copysign(a, b) / a (+-1), 0 where a == 0; nothing reaches b
+// (PyTorch's). The ratio is recomputed from a, so its own derivative is 0, as it should be.
+template <typename Sign>
+Tensor copysign_grad(const Tensor& g, const Tensor& a, const Sign& b) {
   const Tensor zero = eq(a, 0.0);
-  return mul(g, where(zero, Scalar(0.0), div(out, where(zero, Scalar(1.0), a))));
+  return mul(g, where(zero, Scalar(0.0), div(copysign(a, b), where(zero, Scalar(1.0), a))));
 }
 // logaddexp(2): d/da = g / (1 + base^(b - a)), d/db = g / (1 + base^(a - b)); s: a, b.
 template <bool Base2>
@@ -128,13 +131,13 @@ tensor_list logaddexp_backward(const tensor_list& g, const tensor_list& s, const
 Tensor hypot(const Tensor& a, const Tensor& b) {
   Tensor out = native::hypot(a, b);
   if (will_record_into(out, a, b))
-    record("HypotBackward", {&a, &b}, {&out}, {a, b, out.detach()}, hypot_backward)->set_differentiable_backward();
+    record("HypotBackward", {&a, &b}, {&out}, {a, b}, hypot_backward)->set_differentiable_backward();
   return out;
 }
 Tensor copysign(const Tensor& a, const Tensor& b) {
   Tensor out = native::copysign(a, b);
   if (will_record_into(out, a, b))
-    record("CopysignBackward", {&a, &b}, {&out}, {a, out.detach()},
+    record("CopysignBackward", {&a, &b}, {&out}, {a, b},
            [](const tensor_list& g, const tensor_list& s, const auto& in) {
              return tensor_list{needs_grad(in, 0) ? copysign_grad(g[0], s[0], s[1]) : Tensor(),
                                 needs_grad(in, 1) ? zeros_like(g[0]) : Tensor()};
@@ -144,8 +147,8 @@ Tensor copysign(const Tensor& a, const Tensor& b) {
 Tensor copysign(const Tensor& a, const Scalar& b) {
   Tensor out = native::copysign(a, b);
   if (will_record_into(out, a))
-    record("CopysignBackward", {&a}, {&out}, {a, out.detach()}, [](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{copysign_grad(g[0], s[0], s[1])};
+    record("CopysignBackward", {&a}, {&out}, {a}, [b](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{copysign_grad(g[0], s[0], b)};
     })->set_differentiable_backward();
   return out;
 }

@@ -202,7 +202,7 @@ TEST(SpecialMath, GradientsAsPyTorch) {
   expect_values_or_special(w.grad(), {0.0, kNaN, 2.0 / 3.0}, 1e-15);
   Tensor s = f64({0.0, 0.5, -1.2}).requires_grad_(true);
   sinc(s).sum().backward();
-  expect_values(s.grad(), {0.0, -1.2732395447351628, 0.5443407298969722}, 1e-12);
+  expect_values(s.grad(), {0.0, -1.2732395447351625, 0.5442517614529231}, 1e-12);
   Tensor c = f64({0.0, -0.0, 2.0}).requires_grad_(true);
   copysign(c, f64({-1.0, 1.0, -1.0})).sum().backward();
   expect_values(c.grad(), {0.0, 0.0, -1.0}, 0.0);
@@ -231,13 +231,13 @@ TEST(SpecialMath, InPlaceForms) {
   same(x.clone().sinc_(), sinc(x));
   same(x.clone().deg2rad_(), deg2rad(x));
   // Recorded: the gradient flows through the in-place op on a non-leaf, and the version bumps.
-  Tensor leaf = f64({0.5, 1.5}).requires_grad_(true);
+  Tensor leaf = f64({0.5, -0.3}).requires_grad_(true);
   Tensor y = leaf * 1.0;
   const int64_t before = y.version();
   y.erfinv_();
   EXPECT_GT(y.version(), before);
   y.sum().backward();
-  Tensor ref = f64({0.5, 1.5}).requires_grad_(true);
+  Tensor ref = f64({0.5, -0.3}).requires_grad_(true);
   erfinv(ref).sum().backward();
   EXPECT_TRUE(equal(leaf.grad(), ref.grad()));
   EXPECT_NE(error_of([&] { leaf.erfinv_(); }).find("a leaf Variable that requires grad"), std::string::npos);
