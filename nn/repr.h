@@ -8,14 +8,20 @@
 
 namespace ember::nn::detail {
 
-// Python's repr of a float: the shortest text that reads back as v, with ".0" on integers.
+// Python's repr of a float: the shortest digits that read back as v, written fixed for a
+// decimal exponent in [-4, 16) (with ".0" on integers: 0.0001, 1e+16 -> "1e+16"), else in
+// scientific notation with a two-digit exponent at least (2e-05), as Python's float_repr.
 inline std::string python_float(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  char buf[400];
+  auto end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific).ptr;
+  const std::string scientific(buf, end);
+  const int exponent = std::stoi(scientific.substr(scientific.find('e') + 1));
+  if (exponent < -4 || exponent >= 16) return scientific;
+  end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed).ptr;
   std::string s(buf, end);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  if (s.find('.') == std::string::npos) s += ".0";
   return s;
 }
 
