@@ -1,0 +1,217 @@
+// affine_grid as one matmul of a host-made base grid with theta; grid_sample composed of
+// elementwise ops on the grid and gathers of the input, so autograd and every device come
+// from those ops (Note [Grid sampling by gathers]).
+//
+// Note [Grid sampling by gathers]
+// grid_sample maps each grid point to a source position (PyTorch's grid_sampler_unnormalize
+// and compute_coordinates: border clamps, reflection mirrors then clamps, and a non-finite
+// or huge position becomes -100, outside every image, as in PyTorch's CUDA kernels, so a
+// NaN point samples zeros; PyTorch's vectorized CPU kernel gives NaN there with zeros
+// padding, a pixel with the others). All of it is differentiable elementwise ops on
+// [N, Ho, Wo] tensors, clamping by `where` so that a point exactly on an edge gets
+// no grid gradient, as PyTorch's clip_coordinates_set_grad. The corners (bilinear's four,
+// nearest's one) are then picked from the input flattened to [N, C, H * W] with one zero
+// appended per plane: a corner outside the image gathers that zero, so the output needs
+// no mask, and the gather's gradient (scatter_add) sends nothing into the image for it.
+// The corners' positions are computed without recording (floor and round have no
+// gradient); bilinear weights are products of (ix - x0) and (x1 - ix) terms, so the grid's
+// gradient is PyTorch's: the weights' derivatives times the in-image corner values. Cost:
+// one padded copy of the input, and per corner an int64 index and a gathered [N, C, Ho, Wo]
+// tensor, which backward keeps (the index only) or makes again.
+#include "nn/functional/grid_sample.h"
+
+#include <climits>
+#include <vector>
+
+#include "core/error.h"
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/ops.h"
+#include "nn/functional/pad.h"
+
+namespace ember::nn::functional {
+namespace {
+
+enum class Padding { Zeros, Border, Reflection };
+
+// PyTorch's linspace_from_neg_one in T (its float32 or float64 arithmetic, so that the base
+// grid has its exact values): linspace(-1, 1, steps), times (steps - 1) / steps without
+// align_corners; {0} for one step.
+template <typename T>
+std::vector<double> base_coordinates(int64_t steps, bool align_corners) {
+  std::vector<double> values(static_cast<size_t>(steps), 0.0);
+  if (steps <= 1) return values;
+  const T step = (T(1) - T(-1)) / static_cast<T>(steps - 1);
+  const int64_t halfway = steps / 2;
+  for (int64_t i = 0; i < steps; ++i) {
+    T v = i < halfway ? T(-1) + step * static_cast<T>(i) : T(1) - step * static_cast<T>(steps - i - 1);
+    if (!align_corners) v = v * static_cast<T>(steps - 1) / static_cast<T>(steps);
+    values[static_cast<size_t>(i)] = static_cast<double>(v);
+  }
+  return values;
+}
+
+std::vector<double> base_coordinates(DType dtype, int64_t steps, bool align_corners) {
+  return dtype == kFloat64 ? base_coordinates<double>(steps, align_corners)
+                           : base_coordinates<float>(steps, align_corners);
+}
+
+// PyTorch's clip_coordinates: into [0, size - 1], with no gradient on or past an edge.
+Tensor clip(const Tensor& c, int64_t size) {
+  const double last = static_cast<double>(size - 1);
+  return where(le(c, 0.0), 0.0, where(ge(c, last), last, c));
+}
+
+// PyTorch's reflect_coordinates: c mirrored into [twice_low / 2, twice_high / 2].
+Tensor reflect(const Tensor& c, int64_t twice_low, int64_t twice_high) {
+  if (twice_low == twice_high) return where(isfinite(c), c * 0.0, 0.0);  // a zero that keeps the graph
+  const double low = static_cast<double>(twice_low) / 2, span = static_cast<double>(twice_high - twice_low) / 2;
+  const Tensor shifted = c - low;
+  const Tensor distance = where(lt(shifted, 0.0), -shifted, shifted);
+  Tensor odd_flips;
+  {
+    NoGradGuard positions;
+    odd_flips = ne(fmod(floor(distance / span), 2.0), 0.0);
+  }
+  const Tensor extra = fmod(distance, span);
+  return where(odd_flips, (span - extra) + low, extra + low);
+}
+
+// The source position along one axis of `size` pixels for normalized coordinates `coord`.
+Tensor source_position(const Tensor& coord, int64_t size, Padding padding, bool align_corners) {
+  Tensor c = align_corners ? (coord + 1.0) / 2.0 * static_cast<double>(size - 1)
+                           : ((coord + 1.0) * static_cast<double>(size) - 1.0) / 2.0;
+  if (padding == Padding::Border) {
+    c = clip(c, size);
+  } else if (padding == Padding::Reflection) {
+    c = align_corners ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
+    c = clip(c, size);
+  }
+  // PyTorch's safe_downgrade_to_int_range: -100 is outside every image.
+  const Tensor usable = bitwise_and(isfinite(c), bitwise_and(le(c, static_cast<double>(INT_MAX - 1)),
+                                                             ge(c, static_cast<double>(INT_MIN))));
+  return where(usable, c, -100.0);
+}
+
+// The input [N, C, H * W + 1] (the last element of each plane zero) at integral positions
+// (xs, ys) [N, Ho, Wo], as [N, C, Ho * Wo]; positions outside the image read the zero.
+Tensor gather_at(const Tensor& planes, const Tensor& xs, const Tensor& ys, int64_t H, int64_t W) {
+  Tensor index;
+  {
+    NoGradGuard positions;
+    const Tensor inside = bitwise_and(bitwise_and(ge(xs, 0.0), lt(xs, static_cast<double>(W))),
+                                      bitwise_and(ge(ys, 0.0), lt(ys, static_cast<double>(H))));
+    const Tensor column = where(inside, xs, 0.0).to(kInt64), row = where(inside, ys, 0.0).to(kInt64);
+    const Tensor flat = where(inside, row * W + column, H * W);
+    const int64_t N = planes.size(0), C = planes.size(1), points = xs.size(1) * xs.size(2);
+    index = flat.reshape({N, 1, points}).expand({N, C, points});
+  }
+  return gather(planes, 2, index);
+}
+
+Padding parse_padding(const std::string& padding_mode) {
+  if (padding_mode == "zeros") return Padding::Zeros;
+  if (padding_mode == "border") return Padding::Border;
+  EMBER_CHECK(padding_mode == "reflection", "nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+              "'border', or 'reflection', but got: '", padding_mode, "'");
+  return Padding::Reflection;
+}
+
+void check_grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode) {
+  EMBER_CHECK(mode == "bilinear" || mode == "nearest" || mode == "bicubic", "nn.functional.grid_sample(): expected "
+              "mode to be 'bilinear', 'nearest' or 'bicubic', but got: '", mode, "'");
+  EMBER_CHECK(mode != "bicubic", "grid_sample: mode 'bicubic' is not supported yet ('bilinear' and 'nearest' are)");
+  EMBER_CHECK(!(input.dim() == 5 && grid.dim() == 5),
+              "grid_sample: 5-D (volumetric) input is not supported yet, only 4-D, but got input with sizes ",
+              input.sizes());
+  EMBER_CHECK(input.dim() == 4 && grid.dim() == 4, "grid_sampler(): expected 4D input and grid with same number of "
+              "dimensions, but got input with sizes ", input.sizes(), " and grid with sizes ", grid.sizes());
+  EMBER_CHECK(input.device() == grid.device(), "grid_sampler(): expected input and grid to be on same device, but "
+              "input is on ", input.device(), " and grid is on ", grid.device());
+  EMBER_CHECK(input.dtype() == kFloat32 || input.dtype() == kFloat64,
+              "grid_sampler(): expected a float32 or float64 input, but got ", dtype_name(input.dtype()));
+  EMBER_CHECK(input.dtype() == grid.dtype(), "grid_sampler(): expected input and grid to have same dtype, but input "
+              "has ", dtype_name(input.dtype()), " and grid has ", dtype_name(grid.dtype()));
+  EMBER_CHECK(input.size(0) == grid.size(0), "grid_sampler(): expected grid and input to have same batch size, but "
+              "got input with sizes ", input.sizes(), " and grid with sizes ", grid.sizes());
+  EMBER_CHECK(grid.size(3) == 2, "grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+              "sizes ", grid.sizes());
+  for (int64_t d = 2; d < 4; ++d)
+    EMBER_CHECK(input.size(d) > 0, "grid_sampler(): expected input to have non-empty spatial dimensions, but input "
+                "has sizes ", input.sizes(), " with dimension ", d, " being empty");
+}
+
+}  // namespace
+
+Tensor affine_grid(const Tensor& theta, const Dims& size, bool align_corners) {
+  EMBER_CHECK(is_floating(theta.dtype()), "Expected theta to have floating point type, but got ",
+              dtype_name(theta.dtype()));
+  EMBER_CHECK(size.size() == 4 || size.size() == 5, "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine "
+              "transforms, respectively. Got size ", size, ".");
+  const int64_t k = static_cast<int64_t>(size.size()) - 2;  // spatial dims
+  EMBER_CHECK(theta.dim() == 3 && theta.size(1) == k && theta.size(2) == k + 1, "Expected a batch of ", k,
+              "D affine matrices of shape Nx", k, "x", k + 1, " for size ", size, ". Got ", theta.sizes(), ".");
+  for (int64_t s : size)
+    EMBER_CHECK(s > 0, "Expected non-zero, positive output size. Got ", size);
+  EMBER_CHECK(theta.size(0) == size[0], "affine_grid: expected theta's batch size ", theta.size(0),
+              " to equal size[0] = ", size[0]);
+  // The base grid [points, k + 1], row-major over (D,) H, W: (x, y, (z,) 1), x along W.
+  std::vector<std::vector<double>> axes;  // x, y, z
+  for (int64_t a = 0; a < k; ++a)
+    axes.push_back(base_coordinates(theta.dtype(), size[size.size() - 1 - static_cast<size_t>(a)], align_corners));
+  int64_t points = 1;
+  for (int64_t a = 0; a < k; ++a) points *= size[2 + static_cast<size_t>(a)];
+  std::vector<double> base(static_cast<size_t>(points * (k + 1)));
+  for (int64_t p = 0; p < points; ++p) {
+    int64_t rest = p;
+    for (int64_t a = 0; a < k; ++a) {  // x varies fastest
+      const int64_t extent = static_cast<int64_t>(axes[static_cast<size_t>(a)].size());
+      base[static_cast<size_t>(p * (k + 1) + a)] = axes[static_cast<size_t>(a)][static_cast<size_t>(rest % extent)];
+      rest /= extent;
+    }
+    base[static_cast<size_t>(p * (k + 1) + k)] = 1.0;
+  }
+  const Tensor base_grid = tensor(base, {points, k + 1}, TensorOptions(theta.dtype()).device(theta.device()));
+  Dims out_shape{size[0]};
+  for (int64_t a = 0; a < k; ++a) out_shape.push_back(size[2 + static_cast<size_t>(a)]);
+  out_shape.push_back(k);
+  return matmul(base_grid, theta.transpose(1, 2)).reshape(out_shape);
+}
+
+Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode, const std::string& padding_mode,
+                   bool align_corners) {
+  const Padding padding = parse_padding(padding_mode);
+  check_grid_sample(input, grid, mode);
+  const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+  const int64_t Ho = grid.size(1), Wo = grid.size(2);
+  const Tensor ix = source_position(grid.select(3, 0), W, padding, align_corners);
+  const Tensor iy = source_position(grid.select(3, 1), H, padding, align_corners);
+  const Tensor planes = pad(input.reshape({N, C, H * W}), {0, 1});  // Note [Grid sampling by gathers]
+  const Dims weight_shape{N, 1, Ho * Wo};
+  Tensor out;
+  if (mode == "nearest") {
+    Tensor xs, ys;
+    {
+      NoGradGuard positions;
+      xs = round(ix), ys = round(iy);
+    }
+    out = gather_at(planes, xs, ys, H, W);
+    // PyTorch gives the grid a zero gradient here, not none: a zero weight term keeps it in the graph.
+    if (grid.requires_grad()) out = out + (ix * 0.0 + iy * 0.0).reshape(weight_shape);
+  } else {
+    Tensor x0, y0, x1, y1;
+    {
+      NoGradGuard positions;
+      x0 = floor(ix), y0 = floor(iy);
+      x1 = x0 + 1.0, y1 = y0 + 1.0;
+    }
+    const Tensor wx1 = ix - x0, wx0 = x1 - ix, wy1 = iy - y0, wy0 = y1 - iy;
+    auto term = [&](const Tensor& xs, const Tensor& ys, const Tensor& weight) {
+      return gather_at(planes, xs, ys, H, W) * weight.reshape(weight_shape);
+    };
+    out = term(x0, y0, wx0 * wy0) + term(x1, y0, wx1 * wy0) + term(x0, y1, wx0 * wy1) + term(x1, y1, wx1 * wy1);
+  }
+  return out.reshape({N, C, Ho, Wo});
+}
+
+}  // namespace ember::nn::functional

@@ -1,0 +1,176 @@
+// affine_grid and grid_sample against PyTorch 1.13 (grid_sample_torch_values.h): outputs and
+// gradients to input and grid for every mode, padding mode and align_corners, points outside
+// the image; float64 gradcheck, float32, empty, non-contiguous and channels-last inputs,
+// non-finite grid points, and PyTorch's error phrases.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "nn/functional/grid_sample.h"
+#include "grid_sample_torch_values.h"
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+using ember::testing::expect_gradcheck;
+using ember::testing::expect_values;
+
+// The script's x, grid and w.
+Tensor image() { return (remainder(arange(24, dtype(kFloat64)) * 7, 24) - 12.0).div(3).reshape({2, 2, 2, 3}); }
+Tensor points() {
+  return tensor(std::vector<double>{-0.3, 0.45, 1.3,  -0.2, -1.7, 0.9,   0.6,   -1.25, 2.6,  3.1, -3.3,
+                                    -0.7, 0.95, 1.05, 0.5,  0.2,  0.77,  -0.33, -1.05, -1.1, 5.2, 0.3,
+                                    -0.5, 2.2,  0.25, -2.9, 1.6,  1.9,   -0.9,  0.99,  0.0,  0.0},
+                {2, 2, 4, 2}, dtype(kFloat64));
+}
+Tensor output_weights() { return (arange(32, dtype(kFloat64)) - 15.0).div(8).reshape({2, 2, 2, 4}); }
+
+TEST(GridSample, EveryModeAsPyTorch) {
+  for (const auto& c : grid_sample_cases()) {
+    SCOPED_TRACE(std::string(c.mode) + " " + c.padding_mode + (c.align_corners ? " align_corners" : ""));
+    const Tensor x = image().requires_grad_(true), grid = points().requires_grad_(true);
+    const Tensor out = F::grid_sample(x, grid, c.mode, c.padding_mode, c.align_corners);
+    EXPECT_EQ(out.sizes(), (Dims{2, 2, 2, 4}));
+    expect_values(out, c.output, 1e-12);
+    (out * output_weights()).sum().backward();
+    expect_values(x.grad(), c.input_grad, 1e-12);
+    ASSERT_TRUE(grid.grad().defined());
+    expect_values(grid.grad(), c.grid_grad, 1e-12);
+  }
+}
+
+TEST(GridSample, Float32LayoutsAndEmpty) {
+  const Tensor x = randn({2, 3, 5, 4}, dtype(kFloat64));
+  const Tensor grid = rand({2, 3, 6, 2}, dtype(kFloat64)) * 2.4 - 1.2;
+  for (const char* padding : {"zeros", "border", "reflection"}) {
+    const Tensor expected = F::grid_sample(x, grid, "bilinear", padding);
+    EXPECT_TRUE(allclose(F::grid_sample(x.to(kFloat32), grid.to(kFloat32), "bilinear", padding).to(kFloat64), expected,
+                         1e-5, 1e-5));
+    // channels-last and transposed inputs, a transposed grid
+    EXPECT_TRUE(allclose(F::grid_sample(x.contiguous(MemoryFormat::ChannelsLast), grid, "bilinear", padding), expected));
+    const Tensor x_t = x.transpose(2, 3).contiguous().transpose(2, 3);
+    const Tensor grid_t = grid.transpose(1, 2).contiguous().transpose(1, 2);
+    EXPECT_FALSE(x_t.is_contiguous());
+    EXPECT_FALSE(grid_t.is_contiguous());
+    EXPECT_TRUE(allclose(F::grid_sample(x_t, grid_t, "bilinear", padding), expected));
+  }
+  // the identity grid samples every pixel at its centre
+  const Tensor identity = F::affine_grid(tensor(std::vector<double>{1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0}, {2, 2, 3},
+                                                dtype(kFloat64)),
+                                         {2, 3, 5, 4});
+  EXPECT_TRUE(allclose(F::grid_sample(x, identity), x, 1e-12, 1e-12));
+  EXPECT_TRUE(allclose(F::grid_sample(x, identity, "nearest"), x, 0, 0));
+  // empty batch, channels and grid, as PyTorch
+  EXPECT_EQ(F::grid_sample(zeros({0, 3, 4, 5}), zeros({0, 6, 7, 2})).sizes(), (Dims{0, 3, 6, 7}));
+  EXPECT_EQ(F::grid_sample(zeros({2, 0, 4, 5}), zeros({2, 6, 7, 2})).sizes(), (Dims{2, 0, 6, 7}));
+  EXPECT_EQ(F::grid_sample(zeros({2, 3, 4, 5}), zeros({2, 0, 7, 2}), "nearest").sizes(), (Dims{2, 3, 0, 7}));
+}
+
+TEST(GridSample, NonFinitePoints) {
+  // A NaN point samples zeros in every mode (PyTorch's safe_downgrade_to_int_range, which its
+  // CUDA kernels apply; its vectorized CPU kernel gives NaN with zeros padding instead). An
+  // infinite or far point is clamped to the edge by border padding, reflects to NaN (so
+  // zeros) by reflection padding, and is outside the image with zeros padding. The inf pixel
+  // at (0, 0) is read by no other point.
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x = ones({1, 1, 2, 2}, dtype(kFloat64));
+  {
+    NoGradGuard g;
+    x.select(2, 0).select(2, 0).fill_(inf);
+  }
+  const Tensor grid = tensor(std::vector<double>{nan, 0.5, inf, 0.5, 1e30, 0.5, 0.5, 0.5}, {1, 1, 4, 2}, dtype(kFloat64));
+  expect_values(F::grid_sample(x, grid, "bilinear", "zeros"), {0, 0, 0, 1}, 0);
+  expect_values(F::grid_sample(x, grid, "nearest", "zeros"), {0, 0, 0, 1}, 0);
+  expect_values(F::grid_sample(x, grid, "bilinear", "border"), {0, 1, 1, 1}, 0);
+  expect_values(F::grid_sample(x, grid, "bilinear", "reflection"), {0, 0, 1, 1}, 0);
+  // and no NaN reaches the grid's gradient from the points that sample something
+  const Tensor g = grid.clone().requires_grad_(true);
+  F::grid_sample(x.narrow(3, 1, 1), g, "bilinear", "border").sum().backward();
+  EXPECT_TRUE(isfinite(g.grad()).all().item<bool>());
+}
+
+TEST(GridSample, Gradcheck) {
+  // random points (never exactly on a pixel or an edge, where the gradient jumps)
+  for (const char* padding : {"zeros", "border", "reflection"}) {
+    for (bool align_corners : {false, true}) {
+      SCOPED_TRACE(std::string(padding) + (align_corners ? " align_corners" : ""));
+      const Tensor x = testing::grad_input({2, 2, 3, 4});
+      const Tensor grid = testing::grad_input({2, 3, 2, 2}, -1.6, 1.6);
+      expect_gradcheck(
+          [&](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "bilinear", padding, align_corners); },
+          {x, grid});
+      expect_gradcheck(
+          [&](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "nearest", padding, align_corners); },
+          {x, grid.detach()});
+    }
+  }
+  // the spatial transformer: gradients from the sampled image through the grid into theta
+  const Tensor theta = testing::grad_input({2, 2, 3});
+  const Tensor x = testing::grad_input({2, 1, 4, 5});
+  expect_gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return F::grid_sample(in[1], F::affine_grid(in[0], {2, 1, 3, 3}), "bilinear", "border");
+      },
+      {theta, x});
+}
+
+TEST(AffineGrid, ValuesAsPyTorch) {
+  const Tensor theta = tensor(std::vector<double>{0.8, -0.3, 0.1, 0.25, 1.1, -0.2, -0.5, 0.7, 0.3, 1.2, 0.05, 0.4},
+                              {2, 2, 3}, dtype(kFloat64));
+  const Tensor grid = F::affine_grid(theta, {2, 3, 3, 4});
+  EXPECT_EQ(grid.sizes(), (Dims{2, 3, 4, 2}));
+  expect_values(grid, kAffineGrid, 1e-15);
+  expect_values(F::affine_grid(theta, {2, 3, 3, 4}, true), kAffineGridAlignCorners, 1e-15);
+  // float32 theta: PyTorch's float32 base grid, to float32 rounding
+  const Tensor grid32 = F::affine_grid(theta.to(kFloat32), {2, 3, 3, 4});
+  EXPECT_EQ(grid32.dtype(), kFloat32);
+  expect_values(grid32, kAffineGrid, 1e-6);
+  // 3-D: theta [N, 3, 4]
+  const Tensor theta3 = tensor(std::vector<double>{0.8, -0.3, 0.1, 0.5, 0.25, 1.1, -0.2, 0.0, 0.3, 0.2, 0.9, -0.1},
+                               {1, 3, 4}, dtype(kFloat64));
+  const Tensor grid3 = F::affine_grid(theta3, {1, 1, 2, 2, 3});
+  EXPECT_EQ(grid3.sizes(), (Dims{1, 2, 2, 3, 3}));
+  expect_values(grid3, kAffineGrid3d, 1e-15);
+  // a single pixel sits at 0
+  expect_values(F::affine_grid(theta, {2, 1, 1, 1}), {0.1, -0.2, 0.3, 0.4}, 1e-15);
+  expect_gradcheck([](const std::vector<Tensor>& in) { return F::affine_grid(in[0], {2, 3, 3, 4}, true); },
+                   {testing::grad_input({2, 2, 3})});
+}
+
+TEST(GridSample, Errors) {
+  const Tensor x = zeros({2, 3, 4, 5}), grid = zeros({2, 6, 7, 2});
+  EXPECT_EMBER_ERROR(F::grid_sample(x, grid, "foo"),
+                     "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: 'foo'");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, grid, "bilinear", "foo"),
+                     "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but "
+                     "got: 'foo'");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, grid, "bicubic"), "mode 'bicubic' is not supported yet");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, grid.to(kFloat64)), "grid_sampler(): expected input and grid to have same dtype");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, grid.narrow(0, 0, 1)),
+                     "grid_sampler(): expected grid and input to have same batch size, but got input with sizes "
+                     "[2, 3, 4, 5] and grid with sizes [1, 6, 7, 2]");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, zeros({2, 6, 7, 3})),
+                     "grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes [2, 6, 7, 3]");
+  EXPECT_EMBER_ERROR(F::grid_sample(x, zeros({2, 6, 2})),
+                     "grid_sampler(): expected 4D input and grid with same number of dimensions, but got input with "
+                     "sizes [2, 3, 4, 5] and grid with sizes [2, 6, 2]");
+  EXPECT_EMBER_ERROR(F::grid_sample(zeros({2, 3, 0, 5}), grid),
+                     "grid_sampler(): expected input to have non-empty spatial dimensions, but input has sizes "
+                     "[2, 3, 0, 5] with dimension 2 being empty");
+  EXPECT_EMBER_ERROR(F::grid_sample(x.to(kInt64), grid.to(kInt64)), "expected a float32 or float64 input");
+  EXPECT_EMBER_ERROR(F::grid_sample(zeros({1, 1, 2, 2, 2}), zeros({1, 1, 1, 1, 3})), "5-D (volumetric) input");
+  const Tensor theta = zeros({2, 2, 3});
+  EXPECT_EMBER_ERROR(F::affine_grid(theta.to(kInt64), {2, 3, 4, 5}), "Expected theta to have floating point type");
+  EXPECT_EMBER_ERROR(F::affine_grid(zeros({2, 3, 3}), {2, 3, 4, 5}),
+                     "Expected a batch of 2D affine matrices of shape Nx2x3 for size [2, 3, 4, 5]. Got [2, 3, 3].");
+  EXPECT_EMBER_ERROR(F::affine_grid(theta, {2, 3, 4}),
+                     "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, respectively. Got "
+                     "size [2, 3, 4].");
+  EXPECT_EMBER_ERROR(F::affine_grid(theta, {2, 3, 0, 5}), "Expected non-zero, positive output size. Got [2, 3, 0, 5]");
+  EXPECT_EMBER_ERROR(F::affine_grid(theta, {3, 3, 4, 5}), "expected theta's batch size 2 to equal size[0] = 3");
+}
+
+}  // namespace
+}  // namespace ember
