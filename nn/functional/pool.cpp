@@ -1,5 +1,6 @@
 // nn::functional max_pool2d (and _with_indices), avg_pool2d, adaptive_max_pool2d (and
-// _with_indices), adaptive_avg_pool2d and max_unpool2d: argument checks with PyTorch's
+// _with_indices) and adaptive_avg_pool2d (1-D pooling: pool1d.cpp; max_unpool2d:
+// unpool.cpp): argument checks with PyTorch's
 // messages, the device's pooling kernels (core/dispatch.h), outputs in the
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
 // backward node each (max pooling keeps its window-local argmax indices, only when
