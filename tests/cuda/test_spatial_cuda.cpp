@@ -1,0 +1,103 @@
+// The spatial ops composed of view, pooling, gather and scatter ops on CUDA against the CPU,
+// forward and backward: pixel/channel shuffles, 1-D pooling, local_response_norm,
+// affine_grid + grid_sample (every mode, padding mode and align_corners; gradients to the
+// input, the grid and theta) and max_unpool2d. Skipped without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <functional>
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+using Inputs = std::vector<Tensor>;
+
+// f on the CPU and on CUDA from the same float64 inputs: outputs, and the gradients of
+// (f(inputs) * g).sum() to every input, within tol (sums of gathered gradients may add
+// in another order on the GPU).
+void expect_cuda_matches_cpu(const Inputs& inputs, const std::function<Tensor(const Inputs&)>& f,
+                             double tol = 1e-12) {
+  Inputs cpu, gpu;
+  for (const Tensor& x : inputs) {
+    cpu.push_back(x.detach().requires_grad_(true));
+    gpu.push_back(x.cuda().detach().requires_grad_(true));
+  }
+  const Tensor yc = f(cpu), yg = f(gpu);
+  testing::expect_same(yc.detach(), yg.detach(), tol);
+  const Tensor g = randn(yc.sizes(), kFloat64);
+  (yc * g).sum().backward();
+  (yg * g.cuda()).sum().backward();
+  for (size_t i = 0; i < inputs.size(); ++i) testing::expect_same(cpu[i].grad(), gpu[i].grad(), tol);
+}
+
+TEST(CudaSpatial, ShufflesMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(11);
+  const Tensor x = randn({2, 12, 3, 4}, kFloat64);
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::pixel_shuffle(in[0], 2); });
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::pixel_unshuffle(in[0], 2) * 1.0; });
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::channel_shuffle(in[0], 3); });
+  expect_cuda_matches_cpu({x.contiguous(MemoryFormat::ChannelsLast)},
+                          [](const Inputs& in) { return F::pixel_shuffle(in[0], 2); });
+}
+
+TEST(CudaSpatial, Pool1dMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(12);
+  const Tensor x = randn({3, 4, 13}, kFloat64);
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::max_pool1d(in[0], 3, 2, 1, 2, true); });
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::avg_pool1d(in[0], 4, 3, 2, true, false); });
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::adaptive_avg_pool1d(in[0], 5); });
+  expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::adaptive_max_pool1d(in[0].select(0, 1), 4); });
+  auto [out, indices] = F::max_pool1d_with_indices(x.cuda(), 3, 2, 1);
+  testing::expect_same(std::get<1>(F::max_pool1d_with_indices(x, 3, 2, 1)), indices);
+}
+
+TEST(CudaSpatial, LocalResponseNormMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(13);
+  expect_cuda_matches_cpu({randn({2, 7, 5}, kFloat64)},
+                          [](const Inputs& in) { return F::local_response_norm(in[0], 3, 0.5, 0.75, 1.0); });
+  expect_cuda_matches_cpu({randn({2, 6, 3, 4}, kFloat64)},
+                          [](const Inputs& in) { return F::local_response_norm(in[0], 4); });
+}
+
+TEST(CudaSpatial, GridSampleMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(14);
+  const Tensor x = randn({2, 3, 5, 6}, kFloat64);
+  const Tensor grid = rand({2, 4, 7, 2}, kFloat64) * 3.0 - 1.5;  // points outside the image too
+  for (const char* mode : {"bilinear", "nearest"})
+    for (const char* padding : {"zeros", "border", "reflection"})
+      for (bool align_corners : {false, true}) {
+        SCOPED_TRACE(std::string(mode) + " " + padding + (align_corners ? " align_corners" : ""));
+        expect_cuda_matches_cpu({x, grid}, [&](const Inputs& in) {
+          return F::grid_sample(in[0], in[1], mode, padding, align_corners);
+        });
+      }
+  // the spatial transformer: theta -> affine_grid -> grid_sample
+  const Tensor theta = randn({2, 2, 3}, kFloat64) * 0.5;
+  expect_cuda_matches_cpu({theta, x}, [](const Inputs& in) {
+    return F::grid_sample(in[1], F::affine_grid(in[0], {2, 3, 4, 4}), "bilinear", "reflection");
+  });
+}
+
+TEST(CudaSpatial, MaxUnpoolMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(15);
+  const Tensor source = randn({2, 3, 7, 6}, kFloat64);
+  auto [pooled, indices] = F::max_pool2d_with_indices(source, 3, 2, 1);
+  const Tensor indices_gpu = indices.cuda();
+  expect_cuda_matches_cpu({pooled}, [&](const Inputs& in) {
+    return F::max_unpool2d(in[0], in[0].is_cuda() ? indices_gpu : indices, 3, 2, 1, Dims{7, 6});
+  });
+  EXPECT_EMBER_ERROR(F::max_unpool2d(pooled.cuda(), indices_gpu + 100, 3, 2, 1), "Found an invalid max index");
+}
+
+}  // namespace
+}  // namespace ember
