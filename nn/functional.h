@@ -1,12 +1,18 @@
 // nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
-// layer_norm/group_norm/instance_norm, conv/pool, unfold/fold, embedding/one_hot,
-// pad/interpolate and losses.
+// layer_norm/group_norm/instance_norm/local_response_norm, conv/pool (2-D and 1-D),
+// max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and channel
+// shuffles, affine_grid/grid_sample and losses.
 #pragma once
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/embedding.h"
 #include "nn/functional/fold.h"
+#include "nn/functional/grid_sample.h"
 #include "nn/functional/interpolate.h"
+#include "nn/functional/local_response_norm.h"
 #include "nn/functional/loss.h"
 #include "nn/functional/norm.h"
 #include "nn/functional/pad.h"
+#include "nn/functional/pool1d.h"
+#include "nn/functional/shuffle.h"
+#include "nn/functional/unpool.h"

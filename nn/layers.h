@@ -1,6 +1,7 @@
 // The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, Dropout/Dropout2d, Embedding, the activations, pooling, padding,
-// Upsample, Unfold/Fold, Flatten, Identity and the containers (Sequential, ModuleList, ModuleDict).
+// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d, Embedding, the activations, pooling
+// (2-D and 1-D) and MaxUnpool2d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle,
+// ChannelShuffle, Flatten/Unflatten, Identity and the containers (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
 #include "nn/batchnorm.h"
@@ -12,7 +13,11 @@
 #include "nn/fold.h"
 #include "nn/instancenorm.h"
 #include "nn/linear.h"
+#include "nn/local_response_norm.h"
 #include "nn/normalization.h"
 #include "nn/padding.h"
 #include "nn/pooling.h"
+#include "nn/pooling1d.h"
+#include "nn/rearrange.h"
+#include "nn/unpooling.h"
 #include "nn/upsampling.h"
