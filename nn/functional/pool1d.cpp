@@ -12,16 +12,23 @@
 namespace ember::nn::functional {
 namespace {
 
+void check_dtype(const Tensor& x, const char* op) {
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+              dtype_name(x.dtype()));
+}
+
 void check_max_input(const Tensor& x) {
   bool ok = x.dim() == 2 || x.dim() == 3;
   for (int64_t d = x.dim() == 3 ? 1 : 0; ok && d < x.dim(); ++d) ok = x.size(d) > 0;
   EMBER_CHECK(ok, "max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but "
               "got:", x.sizes());
+  check_dtype(x, "max_pool1d");
 }
 
 void check_rank(const Tensor& x, const char* op) {
   EMBER_CHECK(x.dim() == 2 || x.dim() == 3, "Expected 2 to 3 dimensions, but got ", x.dim(),
               "-dimensional tensor for argument #1 'self' (while checking arguments for ", op, ")");
+  check_dtype(x, op);
 }
 
 void check_max_window(int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
