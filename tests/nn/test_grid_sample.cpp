@@ -106,6 +106,10 @@ TEST(GridSample, Gradcheck) {
           {x, grid.detach()});
     }
   }
+  // double backward (made of differentiable ops): the weights' cross terms in the grid
+  EXPECT_TRUE(autograd::gradgradcheck(
+      [](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "bilinear", "reflection"); },
+      {testing::grad_input({1, 2, 3, 4}), testing::grad_input({1, 2, 3, 2}, -1.4, 1.4)}));
   // the spatial transformer: gradients from the sampled image through the grid into theta
   const Tensor theta = testing::grad_input({2, 2, 3});
   const Tensor x = testing::grad_input({2, 1, 4, 5});
