@@ -1,8 +1,10 @@
-// nn::functional, one include: the basics (linear, activations, dropout, batch_norm),
-// layer_norm/group_norm/instance_norm/local_response_norm, conv/pool (2-D and 1-D),
-// max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and channel
-// shuffles, affine_grid/grid_sample and losses.
+// nn::functional, one include: the basics (linear, activations and the further ones,
+// dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
+// (2-D and 1-D), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
+// channel shuffles, affine_grid/grid_sample, distances (normalize, cosine_similarity,
+// pairwise_distance) and losses.
 #pragma once
+#include "nn/functional/activation_more.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/embedding.h"

@@ -1,9 +1,11 @@
 // The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d, Embedding, the activations, pooling
-// (2-D and 1-D) and MaxUnpool2d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle,
-// ChannelShuffle, Flatten/Unflatten, Identity and the containers (Sequential, ModuleList, ModuleDict).
+// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d, Embedding, the activations (and
+// Softmax, LogSoftmax, Softmin), pooling (2-D and 1-D) and MaxUnpool2d, padding, Upsample,
+// Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the
+// losses, Identity and the containers (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
+#include "nn/activation_more.h"
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"

@@ -1,0 +1,67 @@
+// The activation modules of nn/activation_more.h: forward through nn::functional.
+#include "nn/activation_more.h"
+
+#include <utility>
+
+#include "core/factories.h"
+#include "nn/functional/activation_more.h"
+#include "nn/functional/loss.h"
+#include "nn/repr.h"
+
+namespace ember::nn {
+
+namespace F = functional;
+using detail::python_float;
+
+Tensor Hardswish::forward(const Tensor& input) { return F::hardswish(input); }
+
+Tensor Hardsigmoid::forward(const Tensor& input) { return F::hardsigmoid(input); }
+
+namespace {
+int64_t checked_parameter_count(int64_t num_parameters) {
+  EMBER_CHECK(num_parameters >= 1, "PReLU: num_parameters must be at least 1, but got ", num_parameters);
+  return num_parameters;
+}
+}  // namespace
+
+PReLU::PReLU(int64_t num_parameters, double init)
+    : Module("PReLU"),
+      num_parameters(checked_parameter_count(num_parameters)),
+      weight(register_parameter("weight", full({num_parameters}, init, TensorOptions(kFloat32)))) {}
+Tensor PReLU::forward(const Tensor& input) { return F::prelu(input, weight); }
+
+Tensor SELU::forward(const Tensor& input) { return F::selu(input); }
+
+Tensor CELU::forward(const Tensor& input) { return F::celu(input, alpha); }
+std::string CELU::extra_repr() const { return "alpha=" + python_float(alpha); }
+
+Tensor LogSigmoid::forward(const Tensor& input) { return F::logsigmoid(input); }
+
+Tensor Softsign::forward(const Tensor& input) { return F::softsign(input); }
+
+Tensor Tanhshrink::forward(const Tensor& input) { return F::tanhshrink(input); }
+
+Tensor Hardshrink::forward(const Tensor& input) { return F::hardshrink(input, lambd); }
+std::string Hardshrink::extra_repr() const { return python_float(lambd); }
+
+Tensor Softshrink::forward(const Tensor& input) { return F::softshrink(input, lambd); }
+std::string Softshrink::extra_repr() const { return python_float(lambd); }
+
+Tensor Threshold::forward(const Tensor& input) { return F::threshold(input, threshold, value); }
+std::string Threshold::extra_repr() const {
+  return "threshold=" + python_float(threshold) + ", value=" + python_float(value);
+}
+
+Tensor GLU::forward(const Tensor& input) { return F::glu(input, dim); }
+
+Tensor SoftmaxBase::forward(const Tensor& input) {
+  if (dim) return apply(input, *dim);
+  const int64_t n = input.dim();
+  return apply(input, n == 0 || n == 1 || n == 3 ? 0 : 1);  // PyTorch's _get_softmax_dim
+}
+
+Tensor Softmax::apply(const Tensor& input, int64_t dim) const { return F::softmax(input, dim); }
+Tensor LogSoftmax::apply(const Tensor& input, int64_t dim) const { return F::log_softmax(input, dim); }
+Tensor Softmin::apply(const Tensor& input, int64_t dim) const { return F::softmin(input, dim); }
+
+}  // namespace ember::nn

@@ -1,0 +1,116 @@
+// hardswish, hardsigmoid, prelu, selu, celu, logsigmoid, softsign, tanhshrink, the
+// shrinks, threshold, glu and softmin, composed of ember's differentiable ops (argument
+// checks with PyTorch's messages first).
+#include "nn/functional/activation_more.h"
+
+#include "core/ops.h"
+#include "core/profiler.h"
+#include "core/shape.h"
+#include "nn/functional/basic.h"
+#include "nn/functional/loss.h"
+
+namespace ember::nn::functional {
+
+// Note [Gradients at the kinks]
+// PyTorch's backward kernels fix the derivative at each kink by the comparison they use:
+// hardswish's is x / 3 + 0.5 on the closed [-3, 3] (so -0.5 at -3 and 1.5 at 3),
+// hardsigmoid's 1/6 only on the open (-3, 3), the shrinks' and threshold's are 0 where
+// |x| <= lambd (x <= threshold), prelu's weight * g where x <= 0, logsigmoid's 0.5 at 0.
+// A clamp or an abs in a composition would pick its own convention there, so each
+// piecewise activation is written as where(comparison, branch, branch) with PyTorch's
+// comparison: where sends the gradient to the branch it took (0 to the other), and each
+// branch is a polynomial (or finite everywhere), so the branch not taken cannot turn a
+// zero gradient into NaN (0 * inf). The float64 tests check every kink against PyTorch.
+
+Tensor hardswish(const Tensor& x) {
+  EMBER_PROFILE_OP("hardswish");
+  return where(x < -3.0, 0.0, where(x <= 3.0, x * (x + 3.0) / 6.0, x));
+}
+
+Tensor hardsigmoid(const Tensor& x) {
+  EMBER_PROFILE_OP("hardsigmoid");
+  return where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, x / 6.0 + 0.5));
+}
+
+Tensor prelu(const Tensor& x, const Tensor& weight) {
+  EMBER_PROFILE_OP("prelu");
+  EMBER_CHECK(weight.dim() <= 1, "prelu: Expected `weight` to be a scalar or 1D tensor, but got ndim = ",
+              weight.dim());
+  EMBER_CHECK(x.dim() > 0, "Not allow zero-dim input tensor.");
+  const int64_t channels = x.dim() >= 2 ? x.size(1) : 1;
+  const int64_t parameters = weight.numel();
+  EMBER_CHECK(parameters == 1 || parameters == channels,
+              "Mismatch of parameter numbers and input channel size. Found parameter numbers = ", parameters,
+              " and channel size = ", channels, ".");
+  Dims shape;  // [C, 1, ..., 1]: one value per channel of dim 1 (a scalar for a 1-D x)
+  if (x.dim() >= 2) {
+    shape.push_back(parameters);
+    for (int64_t d = 2; d < x.dim(); ++d) shape.push_back(1);
+  }
+  return where(x > 0.0, x, weight.reshape(shape) * x);
+}
+
+Tensor selu(const Tensor& x) {
+  EMBER_PROFILE_OP("selu");
+  constexpr double kAlpha = 1.6732632423543772848170429916717;
+  constexpr double kScale = 1.0507009873554804934193349852946;
+  return elu(x, kAlpha) * kScale;
+}
+
+Tensor celu(const Tensor& x, double alpha) {
+  EMBER_PROFILE_OP("celu");
+  EMBER_CHECK(alpha != 0.0, "ZeroDivisionError: alpha cannot be 0 for CELU");
+  // elu(x / alpha) is finite for every x, so the branch not taken passes no NaN back.
+  return where(x > 0.0, x, elu(x / alpha, 1.0) * alpha);
+}
+
+Tensor logsigmoid(const Tensor& x) {
+  EMBER_PROFILE_OP("logsigmoid");
+  // -|x| written with where, so its derivative at 0 is -1 and dy/dx(0) = 0 + 0.5.
+  const Tensor negative = x < 0.0;
+  return where(negative, x, 0.0) - log1p(exp(where(negative, x, -x)));
+}
+
+Tensor softsign(const Tensor& x) {
+  EMBER_PROFILE_OP("softsign");
+  return x / (abs(x) + 1.0);
+}
+
+Tensor tanhshrink(const Tensor& x) {
+  EMBER_PROFILE_OP("tanhshrink");
+  return x - functional::tanh(x);
+}
+
+Tensor hardshrink(const Tensor& x, double lambd) {
+  EMBER_PROFILE_OP("hardshrink");
+  // PyTorch: (x >= -lambd && x <= lambd) ? 0 : x (NaN stays NaN)
+  return where((x >= -lambd) & (x <= lambd), 0.0, x);
+}
+
+Tensor softshrink(const Tensor& x, double lambd) {
+  EMBER_PROFILE_OP("softshrink");
+  EMBER_CHECK(lambd >= 0.0, "lambda must be greater or equal to 0, but found to be ", lambd, ".");
+  return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0));
+}
+
+Tensor threshold(const Tensor& x, double threshold, double value) {
+  EMBER_PROFILE_OP("threshold");
+  // PyTorch: x <= threshold ? value : x (NaN stays NaN)
+  return where(x <= threshold, value, x);
+}
+
+Tensor glu(const Tensor& x, int64_t dim) {
+  EMBER_PROFILE_OP("glu");
+  EMBER_CHECK(x.dim() > 0, "glu does not support scalars because halving size must be even");
+  const int64_t d = wrap_dim(dim, x.dim());
+  const int64_t size = x.size(d);
+  EMBER_CHECK(size % 2 == 0, "Halving dimension must be even, but dimension ", d, " is size ", size);
+  return x.narrow(d, 0, size / 2) * functional::sigmoid(x.narrow(d, size / 2, size / 2));
+}
+
+Tensor softmin(const Tensor& x, int64_t dim) {
+  EMBER_PROFILE_OP("softmin");
+  return softmax(-x, dim);
+}
+
+}  // namespace ember::nn::functional
