@@ -7,6 +7,7 @@
 #include "nn/functional/activation_more.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
+#include "nn/functional/distance.h"
 #include "nn/functional/embedding.h"
 #include "nn/functional/fold.h"
 #include "nn/functional/grid_sample.h"

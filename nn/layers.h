@@ -10,6 +10,7 @@
 #include "nn/container.h"
 #include "nn/conv.h"
 #include "nn/conv_transpose.h"
+#include "nn/distance.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/fold.h"

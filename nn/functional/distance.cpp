@@ -1,0 +1,56 @@
+// normalize, cosine_similarity, pairwise_distance and cdist, composed of
+// linalg::vector_norm and elementwise ops (their gradients and devices come with them).
+#include "nn/functional/distance.h"
+
+#include "core/ops.h"
+#include "core/profiler.h"
+#include "core/shape.h"
+#include "nn/functional/composed.h"
+
+namespace ember::nn::functional {
+
+using detail::clamp_min_keeping_grad;
+
+Tensor normalize(const Tensor& x, double p, int64_t dim, double eps) {
+  EMBER_PROFILE_OP("normalize");
+  const int64_t d = wrap_dim(dim, x.dim());
+  // PyTorch: x / x.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(x)
+  return x / clamp(linalg::vector_norm(x, p, Dims{d}, true), eps, std::nullopt);
+}
+
+Tensor cosine_similarity(const Tensor& x1_in, const Tensor& x2_in, int64_t dim, double eps) {
+  EMBER_PROFILE_OP("cosine_similarity");
+  const Dims shape = broadcast_shapes(x1_in.sizes(), x2_in.sizes());
+  const Tensor x1 = x1_in.expand(shape), x2 = x2_in.expand(shape);
+  const int64_t d = wrap_dim(dim, static_cast<int64_t>(shape.size()));
+  // PyTorch 1.13: each squared norm clamped at eps^2 under no_grad, then its square root.
+  const Tensor n1 = sqrt(clamp_min_keeping_grad((x1 * x1).sum(Dims{d}, true), eps * eps));
+  const Tensor n2 = sqrt(clamp_min_keeping_grad((x2 * x2).sum(Dims{d}, true), eps * eps));
+  return ((x1 / n1) * (x2 / n2)).sum(Dims{d});
+}
+
+Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p, double eps, bool keepdim) {
+  EMBER_PROFILE_OP("pairwise_distance");
+  const Tensor diff = x1 - x2 + eps;
+  if (diff.dim() == 0) return abs(diff);  // PyTorch: |x1 - x2 + eps|, 0-dim even with keepdim
+  return linalg::vector_norm(diff, p, Dims{-1}, keepdim);
+}
+
+}  // namespace ember::nn::functional
+
+namespace ember {
+
+Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
+  EMBER_PROFILE_OP("cdist");
+  EMBER_CHECK(x1.dim() >= 2, "cdist only supports at least 2D tensors, X1 got: ", x1.dim(), "D");
+  EMBER_CHECK(x2.dim() >= 2, "cdist only supports at least 2D tensors, X2 got: ", x2.dim(), "D");
+  EMBER_CHECK(x1.size(-1) == x2.size(-1), "X1 and X2 must have the same number of columns. X1: ", x1.size(-1),
+              " X2: ", x2.size(-1));
+  EMBER_CHECK(p >= 0.0, "cdist only supports non-negative p values");
+  EMBER_CHECK(x1.is_floating_point() && x2.is_floating_point(),
+              "cdist only supports floating-point dtypes, X1 got: ", x1.dtype(), ", X2 got: ", x2.dtype());
+  // [..., P, 1, M] - [..., 1, R, M] -> [..., P, R, M], normed over M.
+  return linalg::vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, Dims{-1}, false);
+}
+
+}  // namespace ember
