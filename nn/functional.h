@@ -14,6 +14,7 @@
 #include "nn/functional/interpolate.h"
 #include "nn/functional/local_response_norm.h"
 #include "nn/functional/loss.h"
+#include "nn/functional/loss_more.h"
 #include "nn/functional/norm.h"
 #include "nn/functional/pad.h"
 #include "nn/functional/pool1d.h"

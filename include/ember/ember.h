@@ -41,6 +41,7 @@
 #include "nn/functional.h"
 #include "nn/layers.h"
 #include "nn/loss.h"
+#include "nn/loss_more.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/module.h"
