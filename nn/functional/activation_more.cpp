@@ -21,6 +21,9 @@ namespace ember::nn::functional {
 // comparison: where sends the gradient to the branch it took (0 to the other), and each
 // branch is a polynomial (or finite everywhere), so the branch not taken cannot turn a
 // zero gradient into NaN (0 * inf). The float64 tests check every kink against PyTorch.
+// Second derivatives agree everywhere but at a kink itself, where PyTorch's double-backward
+// formulas pick 0 (hardswish at ±3, selu and celu at 0) and the composition the branch's
+// own value (1/3 for hardswish, elu's second derivative for selu and celu).
 
 Tensor hardswish(const Tensor& x) {
   EMBER_PROFILE_OP("hardswish");
