@@ -10,7 +10,8 @@
 
 namespace ember::nn::functional {
 
-// Pointwise target * (log(target) - input) (0 where target is 0), or with log_target
+// Pointwise target * (log(target) - input) (0 where target is 0; target's gradient there is
+// -input, where PyTorch's xlogy gives NaN), or with log_target
 // exp(target) * (target - input); input holds log-probabilities. reduction: "none",
 // "mean" (over every element, as PyTorch), "sum" or "batchmean" (the sum / input.size(0),
 // the KL divergence's definition).
@@ -57,7 +58,9 @@ Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, co
 
 // input [N, C] (or [C]), target int64 [N] (or 0-dim / [1]) in [0, C): per sample
 // sum_{i != y} weight[y] * max(0, margin - x[y] + x[i])^p / C, p 1 or 2; weight [C] optional.
-// An empty batch's "mean" is NaN (PyTorch's kernel returns an unset value there).
+// An empty batch's "mean" is NaN (PyTorch's kernel returns an unset value there). The
+// target range check reads one flag back to the host (a sync on CUDA), as does
+// gaussian_nll_loss's check of var.
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int64_t p = 1, double margin = 1.0,
                          const Tensor& weight = {}, Reduction reduction = Reduction::Mean);
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int64_t p, double margin, const Tensor& weight,
