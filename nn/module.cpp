@@ -61,13 +61,65 @@ Tensor Module::invoke(Tensor input, bool consuming) {
     // A path that already ends in the type name (an unnamed nested call) is not repeated.
     span.begin(profiler::Category::Module, p.empty() ? type_name_ : scope ? p : p + " " + type_name_, p);
   }
-  Tensor out = consuming ? forward_consuming(std::move(input)) : forward(input);
+  Tensor out = EMBER_UNLIKELY(hooks_ && !hooks_->empty()) ? invoke_hooked(std::move(input))
+               : consuming                                 ? forward_consuming(std::move(input))
+                                                           : forward(input);
   if (!training_ && is_grad_enabled() && depends_on_training_flag() && !recomputing)
     diagnostics::detail::eval_mode_forward(*this, out);
   return out;
 }
 
 Tensor Module::operator()(const Tensor& input) { return invoke(input, false); }
+
+// A module with hooks runs its plain forward (Note [Module hooks] in nn/module_hooks.h).
+Tensor Module::invoke_hooked(Tensor input) {
+  const std::shared_ptr<ModuleHooks> hooks = hooks_;  // a hook may remove the last hook
+  Tensor in = hook_calls::run_forward_pre_hooks(*hooks, *this, std::move(input));
+  const std::optional<Tensor> hooked = hook_calls::prepare_backward_hooks(*hooks, in);
+  Tensor out = forward(hooked ? *hooked : in);
+  return hook_calls::finish_hooked_call(hooks, *this, in, hooked, std::move(out));
+}
+
+template <typename Hook>
+RemovableHandle Module::add_hook(std::map<int64_t, Hook> ModuleHooks::*list, Hook hook, bool prepend) {
+  EMBER_CHECK(hook != nullptr, type_name_, ": expected a hook, got an empty function");
+  if (!hooks_) hooks_ = std::make_shared<ModuleHooks>();
+  const int64_t key = prepend ? hooks_->first_key-- : hooks_->next_key++;
+  ((*hooks_).*list).emplace(key, std::move(hook));
+  return RemovableHandle(hooks_, key);
+}
+
+void Module::tag_hook(const RemovableHandle& handle, const std::string& tag) {
+  EMBER_CHECK(hooks_ && !handle.empty() && handle.hooks_.lock() == hooks_, type_name_,
+              ".tag_hook: expected a handle of a hook of this module");
+  hooks_->tags[tag] = handle.key_;
+}
+
+RemovableHandle Module::hook_tagged(const std::string& tag) const {
+  if (!hooks_) return RemovableHandle();
+  auto it = hooks_->tags.find(tag);
+  return it == hooks_->tags.end() ? RemovableHandle() : RemovableHandle(hooks_, it->second);
+}
+
+std::vector<std::string> Module::hook_tags() const {
+  std::vector<std::string> out;
+  if (hooks_)
+    for (const auto& [tag, _] : hooks_->tags) out.push_back(tag);
+  return out;
+}
+
+RemovableHandle Module::register_forward_pre_hook(ForwardPreHook hook, bool prepend) {
+  return add_hook(&ModuleHooks::forward_pre, std::move(hook), prepend);
+}
+RemovableHandle Module::register_forward_hook(ForwardHook hook, bool prepend) {
+  return add_hook(&ModuleHooks::forward, std::move(hook), prepend);
+}
+RemovableHandle Module::register_full_backward_pre_hook(BackwardPreHook hook, bool prepend) {
+  return add_hook(&ModuleHooks::backward_pre, std::move(hook), prepend);
+}
+RemovableHandle Module::register_full_backward_hook(BackwardHook hook, bool prepend) {
+  return add_hook(&ModuleHooks::backward, std::move(hook), prepend);
+}
 
 Tensor Module::call_child(const std::string& name, Module& child, const Tensor& input) {
   autograd::LedgerScope scope(name);
@@ -92,8 +144,20 @@ bool Module::reusable_while_recording(const Tensor& t) {
 }
 
 // ---------------------------------------------------------------- registration
+namespace {
+using Slots = std::vector<std::pair<std::string, std::unique_ptr<Tensor>>>;
+bool has_slot(const Slots& slots, const std::string& name) {
+  for (const auto& [n, _] : slots)
+    if (n == name) return true;
+  return false;
+}
+}  // namespace
+
 Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
-  for (const auto& [n, _] : parameters_) EMBER_CHECK(n != name, "attribute '", name, "' already exists");
+  EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos,
+              "parameter name can't contain \".\" or be empty, got '", name, "'");
+  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
+              "attribute '", name, "' already exists");
   Tensor param = value.defined() ? value.detach() : Tensor();
   if (param.defined()) param.requires_grad_(requires_grad);
   parameters_.emplace_back(name, std::make_unique<Tensor>(std::move(param)));
@@ -101,9 +165,79 @@ Tensor& Module::register_parameter(const std::string& name, Tensor value, bool r
 }
 
 Tensor& Module::register_buffer(const std::string& name, Tensor value) {
-  for (const auto& [n, _] : buffers_) EMBER_CHECK(n != name, "attribute '", name, "' already exists");
+  EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos,
+              "buffer name can't contain \".\" or be empty, got '", name, "'");
+  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
+              "attribute '", name, "' already exists");
   buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
   return *buffers_.back().second;
+}
+
+std::unique_ptr<Tensor> Module::take_slot(Slots& list, const std::string& name, const char* kind) {
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->first != name) continue;
+    std::unique_ptr<Tensor> slot = std::move(it->second);
+    list.erase(it);
+    return slot;
+  }
+  EMBER_FAIL(type_name_, " has no ", kind, " `", name, "`");
+}
+
+Tensor& Module::parameter_to_attribute(const std::string& name) {
+  attributes_.emplace_back(name, take_slot(parameters_, name, "parameter"));
+  return *attributes_.back().second;
+}
+
+Tensor& Module::attribute_to_parameter(const std::string& name) {
+  std::unique_ptr<Tensor> slot = take_slot(attributes_, name, "reparametrized attribute");
+  Tensor value = slot->defined() ? slot->detach() : Tensor();
+  if (value.defined()) value.requires_grad_(true);
+  *slot = std::move(value);
+  parameters_.emplace_back(name, std::move(slot));
+  return *parameters_.back().second;
+}
+
+void Module::remove_parameter(const std::string& name) {
+  removed_slots_.push_back(take_slot(parameters_, name, "parameter"));
+  *removed_slots_.back() = Tensor();
+}
+
+void Module::remove_buffer(const std::string& name) {
+  removed_slots_.push_back(take_slot(buffers_, name, "buffer"));
+  *removed_slots_.back() = Tensor();
+}
+
+namespace {
+// The module owning the last component of a dotted target, and that component.
+std::pair<Module*, std::string> resolve_target(Module& root, const std::string& target) {
+  Module* m = &root;
+  size_t start = 0;
+  for (size_t dot; (dot = target.find('.', start)) != std::string::npos; start = dot + 1) {
+    const std::string part = target.substr(start, dot - start);
+    Module* next = nullptr;
+    for (const auto& [n, child] : m->named_children())
+      if (n == part) next = child.get();
+    EMBER_CHECK(next != nullptr, m->type_name(), " has no attribute `", part, "` (looking for '", target, "')");
+    m = next;
+  }
+  return {m, target.substr(start)};
+}
+}  // namespace
+
+Tensor& Module::get_parameter(const std::string& target) {
+  auto [m, name] = resolve_target(*this, target);
+  for (auto& [n, t] : m->parameters_)
+    if (n == name) return *t;
+  EMBER_CHECK(!has_slot(m->buffers_, name), "`", name, "` is not an nn.Parameter");
+  EMBER_FAIL(m->type_name(), " has no attribute `", name, "`");
+}
+
+Tensor& Module::get_buffer(const std::string& target) {
+  auto [m, name] = resolve_target(*this, target);
+  for (auto& [n, t] : m->buffers_)
+    if (n == name) return *t;
+  EMBER_CHECK(!has_slot(m->parameters_, name), "`", name, "` is not a buffer");
+  EMBER_FAIL(m->type_name(), " has no attribute `", name, "`");
 }
 
 // ---------------------------------------------------------------- structure
@@ -210,6 +344,8 @@ void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
   }
   for (auto& [_, b] : buffers_)
     if (picks(*b)) *b = convert(*b);
+  for (auto& [_, a] : attributes_)  // a pre-hook recomputes them; converted meanwhile
+    if (picks(*a)) *a = convert(*a);
   for (const auto& [_, child] : children_) child->replace_tensors(picks, convert);
 }
 

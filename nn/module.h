@@ -7,12 +7,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/tensor.h"
+#include "nn/module_hooks.h"
 
 namespace ember::nn {
 
@@ -87,6 +90,61 @@ class Module : public std::enable_shared_from_this<Module> {
   void to(DType dtype);
   void apply(const std::function<void(Module&)>& fn);
 
+  // ---- hooks (Note [Module hooks] in nn/module_hooks.h) ----
+  // Each returns a handle whose remove() unregisters the hook; prepend runs it first. A
+  // hook may return std::nullopt (or be a void lambda) to leave the tensor as it is.
+  RemovableHandle register_forward_pre_hook(ForwardPreHook hook, bool prepend = false);
+  RemovableHandle register_forward_hook(ForwardHook hook, bool prepend = false);
+  RemovableHandle register_full_backward_pre_hook(BackwardPreHook hook, bool prepend = false);
+  RemovableHandle register_full_backward_hook(BackwardHook hook, bool prepend = false);
+  template <typename F>
+    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&>>
+  RemovableHandle register_forward_pre_hook(F hook, bool prepend = false) {
+    return register_forward_pre_hook(ForwardPreHook(returning_nothing<const Tensor&>(std::move(hook))), prepend);
+  }
+  template <typename F>
+    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&, const Tensor&>>
+  RemovableHandle register_forward_hook(F hook, bool prepend = false) {
+    return register_forward_hook(ForwardHook(returning_nothing<const Tensor&, const Tensor&>(std::move(hook))), prepend);
+  }
+  template <typename F>
+    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&>>
+  RemovableHandle register_full_backward_pre_hook(F hook, bool prepend = false) {
+    return register_full_backward_pre_hook(BackwardPreHook(returning_nothing<const Tensor&>(std::move(hook))),
+                                           prepend);
+  }
+  template <typename F>
+    requires std::is_void_v<std::invoke_result_t<F&, Module&, const Tensor&, const Tensor&>>
+  RemovableHandle register_full_backward_hook(F hook, bool prepend = false) {
+    return register_full_backward_hook(BackwardHook(returning_nothing<const Tensor&, const Tensor&>(std::move(hook))),
+                                       prepend);
+  }
+
+  // Names a hook so code that registered it can find it again (weight_norm's removal:
+  // "weight_norm.weight"); hook_tagged gives its handle, or an empty one when none.
+  void tag_hook(const RemovableHandle& handle, const std::string& tag);
+  RemovableHandle hook_tagged(const std::string& tag) const;
+  std::vector<std::string> hook_tags() const;
+
+  // ---- registration, public as PyTorch's ----
+  // A new parameter (detached; requires_grad as asked) or buffer; an existing name is
+  // PyTorch's "attribute 'x' already exists". The returned slot stays valid for the
+  // module's life.
+  Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
+  Tensor& register_buffer(const std::string& name, Tensor value);
+  // A parameter or buffer by dotted path ("0.weight"), PyTorch's get_parameter/get_buffer.
+  Tensor& get_parameter(const std::string& target);
+  Tensor& get_buffer(const std::string& target);
+  // Reparametrizations (weight_norm, spectral_norm; Note [Reparametrized weights] in
+  // nn/weight_norm.h): parameter `name` leaves parameters() and the state dict but keeps its
+  // slot (a layer's own reference, e.g. Linear::weight, stays valid) as a plain attribute
+  // whose value a forward pre-hook sets; attribute_to_parameter makes it a parameter again
+  // holding its current value (detached). remove_parameter drops one (its slot is emptied).
+  Tensor& parameter_to_attribute(const std::string& name);
+  Tensor& attribute_to_parameter(const std::string& name);
+  void remove_parameter(const std::string& name);
+  void remove_buffer(const std::string& name);
+
   // ---- state ----
   StateDict state_dict() const;  // parameters then buffers, each module in order
   // strict: missing or unexpected keys are errors; shapes must always match.
@@ -97,8 +155,6 @@ class Module : public std::enable_shared_from_this<Module> {
   std::string repr(int indent = 0) const;
 
  protected:
-  Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
-  Tensor& register_buffer(const std::string& name, Tensor value);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     children_.emplace_back(name, module);
@@ -121,6 +177,19 @@ class Module : public std::enable_shared_from_this<Module> {
   static bool reusable_while_recording(const Tensor& t);
 
  private:
+  template <typename... Args, typename F>
+  static auto returning_nothing(F hook) {
+    return [hook = std::move(hook)](Module& m, Args... args) mutable -> std::optional<Tensor> {
+      hook(m, args...);
+      return std::nullopt;
+    };
+  }
+  template <typename Hook>
+  RemovableHandle add_hook(std::map<int64_t, Hook> ModuleHooks::*list, Hook hook, bool prepend);
+  Tensor invoke_hooked(Tensor input);
+  std::unique_ptr<Tensor> take_slot(std::vector<std::pair<std::string, std::unique_ptr<Tensor>>>& list,
+                                    const std::string& name, const char* kind);
+
   // Replaces each parameter and buffer that `picks` (recursively) by convert(t), keeping
   // requires_grad and converting a gradient alike: to(MemoryFormat) and to(DType).
   void replace_tensors(const std::function<bool(const Tensor&)>& picks,
@@ -135,6 +204,10 @@ class Module : public std::enable_shared_from_this<Module> {
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  // Reparametrized tensors (parameter_to_attribute) and the emptied slots of removed ones.
+  std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> attributes_;
+  std::vector<std::unique_ptr<Tensor>> removed_slots_;
+  std::shared_ptr<ModuleHooks> hooks_;  // made at the first registration
 };
 
 std::ostream& operator<<(std::ostream& os, const Module& m);
