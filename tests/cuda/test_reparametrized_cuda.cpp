@@ -1,0 +1,62 @@
+// weight_norm and spectral_norm on a module moved to the GPU give the CPU's forward values,
+// power-iteration buffers and gradients; module hooks see CUDA tensors. Skips without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using ember::testing::expect_same;
+
+// A float64 Conv2d(2, 3, 3) with fixed weights, weight-normed and spectral-normed on `device`.
+std::shared_ptr<nn::Conv2d> conv_on(Device device, bool spectral) {
+  manual_seed(7);
+  auto conv = std::make_shared<nn::Conv2d>(2, 3, 3);
+  conv->to(kFloat64);
+  if (spectral) nn::utils::spectral_norm(*conv);
+  else nn::utils::weight_norm(*conv);
+  conv->to(device);
+  return conv;
+}
+
+TEST(ReparametrizedCuda, WeightAndSpectralNormMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (bool spectral : {false, true}) {
+    SCOPED_TRACE(spectral ? "spectral_norm" : "weight_norm");
+    auto cpu = conv_on(Device::cpu(), spectral);
+    auto gpu = conv_on(Device::cuda(0), spectral);
+    manual_seed(3);
+    const Tensor x = randn({2, 2, 5, 5}, TensorOptions(kFloat64));
+    const Tensor y_cpu = (*cpu)(x), y_gpu = (*gpu)(x.to(Device::cuda(0)));
+    expect_same(y_cpu, y_gpu, 1e-10);
+    y_cpu.square().sum().backward();
+    y_gpu.square().sum().backward();
+    const auto cpu_params = cpu->named_parameters(), gpu_params = gpu->named_parameters();
+    ASSERT_EQ(cpu_params.size(), gpu_params.size());
+    for (size_t i = 0; i < cpu_params.size(); ++i) {
+      SCOPED_TRACE(cpu_params[i].first);
+      expect_same(cpu_params[i].second.grad(), gpu_params[i].second.grad(), 1e-9);
+    }
+    const auto cpu_buffers = cpu->named_buffers(), gpu_buffers = gpu->named_buffers();
+    for (size_t i = 0; i < cpu_buffers.size(); ++i) expect_same(cpu_buffers[i].second, gpu_buffers[i].second, 1e-12);
+  }
+}
+
+TEST(ReparametrizedCuda, HooksSeeCudaTensors) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto fc = std::make_shared<nn::Linear>(3, 2);
+  fc->to(Device::cuda(0));
+  Tensor grad_input;
+  fc->register_full_backward_hook([&](nn::Module&, const Tensor& gi, const Tensor&) { grad_input = gi; });
+  const Tensor x = randn({4, 3}).to(Device::cuda(0)).requires_grad_();
+  (*fc)(x).sum().backward();
+  ASSERT_TRUE(grad_input.defined());
+  EXPECT_TRUE(grad_input.is_cuda());
+  expect_same(x.grad().cpu(), grad_input, 0.0);
+}
+
+}  // namespace
+}  // namespace ember
