@@ -12,7 +12,7 @@
 namespace ember::nn {
 
 BatchNormBase::BatchNormBase(std::string type_name, int64_t c, BatchNormOptions opts)
-    : NormBase(std::move(type_name), c, opts.affine, opts.track_running_stats), options(opts) {}
+    : NormBase(std::move(type_name), c, opts.affine, opts.track_running_stats), options(opts), momentum_(opts.momentum) {}
 
 Tensor BatchNormBase::forward(const Tensor& input) {
   check_input_and_channels(input);
@@ -27,7 +27,7 @@ Tensor BatchNormBase::forward(const Tensor& input) {
     num_batches_tracked.add_(1);
   }
   // Without running statistics the batch statistics are used, and nothing is updated.
-  return functional::batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, options.momentum,
+  return functional::batch_norm(input, running_mean, running_var, weight, bias, use_batch_stats, momentum_,
                                 options.eps, num_batches_tracked);
 }
 
@@ -49,7 +49,7 @@ std::string BatchNormBase::eval_mode_effect() const {
 }
 
 std::string BatchNormBase::extra_repr() const {
-  return norm_repr(options.eps, options.momentum, options.affine, options.track_running_stats);
+  return norm_repr(options.eps, momentum_, options.affine, options.track_running_stats);
 }
 
 BatchNorm1d::BatchNorm1d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm1d", c, opts) {}

@@ -27,12 +27,19 @@ class BatchNormBase : public NormBase {
   std::string eval_mode_effect() const override;
 
   const BatchNormOptions options;
+  // PyTorch's settable `module.momentum` (swa_utils::update_bn sets nullopt for its pass):
+  // what forward uses; options.momentum until set.
+  std::optional<double> momentum() const { return momentum_; }
+  void set_momentum(std::optional<double> momentum) { momentum_ = momentum; }
 
  protected:
   BatchNormBase(std::string type_name, int64_t num_features, BatchNormOptions options);
   virtual void check_input(const Tensor& input) const = 0;
   // check_input, then the channels (dim 1) against num_features, with PyTorch's phrase.
   void check_input_and_channels(const Tensor& input) const;
+
+ private:
+  std::optional<double> momentum_;
 };
 
 // Input [N, C] or [N, C, L].

@@ -59,6 +59,7 @@
 #include "nn/optim/scheduler_compose.h"
 #include "nn/optim/scheduler_factor.h"
 #include "nn/optim/sgd.h"
+#include "nn/optim/swa_utils.h"
 #include "nn/pooling.h"
 #include "nn/serialize/chrome_trace.h"
 #include "nn/serialize/safetensors.h"

@@ -21,7 +21,7 @@ Tensor SyncBatchNorm::forward(const Tensor& input) {
     NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  return functional::sync_batch_norm(input, running_mean, running_var, weight, bias, options.momentum, options.eps,
+  return functional::sync_batch_norm(input, running_mean, running_var, weight, bias, momentum(), options.eps,
                                      num_batches_tracked);
 }
 
@@ -36,6 +36,7 @@ std::shared_ptr<Module> SyncBatchNorm::convert_sync_batchnorm(const std::shared_
     sync->running_mean = bn->running_mean;
     sync->running_var = bn->running_var;
     sync->num_batches_tracked = bn->num_batches_tracked;
+    sync->set_momentum(bn->momentum());
     sync->train(bn->is_training());
     sync->set_eval_on_purpose(bn->eval_on_purpose());
     return sync;
