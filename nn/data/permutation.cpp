@@ -1,9 +1,8 @@
-// seeded_permutation (nn/data/permutation.h): uniform draws without modulo bias, so the
-// order does not depend on the standard library.
+// seeded_permutation and the engine helpers (nn/data/permutation.h): uniform draws
+// without modulo bias, so the order does not depend on the standard library.
 #include "nn/data/permutation.h"
 
 #include <limits>
-#include <random>
 #include <utility>
 
 namespace ember::data {
@@ -16,8 +15,12 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Uniform in [0, n) without modulo bias (std::uniform_int_distribution differs between
-// standard libraries; this does not).
+}  // namespace
+
+std::mt19937_64 seeded_engine(uint64_t seed, uint64_t epoch) {
+  return std::mt19937_64(splitmix64(seed ^ splitmix64(epoch)));
+}
+
 uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
   const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
   uint64_t r = rng();
@@ -25,13 +28,19 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t n) {
   return r % n;
 }
 
-}  // namespace
+double uniform_unit(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-53;
+}
+
+void shuffle_with(std::mt19937_64& rng, std::vector<int64_t>& values) {
+  for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[uniform_below(rng, i)]);
+}
 
 std::vector<int64_t> seeded_permutation(size_t n, uint64_t seed, uint64_t epoch) {
   std::vector<int64_t> idx(n);
   for (size_t i = 0; i < n; ++i) idx[i] = static_cast<int64_t>(i);
-  std::mt19937_64 rng(splitmix64(seed ^ splitmix64(epoch)));
-  for (size_t i = n; i > 1; --i) std::swap(idx[i - 1], idx[uniform_below(rng, i)]);
+  std::mt19937_64 rng = seeded_engine(seed, epoch);
+  shuffle_with(rng, idx);
   return idx;
 }
 
