@@ -34,6 +34,7 @@
 #include "nn/data/datasets.h"
 #include "nn/data/distributed_sampler.h"
 #include "nn/data/idx.h"
+#include "nn/data/samplers.h"
 #include "nn/diagnostics.h"
 #include "nn/distributed/ddp.h"
 #include "nn/distributed/process_group.h"

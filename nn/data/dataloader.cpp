@@ -1,4 +1,4 @@
-// DataLoader: the epoch order (nn/data/permutation.h, or a DistributedSampler's shard)
+// DataLoader: the epoch order (nn/data/permutation.h, or a Sampler's indices)
 // and the prefetch worker, which fills a one-batch slot
 // while the consumer works on the previous batch.
 #include "nn/data/dataloader.h"
@@ -124,20 +124,26 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 }
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,
-                       std::shared_ptr<DistributedSampler> sampler)
+                       std::shared_ptr<Sampler> sampler)
     : DataLoader(std::move(dataset), options) {
   EMBER_CHECK(sampler != nullptr, "DataLoader: expected a sampler, got nullptr");
   EMBER_CHECK(!options_.shuffle, "DataLoader: sampler option is mutually exclusive with shuffle (the sampler "
-              "shuffles: DistributedSamplerOptions::shuffle)");
-  EMBER_CHECK(sampler->dataset_size() == dataset_->size(), "DataLoader: expected a sampler over ",
-              dataset_->size(), " samples (the dataset), got one over ", sampler->dataset_size());
+              "decides the order; leave DataLoaderOptions::shuffle false)");
+  const size_t bound = sampler->index_bound();
+  if (sampler->bound_is_dataset_size()) {
+    EMBER_CHECK(bound == dataset_->size(), "DataLoader: expected a sampler over ", dataset_->size(),
+                " samples (the dataset), got one over ", bound);
+  } else {
+    EMBER_CHECK(bound <= dataset_->size(), "DataLoader: the sampler draws indices up to ", bound - 1,
+                " but the dataset has ", dataset_->size(), " samples");
+  }
   sampler_ = std::move(sampler);
 }
 
 DataLoader::~DataLoader() = default;
 
 size_t DataLoader::size() const {
-  const size_t n = sampler_ ? sampler_->num_samples() : dataset_->size();
+  const size_t n = sampler_ ? sampler_->size() : dataset_->size();
   const auto bs = static_cast<size_t>(options_.batch_size);
   return options_.drop_last ? n / bs : (n + bs - 1) / bs;
 }

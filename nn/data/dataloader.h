@@ -1,6 +1,7 @@
-// DataLoader: iterates a Dataset in batches (range-for), shuffling with a seeded
-// permutation that changes every epoch and is reproducible, with drop_last, and with
-// the next batch prefetched on a background thread (worker errors rethrown here).
+// DataLoader: iterates a Dataset in batches (range-for), in order, shuffled with a seeded
+// permutation that changes every epoch and is reproducible, or in a Sampler's order; with
+// drop_last, and with the next batch prefetched on a background thread (worker errors
+// rethrown here).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "nn/data/datasets.h"
 #include "nn/data/distributed_sampler.h"
+#include "nn/data/samplers.h"
 
 namespace ember::data {
 
@@ -56,12 +58,13 @@ class DataLoader {
   // Keeps a clone() of `dataset` (sharing its tensors), so temporaries are fine.
   DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
-  // Batches of this rank's shard: each epoch's order is sampler->indices(epoch), the
-  // loader's epoch deciding (begin() also sets it on the sampler). options.shuffle must
-  // be false (the sampler shuffles), as in PyTorch.
-  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,
-             std::shared_ptr<DistributedSampler> sampler);
-  DataLoader(const Dataset& dataset, DataLoaderOptions options, std::shared_ptr<DistributedSampler> sampler)
+  // Batches in a sampler's order (any data::Sampler: Random, Weighted, this rank's
+  // DistributedSampler shard, ...): each epoch's order is sampler->indices(epoch), the
+  // loader's epoch deciding (begin() also sets it on the sampler), and size() counts the
+  // batches of sampler->size() indices. options.shuffle must be false (the sampler
+  // shuffles), as in PyTorch; the sampler's indices must fit the dataset (index_bound()).
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler);
+  DataLoader(const Dataset& dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler)
       : DataLoader(dataset.clone(), options, std::move(sampler)) {}
   ~DataLoader();  // stops and joins the prefetch thread
   DataLoader(const DataLoader&) = delete;
@@ -78,7 +81,7 @@ class DataLoader {
   uint64_t epoch() const { return next_epoch_; }
   void set_epoch(uint64_t epoch) { next_epoch_ = epoch; }
   // The sample order of an epoch: 0..N-1, or its seeded permutation when shuffling, or
-  // the sampler's indices for this rank.
+  // the sampler's indices.
   std::vector<int64_t> order(uint64_t epoch) const;
 
  private:
@@ -87,7 +90,7 @@ class DataLoader {
 
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
-  std::shared_ptr<DistributedSampler> sampler_;  // null: the loader's own order
+  std::shared_ptr<Sampler> sampler_;  // null: the loader's own order
   uint64_t next_epoch_ = 0;
   uint64_t generation_ = 0;
   std::unique_ptr<Epoch> current_;

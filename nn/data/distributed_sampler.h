@@ -1,9 +1,12 @@
 // data::DistributedSampler: which samples of each epoch this rank of a data-parallel job
-// takes (Note [Distributed sampler shards]). Use it with a DataLoader, whose epoch it follows.
+// takes (Note [Distributed sampler shards]). A data::Sampler (nn/data/samplers.h): use it
+// with a DataLoader, whose epoch it follows.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "nn/data/samplers.h"
 
 namespace ember::data {
 
@@ -26,16 +29,17 @@ struct DistributedSamplerOptions {
   int rank = -1;            // -1: distributed::rank() (0 without a process group)
 };
 
-class DistributedSampler {
+// set_epoch/epoch (Sampler's) choose the epoch whose order indices() gives (a DataLoader
+// sets it at each begin()).
+class DistributedSampler : public Sampler {
  public:
   explicit DistributedSampler(size_t dataset_size, DistributedSamplerOptions options = {});
 
-  // The epoch whose order indices() gives (a DataLoader sets it at each begin()).
-  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
-  uint64_t epoch() const { return epoch_; }
   // This rank's samples of an epoch, num_samples() of them.
-  std::vector<int64_t> indices(uint64_t epoch) const;
-  std::vector<int64_t> indices() const { return indices(epoch_); }
+  using Sampler::indices;
+  std::vector<int64_t> indices(uint64_t epoch) const override;
+  size_t size() const override { return num_samples_; }
+  size_t index_bound() const override { return dataset_size_; }
 
   size_t num_samples() const { return num_samples_; }  // per rank, per epoch
   size_t total_size() const { return num_samples_ * static_cast<size_t>(num_replicas_); }
@@ -48,7 +52,6 @@ class DistributedSampler {
   DistributedSamplerOptions options_;
   int num_replicas_ = 1, rank_ = 0;
   size_t num_samples_ = 0;
-  uint64_t epoch_ = 0;
 };
 
 }  // namespace ember::data
