@@ -31,6 +31,7 @@
 #include "nn/conv.h"
 #include "nn/conv_transpose.h"
 #include "nn/data/dataloader.h"
+#include "nn/data/dataset_wrappers.h"
 #include "nn/data/datasets.h"
 #include "nn/data/distributed_sampler.h"
 #include "nn/data/idx.h"
