@@ -224,21 +224,19 @@ std::pair<Module*, std::string> resolve_target(Module& root, const std::string& 
 }
 }  // namespace
 
-Tensor& Module::get_parameter(const std::string& target) {
+// The slot `name` in `slots` of the module that owns a dotted target (get_parameter, get_buffer).
+Tensor& Module::slot_of_target(const std::string& target, bool parameter) {
   auto [m, name] = resolve_target(*this, target);
-  for (auto& [n, t] : m->parameters_)
+  Slots& slots = parameter ? m->parameters_ : m->buffers_;
+  const Slots& others = parameter ? m->buffers_ : m->parameters_;
+  for (auto& [n, t] : slots)
     if (n == name) return *t;
-  EMBER_CHECK(!has_slot(m->buffers_, name), "`", name, "` is not an nn.Parameter");
+  EMBER_CHECK(!has_slot(others, name), "`", name, parameter ? "` is not an nn.Parameter" : "` is not a buffer");
   EMBER_FAIL(m->type_name(), " has no attribute `", name, "`");
 }
 
-Tensor& Module::get_buffer(const std::string& target) {
-  auto [m, name] = resolve_target(*this, target);
-  for (auto& [n, t] : m->buffers_)
-    if (n == name) return *t;
-  EMBER_CHECK(!has_slot(m->parameters_, name), "`", name, "` is not a buffer");
-  EMBER_FAIL(m->type_name(), " has no attribute `", name, "`");
-}
+Tensor& Module::get_parameter(const std::string& target) { return slot_of_target(target, true); }
+Tensor& Module::get_buffer(const std::string& target) { return slot_of_target(target, false); }
 
 // ---------------------------------------------------------------- structure
 void Module::collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const {

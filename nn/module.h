@@ -187,6 +187,7 @@ class Module : public std::enable_shared_from_this<Module> {
   template <typename Hook>
   RemovableHandle add_hook(std::map<int64_t, Hook> ModuleHooks::*list, Hook hook, bool prepend);
   Tensor invoke_hooked(Tensor input);
+  Tensor& slot_of_target(const std::string& target, bool parameter);
   std::unique_ptr<Tensor> take_slot(std::vector<std::pair<std::string, std::unique_ptr<Tensor>>>& list,
                                     const std::string& name, const char* kind);
 

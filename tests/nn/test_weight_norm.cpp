@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/fixed_linear.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -16,16 +17,8 @@ using ember::testing::expect_values;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::shared_ptr<nn::Linear> linear_2x3() {
-  auto fc = std::make_shared<nn::Linear>(3, 2);
-  fc->to(kFloat64);
-  NoGradGuard no_grad;
-  fc->weight.copy_(tensor(std::vector<double>{1, 2, 3, 4, -5, 6}, {2, 3}, TensorOptions(kFloat64)));
-  fc->bias.copy_(tensor(std::vector<double>{0.5, -0.5}, {2}, TensorOptions(kFloat64)));
-  return fc;
-}
-
-Tensor batch_2x3() { return tensor(std::vector<double>{1, 0.5, -1, 2, 1, 0}, {2, 3}, TensorOptions(kFloat64)); }
+using ember::testing::batch_2x3;
+using ember::testing::linear_2x3;
 
 std::vector<std::string> keys(const nn::StateDict& sd) {
   std::vector<std::string> out;
