@@ -66,3 +66,4 @@
 #include "nn/serialize/chrome_trace.h"
 #include "nn/serialize/safetensors.h"
 #include "nn/softmax.h"
+#include "nn/transforms/transforms.h"
