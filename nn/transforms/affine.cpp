@@ -76,8 +76,10 @@ Tensor affine_batch(const Tensor& batch, const AffineParams& params, std::option
   if (fill) {
     const Tensor mask = out.narrow(1, channels, 1);
     out = out.narrow(1, 0, channels);
-    if (interpolation == InterpolationMode::NEAREST) out = where(lt(mask, 0.5), fill_values.expand_as(out), out);
-    else out = out * mask + (1.0 - mask) * fill_values;
+    if (interpolation == InterpolationMode::NEAREST)
+      out = where(lt(mask, 0.5), fill_values.expand_as(out), out);
+    else
+      out = out * mask + (1.0 - mask) * fill_values;
   }
   if (out_dtype == dtype) return out;
   if (!is_floating(out_dtype)) out = round(out);
@@ -85,7 +87,9 @@ Tensor affine_batch(const Tensor& batch, const AffineParams& params, std::option
 }
 
 // n copies of a value on `device` (float64).
-Tensor constant(int64_t n, double value, Device device) { return full({n}, value, TensorOptions(kFloat64).device(device)); }
+Tensor constant(int64_t n, double value, Device device) {
+  return full({n}, value, TensorOptions(kFloat64).device(device));
+}
 
 std::string python_list(const std::vector<double>& v) { return NumberOrList(v).repr(); }
 
@@ -127,8 +131,9 @@ Tensor affine(const Tensor& images, double angle, std::pair<double, double> tran
   const Tensor batch = detail::as_batch(images, "affine");
   const int64_t n = batch.size(0);
   const Device dev = batch.device();
-  const AffineParams params{constant(n, angle, dev),   constant(n, translate.first, dev), constant(n, translate.second, dev),
-                            constant(n, scale, dev),   constant(n, shear_x, dev),          constant(n, shear_y, dev)};
+  const AffineParams params{
+      constant(n, angle, dev), constant(n, translate.first, dev), constant(n, translate.second, dev),
+      constant(n, scale, dev), constant(n, shear_x, dev),         constant(n, shear_y, dev)};
   return detail::like_input(affine_batch(batch, params, center, interpolation, fill), images);
 }
 
@@ -169,7 +174,8 @@ Tensor RandomAffine::operator()(const Tensor& images) const {
   } else {
     p.tx = p.ty = constant(n, 0.0, dev);
   }
-  p.scale = options_.scale ? detail::uniform(n, (*options_.scale)[0], (*options_.scale)[1], dev) : constant(n, 1.0, dev);
+  p.scale =
+      options_.scale ? detail::uniform(n, (*options_.scale)[0], (*options_.scale)[1], dev) : constant(n, 1.0, dev);
   p.shear_x = shear_.empty() ? constant(n, 0.0, dev) : detail::uniform(n, shear_[0], shear_[1], dev);
   p.shear_y = shear_.size() == 4 ? detail::uniform(n, shear_[2], shear_[3], dev) : constant(n, 0.0, dev);
   return detail::like_input(affine_batch(batch, p, as_center(options_.center), options_.interpolation, options_.fill),
@@ -199,8 +205,12 @@ Tensor RandomRotation::operator()(const Tensor& images) const {
   const int64_t n = batch.size(0);
   const Device dev = batch.device();
   // rotate(angle) is affine(-angle): the drawn angle turns counter-clockwise
-  const AffineParams p{-detail::uniform(n, degrees_[0], degrees_[1], dev), constant(n, 0.0, dev), constant(n, 0.0, dev),
-                       constant(n, 1.0, dev), constant(n, 0.0, dev), constant(n, 0.0, dev)};
+  const AffineParams p{-detail::uniform(n, degrees_[0], degrees_[1], dev),
+                       constant(n, 0.0, dev),
+                       constant(n, 0.0, dev),
+                       constant(n, 1.0, dev),
+                       constant(n, 0.0, dev),
+                       constant(n, 0.0, dev)};
   return detail::like_input(affine_batch(batch, p, as_center(options_.center), options_.interpolation, options_.fill),
                             images);
 }

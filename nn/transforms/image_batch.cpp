@@ -35,9 +35,7 @@ Tensor uniform(int64_t n, double lo, double hi, Device device) {
   return u * (hi - lo) + lo;
 }
 
-Tensor coin(int64_t n, double p, Device device) {
-  return lt(rand({n}, TensorOptions(kFloat64).device(device)), p);
-}
+Tensor coin(int64_t n, double p, Device device) { return lt(rand({n}, TensorOptions(kFloat64).device(device)), p); }
 
 Tensor randint_below(const Tensor& high) {
   const Tensor u = rand(high.sizes(), TensorOptions(kFloat64).device(high.device()));

@@ -36,9 +36,10 @@ Normalize::Normalize(std::vector<double> mean, std::vector<double> std) : mean_(
 
 Tensor Normalize::operator()(const Tensor& images) const {
   EMBER_CHECK(images.defined(), "Normalize: expected a tensor of images, but got an undefined tensor");
-  EMBER_CHECK(is_floating(images.dtype()), "Input tensor should be a float tensor. Got ", dtype_name(images.dtype()), ".");
-  EMBER_CHECK(images.dim() >= 3, "Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = ",
-              images.sizes());
+  EMBER_CHECK(is_floating(images.dtype()), "Input tensor should be a float tensor. Got ", dtype_name(images.dtype()),
+              ".");
+  EMBER_CHECK(images.dim() >= 3,
+              "Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = ", images.sizes());
   const int64_t channels = images.size(-3);
   check_channels(mean_.size(), channels, images.dim(), "mean");
   check_channels(std_.size(), channels, images.dim(), "std");
@@ -84,8 +85,8 @@ Tensor RandomErasing::operator()(const Tensor& images) const {
   const Tensor apply = detail::coin(n, p_, device);
   // the tries: sizes [n, 10], the first that fits, and whether any did
   const double area = static_cast<double>(height * width);
-  const Tensor erase_area = rand({n, kErasingTries}, f64) * (area * (scale_.second - scale_.first)) +
-                            area * scale_.first;
+  const Tensor erase_area =
+      rand({n, kErasingTries}, f64) * (area * (scale_.second - scale_.first)) + area * scale_.first;
   const double log_lo = std::log(ratio_.first), log_hi = std::log(ratio_.second);
   const Tensor aspect = exp(rand({n, kErasingTries}, f64) * (log_hi - log_lo) + log_lo);
   const Tensor h = round(sqrt(erase_area * aspect)), w = round(sqrt(erase_area / aspect));
@@ -119,11 +120,14 @@ Tensor RandomErasing::operator()(const Tensor& images) const {
 
 std::string RandomErasing::repr() const {
   std::string value;
-  if (value_.is_random) value = "random";
-  else if (value_.is_list) value = NumberOrList(value_.values).repr();
-  else value = detail::python_number(value_.values[0]);
-  return "RandomErasing(p=" + nn::detail::python_float(p_) + ", scale=" +
-         nn::detail::python_tuple(std::vector<double>{scale_.first, scale_.second}) +
+  if (value_.is_random)
+    value = "random";
+  else if (value_.is_list)
+    value = NumberOrList(value_.values).repr();
+  else
+    value = detail::python_number(value_.values[0]);
+  return "RandomErasing(p=" + nn::detail::python_float(p_) +
+         ", scale=" + nn::detail::python_tuple(std::vector<double>{scale_.first, scale_.second}) +
          ", ratio=" + nn::detail::python_tuple(std::vector<double>{ratio_.first, ratio_.second}) + ", value=" + value +
          ", inplace=False)";
 }

@@ -31,7 +31,7 @@ struct ErasingValue {
   ErasingValue(std::vector<double> list) : values(std::move(list)), is_list(true) {}  // NOLINT
   template <size_t N>
   ErasingValue(const char (&text)[N]) : ErasingValue(std::string(text)) {}  // NOLINT
-  ErasingValue(const std::string& text);                                     // NOLINT
+  ErasingValue(const std::string& text);                                    // NOLINT
   std::vector<double> values;
   bool is_list = false, is_random = false;
 };

@@ -47,7 +47,7 @@ class CenterCrop : public Transform {
 // torchvision.transforms.RandomCrop: optional padding first (as Pad), then with
 // pad_if_needed the image padded on both sides by the missing width/height, then a crop
 // of `size` at a random offset, uniform over the valid offsets, drawn per sample on the
-// images' device and applied with two gathers. A crop larger than the (padded) image is
+// images' device and applied with one index_select. A crop larger than the (padded) image is
 // "Required crop size (h, w) is larger than input image size (H, W)".
 class RandomCrop : public Transform {
  public:

@@ -3,6 +3,7 @@
 // This header: the Transform base class, torchvision's "int or sequence" arguments,
 // Compose and Lambda. The transforms themselves: pad_crop_flip.h, normalize_erasing.h, affine.h.
 #pragma once
+#include <concepts>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -60,11 +61,11 @@ struct NumberOrList {
 class AnyTransform {
  public:
   template <typename T>
-    requires std::derived_from<T, Transform>
-  AnyTransform(T transform) : ptr_(std::make_shared<T>(std::move(transform))) {}  // NOLINT
+  requires std::derived_from<T, Transform> AnyTransform(T transform)
+      : ptr_(std::make_shared<T>(std::move(transform))) {}  // NOLINT
   template <typename T>
-    requires std::derived_from<T, Transform>
-  AnyTransform(std::shared_ptr<T> transform) : ptr_(std::move(transform)) {}  // NOLINT
+  requires std::derived_from<T, Transform> AnyTransform(std::shared_ptr<T> transform)
+      : ptr_(std::move(transform)) {}  // NOLINT
   const Transform& operator*() const { return *ptr_; }
   const Transform* operator->() const { return ptr_.get(); }
 
