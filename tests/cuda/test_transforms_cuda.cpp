@@ -1,9 +1,8 @@
 // ember::transforms on CUDA: the deterministic transforms equal the CPU's, and the random
 // ones, drawn on the device from the same seed, make the CPU's decisions (the CPU and
 // CUDA draw the same Philox numbers) and give valid outputs. Skipped without a GPU.
-#include <gtest/gtest.h>
-
 #include <ember/ember.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <vector>
@@ -21,15 +20,29 @@ TEST(CudaTransforms, DeterministicTransformsMatchTheCpu) {
   manual_seed(31);
   const Tensor x = randn({3, 2, 7, 9}, kFloat64);
   const std::vector<std::function<Tensor(const Tensor&)>> fns{
-      [](const Tensor& a) { return T::Normalize({0.1, -0.2}, {0.5, 2.0})(a); },
-      [](const Tensor& a) { return T::Pad({2, 1, 1, 3}, 0.5)(a); },
-      [](const Tensor& a) { return T::Pad({2, 1, 1, 3}, 0, "edge")(a); },
-      [](const Tensor& a) { return T::Pad({2, 1, 1, 3}, 0, "reflect")(a); },
-      [](const Tensor& a) { return T::Pad({2, 1, 1, 3}, 0, "symmetric")(a); },
-      [](const Tensor& a) { return T::CenterCrop({4, 11})(a); },
+      [](const Tensor& a) {
+        return T::Normalize({0.1, -0.2}, {0.5, 2.0})(a);
+      },
+      [](const Tensor& a) {
+        return T::Pad({2, 1, 1, 3}, 0.5)(a);
+      },
+      [](const Tensor& a) {
+        return T::Pad({2, 1, 1, 3}, 0, "edge")(a);
+      },
+      [](const Tensor& a) {
+        return T::Pad({2, 1, 1, 3}, 0, "reflect")(a);
+      },
+      [](const Tensor& a) {
+        return T::Pad({2, 1, 1, 3}, 0, "symmetric")(a);
+      },
+      [](const Tensor& a) {
+        return T::CenterCrop({4, 11})(a);
+      },
       [](const Tensor& a) { return T::RandomHorizontalFlip(1.0)(a); },
       [](const Tensor& a) { return T::RandomVerticalFlip(1.0)(a); },
-      [](const Tensor& a) { return T::functional::affine(a, 30, {1, -2}, 1.2, {10, 5}, T::InterpolationMode::BILINEAR); },
+      [](const Tensor& a) {
+        return T::functional::affine(a, 30, {1, -2}, 1.2, {10, 5}, T::InterpolationMode::BILINEAR);
+      },
       [](const Tensor& a) {
         return T::functional::rotate(a, 37, T::InterpolationMode::BILINEAR, std::make_pair(1.0, 2.0),
                                      T::NumberOrList{0.5, 1.0});
@@ -50,7 +63,9 @@ TEST(CudaTransforms, SameSeedSameDecisionsAsTheCpu) {
       [](const Tensor& a) { return T::RandomHorizontalFlip()(a); },
       [](const Tensor& a) { return T::RandomVerticalFlip(0.3)(a); },
       [](const Tensor& a) { return T::RandomCrop(8, 2)(a); },
-      [](const Tensor& a) { return T::RandomCrop({13, 11}, std::nullopt, true, 0, "symmetric")(a); },
+      [](const Tensor& a) {
+        return T::RandomCrop({13, 11}, std::nullopt, true, 0, "symmetric")(a);
+      },
   };
   for (size_t i = 0; i < exact.size(); ++i) {
     SCOPED_TRACE(i);
@@ -68,8 +83,9 @@ TEST(CudaTransforms, SameSeedSameDecisionsAsTheCpu) {
   const int64_t differing = ne(cpu, gpu).any(3).any(2).any(1).to(kInt64).sum().item<int64_t>();
   EXPECT_LE(differing, 2);
   // affine: the same parameters, sampled on the device
-  const T::RandomAffine affine(30, {.translate = {{0.1, 0.2}}, .scale = {{0.8, 1.2}}, .shear = 10,
-                                    .interpolation = T::InterpolationMode::BILINEAR});
+  const T::RandomAffine affine(
+      30,
+      {.translate = {{0.1, 0.2}}, .scale = {{0.8, 1.2}}, .shear = 10, .interpolation = T::InterpolationMode::BILINEAR});
   const Tensor x64 = x.to(kFloat64);
   manual_seed(51);
   const Tensor a_cpu = affine(x64);

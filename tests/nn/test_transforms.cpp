@@ -1,9 +1,8 @@
 // ember::transforms, the deterministic part: Pad, CenterCrop, Normalize and the
 // functional affine / rotate against torchvision 0.14's tensor path (values pasted from
 // it), the reprs, and every argument error.
-#include <gtest/gtest.h>
-
 #include <ember/ember.h>
+#include <gtest/gtest.h>
 
 #include <sstream>
 #include <vector>
@@ -25,14 +24,18 @@ TEST(Transforms, PadModesMatchTorchvision) {
   const std::vector<int64_t> ltrb{2, 1, 1, 2};
   Tensor y = T::Pad(ltrb, 9)(x);
   EXPECT_EQ(y.sizes(), (Dims{1, 6, 7}));
-  expect_values(y, {9, 9, 9, 9, 9, 9, 9, 9, 9, 0, 1, 2, 3, 9, 9, 9, 4, 5,  6, 7, 9,
-                    9, 9, 8, 9, 10, 11, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}, 0);
-  expect_values(T::Pad(ltrb, 9, "edge")(x), {0, 0, 0, 1, 2, 3, 3,  0, 0, 0, 1, 2, 3, 3,  4, 4, 4, 5,  6,  7,  7,
-                                             8, 8, 8, 9, 10, 11, 11, 8, 8, 8, 9, 10, 11, 11, 8, 8, 8, 9, 10, 11, 11}, 0);
+  expect_values(y, {9, 9, 9, 9, 9,  9,  9, 9, 9, 0, 1, 2, 3, 9, 9, 9, 4, 5, 6, 7, 9,
+                    9, 9, 8, 9, 10, 11, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+                0);
+  expect_values(T::Pad(ltrb, 9, "edge")(x), {0, 0, 0, 1, 2,  3,  3,  0, 0, 0, 1, 2,  3,  3,  4, 4, 4, 5, 6,  7,  7,
+                                             8, 8, 8, 9, 10, 11, 11, 8, 8, 8, 9, 10, 11, 11, 8, 8, 8, 9, 10, 11, 11},
+                0);
   expect_values(T::Pad(ltrb, 9, "reflect")(x), {6,  5, 4, 5, 6,  7,  6,  2, 1, 0, 1, 2, 3, 2, 6, 5, 4, 5, 6, 7, 6,
-                                                10, 9, 8, 9, 10, 11, 10, 6, 5, 4, 5, 6, 7, 6, 2, 1, 0, 1, 2, 3, 2}, 0);
-  expect_values(T::Pad(ltrb, 9, "symmetric")(x), {1, 0, 0, 1, 2,  3,  3,  1, 0, 0, 1, 2, 3, 3, 5, 4, 4, 5, 6, 7, 7,
-                                                  9, 8, 8, 9, 10, 11, 11, 9, 8, 8, 9, 10, 11, 11, 5, 4, 4, 5, 6, 7, 7}, 0);
+                                                10, 9, 8, 9, 10, 11, 10, 6, 5, 4, 5, 6, 7, 6, 2, 1, 0, 1, 2, 3, 2},
+                0);
+  expect_values(T::Pad(ltrb, 9, "symmetric")(x), {1, 0, 0, 1, 2,  3,  3,  1, 0, 0, 1, 2,  3,  3,  5, 4, 4, 5, 6, 7, 7,
+                                                  9, 8, 8, 9, 10, 11, 11, 9, 8, 8, 9, 10, 11, 11, 5, 4, 4, 5, 6, 7, 7},
+                0);
   // a pair is (left/right, top/bottom); negative values crop
   const Tensor cropped = T::Pad({-1, 1}, 7)(x);
   EXPECT_EQ(cropped.sizes(), (Dims{1, 5, 2}));
@@ -53,7 +56,8 @@ TEST(Transforms, CenterCropMatchesTorchvision) {
   // larger than the image: zero-padded first
   const Tensor big = T::CenterCrop({7, 4})(y);
   EXPECT_EQ(big.sizes(), (Dims{1, 7, 4}));
-  expect_values(big, {0, 0, 0, 0, 1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15, 16, 19, 20, 21, 22, 25, 26, 27, 28, 0, 0, 0, 0}, 0);
+  expect_values(big, {0, 0, 0, 0, 1, 2, 3, 4, 7, 8, 9, 10, 13, 14, 15, 16, 19, 20, 21, 22, 25, 26, 27, 28, 0, 0, 0, 0},
+                0);
   // a batch, non-contiguous and channels-last input: the same crop of each sample
   const Tensor batch = randn({3, 2, 7, 9}, kFloat64).contiguous(MemoryFormat::ChannelsLast);
   const Tensor out = T::CenterCrop({4, 5})(batch);
@@ -76,8 +80,11 @@ TEST(Transforms, NormalizeMatchesTorchvision) {
   EXPECT_EQ(bf.dtype(), kBFloat16);
   EXPECT_LT(testing::max_abs_diff(bf, (batch - 0.5) / 0.5), 2e-2);
   // differentiable: gradcheck in float64
-  testing::expect_gradcheck([](const std::vector<Tensor>& in) { return T::Normalize({0.1, -0.3}, {0.7, 1.9})(in[0]); },
-                            {testing::grad_input({2, 2, 3, 3})});
+  testing::expect_gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return T::Normalize({0.1, -0.3}, {0.7, 1.9})(in[0]);
+      },
+      {testing::grad_input({2, 2, 3, 3})});
 }
 
 TEST(Transforms, FunctionalAffineMatchesTorchvision) {
@@ -97,18 +104,19 @@ TEST(Transforms, FunctionalAffineMatchesTorchvision) {
                  24.9674865, 23.505675,  0.5,        0.5,        1.4763498,  8.9064368,  24.0525059, 21.1191963,
                  0.5,        0.5,        0.5,        0.5,        1.0157762,  1.1352421},
                 1e-6);
-  expect_values(T::functional::affine(img, -20, {0, 1}, 0.9, {0, -8}, IM::NEAREST, T::NumberOrList{2.0}),
-                {2, 2, 2, 2, 2, 2, 2, 2, 4, 5, 6, 2, 1, 8, 9, 10, 11, 12, 7, 14, 15, 16, 17, 24, 19, 20, 21, 22, 23, 30},
-                0);
+  expect_values(
+      T::functional::affine(img, -20, {0, 1}, 0.9, {0, -8}, IM::NEAREST, T::NumberOrList{2.0}),
+      {2, 2, 2, 2, 2, 2, 2, 2, 4, 5, 6, 2, 1, 8, 9, 10, 11, 12, 7, 14, 15, 16, 17, 24, 19, 20, 21, 22, 23, 30}, 0);
   // a number shears x only; a centre in pixels. (Nearest at 45 degrees here puts one grid
   // point exactly halfway between two pixels, where torchvision's grid arithmetic and
   // affine_grid's round apart by an ulp and pick different neighbours: 40 has no such tie.)
   expect_values(T::functional::affine(img, 40, {0, 0}, 1.0, 7, IM::NEAREST, std::nullopt, std::make_pair(1.0, 2.0)),
-                {0, 1, 0, 0, 0, 0, 7, 7, 2, 3, 0, 0, 14, 14, 9, 4, 4, 0, 20, 15, 16, 10, 5, 6, 27, 22, 16, 17, 12, 12}, 0);
+                {0, 1, 0, 0, 0, 0, 7, 7, 2, 3, 0, 0, 14, 14, 9, 4, 4, 0, 20, 15, 16, 10, 5, 6, 27, 22, 16, 17, 12, 12},
+                0);
   expect_values(T::functional::affine(img, 45, {0, 0}, 1.0, 7, IM::BILINEAR, std::nullopt, std::make_pair(1.0, 2.0)),
-                {0.0,      0.93799,  0.46939,  0.0,      0.0,     0.0,      7.92893,  6.17054,  2.54818,  1.00492,
-                 0.0,      0.0,      14.82946, 11.20711, 7.58475, 3.9624,   1.54045,  0.0,      19.86603, 16.24368,
-                 12.62132, 8.99896,  5.37661,  2.07599,  24.9026, 21.28025, 17.65789, 14.03553, 10.41318, 4.71598},
+                {0.0,      0.93799, 0.46939,  0.0,      0.0,     0.0,      7.92893,  6.17054,  2.54818,  1.00492,
+                 0.0,      0.0,     14.82946, 11.20711, 7.58475, 3.9624,   1.54045,  0.0,      19.86603, 16.24368,
+                 12.62132, 8.99896, 5.37661,  2.07599,  24.9026, 21.28025, 17.65789, 14.03553, 10.41318, 4.71598},
                 1e-5);
   expect_values(T::functional::rotate(img, 30, IM::BILINEAR, std::make_pair(1.0, 2.0), T::NumberOrList{0.0}),
                 {1.6431534,  5.3887841,  9.2548095,  13.1208349, 16.9868603, 15.0616677, 6.2189111,  10.0849365,
@@ -156,7 +164,8 @@ TEST(Transforms, ReprsMatchTorchvision) {
   EXPECT_EQ(repr(T::CenterCrop({24, 20})), "CenterCrop(size=[24, 20])");
   EXPECT_EQ(repr(T::RandomCrop(28, 4)), "RandomCrop(size=(28, 28), padding=4)");
   EXPECT_EQ(repr(T::RandomCrop(28)), "RandomCrop(size=(28, 28), padding=None)");
-  EXPECT_EQ(repr(T::RandomCrop({20, 24}, T::IntOrList{1, 2}, true, 1, "edge")), "RandomCrop(size=(20, 24), padding=[1, 2])");
+  EXPECT_EQ(repr(T::RandomCrop({20, 24}, T::IntOrList{1, 2}, true, 1, "edge")),
+            "RandomCrop(size=(20, 24), padding=[1, 2])");
   EXPECT_EQ(repr(T::RandomErasing()),
             "RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False)");
   EXPECT_EQ(repr(T::RandomErasing(0.5, {0.02, 0.33}, {0.3, 3.3}, "random")),
@@ -174,10 +183,10 @@ TEST(Transforms, ReprsMatchTorchvision) {
             "interpolation=bilinear, fill=1, center=[3, 4])");
   EXPECT_EQ(repr(T::RandomAffine(0, {.shear = T::NumberOrList{1, 2, 3, 4}})),
             "RandomAffine(degrees=[0.0, 0.0], shear=[1.0, 2.0, 3.0, 4.0])");
-  EXPECT_EQ(repr(T::RandomRotation(30)), "RandomRotation(degrees=[-30.0, 30.0], interpolation=nearest, expand=False, fill=0)");
-  EXPECT_EQ(repr(T::RandomRotation({-10, 20}, {.interpolation = T::InterpolationMode::BILINEAR,
-                                               .center = {{1, 2}},
-                                               .fill = 0.5})),
+  EXPECT_EQ(repr(T::RandomRotation(30)),
+            "RandomRotation(degrees=[-30.0, 30.0], interpolation=nearest, expand=False, fill=0)");
+  EXPECT_EQ(repr(T::RandomRotation({-10, 20},
+                                   {.interpolation = T::InterpolationMode::BILINEAR, .center = {{1, 2}}, .fill = 0.5})),
             "RandomRotation(degrees=[-10.0, 20.0], interpolation=bilinear, expand=False, center=[1, 2], fill=0.5)");
   EXPECT_EQ(repr(T::Compose({T::RandomCrop(28, 4), T::RandomHorizontalFlip()})),
             "Compose(\n    RandomCrop(size=(28, 28), padding=4)\n    RandomHorizontalFlip(p=0.5)\n)");
@@ -186,12 +195,17 @@ TEST(Transforms, ReprsMatchTorchvision) {
 
 TEST(Transforms, ErrorsCarryTorchvisionPhrases) {
   const Tensor x = rand({3, 4, 5});
-  EXPECT_EMBER_ERROR(T::Normalize({0.5, 0.5, 0.5}, {0.5, 0, 0.5})(x), "std evaluated to zero after conversion to float32");
+  EXPECT_EMBER_ERROR(T::Normalize({0.5, 0.5, 0.5}, {0.5, 0, 0.5})(x),
+                     "std evaluated to zero after conversion to float32");
   EXPECT_EMBER_ERROR(T::Normalize({0.5}, {1e-50})(x), "std evaluated to zero after conversion to float32");
-  EXPECT_EMBER_ERROR(T::Normalize({0.5, 0.5}, {0.5})(x), "The size of tensor a (3) must match the size of tensor b (2)");
-  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5, 0.5})(x), "The size of tensor a (3) must match the size of tensor b (2)");
-  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5})(zeros({3, 4, 5}, kUInt8)), "Input tensor should be a float tensor. Got uint8");
-  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5})(zeros({4, 5})), "Expected tensor to be a tensor image of size (..., C, H, W)");
+  EXPECT_EMBER_ERROR(T::Normalize({0.5, 0.5}, {0.5})(x),
+                     "The size of tensor a (3) must match the size of tensor b (2)");
+  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5, 0.5})(x),
+                     "The size of tensor a (3) must match the size of tensor b (2)");
+  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5})(zeros({3, 4, 5}, kUInt8)),
+                     "Input tensor should be a float tensor. Got uint8");
+  EXPECT_EMBER_ERROR(T::Normalize({0.5}, {0.5})(zeros({4, 5})),
+                     "Expected tensor to be a tensor image of size (..., C, H, W)");
   EXPECT_EMBER_ERROR(T::Normalize({}, {0.5}), "mean and std should have at least one value");
   EXPECT_EMBER_ERROR(T::Pad({1, 2, 3}), "Padding must be an int or a 1, 2, or 4 element tuple, not a 3 element tuple");
   EXPECT_EMBER_ERROR(T::Pad(1, 0, "wrap"), "Padding mode should be either constant, edge, reflect or symmetric");
@@ -220,9 +234,11 @@ TEST(Transforms, ErrorsCarryTorchvisionPhrases) {
   EXPECT_EMBER_ERROR(T::RandomAffine(5, {.scale = {{0, 1}}}), "scale values should be positive");
   EXPECT_EMBER_ERROR(T::RandomAffine(5, {.scale = {{1}}}), "scale should be a sequence of length 2.");
   EXPECT_EMBER_ERROR(T::RandomAffine(5, {.shear = -1}), "If shear is a single number, it must be positive.");
-  EXPECT_EMBER_ERROR(T::RandomAffine(5, {.shear = T::NumberOrList{1, 2, 3}}), "shear should be a sequence of length 2 or 4.");
-  EXPECT_EMBER_ERROR(T::RandomAffine(5, {.fill = {1, 2}})(x),
-                     "The number of elements in 'fill' cannot broadcast to match the number of channels of the image (2 != 3)");
+  EXPECT_EMBER_ERROR(T::RandomAffine(5, {.shear = T::NumberOrList{1, 2, 3}}),
+                     "shear should be a sequence of length 2 or 4.");
+  EXPECT_EMBER_ERROR(
+      T::RandomAffine(5, {.fill = {1, 2}})(x),
+      "The number of elements in 'fill' cannot broadcast to match the number of channels of the image (2 != 3)");
   EXPECT_EMBER_ERROR(T::RandomAffine(5, {.center = {{1}}}), "center should be a sequence of length 2.");
   EXPECT_EMBER_ERROR(T::RandomRotation(-5), "If degrees is a single number, it must be positive.");
   EXPECT_EMBER_ERROR(T::RandomRotation(5, {.center = {{1}}}), "center should be a sequence of length 2.");

@@ -2,9 +2,8 @@
 // (flips, crop offsets, erased rectangles, affine parameters), p = 0 / 1 exact, the
 // decision rates and torchvision's erased-area mean in honest bands, reproducibility
 // under manual_seed, dtypes and layouts, inputs that require grad, and Compose.
-#include <gtest/gtest.h>
-
 #include <ember/ember.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
@@ -135,7 +134,8 @@ TEST(TransformsRandom, RandomCropOddSizesLayoutsAndDtypes) {
   for (int64_t b = 0; b < 2; ++b) {
     bool found = false;
     for (int64_t i = 0; i <= 3 && !found; ++i)
-      for (int64_t j = 0; j <= 1 && !found; ++j) found = equal(grown[b], edge_padded[b].narrow(1, i, 6).narrow(2, j, 5));
+      for (int64_t j = 0; j <= 1 && !found; ++j)
+        found = equal(grown[b], edge_padded[b].narrow(1, i, 6).narrow(2, j, 5));
     EXPECT_TRUE(found) << "sample " << b;
   }
   // the whole image: itself, no draw
@@ -254,8 +254,9 @@ TEST(TransformsRandom, RandomAffineTranslatesByWholePixelsPerSample) {
 
 TEST(TransformsRandom, AffineDtypesLayoutsAndEmpty) {
   const Tensor x = randn({4, 2, 7, 6}, kFloat64);
-  const T::RandomAffine affine(30, {.scale = {{0.8, 1.2}}, .shear = T::NumberOrList{-5, 5, -3, 3},
-                                    .interpolation = T::InterpolationMode::BILINEAR});
+  const T::RandomAffine affine(
+      30,
+      {.scale = {{0.8, 1.2}}, .shear = T::NumberOrList{-5, 5, -3, 3}, .interpolation = T::InterpolationMode::BILINEAR});
   manual_seed(10);
   const Tensor ref = affine(x);
   manual_seed(10);
@@ -285,8 +286,8 @@ TEST(TransformsRandom, InputsThatRequireGrad) {
   const T::RandomCrop crop(4, 1);
   const T::RandomHorizontalFlip flip;
   const T::RandomErasing erasing(0.7, {0.1, 0.3});
-  const T::RandomAffine affine(25, {.translate = {{0.2, 0.2}}, .scale = {{0.8, 1.2}},
-                                    .interpolation = T::InterpolationMode::BILINEAR});
+  const T::RandomAffine affine(
+      25, {.translate = {{0.2, 0.2}}, .scale = {{0.8, 1.2}}, .interpolation = T::InterpolationMode::BILINEAR});
   testing::expect_gradcheck(seeded(crop), {x});
   testing::expect_gradcheck(seeded(flip), {x});
   testing::expect_gradcheck(seeded(erasing), {x});
