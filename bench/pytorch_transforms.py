@@ -1,0 +1,34 @@
+"""Twin of bench/bench_transforms.cpp: torchvision's RandomCrop(28, padding=4) +
+RandomHorizontalFlip applied image by image (as inside a Dataset) to a [128, 1, 28, 28]
+batch, and to the whole batch at once (one decision for all: not the same augmentation).
+Prints the median of 5 repetitions in milliseconds per batch."""
+import statistics
+import time
+
+import torch
+import torchvision.transforms as T
+
+
+def median_ms(fn, reps=5, iters=20):
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        times.append((time.perf_counter() - start) / iters * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    torch.manual_seed(0)
+    batch = torch.rand(128, 1, 28, 28)
+    augment = T.Compose([T.RandomCrop(28, padding=4), T.RandomHorizontalFlip()])
+    with torch.no_grad():
+        per_image = median_ms(lambda: torch.stack([augment(img) for img in batch]))
+        whole = median_ms(lambda: augment(batch))
+    print(f"torchvision crop+flip per image (128 images): {per_image:.3f} ms/batch")
+    print(f"torchvision crop+flip whole batch (one decision): {whole:.3f} ms/batch")
+
+
+if __name__ == "__main__":
+    main()
