@@ -2,7 +2,8 @@
 # Installs what ember needs on Debian 12 from Debian packages (only what is missing):
 # the toolchain, spdlog, GoogleTest, Google Benchmark, OpenBLAS, zlib, CLI11, nlohmann-json,
 # Open MPI (distributed training: mpirun), ccache (rebuilds and fresh clones reuse objects)
-# and the Fashion-MNIST data. `--bench` adds libtorch-dev for the libtorch twins in bench/.
+# and the Fashion-MNIST data. `--bench` adds libtorch-dev, python3-torch and python3-torchvision
+# for the libtorch and PyTorch twins in bench/.
 # The CUDA toolkit and cuDNN are optional and expected under /usr/local/cuda; where nvcc
 # is there, NVIDIA's header-only cuDNN frontend (pinned below; PyPI's nvidia-cudnn-frontend
 # wheel, not in Debian) is unpacked into ~/.cache/ember, where CMake looks for it.
@@ -34,7 +35,7 @@ PY
 packages=(cmake ninja-build g++ pkg-config libspdlog-dev libfmt-dev libopenblas-dev libgtest-dev
           libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
           ccache libsleef-dev)
-if [[ "${1:-}" == "--bench" ]]; then packages+=(libtorch-dev); fi
+if [[ "${1:-}" == "--bench" ]]; then packages+=(libtorch-dev python3-torch python3-torchvision); fi
 
 have_nvcc() { [[ -x /usr/local/cuda/bin/nvcc ]] || command -v nvcc >/dev/null; }
 if have_nvcc && ! python3 -m pip --version >/dev/null 2>&1; then packages+=(python3 python3-pip); fi
