@@ -2,6 +2,8 @@
 // attaching the backward ones to one call's input and output through tensor hooks.
 #include "nn/module_hooks.h"
 
+#include <utility>
+
 #include "autograd/function_node.h"
 #include "autograd/record.h"
 #include "core/error.h"

@@ -2,7 +2,7 @@
 // (Note [Reparametrized weights] in nn/weight_norm.h).
 #include "nn/weight_norm.h"
 
-#include <numeric>
+#include <algorithm>
 
 #include "core/error.h"
 #include "core/factories.h"

@@ -1,6 +1,7 @@
 // AveragedModel, SWALR and update_bn (Note [Averaged weights] in nn/optim/swa_utils.h).
 #include "nn/optim/swa_utils.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
