@@ -28,6 +28,7 @@
 #include "tools/mistakes.h"
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
+#include "tools/train_augment.h"
 #include "tools/train_distributed.h"
 #include "tools/train_graph.h"
 #include "tools/train_guards.h"
@@ -55,6 +56,7 @@ struct TrainOptions {
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
   bool drop_last = false;                          // --drop-last: no last partial batch
   std::string memory_format = "auto";              // --memory-format: auto, contiguous, channels_last
+  std::string augment;                             // --augment: Note [ember train --augment]
 };
 
 // The model's layout for --memory-format: channels_last as model.to(memory_format=
@@ -193,6 +195,14 @@ struct EpochRun {
   DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
   GraphedTraining* graphed = nullptr;  // the captured step (Note [ember train with a CUDA graph])
   bool amp;                // forward and loss under bf16 autocast; backward and step outside, as PyTorch's recipe
+  const transforms::Transform* augment = nullptr;  // --augment, or null (Note [ember train --augment])
+
+  // The training batch as the step sees it: augmented when --augment asks for it.
+  Tensor augmented(const Tensor& x) const {
+    if (!augment) return x;
+    const NoGradGuard no_grad;
+    return (*augment)(x);
+  }
 
   // One optimizer step on a batch already on the model's device; the loss is not read here.
   Tensor step(const Tensor& x, const Tensor& y) const {
@@ -216,7 +226,7 @@ double train_epoch_from_loader(const EpochRun& run, data::DataLoader& loader, De
   size_t step = 0, images = 0;
   const size_t steps = loader.size();
   for (auto& batch : loader) {
-    Tensor x = batch.x.to(dev), y = batch.y.to(dev);
+    Tensor x = run.augmented(batch.x.to(dev)), y = batch.y.to(dev);
     Tensor loss = run.step(x, y);
     ++step;
     const double value = loss.item<double>();
@@ -243,7 +253,7 @@ double train_epoch_on_device(const EpochRun& run, const data::DataLoader& loader
   for (size_t step = 1; step <= steps; ++step) {
     const int64_t start = static_cast<int64_t>(step - 1) * batch, len = std::min(batch, n - start);
     // detach(): the running sum must not record (nor keep alive) each step's graph.
-    loss_sum.add_(run.step(data.x.narrow(0, start, len), data.y.narrow(0, start, len)).detach());
+    loss_sum.add_(run.step(run.augmented(data.x.narrow(0, start, len)), data.y.narrow(0, start, len)).detach());
     if (step % kLossReadEvery != 0 && step != steps) continue;
     mean_loss = loss_sum.item<double>() / static_cast<double>(step);  // waits for the device
     run.guard.check_loss(mean_loss, run.epoch, step);
@@ -264,7 +274,7 @@ double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, 
   run.graphed->reset_loss_sum();
   for (size_t step = 1; step <= steps; ++step) {
     const int64_t start = static_cast<int64_t>(step - 1) * batch, len = std::min(batch, n - start);
-    const Tensor x = data.x.narrow(0, start, len), y = data.y.narrow(0, start, len);
+    const Tensor x = run.augmented(data.x.narrow(0, start, len)), y = data.y.narrow(0, start, len);
     if (len == batch) run.graphed->full_batch(x, y);
     else run.graphed->partial_batch(x, y);  // its shape differs from the graph's: eagerly
     if (run.scheduler) run.scheduler->step();  // a fill of the device lr, between replays
@@ -305,10 +315,12 @@ void report_diagnostics() {
 }
 
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
-                bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false) {
+                bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false,
+                const std::string& augment = "") {
   using nn::json::OrderedJson;
   OrderedJson out = {{"device", dev.str()},
                      {"amp", amp},
+                     {"augment", augment},
                      {"memory_format", memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
                      {"cuda_graph", cuda_graph},
                      {"epochs", OrderedJson::array()}};
@@ -327,6 +339,8 @@ int run_train(const TrainOptions& opt) {
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
+  // A black pixel after the dataset's normalisation: what crop and rotate fill in.
+  const auto augment = parse_augment(opt.augment, -data::FashionMNIST::kMean / data::FashionMNIST::kStd);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
   const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
@@ -362,7 +376,8 @@ int run_train(const TrainOptions& opt) {
               << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto
                       ? ", each step eager: " + eager_reason
                       : "")
-              << "; " << describe_optimizer(opt.optimizer, *optimizer) << "\n";
+              << "; " << describe_optimizer(opt.optimizer, *optimizer)
+              << (augment ? "; training batches augmented: " + opt.augment : "") << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
@@ -395,7 +410,7 @@ int run_train(const TrainOptions& opt) {
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
     const EpochRun run{*trained, *optimizer, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
-                       Clock::now(), guard, graphed.get(), opt.amp};
+                       Clock::now(), guard, graphed.get(), opt.amp, augment.get()};
     EpochResult r;
     r.epoch = epoch;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
@@ -424,7 +439,8 @@ int run_train(const TrainOptions& opt) {
   if (!job.is_main()) return 0;
   report_diagnostics();
   if (!opt.json_path.empty()) {
-    write_json(opt.json_path, dev, results, accuracy, opt.amp, memory_format, graphed && graphed->captured());
+    write_json(opt.json_path, dev, results, accuracy, opt.amp, memory_format, graphed && graphed->captured(),
+               opt.augment);
   }
   return 0;
 }
@@ -491,6 +507,10 @@ Runner add_train_command(CLI::App& sub) {
   auto* graph_off = sub.add_flag_callback(
       "--no-cuda-graph", [opt] { opt->cuda_graph = CudaGraphFlag::Off; }, "run every step eagerly on CUDA");
   graph_on->excludes(graph_off);
+  sub.add_option("--augment", opt->augment,
+                 "augment each training batch, a comma-separated list run in order: crop[=PAD] (RandomCrop(28, "
+                 "padding=PAD), default 2), flip[=P] (RandomHorizontalFlip, default 0.5), rotate[=DEG] "
+                 "(RandomRotation, default 10), erase[=P] (RandomErasing, default 0.5); e.g. crop,flip");
   sub.add_flag("--drop-last", opt->drop_last,
                "drop each epoch's last partial batch (by default it runs, eagerly under --cuda-graph)");
   return [opt, inject, app = &sub] {
