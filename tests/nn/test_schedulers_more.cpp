@@ -9,9 +9,12 @@
 #include <limits>
 #include <memory>
 
+#include "nn/optim/adagrad.h"
+#include "nn/optim/adam.h"
 #include "nn/optim/plateau.h"
 #include "nn/optim/scheduler.h"
 #include "nn/optim/scheduler_compose.h"
+#include "nn/optim/scheduler_cyclic.h"
 #include "nn/optim/scheduler_factor.h"
 #include "nn/optim/sgd.h"
 #include "scheduler_torch_values.h"
@@ -92,6 +95,20 @@ void expect_jump_and_resume(const Make& make, int64_t epochs = 30) {
   EXPECT_EQ(back->get_last_lr(), lrs[epochs / 2]);
 }
 
+// CyclicLR's keyword arguments in the generator.
+const optim::CyclicLROptions kCyclicTriangularOptions{.step_size_up = 4};
+const optim::CyclicLROptions kCyclicTriangular2Options{.step_size_up = 3,
+                                                       .step_size_down = 5,
+                                                       .mode = "triangular2",
+                                                       .base_momentum = optim::PerGroup{0.8, 0.85},
+                                                       .max_momentum = optim::PerGroup{0.9, 0.95}};
+const optim::CyclicLROptions kCyclicExpRangeOptions{
+    .step_size_up = 5, .mode = "exp_range", .gamma = 0.9, .cycle_momentum = false};
+const optim::CyclicLROptions kCyclicCustomOptions{.step_size_up = 2,
+                                                  .step_size_down = 4,
+                                                  .scale_fn = [](double x) { return std::pow(0.5, x); },
+                                                  .scale_mode = "iterations"};
+
 // Each scheduler of the generator, as the generator made it.
 struct Case {
   const char* name;
@@ -168,7 +185,83 @@ std::vector<Case> cases() {
              std::make_shared<optim::MultiplicativeLR>(o, LrLambda([](int64_t) { return 0.98; }))});
        },
        &kChainedThree},
+      {"CyclicLR", make<optim::CyclicLR>(optim::PerGroup(0.01), optim::PerGroup(0.1), kCyclicTriangularOptions),
+       &kCyclicTriangular},
+      {"CyclicLRTriangular2", make<optim::CyclicLR>(optim::PerGroup{0.01, 0.02}, optim::PerGroup{0.1, 0.3},
+                                                    kCyclicTriangular2Options),
+       &kCyclicTriangular2},
+      {"CyclicLRExpRange", make<optim::CyclicLR>(optim::PerGroup(0.01), optim::PerGroup(0.1), kCyclicExpRangeOptions),
+       &kCyclicExpRange},
+      {"CyclicLRCustom", make<optim::CyclicLR>(optim::PerGroup(0.01), optim::PerGroup(0.1), kCyclicCustomOptions),
+       &kCyclicCustom},
   };
+}
+
+// CyclicLR cycles the momentum against the lr: max_momentum at base_lr, as PyTorch.
+TEST(SchedCyclicLR, MomentumMatchesPyTorch113) {
+  struct Run {
+    optim::PerGroup base_lr, max_lr;
+    optim::CyclicLROptions options;
+    const Seqs* want;
+  };
+  const std::vector<Run> runs = {
+      {0.01, 0.1, kCyclicTriangularOptions, &kCyclicTriangularMomentum},
+      {{0.01, 0.02}, {0.1, 0.3}, kCyclicTriangular2Options, &kCyclicTriangular2Momentum},
+      {0.01, 0.1, kCyclicExpRangeOptions, &kCyclicExpRangeMomentum},  // cycle_momentum false: 0.9 throughout
+      {0.01, 0.1, kCyclicCustomOptions, &kCyclicCustomMomentum}};
+  for (const auto& [base_lr, max_lr, options, want] : runs) {
+    auto sgd = make_sgd();
+    optim::CyclicLR sched(*sgd, base_lr, max_lr, options);
+    for (size_t k = 0; k < (*want)[0].size(); ++k) {
+      if (k > 0) sched.step();
+      for (size_t g = 0; g < 2; ++g)
+        expect_close(*sgd->momentum(g), (*want)[g][k], "group " + std::to_string(g) + " step " + std::to_string(k));
+    }
+  }
+}
+
+// Adam's beta1 cycles as SGD's momentum does (PyTorch 2); an optimizer with neither is
+// refused unless cycle_momentum is off; a group added later keeps its own lr.
+TEST(SchedCyclicLR, Beta1AndOptimizersWithoutMomentum) {
+  optim::Adam adam({param()}, optim::AdamOptions{.lr = 1.0});
+  optim::CyclicLR on_adam(adam, 0.001, 0.01, {.step_size_up = 2});
+  EXPECT_DOUBLE_EQ(adam.lr(0), 0.001);
+  EXPECT_DOUBLE_EQ(*adam.momentum(0), 0.9);
+  on_adam.step();
+  EXPECT_DOUBLE_EQ(adam.lr(0), 0.0055);
+  EXPECT_DOUBLE_EQ(*adam.momentum(0), 0.85);
+  optim::Adagrad adagrad({param()});
+  EXPECT_EMBER_ERROR(optim::CyclicLR(adagrad, 0.001, 0.01),
+                     "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+  optim::CyclicLR no_momentum(adagrad, 0.001, 0.01, {.step_size_up = 2, .cycle_momentum = false});
+  no_momentum.step();
+  EXPECT_DOUBLE_EQ(adagrad.lr(0), 0.0055);
+  auto sgd = make_sgd();
+  optim::CyclicLR sched(*sgd, 0.01, 0.1, {.step_size_up = 4});
+  sgd->add_param_group({param()}, {.lr = 0.3, .momentum = 0.5});
+  sched.step();
+  EXPECT_DOUBLE_EQ(sgd->lr(2), 0.3);
+  EXPECT_DOUBLE_EQ(*sgd->momentum(2), 0.5);
+  EXPECT_DOUBLE_EQ(sgd->lr(0), 0.0325);
+}
+
+TEST(SchedCyclicLR, BadArgumentsAreClearErrors) {
+  auto sgd = make_sgd();
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, optim::PerGroup{0.01}, 0.1), "expected 2 values for base_lr, got 1");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, optim::PerGroup{0.1, 0.2, 0.3}), "expected 2 values for max_lr, got 3");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.base_momentum = optim::PerGroup{0.8}}),
+                     "expected 2 values for base_momentum, got 1");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.mode = "triangle"}), "mode is invalid and scale_fn is None");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.step_size_up = 0}),
+                     "CyclicLR: expected a positive step_size_up, but got 0");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.step_size_down = -1.0}),
+                     "CyclicLR: expected a step_size_down >= 0, but got -1");
+  EXPECT_EMBER_ERROR(
+      optim::CyclicLR(*sgd, 0.01, 0.1, {.scale_fn = [](double) { return 1.0; }, .scale_mode = "epochs"}),
+      "CyclicLR: expected scale_mode 'cycle' or 'iterations', but got 'epochs'");
+  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, std::numeric_limits<double>::infinity()),
+                     "CyclicLR: expected finite learning rates, but got base_lr 0.01 and max_lr inf for group 0");
+  EXPECT_DOUBLE_EQ(sgd->lr(0), 0.1);  // a refused schedule changed nothing
 }
 
 TEST(SchedMoreTorch, EveryScheduleMatchesPyTorch113) {
