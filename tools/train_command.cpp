@@ -25,6 +25,7 @@
 #include "nn/serialize/safetensors.h"
 #include "core/parse.h"
 #include "tools/commands.h"
+#include "tools/confusion.h"
 #include "tools/mistakes.h"
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
@@ -57,6 +58,7 @@ struct TrainOptions {
   bool drop_last = false;                          // --drop-last: no last partial batch
   std::string memory_format = "auto";              // --memory-format: auto, contiguous, channels_last
   std::string augment;                             // --augment: Note [ember train --augment]
+  bool per_class = false;                          // ember eval --per-class
 };
 
 // The model's layout for --memory-format: channels_last as model.to(memory_format=
@@ -75,20 +77,17 @@ struct EpochResult {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Accuracy on the test split, batch by batch, under eval() + no_grad.
-double evaluate(nn::Module& model, const data::Dataset& test, Device dev, int64_t batch_size) {
+constexpr int64_t kClasses = 10;  // Fashion-MNIST's
+
+// The confusion matrix of the test split, batch by batch, under eval() + no_grad.
+Confusion evaluate(nn::Module& model, const data::Dataset& test, Device dev, int64_t batch_size) {
   model.eval();
   NoGradGuard no_grad;
-  int64_t correct = 0, seen = 0;
+  ConfusionCounter counter(kClasses, dev);
   data::DataLoader loader(test, {.batch_size = batch_size, .shuffle = false, .drop_last = false, .seed = 0});
-  for (auto& batch : loader) {
-    Tensor logits = model(batch.x.to(dev));
-    Tensor pred = logits.argmax(1);
-    correct += (pred == batch.y.to(dev)).to(kInt64).sum().item<int64_t>();
-    seen += batch.y.numel();
-  }
+  for (auto& batch : loader) counter.add(model(batch.x.to(dev)), batch.y.to(dev));
   model.train();
-  return seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+  return {counter.read()};
 }
 
 // Note [Training data on the GPU]: with --device cuda (or auto resolving to it)
@@ -133,29 +132,33 @@ struct DeviceTrainingSet {
   }
 };
 
-// Accuracy on a split already on the device, under eval() + no_grad (Note [Training data
-// on the GPU]): one host read at the end.
-double evaluate_on_device(nn::Module& model, const DeviceSplit& test) {
+// The confusion matrix of a split already on the device, under eval() + no_grad (Note
+// [Training data on the GPU]): one host read at the end.
+Confusion evaluate_on_device(nn::Module& model, const DeviceSplit& test) {
   model.eval();
   NoGradGuard no_grad;
   const int64_t n = test.x.size(0);
-  Tensor correct = scalar_tensor(0, TensorOptions(kInt64).device(test.x.device()));
+  ConfusionCounter counter(kClasses, test.x.device());
   for (int64_t start = 0; start < n; start += kEvalBatch) {
     const int64_t len = std::min(kEvalBatch, n - start);
-    Tensor pred = model(test.x.narrow(0, start, len)).argmax(1);
-    correct.add_((pred == test.y.narrow(0, start, len)).to(kInt64).sum());
+    counter.add(model(test.x.narrow(0, start, len)), test.y.narrow(0, start, len));
   }
-  const auto hits = correct.item<int64_t>();
   model.train();
-  return n ? static_cast<double>(hits) / static_cast<double>(n) : 0.0;
+  return {counter.read()};
 }
 
-// The test accuracy of a model on `dev`: on CUDA from the test set, uploaded here once
-// for the run; on the CPU through a DataLoader. `test` must outlive the result.
-std::function<double(nn::Module&)> test_evaluator(const data::TensorDataset& test, Device dev) {
+// The confusion matrix of a model on `dev` over the test set: on CUDA from the test set,
+// uploaded here once for the run; on the CPU through a DataLoader. `test` must outlive
+// the result.
+std::function<Confusion(nn::Module&)> test_confusion(const data::TensorDataset& test, Device dev) {
   if (!dev.is_cuda()) return [&test, dev](nn::Module& model) { return evaluate(model, test, dev, kEvalBatch); };
   const DeviceSplit on_device = upload({test.inputs(), test.targets()}, dev);
   return [on_device](nn::Module& model) { return evaluate_on_device(model, on_device); };
+}
+
+// The test accuracy, as test_confusion.
+std::function<double(nn::Module&)> test_evaluator(const data::TensorDataset& test, Device dev) {
+  return [confusion = test_confusion(test, dev)](nn::Module& model) { return confusion(model).accuracy(); };
 }
 
 void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double loss, double images_per_s) {
@@ -314,9 +317,10 @@ void report_diagnostics() {
   std::printf("diagnostics: %s\n", fired.empty() ? "none fired" : fired.c_str());
 }
 
+// --json's contents; the confusion matrix when `confusion` is given (ember eval).
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
                 bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false,
-                const std::string& augment = "") {
+                const std::string& augment = "", const Confusion* confusion = nullptr) {
   using nn::json::OrderedJson;
   OrderedJson out = {{"device", dev.str()},
                      {"amp", amp},
@@ -329,6 +333,13 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
         {{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
   }
   out["test_accuracy"] = accuracy;
+  if (confusion) {
+    out["per_class_accuracy"] = OrderedJson::object();
+    const std::vector<double> per_class = confusion->per_class_accuracy();
+    for (size_t c = 0; c < per_class.size(); ++c)
+      out["per_class_accuracy"][data::FashionMNIST::classes()[c]] = per_class[c];
+    out["confusion_matrix"] = confusion->counts;
+  }
   out["diagnostics"] = OrderedJson::object();
   for (const auto& [name, count] : diagnostics::counts()) out["diagnostics"][name] = count;
   nn::write_text_atomically(path, "write --json file", nn::json::dump(out, 2));
@@ -454,9 +465,12 @@ int run_eval(const TrainOptions& opt) {
   model->to(dev);
   data::FashionMNIST test_set(opt.data, data::Split::Test);
   const auto t0 = Clock::now();
-  const double accuracy = test_evaluator(test_set, dev)(*model);
+  const Confusion confusion = test_confusion(test_set, dev)(*model);
+  const double accuracy = confusion.accuracy();
   std::printf("test accuracy %.4f (%zu images, %.2f s)\n", accuracy, test_set.size(), since(t0));
-  if (!opt.json_path.empty()) write_json(opt.json_path, dev, {}, accuracy);
+  if (opt.per_class) std::printf("\n%s", format_confusion(confusion, data::FashionMNIST::classes()).c_str());
+  if (!opt.json_path.empty())
+    write_json(opt.json_path, dev, {}, accuracy, false, MemoryFormat::Contiguous, false, "", &confusion);
   return 0;
 }
 
@@ -528,6 +542,8 @@ Runner add_eval_command(CLI::App& sub) {
   auto opt = std::make_shared<TrainOptions>();
   common_flags(sub, *opt);
   sub.add_option("--load", opt->load_path, "checkpoint to evaluate")->required()->check(CLI::ExistingFile);
+  sub.add_flag("--per-class", opt->per_class,
+               "also print each class's accuracy and the confusion matrix (--json always has both)");
   return [opt] { return run_eval(*opt); };
 }
 
