@@ -1,9 +1,11 @@
-// weight_norm and spectral_norm on a module moved to the GPU give the CPU's forward values,
-// power-iteration buffers and gradients; module hooks see CUDA tensors. Skips without a GPU.
+// weight_norm, spectral_norm and pruning on a module moved to the GPU give the CPU's
+// forward values, power-iteration buffers, masks and gradients; module hooks see CUDA
+// tensors. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
+#include "nn/prune.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -56,6 +58,37 @@ TEST(ReparametrizedCuda, HooksSeeCudaTensors) {
   ASSERT_TRUE(grad_input.defined());
   EXPECT_TRUE(grad_input.is_cuda());
   expect_same(x.grad().cpu(), grad_input, 0.0);
+}
+
+// Masks computed on the GPU (L1, structured, iterated, global) equal the CPU's; the pruned
+// module trains with the same gradients.
+TEST(ReparametrizedCuda, PruningMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  namespace prune = nn::utils::prune;
+  const auto pruned_on = [](Device device) {
+    manual_seed(5);
+    auto conv = std::make_shared<nn::Conv2d>(2, 4, 3);
+    auto fc = std::make_shared<nn::Linear>(8, 3);
+    conv->to(kFloat64);
+    fc->to(kFloat64);
+    conv->to(device);
+    fc->to(device);
+    prune::ln_structured(*conv, "weight", 1, 2, 0);
+    prune::l1_unstructured(*conv, "weight", 0.3);
+    prune::global_unstructured({{conv.get(), "weight"}, {fc.get(), "weight"}}, prune::L1Unstructured(10));
+    return std::make_pair(conv, fc);
+  };
+  auto [conv_cpu, fc_cpu] = pruned_on(Device::cpu());
+  auto [conv_gpu, fc_gpu] = pruned_on(Device::cuda(0));
+  expect_same(conv_cpu->get_buffer("weight_mask"), conv_gpu->get_buffer("weight_mask"), 0.0);
+  expect_same(fc_cpu->get_buffer("weight_mask"), fc_gpu->get_buffer("weight_mask"), 0.0);
+  manual_seed(3);
+  const Tensor x = randn({2, 2, 5, 5}, TensorOptions(kFloat64));
+  const Tensor y_cpu = (*conv_cpu)(x), y_gpu = (*conv_gpu)(x.to(Device::cuda(0)));
+  expect_same(y_cpu, y_gpu, 1e-10);
+  y_cpu.square().sum().backward();
+  y_gpu.square().sum().backward();
+  expect_same(conv_cpu->get_parameter("weight_orig").grad(), conv_gpu->get_parameter("weight_orig").grad(), 1e-9);
 }
 
 }  // namespace
