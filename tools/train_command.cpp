@@ -18,6 +18,7 @@
 
 #include "nn/data/dataloader.h"
 #include "nn/data/datasets.h"
+#include "nn/fusion.h"
 #include "nn/functional/loss.h"
 #include "nn/optim/scheduler.h"
 #include "nn/serialize/files.h"
@@ -59,6 +60,7 @@ struct TrainOptions {
   std::string memory_format = "auto";              // --memory-format: auto, contiguous, channels_last
   std::string augment;                             // --augment: Note [ember train --augment]
   bool per_class = false;                          // ember eval --per-class
+  bool fuse_bn = false;                            // ember eval --fuse-bn
 };
 
 // The model's layout for --memory-format: channels_last as model.to(memory_format=
@@ -465,7 +467,12 @@ int run_eval(const TrainOptions& opt) {
   model->to(dev);
   data::FashionMNIST test_set(opt.data, data::Split::Test);
   const auto t0 = Clock::now();
-  const Confusion confusion = test_confusion(test_set, dev)(*model);
+  std::shared_ptr<nn::Module> evaluated = model;
+  if (opt.fuse_bn) {  // Note [Folding BatchNorm]
+    model->eval();
+    evaluated = nn::utils::fuse_conv_bn_eval(*model);
+  }
+  const Confusion confusion = test_confusion(test_set, dev)(*evaluated);
   const double accuracy = confusion.accuracy();
   std::printf("test accuracy %.4f (%zu images, %.2f s)\n", accuracy, test_set.size(), since(t0));
   if (opt.per_class) std::printf("\n%s", format_confusion(confusion, data::FashionMNIST::classes()).c_str());
@@ -544,6 +551,9 @@ Runner add_eval_command(CLI::App& sub) {
   sub.add_option("--load", opt->load_path, "checkpoint to evaluate")->required()->check(CLI::ExistingFile);
   sub.add_flag("--per-class", opt->per_class,
                "also print each class's accuracy and the confusion matrix (--json always has both)");
+  sub.add_flag("--fuse-bn", opt->fuse_bn,
+               "fold each BatchNorm into the convolution before it (torch.nn.utils.fuse_conv_bn_eval) and evaluate "
+               "the fused model");
   return [opt] { return run_eval(*opt); };
 }
 

@@ -1,0 +1,111 @@
+// Folding an eval-mode BatchNorm into the layer before it (Note [Folding BatchNorm] in
+// nn/fusion.h), with PyTorch 1.13's operations in its order.
+#include "nn/fusion.h"
+
+#include <vector>
+
+#include "core/error.h"
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/ops.h"
+
+namespace ember::nn::utils {
+namespace {
+
+void check_foldable(const Module& layer, const BatchNormBase& bn, int64_t out_channels) {
+  EMBER_CHECK(!layer.is_training() && !bn.is_training(), "Fusion only for eval! (", layer.type_name(), " and ",
+              bn.type_name(), " must be in eval mode)");
+  EMBER_CHECK(bn.running_mean.defined() && bn.running_var.defined(), "fuse: ", bn.type_name(),
+              " has no running statistics (track_running_stats=False) to fold");
+  EMBER_CHECK(bn.num_features == out_channels, "fuse: ", layer.type_name(), " gives ", out_channels, " channels but ",
+              bn.type_name(), " normalises ", bn.num_features);
+}
+
+// The fused layer's parameters, set from (weight, bias) on their device and dtype.
+void take(Tensor& weight, Tensor& bias, const std::pair<Tensor, Tensor>& fused) {
+  weight.set_data(fused.first.detach());
+  bias.set_data(fused.second.detach());
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> fuse_conv_bn_weights(const Tensor& conv_w, const Tensor& conv_b, const Tensor& bn_rm,
+                                               const Tensor& bn_rv, double bn_eps, const Tensor& bn_w,
+                                               const Tensor& bn_b, bool transpose) {
+  const NoGradGuard no_grad;
+  const Tensor b = conv_b.defined() ? conv_b : zeros_like(bn_rm);
+  const Tensor w = bn_w.defined() ? bn_w : ones_like(bn_rm);
+  const Tensor shift = bn_b.defined() ? bn_b : zeros_like(bn_rm);
+  const Tensor var_rsqrt = (bn_rv + bn_eps).rsqrt();
+  std::vector<int64_t> shape(static_cast<size_t>(conv_w.dim()), 1);
+  shape[transpose ? 1 : 0] = -1;
+  return {conv_w * (w * var_rsqrt).reshape(shape), (b - bn_rm) * var_rsqrt * w + shift};
+}
+
+std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const Tensor& linear_b,
+                                                 const Tensor& bn_rm, const Tensor& bn_rv, double bn_eps,
+                                                 const Tensor& bn_w, const Tensor& bn_b) {
+  const NoGradGuard no_grad;
+  const Tensor b = linear_b.defined() ? linear_b : zeros_like(bn_rm);
+  const Tensor w = bn_w.defined() ? bn_w : ones_like(bn_rm);
+  const Tensor shift = bn_b.defined() ? bn_b : zeros_like(bn_rm);
+  const Tensor scale = w * (bn_rv + bn_eps).rsqrt();
+  return {linear_w * scale.unsqueeze(-1), (b - bn_rm) * scale + shift};
+}
+
+std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn) {
+  check_foldable(conv, bn, conv.out_channels);
+  Conv2dOptions options = conv.options;
+  options.bias = true;
+  auto fused = std::make_shared<Conv2d>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
+  take(fused->weight, fused->bias,
+       fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
+                            bn.bias));
+  fused->eval();
+  return fused;
+}
+
+std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn) {
+  check_foldable(conv, bn, conv.out_channels);
+  Conv1dOptions options = conv.options;
+  options.bias = true;
+  auto fused = std::make_shared<Conv1d>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
+  take(fused->weight, fused->bias,
+       fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
+                            bn.bias));
+  fused->eval();
+  return fused;
+}
+
+std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn) {
+  check_foldable(linear, bn, linear.out_features);
+  auto fused = std::make_shared<Linear>(linear.in_features, linear.out_features, /*bias=*/true);
+  take(fused->weight, fused->bias,
+       fuse_linear_bn_weights(linear.weight, linear.bias, bn.running_mean, bn.running_var, bn.options.eps,
+                              bn.weight, bn.bias));
+  fused->eval();
+  return fused;
+}
+
+std::shared_ptr<Sequential> fuse_conv_bn_eval(const Sequential& model) {
+  EMBER_CHECK(!model.is_training(), "Fusion only for eval! (call eval() on the Sequential first)");
+  auto fused = std::make_shared<Sequential>();
+  for (size_t i = 0; i < model.size(); ++i) {
+    const std::shared_ptr<Module>& layer = model[i];
+    const Module* next = i + 1 < model.size() ? model[i + 1].get() : nullptr;
+    std::shared_ptr<Module> folded;
+    if (const auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
+      if (const auto* bn = dynamic_cast<const BatchNorm2d*>(next)) folded = fuse_conv_bn_eval(*conv, *bn);
+    } else if (const auto* conv1 = dynamic_cast<const Conv1d*>(layer.get())) {
+      if (const auto* bn = dynamic_cast<const BatchNorm1d*>(next)) folded = fuse_conv_bn_eval(*conv1, *bn);
+    } else if (const auto* linear = dynamic_cast<const Linear*>(layer.get())) {
+      if (const auto* bn = dynamic_cast<const BatchNorm1d*>(next)) folded = fuse_linear_bn_eval(*linear, *bn);
+    }
+    fused->push_back(folded ? folded : layer);
+    if (folded) ++i;  // the BatchNorm is in the fused layer
+  }
+  fused->eval();
+  return fused;
+}
+
+}  // namespace ember::nn::utils
