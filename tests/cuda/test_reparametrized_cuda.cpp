@@ -1,10 +1,11 @@
-// weight_norm, spectral_norm and pruning on a module moved to the GPU give the CPU's
-// forward values, power-iteration buffers, masks and gradients; module hooks see CUDA
-// tensors. Skips without a GPU.
+// weight_norm, spectral_norm, pruning and BatchNorm folding on a module moved to the GPU
+// give the CPU's forward values, power-iteration buffers, masks and gradients; module
+// hooks see CUDA tensors. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
+#include "nn/fusion.h"
 #include "nn/prune.h"
 #include "support/helpers.h"
 
@@ -89,6 +90,24 @@ TEST(ReparametrizedCuda, PruningMatchesTheCpu) {
   y_cpu.square().sum().backward();
   y_gpu.square().sum().backward();
   expect_same(conv_cpu->get_parameter("weight_orig").grad(), conv_gpu->get_parameter("weight_orig").grad(), 1e-9);
+}
+
+// A Sequential folded on the GPU gives the CPU's fused outputs.
+TEST(ReparametrizedCuda, FoldedBatchNormMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(8);
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Conv2d>(1, 4, 3, nn::Conv2dOptions{.padding = 1}), std::make_shared<nn::BatchNorm2d>(4),
+      std::make_shared<nn::ReLU>()});
+  net->to(kFloat64);
+  for (int i = 0; i < 2; ++i) (*net)(randn({4, 1, 6, 6}, TensorOptions(kFloat64)));
+  net->eval();
+  const auto fused_cpu = nn::utils::fuse_conv_bn_eval(*net);
+  net->to(Device::cuda(0));
+  const auto fused_gpu = nn::utils::fuse_conv_bn_eval(*net);
+  const Tensor x = randn({3, 1, 6, 6}, TensorOptions(kFloat64));
+  expect_same((*fused_cpu)(x), (*fused_gpu)(x.to(Device::cuda(0))), 1e-12);
+  expect_same((*fused_cpu)(x), (*net)(x.to(Device::cuda(0))), 1e-10);
 }
 
 }  // namespace
