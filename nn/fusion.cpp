@@ -53,29 +53,25 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
   return {linear_w * scale.unsqueeze(-1), (b - bn_rm) * scale + shift};
 }
 
-std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn) {
+namespace {
+// A new convolution like `conv` (Conv1d or Conv2d), with a bias, holding the fold of bn.
+template <typename Conv>
+std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn) {
   check_foldable(conv, bn, conv.out_channels);
-  Conv2dOptions options = conv.options;
+  auto options = conv.options;
   options.bias = true;
-  auto fused = std::make_shared<Conv2d>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
+  auto fused = std::make_shared<Conv>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
   take(fused->weight, fused->bias,
        fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
                             bn.bias));
   fused->eval();
   return fused;
 }
+}  // namespace
 
-std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn) {
-  check_foldable(conv, bn, conv.out_channels);
-  Conv1dOptions options = conv.options;
-  options.bias = true;
-  auto fused = std::make_shared<Conv1d>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
-  take(fused->weight, fused->bias,
-       fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
-                            bn.bias));
-  fused->eval();
-  return fused;
-}
+std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn) { return fused_conv(conv, bn); }
+
+std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn) { return fused_conv(conv, bn); }
 
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn) {
   check_foldable(linear, bn, linear.out_features);

@@ -3,28 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <set>
 
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "support/helpers.h"
 #include "tools/train_augment.h"
 
 namespace ember::tools {
 namespace {
-
-using ::testing::HasSubstr;
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 constexpr double kBackground = -0.75;
 
@@ -75,27 +64,24 @@ TEST(TrainAugment, FlipOneMirrorsEveryImage) {
 }
 
 TEST(TrainAugment, BadListsAreClearErrors) {
-  EXPECT_THAT(error_of([] { parse_augment("crop,blur", kBackground); }),
-              HasSubstr("--augment: expected crop[=PAD], flip[=P], rotate[=DEG] or erase[=P], but got 'blur'"));
-  EXPECT_THAT(error_of([] { parse_augment("flip,flip=0.2", kBackground); }),
-              HasSubstr("--augment: 'flip' is given twice in 'flip,flip=0.2'"));
-  EXPECT_THAT(error_of([] { parse_augment("crop,,flip", kBackground); }), HasSubstr("(an empty item)"));
-  EXPECT_THAT(error_of([] { parse_augment("flip,", kBackground); }), HasSubstr("(an empty item)"));
-  EXPECT_THAT(error_of([] { parse_augment("crop=15", kBackground); }),
-              HasSubstr("--augment crop: expected an integer from 0 to 14, but got '15'"));
-  EXPECT_THAT(error_of([] { parse_augment("crop=-1", kBackground); }), HasSubstr("--augment crop"));
-  EXPECT_THAT(error_of([] { parse_augment("crop=2.5", kBackground); }),
-              HasSubstr("--augment crop: expected a decimal integer, but got '2.5'"));
-  EXPECT_THAT(error_of([] { parse_augment("flip=1.5", kBackground); }),
-              HasSubstr("--augment flip: expected a number from 0 to 1, but got '1.5'"));
-  EXPECT_THAT(error_of([] { parse_augment("flip=nan", kBackground); }),
-              HasSubstr("--augment flip: expected a number, but got 'nan'"));
-  EXPECT_THAT(error_of([] { parse_augment("erase=", kBackground); }),
-              HasSubstr("--augment erase: expected a number, but got ''"));
-  EXPECT_THAT(error_of([] { parse_augment("rotate=0", kBackground); }),
-              HasSubstr("--augment rotate: expected a number of degrees above 0, but got '0'"));
-  EXPECT_THAT(error_of([] { parse_augment("rotate=181", kBackground); }),
-              HasSubstr("expected a number from 0 to 180"));
+  EXPECT_EMBER_ERROR(parse_augment("crop,blur", kBackground),
+                     "--augment: expected crop[=PAD], flip[=P], rotate[=DEG] or erase[=P], but got 'blur'");
+  EXPECT_EMBER_ERROR(parse_augment("flip,flip=0.2", kBackground),
+                     "--augment: 'flip' is given twice in 'flip,flip=0.2'");
+  EXPECT_EMBER_ERROR(parse_augment("crop,,flip", kBackground), "(an empty item)");
+  EXPECT_EMBER_ERROR(parse_augment("flip,", kBackground), "(an empty item)");
+  EXPECT_EMBER_ERROR(parse_augment("crop=15", kBackground),
+                     "--augment crop: expected an integer from 0 to 14, but got '15'");
+  EXPECT_EMBER_ERROR(parse_augment("crop=-1", kBackground), "--augment crop");
+  EXPECT_EMBER_ERROR(parse_augment("crop=2.5", kBackground),
+                     "--augment crop: expected a decimal integer, but got '2.5'");
+  EXPECT_EMBER_ERROR(parse_augment("flip=1.5", kBackground),
+                     "--augment flip: expected a number from 0 to 1, but got '1.5'");
+  EXPECT_EMBER_ERROR(parse_augment("flip=nan", kBackground), "--augment flip: expected a number, but got 'nan'");
+  EXPECT_EMBER_ERROR(parse_augment("erase=", kBackground), "--augment erase: expected a number, but got ''");
+  EXPECT_EMBER_ERROR(parse_augment("rotate=0", kBackground),
+                     "--augment rotate: expected a number of degrees above 0, but got '0'");
+  EXPECT_EMBER_ERROR(parse_augment("rotate=181", kBackground), "expected a number from 0 to 180");
 }
 
 }  // namespace
