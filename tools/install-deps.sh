@@ -34,7 +34,7 @@ PY
 
 packages=(cmake ninja-build g++ pkg-config libspdlog-dev libfmt-dev libopenblas-dev libgtest-dev
           libbenchmark-dev zlib1g-dev libcli11-dev nlohmann-json3-dev dataset-fashion-mnist libopenmpi-dev openmpi-bin
-          ccache libsleef-dev)
+          ccache libsleef-dev libpng-dev libjpeg-dev)
 if [[ "${1:-}" == "--bench" ]]; then packages+=(libtorch-dev python3-torch python3-torchvision); fi
 
 have_nvcc() { [[ -x /usr/local/cuda/bin/nvcc ]] || command -v nvcc >/dev/null; }
