@@ -14,7 +14,7 @@
 
 namespace ember::tools {
 
-std::shared_ptr<nn::Sequential> make_small_cnn() {
+std::shared_ptr<nn::Sequential> make_small_cnn(int64_t num_classes) {
   return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       std::make_shared<nn::Conv2d>(1, 32, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
       std::make_shared<nn::BatchNorm2d>(32),
@@ -29,7 +29,7 @@ std::shared_ptr<nn::Sequential> make_small_cnn() {
       std::make_shared<nn::Linear>(64 * 7 * 7, 128),
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Dropout>(0.5),
-      std::make_shared<nn::Linear>(128, 10)});
+      std::make_shared<nn::Linear>(128, num_classes)});
 }
 
 std::string mib(int64_t bytes) {

@@ -1,4 +1,5 @@
-// The README's small CNN for Fashion-MNIST (28x28 grey images, 10 classes), shared by
+// The README's small CNN for Fashion-MNIST (28x28 grey images, 10 classes, or another
+// class count for `ember train --image-folder`), shared by
 // `ember train`, `ember eval` and `ember mem`, plus device selection and size formatting
 // for the tools.
 #pragma once
@@ -11,8 +12,9 @@
 namespace ember::tools {
 
 // conv 1->32 3x3 pad 1, BN, ReLU, max-pool 2; conv 32->64 3x3 pad 1, BN, ReLU,
-// max-pool 2; flatten; dropout 0.25; linear 3136->128; ReLU; dropout 0.5; linear 128->10
-std::shared_ptr<nn::Sequential> make_small_cnn();
+// max-pool 2; flatten; dropout 0.25; linear 3136->128; ReLU; dropout 0.5; linear
+// 128->num_classes (10 for Fashion-MNIST; an image folder's class count)
+std::shared_ptr<nn::Sequential> make_small_cnn(int64_t num_classes = 10);
 
 // "1.50 MiB": byte counts in the tools' tables.
 std::string mib(int64_t bytes);

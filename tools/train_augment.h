@@ -9,7 +9,8 @@
 //   erase[=P]    RandomErasing(p=P), default 0.5, erased to 0 (the data's mean after Normalize)
 // e.g. `--augment crop,flip` or `--augment crop=4,flip=0.5,erase`. The data set is already
 // normalised ((x - mean) / std, data::FashionMNIST), so what crop and rotate bring in from
-// outside the image is filled with a black pixel's normalised value, -mean / std, as
+// outside the image is filled with a black pixel's normalised value (-mean / std; -1 with
+// --image-folder: black_pixel in tools/train_data.h), as
 // torchvision's pipeline (fill 0 on the raw image, then Normalize) would give. Each batch
 // is augmented on its own device just before the step (one decision per image, drawn from
 // ember's generator, so --seed repeats a run; on CUDA nothing is read back), outside the

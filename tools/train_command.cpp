@@ -31,6 +31,7 @@
 #include "tools/flag_checks.h"
 #include "tools/small_cnn.h"
 #include "tools/train_augment.h"
+#include "tools/train_data.h"
 #include "tools/train_distributed.h"
 #include "tools/train_graph.h"
 #include "tools/train_guards.h"
@@ -47,6 +48,7 @@ struct TrainOptions {
   int64_t batch_size = 128;
   OptimizerFlags optimizer;  // --optimizer, --lr, --weight-decay, --momentum, --betas
   std::string data = "/usr/share/datasets/fashion-mnist";
+  std::string image_folder;  // --image-folder: Note [ember train --image-folder]
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
@@ -79,13 +81,12 @@ struct EpochResult {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-constexpr int64_t kClasses = 10;  // Fashion-MNIST's
-
-// The confusion matrix of the test split, batch by batch, under eval() + no_grad.
-Confusion evaluate(nn::Module& model, const data::Dataset& test, Device dev, int64_t batch_size) {
+// The confusion matrix (`classes` classes) of the test split, batch by batch, under
+// eval() + no_grad.
+Confusion evaluate(nn::Module& model, const data::Dataset& test, Device dev, int64_t batch_size, int64_t classes) {
   model.eval();
   NoGradGuard no_grad;
-  ConfusionCounter counter(kClasses, dev);
+  ConfusionCounter counter(classes, dev);
   data::DataLoader loader(test, {.batch_size = batch_size, .shuffle = false, .drop_last = false, .seed = 0});
   for (auto& batch : loader) counter.add(model(batch.x.to(dev)), batch.y.to(dev));
   model.train();
@@ -136,11 +137,11 @@ struct DeviceTrainingSet {
 
 // The confusion matrix of a split already on the device, under eval() + no_grad (Note
 // [Training data on the GPU]): one host read at the end.
-Confusion evaluate_on_device(nn::Module& model, const DeviceSplit& test) {
+Confusion evaluate_on_device(nn::Module& model, const DeviceSplit& test, int64_t classes) {
   model.eval();
   NoGradGuard no_grad;
   const int64_t n = test.x.size(0);
-  ConfusionCounter counter(kClasses, test.x.device());
+  ConfusionCounter counter(classes, test.x.device());
   for (int64_t start = 0; start < n; start += kEvalBatch) {
     const int64_t len = std::min(kEvalBatch, n - start);
     counter.add(model(test.x.narrow(0, start, len)), test.y.narrow(0, start, len));
@@ -152,15 +153,16 @@ Confusion evaluate_on_device(nn::Module& model, const DeviceSplit& test) {
 // The confusion matrix of a model on `dev` over the test set: on CUDA from the test set,
 // uploaded here once for the run; on the CPU through a DataLoader. `test` must outlive
 // the result.
-std::function<Confusion(nn::Module&)> test_confusion(const data::TensorDataset& test, Device dev) {
-  if (!dev.is_cuda()) return [&test, dev](nn::Module& model) { return evaluate(model, test, dev, kEvalBatch); };
+std::function<Confusion(nn::Module&)> test_confusion(const data::TensorDataset& test, Device dev, int64_t classes) {
+  if (!dev.is_cuda())
+    return [&test, dev, classes](nn::Module& model) { return evaluate(model, test, dev, kEvalBatch, classes); };
   const DeviceSplit on_device = upload({test.inputs(), test.targets()}, dev);
-  return [on_device](nn::Module& model) { return evaluate_on_device(model, on_device); };
+  return [on_device, classes](nn::Module& model) { return evaluate_on_device(model, on_device, classes); };
 }
 
 // The test accuracy, as test_confusion.
-std::function<double(nn::Module&)> test_evaluator(const data::TensorDataset& test, Device dev) {
-  return [confusion = test_confusion(test, dev)](nn::Module& model) { return confusion(model).accuracy(); };
+std::function<double(nn::Module&)> test_evaluator(const data::TensorDataset& test, Device dev, int64_t classes) {
+  return [confusion = test_confusion(test, dev, classes)](nn::Module& model) { return confusion(model).accuracy(); };
 }
 
 void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double loss, double images_per_s) {
@@ -302,12 +304,15 @@ std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, cons
 // A checkpoint: "model.*", "optim.*" and metadata with the epoch, the generator state
 // (Note [Kill and resume]) and the optimizer's name (Note [ember train's optimizers]).
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, const std::string& opt_name,
-                     int epoch) {
+                     int epoch, const std::vector<std::string>& classes) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
   nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
-  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}, {kOptimizerKey, opt_name}});
+  meta.insert({{"epoch", std::to_string(epoch)},
+               {"format", "ember-checkpoint-1"},
+               {kOptimizerKey, opt_name},
+               {kClassesKey, classes_metadata(classes)}});
   nn::save(sd, path, meta);
 }
 
@@ -322,7 +327,8 @@ void report_diagnostics() {
 // --json's contents; the confusion matrix when `confusion` is given (ember eval).
 void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
                 bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false,
-                const std::string& augment = "", const Confusion* confusion = nullptr) {
+                const std::string& augment = "", const Confusion* confusion = nullptr,
+                const std::vector<std::string>& classes = {}) {
   using nn::json::OrderedJson;
   OrderedJson out = {{"device", dev.str()},
                      {"amp", amp},
@@ -339,7 +345,7 @@ void write_json(const std::string& path, Device dev, const std::vector<EpochResu
     out["per_class_accuracy"] = OrderedJson::object();
     const std::vector<double> per_class = confusion->per_class_accuracy();
     for (size_t c = 0; c < per_class.size(); ++c)
-      out["per_class_accuracy"][data::FashionMNIST::classes()[c]] = per_class[c];
+      out["per_class_accuracy"][classes.at(c)] = per_class[c];
     out["confusion_matrix"] = confusion->counts;
   }
   out["diagnostics"] = OrderedJson::object();
@@ -353,14 +359,15 @@ int run_train(const TrainOptions& opt) {
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
   // A black pixel after the dataset's normalisation: what crop and rotate fill in.
-  const auto augment = parse_augment(opt.augment, -data::FashionMNIST::kMean / data::FashionMNIST::kStd);
+  const auto augment = parse_augment(opt.augment, black_pixel(opt.image_folder));
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
   const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
   const bool graph = use_cuda_graph(opt.cuda_graph, dev, eager_reason);
   manual_seed(opt.seed);
-  data::FashionMNIST train_set(opt.data, data::Split::Train);
-  data::FashionMNIST test_set(opt.data, data::Split::Test);
+  const TrainingData data = load_training_data(opt.data, opt.image_folder, /*with_train=*/true);
+  const data::TensorDataset& train_set = *data.train;
+  const data::TensorDataset& test_set = *data.test;
   std::unique_ptr<data::Dataset> limited;
   const data::Dataset* train = &train_set;
   if (opt.limit > 0) {
@@ -368,7 +375,7 @@ int run_train(const TrainOptions& opt) {
     limited = std::make_unique<data::TensorDataset>(train_set.inputs().narrow(0, 0, n), train_set.targets().narrow(0, 0, n));
     train = limited.get();
   }
-  auto model = make_small_cnn();
+  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()));
   model->to(dev);
   const MemoryFormat memory_format = training_memory_format(opt.memory_format);
   if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
@@ -377,6 +384,7 @@ int run_train(const TrainOptions& opt) {
   const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(opt.optimizer, model->parameters());
   int start_epoch = 0;
   if (!opt.resume_path.empty()) {
+    check_checkpoint_classes(nn::load_metadata(opt.resume_path), data.classes, opt.resume_path);
     start_epoch = load_checkpoint(opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
     check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
   }
@@ -411,7 +419,7 @@ int run_train(const TrainOptions& opt) {
   if (scheduler) scheduler->step_to(static_cast<int64_t>(loader.size()) * start_epoch);
   DivergenceGuard guard(lr, opt.optimizer.name);
   auto evaluate_test = sharded_test_evaluator(test_set, dev, job);
-  if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev);
+  if (!evaluate_test) evaluate_test = test_evaluator(test_set, dev, static_cast<int64_t>(data.classes.size()));
   TraceSession trace(job.is_main() ? opt.trace : TraceFlags{});  // one trace file, from rank 0
   std::unique_ptr<GraphedTraining> graphed;  // lives for the run: the graph and its pool
   std::optional<DeviceTrainingSet> on_device;  // CUDA: the training set, uploaded once
@@ -444,7 +452,7 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) {
       guard.check_parameters(*model, epoch);
-      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch);
+      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data.classes);
     }
   }
   trace.finish();
@@ -462,22 +470,24 @@ int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
   check_train_outputs({{"--json", opt.json_path}}, 0);
   const Device dev = resolve_device(opt.device);
-  auto model = make_small_cnn();
+  const TrainingData data = load_training_data(opt.data, opt.image_folder, /*with_train=*/false);
+  check_checkpoint_classes(nn::load_metadata(opt.load_path), data.classes, opt.load_path);
+  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()));
   load_checkpoint(opt.load_path, *model, nullptr);
   model->to(dev);
-  data::FashionMNIST test_set(opt.data, data::Split::Test);
+  const data::TensorDataset& test_set = *data.test;
   const auto t0 = Clock::now();
   std::shared_ptr<nn::Module> evaluated = model;
   if (opt.fuse_bn) {  // Note [Folding BatchNorm]
     model->eval();
     evaluated = nn::utils::fuse_conv_bn_eval(*model);
   }
-  const Confusion confusion = test_confusion(test_set, dev)(*evaluated);
+  const Confusion confusion = test_confusion(test_set, dev, static_cast<int64_t>(data.classes.size()))(*evaluated);
   const double accuracy = confusion.accuracy();
   std::printf("test accuracy %.4f (%zu images, %.2f s)\n", accuracy, test_set.size(), since(t0));
-  if (opt.per_class) std::printf("\n%s", format_confusion(confusion, data::FashionMNIST::classes()).c_str());
+  if (opt.per_class) std::printf("\n%s", format_confusion(confusion, data.classes).c_str());
   if (!opt.json_path.empty())
-    write_json(opt.json_path, dev, {}, accuracy, false, MemoryFormat::Contiguous, false, "", &confusion);
+    write_json(opt.json_path, dev, {}, accuracy, false, MemoryFormat::Contiguous, false, "", &confusion, data.classes);
   return 0;
 }
 
@@ -485,6 +495,9 @@ void common_flags(CLI::App& app, TrainOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--batch-size", opt.batch_size, "images per batch")->check(in_range(1, 65536))->capture_default_str();
   app.add_option("--data", opt.data, "folder with the Fashion-MNIST .gz files")->capture_default_str();
+  app.add_option("--image-folder", opt.image_folder,
+                 "your own images instead of Fashion-MNIST: DIR/train/<class>/* and DIR/val/<class>/* (or DIR/test), "
+                 "PNG or JPEG, read as 28x28 grey");
   app.add_option("--json", opt.json_path, "write the results to this JSON file");
 }
 
