@@ -1,12 +1,14 @@
-// CPU index_select (rows of the inner dims copied as bytes, whatever the dtype) and
-// index_add (index_select's gradient: each (outer, inner) element owned by one thread,
-// which adds the source slices in index order, so the sums repeat bit for bit). The
-// element math is core/index_layout.h's, as the CUDA kernels'.
+// CPU index_select (rows of the inner dims, or single elements when the last dim is
+// indexed, copied as bytes, whatever the dtype) and index_add (index_select's gradient:
+// each (outer, inner) element owned by one thread, which adds the source slices in index
+// order, so the sums repeat bit for bit). The element math is core/index_layout.h's, as
+// the CUDA kernels'.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/kernel_data.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -26,6 +28,22 @@ const int64_t* checked_indices(const Tensor& index, const IndexLayout& l) {
 
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& l, const Tensor& out) {
   const int64_t* idx = checked_indices(index, l);
+  if (l.inner == 1) {  // single elements (the last dim indexed): copied as words, not by memcpy
+    kernel_data::visit_word(itemsize(in.dtype()), [&](auto tag) {
+      using W = typename decltype(tag)::type;
+      const W* src = static_cast<const W*>(in.data_ptr());
+      W* dst = static_cast<W*>(out.data_ptr());
+      parallel_for(0, l.outer, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(l.count, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t o = lo; o < hi; ++o) {
+                       const W* s = src + o * l.size;
+                       W* d = dst + o * l.count;
+                       for (int64_t j = 0; j < l.count; ++j) d[j] = s[idx[j]];
+                     }
+                   });
+    });
+    return;
+  }
   const size_t element = itemsize(in.dtype()), row = static_cast<size_t>(l.inner) * element;
   const char* src = static_cast<const char*>(in.data_ptr());
   char* dst = static_cast<char*>(out.data_ptr());

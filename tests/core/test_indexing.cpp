@@ -82,6 +82,20 @@ TEST(IndexSelect, ScalarAndEmptyIndicesAndScalarInputs) {
   expect_values(large.index_select(0, index_of(reversed)), select_by_loops(large, 0, reversed), 0.0);
 }
 
+// The last dim (single elements per index: the kernel's word loop) of an input large
+// enough to be split across threads, every element size, and a bad index there.
+TEST(IndexSelect, TheLastDimPicksSingleElementsInParallel) {
+  const Tensor a = tensor(random_values(4000 * 17, 6), {4000, 17}, dtype(kFloat64));
+  const std::vector<int64_t> index{16, 0, 5, 5, 9, 16, 1, 2, 3, 11, 12};
+  for (DType dt : {kFloat64, kFloat32, kBFloat16, kUInt8}) {
+    const Tensor typed = a.mul(10).to(dt);
+    const Tensor out = typed.index_select(1, index_of(index));
+    EXPECT_EQ(out.sizes(), (Dims{4000, 11}));
+    expect_values(out.to(kFloat64), select_by_loops(typed.to(kFloat64), 1, index), 0.0);
+  }
+  EXPECT_EMBER_ERROR(a.index_select(-1, index_of({0, 17, 2})), "index out of range in self: index 17 at position 1");
+}
+
 TEST(IndexSelect, GradientAddsSlicesBackIncludingRepeats) {
   for (int64_t dim = 0; dim < 3; ++dim) {
     expect_gradcheck([dim](const std::vector<Tensor>& in) { return in[0].index_select(dim, index_of({1, 0, 1, 1})); },
