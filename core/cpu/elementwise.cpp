@@ -34,10 +34,17 @@ using TensorFor = const Tensor&;
 // cond ? a : b on the bits, without a branch: where's conditions are data (a ReLU
 // mask is close to random), so a branch would be mispredicted half of the time.
 template <typename T>
+using SelectBits = std::conditional_t<
+    sizeof(T) == 1, uint8_t,
+    std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
+template <typename T>
+inline constexpr bool kSelectsBits =
+    std::is_trivially_copyable_v<T> && (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
+template <typename T>
 T select_bits(bool cond, T a, T b) {
-  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-  const Bits mask = Bits(0) - static_cast<Bits>(cond);
-  return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
+  using Bits = SelectBits<T>;
+  const Bits mask = static_cast<Bits>(Bits(0) - static_cast<Bits>(cond));
+  return std::bit_cast<T>(static_cast<Bits>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask)));
 }
 
 // n elements of contiguous operands: the loop the compiler vectorises.
@@ -100,7 +107,7 @@ struct CpuLauncher {
         if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) {
           if constexpr (sizeof...(In) == 3 && std::is_same_v<F, functors::Select>) {
             using A = std::tuple_element_t<1, std::tuple<In...>>;
-            if constexpr (std::is_floating_point_v<A>)  // where(cond, a, b) without a branch
+            if constexpr (kSelectsBits<A>)  // where(cond, a, b) without a branch
               return run_contiguous([](bool c, A x, A y) { return select_bits(c, x, y); }, n, o, std::get<I>(p)...);
           }
           return run_contiguous(f, n, o, std::get<I>(p)...);
@@ -115,16 +122,26 @@ struct CpuLauncher {
           if (strides[0] == 1 && strides[1] == 0 && strides[2] == 1)
             return run_contiguous([&f, v = *a](B x) { return f(v, x); }, n, o, b);
         }
-        if constexpr (sizeof...(In) == 3) {  // where(cond, a, scalar): the last operand broadcast
+        if constexpr (sizeof...(In) == 3) {  // where(cond, a, scalar) or where(cond, scalar, b)
           using C = std::tuple_element_t<0, std::tuple<In...>>;
           using A = std::tuple_element_t<1, std::tuple<In...>>;
+          using B = std::tuple_element_t<2, std::tuple<In...>>;
+          constexpr bool kBits = std::is_same_v<F, functors::Select> && kSelectsBits<A> && std::is_same_v<A, B>;
           if (strides[0] == 1 && strides[1] == 1 && strides[2] == 1 && strides[3] == 0) {
             const auto v = *std::get<2>(p);
-            if constexpr (std::is_same_v<F, functors::Select> && std::is_floating_point_v<A>)
+            if constexpr (kBits)
               return run_contiguous([v](bool c, A x) { return select_bits(c, x, v); }, n, o, std::get<0>(p),
                                     std::get<1>(p));
             else
               return run_contiguous([&f, v](C c, A x) { return f(c, x, v); }, n, o, std::get<0>(p), std::get<1>(p));
+          }
+          if (strides[0] == 1 && strides[1] == 1 && strides[2] == 0 && strides[3] == 1) {
+            const auto v = *std::get<1>(p);
+            if constexpr (kBits)
+              return run_contiguous([v](bool c, B x) { return select_bits(c, v, x); }, n, o, std::get<0>(p),
+                                    std::get<2>(p));
+            else
+              return run_contiguous([&f, v](C c, B x) { return f(c, v, x); }, n, o, std::get<0>(p), std::get<2>(p));
           }
         }
         for (int64_t i = 0; i < n; ++i) o[i * strides[0]] = f(std::get<I>(p)[i * strides[I + 1]]...);
