@@ -10,14 +10,15 @@
 // padding, a pixel with the others). All of it is differentiable elementwise ops on
 // [N, Ho, Wo] tensors, clamping by `where` so that a point exactly on an edge gets
 // no grid gradient, as PyTorch's clip_coordinates_set_grad. The corners (bilinear's four,
-// nearest's one) are then picked from the input flattened to [N, C, H * W] with one zero
-// appended per plane: a corner outside the image gathers that zero, so the output needs
-// no mask, and the gather's gradient (scatter_add) sends nothing into the image for it.
-// The corners' positions are computed without recording (floor and round have no
-// gradient); bilinear weights are products of (ix - x0) and (x1 - ix) terms, so the grid's
-// gradient is PyTorch's: the weights' derivatives times the in-image corner values. Cost:
-// one padded copy of the input, and per corner an int64 index and a gathered [N, C, Ho, Wo]
-// tensor, which backward keeps (the index only) or makes again.
+// nearest's one) are then picked from the input with each plane framed by a border of
+// zeros, flattened to [N, C, (H + 2) * (W + 2)]: a corner outside the image is clamped onto
+// that border and gathers a zero, so the output needs no mask, and the gather's gradient
+// (scatter_add) sends nothing into the image for it. The corners' positions are computed
+// without recording (floor and round have no gradient); bilinear weights are products of
+// (ix - x0) and (x1 - ix) terms, so the grid's gradient is PyTorch's: the weights'
+// derivatives times the in-image corner values. Cost: one bordered copy of the input, a
+// few elementwise ops per corner, and per corner an int64 index and a gathered
+// [N, C, Ho, Wo] tensor, which backward keeps (the index only) or makes again.
 #include "nn/functional/grid_sample.h"
 
 #include <climits>
@@ -87,26 +88,23 @@ Tensor source_position(const Tensor& coord, int64_t size, Padding padding, bool 
     c = align_corners ? reflect(c, 0, 2 * (size - 1)) : reflect(c, -1, 2 * size - 1);
     c = clip(c, size);
   }
-  // PyTorch's safe_downgrade_to_int_range: -100 is outside every image.
-  const Tensor usable = bitwise_and(isfinite(c), bitwise_and(le(c, static_cast<double>(INT_MAX - 1)),
-                                                             ge(c, static_cast<double>(INT_MIN))));
+  // PyTorch's safe_downgrade_to_int_range: -100 is outside every image. A NaN or an
+  // infinity fails one of the two comparisons, so they test finiteness too.
+  const Tensor usable = bitwise_and(le(c, static_cast<double>(INT_MAX - 1)), ge(c, static_cast<double>(INT_MIN)));
   return where(usable, c, -100.0);
 }
 
-// The input [N, C, H * W + 1] (the last element of each plane zero) at integral positions
-// (xs, ys) [N, Ho, Wo], as [N, C, Ho * Wo]; positions outside the image read the zero.
-Tensor gather_at(const Tensor& planes, const Tensor& xs, const Tensor& ys, int64_t H, int64_t W) {
-  Tensor index;
-  {
-    NoGradGuard positions;
-    const Tensor inside = bitwise_and(bitwise_and(ge(xs, 0.0), lt(xs, static_cast<double>(W))),
-                                      bitwise_and(ge(ys, 0.0), lt(ys, static_cast<double>(H))));
-    const Tensor column = where(inside, xs, 0.0).to(kInt64), row = where(inside, ys, 0.0).to(kInt64);
-    const Tensor flat = where(inside, row * W + column, H * W);
-    const int64_t N = planes.size(0), C = planes.size(1), points = xs.size(1) * xs.size(2);
-    index = flat.reshape({N, 1, points}).expand({N, C, points});
-  }
-  return gather(planes, 2, index);
+// The column (row) of integral positions in a plane framed by a border one pixel wide,
+// whose image spans [1, size]: a position outside the image lands on the border.
+Tensor framed(const Tensor& positions, int64_t size) {
+  return clamp(positions + 1.0, 0.0, static_cast<double>(size + 1)).to(kInt64);
+}
+
+// The framed planes [N, C, (H + 2) * (W + 2)] at flat positions [N, Ho, Wo] (row *
+// (W + 2) + column, of framed()), as [N, C, Ho * Wo].
+Tensor gather_at(const Tensor& planes, const Tensor& flat) {
+  const int64_t N = planes.size(0), C = planes.size(1), points = flat.size(1) * flat.size(2);
+  return gather(planes, 2, flat.reshape({N, 1, points}).expand({N, C, points}));
 }
 
 Padding parse_padding(const std::string& padding_mode) {
@@ -186,30 +184,33 @@ Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& m
   const int64_t Ho = grid.size(1), Wo = grid.size(2);
   const Tensor ix = source_position(grid.select(3, 0), W, padding, align_corners);
   const Tensor iy = source_position(grid.select(3, 1), H, padding, align_corners);
-  const Tensor planes = pad(input.reshape({N, C, H * W}), {0, 1});  // Note [Grid sampling by gathers]
+  const Tensor planes = pad(input, {1, 1, 1, 1}).reshape({N, C, (H + 2) * (W + 2)});  // Note [Grid sampling by gathers]
   const Dims weight_shape{N, 1, Ho * Wo};
   Tensor out;
   if (mode == "nearest") {
-    Tensor xs, ys;
+    Tensor flat;
     {
       NoGradGuard positions;
-      xs = round(ix), ys = round(iy);
+      flat = framed(round(iy), H) * (W + 2) + framed(round(ix), W);
     }
-    out = gather_at(planes, xs, ys, H, W);
+    out = gather_at(planes, flat);
     // PyTorch gives the grid a zero gradient here, not none: a zero weight term keeps it in the graph.
     if (grid.requires_grad()) out = out + (ix * 0.0 + iy * 0.0).reshape(weight_shape);
   } else {
-    Tensor x0, y0, x1, y1;
+    Tensor x0, y0, x1, y1, flat00, flat10, flat01, flat11;  // flatXY: corner (xX, yY)
     {
       NoGradGuard positions;
       x0 = floor(ix), y0 = floor(iy);
       x1 = x0 + 1.0, y1 = y0 + 1.0;
+      const Tensor row0 = framed(y0, H) * (W + 2), row1 = framed(y1, H) * (W + 2);
+      const Tensor column0 = framed(x0, W), column1 = framed(x1, W);
+      flat00 = row0 + column0, flat10 = row0 + column1, flat01 = row1 + column0, flat11 = row1 + column1;
     }
     const Tensor wx1 = ix - x0, wx0 = x1 - ix, wy1 = iy - y0, wy0 = y1 - iy;
-    auto term = [&](const Tensor& xs, const Tensor& ys, const Tensor& weight) {
-      return gather_at(planes, xs, ys, H, W) * weight.reshape(weight_shape);
+    auto term = [&](const Tensor& flat, const Tensor& weight) {
+      return gather_at(planes, flat) * weight.reshape(weight_shape);
     };
-    out = term(x0, y0, wx0 * wy0) + term(x1, y0, wx1 * wy0) + term(x0, y1, wx0 * wy1) + term(x1, y1, wx1 * wy1);
+    out = term(flat00, wx0 * wy0) + term(flat10, wx1 * wy0) + term(flat01, wx0 * wy1) + term(flat11, wx1 * wy1);
   }
   return out.reshape({N, C, Ho, Wo});
 }
