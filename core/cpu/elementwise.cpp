@@ -4,6 +4,7 @@
 // contiguous, or one binary operand is broadcast, are plain loops.
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <tuple>
@@ -86,10 +87,29 @@ void apply_vectorised(vector_math::Fn fn, const Tensor& out, const Tensor& in) {
   });
 }
 
+// functors::Round's nearbyint (ties to even) without a libm call, so that the loop
+// vectorises: for |x| below 2^(mantissa bits), adding and subtracting that power rounds
+// |x| to an integer in the default rounding mode, ties to even, and the sign is put back
+// (-0.3 -> -0.0, as nearbyint); larger values, infinities and NaN are returned as they
+// are, as nearbyint returns them. Bit for bit nearbyint's (tests/core/test_round_cpu.cpp).
+struct RoundTiesEven {
+  template <typename T>
+  T operator()(T x) const {
+    constexpr T kShift = std::is_same_v<T, float> ? T(8388608.0f) : T(4503599627370496.0);  // 2^23, 2^52
+    const T magnitude = std::fabs(x);
+    const T rounded = (magnitude + kShift) - kShift;
+    return magnitude < kShift ? std::copysign(rounded, x) : x;
+  }
+};
+
 struct CpuLauncher {
   // out = f(in...) over same-shaped operands (out may alias an input with the same layout).
   template <typename Out, typename... In, typename F>
   static void apply(const F& f, const Tensor& out, TensorFor<In>... in) {
+    if constexpr (std::is_same_v<F, functors::Round> && std::is_floating_point_v<Out> &&
+                  (std::is_same_v<Out, In> && ...)) {
+      return apply<Out, In...>(RoundTiesEven{}, out, in...);
+    }
     if constexpr (VectorisedFn<F>::fn.has_value() && sizeof...(In) == 1 && (std::is_same_v<Out, In> && ...)) {
       return apply_vectorised<Out>(*VectorisedFn<F>::fn, out, in...);
     }
