@@ -42,6 +42,13 @@ struct GemmScale {
   double beta = 0.0;
 };
 
+// The steps of core/optim_math_more.h (declared here, defined there: only the kernels and
+// the optimizers that fill them in need their fields).
+struct AdadeltaStepArgs;
+struct AdamaxStepArgs;
+struct NadamStepArgs;
+struct RadamStepArgs;
+
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.
   void (*unary)(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
@@ -170,6 +177,16 @@ struct DeviceOps {
   void (*rmsprop_step)(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
                        const Tensor& grad_avg, const RmspropStepArgs& args);
   void (*adagrad_step)(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args);
+  // Adadelta, Adamax, NAdam and RAdam (core/optim_math_more.h has their args and math):
+  // two state buffers each, always used.
+  void (*adadelta_step)(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                        const AdadeltaStepArgs& args);
+  void (*adamax_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                      const AdamaxStepArgs& args);
+  void (*nadam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                     const NadamStepArgs& args);
+  void (*radam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                     const RadamStepArgs& args);
 
   // ---- convolution, pooling, batch norm, dropout (float32/float64, one dtype, NCHW
   // contiguous operands, or channels-last ones where layers_take_channels_last says so;

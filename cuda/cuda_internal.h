@@ -64,9 +64,9 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock, int per_th
 }  // namespace ember::cuda::detail
 
 // The CUDA kernels of cuda_ops(), one file per family (elementwise.cu, random.cu,
-// reduce.cu, scan.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, cudnn_conv.cpp, pool.cu,
-// batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp, bitmask.cu,
-// indexing_kernels.cu, scatter_gather.cu, sort.cu, triangle.cu).
+// reduce.cu, scan.cu, gemm.cpp, softmax_loss.cu, optim_step.cu, optim_step_more.cu,
+// cudnn_conv.cpp, pool.cu, batch_norm.cu with cudnn_batch_norm.cpp, norm.cu, dropout.cpp,
+// bitmask.cu, indexing_kernels.cu, scatter_gather.cu, sort.cu, triangle.cu).
 namespace ember::cuda_kernels {
 void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha);
@@ -114,6 +114,14 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
 void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
                   const Tensor& grad_avg, const RmspropStepArgs& args);
 void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args);
+void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                   const AdadeltaStepArgs& args);
+void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                 const AdamaxStepArgs& args);
+void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const NadamStepArgs& args);
+void radam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const RadamStepArgs& args);
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
 void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g, const Tensor& grad_x,
                      const Tensor& grad_w, const Tensor& grad_b);

@@ -1,7 +1,8 @@
 // The CPU kernels behind cpu_ops() (core/dispatch.h gives each one's contract),
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
-// softmax_loss.cpp, optim_step.cpp, conv.cpp, pool.cpp, batch_norm.cpp, norm.cpp, dropout.cpp,
-// bitmask.cpp, indexing.cpp, scatter_gather.cpp, sort.cpp, scan.cpp, triangle.cpp.
+// softmax_loss.cpp, optim_step.cpp, optim_step_more.cpp, conv.cpp, pool.cpp,
+// batch_norm.cpp, norm.cpp, dropout.cpp, bitmask.cpp, indexing.cpp, scatter_gather.cpp,
+// sort.cpp, scan.cpp, triangle.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -48,6 +49,14 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
 void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
                   const Tensor& grad_avg, const RmspropStepArgs& args);
 void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args);
+void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                   const AdadeltaStepArgs& args);
+void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                 const AdamaxStepArgs& args);
+void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const NadamStepArgs& args);
+void radam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const RadamStepArgs& args);
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);
 void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const ConvGeometry& g, const Tensor& grad_x,
                      const Tensor& grad_w, const Tensor& grad_b);
