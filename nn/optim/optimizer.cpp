@@ -143,15 +143,17 @@ void Optimizer::load_state_dict(const StateDict& state) {
     check_loaded_param_state(group_of[i], hypers[group_of[i]], std::string(kStatePrefix) + std::to_string(i) + ".",
                              loaded[i], p);
     for (const auto& [name, value] : loaded[i]) {
-      // A step count lives on the host as float64; buffers are laid out like p, as the
-      // state they replace (detail::zeros_like_param).
+      // A step count lives on the host as float64, NAdam's mu_product as PyTorch's float32
+      // number (its float32 products are part of NAdam's step: nn/optim/nadam.h); buffers
+      // are laid out like p, as the state they replace (detail::zeros_like_param).
+      const std::optional<DType> host_number =
+          name == "step" ? std::optional(kFloat64) : name == "mu_product" ? std::optional(kFloat32) : std::nullopt;
       new_state[i][name] =
-          name == "step" ? scalar_tensor(native::to_dtype(native::to_device(value, Device::cpu()), kFloat64)
-                                             .contiguous()
-                                             .to_vector<double>()[0],
-                                         kFloat64)
-                         : native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()),
-                                         dense_format_of(p));
+          host_number ? scalar_tensor(native::to_dtype(native::to_device(value, Device::cpu()), kFloat64)
+                                          .contiguous()
+                                          .to_vector<double>()[0],
+                                      *host_number)
+              : native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()), dense_format_of(p));
     }
   }
   for (size_t g = 0; g < hypers.size(); ++g)
