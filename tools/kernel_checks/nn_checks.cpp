@@ -1,6 +1,7 @@
 // CUDA-vs-CPU checks of the fused nn kernels: (log-)softmax along any dim, cross
 // entropy (smoothing, reductions, 50000 classes), nll_loss, all with backward; SGD,
-// Adam/AdamW (and amsgrad), RMSprop and Adagrad steps (parameters and optimizer state);
+// Adam/AdamW (and amsgrad), RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam steps
+// (parameters and optimizer state);
 // gradient clipping; and an
 // out-of-range target on CUDA surfacing as an ember::Error at the next synchronising point.
 #include <limits>
@@ -213,6 +214,16 @@ void add_optimizer_checks(std::vector<Check>& checks) {
       "adagrad step (lr_decay, weight_decay)",
       optim::AdagradOptions{.lr = 1e-2, .lr_decay = 0.1, .weight_decay = 1e-2, .initial_accumulator_value = 0.1}, 3,
       1e-6));
+  checks.push_back(optimizer_check<optim::Adadelta>(
+      "adadelta step (weight_decay, maximize)",
+      optim::AdadeltaOptions{.lr = 0.5, .rho = 0.8, .weight_decay = 1e-2, .maximize = true}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::Adamax>(
+      "adamax step (weight_decay)", optim::AdamaxOptions{.lr = 1e-2, .weight_decay = 1e-2}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::NAdam>(
+      "nadam step (weight_decay)", optim::NAdamOptions{.lr = 1e-2, .weight_decay = 1e-2}, 3, 1e-6));
+  checks.push_back(optimizer_check<optim::RAdam>(
+      "radam step (rectified from step 6, weight_decay)",
+      optim::RAdamOptions{.lr = 1e-2, .betas = {0.9, 0.9}, .weight_decay = 1e-2}, 8, 1e-6));
 }
 
 // clip_grad_norm_ of two gradients on the inputs' device: the total norm and both
