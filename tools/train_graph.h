@@ -8,8 +8,8 @@
 // buffers; the first kWarmupSteps steps run eagerly on the capture stream, the next is
 // captured and replayed, later ones replay. The optimizer is capturable (Note
 // [Capturable optimizers]): the scheduler's per-step lr is a fill between replays. SGD,
-// Adam and AdamW have that mode; RMSprop and Adagrad do not, so with them the step is
-// not static (Note [ember train's optimizers]): --cuda-graph is an error naming why, and
+// Adam and AdamW have that mode; RMSprop, Adagrad, Adadelta, Adamax, NAdam and RAdam do
+// not, so with them the step is not static (Note [ember train's optimizers]): --cuda-graph is an error naming why, and
 // by default the run is eager and says why on its first line.
 // Dropout draws from the graph's Philox words (Note [Graph-safe random numbers]), so
 // each replay draws new masks, the same ones an eager run with the same seed draws. The

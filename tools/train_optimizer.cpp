@@ -9,8 +9,12 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "nn/optim/adadelta.h"
 #include "nn/optim/adagrad.h"
 #include "nn/optim/adam.h"
+#include "nn/optim/adamax.h"
+#include "nn/optim/nadam.h"
+#include "nn/optim/radam.h"
 #include "nn/optim/rmsprop.h"
 #include "nn/optim/sgd.h"
 #include "tools/flag_checks.h"
@@ -21,11 +25,17 @@ namespace {
 
 constexpr double kSgdLr = 0.05;        // ember train's lr since its first version
 constexpr double kSgdMomentum = 0.9;   // Nesterov, as measured
-constexpr double kAdaptiveLr = 1e-3;   // adam, adamw (PyTorch's default) and rmsprop (see the Note)
+constexpr double kAdaptiveLr = 1e-3;   // adam, adamw, radam (PyTorch's default) and rmsprop (see the Note)
 constexpr double kAdagradLr = 1e-2;    // PyTorch's default
+constexpr double kAdadeltaLr = 1.0;    // PyTorch's default
+constexpr double kAdamaxLr = 2e-3;     // PyTorch's default of Adamax and NAdam
 
 bool is_adam(const std::string& name) { return name == "adam" || name == "adamw"; }
 bool has_momentum(const std::string& name) { return name == "sgd" || name == "rmsprop"; }
+// The Adam family: the optimizers with betas (--betas).
+bool has_betas(const std::string& name) {
+  return is_adam(name) || name == "adamax" || name == "nadam" || name == "radam";
+}
 
 std::string g(double v) {
   char buf[32];
@@ -77,19 +87,22 @@ void set_capturable(optim::Optimizer& optimizer, bool& done) {
 }  // namespace
 
 const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
+  static const std::vector<std::string> names = {"sgd",      "adam",   "adamw", "rmsprop", "adagrad",
+                                                  "adadelta", "adamax", "nadam", "radam"};
   return names;
 }
 
 void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
-  app.add_option("--optimizer", flags.name, "sgd (Nesterov momentum), adam, adamw, rmsprop or adagrad")
+  app.add_option("--optimizer", flags.name,
+                 "sgd (Nesterov momentum), adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam or radam")
       ->check(CLI::IsMember(optimizer_names()))
       ->capture_default_str();
   // --lr: any finite positive number; a huge one is caught when the loss diverges
   // (Note [A diverged run stops]), as PyTorch sets no upper bound either.
   app.add_option_function<double>(
          "--lr", [&flags](const double& v) { flags.lr = v; },
-         "learning rate (default: sgd 0.05, adam/adamw/rmsprop 1e-3, adagrad 1e-2)")
+         "learning rate (default: sgd 0.05, adam/adamw/rmsprop/radam 1e-3, adagrad 1e-2, adadelta 1, "
+         "adamax/nadam 2e-3)")
       ->check(in_range(0, std::numeric_limits<double>::max(), Bound::Open));
   app.add_option_function<double>(
          "--weight-decay", [&flags](const double& v) { flags.weight_decay = v; },
@@ -101,19 +114,20 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
       ->check(in_range(0, 1, Bound::Closed, Bound::Open));
   app.add_option_function<std::string>(
          "--betas", [&flags](const std::string& v) { flags.betas = parse_betas(v); },
-         "adam/adamw coefficients of the running averages (default 0.9,0.999)")
+         "adam/adamw/adamax/nadam/radam coefficients of the running averages (default 0.9,0.999)")
       ->check(betas_check());
 }
 
 void check_optimizer_flags(const OptimizerFlags& flags) {
   const std::string& name = flags.name;
   EMBER_CHECK(std::find(optimizer_names().begin(), optimizer_names().end(), name) != optimizer_names().end(),
-              "--optimizer: expected sgd, adam, adamw, rmsprop or adagrad, but got '", name, "'");
+              "--optimizer: expected sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam or radam, but got '",
+              name, "'");
   EMBER_CHECK(!flags.momentum || has_momentum(name), "--momentum: --optimizer ", name, " has no momentum",
-              is_adam(name) ? " (its beta1 plays that part: --betas B1,B2)" : "",
+              has_betas(name) ? " (its beta1 plays that part: --betas B1,B2)" : "",
               "; --momentum is for sgd and rmsprop, but got --momentum ", g(*flags.momentum));
-  EMBER_CHECK(!flags.betas || is_adam(name), "--betas: --optimizer ", name,
-              " has no betas; --betas is for adam and adamw, but got --betas ",
+  EMBER_CHECK(!flags.betas || has_betas(name), "--betas: --optimizer ", name,
+              " has no betas; --betas is for adam, adamw, adamax, nadam and radam, but got --betas ",
               flags.betas ? g(flags.betas->first) + "," + g(flags.betas->second) : "");
 }
 
@@ -121,6 +135,8 @@ double resolved_lr(const OptimizerFlags& flags) {
   if (flags.lr) return *flags.lr;
   if (flags.name == "sgd") return kSgdLr;
   if (flags.name == "adagrad") return kAdagradLr;
+  if (flags.name == "adadelta") return kAdadeltaLr;
+  if (flags.name == "adamax" || flags.name == "nadam") return kAdamaxLr;
   return kAdaptiveLr;
 }
 
@@ -145,6 +161,16 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const OptimizerFlags& flags, st
   };
   if (flags.name == "adam") return std::make_unique<optim::Adam>(std::move(params), adam_like(optim::AdamOptions{}));
   if (flags.name == "adamw") return std::make_unique<optim::AdamW>(std::move(params), adam_like(optim::AdamWOptions{}));
+  if (flags.name == "adamax")
+    return std::make_unique<optim::Adamax>(std::move(params), adam_like(optim::AdamaxOptions{}));
+  if (flags.name == "nadam") return std::make_unique<optim::NAdam>(std::move(params), adam_like(optim::NAdamOptions{}));
+  if (flags.name == "radam") return std::make_unique<optim::RAdam>(std::move(params), adam_like(optim::RAdamOptions{}));
+  if (flags.name == "adadelta") {
+    optim::AdadeltaOptions options;
+    options.lr = lr;
+    if (flags.weight_decay) options.weight_decay = *flags.weight_decay;
+    return std::make_unique<optim::Adadelta>(std::move(params), options);
+  }
   if (flags.name == "rmsprop") {
     optim::RMSpropOptions options;
     options.lr = lr;

@@ -10,8 +10,12 @@
 #include "core/factories.h"
 #include "core/random.h"
 #include "nn/linear.h"
+#include "nn/optim/adadelta.h"
 #include "nn/optim/adagrad.h"
 #include "nn/optim/adam.h"
+#include "nn/optim/adamax.h"
+#include "nn/optim/nadam.h"
+#include "nn/optim/radam.h"
 #include "nn/optim/rmsprop.h"
 #include "nn/optim/sgd.h"
 #include "nn/serialize/safetensors.h"
@@ -90,6 +94,39 @@ TEST(TrainOptimizer, DefaultsPerOptimizer) {
   EXPECT_EQ(resolved_lr({.name = "adagrad"}), 1e-2);
 }
 
+// Adadelta, Adamax, NAdam and RAdam take PyTorch's defaults, and the flags given.
+TEST(TrainOptimizer, DefaultsOfTheAdadeltaAndAdamFamilies) {
+  auto model = tiny();
+  auto make = [&](const OptimizerFlags& flags) { return make_optimizer(flags, model->parameters()); };
+  auto adadelta = make({.name = "adadelta"});
+  const auto& d = dynamic_cast<optim::Adadelta&>(*adadelta).options(0);
+  EXPECT_EQ(d.lr, 1.0);
+  EXPECT_EQ(d.rho, 0.9);
+  EXPECT_EQ(d.weight_decay, 0.0);
+  auto adadelta_wd = make({.name = "adadelta", .lr = 0.5, .weight_decay = 0.1});
+  EXPECT_EQ(dynamic_cast<optim::Adadelta&>(*adadelta_wd).options(0).lr, 0.5);
+  EXPECT_EQ(dynamic_cast<optim::Adadelta&>(*adadelta_wd).options(0).weight_decay, 0.1);
+
+  auto adamax = make({.name = "adamax"});
+  const auto& x = dynamic_cast<optim::Adamax&>(*adamax).options(0);
+  EXPECT_EQ(x.lr, 2e-3);
+  EXPECT_EQ(x.betas, std::make_pair(0.9, 0.999));
+  auto nadam = make({.name = "nadam", .weight_decay = 0.2, .betas = std::make_pair(0.8, 0.99)});
+  const auto& n = dynamic_cast<optim::NAdam&>(*nadam).options(0);
+  EXPECT_EQ(n.lr, 2e-3);
+  EXPECT_EQ(n.weight_decay, 0.2);
+  EXPECT_EQ(n.betas, std::make_pair(0.8, 0.99));
+  EXPECT_EQ(n.momentum_decay, 4e-3);
+  auto radam = make({.name = "radam", .lr = 0.01});
+  const auto& r = dynamic_cast<optim::RAdam&>(*radam).options(0);
+  EXPECT_EQ(r.lr, 0.01);
+  EXPECT_EQ(r.betas, std::make_pair(0.9, 0.999));
+  EXPECT_EQ(resolved_lr({.name = "radam"}), 1e-3);
+  EXPECT_EQ(resolved_lr({.name = "nadam"}), 2e-3);
+  EXPECT_EQ(resolved_lr({.name = "adadelta"}), 1.0);
+  EXPECT_EQ(optimizer_names().size(), 9u);
+}
+
 TEST(TrainOptimizer, FlagsTheOptimizerDoesNotHaveAreErrors) {
   EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "adam", .momentum = 0.5}); }),
               HasSubstr("--momentum: --optimizer adam has no momentum (its beta1 plays that part"));
@@ -97,10 +134,19 @@ TEST(TrainOptimizer, FlagsTheOptimizerDoesNotHaveAreErrors) {
               HasSubstr("--momentum: --optimizer adagrad has no momentum; --momentum is for sgd and rmsprop, but got "
                         "--momentum 0.5"));
   EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "rmsprop", .betas = std::make_pair(0.9, 0.9)}); }),
-              HasSubstr("--betas: --optimizer rmsprop has no betas; --betas is for adam and adamw, but got --betas "
-                        "0.9,0.9"));
+              HasSubstr("--betas: --optimizer rmsprop has no betas; --betas is for adam, adamw, adamax, nadam and "
+                        "radam, but got --betas 0.9,0.9"));
+  EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "adadelta", .betas = std::make_pair(0.9, 0.9)}); }),
+              HasSubstr("--betas: --optimizer adadelta has no betas"));
+  EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "nadam", .momentum = 0.5}); }),
+              HasSubstr("--momentum: --optimizer nadam has no momentum (its beta1 plays that part"));
+  EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "adadelta", .momentum = 0.5}); }),
+              HasSubstr("--momentum: --optimizer adadelta has no momentum; --momentum is for sgd and rmsprop"));
+  EXPECT_EQ(error_of([] { check_optimizer_flags({.name = "radam", .betas = std::make_pair(0.9, 0.9)}); }),
+            "(no error)");
   EXPECT_THAT(error_of([] { check_optimizer_flags({.name = "lion"}); }),
-              HasSubstr("--optimizer: expected sgd, adam, adamw, rmsprop or adagrad, but got 'lion'"));
+              HasSubstr("--optimizer: expected sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam or radam, "
+                        "but got 'lion'"));
   EXPECT_EQ(error_of([] { check_optimizer_flags({.name = "rmsprop", .weight_decay = 0.1, .momentum = 0.5}); }),
             "(no error)");
 }
@@ -115,6 +161,35 @@ TEST(TrainOptimizer, CapturableModes) {
   EXPECT_TRUE(dynamic_cast<optim::Adam&>(*adam).options(0).capturable);
   auto adagrad = make_optimizer({.name = "adagrad"}, model->parameters());
   EXPECT_THAT(error_of([&] { make_capturable(*adagrad); }), HasSubstr("needs a capturable optimizer"));
+  for (const char* name : {"adadelta", "adamax", "nadam", "radam"}) {
+    SCOPED_TRACE(name);
+    EXPECT_THAT(not_capturable_reason(name), HasSubstr(std::string("--optimizer ") + name + " has no capturable mode"));
+    auto opt = make_optimizer({.name = name}, model->parameters());
+    EXPECT_THAT(error_of([&] { make_capturable(*opt); }), HasSubstr("needs a capturable optimizer"));
+  }
+}
+
+// A NAdam checkpoint (its float32 mu_product beside the float64 step) resumes exactly.
+TEST(TrainOptimizer, NAdamCheckpointResumes) {
+  testing::TempDir dir;
+  const std::string path = dir.file("nadam.safetensors");
+  auto model = tiny();
+  auto nadam = make_optimizer({.name = "nadam"}, model->parameters());
+  one_step(*model, *nadam);
+  save_checkpoint(path, *model, *nadam, "nadam");
+  auto other = tiny();
+  auto resumed = make_optimizer({.name = "nadam"}, other->parameters());
+  EXPECT_EQ(load_checkpoint(path, *other, resumed.get(), "nadam"), 2);
+  const optim::StateDict saved = nadam->state_dict(), loaded = resumed->state_dict();
+  ASSERT_EQ(saved.size(), loaded.size());
+  for (size_t i = 0; i < saved.size(); ++i) {
+    EXPECT_EQ(saved[i].first, loaded[i].first);
+    EXPECT_EQ(saved[i].second.dtype(), loaded[i].second.dtype()) << saved[i].first;
+    EXPECT_EQ(values(saved[i].second), values(loaded[i].second)) << saved[i].first;
+  }
+  one_step(*model, *nadam);
+  one_step(*other, *resumed);
+  EXPECT_EQ(values(model->parameters()[0]), values(other->parameters()[0]));
 }
 
 TEST(TrainOptimizer, CheckpointNamesItsOptimizer) {
