@@ -1,8 +1,9 @@
-// CUDA parity of the fused RMSprop, Adagrad and AMSGrad Adam/AdamW steps: K steps on a GPU
-// give the CPU's parameters and state bit for bit (core/optim_math.h rounds alike on both
-// devices, fused multiply-adds included), in float32 and float64, on contiguous and
-// strided parameters; capturable AMSGrad Adam follows the plain one (to an ulp of the
-// bias corrections: Note [Capturable optimizers]).
+// CUDA parity of the fused RMSprop, Adagrad, AMSGrad Adam/AdamW, Adadelta, Adamax, NAdam
+// and RAdam steps: K steps on a GPU give the CPU's parameters and state bit for bit
+// (core/optim_math.h and optim_math_more.h round alike on both devices, fused
+// multiply-adds included), in float32 and float64, on contiguous and strided parameters;
+// capturable AMSGrad Adam follows the plain one (to an ulp of the bias corrections: Note
+// [Capturable optimizers]); Adadelta, Adamax, NAdam and RAdam refuse to step in a capture.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -16,7 +17,7 @@
 namespace ember {
 namespace {
 
-constexpr int kSteps = 10;
+constexpr int kSteps = 12;  // RAdam with beta2 = 0.9 rectifies from step 6
 
 using MakeOpt = std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>;
 
@@ -101,6 +102,52 @@ TEST(CudaOptimMore, NoStepInsideACapture) {
   graph.capture_begin();
   EXPECT_EMBER_ERROR(rms.step(), "RMSprop: a step inside a CUDA graph capture is not supported");
   graph.reset();
+}
+
+TEST(CudaOptimExtra, AdadeltaMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_cuda_matches_cpu("plain", maker<optim::Adadelta>(optim::AdadeltaOptions{}));
+  expect_cuda_matches_cpu("all", maker<optim::Adadelta>(optim::AdadeltaOptions{
+                                     .lr = 0.5, .rho = 0.8, .eps = 1e-4, .weight_decay = 0.1, .maximize = true}));
+}
+
+TEST(CudaOptimExtra, AdamaxMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_cuda_matches_cpu("all", maker<optim::Adamax>(optim::AdamaxOptions{
+                                     .lr = 0.05, .betas = {0.8, 0.95}, .weight_decay = 0.1, .maximize = true}));
+}
+
+TEST(CudaOptimExtra, NAdamMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_cuda_matches_cpu("decay", maker<optim::NAdam>(optim::NAdamOptions{
+                                       .lr = 0.05, .weight_decay = 0.1, .momentum_decay = 0.01}));
+}
+
+TEST(CudaOptimExtra, RAdamMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_cuda_matches_cpu("decay", maker<optim::RAdam>(optim::RAdamOptions{
+                                       .lr = 0.05, .betas = {0.8, 0.9}, .weight_decay = 0.1}));
+}
+
+// Not capturable: each refuses a step while its parameter's stream captures.
+TEST(CudaOptimExtra, NoStepInsideACapture) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const std::pair<MakeOpt, const char*> cases[] = {
+      {maker<optim::Adadelta>(optim::AdadeltaOptions{}), "Adadelta: a step inside a CUDA graph capture"},
+      {maker<optim::Adamax>(optim::AdamaxOptions{}), "Adamax: a step inside a CUDA graph capture"},
+      {maker<optim::NAdam>(optim::NAdamOptions{}), "NAdam: a step inside a CUDA graph capture"},
+      {maker<optim::RAdam>(optim::RAdamOptions{}), "RAdam: a step inside a CUDA graph capture"},
+  };
+  for (const auto& [make, phrase] : cases) {
+    Tensor p = zeros({3}, TensorOptions(kFloat32).device(Device::cuda(0))).requires_grad_(true);
+    p.mutable_grad() = ones({3}, TensorOptions(kFloat32).device(Device::cuda(0)));
+    std::unique_ptr<optim::Optimizer> opt = make({p});
+    opt->step();  // state made outside
+    cuda::Graph graph;
+    graph.capture_begin();
+    EXPECT_EMBER_ERROR(opt->step(), phrase);
+    graph.reset();
+  }
 }
 
 }  // namespace

@@ -15,30 +15,19 @@
 #include "nn/optim/radam.h"
 #include "optim_torch_values_extra.h"
 #include "support/helpers.h"
+#include "support/optim_script.h"
 
 namespace ember {
 namespace {
 
+using ember::testing::as_rows;
+using ember::testing::keys_after_a_step;
+using ember::testing::keys_of;
+using ember::testing::kCheckedSteps;
+using ember::testing::kStart;
+using ember::testing::Rows;
+using ember::testing::set_script_grad;
 namespace ref = ember::testing::torch_optim_extra;
-using Rows = std::vector<std::vector<double>>;
-
-const std::vector<double> kStart{1.0, -0.5, 0.25, 2.0, -1.5};
-constexpr int kCheckedSteps[] = {1, 2, 3, 5, 10, 15, 20};
-
-// The gradient of the reference script at step k: 0.5 * p - sin(0.7 k + i), computed in
-// double and rounded to p's dtype.
-void set_script_grad(Tensor& p, int k) {
-  std::vector<double> g;
-  const std::vector<double> values = p.to_vector<double>();
-  for (size_t i = 0; i < values.size(); ++i) g.push_back(0.5 * values[i] - std::sin(0.7 * k + static_cast<double>(i)));
-  p.mutable_grad() = tensor(g, p.sizes(), TensorOptions(p.dtype()));
-}
-
-Rows as_rows(const std::vector<std::vector<float>>& rows) {
-  Rows out;
-  for (const auto& r : rows) out.emplace_back(r.begin(), r.end());
-  return out;
-}
 
 // Compares p with `expected` (tol 0: the same bits).
 void expect_values(const Tensor& p, const std::vector<double>& expected, double tol) {
@@ -182,21 +171,6 @@ TEST(OptimRAdam, MatchesTorch) {
 }
 
 // ---------------------------------------------------------------- state_dict
-
-std::vector<std::string> keys_of(const optim::StateDict& sd) {
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : sd) keys.push_back(key);
-  return keys;
-}
-
-template <typename Opt, typename Options>
-std::vector<std::string> keys_after_a_step(const Options& options) {
-  Tensor p = tensor(kStart, {5}, kFloat64).requires_grad_(true);
-  Opt opt({p}, options);
-  set_script_grad(p, 1);
-  opt.step();
-  return keys_of(opt.state_dict());
-}
 
 TEST(OptimExtra, StateDictKeysArePyTorchs) {
   using K = std::vector<std::string>;

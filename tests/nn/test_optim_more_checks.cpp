@@ -26,26 +26,8 @@ using ember::testing::number;
 using ember::testing::stepped_state;
 using ember::testing::with;
 using ember::testing::without;
-
-// `bad` refused with `phrase` by the constructor, by add_param_group and by
-// load_state_dict (every hyper-parameter of `good` replaced by bad's), leaving the
-// optimizer as it was.
-template <typename Opt, typename Options>
-void expect_refused_everywhere(Options bad, const char* phrase, const optim::StateDict& good) {
-  SCOPED_TRACE(phrase);
-  EXPECT_EMBER_ERROR(Opt({param()}, bad), phrase);
-  Opt opt({param()}, Options{.lr = 0.25});
-  EXPECT_EMBER_ERROR(opt.add_param_group({param()}, bad), phrase);
-  EXPECT_EQ(opt.num_param_groups(), 1u);
-  optim::StateDict loaded = good;
-  visit_fields(bad, [&](const char* name, auto& value) {
-    loaded = with(loaded, std::string("param_groups.0.") + name, number(static_cast<double>(value)));
-  });
-  const std::string msg = error_of([&] { opt.load_state_dict(loaded); });
-  EXPECT_NE(msg.find(phrase), std::string::npos) << msg;
-  EXPECT_NE(msg.find("parameter group 0"), std::string::npos) << msg;
-  EXPECT_DOUBLE_EQ(opt.lr(0), 0.25);
-}
+using ember::testing::expect_refused_everywhere;
+using ember::testing::expect_state_refused;
 
 TEST(OptimMoreChecks, RMSpropOptions) {
   using O = optim::RMSpropOptions;
@@ -91,18 +73,6 @@ TEST(OptimMoreChecks, FlagsTakeOnlyZeroOrOne) {
   optim::RMSprop r({param()});
   EXPECT_EMBER_ERROR(r.load_state_dict(with(rms, "param_groups.0.centered", number(0.5))),
                      "centered is a flag: expected 0 or 1, but got 0.5");
-}
-
-// Loaded state refused with `phrase`; the optimizer keeps its lr and empty state.
-template <typename Opt>
-void expect_state_refused(const optim::StateDict& bad, const char* phrase) {
-  SCOPED_TRACE(phrase);
-  Opt opt({param()});
-  const double lr = opt.lr(0);
-  const size_t entries = opt.state_dict().size();
-  EXPECT_EMBER_ERROR(opt.load_state_dict(bad), phrase);
-  EXPECT_EQ(opt.lr(0), lr);
-  EXPECT_EQ(opt.state_dict().size(), entries);
 }
 
 TEST(OptimMoreChecks, RMSpropLoadedState) {
