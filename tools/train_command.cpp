@@ -324,29 +324,37 @@ void report_diagnostics() {
   std::printf("diagnostics: %s\n", fired.empty() ? "none fired" : fired.c_str());
 }
 
-// --json's contents; the confusion matrix when `confusion` is given (ember eval).
-void write_json(const std::string& path, Device dev, const std::vector<EpochResult>& epochs, double accuracy,
-                bool amp = false, MemoryFormat memory_format = MemoryFormat::Contiguous, bool cuda_graph = false,
-                const std::string& augment = "", const Confusion* confusion = nullptr,
-                const std::vector<std::string>& classes = {}) {
+// What --json records beside the epochs and the accuracy.
+struct RunSettings {
+  Device device;
+  bool amp = false;
+  MemoryFormat memory_format = MemoryFormat::Contiguous;
+  bool cuda_graph = false;
+  std::string augment = "";
+  const Confusion* confusion = nullptr;  // ember eval: per-class accuracy and the matrix
+  std::vector<std::string> classes = {};  // the confusion's class names
+};
+
+void write_json(const std::string& path, const RunSettings& run, const std::vector<EpochResult>& epochs,
+                double accuracy) {
   using nn::json::OrderedJson;
-  OrderedJson out = {{"device", dev.str()},
-                     {"amp", amp},
-                     {"augment", augment},
-                     {"memory_format", memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
-                     {"cuda_graph", cuda_graph},
-                     {"epochs", OrderedJson::array()}};
+  OrderedJson out = {
+      {"device", run.device.str()},
+      {"amp", run.amp},
+      {"augment", run.augment},
+      {"memory_format", run.memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
+      {"cuda_graph", run.cuda_graph},
+      {"epochs", OrderedJson::array()}};
   for (const EpochResult& e : epochs) {
     out["epochs"].push_back(
         {{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
   }
   out["test_accuracy"] = accuracy;
-  if (confusion) {
+  if (run.confusion) {
     out["per_class_accuracy"] = OrderedJson::object();
-    const std::vector<double> per_class = confusion->per_class_accuracy();
-    for (size_t c = 0; c < per_class.size(); ++c)
-      out["per_class_accuracy"][classes.at(c)] = per_class[c];
-    out["confusion_matrix"] = confusion->counts;
+    const std::vector<double> per_class = run.confusion->per_class_accuracy();
+    for (size_t c = 0; c < per_class.size(); ++c) out["per_class_accuracy"][run.classes.at(c)] = per_class[c];
+    out["confusion_matrix"] = run.confusion->counts;
   }
   out["diagnostics"] = OrderedJson::object();
   for (const auto& [name, count] : diagnostics::counts()) out["diagnostics"][name] = count;
@@ -460,8 +468,13 @@ int run_train(const TrainOptions& opt) {
   if (!job.is_main()) return 0;
   report_diagnostics();
   if (!opt.json_path.empty()) {
-    write_json(opt.json_path, dev, results, accuracy, opt.amp, memory_format, graphed && graphed->captured(),
-               opt.augment);
+    write_json(opt.json_path,
+               {.device = dev,
+                .amp = opt.amp,
+                .memory_format = memory_format,
+                .cuda_graph = graphed && graphed->captured(),
+                .augment = opt.augment},
+               results, accuracy);
   }
   return 0;
 }
@@ -487,7 +500,7 @@ int run_eval(const TrainOptions& opt) {
   std::printf("test accuracy %.4f (%zu images, %.2f s)\n", accuracy, test_set.size(), since(t0));
   if (opt.per_class) std::printf("\n%s", format_confusion(confusion, data.classes).c_str());
   if (!opt.json_path.empty())
-    write_json(opt.json_path, dev, {}, accuracy, false, MemoryFormat::Contiguous, false, "", &confusion, data.classes);
+    write_json(opt.json_path, {.device = dev, .confusion = &confusion, .classes = data.classes}, {}, accuracy);
   return 0;
 }
 
