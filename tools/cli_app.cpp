@@ -20,6 +20,8 @@ std::unique_ptr<CliApp> make_cli_app() {
   cli->run_train = add_train_command(*cli->train);
   cli->eval = app.add_subcommand("eval", "Evaluate a checkpoint on the Fashion-MNIST test set");
   cli->run_eval = add_eval_command(*cli->eval);
+  cli->predict = app.add_subcommand("predict", "Classify your own images with a checkpoint of ember train");
+  cli->run_predict = add_predict_command(*cli->predict);
   cli->mem = app.add_subcommand("mem", "Memory of one forward/backward of the small CNN in each grad mode");
   cli->run_mem = add_mem_command(*cli->mem);
   cli->kernels = app.add_subcommand("kernels", "Check the CUDA kernels against the CPU reference");
@@ -31,6 +33,7 @@ int run_parsed(CliApp& cli) {
   try {
     if (cli.train->parsed()) return cli.run_train();
     if (cli.eval->parsed()) return cli.run_eval();
+    if (cli.predict->parsed()) return cli.run_predict();
     if (cli.mem->parsed()) return cli.run_mem();
     if (cli.kernels->parsed()) return cli.run_kernels();
     return cli.run_report();

@@ -16,7 +16,8 @@ struct CliApp {
   CLI::App* eval = nullptr;
   CLI::App* mem = nullptr;
   CLI::App* kernels = nullptr;
-  Runner run_report, run_train, run_eval, run_mem, run_kernels;
+  CLI::App* predict = nullptr;
+  Runner run_report, run_train, run_eval, run_mem, run_kernels, run_predict;
 };
 
 // A fresh app with all subcommands and their flags (CLI::App cannot be moved: hence the pointer).

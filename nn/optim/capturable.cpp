@@ -5,6 +5,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "cuda/graph.h"
+#include "cuda/stream.h"
 
 namespace ember::optim::detail {
 
@@ -47,7 +48,9 @@ void write_capturable_group(std::vector<CapturableGroup>& groups, size_t group, 
 }
 
 void check_not_capturing(const Tensor& param, const char* optimizer) {
-  EMBER_CHECK(!param.is_cuda() || !cuda::is_current_stream_capturing(), optimizer,
+  if (!param.is_cuda()) return;
+  const cuda::DeviceGuard on_device(param.device().index());  // the capture is on the parameter's device
+  EMBER_CHECK(!cuda::is_current_stream_capturing(), optimizer,
               ": a step inside a CUDA graph capture is not supported (", optimizer,
               " has no capturable option: its lr and step count would be frozen at the capture's values; Note "
               "[Capturable optimizers])");

@@ -36,7 +36,7 @@ TEST(GradScalerCuda, StepsAndBackOffMatchTheCpu) {
       scaler.update();
       scales.push_back(scaler.get_scale());
     }
-    return std::make_tuple(fc->weight.detach().cpu(), scales);
+    return std::make_tuple(fc->weight.detach(), scales);  // on its device: expect_same wants the GPU's there
   };
   const auto [w_cpu, scales_cpu] = run(Device::cpu());
   const auto [w_gpu, scales_gpu] = run(Device::cuda(0));

@@ -1,28 +1,18 @@
 // read_image and ImageFolder (Notes [Reading images], [ImageFolder]): PNG and JPEG files
-// written here with libpng / libjpeg, decoded back to their pixels in every mode; the
-// class folders, sample order, conversion, resizing and normalisation of ImageFolder;
-// damaged files and bad folders as clear errors. Skips a format this build cannot read.
+// written with libpng / libjpeg (tests/support/image_files.h), decoded back to their pixels
+// in every mode; the class folders, sample order, conversion, resizing and normalisation of
+// ImageFolder; damaged files and bad folders as clear errors. Skips a format this build cannot read.
 #include <gmock/gmock.h>
 
-#include <csetjmp>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#if __has_include(<png.h>)
-#include <png.h>
-#define EMBER_TEST_PNG 1
-#endif
-#if __has_include(<jpeglib.h>)
-#include <jpeglib.h>
-#define EMBER_TEST_JPEG 1
-#endif
-
 #include "nn/data/dataloader.h"
 #include "nn/data/image_folder.h"
 #include "support/helpers.h"
+#include "support/image_files.h"
 #include "support/temp_dir.h"
 
 namespace ember {
@@ -30,6 +20,12 @@ namespace {
 
 using data::ImageReadMode;
 using ember::testing::TempDir;
+#ifdef EMBER_TEST_PNG
+using ember::testing::write_png;
+#endif
+#ifdef EMBER_TEST_JPEG
+using ember::testing::write_jpeg;
+#endif
 using ::testing::ElementsAre;
 
 namespace fs = std::filesystem;
@@ -37,54 +33,8 @@ namespace fs = std::filesystem;
 std::vector<double> values(const Tensor& t) { return t.to(kFloat64).contiguous().to_vector<double>(); }
 
 #ifdef EMBER_TEST_PNG
-// An 8-bit PNG of interleaved samples (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA per pixel).
-void write_png(const std::string& path, int width, int height, int channels, const std::vector<unsigned char>& hwc) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  image.width = static_cast<png_uint_32>(width);
-  image.height = static_cast<png_uint_32>(height);
-  static const png_uint_32 formats[5] = {0, PNG_FORMAT_GRAY, PNG_FORMAT_GA, PNG_FORMAT_RGB, PNG_FORMAT_RGBA};
-  image.format = formats[channels];
-  ASSERT_TRUE(png_image_write_to_file(&image, path.c_str(), 0, hwc.data(), 0, nullptr)) << image.message;
-}
-#endif
-
-#ifdef EMBER_TEST_JPEG
-// A quality-100 JPEG of one flat color (RGB or gray): decodes to that color within 1-2.
-void write_jpeg(const std::string& path, int width, int height, int channels, const std::vector<unsigned char>& color) {
-  jpeg_compress_struct info{};
-  jpeg_error_mgr err{};
-  info.err = jpeg_std_error(&err);
-  jpeg_create_compress(&info);
-  FILE* file = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr);
-  jpeg_stdio_dest(&info, file);
-  info.image_width = static_cast<JDIMENSION>(width);
-  info.image_height = static_cast<JDIMENSION>(height);
-  info.input_components = channels;
-  info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&info);
-  jpeg_set_quality(&info, 100, TRUE);
-  jpeg_start_compress(&info, TRUE);
-  std::vector<unsigned char> row;
-  for (int x = 0; x < width; ++x) row.insert(row.end(), color.begin(), color.end());
-  while (info.next_scanline < info.image_height) {
-    JSAMPROW rows[1] = {row.data()};
-    jpeg_write_scanlines(&info, rows, 1);
-  }
-  jpeg_finish_compress(&info);
-  jpeg_destroy_compress(&info);
-  std::fclose(file);
-}
-#endif
-
-void skip_unless(const char* format) {
-  if (!data::can_read_image_format(format)) GTEST_SKIP() << "this build reads no " << format;
-}
-
-#ifdef EMBER_TEST_PNG
 TEST(ReadImage, PngPixelsInEveryMode) {
-  skip_unless("png");
+  EMBER_SKIP_UNLESS_READABLE("png");
   TempDir dir;
   write_png(dir.file("gray.png"), 3, 2, 1, {0, 50, 100, 150, 200, 255});
   const Tensor gray = data::read_image(dir.file("gray.png"));
@@ -111,7 +61,7 @@ TEST(ReadImage, PngPixelsInEveryMode) {
 
 #ifdef EMBER_TEST_JPEG
 TEST(ReadImage, JpegFlatColorsDecodeToTheirColor) {
-  skip_unless("jpeg");
+  EMBER_SKIP_UNLESS_READABLE("jpeg");
   TempDir dir;
   write_jpeg(dir.file("red.jpg"), 8, 8, 3, {200, 40, 90});
   const Tensor rgb = data::read_image(dir.file("red.jpg"));
@@ -167,7 +117,7 @@ void make_folder(const TempDir& dir) {
 }
 
 TEST(ImageFolder, ClassesSamplesAndPixelsAsTorchvision) {
-  skip_unless("png");
+  EMBER_SKIP_UNLESS_READABLE("png");
   TempDir dir;
   make_folder(dir);
   const data::ImageFolder folder(dir.str(), {.mode = ImageReadMode::GRAY});
@@ -197,7 +147,7 @@ TEST(ImageFolder, ClassesSamplesAndPixelsAsTorchvision) {
 }
 
 TEST(ImageFolder, BadFoldersAreTorchvisionsErrors) {
-  skip_unless("png");
+  EMBER_SKIP_UNLESS_READABLE("png");
   TempDir empty_root;
   EXPECT_EMBER_ERROR(data::ImageFolder(empty_root.str()), "Couldn't find any class folder in ");
   EXPECT_EMBER_ERROR(data::ImageFolder(empty_root.file("nowhere")), "is not a directory");

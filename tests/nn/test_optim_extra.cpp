@@ -21,11 +21,13 @@ namespace ember {
 namespace {
 
 using ember::testing::as_rows;
+using ember::testing::expect_strided_matches_contiguous;
 using ember::testing::keys_after_a_step;
 using ember::testing::keys_of;
 using ember::testing::kCheckedSteps;
 using ember::testing::kStart;
 using ember::testing::Rows;
+using ember::testing::expect_strided_matches_contiguous;
 using ember::testing::set_script_grad;
 namespace ref = ember::testing::torch_optim_extra;
 
@@ -299,32 +301,6 @@ TEST(OptimExtra, ParameterGroupsKeepTheirOwnOptions) {
   expect_groups_independent<optim::Adamax>("adamax", AdamaxO{}, kAdamaxDecay);
   expect_groups_independent<optim::NAdam>("nadam", NAdamO{}, kNadamDecay);
   expect_groups_independent<optim::RAdam>("radam", RAdamO{}, kRadamDecay);
-}
-
-// A [4, 3] parameter updated as a contiguous tensor and as a transposed view (with a
-// transposed gradient too): the staged update gives the same bits (Note [Staged optimizer
-// operands] in nn/optim/fused_update.h).
-template <typename Opt, typename Options>
-void expect_strided_matches_contiguous(const char* what, const Options& options) {
-  SCOPED_TRACE(what);
-  const std::vector<double> v = ember::testing::random_values(12, 7);
-  Tensor dense = tensor(v, {4, 3}, kFloat32).requires_grad_(true);
-  Tensor strided = native::transpose(native::clone(native::transpose(dense.detach(), 0, 1)), 0, 1).requires_grad_(true);
-  ASSERT_FALSE(strided.is_contiguous());
-  Opt a({dense}, options), b({strided}, options);
-  for (int k = 0; k < 8; ++k) {
-    const Tensor g = tensor(ember::testing::random_values(12, 20 + k), {4, 3}, kFloat32);
-    dense.mutable_grad() = g;
-    strided.mutable_grad() = native::transpose(native::clone(native::transpose(g, 0, 1)), 0, 1);
-    a.step();
-    b.step();
-  }
-  EXPECT_EQ(dense.to_vector<double>(), strided.to_vector<double>());
-  EXPECT_NE(dense.to_vector<double>(), v);
-  const optim::StateDict sa = a.state_dict(), sb = b.state_dict();
-  ASSERT_EQ(keys_of(sa), keys_of(sb));
-  for (size_t i = 0; i < sa.size(); ++i)
-    EXPECT_EQ(sa[i].second.to_vector<double>(), sb[i].second.to_vector<double>()) << sa[i].first;
 }
 
 TEST(OptimExtra, StridedParametersGiveTheContiguousBits) {

@@ -19,6 +19,7 @@ namespace ember {
 namespace {
 
 using ember::testing::as_rows;
+using ember::testing::expect_strided_matches_contiguous;
 using ember::testing::keys_after_a_step;
 using ember::testing::keys_of;
 using ember::testing::kCheckedSteps;
@@ -151,34 +152,13 @@ TEST(OptimMore, StateDictRoundTripResumesIdentically) {
 
 // ---------------------------------------------------------------- layouts
 
-// A [4, 3] parameter updated as a contiguous tensor and as a transposed view of a [3, 4]
-// tensor (with a transposed gradient too): the staged update gives the same bits.
-template <typename Opt, typename Options>
-void expect_strided_matches_contiguous(const Options& options) {
-  const std::vector<double> v = ember::testing::random_values(12, 7);
-  Tensor dense = tensor(v, {4, 3}, kFloat32).requires_grad_(true);
-  Tensor strided = native::transpose(native::clone(native::transpose(dense.detach(), 0, 1)), 0, 1).requires_grad_(true);
-  ASSERT_FALSE(strided.is_contiguous());
-  Opt a({dense}, options), b({strided}, options);
-  for (int k = 0; k < 4; ++k) {
-    const Tensor g = tensor(ember::testing::random_values(12, 20 + k), {4, 3}, kFloat32);
-    dense.mutable_grad() = g;
-    strided.mutable_grad() = native::transpose(native::clone(native::transpose(g, 0, 1)), 0, 1);
-    a.step();
-    b.step();
-  }
-  EXPECT_EQ(dense.to_vector<double>(), strided.to_vector<double>());
-  const optim::StateDict sa = a.state_dict(), sb = b.state_dict();
-  ASSERT_EQ(keys_of(sa), keys_of(sb));
-  for (size_t i = 0; i < sa.size(); ++i)
-    EXPECT_EQ(sa[i].second.to_vector<double>(), sb[i].second.to_vector<double>()) << sa[i].first;
-}
-
 TEST(OptimMore, StridedParametersGiveTheContiguousBits) {
   expect_strided_matches_contiguous<optim::RMSprop>(
-      optim::RMSpropOptions{.weight_decay = 0.1, .momentum = 0.9, .centered = true});
-  expect_strided_matches_contiguous<optim::Adagrad>(optim::AdagradOptions{.lr_decay = 0.1, .weight_decay = 0.1});
-  expect_strided_matches_contiguous<optim::Adam>(optim::AdamOptions{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true});
+      "rmsprop", optim::RMSpropOptions{.weight_decay = 0.1, .momentum = 0.9, .centered = true});
+  expect_strided_matches_contiguous<optim::Adagrad>("adagrad",
+                                                    optim::AdagradOptions{.lr_decay = 0.1, .weight_decay = 0.1});
+  expect_strided_matches_contiguous<optim::Adam>("adam",
+                                                 optim::AdamOptions{.lr = 0.01, .weight_decay = 0.1, .amsgrad = true});
 }
 
 // ---------------------------------------------------------------- capturable amsgrad and schedules

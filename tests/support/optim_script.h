@@ -1,14 +1,18 @@
 // The optimizer tests' shared script (tests/nn/test_optim_more.cpp, test_optim_extra.cpp and
 // their PyTorch 1.13 references optim_torch_values*.h): the start point, the gradient of
-// step k, the checked steps, and the state-dict keys after one step.
+// step k, the checked steps, the state-dict keys after one step, and the strided-parameter check.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "core/factories.h"
+#include "core/native.h"
 #include "core/tensor.h"
 #include "nn/optim/optimizer.h"
+#include "support/helpers.h"
 
 namespace ember::testing {
 
@@ -47,6 +51,32 @@ std::vector<std::string> keys_after_a_step(const Options& options) {
   set_script_grad(p, 1);
   opt.step();
   return keys_of(opt.state_dict());
+}
+
+// A [4, 3] parameter updated `steps` times as a contiguous tensor and as a transposed view
+// (with a transposed gradient too): the staged update gives the same bits, parameter and
+// state (Note [Staged optimizer operands] in nn/optim/fused_update.h), and it moved.
+template <typename Opt, typename Options>
+void expect_strided_matches_contiguous(const char* what, const Options& options, int steps = 8) {
+  SCOPED_TRACE(what);
+  const std::vector<double> v = random_values(12, 7);
+  Tensor dense = tensor(v, {4, 3}, kFloat32).requires_grad_(true);
+  Tensor strided = native::transpose(native::clone(native::transpose(dense.detach(), 0, 1)), 0, 1).requires_grad_(true);
+  ASSERT_FALSE(strided.is_contiguous());
+  Opt a({dense}, options), b({strided}, options);
+  for (int k = 0; k < steps; ++k) {
+    const Tensor g = tensor(random_values(12, 20 + k), {4, 3}, kFloat32);
+    dense.mutable_grad() = g;
+    strided.mutable_grad() = native::transpose(native::clone(native::transpose(g, 0, 1)), 0, 1);
+    a.step();
+    b.step();
+  }
+  EXPECT_EQ(dense.to_vector<double>(), strided.to_vector<double>());
+  EXPECT_NE(dense.to_vector<double>(), v);
+  const optim::StateDict sa = a.state_dict(), sb = b.state_dict();
+  ASSERT_EQ(keys_of(sa), keys_of(sb));
+  for (size_t i = 0; i < sa.size(); ++i)
+    EXPECT_EQ(sa[i].second.to_vector<double>(), sb[i].second.to_vector<double>()) << sa[i].first;
 }
 
 }  // namespace ember::testing
