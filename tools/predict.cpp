@@ -10,48 +10,31 @@
 #include "nn/data/datasets.h"
 #include "nn/data/image_io.h"
 #include "nn/functional/interpolate.h"
-#include "tools/train_data.h"
 
 namespace ember::tools {
 namespace {
 
-constexpr int64_t kSide = 28;  // the small CNN's input: 28x28
-
-// One image as the checkpoint's training data was made: grey in [0, 1], 28x28.
-Tensor grey_28x28(const std::string& path) {
-  const Tensor image = data::read_image(path, data::ImageReadMode::GRAY).to(kFloat32).div(255.0);
-  if (image.size(1) == kSide && image.size(2) == kSide) return image;
-  return nn::functional::interpolate(image.unsqueeze(0), {kSide, kSide}, {}, "bilinear", false).squeeze(0);
+// One image as the checkpoint's training data was made: grey or RGB in [0, 1], its size.
+Tensor resized(const std::string& path, ImageShape shape) {
+  const auto mode = shape.channels == 3 ? data::ImageReadMode::RGB : data::ImageReadMode::GRAY;
+  const Tensor image = data::read_image(path, mode).to(kFloat32).div(255.0);
+  if (image.size(1) == shape.height && image.size(2) == shape.width) return image;
+  return nn::functional::interpolate(image.unsqueeze(0), {shape.height, shape.width}, {}, "bilinear", false)
+      .squeeze(0);
 }
 
 }  // namespace
 
-std::vector<std::string> checkpoint_classes(const nn::Metadata& metadata, const std::string& path) {
-  const auto it = metadata.find(kClassesKey);
-  if (it == metadata.end()) return data::FashionMNIST::classes();
-  std::vector<std::string> classes(1);
-  for (char ch : it->second) {
-    if (ch == '\n')
-      classes.emplace_back();
-    else
-      classes.back() += ch;
-  }
-  EMBER_CHECK(std::none_of(classes.begin(), classes.end(), [](const std::string& c) { return c.empty(); }),
-              "checkpoint '", path, "': its \"", kClassesKey,
-              "\" metadata should name one class per line, but has an empty name");
-  return classes;
-}
-
-Tensor prediction_inputs(const std::vector<std::string>& paths, bool fashion_mnist, bool invert) {
+Tensor prediction_inputs(const std::vector<std::string>& paths, const CheckpointInput& checkpoint, bool invert) {
   EMBER_CHECK(!paths.empty(), "ember predict: expected at least one image, got none");
   const NoGradGuard no_grad;
   std::vector<Tensor> images;
   images.reserve(paths.size());
-  for (const std::string& path : paths) images.push_back(grey_28x28(path));
+  for (const std::string& path : paths) images.push_back(resized(path, checkpoint.shape));
   Tensor batch = stack(images, 0);
   if (invert) batch = batch.neg().add(1.0);
-  const double mean = fashion_mnist ? data::FashionMNIST::kMean : 0.5;
-  const double std = fashion_mnist ? data::FashionMNIST::kStd : 0.5;
+  const double mean = checkpoint.fashion_mnist ? data::FashionMNIST::kMean : 0.5;
+  const double std = checkpoint.fashion_mnist ? data::FashionMNIST::kStd : 0.5;
   return batch.sub(mean).div(std);
 }
 

@@ -8,27 +8,24 @@
 #include "core/device.h"
 #include "core/tensor.h"
 #include "nn/module.h"
-#include "nn/serialize/safetensors.h"
+#include "tools/train_data.h"
 
 namespace ember::tools {
 
 // Note [ember predict]
 // `ember predict --load CKPT IMAGE...` prints, for each PNG or JPEG image, the small CNN's
 // K most probable classes (softmax of the logits, computed in double) under eval() and
-// inference mode. Each image is prepared as the checkpoint's training images were: read
-// as grey, to [0, 1], resized to 28x28 (bilinear, as ImageFolder's Resize), then
-// normalised with Fashion-MNIST's mean and std for a checkpoint that names no classes
-// (Fashion-MNIST's) or to [-1, 1] for an `--image-folder` one (Note [ember train
-// --image-folder]). Fashion-MNIST's images are light garments on a black ground; a photo
+// inference mode. Each image is prepared as the checkpoint's training images were (its
+// metadata says how: Note [ember train --image-folder]): read as grey (or RGB), to
+// [0, 1], resized to its input size (bilinear, as ImageFolder's Resize), then normalised
+// with Fashion-MNIST's mean and std or to [-1, 1] for an `--image-folder` checkpoint.
+// Fashion-MNIST's images are light garments on a black ground; a photo
 // of a dark object on a light ground needs `--invert` (1 - x, PIL's ImageOps.invert)
 // before the model can recognise it. Ties among probabilities go to the lower class index
 // (torch.topk's order on the CPU is not specified there).
 
-// The class names a checkpoint was trained on: its "classes" metadata, or Fashion-MNIST's.
-std::vector<std::string> checkpoint_classes(const nn::Metadata& metadata, const std::string& path);
-
-// The images at `paths` as the checkpoint's model takes them: float32 [N, 1, 28, 28].
-Tensor prediction_inputs(const std::vector<std::string>& paths, bool fashion_mnist, bool invert);
+// The images at `paths` as the checkpoint's model takes them: float32 [N, C, H, W].
+Tensor prediction_inputs(const std::vector<std::string>& paths, const CheckpointInput& checkpoint, bool invert);
 
 struct ClassScore {
   int64_t index = 0;

@@ -10,6 +10,7 @@
 #include "tools/flag_checks.h"
 #include "tools/predict.h"
 #include "tools/small_cnn.h"
+#include "tools/train_data.h"
 #include "tools/train_guards.h"
 #include "tools/train_resume.h"
 
@@ -43,15 +44,14 @@ void write_predictions(const std::string& path, const PredictOptions& opt, Devic
 
 int run_predict(const PredictOptions& opt) {
   check_train_outputs({{"--json", opt.json_path}}, 0);
-  const nn::Metadata metadata = nn::load_metadata(opt.load_path);
-  const std::vector<std::string> classes = checkpoint_classes(metadata, opt.load_path);
+  const CheckpointInput checkpoint = checkpoint_input(nn::load_metadata(opt.load_path), opt.load_path);
+  const std::vector<std::string>& classes = checkpoint.classes;
   const auto num_classes = static_cast<int64_t>(classes.size());
   EMBER_CHECK(opt.top <= num_classes, "--top: the checkpoint has ", num_classes, " classes, so at most ",
               num_classes, ", but got ", opt.top);
-  const bool fashion_mnist = metadata.find(kClassesKey) == metadata.end();
-  const Tensor images = prediction_inputs(opt.images, fashion_mnist, opt.invert);
+  const Tensor images = prediction_inputs(opt.images, checkpoint, opt.invert);
   const Device dev = resolve_device(opt.device);
-  auto model = make_small_cnn(num_classes);
+  auto model = make_small_cnn(num_classes, checkpoint.shape);
   load_checkpoint(opt.load_path, *model, nullptr);
   model->to(dev);
   const std::vector<std::vector<ClassScore>> tops = top_classes(*model, images, opt.top, dev, opt.batch_size);

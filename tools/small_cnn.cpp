@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/error.h"
 #include "core/factories.h"
 #include "core/logging.h"
 #include "cuda/stream.h"
@@ -14,9 +15,11 @@
 
 namespace ember::tools {
 
-std::shared_ptr<nn::Sequential> make_small_cnn(int64_t num_classes) {
+std::shared_ptr<nn::Sequential> make_small_cnn(int64_t num_classes, ImageShape input) {
+  EMBER_CHECK(input.channels > 0 && input.height >= 4 && input.width >= 4, "the small CNN: expected images of at ",
+              "least 4x4 pixels and one channel, but got ", input.str());
   return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Conv2d>(1, 32, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
+      std::make_shared<nn::Conv2d>(input.channels, 32, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
       std::make_shared<nn::BatchNorm2d>(32),
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::MaxPool2d>(2),
@@ -26,7 +29,7 @@ std::shared_ptr<nn::Sequential> make_small_cnn(int64_t num_classes) {
       std::make_shared<nn::MaxPool2d>(2),
       std::make_shared<nn::Flatten>(),
       std::make_shared<nn::Dropout>(0.25),
-      std::make_shared<nn::Linear>(64 * 7 * 7, 128),
+      std::make_shared<nn::Linear>(64 * (input.height / 4) * (input.width / 4), 128),
       std::make_shared<nn::ReLU>(),
       std::make_shared<nn::Dropout>(0.5),
       std::make_shared<nn::Linear>(128, num_classes)});

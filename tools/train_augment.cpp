@@ -2,6 +2,7 @@
 // train --augment] in train_augment.h).
 #include "tools/train_augment.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -15,7 +16,6 @@
 namespace ember::tools {
 namespace {
 
-constexpr int64_t kImageSize = 28;  // Fashion-MNIST's images are 28 x 28
 constexpr std::string_view kAccepted = "crop[=PAD], flip[=P], rotate[=DEG] or erase[=P]";
 
 // The whole text a finite decimal number in [min, max] (a probability, an angle).
@@ -41,11 +41,12 @@ Item split_item(std::string_view item) {
   return {item.substr(0, eq), item.substr(eq + 1), true};
 }
 
-transforms::AnyTransform make_transform(const Item& item, double background) {
+transforms::AnyTransform make_transform(const Item& item, double background, ImageShape shape) {
   const std::string what = "--augment " + std::string(item.name);
   if (item.name == "crop") {
-    const int64_t pad = item.has_value ? parse_integer(item.value, 0, kImageSize / 2, what) : 2;
-    return transforms::RandomCrop(kImageSize, transforms::IntOrList(pad), false, background);
+    const int64_t pad =
+        item.has_value ? parse_integer(item.value, 0, std::min(shape.height, shape.width) / 2, what) : 2;
+    return transforms::RandomCrop({shape.height, shape.width}, transforms::IntOrList(pad), false, background);
   }
   if (item.name == "flip")
     return transforms::RandomHorizontalFlip(item.has_value ? parse_value(item.value, 0, 1, what) : 0.5);
@@ -61,7 +62,8 @@ transforms::AnyTransform make_transform(const Item& item, double background) {
 
 }  // namespace
 
-std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, double background) {
+std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, double background,
+                                                           ImageShape shape) {
   if (spec.empty()) return nullptr;
   std::vector<transforms::AnyTransform> chain;
   std::set<std::string_view> seen;
@@ -71,7 +73,7 @@ std::shared_ptr<const transforms::Transform> parse_augment(const std::string& sp
     const Item item = split_item(text.substr(start, comma - start));
     EMBER_CHECK(!item.name.empty(), "--augment: expected a comma-separated list of ", kAccepted, ", but got '", spec,
                 "' (an empty item)");
-    chain.push_back(make_transform(item, background));
+    chain.push_back(make_transform(item, background, shape));
     EMBER_CHECK(seen.insert(item.name).second, "--augment: '", item.name, "' is given twice in '", spec, "'");
     start = comma + 1;
   }

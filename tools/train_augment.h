@@ -3,7 +3,8 @@
 //
 // Note [ember train --augment]
 // SPEC names transforms in the order they run, each at most once, with an optional value:
-//   crop[=PAD]   RandomCrop(28, padding=PAD), PAD 0..14, default 2
+//   crop[=PAD]   RandomCrop(28, padding=PAD), PAD 0..14, default 2 (the images' size and
+//                up to half their smaller side with --image-size)
 //   flip[=P]     RandomHorizontalFlip(p=P), default 0.5
 //   rotate[=DEG] RandomRotation(DEG) (nearest, as torchvision's default), DEG in (0, 180], default 10
 //   erase[=P]    RandomErasing(p=P), default 0.5, erased to 0 (the data's mean after Normalize)
@@ -21,12 +22,15 @@
 #include <string>
 
 #include "nn/transforms/transform.h"
+#include "tools/small_cnn.h"
 
 namespace ember::tools {
 
 // The transform a SPEC describes (Note [ember train --augment]); null for an empty SPEC.
-// `background`: the normalised value of a black pixel, the fill of crop and rotate.
-// Throws ember::Error naming the bad item and what is accepted.
-std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, double background);
+// `background`: the normalised value of a black pixel, the fill of crop and rotate;
+// `shape`: the images' (crop keeps their size). Throws ember::Error naming the bad item and
+// what is accepted.
+std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, double background,
+                                                           ImageShape shape = {});
 
 }  // namespace ember::tools

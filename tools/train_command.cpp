@@ -49,6 +49,7 @@ struct TrainOptions {
   OptimizerFlags optimizer;  // --optimizer, --lr, --weight-decay, --momentum, --betas
   std::string data = "/usr/share/datasets/fashion-mnist";
   std::string image_folder;  // --image-folder: Note [ember train --image-folder]
+  ImageFlags image;          // --image-size, --image-mode (with --image-folder)
   std::string save_path, resume_path, json_path, load_path;
   int64_t limit = 0;  // train on the first N images only (0 = all)
   uint64_t seed = 0;
@@ -109,7 +110,7 @@ Confusion evaluate(nn::Module& model, const data::Dataset& test, Device dev, int
 constexpr int64_t kEvalBatch = 1000;
 constexpr size_t kLossReadEvery = 50;
 
-// A split of the data on the device: images float32 [N,1,28,28], normalised on the host
+// A split of the data on the device: images float32 [N,C,H,W], normalised on the host
 // by the dataset (these are its tensors, copied as they are), labels int64 [N].
 struct DeviceSplit {
   Tensor x, y;
@@ -304,15 +305,13 @@ std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, cons
 // A checkpoint: "model.*", "optim.*" and metadata with the epoch, the generator state
 // (Note [Kill and resume]) and the optimizer's name (Note [ember train's optimizers]).
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, const std::string& opt_name,
-                     int epoch, const std::vector<std::string>& classes) {
+                     int epoch, const TrainingData& data) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
   nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
-  meta.insert({{"epoch", std::to_string(epoch)},
-               {"format", "ember-checkpoint-1"},
-               {kOptimizerKey, opt_name},
-               {kClassesKey, classes_metadata(classes)}});
+  meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}, {kOptimizerKey, opt_name}});
+  meta.merge(input_metadata(data));  // Note [ember train --image-folder]
   nn::save(sd, path, meta);
 }
 
@@ -366,14 +365,18 @@ int run_train(const TrainOptions& opt) {
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
+  std::optional<CheckpointInput> resumed;  // what the checkpoint was trained on
+  if (!opt.resume_path.empty()) resumed = checkpoint_input(nn::load_metadata(opt.resume_path), opt.resume_path);
+  const ImageShape shape =
+      resolve_image_shape(opt.image, opt.image_folder, resumed ? &*resumed : nullptr, opt.resume_path);
   // A black pixel after the dataset's normalisation: what crop and rotate fill in.
-  const auto augment = parse_augment(opt.augment, black_pixel(opt.image_folder));
+  const auto augment = parse_augment(opt.augment, black_pixel(opt.image_folder), shape);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
   const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
   const bool graph = use_cuda_graph(opt.cuda_graph, dev, eager_reason);
   manual_seed(opt.seed);
-  const TrainingData data = load_training_data(opt.data, opt.image_folder, /*with_train=*/true);
+  const TrainingData data = load_training_data(opt.data, opt.image_folder, shape, /*with_train=*/true);
   const data::TensorDataset& train_set = *data.train;
   const data::TensorDataset& test_set = *data.test;
   std::unique_ptr<data::Dataset> limited;
@@ -383,7 +386,7 @@ int run_train(const TrainOptions& opt) {
     limited = std::make_unique<data::TensorDataset>(train_set.inputs().narrow(0, 0, n), train_set.targets().narrow(0, 0, n));
     train = limited.get();
   }
-  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()));
+  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()), data.shape);
   model->to(dev);
   const MemoryFormat memory_format = training_memory_format(opt.memory_format);
   if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
@@ -392,14 +395,15 @@ int run_train(const TrainOptions& opt) {
   const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(opt.optimizer, model->parameters());
   int start_epoch = 0;
   if (!opt.resume_path.empty()) {
-    check_checkpoint_classes(nn::load_metadata(opt.resume_path), data.classes, opt.resume_path);
+    check_checkpoint_data(*resumed, data, opt.resume_path);
     start_epoch = load_checkpoint(opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
     check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
   }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
 
   if (job.is_main())
-    std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images on "
+    std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images ("
+              << data.shape.str() << ") on "
               << dev << (job.distributed() ? " (rank 0 of " + std::to_string(job.world_size) + ")" : "")
               << (graph ? ", the step captured as a CUDA graph" : "")
               << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto
@@ -460,7 +464,7 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) {
       guard.check_parameters(*model, epoch);
-      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data.classes);
+      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data);
     }
   }
   trace.finish();
@@ -483,9 +487,11 @@ int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
   check_train_outputs({{"--json", opt.json_path}}, 0);
   const Device dev = resolve_device(opt.device);
-  const TrainingData data = load_training_data(opt.data, opt.image_folder, /*with_train=*/false);
-  check_checkpoint_classes(nn::load_metadata(opt.load_path), data.classes, opt.load_path);
-  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()));
+  const CheckpointInput checkpoint = checkpoint_input(nn::load_metadata(opt.load_path), opt.load_path);
+  const ImageShape shape = resolve_image_shape(opt.image, opt.image_folder, &checkpoint, opt.load_path);
+  const TrainingData data = load_training_data(opt.data, opt.image_folder, shape, /*with_train=*/false);
+  check_checkpoint_data(checkpoint, data, opt.load_path);
+  auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()), data.shape);
   load_checkpoint(opt.load_path, *model, nullptr);
   model->to(dev);
   const data::TensorDataset& test_set = *data.test;
@@ -510,7 +516,13 @@ void common_flags(CLI::App& app, TrainOptions& opt) {
   app.add_option("--data", opt.data, "folder with the Fashion-MNIST .gz files")->capture_default_str();
   app.add_option("--image-folder", opt.image_folder,
                  "your own images instead of Fashion-MNIST: DIR/train/<class>/* and DIR/val/<class>/* (or DIR/test), "
-                 "PNG or JPEG, read as 28x28 grey");
+                 "PNG or JPEG, read as 28x28 grey unless --image-size/--image-mode say otherwise");
+  app.add_option("--image-size", opt.image.size,
+                 "with --image-folder: resize each image to N x N (default 28, or the checkpoint's)")
+      ->check(in_range(4, 1024));
+  app.add_option("--image-mode", opt.image.mode,
+                 "with --image-folder: read the images as gray or rgb (default gray, or the checkpoint's)")
+      ->check(CLI::IsMember({"gray", "rgb"}));
   app.add_option("--json", opt.json_path, "write the results to this JSON file");
 }
 
