@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/ops.h"
 #include "nn/data/datasets.h"
 #include "nn/data/image_io.h"
 #include "nn/functional/interpolate.h"
