@@ -19,7 +19,7 @@
 //    batches; the last 96 images are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
 //    CUDA graph (nn::GraphedStep, 3 warm-up steps before the timed epochs), `graph_bf16`
 //    also runs forward and loss under bf16 autocast; 1 warm-up epoch, 5 timed. The twin
-//    is `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16, torch.compile).
+//    is `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16; torch.compile with --compile).
 // Every benchmark reports the mean (gbench's time) and a `median_ms` counter; without a
 // CUDA device each one is skipped with "no CUDA device" and the program exits 0.
 #include <benchmark/benchmark.h>

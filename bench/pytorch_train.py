@@ -14,7 +14,8 @@ forward+backward medians from CUDA events (the layers and names of bench_train_c
 BM_layer), and `ember mem`'s four modes at batch 256: torch.cuda.max_memory_allocated
 after reset_peak_memory_stats, both minus the bytes allocated before the forward and
 absolute. --channels-last and --cudnn-benchmark select a configuration; --sweep runs all
-four, each in its own process.
+four, each in its own process; one that fails or outlasts --config-timeout is recorded as
+{"failed": why} beside the others' results, and the exit status is then 1.
 
 Usage: /usr/bin/python3 bench/pytorch_train.py [--data DIR] [--steps N] [--epochs E] [--json]
        python3 bench/pytorch_train.py --device cuda [--channels-last] [--cudnn-benchmark] [--json]
@@ -363,7 +364,8 @@ def main_cuda(args):
         return
     # One process per combination: PyTorch caches the cuDNN plans it picks per shape for
     # the whole process (one configuration could inherit another's), and each memory
-    # measurement starts from a fresh allocator.
+    # measurement starts from a fresh allocator. A configuration that fails or outlasts
+    # --config-timeout is recorded as such ("failed"), and the others still run and report.
     runs = []
     for channels_last in (False, True):
         for cudnn_benchmark in (False, True):
@@ -377,17 +379,49 @@ def main_cuda(args):
                 cmd.append("--channels-last")
             if cudnn_benchmark:
                 cmd.append("--cudnn-benchmark")
-            runs.append(json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE).stdout))
+            runs.append(run_sweep_config(cmd, channels_last, cudnn_benchmark, args.config_timeout))
+            # One line per configuration on stderr: kept in the log if the run is stopped later.
+            brief = ("channels_last", "cudnn_benchmark", "train_step", "failed")
+            print(json.dumps({k: v for k, v in runs[-1].items() if k in brief}), file=sys.stderr, flush=True)
+    failed = [r for r in runs if "failed" in r]
     if args.json:
         print(json.dumps({"sweep": runs}, indent=2))
-        return
-    for r in runs:
-        print_cuda_config(r)
-        print()
-    print(f"{'channels_last':>13} {'cudnn.benchmark':>15} {'step median ms':>15} {'eval 10k ms':>12}")
-    for r in runs:
-        print(f"{int(r['channels_last']):>13} {int(r['cudnn_benchmark']):>15} "
-              f"{r['train_step']['median_ms']:>15.3f} {r['eval_no_grad']['median_ms']:>12.2f}")
+    else:
+        for r in runs:
+            if "failed" in r:
+                print(f"channels_last={int(r['channels_last'])} cudnn.benchmark={int(r['cudnn_benchmark'])}: "
+                      f"failed: {r['failed']}")
+            else:
+                print_cuda_config(r)
+            print()
+        print(f"{'channels_last':>13} {'cudnn.benchmark':>15} {'step median ms':>15} {'eval 10k ms':>12}")
+        for r in runs:
+            if "failed" in r:
+                print(f"{int(r['channels_last']):>13} {int(r['cudnn_benchmark']):>15} {'failed':>15} {'-':>12}")
+            else:
+                print(f"{int(r['channels_last']):>13} {int(r['cudnn_benchmark']):>15} "
+                      f"{r['train_step']['median_ms']:>15.3f} {r['eval_no_grad']['median_ms']:>12.2f}")
+    if failed:
+        sys.exit(f"pytorch_train: {len(failed)} of {len(runs)} configurations failed")
+
+
+def run_sweep_config(cmd, channels_last, cudnn_benchmark, timeout_s):
+    """One --sweep configuration in its own process: its JSON, or {"failed": why}. The
+    child's stderr is passed on (after it ends) so that its traceback stays in the log."""
+    who = {"channels_last": channels_last, "cudnn_benchmark": cudnn_benchmark}
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as e:
+        sys.stderr.write(e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or ""))
+        return who | {"failed": f"did not finish within {timeout_s} s"}
+    sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or [""])[-1]
+        return who | {"failed": f"exit {proc.returncode}: {last[:300]}"}
+    try:
+        return json.loads(proc.stdout)
+    except json.JSONDecodeError as e:
+        return who | {"failed": f"its output is not JSON ({e})"}
 
 
 # ---- command line ---------------------------------------------------------------------
@@ -404,6 +438,8 @@ def main():
     ap.add_argument("--sweep", action="store_true",
                     help="cuda: all four channels_last x cudnn.benchmark combinations, one process each")
     ap.add_argument("--mem-batch", type=int, default=256, help="cuda: batch size of the memory measurement")
+    ap.add_argument("--config-timeout", type=int, default=90,
+                    help="cuda --sweep: seconds one configuration may take before it is recorded as failed")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout instead of text")
     args = ap.parse_args()
     if args.device == "cuda":

@@ -12,7 +12,18 @@ binaries=""
 if [[ "${1:-}" == "--binaries" ]]; then binaries="$2"; shift 2; fi
 out="${1:-.gpuhost}"
 lib=/usr/lib/x86_64-linux-gnu
-rm -rf "$out"
+programs=(tests/ember_cuda_tests tools/ember bench/bench_cuda bench/bench_train_cuda)
+# Every program tools/gpu-check.sh runs must be there: checked before the old bundle goes.
+if [[ -n "$binaries" ]]; then
+  missing=()
+  for b in "${programs[@]}"; do [[ -x "$binaries/$b" ]] || missing+=("$binaries/$b"); done
+  if ((${#missing[@]})); then
+    echo "gpu-host-bundle: not built: ${missing[*]} (build them first, e.g. cmake --build $binaries" \
+      "--target ember_cuda_tests ember_cli bench_cuda bench_train_cuda); $out left as it was" >&2
+    exit 1
+  fi
+fi
+rm -rf "${out:?}"
 # The bundle keeps Debian's layout (include/, lib/x86_64-linux-gnu/{,cmake/}, share/cmake/),
 # so the packages' CMake files find their prefix relative to themselves.
 mkdir -p "$out/include" "$out/lib/x86_64-linux-gnu/cmake" "$out/share/cmake" "$out/bin" "$out/runtime"
@@ -34,9 +45,7 @@ if [[ -d "$frontend" ]]; then cp -r "$frontend"/. "$out/include/"; fi
 cp -r /usr/share/cmake/CLI11 /usr/share/cmake/nlohmann_json "$out/share/cmake/"
 
 if [[ -n "$binaries" ]]; then
-  for b in tests/ember_cuda_tests tools/ember bench/bench_cuda bench/bench_train_cuda; do
-    if [[ -x "$binaries/$b" ]]; then strip -o "$out/bin/$(basename "$b")" "$binaries/$b"; fi
-  done
+  for b in "${programs[@]}"; do strip -o "$out/bin/$(basename "$b")" "$binaries/$b"; done
   # The shared libraries outside glibc/libstdc++/the CUDA driver that the programs need
   # (NCCL, 200+ MiB, comes from the GPU host's CUDA or PyTorch's nvidia-nccl wheel).
   for b in "$out"/bin/*; do
@@ -47,18 +56,30 @@ if [[ -n "$binaries" ]]; then
   # programs each hold the whole library and its CUDA kernels: a dictionary larger than all
   # of them lets xz store that once (about 18 MiB instead of 40 with xz's default 8 MiB).
   tar -C "$out" -c bin runtime | xz -T1 --lzma2=preset=9,dict=192MiB > "$out/prebuilt.tar.xz"
-  rm -rf "$out/bin" "$out/runtime"
+  rm -rf "${out:?}/bin" "${out:?}/runtime"
 fi
 # The build dependencies packed too (headers shrink ~5x): the bundle and the four
 # Fashion-MNIST files (.gpudata, 29.4 MiB) then fit the device tool's 64 MiB carry.
 tar -C "$out" -cJf "$out/deps.tar.xz" include lib share
-rm -rf "$out/include" "$out/lib" "$out/share"
+rm -rf "${out:?}/include" "${out:?}/lib" "${out:?}/share"
 # The commit the programs were built from, for the run's summary (tools/gpu-run-import.sh).
 dirty=""
 if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then dirty=" (with uncommitted changes)"; fi
 echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" > "$out/commit.txt"
 du -sh "$out"
+# The device tool carries at most 64 MiB in all: the working tree that travels (tracked and
+# untracked-not-ignored files), this bundle and .gpudata (29.4 MiB with all four files).
+mib=$((1024 * 1024))
+root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
+tree=$({ git -C "$root" ls-files -z --cached --others --exclude-standard 2>/dev/null |
+  (cd "$root" && du -cb --files0-from=- 2>/dev/null) || true; } | tail -1 | cut -f1)
+if [[ -d "$root/.gpudata" ]]; then gpudata=$(du -sb "$root/.gpudata" | cut -f1); else gpudata=$((294 * mib / 10)); fi
 total=$(du -sb "$out" | cut -f1)
-if (( total > 36 * 1024 * 1024 )); then
-  echo "gpu-host-bundle: $out is $((total / 1024 / 1024)) MiB: with the 29.4 MiB of .gpudata it may pass the device tool's 64 MiB carry" >&2
+room=$((64 * mib - ${tree:-0} - gpudata))
+echo "gpu-host-bundle: carried $(((${tree:-0} + gpudata + total) / mib)) MiB of 64: tree $((${tree:-0} / mib))," \
+  ".gpudata $((gpudata / mib))$([[ -d "$root/.gpudata" ]] || echo ' (not there yet; all four files counted)'), bundle $((total / mib))"
+if ((total > room)); then
+  echo "gpu-host-bundle: $out is $((total / mib)) MiB, over the $((room / mib)) MiB the device tool's 64 MiB carry" \
+    "leaves beside the tree and .gpudata: carry fewer Fashion-MNIST files (the t10k ones alone" \
+    "stand in for the training set) or shrink the tree" >&2
 fi
