@@ -321,11 +321,11 @@ fi
 # whole binary: under memcheck it would outlast any budget): racecheck on the layer kernels,
 # memcheck on the runtime, the graphed step, the layers, the index kernels and bf16.
 if phase sanitize; then
-  run_step sanitize.txt 75 compute-sanitizer --tool racecheck --print-limit 100 --error-exitcode 9 \
+  run_step sanitize.txt 75 compute-sanitizer --tool racecheck --error-exitcode 9 \
     "$bin/ember_cuda_tests" --gtest_brief=1 \
     --gtest_filter='*conv2d*:*pool*:*batch_norm*:*dropout*:CudaLayerModes.*:CudaChannelsLast.*'
   pack
-  run_step sanitize.txt 75 compute-sanitizer --tool memcheck --leak-check no --print-limit 100 --error-exitcode 9 \
+  run_step sanitize.txt 75 compute-sanitizer --tool memcheck --leak-check no --error-exitcode 9 \
     "$bin/ember_cuda_tests" --gtest_brief=1 \
     --gtest_filter='CudaRuntime.*:CudaGraphedStep.*:CudaLayerModes.*:IndexOpsCuda.*:CudaBFloat16.*'
   pack
