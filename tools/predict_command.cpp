@@ -1,6 +1,8 @@
 // `ember predict --load CKPT IMAGE...`: the top classes of each image under the checkpoint's
 // small CNN, as a table or --json (Note [ember predict] in tools/predict.h).
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "core/error.h"
 #include "nn/serialize/files.h"
@@ -20,7 +22,7 @@ namespace {
 struct PredictOptions {
   std::string load_path;
   std::vector<std::string> images;
-  int64_t top = 3;
+  std::optional<int64_t> top;  // unset: 3, or every class of a checkpoint with fewer
   std::string device = "auto";
   int64_t batch_size = 128;
   bool invert = false;
@@ -47,14 +49,15 @@ int run_predict(const PredictOptions& opt) {
   const CheckpointInput checkpoint = checkpoint_input(nn::load_metadata(opt.load_path), opt.load_path);
   const std::vector<std::string>& classes = checkpoint.classes;
   const auto num_classes = static_cast<int64_t>(classes.size());
-  EMBER_CHECK(opt.top <= num_classes, "--top: the checkpoint has ", num_classes, " classes, so at most ",
-              num_classes, ", but got ", opt.top);
+  EMBER_CHECK(opt.top.value_or(0) <= num_classes, "--top: the checkpoint has ", num_classes,
+              " classes, so at most ", num_classes, ", but got ", opt.top.value_or(0));
+  const int64_t top = opt.top.value_or(std::min<int64_t>(3, num_classes));
   const Tensor images = prediction_inputs(opt.images, checkpoint, opt.invert);
   const Device dev = resolve_device(opt.device);
   auto model = make_small_cnn(num_classes, checkpoint.shape);
   load_checkpoint(opt.load_path, *model, nullptr);
   model->to(dev);
-  const std::vector<std::vector<ClassScore>> tops = top_classes(*model, images, opt.top, dev, opt.batch_size);
+  const std::vector<std::vector<ClassScore>> tops = top_classes(*model, images, top, dev, opt.batch_size);
   for (size_t i = 0; i < tops.size(); ++i) {
     std::printf("%s", opt.images[i].c_str());
     for (const ClassScore& s : tops[i])
@@ -73,9 +76,8 @@ Runner add_predict_command(CLI::App& sub) {
       ->required()
       ->check(CLI::ExistingFile);
   sub.add_option("images", opt->images, "PNG or JPEG images to classify")->required()->check(CLI::ExistingFile);
-  sub.add_option("--top", opt->top, "how many classes to print per image, most probable first")
-      ->check(in_range(1, 1e6))
-      ->capture_default_str();
+  sub.add_option("--top", opt->top, "how many classes to print per image, most probable first (default 3)")
+      ->check(in_range(1, 1e6));
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub.add_option("--batch-size", opt->batch_size, "images per forward")->check(in_range(1, 65536))->capture_default_str();
   sub.add_flag("--invert", opt->invert,

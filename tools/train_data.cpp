@@ -41,9 +41,11 @@ ImageShape parse_shape(const std::string& text, const std::string& path) {
   const size_t x1 = text.find('x'), x2 = x1 == std::string::npos ? x1 : text.find('x', x1 + 1);
   EMBER_CHECK(x2 != std::string::npos, what, " should be CxHxW (e.g. 1x28x28), but is '", text, "'");
   const std::string_view all(text);
-  return {parse_integer(all.substr(0, x1), 1, 3, what + " (channels)"),
-          parse_integer(all.substr(x1 + 1, x2 - x1 - 1), 4, kMaxSide, what + " (height)"),
-          parse_integer(all.substr(x2 + 1), 4, kMaxSide, what + " (width)")};
+  const ImageShape shape{parse_integer(all.substr(0, x1), 1, 3, what + " (channels)"),
+                         parse_integer(all.substr(x1 + 1, x2 - x1 - 1), 4, kMaxSide, what + " (height)"),
+                         parse_integer(all.substr(x2 + 1), 4, kMaxSide, what + " (width)")};
+  EMBER_CHECK(shape.channels != 2, what, " (channels): expected 1 (grey) or 3 (RGB), but got 2");
+  return shape;
 }
 
 }  // namespace
