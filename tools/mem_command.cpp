@@ -1,6 +1,7 @@
 // `ember mem`: one forward (and forward+backward where grad is on) of the small CNN in
-// each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode), reporting the
-// allocator's peak, the ledger's saved bytes, graph nodes, time and saved bytes per layer
+// each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode; memory::measure_mode,
+// Note [Measuring the modes]), reporting the allocator's peak, the ledger's saved bytes, graph
+// nodes, time and saved bytes per layer
 // beside what PyTorch keeps for the same layer (tools/pytorch_saved.h); --amp adds each
 // mode under bf16 autocast and what it saves against float32; --checkpoint N adds training
 // with the model in N segments under utils::checkpoint_sequential.
@@ -8,7 +9,6 @@
 // after cuda::synchronize(), and one untimed pass first builds cuDNN's plans and grows
 // its workspace, so neither is charged to the first mode measured.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -42,81 +42,34 @@ struct MemOptions {
   TraceFlags trace;
 };
 
+// One measured mode of one batch size, with what PyTorch keeps for the same layers.
 struct ModeResult {
-  std::string mode;
+  std::string mode;  // "train_grad", "train_grad+amp", "train_grad+checkpoint", ...
   int64_t batch = 0;
-  int64_t peak_allocated_bytes = 0;   // forward only
-  int64_t saved_bytes = 0;            // ledger, after the forward
-  size_t graph_nodes = 0;
-  double seconds = 0;                 // forward
-  int64_t backward_peak_bytes = -1;   // forward+backward peak; -1 when no grad
-  double backward_seconds = 0;
-  std::map<std::string, int64_t> saved_by_module;
+  memory::ModeMeasurement measured;                  // Note [Measuring the modes]
   std::map<std::string, int64_t> pytorch_by_module;  // PyTorch's save rules (tools/pytorch_saved.h)
   int64_t pytorch_saved_bytes = 0;
-  int64_t base_bytes = 0, saved_base_bytes = 0;  // before the forward (for --plot)
 };
 
-enum class Mode { TrainGrad, EvalGrad, EvalNoGrad, EvalInference };
-const char* mode_name(Mode m) {
-  switch (m) {
-    case Mode::TrainGrad: return "train_grad";
-    case Mode::EvalGrad: return "eval_grad";
-    case Mode::EvalNoGrad: return "eval_no_grad";
-    case Mode::EvalInference: return "eval_inference_mode";
-  }
-  return "";
-}
-
-using Clock = std::chrono::steady_clock;
+using memory::RunMode;
 
 std::string phase_name(const ModeResult& r) { return "mem " + r.mode + " batch " + std::to_string(r.batch); }
 
 // segments > 0: the forward runs as checkpoint_sequential(model, segments, x) (training only).
-ModeResult measure(const std::shared_ptr<nn::Sequential>& model_ptr, Mode mode, const Tensor& x, const Tensor& y,
-                   Device dev, bool amp, int64_t segments = 0) {
-  nn::Module& model = *model_ptr;
+ModeResult measure(const std::shared_ptr<nn::Sequential>& model, RunMode mode, const Tensor& x, const Tensor& y,
+                   bool amp, int64_t segments = 0) {
   ModeResult r;
-  r.mode = std::string(mode_name(mode)) + (amp ? "+amp" : "") + (segments > 0 ? "+checkpoint" : "");
+  r.mode = std::string(memory::run_mode_name(mode)) + (amp ? "+amp" : "") + (segments > 0 ? "+checkpoint" : "");
   r.batch = x.size(0);
-  model.train(mode == Mode::TrainGrad);
-  model.zero_grad(true);
-  memory::empty_cache(dev);
-  const int64_t base = memory::allocated(dev);
-  memory::reset_peak(dev);
-  const int64_t saved_base = autograd::saved_tensor_stats().current_bytes;
-  r.base_bytes = base;
-  r.saved_base_bytes = saved_base;
-  profiler::RecordScope phase;  // the span --plot cuts this mode's events from
-  if (profiler::is_enabled()) phase.begin(profiler::Category::Phase, phase_name(r));
-  const bool grad = mode == Mode::TrainGrad || mode == Mode::EvalGrad;
-  std::optional<NoGradGuard> no_grad;
-  std::optional<InferenceModeGuard> inference;
-  if (mode == Mode::EvalNoGrad) no_grad.emplace();
-  if (mode == Mode::EvalInference) inference.emplace();
-
-  cuda::synchronize();  // the clock starts with the device idle (no-op on the CPU)
-  auto t0 = Clock::now();
-  std::optional<AutocastGuard> autocast;  // the forward and the loss only; backward runs outside, as in PyTorch
-  if (amp) autocast.emplace(dev, kBFloat16);
-  Tensor logits = segments > 0 ? utils::checkpoint_sequential(model_ptr, segments, x) : model(x);
-  Tensor loss = nn::functional::cross_entropy(logits, y);
-  autocast.reset();
-  cuda::synchronize();
-  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  r.peak_allocated_bytes = memory::max_allocated(dev) - base;
-  auto ledger = autograd::saved_tensor_stats();
-  r.saved_bytes = ledger.current_bytes - saved_base;
-  r.saved_by_module = ledger.bytes_by_scope;
-  r.graph_nodes = autograd::count_graph_nodes(loss);
-  if (grad) {
-    auto t1 = Clock::now();
-    loss.backward();
-    cuda::synchronize();
-    r.backward_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
-    r.backward_peak_bytes = memory::max_allocated(dev) - base;
-  }
-  model.zero_grad(true);
+  memory::ModeMeasureOptions options{
+      .loss = [&y](const Tensor& logits) { return nn::functional::cross_entropy(logits, y); },
+      .phase = phase_name(r)};
+  if (segments > 0)
+    options.forward = [&model, segments](const Tensor& in) {
+      return utils::checkpoint_sequential(model, segments, in);
+    };
+  if (amp) options.autocast = kBFloat16;
+  r.measured = memory::measure_mode(*model, x, mode, options);
   return r;
 }
 
@@ -139,8 +92,9 @@ void print_table(const std::vector<ModeResult>& results) {
               "peak (fwd+bwd)");
   for (const auto& r : results) {
     std::printf("%-24s %6lld %14s %14s %8zu %10.2f %16s\n", r.mode.c_str(), static_cast<long long>(r.batch),
-                mib(r.peak_allocated_bytes).c_str(), mib(r.saved_bytes).c_str(), r.graph_nodes, r.seconds * 1e3,
-                r.backward_peak_bytes < 0 ? "-" : mib(r.backward_peak_bytes).c_str());
+                mib(r.measured.forward_peak_bytes).c_str(), mib(r.measured.saved_bytes).c_str(), r.measured.graph_nodes,
+                r.measured.forward_seconds * 1e3,
+                r.measured.backward_peak_bytes < 0 ? "-" : mib(r.measured.backward_peak_bytes).c_str());
   }
   const ModeResult& train = results.front();
   std::printf("\nsaved bytes by layer (train_grad, batch %lld), beside what PyTorch keeps (its save rules):\n",
@@ -148,7 +102,7 @@ void print_table(const std::vector<ModeResult>& results) {
   std::printf("  %-8s %14s %14s\n", "layer", "ember", "PyTorch");
   // In the model's order: "2" before "10" (names of Sequential children are indices).
   std::map<std::string, std::pair<int64_t, int64_t>> layers;
-  for (const auto& [name, bytes] : train.saved_by_module) layers[name].first = bytes;
+  for (const auto& [name, bytes] : train.measured.saved_by_module) layers[name].first = bytes;
   for (const auto& [name, bytes] : train.pytorch_by_module) layers[name].second = bytes;
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> rows(layers.begin(), layers.end());
   std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
@@ -156,9 +110,11 @@ void print_table(const std::vector<ModeResult>& results) {
   });
   for (const auto& [name, bytes] : rows)
     std::printf("  %-8s %14s %14s\n", name.c_str(), mib(bytes.first).c_str(), mib(bytes.second).c_str());
-  std::printf("  %-8s %14s %14s   (ember / PyTorch = %.2f)\n", "all", mib(train.saved_bytes).c_str(),
+  std::printf("  %-8s %14s %14s   (ember / PyTorch = %.2f)\n", "all", mib(train.measured.saved_bytes).c_str(),
               mib(train.pytorch_saved_bytes).c_str(),
-              train.pytorch_saved_bytes > 0 ? static_cast<double>(train.saved_bytes) / train.pytorch_saved_bytes : 0.0);
+              train.pytorch_saved_bytes > 0
+                  ? static_cast<double>(train.measured.saved_bytes) / static_cast<double>(train.pytorch_saved_bytes)
+                  : 0.0);
 }
 
 // --amp: what bf16 autocast saves against float32, mode by mode (same batch size).
@@ -172,8 +128,8 @@ void print_amp_savings(const std::vector<ModeResult>& results) {
     for (const ModeResult& fp32 : results) {
       if (fp32.mode != base_mode || fp32.batch != amp.batch) continue;
       std::printf("  %-20s %6lld %14s %14s %14s %14s\n", base_mode.c_str(), static_cast<long long>(amp.batch),
-                  mib(fp32.saved_bytes).c_str(), mib(amp.saved_bytes).c_str(), mib(fp32.peak_allocated_bytes).c_str(),
-                  mib(amp.peak_allocated_bytes).c_str());
+                  mib(fp32.measured.saved_bytes).c_str(), mib(amp.measured.saved_bytes).c_str(),
+                  mib(fp32.measured.forward_peak_bytes).c_str(), mib(amp.measured.forward_peak_bytes).c_str());
     }
   }
 }
@@ -184,15 +140,15 @@ void write_json(const std::string& path, Device dev, const std::vector<ModeResul
   for (const auto& r : results) {
     OrderedJson run = {{"mode", r.mode},
                        {"batch_size", r.batch},
-                       {"peak_allocated_bytes", r.peak_allocated_bytes},
-                       {"saved_bytes", r.saved_bytes},
-                       {"graph_nodes", r.graph_nodes},
-                       {"seconds", r.seconds},
-                       {"forward_backward_peak_allocated_bytes", r.backward_peak_bytes < 0 ? 0 : r.backward_peak_bytes},
-                       {"backward_seconds", r.backward_seconds},
+                       {"peak_allocated_bytes", r.measured.forward_peak_bytes},
+                       {"saved_bytes", r.measured.saved_bytes},
+                       {"graph_nodes", r.measured.graph_nodes},
+                       {"seconds", r.measured.forward_seconds},
+                       {"forward_backward_peak_allocated_bytes", std::max<int64_t>(r.measured.backward_peak_bytes, 0)},
+                       {"backward_seconds", r.measured.backward_seconds},
                        {"pytorch_saved_bytes", r.pytorch_saved_bytes}};
     std::map<std::string, std::pair<int64_t, int64_t>> modules;
-    for (const auto& [name, bytes] : r.saved_by_module) modules[name].first = bytes;
+    for (const auto& [name, bytes] : r.measured.saved_by_module) modules[name].first = bytes;
     for (const auto& [name, bytes] : r.pytorch_by_module) modules[name].second = bytes;
     run["modules"] = OrderedJson::object();
     for (const auto& [name, bytes] : modules)
@@ -206,7 +162,8 @@ void write_json(const std::string& path, Device dev, const std::vector<ModeResul
 void write_plot(const MemOptions& opt, Device dev, const std::vector<ModeResult>& results) {
   std::vector<PlotMode> modes;
   for (const ModeResult& r : results)
-    if (r.batch == results.front().batch) modes.push_back({r.mode, phase_name(r), r.base_bytes, r.saved_base_bytes});
+    if (r.batch == results.front().batch)
+      modes.push_back({r.mode, phase_name(r), r.measured.base_bytes, r.measured.saved_base_bytes});
   PlotAxis axis;
   const auto curves = mem_curves(profiler::events(), dev, modes, axis);
   const std::string detail = "small CNN, batch " + std::to_string(results.front().batch) + ", " + dev.str();
@@ -237,11 +194,11 @@ int run_mem(const MemOptions& opt) {
       trace.emplace(opt.trace, /*force=*/true);  // after the warm-up: it is not measured
     for (bool amp : {false, true}) {
       if (amp && !opt.amp) continue;
-      for (Mode m : {Mode::TrainGrad, Mode::EvalGrad, Mode::EvalNoGrad, Mode::EvalInference})
-        results.push_back(measure(model, m, x, y, dev, amp));
+      for (RunMode m : {RunMode::TrainGrad, RunMode::EvalGrad, RunMode::EvalNoGrad, RunMode::EvalInferenceMode})
+        results.push_back(measure(model, m, x, y, amp));
     }
     if (opt.checkpoint_segments > 0)
-      results.push_back(measure(model, Mode::TrainGrad, x, y, dev, false, opt.checkpoint_segments));
+      results.push_back(measure(model, RunMode::TrainGrad, x, y, false, opt.checkpoint_segments));
   }
   if (trace) trace->finish();
   // PyTorch's saved bytes for the graph modes (its save rules), after the trace: their

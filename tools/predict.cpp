@@ -48,7 +48,7 @@ std::vector<std::vector<ClassScore>> top_classes(nn::Module& model, const Tensor
   const int64_t n = images.size(0);
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t rows = std::min(batch_size, n - start);
-    const Tensor logits = model.forward(images.narrow(0, start, rows).to(dev)).to(Device::cpu()).to(kFloat64);
+    const Tensor logits = model(images.narrow(0, start, rows).to(dev)).to(Device::cpu()).to(kFloat64);
     const int64_t classes = logits.size(1);
     EMBER_CHECK(top >= 1 && top <= classes, "ember predict: --top must be in [1, ", classes,
                 "] (the checkpoint's classes), but got ", top);

@@ -21,8 +21,11 @@ namespace ember::tools {
 // with Fashion-MNIST's mean and std or to [-1, 1] for an `--image-folder` checkpoint.
 // Fashion-MNIST's images are light garments on a black ground; a photo
 // of a dark object on a light ground needs `--invert` (1 - x, PIL's ImageOps.invert)
-// before the model can recognise it. Ties among probabilities go to the lower class index
-// (torch.topk's order on the CPU is not specified there).
+// before the model can recognise it. Resizing is bilinear without antialiasing, exactly
+// what training did to an image folder; a large photo shrunk to a Fashion-MNIST
+// checkpoint's 28x28 that way aliases (torchvision's PIL Resize would average), so shrink
+// such photos first. Ties among probabilities go to the lower class index (torch.topk's
+// order on the CPU is not specified there).
 
 // The images at `paths` as the checkpoint's model takes them: float32 [N, C, H, W].
 Tensor prediction_inputs(const std::vector<std::string>& paths, const CheckpointInput& checkpoint, bool invert);

@@ -46,7 +46,10 @@ void write_predictions(const std::string& path, const PredictOptions& opt, Devic
 
 int run_predict(const PredictOptions& opt) {
   check_train_outputs({{"--json", opt.json_path}}, 0);
-  const CheckpointInput checkpoint = checkpoint_input(nn::load_metadata(opt.load_path), opt.load_path);
+  const bool json_is_an_image = std::find(opt.images.begin(), opt.images.end(), opt.json_path) != opt.images.end();
+  EMBER_CHECK(opt.json_path.empty() || !json_is_an_image, "--json: '", opt.json_path,
+              "' is one of the images to classify; expected another path");
+  const CheckpointInput checkpoint = read_checkpoint_input(opt.load_path);
   const std::vector<std::string>& classes = checkpoint.classes;
   const auto num_classes = static_cast<int64_t>(classes.size());
   EMBER_CHECK(opt.top.value_or(0) <= num_classes, "--top: the checkpoint has ", num_classes,
@@ -76,12 +79,17 @@ Runner add_predict_command(CLI::App& sub) {
       ->required()
       ->check(CLI::ExistingFile);
   sub.add_option("images", opt->images, "PNG or JPEG images to classify")->required()->check(CLI::ExistingFile);
-  sub.add_option("--top", opt->top, "how many classes to print per image, most probable first (default 3)")
+  sub.add_option("--top", opt->top,
+                 "how many classes to print per image, most probable first (default 3, or every class of a "
+                 "checkpoint with fewer)")
       ->check(in_range(1, 1e6));
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  sub.add_option("--batch-size", opt->batch_size, "images per forward")->check(in_range(1, 65536))->capture_default_str();
+  sub.add_option("--batch-size", opt->batch_size, "images per forward")
+      ->check(in_range(1, 65536))
+      ->capture_default_str();
   sub.add_flag("--invert", opt->invert,
-               "invert the images first (1 - x): a dark object on a light ground, where the model learnt light on dark");
+               "invert the images first (1 - x): a dark object on a light ground, where the model learnt light "
+               "on dark");
   sub.add_option("--json", opt->json_path, "write the predictions to this JSON file");
   return [opt] { return run_predict(*opt); };
 }

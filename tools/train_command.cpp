@@ -366,7 +366,7 @@ int run_train(const TrainOptions& opt) {
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
   std::optional<CheckpointInput> resumed;  // what the checkpoint was trained on
-  if (!opt.resume_path.empty()) resumed = checkpoint_input(nn::load_metadata(opt.resume_path), opt.resume_path);
+  if (!opt.resume_path.empty()) resumed = read_checkpoint_input(opt.resume_path);
   const ImageShape shape =
       resolve_image_shape(opt.image, opt.image_folder, resumed ? &*resumed : nullptr, opt.resume_path);
   // A black pixel after the dataset's normalisation: what crop and rotate fill in.
@@ -487,7 +487,7 @@ int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
   check_train_outputs({{"--json", opt.json_path}}, 0);
   const Device dev = resolve_device(opt.device);
-  const CheckpointInput checkpoint = checkpoint_input(nn::load_metadata(opt.load_path), opt.load_path);
+  const CheckpointInput checkpoint = read_checkpoint_input(opt.load_path);
   const ImageShape shape = resolve_image_shape(opt.image, opt.image_folder, &checkpoint, opt.load_path);
   const TrainingData data = load_training_data(opt.data, opt.image_folder, shape, /*with_train=*/false);
   check_checkpoint_data(checkpoint, data, opt.load_path);
@@ -567,8 +567,8 @@ Runner add_train_command(CLI::App& sub) {
       "--no-cuda-graph", [opt] { opt->cuda_graph = CudaGraphFlag::Off; }, "run every step eagerly on CUDA");
   graph_on->excludes(graph_off);
   sub.add_option("--augment", opt->augment,
-                 "augment each training batch, a comma-separated list run in order: crop[=PAD] (RandomCrop(28, "
-                 "padding=PAD), default 2), flip[=P] (RandomHorizontalFlip, default 0.5), rotate[=DEG] "
+                 "augment each training batch, a comma-separated list run in order: crop[=PAD] (RandomCrop(the "
+                 "images' size, padding=PAD), default 2), flip[=P] (RandomHorizontalFlip, default 0.5), rotate[=DEG] "
                  "(RandomRotation, default 10), erase[=P] (RandomErasing, default 0.5); e.g. crop,flip");
   sub.add_flag("--drop-last", opt->drop_last,
                "drop each epoch's last partial batch (by default it runs, eagerly under --cuda-graph)");

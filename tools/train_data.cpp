@@ -2,7 +2,9 @@
 // train --image-folder] in tools/train_data.h).
 #include "tools/train_data.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.h"
 #include "core/parse.h"
@@ -69,6 +71,9 @@ TrainingData load_training_data(const std::string& fashion_root, const std::stri
               (root / "test").string(), "), each with one folder of images per class");
   const auto test = folder_split(test_dir.string(), shape);
   out.classes = test->classes();
+  for (const std::string& name : out.classes)  // checkpoints keep one class name per line
+    EMBER_CHECK(name.find('\n') == std::string::npos, "--image-folder ", image_folder,
+                ": a class folder name may not contain a line break, but got '", name, "'");
   out.test = test;
   out.shape = shape;
   out.fashion_mnist = false;
@@ -117,6 +122,26 @@ CheckpointInput checkpoint_input(const nn::Metadata& metadata, const std::string
   EMBER_CHECK(!out.fashion_mnist || out.shape == ImageShape{}, "checkpoint '", path,
               "': Fashion-MNIST's images are 1x28x28, but its \"", kInputShapeKey, "\" is ", out.shape.str());
   return out;
+}
+
+CheckpointInput read_checkpoint_input(const std::string& path) {
+  const nn::SafetensorsFile file = nn::load_file(path);
+  const CheckpointInput in = checkpoint_input(file.metadata, path);
+  const ImageShape s = in.shape;
+  const std::pair<const char*, Dims> expected[] = {
+      {"model.0.weight", {32, s.channels, 3, 3}},
+      {"model.10.weight", {128, 64 * (s.height / 4) * (s.width / 4)}},
+      {"model.13.weight", {static_cast<int64_t>(in.classes.size()), 128}}};
+  for (const auto& [name, sizes] : expected) {
+    const auto it = std::find_if(file.tensors.begin(), file.tensors.end(),
+                                 [&](const auto& entry) { return entry.first == name; });
+    EMBER_CHECK(it != file.tensors.end(), "checkpoint '", path, "': expected a tensor ", name,
+                " (the small CNN of ember train), but it has none");
+    EMBER_CHECK(it->second.sizes() == sizes, "checkpoint '", path, "': its metadata (", in.classes.size(),
+                " classes, input ", s.str(), ") implies ", name, " of shape ", sizes, ", but the tensor is ",
+                it->second.sizes());
+  }
+  return in;
 }
 
 nn::Metadata input_metadata(const TrainingData& data) {

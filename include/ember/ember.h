@@ -44,6 +44,7 @@
 #include "nn/layers.h"
 #include "nn/loss.h"
 #include "nn/loss_more.h"
+#include "nn/memory_modes.h"
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/module.h"

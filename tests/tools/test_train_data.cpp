@@ -1,13 +1,14 @@
 // What checkpoints record of their data (Note [ember train --image-folder] in
 // tools/train_data.h): classes, input shape and normalisation read back, older
 // checkpoints' defaults, bad metadata and contradicting flags as errors; the small CNN
-// sized by its input shape.
+// sized by its input shape; checkpoints whose tensors contradict their metadata.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "support/helpers.h"
+#include "support/temp_dir.h"
 #include "tools/small_cnn.h"
 #include "tools/train_data.h"
 
@@ -93,6 +94,34 @@ TEST(TrainData, ACheckpointMustHaveBeenTrainedOnDataLikeThis) {
   other.shape = {1, 32, 32};
   EXPECT_EMBER_ERROR(check_checkpoint_data(other, folder, "c.safetensors"),
                      "was trained on 1x32x32 images, but the data's are 3x32x32");
+}
+
+TEST(TrainData, ACheckpointsTensorsMustMatchItsMetadata) {
+  ember::testing::TempDir dir;
+  TrainingData data;
+  data.classes = {"a", "b", "c"};
+  data.shape = {3, 12, 8};
+  data.fashion_mnist = false;
+  auto model = make_small_cnn(3, data.shape);
+  nn::StateDict sd;
+  for (auto& [k, v] : model->state_dict()) sd.emplace_back("model." + k, v);
+  nn::save(sd, dir.file("ok.safetensors"), input_metadata(data));
+  const CheckpointInput read = read_checkpoint_input(dir.file("ok.safetensors"));
+  EXPECT_EQ(read.shape, data.shape);
+  EXPECT_EQ(read.classes, data.classes);
+
+  nn::Metadata bigger = input_metadata(data);
+  bigger["input_shape"] = "3x1024x1024";  // would build a 2 GiB linear layer before failing to load
+  nn::save(sd, dir.file("bigger.safetensors"), bigger);
+  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("bigger.safetensors")),
+                     "implies model.10.weight of shape [128, 4194304], but the tensor is [128, 384]");
+  nn::Metadata fewer = input_metadata(data);
+  fewer["classes"] = "a\nb";
+  nn::save(sd, dir.file("fewer.safetensors"), fewer);
+  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("fewer.safetensors")), "model.13.weight of shape [2, 128]");
+  nn::save({sd.begin() + 1, sd.end()}, dir.file("partial.safetensors"), input_metadata(data));
+  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("partial.safetensors")),
+                     "expected a tensor model.0.weight (the small CNN of ember train), but it has none");
 }
 
 TEST(TrainData, TheSmallCnnTakesItsInputShape) {

@@ -1,0 +1,96 @@
+// One model measured in each of the four modes (Note [Measuring the modes] in
+// nn/memory_modes.h): allocator peaks, saved activations, graph nodes and times.
+#include "nn/memory_modes.h"
+
+#include <chrono>
+
+#include "autograd/engine.h"
+#include "autograd/saved_variable.h"
+#include "core/autocast.h"
+#include "core/grad_mode.h"
+#include "core/memory.h"
+#include "core/profiler.h"
+#include "cuda/stream.h"
+
+namespace ember::memory {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+const char* run_mode_name(RunMode mode) {
+  switch (mode) {
+    case RunMode::TrainGrad: return "train_grad";
+    case RunMode::EvalGrad: return "eval_grad";
+    case RunMode::EvalNoGrad: return "eval_no_grad";
+    case RunMode::EvalInferenceMode: return "eval_inference_mode";
+  }
+  return "";
+}
+
+ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mode, const ModeMeasureOptions& options) {
+  const Device dev = input.device();
+  ModeMeasurement r;
+  r.mode = mode;
+  model.train(mode == RunMode::TrainGrad);
+  model.zero_grad(true);
+  empty_cache(dev);
+  r.base_bytes = allocated(dev);
+  reset_peak(dev);
+  const autograd::SavedTensorStats before = autograd::saved_tensor_stats();
+  r.saved_base_bytes = before.current_bytes;
+  profiler::RecordScope phase;  // ember mem --plot cuts the mode's events from this span
+  if (!options.phase.empty() && profiler::is_enabled()) phase.begin(profiler::Category::Phase, options.phase);
+  const bool grad = mode == RunMode::TrainGrad || mode == RunMode::EvalGrad;
+  std::optional<NoGradGuard> no_grad;
+  std::optional<InferenceModeGuard> inference;
+  if (mode == RunMode::EvalNoGrad) no_grad.emplace();
+  if (mode == RunMode::EvalInferenceMode) inference.emplace();
+
+  cuda::synchronize();  // the clock starts with the device idle (no-op without CUDA work)
+  const auto t0 = Clock::now();
+  std::optional<AutocastGuard> autocast;
+  if (options.autocast) autocast.emplace(dev, *options.autocast);
+  // model(input), not forward(): hooks and module spans as in a user's call.
+  const Tensor output = options.forward ? options.forward(input) : model(input);
+  Tensor loss = options.loss ? options.loss(output) : output.sum();
+  autocast.reset();
+  cuda::synchronize();
+  r.forward_seconds = seconds_since(t0);
+  r.forward_peak_bytes = max_allocated(dev) - r.base_bytes;
+  const autograd::SavedTensorStats ledger = autograd::saved_tensor_stats();
+  r.saved_bytes = ledger.current_bytes - r.saved_base_bytes;
+  for (const auto& [scope, bytes] : ledger.bytes_by_scope) {  // this forward's, not a graph alive before
+    const auto it = before.bytes_by_scope.find(scope);
+    const int64_t added = bytes - (it == before.bytes_by_scope.end() ? 0 : it->second);
+    if (added != 0) r.saved_by_module[scope] = added;
+  }
+  r.graph_nodes = autograd::count_graph_nodes(loss);
+  if (grad) {
+    const auto t1 = Clock::now();
+    loss.backward();
+    cuda::synchronize();
+    r.backward_seconds = seconds_since(t1);
+    r.backward_peak_bytes = max_allocated(dev) - r.base_bytes;
+  }
+  model.zero_grad(true);
+  return r;
+}
+
+std::vector<ModeMeasurement> measure_modes(nn::Module& model, const Tensor& input, const ModeMeasureOptions& options) {
+  const bool training = model.is_training();
+  std::vector<ModeMeasurement> out;
+  try {
+    for (RunMode mode : {RunMode::TrainGrad, RunMode::EvalGrad, RunMode::EvalNoGrad, RunMode::EvalInferenceMode})
+      out.push_back(measure_mode(model, input, mode, options));
+  } catch (...) {
+    model.train(training);
+    throw;
+  }
+  model.train(training);
+  return out;
+}
+
+}  // namespace ember::memory
