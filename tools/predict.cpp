@@ -1,5 +1,5 @@
-// `ember predict`'s pieces (Note [ember predict] in tools/predict.h): the checkpoint's
-// classes, the images as its model takes them, and the top classes of each.
+// `ember predict`'s pieces (Note [ember predict] in tools/predict.h): the images as the
+// checkpoint's model takes them, and the top classes of each.
 #include "tools/predict.h"
 
 #include <algorithm>
