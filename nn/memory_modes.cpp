@@ -7,6 +7,7 @@
 #include "autograd/engine.h"
 #include "autograd/saved_variable.h"
 #include "core/autocast.h"
+#include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/memory.h"
 #include "core/profiler.h"
@@ -31,7 +32,10 @@ const char* run_mode_name(RunMode mode) {
 }
 
 ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mode, const ModeMeasureOptions& options) {
-  const Device dev = input.device();
+  const Device dev = input.device();  // the allocator measured: the model must be there too
+  for (const Tensor& p : model.parameters())
+    EMBER_CHECK(p.device() == dev, "measure_mode: expected the model on the input's device ", dev,
+                " (the allocator measured), but a parameter is on ", p.device());
   ModeMeasurement r;
   r.mode = mode;
   model.train(mode == RunMode::TrainGrad);
