@@ -49,7 +49,8 @@ int run_predict(const PredictOptions& opt) {
   const bool json_is_an_image = std::find(opt.images.begin(), opt.images.end(), opt.json_path) != opt.images.end();
   EMBER_CHECK(opt.json_path.empty() || !json_is_an_image, "--json: '", opt.json_path,
               "' is one of the images to classify; expected another path");
-  const CheckpointInput checkpoint = read_checkpoint_input(opt.load_path);
+  const nn::SafetensorsFile file = nn::load_file(opt.load_path);  // one read: what is checked is what is loaded
+  const CheckpointInput checkpoint = read_checkpoint_input(file, opt.load_path);
   const std::vector<std::string>& classes = checkpoint.classes;
   const auto num_classes = static_cast<int64_t>(classes.size());
   EMBER_CHECK(opt.top.value_or(0) <= num_classes, "--top: the checkpoint has ", num_classes,
@@ -58,7 +59,7 @@ int run_predict(const PredictOptions& opt) {
   const Tensor images = prediction_inputs(opt.images, checkpoint, opt.invert);
   const Device dev = resolve_device(opt.device);
   auto model = make_small_cnn(num_classes, checkpoint.shape);
-  load_checkpoint(opt.load_path, *model, nullptr);
+  load_checkpoint(file, opt.load_path, *model, nullptr);
   model->to(dev);
   const std::vector<std::vector<ClassScore>> tops = top_classes(*model, images, top, dev, opt.batch_size);
   for (size_t i = 0; i < tops.size(); ++i) {

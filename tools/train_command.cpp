@@ -365,8 +365,12 @@ int run_train(const TrainOptions& opt) {
   check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
-  std::optional<CheckpointInput> resumed;  // what the checkpoint was trained on
-  if (!opt.resume_path.empty()) resumed = read_checkpoint_input(opt.resume_path);
+  std::optional<nn::SafetensorsFile> resume_file;  // read once: what is checked is what is loaded
+  std::optional<CheckpointInput> resumed;          // what the checkpoint was trained on
+  if (!opt.resume_path.empty()) {
+    resume_file = nn::load_file(opt.resume_path);
+    resumed = read_checkpoint_input(*resume_file, opt.resume_path);
+  }
   const ImageShape shape =
       resolve_image_shape(opt.image, opt.image_folder, resumed ? &*resumed : nullptr, opt.resume_path);
   // A black pixel after the dataset's normalisation: what crop and rotate fill in.
@@ -396,7 +400,7 @@ int run_train(const TrainOptions& opt) {
   int start_epoch = 0;
   if (!opt.resume_path.empty()) {
     check_checkpoint_data(*resumed, data, opt.resume_path);
-    start_epoch = load_checkpoint(opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
+    start_epoch = load_checkpoint(*resume_file, opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
     check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
   }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
@@ -487,12 +491,13 @@ int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
   check_train_outputs({{"--json", opt.json_path}}, 0);
   const Device dev = resolve_device(opt.device);
-  const CheckpointInput checkpoint = read_checkpoint_input(opt.load_path);
+  const nn::SafetensorsFile file = nn::load_file(opt.load_path);  // one read: what is checked is what is loaded
+  const CheckpointInput checkpoint = read_checkpoint_input(file, opt.load_path);
   const ImageShape shape = resolve_image_shape(opt.image, opt.image_folder, &checkpoint, opt.load_path);
   const TrainingData data = load_training_data(opt.data, opt.image_folder, shape, /*with_train=*/false);
   check_checkpoint_data(checkpoint, data, opt.load_path);
   auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()), data.shape);
-  load_checkpoint(opt.load_path, *model, nullptr);
+  load_checkpoint(file, opt.load_path, *model, nullptr);
   model->to(dev);
   const data::TensorDataset& test_set = *data.test;
   const auto t0 = Clock::now();

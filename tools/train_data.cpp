@@ -124,8 +124,7 @@ CheckpointInput checkpoint_input(const nn::Metadata& metadata, const std::string
   return out;
 }
 
-CheckpointInput read_checkpoint_input(const std::string& path) {
-  const nn::SafetensorsFile file = nn::load_file(path);
+CheckpointInput read_checkpoint_input(const nn::SafetensorsFile& file, const std::string& path) {
   const CheckpointInput in = checkpoint_input(file.metadata, path);
   const ImageShape s = in.shape;
   const std::pair<const char*, Dims> expected[] = {

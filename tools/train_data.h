@@ -63,10 +63,10 @@ struct CheckpointInput {
 };
 // Read from a checkpoint's metadata (validated: names the checkpoint at `path` when bad).
 CheckpointInput checkpoint_input(const nn::Metadata& metadata, const std::string& path);
-// Reads the checkpoint at `path`: its metadata as checkpoint_input, checked against its
-// tensors before any model is built from it (the small CNN's first convolution, first and
-// last linear layers must have the shapes the classes and input_shape imply).
-CheckpointInput read_checkpoint_input(const std::string& path);
+// A checkpoint read (`file`, from `path`): its metadata as checkpoint_input, checked against
+// its tensors before any model is built from it (the small CNN's first convolution, first
+// and last linear layers must have the shapes the classes and input_shape imply).
+CheckpointInput read_checkpoint_input(const nn::SafetensorsFile& file, const std::string& path);
 // The metadata that records `data`.
 nn::Metadata input_metadata(const TrainingData& data);
 

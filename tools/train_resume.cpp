@@ -46,7 +46,12 @@ void restore_random_state(const nn::Metadata& metadata, const std::string& path)
 
 int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
                     const std::string& optimizer_name) {
-  const nn::SafetensorsFile file = nn::load_file(path);  // one read: tensors and metadata agree
+  // One read: tensors and metadata agree.
+  return load_checkpoint(nn::load_file(path), path, model, opt, optimizer_name);
+}
+
+int load_checkpoint(const nn::SafetensorsFile& file, const std::string& path, nn::Module& model,
+                    optim::Optimizer* opt, const std::string& optimizer_name) {
   if (opt) {  // Note [ember train's optimizers]: before anything changes
     const auto it = file.metadata.find(kOptimizerKey);
     const bool recorded = it != file.metadata.end();

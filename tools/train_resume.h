@@ -21,6 +21,10 @@ constexpr int64_t kMaxCheckpointEpoch = 100000;
 // (tests/fuzz) call this one function.
 int load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
                     const std::string& optimizer_name = "sgd");
+// The same from a checkpoint already read (`path` names it in errors), so that what was
+// checked of it and what is loaded come from one read.
+int load_checkpoint(const nn::SafetensorsFile& file, const std::string& path, nn::Module& model,
+                    optim::Optimizer* opt, const std::string& optimizer_name = "sgd");
 
 // The metadata key naming the optimizer that made a checkpoint ("sgd", "adam", ...).
 inline constexpr const char* kOptimizerKey = "optimizer";

@@ -106,21 +106,22 @@ TEST(TrainData, ACheckpointsTensorsMustMatchItsMetadata) {
   nn::StateDict sd;
   for (auto& [k, v] : model->state_dict()) sd.emplace_back("model." + k, v);
   nn::save(sd, dir.file("ok.safetensors"), input_metadata(data));
-  const CheckpointInput read = read_checkpoint_input(dir.file("ok.safetensors"));
+  const CheckpointInput read = read_checkpoint_input(nn::load_file(dir.file("ok.safetensors")), "ok.safetensors");
   EXPECT_EQ(read.shape, data.shape);
   EXPECT_EQ(read.classes, data.classes);
 
   nn::Metadata bigger = input_metadata(data);
   bigger["input_shape"] = "3x1024x1024";  // would build a 2 GiB linear layer before failing to load
   nn::save(sd, dir.file("bigger.safetensors"), bigger);
-  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("bigger.safetensors")),
+  EXPECT_EMBER_ERROR(read_checkpoint_input(nn::load_file(dir.file("bigger.safetensors")), "bigger.safetensors"),
                      "implies model.10.weight of shape [128, 4194304], but the tensor is [128, 384]");
   nn::Metadata fewer = input_metadata(data);
   fewer["classes"] = "a\nb";
   nn::save(sd, dir.file("fewer.safetensors"), fewer);
-  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("fewer.safetensors")), "model.13.weight of shape [2, 128]");
+  EXPECT_EMBER_ERROR(read_checkpoint_input(nn::load_file(dir.file("fewer.safetensors")), "fewer.safetensors"),
+                     "model.13.weight of shape [2, 128]");
   nn::save({sd.begin() + 1, sd.end()}, dir.file("partial.safetensors"), input_metadata(data));
-  EXPECT_EMBER_ERROR(read_checkpoint_input(dir.file("partial.safetensors")),
+  EXPECT_EMBER_ERROR(read_checkpoint_input(nn::load_file(dir.file("partial.safetensors")), "partial.safetensors"),
                      "expected a tensor model.0.weight (the small CNN of ember train), but it has none");
 }
 
