@@ -9,29 +9,20 @@
 #include "core/grad_mode.h"
 #include "core/ops.h"
 #include "nn/data/datasets.h"
+#include "nn/data/image_folder.h"
 #include "nn/data/image_io.h"
-#include "nn/functional/interpolate.h"
 
 namespace ember::tools {
-namespace {
-
-// One image as the checkpoint's training data was made: grey or RGB in [0, 1], its size.
-Tensor resized(const std::string& path, ImageShape shape) {
-  const auto mode = shape.channels == 3 ? data::ImageReadMode::RGB : data::ImageReadMode::GRAY;
-  const Tensor image = data::read_image(path, mode).to(kFloat32).div(255.0);
-  if (image.size(1) == shape.height && image.size(2) == shape.width) return image;
-  return nn::functional::interpolate(image.unsqueeze(0), {shape.height, shape.width}, {}, "bilinear", false)
-      .squeeze(0);
-}
-
-}  // namespace
 
 Tensor prediction_inputs(const std::vector<std::string>& paths, const CheckpointInput& checkpoint, bool invert) {
   EMBER_CHECK(!paths.empty(), "ember predict: expected at least one image, got none");
   const NoGradGuard no_grad;
   std::vector<Tensor> images;
   images.reserve(paths.size());
-  for (const std::string& path : paths) images.push_back(resized(path, checkpoint.shape));
+  for (const std::string& path : paths)
+    images.push_back(data::load_image(path, checkpoint.shape.channels == 3 ? data::ImageReadMode::RGB
+                                                                           : data::ImageReadMode::GRAY,
+                                      std::pair{checkpoint.shape.height, checkpoint.shape.width}));
   Tensor batch = stack(images, 0);
   if (invert) batch = batch.neg().add(1.0);
   const double mean = checkpoint.fashion_mnist ? data::FashionMNIST::kMean : 0.5;

@@ -17,15 +17,13 @@ namespace ember::tools {
 // K most probable classes (softmax of the logits, computed in double) under eval() and
 // inference mode. Each image is prepared as the checkpoint's training images were (its
 // metadata says how: Note [ember train --image-folder]): read as grey (or RGB), to
-// [0, 1], resized to its input size (bilinear, as ImageFolder's Resize), then normalised
-// with Fashion-MNIST's mean and std or to [-1, 1] for an `--image-folder` checkpoint.
-// Fashion-MNIST's images are light garments on a black ground; a photo
-// of a dark object on a light ground needs `--invert` (1 - x, PIL's ImageOps.invert)
-// before the model can recognise it. Resizing is bilinear without antialiasing, exactly
-// what training did to an image folder; a large photo shrunk to a Fashion-MNIST
-// checkpoint's 28x28 that way aliases (torchvision's PIL Resize would average), so shrink
-// such photos first. Ties among probabilities go to the lower class index (torch.topk's
-// order on the CPU is not specified there).
+// [0, 1], resized to its input size (data::load_image: antialiased bilinear, as
+// ImageFolder and torchvision's Resize of a PIL image, so a large photo is averaged down,
+// not aliased), then normalised with Fashion-MNIST's mean and std or to [-1, 1] for an
+// `--image-folder` checkpoint. Fashion-MNIST's images are light garments on a black
+// ground; a photo of a dark object on a light ground needs `--invert` (1 - x, PIL's
+// ImageOps.invert) before the model can recognise it. Ties among probabilities go to the
+// lower class index (torch.topk's order on the CPU is not specified there).
 
 // The images at `paths` as the checkpoint's model takes them: float32 [N, C, H, W].
 Tensor prediction_inputs(const std::vector<std::string>& paths, const CheckpointInput& checkpoint, bool invert);

@@ -85,16 +85,10 @@ std::vector<std::pair<std::string, int64_t>> find_samples(const std::string& roo
   return samples;
 }
 
-// One image as ToTensor (+ resize) would give it: float32 [C, H, W] in [0, 1].
 Tensor load_one(const std::string& path, const ImageFolderOptions& options) {
   EMBER_CHECK(readable_extension(path), "ImageFolder: '", path,
               "' has an image extension ember does not decode (it reads .png, .jpg and .jpeg)");
-  Tensor image = read_image(path, options.mode).to(kFloat32).div(255.0);
-  if (options.size) {
-    const auto [h, w] = *options.size;
-    image = nn::functional::interpolate(image.unsqueeze(0), {h, w}, {}, "bilinear", false).squeeze(0);
-  }
-  return image;
+  return load_image(path, options.mode, options.size, options.antialias);
 }
 
 Example load_all(const std::vector<std::pair<std::string, int64_t>>& samples, const ImageFolderOptions& options) {
@@ -130,6 +124,15 @@ Example load_all(const std::vector<std::pair<std::string, int64_t>>& samples, co
 }
 
 }  // namespace
+
+Tensor load_image(const std::string& path, ImageReadMode mode, std::optional<std::pair<int64_t, int64_t>> size,
+                  bool antialias) {
+  const Tensor image = read_image(path, mode).to(kFloat32).div(255.0);
+  if (!size || (image.size(1) == size->first && image.size(2) == size->second)) return image;
+  return nn::functional::interpolate(image.unsqueeze(0), {size->first, size->second}, {}, "bilinear", false,
+                                     std::nullopt, antialias)
+      .squeeze(0);
+}
 
 const std::vector<std::string>& ImageFolder::extensions() {
   static const std::vector<std::string> all = {".jpg", ".jpeg", ".png",  ".ppm", ".bmp",

@@ -28,15 +28,22 @@ namespace ember::data {
 // batches are as fast as Fashion-MNIST's: fine for the small data sets this is for
 // (memory is N * C * H * W * 4 bytes). Images are converted to `mode` (default RGB, as
 // torchvision's default loader's convert("RGB")), to float32 / 255, resized when `size`
-// is given (bilinear, align_corners false, no antialiasing: torchvision's tensor Resize
-// with antialias=False), and normalised when mean/std are given (one value, or one per
-// channel). Without `size` every image must have the same size (the first mismatch is
+// is given (load_image: antialiased bilinear, what torchvision's Resize does to the PIL
+// images its loader gives, unless antialias is false), and normalised when mean/std are
+// given (one value, or one per channel). Without `size` every image must have the same size (the first mismatch is
 // an error naming both files).
 struct ImageFolderOptions {
   ImageReadMode mode = ImageReadMode::RGB;
   std::optional<std::pair<int64_t, int64_t>> size = std::nullopt;  // (height, width)
   std::vector<double> mean = {}, std = {};  // Normalize: one value, or one per channel
+  bool antialias = true;                    // how `size` resizes (false: plain bilinear)
 };
+
+// One PNG or JPEG image as ToTensor (+ Resize) gives it: float32 [C, H, W] in [0, 1] in
+// `mode`, resized to `size` (height, width) when given and different (bilinear,
+// antialiased unless antialias is false: Note [Resampling as a matrix]).
+Tensor load_image(const std::string& path, ImageReadMode mode,
+                  std::optional<std::pair<int64_t, int64_t>> size = std::nullopt, bool antialias = true);
 
 class ImageFolder : public TensorDataset {
  public:

@@ -1,6 +1,7 @@
 // nn::functional::interpolate: PyTorch's argument checks and output sizes, then per resized
 // dim one index_select (nearest) or two index_selects weighted and added (linear modes),
-// with positions and weights computed on the host by PyTorch's CPU formulas.
+// with positions and weights computed on the host by PyTorch's CPU formulas; antialiased
+// bilinear as two matmuls (Note [Resampling as a matrix]).
 #include "nn/functional/interpolate.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "core/factories.h"
 #include "core/ops.h"
 #include "nn/functional/args.h"
+#include "nn/functional/resample_matrix.h"
 #include "nn/repr.h"
 
 namespace ember::nn::functional {
@@ -122,10 +124,30 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
   return p;
 }
 
+// Antialiased bilinear: per spatial dim the matrix of PyTorch's scale for it (align_corners:
+// (in - 1) / (out - 1), 0 for one output; else the kernel's 1 / scale_factor or in / out).
+Tensor antialiased_bilinear(const Tensor& x, const Plan& p, bool align_corners) {
+  Tensor matrices[2];
+  for (int64_t i = 0; i < 2; ++i) {
+    const int64_t in = x.size(i + 2), out = p.sizes[static_cast<size_t>(i)];
+    const double scale = align_corners ? (out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0)
+                                       : scales_value<double>(p.scales[static_cast<size_t>(i)], in, out);
+    const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
+    matrices[i] = detail::resample_matrix(detail::ResampleKind::AntialiasedLinear, zeros({1}, f64),
+                                          full({1}, static_cast<double>(in), f64), full({1}, scale, f64), in, out,
+                                          x.dtype())
+                      .squeeze(0);
+  }
+  return matmul(matmul(matrices[0], x), matrices[1].transpose(0, 1));
+}
+
 }  // namespace
 
 Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
-                   std::optional<bool> align_corners, std::optional<bool> recompute_scale_factor) {
+                   std::optional<bool> align_corners, std::optional<bool> recompute_scale_factor, bool antialias) {
+  EMBER_CHECK(!antialias || (mode == "bilinear" && x.dim() == 4),
+              "Anti-alias option is only supported for bilinear and bicubic modes (ember: 4-D bilinear; got mode ",
+              mode, " with a ", x.dim(), "-D input)");
   const bool nearest = mode == "nearest" || mode == "nearest-exact";
   if (nearest || mode == "area")
     EMBER_CHECK(!align_corners, "align_corners option can only be set with the interpolating modes: linear | "
@@ -153,6 +175,7 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
   if (linear)
     EMBER_CHECK(is_floating(x.dtype()), "\"upsample_", mode, dims, "d\" not implemented for '",
                 dtype_torch_name(x.dtype()), "'");
+  if (antialias) return antialiased_bilinear(x, p, align_corners.value_or(false));
   Tensor out = x;
   // Last dim first, the order of PyTorch's sums (its innermost loop runs along W).
   for (int64_t i = dims - 1; i >= 0; --i) {

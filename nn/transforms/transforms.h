@@ -5,4 +5,5 @@
 #include "nn/transforms/affine.h"
 #include "nn/transforms/normalize_erasing.h"
 #include "nn/transforms/pad_crop_flip.h"
+#include "nn/transforms/resize.h"
 #include "nn/transforms/transform.h"

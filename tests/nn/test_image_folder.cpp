@@ -146,6 +146,26 @@ TEST(ImageFolder, ClassesSamplesAndPixelsAsTorchvision) {
   EXPECT_EQ(batches, 2u);
 }
 
+// torch 1.13: F.interpolate(x / 255, size=(1, 2), mode="bilinear", antialias=True / False) of
+// x = [[0, 51, 102, 153], [204, 255, 0, 51]].
+TEST(ImageFolder, LoadImageResizesAntialiasedAsTorchvisionsPilPath) {
+  EMBER_SKIP_UNLESS_READABLE("png");
+  TempDir dir;
+  write_png(dir.file("wide.png"), 4, 2, 1, {0, 51, 102, 153, 204, 255, 0, 51});
+  const auto one_by_two = std::make_pair(int64_t{1}, int64_t{2});
+  const Tensor image = data::load_image(dir.file("wide.png"), ImageReadMode::GRAY, one_by_two);
+  EXPECT_EQ(image.sizes(), (Dims{1, 1, 2}));
+  ember::testing::expect_values(image, {0.4571428596973419, 0.34285715222358704}, 1e-6);
+  ember::testing::expect_values(
+      data::load_image(dir.file("wide.png"), ImageReadMode::GRAY, one_by_two, /*antialias=*/false),
+      {0.5, 0.30000001192092896}, 1e-6);
+  // no size, or its own size: the pixels as read
+  const Tensor same =
+      data::load_image(dir.file("wide.png"), ImageReadMode::GRAY, std::make_pair(int64_t{2}, int64_t{4}));
+  ember::testing::expect_values(same, {0, 0.2, 0.4, 0.6, 0.8, 1.0, 0, 0.2}, 1e-6);
+  EXPECT_EQ(data::load_image(dir.file("wide.png"), ImageReadMode::RGB).sizes(), (Dims{3, 2, 4}));
+}
+
 TEST(ImageFolder, BadFoldersAreTorchvisionsErrors) {
   EMBER_SKIP_UNLESS_READABLE("png");
   TempDir empty_root;

@@ -1,0 +1,59 @@
+// Antialiased interpolate, Resize, resized_crop and RandomResizedCrop on CUDA: the same
+// values as the CPU (resampling matrices built and multiplied on the device), and the same
+// boxes from the same seed (both draw the same Philox numbers). Skipped without a GPU.
+#include <ember/ember.h>
+#include <gtest/gtest.h>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+namespace T = transforms;
+namespace F = nn::functional;
+using testing::expect_same;
+
+TEST(CudaResize, AntialiasedResizesMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(61);
+  const Tensor x = randn({3, 2, 17, 23}, kFloat64);
+  expect_same(F::interpolate(x, {5, 9}, {}, "bilinear", {}, {}, true),
+              F::interpolate(x.cuda(), {5, 9}, {}, "bilinear", {}, {}, true), 1e-12);
+  expect_same(F::interpolate(x, {}, 0.4, "bilinear", true, {}, true),
+              F::interpolate(x.cuda(), {}, 0.4, "bilinear", true, {}, true), 1e-12);
+  expect_same(T::Resize(7)(x), T::Resize(7)(x.cuda()), 1e-12);
+  expect_same(T::functional::resized_crop(x, -2, 3, 12, 15, {6, 6}),
+              T::functional::resized_crop(x.cuda(), -2, 3, 12, 15, {6, 6}), 1e-12);
+  const Tensor f32 = x.to(kFloat32);
+  expect_same(T::Resize({4, 6})(f32), T::Resize({4, 6})(f32.cuda()), 1e-5);
+  // gradients through the device's matmuls
+  const Tensor leaf_cpu = x.clone().requires_grad_(true), leaf_gpu = x.cuda().requires_grad_(true);
+  F::interpolate(leaf_cpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
+  F::interpolate(leaf_gpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
+  expect_same(leaf_cpu.grad(), leaf_gpu.grad(), 1e-11);
+}
+
+TEST(CudaResize, RandomResizedCropSameSeedSameBoxesAsTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(62);
+  const Tensor x = randn({64, 3, 24, 32}, kFloat64);
+  for (const auto mode : {T::InterpolationMode::BILINEAR, T::InterpolationMode::NEAREST}) {
+    const T::RandomResizedCrop crop({16, 20}, {0.2, 1.0}, {0.6, 1.6}, mode);
+    manual_seed(63);
+    const Tensor cpu = crop(x);
+    manual_seed(63);
+    const Tensor gpu = crop(x.cuda()).cpu();
+    // box sizes come from exp/sqrt/round: the device's last ulp could move one by a pixel
+    // at an exact half, so at most a couple of the 64 samples may differ
+    const int64_t differing = gt(abs(cpu - gpu), 1e-9).any(3).any(2).any(1).to(kInt64).sum().item<int64_t>();
+    EXPECT_LE(differing, 2);
+  }
+  const Tensor bytes = (rand({8, 3, 24, 32}) * 255.0).to(kUInt8).cuda();
+  const Tensor out = T::RandomResizedCrop(12)(bytes);
+  EXPECT_TRUE(out.is_cuda());
+  EXPECT_EQ(out.dtype(), kUInt8);
+  EXPECT_EQ(out.sizes(), (Dims{8, 3, 12, 12}));
+}
+
+}  // namespace
+}  // namespace ember
