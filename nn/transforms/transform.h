@@ -2,7 +2,7 @@
 // [B, C, H, W] (one random decision per sample) and single images [C, H, W] or [H, W].
 // This header: the Transform base class, torchvision's "int or sequence" arguments,
 // Compose and Lambda. The transforms themselves: pad_crop_flip.h, normalize_erasing.h, affine.h,
-// resize.h.
+// resize.h, color.h.
 #pragma once
 #include <concepts>
 #include <functional>

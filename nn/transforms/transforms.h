@@ -3,6 +3,7 @@
 #pragma once
 
 #include "nn/transforms/affine.h"
+#include "nn/transforms/color.h"
 #include "nn/transforms/normalize_erasing.h"
 #include "nn/transforms/pad_crop_flip.h"
 #include "nn/transforms/resize.h"

@@ -1,6 +1,6 @@
-// ember::transforms on CUDA: the deterministic transforms equal the CPU's, and the random
-// ones, drawn on the device from the same seed, make the CPU's decisions (the CPU and
-// CUDA draw the same Philox numbers) and give valid outputs. Skipped without a GPU.
+// ember::transforms on CUDA: the deterministic transforms (colour ones too) equal the CPU's,
+// and the random ones, drawn on the device from the same seed, make the CPU's decisions (the
+// CPU and CUDA draw the same Philox numbers) and give valid outputs. Skipped without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -91,6 +91,42 @@ TEST(CudaTransforms, SameSeedSameDecisionsAsTheCpu) {
   const Tensor a_cpu = affine(x64);
   manual_seed(51);
   expect_same(a_cpu, affine(x64.cuda()), 1e-9);
+}
+
+TEST(CudaTransforms, ColourTransformsMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  namespace F = T::functional;
+  manual_seed(34);
+  const Tensor x = rand({8, 3, 7, 9}, kFloat64);
+  const Tensor hues = tensor(std::vector<double>{-0.5, -0.3, -0.1, 0.0, 0.1, 0.2, 0.4, 0.5}, {8}, kFloat64);
+  const std::vector<std::function<Tensor(const Tensor&)>> fns{
+      [](const Tensor& a) { return F::rgb_to_grayscale(a); },
+      [](const Tensor& a) { return F::rgb_to_grayscale(a, 3); },
+      [](const Tensor& a) { return F::adjust_brightness(a, 1.3); },
+      [](const Tensor& a) { return F::adjust_contrast(a, 0.6); },
+      [](const Tensor& a) { return F::adjust_contrast(a.narrow(1, 0, 1), 1.8); },
+      [](const Tensor& a) { return F::adjust_saturation(a, 1.7); },
+      [](const Tensor& a) { return F::adjust_hue(a, 0.3); },
+      [&hues](const Tensor& a) { return F::adjust_hue(a, hues.to(a.device())); },
+      [](const Tensor& a) { return T::RandomGrayscale(1.0)(a); },
+  };
+  for (size_t i = 0; i < fns.size(); ++i) {
+    SCOPED_TRACE(i);
+    expect_same(fns[i](x), fns[i](x.cuda()), 1e-12);
+    expect_same(fns[i](x.to(kFloat32)), fns[i](x.to(kFloat32).cuda()), 1e-5);
+  }
+  // per-sample factors live on the images' device
+  EXPECT_EMBER_ERROR(F::adjust_hue(x.cuda(), hues), "hue_factor on the images' device cuda:0, but got it on cpu");
+  // the same seed draws the same factors, orders and coins on both
+  const T::ColorJitter jitter(0.8, 0.8, 0.8, 0.3);
+  manual_seed(35);
+  const Tensor cpu = jitter(x);
+  manual_seed(35);
+  expect_same(cpu, jitter(x.cuda()), 1e-9);
+  manual_seed(36);
+  const Tensor gray_cpu = T::RandomGrayscale(0.5)(x);
+  manual_seed(36);
+  expect_same(gray_cpu, T::RandomGrayscale(0.5)(x.cuda()), 1e-12);
 }
 
 TEST(CudaTransforms, RandomOutputsAreValidOnTheDevice) {
