@@ -25,9 +25,8 @@ Tensor prediction_inputs(const std::vector<std::string>& paths, const Checkpoint
                                       std::pair{checkpoint.shape.height, checkpoint.shape.width}));
   Tensor batch = stack(images, 0);
   if (invert) batch = batch.neg().add(1.0);
-  const double mean = checkpoint.fashion_mnist ? data::FashionMNIST::kMean : 0.5;
-  const double std = checkpoint.fashion_mnist ? data::FashionMNIST::kStd : 0.5;
-  return batch.sub(mean).div(std);
+  const Normalization norm = data_normalization(!checkpoint.fashion_mnist);
+  return batch.sub(norm.mean).div(norm.std);
 }
 
 std::vector<std::vector<ClassScore>> top_classes(nn::Module& model, const Tensor& images, int64_t top, Device dev,

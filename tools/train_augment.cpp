@@ -16,7 +16,8 @@
 namespace ember::tools {
 namespace {
 
-constexpr std::string_view kAccepted = "crop[=PAD], flip[=P], rotate[=DEG] or erase[=P]";
+constexpr std::string_view kAccepted =
+    "crop[=PAD], flip[=P], rotate[=DEG], erase[=P], resized_crop[=MIN], jitter[=S] or gray[=P]";
 
 // The whole text a finite decimal number in [min, max] (a probability, an angle).
 double parse_value(std::string_view text, double min, double max, const std::string& what) {
@@ -41,8 +42,24 @@ Item split_item(std::string_view item) {
   return {item.substr(0, eq), item.substr(eq + 1), true};
 }
 
-transforms::AnyTransform make_transform(const Item& item, double background, ImageShape shape) {
+// A transform of pixels in [0, 1] (ColorJitter's clamps and blends assume them) run on the
+// normalised batch: un-normalised, transformed, normalised again.
+class OnPixels : public transforms::Transform {
+ public:
+  OnPixels(transforms::AnyTransform inner, Normalization norm) : inner_(std::move(inner)), norm_(norm) {}
+  Tensor operator()(const Tensor& images) const override {
+    return (*inner_)(images * norm_.std + norm_.mean).sub(norm_.mean).div(norm_.std);
+  }
+  std::string repr() const override { return inner_->repr() + " on pixels in [0, 1]"; }
+
+ private:
+  transforms::AnyTransform inner_;
+  Normalization norm_;
+};
+
+transforms::AnyTransform make_transform(const Item& item, Normalization norm, ImageShape shape) {
   const std::string what = "--augment " + std::string(item.name);
+  const double background = norm.black();
   if (item.name == "crop") {
     const int64_t pad =
         item.has_value ? parse_integer(item.value, 0, std::min(shape.height, shape.width) / 2, what) : 2;
@@ -57,12 +74,27 @@ transforms::AnyTransform make_transform(const Item& item, double background, Ima
   }
   if (item.name == "erase")
     return transforms::RandomErasing(item.has_value ? parse_value(item.value, 0, 1, what) : 0.5);
+  if (item.name == "resized_crop") {
+    const double min_scale = item.has_value ? parse_value(item.value, 0, 1, what) : 0.08;
+    EMBER_CHECK(min_scale > 0, what, ": expected the smallest area fraction above 0, but got '", item.value, "'");
+    return transforms::RandomResizedCrop({shape.height, shape.width}, {min_scale, 1.0});
+  }
+  if (item.name == "jitter") {
+    const double strength = item.has_value ? parse_value(item.value, 0, 1, what) : 0.4;
+    EMBER_CHECK(strength > 0, what, ": expected a strength above 0, but got '", item.value, "'");
+    return OnPixels(transforms::ColorJitter(strength, strength, strength), norm);
+  }
+  if (item.name == "gray") {
+    EMBER_CHECK(shape.channels == 3, what, ": expected colour images (--image-folder with --image-mode rgb), but the ",
+                "images have ", shape.channels, " channel");
+    return transforms::RandomGrayscale(item.has_value ? parse_value(item.value, 0, 1, what) : 0.1);
+  }
   EMBER_FAIL("--augment: expected ", kAccepted, ", but got '", item.name, "'");
 }
 
 }  // namespace
 
-std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, double background,
+std::shared_ptr<const transforms::Transform> parse_augment(const std::string& spec, Normalization norm,
                                                            ImageShape shape) {
   if (spec.empty()) return nullptr;
   std::vector<transforms::AnyTransform> chain;
@@ -73,7 +105,7 @@ std::shared_ptr<const transforms::Transform> parse_augment(const std::string& sp
     const Item item = split_item(text.substr(start, comma - start));
     EMBER_CHECK(!item.name.empty(), "--augment: expected a comma-separated list of ", kAccepted, ", but got '", spec,
                 "' (an empty item)");
-    chain.push_back(make_transform(item, background, shape));
+    chain.push_back(make_transform(item, norm, shape));
     EMBER_CHECK(seen.insert(item.name).second, "--augment: '", item.name, "' is given twice in '", spec, "'");
     start = comma + 1;
   }

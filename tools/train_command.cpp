@@ -374,7 +374,7 @@ int run_train(const TrainOptions& opt) {
   const ImageShape shape =
       resolve_image_shape(opt.image, opt.image_folder, resumed ? &*resumed : nullptr, opt.resume_path);
   // A black pixel after the dataset's normalisation: what crop and rotate fill in.
-  const auto augment = parse_augment(opt.augment, black_pixel(opt.image_folder), shape);
+  const auto augment = parse_augment(opt.augment, data_normalization(!opt.image_folder.empty()), shape);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
   const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
@@ -574,7 +574,9 @@ Runner add_train_command(CLI::App& sub) {
   sub.add_option("--augment", opt->augment,
                  "augment each training batch, a comma-separated list run in order: crop[=PAD] (RandomCrop(the "
                  "images' size, padding=PAD), default 2), flip[=P] (RandomHorizontalFlip, default 0.5), rotate[=DEG] "
-                 "(RandomRotation, default 10), erase[=P] (RandomErasing, default 0.5); e.g. crop,flip");
+                 "(RandomRotation, default 10), erase[=P] (RandomErasing, default 0.5), resized_crop[=MIN] "
+                 "(RandomResizedCrop, scale (MIN, 1), default 0.08), jitter[=S] (ColorJitter of brightness, contrast "
+                 "and saturation S, default 0.4), gray[=P] (RandomGrayscale, default 0.1, RGB images); e.g. crop,flip");
   sub.add_flag("--drop-last", opt->drop_last,
                "drop each epoch's last partial batch (by default it runs, eagerly under --cuda-graph)");
   return [opt, inject, app = &sub] {

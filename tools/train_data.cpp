@@ -21,8 +21,8 @@ std::shared_ptr<data::ImageFolder> folder_split(const std::string& dir, ImageSha
   return std::make_shared<data::ImageFolder>(
       dir, data::ImageFolderOptions{.mode = shape.channels == 3 ? data::ImageReadMode::RGB : data::ImageReadMode::GRAY,
                                     .size = std::make_pair(shape.height, shape.width),
-                                    .mean = {0.5},
-                                    .std = {0.5}});
+                                    .mean = {data_normalization(true).mean},
+                                    .std = {data_normalization(true).std}});
 }
 
 std::string joined(const std::vector<std::string>& names) {
@@ -87,8 +87,9 @@ TrainingData load_training_data(const std::string& fashion_root, const std::stri
   return out;
 }
 
-double black_pixel(const std::string& image_folder) {
-  return image_folder.empty() ? -data::FashionMNIST::kMean / data::FashionMNIST::kStd : (0.0 - 0.5) / 0.5;
+Normalization data_normalization(bool image_folder) {
+  if (!image_folder) return {data::FashionMNIST::kMean, data::FashionMNIST::kStd};
+  return {0.5, 0.5};
 }
 
 CheckpointInput checkpoint_input(const nn::Metadata& metadata, const std::string& path) {

@@ -6,7 +6,7 @@
 // `--image-folder DIR` trains the small CNN on DIR/train/<class>/... and tests it on
 // DIR/val/<class>/... (or DIR/test/<class>/... when there is no val), torchvision's
 // ImageFolder layout (Note [ImageFolder]): every image (PNG or JPEG) read as grey (or RGB
-// with `--image-mode rgb`), resized to 28x28 (or N x N with `--image-size N`; bilinear)
+// with `--image-mode rgb`), resized to 28x28 (or N x N with `--image-size N`; antialiased bilinear)
 // and normalised to [-1, 1] ((x - 0.5) / 0.5 in each channel); the model's first
 // convolution takes the channels, its first linear layer the size, its last layer has one
 // output per class. Both splits must have the same classes. Checkpoints carry the class
@@ -48,9 +48,13 @@ struct TrainingData {
 TrainingData load_training_data(const std::string& fashion_root, const std::string& image_folder, ImageShape shape,
                                 bool with_train);
 
-// A black pixel after the data's normalisation (--augment's fill): -mean / std of
-// Fashion-MNIST, or -1 for an image folder.
-double black_pixel(const std::string& image_folder);
+// How the data's pixels in [0, 1] were normalised, (x - mean) / std.
+struct Normalization {
+  double mean = 0.0, std = 1.0;
+  double black() const { return -mean / std; }  // a black pixel's value (--augment's fill)
+};
+// Fashion-MNIST's mean and std, or 0.5 and 0.5 (to [-1, 1]) for an image folder.
+Normalization data_normalization(bool image_folder);
 
 // The metadata keys a checkpoint records of its data, and what they say.
 inline constexpr const char* kClassesKey = "classes";

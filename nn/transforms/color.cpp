@@ -253,14 +253,17 @@ Tensor ColorJitter::operator()(const Tensor& images) const {
 std::string ColorJitter::repr() const {
   std::string s = "ColorJitter(";
   for (size_t op = 0; op < 4; ++op) {
-    s += std::string(op ? ", " : "") + kOpNames[op] + "=";
+    if (op) s.append(", ");
+    s.append(kOpNames[op]).append("=");
     if (!ranges_[op]) {
-      s += "None";
+      s.append("None");
     } else {
       const auto [lo, hi] = ranges_[op]->bounds;
       // a number's range is a list of Python floats; a pair is printed as the user gave it
-      s += ranges_[op]->from_number ? detail::python_float_list({lo, hi})
-                                    : "(" + detail::python_number(lo) + ", " + detail::python_number(hi) + ")";
+      if (ranges_[op]->from_number)
+        s.append(detail::python_float_list({lo, hi}));
+      else
+        s.append("(").append(detail::python_number(lo)).append(", ").append(detail::python_number(hi)).append(")");
     }
   }
   return s + ")";
