@@ -172,6 +172,9 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
               " ", spatial_text("output", p.sizes));
   EMBER_CHECK(x.numel() != 0 || x.size(1) != 0, "Non-empty ", x.dim(), "D data tensor expected but got a tensor with sizes ",
               x.sizes());
+  if (linear && antialias)
+    EMBER_CHECK(is_floating(x.dtype()), "\"compute_indices_weights_aa\" not implemented for '",
+                dtype_torch_name(x.dtype()), "'");
   if (linear)
     EMBER_CHECK(is_floating(x.dtype()), "\"upsample_", mode, dims, "d\" not implemented for '",
                 dtype_torch_name(x.dtype()), "'");

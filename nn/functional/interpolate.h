@@ -45,7 +45,7 @@ namespace ember::nn::functional {
 // align_corners may be given for the linear modes only. antialias (4-D "bilinear" only, as
 // PyTorch's): a triangle filter as wide as the shrink factor, so each output averages all the
 // inputs it covers (PIL's resize; Note [Resampling as a matrix] in resample_matrix.h); when
-// enlarging it equals plain bilinear. Differentiable, on any device (Note [Padding and
+// enlarging without align_corners it equals plain bilinear. Differentiable, on any device (Note [Padding and
 // resizing by composition] in nn/functional/pad.cpp).
 Tensor interpolate(const Tensor& x, const OutputSize& size = {}, const ScaleFactor& scale_factor = {},
                    const std::string& mode = "nearest", std::optional<bool> align_corners = std::nullopt,

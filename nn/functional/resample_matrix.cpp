@@ -20,9 +20,14 @@ Tensor resample_matrix(ResampleKind kind, const Tensor& start, const Tensor& len
   const Tensor len = length.to(kFloat64).view({n, 1, 1}), step = scale.to(kFloat64).view({n, 1, 1});
   Tensor weights;
   switch (kind) {
-    case ResampleKind::Nearest:
-      weights = eq(j, minimum(floor(o * step), len - 1.0)).to(kFloat64);
+    case ResampleKind::Nearest: {
+      // PyTorch's float arithmetic: floor(o * (float(length) / float(out)))
+      const TensorOptions f32 = TensorOptions(kFloat32).device(start.device());
+      const Tensor step32 = length.to(kFloat32).view({n, 1, 1}) / full({1}, static_cast<double>(out), f32);
+      const Tensor source = floor(arange(out, f32).view({1, out, 1}) * step32).to(kFloat64);
+      weights = eq(j, minimum(source, len - 1.0)).to(kFloat64);
       break;
+    }
     case ResampleKind::Linear: {
       const Tensor src = clamp(step * (o + 0.5) - 0.5, 0.0, std::nullopt);
       const Tensor j0 = floor(src);

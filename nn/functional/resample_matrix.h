@@ -19,7 +19,8 @@ enum class ResampleKind { Nearest, Linear, AntialiasedLinear };
 // window is [start, start + length) of the input; `scale` is its input step per output
 // position (length / out, or what interpolate's scale_factor and align_corners give). With
 // j the input position relative to the window (only 0 <= j < length has weight):
-// - Nearest: W[o, j] = 1 at j = min(floor(o * scale), length - 1) (PyTorch's "nearest").
+// - Nearest: W[o, j] = 1 at j = min(floor(o * s), length - 1) with s = length / out, all
+//   in float32 as PyTorch's "nearest" computes it (`scale` is not used).
 // - Linear: src = max(scale * (o + 0.5) - 0.5, 0) between j0 = floor(src) and
 //   j0 + 1 (j0 itself at the window's end), weights 1 - (src - j0) and src - j0.
 // - AntialiasedLinear (PyTorch's _upsample_bilinear2d_aa, the filter of PIL's bilinear
@@ -27,9 +28,13 @@ enum class ResampleKind { Nearest, Linear, AntialiasedLinear };
 //   w(j) = max(0, 1 - |j + 0.5 - centre| / support), each row normalised to sum 1. When
 //   shrinking, each output averages every input it covers, so thin lines and fine texture
 //   survive instead of aliasing; when enlarging it is the linear rule.
-// These equal torch 1.13's CPU kernels to float64 rounding (tests/nn/test_interpolate_antialias.cpp).
-// The cost is O(out * in) per dim and sample: right for images (tens to hundreds of pixels a
-// side), not for huge ones.
+// The antialiased weights equal torch 1.13's CPU kernel's to float64 rounding
+// (tests/nn/test_interpolate_antialias.cpp); nearest picks its sources exactly. The cost is
+// O(out * in) per dim and sample, in time and in the float64 matrices' memory: right for
+// images of tens to hundreds of pixels a side (256 samples of 256 -> 224 take about 117 MB
+// per matrix), not for huge ones. A dense product also multiplies the zero weights: one
+// inf or NaN input spreads NaN to its whole channel of the output (0 * inf), where PyTorch's
+// windowed sums keep it to the outputs whose window holds it.
 //
 // start, length, scale: [n] float64 on the images' device (length >= 1). Returns [n, out, in].
 Tensor resample_matrix(ResampleKind kind, const Tensor& start, const Tensor& length, const Tensor& scale, int64_t in,

@@ -3,6 +3,7 @@
 #include "nn/transforms/color.h"
 
 #include <array>
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -137,6 +138,7 @@ Tensor factor_tensor(const Tensor& images, double factor) {
 
 void check_non_negative(double factor, const char* factor_name) {
   EMBER_CHECK(factor >= 0, factor_name, " (", detail::python_number(factor), ") is not non-negative.");
+  EMBER_CHECK(std::isfinite(factor), factor_name, " (", factor, ") is not a finite number.");
 }
 
 }  // namespace
@@ -215,6 +217,8 @@ ColorJitter::ColorJitter(NumberOrList brightness, NumberOrList contrast, NumberO
       EMBER_CHECK(in_bounds, name, " values should be between ", is_hue ? "(-0.5, 0.5)" : "(0, inf)", ", but got ",
                   arg.repr());
     }
+    EMBER_CHECK(std::isfinite(bounds.first) && std::isfinite(bounds.second), name,
+                " values should be finite numbers, but got ", arg.repr());
     if (bounds.first == center && bounds.second == center) continue;  // off
     ranges_[op] = Range{bounds, arg.is_number};
   }

@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "core/factories.h"
-#include "core/logging.h"
 #include "core/ops.h"
 #include "nn/functional/interpolate.h"
 #include "nn/functional/resample_matrix.h"
@@ -21,12 +20,17 @@ namespace resample = nn::functional::detail;
 
 constexpr int64_t kResizedCropTries = 10;
 
-// fn on the images in a floating dtype: integer and bool images go through float32 and are
-// rounded back, as torchvision's resize.
+// fn on the images in float32 or float64, as torchvision's resize: bfloat16 through float32
+// (so the resampling weights keep float32 precision), integer images rounded back, bool
+// images true where the result is not zero (torchvision's .to(bool)).
 template <typename Fn>
 Tensor in_floating(const Tensor& batch, Fn&& fn) {
-  if (is_floating(batch.dtype())) return fn(batch);
-  return round(fn(batch.to(kFloat32))).to(batch.dtype());
+  const DType dtype = batch.dtype();
+  if (dtype == kFloat32 || dtype == kFloat64) return fn(batch);
+  const Tensor out = fn(batch.to(kFloat32));
+  if (dtype == kBFloat16) return out.to(dtype);
+  if (dtype == kBool) return ne(out, 0.0);
+  return round(out).to(dtype);
 }
 
 // torchvision's _compute_resized_output_size: (h, w) after resizing an h x w image.
@@ -122,8 +126,9 @@ RandomResizedCrop::RandomResizedCrop(IntOrList size, std::pair<double, double> s
   std::tie(height_, width_) = detail::setup_size(size, "Please provide only two dimensions (h, w) for size.");
   EMBER_CHECK(height_ > 0 && width_ > 0, "RandomResizedCrop: size should be positive, but got ",
               nn::detail::python_tuple(std::vector<int64_t>{height_, width_}));
-  if (scale.first > scale.second || ratio.first > ratio.second)
-    logging::warn("Scale and ratio should be of kind (min, max)");
+  EMBER_CHECK(scale.first <= scale.second && ratio.first <= ratio.second,
+              "RandomResizedCrop: Scale and ratio should be of kind (min, max), but got scale (", scale.first, ", ",
+              scale.second, ") and ratio (", ratio.first, ", ", ratio.second, ")");
   EMBER_CHECK(scale.first >= 0 && std::isfinite(scale.second), "RandomResizedCrop: scale should be a finite (min, ",
               "max) range of area fractions >= 0, but got (", scale.first, ", ", scale.second, ")");
   EMBER_CHECK(ratio.first > 0 && std::isfinite(ratio.second), "RandomResizedCrop: ratio should be a finite (min, ",
@@ -161,6 +166,9 @@ Tensor RandomResizedCrop::operator()(const Tensor& images) const {
     fallback_h = static_cast<int64_t>(std::nearbyint(static_cast<double>(w) / std::min(ratio_.first, ratio_.second)));
   else if (in_ratio > std::max(ratio_.first, ratio_.second))
     fallback_w = static_cast<int64_t>(std::nearbyint(static_cast<double>(h) * std::max(ratio_.first, ratio_.second)));
+  EMBER_CHECK(fallback_h > 0 && fallback_w > 0, "RandomResizedCrop: ratio (", ratio_.first, ", ", ratio_.second,
+              ") has no box of a whole pixel in ", h, " x ", w, " images (the central crop would be ", fallback_h,
+              " x ", fallback_w, "); Input and output sizes should be greater than 0");
   const auto pick = [&](const Tensor& drawn, int64_t fallback) { return where(found, drawn, double(fallback)); };
   const Tensor top = pick(try_top, (h - fallback_h) / 2), left = pick(try_left, (w - fallback_w) / 2);
   const Tensor crop_h = pick(try_h, fallback_h), crop_w = pick(try_w, fallback_w);

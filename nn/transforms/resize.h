@@ -15,8 +15,9 @@ namespace functional {
 // torchvision.transforms.functional.resize on a batch or an image. size: an int (or a list
 // of one) sets the smaller edge, the other keeping the aspect ratio (int(size * long /
 // short)), capped by max_size on the longer edge; a pair (h, w) is the exact size. Bilinear
-// is antialiased unless antialias is false (antialias does nothing for NEAREST); integer
-// images are resized in float32, then rounded back. An unchanged size returns the images.
+// is antialiased unless antialias is false (antialias does nothing for NEAREST); bfloat16,
+// integer and bool images are resized in float32, then cast back (integers rounded, bool
+// true where not zero), as torchvision's. An unchanged size returns the images.
 Tensor resize(const Tensor& images, const IntOrList& size,
               InterpolationMode interpolation = InterpolationMode::BILINEAR,
               std::optional<int64_t> max_size = std::nullopt, bool antialias = true);

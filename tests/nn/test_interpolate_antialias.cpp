@@ -5,6 +5,7 @@
 
 #include <ember/ember.h>
 
+#include "nn/functional/resample_matrix.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -120,6 +121,23 @@ TEST(InterpolateAntialias, GradientAsPyTorchAndGradcheck) {
   EXPECT_TRUE(autograd::gradgradcheck(fn, {g}));
 }
 
+// The nearest resampling matrix (RandomResizedCrop's) picks the sources of interpolate's
+// "nearest", PyTorch's float32 floor(o * (in / out)) (in float64, 62 -> 224 would pick row 31
+// for output 112 where PyTorch picks 30).
+TEST(InterpolateAntialias, NearestMatrixPicksInterpolatesSources) {
+  namespace R = nn::functional::detail;
+  const TensorOptions f64(kFloat64);
+  for (const int64_t out : {3, 28, 100, 224}) {
+    for (int64_t in = 1; in <= 130; ++in) {
+      const Tensor row = arange(in, f64).view({1, 1, 1, in});
+      const Tensor matrix = R::resample_matrix(R::ResampleKind::Nearest, zeros({1}, f64), full({1}, double(in), f64),
+                                               full({1}, double(in) / double(out), f64), in, out, kFloat64);
+      const Tensor picked = matmul(matrix, arange(in, f64).view({in, 1})).view({out});
+      ASSERT_TRUE(equal(picked, F::interpolate(row, {1, out}).view({out}))) << in << " -> " << out;
+    }
+  }
+}
+
 TEST(InterpolateAntialias, OnlyFourDimensionalBilinear) {
   const Tensor x = squares_mod_17({1, 2, 5, 7});
   const std::string nearest = error_of([&] { F::interpolate(x, {3, 4}, {}, "nearest", {}, {}, true); });
@@ -128,6 +146,8 @@ TEST(InterpolateAntialias, OnlyFourDimensionalBilinear) {
   const std::string linear = error_of([&] { F::interpolate(x.select(0, 0), {3}, {}, "linear", {}, {}, true); });
   EXPECT_NE(linear.find("Anti-alias option is only supported"), std::string::npos) << linear;
   EXPECT_NE(linear.find("3-D input"), std::string::npos) << linear;
+  EXPECT_NE(error_of([&] { aa(x.to(kUInt8), {3, 4}); }).find("\"compute_indices_weights_aa\" not implemented for 'Byte'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -109,6 +109,11 @@ TEST(TransformsResize, BadArgumentsAreClearErrors) {
   has(error_of([] { T::RandomResizedCrop(8, {-0.5, 1.0}); }), "area fractions >= 0");
   has(error_of([] { T::RandomResizedCrop({1, 2, 3}); }), "Please provide only two dimensions (h, w) for size.");
   has(error_of([] { T::RandomResizedCrop(4)(zeros({5})); }), "Tensor is not a torch image.");
+  has(error_of([] { T::RandomResizedCrop(8, {1.0, 0.5}); }), "Scale and ratio should be of kind (min, max)");
+  has(error_of([] { T::RandomResizedCrop(8, {0.5, 1.0}, {2.0, 1.0}); }), "Scale and ratio should be of kind (min, max)");
+  // no try fits a 10 x 1 image with an aspect of 3 to 4, and the central box would be 0 x 1
+  has(error_of([] { T::RandomResizedCrop(8, {0.08, 1.0}, {3.0, 4.0})(zeros({1, 1, 10, 1})); }),
+      "has no box of a whole pixel in 10 x 1 images");
 }
 
 // A batch of n images of h x w whose channel 0 is each pixel's row and channel 1 its column.
@@ -196,18 +201,19 @@ TEST(TransformsResize, RandomResizedCropBoxesHaveTorchvisionsDistribution) {
 TEST(TransformsResize, RandomResizedCropIsResizedCropOfEachSamplesBox) {
   manual_seed(5);
   const Tensor images = randn({12, 3, 20, 30}, kFloat64);
-  for (const bool antialias : {true, false}) {
-    SCOPED_TRACE(antialias);
+  const std::pair<IM, bool> modes[] = {{IM::BILINEAR, true}, {IM::BILINEAR, false}, {IM::NEAREST, false}};
+  for (const auto& [mode, antialias] : modes) {
+    SCOPED_TRACE(std::string(T::interpolation_name(mode)) + (antialias ? " antialiased" : ""));
     manual_seed(77);
     const std::vector<Box> boxes =
         boxes_of(T::RandomResizedCrop({20, 30}, {0.1, 1.0}, {0.5, 2.0}, IM::NEAREST)(coordinates(12, 20, 30)));
     manual_seed(77);
-    const Tensor out = T::RandomResizedCrop({9, 14}, {0.1, 1.0}, {0.5, 2.0}, IM::BILINEAR, antialias)(images);
+    const Tensor out = T::RandomResizedCrop({9, 14}, {0.1, 1.0}, {0.5, 2.0}, mode, antialias)(images);
     EXPECT_EQ(out.sizes(), (Dims{12, 3, 9, 14}));
     for (int64_t b = 0; b < 12; ++b) {
       const Box& box = boxes[static_cast<size_t>(b)];
       const Tensor expected = T::functional::resized_crop(images[b], box.top, box.left, box.height, box.width, {9, 14},
-                                                          IM::BILINEAR, antialias);
+                                                          mode, antialias);
       EXPECT_LT(testing::max_abs_diff(out[b], expected), 1e-12) << "sample " << b;
     }
   }
@@ -225,6 +231,17 @@ TEST(TransformsResize, RandomResizedCropDtypesShapesGradAndRepr) {
   EXPECT_EQ(bytes.sizes(), (Dims{4, 3, 8, 8}));
   EXPECT_EQ(T::RandomResizedCrop(5)(x[0]).sizes(), (Dims{2, 5, 5}));
   EXPECT_EQ(T::RandomResizedCrop(5)(x[0][0]).sizes(), (Dims{5, 5}));
+  // bfloat16 through float32 (weights not rounded to bfloat16: a flat image stays flat);
+  // bool true where the resampled value is not zero (torchvision's .to(bool))
+  const Tensor flat = T::Resize({5, 7})(full({1, 16, 16}, 0.3, TensorOptions(kBFloat16)));
+  EXPECT_EQ(flat.dtype(), kBFloat16);
+  EXPECT_TRUE(equal(flat, full({1, 5, 7}, 0.3, TensorOptions(kBFloat16))));
+  std::vector<double> pixels(64, 0.0);
+  pixels[3 * 8 + 3] = 1.0;
+  const Tensor dot = tensor(pixels, {1, 8, 8}, TensorOptions(kFloat64)).to(kBool);
+  const Tensor shrunk = T::Resize(4)(dot);
+  EXPECT_EQ(shrunk.dtype(), kBool);
+  expect_values(shrunk.to(kInt64), {0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0}, 0);  // torchvision's
   // differentiable: an input that requires grad gets a gradient of the right shape
   const Tensor leaf = randn({2, 1, 10, 10}, TensorOptions(kFloat64).requires_grad(true));
   T::RandomResizedCrop(4)(leaf).sum().backward();

@@ -107,18 +107,20 @@ TEST(TrainAugment, ResizedCropJitterAndGrayForColourImages) {
   const Tensor out = (*chain)(images);
   EXPECT_EQ(out.sizes(), images.sizes());
   EXPECT_FALSE(equal(out, images));
-  // jitter clamps pixels to [0, 1]: the normalised values stay in [-1, 1]
-  EXPECT_GE(out.min().item<float>(), -1.0F - 1e-6F);
-  EXPECT_LE(out.max().item<float>(), 1.0F + 1e-6F);
+  // jitter clamps the pixels to [0, 1], so both ends of the normalised range are reached
+  // (saturated pixels); a clamp of the normalised values to [0, 1] would give no -1
+  EXPECT_NEAR(out.min().item<float>(), -1.0F, 1e-6F);
+  EXPECT_NEAR(out.max().item<float>(), 1.0F, 1e-6F);
 }
 
 // jitter works on the pixels: a grey image of pixel value p (normalised (p - mean) / std)
 // comes back as clamp(f * p) for a brightness factor f in [0.5, 1.5] per sample (contrast
-// and saturation leave a flat grey image as it is).
+// and saturation leave a flat grey image as it is). Below the mean the normalised value is
+// negative: jitter on it would clamp it to 0, a pixel of 0.5 (a ratio of 2.5).
 TEST(TrainAugment, JitterScalesThePixelsNotTheNormalisedValues) {
-  const Normalization norm{0.25, 0.5};
+  const Normalization norm{0.5, 0.5};
   const auto jitter = parse_augment("jitter=0.5", norm);
-  const double pixel = 0.4;
+  const double pixel = 0.2;
   manual_seed(9);
   const Tensor out = (*jitter)(full({64, 1, 28, 28}, (pixel - norm.mean) / norm.std)) * norm.std + norm.mean;
   std::set<float> factors;
@@ -131,6 +133,8 @@ TEST(TrainAugment, JitterScalesThePixelsNotTheNormalisedValues) {
     factors.insert(value);
   }
   EXPECT_GT(factors.size(), 32u);  // a factor per sample
+  EXPECT_LT(*factors.begin() / pixel, 0.6);   // the factors span their range
+  EXPECT_GT(*factors.rbegin() / pixel, 1.4);
 }
 
 }  // namespace
