@@ -1,6 +1,7 @@
 // Data augmentation on the CPU: RandomCrop(28, padding=4) + RandomHorizontalFlip on a
-// [128, 1, 28, 28] batch (Fashion-MNIST's), under no_grad as in a training loop, and each
-// transform alone. Twin: bench/pytorch_transforms.py (torchvision, image by image).
+// [128, 1, 28, 28] batch (Fashion-MNIST's), under no_grad as in a training loop, each
+// transform alone, RandomResizedCrop(28) and Resize(32, BICUBIC) of a [64, 3, 96, 96] batch.
+// Twin: bench/pytorch_transforms.py (torchvision, image by image).
 #include <benchmark/benchmark.h>
 #include <ember/ember.h>
 
@@ -11,8 +12,8 @@ static ember::Tensor fashion_batch() {
   return ember::rand({128, 1, 28, 28});
 }
 
-static void run(benchmark::State& state, const T::Transform& transform) {
-  const ember::Tensor batch = fashion_batch();
+static void run(benchmark::State& state, const T::Transform& transform,
+                const ember::Tensor& batch = fashion_batch()) {
   ember::NoGradGuard no_grad;
   for (auto _ : state) {
     ember::Tensor out = transform(batch);
@@ -28,10 +29,19 @@ static void BM_ember_random_crop_128x1x28x28(benchmark::State& state) { run(stat
 static void BM_ember_hflip_128x1x28x28(benchmark::State& state) { run(state, T::RandomHorizontalFlip()); }
 static void BM_ember_random_erasing_128x1x28x28(benchmark::State& state) { run(state, T::RandomErasing()); }
 static void BM_ember_random_rotation_128x1x28x28(benchmark::State& state) { run(state, T::RandomRotation(15)); }
+static void BM_ember_random_resized_crop_128x1x28x28(benchmark::State& state) {
+  run(state, T::RandomResizedCrop(28));
+}
+static void BM_ember_resize_bicubic_64x3x96x96_to_32(benchmark::State& state) {
+  ember::manual_seed(0);
+  run(state, T::Resize(32, T::InterpolationMode::BICUBIC), ember::rand({64, 3, 96, 96}));
+}
 
 BENCHMARK(BM_ember_crop_flip_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_ember_random_crop_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_ember_hflip_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_ember_random_erasing_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_ember_random_rotation_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ember_random_resized_crop_128x1x28x28)->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ember_resize_bicubic_64x3x96x96_to_32)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK_MAIN();

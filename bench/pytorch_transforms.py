@@ -1,6 +1,7 @@
 """Twin of bench/bench_transforms.cpp: torchvision's RandomCrop(28, padding=4) +
 RandomHorizontalFlip applied image by image (as inside a Dataset) to a [128, 1, 28, 28]
-batch, and to the whole batch at once (one decision for all: not the same augmentation).
+batch, and to the whole batch at once (one decision for all: not the same augmentation);
+RandomResizedCrop(28) image by image, and Resize(32, BICUBIC) of a [64, 3, 96, 96] batch.
 Prints the median of 5 repetitions in milliseconds per batch."""
 import statistics
 import time
@@ -28,6 +29,14 @@ def main():
         whole = median_ms(lambda: augment(batch))
     print(f"torchvision crop+flip per image (128 images): {per_image:.3f} ms/batch")
     print(f"torchvision crop+flip whole batch (one decision): {whole:.3f} ms/batch")
+    resized_crop = T.RandomResizedCrop(28, antialias=True)
+    colour = torch.rand(64, 3, 96, 96)
+    bicubic = T.Resize(32, interpolation=T.InterpolationMode.BICUBIC, antialias=True)
+    with torch.no_grad():
+        per_image = median_ms(lambda: torch.stack([resized_crop(img) for img in batch]))
+        resized = median_ms(lambda: bicubic(colour))
+    print(f"torchvision RandomResizedCrop(28) per image (128 images): {per_image:.3f} ms/batch")
+    print(f"torchvision Resize(32, BICUBIC) of 64x3x96x96: {resized:.3f} ms/batch")
 
 
 if __name__ == "__main__":

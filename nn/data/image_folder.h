@@ -41,7 +41,7 @@ struct ImageFolderOptions {
 
 // One PNG or JPEG image as ToTensor (+ Resize) gives it: float32 [C, H, W] in [0, 1] in
 // `mode`, resized to `size` (height, width) when given and different (bilinear,
-// antialiased unless antialias is false: Note [Resampling as a matrix]).
+// antialiased unless antialias is false: Note [Resampling by taps]).
 Tensor load_image(const std::string& path, ImageReadMode mode,
                   std::optional<std::pair<int64_t, int64_t>> size = std::nullopt, bool antialias = true);
 

@@ -1,7 +1,7 @@
 // nn::functional::interpolate: PyTorch's argument checks and output sizes, then per resized
 // dim one index_select (nearest) or two index_selects weighted and added (linear modes),
-// with positions and weights computed on the host by PyTorch's CPU formulas; antialiased
-// bilinear as two matmuls (Note [Resampling as a matrix]).
+// with positions and weights computed on the host by PyTorch's CPU formulas; bicubic and the
+// antialiased modes by taps (Note [Resampling by taps]); area as adaptive average pooling.
 #include "nn/functional/interpolate.h"
 
 #include <algorithm>
@@ -12,7 +12,9 @@
 #include "core/factories.h"
 #include "core/ops.h"
 #include "nn/functional/args.h"
-#include "nn/functional/resample_matrix.h"
+#include "nn/functional/conv.h"
+#include "nn/functional/pool1d.h"
+#include "nn/functional/resample_taps.h"
 #include "nn/repr.h"
 
 namespace ember::nn::functional {
@@ -124,32 +126,38 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
   return p;
 }
 
-// Antialiased bilinear: per spatial dim the matrix of PyTorch's scale for it (align_corners:
-// (in - 1) / (out - 1), 0 for one output; else the kernel's 1 / scale_factor or in / out).
-Tensor antialiased_bilinear(const Tensor& x, const Plan& p, bool align_corners) {
-  Tensor matrices[2];
-  for (int64_t i = 0; i < 2; ++i) {
-    const int64_t in = x.size(i + 2), out = p.sizes[static_cast<size_t>(i)];
-    const double scale = align_corners ? (out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0)
-                                       : scales_value<double>(p.scales[static_cast<size_t>(i)], in, out);
-    const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
-    matrices[i] = detail::resample_matrix(detail::ResampleKind::AntialiasedLinear, zeros({1}, f64),
-                                          full({1}, static_cast<double>(in), f64), full({1}, scale, f64), in, out,
-                                          x.dtype())
-                      .squeeze(0);
+// The modes resampled by taps (Note [Resampling by taps]): per spatial dim, last first, with
+// PyTorch's scale for it (align_corners: (in - 1) / (out - 1), 0 for one output; else the
+// kernel's 1 / scale_factor or in / out). Antialiased modes leave a dim of unchanged size
+// as it is, as PyTorch's separable kernel does.
+Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kind, bool align_corners) {
+  const bool antialiased =
+      kind == detail::ResampleKind::AntialiasedLinear || kind == detail::ResampleKind::AntialiasedCubic;
+  const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
+  Tensor out = x;
+  for (int64_t i = x.dim() - 3; i >= 0; --i) {
+    const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];
+    if (antialiased && size == in) continue;
+    const double scale = align_corners ? (size > 1 ? static_cast<double>(in - 1) / static_cast<double>(size - 1) : 0.0)
+                                       : scales_value<double>(p.scales[static_cast<size_t>(i)], in, size);
+    out = detail::resample_along(out, i + 2,
+                                 detail::resample_taps(kind, zeros({1}, f64), full({1}, static_cast<double>(in), f64),
+                                                       full({1}, scale, f64), scale, in, size, x.dtype(),
+                                                       align_corners));
   }
-  return matmul(matmul(matrices[0], x), matrices[1].transpose(0, 1));
+  return out.is_same(x) ? x.clone() : out;
 }
 
 }  // namespace
 
 Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
                    std::optional<bool> align_corners, std::optional<bool> recompute_scale_factor, bool antialias) {
-  EMBER_CHECK(!antialias || (mode == "bilinear" && x.dim() == 4),
-              "Anti-alias option is only supported for bilinear and bicubic modes (ember: 4-D bilinear; got mode ",
-              mode, " with a ", x.dim(), "-D input)");
+  const bool bicubic = mode == "bicubic", area = mode == "area";
+  EMBER_CHECK(!antialias || ((mode == "bilinear" || bicubic) && x.dim() == 4),
+              "Anti-alias option is only supported for bilinear and bicubic modes (of 4-D inputs; got mode ", mode,
+              " with a ", x.dim(), "-D input)");
   const bool nearest = mode == "nearest" || mode == "nearest-exact";
-  if (nearest || mode == "area")
+  if (nearest || area)
     EMBER_CHECK(!align_corners, "align_corners option can only be set with the interpolating modes: linear | "
                                 "bilinear | bicubic | trilinear");
   const Plan p = plan(x, size, scale_factor, recompute_scale_factor);
@@ -160,10 +168,12 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
       EMBER_CHECK(dims == k || dims < 1 || dims > 3, "Got ", x.dim(), "D input, but ", mode, " mode needs ", k + 2,
                   "D input");
   const bool linear = mode == linear_modes[std::clamp<int64_t>(dims, 1, 3) - 1];
-  EMBER_CHECK(dims >= 1 && dims <= 3 && (nearest || linear),
+  EMBER_CHECK(dims >= 1 && dims <= 3 && (nearest || linear || (bicubic && dims == 2) || area),
               "Input Error: Only 3D, 4D and 5D input Tensors supported (got ", x.dim(),
-              "D) for the modes: nearest | linear | bilinear | trilinear | nearest-exact (got ", mode,
-              "); ember has no bicubic or area mode yet");
+              "D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got ", mode,
+              ")");
+  EMBER_CHECK(!area || dims < 3, "interpolate: ember has no 5-D \"area\" mode (adaptive_avg_pool3d) yet; got a ",
+              x.sizes(), " input");
   std::vector<int64_t> in_sizes;
   for (int64_t d = 2; d < x.dim(); ++d) in_sizes.push_back(x.size(d));
   const bool positive = std::all_of(in_sizes.begin(), in_sizes.end(), [](int64_t s) { return s > 0; }) &&
@@ -172,13 +182,21 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
               " ", spatial_text("output", p.sizes));
   EMBER_CHECK(x.numel() != 0 || x.size(1) != 0, "Non-empty ", x.dim(), "D data tensor expected but got a tensor with sizes ",
               x.sizes());
-  if (linear && antialias)
+  if (antialias)
     EMBER_CHECK(is_floating(x.dtype()), "\"compute_indices_weights_aa\" not implemented for '",
+                dtype_torch_name(x.dtype()), "'");
+  if (bicubic)
+    EMBER_CHECK(is_floating(x.dtype()), "\"compute_indices_weights_cubic\" not implemented for '",
                 dtype_torch_name(x.dtype()), "'");
   if (linear)
     EMBER_CHECK(is_floating(x.dtype()), "\"upsample_", mode, dims, "d\" not implemented for '",
                 dtype_torch_name(x.dtype()), "'");
-  if (antialias) return antialiased_bilinear(x, p, align_corners.value_or(false));
+  if (area) return dims == 1 ? adaptive_avg_pool1d(x, p.sizes[0]) : adaptive_avg_pool2d(x, {p.sizes[0], p.sizes[1]});
+  if (antialias || bicubic) {
+    using Kind = detail::ResampleKind;
+    const Kind kind = bicubic ? (antialias ? Kind::AntialiasedCubic : Kind::Cubic) : Kind::AntialiasedLinear;
+    return resample_by_taps(x, p, kind, align_corners.value_or(false));
+  }
   Tensor out = x;
   // Last dim first, the order of PyTorch's sums (its innermost loop runs along W).
   for (int64_t i = dims - 1; i >= 0; --i) {

@@ -1,7 +1,7 @@
 // nn::functional::interpolate (torch.nn.functional.interpolate): nearest, nearest-exact,
-// linear (3-D), bilinear (4-D, optionally antialiased) and trilinear (5-D) resizing of
-// [N, C, ...spatial] inputs to a size or by a scale factor, with PyTorch's source-index rules
-// and error phrases.
+// linear (3-D), bilinear and bicubic (4-D, optionally antialiased), trilinear (5-D) and area
+// resizing of [N, C, ...spatial] inputs to a size or by a scale factor, with PyTorch's
+// source-index rules and error phrases.
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -42,11 +42,16 @@ namespace ember::nn::functional {
 // - "linear", "bilinear", "trilinear" (floating dtypes): per dim, between the neighbours of
 //   src = scale * dst with align_corners (scale = (in - 1) / (out - 1)), or of
 //   max(scale * (dst + 0.5) - 0.5, 0) without (the default).
-// align_corners may be given for the linear modes only. antialias (4-D "bilinear" only, as
-// PyTorch's): a triangle filter as wide as the shrink factor, so each output averages all the
-// inputs it covers (PIL's resize; Note [Resampling as a matrix] in resample_matrix.h); when
-// enlarging without align_corners it equals plain bilinear. Differentiable, on any device (Note [Padding and
-// resizing by composition] in nn/functional/pad.cpp).
+// - "bicubic" (4-D, floating dtypes): Keys' cubic (a = -0.75) on the 4 neighbours of the
+//   source per dim, src = scale * (dst + 0.5) - 0.5 (scale * dst with align_corners), taps
+//   beyond the input clamped to its edge; it can overshoot the input's range, as PyTorch's.
+// - "area" (3-D, 4-D): adaptive_avg_pool1d / 2d to the output size, as PyTorch's.
+// align_corners may be given for the linear modes and bicubic only. antialias (4-D "bilinear"
+// and "bicubic", as PyTorch's): a filter as wide as the shrink factor (triangle, or Keys'
+// cubic with a = -0.5), so each output averages all the inputs it covers (PIL's resize; Note
+// [Resampling by taps] in resample_taps.h); when enlarging, antialiased bilinear equals plain
+// bilinear. Differentiable, on any device (Note [Padding and resizing by composition] in
+// nn/functional/pad.cpp).
 Tensor interpolate(const Tensor& x, const OutputSize& size = {}, const ScaleFactor& scale_factor = {},
                    const std::string& mode = "nearest", std::optional<bool> align_corners = std::nullopt,
                    std::optional<bool> recompute_scale_factor = std::nullopt, bool antialias = false);

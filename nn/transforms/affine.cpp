@@ -15,10 +15,22 @@
 namespace ember::transforms {
 
 std::string_view interpolation_name(InterpolationMode mode) {
-  return mode == InterpolationMode::BILINEAR ? "bilinear" : "nearest";
+  switch (mode) {
+    case InterpolationMode::NEAREST: return "nearest";
+    case InterpolationMode::NEAREST_EXACT: return "nearest-exact";
+    case InterpolationMode::BILINEAR: return "bilinear";
+    case InterpolationMode::BICUBIC: return "bicubic";
+  }
+  return "unknown";
 }
 
 namespace {
+
+// torchvision's _assert_grid_transform_inputs: grid_sample's two modes.
+void check_grid_interpolation(InterpolationMode mode) {
+  EMBER_CHECK(mode == InterpolationMode::NEAREST || mode == InterpolationMode::BILINEAR, "Interpolation mode '",
+              interpolation_name(mode), "' is unsupported with Tensor input (expected nearest or bilinear)");
+}
 
 // The per-sample parameters of one affine transform each: [B] float64 tensors on the
 // images' device (angle clockwise in degrees, translation in pixels, shear in degrees).
@@ -60,6 +72,7 @@ Tensor fill_tensor(const NumberOrList& fill, int64_t channels, DType dtype, Devi
 // torchvision's _apply_grid_transform for a batch with per-sample parameters.
 Tensor affine_batch(const Tensor& batch, const AffineParams& params, std::optional<std::pair<double, double>> center,
                     InterpolationMode interpolation, const std::optional<NumberOrList>& fill) {
+  check_grid_interpolation(interpolation);
   const int64_t n = batch.size(0), channels = batch.size(1), height = batch.size(2), width = batch.size(3);
   const DType out_dtype = batch.dtype();
   const DType dtype = out_dtype == kFloat64 || out_dtype == kFloat32 ? out_dtype : kFloat32;
@@ -146,6 +159,7 @@ Tensor rotate(const Tensor& images, double angle, InterpolationMode interpolatio
 
 RandomAffine::RandomAffine(NumberOrList degrees, RandomAffineOptions options) : options_(std::move(options)) {
   degrees_ = setup_angle(degrees, "degrees", {2}, "2");
+  check_grid_interpolation(options_.interpolation);
   check_pair(options_.translate, "translate");
   if (options_.translate) {
     for (double t : *options_.translate)
@@ -196,6 +210,7 @@ std::string RandomAffine::repr() const {
 
 RandomRotation::RandomRotation(NumberOrList degrees, RandomRotationOptions options) : options_(std::move(options)) {
   degrees_ = setup_angle(degrees, "degrees", {2}, "2");
+  check_grid_interpolation(options_.interpolation);
   check_pair(options_.center, "center");
   EMBER_CHECK(!options_.fill.values.empty(), "RandomRotation: fill should not be an empty sequence");
 }

@@ -11,9 +11,11 @@
 
 namespace ember::transforms {
 
-// torchvision.transforms.InterpolationMode, the two modes its tensor affine supports.
-enum class InterpolationMode { NEAREST, BILINEAR };
-std::string_view interpolation_name(InterpolationMode mode);  // "nearest", "bilinear"
+// torchvision.transforms.InterpolationMode, the modes of its tensor path: Resize and
+// RandomResizedCrop take all four, the affine transforms NEAREST and BILINEAR only.
+enum class InterpolationMode { NEAREST, NEAREST_EXACT, BILINEAR, BICUBIC };
+// "nearest", "nearest-exact", "bilinear", "bicubic"
+std::string_view interpolation_name(InterpolationMode mode);
 
 // Note [Affine conventions]
 // As torchvision 0.14's tensor path (checked against it in tests/nn): a pixel (x, y)

@@ -8,7 +8,7 @@
 #include "core/factories.h"
 #include "core/ops.h"
 #include "nn/functional/interpolate.h"
-#include "nn/functional/resample_matrix.h"
+#include "nn/functional/resample_taps.h"
 #include "nn/repr.h"
 #include "nn/transforms/image_batch.h"
 
@@ -21,15 +21,17 @@ namespace resample = nn::functional::detail;
 constexpr int64_t kResizedCropTries = 10;
 
 // fn on the images in float32 or float64, as torchvision's resize: bfloat16 through float32
-// (so the resampling weights keep float32 precision), integer images rounded back, bool
-// images true where the result is not zero (torchvision's .to(bool)).
+// (so the resampling weights keep float32 precision), integer images rounded back (uint8 ones
+// clamped to [0, 255] first: bicubic overshoots), bool images
+// true where the result is not zero (torchvision's .to(bool)).
 template <typename Fn>
 Tensor in_floating(const Tensor& batch, Fn&& fn) {
   const DType dtype = batch.dtype();
   if (dtype == kFloat32 || dtype == kFloat64) return fn(batch);
-  const Tensor out = fn(batch.to(kFloat32));
+  Tensor out = fn(batch.to(kFloat32));
   if (dtype == kBFloat16) return out.to(dtype);
   if (dtype == kBool) return ne(out, 0.0);
+  if (dtype == kUInt8) out = clamp(out, 0.0, 255.0);
   return round(out).to(dtype);
 }
 
@@ -61,8 +63,19 @@ void check_resize_args(const IntOrList& size, std::optional<int64_t> max_size) {
 }
 
 resample::ResampleKind resample_kind(InterpolationMode interpolation, bool antialias) {
-  if (interpolation == InterpolationMode::NEAREST) return resample::ResampleKind::Nearest;
-  return antialias ? resample::ResampleKind::AntialiasedLinear : resample::ResampleKind::Linear;
+  using Kind = resample::ResampleKind;
+  switch (interpolation) {
+    case InterpolationMode::NEAREST: return Kind::Nearest;
+    case InterpolationMode::NEAREST_EXACT: return Kind::NearestExact;
+    case InterpolationMode::BILINEAR: return antialias ? Kind::AntialiasedLinear : Kind::Linear;
+    case InterpolationMode::BICUBIC: return antialias ? Kind::AntialiasedCubic : Kind::Cubic;
+  }
+  return Kind::Nearest;
+}
+
+// The interpolating modes (antialias and align_corners apply to them only).
+bool interpolating(InterpolationMode interpolation) {
+  return interpolation == InterpolationMode::BILINEAR || interpolation == InterpolationMode::BICUBIC;
 }
 
 std::string python_bool(bool b) { return b ? "True" : "False"; }
@@ -77,11 +90,11 @@ Tensor resize(const Tensor& images, const IntOrList& size, InterpolationMode int
   const Tensor batch = detail::as_batch(images, "Resize");
   const auto [height, width] = resized_size(batch.size(2), batch.size(3), size, max_size);
   if (height == batch.size(2) && width == batch.size(3)) return images;
-  const bool bilinear = interpolation == InterpolationMode::BILINEAR;
+  const bool smooth = interpolating(interpolation);
   const Tensor out = in_floating(batch, [&](const Tensor& x) {
-    return nn::functional::interpolate(x, {height, width}, {}, bilinear ? "bilinear" : "nearest",
-                                       bilinear ? std::optional<bool>(false) : std::nullopt, std::nullopt,
-                                       bilinear && antialias);
+    return nn::functional::interpolate(x, {height, width}, {}, std::string(interpolation_name(interpolation)),
+                                       smooth ? std::optional<bool>(false) : std::nullopt, std::nullopt,
+                                       smooth && antialias);
   });
   return detail::like_input(out, images);
 }
@@ -174,11 +187,14 @@ Tensor RandomResizedCrop::operator()(const Tensor& images) const {
   const Tensor crop_h = pick(try_h, fallback_h), crop_w = pick(try_w, fallback_w);
   const resample::ResampleKind kind = resample_kind(interpolation_, antialias_);
   const Tensor out = in_floating(batch, [&](const Tensor& x) {
-    const Tensor rows =
-        resample::resample_matrix(kind, top, crop_h, crop_h / static_cast<double>(height_), h, height_, x.dtype());
-    const Tensor cols =
-        resample::resample_matrix(kind, left, crop_w, crop_w / static_cast<double>(width_), w, width_, x.dtype());
-    return resample::resample_rows_cols(x, rows, cols);
+    // columns first, as interpolate; a box is at most the image, so its scale at most in / out
+    const Tensor narrow = resample::resample_along(
+        x, 3, resample::resample_taps(kind, left, crop_w, crop_w / static_cast<double>(width_),
+                                      static_cast<double>(w) / static_cast<double>(width_), w, width_, x.dtype()));
+    return resample::resample_along(
+        narrow, 2, resample::resample_taps(kind, top, crop_h, crop_h / static_cast<double>(height_),
+                                           static_cast<double>(h) / static_cast<double>(height_), h, height_,
+                                           x.dtype()));
   });
   return detail::like_input(out, images);
 }

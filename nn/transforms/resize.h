@@ -1,6 +1,6 @@
 // torchvision's resizing transforms: Resize (antialiased bilinear by default, as torchvision
-// 0.17+), RandomResizedCrop (a crop box drawn per sample, resized in one batched matmul per
-// dim), and the functional resize / crop / resized_crop they build on.
+// 0.17+), RandomResizedCrop (a crop box drawn per sample, all resized by per-sample taps in
+// one call per dim), and the functional resize / crop / resized_crop they build on.
 #pragma once
 #include <optional>
 #include <string>
@@ -14,10 +14,11 @@ namespace functional {
 
 // torchvision.transforms.functional.resize on a batch or an image. size: an int (or a list
 // of one) sets the smaller edge, the other keeping the aspect ratio (int(size * long /
-// short)), capped by max_size on the longer edge; a pair (h, w) is the exact size. Bilinear
-// is antialiased unless antialias is false (antialias does nothing for NEAREST); bfloat16,
-// integer and bool images are resized in float32, then cast back (integers rounded, bool
-// true where not zero), as torchvision's. An unchanged size returns the images.
+// short)), capped by max_size on the longer edge; a pair (h, w) is the exact size. BILINEAR
+// and BICUBIC are antialiased unless antialias is false (it does nothing for the NEAREST
+// modes); bfloat16, integer and bool images are resized in float32, then cast back (integers
+// rounded, uint8 ones clamped to [0, 255] first, bool true where not zero), as
+// torchvision's. An unchanged size returns the images.
 Tensor resize(const Tensor& images, const IntOrList& size,
               InterpolationMode interpolation = InterpolationMode::BILINEAR,
               std::optional<int64_t> max_size = std::nullopt, bool antialias = true);
@@ -58,8 +59,8 @@ class Resize : public Transform {
 // of the largest box whose aspect is within ratio. That box is resized to `size`. ember draws
 // every sample's tries at once on the images' device ([B, 10] float64, as RandomErasing: Note
 // [Random erasing in a batch]), takes the first fit by a min over the try index, and resizes
-// every sample's own box with per-sample resampling matrices (Note [Resampling as a matrix]):
-// two batched matmuls, nothing read back. Each sample's box has torchvision's distribution
+// every sample's own box with per-sample taps (Note [Resampling by taps]): one gather and sum
+// per dim, nothing read back. Each sample's box has torchvision's distribution
 // (torchvision draws in float32 and stops at the first fit; ember always draws all tries).
 class RandomResizedCrop : public Transform {
  public:

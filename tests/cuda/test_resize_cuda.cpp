@@ -1,6 +1,6 @@
-// Antialiased interpolate, Resize, resized_crop and RandomResizedCrop on CUDA: the same
-// values as the CPU (resampling matrices built and multiplied on the device), and the same
-// boxes from the same seed (both draw the same Philox numbers). Skipped without a GPU.
+// Antialiased and bicubic interpolate, area, Resize, resized_crop and RandomResizedCrop on
+// CUDA: the same values as the CPU (resampling taps built and applied on the device), and the
+// same boxes from the same seed (both draw the same Philox numbers). Skipped without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -24,9 +24,15 @@ TEST(CudaResize, AntialiasedResizesMatchTheCpu) {
   expect_same(T::Resize(7)(x), T::Resize(7)(x.cuda()), 1e-12);
   expect_same(T::functional::resized_crop(x, -2, 3, 12, 15, {6, 6}),
               T::functional::resized_crop(x.cuda(), -2, 3, 12, 15, {6, 6}), 1e-12);
+  expect_same(F::interpolate(x, {9, 30}, {}, "bicubic"), F::interpolate(x.cuda(), {9, 30}, {}, "bicubic"), 1e-12);
+  expect_same(F::interpolate(x, {6, 8}, {}, "bicubic", {}, {}, true),
+              F::interpolate(x.cuda(), {6, 8}, {}, "bicubic", {}, {}, true), 1e-12);
+  expect_same(F::interpolate(x, {6, 8}, {}, "area"), F::interpolate(x.cuda(), {6, 8}, {}, "area"), 1e-12);
+  expect_same(T::Resize(7, T::InterpolationMode::BICUBIC)(x), T::Resize(7, T::InterpolationMode::BICUBIC)(x.cuda()),
+              1e-12);
   const Tensor f32 = x.to(kFloat32);
   expect_same(T::Resize({4, 6})(f32), T::Resize({4, 6})(f32.cuda()), 1e-5);
-  // gradients through the device's matmuls
+  // gradients through the device's index_select and sums
   const Tensor leaf_cpu = x.clone().requires_grad_(true), leaf_gpu = x.cuda().requires_grad_(true);
   F::interpolate(leaf_cpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
   F::interpolate(leaf_gpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
@@ -37,7 +43,8 @@ TEST(CudaResize, RandomResizedCropSameSeedSameBoxesAsTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   manual_seed(62);
   const Tensor x = randn({64, 3, 24, 32}, kFloat64);
-  for (const auto mode : {T::InterpolationMode::BILINEAR, T::InterpolationMode::NEAREST}) {
+  for (const auto mode : {T::InterpolationMode::BILINEAR, T::InterpolationMode::NEAREST,
+                          T::InterpolationMode::BICUBIC}) {
     const T::RandomResizedCrop crop({16, 20}, {0.2, 1.0}, {0.6, 1.6}, mode);
     manual_seed(63);
     const Tensor cpu = crop(x);

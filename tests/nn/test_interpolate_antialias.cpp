@@ -5,7 +5,7 @@
 
 #include <ember/ember.h>
 
-#include "nn/functional/resample_matrix.h"
+#include "nn/functional/resample_taps.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -121,19 +121,24 @@ TEST(InterpolateAntialias, GradientAsPyTorchAndGradcheck) {
   EXPECT_TRUE(autograd::gradgradcheck(fn, {g}));
 }
 
-// The nearest resampling matrix (RandomResizedCrop's) picks the sources of interpolate's
-// "nearest", PyTorch's float32 floor(o * (in / out)) (in float64, 62 -> 224 would pick row 31
-// for output 112 where PyTorch picks 30).
-TEST(InterpolateAntialias, NearestMatrixPicksInterpolatesSources) {
+// The nearest taps (RandomResizedCrop's) pick the sources of interpolate's "nearest" and
+// "nearest-exact", PyTorch's float32 floor(o * (in / out)) (in float64, 62 -> 224 would pick
+// row 31 for output 112 where PyTorch picks 30).
+TEST(InterpolateAntialias, NearestTapsPickInterpolatesSources) {
   namespace R = nn::functional::detail;
   const TensorOptions f64(kFloat64);
   for (const int64_t out : {3, 28, 100, 224}) {
     for (int64_t in = 1; in <= 130; ++in) {
       const Tensor row = arange(in, f64).view({1, 1, 1, in});
-      const Tensor matrix = R::resample_matrix(R::ResampleKind::Nearest, zeros({1}, f64), full({1}, double(in), f64),
-                                               full({1}, double(in) / double(out), f64), in, out, kFloat64);
-      const Tensor picked = matmul(matrix, arange(in, f64).view({in, 1})).view({out});
-      ASSERT_TRUE(equal(picked, F::interpolate(row, {1, out}).view({out}))) << in << " -> " << out;
+      for (const bool exact : {false, true}) {
+        const R::ResampleTaps taps =
+            R::resample_taps(exact ? R::ResampleKind::NearestExact : R::ResampleKind::Nearest, zeros({1}, f64),
+                             full({1}, double(in), f64), full({1}, double(in) / double(out), f64),
+                             double(in) / double(out), in, out, kFloat64);
+        const Tensor picked = R::resample_along(row, 3, taps).view({out});
+        ASSERT_TRUE(equal(picked, F::interpolate(row, {1, out}, {}, exact ? "nearest-exact" : "nearest").view({out})))
+            << in << " -> " << out << (exact ? " exact" : "");
+      }
     }
   }
 }

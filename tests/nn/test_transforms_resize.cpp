@@ -78,6 +78,56 @@ TEST(TransformsResize, ResizeMatchesTorchvision) {
   EXPECT_EQ(T::Resize(4, IM::BILINEAR, 6).repr(), "Resize(size=4, interpolation=bilinear, max_size=6, antialias=True)");
 }
 
+// From torchvision 0.14.1: T.Resize(3, interpolation=BICUBIC, antialias=True / False)(x) for
+// x = squares_mod_17 as float64 [2, 5, 7]; F.interpolate(x[None], (4, 3), mode="nearest-exact")
+// (torchvision 0.14 has no NEAREST_EXACT; 0.15's Resize calls that); T.Resize([6, 10], BICUBIC,
+// antialias=False) and T.Resize([2, 3], BICUBIC, antialias=True) of a uint8 checkerboard
+// (bicubic overshoots 255 and 0: clamped, then rounded).
+TEST(TransformsResize, BicubicAndNearestExactMatchTorchvision) {
+  const Tensor x = squares_mod_17({2, 5, 7});
+  const Tensor smooth = T::Resize(3, IM::BICUBIC)(x);
+  EXPECT_EQ(smooth.sizes(), (Dims{2, 3, 4}));
+  expect_values(smooth,
+                {6.021275353358409, 8.803749960576532, 10.146574888825812, 7.762136122417436, 10.188903773163654,
+                4.862517997272995, 4.862517997272996, 10.188903773163654, 7.762136122417434,
+                10.146574888825814, 8.80374996057653, 6.021275353358406, 7.035342710426436,
+                10.615975967451984, 8.2290519443656, 10.458469438576607, 5.626387223061625,
+                4.89605633265635, 7.108852274569258, 12.236561317154475, 8.856952959967026,
+                10.423764468413916, 6.769975084366228, 3.3696687103920846},
+                1e-12);
+  expect_values(T::Resize(3, IM::BICUBIC, std::nullopt, false)(x),
+                {4.989149305555555, 8.101453993055555, 11.945086443865739, 7.084300853587962, 7.39599609375,
+                0.669921875, 0.669921875, 7.39599609375, 7.084300853587962, 11.945086443865744,
+                8.101453993055552, 4.989149305555553, 5.800238715277778, 12.052671079282408,
+                8.681794343171294, 10.492811414930552, 2.98486328125, 0.001953125, 3.337890625,
+                13.80712890625, 9.451877170138891, 11.309136284722218, 5.482638888888885,
+                2.1506438078703765},
+                1e-12);
+  expect_values(T::Resize({4, 3}, IM::NEAREST_EXACT)(x),
+                {1, 9, 8, 13, 15, 8, 8, 15, 13, 8, 9, 1, 4, 16, 2, 13, 2, 16, 2, 13, 15, 16, 4, 0}, 0);
+  const std::vector<double> squares{0, 255, 0, 255, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 0};
+  const Tensor board = tensor(squares, {1, 3, 5}, TensorOptions(kFloat64)).to(kUInt8);
+  const Tensor enlarged = T::Resize({6, 10}, IM::BICUBIC, std::nullopt, false)(board);
+  EXPECT_EQ(enlarged.dtype(), kUInt8);
+  expect_values(enlarged,
+                {0, 54, 245, 234, 21, 21, 234, 245, 54, 0, 53, 101, 182, 175, 80, 77, 167, 174, 99, 54, 242, 182, 81,
+                78, 177, 167, 53, 57, 174, 245, 251, 156, 0, 25, 230, 251, 78, 48, 172, 245, 75, 40,
+                0, 48, 207, 255, 228, 153, 92, 54, 0, 0, 0, 60, 195, 255, 255, 215, 44, 0},
+                0);
+  expect_values(T::Resize({2, 3}, IM::BICUBIC)(board), {127, 124, 122, 49, 183, 128}, 0);
+  EXPECT_EQ(T::Resize(3, IM::BICUBIC).repr(), "Resize(size=3, interpolation=bicubic, max_size=None, antialias=True)");
+  EXPECT_EQ(T::Resize(3, IM::NEAREST_EXACT).repr(),
+            "Resize(size=3, interpolation=nearest-exact, max_size=None, antialias=True)");
+  // the affine transforms sample a grid: nearest and bilinear only, as torchvision's
+  const std::string rotation =
+      error_of([] { T::RandomRotation(10.0, T::RandomRotationOptions{.interpolation = IM::BICUBIC}); });
+  EXPECT_NE(rotation.find("Interpolation mode 'bicubic' is unsupported with Tensor input"), std::string::npos)
+      << rotation;
+  EXPECT_NE(error_of([&] { T::functional::rotate(x, 10.0, IM::NEAREST_EXACT); })
+                .find("Interpolation mode 'nearest-exact' is unsupported with Tensor input"),
+            std::string::npos);
+}
+
 // F.crop(squares_mod_17 [1, 3, 4], 1, -1, 3, 3); F.resized_crop(x, -1, 2, 4, 6, [3, 3], antialias=True).
 TEST(TransformsResize, CropAndResizedCropMatchTorchvision) {
   const Tensor outside = T::functional::crop(squares_mod_17({1, 3, 4}), 1, -1, 3, 3);
@@ -110,7 +160,8 @@ TEST(TransformsResize, BadArgumentsAreClearErrors) {
   has(error_of([] { T::RandomResizedCrop({1, 2, 3}); }), "Please provide only two dimensions (h, w) for size.");
   has(error_of([] { T::RandomResizedCrop(4)(zeros({5})); }), "Tensor is not a torch image.");
   has(error_of([] { T::RandomResizedCrop(8, {1.0, 0.5}); }), "Scale and ratio should be of kind (min, max)");
-  has(error_of([] { T::RandomResizedCrop(8, {0.5, 1.0}, {2.0, 1.0}); }), "Scale and ratio should be of kind (min, max)");
+  has(error_of([] { T::RandomResizedCrop(8, {0.5, 1.0}, {2.0, 1.0}); }),
+      "Scale and ratio should be of kind (min, max)");
   // no try fits a 10 x 1 image with an aspect of 3 to 4, and the central box would be 0 x 1
   has(error_of([] { T::RandomResizedCrop(8, {0.08, 1.0}, {3.0, 4.0})(zeros({1, 1, 10, 1})); }),
       "has no box of a whole pixel in 10 x 1 images");
@@ -201,7 +252,8 @@ TEST(TransformsResize, RandomResizedCropBoxesHaveTorchvisionsDistribution) {
 TEST(TransformsResize, RandomResizedCropIsResizedCropOfEachSamplesBox) {
   manual_seed(5);
   const Tensor images = randn({12, 3, 20, 30}, kFloat64);
-  const std::pair<IM, bool> modes[] = {{IM::BILINEAR, true}, {IM::BILINEAR, false}, {IM::NEAREST, false}};
+  const std::pair<IM, bool> modes[] = {{IM::BILINEAR, true}, {IM::BILINEAR, false}, {IM::NEAREST, false},
+                                       {IM::BICUBIC, true},  {IM::BICUBIC, false},  {IM::NEAREST_EXACT, false}};
   for (const auto& [mode, antialias] : modes) {
     SCOPED_TRACE(std::string(T::interpolation_name(mode)) + (antialias ? " antialiased" : ""));
     manual_seed(77);

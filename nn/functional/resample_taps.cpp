@@ -1,0 +1,131 @@
+// The taps of nearest, linear, cubic and antialiased resizing, built with tensor ops on the
+// images' device, and their application along a dim (Note [Resampling by taps] in
+// resample_taps.h).
+#include "nn/functional/resample_taps.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/factories.h"
+#include "core/ops.h"
+
+namespace ember::nn::functional::detail {
+
+namespace {
+
+// Keys' cubic convolution kernel with parameter a at x (PyTorch's cubic_convolution1 for
+// |x| < 1, cubic_convolution2 for 1 <= |x| < 2, 0 beyond).
+Tensor keys_cubic(const Tensor& x, double a) {
+  const Tensor d = abs(x);
+  const Tensor near = ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0;
+  const Tensor far = (((d - 5.0) * d + 8.0) * d - 4.0) * a;
+  return where(lt(d, 1.0), near, where(lt(d, 2.0), far, 0.0));
+}
+
+}  // namespace
+
+ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor& length, const Tensor& scale,
+                           double max_scale, int64_t in, int64_t out, DType dtype, bool align_corners) {
+  EMBER_CHECK(start.dim() == 1 && length.sizes() == start.sizes() && scale.sizes() == start.sizes(),
+              "resample_taps: expected start, length and scale of one shape [n], but got ", start.sizes(), ", ",
+              length.sizes(), " and ", scale.sizes());
+  EMBER_CHECK(in >= 1 && out >= 1 && std::isfinite(max_scale), "resample_taps: expected sizes >= 1 and a finite ",
+              "max_scale, but got in ", in, ", out ", out, ", max_scale ", max_scale);
+  const int64_t n = start.size(0);
+  const TensorOptions f64 = TensorOptions(kFloat64).device(start.device());
+  const Tensor o = arange(out, f64).view({1, out, 1});
+  const Tensor len = length.to(kFloat64).view({n, 1, 1}), step = scale.to(kFloat64).view({n, 1, 1});
+  Tensor at, weight;  // [n, out, K]: positions in the window and their weights
+  switch (kind) {
+    case ResampleKind::Nearest:
+    case ResampleKind::NearestExact: {
+      // PyTorch's float arithmetic: floorf(o * s), floorf(float((o + 0.5) * double(s))), s = float(length) / out
+      const TensorOptions f32 = TensorOptions(kFloat32).device(start.device());
+      const Tensor s = length.to(kFloat32).view({n, 1, 1}) / full({1}, static_cast<double>(out), f32);
+      const Tensor source = kind == ResampleKind::Nearest ? arange(out, f32).view({1, out, 1}) * s
+                                                          : ((o + 0.5) * s.to(kFloat64)).to(kFloat32);
+      at = minimum(floor(source).to(kFloat64), len - 1.0);
+      weight = ones(at.sizes(), f64);
+      break;
+    }
+    case ResampleKind::Linear: {
+      const Tensor src = align_corners ? step * o : clamp(step * (o + 0.5) - 0.5, 0.0, std::nullopt);
+      const Tensor j0 = minimum(floor(src), len - 1.0);
+      const Tensor lambda = clamp(src - j0, 0.0, 1.0);
+      at = cat({j0, j0 + lt(j0, len - 1.0).to(kFloat64)}, -1);
+      weight = cat({1.0 - lambda, lambda}, -1);
+      break;
+    }
+    case ResampleKind::Cubic: {
+      const Tensor src = align_corners ? step * o : step * (o + 0.5) - 0.5;
+      const Tensor j0 = floor(src);
+      const Tensor k = arange(4, f64).view({1, 1, 4});
+      at = minimum(clamp(j0 - 1.0 + k, 0.0, std::nullopt), len - 1.0);
+      weight = keys_cubic(src - j0 + 1.0 - k, -0.75);
+      break;
+    }
+    case ResampleKind::AntialiasedLinear:
+    case ResampleKind::AntialiasedCubic: {
+      const bool cubic = kind == ResampleKind::AntialiasedCubic;
+      const double half_width = cubic ? 2.0 : 1.0;
+      const Tensor stretch = clamp(step, 1.0, std::nullopt);
+      const Tensor support = stretch * half_width, centre = step * (o + 0.5);
+      const Tensor first = clamp(floor(centre - support + 0.5), 0.0, std::nullopt);
+      const Tensor end = minimum(floor(centre + support + 0.5), len);
+      // a row has fewer than 2 * support + 1 taps
+      const auto taps = static_cast<int64_t>(std::ceil(2.0 * std::max(max_scale, 1.0) * half_width)) + 1;
+      const Tensor k = arange(std::min(taps, in), f64).view({1, 1, -1});
+      const Tensor valid = lt(k, end - first);
+      const Tensor distance = (first + k + 0.5 - centre) / stretch;
+      const Tensor filtered =
+          where(valid, cubic ? keys_cubic(distance, -0.5) : clamp(1.0 - abs(distance), 0.0, std::nullopt), 0.0);
+      const Tensor total = filtered.sum({-1}, /*keepdim=*/true);
+      weight = where(ne(total, 0.0), filtered / where(ne(total, 0.0), total, 1.0), filtered);
+      at = where(valid, first + k, first);
+      break;
+    }
+  }
+  return {(start.to(kFloat64).view({n, 1, 1}) + at).to(kInt64), weight.to(dtype)};
+}
+
+Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
+  const int64_t n = taps.index.size(0), out = taps.index.size(1), k = taps.index.size(2);
+  EMBER_CHECK(dim >= 1 && dim < x.dim() && (x.size(0) == n || x.size(0) == 1 || n == 1),
+              "resample_along: taps for ", n, " samples along dim ", dim, " do not fit input ", x.sizes());
+  Dims split = x.sizes();  // dim split into (out, K)
+  split[static_cast<size_t>(dim)] = out;
+  split.insert(static_cast<size_t>(dim + 1), k);
+  Dims weight_shape = Dims::filled(static_cast<size_t>(x.dim() + 1), 1);
+  weight_shape[0] = n;
+  weight_shape[static_cast<size_t>(dim)] = out;
+  weight_shape[static_cast<size_t>(dim + 1)] = k;
+  if (n == 1) {
+    const Tensor picked = index_select(x, dim, taps.index.reshape({out * k}));
+    weight_shape.erase(0);
+    return (picked.view(split) * taps.weight.view(weight_shape)).sum({dim + 1});
+  }
+  // per-sample taps: rows [batch * in, rest] with `dim` moved next to the batch, every
+  // sample's index offset to its own rows
+  const int64_t batch = n, in = x.size(dim);
+  std::vector<int64_t> order{0, dim};
+  for (int64_t d = 1; d < x.dim(); ++d)
+    if (d != dim) order.push_back(d);
+  Dims batched = x.sizes();
+  batched[0] = batch;
+  const Tensor moved = x.expand(batched).permute(Dims(order));
+  int64_t rest = 1;
+  for (size_t d = 2; d < order.size(); ++d) rest *= moved.size(static_cast<int64_t>(d));
+  const Tensor rows = moved.reshape({batch * in, rest});
+  const Tensor offsets = arange(batch, TensorOptions(kInt64).device(x.device())).view({batch, 1, 1}) * in;
+  const Tensor picked = index_select(rows, 0, (taps.index + offsets).reshape({batch * out * k}));
+  const Tensor summed = (picked.view({batch, out, k, rest}) * taps.weight.view({batch, out, k, 1})).sum({2});
+  Dims moved_out = moved.sizes();
+  moved_out[1] = out;
+  std::vector<int64_t> inverse(order.size());
+  for (size_t i = 0; i < order.size(); ++i) inverse[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
+  return summed.reshape(moved_out).permute(Dims(inverse));
+}
+
+}  // namespace ember::nn::functional::detail
