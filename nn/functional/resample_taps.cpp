@@ -37,7 +37,7 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
   const TensorOptions f64 = TensorOptions(kFloat64).device(start.device());
   const Tensor o = arange(out, f64).view({1, out, 1});
   const Tensor len = length.to(kFloat64).view({n, 1, 1}), step = scale.to(kFloat64).view({n, 1, 1});
-  Tensor at, weight;  // [n, out, K]: positions in the window and their weights
+  Tensor at, weight, valid;  // [n, out, K]: positions in the window, their weights, the taps a row has
   switch (kind) {
     case ResampleKind::Nearest:
     case ResampleKind::NearestExact: {
@@ -77,7 +77,7 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
       // a row has fewer than 2 * support + 1 taps
       const auto taps = static_cast<int64_t>(std::ceil(2.0 * std::max(max_scale, 1.0) * half_width)) + 1;
       const Tensor k = arange(std::min(taps, in), f64).view({1, 1, -1});
-      const Tensor valid = lt(k, end - first);
+      valid = lt(k, end - first);
       const Tensor distance = (first + k + 0.5 - centre) / stretch;
       const Tensor filtered =
           where(valid, cubic ? keys_cubic(distance, -0.5) : clamp(1.0 - abs(distance), 0.0, std::nullopt), 0.0);
@@ -87,45 +87,59 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
       break;
     }
   }
-  return {(start.to(kFloat64).view({n, 1, 1}) + at).to(kInt64), weight.to(dtype)};
+  const int64_t taps = at.size(2);
+  const Tensor k = arange(taps, f64).view({1, 1, taps});
+  if (!valid.defined()) valid = ones({n, out, taps}, TensorOptions(kBool).device(start.device()));
+  // a window as long as the output at a step of 1: the copy, one tap of weight 1 (Note
+  // [Resampling by taps])
+  const Tensor copy = eq(len, static_cast<double>(out)) & eq(step, 1.0);
+  const Tensor first_tap = eq(k, 0.0);
+  at = where(copy, o, at);
+  weight = where(copy, first_tap.to(kFloat64), weight);
+  valid = where(copy, first_tap, valid);
+  return {(start.to(kFloat64).view({n, 1, 1}) + at).to(kInt64), weight.to(dtype), valid};
 }
 
 Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
   const int64_t n = taps.index.size(0), out = taps.index.size(1), k = taps.index.size(2);
   EMBER_CHECK(dim >= 1 && dim < x.dim() && (x.size(0) == n || x.size(0) == 1 || n == 1),
               "resample_along: taps for ", n, " samples along dim ", dim, " do not fit input ", x.sizes());
-  Dims split = x.sizes();  // dim split into (out, K)
-  split[static_cast<size_t>(dim)] = out;
-  split.insert(static_cast<size_t>(dim + 1), k);
-  Dims weight_shape = Dims::filled(static_cast<size_t>(x.dim() + 1), 1);
-  weight_shape[0] = n;
-  weight_shape[static_cast<size_t>(dim)] = out;
-  weight_shape[static_cast<size_t>(dim + 1)] = k;
-  if (n == 1) {
-    const Tensor picked = index_select(x, dim, taps.index.reshape({out * k}));
-    weight_shape.erase(0);
-    return (picked.view(split) * taps.weight.view(weight_shape)).sum({dim + 1});
-  }
-  // per-sample taps: rows [batch * in, rest] with `dim` moved next to the batch, every
-  // sample's index offset to its own rows
-  const int64_t batch = n, in = x.size(dim);
+  // the source of each tap: x itself along `dim` (taps shared by the batch), or rows
+  // [batch * in, rest] with `dim` moved next to the batch, each sample's index offset to its
+  // own rows (per-sample taps)
+  const int64_t in = x.size(dim);
   std::vector<int64_t> order{0, dim};
   for (int64_t d = 1; d < x.dim(); ++d)
     if (d != dim) order.push_back(d);
-  Dims batched = x.sizes();
-  batched[0] = batch;
-  const Tensor moved = x.expand(batched).permute(Dims(order));
-  int64_t rest = 1;
-  for (size_t d = 2; d < order.size(); ++d) rest *= moved.size(static_cast<int64_t>(d));
-  const Tensor rows = moved.reshape({batch * in, rest});
-  const Tensor offsets = arange(batch, TensorOptions(kInt64).device(x.device())).view({batch, 1, 1}) * in;
-  const Tensor picked = index_select(rows, 0, (taps.index + offsets).reshape({batch * out * k}));
-  const Tensor summed = (picked.view({batch, out, k, rest}) * taps.weight.view({batch, out, k, 1})).sum({2});
-  Dims moved_out = moved.sizes();
-  moved_out[1] = out;
+  Tensor source = x, index = taps.index;
+  Dims tap_shape = Dims::filled(static_cast<size_t>(x.dim()), 1);  // a tap's weight, broadcast over x
+  Dims moved_out;
+  if (n == 1) {
+    tap_shape[static_cast<size_t>(dim)] = out;
+  } else {
+    Dims batched = x.sizes();
+    batched[0] = n;
+    const Tensor moved = x.expand(batched).permute(Dims(order));
+    int64_t rest = 1;
+    for (size_t d = 2; d < order.size(); ++d) rest *= moved.size(static_cast<int64_t>(d));
+    source = moved.reshape({n * in, rest});
+    index = taps.index + arange(n, TensorOptions(kInt64).device(x.device())).view({n, 1, 1}) * in;
+    tap_shape = {n * out, 1};
+    moved_out = moved.sizes();
+    moved_out[1] = out;
+  }
+  const int64_t along = n == 1 ? dim : 0;
+  Tensor sum;
+  for (int64_t j = 0; j < k; ++j) {
+    const Tensor picked = index_select(source, along, index.select(2, j).reshape({n * out}));
+    const Tensor weight = taps.weight.select(2, j).reshape(tap_shape);
+    const Tensor term = where(taps.valid.select(2, j).reshape(tap_shape), picked * weight, 0.0);
+    sum = j == 0 ? term : sum + term;
+  }
+  if (n == 1) return sum;
   std::vector<int64_t> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
-  return summed.reshape(moved_out).permute(Dims(inverse));
+  return sum.reshape(moved_out).permute(Dims(inverse));
 }
 
 }  // namespace ember::nn::functional::detail

@@ -1,7 +1,7 @@
 // Resampling a spatial dim by taps (internal): per sample and output position, the input
 // positions and weights of PyTorch's nearest, linear, cubic and antialiased rules;
-// interpolate (bicubic, antialias), transforms::Resize and RandomResizedCrop apply them with
-// one gather and a weighted sum per dim (Note [Resampling by taps]).
+// interpolate (bicubic, antialias), transforms::Resize and RandomResizedCrop apply them as a
+// weighted sum of index_selects per dim (Note [Resampling by taps]).
 #pragma once
 #include <cstdint>
 
@@ -33,14 +33,19 @@ enum class ResampleKind { Nearest, NearestExact, Linear, Cubic, AntialiasedLinea
 //   to sum 1; the filter is the triangle max(0, 1 - |x|) or Keys' cubic with a = -0.5. When
 //   shrinking, each output averages every input it covers, so thin lines and fine texture
 //   survive instead of aliasing.
-// Rows have K taps, K the most any sample's row needs (from max_scale, a bound the caller
-// knows on the host); a row with fewer repeats its first tap with weight 0, so every input an
-// output reads is one PyTorch's kernel reads too, and an inf or NaN input reaches only the
-// outputs whose taps hold it, as in PyTorch. Cost: O(out * K) per dim and sample to build,
-// and one index_select of K times the output along each dim.
+// A window as long as the output at a step of 1 (a crop box of the output's size) is
+// copied, one tap of weight 1 per output, as PyTorch's separable kernel copies a dim of
+// unchanged size. Rows have K taps, K a bound on what any sample's row needs (from
+// max_scale, which the caller knows on the host); the taps a row does not have are masked
+// (`valid`) and add nothing, so every input an output reads is one PyTorch's kernel reads
+// too, and an inf or NaN input reaches only the outputs whose taps hold it, as in PyTorch.
+// Applying them adds the taps one k at a time: K index_selects, each the size of the output,
+// so the memory beside input and output stays O(output + out * K), whatever the shrink
+// factor. Cost: O(out * K) to build per dim and sample, O(output * K) to apply.
 struct ResampleTaps {
   Tensor index;   // [n, out, K] int64: input positions, start included
   Tensor weight;  // [n, out, K] in the images' dtype
+  Tensor valid;   // [n, out, K] bool: the taps a row has
 };
 
 // start, length, scale: [n] float64 on the images' device (1 <= length, start + length <=

@@ -5,6 +5,7 @@
 
 #include <ember/ember.h>
 
+#include <cmath>
 #include <limits>
 
 #include "support/helpers.h"
@@ -88,6 +89,13 @@ TEST(InterpolateBicubic, PlainAsPyTorch) {
                 9.051801749271139, 10.10493294460643, 5.800361516034994, 0.11078717201166888, 8.0,
                 13.651999999999994, 15.655999999999997, 10.904000000000007, 6.52, 4.0,
                 1.912000000000001, 0.5119999999999987, 0.008000000000003116, 0.2799999999999996, 1.0},
+                1e-12);
+  // an unchanged size at a scale other than 1 is resampled, not copied (unlike "bilinear")
+  expect_values(bicubic(arange(16, TensorOptions(kFloat64)).reshape({1, 1, 4, 4}), {}, 1.1),
+                {-0.15531085649887372, 0.6845182193839209, 1.600582268970699, 2.6290617956423734, 3.2040054470323054,
+                 4.043834522915101, 4.959898572501876, 5.988378099173551, 6.868261645379418, 7.708090721262212,
+                 8.624154770848985, 9.65263429752066, 10.982179752066115, 11.822008827948912, 12.73807287753568,
+                 13.766552404207355},
                 1e-12);
   const Tensor scaled = bicubic(x, {}, 1.5);
   EXPECT_EQ(scaled.sizes(), (Dims{1, 2, 7, 10}));
@@ -294,6 +302,31 @@ TEST(InterpolateBicubic, NanReachesOnlyTheOutputsThatReadIt) {
                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
                 0);
+}
+
+// An inf stays inf where PyTorch's sums keep it: a row's missing taps add nothing (0 * inf
+// would be NaN). From torch 1.13: [16, 17, 18, inf, 20, 21] to width 3 antialiased bilinear;
+// arange(8) with x[1] = inf to width 4 antialiased bilinear, with x[1] = -inf antialiased
+// bicubic.
+TEST(InterpolateBicubic, InfStaysInfAsInPyTorch) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto row = [](std::vector<double> values) {
+    const int64_t n = static_cast<int64_t>(values.size());
+    return tensor(values, {1, 1, 1, n}, TensorOptions(kFloat64));
+  };
+  const auto same = [](const Tensor& got, const std::vector<double>& expected) {
+    ASSERT_EQ(got.numel(), static_cast<int64_t>(expected.size()));
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const double v = got.flatten()[static_cast<int64_t>(i)].item<double>();
+      if (std::isinf(expected[i])) EXPECT_EQ(v, expected[i]) << "output " << i;
+      else EXPECT_NEAR(v, expected[i], 1e-12) << "output " << i;
+    }
+  };
+  same(F::interpolate(row({16, 17, 18, inf, 20, 21}), {1, 3}, {}, "bilinear", false, std::nullopt, true),
+       {16.714285714285715, inf, inf});
+  same(F::interpolate(row({0, inf, 2, 3, 4, 5, 6, 7}), {1, 4}, {}, "bilinear", false, std::nullopt, true),
+       {inf, inf, 4.5, 6.285714285714286});
+  same(bicubic(row({0, -inf, 2, 3, 4, 5, 6, 7}), {1, 4}, {}, false, true), {-inf, -inf, inf, 6.456066945606695});
 }
 
 TEST(InterpolateBicubic, ErrorsAsPyTorch) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -267,6 +268,21 @@ TEST(TransformsResize, RandomResizedCropIsResizedCropOfEachSamplesBox) {
       const Tensor expected = T::functional::resized_crop(images[b], box.top, box.left, box.height, box.width, {9, 14},
                                                           mode, antialias);
       EXPECT_LT(testing::max_abs_diff(out[b], expected), 1e-12) << "sample " << b;
+    }
+  }
+}
+
+// A box of the output's size is copied in every mode (PyTorch copies a dim of unchanged
+// size), so an inf stays where it was and spreads nowhere.
+TEST(TransformsResize, RandomResizedCropOfTheOutputsSizeIsACopy) {
+  manual_seed(9);
+  Tensor images = randn({3, 2, 6, 9}, kFloat64);
+  images.narrow(2, 2, 1).narrow(3, 4, 1).fill_(std::numeric_limits<double>::infinity());
+  for (const IM mode : {IM::NEAREST, IM::NEAREST_EXACT, IM::BILINEAR, IM::BICUBIC}) {
+    for (const bool antialias : {false, true}) {
+      SCOPED_TRACE(std::string(T::interpolation_name(mode)) + (antialias ? " antialiased" : ""));
+      const Tensor out = T::RandomResizedCrop({6, 9}, {1.0, 1.0}, {1.5, 1.5}, mode, antialias)(images);
+      EXPECT_TRUE(equal(out, images));
     }
   }
 }
