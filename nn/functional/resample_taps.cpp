@@ -104,42 +104,39 @@ Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
   const int64_t n = taps.index.size(0), out = taps.index.size(1), k = taps.index.size(2);
   EMBER_CHECK(dim >= 1 && dim < x.dim() && (x.size(0) == n || x.size(0) == 1 || n == 1),
               "resample_along: taps for ", n, " samples along dim ", dim, " do not fit input ", x.sizes());
-  // the source of each tap: x itself along `dim` (taps shared by the batch), or rows
-  // [batch * in, rest] with `dim` moved next to the batch, each sample's index offset to its
-  // own rows (per-sample taps)
-  const int64_t in = x.size(dim);
-  std::vector<int64_t> order{0, dim};
-  for (int64_t d = 1; d < x.dim(); ++d)
+  // Rows [samples * in, rest]: `dim` moved in front of the other dims (behind the batch for
+  // per-sample taps), so a tap is a whole contiguous row and the sum over K runs along rows.
+  // A zero row is appended, which the missing taps read (they add 0 whatever the inputs);
+  // per-sample taps are offset to their own sample's rows.
+  const int64_t samples = n == 1 ? 1 : n, in = x.size(dim);
+  std::vector<int64_t> order = n == 1 ? std::vector<int64_t>{dim} : std::vector<int64_t>{0, dim};
+  for (int64_t d = n == 1 ? 0 : 1; d < x.dim(); ++d)
     if (d != dim) order.push_back(d);
-  Tensor source = x, index = taps.index;
-  Dims tap_shape = Dims::filled(static_cast<size_t>(x.dim()), 1);  // a tap's weight, broadcast over x
-  Dims moved_out;
-  if (n == 1) {
-    tap_shape[static_cast<size_t>(dim)] = out;
-  } else {
-    Dims batched = x.sizes();
-    batched[0] = n;
-    const Tensor moved = x.expand(batched).permute(Dims(order));
-    int64_t rest = 1;
-    for (size_t d = 2; d < order.size(); ++d) rest *= moved.size(static_cast<int64_t>(d));
-    source = moved.reshape({n * in, rest});
-    index = taps.index + arange(n, TensorOptions(kInt64).device(x.device())).view({n, 1, 1}) * in;
-    tap_shape = {n * out, 1};
-    moved_out = moved.sizes();
-    moved_out[1] = out;
+  Dims batched = x.sizes();
+  batched[0] = n == 1 ? x.size(0) : n;
+  const Tensor moved = x.expand(batched).permute(Dims(order));
+  const int64_t rest = in == 0 ? 0 : moved.numel() / (samples * in);
+  const TensorOptions options = TensorOptions(x.dtype()).device(x.device());
+  const Tensor rows = cat({moved.reshape({samples * in, rest}), zeros({1, rest}, options)}, 0);
+  const Tensor offsets = arange(samples, TensorOptions(kInt64).device(x.device())).view({samples, 1, 1}) * in;
+  const Tensor index = where(taps.valid, taps.index + offsets, samples * in);
+  // Output positions in chunks, so the gathered taps stay within about twice the output (or
+  // 4M elements), never K times it.
+  const int64_t budget = std::max<int64_t>(2 * out * rest * samples, int64_t{1} << 22);
+  const int64_t chunk = rest == 0 ? out : std::clamp<int64_t>(budget / (k * rest * samples), 1, out);
+  std::vector<Tensor> parts;
+  for (int64_t first = 0; first < out; first += chunk) {
+    const int64_t c = std::min(chunk, out - first);
+    const Tensor picked = index_select(rows, 0, index.narrow(1, first, c).reshape({samples * c * k}));
+    const Tensor weight = taps.weight.narrow(1, first, c).reshape({samples, c, k, 1});
+    parts.push_back((picked.view({samples, c, k, rest}) * weight).sum({2}));
   }
-  const int64_t along = n == 1 ? dim : 0;
-  Tensor sum;
-  for (int64_t j = 0; j < k; ++j) {
-    const Tensor picked = index_select(source, along, index.select(2, j).reshape({n * out}));
-    const Tensor weight = taps.weight.select(2, j).reshape(tap_shape);
-    const Tensor term = where(taps.valid.select(2, j).reshape(tap_shape), picked * weight, 0.0);
-    sum = j == 0 ? term : sum + term;
-  }
-  if (n == 1) return sum;
+  Dims moved_out = moved.sizes();  // [(n,) out, other dims]
+  moved_out[n == 1 ? 0 : 1] = out;
+  const Tensor joined = (parts.size() == 1 ? parts[0] : cat(parts, 1)).reshape(moved_out);
   std::vector<int64_t> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
-  return sum.reshape(moved_out).permute(Dims(inverse));
+  return joined.permute(Dims(inverse));
 }
 
 }  // namespace ember::nn::functional::detail

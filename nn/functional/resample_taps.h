@@ -36,12 +36,13 @@ enum class ResampleKind { Nearest, NearestExact, Linear, Cubic, AntialiasedLinea
 // A window as long as the output at a step of 1 (a crop box of the output's size) is
 // copied, one tap of weight 1 per output, as PyTorch's separable kernel copies a dim of
 // unchanged size. Rows have K taps, K a bound on what any sample's row needs (from
-// max_scale, which the caller knows on the host); the taps a row does not have are masked
-// (`valid`) and add nothing, so every input an output reads is one PyTorch's kernel reads
-// too, and an inf or NaN input reaches only the outputs whose taps hold it, as in PyTorch.
-// Applying them adds the taps one k at a time: K index_selects, each the size of the output,
-// so the memory beside input and output stays O(output + out * K), whatever the shrink
-// factor. Cost: O(out * K) to build per dim and sample, O(output * K) to apply.
+// max_scale, which the caller knows on the host); the taps a row does not have (`valid`
+// false) read an appended zero slice and add nothing, so every input an output reads is one
+// PyTorch's kernel reads too, and an inf or NaN input reaches only the outputs whose taps
+// hold it, as in PyTorch. Applying them is an index_select of the taps, multiplied by their
+// weights and summed over K, for chunks of output positions so that the gathered taps stay
+// within about twice the output, whatever the shrink factor. Cost: O(out * K) to build per
+// dim and sample, O(output * K) to apply.
 struct ResampleTaps {
   Tensor index;   // [n, out, K] int64: input positions, start included
   Tensor weight;  // [n, out, K] in the images' dtype
