@@ -22,8 +22,8 @@ constexpr int64_t kResizedCropTries = 10;
 
 // fn on the images in float32 or float64, as torchvision's resize: bfloat16 through float32
 // (so the resampling weights keep float32 precision), integer images rounded back (uint8 ones
-// clamped to [0, 255] first: bicubic overshoots), bool images
-// true where the result is not zero (torchvision's .to(bool)).
+// clamped to [0, 255] first: bicubic overshoots), bool images true where the result is not
+// zero (torchvision's .to(bool)).
 template <typename Fn>
 Tensor in_floating(const Tensor& batch, Fn&& fn) {
   const DType dtype = batch.dtype();
