@@ -38,7 +38,7 @@ void expect_cuda_matches_cpu(const Inputs& inputs, const std::function<Tensor(co
 TEST(CudaSpatial, ShufflesMatchTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   manual_seed(11);
-  const Tensor x = randn({2, 12, 3, 4}, kFloat64);
+  const Tensor x = randn({2, 12, 4, 6}, kFloat64);
   expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::pixel_shuffle(in[0], 2); });
   expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::pixel_unshuffle(in[0], 2) * 1.0; });
   expect_cuda_matches_cpu({x}, [](const Inputs& in) { return F::channel_shuffle(in[0], 3); });

@@ -3,6 +3,7 @@
 // families in table order.
 #include "tools/kernel_checks/kernel_checks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -86,8 +87,11 @@ Check parity(ParitySpec spec) {
     result.passed = true;
     const Device gpu = Device::cuda(0);
     std::vector<Tensor> cpu_in, gpu_in;
-    for (const Tensor& t : spec.make_inputs ? drawn_inputs(spec) : spec.inputs) {
-      const bool grad = spec.backward && t.is_floating_point();
+    const std::vector<Tensor> inputs = spec.make_inputs ? drawn_inputs(spec) : spec.inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor& t = inputs[i];
+      const bool constant = std::ranges::find(spec.constant_inputs, i) != spec.constant_inputs.end();
+      const bool grad = spec.backward && t.is_floating_point() && !constant;
       cpu_in.push_back(grad ? t.detach().requires_grad_(true) : t);
       gpu_in.push_back(device_copy(t, gpu, grad));
     }

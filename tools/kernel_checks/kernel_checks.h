@@ -40,6 +40,9 @@ struct ParitySpec {
   // its own (op and shape), so that a process that lists or skips the checks (every cuda
   // test without a GPU) does not draw them, and a check draws the same inputs alone or in a table.
   std::function<std::vector<Tensor>()> make_inputs = nullptr;
+  // Inputs (by index) that stay constants under `backward`, as PyTorch requires of some
+  // (nll_loss's class weight: "not differentiable with respect to argument 'weight'").
+  std::vector<size_t> constant_inputs = {};
 };
 Check parity(ParitySpec spec);
 

@@ -115,6 +115,7 @@ void add_class_loss_checks(std::vector<Check>& checks) {
         targets.slice(0, 0, 128, 4).fill_(-100);
         return Outputs{randn({128, 10}), targets, rand({10}) + 0.5};
       },
+      .constant_inputs = {2},
   }));
   checks.push_back(parity(ParitySpec{
       .op = "nll_loss(weight, ignore_index=3) float64 backward",
@@ -129,6 +130,7 @@ void add_class_loss_checks(std::vector<Check>& checks) {
       .make_inputs = [] {
         return Outputs{randn({257, 7}, kFloat64), class_targets(257, 7), rand({7}, kFloat64) + 0.5};
       },
+      .constant_inputs = {2},
   }));
   // PyTorch's K-dimensional form (a segmentation-like [N, C, H, W]) and class probabilities.
   checks.push_back(parity(ParitySpec{
@@ -139,6 +141,7 @@ void add_class_loss_checks(std::vector<Check>& checks) {
       },
       .backward = true,
       .make_inputs = [] { return Outputs{randn({8, 10, 5, 7}), randint(0, 10, {8, 5, 7}), rand({10}) + 0.5}; },
+      .constant_inputs = {2},
   }));
   checks.push_back(parity(ParitySpec{
       .op = "cross_entropy class probabilities (weight) backward",
