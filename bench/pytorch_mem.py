@@ -8,12 +8,9 @@ Prints one JSON object: {"torch": version, "device", "batch_size", "modes": {"tr
 {"total": bytes, "layers": {"0": bytes, ...}}, "eval_grad": {...}}}. With --check
 EMBER_JSON (the file of `ember mem --json`), compares the measured bytes with ember's
 "pytorch_saved_bytes" (PyTorch's save rules written down in tools/pytorch_saved.cpp)
-layer by layer and exits 1 on any difference. With --peaks (CUDA only), also "peaks": for
-each of ember mem's four modes, torch.cuda.max_memory_allocated over the forward and loss and
-over forward + backward, less what was allocated before (the twin of ember mem's "peak (fwd)"
-and "peak (fwd+bwd)" columns, Note [Measuring the modes] in nn/memory_modes.h).
+layer by layer and exits 1 on any difference.
 
-Usage: /usr/bin/python3 bench/pytorch_mem.py [--batch-size 256] [--device cpu] [--check FILE] [--peaks]
+Usage: /usr/bin/python3 bench/pytorch_mem.py [--batch-size 256] [--device cpu] [--check FILE]
 """
 import argparse
 import json
@@ -57,49 +54,11 @@ def measure(model, x, training):
     return {"total": sum(layers.values()), "layers": layers}
 
 
-def peaks(model, x, y):
-    """Each mode as ember mem runs it: a warm-up step first (cuDNN's plans and workspace), the
-    cache emptied and the gradients set to none before each mode."""
-    import torch.nn.functional as F
-    model.train()
-    F.cross_entropy(model(x), y).backward()
-    torch.cuda.synchronize()
-    modes = {"train_grad": (True, None), "eval_grad": (False, None),
-             "eval_no_grad": (False, torch.no_grad), "eval_inference_mode": (False, torch.inference_mode)}
-    out = {}
-    for name, (training, guard) in modes.items():
-        model.zero_grad(set_to_none=True)
-        model.train(training)
-        torch.cuda.synchronize()
-        torch.cuda.empty_cache()
-        base = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        if guard is None:
-            loss = F.cross_entropy(model(x), y)
-            torch.cuda.synchronize()
-            fwd = torch.cuda.max_memory_allocated() - base
-            loss.backward()
-            torch.cuda.synchronize()
-            both = torch.cuda.max_memory_allocated() - base
-            del loss
-        else:
-            with guard():
-                loss = F.cross_entropy(model(x), y)
-            torch.cuda.synchronize()
-            fwd, both = torch.cuda.max_memory_allocated() - base, None
-            del loss
-        out[name] = {"forward_peak_bytes": fwd, "forward_backward_peak_bytes": both}
-    model.zero_grad(set_to_none=True)
-    model.train()
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--check", help="ember mem --json file to compare with")
-    ap.add_argument("--peaks", action="store_true", help="the allocator's peaks in the four modes (CUDA)")
     args = ap.parse_args()
     torch.manual_seed(0)
     model = small_cnn().to(args.device)
@@ -108,9 +67,6 @@ def main():
     x = torch.randn(args.batch_size, 1, 28, 28, device=args.device)
     result = {"torch": torch.__version__, "device": args.device, "batch_size": args.batch_size,
               "modes": {m: measure(model, x, m == "train_grad") for m in ("train_grad", "eval_grad")}}
-    if args.peaks:
-        y = torch.randint(0, 10, (args.batch_size,), device=args.device)
-        result["peaks"] = peaks(model, x, y)
     print(json.dumps(result, indent=1))
     if not args.check:
         return 0

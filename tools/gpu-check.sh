@@ -10,7 +10,7 @@ set -uo pipefail
 # A session gets at most 15 minutes of GPU time, starts (60-120 s each) included; a
 # machine stays warm only ~30 s after a call, and the device tool returns at most 8 files
 # from $OUT. So:
-#  * PHASES picks what runs, in this order: env tests train mem bench sanitize (the default),
+#  * PHASES picks what runs, in this order: env tests train bench sanitize (the default),
 #    plus the opt-in interop (checkpoint read by PyTorch), cudabench (bench_cuda, the CUDA
 #    runtime's benchmarks) and source (a from-source GPU-host build and its cuda tests).
 #    Correctness comes first: benchmarks of kernels that fail their tests mean nothing.
@@ -41,7 +41,7 @@ set -uo pipefail
 
 OUT="${OUT:-/tmp/gpu-check-out}"
 RES="${RES:-/tmp/gpu-check}"
-PHASES=" ${PHASES:-env tests train mem bench sanitize} "
+PHASES=" ${PHASES:-env tests train bench sanitize} "
 budget="${BUDGET:-360}"
 rm -rf "$RES" && mkdir -p "$RES/tests" "$OUT"
 bundle="$PWD/.gpuhost"
@@ -140,14 +140,6 @@ summarize() {
   fi
   if [[ -s "$RES/train_cuda.txt" ]]; then
     echo "bf16 convolutions without a cuDNN plan (float32 copies): $(grep -c 'no bfloat16 plan' "$RES/train_cuda.txt")"
-  fi
-  if [[ -s "$RES/pytorch_mem_cuda.json" ]]; then  # PyTorch's peaks beside ember mem's table
-    echo "--- PyTorch peaks (MiB, fwd / fwd+bwd): $(python3 -c 'import json, sys
-def mib(b): return "-" if b is None else "%.2f" % (b / 2**20)
-peaks = json.load(open(sys.argv[1])).get("peaks", {})
-print("; ".join("%s %s / %s" % (k, mib(v["forward_peak_bytes"]), mib(v["forward_backward_peak_bytes"]))
-                for k, v in peaks.items()))' \
-      "$RES/pytorch_mem_cuda.json" 2>&1 | head -3)"
   fi
   for f in train_cuda.txt bench_train.txt sanitize.txt interop.txt cudabench.txt source.txt; do
     [[ -s "$RES/$f" ]] || continue
@@ -280,7 +272,7 @@ if phase tests; then
 fi
 
 # Issues 9 and 14: 3 epochs on the GPU (the step captured as a CUDA graph by default),
-# eagerly, with bf16 autocast.
+# eagerly, with bf16 autocast; and `ember mem` on CUDA.
 if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
   # Which layer cases cuDNN declines (ember's kernels then run them), in both layouts.
   EMBER_LOG_LEVEL=debug run_step cudnn_declines.txt 60 "$bin/ember" train --device cuda --epochs 1 --limit 2048 \
@@ -296,24 +288,16 @@ if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
     --json "$RES/train_cuda_eager.json"
   run_step train_cuda.txt 60 "$bin/ember" train --device cuda --epochs 1 --memory-format channels_last --data "$data" \
     --json "$RES/train_cuda_channels_last.json"
-  pack
-fi
-
-# Issue 9: `ember mem --device cuda` beside PyTorch's torch.cuda.max_memory_allocated in
-# the same four modes (bench/pytorch_mem.py --peaks).
-if phase mem; then
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --json "$RES/mem_cuda.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --amp
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --checkpoint 3
-  run_step train_cuda.txt 60 "${py_env[@]}" bash -c \
-    "cd bench && python3 pytorch_mem.py --device cuda --batch-size 256 --peaks > $RES/pytorch_mem_cuda.json"
   pack
 fi
 
 # Issues 9 and 14: ember's training benchmarks, each beside its PyTorch twin in the same
 # run: steps, layers and the 10k evaluation (5 repetitions; only BM_layer has no fixed
-# iteration count, so --benchmark_min_time=0.02 shortens it alone (0.1 took 10 s a layer
-# case on the H200, 2026-12-04: the host's launch time, not the GPU's, sets the count); a configuration of the
+# iteration count, so --benchmark_min_time=0.02 shortens it alone (0.1 took ~10 s a layer
+# case on the H200, 2026-12-04, and cut the layers at 100 s); a configuration of the
 # twin's sweep that fails or hangs is recorded and the others still report), then whole
 # epochs, BM_epoch (one repetition: each already times 5 epochs and reports their median).
 if phase bench; then
