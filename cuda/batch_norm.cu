@@ -69,6 +69,13 @@ __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* inv
 }
 
 template <typename T>
+__global__ void normalize_eval_kernel(const T* x, T* out, const T* mean, const T* var, T eps, const T* w, const T* b,
+                                      Shape s, int64_t total) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < total) normalize_eval_element(x, out, mean, var, eps, w, b, s, total <= INT32_MAX, i);
+}
+
+template <typename T>
 __global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, double* partial, Shape s,
                                         int64_t per_group) {
   const Images im = images_of(s, blockIdx.y, per_group);
@@ -183,18 +190,30 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
 
 void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out_in) {
-  const Tensor invstd = native::batch_norm_invstd(running_var, eps);
-  if (cudnn_batch_norm_eval(x_in, running_mean, invstd, weight, bias, out_in)) return;
+  if (cudnn_batch_norm_eval(x_in, running_mean, running_var, eps, weight, bias, out_in)) return;
   const Tensor x = kernel_x(x_in), out = out_in.is_same(x_in) ? x : output_like_x(out_in, x);
-  normalize(x, running_mean, invstd, weight, bias, out);
+  const int64_t total = x.numel();
+  if (total == 0) return;
+  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {  // one launch: invstd in each thread
+    using T = typename decltype(tag)::type;
+    normalize_eval_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<T>(), out.data_ptr<T>(), running_mean.data_ptr<T>(), running_var.data_ptr<T>(),
+        static_cast<T>(eps), cdata<T>(weight), cdata<T>(bias), shape_of(x), total);
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
   write_back(out, out_in);
 }
 
 void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x_in, const Tensor& grad_w,
                          const Tensor& grad_b) {
-  // cuDNN's backward differentiates through batch statistics: training mode only.
-  if (training && cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) return;
+  // cuDNN's backward differentiates through batch statistics: training mode only; and it
+  // makes no promise for grad_x == grad (DeviceOps::batch_norm_backward_in_place), which
+  // these kernels keep: each thread reads its g[i] before writing gx[i], after the sums.
+  if (training && !grad_x_in.is_alias_of(grad_in) &&
+      cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) {
+    return;
+  }
   const Tensor x = kernel_x(x_in), grad = like_x(grad_in, x), grad_x = output_like_x(grad_x_in, x);
   const Shape s = shape_of(x);
   if (s.C == 0) return;

@@ -119,8 +119,7 @@ EMBER_HD_INLINE void stats_finalize(const T* x, const double* partial, int64_t g
   v = v < 0 ? 0 : v;
   mean[c] = static_cast<T>(static_cast<double>(x[s.at(0, c, 0)]) + shifted_mean);
   var[c] = static_cast<T>(v);
-  using std::sqrt;
-  invstd[c] = T(1) / sqrt(static_cast<T>(v) + static_cast<T>(eps));
+  invstd[c] = bn::invstd(static_cast<T>(v), static_cast<T>(eps));
 }
 
 // Element i's channel: 32-bit division when the tensor's indices fit (`narrow`: the common
@@ -136,6 +135,15 @@ EMBER_HD_INLINE void normalize_element(const T* x, T* out, const T* mean, const 
                                        const Shape& s, bool narrow, int64_t i) {
   const int64_t c = channel_of(i, s, narrow);
   out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
+}
+
+// Eval mode in one pass: the running variance's invstd computed by each thread (as
+// native::batch_norm_invstd computes it) instead of by three kernels before.
+template <typename T>
+EMBER_HD_INLINE void normalize_eval_element(const T* x, T* out, const T* mean, const T* var, T eps, const T* w,
+                                            const T* b, const Shape& s, bool narrow, int64_t i) {
+  const int64_t c = channel_of(i, s, narrow);
+  out[i] = bn::normalize(x[i], mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0));
 }
 
 // Channel c: gw, gb, and the coefficients of grad_input, from the partials in group order.

@@ -1,8 +1,9 @@
 // Batch norm on CUDA through NVIDIA's cuDNN frontend graphs (batchnorm, batchnorm_inference,
 // batchnorm_backward), one graph per op, operand layout (NCHW or channels-last) and device,
 // cached for the process.
-// The rule: cuDNN for float32 4-D input when cuDNN accepts the graph, except eval in place and
-// eval-mode backward; everything else, float64 and 2-D/3-D input included, runs batch_norm.cu.
+// The rule: cuDNN for float32 4-D input when cuDNN accepts the graph within the workspace
+// cap (Note [Batch norm's cuDNN workspace]), except eval in place and backward in place or in
+// eval mode; everything else, float64 and 2-D/3-D input included, runs batch_norm.cu.
 #include "cuda/cuda_internal.h"
 
 #if EMBER_HAVE_CUDNN_FRONTEND
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/logging.h"
+#include "core/native.h"
 #include "cuda/cudnn_internal.h"
 #include "cuda/cudnn_plan.h"
 #include "cuda/graph.h"
@@ -105,6 +107,20 @@ struct BnGraph {
   int64_t workspace = 0;
 };
 
+// Note [Batch norm's cuDNN workspace]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// cuDNN 9.19's batch-norm training engines for NCHW x ask for a workspace of about twice x's
+// bytes (forward) and three times (backward), every engine config alike (the deviceless H200
+// planning, ember_cudnn_plan_tests, lists them: for x [128, 32, 28, 28], 12.8 MB, 25.7 MB and
+// 38.6 MB). On the H200 (docs/gpu-status.md, 2026-12-04) that put `ember mem --device cuda`'s
+// training peak at 99 / 149 MiB (forward / forward+backward, batch 256) against the CPU's
+// 61.6 / 63.2 and PyTorch's 105 / 118. ember's kernels (batch_norm.cu) need 2 * C * groups
+// doubles of scratch. So a graph is planned only with engines whose workspace is at most x's
+// own bytes: today the NCHW training graphs are declined (logged once per case; ember's
+// kernels run them) and the channels-last ones fit; a cuDNN whose NCHW engines stage less
+// would be taken again without a change here.
+int64_t workspace_cap(const BnCall& call) { return static_cast<int64_t>(call.x().nbytes()); }
+
 // The graph of one call, planned for target (Note [cuDNN plans without a GPU] in
 // cuda/cudnn_plan.h); a std::runtime_error saying why when cuDNN declines it.
 std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detail::PlanTarget& target) {
@@ -150,14 +166,14 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detai
       break;
     }
   }
-  const std::string failure = cuda::detail::plan_graph(graph, target, false, false, bg->workspace);
+  const std::string failure =
+      cuda::detail::plan_graph(graph, target, false, false, bg->workspace, workspace_cap(call));
   if (!failure.empty()) throw std::runtime_error(failure);
   return bg;
 }
 
-// The built graph for this call's op, operand layouts and device, built on first use and
-// kept for the process; nullptr when cuDNN rejected the case (remembered, logged once).
-std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handle) {
+// What the built graph of a call depends on: its op, operand layouts and device.
+std::vector<int64_t> key_of(const BnCall& call) {
   std::vector<int64_t> key{static_cast<int64_t>(call.op), static_cast<int64_t>(call.x().dtype()),
                            cuda::detail::current_device_index()};
   for (int64_t uid = kX; uid < kEps; ++uid) {
@@ -169,9 +185,30 @@ std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handl
     key.insert(key.end(), strides.begin(), strides.end());
     key.push_back(alignment_of(*t));
   }
-  static std::mutex mu;
-  static auto* cache = new std::map<std::vector<int64_t>, std::shared_ptr<const BnGraph>>();  // never destroyed
-  std::lock_guard<std::mutex> lock(mu);
+  return key;
+}
+
+// The graphs built so far (never destroyed); nullptr for a case cuDNN rejected.
+std::mutex graphs_mu;
+std::map<std::vector<int64_t>, std::shared_ptr<const BnGraph>>& graphs() {
+  static auto* cache = new std::map<std::vector<int64_t>, std::shared_ptr<const BnGraph>>();
+  return *cache;
+}
+
+// Whether cuDNN has already rejected this call's case (false also when not yet tried).
+bool declined(const BnCall& call) {
+  const std::vector<int64_t> key = key_of(call);
+  std::lock_guard<std::mutex> lock(graphs_mu);
+  auto it = graphs().find(key);
+  return it != graphs().end() && it->second == nullptr;
+}
+
+// The built graph for this call's op, operand layouts and device, built on first use and
+// kept for the process; nullptr when cuDNN rejected the case (remembered, logged once).
+std::shared_ptr<const BnGraph> graph_for(const BnCall& call, cudnnHandle_t handle) {
+  std::vector<int64_t> key = key_of(call);
+  auto* cache = &graphs();
+  std::lock_guard<std::mutex> lock(graphs_mu);
   auto it = cache->find(key);
   if (it != cache->end()) return it->second;
   if (cuda::is_current_stream_capturing()) {  // no plan building in a capture: ember's kernels, this once
@@ -251,16 +288,21 @@ bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor&
   return true;
 }
 
-bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& weight,
+bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, double eps, const Tensor& weight,
                            const Tensor& bias, const Tensor& out) {
   // In place (out is x) is not documented for cuDNN graphs: left to ember's kernel.
-  if (!takes(x) || out.is_alias_of(x) || !channel_operand(mean) || !channel_operand(invstd) ||
+  if (!takes(x) || out.is_alias_of(x) || !channel_operand(mean) || !channel_operand(var) ||
       !optional_channel(weight) || !optional_channel(bias)) {
     return false;
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
   const Tensor shift = bias.defined() ? bias : constant_channels(x, 0);
   if (!scale.defined() || !shift.defined()) return false;
+  // cuDNN 9.14 and 9.19 offer the inference graph no engine on an H200 (docs/gpu-status.md),
+  // so once a case is rejected its invstd is not computed again: var stands in for it in the
+  // key (both float32 [C], contiguous; a fresh invstd with another alignment only misses).
+  if (declined(eval_call(x, out, mean, var, scale, shift))) return false;
+  const Tensor invstd = native::batch_norm_invstd(var, eps);
   return run(eval_call(x, out, mean, invstd, scale, shift), {});
 }
 
@@ -322,7 +364,8 @@ bool cudnn_batch_norm_train(const Tensor&, const Tensor&, const Tensor&, const T
                             const Tensor&, const Tensor&, const Tensor&) {
   return false;
 }
-bool cudnn_batch_norm_eval(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&) {
+bool cudnn_batch_norm_eval(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&, const Tensor&,
+                           const Tensor&) {
   return false;
 }
 bool cudnn_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,

@@ -45,7 +45,7 @@ std::string build_first_plan(fe::graph::Graph& graph) {
 }  // namespace
 
 std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores, bool all_plans,
-                       int64_t& workspace) {
+                       int64_t& workspace, int64_t max_workspace) {
   if (auto status = graph.validate(); !status.is_good()) return failed("validate", status);
   if (target.device != nullptr) {
     auto properties = std::make_shared<fe::DeviceProperties>();
@@ -65,6 +65,7 @@ std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool n
   // TF32 no tensor-core engines for float32 (they would use TF32).
   graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
   if (no_tensor_cores) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
+  if (max_workspace < std::numeric_limits<int64_t>::max()) graph.deselect_workspace_greater_than(max_workspace);
   if (auto status = graph.check_support(); !status.is_good()) return failed("check_support", status);
   if (target.device != nullptr) return build_first_plan(graph);
   const auto policy = all_plans ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE;

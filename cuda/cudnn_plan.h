@@ -20,6 +20,7 @@
 // a GPU host (tests/cuda/test_cudnn_plans_gpu.cpp prints it; gpu-check keeps it). Nothing is
 // executed: numbers and speed still need a GPU.
 #pragma once
+#include <limits>
 #include <string>
 
 #include "core/nn_geometry.h"
@@ -47,11 +48,12 @@ struct PlanTarget {
 // Validates `graph` and builds its plan for target: heuristics (modes A, then fallback),
 // never engines that down-convert inputs, no tensor-core engines when `no_tensor_cores`
 // (float32 without TF32), every candidate plan when `all_plans` (for autotuning) else the
-// heuristics' first that builds. Sets `workspace` (not for a described device); returns ""
-// or "<step> failed: <cuDNN's message>" (kSupportedNotBuilt and the message when only
-// loading failed).
+// heuristics' first that builds; no engine whose workspace is over `max_workspace` bytes.
+// Sets `workspace` (not for a described device); returns "" or "<step> failed: <cuDNN's
+// message>" (kSupportedNotBuilt and the message when only loading failed).
 std::string plan_graph(cudnn_frontend::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores,
-                       bool all_plans, int64_t& workspace);
+                       bool all_plans, int64_t& workspace,
+                       int64_t max_workspace = std::numeric_limits<int64_t>::max());
 
 // The current GPU described in cuDNN's JSON (an ember::Error where cuDNN cannot: no GPU,
 // a cuDNN without device descriptions, or a build without the frontend).

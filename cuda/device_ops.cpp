@@ -79,6 +79,7 @@ const DeviceOps* cuda_ops() {
       .batch_norm_train = OnTensorsDevice<cuda_kernels::batch_norm_train>::call,
       .batch_norm_eval = OnTensorsDevice<cuda_kernels::batch_norm_eval>::call,
       .batch_norm_backward = OnTensorsDevice<cuda_kernels::batch_norm_backward>::call,
+      .batch_norm_backward_in_place = true,  // ember's kernels where grad_x is grad (batch_norm.cu)
       .row_norm_forward = OnTensorsDevice<cuda_kernels::row_norm_forward>::call,
       .row_norm_backward = OnTensorsDevice<cuda_kernels::row_norm_backward>::call,
       .dropout_forward = OnTensorsDevice<cuda_kernels::dropout_forward>::call,

@@ -91,15 +91,16 @@ void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, c
                    const Shape& s) {
   for_channels(s, 3, [&](int64_t c) {
     std::tie(mean[c], var[c]) = channel_stats(x, c, s);
-    invstd[c] = T(1) / std::sqrt(var[c] + static_cast<T>(eps));
+    invstd[c] = bn::invstd(var[c], static_cast<T>(eps));
     normalize_channel(x, out, c, mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
   });
 }
 
+// Eval forward: the running statistics, invstd per channel from the running variance.
 template <typename T>
-void normalize(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b, const Shape& s) {
+void normalize_eval(const T* x, T* out, const T* mean, const T* var, T eps, const T* w, const T* b, const Shape& s) {
   for_channels(s, 1, [&](int64_t c) {
-    normalize_channel(x, out, c, mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
+    normalize_channel(x, out, c, mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
   });
 }
 
@@ -154,11 +155,10 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out) {
-  const Tensor invstd = native::batch_norm_invstd(running_var, eps);
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    normalize(cdata<T>(x), mdata<T>(out), cdata<T>(running_mean), cdata<T>(invstd), cdata<T>(weight), cdata<T>(bias),
-              shape_of(x));
+    normalize_eval(cdata<T>(x), mdata<T>(out), cdata<T>(running_mean), cdata<T>(running_var), static_cast<T>(eps),
+                   cdata<T>(weight), cdata<T>(bias), shape_of(x));
   });
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/bitmask.h"
 #include "core/cpu/kernels.h"
+#include "core/native.h"
 #include "cuda/batch_norm_threads.h"
 #include "cuda/norm_threads.h"
 #include "cuda/pool_threads.h"
@@ -314,6 +315,24 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
     EXPECT_TRUE(allclose(out.contiguous(), want, c.tol, c.tol)) << "out " << name << (narrow ? "" : " (64-bit)");
   }
 
+  // Eval forward (normalize_eval_element's threads, invstd in each) against the CPU's eval
+  // kernel, bit for bit; and its invstd against native::batch_norm_invstd's three ops (the
+  // invstd eval mode saves for backward).
+  const Tensor want_eval = make_empty(c.x, c.dtype, Device::cpu());
+  cpu::batch_norm_eval(x_nchw, rm0, rv0, w, b, eps, want_eval);
+  for (bool narrow : {true, false}) {
+    const Tensor out = x_shaped();
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      bnt::normalize_eval_element(xp, out.data_ptr<T>(), rm0.data_ptr<T>(), rv0.data_ptr<T>(), static_cast<T>(eps),
+                                  w.data_ptr<T>(), b.data_ptr<T>(), s, narrow, i);
+    }
+    EXPECT_TRUE(equal(out.contiguous(), want_eval)) << "eval out " << name << (narrow ? "" : " (64-bit)");
+  }
+  const Tensor invstd_by_ops = native::batch_norm_invstd(rv0, eps);
+  for (int64_t ch = 0; ch < C; ++ch) {
+    EXPECT_EQ(bn::invstd(rv0.data_ptr<T>()[ch], static_cast<T>(eps)), invstd_by_ops.data_ptr<T>()[ch]) << name;
+  }
+
   // Running statistics after cuDNN's training forward (update_running_stats's threads).
   const Tensor crm = rm0.clone(), crv = rv0.clone();
   const int64_t count = s.N * s.S;
@@ -350,6 +369,14 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
       }
       EXPECT_TRUE(allclose(gx.contiguous(), want_gx, c.tol, c.tol))
           << "grad_x " << name << mode << (narrow ? "" : " (64-bit)");
+      // In place, as the CUDA backward runs when the incoming gradient may be overwritten
+      // (DeviceOps::batch_norm_backward_in_place): each thread reads its g[i] before writing it.
+      const Tensor g_then_gx = g.clone();
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        bnt::grad_input_element(g_then_gx.data_ptr<T>(), xp, mp, want_invstd.data_ptr<T>(), w.data_ptr<T>(),
+                                mean_g.data(), coef.data(), g_then_gx.data_ptr<T>(), s, narrow, i);
+      }
+      EXPECT_TRUE(equal(g_then_gx, gx)) << "grad_x in place " << name << mode << (narrow ? "" : " (64-bit)");
     }
     EXPECT_TRUE(allclose(tensor(gw), want_gw, c.tol, c.tol)) << "grad_weight " << name << mode;
     EXPECT_TRUE(allclose(tensor(gb), want_gb, c.tol, c.tol)) << "grad_bias " << name << mode;
