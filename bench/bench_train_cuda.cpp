@@ -13,7 +13,8 @@
 //    model require it) and drops the graph; fwd_bwd adds autograd::grad with a fixed
 //    random grad_output (no .grad accumulation). Conv layers, the step and the evaluation
 //    take cudnn_benchmark:0/1 (ember::cudnn::set_benchmark); TF32 for convolutions stays
-//    at its default (on, as in PyTorch).
+//    at its default (on, as in PyTorch). BM_layer_graphed/<layer>/fwd_bwd replays the same
+//    forward and backward captured as a CUDA graph: the GPU's own time, what a graphed step pays.
 //  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last} (issue 14): one training epoch of 60,000 random
 //    images resident on the GPU, shuffled there (index_select), in batches of 128 (468 full
 //    batches; the last 96 images are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
@@ -299,6 +300,24 @@ LayerCase max_pool_case(int64_t channels, int64_t hw) {
   return c;
 }
 
+LayerCase relu_case(int64_t channels, int64_t hw) {
+  Tensor x = ember::randn({kBatch, channels, hw, hw}, gpu(true));
+  LayerCase c;
+  c.forward = [x] { return F::relu(x); };
+  c.grad_inputs = {x};
+  return c;
+}
+
+LayerCase linear_case(int64_t in, int64_t out) {
+  Tensor x = ember::randn({kBatch, in}, gpu(true));
+  Tensor w = ember::randn({out, in}, gpu(true));
+  Tensor b = ember::randn({out}, gpu(true));
+  LayerCase c;
+  c.forward = [x, w, b] { return F::linear(x, w, b); };
+  c.grad_inputs = {x, w, b};
+  return c;
+}
+
 LayerCase dropout_case(double p, int64_t features) {
   Tensor x = ember::randn({kBatch, features}, gpu(true));
   LayerCase c;
@@ -318,6 +337,8 @@ const std::vector<LayerSpec>& layer_specs() {
       {"max_pool2d_32x28x28", false, [] { return max_pool_case(32, 28); }},
       {"max_pool2d_64x14x14", false, [] { return max_pool_case(64, 14); }},
       {"dropout_p0.25_3136", false, [] { return dropout_case(0.25, 64 * 7 * 7); }},
+      {"relu_32x28x28", false, [] { return relu_case(32, 28); }},
+      {"linear_3136to128", false, [] { return linear_case(64 * 7 * 7, 128); }},
   };
   return specs;
 }
@@ -343,6 +364,33 @@ void BM_layer(benchmark::State& state, const LayerSpec* spec, bool backward) {
   });
 }
 
+// The same forward and backward captured as one CUDA graph (nn::GraphedStep) and replayed:
+// the GPU's time for the layer without the host's launches, what a graphed step pays for it.
+void BM_layer_graphed(benchmark::State& state, const LayerSpec* spec) {
+  guarded(state, [&] {
+    ember::manual_seed(0);
+    const LayerCase c = spec->make();
+    Tensor grad_out;
+    {
+      ember::NoGradGuard no_grad;
+      grad_out = ember::randn(c.forward().sizes(), gpu());
+    }
+    ember::nn::GraphedStep graphed(
+        [&](const std::vector<Tensor>&) {
+          Tensor out = c.forward();
+          benchmark::DoNotOptimize(ember::autograd::grad({out}, c.grad_inputs, {grad_out}));
+        },
+        3, "BM_layer_graphed's layer");
+    const std::vector<Tensor> token{ember::zeros({1}, gpu())};  // GraphedStep's (unused) static input
+    for (int i = 0; i < 4 && !graphed.captured(); ++i) graphed(token);
+    if (!graphed.captured()) {
+      state.SkipWithError("the layer's forward and backward were not captured");
+      return;
+    }
+    time_with_events(state, [&] { graphed(token); });
+  });
+}
+
 void register_layer_benchmarks() {
   for (const LayerSpec& spec : layer_specs()) {
     for (bool backward : {false, true}) {
@@ -351,6 +399,11 @@ void register_layer_benchmarks() {
       if (spec.uses_conv) b->ArgName("cudnn_benchmark")->Arg(0)->Arg(1);
       b->UseManualTime()->Unit(benchmark::kMicrosecond);
     }
+  }
+  for (const LayerSpec& spec : layer_specs()) {
+    const std::string name = std::string("BM_layer_graphed/") + spec.name + "/fwd_bwd";
+    benchmark::RegisterBenchmark(name.c_str(), BM_layer_graphed, &spec)->UseManualTime()->Unit(
+        benchmark::kMicrosecond);
   }
 }
 

@@ -155,6 +155,14 @@ def layer_cases(dev, channels_last):
         x = t((BATCH, n), True)
         return (lambda: F.dropout(x, p, True)), [x]
 
+    def relu(c, hw):
+        x = t((BATCH, c, hw, hw), True)
+        return (lambda: F.relu(x)), [x]
+
+    def linear(cin, cout):
+        x, w, b = t((BATCH, cin), True), t((cout, cin), True), t((cout,), True)
+        return (lambda: F.linear(x, w, b)), [x, w, b]
+
     return [
         ("conv2d_1to32_28x28", lambda: conv(1, 32, 28, False)),
         ("conv2d_32to64_14x14", lambda: conv(32, 64, 14, True)),
@@ -165,6 +173,8 @@ def layer_cases(dev, channels_last):
         ("max_pool2d_32x28x28", lambda: max_pool(32, 28)),
         ("max_pool2d_64x14x14", lambda: max_pool(64, 14)),
         ("dropout_p0.25_3136", lambda: dropout(0.25, 64 * 7 * 7)),
+        ("relu_32x28x28", lambda: relu(32, 28)),
+        ("linear_3136to128", lambda: linear(64 * 7 * 7, 128)),
     ]
 
 
