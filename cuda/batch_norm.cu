@@ -3,7 +3,8 @@
 // channels-last alike (no copies): blocks of (image group, channel) sum in
 // double (shifted Σx and Σx² for the statistics; in backward Σg and Σg(x - mean)) and a
 // second kernel combines each channel's partials in order; an elementwise kernel applies
-// core/batch_norm_math.h (the CPU's formula), native::blend_running_stats updates as on the CPU.
+// core/batch_norm_math.h (the CPU's formula); the statistics' kernel also blends the running
+// statistics with native::blend_running_stats's ops (that function itself for odd buffers).
 // Each thread's work is in cuda/batch_norm_threads.h (run on the CPU by the tests too).
 #include <cuda_runtime.h>
 
@@ -54,11 +55,15 @@ __global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64
   write_block_sums(stats_sums(x, s, blockIdx.x, im, threadIdx.x, blockDim.x), partial);
 }
 
+// Also blends the channel's running statistics (either may be null), as the CPU's
+// native::blend_running_stats does after its statistics: no launches of their own.
 template <typename T>
 __global__ void stats_finalize_kernel(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
-                                      double eps, Shape s) {
+                                      double eps, Shape s, T* running_mean, T* running_var, RunningBlend<T> blend) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c < s.C) stats_finalize(x, partial, groups, mean, var, invstd, eps, s, c);
+  if (c >= s.C) return;
+  stats_finalize(x, partial, groups, mean, var, invstd, eps, s, c);
+  blend_running_stats(mean[c], var[c], running_mean, running_var, blend.keep, blend.factor, blend.unbias, c);
 }
 
 template <typename T>
@@ -152,10 +157,10 @@ void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, 
   const int64_t C = mean.numel();
   visit_floating(mean.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const double unbias = static_cast<double>(count) / static_cast<double>(count > 1 ? count - 1 : 1);
+    const RunningBlend<T> blend = running_blend<T>(factor, count);
     running_stats_kernel<T><<<blocks_for(C), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        mean.data_ptr<T>(), invstd.data_ptr<T>(), eps, mdata<T>(running_mean), mdata<T>(running_var),
-        static_cast<T>(1.0 - factor), static_cast<T>(factor), static_cast<T>(unbias), C);
+        mean.data_ptr<T>(), invstd.data_ptr<T>(), eps, mdata<T>(running_mean), mdata<T>(running_var), blend.keep,
+        blend.factor, blend.unbias, C);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }
@@ -172,6 +177,10 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   if (s.C == 0 || x.numel() == 0) return;  // no statistics of nothing (nn::functional refuses it first)
   const Split split = split_of(s);
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
+  const auto blendable = [&](const Tensor& running) {  // what stats_finalize_kernel writes directly
+    return !running.defined() || (running.dtype() == x.dtype() && running.is_contiguous() && running.numel() == s.C);
+  };
+  const bool blend_in_kernel = blendable(running_mean) && blendable(running_var);
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(split.groups));
@@ -180,12 +189,14 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
     EMBER_CUDA_LAUNCH_CHECK();
     stats_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), partial.data_ptr<double>(), split.groups, mean.data_ptr<T>(), var.data_ptr<T>(),
-        invstd.data_ptr<T>(), eps, s);
+        invstd.data_ptr<T>(), eps, s, blend_in_kernel ? mdata<T>(running_mean) : nullptr,
+        blend_in_kernel ? mdata<T>(running_var) : nullptr, running_blend<T>(factor, s.N * s.S));
     EMBER_CUDA_LAUNCH_CHECK();
   });
   normalize(x, mean, invstd, weight, bias, out);
   write_back(out, out_in);
-  native::blend_running_stats(mean, var, running_mean, running_var, factor, s.N * s.S);
+  // Running buffers of another dtype or strided (F::batch_norm passes them as given): native ops.
+  if (!blend_in_kernel) native::blend_running_stats(mean, var, running_mean, running_var, factor, s.N * s.S);
 }
 
 void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,

@@ -171,20 +171,37 @@ EMBER_HD_INLINE void grad_input_element(const T* g, const T* x, const T* mean, c
   gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
 }
 
-// Channel c's running statistics after a training forward: (1 - factor) * running + factor *
-// batch, each product and the sum rounded once (no FMA), the variance unbiased.
+// Channel c's running statistics after a training forward from its batch mean and biased
+// variance: (1 - factor) * running + factor * batch, each product and the sum rounded once
+// (no FMA), the variance unbiased: native::blend_running_stats's ops, one thread a channel.
 template <typename T>
-EMBER_HD_INLINE void running_stats(const T* mean, const T* invstd, double eps, T* running_mean, T* running_var, T keep,
-                                   T factor, T unbias, int64_t c) {
+EMBER_HD_INLINE void blend_running_stats(T mean, T biased_var, T* running_mean, T* running_var, T keep, T factor,
+                                         T unbias, int64_t c) {
   const auto blend = [&](T running, T batch) {
     return fused::add_rn(fused::mul_rn(running, keep), fused::mul_rn(batch, factor));
   };
-  if (running_mean) running_mean[c] = blend(running_mean[c], mean[c]);
-  if (running_var) {
-    const double is = static_cast<double>(invstd[c]);
-    const T biased = static_cast<T>(1.0 / (is * is) - eps);
-    running_var[c] = blend(running_var[c], fused::mul_rn(biased < T(0) ? T(0) : biased, unbias));
-  }
+  if (running_mean) running_mean[c] = blend(running_mean[c], mean);
+  if (running_var) running_var[c] = blend(running_var[c], fused::mul_rn(biased_var, unbias));
+}
+
+// The same after cuDNN's forward, which keeps no variance: the biased one from invstd.
+template <typename T>
+EMBER_HD_INLINE void running_stats(const T* mean, const T* invstd, double eps, T* running_mean, T* running_var, T keep,
+                                   T factor, T unbias, int64_t c) {
+  const double is = static_cast<double>(invstd[c]);
+  const T biased = static_cast<T>(1.0 / (is * is) - eps);
+  blend_running_stats(mean[c], biased < T(0) ? T(0) : biased, running_mean, running_var, keep, factor, unbias, c);
+}
+
+// The blend's per-call constants (as native::blend_running_stats's scalars, rounded to T).
+template <typename T>
+struct RunningBlend {
+  T keep, factor, unbias;
+};
+template <typename T>
+inline RunningBlend<T> running_blend(double factor, int64_t count) {
+  const double unbias = static_cast<double>(count) / static_cast<double>(count > 1 ? count - 1 : 1);
+  return {static_cast<T>(1.0 - factor), static_cast<T>(factor), static_cast<T>(unbias)};
 }
 
 }  // namespace ember::cuda_kernels::bn_threads

@@ -344,6 +344,19 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
   EXPECT_TRUE(allclose(crm, rm, c.tol, c.tol)) << "running_mean " << name;
   EXPECT_TRUE(allclose(crv, rv, 10 * c.tol, 10 * c.tol)) << "running_var " << name;
 
+  // Running statistics blended by the finalize kernel (ember's kernels' path) from the threads'
+  // mean and biased variance: bit for bit native::blend_running_stats's (the CPU's ops).
+  const Tensor native_rm = rm0.clone(), native_rv = rv0.clone();
+  native::blend_running_stats(tensor(mean), tensor(var), native_rm, native_rv, factor, count);
+  const Tensor kernel_rm = rm0.clone(), kernel_rv = rv0.clone();
+  const bnt::RunningBlend<T> blend = bnt::running_blend<T>(factor, count);
+  for (int64_t ch = 0; ch < C; ++ch) {
+    bnt::blend_running_stats(mean[ch], var[ch], kernel_rm.data_ptr<T>(), kernel_rv.data_ptr<T>(), blend.keep,
+                             blend.factor, blend.unbias, ch);
+  }
+  EXPECT_TRUE(equal(kernel_rm, native_rm)) << "blended running_mean " << name;
+  EXPECT_TRUE(equal(kernel_rv, native_rv)) << "blended running_var " << name;
+
   // Backward, training (through batch statistics) and eval (running statistics as constants).
   const Tensor g_nchw = randn(c.x, c.dtype).contiguous(), g = laid_out(g_nchw, channels_last);
   for (bool training : {true, false}) {
