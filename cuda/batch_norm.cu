@@ -187,10 +187,11 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
     stats_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
     EMBER_CUDA_LAUNCH_CHECK();
+    T* const rm = blend_in_kernel ? mdata<T>(running_mean) : nullptr;
+    T* const rv = blend_in_kernel ? mdata<T>(running_var) : nullptr;
     stats_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), partial.data_ptr<double>(), split.groups, mean.data_ptr<T>(), var.data_ptr<T>(),
-        invstd.data_ptr<T>(), eps, s, blend_in_kernel ? mdata<T>(running_mean) : nullptr,
-        blend_in_kernel ? mdata<T>(running_var) : nullptr, running_blend<T>(factor, s.N * s.S));
+        invstd.data_ptr<T>(), eps, s, rm, rv, running_blend<T>(factor, s.N * s.S));
     EMBER_CUDA_LAUNCH_CHECK();
   });
   normalize(x, mean, invstd, weight, bias, out);
