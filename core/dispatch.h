@@ -225,8 +225,8 @@ struct DeviceOps {
   void (*batch_norm_backward)(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                               const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                               const Tensor& grad_b);
-  // Whether batch_norm_backward takes grad_x == grad: the CPU's does (its per-channel sums
-  // come first); CUDA's does not ask it of cuDNN, whose backward makes no such promise.
+  // Whether batch_norm_backward takes grad_x == grad: the CPU's and CUDA's do (their
+  // per-channel sums come first); CUDA's then skips cuDNN, whose backward makes no such promise.
   bool batch_norm_backward_in_place = false;
   // ---- layer norm and group norm: x [M, K] rows (RowNormGeometry in core/nn_geometry.h),
   // float32/float64/bfloat16, contiguous operands, weight/bias [G * D] in x's dtype or

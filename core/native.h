@@ -60,7 +60,8 @@ Tensor leaky_relu_grad_from_bits(const Tensor& grad, const Tensor& bits, double 
 // the gradient it passes on, when that is an elementwise function of it of the same
 // shape and dtype: ReLU's (the incoming gradient where the bit is set) and batch norm's
 // (after its per-channel sums; where the device's kernel allows it,
-// DeviceOps::batch_norm_backward_in_place: the CPU's). A training backward then holds one activation-sized
+// DeviceOps::batch_norm_backward_in_place: the CPU's and CUDA's kernels, not cuDNN's). A
+// training backward then holds one activation-sized
 // gradient fewer at a time (the small CNN's forward+backward peak is its forward's).
 // A gradient the user passed to backward(), one retained (retain_grad), one handed to
 // two inputs (add's) or an expanded one (sum's) is never overwritten: its handle or

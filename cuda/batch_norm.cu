@@ -222,7 +222,8 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
   // cuDNN's backward differentiates through batch statistics: training mode only; and it
   // makes no promise for grad_x == grad (DeviceOps::batch_norm_backward_in_place), which
   // these kernels keep: each thread reads its g[i] before writing gx[i], after the sums.
-  if (training && !grad_x_in.is_alias_of(grad_in) &&
+  const bool in_place = grad_x_in.defined() && grad_x_in.is_alias_of(grad_in);  // undefined: x needs no grad
+  if (training && !in_place &&
       cudnn_batch_norm_backward(grad_in, x_in, mean, invstd, weight, grad_x_in, grad_w, grad_b)) {
     return;
   }

@@ -140,7 +140,7 @@ void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean
 // Batch norm through cuDNN graphs (cudnn_batch_norm.cpp), tried first by batch_norm.cu's
 // kernels above: true when cuDNN did the work, false (nothing done) when it does not take
 // the case. save_mean/save_invstd must be defined; backward is training mode only; eval
-// computes invstd from var only once cuDNN has a graph for the case.
+// computes invstd from var unless cuDNN has already declined the case.
 bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                             const Tensor& running_var, double factor, double eps, const Tensor& out,
                             const Tensor& save_mean, const Tensor& save_invstd);
