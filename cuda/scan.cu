@@ -146,10 +146,11 @@ void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool rev
   visit_dtype_except_bf16(x.dtype(), "cumprod_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>) {
+      const auto* xp = static_cast<const T*>(x.data_ptr());
+      const auto* gp = static_cast<const T*>(grad.data_ptr());
+      auto* gip = static_cast<T*>(grad_in.data_ptr());
       cumprod_backward_kernel<T><<<cuda::detail::blocks_for(layout.lines.numel), kThreadsPerBlock, 0,
-                                   current_raw_stream()>>>(static_cast<const T*>(x.data_ptr()),
-                                                           static_cast<const T*>(grad.data_ptr()),
-                                                           static_cast<T*>(grad_in.data_ptr()), layout, reverse);
+                                   current_raw_stream()>>>(xp, gp, gip, layout, reverse);
       EMBER_CUDA_LAUNCH_CHECK();
     }
   });
