@@ -14,7 +14,8 @@
 //    random grad_output (no .grad accumulation). Conv layers, the step and the evaluation
 //    take cudnn_benchmark:0/1 (ember::cudnn::set_benchmark); TF32 for convolutions stays
 //    at its default (on, as in PyTorch). BM_layer_graphed/<layer>/fwd_bwd replays the same
-//    forward and backward captured as a CUDA graph: the GPU's own time, what a graphed step pays.
+//    forward and backward captured as a CUDA graph: the GPU's own time, what a graphed step pays;
+//    it and BM_epoch's graphed modes count what a replay launches (graph_kernels, graph_nodes).
 //  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last} (issue 14): one training epoch of 60,000 random
 //    images resident on the GPU, shuffled there (index_select), in batches of 128 (468 full
 //    batches; the last 96 images are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
@@ -38,6 +39,7 @@
 #include <ember/ember.h>
 
 #include "cuda/cudnn.h"
+#include "cuda/graph_nodes.h"
 #include "tools/small_cnn.h"
 
 namespace {
@@ -159,6 +161,15 @@ BENCHMARK(BM_train_step)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
+// graph_kernels / graph_nodes: what one replay of the step just captured launches (the
+// kernels' names: EMBER_LOG_LEVEL=debug). A listing that failed leaves the counters out.
+void set_graph_counters(benchmark::State& state) {
+  const ember::cuda::GraphNodes nodes = ember::cuda::last_capture_nodes();
+  if (nodes.total() == 0) return;
+  state.counters["graph_kernels"] = static_cast<double>(nodes.kernels.size());
+  state.counters["graph_nodes"] = static_cast<double>(nodes.total());
+}
+
 enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2, GraphChannelsLast = 3 };
 constexpr int64_t kEpochImages = 60000;
 
@@ -203,6 +214,7 @@ void BM_epoch(benchmark::State& state) {
     };
     epoch();  // warm-up: cuDNN plans, the capture
     ember::cuda::synchronize();
+    if (mode != EpochMode::Eager && graphed.captured()) set_graph_counters(state);
     time_synchronized(state, epoch);
     state.SetItemsProcessed(state.iterations() * (kEpochImages / kBatch) * kBatch);
   });
@@ -387,6 +399,7 @@ void BM_layer_graphed(benchmark::State& state, const LayerSpec* spec) {
       state.SkipWithError("the layer's forward and backward were not captured");
       return;
     }
+    set_graph_counters(state);
     time_with_events(state, [&] { graphed(token); });
   });
 }

@@ -37,6 +37,7 @@ const DeviceOps& cpu_ops() {
       .cross_entropy_rows = cpu::cross_entropy_rows,
       .class_loss_backward = cpu::class_loss_backward,
       .sgd_step = cpu::sgd_step,
+      .sgd_step_many = cpu::sgd_step_many,
       .adam_step = cpu::adam_step,
       .rmsprop_step = cpu::rmsprop_step,
       .adagrad_step = cpu::adagrad_step,

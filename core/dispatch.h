@@ -6,6 +6,7 @@
 // with identical layout (in-place ops).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "core/gather_layout.h"
 #include "core/index_layout.h"
@@ -48,6 +49,13 @@ struct AdadeltaStepArgs;
 struct AdamaxStepArgs;
 struct NadamStepArgs;
 struct RadamStepArgs;
+
+// One parameter of DeviceOps::sgd_step_many: sgd_step's operands and whether its momentum
+// buffer is new (first_step).
+struct SgdOperands {
+  Tensor param, grad, momentum_buf;
+  bool first_step = false;
+};
 
 struct DeviceOps {
   // out[i] = op(in[i]); in and out have the same dtype.
@@ -172,6 +180,10 @@ struct DeviceOps {
   // args.amsgrad; RMSprop's momentum_buf unless args.momentum > 0, grad_avg unless
   // args.centered.
   void (*sgd_step)(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
+  // sgd_step over several parameters of one dtype on this device, each with its own
+  // first_step (args.first_step unused): on CUDA one launch per 32 of them (PyTorch's
+  // foreach step; Note [One launch for the SGD step] in nn/optim/sgd.cpp), on the CPU a loop.
+  void (*sgd_step_many)(const std::vector<SgdOperands>& params, const SgdStepArgs& args);
   void (*adam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                     const Tensor& max_exp_avg_sq, const AdamStepArgs& args);
   void (*rmsprop_step)(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,

@@ -2,6 +2,8 @@
 // class_loss_backward, sgd_step, adam_step, rmsprop_step, adagrad_step), shared by
 // their CPU (core/cpu/) and CUDA (cuda/) versions: internal asserts, since the op layer prepares the operands.
 #pragma once
+#include <vector>
+
 #include "core/op_kinds.h"
 #include "core/tensor.h"
 
@@ -45,6 +47,20 @@ inline bool check_sgd_operands(const Tensor& param, const Tensor& grad, const Te
   check_like_param("sgd_step", param, grad);
   const bool use_momentum = args.momentum != 0.0;
   if (use_momentum) check_like_param("sgd_step", param, momentum_buf);
+  return use_momentum;
+}
+
+// Checks sgd_step_many's operands (one dtype and device, each as sgd_step's); returns
+// whether the momentum buffers are used.
+template <typename Operands>
+bool check_sgd_many_operands(const std::vector<Operands>& params, const SgdStepArgs& args) {
+  bool use_momentum = args.momentum != 0.0;
+  for (const Operands& o : params) {
+    use_momentum = check_sgd_operands(o.param, o.grad, o.momentum_buf, args);
+    EMBER_INTERNAL_ASSERT(o.param.dtype() == params.front().param.dtype() &&
+                              o.param.device() == params.front().param.device(),
+                          "sgd_step_many: every parameter must have the first's dtype and device");
+  }
   return use_momentum;
 }
 

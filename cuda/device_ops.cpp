@@ -3,6 +3,7 @@
 // whatever the thread's current device is.
 #include "core/cuda_backend.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/optim_step_many.h"
 #include "cuda/stream.h"
 
 #include <type_traits>
@@ -63,6 +64,7 @@ const DeviceOps* cuda_ops() {
       .cross_entropy_rows = OnTensorsDevice<cuda_kernels::cross_entropy_rows>::call,
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,
       .sgd_step = OnTensorsDevice<cuda_kernels::sgd_step>::call,
+      .sgd_step_many = cuda_kernels::sgd_step_many,  // makes its parameters' device current
       .adam_step = OnTensorsDevice<cuda_kernels::adam_step>::call,
       .rmsprop_step = OnTensorsDevice<cuda_kernels::rmsprop_step>::call,
       .adagrad_step = OnTensorsDevice<cuda_kernels::adagrad_step>::call,

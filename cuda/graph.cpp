@@ -1,17 +1,22 @@
 // cuda::Graph over cudaStreamBeginCapture / cudaStreamEndCapture / cudaGraphLaunch, with
 // the allocations of the capture in a private pool (Note [CUDA graph capture] in
-// cuda/graph.h), and the check that refuses host synchronisation inside a capture.
+// cuda/graph.h), the check that refuses host synchronisation inside a capture, and the
+// listing of what a capture holds (cuda/graph_nodes.h).
 #include "cuda/graph.h"
 
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_runtime_api.h>
 
 #include <optional>
+#include <vector>
 
 #include "core/factories.h"
 #include "core/logging.h"
 #include "core/random.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/cudnn_internal.h"
+#include "cuda/graph_nodes.h"
 #include "cuda/stream.h"
 
 namespace ember::cuda {
@@ -33,6 +38,86 @@ struct Graph::State {
   int device = -1;
   bool capturing = false;
 };
+
+namespace {
+
+// A driver function through the runtime's entry points (ember links no libcuda), or null
+// where this driver lacks it.
+template <typename Fn>
+Fn driver_function(const char* symbol, unsigned version) {
+  void* fn = nullptr;
+  cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+  if (cudaGetDriverEntryPointByVersion(symbol, &fn, version, cudaEnableDefault, &found) != cudaSuccess ||
+      found != cudaDriverEntryPointSuccess) {
+    (void)cudaGetLastError();
+    return nullptr;
+  }
+  return reinterpret_cast<Fn>(fn);
+}
+
+// A kernel node's name: its CUfunction's, or its CUkernel's (a library's launch through
+// cuLaunchKernel with a CUkernel leaves func null); "?" where the driver cannot say.
+GraphKernel kernel_of(cudaGraphNode_t node) {
+  static const auto get_params =
+      driver_function<PFN_cuGraphKernelNodeGetParams_v12000>("cuGraphKernelNodeGetParams", 12000);
+  static const auto function_name = driver_function<PFN_cuFuncGetName_v12030>("cuFuncGetName", 12030);
+  static const auto kernel_name = driver_function<PFN_cuKernelGetName_v12030>("cuKernelGetName", 12030);
+  CUDA_KERNEL_NODE_PARAMS_v2 params{};
+  if (get_params == nullptr || get_params(reinterpret_cast<CUgraphNode>(node), &params) != CUDA_SUCCESS) {
+    return {"?", 0, 0};
+  }
+  const char* symbol = nullptr;
+  if (params.func != nullptr && function_name != nullptr) {
+    if (function_name(&symbol, params.func) != CUDA_SUCCESS) symbol = nullptr;
+  } else if (params.kern != nullptr && kernel_name != nullptr) {
+    if (kernel_name(&symbol, params.kern) != CUDA_SUCCESS) symbol = nullptr;
+  }
+  return {symbol != nullptr ? kernel_display_name(symbol) : std::string("?"),
+          params.gridDimX * params.gridDimY * params.gridDimZ, params.blockDimX * params.blockDimY * params.blockDimZ};
+}
+
+thread_local GraphNodes last_nodes;
+
+// The graph's nodes in the order cudaGraphGetNodes gives them (creation order in practice;
+// CUDA does not promise it).
+GraphNodes nodes_of(cudaGraph_t graph) {
+  GraphNodes out;
+  size_t count = 0;
+  EMBER_CUDA_CHECK(cudaGraphGetNodes(graph, nullptr, &count));
+  std::vector<cudaGraphNode_t> nodes(count);
+  EMBER_CUDA_CHECK(cudaGraphGetNodes(graph, nodes.data(), &count));
+  nodes.resize(count);
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type = cudaGraphNodeTypeEmpty;
+    EMBER_CUDA_CHECK(cudaGraphNodeGetType(node, &type));
+    if (type == cudaGraphNodeTypeKernel) out.kernels.push_back(kernel_of(node));
+    else if (type == cudaGraphNodeTypeMemset) ++out.memsets;
+    else if (type == cudaGraphNodeTypeMemcpy) ++out.copies;
+    else ++out.other;
+  }
+  return out;
+}
+
+// last_nodes for a graph just captured, logged at debug. A listing that fails is a warning
+// and an empty list: the captured graph itself is fine.
+void list_nodes(cudaGraph_t graph, int device) {
+  try {
+    last_nodes = nodes_of(graph);
+  } catch (const std::exception& e) {
+    (void)cudaGetLastError();  // the failed call's error: not the next launch's
+    last_nodes = GraphNodes{};
+    logging::warn("listing the nodes of a captured CUDA graph failed: {}", e.what());
+    return;
+  }
+  if (!logging::enabled(logging::Level::Debug)) return;
+  logging::debug("CUDA graph captured on cuda:{}: {}", device, last_nodes.summary());
+  for (size_t i = 0; i < last_nodes.kernels.size(); ++i) {
+    const GraphKernel& k = last_nodes.kernels[i];
+    logging::debug("  kernel {}: {} <<<{} blocks, {} threads>>>", i, k.name, k.blocks, k.threads);
+  }
+}
+
+}  // namespace
 
 Graph::Graph() : state_(std::make_unique<State>()) {}
 
@@ -121,6 +206,7 @@ void Graph::capture_end() {
   if (ended != cudaSuccess) (void)cudaGetLastError();  // reported here, not by the next launch
   EMBER_CUDA_CHECK(ended);
   EMBER_CUDA_CHECK(cudaGraphInstantiate(&s.exec, s.graph, 0));
+  list_nodes(s.graph, s.device);
   Event done(false);
   done.record(*s.side);
   s.previous.wait(done);
@@ -171,6 +257,9 @@ void Graph::reset() {
 bool Graph::captured() const { return state_->exec != nullptr; }
 std::shared_ptr<memory::PrivatePool> Graph::pool() const { return state_->pool; }
 uint64_t Graph::random_counters() const { return state_->rng_counters; }
+
+GraphNodes last_capture_nodes() { return last_nodes; }
+
 
 bool is_current_stream_capturing() {
   if (!is_available()) return false;

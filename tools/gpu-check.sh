@@ -137,6 +137,8 @@ summarize() {
   if [[ -s "$RES/cudnn_declines.txt" ]]; then
     echo "--- cudnn_declines.txt: $(grep -c 'cuDNN does not take\|first seen inside' "$RES/cudnn_declines.txt") declined cases"
     grep -o 'batch_norm[^;]*cuDNN does not take [^(]*' "$RES/cudnn_declines.txt" | sort | uniq -c | head -8
+    # What a replay of the captured step launches (cuda::Graph's debug listing at capture).
+    grep -m2 'CUDA graph captured on' "$RES/cudnn_declines.txt"
   fi
   if [[ -s "$RES/train_cuda.txt" ]]; then
     echo "bf16 convolutions without a cuDNN plan (float32 copies): $(grep -c 'no bfloat16 plan' "$RES/train_cuda.txt")"

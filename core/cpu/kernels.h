@@ -44,6 +44,7 @@ void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const Class
 void class_loss_backward(const Tensor& probs, const Tensor& targets, const Tensor& g, LossGradScale scale,
                          const ClassLossTerms& terms, const Tensor& grad_in);
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args);
+void sgd_step_many(const std::vector<SgdOperands>& params, const SgdStepArgs& args);
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const Tensor& max_exp_avg_sq, const AdamStepArgs& args);
 void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,

@@ -44,6 +44,14 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
   });
 }
 
+void sgd_step_many(const std::vector<SgdOperands>& params, const SgdStepArgs& args) {
+  for (const SgdOperands& o : params) {
+    SgdStepArgs one = args;
+    one.first_step = o.first_step;
+    sgd_step(o.param, o.grad, o.momentum_buf, one);
+  }
+}
+
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const Tensor& max_exp_avg_sq, const AdamStepArgs& args) {
   const bool amsgrad = fused::check_adam_operands(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, args);

@@ -6,6 +6,7 @@
 #include "core/dispatch.h"
 #include "cuda/cudnn.h"
 #include "cuda/graph.h"
+#include "cuda/graph_nodes.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -50,6 +51,7 @@ void Graph::reset() {}
 bool Graph::captured() const { return false; }
 std::shared_ptr<memory::PrivatePool> Graph::pool() const { return nullptr; }
 uint64_t Graph::random_counters() const { return 0; }
+GraphNodes last_capture_nodes() { return {}; }
 bool is_current_stream_capturing() { return false; }
 void check_not_capturing(const char*) {}
 DeviceGuard::DeviceGuard(int) : previous_(0) { no_cuda("cuda::DeviceGuard"); }

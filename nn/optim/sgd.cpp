@@ -1,10 +1,12 @@
 // SGD::step, PyTorch's algorithm: d = g + wd*p; buf = momentum*buf + (1-dampening)*d
 // (buf = d on the first step); d = nesterov ? d + momentum*buf : buf; p -= lr*d.
-// One fused sgd_step kernel per parameter on its device (row-major or channels-last,
-// with gradient and buffer laid out alike); the native-op formula for any other layout.
+// Fused sgd_step kernels, one launch for many parameters on CUDA (Note [One launch for the
+// SGD step]; row-major or channels-last, with gradient and buffer laid out alike); the
+// native-op formula for any other layout.
 #include "nn/optim/sgd.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/dispatch.h"
 #include "core/fused_operands.h"
@@ -64,37 +66,75 @@ void SGD::hyper_parameters_changed(size_t group) {
                                  "SGD momentum");
 }
 
+// Note [One launch for the SGD step]
+// A step updates its parameters in buckets, one per run of consecutive parameters of one
+// group, device and dtype: one sgd_step_many call each, which on CUDA is one kernel per 32
+// parameters (PyTorch's foreach step) instead of one per parameter; the small CNN's 12
+// parameters take 1 launch, not 12, eagerly and in a captured step. Each parameter keeps
+// its own first_step; the math and its bits are sgd_step's. Parameters the fused kernel
+// cannot take (other layouts) run native_update in place, as before. What can refuse a
+// parameter (its layout under capturable, a new buffer inside a capture, a capturable
+// group's device) is checked while the bucket fills, and momentum buffers are made just
+// before their bucket's launch: a step that throws leaves no buffer its update never used.
 void SGD::step() {
   const profiler::StepScope profile("SGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
+  struct Pending {
+    Tensor param, grad, buf;  // buf: the momentum buffer, undefined until its first step
+    ParamState* state;        // where a first step's buffer goes
+    bool first_step;
+  };
+  std::vector<Pending> bucket;
+  size_t bucket_group = 0;
+  SgdStepArgs bucket_args;
+  const auto flush = [&] {
+    if (bucket.empty()) return;
+    std::vector<SgdOperands> operands;
+    operands.reserve(bucket.size());
+    for (Pending& q : bucket) {
+      if (q.first_step) (*q.state)["momentum_buffer"] = q.buf = detail::zeros_like_param(q.param);
+      operands.push_back({q.param, q.grad, q.buf, q.first_step});
+    }
+    device_ops(operands.front().param.device()).sgd_step_many(operands, bucket_args);
+    for (const SgdOperands& o : operands) {
+      native::mark_mutated(o.param);
+      if (o.momentum_buf.defined()) native::mark_mutated(o.momentum_buf);
+    }
+    bucket.clear();
+  };
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const SGDOptions& o = options(group);
     const Tensor g = p.grad();
-    Tensor unused;
-    Tensor& buf = o.momentum != 0.0 ? state["momentum_buffer"] : unused;
+    const auto found = state.find("momentum_buffer");
+    const Tensor buf = o.momentum != 0.0 && found != state.end() ? found->second : Tensor();
     if (!fusable(p, g, buf)) {
       if (o.capturable) detail::check_capturable_fusable(false, "SGD");
-      native_update(o, p, buf);
+      Tensor unused;
+      native_update(o, p, o.momentum != 0.0 ? state["momentum_buffer"] : unused);
       return;
     }
     const bool first_step = o.momentum != 0.0 && !buf.defined();
     if (first_step && o.capturable) detail::check_outside_capture("SGD's momentum buffer", "starting");
-    if (first_step) buf = detail::zeros_like_param(p);
-    SgdStepArgs args{.lr = o.lr,
-                     .momentum = o.momentum,
-                     .dampening = o.dampening,
-                     .weight_decay = o.weight_decay,
-                     .nesterov = o.nesterov,
-                     .first_step = first_step};
-    if (o.capturable) {
-      detail::CapturableGroup& values = detail::capturable_group(capturable_, group);
-      args.device_lr = values.lr.get(o.lr, p.device(), "SGD lr");
-      args.device_momentum = values.momentum.get(o.momentum, p.device(), "SGD momentum");
+    if (!bucket.empty()) {
+      const Tensor& last = bucket.back().param;
+      if (group != bucket_group || p.device() != last.device() || p.dtype() != last.dtype()) flush();
     }
-    device_ops(p.device()).sgd_step(p, g, buf, args);
-    native::mark_mutated(p);
-    if (buf.defined()) native::mark_mutated(buf);
+    if (bucket.empty()) {  // the bucket's arguments (a capturable group on a second device is refused here)
+      bucket_group = group;
+      bucket_args = SgdStepArgs{.lr = o.lr,
+                                .momentum = o.momentum,
+                                .dampening = o.dampening,
+                                .weight_decay = o.weight_decay,
+                                .nesterov = o.nesterov};
+      if (o.capturable) {
+        detail::CapturableGroup& values = detail::capturable_group(capturable_, group);
+        bucket_args.device_lr = values.lr.get(o.lr, p.device(), "SGD lr");
+        bucket_args.device_momentum = values.momentum.get(o.momentum, p.device(), "SGD momentum");
+      }
+    }
+    bucket.push_back({p, g, buf, &state, first_step});
   });
+  flush();
 }
 
 }  // namespace ember::optim
