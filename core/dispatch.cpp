@@ -28,6 +28,8 @@ const DeviceOps& cpu_ops() {
       .normal = cpu::normal,
       .index_select = cpu::index_select,
       .index_add = cpu::index_add,
+      .resample_rows = cpu::resample_rows,
+      .resample_rows_transpose = cpu::resample_rows_transpose,
       .gather = cpu::gather,
       .scatter = cpu::scatter,
       .scatter_reduce = cpu::scatter_reduce,

@@ -15,6 +15,7 @@
 #include "core/random.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
+#include "core/resample_layout.h"
 #include "core/triangle_layout.h"
 
 namespace ember {
@@ -127,6 +128,14 @@ struct DeviceOps {
   // contiguous (float32/float64/bfloat16); a repeated index accumulates every source
   // slice (the CPU in index order, CUDA in no fixed order). Bad indices as index_select.
   void (*index_add)(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
+  // Resampling along a dim by taps (core/resample_layout.h): out [blocks, out, inner] from
+  // x [blocks, in, inner] with index (kInt64) and weight [samples, out, taps]; the transpose
+  // overwrites gx [blocks, in, inner] with x's gradient from g [blocks, out, inner]. All
+  // contiguous, one dtype (float32 or float64); an index outside [0, in) is a missing tap.
+  void (*resample_rows)(const Tensor& x, const Tensor& index, const Tensor& weight, const ResampleLayout& layout,
+                        const Tensor& out);
+  void (*resample_rows_transpose)(const Tensor& g, const Tensor& index, const Tensor& weight,
+                                  const ResampleLayout& layout, const Tensor& gx);
 
   // ---- gather, scatter, sort: one block (core/gather_layout.h, core/sort_keys.h) ----
   // out[i] = self at element i's offsets and index value, over the index's elements

@@ -2,7 +2,7 @@
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, optim_step_more.cpp, conv.cpp, pool.cpp,
 // batch_norm.cpp, norm.cpp, dropout.cpp, bitmask.cpp, indexing.cpp, scatter_gather.cpp,
-// sort.cpp, scan.cpp, triangle.cpp.
+// sort.cpp, scan.cpp, triangle.cpp, resample.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -32,6 +32,10 @@ void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);
 void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng);
 void index_select(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
+void resample_rows(const Tensor& x, const Tensor& index, const Tensor& weight, const ResampleLayout& layout,
+                   const Tensor& out);
+void resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor& weight, const ResampleLayout& layout,
+                             const Tensor& gx);
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
 void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,

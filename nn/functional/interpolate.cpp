@@ -1,7 +1,8 @@
 // nn::functional::interpolate: PyTorch's argument checks and output sizes, then per resized
-// dim one index_select (nearest) or two index_selects weighted and added (linear modes),
-// with positions and weights computed on the host by PyTorch's CPU formulas; bicubic and the
-// antialiased modes by taps (Note [Resampling by taps]); area as adaptive average pooling.
+// dim one index_select (nearest) or the resample kernel with two taps per output (linear
+// modes), positions and weights computed on the host by PyTorch's CPU formulas; bicubic and
+// the antialiased modes by taps built on the device (Note [Resampling by taps]); area as
+// adaptive average pooling.
 #include "nn/functional/interpolate.h"
 
 #include <algorithm>
@@ -67,15 +68,21 @@ LinearTaps linear_taps(int64_t in, int64_t out, std::optional<double> scale, boo
   return taps;
 }
 
-// x resized along dim d: left * left_weight + right * right_weight, the weights shaped
-// [out, 1, ...] to broadcast over the dims after d.
+// x resized along dim d by the two taps of each output position (Note [Resampling by taps]):
+// left * left_weight + right * right_weight, the sum PyTorch's kernel makes.
 Tensor linear_along(const Tensor& x, int64_t d, const LinearTaps& taps) {
-  Dims weight_sizes = Dims::filled(static_cast<size_t>(x.dim() - d), 1);
-  weight_sizes[0] = static_cast<int64_t>(taps.left.size());
-  const TensorOptions options = TensorOptions().dtype(x.dtype()).device(x.device());
-  const Tensor w0 = tensor(taps.left_weight, weight_sizes, options), w1 = tensor(taps.right_weight, weight_sizes, options);
-  return index_select(x, d, detail::positions_on(taps.left, x.device())) * w0 +
-         index_select(x, d, detail::positions_on(taps.right, x.device())) * w1;
+  const auto out = static_cast<int64_t>(taps.left.size());
+  std::vector<int64_t> index;
+  std::vector<double> weight;
+  for (size_t o = 0; o < taps.left.size(); ++o) {
+    index.insert(index.end(), {taps.left[o], taps.right[o]});
+    weight.insert(weight.end(), {taps.left_weight[o], taps.right_weight[o]});
+  }
+  const Dims shape{1, out, 2};
+  detail::ResampleTaps resample{tensor(index, shape, TensorOptions(kInt64).device(x.device())),
+                                tensor(weight, shape, TensorOptions(kFloat64).device(x.device())),
+                                ones(shape, TensorOptions(kBool).device(x.device()))};
+  return detail::resample_along(x, d, resample);
 }
 
 // "input (H: 3, W: 4)"

@@ -23,19 +23,15 @@ namespace ember::nn::functional {
 //   CopySlices backward cannot be differentiated again, and double backward must work.)
 // - reflect, replicate, circular: for each padded dim, index_select with the source
 //   position of every output position (mirrored, clamped or wrapped on the host).
-// - nearest: the same, one index_select per resized dim; linear modes are separable:
-//   per resized dim, two index_selects (the left and right neighbours) weighted by
-//   host-computed [out]-long weights broadcast along that dim, and added.
+// - nearest: the same, one index_select per resized dim; linear modes are separable: per
+//   resized dim, the left and right neighbours and their host-computed weights as two taps
+//   per output, applied by the resample kernel (Note [Resampling by taps] in
+//   nn/functional/resample_taps.h), one pass per dim as PyTorch's.
 // So autograd, double backward and CUDA come from those ops, and the positions and weights
 // follow PyTorch's formulas exactly, computed once per call on the host (a few integers
 // and floats per output row or column, copied to x's device). The cost, against a fused
-// kernel: one intermediate tensor per padded or resized dim (bilinear: two
-// index_selects, two products and a sum per dim, ~5 passes over a tensor of the
-// intermediate size, where PyTorch's kernel makes one), the same again in the backward
-// (index_select's index-add per dim, the products' gradients), and a small host-to-device
-// copy of positions and weights per call. Worth it while these
-// layers are a small share of a model's time; a fused kernel can replace any one mode
-// later behind the same function without changing the tests.
+// kernel: one intermediate tensor per padded or resized dim, the same again in the
+// backward, and a small host-to-device copy of positions and weights per call.
 
 namespace {
 

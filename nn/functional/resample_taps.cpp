@@ -1,6 +1,6 @@
 // The taps of nearest, linear, cubic and antialiased resizing, built with tensor ops on the
-// images' device, and their application along a dim (Note [Resampling by taps] in
-// resample_taps.h).
+// images' device, and their application along a dim by the device's resample_rows kernel
+// (Note [Resampling by taps] in resample_taps.h).
 #include "nn/functional/resample_taps.h"
 
 #include <algorithm>
@@ -9,6 +9,9 @@
 
 #include "core/error.h"
 #include "core/factories.h"
+#include "autograd/function_node.h"
+#include "autograd/record.h"
+#include "core/dispatch.h"
 #include "core/ops.h"
 
 namespace ember::nn::functional::detail {
@@ -100,43 +103,64 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
   return {(start.to(kFloat64).view({n, 1, 1}) + at).to(kInt64), weight.to(dtype), valid};
 }
 
+namespace {
+
+Tensor resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor& weight, const ResampleLayout& l);
+
+// x [blocks, in, inner] (contiguous) resampled by the device's kernel, recorded: the
+// gradient is the transpose, whose gradient is this again (both are linear in their input),
+// so every order of gradient is differentiable.
+Tensor resample_rows(const Tensor& x, const Tensor& index, const Tensor& weight, const ResampleLayout& l) {
+  Tensor out = make_empty({l.blocks, l.out, l.inner}, x.dtype(), x.device());
+  device_ops(x.device()).resample_rows(x, index, weight, l, out);
+  if (autograd::will_record_into(out, x))
+    autograd::record("ResampleBackward", {&x}, {&out}, {},
+                     [index, weight, l](const autograd::tensor_list& g, const autograd::tensor_list&, const auto&) {
+                       return autograd::tensor_list{resample_rows_transpose(g[0].contiguous(), index, weight, l)};
+                     })
+        ->set_differentiable_backward();
+  return out;
+}
+
+Tensor resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor& weight, const ResampleLayout& l) {
+  Tensor gx = make_empty({l.blocks, l.in, l.inner}, g.dtype(), g.device());
+  device_ops(g.device()).resample_rows_transpose(g, index, weight, l, gx);
+  if (autograd::will_record_into(gx, g))
+    autograd::record("ResampleBackwardBackward", {&g}, {&gx}, {},
+                     [index, weight, l](const autograd::tensor_list& u, const autograd::tensor_list&, const auto&) {
+                       return autograd::tensor_list{resample_rows(u[0].contiguous(), index, weight, l)};
+                     })
+        ->set_differentiable_backward();
+  return gx;
+}
+
+}  // namespace
+
 Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
   const int64_t n = taps.index.size(0), out = taps.index.size(1), k = taps.index.size(2);
   EMBER_CHECK(dim >= 1 && dim < x.dim() && (x.size(0) == n || x.size(0) == 1 || n == 1),
               "resample_along: taps for ", n, " samples along dim ", dim, " do not fit input ", x.sizes());
-  // Rows [samples * in, rest]: `dim` moved in front of the other dims (behind the batch for
-  // per-sample taps), so a tap is a whole contiguous row and the sum over K runs along rows.
-  // A zero row is appended, which the missing taps read (they add 0 whatever the inputs);
-  // per-sample taps are offset to their own sample's rows.
-  const int64_t samples = n == 1 ? 1 : n, in = x.size(dim);
-  std::vector<int64_t> order = n == 1 ? std::vector<int64_t>{dim} : std::vector<int64_t>{0, dim};
-  for (int64_t d = n == 1 ? 0 : 1; d < x.dim(); ++d)
-    if (d != dim) order.push_back(d);
+  EMBER_CHECK(is_floating(x.dtype()), "resample_along: expected a floating-point input, but got ",
+              dtype_name(x.dtype()));
+  // x as [blocks, in, inner] around `dim`, its batch made as long as the taps' (so the
+  // blocks of sample s are the per_sample blocks from s * per_sample); missing taps get
+  // index -1 (Note [Resampling by taps]); bfloat16 is resampled in float32.
   Dims batched = x.sizes();
-  batched[0] = n == 1 ? x.size(0) : n;
-  const Tensor moved = x.expand(batched).permute(Dims(order));
-  const int64_t rest = in == 0 ? 0 : moved.numel() / (samples * in);
-  const TensorOptions options = TensorOptions(x.dtype()).device(x.device());
-  const Tensor rows = cat({moved.reshape({samples * in, rest}), zeros({1, rest}, options)}, 0);
-  const Tensor offsets = arange(samples, TensorOptions(kInt64).device(x.device())).view({samples, 1, 1}) * in;
-  const Tensor index = where(taps.valid, taps.index + offsets, samples * in);
-  // Output positions in chunks, so the gathered taps stay within about twice the output (or
-  // 4M elements), never K times it.
-  const int64_t budget = std::max<int64_t>(2 * out * rest * samples, int64_t{1} << 22);
-  const int64_t chunk = rest == 0 ? out : std::clamp<int64_t>(budget / (k * rest * samples), 1, out);
-  std::vector<Tensor> parts;
-  for (int64_t first = 0; first < out; first += chunk) {
-    const int64_t c = std::min(chunk, out - first);
-    const Tensor picked = index_select(rows, 0, index.narrow(1, first, c).reshape({samples * c * k}));
-    const Tensor weight = taps.weight.narrow(1, first, c).reshape({samples, c, k, 1});
-    parts.push_back((picked.view({samples, c, k, rest}) * weight).sum({2}));
-  }
-  Dims moved_out = moved.sizes();  // [(n,) out, other dims]
-  moved_out[n == 1 ? 0 : 1] = out;
-  const Tensor joined = (parts.size() == 1 ? parts[0] : cat(parts, 1)).reshape(moved_out);
-  std::vector<int64_t> inverse(order.size());
-  for (size_t i = 0; i < order.size(); ++i) inverse[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
-  return joined.permute(Dims(inverse));
+  if (n > 1) batched[0] = n;
+  const DType compute = x.dtype() == kBFloat16 ? kFloat32 : x.dtype();
+  const Tensor dense = (batched == x.sizes() ? x : x.expand(batched)).to(compute).contiguous();
+  ResampleLayout l;
+  l.in = x.size(dim), l.out = out, l.taps = k;
+  l.blocks = 1;
+  for (int64_t d = 0; d < dim; ++d) l.blocks *= batched[static_cast<size_t>(d)];
+  for (int64_t d = dim + 1; d < x.dim(); ++d) l.inner *= batched[static_cast<size_t>(d)];
+  l.per_sample = std::max<int64_t>(1, n == 1 ? l.blocks : l.blocks / n);
+  const Tensor index = where(taps.valid, taps.index, int64_t{-1}).contiguous();
+  const Tensor weight = taps.weight.to(compute).contiguous();
+  const Tensor rows = resample_rows(dense.reshape({l.blocks, l.in, l.inner}), index, weight, l);
+  Dims shape = batched;
+  shape[static_cast<size_t>(dim)] = out;
+  return rows.reshape(shape).to(x.dtype());
 }
 
 }  // namespace ember::nn::functional::detail

@@ -1,7 +1,7 @@
 // Resampling a spatial dim by taps (internal): per sample and output position, the input
 // positions and weights of PyTorch's nearest, linear, cubic and antialiased rules;
-// interpolate (bicubic, antialias), transforms::Resize and RandomResizedCrop apply them as a
-// weighted sum of index_selects per dim (Note [Resampling by taps]).
+// interpolate (bicubic, antialias), transforms::Resize and RandomResizedCrop apply them one
+// dim at a time with the device's resample_rows kernel (Note [Resampling by taps]).
 #pragma once
 #include <cstdint>
 
@@ -14,7 +14,7 @@ enum class ResampleKind { Nearest, NearestExact, Linear, Cubic, AntialiasedLinea
 // Note [Resampling by taps]
 // Resizing along one dim is linear: out[o] = sum_k weight[o, k] in[index[o, k]] over a few
 // taps k. Building index and weight with tensor ops (float64, on the images' device) makes a
-// resize one index_select and a weighted sum per dim, differentiable through those, on any
+// resize one kernel per dim (DeviceOps::resample_rows, core/resample_layout.h), on any
 // device, and lets every sample of a batch have its own window (a random crop box) in one
 // call, with nothing read back to the host. Each sample's window is [start, start + length)
 // of the input; `scale` is its input step per output position (length / out, or what
@@ -37,12 +37,13 @@ enum class ResampleKind { Nearest, NearestExact, Linear, Cubic, AntialiasedLinea
 // copied, one tap of weight 1 per output, as PyTorch's separable kernel copies a dim of
 // unchanged size. Rows have K taps, K a bound on what any sample's row needs (from
 // max_scale, which the caller knows on the host); the taps a row does not have (`valid`
-// false) read an appended zero slice and add nothing, so every input an output reads is one
-// PyTorch's kernel reads too, and an inf or NaN input reaches only the outputs whose taps
-// hold it, as in PyTorch. Applying them is an index_select of the taps, multiplied by their
-// weights and summed over K, for chunks of output positions so that the gathered taps stay
-// within about twice the output, whatever the shrink factor. Cost: O(out * K) to build per
-// dim and sample, O(output * K) to apply.
+// false, index -1 for the kernel) read nothing and add nothing, so every input an output
+// reads is one PyTorch's kernel reads too, and an inf or NaN input reaches only the outputs
+// whose taps hold it, as in PyTorch. The kernel sums each output's taps in order, in the
+// input's dtype (float32 for bfloat16); x's gradient is its transpose (a kernel that owns
+// each input column, so no atomics), and each is the other's gradient, so every order is
+// differentiable. Cost: O(out * K) to build per dim and sample, O(output * K) to apply,
+// and nothing kept but the taps.
 struct ResampleTaps {
   Tensor index;   // [n, out, K] int64: input positions, start included
   Tensor weight;  // [n, out, K] in the images' dtype

@@ -1,6 +1,7 @@
 // Antialiased and bicubic interpolate, area, Resize, resized_crop and RandomResizedCrop on
 // CUDA: the same values as the CPU (resampling taps built and applied on the device), and the
-// same boxes from the same seed (both draw the same Philox numbers). Skipped without a GPU.
+// same boxes from the same seed (both draw the same Philox numbers); gradients to the second
+// order and bfloat16. Skipped without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -32,11 +33,33 @@ TEST(CudaResize, AntialiasedResizesMatchTheCpu) {
               1e-12);
   const Tensor f32 = x.to(kFloat32);
   expect_same(T::Resize({4, 6})(f32), T::Resize({4, 6})(f32.cuda()), 1e-5);
-  // gradients through the device's index_select and sums
+  // gradients through the device's transpose kernel (cuda/resample_rows.cu)
   const Tensor leaf_cpu = x.clone().requires_grad_(true), leaf_gpu = x.cuda().requires_grad_(true);
   F::interpolate(leaf_cpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
   F::interpolate(leaf_gpu, {5, 9}, {}, "bilinear", {}, {}, true).pow(2.0).sum().backward();
   expect_same(leaf_cpu.grad(), leaf_gpu.grad(), 1e-11);
+}
+
+// The resample kernels' second derivative (the forward kernel again) and bfloat16 (resampled
+// in float32 on both devices), enlarging and shrinking bicubic.
+TEST(CudaResize, SecondDerivativeAndBfloat16MatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(64);
+  const Tensor x = randn({2, 3, 13, 8}, kFloat64);
+  Tensor results[2];
+  for (const bool on_gpu : {false, true}) {
+    const Tensor leaf = (on_gpu ? x.cuda() : x.clone()).requires_grad_(true);
+    const Tensor y = F::interpolate(leaf, {6, 19}, {}, "bicubic", {}, {}, true);
+    const Tensor g = autograd::grad({y.pow(2.0).sum()}, {leaf}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+    results[on_gpu ? 1 : 0] = autograd::grad({g.pow(2.0).sum()}, {leaf})[0];
+  }
+  expect_same(results[0], results[1], 1e-10);
+  const Tensor b = randn({4, 3, 20, 20}).to(kBFloat16);
+  const Tensor cpu = T::Resize(9, T::InterpolationMode::BICUBIC)(b);
+  const Tensor gpu = T::Resize(9, T::InterpolationMode::BICUBIC)(b.cuda());
+  // float32 sums that differ in their last bits (nvcc contracts to FMA) can round to
+  // neighbouring bf16 values: one bf16 step at |v| < 8 is at most 2^-4
+  expect_same(cpu, gpu, 0.0625);
 }
 
 TEST(CudaResize, RandomResizedCropSameSeedSameBoxesAsTheCpu) {
