@@ -24,22 +24,24 @@ unsigned grid_for(int64_t n) {
   return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
 }
 
+// fn(i) for i in [0, n), grid-stride.
+template <typename Fn>
+__device__ void for_each_index(int64_t n, Fn fn) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    fn(i);
+}
+
 template <typename T>
 __global__ void resample_kernel(const T* __restrict__ x, const int64_t* __restrict__ index,
                                 const T* __restrict__ weight, ResampleLayout l, T* __restrict__ out) {
-  const int64_t n = l.out_numel();
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    out[i] = resampled_element(x, index, weight, l, i);
+  for_each_index(l.out_numel(), [&](int64_t i) { out[i] = resampled_element(x, index, weight, l, i); });
 }
 
 template <typename T>
 __global__ void transpose_kernel(const T* __restrict__ g, const int64_t* __restrict__ index,
                                  const T* __restrict__ weight, ResampleLayout l, T* __restrict__ gx) {
-  const int64_t n = l.columns();
-  for (int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; c < n;
-       c += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    resample_transpose_column(g, index, weight, l, c, gx);
+  for_each_index(l.columns(), [&](int64_t c) { resample_transpose_column(g, index, weight, l, c, gx); });
 }
 
 }  // namespace

@@ -59,8 +59,8 @@ class Resize : public Transform {
 // of the largest box whose aspect is within ratio. That box is resized to `size`. ember draws
 // every sample's tries at once on the images' device ([B, 10] float64, as RandomErasing: Note
 // [Random erasing in a batch]), takes the first fit by a min over the try index, and resizes
-// every sample's own box with per-sample taps (Note [Resampling by taps]): one gather and sum
-// per dim, nothing read back. Each sample's box has torchvision's distribution
+// every sample's own box with per-sample taps (Note [Resampling by taps]): one resample
+// kernel per dim, nothing read back. Each sample's box has torchvision's distribution
 // (torchvision draws in float32 and stops at the first fit; ember always draws all tries).
 class RandomResizedCrop : public Transform {
  public:

@@ -36,9 +36,13 @@ const Case kCases[] = {
     {"per-sample taps, last dim, 2 x 20 blocks", {40, 20, 6, 3, 3, 1}, 2},
 };
 
-// Taps of a case: indices in [-1, in] (-1 and in are taps a row does not have), weights in
-// [-1, 1), repeats included.
-void make_taps(const Case& c, Tensor& index, Tensor& weight) {
+// A case's operands and both CPU kernels' results: taps with indices in [-1, in] (-1 and in
+// are taps a row does not have) and weights in [-1, 1), repeats included; random x and g.
+struct CpuRun {
+  Tensor index, weight, x, g, out, gx;
+};
+
+CpuRun run_cpu(const Case& c, DType dtype) {
   const ResampleLayout& l = c.layout;
   std::vector<int64_t> idx;
   std::vector<double> w;
@@ -46,39 +50,39 @@ void make_taps(const Case& c, Tensor& index, Tensor& weight) {
     idx.push_back((i * 7 + 3) % (l.in + 2) - 1);
     w.push_back(std::fmod(0.37 * static_cast<double>(i) + 0.11, 2.0) - 1.0);
   }
-  index = tensor(idx, {c.samples, l.out, l.taps}, TensorOptions(kInt64));
-  weight = tensor(w, {c.samples, l.out, l.taps}, TensorOptions(kFloat64));
-}
-
-Tensor input_of(const ResampleLayout& l, DType dtype) {
+  CpuRun r;
+  r.index = tensor(idx, {c.samples, l.out, l.taps}, TensorOptions(kInt64));
+  r.weight = tensor(w, {c.samples, l.out, l.taps}, TensorOptions(kFloat64)).to(dtype);
   manual_seed(5);
-  return randn({l.blocks, l.in, l.inner}, TensorOptions(dtype));
+  r.x = randn({l.blocks, l.in, l.inner}, TensorOptions(dtype));
+  r.g = randn({l.blocks, l.out, l.inner}, TensorOptions(dtype));
+  r.out = make_empty({l.blocks, l.out, l.inner}, dtype, Device::cpu());
+  r.gx = full({l.blocks, l.in, l.inner}, std::numeric_limits<double>::quiet_NaN(), TensorOptions(dtype));
+  cpu::resample_rows(r.x, r.index, r.weight, l, r.out);
+  cpu::resample_rows_transpose(r.g, r.index, r.weight, l, r.gx);
+  return r;
 }
 
 TEST(ResampleRows, CpuKernelIsTheWeightedSumOfItsTaps) {
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.name);
     const ResampleLayout& l = c.layout;
-    Tensor index, weight;
-    make_taps(c, index, weight);
-    const Tensor x = input_of(l, kFloat64);
-    Tensor out = make_empty({l.blocks, l.out, l.inner}, kFloat64, Device::cpu());
-    cpu::resample_rows(x, index, weight, l, out);
-    const auto xs = x.to_vector<double>(), ws = weight.to_vector<double>();
-    const auto is = index.to_vector<int64_t>();
+    const CpuRun r = run_cpu(c, kFloat64);
+    const auto xs = r.x.to_vector<double>(), ws = r.weight.to_vector<double>();
+    const auto is = r.index.to_vector<int64_t>();
     std::vector<double> expected;
     for (int64_t q = 0; q < l.blocks; ++q)
       for (int64_t o = 0; o < l.out; ++o)
-        for (int64_t r = 0; r < l.inner; ++r) {
+        for (int64_t col = 0; col < l.inner; ++col) {
           double sum = 0;
           const int64_t s = c.samples == 1 ? 0 : q / l.per_sample;
           for (int64_t k = 0; k < l.taps; ++k) {
             const auto t = static_cast<size_t>((s * l.out + o) * l.taps + k);
-            if (is[t] >= 0 && is[t] < l.in) sum += ws[t] * xs[static_cast<size_t>((q * l.in + is[t]) * l.inner + r)];
+            if (is[t] >= 0 && is[t] < l.in) sum += ws[t] * xs[static_cast<size_t>((q * l.in + is[t]) * l.inner + col)];
           }
           expected.push_back(sum);
         }
-    expect_values(out, expected, 1e-15);
+    expect_values(r.out, expected, 1e-15);
   }
 }
 
@@ -90,30 +94,21 @@ TEST(ResampleRows, TheCudaThreadsMatchTheCpuKernelsBitForBit) {
     for (const Case& c : kCases) {
       SCOPED_TRACE(std::string(c.name) + " " + std::string(dtype_name(dtype)));
       const ResampleLayout& l = c.layout;
-      Tensor index, weight;
-      make_taps(c, index, weight);
-      weight = weight.to(dtype);
-      const Tensor x = input_of(l, dtype);
-      const Tensor g = randn({l.blocks, l.out, l.inner}, TensorOptions(dtype));
-      Tensor out = make_empty({l.blocks, l.out, l.inner}, dtype, Device::cpu());
-      Tensor gx = full({l.blocks, l.in, l.inner}, std::numeric_limits<double>::quiet_NaN(), TensorOptions(dtype));
-      cpu::resample_rows(x, index, weight, l, out);
-      cpu::resample_rows_transpose(g, index, weight, l, gx);
-      Tensor threads_out = full({l.blocks, l.out, l.inner}, std::numeric_limits<double>::quiet_NaN(),
-                                TensorOptions(dtype));
-      Tensor threads_gx = full({l.blocks, l.in, l.inner}, std::numeric_limits<double>::quiet_NaN(),
-                               TensorOptions(dtype));
+      const CpuRun r = run_cpu(c, dtype);
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      Tensor threads_out = full({l.blocks, l.out, l.inner}, nan, TensorOptions(dtype));
+      Tensor threads_gx = full({l.blocks, l.in, l.inner}, nan, TensorOptions(dtype));
       visit_floating(dtype, "test", [&](auto tag) {
         using T = typename decltype(tag)::type;
+        const int64_t* index = r.index.data_ptr<int64_t>();
+        const T* weight = r.weight.data_ptr<T>();
         for (int64_t i = 0; i < l.out_numel(); ++i)
-          threads_out.data_ptr<T>()[i] =
-              resampled_element(x.data_ptr<T>(), index.data_ptr<int64_t>(), weight.data_ptr<T>(), l, i);
+          threads_out.data_ptr<T>()[i] = resampled_element(r.x.data_ptr<T>(), index, weight, l, i);
         for (int64_t col = 0; col < l.columns(); ++col)
-          resample_transpose_column(g.data_ptr<T>(), index.data_ptr<int64_t>(), weight.data_ptr<T>(), l, col,
-                                    threads_gx.data_ptr<T>());
+          resample_transpose_column(r.g.data_ptr<T>(), index, weight, l, col, threads_gx.data_ptr<T>());
       });
-      expect_values(threads_out, out.to(kFloat64).to_vector<double>(), 0);
-      expect_values(threads_gx, gx.to(kFloat64).to_vector<double>(), 0);
+      expect_values(threads_out, r.out.to(kFloat64).to_vector<double>(), 0);
+      expect_values(threads_gx, r.gx.to(kFloat64).to_vector<double>(), 0);
     }
   }
 }
@@ -122,16 +117,8 @@ TEST(ResampleRows, TheCudaThreadsMatchTheCpuKernelsBitForBit) {
 TEST(ResampleRows, TheTransposeIsTheAdjoint) {
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.name);
-    const ResampleLayout& l = c.layout;
-    Tensor index, weight;
-    make_taps(c, index, weight);
-    const Tensor x = input_of(l, kFloat64);
-    const Tensor g = randn({l.blocks, l.out, l.inner}, TensorOptions(kFloat64));
-    Tensor out = make_empty({l.blocks, l.out, l.inner}, kFloat64, Device::cpu());
-    Tensor gx = make_empty({l.blocks, l.in, l.inner}, kFloat64, Device::cpu());
-    cpu::resample_rows(x, index, weight, l, out);
-    cpu::resample_rows_transpose(g, index, weight, l, gx);
-    EXPECT_NEAR((out * g).sum().item<double>(), (x * gx).sum().item<double>(), 1e-12);
+    const CpuRun r = run_cpu(c, kFloat64);
+    EXPECT_NEAR((r.out * r.g).sum().item<double>(), (r.x * r.gx).sum().item<double>(), 1e-12);
   }
 }
 

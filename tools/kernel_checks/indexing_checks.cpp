@@ -1,8 +1,9 @@
 // Kernel checks of index_select: a shuffle of a training set's rows (ember train's
 // on-device shuffle), columns with repeated indices and their summed gradients (CUDA adds
 // them atomically, so in another order), every element size (float64, int64, uint8,
-// bfloat16), and an index out of range reported at the next synchronising point; and of
-// cat / stack (mixed dtypes and layouts, with backward).
+// bfloat16), and an index out of range reported at the next synchronising point; of
+// cat / stack (mixed dtypes and layouts, with backward); and of resampling by taps
+// (interpolate, RandomResizedCrop's per-sample boxes).
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/functional/resample_taps.h"
 #include "tools/kernel_checks/kernel_checks.h"
 
 namespace ember::kernel_checks {
@@ -89,6 +91,44 @@ void add_indexing_checks(std::vector<Check>& checks) {
                            .atol = 0.0,
                            .rtol = 0.0,
                            .make_inputs = [] { return Inputs{randn({65, 33}), randn({65, 33}), randn({33, 65})}; }}));
+  // the resample kernels (cuda/resample_rows.cu): taps along the last dim (a thread per
+  // output) and along rows, per-sample crop boxes, and their transposes in backward
+  for (const DType dtype : {kFloat32, kFloat64}) {
+    const bool f32 = dtype == kFloat32;
+    checks.push_back(parity({.op = std::string("interpolate bilinear x2, bicubic antialiased /3, backward") +
+                                   (f32 ? "" : " float64"),
+                             .shape = "[8, 3, 40, 33]",
+                             .fn =
+                                 [](const Inputs& x) {
+                                   namespace F = nn::functional;
+                                   return Inputs{F::interpolate(x[0], {}, 2.0, "bilinear"),
+                                                 F::interpolate(x[0], {13, 11}, {}, "bicubic", {}, {}, true)};
+                                 },
+                             .backward = true,
+                             .atol = f32 ? 1e-5 : 1e-12,
+                             .rtol = f32 ? 1e-5 : 1e-12,
+                             .make_inputs = [dtype] { return Inputs{randn({8, 3, 40, 33}, dtype)}; }}));
+  }
+  checks.push_back(parity({.op = "per-sample crop boxes resampled (RandomResizedCrop's taps), backward",
+                           .shape = "[4, 3, 30, 26] -> [4, 3, 12, 12]",
+                           .fn =
+                               [](const Inputs& x) {
+                                 namespace R = nn::functional::detail;
+                                 const TensorOptions f64 = TensorOptions(kFloat64).device(x[0].device());
+                                 const auto boxes = [&](std::vector<double> v) { return tensor(v, {4}, f64); };
+                                 const Tensor top = boxes({0, 3, 10, 1}), height = boxes({30, 12, 20, 7});
+                                 const Tensor left = boxes({0, 5, 2, 13}), width = boxes({26, 12, 24, 9});
+                                 const Tensor narrow = R::resample_along(
+                                     x[0], 3, R::resample_taps(R::ResampleKind::AntialiasedCubic, left, width,
+                                                               width / 12.0, 26.0 / 12.0, 26, 12, kFloat64));
+                                 return Inputs{R::resample_along(
+                                     narrow, 2, R::resample_taps(R::ResampleKind::AntialiasedLinear, top, height,
+                                                                 height / 12.0, 30.0 / 12.0, 30, 12, kFloat64))};
+                               },
+                           .backward = true,
+                           .atol = 1e-12,
+                           .rtol = 1e-12,
+                           .make_inputs = [] { return Inputs{randn({4, 3, 30, 26}, kFloat64)}; }}));
 }
 
 }  // namespace ember::kernel_checks
