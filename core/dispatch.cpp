@@ -30,6 +30,7 @@ const DeviceOps& cpu_ops() {
       .index_add = cpu::index_add,
       .resample_rows = cpu::resample_rows,
       .resample_rows_transpose = cpu::resample_rows_transpose,
+      .grid_sample_forward = cpu::grid_sample_forward,
       .gather = cpu::gather,
       .scatter = cpu::scatter,
       .scatter_reduce = cpu::scatter_reduce,

@@ -15,6 +15,7 @@
 #include "core/random.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
+#include "core/grid_sample_math.h"
 #include "core/resample_layout.h"
 #include "core/triangle_layout.h"
 
@@ -136,6 +137,11 @@ struct DeviceOps {
                         const Tensor& out);
   void (*resample_rows_transpose)(const Tensor& g, const Tensor& index, const Tensor& weight,
                                   const ResampleLayout& layout, const Tensor& gx);
+  // grid_sample's forward (core/grid_sample_math.h) where no gradient is recorded: out
+  // [N, C, Ho, Wo] contiguous from input [N, C, H, W] and grid [N, Ho, Wo, 2] (any strides,
+  // one dtype: float32 or float64).
+  void (*grid_sample_forward)(const Tensor& input, const Tensor& grid, const GridSampleLayout& layout,
+                              const Tensor& out);
 
   // ---- gather, scatter, sort: one block (core/gather_layout.h, core/sort_keys.h) ----
   // out[i] = self at element i's offsets and index value, over the index's elements

@@ -1,9 +1,10 @@
 // The CUDA DeviceOps table: the kernels of cuda/ (cuda/cuda_internal.h lists most of them;
-// cuda/optim_step_many.h and cuda/resample_rows.h the others),
+// cuda/grid_sample.h, cuda/optim_step_many.h and cuda/resample_rows.h the others),
 // each called with its first tensor's device made current, so ops on cuda:1 run there
 // whatever the thread's current device is.
 #include "core/cuda_backend.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_sample.h"
 #include "cuda/optim_step_many.h"
 #include "cuda/resample_rows.h"
 #include "cuda/stream.h"
@@ -59,6 +60,7 @@ const DeviceOps* cuda_ops() {
       .index_add = OnTensorsDevice<cuda_kernels::index_add>::call,
       .resample_rows = OnTensorsDevice<cuda_kernels::resample_rows>::call,
       .resample_rows_transpose = OnTensorsDevice<cuda_kernels::resample_rows_transpose>::call,
+      .grid_sample_forward = OnTensorsDevice<cuda_kernels::grid_sample_forward>::call,
       .gather = OnTensorsDevice<cuda_kernels::gather>::call,
       .scatter = OnTensorsDevice<cuda_kernels::scatter>::call,
       .scatter_reduce = OnTensorsDevice<cuda_kernels::scatter_reduce>::call,

@@ -8,6 +8,8 @@
 #include <cudaTypedefs.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -66,14 +68,21 @@ GraphKernel kernel_of(cudaGraphNode_t node) {
   if (get_params == nullptr || get_params(reinterpret_cast<CUgraphNode>(node), &params) != CUDA_SUCCESS) {
     return {"?", 0, 0};
   }
+  // kern, where set, takes precedence over func (cuda.h's CUDA_KERNEL_NODE_PARAMS_v2); a
+  // name neither gives is "?"
   const char* symbol = nullptr;
-  if (params.func != nullptr && function_name != nullptr) {
-    if (function_name(&symbol, params.func) != CUDA_SUCCESS) symbol = nullptr;
-  } else if (params.kern != nullptr && kernel_name != nullptr) {
-    if (kernel_name(&symbol, params.kern) != CUDA_SUCCESS) symbol = nullptr;
-  }
+  if (params.kern != nullptr && kernel_name != nullptr && kernel_name(&symbol, params.kern) != CUDA_SUCCESS)
+    symbol = nullptr;
+  if (symbol == nullptr && params.func != nullptr && function_name != nullptr &&
+      function_name(&symbol, params.func) != CUDA_SUCCESS)
+    symbol = nullptr;
+  const auto product = [](unsigned x, unsigned y, unsigned z) {  // at most UINT32_MAX
+    const uint64_t p = static_cast<uint64_t>(x) * y * z;
+    return static_cast<uint32_t>(std::min<uint64_t>(p, UINT32_MAX));
+  };
   return {symbol != nullptr ? kernel_display_name(symbol) : std::string("?"),
-          params.gridDimX * params.gridDimY * params.gridDimZ, params.blockDimX * params.blockDimY * params.blockDimZ};
+          product(params.gridDimX, params.gridDimY, params.gridDimZ),
+          product(params.blockDimX, params.blockDimY, params.blockDimZ)};
 }
 
 thread_local GraphNodes last_nodes;

@@ -2,7 +2,7 @@
 // one file per family: elementwise.cpp, reduce.cpp, gemm.cpp, fill_random.cpp,
 // softmax_loss.cpp, optim_step.cpp, optim_step_more.cpp, conv.cpp, pool.cpp,
 // batch_norm.cpp, norm.cpp, dropout.cpp, bitmask.cpp, indexing.cpp, scatter_gather.cpp,
-// sort.cpp, scan.cpp, triangle.cpp, resample.cpp.
+// sort.cpp, scan.cpp, triangle.cpp, resample.cpp, grid_sample.cpp.
 #pragma once
 #include "core/dispatch.h"
 
@@ -36,6 +36,7 @@ void resample_rows(const Tensor& x, const Tensor& index, const Tensor& weight, c
                    const Tensor& out);
 void resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor& weight, const ResampleLayout& layout,
                              const Tensor& gx);
+void grid_sample_forward(const Tensor& input, const Tensor& grid, const GridSampleLayout& layout, const Tensor& out);
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
 void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,

@@ -1,6 +1,6 @@
 // affine_grid as one matmul of a host-made base grid with theta; grid_sample composed of
 // elementwise ops on the grid and gathers of the input, so autograd and every device come
-// from those ops (Note [Grid sampling by gathers]).
+// from those ops (Note [Grid sampling by gathers]); unrecorded calls take one kernel.
 //
 // Note [Grid sampling by gathers]
 // grid_sample maps each grid point to a source position (PyTorch's grid_sampler_unnormalize
@@ -18,12 +18,17 @@
 // (ix - x0) and (x1 - ix) terms, so the grid's gradient is PyTorch's: the weights'
 // derivatives times the in-image corner values. Cost: one bordered copy of the input, a
 // few elementwise ops per corner, and per corner an int64 index and a gathered
-// [N, C, Ho, Wo] tensor, which backward keeps (the index only) or makes again.
+// [N, C, Ho, Wo] tensor, which backward keeps (the index only) or makes again. A call that
+// records nothing (no_grad, inputs without grad: the transforms) runs one kernel of the
+// device instead (DeviceOps::grid_sample_forward, core/grid_sample_math.h), which repeats
+// these ops' arithmetic step for step in the same dtype, so both give the same values.
 #include "nn/functional/grid_sample.h"
 
 #include <climits>
 #include <vector>
 
+#include "autograd/record.h"
+#include "core/dispatch.h"
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
@@ -176,10 +181,36 @@ Tensor affine_grid(const Tensor& theta, const Dims& size, bool align_corners) {
   return matmul(base_grid, theta.transpose(1, 2)).reshape(out_shape);
 }
 
+namespace {
+
+// Where no gradient is recorded (augmentation under no_grad, inference): the device's
+// one-kernel forward, the same arithmetic as the recorded ops below (Note [Grid sampling by
+// gathers]).
+Tensor grid_sample_unrecorded(const Tensor& input, const Tensor& grid, bool nearest, Padding padding,
+                              bool align_corners) {
+  GridSampleLayout l;
+  l.N = input.size(0), l.C = input.size(1), l.H = input.size(2), l.W = input.size(3);
+  l.Ho = grid.size(1), l.Wo = grid.size(2);
+  for (int d = 0; d < 4; ++d) l.input_stride[d] = input.stride(d), l.grid_stride[d] = grid.stride(d);
+  l.mode = nearest ? GridSampleMode::Nearest : GridSampleMode::Bilinear;
+  l.padding = padding == Padding::Zeros    ? GridSamplePadding::Zeros
+              : padding == Padding::Border ? GridSamplePadding::Border
+                                           : GridSamplePadding::Reflection;
+  l.align_corners = align_corners;
+  Tensor out = make_empty({l.N, l.C, l.Ho, l.Wo}, input.dtype(), input.device());
+  device_ops(input.device()).grid_sample_forward(input, grid, l, out);
+  autograd::note_untracked(out, {&input, &grid});
+  return out;
+}
+
+}  // namespace
+
 Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode, const std::string& padding_mode,
                    bool align_corners) {
   const Padding padding = parse_padding(padding_mode);
   check_grid_sample(input, grid, mode);
+  if (!autograd::will_record(input, grid))
+    return grid_sample_unrecorded(input, grid, mode == "nearest", padding, align_corners);
   const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const int64_t Ho = grid.size(1), Wo = grid.size(2);
   const Tensor ix = source_position(grid.select(3, 0), W, padding, align_corners);

@@ -141,7 +141,10 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
   const bool antialiased =
       kind == detail::ResampleKind::AntialiasedLinear || kind == detail::ResampleKind::AntialiasedCubic;
   const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
-  Tensor out = x;
+  // bf16 is resampled in float32 (taps and sums) and rounded once, at the end
+  const bool bf16 = x.dtype() == kBFloat16;
+  const DType weights = bf16 ? kFloat32 : x.dtype();
+  Tensor out = bf16 ? x.to(kFloat32) : x;
   for (int64_t i = x.dim() - 3; i >= 0; --i) {
     const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];
     if (antialiased && size == in) continue;
@@ -149,9 +152,10 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
                                        : scales_value<double>(p.scales[static_cast<size_t>(i)], in, size);
     out = detail::resample_along(out, i + 2,
                                  detail::resample_taps(kind, zeros({1}, f64), full({1}, static_cast<double>(in), f64),
-                                                       full({1}, scale, f64), scale, in, size, x.dtype(),
+                                                       full({1}, scale, f64), scale, in, size, weights,
                                                        align_corners));
   }
+  if (bf16) return out.to(kBFloat16);
   return out.is_same(x) ? x.clone() : out;
 }
 
@@ -204,7 +208,9 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
     const Kind kind = bicubic ? (antialias ? Kind::AntialiasedCubic : Kind::Cubic) : Kind::AntialiasedLinear;
     return resample_by_taps(x, p, kind, align_corners.value_or(false));
   }
-  Tensor out = x;
+  // linear modes resample bf16 in float32 and round once, at the end, as PyTorch's kernel
+  const bool bf16_sums = linear && x.dtype() == kBFloat16;
+  Tensor out = bf16_sums ? x.to(kFloat32) : x;
   // Last dim first, the order of PyTorch's sums (its innermost loop runs along W).
   for (int64_t i = dims - 1; i >= 0; --i) {
     const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
@@ -220,6 +226,7 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
                                                       x.device()));
     }
   }
+  if (bf16_sums) return out.to(kBFloat16);
   // A new tensor, never x itself.
   return out.is_same(x) ? x.clone() : out;
 }

@@ -150,7 +150,7 @@ TEST(ResampleRows, ResampleAlongIsTwiceDifferentiable) {
 
 // A missing tap reads nothing: rows of 6 taps of K = 8 (the other two point at the row's
 // first input with weight 0), an inf at row 1's first input: inf, not 0 * inf = NaN, in both
-// outputs. bfloat16 is resampled in float32 and rounded once.
+// outputs. bfloat16 is resampled in float32 (taps and sums) and rounded once.
 TEST(ResampleRows, MissingTapsReadNothingAndBfloat16RoundsOnce) {
   const TensorOptions f64 = TensorOptions(kFloat64);
   const auto taps = R::resample_taps(R::ResampleKind::AntialiasedLinear, zeros({1}, f64), full({1}, 8.0, f64),
@@ -170,6 +170,19 @@ TEST(ResampleRows, MissingTapsReadNothingAndBfloat16RoundsOnce) {
   const Tensor direct = R::resample_along(in_bf16, 2, cubic);
   EXPECT_EQ(direct.dtype(), kBFloat16);
   expect_values(direct.to(kFloat64), via_float.to(kFloat64).to_vector<double>(), 0);
+  // interpolate's taps and sums for bf16 images are float32 (PyTorch's), not rounded to bf16
+  namespace F = nn::functional;
+  const Tensor image = randn({2, 3, 11, 9}, f64).to(kBFloat16);
+  for (const bool antialias : {false, true}) {
+    const Tensor bf16 = F::interpolate(image, {6, 7}, {}, "bicubic", {}, {}, antialias);
+    const Tensor f32 = F::interpolate(image.to(kFloat32), {6, 7}, {}, "bicubic", {}, {}, antialias).to(kBFloat16);
+    expect_values(bf16.to(kFloat64), f32.to(kFloat64).to_vector<double>(), 0);
+  }
+  // and, as PyTorch's kernels, rounded once: after both dims, not between them
+  const Tensor bilinear = F::interpolate(image, {}, 2.0, "bilinear");
+  expect_values(bilinear.to(kFloat64),
+                F::interpolate(image.to(kFloat32), {}, 2.0, "bilinear").to(kBFloat16).to(kFloat64).to_vector<double>(),
+                0);
 }
 
 }  // namespace

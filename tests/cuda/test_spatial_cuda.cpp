@@ -1,12 +1,15 @@
 // The spatial ops composed of view, pooling, gather and scatter ops on CUDA against the CPU,
 // forward and backward: pixel/channel shuffles, 1-D pooling, local_response_norm,
 // affine_grid + grid_sample (every mode, padding mode and align_corners; gradients to the
-// input, the grid and theta) and max_unpool2d. Skipped without a GPU.
+// input, the grid and theta; the one-kernel forward of unrecorded calls) and max_unpool2d.
+// Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
+#include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "support/helpers.h"
@@ -85,6 +88,37 @@ TEST(CudaSpatial, GridSampleMatchesTheCpu) {
   expect_cuda_matches_cpu({theta, x}, [](const Inputs& in) {
     return F::grid_sample(in[1], F::affine_grid(in[0], {2, 3, 4, 4}), "bilinear", "reflection");
   });
+}
+
+// Unrecorded calls take the one-kernel forward (cuda/grid_sample.cu): the CPU's values for
+// every mode, padding and align_corners, float32 and float64, strided operands, far and NaN
+// points; and a bilinear RandomRotation of a batch, which samples that way under no_grad.
+TEST(CudaSpatial, UnrecordedGridSampleMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(16);
+  NoGradGuard no_grad;
+  const Tensor x = randn({3, 4, 9, 7}, kFloat64).transpose(2, 3);  // [3, 4, 7, 9], strided
+  Tensor grid = rand({3, 5, 6, 2}, kFloat64) * 3.6 - 1.8;
+  grid.select(1, 0).select(1, 0).copy_(tensor(std::vector<double>{std::nan(""), 1e12, 1.0, -1.0, 0.0, 0.5},
+                                              {3, 2}, kFloat64));
+  for (const DType dtype : {kFloat64, kFloat32})
+    for (const char* mode : {"bilinear", "nearest"})
+      for (const char* padding : {"zeros", "border", "reflection"})
+        for (bool align_corners : {false, true}) {
+          SCOPED_TRACE(std::string(mode) + " " + padding + (align_corners ? " align_corners " : " ") +
+                       std::string(dtype_name(dtype)));
+          const Tensor xd = x.to(dtype), gd = grid.to(dtype);
+          testing::expect_same(F::grid_sample(xd, gd, mode, padding, align_corners),
+                               F::grid_sample(xd.cuda(), gd.cuda(), mode, padding, align_corners),
+                               dtype == kFloat64 ? 1e-12 : 1e-5);
+        }
+  // bilinear: the devices' sin/cos may differ in an ulp, which could move a nearest pixel
+  const Tensor batch = rand({16, 1, 28, 28});
+  const transforms::RandomRotation rotation(20, {.interpolation = transforms::InterpolationMode::BILINEAR});
+  manual_seed(17);
+  const Tensor rotated_cpu = rotation(batch);
+  manual_seed(17);
+  testing::expect_same(rotated_cpu, rotation(batch.cuda()), 1e-4);
 }
 
 TEST(CudaSpatial, MaxUnpoolMatchesTheCpu) {

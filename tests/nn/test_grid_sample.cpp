@@ -1,9 +1,11 @@
 // affine_grid and grid_sample against PyTorch 1.13 (grid_sample_torch_values.h): outputs and
 // gradients to input and grid for every mode, padding mode and align_corners, points outside
 // the image; float64 gradcheck, float32, empty, non-contiguous and channels-last inputs,
-// non-finite grid points, and PyTorch's error phrases.
+// non-finite grid points, the one-kernel forward of unrecorded calls, and PyTorch's error
+// phrases.
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "nn/functional/grid_sample.h"
@@ -89,6 +91,53 @@ TEST(GridSample, NonFinitePoints) {
   const Tensor g = grid.clone().requires_grad_(true);
   F::grid_sample(x.narrow(3, 1, 1), g, "bilinear", "border").sum().backward();
   EXPECT_TRUE(isfinite(g.grad()).all().item<bool>());
+}
+
+// Calls that record nothing take the device's one-kernel forward (core/grid_sample_math.h),
+// which repeats the recorded ops' arithmetic: PyTorch's values for every case, and the
+// recorded path's bits for random and special points (pixel centres, edges, far, NaN, inf),
+// float32 and float64, strided operands, every mode, padding and align_corners.
+TEST(GridSample, TheUnrecordedKernelGivesTheRecordedOpsBits) {
+  {
+    NoGradGuard no_grad;
+    for (const auto& c : grid_sample_cases()) {
+      SCOPED_TRACE(std::string(c.mode) + " " + c.padding_mode + (c.align_corners ? " align_corners" : ""));
+      expect_values(F::grid_sample(image(), points(), c.mode, c.padding_mode, c.align_corners), c.output, 1e-12);
+    }
+  }
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  manual_seed(3);
+  const Tensor x = randn({2, 3, 5, 4}, dtype(kFloat64));
+  Tensor grid = rand({2, 6, 7, 2}, dtype(kFloat64)) * 3.6 - 1.8;
+  const std::vector<double> special{-1, 1, 0, -0.5, 0.5, 0.25, -0.75, 1.0 / 3, nan, inf, -inf, 1e10, -1e30, 1.25, -1.25};
+  {
+    NoGradGuard no_grad;
+    grid.select(1, 0).select(2, 0).copy_(tensor(std::vector<double>(special.begin(), special.begin() + 14), {2, 7},
+                                                 dtype(kFloat64)));
+    grid.select(1, 1).select(2, 1).copy_(tensor(std::vector<double>(special.rbegin(), special.rbegin() + 14), {2, 7},
+                                                 dtype(kFloat64)));
+  }
+  for (const DType dtype_ : {kFloat64, kFloat32}) {
+    const Tensor xs = x.to(dtype_).transpose(2, 3).contiguous().transpose(2, 3);  // strided input
+    const Tensor gs = grid.to(dtype_).transpose(1, 2).contiguous().transpose(1, 2);
+    for (const char* mode : {"bilinear", "nearest"}) {
+      for (const char* padding : {"zeros", "border", "reflection"}) {
+        for (const bool align : {false, true}) {
+          SCOPED_TRACE(std::string(mode) + " " + padding + (align ? " align_corners " : " ") +
+                       std::string(dtype_name(dtype_)));
+          const Tensor recorded = F::grid_sample(xs.clone().requires_grad_(true), gs, mode, padding, align);
+          ASSERT_TRUE(recorded.requires_grad());
+          Tensor unrecorded;
+          {
+            NoGradGuard no_grad;
+            unrecorded = F::grid_sample(xs, gs, mode, padding, align);
+          }
+          EXPECT_FALSE(unrecorded.requires_grad());
+          expect_values(unrecorded, recorded.detach().to(kFloat64).to_vector<double>(), 0);
+        }
+      }
+    }
+  }
 }
 
 TEST(GridSample, Gradcheck) {
