@@ -3,12 +3,12 @@
 // CPU kernel's.
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "core/dtype.h"
 #include "core/grid_sample_math.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 #include "cuda/grid_sample.h"
 
 namespace ember::cuda_kernels {
@@ -17,15 +17,12 @@ namespace {
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
-constexpr int64_t kMaxBlocks = 1 << 16;  // enough to fill the GPU with a grid-stride loop
-
 template <typename T>
 __global__ void grid_sample_kernel(const T* __restrict__ input, const T* __restrict__ grid, GridSampleLayout l,
                                    T* __restrict__ out) {
-  const int64_t n = l.points();
-  for (int64_t p = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; p < n;
-       p += static_cast<int64_t>(gridDim.x) * blockDim.x)
+  cuda::detail::for_each_index(l.points(), [&](int64_t p) {
     grid_sample_math::sample_point(input, grid, l, p / (l.Ho * l.Wo), p / l.Wo % l.Ho, p % l.Wo, out);
+  });
 }
 
 }  // namespace
@@ -34,7 +31,7 @@ void grid_sample_forward(const Tensor& input, const Tensor& grid, const GridSamp
   if (l.points() == 0 || l.C == 0) return;
   visit_floating(input.dtype(), "grid_sample", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto blocks = static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(l.points()), kMaxBlocks));
+    const unsigned blocks = cuda::detail::grid_stride_blocks(l.points());
     grid_sample_kernel<T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(
         input.data_ptr<T>(), grid.data_ptr<T>(), l, out.data_ptr<T>());
     EMBER_CUDA_LAUNCH_CHECK();

@@ -4,33 +4,21 @@
 // compilers contract alike. Each thread's math is core/resample_layout.h's.
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <cstdint>
 
 #include "core/dtype.h"
 #include "core/resample_layout.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 #include "cuda/resample_rows.h"
 
 namespace ember::cuda_kernels {
 namespace {
 
 using cuda::detail::current_raw_stream;
+using cuda::detail::for_each_index;
+using cuda::detail::grid_stride_blocks;
 using cuda::detail::kThreadsPerBlock;
-
-constexpr int64_t kMaxBlocks = 1 << 16;  // enough to fill the GPU with a grid-stride loop
-
-unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
-}
-
-// fn(i) for i in [0, n), grid-stride.
-template <typename Fn>
-__device__ void for_each_index(int64_t n, Fn fn) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    fn(i);
-}
 
 template <typename T>
 __global__ void resample_kernel(const T* __restrict__ x, const int64_t* __restrict__ index,
@@ -51,7 +39,7 @@ void resample_rows(const Tensor& x, const Tensor& index, const Tensor& weight, c
   if (l.out_numel() == 0) return;
   visit_floating(x.dtype(), "resample_rows", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    resample_kernel<T><<<grid_for(l.out_numel()), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    resample_kernel<T><<<grid_stride_blocks(l.out_numel()), kThreadsPerBlock, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), index.data_ptr<int64_t>(), weight.data_ptr<T>(), l, out.data_ptr<T>());
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -62,7 +50,7 @@ void resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor&
   if (l.columns() == 0 || l.in == 0) return;
   visit_floating(g.dtype(), "resample_rows_transpose", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    transpose_kernel<T><<<grid_for(l.columns()), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    transpose_kernel<T><<<grid_stride_blocks(l.columns()), kThreadsPerBlock, 0, current_raw_stream()>>>(
         g.data_ptr<T>(), index.data_ptr<int64_t>(), weight.data_ptr<T>(), l, gx.data_ptr<T>());
     EMBER_CUDA_LAUNCH_CHECK();
   });

@@ -109,7 +109,8 @@ TEST(GridSample, TheUnrecordedKernelGivesTheRecordedOpsBits) {
   manual_seed(3);
   const Tensor x = randn({2, 3, 5, 4}, dtype(kFloat64));
   Tensor grid = rand({2, 6, 7, 2}, dtype(kFloat64)) * 3.6 - 1.8;
-  const std::vector<double> special{-1, 1, 0, -0.5, 0.5, 0.25, -0.75, 1.0 / 3, nan, inf, -inf, 1e10, -1e30, 1.25, -1.25};
+  const std::vector<double> special{-1,  1,   0,    -0.5, 0.5,   0.25, -0.75, 1.0 / 3,
+                                    nan, inf, -inf, 1e10, -1e30, 1.25, -1.25};
   {
     NoGradGuard no_grad;
     grid.select(1, 0).select(2, 0).copy_(tensor(std::vector<double>(special.begin(), special.begin() + 14), {2, 7},

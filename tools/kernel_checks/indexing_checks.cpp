@@ -2,8 +2,8 @@
 // on-device shuffle), columns with repeated indices and their summed gradients (CUDA adds
 // them atomically, so in another order), every element size (float64, int64, uint8,
 // bfloat16), and an index out of range reported at the next synchronising point; of
-// cat / stack (mixed dtypes and layouts, with backward); and of resampling by taps
-// (interpolate, RandomResizedCrop's per-sample boxes).
+// cat / stack (mixed dtypes and layouts, with backward); of resampling by taps
+// (interpolate, RandomResizedCrop's per-sample boxes); and of grid_sample's unrecorded kernel.
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -129,6 +129,21 @@ void add_indexing_checks(std::vector<Check>& checks) {
                            .atol = 1e-12,
                            .rtol = 1e-12,
                            .make_inputs = [] { return Inputs{randn({4, 3, 30, 26}, kFloat64)}; }}));
+  // grid_sample's one-kernel forward (cuda/grid_sample.cu): inputs without grad record nothing
+  checks.push_back(parity({.op = "grid_sample unrecorded, bilinear zeros and nearest reflection",
+                           .shape = "[8, 3, 17, 13] at [8, 20, 24, 2]",
+                           .fn =
+                               [](const Inputs& x) {
+                                 namespace F = nn::functional;
+                                 return Inputs{F::grid_sample(x[0], x[1], "bilinear", "zeros"),
+                                               F::grid_sample(x[0], x[1], "nearest", "reflection", true)};
+                               },
+                           .atol = 1e-5,
+                           .rtol = 1e-5,
+                           .make_inputs =
+                               [] {
+                                 return Inputs{randn({8, 3, 17, 13}), rand({8, 20, 24, 2}) * 3.0 - 1.5};
+                               }}));
 }
 
 }  // namespace ember::kernel_checks
