@@ -31,6 +31,7 @@ const DeviceOps& cpu_ops() {
       .resample_rows = cpu::resample_rows,
       .resample_rows_transpose = cpu::resample_rows_transpose,
       .grid_sample_forward = cpu::grid_sample_forward,
+      .grid_sample_backward = cpu::grid_sample_backward,
       .gather = cpu::gather,
       .scatter = cpu::scatter,
       .scatter_reduce = cpu::scatter_reduce,

@@ -15,7 +15,7 @@
 #include "core/random.h"
 #include "core/scalar.h"
 #include "core/tensor.h"
-#include "core/grid_sample_math.h"
+#include "core/grid_sample_layout.h"
 #include "core/resample_layout.h"
 #include "core/triangle_layout.h"
 
@@ -137,11 +137,16 @@ struct DeviceOps {
                         const Tensor& out);
   void (*resample_rows_transpose)(const Tensor& g, const Tensor& index, const Tensor& weight,
                                   const ResampleLayout& layout, const Tensor& gx);
-  // grid_sample's forward (core/grid_sample_math.h) where no gradient is recorded: out
-  // [N, C, Ho, Wo] contiguous from input [N, C, H, W] and grid [N, Ho, Wo, 2] (any strides,
-  // one dtype: float32 or float64).
+  // grid_sample's forward (core/grid_sample_math.h): out [N, C, Ho, Wo] contiguous from
+  // input [N, C, H, W] and grid [N, Ho, Wo, 2] (any strides, one dtype: float32 or float64).
   void (*grid_sample_forward)(const Tensor& input, const Tensor& grid, const GridSampleLayout& layout,
                               const Tensor& out);
+  // Its gradients from g [N, C, Ho, Wo] (contiguous): grad_input [N, C, H, W] and grad_grid
+  // [N, Ho, Wo, 2] (contiguous, each written when defined; grad_input is zeroed first and
+  // summed into: the CPU in index order, CUDA by atomics in no fixed order). input is read
+  // only for a bilinear grad_grid, and may be undefined otherwise.
+  void (*grid_sample_backward)(const Tensor& g, const Tensor& input, const Tensor& grid,
+                               const GridSampleLayout& layout, const Tensor& grad_input, const Tensor& grad_grid);
 
   // ---- gather, scatter, sort: one block (core/gather_layout.h, core/sort_keys.h) ----
   // out[i] = self at element i's offsets and index value, over the index's elements

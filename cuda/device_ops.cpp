@@ -61,6 +61,7 @@ const DeviceOps* cuda_ops() {
       .resample_rows = OnTensorsDevice<cuda_kernels::resample_rows>::call,
       .resample_rows_transpose = OnTensorsDevice<cuda_kernels::resample_rows_transpose>::call,
       .grid_sample_forward = OnTensorsDevice<cuda_kernels::grid_sample_forward>::call,
+      .grid_sample_backward = OnTensorsDevice<cuda_kernels::grid_sample_backward>::call,
       .gather = OnTensorsDevice<cuda_kernels::gather>::call,
       .scatter = OnTensorsDevice<cuda_kernels::scatter>::call,
       .scatter_reduce = OnTensorsDevice<cuda_kernels::scatter_reduce>::call,

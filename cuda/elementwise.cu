@@ -10,19 +10,19 @@
 #include "core/elementwise_dispatch.h"
 #include "core/functors.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 #include "cuda/indexing.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
+
+using cuda::detail::grid_stride_blocks;
 
 using namespace ember::functors;
 using cuda::detail::AlignedVector;
 using cuda::detail::ElementwiseLayout;
 using cuda::detail::kThreadsPerBlock;
 using cuda::detail::OffsetCalculator;
-
-// Grid-stride loops need no more blocks than this to fill the GPU.
-constexpr int64_t kMaxBlocks = 1 << 16;
 
 // Which inputs of a flat launch are one broadcast value (read at index 0).
 struct BroadcastFlags {
@@ -108,10 +108,6 @@ __global__ void strided_kernel(F f, int64_t n, OffsetCalculator<1 + sizeof...(In
   }
 }
 
-unsigned grid_for(int64_t work_items) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(work_items), kMaxBlocks));
-}
-
 // A Tensor parameter per input type (for the parameter pack of apply).
 template <typename In>
 using TensorFor = const Tensor&;
@@ -138,17 +134,17 @@ struct CudaLauncher {
       bool aligned = cuda::detail::is_vector_aligned<Out, V>(out_ptr);
       for (int k = 1; k < kOperands; ++k) aligned = aligned && (broadcast.flag[k - 1] || in_aligned[k - 1]);
       if (aligned && n >= V) {
-        flat_vectorised_kernel<V><<<grid_for((n + V - 1) / V), kThreadsPerBlock, 0, stream>>>(
+        flat_vectorised_kernel<V><<<grid_stride_blocks((n + V - 1) / V), kThreadsPerBlock, 0, stream>>>(
             f, n, broadcast, out_ptr, static_cast<const In*>(in.data_ptr())...);
       } else {
-        flat_kernel<<<grid_for(n), kThreadsPerBlock, 0, stream>>>(f, n, broadcast, out_ptr,
-                                                                   static_cast<const In*>(in.data_ptr())...);
+        flat_kernel<<<grid_stride_blocks(n), kThreadsPerBlock, 0, stream>>>(
+            f, n, broadcast, out_ptr, static_cast<const In*>(in.data_ptr())...);
       }
     } else if (layout.fits_int32()) {
-      strided_kernel<int32_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+      strided_kernel<int32_t><<<grid_stride_blocks(n), kThreadsPerBlock, 0, stream>>>(
           f, n, OffsetCalculator<kOperands, int32_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
     } else {
-      strided_kernel<int64_t><<<grid_for(n), kThreadsPerBlock, 0, stream>>>(
+      strided_kernel<int64_t><<<grid_stride_blocks(n), kThreadsPerBlock, 0, stream>>>(
           f, n, OffsetCalculator<kOperands, int64_t>(layout), out_ptr, static_cast<const In*>(in.data_ptr())...);
     }
     EMBER_CUDA_LAUNCH_CHECK();

@@ -1,15 +1,17 @@
-// CUDA grid_sample forward: a thread per grid point (grid-stride), which finds its source
-// position once and samples every channel there; the math is core/grid_sample_math.h's, the
-// CPU kernel's.
+// CUDA grid_sample kernels: a thread per grid point (grid-stride), which finds its source
+// position once and samples every channel there, or for the backward adds every channel's
+// share into the input's gradient by atomics and writes the point's grid gradient; the math
+// is core/grid_sample_math.h's, the CPU kernels'.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "core/dtype.h"
 #include "core/grid_sample_math.h"
+#include "cuda/atomics.cuh"
 #include "cuda/cuda_internal.h"
-#include "cuda/grid_stride.cuh"
 #include "cuda/grid_sample.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
@@ -25,6 +27,17 @@ __global__ void grid_sample_kernel(const T* __restrict__ input, const T* __restr
   });
 }
 
+template <typename T>
+__global__ void grid_sample_backward_kernel(const T* __restrict__ grad, const T* __restrict__ input,
+                                            const T* __restrict__ grid, GridSampleLayout l, T* grad_input,
+                                            T* __restrict__ grad_grid) {
+  const auto add = [](T* address, T value) { cuda::detail::atomic_add(address, value); };
+  cuda::detail::for_each_index(l.points(), [&](int64_t p) {
+    grid_sample_math::sample_point_backward(grad, input, grid, l, p / (l.Ho * l.Wo), p / l.Wo % l.Ho, p % l.Wo,
+                                            grad_input, grad_grid, add);
+  });
+}
+
 }  // namespace
 
 void grid_sample_forward(const Tensor& input, const Tensor& grid, const GridSampleLayout& l, const Tensor& out) {
@@ -34,6 +47,21 @@ void grid_sample_forward(const Tensor& input, const Tensor& grid, const GridSamp
     const unsigned blocks = cuda::detail::grid_stride_blocks(l.points());
     grid_sample_kernel<T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(
         input.data_ptr<T>(), grid.data_ptr<T>(), l, out.data_ptr<T>());
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+}
+
+void grid_sample_backward(const Tensor& grad, const Tensor& input, const Tensor& grid, const GridSampleLayout& l,
+                          const Tensor& grad_input, const Tensor& grad_grid) {
+  if (grad_input.defined()) fill(grad_input, Scalar(0));  // summed into by atomics
+  if (l.points() == 0) return;
+  visit_floating(grid.dtype(), "grid_sample backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const unsigned blocks = cuda::detail::grid_stride_blocks(l.points());
+    grid_sample_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(
+        grad.data_ptr<T>(), input.defined() ? input.data_ptr<T>() : nullptr, grid.data_ptr<T>(), l,
+        grad_input.defined() ? grad_input.data_ptr<T>() : nullptr,
+        grad_grid.defined() ? grad_grid.data_ptr<T>() : nullptr);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

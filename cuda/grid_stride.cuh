@@ -1,5 +1,5 @@
-// Grid-stride launches: how many blocks fill the GPU for n items, and fn(i) for each item i
-// a thread takes (the kernels of resample_rows.cu and grid_sample.cu).
+// Grid-stride launches: how many blocks fill the GPU for n items (every grid-stride kernel
+// of cuda/), and fn(i) for each item i a thread takes.
 #pragma once
 #include <algorithm>
 #include <cstdint>

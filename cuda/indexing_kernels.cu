@@ -11,20 +11,16 @@
 #include "core/index_layout.h"
 #include "cuda/atomics.cuh"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
 
+using cuda::detail::grid_stride_blocks;
+
 using cuda::detail::atomic_add;
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
-
-// Grid-stride loops need no more blocks than this to fill the GPU.
-constexpr int64_t kMaxBlocks = 1 << 16;
-
-unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
-}
 
 // fn(i, s) for each element i of the selected [outer, count, inner] (grid-stride), s the
 // input element its index picks; an index out of range goes to the device error word.
@@ -55,7 +51,7 @@ __global__ void index_add_kernel(T* self, const int64_t* __restrict__ index, con
 template <typename Word>
 void launch_index_select(const Tensor& in, const Tensor& index, const IndexLayout& l, const Tensor& out) {
   const int64_t n = l.selected_numel();
-  index_select_kernel<Word><<<grid_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+  index_select_kernel<Word><<<grid_stride_blocks(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
       static_cast<const Word*>(in.data_ptr()), index.data_ptr<int64_t>(), static_cast<Word*>(out.data_ptr()), l, n,
       cuda::detail::device_error_word());
   EMBER_CUDA_LAUNCH_CHECK();
@@ -79,7 +75,7 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, co
   if (n == 0) return;
   visit_floating_or_bf16(self.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    index_add_kernel<T><<<grid_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    index_add_kernel<T><<<grid_stride_blocks(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
         self.data_ptr<T>(), index.data_ptr<int64_t>(), source.data_ptr<T>(), l, n, cuda::detail::device_error_word());
     EMBER_CUDA_LAUNCH_CHECK();
   });

@@ -8,14 +8,14 @@
 
 #include "core/random.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
 
-constexpr double kTwoPi = 6.283185307179586476925286766559;
-// Grid-stride loops need no more blocks than this to fill the GPU.
-constexpr int64_t kMaxBlocks = 1 << 16;
+using cuda::detail::grid_stride_blocks;
 
+constexpr double kTwoPi = 6.283185307179586476925286766559;
 template <typename T>
 __device__ __forceinline__ double uniform_unit(const uint32_t words[4]) {
   if constexpr (std::is_same_v<T, float>) return Philox4x32::to_float(words[0]);
@@ -56,10 +56,6 @@ __global__ void normal_kernel(T* out, int64_t n, double mean, double stddev, Phi
   }
 }
 
-unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
-}
-
 }  // namespace
 
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng) {
@@ -69,7 +65,7 @@ void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng) 
   visit_floating(dst.dtype(), "uniform", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n == 0) return;
-    uniform_kernel<T><<<grid_for(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
+    uniform_kernel<T><<<grid_stride_blocks(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
         static_cast<T*>(dst.data_ptr()), n, low, span, high, rng);
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -81,7 +77,7 @@ void normal(const Tensor& dst, double mean, double stddev, const PhiloxArgs& rng
   visit_floating(dst.dtype(), "normal", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (n == 0) return;
-    normal_kernel<T><<<grid_for(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
+    normal_kernel<T><<<grid_stride_blocks(n), cuda::detail::kThreadsPerBlock, 0, cuda::detail::current_raw_stream()>>>(
         static_cast<T*>(dst.data_ptr()), n, mean, stddev, rng);
     EMBER_CUDA_LAUNCH_CHECK();
   });

@@ -14,18 +14,15 @@
 #include "core/kernel_data.h"
 #include "cuda/atomics.cuh"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
 
+using cuda::detail::grid_stride_blocks;
+
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
-
-constexpr int64_t kMaxBlocks = 1 << 16;  // grid-stride loops need no more to fill the GPU
-
-unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
-}
 
 // fn(offsets, self offset) for each index element (grid-stride); an index value out of
 // range goes to the device error word instead.
@@ -81,7 +78,7 @@ void gather(const Tensor& self, const Tensor& index, const GatherLayout& l, cons
   if (l.numel == 0) return;
   visit_word(itemsize(self.dtype()), [&](auto tag) {
     using W = typename decltype(tag)::type;
-    gather_kernel<W><<<grid_for(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    gather_kernel<W><<<grid_stride_blocks(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
         static_cast<const W*>(self.data_ptr()), index.data_ptr<int64_t>(), static_cast<W*>(out.data_ptr()), l,
         cuda::detail::device_error_word());
     EMBER_CUDA_LAUNCH_CHECK();
@@ -93,7 +90,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
   if (!accumulate) {
     visit_word(itemsize(self.dtype()), [&](auto tag) {
       using W = typename decltype(tag)::type;
-      scatter_kernel<W><<<grid_for(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
+      scatter_kernel<W><<<grid_stride_blocks(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
           static_cast<W*>(self.data_ptr()), index.data_ptr<int64_t>(), static_cast<const W*>(src.data_ptr()), l,
           cuda::detail::device_error_word());
       EMBER_CUDA_LAUNCH_CHECK();
@@ -102,7 +99,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
   }
   const auto launch = [&](auto tag) {
     using T = typename decltype(tag)::type;
-    scatter_add_kernel<T><<<grid_for(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    scatter_add_kernel<T><<<grid_stride_blocks(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
         self.data_ptr<T>(), index.data_ptr<int64_t>(), src.data_ptr<T>(), l, cuda::detail::device_error_word());
     EMBER_CUDA_LAUNCH_CHECK();
   };
@@ -115,7 +112,7 @@ void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, 
   if (l.numel == 0) return;
   const auto launch = [&](auto tag) {
     using T = typename decltype(tag)::type;
-    scatter_reduce_kernel<T><<<grid_for(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    scatter_reduce_kernel<T><<<grid_stride_blocks(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
         self.data_ptr<T>(), index.data_ptr<int64_t>(), src.data_ptr<T>(), l, kind, cuda::detail::device_error_word());
     EMBER_CUDA_LAUNCH_CHECK();
   };

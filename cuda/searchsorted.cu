@@ -7,15 +7,15 @@
 
 #include "core/sorted_position.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
 
+using cuda::detail::grid_stride_blocks;
+
 using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
-
-// Grid-stride loops need no more blocks than this to fill the GPU.
-constexpr int64_t kMaxBlocks = 1 << 16;
 
 template <typename T>
 __global__ void searchsorted_kernel(const T* __restrict__ boundaries, const T* __restrict__ values,
@@ -34,7 +34,7 @@ void searchsorted(const Tensor& boundaries, const Tensor& values, bool right, co
   const int64_t m = boundaries.sizes().back(), n = values.sizes().back(), total = values.numel();
   if (total == 0) return;
   const bool shared_row = boundaries.numel() == m;
-  const auto blocks = static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(total), kMaxBlocks));
+  const auto blocks = grid_stride_blocks(total);
   visit_dtype(values.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     searchsorted_kernel<T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(

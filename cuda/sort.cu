@@ -12,18 +12,14 @@
 #include "core/factories.h"
 #include "core/sort_keys.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/grid_stride.cuh"
 
 namespace ember::cuda_kernels {
 namespace {
 
 using cuda::detail::current_raw_stream;
+using cuda::detail::grid_stride_blocks;
 using cuda::detail::kThreadsPerBlock;
-
-constexpr int64_t kMaxBlocks = 1 << 16;
-
-unsigned grid_for(int64_t n) {
-  return static_cast<unsigned>(std::min<int64_t>(cuda::detail::blocks_for(n), kMaxBlocks));
-}
 
 #define EMBER_GRID_STRIDE(i, n)                                                                           \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
@@ -81,8 +77,8 @@ void sort_rows_of(const Tensor& in, int64_t k, bool descending, const Tensor& va
   const int64_t key_bytes = total * static_cast<int64_t>(sizeof(Key)), word_bytes = total * 8;
   const Tensor keys = scratch(key_bytes, device), sorted_keys = scratch(key_bytes, device);
   const Tensor positions = scratch(word_bytes, device), by_key = scratch(word_bytes, device);
-  keys_kernel<T><<<grid_for(total), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), as<Key>(keys),
-                                                                     as<int64_t>(positions), total, descending);
+  keys_kernel<T><<<grid_stride_blocks(total), kThreadsPerBlock, 0, stream>>>(
+      in.data_ptr<T>(), as<Key>(keys), as<int64_t>(positions), total, descending);
   EMBER_CUDA_LAUNCH_CHECK();
   int row_bits = 0;
   while (row_bits < 63 && (int64_t{1} << row_bits) < rows) ++row_bits;
@@ -106,7 +102,8 @@ void sort_rows_of(const Tensor& in, int64_t k, bool descending, const Tensor& va
   if (rows > 1) {  // stable by row: each row's positions stay in key order
     row_keys = scratch(word_bytes, device);
     row_sorted = scratch(word_bytes, device);
-    rows_kernel<<<grid_for(total), kThreadsPerBlock, 0, stream>>>(as<int64_t>(by_key), as<uint64_t>(row_keys), total, n);
+    rows_kernel<<<grid_stride_blocks(total), kThreadsPerBlock, 0, stream>>>(as<int64_t>(by_key),
+                                                                          as<uint64_t>(row_keys), total, n);
     EMBER_CUDA_LAUNCH_CHECK();
     temp_bytes = std::max(key_pass, row_pass);
     EMBER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.data_ptr(), temp_bytes, as<uint64_t>(row_keys),
@@ -114,8 +111,8 @@ void sort_rows_of(const Tensor& in, int64_t k, bool descending, const Tensor& va
                                                      as<int64_t>(positions), total, 0, row_bits, stream));
     sorted = as<int64_t>(positions);
   }
-  take_kernel<T><<<grid_for(rows * k), kThreadsPerBlock, 0, stream>>>(in.data_ptr<T>(), sorted, values.data_ptr<T>(),
-                                                                        indices.data_ptr<int64_t>(), rows, n, k);
+  take_kernel<T><<<grid_stride_blocks(rows * k), kThreadsPerBlock, 0, stream>>>(
+      in.data_ptr<T>(), sorted, values.data_ptr<T>(), indices.data_ptr<int64_t>(), rows, n, k);
   EMBER_CUDA_LAUNCH_CHECK();
 }
 

@@ -37,6 +37,8 @@ void resample_rows(const Tensor& x, const Tensor& index, const Tensor& weight, c
 void resample_rows_transpose(const Tensor& g, const Tensor& index, const Tensor& weight, const ResampleLayout& layout,
                              const Tensor& gx);
 void grid_sample_forward(const Tensor& input, const Tensor& grid, const GridSampleLayout& layout, const Tensor& out);
+void grid_sample_backward(const Tensor& grad, const Tensor& input, const Tensor& grid, const GridSampleLayout& layout,
+                          const Tensor& grad_input, const Tensor& grad_grid);
 void gather(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
 void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout, bool accumulate);
 void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,

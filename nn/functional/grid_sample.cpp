@@ -1,6 +1,7 @@
-// affine_grid as one matmul of a host-made base grid with theta; grid_sample composed of
-// elementwise ops on the grid and gathers of the input, so autograd and every device come
-// from those ops (Note [Grid sampling by gathers]); unrecorded calls take one kernel.
+// affine_grid as one matmul of a host-made base grid with theta; grid_sample as one kernel
+// of the device each way (DeviceOps::grid_sample_forward/backward, core/grid_sample_math.h),
+// whose arithmetic is that of the composed ops below (Note [Grid sampling by gathers]); those
+// ops give the recorded gradients of a create_graph backward.
 //
 // Note [Grid sampling by gathers]
 // grid_sample maps each grid point to a source position (PyTorch's grid_sampler_unnormalize
@@ -18,15 +19,23 @@
 // (ix - x0) and (x1 - ix) terms, so the grid's gradient is PyTorch's: the weights'
 // derivatives times the in-image corner values. Cost: one bordered copy of the input, a
 // few elementwise ops per corner, and per corner an int64 index and a gathered
-// [N, C, Ho, Wo] tensor, which backward keeps (the index only) or makes again. A call that
-// records nothing (no_grad, inputs without grad: the transforms) runs one kernel of the
-// device instead (DeviceOps::grid_sample_forward, core/grid_sample_math.h), which repeats
-// these ops' arithmetic step for step in the same dtype, so both give the same values.
+// [N, C, Ho, Wo] tensor, which backward keeps (the index only) or makes again. So these ops
+// are not what runs. The forward is one kernel of the device (DeviceOps::grid_sample_forward,
+// core/grid_sample_math.h), which repeats these ops' arithmetic step for step in the same
+// dtype, so both give the same values. The first-order backward is one kernel too
+// (DeviceOps::grid_sample_backward: the same corners, weights and sign rules, Note [Grid
+// sample's coordinate gradient]; sums in another order, so within rounding of these ops'),
+// and the node ("GridSampler2DBackward") saves the grid, and the input only when the grid's
+// gradient needs it. Under create_graph the backward runs these ops again on the saved
+// tensors and differentiates them (autograd::grad with create_graph), so every order of
+// gradient exists (PyTorch's grid_sampler_2d_backward has no derivative, pytorch#34704).
 #include "nn/functional/grid_sample.h"
 
 #include <climits>
 #include <vector>
 
+#include "autograd/engine.h"
+#include "autograd/function_node.h"
 #include "autograd/record.h"
 #include "core/dispatch.h"
 #include "core/error.h"
@@ -123,7 +132,6 @@ Padding parse_padding(const std::string& padding_mode) {
 void check_grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode) {
   EMBER_CHECK(mode == "bilinear" || mode == "nearest" || mode == "bicubic", "nn.functional.grid_sample(): expected "
               "mode to be 'bilinear', 'nearest' or 'bicubic', but got: '", mode, "'");
-  EMBER_CHECK(mode != "bicubic", "grid_sample: mode 'bicubic' is not supported yet ('bilinear' and 'nearest' are)");
   EMBER_CHECK(!(input.dim() == 5 && grid.dim() == 5),
               "grid_sample: 5-D (volumetric) input is not supported yet, only 4-D, but got input with sizes ",
               input.sizes());
@@ -183,34 +191,29 @@ Tensor affine_grid(const Tensor& theta, const Dims& size, bool align_corners) {
 
 namespace {
 
-// Where no gradient is recorded (augmentation under no_grad, inference): the device's
-// one-kernel forward, the same arithmetic as the recorded ops below (Note [Grid sampling by
-// gathers]).
-Tensor grid_sample_unrecorded(const Tensor& input, const Tensor& grid, bool nearest, Padding padding,
-                              bool align_corners) {
+// The kernels' layout; `input` may be undefined (a backward that does not read it): its
+// strides are then unused.
+GridSampleLayout layout_of(const Dims& input_shape, const Tensor& input, const Tensor& grid, GridSampleMode mode,
+                           Padding padding, bool align_corners) {
   GridSampleLayout l;
-  l.N = input.size(0), l.C = input.size(1), l.H = input.size(2), l.W = input.size(3);
+  l.N = input_shape[0], l.C = input_shape[1], l.H = input_shape[2], l.W = input_shape[3];
   l.Ho = grid.size(1), l.Wo = grid.size(2);
-  for (int d = 0; d < 4; ++d) l.input_stride[d] = input.stride(d), l.grid_stride[d] = grid.stride(d);
-  l.mode = nearest ? GridSampleMode::Nearest : GridSampleMode::Bilinear;
+  for (int d = 0; d < 4; ++d) {
+    l.input_stride[d] = input.defined() ? input.stride(d) : 0;
+    l.grid_stride[d] = grid.stride(d);
+  }
+  l.mode = mode;
   l.padding = padding == Padding::Zeros    ? GridSamplePadding::Zeros
               : padding == Padding::Border ? GridSamplePadding::Border
                                            : GridSamplePadding::Reflection;
   l.align_corners = align_corners;
-  Tensor out = make_empty({l.N, l.C, l.Ho, l.Wo}, input.dtype(), input.device());
-  device_ops(input.device()).grid_sample_forward(input, grid, l, out);
-  autograd::note_untracked(out, {&input, &grid});
-  return out;
+  return l;
 }
 
-}  // namespace
-
-Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode, const std::string& padding_mode,
-                   bool align_corners) {
-  const Padding padding = parse_padding(padding_mode);
-  check_grid_sample(input, grid, mode);
-  if (!autograd::will_record(input, grid))
-    return grid_sample_unrecorded(input, grid, mode == "nearest", padding, align_corners);
+// The composed ops of Note [Grid sampling by gathers], recorded: a create_graph backward's
+// gradients come from them.
+Tensor grid_sample_composed(const Tensor& input, const Tensor& grid, bool nearest, Padding padding,
+                            bool align_corners) {
   const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
   const int64_t Ho = grid.size(1), Wo = grid.size(2);
   const Tensor ix = source_position(grid.select(3, 0), W, padding, align_corners);
@@ -218,7 +221,7 @@ Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& m
   const Tensor planes = pad(input, {1, 1, 1, 1}).reshape({N, C, (H + 2) * (W + 2)});  // Note [Grid sampling by gathers]
   const Dims weight_shape{N, 1, Ho * Wo};
   Tensor out;
-  if (mode == "nearest") {
+  if (nearest) {
     Tensor flat;
     {
       NoGradGuard positions;
@@ -244,6 +247,60 @@ Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& m
     out = term(flat00, wx0 * wy0) + term(flat10, wx1 * wy0) + term(flat01, wx0 * wy1) + term(flat11, wx1 * wy1);
   }
   return out.reshape({N, C, Ho, Wo});
+}
+
+// A create_graph backward: the composed ops run again on the saved tensors (with their
+// history) and are differentiated with create_graph, keeping their graph, which the next
+// order of gradient runs through. An input not saved (only its gradient is wanted, which
+// does not depend on its values) stands in as zeros.
+autograd::tensor_list recorded_grads(const Tensor& g, Tensor input, Tensor grid, const autograd::InputMeta& input_meta,
+                                     bool nearest, Padding padding, bool align_corners, bool want_input,
+                                     bool want_grid) {
+  if (!input.defined()) input = zeros(input_meta.shape, TensorOptions(input_meta.dtype).device(input_meta.device));
+  if (want_input && !input.requires_grad()) input.requires_grad_(true);  // a leaf: the stand-in
+  autograd::tensor_list wanted;
+  if (want_input) wanted.push_back(input);
+  if (want_grid) wanted.push_back(grid);
+  const Tensor out = grid_sample_composed(input, grid, nearest, padding, align_corners);
+  const autograd::tensor_list grads =
+      autograd::grad({out}, wanted, {g}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
+  return {want_input ? grads[0] : Tensor(), want_grid ? grads.back() : Tensor()};
+}
+
+}  // namespace
+
+Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode, const std::string& padding_mode,
+                   bool align_corners) {
+  const Padding padding = parse_padding(padding_mode);
+  check_grid_sample(input, grid, mode);
+  const GridSampleMode kind = mode == "nearest"   ? GridSampleMode::Nearest
+                              : mode == "bicubic" ? GridSampleMode::Bicubic
+                                                  : GridSampleMode::Bilinear;
+  const bool nearest = kind == GridSampleMode::Nearest, bicubic = kind == GridSampleMode::Bicubic;
+  const GridSampleLayout l = layout_of(input.sizes(), input, grid, kind, padding, align_corners);
+  Tensor out = make_empty({l.N, l.C, l.Ho, l.Wo}, input.dtype(), input.device());
+  device_ops(input.device()).grid_sample_forward(input, grid, l, out);
+  if (!autograd::will_record_into(out, input, grid)) return out;
+  // The grid's bilinear and bicubic gradients read the input's values; nothing else does.
+  const bool keep_input = grid.requires_grad() && !nearest;
+  auto node = autograd::record(
+      "GridSampler2DBackward", {&input, &grid}, {&out}, {keep_input ? input : Tensor(), grid},
+      [kind, padding, align_corners](const autograd::tensor_list& g, const autograd::tensor_list& s, const auto& in) {
+        const bool want_input = autograd::needs_grad(in, 0), want_grid = autograd::needs_grad(in, 1);
+        if (is_grad_enabled() && kind != GridSampleMode::Bicubic)  // create_graph
+          return recorded_grads(g[0], s[0], s[1], in[0], kind == GridSampleMode::Nearest, padding, align_corners,
+                                want_input, want_grid);
+        const Dims& shape = in[0].shape;
+        const GridSampleLayout layout = layout_of(shape, s[0], s[1], kind, padding, align_corners);
+        autograd::tensor_list grads{want_input ? make_empty(shape, s[1].dtype(), s[1].device()) : Tensor(),
+                                    want_grid ? make_empty(s[1].sizes(), s[1].dtype(), s[1].device()) : Tensor()};
+        device_ops(s[1].device()).grid_sample_backward(g[0].contiguous(), s[0], s[1], layout, grads[0], grads[1]);
+        return grads;
+      });
+  // PyTorch's grid_sampler_2d_backward reads the input and the grid. Bicubic has no composed
+  // form: its create_graph gradients are not differentiable, as none of PyTorch's are.
+  if (!bicubic) node->set_backward_reads_inputs();
+  return out;
 }
 
 }  // namespace ember::nn::functional

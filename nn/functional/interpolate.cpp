@@ -133,6 +133,15 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
   return p;
 }
 
+// `resample` run on x, or where `widen` (bf16) on x in float32, rounded once at the end, as
+// PyTorch's kernels sum bf16 (taps and sums in float32). The result is a new tensor, never x.
+template <typename Resample>
+Tensor resampled(const Tensor& x, bool widen, const Resample& resample) {
+  const Tensor out = resample(widen ? x.to(kFloat32) : x);
+  if (widen) return out.to(kBFloat16);
+  return out.is_same(x) ? x.clone() : out;
+}
+
 // The modes resampled by taps (Note [Resampling by taps]): per spatial dim, last first, with
 // PyTorch's scale for it (align_corners: (in - 1) / (out - 1), 0 for one output; else the
 // kernel's 1 / scale_factor or in / out). Antialiased modes leave a dim of unchanged size
@@ -141,22 +150,22 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
   const bool antialiased =
       kind == detail::ResampleKind::AntialiasedLinear || kind == detail::ResampleKind::AntialiasedCubic;
   const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
-  // bf16 is resampled in float32 (taps and sums) and rounded once, at the end
   const bool bf16 = x.dtype() == kBFloat16;
   const DType weights = bf16 ? kFloat32 : x.dtype();
-  Tensor out = bf16 ? x.to(kFloat32) : x;
-  for (int64_t i = x.dim() - 3; i >= 0; --i) {
-    const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];
-    if (antialiased && size == in) continue;
-    const double scale = align_corners ? (size > 1 ? static_cast<double>(in - 1) / static_cast<double>(size - 1) : 0.0)
-                                       : scales_value<double>(p.scales[static_cast<size_t>(i)], in, size);
-    out = detail::resample_along(out, i + 2,
-                                 detail::resample_taps(kind, zeros({1}, f64), full({1}, static_cast<double>(in), f64),
-                                                       full({1}, scale, f64), scale, in, size, weights,
-                                                       align_corners));
-  }
-  if (bf16) return out.to(kBFloat16);
-  return out.is_same(x) ? x.clone() : out;
+  return resampled(x, bf16, [&](Tensor out) {
+    for (int64_t i = x.dim() - 3; i >= 0; --i) {
+      const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];
+      if (antialiased && size == in) continue;
+      const double scale = align_corners
+                               ? (size > 1 ? static_cast<double>(in - 1) / static_cast<double>(size - 1) : 0.0)
+                               : scales_value<double>(p.scales[static_cast<size_t>(i)], in, size);
+      out = detail::resample_along(out, i + 2,
+                                   detail::resample_taps(kind, zeros({1}, f64), full({1}, static_cast<double>(in), f64),
+                                                         full({1}, scale, f64), scale, in, size, weights,
+                                                         align_corners));
+    }
+    return out;
+  });
 }
 
 }  // namespace
@@ -208,27 +217,25 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
     const Kind kind = bicubic ? (antialias ? Kind::AntialiasedCubic : Kind::Cubic) : Kind::AntialiasedLinear;
     return resample_by_taps(x, p, kind, align_corners.value_or(false));
   }
-  // linear modes resample bf16 in float32 and round once, at the end, as PyTorch's kernel
-  const bool bf16_sums = linear && x.dtype() == kBFloat16;
-  Tensor out = bf16_sums ? x.to(kFloat32) : x;
-  // Last dim first, the order of PyTorch's sums (its innermost loop runs along W).
-  for (int64_t i = dims - 1; i >= 0; --i) {
-    const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
-    const std::optional<double> scale = p.scales[static_cast<size_t>(i)];
-    if (linear) {
-      if (o == in) continue;  // PyTorch's copy for an unchanged size
-      out = linear_along(out, d,
-                         x.dtype() == kFloat64 ? linear_taps<double>(in, o, scale, align_corners.value_or(false))
-                                               : linear_taps<float>(in, o, scale, align_corners.value_or(false)));
-    } else {
-      if (o == in && mode == "nearest") continue;
-      out = index_select(out, d, detail::positions_on(nearest_positions(in, o, scale, mode == "nearest-exact"),
-                                                      x.device()));
+  // Last dim first, the order of PyTorch's sums (its innermost loop runs along W); nearest
+  // modes copy bf16 values as they are.
+  return resampled(x, linear && x.dtype() == kBFloat16, [&](Tensor out) {
+    for (int64_t i = dims - 1; i >= 0; --i) {
+      const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
+      const std::optional<double> scale = p.scales[static_cast<size_t>(i)];
+      if (linear) {
+        if (o == in) continue;  // PyTorch's copy for an unchanged size
+        out = linear_along(out, d,
+                           x.dtype() == kFloat64 ? linear_taps<double>(in, o, scale, align_corners.value_or(false))
+                                                 : linear_taps<float>(in, o, scale, align_corners.value_or(false)));
+      } else {
+        if (o == in && mode == "nearest") continue;
+        out = index_select(out, d, detail::positions_on(nearest_positions(in, o, scale, mode == "nearest-exact"),
+                                                        x.device()));
+      }
     }
-  }
-  if (bf16_sums) return out.to(kBFloat16);
-  // A new tensor, never x itself.
-  return out.is_same(x) ? x.clone() : out;
+    return out;
+  });
 }
 
 }  // namespace ember::nn::functional

@@ -1,7 +1,9 @@
 // The spatial ops composed of view, pooling, gather and scatter ops on CUDA against the CPU,
 // forward and backward: pixel/channel shuffles, 1-D pooling, local_response_norm,
 // affine_grid + grid_sample (every mode, padding mode and align_corners; gradients to the
-// input, the grid and theta; the one-kernel forward of unrecorded calls) and max_unpool2d.
+// input, the grid and theta; the one-kernel forward of unrecorded calls; the one-kernel
+// backward for either operand, float32, strided, and create_graph's composed gradients) and
+// max_unpool2d.
 // Skipped without a GPU.
 #include <gtest/gtest.h>
 
@@ -75,7 +77,7 @@ TEST(CudaSpatial, GridSampleMatchesTheCpu) {
   manual_seed(14);
   const Tensor x = randn({2, 3, 5, 6}, kFloat64);
   const Tensor grid = rand({2, 4, 7, 2}, kFloat64) * 3.0 - 1.5;  // points outside the image too
-  for (const char* mode : {"bilinear", "nearest"})
+  for (const char* mode : {"bilinear", "nearest", "bicubic"})
     for (const char* padding : {"zeros", "border", "reflection"})
       for (bool align_corners : {false, true}) {
         SCOPED_TRACE(std::string(mode) + " " + padding + (align_corners ? " align_corners" : ""));
@@ -102,7 +104,7 @@ TEST(CudaSpatial, UnrecordedGridSampleMatchesTheCpu) {
   grid.select(1, 0).select(1, 0).copy_(tensor(std::vector<double>{std::nan(""), 1e12, 1.0, -1.0, 0.0, 0.5},
                                               {3, 2}, kFloat64));
   for (const DType dtype : {kFloat64, kFloat32})
-    for (const char* mode : {"bilinear", "nearest"})
+    for (const char* mode : {"bilinear", "nearest", "bicubic"})
       for (const char* padding : {"zeros", "border", "reflection"})
         for (bool align_corners : {false, true}) {
           SCOPED_TRACE(std::string(mode) + " " + padding + (align_corners ? " align_corners " : " ") +
@@ -119,6 +121,47 @@ TEST(CudaSpatial, UnrecordedGridSampleMatchesTheCpu) {
   const Tensor rotated_cpu = rotation(batch);
   manual_seed(17);
   testing::expect_same(rotated_cpu, rotation(batch.cuda()), 1e-4);
+}
+
+// The one-kernel backward (cuda/grid_sample.cu, atomics into the input's gradient) against the
+// CPU kernel: float32 and float64, strided operands, each operand's gradient alone; and a
+// create_graph backward (the composed ops) differentiated again on both devices.
+TEST(CudaSpatial, GridSampleBackwardMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(18);
+  const Tensor x = randn({3, 4, 9, 7}, kFloat64).transpose(2, 3);  // [3, 4, 7, 9], strided
+  const Tensor grid = rand({3, 10, 12, 2}, kFloat64) * 2.8 - 1.4;
+  const Tensor w = randn({3, 4, 10, 12}, kFloat64);
+  for (const DType dtype : {kFloat64, kFloat32})
+    for (const char* mode : {"bilinear", "nearest", "bicubic"})
+      for (const char* padding : {"zeros", "border", "reflection"})
+        for (const int wanted : {3, 1, 2}) {  // bit 0: the input's gradient, bit 1: the grid's
+          SCOPED_TRACE(std::string(mode) + " " + padding + " " + std::string(dtype_name(dtype)) + " wanted " +
+                       std::to_string(wanted));
+          const double tol = dtype == kFloat64 ? 1e-12 : 1e-4;
+          std::vector<Tensor> grads[2];
+          for (int d = 0; d < 2; ++d) {
+            const Device device = d == 0 ? Device::cpu() : Device::cuda(0);
+            const Tensor xi = x.to(dtype).to(device).detach().requires_grad_((wanted & 1) != 0);
+            const Tensor gi = grid.to(dtype).to(device).detach().requires_grad_((wanted & 2) != 0);
+            autograd::tensor_list inputs;
+            if (wanted & 1) inputs.push_back(xi);
+            if (wanted & 2) inputs.push_back(gi);
+            grads[d] = autograd::grad({(F::grid_sample(xi, gi, mode, padding) * w.to(dtype).to(device)).sum()}, inputs);
+          }
+          for (size_t i = 0; i < grads[0].size(); ++i) testing::expect_same(grads[0][i], grads[1][i], tol);
+        }
+  // a Hessian-vector product through the grid (create_graph: the composed ops on CUDA)
+  Tensor hvp[2];
+  for (int d = 0; d < 2; ++d) {
+    const Device device = d == 0 ? Device::cpu() : Device::cuda(0);
+    const Tensor xi = x.to(device).detach().requires_grad_(true);
+    const Tensor gi = grid.to(device).detach().requires_grad_(true);
+    const Tensor loss = (F::grid_sample(xi, gi, "bilinear", "border") * w.to(device)).sum();
+    const Tensor g_grid = autograd::grad({loss}, {gi}, {}, std::nullopt, /*create_graph=*/true)[0];
+    hvp[d] = autograd::grad({(g_grid * g_grid).sum()}, {xi})[0];
+  }
+  testing::expect_same(hvp[0], hvp[1], 1e-10);
 }
 
 TEST(CudaSpatial, MaxUnpoolMatchesTheCpu) {

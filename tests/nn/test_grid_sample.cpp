@@ -1,8 +1,9 @@
 // affine_grid and grid_sample against PyTorch 1.13 (grid_sample_torch_values.h): outputs and
-// gradients to input and grid for every mode, padding mode and align_corners, points outside
+// gradients to input and grid for every mode (bicubic too), padding mode and align_corners, points outside
 // the image; float64 gradcheck, float32, empty, non-contiguous and channels-last inputs,
-// non-finite grid points, the one-kernel forward of unrecorded calls, and PyTorch's error
-// phrases.
+// non-finite grid points, the one-kernel forward of unrecorded calls, the one-kernel backward
+// against the composed ops' gradients (create_graph), what the node saves, and PyTorch's
+// error phrases.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -68,6 +69,11 @@ TEST(GridSample, Float32LayoutsAndEmpty) {
   EXPECT_EQ(F::grid_sample(zeros({0, 3, 4, 5}), zeros({0, 6, 7, 2})).sizes(), (Dims{0, 3, 6, 7}));
   EXPECT_EQ(F::grid_sample(zeros({2, 0, 4, 5}), zeros({2, 6, 7, 2})).sizes(), (Dims{2, 0, 6, 7}));
   EXPECT_EQ(F::grid_sample(zeros({2, 3, 4, 5}), zeros({2, 0, 7, 2}), "nearest").sizes(), (Dims{2, 3, 0, 7}));
+  // an empty grid's backward: the input's gradient is zeros (the kernel clears it)
+  const Tensor xe = (randn({2, 3, 4, 5}, dtype(kFloat64)) + 5.0).requires_grad_(true);
+  F::grid_sample(xe, zeros({2, 0, 7, 2}, dtype(kFloat64))).sum().backward();
+  ASSERT_TRUE(xe.grad().defined());
+  EXPECT_EQ(xe.grad().abs().sum().item<double>(), 0.0);
 }
 
 TEST(GridSample, NonFinitePoints) {
@@ -141,6 +147,75 @@ TEST(GridSample, TheUnrecordedKernelGivesTheRecordedOpsBits) {
   }
 }
 
+// The first-order backward is one kernel (DeviceOps::grid_sample_backward); a create_graph
+// backward differentiates the composed ops of Note [Grid sampling by gathers]. Both give the
+// same gradients, up to the order of their sums, at random and special points (pixel centres,
+// edges, far, NaN, inf), float32 and float64, strided operands, every mode, padding and
+// align_corners; and either operand alone.
+TEST(GridSample, TheBackwardKernelGivesTheComposedOpsGradients) {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  manual_seed(5);
+  const Tensor x = randn({2, 3, 5, 4}, dtype(kFloat64));
+  Tensor grid = rand({2, 6, 7, 2}, dtype(kFloat64)) * 3.6 - 1.8;
+  const std::vector<double> special{-1, 1, 0, -0.5, 0.5, 0.25, -0.75, 1.0 / 3, nan, inf, -inf, 1e10, -1e30, 1.25};
+  {
+    NoGradGuard no_grad;
+    grid.select(1, 0).select(2, 0).copy_(tensor(special, {2, 7}, dtype(kFloat64)));
+    grid.select(1, 1).select(2, 1).copy_(tensor(std::vector<double>(special.rbegin(), special.rend()), {2, 7},
+                                                 dtype(kFloat64)));
+  }
+  const Tensor weights = randn({2, 3, 6, 7}, dtype(kFloat64));
+  for (const DType dtype_ : {kFloat64, kFloat32}) {
+    const double tol = dtype_ == kFloat64 ? 1e-12 : 2e-5;
+    const Tensor xs = x.to(dtype_).transpose(2, 3).contiguous().transpose(2, 3);  // strided input
+    const Tensor gs = grid.to(dtype_).transpose(1, 2).contiguous().transpose(1, 2);
+    const Tensor w = weights.to(dtype_);
+    for (const char* mode : {"bilinear", "nearest"}) {
+      for (const char* padding : {"zeros", "border", "reflection"}) {
+        for (const bool align : {false, true}) {
+          for (const int wanted : {3, 1, 2}) {  // bit 0: the input's gradient, bit 1: the grid's
+            SCOPED_TRACE(std::string(mode) + " " + padding + (align ? " align_corners " : " ") +
+                         std::string(dtype_name(dtype_)) + " wanted " + std::to_string(wanted));
+            const Tensor xi = xs.detach().requires_grad_((wanted & 1) != 0);
+            const Tensor gi = gs.detach().requires_grad_((wanted & 2) != 0);
+            autograd::tensor_list inputs;
+            if (wanted & 1) inputs.push_back(xi);
+            if (wanted & 2) inputs.push_back(gi);
+            const Tensor loss = (F::grid_sample(xi, gi, mode, padding, align) * w).sum();
+            const auto kernel = autograd::grad({loss}, inputs, {}, /*retain_graph=*/true);
+            const auto composed = autograd::grad({loss}, inputs, {}, /*retain_graph=*/false, /*create_graph=*/true);
+            ASSERT_EQ(kernel.size(), composed.size());
+            for (size_t i = 0; i < kernel.size(); ++i) {
+              ASSERT_TRUE(kernel[i].defined() && composed[i].defined());
+              EXPECT_FALSE(kernel[i].requires_grad());
+              EXPECT_TRUE(composed[i].requires_grad());
+              EXPECT_EQ(kernel[i].dtype(), dtype_);
+              EXPECT_TRUE(isfinite(kernel[i]).all().item<bool>());
+              const Tensor expected = composed[i].detach().to(kFloat64);
+              const Tensor error = (kernel[i].to(kFloat64) - expected).abs() / (expected.abs() + 1.0);
+              EXPECT_LE(error.max().item<double>(), tol);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The node keeps the grid, and the input only where the grid's bilinear gradient reads it,
+// as PyTorch's grid_sampler_2d keeps both; an input gradient alone needs no input values.
+TEST(GridSample, WhatTheNodeSaves) {
+  const Tensor x = randn({2, 3, 16, 16}, dtype(kFloat64)), grid = rand({2, 4, 4, 2}, dtype(kFloat64)) * 2 - 1;
+  const auto saved_bytes = [](const Tensor& out) {
+    EXPECT_EQ(out.grad_fn()->name(), "GridSampler2DBackward");
+    return autograd::saved_tensor_stats().bytes_by_op["GridSampler2DBackward"];
+  };
+  const auto grid_bytes = static_cast<int64_t>(grid.nbytes()), input_bytes = static_cast<int64_t>(x.nbytes());
+  EXPECT_EQ(saved_bytes(F::grid_sample(x.detach().requires_grad_(true), grid)), grid_bytes);
+  EXPECT_EQ(saved_bytes(F::grid_sample(x, grid.detach().requires_grad_(true))), grid_bytes + input_bytes);
+  EXPECT_EQ(saved_bytes(F::grid_sample(x, grid.detach().requires_grad_(true), "nearest")), grid_bytes);
+}
+
 TEST(GridSample, Gradcheck) {
   // random points (never exactly on a pixel or an edge, where the gradient jumps)
   for (const char* padding : {"zeros", "border", "reflection"}) {
@@ -154,12 +229,20 @@ TEST(GridSample, Gradcheck) {
       expect_gradcheck(
           [&](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "nearest", padding, align_corners); },
           {x, grid.detach()});
+      expect_gradcheck(
+          [&](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "bicubic", padding, align_corners); },
+          {x, grid});
     }
   }
-  // double backward (made of differentiable ops): the weights' cross terms in the grid
+  // double backward (the composed ops, differentiated again): the weights' cross terms in the
+  // grid, and an input gradient alone (the node kept no input: zeros stand in for it)
   EXPECT_TRUE(autograd::gradgradcheck(
       [](const std::vector<Tensor>& in) { return F::grid_sample(in[0], in[1], "bilinear", "reflection"); },
       {testing::grad_input({1, 2, 3, 4}), testing::grad_input({1, 2, 3, 2}, -1.4, 1.4)}));
+  const Tensor fixed_grid = testing::grad_input({1, 2, 3, 2}, -1.4, 1.4).detach();
+  EXPECT_TRUE(autograd::gradgradcheck(
+      [&](const std::vector<Tensor>& in) { return F::grid_sample(in[0], fixed_grid, "bilinear", "border", true); },
+      {testing::grad_input({1, 2, 3, 4})}));
   // the spatial transformer: gradients from the sampled image through the grid into theta
   const Tensor theta = testing::grad_input({2, 2, 3});
   const Tensor x = testing::grad_input({2, 1, 4, 5});
@@ -200,7 +283,12 @@ TEST(GridSample, Errors) {
   EXPECT_EMBER_ERROR(F::grid_sample(x, grid, "bilinear", "foo"),
                      "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or 'reflection', but "
                      "got: 'foo'");
-  EXPECT_EMBER_ERROR(F::grid_sample(x, grid, "bicubic"), "mode 'bicubic' is not supported yet");
+  // bicubic is differentiated once, as PyTorch's every mode: a second derivative is an error
+  const Tensor xb = randn({1, 1, 4, 5}, dtype(kFloat64)).requires_grad_(true);
+  const Tensor gb = (rand({1, 2, 3, 2}, dtype(kFloat64)) - 0.5).requires_grad_(true);
+  const Tensor grid_grad =
+      autograd::grad({F::grid_sample(xb, gb, "bicubic").sum()}, {gb}, {}, std::nullopt, /*create_graph=*/true)[0];
+  EXPECT_EMBER_ERROR(autograd::grad({grid_grad.sum()}, {xb}), "is not implemented");
   EXPECT_EMBER_ERROR(F::grid_sample(x, grid.to(kFloat64)), "grid_sampler(): expected input and grid to have same dtype");
   EXPECT_EMBER_ERROR(F::grid_sample(x, grid.narrow(0, 0, 1)),
                      "grid_sampler(): expected grid and input to have same batch size, but got input with sizes "

@@ -3,7 +3,8 @@
 // them atomically, so in another order), every element size (float64, int64, uint8,
 // bfloat16), and an index out of range reported at the next synchronising point; of
 // cat / stack (mixed dtypes and layouts, with backward); of resampling by taps
-// (interpolate, RandomResizedCrop's per-sample boxes); and of grid_sample's unrecorded kernel.
+// (interpolate, RandomResizedCrop's per-sample boxes); and of grid_sample's kernels (forward
+// unrecorded and recorded, and the backward's atomics into the input's gradient).
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -144,6 +145,29 @@ void add_indexing_checks(std::vector<Check>& checks) {
                                [] {
                                  return Inputs{randn({8, 3, 17, 13}), rand({8, 20, 24, 2}) * 3.0 - 1.5};
                                }}));
+  // its one-kernel backward: many points per pixel (a 2x upsampling grid and far points)
+  // summed into the input's gradient by atomics, and the grid's gradient
+  for (const DType dtype : {kFloat32, kFloat64}) {
+    const bool f32 = dtype == kFloat32;
+    checks.push_back(parity({.op = std::string("grid_sample bilinear reflection, nearest zeros, bicubic border, backward") +
+                                   (f32 ? "" : " float64"),
+                             .shape = "[8, 3, 17, 13] at [8, 34, 26, 2]",
+                             .fn =
+                                 [](const Inputs& x) {
+                                   namespace F = nn::functional;
+                                   return Inputs{F::grid_sample(x[0], x[1], "bilinear", "reflection"),
+                                                 F::grid_sample(x[0], x[1].detach(), "nearest", "zeros", true),
+                                                 F::grid_sample(x[0], x[1], "bicubic", "border")};
+                                 },
+                             .backward = true,
+                             .atol = f32 ? 1e-4 : 1e-12,
+                             .rtol = f32 ? 1e-4 : 1e-12,
+                             .make_inputs =
+                                 [dtype] {
+                                   return Inputs{randn({8, 3, 17, 13}, dtype),
+                                                 rand({8, 34, 26, 2}, dtype) * 2.6 - 1.3};
+                                 }}));
+  }
 }
 
 }  // namespace ember::kernel_checks
