@@ -1,6 +1,6 @@
 // Indexing and sampling ops on the CPU through the whole API: gather along each dim of
 // [128, 1008] and [1024, 1024] float32, scatter_add and index_select on the same shapes,
-// and grid_sample (nearest, bilinear; zeros padding, align_corners false) of a
+// and grid_sample (nearest, bilinear, bicubic; zeros padding, align_corners false) of a
 // [128, 2, 28, 28] batch at a [128, 28, 28, 2] grid, forward and backward. Twin:
 // bench/libtorch_indexing.cpp.
 #include <benchmark/benchmark.h>
@@ -94,4 +94,6 @@ BENCHMARK_CAPTURE(BM_ember_grid_sample, nearest_128x2x28x28, "nearest")->Unit(be
 BENCHMARK_CAPTURE(BM_ember_grid_sample, bilinear_128x2x28x28, "bilinear")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ember_grid_sample_backward, nearest_128x2x28x28, "nearest")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ember_grid_sample_backward, bilinear_128x2x28x28, "bilinear")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ember_grid_sample, bicubic_128x2x28x28, "bicubic")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_ember_grid_sample_backward, bicubic_128x2x28x28, "bicubic")->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

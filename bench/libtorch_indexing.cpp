@@ -1,6 +1,6 @@
 // libtorch twin of bench_indexing.cpp: the same gather / scatter_add / index_select and
 // grid_sample workloads through libtorch's C++ API (grid_sampler's modes: 0 bilinear,
-// 1 nearest; padding 0 zeros). Both take their thread count from OMP_NUM_THREADS.
+// 1 nearest, 2 bicubic; padding 0 zeros). Both take their thread count from OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -89,4 +89,6 @@ BENCHMARK_CAPTURE(BM_libtorch_grid_sample, nearest_128x2x28x28, 1)->Unit(benchma
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample, bilinear_128x2x28x28, 0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample_backward, nearest_128x2x28x28, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample_backward, bilinear_128x2x28x28, 0)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_libtorch_grid_sample, bicubic_128x2x28x28, 2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_libtorch_grid_sample_backward, bicubic_128x2x28x28, 2)->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

@@ -8,7 +8,8 @@
 //   - LowerPrecision: conv2d, linear, matmul, mm, bmm run in bf16 (float32 inputs are
 //     cast down; their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
 //   - Float32: batch_norm, layer_norm, group_norm, softmax, log_softmax, cross_entropy,
-//     nll_loss, mse_loss, sum, mean, exp, log, pow run in float32 (bf16 inputs are cast up);
+//     nll_loss, mse_loss, sum, mean, exp, log, pow, grid_sample run in float32 (bf16 inputs
+//     are cast up);
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.

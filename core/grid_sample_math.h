@@ -1,8 +1,7 @@
-// grid_sample as one kernel each way: each grid point's source position and corners, each
-// channel's sample, and their gradients, shared by the CPU kernels (core/cpu/grid_sample.cpp)
-// and CUDA's (cuda/grid_sample.cu). The forward's arithmetic is step for step that of the
-// composed ops of Note [Grid sampling by gathers] (nn/functional/grid_sample.cpp), and so are
-// the gradients' rules (which corners, which signs, where none flows).
+// grid_sample's element math each way (positions, corners or bicubic's 4 x 4 taps, samples,
+// gradients), shared by the CPU kernels (core/cpu/grid_sample.cpp) and CUDA's (grid_sample.cu).
+// Bilinear and nearest repeat the composed ops of Note [Grid sampling by gathers]
+// (nn/functional/grid_sample.cpp): the forward step for step, the gradients' rules.
 #pragma once
 #include <climits>
 #include <cstdint>
@@ -98,7 +97,7 @@ EMBER_HD_INLINE T coordinate_grad(T g, T direction, int64_t size, const GridSamp
 // recorded ops' zero border); for the backward, the four factors and the positions'
 // derivative signs.
 // The backward's fields are left unset by the forward (zeroing them cost it a quarter of
-// its time), and each is read only where point_at<true> sets it.
+// its time), which never reads them; point_at fills the caller's Point, never copied.
 template <typename T>
 struct Point {
   int64_t offset[4] = {};  // in an input plane, by input_stride[2] and [3]
@@ -123,16 +122,16 @@ EMBER_HD_INLINE bool corner(const GridSampleLayout& l, T y, T x, int64_t& offset
 // kBackward: also the fields only the backward reads (at, the factors' signs), which the
 // forward leaves unset.
 template <bool kBackward, typename T>
-EMBER_HD_INLINE Point<T> point_at(const T* grid, const GridSampleLayout& l, int64_t n, int64_t h, int64_t w) {
+EMBER_HD_INLINE void point_at(const T* grid, const GridSampleLayout& l, int64_t n, int64_t h, int64_t w,
+                              Point<T>& q) {
   const T* g = grid + n * l.grid_stride[0] + h * l.grid_stride[1] + w * l.grid_stride[2];
-  Point<T> q;
   T direction_x = 1, direction_y = 1;
   const T ix = source_position(g[0], l.W, l, direction_x);
   const T iy = source_position(g[l.grid_stride[3]], l.H, l, direction_y);
   if constexpr (kBackward) q.direction_x = direction_x, q.direction_y = direction_y;
   if (l.mode == GridSampleMode::Nearest) {  // rint: nearbyint's ties to even, without its costly FP-state save
     q.inside[0] = corner<kBackward>(l, EMBER_MATH(rint)(iy), EMBER_MATH(rint)(ix), q.offset[0], q.at[0]);
-    return q;
+    return;
   }
   const T x0 = functors::Floor{}(ix), y0 = functors::Floor{}(iy);
   const T x1 = x0 + T(1), y1 = y0 + T(1);
@@ -141,7 +140,6 @@ EMBER_HD_INLINE Point<T> point_at(const T* grid, const GridSampleLayout& l, int6
   q.inside[1] = corner<kBackward>(l, y0, x1, q.offset[1], q.at[1]), q.weight[1] = q.wx1 * q.wy0;
   q.inside[2] = corner<kBackward>(l, y1, x0, q.offset[2], q.at[2]), q.weight[2] = q.wx0 * q.wy1;
   q.inside[3] = corner<kBackward>(l, y1, x1, q.offset[3], q.at[3]), q.weight[3] = q.wx1 * q.wy1;
-  return q;
 }
 
 // Note [Bicubic grid sampling]
@@ -201,8 +199,8 @@ EMBER_HD_INLINE CubicPoint<T> cubic_point_at(const T* grid, const GridSampleLayo
   cubic_coefficients(q.ty, q.cy);
   for (int k = 0; k < 4; ++k) {
     T unused = T(1);
-    const T x = padded(x0 - T(1) + static_cast<T>(k), l.W, l, unused);
-    const T y = padded(y0 - T(1) + static_cast<T>(k), l.H, l, unused);
+    const T x = padded(x0 + static_cast<T>(k - 1), l.W, l, unused);  // PyTorch's ix_nw - 1, + 0, + 1, + 2
+    const T y = padded(y0 + static_cast<T>(k - 1), l.H, l, unused);
     q.column_inside[k] = x >= T(0) && x <= static_cast<T>(l.W - 1);
     q.row_inside[k] = y >= T(0) && y <= static_cast<T>(l.H - 1);
     q.column[k] = q.column_inside[k] ? static_cast<int64_t>(x) : 0;
@@ -284,7 +282,8 @@ EMBER_HD_INLINE void sample_point(const T* input, const T* grid, const GridSampl
       out[(n * l.C + c) * hw + at] = sample_cubic(input + n * l.input_stride[0] + c * l.input_stride[1], q);
     return;
   }
-  const Point<T> q = point_at<false>(grid, l, n, h, w);
+  Point<T> q;
+  point_at<false>(grid, l, n, h, w, q);
   for (int64_t c = 0; c < l.C; ++c)
     out[(n * l.C + c) * hw + at] = sample(input + n * l.input_stride[0] + c * l.input_stride[1], l, q);
 }
@@ -299,7 +298,8 @@ template <typename T, typename Add>
 EMBER_HD_INLINE void sample_point_backward(const T* g, const T* input, const T* grid, const GridSampleLayout& l,
                                            int64_t n, int64_t h, int64_t w, T* gi, T* gg, Add add) {
   if (l.mode == GridSampleMode::Bicubic) return cubic_point_backward(g, input, grid, l, n, h, w, gi, gg, add);
-  const Point<T> q = point_at<true>(grid, l, n, h, w);
+  Point<T> q{};  // zeroed: the compiler cannot see that bilinear's factors are set where read
+  point_at<true>(grid, l, n, h, w, q);
   const bool nearest = l.mode == GridSampleMode::Nearest;
   const int corners = nearest ? 1 : 4;
   const int64_t hw = l.Ho * l.Wo, at = h * l.Wo + w, plane = l.H * l.W;

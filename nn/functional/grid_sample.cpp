@@ -1,9 +1,11 @@
 // affine_grid as one matmul of a host-made base grid with theta; grid_sample as one kernel
 // of the device each way (DeviceOps::grid_sample_forward/backward, core/grid_sample_math.h),
-// whose arithmetic is that of the composed ops below (Note [Grid sampling by gathers]); those
-// ops give the recorded gradients of a create_graph backward.
+// whose bilinear and nearest arithmetic is that of the composed ops below (Note [Grid
+// sampling by gathers]); those ops give the recorded gradients of a create_graph backward.
+// Bicubic has kernels only (Note [Bicubic grid sampling] in core/grid_sample_math.h).
 //
 // Note [Grid sampling by gathers]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // grid_sample maps each grid point to a source position (PyTorch's grid_sampler_unnormalize
 // and compute_coordinates: border clamps, reflection mirrors then clamps, and a non-finite
 // or huge position becomes -100, outside every image, as in PyTorch's CUDA kernels, so a
@@ -37,6 +39,7 @@
 #include "autograd/engine.h"
 #include "autograd/function_node.h"
 #include "autograd/record.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/error.h"
 #include "core/factories.h"
@@ -218,7 +221,8 @@ Tensor grid_sample_composed(const Tensor& input, const Tensor& grid, bool neares
   const int64_t Ho = grid.size(1), Wo = grid.size(2);
   const Tensor ix = source_position(grid.select(3, 0), W, padding, align_corners);
   const Tensor iy = source_position(grid.select(3, 1), H, padding, align_corners);
-  const Tensor planes = pad(input, {1, 1, 1, 1}).reshape({N, C, (H + 2) * (W + 2)});  // Note [Grid sampling by gathers]
+  // framed planes (Note [Grid sampling by gathers])
+  const Tensor planes = pad(input, {1, 1, 1, 1}).reshape({N, C, (H + 2) * (W + 2)});
   const Dims weight_shape{N, 1, Ho * Wo};
   Tensor out;
   if (nearest) {
@@ -258,10 +262,14 @@ autograd::tensor_list recorded_grads(const Tensor& g, Tensor input, Tensor grid,
                                      bool want_grid) {
   if (!input.defined()) input = zeros(input_meta.shape, TensorOptions(input_meta.dtype).device(input_meta.device));
   if (want_input && !input.requires_grad()) input.requires_grad_(true);  // a leaf: the stand-in
+  // Fresh aliases are what is differentiated: where the grid depends on the input (a spatial
+  // transformer's), a gradient taken at the input itself would also run the grid's history,
+  // which the outer backward runs again.
+  const Tensor input_alias = input.narrow(0, 0, input.size(0)), grid_alias = grid.narrow(0, 0, grid.size(0));
   autograd::tensor_list wanted;
-  if (want_input) wanted.push_back(input);
-  if (want_grid) wanted.push_back(grid);
-  const Tensor out = grid_sample_composed(input, grid, nearest, padding, align_corners);
+  if (want_input) wanted.push_back(input_alias);
+  if (want_grid) wanted.push_back(grid_alias);
+  const Tensor out = grid_sample_composed(input_alias, grid_alias, nearest, padding, align_corners);
   const autograd::tensor_list grads =
       autograd::grad({out}, wanted, {g}, /*retain_graph=*/true, /*create_graph=*/true, /*allow_unused=*/true);
   return {want_input ? grads[0] : Tensor(), want_grid ? grads.back() : Tensor()};
@@ -269,8 +277,10 @@ autograd::tensor_list recorded_grads(const Tensor& g, Tensor input, Tensor grid,
 
 }  // namespace
 
-Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode, const std::string& padding_mode,
-                   bool align_corners) {
+Tensor grid_sample(const Tensor& input_arg, const Tensor& grid_arg, const std::string& mode,
+                   const std::string& padding_mode, bool align_corners) {
+  // grid_sampler is on PyTorch's autocast float32 list (Note [Autocast] in core/autocast.h)
+  const auto [input, grid] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_arg, grid_arg);
   const Padding padding = parse_padding(padding_mode);
   check_grid_sample(input, grid, mode);
   const GridSampleMode kind = mode == "nearest"   ? GridSampleMode::Nearest

@@ -149,7 +149,10 @@ TEST(CudaSpatial, GridSampleBackwardMatchesTheCpu) {
             if (wanted & 2) inputs.push_back(gi);
             grads[d] = autograd::grad({(F::grid_sample(xi, gi, mode, padding) * w.to(dtype).to(device)).sum()}, inputs);
           }
-          for (size_t i = 0; i < grads[0].size(); ++i) testing::expect_same(grads[0][i], grads[1][i], tol);
+          // relative to the gradients' size: float32 grid gradients reach ~50, and nvcc's fused
+          // multiply-adds move a position by an ulp
+          for (size_t i = 0; i < grads[0].size(); ++i)
+            testing::expect_same(grads[0][i], grads[1][i], tol * (1.0 + grads[0][i].abs().max().item<double>()));
         }
   // a Hessian-vector product through the grid (create_graph: the composed ops on CUDA)
   Tensor hvp[2];

@@ -75,6 +75,18 @@ TEST(Autocast, Float32OpsRunInFloat32) {
   const Tensor image = bf16({2, 3, 4, 4}, 3);
   const Tensor rm = zeros({3}), rv = ones({3});
   EXPECT_EQ(F::batch_norm(image, rm, rv, ones({3}), zeros({3}), true).dtype(), kFloat32);
+  // a bf16 feature map sampled at a float32 grid (a spatial transformer under autocast); its
+  // gradient comes back in bf16
+  const Tensor features = bf16({2, 3, 4, 4}, 4).requires_grad_(true);
+  const Tensor grid = floats({2, 3, 3, 2}, 5).tanh();
+  const Tensor sampled = F::grid_sample(features, grid);
+  EXPECT_EQ(sampled.dtype(), kFloat32);
+  sampled.sum().backward();
+  EXPECT_EQ(features.grad().dtype(), kBFloat16);
+  EXPECT_TRUE(allclose(sampled, [&] {
+    AutocastGuard off(Device::cpu(), kBFloat16, false);
+    return F::grid_sample(features.detach().to(kFloat32), grid);
+  }()));
   // The value is the float32 op on the (exactly widened) bf16 input.
   EXPECT_TRUE(allclose(F::softmax(h, 1), [&] {
     AutocastGuard off(Device::cpu(), kBFloat16, false);

@@ -202,6 +202,28 @@ TEST(GridSample, TheBackwardKernelGivesTheComposedOpsGradients) {
   }
 }
 
+// A grid made from the input (a spatial transformer's localisation): the create_graph backward
+// differentiates the composed ops at aliases of its inputs, so the grid's own history is run
+// once, by the outer backward; its gradients are the plain ones, and the second derivative is
+// right (gradgradcheck).
+TEST(GridSample, CreateGraphWhereTheGridDependsOnTheInput) {
+  manual_seed(9);
+  const Tensor x = testing::grad_input({2, 1, 5, 6});
+  const Tensor localisation = randn({30, 6}, dtype(kFloat64)) * 0.05;
+  const Tensor identity = tensor(std::vector<double>{1, 0, 0, 0, 1, 0}, {1, 6}, dtype(kFloat64));
+  const auto transformer = [&](const std::vector<Tensor>& in) {
+    const Tensor theta = (in[0].reshape({2, 30}).matmul(localisation) + identity).reshape({2, 2, 3});
+    return F::grid_sample(in[0], F::affine_grid(theta, {2, 1, 4, 4}), "bilinear", "border");
+  };
+  const Tensor w = randn({2, 1, 4, 4}, dtype(kFloat64));
+  const Tensor loss = (transformer({x}) * w).sum();
+  const Tensor plain = autograd::grad({loss}, {x}, {}, /*retain_graph=*/true)[0];
+  const Tensor created = autograd::grad({loss}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+  EXPECT_LE(testing::max_abs_diff(plain, created.detach()), 1e-12);
+  EXPECT_GT(plain.abs().sum().item<double>(), 0.0);
+  EXPECT_TRUE(autograd::gradgradcheck(transformer, {x}));
+}
+
 // The node keeps the grid, and the input only where the grid's bilinear gradient reads it,
 // as PyTorch's grid_sampler_2d keeps both; an input gradient alone needs no input values.
 TEST(GridSample, WhatTheNodeSaves) {
