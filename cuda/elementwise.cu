@@ -16,13 +16,12 @@
 namespace ember::cuda_kernels {
 namespace {
 
-using cuda::detail::grid_stride_blocks;
-
 using namespace ember::functors;
 using cuda::detail::AlignedVector;
 using cuda::detail::ElementwiseLayout;
-using cuda::detail::kThreadsPerBlock;
 using cuda::detail::OffsetCalculator;
+using cuda::detail::grid_stride_blocks;
+using cuda::detail::kThreadsPerBlock;
 
 // Which inputs of a flat launch are one broadcast value (read at index 0).
 struct BroadcastFlags {

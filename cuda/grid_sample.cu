@@ -57,11 +57,10 @@ void grid_sample_backward(const Tensor& grad, const Tensor& input, const Tensor&
   if (l.points() == 0) return;
   visit_floating(grid.dtype(), "grid_sample backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
+    const auto pointer = [](const Tensor& t) { return t.defined() ? t.data_ptr<T>() : nullptr; };
     const unsigned blocks = cuda::detail::grid_stride_blocks(l.points());
     grid_sample_backward_kernel<T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), input.defined() ? input.data_ptr<T>() : nullptr, grid.data_ptr<T>(), l,
-        grad_input.defined() ? grad_input.data_ptr<T>() : nullptr,
-        grad_grid.defined() ? grad_grid.data_ptr<T>() : nullptr);
+        grad.data_ptr<T>(), pointer(input), grid.data_ptr<T>(), l, pointer(grad_input), pointer(grad_grid));
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

@@ -16,10 +16,9 @@
 namespace ember::cuda_kernels {
 namespace {
 
-using cuda::detail::grid_stride_blocks;
-
 using cuda::detail::atomic_add;
 using cuda::detail::current_raw_stream;
+using cuda::detail::grid_stride_blocks;
 using cuda::detail::kThreadsPerBlock;
 
 // fn(i, s) for each element i of the selected [outer, count, inner] (grid-stride), s the

@@ -19,9 +19,8 @@
 namespace ember::cuda_kernels {
 namespace {
 
-using cuda::detail::grid_stride_blocks;
-
 using cuda::detail::current_raw_stream;
+using cuda::detail::grid_stride_blocks;
 using cuda::detail::kThreadsPerBlock;
 
 // fn(offsets, self offset) for each index element (grid-stride); an index value out of

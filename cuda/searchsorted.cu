@@ -12,9 +12,8 @@
 namespace ember::cuda_kernels {
 namespace {
 
-using cuda::detail::grid_stride_blocks;
-
 using cuda::detail::current_raw_stream;
+using cuda::detail::grid_stride_blocks;
 using cuda::detail::kThreadsPerBlock;
 
 template <typename T>
