@@ -28,8 +28,8 @@
 // (DeviceOps::grid_sample_backward: the same corners, weights and sign rules, Note [Grid
 // sample's coordinate gradient]; sums in another order, so within rounding of these ops'),
 // and the node ("GridSampler2DBackward") saves the grid, and the input only when the grid's
-// gradient needs it. Under create_graph the backward runs these ops again on the saved
-// tensors and differentiates them (autograd::grad with create_graph), so every order of
+// gradient needs it. Under create_graph the backward runs these ops again on aliases of the
+// saved tensors and differentiates them (autograd::grad with create_graph), so every order of
 // gradient exists (PyTorch's grid_sampler_2d_backward has no derivative, pytorch#34704).
 #include "nn/functional/grid_sample.h"
 
