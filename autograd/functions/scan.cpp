@@ -1,7 +1,10 @@
 // Differentiable scans: cumsum and cumprod, and their reverse forms that gradients use
 // (cumsum's gradient is the reverse cumsum; prod's gradient is made of cumprods). The
 // cumsum node's backward is itself a scan, so it differentiates again; cumprod's backward
-// is one kernel (exact at zeros, core/dispatch.h) and differentiates once.
+// is one kernel (exact at zeros, core/dispatch.h), and under create_graph a recurrence of
+// differentiable ops, so it differentiates to any order, as PyTorch's.
+#include <vector>
+
 #include "autograd/function_node.h"
 #include "core/autocast.h"
 #include "core/native.h"
@@ -14,6 +17,31 @@ using autograd::tensor_list;
 using autograd::will_record_into;
 
 namespace detail {
+namespace {
+
+// cumprod's gradient of x along d as recorded ops (a create_graph backward), exact at zeros.
+// In scan order t (from the end when reverse), y_t = prod_{u <= t} x_u, so x_t's gradient is
+// prod_{u < t} x_u * S_t with S_t = sum_{k >= t} g_k prod_{t < u <= k} x_u, that is
+// S_t = g_t + x_{t+1} S_{t+1}: two passes of n slices each.
+Tensor cumprod_grad_recorded(const Tensor& x, const Tensor& g, int64_t d, bool reverse) {
+  const int64_t n = x.dim() == 0 ? 1 : x.size(d);
+  if (x.dim() == 0 || n == 0) return g * 1.0;
+  const auto at = [&](const Tensor& t, int64_t step) { return t.select(d, reverse ? n - 1 - step : step); };
+  std::vector<Tensor> suffix(static_cast<size_t>(n));  // S_t
+  suffix.back() = at(g, n - 1);
+  for (int64_t t = n - 2; t >= 0; --t)
+    suffix[static_cast<size_t>(t)] = at(g, t) + at(x, t + 1) * suffix[static_cast<size_t>(t) + 1];
+  std::vector<Tensor> grads(static_cast<size_t>(n));  // in x's order along d
+  Tensor prefix;                                      // prod_{u < t} x_u
+  for (int64_t t = 0; t < n; ++t) {
+    const Tensor& s_t = suffix[static_cast<size_t>(t)];
+    grads[static_cast<size_t>(reverse ? n - 1 - t : t)] = prefix.defined() ? prefix * s_t : s_t;
+    prefix = prefix.defined() ? prefix * at(x, t) : at(x, t);
+  }
+  return stack(grads, d);
+}
+
+}  // namespace
 
 // cumsum / cumprod along dim, from the end when reverse, recorded as CumsumBackward /
 // CumprodBackward whichever the direction.
@@ -28,8 +56,9 @@ Tensor scan_recorded(ScanOp op, const Tensor& a, int64_t dim, bool reverse) {
     })->set_differentiable_backward();
   } else {
     record("CumprodBackward", {&a}, {&out}, {a}, [d, reverse](const tensor_list& g, const tensor_list& s, const auto&) {
+      if (is_grad_enabled()) return tensor_list{cumprod_grad_recorded(s[0], g[0], d, reverse)};  // create_graph
       return tensor_list{native::cumprod_backward(s[0], g[0], d, reverse)};
-    });
+    })->set_differentiable_backward();
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // cumsum, cumprod and prod: values and gradients against PyTorch 1.13 (zeros: one and
 // several per slice), integer inputs to int64, empty and 0-dim inputs, reverse-free
-// layouts (transposed, sliced), keepdim, gradcheck, and the errors.
+// layouts (transposed, sliced), keepdim, gradcheck and gradgradcheck (cumprod and prod to
+// the third order), and the errors.
 #include <cmath>
 #include <vector>
 
@@ -167,6 +168,24 @@ TEST(Scans, Gradcheck) {
   EXPECT_TRUE(autograd::gradgradcheck_report([](const In& in) { return in[0].cumsum(1); }, {x}).ok);
   EXPECT_TRUE(autograd::gradgradcheck_report([](const In& in) { return in[0].prod(1); }, {x}).ok);
   EXPECT_TRUE(autograd::gradgradcheck_report([](const In& in) { return in[0].prod(); }, {xz}).ok);
+  // cumprod's create_graph backward is a recurrence of recorded ops, exact at zeros, so
+  // cumprod and prod differentiate a second and a third time (the gradient of a gradient).
+  for (const Tensor& t : {x, xz}) {
+    for (int64_t d : {0, 1}) {
+      const auto r = autograd::gradgradcheck_report([d](const In& in) { return in[0].cumprod(d); }, {t});
+      EXPECT_TRUE(r.ok) << "dim " << d << ": " << r.message;
+    }
+    const auto third = autograd::gradgradcheck_report(
+        [](const In& in) {
+          EnableGradGuard recording;  // gradgradcheck also evaluates under no_grad
+          return autograd::grad({in[0].prod(1).sum()}, {in[0]}, {}, true, true)[0];
+        },
+        {t});
+    EXPECT_TRUE(third.ok) << third.message;
+  }
+  const auto strided = autograd::gradgradcheck_report(
+      [](const In& in) { return in[0].t().slice(0, 0, 5, 2).cumprod(0) * 1.5; }, {x});
+  EXPECT_TRUE(strided.ok) << strided.message;
 }
 
 TEST(Scans, RecordsOnlyWhenAsked) {
