@@ -95,8 +95,8 @@ void FunctionNode::release_saved() {
   for (SavedVariable& s : saved_) s.release();
 }
 
-std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::initializer_list<const Tensor*> outputs,
-                                     std::initializer_list<Tensor> to_save, BackwardFormula formula) {
+std::shared_ptr<FunctionNode> record_list(const char* name, InputList inputs, std::span<const Tensor* const> outputs,
+                                          std::span<const Tensor> to_save, BackwardFormula formula) {
   auto node = make_node<FunctionNode>(inputs, name, std::move(formula));
   auto& meta = node->inputs();
   meta.reserve(inputs.size());
@@ -105,12 +105,21 @@ std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::in
     else meta.push_back({});
   }
   uint32_t nr = 0;
-  for (const Tensor* out : outputs) set_history(*out, node, nr++);
+  for (const Tensor* out : outputs) {
+    if (out != nullptr) set_history(*out, node, nr);
+    ++nr;
+  }
   node->set_num_outputs(nr);
   auto& saved = node->saved();
   saved.reserve(to_save.size());
   for (const Tensor& t : to_save) saved.emplace_back(t, node->name(), node.get());
   return node;
+}
+
+std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::initializer_list<const Tensor*> outputs,
+                                     std::initializer_list<Tensor> to_save, BackwardFormula formula) {
+  return record_list(name, inputs, {outputs.begin(), outputs.size()}, {to_save.begin(), to_save.size()},
+                     std::move(formula));
 }
 
 }  // namespace ember::autograd

@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <vector>
 
 #include "autograd/node.h"
@@ -74,6 +75,10 @@ class FunctionNode final : public Node {
 // will_record(inputs...) is true. Tensors in to_save may be undefined (not saved).
 std::shared_ptr<FunctionNode> record(const char* name, InputList inputs, std::initializer_list<const Tensor*> outputs,
                                      std::initializer_list<Tensor> to_save, BackwardFormula formula);
+// record() of lists made at run time (custom functions): a null output pointer keeps its
+// output number but gets no history (a non-differentiable output).
+std::shared_ptr<FunctionNode> record_list(const char* name, InputList inputs, std::span<const Tensor* const> outputs,
+                                          std::span<const Tensor> to_save, BackwardFormula formula);
 inline std::shared_ptr<FunctionNode> record(const char* name, std::initializer_list<const Tensor*> inputs,
                                             std::initializer_list<const Tensor*> outputs,
                                             std::initializer_list<Tensor> to_save, BackwardFormula formula) {

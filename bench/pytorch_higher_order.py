@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch twin of build/bench/bench_higher_order (Debian's python3-torch, 2 threads):
 one WGAN-GP critic step at batch 64 (critic loss + 10 x gradient penalty, Adam) and a
-Hessian-vector product of a small classifier's cross_entropy, same shapes and steps.
+Hessian-vector product of a small classifier's cross_entropy, by hand and through
+torch.autograd.functional (vhp, hvp, and an MLP's input-output jacobian), same shapes and steps.
 Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_higher_order.py [--steps N] [--json]
@@ -63,6 +64,25 @@ def cross_entropy_hvp():
     return step
 
 
+def functional_hessian_vector(product):
+    torch.manual_seed(0)
+    x = torch.randn(256, 784)
+    targets = torch.randint(0, 10, (256,))
+    weights = (torch.randn(128, 784) * 0.03, torch.randn(10, 128) * 0.1)
+    v = (torch.randn(128, 784), torch.randn(10, 128))
+
+    def loss(w1, w2):
+        return F.cross_entropy(F.linear(torch.tanh(F.linear(x, w1)), w2), targets)
+    return lambda: product(loss, weights, v)
+
+
+def functional_jacobian():
+    torch.manual_seed(0)
+    w1, w2 = torch.randn(256, 64) * 0.1, torch.randn(10, 256) * 0.1
+    x = torch.randn(16, 64)
+    return lambda: torch.autograd.functional.jacobian(lambda t: F.linear(torch.tanh(F.linear(t, w1)), w2), x)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=20)
@@ -71,7 +91,10 @@ def main():
     torch.set_num_threads(2)
     results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
                "wgan_gp_critic_step_batch64_ms": median_ms(wgan_gp_step(), args.steps),
-               "cross_entropy_hvp_ms": median_ms(cross_entropy_hvp(), args.steps)}
+               "cross_entropy_hvp_ms": median_ms(cross_entropy_hvp(), args.steps),
+               "functional_vhp_ms": median_ms(functional_hessian_vector(torch.autograd.functional.vhp), args.steps),
+               "functional_hvp_ms": median_ms(functional_hessian_vector(torch.autograd.functional.hvp), args.steps),
+               "functional_jacobian_ms": median_ms(functional_jacobian(), args.steps)}
     if args.json:
         print(json.dumps(results, indent=2))
     else:

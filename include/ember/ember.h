@@ -1,9 +1,10 @@
 // The umbrella header: #include <ember/ember.h> gives the whole public API.
 #pragma once
 
+#include "autograd/checkpoint.h"
+#include "autograd/custom_function.h"
 #include "autograd/engine.h"
 #include "autograd/functional.h"
-#include "autograd/checkpoint.h"
 #include "autograd/gradcheck.h"
 #include "autograd/hooks.h"
 #include "autograd/node.h"

@@ -1,7 +1,8 @@
 // torch.autograd.functional on CUDA (autograd/functional.h): the Jacobian, a
 // Jacobian-vector product and a Hessian-vector product of a small conv net's loss (cuDNN
 // convolution and its double backward, batch norm, pooling, cross_entropy, prod's
-// third derivative) give the CPU's values in float64, TF32 off. Skips without a GPU.
+// third derivative) give the CPU's values in float64, TF32 off; a custom Function<T> runs
+// on CUDA tensors and its backward's wrong device is PyTorch's error. Skips without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -50,6 +51,32 @@ TEST(CudaFunctional, JacobianAndProductsMatchTheCpu) {
     testing::expect_same(jac_cpu[i], jac_gpu[i], 1e-9);
     testing::expect_same(hv_cpu[i], hv_gpu[i], 1e-8);
   }
+}
+
+// exp with its saved output; MoveToCpu's backward gives a gradient on the wrong device.
+struct SavedExp : autograd::Function<SavedExp> {
+  static Tensor forward(autograd::AutogradContext* ctx, const Tensor& x) {
+    Tensor y = x.exp();
+    ctx->save_for_backward({y});
+    return y;
+  }
+  static tensor_list backward(autograd::AutogradContext* ctx, tensor_list g) {
+    return {g[0] * ctx->get_saved_variables()[0]};
+  }
+};
+struct MoveToCpu : autograd::Function<MoveToCpu> {
+  static Tensor forward(autograd::AutogradContext*, const Tensor& x) { return x * 2.0; }
+  static tensor_list backward(autograd::AutogradContext*, tensor_list g) { return {g[0].cpu()}; }
+};
+
+TEST(CudaFunctional, CustomFunctionRunsOnCuda) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const Tensor values = tensor(std::vector<double>{0.5, -1.0, 2.0}, {3}, TensorOptions(kFloat64));
+  const Tensor x = values.to(Device::cuda(0)).requires_grad_(true);
+  (SavedExp::apply(x) * 3.0).sum().backward();
+  testing::expect_same(values.exp() * 3.0, x.grad(), 1e-15);
+  EXPECT_EQ(testing::error_of([&] { MoveToCpu::apply(x).sum().backward(); }),
+            "Function MoveToCpuBackward returned an invalid gradient at index 0 - expected device cuda:0 but got cpu");
 }
 
 }  // namespace
