@@ -4,6 +4,7 @@
 
 #include <cxxabi.h>
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "autograd/function_node.h"
@@ -23,6 +24,12 @@ namespace ember::autograd {
 // - save_for_backward's tensors become the node's saved tensors (SavedVariable: the
 //   in-place check, the ledger, saved-tensor hooks, checkpointing); an output among them is
 //   saved as the alias with history. saved_data is kept by the node as it is.
+// - Tensor, std::optional<Tensor> and tensor_list arguments (a list's tensors one by one) are
+//   the inputs, in order; needs_input_grad counts them alone, as libtorch's, while backward
+//   returns a gradient for every argument slot (undefined for the constants).
+// - An output sharing an input's storage (the input returned as it is, or a view of it)
+//   refuses in-place ops with PyTorch's error: the in-place op's history would replace the
+//   custom backward.
 // - Outputs marked non-differentiable, and integer outputs, get no history. backward gets
 //   one gradient per output: zeros where none reached it (set_materialize_grads(false):
 //   undefined), and returns one per forward argument. A gradient for an argument that is not
@@ -34,9 +41,9 @@ namespace ember::autograd {
 //   again, as PyTorch's (without once_differentiable).
 
 struct AutogradContext::Internal {
-  tensor_list arguments;  // forward's, until the node is recorded
-  std::vector<bool> is_tensor;
-  std::vector<bool> needs_grad;      // per argument: in forward from requires_grad, in backward the engine's
+  tensor_list slots;  // forward's arguments (a tensor_list's tensors one by one), until the node is recorded
+  std::vector<bool> is_tensor;       // per slot
+  std::vector<bool> needs_grad;      // per tensor input: in forward from requires_grad, in backward the engine's
   tensor_list to_save;               // save_for_backward's, until the node is recorded
   tensor_list saved;                 // unpacked, while backward runs
   std::vector<const TensorImpl*> non_differentiable;
@@ -78,6 +85,11 @@ tensor_list run_backward(const std::shared_ptr<AutogradContext>& ctx, const Cust
 }
 
 }  // namespace
+
+SavedValue::SavedValue(uint64_t v) {
+  EMBER_CHECK(v <= static_cast<uint64_t>(INT64_MAX), "saved_data: ", v, " does not fit in an int64");
+  value_ = static_cast<int64_t>(v);
+}
 
 double SavedValue::toDouble() const {
   if (const auto* v = std::get_if<double>(&value_)) return *v;
@@ -132,7 +144,7 @@ void AutogradContext::mark_non_differentiable(const tensor_list& outputs) {
 bool AutogradContext::needs_input_grad(size_t index) const {
   const Internal& in = internal_of(*this);
   EMBER_CHECK(index < in.needs_grad.size(), "needs_input_grad: forward took ", in.needs_grad.size(),
-              " arguments, but got index ", index);
+              " tensor inputs, but got index ", index);
   return in.needs_grad[index];
 }
 
@@ -152,15 +164,16 @@ std::string custom_function_name(const char* mangled) {
   return name.substr(start);
 }
 
-void CustomFunctionRecorder::begin(AutogradContext& ctx, tensor_list arguments, std::vector<bool> is_tensor) {
+void CustomFunctionRecorder::begin(AutogradContext& ctx, tensor_list slots, std::vector<bool> is_tensor) {
   ctx.internal_ = std::make_shared<AutogradContext::Internal>();
   AutogradContext::Internal& in = *ctx.internal_;
   std::vector<const Tensor*> defined;
-  for (const Tensor& t : arguments)
+  for (const Tensor& t : slots)
     if (t.defined()) defined.push_back(&t);
   const bool recording = will_record(InputList(defined));
-  for (const Tensor& t : arguments) in.needs_grad.push_back(recording && t.defined() && t.requires_grad());
-  in.arguments = std::move(arguments);
+  for (size_t i = 0; i < slots.size(); ++i)
+    if (is_tensor[i]) in.needs_grad.push_back(recording && slots[i].defined() && slots[i].requires_grad());
+  in.slots = std::move(slots);
   in.is_tensor = std::move(is_tensor);
 }
 
@@ -171,16 +184,16 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   for (size_t i = 0; i < outputs.size(); ++i)
     EMBER_CHECK(outputs[i].defined(), name, ": forward returned an undefined tensor as output ", i);
   // The node keeps what it needs; the context none of forward's tensors.
-  const tensor_list arguments = std::move(in.arguments);
+  const tensor_list slots = std::move(in.slots);
   const tensor_list to_save = std::move(in.to_save);
   const std::vector<const TensorImpl*> non_differentiable = std::move(in.non_differentiable);
-  in.arguments.clear(), in.to_save.clear(), in.non_differentiable.clear();
-  std::vector<const Tensor*> inputs;  // the node's edges: the tensor arguments
-  std::vector<size_t> argument_of_input;
-  for (size_t i = 0; i < arguments.size(); ++i) {
+  in.slots.clear(), in.to_save.clear(), in.non_differentiable.clear();
+  std::vector<const Tensor*> inputs;  // the node's edges: the tensor slots
+  std::vector<size_t> slot_of_input;
+  for (size_t i = 0; i < slots.size(); ++i) {
     if (!in.is_tensor[i]) continue;
-    inputs.push_back(&arguments[i]);
-    argument_of_input.push_back(i);
+    inputs.push_back(&slots[i]);
+    slot_of_input.push_back(i);
   }
   if (!will_record(InputList(inputs))) {
     for (const Tensor& out : outputs) note_untracked(out, InputList(inputs));
@@ -201,9 +214,9 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   for (Tensor& t : saved)
     for (size_t i = 0; i < outputs.size(); ++i)
       if (t.defined() && with_history[i] != nullptr && &t.impl() == &outputs[i].impl()) t = given[i];
-  const size_t num_arguments = arguments.size();
+  const size_t num_slots = slots.size();
   std::vector<bool> is_tensor = in.is_tensor;
-  auto formula = [ctx, backward = std::move(backward), name, argument_of_input, num_arguments, is_tensor,
+  auto formula = [ctx, backward = std::move(backward), name, slot_of_input, num_slots, is_tensor,
                   output_meta](const tensor_list& grads, const tensor_list& saved_values,
                                const std::vector<InputMeta>& meta) {
     tensor_list g(grads);
@@ -211,25 +224,25 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
     for (size_t i = 0; i < g.size(); ++i)
       if (!g[i].defined() && ctx->materialize_grads_)
         g[i] = zeros(output_meta[i].shape, TensorOptions(output_meta[i].dtype).device(output_meta[i].device));
-    std::vector<bool> needs(num_arguments, false);
-    for (size_t k = 0; k < argument_of_input.size(); ++k) needs[argument_of_input[k]] = meta[k].requires_grad;
+    std::vector<bool> needs(meta.size());
+    for (size_t k = 0; k < meta.size(); ++k) needs[k] = meta[k].requires_grad;
     tensor_list result = run_backward(ctx, backward, std::move(g), saved_values, std::move(needs));
-    EMBER_CHECK(result.size() >= num_arguments, "function ", name, " returned an incorrect number of gradients (expected ",
-                num_arguments, ", got ", result.size(), ")");
+    EMBER_CHECK(result.size() >= num_slots, "function ", name, " returned an incorrect number of gradients (expected ",
+                num_slots, ", got ", result.size(), ")");
     for (size_t i = 0; i < result.size(); ++i) {
-      if (i < num_arguments && is_tensor[i]) continue;
-      EMBER_CHECK(!result[i].defined(), i < num_arguments
+      if (i < num_slots && is_tensor[i]) continue;
+      EMBER_CHECK(!result[i].defined(), i < num_slots
                                             ? detail::str_cat("function ", name,
                                                               " returned a gradient different than None at position ",
                                                               i + 1, ", but the corresponding forward input was not a "
                                                               "Variable")
                                             : detail::str_cat("function ", name,
                                                               " returned an incorrect number of gradients (expected ",
-                                                              num_arguments, ", got ", result.size(), ")"));
+                                                              num_slots, ", got ", result.size(), ")"));
     }
     tensor_list out;
-    for (size_t k = 0; k < argument_of_input.size(); ++k) {
-      Tensor grad = result[argument_of_input[k]];
+    for (size_t k = 0; k < slot_of_input.size(); ++k) {
+      Tensor grad = result[slot_of_input[k]];
       if (grad.defined() && meta[k].requires_grad) {
         EMBER_CHECK(shape_broadcasts_to(meta[k].shape, grad.sizes()), "Function ", name,
                     " returned an invalid gradient at index ", k, " - got ", grad.sizes().str(),
@@ -242,6 +255,12 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
     return out;
   };
   record_list(name.c_str(), InputList(inputs), with_history, saved, std::move(formula))->set_differentiable_backward();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (with_history[i] == nullptr) continue;
+    for (const Tensor* input : inputs)
+      if (input->defined() && input->storage().get() == outputs[i].storage().get())
+        meta_of(given[i]).custom_function_alias = true;
+  }
   return given;
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -29,6 +30,10 @@ class SavedValue {
   SavedValue(float v) : value_(static_cast<double>(v)) {}  // NOLINT(google-explicit-constructor)
   SavedValue(int64_t v) : value_(v) {}                     // NOLINT(google-explicit-constructor)
   SavedValue(int v) : value_(static_cast<int64_t>(v)) {}   // NOLINT(google-explicit-constructor)
+  SavedValue(long long v) : value_(static_cast<int64_t>(v)) {}  // NOLINT(google-explicit-constructor)
+  SavedValue(unsigned v) : value_(static_cast<int64_t>(v)) {}   // NOLINT(google-explicit-constructor)
+  SavedValue(uint64_t v);                                       // NOLINT(google-explicit-constructor): <= INT64_MAX
+  SavedValue(const Dims& v) : value_(v.vec()) {}                // NOLINT(google-explicit-constructor)
   SavedValue(bool v) : value_(v) {}                        // NOLINT(google-explicit-constructor)
   SavedValue(Tensor v) : value_(std::move(v)) {}           // NOLINT(google-explicit-constructor)
   SavedValue(std::vector<int64_t> v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
@@ -59,7 +64,9 @@ class AutogradContext {
   void mark_non_differentiable(const tensor_list& outputs);
   // false: an output no gradient reached gives backward an undefined tensor, not zeros.
   void set_materialize_grads(bool value) { materialize_grads_ = value; }
-  // Whether forward argument `index` (counting every argument) needs a gradient.
+  // Whether tensor input `index` needs a gradient, libtorch's numbering: the tensors among
+  // forward's arguments in order (a tensor_list's one by one), the other arguments not
+  // counted.
   bool needs_input_grad(size_t index) const;
 
   std::map<std::string, SavedValue> saved_data;
@@ -76,8 +83,8 @@ class AutogradContext {
 // The non-template half of Function<T>::apply (autograd/custom_function.cpp).
 struct CustomFunctionRecorder {
   using Backward = std::function<tensor_list(AutogradContext*, tensor_list)>;
-  // Before forward: the arguments' tensors (undefined for the non-tensor ones) and which
-  // arguments are tensors.
+  // Before forward: one slot per argument (per tensor of a tensor_list): its tensor, or
+  // undefined for the arguments that are not tensors, and which slots are tensors.
   static void begin(AutogradContext& ctx, tensor_list arguments, std::vector<bool> is_tensor);
   // After forward: records the node when an input requires grad (and grad mode is on), and
   // returns the outputs to give the caller (with their history).
@@ -93,20 +100,20 @@ std::string custom_function_name(const char* mangled);
 //   static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) { ... }
 // };
 // Tensor y = Scale::apply(x, 2.0);
-// forward runs under no_grad and returns a Tensor or a tensor_list; backward returns one
-// gradient per forward argument (undefined for the arguments that are not tensors or need
-// none). backward is recorded under create_graph, so it can be differentiated again when it
-// is written with ember's ops.
+// Tensor, std::optional<Tensor> and tensor_list arguments are inputs (a list's tensors one by
+// one), the others constants. forward runs under no_grad and returns a Tensor or a
+// tensor_list; backward returns one gradient per argument, a tensor_list's one per tensor
+// (undefined for the arguments that are not tensors or need none). backward is recorded
+// under create_graph, so it can be differentiated again when it is written with ember's ops.
 template <class T>
 struct Function {
   template <typename... Args>
   static auto apply(Args&&... args) {
     auto ctx = std::make_shared<AutogradContext>();
-    tensor_list arguments;
+    tensor_list slots;
     std::vector<bool> is_tensor;
-    (arguments.push_back(tensor_argument(args)), ...);
-    (is_tensor.push_back(std::is_same_v<std::decay_t<Args>, Tensor>), ...);
-    CustomFunctionRecorder::begin(*ctx, std::move(arguments), std::move(is_tensor));
+    (add_slots(args, slots, is_tensor), ...);
+    CustomFunctionRecorder::begin(*ctx, std::move(slots), std::move(is_tensor));
     using Result = decltype(T::forward(ctx.get(), std::forward<Args>(args)...));
     static_assert(std::is_same_v<Result, Tensor> || std::is_same_v<Result, tensor_list>,
                   "forward must return a Tensor or a tensor_list");
@@ -125,9 +132,17 @@ struct Function {
 
  private:
   template <typename A>
-  static Tensor tensor_argument(const A& a) {
-    if constexpr (std::is_same_v<std::decay_t<A>, Tensor>) return a;
-    else return Tensor();
+  static void add_slots(const A& a, tensor_list& slots, std::vector<bool>& is_tensor) {
+    using D = std::decay_t<A>;
+    if constexpr (std::is_same_v<D, Tensor>) {
+      slots.push_back(a), is_tensor.push_back(true);
+    } else if constexpr (std::is_same_v<D, std::optional<Tensor>>) {
+      slots.push_back(a ? *a : Tensor()), is_tensor.push_back(true);
+    } else if constexpr (std::is_same_v<D, tensor_list>) {
+      for (const Tensor& t : a) slots.push_back(t), is_tensor.push_back(true);
+    } else {
+      slots.push_back(Tensor()), is_tensor.push_back(false);
+    }
   }
 };
 

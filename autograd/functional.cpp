@@ -184,42 +184,15 @@ void check_single_element(const Tensor& out, const char* fn) {
               " should contain a single element (got sizes ", out.sizes().str(), ")");
 }
 
-std::vector<tensor_list> jacobian_of(const Function& func, const tensor_list& inputs, const FunctionalOptions& options,
-                                     const char* fn) {
+std::vector<tensor_list> jacobian_of_function(const Function& func, const tensor_list& inputs,
+                                              const FunctionalOptions& options, const char* fn) {
   check_recording_possible(fn);
-  EnableGradGuard grad_mode;  // the element selections below are recorded too
+  EnableGradGuard grad_mode;
   const tensor_list in = prepared(inputs, options.create_graph, /*need_graph=*/true, "inputs", fn);
   const tensor_list outputs = func(in);
   check_defined_outputs(outputs, fn);
   check_requires_grad(outputs, Checked::Outputs, options.strict);
-  std::vector<tensor_list> result(outputs.size());
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    const Tensor& out = outputs[i];
-    std::vector<tensor_list> rows(in.size());  // rows[j]: d out[e] / d in[j] for each element e
-    const Tensor flat = out.reshape({-1});
-    for (int64_t e = 0; e < out.numel(); ++e) {
-      const tensor_list vj = recorded_grad({flat.select(0, e)}, in, {}, options.create_graph, /*retain_graph=*/true);
-      for (size_t j = 0; j < in.size(); ++j) {
-        if (!vj[j].defined()) {
-          EMBER_CHECK(!options.strict, "Output ", i, " of the user-provided function is independent of input ", j,
-                      ". This is not allowed in strict mode.");
-          rows[j].push_back(zeros_like(in[j]));
-          continue;
-        }
-        EMBER_CHECK(!(options.strict && options.create_graph && !vj[j].requires_grad()),
-                    "The jacobian of the user-provided function is independent of input ", j,
-                    ". This is not allowed in strict mode when create_graph=True.");
-        rows[j].push_back(vj[j]);
-      }
-    }
-    for (size_t j = 0; j < in.size(); ++j) {
-      Dims sizes = out.sizes();
-      for (int64_t s : in[j].sizes()) sizes.push_back(s);
-      result[i].push_back(rows[j].empty() ? zeros(sizes, in[j].options()) : stack(rows[j], 0).view(sizes));
-    }
-    result[i] = finished(std::move(result[i]), options.create_graph);
-  }
-  return result;
+  return jacobian_of_outputs(outputs, in, options);
 }
 
 // func with its one output checked to have one element, squeezed to 0-d (so the
@@ -278,7 +251,7 @@ std::pair<Tensor, tensor_list> hvp_of(const TensorFunction& func, const tensor_l
     EnableGradGuard grad_mode;
     for (const Tensor& t : p.in) dummies.push_back(zeros_like(t).requires_grad_(true));
     double_back = recorded_grad(p.jac, p.in, dummies, /*create_graph=*/true);
-    check_requires_grad(double_back, Checked::Hessian, options.strict);
+    check_requires_grad(p.jac, Checked::Hessian, options.strict);  // PyTorch's check (of jac, already checked)
   }
   GradModeGuard grad_mode(options.create_graph || is_grad_enabled());
   tensor_list product = zeros_where_missing(recorded_grad(double_back, dummies, p.v, options.create_graph), p.in,
@@ -351,6 +324,13 @@ std::pair<Tensor, Tensor> vjp(const UnaryFunction& func, const Tensor& input, co
   return {outputs[0], product[0]};
 }
 
+std::pair<Tensor, tensor_list> vjp(const TensorFunction& func, const tensor_list& inputs, const Tensor& v,
+                                   const FunctionalOptions& options) {
+  auto [outputs, product] = vjp_of([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs,
+                                   v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  return {outputs[0], std::move(product)};
+}
+
 std::pair<tensor_list, tensor_list> jvp(const Function& func, const tensor_list& inputs, const tensor_list& v,
                                         const FunctionalOptions& options) {
   return jvp_of(func, inputs, v, /*inputs_are_list=*/true, options);
@@ -362,26 +342,69 @@ std::pair<Tensor, Tensor> jvp(const UnaryFunction& func, const Tensor& input, co
   return {outputs[0], product[0]};
 }
 
+std::pair<Tensor, Tensor> jvp(const TensorFunction& func, const tensor_list& inputs, const tensor_list& v,
+                              const FunctionalOptions& options) {
+  auto [outputs, product] =
+      jvp_of([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs, v, true, options);
+  return {outputs[0], product[0]};
+}
+
+std::vector<tensor_list> jacobian_of_outputs(const tensor_list& outputs, const tensor_list& inputs,
+                                             const FunctionalOptions& options) {
+  check_recording_possible("jacobian_of_outputs");
+  EnableGradGuard grad_mode;  // the element selections below are recorded too
+  std::vector<tensor_list> result(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    std::vector<tensor_list> rows(inputs.size());  // rows[j]: d out[e] / d inputs[j] for each element e
+    const Tensor flat = out.reshape({-1});
+    for (int64_t e = 0; e < out.numel(); ++e) {
+      const tensor_list vj =
+          recorded_grad({flat.select(0, e)}, inputs, {}, options.create_graph, /*retain_graph=*/true);
+      for (size_t j = 0; j < inputs.size(); ++j) {
+        if (!vj[j].defined()) {
+          EMBER_CHECK(!options.strict, "Output ", i, " of the user-provided function is independent of input ", j,
+                      ". This is not allowed in strict mode.");
+          rows[j].push_back(zeros_like(inputs[j]));
+          continue;
+        }
+        EMBER_CHECK(!(options.strict && options.create_graph && !vj[j].requires_grad()),
+                    "The jacobian of the user-provided function is independent of input ", j,
+                    ". This is not allowed in strict mode when create_graph=True.");
+        rows[j].push_back(vj[j]);
+      }
+    }
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      Dims sizes = out.sizes();
+      for (int64_t s : inputs[j].sizes()) sizes.push_back(s);
+      result[i].push_back(rows[j].empty() ? zeros(sizes, inputs[j].options()) : stack(rows[j], 0).view(sizes));
+    }
+    result[i] = finished(std::move(result[i]), options.create_graph);
+  }
+  return result;
+}
+
 std::vector<tensor_list> jacobian(const Function& func, const tensor_list& inputs, const FunctionalOptions& options) {
-  return jacobian_of(func, inputs, options, "jacobian");
+  return jacobian_of_function(func, inputs, options, "jacobian");
 }
 
 tensor_list jacobian(const TensorFunction& func, const tensor_list& inputs, const FunctionalOptions& options) {
-  return jacobian_of([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs, options, "jacobian")[0];
+  return jacobian_of_function([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs, options,
+                              "jacobian")[0];
 }
 
 Tensor jacobian(const UnaryFunction& func, const Tensor& input, const FunctionalOptions& options) {
-  return jacobian_of(listed(func), {input}, options, "jacobian")[0][0];
+  return jacobian_of_function(listed(func), {input}, options, "jacobian")[0][0];
 }
 
 std::vector<tensor_list> hessian(const TensorFunction& func, const tensor_list& inputs,
                                  const FunctionalOptions& options) {
   const Function gradient = [func, options](const tensor_list& in) {
-    tensor_list jac = jacobian_of(single_output(func, options, "hessian"), in, {.create_graph = true}, "hessian")[0];
+    tensor_list jac = jacobian_of_function(single_output(func, options, "hessian"), in, {.create_graph = true}, "hessian")[0];
     check_requires_grad(jac, Checked::Jacobian, options.strict);
     return jac;
   };
-  return jacobian_of(gradient, inputs, options, "hessian");
+  return jacobian_of_function(gradient, inputs, options, "hessian");
 }
 
 Tensor hessian(const UnaryFunction& func, const Tensor& input, const FunctionalOptions& options) {

@@ -31,6 +31,8 @@ struct FunctionalOptions {
 // it may be left out when func returns one tensor of one element (then v = 1).
 std::pair<tensor_list, tensor_list> vjp(const Function& func, const tensor_list& inputs, const tensor_list& v = {},
                                         const FunctionalOptions& options = {});
+std::pair<Tensor, tensor_list> vjp(const TensorFunction& func, const tensor_list& inputs, const Tensor& v = Tensor(),
+                                   const FunctionalOptions& options = {});
 std::pair<Tensor, Tensor> vjp(const UnaryFunction& func, const Tensor& input, const Tensor& v = Tensor(),
                               const FunctionalOptions& options = {});
 
@@ -39,6 +41,8 @@ std::pair<Tensor, Tensor> vjp(const UnaryFunction& func, const Tensor& input, co
 // trick, as PyTorch's: every op on the way needs a differentiable backward.
 std::pair<tensor_list, tensor_list> jvp(const Function& func, const tensor_list& inputs, const tensor_list& v = {},
                                         const FunctionalOptions& options = {});
+std::pair<Tensor, Tensor> jvp(const TensorFunction& func, const tensor_list& inputs, const tensor_list& v = {},
+                              const FunctionalOptions& options = {});
 std::pair<Tensor, Tensor> jvp(const UnaryFunction& func, const Tensor& input, const Tensor& v = Tensor(),
                               const FunctionalOptions& options = {});
 
@@ -49,6 +53,12 @@ std::vector<tensor_list> jacobian(const Function& func, const tensor_list& input
                                   const FunctionalOptions& options = {});
 tensor_list jacobian(const TensorFunction& func, const tensor_list& inputs, const FunctionalOptions& options = {});
 Tensor jacobian(const UnaryFunction& func, const Tensor& input, const FunctionalOptions& options = {});
+
+// ember's addition: the Jacobian of `outputs` already computed from `inputs` (which
+// require grad), with respect to those very tensors (gradcheck's analytic Jacobian), as
+// jacobian's result; the graph is retained.
+std::vector<tensor_list> jacobian_of_outputs(const tensor_list& outputs, const tensor_list& inputs,
+                                             const FunctionalOptions& options = {});
 
 // The Hessian of a function giving one element: result[i][j] has the sizes of input i
 // followed by those of input j.

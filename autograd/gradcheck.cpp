@@ -1,4 +1,4 @@
-// gradcheck: the Jacobian row by row through autograd::grad (functional::jacobian)
+// gradcheck: the Jacobian row by row through autograd::grad (functional::jacobian_of_outputs)
 // against central differences computed by perturbing each input element.
 #include "autograd/gradcheck.h"
 
@@ -38,17 +38,13 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
   const int64_t n_out = probe.numel();
   EMBER_CHECK(probe.requires_grad(), "gradcheck: the function's output does not require grad");
 
-  // analytic[k]: d out / d input_k, [n_out, numel_k] row-major (functional::jacobian's
-  // reverse mode: one backward per output element)
+  // analytic[k]: d out / d input_k, [n_out, numel_k] row-major, with respect to the very
+  // tensors given (one backward per output element: functional::jacobian_of_outputs)
   std::vector<Tensor> wrt;
   for (size_t k : checked) wrt.push_back(inputs[k]);
-  const functional::TensorFunction of_checked = [&](const tensor_list& values) {
-    std::vector<Tensor> all = inputs;
-    for (size_t k = 0; k < checked.size(); ++k) all[checked[k]] = values[k];
-    return fn(all);
-  };
+  const std::vector<tensor_list> jacobian = functional::jacobian_of_outputs({probe}, wrt);
   std::vector<std::vector<double>> analytic;
-  for (const Tensor& j : functional::jacobian(of_checked, wrt)) analytic.push_back(j.to_vector<double>());
+  for (const Tensor& j : jacobian[0]) analytic.push_back(j.to_vector<double>());
 
   GradcheckResult result;
   for (size_t k = 0; k < checked.size(); ++k) {

@@ -152,6 +152,9 @@ struct AutogradMeta {
   std::shared_ptr<TensorImpl> view_base;
   uint32_t view_version = 0;
   ViewMode view_mode = ViewMode::Grad;  // the mode the view was made in
+  // An output of a custom function that shares an input's storage: in-place ops on it are
+  // PyTorch's error (Note [Custom functions] in autograd/custom_function.cpp).
+  bool custom_function_alias = false;
 };
 
 // Leaves: adds incoming gradients into the tensor's .grad.

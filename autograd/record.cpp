@@ -156,6 +156,12 @@ void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32
 void check_inplace(const Tensor& self) {
   if (!is_grad_enabled() || is_inference_mode_enabled()) return;
   const auto& meta = self.impl().autograd;
+  if (meta && meta->custom_function_alias && meta->grad_fn)
+    EMBER_FAIL("Output ", meta->output_nr, " of ", meta->grad_fn->name(), " is a view and is being modified inplace. "
+               "This view was created inside a custom Function (or because an input was returned as-is) and the "
+               "autograd logic to handle view+inplace would override the custom backward associated with the custom "
+               "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+               "output of the custom Function.");
   if (meta && meta->view_base && meta->view_mode == ViewMode::Grad) {
     const Tensor base(meta->view_base);
     EMBER_CHECK(!base.requires_grad() || !base.is_leaf(),

@@ -1,7 +1,7 @@
-// Custom functions (autograd/custom_function.h, Note [Custom functions]): libtorch's
-// Function<T> examples, saved tensors and their in-place check, several outputs,
-// non-differentiable outputs, materialized gradients, needs_input_grad, gradcheck and
-// gradgradcheck, no_grad, checkpointing, and PyTorch's errors for a bad backward.
+// Custom functions (autograd/custom_function.h, Note [Custom functions]): libtorch's examples,
+// saved tensors, several and non-differentiable outputs, materialized gradients,
+// needs_input_grad, list and optional arguments, aliasing outputs, gradcheck, gradgradcheck,
+// no_grad, checkpointing, and PyTorch's errors for a bad backward.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -48,12 +48,12 @@ struct Exp : autograd::Function<Exp> {
 struct CubeTimes : autograd::Function<CubeTimes> {
   static inline std::vector<bool> seen_in_forward, seen_in_backward;
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& w, int64_t) {
-    seen_in_forward = {ctx->needs_input_grad(0), ctx->needs_input_grad(1), ctx->needs_input_grad(2)};
+    seen_in_forward = {ctx->needs_input_grad(0), ctx->needs_input_grad(1)};
     ctx->save_for_backward({x, w});
     return x.pow(3.0) * w;
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list g) {
-    seen_in_backward = {ctx->needs_input_grad(0), ctx->needs_input_grad(1), ctx->needs_input_grad(2)};
+    seen_in_backward = {ctx->needs_input_grad(0), ctx->needs_input_grad(1)};
     const tensor_list s = ctx->get_saved_variables();
     const Tensor gx = ctx->needs_input_grad(0) ? g[0] * 3.0 * s[0].pow(2.0) * s[1] : Tensor();
     const Tensor gw = ctx->needs_input_grad(1) ? g[0] * s[0].pow(3.0) : Tensor();
@@ -94,6 +94,39 @@ struct Identity : autograd::Function<Identity> {
   static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0] * 2.0}; }
 };
 
+// libtorch's needs_input_grad numbering: a constant first, the tensor is input 0.
+struct ScaleByCount : autograd::Function<ScaleByCount> {
+  static Tensor forward(AutogradContext* ctx, int64_t n, const Tensor& x) {
+    ctx->saved_data["n"] = n;
+    return x * static_cast<double>(n);
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list g) {
+    const double n = ctx->saved_data["n"].toDouble();
+    return {Tensor(), ctx->needs_input_grad(0) ? g[0] * n : Tensor()};
+  }
+};
+
+// A list of tensors and an optional one: (sum of xs) * scale + bias.
+struct ScaledSum : autograd::Function<ScaledSum> {
+  static Tensor forward(AutogradContext* ctx, const tensor_list& xs, double scale, const std::optional<Tensor>& bias) {
+    ctx->saved_data["scale"] = scale;
+    ctx->saved_data["count"] = xs.size();
+    ctx->saved_data["sizes"] = xs[0].sizes();
+    Tensor total = xs[0];
+    for (size_t i = 1; i < xs.size(); ++i) total = total + xs[i];
+    return bias ? total * scale + *bias : total * scale;
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list g) {
+    const auto count = static_cast<size_t>(ctx->saved_data["count"].toInt());
+    EXPECT_EQ(ctx->saved_data["sizes"].toIntVector(), g[0].sizes().vec());
+    tensor_list grads;
+    for (size_t i = 0; i < count; ++i) grads.push_back(g[0] * ctx->saved_data["scale"].toDouble());
+    grads.push_back(Tensor());  // scale
+    grads.push_back(g[0]);      // bias
+    return grads;
+  }
+};
+
 TEST(CustomFunction, LibtorchsExampleGivesItsGradient) {
   const Tensor x = leaf({1.0, 2.0, 3.0}, {3});
   const Tensor y = MulConstant::apply(x, 5.5);
@@ -102,6 +135,24 @@ TEST(CustomFunction, LibtorchsExampleGivesItsGradient) {
   expect_values(y, {5.5, 11.0, 16.5}, 0.0);
   y.sum().backward();
   expect_values(x.grad(), {5.5, 5.5, 5.5}, 0.0);
+}
+
+TEST(CustomFunction, NeedsInputGradCountsTensorInputsAsLibtorch) {
+  const Tensor x = leaf({1.0, 2.0}, {2});
+  ScaleByCount::apply(int64_t{3}, x).sum().backward();
+  expect_values(x.grad(), {3.0, 3.0}, 0.0);
+}
+
+TEST(CustomFunction, TensorListAndOptionalArguments) {
+  const Tensor a = leaf({1.0, 2.0}, {2}), b = leaf({3.0, 4.0}, {2}), bias = leaf({0.5, 0.5}, {2});
+  const Tensor y = ScaledSum::apply(tensor_list{a, b}, 2.0, std::optional<Tensor>(bias));
+  expect_values(y, {8.5, 12.5}, 0.0);
+  (y * f64_like({1.0, 10.0})).sum().backward();
+  expect_values(a.grad(), {2.0, 20.0}, 0.0);
+  expect_values(b.grad(), {2.0, 20.0}, 0.0);
+  expect_values(bias.grad(), {1.0, 10.0}, 0.0);
+  const Tensor y2 = ScaledSum::apply(tensor_list{a}, 3.0, std::optional<Tensor>());
+  expect_values(autograd::grad({y2.sum()}, {a})[0], {3.0, 3.0}, 0.0);
 }
 
 TEST(CustomFunction, SavedOutputsAndInputsAndTheirInPlaceCheck) {
@@ -126,15 +177,15 @@ TEST(CustomFunction, NeedsInputGradAndUndefinedGradients) {
   const Tensor x = leaf({1.0, -2.0}, {2});
   const Tensor w = tensor(std::vector<double>{3.0, 4.0}, {2}, TensorOptions(kFloat64));
   const Tensor y = CubeTimes::apply(x, w, int64_t{7});
-  EXPECT_EQ(CubeTimes::seen_in_forward, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(CubeTimes::seen_in_forward, (std::vector<bool>{true, false}));
   y.sum().backward();
-  EXPECT_EQ(CubeTimes::seen_in_backward, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(CubeTimes::seen_in_backward, (std::vector<bool>{true, false}));
   expect_values(x.grad(), {9.0, 48.0}, 1e-12);
   // Under autograd::grad only the requested input's gradient is needed.
   const Tensor w2 = leaf({3.0, 4.0}, {2});
   const Tensor y2 = CubeTimes::apply(x, w2, int64_t{7});
   const Tensor gw = autograd::grad({y2.sum()}, {w2})[0];
-  EXPECT_EQ(CubeTimes::seen_in_backward, (std::vector<bool>{false, true, false}));
+  EXPECT_EQ(CubeTimes::seen_in_backward, (std::vector<bool>{false, true}));
   expect_values(gw, {1.0, -8.0}, 1e-12);
 }
 
@@ -186,6 +237,18 @@ TEST(CustomFunction, AnOutputThatIsTheInputGetsItsOwnHistory) {
   EXPECT_EQ(y.grad_fn()->name(), "IdentityBackward");
   y.sum().backward();
   expect_values(x.grad(), {2.0, 2.0}, 0.0);
+  // It shares x's storage: an in-place op on it would bypass the custom backward.
+  Tensor z = Identity::apply(x);
+  EXPECT_NE(error_of([&] { z.mul_(3.0); })
+                .find("Output 0 of IdentityBackward is a view and is being modified inplace. This view was created "
+                      "inside a custom Function (or because an input was returned as-is)"),
+            std::string::npos);
+  expect_values(x, {1.0, 2.0}, 0.0);
+  // A fresh output takes in-place ops as any non-leaf.
+  Tensor fresh = MulConstant::apply(x, 2.0);
+  fresh.mul_(3.0);
+  fresh.sum().backward();
+  expect_values(x.grad(), {8.0, 8.0}, 0.0);
 }
 
 TEST(CustomFunction, UnderNoGradNothingIsRecorded) {
@@ -194,7 +257,7 @@ TEST(CustomFunction, UnderNoGradNothingIsRecorded) {
   const Tensor y = CubeTimes::apply(x, x, int64_t{0});
   EXPECT_EQ(y.grad_fn(), nullptr);
   EXPECT_FALSE(y.requires_grad());
-  EXPECT_EQ(CubeTimes::seen_in_forward, (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(CubeTimes::seen_in_forward, (std::vector<bool>{false, false}));
 }
 
 TEST(CustomFunction, InsideACheckpointItIsRecomputed) {
@@ -240,6 +303,18 @@ TEST(CustomFunction, ABadBackwardIsPyTorchsError) {
   autograd::SavedValue number = 2.5;
   EXPECT_EQ(error_of([&] { (void)number.toTensor(); }), "saved_data: expected a Tensor, but the value is not one");
   EXPECT_EQ(autograd::SavedValue(int64_t{3}).toDouble(), 3.0);
+  EXPECT_EQ(autograd::SavedValue(size_t{7}).toInt(), 7);
+  EXPECT_EQ(error_of([&] { autograd::SavedValue huge(~uint64_t{0}); }),
+            "saved_data: 18446744073709551615 does not fit in an int64");
+  EXPECT_EQ(error_of([&] { ScaleByCount::apply(int64_t{2}, x).sum().backward(); }), "<no error>");
+  struct AsksTooFar : autograd::Function<AsksTooFar> {
+    static Tensor forward(AutogradContext* ctx, const Tensor& t, double) {
+      (void)ctx->needs_input_grad(1);
+      return t;
+    }
+    static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0], Tensor()}; }
+  };
+  EXPECT_EQ(error_of([&] { AsksTooFar::apply(x, 1.0); }), "needs_input_grad: forward took 1 tensor inputs, but got index 1");
 }
 
 }  // namespace

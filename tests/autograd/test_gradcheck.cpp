@@ -1,5 +1,5 @@
-// gradcheck (float64 finite differences) for every differentiable core op, plus a
-// check that gradcheck itself catches a wrong gradient.
+// gradcheck (float64 finite differences) for every differentiable core op, plus checks that
+// gradcheck itself catches a wrong gradient and differentiates the very tensors it is given.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -136,6 +136,15 @@ TEST(Gradcheck, CatchesAWrongGradient) {
   auto r = autograd::gradcheck_report([](const Inputs& in) { return in[0] * in[0].detach(); }, {x});
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.message.find("Jacobian mismatch"), std::string::npos);
+}
+
+TEST(Gradcheck, DifferentiatesTheTensorsGivenThemselves) {
+  // The same tensor twice, and a tensor the function reads by capture as well as through
+  // its argument list: the analytic Jacobian is taken at those tensors, as the numeric one.
+  const Tensor x = testing::grad_input({3});
+  testing::expect_gradcheck([](const Inputs& in) { return in[0] * in[1]; }, {x, x});
+  const Tensor w = testing::grad_input({3});
+  testing::expect_gradcheck([&w](const Inputs& in) { return in[0] * w; }, {x, w});
 }
 
 TEST(Gradcheck, RejectsFloat32Inputs) {
