@@ -306,10 +306,18 @@ std::pair<tensor_list, tensor_list> jvp_of(const Function& func, const tensor_li
   return {finished(std::move(outputs), options.create_graph), finished(std::move(product), options.create_graph)};
 }
 
-// A function of one tensor as one of a list of one.
+// The single-tensor forms as functions of lists: of one tensor, giving one tensor or both.
 Function listed(const UnaryFunction& func) {
   return [func](const tensor_list& in) { return tensor_list{func(in[0])}; };
 }
+Function listed(const TensorFunction& func) {
+  return [func](const tensor_list& in) { return tensor_list{func(in)}; };
+}
+TensorFunction of_first(const UnaryFunction& func) {
+  return [func](const tensor_list& in) { return func(in[0]); };
+}
+// v as a list: empty where it was left out.
+tensor_list maybe(const Tensor& v) { return v.defined() ? tensor_list{v} : tensor_list{}; }
 
 }  // namespace
 
@@ -320,14 +328,13 @@ std::pair<tensor_list, tensor_list> vjp(const Function& func, const tensor_list&
 
 std::pair<Tensor, Tensor> vjp(const UnaryFunction& func, const Tensor& input, const Tensor& v,
                               const FunctionalOptions& options) {
-  auto [outputs, product] = vjp_of(listed(func), {input}, v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  auto [outputs, product] = vjp_of(listed(func), {input}, maybe(v), false, options);
   return {outputs[0], product[0]};
 }
 
 std::pair<Tensor, tensor_list> vjp(const TensorFunction& func, const tensor_list& inputs, const Tensor& v,
                                    const FunctionalOptions& options) {
-  auto [outputs, product] = vjp_of([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs,
-                                   v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  auto [outputs, product] = vjp_of(listed(func), inputs, maybe(v), false, options);
   return {outputs[0], std::move(product)};
 }
 
@@ -338,14 +345,13 @@ std::pair<tensor_list, tensor_list> jvp(const Function& func, const tensor_list&
 
 std::pair<Tensor, Tensor> jvp(const UnaryFunction& func, const Tensor& input, const Tensor& v,
                               const FunctionalOptions& options) {
-  auto [outputs, product] = jvp_of(listed(func), {input}, v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  auto [outputs, product] = jvp_of(listed(func), {input}, maybe(v), false, options);
   return {outputs[0], product[0]};
 }
 
 std::pair<Tensor, Tensor> jvp(const TensorFunction& func, const tensor_list& inputs, const tensor_list& v,
                               const FunctionalOptions& options) {
-  auto [outputs, product] =
-      jvp_of([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs, v, true, options);
+  auto [outputs, product] = jvp_of(listed(func), inputs, v, true, options);
   return {outputs[0], product[0]};
 }
 
@@ -389,8 +395,7 @@ std::vector<tensor_list> jacobian(const Function& func, const tensor_list& input
 }
 
 tensor_list jacobian(const TensorFunction& func, const tensor_list& inputs, const FunctionalOptions& options) {
-  return jacobian_of_function([func](const tensor_list& in) { return tensor_list{func(in)}; }, inputs, options,
-                              "jacobian")[0];
+  return jacobian_of_function(listed(func), inputs, options, "jacobian")[0];
 }
 
 Tensor jacobian(const UnaryFunction& func, const Tensor& input, const FunctionalOptions& options) {
@@ -400,7 +405,8 @@ Tensor jacobian(const UnaryFunction& func, const Tensor& input, const Functional
 std::vector<tensor_list> hessian(const TensorFunction& func, const tensor_list& inputs,
                                  const FunctionalOptions& options) {
   const Function gradient = [func, options](const tensor_list& in) {
-    tensor_list jac = jacobian_of_function(single_output(func, options, "hessian"), in, {.create_graph = true}, "hessian")[0];
+    tensor_list jac =
+        jacobian_of_function(single_output(func, options, "hessian"), in, {.create_graph = true}, "hessian")[0];
     check_requires_grad(jac, Checked::Jacobian, options.strict);
     return jac;
   };
@@ -408,7 +414,7 @@ std::vector<tensor_list> hessian(const TensorFunction& func, const tensor_list& 
 }
 
 Tensor hessian(const UnaryFunction& func, const Tensor& input, const FunctionalOptions& options) {
-  return hessian([func](const tensor_list& in) { return func(in[0]); }, tensor_list{input}, options)[0][0];
+  return hessian(of_first(func), tensor_list{input}, options)[0][0];
 }
 
 std::pair<Tensor, tensor_list> vhp(const TensorFunction& func, const tensor_list& inputs, const tensor_list& v,
@@ -418,8 +424,7 @@ std::pair<Tensor, tensor_list> vhp(const TensorFunction& func, const tensor_list
 
 std::pair<Tensor, Tensor> vhp(const UnaryFunction& func, const Tensor& input, const Tensor& v,
                               const FunctionalOptions& options) {
-  auto [out, product] = vhp_of([func](const tensor_list& in) { return func(in[0]); }, {input},
-                               v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  auto [out, product] = vhp_of(of_first(func), {input}, maybe(v), false, options);
   return {out, product[0]};
 }
 
@@ -430,8 +435,7 @@ std::pair<Tensor, tensor_list> hvp(const TensorFunction& func, const tensor_list
 
 std::pair<Tensor, Tensor> hvp(const UnaryFunction& func, const Tensor& input, const Tensor& v,
                               const FunctionalOptions& options) {
-  auto [out, product] = hvp_of([func](const tensor_list& in) { return func(in[0]); }, {input},
-                               v.defined() ? tensor_list{v} : tensor_list{}, false, options);
+  auto [out, product] = hvp_of(of_first(func), {input}, maybe(v), false, options);
   return {out, product[0]};
 }
 

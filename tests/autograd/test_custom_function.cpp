@@ -314,7 +314,8 @@ TEST(CustomFunction, ABadBackwardIsPyTorchsError) {
     }
     static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0], Tensor()}; }
   };
-  EXPECT_EQ(error_of([&] { AsksTooFar::apply(x, 1.0); }), "needs_input_grad: forward took 1 tensor inputs, but got index 1");
+  EXPECT_EQ(error_of([&] { AsksTooFar::apply(x, 1.0); }),
+            "needs_input_grad: forward took 1 tensor inputs, but got index 1");
 }
 
 }  // namespace

@@ -69,7 +69,8 @@ TEST(Functional, JacobianShapesAndValuesAsPyTorch) {
   const auto [unused2, vj] = AF::vjp(two_outputs, {kX, kY}, {kV1, kV2});
   for (size_t i = 0; i < 2; ++i) {
     const int64_t rows = jv[i].numel();
-    const Tensor expected = J[i][0].reshape({rows, 6}).matmul(kV1.reshape({6})) + J[i][1].reshape({rows, 3}).matmul(kV2);
+    const Tensor expected =
+        J[i][0].reshape({rows, 6}).matmul(kV1.reshape({6})) + J[i][1].reshape({rows, 3}).matmul(kV2);
     expect_values(jv[i], expected.to_vector<double>(), 1e-12);
   }
   const Tensor vt_j0 =
