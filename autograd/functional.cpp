@@ -27,6 +27,9 @@ namespace ember::autograd::functional {
 //   gradients] in autograd/engine.h). hessian is the jacobian of a jacobian.
 // - Inside inference mode nothing records, so every product would be zeros: that is an
 //   ember::Error here, where PyTorch returns the zeros.
+// - jacobian_of_outputs (ember's) skips the function and the fresh aliases: it differentiates
+//   outputs already recorded with respect to the very tensors given, as gradcheck needs (a
+//   tensor passed twice, or also captured, counts every use).
 
 namespace {
 
