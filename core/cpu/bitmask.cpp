@@ -70,7 +70,10 @@ void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double neg
     T* d = static_cast<T*>(grad_x.data_ptr());
     const T slope = static_cast<T>(negative_slope);
     parallel_for(0, bitmask_bytes(n), kParallelGrain / 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t j = lo; j < hi; ++j) leaky_grad_where_bits_byte(g, b[j], slope, d, n, j);
+      for (int64_t j = lo; j < hi; ++j) {
+        if (8 * j + 8 <= n) simd::leaky_grad_where_bits8(g + 8 * j, b[j], slope, d + 8 * j);
+        else leaky_grad_where_bits_byte(g, b[j], slope, d, n, j);
+      }
     });
   });
 }

@@ -82,4 +82,38 @@ inline void grad_where_bits8(const T* g, uint8_t b, T* d) {
   for (int k = 0; k < 8; ++k) d[k] = grad_where_bit(g[k], (b >> k) & 1);
 }
 
+// d[0, 8) = leaky_select_on(bit k of b, g[k], slope) (LeakyReLU's backward): the same two
+// selects against -0, product and sum, lane by lane.
+template <typename T>
+inline void leaky_grad_where_bits8(const T* g, uint8_t b, T slope, T* d) {
+#if defined(__SSE2__)
+  const __m128i byte = _mm_set1_epi32(b);
+  if constexpr (std::is_same_v<T, float>) {
+    const __m128 negative_zero = _mm_set1_ps(-0.0f), s = _mm_set1_ps(slope);
+    const __m128i lo_sel = _mm_setr_epi32(1, 2, 4, 8), hi_sel = _mm_setr_epi32(16, 32, 64, 128);
+    for (int half = 0; half < 2; ++half) {
+      const __m128i sel = half == 0 ? lo_sel : hi_sel;
+      const __m128 keep = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_and_si128(byte, sel), sel));
+      const __m128 v = _mm_loadu_ps(g + 4 * half);
+      const __m128 kept = _mm_or_ps(_mm_and_ps(keep, v), _mm_andnot_ps(keep, negative_zero));
+      const __m128 scaled = _mm_or_ps(_mm_andnot_ps(keep, v), _mm_and_ps(keep, negative_zero));
+      _mm_storeu_ps(d + 4 * half, _mm_add_ps(kept, _mm_mul_ps(scaled, s)));
+    }
+    return;
+  } else if constexpr (std::is_same_v<T, double>) {
+    const __m128d negative_zero = _mm_set1_pd(-0.0), s = _mm_set1_pd(slope);
+    for (int k = 0; k < 8; k += 2) {  // both 32-bit halves of a lane test the lane's bit
+      const __m128i sel = _mm_setr_epi32(1 << k, 1 << k, 2 << k, 2 << k);
+      const __m128d keep = _mm_castsi128_pd(_mm_cmpeq_epi32(_mm_and_si128(byte, sel), sel));
+      const __m128d v = _mm_loadu_pd(g + k);
+      const __m128d kept = _mm_or_pd(_mm_and_pd(keep, v), _mm_andnot_pd(keep, negative_zero));
+      const __m128d scaled = _mm_or_pd(_mm_andnot_pd(keep, v), _mm_and_pd(keep, negative_zero));
+      _mm_storeu_pd(d + k, _mm_add_pd(kept, _mm_mul_pd(scaled, s)));
+    }
+    return;
+  }
+#endif
+  leaky_grad_where_bits_byte(g, b, slope, d, 8, 0);
+}
+
 }  // namespace ember::cpu::simd
