@@ -210,8 +210,8 @@ Function single_output(const TensorFunction& func, const FunctionalOptions& opti
   };
 }
 
-// PyTorch's vhp and hvp up to the last backward: the inputs, v, the output, its gradient
-// (create_graph) and the prepared v.
+// PyTorch's vhp and hvp up to the last backward: the prepared inputs and v, the output, and
+// its gradient with respect to the inputs (recorded, create_graph).
 struct HessianProduct {
   tensor_list in, v;
   Tensor out;
