@@ -1,4 +1,4 @@
-// nn::BatchNorm1d / BatchNorm2d: buffers and parameters, the num_batches_tracked
+// nn::BatchNorm1d / 2d / 3d: buffers and parameters, the num_batches_tracked
 // count (which sets the cumulative-average factor), and the input-rank checks; the
 // math is nn::functional::batch_norm.
 #include "nn/batchnorm.h"
@@ -70,6 +70,12 @@ BatchNorm2d::BatchNorm2d(int64_t c, BatchNormOptions opts) : BatchNormBase("Batc
 
 void BatchNorm2d::check_input(const Tensor& input) const {
   EMBER_CHECK(input.dim() == 4, "expected 4D input (got ", input.dim(), "D input)");
+}
+
+BatchNorm3d::BatchNorm3d(int64_t c, BatchNormOptions opts) : BatchNormBase("BatchNorm3d", c, opts) {}
+
+void BatchNorm3d::check_input(const Tensor& input) const {
+  EMBER_CHECK(input.dim() == 5, "expected 5D input (got ", input.dim(), "D input)");
 }
 
 }  // namespace ember::nn

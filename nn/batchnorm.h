@@ -1,4 +1,4 @@
-// nn::BatchNorm1d / BatchNorm2d: batch statistics and running-statistics updates in
+// nn::BatchNorm1d / 2d / 3d: batch statistics and running-statistics updates in
 // training, running statistics in eval. Buffers running_mean, running_var,
 // num_batches_tracked (int64); parameters weight, bias (when affine): nn/norm_base.h.
 #pragma once
@@ -55,6 +55,15 @@ class BatchNorm1d : public BatchNormBase {
 class BatchNorm2d : public BatchNormBase {
  public:
   explicit BatchNorm2d(int64_t num_features, BatchNormOptions options = {});
+
+ protected:
+  void check_input(const Tensor& input) const override;
+};
+
+// Input [N, C, D, H, W].
+class BatchNorm3d : public BatchNormBase {
+ public:
+  explicit BatchNorm3d(int64_t num_features, BatchNormOptions options = {});
 
  protected:
   void check_input(const Tensor& input) const override;

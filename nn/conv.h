@@ -84,6 +84,11 @@ void check_conv_padding(const ConvPadding& padding, const std::string& padding_m
 // for kernel and dilation), for a convolution then made without padding.
 Tensor pad_for_mode(const Tensor& input, const ConvPadding& padding, const std::string& padding_mode,
                     const Dims& kernel, const Dims& dilation);
+// The output_padding that makes a transposed convolution of `input` (its last
+// stride.size() dims spatial) output `output_size` (those dims, or with N and C before
+// them), each size between the smallest output and that plus stride - 1.
+Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims& stride, const Dims& padding,
+                        const Dims& kernel, const Dims& dilation);
 }  // namespace detail
 
 }  // namespace ember::nn

@@ -14,9 +14,10 @@ double transposed_bound(const char* layer, int64_t in, int64_t out, int64_t grou
   return detail::init_bound(out / detail::checked_groups(layer, in, out, groups) * kernel_elements);
 }
 
-// The output_padding that makes the transposed convolution of `input` (its last
-// stride.size() dims spatial) output `output_size` (those dims, or with N and C before
-// them), each size between the smallest output and that plus stride - 1.
+}  // namespace
+
+namespace detail {
+
 Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims& stride, const Dims& padding,
                         const Dims& kernel, const Dims& dilation) {
   const size_t k = stride.size();
@@ -41,7 +42,7 @@ Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims
   return padding_out;
 }
 
-}  // namespace
+}  // namespace detail
 
 ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Pair k, ConvTranspose2dOptions opts)
     : Module("ConvTranspose2d"),
@@ -62,7 +63,7 @@ Tensor ConvTranspose2d::forward(const Tensor& input) {
 }
 
 Tensor ConvTranspose2d::forward(const Tensor& input, const Dims& output_size) {
-  const Dims padding = output_padding_for(input, output_size, options.stride, options.padding, kernel_size,
+  const Dims padding = detail::output_padding_for(input, output_size, options.stride, options.padding, kernel_size,
                                           options.dilation);
   return functional::conv_transpose2d(input, weight, bias, options.stride, options.padding, padding, options.groups,
                                       options.dilation);
@@ -92,7 +93,7 @@ Tensor ConvTranspose1d::forward(const Tensor& input) {
 }
 
 Tensor ConvTranspose1d::forward(const Tensor& input, const Dims& output_size) {
-  const Dims padding = output_padding_for(input, output_size, {options.stride}, {options.padding}, {kernel_size},
+  const Dims padding = detail::output_padding_for(input, output_size, {options.stride}, {options.padding}, {kernel_size},
                                           {options.dilation});
   return functional::conv_transpose1d(input, weight, bias, options.stride, options.padding, padding[0],
                                       options.groups, options.dilation);

@@ -1,5 +1,5 @@
-// nn::Dropout / Dropout2d: thin wrappers over nn::functional::dropout / dropout2d
-// with the module's training flag.
+// nn::Dropout / Dropout2d / Dropout3d: thin wrappers over nn::functional::dropout,
+// dropout2d and dropout3d with the module's training flag.
 #include "nn/dropout.h"
 
 #include <sstream>
@@ -28,5 +28,7 @@ std::string Dropout::extra_repr() const {
 }
 
 Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training()); }
+
+Tensor Dropout3d::forward(const Tensor& input) { return functional::dropout3d(input, p, is_training()); }
 
 }  // namespace ember::nn

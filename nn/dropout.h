@@ -1,4 +1,4 @@
-// nn::Dropout / Dropout2d: mask and scale by 1/(1-p) in training, the identity in eval.
+// nn::Dropout / Dropout2d / Dropout3d: mask and scale by 1/(1-p) in training, the identity in eval.
 #pragma once
 #include "nn/module.h"
 
@@ -23,6 +23,13 @@ class Dropout : public Module {
 class Dropout2d : public Dropout {
  public:
   explicit Dropout2d(double p = 0.5) : Dropout("Dropout2d", p) {}
+  Tensor forward(const Tensor& input) override;
+};
+
+// Zeroes whole channels of [N, C, D, H, W] (or [C, D, H, W]) inputs.
+class Dropout3d : public Dropout {
+ public:
+  explicit Dropout3d(double p = 0.5) : Dropout("Dropout3d", p) {}
   Tensor forward(const Tensor& input) override;
 };
 

@@ -1,12 +1,13 @@
 // nn::functional, one include: the basics (linear, activations and the further ones,
 // dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
-// (2-D and 1-D), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
+// (2-D, 1-D and 3-D), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
 // channel shuffles, affine_grid/grid_sample, distances (normalize, cosine_similarity,
 // pairwise_distance) and losses.
 #pragma once
 #include "nn/functional/activation_more.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
+#include "nn/functional/conv3d.h"
 #include "nn/functional/distance.h"
 #include "nn/functional/embedding.h"
 #include "nn/functional/fold.h"
@@ -18,5 +19,6 @@
 #include "nn/functional/norm.h"
 #include "nn/functional/pad.h"
 #include "nn/functional/pool1d.h"
+#include "nn/functional/pool3d.h"
 #include "nn/functional/shuffle.h"
 #include "nn/functional/unpool.h"

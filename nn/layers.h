@@ -1,6 +1,6 @@
-// The layers of nn/ written as one include: Linear, Conv2d, BatchNorm1d/2d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d, Embedding, the activations (and
-// Softmax, LogSoftmax, Softmin), pooling (2-D and 1-D) and MaxUnpool2d, padding, Upsample,
+// The layers of nn/ written as one include: Linear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
+// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d/Dropout3d, Embedding, the activations (and
+// Softmax, LogSoftmax, Softmin), pooling (2-D, 1-D and 3-D) and MaxUnpool2d, padding, Upsample,
 // Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the
 // losses, Identity and the containers (Sequential, ModuleList, ModuleDict).
 #pragma once
@@ -9,6 +9,7 @@
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"
+#include "nn/conv3d.h"
 #include "nn/conv_transpose.h"
 #include "nn/distance.h"
 #include "nn/dropout.h"
@@ -21,6 +22,7 @@
 #include "nn/padding.h"
 #include "nn/pooling.h"
 #include "nn/pooling1d.h"
+#include "nn/pooling3d.h"
 #include "nn/rearrange.h"
 #include "nn/unpooling.h"
 #include "nn/upsampling.h"

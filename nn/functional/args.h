@@ -19,6 +19,13 @@ inline Dims expand_pair(const Dims& d, const char* op, const char* name) {
   return d.size() == 1 ? Dims{d[0], d[0]} : d;
 }
 
+// {a} -> {a, a, a}; {a, b, c} stays; anything else is an error naming the argument.
+inline Dims expand_triple(const Dims& d, const char* op, const char* name) {
+  EMBER_CHECK(d.size() == 1 || d.size() == 3, op, ": expected ", name,
+              " to be a single integer or a tuple of three integers, but got ", d);
+  return d.size() == 1 ? Dims{d[0], d[0], d[0]} : d;
+}
+
 // Host-computed positions as an int64 vector on `device`: the index_select operand of the
 // ops composed from index_select (pad, interpolate).
 inline Tensor positions_on(const std::vector<int64_t>& positions, Device device) {

@@ -109,11 +109,17 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
 
 Tensor dropout(const Tensor& x, double p, bool training) { return masked_dropout(x, p, training, x.sizes()); }
 
-Tensor dropout2d(const Tensor& x, double p, bool training) {
-  EMBER_CHECK(x.dim() == 3 || x.dim() == 4, "dropout2d: expected 3D or 4D input (got ", x.dim(), "D input)");
+// Whole channels of an input with `spatial` dims after its channel dim (and an optional batch dim).
+static Tensor channel_dropout(const char* op, const Tensor& x, double p, bool training, int64_t spatial) {
+  EMBER_CHECK(x.dim() == spatial + 1 || x.dim() == spatial + 2, op, ": expected ", spatial + 1, "D or ", spatial + 2,
+              "D input (got ", x.dim(), "D input)");
   Dims mask_shape = x.sizes();
-  for (int64_t d = x.dim() - 2; d < x.dim(); ++d) mask_shape[static_cast<size_t>(d)] = 1;
+  for (int64_t d = x.dim() - spatial; d < x.dim(); ++d) mask_shape[static_cast<size_t>(d)] = 1;
   return masked_dropout(x, p, training, mask_shape);
 }
+
+Tensor dropout2d(const Tensor& x, double p, bool training) { return channel_dropout("dropout2d", x, p, training, 2); }
+
+Tensor dropout3d(const Tensor& x, double p, bool training) { return channel_dropout("dropout3d", x, p, training, 3); }
 
 }  // namespace ember::nn::functional

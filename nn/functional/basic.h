@@ -34,6 +34,8 @@ Tensor mish(const Tensor& x);
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
 // Zeroes whole channels: x is [N, C, H, W] or [C, H, W].
 Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true);
+// Zeroes whole channels: x is [N, C, D, H, W] or [C, D, H, W].
+Tensor dropout3d(const Tensor& x, double p = 0.5, bool training = true);
 
 // Normalizes over every dim but dim 1 (channels). Training: batch statistics, and
 // running_mean/running_var (if defined) are updated with `momentum`, or with the

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""PyTorch twin of build/bench/bench_volumetric (Debian's python3-torch, 2 threads): one
+training step of the same small volumetric CNN at batch 8 of 16 x 32 x 32 volumes (SGD with
+momentum), conv3d forward (and backward), and max_pool3d forward and backward.
+Prints the median of N timed runs after warm-up, in ms.
+
+Usage: /usr/bin/python3 bench/pytorch_volumetric.py [--steps N] [--json]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_ms(fn, steps, warmup=3):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def cnn_step():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv3d(1, 16, 3, padding=1), nn.BatchNorm3d(16), nn.ReLU(), nn.MaxPool3d(2),
+                        nn.Conv3d(16, 32, 3, padding=1), nn.BatchNorm3d(32), nn.ReLU(), nn.AdaptiveAvgPool3d(1),
+                        nn.Flatten(), nn.Linear(32, 10))
+    sgd = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    x, y = torch.randn(8, 1, 16, 32, 32), torch.randint(0, 10, (8,))
+
+    def step():
+        sgd.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        sgd.step()
+        return loss.item()
+    return step
+
+
+def conv3d(backward):
+    torch.manual_seed(0)
+    x = torch.randn(8, 16, 8, 16, 16).requires_grad_(True)
+    w = (torch.randn(32, 16, 3, 3, 3) * 0.05).requires_grad_(True)
+
+    def step():
+        out = F.conv3d(x, w, None, 1, 1)
+        if backward:
+            out.sum().backward()
+        return out
+    return step
+
+
+def max_pool3d():
+    torch.manual_seed(0)
+    x = torch.randn(8, 16, 16, 32, 32).requires_grad_(True)
+
+    def step():
+        out = F.max_pool3d(x, 2)
+        out.sum().backward()
+        return out
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+               "volumetric_cnn_step_batch8_ms": median_ms(cnn_step(), args.steps),
+               "conv3d_forward_ms": median_ms(conv3d(False), args.steps),
+               "conv3d_forward_backward_ms": median_ms(conv3d(True), args.steps),
+               "max_pool3d_forward_backward_ms": median_ms(max_pool3d(), args.steps)}
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for key, value in results.items():
+            print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
