@@ -6,7 +6,9 @@
 #include <string>
 #include <tuple>
 
+#include "core/autocast.h"
 #include "core/error.h"
+#include "core/native.h"
 #include "core/profiler.h"
 #include "nn/functional/args.h"
 #include "nn/functional/conv_detail.h"
@@ -42,28 +44,46 @@ void check_shapes(const Tensor& x, const Tensor& w, int64_t in_channels, const s
 void check_positive(const Dims& stride, const Dims& dilation) {
   for (size_t i = 0; i < 3; ++i) {
     EMBER_CHECK(stride[i] > 0, "non-positive stride is not supported");
-    EMBER_CHECK(dilation[i] > 0, "dilation should be greater than zero");
+    EMBER_CHECK(dilation[i] > 0, "dilation should be greater than zero, but got ", dilation);
   }
 }
 
-// x [N, C, D, H, W] as [N * D, C, H, W], and back from [N * D, C, H, W].
+// The bias against the weight's output channels, its dtype and device against x's (the
+// folded 2-D op would name its own 4-D weight).
+void check_bias(const Tensor& x, const Tensor& w, const Tensor& b, int64_t out_channels, const char* op,
+                bool transposed) {
+  if (!b.defined()) return;
+  EMBER_CHECK(b.dim() == 1 && b.size(0) == out_channels, "Given ", transposed ? "transposed=1, " : "",
+              "weight of size ", w.sizes(), ", expected bias to be 1-dimensional with ", out_channels,
+              " elements, but got bias of size ", b.sizes(), " instead");
+  EMBER_CHECK(b.dtype() == x.dtype(), op, ": Input type (", dtype_name(x.dtype()), ") and bias type (",
+              dtype_name(b.dtype()), ") should be the same");
+  native::check_same_device(x, {&b}, op);
+}
+
+// x [N, C, D, H, W] as [N * D, C, H, W], and y [N * D, C, H, W] back as [N, C, D, H, W].
 Tensor depth_into_batch(const Tensor& x) {
   return x.permute({0, 2, 1, 3, 4}).reshape({x.size(0) * x.size(2), x.size(1), x.size(3), x.size(4)});
 }
-Tensor depth_from_batch(const Tensor& y, int64_t N) {
-  return y.reshape({N, y.size(0) / N, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4}).contiguous();
+Tensor depth_from_batch(const Tensor& y, int64_t N, int64_t D) {
+  return y.reshape({N, D, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4}).contiguous();
 }
 
 }  // namespace
 
-Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrTriple stride_in, ConvPadding padding_in,
-              IntOrTriple dilation_in, int64_t groups) {
+Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrTriple stride_in,
+              ConvPadding padding_in, IntOrTriple dilation_in, int64_t groups) {
+  // Cast before folding, so the folded copy is made in the dtype the convolution runs in.
+  const auto [x, w, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, w_in, b_in);
   EMBER_CHECK(x.dim() == 4 || x.dim() == 5, "Expected 4D (unbatched) or 5D (batched) input to conv3d, but got "
               "input of size: ", x.sizes());
   if (x.dim() == 4) return conv3d(x.unsqueeze(0), w, b, stride_in, padding_in, dilation_in, groups).squeeze(0);
   EMBER_PROFILE_OP("conv3d");
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
   check_shapes(x, w, w.dim() == 5 ? w.size(1) * groups : 0, "groups=" + std::to_string(groups));
+  EMBER_CHECK(w.size(0) % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
+              " at dimension 0, but got weight of size ", w.sizes(), " instead");
+  check_bias(x, w, b, w.size(0), "conv3d", false);
   const Dims stride = detail::expand_triple(stride_in, "conv3d", "stride");
   const Dims dilation = detail::expand_triple(dilation_in, "conv3d", "dilation");
   check_positive(stride, dilation);
@@ -98,12 +118,13 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrTriple str
                        ? conv2d(folded, w2, b, 1, kSame, Dims{dilation[1], dilation[2]}, groups)
                        : conv2d(folded, w2, b, Dims{stride[1], stride[2]}, Dims{before[1], before[2]},
                                 Dims{dilation[1], dilation[2]}, groups);
-  return depth_from_batch(y, N);
+  return depth_from_batch(y, N, OD);
 }
 
-Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b, IntOrTriple stride_in,
+Tensor conv_transpose3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrTriple stride_in,
                         IntOrTriple padding_in, IntOrTriple output_padding_in, int64_t groups,
                         IntOrTriple dilation_in) {
+  const auto [x, w, b] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, w_in, b_in);
   EMBER_CHECK(x.dim() == 4 || x.dim() == 5, "Expected 4D (unbatched) or 5D (batched) input to conv_transpose3d, "
               "but got input of size: ", x.sizes());
   if (x.dim() == 4)
@@ -134,12 +155,12 @@ Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b, IntOr
               "conv_transpose3d: an output_padding ", out_pad, " at or above the stride ", stride,
               " is not supported (PyTorch takes it below the dilation ", dilation,
               "); give a larger stride or pad the output instead");
+  EMBER_CHECK(w.size(0) >= groups, "Given groups=", groups, ", expected weight to be at least ", groups,
+              " at dimension 0, but got weight of size ", w.sizes(), " instead");
   EMBER_CHECK(w.size(0) % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
               " at dimension 0, but got weight of size ", w.sizes(), " instead");
   const int64_t N = x.size(0), D = x.size(2), KD = kernel[0], out_channels = w.size(1) * groups;
-  EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == out_channels), "Given transposed=1, weight of size ",
-              w.sizes(), ", expected bias to be 1-dimensional with ", out_channels, " elements, but got bias of size ",
-              b.sizes(), " instead");
+  check_bias(x, w, b, out_channels, "conv_transpose3d", true);
   Dims out;
   for (size_t i = 0; i < 3; ++i)
     out.push_back(detail::transposed_out_size(x.size(static_cast<int64_t>(i) + 2), kernel[i], stride[i], padding[i],

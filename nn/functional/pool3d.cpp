@@ -4,6 +4,7 @@
 #include "nn/functional/pool3d.h"
 
 #include "core/error.h"
+#include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/nn_geometry.h"
 #include "core/ops.h"
@@ -23,7 +24,10 @@ namespace ember::nn::functional {
 // the first pass keeps each depth's first maximum in (h, w) order (a NaN's last), the second
 // the first depth holding the maximum (a NaN's last), which is PyTorch's single scan in
 // (d, h, w) order, so the value, the index and the gradient's route are PyTorch's. Each pass
-// is the 2-D op with its kernels, gradients and double backward on every device.
+// is the 2-D op with its kernels, gradients and double backward on every device. Where they
+// differ: a dilated window with no tap inside the input (only possible with dilation) has the
+// index -1 and passes no gradient, where PyTorch reports a position from the window's start;
+// and bfloat16 averages run both passes in float32, rounding once.
 namespace {
 
 struct Input3d {
@@ -48,23 +52,35 @@ struct Window3d {
 
 // The window's sizes and PyTorch's checks of them; the output sizes checked as well.
 Window3d window_3d(const Tensor& x, const char* op, const Dims& kernel_in, const Dims& stride_in,
-                   const Dims& padding_in, const Dims& dilation_in, bool ceil_mode) {
+                   const Dims& padding_in, const Dims& dilation_in, bool ceil_mode, bool check_kernel_fits = false) {
   Window3d w;
   w.kernel = detail::expand_triple(kernel_in, op, "kernel_size");
   w.stride = stride_in.empty() ? w.kernel : detail::expand_triple(stride_in, op, "stride");
   w.padding = detail::expand_triple(padding_in, op, "padding");
   w.dilation = detail::expand_triple(dilation_in, op, "dilation");
+  const Dims &k = w.kernel, &s = w.stride, &d = w.dilation;
+  for (size_t i = 0; i < 3; ++i) {
+    EMBER_CHECK(s[i] != 0, op, ": stride should not be zero");
+    EMBER_CHECK(s[i] > 0, op, ": stride should be greater than zero, but got dT: ", s[0], " dH: ", s[1], " dW: ", s[2]);
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    EMBER_CHECK(k[i] > 0, op, ": kernel size should be greater than zero, but got kT: ", k[0], " kH: ", k[1],
+                " kW: ", k[2]);
+    EMBER_CHECK(d[i] > 0, op, ": dilation should be greater than zero, but got dilationT: ", d[0], " dilationH: ", d[1],
+                " dilationW: ", d[2]);
+  }
   Dims in, out;
   for (size_t i = 0; i < 3; ++i) {
-    EMBER_CHECK(w.kernel[i] > 0, op, ": kernel size should be greater than zero, but got ", w.kernel);
-    EMBER_CHECK(w.stride[i] > 0, op, ": stride should be greater than zero, but got ", w.stride);
-    EMBER_CHECK(w.dilation[i] > 0, op, ": dilation should be greater than zero, but got ", w.dilation);
-    EMBER_CHECK(w.padding[i] >= 0, op, ": pad must be non-negative, but got pad: ", w.padding);
-    EMBER_CHECK(w.padding[i] <= w.kernel[i] / 2, op, ": pad should be at most half of kernel size, but got pad=",
-                w.padding, " and kernel_size=", w.kernel);
+    EMBER_CHECK(w.padding[i] >= 0, op, ": pad must be non-negative, but got pad: ", w.padding[i]);
+    EMBER_CHECK(w.padding[i] <= k[i] / 2, op, ": pad should be at most half of kernel size, but got pad=",
+                w.padding[i], " and kernel_size=", k[i]);
     in.push_back(x.size(static_cast<int64_t>(i) + 2));
     out.push_back(pool_out_size(in[i], w.kernel[i], w.stride[i], w.padding[i], w.dilation[i], ceil_mode));
   }
+  // avg_pool3d's own check in PyTorch 1.13: the unpadded input holds a whole window.
+  EMBER_CHECK(!check_kernel_fits || (in[0] >= k[0] && in[1] >= k[1] && in[2] >= k[2]), op, ": input image (T: ",
+              in[0], " H: ", in[1], " W: ", in[2], ") smaller than kernel size (kT: ", k[0], " kH: ", k[1],
+              " kW: ", k[2], ")");
   EMBER_CHECK(out[0] > 0 && out[1] > 0 && out[2] > 0, op, ": Given input size: (", x.size(1), "x", in[0], "x", in[1],
               "x", in[2], "). Calculated output size: (", x.size(1), "x", out[0], "x", out[1], "x", out[2],
               "). Output size is too small");
@@ -88,6 +104,11 @@ Tensor volume_of(const Tensor& second, const Tensor& first) {
   return second.reshape({second.size(0), second.size(1), second.size(2), first.size(2), first.size(3)});
 }
 Tensor batched_back(const Tensor& t, const Input3d& in) { return in.unbatched ? t.squeeze(0) : t; }
+
+// An adaptive pooling's empty result (an output size of 0), as PyTorch returns it.
+Tensor empty_pooled(const Tensor& x, const Dims& size, DType dtype) {
+  return ember::empty({x.size(0), x.size(1), size[0], size[1], size[2]}, TensorOptions(dtype).device(x.device()));
+}
 
 // The winners' flat d * H * W + h * W + w from the passes' indices: the second's
 // d * (OH * OW) + j picks the depth, whose first-pass index h * W + w is gathered at j.
@@ -140,7 +161,11 @@ Tensor avg_pool3d(const Tensor& x, IntOrTriple kernel, IntOrTriple stride, IntOr
   EMBER_PROFILE_OP("avg_pool3d");
   const Input3d in = input_3d(x, "avg_pool3d");
   EMBER_CHECK(!divisor_override || *divisor_override != 0, "avg_pool3d: divisor must be not zero");
-  const Window3d w = window_3d(in.x, "avg_pool3d", kernel, stride, padding, Dims{1}, ceil_mode);
+  const Window3d w = window_3d(in.x, "avg_pool3d", kernel, stride, padding, Dims{1}, ceil_mode, true);
+  // bfloat16: both passes in float32, one rounding at the end (as the 2-D op rounds once).
+  if (x.dtype() == kBFloat16)
+    return avg_pool3d(x.to(kFloat32), kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        .to(kBFloat16);
   // divisor_override: the first pass sums (a divisor of 1), the second divides once.
   const std::optional<int64_t> sum_only = divisor_override ? std::optional<int64_t>(1) : std::nullopt;
   const Tensor first = avg_pool2d(planes_of(in.x), Dims{w.kernel[1], w.kernel[2]}, Dims{w.stride[1], w.stride[2]},
@@ -154,6 +179,8 @@ Tensor adaptive_avg_pool3d(const Tensor& x, IntOrTriple output_size) {
   EMBER_PROFILE_OP("adaptive_avg_pool3d");
   const Input3d in = input_3d(x, "adaptive_avg_pool3d");
   const Dims size = adaptive_size(output_size, "adaptive_avg_pool3d");
+  if (x.dtype() == kBFloat16) return adaptive_avg_pool3d(x.to(kFloat32), output_size).to(kBFloat16);
+  if (shape_numel(size) == 0) return batched_back(empty_pooled(in.x, size, in.x.dtype()), in);
   const Tensor first = adaptive_avg_pool2d(planes_of(in.x), Dims{size[1], size[2]});
   const Tensor second = adaptive_avg_pool2d(columns_of(first, in.x), Dims{size[0], size[1] * size[2]});
   return batched_back(volume_of(second, first), in);
@@ -163,6 +190,7 @@ Tensor adaptive_max_pool3d(const Tensor& x, IntOrTriple output_size) {
   EMBER_PROFILE_OP("adaptive_max_pool3d");
   const Input3d in = input_3d(x, "adaptive_max_pool3d");
   const Dims size = adaptive_size(output_size, "adaptive_max_pool3d");
+  if (shape_numel(size) == 0) return batched_back(empty_pooled(in.x, size, in.x.dtype()), in);
   const Tensor first = adaptive_max_pool2d(planes_of(in.x), Dims{size[1], size[2]});
   const Tensor second = adaptive_max_pool2d(columns_of(first, in.x), Dims{size[0], size[1] * size[2]});
   return batched_back(volume_of(second, first), in);
@@ -172,6 +200,9 @@ std::tuple<Tensor, Tensor> adaptive_max_pool3d_with_indices(const Tensor& x, Int
   EMBER_PROFILE_OP("adaptive_max_pool3d");
   const Input3d in = input_3d(x, "adaptive_max_pool3d");
   const Dims size = adaptive_size(output_size, "adaptive_max_pool3d");
+  if (shape_numel(size) == 0)
+    return {batched_back(empty_pooled(in.x, size, in.x.dtype()), in),
+            batched_back(empty_pooled(in.x, size, kInt64), in)};
   const auto [first, first_idx] = adaptive_max_pool2d_with_indices(planes_of(in.x), Dims{size[1], size[2]});
   const auto [second, second_idx] =
       adaptive_max_pool2d_with_indices(columns_of(first, in.x), Dims{size[0], size[1] * size[2]});

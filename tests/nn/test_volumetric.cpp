@@ -286,7 +286,8 @@ std::vector<double> avg_reference(const Tensor& x, const PoolArgs& a, bool count
   const Dims xs = x.sizes();
   const int64_t planes = xs[0] * xs[1];
   Dims out{0, 0, 0};
-  for (size_t i = 0; i < 3; ++i) out[i] = pooled_size(xs[i + 2], a.kernel[i], a.stride[i], a.padding[i], 1, a.ceil_mode);
+  for (size_t i = 0; i < 3; ++i)
+    out[i] = pooled_size(xs[i + 2], a.kernel[i], a.stride[i], a.padding[i], 1, a.ceil_mode);
   const auto xv = x.to_vector<double>();
   std::vector<double> values;
   for (int64_t p = 0; p < planes; ++p)
@@ -468,6 +469,31 @@ TEST(AdaptivePool3d, ValuesMatchPyTorch) {
   expect_gradcheck(max_fn, {y});
 }
 
+// Empty batches and empty adaptive sizes give PyTorch's empty results; bfloat16 averages
+// round once; autocast runs the convolutions in bfloat16 with a float32 bias.
+TEST(Volumetric, EdgeShapesAndDtypes) {
+  EXPECT_EQ(F::conv3d(wave({0, 2, 4, 4, 4}), wave({3, 2, 3, 3, 3})).sizes(), (Dims{0, 3, 2, 2, 2}));
+  EXPECT_EQ(F::conv_transpose3d(wave({0, 2, 3, 3, 3}), wave({2, 3, 2, 2, 2}), wave({3}), 2).sizes(),
+            (Dims{0, 3, 6, 6, 6}));
+  const Tensor x = wave({1, 2, 5, 4, 6});
+  EXPECT_EQ(F::adaptive_avg_pool3d(x, {2, 0, 2}).sizes(), (Dims{1, 2, 2, 0, 2}));
+  const auto [values, indices] = F::adaptive_max_pool3d_with_indices(x[0], {2, 2, 0});
+  EXPECT_EQ(values.sizes(), (Dims{2, 2, 2, 0}));
+  EXPECT_EQ(indices.dtype(), kInt64);
+  EXPECT_EQ(F::max_pool3d(wave({0, 2, 4, 4, 4}), 2).sizes(), (Dims{0, 2, 2, 2, 2}));
+  const Tensor bf = x.to(kBFloat16);
+  EXPECT_TRUE(equal(F::avg_pool3d(bf, 3, 1, 1), F::avg_pool3d(bf.to(kFloat32), 3, 1, 1).to(kBFloat16)));
+  EXPECT_TRUE(
+      equal(F::adaptive_avg_pool3d(bf, {2, 3, 4}), F::adaptive_avg_pool3d(bf.to(kFloat32), {2, 3, 4}).to(kBFloat16)));
+  {
+    AutocastGuard guard(Device::cpu(), kBFloat16);
+    const Tensor y = F::conv_transpose3d(bf, wave({2, 3, 2, 2, 2}).to(kFloat32), wave({3}).to(kFloat32));
+    EXPECT_EQ(y.dtype(), kBFloat16);
+    EXPECT_EQ(F::conv3d(x.to(kFloat32), wave({3, 2, 2, 2, 2}).to(kFloat32), wave({3}).to(kFloat32)).dtype(),
+              kBFloat16);
+  }
+}
+
 TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
   const Tensor x = wave({2, 3, 4, 4, 4});
   EXPECT_NE(error_of([&] { F::conv3d(x, wave({4, 2, 3, 3, 3})); })
@@ -478,7 +504,8 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
                 .find("Calculated padded input size per channel: (2 x 4 x 4). Kernel size: (3 x 3 x 3). Kernel size "
                       "can't be greater than actual input size"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { F::conv3d(wave({3, 4}), wave({1, 3, 1, 1, 1})); }).find("Expected 4D (unbatched) or 5D (batched) input to conv3d"),
+  EXPECT_NE(error_of([&] { F::conv3d(wave({3, 4}), wave({1, 3, 1, 1, 1})); })
+                .find("Expected 4D (unbatched) or 5D (batched) input to conv3d"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::conv3d(x, wave({4, 3, 3, 3})); }).find("Expected 5-dimensional weight"),
             std::string::npos);
@@ -492,12 +519,33 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
                 .find("output padding must be smaller than either stride or dilation"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::max_pool3d(wave({1, 1, 2, 2, 2}), 3, {}, 2); })
-                .find("pad should be at most half of kernel size, but got pad=[2, 2, 2] and kernel_size=[3, 3, 3]"),
+                .find("pad should be at most half of kernel size, but got pad=2 and kernel_size=3"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::max_pool3d(wave({2, 3, 3}), 2); })
                 .find("non-empty 4D or 5D (batch mode) tensor expected for input"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { F::avg_pool3d(wave({1, 1, 1, 1, 1}), 2); }).find("Output size is too small"),
+  EXPECT_NE(error_of([&] { F::max_pool3d(wave({1, 1, 1, 1, 1}), 2); })
+                .find("Given input size: (1x1x1x1). Calculated output size: (1x0x0x0). Output size is too small"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::avg_pool3d(wave({1, 1, 2, 4, 4}), 3, {}, 1); })
+                .find("input image (T: 2 H: 4 W: 4) smaller than kernel size (kT: 3 kH: 3 kW: 3)"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::max_pool3d(x, {2, 0, 2}); }).find("stride should not be zero"), std::string::npos);
+  EXPECT_NE(error_of([&] { F::max_pool3d(x, 2, 1, 1, {1, 0, 1}); })
+                .find("dilation should be greater than zero, but got dilationT: 1 dilationH: 0 dilationW: 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::conv3d(x, wave({2, 3, 1, 1, 1}), wave({3})); })
+                .find("Given weight of size [2, 3, 1, 1, 1], expected bias to be 1-dimensional with 2 elements, but "
+                      "got bias of size [3] instead"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::conv3d(x, wave({2, 3, 1, 1, 1}), wave({2}).to(kFloat32)); })
+                .find("Input type (float64) and bias type (float32) should be the same"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::conv3d(x, wave({4, 1, 1, 1, 1}), Tensor(), 1, 0, 1, 3); })
+                .find("Given groups=3, expected weight to be divisible by 3 at dimension 0"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { F::conv_transpose3d(x, wave({3, 1, 1, 1, 1}), Tensor(), 1, 0, 0, 4); })
+                .find("Given groups=4, expected weight to be at least 4 at dimension 0"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::avg_pool3d(x, 2, {}, 0, false, true, 0); }).find("divisor must be not zero"),
             std::string::npos);
@@ -512,12 +560,20 @@ TEST(Volumetric, LayersPrintAndInitializeLikePyTorch) {
   nn::Conv3d conv(4, 6, 3, {.stride = {2, 1, 1}, .padding = 1, .groups = 2, .bias = false});
   EXPECT_EQ(conv.weight.sizes(), (Dims{6, 2, 3, 3, 3}));
   EXPECT_FALSE(conv.bias.defined());
+  // PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = in / groups * KD * KH * KW: 324
+  // draws reach past 0.9 of the bound (a larger fan_in's bound would not).
   EXPECT_LE(conv.weight.abs().max().item<float>(), 1.0 / std::sqrt(54.0));
-  EXPECT_EQ(conv.extra_repr(), "4, 6, kernel_size=(3, 3, 3), stride=(2, 1, 1), padding=(1, 1, 1), groups=2, bias=False");
+  EXPECT_GE(conv.weight.abs().max().item<float>(), 0.9 / std::sqrt(54.0));
+  EXPECT_EQ(conv.extra_repr(),
+            "4, 6, kernel_size=(3, 3, 3), stride=(2, 1, 1), padding=(1, 1, 1), groups=2, bias=False");
   nn::ConvTranspose3d up(4, 6, {3, 2, 2}, {.stride = 2, .output_padding = 1});
   EXPECT_EQ(up.weight.sizes(), (Dims{4, 6, 3, 2, 2}));
   EXPECT_EQ(up.extra_repr(), "4, 6, kernel_size=(3, 2, 2), stride=(2, 2, 2), output_padding=(1, 1, 1)");
-  EXPECT_LE(up.bias.abs().max().item<float>(), 1.0 / std::sqrt(72.0));
+  nn::ConvTranspose3d wide(4, 64, {3, 2, 2});
+  EXPECT_LE(wide.bias.abs().max().item<float>(), 1.0 / std::sqrt(64.0 * 12));
+  EXPECT_GE(wide.bias.abs().max().item<float>(), 0.8 / std::sqrt(64.0 * 12));
+  EXPECT_LE(wide.weight.abs().max().item<float>(), 1.0 / std::sqrt(64.0 * 12));
+  EXPECT_GE(wide.weight.abs().max().item<float>(), 0.9 / std::sqrt(64.0 * 12));
   EXPECT_EQ(nn::MaxPool3d(2).extra_repr(), "kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False");
   EXPECT_EQ(nn::MaxPool3d({1, 2, 2}, nn::Triple{1, 2, 2}, {0, 1, 1}).extra_repr(),
             "kernel_size=(1, 2, 2), stride=(1, 2, 2), padding=(0, 1, 1), dilation=1, ceil_mode=False");
