@@ -8,6 +8,8 @@
 
 #include "core/autocast.h"
 #include "core/error.h"
+#include "core/grad_mode.h"
+#include "core/nn_geometry.h"
 #include "core/native.h"
 #include "core/profiler.h"
 #include "nn/functional/args.h"
@@ -17,20 +19,24 @@
 
 namespace ember::nn::functional {
 
+using autograd::tensor_list;
+
 // Note [3-D by folding depth]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // A 3-D convolution is a 2-D one per output depth whose channels are the (channel, kernel
 // depth) pairs: y[n, :, od] = conv2d over c and kd of x[n, c, od * SD - PD + kd * DD] with
 // w[:, c, kd]. So conv3d views the depth-padded x's depth windows (Tensor::unfold, every
-// DD-th tap), lays them out as [N * OD, C * KD, H, W] (one copy: KD times the input's
-// elements, the part of im2col over depth) and runs one conv2d with w as [O, C/G * KD, KH,
-// KW] (w's own layout; the groups stay contiguous). The transposed convolution is the
-// adjoint: one conv_transpose2d of [N * D, Cin, H, W] with w as [Cin, Cout/G * KD, KH, KW]
-// gives every (input depth, kd) plane, and F::fold adds them at depth d * SD + kd * DD,
-// then the padding is cropped (and output_padding appended). Both are recorded views and
-// ops with differentiable gradients, so every order differentiates, on every device of
-// conv2d (cuDNN on CUDA) and in bfloat16. The cost: conv3d's recorded graph keeps the
-// [N * OD, C * KD, H, W] copy (KD times the input) for the weight's gradient.
+// DD-th tap), lays them out as [N * OD, C * KD, H, W] (one transient copy, KD times the
+// input: the depth part of im2col) and runs the device's conv2d with w as [O, C/G * KD, KH,
+// KW] (a view; the groups stay contiguous). It records one ConvolutionBackward node that
+// saves x and w, as PyTorch's does, not the folded copy: the weight's gradient folds x again
+// for conv2d's weight gradient, and the input's adds the folded input gradient's windows back
+// (F::fold over depth) and crops the padding. The transposed convolution is the adjoint: one
+// conv_transpose2d of [N * D, Cin, H, W] with w as [Cin, Cout/G * KD, KH, KW] gives every
+// (input depth, kd) plane, the same window sum adds them at depth d * SD + kd * DD, and the
+// padding is cropped (output_padding appended); it is recorded op by op. All the gradients
+// are recorded ops under create_graph, so every order differentiates, on every device of
+// conv2d (cuDNN's 2-D graphs on CUDA) and in bfloat16.
 namespace {
 
 // The weight's rank and the input's channel count, with PyTorch's phrases.
@@ -62,11 +68,61 @@ void check_bias(const Tensor& x, const Tensor& w, const Tensor& b, int64_t out_c
 }
 
 // x [N, C, D, H, W] as [N * D, C, H, W], and y [N * D, C, H, W] back as [N, C, D, H, W].
-Tensor depth_into_batch(const Tensor& x) {
+Tensor to_folded_batch(const Tensor& x) {
   return x.permute({0, 2, 1, 3, 4}).reshape({x.size(0) * x.size(2), x.size(1), x.size(3), x.size(4)});
 }
-Tensor depth_from_batch(const Tensor& y, int64_t N, int64_t D) {
-  return y.reshape({N, D, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4}).contiguous();
+Tensor from_folded_batch(const Tensor& y, int64_t N, int64_t D) {
+  return y.reshape({N, D, y.size(1), y.size(2), y.size(3)})
+      .permute({0, 2, 1, 3, 4})
+      .contiguous();
+}
+
+// The adjoint of taking L depth windows: t [N * L, C * KD, H, W] (window l's tap kd) added at
+// depth l * stride + kd * dilation of a [N, C, depth, H, W] result (a view of F::fold's).
+Tensor add_depth_windows(const Tensor& t, int64_t N, int64_t L, int64_t C, int64_t KD, int64_t depth, int64_t stride,
+                         int64_t dilation) {
+  const int64_t H = t.size(2), W = t.size(3);
+  const Tensor columns = t.reshape({N, L, C, KD, H, W}).permute({0, 2, 4, 5, 3, 1}).reshape({N, C * H * W * KD, L});
+  return fold(columns, Dims{depth, 1}, Dims{KD, 1}, Dims{dilation, 1}, 0, Dims{stride, 1})
+      .reshape({N, C, H, W, depth})
+      .permute({0, 1, 4, 2, 3});
+}
+
+// A conv3d as the conv2d it folds into (Note [3-D by folding depth]): the padding before
+// and after each dim, the stride, dilation and kernel depth, and the 2-D geometry.
+struct FoldedConv3d {
+  Dims before, after, stride, dilation;
+  int64_t KD;
+  Dims in;     // x's D, H, W
+  int64_t OD;  // the output's depth (the windows)
+  ConvGeometry geo;
+};
+
+// x [N, C, D, H, W] padded in depth (and by an odd "same" total's extra after H and W), its
+// depth windows laid out as [N * OD, C * KD, H', W']: one copy.
+Tensor fold_depth(const Tensor& x, const FoldedConv3d& f) {
+  const Dims &b = f.before, &a = f.after;
+  const bool padded = b[0] + a[0] + (a[1] - b[1]) + (a[2] - b[2]) > 0;
+  const Tensor xp = padded ? pad(x, {0, a[2] - b[2], 0, a[1] - b[1], b[0], a[0]}) : x;
+  const int64_t span = f.dilation[0] * (f.KD - 1) + 1;
+  Tensor windows = xp.unfold(2, span, f.stride[0]);  // [N, C, OD, H', W', span]
+  if (f.dilation[0] > 1) windows = windows.slice(5, 0, span, f.dilation[0]);
+  return windows.permute({0, 2, 1, 5, 3, 4}).reshape({f.geo.N, f.geo.C, f.geo.H, f.geo.W});
+}
+
+// w [O, C/G, KD, KH, KW] as the folded conv2d's [O, C/G * KD, KH, KW] (a view).
+Tensor weight_2d(const Tensor& w, const FoldedConv3d& f) {
+  return w.reshape({w.size(0), w.size(1) * f.KD, f.geo.KH, f.geo.KW});
+}
+
+// The input gradient from the folded one: the windows added back, the padding cropped.
+Tensor unfold_depth_grad(const Tensor& g_folded, const FoldedConv3d& f, int64_t N, int64_t C) {
+  const int64_t padded_depth = f.in[0] + f.before[0] + f.after[0];
+  return add_depth_windows(g_folded, N, f.OD, C, f.KD, padded_depth, f.stride[0], f.dilation[0])
+      .narrow(2, f.before[0], f.in[0])
+      .narrow(3, 0, f.in[1])
+      .narrow(4, 0, f.in[2])
+      .contiguous();
 }
 
 }  // namespace
@@ -84,6 +140,7 @@ Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrT
   EMBER_CHECK(w.size(0) % groups == 0, "Given groups=", groups, ", expected weight to be divisible by ", groups,
               " at dimension 0, but got weight of size ", w.sizes(), " instead");
   check_bias(x, w, b, w.size(0), "conv3d", false);
+  detail::check_conv_args("conv3d", x, w, b, Dims{1, 1}, Dims{0, 0}, Dims{1, 1}, groups);
   const Dims stride = detail::expand_triple(stride_in, "conv3d", "stride");
   const Dims dilation = detail::expand_triple(dilation_in, "conv3d", "dilation");
   check_positive(stride, dilation);
@@ -107,18 +164,42 @@ Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrT
               "Calculated padded input size per channel: (", padded[0], " x ", padded[1], " x ", padded[2],
               "). Kernel size: (", span[0], " x ", span[1], " x ", span[2],
               "). Kernel size can't be greater than actual input size");
-  // Depth padded here (zeros); height and width by conv2d, an odd "same" total as it splits it.
-  const Tensor xp = before[0] + after[0] > 0 ? pad(x, {0, 0, 0, 0, before[0], after[0]}) : x;
-  Tensor windows = xp.unfold(2, span[0], stride[0]);  // [N, C, OD, H, W, span]
-  if (dilation[0] > 1) windows = windows.slice(5, 0, span[0], dilation[0]);
-  const int64_t N = x.size(0), C = x.size(1), OD = windows.size(2), KD = kernel[0];
-  const Tensor folded = windows.permute({0, 2, 1, 5, 3, 4}).reshape({N * OD, C * KD, x.size(3), x.size(4)});
-  const Tensor w2 = w.reshape({w.size(0), w.size(1) * KD, kernel[1], kernel[2]});
-  const Tensor y = padding_in.same
-                       ? conv2d(folded, w2, b, 1, kSame, Dims{dilation[1], dilation[2]}, groups)
-                       : conv2d(folded, w2, b, Dims{stride[1], stride[2]}, Dims{before[1], before[2]},
-                                Dims{dilation[1], dilation[2]}, groups);
-  return depth_from_batch(y, N, OD);
+  const int64_t N = x.size(0), O = w.size(0), KD = kernel[0];
+  const int64_t OD = (padded[0] - span[0]) / stride[0] + 1;
+  FoldedConv3d f{before, after, stride, dilation, KD, {x.size(2), x.size(3), x.size(4)}, OD, {}};
+  // The folded conv2d's geometry: [N * OD, C * KD, H', W'] (H', W': x's with an odd "same"
+  // total's extra row and column) by [O, C/G * KD, KH, KW], padded symmetrically by before.
+  const int64_t H2 = x.size(3) + after[1] - before[1], W2 = x.size(4) + after[2] - before[2];
+  f.geo = ConvGeometry{N * OD,    x.size(1) * KD, H2,        W2,        O,           kernel[1], kernel[2],
+                       stride[1], stride[2],      before[1], before[2], dilation[1], dilation[2], groups,
+                       conv_out_size(H2, kernel[1], stride[1], before[1], dilation[1]),
+                       conv_out_size(W2, kernel[2], stride[2], before[2], dilation[2])};
+  Tensor out;
+  {
+    NoGradGuard one_node;  // the node below records the whole convolution
+    out = from_folded_batch(detail::conv2d_of(fold_depth(x, f), weight_2d(w, f), f.geo), N, OD);
+    if (b.defined()) native::add_(out, native::reshape(b, {1, O, 1, 1, 1}), 1);
+  }
+  if (autograd::will_record_into(out, x, w, b)) {
+    detail::record_convolution(x, w, b, out, x, w, [f](const tensor_list& grads, const tensor_list& saved,
+                                                       const auto& in) {
+      const Tensor& gy = grads[0];
+      const Tensor g2 = to_folded_batch(gy);
+      Tensor gx, gw;
+      if (autograd::needs_grad(in, 0)) {
+        const Tensor& w_saved = saved[1];
+        gx = unfold_depth_grad(detail::conv2d_input_grad(g2, weight_2d(w_saved, f), f.geo, MemoryFormat::Contiguous),
+                               f, gy.size(0), w_saved.size(1) * f.geo.groups);
+      }
+      if (autograd::needs_grad(in, 1)) {
+        const Tensor& x_saved = saved[0];
+        const Tensor g = detail::conv2d_weight_grad(fold_depth(x_saved, f), g2, f.geo, MemoryFormat::Contiguous);
+        gw = g.reshape({f.geo.O, f.geo.C / f.geo.groups / f.KD, f.KD, f.geo.KH, f.geo.KW});
+      }
+      return tensor_list{gx, gw, autograd::needs_grad(in, 2) ? gy.sum({0, 2, 3, 4}) : Tensor()};
+    });
+  }
+  return out;
 }
 
 Tensor conv_transpose3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrTriple stride_in,
@@ -169,19 +250,12 @@ Tensor conv_transpose3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
               " x ", x.size(4), "). Calculated output size per channel: (", out[0], " x ", out[1], " x ", out[2],
               "). Output size is too small");
   // Every (input depth, kd) plane at once: [N * D, Cout * KD, OH, OW] (channel co * KD + kd).
-  const Tensor planes = conv_transpose2d(depth_into_batch(x), w.reshape({w.size(0), w.size(1) * KD, kernel[1],
+  const Tensor planes = conv_transpose2d(to_folded_batch(x), w.reshape({w.size(0), w.size(1) * KD, kernel[1],
                                                                           kernel[2]}),
                                          Tensor(), Dims{stride[1], stride[2]}, Dims{padding[1], padding[2]},
                                          Dims{out_pad[1], out_pad[2]}, groups, Dims{dilation[1], dilation[2]});
-  const int64_t OH = planes.size(2), OW = planes.size(3);
-  // fold's columns: [N, (co, oh, ow, kd), d], its blocks the input depths along a [full, 1] plane.
-  const Tensor columns = planes.reshape({N, D, out_channels, KD, OH, OW})
-                             .permute({0, 2, 4, 5, 3, 1})
-                             .reshape({N, out_channels * OH * OW * KD, D});
   const int64_t full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1;
-  Tensor y = fold(columns, Dims{full, 1}, Dims{KD, 1}, Dims{dilation[0], 1}, 0, Dims{stride[0], 1})
-                 .reshape({N, out_channels, OH, OW, full})
-                 .permute({0, 1, 4, 2, 3});
+  Tensor y = add_depth_windows(planes, N, D, out_channels, KD, full, stride[0], dilation[0]);
   // Crop the depth padding; output_padding past the last plane is zeros.
   if (padding[0] + out[0] > full) y = pad(y, {0, 0, 0, 0, 0, padding[0] + out[0] - full});
   y = y.narrow(2, padding[0], out[0]);

@@ -174,6 +174,21 @@ TEST(Conv3d, SamePaddingUnbatchedAndBFloat16) {
   expect_values(bf, F::conv3d(x, w, Tensor(), 1, {1, 0, 1}).to_vector<double>(), 0.05);
 }
 
+// The node keeps x for the weight's gradient and w for the input's, as PyTorch's: not the
+// folded copy of x (KD times its size).
+TEST(Conv3d, WhatTheNodeSaves) {
+  const Tensor x = randn({2, 4, 6, 5, 5}, dtype(kFloat64)), w = randn({6, 4, 3, 3, 3}, dtype(kFloat64));
+  const auto saved_bytes = [](const Tensor& out) {
+    EXPECT_EQ(out.grad_fn()->name(), "ConvolutionBackward");
+    return autograd::saved_tensor_stats().bytes_by_op["ConvolutionBackward"];
+  };
+  const auto x_bytes = static_cast<int64_t>(x.nbytes()), w_bytes = static_cast<int64_t>(w.nbytes());
+  const Tensor xg = x.detach().requires_grad_(true), wg = w.detach().requires_grad_(true);
+  EXPECT_EQ(saved_bytes(F::conv3d(xg, wg, Tensor(), 1, 1)), x_bytes + w_bytes);
+  EXPECT_EQ(saved_bytes(F::conv3d(xg, w, Tensor(), 2, {1, 0, 2})), w_bytes);
+  EXPECT_EQ(saved_bytes(F::conv3d(x, wg, Tensor(), 1, nn::kSame, 2)), x_bytes);
+}
+
 TEST(Conv3d, GradcheckAndGradgradcheck) {
   const Tensor x = ember::testing::grad_input({2, 4, 4, 3, 5}), w = ember::testing::grad_input({2, 2, 2, 2, 3});
   const Tensor b = ember::testing::grad_input({2});
@@ -183,7 +198,14 @@ TEST(Conv3d, GradcheckAndGradgradcheck) {
   expect_gradcheck(fn, {x, w, b});
   EXPECT_TRUE(autograd::gradgradcheck(fn, {x, w, b}));
   const auto same = [](const std::vector<Tensor>& in) { return F::conv3d(in[0], in[1], Tensor(), 1, nn::kSame); };
-  expect_gradcheck(same, {ember::testing::grad_input({1, 2, 3, 4, 3}), ember::testing::grad_input({2, 2, 2, 3, 2})});
+  const std::vector<Tensor> same_in{ember::testing::grad_input({1, 2, 3, 4, 3}),
+                                    ember::testing::grad_input({2, 2, 2, 3, 2})};
+  expect_gradcheck(same, same_in);
+  EXPECT_TRUE(autograd::gradgradcheck(same, same_in));
+  const auto strided = [](const std::vector<Tensor>& in) {
+    return F::conv3d(in[0], in[1], Tensor(), {3, 2, 1}, {2, 1, 0}, {2, 1, 1});
+  };
+  expect_gradcheck(strided, {ember::testing::grad_input({2, 1, 7, 5, 3}), ember::testing::grad_input({2, 1, 2, 2, 2})});
 }
 
 // x = ar(2,4,3,4,3); w = ar(4,3,3,2,2) * 0.5; b as above; F.conv_transpose3d(x, w, b,
@@ -473,6 +495,10 @@ TEST(AdaptivePool3d, ValuesMatchPyTorch) {
 // round once; autocast runs the convolutions in bfloat16 with a float32 bias.
 TEST(Volumetric, EdgeShapesAndDtypes) {
   EXPECT_EQ(F::conv3d(wave({0, 2, 4, 4, 4}), wave({3, 2, 3, 3, 3})).sizes(), (Dims{0, 3, 2, 2, 2}));
+  const Tensor empty_batch = wave({0, 2, 4, 4, 4}).requires_grad_(true), w = wave({3, 2, 3, 3, 3}).requires_grad_(true);
+  F::conv3d(empty_batch, w, Tensor(), 1, 1).sum().backward();
+  EXPECT_EQ(empty_batch.grad().sizes(), empty_batch.sizes());
+  EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
   EXPECT_EQ(F::conv_transpose3d(wave({0, 2, 3, 3, 3}), wave({2, 3, 2, 2, 2}), wave({3}), 2).sizes(),
             (Dims{0, 3, 6, 6, 6}));
   const Tensor x = wave({1, 2, 5, 4, 6});
