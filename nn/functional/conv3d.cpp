@@ -78,14 +78,14 @@ Tensor from_folded_batch(const Tensor& y, int64_t N, int64_t D) {
 }
 
 // The adjoint of taking L depth windows: t [N * L, C * KD, H, W] (window l's tap kd) added at
-// depth l * stride + kd * dilation of a [N, C, depth, H, W] result (a view of F::fold's).
+// depth l * stride + kd * dilation of a [N, C, depth, H, W] result. F::fold does it on the
+// [depth, H * W] plane with a (KD, 1) kernel, so every copy and add runs along whole planes.
 Tensor add_depth_windows(const Tensor& t, int64_t N, int64_t L, int64_t C, int64_t KD, int64_t depth, int64_t stride,
                          int64_t dilation) {
   const int64_t H = t.size(2), W = t.size(3);
-  const Tensor columns = t.reshape({N, L, C, KD, H, W}).permute({0, 2, 4, 5, 3, 1}).reshape({N, C * H * W * KD, L});
-  return fold(columns, Dims{depth, 1}, Dims{KD, 1}, Dims{dilation, 1}, 0, Dims{stride, 1})
-      .reshape({N, C, H, W, depth})
-      .permute({0, 1, 4, 2, 3});
+  const Tensor columns = t.reshape({N, L, C * KD, H * W}).permute({0, 2, 1, 3}).reshape({N, C * KD, L * H * W});
+  return fold(columns, Dims{depth, H * W}, Dims{KD, 1}, Dims{dilation, 1}, 0, Dims{stride, 1})
+      .reshape({N, C, depth, H, W});
 }
 
 // A conv3d as the conv2d it folds into (Note [3-D by folding depth]): the padding before
