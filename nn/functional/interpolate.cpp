@@ -15,6 +15,7 @@
 #include "nn/functional/args.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/pool1d.h"
+#include "nn/functional/pool3d.h"
 #include "nn/functional/resample_taps.h"
 #include "nn/repr.h"
 
@@ -192,8 +193,6 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
               "Input Error: Only 3D, 4D and 5D input Tensors supported (got ", x.dim(),
               "D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got ", mode,
               ")");
-  EMBER_CHECK(!area || dims < 3, "interpolate: ember has no 5-D \"area\" mode (adaptive_avg_pool3d) yet; got a ",
-              x.sizes(), " input");
   std::vector<int64_t> in_sizes;
   for (int64_t d = 2; d < x.dim(); ++d) in_sizes.push_back(x.size(d));
   const bool positive = std::all_of(in_sizes.begin(), in_sizes.end(), [](int64_t s) { return s > 0; }) &&
@@ -211,7 +210,10 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
   if (linear)
     EMBER_CHECK(is_floating(x.dtype()), "\"upsample_", mode, dims, "d\" not implemented for '",
                 dtype_torch_name(x.dtype()), "'");
-  if (area) return dims == 1 ? adaptive_avg_pool1d(x, p.sizes[0]) : adaptive_avg_pool2d(x, {p.sizes[0], p.sizes[1]});
+  if (area)
+    return dims == 1   ? adaptive_avg_pool1d(x, p.sizes[0])
+           : dims == 2 ? adaptive_avg_pool2d(x, {p.sizes[0], p.sizes[1]})
+                       : adaptive_avg_pool3d(x, {p.sizes[0], p.sizes[1], p.sizes[2]});
   if (antialias || bicubic) {
     using Kind = detail::ResampleKind;
     const Kind kind = bicubic ? (antialias ? Kind::AntialiasedCubic : Kind::Cubic) : Kind::AntialiasedLinear;

@@ -45,7 +45,7 @@ namespace ember::nn::functional {
 // - "bicubic" (4-D, floating dtypes): Keys' cubic (a = -0.75) on the 4 neighbours of the
 //   source per dim, src = scale * (dst + 0.5) - 0.5 (scale * dst with align_corners), taps
 //   beyond the input clamped to its edge; it can overshoot the input's range, as PyTorch's.
-// - "area" (3-D, 4-D): adaptive_avg_pool1d / 2d to the output size, as PyTorch's.
+// - "area" (3-D, 4-D, 5-D): adaptive_avg_pool1d / 2d / 3d to the output size, as PyTorch's.
 // align_corners may be given for the linear modes and bicubic only. antialias (4-D "bilinear"
 // and "bicubic", as PyTorch's): a filter as wide as the shrink factor (triangle, or Keys'
 // cubic with a = -0.5), so each output averages all the inputs it covers (PIL's resize; Note

@@ -344,8 +344,10 @@ TEST(InterpolateBicubic, ErrorsAsPyTorch) {
   EXPECT_NE(error_of([] { F::interpolate(zeros({1, 1, 3, 5}), {2, 2}, {}, "area", true); })
                 .find("align_corners option can only be set with the interpolating modes"),
             std::string::npos);
-  const std::string area_5d = error_of([] { F::interpolate(zeros({1, 1, 2, 3, 5}), {1, 2, 2}, {}, "area"); });
-  EXPECT_NE(area_5d.find("no 5-D \"area\" mode"), std::string::npos) << area_5d;
+  // 5-D "area" is adaptive_avg_pool3d, as in PyTorch.
+  const Tensor volume = arange(30, TensorOptions(kFloat64)).reshape({1, 1, 2, 3, 5});
+  EXPECT_TRUE(equal(F::interpolate(volume, {1, 2, 2}, {}, "area"), F::adaptive_avg_pool3d(volume, {1, 2, 2})));
+  EXPECT_NEAR(F::interpolate(volume, {1, 1, 1}, {}, "area").item<double>(), 14.5, 1e-12);
 }
 
 }  // namespace
