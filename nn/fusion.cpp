@@ -54,7 +54,7 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
 }
 
 namespace {
-// A new convolution like `conv` (Conv1d or Conv2d), with a bias, holding the fold of bn.
+// A new convolution like `conv` (Conv1d, Conv2d or Conv3d), with a bias, holding the fold of bn.
 template <typename Conv>
 std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn) {
   check_foldable(conv, bn, conv.out_channels);
@@ -72,6 +72,8 @@ std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn) {
 std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn) { return fused_conv(conv, bn); }
 
 std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn) { return fused_conv(conv, bn); }
+
+std::shared_ptr<Conv3d> fuse_conv_bn_eval(const Conv3d& conv, const BatchNorm3d& bn) { return fused_conv(conv, bn); }
 
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn) {
   check_foldable(linear, bn, linear.out_features);
@@ -94,6 +96,8 @@ std::shared_ptr<Sequential> fuse_conv_bn_eval(const Sequential& model) {
       if (const auto* bn = dynamic_cast<const BatchNorm2d*>(next)) folded = fuse_conv_bn_eval(*conv, *bn);
     } else if (const auto* conv1 = dynamic_cast<const Conv1d*>(layer.get())) {
       if (const auto* bn = dynamic_cast<const BatchNorm1d*>(next)) folded = fuse_conv_bn_eval(*conv1, *bn);
+    } else if (const auto* conv3 = dynamic_cast<const Conv3d*>(layer.get())) {
+      if (const auto* bn = dynamic_cast<const BatchNorm3d*>(next)) folded = fuse_conv_bn_eval(*conv3, *bn);
     } else if (const auto* linear = dynamic_cast<const Linear*>(layer.get())) {
       if (const auto* bn = dynamic_cast<const BatchNorm1d*>(next)) folded = fuse_linear_bn_eval(*linear, *bn);
     }

@@ -8,6 +8,7 @@
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"
+#include "nn/conv3d.h"
 #include "nn/linear.h"
 
 namespace ember::nn::utils {
@@ -35,10 +36,11 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
 
 std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn);
 std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn);
+std::shared_ptr<Conv3d> fuse_conv_bn_eval(const Conv3d& conv, const BatchNorm3d& bn);
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn);
 
 // A new Sequential in which each Conv2d followed by a BatchNorm2d (Conv1d / Linear by a
-// BatchNorm1d) is one fused layer; every other child is the same module, shared. The
+// BatchNorm1d, Conv3d by a BatchNorm3d) is one fused layer; every other child is the same module, shared. The
 // model must be in eval mode.
 std::shared_ptr<Sequential> fuse_conv_bn_eval(const Sequential& model);
 

@@ -8,6 +8,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "nn/conv3d.h"
 #include "nn/conv_transpose.h"
 #include "nn/functional/distance.h"
 
@@ -116,7 +117,8 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
   EMBER_CHECK(eps > 0, "spectral_norm: expected eps > 0, got ", eps);
   Tensor& weight = existing_parameter(module, name, "spectral_norm");
   const bool transposed =
-      dynamic_cast<ConvTranspose1d*>(&module) != nullptr || dynamic_cast<ConvTranspose2d*>(&module) != nullptr;
+      dynamic_cast<ConvTranspose1d*>(&module) != nullptr || dynamic_cast<ConvTranspose2d*>(&module) != nullptr ||
+      dynamic_cast<ConvTranspose3d*>(&module) != nullptr;
   int64_t dim = dim_arg.value_or(transposed ? 1 : 0);
   EMBER_CHECK(weight.dim() >= 1, "spectral_norm: expected `", name, "` with at least one dim, got a 0-dim tensor");
   EMBER_CHECK(dim >= -weight.dim() && dim < weight.dim(), "spectral_norm: Dimension out of range (expected to be in range of [",

@@ -34,7 +34,7 @@ namespace ember::nn::utils {
 Module& weight_norm(Module& module, const std::string& name = "weight", std::optional<int64_t> dim = 0);
 Module& remove_weight_norm(Module& module, const std::string& name = "weight");
 
-// dim = nullopt: 1 for ConvTranspose1d/2d, else 0.
+// dim = nullopt: 1 for ConvTranspose1d/2d/3d, else 0.
 Module& spectral_norm(Module& module, const std::string& name = "weight", int64_t n_power_iterations = 1,
                       double eps = 1e-12, std::optional<int64_t> dim = std::nullopt);
 Module& remove_spectral_norm(Module& module, const std::string& name = "weight");

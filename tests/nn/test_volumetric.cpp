@@ -646,5 +646,27 @@ TEST(Volumetric, LayersComputeTheirFunctionalForms) {
   EXPECT_TRUE(equal(drop.forward(ones), ones));
 }
 
+// BatchNorm3d folds into the Conv3d before it (alone and in a Sequential), and a transposed
+// 3-D weight is normalised along its output dim (1), as PyTorch's utilities do.
+TEST(Volumetric, FusionAndSpectralNormKnowTheLayers) {
+  manual_seed(4);
+  auto conv = std::make_shared<nn::Conv3d>(2, 4, 3, nn::Conv3dOptions{.padding = 1});
+  auto bn = std::make_shared<nn::BatchNorm3d>(4);
+  const Tensor x = randn({2, 2, 5, 4, 6});
+  bn->forward(conv->forward(randn({3, 2, 5, 4, 6})));  // running statistics that are not the defaults
+  nn::Sequential model({conv, bn, std::make_shared<nn::ReLU>()});
+  model.eval();
+  const Tensor want = model.forward(x);
+  const auto fused = nn::utils::fuse_conv_bn_eval(*conv, *bn);
+  EXPECT_TRUE(allclose(fused->forward(x), bn->forward(conv->forward(x)), 1e-4, 1e-5));
+  const auto folded = nn::utils::fuse_conv_bn_eval(model);
+  EXPECT_EQ(folded->size(), 2u);
+  EXPECT_NE(dynamic_cast<nn::Conv3d*>((*folded)[0].get()), nullptr);
+  EXPECT_TRUE(allclose(folded->forward(x), want, 1e-4, 1e-5));
+  nn::ConvTranspose3d up(3, 5, 2);
+  nn::utils::spectral_norm(up);
+  EXPECT_EQ(up.get_buffer("weight_u").sizes(), (Dims{5}));
+}
+
 }  // namespace
 }  // namespace ember
