@@ -1,6 +1,6 @@
 // nn::functional::conv3d and conv_transpose3d: PyTorch's 3-D checks and messages, then the
 // 2-D convolution with depth folded into the batch and the channels (Note [3-D by folding
-// depth]); the gradients, double backward, devices and dtypes are conv2d's and the views'.
+// depth]): conv3d as one node of its own, conv_transpose3d as the ops it is made of.
 #include "nn/functional/conv3d.h"
 
 #include <string>
@@ -72,9 +72,7 @@ Tensor to_folded_batch(const Tensor& x) {
   return x.permute({0, 2, 1, 3, 4}).reshape({x.size(0) * x.size(2), x.size(1), x.size(3), x.size(4)});
 }
 Tensor from_folded_batch(const Tensor& y, int64_t N, int64_t D) {
-  return y.reshape({N, D, y.size(1), y.size(2), y.size(3)})
-      .permute({0, 2, 1, 3, 4})
-      .contiguous();
+  return y.reshape({N, D, y.size(1), y.size(2), y.size(3)}).permute({0, 2, 1, 3, 4}).contiguous();
 }
 
 // The adjoint of taking L depth windows: t [N * L, C * KD, H, W] (window l's tap kd) added at
