@@ -1,17 +1,14 @@
 // The 3-D pooling layers: thin modules over nn::functional's 3-D pooling.
 #include "nn/pooling3d.h"
 
-#include <sstream>
+#include "nn/conv.h"
 
 namespace ember::nn {
 namespace {
 
 // PyTorch prints a size given as one integer as that integer, else as a tuple.
 std::string size_str(const Triple& t) {
-  std::ostringstream os;
-  if (t.d == t.h && t.h == t.w) os << t.d;
-  else os << "(" << t.d << ", " << t.h << ", " << t.w << ")";
-  return os.str();
+  return t.d == t.h && t.h == t.w ? std::to_string(t.d) : detail::tuple_repr(t);
 }
 
 std::string window_repr(const Triple& kernel, const Triple& stride, const Triple& padding) {
