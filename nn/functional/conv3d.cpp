@@ -1,6 +1,6 @@
 // nn::functional::conv3d and conv_transpose3d: PyTorch's 3-D checks and messages, then the
 // 2-D convolution with depth folded into the batch and the channels (Note [3-D by folding
-// depth]): conv3d as one node of its own, conv_transpose3d as the ops it is made of.
+// depth]), each recorded as one node that saves x and w.
 #include "nn/functional/conv3d.h"
 
 #include <string>
@@ -34,9 +34,10 @@ using autograd::tensor_list;
 // (F::fold over depth) and crops the padding. The transposed convolution is the adjoint: one
 // conv_transpose2d of [N * D, Cin, H, W] with w as [Cin, Cout/G * KD, KH, KW] gives every
 // (input depth, kd) plane, the same window sum adds them at depth d * SD + kd * DD, and the
-// padding is cropped (output_padding appended); it is recorded op by op. All the gradients
-// are recorded ops under create_graph, so every order differentiates, on every device of
-// conv2d (cuDNN's 2-D graphs on CUDA) and in bfloat16.
+// padding is cropped (output_padding appended). It too records one node saving x and w, whose
+// gradients are conv3d's: conv3d(gy, w) for x, conv3d's weight gradient of gy by x for w. All
+// the gradients are recorded ops under create_graph, so every order differentiates, on every
+// device of conv2d (cuDNN's 2-D graphs on CUDA) and in bfloat16.
 namespace {
 
 // The weight's rank and the input's channel count, with PyTorch's phrases.
@@ -123,6 +124,28 @@ Tensor unfold_depth_grad(const Tensor& g_folded, const FoldedConv3d& f, int64_t 
       .contiguous();
 }
 
+// The conv2d a conv3d folds into: input [N, C, in...] by a weight of O outputs and `kernel`,
+// padded by before and after (after > before only by an odd "same" total), as FoldedConv3d.
+FoldedConv3d fold_geometry(int64_t N, int64_t C, const Dims& in, int64_t O, const Dims& kernel, const Dims& stride,
+                           const Dims& before, const Dims& after, const Dims& dilation, int64_t groups) {
+  const int64_t KD = kernel[0], span = dilation[0] * (KD - 1) + 1;
+  const int64_t OD = (in[0] + before[0] + after[0] - span) / stride[0] + 1;
+  // [N * OD, C * KD, H', W'] (H', W': with an odd "same" total's extra row and column) by
+  // [O, C/G * KD, KH, KW], padded symmetrically by before.
+  const int64_t H2 = in[1] + after[1] - before[1], W2 = in[2] + after[2] - before[2];
+  const ConvGeometry geo{N * OD,    C * KD,    H2,        W2,        O,           kernel[1],   kernel[2],
+                         stride[1], stride[2], before[1], before[2], dilation[1], dilation[2], groups,
+                         conv_out_size(H2, kernel[1], stride[1], before[1], dilation[1]),
+                         conv_out_size(W2, kernel[2], stride[2], before[2], dilation[2])};
+  return FoldedConv3d{before, after, stride, dilation, KD, in, OD, geo};
+}
+
+// conv3d's weight gradient from its input x and its output's gradient, folded ([N * OD, O, ..]).
+Tensor conv3d_weight_grad(const Tensor& x, const Tensor& g_folded, const FoldedConv3d& f) {
+  const Tensor g = detail::conv2d_weight_grad(fold_depth(x, f), g_folded, f.geo, MemoryFormat::Contiguous);
+  return g.reshape({f.geo.O, f.geo.C / f.geo.groups / f.KD, f.KD, f.geo.KH, f.geo.KW});
+}
+
 }  // namespace
 
 Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrTriple stride_in,
@@ -162,20 +185,13 @@ Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrT
               "Calculated padded input size per channel: (", padded[0], " x ", padded[1], " x ", padded[2],
               "). Kernel size: (", span[0], " x ", span[1], " x ", span[2],
               "). Kernel size can't be greater than actual input size");
-  const int64_t N = x.size(0), O = w.size(0), KD = kernel[0];
-  const int64_t OD = (padded[0] - span[0]) / stride[0] + 1;
-  FoldedConv3d f{before, after, stride, dilation, KD, {x.size(2), x.size(3), x.size(4)}, OD, {}};
-  // The folded conv2d's geometry: [N * OD, C * KD, H', W'] (H', W': x's with an odd "same"
-  // total's extra row and column) by [O, C/G * KD, KH, KW], padded symmetrically by before.
-  const int64_t H2 = x.size(3) + after[1] - before[1], W2 = x.size(4) + after[2] - before[2];
-  f.geo = ConvGeometry{N * OD,    x.size(1) * KD, H2,        W2,        O,           kernel[1], kernel[2],
-                       stride[1], stride[2],      before[1], before[2], dilation[1], dilation[2], groups,
-                       conv_out_size(H2, kernel[1], stride[1], before[1], dilation[1]),
-                       conv_out_size(W2, kernel[2], stride[2], before[2], dilation[2])};
+  const int64_t N = x.size(0), O = w.size(0);
+  const FoldedConv3d f = fold_geometry(N, x.size(1), {x.size(2), x.size(3), x.size(4)}, O, kernel, stride, before,
+                                       after, dilation, groups);
   Tensor out;
   {
     NoGradGuard one_node;  // the node below records the whole convolution
-    out = from_folded_batch(detail::conv2d_of(fold_depth(x, f), weight_2d(w, f), f.geo), N, OD);
+    out = from_folded_batch(detail::conv2d_of(fold_depth(x, f), weight_2d(w, f), f.geo), N, f.OD);
     if (b.defined()) native::add_(out, native::reshape(b, {1, O, 1, 1, 1}), 1);
   }
   if (autograd::will_record_into(out, x, w, b)) {
@@ -189,11 +205,7 @@ Tensor conv3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrT
         gx = unfold_depth_grad(detail::conv2d_input_grad(g2, weight_2d(w_saved, f), f.geo, MemoryFormat::Contiguous),
                                f, gy.size(0), w_saved.size(1) * f.geo.groups);
       }
-      if (autograd::needs_grad(in, 1)) {
-        const Tensor& x_saved = saved[0];
-        const Tensor g = detail::conv2d_weight_grad(fold_depth(x_saved, f), g2, f.geo, MemoryFormat::Contiguous);
-        gw = g.reshape({f.geo.O, f.geo.C / f.geo.groups / f.KD, f.KD, f.geo.KH, f.geo.KW});
-      }
+      if (autograd::needs_grad(in, 1)) gw = conv3d_weight_grad(saved[0], g2, f);
       return tensor_list{gx, gw, autograd::needs_grad(in, 2) ? gy.sum({0, 2, 3, 4}) : Tensor()};
     });
   }
@@ -247,18 +259,42 @@ Tensor conv_transpose3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
   EMBER_CHECK(out[0] > 0 && out[1] > 0 && out[2] > 0, "Given input size per channel: (", x.size(2), " x ", x.size(3),
               " x ", x.size(4), "). Calculated output size per channel: (", out[0], " x ", out[1], " x ", out[2],
               "). Output size is too small");
-  // Every (input depth, kd) plane at once: [N * D, Cout * KD, OH, OW] (channel co * KD + kd).
-  const Tensor planes = conv_transpose2d(to_folded_batch(x), w.reshape({w.size(0), w.size(1) * KD, kernel[1],
-                                                                          kernel[2]}),
-                                         Tensor(), Dims{stride[1], stride[2]}, Dims{padding[1], padding[2]},
-                                         Dims{out_pad[1], out_pad[2]}, groups, Dims{dilation[1], dilation[2]});
-  const int64_t full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1;
-  Tensor y = add_depth_windows(planes, N, D, out_channels, KD, full, stride[0], dilation[0]);
-  // Crop the depth padding; output_padding past the last plane is zeros.
-  if (padding[0] + out[0] > full) y = pad(y, {0, 0, 0, 0, 0, padding[0] + out[0] - full});
-  y = y.narrow(2, padding[0], out[0]);
-  if (b.defined()) y = y + b.reshape({1, out_channels, 1, 1, 1});
-  return y.contiguous();
+  Tensor y;
+  {
+    NoGradGuard one_node;  // the node below records the whole transposed convolution
+    // Every (input depth, kd) plane at once: [N * D, Cout * KD, OH, OW] (channel co * KD + kd).
+    const Tensor planes = conv_transpose2d(to_folded_batch(x), w.reshape({w.size(0), w.size(1) * KD, kernel[1],
+                                                                            kernel[2]}),
+                                           Tensor(), Dims{stride[1], stride[2]}, Dims{padding[1], padding[2]},
+                                           Dims{out_pad[1], out_pad[2]}, groups, Dims{dilation[1], dilation[2]});
+    const int64_t full = (D - 1) * stride[0] + dilation[0] * (KD - 1) + 1;
+    y = add_depth_windows(planes, N, D, out_channels, KD, full, stride[0], dilation[0]);
+    // Crop the depth padding; output_padding past the last plane is zeros.
+    if (padding[0] + out[0] > full) y = pad(y, {0, 0, 0, 0, 0, padding[0] + out[0] - full});
+    y = y.narrow(2, padding[0], out[0]);
+    y = b.defined() ? y + b.reshape({1, out_channels, 1, 1, 1}) : y.contiguous();
+  }
+  if (autograd::will_record_into(y, x, w, b)) {
+    // Its gradients are conv3d's: for x, conv3d(gy, w) (whose output has x's size, as the
+    // output_padding is below the stride); for w, conv3d's weight gradient with gy as the
+    // input and x as the output's gradient.
+    const FoldedConv3d adjoint =
+        fold_geometry(N, out_channels, out, w.size(0), kernel, stride, padding, padding, dilation, groups);
+    detail::record_convolution(x, w, b, y, x, w,
+                               [adjoint, stride, padding, dilation, groups](const tensor_list& grads,
+                                                                            const tensor_list& saved, const auto& in) {
+                                 const Tensor& gy = grads[0];
+                                 return tensor_list{
+                                     autograd::needs_grad(in, 0)
+                                         ? conv3d(gy, saved[1], Tensor(), stride, padding, dilation, groups)
+                                         : Tensor(),
+                                     autograd::needs_grad(in, 1)
+                                         ? conv3d_weight_grad(gy, to_folded_batch(saved[0]), adjoint)
+                                         : Tensor(),
+                                     autograd::needs_grad(in, 2) ? gy.sum({0, 2, 3, 4}) : Tensor()};
+                               });
+  }
+  return y;
 }
 
 }  // namespace ember::nn::functional

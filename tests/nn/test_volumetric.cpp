@@ -243,6 +243,20 @@ TEST(ConvTranspose3d, MatchesTheScatterDefinition) {
   }
 }
 
+// Its node keeps x and w as conv3d's does, not a depth-into-batch copy of x.
+TEST(ConvTranspose3d, WhatTheNodeSaves) {
+  const Tensor x = randn({2, 4, 3, 5, 4}, dtype(kFloat64)), w = randn({4, 3, 2, 3, 3}, dtype(kFloat64));
+  const auto saved_bytes = [](const Tensor& out) {
+    EXPECT_EQ(out.grad_fn()->name(), "ConvolutionBackward");
+    return autograd::saved_tensor_stats().bytes_by_op["ConvolutionBackward"];
+  };
+  const auto x_bytes = static_cast<int64_t>(x.nbytes()), w_bytes = static_cast<int64_t>(w.nbytes());
+  const Tensor xg = x.detach().requires_grad_(true), wg = w.detach().requires_grad_(true);
+  EXPECT_EQ(saved_bytes(F::conv_transpose3d(xg, wg, Tensor(), 2, 1, 1)), x_bytes + w_bytes);
+  EXPECT_EQ(saved_bytes(F::conv_transpose3d(xg, w)), w_bytes);
+  EXPECT_EQ(saved_bytes(F::conv_transpose3d(x, wg, Tensor(), {1, 2, 1})), x_bytes);
+}
+
 TEST(ConvTranspose3d, GradcheckAndGradgradcheck) {
   const Tensor x = ember::testing::grad_input({1, 4, 2, 3, 2}), w = ember::testing::grad_input({4, 1, 2, 2, 3});
   const Tensor b = ember::testing::grad_input({2});
@@ -251,6 +265,13 @@ TEST(ConvTranspose3d, GradcheckAndGradgradcheck) {
   };
   expect_gradcheck(fn, {x, w, b});
   EXPECT_TRUE(autograd::gradgradcheck(fn, {x, w, b}));
+  const auto up = [](const std::vector<Tensor>& in) {
+    return F::conv_transpose3d(in[0], in[1], Tensor(), {2, 3, 1}, {0, 1, 1}, {1, 2, 0}, 1, {2, 1, 1});
+  };
+  const std::vector<Tensor> up_in{ember::testing::grad_input({2, 2, 3, 2, 3}),
+                                  ember::testing::grad_input({2, 3, 2, 2, 3})};
+  expect_gradcheck(up, up_in);
+  EXPECT_TRUE(autograd::gradgradcheck(up, up_in));
 }
 
 struct PoolArgs {
