@@ -11,7 +11,9 @@ int64_t volume(const Triple& k) { return k.d * k.h * k.w; }
 
 // PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for a weight of `shape` (fan_in: its dims
 // after the first), and for the bias alike; the groups checked first, naming `layer`.
-int64_t fan_in(const Dims& weight_shape) { return weight_shape[1] * weight_shape[2] * weight_shape[3] * weight_shape[4]; }
+int64_t fan_in(const Dims& weight_shape) {
+  return weight_shape[1] * weight_shape[2] * weight_shape[3] * weight_shape[4];
+}
 Tensor uniform_weight(const char* layer, int64_t in, int64_t out, int64_t groups, const Dims& shape) {
   detail::checked_groups(layer, in, out, groups);
   return init::uniform(shape, detail::init_bound(fan_in(shape)));

@@ -522,6 +522,20 @@ TEST(Volumetric, EdgeShapesAndDtypes) {
   EXPECT_EQ(w.grad().abs().sum().item<double>(), 0.0);
   EXPECT_EQ(F::conv_transpose3d(wave({0, 2, 3, 3, 3}), wave({2, 3, 2, 2, 2}), wave({3}), 2).sizes(),
             (Dims{0, 3, 6, 6, 6}));
+  const Tensor empty_up = wave({0, 2, 3, 3, 3}).requires_grad_(true), wu = wave({2, 3, 2, 2, 2}).requires_grad_(true);
+  F::conv_transpose3d(empty_up, wu, Tensor(), 2, 0, 1).sum().backward();
+  EXPECT_EQ(empty_up.grad().sizes(), empty_up.sizes());
+  EXPECT_EQ(wu.grad().abs().sum().item<double>(), 0.0);
+  // bfloat16 gradients through both nodes, against float32's.
+  const Tensor xb = wave({1, 2, 4, 3, 4}).to(kBFloat16).requires_grad_(true);
+  const Tensor wb = wave({2, 2, 2, 2, 2}).to(kBFloat16).requires_grad_(true);
+  F::conv_transpose3d(F::conv3d(xb, wb, Tensor(), 1, 1), wb, Tensor(), 1, 1).sum().backward();
+  const Tensor xf = wave({1, 2, 4, 3, 4}).to(kFloat32).requires_grad_(true);
+  const Tensor wf = wave({2, 2, 2, 2, 2}).to(kFloat32).requires_grad_(true);
+  F::conv_transpose3d(F::conv3d(xf, wf, Tensor(), 1, 1), wf, Tensor(), 1, 1).sum().backward();
+  EXPECT_EQ(xb.grad().dtype(), kBFloat16);
+  EXPECT_TRUE(allclose(xb.grad().to(kFloat32), xf.grad(), 0.05, 0.1));
+  EXPECT_TRUE(allclose(wb.grad().to(kFloat32), wf.grad(), 0.05, 0.2));
   const Tensor x = wave({1, 2, 5, 4, 6});
   EXPECT_EQ(F::adaptive_avg_pool3d(x, {2, 0, 2}).sizes(), (Dims{1, 2, 2, 0, 2}));
   const auto [values, indices] = F::adaptive_max_pool3d_with_indices(x[0], {2, 2, 0});
