@@ -87,6 +87,19 @@ Window3d window_3d(const Tensor& x, const char* op, const Dims& kernel_in, const
   return w;
 }
 
+// The two passes' windows as 2-D pooling arguments: (H, W) over the planes, then (KD, 1)
+// over [D, OH * OW].
+struct Window2d {
+  Dims kernel, stride, padding, dilation;
+};
+Window2d plane_window(const Window3d& w) {
+  return {{w.kernel[1], w.kernel[2]}, {w.stride[1], w.stride[2]}, {w.padding[1], w.padding[2]},
+          {w.dilation[1], w.dilation[2]}};
+}
+Window2d depth_window(const Window3d& w) {
+  return {{w.kernel[0], 1}, {w.stride[0], 1}, {w.padding[0], 0}, {w.dilation[0], 1}};
+}
+
 Dims adaptive_size(const Dims& output_size, const char* op) {
   const Dims size = detail::expand_triple(output_size, op, "output_size");
   EMBER_CHECK(size[0] >= 0 && size[1] >= 0 && size[2] >= 0, op,
@@ -124,12 +137,11 @@ Tensor volume_indices(const Tensor& first_idx, const Tensor& second_idx, const T
 
 std::tuple<Tensor, Tensor> max_with_indices(const Input3d& in, const Window3d& w, bool ceil_mode) {
   const Tensor& x = in.x;
+  const Window2d p = plane_window(w), d = depth_window(w);
   const auto [first, first_idx] =
-      max_pool2d_with_indices(planes_of(x), Dims{w.kernel[1], w.kernel[2]}, Dims{w.stride[1], w.stride[2]},
-                              Dims{w.padding[1], w.padding[2]}, Dims{w.dilation[1], w.dilation[2]}, ceil_mode);
+      max_pool2d_with_indices(planes_of(x), p.kernel, p.stride, p.padding, p.dilation, ceil_mode);
   const auto [second, second_idx] =
-      max_pool2d_with_indices(columns_of(first, x), Dims{w.kernel[0], 1}, Dims{w.stride[0], 1},
-                              Dims{w.padding[0], 0}, Dims{w.dilation[0], 1}, ceil_mode);
+      max_pool2d_with_indices(columns_of(first, x), d.kernel, d.stride, d.padding, d.dilation, ceil_mode);
   const Tensor idx = volume_indices(first_idx, second_idx, first, x);
   return {batched_back(volume_of(second, first), in), batched_back(volume_of(idx, first), in)};
 }
@@ -141,10 +153,9 @@ Tensor max_pool3d(const Tensor& x, IntOrTriple kernel, IntOrTriple stride, IntOr
   EMBER_PROFILE_OP("max_pool3d");
   const Input3d in = input_3d(x, "max_pool3d");
   const Window3d w = window_3d(in.x, "max_pool3d", kernel, stride, padding, dilation, ceil_mode);
-  const Tensor first = max_pool2d(planes_of(in.x), Dims{w.kernel[1], w.kernel[2]}, Dims{w.stride[1], w.stride[2]},
-                                  Dims{w.padding[1], w.padding[2]}, Dims{w.dilation[1], w.dilation[2]}, ceil_mode);
-  const Tensor second = max_pool2d(columns_of(first, in.x), Dims{w.kernel[0], 1}, Dims{w.stride[0], 1},
-                                   Dims{w.padding[0], 0}, Dims{w.dilation[0], 1}, ceil_mode);
+  const Window2d p = plane_window(w), d = depth_window(w);
+  const Tensor first = max_pool2d(planes_of(in.x), p.kernel, p.stride, p.padding, p.dilation, ceil_mode);
+  const Tensor second = max_pool2d(columns_of(first, in.x), d.kernel, d.stride, d.padding, d.dilation, ceil_mode);
   return batched_back(volume_of(second, first), in);
 }
 
@@ -168,10 +179,11 @@ Tensor avg_pool3d(const Tensor& x, IntOrTriple kernel, IntOrTriple stride, IntOr
         .to(kBFloat16);
   // divisor_override: the first pass sums (a divisor of 1), the second divides once.
   const std::optional<int64_t> sum_only = divisor_override ? std::optional<int64_t>(1) : std::nullopt;
-  const Tensor first = avg_pool2d(planes_of(in.x), Dims{w.kernel[1], w.kernel[2]}, Dims{w.stride[1], w.stride[2]},
-                                  Dims{w.padding[1], w.padding[2]}, ceil_mode, count_include_pad, sum_only);
-  const Tensor second = avg_pool2d(columns_of(first, in.x), Dims{w.kernel[0], 1}, Dims{w.stride[0], 1},
-                                   Dims{w.padding[0], 0}, ceil_mode, count_include_pad, divisor_override);
+  const Window2d p = plane_window(w), d = depth_window(w);
+  const Tensor first =
+      avg_pool2d(planes_of(in.x), p.kernel, p.stride, p.padding, ceil_mode, count_include_pad, sum_only);
+  const Tensor second = avg_pool2d(columns_of(first, in.x), d.kernel, d.stride, d.padding, ceil_mode,
+                                   count_include_pad, divisor_override);
   return batched_back(volume_of(second, first), in);
 }
 
