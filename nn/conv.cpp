@@ -54,7 +54,12 @@ std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& s
   return os.str();
 }
 
-void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride) {
+void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride,
+                        size_t spatial_dims) {
+  const size_t given = padding.size.dims.size();
+  EMBER_CHECK(padding.same || padding.valid || given == 1 || given == spatial_dims,
+              "expected padding to be a single integer value or a list of ", spatial_dims,
+              " values to match the convolution dimensions, but got padding=", padding.size.dims);
   EMBER_CHECK(padding_mode == "zeros" || padding_mode == "reflect" || padding_mode == "replicate" ||
                   padding_mode == "circular",
               "padding_mode must be one of ['zeros', 'reflect', 'replicate', 'circular'], but got padding_mode='",
@@ -103,7 +108,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, Pair k, Conv2dOptions opts)
                                               conv_bound("Conv2d", in, out, opts.groups, k.h * k.w)))),
       bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv2d", in, out, opts.groups, k.h * k.w))
                                                 : Tensor())) {
-  detail::check_conv_padding(options.padding, options.padding_mode, options.stride);
+  detail::check_conv_padding(options.padding, options.padding_mode, options.stride, 2);
 }
 
 Tensor Conv2d::forward(const Tensor& input) {
@@ -129,7 +134,7 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t k, Conv1dOptions opts)
                                                        conv_bound("Conv1d", in, out, opts.groups, k)))),
       bias(register_parameter("bias", opts.bias ? init::uniform({out}, conv_bound("Conv1d", in, out, opts.groups, k))
                                                 : Tensor())) {
-  detail::check_conv_padding(options.padding, options.padding_mode, {options.stride});
+  detail::check_conv_padding(options.padding, options.padding_mode, {options.stride}, 1);
 }
 
 Tensor Conv1d::forward(const Tensor& input) {

@@ -78,8 +78,10 @@ std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& s
                       const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias,
                       const std::string& padding_mode = "zeros");
 // A layer's padding options checked as PyTorch's constructors check them (padding_mode one
-// of "zeros", "reflect", "replicate", "circular"; kSame at stride 1 only).
-void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride);
+// of "zeros", "reflect", "replicate", "circular"; kSame at stride 1 only; one size, or one
+// per spatial dim).
+void check_conv_padding(const ConvPadding& padding, const std::string& padding_mode, const Dims& stride,
+                        size_t spatial_dims);
 // The layer's input padded with padding_mode (not "zeros") by `padding` (kSame: its split
 // for kernel and dilation), for a convolution then made without padding.
 Tensor pad_for_mode(const Tensor& input, const ConvPadding& padding, const std::string& padding_mode,

@@ -41,7 +41,7 @@ Conv3d::Conv3d(int64_t in, int64_t out, Triple k, Conv3dOptions opts)
                                                          conv_weight_shape(in, out, opts.groups, k)))),
       bias(register_parameter("bias", uniform_bias(opts.bias, out, conv_weight_shape(in, out, opts.groups, k)))) {
   EMBER_CHECK(volume(k) > 0, "Conv3d: kernel_size must be positive, but got ", Dims(k));
-  detail::check_conv_padding(options.padding, options.padding_mode, options.stride);
+  detail::check_conv_padding(options.padding, options.padding_mode, options.stride, 3);
 }
 
 Tensor Conv3d::forward(const Tensor& input) {

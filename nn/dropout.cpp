@@ -1,5 +1,5 @@
-// nn::Dropout / Dropout2d / Dropout3d: thin wrappers over nn::functional::dropout,
-// dropout2d and dropout3d with the module's training flag.
+// nn::Dropout / Dropout1d / Dropout2d / Dropout3d: thin wrappers over nn::functional::dropout,
+// dropout1d, dropout2d and dropout3d with the module's training flag.
 #include "nn/dropout.h"
 
 #include <sstream>
@@ -26,6 +26,8 @@ std::string Dropout::extra_repr() const {
   os << "p=" << p << ", inplace=False";
   return os.str();
 }
+
+Tensor Dropout1d::forward(const Tensor& input) { return functional::dropout1d(input, p, is_training()); }
 
 Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training()); }
 

@@ -1,4 +1,4 @@
-// nn::Dropout / Dropout2d / Dropout3d: mask and scale by 1/(1-p) in training, the identity in eval.
+// nn::Dropout / Dropout1d / Dropout2d / Dropout3d: mask and scale by 1/(1-p) in training, the identity in eval.
 #pragma once
 #include "nn/module.h"
 
@@ -19,7 +19,14 @@ class Dropout : public Module {
   Dropout(std::string type_name, double p);
 };
 
-// Zeroes whole channels of [N, C, H, W] (or [C, H, W]) inputs.
+// Zeroes whole channels of [N, C, L] (or [C, L]) inputs.
+class Dropout1d : public Dropout {
+ public:
+  explicit Dropout1d(double p = 0.5) : Dropout("Dropout1d", p) {}
+  Tensor forward(const Tensor& input) override;
+};
+
+// Zeroes whole channels of [N, C, H, W] (or [C, H, W]: functional::dropout2d's note) inputs.
 class Dropout2d : public Dropout {
  public:
   explicit Dropout2d(double p = 0.5) : Dropout("Dropout2d", p) {}

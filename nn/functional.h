@@ -2,9 +2,10 @@
 // dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
 // (2-D, 1-D and 3-D), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
 // channel shuffles, affine_grid/grid_sample, distances (normalize, cosine_similarity,
-// pairwise_distance) and losses.
+// pairwise_distance), losses and scaled_dot_product_attention.
 #pragma once
 #include "nn/functional/activation_more.h"
+#include "nn/functional/attention.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/conv3d.h"

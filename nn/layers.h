@@ -1,11 +1,12 @@
 // The layers of nn/ written as one include: Linear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout2d/Dropout3d, Embedding, the activations (and
+// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, the activations (and
 // Softmax, LogSoftmax, Softmin), pooling (2-D, 1-D and 3-D) and MaxUnpool2d, padding, Upsample,
-// Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the
-// losses, Identity and the containers (Sequential, ModuleList, ModuleDict).
+// Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the losses,
+// MultiheadAttention, TransformerEncoder(Layer), Identity and the containers (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
 #include "nn/activation_more.h"
+#include "nn/attention.h"
 #include "nn/batchnorm.h"
 #include "nn/container.h"
 #include "nn/conv.h"
@@ -24,5 +25,6 @@
 #include "nn/pooling1d.h"
 #include "nn/pooling3d.h"
 #include "nn/rearrange.h"
+#include "nn/transformer.h"
 #include "nn/unpooling.h"
 #include "nn/upsampling.h"

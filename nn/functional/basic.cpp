@@ -111,12 +111,17 @@ Tensor dropout(const Tensor& x, double p, bool training) { return masked_dropout
 
 // Whole channels of an input with `spatial` dims after its channel dim (and an optional batch dim).
 static Tensor channel_dropout(const char* op, const Tensor& x, double p, bool training, int64_t spatial) {
+  EMBER_CHECK(spatial != 1 || x.dim() == 2 || x.dim() == 3, "dropout1d: Expected 2D or 3D input, but received a ",
+              x.dim(), "D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+              "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).");
   EMBER_CHECK(x.dim() == spatial + 1 || x.dim() == spatial + 2, op, ": expected ", spatial + 1, "D or ", spatial + 2,
               "D input (got ", x.dim(), "D input)");
   Dims mask_shape = x.sizes();
   for (int64_t d = x.dim() - spatial; d < x.dim(); ++d) mask_shape[static_cast<size_t>(d)] = 1;
   return masked_dropout(x, p, training, mask_shape);
 }
+
+Tensor dropout1d(const Tensor& x, double p, bool training) { return channel_dropout("dropout1d", x, p, training, 1); }
 
 Tensor dropout2d(const Tensor& x, double p, bool training) { return channel_dropout("dropout2d", x, p, training, 2); }
 

@@ -32,7 +32,10 @@ Tensor mish(const Tensor& x);
 // Zeroes each element with probability p and scales the rest by 1/(1-p) when
 // training; the identity (x itself) otherwise. The mask is kept only when recording.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
-// Zeroes whole channels: x is [N, C, H, W] or [C, H, W].
+// Zeroes whole channels: x is [N, C, L] or [C, L].
+Tensor dropout1d(const Tensor& x, double p = 0.5, bool training = true);
+// Zeroes whole channels: x is [N, C, H, W] or [C, H, W]. A 3-D x is (C, H, W), as PyTorch
+// documents it; PyTorch itself runs it as (N, C, L) with a warning (its dropout1d's form).
 Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true);
 // Zeroes whole channels: x is [N, C, D, H, W] or [C, D, H, W].
 Tensor dropout3d(const Tensor& x, double p = 0.5, bool training = true);

@@ -224,6 +224,7 @@ Tensor conv_transpose3d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
   EMBER_PROFILE_OP("conv_transpose3d");
   EMBER_CHECK(groups > 0, "non-positive groups is not supported");
   check_shapes(x, w, w.dim() == 5 ? w.size(0) : 0, "transposed=1");
+  detail::check_conv_args("conv_transpose3d", x, w, b, Dims{1, 1}, Dims{0, 0}, Dims{1, 1}, groups);
   const Dims stride = detail::expand_triple(stride_in, "conv_transpose3d", "stride");
   const Dims padding = detail::expand_triple(padding_in, "conv_transpose3d", "padding");
   const Dims out_pad = detail::expand_triple(output_padding_in, "conv_transpose3d", "output_padding");

@@ -34,7 +34,7 @@ Tensor conv3d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntO
 // The transposed convolution (PyTorch's argument order): x [N, Cin, D, H, W] or
 // [Cin, D, H, W]; w [Cin, Cout/groups, KD, KH, KW]; each output size (in - 1) * stride -
 // 2 * padding + dilation * (k - 1) + output_padding + 1, output_padding below the stride
-// or the dilation.
+// (PyTorch also takes one below the dilation alone; that is a clear error here).
 Tensor conv_transpose3d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), IntOrTriple stride = 1,
                         IntOrTriple padding = 0, IntOrTriple output_padding = 0, int64_t groups = 1,
                         IntOrTriple dilation = 1);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/cuda_parity.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -22,23 +23,7 @@ namespace {
 namespace F = nn::functional;
 using Inputs = std::vector<Tensor>;
 
-// f on the CPU and on CUDA from the same float64 inputs: outputs, and the gradients of
-// (f(inputs) * g).sum() to every input, within tol (sums of gathered gradients may add
-// in another order on the GPU).
-void expect_cuda_matches_cpu(const Inputs& inputs, const std::function<Tensor(const Inputs&)>& f,
-                             double tol = 1e-12) {
-  Inputs cpu, gpu;
-  for (const Tensor& x : inputs) {
-    cpu.push_back(x.detach().requires_grad_(true));
-    gpu.push_back(x.cuda().detach().requires_grad_(true));
-  }
-  const Tensor yc = f(cpu), yg = f(gpu);
-  testing::expect_same(yc.detach(), yg.detach(), tol);
-  const Tensor g = randn(yc.sizes(), kFloat64);
-  (yc * g).sum().backward();
-  (yg * g.cuda()).sum().backward();
-  for (size_t i = 0; i < inputs.size(); ++i) testing::expect_same(cpu[i].grad(), gpu[i].grad(), tol);
-}
+using testing::expect_cuda_matches_cpu;
 
 TEST(CudaSpatial, ShufflesMatchTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";

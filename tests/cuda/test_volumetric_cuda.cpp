@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "support/cuda_parity.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -17,24 +18,8 @@ using ember::testing::NoTf32;
 
 namespace F = nn::functional;
 
-using Op = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// op on the CPU and on CUDA: the output and the gradients of (op * g).sum() for every input.
-void expect_cuda_matches_cpu(const std::vector<Tensor>& inputs, double tol, const Op& op) {
-  std::vector<Tensor> cpu, gpu;
-  for (const Tensor& t : inputs) {
-    cpu.push_back(t.clone().detach().requires_grad_(true));
-    gpu.push_back(t.cuda().detach().requires_grad_(true));
-  }
-  const Tensor yc = op(cpu), yg = op(gpu);
-  ASSERT_TRUE(yg.device().is_cuda());
-  EXPECT_LT(testing::max_abs_diff(yc.detach(), yg.detach().cpu()), tol);
-  const Tensor g = randn(yc.sizes(), yc.dtype());
-  (yc * g).sum().backward();
-  (yg * g.cuda()).sum().backward();
-  for (size_t i = 0; i < inputs.size(); ++i)
-    EXPECT_LT(testing::max_abs_diff(cpu[i].grad(), gpu[i].grad().cpu()), tol) << "input " << i;
-}
+using Op = testing::CudaParityOp;
+using testing::expect_cuda_matches_cpu;
 
 TEST(CudaVolumetric, ConvolutionsMatchTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
@@ -50,9 +35,9 @@ TEST(CudaVolumetric, ConvolutionsMatchTheCpu) {
   for (const DType dt : {kFloat64, kFloat32}) {
     SCOPED_TRACE(dtype_name(dt));
     const double tol = dt == kFloat64 ? 1e-12 : 1e-4;
-    expect_cuda_matches_cpu({randn({2, 4, 7, 6, 5}, dt), randn({6, 2, 3, 3, 2}, dt), randn({6}, dt)}, tol, conv);
-    expect_cuda_matches_cpu({randn({1, 3, 5, 4, 6}, dt), randn({4, 3, 2, 3, 2}, dt), randn({4}, dt)}, tol, same);
-    expect_cuda_matches_cpu({randn({2, 4, 3, 4, 3}, dt), randn({4, 3, 3, 2, 3}, dt), randn({3}, dt)}, tol, up);
+    expect_cuda_matches_cpu({randn({2, 4, 7, 6, 5}, dt), randn({6, 2, 3, 3, 2}, dt), randn({6}, dt)}, conv, tol);
+    expect_cuda_matches_cpu({randn({1, 3, 5, 4, 6}, dt), randn({4, 3, 2, 3, 2}, dt), randn({4}, dt)}, same, tol);
+    expect_cuda_matches_cpu({randn({2, 4, 3, 4, 3}, dt), randn({4, 3, 3, 2, 3}, dt), randn({3}, dt)}, up, tol);
   }
 }
 
@@ -77,8 +62,8 @@ TEST(CudaVolumetric, PoolingMatchesTheCpu) {
   };
   for (size_t i = 0; i < ops.size(); ++i) {
     SCOPED_TRACE(i);
-    expect_cuda_matches_cpu({x}, 1e-12, ops[i]);
-    expect_cuda_matches_cpu({x.to(kFloat32)}, 1e-5, ops[i]);
+    expect_cuda_matches_cpu({x}, ops[i], 1e-12);
+    expect_cuda_matches_cpu({x.to(kFloat32)}, ops[i], 1e-5);
   }
 }
 

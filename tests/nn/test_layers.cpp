@@ -95,6 +95,31 @@ TEST(Dropout2d, ZeroesWholeChannels) {
   EXPECT_EMBER_ERROR(F::dropout2d(ones({2, 3}), 0.5, true), "expected 3D or 4D input (got 2D input)");
 }
 
+TEST(Dropout1d, ZeroesWholeChannelsOfSequences) {
+  manual_seed(5);
+  nn::Dropout1d drop(0.5);
+  EXPECT_EQ(drop.type_name(), "Dropout1d");
+  const Tensor x = ones({3, 6, 7}, TensorOptions().requires_grad(true));
+  const Tensor y = drop(x);
+  int64_t dropped = 0;
+  for (int64_t n = 0; n < 3; ++n)
+    for (int64_t c = 0; c < 6; ++c) {
+      const auto v = y[n][c].to_vector<float>();
+      EXPECT_TRUE(v[0] == 0.0f || v[0] == 2.0f);
+      for (float e : v) EXPECT_EQ(e, v[0]);
+      dropped += v[0] == 0.0f;
+    }
+  EXPECT_GT(dropped, 0);
+  EXPECT_LT(dropped, 18);
+  y.sum().backward();
+  EXPECT_TRUE(allclose(x.grad(), y.detach()));  // the gradient is the same mask, scaled
+  const Tensor unbatched = F::dropout1d(ones({6, 7}), 0.5, true);
+  for (int64_t c = 0; c < 6; ++c) EXPECT_EQ(unbatched[c].max().item<float>(), unbatched[c].min().item<float>());
+  drop.eval();
+  EXPECT_TRUE(drop(x).is_same(x));
+  EXPECT_EMBER_ERROR(F::dropout1d(ones({2, 3, 4, 5}), 0.5, true), "dropout1d: Expected 2D or 3D input, but received a 4D input");
+}
+
 // ---------------------------------------------------------------- batch norm
 // Five [4, 2] batches with known per-channel means and variances.
 Tensor batch(int k) {

@@ -111,11 +111,22 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
   EXPECT_NE(error_of([&] { F::conv3d(x, wave({4, 1, 1, 1, 1}), Tensor(), 1, 0, 1, 3); })
                 .find("Given groups=3, expected weight to be divisible by 3 at dimension 0"),
             std::string::npos);
+  EXPECT_NE(error_of([&] { F::conv_transpose3d(x, wave({3, 1, 1, 1, 1}).to(kFloat32)); })
+                .find("conv_transpose3d: Input type (float64) and weight type (float32) should be the same"),
+            std::string::npos);
+  // Two paddings for three dims: an error whatever the padding mode (no slot read as zero).
+  for (const char* mode : {"zeros", "reflect"})
+    EXPECT_NE(error_of([&] { nn::Conv3d(1, 1, 3, {.padding = Dims{1, 2}, .padding_mode = mode}); })
+                  .find("expected padding to be a single integer value or a list of 3 values to match the "
+                        "convolution dimensions, but got padding=[1, 2]"),
+              std::string::npos)
+        << mode;
   EXPECT_NE(error_of([&] { F::conv_transpose3d(x, wave({3, 1, 1, 1, 1}), Tensor(), 1, 0, 0, 4); })
                 .find("Given groups=4, expected weight to be at least 4 at dimension 0"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::avg_pool3d(x, 2, {}, 0, false, true, 0); }).find("divisor must be not zero"),
             std::string::npos);
+  // ember's phrase: PyTorch warns that other ranks are deprecated and still runs them.
   EXPECT_NE(error_of([&] { F::dropout3d(wave({2, 3, 4}), 0.5); }).find("dropout3d: expected 4D or 5D input (got 3D"),
             std::string::npos);
   nn::BatchNorm3d bn(3);

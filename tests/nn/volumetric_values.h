@@ -1,5 +1,6 @@
-// What the 3-D family's tests share: the wave input the PyTorch values were computed from,
-// and PyTorch's report of a result (sum, cos-weighted sum, picked elements).
+// What the tests checked against PyTorch's values share (the 3-D family, attention): the wave
+// inputs the values were computed from, and PyTorch's report of a result (sum, cos-weighted
+// sum, picked elements).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -10,10 +11,14 @@
 
 namespace ember::testing {
 
-// sin(0.37 * i) over `shape`: the Python's ar(*shape) = (torch.arange(n) * 0.37).sin().
-inline Tensor wave(const Dims& shape) {
-  return ember::sin(arange(shape_numel(shape), TensorOptions(kFloat64)).mul(0.37)).reshape(shape);
+// sin(0.37 * i + phase) * scale over `shape`, float64: the Python's ar(shape, phase, scale).
+inline Tensor wave_at(const Dims& shape, double phase, double scale = 1.0) {
+  return ember::sin(arange(shape_numel(shape), TensorOptions(kFloat64)).mul(0.37).add(phase))
+      .mul(scale)
+      .reshape(shape);
 }
+// sin(0.37 * i) over `shape`: the Python's ar(*shape) = (torch.arange(n) * 0.37).sin().
+inline Tensor wave(const Dims& shape) { return wave_at(shape, 0.0); }
 
 // PyTorch's report of a result: its sum, its sum weighted by cos(i), and picked elements.
 struct Report {
