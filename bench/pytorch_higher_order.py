@@ -7,25 +7,12 @@ Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_higher_order.py [--steps N] [--json]
 """
-import argparse
-import json
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def median_ms(fn, steps, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+from twin_timing import run_twin
 
 
 def wgan_gp_step():
@@ -84,22 +71,13 @@ def functional_jacobian():
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-               "wgan_gp_critic_step_batch64_ms": median_ms(wgan_gp_step(), args.steps),
-               "cross_entropy_hvp_ms": median_ms(cross_entropy_hvp(), args.steps),
-               "functional_vhp_ms": median_ms(functional_hessian_vector(torch.autograd.functional.vhp), args.steps),
-               "functional_hvp_ms": median_ms(functional_hessian_vector(torch.autograd.functional.hvp), args.steps),
-               "functional_jacobian_ms": median_ms(functional_jacobian(), args.steps)}
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for key, value in results.items():
-            print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+    run_twin({
+        "wgan_gp_critic_step_batch64_ms": wgan_gp_step,
+        "cross_entropy_hvp_ms": cross_entropy_hvp,
+        "functional_vhp_ms": lambda: functional_hessian_vector(torch.autograd.functional.vhp),
+        "functional_hvp_ms": lambda: functional_hessian_vector(torch.autograd.functional.hvp),
+        "functional_jacobian_ms": functional_jacobian,
+    }, default_steps=20)
 
 
 if __name__ == "__main__":

@@ -6,25 +6,12 @@ Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_volumetric.py [--steps N] [--json]
 """
-import argparse
-import json
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def median_ms(fn, steps, warmup=3):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+from twin_timing import run_twin
 
 
 def cnn_step():
@@ -69,21 +56,12 @@ def max_pool3d():
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    results = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-               "volumetric_cnn_step_batch8_ms": median_ms(cnn_step(), args.steps),
-               "conv3d_forward_ms": median_ms(conv3d(False), args.steps),
-               "conv3d_forward_backward_ms": median_ms(conv3d(True), args.steps),
-               "max_pool3d_forward_backward_ms": median_ms(max_pool3d(), args.steps)}
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        for key, value in results.items():
-            print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+    run_twin({
+        "volumetric_cnn_step_batch8_ms": cnn_step,
+        "conv3d_forward_ms": lambda: conv3d(False),
+        "conv3d_forward_backward_ms": lambda: conv3d(True),
+        "max_pool3d_forward_backward_ms": max_pool3d,
+    }, default_steps=20)
 
 
 if __name__ == "__main__":

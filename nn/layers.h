@@ -2,7 +2,8 @@
 // LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, the activations (and
 // Softmax, LogSoftmax, Softmin), pooling (2-D, 1-D and 3-D) and MaxUnpool2d, padding, Upsample,
 // Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the losses,
-// MultiheadAttention, TransformerEncoder(Layer), Identity and the containers (Sequential, ModuleList, ModuleDict).
+// RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
+// (Sequential, ModuleList, ModuleDict).
 #pragma once
 #include "nn/activation.h"
 #include "nn/activation_more.h"
@@ -25,6 +26,7 @@
 #include "nn/pooling1d.h"
 #include "nn/pooling3d.h"
 #include "nn/rearrange.h"
+#include "nn/rnn.h"
 #include "nn/transformer.h"
 #include "nn/unpooling.h"
 #include "nn/upsampling.h"

@@ -16,18 +16,7 @@ namespace {
 
 namespace F = nn::functional;
 using testing::expect_cuda_matches_cpu;
-
-// Matrix products in full float32 for a test's scope (TF32 would round to ~1e-3).
-class NoMatmulTf32 {
- public:
-  NoMatmulTf32() : previous_(cuda::matmul_allow_tf32()) { cuda::set_matmul_allow_tf32(false); }
-  ~NoMatmulTf32() { cuda::set_matmul_allow_tf32(previous_); }
-  NoMatmulTf32(const NoMatmulTf32&) = delete;
-  NoMatmulTf32& operator=(const NoMatmulTf32&) = delete;
-
- private:
-  bool previous_;
-};
+using testing::NoMatmulTf32;
 
 TEST(CudaAttention, ScaledDotProductAttentionMatchesTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";

@@ -13,6 +13,19 @@
 
 namespace ember::testing {
 
+// Matrix products (cuBLAS) in full float32 for a test's scope: TF32 would round to ~1e-3.
+// (NoTf32 in support/helpers.h is the convolutions' switch.)
+class NoMatmulTf32 {
+ public:
+  NoMatmulTf32() : previous_(cuda::matmul_allow_tf32()) { cuda::set_matmul_allow_tf32(false); }
+  ~NoMatmulTf32() { cuda::set_matmul_allow_tf32(previous_); }
+  NoMatmulTf32(const NoMatmulTf32&) = delete;
+  NoMatmulTf32& operator=(const NoMatmulTf32&) = delete;
+
+ private:
+  bool previous_;
+};
+
 using CudaParityOp = std::function<Tensor(const std::vector<Tensor>&)>;
 
 // Every input becomes a leaf requiring grad on each device (the CPU's shares its storage);

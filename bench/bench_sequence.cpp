@@ -1,6 +1,7 @@
-// Attention on the CPU: nn::MultiheadAttention self-attention of 32 sequences of 64 tokens, 128
-// wide in 4 heads (batch_first), forward under no_grad, forward with the averaged weights, and
-// forward + backward without weights. Twin: bench/pytorch_attention.py.
+// Sequence layers on the CPU: nn::MultiheadAttention self-attention of 32 sequences of 64
+// tokens, 128 wide in 4 heads (batch_first: forward under no_grad, with the averaged weights,
+// forward + backward), and a 2-layer nn::LSTM(64, 128) over 32 steps of batch 32 (forward under
+// no_grad, forward + backward). Twin: bench/pytorch_sequence.py.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -45,8 +46,28 @@ void BM_ember_mha_forward_backward(benchmark::State& state) {
   }
 }
 
+void BM_ember_lstm(benchmark::State& state) {
+  ember::manual_seed(0);
+  nn::LSTM lstm(64, 128, {.num_layers = 2});
+  Tensor x = ember::randn({32, 32, 64});
+  const bool backward = state.range(0) == 1;
+  if (backward) x.requires_grad_(true);
+  for (auto _ : state) {
+    if (backward) {
+      lstm.zero_grad();
+      nn::zero_grad_of(x, true);
+      lstm(x).sum().backward();
+      benchmark::DoNotOptimize(x.grad().data_ptr());
+    } else {
+      ember::NoGradGuard no_grad;
+      benchmark::DoNotOptimize(lstm(x).data_ptr());
+    }
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_ember_lstm)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_no_grad)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_with_weights)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
