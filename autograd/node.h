@@ -99,8 +99,8 @@ class Node : public std::enable_shared_from_this<Node> {
   static void add_unused_saved_bytes(const void* owner, int64_t bytes);
 
  private:
-  // Declared first, destroyed last: closes the destruction started in ~Node after the
-  // nodes this one points to (next_edges_) are gone.
+  // Declared first, destroyed last: closes the destruction started in ~Node after the nodes
+  // this one points to are gone (Note [Destroying a graph without recursion], record.cpp).
   struct DestructionScope {
     DestructionScope() = default;
     DestructionScope(const DestructionScope&) = delete;

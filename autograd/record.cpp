@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <utility>
+#include <vector>
 
 #include "core/native.h"
 #include "core/ops.h"
@@ -37,9 +38,41 @@ Node::Node()
   if (EMBER_UNLIKELY(profiler::is_enabled())) module_path_ = profiler::current_module_path();
 }
 
-// Derived destructors (which add their unused bytes) have run; the nodes this one
-// points to are destroyed after this body, inside the scope closed by destruction_scope_.
-Node::~Node() { ++tls_destroying; }
+// Note [Destroying a graph without recursion]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A node owns the nodes its edges point to, so freeing the last tensor of a long chain (a
+// recurrence over 20,000 steps, a loop of small ops) would destroy node after node inside each
+// other's destructors, one stack frame set per node, and overflow the stack. As PyTorch's
+// deleteNode does, the outermost ~Node takes the next nodes it alone keeps alive into a
+// worklist and destroys them one at a time; a node destroyed from the list hands its own to
+// the same list instead of recursing. Nodes someone else still holds are left to their owners.
+namespace {
+thread_local std::vector<std::shared_ptr<Node>>* tls_pending_nodes = nullptr;
+}  // namespace
+
+// Derived destructors (which add their unused bytes) have run; the nodes this one points to
+// are destroyed in this body (the worklist above), inside the scope closed by destruction_scope_.
+Node::~Node() {
+  ++tls_destroying;
+  const auto take_unique = [this](std::vector<std::shared_ptr<Node>>& into) {
+    for (Edge& edge : next_edges_)
+      if (edge.fn && edge.fn.use_count() == 1) into.push_back(std::move(edge.fn));
+  };
+  if (tls_pending_nodes != nullptr) {  // inside an outer destruction: hand them over
+    take_unique(*tls_pending_nodes);
+    return;
+  }
+  std::vector<std::shared_ptr<Node>> pending;
+  take_unique(pending);
+  if (pending.empty()) return;
+  tls_pending_nodes = &pending;
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    node.reset();  // its ~Node appends the nodes it alone kept alive
+  }
+  tls_pending_nodes = nullptr;
+}
 
 Node::DestructionScope::~DestructionScope() {
   if (--tls_destroying > 0 || tls_unused_bytes == 0) return;

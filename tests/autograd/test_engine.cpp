@@ -222,5 +222,26 @@ TEST(Engine, InPlaceOpOnItsOwnOperandIsCaughtAtBackward) {
   expect_values(x.grad(), {6, 4});
 }
 
+// A chain of 200,000 nodes: freeing it (and backward through it) must not recurse once per
+// node (Note [Destroying a graph without recursion]); a shared node stays for its other owner.
+TEST(Engine, LongChainsAreFreedWithoutRecursion) {
+  const Tensor x = ones({2}, TensorOptions().requires_grad(true));
+  Tensor kept;
+  {
+    Tensor y = x * 1.0;
+    for (int i = 0; i < 200000; ++i) {
+      y = y + 1.0;
+      if (i == 1000) kept = y;
+    }
+  }  // the whole chain after `kept` goes here
+  EXPECT_TRUE(kept.grad_fn() != nullptr);
+  kept.sum().backward();
+  expect_values(x.grad(), {1, 1});
+  Tensor z = x * 1.0;
+  for (int i = 0; i < 200000; ++i) z = z * 1.0;
+  z.sum().backward();
+  expect_values(x.grad(), {2, 2});
+}
+
 }  // namespace
 }  // namespace ember
