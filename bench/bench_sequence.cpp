@@ -1,10 +1,13 @@
 // Sequence layers on the CPU: nn::MultiheadAttention self-attention of 32 sequences of 64
 // tokens, 128 wide in 4 heads (batch_first: forward under no_grad, with the averaged weights,
 // forward + backward), and a 2-layer nn::LSTM(64, 128) over 32 steps of batch 32 (forward under
-// no_grad, forward + backward). Twin: bench/pytorch_sequence.py.
+// no_grad, forward + backward), and the same LSTM on 32 packed sequences of lengths 1..32
+// (pack, forward, pad, backward). Twin: bench/pytorch_sequence.py.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
+
+#include <vector>
 
 namespace {
 
@@ -65,8 +68,26 @@ void BM_ember_lstm(benchmark::State& state) {
   }
 }
 
+// Lengths 32, 31, ..., 1 in shuffled batch order (enforce_sorted = false): packed, run, padded.
+void BM_ember_lstm_packed_forward_backward(benchmark::State& state) {
+  ember::manual_seed(0);
+  nn::LSTM lstm(64, 128, {.num_layers = 2});
+  Tensor x = ember::randn({32, 32, 64}).requires_grad_(true);
+  std::vector<int64_t> lengths;
+  for (int64_t i = 0; i < 32; ++i) lengths.push_back((i * 13) % 32 + 1);
+  for (auto _ : state) {
+    lstm.zero_grad();
+    nn::zero_grad_of(x, true);
+    const auto packed = nn::utils::rnn::pack_padded_sequence(x, lengths, false, false);
+    const auto [out, state_n] = lstm.forward_with_packed_input(packed);
+    std::get<0>(nn::utils::rnn::pad_packed_sequence(out)).sum().backward();
+    benchmark::DoNotOptimize(x.grad().data_ptr());
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_ember_lstm_packed_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_lstm)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_no_grad)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_with_weights)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -3,7 +3,8 @@
 nn.MultiheadAttention(128, 4, batch_first=True) self-attention of 32 sequences of 64 tokens,
 forward under no_grad (need_weights=False), forward with the averaged weights, and forward +
 backward without weights; nn.LSTM(64, 128, num_layers=2) over 32 steps of batch 32, forward
-under no_grad and forward + backward. Prints the median of N timed runs after warm-up, in ms.
+under no_grad and forward + backward, and on 32 packed sequences of lengths 1..32 in shuffled
+order (pack_padded_sequence with enforce_sorted=False, forward, pad_packed_sequence, backward). Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_sequence.py [--steps N] [--json]
 """
@@ -65,6 +66,21 @@ def lstm(backward):
     return step
 
 
+def lstm_packed():
+    torch.manual_seed(0)
+    model, x = nn.LSTM(64, 128, num_layers=2), torch.randn(32, 32, 64)
+    x.requires_grad_(True)
+    lengths = torch.tensor([(i * 13) % 32 + 1 for i in range(32)])
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        x.grad = None
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        nn.utils.rnn.pad_packed_sequence(model(packed)[0])[0].sum().backward()
+        return x.grad
+    return step
+
+
 def main():
     run_twin({
         "mha_forward_no_grad_ms": forward_no_grad,
@@ -72,6 +88,7 @@ def main():
         "mha_forward_backward_ms": forward_backward,
         "lstm_forward_no_grad_ms": lambda: lstm(False),
         "lstm_forward_backward_ms": lambda: lstm(True),
+        "lstm_packed_forward_backward_ms": lstm_packed,
     }, default_steps=30)
 
 

@@ -2,8 +2,10 @@
 // for every weight and bias), checks and messages; every step composed of recorded ops.
 #include "nn/rnn.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <sstream>
 #include <utility>
 
@@ -31,10 +33,14 @@ using detail::python_float;
 // z, n, with n = tanh(x_n + r * (h W_hn^T + b_hn)) and h' = n + z * (h - n), ATen's form of
 // (1 - z) * n + z * h). Each op records its own node, so backpropagation through time,
 // double backward and every device (CUDA's kernels and cuBLAS) come from those ops; no_grad
-// saves nothing. The steps of the projection are taken by one node (steps_of): L selects
+// saves nothing. The steps of the projection are taken by one node (pieces_of): L narrows
 // would each add a zero tensor of the whole projection in backward, L^2 work for L steps. The
-// cells run the same step (cell_step). A fused kernel per step (cuDNN's RNN on CUDA) would
-// launch fewer and save less; this is the reference it would be held to.
+// input runs as rows [steps * batch, in] in steps of batch_sizes rows, so padded and packed
+// input (PackedSequence) share the loop. Packed steps shrink: going forward, the sequences
+// that have ended leave the batch with their final state (the shortest, last in packed order);
+// going back, they join it with their initial state at their own last step, as ATen's packed
+// recurrence does. The cells run the same step (cell_step). A fused kernel per step (cuDNN's
+// RNN on CUDA) would launch fewer and save less; this is the reference it would be held to.
 namespace {
 
 int64_t gates_of(Mode mode) { return mode == Mode::Lstm ? 4 : mode == Mode::Gru ? 3 : 1; }
@@ -73,27 +79,35 @@ Tensor cell_step(Mode mode, const Tensor& x_part, const Tensor& h, Tensor* c, co
   return Tensor();
 }
 
-// t [L, ...] as its L steps, recorded by one node whose backward stacks the steps' gradients
-// (zeros where a step got none), Note [Recurrence as recorded ops]. Each step is its own copy.
-std::vector<Tensor> steps_of(const Tensor& t) {
-  std::vector<Tensor> steps;
-  for (int64_t i = 0; i < t.size(0); ++i) steps.push_back(native::clone(native::select(t, 0, i)));
-  if (!autograd::will_record(t)) return steps;
+// t [rows, ...] as consecutive pieces of `rows` rows each (a step's batch), recorded by one
+// node whose backward concatenates the pieces' gradients (zeros where a piece got none), Note
+// [Recurrence as recorded ops]. Each piece is its own copy.
+std::vector<Tensor> pieces_of(const Tensor& t, const std::vector<int64_t>& rows) {
+  std::vector<Tensor> pieces;
+  int64_t offset = 0;
+  for (const int64_t n : rows) {
+    pieces.push_back(native::clone(t.narrow(0, offset, n)));
+    offset += n;
+  }
+  if (!autograd::will_record(t)) return pieces;
   std::vector<const Tensor*> outputs;
-  for (const Tensor& step : steps) outputs.push_back(&step);
-  const Dims step_shape = steps.front().sizes();
-  autograd::record_list("UnbindBackward", autograd::input_list({&t}), outputs, {},
-                        [step_shape](const autograd::tensor_list& grads, const autograd::tensor_list&, const auto&) {
+  std::vector<Dims> shapes;
+  for (const Tensor& piece : pieces) {
+    outputs.push_back(&piece);
+    shapes.push_back(piece.sizes());
+  }
+  autograd::record_list("SplitWithSizesBackward", autograd::input_list({&t}), outputs, {},
+                        [shapes](const autograd::tensor_list& grads, const autograd::tensor_list&, const auto&) {
                           TensorOptions options;
                           for (const Tensor& g : grads)
                             if (g.defined()) options = g.options();
-                          const Tensor zero = zeros(step_shape, options);
                           std::vector<Tensor> parts;
-                          for (const Tensor& g : grads) parts.push_back(g.defined() ? g : zero);
-                          return autograd::tensor_list{ember::stack(parts, 0)};
+                          for (size_t i = 0; i < grads.size(); ++i)
+                            parts.push_back(grads[i].defined() ? grads[i] : zeros(shapes[i], options));
+                          return autograd::tensor_list{ember::cat(parts, 0)};
                         })
       ->set_differentiable_backward();
-  return steps;
+  return pieces;
 }
 
 Mode rnn_mode(const std::string& nonlinearity) {
@@ -186,6 +200,7 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::call(const Tensor& input, const Tens
     output = Module::operator()(input);
   } catch (...) {
     call_h0_ = call_c0_ = last_h_ = last_c_ = Tensor();
+    call_batch_sizes_.clear();
     returning_states_ = false;
     throw;
   }
@@ -193,10 +208,33 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::call(const Tensor& input, const Tens
   return {output, std::exchange(last_h_, Tensor()), std::exchange(last_c_, Tensor())};
 }
 
+std::tuple<utils::rnn::PackedSequence, Tensor, Tensor> RNNBase::call_packed(const utils::rnn::PackedSequence& packed,
+                                                                            const Tensor& h0, const Tensor& c0) {
+  EMBER_CHECK(packed.defined(), type_name(), ": expected a PackedSequence with data, got an empty one");
+  const Tensor& sorted = packed.sorted_indices();
+  const auto to_packed_order = [&](const Tensor& state) {
+    if (!state.defined() || !sorted.defined()) return state;
+    EMBER_CHECK(state.dim() == 3, "For packed input, the hidden state should be 3-D [layers * directions, batch, ",
+                "hidden], but got ", state.dim(), "-D tensor");
+    return ember::index_select(state, 1, sorted.to(state.device()));
+  };
+  const Tensor h0_packed = to_packed_order(h0), c0_packed = to_packed_order(c0);
+  call_batch_sizes_ = packed.batch_size_values();
+  auto [data, h_n, c_n] = call(packed.data(), h0_packed, c0_packed);
+  const Tensor& unsorted = packed.unsorted_indices();
+  if (unsorted.defined()) {
+    h_n = ember::index_select(h_n, 1, unsorted);
+    if (c_n.defined()) c_n = ember::index_select(c_n, 1, unsorted);
+  }
+  return {utils::rnn::PackedSequence(data, packed.batch_sizes(), sorted, unsorted), h_n, c_n};
+}
+
 // The final states are kept (until call() takes them) only for call(): a plain call's would
 // keep its graph alive in the module.
 Tensor RNNBase::forward(const Tensor& input) {
-  auto [output, h_n, c_n] = run(input, std::exchange(call_h0_, Tensor()), std::exchange(call_c0_, Tensor()));
+  const Tensor h0 = std::exchange(call_h0_, Tensor()), c0 = std::exchange(call_c0_, Tensor());
+  const std::vector<int64_t> batch_sizes = std::exchange(call_batch_sizes_, {});
+  auto [output, h_n, c_n] = batch_sizes.empty() ? run(input, h0, c0) : run_packed(input, batch_sizes, h0, c0);
   if (returning_states_) {
     last_h_ = h_n;
     last_c_ = c_n;
@@ -208,7 +246,38 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tenso
   EMBER_CHECK(input.defined(), type_name(), ": expected a defined input");
   EMBER_CHECK(input.dim() == 2 || input.dim() == 3, type_name(), ": Expected input to be 2D or 3D, got ", input.dim(),
               "D instead");
-  const bool batched = input.dim() == 3, lstm = mode == Mode::Lstm;
+  const bool batched = input.dim() == 3;
+  const Tensor x = !batched ? input.unsqueeze(1) : batch_first ? input.transpose(0, 1) : input;  // [L, N, in]
+  EMBER_CHECK(x.size(2) == input_size, "input.size(-1) must be equal to input_size. Expected ", input_size, ", got ",
+              x.size(2));
+  EMBER_CHECK(x.size(0) > 0, "Expected sequence length to be larger than 0 in RNN");
+  const int64_t L = x.size(0), N = x.size(1);
+  auto [rows, h_n, c_n] =
+      recur(x.reshape({L * N, input_size}), std::vector<int64_t>(static_cast<size_t>(L), N), h0, c0, batched);
+  const Tensor steps = rows.reshape({L, N, rows.size(1)});
+  Tensor output = !batched ? steps.squeeze(1) : batch_first ? steps.transpose(0, 1) : steps;
+  if (!batched) {
+    h_n = h_n.squeeze(1);
+    if (c_n.defined()) c_n = c_n.squeeze(1);
+  }
+  return {output, h_n, c_n};
+}
+
+std::tuple<Tensor, Tensor, Tensor> RNNBase::run_packed(const Tensor& data, const std::vector<int64_t>& batch_sizes,
+                                                       const Tensor& h0, const Tensor& c0) {
+  EMBER_CHECK(data.dim() == 2, type_name(), ": packed input data should be 2-D [steps, input_size], but got ",
+              data.dim(), "-D");
+  EMBER_CHECK(data.size(1) == input_size, "input.size(-1) must be equal to input_size. Expected ", input_size, ", got ",
+              data.size(1));
+  const int64_t rows = std::accumulate(batch_sizes.begin(), batch_sizes.end(), int64_t{0});
+  EMBER_CHECK(data.size(0) == rows, type_name(), ": packed input data has ", data.size(0),
+              " rows, but its batch_sizes sum to ", rows);
+  return recur(data, batch_sizes, h0, c0, true);
+}
+
+std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x, const std::vector<int64_t>& batch_sizes,
+                                                  const Tensor& h0, const Tensor& c0, bool batched) {
+  const bool lstm = mode == Mode::Lstm;
   const auto rank_ok = [&](const Tensor& t) { return !t.defined() || t.dim() == (batched ? 3 : 2); };
   if (lstm)
     EMBER_CHECK(rank_ok(h0) && rank_ok(c0), "For ", batched ? "batched 3-D" : "unbatched 2-D",
@@ -217,18 +286,18 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tenso
   else
     EMBER_CHECK(rank_ok(h0), "For ", batched ? "batched 3-D" : "unbatched 2-D", " input, hx should also be ",
                 batched ? "3-D" : "2-D", " but got ", h0.dim(), "-D tensor");
-  const Tensor x = !batched ? input.unsqueeze(1) : batch_first ? input.transpose(0, 1) : input;  // [L, N, in]
-  EMBER_CHECK(x.size(2) == input_size, "input.size(-1) must be equal to input_size. Expected ", input_size, ", got ",
-              x.size(2));
-  EMBER_CHECK(x.size(0) > 0, "Expected sequence length to be larger than 0 in RNN");
-  const int64_t L = x.size(0), N = x.size(1), directions = bidirectional ? 2 : 1;
-  const int64_t real_hidden = proj_size > 0 ? proj_size : hidden_size;
+  const int64_t T = static_cast<int64_t>(batch_sizes.size()), N = batch_sizes.front();
+  const int64_t directions = bidirectional ? 2 : 1, real_hidden = proj_size > 0 ? proj_size : hidden_size;
   const Tensor h_start =
       checked_state(h0, x, batched, {num_layers * directions, N, real_hidden}, lstm ? "hidden[0]" : "hidden");
   const Tensor c_start =
       lstm ? checked_state(c0, x, batched, {num_layers * directions, N, hidden_size}, "hidden[1]") : Tensor();
   EMBER_CHECK(x.dtype() == slots_[0][0]->dtype(), "input must have the type ", dtype_name(slots_[0][0]->dtype()),
               ", got type ", dtype_name(x.dtype()));
+  // The state's first n rows (all of them without a narrow).
+  const auto first_rows = [](const Tensor& t, int64_t n) {
+    return !t.defined() || t.size(0) == n ? t : t.narrow(0, 0, n);
+  };
   std::vector<Tensor> h_last, c_last;
   Tensor layer_input = x;
   for (int64_t layer = 0; layer < num_layers; ++layer) {
@@ -237,28 +306,42 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tenso
       const int64_t k = layer * directions + direction;
       const std::array<Tensor*, 5>& w = slots_[static_cast<size_t>(k)];
       const auto slot = [&w](size_t i) { return w[i] != nullptr ? *w[i] : Tensor(); };
-      const std::vector<Tensor> projected = steps_of(F::linear(layer_input, slot(0), slot(2)));  // x W_ih^T + b_ih
-      Tensor h = h_start.select(0, k), c = lstm ? c_start.select(0, k) : Tensor();
-      std::vector<Tensor> steps(static_cast<size_t>(L));
-      for (int64_t i = 0; i < L; ++i) {
-        const int64_t t = direction == 1 ? L - 1 - i : i;
+      // x W_ih^T + b_ih, a piece per step
+      const std::vector<Tensor> projected = pieces_of(F::linear(layer_input, slot(0), slot(2)), batch_sizes);
+      const Tensor h_init = h_start.select(0, k), c_init = lstm ? c_start.select(0, k) : Tensor();
+      std::vector<Tensor> steps(static_cast<size_t>(T)), h_ended, c_ended;  // ended: the last rows first
+      Tensor h = direction == 0 ? h_init : first_rows(h_init, batch_sizes.back());
+      Tensor c = direction == 0 ? c_init : first_rows(c_init, batch_sizes.back());
+      for (int64_t i = 0; i < T; ++i) {
+        const int64_t t = direction == 1 ? T - 1 - i : i, n = batch_sizes[static_cast<size_t>(t)];
+        if (n < h.size(0)) {  // going forward, the sequences past their end leave with their state
+          h_ended.push_back(h.narrow(0, n, h.size(0) - n));
+          h = h.narrow(0, 0, n);
+          if (lstm) {
+            c_ended.push_back(c.narrow(0, n, c.size(0) - n));
+            c = c.narrow(0, 0, n);
+          }
+        } else if (n > h.size(0)) {  // going back, sequences join at their last step
+          h = ember::cat({h, h_init.narrow(0, h.size(0), n - h.size(0))}, 0);
+          if (lstm) c = ember::cat({c, c_init.narrow(0, c.size(0), n - c.size(0))}, 0);
+        }
         h = cell_step(mode, projected[static_cast<size_t>(t)], h, &c, slot(1), slot(3), slot(4));
         steps[static_cast<size_t>(t)] = h;
       }
-      direction_outputs.push_back(ember::stack(steps, 0));
-      h_last.push_back(h);
-      if (lstm) c_last.push_back(c);
+      const auto all_rows = [](Tensor last, std::vector<Tensor> ended) {
+        if (ended.empty()) return last;
+        ended.push_back(std::move(last));
+        std::reverse(ended.begin(), ended.end());
+        return ember::cat(ended, 0);
+      };
+      direction_outputs.push_back(ember::cat(steps, 0));
+      h_last.push_back(all_rows(h, h_ended));
+      if (lstm) c_last.push_back(all_rows(c, c_ended));
     }
-    layer_input = directions == 2 ? ember::cat(direction_outputs, 2) : direction_outputs[0];
+    layer_input = directions == 2 ? ember::cat(direction_outputs, 1) : direction_outputs[0];
     if (dropout > 0 && is_training() && layer + 1 < num_layers) layer_input = F::dropout(layer_input, dropout, true);
   }
-  Tensor output = !batched ? layer_input.squeeze(1) : batch_first ? layer_input.transpose(0, 1) : layer_input;
-  Tensor h_n = ember::stack(h_last, 0), c_n = lstm ? ember::stack(c_last, 0) : Tensor();
-  if (!batched) {
-    h_n = h_n.squeeze(1);
-    if (lstm) c_n = c_n.squeeze(1);
-  }
-  return {output, h_n, c_n};
+  return {layer_input, ember::stack(h_last, 0), lstm ? ember::stack(c_last, 0) : Tensor()};
 }
 
 std::string RNNBase::extra_repr() const {
@@ -288,6 +371,12 @@ std::tuple<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& hx) {
   return {output, h_n};
 }
 
+std::tuple<utils::rnn::PackedSequence, Tensor> RNN::forward_with_packed_input(const utils::rnn::PackedSequence& input,
+                                                                              const Tensor& hx) {
+  const auto [output, h_n, unused] = call_packed(input, hx, Tensor());
+  return {output, h_n};
+}
+
 LSTM::LSTM(int64_t in, int64_t hidden, LSTMOptions o)
     : RNNBase("LSTM", Mode::Lstm, in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout, o.bidirectional,
               o.proj_size) {}
@@ -300,11 +389,25 @@ std::tuple<Tensor, std::tuple<Tensor, Tensor>> LSTM::forward(const Tensor& input
   return {output, {h_n, c_n}};
 }
 
+std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> LSTM::forward_with_packed_input(
+    const utils::rnn::PackedSequence& input, const std::tuple<Tensor, Tensor>& hx) {
+  const auto& [h0, c0] = hx;
+  EMBER_CHECK(h0.defined() == c0.defined(), "LSTM: expected hx as (h_0, c_0), both given or neither");
+  const auto [output, h_n, c_n] = call_packed(input, h0, c0);
+  return {output, {h_n, c_n}};
+}
+
 GRU::GRU(int64_t in, int64_t hidden, GRUOptions o)
     : RNNBase("GRU", Mode::Gru, in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout, o.bidirectional, 0) {}
 
 std::tuple<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& hx) {
   const auto [output, h_n, unused] = call(input, hx, Tensor());
+  return {output, h_n};
+}
+
+std::tuple<utils::rnn::PackedSequence, Tensor> GRU::forward_with_packed_input(const utils::rnn::PackedSequence& input,
+                                                                              const Tensor& hx) {
+  const auto [output, h_n, unused] = call_packed(input, hx, Tensor());
   return {output, h_n};
 }
 
@@ -325,6 +428,30 @@ RNNCellBase::RNNCellBase(std::string type_name, Mode m, int64_t in, int64_t hidd
       bias_hh(register_parameter(
           "bias_hh", with_bias ? init::uniform({gates_of(m) * hidden}, 1.0 / std::sqrt(static_cast<double>(hidden)))
                                : Tensor())) {}
+
+std::tuple<Tensor, Tensor> RNNCellBase::call(const Tensor& input, const Tensor& h, const Tensor& c) {
+  call_h_ = h;
+  call_c_ = c;
+  returning_states_ = true;
+  Tensor h_next;
+  try {
+    h_next = Module::operator()(input);
+  } catch (...) {
+    call_h_ = call_c_ = last_c_ = Tensor();
+    returning_states_ = false;
+    throw;
+  }
+  returning_states_ = false;
+  return {h_next, std::exchange(last_c_, Tensor())};
+}
+
+Tensor RNNCellBase::forward(const Tensor& input) {
+  const Tensor h = std::exchange(call_h_, Tensor());
+  Tensor c = std::exchange(call_c_, Tensor());
+  Tensor h_next = step(input, h, mode == Mode::Lstm ? &c : nullptr);
+  if (returning_states_) last_c_ = c;
+  return h_next;
+}
 
 Tensor RNNCellBase::step(const Tensor& input, const Tensor& h_in, Tensor* c) {
   EMBER_CHECK(input.defined(), type_name(), ": expected a defined input");
@@ -362,7 +489,7 @@ std::string RNNCellBase::extra_repr() const {
 RNNCell::RNNCell(int64_t in, int64_t hidden, bool with_bias, const std::string& nonlinearity)
     : RNNCellBase("RNNCell", rnn_mode(nonlinearity), in, hidden, with_bias) {}
 
-Tensor RNNCell::forward(const Tensor& input, const Tensor& hx) { return step(input, hx, nullptr); }
+Tensor RNNCell::forward(const Tensor& input, const Tensor& hx) { return std::get<0>(call(input, hx, Tensor())); }
 
 LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool with_bias)
     : RNNCellBase("LSTMCell", Mode::Lstm, in, hidden, with_bias) {}
@@ -370,14 +497,12 @@ LSTMCell::LSTMCell(int64_t in, int64_t hidden, bool with_bias)
 std::tuple<Tensor, Tensor> LSTMCell::forward(const Tensor& input, const std::tuple<Tensor, Tensor>& hx) {
   const auto& [h0, c0] = hx;
   EMBER_CHECK(h0.defined() == c0.defined(), "LSTMCell: expected hx as (h, c), both given or neither");
-  Tensor c = c0;
-  Tensor h = step(input, h0, &c);
-  return {h, c};
+  return call(input, h0, c0);
 }
 
 GRUCell::GRUCell(int64_t in, int64_t hidden, bool with_bias)
     : RNNCellBase("GRUCell", Mode::Gru, in, hidden, with_bias) {}
 
-Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) { return step(input, hx, nullptr); }
+Tensor GRUCell::forward(const Tensor& input, const Tensor& hx) { return std::get<0>(call(input, hx, Tensor())); }
 
 }  // namespace ember::nn

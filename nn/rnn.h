@@ -1,6 +1,7 @@
 // nn::RNN, nn::LSTM, nn::GRU and their cells: PyTorch's recurrent layers (layers, directions,
 // batch_first, dropout between layers, LSTM's proj_size), parameter names (weight_ih_l0,
-// weight_hh_l0_reverse, ...), init, gate order and messages; Note [Recurrence as recorded ops].
+// weight_hh_l0_reverse, ...), init, gate order and messages, packed input (PackedSequence);
+// Note [Recurrence as recorded ops].
 #pragma once
 #include <array>
 #include <string>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "nn/module.h"
+#include "nn/packed_sequence.h"
 
 namespace ember::nn {
 
@@ -59,6 +61,10 @@ class RNNBase : public Module {
   // A call with states: through Module::operator() (so hooks, weight_norm's recompute and the
   // memory ledger see it as any call), the states passed beside the input -> (output, h_n, c_n).
   std::tuple<Tensor, Tensor, Tensor> call(const Tensor& input, const Tensor& h0, const Tensor& c0);
+  // The same for packed sequences: the call sees packed.data(); the states are in the caller's
+  // batch order, in and out (PyTorch's permute_hidden) -> (packed output, h_n, c_n).
+  std::tuple<utils::rnn::PackedSequence, Tensor, Tensor> call_packed(const utils::rnn::PackedSequence& packed,
+                                                                     const Tensor& h0, const Tensor& c0);
 
  public:
   // The output alone, from the states given to call() (zeros otherwise).
@@ -69,10 +75,19 @@ class RNNBase : public Module {
   // input [L, N, in] ([N, L, in] batch_first; [L, in] unbatched), h0 and c0 (LSTM) [layers *
   // directions, N, H] ([.., H] unbatched; undefined: zeros) -> (output, h_n, c_n).
   std::tuple<Tensor, Tensor, Tensor> run(const Tensor& input, const Tensor& h0, const Tensor& c0);
+  // Packed data [rows, in] whose steps have batch_sizes rows each -> (output [rows, directions *
+  // H], h_n, c_n), the states in packed order.
+  std::tuple<Tensor, Tensor, Tensor> run_packed(const Tensor& data, const std::vector<int64_t>& batch_sizes,
+                                                const Tensor& h0, const Tensor& c0);
+  // The layers over rows x [rows, in] in steps of batch_sizes rows, from states checked for a
+  // batch of batch_sizes[0] -> (output [rows, directions * H], h_n, c_n).
+  std::tuple<Tensor, Tensor, Tensor> recur(const Tensor& x, const std::vector<int64_t>& batch_sizes, const Tensor& h0,
+                                           const Tensor& c0, bool batched);
   // Per layer and direction the parameter slots w_ih, w_hh, b_ih, b_hh, w_hr (null where
   // absent): slots stay the module's own when weight_norm or prune makes them attributes.
   std::vector<std::array<Tensor*, 5>> slots_;
   Tensor call_h0_, call_c0_, last_h_, last_c_;  // call()'s states in and out
+  std::vector<int64_t> call_batch_sizes_;       // call_packed()'s steps; empty: a padded input
   bool returning_states_ = false;
 };
 
@@ -83,6 +98,9 @@ class RNN : public RNNBase {
   // (output [L, N, directions * H], h_n [layers * directions, N, H]); hx undefined: zeros.
   std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx);
   std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
+  // Packed sequences (libtorch's name) -> (packed output, h_n), h_n at each sequence's last step.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(const utils::rnn::PackedSequence& input,
+                                                                           const Tensor& hx = {});
   using RNNBase::forward;
   using RNNBase::operator();
 };
@@ -96,6 +114,8 @@ class LSTM : public RNNBase {
   std::tuple<Tensor, std::tuple<Tensor, Tensor>> operator()(const Tensor& input, const std::tuple<Tensor, Tensor>& hx) {
     return forward(input, hx);
   }
+  std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> forward_with_packed_input(
+      const utils::rnn::PackedSequence& input, const std::tuple<Tensor, Tensor>& hx = {});
   using RNNBase::forward;
   using RNNBase::operator();
 };
@@ -106,6 +126,8 @@ class GRU : public RNNBase {
   GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {});
   std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx);
   std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(const utils::rnn::PackedSequence& input,
+                                                                           const Tensor& hx = {});
   using RNNBase::forward;
   using RNNBase::operator();
 };
@@ -115,6 +137,9 @@ class GRU : public RNNBase {
 class RNNCellBase : public Module {
  public:
   std::string extra_repr() const override;
+  // h' from the states given to call() (zeros otherwise).
+  Tensor forward(const Tensor& input) override;
+  using Module::operator();
 
   const RNNBase::Mode mode;
   const int64_t input_size, hidden_size;
@@ -126,8 +151,14 @@ class RNNCellBase : public Module {
 
  protected:
   RNNCellBase(std::string type_name, RNNBase::Mode mode, int64_t input_size, int64_t hidden_size, bool bias);
+  // A step with states, through Module::operator() as RNNBase::call -> (h', c' for the LSTM cell).
+  std::tuple<Tensor, Tensor> call(const Tensor& input, const Tensor& h, const Tensor& c);
+
+ private:
   // h' (and c' into c for the LSTM cell) for input and h (c), each batched or not.
   Tensor step(const Tensor& input, const Tensor& h, Tensor* c);
+  Tensor call_h_, call_c_, last_c_;  // call()'s states in, and c' out
+  bool returning_states_ = false;
 };
 
 class RNNCell : public RNNCellBase {
@@ -135,8 +166,8 @@ class RNNCell : public RNNCellBase {
   RNNCell(int64_t input_size, int64_t hidden_size, bool bias = true, const std::string& nonlinearity = "tanh");
   Tensor forward(const Tensor& input, const Tensor& hx);
   Tensor operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
-  Tensor forward(const Tensor& input) override { return forward(input, Tensor()); }
-  using Module::operator();
+  using RNNCellBase::forward;
+  using RNNCellBase::operator();
 };
 
 class LSTMCell : public RNNCellBase {
@@ -147,8 +178,8 @@ class LSTMCell : public RNNCellBase {
   std::tuple<Tensor, Tensor> operator()(const Tensor& input, const std::tuple<Tensor, Tensor>& hx) {
     return forward(input, hx);
   }
-  Tensor forward(const Tensor& input) override { return std::get<0>(forward(input, {})); }
-  using Module::operator();
+  using RNNCellBase::forward;
+  using RNNCellBase::operator();
 };
 
 class GRUCell : public RNNCellBase {
@@ -156,8 +187,8 @@ class GRUCell : public RNNCellBase {
   GRUCell(int64_t input_size, int64_t hidden_size, bool bias = true);
   Tensor forward(const Tensor& input, const Tensor& hx);
   Tensor operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
-  Tensor forward(const Tensor& input) override { return forward(input, Tensor()); }
-  using Module::operator();
+  using RNNCellBase::forward;
+  using RNNCellBase::operator();
 };
 
 }  // namespace ember::nn

@@ -1,12 +1,13 @@
 // nn::LSTM, nn::GRU, nn::RNN and the cells on CUDA against the CPU in float64: outputs, final
 // states and every parameter's gradient (backpropagation through time on cuBLAS and the
-// elementwise kernels). Skipped without a GPU.
+// elementwise kernels), packed input too. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
 
 #include <memory>
 
+#include "support/cuda_parity.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -66,6 +67,24 @@ TEST(CudaRecurrent, LayersMatchTheCpu) {
     testing::expect_same(h_c, h_g, 1e-12);
     testing::expect_same(c_c, c_g, 1e-12);
   }
+}
+
+// Packed sequences, unsorted: the gathers (index_select on CUDA), the shrinking batch and the
+// states' reordering, values and gradients.
+TEST(CudaRecurrent, PackedInputMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  using nn::utils::rnn::pack_padded_sequence;
+  using nn::utils::rnn::pad_packed_sequence;
+  const Tensor x = randn({3, 6, 4}, kFloat64), h0 = randn({2, 3, 5}, kFloat64), c0 = randn({2, 3, 5}, kFloat64);
+  auto [cpu, gpu] = twins<nn::LSTM>(4, 5, nn::LSTMOptions{.batch_first = true, .bidirectional = true});
+  testing::expect_cuda_matches_cpu({x, h0, c0}, [&](const std::vector<Tensor>& t) {
+    nn::LSTM& lstm = t[0].is_cuda() ? *gpu : *cpu;
+    const auto packed = pack_padded_sequence(t[0], std::vector<int64_t>{4, 6, 1}, true, false);
+    const auto [out, state] = lstm.forward_with_packed_input(packed, {t[1], t[2]});
+    const auto [padded, lengths] = pad_packed_sequence(out, true);
+    return ember::cat({padded.reshape({-1}), std::get<0>(state).reshape({-1}), std::get<1>(state).reshape({-1})});
+  });
+  expect_same_gradients(*cpu, *gpu);
 }
 
 }  // namespace

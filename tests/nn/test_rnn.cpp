@@ -245,6 +245,19 @@ TEST(RNNLayers, CallsWithStatesRunHooksAndWeightNorm) {
   for (const auto& [name, p] : lstm->named_parameters())
     if (name == "weight_hh_l1_g") has_g = p.grad().defined();
   EXPECT_TRUE(has_g);
+  // The cells too: a step with states is a call, and the states come back as without hooks.
+  nn::LSTMCell cell(3, 5);
+  const Tensor h = randn({2, 5}), c = randn({2, 5});
+  const auto [h_plain, c_plain] = cell(x.select(0, 0), {h, c});
+  auto cell_handle = cell.register_forward_hook([&calls](nn::Module&, const Tensor&, const Tensor&) { ++calls; });
+  const auto [h_hooked, c_hooked] = cell(x.select(0, 0), {h, c});
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(testing::max_abs_diff(h_hooked, h_plain), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(c_hooked, c_plain), 0.0);
+  cell_handle.remove();
+  // No state is left behind: a plain call after a call with states starts from zeros.
+  EXPECT_EQ(testing::max_abs_diff(cell(x.select(0, 0)), std::get<0>(cell(x.select(0, 0), {}))), 0.0);
+  EXPECT_GT(testing::max_abs_diff(cell(x.select(0, 0)), h_plain), 1e-3);
 }
 
 // A long sequence: backward takes the steps' gradients in one node (no L^2 zero tensors).
