@@ -3,12 +3,11 @@
 // facts mode diagnostics collect there (Note [Mode diagnostics] in nn/diagnostics.h).
 #include "autograd/record.h"
 
-#include "autograd/view_history.h"
-
 #include <atomic>
 #include <utility>
 #include <vector>
 
+#include "autograd/view_history.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
@@ -45,7 +44,9 @@ Node::Node()
 // other's destructors, one stack frame set per node, and overflow the stack. As PyTorch's
 // deleteNode does, the outermost ~Node takes the next nodes it alone keeps alive into a
 // worklist and destroys them one at a time; a node destroyed from the list hands its own to
-// the same list instead of recursing. Nodes someone else still holds are left to their owners.
+// the same list instead of recursing. An edge to a node held elsewhere is dropped at once, so
+// a second edge to the same node (y * y) then finds it alone; tensor hooks (which may hold the
+// previous step's tensor) are released in the body first, for the same reason.
 namespace {
 thread_local std::vector<std::shared_ptr<Node>>* tls_pending_nodes = nullptr;
 }  // namespace
@@ -54,21 +55,22 @@ thread_local std::vector<std::shared_ptr<Node>>* tls_pending_nodes = nullptr;
 // are destroyed in this body (the worklist above), inside the scope closed by destruction_scope_.
 Node::~Node() {
   ++tls_destroying;
-  const auto take_unique = [this](std::vector<std::shared_ptr<Node>>& into) {
-    for (Edge& edge : next_edges_)
-      if (edge.fn && edge.fn.use_count() == 1) into.push_back(std::move(edge.fn));
-  };
-  if (tls_pending_nodes != nullptr) {  // inside an outer destruction: hand them over
-    take_unique(*tls_pending_nodes);
-    return;
+  std::vector<std::shared_ptr<Node>> local;
+  const bool outermost = tls_pending_nodes == nullptr;
+  if (outermost) tls_pending_nodes = &local;
+  std::vector<std::shared_ptr<Node>>& pending = *tls_pending_nodes;
+  { const std::vector<TensorHookEntry> hooks = std::move(tensor_hooks_); }  // what they free joins the list
+  for (Edge& edge : next_edges_) {
+    if (!edge.fn) continue;
+    if (edge.fn.use_count() == 1)
+      pending.push_back(std::move(edge.fn));
+    else
+      edge.fn.reset();
   }
-  std::vector<std::shared_ptr<Node>> pending;
-  take_unique(pending);
-  if (pending.empty()) return;
-  tls_pending_nodes = &pending;
-  while (!pending.empty()) {
-    std::shared_ptr<Node> node = std::move(pending.back());
-    pending.pop_back();
+  if (!outermost) return;
+  while (!local.empty()) {
+    std::shared_ptr<Node> node = std::move(local.back());
+    local.pop_back();
     node.reset();  // its ~Node appends the nodes it alone kept alive
   }
   tls_pending_nodes = nullptr;
@@ -190,7 +192,8 @@ void check_inplace(const Tensor& self) {
   if (!is_grad_enabled() || is_inference_mode_enabled()) return;
   const auto& meta = self.impl().autograd;
   if (meta && meta->custom_function_alias && meta->grad_fn)
-    EMBER_FAIL("Output ", meta->output_nr, " of ", meta->grad_fn->name(), " is a view and is being modified inplace. "
+    EMBER_FAIL("Output ", meta->output_nr, " of ", meta->grad_fn->name(),
+               " is a view and is being modified inplace. "
                "This view was created inside a custom Function (or because an input was returned as-is) and the "
                "autograd logic to handle view+inplace would override the custom backward associated with the custom "
                "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "

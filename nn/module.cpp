@@ -71,6 +71,8 @@ Tensor Module::invoke(Tensor input, bool consuming) {
 
 Tensor Module::operator()(const Tensor& input) { return invoke(input, false); }
 
+int Module::call_depth() { return tls_call_depth; }
+
 // A module with hooks runs its plain forward (Note [Module hooks] in nn/module_hooks.h).
 Tensor Module::invoke_hooked(Tensor input) {
   const std::shared_ptr<ModuleHooks> hooks = hooks_;  // a hook may remove the last hook

@@ -38,6 +38,9 @@ class Module : public std::enable_shared_from_this<Module> {
   // Runs forward inside a ledger scope named after the module, so the
   // saved-activation ledger attributes bytes to layers.
   Tensor operator()(const Tensor& input);
+  // How many module calls (operator()) are running on this thread: 1 inside a top-level call's
+  // forward, 2 inside a module it calls, ...
+  static int call_depth();
   // Like forward, but the caller gives up `input` (Sequential passes its intermediate
   // values this way): when nothing records and no one else holds its storage, a module
   // may write its result into it (ReLU, eval-mode BatchNorm), so a no_grad / inference

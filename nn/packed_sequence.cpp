@@ -1,4 +1,4 @@
-// PackedSequence and the packing functions of torch.nn.utils.rnn: PyTorch's orders (stable
+// PackedSequence and the packing functions of torch.nn.utils.rnn: PyTorch's orders (a stable
 // sort by decreasing length), checks and messages; each packing or padding one index_select.
 #include "nn/packed_sequence.h"
 
@@ -6,8 +6,10 @@
 #include <numeric>
 #include <utility>
 
+#include "autograd/function_node.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/native.h"
 #include "core/ops.h"
 
 namespace ember::nn::utils::rnn {
@@ -20,7 +22,9 @@ namespace ember::nn::utils::rnn {
 // padded places at it). So each records one node whose backward is one index_add, linear in
 // the size, where a select or narrow per step and sequence would each add a zero tensor of
 // the whole input in backward; double backward and CUDA come with index_select. PyTorch's
-// PackPaddedSequenceBackward does the same scatter by hand.
+// PackPaddedSequenceBackward does the same scatter by hand. Taking sequences apart again
+// (unpad_sequence, a layer's steps) is one gather into order and one node for the pieces
+// (detail::split_rows).
 namespace {
 
 Tensor int64_cpu(const std::vector<int64_t>& values) { return tensor(values, TensorOptions(kInt64)); }
@@ -29,12 +33,13 @@ Tensor on_device_of(const std::vector<int64_t>& values, const Tensor& like) {
   return int64_cpu(values).to(like.device());
 }
 
-std::vector<int64_t> checked_lengths(const Tensor& lengths) {
-  EMBER_CHECK(lengths.defined(), "pack_padded_sequence: expected 'lengths', got an undefined tensor");
-  EMBER_CHECK(lengths.dim() == 1 && lengths.is_cpu() && lengths.dtype() == kInt64,
+// lengths as numbers: a 1-D CPU tensor of any number type, converted to int64 (libtorch's).
+std::vector<int64_t> checked_lengths(const Tensor& lengths, const char* op) {
+  EMBER_CHECK(lengths.defined(), op, ": expected 'lengths', got an undefined tensor");
+  EMBER_CHECK(lengths.dim() == 1 && lengths.is_cpu() && lengths.dtype() != kBool,
               "'lengths' argument should be a 1D CPU int64 tensor, but got ", lengths.dim(), "D ",
               lengths.device().str(), " ", dtype_name(lengths.dtype()), " tensor");
-  return lengths.contiguous().to_vector<int64_t>();
+  return lengths.to(kInt64).contiguous().to_vector<int64_t>();
 }
 
 // The inverse of a permutation: inverse[perm[j]] = j.
@@ -108,26 +113,40 @@ std::vector<int64_t> PackedSequence::batch_size_values() const { return batch_si
 
 int64_t PackedSequence::batch_size() const { return batch_sizes_.numel() > 0 ? batch_size_values()[0] : 0; }
 
-PackedSequence PackedSequence::to(Device device) const {
-  const auto moved = [device](const Tensor& t) { return t.defined() ? t.to(device) : t; };
-  return PackedSequence(data_.to(device), batch_sizes_, moved(sorted_indices_), moved(unsorted_indices_));
+PackedSequence PackedSequence::with_data(Tensor data) const {
+  EMBER_CHECK(data.defined() && data.dim() >= 1 && data.size(0) == data_.size(0),
+              "PackedSequence.with_data: expected data of ", data_.size(0), " rows, got ",
+              data.defined() ? data.sizes() : Dims{});
+  PackedSequence out = *this;
+  out.data_ = std::move(data);
+  return out;
 }
 
-PackedSequence PackedSequence::to(DType dtype) const {
-  return PackedSequence(data_.to(dtype), batch_sizes_, sorted_indices_, unsorted_indices_);
+PackedSequence PackedSequence::to(Device device) const {
+  PackedSequence out = with_data(data_.to(device));
+  if (sorted_indices_.defined()) {
+    out.sorted_indices_ = sorted_indices_.to(device);
+    out.unsorted_indices_ = unsorted_indices_.to(device);
+  }
+  return out;
 }
+
+PackedSequence PackedSequence::to(DType dtype) const { return with_data(data_.to(dtype)); }
 
 PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths, bool batch_first, bool enforce_sorted) {
   EMBER_CHECK(input.defined() && input.dim() >= 2, "pack_padded_sequence: expected input of at least 2 dimensions (",
               batch_first ? "[B, T, *]" : "[T, B, *]", "), got ", input.defined() ? input.dim() : 0, "-D");
-  std::vector<int64_t> lens = checked_lengths(lengths);
+  std::vector<int64_t> lens = checked_lengths(lengths, "pack_padded_sequence");
   const int64_t B = input.size(batch_first ? 0 : 1), T = input.size(batch_first ? 1 : 0);
   EMBER_CHECK(input.numel() > 0, "Cannot pack empty tensors.");
   EMBER_CHECK(static_cast<int64_t>(lens.size()) == B, "Expected `len(lengths)` to be equal to batch_size, but got ",
               lens.size(), " (batch_size=", B, ")");
   std::vector<int64_t> order(lens.size());
   std::iota(order.begin(), order.end(), int64_t{0});
+  const char* const not_positive =
+      "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0";
   if (enforce_sorted) {
+    EMBER_CHECK(lens.back() > 0, not_positive);  // PyTorch's order of checks
     EMBER_CHECK(std::is_sorted(lens.rbegin(), lens.rend()),
                 "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You can pass "
                 "`enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to sidestep this requirement if "
@@ -138,8 +157,7 @@ PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths, 
   }
   const int64_t longest = lens[static_cast<size_t>(order.front())];
   const int64_t shortest = lens[static_cast<size_t>(order.back())];
-  EMBER_CHECK(shortest > 0,
-              "Length of all samples has to be greater than 0, but found an element in 'lengths' that is <= 0");
+  EMBER_CHECK(shortest > 0, not_positive);
   EMBER_CHECK(longest <= T, "pack_padded_sequence: a length of ", longest, " is longer than the padded input's ", T,
               " steps");
   std::vector<int64_t> batch_sizes, rows;
@@ -207,11 +225,9 @@ Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, doub
     EMBER_CHECK(s.defined() && s.dim() == first.dim() && trailing_of(s) == trailing,
                 "pad_sequence: every sequence must be [L, *] with the first's trailing shape ", trailing,
                 ", but sequence ", i, " is ", s.defined() ? s.sizes() : Dims{});
-    EMBER_CHECK(s.dtype() == first.dtype(), "pad_sequence: expected every sequence of dtype ",
-                dtype_name(first.dtype()), ", but sequence ", i, " is ", dtype_name(s.dtype()));
     EMBER_CHECK(s.device() == first.device(),
-                "Expected all tensors to be on the same device, but found at least two devices, ",
-                first.device().str(), " and ", s.device().str(), "!");
+                "Expected all tensors to be on the same device, but found at least two devices, ", first.device().str(),
+                " and ", s.device().str(), "!");
     T = std::max(T, s.size(0));
   }
   std::vector<int64_t> rows(static_cast<size_t>(T * B));
@@ -223,7 +239,9 @@ Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, doub
       rows[static_cast<size_t>(flat_place(t, b, T, B, batch_first))] = t < length ? offset + t : total;
     offset += length;
   }
-  return gather_rows(with_padding_row(ember::cat(sequences, 0), padding_value), rows,
+  std::vector<Tensor> same_dtype;
+  for (const Tensor& s : sequences) same_dtype.push_back(s.dtype() == first.dtype() ? s : s.to(first.dtype()));
+  return gather_rows(with_padding_row(ember::cat(same_dtype, 0), padding_value), rows,
                      batch_first ? Dims{B, T} : Dims{T, B});
 }
 
@@ -236,23 +254,58 @@ PackedSequence pack_sequence(const std::vector<Tensor>& sequences, bool enforce_
 std::vector<Tensor> unpad_sequence(const Tensor& padded_sequences, const Tensor& lengths, bool batch_first) {
   EMBER_CHECK(padded_sequences.defined() && padded_sequences.dim() >= 2,
               "unpad_sequence: expected padded sequences of at least 2 dimensions");
-  const std::vector<int64_t> lens = checked_lengths(lengths);
+  const std::vector<int64_t> lens = checked_lengths(lengths, "unpad_sequence");
   const int64_t B = padded_sequences.size(batch_first ? 0 : 1), T = padded_sequences.size(batch_first ? 1 : 0);
   EMBER_CHECK(static_cast<int64_t>(lens.size()) == B, "unpad_sequence: expected ", B, " lengths (the batch), got ",
               lens.size());
-  std::vector<Tensor> out;
+  std::vector<int64_t> rows;  // every sequence's steps, one sequence after the other
   for (int64_t b = 0; b < B; ++b) {
     const int64_t length = lens[static_cast<size_t>(b)];
     EMBER_CHECK(length >= 0 && length <= T, "unpad_sequence: length ", length, " of sequence ", b,
                 " is outside the padded input's ", T, " steps");
-    out.push_back(padded_sequences.select(batch_first ? 0 : 1, b).narrow(0, 0, length));
+    for (int64_t t = 0; t < length; ++t) rows.push_back(flat_place(t, b, T, B, batch_first));
   }
-  return out;
+  Dims flat_shape{B * T};
+  for (int64_t d = 2; d < padded_sequences.dim(); ++d) flat_shape.push_back(padded_sequences.size(d));
+  const Tensor steps = gather_rows(padded_sequences.reshape(flat_shape), rows, {static_cast<int64_t>(rows.size())});
+  return detail::split_rows(steps, lens);
 }
 
 std::vector<Tensor> unpack_sequence(const PackedSequence& packed_sequences) {
   const auto [padded, lengths] = pad_packed_sequence(packed_sequences, true);
   return unpad_sequence(padded, lengths, true);
 }
+
+namespace detail {
+
+std::vector<Tensor> split_rows(const Tensor& t, const std::vector<int64_t>& rows) {
+  std::vector<Tensor> pieces;
+  int64_t offset = 0;
+  for (const int64_t n : rows) {
+    pieces.push_back(native::clone(t.narrow(0, offset, n)));
+    offset += n;
+  }
+  if (!autograd::will_record(t)) return pieces;
+  std::vector<const Tensor*> outputs;
+  std::vector<Dims> shapes;
+  for (const Tensor& piece : pieces) {
+    outputs.push_back(&piece);
+    shapes.push_back(piece.sizes());
+  }
+  autograd::record_list("SplitWithSizesBackward", autograd::input_list({&t}), outputs, {},
+                        [shapes](const autograd::tensor_list& grads, const autograd::tensor_list&, const auto&) {
+                          TensorOptions options;
+                          for (const Tensor& g : grads)
+                            if (g.defined()) options = g.options();
+                          std::vector<Tensor> parts;
+                          for (size_t i = 0; i < grads.size(); ++i)
+                            parts.push_back(grads[i].defined() ? grads[i] : zeros(shapes[i], options));
+                          return autograd::tensor_list{ember::cat(parts, 0)};
+                        })
+      ->set_differentiable_backward();
+  return pieces;
+}
+
+}  // namespace detail
 
 }  // namespace ember::nn::utils::rnn

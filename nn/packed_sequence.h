@@ -32,6 +32,9 @@ class PackedSequence {
   std::vector<int64_t> batch_size_values() const;
   int64_t batch_size() const;
 
+  // The same steps and order with other data of as many rows (a layer's output; nothing is
+  // checked again but the rows).
+  PackedSequence with_data(Tensor data) const;
   // data (and the indices) on `device`; batch_sizes stays on the CPU, as in PyTorch.
   PackedSequence to(Device device) const;
   // data converted to `dtype`; the indices stay int64.
@@ -41,9 +44,11 @@ class PackedSequence {
   Tensor data_, batch_sizes_, sorted_indices_, unsorted_indices_;
 };
 
-// input [T, B, *] ([B, T, *] batch_first) padded, lengths (B values >= 1, at most T; an int64
-// CPU tensor or numbers) -> the packed sequences. enforce_sorted: lengths must not grow, as
-// ONNX export needs; false: sorted here (stably) and the order kept in sorted_indices.
+// input [T, B, *] ([B, T, *] batch_first) padded, lengths (B values >= 1, at most T; a 1-D CPU
+// tensor, converted to int64, or numbers) -> the packed sequences. enforce_sorted: lengths must
+// not grow, as ONNX export needs; false: sorted here and the order kept in sorted_indices
+// (ties stay in batch order; PyTorch's unstable sort may order ties of over 16 otherwise, which
+// changes data's row order and the indices, not what unpacks).
 PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths, bool batch_first = false,
                                     bool enforce_sorted = true);
 PackedSequence pack_padded_sequence(const Tensor& input, const std::vector<int64_t>& lengths, bool batch_first = false,
@@ -55,15 +60,23 @@ std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, b
                                                double padding_value = 0.0,
                                                std::optional<int64_t> total_length = std::nullopt);
 
-// Sequences [L_i, *] (same trailing shape, dtype and device; any L_i >= 0) stacked into
-// [max L_i, B, *] ([B, max L_i, *] batch_first), padded with padding_value.
+// Sequences [L_i, *] (same trailing shape and device; any L_i >= 0; converted to the first's
+// dtype, as PyTorch copies them) stacked into [max L_i, B, *] ([B, max L_i, *] batch_first),
+// padded with padding_value.
 Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first = false, double padding_value = 0.0);
 
 // pack_padded_sequence(pad_sequence(sequences), their lengths, false, enforce_sorted).
 PackedSequence pack_sequence(const std::vector<Tensor>& sequences, bool enforce_sorted = true);
 
-// The inverses of pad_sequence and pack_sequence: the sequences, each [L_i, *].
+// The inverses of pad_sequence and pack_sequence: the sequences, each [L_i, *] (copies).
 std::vector<Tensor> unpad_sequence(const Tensor& padded_sequences, const Tensor& lengths, bool batch_first = false);
 std::vector<Tensor> unpack_sequence(const PackedSequence& packed_sequences);
+
+namespace detail {
+// t [rows, ...] as consecutive pieces of rows[i] rows each (copies), recorded by one node whose
+// backward concatenates their gradients (zeros where a piece got none): linear where a narrow
+// per piece would add a zero tensor of the whole of t each (Note [Packing as one gather]).
+std::vector<Tensor> split_rows(const Tensor& t, const std::vector<int64_t>& rows);
+}  // namespace detail
 
 }  // namespace ember::nn::utils::rnn

@@ -33,7 +33,7 @@ using detail::python_float;
 // z, n, with n = tanh(x_n + r * (h W_hn^T + b_hn)) and h' = n + z * (h - n), ATen's form of
 // (1 - z) * n + z * h). Each op records its own node, so backpropagation through time,
 // double backward and every device (CUDA's kernels and cuBLAS) come from those ops; no_grad
-// saves nothing. The steps of the projection are taken by one node (pieces_of): L narrows
+// saves nothing. The steps of the projection are taken by one node (split_rows): L narrows
 // would each add a zero tensor of the whole projection in backward, L^2 work for L steps. The
 // input runs as rows [steps * batch, in] in steps of batch_sizes rows, so padded and packed
 // input (PackedSequence) share the loop. Packed steps shrink: going forward, the sequences
@@ -79,37 +79,6 @@ Tensor cell_step(Mode mode, const Tensor& x_part, const Tensor& h, Tensor* c, co
   return Tensor();
 }
 
-// t [rows, ...] as consecutive pieces of `rows` rows each (a step's batch), recorded by one
-// node whose backward concatenates the pieces' gradients (zeros where a piece got none), Note
-// [Recurrence as recorded ops]. Each piece is its own copy.
-std::vector<Tensor> pieces_of(const Tensor& t, const std::vector<int64_t>& rows) {
-  std::vector<Tensor> pieces;
-  int64_t offset = 0;
-  for (const int64_t n : rows) {
-    pieces.push_back(native::clone(t.narrow(0, offset, n)));
-    offset += n;
-  }
-  if (!autograd::will_record(t)) return pieces;
-  std::vector<const Tensor*> outputs;
-  std::vector<Dims> shapes;
-  for (const Tensor& piece : pieces) {
-    outputs.push_back(&piece);
-    shapes.push_back(piece.sizes());
-  }
-  autograd::record_list("SplitWithSizesBackward", autograd::input_list({&t}), outputs, {},
-                        [shapes](const autograd::tensor_list& grads, const autograd::tensor_list&, const auto&) {
-                          TensorOptions options;
-                          for (const Tensor& g : grads)
-                            if (g.defined()) options = g.options();
-                          std::vector<Tensor> parts;
-                          for (size_t i = 0; i < grads.size(); ++i)
-                            parts.push_back(grads[i].defined() ? grads[i] : zeros(shapes[i], options));
-                          return autograd::tensor_list{ember::cat(parts, 0)};
-                        })
-      ->set_differentiable_backward();
-  return pieces;
-}
-
 Mode rnn_mode(const std::string& nonlinearity) {
   EMBER_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "Unknown nonlinearity '", nonlinearity, "'");
   return nonlinearity == "tanh" ? Mode::RnnTanh : Mode::RnnRelu;
@@ -137,6 +106,31 @@ Tensor checked_state(const Tensor& state, const Tensor& input, bool batched, con
 }
 
 }  // namespace
+
+namespace detail {
+
+std::pair<Tensor, StatefulCalls::Frame> StatefulCalls::call(Module& module, const Tensor& input, Frame frame) {
+  frame.depth = Module::call_depth() + 1;  // where module(input) runs its forward
+  frames_.push_back(std::move(frame));
+  Tensor output;
+  try {
+    output = module(input);
+  } catch (...) {
+    frames_.pop_back();
+    throw;
+  }
+  Frame done = std::move(frames_.back());
+  frames_.pop_back();
+  return {output, std::move(done)};
+}
+
+StatefulCalls::Frame* StatefulCalls::claim() {
+  if (frames_.empty() || frames_.back().claimed || frames_.back().depth != Module::call_depth()) return nullptr;
+  frames_.back().claimed = true;
+  return &frames_.back();
+}
+
+}  // namespace detail
 
 RNNBase::RNNBase(std::string type_name, Mode m, int64_t in, int64_t hidden, int64_t layers, bool with_bias, bool first,
                  double p, bool both_ways, int64_t proj)
@@ -192,53 +186,45 @@ std::vector<std::vector<Tensor>> RNNBase::all_weights() const {
 }
 
 std::tuple<Tensor, Tensor, Tensor> RNNBase::call(const Tensor& input, const Tensor& h0, const Tensor& c0) {
-  call_h0_ = h0;
-  call_c0_ = c0;
-  returning_states_ = true;
-  Tensor output;
-  try {
-    output = Module::operator()(input);
-  } catch (...) {
-    call_h0_ = call_c0_ = last_h_ = last_c_ = Tensor();
-    call_batch_sizes_.clear();
-    returning_states_ = false;
-    throw;
-  }
-  returning_states_ = false;
-  return {output, std::exchange(last_h_, Tensor()), std::exchange(last_c_, Tensor())};
+  auto [output, frame] = calls_.call(*this, input, {.h0 = h0, .c0 = c0});
+  return {output, frame.h_n, frame.c_n};
 }
 
 std::tuple<utils::rnn::PackedSequence, Tensor, Tensor> RNNBase::call_packed(const utils::rnn::PackedSequence& packed,
                                                                             const Tensor& h0, const Tensor& c0) {
   EMBER_CHECK(packed.defined(), type_name(), ": expected a PackedSequence with data, got an empty one");
+  const int64_t directions = bidirectional ? 2 : 1, batch = packed.batch_size();
   const Tensor& sorted = packed.sorted_indices();
-  const auto to_packed_order = [&](const Tensor& state) {
-    if (!state.defined() || !sorted.defined()) return state;
-    EMBER_CHECK(state.dim() == 3, "For packed input, the hidden state should be 3-D [layers * directions, batch, ",
-                "hidden], but got ", state.dim(), "-D tensor");
-    return ember::index_select(state, 1, sorted.to(state.device()));
+  // The states in packed order, their shape checked first (PyTorch's message).
+  const auto to_packed_order = [&](const Tensor& state, int64_t size, const char* what) {
+    if (!state.defined()) return state;
+    const Dims expected{num_layers * directions, batch, size};
+    EMBER_CHECK(state.sizes() == expected, "Expected ", what, " size ", with_dims(expected), ", got ", state.sizes());
+    return sorted.defined() ? ember::index_select(state, 1, sorted.to(state.device())) : state;
   };
-  const Tensor h0_packed = to_packed_order(h0), c0_packed = to_packed_order(c0);
-  call_batch_sizes_ = packed.batch_size_values();
-  auto [data, h_n, c_n] = call(packed.data(), h0_packed, c0_packed);
+  const bool lstm = mode == Mode::Lstm;
+  const Tensor h0_packed = to_packed_order(h0, proj_size > 0 ? proj_size : hidden_size, lstm ? "hidden[0]" : "hidden");
+  const Tensor c0_packed = to_packed_order(c0, hidden_size, "hidden[1]");
+  auto [data, frame] =
+      calls_.call(*this, packed.data(), {.h0 = h0_packed, .c0 = c0_packed, .batch_sizes = packed.batch_size_values()});
+  Tensor h_n = frame.h_n, c_n = frame.c_n;
   const Tensor& unsorted = packed.unsorted_indices();
   if (unsorted.defined()) {
     h_n = ember::index_select(h_n, 1, unsorted);
     if (c_n.defined()) c_n = ember::index_select(c_n, 1, unsorted);
   }
-  return {utils::rnn::PackedSequence(data, packed.batch_sizes(), sorted, unsorted), h_n, c_n};
+  return {packed.with_data(data), h_n, c_n};
 }
 
-// The final states are kept (until call() takes them) only for call(): a plain call's would
-// keep its graph alive in the module.
+// The final states go to the call's frame only: a plain call's would keep its graph alive in
+// the module.
 Tensor RNNBase::forward(const Tensor& input) {
-  const Tensor h0 = std::exchange(call_h0_, Tensor()), c0 = std::exchange(call_c0_, Tensor());
-  const std::vector<int64_t> batch_sizes = std::exchange(call_batch_sizes_, {});
-  auto [output, h_n, c_n] = batch_sizes.empty() ? run(input, h0, c0) : run_packed(input, batch_sizes, h0, c0);
-  if (returning_states_) {
-    last_h_ = h_n;
-    last_c_ = c_n;
-  }
+  detail::StatefulCalls::Frame* frame = calls_.claim();
+  if (frame == nullptr) return std::get<0>(run(input, Tensor(), Tensor()));
+  auto [output, h_n, c_n] = frame->batch_sizes.empty() ? run(input, frame->h0, frame->c0)
+                                                       : run_packed(input, frame->batch_sizes, frame->h0, frame->c0);
+  frame->h_n = h_n;
+  frame->c_n = c_n;
   return output;
 }
 
@@ -265,8 +251,7 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tenso
 
 std::tuple<Tensor, Tensor, Tensor> RNNBase::run_packed(const Tensor& data, const std::vector<int64_t>& batch_sizes,
                                                        const Tensor& h0, const Tensor& c0) {
-  EMBER_CHECK(data.dim() == 2, type_name(), ": packed input data should be 2-D [steps, input_size], but got ",
-              data.dim(), "-D");
+  EMBER_CHECK(data.dim() == 2, "input must have 2 dimensions, got ", data.dim());
   EMBER_CHECK(data.size(1) == input_size, "input.size(-1) must be equal to input_size. Expected ", input_size, ", got ",
               data.size(1));
   const int64_t rows = std::accumulate(batch_sizes.begin(), batch_sizes.end(), int64_t{0});
@@ -307,7 +292,8 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x, const std::ve
       const std::array<Tensor*, 5>& w = slots_[static_cast<size_t>(k)];
       const auto slot = [&w](size_t i) { return w[i] != nullptr ? *w[i] : Tensor(); };
       // x W_ih^T + b_ih, a piece per step
-      const std::vector<Tensor> projected = pieces_of(F::linear(layer_input, slot(0), slot(2)), batch_sizes);
+      const std::vector<Tensor> projected =
+          utils::rnn::detail::split_rows(F::linear(layer_input, slot(0), slot(2)), batch_sizes);
       const Tensor h_init = h_start.select(0, k), c_init = lstm ? c_start.select(0, k) : Tensor();
       std::vector<Tensor> steps(static_cast<size_t>(T)), h_ended, c_ended;  // ended: the last rows first
       Tensor h = direction == 0 ? h_init : first_rows(h_init, batch_sizes.back());
@@ -430,26 +416,15 @@ RNNCellBase::RNNCellBase(std::string type_name, Mode m, int64_t in, int64_t hidd
                                : Tensor())) {}
 
 std::tuple<Tensor, Tensor> RNNCellBase::call(const Tensor& input, const Tensor& h, const Tensor& c) {
-  call_h_ = h;
-  call_c_ = c;
-  returning_states_ = true;
-  Tensor h_next;
-  try {
-    h_next = Module::operator()(input);
-  } catch (...) {
-    call_h_ = call_c_ = last_c_ = Tensor();
-    returning_states_ = false;
-    throw;
-  }
-  returning_states_ = false;
-  return {h_next, std::exchange(last_c_, Tensor())};
+  auto [h_next, frame] = calls_.call(*this, input, {.h0 = h, .c0 = c});
+  return {h_next, frame.c_n};
 }
 
 Tensor RNNCellBase::forward(const Tensor& input) {
-  const Tensor h = std::exchange(call_h_, Tensor());
-  Tensor c = std::exchange(call_c_, Tensor());
-  Tensor h_next = step(input, h, mode == Mode::Lstm ? &c : nullptr);
-  if (returning_states_) last_c_ = c;
+  detail::StatefulCalls::Frame* frame = calls_.claim();
+  Tensor c = frame != nullptr ? frame->c0 : Tensor();
+  Tensor h_next = step(input, frame != nullptr ? frame->h0 : Tensor(), mode == Mode::Lstm ? &c : nullptr);
+  if (frame != nullptr) frame->c_n = c;
   return h_next;
 }
 

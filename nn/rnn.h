@@ -6,12 +6,38 @@
 #include <array>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "nn/module.h"
 #include "nn/packed_sequence.h"
 
 namespace ember::nn {
+
+namespace detail {
+// Calls with states through Module::operator(), so hooks, weight_norm's recompute and the
+// memory ledger see them as any call: the states go beside the input in a frame pushed for the
+// call, and forward(input) takes it only when it runs as that call's forward (one module call
+// deeper, first), so a hook that calls the same module, or calls forward, gets its own states
+// (zeros without a frame of its own) and leaves the outer call's alone.
+class StatefulCalls {
+ public:
+  struct Frame {
+    Tensor h0{}, c0{};
+    std::vector<int64_t> batch_sizes{};  // packed input's steps; empty: a padded input
+    Tensor h_n{}, c_n{};                 // what forward leaves for the call
+    int depth = 0;
+    bool claimed = false;
+  };
+  // module(input) with `frame` pushed -> (output, the frame with forward's states).
+  std::pair<Tensor, Frame> call(Module& module, const Tensor& input, Frame frame);
+  // The frame of the call whose forward is running now (claimed by this); nullptr otherwise.
+  Frame* claim();
+
+ private:
+  std::vector<Frame> frames_;
+};
+}  // namespace detail
 
 // Aggregates in PyTorch's keyword order: nn::LSTMOptions{.num_layers = 2, .batch_first = true}.
 struct RNNOptions {
@@ -58,8 +84,7 @@ class RNNBase : public Module {
  protected:
   RNNBase(std::string type_name, Mode mode, int64_t input_size, int64_t hidden_size, int64_t num_layers, bool bias,
           bool batch_first, double dropout, bool bidirectional, int64_t proj_size);
-  // A call with states: through Module::operator() (so hooks, weight_norm's recompute and the
-  // memory ledger see it as any call), the states passed beside the input -> (output, h_n, c_n).
+  // A call with states (detail::StatefulCalls) -> (output, h_n, c_n).
   std::tuple<Tensor, Tensor, Tensor> call(const Tensor& input, const Tensor& h0, const Tensor& c0);
   // The same for packed sequences: the call sees packed.data(); the states are in the caller's
   // batch order, in and out (PyTorch's permute_hidden) -> (packed output, h_n, c_n).
@@ -86,9 +111,7 @@ class RNNBase : public Module {
   // Per layer and direction the parameter slots w_ih, w_hh, b_ih, b_hh, w_hr (null where
   // absent): slots stay the module's own when weight_norm or prune makes them attributes.
   std::vector<std::array<Tensor*, 5>> slots_;
-  Tensor call_h0_, call_c0_, last_h_, last_c_;  // call()'s states in and out
-  std::vector<int64_t> call_batch_sizes_;       // call_packed()'s steps; empty: a padded input
-  bool returning_states_ = false;
+  detail::StatefulCalls calls_;
 };
 
 // Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
@@ -151,14 +174,13 @@ class RNNCellBase : public Module {
 
  protected:
   RNNCellBase(std::string type_name, RNNBase::Mode mode, int64_t input_size, int64_t hidden_size, bool bias);
-  // A step with states, through Module::operator() as RNNBase::call -> (h', c' for the LSTM cell).
+  // A step with states (detail::StatefulCalls) -> (h', c' for the LSTM cell).
   std::tuple<Tensor, Tensor> call(const Tensor& input, const Tensor& h, const Tensor& c);
 
  private:
   // h' (and c' into c for the LSTM cell) for input and h (c), each batched or not.
   Tensor step(const Tensor& input, const Tensor& h, Tensor* c);
-  Tensor call_h_, call_c_, last_c_;  // call()'s states in, and c' out
-  bool returning_states_ = false;
+  detail::StatefulCalls calls_;
 };
 
 class RNNCell : public RNNCellBase {

@@ -1,6 +1,6 @@
-// nn::TransformerEncoderLayer and nn::TransformerEncoder: PyTorch 2.x's encoder (post- or
-// pre-norm, relu or gelu, batch_first, masks passed to the self-attention), its submodule
-// names (self_attn, linear1, linear2, norm1, norm2; layers.K, norm) and initialization.
+// nn::TransformerEncoderLayer / TransformerEncoder, nn::TransformerDecoderLayer /
+// TransformerDecoder and nn::Transformer: PyTorch 2.x's (post- or pre-norm, relu or gelu,
+// batch_first, masks passed to the attentions), its submodule names and initialization.
 #pragma once
 #include <memory>
 #include <string>
@@ -74,6 +74,115 @@ class TransformerEncoder : public Module {
   const int64_t num_layers;
   std::shared_ptr<ModuleList> layers;
   std::shared_ptr<Module> norm;  // nullptr without a final norm
+};
+
+// The decoder layer takes the encoder layer's options (PyTorch's arguments are the same).
+using TransformerDecoderLayerOptions = TransformerEncoderLayerOptions;
+
+// What the decoder layers and the decoder take beside tgt and memory, in PyTorch's keyword
+// order: masks as MultiheadAttention's attn_mask and key_padding_mask, is_causal its hints.
+struct TransformerDecoderForwardOptions {
+  Tensor tgt_mask{};
+  Tensor memory_mask{};
+  Tensor tgt_key_padding_mask{};
+  Tensor memory_key_padding_mask{};
+  bool tgt_is_causal = false;
+  bool memory_is_causal = false;
+};
+
+class TransformerDecoderLayer : public Module {
+ public:
+  TransformerDecoderLayer(int64_t d_model, int64_t nhead, TransformerDecoderLayerOptions options = {});
+  // tgt [T, N, E] ([N, T, E] with batch_first; [T, E] unbatched), memory [S, N, E] (the
+  // encoder's output). Post-norm: x = norm1(x + sa(x)), x = norm2(x + mha(x, memory)),
+  // x = norm3(x + ff(x)); norm_first: x = x + sa(norm1(x)), x = x + mha(norm2(x), memory),
+  // x = x + ff(norm3(x)).
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {}) {
+    return forward(tgt, memory, options);
+  }
+  Tensor forward(const Tensor& tgt) override;  // an error: the layer needs memory too
+  using Module::operator();
+  bool depends_on_training_flag() const override { return options.dropout > 0.0; }
+  std::string eval_mode_effect() const override;
+
+  const int64_t d_model, nhead;
+  const TransformerDecoderLayerOptions options;
+  std::shared_ptr<MultiheadAttention> self_attn, multihead_attn;
+  std::shared_ptr<Linear> linear1;
+  std::shared_ptr<Dropout> dropout;
+  std::shared_ptr<Linear> linear2;
+  std::shared_ptr<LayerNorm> norm1, norm2, norm3;
+  std::shared_ptr<Dropout> dropout1, dropout2, dropout3;
+};
+
+// num_layers copies of decoder_layer as layers.0, ... (as TransformerEncoder copies), then norm.
+class TransformerDecoder : public Module {
+ public:
+  TransformerDecoder(const TransformerDecoderLayer& decoder_layer, int64_t num_layers,
+                     std::shared_ptr<Module> norm = nullptr);
+  Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {}) {
+    return forward(tgt, memory, options);
+  }
+  Tensor forward(const Tensor& tgt) override;  // an error: the decoder needs memory too
+  using Module::operator();
+
+  const int64_t num_layers;
+  std::shared_ptr<ModuleList> layers;
+  std::shared_ptr<Module> norm;  // nullptr without a final norm
+};
+
+// nn.Transformer's arguments, in its keyword order: nn::TransformerOptions{.d_model = 64,
+// .nhead = 4, .num_encoder_layers = 2, .num_decoder_layers = 2, .dim_feedforward = 128}.
+struct TransformerOptions {
+  int64_t d_model = 512;
+  int64_t nhead = 8;
+  int64_t num_encoder_layers = 6;
+  int64_t num_decoder_layers = 6;
+  int64_t dim_feedforward = 2048;
+  double dropout = 0.1;
+  std::string activation = "relu";  // "relu" or "gelu"
+  double layer_norm_eps = 1e-5;
+  bool batch_first = false;
+  bool norm_first = false;
+  bool bias = true;
+};
+
+// What Transformer::forward takes beside src and tgt, in PyTorch's keyword order.
+struct TransformerForwardOptions {
+  Tensor src_mask{};
+  Tensor tgt_mask{};
+  Tensor memory_mask{};
+  Tensor src_key_padding_mask{};
+  Tensor tgt_key_padding_mask{};
+  Tensor memory_key_padding_mask{};
+  bool src_is_causal = false;
+  bool tgt_is_causal = false;
+  bool memory_is_causal = false;
+};
+
+// PyTorch's nn.Transformer: encoder (TransformerEncoder with a final LayerNorm) and decoder
+// (TransformerDecoder, final LayerNorm), every weight of 2 or more dims then drawn again by
+// xavier_uniform_ as PyTorch's _reset_parameters does. No custom encoder or decoder.
+class Transformer : public Module {
+ public:
+  explicit Transformer(TransformerOptions options = {});
+  // src [S, N, E] and tgt [T, N, E] ([N, S, E] / [N, T, E] with batch_first; unbatched [S, E]
+  // and [T, E]) -> [T, N, E]: decoder(tgt, encoder(src)).
+  Tensor forward(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options = {});
+  Tensor operator()(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options = {}) {
+    return forward(src, tgt, options);
+  }
+  Tensor forward(const Tensor& src) override;  // an error: the model needs tgt too
+  using Module::operator();
+  static Tensor generate_square_subsequent_mask(int64_t size, TensorOptions options = {}) {
+    return nn::generate_square_subsequent_mask(size, options);
+  }
+
+  const TransformerOptions options;
+  std::shared_ptr<TransformerEncoder> encoder;
+  std::shared_ptr<TransformerDecoder> decoder;
 };
 
 }  // namespace ember::nn

@@ -3,9 +3,9 @@
 // autograd::grad, and anomaly mode.
 #include <gtest/gtest.h>
 
-#include <cmath>
-
 #include <ember/ember.h>
+
+#include <cmath>
 
 #include "autograd/engine.h"
 #include "support/helpers.h"
@@ -222,7 +222,7 @@ TEST(Engine, InPlaceOpOnItsOwnOperandIsCaughtAtBackward) {
   expect_values(x.grad(), {6, 4});
 }
 
-// A chain of 200,000 nodes: freeing it (and backward through it) must not recurse once per
+// Chains of 200,000 nodes: freeing them (and backward through them) must not recurse once per
 // node (Note [Destroying a graph without recursion]); a shared node stays for its other owner.
 TEST(Engine, LongChainsAreFreedWithoutRecursion) {
   const Tensor x = ones({2}, TensorOptions().requires_grad(true));
@@ -241,6 +241,16 @@ TEST(Engine, LongChainsAreFreedWithoutRecursion) {
   for (int i = 0; i < 200000; ++i) z = z * 1.0;
   z.sum().backward();
   expect_values(x.grad(), {2, 2});
+  {  // two edges to the same node (y + y), and tensor hooks holding the step before
+    Tensor y = x * 1.0;
+    for (int i = 0; i < 200000; ++i) y = y + y;
+    Tensor w = x * 1.0;
+    for (int i = 0; i < 200000; ++i) {
+      const Tensor before = w;
+      w = w + 1.0;
+      w.register_hook([before](const Tensor& g) { return g; });
+    }
+  }
 }
 
 }  // namespace

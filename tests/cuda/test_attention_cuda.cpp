@@ -1,7 +1,7 @@
 // scaled_dot_product_attention and nn::MultiheadAttention on CUDA against the CPU: the
 // function's values and gradients in float64 and float32 (cuBLAS without TF32), masks, causal
 // and grouped heads, a query row without keys, dropout on the device; the module's outputs,
-// weights and parameters' gradients in float64. Skipped without a GPU.
+// weights and parameters' gradients in float64; nn::Transformer. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -97,6 +97,43 @@ TEST(CudaAttention, MultiheadAttentionMatchesTheCpu) {
       testing::expect_same(pc[i].second.grad(), pg[i].second.grad(), 1e-12);
     }
   }
+}
+
+// nn::Transformer (encoder, decoder, their norms) on CUDA: values and the gradients of src, tgt
+// and the masks' consumers, float64, masks made on the CPU and moved.
+TEST(CudaAttention, TransformerMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const NoMatmulTf32 full_float32;
+  manual_seed(23);
+  nn::Transformer cpu({.d_model = 8,
+                       .nhead = 2,
+                       .num_encoder_layers = 2,
+                       .num_decoder_layers = 2,
+                       .dim_feedforward = 16,
+                       .dropout = 0.0,
+                       .norm_first = true});
+  manual_seed(23);
+  nn::Transformer gpu({.d_model = 8,
+                       .nhead = 2,
+                       .num_encoder_layers = 2,
+                       .num_decoder_layers = 2,
+                       .dim_feedforward = 16,
+                       .dropout = 0.0,
+                       .norm_first = true});
+  cpu.to(kFloat64);
+  gpu.to(kFloat64);
+  gpu.to(Device::cuda(0));
+  const Tensor causal = nn::generate_square_subsequent_mask(4, TensorOptions(kFloat64));
+  const Tensor padding = randn({3, 6}) > 1.0;
+  expect_cuda_matches_cpu({randn({6, 3, 8}, kFloat64), randn({4, 3, 8}, kFloat64)}, [&](const std::vector<Tensor>& t) {
+    const bool on_gpu = t[0].is_cuda();
+    nn::Transformer& model = on_gpu ? gpu : cpu;
+    const Device device = t[0].device();
+    return model(t[0], t[1],
+                 {.tgt_mask = causal.to(device),
+                  .src_key_padding_mask = padding.to(device),
+                  .memory_key_padding_mask = padding.to(device)});
+  });
 }
 
 }  // namespace

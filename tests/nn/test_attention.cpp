@@ -20,6 +20,7 @@ namespace F = nn::functional;
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_report;
 using ember::testing::Report;
+using ember::testing::set_params;
 using ember::testing::wave_at;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -27,15 +28,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 Tensor bool_tensor(const std::vector<bool>& values, const Dims& shape) {
   std::vector<double> numbers(values.begin(), values.end());
   return tensor(numbers).reshape(shape).to(kBool);
-}
-
-// The Python's set_params: the i-th parameter (named_parameters' order, PyTorch's) is
-// ar(shape, 0.5 * (i + 1), 0.4).
-void set_params(nn::Module& m) {
-  m.to(kFloat64);
-  NoGradGuard no_grad;
-  int i = 0;
-  for (auto& [name, p] : m.named_parameters()) p.copy_(wave_at(p.sizes(), 0.5 * ++i, 0.4));
 }
 
 TEST(ScaledDotProductAttention, MasksScaleCausalAndGroupedHeadsMatchTheMathBackend) {

@@ -15,6 +15,7 @@ namespace ember {
 namespace {
 
 using ember::testing::expect_report;
+using ember::testing::set_params;
 using ember::testing::wave_at;
 using nn::utils::rnn::pack_padded_sequence;
 using nn::utils::rnn::pack_sequence;
@@ -26,14 +27,6 @@ using nn::utils::rnn::unpad_sequence;
 
 std::vector<int64_t> ints(const Tensor& t) { return t.cpu().to(kInt64).to_vector<int64_t>(); }
 std::vector<double> values(const Tensor& t) { return t.cpu().to(kFloat64).contiguous().to_vector<double>(); }
-
-// The i-th parameter (PyTorch's order) is ar(shape, 0.5 * (i + 1), 0.4), as in test_rnn.
-void set_params(nn::Module& m) {
-  m.to(kFloat64);
-  NoGradGuard no_grad;
-  int i = 0;
-  for (auto& [name, p] : m.named_parameters()) p.copy_(wave_at(p.sizes(), 0.5 * ++i, 0.4));
-}
 
 TEST(PackedSequence, PackingAndPaddingMatchPyTorch) {
   // x = arange(12).reshape(4, 3): 3 sequences of lengths 2, 3, 2 (a tie: stably sorted).
@@ -80,6 +73,17 @@ TEST(PackedSequence, RoundTripsAndMoves) {
   const Tensor padded = pad_sequence(seqs, true);
   const std::vector<Tensor> unpadded = unpad_sequence(padded, ember::tensor<int64_t>({2, 5, 1, 5}), true);
   for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(testing::max_abs_diff(unpadded[i], seqs[i]), 0.0) << i;
+  // Lengths of any number type, as libtorch converts them; sequences converted to the first's
+  // dtype, as PyTorch copies them into its output.
+  EXPECT_EQ(
+      ints(pack_padded_sequence(padded, ember::tensor<float>({2.0f, 5.0f, 1.0f, 5.0f}), true, false).batch_sizes()),
+      (std::vector<int64_t>{4, 3, 2, 2, 2}));
+  const Tensor mixed = pad_sequence({ones({1, 2}, kFloat64), full({2, 2}, 2.0, kInt64)});
+  EXPECT_EQ(mixed.dtype(), kFloat64);
+  EXPECT_EQ(values(mixed), (std::vector<double>{1, 1, 2, 2, 0, 0, 2, 2}));
+  // unpad_sequence gives copies: writing one leaves the padded input alone.
+  Tensor(unpadded[0]).fill_(7.0);
+  EXPECT_EQ(testing::max_abs_diff(padded.select(0, 0).narrow(0, 0, 2), seqs[0]), 0.0);
   // The constructor computes unsorted_indices from sorted_indices.
   const PackedSequence made(randn({3, 2}), ember::tensor<int64_t>({2, 1}), ember::tensor<int64_t>({1, 0}));
   EXPECT_EQ(ints(made.unsorted_indices()), (std::vector<int64_t>{1, 0}));
@@ -96,8 +100,12 @@ TEST(PackedSequence, BadInputNamesTheProblem) {
                      "Expected `len(lengths)` to be equal to batch_size, but got 2 (batch_size=3)");
   EXPECT_EMBER_ERROR(pack_padded_sequence(x, std::vector<int64_t>{5, 1, 1}),
                      "pack_padded_sequence: a length of 5 is longer than the padded input's 4 steps");
-  EXPECT_EMBER_ERROR(pack_padded_sequence(x, ember::tensor<float>({3.0f, 1.0f, 1.0f})),
-                     "'lengths' argument should be a 1D CPU int64 tensor, but got 1D cpu float32 tensor");
+  EXPECT_EMBER_ERROR(pack_padded_sequence(x, std::vector<int64_t>{1, -1, 0}),
+                     "Length of all samples has to be greater than 0");  // checked before the order
+  EXPECT_EMBER_ERROR(pack_padded_sequence(x, ember::tensor<int64_t>({3, 1, 1}) > 0),
+                     "'lengths' argument should be a 1D CPU int64 tensor, but got 1D cpu bool tensor");
+  EXPECT_EMBER_ERROR(pack_padded_sequence(x, ember::tensor<int64_t>({3, 1, 1}).reshape({1, 3})),
+                     "'lengths' argument should be a 1D CPU int64 tensor, but got 2D cpu int64 tensor");
   EXPECT_EMBER_ERROR(pack_padded_sequence(zeros({4, 0}), std::vector<int64_t>{}), "Cannot pack empty tensors.");
   EXPECT_EMBER_ERROR(pack_padded_sequence(zeros({4}), std::vector<int64_t>{4}),
                      "pack_padded_sequence: expected input of at least 2 dimensions");
@@ -109,8 +117,6 @@ TEST(PackedSequence, BadInputNamesTheProblem) {
   EXPECT_EMBER_ERROR(pad_sequence({zeros({2, 3}), zeros({2, 4})}),
                      "pad_sequence: every sequence must be [L, *] with the first's trailing shape [3], but sequence 1 "
                      "is [2, 4]");
-  EXPECT_EMBER_ERROR(pad_sequence({zeros({2, 3}), zeros({2, 3}, kFloat64)}),
-                     "pad_sequence: expected every sequence of dtype float32, but sequence 1 is float64");
   EXPECT_EMBER_ERROR(PackedSequence(zeros({4, 2}), ember::tensor<int64_t>({2, 1})),
                      "PackedSequence: batch_sizes sum to 3 steps, but data has 4 rows");
   EXPECT_EMBER_ERROR(PackedSequence(zeros({3, 2}), ember::tensor<int64_t>({1, 2})),
@@ -266,6 +272,14 @@ TEST(PackedSequence, PackedCallsRunHooksAndCheckStates) {
   EXPECT_EQ(lstm(randn({6, 2, 3})).sizes(), (Dims{6, 2, 4}));  // a padded call after the error
   EXPECT_EMBER_ERROR(lstm.forward_with_packed_input(PackedSequence(randn({5, 2}), p.batch_sizes())),
                      "input.size(-1) must be equal to input_size. Expected 3, got 2");
+  EXPECT_EMBER_ERROR(lstm.forward_with_packed_input(PackedSequence(randn({5, 2, 3}), p.batch_sizes())),
+                     "input must have 2 dimensions, got 3");
+  // An unsorted batch: the state's shape is checked before it is put in packed order.
+  const PackedSequence unsorted = pack_sequence({randn({2, 3}), randn({3, 3})}, false);
+  EXPECT_EMBER_ERROR(lstm.forward_with_packed_input(unsorted, {randn({1, 3, 4}), randn({1, 3, 4})}),
+                     "Expected hidden[0] size (1, 2, 4), got [1, 3, 4]");
+  EXPECT_EMBER_ERROR(lstm.forward_with_packed_input(unsorted, {randn({1, 2, 4}), randn({2, 4})}),
+                     "Expected hidden[1] size (1, 2, 4), got [2, 4]");
   {
     NoGradGuard no_grad;
     const int64_t before = autograd::saved_tensor_stats().current_bytes;
@@ -273,6 +287,65 @@ TEST(PackedSequence, PackedCallsRunHooksAndCheckStates) {
     EXPECT_FALSE(out.data().requires_grad());
     EXPECT_EQ(autograd::saved_tensor_stats().current_bytes, before);
   }
+}
+
+// A hook that calls the same module (plainly, with states, or packed) gets its own states and
+// leaves the outer call's alone: the outer call's results are those of a call without hooks.
+TEST(PackedSequence, HooksCallingTheSameModuleLeaveTheOuterCallAlone) {
+  manual_seed(24);
+  nn::LSTM lstm(3, 4);
+  const Tensor x = randn({5, 2, 3}), h0 = randn({1, 2, 4}), c0 = randn({1, 2, 4});
+  const PackedSequence p = pack_sequence({randn({2, 3}), randn({4, 3}), randn({1, 3})}, false);
+  const auto [out_plain, state_plain] = lstm(x, {h0, c0});
+  const auto [packed_plain, packed_state_plain] =
+      lstm.forward_with_packed_input(p, {h0.narrow(1, 0, 1).repeat({1, 3, 1}), c0.narrow(1, 0, 1).repeat({1, 3, 1})});
+  // The hooks call the module again (plainly, packed, with states of their own); `inside` keeps
+  // the inner calls from running the hooks in turn.
+  int inner_calls = 0;
+  bool inside = false;
+  auto pre = lstm.register_forward_pre_hook([&](nn::Module& m, const Tensor& in) {
+    if (inside) return in;
+    inside = true;
+    ++inner_calls;
+    nn::LSTM& same = static_cast<nn::LSTM&>(m);
+    if (in.dim() == 3) same(in);
+    same.forward_with_packed_input(p);
+    inside = false;
+    return in;
+  });
+  auto post = lstm.register_forward_hook([&](nn::Module& m, const Tensor&, const Tensor&) {
+    if (inside) return;
+    inside = true;
+    static_cast<nn::LSTM&>(m).forward(x.narrow(0, 0, 2), {h0, c0});
+    inside = false;
+  });
+  const auto [out, state] = lstm(x, {h0, c0});
+  EXPECT_EQ(testing::max_abs_diff(out, out_plain), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(std::get<0>(state), std::get<0>(state_plain)), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(std::get<1>(state), std::get<1>(state_plain)), 0.0);
+  const auto [packed, packed_state] =
+      lstm.forward_with_packed_input(p, {h0.narrow(1, 0, 1).repeat({1, 3, 1}), c0.narrow(1, 0, 1).repeat({1, 3, 1})});
+  EXPECT_EQ(testing::max_abs_diff(packed.data(), packed_plain.data()), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(std::get<0>(packed_state), std::get<0>(packed_state_plain)), 0.0);
+  EXPECT_EQ(inner_calls, 2);
+  pre.remove();
+  post.remove();
+  // A cell whose forward hook steps the same cell: the outer c' comes back.
+  nn::LSTMCell cell(3, 4);
+  const auto [h_plain, c_plain] = cell(x.select(0, 0), {h0.select(0, 0), c0.select(0, 0)});
+  inside = false;
+  auto cell_hook = cell.register_forward_hook([&](nn::Module& m, const Tensor& in, const Tensor&) {
+    if (inside) return;
+    inside = true;
+    static_cast<nn::LSTMCell&>(m)(in);
+    static_cast<nn::LSTMCell&>(m)(in, {c0.select(0, 0), h0.select(0, 0)});
+    inside = false;
+  });
+  const auto [h, c] = cell(x.select(0, 0), {h0.select(0, 0), c0.select(0, 0)});
+  ASSERT_TRUE(c.defined());
+  EXPECT_EQ(testing::max_abs_diff(h, h_plain), 0.0);
+  EXPECT_EQ(testing::max_abs_diff(c, c_plain), 0.0);
+  cell_hook.remove();
 }
 
 }  // namespace

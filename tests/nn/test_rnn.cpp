@@ -15,15 +15,8 @@ namespace {
 
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_report;
+using ember::testing::set_params;
 using ember::testing::wave_at;
-
-// The i-th parameter (PyTorch's order) is ar(shape, 0.5 * (i + 1), 0.4).
-void set_params(nn::Module& m) {
-  m.to(kFloat64);
-  NoGradGuard no_grad;
-  int i = 0;
-  for (auto& [name, p] : m.named_parameters()) p.copy_(wave_at(p.sizes(), 0.5 * ++i, 0.4));
-}
 
 std::vector<std::string> names_of(const nn::Module& m) {
   std::vector<std::string> names;

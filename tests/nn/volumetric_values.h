@@ -1,6 +1,6 @@
-// What the tests checked against PyTorch's values share (the 3-D family, attention): the wave
-// inputs the values were computed from, and PyTorch's report of a result (sum, cos-weighted
-// sum, picked elements).
+// What the tests checked against PyTorch's values share (the 3-D family, attention, recurrent
+// layers): the wave inputs and parameters the values were computed from, and PyTorch's report
+// of a result (sum, cos-weighted sum, picked elements).
 #pragma once
 #include <gtest/gtest.h>
 
@@ -13,12 +13,19 @@ namespace ember::testing {
 
 // sin(0.37 * i + phase) * scale over `shape`, float64: the Python's ar(shape, phase, scale).
 inline Tensor wave_at(const Dims& shape, double phase, double scale = 1.0) {
-  return ember::sin(arange(shape_numel(shape), TensorOptions(kFloat64)).mul(0.37).add(phase))
-      .mul(scale)
-      .reshape(shape);
+  return ember::sin(arange(shape_numel(shape), TensorOptions(kFloat64)).mul(0.37).add(phase)).mul(scale).reshape(shape);
 }
 // sin(0.37 * i) over `shape`: the Python's ar(*shape) = (torch.arange(n) * 0.37).sin().
 inline Tensor wave(const Dims& shape) { return wave_at(shape, 0.0); }
+
+// The Python's set_params: the module in float64, its i-th parameter (named_parameters' order,
+// PyTorch's) ar(shape, 0.5 * (i + 1), 0.4).
+inline void set_params(nn::Module& m) {
+  m.to(kFloat64);
+  NoGradGuard no_grad;
+  int i = 0;
+  for (auto& [name, p] : m.named_parameters()) p.copy_(wave_at(p.sizes(), 0.5 * ++i, 0.4));
+}
 
 // PyTorch's report of a result: its sum, its sum weighted by cos(i), and picked elements.
 struct Report {
