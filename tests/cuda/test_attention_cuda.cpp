@@ -104,22 +104,17 @@ TEST(CudaAttention, MultiheadAttentionMatchesTheCpu) {
 TEST(CudaAttention, TransformerMatchesTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const NoMatmulTf32 full_float32;
+  const nn::TransformerOptions options{.d_model = 8,
+                                       .nhead = 2,
+                                       .num_encoder_layers = 2,
+                                       .num_decoder_layers = 2,
+                                       .dim_feedforward = 16,
+                                       .dropout = 0.0,
+                                       .norm_first = true};
   manual_seed(23);
-  nn::Transformer cpu({.d_model = 8,
-                       .nhead = 2,
-                       .num_encoder_layers = 2,
-                       .num_decoder_layers = 2,
-                       .dim_feedforward = 16,
-                       .dropout = 0.0,
-                       .norm_first = true});
+  nn::Transformer cpu(options);
   manual_seed(23);
-  nn::Transformer gpu({.d_model = 8,
-                       .nhead = 2,
-                       .num_encoder_layers = 2,
-                       .num_decoder_layers = 2,
-                       .dim_feedforward = 16,
-                       .dropout = 0.0,
-                       .norm_first = true});
+  nn::Transformer gpu(options);
   cpu.to(kFloat64);
   gpu.to(kFloat64);
   gpu.to(Device::cuda(0));
