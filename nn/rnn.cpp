@@ -4,12 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <numeric>
 #include <sstream>
 #include <utility>
 
-#include "autograd/function_node.h"
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/logging.h"
@@ -348,20 +346,20 @@ std::string RNNBase::eval_mode_effect() const {
   return os.str();
 }
 
-RNN::RNN(int64_t in, int64_t hidden, RNNOptions o)
-    : RNNBase("RNN", rnn_mode(o.nonlinearity), in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout,
-              o.bidirectional, 0) {}
-
-std::tuple<Tensor, Tensor> RNN::forward(const Tensor& input, const Tensor& hx) {
+std::tuple<Tensor, Tensor> SingleStateRNNBase::forward(const Tensor& input, const Tensor& hx) {
   const auto [output, h_n, unused] = call(input, hx, Tensor());
   return {output, h_n};
 }
 
-std::tuple<utils::rnn::PackedSequence, Tensor> RNN::forward_with_packed_input(const utils::rnn::PackedSequence& input,
-                                                                              const Tensor& hx) {
+std::tuple<utils::rnn::PackedSequence, Tensor> SingleStateRNNBase::forward_with_packed_input(
+    const utils::rnn::PackedSequence& input, const Tensor& hx) {
   const auto [output, h_n, unused] = call_packed(input, hx, Tensor());
   return {output, h_n};
 }
+
+RNN::RNN(int64_t in, int64_t hidden, RNNOptions o)
+    : SingleStateRNNBase("RNN", rnn_mode(o.nonlinearity), in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout,
+                         o.bidirectional, 0) {}
 
 LSTM::LSTM(int64_t in, int64_t hidden, LSTMOptions o)
     : RNNBase("LSTM", Mode::Lstm, in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout, o.bidirectional,
@@ -384,18 +382,8 @@ std::tuple<utils::rnn::PackedSequence, std::tuple<Tensor, Tensor>> LSTM::forward
 }
 
 GRU::GRU(int64_t in, int64_t hidden, GRUOptions o)
-    : RNNBase("GRU", Mode::Gru, in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout, o.bidirectional, 0) {}
-
-std::tuple<Tensor, Tensor> GRU::forward(const Tensor& input, const Tensor& hx) {
-  const auto [output, h_n, unused] = call(input, hx, Tensor());
-  return {output, h_n};
-}
-
-std::tuple<utils::rnn::PackedSequence, Tensor> GRU::forward_with_packed_input(const utils::rnn::PackedSequence& input,
-                                                                              const Tensor& hx) {
-  const auto [output, h_n, unused] = call_packed(input, hx, Tensor());
-  return {output, h_n};
-}
+    : SingleStateRNNBase("GRU", Mode::Gru, in, hidden, o.num_layers, o.bias, o.batch_first, o.dropout, o.bidirectional,
+                         0) {}
 
 // ---------------------------------------------------------------- cells
 RNNCellBase::RNNCellBase(std::string type_name, Mode m, int64_t in, int64_t hidden, bool with_bias)

@@ -114,10 +114,9 @@ class RNNBase : public Module {
   detail::StatefulCalls calls_;
 };
 
-// Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
-class RNN : public RNNBase {
+// The layers whose state is h alone (RNN, GRU): (output, h_n) from input and h0.
+class SingleStateRNNBase : public RNNBase {
  public:
-  RNN(int64_t input_size, int64_t hidden_size, RNNOptions options = {});
   // (output [L, N, directions * H], h_n [layers * directions, N, H]); hx undefined: zeros.
   std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx);
   std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
@@ -126,6 +125,15 @@ class RNN : public RNNBase {
                                                                            const Tensor& hx = {});
   using RNNBase::forward;
   using RNNBase::operator();
+
+ protected:
+  using RNNBase::RNNBase;
+};
+
+// Elman RNN: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
+class RNN : public SingleStateRNNBase {
+ public:
+  RNN(int64_t input_size, int64_t hidden_size, RNNOptions options = {});
 };
 
 // LSTM, gates i, f, g, o: c' = f * c + i * g, h' = o * tanh(c') (then W_hr with proj_size).
@@ -144,15 +152,9 @@ class LSTM : public RNNBase {
 };
 
 // GRU, gates r, z, n: n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)), h' = (1 - z) * n + z * h.
-class GRU : public RNNBase {
+class GRU : public SingleStateRNNBase {
  public:
   GRU(int64_t input_size, int64_t hidden_size, GRUOptions options = {});
-  std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& hx);
-  std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& hx) { return forward(input, hx); }
-  std::tuple<utils::rnn::PackedSequence, Tensor> forward_with_packed_input(const utils::rnn::PackedSequence& input,
-                                                                           const Tensor& hx = {});
-  using RNNBase::forward;
-  using RNNBase::operator();
 };
 
 // One step of the layers above: weight_ih [gates * H, in], weight_hh [gates * H, H], bias_ih,
