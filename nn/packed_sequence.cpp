@@ -109,9 +109,14 @@ PackedSequence::PackedSequence(Tensor data, Tensor batch_sizes, Tensor sorted_in
   unsorted_indices_ = check_permutation(unsorted_indices_, "unsorted_indices");
 }
 
-std::vector<int64_t> PackedSequence::batch_size_values() const { return batch_sizes_.to_vector<int64_t>(); }
+std::vector<int64_t> PackedSequence::batch_size_values() const {
+  return batch_sizes_.defined() ? batch_sizes_.to_vector<int64_t>() : std::vector<int64_t>{};
+}
 
-int64_t PackedSequence::batch_size() const { return batch_sizes_.numel() > 0 ? batch_size_values()[0] : 0; }
+int64_t PackedSequence::batch_size() const {
+  const std::vector<int64_t> sizes = batch_size_values();
+  return sizes.empty() ? 0 : sizes.front();
+}
 
 PackedSequence PackedSequence::with_data(Tensor data) const {
   EMBER_CHECK(data.defined() && data.dim() >= 1 && data.size(0) == data_.size(0),

@@ -84,6 +84,9 @@ TEST(PackedSequence, RoundTripsAndMoves) {
   // unpad_sequence gives copies: writing one leaves the padded input alone.
   Tensor(unpadded[0]).fill_(7.0);
   EXPECT_EQ(testing::max_abs_diff(padded.select(0, 0).narrow(0, 0, 2), seqs[0]), 0.0);
+  // An empty PackedSequence (default-constructed) has no batch.
+  EXPECT_FALSE(PackedSequence().defined());
+  EXPECT_EQ(PackedSequence().batch_size(), 0);
   // The constructor computes unsorted_indices from sorted_indices.
   const PackedSequence made(randn({3, 2}), ember::tensor<int64_t>({2, 1}), ember::tensor<int64_t>({1, 0}));
   EXPECT_EQ(ints(made.unsorted_indices()), (std::vector<int64_t>{1, 0}));
