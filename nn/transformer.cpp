@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "core/grad_mode.h"
 #include "nn/functional/basic.h"
 #include "nn/init.h"
 
@@ -39,12 +38,13 @@ template <typename Layer>
 void add_copies(const Layer& layer, int64_t count, ModuleList& layers) {
   const StateDict weights = layer.state_dict();
   const Tensor& sample = layer.self_attn->out_proj->weight;  // the layer's dtype and device
+  const auto from = layer.parameters();
   for (int64_t i = 0; i < count; ++i) {
     auto copy = std::make_shared<Layer>(layer.d_model, layer.nhead, layer.options);
     copy->to(sample.dtype());
     copy->to(sample.device());
     copy->load_state_dict(weights);
-    const auto from = layer.parameters(), to = copy->parameters();
+    const auto to = copy->parameters();
     for (size_t k = 0; k < to.size(); ++k) Tensor(to[k]).requires_grad_(from[k].requires_grad());  // frozen stays
     copy->train(layer.is_training());
     layers.push_back(copy);

@@ -13,6 +13,7 @@
 namespace ember {
 namespace {
 
+using ember::testing::cos_weights;
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_report;
 using ember::testing::set_params;
@@ -22,10 +23,6 @@ std::vector<std::string> names_of(const nn::Module& m) {
   std::vector<std::string> names;
   for (const auto& [name, p] : m.named_parameters()) names.push_back(name);
   return names;
-}
-
-Tensor cos_weights(const Tensor& t) {
-  return ember::cos(arange(t.numel(), TensorOptions(kFloat64))).reshape(t.sizes());
 }
 
 TEST(LSTM, TwoBidirectionalLayersMatchPyTorchValuesAndGradients) {

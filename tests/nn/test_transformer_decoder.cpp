@@ -15,16 +15,13 @@
 namespace ember {
 namespace {
 
+using ember::testing::cos_weights;
 using ember::testing::expect_report;
 using ember::testing::set_params;
 using ember::testing::wave_at;
 
 Tensor bool_mask(const std::vector<int>& values, const Dims& shape) {
   return tensor(std::vector<double>(values.begin(), values.end())).reshape(shape).to(kBool);
-}
-
-Tensor cos_weights(const Tensor& t) {
-  return ember::cos(arange(t.numel(), TensorOptions(kFloat64))).reshape(t.sizes());
 }
 
 std::vector<std::string> names_of(const nn::Module& m) {

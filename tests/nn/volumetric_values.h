@@ -18,6 +18,11 @@ inline Tensor wave_at(const Dims& shape, double phase, double scale = 1.0) {
 // sin(0.37 * i) over `shape`: the Python's ar(*shape) = (torch.arange(n) * 0.37).sin().
 inline Tensor wave(const Dims& shape) { return wave_at(shape, 0.0); }
 
+// cos(i) over t's shape, float64: the weights of PyTorch's weighted sum (the Python's cosw).
+inline Tensor cos_weights(const Tensor& t) {
+  return ember::cos(arange(t.numel(), TensorOptions(kFloat64))).reshape(t.sizes());
+}
+
 // The Python's set_params: the module in float64, its i-th parameter (named_parameters' order,
 // PyTorch's) ar(shape, 0.5 * (i + 1), 0.4).
 inline void set_params(nn::Module& m) {
@@ -37,8 +42,7 @@ struct Report {
 inline void expect_report(const Tensor& out, const Report& want, double tol = 1e-12) {
   ASSERT_EQ(out.sizes(), want.shape);
   EXPECT_NEAR(out.sum().item<double>(), want.sum, tol);
-  const Tensor weights = ember::cos(arange(out.numel(), TensorOptions(kFloat64))).reshape(out.sizes());
-  EXPECT_NEAR((out.to(kFloat64) * weights).sum().item<double>(), want.weighted, tol);
+  EXPECT_NEAR((out.to(kFloat64) * cos_weights(out)).sum().item<double>(), want.weighted, tol);
   const auto v = out.to_vector<double>();
   for (const auto& [i, value] : want.picks) EXPECT_NEAR(v[i], value, tol) << "at " << i;
 }
