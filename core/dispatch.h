@@ -248,8 +248,12 @@ struct DeviceOps {
                            const Tensor& save_mean, const Tensor& save_invstd);
   // Eval: the same formula with running_mean/running_var ([C], x's dtype) in place of the
   // batch statistics. out may be x itself (the consuming forward normalizes in place).
+  // save_mean/save_invstd ([C], x's dtype), written only when defined (only when autograd
+  // records): a copy of running_mean and 1 / sqrt(running_var + eps), what backward reads;
+  // in the same launch as the normalisation where the device can.
   void (*batch_norm_eval)(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                          const Tensor& bias, double eps, const Tensor& out);
+                          const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
+                          const Tensor& save_invstd);
   // Gradients of either forward for x, weight and bias (each written when defined);
   // mean/invstd are the saved batch statistics (training) or the running ones (eval).
   // grad_x may be grad itself where batch_norm_backward_in_place is set (Note [Gradients

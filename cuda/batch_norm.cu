@@ -73,11 +73,20 @@ __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* inv
   if (i < total) normalize_element(x, out, mean, invstd, w, b, s, total <= INT32_MAX, i);
 }
 
+// Threads [0, total) normalise an element each; threads [0, C) also save their channel's
+// statistics when autograd records (save_mean/save_invstd non-null): one launch either way.
 template <typename T>
 __global__ void normalize_eval_kernel(const T* x, T* out, const T* mean, const T* var, T eps, const T* w, const T* b,
-                                      Shape s, int64_t total) {
+                                      Shape s, int64_t total, T* save_mean, T* save_invstd) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) normalize_eval_element(x, out, mean, var, eps, w, b, s, total <= INT32_MAX, i);
+  if (i < s.C) save_eval_stats(mean, var, eps, save_mean, save_invstd, i);
+}
+
+template <typename T>
+__global__ void eval_stats_kernel(const T* mean, const T* var, T eps, T* save_mean, T* save_invstd, int64_t C) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c < C) save_eval_stats(mean, var, eps, save_mean, save_invstd, c);
 }
 
 template <typename T>
@@ -95,8 +104,8 @@ __global__ void backward_finalize_kernel(const double* partial, int64_t groups, 
 }
 
 template <typename T>
-__global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T* invstd, const T* w,
-                                  const T* mean_g, const T* coef, T* gx, Shape s, int64_t total) {
+__global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T* invstd, const T* w, const T* mean_g,
+                                  const T* coef, T* gx, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) grad_input_element(g, x, mean, invstd, w, mean_g, coef, gx, s, total <= INT32_MAX, i);
 }
@@ -200,20 +209,39 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   if (!blend_in_kernel) native::blend_running_stats(mean, var, running_mean, running_var, factor, s.N * s.S);
 }
 
-void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, double eps, const Tensor& out_in) {
-  if (cudnn_batch_norm_eval(x_in, running_mean, running_var, eps, weight, bias, out_in)) return;
-  const Tensor x = kernel_x(x_in), out = out_in.is_same(x_in) ? x : output_like_x(out_in, x);
-  const int64_t total = x.numel();
-  if (total == 0) return;
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {  // one launch: invstd in each thread
+void batch_norm_eval_stats(const Tensor& mean, const Tensor& var, double eps, const Tensor& save_mean,
+                           const Tensor& save_invstd) {
+  const int64_t C = var.numel();
+  if (C == 0 || (!save_mean.defined() && !save_invstd.defined())) return;
+  visit_floating(var.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    normalize_eval_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), running_mean.data_ptr<T>(), running_var.data_ptr<T>(),
-        static_cast<T>(eps), cdata<T>(weight), cdata<T>(bias), shape_of(x), total);
+    eval_stats_kernel<T><<<blocks_for(C), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        mean.data_ptr<T>(), var.data_ptr<T>(), static_cast<T>(eps), mdata<T>(save_mean), mdata<T>(save_invstd), C);
     EMBER_CUDA_LAUNCH_CHECK();
   });
-  write_back(out, out_in);
+}
+
+void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                     const Tensor& bias, double eps, const Tensor& out_in, const Tensor& save_mean,
+                     const Tensor& save_invstd) {
+  if (cudnn_batch_norm_eval(x_in, running_mean, running_var, eps, weight, bias, out_in, save_invstd)) {
+    batch_norm_eval_stats(running_mean, running_var, eps, save_mean, Tensor());
+    return;
+  }
+  const Tensor x = kernel_x(x_in), out = out_in.is_same(x_in) ? x : output_like_x(out_in, x);
+  const int64_t total = x.numel();
+  const Shape s = shape_of(x);
+  // An empty x still saves its statistics: threads for max(total, C).
+  const int64_t threads = total > s.C ? total : s.C;
+  if (threads == 0 || (total == 0 && !save_mean.defined() && !save_invstd.defined())) return;
+  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {  // one launch: invstd in each thread
+    using T = typename decltype(tag)::type;
+    normalize_eval_kernel<T><<<blocks_for(threads), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<T>(), out.data_ptr<T>(), running_mean.data_ptr<T>(), running_var.data_ptr<T>(), static_cast<T>(eps),
+        cdata<T>(weight), cdata<T>(bias), s, total, mdata<T>(save_mean), mdata<T>(save_invstd));
+    EMBER_CUDA_LAUNCH_CHECK();
+  });
+  if (total > 0) write_back(out, out_in);
 }
 
 void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,

@@ -146,6 +146,14 @@ EMBER_HD_INLINE void normalize_eval_element(const T* x, T* out, const T* mean, c
   out[i] = bn::normalize(x[i], mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0));
 }
 
+// Channel c's statistics an eval forward saves for backward when autograd records (either
+// pointer may be null): a copy of the running mean, and the running variance's invstd.
+template <typename T>
+EMBER_HD_INLINE void save_eval_stats(const T* mean, const T* var, T eps, T* save_mean, T* save_invstd, int64_t c) {
+  if (save_mean) save_mean[c] = mean[c];
+  if (save_invstd) save_invstd[c] = bn::invstd(var[c], eps);
+}
+
 // Channel c: gw, gb, and the coefficients of grad_input, from the partials in group order.
 template <typename T>
 EMBER_HD_INLINE void backward_finalize(const double* partial, int64_t groups, const T* invstd, bool training, T* gw,
@@ -165,8 +173,7 @@ EMBER_HD_INLINE void backward_finalize(const double* partial, int64_t groups, co
 
 template <typename T>
 EMBER_HD_INLINE void grad_input_element(const T* g, const T* x, const T* mean, const T* invstd, const T* w,
-                                        const T* mean_g, const T* coef, T* gx, const Shape& s, bool narrow,
-                                        int64_t i) {
+                                        const T* mean_g, const T* coef, T* gx, const Shape& s, bool narrow, int64_t i) {
   const int64_t c = channel_of(i, s, narrow);
   gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
 }

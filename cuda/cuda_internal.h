@@ -133,19 +133,25 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
                       const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
                       const Tensor& save_invstd);
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, double eps, const Tensor& out);
+                     const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
+                     const Tensor& save_invstd);
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);
 // Batch norm through cuDNN graphs (cudnn_batch_norm.cpp), tried first by batch_norm.cu's
 // kernels above: true when cuDNN did the work, false (nothing done) when it does not take
 // the case. save_mean/save_invstd must be defined; backward is training mode only; eval
-// computes invstd from var unless cuDNN has already declined the case.
+// computes invstd from var (into save_invstd when defined) unless cuDNN has already declined
+// the case.
 bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                             const Tensor& running_var, double factor, double eps, const Tensor& out,
                             const Tensor& save_mean, const Tensor& save_invstd);
 bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, double eps, const Tensor& weight,
-                           const Tensor& bias, const Tensor& out);
+                           const Tensor& bias, const Tensor& out, const Tensor& save_invstd);
+// One launch, a thread per channel: save_mean = mean and save_invstd = 1 / sqrt(var + eps)
+// (either may be undefined), for cuDNN's eval graph and what an eval forward saves.
+void batch_norm_eval_stats(const Tensor& mean, const Tensor& var, double eps, const Tensor& save_mean,
+                           const Tensor& save_invstd);
 bool cudnn_batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                                const Tensor& weight, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b);
 // After a cuDNN training forward: running = (1 - factor) running + factor batch for the

@@ -44,8 +44,8 @@ constexpr const char* kOpNames[] = {"batch_norm", "batch_norm (eval)", "batch_no
 // Variant-pack uids. The scalar kEps is a float passed by value with each execute, so a
 // graph serves every eps.
 enum Uid : int64_t { kX = 1, kY, kScale, kBias, kMean, kInvStd, kDy, kDx, kDscale, kDbias, kEps };
-constexpr const char* kNames[] = {"", "x", "y", "scale", "bias", "mean", "inv_variance", "dy", "dx", "dscale", "dbias",
-                                  "epsilon"};
+constexpr const char* kNames[] = {"",   "x",  "y",      "scale", "bias",   "mean", "inv_variance",
+                                  "dy", "dx", "dscale", "dbias", "epsilon"};
 
 // One call: its op and its tensor operands by uid (x always).
 struct BnCall {
@@ -81,8 +81,14 @@ BnCall eval_call(const Tensor& x, const Tensor& y, const Tensor& mean, const Ten
 BnCall backward_call(const Tensor& grad, const Tensor& x, const Tensor& scale, const Tensor& mean, const Tensor& invstd,
                      const Tensor& dx, const Tensor& dscale, const Tensor& dbias) {
   BnCall call{BnOp::Backward};
-  call.bind(kDy, grad).bind(kX, x).bind(kScale, scale).bind(kMean, mean).bind(kInvStd, invstd).bind(kDx, dx)
-      .bind(kDscale, dscale).bind(kDbias, dbias);
+  call.bind(kDy, grad)
+      .bind(kX, x)
+      .bind(kScale, scale)
+      .bind(kMean, mean)
+      .bind(kInvStd, invstd)
+      .bind(kDx, dx)
+      .bind(kDscale, dscale)
+      .bind(kDbias, dbias);
   return call;
 }
 
@@ -132,18 +138,28 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detai
   const auto input = [&](Uid uid) { return graph.tensor(attributes(call, uid)); };
   const auto output = [&](const std::shared_ptr<fe::graph::Tensor_attributes>& t, Uid uid) {
     const fe::graph::Tensor_attributes a = attributes(call, uid);
-    t->set_output(true).set_uid(uid).set_data_type(a.get_data_type()).set_dim(a.get_dim()).set_stride(a.get_stride())
+    t->set_output(true)
+        .set_uid(uid)
+        .set_data_type(a.get_data_type())
+        .set_dim(a.get_dim())
+        .set_stride(a.get_stride())
         .set_alignment(a.get_alignment());
   };
   const auto scalar = [&](Uid uid) {
-    return graph.tensor(fe::graph::Tensor_attributes().set_name(kNames[uid]).set_uid(uid).set_dim({1}).set_stride({1})
-                            .set_data_type(fe::DataType_t::FLOAT).set_is_pass_by_value(true));
+    return graph.tensor(fe::graph::Tensor_attributes()
+                            .set_name(kNames[uid])
+                            .set_uid(uid)
+                            .set_dim({1})
+                            .set_stride({1})
+                            .set_data_type(fe::DataType_t::FLOAT)
+                            .set_is_pass_by_value(true));
   };
   switch (call.op) {
     case BnOp::Train: {
       auto eps = scalar(kEps);
-      const auto [y, mean, inv_variance, next_mean, next_var] = graph.batchnorm(
-          input(kX), input(kScale), input(kBias), fe::graph::Batchnorm_attributes().set_name("batch_norm").set_epsilon(eps));
+      const auto [y, mean, inv_variance, next_mean, next_var] =
+          graph.batchnorm(input(kX), input(kScale), input(kBias),
+                          fe::graph::Batchnorm_attributes().set_name("batch_norm").set_epsilon(eps));
       output(y, kY);
       output(mean, kMean);
       output(inv_variance, kInvStd);
@@ -156,18 +172,18 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detai
       break;
     case BnOp::Backward: {
       auto mean = input(kMean), inv_variance = input(kInvStd);
-      const auto [dx, dscale, dbias] = graph.batchnorm_backward(
-          input(kDy), input(kX), input(kScale),
-          fe::graph::Batchnorm_backward_attributes().set_name("batch_norm_backward")
-              .set_saved_mean_and_inv_variance(mean, inv_variance));
+      const auto [dx, dscale, dbias] =
+          graph.batchnorm_backward(input(kDy), input(kX), input(kScale),
+                                   fe::graph::Batchnorm_backward_attributes()
+                                       .set_name("batch_norm_backward")
+                                       .set_saved_mean_and_inv_variance(mean, inv_variance));
       output(dx, kDx);
       output(dscale, kDscale);
       output(dbias, kDbias);
       break;
     }
   }
-  const std::string failure =
-      cuda::detail::plan_graph(graph, target, false, false, bg->workspace, workspace_cap(call));
+  const std::string failure = cuda::detail::plan_graph(graph, target, false, false, bg->workspace, workspace_cap(call));
   if (!failure.empty()) throw std::runtime_error(failure);
   return bg;
 }
@@ -289,10 +305,10 @@ bool cudnn_batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor&
 }
 
 bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& var, double eps, const Tensor& weight,
-                           const Tensor& bias, const Tensor& out) {
+                           const Tensor& bias, const Tensor& out, const Tensor& save_invstd) {
   // In place (out is x) is not documented for cuDNN graphs: left to ember's kernel.
-  if (!takes(x) || out.is_alias_of(x) || !channel_operand(mean) || !channel_operand(var) ||
-      !optional_channel(weight) || !optional_channel(bias)) {
+  if (!takes(x) || out.is_alias_of(x) || !channel_operand(mean) || !channel_operand(var) || !optional_channel(weight) ||
+      !optional_channel(bias)) {
     return false;
   }
   const Tensor scale = weight.defined() ? weight : constant_channels(x, 1);
@@ -302,7 +318,8 @@ bool cudnn_batch_norm_eval(const Tensor& x, const Tensor& mean, const Tensor& va
   // so once a case is rejected its invstd is not computed again: var stands in for it in the
   // key (both float32 [C], contiguous; a fresh invstd with another alignment only misses).
   if (declined(eval_call(x, out, mean, var, scale, shift))) return false;
-  const Tensor invstd = native::batch_norm_invstd(var, eps);
+  const Tensor invstd = save_invstd.defined() ? save_invstd : channel_scratch(x);
+  batch_norm_eval_stats(mean, var, eps, Tensor(), invstd);
   return run(eval_call(x, out, mean, invstd, scale, shift), {});
 }
 
@@ -365,7 +382,7 @@ bool cudnn_batch_norm_train(const Tensor&, const Tensor&, const Tensor&, const T
   return false;
 }
 bool cudnn_batch_norm_eval(const Tensor&, const Tensor&, const Tensor&, double, const Tensor&, const Tensor&,
-                           const Tensor&) {
+                           const Tensor&, const Tensor&) {
   return false;
 }
 bool cudnn_batch_norm_backward(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&,

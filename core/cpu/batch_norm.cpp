@@ -61,14 +61,16 @@ std::pair<T, T> channel_stats(const T* x, int64_t c, const Shape& s) {
   double sum = 0, unused = 0;
   for (int64_t n = 0; n < s.N; ++n) {
     const T* p = x + (n * s.C + c) * s.S;
-    run_sums<T>(s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
+    run_sums<T>(
+        s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
   }
   const double count = static_cast<double>(s.N * s.S);
   const T m = static_cast<T>(sum / count);
   double sq = 0;
   for (int64_t n = 0; n < s.N; ++n) {
     const T* p = x + (n * s.C + c) * s.S;
-    run_sums<T>(s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
+    run_sums<T>(
+        s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
   }
   return {m, static_cast<T>(sq / count)};
 }
@@ -87,8 +89,7 @@ void normalize_channel(const T* x, T* out, int64_t c, T m, T k, T shift, const S
 // Training forward per channel: statistics, invstd, then the output while the channel's
 // values are still in cache.
 template <typename T>
-void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, const T* b, double eps,
-                   const Shape& s) {
+void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, const T* b, double eps, const Shape& s) {
   for_channels(s, 3, [&](int64_t c) {
     std::tie(mean[c], var[c]) = channel_stats(x, c, s);
     invstd[c] = bn::invstd(var[c], static_cast<T>(eps));
@@ -114,7 +115,8 @@ void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w
       const int64_t at = (n * s.C + c) * s.S;
       const T* gp = g + at;
       const T* xp = x + at;
-      run_sums<T>(s.S, [gp, xp, m](int64_t i, T& a, T& d) { a += gp[i], d += gp[i] * (xp[i] - m); }, sum_g, sum_gd);
+      run_sums<T>(
+          s.S, [gp, xp, m](int64_t i, T& a, T& d) { a += gp[i], d += gp[i] * (xp[i] - m); }, sum_g, sum_gd);
     }
     const double sum_gxhat = sum_gd * static_cast<double>(is);
     if (gw) gw[c] = static_cast<T>(sum_gxhat);
@@ -150,15 +152,25 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
     train_forward(cdata<T>(x), mdata<T>(out), mdata<T>(mean), mdata<T>(var), mdata<T>(invstd), cdata<T>(weight),
                   cdata<T>(bias), eps, shape_of(x));
   });
-  native::blend_running_stats(mean, var, running_mean, running_var, factor, x.numel() / std::max<int64_t>(x.size(1), 1));
+  native::blend_running_stats(mean, var, running_mean, running_var, factor,
+                              x.numel() / std::max<int64_t>(x.size(1), 1));
 }
 
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, double eps, const Tensor& out) {
+                     const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
+                     const Tensor& save_invstd) {
   visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     normalize_eval(cdata<T>(x), mdata<T>(out), cdata<T>(running_mean), cdata<T>(running_var), static_cast<T>(eps),
                    cdata<T>(weight), cdata<T>(bias), shape_of(x));
+    T* const saved_mean = mdata<T>(save_mean);
+    T* const saved_invstd = mdata<T>(save_invstd);
+    const T* mean = cdata<T>(running_mean);
+    const T* var = cdata<T>(running_var);
+    for (int64_t c = 0; c < x.size(1); ++c) {
+      if (saved_mean) saved_mean[c] = mean[c];
+      if (saved_invstd) saved_invstd[c] = bn::invstd(var[c], static_cast<T>(eps));
+    }
   });
 }
 

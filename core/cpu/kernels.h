@@ -76,7 +76,8 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
                       const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
                       const Tensor& save_invstd);
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                     const Tensor& bias, double eps, const Tensor& out);
+                     const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
+                     const Tensor& save_invstd);
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x, const Tensor& grad_w,
                          const Tensor& grad_b);

@@ -43,14 +43,15 @@ Tensor channel_filled(const Tensor& x, double value) {
 // batch-norm backward kernel in its eval form with invstd = 1 and no input gradient
 // (its weight gradient is then exactly Σ g (x - m), its bias gradient Σ g).
 void channel_sums(const Tensor& g, const Tensor& x, const Tensor& m, const Tensor& sum_g, const Tensor& sum_gxm) {
-  device_ops(x.device()).batch_norm_backward(g, x, m, channel_filled(x, 1.0), Tensor(), false, Tensor(), sum_gxm, sum_g);
+  device_ops(x.device())
+      .batch_norm_backward(g, x, m, channel_filled(x, 1.0), Tensor(), false, Tensor(), sum_gxm, sum_g);
 }
 
 // out = x * scale + shift per channel ([C] tensors, shift may be undefined), in one pass
 // of the device's batch-norm eval kernel (mean 0, variance 1, eps 0: invstd exactly 1).
 Tensor channel_affine(const Tensor& x, const Tensor& centre, const Tensor& scale, const Tensor& shift) {
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
-  device_ops(x.device()).batch_norm_eval(x, centre, channel_filled(x, 1.0), scale, shift, 0.0, out);
+  device_ops(x.device()).batch_norm_eval(x, centre, channel_filled(x, 1.0), scale, shift, 0.0, out, Tensor(), Tensor());
   return out;
 }
 
@@ -68,7 +69,7 @@ Tensor local_statistics(const Tensor& x) {
   Tensor sums = make_empty({2 * C}, x.dtype(), x.device());
   channel_sums(x, x, channel_filled(x, 0.0), sums.narrow(0, 0, C), sums.narrow(0, C, C));  // Σ x (Σ x^2 unused)
   const Tensor local_mean = native::div(sums.narrow(0, 0, C), n);
-  const Tensor d = channel_affine(x, local_mean, channel_filled(x, 1.0), Tensor());  // x - local mean
+  const Tensor d = channel_affine(x, local_mean, channel_filled(x, 1.0), Tensor());        // x - local mean
   channel_sums(d, d, channel_filled(x, 0.0), sums.narrow(0, 0, C), sums.narrow(0, C, C));  // Σ d, Σ d^2
   const Tensor sum_d = native::to_dtype(sums.narrow(0, 0, C), kFloat64);
   const Tensor sum_d2 = native::to_dtype(sums.narrow(0, C, C), kFloat64);
@@ -85,19 +86,21 @@ Tensor channel_operand(const Tensor& t, DType dtype) {
 
 void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                 const Tensor& bias, bool synced) {
-  EMBER_CHECK(x.defined() && x.dim() >= 2, "sync_batch_norm: expected an input of at least 2D [N, C, ...], got ",
-              x.defined() ? ember::detail::str_cat(x.dim(), "D input of size ", x.sizes()) : std::string("an undefined one"));
+  EMBER_CHECK(
+      x.defined() && x.dim() >= 2, "sync_batch_norm: expected an input of at least 2D [N, C, ...], got ",
+      x.defined() ? ember::detail::str_cat(x.dim(), "D input of size ", x.sizes()) : std::string("an undefined one"));
   EMBER_CHECK(is_floating(x.dtype()), "sync_batch_norm: expected a float32 or float64 input, got ",
               dtype_name(x.dtype()));
   const int64_t count = x.numel() / std::max<int64_t>(x.size(1), 1);
   // Over a group the count that matters is the global one (checked by PyTorch only when
   // there is one rank); an empty share of the batch is allowed.
-  EMBER_CHECK(synced || count > 1, "Expected more than 1 value per channel when training, got input size ",
-              x.sizes());
+  EMBER_CHECK(synced || count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "sync_batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)), "sync_batch_norm: expected per-channel "
-                "tensors of size [", x.size(1), "] for input of size ", x.sizes(), ", got ", t->sizes());
+    EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)),
+                "sync_batch_norm: expected per-channel "
+                "tensors of size [",
+                x.size(1), "] for input of size ", x.sizes(), ", got ", t->sizes());
 }
 
 // running = (1 - factor) running + factor * statistic, in each buffer's own dtype; the
@@ -106,8 +109,8 @@ void update_running(const Tensor& running_mean, const Tensor& running_var, const
                     const Tensor& count, double factor) {
   NoGradGuard no_grad;
   const auto blend = [factor](const Tensor& running, const Tensor& batch) {
-    const Tensor mixed = native::add(native::mul(native::to_dtype(running, batch.dtype()), 1.0 - factor),
-                                     native::mul(batch, factor));
+    const Tensor mixed =
+        native::add(native::mul(native::to_dtype(running, batch.dtype()), 1.0 - factor), native::mul(batch, factor));
     native::copy_(running, mixed);
   };
   if (running_mean.defined()) blend(running_mean, mean);
@@ -125,7 +128,8 @@ double running_factor(std::optional<double> momentum, const Tensor& num_batches_
 // gx = invstd w (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))), the means over
 // the group, computed as (dy - mean(dy)) invstd w + mean k - x k with k = invstd^3 w
 // mean(dy (x - mean)): two fused passes and a subtraction.
-tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector<autograd::InputMeta>& in, bool synced) {
+tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector<autograd::InputMeta>& in,
+                     bool synced) {
   const Tensor &x = s[0], &mean = s[1], &invstd = s[2], &w = s[3], &count = s[4];
   const int64_t C = x.size(1);
   const Tensor dy = detail::contiguous(grad);
@@ -168,8 +172,8 @@ Tensor sync_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Ten
     if (synced) sum_over_group(stats);
     const Tensor total = stats.narrow(0, 2 * C, 1);
     const Tensor mean64 = native::div(stats.narrow(0, 0, C), total);
-    const Tensor var64 = native::clamp(native::sub(native::div(stats.narrow(0, C, C), total), native::mul(mean64, mean64)),
-                                       Scalar(0.0), std::nullopt);
+    const Tensor var64 = native::clamp(
+        native::sub(native::div(stats.narrow(0, C, C), total), native::mul(mean64, mean64)), Scalar(0.0), std::nullopt);
     count = native::to_dtype(total, x.dtype());
     mean = native::to_dtype(mean64, x.dtype());
     var = native::to_dtype(var64, x.dtype());
@@ -177,14 +181,13 @@ Tensor sync_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Ten
       update_running(running_mean, running_var, mean, var, count, running_factor(momentum, num_batches_tracked));
   }
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
-  device_ops(x.device()).batch_norm_eval(x, mean, var, w, b, eps, out);
+  if (recording) invstd = make_empty({x.size(1)}, x.dtype(), x.device());  // written by the kernel
+  device_ops(x.device()).batch_norm_eval(x, mean, var, w, b, eps, out, Tensor(), invstd);
   out = detail::in_format(out, x_in.suggest_memory_format());
   if (recording) {
-    invstd = native::batch_norm_invstd(var, eps);
-    autograd::record("SyncBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, mean, invstd, w, count},
-                     [synced](const tensor_list& g, const tensor_list& s, const auto& in) {
-                       return backward(g[0], s, in, synced);
-                     });
+    autograd::record(
+        "SyncBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, mean, invstd, w, count},
+        [synced](const tensor_list& g, const tensor_list& s, const auto& in) { return backward(g[0], s, in, synced); });
   } else {
     autograd::note_untracked(out, {&x_in, &weight, &bias});
   }

@@ -41,8 +41,10 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   }
   native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
-    EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)), "batch_norm: expected per-channel "
-                "tensors of size [", x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());
+    EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)),
+                "batch_norm: expected per-channel "
+                "tensors of size [",
+                x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());
 }
 
 // A per-channel tensor as the kernels take it: x's dtype, contiguous.
@@ -53,7 +55,8 @@ Tensor channel_operand(const Tensor& t, DType dtype) {
 // The weight of the cumulative average (momentum = nullopt) or the momentum.
 double running_factor(std::optional<double> momentum, const Tensor& num_batches_tracked) {
   if (momentum) return *momentum;
-  EMBER_CHECK(num_batches_tracked.defined(), "batch_norm: momentum=None (cumulative average) needs num_batches_tracked");
+  EMBER_CHECK(num_batches_tracked.defined(),
+              "batch_norm: momentum=None (cumulative average) needs num_batches_tracked");
   return 1.0 / num_batches_tracked.item<double>();
 }
 
@@ -92,12 +95,13 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
     return saved;
   }
   const Tensor mean = channel_operand(running_mean, x.dtype()), var = channel_operand(running_var, x.dtype());
-  ops.batch_norm_eval(x, mean, var, w, b, eps, out);
   if (recording) {
-    // A copy: the saved mean must not follow later updates of the running statistics.
-    saved.mean = mean.is_same(running_mean) ? native::clone(mean) : mean;
-    saved.invstd = native::batch_norm_invstd(var, eps);
+    // Written by the eval kernel itself: a copy of the mean (it must not follow later
+    // updates of the running statistics) and the running variance's invstd.
+    saved.mean = make_empty({x.size(1)}, x.dtype(), x.device());
+    saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
   }
+  ops.batch_norm_eval(x, mean, var, w, b, eps, out, saved.mean, saved.invstd);
   return saved;
 }
 
@@ -151,8 +155,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   const Tensor x = recording && !widen ? x_float.contiguous(kernel) : detail::dense_in(x_float, kernel);
   const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
-  const SavedStats saved = normalize_into(x, running_mean, running_var, w, b, training, momentum, eps,
-                                          num_batches_tracked, recording, out);
+  const SavedStats saved =
+      normalize_into(x, running_mean, running_var, w, b, training, momentum, eps, num_batches_tracked, recording, out);
   out = detail::in_format(out, format);
   if (recording) {
     // x (dense) and the weight keep their history for create_graph; a bf16 input under
@@ -165,11 +169,10 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
           if (twice && is_grad_enabled())
             return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
           // a bf16 input saved under autocast computes in the statistics' float32
-          const Tensor x = detail::dense_in(
-              s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
+          const Tensor x =
+              detail::dense_in(s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
           const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
-            return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout)
-                                                      : Tensor();
+            return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout) : Tensor();
           };
           // The input's gradient overwrites the incoming one where nothing else holds it (Note
           // [Gradients overwritten in backward] in core/native.h).

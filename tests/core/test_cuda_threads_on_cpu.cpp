@@ -316,10 +316,12 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
   }
 
   // Eval forward (normalize_eval_element's threads, invstd in each) against the CPU's eval
-  // kernel, bit for bit; and its invstd against native::batch_norm_invstd's three ops (the
-  // invstd eval mode saves for backward).
+  // kernel, bit for bit; and the statistics it saves for backward (save_eval_stats's
+  // threads) against the CPU kernel's and native::batch_norm_invstd's three ops.
   const Tensor want_eval = make_empty(c.x, c.dtype, Device::cpu());
-  cpu::batch_norm_eval(x_nchw, rm0, rv0, w, b, eps, want_eval);
+  const Tensor eval_mean = full({C}, std::nan(""), c.dtype), eval_invstd = full({C}, std::nan(""), c.dtype);
+  cpu::batch_norm_eval(x_nchw, rm0, rv0, w, b, eps, want_eval, eval_mean, eval_invstd);
+  EXPECT_TRUE(equal(eval_mean, rm0)) << "eval's saved mean " << name;
   for (bool narrow : {true, false}) {
     const Tensor out = x_shaped();
     for (int64_t i = 0; i < x.numel(); ++i) {
@@ -329,9 +331,14 @@ void check_batch_norm(const BatchNormCase& c, bool channels_last) {
     EXPECT_TRUE(equal(out.contiguous(), want_eval)) << "eval out " << name << (narrow ? "" : " (64-bit)");
   }
   const Tensor invstd_by_ops = native::batch_norm_invstd(rv0, eps);
+  EXPECT_TRUE(equal(eval_invstd, invstd_by_ops)) << "eval's saved invstd " << name;
+  const Tensor thread_mean = full({C}, std::nan(""), c.dtype), thread_invstd = full({C}, std::nan(""), c.dtype);
   for (int64_t ch = 0; ch < C; ++ch) {
-    EXPECT_EQ(bn::invstd(rv0.data_ptr<T>()[ch], static_cast<T>(eps)), invstd_by_ops.data_ptr<T>()[ch]) << name;
+    bnt::save_eval_stats(rm0.data_ptr<T>(), rv0.data_ptr<T>(), static_cast<T>(eps), thread_mean.data_ptr<T>(),
+                         thread_invstd.data_ptr<T>(), ch);
   }
+  EXPECT_TRUE(equal(thread_mean, rm0)) << "eval threads' saved mean " << name;
+  EXPECT_TRUE(equal(thread_invstd, invstd_by_ops)) << "eval threads' saved invstd " << name;
 
   // Running statistics after cuDNN's training forward (update_running_stats's threads).
   const Tensor crm = rm0.clone(), crv = rv0.clone();

@@ -53,6 +53,45 @@ TEST(CudaLayerModes, TrainBatchNormUnderNoGradUpdatesRunningStatsAndKeepsNothing
   for (float m : mean) EXPECT_NEAR(m, 0.2, 0.05);  // 0.1 * batch mean (about 2)
 }
 
+// A recording eval forward saves the statistics its kernel (or cuDNN's graph and the
+// statistics kernel) wrote: updating the running statistics after it changes no gradient.
+// Against the CPU, float32 and float64, NCHW and channels-last, and an empty batch.
+TEST(CudaLayerModes, EvalBatchNormBackwardUsesTheStatisticsOfItsForward) {
+  REQUIRE_CUDA();
+  for (DType dtype : {kFloat32, kFloat64}) {
+    for (bool channels_last : {false, true}) {
+      for (int64_t batch : {6, 0}) {
+        const std::string name = std::string(dtype_name(dtype)) + (channels_last ? " channels-last" : " NCHW") +
+                                 " batch " + std::to_string(batch);
+        const Tensor x0 = randn({batch, 4, 5, 7}, dtype), g = randn({batch, 4, 5, 7}, dtype);
+        const Tensor w0 = rand({4}, dtype) + 0.5, b0 = randn({4}, dtype);
+        const Tensor rm0 = randn({4}, dtype), rv0 = rand({4}, dtype) + 0.5;
+        const auto run = [&](Device device) {
+          const MemoryFormat format = channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+          const Tensor x = x0.to(device).contiguous(format).requires_grad_(true);
+          const Tensor w = w0.to(device).requires_grad_(true), b = b0.to(device).requires_grad_(true);
+          Tensor rm = rm0.to(device), rv = rv0.to(device);
+          const Tensor y = F::batch_norm(x, rm, rv, w, b, false, 0.1, 1e-5);
+          {
+            NoGradGuard no_grad;
+            rm.add_(3.0);
+            rv.mul_(5.0);
+          }
+          std::vector<Tensor> out = autograd::grad({y}, {x, w, b}, {g.to(device).contiguous(format)});
+          out.insert(out.begin(), y.detach());
+          return out;
+        };
+        const std::vector<Tensor> cpu = run(Device::cpu()), gpu = run(Device::cuda(0));
+        const double tol = dtype == kFloat32 ? 1e-4 : 1e-10;
+        for (size_t i = 0; i < cpu.size(); ++i) {
+          SCOPED_TRACE(name + ", result " + std::to_string(i));
+          testing::expect_same(cpu[i].contiguous(), gpu[i].contiguous(), tol);
+        }
+      }
+    }
+  }
+}
+
 TEST(CudaLayerModes, EvalDropoutReturnsItsInput) {
   REQUIRE_CUDA();
   const Tensor x = randn({16, 32}).cuda().requires_grad_(true);

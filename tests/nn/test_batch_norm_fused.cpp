@@ -92,5 +92,45 @@ TEST(BatchNormFused, TrainingGradientsSumToZeroAndMatchBiasAndWeight) {
   testing::expect_values(w.grad(), (r * xhat).sum({0, 2}).to_vector<double>(), 1e-10);
 }
 
+// An eval forward that records saves the statistics its eval kernel wrote (a copy of the
+// running mean, the running variance's invstd): updating the running statistics after it
+// leaves its gradients as they were. An empty batch still records: zero weight and bias
+// gradients.
+TEST(BatchNormFused, EvalBackwardUsesTheStatisticsOfItsForward) {
+  const int64_t N = 4, C = 3, S = 5;
+  const Tensor x = testing::grad_input({N, C, S});
+  const Tensor w = testing::grad_input({C}, 0.5, 1.5), b = testing::grad_input({C});
+  const Tensor g = tensor(testing::random_values(N * C * S, 11), {N, C, S});
+  Tensor rm = tensor(std::vector<double>{0.1, -0.2, 0.3}), rv = tensor(std::vector<double>{0.5, 1.0, 2.0});
+  const Tensor y = F::batch_norm(x, rm, rv, w, b, false, 0.1, 1e-5);
+  {
+    NoGradGuard no_grad;
+    rm.add_(5.0);
+    rv.mul_(4.0);
+  }
+  const auto grads = autograd::grad({y}, {x, w, b}, {g});
+  const auto xv = x.to_vector<double>(), gv = g.to_vector<double>(), wv = w.to_vector<double>();
+  const std::vector<double> mean{0.1, -0.2, 0.3}, var{0.5, 1.0, 2.0};
+  std::vector<double> gx(xv.size()), gw(C, 0.0), gb(C, 0.0);
+  for (int64_t i = 0; i < N * C * S; ++i) {
+    const auto at = static_cast<size_t>(i), c = static_cast<size_t>(i / S % C);
+    const double invstd = 1.0 / std::sqrt(var[c] + 1e-5);
+    gx[at] = gv[at] * invstd * wv[c];
+    gw[c] += gv[at] * (xv[at] - mean[c]) * invstd;
+    gb[c] += gv[at];
+  }
+  testing::expect_values(grads[0], gx, 1e-12);
+  testing::expect_values(grads[1], gw, 1e-12);
+  testing::expect_values(grads[2], gb, 1e-12);
+
+  const Tensor empty = testing::grad_input({0, C, S});
+  const Tensor y0 = F::batch_norm(empty, rm, rv, w, b, false, 0.1, 1e-5);
+  ASSERT_NE(y0.grad_fn(), nullptr);
+  const auto grads0 = autograd::grad({y0}, {empty, w, b}, {zeros({0, C, S}, kFloat64)});
+  EXPECT_EQ(grads0[0].sizes(), (Dims{0, C, S}));
+  testing::expect_values(grads0[1], {0.0, 0.0, 0.0});
+  testing::expect_values(grads0[2], {0.0, 0.0, 0.0});
+}
+
 }  // namespace
 }  // namespace ember
