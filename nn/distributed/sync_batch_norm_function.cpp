@@ -98,9 +98,8 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "sync_batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
     EMBER_CHECK(!t->defined() || (t->dim() == 1 && t->size(0) == x.size(1)),
-                "sync_batch_norm: expected per-channel "
-                "tensors of size [",
-                x.size(1), "] for input of size ", x.sizes(), ", got ", t->sizes());
+                "sync_batch_norm: expected per-channel tensors of size [", x.size(1), "] for input of size ",
+                x.sizes(), ", got ", t->sizes());
 }
 
 // running = (1 - factor) running + factor * statistic, in each buffer's own dtype; the
