@@ -1,7 +1,8 @@
 // CUDA benchmarks (run on a GPU; bench/pytorch_cuda.py is the PyTorch twin):
 // elementwise add of 64M floats vs a device-to-device copy's bandwidth, caching
 // allocator alloc+free vs cudaMalloc/cudaFree, the host cost of launching a 1-element
-// op, and matmul 4096^3 vs cuBLAS called directly. GPU times come from CUDA events.
+// op, matmul 4096^3 vs cuBLAS called directly, and scatter_add / index_add with and without
+// deterministic algorithms. GPU times come from CUDA events.
 #include <benchmark/benchmark.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -136,5 +137,34 @@ void BM_MatmulCublas4096(benchmark::State& state) {
 BENCHMARK(BM_MatmulCublas4096)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The price of use_deterministic_algorithms (Note [Deterministic algorithms] in
+// core/deterministic.h): scatter_add of 4M floats into [64Ki, 4] (about 16 values meet in
+// each element) and index_select's gradient (index_add of 64Ki rows of 256 into 4Ki rows),
+// with atomics (arg 0) and in the deterministic form (arg 1: both have too few lines or
+// columns for a thread each, so they take the sorted form, Note [Ordered runs]).
+void BM_ScatterAdd4M(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const auto options = ember::TensorOptions().device(kGpu);
+  Tensor self = ember::zeros({int64_t{1} << 16, 4}, options);
+  Tensor src = ember::randn({int64_t{1} << 20, 4}, options);
+  Tensor index = ember::randint(0, int64_t{1} << 16, {int64_t{1} << 20, 4}, options.dtype(ember::kInt64));
+  ember::use_deterministic_algorithms(state.range(0) != 0);
+  time_on_gpu(state, 5, [&] { benchmark::DoNotOptimize(ember::scatter_add(self, 0, index, src)); });
+  ember::use_deterministic_algorithms(false);
+}
+BENCHMARK(BM_ScatterAdd4M)->ArgName("deterministic")->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+void BM_IndexAddRows(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const auto options = ember::TensorOptions().device(kGpu);
+  Tensor self = ember::zeros({4096, 256}, options);
+  Tensor source = ember::randn({int64_t{1} << 16, 256}, options);
+  Tensor index = ember::randint(0, 4096, {int64_t{1} << 16}, options.dtype(ember::kInt64));
+  ember::use_deterministic_algorithms(state.range(0) != 0);
+  time_on_gpu(state, 5, [&] { benchmark::DoNotOptimize(ember::index_add(self, 0, index, source)); });
+  ember::use_deterministic_algorithms(false);
+}
+BENCHMARK(BM_IndexAddRows)->ArgName("deterministic")->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -2,7 +2,8 @@
 """PyTorch twin of bench/bench_cuda.cpp (run on a GPU): add of 64M floats vs a
 device-to-device copy, caching allocator alloc+free vs raw cudaMalloc (through
 torch.cuda.caching_allocator bypass is not public, so only the cached path), host
-cost of a 1-element op, and matmul 4096^3 (with and without TF32). Medians of runs."""
+cost of a 1-element op, matmul 4096^3 (with and without TF32), and scatter_add / index_add
+with and without deterministic algorithms. Medians of runs."""
 import statistics
 import time
 
@@ -67,6 +68,24 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = tf32
         ms = gpu_time_ms(lambda: ma @ mb, inner=5, repeats=9)
         print(f"pytorch matmul 4096^3 tf32={int(tf32)}: {ms:.3f} ms, {2 * m ** 3 / ms / 1e9:.1f} TFLOP/s")
+
+    # BM_ScatterAdd4M and BM_IndexAddRows, with and without deterministic algorithms.
+    self_s = torch.zeros(1 << 16, 4, device=dev)
+    src = torch.randn(1 << 20, 4, device=dev)
+    index = torch.randint(0, 1 << 16, (1 << 20, 4), device=dev)
+    self_i = torch.zeros(4096, 256, device=dev)
+    source = torch.randn(1 << 16, 256, device=dev)
+    rows = torch.randint(0, 4096, (1 << 16,), device=dev)
+    for deterministic in (False, True):
+        torch.use_deterministic_algorithms(deterministic)
+        for name, fn in (("scatter_add 4M", lambda: self_s.scatter_add(0, index, src)),
+                         ("index_add 64Ki rows", lambda: self_i.index_add(0, rows, source))):
+            try:
+                ms = gpu_time_ms(fn, inner=5, repeats=9)
+                print(f"pytorch {name} deterministic={int(deterministic)}: {ms * 1e3:.1f} us")
+            except RuntimeError as e:
+                print(f"pytorch {name} deterministic={int(deterministic)}: refused ({str(e).splitlines()[0]})")
+    torch.use_deterministic_algorithms(False)
 
 
 if __name__ == "__main__":

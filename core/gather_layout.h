@@ -4,7 +4,9 @@
 // and in self, where the index value there picks the position along `dim`.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
+#include "core/bfloat16.h"
 #include "core/macros.h"
 #include "core/shape.h"
 
@@ -52,6 +54,22 @@ struct GatherLayout {
     const int64_t outer = line / inner, k = line - outer * inner;
     return (outer * sizes[dim] + j) * inner + k;
   }
+  // Line `line` walked in index order, as the CPU's runs walk it: fn(self offset, other
+  // offset) for each element whose index value is in range, bad(value) for the others. What
+  // one thread of the CUDA scatters' deterministic forms does (Note [Deterministic
+  // algorithms] in core/deterministic.h), so their results are the CPU's bit for bit.
+  template <typename Fn, typename Bad>
+  EMBER_HD void walk_line(int64_t line, const int64_t* index, Fn fn, Bad bad) const {
+    for (int64_t j = 0; j < line_length(); ++j) {
+      const Offsets o = offsets(line_element(line, j));
+      const int64_t v = index[o.index];
+      if (in_range(v)) {
+        fn(self_offset(o, v), o.other);
+      } else {
+        bad(v);
+      }
+    }
+  }
 };
 
 // scatter_reduce's reductions with a kernel (sum and mean are scatter_add's): how one src
@@ -67,5 +85,30 @@ EMBER_HD T scatter_combine(ScatterReduceKind kind, T self, T src) {
   }
   return self;
 }
+
+// How the CPU kernels and the CUDA ones' deterministic forms write a src value into self's
+// element d: a copy (scatter), a sum (scatter_add) or scatter_combine (scatter_reduce), a
+// bfloat16 computed in float and rounded once (Note [BFloat16] in core/bfloat16.h).
+template <typename T>
+using ScatterCompute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+struct ScatterAssign {
+  template <typename T>
+  EMBER_HD void operator()(T& d, T s) const {
+    d = s;
+  }
+};
+struct ScatterAdd {
+  template <typename T>
+  EMBER_HD void operator()(T& d, T s) const {
+    d = static_cast<T>(static_cast<ScatterCompute<T>>(d) + static_cast<ScatterCompute<T>>(s));
+  }
+};
+struct ScatterCombine {
+  ScatterReduceKind kind;
+  template <typename T>
+  EMBER_HD void operator()(T& d, T s) const {
+    d = static_cast<T>(scatter_combine(kind, static_cast<ScatterCompute<T>>(d), static_cast<ScatterCompute<T>>(s)));
+  }
+};
 
 }  // namespace ember

@@ -9,6 +9,7 @@
 #include "core/grid_sample_layout.h"
 #include "core/macros.h"
 #include "core/math_functors.h"
+#include "core/optim_math.h"
 
 namespace ember {
 
@@ -224,6 +225,18 @@ EMBER_HD_INLINE T sample_cubic(const T* plane, const CubicPoint<T>& q) {
   return rows[0] * q.cy[0] + rows[1] * q.cy[1] + rows[2] * q.cy[2] + rows[3] * q.cy[3];
 }
 
+// One channel's share of a bicubic point's input gradient: g times each in-image tap's
+// weight, added at the tap by `add` (sample_point_backward's contract).
+template <typename T, typename Add>
+EMBER_HD_INLINE void add_cubic_input_grad(const CubicPoint<T>& q, T go, T* target, Add add) {
+  for (int i = 0; i < 4; ++i) {
+    if (!q.row_inside[i]) continue;
+    for (int j = 0; j < 4; ++j) {
+      if (q.column_inside[j]) add(target + q.row[i] + q.column[j], go * q.cx[j] * q.cy[i]);
+    }
+  }
+}
+
 // The bicubic point's gradients (sample_point_backward's contract).
 template <typename T, typename Add>
 EMBER_HD_INLINE void cubic_point_backward(const T* g, const T* input, const T* grid, const GridSampleLayout& l,
@@ -235,12 +248,12 @@ EMBER_HD_INLINE void cubic_point_backward(const T* g, const T* input, const T* g
     const T go = g[(n * l.C + c) * hw + at];
     const T* source = gg != nullptr ? input + n * l.input_stride[0] + c * l.input_stride[1] : nullptr;
     T* target = gi != nullptr ? gi + (n * l.C + c) * plane : nullptr;
+    if (target != nullptr) add_cubic_input_grad(q, go, target, add);
+    if (source == nullptr) continue;
     for (int i = 0; i < 4; ++i) {
       if (!q.row_inside[i]) continue;
       for (int j = 0; j < 4; ++j) {
-        if (!q.column_inside[j]) continue;
-        if (target != nullptr) add(target + q.row[i] + q.column[j], go * q.cx[j] * q.cy[i]);
-        if (source != nullptr) by_tap[i][j] += go * source[q.row_offset[i] + q.column_offset[j]];
+        if (q.column_inside[j]) by_tap[i][j] += go * source[q.row_offset[i] + q.column_offset[j]];
       }
     }
   }
@@ -288,6 +301,14 @@ EMBER_HD_INLINE void sample_point(const T* input, const T* grid, const GridSampl
     out[(n * l.C + c) * hw + at] = sample(input + n * l.input_stride[0] + c * l.input_stride[1], l, q);
 }
 
+// One channel's share of a bilinear or nearest point's input gradient: g times each
+// in-image corner's weight (nearest: g at its pixel), added there by `add`.
+template <typename T, typename Add>
+EMBER_HD_INLINE void add_input_grad(const Point<T>& q, bool nearest, T go, T* target, Add add) {
+  for (int k = 0; k < (nearest ? 1 : 4); ++k)
+    if (q.inside[k]) add(target + q.at[k], nearest ? go : go * q.weight[k]);
+}
+
 // Grid point (n, h, w)'s gradients from g (contiguous [N, C, Ho, Wo]). When gi (contiguous
 // [N, C, H, W]) is given, each channel's g times a corner's weight is added there by
 // `add(address, value)` (the CPU's +=, CUDA's atomic add): the gathers' scatter_add. When gg
@@ -301,16 +322,11 @@ EMBER_HD_INLINE void sample_point_backward(const T* g, const T* input, const T* 
   Point<T> q{};  // zeroed: the compiler cannot see that bilinear's factors are set where read
   point_at<true>(grid, l, n, h, w, q);
   const bool nearest = l.mode == GridSampleMode::Nearest;
-  const int corners = nearest ? 1 : 4;
   const int64_t hw = l.Ho * l.Wo, at = h * l.Wo + w, plane = l.H * l.W;
   T by_corner[4] = {};  // sum over channels of g times the corner's value
   for (int64_t c = 0; c < l.C; ++c) {
     const T go = g[(n * l.C + c) * hw + at];
-    if (gi != nullptr) {
-      T* target = gi + (n * l.C + c) * plane;
-      for (int k = 0; k < corners; ++k)
-        if (q.inside[k]) add(target + q.at[k], nearest ? go : go * q.weight[k]);
-    }
+    if (gi != nullptr) add_input_grad(q, nearest, go, gi + (n * l.C + c) * plane, add);
     if (gg != nullptr && !nearest) {
       const T* source = input + n * l.input_stride[0] + c * l.input_stride[1];
       for (int k = 0; k < 4; ++k)
@@ -328,6 +344,34 @@ EMBER_HD_INLINE void sample_point_backward(const T* g, const T* input, const T* 
   const T giy = (by_corner[2] * q.wx0 + by_corner[3] * q.wx1) - (by_corner[0] * q.wx0 + by_corner[1] * q.wx1);
   out[0] = coordinate_grad(gix, q.direction_x, l.W, l);
   out[1] = coordinate_grad(giy, q.direction_y, l.H, l);
+}
+
+// Channel plane (n, c) of the input gradient gi (contiguous [N, C, H, W], zeroed) from every
+// grid point in order, each adding as sample_point_backward adds: the same sums in the CPU's
+// order (it walks an image's points in order), so on the CPU bit for bit, and on the GPU the
+// same bits on every run. What one thread of the CUDA backward's deterministic form does (Note
+// [Deterministic algorithms] in core/deterministic.h); the grid's gradient is then left to
+// sample_point_backward with gi null.
+template <typename T>
+EMBER_HD_INLINE void plane_input_grad(const T* g, const T* grid, const GridSampleLayout& l, int64_t n, int64_t c,
+                                      T* gi) {
+  const int64_t hw = l.Ho * l.Wo;
+  T* target = gi + (n * l.C + c) * (l.H * l.W);
+  const T* go = g + (n * l.C + c) * hw;
+  // Rounded apart from the product before it (no fused multiply-add on the GPU), as the CPU's +=.
+  const auto add = [](T* address, T value) { *address = fused::add_rn(*address, value); };
+  const bool nearest = l.mode == GridSampleMode::Nearest;
+  for (int64_t h = 0; h < l.Ho; ++h) {
+    for (int64_t w = 0; w < l.Wo; ++w) {
+      if (l.mode == GridSampleMode::Bicubic) {
+        add_cubic_input_grad(cubic_point_at(grid, l, n, h, w), go[h * l.Wo + w], target, add);
+      } else {
+        Point<T> q{};
+        point_at<true>(grid, l, n, h, w, q);
+        add_input_grad(q, nearest, go[h * l.Wo + w], target, add);
+      }
+    }
+  }
 }
 
 }  // namespace grid_sample_math

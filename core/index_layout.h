@@ -30,6 +30,22 @@ struct IndexLayout {
     return (e.outer * size + index_value) * inner + e.k;
   }
   EMBER_HD bool in_range(int64_t index_value) const { return index_value >= 0 && index_value < size; }
+  // index_add's sources for one (outer, inner) element `column` of the output, in index
+  // order, as the CPU's index_add adds them: fn(input offset, source offset) for each index
+  // value in range, bad(value) for the others. What one thread of the CUDA index_add's
+  // deterministic form does (Note [Deterministic algorithms] in core/deterministic.h).
+  template <typename Fn, typename Bad>
+  EMBER_HD void walk_column(int64_t column, const int64_t* index, Fn fn, Bad bad) const {
+    const int64_t o = column / inner, k = column - o * inner;
+    for (int64_t j = 0; j < count; ++j) {
+      const int64_t v = index[j];
+      if (in_range(v)) {
+        fn(source({j, o, k}, v), (o * count + j) * inner + k);
+      } else {
+        bad(v);
+      }
+    }
+  }
 };
 
 }  // namespace ember

@@ -7,7 +7,9 @@
 #include <map>
 #include <utility>
 
+#include "core/deterministic.h"
 #include "cuda/cuda_internal.h"
+#include "cuda/cudnn_plan.h"
 #include "cuda/stream.h"
 
 namespace ember {
@@ -16,6 +18,7 @@ namespace cudnn {
 namespace {
 std::atomic<bool> g_benchmark{false};
 std::atomic<bool> g_allow_tf32{true};
+std::atomic<bool> g_deterministic{false};
 }  // namespace
 
 bool is_available() { return cuda::is_available() && cudnnGetVersion() > 0; }
@@ -24,9 +27,13 @@ void set_benchmark(bool on) { g_benchmark.store(on); }
 bool benchmark() { return g_benchmark.load(); }
 void set_allow_tf32(bool on) { g_allow_tf32.store(on); }
 bool allow_tf32() { return g_allow_tf32.load(); }
+void set_deterministic(bool on) { g_deterministic.store(on); }
+bool deterministic() { return g_deterministic.load(); }
 }  // namespace cudnn
 
 namespace cuda::detail {
+
+bool deterministic_engines() { return cudnn::deterministic() || are_deterministic_algorithms_enabled(); }
 
 cudnnHandle_t cudnn_handle() {
   // Never destroyed: handles may be used until the process ends (as streams are).

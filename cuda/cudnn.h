@@ -1,6 +1,7 @@
 // cuDNN settings, as torch.backends.cudnn: whether cuDNN is there, its version, plan
-// autotuning per shape (benchmark, off by default) and TF32 tensor cores for float32
-// convolutions (allow_tf32, on by default as in PyTorch). No CUDA headers here.
+// autotuning per shape (benchmark, off by default), TF32 tensor cores for float32
+// convolutions (allow_tf32, on by default as in PyTorch) and deterministic engines only
+// (deterministic, off by default; Note [Deterministic algorithms]). No CUDA headers here.
 #pragma once
 #include <cstdint>
 
@@ -12,5 +13,7 @@ void set_benchmark(bool on);
 bool benchmark();
 void set_allow_tf32(bool on);
 bool allow_tf32();
+void set_deterministic(bool on);
+bool deterministic();
 
 }  // namespace ember::cudnn

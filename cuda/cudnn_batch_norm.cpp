@@ -51,6 +51,7 @@ constexpr const char* kNames[] = {"",   "x",  "y",      "scale", "bias",   "mean
 struct BnCall {
   BnOp op;
   std::array<const Tensor*, kEps> operands{};
+  bool deterministic = cuda::detail::deterministic_engines();  // the setting when the call was made
 
   BnCall& bind(Uid uid, const Tensor& t) {
     operands[uid] = &t;
@@ -183,15 +184,16 @@ std::shared_ptr<const BnGraph> build_graph(const BnCall& call, const cuda::detai
       break;
     }
   }
-  const std::string failure = cuda::detail::plan_graph(graph, target, false, false, bg->workspace, workspace_cap(call));
+  const std::string failure = cuda::detail::plan_graph(
+      graph, target, {.deterministic = call.deterministic, .max_workspace = workspace_cap(call)}, bg->workspace);
   if (!failure.empty()) throw std::runtime_error(failure);
   return bg;
 }
 
-// What the built graph of a call depends on: its op, operand layouts and device.
+// What the built graph of a call depends on: its op, operand layouts, device and engine rules.
 std::vector<int64_t> key_of(const BnCall& call) {
   std::vector<int64_t> key{static_cast<int64_t>(call.op), static_cast<int64_t>(call.x().dtype()),
-                           cuda::detail::current_device_index()};
+                           cuda::detail::current_device_index(), call.deterministic};
   for (int64_t uid = kX; uid < kEps; ++uid) {
     const Tensor* t = call.operands[uid];
     if (t == nullptr) continue;

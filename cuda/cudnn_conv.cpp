@@ -78,7 +78,7 @@ struct ConvGraph {
 };
 
 // The graph of one call, planned for target (Note [cuDNN plans without a GPU] in cuda/cudnn_plan.h).
-std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark,
+std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool benchmark, bool deterministic,
                                        const cuda::detail::PlanTarget& target) {
   const DType dtype = call.tensors[2]->dtype();
   const auto io = dtype == kFloat64    ? fe::DataType_t::DOUBLE
@@ -128,8 +128,9 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
       .set_stride(out_attributes.get_stride())
       .set_alignment(out_attributes.get_alignment());
 
-  const std::string failure =
-      cuda::detail::plan_graph(graph, target, dtype == kFloat32 && !tf32, benchmark, cg->workspace);
+  const cuda::detail::PlanRules rules{
+      .no_tensor_cores = dtype == kFloat32 && !tf32, .all_plans = benchmark, .deterministic = deterministic};
+  const std::string failure = cuda::detail::plan_graph(graph, target, rules, cg->workspace);
   EMBER_CHECK(failure.empty(), call.op, " on CUDA: cuDNN frontend could not plan ", call.describe(), ": ", failure);
   return cg;
 }
@@ -137,10 +138,11 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
 // The built graph for this call's op, dtype, sizes, strides, alignments, geometry,
 // settings and device: built on first use and kept for the process. nullptr (also kept)
 // when cuDNN has no engine for a bfloat16 case: the caller then computes it in float32.
-std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool benchmark, cudnnHandle_t handle) {
+std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool benchmark, bool deterministic,
+                                     cudnnHandle_t handle) {
   std::vector<int64_t> key{static_cast<int64_t>(call.kind), static_cast<int64_t>(call.tensors[2]->dtype()), tf32,
-                           benchmark, cuda::detail::current_device_index(), call.g.SH, call.g.SW, call.g.PH,
-                           call.g.PW, call.g.DH, call.g.DW, call.g.groups};
+                           benchmark, deterministic, cuda::detail::current_device_index(), call.g.SH, call.g.SW,
+                           call.g.PH, call.g.PW, call.g.DH, call.g.DW, call.g.groups};
   const bool nhwc = call.channels_last();
   for (const Tensor* t : call.tensors) {
     key.push_back(static_cast<int64_t>(t->sizes().size()));
@@ -162,7 +164,7 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
   std::shared_ptr<ConvGraph> built;
   const bool bf16 = call.tensors[2]->dtype() == kBFloat16;
   try {
-    built = build_graph(call, tf32, benchmark, {handle, nullptr});
+    built = build_graph(call, tf32, benchmark, deterministic, {handle, nullptr});
   } catch (const Error& e) {
     if (!bf16) throw;
     logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
@@ -189,8 +191,9 @@ bool try_conv(const ConvCall& call) {
   }
   const bool tf32 = dtype == kFloat32 && cudnn::allow_tf32();
   const bool benchmark = cudnn::benchmark();
+  const bool deterministic = cuda::detail::deterministic_engines();
   cudnnHandle_t handle = cuda::detail::cudnn_handle();
-  std::shared_ptr<ConvGraph> cg = graph_for(call, tf32, benchmark, handle);
+  std::shared_ptr<ConvGraph> cg = graph_for(call, tf32, benchmark, deterministic, handle);
   if (cg == nullptr) return false;
 
   std::unordered_map<int64_t, void*> pack{{kUidA, call.tensors[0]->data_ptr()},
@@ -275,7 +278,7 @@ std::string check_conv2d_plan(const CudnnDevice& device, ConvPlanKind kind, cons
   const cuda_kernels::ConvCall call{static_cast<ConvKind>(k), "conv2d", {kNames[k][0], kNames[k][1], kNames[k][2]},
                                     {&a, &b, &out}, g};
   try {
-    cuda_kernels::build_graph(call, tf32, false, {nullptr, &device});
+    cuda_kernels::build_graph(call, tf32, false, cuda::detail::deterministic_engines(), {nullptr, &device});
   } catch (const std::exception& e) {
     return e.what();
   }

@@ -44,8 +44,7 @@ std::string build_first_plan(fe::graph::Graph& graph) {
 
 }  // namespace
 
-std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores, bool all_plans,
-                       int64_t& workspace, int64_t max_workspace) {
+std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, const PlanRules& rules, int64_t& workspace) {
   if (auto status = graph.validate(); !status.is_good()) return failed("validate", status);
   if (target.device != nullptr) {
     auto properties = std::make_shared<fe::DeviceProperties>();
@@ -64,11 +63,20 @@ std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, bool n
   // As PyTorch: never engines that compute in a narrower type than the inputs, and without
   // TF32 no tensor-core engines for float32 (they would use TF32).
   graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
-  if (no_tensor_cores) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
-  if (max_workspace < std::numeric_limits<int64_t>::max()) graph.deselect_workspace_greater_than(max_workspace);
-  if (auto status = graph.check_support(); !status.is_good()) return failed("check_support", status);
+  if (rules.no_tensor_cores) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
+  if (rules.deterministic) graph.deselect_numeric_notes({fe::NumericalNote_t::NONDETERMINISTIC});
+  if (rules.max_workspace < std::numeric_limits<int64_t>::max()) {
+    graph.deselect_workspace_greater_than(rules.max_workspace);
+  }
+  if (auto status = graph.check_support(); !status.is_good()) {
+    // Say which rule may have taken the last engines away.
+    return failed("check_support", status) +
+           (rules.deterministic ? " (deterministic engines only: cudnn::set_deterministic(true) or "
+                                  "use_deterministic_algorithms(true))"
+                                : "");
+  }
   if (target.device != nullptr) return build_first_plan(graph);
-  const auto policy = all_plans ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE;
+  const auto policy = rules.all_plans ? fe::BuildPlanPolicy_t::ALL : fe::BuildPlanPolicy_t::HEURISTICS_CHOICE;
   if (auto status = graph.build_plans(policy); !status.is_good()) return failed("build_plans", status);
   if (auto status = graph.get_workspace_size(workspace); !status.is_good()) {
     return failed("get_workspace_size", status);

@@ -45,15 +45,25 @@ struct PlanTarget {
   const CudnnDevice* device = nullptr;
 };
 
-// Validates `graph` and builds its plan for target: heuristics (modes A, then fallback),
-// never engines that down-convert inputs, no tensor-core engines when `no_tensor_cores`
-// (float32 without TF32), every candidate plan when `all_plans` (for autotuning) else the
-// heuristics' first that builds; no engine whose workspace is over `max_workspace` bytes.
-// Sets `workspace` (not for a described device); returns "" or "<step> failed: <cuDNN's
-// message>" (kSupportedNotBuilt and the message when only loading failed).
-std::string plan_graph(cudnn_frontend::graph::Graph& graph, const PlanTarget& target, bool no_tensor_cores,
-                       bool all_plans, int64_t& workspace,
-                       int64_t max_workspace = std::numeric_limits<int64_t>::max());
+// Whether cuDNN graphs are planned with deterministic engines only: cudnn::deterministic()
+// or use_deterministic_algorithms(true) (Note [Deterministic algorithms] in core/deterministic.h);
+// part of every built-graph cache key. Defined in cuda/cudnn.cpp.
+bool deterministic_engines();
+
+// Which engines a graph may be planned with.
+struct PlanRules {
+  bool no_tensor_cores = false;  // float32 without TF32
+  bool all_plans = false;        // every candidate plan (for autotuning), else the heuristics' first that builds
+  bool deterministic = false;    // no NONDETERMINISTIC engine (deterministic_engines())
+  int64_t max_workspace = std::numeric_limits<int64_t>::max();  // bytes
+};
+
+// Validates `graph` and builds its plan for target by `rules`: heuristics (modes A, then
+// fallback), never engines that down-convert inputs. Sets `workspace` (not for a described
+// device); returns "" or "<step> failed: <cuDNN's message>" (kSupportedNotBuilt and the
+// message when only loading failed).
+std::string plan_graph(cudnn_frontend::graph::Graph& graph, const PlanTarget& target, const PlanRules& rules,
+                       int64_t& workspace);
 
 // The current GPU described in cuDNN's JSON (an ember::Error where cuDNN cannot: no GPU,
 // a cuDNN without device descriptions, or a build without the frontend).
@@ -65,8 +75,8 @@ inline const std::string kSupportedNotBuilt = "supported, not built here: ";
 
 // The plan checks: "" when cuDNN builds the plan that the CUDA kernel would run for these
 // operands (sizes, strides, dtype and alignment read from them: CPU tensors will do) on
-// `device`, else why not (containing kSupportedNotBuilt when only loading failed). A build
-// without the cuDNN frontend says so.
+// `device` under the current deterministic_engines() setting, else why not (containing
+// kSupportedNotBuilt when only loading failed). A build without the cuDNN frontend says so.
 enum class ConvPlanKind { Fprop, Dgrad, Wgrad };
 // Fprop: a = x, b = w, out; Dgrad: a = grad, b = w, out = grad_x; Wgrad: a = grad, b = x, out = grad_w.
 std::string check_conv2d_plan(const CudnnDevice& device, ConvPlanKind kind, const Tensor& a, const Tensor& b,

@@ -57,6 +57,7 @@ struct TrainOptions {
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
   bool sync_bn = false;               // SyncBatchNorm under mpirun (Note [ember train on N processes])
   bool amp = false;                   // bf16 autocast for forward passes (Note [Autocast] in core/autocast.h)
+  bool deterministic = false;         // use_deterministic_algorithms (Note [Deterministic algorithms])
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
   bool drop_last = false;                          // --drop-last: no last partial batch
@@ -380,6 +381,7 @@ int run_train(const TrainOptions& opt) {
   const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
   const bool graph = use_cuda_graph(opt.cuda_graph, dev, eager_reason);
   manual_seed(opt.seed);
+  use_deterministic_algorithms(opt.deterministic);
   const TrainingData data = load_training_data(opt.data, opt.image_folder, shape, /*with_train=*/true);
   const data::TensorDataset& train_set = *data.train;
   const data::TensorDataset& test_set = *data.test;
@@ -414,7 +416,8 @@ int run_train(const TrainOptions& opt) {
                       ? ", each step eager: " + eager_reason
                       : "")
               << "; " << describe_optimizer(opt.optimizer, *optimizer)
-              << (augment ? "; training batches augmented: " + opt.augment : "") << "\n";
+              << (augment ? "; training batches augmented: " + opt.augment : "")
+              << (opt.deterministic ? "; deterministic algorithms" : "") << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
@@ -547,6 +550,9 @@ Runner add_train_command(CLI::App& sub) {
       ->check(in_range(0, 9.2e18))
       ->capture_default_str();
   sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
+  sub.add_flag("--deterministic", opt->deterministic,
+               "deterministic algorithms (torch.use_deterministic_algorithms(True)): cuDNN's deterministic engines "
+               "and deterministic CUDA kernels, so a --seed gives the same model on the same GPU and software");
   sub.add_option("--memory-format", opt->memory_format,
                  "the model's layout: contiguous (NCHW), channels_last (NHWC, as model.to(memory_format="
                  "torch.channels_last)) or auto (contiguous)")

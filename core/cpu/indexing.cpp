@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/gather_layout.h"
 #include "core/kernel_data.h"
 #include "core/parallel.h"
 
@@ -61,7 +62,6 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, co
   const int64_t* idx = checked_indices(index, l);
   visit_floating_or_bf16(self.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;  // Note [BFloat16]
     T* dst = self.data_ptr<T>();
     const T* src = source.data_ptr<T>();
     parallel_for(0, l.outer * l.inner, kParallelGrain, [&](int64_t lo, int64_t hi) {
@@ -71,7 +71,7 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, co
           const IndexLayout::Element row{j, o, 0};  // the first element of source row (o, j)
           T* d = dst + l.source(row, idx[j]);
           const T* s = src + (o * l.count + j) * l.inner;
-          for (int64_t k = k0; k < k1; ++k) d[k] = static_cast<T>(static_cast<Compute>(d[k]) + static_cast<Compute>(s[k]));
+          for (int64_t k = k0; k < k1; ++k) ScatterAdd{}(d[k], s[k]);
         }
         start += k1 - k0;
       }

@@ -155,7 +155,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
     visit_word(itemsize(self.dtype()), [&](auto tag) {
       using W = typename decltype(tag)::type;
       scatter_runs(l, idx, static_cast<W*>(self.data_ptr()), static_cast<const W*>(src.data_ptr()),
-                   [](W& d, W s) { d = s; });
+                   ScatterAssign{});
     });
     return;
   }
@@ -163,10 +163,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, BFloat16> ||
                   std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
-      using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;  // Note [BFloat16]
-      scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), [](T& d, T s) {
-        d = static_cast<T>(static_cast<Compute>(d) + static_cast<Compute>(s));
-      });
+      scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), ScatterAdd{});
     }
   });
 }
@@ -180,10 +177,7 @@ void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, 
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, BFloat16> ||
                   std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
-      using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;  // Note [BFloat16]
-      scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), [kind](T& d, T s) {
-        d = static_cast<T>(scatter_combine(kind, static_cast<Compute>(d), static_cast<Compute>(s)));
-      });
+      scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), ScatterCombine{kind});
     }
   });
 }

@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kNoFrontend = "ember was built without cuDNN's frontend: no cuDNN graphs";
 }
 
-std::string plan_graph(cudnn_frontend::graph::Graph&, const PlanTarget&, bool, bool, int64_t&, int64_t) {
+std::string plan_graph(cudnn_frontend::graph::Graph&, const PlanTarget&, const PlanRules&, int64_t&) {
   return kNoFrontend;
 }
 std::string describe_current_device() { EMBER_FAIL("describing a GPU for cuDNN: ", kNoFrontend); }

@@ -11,6 +11,7 @@
 #include "autograd/saved_variable.h"
 #include "core/autocast.h"
 #include "core/bfloat16.h"
+#include "core/deterministic.h"
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"

@@ -1,6 +1,6 @@
 // nn::functional::affine_grid and grid_sample (torch.nn.functional's spatial transformer
 // pair): sampling grids from batches of affine matrices, and an image sampled at a grid's
-// points, bilinear or nearest, with PyTorch's padding modes, align_corners and errors.
+// points, bilinear, nearest or bicubic, with PyTorch's padding modes, align_corners and errors.
 #pragma once
 #include <string>
 
@@ -16,11 +16,11 @@ Tensor affine_grid(const Tensor& theta, const Dims& size, bool align_corners = f
 
 // input [N, C, H, W], grid [N, Ho, Wo, 2] of (x, y) in [-1, 1] (-1 the left/top edge:
 // the first pixel's centre with align_corners, its outer edge without) -> [N, C, Ho, Wo].
-// mode "bilinear" or "nearest" (ties to even, as PyTorch's nearbyint); padding_mode for
+// mode "bilinear", "nearest" (ties to even, as PyTorch's nearbyint) or "bicubic"; padding_mode for
 // points outside the image: "zeros", "border" (clamped to the edge pixels) or
 // "reflection" (mirrored at the edges, then clamped). Gradients reach the input and, for
-// bilinear, the grid (nearest gives the grid zeros), as PyTorch's. float32/float64, same
-// dtype and device for both; 4-D only (no 5-D volumes and no bicubic yet).
+// bilinear and bicubic, the grid (nearest gives the grid zeros), as PyTorch's. float32/float64,
+// same dtype and device for both; 4-D only (no 5-D volumes).
 Tensor grid_sample(const Tensor& input, const Tensor& grid, const std::string& mode = "bilinear",
                    const std::string& padding_mode = "zeros", bool align_corners = false);
 

@@ -66,6 +66,19 @@ TEST(CudnnPlansForAnH200, EveryConvolutionHasAPlan) {
   expect_every_convolution_plans(h200());
 }
 
+// Under cudnn::set_deterministic(true) (or use_deterministic_algorithms(true)) no engine with
+// cuDNN's NONDETERMINISTIC note is chosen (Note [Deterministic algorithms]): every case must
+// still plan, since ember has no other convolution on CUDA.
+TEST(CudnnPlansForAnH200, EveryConvolutionHasADeterministicPlan) {
+  REQUIRE_DEVICELESS_CUDNN();
+  struct Deterministic {
+    Deterministic() { cudnn::set_deterministic(true); }
+    ~Deterministic() { cudnn::set_deterministic(false); }
+  } deterministic;
+  ASSERT_TRUE(cuda::detail::deterministic_engines());
+  expect_every_convolution_plans(h200());
+}
+
 TEST(CudnnPlansForAnH200, TheSmallCnnsBatchNormTrainingPlansOrOverrunsTheWorkspaceCap) {
   REQUIRE_DEVICELESS_CUDNN();
   // Batch norm's engines are runtime-compiled: offered only where libcuda.so.1 loaded.
