@@ -23,17 +23,23 @@ namespace ember::ordered_runs {
 // kMinOwners lines.
 constexpr int64_t kMinOwners = 16384;
 
+// A contribution's key: its destination offset + 1, or 0 (reported by bad(value)) for an
+// index value out of range.
+template <typename Bad>
+EMBER_HD_INLINE uint64_t destination_key(bool in_range, int64_t offset, int64_t value, Bad bad) {
+  if (in_range) return static_cast<uint64_t>(offset) + 1;
+  bad(value);
+  return 0;
+}
+
 // Element i's key; its other operand's offset (scatter's src) in `other`.
 template <typename Bad>
-EMBER_HD_INLINE uint64_t scatter_key(const GatherLayout& l, int64_t i, const int64_t* index, int64_t& other, Bad bad) {
+EMBER_HD_INLINE uint64_t scatter_key(const GatherLayout& l, int64_t i, const int64_t* index, int64_t& other,
+                                     Bad bad) {
   const GatherLayout::Offsets o = l.offsets(i);
   other = o.other;
   const int64_t v = index[o.index];
-  if (!l.in_range(v)) {
-    bad(v);
-    return 0;
-  }
-  return static_cast<uint64_t>(l.self_offset(o, v)) + 1;
+  return destination_key(l.in_range(v), l.self_offset(o, v), v, bad);
 }
 
 // Source element i's key (its source offset is i).
@@ -41,11 +47,7 @@ template <typename Bad>
 EMBER_HD_INLINE uint64_t index_add_key(const IndexLayout& l, int64_t i, const int64_t* index, Bad bad) {
   const IndexLayout::Element e = l.element(i);
   const int64_t v = index[e.position];
-  if (!l.in_range(v)) {
-    bad(v);
-    return 0;
-  }
-  return static_cast<uint64_t>(l.source(e, v)) + 1;
+  return destination_key(l.in_range(v), l.source(e, v), v, bad);
 }
 
 // Thread p of the combine over n sorted keys and their values: where a run of equal keys

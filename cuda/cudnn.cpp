@@ -1,39 +1,22 @@
 // cuDNN handles (one per device, stream and thread, like PyTorch's pool: a handle is
-// bound to a stream with cudnnSetStream and is not shared across threads) and the
-// torch.backends.cudnn-style settings.
+// bound to a stream with cudnnSetStream and is not shared across threads); the
+// torch.backends.cudnn-style settings are in cuda/cudnn_settings.cpp.
 #include "cuda/cudnn_internal.h"
 
-#include <atomic>
 #include <map>
 #include <utility>
 
-#include "core/deterministic.h"
 #include "cuda/cuda_internal.h"
-#include "cuda/cudnn_plan.h"
 #include "cuda/stream.h"
 
 namespace ember {
 
-namespace cudnn {
-namespace {
-std::atomic<bool> g_benchmark{false};
-std::atomic<bool> g_allow_tf32{true};
-std::atomic<bool> g_deterministic{false};
-}  // namespace
-
+namespace cudnn {  // the settings: cuda/cudnn_settings.cpp
 bool is_available() { return cuda::is_available() && cudnnGetVersion() > 0; }
 int64_t version() { return static_cast<int64_t>(cudnnGetVersion()); }
-void set_benchmark(bool on) { g_benchmark.store(on); }
-bool benchmark() { return g_benchmark.load(); }
-void set_allow_tf32(bool on) { g_allow_tf32.store(on); }
-bool allow_tf32() { return g_allow_tf32.load(); }
-void set_deterministic(bool on) { g_deterministic.store(on); }
-bool deterministic() { return g_deterministic.load(); }
 }  // namespace cudnn
 
 namespace cuda::detail {
-
-bool deterministic_engines() { return cudnn::deterministic() || are_deterministic_algorithms_enabled(); }
 
 cudnnHandle_t cudnn_handle() {
   // Never destroyed: handles may be used until the process ends (as streams are).

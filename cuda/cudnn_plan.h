@@ -47,7 +47,7 @@ struct PlanTarget {
 
 // Whether cuDNN graphs are planned with deterministic engines only: cudnn::deterministic()
 // or use_deterministic_algorithms(true) (Note [Deterministic algorithms] in core/deterministic.h);
-// part of every built-graph cache key. Defined in cuda/cudnn.cpp.
+// part of every built-graph cache key. Defined in cuda/cudnn_settings.cpp.
 bool deterministic_engines();
 
 // Which engines a graph may be planned with.

@@ -1,14 +1,10 @@
 // The CUDA entry points of a build without CUDA: no device, no kernels, and an
 // ember::Error that says how to get them where a CUDA device is asked for.
-#include <atomic>
-
 #include "core/allocator/caching_allocator.h"
 #include "core/cuda_backend.h"
-#include "core/deterministic.h"
 #include "core/device.h"
 #include "core/dispatch.h"
 #include "cuda/cudnn.h"
-#include "cuda/cudnn_plan.h"
 #include "cuda/graph.h"
 #include "cuda/graph_nodes.h"
 #include "cuda/stream.h"
@@ -66,25 +62,10 @@ void set_matmul_allow_tf32(bool) {}
 bool matmul_allow_tf32() { return false; }
 }  // namespace cuda
 
-namespace cudnn {
-namespace {
-// The settings are kept without cuDNN too, as torch.backends.cudnn's flags are.
-std::atomic<bool> g_benchmark{false}, g_allow_tf32{true}, g_deterministic{false};
-}  // namespace
+namespace cudnn {  // its settings: cuda/cudnn_settings.cpp, in every build
 bool is_available() { return false; }
 int64_t version() { return 0; }
-void set_benchmark(bool on) { g_benchmark.store(on); }
-bool benchmark() { return g_benchmark.load(); }
-void set_allow_tf32(bool on) { g_allow_tf32.store(on); }
-bool allow_tf32() { return g_allow_tf32.load(); }
-void set_deterministic(bool on) { g_deterministic.store(on); }
-bool deterministic() { return g_deterministic.load(); }
 }  // namespace cudnn
-
-namespace cuda::detail {
-// As cuda/cudnn.cpp's: the plan checks (cuda/stub/cudnn_plan_stub.cpp) exist in this build too.
-bool deterministic_engines() { return cudnn::deterministic() || are_deterministic_algorithms_enabled(); }
-}  // namespace cuda::detail
 
 void Tensor::record_stream(const cuda::Stream&) const {
   EMBER_FAIL("record_stream: expected a CUDA tensor, but got a tensor on ", device(),
