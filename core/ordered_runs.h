@@ -34,8 +34,7 @@ EMBER_HD_INLINE uint64_t destination_key(bool in_range, int64_t offset, int64_t 
 
 // Element i's key; its other operand's offset (scatter's src) in `other`.
 template <typename Bad>
-EMBER_HD_INLINE uint64_t scatter_key(const GatherLayout& l, int64_t i, const int64_t* index, int64_t& other,
-                                     Bad bad) {
+EMBER_HD_INLINE uint64_t scatter_key(const GatherLayout& l, int64_t i, const int64_t* index, int64_t& other, Bad bad) {
   const GatherLayout::Offsets o = l.offsets(i);
   other = o.other;
   const int64_t v = index[o.index];
