@@ -290,6 +290,12 @@ if phase train && [[ -f "$data/t10k-images-idx3-ubyte.gz" ]]; then
     --json "$RES/train_cuda_eager.json"
   run_step train_cuda.txt 60 "$bin/ember" train --device cuda --epochs 1 --memory-format channels_last --data "$data" \
     --json "$RES/train_cuda_channels_last.json"
+  # Deterministic algorithms (Note [Deterministic algorithms]): two seeded runs must print the
+  # same loss and accuracy.
+  for run in 1 2; do
+    run_step train_cuda.txt 45 "$bin/ember" train --device cuda --epochs 1 --limit 16384 --deterministic \
+      --data "$data" --json "$RES/train_cuda_deterministic_$run.json"
+  done
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --json "$RES/mem_cuda.json"
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --amp
   run_step train_cuda.txt 60 "$bin/ember" mem --device cuda --batch-size 256 --checkpoint 3
