@@ -20,14 +20,16 @@ namespace ember::ordered_runs {
 // index order. One thread then combines each run of equal keys in that order, so the results
 // are the CPU's bit for bit with a thread per destination, whatever the layout's shape. The
 // line (column) form, a thread per line, needs no sort and is taken when there are at least
-// kMinOwners lines.
+// kMinOwners lines. A self whose elements overlap (as_strided) has no such order on either
+// device. One run is one thread's: all values into one destination are summed serially, as on
+// the CPU; the sort holds four int64 arrays of the contributions besides cub's scratch.
 constexpr int64_t kMinOwners = 16384;
 
-// A contribution's key: its destination offset + 1, or 0 (reported by bad(value)) for an
-// index value out of range.
-template <typename Bad>
-EMBER_HD_INLINE uint64_t destination_key(bool in_range, int64_t offset, int64_t value, Bad bad) {
-  if (in_range) return static_cast<uint64_t>(offset) + 1;
+// A contribution's key: its destination offset() + 1, or 0 (reported by bad(value)) for an
+// index value out of range, whose offset is never computed (it could overflow).
+template <typename Offset, typename Bad>
+EMBER_HD_INLINE uint64_t destination_key(bool in_range, Offset offset, int64_t value, Bad bad) {
+  if (in_range) return static_cast<uint64_t>(offset()) + 1;
   bad(value);
   return 0;
 }
@@ -38,7 +40,8 @@ EMBER_HD_INLINE uint64_t scatter_key(const GatherLayout& l, int64_t i, const int
   const GatherLayout::Offsets o = l.offsets(i);
   other = o.other;
   const int64_t v = index[o.index];
-  return destination_key(l.in_range(v), l.self_offset(o, v), v, bad);
+  return destination_key(
+      l.in_range(v), [&] { return l.self_offset(o, v); }, v, bad);
 }
 
 // Source element i's key (its source offset is i).
@@ -46,7 +49,26 @@ template <typename Bad>
 EMBER_HD_INLINE uint64_t index_add_key(const IndexLayout& l, int64_t i, const int64_t* index, Bad bad) {
   const IndexLayout::Element e = l.element(i);
   const int64_t v = index[e.position];
-  return destination_key(l.in_range(v), l.source(e, v), v, bad);
+  return destination_key(
+      l.in_range(v), [&] { return l.source(e, v); }, v, bad);
+}
+
+// The largest key into a destination of these sizes and (non-negative) strides: 1 + its last
+// element's offset (1 for an empty one, whose every key is 0).
+inline uint64_t max_key(const int64_t* sizes, const int64_t* strides, int64_t ndim) {
+  int64_t last = 0;
+  for (int64_t d = 0; d < ndim; ++d) {
+    if (sizes[d] == 0) return 1;
+    last += (sizes[d] - 1) * strides[d];
+  }
+  return static_cast<uint64_t>(last) + 1;
+}
+
+// The bits the sort reads: those of max_key (the radix sort's end_bit).
+inline int significant_bits(uint64_t max_key) {
+  int bits = 1;
+  while (bits < 64 && (max_key >> bits) != 0) ++bits;
+  return bits;
 }
 
 // Thread p of the combine over n sorted keys and their values: where a run of equal keys

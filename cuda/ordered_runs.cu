@@ -13,8 +13,7 @@
 namespace ember::cuda_kernels {
 
 SortedRuns sort_runs(const Tensor& keys, const Tensor& values, int64_t n, uint64_t max_key) {
-  int end_bit = 1;
-  while (end_bit < 64 && (max_key >> end_bit) != 0) ++end_bit;
+  const int end_bit = ordered_runs::significant_bits(max_key);
   SortedRuns out{make_empty({n}, kInt64, keys.device()), make_empty({n}, kInt64, keys.device())};
   const auto* keys_in = static_cast<const uint64_t*>(keys.data_ptr());
   auto* keys_out = static_cast<uint64_t*>(out.keys.data_ptr());

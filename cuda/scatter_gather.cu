@@ -98,13 +98,6 @@ __global__ void scatter_keys_kernel(GatherLayout l, const int64_t* __restrict__ 
   });
 }
 
-// The largest key of self: 1 + its largest element offset.
-uint64_t max_key_of(const Tensor& self) {
-  int64_t last = 0;
-  for (int64_t d = 0; d < self.dim(); ++d) last += (self.size(d) - 1) * self.stride(d);
-  return static_cast<uint64_t>(std::max<int64_t>(last, 0)) + 1;
-}
-
 // The deterministic forms: a thread per line where there are enough lines, else the
 // ordered runs of a sort (Note [Ordered runs]); both combine in the CPU's order.
 template <typename T, typename Combine>
@@ -125,7 +118,8 @@ void launch_scatter_deterministic(const Tensor& self, const Tensor& index, const
   scatter_keys_kernel<<<grid_stride_blocks(l.numel), kThreadsPerBlock, 0, current_raw_stream()>>>(
       l, index.data_ptr<int64_t>(), static_cast<uint64_t*>(keys.data_ptr()), others.data_ptr<int64_t>(), error_word);
   EMBER_CUDA_LAUNCH_CHECK();
-  combine_sorted_runs(out, other, sort_runs(keys, others, l.numel, max_key_of(self)), l.numel, combine);
+  const uint64_t max_key = ordered_runs::max_key(self.sizes().data(), self.strides().data(), self.dim());
+  combine_sorted_runs(out, other, sort_runs(keys, others, l.numel, max_key), l.numel, combine);
 }
 
 using kernel_data::visit_word;

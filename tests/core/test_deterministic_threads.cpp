@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -58,18 +59,23 @@ GatherLayout gather_layout(const Tensor& self, int64_t dim, const Tensor& index,
   return l;
 }
 
-// The sorted form's threads (Note [Ordered runs]): keys for every contribution, a stable sort
-// (as cub's radix sort is), then combine_run at every sorted position.
+// The sorted form's threads (Note [Ordered runs]): keys for every contribution (none above
+// max_key), a stable sort of their low significant_bits(max_key) bits only (as cub's radix
+// sort with that end_bit), then combine_run at every sorted position.
 template <typename KeyOf, typename Fn>
-void by_ordered_runs(int64_t n, KeyOf key_of, Fn fn) {
+void by_ordered_runs(int64_t n, uint64_t max_key, KeyOf key_of, Fn fn) {
   std::vector<uint64_t> keys(static_cast<size_t>(n));
   std::vector<int64_t> values(static_cast<size_t>(n)), order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     keys[static_cast<size_t>(i)] = key_of(i, values[static_cast<size_t>(i)]);
+    EXPECT_LE(keys[static_cast<size_t>(i)], max_key) << "contribution " << i;
     order[static_cast<size_t>(i)] = i;
   }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return keys[static_cast<size_t>(a)] < keys[static_cast<size_t>(b)]; });
+  const int bits = ordered_runs::significant_bits(max_key);
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return (keys[static_cast<size_t>(a)] & mask) < (keys[static_cast<size_t>(b)] & mask);
+  });
   std::vector<uint64_t> sorted_keys;
   std::vector<int64_t> sorted_values;
   for (int64_t i : order) {
@@ -115,7 +121,7 @@ TEST(DeterministicThreads, ScatterLinesGiveTheCpuKernelsBits) {
         const auto by_runs = [&](auto combine) {
           const Tensor out = self0.clone();
           by_ordered_runs(
-              l.numel,
+              l.numel, ordered_runs::max_key(self0.sizes().data(), self0.strides().data(), self0.dim()),
               [&](int64_t i, int64_t& other) {
                 return ordered_runs::scatter_key(l, i, index.data_ptr<int64_t>(), other,
                                                  [&](int64_t v) { ADD_FAILURE() << "index " << v << " out of range"; });
@@ -142,19 +148,60 @@ TEST(DeterministicThreads, ScatterLinesGiveTheCpuKernelsBits) {
   }
 }
 
-TEST(DeterministicThreads, ScatterLinesReportBadIndices) {
-  const Tensor self = zeros({3, 2}), src = ones({4, 2});
-  const Tensor index = tensor(std::vector<int64_t>{0, 2, 3, 1, 2, 2, -1, 0}, {4, 2});
-  const GatherLayout l = gather_layout(self, 0, index, src);
+// Both forms skip a bad index (the largest int64 too: its offset is never computed) and
+// report it, and add the rest.
+TEST(DeterministicThreads, BadIndicesAreReportedAndSkipped) {
+  constexpr int64_t kHuge = std::numeric_limits<int64_t>::max();
+  const Tensor src = ones({4, 2});
+  const Tensor index = tensor(std::vector<int64_t>{0, 2, 3, 1, 2, 2, -1, kHuge}, {4, 2});
+  const Tensor by_lines = zeros({3, 2}), by_runs = zeros({3, 2});
+  const GatherLayout l = gather_layout(by_lines, 0, index, src);
   std::vector<int64_t> bad;
   for (int64_t line = 0; line < l.line_count(); ++line) {
     l.walk_line(
         line, index.data_ptr<int64_t>(),
-        [&](int64_t s, int64_t o) { self.data_ptr<float>()[s] += src.data_ptr<float>()[o]; },
+        [&](int64_t s, int64_t o) { by_lines.data_ptr<float>()[s] += src.data_ptr<float>()[o]; },
         [&](int64_t v) { bad.push_back(v); });
   }
-  EXPECT_EQ(bad, (std::vector<int64_t>{3, -1}));
-  EXPECT_EQ(self.to_vector<float>(), (std::vector<float>{1, 1, 0, 1, 1, 2}));
+  std::sort(bad.begin(), bad.end());
+  EXPECT_EQ(bad, (std::vector<int64_t>{-1, 3, kHuge}));
+  EXPECT_EQ(by_lines.to_vector<float>(), (std::vector<float>{1, 0, 0, 1, 1, 2}));
+  bad.clear();
+  by_ordered_runs(
+      l.numel, ordered_runs::max_key(by_runs.sizes().data(), by_runs.strides().data(), by_runs.dim()),
+      [&](int64_t i, int64_t& other) {
+        return ordered_runs::scatter_key(l, i, index.data_ptr<int64_t>(), other, [&](int64_t v) { bad.push_back(v); });
+      },
+      [&](int64_t s, int64_t o) { by_runs.data_ptr<float>()[s] += src.data_ptr<float>()[o]; });
+  std::sort(bad.begin(), bad.end());
+  EXPECT_EQ(bad, (std::vector<int64_t>{-1, 3, kHuge}));
+  EXPECT_EQ(by_runs.to_vector<float>(), by_lines.to_vector<float>());
+}
+
+// A transposed self: its offsets are not row-major; every key stays within max_key and the
+// sorted form gives the contiguous copy's sums.
+TEST(DeterministicThreads, KeysOfAStridedSelfStayBelowItsMaxKey) {
+  const Tensor base = zeros({5, 7}), self = base.t();  // [7, 5], strides [1, 7]
+  manual_seed(13);
+  const Tensor index = randint(0, 7, {12, 5}), src = spread_values({12, 5}, kFloat32, 14);
+  const GatherLayout l = gather_layout(self, 0, index, src);
+  const uint64_t max_key = ordered_runs::max_key(self.sizes().data(), self.strides().data(), self.dim());
+  EXPECT_EQ(max_key, static_cast<uint64_t>(6 * 1 + 4 * 7 + 1));
+  const Dims empty{0, 3}, strides{3, 1};
+  EXPECT_EQ(ordered_runs::max_key(empty.data(), strides.data(), 2), 1u);
+  EXPECT_EQ(ordered_runs::significant_bits(1), 1);
+  EXPECT_EQ(ordered_runs::significant_bits(35), 6);
+  EXPECT_EQ(ordered_runs::significant_bits(~uint64_t{0}), 64);
+  const Tensor want = self.contiguous();
+  cpu::scatter(want, index, src, gather_layout(want, 0, index, src), true);
+  by_ordered_runs(
+      l.numel, max_key,
+      [&](int64_t i, int64_t& other) {
+        return ordered_runs::scatter_key(l, i, index.data_ptr<int64_t>(), other,
+                                         [&](int64_t v) { ADD_FAILURE() << "index " << v; });
+      },
+      [&](int64_t s, int64_t o) { self.data_ptr<float>()[s] += src.data_ptr<float>()[o]; });
+  expect_bits<float>(self, want, "scatter_add into a transposed self");
 }
 
 TEST(DeterministicThreads, IndexAddColumnsGiveTheCpuKernelsBits) {
@@ -187,7 +234,7 @@ TEST(DeterministicThreads, IndexAddColumnsGiveTheCpuKernelsBits) {
               [&](int64_t s, int64_t i) { ScatterAdd{}(got.data_ptr<T>()[s], source.data_ptr<T>()[i]); }, unexpected);
         }
         by_ordered_runs(
-            l.selected_numel(),
+            l.selected_numel(), static_cast<uint64_t>(l.outer * l.size * l.inner),
             [&](int64_t i, int64_t& value) {
               value = i;
               return ordered_runs::index_add_key(l, i, index.data_ptr<int64_t>(), unexpected);

@@ -61,7 +61,23 @@ TEST(CudaDeterministic, ScattersAndIndexAddGiveTheCpuBits) {
     }
     const Tensor rows = randint(0, 9, {300});
     expect_cpu_bits([&](Device d) { return index_add(self.to(d), 0, rows.to(d), src.to(d)); }, "index_add " + name);
+    // A strided self written in place, and a value in place of src.
+    expect_cpu_bits(
+        [&](Device d) {
+          Tensor t = self.to(d).t().contiguous().t();
+          t.scatter_add_(0, index.to(d), src.to(d));
+          return t.contiguous();
+        },
+        "scatter_add_ into a strided self " + name);
+    expect_cpu_bits([&](Device d) { return scatter(self.to(d), 0, index.to(d), 2.5); }, "scatter of a value " + name);
   }
+  // At least 16384 lines (columns): the line (column) forms, a thread each, no sort.
+  const Tensor wide = spread_values({4, 20000}, kFloat32), wide_src = spread_values({30, 20000}, kFloat32);
+  const Tensor wide_index = randint(0, 4, {30, 20000}), wide_rows = randint(0, 4, {30});
+  expect_cpu_bits([&](Device d) { return scatter_add(wide.to(d), 0, wide_index.to(d), wide_src.to(d)); },
+                  "scatter_add by lines");
+  expect_cpu_bits([&](Device d) { return index_add(wide.to(d), 0, wide_rows.to(d), wide_src.to(d)); },
+                  "index_add by columns");
 }
 
 TEST(CudaDeterministic, GradientsThroughGathersGiveTheCpuBits) {
