@@ -142,23 +142,26 @@ void Optimizer::load_state_dict(const StateDict& state) {
     const Tensor& p = *flat[i];
     check_loaded_param_state(group_of[i], hypers[group_of[i]], std::string(kStatePrefix) + std::to_string(i) + ".",
                              loaded[i], p);
-    for (const auto& [name, value] : loaded[i]) {
-      // A step count lives on the host as float64, NAdam's mu_product as PyTorch's float32
-      // number (its float32 products are part of NAdam's step: nn/optim/nadam.h); buffers
-      // are laid out like p, as the state they replace (detail::zeros_like_param).
-      const std::optional<DType> host_number =
-          name == "step" ? std::optional(kFloat64) : name == "mu_product" ? std::optional(kFloat32) : std::nullopt;
-      new_state[i][name] =
-          host_number ? scalar_tensor(native::to_dtype(native::to_device(value, Device::cpu()), kFloat64)
-                                          .contiguous()
-                                          .to_vector<double>()[0],
-                                      *host_number)
-              : native::clone(native::to_dtype(native::to_device(value, p.device()), p.dtype()), dense_format_of(p));
-    }
+    for (const auto& [name, value] : loaded[i]) new_state[i][name] = loaded_state_tensor(name, value, p);
   }
   for (size_t g = 0; g < hypers.size(); ++g)
     for (const auto& [name, value] : hypers[g]) set_hyper_parameter(g, name, value);
   state_ = std::move(new_state);
+}
+
+Tensor Optimizer::loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const {
+  // A step count lives on the host as float64, NAdam's mu_product as PyTorch's float32
+  // number (its float32 products are part of NAdam's step: nn/optim/nadam.h); buffers
+  // are laid out like param, as the state they replace (detail::zeros_like_param).
+  const std::optional<DType> host_number =
+      name == "step" ? std::optional(kFloat64) : name == "mu_product" ? std::optional(kFloat32) : std::nullopt;
+  if (host_number) return scalar_tensor(detail::host_number(value), *host_number);
+  return native::clone(native::to_dtype(native::to_device(value, param.device()), param.dtype()),
+                       dense_format_of(param));
+}
+
+double detail::host_number(const Tensor& value) {
+  return native::to_dtype(native::to_device(value, Device::cpu()), kFloat64).contiguous().to_vector<double>()[0];
 }
 
 namespace {

@@ -1,8 +1,8 @@
 // optim::Optimizer: parameter groups, per-parameter state ("momentum_buffer",
 // "exp_avg", ...), zero_grad over its own parameters, lr per group (for schedulers)
 // and state_dict/load_state_dict for resuming. OptimizerWithOptions<Options> adds the
-// typed hyper-parameters of each group; SGD, Adam, AdamW, RMSprop and Adagrad derive
-// from it.
+// typed hyper-parameters of each group; SGD, the Adam family, RMSprop, Adagrad, Adadelta,
+// Rprop and ASGD derive from it, LBFGS (one group, a closure) from Optimizer itself.
 #pragma once
 #include <map>
 #include <optional>
@@ -25,6 +25,8 @@ Tensor zeros_like_param(const Tensor& p);
 // PyTorch's check of a hyper-parameter that must be >= 0, and finite: "Invalid <what>:
 // <value>" ("Invalid learning rate: -1", "Invalid alpha value: -0.5").
 void check_nonnegative_option(const char* what, double value);
+// A one-element tensor's value, read on the host as a double (loaded state counters).
+double host_number(const Tensor& value);
 }  // namespace detail
 
 class Optimizer {
@@ -81,6 +83,19 @@ class Optimizer {
     mark_gradients_applied();
   }
 
+  // Parameter `index`'s state (counting over all groups), whether or not it has a gradient
+  // (LBFGS keeps its one global state in its first parameter's, as PyTorch's).
+  ParamState& param_state(size_t index) { return state_.at(index); }
+  // The mode diagnostics for_each_param_with_grad runs around its updates, for an optimizer
+  // that walks its parameters itself (LBFGS, whose closure makes the gradients).
+  void check_gradients_before_step() const;
+  void mark_gradients_applied();
+  // How load_state_dict stores a checked state tensor `name` of `param`: a step count as a
+  // float64 number on the host, NAdam's mu_product as a float32 one, any other buffer laid out
+  // like param on its device and in its dtype (the state it replaces). LBFGS's flat vectors
+  // and host numbers differ.
+  virtual Tensor loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const;
+
   // Called after set_lr, set_momentum or a loaded value changed `group`'s options
   // (capturable optimizers write their device-resident copies: Note [Capturable optimizers]).
   virtual void hyper_parameters_changed(size_t /*group*/) {}
@@ -97,9 +112,6 @@ class Optimizer {
                                         const Tensor& param) const = 0;
 
  private:
-  void check_gradients_before_step() const;
-  void mark_gradients_applied();
-
   std::vector<std::vector<Tensor>> groups_;
   std::vector<ParamState> state_;  // one per parameter, in group order
   int64_t steps_taken_ = 0;        // for grad_across_steps' message

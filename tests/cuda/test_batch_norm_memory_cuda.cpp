@@ -55,7 +55,7 @@ BackwardRun conv_bn_relu(const Tensor& x, const Tensor& c, bool retain, MemoryFo
 
 TEST(CudaBatchNormMemory, InPlaceBackwardGivesTheRetainedRunsGradients) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  cudnn::set_allow_tf32(false);
+  const testing::NoTf32 full_float32;  // restored however the test ends
   manual_seed(5);
   for (const DType dtype : {kFloat64, kFloat32}) {
     const Tensor x = randn({8, 3, 24, 24}, dtype), c = randn({8, 16, 24, 24}, dtype);
@@ -63,12 +63,15 @@ TEST(CudaBatchNormMemory, InPlaceBackwardGivesTheRetainedRunsGradients) {
       SCOPED_TRACE(std::string(dtype_name(dtype)) + (format == MemoryFormat::ChannelsLast ? " channels-last" : ""));
       const BackwardRun in_place = conv_bn_relu(x, c, false, format);
       const BackwardRun retained = conv_bn_relu(x, c, true, format);
-      // Both runs take ember's batch-norm kernels, except float32 channels-last, where the
-      // retained run's backward may be cuDNN's (it is not in place): equal within rounding
-      // there. The convolution's weight gradient is cuDNN's, whose engines need not be
-      // deterministic: within rounding always.
-      const bool same_kernels = dtype == kFloat64 || format == MemoryFormat::Contiguous;
-      const double tol = dtype == kFloat64 ? 1e-12 : 1e-5;
+      // Both float64 runs take ember's batch-norm kernels: the same bits. In float32 the
+      // retained run's backward (not in place) may be cuDNN's wherever its engine fits the
+      // workspace cap (Note [Batch norm's cuDNN workspace]; certainly channels-last, maybe a
+      // small NCHW shape like this one): equal within rounding. The convolution's weight
+      // gradient is cuDNN's, whose engines need not be deterministic, and sums 4608 positions
+      // of an incoming gradient that differs by an ulp where the batch norms differ: within
+      // rounding always, 1e-4 in float32.
+      const bool same_kernels = dtype == kFloat64;
+      const double tol = dtype == kFloat64 ? 1e-12 : 1e-4;
       EXPECT_TRUE(allclose(in_place.grads[0], retained.grads[0], tol, tol)) << "conv weight gradient";
       for (size_t i = 1; i < in_place.grads.size(); ++i) {
         if (same_kernels) {
@@ -88,7 +91,6 @@ TEST(CudaBatchNormMemory, InPlaceBackwardGivesTheRetainedRunsGradients) {
       }
     }
   }
-  cudnn::set_allow_tf32(true);
 }
 
 TEST(CudaBatchNormMemory, NchwTrainingTakesNoWorkspaceOfTwiceTheInput) {

@@ -54,14 +54,13 @@ void expect_close(const Result& a, const Result& b, double tol) {
 
 TEST(CudaCheckpoint, CheckpointedModelWithDropoutMatchesTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  cudnn::set_allow_tf32(false);
+  const testing::NoTf32 full_float32;  // restored however the test ends
   // 7 segments of the 7 modules: all but the last (Linear) checkpointed, so Dropout (the 6th)
   // runs inside a checkpoint. With fewer it would run in the plain tail, on cuDNN's masks,
   // which differ from the CPU's (Note [cuDNN dropout random stream] in cuda/dropout.cpp).
   const Result cpu = run(Device::cpu(), 0.4, 7);
   const Result gpu = run(Device::cuda(0), 0.4, 7);
   expect_close(gpu, cpu, 1e-10);
-  cudnn::set_allow_tf32(true);
 }
 
 TEST(CudaCheckpoint, WithoutDropoutTheGradientsAreThePlainRunsOnCuda) {

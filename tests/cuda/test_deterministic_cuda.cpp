@@ -125,6 +125,14 @@ TEST(CudaDeterministic, GridSampleBackwardRepeatsBitForBit) {
 TEST(CudaDeterministic, ConvolutionGradientsRepeatBitForBit) {
   REQUIRE_CUDA();
   for (bool global : {false, true}) {
+    // Both switches restored however the test ends (the sanitizer phase runs later suites in
+    // this process).
+    struct Restore {
+      ~Restore() {
+        use_deterministic_algorithms(false);
+        cudnn::set_deterministic(false);
+      }
+    } restore;
     if (global)
       use_deterministic_algorithms(true);
     else
@@ -138,8 +146,6 @@ TEST(CudaDeterministic, ConvolutionGradientsRepeatBitForBit) {
       if (run == 0) first = grads;
       for (size_t i = 0; i < grads.size(); ++i) testing::expect_same(first[i].cpu(), grads[i]);
     }
-    use_deterministic_algorithms(false);
-    cudnn::set_deterministic(false);
   }
 }
 

@@ -1,12 +1,18 @@
 // SGD's one-launch step on CUDA (Note [One launch for the SGD step] in nn/optim/sgd.cpp):
 // 40 parameters of sizes around the kernel's chunks in two groups (the first of 36: two
-// launches of at most 32), a strided parameter on the native path (not capturable: it
-// refuses one) and a parameter whose first gradient comes
-// late give the CPU's parameters and momentum buffers bit for bit, in float32 and float64,
-// plain and capturable. Skipped without a GPU.
+// launches of at most 32) and a parameter whose first gradient comes late give the CPU's
+// parameters and momentum buffers bit for bit, in float32 and float64, plain and capturable;
+// a strided parameter on the native path (not capturable: it refuses one) within rounding
+// (nvcc's multiply-adds). Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "support/helpers.h"
 
@@ -20,8 +26,9 @@ constexpr int kParams = 40;
 constexpr int kSteps = 4;
 constexpr int kFirstGroup = 36;  // more than one launch's 32 parameters
 
-// Parameters (then momentum buffers) after kSteps steps on `device`, as float64 vectors.
-std::vector<std::vector<double>> run(Device device, DType dtype, bool capturable) {
+// Parameters ("param <i>") then the state dict's entries after kSteps steps on `device`, as
+// float64 vectors.
+std::vector<std::pair<std::string, std::vector<double>>> run(Device device, DType dtype, bool capturable) {
   const std::vector<int64_t> sizes = {1, 5, 4095, 4096, 4097, 12295, 256, 257, 0, 33};
   std::vector<Tensor> params;
   for (int i = 0; i < kParams; ++i) {
@@ -46,9 +53,10 @@ std::vector<std::vector<double>> run(Device device, DType dtype, bool capturable
     }
     sgd.step();
   }
-  std::vector<std::vector<double>> out;
-  for (const Tensor& p : params) out.push_back(p.detach().to(Device::cpu()).to_vector<double>());
-  for (const auto& [key, value] : sgd.state_dict()) out.push_back(value.to(Device::cpu()).to_vector<double>());
+  std::vector<std::pair<std::string, std::vector<double>>> out;
+  for (size_t i = 0; i < params.size(); ++i)
+    out.emplace_back("param " + std::to_string(i), params[i].detach().to(Device::cpu()).to_vector<double>());
+  for (const auto& [key, value] : sgd.state_dict()) out.emplace_back(key, value.to(Device::cpu()).to_vector<double>());
   return out;
 }
 
@@ -60,7 +68,21 @@ TEST(CudaSgdMany, ManyParametersMatchTheCpuBitForBit) {
       const auto cpu = run(Device::cpu(), dtype, capturable);
       const auto gpu = run(Device::cuda(0), dtype, capturable);
       ASSERT_EQ(cpu.size(), gpu.size());
-      for (size_t i = 0; i < cpu.size(); ++i) EXPECT_EQ(cpu[i], gpu[i]) << "entry " << i;
+      for (size_t i = 0; i < cpu.size(); ++i) {
+        ASSERT_EQ(cpu[i].first, gpu[i].first);
+        const std::string& name = cpu[i].first;
+        // The strided parameter 7 takes the native ops (alpha * b + a), which nvcc fuses into
+        // multiply-adds where the CPU rounds twice: within rounding, not bit for bit.
+        if (!capturable && (name == "param 7" || name == "state.7.momentum_buffer")) {
+          const double tol = dtype == kFloat32 ? 1e-6 : 1e-14;
+          ASSERT_EQ(cpu[i].second.size(), gpu[i].second.size()) << name;
+          for (size_t k = 0; k < cpu[i].second.size(); ++k)
+            EXPECT_NEAR(cpu[i].second[k], gpu[i].second[k], tol * std::max(1.0, std::abs(cpu[i].second[k])))
+                << name << " element " << k;
+        } else {
+          EXPECT_EQ(cpu[i].second, gpu[i].second) << name;
+        }
+      }
     }
 }
 

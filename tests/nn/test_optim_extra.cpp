@@ -21,7 +21,10 @@ namespace ember {
 namespace {
 
 using ember::testing::as_rows;
+using ember::testing::expect_f32;
+using ember::testing::expect_f64;
 using ember::testing::expect_strided_matches_contiguous;
+using ember::testing::expect_values;
 using ember::testing::keys_after_a_step;
 using ember::testing::keys_of;
 using ember::testing::kCheckedSteps;
@@ -30,50 +33,6 @@ using ember::testing::Rows;
 using ember::testing::expect_strided_matches_contiguous;
 using ember::testing::set_script_grad;
 namespace ref = ember::testing::torch_optim_extra;
-
-// Compares p with `expected` (tol 0: the same bits).
-void expect_values(const Tensor& p, const std::vector<double>& expected, double tol) {
-  const std::vector<double> got = p.to_vector<double>();
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (tol == 0.0) EXPECT_EQ(got[i], expected[i]) << "element " << i;
-    else EXPECT_NEAR(got[i], expected[i], tol) << "element " << i;
-  }
-}
-
-// Steps an optimizer 20 times from kStart in `dtype` with the script's gradients, comparing
-// the parameter with `expected` after each of kCheckedSteps. A second parameter without a
-// gradient rides along: PyTorch skips it, so it keeps its values and gets no state.
-template <typename Opt, typename Options>
-void expect_torch_trajectory(const char* what, const Options& options, DType dtype, const Rows& expected,
-                             double tol) {
-  SCOPED_TRACE(std::string(what) + " " + std::string(dtype_name(dtype)));
-  Tensor p = tensor(kStart, {5}, TensorOptions(dtype)).requires_grad_(true);
-  Tensor idle = tensor(std::vector<double>{3.0, -4.0}, {2}, TensorOptions(dtype)).requires_grad_(true);
-  Opt opt({p, idle}, options);
-  size_t checked = 0;
-  for (int k = 1; k <= 20; ++k) {
-    set_script_grad(p, k);
-    opt.step();
-    if (checked < expected.size() && kCheckedSteps[checked] == k) {
-      SCOPED_TRACE("step " + std::to_string(k));
-      expect_values(p, expected[checked], tol);
-      ++checked;
-    }
-  }
-  EXPECT_EQ(checked, expected.size());
-  EXPECT_EQ(idle.to_vector<double>(), (std::vector<double>{3.0, -4.0}));
-  for (const auto& [key, value] : opt.state_dict()) EXPECT_NE(key.rfind("state.1.", 0), 0u) << key;
-}
-
-template <typename Opt, typename Options>
-void expect_f64(const char* what, const Options& options, const Rows& expected) {
-  expect_torch_trajectory<Opt>(what, options, kFloat64, expected, 1e-12);
-}
-template <typename Opt, typename Options>
-void expect_f32(const char* what, const Options& options, const std::vector<std::vector<float>>& expected) {
-  expect_torch_trajectory<Opt>(what, options, kFloat32, as_rows(expected), 0.0);
-}
 
 using AdadeltaO = optim::AdadeltaOptions;
 using AdamaxO = optim::AdamaxOptions;

@@ -79,4 +79,44 @@ void expect_strided_matches_contiguous(const char* what, const Options& options,
     EXPECT_EQ(sa[i].second.to_vector<double>(), sb[i].second.to_vector<double>()) << sa[i].first;
 }
 
+// ---------------------------------------------------------------- PyTorch's trajectories
+
+// Steps an optimizer 20 times from kStart in `dtype` with the script's gradients, comparing
+// the parameter with `expected` after each of kCheckedSteps. A second parameter without a
+// gradient rides along: PyTorch skips it, so it keeps its values and gets no state.
+// Returns the optimizer's state_dict after the 20 steps.
+template <typename Opt, typename Options>
+optim::StateDict expect_torch_trajectory(const char* what, const Options& options, DType dtype, const Rows& expected,
+                             double tol) {
+  SCOPED_TRACE(std::string(what) + " " + std::string(dtype_name(dtype)));
+  Tensor p = tensor(kStart, {5}, TensorOptions(dtype)).requires_grad_(true);
+  Tensor idle = tensor(std::vector<double>{3.0, -4.0}, {2}, TensorOptions(dtype)).requires_grad_(true);
+  Opt opt({p, idle}, options);
+  size_t checked = 0;
+  for (int k = 1; k <= 20; ++k) {
+    set_script_grad(p, k);
+    opt.step();
+    if (checked < expected.size() && kCheckedSteps[checked] == k) {
+      SCOPED_TRACE("step " + std::to_string(k));
+      expect_values(p, expected[checked], tol);  // tol 0: the same bits
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, expected.size());
+  EXPECT_EQ(idle.to_vector<double>(), (std::vector<double>{3.0, -4.0}));
+  const optim::StateDict state = opt.state_dict();
+  for (const auto& [key, value] : state) EXPECT_NE(key.rfind("state.1.", 0), 0u) << key;
+  return state;
+}
+
+template <typename Opt, typename Options>
+optim::StateDict expect_f64(const char* what, const Options& options, const Rows& expected) {
+  return expect_torch_trajectory<Opt>(what, options, kFloat64, expected, 1e-12);
+}
+template <typename Opt, typename Options>
+optim::StateDict expect_f32(const char* what, const Options& options,
+                            const std::vector<std::vector<float>>& expected) {
+  return expect_torch_trajectory<Opt>(what, options, kFloat32, as_rows(expected), 0.0);
+}
+
 }  // namespace ember::testing
