@@ -64,4 +64,20 @@ Tensor Softmax::apply(const Tensor& input, int64_t dim) const { return F::softma
 Tensor LogSoftmax::apply(const Tensor& input, int64_t dim) const { return F::log_softmax(input, dim); }
 Tensor Softmin::apply(const Tensor& input, int64_t dim) const { return F::softmin(input, dim); }
 
+RReLU::RReLU(double lo, double up) : Module("RReLU"), lower(lo), upper(up) {
+  EMBER_CHECK(lower <= upper, "Lower bound should be less than or equal to the upper bound");
+}
+Tensor RReLU::forward(const Tensor& input) { return F::rrelu(input, lower, upper, is_training()); }
+std::string RReLU::extra_repr() const { return "lower=" + python_float(lower) + ", upper=" + python_float(upper); }
+std::string RReLU::eval_mode_effect() const {
+  return "RReLU(" + extra_repr() + ") used the fixed slope " + python_float((lower + upper) / 2) +
+         " instead of random ones";
+}
+
+Tensor Softmax2d::forward(const Tensor& input) {
+  EMBER_CHECK(input.dim() == 3 || input.dim() == 4, "Softmax2d: expected input to be 3D or 4D, got ", input.dim(),
+              "D instead");
+  return F::softmax(input, -3);
+}
+
 }  // namespace ember::nn

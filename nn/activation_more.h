@@ -1,6 +1,7 @@
 // Activation modules over nn/functional/activation_more.h (Hardswish, Hardsigmoid, PReLU,
-// SELU, CELU, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, Threshold, GLU)
-// and Softmax, LogSoftmax and Softmin over a dim: PyTorch's arguments, defaults and reprs.
+// SELU, CELU, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, Threshold, GLU),
+// Softmax, LogSoftmax and Softmin over a dim, RReLU and Softmax2d: PyTorch's arguments,
+// defaults and reprs.
 #pragma once
 #include <optional>
 #include <string>
@@ -133,6 +134,25 @@ class Softmin : public SoftmaxBase {
 
  protected:
   Tensor apply(const Tensor& input, int64_t dim) const override;
+};
+
+// Randomized leaky ReLU (functional::rrelu): a random slope in [lower, upper] for each
+// negative element in training mode, their mean in eval mode. No inplace option.
+class RReLU : public Module {
+ public:
+  explicit RReLU(double lower = 1.0 / 8, double upper = 1.0 / 3);
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;  // "lower=0.125, upper=0.3333333333333333"
+  bool depends_on_training_flag() const override { return lower != upper; }
+  std::string eval_mode_effect() const override;
+  const double lower, upper;
+};
+
+// Softmax over the channels of each position: dim -3 of a [N, C, H, W] or [C, H, W] input.
+class Softmax2d : public Module {
+ public:
+  Softmax2d() : Module("Softmax2d") {}
+  Tensor forward(const Tensor& input) override;
 };
 
 }  // namespace ember::nn

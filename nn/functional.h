@@ -1,6 +1,6 @@
 // nn::functional, one include: the basics (linear, activations and the further ones,
 // dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
-// (2-D, 1-D and 3-D), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
+// (2-D, 1-D and 3-D; lp_pool too), max_unpool2d, unfold/fold, embedding/one_hot, pad/interpolate, pixel and
 // channel shuffles, affine_grid/grid_sample, distances (normalize, cosine_similarity,
 // pairwise_distance), losses and scaled_dot_product_attention.
 #pragma once
@@ -17,6 +17,7 @@
 #include "nn/functional/local_response_norm.h"
 #include "nn/functional/loss.h"
 #include "nn/functional/loss_more.h"
+#include "nn/functional/lp_pool.h"
 #include "nn/functional/norm.h"
 #include "nn/functional/pad.h"
 #include "nn/functional/pool1d.h"

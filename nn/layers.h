@@ -1,7 +1,8 @@
 // The layers of nn/ written as one include: Linear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
 // LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, the activations (and
-// Softmax, LogSoftmax, Softmin), pooling (2-D, 1-D and 3-D) and MaxUnpool2d, padding, Upsample,
-// Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle, Flatten/Unflatten, distances, the losses,
+// Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool) and
+// MaxUnpool2d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
+// Flatten/Unflatten, distances, the losses,
 // RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
 // (Sequential, ModuleList, ModuleDict).
 #pragma once
@@ -20,6 +21,7 @@
 #include "nn/instancenorm.h"
 #include "nn/linear.h"
 #include "nn/local_response_norm.h"
+#include "nn/lp_pool.h"
 #include "nn/normalization.h"
 #include "nn/padding.h"
 #include "nn/pooling.h"

@@ -1,8 +1,10 @@
 // hardswish, hardsigmoid, prelu, selu, celu, logsigmoid, softsign, tanhshrink, the
-// shrinks, threshold, glu and softmin, composed of ember's differentiable ops (argument
+// shrinks, threshold, glu, softmin and rrelu, composed of ember's differentiable ops (argument
 // checks with PyTorch's messages first).
 #include "nn/functional/activation_more.h"
 
+#include "core/dtype.h"
+#include "core/factories.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "core/shape.h"
@@ -114,6 +116,16 @@ Tensor glu(const Tensor& x, int64_t dim) {
 Tensor softmin(const Tensor& x, int64_t dim) {
   EMBER_PROFILE_OP("softmin");
   return softmax(-x, dim);
+}
+
+Tensor rrelu(const Tensor& x, double lower, double upper, bool training) {
+  EMBER_PROFILE_OP("rrelu");
+  EMBER_CHECK(lower <= upper, "Lower bound should be less than or equal to the upper bound");
+  if (!training) return leaky_relu(x, (lower + upper) / 2);
+  EMBER_CHECK(is_floating(x.dtype()), "\"rrelu_with_noise\" not implemented for '", dtype_torch_name(x.dtype()), "'");
+  // PyTorch's rrelu_with_noise: a slope from U(lower, upper) where x <= 0 (so a NaN passes).
+  const Tensor u = rand(x.sizes(), TensorOptions(x.dtype()).device(x.device()));
+  return x * where(x <= 0.0, u * (upper - lower) + lower, 1.0);
 }
 
 }  // namespace ember::nn::functional

@@ -1,6 +1,6 @@
 // nn::functional's further activations, with PyTorch's names, parameters and defaults:
 // hardswish, hardsigmoid, prelu, selu, celu, logsigmoid, softsign, tanhshrink,
-// hardshrink, softshrink, threshold, glu and softmin (nn/functional/activation_more.cpp).
+// hardshrink, softshrink, threshold, glu, softmin and rrelu (nn/functional/activation_more.cpp).
 #pragma once
 #include <cstdint>
 
@@ -40,5 +40,10 @@ Tensor threshold(const Tensor& x, double threshold, double value);
 Tensor glu(const Tensor& x, int64_t dim = -1);
 // softmax(-x, dim)
 Tensor softmin(const Tensor& x, int64_t dim);
+// Randomized leaky ReLU: in training, x where x > 0, else x * a with a drawn from
+// U(lower, upper) for each element (ember's generator on x's device, as dropout's masks);
+// in eval, leaky_relu(x, (lower + upper) / 2). The gradient is the slope each element used.
+// lower <= upper (PyTorch's "Lower bound should be less than or equal to the upper bound").
+Tensor rrelu(const Tensor& x, double lower = 1.0 / 8, double upper = 1.0 / 3, bool training = false);
 
 }  // namespace ember::nn::functional

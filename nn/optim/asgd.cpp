@@ -34,8 +34,8 @@ void ASGD::check_param_state(const std::string& prefix, const ParamState& loaded
                 "\" must be one floating-point number, but got ", v.numel(), " elements of ",
                 std::string(dtype_name(v.dtype())));
     const double x = detail::host_number(v);
-    EMBER_CHECK(std::isfinite(x) && x >= 0.0, "load_state_dict: \"", prefix, name,
-                "\" must be finite and >= 0, but got ", x);
+    EMBER_CHECK(std::isfinite(static_cast<float>(x)) && x >= 0.0, "load_state_dict: \"", prefix, name,
+                "\" must be finite and >= 0 as a float32 number, but got ", x);
     EMBER_CHECK(std::string(name) != "mu" || x <= 1.0, "load_state_dict: \"", prefix,
                 "mu\" must be at most 1, but got ", x);
   }
@@ -73,7 +73,12 @@ void ASGD::step() {
     } else {
       native::copy_(ax, p);
     }
-    state["eta"] = scalar_tensor(o.lr / std::pow(1.0 + o.lambd * o.lr * step, o.alpha), kFloat32);
+    const double base = 1.0 + o.lambd * o.lr * step;
+    const float next_eta = static_cast<float>(o.lr / std::pow(base, o.alpha));
+    EMBER_CHECK(base > 0.0 && std::isfinite(next_eta), "ASGD: the step size lr / (1 + lambd * lr * step)^alpha is ",
+                next_eta, " at step ", step, " (lr=", o.lr, ", lambd=", o.lambd, ", alpha=", o.alpha,
+                "): 1 + lambd * lr * step must stay above 0");
+    state["eta"] = scalar_tensor(next_eta, kFloat32);
     state["mu"] = scalar_tensor(1.0 / std::max(1.0, step - o.t0), kFloat32);
   });
 }

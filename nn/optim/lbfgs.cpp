@@ -207,7 +207,7 @@ Tensor LBFGS::step(const LossClosure& closure) {
     old_dirs.push_back(state.at(std::string(kDirs) + std::to_string(k)));
     old_stps.push_back(state.at(std::string(kSteps) + std::to_string(k)));
   }
-  std::vector<double> al(static_cast<size_t>(o.history_size));
+  std::vector<double> al;  // the two-loop recursion's coefficients, one per kept pair
 
   int64_t n_iter = 0;
   while (n_iter < o.max_iter) {
@@ -230,6 +230,7 @@ Tensor LBFGS::step(const LossClosure& closure) {
         H_diag = ys / detail::flat_dot(y, y);
       }
       Tensor q = native::neg(flat_grad);
+      al.assign(old_dirs.size(), 0.0);
       for (size_t i = old_dirs.size(); i-- > 0;) {
         al[i] = detail::flat_dot(old_stps[i], q) * ro[i];
         native::add_(q, old_dirs[i], -al[i]);

@@ -42,6 +42,9 @@ struct LBFGSOptions {
 // al is scratch that every step rewrites before reading, so it is not kept. Every parameter
 // must be on one device and of one floating dtype; it works on any device, as the update is
 // composed of native ops. Memory: (2 * history_size + 4) flat vectors of the parameters' size.
+// Where PyTorch fails obscurely ember says why: a NaN loss inside the line search is an error
+// (PyTorch's IndexError), and a saved state holding a value that is not finite (after a NaN
+// or overflowing loss) is refused by load_state_dict, as every ember optimizer's is.
 
 // Only one parameter group (add_param_group is an error, as PyTorch's); step() without a
 // closure is an error: call step(closure).

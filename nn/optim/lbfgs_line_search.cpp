@@ -33,9 +33,18 @@ double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, 
   return py_min(py_max(min_pos, low), high);
 }
 
-LineSearchResult strong_wolfe(const DirectionalObjective& objective, double t, const Tensor& d, double f,
+LineSearchResult strong_wolfe(const DirectionalObjective& user_objective, double t, const Tensor& d, double f,
                               const Tensor& g, double gtd, double c1, double c2, double tolerance_change,
                               int64_t max_ls) {
+  // A NaN loss satisfies none of the conditions' comparisons, so the search cannot bracket it
+  // (PyTorch's fails with an IndexError there): a clear error instead.
+  const auto objective = [&](double step) {
+    auto result = user_objective(step);
+    EMBER_CHECK(!std::isnan(result.first), "LBFGS: the strong Wolfe line search got a NaN loss from the closure at ",
+                "step length t = ", step, " along the search direction; the loss must be a number wherever the ",
+                "search looks (lower lr, or check the model for NaN)");
+    return result;
+  };
   const double d_norm = max_abs(d);
   auto [f_new, g_new] = objective(t);
   int64_t evaluations = 1;
@@ -79,7 +88,7 @@ LineSearchResult strong_wolfe(const DirectionalObjective& objective, double t, c
   // Zoom: shrink the bracket by safeguarded cubic interpolation until a point satisfies the
   // conditions or the bracket is too small to matter.
   bool insufficient_progress = false;
-  size_t low_pos = bracket_f[0] <= bracket_f.back() ? 0 : 1, high_pos = 1 - low_pos;
+  size_t low_pos = bracket.size() == 1 || bracket_f[0] <= bracket_f[1] ? 0 : 1, high_pos = 1 - low_pos;
   while (!done && ls_iter < max_ls) {
     if (std::abs(bracket[1] - bracket[0]) * d_norm < tolerance_change) break;
     t = cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]);

@@ -52,14 +52,17 @@ void Rprop::step() {
     const Tensor& step_size = state.at("step_size");
     const auto [etaminus, etaplus] = o.etas;
     // PyTorch's sign[sign > 0] = etaplus; sign[sign < 0] = etaminus; sign[sign == 0] = 1, in
-    // that order (a NaN product stays NaN).
+    // that order (sign(NaN) is 0, so a NaN product keeps its step size).
     const Tensor sign = native::sign(native::mul(grad, prev));
     const Tensor factor = native::where(
         native::gt(sign, 0), Scalar(etaplus),
         native::where(native::lt(sign, 0), Scalar(etaminus), native::where(native::eq(sign, 0), Scalar(1.0), sign)));
     native::mul_(step_size, factor);
     native::clamp_(step_size, Scalar(o.step_sizes.first), Scalar(o.step_sizes.second));
-    const Tensor kept = native::where(native::eq(factor, Scalar(etaminus)), Scalar(0.0), grad);
+    // PyTorch drops the gradient where sign == etaminus, which is where the product was
+    // negative (etaminus < 1 < etaplus); comparing the signs keeps that true in bfloat16,
+    // where a scalar comparison would widen etaminus and miss its rounded copy.
+    const Tensor kept = native::where(native::lt(sign, 0), Scalar(0.0), grad);
     // PyTorch's param.addcmul_(grad.sign(), step_size, value=-1): the product is exact.
     native::sub_(p, native::mul(native::sign(kept), step_size), 1);
     native::copy_(prev, kept);

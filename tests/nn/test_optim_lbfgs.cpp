@@ -250,7 +250,6 @@ TEST(LBFGS, ALoadedStateIsChecked) {
     if (!replaced) sd.emplace_back(key, value);
     return sd;
   };
-  const Tensor before = p.detach().clone();
   EXPECT_EMBER_ERROR(opt.load_state_dict(with("state.0.d", zeros({3}, dtype(kFloat64)))),
                      "\"state.0.d\" must be a floating-point vector of 2 elements");
   EXPECT_EMBER_ERROR(opt.load_state_dict(with("state.0.prev_flat_grad",
@@ -269,7 +268,13 @@ TEST(LBFGS, ALoadedStateIsChecked) {
                      "LBFGS option history_size must be a whole number, but got 0.5");
   EXPECT_EMBER_ERROR(opt.load_state_dict(with("param_groups.0.strong_wolfe", scalar_tensor(2.0, kFloat64))),
                      "strong_wolfe is a flag");
-  EXPECT_TRUE(equal(p, before));
+  // Nothing of a refused state was taken.
+  const optim::StateDict after = opt.state_dict();
+  ASSERT_EQ(after.size(), good.size());
+  for (size_t i = 0; i < good.size(); ++i) {
+    EXPECT_EQ(after[i].first, good[i].first);
+    EXPECT_TRUE(equal(after[i].second, good[i].second)) << good[i].first;
+  }
   opt.load_state_dict(good);  // the state it saved loads
 
   // A second parameter never holds LBFGS's state.
@@ -312,6 +317,35 @@ TEST(LBFGS, ErrorsOfTheClosureAndTheOptions) {
   EXPECT_EQ(opt.lr(0), 0.25);
   EXPECT_EQ(opt.max_eval(), 25);
   EXPECT_EQ(LBFGS({p}, {.max_iter = 7}).max_eval(), 8);
+}
+
+// A NaN loss cannot be bracketed by the line search: a clear error (PyTorch's IndexError).
+TEST(LBFGS, ANanLossInTheLineSearchIsAnError) {
+  Tensor p = tensor(std::vector<double>{1.0, 2.0}, {2}, TensorOptions(kFloat64)).requires_grad_(true);
+  LBFGS opt({p}, wolfe());
+  int calls = 0;
+  EXPECT_EMBER_ERROR(opt.step([&] {
+    opt.zero_grad();
+    Tensor loss = (p * p).sum();
+    if (calls++ > 0) loss = loss * std::nan("");
+    loss.backward();
+    return loss;
+  }),
+                     "the strong Wolfe line search got a NaN loss from the closure");
+  // history_size 1 keeps one pair (and the two-loop recursion one coefficient).
+  Tensor q = tensor(std::vector<double>{-1.5, 2.0}, {2}, TensorOptions(kFloat64)).requires_grad_(true);
+  LBFGS one({q}, wolfe({.history_size = 1}));
+  const auto closure = [&] {
+    one.zero_grad();
+    Tensor loss = rosenbrock(q);
+    loss.backward();
+    return loss;
+  };
+  for (int k = 0; k < 4; ++k) one.step(closure);
+  int64_t pairs = 0;
+  for (const auto& [key, value] : one.state_dict()) pairs += key.rfind("state.0.old_dirs.", 0) == 0;
+  EXPECT_EQ(pairs, 1);
+  EXPECT_LT(rosenbrock(q).item<double>(), 12.5);
 }
 
 TEST(LBFGS, Float32ConvergesLikeFloat64) {

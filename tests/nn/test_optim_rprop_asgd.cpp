@@ -168,6 +168,29 @@ TEST(OptimRpropASGD, ALoadedStateIsChecked) {
   EXPECT_EMBER_ERROR(rprop.load_state_dict(rs), "state.0.step_size");
 }
 
+// bfloat16 rounds etaminus: a flipped sign must still drop the gradient (PyTorch 1.13's values).
+TEST(OptimRprop, Bfloat16DropsAFlippedGradient) {
+  Tensor p = tensor(std::vector<double>{1.0, -2.0}, {2}, TensorOptions(kBFloat16)).requires_grad_(true);
+  optim::Rprop rprop({p}, {.lr = 0.05, .etas = {0.3, 1.5}});
+  const std::vector<std::vector<double>> want{{0.94921875, -1.953125}, {0.94921875, -1.953125}, {0.93359375, -1.9375}};
+  const double grads[] = {1.0, -1.0, 1.0};
+  for (int k = 0; k < 3; ++k) {
+    p.mutable_grad() = tensor(std::vector<double>{grads[k], -grads[k]}, {2}, TensorOptions(kBFloat16));
+    rprop.step();
+    EXPECT_EQ(p.to(kFloat64).to_vector<double>(), want[k]) << "step " << k + 1;
+  }
+}
+
+TEST(OptimASGD, AStepSizeThatIsNotFiniteIsAnError) {
+  // lambd < 0 drives 1 + lambd * lr * step to 0 at step 2 (the eta made for step 3):
+  // PyTorch's ZeroDivisionError.
+  Tensor p = tensor(std::vector<double>{1.0, -2.0}, {2}, TensorOptions(kFloat64)).requires_grad_(true);
+  optim::ASGD asgd({p}, {.lr = 0.5, .lambd = -1.0});
+  p.mutable_grad() = ones({2}, dtype(kFloat64));
+  asgd.step();  // eta for step 2: 1 + (-1) * 0.5 * 1 = 0.5, fine
+  EXPECT_EMBER_ERROR(asgd.step(), "1 + lambd * lr * step must stay above 0");
+}
+
 TEST(OptimRpropASGD, StridedParametersMatchContiguousOnes) {
   expect_strided_matches_contiguous<optim::Rprop>("Rprop", kRpropCustom);
   expect_strided_matches_contiguous<optim::ASGD>("ASGD", kASGDAveraged);
