@@ -32,22 +32,22 @@ std::string LPPool1d::extra_repr() const {
   return lp_repr(norm_type, std::to_string(kernel_size), stride ? std::to_string(*stride) : "None", ceil_mode);
 }
 
-LPPool2d::LPPool2d(double p, IntOrPair k, IntOrPair s, bool c)
-    : Module("LPPool2d"), norm_type(p), kernel_size(k.dims), stride(s.dims), ceil_mode(c) {}
-Tensor LPPool2d::forward(const Tensor& input) {
-  return functional::lp_pool2d(input, norm_type, kernel_size, stride, ceil_mode);
+template <int64_t N>
+LPPool<N>::LPPool(double p, IntOrPair k, IntOrPair s, bool c)
+    : Module("LPPool" + std::to_string(N) + "d"), norm_type(p), kernel_size(k.dims), stride(s.dims), ceil_mode(c) {}
+template <int64_t N>
+Tensor LPPool<N>::forward(const Tensor& input) {
+  if constexpr (N == 2) {
+    return functional::lp_pool2d(input, norm_type, kernel_size, stride, ceil_mode);
+  } else {
+    return functional::lp_pool3d(input, norm_type, kernel_size, stride, ceil_mode);
+  }
 }
-std::string LPPool2d::extra_repr() const {
+template <int64_t N>
+std::string LPPool<N>::extra_repr() const {
   return lp_repr(norm_type, size_repr(kernel_size), stride.size() ? size_repr(stride) : "None", ceil_mode);
 }
-
-LPPool3d::LPPool3d(double p, IntOrPair k, IntOrPair s, bool c)
-    : Module("LPPool3d"), norm_type(p), kernel_size(k.dims), stride(s.dims), ceil_mode(c) {}
-Tensor LPPool3d::forward(const Tensor& input) {
-  return functional::lp_pool3d(input, norm_type, kernel_size, stride, ceil_mode);
-}
-std::string LPPool3d::extra_repr() const {
-  return lp_repr(norm_type, size_repr(kernel_size), stride.size() ? size_repr(stride) : "None", ceil_mode);
-}
+template class LPPool<2>;
+template class LPPool<3>;
 
 }  // namespace ember::nn

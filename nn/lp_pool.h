@@ -22,26 +22,21 @@ class LPPool1d : public Module {
   const bool ceil_mode;
 };
 
-// kernel_size and stride: one size for every dim or one per dim (Dims); stride {} (the
-// default) means the kernel, printed None.
-class LPPool2d : public Module {
+// LPPool2d and LPPool3d: kernel_size and stride one size for every dim or one per dim (Dims);
+// stride {} (the default) means the kernel, printed None.
+template <int64_t N>
+class LPPool : public Module {
  public:
-  LPPool2d(double norm_type, IntOrPair kernel_size, IntOrPair stride = {}, bool ceil_mode = false);
+  LPPool(double norm_type, IntOrPair kernel_size, IntOrPair stride = {}, bool ceil_mode = false);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double norm_type;
   const Dims kernel_size, stride;
   const bool ceil_mode;
 };
-
-class LPPool3d : public Module {
- public:
-  LPPool3d(double norm_type, IntOrPair kernel_size, IntOrPair stride = {}, bool ceil_mode = false);
-  Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
-  const double norm_type;
-  const Dims kernel_size, stride;
-  const bool ceil_mode;
-};
+extern template class LPPool<2>;
+extern template class LPPool<3>;
+using LPPool2d = LPPool<2>;
+using LPPool3d = LPPool<3>;
 
 }  // namespace ember::nn

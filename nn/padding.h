@@ -1,6 +1,7 @@
 // Padding layers over nn::functional::pad, as PyTorch's: ConstantPad1d/2d/3d (a value),
-// ZeroPad2d, ReflectionPad1d/2d/3d and ReplicationPad1d/2d/3d, each taking one int for
-// every side or one value per side (last dim first: {left, right, top, bottom, ...}).
+// ZeroPad1d/2d/3d, ReflectionPad1d/2d/3d, ReplicationPad1d/2d/3d and CircularPad1d/2d/3d
+// (PyTorch 2's), each taking one int for every side or one value per side (last dim first:
+// {left, right, top, bottom, ...}).
 #pragma once
 #include <cstdint>
 #include <initializer_list>
@@ -53,9 +54,15 @@ class ReplicationPad : public PadNd {
   explicit ReplicationPad(PadSizes padding)
       : PadNd("ReplicationPad" + std::to_string(N) + "d", N, padding, "replicate", 0) {}
 };
-class ZeroPad2d : public PadNd {
+template <int64_t N>
+class CircularPad : public PadNd {
  public:
-  explicit ZeroPad2d(PadSizes padding) : PadNd("ZeroPad2d", 2, padding, "constant", 0) {}
+  explicit CircularPad(PadSizes padding) : PadNd("CircularPad" + std::to_string(N) + "d", N, padding, "circular", 0) {}
+};
+template <int64_t N>
+class ZeroPad : public PadNd {
+ public:
+  explicit ZeroPad(PadSizes padding) : PadNd("ZeroPad" + std::to_string(N) + "d", N, padding, "constant", 0) {}
 };
 
 using ConstantPad1d = ConstantPad<1>;
@@ -67,5 +74,11 @@ using ReflectionPad3d = ReflectionPad<3>;
 using ReplicationPad1d = ReplicationPad<1>;
 using ReplicationPad2d = ReplicationPad<2>;
 using ReplicationPad3d = ReplicationPad<3>;
+using CircularPad1d = CircularPad<1>;
+using CircularPad2d = CircularPad<2>;
+using CircularPad3d = CircularPad<3>;
+using ZeroPad1d = ZeroPad<1>;
+using ZeroPad2d = ZeroPad<2>;
+using ZeroPad3d = ZeroPad<3>;
 
 }  // namespace ember::nn

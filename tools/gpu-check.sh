@@ -108,18 +108,23 @@ if [[ -n "$host_ld_set" ]]; then py_env=(env "LD_LIBRARY_PATH=$host_ld"); else p
 if [[ -f "$bundle/prebuilt.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/prebuilt.tar.xz"; fi
 if [[ -f "$bundle/deps.tar.xz" ]]; then tar -C "$bundle" -xJf "$bundle/deps.tar.xz"; fi
 
-# The Fashion-MNIST files carried in .gpudata (the test files stand in for the training
-# set when only they came).
+# The Fashion-MNIST files carried in .gpudata, as .gz or as the xz that tools/gpu-data.sh
+# packs (4 MiB less of the device tool's 64; made .gz again here, which ember reads). The
+# test files stand in for the training set when only they came.
 data=/tmp/ember-fm
 mkdir -p "$data"
-if [[ -f .gpudata/t10k-images-idx3-ubyte.gz ]]; then
-  cp .gpudata/t10k-* "$data/"
-  if [[ -f .gpudata/train-images-idx3-ubyte.gz ]]; then
-    cp .gpudata/train-* "$data/"
-  else
-    ln -sf t10k-images-idx3-ubyte.gz "$data/train-images-idx3-ubyte.gz"
-    ln -sf t10k-labels-idx1-ubyte.gz "$data/train-labels-idx1-ubyte.gz"
+for f in .gpudata/*-ubyte.gz; do
+  if [[ -f "$f" ]]; then cp "$f" "$data/"; fi
+done
+for packed in .gpudata/*-ubyte.xz; do
+  if [[ -f "$packed" ]] && ! { xz -dc "$packed" | gzip -1 > "$data/$(basename "$packed" .xz).gz"; }; then
+    echo "gpu-check: could not unpack $packed" >&2
+    rm -f "$data/$(basename "$packed" .xz).gz"
   fi
+done
+if [[ -f "$data/t10k-images-idx3-ubyte.gz" && ! -f "$data/train-images-idx3-ubyte.gz" ]]; then
+  ln -sf t10k-images-idx3-ubyte.gz "$data/train-images-idx3-ubyte.gz"
+  ln -sf t10k-labels-idx1-ubyte.gz "$data/train-labels-idx1-ubyte.gz"
 fi
 
 summarize() {

@@ -59,7 +59,8 @@ if [[ -n "$binaries" ]]; then
   rm -rf "${out:?}/bin" "${out:?}/runtime"
 fi
 # The build dependencies packed too (headers shrink ~5x): the bundle and the four
-# Fashion-MNIST files (.gpudata, 29.4 MiB) then fit the device tool's 64 MiB carry.
+# Fashion-MNIST files (.gpudata: 25.3 MiB as tools/gpu-data.sh packs them) then fit the device
+# tool's 64 MiB carry.
 tar -C "$out" -cJf "$out/deps.tar.xz" include lib share
 rm -rf "${out:?}/include" "${out:?}/lib" "${out:?}/share"
 # The commit the programs were built from, for the run's summary (tools/gpu-run-import.sh).
@@ -68,16 +69,17 @@ if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then d
 echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty" > "$out/commit.txt"
 du -sh "$out"
 # The device tool carries at most 64 MiB in all: the working tree that travels (tracked and
-# untracked-not-ignored files), this bundle and .gpudata (29.4 MiB with all four files).
+# untracked-not-ignored files), this bundle and .gpudata (25.3 MiB with all four files as xz,
+# tools/gpu-data.sh; 29.4 MiB as Debian's .gz files).
 mib=$((1024 * 1024))
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
 tree=$({ git -C "$root" ls-files -z --cached --others --exclude-standard 2>/dev/null |
   (cd "$root" && du -cb --files0-from=- 2>/dev/null) || true; } | tail -1 | cut -f1)
-if [[ -d "$root/.gpudata" ]]; then gpudata=$(du -sb "$root/.gpudata" | cut -f1); else gpudata=$((294 * mib / 10)); fi
+if [[ -d "$root/.gpudata" ]]; then gpudata=$(du -sb "$root/.gpudata" | cut -f1); else gpudata=$((253 * mib / 10)); fi
 total=$(du -sb "$out" | cut -f1)
 room=$((64 * mib - ${tree:-0} - gpudata))
 echo "gpu-host-bundle: carried $(((${tree:-0} + gpudata + total) / mib)) MiB of 64: tree $((${tree:-0} / mib))," \
-  ".gpudata $((gpudata / mib))$([[ -d "$root/.gpudata" ]] || echo ' (not there yet; all four files counted)'), bundle $((total / mib))"
+  ".gpudata $((gpudata / mib))$([[ -d "$root/.gpudata" ]] || echo ' (not there yet: bash tools/gpu-data.sh; all four files counted)'), bundle $((total / mib))"
 if ((total > room)); then
   echo "gpu-host-bundle: $out is $((total / mib)) MiB, over the $((room / mib)) MiB the device tool's 64 MiB carry" \
     "leaves beside the tree and .gpudata: carry fewer Fashion-MNIST files (the t10k ones alone" \

@@ -185,6 +185,21 @@ TEST(Pad, LayersAsPyTorch) {
   EXPECT_EQ(nn::ConstantPad1d(2, 1.0).extra_repr(), "padding=(2, 2), value=1.0");
   EXPECT_EQ(nn::ReflectionPad3d(1).padding.size(), 6u);
   EXPECT_EQ(nn::ReplicationPad3d({1, 2, 3, 4, 5, 6}).extra_repr(), "(1, 2, 3, 4, 5, 6)");
+  // PyTorch 2's CircularPad1d/2d/3d and ZeroPad1d/3d (torch 2.1: F.pad(x, (2, 1),
+  // mode='circular') of [[0..4], [5..9]] is [[3, 4, 0, 1, 2, 3, 4, 0], [8, 9, 5, ...]]).
+  const Tensor row = arange_f64(10, {1, 2, 5});
+  nn::CircularPad1d circular({2, 1});
+  EXPECT_EQ(circular.type_name(), "CircularPad1d");
+  EXPECT_EQ(circular.extra_repr(), "(2, 1)");
+  expect_values(circular(row), {3, 4, 0, 1, 2, 3, 4, 0, 8, 9, 5, 6, 7, 8, 9, 5}, 0);
+  nn::CircularPad2d circular2({1, 2, 2, 0});
+  EXPECT_TRUE(equal(circular2(x), F::pad(x, {1, 2, 2, 0}, "circular")));
+  EXPECT_EQ(nn::CircularPad3d(1).padding.size(), 6u);
+  nn::ZeroPad1d zero1(2);
+  EXPECT_EQ(zero1.type_name(), "ZeroPad1d");
+  EXPECT_EQ(zero1.extra_repr(), "(2, 2)");
+  EXPECT_TRUE(equal(zero1(row), F::pad(row, {2, 2})));
+  EXPECT_EQ(nn::ZeroPad3d({1, 0, 0, 2, 1, 1}).extra_repr(), "(1, 0, 0, 2, 1, 1)");
   EXPECT_NE(error_of([] { nn::ReflectionPad2d({1, 2}); })
                 .find("ReflectionPad2d: expected padding to be a single integer or 4 values, but got (1, 2)"),
             std::string::npos);
