@@ -1,5 +1,5 @@
-// nn::Embedding: the table, PyTorch's N(0, 1) initialisation with the padding row
-// zeroed, and forward through nn::functional::embedding.
+// nn::Embedding and nn::EmbeddingBag: the table, PyTorch's N(0, 1) initialisation with the
+// padding row zeroed, and forward through nn::functional::embedding / embedding_bag.
 #include "nn/embedding.h"
 
 #include "core/error.h"
@@ -27,6 +27,15 @@ Tensor initial_table(int64_t num_embeddings, int64_t embedding_dim, std::optiona
   return table;
 }
 
+Tensor pretrained_table(const Tensor& embeddings, const char* module) {
+  EMBER_CHECK(embeddings.dim() == 2, "Embeddings parameter is expected to be 2-dimensional (got ",
+              embeddings.dim(), "-D)");
+  EMBER_CHECK(is_floating(embeddings.dtype()), module, ".from_pretrained: expected floating embeddings, got ",
+              dtype_torch_name(embeddings.dtype()));
+  NoGradGuard no_grad;
+  return embeddings.detach().clone(MemoryFormat::Contiguous);
+}
+
 }  // namespace
 
 Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> padding)
@@ -43,15 +52,7 @@ Embedding::Embedding(const Tensor& table, std::optional<int64_t> padding)
 // without this module.
 std::shared_ptr<Embedding> Embedding::from_pretrained(const Tensor& embeddings, bool freeze,
                                                       std::optional<int64_t> padding_idx) {
-  EMBER_CHECK(embeddings.dim() == 2, "Embeddings parameter is expected to be 2-dimensional (got ",
-              embeddings.dim(), "-D)");
-  EMBER_CHECK(is_floating(embeddings.dtype()), "Embedding.from_pretrained: expected floating embeddings, got ",
-              dtype_torch_name(embeddings.dtype()));
-  Tensor table;
-  {
-    NoGradGuard no_grad;
-    table = embeddings.detach().clone(MemoryFormat::Contiguous);
-  }
+  const Tensor table = pretrained_table(embeddings, "Embedding");
   std::shared_ptr<Embedding> module(new Embedding(table, padding_idx));
   module->weight.requires_grad_(!freeze);
   return module;
@@ -62,6 +63,46 @@ Tensor Embedding::forward(const Tensor& input) { return functional::embedding(in
 std::string Embedding::extra_repr() const {
   std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
   if (padding_idx) s += ", padding_idx=" + std::to_string(*padding_idx);
+  return s;
+}
+
+EmbeddingBag::EmbeddingBag(int64_t num, int64_t dim, EmbeddingBagOptions opts)
+    : EmbeddingBag(initial_table(num, dim, opts.padding_idx), opts) {}
+
+EmbeddingBag::EmbeddingBag(const Tensor& table, EmbeddingBagOptions opts)
+    : Module("EmbeddingBag"),
+      num_embeddings(table.size(0)),
+      embedding_dim(table.size(1)),
+      options{.mode = std::move(opts.mode),
+              .include_last_offset = opts.include_last_offset,
+              .padding_idx = checked_padding(opts.padding_idx, table.size(0))},
+      weight(register_parameter("weight", table)) {
+  EMBER_CHECK(options.mode == "sum" || options.mode == "mean" || options.mode == "max",
+              "mode has to be one of sum, mean or max, got '", options.mode, "'");
+}
+
+std::shared_ptr<EmbeddingBag> EmbeddingBag::from_pretrained(const Tensor& embeddings, bool freeze,
+                                                            EmbeddingBagOptions options) {
+  std::shared_ptr<EmbeddingBag> module(
+      new EmbeddingBag(pretrained_table(embeddings, "EmbeddingBag"), std::move(options)));
+  module->weight.requires_grad_(!freeze);
+  return module;
+}
+
+Tensor EmbeddingBag::forward(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights) {
+  return functional::embedding_bag(input, weight,
+                                   {.offsets = offsets,
+                                    .mode = options.mode,
+                                    .per_sample_weights = per_sample_weights,
+                                    .include_last_offset = options.include_last_offset,
+                                    .padding_idx = options.padding_idx});
+}
+
+Tensor EmbeddingBag::forward(const Tensor& input) { return forward(input, Tensor()); }
+
+std::string EmbeddingBag::extra_repr() const {
+  std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim) + ", mode=" + options.mode;
+  if (options.padding_idx) s += ", padding_idx=" + std::to_string(*options.padding_idx);
   return s;
 }
 

@@ -1,8 +1,11 @@
-// nn::Embedding: a [num_embeddings, embedding_dim] table looked up by int64 indices,
-// initialised N(0, 1) like PyTorch's, the padding_idx row zero and never trained.
+// nn::Embedding and nn::EmbeddingBag: a [num_embeddings, embedding_dim] table looked up by
+// int64 indices (EmbeddingBag: and reduced per bag), initialised N(0, 1) like PyTorch's, the
+// padding_idx row zero and never trained.
 #pragma once
 #include <optional>
+#include <string>
 
+#include "nn/functional/embedding_bag.h"
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -25,6 +28,39 @@ class Embedding : public Module {
 
  private:
   Embedding(const Tensor& table, std::optional<int64_t> padding_idx);  // table: the weight, as is
+};
+
+// EmbeddingBag's keyword arguments: nn::EmbeddingBag(10, 3, {.mode = "sum"}). mode "sum",
+// "mean" or "max"; include_last_offset and padding_idx as functional::embedding_bag's.
+struct EmbeddingBagOptions {
+  std::string mode = "mean";
+  bool include_last_offset = false;
+  std::optional<int64_t> padding_idx = std::nullopt;
+};
+
+class EmbeddingBag : public Module {
+ public:
+  EmbeddingBag(int64_t num_embeddings, int64_t embedding_dim, EmbeddingBagOptions options = {});
+  // nn.EmbeddingBag.from_pretrained: a copy of `embeddings` (2-D, floating), trained unless freeze.
+  static std::shared_ptr<EmbeddingBag> from_pretrained(const Tensor& embeddings, bool freeze = true,
+                                                       EmbeddingBagOptions options = {});
+  // input 2-D [B, L] (B bags of L) or 1-D with offsets; per_sample_weights with mode "sum"
+  // -> [bags, embedding_dim] (functional::embedding_bag).
+  Tensor forward(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights = {});
+  Tensor operator()(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights = {}) {
+    return forward(input, offsets, per_sample_weights);
+  }
+  Tensor forward(const Tensor& input) override;  // a 2-D input: forward(input, {})
+  using Module::operator();
+  std::string extra_repr() const override;
+
+  const int64_t num_embeddings;
+  const int64_t embedding_dim;
+  const EmbeddingBagOptions options;  // padding_idx in [0, num_embeddings) once constructed
+  Tensor& weight;                     // [num_embeddings, embedding_dim]
+
+ private:
+  EmbeddingBag(const Tensor& table, EmbeddingBagOptions options);  // table: the weight, as is
 };
 
 }  // namespace ember::nn

@@ -1,7 +1,7 @@
-// The layers of nn/ written as one include: Linear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, the activations (and
+// The layers of nn/ written as one include: Linear, Bilinear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
+// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, EmbeddingBag, the activations (and
 // Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool) and
-// MaxUnpool2d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
+// MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
 // Flatten/Unflatten, distances, the losses,
 // RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
 // (Sequential, ModuleList, ModuleDict).

@@ -1,5 +1,5 @@
-// nn::Linear: y = x W^T + b, initialized like PyTorch (U(-1/sqrt(in), 1/sqrt(in)) for
-// weight and bias).
+// nn::Linear: y = x W^T + b, and nn::Bilinear: y = x1^T A x2 + b, initialized like PyTorch
+// (U(-1/sqrt(in), 1/sqrt(in)) for weight and bias; Bilinear's in is in1_features).
 #pragma once
 #include "nn/module.h"
 
@@ -14,6 +14,22 @@ class Linear : public Module {
   const int64_t in_features;
   const int64_t out_features;
   Tensor& weight;  // [out, in]
+  Tensor& bias;    // [out]; undefined without bias
+};
+
+class Bilinear : public Module {
+ public:
+  Bilinear(int64_t in1_features, int64_t in2_features, int64_t out_features, bool bias = true);
+  // input1 [*, in1], input2 [*, in2] -> [*, out] (functional::bilinear).
+  Tensor forward(const Tensor& input1, const Tensor& input2);
+  Tensor operator()(const Tensor& input1, const Tensor& input2) { return forward(input1, input2); }
+  // An Error: Bilinear takes two inputs (the one-input form that Sequential calls).
+  Tensor forward(const Tensor& input) override;
+  using Module::operator();
+  std::string extra_repr() const override;
+
+  const int64_t in1_features, in2_features, out_features;
+  Tensor& weight;  // [out, in1, in2]
   Tensor& bias;    // [out]; undefined without bias
 };
 

@@ -52,6 +52,12 @@ void NAdam::check_param_state(const std::string& prefix, const ParamState& loade
   detail::check_buffer(prefix + "exp_avg_sq", loaded.at("exp_avg_sq"), param, /*nonnegative=*/true);
 }
 
+// Its float32 products are part of NAdam's step, so a loaded float64 one is rounded as PyTorch's.
+Tensor NAdam::loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const {
+  if (name == "mu_product") return scalar_tensor(detail::host_number(value), kFloat32);
+  return Optimizer::loaded_state_tensor(name, value, param);
+}
+
 void NAdam::step() {
   const profiler::StepScope profile("NAdam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;

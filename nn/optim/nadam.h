@@ -42,6 +42,8 @@ class NAdam : public OptimizerWithOptions<NAdamOptions> {
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
                          const NAdamOptions& options) const override;
+  // mu_product loads as a float32 number on the host, as PyTorch's.
+  Tensor loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const override;
 };
 
 }  // namespace ember::optim

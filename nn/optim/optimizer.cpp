@@ -150,12 +150,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
 }
 
 Tensor Optimizer::loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const {
-  // A step count lives on the host as float64, NAdam's mu_product as PyTorch's float32
-  // number (its float32 products are part of NAdam's step: nn/optim/nadam.h); buffers
-  // are laid out like param, as the state they replace (detail::zeros_like_param).
-  const std::optional<DType> host_number =
-      name == "step" ? std::optional(kFloat64) : name == "mu_product" ? std::optional(kFloat32) : std::nullopt;
-  if (host_number) return scalar_tensor(detail::host_number(value), *host_number);
+  // A step count lives on the host as float64; buffers are laid out like param, as the
+  // state they replace (detail::zeros_like_param).
+  if (name == "step") return scalar_tensor(detail::host_number(value), kFloat64);
   return native::clone(native::to_dtype(native::to_device(value, param.device()), param.dtype()),
                        dense_format_of(param));
 }

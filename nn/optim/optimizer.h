@@ -91,9 +91,9 @@ class Optimizer {
   void check_gradients_before_step() const;
   void mark_gradients_applied();
   // How load_state_dict stores a checked state tensor `name` of `param`: a step count as a
-  // float64 number on the host, NAdam's mu_product as a float32 one, any other buffer laid out
-  // like param on its device and in its dtype (the state it replaces). LBFGS's flat vectors
-  // and host numbers differ.
+  // float64 number on the host, any other buffer laid out like param on its device and in its
+  // dtype (the state it replaces). Optimizers with host numbers of their own (NAdam's
+  // mu_product, ASGD's eta and mu) or LBFGS's flat vectors override it.
   virtual Tensor loaded_state_tensor(const std::string& name, const Tensor& value, const Tensor& param) const;
 
   // Called after set_lr, set_momentum or a loaded value changed `group`'s options

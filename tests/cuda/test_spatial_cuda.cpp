@@ -3,7 +3,7 @@
 // affine_grid + grid_sample (every mode, padding mode and align_corners; gradients to the
 // input, the grid and theta; the one-kernel forward of unrecorded calls; the one-kernel
 // backward for either operand, float32, strided, and create_graph's composed gradients) and
-// max_unpool2d.
+// max_unpool1d/2d/3d.
 // Skipped without a GPU.
 #include <gtest/gtest.h>
 
@@ -162,6 +162,22 @@ TEST(CudaSpatial, MaxUnpoolMatchesTheCpu) {
     return F::max_unpool2d(in[0], in[0].is_cuda() ? indices_gpu : indices, 3, 2, 1, Dims{7, 6});
   });
   EXPECT_EMBER_ERROR(F::max_unpool2d(pooled.cuda(), indices_gpu + 100, 3, 2, 1), "Found an invalid max index");
+}
+
+TEST(CudaSpatial, MaxUnpool1dAnd3dMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(16);
+  auto [pooled1, indices1] = F::max_pool1d_with_indices(randn({2, 3, 11}, kFloat64), 3, 2, 1);
+  const Tensor indices1_gpu = indices1.cuda();
+  expect_cuda_matches_cpu({pooled1}, [&](const Inputs& in) {
+    return F::max_unpool1d(in[0], in[0].is_cuda() ? indices1_gpu : indices1, 3, 2, 1, Dims{11});
+  });
+  auto [pooled3, indices3] = F::max_pool3d_with_indices(randn({2, 2, 5, 4, 7}, kFloat64), 2);
+  const Tensor indices3_gpu = indices3.cuda();
+  expect_cuda_matches_cpu({pooled3}, [&](const Inputs& in) {
+    return F::max_unpool3d(in[0], in[0].is_cuda() ? indices3_gpu : indices3, 2, {}, 0, Dims{5, 4, 7});
+  });
+  EXPECT_EMBER_ERROR(F::max_unpool3d(pooled3.cuda(), indices3_gpu + 1000, 2), "Found an invalid max index");
 }
 
 }  // namespace
