@@ -2,7 +2,7 @@
 // dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
 // (2-D, 1-D and 3-D; lp_pool too), max_unpool1d/2d/3d, unfold/fold, embedding/one_hot/embedding_bag,
 // pad/interpolate, pixel and channel shuffles, affine_grid/grid_sample, distances (normalize, cosine_similarity,
-// pairwise_distance), losses and scaled_dot_product_attention.
+// pairwise_distance), losses (ctc_loss too) and scaled_dot_product_attention.
 #pragma once
 #include "nn/functional/activation_more.h"
 #include "nn/functional/attention.h"
@@ -10,6 +10,7 @@
 #include "nn/functional/bilinear.h"
 #include "nn/functional/conv.h"
 #include "nn/functional/conv3d.h"
+#include "nn/functional/ctc_loss.h"
 #include "nn/functional/distance.h"
 #include "nn/functional/embedding.h"
 #include "nn/functional/embedding_bag.h"

@@ -2,7 +2,7 @@
 // LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, EmbeddingBag, the activations (and
 // Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool) and
 // MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
-// Flatten/Unflatten, distances, the losses,
+// Flatten/Unflatten, distances, the losses (CTCLoss too),
 // RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
 // (Sequential, ModuleList, ModuleDict).
 #pragma once
@@ -14,6 +14,7 @@
 #include "nn/conv.h"
 #include "nn/conv3d.h"
 #include "nn/conv_transpose.h"
+#include "nn/ctc_loss.h"
 #include "nn/distance.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
