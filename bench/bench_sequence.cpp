@@ -2,7 +2,9 @@
 // tokens, 128 wide in 4 heads (batch_first: forward under no_grad, with the averaged weights,
 // forward + backward), and a 2-layer nn::LSTM(64, 128) over 32 steps of batch 32 (forward under
 // no_grad, forward + backward), and the same LSTM on 32 packed sequences of lengths 1..32
-// (pack, forward, pad, backward). Twin: bench/pytorch_sequence.py.
+// (pack, forward, pad, backward); the CTC loss of [50 frames, 16, 20 classes] log-softmaxed
+// logits against targets of 10-20 labels (forward under no_grad, forward + backward through
+// log_softmax). Twin: bench/pytorch_sequence.py.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -85,8 +87,32 @@ void BM_ember_lstm_packed_forward_backward(benchmark::State& state) {
   }
 }
 
+// Input lengths 50, 48, ..., 20 and target lengths 10..20 (labels 1..19), drawn once.
+void BM_ember_ctc_loss(benchmark::State& state) {
+  ember::manual_seed(0);
+  Tensor logits = ember::randn({50, 16, 20});
+  std::vector<int64_t> input_lengths, target_lengths;
+  for (int64_t n = 0; n < 16; ++n) input_lengths.push_back(50 - 2 * n), target_lengths.push_back(10 + (n * 7) % 11);
+  const Tensor targets = ember::randint(1, 20, {16, 20});
+  const Tensor in_len = ember::tensor(input_lengths), tgt_len = ember::tensor(target_lengths);
+  const bool backward = state.range(0) == 1;
+  if (backward) logits.requires_grad_(true);
+  for (auto _ : state) {
+    if (backward) {
+      nn::zero_grad_of(logits, true);
+      nn::functional::ctc_loss(nn::functional::log_softmax(logits, 2), targets, in_len, tgt_len).backward();
+      benchmark::DoNotOptimize(logits.grad().data_ptr());
+    } else {
+      ember::NoGradGuard no_grad;
+      const Tensor loss = nn::functional::ctc_loss(nn::functional::log_softmax(logits, 2), targets, in_len, tgt_len);
+      benchmark::DoNotOptimize(loss.data_ptr());
+    }
+  }
+}
+
 }  // namespace
 
+BENCHMARK(BM_ember_ctc_loss)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_lstm_packed_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_lstm)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_mha_forward_no_grad)->Unit(benchmark::kMillisecond)->UseRealTime();

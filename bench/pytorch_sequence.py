@@ -4,7 +4,9 @@ nn.MultiheadAttention(128, 4, batch_first=True) self-attention of 32 sequences o
 forward under no_grad (need_weights=False), forward with the averaged weights, and forward +
 backward without weights; nn.LSTM(64, 128, num_layers=2) over 32 steps of batch 32, forward
 under no_grad and forward + backward, and on 32 packed sequences of lengths 1..32 in shuffled
-order (pack_padded_sequence with enforce_sorted=False, forward, pad_packed_sequence, backward). Prints the median of N timed runs after warm-up, in ms.
+order (pack_padded_sequence with enforce_sorted=False, forward, pad_packed_sequence, backward);
+F.ctc_loss of [50, 16, 20] log-softmaxed logits (input lengths 50, 48, ..., 20; targets of
+10-20 labels), forward under no_grad and forward + backward. Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_sequence.py [--steps N] [--json]
 """
@@ -81,6 +83,23 @@ def lstm_packed():
     return step
 
 
+def ctc(backward):
+    torch.manual_seed(0)
+    logits = torch.randn(50, 16, 20, requires_grad=backward)
+    input_lengths = torch.tensor([50 - 2 * n for n in range(16)])
+    target_lengths = torch.tensor([10 + (n * 7) % 11 for n in range(16)])
+    targets = torch.randint(1, 20, (16, 20))
+
+    def step():
+        if not backward:
+            with torch.no_grad():
+                return torch.nn.functional.ctc_loss(logits.log_softmax(2), targets, input_lengths, target_lengths)
+        logits.grad = None
+        torch.nn.functional.ctc_loss(logits.log_softmax(2), targets, input_lengths, target_lengths).backward()
+        return logits.grad
+    return step
+
+
 def main():
     run_twin({
         "mha_forward_no_grad_ms": forward_no_grad,
@@ -89,6 +108,8 @@ def main():
         "lstm_forward_no_grad_ms": lambda: lstm(False),
         "lstm_forward_backward_ms": lambda: lstm(True),
         "lstm_packed_forward_backward_ms": lstm_packed,
+        "ctc_forward_no_grad_ms": lambda: ctc(False),
+        "ctc_forward_backward_ms": lambda: ctc(True),
     }, default_steps=30)
 
 
