@@ -31,7 +31,8 @@ Tensor MaxUnpool<Rank>::forward(const Tensor& input, const Tensor& indices, cons
 
 template <int Rank>
 Tensor MaxUnpool<Rank>::forward(const Tensor& /*input*/) {
-  EMBER_FAIL(type_name(), ".forward() missing 1 required positional argument: 'indices' (call forward(input, "
+  EMBER_FAIL(type_name(),
+             ".forward() missing 1 required positional argument: 'indices' (call forward(input, "
              "indices))");
 }
 
