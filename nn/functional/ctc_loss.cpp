@@ -27,7 +27,8 @@ namespace ember::nn::functional {
 // [N, 2 S + 1] ops, every sample at once (a sample past its own T_n is computed and unused).
 // backward runs the mirror recursion for beta from each sample's last frame and returns
 // PyTorch's gradient, exp(log_probs) - exp(log sum_{s: l'(s) = c} alpha_t(s) beta_t(s) - log p
-// - log_probs) for t < T_n (the sum per class is a scatter_add of exp(alpha + beta - max)).
+// - log_probs) for t < T_n (the sum per class is a scatter_add of exp(alpha + beta - the
+// class's max), so that no class underflows against a more likely one).
 // That is the gradient through a log_softmax of the logits rather than of log_probs alone,
 // which PyTorch's kernels return and its users compare against; both agree once a
 // log_softmax's backward has been applied. Lengths and targets are read on the host once
@@ -84,7 +85,7 @@ CtcPlan make_plan(const Tensor& log_probs, const Tensor& targets, const std::vec
   std::vector<int64_t> begin(N);
   const bool padded = batched ? targets.dim() == 2 : true;
   if (padded) {
-    const Tensor rows = batched ? targets : targets.unsqueeze(0);
+    const Tensor rows = batched || targets.dim() != 1 ? targets : targets.unsqueeze(0);  // one sample: [S] or [1, S]
     EMBER_CHECK(rows.dim() == 2 && rows.size(0) == N, "ctc_loss: expected targets [N, S] with N = ", N,
                 " (or the targets concatenated, 1-D), got ", targets.sizes());
     EMBER_CHECK(rows.size(1) >= longest, "Expected tensor to have size at least ", longest,
@@ -177,11 +178,15 @@ Tensor ctc_gradient(const Tensor& log_probs, const Tensor& grad_nll, const CtcSa
     betas[t] = where(is_last, at_last, where(before_last, from_next, Scalar(kNegInf)));
   }
   // log of the summed alpha * beta of each class's states, per frame: [T, N, C].
+  // Each class's terms are shifted by that class's own largest: alpha + beta counts a frame's
+  // log-probability twice, so against the frame's largest a confident frame's other classes
+  // would underflow to 0 (float32 below about -87) and lose their posterior.
   const Tensor both = add(saved.alpha, stack(betas));
-  const Tensor peak = amax(both, Dims{2}, true);
+  const Tensor state_class = saved.extended.unsqueeze(0).expand({T, N, L});
+  const Tensor peak = scatter_reduce(full({T, N, C}, kNegInf, log_probs.options()), 2, state_class, both, "amax");
   const Tensor shift = where(isinf(peak), Scalar(0.0), peak);
-  const Tensor per_class = scatter_add(zeros({T, N, C}, log_probs.options()), 2,
-                                       saved.extended.unsqueeze(0).expand({T, N, L}), exp(sub(both, shift)));
+  const Tensor per_class =
+      scatter_add(zeros({T, N, C}, log_probs.options()), 2, state_class, exp(sub(both, gather(shift, 2, state_class))));
   const Tensor log_per_class = add(log(per_class), shift);
   Tensor grad = sub(exp(log_probs), exp(sub(add(log_per_class, saved.nll.view({1, N, 1})), log_probs)));
   grad = mul(grad, grad_nll.view({1, N, 1}));

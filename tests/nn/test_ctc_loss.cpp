@@ -76,6 +76,9 @@ TEST(CtcLoss, ConcatenatedTargetsOneSampleAndTheModule) {
   EXPECT_NEAR(one.item<double>(), ref::kNone[1], 1e-13);
   EXPECT_NEAR(F::ctc_loss(lp.select(1, 0), ints({1, 2, 2}), ints({6}), ints({3}), 0, Reduction::Sum).item<double>(),
               ref::kNone[0], 1e-13);
+  EXPECT_NEAR(
+      F::ctc_loss(lp.select(1, 0), ints({1, 2, 2}, {1, 3}), ints({6}), ints({3}), 0, Reduction::Sum).item<double>(),
+      ref::kNone[0], 1e-13);  // [1, S] targets too
 
   nn::CTCLoss loss(0, "sum");
   EXPECT_EQ(loss.repr(), "CTCLoss()");
@@ -111,6 +114,21 @@ TEST(CtcLoss, EmptyInputsAndTargets) {
   EXPECT_EQ(
       F::ctc_loss(zeros({0, 2, 5}, kFloat64), ints({}), ints({0, 0}), ints({0, 0}), 0, Reduction::Sum).item<double>(),
       0.0);
+}
+
+// A confident float32 model: the other class's log-probability is -120, below float32's
+// exp range next to the frame's best; PyTorch 1.13's gradients, to log_probs and to logits.
+TEST(CtcLoss, ConfidentFloat32GradientDoesNotUnderflow) {
+  const Tensor logits = tensor(std::vector<float>{0, 120, 0, 120, 0, 120, 0, 120}, {4, 1, 2}).requires_grad_(true);
+  const Tensor lp = F::log_softmax(logits, 2);
+  lp.retain_grad();
+  const Tensor loss = F::ctc_loss(lp, ints({1, 1}, {1, 2}), ints({4}), ints({2}), 0, Reduction::Sum);
+  EXPECT_NEAR(loss.item<double>(), 119.30685424804688, 1e-4);
+  loss.backward();
+  expect_values(lp.grad(),
+                {0, 0, -0.5000007152557373, 0.4999992847442627, -0.5000007152557373, 0.4999992847442627, 0, 0}, 1e-6);
+  expect_values(logits.grad(),
+                {0, 0, -0.5000007152557373, 0.5000007152557373, -0.5000007152557373, 0.5000007152557373, 0, 0}, 1e-6);
 }
 
 TEST(CtcLoss, GradcheckThroughLogSoftmax) {
