@@ -1,13 +1,15 @@
 // CUDA benchmarks (run on a GPU; bench/pytorch_cuda.py is the PyTorch twin):
 // elementwise add of 64M floats vs a device-to-device copy's bandwidth, caching
 // allocator alloc+free vs cudaMalloc/cudaFree, the host cost of launching a 1-element
-// op, matmul 4096^3 vs cuBLAS called directly, and scatter_add / index_add with and without
-// deterministic algorithms. GPU times come from CUDA events.
+// op, matmul 4096^3 vs cuBLAS called directly, scatter_add / index_add with and without
+// deterministic algorithms, and the CTC loss's forward and backward. GPU times come from CUDA events.
 #include <benchmark/benchmark.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <ember/ember.h>
+
+#include <vector>
 
 #include "core/allocator/caching_allocator.h"
 
@@ -166,5 +168,30 @@ void BM_IndexAddRows(benchmark::State& state) {
   ember::use_deterministic_algorithms(false);
 }
 BENCHMARK(BM_IndexAddRows)->ArgName("deterministic")->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// ctc_loss through log_softmax, forward and backward, of [T, 16, 20] float32 logits (T = 50 as
+// bench_sequence's CPU case, and 200): the recursions are about 16 launches per frame each way
+// (Note [CTC loss as native ops]); lengths and targets stay on the host, as PyTorch allows;
+// zero_infinity, as some of the random targets may not fit their inputs.
+void BM_CtcLoss(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t frames = state.range(0);
+  ember::manual_seed(0);
+  Tensor logits = ember::randn({frames, 16, 20}, ember::TensorOptions().device(kGpu)).requires_grad_(true);
+  std::vector<int64_t> input_lengths, target_lengths;
+  for (int64_t n = 0; n < 16; ++n) {
+    input_lengths.push_back(frames - n * frames / 25);
+    target_lengths.push_back(frames / 5 + (n * 7) % (frames / 5 + 1));
+  }
+  const Tensor targets = ember::randint(1, 20, {16, 2 * frames / 5});
+  const Tensor in_len = ember::tensor(input_lengths), tgt_len = ember::tensor(target_lengths);
+  time_on_gpu(state, 3, [&] {
+    ember::nn::zero_grad_of(logits, true);
+    ember::nn::functional::ctc_loss(ember::nn::functional::log_softmax(logits, 2), targets, in_len, tgt_len, 0,
+                                    ember::nn::functional::Reduction::Mean, /*zero_infinity=*/true)
+        .backward();
+  });
+}
+BENCHMARK(BM_CtcLoss)->ArgName("frames")->Arg(50)->Arg(200)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

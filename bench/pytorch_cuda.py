@@ -2,8 +2,8 @@
 """PyTorch twin of bench/bench_cuda.cpp (run on a GPU): add of 64M floats vs a
 device-to-device copy, caching allocator alloc+free vs raw cudaMalloc (through
 torch.cuda.caching_allocator bypass is not public, so only the cached path), host
-cost of a 1-element op, matmul 4096^3 (with and without TF32), and scatter_add / index_add
-with and without deterministic algorithms. Medians of runs."""
+cost of a 1-element op, matmul 4096^3 (with and without TF32), scatter_add / index_add
+with and without deterministic algorithms, and F.ctc_loss forward + backward. Medians of runs."""
 import statistics
 import time
 
@@ -86,6 +86,20 @@ def main():
             except RuntimeError as e:
                 print(f"pytorch {name} deterministic={int(deterministic)}: refused ({str(e).splitlines()[0]})")
     torch.use_deterministic_algorithms(False)
+
+    # BM_CtcLoss: through log_softmax, forward and backward, [T, 16, 20], lengths and targets on the host.
+    for frames in (50, 200):
+        torch.manual_seed(0)
+        logits = torch.randn(frames, 16, 20, device=dev, requires_grad=True)
+        input_lengths = torch.tensor([frames - n * frames // 25 for n in range(16)])
+        target_lengths = torch.tensor([frames // 5 + (n * 7) % (frames // 5 + 1) for n in range(16)])
+        targets = torch.randint(1, 20, (16, 2 * frames // 5))
+
+        def ctc_step():
+            logits.grad = None
+            torch.nn.functional.ctc_loss(logits.log_softmax(2), targets, input_lengths, target_lengths,
+                                         zero_infinity=True).backward()
+        print(f"pytorch ctc_loss forward+backward frames={frames}: {gpu_time_ms(ctc_step, inner=3, repeats=9) * 1e3:.1f} us")
 
 
 if __name__ == "__main__":
