@@ -1,5 +1,8 @@
-// nn::Sequential, nn::ModuleList and nn::ModuleDict.
+// nn::Sequential, nn::ModuleList, nn::ModuleDict, nn::ParameterList and nn::ParameterDict.
 #include "nn/container.h"
+
+#include <algorithm>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -108,6 +111,150 @@ std::vector<std::shared_ptr<Module>> ModuleDict::values() const {
   std::vector<std::shared_ptr<Module>> out;
   for (const auto& [_, m] : items_) out.push_back(m);
   return out;
+}
+
+// ---------------------------------------------------------------- ParameterList, ParameterDict
+namespace {
+// PyTorch's line for one element: "Parameter containing: [torch.float32 of size 3x4]", with
+// " (GPU 0)" for a CUDA one.
+std::string parameter_line(const std::string& name, const Tensor& p) {
+  std::ostringstream line;
+  line << "  (" << name << "): Parameter containing: [torch." << dtype_name(p.dtype()) << " of size ";
+  for (size_t i = 0; i < p.sizes().size(); ++i) line << (i == 0 ? "" : "x") << p.sizes()[i];
+  if (p.is_cuda()) line << " (GPU " << p.device().index() << ")";
+  line << "]";
+  return line.str();
+}
+
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+// A parameter's new value in an existing slot: detached, requiring grad as asked.
+void assign_parameter(Tensor& slot, const Tensor& value, bool requires_grad) {
+  slot = value.detach();
+  slot.requires_grad_(requires_grad);
+}
+}  // namespace
+
+ParameterList::ParameterList(const std::vector<Tensor>& values) : Module("ParameterList") { extend(values); }
+
+Tensor ParameterList::forward(const Tensor& /*input*/) { fail_no_forward(type_name()); }
+
+Tensor& ParameterList::push_back(const Tensor& value, bool requires_grad) {
+  EMBER_CHECK(value.defined(), "ParameterList.append: expected a tensor, got an undefined one");
+  Tensor& slot = register_parameter(std::to_string(slots_.size()), value, requires_grad);
+  slots_.push_back(&slot);
+  return slot;
+}
+
+void ParameterList::extend(const std::vector<Tensor>& values) {
+  // All or nothing, as ModuleList::extend.
+  for (size_t i = 0; i < values.size(); ++i)
+    EMBER_CHECK(values[i].defined(), "ParameterList.extend: expected tensors, got an undefined one at position ", i);
+  for (const auto& v : values) push_back(v);
+}
+
+size_t ParameterList::position(int64_t index) const {
+  const auto n = static_cast<int64_t>(slots_.size());
+  EMBER_CHECK(index >= -n && index < n, "ParameterList: IndexError: index ", index, " is out of range (size ", n,
+              ")");
+  return static_cast<size_t>(index < 0 ? index + n : index);
+}
+
+Tensor& ParameterList::operator[](int64_t index) { return *slots_[position(index)]; }
+const Tensor& ParameterList::operator[](int64_t index) const { return *slots_[position(index)]; }
+
+void ParameterList::set(int64_t index, const Tensor& value, bool requires_grad) {
+  EMBER_CHECK(value.defined(), "ParameterList: expected a tensor to assign, got an undefined one");
+  assign_parameter(*slots_[position(index)], value, requires_grad);
+}
+
+std::vector<Tensor> ParameterList::values() const {
+  std::vector<Tensor> out;
+  for (const Tensor* slot : slots_) out.push_back(*slot);
+  return out;
+}
+
+std::string ParameterList::extra_repr() const {
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < slots_.size(); ++i) lines.push_back(parameter_line(std::to_string(i), *slots_[i]));
+  return joined_lines(lines);
+}
+
+ParameterDict::ParameterDict(const std::vector<Item>& items) : Module("ParameterDict") { update(items); }
+
+Tensor ParameterDict::forward(const Tensor& /*input*/) { fail_no_forward(type_name()); }
+
+Tensor& ParameterDict::insert(const std::string& key, const Tensor& value, bool requires_grad) {
+  EMBER_CHECK(value.defined(), "ParameterDict: expected a tensor for '", key, "', got an undefined one");
+  if (contains(key)) {
+    Tensor& slot = *slots_[position(key)];
+    assign_parameter(slot, value, requires_grad);
+    return slot;
+  }
+  Tensor& slot = register_parameter(key, value, requires_grad);  // checks the key
+  keys_.push_back(key);
+  slots_.push_back(&slot);
+  return slot;
+}
+
+void ParameterDict::update(const std::vector<Item>& items) {
+  for (const auto& [key, value] : items) insert(key, value);
+}
+
+bool ParameterDict::contains(const std::string& key) const {
+  return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+}
+
+size_t ParameterDict::position(const std::string& key) const {
+  const auto it = std::find(keys_.begin(), keys_.end(), key);
+  if (it != keys_.end()) return static_cast<size_t>(it - keys_.begin());
+  std::string names;
+  for (const auto& k : keys_) names += (names.empty() ? "" : ", ") + k;
+  EMBER_FAIL("ParameterDict: KeyError: '", key, "' (keys: ", names.empty() ? "none" : names, ")");
+}
+
+Tensor& ParameterDict::operator[](const std::string& key) { return *slots_[position(key)]; }
+const Tensor& ParameterDict::operator[](const std::string& key) const { return *slots_[position(key)]; }
+
+Tensor ParameterDict::get(const std::string& key, const Tensor& fallback) const {
+  return contains(key) ? *slots_[position(key)] : fallback;
+}
+
+Tensor ParameterDict::pop(const std::string& key) {
+  const size_t at = position(key);
+  Tensor value = *slots_[at];
+  remove_parameter(key);
+  keys_.erase(keys_.begin() + static_cast<std::ptrdiff_t>(at));
+  slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(at));
+  return value;
+}
+
+void ParameterDict::clear() {
+  while (!keys_.empty()) pop(keys_.back());
+}
+
+std::vector<std::string> ParameterDict::keys() const { return keys_; }
+
+std::vector<Tensor> ParameterDict::values() const {
+  std::vector<Tensor> out;
+  for (const Tensor* slot : slots_) out.push_back(*slot);
+  return out;
+}
+
+std::vector<ParameterDict::Item> ParameterDict::items() const {
+  std::vector<Item> out;
+  for (size_t i = 0; i < keys_.size(); ++i) out.emplace_back(keys_[i], *slots_[i]);
+  return out;
+}
+
+std::string ParameterDict::extra_repr() const {
+  std::vector<std::string> lines;
+  for (size_t i = 0; i < keys_.size(); ++i) lines.push_back(parameter_line(keys_[i], *slots_[i]));
+  return joined_lines(lines);
 }
 
 }  // namespace ember::nn

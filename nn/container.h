@@ -1,7 +1,7 @@
 // nn::Sequential (children "0", "1", ... called in order, each in a ledger scope named by
-// its index), nn::ModuleList (an indexable list of registered modules) and nn::ModuleDict
-// (registered modules by name, in insertion order); the last two, as in PyTorch, hold
-// modules for a parent's forward and have no forward of their own.
+// its index), nn::ModuleList / nn::ModuleDict (registered modules by position or by name)
+// and nn::ParameterList / nn::ParameterDict (registered parameters likewise); the last four,
+// as in PyTorch, hold things for a parent's forward and have no forward of their own.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -102,6 +102,74 @@ class ModuleDict : public Module {
 
  private:
   std::vector<Item> items_;
+};
+
+// PyTorch's nn.ParameterList: parameters "0", "1", ... of this module, so a parent that
+// registers the list has them as "params.0" in parameters(), state_dict(), to() and the
+// optimizers. Each element is the registered parameter itself (its slot lives as long as
+// the list), so `list[0].grad()` after backward is that parameter's gradient.
+class ParameterList : public Module {
+ public:
+  ParameterList() : Module("ParameterList") {}
+  explicit ParameterList(const std::vector<Tensor>& values);
+  Tensor forward(const Tensor& input) override;  // as ModuleList::forward
+
+  // PyTorch's append: registers `value` (detached) as parameter "<size>", requiring grad
+  // as asked (nn.Parameter's default: true). An undefined tensor is an Error.
+  Tensor& push_back(const Tensor& value, bool requires_grad = true);
+  void extend(const std::vector<Tensor>& values);
+  // The element at `index` (negative counts from the end), or PyTorch's IndexError words.
+  Tensor& operator[](int64_t index);
+  const Tensor& operator[](int64_t index) const;
+  // PyTorch's list[i] = value: a new parameter in that place (optimizers made before keep
+  // the old one, as in PyTorch).
+  void set(int64_t index, const Tensor& value, bool requires_grad = true);
+  size_t size() const { return slots_.size(); }
+  bool empty() const { return slots_.empty(); }
+  std::vector<Tensor> values() const;
+  // "(0): Parameter containing: [torch.float32 of size 3x4]" per element, as PyTorch's.
+  std::string extra_repr() const override;
+
+ private:
+  size_t position(int64_t index) const;
+  std::vector<Tensor*> slots_;
+};
+
+// PyTorch's nn.ParameterDict: parameters by key, in insertion order, registered under their
+// keys ("heads.cls" for a dict registered as "heads"). Assigning an existing key replaces
+// the parameter in its place.
+class ParameterDict : public Module {
+ public:
+  using Item = std::pair<std::string, Tensor>;
+  ParameterDict() : Module("ParameterDict") {}
+  explicit ParameterDict(const std::vector<Item>& items);
+  Tensor forward(const Tensor& input) override;  // as ModuleList::forward
+
+  // Registers `value` (detached) under `key`, or replaces the parameter there. Keys follow
+  // register_parameter's rules: not empty, no ".".
+  Tensor& insert(const std::string& key, const Tensor& value, bool requires_grad = true);
+  void update(const std::vector<Item>& items);
+  bool contains(const std::string& key) const;
+  // The parameter under `key`, or PyTorch's KeyError words naming the keys there are.
+  Tensor& operator[](const std::string& key);
+  const Tensor& operator[](const std::string& key) const;
+  // PyTorch's get(key, default): the parameter, or `fallback` when the key is absent.
+  Tensor get(const std::string& key, const Tensor& fallback = {}) const;
+  // PyTorch's pop: removes the key and returns its parameter (a KeyError when absent).
+  Tensor pop(const std::string& key);
+  void clear();
+  std::vector<std::string> keys() const;
+  std::vector<Tensor> values() const;
+  std::vector<Item> items() const;
+  size_t size() const { return keys_.size(); }
+  bool empty() const { return keys_.empty(); }
+  // "(cls): Parameter containing: [torch.float32 of size 2x4]" per key, as PyTorch's.
+  std::string extra_repr() const override;
+
+ private:
+  size_t position(const std::string& key) const;
+  std::vector<std::string> keys_;
+  std::vector<Tensor*> slots_;
 };
 
 }  // namespace ember::nn

@@ -1,12 +1,13 @@
 // The layers of nn/ written as one include: Linear, Bilinear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
 // LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, Embedding, EmbeddingBag, the activations (and
-// Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool) and
-// MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
+// Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool,
+// FractionalMaxPool2d/3d) and MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
 // Flatten/Unflatten, distances, the losses (CTCLoss too),
-// RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
-// (Sequential, ModuleList, ModuleDict).
+// AdaptiveLogSoftmaxWithLoss, RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
+// (Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict).
 #pragma once
 #include "nn/activation.h"
+#include "nn/adaptive.h"
 #include "nn/activation_more.h"
 #include "nn/attention.h"
 #include "nn/batchnorm.h"
@@ -19,6 +20,7 @@
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/fold.h"
+#include "nn/fractional_pool.h"
 #include "nn/instancenorm.h"
 #include "nn/linear.h"
 #include "nn/local_response_norm.h"

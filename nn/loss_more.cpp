@@ -47,6 +47,22 @@ Tensor TripletMarginLoss::forward(const Tensor& anchor, const Tensor& positive, 
   return F::triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction);
 }
 
+TripletMarginWithDistanceLoss::TripletMarginWithDistanceLoss(const TripletMarginWithDistanceLossOptions& options)
+    : ThreeInputLoss("TripletMarginWithDistanceLoss", F::reduction_from_string(options.reduction)),
+      distance_function(options.distance_function),
+      margin(options.margin),
+      swap(options.swap) {
+  EMBER_CHECK(margin > 0.0, "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got ", margin,
+              " instead");
+}
+Tensor TripletMarginWithDistanceLoss::forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) {
+  return F::triplet_margin_with_distance_loss(anchor, positive, negative, distance_function, margin, swap, reduction);
+}
+
+Tensor MultiLabelMarginLoss::forward(const Tensor& input, const Tensor& target) {
+  return F::multilabel_margin_loss(input, target, reduction);
+}
+
 Tensor MultiLabelSoftMarginLoss::forward(const Tensor& input, const Tensor& target) {
   return F::multilabel_soft_margin_loss(input, target, weight, reduction);
 }

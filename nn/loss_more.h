@@ -1,7 +1,8 @@
 // Loss modules over nn/functional/loss_more.h, PyTorch's KLDivLoss, MarginRankingLoss,
 // HingeEmbeddingLoss, SoftMarginLoss, CosineEmbeddingLoss, TripletMarginLoss,
-// MultiLabelSoftMarginLoss, MultiMarginLoss, GaussianNLLLoss and PoissonNLLLoss, with
-// their constructor arguments and defaults (reduction last, as a Reduction or a string).
+// TripletMarginWithDistanceLoss, MultiLabelSoftMarginLoss, MultiLabelMarginLoss,
+// MultiMarginLoss, GaussianNLLLoss and PoissonNLLLoss, with their constructor arguments and
+// defaults (reduction last, as a Reduction or a string).
 #pragma once
 #include <string>
 #include <string_view>
@@ -88,6 +89,35 @@ class TripletMarginLoss : public ThreeInputLoss {
   Tensor forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) override;
   const double margin, p, eps;
   const bool swap;
+};
+
+// PyTorch's keyword-only arguments; the distance is pairwise_distance when empty.
+struct TripletMarginWithDistanceLossOptions {
+  functional::DistanceFunction distance_function = {};
+  double margin = 1.0;  // > 0, checked by the constructor as PyTorch 2's
+  bool swap = false;
+  std::string reduction = "mean";
+};
+
+class TripletMarginWithDistanceLoss : public ThreeInputLoss {
+ public:
+  explicit TripletMarginWithDistanceLoss(const TripletMarginWithDistanceLossOptions& options = {});
+  using ThreeInputLoss::forward;
+  Tensor forward(const Tensor& anchor, const Tensor& positive, const Tensor& negative) override;
+  const functional::DistanceFunction distance_function;
+  const double margin;
+  const bool swap;
+};
+
+// Called with (input, target): target int64, each row the sample's classes ended by -1.
+class MultiLabelMarginLoss : public Loss {
+ public:
+  explicit MultiLabelMarginLoss(functional::Reduction reduction = functional::Reduction::Mean)
+      : Loss("MultiLabelMarginLoss", reduction) {}
+  explicit MultiLabelMarginLoss(std::string_view reduction)
+      : MultiLabelMarginLoss(functional::reduction_from_string(reduction)) {}
+  using Loss::forward;
+  Tensor forward(const Tensor& input, const Tensor& target) override;
 };
 
 // weight: PyTorch's weight= (a buffer "weight" when defined).

@@ -5,6 +5,7 @@
 // a profiler span while recording.
 #include "nn/module.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -418,8 +419,13 @@ std::string Module::repr(int indent) const {
   const std::string pad(static_cast<size_t>(indent) + 2, ' ');
   std::string out = type_name_ + "(";
   const std::string extra = extra_repr();
-  if (children_.empty()) return out + extra + ")";
-  if (!extra.empty()) out += "\n" + pad + extra;
+  // As PyTorch's: a one-line extra_repr without children stays inline; otherwise each of
+  // its lines, then each child, goes on a line of its own.
+  if (children_.empty() && extra.find('\n') == std::string::npos) return out + extra + ")";
+  for (size_t begin = 0, end = 0; begin < extra.size(); begin = end + 1) {
+    end = std::min(extra.find('\n', begin), extra.size());
+    out += "\n" + pad + extra.substr(begin, end - begin);
+  }
   for (const auto& [name, child] : children_) out += "\n" + pad + "(" + name + "): " + child->repr(indent + 2);
   return out + "\n" + std::string(static_cast<size_t>(indent), ' ') + ")";
 }

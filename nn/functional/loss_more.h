@@ -1,8 +1,10 @@
 // nn::functional's further losses, with PyTorch's names, argument order, defaults and
 // reductions: kl_div, the margin losses (margin_ranking, hinge_embedding, soft_margin,
-// cosine_embedding, triplet_margin, multilabel_soft_margin, multi_margin) and the
-// likelihood losses (gaussian_nll, poisson_nll). Composed of differentiable ops.
+// cosine_embedding, triplet_margin and triplet_margin_with_distance, multilabel_soft_margin,
+// multilabel_margin, multi_margin) and the likelihood losses (gaussian_nll, poisson_nll).
+// Composed of differentiable ops.
 #pragma once
+#include <functional>
 #include <string_view>
 
 #include "core/tensor.h"
@@ -49,12 +51,34 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
 Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative, double margin,
                            double p, double eps, bool swap, std::string_view reduction);
 
+// A distance between two batches of rows, as PyTorch's distance_function: [N, D] x [N, D] -> [N].
+using DistanceFunction = std::function<Tensor(const Tensor&, const Tensor&)>;
+
+// max(0, margin + d(anchor, positive) - d(anchor, negative)) with d = distance_function
+// (pairwise_distance when empty); swap: d(anchor, negative) becomes min(it, d(positive,
+// negative)). The three of one dimension (PyTorch 2's check). Differentiable as d is.
+Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                                         const DistanceFunction& distance_function = {}, double margin = 1.0,
+                                         bool swap = false, Reduction reduction = Reduction::Mean);
+Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                                         const DistanceFunction& distance_function, double margin, bool swap,
+                                         std::string_view reduction);
+
 // -(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times weight (broadcast,
 // optional), averaged over the last (class) dim; then the reduction over samples.
 Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                                    Reduction reduction = Reduction::Mean);
 Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                                    std::string_view reduction);
+
+// input [N, C] (or [C], or 0-dim), target int64 of input's shape: each row lists the sample's
+// classes, ended by the first -1 (the rest of the row is ignored, but every entry must lie
+// in [-1, C)). Per sample sum over listed classes j and unlisted classes i of
+// max(0, 1 - (x[j] - x[i])), divided by C; a class listed twice counts twice, as in
+// PyTorch. Composed over [N, C, C] pairs (memory N * C^2 elements; PyTorch's kernel loops).
+// The range check reads one flag back to the host (a sync on CUDA), as multi_margin_loss's.
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, std::string_view reduction);
 
 // input [N, C] (or [C]), target int64 [N] (or 0-dim / [1]) in [0, C): per sample
 // sum_{i != y} weight[y] * max(0, margin - x[y] + x[i])^p / C, p 1 or 2; weight [C] optional.

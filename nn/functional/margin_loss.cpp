@@ -1,6 +1,9 @@
 // The margin losses of nn::functional: margin_ranking, hinge_embedding, soft_margin,
-// cosine_embedding, triplet_margin, multilabel_soft_margin and multi_margin, composed of
-// differentiable ops with PyTorch 1.13's formulas and argument checks.
+// cosine_embedding, triplet_margin (with a distance function too), multilabel_soft_margin,
+// multilabel_margin and multi_margin, composed of differentiable ops with PyTorch's formulas
+// and argument checks.
+#include "core/factories.h"
+#include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "nn/functional/activation_more.h"
@@ -71,6 +74,22 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
   return apply_reduction(clamp_min_zero(to_positive + margin - to_negative), reduction);
 }
 
+Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                                         const DistanceFunction& distance_function, double margin, bool swap,
+                                         Reduction reduction) {
+  EMBER_PROFILE_OP("triplet_margin_with_distance_loss");
+  EMBER_CHECK(anchor.dim() == positive.dim() && positive.dim() == negative.dim(),
+              "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
+              "got: anchor ",
+              anchor.dim(), "D, positive ", positive.dim(), "D, and negative ", negative.dim(), "D inputs");
+  const DistanceFunction distance =
+      distance_function ? distance_function : [](const Tensor& a, const Tensor& b) { return pairwise_distance(a, b); };
+  const Tensor to_positive = distance(anchor, positive);
+  Tensor to_negative = distance(anchor, negative);
+  if (swap) to_negative = minimum(to_negative, distance(positive, negative));
+  return apply_reduction(clamp_min_zero(to_positive - to_negative + margin), reduction);
+}
+
 Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                                    Reduction reduction) {
   EMBER_PROFILE_OP("multilabel_soft_margin_loss");
@@ -79,6 +98,40 @@ Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, co
   if (weight.defined()) losses = losses * weight;
   const int64_t class_dim = input.dim() - 1;
   losses = losses.sum(Dims{class_dim}) / static_cast<double>(input.size(class_dim));
+  return apply_reduction(losses, reduction);
+}
+
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  EMBER_PROFILE_OP("multilabel_margin_loss");
+  const int64_t ndims = input.dim();
+  const bool shape_ok = (ndims == 2 && input.size(1) != 0) || (ndims == 1 && input.size(0) != 0) || ndims == 0;
+  EMBER_CHECK(shape_ok, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: ",
+              input.sizes());
+  const int64_t rows = ndims == 2 ? input.size(0) : 1;
+  const int64_t classes = ndims == 0 ? 1 : input.size(-1);
+  const bool target_ok = ndims == 2 ? target.sizes() == input.sizes() : target.dim() <= 1 && target.numel() == classes;
+  EMBER_CHECK(target_ok, "inconsistent size ", target.sizes(), " for argument #2 'target'");
+  EMBER_CHECK(target.dtype() == kInt64, "expected scalar type Long but found ", dtype_torch_name(target.dtype()));
+  native::check_same_device(input, {&target}, "multilabel_margin_loss");
+  if (rows > 0) {  // every entry, as PyTorch checks the target's min and max
+    EMBER_CHECK(!((target < -1) | (target >= classes)).any().item<bool>(), "argument #2 'target' is out of range");
+  }
+  const Tensor x = input.reshape({rows, classes});
+  const Tensor t = target.reshape({rows, classes});
+  // A row's classes are its entries before the first -1: listed[n, j] while no -1 was seen.
+  const Tensor listed = cumprod(t != -1, 1) != 0;
+  const Tensor classes_listed = where(listed, t, 0);
+  const Tensor is_target =
+      zeros({rows, classes}, TensorOptions().dtype(kInt64).device(x.device())).scatter_add(1, classes_listed,
+                                                                                           listed.to(kInt64)) > 0;
+  // z[n, j, i] = 1 - x[n, t[n, j]] + x[n, i], kept where j is listed and i is not a target.
+  const Tensor x_listed = gather(x, 1, classes_listed).unsqueeze(2);  // [rows, C, 1]
+  const Tensor z = 1.0 - x_listed + x.unsqueeze(1);                  // [rows, C, C]
+  const Tensor kept = listed.unsqueeze(2) & ~is_target.unsqueeze(1);
+  // PyTorch's kernel adds a term only where z > 0, so the gradient at z == 0 is 0.
+  const Tensor terms = where(kept & (z > 0.0), z, 0.0);
+  Tensor losses = terms.sum(Dims{1, 2}) / static_cast<double>(classes);
+  if (ndims < 2) losses = losses.reshape({});
   return apply_reduction(losses, reduction);
 }
 
@@ -135,6 +188,15 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
 Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
                                    std::string_view reduction) {
   return multilabel_soft_margin_loss(input, target, weight, reduction_from_string(reduction));
+}
+Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
+                                         const DistanceFunction& distance_function, double margin, bool swap,
+                                         std::string_view reduction) {
+  return triplet_margin_with_distance_loss(anchor, positive, negative, distance_function, margin, swap,
+                                           reduction_from_string(reduction));
+}
+Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, std::string_view reduction) {
+  return multilabel_margin_loss(input, target, reduction_from_string(reduction));
 }
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int64_t p, double margin, const Tensor& weight,
                          std::string_view reduction) {

@@ -1,0 +1,195 @@
+// fractional_max_pool2d/3d: PyTorch's interval rule on the host-free side (window starts
+// computed from the samples with tensor ops on x's device), the windows' elements gathered,
+// the winner chosen by PyTorch's tie and NaN rules, and a recorded gather of the winners.
+#include "nn/functional/fractional_pool.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/native.h"
+#include "core/ops.h"
+#include "core/profiler.h"
+#include "nn/functional/args.h"
+
+namespace ember::nn::functional {
+
+namespace detail {
+void check_fractional_output(const FractionalMaxPoolOptions& options, int64_t rank, const char* who, bool layer) {
+  const bool has_size = !options.output_size.dims.empty();
+  const bool has_ratio = !options.output_ratio.values.empty();
+  if (layer) {
+    EMBER_CHECK(has_size || has_ratio, who, " requires specifying either an output size, or a pooling ratio");
+  } else {
+    EMBER_CHECK(has_size || has_ratio, who, " requires specifying either an output_size or an output_ratio");
+  }
+  EMBER_CHECK(!(has_size && has_ratio), "only one of output_size and output_ratio may be specified");
+  const auto& ratios = options.output_ratio.values;
+  if (has_ratio) {
+    EMBER_CHECK(ratios.size() == 1 || static_cast<int64_t>(ratios.size()) == rank, who,
+                ": expected output_ratio to be a single number or ", rank, " numbers, but got ", ratios.size());
+    for (const double r : ratios) {
+      EMBER_CHECK(r > 0.0 && r < 1.0, "output_ratio must be between 0 and 1 (got ", r, ")");
+    }
+  }
+}
+}  // namespace detail
+
+namespace {
+
+// What differs between the 2-D and the 3-D op.
+struct FractionalRank {
+  int64_t rank;
+  const char* op;        // "fractional_max_pool2d"
+  const char* names[3];  // the spatial dims, in PyTorch's messages
+  // The samples' column that places dim d's windows (PyTorch's kernels: 2-D reads width
+  // from column 0, 3-D reads depth from column 0).
+  int64_t sample_column(int64_t d) const { return rank == 2 ? 1 - d : d; }
+};
+constexpr FractionalRank kFractional2d{2, "fractional_max_pool2d", {"height", "width", ""}};
+constexpr FractionalRank kFractional3d{3, "fractional_max_pool3d", {"time", "height", "width"}};
+
+// The window starts along one dim for every plane: [N, C, out] int64, from the planes'
+// samples u [N, C] (PyTorch's generate_intervals, in u's floating type).
+Tensor window_starts(const Tensor& u, int64_t in, int64_t out, int64_t kernel) {
+  const TensorOptions index_options = TensorOptions().dtype(kInt64).device(u.device());
+  const Tensor last = full({u.size(0), u.size(1), std::min<int64_t>(out, 1)}, in - kernel, index_options);
+  if (out <= 1) return last;
+  // alpha rounded to u's type, as the kernels compute it (float division for float32).
+  const double alpha = u.dtype() == kFloat64
+                           ? static_cast<double>(in - kernel) / static_cast<double>(out - 1)
+                           : static_cast<double>(static_cast<float>(in - kernel) / static_cast<float>(out - 1));
+  const Tensor alpha_t = full({}, alpha, TensorOptions().dtype(u.dtype()).device(u.device()));
+  const Tensor steps = arange(out - 1, TensorOptions().dtype(u.dtype()).device(u.device()));
+  const Tensor lead = floor((steps + u.unsqueeze(2)) * alpha_t) - floor(u * alpha_t).unsqueeze(2);
+  return cat({lead.to(kInt64), last}, 2);
+}
+
+// Of each window (the last dim of `values`), the position PyTorch's kernels pick: the last
+// NaN, else the first largest element. [.., K] -> [.., 1] int64.
+Tensor winner_positions(const Tensor& values) {
+  const int64_t k = values.size(-1);
+  const int64_t last_dim = values.dim() - 1;
+  const Tensor positions = arange(k, TensorOptions().dtype(kInt64).device(values.device()));
+  const Tensor is_nan = values != values;
+  const Tensor last_nan = where(is_nan, positions + 1, 0).amax(last_dim, true);  // 0: none
+  const Tensor ordered = where(is_nan, -std::numeric_limits<double>::infinity(), values);
+  const Tensor best = ordered.amax(last_dim, true);
+  const Tensor first_best = k - where(ordered == best, k - positions, 0).amax(last_dim, true);
+  return where(last_nan > 0, last_nan - 1, first_best);
+}
+
+std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kernel_arg,
+                                               const FractionalMaxPoolOptions& options, const FractionalRank& r) {
+  const int64_t rank = r.rank;
+  const std::string op = std::string(r.op) + "()";
+  EMBER_CHECK(x.dim() == rank + 1 || x.dim() == rank + 2, op, ": Expected ", rank + 1, "D or ", rank + 2,
+              "D tensor, but got: ", x.sizes());
+  for (int64_t d = 1; d < x.dim(); ++d) {
+    EMBER_CHECK(x.size(d) > 0, op, ": Expected input to have non-zero size for non-batch dimensions, but got ",
+                x.sizes(), " with dimension ", d, " being empty.");
+  }
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a floating-point input, but got ", dtype_torch_name(x.dtype()));
+  const Dims kernel = rank == 2 ? detail::expand_pair(kernel_arg, r.op, "kernel_size")
+                                : detail::expand_triple(kernel_arg, r.op, "kernel_size");
+  for (const int64_t k : kernel) EMBER_CHECK(k > 0, op, ": kernel_size must be greater than zero, but got ", kernel);
+  detail::check_fractional_output(options, rank, r.op, false);
+
+  const bool batched = x.dim() == rank + 2;
+  const Tensor xb = batched ? x : x.unsqueeze(0);
+  const int64_t n = xb.size(0), c = xb.size(1);
+  Dims in, out;
+  in.resize(static_cast<size_t>(rank));
+  out.resize(static_cast<size_t>(rank));
+  for (int64_t d = 0; d < rank; ++d) in[d] = xb.size(2 + d);
+  if (!options.output_size.dims.empty()) {
+    out = rank == 2 ? detail::expand_pair(options.output_size, r.op, "output_size")
+                    : detail::expand_triple(options.output_size, r.op, "output_size");
+  } else {
+    const auto& ratios = options.output_ratio.values;
+    for (int64_t d = 0; d < rank; ++d) {
+      out[d] = static_cast<int64_t>(static_cast<double>(in[d]) * ratios[ratios.size() == 1 ? 0 : d]);
+    }
+  }
+  for (int64_t d = 0; d < rank; ++d) {
+    EMBER_CHECK(out[d] >= 0, op, ": output_size must not be negative, but got ", out);
+    EMBER_CHECK(out[d] + kernel[d] - 1 <= in[d], op, ": pool ", r.names[d], " ", kernel[d],
+                " too large relative to input ", r.names[d], " ", in[d]);
+  }
+
+  // The samples, in the type the interval rule runs in (float32 for bfloat16 inputs).
+  const DType sample_type = x.dtype() == kFloat64 ? kFloat64 : kFloat32;
+  Tensor samples = options.random_samples;
+  if (samples.defined()) {
+    EMBER_CHECK(samples.dim() == 3 && samples.size(0) == n && samples.size(1) == c && samples.size(2) == rank, op,
+                ": expected _random_samples of size [", n, ", ", c, ", ", rank,
+                "] (one draw per plane and dim), but got ", samples.sizes());
+    EMBER_CHECK(samples.dtype() == x.dtype(), op, ": expected _random_samples of the input's dtype ",
+                dtype_torch_name(x.dtype()), ", but got ", dtype_torch_name(samples.dtype()));
+    native::check_same_device(x, {&samples}, r.op);
+    samples = samples.detach().to(sample_type);
+  } else {
+    samples = rand({n, c, rank}, TensorOptions().dtype(sample_type).device(x.device()));
+  }
+
+  // Every window's flat positions in its plane: [N, C, out..., kernel...].
+  const TensorOptions index_options = TensorOptions().dtype(kInt64).device(x.device());
+  Tensor flat;
+  int64_t stride = 1, windows = 1, window_size = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    const Tensor starts = window_starts(samples.select(2, r.sample_column(d)), in[d], out[d], kernel[d]);
+    const Tensor along = (starts.unsqueeze(3) + arange(kernel[d], index_options)) * stride;  // [N, C, out, k]
+    Dims shape;
+    shape.resize(static_cast<size_t>(2 + 2 * rank), 1);
+    shape[0] = n;
+    shape[1] = c;
+    shape[2 + d] = out[d];
+    shape[2 + rank + d] = kernel[d];
+    flat = flat.defined() ? flat + along.reshape(shape) : along.reshape(shape);
+    stride *= in[d];
+    windows *= out[d];
+    window_size *= kernel[d];
+  }
+  const Tensor plane_flat = xb.reshape({n, c, stride});
+  flat = flat.reshape({n, c, windows, window_size});
+  Tensor indices;
+  {
+    NoGradGuard no_grad;
+    const Tensor values = gather(plane_flat.detach(), 2, flat.reshape({n, c, windows * window_size}))
+                              .reshape({n, c, windows, window_size});
+    indices = gather(flat, 3, winner_positions(values)).reshape({n, c, windows});
+  }
+  Tensor output = gather(plane_flat, 2, indices);
+  Dims out_shape{n, c};
+  for (const int64_t o : out) out_shape.push_back(o);
+  output = output.reshape(out_shape);
+  indices = indices.reshape(out_shape);
+  if (!batched) return {output.squeeze(0), indices.squeeze(0)};
+  return {output, indices};
+}
+
+}  // namespace
+
+std::tuple<Tensor, Tensor> fractional_max_pool2d_with_indices(const Tensor& x, IntOrPair kernel_size,
+                                                              const FractionalMaxPoolOptions& options) {
+  EMBER_PROFILE_OP("fractional_max_pool2d");
+  return fractional_max_pool(x, kernel_size, options, kFractional2d);
+}
+
+Tensor fractional_max_pool2d(const Tensor& x, IntOrPair kernel_size, const FractionalMaxPoolOptions& options) {
+  return std::get<0>(fractional_max_pool2d_with_indices(x, kernel_size, options));
+}
+
+std::tuple<Tensor, Tensor> fractional_max_pool3d_with_indices(const Tensor& x, IntOrTriple kernel_size,
+                                                              const FractionalMaxPoolOptions& options) {
+  EMBER_PROFILE_OP("fractional_max_pool3d");
+  return fractional_max_pool(x, kernel_size, options, kFractional3d);
+}
+
+Tensor fractional_max_pool3d(const Tensor& x, IntOrTriple kernel_size, const FractionalMaxPoolOptions& options) {
+  return std::get<0>(fractional_max_pool3d_with_indices(x, kernel_size, options));
+}
+
+}  // namespace ember::nn::functional
