@@ -26,6 +26,17 @@ std::vector<int64_t> checked_cutoffs(std::vector<int64_t> cutoffs, int64_t n_cla
   cutoffs.push_back(n_classes);
   return cutoffs;
 }
+
+// Python's float a // b as CPython computes it (from fmod, so the floor of the exact quotient,
+// where floor(a / b) may round up first): PyTorch's tail widths, in_features // div_value ** i.
+double python_floor_divide(double a, double b) {
+  const double mod = std::fmod(a, b);
+  double quotient = (a - mod) / b;
+  if (mod != 0.0 && ((b < 0.0) != (mod < 0.0))) quotient -= 1.0;
+  double floored = std::floor(quotient);
+  if (quotient - floored > 0.5) floored += 1.0;
+  return floored;
+}
 }  // namespace
 
 AdaptiveLogSoftmaxWithLoss::AdaptiveLogSoftmaxWithLoss(int64_t in_features, int64_t n_classes,
@@ -46,7 +57,8 @@ AdaptiveLogSoftmaxWithLoss::AdaptiveLogSoftmaxWithLoss(int64_t in_features, int6
   tail = register_module("tail", std::make_shared<ModuleList>());
   for (int64_t i = 0; i < n_clusters; ++i) {
     // PyTorch's int(in_features // (div_value ** (i + 1))).
-    const auto hidden = static_cast<int64_t>(std::floor(static_cast<double>(in_features) / std::pow(div_value, i + 1)));
+    const auto hidden =
+        static_cast<int64_t>(python_floor_divide(static_cast<double>(in_features), std::pow(div_value, i + 1)));
     const int64_t classes = this->cutoffs[i + 1] - this->cutoffs[i];
     tail->push_back(std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
         std::make_shared<Linear>(in_features, hidden, false), std::make_shared<Linear>(hidden, classes, false)}));

@@ -115,13 +115,20 @@ std::vector<std::shared_ptr<Module>> ModuleDict::values() const {
 
 // ---------------------------------------------------------------- ParameterList, ParameterDict
 namespace {
-// PyTorch's line for one element: "Parameter containing: [torch.float32 of size 3x4]", with
-// " (GPU 0)" for a CUDA one.
-std::string parameter_line(const std::string& name, const Tensor& p) {
+// PyTorch 2's line for one element: "Parameter containing: [torch.float32 of size 3x4]" with
+// " (cuda:0)" for a CUDA one. ParameterList names the dtype; ParameterDict the legacy tensor
+// type, torch.typename(p): "torch.FloatTensor", "torch.cuda.FloatTensor".
+std::string parameter_line(const std::string& name, const Tensor& p, bool legacy_type) {
   std::ostringstream line;
-  line << "  (" << name << "): Parameter containing: [torch." << dtype_name(p.dtype()) << " of size ";
+  line << "  (" << name << "): Parameter containing: [torch.";
+  if (legacy_type) {
+    line << (p.is_cuda() ? "cuda." : "") << dtype_torch_name(p.dtype()) << "Tensor";
+  } else {
+    line << dtype_name(p.dtype());
+  }
+  line << " of size ";
   for (size_t i = 0; i < p.sizes().size(); ++i) line << (i == 0 ? "" : "x") << p.sizes()[i];
-  if (p.is_cuda()) line << " (GPU " << p.device().index() << ")";
+  if (p.is_cuda()) line << " (cuda:" << p.device().index() << ")";
   line << "]";
   return line.str();
 }
@@ -132,10 +139,27 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
-// A parameter's new value in an existing slot: detached, requiring grad as asked.
+// Whether `value` is a parameter already (a leaf that requires grad): the containers then
+// hold that very tensor, as PyTorch's keep an nn.Parameter, so gradients through the
+// container reach the module it came from.
+bool is_parameter(const Tensor& value) { return value.is_leaf() && value.requires_grad(); }
+
+// A parameter's new value in an existing slot: a parameter as it is, any other tensor
+// detached and requiring grad as asked.
 void assign_parameter(Tensor& slot, const Tensor& value, bool requires_grad) {
+  if (is_parameter(value)) {
+    slot = value;
+    return;
+  }
   slot = value.detach();
   slot.requires_grad_(requires_grad);
+}
+
+// Registers `value` as parameter `name` of `owner` (assign_parameter's rule) and gives its slot.
+Tensor& register_as_parameter(Module& owner, const std::string& name, const Tensor& value, bool requires_grad) {
+  Tensor& slot = owner.register_parameter(name, value, requires_grad);
+  if (is_parameter(value)) slot = value;
+  return slot;
 }
 }  // namespace
 
@@ -145,7 +169,7 @@ Tensor ParameterList::forward(const Tensor& /*input*/) { fail_no_forward(type_na
 
 Tensor& ParameterList::push_back(const Tensor& value, bool requires_grad) {
   EMBER_CHECK(value.defined(), "ParameterList.append: expected a tensor, got an undefined one");
-  Tensor& slot = register_parameter(std::to_string(slots_.size()), value, requires_grad);
+  Tensor& slot = register_as_parameter(*this, std::to_string(slots_.size()), value, requires_grad);
   slots_.push_back(&slot);
   return slot;
 }
@@ -180,7 +204,7 @@ std::vector<Tensor> ParameterList::values() const {
 
 std::string ParameterList::extra_repr() const {
   std::vector<std::string> lines;
-  for (size_t i = 0; i < slots_.size(); ++i) lines.push_back(parameter_line(std::to_string(i), *slots_[i]));
+  for (size_t i = 0; i < slots_.size(); ++i) lines.push_back(parameter_line(std::to_string(i), *slots_[i], false));
   return joined_lines(lines);
 }
 
@@ -195,7 +219,7 @@ Tensor& ParameterDict::insert(const std::string& key, const Tensor& value, bool 
     assign_parameter(slot, value, requires_grad);
     return slot;
   }
-  Tensor& slot = register_parameter(key, value, requires_grad);  // checks the key
+  Tensor& slot = register_as_parameter(*this, key, value, requires_grad);  // checks the key
   keys_.push_back(key);
   slots_.push_back(&slot);
   return slot;
@@ -253,7 +277,7 @@ std::vector<ParameterDict::Item> ParameterDict::items() const {
 
 std::string ParameterDict::extra_repr() const {
   std::vector<std::string> lines;
-  for (size_t i = 0; i < keys_.size(); ++i) lines.push_back(parameter_line(keys_[i], *slots_[i]));
+  for (size_t i = 0; i < keys_.size(); ++i) lines.push_back(parameter_line(keys_[i], *slots_[i], true));
   return joined_lines(lines);
 }
 

@@ -114,8 +114,10 @@ class ParameterList : public Module {
   explicit ParameterList(const std::vector<Tensor>& values);
   Tensor forward(const Tensor& input) override;  // as ModuleList::forward
 
-  // PyTorch's append: registers `value` (detached) as parameter "<size>", requiring grad
-  // as asked (nn.Parameter's default: true). An undefined tensor is an Error.
+  // PyTorch's append: registers `value` as parameter "<size>". A parameter (a leaf that
+  // requires grad, e.g. another layer's weight) is held as it is, as PyTorch holds an
+  // nn.Parameter; any other tensor is detached and requires grad as asked (nn.Parameter's
+  // default: true). An undefined tensor is an Error.
   Tensor& push_back(const Tensor& value, bool requires_grad = true);
   void extend(const std::vector<Tensor>& values);
   // The element at `index` (negative counts from the end), or PyTorch's IndexError words.
@@ -127,7 +129,7 @@ class ParameterList : public Module {
   size_t size() const { return slots_.size(); }
   bool empty() const { return slots_.empty(); }
   std::vector<Tensor> values() const;
-  // "(0): Parameter containing: [torch.float32 of size 3x4]" per element, as PyTorch's.
+  // "(0): Parameter containing: [torch.float32 of size 3x4]" per element, as PyTorch 2's.
   std::string extra_repr() const override;
 
  private:
@@ -145,8 +147,8 @@ class ParameterDict : public Module {
   explicit ParameterDict(const std::vector<Item>& items);
   Tensor forward(const Tensor& input) override;  // as ModuleList::forward
 
-  // Registers `value` (detached) under `key`, or replaces the parameter there. Keys follow
-  // register_parameter's rules: not empty, no ".".
+  // Registers `value` under `key` (as ParameterList::push_back does), or replaces the
+  // parameter there. Keys follow register_parameter's rules: not empty, no ".".
   Tensor& insert(const std::string& key, const Tensor& value, bool requires_grad = true);
   void update(const std::vector<Item>& items);
   bool contains(const std::string& key) const;
@@ -163,7 +165,7 @@ class ParameterDict : public Module {
   std::vector<Item> items() const;
   size_t size() const { return keys_.size(); }
   bool empty() const { return keys_.empty(); }
-  // "(cls): Parameter containing: [torch.float32 of size 2x4]" per key, as PyTorch's.
+  // "(cls): Parameter containing: [torch.FloatTensor of size 2x4]" per key, as PyTorch 2's.
   std::string extra_repr() const override;
 
  private:

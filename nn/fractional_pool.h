@@ -1,6 +1,7 @@
 // nn::FractionalMaxPool2d / nn::FractionalMaxPool3d(kernel_size, {.output_size | .output_ratio,
 // .random_samples}) over nn::functional::fractional_max_pool2d/3d, PyTorch's layers: fresh
-// window offsets per call (unless random_samples is given), PyTorch's constructor checks.
+// window offsets per call unless samples are given (then a buffer, as PyTorch's), PyTorch's
+// constructor checks.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -20,7 +21,11 @@ class FractionalMaxPool : public Module {
   std::tuple<Tensor, Tensor> forward_with_indices(const Tensor& input);
 
   const Dims kernel_size;
-  const functional::FractionalMaxPoolOptions options;
+  const IntOrPair output_size;
+  const functional::Ratios output_ratio;
+  // PyTorch's buffer "_random_samples" (so state_dict and to() carry it); undefined: each
+  // call draws new samples.
+  Tensor& random_samples;
 };
 extern template class FractionalMaxPool<2>;
 extern template class FractionalMaxPool<3>;

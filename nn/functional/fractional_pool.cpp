@@ -39,17 +39,24 @@ void check_fractional_output(const FractionalMaxPoolOptions& options, int64_t ra
 
 namespace {
 
-// What differs between the 2-D and the 3-D op.
+// What differs between the 2-D and the 3-D op, PyTorch's kernels' checks included.
 struct FractionalRank {
   int64_t rank;
-  const char* op;        // "fractional_max_pool2d"
-  const char* names[3];  // the spatial dims, in PyTorch's messages
+  const char* op;          // "fractional_max_pool2d", for argument errors
+  const char* prefix;      // the kernel's message prefix: "fractional_max_pool2d()"
+  const char* names[3];    // the spatial dims, in PyTorch's messages
+  int64_t check_order[3];  // the order the kernel checks the window sizes in
+  // The 2-D kernel takes out + k - 1 == in (the last window ends at the edge); the 3-D one
+  // asks for out + k - 1 < in.
+  bool strict_fit;
   // The samples' column that places dim d's windows (PyTorch's kernels: 2-D reads width
   // from column 0, 3-D reads depth from column 0).
   int64_t sample_column(int64_t d) const { return rank == 2 ? 1 - d : d; }
 };
-constexpr FractionalRank kFractional2d{2, "fractional_max_pool2d", {"height", "width", ""}};
-constexpr FractionalRank kFractional3d{3, "fractional_max_pool3d", {"time", "height", "width"}};
+constexpr FractionalRank kFractional2d{
+    2, "fractional_max_pool2d", "fractional_max_pool2d()", {"height", "width", ""}, {0, 1, 0}, false};
+constexpr FractionalRank kFractional3d{
+    3, "fractional_max_pool3d", "fractional_max_pool3d_out()", {"time", "height", "width"}, {0, 2, 1}, true};
 
 // The window starts along one dim for every plane: [N, C, out] int64, from the planes'
 // samples u [N, C] (PyTorch's generate_intervals, in u's floating type).
@@ -84,7 +91,7 @@ Tensor winner_positions(const Tensor& values) {
 std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kernel_arg,
                                                const FractionalMaxPoolOptions& options, const FractionalRank& r) {
   const int64_t rank = r.rank;
-  const std::string op = std::string(r.op) + "()";
+  const char* op = r.prefix;
   EMBER_CHECK(x.dim() == rank + 1 || x.dim() == rank + 2, op, ": Expected ", rank + 1, "D or ", rank + 2,
               "D tensor, but got: ", x.sizes());
   for (int64_t d = 1; d < x.dim(); ++d) {
@@ -115,7 +122,11 @@ std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kern
   }
   for (int64_t d = 0; d < rank; ++d) {
     EMBER_CHECK(out[d] >= 0, op, ": output_size must not be negative, but got ", out);
-    EMBER_CHECK(out[d] + kernel[d] - 1 <= in[d], op, ": pool ", r.names[d], " ", kernel[d],
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    const int64_t d = r.check_order[i];
+    const int64_t last_end = out[d] + kernel[d] - 1;
+    EMBER_CHECK(r.strict_fit ? last_end < in[d] : last_end <= in[d], op, ": pool ", r.names[d], " ", kernel[d],
                 " too large relative to input ", r.names[d], " ", in[d]);
   }
 

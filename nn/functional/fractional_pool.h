@@ -41,6 +41,7 @@ Tensor fractional_max_pool2d(const Tensor& x, IntOrPair kernel_size, const Fract
 std::tuple<Tensor, Tensor> fractional_max_pool2d_with_indices(const Tensor& x, IntOrPair kernel_size,
                                                               const FractionalMaxPoolOptions& options);
 // The same over volumes: x [N, C, D, H, W] or [C, D, H, W], indices d * H * W + h * W + w.
+// As PyTorch's 3-D kernel, each dim needs out + kernel - 1 < in (the 2-D one takes <=).
 Tensor fractional_max_pool3d(const Tensor& x, IntOrTriple kernel_size, const FractionalMaxPoolOptions& options);
 std::tuple<Tensor, Tensor> fractional_max_pool3d_with_indices(const Tensor& x, IntOrTriple kernel_size,
                                                               const FractionalMaxPoolOptions& options);

@@ -22,14 +22,23 @@ TEST(CudaFractionalPool, MatchesTheCpu) {
     // Rounded values give ties, so the first-largest rule is exercised too.
     const Tensor x2 = (randn({3, 4, 11, 13}, kFloat64) * 4).round().to(dt);
     const Tensor s2 = rand({3, 4, 2}, dtype(dt));
-    testing::expect_cuda_matches_cpu({x2}, [&](const auto& in) {
-      return F::fractional_max_pool2d(in[0], {3, 2}, {.output_size = {5, 7}, .random_samples = s2.to(in[0].device())});
-    });
+    // float32: overlapping windows add their gradients with atomics, in any order.
+    const double tol = dt == kFloat32 ? 1e-5 : 1e-12;
+    testing::expect_cuda_matches_cpu(
+        {x2},
+        [&](const auto& in) {
+          return F::fractional_max_pool2d(in[0], {3, 2},
+                                          {.output_size = {5, 7}, .random_samples = s2.to(in[0].device())});
+        },
+        tol);
     const Tensor x3 = (randn({2, 3, 6, 7, 8}, kFloat64) * 4).round().to(dt);
     const Tensor s3 = rand({2, 3, 3}, dtype(dt));
-    testing::expect_cuda_matches_cpu({x3}, [&](const auto& in) {
-      return F::fractional_max_pool3d(in[0], 2, {.output_ratio = 0.6, .random_samples = s3.to(in[0].device())});
-    });
+    testing::expect_cuda_matches_cpu(
+        {x3},
+        [&](const auto& in) {
+          return F::fractional_max_pool3d(in[0], 2, {.output_ratio = 0.6, .random_samples = s3.to(in[0].device())});
+        },
+        tol);
     // The indices too, and a NaN.
     Tensor xn = x2.clone();
     xn.select(0, 1).select(0, 2).select(0, 5).fill_(NAN);
@@ -46,6 +55,14 @@ TEST(CudaFractionalPool, MatchesTheCpu) {
   EXPECT_TRUE(out.is_cuda());
   EXPECT_EQ(out.sizes(), (Dims{2, 3, 8, 8}));
   EXPECT_TRUE(equal(out.flatten(2), x.flatten(2).gather(2, indices.flatten(2))));
+  // Given samples move with the layer (a buffer) and give the CPU's windows.
+  manual_seed(2);
+  const Tensor y = randn({2, 3, 9, 9});
+  nn::FractionalMaxPool2d fixed(2, {.output_size = 4, .random_samples = rand({2, 3, 2})});
+  const Tensor on_cpu = fixed(y);
+  fixed.to(Device::cuda(0));
+  EXPECT_TRUE(fixed.random_samples.is_cuda());
+  testing::expect_same(on_cpu, fixed(y.cuda()));
 }
 
 TEST(CudaMarginLosses, MultiLabelAndTripletWithDistanceMatchTheCpu) {
@@ -104,8 +121,8 @@ TEST(CudaParameterContainers, MoveWithTheirModule) {
   EXPECT_TRUE(dict["scale"].is_cuda());
   EXPECT_EQ(list.repr(),
             "ParameterList(\n"
-            "    (0): Parameter containing: [torch.float32 of size 3 (GPU 0)]\n"
-            "    (1): Parameter containing: [torch.float32 of size 2x2 (GPU 0)]\n"
+            "    (0): Parameter containing: [torch.float32 of size 3 (cuda:0)]\n"
+            "    (1): Parameter containing: [torch.float32 of size 2x2 (cuda:0)]\n"
             ")");
   (list[0] * dict["scale"]).sum().backward();
   ASSERT_TRUE(list[0].grad().defined());

@@ -91,6 +91,17 @@ TEST(AdaptiveLogSoftmaxWithLoss, LogProbPredictAndOneSample) {
   EXPECT_EQ(m->forward(zeros({0, 6}, kFloat64), zeros({0}, dtype(kInt64))).output.numel(), 0);
 }
 
+TEST(AdaptiveLogSoftmaxWithLoss, TailWidthsArePythonsFloorDivision) {
+  // PyTorch: int(in_features // (div_value ** (i + 1))); 1 // 0.1 is 9.0 in Python (floor(1 / 0.1)
+  // would be 10), and 10 // 3.0 ** 2 is 1.0.
+  nn::AdaptiveLogSoftmaxWithLoss small(1, 4, {2}, 0.1);
+  EXPECT_EQ(small.tail->get<nn::Sequential>(0)->operator[](0)->repr(),
+            "Linear(in_features=1, out_features=9, bias=False)");
+  nn::AdaptiveLogSoftmaxWithLoss wide(10, 9, {3, 6}, 3.0);
+  EXPECT_EQ(wide.tail->get<nn::Sequential>(1)->operator[](0)->repr(),
+            "Linear(in_features=10, out_features=1, bias=False)");
+}
+
 TEST(AdaptiveLogSoftmaxWithLoss, Gradcheck) {
   auto m = model();
   expect_gradcheck([&](const std::vector<Tensor>& in) { return m->forward(in[0], targets()).loss; },

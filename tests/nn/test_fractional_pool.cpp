@@ -184,6 +184,10 @@ TEST(FractionalMaxPool, LayersDrawNewWindowsAndKeepGivenOnes) {
   nn::FractionalMaxPool3d fixed(2, {.output_size = {2, 3, 3}, .random_samples = samples(1, 2, 3, kFloat32)});
   const Tensor v = image({1, 2, 5, 6, 7}, kFloat32);
   EXPECT_TRUE(equal(fixed(v), fixed(v)));
+  // The given samples are PyTorch's buffer "_random_samples"; drawn ones are not kept.
+  ASSERT_EQ(fixed.state_dict().size(), 1u);
+  EXPECT_EQ(fixed.state_dict()[0].first, "_random_samples");
+  EXPECT_TRUE(pool.state_dict().empty());
 }
 
 TEST(FractionalMaxPool, PyTorchsErrors) {
@@ -198,7 +202,17 @@ TEST(FractionalMaxPool, PyTorchsErrors) {
   EXPECT_EQ(error_of([&] {
               F::fractional_max_pool3d(zeros({1, 1, 5, 5, 5}), 2, {.output_size = {5, 4, 4}});
             }),
-            "fractional_max_pool3d(): pool time 2 too large relative to input time 5");
+            "fractional_max_pool3d_out(): pool time 2 too large relative to input time 5");
+  // PyTorch's 3-D kernel wants each last window to end before the input's end, and checks
+  // time, then width, then height.
+  EXPECT_EQ(error_of([&] {
+              F::fractional_max_pool3d(zeros({1, 1, 5, 5, 5}), 2, {.output_size = {4, 3, 3}});
+            }),
+            "fractional_max_pool3d_out(): pool time 2 too large relative to input time 5");
+  EXPECT_EQ(error_of([&] {
+              F::fractional_max_pool3d(zeros({1, 1, 5, 5, 5}), 2, {.output_size = {3, 5, 5}});
+            }),
+            "fractional_max_pool3d_out(): pool width 2 too large relative to input width 5");
   EXPECT_EQ(error_of([&] {
               F::fractional_max_pool2d(zeros({2, 0, 3, 3}), 2, {.output_size = 2});
             }),
@@ -207,7 +221,7 @@ TEST(FractionalMaxPool, PyTorchsErrors) {
   EXPECT_EQ(error_of([&] {
               F::fractional_max_pool3d(zeros({1, 5, 5, 5, 5, 5}), 2, {.output_size = 4});
             }),
-            "fractional_max_pool3d(): Expected 4D or 5D tensor, but got: [1, 5, 5, 5, 5, 5]");
+            "fractional_max_pool3d_out(): Expected 4D or 5D tensor, but got: [1, 5, 5, 5, 5, 5]");
   EXPECT_EQ(error_of([&] { F::fractional_max_pool2d(x, 2, {}); }),
             "fractional_max_pool2d requires specifying either an output_size or an output_ratio");
   EXPECT_EQ(error_of([] { nn::FractionalMaxPool2d(2, {}); }),

@@ -83,6 +83,22 @@ TEST(ParameterList, IndexingReplacementAndErrors) {
             std::string::npos);
 }
 
+TEST(ParameterList, HoldsAnotherLayersParameterItself) {
+  // PyTorch: nn.ParameterList([lin.weight])[0] is lin.weight, so gradients reach the layer.
+  nn::Linear lin(2, 3);
+  nn::ParameterList list({lin.weight});
+  nn::ParameterDict dict({{"bias", lin.bias}});
+  (list[0].sum() + dict["bias"].sum() * 2).backward();
+  ASSERT_TRUE(lin.weight.grad().defined());
+  ember::testing::expect_values(lin.weight.grad(), {1, 1, 1, 1, 1, 1}, 0);
+  ember::testing::expect_values(lin.bias.grad(), {2, 2, 2}, 0);
+  // A plain tensor becomes a parameter of its own (requiring grad as asked).
+  const Tensor plain = ones({2});
+  nn::ParameterList copies({plain});
+  EXPECT_TRUE(copies[0].requires_grad());
+  EXPECT_FALSE(plain.requires_grad());
+}
+
 TEST(ParameterDict, InsertReplacePopAndErrors) {
   nn::ParameterDict dict({{"b", zeros({2})}, {"a", zeros({1, 2})}});
   EXPECT_EQ(dict.keys(), (std::vector<std::string>{"b", "a"}));  // insertion order
@@ -109,7 +125,8 @@ TEST(ParameterDict, InsertReplacePopAndErrors) {
 
 TEST(ParameterContainers, ReprsAsPyTorch) {
   // PyTorch 2: print(nn.ParameterList([nn.Parameter(torch.zeros(3, 4))])) and with a second
-  // float64 element; an empty list; the dict inside a module.
+  // float64 element; an empty list; the dict inside a module (its lines name
+  // torch.typename(p), as PyTorch's ParameterDict.extra_repr does).
   EXPECT_EQ(nn::ParameterList({zeros({3, 4})}).repr(),
             "ParameterList(  (0): Parameter containing: [torch.float32 of size 3x4])");
   EXPECT_EQ(nn::ParameterList({zeros({3, 4}), zeros({3}, kFloat64)}).repr(),
@@ -127,8 +144,8 @@ TEST(ParameterContainers, ReprsAsPyTorch) {
             "      (2): Parameter containing: [torch.float32 of size 2]\n"
             "  )\n"
             "  (offsets): ParameterDict(\n"
-            "      (low): Parameter containing: [torch.float32 of size 2]\n"
-            "      (high): Parameter containing: [torch.float32 of size 2]\n"
+            "      (low): Parameter containing: [torch.FloatTensor of size 2]\n"
+            "      (high): Parameter containing: [torch.FloatTensor of size 2]\n"
             "  )\n"
             ")");
 }
