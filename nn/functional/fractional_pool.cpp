@@ -4,7 +4,6 @@
 #include "nn/functional/fractional_pool.h"
 
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "core/factories.h"
@@ -75,17 +74,18 @@ Tensor window_starts(const Tensor& u, int64_t in, int64_t out, int64_t kernel) {
 }
 
 // Of each window (the last dim of `values`), the position PyTorch's kernels pick: the last
-// NaN, else the first largest element. [.., K] -> [.., 1] int64.
+// NaN, else the first largest element. [.., K] -> [.., 1] int64. Tensor::max(dim) gives the
+// first largest element, but a window's first NaN, so windows with a NaN are looked at again:
+// on the CPU only when there is one (reading that back costs nothing there), elsewhere always,
+// so that nothing waits for the device.
 Tensor winner_positions(const Tensor& values) {
-  const int64_t k = values.size(-1);
   const int64_t last_dim = values.dim() - 1;
-  const Tensor positions = arange(k, TensorOptions().dtype(kInt64).device(values.device()));
-  const Tensor is_nan = values != values;
-  const Tensor last_nan = where(is_nan, positions + 1, 0).amax(last_dim, true);  // 0: none
-  const Tensor ordered = where(is_nan, -std::numeric_limits<double>::infinity(), values);
-  const Tensor best = ordered.amax(last_dim, true);
-  const Tensor first_best = k - where(ordered == best, k - positions, 0).amax(last_dim, true);
-  return where(last_nan > 0, last_nan - 1, first_best);
+  const auto [best, first_best] = values.max(last_dim, true);
+  const Tensor nan_window = best != best;
+  if (values.is_cpu() && !nan_window.any().item<bool>()) return first_best;
+  const Tensor positions = arange(values.size(-1), TensorOptions().dtype(kInt64).device(values.device()));
+  const Tensor last_nan = where(values != values, positions + 1, 0).amax(last_dim, true) - 1;
+  return where(nan_window, last_nan, first_best);
 }
 
 std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kernel_arg,
