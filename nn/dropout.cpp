@@ -1,11 +1,12 @@
-// nn::Dropout / Dropout1d / Dropout2d / Dropout3d: thin wrappers over nn::functional::dropout,
-// dropout1d, dropout2d and dropout3d with the module's training flag.
+// nn::Dropout / Dropout1d / Dropout2d / Dropout3d / AlphaDropout / FeatureAlphaDropout: thin
+// wrappers over nn::functional's dropout forms with the module's training flag.
 #include "nn/dropout.h"
 
 #include <sstream>
 
 #include "core/error.h"
 #include "nn/functional/basic.h"
+#include "nn/functional/random_layers.h"
 
 namespace ember::nn {
 
@@ -32,5 +33,17 @@ Tensor Dropout1d::forward(const Tensor& input) { return functional::dropout1d(in
 Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training()); }
 
 Tensor Dropout3d::forward(const Tensor& input) { return functional::dropout3d(input, p, is_training()); }
+
+Tensor AlphaDropout::forward(const Tensor& input) { return functional::alpha_dropout(input, p, is_training()); }
+
+std::string AlphaDropout::eval_mode_effect() const {
+  std::ostringstream os;
+  os << type_name() << "(p=" << p << ") dropped nothing and applied no affine correction";
+  return os.str();
+}
+
+Tensor FeatureAlphaDropout::forward(const Tensor& input) {
+  return functional::feature_alpha_dropout(input, p, is_training());
+}
 
 }  // namespace ember::nn

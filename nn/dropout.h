@@ -1,5 +1,9 @@
-// nn::Dropout / Dropout1d / Dropout2d / Dropout3d: mask and scale by 1/(1-p) in training, the identity in eval.
+// nn::Dropout / Dropout1d / Dropout2d / Dropout3d: mask and scale by 1/(1-p) in training, the identity in eval;
+// nn::AlphaDropout / FeatureAlphaDropout: SELU's dropout (functional::alpha_dropout), the identity in eval.
 #pragma once
+#include <string>
+#include <utility>
+
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -37,6 +41,25 @@ class Dropout2d : public Dropout {
 class Dropout3d : public Dropout {
  public:
   explicit Dropout3d(double p = 0.5) : Dropout("Dropout3d", p) {}
+  Tensor forward(const Tensor& input) override;
+};
+
+// SELU networks' dropout: dropped elements take SELU's negative saturation and an affine
+// correction keeps a self-normalized input's mean and variance (functional::alpha_dropout).
+class AlphaDropout : public Dropout {
+ public:
+  explicit AlphaDropout(double p = 0.5) : Dropout("AlphaDropout", p) {}
+  Tensor forward(const Tensor& input) override;
+  std::string eval_mode_effect() const override;
+
+ protected:
+  AlphaDropout(std::string type_name, double p) : Dropout(std::move(type_name), p) {}
+};
+
+// AlphaDropout of whole channels of [N, C, ...] inputs (functional::feature_alpha_dropout).
+class FeatureAlphaDropout : public AlphaDropout {
+ public:
+  explicit FeatureAlphaDropout(double p = 0.5) : AlphaDropout("FeatureAlphaDropout", p) {}
   Tensor forward(const Tensor& input) override;
 };
 

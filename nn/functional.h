@@ -1,8 +1,9 @@
-// nn::functional, one include: the basics (linear and bilinear, activations and the further ones,
-// dropout, batch_norm), layer_norm/group_norm/instance_norm/local_response_norm, conv/pool
-// (2-D, 1-D and 3-D; lp_pool and fractional_max_pool too), max_unpool1d/2d/3d, unfold/fold,
+// nn::functional, one include: the basics (linear and bilinear, activations and the further
+// ones, dropout (alpha_dropout too), batch_norm, gumbel_softmax),
+// layer_norm/group_norm/instance_norm/local_response_norm, conv/pool (2-D, 1-D and 3-D;
+// lp_pool and fractional_max_pool too), max_unpool1d/2d/3d, unfold/fold,
 // embedding/one_hot/embedding_bag, pad/interpolate, pixel and channel shuffles,
-// affine_grid/grid_sample, distances (normalize, cosine_similarity, pairwise_distance),
+// affine_grid/grid_sample, distances (normalize, cosine_similarity, pairwise_distance, pdist),
 // losses (ctc_loss too) and scaled_dot_product_attention.
 #pragma once
 #include "nn/functional/activation_more.h"
@@ -27,5 +28,6 @@
 #include "nn/functional/pad.h"
 #include "nn/functional/pool1d.h"
 #include "nn/functional/pool3d.h"
+#include "nn/functional/random_layers.h"
 #include "nn/functional/shuffle.h"
 #include "nn/functional/unpool.h"

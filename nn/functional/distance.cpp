@@ -1,10 +1,14 @@
-// normalize, cosine_similarity, pairwise_distance and cdist, composed of
+// normalize, cosine_similarity, pairwise_distance, pdist and cdist, composed of
 // linalg::vector_norm and elementwise ops (their gradients and devices come with them).
 #include "nn/functional/distance.h"
 
+#include <vector>
+
+#include "core/factories.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "core/shape.h"
+#include "nn/functional/args.h"
 #include "nn/functional/composed.h"
 
 namespace ember::nn::functional {
@@ -34,6 +38,25 @@ Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p, double ep
   const Tensor diff = x1 - x2 + eps;
   if (diff.dim() == 0) return abs(diff);  // PyTorch: |x1 - x2 + eps|, 0-dim even with keepdim
   return linalg::vector_norm(diff, p, Dims{-1}, keepdim);
+}
+
+Tensor pdist(const Tensor& x, double p) {
+  EMBER_PROFILE_OP("pdist");
+  EMBER_CHECK(x.dim() == 2, "pdist only supports 2D tensors, got: ", x.dim(), "D");
+  EMBER_CHECK(is_floating(x.dtype()), "pdist only supports floating-point dtypes");
+  EMBER_CHECK(p >= 0.0, "pdist only supports non-negative p values");
+  const int64_t n = x.size(0);
+  std::vector<int64_t> first, second;  // the pairs i < j, row by row
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = i + 1; j < n; ++j) {
+      first.push_back(i);
+      second.push_back(j);
+    }
+  }
+  if (first.empty()) return x.flatten().narrow(0, 0, 0);  // no pairs: empty, still a function of x
+  const Tensor diff = index_select(x, 0, detail::positions_on(first, x.device())) -
+                      index_select(x, 0, detail::positions_on(second, x.device()));
+  return linalg::vector_norm(diff, p, Dims{1});
 }
 
 }  // namespace ember::nn::functional

@@ -1,5 +1,5 @@
 // nn::functional's distances and normalization, with PyTorch's names and defaults:
-// normalize, cosine_similarity, pairwise_distance and cdist (nn/functional/distance.cpp).
+// normalize, cosine_similarity, pairwise_distance, pdist and cdist (nn/functional/distance.cpp).
 #pragma once
 #include <cstdint>
 
@@ -18,6 +18,12 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim = 1, do
 // ||x1 - x2 + eps||_p along the last dim, x1 and x2 broadcast (torch.pairwise_distance).
 Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p = 2.0, double eps = 1e-6,
                          bool keepdim = false);
+
+// torch.nn.functional.pdist: the p-norm distance between each pair of rows i < j of x [N, M],
+// in row-major order of the pairs: [N * (N - 1) / 2]; p >= 0 (inf: the max). Floating x only.
+// The gradient at a zero distance is 0, as PyTorch's. Composed (index_select of the pairs'
+// rows, linalg::vector_norm), so any device; memory N * (N - 1) / 2 * M elements.
+Tensor pdist(const Tensor& x, double p = 2.0);
 
 }  // namespace ember::nn::functional
 

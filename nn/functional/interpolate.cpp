@@ -2,15 +2,17 @@
 // dim one index_select (nearest) or the resample kernel with two taps per output (linear
 // modes), positions and weights computed on the host by PyTorch's CPU formulas; bicubic and
 // the antialiased modes by taps built on the device (Note [Resampling by taps]); area as
-// adaptive average pooling.
+// adaptive average pooling. Also PyTorch's deprecated upsample aliases.
 #include "nn/functional/interpolate.h"
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/logging.h"
 #include "core/ops.h"
 #include "nn/functional/args.h"
 #include "nn/functional/conv.h"
@@ -238,6 +240,34 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
     }
     return out;
   });
+}
+
+namespace {
+// PyTorch's UserWarning for the deprecated names, once per name and process.
+void warn_deprecated(std::once_flag& once, const char* name) {
+  std::call_once(once, [name] {
+    logging::warn("nn.functional.{} is deprecated. Use nn.functional.interpolate instead.", name);
+  });
+}
+}  // namespace
+
+Tensor upsample(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
+                std::optional<bool> align_corners) {
+  static std::once_flag once;
+  warn_deprecated(once, "upsample");
+  return interpolate(x, size, scale_factor, mode, align_corners);
+}
+
+Tensor upsample_nearest(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor) {
+  static std::once_flag once;
+  warn_deprecated(once, "upsample_nearest");
+  return interpolate(x, size, scale_factor, "nearest");
+}
+
+Tensor upsample_bilinear(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor) {
+  static std::once_flag once;
+  warn_deprecated(once, "upsample_bilinear");
+  return interpolate(x, size, scale_factor, "bilinear", true);
 }
 
 }  // namespace ember::nn::functional

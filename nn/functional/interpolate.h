@@ -56,4 +56,12 @@ Tensor interpolate(const Tensor& x, const OutputSize& size = {}, const ScaleFact
                    const std::string& mode = "nearest", std::optional<bool> align_corners = std::nullopt,
                    std::optional<bool> recompute_scale_factor = std::nullopt, bool antialias = false);
 
+// PyTorch's deprecated aliases of interpolate, which warn once as PyTorch's do: upsample (the
+// same arguments but recompute_scale_factor and antialias), upsample_nearest ("nearest") and
+// upsample_bilinear ("bilinear" with align_corners=True).
+Tensor upsample(const Tensor& x, const OutputSize& size = {}, const ScaleFactor& scale_factor = {},
+                const std::string& mode = "nearest", std::optional<bool> align_corners = std::nullopt);
+Tensor upsample_nearest(const Tensor& x, const OutputSize& size = {}, const ScaleFactor& scale_factor = {});
+Tensor upsample_bilinear(const Tensor& x, const OutputSize& size = {}, const ScaleFactor& scale_factor = {});
+
 }  // namespace ember::nn::functional

@@ -1,4 +1,4 @@
-// normalize, cosine_similarity, pairwise_distance and cdist: values and gradients against
+// normalize, cosine_similarity, pairwise_distance, pdist and cdist: values and gradients against
 // PyTorch 1.13 (zero and tiny rows included, where the eps clamps decide), float64
 // gradcheck, empty and non-contiguous inputs, the two modules and bad input.
 #include <cmath>
@@ -216,6 +216,51 @@ TEST(Distance, ModulesAndBadInput) {
   EXPECT_EMBER_ERROR(cdist(randn({3}), randn({2, 3})), "cdist only supports at least 2D tensors, X1 got: 1D");
   EXPECT_EMBER_ERROR(cdist(randn({2, 3}), randn({2, 4})), "X1 and X2 must have the same number of columns. X1: 3 X2: 4");
   EXPECT_EMBER_ERROR(cdist(randn({2, 3}), randn({2, 3}), -1.0), "cdist only supports non-negative p values");
+}
+
+// clang-format off
+// /usr/bin/python3 (torch 1.13): x = (torch.sin(torch.arange(12.) * 1.1) * 3).reshape(4, 3).double();
+// x[3] = x[1] (a zero distance); d = F.pdist(x, p); (d * torch.arange(1., 7.)).sum().backward()
+// clang-format on
+TEST(Distance, PdistMatchesPyTorch) {
+  struct Case {
+    double p;
+    std::vector<double> distances, gradient;
+  };
+  const std::vector<Case> cases{
+      {2.0,
+       {7.170651141032554, 1.186601812787117, 7.170651141032554, 7.129795099930228, 0.0, 7.129795099930228},
+       {-1.311309678433183, 2.593641420415014, 3.664241055771136, -0.855843027408382, -4.035764338663469,
+        -2.805371074602438, 3.54991183052586, 8.652239360379257, 4.299332600501637, -1.382759124684295,
+        -7.210116442130802, -5.158202581670335}},
+      {1.0,
+       {10.543775572452546, 1.896244344770317, 10.543775572452546, 11.098544651655894, 0.0, 11.098544651655894},
+       {2, 2, 6, -5, -5, -5, 12, 12, 8, -9, -9, -9}},
+      {INFINITY,
+       {5.528428301852854, 0.934624090540136, 5.528428301852854, 5.81931092329955, 0.0, 5.81931092329955},
+       {-2, 4, 0, 0, -5, 0, 2, 10, 0, 0, -9, 0}},
+      {3.0,
+       {6.405183113196897, 1.045493829131345, 6.405183113196897, 6.365110707634607, 0.0, 6.365110707634607},
+       {-1.576474840512264, 2.825071740809009, 2.834639230823774, -0.201148359187866, -4.088394507216999,
+        -1.982580698325341, 2.087533886700672, 8.513373333257325, 2.876111442824558, -0.309910687000542,
+        -7.250050566849335, -3.728169975322992}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.p);
+    Tensor x = (sin(arange(12, dtype(kFloat64)) * 1.1) * 3).reshape({4, 3});
+    x.select(0, 3).copy_(x.select(0, 1));
+    x.requires_grad_(true);
+    const Tensor d = F::pdist(x, c.p);
+    expect_values(d, c.distances, 1e-13);
+    (d * arange(1, 7, 1, dtype(kFloat64))).sum().backward();
+    expect_values(x.grad(), c.gradient, 1e-13);
+  }
+  expect_gradcheck([](const std::vector<Tensor>& in) { return F::pdist(in[0], 2.0); },
+                   {randn({5, 3}, kFloat64).requires_grad_(true)});
+  EXPECT_EQ(F::pdist(zeros({1, 3})).sizes(), (Dims{0}));
+  EXPECT_EMBER_ERROR(F::pdist(zeros({3})), "pdist only supports 2D tensors, got: 1D");
+  EXPECT_EMBER_ERROR(F::pdist(zeros({3, 2}), -1.0), "pdist only supports non-negative p values");
+  EXPECT_EMBER_ERROR(F::pdist(zeros({3, 2}, dtype(kInt64))), "pdist only supports floating-point dtypes");
 }
 
 }  // namespace

@@ -1,0 +1,27 @@
+// nn::functional's further layers that draw from ember's generator, PyTorch's names and
+// defaults: alpha_dropout and feature_alpha_dropout (SELU's dropout, which keeps a
+// self-normalized input's mean and variance) and gumbel_softmax.
+#pragma once
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace ember::nn::functional {
+
+// Training: each element is dropped with probability p and set to SELU's negative
+// saturation -alpha * scale (alpha = 1.6733, scale = 1.0507; alpha' = 1.7581 their product),
+// then every element is a * x' + b with a = ((1 - p)(1 + p alpha'^2))^-1/2 and
+// b = a * alpha' * p, PyTorch's affine correction. Not training (PyTorch's default for the
+// functional form), p = 0 or an empty input: x itself. p = 1: zeros, as PyTorch's kernel.
+// The gradient to x is a where kept, 0 where dropped. Any device (bernoulli from ember's
+// generator and elementwise ops).
+Tensor alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
+// The same with one draw per channel: x [N, C, ...] (at least 2 dims), a mask [N, C, 1, ...].
+Tensor feature_alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
+
+// softmax((logits + g) / tau) along dim with g ~ Gumbel(0, 1) drawn from ember's generator
+// (-log(E), E ~ Exp(1)); hard: the one-hot of its argmax with the soft sample's gradient
+// (y_hard - y_soft.detach() + y_soft), as PyTorch's straight-through estimator.
+Tensor gumbel_softmax(const Tensor& logits, double tau = 1.0, bool hard = false, int64_t dim = -1);
+
+}  // namespace ember::nn::functional
