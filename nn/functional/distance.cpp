@@ -2,6 +2,7 @@
 // linalg::vector_norm and elementwise ops (their gradients and devices come with them).
 #include "nn/functional/distance.h"
 
+#include <cmath>
 #include <vector>
 
 #include "core/factories.h"
@@ -56,7 +57,20 @@ Tensor pdist(const Tensor& x, double p) {
   if (first.empty()) return x.flatten().narrow(0, 0, 0);  // no pairs: empty, still a function of x
   const Tensor diff = index_select(x, 0, detail::positions_on(first, x.device())) -
                       index_select(x, 0, detail::positions_on(second, x.device()));
-  return linalg::vector_norm(diff, p, Dims{1});
+  if (x.size(1) == 0) return diff.abs().sum(Dims{1});  // every norm of nothing is 0
+  if (std::isinf(p)) {
+    // PyTorch's max-norm gradient: sign(diff) to every coordinate at the maximum (ties
+    // included, where vector_norm would share it), 0 at a zero distance (and, here, at an
+    // infinite one: the term below must stay 0 in value).
+    const Tensor magnitude = diff.abs();
+    const Tensor largest = magnitude.amax(Dims{1}).detach();
+    const Tensor at_largest = (magnitude.detach() == largest.unsqueeze(1)) & isfinite(largest).unsqueeze(1);
+    return largest + where(at_largest, magnitude - magnitude.detach(), 0.0).sum(Dims{1});
+  }
+  const Tensor norm = linalg::vector_norm(diff, p, Dims{1});
+  if (p != 0.0) return norm;
+  // The count of nonzeros has PyTorch's zero gradient (vector_norm's would be undefined).
+  return norm + where(zeros(diff.sizes(), TensorOptions().dtype(kBool).device(diff.device())), diff, 0.0).sum(Dims{1});
 }
 
 }  // namespace ember::nn::functional

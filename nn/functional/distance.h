@@ -21,8 +21,9 @@ Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p = 2.0, dou
 
 // torch.nn.functional.pdist: the p-norm distance between each pair of rows i < j of x [N, M],
 // in row-major order of the pairs: [N * (N - 1) / 2]; p >= 0 (inf: the max). Floating x only.
-// The gradient at a zero distance is 0, as PyTorch's. Composed (index_select of the pairs'
-// rows, linalg::vector_norm), so any device; memory N * (N - 1) / 2 * M elements.
+// Gradients as PyTorch's: 0 at a zero distance, all of it to each tied coordinate for p = inf,
+// zeros for p = 0 (a count). Composed (index_select of the pairs' rows, linalg::vector_norm),
+// so any device; memory N * (N - 1) / 2 * M elements.
 Tensor pdist(const Tensor& x, double p = 2.0);
 
 }  // namespace ember::nn::functional

@@ -3,6 +3,7 @@
 // bernoulli / rand draws and differentiable ops, so any device and autograd come with them.
 #include "nn/functional/random_layers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -21,10 +22,10 @@ constexpr double kAlphaPrime = 1.7580993408473766;
 
 Tensor alpha_dropout_with(const Tensor& x, double p, bool training, bool feature, const char* op) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a floating-point input, but got ", dtype_torch_name(x.dtype()));
   if (p == 0.0 || !training || x.numel() == 0) return x;
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a floating-point input, but got ", dtype_torch_name(x.dtype()));
+  if (p == 1.0) return x * 0.0;  // before the noise's shape is checked, as PyTorch's
   if (feature) EMBER_CHECK(x.dim() >= 2, "Feature dropout requires at least 2 dimensions in the input");
-  if (p == 1.0) return x * 0.0;
   Dims noise_shape = x.sizes();
   if (feature) {
     for (size_t d = 2; d < noise_shape.size(); ++d) noise_shape[d] = 1;
@@ -52,10 +53,12 @@ Tensor gumbel_softmax(const Tensor& logits, double tau, bool hard, int64_t dim) 
   EMBER_PROFILE_OP("gumbel_softmax");
   EMBER_CHECK(is_floating(logits.dtype()), "gumbel_softmax: expected floating-point logits, but got ",
               dtype_torch_name(logits.dtype()));
-  const int64_t d = dim < 0 ? dim + logits.dim() : dim;
-  EMBER_CHECK(logits.dim() > 0 && d >= 0 && d < logits.dim(), "Dimension out of range (expected to be in range of [",
-              -std::max<int64_t>(logits.dim(), 1), ", ", std::max<int64_t>(logits.dim(), 1) - 1, "], but got ", dim,
-              ")");
+  const int64_t rank = std::max<int64_t>(logits.dim(), 1);  // a 0-dim tensor has dims -1 and 0
+  EMBER_CHECK(dim >= -rank && dim < rank, "Dimension out of range (expected to be in range of [", -rank, ", ", rank - 1,
+              "], but got ", dim, ")");
+  if (logits.dim() == 0) return gumbel_softmax(logits.reshape({1}), tau, hard, 0).reshape({});
+  if (logits.dtype() == kBFloat16) return gumbel_softmax(logits.to(kFloat32), tau, hard, dim).to(kBFloat16);
+  const int64_t d = dim < 0 ? dim + rank : dim;
   // E = -log(1 - U) ~ Exp(1) from U ~ [0, 1), kept above 0 so that g = -log(E) is finite.
   const Tensor uniform = rand(logits.sizes(), TensorOptions().dtype(logits.dtype()).device(logits.device()));
   const Tensor exponential = clamp(-log1p(-uniform), std::numeric_limits<float>::min(), std::nullopt);

@@ -14,14 +14,16 @@ namespace ember::nn::functional {
 // b = a * alpha' * p, PyTorch's affine correction. Not training (PyTorch's default for the
 // functional form), p = 0 or an empty input: x itself. p = 1: zeros, as PyTorch's kernel.
 // The gradient to x is a where kept, 0 where dropped. Any device (bernoulli from ember's
-// generator and elementwise ops).
+// generator and elementwise ops). float32 and float64 give PyTorch's values; bfloat16 rounds
+// the constants once, so a dropped value may differ from PyTorch's by a bfloat16 step.
 Tensor alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
 // The same with one draw per channel: x [N, C, ...] (at least 2 dims), a mask [N, C, 1, ...].
 Tensor feature_alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
 
 // softmax((logits + g) / tau) along dim with g ~ Gumbel(0, 1) drawn from ember's generator
 // (-log(E), E ~ Exp(1)); hard: the one-hot of its argmax with the soft sample's gradient
-// (y_hard - y_soft.detach() + y_soft), as PyTorch's straight-through estimator.
+// (y_hard - y_soft.detach() + y_soft), as PyTorch's straight-through estimator. bfloat16
+// logits are sampled in float32 (the result is bfloat16); 0-dim logits give 1.
 Tensor gumbel_softmax(const Tensor& logits, double tau = 1.0, bool hard = false, int64_t dim = -1);
 
 }  // namespace ember::nn::functional

@@ -219,7 +219,7 @@ TEST(Distance, ModulesAndBadInput) {
 }
 
 // clang-format off
-// /usr/bin/python3 (torch 1.13): x = (torch.sin(torch.arange(12.) * 1.1) * 3).reshape(4, 3).double();
+// /usr/bin/python3 (torch 1.13): x = (torch.sin(torch.arange(12, dtype=torch.float64) * 1.1) * 3).reshape(4, 3);
 // x[3] = x[1] (a zero distance); d = F.pdist(x, p); (d * torch.arange(1., 7.)).sum().backward()
 // clang-format on
 TEST(Distance, PdistMatchesPyTorch) {
@@ -257,6 +257,18 @@ TEST(Distance, PdistMatchesPyTorch) {
   }
   expect_gradcheck([](const std::vector<Tensor>& in) { return F::pdist(in[0], 2.0); },
                    {randn({5, 3}, kFloat64).requires_grad_(true)});
+  // PyTorch: x = [[0, 0], [1, -1]]: p = inf gives each tied coordinate the whole gradient
+  // ([[-1, 1], [1, -1]]); p = 0 counts the nonzero differences, with a zero gradient.
+  const Tensor tied = tensor(std::vector<double>{0, 0, 1, -1}, {2, 2}).requires_grad_(true);
+  F::pdist(tied, INFINITY).sum().backward();
+  expect_values(tied.grad(), {-1, 1, 1, -1}, 0);
+  const Tensor counted = tensor(std::vector<double>{0, 0, 1, 0}, {2, 2}).requires_grad_(true);
+  const Tensor count = F::pdist(counted, 0.0);
+  expect_values(count, {1}, 0);
+  count.sum().backward();
+  expect_values(counted.grad(), {0, 0, 0, 0}, 0);
+  // No columns: zero distances (PyTorch's, for every p).
+  expect_values(F::pdist(zeros({3, 0}), INFINITY), {0, 0, 0}, 0);
   EXPECT_EQ(F::pdist(zeros({1, 3})).sizes(), (Dims{0}));
   EXPECT_EMBER_ERROR(F::pdist(zeros({3})), "pdist only supports 2D tensors, got: 1D");
   EXPECT_EMBER_ERROR(F::pdist(zeros({3, 2}), -1.0), "pdist only supports non-negative p values");

@@ -82,6 +82,15 @@ TEST(FeatureAlphaDropout, OneDrawPerChannel) {
   EXPECT_EQ(distinct(y).size(), 2u);
   EXPECT_EQ(error_of([] { F::feature_alpha_dropout(ones({5}), 0.5, true); }),
             "Feature dropout requires at least 2 dimensions in the input");
+  // p = 1 gives zeros before the shape is looked at, as PyTorch's kernel; eval is the identity.
+  EXPECT_TRUE(equal(F::feature_alpha_dropout(ones({5}), 1.0, true), zeros({5})));
+  layer.eval();
+  EXPECT_TRUE(layer(x).is_same(x));
+  // The feature form's two values are the elementwise form's: kept a + b, dropped alpha' a (p - 1)
+  // (PyTorch 1.13 with p = 0.5 on 2.0: -0.7791939305180315 and 2.5520037198498953).
+  manual_seed(3);
+  expect_values(tensor(distinct(F::feature_alpha_dropout(full({40, 10, 2}, 2.0, dtype(kFloat64)), 0.5, true))),
+                {-0.7791939305180315, 2.5520037198498953}, 1e-15);
 }
 
 TEST(GumbelSoftmax, SamplesFollowTheSoftmaxOfTheLogits) {
@@ -98,6 +107,20 @@ TEST(GumbelSoftmax, SamplesFollowTheSoftmaxOfTheLogits) {
   // hard: one-hot rows.
   EXPECT_TRUE(equal(hard.sum(Dims{1}), ones({20000}, kFloat64)));
   EXPECT_TRUE(equal((hard == 0.0) | (hard == 1.0), ones({20000, 4}, dtype(kBool))));
+}
+
+TEST(GumbelSoftmax, TemperatureSharpensTheSameSample) {
+  // With the same noise, softmax((l + g) / tau) = softmax(log(softmax(l + g)) / tau).
+  const Tensor logits = randn({6, 5}, kFloat64);
+  manual_seed(7);
+  const Tensor at_one = F::gumbel_softmax(logits, 1.0);
+  manual_seed(7);
+  const Tensor at_half = F::gumbel_softmax(logits, 0.5);
+  EXPECT_LT(ember::testing::max_abs_diff(at_half, F::softmax(log(at_one) / 0.5, 1)), 1e-12);
+  EXPECT_GT(ember::testing::max_abs_diff(at_half, at_one), 1e-3);
+  // bfloat16 logits are sampled in float32; 0-dim logits give 1, as PyTorch's.
+  EXPECT_EQ(F::gumbel_softmax(logits.to(kBFloat16)).dtype(), kBFloat16);
+  expect_values(F::gumbel_softmax(full({}, 0.3, dtype(kFloat64))), {1.0}, 0);
 }
 
 TEST(GumbelSoftmax, HardSamplesPassTheSoftGradient) {
