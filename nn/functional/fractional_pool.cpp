@@ -1,6 +1,7 @@
-// fractional_max_pool2d/3d: PyTorch's interval rule on the host-free side (window starts
-// computed from the samples with tensor ops on x's device), the windows' elements gathered,
-// the winner chosen by PyTorch's tie and NaN rules, and a recorded gather of the winners.
+// fractional_max_pool2d/3d: PyTorch's interval rule (window starts computed from the samples
+// with tensor ops on x's device; on CUDA nothing is read back to the host), the windows' elements
+// gathered, the winner chosen by PyTorch's tie and NaN rules, and a recorded gather of the
+// winners.
 #include "nn/functional/fractional_pool.h"
 
 #include <cmath>
