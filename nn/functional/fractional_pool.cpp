@@ -1,10 +1,11 @@
 // fractional_max_pool2d/3d: PyTorch's interval rule (window starts computed from the samples
-// with tensor ops on x's device; on CUDA nothing is read back to the host), the windows' elements
-// gathered, the winner chosen by PyTorch's tie and NaN rules, and a recorded gather of the
+// with tensor ops on x's device; nothing is read back to the host), the windows walked one
+// kernel offset at a time with PyTorch's tie and NaN rules, and a recorded gather of the
 // winners.
 #include "nn/functional/fractional_pool.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "core/factories.h"
@@ -74,21 +75,6 @@ Tensor window_starts(const Tensor& u, int64_t in, int64_t out, int64_t kernel) {
   return cat({lead.to(kInt64), last}, 2);
 }
 
-// Of each window (the last dim of `values`), the position PyTorch's kernels pick: the last
-// NaN, else the first largest element. [.., K] -> [.., 1] int64. Tensor::max(dim) gives the
-// first largest element, but a window's first NaN, so windows with a NaN are looked at again:
-// on the CPU only when there is one (reading that back costs nothing there), elsewhere always,
-// so that nothing waits for the device.
-Tensor winner_positions(const Tensor& values) {
-  const int64_t last_dim = values.dim() - 1;
-  const auto [best, first_best] = values.max(last_dim, true);
-  const Tensor nan_window = best != best;
-  if (values.is_cpu() && !nan_window.any().item<bool>()) return first_best;
-  const Tensor positions = arange(values.size(-1), TensorOptions().dtype(kInt64).device(values.device()));
-  const Tensor last_nan = where(values != values, positions + 1, 0).amax(last_dim, true) - 1;
-  return where(nan_window, last_nan, first_best);
-}
-
 std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kernel_arg,
                                                const FractionalMaxPoolOptions& options, const FractionalRank& r) {
   const int64_t rank = r.rank;
@@ -146,32 +132,52 @@ std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kern
     samples = rand({n, c, rank}, TensorOptions().dtype(sample_type).device(x.device()));
   }
 
-  // Every window's flat positions in its plane: [N, C, out..., kernel...].
-  const TensorOptions index_options = TensorOptions().dtype(kInt64).device(x.device());
-  Tensor flat;
-  int64_t stride = 1, windows = 1, window_size = 1;
-  for (int64_t d = rank - 1; d >= 0; --d) {
+  // Each window's first element, flat in its plane: [N, C, windows]. The element at kernel
+  // offset (k_0, ..) is that plus sum k_d * stride_d.
+  Dims strides;
+  strides.resize(static_cast<size_t>(rank), 1);
+  for (int64_t d = rank - 2; d >= 0; --d) strides[d] = strides[d + 1] * in[d + 1];
+  Tensor first;
+  int64_t windows = 1;
+  for (int64_t d = 0; d < rank; ++d) {
     const Tensor starts = window_starts(samples.select(2, r.sample_column(d)), in[d], out[d], kernel[d]);
-    const Tensor along = (starts.unsqueeze(3) + arange(kernel[d], index_options)) * stride;  // [N, C, out, k]
     Dims shape;
-    shape.resize(static_cast<size_t>(2 + 2 * rank), 1);
+    shape.resize(static_cast<size_t>(2 + rank), 1);
     shape[0] = n;
     shape[1] = c;
     shape[2 + d] = out[d];
-    shape[2 + rank + d] = kernel[d];
-    flat = flat.defined() ? flat + along.reshape(shape) : along.reshape(shape);
-    stride *= in[d];
+    const Tensor along = starts.reshape(shape) * strides[d];
+    first = first.defined() ? first + along : along;
     windows *= out[d];
-    window_size *= kernel[d];
   }
-  const Tensor plane_flat = xb.reshape({n, c, stride});
-  flat = flat.reshape({n, c, windows, window_size});
-  Tensor indices;
+  const Tensor plane_flat = xb.reshape({n, c, strides[0] * in[0]});
+  first = first.reshape({n, c, windows});
+  // PyTorch's kernels walk each window in row-major order and take an element when it is
+  // larger than the best so far or NaN (so the first largest wins, else the last NaN), from
+  // -inf at the window's first element. Here the same walk, one kernel offset at a time over
+  // every window: a few small passes per offset, no [N, C, windows, kernel] tensor.
+  Tensor indices = first;
   {
     NoGradGuard no_grad;
-    const Tensor values = gather(plane_flat.detach(), 2, flat.reshape({n, c, windows * window_size}))
-                              .reshape({n, c, windows, window_size});
-    indices = gather(flat, 3, winner_positions(values)).reshape({n, c, windows});
+    const Tensor plane_values = plane_flat.detach();
+    Tensor best = full({n, c, windows}, -std::numeric_limits<double>::infinity(),
+                       TensorOptions().dtype(x.dtype()).device(x.device()));
+    Dims offset;
+    offset.resize(static_cast<size_t>(rank), 0);
+    for (bool more = true; more;) {
+      int64_t shift = 0;
+      for (int64_t d = 0; d < rank; ++d) shift += offset[d] * strides[d];
+      const Tensor at = first + shift;
+      const Tensor value = gather(plane_values, 2, at);
+      const Tensor taken = (value > best) | isnan(value);
+      best = where(taken, value, best);
+      indices = where(taken, at, indices);
+      more = false;  // the next offset, last dim fastest
+      for (int64_t d = rank - 1; d >= 0 && !more; --d) {
+        more = ++offset[d] < kernel[d];
+        if (!more) offset[d] = 0;
+      }
+    }
   }
   Tensor output = gather(plane_flat, 2, indices);
   Dims out_shape{n, c};
