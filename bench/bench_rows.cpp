@@ -1,7 +1,10 @@
 // Row-wise ops through the whole API: softmax, log_softmax and cross_entropy over the
 // rows of a [1024, 1024] float32 matrix and the small CNN's [256, 10] logits, and sum
-// over each dim of [1024, 1024]. Twin: bench/libtorch_rows.cpp.
+// over each dim of [1024, 1024]; sum, max, amax and argmax over short rows. Twin:
+// bench/libtorch_rows.cpp.
 #include <benchmark/benchmark.h>
+
+#include <tuple>
 
 #include <ember/ember.h>
 
@@ -63,6 +66,32 @@ void BM_ember_sum_dim1_1024x1024(benchmark::State& state) {
   time_op(state, x, [&] { return x.sum(1); });
 }
 
+// Reductions over short rows (a window's 4 elements, an embedding's 64): the per-row cost
+// dominates. max(dim) returns values and indices.
+void BM_ember_sum_rows_262144x4(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({1 << 18, 4});
+  time_op(state, x, [&] { return x.sum(1); });
+}
+
+void BM_ember_max_dim_rows_262144x4(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({1 << 18, 4});
+  time_op(state, x, [&] { return std::get<1>(x.max(1)); });
+}
+
+void BM_ember_amax_rows_4096x64(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({4096, 64});
+  time_op(state, x, [&] { return x.amax(1); });
+}
+
+void BM_ember_argmax_rows_4096x64(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({4096, 64});
+  time_op(state, x, [&] { return x.argmax(1); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_ember_softmax_1024x1024);
@@ -71,4 +100,8 @@ BENCHMARK(BM_ember_cross_entropy_1024x1024);
 BENCHMARK(BM_ember_cross_entropy_backward_256x10);
 BENCHMARK(BM_ember_sum_dim0_1024x1024);
 BENCHMARK(BM_ember_sum_dim1_1024x1024);
+BENCHMARK(BM_ember_sum_rows_262144x4);
+BENCHMARK(BM_ember_max_dim_rows_262144x4);
+BENCHMARK(BM_ember_amax_rows_4096x64);
+BENCHMARK(BM_ember_argmax_rows_4096x64);
 BENCHMARK_MAIN();

@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <tuple>
+
 namespace {
 
 namespace F = torch::nn::functional;
@@ -61,6 +63,32 @@ void BM_libtorch_sum_dim1_1024x1024(benchmark::State& state) {
   time_op(state, x, [&] { return x.sum(1); });
 }
 
+// Reductions over short rows (a window's 4 elements, an embedding's 64): the per-row cost
+// dominates. max(dim) returns values and indices.
+void BM_libtorch_sum_rows_262144x4(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({1 << 18, 4});
+  time_op(state, x, [&] { return x.sum(1); });
+}
+
+void BM_libtorch_max_dim_rows_262144x4(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({1 << 18, 4});
+  time_op(state, x, [&] { return std::get<1>(x.max(1)); });
+}
+
+void BM_libtorch_amax_rows_4096x64(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({4096, 64});
+  time_op(state, x, [&] { return x.amax(1); });
+}
+
+void BM_libtorch_argmax_rows_4096x64(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({4096, 64});
+  time_op(state, x, [&] { return x.argmax(1); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_libtorch_softmax_1024x1024);
@@ -69,4 +97,8 @@ BENCHMARK(BM_libtorch_cross_entropy_1024x1024);
 BENCHMARK(BM_libtorch_cross_entropy_backward_256x10);
 BENCHMARK(BM_libtorch_sum_dim0_1024x1024);
 BENCHMARK(BM_libtorch_sum_dim1_1024x1024);
+BENCHMARK(BM_libtorch_sum_rows_262144x4);
+BENCHMARK(BM_libtorch_max_dim_rows_262144x4);
+BENCHMARK(BM_libtorch_amax_rows_4096x64);
+BENCHMARK(BM_libtorch_argmax_rows_4096x64);
 BENCHMARK_MAIN();

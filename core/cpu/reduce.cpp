@@ -1,10 +1,13 @@
 // CPU reductions: sum/mean/max/min/prod and Welford moments (var_mean) over any set
-// of dims and argmax/argmin over one dim, on strided input. Dims are ordered by input stride and merged; then each output
-// walks its own elements (row mode) or input rows are folded into a buffer of
-// neighbouring outputs (column mode), whichever reads memory in order.
+// of dims and argmax/argmin over one dim, on strided input. Dims are ordered by input
+// stride and merged; then each output walks its own elements (row mode) or input rows are
+// folded into a buffer of neighbouring outputs (column mode), whichever reads memory in order.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -51,6 +54,20 @@ constexpr T highest_value() {
   else return std::numeric_limits<T>::max();
 }
 
+// take ? x : otherwise, as a bit select for floating types: a branch mispredicts half the
+// time on random data, which dominated max / min over short rows. (Loops the compiler
+// vectorises keep the plain ?:, which it vectorises and this would stop.)
+template <typename T>
+T select_without_branch(bool take, T x, T otherwise) {
+  if constexpr (std::is_floating_point_v<T>) {
+    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+    const Bits mask = Bits{0} - static_cast<Bits>(take);
+    return std::bit_cast<T>((std::bit_cast<Bits>(x) & mask) | (std::bit_cast<Bits>(otherwise) & ~mask));
+  } else {
+    return take ? x : otherwise;
+  }
+}
+
 // ---------------------------------------------------------------- reducers
 // A reducer folds elements into an Acc with step(acc, x, index), joins two partial
 // results with merge(earlier, later) and writes a result with store(acc, off0, off1).
@@ -59,6 +76,8 @@ template <typename T, typename OutT, ReduceOp Op>
 struct ValueReducer {
   static constexpr bool kAccumulates = Op == ReduceOp::Sum || Op == ReduceOp::Mean;
   static constexpr bool kUseLanes = true;
+  static constexpr bool kMax = Op == ReduceOp::Max;
+  static constexpr bool kExtremeOfFloats = std::is_floating_point_v<T> && (kMax || Op == ReduceOp::Min);
   static constexpr bool kWide = kAccumulates || Op == ReduceOp::Prod;  // double / int64 accumulator
   using Acc = std::conditional_t<kWide, functors::ScanAcc<T>, T>;
 
@@ -74,9 +93,13 @@ struct ValueReducer {
   Acc step(Acc acc, T x, int64_t /*index*/) const {
     if constexpr (kAccumulates) return acc + static_cast<Acc>(x);
     else if constexpr (Op == ReduceOp::Prod) return functors::scan_combine<ScanOp::Prod>(acc, static_cast<Acc>(x));
-    // Bitwise | (no branch) lets the lanes vectorise; a NaN acc stays NaN.
-    else if constexpr (Op == ReduceOp::Max) return ((x > acc) | is_nan(x)) ? x : acc;
-    else return ((x < acc) | is_nan(x)) ? x : acc;
+    else return takes(acc, x) ? x : acc;
+  }
+  // Max / min: whether x replaces acc. Bitwise | (no branch) lets the lanes vectorise; a
+  // NaN acc stays NaN.
+  static bool takes(T acc, T x) {
+    if constexpr (kMax) return (x > acc) | is_nan(x);
+    else return (x < acc) | is_nan(x);
   }
   Acc merge(Acc earlier, Acc later) const {
     if constexpr (kAccumulates) return earlier + later;
@@ -114,6 +137,8 @@ template <typename T, bool kMax>
 struct ArgReducer {
   static constexpr bool kAccumulates = false;
   static constexpr bool kUseLanes = false;
+  // Contiguous runs find the extreme value by ValueReducer's lanes, then its first index.
+  using ValueReducerOfRuns = ValueReducer<T, T, kMax ? ReduceOp::Max : ReduceOp::Min>;
   struct Acc {
     T value;
     int64_t index;  // -1: nothing seen yet
@@ -174,23 +199,66 @@ using Layout = ReduceLayout;
 
 // ---------------------------------------------------------------- loops
 
+// The lanes loop of fold_run for max / min of floats as 16-byte vectors (GCC's vector
+// extension; its vectoriser leaves this loop scalar): lane by lane exactly
+// ValueReducer::step, so the result is the scalar lanes' to the bit. Returns the number
+// of elements folded (a multiple of kLanes).
+template <typename T, bool kMax>
+int64_t fold_extreme_lanes(T (&lanes)[kLanes], const T* p, int64_t n) {
+  typedef T Vec __attribute__((vector_size(16)));
+  constexpr int kWidth = static_cast<int>(sizeof(Vec) / sizeof(T));
+  Vec acc[kLanes / kWidth];
+  std::memcpy(acc, lanes, sizeof(acc));
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int v = 0; v < kLanes / kWidth; ++v) {
+      Vec x;
+      std::memcpy(&x, p + i + v * kWidth, sizeof(Vec));
+      if constexpr (kMax) acc[v] = ((x > acc[v]) | (x != x)) ? x : acc[v];
+      else acc[v] = ((x < acc[v]) | (x != x)) ? x : acc[v];
+    }
+  }
+  std::memcpy(lanes, acc, sizeof(acc));
+  return i;
+}
+
 // Folds n elements p[0], p[stride], ... (indices first_index, first_index + 1, ...).
 template <typename T, typename R>
 typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n, int64_t stride, int64_t first_index) {
   if constexpr (R::kAccumulates && std::is_floating_point_v<T>) {  // sum, mean: 16 double lanes
-    if (stride == 1) return vector_math::accumulate_run(acc, p, n);
+    // Shorter runs fill no lane: accumulate_run adds them in order, as this loop does.
+    if (stride == 1 && n >= vector_math::kAccumulateLanes) return vector_math::accumulate_run(acc, p, n);
+  }
+  if constexpr (requires { typename R::ValueReducerOfRuns; }) {  // argmax / argmin
+    if (stride == 1 && n >= 4 * kLanes) {  // shorter runs: the one pass below is faster
+      const typename R::ValueReducerOfRuns value_reducer{nullptr, n};
+      const T best = fold_run(value_reducer, value_reducer.identity(), p, n, 1, 0);
+      int64_t i = 0;  // the first element equal to best (or the first NaN) ends the search
+      if (is_nan(best)) {
+        while (!is_nan(p[i])) ++i;
+      } else {
+        while (!(p[i] == best)) ++i;
+      }
+      return r.merge(acc, {best, first_index + i});
+    }
   }
   if constexpr (R::kUseLanes) {
     if (stride == 1 && n >= 2 * kLanes) {
       typename R::Acc lanes[kLanes];
       for (auto& lane : lanes) lane = r.identity();
       int64_t i = 0;
+      if constexpr (requires { requires R::kExtremeOfFloats; })
+        i = fold_extreme_lanes<T, R::kMax>(lanes, p, n);
       for (; i + kLanes <= n; i += kLanes)
         for (int l = 0; l < kLanes; ++l) lanes[l] = r.step(lanes[l], p[i + l], 0);
       for (const auto& lane : lanes) acc = r.merge(acc, lane);
       for (; i < n; ++i) acc = r.step(acc, p[i], 0);
       return acc;
     }
+  }
+  if constexpr (requires { requires R::kExtremeOfFloats; }) {  // short or strided runs of max / min
+    for (int64_t i = 0; i < n; ++i) acc = select_without_branch(R::takes(acc, p[i * stride]), p[i * stride], acc);
+    return acc;
   }
   if (stride == 1) {
     for (int64_t i = 0; i < n; ++i) acc = r.step(acc, p[i], first_index + i);
@@ -224,6 +292,8 @@ typename R::Acc fold_range(const R& r, const T* base, const DimSet<1>& reduced, 
 template <typename T, typename R>
 typename R::Acc fold_output(const R& r, const T* base, const DimSet<1>& reduced) {
   const int64_t n = reduced.numel;
+  // One reduced dim (the common case): fold it directly, without fold_range's cursor.
+  if (n <= kBlock && reduced.ndim == 1) return fold_run(r, r.identity(), base, n, reduced.stride[0][0], 0);
   if (n <= kBlock) return fold_range(r, base, reduced, 0, n);
   const int64_t blocks = ceil_div(n, kBlock);
   // Not std::vector: vector<bool> packs bits, and threads write neighbouring partials.

@@ -300,6 +300,55 @@ TEST(ReduceLarge, SumOfMillionElementsMatchesDoubleLoop) {
   EXPECT_NEAR(b.sum().item<float>(), expected_single, std::abs(expected_single) * 1e-7 + 1e-6);
 }
 
+// Rows of every length from 1 to 70 cover each path of a row's fold: short rows (plain
+// loop), 16 or more (vector lanes for float max / min), 32 or more (argmax / argmin find
+// the value, then its first index), and strided rows. Ties, NaN at several places and
+// rows of infinities, in float64, float32 and int64, against the plain loops.
+TEST(ReduceRows, EveryLengthTieAndNaNPlaceMatchesTheLoop) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto expect_exactly = [](const Tensor& got, const std::vector<double>& want) {  // NaN matches NaN
+    const std::vector<double> values = got.to_vector<double>();
+    ASSERT_EQ(values.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_TRUE(values[i] == want[i] || (std::isnan(values[i]) && std::isnan(want[i])))
+          << "row " << i << ": " << values[i] << ", want " << want[i];
+  };
+  std::mt19937 rng(17);
+  for (int64_t n = 1; n <= 70; ++n) {
+    std::vector<std::vector<double>> rows(6, std::vector<double>(static_cast<size_t>(n)));
+    for (double& v : rows[0]) v = static_cast<double>(static_cast<int>(rng() % 7) - 3);  // many ties
+    rows[1] = rows[0];
+    rows[1][static_cast<size_t>(2 * n / 3)] = kNaN;
+    rows[2] = rows[0];
+    rows[2][static_cast<size_t>(n / 3)] = rows[2][static_cast<size_t>(n - 1)] = kNaN;
+    std::fill(rows[3].begin(), rows[3].end(), -inf);
+    std::fill(rows[4].begin(), rows[4].end(), inf);
+    for (double& v : rows[5]) v = static_cast<double>(static_cast<int>(rng() % 5));
+    std::vector<double> values;
+    for (const auto& row : rows) values.insert(values.end(), row.begin(), row.end());
+    const Dims shape{6, n};
+    for (const DType type : {kFloat64, kFloat32, kInt64}) {
+      std::vector<double> typed = values;
+      if (type == kInt64) {  // no NaN or infinity: those rows become ties of 9
+        for (double& v : typed)
+          if (!std::isfinite(v)) v = 9;
+      }
+      const Tensor contiguous = tensor(typed, shape, dtype(kFloat64)).to(type);
+      const Tensor strided = contiguous.t().contiguous().t();
+      for (const auto& [layout, x] : {std::pair{"contiguous", contiguous}, std::pair{"strided", strided}}) {
+        SCOPED_TRACE(std::string(layout) + " " + std::string(dtype_name(type)) + " n = " + std::to_string(n));
+        expect_exactly(amax(x, {1}), reference(Kind::Max, typed, shape, {1}));
+        expect_exactly(amin(x, {1}), reference(Kind::Min, typed, shape, {1}));
+        expect_exactly(x.argmax(1), reference_arg(true, typed, shape, 1));
+        expect_exactly(x.argmin(1), reference_arg(false, typed, shape, 1));
+        auto [max_values, max_index] = x.max(1);
+        expect_exactly(max_values, reference(Kind::Max, typed, shape, {1}));
+        expect_exactly(max_index, reference_arg(true, typed, shape, 1));
+      }
+    }
+  }
+}
+
 // Partial results of different blocks (and threads) still keep the first index.
 TEST(ReduceLarge, ArgMaxAcrossBlocksKeepsTheFirstIndex) {
   std::vector<double> values = random_values((int64_t{1} << 20) + 7, 6);
