@@ -20,6 +20,7 @@ void apply_scalar(Fn fn, const T* in, T* out, int64_t n) {
     case Fn::Log: return each(functors::Log{});
     case Fn::Tanh: return each(functors::Tanh{});
     case Fn::Sigmoid: return each(functors::Sigmoid{});
+    case Fn::Gelu: return each(functors::Gelu{});
   }
 }
 

@@ -51,6 +51,7 @@ constexpr std::optional<Fn> fn_of() {
   else if constexpr (std::is_same_v<F, functors::Log>) return Fn::Log;
   else if constexpr (std::is_same_v<F, functors::Tanh>) return Fn::Tanh;
   else if constexpr (std::is_same_v<F, functors::Sigmoid>) return Fn::Sigmoid;
+  else if constexpr (std::is_same_v<F, functors::Gelu>) return Fn::Gelu;
   else return std::nullopt;
 }
 

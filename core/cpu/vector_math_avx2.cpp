@@ -11,6 +11,8 @@
 namespace ember::cpu::vector_math::avx2 {
 namespace {
 
+constexpr double kSqrtHalf = 0.70710678118654752440;  // functors::Gelu::kSqrtHalf (not included here)
+
 struct F32 {
   using T = float;
   using V = __m256;
@@ -23,6 +25,11 @@ struct F32 {
   static V sigmoid(V v) {  // 1 / (1 + exp(-x)), PyTorch's order of operations
     const V one = _mm256_set1_ps(1.0f);
     return _mm256_div_ps(one, _mm256_add_ps(one, exp(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+  }
+  static V gelu(V v) {  // functors::Gelu's order: x * 0.5 * (1 + erf(x * (1 / sqrt 2)))
+    const V half_x = _mm256_mul_ps(v, _mm256_set1_ps(0.5f));
+    const V erf = Sleef_erff8_u10avx2(_mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(kSqrtHalf))));
+    return _mm256_mul_ps(half_x, _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
   }
 };
 struct F64 {
@@ -37,6 +44,11 @@ struct F64 {
   static V sigmoid(V v) {
     const V one = _mm256_set1_pd(1.0);
     return _mm256_div_pd(one, _mm256_add_pd(one, exp(_mm256_sub_pd(_mm256_setzero_pd(), v))));
+  }
+  static V gelu(V v) {
+    const V half_x = _mm256_mul_pd(v, _mm256_set1_pd(0.5));
+    const V erf = Sleef_erfd4_u10avx2(_mm256_mul_pd(v, _mm256_set1_pd(kSqrtHalf)));
+    return _mm256_mul_pd(half_x, _mm256_add_pd(_mm256_set1_pd(1.0), erf));
   }
 };
 
@@ -61,6 +73,7 @@ void dispatch(Fn fn, const typename L::T* in, typename L::T* out, int64_t n) {
     case Fn::Log: return run<L>([](V v) { return L::log(v); }, in, out, n);
     case Fn::Tanh: return run<L>([](V v) { return L::tanh(v); }, in, out, n);
     case Fn::Sigmoid: return run<L>([](V v) { return L::sigmoid(v); }, in, out, n);
+    case Fn::Gelu: return run<L>([](V v) { return L::gelu(v); }, in, out, n);
   }
 }
 

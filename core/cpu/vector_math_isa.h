@@ -6,7 +6,7 @@
 
 namespace ember::cpu::vector_math {
 
-enum class Fn : uint8_t { Exp, Log, Tanh, Sigmoid };
+enum class Fn : uint8_t { Exp, Log, Tanh, Sigmoid, Gelu };  // Gelu: the exact (erf) form
 
 namespace avx2 {  // SLEEF's AVX2 functions; call only where the CPU has AVX2 and FMA
 void apply(Fn fn, const float* in, float* out, int64_t n);
