@@ -43,14 +43,21 @@ EMBER_HD_INLINE A row_shift(const T* x, int64_t K) {
   return K > 0 ? static_cast<A>(x[0]) : A(0);
 }
 
+// Value k's terms of the moment sums: d and d², d = x - shift.
+template <typename T, typename A = Acc<T>>
+EMBER_HD_INLINE Sums<A> moment_terms(const T* x, int64_t k, A shift) {
+  const A d = static_cast<A>(x[k]) - shift;
+  return {d, d * d};
+}
+
 // Σd and Σd², d = x - shift, over this share of row x.
 template <typename T, typename A = Acc<T>>
 EMBER_HD_INLINE Sums<A> moment_sums(const T* x, int64_t K, A shift, int64_t begin, int64_t step) {
   Sums<A> s;
   for (int64_t k = begin; k < K; k += step) {
-    const A d = static_cast<A>(x[k]) - shift;
-    s.a += d;
-    s.b += d * d;
+    const Sums<A> t = moment_terms(x, k, shift);
+    s.a += t.a;
+    s.b += t.b;
   }
   return s;
 }
@@ -66,15 +73,28 @@ EMBER_HD_INLINE void stats_of(Sums<A> s, int64_t K, A shift, double eps, A& mean
   rstd = A(1) / sqrt(var + static_cast<A>(eps));
 }
 
+// One normalized value: (x - mean) * rstd * w + b (w is 1 and b 0 where there are none).
+template <typename T, typename A = Acc<T>>
+EMBER_HD_INLINE T normalized(T x, A mean, A rstd, A w, A b) {
+  return static_cast<T>((static_cast<A>(x) - mean) * rstd * w + b);
+}
+
 // out[k] = (x[k] - mean) * rstd * w[p] + b[p] over this share of row r.
 template <typename T, typename A = Acc<T>>
 EMBER_HD_INLINE void normalize_row(const T* x, const T* w, const T* b, const RowNormGeometry& g, int64_t r, A mean,
                                    A rstd, T* out, int64_t begin, int64_t step) {
   for (int64_t k = begin; k < g.K; k += step) {
     const int64_t p = param_of(g, r, k);
-    const A y = (static_cast<A>(x[k]) - mean) * rstd * weight_at(w, p) + (b ? static_cast<A>(b[p]) : A(0));
-    out[k] = static_cast<T>(y);
+    out[k] = normalized(x[k], mean, rstd, weight_at(w, p), b ? static_cast<A>(b[p]) : A(0));
   }
+}
+
+// Value k's terms of the input gradient's row sums: g w and g w (x - mean).
+template <typename T, typename A = Acc<T>>
+EMBER_HD_INLINE Sums<A> grad_terms(const T* grad, const T* x, const T* w, const RowNormGeometry& g, int64_t r, A mean,
+                                   int64_t k) {
+  const A gw = static_cast<A>(grad[k]) * weight_at(w, param_of(g, r, k));
+  return {gw, gw * (static_cast<A>(x[k]) - mean)};
 }
 
 // Σ g w and Σ g w (x - mean) over this share of row r (the input gradient's row sums).
@@ -83,9 +103,9 @@ EMBER_HD_INLINE Sums<A> grad_sums(const T* grad, const T* x, const T* w, const R
                                   int64_t begin, int64_t step) {
   Sums<A> s;
   for (int64_t k = begin; k < g.K; k += step) {
-    const A gw = static_cast<A>(grad[k]) * weight_at(w, param_of(g, r, k));
-    s.a += gw;
-    s.b += gw * (static_cast<A>(x[k]) - mean);
+    const Sums<A> t = grad_terms(grad, x, w, g, r, mean, k);
+    s.a += t.a;
+    s.b += t.b;
   }
   return s;
 }

@@ -20,6 +20,51 @@ using row_norm::Sums;
 using kernel_data::cdata;
 using kernel_data::mdata;
 
+// A whole row's sums of terms(k) in kSumLanes interleaved lanes (lane l: k = l, l + L, ...),
+// joined in lane order: independent chains the core overlaps, where row_norm's one-share
+// loops (the CUDA threads' shares) wait on every add. Fixed order, so fixed results.
+constexpr int kSumLanes = 4;
+template <typename A, typename Terms>
+Sums<A> row_sums_in_lanes(int64_t K, const Terms& terms) {
+  Sums<A> lanes[kSumLanes];
+  int64_t k = 0;
+  for (; k + kSumLanes <= K; k += kSumLanes) {
+    for (int l = 0; l < kSumLanes; ++l) {
+      const Sums<A> t = terms(k + l);
+      lanes[l].a += t.a;
+      lanes[l].b += t.b;
+    }
+  }
+  Sums<A> s;
+  for (const Sums<A>& lane : lanes) s.a += lane.a, s.b += lane.b;
+  for (; k < K; ++k) {
+    const Sums<A> t = terms(k);
+    s.a += t.a;
+    s.b += t.b;
+  }
+  return s;
+}
+
+// normalize_row for a row whose value k has parameter k (layer norm's rows: one group, one
+// value per parameter), with the weight's and bias's presence fixed: a loop the compiler
+// vectorises, where normalize_row's per-value parameter lookup keeps it scalar.
+template <bool kWeight, bool kBias, typename T, typename A>
+void normalize_row_per_value(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t K, A mean,
+                             A rstd, T* __restrict out) {
+  for (int64_t k = 0; k < K; ++k)
+    out[k] = row_norm::normalized(x[k], mean, rstd, kWeight ? static_cast<A>(w[k]) : A(1),
+                                  kBias ? static_cast<A>(b[k]) : A(0));
+}
+
+template <typename T, typename A>
+void normalize(const T* x, const T* w, const T* b, const RowNormGeometry& g, int64_t r, A mean, A rstd, T* out) {
+  if (g.G != 1 || g.S != 1) return row_norm::normalize_row(x, w, b, g, r, mean, rstd, out, 0, 1);
+  if (w && b) return normalize_row_per_value<true, true>(x, w, b, g.K, mean, rstd, out);
+  if (w) return normalize_row_per_value<true, false>(x, w, b, g.K, mean, rstd, out);
+  if (b) return normalize_row_per_value<false, true>(x, w, b, g.K, mean, rstd, out);
+  normalize_row_per_value<false, false>(x, w, b, g.K, mean, rstd, out);
+}
+
 int64_t rows_grain(const RowNormGeometry& g, int64_t passes) {
   return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.K * passes));
 }
@@ -33,9 +78,10 @@ void forward(const T* x, const T* w, const T* b, const RowNormGeometry& g, doubl
       const T* xr = x + r * g.K;
       const A shift = row_norm::row_shift(xr, g.K);
       A m, rs;
-      row_norm::stats_of(row_norm::moment_sums(xr, g.K, shift, 0, 1), g.K, shift, eps, m, rs);
+      const Sums<A> sums = row_sums_in_lanes<A>(g.K, [&](int64_t k) { return row_norm::moment_terms(xr, k, shift); });
+      row_norm::stats_of(sums, g.K, shift, eps, m, rs);
       if (mean) mean[r] = static_cast<Stat<T>>(m), rstd[r] = static_cast<Stat<T>>(rs);
-      row_norm::normalize_row(xr, w, b, g, r, m, rs, out + r * g.K, 0, 1);
+      normalize(xr, w, b, g, r, m, rs, out + r * g.K);
     }
   });
 }
@@ -49,7 +95,8 @@ void grad_input(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* r
       const T* gr = grad + r * g.K;
       const T* xr = x + r * g.K;
       const A m = static_cast<A>(mean[r]), rs = static_cast<A>(rstd[r]);
-      const Sums<A> sums = row_norm::grad_sums(gr, xr, w, g, r, m, 0, 1);
+      const Sums<A> sums =
+          row_sums_in_lanes<A>(g.K, [&](int64_t k) { return row_norm::grad_terms(gr, xr, w, g, r, m, k); });
       row_norm::grad_input_row(gr, xr, w, g, r, m, rs, sums, gx + r * g.K, 0, 1);
     }
   });

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "autograd/gradcheck.h"
 #include "support/helpers.h"
@@ -42,6 +44,35 @@ TEST(LayerGroupNorm, LayerNormMatchesPyTorch) {
                 1e-9);
   expect_values(w.grad(), {-0.6119314457, 2.9982634933, 1.1462260567, -1.8126076059}, 1e-9);
   expect_values(b.grad(), {1.5, -0.5, -0.75, 6.0}, 1e-12);
+}
+
+// Each of weight and bias given or not (the CPU kernel has a loop for each), rows of an
+// odd length (its summing lanes leave a tail), float32 and float64: the formula in double.
+TEST(LayerGroupNorm, LayerNormWithOrWithoutWeightAndBiasIsTheFormula) {
+  manual_seed(4);
+  const int64_t rows = 5, K = 37;
+  for (DType type : {kFloat64, kFloat32}) {
+    const Tensor x = (randn({rows, K}, type) * 3.0 + 1.5), w = randn({K}, type), b = randn({K}, type);
+    const std::vector<double> xv = x.to_vector<double>(), wv = w.to_vector<double>(), bv = b.to_vector<double>();
+    for (bool with_weight : {false, true}) {
+      for (bool with_bias : {false, true}) {
+        SCOPED_TRACE(std::string(dtype_name(type)) + (with_weight ? " weight" : "") + (with_bias ? " bias" : ""));
+        std::vector<double> want;
+        for (int64_t r = 0; r < rows; ++r) {
+          double mean = 0, var = 0;
+          for (int64_t k = 0; k < K; ++k) mean += xv[static_cast<size_t>(r * K + k)] / K;
+          for (int64_t k = 0; k < K; ++k) var += std::pow(xv[static_cast<size_t>(r * K + k)] - mean, 2) / K;
+          for (int64_t k = 0; k < K; ++k) {
+            const double xhat = (xv[static_cast<size_t>(r * K + k)] - mean) / std::sqrt(var + 1e-5);
+            want.push_back(xhat * (with_weight ? wv[static_cast<size_t>(k)] : 1.0) +
+                           (with_bias ? bv[static_cast<size_t>(k)] : 0.0));
+          }
+        }
+        const Tensor y = F::layer_norm(x, {K}, with_weight ? w : Tensor(), with_bias ? b : Tensor());
+        expect_values(y, want, type == kFloat64 ? 1e-12 : 1e-5);
+      }
+    }
+  }
 }
 
 // PyTorch 1.13:
