@@ -1,7 +1,7 @@
 // Elementwise ops through the whole API: a 1-element `a + 1.0` and 1<<20-element
-// float32 work: add (contiguous, broadcast row, transposed), exp, log, tanh, sigmoid and
-// a float32 -> float64 conversion (1-element `a + b`: bench_ops). Twin:
-// bench/libtorch_elementwise.cpp.
+// float32 work: add (contiguous, broadcast row, transposed), exp, log, tanh, sigmoid, GELU
+// (and its backward) and a float32 -> float64 conversion (1-element `a + b`: bench_ops).
+// Twin: bench/libtorch_elementwise.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -63,6 +63,21 @@ void BM_ember_sigmoid_1M(benchmark::State& state) {
   time_op(state, 8 * kLarge, [&] { return a.sigmoid(); });
 }
 
+// Exact GELU (erf), forward alone and forward + backward of 1M normal values.
+void BM_ember_gelu_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return ember::nn::functional::gelu(a); });
+}
+
+void BM_ember_gelu_forward_backward_1M(benchmark::State& state) {
+  const ember::Tensor x = ember::randn({kLarge}).requires_grad_(), g = ember::randn({kLarge});
+  for (auto _ : state) {
+    ember::nn::functional::gelu(x).backward(g);
+    benchmark::DoNotOptimize(x.grad().impl_ptr().get());
+  }
+  state.SetBytesProcessed(state.iterations() * 20 * kLarge);
+}
+
 void BM_ember_to_float64_1M(benchmark::State& state) {
   const ember::Tensor a = ember::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(ember::kFloat64); });
@@ -78,5 +93,7 @@ BENCHMARK(BM_ember_exp_1M);
 BENCHMARK(BM_ember_log_1M);
 BENCHMARK(BM_ember_tanh_1M);
 BENCHMARK(BM_ember_sigmoid_1M);
+BENCHMARK(BM_ember_gelu_1M);
+BENCHMARK(BM_ember_gelu_forward_backward_1M);
 BENCHMARK(BM_ember_to_float64_1M);
 BENCHMARK_MAIN();

@@ -60,6 +60,21 @@ void BM_libtorch_sigmoid_1M(benchmark::State& state) {
   time_op(state, 8 * kLarge, [&] { return a.sigmoid(); });
 }
 
+// Exact GELU (erf), forward alone and forward + backward of 1M normal values.
+void BM_libtorch_gelu_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::randn({kLarge});
+  time_op(state, 8 * kLarge, [&] { return torch::nn::functional::gelu(a); });
+}
+
+void BM_libtorch_gelu_forward_backward_1M(benchmark::State& state) {
+  const torch::Tensor x = torch::randn({kLarge}).requires_grad_(), g = torch::randn({kLarge});
+  for (auto _ : state) {
+    torch::nn::functional::gelu(x).backward(g);
+    benchmark::DoNotOptimize(x.grad().data_ptr());
+  }
+  state.SetBytesProcessed(state.iterations() * 20 * kLarge);
+}
+
 void BM_libtorch_to_float64_1M(benchmark::State& state) {
   const torch::Tensor a = torch::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(torch::kFloat64); });
@@ -75,5 +90,7 @@ BENCHMARK(BM_libtorch_exp_1M);
 BENCHMARK(BM_libtorch_log_1M);
 BENCHMARK(BM_libtorch_tanh_1M);
 BENCHMARK(BM_libtorch_sigmoid_1M);
+BENCHMARK(BM_libtorch_gelu_1M);
+BENCHMARK(BM_libtorch_gelu_forward_backward_1M);
 BENCHMARK(BM_libtorch_to_float64_1M);
 BENCHMARK_MAIN();

@@ -1,8 +1,9 @@
 // CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
 // conversion, fill): the math of core/functors.h applied over StridedLoop, with exp, log,
-// tanh and sigmoid vectorised by core/cpu/vector_math.h. Runs where every operand is
-// contiguous, or one binary operand is broadcast, are plain loops.
+// tanh, sigmoid, GELU and GELU's gradient vectorised by core/cpu/vector_math.h. Runs where
+// every operand is contiguous, or one binary operand is broadcast, are plain loops.
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -62,28 +63,39 @@ struct VectorisedFn {
 template <typename F>
 struct VectorisedFn<InFloat<F>> : VectorisedFn<F> {};
 
-// out = fn(in) with every element through vector_math (Note [Vectorised transcendental
-// functions]): contiguous float and double runs directly, other runs (strided, bfloat16)
-// gathered into a buffer of the compute type and written back.
-template <typename T>
-void apply_vectorised(vector_math::Fn fn, const Tensor& out, const Tensor& in) {
+// The gradient functor of exact GELU, which vector_math::gelu_grad computes.
+template <typename F>
+inline constexpr bool kIsGeluGrad = std::is_same_v<F, functors::FirstDerivative<functors::Gelu>>;
+template <typename F>
+inline constexpr bool kIsGeluGrad<InFloat<F>> = kIsGeluGrad<F>;
+
+// out = array_op(in...) with every element through a vector_math array function (Note
+// [Vectorised transcendental functions]): contiguous float and double runs directly, other
+// runs (strided, bfloat16) gathered into buffers of the compute type and written back.
+// array_op(const Compute*... in, Compute* out, n) may write over its first input.
+template <typename T, typename ArrayOp, typename... In>
+void apply_through_arrays(const ArrayOp& array_op, const Tensor& out, const In&... in) {
   using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+  constexpr int kInputs = static_cast<int>(sizeof...(In));
   T* const out_base = storage_base<T>(out);
-  const T* const in_base = storage_base<const T>(in);
-  StridedLoop<2>({&out, &in}).run([&](const auto& offsets, int64_t n, const auto& strides) {
+  const std::array<const T*, kInputs> in_base{storage_base<const T>(in)...};
+  StridedLoop<1 + kInputs>({&out, &in...}).run([&](const auto& offsets, int64_t n, const auto& strides) {
     T* const o = out_base + offsets[0];
-    const T* const p = in_base + offsets[1];
-    if constexpr (std::is_same_v<Compute, T>) {
-      if (strides[0] == 1 && strides[1] == 1) return vector_math::apply(fn, p, o, n);
-    }
-    constexpr int64_t kChunk = 256;
-    Compute buffer[kChunk];
-    for (int64_t start = 0; start < n; start += kChunk) {
-      const int64_t m = std::min(kChunk, n - start);
-      for (int64_t k = 0; k < m; ++k) buffer[k] = static_cast<Compute>(p[(start + k) * strides[1]]);
-      vector_math::apply(fn, buffer, buffer, m);
-      for (int64_t k = 0; k < m; ++k) o[(start + k) * strides[0]] = T(buffer[k]);
-    }
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      const std::array<const T*, kInputs> p{(in_base[I] + offsets[I + 1])...};
+      if constexpr (std::is_same_v<Compute, T>) {
+        if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) return array_op(p[I]..., o, n);
+      }
+      constexpr int64_t kChunk = 256;
+      Compute buffers[kInputs][kChunk];
+      for (int64_t start = 0; start < n; start += kChunk) {
+        const int64_t m = std::min(kChunk, n - start);
+        for (int i = 0; i < kInputs; ++i)
+          for (int64_t k = 0; k < m; ++k) buffers[i][k] = static_cast<Compute>(p[i][(start + k) * strides[i + 1]]);
+        array_op(static_cast<const Compute*>(buffers[I])..., buffers[0], m);
+        for (int64_t k = 0; k < m; ++k) o[(start + k) * strides[0]] = T(buffers[0][k]);
+      }
+    }(std::make_index_sequence<kInputs>{});
   });
 }
 
@@ -111,7 +123,13 @@ struct CpuLauncher {
       return apply<Out, In...>(RoundTiesEven{}, out, in...);
     }
     if constexpr (VectorisedFn<F>::fn.has_value() && sizeof...(In) == 1 && (std::is_same_v<Out, In> && ...)) {
-      return apply_vectorised<Out>(*VectorisedFn<F>::fn, out, in...);
+      constexpr vector_math::Fn fn = *VectorisedFn<F>::fn;
+      return apply_through_arrays<Out>([](const auto* p, auto* o, int64_t n) { vector_math::apply(fn, p, o, n); },
+                                       out, in...);
+    }
+    if constexpr (kIsGeluGrad<F> && sizeof...(In) == 2 && (std::is_same_v<Out, In> && ...)) {
+      return apply_through_arrays<Out>(
+          [](const auto* g, const auto* x, auto* o, int64_t n) { vector_math::gelu_grad(g, x, o, n); }, out, in...);
     }
     constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
     Out* const out_base = storage_base<Out>(out);

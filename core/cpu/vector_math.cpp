@@ -65,6 +65,28 @@ void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n) {
 }
 
 template <typename T>
+void gelu_grad_on(Isa isa, const T* g, const T* x, T* out, int64_t n) {
+  if (n <= 0) return;
+#if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
+  if (isa == Isa::Avx2) return avx2::gelu_grad(g, x, out, n);
+#else
+  (void)isa;
+#endif
+  for (int64_t i = 0; i < n; ++i) out[i] = functors::Gelu{}.grad(g[i], x[i]);
+}
+
+void gelu_grad(const float* g, const float* x, float* out, int64_t n) { gelu_grad_on(active_isa(), g, x, out, n); }
+void gelu_grad(const double* g, const double* x, double* out, int64_t n) { gelu_grad_on(active_isa(), g, x, out, n); }
+void gelu_grad_with(Isa isa, const float* g, const float* x, float* out, int64_t n) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+  gelu_grad_on(isa, g, x, out, n);
+}
+void gelu_grad_with(Isa isa, const double* g, const double* x, double* out, int64_t n) {
+  EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
+  gelu_grad_on(isa, g, x, out, n);
+}
+
+template <typename T>
 T max_ignoring_nan(const T* x, int64_t n) {
 #if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
   if (active_isa() == Isa::Avx2) return avx2::max_ignoring_nan(x, n);

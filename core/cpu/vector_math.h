@@ -1,6 +1,6 @@
-// exp, log, tanh and sigmoid over arrays of float and double on the CPU, vectorised with
-// SLEEF where the build has it and the CPU runs AVX2 + FMA, the scalar functors of
-// core/functors.h otherwise. Note [Vectorised transcendental functions].
+// exp, log, tanh, sigmoid, GELU and GELU's gradient over arrays of float and double on
+// the CPU, vectorised with SLEEF where the build has it and the CPU runs AVX2 + FMA, the
+// scalar functors of core/functors.h otherwise. Note [Vectorised transcendental functions].
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -16,6 +16,7 @@
 // (EMBER_SLEEF, on by default, optional like OpenBLAS) and a CPU with AVX2 and FMA
 // (checked once at run time), exp, log and tanh are SLEEF's 1-ulp AVX2 functions, the ones
 // PyTorch's CPU kernels call, and sigmoid is 1 / (1 + exp(-x)) on them, as PyTorch's.
+// Exact GELU and its gradient are functors::Gelu's formulas on SLEEF's 1-ulp erf and exp.
 //  * One value gives the same bits wherever it sits: contiguous or strided, first or last,
 //    alone or in a million. The kernel gathers strided runs into a buffer, and the last
 //    partial vector of an array is computed padded, so every element goes through the same
@@ -69,6 +70,14 @@ void apply(Fn fn, const double* in, double* out, int64_t n);
 // The same with a chosen instruction set (tests compare them); isa must be available.
 void apply_with(Isa isa, Fn fn, const float* in, float* out, int64_t n);
 void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n);
+
+// out[i] = functors::Gelu{}.grad(g[i], x[i]) = g (Phi(x) + x phi(x)), its operations in
+// its order, erf and exp from SLEEF where apply() takes AVX2; out may equal g or x. The
+// same value pair gives the same bits at any position and for any n.
+void gelu_grad(const float* g, const float* x, float* out, int64_t n);
+void gelu_grad(const double* g, const double* x, double* out, int64_t n);
+void gelu_grad_with(Isa isa, const float* g, const float* x, float* out, int64_t n);
+void gelu_grad_with(Isa isa, const double* g, const double* x, double* out, int64_t n);
 
 // Row primitives of softmax, log_softmax and cross_entropy (float and double rows):
 // the largest x[i] ignoring NaN (-inf if there is none; fused::max_ignoring_nan's);

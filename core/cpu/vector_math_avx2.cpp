@@ -1,8 +1,8 @@
-// SLEEF's AVX2 exp, log, tanh and sigmoid over arrays, and softmax's row primitives: the
-// only file built with -mavx2 -mfma, called only after the run-time check in
-// vector_math.cpp. It includes no C++
-// library header, so no inline function compiled here for AVX2 can stand in for another
-// file's copy. Note [Vectorised transcendental functions] in vector_math.h.
+// SLEEF's AVX2 exp, log, tanh, sigmoid, GELU and GELU's gradient over arrays, and
+// softmax's row primitives: the only file built with -mavx2 -mfma, called only after the
+// run-time check in vector_math.cpp. It includes no C++ library header, so no inline
+// function compiled here for AVX2 can stand in for another file's copy. Note [Vectorised
+// transcendental functions] in vector_math.h.
 #if defined(EMBER_HAVE_SLEEF) && defined(__AVX2__) && defined(__FMA__)
 #include <sleef.h>
 
@@ -11,7 +11,9 @@
 namespace ember::cpu::vector_math::avx2 {
 namespace {
 
-constexpr double kSqrtHalf = 0.70710678118654752440;  // functors::Gelu::kSqrtHalf (not included here)
+// functors::Gelu's constants (core/activation_functors.h is not included here).
+constexpr double kSqrtHalf = 0.70710678118654752440;    // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
 
 struct F32 {
   using T = float;
@@ -30,6 +32,13 @@ struct F32 {
     const V half_x = _mm256_mul_ps(v, _mm256_set1_ps(0.5f));
     const V erf = Sleef_erff8_u10avx2(_mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(kSqrtHalf))));
     return _mm256_mul_ps(half_x, _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
+  }
+  static V gelu_grad(V g, V x) {  // functors::Gelu::grad's order: g * (cdf + x * pdf)
+    const V erf = Sleef_erff8_u10avx2(_mm256_mul_ps(x, _mm256_set1_ps(static_cast<float>(kSqrtHalf))));
+    const V cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
+    const V e = exp(_mm256_mul_ps(_mm256_mul_ps(x, x), _mm256_set1_ps(-0.5f)));
+    const V pdf = _mm256_mul_ps(_mm256_set1_ps(static_cast<float>(kInvSqrt2Pi)), e);
+    return _mm256_mul_ps(g, _mm256_add_ps(cdf, _mm256_mul_ps(x, pdf)));
   }
 };
 struct F64 {
@@ -50,6 +59,13 @@ struct F64 {
     const V erf = Sleef_erfd4_u10avx2(_mm256_mul_pd(v, _mm256_set1_pd(kSqrtHalf)));
     return _mm256_mul_pd(half_x, _mm256_add_pd(_mm256_set1_pd(1.0), erf));
   }
+  static V gelu_grad(V g, V x) {
+    const V erf = Sleef_erfd4_u10avx2(_mm256_mul_pd(x, _mm256_set1_pd(kSqrtHalf)));
+    const V cdf = _mm256_mul_pd(_mm256_set1_pd(0.5), _mm256_add_pd(_mm256_set1_pd(1.0), erf));
+    const V e = exp(_mm256_mul_pd(_mm256_mul_pd(x, x), _mm256_set1_pd(-0.5)));
+    const V pdf = _mm256_mul_pd(_mm256_set1_pd(kInvSqrt2Pi), e);
+    return _mm256_mul_pd(g, _mm256_add_pd(cdf, _mm256_mul_pd(x, pdf)));
+  }
 };
 
 template <typename L, typename Op>
@@ -63,6 +79,18 @@ void run(const Op& op, const typename L::T* in, typename L::T* out, int64_t n) {
   for (int64_t k = i; k < n; ++k) buffer[k - i] = in[k];
   L::store(buffer, op(L::load(buffer)));
   for (int64_t k = i; k < n; ++k) out[k] = buffer[k - i];
+}
+
+// out = op(a, b) over two arrays, the last partial vector padded with zeros as run's.
+template <typename L, typename Op>
+void run2(const Op& op, const typename L::T* a, const typename L::T* b, typename L::T* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + L::kLanes <= n; i += L::kLanes) L::store(out + i, op(L::load(a + i), L::load(b + i)));
+  if (i == n) return;
+  typename L::T pad_a[L::kLanes] = {}, pad_b[L::kLanes] = {};
+  for (int64_t k = i; k < n; ++k) pad_a[k - i] = a[k], pad_b[k - i] = b[k];
+  L::store(pad_a, op(L::load(pad_a), L::load(pad_b)));
+  for (int64_t k = i; k < n; ++k) out[k] = pad_a[k - i];
 }
 
 template <typename L>
@@ -206,6 +234,12 @@ double accumulate_run(double acc, const double* p, int64_t n) { return accumulat
 
 void apply(Fn fn, const float* in, float* out, int64_t n) { dispatch<F32>(fn, in, out, n); }
 void apply(Fn fn, const double* in, double* out, int64_t n) { dispatch<F64>(fn, in, out, n); }
+void gelu_grad(const float* g, const float* x, float* out, int64_t n) {
+  run2<F32>([](__m256 a, __m256 b) { return F32::gelu_grad(a, b); }, g, x, out, n);
+}
+void gelu_grad(const double* g, const double* x, double* out, int64_t n) {
+  run2<F64>([](__m256d a, __m256d b) { return F64::gelu_grad(a, b); }, g, x, out, n);
+}
 
 float max_ignoring_nan(const float* x, int64_t n) {
   return max_lanes(x, n, _mm256_set1_ps(-__builtin_inff()),

@@ -4,6 +4,7 @@
 // transposed), bfloat16 through the float function, and the tensor ops using it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -248,6 +249,76 @@ TEST(VectorMath, BFloat16IsTheFloatFunctionRoundedOnce) {
     ASSERT_EQ(got.dtype(), kBFloat16);
     const Tensor expected = op_on(fn, x.to(kFloat32)).to(kBFloat16);
     EXPECT_TRUE(equal(got, expected));
+  }
+}
+
+// GELU's gradient g (Phi(x) + x phi(x)): AVX2 near the exact value (Phi + x phi cancels for
+// x below about -1, as in any implementation of this formula: there, within |x| ulps of 1),
+// the same bits for a pair at every position and length, the functor's bits on the scalar
+// path, and the backward of nn::functional::gelu giving vector_math's bits in any layout.
+TEST(VectorMath, GeluGradientIsTheFormulaOnSleefsErfAndExp) {
+  const std::vector<double> x = probe_values<double>();
+  std::vector<double> g(x.size());
+  for (size_t i = 0; i < g.size(); ++i) g[i] = 0.5 + static_cast<double>(i % 7) * 0.25;
+  std::vector<double> scalar(x.size());
+  vm::gelu_grad_with(Isa::Scalar, g.data(), x.data(), scalar.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want = functors::Gelu{}.grad(g[i], x[i]);
+    ASSERT_TRUE(std::bit_cast<uint64_t>(scalar[i]) == std::bit_cast<uint64_t>(want) ||
+                (std::isnan(scalar[i]) && std::isnan(want)))
+        << "x = " << x[i];
+  }
+  if (!vm::isa_available(Isa::Avx2)) GTEST_SKIP() << "this build or CPU has no SLEEF AVX2 path (scalar only)";
+  const auto check = [&](auto zero) {
+    using T = decltype(zero);
+    SCOPED_TRACE(sizeof(T) == 4 ? "float32" : "float64");
+    const std::vector<T> xs(x.begin(), x.end()), gs(g.begin(), g.end());
+    std::vector<T> all(xs.size());
+    vm::gelu_grad_with(Isa::Avx2, gs.data(), xs.data(), all.data(), static_cast<int64_t>(xs.size()));
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const long double xl = xs[i];
+      const long double exact = static_cast<long double>(gs[i]) *
+                                (0.5L * (1.0L + std::erf(xl * 0.70710678118654752440L)) +
+                                 xl * 0.39894228040143267794L * std::exp(-0.5L * xl * xl));
+      const T want = static_cast<T>(exact);
+      if (std::isnan(want)) {
+        EXPECT_TRUE(std::isnan(all[i])) << "x = " << xs[i];
+        continue;
+      }
+      const T allowed = std::max<T>(std::abs(xs[i]) * gs[i], std::abs(want)) * 4 * std::numeric_limits<T>::epsilon() +
+                        std::numeric_limits<T>::min();
+      EXPECT_LE(std::abs(all[i] - want), allowed) << "x = " << xs[i] << ": " << all[i] << " vs " << want;
+      if (i < 40) {  // alone and as the last of a partial vector
+        T alone = 0;
+        vm::gelu_grad_with(Isa::Avx2, &gs[i], &xs[i], &alone, 1);
+        EXPECT_EQ(alone, all[i]) << "x = " << xs[i];
+      }
+    }
+  };
+  check(0.0f);
+  check(0.0);
+
+  manual_seed(12);
+  for (DType dtype : {kFloat32, kFloat64}) {
+    SCOPED_TRACE(std::string(dtype_name(dtype)));
+    const Tensor input = (randn({9, 13}, dtype) * 3.0), upstream = randn({9, 13}, dtype);
+    std::vector<double> want(input.numel());
+    if (dtype == kFloat32) {
+      const std::vector<float> xv = input.to_vector<float>(), gv = upstream.to_vector<float>();
+      std::vector<float> out(xv.size());
+      vm::gelu_grad(gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
+      want.assign(out.begin(), out.end());
+    } else {
+      const std::vector<double> xv = input.to_vector<double>(), gv = upstream.to_vector<double>();
+      vm::gelu_grad(gv.data(), xv.data(), want.data(), static_cast<int64_t>(want.size()));
+    }
+    for (bool transposed : {false, true}) {
+      const Tensor leaf_x = (transposed ? input.t().contiguous().t() : input.clone()).requires_grad_();
+      nn::functional::gelu(leaf_x).backward(transposed ? upstream.t().contiguous().t() : upstream);
+      const std::vector<double> got = leaf_x.grad().to_vector<double>();
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(std::bit_cast<uint64_t>(got[i]), std::bit_cast<uint64_t>(want[i])) << "element " << i;
+    }
   }
 }
 
