@@ -1,8 +1,8 @@
 // Indexing and sampling ops on the CPU through the whole API: gather along each dim of
 // [128, 1008] and [1024, 1024] float32, scatter_add and index_select on the same shapes,
 // and grid_sample (nearest, bilinear, bicubic; zeros padding, align_corners false) of a
-// [128, 2, 28, 28] batch at a [128, 28, 28, 2] grid, forward and backward. Twin:
-// bench/libtorch_indexing.cpp.
+// [128, 2, 28, 28] batch at a [128, 28, 28, 2] grid, forward and backward; nonzero and
+// masked_select of a 1M-element mask. Twin: bench/libtorch_indexing.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -52,6 +52,21 @@ void BM_ember_index_select(benchmark::State& state) {
   time_op(state, c.self.numel(), [&] { return ember::index_select(c.self, dim, positions); });
 }
 
+// nonzero and masked_select of a 1M-element mask (1 << 20 normal values above 0.5: about
+// 31% true), the mask made once.
+void BM_ember_nonzero_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor mask = ember::randn({1 << 20}) > 0.5;
+  time_op(state, mask.numel(), [&] { return mask.nonzero(); });
+}
+
+void BM_ember_masked_select_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({1 << 20});
+  const ember::Tensor mask = x > 0.5;
+  time_op(state, mask.numel(), [&] { return x.masked_select(mask); });
+}
+
 // RandomRotation's workload: a [128, 2, 28, 28] batch at points a little past [-1, 1].
 struct SampleCase {
   ember::Tensor input, grid;
@@ -90,6 +105,8 @@ void index_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_ember_gather)->Apply(index_shapes);
 BENCHMARK(BM_ember_scatter_add)->Apply(index_shapes);
 BENCHMARK(BM_ember_index_select)->Apply(index_shapes);
+BENCHMARK(BM_ember_nonzero_1M)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ember_masked_select_1M)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ember_grid_sample, nearest_128x2x28x28, "nearest")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ember_grid_sample, bilinear_128x2x28x28, "bilinear")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_ember_grid_sample_backward, nearest_128x2x28x28, "nearest")->Unit(benchmark::kMicrosecond);

@@ -1,6 +1,7 @@
-// libtorch twin of bench_indexing.cpp: the same gather / scatter_add / index_select and
-// grid_sample workloads through libtorch's C++ API (grid_sampler's modes: 0 bilinear,
-// 1 nearest, 2 bicubic; padding 0 zeros). Both take their thread count from OMP_NUM_THREADS.
+// libtorch twin of bench_indexing.cpp: the same gather / scatter_add / index_select,
+// grid_sample, nonzero and masked_select workloads through libtorch's C++ API
+// (grid_sampler's modes: 0 bilinear, 1 nearest, 2 bicubic; padding 0 zeros). Both take
+// their thread count from OMP_NUM_THREADS.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -47,6 +48,21 @@ void BM_libtorch_index_select(benchmark::State& state) {
   time_op(state, c.self.numel(), [&] { return torch::index_select(c.self, dim, positions); });
 }
 
+// nonzero and masked_select of a 1M-element mask (1 << 20 normal values above 0.5: about
+// 31% true), the mask made once.
+void BM_libtorch_nonzero_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor mask = torch::randn({1 << 20}) > 0.5;
+  time_op(state, mask.numel(), [&] { return mask.nonzero(); });
+}
+
+void BM_libtorch_masked_select_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({1 << 20});
+  const torch::Tensor mask = x > 0.5;
+  time_op(state, mask.numel(), [&] { return x.masked_select(mask); });
+}
+
 // RandomRotation's workload: a [128, 2, 28, 28] batch at points a little past [-1, 1].
 struct SampleCase {
   torch::Tensor input, grid;
@@ -85,6 +101,8 @@ void index_shapes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_libtorch_gather)->Apply(index_shapes);
 BENCHMARK(BM_libtorch_scatter_add)->Apply(index_shapes);
 BENCHMARK(BM_libtorch_index_select)->Apply(index_shapes);
+BENCHMARK(BM_libtorch_nonzero_1M)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_libtorch_masked_select_1M)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample, nearest_128x2x28x28, 1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample, bilinear_128x2x28x28, 0)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_libtorch_grid_sample_backward, nearest_128x2x28x28, 1)->Unit(benchmark::kMicrosecond);

@@ -37,6 +37,7 @@ const DeviceOps& cpu_ops() {
       .scatter_reduce = cpu::scatter_reduce,
       .sort_rows = cpu::sort_rows,
       .searchsorted = cpu::searchsorted,
+      .true_positions = cpu::true_positions,
       .softmax_rows = cpu::softmax_rows,
       .cross_entropy_rows = cpu::cross_entropy_rows,
       .class_loss_backward = cpu::class_loss_backward,

@@ -174,6 +174,10 @@ struct DeviceOps {
   // boundaries [rows or 1, m] (sorted ascending; one row serves every value row), as
   // core/sorted_position.h finds it; boundaries and values contiguous, one dtype (any but bool).
   void (*searchsorted)(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
+  // The positions (int64, 1-D, ascending) of the true elements of a contiguous 1-D bool
+  // mask with at least one element: nonzero's, masked_select's. Its length, the count, is
+  // known on the host when it returns.
+  Tensor (*true_positions)(const Tensor& mask);
 
   // ---- fused nn kernels (float32/float64; all operands contiguous, one dtype unless said)
   // Row-wise softmax (log = false) or log_softmax (log = true) of in [rows, n] into out.

@@ -51,7 +51,8 @@ Tensor from_host_values(const Dims& sizes, const TensorOptions& options, const V
   visit_dtype(options.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* data = static_cast<T*>(host.data_ptr());
-    for (int64_t i = 0; i < host.numel(); ++i) data[i] = convert_value<T>(value_at(i));
+    const int64_t n = host.numel();  // read once: the stores may alias it (int64 values)
+    for (int64_t i = 0; i < n; ++i) data[i] = convert_value<T>(value_at(i));
   });
   return finish(native::to_device(host, options.device()), options);
 }

@@ -19,9 +19,12 @@ int64_t check_index_copy(const Tensor& self, int64_t dim, const Tensor& index, c
 // and expanded to shape (no copy).
 Tensor index_along(const Tensor& index, int64_t dim, const Dims& shape);
 
-// The flat positions (int64, 1-D, ascending) where mask (kBool, any shape) is true: a
-// cumulative sum and a scatter, so it stays on mask's device; the count comes to the host.
+// The flat positions (int64, 1-D, ascending) where mask (kBool, any shape) is true, on
+// mask's device (DeviceOps::true_positions); the count comes to the host.
 Tensor true_positions(const Tensor& mask);
+// The same for a contiguous 1-D mask with at least one element, as native ops (a
+// cumulative sum, a where and a scatter) on any device: CUDA's DeviceOps::true_positions.
+Tensor true_positions_by_scan(const Tensor& mask);
 
 // A copy of self with src combined in at index along dim (scatter's checks and layout):
 // core/gather_layout.h's scatter_combine for float32/float64/bfloat16/int64.

@@ -3,6 +3,7 @@
 // each called with its first tensor's device made current, so ops on cuda:1 run there
 // whatever the thread's current device is.
 #include "core/cuda_backend.h"
+#include "core/native_indexing.h"
 #include "cuda/cuda_internal.h"
 #include "cuda/grid_sample.h"
 #include "cuda/optim_step_many.h"
@@ -67,6 +68,7 @@ const DeviceOps* cuda_ops() {
       .scatter_reduce = OnTensorsDevice<cuda_kernels::scatter_reduce>::call,
       .sort_rows = OnTensorsDevice<cuda_kernels::sort_rows>::call,
       .searchsorted = OnTensorsDevice<cuda_kernels::searchsorted>::call,
+      .true_positions = OnTensorsDevice<native::true_positions_by_scan>::call,  // native ops on the device
       .softmax_rows = OnTensorsDevice<cuda_kernels::softmax_rows>::call,
       .cross_entropy_rows = OnTensorsDevice<cuda_kernels::cross_entropy_rows>::call,
       .class_loss_backward = OnTensorsDevice<cuda_kernels::class_loss_backward>::call,

@@ -45,6 +45,7 @@ void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, 
                     ScatterReduceKind kind);
 void sort_rows(const Tensor& in, int64_t k, bool descending, const Tensor& values, const Tensor& indices);
 void searchsorted(const Tensor& boundaries, const Tensor& values, bool right, const Tensor& out);
+Tensor true_positions(const Tensor& mask);
 void softmax_rows(const Tensor& in, const Tensor& out, bool log);
 void cross_entropy_rows(const Tensor& logits, const Tensor& targets, const ClassLossTerms& terms, const Tensor& losses,
                         const Tensor& probs, const Tensor& row_weights);

@@ -1,8 +1,10 @@
 // CPU scans along one dim: cumsum/cumprod (inclusive, forward or reverse; floats in
 // double, integers in int64) and cumprod's gradient, exact where the input has zeros.
-// Each line is walked in order by one thread; lines run in parallel.
+// Each line is walked in order by one thread; lines run in parallel. Also the positions
+// of a mask's trues (a count per block, their prefix, then each block's positions).
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "core/cpu/kernels.h"
 #include "core/parallel.h"
@@ -63,7 +65,57 @@ void cumprod_grad_lines(const T* x, const T* g, T* gi, const LineLayout<3>& layo
   });
 }
 
+// true_positions works in blocks of this many mask elements: each block's trues are
+// counted, then written from the block's prefix of the counts, blocks in parallel.
+constexpr int64_t kMaskBlock = 1 << 14;
+// Positions are first written to a buffer of this many, one per mask element with the
+// pointer advanced by the element (no branch on it), then copied out.
+constexpr int64_t kPositionChunk = 256;
+
+int64_t count_true(const bool* m, int64_t n) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < n; ++i) count += static_cast<int64_t>(m[i]);
+  return count;
+}
+
+// The positions first + i of the trues among m[0, n), in order, to out.
+void write_true_positions(const bool* m, int64_t n, int64_t first, int64_t* out) {
+  int64_t buffer[kPositionChunk];
+  for (int64_t start = 0; start < n; start += kPositionChunk) {
+    const int64_t length = std::min(kPositionChunk, n - start);
+    int64_t kept = 0;
+    for (int64_t i = 0; i < length; ++i) {
+      buffer[kept] = first + start + i;
+      kept += static_cast<int64_t>(m[start + i]);
+    }
+    std::copy_n(buffer, kept, out);
+    out += kept;
+  }
+}
+
 }  // namespace
+
+Tensor true_positions(const Tensor& mask) {
+  EMBER_INTERNAL_ASSERT(mask.dtype() == kBool && mask.dim() == 1 && mask.is_contiguous(),
+                        "true_positions: expected a contiguous 1-D bool mask, got ", mask.sizes());
+  const bool* m = mask.data_ptr<bool>();
+  const int64_t n = mask.numel();
+  const int64_t blocks = (n + kMaskBlock - 1) / kMaskBlock;
+  std::vector<int64_t> starts(static_cast<size_t>(blocks) + 1, 0);  // block b's first slot
+  parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b)
+      starts[static_cast<size_t>(b) + 1] = count_true(m + b * kMaskBlock, std::min(kMaskBlock, n - b * kMaskBlock));
+  });
+  for (size_t b = 1; b < starts.size(); ++b) starts[b] += starts[b - 1];
+  Tensor positions = make_empty({starts.back()}, kInt64, Device::cpu());
+  int64_t* out = positions.data_ptr<int64_t>();
+  parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo; b < hi; ++b)
+      write_true_positions(m + b * kMaskBlock, std::min(kMaskBlock, n - b * kMaskBlock), b * kMaskBlock,
+                           out + starts[static_cast<size_t>(b)]);
+  });
+  return positions;
+}
 
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out) {
   const LineLayout<2> layout = make_line_layout<2>({&in, &out}, dim);

@@ -114,9 +114,11 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
 
 Tensor nonzero(const Tensor& x) {
   EMBER_CHECK(x.defined(), "nonzero(): expected a defined tensor");
-  const Tensor positions = native::true_positions(native::ne(x, Scalar(0)));  // flat, row-major
+  // flat, row-major; a bool x is its own mask
+  const Tensor positions = native::true_positions(x.dtype() == kBool ? x : native::ne(x, Scalar(0)));
   const int64_t count = positions.size(0);
   if (x.dim() == 0) return zeros({count, 0}, int64_on(x));
+  if (x.dim() == 1) return native::reshape(positions, {count, 1});  // the positions are the coordinates
   // Each dim's coordinate of every element (arange along the dim, broadcast), at the positions.
   std::vector<Tensor> columns;
   for (int64_t d = 0; d < x.dim(); ++d) {

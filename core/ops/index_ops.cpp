@@ -83,9 +83,13 @@ Tensor index_along(const Tensor& index, int64_t dim, const Dims& shape) {
 
 Tensor true_positions(const Tensor& mask) {
   EMBER_CHECK(mask.dtype() == kBool, "expected a kBool mask, got ", dtype_torch_name(mask.dtype()));
+  if (mask.numel() == 0) return zeros({0}, TensorOptions(kInt64).device(mask.device()));
   const Tensor flat = reshape(mask, {mask.numel()});
-  const TensorOptions longs = TensorOptions(kInt64).device(mask.device());
-  if (flat.numel() == 0) return zeros({0}, longs);
+  return device_ops(mask.device()).true_positions(flat.is_contiguous() ? flat : clone(flat));
+}
+
+Tensor true_positions_by_scan(const Tensor& flat) {
+  const TensorOptions longs = TensorOptions(kInt64).device(flat.device());
   // The k-th true (counting from 0) goes to slot k; the falses all to one slot past them,
   // dropped at the end.
   const Tensor rank = cumsum(flat, 0);

@@ -3,8 +3,11 @@
 // inputs; errors; the shared binary search (core/sorted_position.h) on its own.
 #include <cmath>
 #include <limits>
+#include <random>
+#include <string>
 #include <vector>
 
+#include "core/native_indexing.h"
 #include "core/sorted_position.h"
 #include "support/helpers.h"
 
@@ -34,6 +37,35 @@ TEST(Counting, NonzeroAsPyTorch) {
   EXPECT_EQ(nonzero(zeros({})).sizes(), (Dims{0, 0}));
   EXPECT_EQ(nonzero(zeros({0, 3})).sizes(), (Dims{0, 2}));
   EXPECT_EQ(nonzero(zeros({4})).sizes(), (Dims{0, 1}));
+}
+
+// The CPU kernel (counts per block of 16384, positions written 256 at a time) against a
+// plain loop and against the native-op form CUDA runs, around its block and chunk edges,
+// at densities from none to all; a mask that is a view (transposed, expanded) too.
+TEST(Counting, TruePositionsAtEveryBlockEdgeAndDensity) {
+  std::mt19937 rng(8);
+  for (int64_t n : {1, 2, 255, 256, 257, 16383, 16384, 16385, 40000, 100003}) {
+    for (double density : {0.0, 0.001, 0.3, 0.5, 0.97, 1.0}) {
+      SCOPED_TRACE("n = " + std::to_string(n) + ", density " + std::to_string(density));
+      std::bernoulli_distribution draw(density);
+      std::vector<bool> mask(static_cast<size_t>(n));
+      Longs want;
+      for (int64_t i = 0; i < n; ++i) {
+        mask[static_cast<size_t>(i)] = draw(rng);
+        if (mask[static_cast<size_t>(i)]) want.push_back(i);
+      }
+      const Tensor m = tensor(mask, {n});
+      const Tensor got = native::true_positions(m);
+      EXPECT_EQ(got.dtype(), kInt64);
+      ASSERT_EQ(got.to_vector<int64_t>(), want);
+      EXPECT_EQ(native::true_positions_by_scan(m).to_vector<int64_t>(), want);
+      EXPECT_EQ(masked_select(arange(n, dtype(kInt64)), m).to_vector<int64_t>(), want);
+    }
+  }
+  const Tensor square = tensor(std::vector<bool>{true, false, true, true, false, false}, {2, 3});
+  EXPECT_EQ(native::true_positions(square.t()).to_vector<int64_t>(), (Longs{0, 1, 4}));  // [[1, 1], [0, 0], [1, 0]]
+  EXPECT_EQ(native::true_positions(square.narrow(1, 0, 1).expand({2, 4})).to_vector<int64_t>(),
+            (Longs{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
 TEST(Counting, BincountAsPyTorch) {
