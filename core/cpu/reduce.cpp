@@ -239,7 +239,7 @@ typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n,
       } else {
         while (!(p[i] == best)) ++i;
       }
-      return r.merge(acc, {best, first_index + i});
+      return r.merge(acc, {p[i], first_index + i});  // the element itself: the lanes may pick another 0 or NaN
     }
   }
   if constexpr (R::kUseLanes) {

@@ -3,6 +3,7 @@
 // Each line is walked in order by one thread; lines run in parallel. Also the positions
 // of a mask's trues (a count per block, their prefix, then each block's positions).
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -72,21 +73,23 @@ constexpr int64_t kMaskBlock = 1 << 14;
 // pointer advanced by the element (no branch on it), then copied out.
 constexpr int64_t kPositionChunk = 256;
 
-int64_t count_true(const bool* m, int64_t n) {
+// The mask is read as bytes, any nonzero byte true: a bool tensor's bytes are 0 or 1, but a
+// stray one (empty() never written) must not move the writes below past their buffer.
+int64_t count_true(const uint8_t* m, int64_t n) {
   int64_t count = 0;
-  for (int64_t i = 0; i < n; ++i) count += static_cast<int64_t>(m[i]);
+  for (int64_t i = 0; i < n; ++i) count += static_cast<int64_t>(m[i] != 0);
   return count;
 }
 
 // The positions first + i of the trues among m[0, n), in order, to out.
-void write_true_positions(const bool* m, int64_t n, int64_t first, int64_t* out) {
+void write_true_positions(const uint8_t* m, int64_t n, int64_t first, int64_t* out) {
   int64_t buffer[kPositionChunk];
   for (int64_t start = 0; start < n; start += kPositionChunk) {
     const int64_t length = std::min(kPositionChunk, n - start);
     int64_t kept = 0;
     for (int64_t i = 0; i < length; ++i) {
       buffer[kept] = first + start + i;
-      kept += static_cast<int64_t>(m[start + i]);
+      kept += static_cast<int64_t>(m[start + i] != 0);
     }
     std::copy_n(buffer, kept, out);
     out += kept;
@@ -98,7 +101,7 @@ void write_true_positions(const bool* m, int64_t n, int64_t first, int64_t* out)
 Tensor true_positions(const Tensor& mask) {
   EMBER_INTERNAL_ASSERT(mask.dtype() == kBool && mask.dim() == 1 && mask.is_contiguous(),
                         "true_positions: expected a contiguous 1-D bool mask, got ", mask.sizes());
-  const bool* m = mask.data_ptr<bool>();
+  const auto* m = static_cast<const uint8_t*>(mask.data_ptr());
   const int64_t n = mask.numel();
   const int64_t blocks = (n + kMaskBlock - 1) / kMaskBlock;
   std::vector<int64_t> starts(static_cast<size_t>(blocks) + 1, 0);  // block b's first slot

@@ -4,7 +4,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
@@ -344,6 +346,42 @@ TEST(ReduceRows, EveryLengthTieAndNaNPlaceMatchesTheLoop) {
         auto [max_values, max_index] = x.max(1);
         expect_exactly(max_values, reference(Kind::Max, typed, shape, {1}));
         expect_exactly(max_index, reference_arg(true, typed, shape, 1));
+      }
+    }
+  }
+}
+
+// max(dim) / min(dim) give the element at the index they return, to the bit: among +0 and
+// -0 (equal) or NaNs of either sign the first one, at every path's length.
+TEST(ReduceRows, ValueIsTheElementAtItsIndexToTheBit) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (int64_t n : {5, 20, 40, 100}) {
+    std::vector<double> zeros_row(static_cast<size_t>(n), -1.0), nan_row(static_cast<size_t>(n), -1.0);
+    zeros_row[1] = 0.0;
+    zeros_row[static_cast<size_t>(n - 2)] = -0.0;
+    nan_row[1] = -nan;
+    nan_row[static_cast<size_t>(n - 1)] = nan;
+    std::vector<double> values = zeros_row;
+    values.insert(values.end(), nan_row.begin(), nan_row.end());
+    for (const DType type : {kFloat64, kFloat32}) {
+      SCOPED_TRACE(std::string(dtype_name(type)) + " n = " + std::to_string(n));
+      const Tensor x = tensor(values, {2, n}, dtype(kFloat64)).to(type);
+      {
+        auto [max_values, max_index] = x.max(1);
+        auto [min_values, min_index] = (-x).min(1);  // -0 first, then +0; +NaN first, then -NaN
+        const std::vector<double> all = x.to_vector<double>();
+        for (int64_t r = 0; r < 2; ++r) {
+          const int64_t at = max_index.to_vector<int64_t>()[static_cast<size_t>(r)];
+          EXPECT_EQ(at, 1) << "row " << r;
+          EXPECT_EQ(std::bit_cast<uint64_t>(max_values.to_vector<double>()[static_cast<size_t>(r)]),
+                    std::bit_cast<uint64_t>(all[static_cast<size_t>(r * n + at)]))
+              << "row " << r;
+          const int64_t min_at = min_index.to_vector<int64_t>()[static_cast<size_t>(r)];
+          EXPECT_EQ(min_at, 1) << "row " << r;
+          EXPECT_EQ(std::bit_cast<uint64_t>(min_values.to_vector<double>()[static_cast<size_t>(r)]),
+                    std::bit_cast<uint64_t>(-all[static_cast<size_t>(r * n + min_at)]))
+              << "row " << r;
+        }
       }
     }
   }

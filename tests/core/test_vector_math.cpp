@@ -312,6 +312,14 @@ TEST(VectorMath, GeluGradientIsTheFormulaOnSleefsErfAndExp) {
       const std::vector<double> xv = input.to_vector<double>(), gv = upstream.to_vector<double>();
       vm::gelu_grad(gv.data(), xv.data(), want.data(), static_cast<int64_t>(want.size()));
     }
+    if (dtype == kFloat32) {  // bfloat16: the float function on the widened pair, rounded once
+      const Tensor x16 = input.to(kBFloat16).requires_grad_(), g16 = upstream.to(kBFloat16);
+      nn::functional::gelu(x16).backward(g16);
+      const std::vector<float> xv = x16.detach().to(kFloat32).to_vector<float>(), gv = g16.to(kFloat32).to_vector<float>();
+      std::vector<float> out(xv.size());
+      vm::gelu_grad(gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
+      EXPECT_TRUE(equal(x16.grad(), tensor(out, {9, 13}).to(kBFloat16)));
+    }
     for (bool transposed : {false, true}) {
       const Tensor leaf_x = (transposed ? input.t().contiguous().t() : input.clone()).requires_grad_();
       nn::functional::gelu(leaf_x).backward(transposed ? upstream.t().contiguous().t() : upstream);
