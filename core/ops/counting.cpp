@@ -4,6 +4,7 @@
 // whose length depends on the values read one count to the host.
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
@@ -16,46 +17,35 @@ namespace {
 
 TensorOptions int64_on(const Tensor& t) { return TensorOptions(kInt64).device(t.device()); }
 
-// result[group[i]] = values[i] along dim 0 for every i (each group holds equal values,
-// so which write lands does not matter), for `groups` groups.
-Tensor first_of_groups(const Tensor& values, const Tensor& group, int64_t groups) {
-  Dims shape = values.sizes();
-  shape[0] = groups;
-  if (values.dim() == 1) return native::scatter(zeros(shape, values.options()), 0, group, values);
-  // Rows: the position of one row of each group, then those rows.
-  Tensor position = native::scatter(zeros({groups}, int64_on(values)), 0, group, arange(values.size(0), int64_on(values)));
-  return native::index_select(values, 0, position);
-}
-
-// Runs of equal rows of `rows` ([n] or [n, r], in order): the group of each row, and the
-// number of groups (a host read).
-std::tuple<Tensor, int64_t> group_runs(const Tensor& rows) {
-  const int64_t n = rows.size(0);
-  if (n == 0) return {zeros({0}, int64_on(rows)), 0};
-  Tensor changed = native::ne(native::narrow(rows, 0, 1, n - 1), native::narrow(rows, 0, 0, n - 1));
-  if (rows.dim() == 2) changed = native::any(changed, 1);
-  Tensor starts = native::cat({ones({1}, int64_on(rows)), native::to_dtype(changed, kInt64)}, 0);
-  Tensor group = native::sub(native::cumsum(starts, 0), Scalar(1));
-  const int64_t groups = native::select(group, 0, n - 1).item<int64_t>() + 1;
-  return {group, groups};
-}
-
-// The (values, inverse, counts) of unique and unique_consecutive, from the slices along
-// dim 0 of `slices` ([n] or [n, r]) and `order`, the permutation that brings equal
-// slices together (nullopt: they are together already).
-std::tuple<Tensor, Tensor, Tensor> unique_runs(const Tensor& slices, const std::optional<Tensor>& order,
+// The (values, inverse, counts) of unique and unique_consecutive from `in_order`, the
+// slices along dim 0 ([n] or [n, r]) with equal ones together, and `order`, the permutation
+// that brought them together (nullopt: they were together already). A run starts at slice 0
+// and wherever a slice differs from the one before it (NaN differs from NaN, so each NaN is
+// its own value); the runs' first positions are one true_positions, whose count is the one
+// host read.
+std::tuple<Tensor, Tensor, Tensor> unique_runs(const Tensor& in_order, const std::optional<Tensor>& order,
                                                bool return_inverse, bool return_counts) {
-  Tensor in_order = order ? native::index_select(slices, 0, *order) : slices;
-  auto [group, groups] = group_runs(in_order);
-  Tensor values = first_of_groups(in_order, group, groups);
+  const int64_t n = in_order.size(0);
+  const TensorOptions longs = int64_on(in_order);
+  if (n == 0) {
+    return {native::clone(in_order), return_inverse ? zeros({0}, longs) : Tensor(),
+            return_counts ? zeros({0}, longs) : Tensor()};
+  }
+  Tensor changed = native::ne(native::narrow(in_order, 0, 1, n - 1), native::narrow(in_order, 0, 0, n - 1));
+  if (in_order.dim() == 2) changed = native::any(changed, 1);
+  const Tensor starts = native::cat({ones({1}, TensorOptions(kBool).device(in_order.device())), changed}, 0);
+  const Tensor first = native::true_positions(starts);
+  const int64_t groups = first.size(0);
   Tensor inverse, counts;
   if (return_inverse) {
-    inverse = order ? native::scatter(zeros({slices.size(0)}, int64_on(slices)), 0, *order, group) : group;
+    const Tensor group = native::sub(native::cumsum(starts, 0), Scalar(1));  // each slice's run
+    inverse = order ? native::scatter(zeros({n}, longs), 0, *order, group) : group;
   }
-  if (return_counts) {
-    counts = native::scatter_add(zeros({groups}, int64_on(slices)), 0, group, ones({slices.size(0)}, int64_on(slices)));
+  if (return_counts) {  // the next run's first position (n after the last) minus this one's
+    const Tensor next = native::cat({native::narrow(first, 0, 1, groups - 1), full({1}, Scalar(n), longs)}, 0);
+    counts = native::sub(next, first);
   }
-  return {values, inverse, counts};
+  return {native::index_select(in_order, 0, first), inverse, counts};
 }
 
 // x with dim moved first and the rest flattened: [x.size(dim), rest], contiguous.
@@ -90,7 +80,7 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
   if (!dim) {
     Tensor flat = native::reshape(x, {x.numel()});
     std::optional<Tensor> order;
-    if (sort_first) order = std::get<1>(native::sort(flat, 0, false));
+    if (sort_first) std::tie(flat, order) = native::sort(flat, 0, false);  // the sorted values and their order
     auto [values, inverse, counts] = unique_runs(flat, order, return_inverse, return_counts);
     if (inverse.defined()) inverse = native::reshape(inverse, x.sizes());
     return {values, inverse, counts};
@@ -105,7 +95,10 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
   }
   Tensor rows = slices_along(x, d);
   std::optional<Tensor> order;
-  if (sort_first) order = lexicographic_order(rows);
+  if (sort_first) {
+    order = lexicographic_order(rows);
+    rows = native::index_select(rows, 0, *order);
+  }
   auto [values, inverse, counts] = unique_runs(rows, order, return_inverse, return_counts);
   return {slices_back(values, x, d), inverse, counts};
 }

@@ -1,9 +1,12 @@
 // sort, argsort and topk against PyTorch 1.13's values (NaN, ±0, ±inf, ties), every dim of
 // non-contiguous inputs, dtypes, 0-dim and empty inputs, errors; float64 gradcheck (inputs
 // without ties); and sort_key (core/sort_keys.h), the order CUDA's radix sort uses too.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "core/sort_keys.h"
@@ -196,6 +199,55 @@ void expect_increasing_keys(const std::vector<T>& values) {
   for (size_t i = 1; i < values.size(); ++i)
     EXPECT_LT(sort_key(values[i - 1]), sort_key(values[i])) << "at " << i;
 }
+// Rows of 256 or more are radix sorted on the CPU: rows around that length with many ties,
+// NaN, +-0 and +-inf, in every dtype, ascending and descending, against a stable sort of
+// the positions by value (NaN last, -0 equal to +0, ties in position order).
+TEST(Sort, LongRowsSortAsAStableSortOfTheirValues) {
+  std::mt19937 rng(21);
+  const std::vector<double> pool = {-kInf, -3.5, -1.0, -0.0, 0.0, 0.5, 2.0, 7.0, 100.0, kInf, kNaN};
+  const auto before = [](double a, double b) {  // the order of the values, NaN after everything
+    if (std::isnan(a) || std::isnan(b)) return !std::isnan(a) && std::isnan(b);
+    return a < b;
+  };
+  for (const DType type : {kFloat64, kFloat32, kBFloat16, kInt64, kUInt8, kBool}) {
+    for (int64_t n : {255, 256, 257, 5000}) {
+      SCOPED_TRACE(std::string(dtype_name(type)) + " n = " + std::to_string(n));
+      const int64_t rows = 3;
+      std::vector<double> values(static_cast<size_t>(rows * n));
+      for (double& v : values) {
+        v = pool[rng() % pool.size()];
+        if (type == kInt64 && !std::isfinite(v)) v = (v > 0 ? 1e12 : -1e12);
+        if (type == kInt64 && std::isnan(v)) v = 3.0;
+        if (type == kUInt8) v = std::isfinite(v) ? std::abs(std::trunc(v)) : 255.0;
+        if (type == kBool) v = (std::isfinite(v) && v != 0.0) ? 1.0 : 0.0;
+      }
+      const Tensor x = tensor(values, {rows, n}, dtype(kFloat64)).to(type);
+      const std::vector<double> exact = x.to_vector<double>();  // the values as the dtype holds them
+      for (bool descending : {false, true}) {
+        auto [sorted, order] = sort(x, 1, descending);
+        const std::vector<int64_t> got_order = order.to_vector<int64_t>();
+        const std::vector<double> got_values = sorted.to_vector<double>();
+        for (int64_t r = 0; r < rows; ++r) {
+          std::vector<int64_t> want(static_cast<size_t>(n));
+          for (int64_t j = 0; j < n; ++j) want[static_cast<size_t>(j)] = j;
+          const double* row = exact.data() + r * n;
+          std::stable_sort(want.begin(), want.end(), [&](int64_t a, int64_t b) {
+            return descending ? before(row[b], row[a]) : before(row[a], row[b]);
+          });
+          for (int64_t j = 0; j < n; ++j) {
+            const size_t at = static_cast<size_t>(r * n + j);
+            ASSERT_EQ(got_order[at], want[static_cast<size_t>(j)]) << (descending ? "descending" : "ascending")
+                                                                   << ", row " << r << ", place " << j;
+            const double v = row[want[static_cast<size_t>(j)]];
+            ASSERT_TRUE(std::isnan(v) ? std::isnan(got_values[at]) : std::signbit(got_values[at]) == std::signbit(v))
+                << "place " << j;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Sort, SortKeysOrderEveryValueAsTheCpuSort) {
   const float fmin = std::numeric_limits<float>::denorm_min();
   expect_increasing_keys<float>({-std::numeric_limits<float>::infinity(), -3e38f, -1.0f, -fmin, 0.0f, fmin, 1.0f, 3e38f,
