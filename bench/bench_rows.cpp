@@ -1,7 +1,7 @@
 // Row-wise ops through the whole API: softmax, log_softmax and cross_entropy over the
 // rows of a [1024, 1024] float32 matrix and the small CNN's [256, 10] logits, and sum
-// over each dim of [1024, 1024]; sum, max, amax and argmax over short rows. Twin:
-// bench/libtorch_rows.cpp.
+// over each dim of [1024, 1024]; sum, max, amax and argmax over short rows; sort and
+// unique. Twin: bench/libtorch_rows.cpp.
 #include <benchmark/benchmark.h>
 
 #include <tuple>
@@ -92,6 +92,26 @@ void BM_ember_argmax_rows_4096x64(benchmark::State& state) {
   time_op(state, x, [&] { return x.argmax(1); });
 }
 
+// Sorting: each row of [1024, 1024] float32, one row of 1 << 20, and unique of 1 << 20
+// int64 values in [0, 1000).
+void BM_ember_sort_rows_1024x1024(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({kSide, kSide});
+  time_op(state, x, [&] { return std::get<1>(x.sort(1)); });
+}
+
+void BM_ember_sort_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({kSide * kSide});
+  time_op(state, x, [&] { return std::get<1>(x.sort(0)); });
+}
+
+void BM_ember_unique_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randint(0, 1000, {kSide * kSide});
+  time_op(state, x, [&] { return std::get<0>(ember::unique(x)); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_ember_softmax_1024x1024);
@@ -104,4 +124,7 @@ BENCHMARK(BM_ember_sum_rows_262144x4);
 BENCHMARK(BM_ember_max_dim_rows_262144x4);
 BENCHMARK(BM_ember_amax_rows_4096x64);
 BENCHMARK(BM_ember_argmax_rows_4096x64);
+BENCHMARK(BM_ember_sort_rows_1024x1024);
+BENCHMARK(BM_ember_sort_1M);
+BENCHMARK(BM_ember_unique_1M);
 BENCHMARK_MAIN();

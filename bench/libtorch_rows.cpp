@@ -89,6 +89,26 @@ void BM_libtorch_argmax_rows_4096x64(benchmark::State& state) {
   time_op(state, x, [&] { return x.argmax(1); });
 }
 
+// Sorting: each row of [1024, 1024] float32, one row of 1 << 20, and unique of 1 << 20
+// int64 values in [0, 1000).
+void BM_libtorch_sort_rows_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return std::get<1>(x.sort(1)); });
+}
+
+void BM_libtorch_sort_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide * kSide});
+  time_op(state, x, [&] { return std::get<1>(x.sort(0)); });
+}
+
+void BM_libtorch_unique_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randint(0, 1000, {kSide * kSide});
+  time_op(state, x, [&] { return std::get<0>(torch::_unique2(x, true, false, false)); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_libtorch_softmax_1024x1024);
@@ -101,4 +121,7 @@ BENCHMARK(BM_libtorch_sum_rows_262144x4);
 BENCHMARK(BM_libtorch_max_dim_rows_262144x4);
 BENCHMARK(BM_libtorch_amax_rows_4096x64);
 BENCHMARK(BM_libtorch_argmax_rows_4096x64);
+BENCHMARK(BM_libtorch_sort_rows_1024x1024);
+BENCHMARK(BM_libtorch_sort_1M);
+BENCHMARK(BM_libtorch_unique_1M);
 BENCHMARK_MAIN();
