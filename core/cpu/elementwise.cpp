@@ -1,7 +1,8 @@
 // CPU elementwise kernels (unary, binary, binary with a scalar, where, copy with dtype
 // conversion, fill): the math of core/functors.h applied over StridedLoop, with exp, log,
-// tanh, sigmoid, GELU and GELU's gradient vectorised by core/cpu/vector_math.h. Runs where
-// every operand is contiguous, or one binary operand is broadcast, are plain loops.
+// tanh, sigmoid, GELU, SiLU and the last two's gradients vectorised by
+// core/cpu/vector_math.h. Runs where every operand is contiguous, or one binary operand is
+// broadcast, are plain loops.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -63,11 +64,11 @@ struct VectorisedFn {
 template <typename F>
 struct VectorisedFn<InFloat<F>> : VectorisedFn<F> {};
 
-// The gradient functor of exact GELU, which vector_math::gelu_grad computes.
+// The activation whose gradient functor F is, where vector_math::grad computes it.
 template <typename F>
-inline constexpr bool kIsGeluGrad = std::is_same_v<F, functors::FirstDerivative<functors::Gelu>>;
+struct VectorisedGradFn : vector_math::GradFnOf<F> {};
 template <typename F>
-inline constexpr bool kIsGeluGrad<InFloat<F>> = kIsGeluGrad<F>;
+struct VectorisedGradFn<InFloat<F>> : VectorisedGradFn<F> {};
 
 // out = array_op(in...) with every element through a vector_math array function (Note
 // [Vectorised transcendental functions]): contiguous float and double runs directly, other
@@ -127,9 +128,10 @@ struct CpuLauncher {
       return apply_through_arrays<Out>([](const auto* p, auto* o, int64_t n) { vector_math::apply(fn, p, o, n); },
                                        out, in...);
     }
-    if constexpr (kIsGeluGrad<F> && sizeof...(In) == 2 && (std::is_same_v<Out, In> && ...)) {
+    if constexpr (VectorisedGradFn<F>::fn.has_value() && sizeof...(In) == 2 && (std::is_same_v<Out, In> && ...)) {
+      constexpr vector_math::Fn fn = *VectorisedGradFn<F>::fn;
       return apply_through_arrays<Out>(
-          [](const auto* g, const auto* x, auto* o, int64_t n) { vector_math::gelu_grad(g, x, o, n); }, out, in...);
+          [](const auto* g, const auto* x, auto* o, int64_t n) { vector_math::grad(fn, g, x, o, n); }, out, in...);
     }
     constexpr int kOperands = 1 + static_cast<int>(sizeof...(In));
     Out* const out_base = storage_base<Out>(out);

@@ -21,6 +21,7 @@ void apply_scalar(Fn fn, const T* in, T* out, int64_t n) {
     case Fn::Tanh: return each(functors::Tanh{});
     case Fn::Sigmoid: return each(functors::Sigmoid{});
     case Fn::Gelu: return each(functors::Gelu{});
+    case Fn::Silu: return each(functors::Silu{});
   }
 }
 
@@ -65,25 +66,30 @@ void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n) {
 }
 
 template <typename T>
-void gelu_grad_on(Isa isa, const T* g, const T* x, T* out, int64_t n) {
+void grad_on(Isa isa, Fn fn, const T* g, const T* x, T* out, int64_t n) {
+  EMBER_INTERNAL_ASSERT(has_vector_grad(fn), "vector_math::grad: no vector gradient for function ", static_cast<int>(fn));
   if (n <= 0) return;
 #if defined(EMBER_HAVE_SLEEF) && (defined(__x86_64__) || defined(__i386__))
-  if (isa == Isa::Avx2) return avx2::gelu_grad(g, x, out, n);
+  if (isa == Isa::Avx2) return avx2::grad(fn, g, x, out, n);
 #else
   (void)isa;
 #endif
-  for (int64_t i = 0; i < n; ++i) out[i] = functors::Gelu{}.grad(g[i], x[i]);
+  const auto each = [&](const auto& act) {
+    for (int64_t i = 0; i < n; ++i) out[i] = act.grad(g[i], x[i]);
+  };
+  if (fn == Fn::Gelu) return each(functors::Gelu{});
+  each(functors::Silu{});
 }
 
-void gelu_grad(const float* g, const float* x, float* out, int64_t n) { gelu_grad_on(active_isa(), g, x, out, n); }
-void gelu_grad(const double* g, const double* x, double* out, int64_t n) { gelu_grad_on(active_isa(), g, x, out, n); }
-void gelu_grad_with(Isa isa, const float* g, const float* x, float* out, int64_t n) {
+void grad(Fn fn, const float* g, const float* x, float* out, int64_t n) { grad_on(active_isa(), fn, g, x, out, n); }
+void grad(Fn fn, const double* g, const double* x, double* out, int64_t n) { grad_on(active_isa(), fn, g, x, out, n); }
+void grad_with(Isa isa, Fn fn, const float* g, const float* x, float* out, int64_t n) {
   EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
-  gelu_grad_on(isa, g, x, out, n);
+  grad_on(isa, fn, g, x, out, n);
 }
-void gelu_grad_with(Isa isa, const double* g, const double* x, double* out, int64_t n) {
+void grad_with(Isa isa, Fn fn, const double* g, const double* x, double* out, int64_t n) {
   EMBER_CHECK(isa_available(isa), "vector_math: ", isa_name(isa), " is not available on this CPU or build");
-  gelu_grad_on(isa, g, x, out, n);
+  grad_on(isa, fn, g, x, out, n);
 }
 
 template <typename T>

@@ -1,6 +1,7 @@
-// exp, log, tanh, sigmoid, GELU and GELU's gradient over arrays of float and double on
-// the CPU, vectorised with SLEEF where the build has it and the CPU runs AVX2 + FMA, the
-// scalar functors of core/functors.h otherwise. Note [Vectorised transcendental functions].
+// exp, log, tanh, sigmoid, GELU and SiLU (and the last two's gradients) over arrays of
+// float and double on the CPU, vectorised with SLEEF where the build has it and the CPU
+// runs AVX2 + FMA, the scalar functors of core/functors.h otherwise. Note [Vectorised
+// transcendental functions].
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -16,7 +17,8 @@
 // (EMBER_SLEEF, on by default, optional like OpenBLAS) and a CPU with AVX2 and FMA
 // (checked once at run time), exp, log and tanh are SLEEF's 1-ulp AVX2 functions, the ones
 // PyTorch's CPU kernels call, and sigmoid is 1 / (1 + exp(-x)) on them, as PyTorch's.
-// Exact GELU and its gradient are functors::Gelu's formulas on SLEEF's 1-ulp erf and exp.
+// Exact GELU and SiLU, and their gradients, are functors::Gelu's and functors::Silu's
+// formulas on SLEEF's 1-ulp erf and exp.
 //  * One value gives the same bits wherever it sits: contiguous or strided, first or last,
 //    alone or in a million. The kernel gathers strided runs into a buffer, and the last
 //    partial vector of an array is computed padded, so every element goes through the same
@@ -53,6 +55,7 @@ constexpr std::optional<Fn> fn_of() {
   else if constexpr (std::is_same_v<F, functors::Tanh>) return Fn::Tanh;
   else if constexpr (std::is_same_v<F, functors::Sigmoid>) return Fn::Sigmoid;
   else if constexpr (std::is_same_v<F, functors::Gelu>) return Fn::Gelu;
+  else if constexpr (std::is_same_v<F, functors::Silu>) return Fn::Silu;
   else return std::nullopt;
 }
 
@@ -71,13 +74,26 @@ void apply(Fn fn, const double* in, double* out, int64_t n);
 void apply_with(Isa isa, Fn fn, const float* in, float* out, int64_t n);
 void apply_with(Isa isa, Fn fn, const double* in, double* out, int64_t n);
 
-// out[i] = functors::Gelu{}.grad(g[i], x[i]) = g (Phi(x) + x phi(x)), its operations in
-// its order, erf and exp from SLEEF where apply() takes AVX2; out may equal g or x. The
-// same value pair gives the same bits at any position and for any n.
-void gelu_grad(const float* g, const float* x, float* out, int64_t n);
-void gelu_grad(const double* g, const double* x, double* out, int64_t n);
-void gelu_grad_with(Isa isa, const float* g, const float* x, float* out, int64_t n);
-void gelu_grad_with(Isa isa, const double* g, const double* x, double* out, int64_t n);
+// The activations whose gradient grad() computes: Gelu and Silu.
+constexpr bool has_vector_grad(Fn fn) { return fn == Fn::Gelu || fn == Fn::Silu; }
+// The first-derivative functor whose activation has a vector gradient, if F is one.
+template <typename F>
+struct GradFnOf {
+  static constexpr std::optional<Fn> fn = std::nullopt;
+};
+template <typename A>
+struct GradFnOf<functors::FirstDerivative<A>> {
+  static constexpr std::optional<Fn> fn =
+      fn_of<A>().has_value() && has_vector_grad(*fn_of<A>()) ? fn_of<A>() : std::nullopt;
+};
+
+// out[i] = the activation fn's FirstDerivative(g[i], x[i]) (functors::Gelu::grad,
+// functors::Silu::grad), its operations in its order; fn has_vector_grad; out may equal g
+// or x. The same value pair gives the same bits at any position and for any n.
+void grad(Fn fn, const float* g, const float* x, float* out, int64_t n);
+void grad(Fn fn, const double* g, const double* x, double* out, int64_t n);
+void grad_with(Isa isa, Fn fn, const float* g, const float* x, float* out, int64_t n);
+void grad_with(Isa isa, Fn fn, const double* g, const double* x, double* out, int64_t n);
 
 // Row primitives of softmax, log_softmax and cross_entropy (float and double rows):
 // the largest x[i] ignoring NaN (-inf if there is none; fused::max_ignoring_nan's);

@@ -1,4 +1,4 @@
-// SLEEF's AVX2 exp, log, tanh, sigmoid, GELU and GELU's gradient over arrays, and
+// SLEEF's AVX2 exp, log, tanh, sigmoid, GELU and SiLU (and their gradients) over arrays, and
 // softmax's row primitives: the only file built with -mavx2 -mfma, called only after the
 // run-time check in vector_math.cpp. It includes no C++ library header, so no inline
 // function compiled here for AVX2 can stand in for another file's copy. Note [Vectorised
@@ -33,6 +33,12 @@ struct F32 {
     const V erf = Sleef_erff8_u10avx2(_mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(kSqrtHalf))));
     return _mm256_mul_ps(half_x, _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
   }
+  static V silu(V v) { return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), exp(_mm256_sub_ps(_mm256_setzero_ps(), v)))); }
+  static V silu_grad(V g, V x) {  // functors::Silu::grad's order: g * s * (1 + x * (1 - s))
+    const V one = _mm256_set1_ps(1.0f);
+    const V s = _mm256_div_ps(one, _mm256_add_ps(one, exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+    return _mm256_mul_ps(_mm256_mul_ps(g, s), _mm256_add_ps(one, _mm256_mul_ps(x, _mm256_sub_ps(one, s))));
+  }
   static V gelu_grad(V g, V x) {  // functors::Gelu::grad's order: g * (cdf + x * pdf)
     const V erf = Sleef_erff8_u10avx2(_mm256_mul_ps(x, _mm256_set1_ps(static_cast<float>(kSqrtHalf))));
     const V cdf = _mm256_mul_ps(_mm256_set1_ps(0.5f), _mm256_add_ps(_mm256_set1_ps(1.0f), erf));
@@ -58,6 +64,12 @@ struct F64 {
     const V half_x = _mm256_mul_pd(v, _mm256_set1_pd(0.5));
     const V erf = Sleef_erfd4_u10avx2(_mm256_mul_pd(v, _mm256_set1_pd(kSqrtHalf)));
     return _mm256_mul_pd(half_x, _mm256_add_pd(_mm256_set1_pd(1.0), erf));
+  }
+  static V silu(V v) { return _mm256_div_pd(v, _mm256_add_pd(_mm256_set1_pd(1.0), exp(_mm256_sub_pd(_mm256_setzero_pd(), v)))); }
+  static V silu_grad(V g, V x) {
+    const V one = _mm256_set1_pd(1.0);
+    const V s = _mm256_div_pd(one, _mm256_add_pd(one, exp(_mm256_sub_pd(_mm256_setzero_pd(), x))));
+    return _mm256_mul_pd(_mm256_mul_pd(g, s), _mm256_add_pd(one, _mm256_mul_pd(x, _mm256_sub_pd(one, s))));
   }
   static V gelu_grad(V g, V x) {
     const V erf = Sleef_erfd4_u10avx2(_mm256_mul_pd(x, _mm256_set1_pd(kSqrtHalf)));
@@ -102,6 +114,7 @@ void dispatch(Fn fn, const typename L::T* in, typename L::T* out, int64_t n) {
     case Fn::Tanh: return run<L>([](V v) { return L::tanh(v); }, in, out, n);
     case Fn::Sigmoid: return run<L>([](V v) { return L::sigmoid(v); }, in, out, n);
     case Fn::Gelu: return run<L>([](V v) { return L::gelu(v); }, in, out, n);
+    case Fn::Silu: return run<L>([](V v) { return L::silu(v); }, in, out, n);
   }
 }
 
@@ -234,12 +247,15 @@ double accumulate_run(double acc, const double* p, int64_t n) { return accumulat
 
 void apply(Fn fn, const float* in, float* out, int64_t n) { dispatch<F32>(fn, in, out, n); }
 void apply(Fn fn, const double* in, double* out, int64_t n) { dispatch<F64>(fn, in, out, n); }
-void gelu_grad(const float* g, const float* x, float* out, int64_t n) {
-  run2<F32>([](__m256 a, __m256 b) { return F32::gelu_grad(a, b); }, g, x, out, n);
+template <typename L>
+void dispatch_grad(Fn fn, const typename L::T* g, const typename L::T* x, typename L::T* out, int64_t n) {
+  using V = typename L::V;
+  if (fn == Fn::Gelu) return run2<L>([](V a, V b) { return L::gelu_grad(a, b); }, g, x, out, n);
+  run2<L>([](V a, V b) { return L::silu_grad(a, b); }, g, x, out, n);  // Fn::Silu (vector_math.cpp checked)
 }
-void gelu_grad(const double* g, const double* x, double* out, int64_t n) {
-  run2<F64>([](__m256d a, __m256d b) { return F64::gelu_grad(a, b); }, g, x, out, n);
-}
+
+void grad(Fn fn, const float* g, const float* x, float* out, int64_t n) { dispatch_grad<F32>(fn, g, x, out, n); }
+void grad(Fn fn, const double* g, const double* x, double* out, int64_t n) { dispatch_grad<F64>(fn, g, x, out, n); }
 
 float max_ignoring_nan(const float* x, int64_t n) {
   return max_lanes(x, n, _mm256_set1_ps(-__builtin_inff()),

@@ -1,7 +1,8 @@
-// The CPU's vectorised exp, log, tanh, sigmoid and GELU (core/cpu/vector_math.h): SLEEF's
-// AVX2 functions within 1 ulp of the exact values (2 for sigmoid; GELU: see below) on special and drawn values,
-// the same bits for a value wherever it sits (alone, in a partial last vector, strided,
-// transposed), bfloat16 through the float function, and the tensor ops using it.
+// The CPU's vectorised exp, log, tanh, sigmoid, GELU and SiLU (core/cpu/vector_math.h):
+// SLEEF's AVX2 functions within 1 ulp of the exact values (2 for sigmoid and SiLU; GELU and
+// SiLU's cancellations: see below) on special and drawn values, the same bits for a value
+// wherever it sits (alone, in a partial last vector, strided, transposed), bfloat16 through
+// the float function, the tensor ops using it, and GELU's and SiLU's gradients.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -24,7 +25,7 @@ namespace vm = cpu::vector_math;
 using vm::Fn;
 using vm::Isa;
 
-constexpr Fn kFns[] = {Fn::Exp, Fn::Log, Fn::Tanh, Fn::Sigmoid, Fn::Gelu};
+constexpr Fn kFns[] = {Fn::Exp, Fn::Log, Fn::Tanh, Fn::Sigmoid, Fn::Gelu, Fn::Silu};
 
 const char* name_of(Fn fn) {
   switch (fn) {
@@ -33,6 +34,7 @@ const char* name_of(Fn fn) {
     case Fn::Tanh: return "tanh";
     case Fn::Sigmoid: return "sigmoid";
     case Fn::Gelu: return "gelu";
+    case Fn::Silu: return "silu";
   }
   return "?";
 }
@@ -44,6 +46,7 @@ Tensor op_on(Fn fn, const Tensor& t) {
     case Fn::Tanh: return t.tanh();
     case Fn::Sigmoid: return t.sigmoid();
     case Fn::Gelu: return nn::functional::gelu(t);
+    case Fn::Silu: return nn::functional::silu(t);
   }
   return t;
 }
@@ -96,6 +99,7 @@ long double exact(Fn fn, long double x) {
     case Fn::Tanh: return std::tanh(x);
     case Fn::Sigmoid: return 1.0L / (1.0L + std::exp(-x));
     case Fn::Gelu: return x * 0.5L * (1.0L + std::erf(x * 0.70710678118654752440L));
+    case Fn::Silu: return x / (1.0L + std::exp(-x));
   }
   return x;
 }
@@ -107,7 +111,7 @@ void expect_close_to_exact(Fn fn) {
   std::vector<T> vec(in.size()), ref(in.size());
   vm::apply_with(Isa::Avx2, fn, in.data(), vec.data(), static_cast<int64_t>(in.size()));
   for (size_t i = 0; i < in.size(); ++i) ref[i] = static_cast<T>(exact(fn, in[i]));
-  const int64_t allowed = fn == Fn::Sigmoid ? 2 : 1;
+  const int64_t allowed = fn == Fn::Sigmoid || fn == Fn::Silu ? 2 : 1;
   int64_t worst = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     if (std::isnan(ref[i])) {
@@ -122,8 +126,11 @@ void expect_close_to_exact(Fn fn) {
     }
     // GELU is computed as PyTorch's, x / 2 * (1 + erf(x / sqrt 2)): for x below about -1,
     // 1 + erf cancels and the result is only within |x| ulps of 1 (of T) of the exact one.
-    // Any erf within an ulp gives that; past it is a wrong erf.
-    if (fn == Fn::Gelu && std::abs(vec[i] - ref[i]) <= std::abs(in[i]) * std::numeric_limits<T>::epsilon()) continue;
+    // Any erf within an ulp gives that; past it is a wrong erf. SiLU's x / (1 + exp(-x)), as
+    // PyTorch's, gives -0 where exp(-x) overflows (float32 x below about -88.7): as far off.
+    if ((fn == Fn::Gelu || fn == Fn::Silu) &&
+        std::abs(vec[i] - ref[i]) <= std::abs(in[i]) * std::numeric_limits<T>::epsilon())
+      continue;
     const int64_t d = ulps_between(vec[i], ref[i]);
     EXPECT_LE(d, allowed) << "x = " << in[i] << ": " << vec[i] << " vs " << ref[i];
     worst = std::max(worst, d);
@@ -252,35 +259,43 @@ TEST(VectorMath, BFloat16IsTheFloatFunctionRoundedOnce) {
   }
 }
 
-// GELU's gradient g (Phi(x) + x phi(x)): AVX2 near the exact value (Phi + x phi cancels for
-// x below about -1, as in any implementation of this formula: there, within |x| ulps of 1),
-// the same bits for a pair at every position and length, the functor's bits on the scalar
-// path, and the backward of nn::functional::gelu giving vector_math's bits in any layout.
-TEST(VectorMath, GeluGradientIsTheFormulaOnSleefsErfAndExp) {
+// The exact derivative term g * A'(x) of GELU (Phi(x) + x phi(x)) and SiLU (s (1 + x (1 - s))).
+long double exact_grad(Fn fn, long double g, long double x) {
+  if (fn == Fn::Gelu)
+    return g * (0.5L * (1.0L + std::erf(x * 0.70710678118654752440L)) + x * 0.39894228040143267794L * std::exp(-0.5L * x * x));
+  const long double s = 1.0L / (1.0L + std::exp(-x));
+  return g * s * (1.0L + x * (1.0L - s));
+}
+
+Tensor activation_of(Fn fn, const Tensor& x) { return fn == Fn::Gelu ? nn::functional::gelu(x) : nn::functional::silu(x); }
+
+// GELU's and SiLU's gradients: AVX2 near the exact value (both formulas cancel for some
+// negative x, as in any implementation of them: there, within |x| ulps of 1), the same bits
+// for a pair at every position and length, the functor's bits on the scalar path, and the
+// backward of nn::functional::gelu / silu giving vector_math's bits in any layout and, for
+// bfloat16, the float function's rounded once.
+void expect_vector_gradient(Fn fn, const auto& functor) {
+  SCOPED_TRACE(name_of(fn));
   const std::vector<double> x = probe_values<double>();
   std::vector<double> g(x.size());
   for (size_t i = 0; i < g.size(); ++i) g[i] = 0.5 + static_cast<double>(i % 7) * 0.25;
   std::vector<double> scalar(x.size());
-  vm::gelu_grad_with(Isa::Scalar, g.data(), x.data(), scalar.data(), static_cast<int64_t>(x.size()));
+  vm::grad_with(Isa::Scalar, fn, g.data(), x.data(), scalar.data(), static_cast<int64_t>(x.size()));
   for (size_t i = 0; i < x.size(); ++i) {
-    const double want = functors::Gelu{}.grad(g[i], x[i]);
+    const double want = functor.grad(g[i], x[i]);
     ASSERT_TRUE(std::bit_cast<uint64_t>(scalar[i]) == std::bit_cast<uint64_t>(want) ||
                 (std::isnan(scalar[i]) && std::isnan(want)))
         << "x = " << x[i];
   }
-  if (!vm::isa_available(Isa::Avx2)) GTEST_SKIP() << "this build or CPU has no SLEEF AVX2 path (scalar only)";
+  if (!vm::isa_available(Isa::Avx2)) return;  // the scalar path only: the rest compares it to itself
   const auto check = [&](auto zero) {
     using T = decltype(zero);
     SCOPED_TRACE(sizeof(T) == 4 ? "float32" : "float64");
     const std::vector<T> xs(x.begin(), x.end()), gs(g.begin(), g.end());
     std::vector<T> all(xs.size());
-    vm::gelu_grad_with(Isa::Avx2, gs.data(), xs.data(), all.data(), static_cast<int64_t>(xs.size()));
+    vm::grad_with(Isa::Avx2, fn, gs.data(), xs.data(), all.data(), static_cast<int64_t>(xs.size()));
     for (size_t i = 0; i < xs.size(); ++i) {
-      const long double xl = xs[i];
-      const long double exact = static_cast<long double>(gs[i]) *
-                                (0.5L * (1.0L + std::erf(xl * 0.70710678118654752440L)) +
-                                 xl * 0.39894228040143267794L * std::exp(-0.5L * xl * xl));
-      const T want = static_cast<T>(exact);
+      const T want = static_cast<T>(exact_grad(fn, gs[i], xs[i]));
       if (std::isnan(want)) {
         EXPECT_TRUE(std::isnan(all[i])) << "x = " << xs[i];
         continue;
@@ -290,7 +305,7 @@ TEST(VectorMath, GeluGradientIsTheFormulaOnSleefsErfAndExp) {
       EXPECT_LE(std::abs(all[i] - want), allowed) << "x = " << xs[i] << ": " << all[i] << " vs " << want;
       if (i < 40) {  // alone and as the last of a partial vector
         T alone = 0;
-        vm::gelu_grad_with(Isa::Avx2, &gs[i], &xs[i], &alone, 1);
+        vm::grad_with(Isa::Avx2, fn, &gs[i], &xs[i], &alone, 1);
         EXPECT_EQ(alone, all[i]) << "x = " << xs[i];
       }
     }
@@ -306,28 +321,33 @@ TEST(VectorMath, GeluGradientIsTheFormulaOnSleefsErfAndExp) {
     if (dtype == kFloat32) {
       const std::vector<float> xv = input.to_vector<float>(), gv = upstream.to_vector<float>();
       std::vector<float> out(xv.size());
-      vm::gelu_grad(gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
+      vm::grad(fn, gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
       want.assign(out.begin(), out.end());
     } else {
       const std::vector<double> xv = input.to_vector<double>(), gv = upstream.to_vector<double>();
-      vm::gelu_grad(gv.data(), xv.data(), want.data(), static_cast<int64_t>(want.size()));
+      vm::grad(fn, gv.data(), xv.data(), want.data(), static_cast<int64_t>(want.size()));
     }
     if (dtype == kFloat32) {  // bfloat16: the float function on the widened pair, rounded once
       const Tensor x16 = input.to(kBFloat16).requires_grad_(), g16 = upstream.to(kBFloat16);
-      nn::functional::gelu(x16).backward(g16);
+      activation_of(fn, x16).backward(g16);
       const std::vector<float> xv = x16.detach().to(kFloat32).to_vector<float>(), gv = g16.to(kFloat32).to_vector<float>();
       std::vector<float> out(xv.size());
-      vm::gelu_grad(gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
+      vm::grad(fn, gv.data(), xv.data(), out.data(), static_cast<int64_t>(out.size()));
       EXPECT_TRUE(equal(x16.grad(), tensor(out, {9, 13}).to(kBFloat16)));
     }
     for (bool transposed : {false, true}) {
       const Tensor leaf_x = (transposed ? input.t().contiguous().t() : input.clone()).requires_grad_();
-      nn::functional::gelu(leaf_x).backward(transposed ? upstream.t().contiguous().t() : upstream);
+      activation_of(fn, leaf_x).backward(transposed ? upstream.t().contiguous().t() : upstream);
       const std::vector<double> got = leaf_x.grad().to_vector<double>();
       for (size_t i = 0; i < got.size(); ++i)
         ASSERT_EQ(std::bit_cast<uint64_t>(got[i]), std::bit_cast<uint64_t>(want[i])) << "element " << i;
     }
   }
+}
+
+TEST(VectorMath, GeluAndSiluGradientsAreTheFormulasOnSleefsFunctions) {
+  expect_vector_gradient(Fn::Gelu, functors::Gelu{});
+  expect_vector_gradient(Fn::Silu, functors::Silu{});
 }
 
 // The fallback (no SLEEF or no AVX2) is the scalar functors, which CUDA runs too.
@@ -350,6 +370,7 @@ TEST(VectorMath, TheScalarPathIsTheFunctorsBitForBit) {
   expect_functor(Fn::Tanh, functors::Tanh{});
   expect_functor(Fn::Sigmoid, functors::Sigmoid{});
   expect_functor(Fn::Gelu, functors::Gelu{});
+  expect_functor(Fn::Silu, functors::Silu{});
 }
 
 }  // namespace
