@@ -1,5 +1,6 @@
 // sort's and topk's order as unsigned integer keys, shared by the CPU kernel (core/cpu/sort.cpp,
-// which compares them) and the CUDA one (cuda/sort.cu, which radix-sorts them with cub):
+// which radix-sorts long rows by them and compares them otherwise) and the CUDA one
+// (cuda/sort.cu, which radix-sorts them with cub):
 // one key function, so both devices order every value, NaN and ±0 included, alike.
 #pragma once
 #include <cstdint>

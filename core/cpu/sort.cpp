@@ -31,7 +31,7 @@ struct Ranked {
 constexpr int64_t kRadixSortMin = 256;
 
 // A stable least-significant-byte-first radix sort of ranked pairs by key, skipping the
-// bytes on which every key agrees (small integers sort in a pass or two). The pairs come in
+// bytes on which every key agrees (small non-negative integers sort in a pass or two). The pairs come in
 // position order and each pass is stable, so ties keep their position order.
 template <typename Key>
 void radix_sort(std::vector<Ranked<Key>>& ranked, std::vector<Ranked<Key>>& scratch) {

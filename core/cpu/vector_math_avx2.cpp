@@ -85,8 +85,8 @@ void run(const Op& op, const typename L::T* in, typename L::T* out, int64_t n) {
   int64_t i = 0;
   for (; i + L::kLanes <= n; i += L::kLanes) L::store(out + i, op(L::load(in + i)));
   if (i == n) return;
-  // The last partial vector, padded with zeros (exp, tanh and sigmoid of 0 raise nothing;
-  // log's -inf in the unused lanes is discarded).
+  // The last partial vector, padded with zeros (exp, tanh, sigmoid, GELU and SiLU of 0
+  // raise nothing; log's -inf in the unused lanes is discarded).
   typename L::T buffer[L::kLanes] = {};
   for (int64_t k = i; k < n; ++k) buffer[k - i] = in[k];
   L::store(buffer, op(L::load(buffer)));

@@ -2,7 +2,9 @@
 // unique_consecutive against PyTorch 1.13's values; NaN, empty and non-contiguous
 // inputs; errors; the shared binary search (core/sorted_position.h) on its own.
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -66,6 +68,24 @@ TEST(Counting, TruePositionsAtEveryBlockEdgeAndDensity) {
   EXPECT_EQ(native::true_positions(square.t()).to_vector<int64_t>(), (Longs{0, 1, 4}));  // [[1, 1], [0, 0], [1, 0]]
   EXPECT_EQ(native::true_positions(square.narrow(1, 0, 1).expand({2, 4})).to_vector<int64_t>(),
             (Longs{0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+// unique of a long input (its sort takes the radix path): the distinct values in order,
+// each value's run as inverse, and the counts, against a std::map.
+TEST(Counting, UniqueOfALongInputAsAMap) {
+  std::mt19937 rng(5);
+  std::vector<int64_t> values(5000);
+  for (int64_t& v : values) v = static_cast<int64_t>(rng() % 97) - 40;
+  std::map<int64_t, int64_t> counted;
+  for (int64_t v : values) ++counted[v];
+  Longs want_values, want_counts, want_inverse;
+  for (const auto& [v, c] : counted) want_values.push_back(v), want_counts.push_back(c);
+  for (int64_t v : values)
+    want_inverse.push_back(std::distance(counted.begin(), counted.find(v)));
+  auto [unique_values, inverse, counts] = unique(longs(values, {5000}), true, true, true);
+  EXPECT_EQ(unique_values.to_vector<int64_t>(), want_values);
+  EXPECT_EQ(inverse.to_vector<int64_t>(), want_inverse);
+  EXPECT_EQ(counts.to_vector<int64_t>(), want_counts);
 }
 
 TEST(Counting, BincountAsPyTorch) {

@@ -244,6 +244,11 @@ TEST(Sort, LongRowsSortAsAStableSortOfTheirValues) {
           }
         }
       }
+      for (int64_t k : {int64_t{10}, n / 2}) {  // topk (a partial sort): the sort's first k; bool has none, as PyTorch
+        if (type == kBool) break;
+        EXPECT_TRUE(equal(std::get<1>(x.topk(k, 1, true)), std::get<1>(sort(x, 1, true)).narrow(1, 0, k))) << k;
+        EXPECT_TRUE(equal(std::get<1>(x.topk(k, 1, false)), std::get<1>(sort(x, 1, false)).narrow(1, 0, k))) << k;
+      }
     }
   }
 }
