@@ -5,7 +5,6 @@
 // broadcast, are plain loops.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -14,6 +13,7 @@
 #include <utility>
 
 #include "core/cpu/kernels.h"
+#include "core/cpu/select_bits.h"
 #include "core/cpu/strided_loop.h"
 #include "core/cpu/vector_math.h"
 #include "core/elementwise_dispatch.h"
@@ -33,22 +33,6 @@ T* storage_base(const Tensor& t) {
 // A Tensor parameter per input type (for the parameter pack of apply).
 template <typename In>
 using TensorFor = const Tensor&;
-
-// cond ? a : b on the bits, without a branch: where's conditions are data (a ReLU
-// mask is close to random), so a branch would be mispredicted half of the time.
-template <typename T>
-using SelectBits = std::conditional_t<
-    sizeof(T) == 1, uint8_t,
-    std::conditional_t<sizeof(T) == 2, uint16_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
-template <typename T>
-inline constexpr bool kSelectsBits =
-    std::is_trivially_copyable_v<T> && (sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
-template <typename T>
-T select_bits(bool cond, T a, T b) {
-  using Bits = SelectBits<T>;
-  const Bits mask = static_cast<Bits>(Bits(0) - static_cast<Bits>(cond));
-  return std::bit_cast<T>(static_cast<Bits>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask)));
-}
 
 // n elements of contiguous operands: the loop the compiler vectorises.
 template <typename F, typename Out, typename... In>

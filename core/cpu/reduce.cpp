@@ -4,7 +4,6 @@
 // folded into a buffer of neighbouring outputs (column mode), whichever reads memory in order.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +13,7 @@
 #include <type_traits>
 
 #include "core/cpu/kernels.h"
+#include "core/cpu/select_bits.h"
 #include "core/cpu/vector_math.h"
 #include "core/reduce_functors.h"
 #include "core/reduce_layout.h"
@@ -52,20 +52,6 @@ template <typename T>
 constexpr T highest_value() {
   if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
   else return std::numeric_limits<T>::max();
-}
-
-// take ? x : otherwise, as a bit select for floating types: a branch mispredicts half the
-// time on random data, which dominated max / min over short rows. (Loops the compiler
-// vectorises keep the plain ?:, which it vectorises and this would stop.)
-template <typename T>
-T select_without_branch(bool take, T x, T otherwise) {
-  if constexpr (std::is_floating_point_v<T>) {
-    using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
-    const Bits mask = Bits{0} - static_cast<Bits>(take);
-    return std::bit_cast<T>((std::bit_cast<Bits>(x) & mask) | (std::bit_cast<Bits>(otherwise) & ~mask));
-  } else {
-    return take ? x : otherwise;
-  }
 }
 
 // ---------------------------------------------------------------- reducers
@@ -257,7 +243,7 @@ typename R::Acc fold_run(const R& r, typename R::Acc acc, const T* p, int64_t n,
     }
   }
   if constexpr (requires { requires R::kExtremeOfFloats; }) {  // short or strided runs of max / min
-    for (int64_t i = 0; i < n; ++i) acc = select_without_branch(R::takes(acc, p[i * stride]), p[i * stride], acc);
+    for (int64_t i = 0; i < n; ++i) acc = select_bits(R::takes(acc, p[i * stride]), p[i * stride], acc);
     return acc;
   }
   if (stride == 1) {
