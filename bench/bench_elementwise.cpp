@@ -1,7 +1,7 @@
 // Elementwise ops through the whole API: a 1-element `a + 1.0` and 1<<20-element
 // float32 work: add (contiguous, broadcast row, transposed), exp, log, tanh, sigmoid, GELU
-// (and its backward) and a float32 -> float64 conversion (1-element `a + b`: bench_ops).
-// Twin: bench/libtorch_elementwise.cpp.
+// (and its backward), a float32 -> float64 conversion and floor division (float32 and
+// int64). 1-element `a + b`: bench_ops. Twin: bench/libtorch_elementwise.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -78,6 +78,19 @@ void BM_ember_gelu_forward_backward_1M(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 20 * kLarge);
 }
 
+// Python's // of 1M float32 and of 1M int64 values (torch.floor_divide).
+void BM_ember_floor_divide_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor a = ember::randn({kLarge}) * 100.0, b = ember::randn({kLarge});
+  time_op(state, 12 * kLarge, [&] { return ember::floor_divide(a, b); });
+}
+
+void BM_ember_floor_divide_int64_1M(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor i = ember::randint(-1000, 1000, {kLarge}), j = ember::randint(1, 30, {kLarge});
+  time_op(state, 24 * kLarge, [&] { return ember::floor_divide(i, j); });
+}
+
 void BM_ember_to_float64_1M(benchmark::State& state) {
   const ember::Tensor a = ember::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(ember::kFloat64); });
@@ -96,4 +109,6 @@ BENCHMARK(BM_ember_sigmoid_1M);
 BENCHMARK(BM_ember_gelu_1M);
 BENCHMARK(BM_ember_gelu_forward_backward_1M);
 BENCHMARK(BM_ember_to_float64_1M);
+BENCHMARK(BM_ember_floor_divide_1M);
+BENCHMARK(BM_ember_floor_divide_int64_1M);
 BENCHMARK_MAIN();

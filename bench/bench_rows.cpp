@@ -1,7 +1,7 @@
 // Row-wise ops through the whole API: softmax, log_softmax and cross_entropy over the
 // rows of a [1024, 1024] float32 matrix and the small CNN's [256, 10] logits, and sum
 // over each dim of [1024, 1024]; sum, max, amax and argmax over short rows; sort and
-// unique. Twin: bench/libtorch_rows.cpp.
+// unique; cummax and logcumsumexp along rows. Twin: bench/libtorch_rows.cpp.
 #include <benchmark/benchmark.h>
 
 #include <tuple>
@@ -112,6 +112,19 @@ void BM_ember_unique_1M(benchmark::State& state) {
   time_op(state, x, [&] { return std::get<0>(ember::unique(x)); });
 }
 
+// Scans along the rows of [1024, 1024] float32: cummax (values and indices) and logcumsumexp.
+void BM_ember_cummax_rows_1024x1024(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({kSide, kSide});
+  time_op(state, x, [&] { return std::get<1>(x.cummax(1)); });
+}
+
+void BM_ember_logcumsumexp_rows_1024x1024(benchmark::State& state) {
+  ember::manual_seed(0);
+  const ember::Tensor x = ember::randn({kSide, kSide});
+  time_op(state, x, [&] { return x.logcumsumexp(1); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_ember_softmax_1024x1024);
@@ -127,4 +140,6 @@ BENCHMARK(BM_ember_argmax_rows_4096x64);
 BENCHMARK(BM_ember_sort_rows_1024x1024);
 BENCHMARK(BM_ember_sort_1M);
 BENCHMARK(BM_ember_unique_1M);
+BENCHMARK(BM_ember_cummax_rows_1024x1024);
+BENCHMARK(BM_ember_logcumsumexp_rows_1024x1024);
 BENCHMARK_MAIN();

@@ -75,6 +75,19 @@ void BM_libtorch_gelu_forward_backward_1M(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * 20 * kLarge);
 }
 
+// Python's // of 1M float32 and of 1M int64 values (torch.floor_divide).
+void BM_libtorch_floor_divide_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor a = torch::randn({kLarge}) * 100.0, b = torch::randn({kLarge});
+  time_op(state, 12 * kLarge, [&] { return torch::floor_divide(a, b); });
+}
+
+void BM_libtorch_floor_divide_int64_1M(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor i = torch::randint(-1000, 1000, {kLarge}), j = torch::randint(1, 30, {kLarge});
+  time_op(state, 24 * kLarge, [&] { return torch::floor_divide(i, j); });
+}
+
 void BM_libtorch_to_float64_1M(benchmark::State& state) {
   const torch::Tensor a = torch::ones({kLarge});
   time_op(state, 12 * kLarge, [&] { return a.to(torch::kFloat64); });
@@ -93,4 +106,6 @@ BENCHMARK(BM_libtorch_sigmoid_1M);
 BENCHMARK(BM_libtorch_gelu_1M);
 BENCHMARK(BM_libtorch_gelu_forward_backward_1M);
 BENCHMARK(BM_libtorch_to_float64_1M);
+BENCHMARK(BM_libtorch_floor_divide_1M);
+BENCHMARK(BM_libtorch_floor_divide_int64_1M);
 BENCHMARK_MAIN();

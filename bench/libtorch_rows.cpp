@@ -109,6 +109,19 @@ void BM_libtorch_unique_1M(benchmark::State& state) {
   time_op(state, x, [&] { return std::get<0>(torch::_unique2(x, true, false, false)); });
 }
 
+// Scans along the rows of [1024, 1024] float32: cummax (values and indices) and logcumsumexp.
+void BM_libtorch_cummax_rows_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return std::get<1>(x.cummax(1)); });
+}
+
+void BM_libtorch_logcumsumexp_rows_1024x1024(benchmark::State& state) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({kSide, kSide});
+  time_op(state, x, [&] { return x.logcumsumexp(1); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_libtorch_softmax_1024x1024);
@@ -124,4 +137,6 @@ BENCHMARK(BM_libtorch_argmax_rows_4096x64);
 BENCHMARK(BM_libtorch_sort_rows_1024x1024);
 BENCHMARK(BM_libtorch_sort_1M);
 BENCHMARK(BM_libtorch_unique_1M);
+BENCHMARK(BM_libtorch_cummax_rows_1024x1024);
+BENCHMARK(BM_libtorch_logcumsumexp_rows_1024x1024);
 BENCHMARK_MAIN();

@@ -20,6 +20,7 @@ const DeviceOps& cpu_ops() {
       .var_mean = cpu::var_mean,
       .scan = cpu::scan,
       .cumprod_backward = cpu::cumprod_backward,
+      .cumulative_extreme = cpu::cumulative_extreme,
       .gemm = cpu::gemm,
       .triangle = cpu::triangle,
       .copy = cpu::copy,

@@ -106,6 +106,11 @@ struct DeviceOps {
   // sum_{k >= i} grad[k] prod_{j <= k, j != i} x[j], exact where x has zeros (no division);
   // x, grad, grad_in one floating dtype and shape, any layouts.
   void (*cumprod_backward)(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
+  // cummax (ArgMax) / cummin (ArgMin) of `in` along dim: values (in's dtype, not bfloat16)
+  // and kInt64 indices of in's shape; functors::CumulativeExtreme decides each step (a tie
+  // or a NaN takes the later index). Any layouts.
+  void (*cumulative_extreme)(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values,
+                             const Tensor& indices);
   // out[b] = alpha * a[b] @ bm[b] + beta * out[b] for 3-D [B,n,k] x [B,k,m] -> [B,n,m]
   // (float types; a and bm any strides; out any strides on the CPU, contiguous on CUDA).
   void (*gemm)(const Tensor& a, const Tensor& bm, const Tensor& out, const GemmScale& scale);

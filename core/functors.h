@@ -447,6 +447,12 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::Remainder:
       if constexpr (!std::is_same_v<T, bool>) return fn(Remainder{});
       break;
+    case BinaryOp::DivFloor:
+      if constexpr (!std::is_same_v<T, bool>) return fn(DivFloor{});
+      break;
+    case BinaryOp::DivTrunc:
+      if constexpr (!std::is_same_v<T, bool>) return fn(DivTrunc{});
+      break;
     case BinaryOp::Hypot:
       if constexpr (std::is_floating_point_v<T>) return fn(Hypot{});
       break;

@@ -2,7 +2,7 @@
 // loops and the CUDA kernels (core/functors.h maps UnaryOp/BinaryOp to them): trig and
 // hyperbolic functions and their inverses, log1p/expm1/log2/log10/exp2, rsqrt, reciprocal,
 // erf/erfc/erfinv, lgamma/digamma/trigamma (core/special_functors.h), sign, the four
-// roundings, atan2, fmod, remainder, hypot, copysign and logaddexp(2), each with
+// roundings, atan2, fmod, remainder, div's rounding modes, hypot, copysign and logaddexp(2), each with
 // PyTorch's values at the edges.
 #pragma once
 #include <cmath>
@@ -141,6 +141,51 @@ struct Remainder {
     else r = int_remainder(a, b);
     if constexpr (std::is_unsigned_v<T>) return r;
     else return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
+  }
+};
+
+// a / b truncated toward zero for integers, b != 0 (the op layer checks): x / -1 is the
+// negation wrapped, without the overflow (and trap) of INT_MIN / -1.
+template <typename T>
+EMBER_HD_INLINE T int_quotient(T a, T b) {
+  if constexpr (std::is_signed_v<T>) {
+    if (b == T(-1)) return static_cast<T>(std::make_unsigned_t<T>(0) - static_cast<std::make_unsigned_t<T>>(a));
+  }
+  return static_cast<T>(a / b);
+}
+// torch.div(..., rounding_mode="trunc"): the quotient rounded toward zero.
+struct DivTrunc {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(trunc)(a / b);
+    else return int_quotient(a, b);
+  }
+};
+// torch.div(..., rounding_mode="floor"), Python's //. Integers: the truncated quotient, one
+// less when the division was inexact and the signs differ. Floats: (a - fmod(a, b)) / b is
+// a whole number up to one rounding, stepped down when the remainder's sign is not b's
+// (the floored remainder's rule, as Remainder), then snapped to the nearest whole number;
+// a zero quotient takes the sign of a / b, and b == 0 gives a / b (inf or NaN). So
+// 1 // 0.1 is 9, where floor(1 / 0.1) would be 10.
+struct DivFloor {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (b == T(0)) return a / b;
+      const T rem = EMBER_MATH(fmod)(a, b);
+      T quotient = (a - rem) / b;
+      if (rem != T(0) && ((b < T(0)) != (rem < T(0)))) quotient -= T(1);
+      if (quotient == T(0)) return EMBER_MATH(copysign)(T(0), a / b);
+      T whole = EMBER_MATH(floor)(quotient);
+      if (quotient - whole > T(0.5)) whole += T(1);
+      return whole;
+    } else {
+      const T q = int_quotient(a, b);
+      if constexpr (std::is_signed_v<T>) {
+        if (b != T(-1) && a % b != T(0) && ((a < T(0)) != (b < T(0)))) return static_cast<T>(q - T(1));
+      }
+      return q;
+    }
   }
 };
 

@@ -12,6 +12,7 @@
 #pragma once
 #include <initializer_list>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -34,6 +35,13 @@ Tensor mul(const Tensor& a, const Scalar& b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give float32
 Tensor div(const Tensor& a, const Scalar& b);
 Tensor rdiv(const Tensor& a, const Scalar& b);  // b / a
+// The quotient rounded (torch.div's rounding_mode: "trunc" or "floor"; core/ops/math.cpp):
+// integers stay integers, promoted like sub; bool refused; an integer divisor of 0 is
+// ZeroDivisionError. div_rounded_ writes into self.
+Tensor div_rounded(const Tensor& a, const Tensor& b, std::string_view rounding_mode);
+Tensor div_rounded(const Tensor& a, const Scalar& b, std::string_view rounding_mode);
+void div_rounded_(const Tensor& self, const Tensor& other, std::string_view rounding_mode);
+void div_rounded_(const Tensor& self, const Scalar& other, std::string_view rounding_mode);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
@@ -177,6 +185,8 @@ Tensor cumsum(const Tensor& a, int64_t dim);
 Tensor cumprod(const Tensor& a, int64_t dim);
 // grad * d cumprod / d x along dim (of the reverse cumprod when reverse), exact at zeros.
 Tensor cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse);
+// cummax (ArgMax) / cummin (ArgMin) along dim: values and int64 indices (core/ops/scan.cpp).
+std::tuple<Tensor, Tensor> cumulative_extreme(ArgReduceOp op, const Tensor& a, int64_t dim);
 // all/any (core/ops/logical.cpp): whether no element (some element) is zero, by eq/ne and sum
 Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);

@@ -20,12 +20,13 @@ enum class UnaryOp : uint8_t {
 };
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Atan2, Fmod, Remainder,
+  DivFloor, DivTrunc,  // torch.div's rounding modes: integers stay integers
   Hypot, Copysign, LogAddExp, LogAddExp2,  // floating: integers compute in float32, as Div and Atan2
   Eq, Ne, Lt, Le, Gt, Ge  // comparisons last (is_comparison)
 };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
-// Inclusive scans along one dim (cumsum, cumprod).
-enum class ScanOp : uint8_t { Sum, Prod };
+// Inclusive scans along one dim (cumsum, cumprod, logcumsumexp: floating only).
+enum class ScanOp : uint8_t { Sum, Prod, LogSumExp };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
 
 constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
@@ -52,7 +53,7 @@ constexpr const char* op_name(UnaryOp op) {
 constexpr const char* op_name(BinaryOp op) {
   constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
                                     "leaky_relu_grad", "atan2", "fmod", "remainder",
-                                    "hypot", "copysign", "logaddexp", "logaddexp2",
+                                    "div_floor", "div_trunc", "hypot", "copysign", "logaddexp", "logaddexp2",
                                     "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/composite_ops.h"
 #include "core/sampling.h"
 #include "core/special_ops.h"
 #include "core/statistics_ops.h"
@@ -29,6 +30,19 @@ Tensor mul(const Tensor& a, const Scalar& b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give float32
 Tensor div(const Tensor& a, const Scalar& b);
 Tensor rdiv(const Tensor& a, const Scalar& b);  // b / a
+// torch.div's rounding_mode: nullopt is true division; "trunc" rounds the quotient toward
+// zero, "floor" down (Python's //: for floats, PyTorch's fmod-based quotient, so a result
+// is exact where a / b rounds across an integer). Integers stay integers, promoted like
+// sub; bool is refused; an integer divisor of 0 is ZeroDivisionError, INT_MIN // -1 wraps.
+// bfloat16 computes in float32 and rounds once (PyTorch rounds each step to bfloat16).
+// The rounded quotient's gradient is zero, as PyTorch's (DivBackward).
+// floor_divide is "floor"; true_divide is div.
+Tensor div(const Tensor& a, const Tensor& b, std::optional<std::string_view> rounding_mode);
+Tensor div(const Tensor& a, const Scalar& b, std::optional<std::string_view> rounding_mode);
+Tensor floor_divide(const Tensor& a, const Tensor& b);
+Tensor floor_divide(const Tensor& a, const Scalar& b);
+Tensor true_divide(const Tensor& a, const Tensor& b);
+Tensor true_divide(const Tensor& a, const Scalar& b);
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
@@ -119,6 +133,20 @@ Tensor amax(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor amin(const Tensor& a, const Dims& dims, bool keepdim = false);
 Tensor argmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 Tensor argmin(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+// torch.nansum / nanmean: NaNs counted as zero (nansum) or left out (nanmean: the sum of
+// the others over their count; an all-NaN slice gives NaN). Integers: nansum is sum, nanmean
+// refuses them as PyTorch. Differentiable; a NaN's gradient is zero (PyTorch's nanmean gives
+// an all-NaN slice's elements NaN).
+Tensor nansum(const Tensor& a, const Dims& dims = {}, bool keepdim = false);
+Tensor nanmean(const Tensor& a, const Dims& dims = {}, bool keepdim = false);
+template <DimIndex I> Tensor nansum(const Tensor& a, I dim, bool keepdim = false) {
+  return nansum(a, Dims{static_cast<int64_t>(dim)}, keepdim);
+}
+template <DimIndex I> Tensor nanmean(const Tensor& a, I dim, bool keepdim = false) {
+  return nanmean(a, Dims{static_cast<int64_t>(dim)}, keepdim);
+}
+// torch.aminmax: (amin, amax) over dim (nullopt: all); an empty reduction is an error.
+std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 // one dim (DimIndex, core/tensor.h): sum(a, 1) is sum(a, {1})
 template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim = false) { return a.sum(dim, keepdim); }
 template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim = false) { return a.mean(dim, keepdim); }
@@ -164,6 +192,14 @@ template <DimIndex I> Tensor logsumexp(const Tensor& a, I dim, bool keepdim = fa
 // inclusive scans along dim; integers and bool give int64 (autograd/functions/scan.cpp)
 Tensor cumsum(const Tensor& a, int64_t dim);
 Tensor cumprod(const Tensor& a, int64_t dim);
+// torch.logcumsumexp: log of the cumulative sum of exp along dim, accumulated in double as
+// log-add-exp steps (no overflow); floating inputs only. Differentiable (a stable form).
+Tensor logcumsumexp(const Tensor& a, int64_t dim);
+// torch.cummax / cummin: (values, int64 indices) of the running max (min) along dim. A tie
+// takes the later index and a NaN sticks (its index the latest NaN's), as PyTorch's. Any
+// dtype; the gradient goes to the indices (scatter-added).
+std::tuple<Tensor, Tensor> cummax(const Tensor& a, int64_t dim);
+std::tuple<Tensor, Tensor> cummin(const Tensor& a, int64_t dim);
 // whether every (any) element is nonzero: kBool (kUInt8 for uint8), as torch.all / torch.any
 Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
@@ -291,6 +327,16 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor flip(const Tensor& a, const std::vector<int64_t>& dims);
 Tensor roll(const Tensor& a, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {});
 Tensor tile(const Tensor& a, const std::vector<int64_t>& dims);
+
+// torch.isclose: kBool, broadcasting, |a - b| <= atol + rtol * |b| elementwise; equal
+// infinities are close, NaNs only with equal_nan; a and b of one dtype. With rtol and atol
+// 0 every dtype compares exactly; integers and bool with a tolerance in float32 (PyTorch's
+// default dtype).
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+// torch.isin: kBool of elements' shape, whether each element equals some test element
+// (invert: the negation); a sort and a binary search, on any device. NaN is in nothing.
+Tensor isin(const Tensor& elements, const Tensor& test_elements, bool assume_unique = false, bool invert = false);
+Tensor isin(const Tensor& elements, const Scalar& test_element, bool assume_unique = false, bool invert = false);
 
 // true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);

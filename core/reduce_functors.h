@@ -1,6 +1,7 @@
 // Reduction and scan math shared by the CPU kernels (core/cpu/reduce.cpp, scan.cpp)
 // and the CUDA ones (cuda/reduce.cu, scan.cu), so the GPU's math is tested on the CPU:
-// Welford moments (var/std/var_mean), the scans' accumulator types and combine step.
+// Welford moments (var/std/var_mean), the scans' accumulator types and combine step, and
+// cummax/cummin's step.
 // No tensor headers here: this compiles under nvcc.
 #pragma once
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <type_traits>
 
 #include "core/macros.h"
+#include "core/math_functors.h"
 #include "core/op_kinds.h"
 
 namespace ember::functors {
@@ -69,7 +71,8 @@ using ScanAcc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>
 
 template <ScanOp Op, typename Acc>
 EMBER_HD_INLINE Acc scan_identity() {
-  return Op == ScanOp::Sum ? Acc(0) : Acc(1);
+  if constexpr (Op == ScanOp::LogSumExp) return -std::numeric_limits<Acc>::infinity();
+  else return Op == ScanOp::Sum ? Acc(0) : Acc(1);
 }
 
 template <ScanOp Op, typename Acc>
@@ -77,10 +80,53 @@ EMBER_HD_INLINE Acc scan_combine(Acc a, Acc b) {
   if constexpr (Op == ScanOp::Sum) {
     if constexpr (std::is_integral_v<Acc>) return static_cast<Acc>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
     else return a + b;
-  } else {
+  } else if constexpr (Op == ScanOp::Prod) {
     if constexpr (std::is_integral_v<Acc>) return static_cast<Acc>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
     else return a * b;
+  } else {  // LogSumExp, floating only
+    static_assert(std::is_floating_point_v<Acc>, "logcumsumexp scans floats");
+    return LogAddExp{}(a, b);
   }
 }
+
+// Whether the scan op has a kernel for T: logcumsumexp is for floating T only.
+template <ScanOp Op, typename T>
+inline constexpr bool scans_type = Op != ScanOp::LogSumExp || std::is_floating_point_v<T>;
+
+// cummax (ArgMax) / cummin (ArgMin), PyTorch's rule: x replaces the running extreme `best`
+// when x is NaN (so the index is the latest NaN's), never when best is NaN otherwise, and on
+// a tie (so the index is the latest of equal values).
+template <ArgReduceOp Op>
+struct CumulativeExtreme {
+  template <typename T>
+  EMBER_HD_INLINE static bool replaces(T x, T best) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x != x) return true;
+      if (best != best) return false;
+    }
+    if constexpr (Op == ArgReduceOp::ArgMax) return x >= best;
+    else return x <= best;
+  }
+};
+
+// cummax/cummin's running extreme as a (value, index) pair, for scans that combine pieces
+// (CUDA's block scan of long lines). combine(earlier, later) keeps the later pair when its
+// value replaces the earlier one's: the pair with the largest (is NaN, value) key, ties to
+// the later, which is associative, so a scan of pieces gives the loop's answer. Index -1 is
+// the empty pair, which every pair replaces.
+template <typename T>
+struct ExtremeAt {
+  T value;
+  int64_t index;
+};
+template <ArgReduceOp Op>
+struct CombineExtremes {
+  template <typename T>
+  EMBER_HD_INLINE ExtremeAt<T> operator()(const ExtremeAt<T>& earlier, const ExtremeAt<T>& later) const {
+    if (later.index < 0) return earlier;
+    if (earlier.index < 0) return later;
+    return CumulativeExtreme<Op>::replaces(later.value, earlier.value) ? later : earlier;
+  }
+};
 
 }  // namespace ember::functors

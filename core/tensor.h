@@ -158,6 +158,17 @@ class Tensor {
   Tensor roll(const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {}) const;
   Tensor tile(const std::vector<int64_t>& dims) const;
   Tensor repeat(const std::vector<int64_t>& repeats) const;
+  // core/composite_ops.h's shape utilities as methods
+  Tensor movedim(const std::vector<int64_t>& source, const std::vector<int64_t>& destination) const;
+  Tensor movedim(int64_t source, int64_t destination) const;
+  Tensor moveaxis(int64_t source, int64_t destination) const;
+  Tensor swapaxes(int64_t dim0, int64_t dim1) const;
+  Tensor swapdims(int64_t dim0, int64_t dim1) const;
+  Tensor ravel() const;
+  std::vector<Tensor> tensor_split(int64_t sections, int64_t dim = 0) const;
+  std::vector<Tensor> tensor_split(const std::vector<int64_t>& indices, int64_t dim = 0) const;
+  Tensor rot90(int64_t k = 1, const std::vector<int64_t>& dims = {0, 1}) const;
+  Tensor msort() const;
 
   // ---- elementwise and math, out of place and in place ----
 #include "core/tensor_elementwise_methods.h"  // a fragment of this class body
@@ -191,6 +202,14 @@ class Tensor {
   template <DimIndex I> Tensor logsumexp(I dim, bool keepdim = false) const { return logsumexp(one_dim(dim), keepdim); }
   Tensor cumsum(int64_t dim) const;
   Tensor cumprod(int64_t dim) const;
+  Tensor logcumsumexp(int64_t dim) const;
+  std::tuple<Tensor, Tensor> cummax(int64_t dim) const;  // values, indices
+  std::tuple<Tensor, Tensor> cummin(int64_t dim) const;
+  Tensor nansum(const Dims& dims = {}, bool keepdim = false) const;
+  Tensor nanmean(const Dims& dims = {}, bool keepdim = false) const;
+  template <DimIndex I> Tensor nansum(I dim, bool keepdim = false) const { return nansum(one_dim(dim), keepdim); }
+  template <DimIndex I> Tensor nanmean(I dim, bool keepdim = false) const { return nanmean(one_dim(dim), keepdim); }
+  std::tuple<Tensor, Tensor> aminmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor norm(double p = 2) const;  // linalg::vector_norm(*this, p) over every dim
   // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
   Tensor all() const;

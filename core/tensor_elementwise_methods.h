@@ -13,6 +13,12 @@ Tensor mul(const Tensor& other) const;
 Tensor mul(const Scalar& other) const;
 Tensor div(const Tensor& other) const;
 Tensor div(const Scalar& other) const;
+// rounding_mode "trunc" or "floor" (nullopt: true division), as torch.div's (core/ops.h)
+Tensor div(const Tensor& other, std::optional<std::string_view> rounding_mode) const;
+Tensor div(const Scalar& other, std::optional<std::string_view> rounding_mode) const;
+Tensor floor_divide(const Tensor& other) const;
+Tensor floor_divide(const Scalar& other) const;
+Tensor true_divide(const Tensor& other) const;
 Tensor square() const;  // pow(2): integers stay integral, bool gives int64
 // value where mask (kBool, broadcast with self) is true, else self; value converted to self's dtype
 Tensor masked_fill(const Tensor& mask, const Scalar& value) const;
@@ -72,6 +78,9 @@ Tensor isinf() const;
 Tensor isposinf() const;
 Tensor isneginf() const;
 Tensor isfinite() const;
+Tensor isclose(const Tensor& other, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false) const;
+Tensor isin(const Tensor& test_elements, bool assume_unique = false, bool invert = false) const;
+Tensor heaviside(const Tensor& values) const;
 Tensor nan_to_num(std::optional<double> nan = 0.0, std::optional<double> posinf = std::nullopt,
                   std::optional<double> neginf = std::nullopt) const;
 Tensor lerp(const Tensor& end, const Scalar& weight) const;
@@ -115,6 +124,10 @@ Tensor& mul_(const Tensor& other);
 Tensor& mul_(const Scalar& other);
 Tensor& div_(const Tensor& other);
 Tensor& div_(const Scalar& other);
+Tensor& div_(const Tensor& other, std::optional<std::string_view> rounding_mode);
+Tensor& div_(const Scalar& other, std::optional<std::string_view> rounding_mode);
+Tensor& floor_divide_(const Tensor& other);
+Tensor& floor_divide_(const Scalar& other);
 Tensor& neg_();
 Tensor& relu_();
 Tensor& clamp_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);

@@ -51,6 +51,7 @@ const DeviceOps* cuda_ops() {
       .var_mean = OnTensorsDevice<cuda_kernels::var_mean>::call,
       .scan = OnTensorsDevice<cuda_kernels::scan>::call,
       .cumprod_backward = OnTensorsDevice<cuda_kernels::cumprod_backward>::call,
+      .cumulative_extreme = OnTensorsDevice<cuda_kernels::cumulative_extreme>::call,
       .gemm = OnTensorsDevice<cuda_kernels::gemm>::call,
       .triangle = OnTensorsDevice<cuda_kernels::triangle>::call,
       .copy = OnTensorsDevice<cuda_kernels::copy>::call,

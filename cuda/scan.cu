@@ -1,8 +1,9 @@
-// CUDA scans along one dim: cumsum/cumprod (floats in double, integers in int64; the
-// math of core/reduce_functors.h) and cumprod's gradient. Long lines get a block each
-// (cub::BlockScan over tiles, carrying the running total); many short or strided lines
-// get a thread each (neighbouring threads on neighbouring lines). cumprod's gradient
-// runs a thread per line, the CPU's two passes (core/cpu/scan.cpp).
+// CUDA scans along one dim: cumsum/cumprod/logcumsumexp (floats in double, integers in
+// int64; the math of core/reduce_functors.h), cummax/cummin and cumprod's gradient. Long
+// lines get a block each (cub::BlockScan over tiles, carrying the running total); many short
+// or strided lines get a thread each (neighbouring threads on neighbouring lines); cummax/
+// cummin alike, a long line's tiles scanned as (value, index) pairs. cumprod's gradient runs
+// a thread per line, as the CPU's loop.
 #include <cub/block/block_scan.cuh>
 
 #include <algorithm>
@@ -99,13 +100,72 @@ __global__ void cumprod_backward_kernel(const T* x, const T* g, T* gi, LineLayou
   }
 }
 
+// cummax/cummin of short or many strided lines, a thread per line (the CPU's loop,
+// core/cpu/scan.cpp).
+template <ArgReduceOp Op, typename T>
+__global__ void cumulative_extreme_kernel(const T* in, T* values, int64_t* indices, LineLayout<3> layout) {
+  const int64_t n = layout.length;
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t l = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; l < layout.lines.numel; l += step) {
+    const T* p = in + layout.line_offset(l, 0);
+    T* v = values + layout.line_offset(l, 1);
+    int64_t* ix = indices + layout.line_offset(l, 2);
+    T best = p[0];
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const T x = p[i * layout.stride[0]];
+      if (functors::CumulativeExtreme<Op>::replaces(x, best)) {
+        best = x;
+        at = i;
+      }
+      v[i * layout.stride[1]] = best;
+      ix[i * layout.stride[2]] = at;
+    }
+  }
+}
+
+// Long lines of cummax/cummin: a block per line, tiles scanned by cub as (value, index)
+// pairs (functors::CombineExtremes), each combined with the tiles before it.
+template <ArgReduceOp Op, typename T>
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    cumulative_extreme_block_kernel(const T* in, T* values, int64_t* indices, LineLayout<3> layout) {
+  using Pair = functors::ExtremeAt<T>;
+  using BlockScan = cub::BlockScan<Pair, kThreadsPerBlock>;
+  __shared__ typename BlockScan::TempStorage temp;
+  const functors::CombineExtremes<Op> combine;
+  const int64_t n = layout.length;
+  for (int64_t l = blockIdx.x; l < layout.lines.numel; l += gridDim.x) {
+    const T* p = in + layout.line_offset(l, 0);
+    T* v = values + layout.line_offset(l, 1);
+    int64_t* ix = indices + layout.line_offset(l, 2);
+    Pair carry{T(), -1};
+    for (int64_t base = 0; base < n; base += kThreadsPerBlock) {
+      const int64_t i = base + threadIdx.x;
+      const Pair mine = i < n ? Pair{p[i * layout.stride[0]], i} : Pair{T(), -1};
+      Pair inclusive, tile_total;
+      BlockScan(temp).InclusiveScan(mine, inclusive, combine, tile_total);
+      if (i < n) {
+        const Pair result = combine(carry, inclusive);
+        v[i * layout.stride[1]] = result.value;
+        ix[i * layout.stride[2]] = result.index;
+      }
+      carry = combine(carry, tile_total);
+      __syncthreads();  // temp is reused by the next tile
+    }
+  }
+}
+
+// Whether a scan runs a thread per line: short lines, or many lines that are not
+// contiguous along the scan; otherwise a block per line.
+bool runs_per_thread(int64_t length, int64_t lines, int64_t stride) {
+  return length <= kShortLine || (lines >= kManyLines && stride != 1);
+}
+
 template <ScanOp Op, typename T, typename OutT>
 void launch_scan(const T* in, OutT* out, const LineLayout<2>& layout, bool reverse) {
   if (layout.lines.numel == 0 || layout.length == 0) return;
   cudaStream_t stream = current_raw_stream();
-  const bool per_thread =
-      layout.length <= kShortLine || (layout.lines.numel >= kManyLines && layout.stride[0] != 1);
-  if (per_thread) {
+  if (runs_per_thread(layout.length, layout.lines.numel, layout.stride[0])) {
     scan_per_thread_kernel<Op, T, OutT>
         <<<cuda::detail::blocks_for(layout.lines.numel), kThreadsPerBlock, 0, stream>>>(in, out, layout, reverse);
   } else {
@@ -126,7 +186,10 @@ void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& 
     const auto run = [&](auto* dst) {
       using OutT = std::remove_pointer_t<decltype(dst)>;
       if (op == ScanOp::Sum) launch_scan<ScanOp::Sum, T, OutT>(src, dst, layout, reverse);
-      else launch_scan<ScanOp::Prod, T, OutT>(src, dst, layout, reverse);
+      else if (op == ScanOp::Prod) launch_scan<ScanOp::Prod, T, OutT>(src, dst, layout, reverse);
+      else if constexpr (functors::scans_type<ScanOp::LogSumExp, T>)
+        launch_scan<ScanOp::LogSumExp, T, OutT>(src, dst, layout, reverse);
+      else EMBER_INTERNAL_ASSERT(false, "cuda scan: logcumsumexp of ", dtype_name(in.dtype()));
     };
     if constexpr (std::is_floating_point_v<T>) {
       EMBER_INTERNAL_ASSERT(out.dtype() == in.dtype(), "cuda scan: output dtype ", dtype_name(out.dtype()));
@@ -135,6 +198,32 @@ void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& 
       EMBER_INTERNAL_ASSERT(out.dtype() == kInt64, "cuda scan: output dtype ", dtype_name(out.dtype()));
       run(static_cast<int64_t*>(out.data_ptr()));
     }
+  });
+}
+
+void cumulative_extreme(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices) {
+  EMBER_INTERNAL_ASSERT(values.dtype() == in.dtype() && indices.dtype() == kInt64, "cuda cumulative_extreme: dtypes");
+  const LineLayout<3> layout = make_line_layout<3>({&in, &values, &indices}, dim);
+  if (layout.lines.numel == 0 || layout.length == 0) return;
+  visit_dtype_except_bf16(in.dtype(), "cumulative_extreme", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(in.data_ptr());
+    T* val = static_cast<T*>(values.data_ptr());
+    auto* idx = static_cast<int64_t*>(indices.data_ptr());
+    const auto run = [&](auto op_tag) {
+      constexpr ArgReduceOp kOp = decltype(op_tag)::value;
+      if (runs_per_thread(layout.length, layout.lines.numel, layout.stride[0])) {
+        cumulative_extreme_kernel<kOp, T><<<cuda::detail::blocks_for(layout.lines.numel), kThreadsPerBlock, 0,
+                                            current_raw_stream()>>>(src, val, idx, layout);
+      } else {
+        const auto blocks = static_cast<unsigned>(std::min(layout.lines.numel, kMaxGridX));
+        cumulative_extreme_block_kernel<kOp, T><<<blocks, kThreadsPerBlock, 0, current_raw_stream()>>>(src, val, idx,
+                                                                                                       layout);
+      }
+      EMBER_CUDA_LAUNCH_CHECK();
+    };
+    if (op == ArgReduceOp::ArgMax) run(std::integral_constant<ArgReduceOp, ArgReduceOp::ArgMax>{});
+    else run(std::integral_constant<ArgReduceOp, ArgReduceOp::ArgMin>{});
   });
 }
 

@@ -1,7 +1,8 @@
 // Differentiable elementwise math (core/ops.h): the natives of core/ops/math.cpp with
 // PyTorch's derivative formulas written in recorded ops (so double backward works), the
-// NaN/inf predicates, nan_to_num / lerp / addcmul / addcdiv composed of other ops, and
-// the in-place Tensor methods of them all (x.sin_(), x.fmod_(2), x.addcmul_(a, b), ...).
+// NaN/inf predicates, torch.div's rounding modes (floor_divide), nan_to_num / lerp /
+// addcmul / addcdiv composed of other ops, and the in-place Tensor methods of them all
+// (x.sin_(), x.fmod_(2), x.addcmul_(a, b), ...).
 //
 // Note [In-place math]
 // x.sin_() is recorded as x.add_(y) is (autograd/functions/inplace_record.h: a leaf that
@@ -19,6 +20,7 @@
 #include <limits>
 #include <numbers>
 
+#include "autograd/functions/dtype_limits.h"
 #include "autograd/functions/unary_math.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -27,6 +29,7 @@
 namespace ember {
 
 using autograd::inplace;
+using autograd::largest_finite;
 using autograd::needs_grad;
 using autograd::record;
 using autograd::record_unary;
@@ -226,6 +229,56 @@ Tensor& Tensor::remainder_(const Scalar& other) {
   return inplace("RemainderBackward", *this, nullptr, [&] { native::remainder_(*this, other); }, pass_through);
 }
 
+// torch.div with a rounding mode: a step function of a and b, so both gradients are zero,
+// as PyTorch's DivBackward (recorded, so a backward through it reaches the inputs).
+namespace {
+tensor_list zero_quotient_grads(const tensor_list& g, const tensor_list&, const std::vector<autograd::InputMeta>& in) {
+  tensor_list grads(in.size());
+  for (size_t i = 0; i < in.size(); ++i)
+    if (needs_grad(in, i)) grads[i] = zeros_like(g[0]);
+  return grads;
+}
+}  // namespace
+
+Tensor div(const Tensor& a, const Tensor& b, std::optional<std::string_view> rounding_mode) {
+  if (!rounding_mode) return div(a, b);
+  Tensor out = native::div_rounded(a, b, *rounding_mode);
+  if (will_record_into(out, a, b))
+    record("DivBackward", {&a, &b}, {&out}, {}, zero_quotient_grads)->set_differentiable_backward();
+  return out;
+}
+Tensor div(const Tensor& a, const Scalar& b, std::optional<std::string_view> rounding_mode) {
+  if (!rounding_mode) return div(a, b);
+  Tensor out = native::div_rounded(a, b, *rounding_mode);
+  if (will_record_into(out, a)) record("DivBackward", {&a}, {&out}, {}, zero_quotient_grads)->set_differentiable_backward();
+  return out;
+}
+Tensor floor_divide(const Tensor& a, const Tensor& b) { return div(a, b, "floor"); }
+Tensor floor_divide(const Tensor& a, const Scalar& b) { return div(a, b, "floor"); }
+Tensor true_divide(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor true_divide(const Tensor& a, const Scalar& b) { return div(a, b); }
+Tensor Tensor::div(const Tensor& other, std::optional<std::string_view> rounding_mode) const {
+  return ember::div(*this, other, rounding_mode);
+}
+Tensor Tensor::div(const Scalar& other, std::optional<std::string_view> rounding_mode) const {
+  return ember::div(*this, other, rounding_mode);
+}
+Tensor Tensor::floor_divide(const Tensor& other) const { return ember::floor_divide(*this, other); }
+Tensor Tensor::floor_divide(const Scalar& other) const { return ember::floor_divide(*this, other); }
+Tensor Tensor::true_divide(const Tensor& other) const { return ember::div(*this, other); }
+Tensor& Tensor::div_(const Tensor& other, std::optional<std::string_view> rounding_mode) {
+  if (!rounding_mode) return div_(other);
+  const std::string_view mode = *rounding_mode;
+  return inplace("DivBackward", *this, &other, [&] { native::div_rounded_(*this, other, mode); }, zero_quotient_grads);
+}
+Tensor& Tensor::div_(const Scalar& other, std::optional<std::string_view> rounding_mode) {
+  if (!rounding_mode) return div_(other);
+  const std::string_view mode = *rounding_mode;
+  return inplace("DivBackward", *this, nullptr, [&] { native::div_rounded_(*this, other, mode); }, zero_quotient_grads);
+}
+Tensor& Tensor::floor_divide_(const Tensor& other) { return div_(other, "floor"); }
+Tensor& Tensor::floor_divide_(const Scalar& other) { return div_(other, "floor"); }
+
 Tensor isnan(const Tensor& a) { return native::isnan(a); }
 Tensor isinf(const Tensor& a) { return native::isinf(a); }
 Tensor isposinf(const Tensor& a) { return native::isposinf(a); }
@@ -233,15 +286,6 @@ Tensor isneginf(const Tensor& a) { return native::isneginf(a); }
 Tensor isfinite(const Tensor& a) { return native::isfinite(a); }
 
 // ---------------------------------------------------------------- composed
-namespace {
-// torch.finfo(dtype).max of a floating dtype.
-double largest_finite(DType dt) {
-  if (dt == kFloat64) return std::numeric_limits<double>::max();
-  if (dt == kBFloat16) return 3.3895313892515355e38;  // (2 - 2^-7) * 2^127
-  return std::numeric_limits<float>::max();
-}
-}  // namespace
-
 Tensor nan_to_num(const Tensor& a, std::optional<double> nan, std::optional<double> posinf,
                   std::optional<double> neginf) {
   if (!is_floating(a.dtype())) return a.clone();  // nothing to replace, as PyTorch

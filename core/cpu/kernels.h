@@ -26,6 +26,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
 void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out);
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out);
 void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
+void cumulative_extreme(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices);
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale = {});
 void triangle(const Tensor& in, const TriangleMask& mask, const Tensor& out);
 void uniform(const Tensor& dst, double low, double high, const PhiloxArgs& rng);

@@ -1,5 +1,5 @@
-// CPU scans along one dim: cumsum/cumprod (inclusive, forward or reverse; floats in
-// double, integers in int64) and cumprod's gradient, exact where the input has zeros.
+// CPU scans along one dim: cumsum/cumprod/logcumsumexp (inclusive, forward or reverse;
+// floats in double, integers in int64), cummax/cummin, and cumprod's gradient, exact where the input has zeros.
 // Each line is walked in order by one thread; lines run in parallel. Also the positions
 // of a mask's trues (a count per block, their prefix, then each block's positions).
 #include <algorithm>
@@ -66,6 +66,32 @@ void cumprod_grad_lines(const T* x, const T* g, T* gi, const LineLayout<3>& layo
   });
 }
 
+// cummax/cummin of each line: the running extreme and its index, one step each.
+template <ArgReduceOp Op, typename T>
+void extreme_lines(const T* in, T* values, int64_t* indices, const LineLayout<3>& layout) {
+  const int64_t n = layout.length;
+  const int64_t s_in = layout.stride[0], s_val = layout.stride[1], s_idx = layout.stride[2];
+  const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n));
+  parallel_for(0, layout.lines.numel, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t l = lo; l < hi; ++l) {
+      const T* p = in + layout.line_offset(l, 0);
+      T* v = values + layout.line_offset(l, 1);
+      int64_t* ix = indices + layout.line_offset(l, 2);
+      T best = p[0];
+      int64_t at = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const T x = p[i * s_in];
+        if (functors::CumulativeExtreme<Op>::replaces(x, best)) {
+          best = x;
+          at = i;
+        }
+        v[i * s_val] = best;
+        ix[i * s_idx] = at;
+      }
+    }
+  });
+}
+
 // true_positions works in blocks of this many mask elements: each block's trues are
 // counted, then written from the block's prefix of the counts, blocks in parallel.
 constexpr int64_t kMaskBlock = 1 << 14;
@@ -127,7 +153,10 @@ void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& 
     const T* src = static_cast<const T*>(in.data_ptr());
     const auto run = [&](auto* dst) {
       if (op == ScanOp::Sum) scan_lines<ScanOp::Sum>(src, dst, layout, reverse);
-      else scan_lines<ScanOp::Prod>(src, dst, layout, reverse);
+      else if (op == ScanOp::Prod) scan_lines<ScanOp::Prod>(src, dst, layout, reverse);
+      else if constexpr (functors::scans_type<ScanOp::LogSumExp, T>)
+        scan_lines<ScanOp::LogSumExp>(src, dst, layout, reverse);
+      else EMBER_INTERNAL_ASSERT(false, "scan: logcumsumexp of ", dtype_name(in.dtype()));
     };
     if constexpr (std::is_floating_point_v<T>) {
       EMBER_INTERNAL_ASSERT(out.dtype() == in.dtype(), "scan: output dtype ", dtype_name(out.dtype()));
@@ -136,6 +165,20 @@ void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& 
       EMBER_INTERNAL_ASSERT(out.dtype() == kInt64, "scan: output dtype ", dtype_name(out.dtype()));
       run(static_cast<int64_t*>(out.data_ptr()));
     }
+  });
+}
+
+void cumulative_extreme(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values, const Tensor& indices) {
+  EMBER_INTERNAL_ASSERT(values.dtype() == in.dtype() && indices.dtype() == kInt64, "cumulative_extreme: dtypes");
+  const LineLayout<3> layout = make_line_layout<3>({&in, &values, &indices}, dim);
+  if (layout.length == 0) return;
+  visit_dtype_except_bf16(in.dtype(), "cumulative_extreme", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* src = static_cast<const T*>(in.data_ptr());
+    T* val = static_cast<T*>(values.data_ptr());
+    auto* idx = static_cast<int64_t*>(indices.data_ptr());
+    if (op == ArgReduceOp::ArgMax) extreme_lines<ArgReduceOp::ArgMax>(src, val, idx, layout);
+    else extreme_lines<ArgReduceOp::ArgMin>(src, val, idx, layout);
   });
 }
 

@@ -14,7 +14,25 @@
 #include "core/ops/elementwise_ops.h"
 
 namespace ember::native {
+namespace detail {
+
+// PyTorch's result_type of two tensors: a 0-dim tensor takes part like a scalar, raising
+// the dtype of tensors with dims only when it is of a higher category (bool < integer <
+// floating): float32[3] + float64 0-dim is float32, uint8[3] + int64 0-dim is uint8,
+// int64[3] + float64 0-dim is float64, and two 0-dim tensors promote as usual.
+DType result_type(const Tensor& a, const Tensor& b) {
+  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
+  const DType with_dims = a.dim() > 0 ? a.dtype() : b.dtype(), zero_dim = a.dim() > 0 ? b.dtype() : a.dtype();
+  if (is_floating(with_dims)) return with_dims;
+  if (with_dims == kBool || is_floating(zero_dim)) return promote_types(with_dims, zero_dim);
+  return with_dims;
+}
+
+}  // namespace detail
+
 namespace {
+
+using detail::result_type;
 
 // The dtype the kernel computes in, given the promoted input dtype.
 // True division, atan2, hypot, copysign and logaddexp(2) of integers or bools compute in
@@ -54,17 +72,6 @@ MemoryFormat output_format(const Dims& shape, std::initializer_list<const Tensor
   return MemoryFormat::Contiguous;
 }
 
-// PyTorch's result_type of two tensors: a 0-dim tensor takes part like a scalar, raising
-// the dtype of tensors with dims only when it is of a higher category (bool < integer <
-// floating): float32[3] + float64 0-dim is float32, uint8[3] + int64 0-dim is uint8,
-// int64[3] + float64 0-dim is float64, and two 0-dim tensors promote as usual.
-DType result_type(const Tensor& a, const Tensor& b) {
-  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
-  const DType with_dims = a.dim() > 0 ? a.dtype() : b.dtype(), zero_dim = a.dim() > 0 ? b.dtype() : a.dtype();
-  if (is_floating(with_dims)) return with_dims;
-  if (with_dims == kBool || is_floating(zero_dim)) return promote_types(with_dims, zero_dim);
-  return with_dims;
-}
 
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {

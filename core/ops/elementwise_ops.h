@@ -7,6 +7,9 @@
 
 namespace ember::native::detail {
 
+// PyTorch's result_type of two tensors (a 0-dim one takes part like a scalar): the dtype
+// binary_op computes in, before a floating op's integers go to float32.
+DType result_type(const Tensor& a, const Tensor& b);
 // a op b, broadcasting; comparisons give kBool.
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
 // a op s (or s op a when scalar_first).

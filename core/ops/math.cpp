@@ -1,4 +1,5 @@
-// Native elementwise math: sin ... erf, sign, the roundings, atan2, fmod, remainder
+// Native elementwise math: sin ... erf, sign, the roundings, atan2, fmod, remainder, the
+// rounded quotients (torch.div's rounding_mode)
 // (kernels of core/math_functors.h through the device's unary/binary tables), out of place
 // and in place, and the NaN/inf predicates composed of comparisons.
 #include <limits>
@@ -18,20 +19,25 @@ using detail::unary_op;
 
 bool integral(DType dt) { return !is_floating(dt) && dt != kBool; }
 
-// An integer divisor of 0 is PyTorch's ZeroDivisionError (floating ones give NaN).
+// An integer divisor of 0 is PyTorch's ZeroDivisionError (floating ones give NaN). The
+// divisor is checked as the kernel sees it, in the dtype it computes in: 256 is 0 as uint8.
 void check_divisor(const Tensor& a, const Tensor& b) {
-  if (!integral(promote_types(a.dtype(), b.dtype())) || b.numel() == 0) return;
-  EMBER_CHECK(!any(eq(b, Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
+  const DType dt = detail::result_type(a, b);
+  if (!integral(dt) || b.numel() == 0) return;
+  EMBER_CHECK(!any(eq(b.to(dt), Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
 }
 void check_divisor(const Tensor& a, const Scalar& b) {
-  if (integral(b.result_type_with(a.dtype()))) EMBER_CHECK(b.to_double() != 0.0, "ZeroDivisionError");
+  const DType dt = b.result_type_with(a.dtype());
+  if (!integral(dt)) return;
+  const bool zero = dt == kUInt8 ? b.to<uint8_t>() == 0 : b.to<int64_t>() == 0;
+  EMBER_CHECK(!zero, "ZeroDivisionError");
 }
 void check_not_bool(const char* name, DType dt) {
   EMBER_CHECK(dt != kBool, "\"", name, "\" not implemented for 'Bool'");
 }
-// fmod's and remainder's checks, out of place and in place.
+// fmod's, remainder's and the rounded quotients' checks, out of place and in place.
 void check_modulo(const char* name, const Tensor& a, const Tensor& b) {
-  check_not_bool(name, promote_types(a.dtype(), b.dtype()));
+  check_not_bool(name, detail::result_type(a, b));
   check_divisor(a, b);
 }
 void check_modulo(const char* name, const Tensor& a, const Scalar& b) {
@@ -86,6 +92,34 @@ Tensor remainder(const Scalar& a, const Tensor& b) {
   if (integral(dt) && b.numel() > 0)
     EMBER_CHECK(!any(eq(b, Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
   return scalar_op(BinaryOp::Remainder, b, a, true);
+}
+
+// torch.div's rounding modes, checked as fmod (bool refused, an integer divisor of 0 is
+// ZeroDivisionError); an unknown mode is PyTorch's message.
+BinaryOp rounding_op(std::string_view rounding_mode) {
+  if (rounding_mode == "floor") return BinaryOp::DivFloor;
+  if (rounding_mode == "trunc") return BinaryOp::DivTrunc;
+  EMBER_FAIL("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", rounding_mode, "'");
+}
+Tensor div_rounded(const Tensor& a, const Tensor& b, std::string_view rounding_mode) {
+  const BinaryOp op = rounding_op(rounding_mode);
+  check_modulo(op_name(op), a, b);
+  return binary_op(op, a, b);
+}
+Tensor div_rounded(const Tensor& a, const Scalar& b, std::string_view rounding_mode) {
+  const BinaryOp op = rounding_op(rounding_mode);
+  check_modulo(op_name(op), a, b);
+  return scalar_op(op, a, b, false);
+}
+void div_rounded_(const Tensor& self, const Tensor& other, std::string_view rounding_mode) {
+  const BinaryOp op = rounding_op(rounding_mode);
+  check_modulo(op_name(op), self, other);
+  binary_inplace(op, self, other);
+}
+void div_rounded_(const Tensor& self, const Scalar& other, std::string_view rounding_mode) {
+  const BinaryOp op = rounding_op(rounding_mode);
+  check_modulo(op_name(op), self, other);
+  scalar_inplace(op, self, other);
 }
 
 // In place: the same checks, then self's kernel (unary_inplace refuses a float result

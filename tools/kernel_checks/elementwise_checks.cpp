@@ -85,6 +85,18 @@ void add_binary_checks(std::vector<Check>& checks) {
                            .inputs = {uniform_in({32, 1, 16}, 0.5, 2.0), uniform_in({1, 8, 16}, 0.5, 2.0)},
                            .fn = [](const Inputs& x) { return Inputs{div(x[0], x[1]), pow(x[0], x[1])}; },
                            .backward = true}));
+  checks.push_back(parity({.op = "div floor/trunc (float32, int64, scalar)",
+                           .shape = "[32, 1, 16] op [1, 8, 16]",
+                           .inputs = {randn({32, 1, 16}) * 10.0, randn({1, 8, 16}), randint(-50, 50, {32, 1, 16}),
+                                      randint(1, 9, {1, 8, 16}) * (randint(0, 2, {1, 8, 16}) * 2 - 1)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{div(x[0], x[1], "floor"), div(x[0], x[1], "trunc"),
+                                               div(x[2], x[3], "floor"), div(x[2], x[3], "trunc"),
+                                               floor_divide(x[0], -0.75)};
+                               },
+                           .atol = 0,
+                           .rtol = 0}));
   checks.push_back(parity({.op = "maximum, minimum",
                            .shape = "[32, 1, 16] op [1, 8, 16]",
                            .inputs = {randn({32, 1, 16}), randn({1, 8, 16})},

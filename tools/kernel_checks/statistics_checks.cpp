@@ -1,7 +1,8 @@
 // Kernel checks of the statistics and scans (var/std/var_mean, prod, logsumexp,
-// vector_norm, cumsum, cumprod): the Welford reducer in row, column and split layouts,
-// products with zeros, both scan kernels (a block per long line, a thread per short
-// or strided line) forward and reverse (through backward), cumprod's gradient at zeros.
+// vector_norm, cumsum, cumprod, logcumsumexp, cummax/cummin): the Welford reducer in row,
+// column and split layouts, products with zeros, both scan kernels (a block per long line, a
+// thread per short or strided line) forward and reverse (through backward), cumprod's
+// gradient at zeros, the cumulative extremes' tie rule.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -101,6 +102,36 @@ void add_scan_checks(std::vector<Check>& checks) {
                            .fn = [](const Inputs& x) { return Inputs{x[0].cumsum(1), gt(x[1], 0.0).cumsum(0)}; },
                            .atol = 0.0,
                            .rtol = 0.0}));
+  // The log-add-exp scan on both kernels (long lines, then many strided ones), -inf included.
+  checks.push_back(parity({.op = "logcumsumexp(dim=1) / (dim=0)",
+                           .shape = "[4, 5000] / [50, 600]",
+                           .inputs = {randn({4, 5000}) * 20.0, cat({randn({49, 600}), full({1, 600}, -kInf)})},
+                           .fn = [](const Inputs& x) { return Inputs{x[0].logcumsumexp(1), x[1].logcumsumexp(0)}; },
+                           .backward = true,
+                           .atol = 1e-3,
+                           .rtol = 1e-4}));
+  // Ties everywhere (small integers): the later index on both devices; the gradient goes to it.
+  checks.push_back(parity({.op = "cummax/cummin values and indices",
+                           .shape = "[30, 700]",
+                           .inputs = {randint(0, 9, {30, 700}).to(kFloat32)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 auto [vmax, imax] = x[0].cummax(1);
+                                 auto [vmin, imin] = x[0].t().cummin(1);
+                                 return Inputs{vmax, imax, vmin, imin};
+                               },
+                           .atol = 0.0,
+                           .rtol = 0.0}));
+  checks.push_back(parity({.op = "cummax/cummin backward",
+                           .shape = "[30, 700]",
+                           .inputs = {randint(0, 9, {30, 700}).to(kFloat32)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{std::get<0>(x[0].cummax(1)), std::get<0>(x[0].cummin(0))};
+                               },
+                           .backward = true,
+                           .atol = 1e-4,
+                           .rtol = 1e-5}));
 }
 
 void add_composite_checks(std::vector<Check>& checks) {

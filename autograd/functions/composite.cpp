@@ -1,0 +1,326 @@
+// core/composite_ops.h: shape, product and set utilities composed of other ops (views,
+// permute, reshape, mm, cat, flip, sort), so each runs on any device and differentiates
+// through its parts. Argument errors use PyTorch's wording.
+#include <algorithm>
+#include <numeric>
+#include <optional>
+#include <tuple>
+
+#include "autograd/function_node.h"
+#include "core/composite_ops.h"
+#include "core/factories.h"
+#include "core/grad_mode.h"
+#include "core/ops.h"
+
+namespace ember {
+
+namespace {
+std::vector<int64_t> wrapped(const std::vector<int64_t>& dims, int64_t ndim) {
+  std::vector<int64_t> out;
+  out.reserve(dims.size());
+  for (const int64_t d : dims) out.push_back(wrap_dim(d, ndim));
+  return out;
+}
+bool has_repeats(std::vector<int64_t> dims) {
+  std::sort(dims.begin(), dims.end());
+  return std::adjacent_find(dims.begin(), dims.end()) != dims.end();
+}
+}  // namespace
+
+// ---------------------------------------------------------------- grids and products
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& tensors, std::string_view indexing) {
+  EMBER_CHECK(!tensors.empty(), "meshgrid expects a non-empty TensorList");
+  EMBER_CHECK(indexing == "ij" || indexing == "xy", "torch.meshgrid: indexing must be one of \"xy\" or \"ij\", ",
+              "but received: ", indexing);
+  const size_t n = tensors.size();
+  Dims shape;
+  for (size_t i = 0; i < n; ++i) {
+    const Tensor& t = tensors[i];
+    EMBER_CHECK(t.dim() <= 1, "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ", t.sizes());
+    EMBER_CHECK(t.dtype() == tensors[0].dtype() && t.device() == tensors[0].device(),
+                "meshgrid expects all tensors to have the same dtype and device, got ", dtype_name(t.dtype()), " on ",
+                t.device(), " and ", dtype_name(tensors[0].dtype()), " on ", tensors[0].device());
+    shape.push_back(t.numel());
+  }
+  // "xy" puts the first two inputs' dims the other way round (NumPy's Cartesian indexing).
+  const bool swap = indexing == "xy" && n >= 2;
+  if (swap) std::swap(shape[0], shape[1]);
+  std::vector<Tensor> grids;
+  grids.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = swap && i < 2 ? 1 - i : i;
+    Dims view = Dims::filled(n, 1);
+    view[at] = -1;
+    grids.push_back(tensors[i].reshape(view).expand(shape));
+  }
+  return grids;
+}
+
+Tensor cartesian_prod(const std::vector<Tensor>& tensors) {
+  for (const Tensor& t : tensors)
+    EMBER_CHECK(t.dim() == 1, "Expect a 1D vector, but got shape ", t.sizes());
+  if (tensors.size() == 1) return tensors[0];
+  std::vector<Tensor> columns;
+  for (const Tensor& grid : meshgrid(tensors, "ij")) columns.push_back(grid.reshape({-1}));
+  return stack(columns, 1);
+}
+
+Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& dims_a,
+                 const std::vector<int64_t>& dims_b) {
+  EMBER_CHECK(dims_a.size() == dims_b.size(), "both dimension lists should have same length, got ", dims_a.size(),
+              " and ", dims_b.size());
+  const std::vector<int64_t> ca = wrapped(dims_a, a.dim()), cb = wrapped(dims_b, b.dim());
+  EMBER_CHECK(!has_repeats(ca) && !has_repeats(cb), "tensordot: a dim is contracted twice (", Dims(dims_a), " and ", Dims(dims_b),
+              ")");
+  int64_t contracted = 1;
+  for (size_t i = 0; i < ca.size(); ++i) {
+    EMBER_CHECK(a.size(ca[i]) == b.size(cb[i]), "contracted dimensions need to match, but first has size ",
+                a.size(ca[i]), " in dim ", ca[i], " and second has size ", b.size(cb[i]), " in dim ", cb[i]);
+    contracted *= a.size(ca[i]);
+  }
+  // a as [free_a, contracted] and b as [contracted, free_b], each in its own order.
+  Dims perm_a, perm_b, out_shape;
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (std::find(ca.begin(), ca.end(), d) == ca.end()) {
+      perm_a.push_back(d);
+      out_shape.push_back(a.size(d));
+      rows *= a.size(d);
+    }
+  for (const int64_t d : ca) perm_a.push_back(d);
+  for (const int64_t d : cb) perm_b.push_back(d);
+  for (int64_t d = 0; d < b.dim(); ++d)
+    if (std::find(cb.begin(), cb.end(), d) == cb.end()) {
+      perm_b.push_back(d);
+      out_shape.push_back(b.size(d));
+      cols *= b.size(d);
+    }
+  const Tensor lhs = a.permute(perm_a).reshape({rows, contracted});
+  const Tensor rhs = b.permute(perm_b).reshape({contracted, cols});
+  if (is_floating(lhs.dtype()) && lhs.dtype() == rhs.dtype()) return mm(lhs, rhs).reshape(out_shape);
+  // Integers, bool and mixed dtypes (mm is for one floating dtype): products summed over
+  // the contracted dim, in the promoted dtype.
+  return (lhs.unsqueeze(2) * rhs.unsqueeze(0)).sum(1).reshape(out_shape);
+}
+
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {
+  EMBER_CHECK(dims >= 0, "tensordot expects dims >= 0, but got dims=", dims);
+  EMBER_CHECK(dims <= a.dim() && dims <= b.dim(), "tensordot expects dims < ndim_a or ndim_b, but got dims=", dims);
+  std::vector<int64_t> dims_a, dims_b;
+  for (int64_t i = 0; i < dims; ++i) {
+    dims_a.push_back(a.dim() - dims + i);
+    dims_b.push_back(i);
+  }
+  return tensordot(a, b, dims_a, dims_b);
+}
+
+// Each dim of a paired with the same dim of b: a as [a0, 1, a1, 1, ...] times b as
+// [1, b0, 1, b1, ...], then each pair merged.
+Tensor kron(const Tensor& a, const Tensor& b) {
+  const int64_t n = std::max(a.dim(), b.dim());
+  const auto padded = [n](const Tensor& t) {
+    Dims s = Dims::filled(static_cast<size_t>(n - t.dim()), 1);
+    for (const int64_t d : t.sizes()) s.push_back(d);
+    return s;
+  };
+  const Dims sa = padded(a), sb = padded(b);
+  Dims va, vb, out;
+  for (int64_t d = 0; d < n; ++d) {
+    va.push_back(sa[d]);
+    va.push_back(1);
+    vb.push_back(1);
+    vb.push_back(sb[d]);
+    out.push_back(sa[d] * sb[d]);
+  }
+  return mul(a.reshape(va), b.reshape(vb)).reshape(out);
+}
+
+// PyTorch's result_type of a list: 0-dim tensors raise the dtype of the others only when
+// they are of a higher category (bool < integer < floating), as native::detail::result_type.
+DType result_type_of(const std::vector<Tensor>& tensors) {
+  std::optional<DType> with_dims, zero_dim;
+  for (const Tensor& t : tensors) {
+    std::optional<DType>& into = t.dim() > 0 ? with_dims : zero_dim;
+    into = into ? promote_types(*into, t.dtype()) : t.dtype();
+  }
+  if (!with_dims) return zero_dim.value_or(kFloat32);
+  if (!zero_dim || is_floating(*with_dims)) return *with_dims;
+  if (*with_dims == kBool || is_floating(*zero_dim)) return promote_types(*with_dims, *zero_dim);
+  return *with_dims;
+}
+
+Tensor block_diag(const std::vector<Tensor>& tensors) {
+  if (tensors.empty()) return zeros({1, 0});  // PyTorch's shape
+  int64_t total_cols = 0;
+  std::vector<Tensor> blocks;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& t = tensors[i];
+    EMBER_CHECK(t.dim() <= 2, "torch.block_diag: Input tensors must have 2 or fewer dimensions. Input ", i, " has ",
+                t.dim(), " dimensions");
+    EMBER_CHECK(t.device() == tensors[0].device(), "torch.block_diag: input tensors must all be on the same device. ",
+                "Input 0 is on device ", tensors[0].device(), " and input ", i, " is on device ", t.device());
+    blocks.push_back(t.dim() == 2 ? t : t.reshape({1, -1}));
+    total_cols += blocks.back().size(1);
+  }
+  const DType dtype = result_type_of(tensors);
+  const TensorOptions options = TensorOptions().dtype(dtype).device(blocks[0].device());
+  std::vector<Tensor> rows;
+  int64_t before = 0;
+  for (const Tensor& block : blocks) {
+    const int64_t r = block.size(0), c = block.size(1);
+    rows.push_back(cat({zeros({r, before}, options), block.to(dtype), zeros({r, total_cols - before - c}, options)}, 1));
+    before += c;
+  }
+  return cat(rows, 0);
+}
+
+// ---------------------------------------------------------------- rearranging
+Tensor rot90(const Tensor& a, int64_t k, const std::vector<int64_t>& dims) {
+  EMBER_CHECK(dims.size() == 2, "expected total rotation dims == 2, but got dims = ", dims.size());
+  EMBER_CHECK(a.dim() >= 2, "expected total dims >= 2, but got total dims = ", a.dim());
+  const int64_t d0 = wrap_dim(dims[0], a.dim()), d1 = wrap_dim(dims[1], a.dim());
+  EMBER_CHECK(d0 != d1, "expected rotation dims to be different, but got dim0 = ", d0, " and dim1 = ", d1);
+  switch (((k % 4) + 4) % 4) {
+    case 1: return a.flip({d1}).transpose(d0, d1);
+    case 2: return a.flip({d0, d1});
+    case 3: return a.flip({d0}).transpose(d0, d1);
+    default: return a.clone();
+  }
+}
+
+Tensor movedim(const Tensor& a, const std::vector<int64_t>& source, const std::vector<int64_t>& destination) {
+  EMBER_CHECK(source.size() == destination.size(), "movedim: Invalid source or destination dims: source (", Dims(source),
+              " dims) should contain the same number of dims as destination (", Dims(destination), " dims)");
+  const int64_t n = a.dim();
+  const std::vector<int64_t> src = wrapped(source, n), dst = wrapped(destination, n);
+  EMBER_CHECK(!has_repeats(src), "movedim: repeated dim in `source` (", Dims(source), ")");
+  EMBER_CHECK(!has_repeats(dst), "movedim: repeated dim in `destination` (", Dims(destination), ")");
+  if (n == 0) return a.view({});  // only dim 0 (or -1) wraps there: nothing moves
+  // perm[j]: the dim of a that lands at j. The moved dims first, then the others in order
+  // into the places left.
+  Dims perm = Dims::filled(static_cast<size_t>(n), -1);
+  std::vector<bool> moved(static_cast<size_t>(n), false);
+  for (size_t i = 0; i < src.size(); ++i) {
+    perm[dst[i]] = src[i];
+    moved[static_cast<size_t>(src[i])] = true;
+  }
+  int64_t next = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    if (perm[j] != -1) continue;
+    while (moved[static_cast<size_t>(next)]) ++next;
+    perm[j] = next++;
+  }
+  return a.permute(perm);
+}
+Tensor movedim(const Tensor& a, int64_t source, int64_t destination) {
+  return movedim(a, std::vector<int64_t>{source}, std::vector<int64_t>{destination});
+}
+Tensor moveaxis(const Tensor& a, const std::vector<int64_t>& source, const std::vector<int64_t>& destination) {
+  return movedim(a, source, destination);
+}
+Tensor moveaxis(const Tensor& a, int64_t source, int64_t destination) { return movedim(a, source, destination); }
+Tensor swapaxes(const Tensor& a, int64_t dim0, int64_t dim1) { return a.transpose(dim0, dim1); }
+Tensor swapdims(const Tensor& a, int64_t dim0, int64_t dim1) { return a.transpose(dim0, dim1); }
+Tensor ravel(const Tensor& a) { return a.reshape({-1}); }
+
+std::vector<Tensor> tensor_split(const Tensor& a, int64_t sections, int64_t dim) {
+  EMBER_CHECK(a.dim() > 0, "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims");
+  EMBER_CHECK(sections > 0, "number of sections must be larger than 0, got ", sections);
+  const int64_t d = wrap_dim(dim, a.dim());
+  const int64_t size = a.size(d), base = size / sections, longer = size % sections;
+  std::vector<Tensor> parts;
+  int64_t start = 0;
+  for (int64_t i = 0; i < sections; ++i) {
+    const int64_t length = base + (i < longer ? 1 : 0);
+    parts.push_back(a.narrow(d, start, length));
+    start += length;
+  }
+  return parts;
+}
+// Python slices between consecutive indices: negative ones count from the end, all are
+// clamped to the dim, and an end before its start gives an empty part.
+std::vector<Tensor> tensor_split(const Tensor& a, const std::vector<int64_t>& indices, int64_t dim) {
+  EMBER_CHECK(a.dim() > 0, "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims");
+  const int64_t d = wrap_dim(dim, a.dim());
+  std::vector<Tensor> parts;
+  int64_t start = 0;
+  for (const int64_t end : indices) {
+    parts.push_back(a.slice(d, start, end));
+    start = end;
+  }
+  parts.push_back(a.slice(d, start, a.size(d)));
+  return parts;
+}
+
+Tensor Tensor::movedim(const std::vector<int64_t>& source, const std::vector<int64_t>& destination) const {
+  return ember::movedim(*this, source, destination);
+}
+Tensor Tensor::movedim(int64_t source, int64_t destination) const { return ember::movedim(*this, source, destination); }
+Tensor Tensor::moveaxis(int64_t source, int64_t destination) const {
+  return ember::movedim(*this, source, destination);
+}
+Tensor Tensor::swapaxes(int64_t dim0, int64_t dim1) const { return transpose(dim0, dim1); }
+Tensor Tensor::swapdims(int64_t dim0, int64_t dim1) const { return transpose(dim0, dim1); }
+Tensor Tensor::ravel() const { return reshape({-1}); }
+std::vector<Tensor> Tensor::tensor_split(int64_t sections, int64_t dim) const {
+  return ember::tensor_split(*this, sections, dim);
+}
+std::vector<Tensor> Tensor::tensor_split(const std::vector<int64_t>& indices, int64_t dim) const {
+  return ember::tensor_split(*this, indices, dim);
+}
+Tensor Tensor::rot90(int64_t k, const std::vector<int64_t>& dims) const { return ember::rot90(*this, k, dims); }
+Tensor Tensor::msort() const { return ember::msort(*this); }
+
+// ---------------------------------------------------------------- values
+Tensor heaviside(const Tensor& a, const Tensor& values) {
+  EMBER_CHECK(a.dtype() == values.dtype(), "heaviside is not yet implemented for tensors with different dtypes (",
+              dtype_torch_name(a.dtype()), " and ", dtype_torch_name(values.dtype()), ")");
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = where(eq(a, Scalar(0)), values, gt(a, Scalar(0)).to(a.dtype()));
+  }
+  if (autograd::will_record_into(out, a, values)) {
+    autograd::record("HeavisideBackward", {&a, &values}, {&out}, {},
+                     [](const autograd::tensor_list&, const autograd::tensor_list&, const auto&) -> autograd::tensor_list {
+                       EMBER_FAIL("the derivative for 'heaviside' is not implemented.");
+                     });
+  }
+  return out;
+}
+Tensor Tensor::heaviside(const Tensor& values) const { return ember::heaviside(*this, values); }
+
+Tensor dist(const Tensor& a, const Tensor& b, double p) { return linalg::vector_norm(a - b, p); }
+
+Tensor msort(const Tensor& a) { return std::get<0>(sort(a, 0)); }
+
+namespace {
+// The [2, count] coordinates of one triangle, row by row: row r keeps the columns
+// [first(r), last(r)).
+template <typename First, typename Last>
+Tensor triangle_indices(int64_t row, int64_t col, TensorOptions options, First first, Last last) {
+  EMBER_CHECK(row >= 0, "row must be non-negative, got ", row);
+  EMBER_CHECK(col >= 0, "col must be non-negative, got ", col);
+  std::vector<int64_t> rows, cols;
+  for (int64_t r = 0; r < row; ++r)
+    for (int64_t c = std::max<int64_t>(0, first(r)); c < std::min<int64_t>(col, last(r)); ++c) {
+      rows.push_back(r);
+      cols.push_back(c);
+    }
+  const auto count = static_cast<int64_t>(rows.size());
+  rows.insert(rows.end(), cols.begin(), cols.end());
+  const DType dtype = options.has_dtype() ? options.dtype() : kInt64;
+  return tensor(rows, {2, count}).to(options.device(), dtype);
+}
+}  // namespace
+
+Tensor triu_indices(int64_t row, int64_t col, int64_t offset, TensorOptions options) {
+  return triangle_indices(row, col, options, [offset](int64_t r) { return r + offset; },
+                          [col](int64_t) { return col; });
+}
+Tensor tril_indices(int64_t row, int64_t col, int64_t offset, TensorOptions options) {
+  return triangle_indices(row, col, options, [](int64_t) { return int64_t{0}; },
+                          [offset](int64_t r) { return r + offset + 1; });
+}
+
+}  // namespace ember

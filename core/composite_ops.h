@@ -1,0 +1,65 @@
+// Free-function forms of the shape, product and set utilities made of other ops (libtorch
+// names): meshgrid, cartesian_prod, tensordot, kron, block_diag, rot90, movedim, swapaxes,
+// ravel, tensor_split, heaviside, dist, msort, triu_indices / tril_indices. Each is composed
+// in autograd/functions/composite.cpp, so it runs on any device and differentiates through
+// its parts. Included by core/ops.h.
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ember {
+
+// torch.meshgrid: for N 1-D (or 0-D) tensors, N tensors of shape [n0, ..., nN-1] ("ij") or
+// with the first two swapped ("xy", NumPy's), each an expanded view of one input.
+std::vector<Tensor> meshgrid(const std::vector<Tensor>& tensors, std::string_view indexing = "ij");
+// torch.cartesian_prod: every combination of the 1-D inputs' elements, [product of sizes, N]
+// (one input: itself).
+Tensor cartesian_prod(const std::vector<Tensor>& tensors);
+// torch.tensordot: contracts a's last `dims` dims with b's first `dims` (or the listed
+// pairs), the rest in order: a's free dims then b's; one mm for a floating dtype, products
+// summed for integers.
+Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims = 2);
+Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& dims_a,
+                 const std::vector<int64_t>& dims_b);
+// torch.kron: the Kronecker product (the shorter shape padded with leading 1s):
+// out[i * b.size + j] = a[i] * b[j] in every dim; up to 5 dims (a view of twice as many).
+Tensor kron(const Tensor& a, const Tensor& b);
+// torch.block_diag: the 0-, 1- or 2-D inputs (a 1-D one is one row) on the diagonal of a
+// zero matrix, in their result type (no inputs: [1, 0], as PyTorch).
+Tensor block_diag(const std::vector<Tensor>& tensors);
+// torch.rot90: k quarter turns in the plane of dims (from dims[0] toward dims[1]); k any
+// integer. A new tensor (flip and transpose).
+Tensor rot90(const Tensor& a, int64_t k = 1, const std::vector<int64_t>& dims = {0, 1});
+// torch.movedim / moveaxis: dims source moved to destination, the rest in order (a view);
+// swapaxes / swapdims: transpose.
+Tensor movedim(const Tensor& a, const std::vector<int64_t>& source, const std::vector<int64_t>& destination);
+Tensor movedim(const Tensor& a, int64_t source, int64_t destination);
+Tensor moveaxis(const Tensor& a, const std::vector<int64_t>& source, const std::vector<int64_t>& destination);
+Tensor moveaxis(const Tensor& a, int64_t source, int64_t destination);
+Tensor swapaxes(const Tensor& a, int64_t dim0, int64_t dim1);
+Tensor swapdims(const Tensor& a, int64_t dim0, int64_t dim1);
+// torch.ravel: the flattened tensor (a view when contiguous, else a copy).
+Tensor ravel(const Tensor& a);
+// torch.tensor_split: `sections` views along dim, the first size % sections one longer
+// (NumPy's array_split; sections may exceed the size), or views between the indices
+// (clamped to the dim, as Python slices).
+std::vector<Tensor> tensor_split(const Tensor& a, int64_t sections, int64_t dim = 0);
+std::vector<Tensor> tensor_split(const Tensor& a, const std::vector<int64_t>& indices, int64_t dim = 0);
+// torch.heaviside: values where a == 0, else 1 where a > 0 and 0 elsewhere (NaN included,
+// as PyTorch's kernel); a and values of one dtype, broadcasting. Recorded, but its backward
+// is PyTorch's error ("the derivative for 'heaviside' is not implemented.").
+Tensor heaviside(const Tensor& a, const Tensor& values);
+// torch.dist: the p-norm of a - b (broadcast); p = inf / -inf / 0 as vector_norm's.
+Tensor dist(const Tensor& a, const Tensor& b, double p = 2);
+// torch.msort: sorted along dim 0 (the values of sort(a, 0)).
+Tensor msort(const Tensor& a);
+// torch.triu_indices / tril_indices: the [2, count] int64 coordinates of the upper (lower)
+// triangle of a row x col matrix from diagonal `offset`, row by row.
+Tensor triu_indices(int64_t row, int64_t col, int64_t offset = 0, TensorOptions options = {});
+Tensor tril_indices(int64_t row, int64_t col, int64_t offset = 0, TensorOptions options = {});
+
+}  // namespace ember
