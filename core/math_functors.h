@@ -6,9 +6,13 @@
 // PyTorch's values at the edges.
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 #include "core/macros.h"
+#if !defined(__CUDA_ARCH__)
+#include "core/cpu/select_bits.h"
+#endif
 #include "core/special_functors.h"
 
 namespace ember::functors {
@@ -48,20 +52,114 @@ EMBER_SPECIAL_FUNCTOR(Lgamma, lgamma)
 EMBER_SPECIAL_FUNCTOR(Digamma, digamma)
 EMBER_SPECIAL_FUNCTOR(Trigamma, trigamma)
 #undef EMBER_SPECIAL_FUNCTOR
+// Note [Rounding without libm on the host]
+// Baseline x86-64 has no rounding instruction, so trunc/floor/ceil/fmod are libm calls, one
+// per element, in loops that then do not vectorise; libm's fmodf moreover walks the quotient
+// one bit at a time (fmod of 1M floats took 17 ms, PyTorch's 0.6). The host forms below give
+// libm's bits with plain arithmetic. trunc_of: a magnitude below 2^(mantissa bits) is rounded
+// to a whole number by adding and subtracting that power, then stepped down if it went up;
+// a larger one is whole already (infinities and NaN are returned as they are); the sign is
+// put back (-0.3 -> -0.0). floor_of steps trunc's result down, ceil_of is -floor_of(-x).
+// Each step subtracts a comparison's 0 or 1, and the library is built without
+// -ftrapping-math (CMakeLists.txt), so GCC vectorises them. Loops with a libm fallback stay
+// scalar, and there GCC would branch on such a comparison (mispredicted half the time on
+// data): fmod_of, Remainder and DivFloor truncate through an integer conversion and choose on
+// the bits (cpu::select_bits) instead. fmod_of of floats goes through
+// double: a quotient below 2^25 is truncated exactly there (float operands leave it at least
+// 2^-50 from a whole number it is not), t * b has at most 49 bits, so a - t * b is fmod's
+// float exactly. For doubles, with a quotient below 2^26: t = trunc(a / b) is the true one
+// or one too many (the quotient rounded up onto a whole number); b split in halves of 26 and
+// 27 bits (Veltkamp) makes t * high and t * low exact, a - t * high is exact (the two are
+// within a factor 2), and so is the rest, fmod's value or, after one t too many, that value
+// less b, which one b added back fixes. Other quotients, zero, tiny, huge and non-finite
+// divisors take libm's fmod. Device code calls CUDA's functions. Bit for bit against libm in
+// tests/core/test_rounding_host.cpp.
+template <typename T>
+EMBER_HD_INLINE T trunc_of(T x) {
+#if defined(__CUDA_ARCH__)
+  return EMBER_MATH(trunc)(x);
+#else
+  constexpr T kWhole = std::is_same_v<T, float> ? T(8388608.0f) : T(4503599627370496.0);  // 2^23, 2^52
+  const T magnitude = std::fabs(x);
+  const T nearest = (magnitude + kWhole) - kWhole;
+  const T rounded = std::copysign(nearest - static_cast<T>(nearest > magnitude), x);
+  return magnitude < kWhole ? rounded : x;
+#endif
+}
+template <typename T>
+EMBER_HD_INLINE T floor_of(T x) {
+#if defined(__CUDA_ARCH__)
+  return EMBER_MATH(floor)(x);
+#else
+  const T t = trunc_of(x);
+  return t - static_cast<T>(t > x);
+#endif
+}
+// ceil(x) is -floor(-x), signed zeros included (ceil(-0.5) is -0.0).
+template <typename T>
+EMBER_HD_INLINE T ceil_of(T x) {
+#if defined(__CUDA_ARCH__)
+  return EMBER_MATH(ceil)(x);
+#else
+  return -floor_of(-x);
+#endif
+}
+#if !defined(__CUDA_ARCH__)
+// For the scalar loops (those with a libm fallback, which do not vectorise): 0 or 1 as T and a
+// select, on the bits, where GCC would branch on data (Note [Rounding without libm on the
+// host]); and floor through an integer conversion, whole values (and inf, NaN) as they are.
+template <typename T>
+inline T one_if(bool cond) {
+  return cpu::select_bits(cond, T(1), T(0));
+}
+template <typename T>
+inline T floor_scalar(T x) {
+  constexpr T kWhole = std::is_same_v<T, float> ? T(8388608.0f) : T(4503599627370496.0);  // 2^23, 2^52
+  if (!(std::fabs(x) < kWhole)) return x;
+  const T t = static_cast<T>(static_cast<int64_t>(x));
+  return std::copysign(t - one_if<T>(t > x), x);
+}
+#endif
+template <typename T>
+EMBER_HD_INLINE T fmod_of(T a, T b) {
+#if !defined(__CUDA_ARCH__)
+  if constexpr (std::is_same_v<T, float>) {
+    const double wide_a = a, wide_b = b;
+    const double quotient = wide_a / wide_b;
+    if (std::fabs(quotient) < 0x1p25 && std::fabs(wide_b) <= 0x1.fffffep127) {  // finite b
+      const double t = static_cast<double>(static_cast<int64_t>(quotient));   // trunc
+      return std::copysign(static_cast<float>(wide_a - t * wide_b), a);
+    }
+  } else if constexpr (std::is_same_v<T, double>) {
+    const double quotient = a / b;
+    const double size_b = std::fabs(b);
+    if (std::fabs(quotient) < 0x1p26 && size_b > 0x1p-960 && size_b < 0x1p960) {
+      const double t = static_cast<double>(static_cast<int64_t>(quotient));  // trunc
+      const double scaled = b * 134217729.0;  // 2^27 + 1: b = high + low, 26 and 27 bits
+      const double high = scaled - (scaled - b), low = b - high;
+      const double r = (a - t * high) - t * low;  // a - t * b, exactly
+      const double back = r + std::copysign(b, a);
+      return std::copysign(r != 0.0 && std::signbit(r) != std::signbit(a) ? back : r, a);
+    }
+  }
+#endif
+  return EMBER_MATH(fmod)(a, b);
+}
+
 // Rounding: integers are their own floor, ceil, round and trunc (as PyTorch's).
 // round is to nearest, ties to even (0.5 -> 0, 2.5 -> 2), as torch.round.
-#define EMBER_ROUNDING_FUNCTOR(Name, fn)                                   \
-  struct Name {                                                            \
-    template <typename T>                                                  \
-    EMBER_HD_INLINE T operator()(T x) const {                              \
-      if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(fn)(x); \
-      else return x;                                                       \
-    }                                                                      \
+#define EMBER_ROUNDING_FUNCTOR(Name, fn)                      \
+  struct Name {                                               \
+    template <typename T>                                     \
+    EMBER_HD_INLINE T operator()(T x) const {                 \
+      if constexpr (std::is_floating_point_v<T>) return fn(x); \
+      else return x;                                          \
+    }                                                         \
   };
-EMBER_ROUNDING_FUNCTOR(Floor, floor)
-EMBER_ROUNDING_FUNCTOR(Ceil, ceil)
-EMBER_ROUNDING_FUNCTOR(Round, nearbyint)
-EMBER_ROUNDING_FUNCTOR(Trunc, trunc)
+EMBER_ROUNDING_FUNCTOR(Floor, floor_of)
+EMBER_ROUNDING_FUNCTOR(Ceil, ceil_of)
+EMBER_ROUNDING_FUNCTOR(Round, EMBER_MATH(nearbyint))
+EMBER_ROUNDING_FUNCTOR(Trunc, trunc_of)
 #undef EMBER_FLOAT_FUNCTOR
 #undef EMBER_ROUNDING_FUNCTOR
 
@@ -127,7 +225,7 @@ using LogAddExp2 = LogAddExpOf<true>;
 struct Fmod {
   template <typename T>
   EMBER_HD_INLINE T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(fmod)(a, b);
+    if constexpr (std::is_floating_point_v<T>) return fmod_of(a, b);
     else return int_remainder(a, b);
   }
 };
@@ -137,10 +235,20 @@ struct Remainder {
   template <typename T>
   EMBER_HD_INLINE T operator()(T a, T b) const {
     T r;
-    if constexpr (std::is_floating_point_v<T>) r = EMBER_MATH(fmod)(a, b);
+    if constexpr (std::is_floating_point_v<T>) r = fmod_of(a, b);
     else r = int_remainder(a, b);
-    if constexpr (std::is_unsigned_v<T>) return r;
-    else return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
+    if constexpr (std::is_unsigned_v<T>) {
+      return r;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      const bool moves = r != T(0) && ((b < T(0)) != (r < T(0)));
+#if defined(__CUDA_ARCH__)
+      return moves ? r + b : r;
+#else
+      return cpu::select_bits(moves, r + b, r);
+#endif
+    } else {  // r + b only where the signs differ: it cannot overflow there
+      return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
+    }
   }
 };
 
@@ -157,7 +265,7 @@ EMBER_HD_INLINE T int_quotient(T a, T b) {
 struct DivTrunc {
   template <typename T>
   EMBER_HD_INLINE T operator()(T a, T b) const {
-    if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(trunc)(a / b);
+    if constexpr (std::is_floating_point_v<T>) return trunc_of(a / b);
     else return int_quotient(a, b);
   }
 };
@@ -172,13 +280,19 @@ struct DivFloor {
   EMBER_HD_INLINE T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (b == T(0)) return a / b;
-      const T rem = EMBER_MATH(fmod)(a, b);
-      T quotient = (a - rem) / b;
-      if (rem != T(0) && ((b < T(0)) != (rem < T(0)))) quotient -= T(1);
+      const T rem = fmod_of(a, b);
+      const bool steps_down = rem != T(0) && ((b < T(0)) != (rem < T(0)));
+#if defined(__CUDA_ARCH__)
+      const T quotient = (a - rem) / b - static_cast<T>(steps_down);
       if (quotient == T(0)) return EMBER_MATH(copysign)(T(0), a / b);
-      T whole = EMBER_MATH(floor)(quotient);
-      if (quotient - whole > T(0.5)) whole += T(1);
-      return whole;
+      const T whole = floor_of(quotient);
+      return whole + static_cast<T>(quotient - whole > T(0.5));
+#else
+      const T quotient = (a - rem) / b - one_if<T>(steps_down);
+      if (quotient == T(0)) return std::copysign(T(0), a / b);
+      const T whole = floor_scalar(quotient);
+      return whole + one_if<T>(quotient - whole > T(0.5));
+#endif
     } else {
       const T q = int_quotient(a, b);
       if constexpr (std::is_signed_v<T>) {

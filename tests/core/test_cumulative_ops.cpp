@@ -28,8 +28,11 @@ void expect_values_or_nan(const Tensor& t, const std::vector<double>& expected, 
   const auto got = t.to_vector<double>();
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(got[i])) << "at " << i;
-    else EXPECT_NEAR(got[i], expected[i], tol) << "at " << i;
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "at " << i;
+    } else {
+      EXPECT_NEAR(got[i], expected[i], tol) << "at " << i;
+    }
   }
 }
 
@@ -197,7 +200,9 @@ TEST(CumulativeOps, PairCombineOfPiecesIsTheLoop) {
       for (size_t split = 0; split <= end; ++split) {
         const auto joined = combine(fold(0, split), fold(split, end));
         ASSERT_EQ(joined.index, is[end - 1]) << "prefix " << end << " split " << split;
-        if (!std::isnan(vs[end - 1])) ASSERT_EQ(joined.value, vs[end - 1]);
+        if (!std::isnan(vs[end - 1])) {
+          ASSERT_EQ(joined.value, vs[end - 1]);
+        }
       }
     }
   }
