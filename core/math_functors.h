@@ -65,15 +65,18 @@ EMBER_SPECIAL_FUNCTOR(Trigamma, trigamma)
 // scalar, and there GCC would branch on such a comparison (mispredicted half the time on
 // data): fmod_of, Remainder and DivFloor truncate through an integer conversion and choose on
 // the bits (cpu::select_bits) instead. fmod_of of floats goes through
-// double: a quotient below 2^25 is truncated exactly there (float operands leave it at least
-// 2^-50 from a whole number it is not), t * b has at most 49 bits, so a - t * b is fmod's
-// float exactly. For doubles, with a quotient below 2^26: t = trunc(a / b) is the true one
-// or one too many (the quotient rounded up onto a whole number); b split in halves of 26 and
-// 27 bits (Veltkamp) makes t * high and t * low exact, a - t * high is exact (the two are
-// within a factor 2), and so is the rest, fmod's value or, after one t too many, that value
-// less b, which one b added back fixes. Other quotients, zero, tiny, huge and non-finite
-// divisors take libm's fmod. Device code calls CUDA's functions. Bit for bit against libm in
-// tests/core/test_rounding_host.cpp.
+// double: a quotient Q below 2^25 is truncated exactly there (a whole n it is not is more
+// than 2^-25 away once Q >= 1, as |Q - n| = |a - n b| / |b| >= ulp(b) / 2 / |b|, and a Q
+// below 1 is at least 2^-24 below it; the double quotient is within 2^-29), t * b has at
+// most 49 bits, so a - t * b is fmod's float exactly. For doubles, with Q below 2^26:
+// t = trunc(a / b) is the true one or one too many (Q rounded up onto a whole number, which
+// needs |a| >= |b|); with b split in 26 and 27 bits (Veltkamp), t * high and t * low are
+// exact, and so are a - t * high (a multiple of ulp(b) below 2^54 ulp(b)) and the rest:
+// fmod's value or, after one t too many, that value less b, which one b added back fixes.
+// Where the target has FMA (FP_FAST_FMA) a - t * b is one fma instead, since a compiler may
+// contract the split's multiply and subtract. Other quotients, zero, tiny, huge and
+// non-finite divisors take libm's fmod. Device code calls CUDA's functions. Bit for bit
+// against libm in tests/core/test_rounding_host.cpp (and 150M fuzzed cases in a review).
 template <typename T>
 EMBER_HD_INLINE T trunc_of(T x) {
 #if defined(__CUDA_ARCH__)
@@ -135,9 +138,13 @@ EMBER_HD_INLINE T fmod_of(T a, T b) {
     const double size_b = std::fabs(b);
     if (std::fabs(quotient) < 0x1p26 && size_b > 0x1p-960 && size_b < 0x1p960) {
       const double t = static_cast<double>(static_cast<int64_t>(quotient));  // trunc
+#if defined(FP_FAST_FMA)
+      const double r = std::fma(-t, b, a);  // a - t * b, exactly
+#else
       const double scaled = b * 134217729.0;  // 2^27 + 1: b = high + low, 26 and 27 bits
       const double high = scaled - (scaled - b), low = b - high;
       const double r = (a - t * high) - t * low;  // a - t * b, exactly
+#endif
       const double back = r + std::copysign(b, a);
       return std::copysign(r != 0.0 && std::signbit(r) != std::signbit(a) ? back : r, a);
     }

@@ -109,6 +109,24 @@ struct CumulativeExtreme {
   }
 };
 
+// One line of cummax/cummin, in order: the running extreme and its index at each step (the
+// CPU's loop and CUDA's thread-per-line kernel).
+template <ArgReduceOp Op, typename T>
+EMBER_HD_INLINE void cumulative_extreme_line(const T* in, int64_t in_stride, int64_t n, T* values,
+                                             int64_t values_stride, int64_t* indices, int64_t indices_stride) {
+  T best = in[0];
+  int64_t at = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const T x = in[i * in_stride];
+    if (CumulativeExtreme<Op>::replaces(x, best)) {
+      best = x;
+      at = i;
+    }
+    values[i * values_stride] = best;
+    indices[i * indices_stride] = at;
+  }
+}
+
 // cummax/cummin's running extreme as a (value, index) pair, for scans that combine pieces
 // (CUDA's block scan of long lines). combine(earlier, later) keeps the later pair when its
 // value replaces the earlier one's: the pair with the largest (is NaN, value) key, ties to

@@ -100,28 +100,15 @@ __global__ void cumprod_backward_kernel(const T* x, const T* g, T* gi, LineLayou
   }
 }
 
-// cummax/cummin of short or many strided lines, a thread per line (the CPU's loop,
-// core/cpu/scan.cpp).
+// cummax/cummin of short or many strided lines, a thread per line walking it with
+// functors::cumulative_extreme_line, as the CPU's loop does.
 template <ArgReduceOp Op, typename T>
 __global__ void cumulative_extreme_kernel(const T* in, T* values, int64_t* indices, LineLayout<3> layout) {
-  const int64_t n = layout.length;
   const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  for (int64_t l = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; l < layout.lines.numel; l += step) {
-    const T* p = in + layout.line_offset(l, 0);
-    T* v = values + layout.line_offset(l, 1);
-    int64_t* ix = indices + layout.line_offset(l, 2);
-    T best = p[0];
-    int64_t at = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const T x = p[i * layout.stride[0]];
-      if (functors::CumulativeExtreme<Op>::replaces(x, best)) {
-        best = x;
-        at = i;
-      }
-      v[i * layout.stride[1]] = best;
-      ix[i * layout.stride[2]] = at;
-    }
-  }
+  for (int64_t l = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; l < layout.lines.numel; l += step)
+    functors::cumulative_extreme_line<Op>(in + layout.line_offset(l, 0), layout.stride[0], layout.length,
+                                          values + layout.line_offset(l, 1), layout.stride[1],
+                                          indices + layout.line_offset(l, 2), layout.stride[2]);
 }
 
 // Long lines of cummax/cummin: a block per line, tiles scanned by cub as (value, index)

@@ -66,29 +66,16 @@ void cumprod_grad_lines(const T* x, const T* g, T* gi, const LineLayout<3>& layo
   });
 }
 
-// cummax/cummin of each line: the running extreme and its index, one step each.
+// cummax/cummin, lines in parallel, each walked by functors::cumulative_extreme_line.
 template <ArgReduceOp Op, typename T>
 void extreme_lines(const T* in, T* values, int64_t* indices, const LineLayout<3>& layout) {
   const int64_t n = layout.length;
-  const int64_t s_in = layout.stride[0], s_val = layout.stride[1], s_idx = layout.stride[2];
   const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, n));
   parallel_for(0, layout.lines.numel, grain, [&](int64_t lo, int64_t hi) {
-    for (int64_t l = lo; l < hi; ++l) {
-      const T* p = in + layout.line_offset(l, 0);
-      T* v = values + layout.line_offset(l, 1);
-      int64_t* ix = indices + layout.line_offset(l, 2);
-      T best = p[0];
-      int64_t at = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const T x = p[i * s_in];
-        if (functors::CumulativeExtreme<Op>::replaces(x, best)) {
-          best = x;
-          at = i;
-        }
-        v[i * s_val] = best;
-        ix[i * s_idx] = at;
-      }
-    }
+    for (int64_t l = lo; l < hi; ++l)
+      functors::cumulative_extreme_line<Op>(in + layout.line_offset(l, 0), layout.stride[0], n,
+                                            values + layout.line_offset(l, 1), layout.stride[1],
+                                            indices + layout.line_offset(l, 2), layout.stride[2]);
   });
 }
 
