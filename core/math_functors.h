@@ -64,7 +64,7 @@ EMBER_SPECIAL_FUNCTOR(Trigamma, trigamma)
 // -ftrapping-math (CMakeLists.txt), so GCC vectorises them. Loops with a libm fallback stay
 // scalar, and there GCC would branch on such a comparison (mispredicted half the time on
 // data): fmod_of, Remainder and DivFloor truncate through an integer conversion and choose on
-// the bits (cpu::select_bits) instead. fmod_of of floats goes through
+// the bits instead (choose, one_if: cpu::select_bits). fmod_of of floats goes through
 // double: a quotient Q below 2^25 is truncated exactly there (a whole n it is not is more
 // than 2^-25 away once Q >= 1, as |Q - n| = |a - n b| / |b| >= ulp(b) / 2 / |b|, and a Q
 // below 1 is at least 2^-24 below it; the double quotient is within 2^-29), t * b has at
@@ -107,22 +107,33 @@ EMBER_HD_INLINE T ceil_of(T x) {
   return -floor_of(-x);
 #endif
 }
-#if !defined(__CUDA_ARCH__)
-// For the scalar loops (those with a libm fallback, which do not vectorise): 0 or 1 as T and a
-// select, on the bits, where GCC would branch on data (Note [Rounding without libm on the
-// host]); and floor through an integer conversion, whole values (and inf, NaN) as they are.
+// For the scalar loops (those with a libm fallback, which do not vectorise): a select and
+// 0 or 1 as T, on the bits on the host, where GCC would branch on data (Note [Rounding
+// without libm on the host]); and floor through an integer conversion, whole values (and
+// inf, NaN) as they are. Device code chooses and floors as usual.
 template <typename T>
-inline T one_if(bool cond) {
-  return cpu::select_bits(cond, T(1), T(0));
+EMBER_HD_INLINE T choose(bool cond, T yes, T no) {
+#if defined(__CUDA_ARCH__)
+  return cond ? yes : no;
+#else
+  return cpu::select_bits(cond, yes, no);
+#endif
 }
 template <typename T>
-inline T floor_scalar(T x) {
+EMBER_HD_INLINE T one_if(bool cond) {
+  return choose(cond, T(1), T(0));
+}
+template <typename T>
+EMBER_HD_INLINE T floor_scalar(T x) {
+#if defined(__CUDA_ARCH__)
+  return EMBER_MATH(floor)(x);
+#else
   constexpr T kWhole = std::is_same_v<T, float> ? T(8388608.0f) : T(4503599627370496.0);  // 2^23, 2^52
   if (!(std::fabs(x) < kWhole)) return x;
   const T t = static_cast<T>(static_cast<int64_t>(x));
   return std::copysign(t - one_if<T>(t > x), x);
-}
 #endif
+}
 template <typename T>
 EMBER_HD_INLINE T fmod_of(T a, T b) {
 #if !defined(__CUDA_ARCH__)
@@ -247,12 +258,7 @@ struct Remainder {
     if constexpr (std::is_unsigned_v<T>) {
       return r;
     } else if constexpr (std::is_floating_point_v<T>) {
-      const bool moves = r != T(0) && ((b < T(0)) != (r < T(0)));
-#if defined(__CUDA_ARCH__)
-      return moves ? r + b : r;
-#else
-      return cpu::select_bits(moves, r + b, r);
-#endif
+      return choose(r != T(0) && ((b < T(0)) != (r < T(0))), r + b, r);
     } else {  // r + b only where the signs differ: it cannot overflow there
       return (r != T(0) && ((b < T(0)) != (r < T(0)))) ? static_cast<T>(r + b) : r;
     }
@@ -288,18 +294,10 @@ struct DivFloor {
     if constexpr (std::is_floating_point_v<T>) {
       if (b == T(0)) return a / b;
       const T rem = fmod_of(a, b);
-      const bool steps_down = rem != T(0) && ((b < T(0)) != (rem < T(0)));
-#if defined(__CUDA_ARCH__)
-      const T quotient = (a - rem) / b - static_cast<T>(steps_down);
+      const T quotient = (a - rem) / b - one_if<T>(rem != T(0) && ((b < T(0)) != (rem < T(0))));
       if (quotient == T(0)) return EMBER_MATH(copysign)(T(0), a / b);
-      const T whole = floor_of(quotient);
-      return whole + static_cast<T>(quotient - whole > T(0.5));
-#else
-      const T quotient = (a - rem) / b - one_if<T>(steps_down);
-      if (quotient == T(0)) return std::copysign(T(0), a / b);
       const T whole = floor_scalar(quotient);
       return whole + one_if<T>(quotient - whole > T(0.5));
-#endif
     } else {
       const T q = int_quotient(a, b);
       if constexpr (std::is_signed_v<T>) {

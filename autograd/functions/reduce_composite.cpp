@@ -18,8 +18,9 @@ Tensor nansum(const Tensor& a, const Dims& dims, bool keepdim) {
 Tensor nanmean(const Tensor& a, const Dims& dims, bool keepdim) {
   EMBER_CHECK(is_floating(a.dtype()), "nanmean(): expected input to have floating point dtype but got ",
               dtype_torch_name(a.dtype()));
-  const Tensor kept = sum(~isnan(a), dims, keepdim);  // int64 counts
-  return div(nansum(a, dims, keepdim), kept.to(a.dtype()));
+  const Tensor nan = isnan(a);
+  const Tensor kept = sum(~nan, dims, keepdim).to(a.dtype());  // the counts of the others
+  return div(sum(where(nan, Scalar(0.0), a), dims, keepdim), kept);
 }
 
 std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
