@@ -2,7 +2,6 @@
 // permute, reshape, mm, cat, flip, sort), so each runs on any device and differentiates
 // through its parts. Argument errors use PyTorch's wording.
 #include <algorithm>
-#include <numeric>
 #include <optional>
 #include <tuple>
 
