@@ -146,6 +146,9 @@ Tensor isfinite(const Tensor& a);
 // x (Note [Activation gradients] in core/activation_functors.h), in x's dtype.
 Tensor activation(UnaryOp op, const Tensor& a, const UnaryArgs& args);
 Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const UnaryArgs& args);
+// activation(op, self, args) written into self: nn::functional's inplace=True forms when
+// nothing records (Note [In-place activations] in nn/functional/in_place.h).
+void activation_(UnaryOp op, const Tensor& self, const UnaryArgs& args);
 // The loss term of each element of input and target (and pos_weight, BCE with logits,
 // when defined), broadcast together, in input's dtype (the others are cast to it); and
 // grad * its derivative in the input or the target (core/loss_functors.h).

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "nn/functional/basic.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
@@ -32,12 +33,10 @@ Tensor ReLU::forward_consuming(Tensor input) {
   return forward(input);
 }
 
-Tensor LeakyReLU::forward(const Tensor& input) { return functional::leaky_relu(input, negative_slope); }
+Tensor LeakyReLU::forward(const Tensor& input) { return functional::leaky_relu(input, negative_slope, inplace); }
 
 std::string LeakyReLU::extra_repr() const {
-  std::ostringstream os;
-  os << "negative_slope=" << negative_slope;
-  return os.str();
+  return "negative_slope=" + detail::python_float(negative_slope) + detail::inplace_suffix(inplace);
 }
 
 Tensor Sigmoid::forward(const Tensor& input) { return functional::sigmoid(input); }
@@ -50,13 +49,11 @@ GELU::GELU(std::string approximate) : Module("GELU"), approximate(std::move(appr
 }
 Tensor GELU::forward(const Tensor& input) { return functional::gelu(input, approximate); }
 
-Tensor SiLU::forward(const Tensor& input) { return functional::silu(input); }
+Tensor SiLU::forward(const Tensor& input) { return functional::silu(input, inplace); }
 
-Tensor ELU::forward(const Tensor& input) { return functional::elu(input, alpha); }
+Tensor ELU::forward(const Tensor& input) { return functional::elu(input, alpha, inplace); }
 std::string ELU::extra_repr() const {
-  std::ostringstream os;
-  os << "alpha=" << alpha;
-  return os.str();
+  return "alpha=" + detail::python_float(alpha) + detail::inplace_suffix(inplace);
 }
 
 Tensor Softplus::forward(const Tensor& input) { return functional::softplus(input, beta, threshold); }
@@ -66,19 +63,19 @@ std::string Softplus::extra_repr() const {
   return os.str();
 }
 
-Hardtanh::Hardtanh(double min_val, double max_val) : Module("Hardtanh"), min_val(min_val), max_val(max_val) {
+Hardtanh::Hardtanh(double min_val, double max_val, bool inplace)
+    : Module("Hardtanh"), min_val(min_val), max_val(max_val), inplace(inplace) {
   EMBER_CHECK(max_val > min_val, "Hardtanh: max_val (", max_val, ") must be greater than min_val (", min_val, ")");
 }
-Tensor Hardtanh::forward(const Tensor& input) { return functional::hardtanh(input, min_val, max_val); }
+Tensor Hardtanh::forward(const Tensor& input) { return functional::hardtanh(input, min_val, max_val, inplace); }
 std::string Hardtanh::extra_repr() const {
-  std::ostringstream os;
-  os << "min_val=" << min_val << ", max_val=" << max_val;
-  return os.str();
+  return "min_val=" + detail::python_float(min_val) + ", max_val=" + detail::python_float(max_val) +
+         detail::inplace_suffix(inplace);
 }
 
-Tensor ReLU6::forward(const Tensor& input) { return functional::relu6(input); }
+Tensor ReLU6::forward(const Tensor& input) { return functional::relu6(input, inplace); }
 
-Tensor Mish::forward(const Tensor& input) { return functional::mish(input); }
+Tensor Mish::forward(const Tensor& input) { return functional::mish(input, inplace); }
 
 Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim, end_dim); }
 

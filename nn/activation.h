@@ -1,5 +1,7 @@
 // Activation modules (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, Softplus,
-// Hardtanh, ReLU6, Mish) and the shape helpers Flatten and Identity.
+// Hardtanh, ReLU6, Mish) and the shape helpers Flatten and Identity. inplace = true is
+// PyTorch's: the input is overwritten and returned (Note [In-place activations] in
+// nn/functional/in_place.h).
 #pragma once
 #include <string>
 
@@ -18,10 +20,12 @@ class ReLU : public Module {
 
 class LeakyReLU : public Module {
  public:
-  explicit LeakyReLU(double negative_slope = 0.01) : Module("LeakyReLU"), negative_slope(negative_slope) {}
+  explicit LeakyReLU(double negative_slope = 0.01, bool inplace = false)
+      : Module("LeakyReLU"), negative_slope(negative_slope), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double negative_slope;
+  const bool inplace;
 };
 
 class Sigmoid : public Module {
@@ -47,16 +51,19 @@ class GELU : public Module {
 
 class SiLU : public Module {
  public:
-  SiLU() : Module("SiLU") {}
+  explicit SiLU(bool inplace = false) : Module("SiLU"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override { return inplace ? "inplace=True" : ""; }
+  const bool inplace;
 };
 
 class ELU : public Module {
  public:
-  explicit ELU(double alpha = 1.0) : Module("ELU"), alpha(alpha) {}
+  explicit ELU(double alpha = 1.0, bool inplace = false) : Module("ELU"), alpha(alpha), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double alpha;
+  const bool inplace;
 };
 
 class Softplus : public Module {
@@ -71,23 +78,28 @@ class Softplus : public Module {
 // max_val must be greater than min_val (PyTorch's assertion).
 class Hardtanh : public Module {
  public:
-  explicit Hardtanh(double min_val = -1.0, double max_val = 1.0);
+  explicit Hardtanh(double min_val = -1.0, double max_val = 1.0, bool inplace = false);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double min_val;
   const double max_val;
+  const bool inplace;
 };
 
 class ReLU6 : public Module {
  public:
-  ReLU6() : Module("ReLU6") {}
+  explicit ReLU6(bool inplace = false) : Module("ReLU6"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override { return inplace ? "inplace=True" : ""; }
+  const bool inplace;
 };
 
 class Mish : public Module {
  public:
-  Mish() : Module("Mish") {}
+  explicit Mish(bool inplace = false) : Module("Mish"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override { return inplace ? "inplace=True" : ""; }
+  const bool inplace;
 };
 
 class Flatten : public Module {

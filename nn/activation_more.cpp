@@ -11,11 +11,12 @@
 namespace ember::nn {
 
 namespace F = functional;
+using detail::inplace_suffix;
 using detail::python_float;
 
-Tensor Hardswish::forward(const Tensor& input) { return F::hardswish(input); }
+Tensor Hardswish::forward(const Tensor& input) { return F::hardswish(input, inplace); }
 
-Tensor Hardsigmoid::forward(const Tensor& input) { return F::hardsigmoid(input); }
+Tensor Hardsigmoid::forward(const Tensor& input) { return F::hardsigmoid(input, inplace); }
 
 namespace {
 int64_t checked_parameter_count(int64_t num_parameters) {
@@ -30,10 +31,10 @@ PReLU::PReLU(int64_t num_parameters, double init)
       weight(register_parameter("weight", full({num_parameters}, init, TensorOptions(kFloat32)))) {}
 Tensor PReLU::forward(const Tensor& input) { return F::prelu(input, weight); }
 
-Tensor SELU::forward(const Tensor& input) { return F::selu(input); }
+Tensor SELU::forward(const Tensor& input) { return F::selu(input, inplace); }
 
-Tensor CELU::forward(const Tensor& input) { return F::celu(input, alpha); }
-std::string CELU::extra_repr() const { return "alpha=" + python_float(alpha); }
+Tensor CELU::forward(const Tensor& input) { return F::celu(input, alpha, inplace); }
+std::string CELU::extra_repr() const { return "alpha=" + python_float(alpha) + inplace_suffix(inplace); }
 
 Tensor LogSigmoid::forward(const Tensor& input) { return F::logsigmoid(input); }
 
@@ -47,9 +48,9 @@ std::string Hardshrink::extra_repr() const { return python_float(lambd); }
 Tensor Softshrink::forward(const Tensor& input) { return F::softshrink(input, lambd); }
 std::string Softshrink::extra_repr() const { return python_float(lambd); }
 
-Tensor Threshold::forward(const Tensor& input) { return F::threshold(input, threshold, value); }
+Tensor Threshold::forward(const Tensor& input) { return F::threshold(input, threshold, value, inplace); }
 std::string Threshold::extra_repr() const {
-  return "threshold=" + python_float(threshold) + ", value=" + python_float(value);
+  return "threshold=" + python_float(threshold) + ", value=" + python_float(value) + inplace_suffix(inplace);
 }
 
 Tensor GLU::forward(const Tensor& input) { return F::glu(input, dim); }
@@ -64,11 +65,13 @@ Tensor Softmax::apply(const Tensor& input, int64_t dim) const { return F::softma
 Tensor LogSoftmax::apply(const Tensor& input, int64_t dim) const { return F::log_softmax(input, dim); }
 Tensor Softmin::apply(const Tensor& input, int64_t dim) const { return F::softmin(input, dim); }
 
-RReLU::RReLU(double lo, double up) : Module("RReLU"), lower(lo), upper(up) {
+RReLU::RReLU(double lo, double up, bool in_place) : Module("RReLU"), lower(lo), upper(up), inplace(in_place) {
   EMBER_CHECK(lower <= upper, "Lower bound should be less than or equal to the upper bound");
 }
-Tensor RReLU::forward(const Tensor& input) { return F::rrelu(input, lower, upper, is_training()); }
-std::string RReLU::extra_repr() const { return "lower=" + python_float(lower) + ", upper=" + python_float(upper); }
+Tensor RReLU::forward(const Tensor& input) { return F::rrelu(input, lower, upper, is_training(), inplace); }
+std::string RReLU::extra_repr() const {
+  return "lower=" + python_float(lower) + ", upper=" + python_float(upper) + inplace_suffix(inplace);
+}
 std::string RReLU::eval_mode_effect() const {
   return "RReLU(" + extra_repr() + ") used the fixed slope " + python_float((lower + upper) / 2) +
          " instead of random ones";

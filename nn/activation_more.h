@@ -1,7 +1,8 @@
 // Activation modules over nn/functional/activation_more.h (Hardswish, Hardsigmoid, PReLU,
 // SELU, CELU, LogSigmoid, Softsign, Tanhshrink, Hardshrink, Softshrink, Threshold, GLU),
 // Softmax, LogSoftmax and Softmin over a dim, RReLU and Softmax2d: PyTorch's arguments,
-// defaults and reprs.
+// defaults and reprs. inplace = true overwrites the input (Note [In-place activations] in
+// nn/functional/in_place.h).
 #pragma once
 #include <optional>
 #include <string>
@@ -12,14 +13,16 @@ namespace ember::nn {
 
 class Hardswish : public Module {
  public:
-  Hardswish() : Module("Hardswish") {}
+  explicit Hardswish(bool inplace = false) : Module("Hardswish"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  const bool inplace;  // not in the repr, as PyTorch's
 };
 
 class Hardsigmoid : public Module {
  public:
-  Hardsigmoid() : Module("Hardsigmoid") {}
+  explicit Hardsigmoid(bool inplace = false) : Module("Hardsigmoid"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  const bool inplace;  // not in the repr, as PyTorch's
 };
 
 // A learnable slope for x <= 0: parameter "weight" [num_parameters] filled with init;
@@ -35,16 +38,19 @@ class PReLU : public Module {
 
 class SELU : public Module {
  public:
-  SELU() : Module("SELU") {}
+  explicit SELU(bool inplace = false) : Module("SELU"), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override { return inplace ? "inplace=True" : ""; }
+  const bool inplace;
 };
 
 class CELU : public Module {
  public:
-  explicit CELU(double alpha = 1.0) : Module("CELU"), alpha(alpha) {}
+  explicit CELU(double alpha = 1.0, bool inplace = false) : Module("CELU"), alpha(alpha), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double alpha;
+  const bool inplace;
 };
 
 class LogSigmoid : public Module {
@@ -84,11 +90,13 @@ class Softshrink : public Module {
 
 class Threshold : public Module {
  public:
-  Threshold(double threshold, double value) : Module("Threshold"), threshold(threshold), value(value) {}
+  Threshold(double threshold, double value, bool inplace = false)
+      : Module("Threshold"), threshold(threshold), value(value), inplace(inplace) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
   const double threshold;
   const double value;
+  const bool inplace;
 };
 
 class GLU : public Module {
@@ -137,15 +145,16 @@ class Softmin : public SoftmaxBase {
 };
 
 // Randomized leaky ReLU (functional::rrelu): a random slope in [lower, upper] for each
-// negative element in training mode, their mean in eval mode. No inplace option.
+// negative element in training mode, their mean in eval mode.
 class RReLU : public Module {
  public:
-  explicit RReLU(double lower = 1.0 / 8, double upper = 1.0 / 3);
+  explicit RReLU(double lower = 1.0 / 8, double upper = 1.0 / 3, bool inplace = false);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "lower=0.125, upper=0.3333333333333333"
   bool depends_on_training_flag() const override { return lower != upper; }
   std::string eval_mode_effect() const override;
   const double lower, upper;
+  const bool inplace;
 };
 
 // Softmax over the channels of each position: dim -3 of a [N, C, H, W] or [C, H, W] input.

@@ -7,14 +7,16 @@
 #include "core/error.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/random_layers.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
-Dropout::Dropout(std::string type_name, double prob) : Module(std::move(type_name)), p(prob) {
+Dropout::Dropout(std::string type_name, double prob, bool in_place)
+    : Module(std::move(type_name)), p(prob), inplace(in_place) {
   EMBER_CHECK(p >= 0.0 && p <= 1.0, "dropout probability has to be between 0 and 1, but got ", p);
 }
 
-Tensor Dropout::forward(const Tensor& input) { return functional::dropout(input, p, is_training()); }
+Tensor Dropout::forward(const Tensor& input) { return functional::dropout(input, p, is_training(), inplace); }
 
 std::string Dropout::eval_mode_effect() const {
   std::ostringstream os;
@@ -24,17 +26,17 @@ std::string Dropout::eval_mode_effect() const {
 
 std::string Dropout::extra_repr() const {
   std::ostringstream os;
-  os << "p=" << p << ", inplace=False";
+  os << "p=" << detail::python_float(p) << ", inplace=" << (inplace ? "True" : "False");
   return os.str();
 }
 
-Tensor Dropout1d::forward(const Tensor& input) { return functional::dropout1d(input, p, is_training()); }
+Tensor Dropout1d::forward(const Tensor& input) { return functional::dropout1d(input, p, is_training(), inplace); }
 
-Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training()); }
+Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(input, p, is_training(), inplace); }
 
-Tensor Dropout3d::forward(const Tensor& input) { return functional::dropout3d(input, p, is_training()); }
+Tensor Dropout3d::forward(const Tensor& input) { return functional::dropout3d(input, p, is_training(), inplace); }
 
-Tensor AlphaDropout::forward(const Tensor& input) { return functional::alpha_dropout(input, p, is_training()); }
+Tensor AlphaDropout::forward(const Tensor& input) { return functional::alpha_dropout(input, p, is_training(), inplace); }
 
 std::string AlphaDropout::eval_mode_effect() const {
   std::ostringstream os;
@@ -43,7 +45,7 @@ std::string AlphaDropout::eval_mode_effect() const {
 }
 
 Tensor FeatureAlphaDropout::forward(const Tensor& input) {
-  return functional::feature_alpha_dropout(input, p, is_training());
+  return functional::feature_alpha_dropout(input, p, is_training(), inplace);
 }
 
 }  // namespace ember::nn

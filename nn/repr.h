@@ -25,6 +25,10 @@ inline std::string python_float(double v) {
   return s;
 }
 
+// ", inplace=True" after a module's other arguments when set, nothing otherwise (PyTorch's
+// activation reprs).
+inline std::string inplace_suffix(bool inplace) { return inplace ? ", inplace=True" : ""; }
+
 template <typename T> std::string python_tuple(const std::vector<T>& values) {
   std::string s = "(";
   for (size_t i = 0; i < values.size(); ++i) {

@@ -311,6 +311,11 @@ Tensor activation(UnaryOp op, const Tensor& a, const UnaryArgs& args) {
   EMBER_CHECK(is_floating(a.dtype()), "\"", op_name(op), "\" not implemented for '", dtype_torch_name(a.dtype()), "'");
   return unary_op(op, a, a.dtype(), args);
 }
+void activation_(UnaryOp op, const Tensor& self, const UnaryArgs& args) {
+  EMBER_CHECK(is_floating(self.dtype()), "\"", op_name(op), "\" not implemented for '", dtype_torch_name(self.dtype()),
+              "'");
+  unary_inplace(op, self, self.dtype(), args);
+}
 
 Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const UnaryArgs& args) {
   check_same_device(x, {&grad});

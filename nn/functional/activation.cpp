@@ -1,11 +1,13 @@
 // nn::functional gelu, silu, elu, softplus, hardtanh/relu6 and mish: a native
 // elementwise forward and one recorded node that saves x; the gradients run through
 // DeviceOps::unary_backward on x's device (Note [Activation gradients] in
-// core/activation_functors.h).
+// core/activation_functors.h). The inplace forms write into x (Note [In-place activations]
+// in nn/functional/in_place.h).
 #include "autograd/function_node.h"
 #include "core/native.h"
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
+#include "nn/functional/in_place.h"
 
 namespace ember::nn::functional {
 
@@ -50,6 +52,17 @@ Tensor smooth_activation(const Smooth& f, const Tensor& x) {
   return out;
 }
 
+// inplace: the kernel writes into x when nothing records; otherwise x's node passes its
+// gradient through smooth_activation's, computed from a copy of x (PyTorch's original_self).
+Tensor smooth_activation(const Smooth& f, const Tensor& x, bool inplace) {
+  if (!inplace) return smooth_activation(f, x);
+  if (detail::writes_in_place_unrecorded(x)) {
+    native::activation_(f.op, x, f.args);
+    return x;
+  }
+  return detail::overwrite_with(f.node, x, [&](const Tensor& input) { return smooth_activation(f, input); });
+}
+
 // Hardtanh's gradient: g strictly inside (min_val, max_val), else 0. Linear in g and
 // piecewise constant in x, so, as leaky_relu's, its own derivative is itself (in g) and
 // 0 (in x, linked by the forward node's set_backward_reads_inputs): every order works.
@@ -74,15 +87,17 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
   return smooth_activation({op, {}, "GeluBackward", "GeluBackwardBackward"}, x);
 }
 
-Tensor silu(const Tensor& x) {
+Tensor silu(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("silu");
-  return smooth_activation({UnaryOp::Silu, {}, "SiluBackward", "SiluBackwardBackward"}, x);
+  return smooth_activation({UnaryOp::Silu, {}, "SiluBackward", "SiluBackwardBackward"}, x, inplace);
 }
 
-Tensor elu(const Tensor& x, double alpha) {
+Tensor elu(const Tensor& x, double alpha, bool inplace) {
   EMBER_PROFILE_OP("elu");
-  return smooth_activation({UnaryOp::Elu, UnaryArgs{.p0 = alpha}, "EluBackward", "EluBackwardBackward"}, x);
+  return smooth_activation({UnaryOp::Elu, UnaryArgs{.p0 = alpha}, "EluBackward", "EluBackwardBackward"}, x, inplace);
 }
+
+Tensor elu_(const Tensor& x, double alpha) { return elu(x, alpha, /*inplace=*/true); }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   EMBER_PROFILE_OP("softplus");
@@ -90,14 +105,22 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
       {UnaryOp::Softplus, UnaryArgs{.p0 = beta, .p1 = threshold}, "SoftplusBackward", "SoftplusBackwardBackward"}, x);
 }
 
-Tensor mish(const Tensor& x) {
+Tensor mish(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("mish");
-  return smooth_activation({UnaryOp::Mish, {}, "MishBackward", "MishBackwardBackward"}, x);
+  return smooth_activation({UnaryOp::Mish, {}, "MishBackward", "MishBackwardBackward"}, x, inplace);
 }
 
-Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
+Tensor hardtanh(const Tensor& x, double min_val, double max_val, bool inplace) {
   EMBER_PROFILE_OP("hardtanh");
   const UnaryArgs args{.p0 = min_val, .p1 = max_val};
+  if (inplace) {
+    if (detail::writes_in_place_unrecorded(x)) {
+      native::activation_(UnaryOp::Hardtanh, x, args);
+      return x;
+    }
+    return detail::overwrite_with("HardtanhBackward", x,
+                                  [&](const Tensor& input) { return hardtanh(input, min_val, max_val); });
+  }
   Tensor out = native::activation(UnaryOp::Hardtanh, x, args);
   if (will_record_into(out, x)) {
     record("HardtanhBackward", {&x}, {&out}, {x}, [args](const tensor_list& g, const tensor_list& s, const auto&) {
@@ -107,6 +130,8 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
   return out;
 }
 
-Tensor relu6(const Tensor& x) { return hardtanh(x, 0.0, 6.0); }
+Tensor hardtanh_(const Tensor& x, double min_val, double max_val) { return hardtanh(x, min_val, max_val, true); }
+
+Tensor relu6(const Tensor& x, bool inplace) { return hardtanh(x, 0.0, 6.0, inplace); }
 
 }  // namespace ember::nn::functional

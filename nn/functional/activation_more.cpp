@@ -1,14 +1,17 @@
 // hardswish, hardsigmoid, prelu, selu, celu, logsigmoid, softsign, tanhshrink, the
 // shrinks, threshold, glu, softmin and rrelu, composed of ember's differentiable ops (argument
-// checks with PyTorch's messages first).
+// checks with PyTorch's messages first). The inplace forms write into x (Note [In-place
+// activations] in nn/functional/in_place.h).
 #include "nn/functional/activation_more.h"
 
 #include "core/dtype.h"
 #include "core/factories.h"
+#include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "core/shape.h"
 #include "nn/functional/basic.h"
+#include "nn/functional/in_place.h"
 #include "nn/functional/loss.h"
 
 namespace ember::nn::functional {
@@ -27,13 +30,17 @@ namespace ember::nn::functional {
 // formulas pick 0 (hardswish at ±3, selu and celu at 0) and the composition the branch's
 // own value (1/3 for hardswish, elu's second derivative for selu and celu).
 
-Tensor hardswish(const Tensor& x) {
+Tensor hardswish(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("hardswish");
+  if (inplace) return detail::overwrite_with("HardswishBackward", x, [](const Tensor& in) { return hardswish(in); });
   return where(x < -3.0, 0.0, where(x <= 3.0, x * (x + 3.0) / 6.0, x));
 }
 
-Tensor hardsigmoid(const Tensor& x) {
+Tensor hardsigmoid(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("hardsigmoid");
+  if (inplace) {
+    return detail::overwrite_with("HardsigmoidBackward", x, [](const Tensor& in) { return hardsigmoid(in); });
+  }
   return where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, x / 6.0 + 0.5));
 }
 
@@ -55,19 +62,32 @@ Tensor prelu(const Tensor& x, const Tensor& weight) {
   return where(x > 0.0, x, weight.reshape(shape) * x);
 }
 
-Tensor selu(const Tensor& x) {
+Tensor selu(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("selu");
   constexpr double kAlpha = 1.6732632423543772848170429916717;
   constexpr double kScale = 1.0507009873554804934193349852946;
+  if (inplace) {
+    if (detail::writes_in_place_unrecorded(x)) {  // the out-of-place form's two roundings
+      native::activation_(UnaryOp::Elu, x, UnaryArgs{.p0 = kAlpha});
+      native::mul_(x, kScale);
+      return x;
+    }
+    return detail::overwrite_with("EluBackward", x, [](const Tensor& in) { return selu(in); });
+  }
   return elu(x, kAlpha) * kScale;
 }
 
-Tensor celu(const Tensor& x, double alpha) {
+Tensor selu_(const Tensor& x) { return selu(x, /*inplace=*/true); }
+
+Tensor celu(const Tensor& x, double alpha, bool inplace) {
   EMBER_PROFILE_OP("celu");
   EMBER_CHECK(alpha != 0.0, "ZeroDivisionError: alpha cannot be 0 for CELU");
+  if (inplace) return detail::overwrite_with("EluBackward", x, [&](const Tensor& in) { return celu(in, alpha); });
   // elu(x / alpha) is finite for every x, so the branch not taken passes no NaN back.
   return where(x > 0.0, x, elu(x / alpha, 1.0) * alpha);
 }
+
+Tensor celu_(const Tensor& x, double alpha) { return celu(x, alpha, /*inplace=*/true); }
 
 Tensor logsigmoid(const Tensor& x) {
   EMBER_PROFILE_OP("logsigmoid");
@@ -98,10 +118,20 @@ Tensor softshrink(const Tensor& x, double lambd) {
   return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0));
 }
 
-Tensor threshold(const Tensor& x, double threshold, double value) {
+Tensor threshold(const Tensor& x, double threshold, double value, bool inplace) {
   EMBER_PROFILE_OP("threshold");
+  // where's node keeps the comparison only, so the in-place form takes no copy of x.
+  if (inplace) {
+    return detail::overwrite_with(
+        "ThresholdBackward", x, [&](const Tensor& in) { return functional::threshold(in, threshold, value); },
+        /*f_keeps_input=*/false);
+  }
   // PyTorch: x <= threshold ? value : x (NaN stays NaN)
   return where(x <= threshold, value, x);
+}
+
+Tensor threshold_(const Tensor& x, double threshold, double value) {
+  return functional::threshold(x, threshold, value, /*inplace=*/true);
 }
 
 Tensor glu(const Tensor& x, int64_t dim) {
@@ -118,14 +148,22 @@ Tensor softmin(const Tensor& x, int64_t dim) {
   return softmax(-x, dim);
 }
 
-Tensor rrelu(const Tensor& x, double lower, double upper, bool training) {
+Tensor rrelu(const Tensor& x, double lower, double upper, bool training, bool inplace) {
   EMBER_PROFILE_OP("rrelu");
   EMBER_CHECK(lower <= upper, "Lower bound should be less than or equal to the upper bound");
-  if (!training) return leaky_relu(x, (lower + upper) / 2);
+  if (!training) return leaky_relu(x, (lower + upper) / 2, inplace);
+  if (inplace) {
+    return detail::overwrite_with("RreluWithNoiseBackward", x,
+                                  [&](const Tensor& in) { return rrelu(in, lower, upper, true); });
+  }
   EMBER_CHECK(is_floating(x.dtype()), "\"rrelu_with_noise\" not implemented for '", dtype_torch_name(x.dtype()), "'");
   // PyTorch's rrelu_with_noise: a slope from U(lower, upper) where x <= 0 (so a NaN passes).
   const Tensor u = rand(x.sizes(), TensorOptions(x.dtype()).device(x.device()));
   return x * where(x <= 0.0, u * (upper - lower) + lower, 1.0);
+}
+
+Tensor rrelu_(const Tensor& x, double lower, double upper, bool training) {
+  return rrelu(x, lower, upper, training, /*inplace=*/true);
 }
 
 }  // namespace ember::nn::functional

@@ -1,6 +1,7 @@
 // nn::functional linear, activations and dropout. linear and the activations go
 // through the public (recording) ops; leaky_relu and dropout are native ops or device
-// kernels plus one recorded node, so a dropout mask is kept only when backward will use it.
+// kernels plus one recorded node, so a dropout mask is kept only when backward will use it;
+// their inplace forms write into x (Note [In-place activations] in nn/functional/in_place.h).
 #include "nn/functional/basic.h"
 
 #include "autograd/checkpoint.h"
@@ -12,6 +13,7 @@
 #include "core/dispatch.h"
 #include "core/profiler.h"
 #include "nn/functional/args.h"
+#include "nn/functional/in_place.h"
 
 namespace ember::nn::functional {
 
@@ -30,8 +32,9 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   return bias.defined() ? add(out, bias) : out;
 }
 
-Tensor relu(const Tensor& x, bool inplace) {
-  if (!inplace) return x.relu();
+Tensor relu(const Tensor& x, bool inplace) { return inplace ? relu_(x) : x.relu(); }
+
+Tensor relu_(const Tensor& x) {
   Tensor self = x;
   return self.relu_();
 }
@@ -52,7 +55,7 @@ static Tensor leaky_relu_grad(const Tensor& g, const Tensor& bits, double negati
   return out;
 }
 
-Tensor leaky_relu(const Tensor& x, double negative_slope) {
+static Tensor leaky_relu_out_of_place(const Tensor& x, double negative_slope) {
   Tensor out = native::leaky_relu(x, negative_slope);
   if (will_record_into(out, x)) {
     const MemoryFormat format = native::dense_format(x);
@@ -62,6 +65,22 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
            })->set_backward_reads_inputs();
   }
   return out;
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope, bool inplace) {
+  return inplace ? leaky_relu_(x, negative_slope) : leaky_relu_out_of_place(x, negative_slope);
+}
+
+// Its node keeps the sign bits of x taken before the write, so, unlike PyTorch's (which keeps
+// the result), any slope works while recording.
+Tensor leaky_relu_(const Tensor& x, double negative_slope) {
+  if (detail::writes_in_place_unrecorded(x)) {
+    native::activation_(UnaryOp::LeakyRelu, x, UnaryArgs{.p0 = negative_slope, .has_p0 = true});
+    return x;
+  }
+  return detail::overwrite_with(
+      "LeakyReluBackward", x, [&](const Tensor& input) { return leaky_relu_out_of_place(input, negative_slope); },
+      /*f_keeps_input=*/false);
 }
 
 Tensor sigmoid(const Tensor& x) { return x.sigmoid(); }
@@ -107,10 +126,22 @@ static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dim
   return out;
 }
 
-Tensor dropout(const Tensor& x, double p, bool training) { return masked_dropout(x, p, training, x.sizes()); }
+// inplace: the result written into x. The node keeps the mask only, so no copy of x is taken
+// (Note [In-place activations] in nn/functional/in_place.h); x is untouched when nothing drops.
+static Tensor masked_dropout(const Tensor& x, double p, bool training, const Dims& mask_shape, bool inplace) {
+  if (!inplace || !training || p == 0.0) return masked_dropout(x, p, training, mask_shape);
+  return detail::overwrite_with(
+      "MulBackward", x, [&](const Tensor& input) { return masked_dropout(input, p, training, mask_shape); },
+      /*f_keeps_input=*/false);
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, bool inplace) {
+  return masked_dropout(x, p, training, x.sizes(), inplace);
+}
 
 // Whole channels of an input with `spatial` dims after its channel dim (and an optional batch dim).
-static Tensor channel_dropout(const char* op, const Tensor& x, double p, bool training, int64_t spatial) {
+static Tensor channel_dropout(const char* op, const Tensor& x, double p, bool training, bool inplace,
+                              int64_t spatial) {
   EMBER_CHECK(spatial != 1 || x.dim() == 2 || x.dim() == 3, "dropout1d: Expected 2D or 3D input, but received a ",
               x.dim(), "D input. Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
               "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).");
@@ -118,13 +149,19 @@ static Tensor channel_dropout(const char* op, const Tensor& x, double p, bool tr
               "D input (got ", x.dim(), "D input)");
   Dims mask_shape = x.sizes();
   for (int64_t d = x.dim() - spatial; d < x.dim(); ++d) mask_shape[static_cast<size_t>(d)] = 1;
-  return masked_dropout(x, p, training, mask_shape);
+  return masked_dropout(x, p, training, mask_shape, inplace);
 }
 
-Tensor dropout1d(const Tensor& x, double p, bool training) { return channel_dropout("dropout1d", x, p, training, 1); }
+Tensor dropout1d(const Tensor& x, double p, bool training, bool inplace) {
+  return channel_dropout("dropout1d", x, p, training, inplace, 1);
+}
 
-Tensor dropout2d(const Tensor& x, double p, bool training) { return channel_dropout("dropout2d", x, p, training, 2); }
+Tensor dropout2d(const Tensor& x, double p, bool training, bool inplace) {
+  return channel_dropout("dropout2d", x, p, training, inplace, 2);
+}
 
-Tensor dropout3d(const Tensor& x, double p, bool training) { return channel_dropout("dropout3d", x, p, training, 3); }
+Tensor dropout3d(const Tensor& x, double p, bool training, bool inplace) {
+  return channel_dropout("dropout3d", x, p, training, inplace, 3);
+}
 
 }  // namespace ember::nn::functional

@@ -11,6 +11,7 @@
 #include "core/factories.h"
 #include "core/ops.h"
 #include "core/profiler.h"
+#include "nn/functional/in_place.h"
 #include "nn/functional/loss.h"
 
 namespace ember::nn::functional {
@@ -37,16 +38,25 @@ Tensor alpha_dropout_with(const Tensor& x, double p, bool training, bool feature
   return x * (keep * a) + shift;
 }
 
-}  // namespace
-
-Tensor alpha_dropout(const Tensor& x, double p, bool training) {
-  EMBER_PROFILE_OP("alpha_dropout");
-  return alpha_dropout_with(x, p, training, false, "alpha_dropout");
+// inplace: the result written into x (PyTorch's mul_ and add_; x's node named as the
+// add's). Its multiplication keeps the mask's factor only, so no copy of x is taken.
+Tensor alpha_dropout_into(const Tensor& x, double p, bool training, bool feature, const char* op, bool inplace) {
+  if (!inplace || p == 0.0 || !training || x.numel() == 0) return alpha_dropout_with(x, p, training, feature, op);
+  return detail::overwrite_with(
+      "AddBackward", x, [&](const Tensor& in) { return alpha_dropout_with(in, p, training, feature, op); },
+      /*f_keeps_input=*/false);
 }
 
-Tensor feature_alpha_dropout(const Tensor& x, double p, bool training) {
+}  // namespace
+
+Tensor alpha_dropout(const Tensor& x, double p, bool training, bool inplace) {
+  EMBER_PROFILE_OP("alpha_dropout");
+  return alpha_dropout_into(x, p, training, false, "alpha_dropout", inplace);
+}
+
+Tensor feature_alpha_dropout(const Tensor& x, double p, bool training, bool inplace) {
   EMBER_PROFILE_OP("feature_alpha_dropout");
-  return alpha_dropout_with(x, p, training, true, "feature_alpha_dropout");
+  return alpha_dropout_into(x, p, training, true, "feature_alpha_dropout", inplace);
 }
 
 Tensor gumbel_softmax(const Tensor& logits, double tau, bool hard, int64_t dim) {

@@ -16,9 +16,11 @@ namespace ember::nn::functional {
 // The gradient to x is a where kept, 0 where dropped. Any device (bernoulli from ember's
 // generator and elementwise ops). float32 and float64 give PyTorch's values; bfloat16 rounds
 // the constants once, so a dropped value may differ from PyTorch's by a bfloat16 step.
-Tensor alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
+Tensor alpha_dropout(const Tensor& x, double p = 0.5, bool training = false, bool inplace = false);
 // The same with one draw per channel: x [N, C, ...] (at least 2 dims), a mask [N, C, 1, ...].
-Tensor feature_alpha_dropout(const Tensor& x, double p = 0.5, bool training = false);
+// inplace: the result is written into x and x returned (Note [In-place activations] in
+// nn/functional/in_place.h).
+Tensor feature_alpha_dropout(const Tensor& x, double p = 0.5, bool training = false, bool inplace = false);
 
 // softmax((logits + g) / tau) along dim with g ~ Gumbel(0, 1) drawn from ember's generator
 // (-log(E), E ~ Exp(1)); hard: the one-hot of its argmax with the soft sample's gradient

@@ -17,24 +17,13 @@ namespace ember {
 namespace {
 
 using ember::testing::error_of;
+using ember::testing::expect_exact;
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
 using ember::testing::leaf;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-void expect_values_or_nan(const Tensor& t, const std::vector<double>& expected, double tol = 0.0) {
-  const auto got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "at " << i;
-    } else {
-      EXPECT_NEAR(got[i], expected[i], tol) << "at " << i;
-    }
-  }
-}
 
 // The reference script:
 //   x = torch.tensor([[1., 3., 2., nan, 2., 5., nan, 0.], [4., -1., 4., -2., 7., 7., 0., -5.]],
@@ -47,7 +36,7 @@ Tensor weights() { return arange(1.0, 17.0, 1.0, kFloat64).view({2, 8}); }
 TEST(CumulativeOps, CummaxAsPyTorch) {
   const Tensor x = leaf(kX, {2, 8});
   auto [values, indices] = cummax(x, 1);
-  expect_values_or_nan(values, {1, 3, 3, kNaN, kNaN, kNaN, kNaN, kNaN, 4, 4, 4, 4, 7, 7, 7, 7});
+  expect_exact(values, {1, 3, 3, kNaN, kNaN, kNaN, kNaN, kNaN, 4, 4, 4, 4, 7, 7, 7, 7});
   EXPECT_EQ(indices.dtype(), kInt64);
   EXPECT_EQ(indices.to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 1, 3, 3, 3, 6, 6, 0, 0, 2, 2, 4, 5, 5, 5}));
   EXPECT_EQ(values.grad_fn_name(), "CummaxBackward");
@@ -55,20 +44,20 @@ TEST(CumulativeOps, CummaxAsPyTorch) {
   expect_values(x.grad(), {1, 5, 0, 15, 0, 0, 15, 0, 19, 0, 23, 0, 13, 45, 0, 0}, 0.0);
   // along dim 0
   auto [v0, i0] = x.detach().cummax(0);
-  expect_values_or_nan(v0, {1, 3, 2, kNaN, 2, 5, kNaN, 0, 4, 3, 4, kNaN, 7, 7, kNaN, 0});
+  expect_exact(v0, {1, 3, 2, kNaN, 2, 5, kNaN, 0, 4, 3, 4, kNaN, 7, 7, kNaN, 0});
   EXPECT_EQ(i0.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 1, 0, 0}));
 }
 
 TEST(CumulativeOps, CumminAsPyTorch) {
   const Tensor x = leaf(kX, {2, 8});
   auto [values, indices] = x.cummin(-1);
-  expect_values_or_nan(values, {1, 1, 1, kNaN, kNaN, kNaN, kNaN, kNaN, 4, -1, -1, -2, -2, -2, -2, -5});
+  expect_exact(values, {1, 1, 1, kNaN, kNaN, kNaN, kNaN, kNaN, 4, -1, -1, -2, -2, -2, -2, -5});
   EXPECT_EQ(indices.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 3, 3, 3, 6, 6, 0, 1, 1, 3, 3, 3, 3, 7}));
   EXPECT_EQ(values.grad_fn_name(), "CumminBackward");
   (values * weights()).sum().backward();
   expect_values(x.grad(), {6, 0, 0, 15, 0, 0, 15, 0, 9, 21, 0, 54, 0, 0, 0, 16}, 0.0);
   auto [v0, i0] = cummin(x.detach(), 0);
-  expect_values_or_nan(v0, {1, 3, 2, kNaN, 2, 5, kNaN, 0, 1, -1, 2, kNaN, 2, 5, kNaN, -5});
+  expect_exact(v0, {1, 3, 2, kNaN, 2, 5, kNaN, 0, 1, -1, 2, kNaN, 2, 5, kNaN, -5});
   EXPECT_EQ(i0.to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}));
 }
 

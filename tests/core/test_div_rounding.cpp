@@ -18,24 +18,12 @@ namespace ember {
 namespace {
 
 using ember::testing::error_of;
+using ember::testing::expect_exact;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Each value equal to the expected one, a zero with its sign, NaN where NaN is expected.
-void expect_bits(const Tensor& t, const std::vector<double>& expected) {
-  const auto got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "at " << i << ": " << got[i];
-    } else {
-      EXPECT_EQ(got[i], expected[i]) << "at " << i;
-      EXPECT_EQ(std::signbit(got[i]), std::signbit(expected[i])) << "the sign at " << i;
-    }
-  }
-}
-
 // The reference script:
 //   A = [-7.5, -7.0, -3.0, -0.0, 0.0, 0.3, 1.0, 5.0, 7.5, inf, -inf, nan]
 //   B = [2.0, -2.0, 0.1, -0.1, 0.0, 3.0, inf, -0.5]
@@ -63,8 +51,8 @@ Tensor row(const std::vector<double>& v, DType dt) { return tensor(v, {1, static
 
 TEST(DivRounding, FloatGridAsPyTorchToTheBit) {
   const Tensor a = column(kA, kFloat64), b = row(kB, kFloat64);
-  expect_bits(div(a, b, "floor"), kFloorFloat64);
-  expect_bits(div(a, b, "trunc"), kTruncFloat64);
+  expect_exact(div(a, b, "floor"), kFloorFloat64);
+  expect_exact(div(a, b, "trunc"), kTruncFloat64);
   // float32 differs in one pair: 0.3f / 0.1f and 0.3f / -0.1f are 3 and -3 in float32
   // (2.9999999999999996 in float64), so floor gives 3 and -4, trunc 3 and -3.
   std::vector<double> floor32 = kFloorFloat64, trunc32 = kTruncFloat64;
@@ -75,10 +63,10 @@ TEST(DivRounding, FloatGridAsPyTorchToTheBit) {
   const Tensor a32 = column(kA, kFloat32), b32 = row(kB, kFloat32);
   const Tensor floored = div(a32, b32, "floor");
   EXPECT_EQ(floored.dtype(), kFloat32);
-  expect_bits(floored, floor32);
-  expect_bits(div(a32, b32, "trunc"), trunc32);
+  expect_exact(floored, floor32);
+  expect_exact(div(a32, b32, "trunc"), trunc32);
   // Python's 1 // 0.1 is 9 (0.1 is a little more than a tenth), where floor(1 / 0.1) is 10.
-  expect_bits(div(scalar_tensor(1.0, kFloat64), scalar_tensor(0.1, kFloat64), "floor").reshape({1}), {9.0});
+  expect_exact(div(scalar_tensor(1.0, kFloat64), scalar_tensor(0.1, kFloat64), "floor").reshape({1}), {9.0});
 }
 
 // Python's identity: a == (a // b) * b + a % b, with a % b of b's sign and smaller than b.
@@ -129,7 +117,7 @@ TEST(DivRounding, PromotionAndScalarFormsAsPyTorch) {
   // torch.div(i, 2.5, rounding_mode='floor'): float32
   const Tensor by_float = div(i, 2.5, "floor");
   EXPECT_EQ(by_float.dtype(), kFloat32);
-  expect_bits(by_float, {-3.0, 2.0, 2.0});
+  expect_exact(by_float, {-3.0, 2.0, 2.0});
   const Tensor by_int = div(i, 2, "floor");
   EXPECT_EQ(by_int.dtype(), kInt64);
   EXPECT_EQ(by_int.to_vector<int64_t>(), (std::vector<int64_t>{-4, 3, 2}));
@@ -141,20 +129,20 @@ TEST(DivRounding, PromotionAndScalarFormsAsPyTorch) {
   const Tensor u = tensor(std::vector<double>{5, 200}, kUInt8);
   const Tensor uq = div(u, tensor(std::vector<double>{2, 3}, kUInt8), "floor");
   EXPECT_EQ(uq.dtype(), kUInt8);
-  expect_bits(uq, {2.0, 66.0});
+  expect_exact(uq, {2.0, 66.0});
   // bfloat16, computed in float32 and rounded once: [1, 2.5, -1] // [0.1, -0.75, 3]
   const Tensor h = tensor(std::vector<double>{1.0, 2.5, -1.0}, kBFloat16);
   const Tensor hq = div(h, tensor(std::vector<double>{0.1, -0.75, 3.0}, kBFloat16), "floor");
   EXPECT_EQ(hq.dtype(), kBFloat16);
-  expect_bits(hq, {9.0, -4.0, -1.0});
+  expect_exact(hq, {9.0, -4.0, -1.0});
   // No mode is true division; true_divide is div.
   const Tensor x = tensor(std::vector<double>{7.0, -1.0}, kFloat64);
   const Tensor y = tensor(std::vector<double>{2.0, 4.0}, kFloat64);
-  expect_bits(div(x, y, std::nullopt), {3.5, -0.25});
-  expect_bits(true_divide(i, 2), {-3.5, 3.5, 2.5});
-  expect_bits(x.true_divide(y), {3.5, -0.25});
+  expect_exact(div(x, y, std::nullopt), {3.5, -0.25});
+  expect_exact(true_divide(i, 2), {-3.5, 3.5, 2.5});
+  expect_exact(x.true_divide(y), {3.5, -0.25});
   // A floating divisor of 0 is IEEE's answer, no error.
-  expect_bits(div(tensor(std::vector<double>{1.0, -1.0, 0.0}), 0.0, "floor"), {kInf, -kInf, kNaN});
+  expect_exact(div(tensor(std::vector<double>{1.0, -1.0, 0.0}), 0.0, "floor"), {kInf, -kInf, kNaN});
 }
 
 TEST(DivRounding, InPlaceForms) {
@@ -165,9 +153,9 @@ TEST(DivRounding, InPlaceForms) {
   EXPECT_EQ(i.to_vector<int64_t>(), (std::vector<int64_t>{1, 1, 1}));
   Tensor x = tensor(std::vector<double>{-7.5, 7.5}, kFloat64);
   x.div_(tensor(std::vector<double>{2.0, 2.0}, kFloat64), "trunc");
-  expect_bits(x, {-3.0, 3.0});
+  expect_exact(x, {-3.0, 3.0});
   x.div_(2.0, std::nullopt);
-  expect_bits(x, {-1.5, 1.5});
+  expect_exact(x, {-1.5, 1.5});
   // An integer self cannot hold a float quotient, as PyTorch's in-place rule.
   Tensor j = tensor(std::vector<int64_t>{5});
   EXPECT_NE(error_of([&] { j.div_(2.5, "floor"); }).find("can't be cast to the desired output type"),

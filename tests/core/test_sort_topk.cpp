@@ -15,6 +15,7 @@
 namespace ember {
 namespace {
 
+using ember::testing::expect_exact;
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
 using ember::testing::random_values;
@@ -25,18 +26,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 Tensor longs(const std::vector<int64_t>& v, const Dims& shape) { return tensor(v, shape, dtype(kInt64)); }
 
 // Exact values, NaN equal to NaN and the sign of zero compared too.
-void expect_exact(const Tensor& t, const std::vector<double>& expected) {
-  const std::vector<double> got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(expected[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "at " << i << ": " << got[i];
-    } else {
-      EXPECT_EQ(got[i], expected[i]) << "at " << i;
-      EXPECT_EQ(std::signbit(got[i]), std::signbit(expected[i])) << "sign at " << i;
-    }
-  }
-}
 void expect_indices(const Tensor& t, const std::vector<int64_t>& expected) {
   EXPECT_EQ(t.dtype(), kInt64);
   EXPECT_EQ(t.to_vector<int64_t>(), expected);

@@ -10,6 +10,7 @@ namespace ember {
 namespace {
 
 using ember::testing::error_of;
+using ember::testing::names_of;
 
 // A user module whose forward walks a ModuleList, as PyTorch code does.
 class Tower : public nn::Module {
@@ -29,12 +30,6 @@ class Tower : public nn::Module {
   std::shared_ptr<nn::ModuleList> layers;
   std::shared_ptr<nn::ModuleDict> heads;
 };
-
-std::vector<std::string> names_of(const nn::StateDict& d) {
-  std::vector<std::string> out;
-  for (const auto& [n, _] : d) out.push_back(n);
-  return out;
-}
 
 TEST(ModuleList, ElementsArePartsOfTheParent) {
   manual_seed(3);

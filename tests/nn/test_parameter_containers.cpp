@@ -9,6 +9,7 @@ namespace ember {
 namespace {
 
 using ember::testing::error_of;
+using ember::testing::names_of;
 
 // A user module holding raw parameters, as PyTorch code does with nn.ParameterList.
 class Mixture : public nn::Module {
@@ -27,12 +28,6 @@ class Mixture : public nn::Module {
   std::shared_ptr<nn::ParameterList> scales;
   std::shared_ptr<nn::ParameterDict> offsets;
 };
-
-std::vector<std::string> names_of(const nn::StateDict& d) {
-  std::vector<std::string> out;
-  for (const auto& [n, _] : d) out.push_back(n);
-  return out;
-}
 
 TEST(ParameterList, ElementsAreTheParentsParameters) {
   Mixture m;

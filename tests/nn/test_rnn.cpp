@@ -16,14 +16,9 @@ namespace {
 using ember::testing::cos_weights;
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_report;
+using ember::testing::names_of;
 using ember::testing::set_params;
 using ember::testing::wave_at;
-
-std::vector<std::string> names_of(const nn::Module& m) {
-  std::vector<std::string> names;
-  for (const auto& [name, p] : m.named_parameters()) names.push_back(name);
-  return names;
-}
 
 TEST(LSTM, TwoBidirectionalLayersMatchPyTorchValuesAndGradients) {
   // nn.LSTM(3, 4, num_layers=2, bidirectional=True); x = ar(5,2,3,.1); h0 = ar(4,2,4,.2,.5),

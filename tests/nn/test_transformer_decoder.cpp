@@ -17,17 +17,12 @@ namespace {
 
 using ember::testing::cos_weights;
 using ember::testing::expect_report;
+using ember::testing::names_of;
 using ember::testing::set_params;
 using ember::testing::wave_at;
 
 Tensor bool_mask(const std::vector<int>& values, const Dims& shape) {
   return tensor(std::vector<double>(values.begin(), values.end())).reshape(shape).to(kBool);
-}
-
-std::vector<std::string> names_of(const nn::Module& m) {
-  std::vector<std::string> names;
-  for (const auto& [name, p] : m.named_parameters()) names.push_back(name);
-  return names;
 }
 
 TEST(TransformerDecoderLayer, PostNormValuesAndGradientsMatchPyTorch) {

@@ -84,10 +84,43 @@ inline Tensor leaf(const std::vector<double>& values, const Dims& shape) {
   return tensor(values, shape, TensorOptions(kFloat64).requires_grad(true));
 }
 
+// t's values within tol of expected's (an expected NaN wants a NaN).
 inline void expect_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-6) {
   auto got = t.to_vector<double>();
   ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tol) << "at index " << i;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "at index " << i << ": " << got[i];
+    } else {
+      EXPECT_NEAR(got[i], expected[i], tol) << "at index " << i;
+    }
+  }
+}
+
+// t's values exactly expected's, the sign of a zero too (an expected NaN wants a NaN).
+inline void expect_exact(const Tensor& t, const std::vector<double>& expected) {
+  const std::vector<double> got = t.to_vector<double>();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(expected[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "at index " << i << ": " << got[i];
+    } else {
+      EXPECT_EQ(got[i], expected[i]) << "at index " << i;
+      EXPECT_EQ(std::signbit(got[i]), std::signbit(expected[i])) << "the sign at index " << i;
+    }
+  }
+}
+
+// The names of a state dict's entries, or a module's parameters, in order.
+inline std::vector<std::string> names_of(const nn::StateDict& d) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : d) out.push_back(name);
+  return out;
+}
+inline std::vector<std::string> names_of(const nn::Module& m) {
+  std::vector<std::string> out;
+  for (const auto& [name, p] : m.named_parameters()) out.push_back(name);
+  return out;
 }
 
 // A CUDA result against the CPU's: same dtype and shape, values within tol (NaN matching
