@@ -5,7 +5,8 @@
 // FractionalMaxPool2d/3d) and MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,
 // Flatten/Unflatten, distances, the losses (CTCLoss too),
 // AdaptiveLogSoftmaxWithLoss, RNN/LSTM/GRU (and cells), MultiheadAttention, TransformerEncoder(Layer), Identity and the containers
-// (Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict).
+// (Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict), and the lazy modules
+// (LazyLinear, LazyConv*, LazyConvTranspose*, LazyBatchNorm*, LazyInstanceNorm*).
 #pragma once
 #include "nn/activation.h"
 #include "nn/adaptive.h"
@@ -23,6 +24,7 @@
 #include "nn/fold.h"
 #include "nn/fractional_pool.h"
 #include "nn/instancenorm.h"
+#include "nn/lazy.h"
 #include "nn/linear.h"
 #include "nn/local_response_norm.h"
 #include "nn/lp_pool.h"

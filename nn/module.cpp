@@ -385,6 +385,7 @@ StateDict Module::state_dict() const {
 // strict), then size mismatches (always); nothing is copied unless all is well.
 void Module::load_state_dict(const StateDict& state, bool strict) {
   const std::map<std::string, Tensor> given(state.begin(), state.end());
+  for (const auto& [path, module] : named_modules()) module->prepare_state_load(given, path.empty() ? "" : path + ".");
   const StateDict own = state_dict();
   std::set<std::string> own_keys;
   std::vector<std::string> missing, unexpected, mismatches;

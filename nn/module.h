@@ -169,6 +169,12 @@ class Module : public std::enable_shared_from_this<Module> {
   static Tensor call_child_consuming(const std::string& name, Module& child, Tensor input);
   // After replace_module put `module` at position `index` of the children.
   virtual void child_replaced(size_t /*index*/, const std::shared_ptr<Module>& /*module*/) {}
+  // Called on each module of the tree, with its state-dict prefix ("0."), before
+  // load_state_dict compares shapes: a lazy module sizes its parameters from the
+  // checkpoint's (Note [Lazy modules] in nn/lazy.h).
+  virtual void prepare_state_load(const std::map<std::string, Tensor>& /*state*/, const std::string& /*prefix*/) {}
+  // A lazy module takes the name of the module it became (LazyLinear -> Linear).
+  void set_type_name(std::string name) { type_name_ = std::move(name); }
   // True when `t` may be overwritten by a consuming forward: nothing will be recorded
   // for it, this handle is its only owner, its storage has no other views, and it is
   // dense (row-major or channels-last).

@@ -54,6 +54,10 @@ std::optional<Tensor> prepare_backward_hooks(const ModuleHooks& hooks, const Ten
                      return autograd::tensor_list{grads[0]};
                    })
       ->set_differentiable_backward();
+  // An alias of the caller's tensor made by a node of ours, as PyTorch's: writing into it in
+  // place (nn::SiLU(true) with a full backward hook) is PyTorch's "is a view and is being
+  // modified inplace" error, not a gradient that skips the write.
+  autograd::meta_of(through).custom_function_alias = true;
   return through;
 }
 

@@ -82,7 +82,7 @@ Tensor selu_(const Tensor& x) { return selu(x, /*inplace=*/true); }
 Tensor celu(const Tensor& x, double alpha, bool inplace) {
   EMBER_PROFILE_OP("celu");
   EMBER_CHECK(alpha != 0.0, "ZeroDivisionError: alpha cannot be 0 for CELU");
-  if (inplace) return detail::overwrite_with("EluBackward", x, [&](const Tensor& in) { return celu(in, alpha); });
+  if (inplace) return detail::overwrite_with("CeluBackward", x, [&](const Tensor& in) { return celu(in, alpha); });
   // elu(x / alpha) is finite for every x, so the branch not taken passes no NaN back.
   return where(x > 0.0, x, elu(x / alpha, 1.0) * alpha);
 }
@@ -126,7 +126,11 @@ Tensor threshold(const Tensor& x, double threshold, double value, bool inplace) 
         "ThresholdBackward", x, [&](const Tensor& in) { return functional::threshold(in, threshold, value); },
         /*f_keeps_input=*/false);
   }
-  // PyTorch: x <= threshold ? value : x (NaN stays NaN)
+  // PyTorch: x <= threshold ? value : x (NaN stays NaN); an integer x keeps its dtype, value
+  // cast to it.
+  if (!is_floating(x.dtype())) {
+    return where(x <= threshold, full({}, value, TensorOptions(x.dtype()).device(x.device())), x);
+  }
   return where(x <= threshold, value, x);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 #include "autograd/functions/inplace_record.h"
 #include "autograd/record.h"
+#include "autograd/view_history.h"
 
 namespace ember::nn::functional::detail {
 
@@ -13,8 +14,9 @@ namespace ember::nn::functional::detail {
 // an inference tensor outside inference mode). When nothing records, the activations with an
 // elementwise kernel write into x itself (native::activation_) and the composed ones
 // compute f(x) and copy it in: nothing is kept. When recording, x's history moves to one
-// node, named as PyTorch's, whose gradient goes through f's own recorded nodes (so every
-// derivative order is the out-of-place form's). f then reads a copy of x taken before the
+// node, named as PyTorch's, whose gradient goes through f's own recorded nodes (so the
+// gradients are the out-of-place form's, to every order but through a write into a view,
+// whose CopySlices is first-order only). f then reads a copy of x taken before the
 // write, as PyTorch keeps `original_self` for the in-place ops whose derivative reads x:
 // the same saved bytes as PyTorch, and x's later versions cannot invalidate f's nodes.
 // Where f's backward keeps no x (leaky_relu's sign bits, dropout's mask, threshold's
@@ -30,7 +32,9 @@ Tensor overwrite_with(const char* node, const Tensor& x, F f, bool f_keeps_input
 // an in-place op's first.
 inline bool writes_in_place_unrecorded(const Tensor& x) {
   autograd::check_inplace(x);
-  return !autograd::will_record(x);
+  const bool recording = autograd::will_record(x);
+  autograd::check_view_can_record(x, recording);  // a view made under no_grad, as PyTorch's
+  return !recording;
 }
 
 }  // namespace ember::nn::functional::detail

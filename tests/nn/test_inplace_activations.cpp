@@ -220,6 +220,25 @@ TEST(InplaceActivations, PyTorchsInPlaceErrors) {
   // Dtypes: the out-of-place forms' messages.
   EXPECT_EMBER_ERROR(F::silu(tensor(std::vector<int64_t>{1, 2}, kInt64), true), "\"silu\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(F::leaky_relu_(tensor(std::vector<int64_t>{1, 2}, kInt64)), "not implemented for 'Long'");
+  // A view made under no_grad of a tensor that records, written with grad mode on (the
+  // kernel path too).
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    const Tensor x = leaf * 2.0;
+    Tensor view;
+    {
+      NoGradGuard guard;
+      view = x.narrow(0, 0, 2);
+    }
+    EXPECT_NE(error_of([&] { c.in_place(view); }).find("A view was created in no_grad mode and is being modified inplace"),
+              std::string::npos);
+  }
+  // A module with a full backward hook sees its input through an alias of the hook's node;
+  // writing into it is PyTorch's error, not a gradient that skips the write.
+  auto silu = std::make_shared<nn::SiLU>(true);
+  silu->register_full_backward_hook([](nn::Module&, const Tensor&, const Tensor&) {});
+  EXPECT_EMBER_ERROR((*silu)(leaf * 1.0),
+                     "Output 0 of BackwardHookFunctionBackward is a view and is being modified inplace");
   // An inference tensor outside inference mode.
   Tensor inference;
   {
@@ -232,6 +251,18 @@ TEST(InplaceActivations, PyTorchsInPlaceErrors) {
   EXPECT_EMBER_ERROR(F::hardswish(inference, true),
                      "Inplace update to inference tensor outside InferenceMode "
                      "is not allowed");
+}
+
+// torch 1.13: F.threshold(torch.tensor([1, 2, 3]), 1.5, 20.7) -> tensor([20, 2, 3]): an
+// integer input keeps its dtype, in place too.
+TEST(InplaceActivations, ThresholdKeepsAnIntegerDtype) {
+  const Tensor ints = tensor(std::vector<int64_t>{1, 2, 3}, kInt64);
+  const Tensor y = F::threshold(ints, 1.5, 20.7);
+  EXPECT_EQ(y.dtype(), kInt64);
+  EXPECT_EQ(y.to_vector<int64_t>(), (std::vector<int64_t>{20, 2, 3}));
+  Tensor x = ints.clone();
+  EXPECT_TRUE(F::threshold_(x, 1.5, 20.7).is_alias_of(x));
+  EXPECT_EQ(x.to_vector<int64_t>(), (std::vector<int64_t>{20, 2, 3}));
 }
 
 // Eval dropout and p = 0 leave x alone (no write, no version bump), in place or not.
