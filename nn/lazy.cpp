@@ -30,27 +30,24 @@ Tensor placeholder_for(const Tensor& t) {
 
 }  // namespace
 
-LazyModule::LazyModule(std::string type_name, Maker make, int64_t probe_in, InputSize input_size, int64_t spatial,
+LazyModule::LazyModule(Maker make, int64_t probe_in, InputSize input_size, int64_t spatial,
                        std::vector<StateSize> state_sizes)
-    : Module(std::move(type_name)),
+    : Module("Lazy"),
       make_(std::move(make)),
       input_size_(input_size),
       spatial_(spatial),
       state_sizes_(std::move(state_sizes)),
       probe_(build_without_drawing(make_, probe_in)) {
-  for (const auto& [name, t] : probe_->named_parameters(false)) {
-    register_parameter(name, placeholder_for(t), t.requires_grad());
-    parameter_names_.push_back(name);
-  }
-  for (const auto& [name, t] : probe_->named_buffers(false)) {
-    register_buffer(name, placeholder_for(t));
-    buffer_names_.push_back(name);
-  }
+  set_type_name("Lazy" + probe_->type_name());
+  for (const auto& [name, t] : probe_->named_parameters(false))
+    parameter_slots_.emplace_back(name, &register_parameter(name, placeholder_for(t), t.requires_grad()));
+  for (const auto& [name, t] : probe_->named_buffers(false))
+    buffer_slots_.emplace_back(name, &register_buffer(name, placeholder_for(t)));
 }
 
 Tensor& LazyModule::parameter_slot(const std::string& name) {
-  for (const auto& registered : parameter_names_)
-    if (registered == name) return get_parameter(name);
+  for (const auto& [registered, slot] : parameter_slots_)
+    if (registered == name) return *slot;
   return register_parameter(name, Tensor());
 }
 
@@ -73,17 +70,14 @@ int64_t LazyModule::input_size_of(const Tensor& input) const {
   return input.dim() == spatial_ + 2 ? input.size(1) : input.size(0);
 }
 
-void LazyModule::initialize(int64_t in) {
-  std::shared_ptr<Module> module = make_(in);  // its checks and its initialization, drawn now
-  for (const auto& name : parameter_names_) {
-    Tensor& mine = get_parameter(name);
+void LazyModule::initialize(std::shared_ptr<Module> module, int64_t in) {
+  for (const auto& [name, slot] : parameter_slots_) {
     const Tensor& made = module->get_parameter(name);
-    mine.set_data(made.detach().to(mine.device()).to(mine.dtype()));
+    slot->set_data(made.detach().to(slot->device()).to(slot->dtype()));
   }
-  for (const auto& name : buffer_names_) {
-    Tensor& mine = get_buffer(name);
+  for (const auto& [name, slot] : buffer_slots_) {
     const Tensor& made = module->get_buffer(name);
-    mine.set_data(is_floating(made.dtype()) ? made.to(mine.device()).to(mine.dtype()) : made.to(mine.device()));
+    slot->set_data(is_floating(made.dtype()) ? made.to(slot->device()).to(slot->dtype()) : made.to(slot->device()));
   }
   module_ = std::move(module);
   probe_.reset();
@@ -91,14 +85,26 @@ void LazyModule::initialize(int64_t in) {
   set_type_name(module_->type_name());
 }
 
-Module& LazyModule::ready(const Tensor& input) {
-  if (!module_) initialize(input_size_of(input));
-  // The regular module computes with this module's tensors (whatever to() or a user put in
-  // the slots since) and training flag.
-  for (const auto& name : parameter_names_) module_->get_parameter(name) = get_parameter(name);
-  for (const auto& name : buffer_names_) module_->get_buffer(name) = get_buffer(name);
+// The regular module computes with this module's tensors (whatever to(), a
+// reparametrization or a user put in the slots since) and training flag.
+void LazyModule::share_state() const {
+  for (const auto& [name, slot] : parameter_slots_) module_->get_parameter(name) = *slot;
+  for (const auto& [name, slot] : buffer_slots_) module_->get_buffer(name) = *slot;
   if (module_->is_training() != is_training()) module_->train(is_training());
+}
+
+Module& LazyModule::ready(const Tensor& input) {
+  if (!module_) {
+    const int64_t in = input_size_of(input);
+    initialize(make_(in), in);  // its checks and its initialization, drawn now
+  }
+  share_state();
   return *module_;
+}
+
+std::shared_ptr<Module> LazyModule::initialized_module() const {
+  if (module_) share_state();
+  return module_;
 }
 
 Tensor LazyModule::forward(const Tensor& input) { return ready(input).forward(input); }
@@ -126,106 +132,51 @@ std::string LazyModule::eval_mode_effect() const {
   return module_ ? module_->eval_mode_effect() : probe_->eval_mode_effect();
 }
 
+// Sized by the checkpoint only when every tensor it holds for this module has the shape the
+// regular module of that size has (a lazy module's own [0] placeholders size nothing), so a
+// failed load leaves the module lazy, and the generator does not move (the load overwrites
+// the values; any it does not hold keep an initialization not drawn from the generator).
 void LazyModule::prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) {
   if (module_) return;
   for (const StateSize& rule : state_sizes_) {
     const auto it = state.find(prefix + rule.name);
-    if (it == state.end() || it->second.dim() <= rule.dim) continue;
-    initialize(it->second.size(rule.dim) * rule.factor);
+    if (it == state.end() || it->second.dim() <= rule.dim || it->second.numel() == 0) continue;
+    const int64_t in = it->second.size(rule.dim) * rule.factor;
+    std::shared_ptr<Module> module;
+    try {
+      module = build_without_drawing(make_, in);
+    } catch (const Error&) {
+      return;  // no module of that size: load_state_dict reports the mismatch
+    }
+    for (const auto& [name, t] : module->state_dict()) {
+      const auto given = state.find(prefix + name);
+      if (given != state.end() && given->second.sizes() != t.sizes()) return;
+    }
+    initialize(std::move(module), in);
     return;
   }
 }
 
-// ---------------------------------------------------------------- the modules
-
-namespace {
-using InputSize = LazyModule::InputSize;
-using StateSize = LazyModule::StateSize;
-
-// A convolution's weight is [out, in / groups, ...]; a transposed one's [in, out / groups, ...].
-std::vector<StateSize> conv_sizes(int64_t groups) { return {{"weight", 1, groups}}; }
-std::vector<StateSize> transposed_sizes() { return {{"weight", 0, 1}}; }
-std::vector<StateSize> norm_sizes() { return {{"weight", 0, 1}, {"running_mean", 0, 1}}; }
-}  // namespace
+void check_no_uninitialized_params(Module& module, const char* what, bool recurse) {
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> modules;
+  if (recurse) {
+    modules = module.named_modules();
+  } else {
+    modules.emplace_back("", std::shared_ptr<Module>(std::shared_ptr<Module>(), &module));
+  }
+  for (const auto& [path, m] : modules) {
+    const auto* lazy = dynamic_cast<const LazyModule*>(m.get());
+    EMBER_CHECK(lazy == nullptr || !lazy->has_uninitialized_params(), what, ": ", path.empty() ? "" : "'" + path + "' (",
+                m->type_name(), path.empty() ? "" : ")",
+                " has uninitialized parameters; run a forward pass (a dummy batch) first to size them");
+  }
+}
 
 LazyLinear::LazyLinear(int64_t out, bool with_bias)
-    : LazyModule(
-          "LazyLinear", [=](int64_t in) { return std::make_shared<Linear>(in, out, with_bias); }, 1,
-          InputSize::LastDim, 0, {{"weight", 1, 1}}),
+    : LazyModule([=](int64_t in) { return std::make_shared<Linear>(in, out, with_bias); }, 1, InputSize::LastDim, 0,
+                 {{"weight", 1, 1}}),
       out_features(out),
       weight(parameter_slot("weight")),
       bias(parameter_slot("bias")) {}
-
-LazyConv1d::LazyConv1d(int64_t out, int64_t k, Conv1dOptions o)
-    : LazyModule(
-          "LazyConv1d", [=](int64_t in) { return std::make_shared<Conv1d>(in, out, k, o); }, o.groups,
-          InputSize::Channels, 1, conv_sizes(o.groups)),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyConv2d::LazyConv2d(int64_t out, Pair k, Conv2dOptions o)
-    : LazyModule(
-          "LazyConv2d", [=](int64_t in) { return std::make_shared<Conv2d>(in, out, k, o); }, o.groups,
-          InputSize::Channels, 2, conv_sizes(o.groups)),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyConv3d::LazyConv3d(int64_t out, Triple k, Conv3dOptions o)
-    : LazyModule(
-          "LazyConv3d", [=](int64_t in) { return std::make_shared<Conv3d>(in, out, k, o); }, o.groups,
-          InputSize::Channels, 3, conv_sizes(o.groups)),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyConvTranspose1d::LazyConvTranspose1d(int64_t out, int64_t k, ConvTranspose1dOptions o)
-    : LazyModule(
-          "LazyConvTranspose1d", [=](int64_t in) { return std::make_shared<ConvTranspose1d>(in, out, k, o); },
-          o.groups, InputSize::Channels, 1, transposed_sizes()),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyConvTranspose2d::LazyConvTranspose2d(int64_t out, Pair k, ConvTranspose2dOptions o)
-    : LazyModule(
-          "LazyConvTranspose2d", [=](int64_t in) { return std::make_shared<ConvTranspose2d>(in, out, k, o); },
-          o.groups, InputSize::Channels, 2, transposed_sizes()),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyConvTranspose3d::LazyConvTranspose3d(int64_t out, Triple k, ConvTranspose3dOptions o)
-    : LazyModule(
-          "LazyConvTranspose3d", [=](int64_t in) { return std::make_shared<ConvTranspose3d>(in, out, k, o); },
-          o.groups, InputSize::Channels, 3, transposed_sizes()),
-      weight(parameter_slot("weight")),
-      bias(parameter_slot("bias")) {}
-
-LazyBatchNorm1d::LazyBatchNorm1d(BatchNormOptions o)
-    : LazyModule(
-          "LazyBatchNorm1d", [=](int64_t c) { return std::make_shared<BatchNorm1d>(c, o); }, 1,
-          InputSize::BatchChannels, 0, norm_sizes()) {}
-
-LazyBatchNorm2d::LazyBatchNorm2d(BatchNormOptions o)
-    : LazyModule(
-          "LazyBatchNorm2d", [=](int64_t c) { return std::make_shared<BatchNorm2d>(c, o); }, 1,
-          InputSize::BatchChannels, 0, norm_sizes()) {}
-
-LazyBatchNorm3d::LazyBatchNorm3d(BatchNormOptions o)
-    : LazyModule(
-          "LazyBatchNorm3d", [=](int64_t c) { return std::make_shared<BatchNorm3d>(c, o); }, 1,
-          InputSize::BatchChannels, 0, norm_sizes()) {}
-
-LazyInstanceNorm1d::LazyInstanceNorm1d(InstanceNormOptions o)
-    : LazyModule(
-          "LazyInstanceNorm1d", [=](int64_t c) { return std::make_shared<InstanceNorm1d>(c, o); }, 1,
-          InputSize::Channels, 1, norm_sizes()) {}
-
-LazyInstanceNorm2d::LazyInstanceNorm2d(InstanceNormOptions o)
-    : LazyModule(
-          "LazyInstanceNorm2d", [=](int64_t c) { return std::make_shared<InstanceNorm2d>(c, o); }, 1,
-          InputSize::Channels, 2, norm_sizes()) {}
-
-LazyInstanceNorm3d::LazyInstanceNorm3d(InstanceNormOptions o)
-    : LazyModule(
-          "LazyInstanceNorm3d", [=](int64_t c) { return std::make_shared<InstanceNorm3d>(c, o); }, 1,
-          InputSize::Channels, 3, norm_sizes()) {}
 
 }  // namespace ember::nn

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nn/batchnorm.h"
 #include "nn/conv.h"
@@ -33,9 +34,17 @@ namespace ember::nn {
 // regular module's, computing with this module's tensors and training flag, and the repr
 // and type_name are the regular module's ("Linear(in_features=7, ...)"). load_state_dict
 // into a lazy module still waiting for its input sizes it from the checkpoint's tensors
-// first, as PyTorch's load hook does. What PyTorch does that ember does not: the class itself
-// stays the lazy one, so a dynamic_cast to Linear fails (fusion of conv and batch norm skips
-// it); the placeholders have a shape ([0]) where PyTorch's raise on access.
+// first, as PyTorch's load hook does (only when every tensor it holds fits, so a failed load
+// leaves it lazy, and without drawing from the generator). What needs sized parameters
+// (weight_norm, spectral_norm, prune, DistributedDataParallel, SyncBatchNorm conversion)
+// refuses a lazy module before its first forward, as PyTorch's. Where ember differs: the C++
+// class stays the lazy one, so a dynamic_cast to Linear fails (module_as<Linear> looks
+// through; update_bn, spectral_norm and SyncBatchNorm conversion use it; conv / batch norm
+// fusion and tools/pytorch_saved.cpp do not recognize lazy layers); the placeholders have a
+// shape ([0]) where PyTorch's raise on any use, so a write into one before the first forward
+// (an init function, an optimizer's load_state_dict, to(channels_last)) is lost or refused
+// later instead of raising at once; the probe built at construction saves and restores the
+// generator, so a draw on another thread at that moment is repeated.
 class LazyModule : public Module {
  public:
   // Builds the regular module for an input size (in_features, in_channels, num_features).
@@ -61,14 +70,15 @@ class LazyModule : public Module {
   bool has_uninitialized_params() const { return module_ == nullptr; }
   // The input size once known (in_features, in_channels, num_features), else 0.
   int64_t in_size() const { return in_; }
-  // The regular module this one computes with once initialized, else null.
-  std::shared_ptr<Module> initialized_module() const { return module_; }
+  // The regular module this one computes with once initialized (holding this module's
+  // tensors and training flag now), else null.
+  std::shared_ptr<Module> initialized_module() const;
 
  protected:
   // probe_in: an input size the regular module accepts (a convolution's groups), to learn
-  // its parameters, buffers and repr at construction without drawing from the generator.
-  LazyModule(std::string type_name, Maker make, int64_t probe_in, InputSize input_size, int64_t spatial,
-             std::vector<StateSize> state_sizes);
+  // its parameters, buffers, repr and name ("Lazy" + its name) at construction without
+  // drawing from the generator.
+  LazyModule(Maker make, int64_t probe_in, InputSize input_size, int64_t spatial, std::vector<StateSize> state_sizes);
   void prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) override;
   // The placeholder registered under `name`, or an undefined parameter registered now (a
   // LazyLinear without bias), for a subclass's references.
@@ -76,7 +86,9 @@ class LazyModule : public Module {
 
  private:
   int64_t input_size_of(const Tensor& input) const;
-  void initialize(int64_t in);
+  // Adopts `module` (built for input size `in`): its values move into the placeholders.
+  void initialize(std::shared_ptr<Module> module, int64_t in);
+  void share_state() const;  // module_ computes with this module's tensors and training flag
   Module& ready(const Tensor& input);  // initialized, sharing this module's tensors and mode
 
   Maker make_;
@@ -85,7 +97,8 @@ class LazyModule : public Module {
   std::vector<StateSize> state_sizes_;
   std::shared_ptr<Module> probe_;   // until initialized: the repr and the mode diagnostics
   std::shared_ptr<Module> module_;  // once initialized
-  std::vector<std::string> parameter_names_, buffer_names_;  // the placeholders
+  // The placeholders' slots: they stay valid when weight_norm or prune makes one an attribute.
+  std::vector<std::pair<std::string, Tensor*>> parameter_slots_, buffer_slots_;
   int64_t in_ = 0;
 };
 
@@ -98,70 +111,69 @@ class LazyLinear : public LazyModule {
   Tensor& bias;    // [out]; undefined without bias
 };
 
-// Convolutions with in_channels from the first input (become Conv1d/2d/3d, ConvTranspose1d/2d/3d).
-class LazyConv1d : public LazyModule {
+// A convolution M (Conv1d/2d/3d, ConvTranspose1d/2d/3d) with in_channels from the first
+// input's channels: a checkpoint's weight is [out, in / groups, ...], or [in, out / groups,
+// ...] when Transposed.
+template <typename M, typename Kernel, typename Options, int64_t Spatial, bool Transposed>
+class LazyConvolution : public LazyModule {
  public:
-  LazyConv1d(int64_t out_channels, int64_t kernel_size, Conv1dOptions options = {});
+  LazyConvolution(int64_t out_channels, Kernel kernel_size, Options options = {})
+      : LazyModule([=](int64_t in) { return std::make_shared<M>(in, out_channels, kernel_size, options); },
+                   options.groups, InputSize::Channels, Spatial,
+                   {Transposed ? StateSize{"weight", 0, 1} : StateSize{"weight", 1, options.groups}}),
+        weight(parameter_slot("weight")),
+        bias(parameter_slot("bias")) {}
   Tensor& weight;
-  Tensor& bias;
-};
-class LazyConv2d : public LazyModule {
- public:
-  LazyConv2d(int64_t out_channels, Pair kernel_size, Conv2dOptions options = {});
-  Tensor& weight;
-  Tensor& bias;
-};
-class LazyConv3d : public LazyModule {
- public:
-  LazyConv3d(int64_t out_channels, Triple kernel_size, Conv3dOptions options = {});
-  Tensor& weight;
-  Tensor& bias;
-};
-class LazyConvTranspose1d : public LazyModule {
- public:
-  LazyConvTranspose1d(int64_t out_channels, int64_t kernel_size, ConvTranspose1dOptions options = {});
-  Tensor& weight;
-  Tensor& bias;
-};
-class LazyConvTranspose2d : public LazyModule {
- public:
-  LazyConvTranspose2d(int64_t out_channels, Pair kernel_size, ConvTranspose2dOptions options = {});
-  Tensor& weight;
-  Tensor& bias;
-};
-class LazyConvTranspose3d : public LazyModule {
- public:
-  LazyConvTranspose3d(int64_t out_channels, Triple kernel_size, ConvTranspose3dOptions options = {});
-  Tensor& weight;
-  Tensor& bias;
+  Tensor& bias;  // undefined without bias
 };
 
-// Norms with num_features from the first input's channels (become BatchNorm1d/2d/3d,
-// InstanceNorm1d/2d/3d). Their parameters and buffers are reached by name (get_parameter,
+using LazyConv1d = LazyConvolution<Conv1d, int64_t, Conv1dOptions, 1, false>;
+using LazyConv2d = LazyConvolution<Conv2d, Pair, Conv2dOptions, 2, false>;
+using LazyConv3d = LazyConvolution<Conv3d, Triple, Conv3dOptions, 3, false>;
+using LazyConvTranspose1d = LazyConvolution<ConvTranspose1d, int64_t, ConvTranspose1dOptions, 1, true>;
+using LazyConvTranspose2d = LazyConvolution<ConvTranspose2d, Pair, ConvTranspose2dOptions, 2, true>;
+using LazyConvTranspose3d = LazyConvolution<ConvTranspose3d, Triple, ConvTranspose3dOptions, 3, true>;
+
+// A norm M (BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d) with num_features from the first
+// input's channels. Its parameters and buffers are reached by name (get_parameter,
 // get_buffer), as which exist depends on affine and track_running_stats.
-class LazyBatchNorm1d : public LazyModule {
+template <typename M, typename Options, LazyModule::InputSize Size, int64_t Spatial>
+class LazyNorm : public LazyModule {
  public:
-  explicit LazyBatchNorm1d(BatchNormOptions options = {});
+  explicit LazyNorm(Options options = {})
+      : LazyModule([=](int64_t c) { return std::make_shared<M>(c, options); }, 1, Size, Spatial,
+                   {{"weight", 0, 1}, {"running_mean", 0, 1}}) {}
 };
-class LazyBatchNorm2d : public LazyModule {
+
+using LazyBatchNorm1d = LazyNorm<BatchNorm1d, BatchNormOptions, LazyModule::InputSize::BatchChannels, 0>;
+using LazyBatchNorm2d = LazyNorm<BatchNorm2d, BatchNormOptions, LazyModule::InputSize::BatchChannels, 0>;
+using LazyBatchNorm3d = LazyNorm<BatchNorm3d, BatchNormOptions, LazyModule::InputSize::BatchChannels, 0>;
+// PyTorch's lazy instance norms default to affine and tracked statistics (the regular ones
+// to neither): pass these options for the same module.
+inline constexpr InstanceNormOptions kLazyInstanceNormDefaults{.affine = true, .track_running_stats = true};
+template <typename M, int64_t Spatial>
+class LazyInstanceNorm : public LazyNorm<M, InstanceNormOptions, LazyModule::InputSize::Channels, Spatial> {
  public:
-  explicit LazyBatchNorm2d(BatchNormOptions options = {});
+  explicit LazyInstanceNorm(InstanceNormOptions options = kLazyInstanceNormDefaults)
+      : LazyNorm<M, InstanceNormOptions, LazyModule::InputSize::Channels, Spatial>(options) {}
 };
-class LazyBatchNorm3d : public LazyModule {
- public:
-  explicit LazyBatchNorm3d(BatchNormOptions options = {});
-};
-class LazyInstanceNorm1d : public LazyModule {
- public:
-  explicit LazyInstanceNorm1d(InstanceNormOptions options = {});
-};
-class LazyInstanceNorm2d : public LazyModule {
- public:
-  explicit LazyInstanceNorm2d(InstanceNormOptions options = {});
-};
-class LazyInstanceNorm3d : public LazyModule {
- public:
-  explicit LazyInstanceNorm3d(InstanceNormOptions options = {});
-};
+using LazyInstanceNorm1d = LazyInstanceNorm<InstanceNorm1d, 1>;
+using LazyInstanceNorm2d = LazyInstanceNorm<InstanceNorm2d, 2>;
+using LazyInstanceNorm3d = LazyInstanceNorm<InstanceNorm3d, 3>;
+
+// `module` as a T, looking through a lazy module to the regular one it became (code that
+// asks "is this a BatchNorm?" sees an initialized LazyBatchNorm2d as one); else null.
+template <typename T>
+T* module_as(Module& module) {
+  if (auto* t = dynamic_cast<T*>(&module)) return t;
+  if (auto* lazy = dynamic_cast<LazyModule*>(&module)) {
+    if (std::shared_ptr<Module> inner = lazy->initialized_module()) return dynamic_cast<T*>(inner.get());
+  }
+  return nullptr;
+}
+
+// PyTorch's error for what needs sized parameters (weight_norm, prune, DDP, ...): `module`
+// or, with recurse, any module in its tree, a lazy module before its first forward.
+void check_no_uninitialized_params(Module& module, const char* what, bool recurse = false);
 
 }  // namespace ember::nn

@@ -9,6 +9,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "nn/lazy.h"
 
 namespace ember::nn::utils::prune {
 namespace {
@@ -144,6 +145,7 @@ Tensor CustomFromMask::compute_mask(const Tensor&, const Tensor& default_mask) c
 }
 
 Module& apply(Module& module, const std::string& name, const PruningMethod& method, const Tensor& importance_scores) {
+  check_no_uninitialized_params(module, "prune");
   const RemovableHandle existing = module.hook_tagged(tag_of(name));
   const bool again = !existing.empty();
   const Tensor orig = again ? module.get_parameter(name + "_orig") : module.get_parameter(name);

@@ -10,6 +10,7 @@
 #include "core/ops.h"
 #include "nn/conv3d.h"
 #include "nn/conv_transpose.h"
+#include "nn/lazy.h"
 #include "nn/functional/distance.h"
 
 namespace ember::nn::utils {
@@ -35,6 +36,7 @@ std::optional<Reparametrization> find_reparametrization(const Module& module, co
 
 // The parameter a reparametrization starts from (PyTorch: module._parameters[name]).
 Tensor& existing_parameter(Module& module, const std::string& name, const char* kind) {
+  check_no_uninitialized_params(module, kind);
   EMBER_CHECK(!find_reparametrization(module, kind, name), "Cannot register two ", kind,
               " hooks on the same parameter ", name);
   for (const char* other : {"weight_norm", "spectral_norm"})
@@ -116,9 +118,8 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
               n_power_iterations);
   EMBER_CHECK(eps > 0, "spectral_norm: expected eps > 0, got ", eps);
   Tensor& weight = existing_parameter(module, name, "spectral_norm");
-  const bool transposed =
-      dynamic_cast<ConvTranspose1d*>(&module) != nullptr || dynamic_cast<ConvTranspose2d*>(&module) != nullptr ||
-      dynamic_cast<ConvTranspose3d*>(&module) != nullptr;
+  const bool transposed = module_as<ConvTranspose1d>(module) != nullptr ||
+                          module_as<ConvTranspose2d>(module) != nullptr || module_as<ConvTranspose3d>(module) != nullptr;
   int64_t dim = dim_arg.value_or(transposed ? 1 : 0);
   EMBER_CHECK(weight.dim() >= 1, "spectral_norm: expected `", name, "` with at least one dim, got a 0-dim tensor");
   EMBER_CHECK(dim >= -weight.dim() && dim < weight.dim(), "spectral_norm: Dimension out of range (expected to be in range of [",

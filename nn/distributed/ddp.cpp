@@ -10,6 +10,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/logging.h"
+#include "nn/lazy.h"
 
 namespace ember::nn {
 namespace {
@@ -37,6 +38,7 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   EMBER_CHECK(distributed::is_initialized(),
               "DistributedDataParallel: expected a process group (call ember::distributed::init() first), "
               "but none was initialized");
+  check_no_uninitialized_params(*module_, "DistributedDataParallel", /*recurse=*/true);
   register_module("module", module_);
   world_size_ = distributed::world_size();
   for (const Tensor& p : module_->parameters())

@@ -4,6 +4,7 @@
 
 #include "core/grad_mode.h"
 #include "nn/distributed/process_group.h"
+#include "nn/lazy.h"
 
 namespace ember::nn {
 
@@ -27,7 +28,9 @@ Tensor SyncBatchNorm::forward(const Tensor& input) {
 
 std::shared_ptr<Module> SyncBatchNorm::convert_sync_batchnorm(const std::shared_ptr<Module>& module) {
   EMBER_CHECK(module != nullptr, "SyncBatchNorm::convert_sync_batchnorm: expected a module, got nullptr");
-  const auto* bn = dynamic_cast<const BatchNormBase*>(module.get());
+  EMBER_CHECK(module->type_name().rfind("LazyBatchNorm", 0) != 0, "SyncBatchNorm::convert_sync_batchnorm: ",
+              module->type_name(), " has uninitialized parameters; run a forward pass (a dummy batch) first to size them");
+  const auto* bn = module_as<const BatchNormBase>(*module);  // an initialized lazy one too
   if (bn && !dynamic_cast<const SyncBatchNorm*>(bn)) {
     auto sync = std::make_shared<SyncBatchNorm>(bn->num_features, bn->options);
     // The same tensors, not copies: optimizers and state_dict keys see no change.

@@ -4,6 +4,8 @@
 // activations] in nn/functional/in_place.h).
 #include "nn/functional/activation_more.h"
 
+#include <cmath>
+
 #include "core/dtype.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -126,10 +128,10 @@ Tensor threshold(const Tensor& x, double threshold, double value, bool inplace) 
         "ThresholdBackward", x, [&](const Tensor& in) { return functional::threshold(in, threshold, value); },
         /*f_keeps_input=*/false);
   }
-  // PyTorch: x <= threshold ? value : x (NaN stays NaN); an integer x keeps its dtype, value
-  // cast to it.
+  // PyTorch: x <= threshold ? value : x (NaN stays NaN); an integer x keeps its dtype, with
+  // threshold and value cast to it (truncated), as PyTorch's.
   if (!is_floating(x.dtype())) {
-    return where(x <= threshold, full({}, value, TensorOptions(x.dtype()).device(x.device())), x);
+    return where(x <= std::trunc(threshold), full({}, value, TensorOptions(x.dtype()).device(x.device())), x);
   }
   return where(x <= threshold, value, x);
 }

@@ -9,6 +9,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/batchnorm.h"
+#include "nn/lazy.h"
 
 namespace ember::optim::swa_utils {
 
@@ -107,7 +108,7 @@ template <typename ForEachInput>
 void recompute_batch_norm_statistics(nn::Module& model, ForEachInput&& for_each_input) {
   std::vector<std::pair<nn::BatchNormBase*, std::optional<double>>> momenta;
   for (auto& [_, m] : model.named_modules()) {
-    auto* bn = dynamic_cast<nn::BatchNormBase*>(m.get());
+    auto* bn = nn::module_as<nn::BatchNormBase>(*m);  // an initialized lazy one too
     if (bn == nullptr || !bn->running_mean.defined()) continue;
     momenta.emplace_back(bn, bn->momentum());
   }

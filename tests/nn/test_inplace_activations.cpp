@@ -263,6 +263,10 @@ TEST(InplaceActivations, ThresholdKeepsAnIntegerDtype) {
   Tensor x = ints.clone();
   EXPECT_TRUE(F::threshold_(x, 1.5, 20.7).is_alias_of(x));
   EXPECT_EQ(x.to_vector<int64_t>(), (std::vector<int64_t>{20, 2, 3}));
+  // torch 1.13: F.threshold(torch.arange(-2, 3), -1.5, 7.9) -> tensor([7, 7, 0, 1, 2]) (the
+  // threshold truncated to -1 too)
+  EXPECT_EQ(F::threshold(arange(-2, 3, 1, kInt64), -1.5, 7.9).to_vector<int64_t>(),
+            (std::vector<int64_t>{7, 7, 0, 1, 2}));
 }
 
 // Eval dropout and p = 0 leave x alone (no write, no version bump), in place or not.

@@ -129,17 +129,27 @@ TEST(LazyModules, NormsTakeTheInputsChannelsAndKeepTheirStatistics) {
   const Tensor z = randn({3, 4, 2, 2});
   EXPECT_TRUE(equal(lazy(z), regular(z)));  // the running statistics, not the batch's
   EXPECT_EQ(lazy.get_buffer("num_batches_tracked").item<int64_t>(), 1);
-  // Instance norms: unbatched [C, L] or batched [N, C, L]; no parameters by default.
+  // Instance norms: unbatched [C, L] or batched [N, C, L]; PyTorch's lazy ones default to
+  // affine and tracked statistics (torch 1.13: print(nn.LazyInstanceNorm1d())).
   nn::LazyInstanceNorm1d instance;
-  EXPECT_EQ(instance.repr(), "LazyInstanceNorm1d(0, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)");
+  EXPECT_EQ(instance.repr(), "LazyInstanceNorm1d(0, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
   const Tensor s = randn({3, 6});
-  EXPECT_TRUE(equal(instance(s), nn::InstanceNorm1d(3)(s)));
-  nn::LazyInstanceNorm2d affine({.affine = true});
-  EXPECT_EQ(affine(randn({2, 5, 3, 3})).sizes(), (Dims{2, 5, 3, 3}));
-  EXPECT_EQ(affine.get_parameter("weight").sizes(), Dims{5});
-  EXPECT_EQ(nn::LazyBatchNorm1d()(randn({4, 3})).sizes(), (Dims{4, 3}));
-  EXPECT_EQ(nn::LazyInstanceNorm3d()(randn({1, 2, 3, 3, 3})).sizes(), (Dims{1, 2, 3, 3, 3}));
-  EXPECT_EQ(nn::LazyBatchNorm3d()(randn({2, 2, 2, 2, 2})).sizes(), (Dims{2, 2, 2, 2, 2}));
+  nn::InstanceNorm1d instance_regular(3, {.affine = true, .track_running_stats = true});
+  EXPECT_TRUE(equal(instance(s), instance_regular(s)));
+  EXPECT_TRUE(equal(instance.get_buffer("running_mean"), instance_regular.get_buffer("running_mean")));
+  nn::LazyInstanceNorm2d affine_only({.affine = true});
+  affine_only(randn({2, 5, 3, 3}));
+  EXPECT_EQ(affine_only.get_parameter("weight").sizes(), Dims{5});
+  EXPECT_EQ(affine_only.named_buffers().size(), 0u);
+  nn::LazyBatchNorm1d norm1;
+  norm1(randn({4, 3}));
+  EXPECT_EQ(norm1.get_buffer("running_mean").sizes(), Dims{3});
+  nn::LazyInstanceNorm3d norm3;
+  norm3(randn({1, 2, 3, 3, 3}));
+  EXPECT_EQ(norm3.in_size(), 2);
+  nn::LazyBatchNorm3d batch3;
+  batch3(randn({2, 2, 2, 2, 2}));
+  EXPECT_EQ(batch3.get_parameter("weight").sizes(), Dims{2});
   EXPECT_EMBER_ERROR(nn::LazyBatchNorm1d()(randn({4})), "LazyBatchNorm1d: expected an input of at least 2 dims");
 }
 
@@ -186,12 +196,46 @@ TEST(LazyModules, ACheckpointOrAConversionBeforeTheFirstCall) {
   nn::LazyBatchNorm1d lazy_norm;
   lazy_norm.load_state_dict(norm.state_dict());
   EXPECT_TRUE(equal(lazy_norm.get_buffer("running_mean"), norm.get_buffer("running_mean")));
+  // A checkpoint that does not fit leaves the module lazy, and loading draws nothing.
+  const nn::StateDict linear_3_5 = nn::Linear(3, 5).state_dict();
+  const Tensor rng = get_rng_state();
   nn::LazyLinear strict(2);
-  EXPECT_EMBER_ERROR(strict.load_state_dict(nn::Linear(3, 5).state_dict()), "size mismatch for weight");
+  EXPECT_EMBER_ERROR(strict.load_state_dict(linear_3_5), "size mismatch for weight");
+  EXPECT_TRUE(strict.has_uninitialized_params());
+  nn::LazyLinear loaded(5);
+  loaded.load_state_dict(linear_3_5);
+  EXPECT_EQ(loaded.in_size(), 3);
+  EXPECT_TRUE(equal(get_rng_state(), rng));
+  // A lazy module's own state dict (placeholders) sizes nothing.
+  nn::LazyBatchNorm2d from_lazy;
+  from_lazy.load_state_dict(nn::LazyBatchNorm2d().state_dict());
+  EXPECT_TRUE(from_lazy.has_uninitialized_params());
+  EXPECT_EQ(from_lazy(randn({2, 3, 2, 2})).sizes(), (Dims{2, 3, 2, 2}));
+  EXPECT_EQ(from_lazy.in_size(), 3);
+  nn::LazyConvTranspose2d transposed(3, 2, {.groups = 1});
+  transposed.load_state_dict(nn::ConvTranspose2d(5, 3, 2).state_dict());
+  EXPECT_EQ(transposed.weight.sizes(), (Dims{5, 3, 2, 2}));
   nn::LazyLinear wide(2);
   wide.to(kFloat64);
   EXPECT_EQ(wide(ones({1, 3}, kFloat64)).dtype(), kFloat64);
   EXPECT_EQ(wide.weight.dtype(), kFloat64);
+}
+
+// What needs sized parameters refuses a lazy module before its first forward (PyTorch's
+// "uninitialized parameters"), and works on it after, looking through to the regular module.
+TEST(LazyModules, ReparametrizationsAndStatisticsUpdatesSeeTheRegularModule) {
+  nn::LazyLinear linear(3);
+  EXPECT_EMBER_ERROR(nn::utils::weight_norm(linear), "weight_norm: LazyLinear has uninitialized parameters");
+  const Tensor x = randn({2, 4});
+  const Tensor before = linear(x);
+  nn::utils::weight_norm(linear);
+  EXPECT_LE(max_abs_diff(linear(x), before), 1e-6);  // weight = g * v / |v| is the same weight
+  nn::LazyConvTranspose2d up(5, 3);
+  up(randn({1, 3, 4, 4}));
+  nn::utils::spectral_norm(up);
+  EXPECT_EQ(up.get_buffer("weight_u").sizes(), Dims{5});  // dim 1 of [in, out, kh, kw], as ConvTranspose2d's
+  EXPECT_TRUE(nn::module_as<nn::ConvTranspose2d>(up) != nullptr);
+  EXPECT_TRUE(nn::module_as<nn::Linear>(up) == nullptr);
 }
 
 }  // namespace
