@@ -36,7 +36,9 @@ Tensor Dropout2d::forward(const Tensor& input) { return functional::dropout2d(in
 
 Tensor Dropout3d::forward(const Tensor& input) { return functional::dropout3d(input, p, is_training(), inplace); }
 
-Tensor AlphaDropout::forward(const Tensor& input) { return functional::alpha_dropout(input, p, is_training(), inplace); }
+Tensor AlphaDropout::forward(const Tensor& input) {
+  return functional::alpha_dropout(input, p, is_training(), inplace);
+}
 
 std::string AlphaDropout::eval_mode_effect() const {
   std::ostringstream os;

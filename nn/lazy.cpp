@@ -57,8 +57,8 @@ int64_t LazyModule::input_size_of(const Tensor& input) const {
       EMBER_CHECK(input.dim() >= 1, type_name(), ": expected an input with at least 1 dim, but got a 0-dim tensor");
       return input.size(-1);
     case InputSize::BatchChannels:
-      EMBER_CHECK(input.dim() >= 2, type_name(), ": expected an input of at least 2 dims [N, C, ...], but got input of size: ",
-                  input.sizes());
+      EMBER_CHECK(input.dim() >= 2, type_name(),
+                  ": expected an input of at least 2 dims [N, C, ...], but got input of size: ", input.sizes());
       return input.size(1);
     case InputSize::Channels:
       break;
@@ -166,8 +166,8 @@ void check_no_uninitialized_params(Module& module, const char* what, bool recurs
   }
   for (const auto& [path, m] : modules) {
     const auto* lazy = dynamic_cast<const LazyModule*>(m.get());
-    EMBER_CHECK(lazy == nullptr || !lazy->has_uninitialized_params(), what, ": ", path.empty() ? "" : "'" + path + "' (",
-                m->type_name(), path.empty() ? "" : ")",
+    const std::string where = path.empty() ? m->type_name() : "'" + path + "' (" + m->type_name() + ")";
+    EMBER_CHECK(lazy == nullptr || !lazy->has_uninitialized_params(), what, ": ", where,
                 " has uninitialized parameters; run a forward pass (a dummy batch) first to size them");
   }
 }

@@ -29,7 +29,8 @@ Tensor SyncBatchNorm::forward(const Tensor& input) {
 std::shared_ptr<Module> SyncBatchNorm::convert_sync_batchnorm(const std::shared_ptr<Module>& module) {
   EMBER_CHECK(module != nullptr, "SyncBatchNorm::convert_sync_batchnorm: expected a module, got nullptr");
   EMBER_CHECK(module->type_name().rfind("LazyBatchNorm", 0) != 0, "SyncBatchNorm::convert_sync_batchnorm: ",
-              module->type_name(), " has uninitialized parameters; run a forward pass (a dummy batch) first to size them");
+              module->type_name(),
+              " has uninitialized parameters; run a forward pass (a dummy batch) first to size them");
   const auto* bn = module_as<const BatchNormBase>(*module);  // an initialized lazy one too
   if (bn && !dynamic_cast<const SyncBatchNorm*>(bn)) {
     auto sync = std::make_shared<SyncBatchNorm>(bn->num_features, bn->options);
