@@ -56,11 +56,8 @@ Tensor smooth_activation(const Smooth& f, const Tensor& x) {
 // gradient through smooth_activation's, computed from a copy of x (PyTorch's original_self).
 Tensor smooth_activation(const Smooth& f, const Tensor& x, bool inplace) {
   if (!inplace) return smooth_activation(f, x);
-  if (detail::writes_in_place_unrecorded(x)) {
-    native::activation_(f.op, x, f.args);
-    return x;
-  }
-  return detail::overwrite_with(f.node, x, [&](const Tensor& input) { return smooth_activation(f, input); });
+  return detail::activation_in_place(f.op, f.args, f.node, x,
+                                     [&](const Tensor& input) { return smooth_activation(f, input); });
 }
 
 // Hardtanh's gradient: g strictly inside (min_val, max_val), else 0. Linear in g and
@@ -114,12 +111,8 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val, bool inplace) {
   EMBER_PROFILE_OP("hardtanh");
   const UnaryArgs args{.p0 = min_val, .p1 = max_val};
   if (inplace) {
-    if (detail::writes_in_place_unrecorded(x)) {
-      native::activation_(UnaryOp::Hardtanh, x, args);
-      return x;
-    }
-    return detail::overwrite_with("HardtanhBackward", x,
-                                  [&](const Tensor& input) { return hardtanh(input, min_val, max_val); });
+    return detail::activation_in_place(UnaryOp::Hardtanh, args, "HardtanhBackward", x,
+                                       [&](const Tensor& input) { return hardtanh(input, min_val, max_val); });
   }
   Tensor out = native::activation(UnaryOp::Hardtanh, x, args);
   if (will_record_into(out, x)) {

@@ -74,13 +74,9 @@ Tensor leaky_relu(const Tensor& x, double negative_slope, bool inplace) {
 // Its node keeps the sign bits of x taken before the write, so, unlike PyTorch's (which keeps
 // the result), any slope works while recording.
 Tensor leaky_relu_(const Tensor& x, double negative_slope) {
-  if (detail::writes_in_place_unrecorded(x)) {
-    native::activation_(UnaryOp::LeakyRelu, x, UnaryArgs{.p0 = negative_slope, .has_p0 = true});
-    return x;
-  }
-  return detail::overwrite_with(
-      "LeakyReluBackward", x, [&](const Tensor& input) { return leaky_relu_out_of_place(input, negative_slope); },
-      /*f_keeps_input=*/false);
+  return detail::activation_in_place(
+      UnaryOp::LeakyRelu, UnaryArgs{.p0 = negative_slope, .has_p0 = true}, "LeakyReluBackward", x,
+      [&](const Tensor& input) { return leaky_relu_out_of_place(input, negative_slope); }, /*f_keeps_input=*/false);
 }
 
 Tensor sigmoid(const Tensor& x) { return x.sigmoid(); }

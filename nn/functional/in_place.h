@@ -5,6 +5,7 @@
 #include "autograd/functions/inplace_record.h"
 #include "autograd/record.h"
 #include "autograd/view_history.h"
+#include "core/native.h"
 
 namespace ember::nn::functional::detail {
 
@@ -35,6 +36,18 @@ inline bool writes_in_place_unrecorded(const Tensor& x) {
   const bool recording = autograd::will_record(x);
   autograd::check_view_can_record(x, recording);  // a view made under no_grad, as PyTorch's
   return !recording;
+}
+
+// An activation with an elementwise kernel (op, args) in place: the kernel writes into x when
+// nothing records, else overwrite_with(node, x, out_of_place).
+template <typename F>
+Tensor activation_in_place(UnaryOp op, const UnaryArgs& args, const char* node, const Tensor& x, F out_of_place,
+                           bool f_keeps_input = true) {
+  if (writes_in_place_unrecorded(x)) {
+    native::activation_(op, x, args);
+    return x;
+  }
+  return overwrite_with(node, x, out_of_place, f_keeps_input);
 }
 
 }  // namespace ember::nn::functional::detail
