@@ -70,22 +70,39 @@ TEST(Counting, TruePositionsAtEveryBlockEdgeAndDensity) {
             (Longs{0, 1, 2, 3, 4, 5, 6, 7}));
 }
 
-// unique of a long input (its sort takes the radix path): the distinct values in order,
-// each value's run as inverse, and the counts, against a std::map.
-TEST(Counting, UniqueOfALongInputAsAMap) {
-  std::mt19937 rng(5);
-  std::vector<int64_t> values(5000);
-  for (int64_t& v : values) v = static_cast<int64_t>(rng() % 97) - 40;
-  std::map<int64_t, int64_t> counted;
-  for (int64_t v : values) ++counted[v];
-  Longs want_values, want_counts, want_inverse;
-  for (const auto& [v, c] : counted) want_values.push_back(v), want_counts.push_back(c);
-  for (int64_t v : values)
-    want_inverse.push_back(std::distance(counted.begin(), counted.find(v)));
-  auto [unique_values, inverse, counts] = unique(longs(values, {5000}), true, true, true);
-  EXPECT_EQ(unique_values.to_vector<int64_t>(), want_values);
-  EXPECT_EQ(inverse.to_vector<int64_t>(), want_inverse);
-  EXPECT_EQ(counts.to_vector<int64_t>(), want_counts);
+// unique of long integer inputs against a std::map: the distinct values in order, each
+// value's rank as inverse, and the counts. Narrow spans take the counting path (uint8's
+// whole range, bool, negatives, strided views), wide ones (beyond 4 n + 65536) the sort.
+TEST(Counting, UniqueOfLongIntegerInputsAsAMap) {
+  struct Case {
+    DType dtype;
+    int64_t lowest, modulus, scale;  // values lowest + scale * (a draw mod modulus)
+    bool strided;
+  };
+  const Case cases[] = {{kInt64, -40, 97, 1, false},    {kInt64, -40, 97, 1, true},
+                        {kUInt8, 0, 256, 1, false},     {kUInt8, 7, 200, 1, true},
+                        {kBool, 0, 2, 1, false},        {kInt64, -5, 1000, 1000003, false},
+                        {kInt64, std::numeric_limits<int64_t>::min(), 2, std::numeric_limits<int64_t>::max(), false}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(dtype_name(c.dtype)) + " from " + std::to_string(c.lowest) + " scale " +
+                 std::to_string(c.scale) + (c.strided ? " strided" : ""));
+    std::mt19937 rng(5);
+    std::vector<int64_t> values(5000);
+    for (int64_t& v : values) v = c.lowest + c.scale * static_cast<int64_t>(rng() % c.modulus);
+    std::map<int64_t, int64_t> counted;
+    for (int64_t v : values) ++counted[v];
+    Longs want_values, want_counts, want_inverse;
+    for (const auto& [v, n] : counted) want_values.push_back(v), want_counts.push_back(n);
+    for (int64_t v : values) want_inverse.push_back(std::distance(counted.begin(), counted.find(v)));
+    Tensor x = longs(values, {5000}).to(c.dtype);
+    if (c.strided) x = stack({x, zeros_like(x)}, 1).select(1, 0);  // the same values, stride 2
+    auto [unique_values, inverse, counts] = unique(x.reshape({50, 100}), true, true, true);
+    EXPECT_EQ(unique_values.dtype(), c.dtype);
+    EXPECT_EQ(unique_values.to(kInt64).to_vector<int64_t>(), want_values);
+    EXPECT_EQ(inverse.sizes(), (Dims{50, 100}));
+    EXPECT_EQ(inverse.to_vector<int64_t>(), want_inverse);
+    EXPECT_EQ(counts.to_vector<int64_t>(), want_counts);
+  }
 }
 
 TEST(Counting, BincountAsPyTorch) {

@@ -1,6 +1,7 @@
 // The CPU's vectorised exp, log, tanh, sigmoid, GELU and SiLU (core/cpu/vector_math.h):
-// SLEEF's AVX2 functions within 1 ulp of the exact values (2 for sigmoid and SiLU; GELU and
-// SiLU's cancellations: see below) on special and drawn values, the same bits for a value
+// the AVX2 functions (SLEEF's; float erf our own) within 1 ulp of the exact values (2 for
+// sigmoid and SiLU; GELU and SiLU's cancellations: see below) on special, drawn and evenly
+// spaced values, the same bits for a value
 // wherever it sits (alone, in a partial last vector, strided, transposed), bfloat16 through
 // the float function, the tensor ops using it, and GELU's and SiLU's gradients.
 #include <gtest/gtest.h>
@@ -105,9 +106,8 @@ long double exact(Fn fn, long double x) {
 }
 
 template <typename T>
-void expect_close_to_exact(Fn fn) {
+void expect_close_to_exact(Fn fn, const std::vector<T>& in = probe_values<T>()) {
   SCOPED_TRACE(std::string(name_of(fn)) + (sizeof(T) == 4 ? " float32" : " float64"));
-  const std::vector<T> in = probe_values<T>();
   std::vector<T> vec(in.size()), ref(in.size());
   vm::apply_with(Isa::Avx2, fn, in.data(), vec.data(), static_cast<int64_t>(in.size()));
   for (size_t i = 0; i < in.size(); ++i) ref[i] = static_cast<T>(exact(fn, in[i]));
@@ -148,6 +148,17 @@ TEST(VectorMath, Avx2IsWithinAnUlpOfTheExactValues) {
     expect_close_to_exact<float>(fn);
     expect_close_to_exact<double>(fn);
   }
+}
+
+// Float GELU and SiLU at 2^18 evenly spaced x in [-12, 12]: float erf's two branches
+// (Note [A float erf] in core/cpu/vector_math_avx2.cpp) and their seam at |x| = 1.24.
+TEST(VectorMath, FloatGeluAndSiluAcrossTheirRange) {
+  EMBER_REQUIRE_AVX2();
+  constexpr int kCount = 1 << 18;
+  std::vector<float> x(kCount);
+  for (int i = 0; i < kCount; ++i) x[i] = -12.0f + 24.0f * static_cast<float>(i) / kCount;
+  expect_close_to_exact<float>(Fn::Gelu, x);
+  expect_close_to_exact<float>(Fn::Silu, x);
 }
 
 TEST(VectorMath, InfinitiesZerosAndNaNAreExact) {
@@ -354,7 +365,7 @@ void expect_vector_gradient(Fn fn, const auto& functor) {
   }
 }
 
-TEST(VectorMath, GeluAndSiluGradientsAreTheFormulasOnSleefsFunctions) {
+TEST(VectorMath, GeluAndSiluGradientsAreTheFormulasOnTheVectorFunctions) {
   expect_vector_gradient(Fn::Gelu, functors::Gelu{});
   expect_vector_gradient(Fn::Silu, functors::Silu{});
 }

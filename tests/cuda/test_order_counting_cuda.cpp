@@ -77,6 +77,14 @@ TEST(OrderCountingCuda, CountingOpsMatchTheCpu) {
     EXPECT_TRUE(equal(ci, gci.cpu()));
     EXPECT_TRUE(equal(cc, gcc.cpu()));
   }
+  // integers: a narrow span counts (scatter_add), a wide one sorts
+  for (const Tensor& values : {ints - 20, ints.to(kUInt8), ints * 1000003}) {
+    auto [v, i, c] = unique(values, true, true, true);
+    auto [gv, gi, gc] = unique(values.to(kCuda), true, true, true);
+    EXPECT_TRUE(equal(v, gv.cpu()));
+    EXPECT_TRUE(equal(i, gi.cpu()));
+    EXPECT_TRUE(equal(c, gc.cpu()));
+  }
 }
 
 TEST(OrderCountingCuda, OrderStatisticsAndTheirGradientsMatchTheCpu) {
