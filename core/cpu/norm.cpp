@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/cpu/avx2_clones.h"
 #include "core/cpu/kernels.h"
 #include "core/kernel_data.h"
 #include "core/parallel.h"
@@ -24,19 +25,20 @@ using kernel_data::mdata;
 // joined in lane order: independent chains the core overlaps, where row_norm's one-share
 // loops (the CUDA threads' shares) wait on every add. Fixed order, so fixed results.
 constexpr int kSumLanes = 4;
+// Inlined always, so it runs in its caller's clone (Note [AVX2 clones]).
 template <typename A, typename Terms>
-Sums<A> row_sums_in_lanes(int64_t K, const Terms& terms) {
-  Sums<A> lanes[kSumLanes];
+[[gnu::always_inline]] inline Sums<A> row_sums_in_lanes(int64_t K, const Terms& terms) {
+  A lanes_a[kSumLanes] = {}, lanes_b[kSumLanes] = {};  // apart, each a vector of lanes
   int64_t k = 0;
   for (; k + kSumLanes <= K; k += kSumLanes) {
     for (int l = 0; l < kSumLanes; ++l) {
       const Sums<A> t = terms(k + l);
-      lanes[l].a += t.a;
-      lanes[l].b += t.b;
+      lanes_a[l] += t.a;
+      lanes_b[l] += t.b;
     }
   }
   Sums<A> s;
-  for (const Sums<A>& lane : lanes) s.a += lane.a, s.b += lane.b;
+  for (int l = 0; l < kSumLanes; ++l) s.a += lanes_a[l], s.b += lanes_b[l];
   for (; k < K; ++k) {
     const Sums<A> t = terms(k);
     s.a += t.a;
@@ -45,24 +47,65 @@ Sums<A> row_sums_in_lanes(int64_t K, const Terms& terms) {
   return s;
 }
 
-// normalize_row for a row whose value k has parameter k (layer norm's rows: one group, one
-// value per parameter), with the weight's and bias's presence fixed: a loop the compiler
-// vectorises, where normalize_row's per-value parameter lookup keeps it scalar.
+// Note [Row norm loops on the CPU]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// row_norm's share loops find each value's parameter with param_of (a division per value)
+// and keep the compiler from vectorising. The CPU walks whole rows with each value's weight
+// and bias at hand instead: layer norm's (S == 1) are the parameters' own from the row's
+// group on; group norm's (S > 1) are spread into a per-thread row buffer first, each
+// parameter over its S values. The arithmetic per value is row_norm's (normalized,
+// grad_terms' products, grad_input_row's formula), sums joined in row_sums_in_lanes'
+// order. The parameter gradients walk a tile of rows for a block of parameters: along the
+// parameters within a row for layer norm (param_sums' terms in its order, over contiguous
+// values), along each row's S values in lanes for group norm (so their last bits differ
+// from param_sums'). Each per-row function has AVX2 clones (Note [AVX2 clones]).
+
+// Row r's weights (or biases), one per value, or null for none: the parameters' own when
+// S == 1, else spread into `spread` (K values).
+template <typename T>
+const T* per_value(const T* params, const RowNormGeometry& g, int64_t r, std::vector<T>& spread) {
+  if (!params) return nullptr;
+  const T* first = params + (g.G == 1 ? 0 : (r % g.G) * g.D);
+  if (g.S == 1) return first;
+  spread.resize(static_cast<size_t>(g.K));
+  for (int64_t d = 0; d < g.D; ++d) std::fill_n(spread.data() + d * g.S, g.S, first[d]);
+  return spread.data();
+}
+
+// One row's forward: its moment sums in lanes, statistics, and normalize_row over values
+// whose weight and bias are w[k] and b[k], their presence fixed.
 template <bool kWeight, bool kBias, typename T, typename A>
-void normalize_row_per_value(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t K, A mean,
-                             A rstd, T* __restrict out) {
+EMBER_AVX2_CLONES void forward_row(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t K,
+                                   double eps, T* __restrict out, A& mean, A& rstd) {
+  const A shift = row_norm::row_shift(x, K);
+  const Sums<A> sums = row_sums_in_lanes<A>(K, [&](int64_t k) { return row_norm::moment_terms(x, k, shift); });
+  row_norm::stats_of(sums, K, shift, eps, mean, rstd);
   for (int64_t k = 0; k < K; ++k)
     out[k] = row_norm::normalized(x[k], mean, rstd, kWeight ? static_cast<A>(w[k]) : A(1),
                                   kBias ? static_cast<A>(b[k]) : A(0));
 }
 
 template <typename T, typename A>
-void normalize(const T* x, const T* w, const T* b, const RowNormGeometry& g, int64_t r, A mean, A rstd, T* out) {
-  if (g.G != 1 || g.S != 1) return row_norm::normalize_row(x, w, b, g, r, mean, rstd, out, 0, 1);
-  if (w && b) return normalize_row_per_value<true, true>(x, w, b, g.K, mean, rstd, out);
-  if (w) return normalize_row_per_value<true, false>(x, w, b, g.K, mean, rstd, out);
-  if (b) return normalize_row_per_value<false, true>(x, w, b, g.K, mean, rstd, out);
-  normalize_row_per_value<false, false>(x, w, b, g.K, mean, rstd, out);
+void forward_row(const T* x, const T* w, const T* b, int64_t K, double eps, T* out, A& mean, A& rstd) {
+  if (w && b) return forward_row<true, true>(x, w, b, K, eps, out, mean, rstd);
+  if (w) return forward_row<true, false>(x, w, b, K, eps, out, mean, rstd);
+  if (b) return forward_row<false, true>(x, w, b, K, eps, out, mean, rstd);
+  forward_row<false, false>(x, w, b, K, eps, out, mean, rstd);
+}
+
+// grad_input_row over a row whose value k has weight w[k] (1 without weights): the row's
+// sums of grad_terms, then each value's gradient.
+template <bool kWeight, typename T, typename A>
+EMBER_AVX2_CLONES void grad_input_per_value(const T* __restrict grad, const T* __restrict x, const T* __restrict w, int64_t K, A mean,
+                          A rstd, T* __restrict gx) {
+  const auto gw_at = [&](int64_t k) { return static_cast<A>(grad[k]) * (kWeight ? static_cast<A>(w[k]) : A(1)); };
+  const Sums<A> sums = row_sums_in_lanes<A>(K, [&](int64_t k) {
+    const A gw = gw_at(k);
+    return Sums<A>{gw, gw * (static_cast<A>(x[k]) - mean)};
+  });
+  const A mean_gw = K > 0 ? sums.a / static_cast<A>(K) : A(0);
+  const A coef = K > 0 ? sums.b / static_cast<A>(K) * rstd * rstd : A(0);  // multiplies (x - mean)
+  for (int64_t k = 0; k < K; ++k) gx[k] = static_cast<T>(rstd * (gw_at(k) - mean_gw - (static_cast<A>(x[k]) - mean) * coef));
 }
 
 int64_t rows_grain(const RowNormGeometry& g, int64_t passes) {
@@ -74,14 +117,12 @@ void forward(const T* x, const T* w, const T* b, const RowNormGeometry& g, doubl
              Stat<T>* rstd) {
   using A = Acc<T>;
   parallel_for(0, g.M, rows_grain(g, 2), [&](int64_t lo, int64_t hi) {
+    std::vector<T> spread_w, spread_b;
     for (int64_t r = lo; r < hi; ++r) {
-      const T* xr = x + r * g.K;
-      const A shift = row_norm::row_shift(xr, g.K);
       A m, rs;
-      const Sums<A> sums = row_sums_in_lanes<A>(g.K, [&](int64_t k) { return row_norm::moment_terms(xr, k, shift); });
-      row_norm::stats_of(sums, g.K, shift, eps, m, rs);
+      forward_row(x + r * g.K, per_value(w, g, r, spread_w), per_value(b, g, r, spread_b), g.K, eps, out + r * g.K, m,
+                  rs);
       if (mean) mean[r] = static_cast<Stat<T>>(m), rstd[r] = static_cast<Stat<T>>(rs);
-      normalize(xr, w, b, g, r, m, rs, out + r * g.K);
     }
   });
 }
@@ -91,18 +132,51 @@ void grad_input(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* r
                 const RowNormGeometry& g, T* gx) {
   using A = Acc<T>;
   parallel_for(0, g.M, rows_grain(g, 2), [&](int64_t lo, int64_t hi) {
+    std::vector<T> spread;
     for (int64_t r = lo; r < hi; ++r) {
-      const T* gr = grad + r * g.K;
-      const T* xr = x + r * g.K;
       const A m = static_cast<A>(mean[r]), rs = static_cast<A>(rstd[r]);
-      const Sums<A> sums =
-          row_sums_in_lanes<A>(g.K, [&](int64_t k) { return row_norm::grad_terms(gr, xr, w, g, r, m, k); });
-      row_norm::grad_input_row(gr, xr, w, g, r, m, rs, sums, gx + r * g.K, 0, 1);
+      const T* wr = per_value(w, g, r, spread);
+      const int64_t at = r * g.K;
+      if (wr) grad_input_per_value<true>(grad + at, x + at, wr, g.K, m, rs, gx + at);
+      else grad_input_per_value<false>(grad + at, x + at, wr, g.K, m, rs, gx + at);
     }
   });
 }
 
 constexpr int64_t kRowTile = 64;
+
+// Parameter p's param_sums over rows [n0, n1) when S > 1: each row's S values summed in
+// lanes (row_sums_in_lanes), then dot * rstd and sum added row by row.
+template <typename T, typename A = Acc<T>>
+EMBER_AVX2_CLONES Sums<A> param_sums_in_lanes(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd,
+                            const RowNormGeometry& g, int64_t p, int64_t n0, int64_t n1) {
+  Sums<A> s;
+  const int64_t group = p / g.D, at = (p % g.D) * g.S;
+  for (int64_t n = n0; n < n1; ++n) {
+    const int64_t r = n * g.G + group;
+    const A m = static_cast<A>(mean[r]);
+    const T* gp = grad + r * g.K + at;
+    const T* xp = x + r * g.K + at;
+    const Sums<A> row = row_sums_in_lanes<A>(g.S, [&](int64_t i) {
+      const A gv = static_cast<A>(gp[i]);
+      return Sums<A>{gv * (static_cast<A>(xp[i]) - m), gv};
+    });
+    s.a += row.a * static_cast<A>(rstd[r]);
+    s.b += row.b;
+  }
+  return s;
+}
+
+// Layer norm's param_sums terms of one row for parameters [0, P) of a block: g xhat, g.
+template <typename T, typename A>
+EMBER_AVX2_CLONES void add_param_terms(const T* __restrict grad, const T* __restrict x, A mean, A rstd, int64_t P,
+                                       A* __restrict tile_a, A* __restrict tile_b) {
+  for (int64_t i = 0; i < P; ++i) {
+    const A gv = static_cast<A>(grad[i]);
+    tile_a[i] += gv * (static_cast<A>(x[i]) - mean) * rstd;
+    tile_b[i] += gv;
+  }
+}
 
 template <typename T>
 void grad_params(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd, const RowNormGeometry& g, T* gw,
@@ -110,12 +184,25 @@ void grad_params(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* 
   using A = Acc<T>;
   const int64_t P = g.params(), images = g.G > 0 ? g.M / g.G : 0;
   const int64_t per_param = std::max<int64_t>(1, images * g.S);
+  const bool along_params = g.S == 1 && g.G == 1;  // layer norm: row n's value p is parameter p's
   parallel_for(0, P, std::max<int64_t>(1, kParallelGrain / per_param), [&](int64_t lo, int64_t hi) {
-    std::vector<Sums<A>> sums(static_cast<size_t>(hi - lo));
+    const size_t block = static_cast<size_t>(hi - lo);
+    std::vector<Sums<A>> sums(block);
+    std::vector<A> tile_a(along_params ? block : 0), tile_b(tile_a.size());
     for (int64_t n0 = 0; n0 < images; n0 += kRowTile) {
       const int64_t n1 = std::min(images, n0 + kRowTile);
+      if (along_params) {  // param_sums' terms and order, the parameters the inner loop
+        std::fill(tile_a.begin(), tile_a.end(), A(0));
+        std::fill(tile_b.begin(), tile_b.end(), A(0));
+        for (int64_t n = n0; n < n1; ++n)
+          add_param_terms(grad + n * g.K + lo, x + n * g.K + lo, static_cast<A>(mean[n]), static_cast<A>(rstd[n]),
+                          hi - lo, tile_a.data(), tile_b.data());
+        for (size_t i = 0; i < block; ++i) sums[i].a += tile_a[i], sums[i].b += tile_b[i];
+        continue;
+      }
       for (int64_t p = lo; p < hi; ++p) {
-        const Sums<A> s = row_norm::param_sums(grad, x, mean, rstd, g, p, n0, n1, 1);
+        const Sums<A> s = g.S > 1 ? param_sums_in_lanes(grad, x, mean, rstd, g, p, n0, n1)
+                                  : row_norm::param_sums(grad, x, mean, rstd, g, p, n0, n1, 1);
         sums[static_cast<size_t>(p - lo)].a += s.a;
         sums[static_cast<size_t>(p - lo)].b += s.b;
       }

@@ -1,7 +1,8 @@
 // Counting ops made of native ops, so they run on every device: nonzero, count_nonzero,
 // bincount, histc, searchsorted/bucketize (the device's searchsorted kernel) and
 // unique/unique_consecutive. None is differentiable (PyTorch's are not either); results
-// whose length depends on the values read one count to the host.
+// whose length depends on the values read one count to the host (unique of integers also
+// their min and max, to count them instead of sorting).
 #include <algorithm>
 #include <cmath>
 #include <optional>

@@ -517,7 +517,9 @@ TEST(CudaThreadsOnCpu, LayerAndGroupNormMatchTheCpuKernels) {
                                 {{600, 33, 1, 33, 1}, "layer_norm [600, 33] (chunks)"},
                                 {{4 * 3, 2 * 25, 3, 2, 25}, "group_norm [4, 6, 5, 5] groups 3"},
                                 {{50 * 2, 8 * 9, 2, 8, 9}, "group_norm [50, 16, 9] groups 2"},
-                                {{5 * 4, 1 * 7, 4, 1, 7}, "group_norm [5, 4, 7] groups 4"}};
+                                {{5 * 4, 1 * 7, 4, 1, 7}, "group_norm [5, 4, 7] groups 4"},
+                                {{6 * 2, 3 * 1, 2, 3, 1}, "group_norm [6, 6] groups 2 (S = 1)"},
+                                {{64, 2048, 1, 2048, 1}, "layer_norm [64, 2048] (parameter blocks)"}};
   for (const Case& c : cases) {
     check_row_norm<double>(c.g, kFloat64, 1e-10, std::string(c.name) + " float64");
     check_row_norm<float>(c.g, kFloat32, 1e-4, std::string(c.name) + " float32");

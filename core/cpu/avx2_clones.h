@@ -1,0 +1,19 @@
+// EMBER_AVX2_CLONES: a CPU kernel loop compiled twice, for AVX2 and for the baseline, the
+// loader choosing once per process (GCC's target_clones). Note [AVX2 clones].
+#pragma once
+
+// Note [AVX2 clones]
+// ~~~~~~~~~~~~~~~~~~
+// The library is built for baseline x86-64 (SSE2), so a loop GCC vectorises does two
+// doubles or four floats at a time, where the CPUs it runs on do twice that with AVX2.
+// A function marked EMBER_AVX2_CLONES is compiled for both; an ifunc resolver picks the
+// AVX2 one where the CPU has it. FMA stays off in the clone, so no multiply and add are
+// contracted into one rounding: both clones give the same bits, on every CPU (tests run
+// whichever this CPU picks). Mark a kernel's whole per-row function, not a loop inside one:
+// what it inlines is compiled into each clone. vector_math_avx2.cpp (SLEEF's functions,
+// AVX2 and FMA intrinsics) is the other route, for code that needs the intrinsics.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define EMBER_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define EMBER_AVX2_CLONES
+#endif
