@@ -298,6 +298,28 @@ TEST(PoolOptions, AvgPoolMatchesPyTorch) {
       }
 }
 
+// Windows at least 16 wide sum each row in lanes on the CPU (average_window_sum in
+// core/cpu/pool.cpp): their averages against double sums, with a padded window clipped on
+// both sides, an odd row tail and a global pool.
+TEST(PoolOptions, WideAverageWindowsAreTheMean) {
+  manual_seed(3);
+  const Tensor x = randn({2, 3, 21, 43}) * 4.0 + 1.5;
+  const Tensor x64 = x.to(kFloat64);
+  const auto expect_mean = [](const Tensor& got, const Tensor& want, const std::string& what) {
+    EXPECT_EQ(got.sizes(), want.sizes()) << what;
+    EXPECT_LT(testing::max_abs_diff(got.to(kFloat64), want), 2e-6) << what;
+  };
+  expect_mean(F::adaptive_avg_pool2d(x, 1), x64.mean({2, 3}, true), "global");
+  expect_mean(F::adaptive_avg_pool2d(x, {3, 1}), x64.reshape({2, 3, 3, 7, 43}).mean({3, 4}).unsqueeze(3), "3 x 1");
+  // 3 x 19 windows, stride (3, 24), padding (0, 3), the padding in the divisor: columns
+  // [-3, 16) and [21, 40) of rows 0-2, 3-5, ...
+  const Tensor padded = F::pad(x64, {3, 3});
+  const Tensor want = padded.narrow(3, 0, 19).reshape({2, 3, 7, 3, 19}).mean({3, 4});
+  const Tensor second = padded.narrow(3, 24, 19).reshape({2, 3, 7, 3, 19}).mean({3, 4});
+  const Tensor got = F::avg_pool2d(x, {3, 19}, {3, 24}, {0, 3});
+  expect_mean(got, stack({want, second}, 3), "3 x 19 padded");
+}
+
 TEST(PoolOptions, AdaptiveMaxPoolMatchesPyTorch) {
   for (const AdaptiveRef& c : adaptive_refs())
     for (const DType dt : {kFloat64, kFloat32})
