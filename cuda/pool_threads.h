@@ -11,6 +11,7 @@
 #include "core/macros.h"
 #include "core/memory_format.h"
 #include "core/nn_geometry.h"
+#include "core/pool_sum.h"
 #include "core/tensor.h"
 
 namespace ember::cuda_kernels::pool {
@@ -127,7 +128,7 @@ EMBER_HD_INLINE void avg_forward(const T* x, PlaneLayout<Index> xl, T* out, Plan
   Index p, q;
   ol.site(o, static_cast<Index>(g.OH) * OW, p, q);
   const PoolWindowOf<Index> win = pool_window(g, q / OW, q % OW);
-  const T sum = window_sum(x + xl.at(p, 0, static_cast<Index>(g.H) * W), W, win, xl.step());
+  const T sum = average_window_sum(x + xl.at(p, 0, static_cast<Index>(g.H) * W), W, win, xl.step());
   out[o] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
 }
 

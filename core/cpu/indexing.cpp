@@ -64,7 +64,19 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, co
     using T = typename decltype(tag)::type;
     T* dst = self.data_ptr<T>();
     const T* src = source.data_ptr<T>();
-    parallel_for(0, l.outer * l.inner, kParallelGrain, [&](int64_t lo, int64_t hi) {
+    if (l.inner == 1) {  // the last dim indexed: each row's elements in index order, as below
+      parallel_for(0, l.outer, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(l.count, 1)),
+                   [&](int64_t lo, int64_t hi) {
+                     for (int64_t o = lo; o < hi; ++o) {
+                       T* d = dst + o * l.size;
+                       const T* s = src + o * l.count;
+                       for (int64_t j = 0; j < l.count; ++j) ScatterAdd{}(d[idx[j]], s[j]);
+                     }
+                   });
+      return;
+    }
+    parallel_for(0, l.outer * l.inner, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(l.count, 1)),
+                 [&](int64_t lo, int64_t hi) {
       for (int64_t start = lo; start < hi;) {
         const int64_t o = start / l.inner, k0 = start % l.inner, k1 = std::min(l.inner, k0 + (hi - start));
         for (int64_t j = 0; j < l.count; ++j) {

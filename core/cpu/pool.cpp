@@ -10,6 +10,7 @@
 
 #include "core/bitmask.h"
 #include "core/pool_indices.h"
+#include "core/pool_sum.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -82,31 +83,6 @@ void unpool_2x2(const T* grad, const I* idx, const PoolGeometry& g, T* d) {
     std::fill(row1 + 2 * g.OW, row1 + g.W, T(0));
   }
   std::fill(d + 2 * g.OH * g.W, d + g.H * g.W, T(0));
-}
-
-// An average window's sum. window_sum's one running sum waits on every add; a window at
-// least kWideRow values wide (a global average pool's: ResNet's head) sums each of its rows
-// in kLanes interleaved partial sums instead, joined in lane order, then the rows in order:
-// adds the core overlaps and vectorises (2048 planes of 32x32 to 1x1: 0.81 -> 0.12 ms).
-// Narrower windows keep window_sum's order, so their bits are the CUDA kernel's.
-template <typename T>
-T average_window_sum(const T* s, int64_t W, const PoolWindow& win) {
-  constexpr int kLanes = 8;
-  constexpr int64_t kWideRow = 2 * kLanes;
-  if (win.w1 - win.w0 < kWideRow) return window_sum(s, W, win);
-  T total = 0;
-  for (int64_t h = win.h0; h < win.h1; ++h) {
-    const T* row = s + h * W;
-    T lanes[kLanes] = {};
-    int64_t w = win.w0;
-    for (; w + kLanes <= win.w1; w += kLanes)
-      for (int l = 0; l < kLanes; ++l) lanes[l] += row[w + l];
-    T row_sum = 0;
-    for (int l = 0; l < kLanes; ++l) row_sum += lanes[l];
-    for (; w < win.w1; ++w) row_sum += row[w];
-    total += row_sum;
-  }
-  return total;
 }
 
 }  // namespace
