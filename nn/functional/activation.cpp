@@ -2,7 +2,7 @@
 // elementwise forward and one recorded node that saves x; the gradients run through
 // DeviceOps::unary_backward on x's device (Note [Activation gradients] in
 // core/activation_functors.h). The inplace forms write into x (Note [In-place activations]
-// in nn/functional/in_place.h).
+// in nn/functional/in_place.h). hardtanh/relu6 of integers is a clamp, as PyTorch's.
 #include "autograd/function_node.h"
 #include "core/native.h"
 #include "core/profiler.h"
@@ -74,6 +74,29 @@ Tensor hardtanh_grad(const Tensor& g, const Tensor& x, const UnaryArgs& args) {
   return out;
 }
 
+// A limit of hardtanh on integers: truncated toward zero, as PyTorch converts it, and
+// representable in x's dtype (PyTorch's errors otherwise).
+Scalar integer_limit(double limit, DType dtype) {
+  const bool unsigned_byte = dtype == kUInt8;
+  const double lowest = unsigned_byte ? 0.0 : -9223372036854775808.0, past_max = unsigned_byte ? 256.0 : -lowest;
+  EMBER_CHECK(limit >= lowest && limit < past_max, "value cannot be converted to type ",
+              unsigned_byte ? "uint8_t" : "int64_t", " without overflow");
+  return Scalar(static_cast<int64_t>(limit));
+}
+
+// hardtanh of integers, PyTorch's: a clamp to the truncated limits (max wins where they
+// cross, as clamp's), in x's dtype; nothing to differentiate.
+Tensor integer_hardtanh(const Tensor& x, double min_val, double max_val, bool inplace) {
+  EMBER_CHECK(x.dtype() != kBool, "Bool inputs not supported for hardtanh");
+  EMBER_CHECK(x.dtype() != kUInt8 || (min_val >= 0 && max_val >= 0),
+              "cannot do hardtanh on an unsigned type with negative limits");
+  const Scalar lo = integer_limit(min_val, x.dtype()), hi = integer_limit(max_val, x.dtype());
+  if (!inplace) return x.clamp(lo, hi);
+  Tensor self = x;
+  self.clamp_(lo, hi);
+  return x;
+}
+
 }  // namespace
 
 Tensor gelu(const Tensor& x, std::string_view approximate) {
@@ -109,6 +132,7 @@ Tensor mish(const Tensor& x, bool inplace) {
 
 Tensor hardtanh(const Tensor& x, double min_val, double max_val, bool inplace) {
   EMBER_PROFILE_OP("hardtanh");
+  if (is_integral(x.dtype(), /*include_bool=*/true)) return integer_hardtanh(x, min_val, max_val, inplace);
   const UnaryArgs args{.p0 = min_val, .p1 = max_val};
   if (inplace) {
     return detail::activation_in_place(UnaryOp::Hardtanh, args, "HardtanhBackward", x,

@@ -269,6 +269,32 @@ TEST(ActivationsMore, ModulesCallTheFunctionalOnesAndPrintLikePyTorch) {
   EXPECT_EQ(nn::Mish().repr(), "Mish()");
 }
 
+// torch 1.13: hardtanh and relu6 of integers clamp to the limits truncated toward zero, in
+// the input's dtype; limits the dtype cannot hold, and bools, are errors.
+TEST(ActivationsMore, HardtanhOfIntegersIsPyTorchsClamp) {
+  const Tensor ints = tensor(std::vector<int64_t>{-3, 0, 3}, kInt64);
+  const Tensor bytes = tensor(std::vector<uint8_t>{0, 5, 200}, {3});
+  const auto expect_ints = [](const Tensor& got, DType dtype, const std::vector<int64_t>& want) {
+    EXPECT_EQ(got.dtype(), dtype);
+    EXPECT_EQ(got.to(kInt64).to_vector<int64_t>(), want);
+  };
+  expect_ints(F::hardtanh(ints), kInt64, {-1, 0, 1});               // F.hardtanh(torch.tensor([-3, 0, 3]))
+  expect_ints(F::hardtanh(ints, -2.7, 1.9), kInt64, {-2, 0, 1});    // limits truncated: -2, 1
+  expect_ints(F::hardtanh(ints, 2, 1), kInt64, {1, 1, 1});          // crossed limits: max wins
+  expect_ints(F::relu6(bytes), kUInt8, {0, 5, 6});
+  expect_ints(F::hardtanh(bytes, 0.5, 2.5), kUInt8, {0, 2, 2});
+  expect_ints(nn::ReLU6()(ints), kInt64, {0, 0, 3});
+  Tensor in_place = ints.clone();
+  EXPECT_TRUE(F::hardtanh_(in_place, -2, 2).is_same(in_place));
+  expect_ints(in_place, kInt64, {-2, 0, 2});
+  EXPECT_EMBER_ERROR(F::hardtanh(bytes, 0, 300), "value cannot be converted to type uint8_t without overflow");
+  EXPECT_EMBER_ERROR(F::hardtanh(bytes, 0, -1), "cannot do hardtanh on an unsigned type with negative limits");
+  EXPECT_EMBER_ERROR(F::hardtanh(ints, -1e30, 1e30), "value cannot be converted to type int64_t without overflow");
+  EXPECT_EMBER_ERROR(F::hardtanh(ints, NAN, 1), "value cannot be converted to type int64_t without overflow");
+  EXPECT_EMBER_ERROR(F::hardtanh(tensor(std::vector<bool>{true, false}, {2}), 0, 1),
+                     "Bool inputs not supported for hardtanh");
+}
+
 TEST(ActivationsMore, BadInput) {
   // torch 1.13: F.gelu(torch.tensor([1, 2])) -> "GeluKernelImpl" not implemented for 'Long'
   const Tensor ints = tensor(std::vector<int64_t>{1, 2}, kInt64);
@@ -276,7 +302,6 @@ TEST(ActivationsMore, BadInput) {
   EXPECT_EMBER_ERROR(F::silu(ints), "\"silu\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(F::elu(ints), "\"elu\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(F::softplus(ints), "\"softplus\" not implemented for 'Long'");
-  EXPECT_EMBER_ERROR(F::hardtanh(ints), "\"hardtanh\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(F::mish(ints), "\"mish\" not implemented for 'Long'");
   // F.gelu(x, approximate='foo'): "approximate argument must be either none or tanh."
   const Tensor x = tensor(std::vector<float>{1, 2});
