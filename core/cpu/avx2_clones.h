@@ -1,6 +1,7 @@
 // EMBER_AVX2_CLONES: a CPU kernel loop compiled twice, for AVX2 and for the baseline, the
 // loader choosing once per process (GCC's target_clones). Note [AVX2 clones].
 #pragma once
+#include <cstdint>  // defines __GLIBC__ where the C library is glibc
 
 // Note [AVX2 clones]
 // ~~~~~~~~~~~~~~~~~~
@@ -12,7 +13,8 @@
 // whichever this CPU picks). Mark a kernel's whole per-row function, not a loop inside one:
 // what it inlines is compiled into each clone. vector_math_avx2.cpp (SLEEF's functions,
 // AVX2 and FMA intrinsics) is the other route, for code that needs the intrinsics.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// ifunc resolvers need an ELF target and glibc (not musl, not MinGW); elsewhere one copy.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && defined(__GLIBC__)
 #define EMBER_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define EMBER_AVX2_CLONES

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <optional>
 #include <tuple>
+#include <vector>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
@@ -75,20 +76,22 @@ Tensor lexicographic_order(const Tensor& rows) {
   return order;
 }
 
-// unique of integers (bool too) whose values span at most 4 n + 65536: one count per value
-// in [min, max] (a scatter_add), the counted ones in order are the values, and a value's rank
-// among them (the running count of counted ones) is its inverse: O(n + span) native ops on
-// any device, where sorting is O(n log n) (1M int64 in [0, 1000): 1.8 ms against 29 ms
-// sorted, bench_rows). nullopt for any other input, which unique sorts.
+// unique of integers (bool too) whose values span at most n + 65536 (max - min): one count
+// per value in [min, max] (a scatter_add), the counted ones in order are the values, and a
+// value's rank among them (the running count of counted ones) is its inverse: O(n + span)
+// native ops on any device, in about as many bytes as sorting takes, where sorting is
+// O(n log n) (1M int64 in [0, 1000): 1.5 ms against 29 ms sorted, bench_rows). min and max
+// come to the host in one read. nullopt for any other input, which unique sorts.
 std::optional<std::tuple<Tensor, Tensor, Tensor>> unique_by_counting(const Tensor& flat, bool return_inverse,
                                                                      bool return_counts) {
   const int64_t n = flat.numel();
   if (n == 0 || !is_integral(flat.dtype(), /*include_bool=*/true)) return std::nullopt;
   const Tensor wide = native::to_dtype(flat, kInt64);
-  const int64_t lo = native::amin(wide, {}, false).item<int64_t>();
-  const int64_t hi = native::amax(wide, {}, false).item<int64_t>();
+  const std::vector<int64_t> bounds =
+      native::stack({native::amin(wide, {}, false), native::amax(wide, {}, false)}, 0).to_vector<int64_t>();
+  const int64_t lo = bounds[0], hi = bounds[1];
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);  // hi >= lo: no wrap
-  if (span >= static_cast<uint64_t>(n) * 4 + 65536) return std::nullopt;
+  if (span > static_cast<uint64_t>(n) + 65536) return std::nullopt;
   const TensorOptions longs = int64_on(flat);
   const Tensor bin = lo == 0 ? wide : native::sub(wide, Scalar(lo));
   const Tensor per_bin = native::scatter_add(zeros({static_cast<int64_t>(span) + 1}, longs), 0, bin,

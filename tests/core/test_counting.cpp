@@ -72,7 +72,7 @@ TEST(Counting, TruePositionsAtEveryBlockEdgeAndDensity) {
 
 // unique of long integer inputs against a std::map: the distinct values in order, each
 // value's rank as inverse, and the counts. Narrow spans take the counting path (uint8's
-// whole range, bool, negatives, strided views), wide ones (beyond 4 n + 65536) the sort.
+// whole range, bool, negatives, strided views), wide ones (beyond n + 65536) the sort.
 TEST(Counting, UniqueOfLongIntegerInputsAsAMap) {
   struct Case {
     DType dtype;

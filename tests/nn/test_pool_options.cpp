@@ -299,8 +299,8 @@ TEST(PoolOptions, AvgPoolMatchesPyTorch) {
 }
 
 // Windows at least 16 wide sum each row in lanes on the CPU (average_window_sum in
-// core/cpu/pool.cpp): their averages against double sums, with a padded window clipped on
-// both sides, an odd row tail and a global pool.
+// core/pool_sum.h): their averages against double sums, with a window clipped by the left
+// padding, an odd row tail and a global pool.
 TEST(PoolOptions, WideAverageWindowsAreTheMean) {
   manual_seed(3);
   const Tensor x = randn({2, 3, 21, 43}) * 4.0 + 1.5;
