@@ -11,8 +11,11 @@
 // AVX2 one where the CPU has it. FMA stays off in the clone, so no multiply and add are
 // contracted into one rounding: both clones give the same bits, on every CPU (tests run
 // whichever this CPU picks). Mark a kernel's whole per-row function, not a loop inside one:
-// what it inlines is compiled into each clone. vector_math_avx2.cpp (SLEEF's functions,
-// AVX2 and FMA intrinsics) is the other route, for code that needs the intrinsics.
+// what it inlines is compiled into each clone. Users: the elementwise kernels' contiguous
+// loop (run_contiguous in core/cpu/elementwise.cpp: 1M float32 to bfloat16 0.18 -> 0.08 ms,
+// leaky_relu of 2M 0.21 -> 0.09 ms) and the row norms (core/cpu/norm.cpp).
+// vector_math_avx2.cpp (SLEEF's functions, AVX2 and FMA intrinsics) is the other route, for
+// code that needs the intrinsics.
 // ifunc resolvers need an ELF target and glibc (not musl, not MinGW); elsewhere one copy.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && defined(__GLIBC__)
 #define EMBER_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
