@@ -36,7 +36,7 @@ template <typename In>
 using TensorFor = const Tensor&;
 
 // n elements of contiguous operands: the loop the compiler vectorises, also for AVX2
-// (Note [AVX2 clones]: the same bits, twice the lanes).
+// (Note [AVX2 clones]: the same values, twice the lanes).
 template <typename F, typename Out, typename... In>
 EMBER_AVX2_CLONES void run_contiguous(const F& f, int64_t n, Out* out, const In*... in) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);

@@ -74,26 +74,26 @@ Tensor hardtanh_grad(const Tensor& g, const Tensor& x, const UnaryArgs& args) {
   return out;
 }
 
-// A limit of hardtanh on integers: truncated toward zero, as PyTorch converts it, and
-// representable in x's dtype (PyTorch's errors otherwise).
-Scalar integer_limit(double limit, DType dtype) {
-  const bool unsigned_byte = dtype == kUInt8;
-  const double lowest = unsigned_byte ? 0.0 : -9223372036854775808.0, past_max = unsigned_byte ? 256.0 : -lowest;
-  EMBER_CHECK(limit >= lowest && limit < past_max, "value cannot be converted to type ",
-              unsigned_byte ? "uint8_t" : "int64_t", " without overflow");
-  return Scalar(static_cast<int64_t>(limit));
+// A limit of hardtanh on integers, PyTorch's way: truncated toward zero into int64 (an error
+// if it does not fit), then, for uint8, not negative and at most 255.
+int64_t integer_limit(double limit) {
+  EMBER_CHECK(limit >= -9223372036854775808.0 && limit < 9223372036854775808.0,
+              "value cannot be converted to type int64_t without overflow");
+  return static_cast<int64_t>(limit);
 }
 
 // hardtanh of integers, PyTorch's: a clamp to the truncated limits (max wins where they
 // cross, as clamp's), in x's dtype; nothing to differentiate.
 Tensor integer_hardtanh(const Tensor& x, double min_val, double max_val, bool inplace) {
   EMBER_CHECK(x.dtype() != kBool, "Bool inputs not supported for hardtanh");
-  EMBER_CHECK(x.dtype() != kUInt8 || (min_val >= 0 && max_val >= 0),
-              "cannot do hardtanh on an unsigned type with negative limits");
-  const Scalar lo = integer_limit(min_val, x.dtype()), hi = integer_limit(max_val, x.dtype());
-  if (!inplace) return x.clamp(lo, hi);
+  const int64_t lo = integer_limit(min_val), hi = integer_limit(max_val);
+  if (x.dtype() == kUInt8) {
+    EMBER_CHECK(lo >= 0 && hi >= 0, "cannot do hardtanh on an unsigned type with negative limits");
+    EMBER_CHECK(lo <= 255 && hi <= 255, "value cannot be converted to type uint8_t without overflow");
+  }
+  if (!inplace) return x.clamp(Scalar(lo), Scalar(hi));
   Tensor self = x;
-  self.clamp_(lo, hi);
+  self.clamp_(Scalar(lo), Scalar(hi));
   return x;
 }
 

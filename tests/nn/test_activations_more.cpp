@@ -287,10 +287,15 @@ TEST(ActivationsMore, HardtanhOfIntegersIsPyTorchsClamp) {
   Tensor in_place = ints.clone();
   EXPECT_TRUE(F::hardtanh_(in_place, -2, 2).is_same(in_place));
   expect_ints(in_place, kInt64, {-2, 0, 2});
+  expect_ints(F::hardtanh(bytes, -0.5, 255.5), kUInt8, {0, 5, 200});  // the limits truncate to 0 and 255 first
   EXPECT_EMBER_ERROR(F::hardtanh(bytes, 0, 300), "value cannot be converted to type uint8_t without overflow");
   EXPECT_EMBER_ERROR(F::hardtanh(bytes, 0, -1), "cannot do hardtanh on an unsigned type with negative limits");
+  EXPECT_EMBER_ERROR(F::hardtanh(bytes, 0, 1e30), "value cannot be converted to type int64_t without overflow");
+  EXPECT_EMBER_ERROR(F::hardtanh(bytes, -INFINITY, 3), "value cannot be converted to type int64_t without overflow");
   EXPECT_EMBER_ERROR(F::hardtanh(ints, -1e30, 1e30), "value cannot be converted to type int64_t without overflow");
   EXPECT_EMBER_ERROR(F::hardtanh(ints, NAN, 1), "value cannot be converted to type int64_t without overflow");
+  // 2^63 does not fit int64: an error (PyTorch 1.13 converts it to INT64_MIN and clamps to that)
+  EXPECT_EMBER_ERROR(F::hardtanh(ints, 0, 9223372036854775808.0), "value cannot be converted to type int64_t");
   EXPECT_EMBER_ERROR(F::hardtanh(tensor(std::vector<bool>{true, false}, {2}), 0, 1),
                      "Bool inputs not supported for hardtanh");
 }
