@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "core/bitmask.h"
 #include "core/pool_indices.h"
@@ -65,6 +66,59 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t OW, T* __restrict 
   }
 }
 
+// Outputs [ow0, ow1) of output row oh of a max pool without dilation, windows inside the
+// plane across (columns ow * SW - PW onwards, KW of them): window_max's taps in its order
+// (the clipped window's rows, then its columns), each taken over a strip of outputs at once,
+// a loop the compiler vectorises (kSW: the column stride, 0 when not 1 or 2), and each
+// winner's window-local index as saved_pool_index gives it. The window's rows must not be
+// empty.
+template <int kSW, typename T, typename I>
+void max_row_inside(const T* s, const PoolGeometry& g, int64_t oh, int64_t ow0, int64_t ow1, T* out, I* idx) {
+  constexpr int64_t kStrip = 64;
+  const int64_t SW = kSW > 0 ? kSW : g.SW;
+  const PoolWindow rows = pool_window(g, oh, ow0);  // h0 and h1 serve every output of the row
+  const int64_t h_origin = oh * g.SH - g.PH;
+  T best[kStrip];
+  int32_t pos[kStrip];
+  for (int64_t s0 = ow0; s0 < ow1; s0 += kStrip) {
+    const int64_t n = std::min(kStrip, ow1 - s0);
+    std::fill_n(best, n, -std::numeric_limits<T>::infinity());
+    std::fill_n(pos, n, static_cast<int32_t>((rows.h0 - h_origin) * g.KW));  // window_max's first tap
+    for (int64_t h = rows.h0; h < rows.h1; ++h) {
+      const T* __restrict row = s + h * g.W + s0 * SW - g.PW;  // output s0's first column
+      const int32_t first_tap = static_cast<int32_t>((h - h_origin) * g.KW);
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        for (int64_t j = 0; j < n; ++j)
+          take_if_greater(row[j * SW + kw], first_tap + static_cast<int32_t>(kw), best[j], pos[j]);
+    }
+    std::copy_n(best, n, out + s0);
+    if (idx)
+      for (int64_t j = 0; j < n; ++j) idx[s0 + j] = static_cast<I>(pos[j]);
+  }
+}
+
+// The outputs [lo, hi) of a row whose windows lie inside the plane across, for
+// max_row_inside; empty when none does or the pool has dilation, adaptive windows or flat
+// indices.
+void outputs_inside_across(const PoolGeometry& g, int64_t& lo, int64_t& hi) {
+  lo = hi = 0;
+  if (g.adaptive || g.DH != 1 || g.DW != 1 || g.flat_indices || g.W + g.PW < g.KW) return;
+  lo = (g.PW + g.SW - 1) / g.SW;
+  hi = std::min(g.OW, (g.W + g.PW - g.KW) / g.SW + 1);
+  if (hi < lo) hi = lo;
+}
+
+// For window-local indices of a window pool (not adaptive, not flat): each local index's
+// row and column offsets from its window's origin, window_flat_index's k / KW and k % KW
+// looked up instead of divided per output. Empty otherwise.
+struct LocalOffsets {
+  std::vector<int64_t> dh, dw;
+  explicit LocalOffsets(const PoolGeometry& g) {
+    if (g.adaptive || g.flat_indices) return;
+    for (int64_t k = 0; k < g.KH * g.KW; ++k) dh.push_back(k / g.KW * g.DH), dw.push_back(k % g.KW * g.DW);
+  }
+};
+
 // The backward of a 2x2 stride-2 max pool for one plane: the windows do not overlap, so
 // each window's four values are zeroed and its argmax gets the gradient while the
 // window is in cache (no separate zero-fill pass); rows and columns no window covers get 0.
@@ -99,6 +153,8 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
       // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
       // plane, so its four values are read directly, in the same order as below.
       const bool two_by_two = is_two_by_two_pool(g);
+      int64_t inside_lo, inside_hi;
+      outputs_inside_across(g, inside_lo, inside_hi);
       for_planes(g.planes, in_plane, [&](int64_t p) {
         const T* s = src + p * in_plane;
         I* plane_idx = idx ? idx + p * out_plane : nullptr;
@@ -108,13 +164,25 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
                         plane_idx ? plane_idx + oh * g.OW : nullptr);
           return;
         }
-        for (int64_t oh = 0; oh < g.OH; ++oh)
-          for (int64_t ow = 0; ow < g.OW; ++ow) {
-            int64_t arg;
-            const PoolWindow win = pool_window(g, oh, ow);
-            dst[p * out_plane + oh * g.OW + ow] = window_max(s, g.W, win, -std::numeric_limits<T>::infinity(), arg);
-            if (plane_idx) plane_idx[oh * g.OW + ow] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
+        const auto one_output = [&](int64_t oh, int64_t ow) {
+          int64_t arg;
+          const PoolWindow win = pool_window(g, oh, ow);
+          dst[p * out_plane + oh * g.OW + ow] = window_max(s, g.W, win, -std::numeric_limits<T>::infinity(), arg);
+          if (plane_idx) plane_idx[oh * g.OW + ow] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
+        };
+        for (int64_t oh = 0; oh < g.OH; ++oh) {
+          const PoolWindow rows = pool_window(g, oh, int64_t{0});
+          const int64_t lo = rows.h0 < rows.h1 ? inside_lo : 0, hi = rows.h0 < rows.h1 ? inside_hi : 0;
+          for (int64_t ow = 0; ow < lo; ++ow) one_output(oh, ow);
+          if (hi > lo) {
+            T* out_row = dst + p * out_plane + oh * g.OW;
+            I* idx_row = plane_idx ? plane_idx + oh * g.OW : nullptr;
+            if (g.SW == 2) max_row_inside<2>(s, g, oh, lo, hi, out_row, idx_row);
+            else if (g.SW == 1) max_row_inside<1>(s, g, oh, lo, hi, out_row, idx_row);
+            else max_row_inside<0>(s, g, oh, lo, hi, out_row, idx_row);
           }
+          for (int64_t ow = std::max(lo, hi); ow < g.OW; ++ow) one_output(oh, ow);
+        }
       });
     });
   });
@@ -129,11 +197,22 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
       const T* src = static_cast<const T*>(grad.data_ptr());
       T* dst = static_cast<T*>(gx.data_ptr());
       const bool two_by_two = is_two_by_two_pool(g);
+      const LocalOffsets local(g);
       for_planes(planes, in_plane + out_plane, [&](int64_t p) {
         T* d = dst + p * in_plane;
         const auto* plane_idx = idx + p * out_plane;
         if (two_by_two) return unpool_2x2(src + p * out_plane, plane_idx, g, d);
         std::fill(d, d + in_plane, T(0));
+        if (!local.dh.empty()) {  // window_flat_index by the table: the same positions, in the same order
+          for (int64_t oh = 0; oh < g.OH; ++oh)
+            for (int64_t ow = 0; ow < g.OW; ++ow) {
+              const int64_t o = oh * g.OW + ow;
+              const size_t k = static_cast<size_t>(plane_idx[o]);
+              const int64_t h = oh * g.SH - g.PH + local.dh[k], w = ow * g.SW - g.PW + local.dw[k];
+              if (h >= 0 && h < g.H && w >= 0 && w < g.W) d[h * g.W + w] += src[p * out_plane + o];
+            }
+          return;
+        }
         for (int64_t oh = 0; oh < g.OH; ++oh)
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             const int64_t o = oh * g.OW + ow;

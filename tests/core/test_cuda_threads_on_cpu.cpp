@@ -87,6 +87,8 @@ const std::vector<PoolCase>& pool_cases() {
       {"2x2 stride 2, odd width", {3, 5, 8, 9}, 2, 2, 2, 2, 0, 0},
       {"3x3 stride 2 padding 1", {2, 3, 9, 11}, 3, 3, 2, 2, 1, 1},
       {"3x2 stride 1", {2, 4, 7, 5}, 3, 2, 1, 1, 0, 0},
+      {"3x3 stride 3 padding 1", {2, 3, 10, 14}, 3, 3, 3, 3, 1, 1},
+      {"2x3 stride 1, rows of 70 outputs", {1, 2, 4, 72}, 2, 3, 1, 1, 0, 0},
       {"17x17 stride 1 (int64 indices)", {1, 2, 18, 18}, 17, 17, 1, 1, 0, 0},
       {"adaptive to 4x5", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5},
       {"adaptive to 13x13 (windows overlap)", {2, 3, 9, 11}, 0, 0, 0, 0, 0, 0, 13, 13},
