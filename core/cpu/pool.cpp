@@ -97,6 +97,29 @@ void max_row_inside(const T* s, const PoolGeometry& g, int64_t oh, int64_t ow0, 
   }
 }
 
+// Outputs [ow0, ow1) of output row oh of an average pool whose windows lie inside the plane
+// across and are narrower than average_window_sum's lanes: window_sum's adds in its order
+// (rows, then columns, from 0), each over a strip of outputs at once, and the row's one
+// divisor (inside across, it depends only on the row). The window's rows must not be empty.
+template <int kSW, typename T>
+void average_row_inside(const T* s, const PoolGeometry& g, int64_t oh, int64_t ow0, int64_t ow1, T* out) {
+  constexpr int64_t kStrip = 64;
+  const int64_t SW = kSW > 0 ? kSW : g.SW;
+  const PoolWindow rows = pool_window(g, oh, ow0);
+  const T divisor = static_cast<T>(rows.divisor);
+  T sum[kStrip];
+  for (int64_t s0 = ow0; s0 < ow1; s0 += kStrip) {
+    const int64_t n = std::min(kStrip, ow1 - s0);
+    std::fill_n(sum, n, T(0));
+    for (int64_t h = rows.h0; h < rows.h1; ++h) {
+      const T* __restrict row = s + h * g.W + s0 * SW - g.PW;
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        for (int64_t j = 0; j < n; ++j) sum[j] += row[j * SW + kw];
+    }
+    for (int64_t j = 0; j < n; ++j) out[s0 + j] = sum[j] / divisor;
+  }
+}
+
 // The outputs [lo, hi) of a row whose windows lie inside the plane across, for
 // max_row_inside; empty when none does or the pool has dilation, adaptive windows or flat
 // indices.
@@ -231,14 +254,28 @@ void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(x.data_ptr());
     T* dst = static_cast<T*>(out.data_ptr());
+    int64_t inside_lo, inside_hi;
+    outputs_inside_across(g, inside_lo, inside_hi);
+    if (g.KW >= kWideWindowRow) inside_lo = inside_hi = 0;  // average_window_sum's lanes, per output
     for_planes(g.planes, in_plane, [&](int64_t p) {
       const T* s = src + p * in_plane;
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const PoolWindow win = pool_window(g, oh, ow);
-          const T sum = average_window_sum(s, g.W, win);
-          dst[p * out_plane + oh * g.OW + ow] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
+      const auto one_output = [&](int64_t oh, int64_t ow) {
+        const PoolWindow win = pool_window(g, oh, ow);
+        const T sum = average_window_sum(s, g.W, win);
+        dst[p * out_plane + oh * g.OW + ow] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
+      };
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const PoolWindow rows = pool_window(g, oh, int64_t{0});
+        const int64_t lo = rows.h0 < rows.h1 ? inside_lo : 0, hi = rows.h0 < rows.h1 ? inside_hi : 0;
+        for (int64_t ow = 0; ow < lo; ++ow) one_output(oh, ow);
+        if (hi > lo) {
+          T* out_row = dst + p * out_plane + oh * g.OW;
+          if (g.SW == 2) average_row_inside<2>(s, g, oh, lo, hi, out_row);
+          else if (g.SW == 1) average_row_inside<1>(s, g, oh, lo, hi, out_row);
+          else average_row_inside<0>(s, g, oh, lo, hi, out_row);
         }
+        for (int64_t ow = std::max(lo, hi); ow < g.OW; ++ow) one_output(oh, ow);
+      }
     });
   });
 }
