@@ -1,6 +1,6 @@
 // Common layers on the CPU at training sizes, forward under no_grad and forward + backward:
 // layer_norm, group_norm, global average pooling, nearest and bilinear x2 upsampling, a 4x4
-// stride-2 convolution and a 3x3 stride-2 max pool (ResNet's stem). Twin:
+// stride-2 convolution, a 3x3 stride-2 max pool (ResNet's stem) and a 2x2 average pool. Twin:
 // bench/pytorch_cnn_layers.py (same cases, same names).
 #include <benchmark/benchmark.h>
 
@@ -39,6 +39,7 @@ std::vector<Case> cases() {
        [](const Tensor& x) { return F::conv2d(x, conv_w, Tensor(), 2, 1); }},
       {"max_pool2d_3x3_stride2_pad1_32x64x32x32", {32, 64, 32, 32},
        [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
+      {"avg_pool2d_2x2_32x64x32x32", {32, 64, 32, 32}, [](const Tensor& x) { return F::avg_pool2d(x, 2); }},
   };
 }
 

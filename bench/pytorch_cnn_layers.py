@@ -2,7 +2,8 @@
 """PyTorch twin of build/bench/bench_cnn_layers (Debian's python3-torch, 2 threads): common
 layers at training sizes, forward under no_grad and forward + backward: layer_norm,
 group_norm, global average pooling, nearest and bilinear x2 upsampling, a 4x4 stride-2
-convolution and a 3x3 stride-2 max pool. Prints the median of N timed runs after warm-up, in ms.
+convolution, a 3x3 stride-2 max pool and a 2x2 average pool. Prints the median of N timed
+runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_cnn_layers.py [--steps N] [--json]
 """
@@ -27,6 +28,7 @@ def cases():
                                                             align_corners=False)),
         "conv2d_4x4_stride2_64to128_32x64x16x16": ((32, 64, 16, 16), lambda x: F.conv2d(x, conv_w, None, 2, 1)),
         "max_pool2d_3x3_stride2_pad1_32x64x32x32": ((32, 64, 32, 32), lambda x: F.max_pool2d(x, 3, 2, 1)),
+        "avg_pool2d_2x2_32x64x32x32": ((32, 64, 32, 32), lambda x: F.avg_pool2d(x, 2)),
     }
 
 
