@@ -120,6 +120,28 @@ void average_row_inside(const T* s, const PoolGeometry& g, int64_t oh, int64_t o
   }
 }
 
+// average_row_inside's backward for windows that do not overlap across (SW >= KW): each
+// output's share, grad / divisor, added to its window's values a strip of outputs at a
+// time; an input value gets at most one share per output row, so the sums are the
+// per-output loop's in its order (rows of outputs in order).
+template <int kSW, typename T>
+void average_row_inside_backward(const T* grad, const PoolGeometry& g, int64_t oh, int64_t ow0, int64_t ow1, T* d) {
+  constexpr int64_t kStrip = 64;
+  const int64_t SW = kSW > 0 ? kSW : g.SW;
+  const PoolWindow rows = pool_window(g, oh, ow0);
+  const T divisor = static_cast<T>(rows.divisor);
+  T share[kStrip];
+  for (int64_t s0 = ow0; s0 < ow1; s0 += kStrip) {
+    const int64_t n = std::min(kStrip, ow1 - s0);
+    for (int64_t j = 0; j < n; ++j) share[j] = grad[s0 + j] / divisor;
+    for (int64_t h = rows.h0; h < rows.h1; ++h) {
+      T* __restrict row = d + h * g.W + s0 * SW - g.PW;
+      for (int64_t kw = 0; kw < g.KW; ++kw)
+        for (int64_t j = 0; j < n; ++j) row[j * SW + kw] += share[j];
+    }
+  }
+}
+
 // The outputs [lo, hi) of a row whose windows lie inside the plane across, for
 // max_row_inside; empty when none does or the pool has dilation, adaptive windows or flat
 // indices.
@@ -287,17 +309,30 @@ void avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Ten
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(grad.data_ptr());
     T* dst = static_cast<T*>(gx.data_ptr());
+    int64_t inside_lo, inside_hi;
+    outputs_inside_across(g, inside_lo, inside_hi);
+    if (g.SW < g.KW) inside_lo = inside_hi = 0;  // overlapping windows: the per-output order
     for_planes(g.planes, in_plane + out_plane, [&](int64_t p) {
       T* d = dst + p * in_plane;
       std::fill(d, d + in_plane, T(0));
-      for (int64_t oh = 0; oh < g.OH; ++oh)
-        for (int64_t ow = 0; ow < g.OW; ++ow) {
-          const PoolWindow win = pool_window(g, oh, ow);
-          if (win.empty()) continue;
-          const T share = src[p * out_plane + oh * g.OW + ow] / static_cast<T>(win.divisor);
-          for (int64_t h = win.h0; h < win.h1; ++h)
-            for (int64_t w = win.w0; w < win.w1; ++w) d[h * g.W + w] += share;
+      const auto one_output = [&](int64_t oh, int64_t ow) {
+        const PoolWindow win = pool_window(g, oh, ow);
+        if (win.empty()) return;
+        const T share = src[p * out_plane + oh * g.OW + ow] / static_cast<T>(win.divisor);
+        for (int64_t h = win.h0; h < win.h1; ++h)
+          for (int64_t w = win.w0; w < win.w1; ++w) d[h * g.W + w] += share;
+      };
+      for (int64_t oh = 0; oh < g.OH; ++oh) {
+        const PoolWindow rows = pool_window(g, oh, int64_t{0});
+        const int64_t lo = rows.h0 < rows.h1 ? inside_lo : 0, hi = rows.h0 < rows.h1 ? inside_hi : 0;
+        for (int64_t ow = 0; ow < lo; ++ow) one_output(oh, ow);
+        if (hi > lo) {
+          const T* grad_row = src + p * out_plane + oh * g.OW;
+          if (g.SW == 2) average_row_inside_backward<2>(grad_row, g, oh, lo, hi, d);
+          else average_row_inside_backward<0>(grad_row, g, oh, lo, hi, d);
         }
+        for (int64_t ow = std::max(lo, hi); ow < g.OW; ++ow) one_output(oh, ow);
+      }
     });
   });
 }
