@@ -88,6 +88,7 @@ const std::vector<PoolCase>& pool_cases() {
       {"3x3 stride 2 padding 1", {2, 3, 9, 11}, 3, 3, 2, 2, 1, 1},
       {"3x2 stride 1", {2, 4, 7, 5}, 3, 2, 1, 1, 0, 0},
       {"3x3 stride 3 padding 1", {2, 3, 10, 14}, 3, 3, 3, 3, 1, 1},
+      {"4x4 stride 3 padding 1 ceil_mode, no pad count", {2, 3, 11, 16}, 4, 4, 3, 3, 1, 1, 0, 0, 1, 1, true, false},
       {"2x3 stride 1, rows of 70 outputs", {1, 2, 4, 72}, 2, 3, 1, 1, 0, 0},
       {"17x17 stride 1 (int64 indices)", {1, 2, 18, 18}, 17, 17, 1, 1, 0, 0},
       {"adaptive to 4x5", {3, 4, 9, 11}, 0, 0, 0, 0, 0, 0, 4, 5},
@@ -106,11 +107,12 @@ const std::vector<PoolCase>& pool_cases() {
   return cases;
 }
 
-// Small integers (ties: the first wins) and a NaN or two (NaN wins).
+// Small integers (ties: the first wins) and NaNs (NaN wins; of two in a window, the last).
 Tensor pool_input(const Dims& sizes) {
   Tensor x = randint(0, 5, sizes).to(kFloat32).contiguous();
   float* p = x.data_ptr<float>();
   p[7] = NAN;
+  p[8] = -NAN;  // beside the first: the saved index shows which of the two won
   p[x.numel() / 2] = NAN;
   return x;
 }
