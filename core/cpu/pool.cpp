@@ -1,6 +1,7 @@
 // 2-D max / average / adaptive max and average pooling on the CPU with PyTorch's options
-// (Note [Pooling options] in nn/functional/pool.cpp): plain loops over [H, W] planes,
-// parallel over planes. Each output's window comes from pool_window (core/nn_geometry.h),
+// (Note [Pooling options] in nn/functional/pool.cpp): loops over [H, W] planes, parallel
+// over planes, a row's outputs inside the plane in strips (Note [Pooling in strips of
+// outputs]). Each output's window comes from pool_window (core/nn_geometry.h),
 // shared by forward, backward and the CUDA kernels; max pooling saves window-local
 // indices (Note [Compact saved activations] in core/bitmask.h), or flat ones when asked.
 #include <algorithm>
