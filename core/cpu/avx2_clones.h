@@ -12,14 +12,16 @@
 // contracted into one rounding, and both clones call the same library functions: they
 // give the same values (tests run whichever this CPU picks; a review compared 246 ops on
 // special values under both). One freedom IEEE leaves is taken differently: where both
-// operands of an op are NaN, which NaN's payload comes out may differ. Mark a kernel's whole per-row function, not a loop inside one:
-// what it inlines is compiled into each clone. Users: the elementwise kernels' contiguous
+// operands of an op are NaN, which NaN's payload comes out may differ. Mark a kernel's
+// whole per-row function, not a loop inside one: what it inlines is compiled into each
+// clone. Users: the elementwise kernels' contiguous
 // loop (run_contiguous in core/cpu/elementwise.cpp: 1M float32 to bfloat16 0.18 -> 0.08 ms,
 // leaky_relu of 2M 0.21 -> 0.09 ms) and the row norms (core/cpu/norm.cpp).
 // vector_math_avx2.cpp (SLEEF's functions, AVX2 and FMA intrinsics) is the other route, for
 // code that needs the intrinsics.
 // ifunc resolvers need an ELF target and glibc (not musl, not MinGW); elsewhere one copy.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && defined(__GLIBC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__) && \
+    defined(__GLIBC__)
 #define EMBER_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define EMBER_AVX2_CLONES

@@ -54,12 +54,13 @@ template <typename A, typename Terms>
 // and bias at hand instead: layer norm's (S == 1) are the parameters' own from the row's
 // group on; group norm's (S > 1) are spread into a per-thread row buffer first, each
 // parameter over its S values (a row's buffer stays in L1; one spread of all G groups per
-// call, G * K values, was slower: 0.76 -> 0.9-1.07 ms for [32, 64, 32, 32] in 8 groups). The arithmetic per value is row_norm's (normalized,
-// grad_terms' products, grad_input_row's formula), sums joined in row_sums_in_lanes'
-// order. The parameter gradients walk a tile of rows for a block of parameters: along the
-// parameters within a row for layer norm (param_sums' terms in its order, over contiguous
-// values), along each row's S values in lanes for group norm (so their last bits differ
-// from param_sums'). Each per-row function has AVX2 clones (Note [AVX2 clones]).
+// call, G * K values, was slower: 0.76 -> 0.9-1.07 ms for [32, 64, 32, 32] in 8 groups).
+// The arithmetic per value is row_norm's (normalized, grad_terms' products,
+// grad_input_row's formula), sums joined in row_sums_in_lanes' order. The parameter
+// gradients walk a tile of rows for a block of parameters: along the parameters within a
+// row for layer norm (param_sums' terms in its order, over contiguous values), along each
+// row's S values in lanes for group norm (so their last bits differ from param_sums').
+// Each per-row function has AVX2 clones (Note [AVX2 clones]).
 
 // Row r's weights (or biases), one per value, or null for none: the parameters' own when
 // S == 1, else spread into `spread` (K values).
@@ -151,7 +152,7 @@ constexpr int64_t kRowTile = 64;
 // lanes (row_sums_in_lanes), then dot * rstd and sum added row by row.
 template <typename T, typename A = Acc<T>>
 EMBER_AVX2_CLONES Sums<A> param_sums_in_lanes(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd,
-                            const RowNormGeometry& g, int64_t p, int64_t n0, int64_t n1) {
+                                              const RowNormGeometry& g, int64_t p, int64_t n0, int64_t n1) {
   Sums<A> s;
   const int64_t group = p / g.D, at = (p % g.D) * g.S;
   for (int64_t n = n0; n < n1; ++n) {
