@@ -1,6 +1,7 @@
 // Views and in-place ops in autograd (Note [In-place ops on views] in the header): the
 // view marks, the refresh of a view's history, in-place recording, and the two nodes
-// (CopySlices, AsStridedBackward) that move gradients through storage offsets.
+// (CopySlices, AsStridedBackward) that move gradients through storage offsets, with
+// recorded forms for create_graph (Note [Double backward through views]).
 #include "autograd/view_history.h"
 
 #include <algorithm>
@@ -8,7 +9,9 @@
 #include <vector>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/native.h"
+#include "core/ops.h"
 
 namespace ember::autograd {
 namespace {
@@ -72,16 +75,38 @@ Tensor scatter(const Tensor& grad, const Geometry& geometry, int64_t span) {
   return flat;
 }
 
+// Note [Double backward through views]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// Under create_graph (grad mode on inside the backward, Note [Higher-order gradients] in
+// autograd/engine.h) CopySlices and AsStridedBackward move gradients with recorded ops
+// instead of strided copies: a scatter into the storage's span is index_add at the
+// elements' storage offsets, a read in another geometry is index_select at its offsets,
+// and the covered elements of a CopySlices are cleared by where() with a constant mask.
+// index_add and index_select are each other's derivatives, so the gradients these
+// nodes return can be differentiated again (PyTorch's CopySlices records copy_ and
+// as_strided for the same). CopySlices is differentiable exactly when its op's formula
+// is; otherwise its gradients get the NotImplemented history. Without create_graph the
+// strided copies above run, bit for bit as before.
+Tensor scatter_recorded(const Tensor& grad, const Geometry& geometry, int64_t span) {
+  const Tensor flat = zeros({span}, TensorOptions(grad.dtype()).device(grad.device()));
+  return flat.index_add(0, geometry.element_offsets(span, grad.device()), grad.reshape({grad.numel()}));
+}
+Tensor gather_recorded(const Tensor& flat, const Geometry& geometry, int64_t span) {
+  return flat.index_select(0, geometry.element_offsets(span, flat.device())).reshape(geometry.sizes);
+}
+
 // The history of a view regenerated from its base: the gradient goes to the elements of
 // the base it covers.
 class AsStridedBackward final : public Node {
  public:
   AsStridedBackward(Geometry base, Geometry view) : base_(std::move(base)), view_(std::move(view)) {}
   std::string name() const override { return "AsStridedBackward"; }
+  bool differentiable_backward() const override { return true; }
   tensor_list apply(tensor_list&& grads) override {
     const Tensor& g = grads.at(0);
     if (!g.defined()) return {Tensor()};
     const int64_t span = std::max(base_.extent(), view_.extent());
+    if (is_grad_enabled()) return {gather_recorded(scatter_recorded(g, view_, span), base_, span)};
     return {base_.in(scatter(g, view_, span))};
   }
 
@@ -97,11 +122,13 @@ class CopySlices final : public Node {
   CopySlices(Geometry base, Geometry view, std::shared_ptr<FunctionNode> op)
       : base_(std::move(base)), view_(std::move(view)), op_(std::move(op)) {}
   std::string name() const override { return "CopySlices"; }
+  bool differentiable_backward() const override { return op_->differentiable_backward(); }
   tensor_list apply(tensor_list&& grads) override {
     const Tensor& g = grads.at(0);
     tensor_list out(next_edges().size());
     if (!g.defined()) return out;
     const int64_t span = std::max(base_.extent(), view_.extent());
+    if (is_grad_enabled()) return apply_recorded(g, span);
     Tensor flat = scatter(g, base_, span);
     tensor_list op_grads = op_->apply({native::clone(view_.in(flat))});
     const Tensor view_grad = !op_grads.empty() ? op_grads[0] : Tensor();
@@ -122,6 +149,23 @@ class CopySlices final : public Node {
   void release_saved() override { op_->release_saved(); }
 
  private:
+  // apply() under create_graph (Note [Double backward through views]).
+  tensor_list apply_recorded(const Tensor& g, int64_t span) {
+    tensor_list out(next_edges().size());
+    Tensor flat = scatter_recorded(g, base_, span);
+    tensor_list op_grads = op_->apply({gather_recorded(flat, view_, span)});
+    Tensor covered;
+    {
+      NoGradGuard constant;
+      covered = native::gt(scatter(ones(view_.sizes, TensorOptions(g.dtype()).device(g.device())), view_, span), 0);
+    }
+    flat = where(covered, 0.0, flat);
+    if (!op_grads.empty() && op_grads[0].defined()) flat = flat + scatter_recorded(op_grads[0], view_, span);
+    out[0] = gather_recorded(flat, base_, span);
+    for (size_t i = 1; i < op_grads.size() && i < out.size(); ++i) out[i] = std::move(op_grads[i]);
+    return out;
+  }
+
   Geometry base_, view_;
   std::shared_ptr<FunctionNode> op_;
 };

@@ -16,8 +16,8 @@ namespace ember::nn::functional::detail {
 // elementwise kernel write into x itself (native::activation_) and the composed ones
 // compute f(x) and copy it in: nothing is kept. When recording, x's history moves to one
 // node, named as PyTorch's, whose gradient goes through f's own recorded nodes (so the
-// gradients are the out-of-place form's, to every order but through a write into a view,
-// whose CopySlices is first-order only). f then reads a copy of x taken before the
+// gradients are the out-of-place form's, to every order, through a write into a view as
+// well: Note [Double backward through views]). f then reads a copy of x taken before the
 // write, as PyTorch keeps `original_self` for the in-place ops whose derivative reads x:
 // the same saved bytes as PyTorch, and x's later versions cannot invalidate f's nodes.
 // Where f's backward keeps no x (leaky_relu's sign bits, dropout's mask, threshold's

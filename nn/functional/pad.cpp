@@ -20,7 +20,8 @@ namespace ember::nn::functional {
 // - constant: for each padded dim, x narrowed where a pad is negative, then cat with
 //   full() blocks on the sides where it is positive. (Not copy_ into a slice of one full()
 //   output, which would make one pass instead of one per dim: the in-place copy's
-//   CopySlices backward cannot be differentiated again, and double backward must work.)
+//   CopySlices backward records index_add and index_select over the whole output under
+//   create_graph, Note [Double backward through views], where cat's is a narrow.)
 // - reflect, replicate, circular: for each padded dim, index_select with the source
 //   position of every output position (mirrored, clamped or wrapped on the host).
 // - nearest: the same, one index_select per resized dim; linear modes are separable: per

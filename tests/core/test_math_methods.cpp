@@ -360,14 +360,14 @@ TEST(MathMethods, InPlaceGradcheck) {
     expect_gradcheck(fn, {x, y});
     EXPECT_TRUE(autograd::gradgradcheck(fn, {x, y}));
   }
-  // On a view, once (CopySlices has no double backward in ember).
-  expect_gradcheck(
-      [](const std::vector<Tensor>& in) {
-        Tensor c = in[0].clone();
-        c.select(1, 0).sin_();
-        return c;
-      },
-      {x});
+  // On a view (the base's history is CopySlices), twice.
+  const auto on_a_view = [](const std::vector<Tensor>& in) {
+    Tensor c = in[0].clone();
+    c.select(1, 0).sin_();
+    return c * in[0];
+  };
+  expect_gradcheck(on_a_view, {x});
+  EXPECT_TRUE(autograd::gradgradcheck(on_a_view, {x}));
 }
 
 }  // namespace
