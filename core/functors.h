@@ -68,7 +68,7 @@ struct Abs {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
     if constexpr (std::is_unsigned_v<T>) return x;  // includes bool
-    else return x < T(0) ? static_cast<T>(-x) : x;
+    else return x < T(0) ? static_cast<T>(-x) : static_cast<T>(x + T(0));  // -0 + 0 is +0, as PyTorch's abs
   }
 };
 // NaN fails `x < 0` and passes through, as in PyTorch.

@@ -278,7 +278,8 @@ void copy_(const Tensor& self, const Tensor& src);
 // autograd/functions/math.cpp): result's dtype must cast to self's and its shape be self's.
 void assign_(const Tensor& self, const Tensor& result);
 // The math ops above in place (core/ops/math.cpp): math_(UnaryOp::Sin, x) is x.sin_(), for
-// the UnaryOp of each of sin ... trunc; an integer self of sin_ ... erf_ is PyTorch's error.
+// the UnaryOp of each of sin ... trunc and of exp, log, sqrt, abs, sigmoid, tanh; an integer
+// self of sin_ ... erf_ (or exp_, ...) is PyTorch's error.
 void math_(UnaryOp op, const Tensor& self);
 void atan2_(const Tensor& self, const Tensor& other);
 void fmod_(const Tensor& self, const Tensor& other);

@@ -213,6 +213,21 @@ Tensor bitwise_not(const Tensor& a);
 Tensor bitwise_and(const Tensor& a, const Tensor& b);
 Tensor bitwise_or(const Tensor& a, const Tensor& b);
 Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+// torch.logical_not/and/or/xor: kBool, from any dtype (an element is true when nonzero),
+// broadcasting (autograd/functions/pytorch_spellings.cpp).
+Tensor logical_not(const Tensor& a);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
+// torch.clamp_min / clamp_max / clip (clamp), sgn (sign of a real dtype), absolute (abs),
+// negative (neg), dot (1-D tensors of one dtype and length, PyTorch's errors).
+Tensor clamp_min(const Tensor& a, const Scalar& min);
+Tensor clamp_max(const Tensor& a, const Scalar& max);
+Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor sgn(const Tensor& a);
+Tensor absolute(const Tensor& a);
+Tensor negative(const Tensor& a);
+Tensor dot(const Tensor& a, const Tensor& b);
 
 // linear algebra (float32/float64 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul

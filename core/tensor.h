@@ -173,6 +173,9 @@ class Tensor {
   // ---- elementwise and math, out of place and in place ----
 #include "core/tensor_elementwise_methods.h"  // a fragment of this class body
 
+  // ---- PyTorch's other spellings: aliases, logical ops, in-place forms, new_* ----
+#include "core/tensor_pytorch_spellings.h"  // a fragment of this class body
+
   // ---- reductions ----
   Tensor sum() const;
   Tensor sum(const Dims& dims, bool keepdim = false) const;

@@ -1,4 +1,5 @@
-// ember::softmax / ember::log_softmax: forwards to nn::functional (one op, one node).
+// ember::softmax / ember::log_softmax and the methods x.softmax(dim) / x.log_softmax(dim): forward
+// to nn::functional (one op, one node).
 #include "nn/softmax.h"
 
 #include "nn/functional/loss.h"
@@ -7,5 +8,8 @@ namespace ember {
 
 Tensor softmax(const Tensor& x, int64_t dim) { return nn::functional::softmax(x, dim); }
 Tensor log_softmax(const Tensor& x, int64_t dim) { return nn::functional::log_softmax(x, dim); }
+// x.softmax(dim), x.log_softmax(dim) (core/tensor_pytorch_spellings.h)
+Tensor Tensor::softmax(int64_t dim) const { return nn::functional::softmax(*this, dim); }
+Tensor Tensor::log_softmax(int64_t dim) const { return nn::functional::log_softmax(*this, dim); }
 
 }  // namespace ember

@@ -39,6 +39,14 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   return self;
 }
 
+// self's value for the op of a composed in-place form (below) whose derivative reads it
+// (pow_, hypot_, logit_, ...): a copy when the op will record, so the write cannot
+// invalidate what that op saves, else self itself.
+template <typename... Others>
+Tensor value_before_write(const Tensor& self, const Others&... others) {
+  return will_record(self, others...) ? self.clone() : self;
+}
+
 // self = compute(), an op composed of others run on self's current value and written back
 // (dtype and shape checked as for every in-place op): self's node, named as PyTorch's,
 // passes its gradient to that result's history (Note [In-place math] in

@@ -36,14 +36,14 @@ void check_mask(const Tensor& mask) {
 // Out of place, as torch.masked_fill: mask and self broadcast together.
 Tensor Tensor::masked_fill(const Tensor& mask, const Scalar& value) const {
   check_mask(mask);
-  return where(mask, scalar_tensor(value, options()), *this);
+  return ember::where(mask, scalar_tensor(value, options()), *this);
 }
 
 Tensor Tensor::masked_fill(const Tensor& mask, const Tensor& value) const {
   check_mask(mask);
   EMBER_CHECK(value.dim() == 0, "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ",
               value.dim(), " dimension(s).");
-  return where(mask, value.to(device(), dtype()), *this);
+  return ember::where(mask, value.to(device(), dtype()), *this);
 }
 
 }  // namespace ember

@@ -15,7 +15,10 @@
 // bookkeeping is not worth that one case. The ops composed of others (nan_to_num_, lerp_,
 // addcmul_, addcdiv_) run out of place on x's current value and write the result back
 // (dtype and shape checked as for every in-place op); x's node, named as PyTorch's
-// (AddcmulBackward, ...), passes its gradient to that result's history.
+// (AddcmulBackward, ...), passes its gradient to that result's history. Where that op's
+// derivative reads x (lerp_ by a tensor weight, hypot_, xlogy_, logit_, pow_, ...), it runs
+// on a copy of x taken before the write (autograd::value_before_write), which the write
+// cannot invalidate.
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -322,7 +325,8 @@ Tensor& Tensor::lerp_(const Tensor& end, const Scalar& weight) {
   return composed_inplace("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
 }
 Tensor& Tensor::lerp_(const Tensor& end, const Tensor& weight) {
-  return composed_inplace("LerpBackward", *this, [&] { return ember::lerp(*this, end, weight); });
+  return composed_inplace("LerpBackward", *this,
+                          [&] { return ember::lerp(autograd::value_before_write(*this, end, weight), end, weight); });
 }
 Tensor& Tensor::addcmul_(const Tensor& tensor1, const Tensor& tensor2, const Scalar& value) {
   return composed_inplace("AddcmulBackward", *this, [&] { return ember::addcmul(*this, tensor1, tensor2, value); });

@@ -173,13 +173,16 @@ Tensor Tensor::logaddexp2(const Tensor& other) const { return ember::logaddexp2(
 // In place: the out-of-place op on self's value written back (its node passes the gradient
 // to that result's history, Note [In-place math]).
 Tensor& Tensor::hypot_(const Tensor& other) {
-  return composed_inplace("HypotBackward", *this, [&] { return ember::hypot(*this, other); });
+  return composed_inplace("HypotBackward", *this,
+                          [&] { return ember::hypot(autograd::value_before_write(*this, other), other); });
 }
 Tensor& Tensor::copysign_(const Tensor& other) {
-  return composed_inplace("CopysignBackward", *this, [&] { return ember::copysign(*this, other); });
+  return composed_inplace("CopysignBackward", *this,
+                          [&] { return ember::copysign(autograd::value_before_write(*this, other), other); });
 }
 Tensor& Tensor::copysign_(const Scalar& other) {
-  return composed_inplace("CopysignBackward", *this, [&] { return ember::copysign(*this, other); });
+  return composed_inplace("CopysignBackward", *this,
+                          [&] { return ember::copysign(autograd::value_before_write(*this), other); });
 }
 
 // ---------------------------------------------------------------- composed
@@ -263,16 +266,23 @@ Tensor Tensor::diff(int64_t n, int64_t dim, const std::optional<Tensor>& prepend
   return ember::diff(*this, n, dim, prepend, append);
 }
 Tensor& Tensor::xlogy_(const Tensor& other) {
-  return composed_inplace("XlogyBackward", *this, [&] { return ember::xlogy(*this, other); });
+  return composed_inplace("XlogyBackward", *this,
+                          [&] { return ember::xlogy(autograd::value_before_write(*this, other), other); });
 }
 Tensor& Tensor::xlogy_(const Scalar& other) {
-  return composed_inplace("XlogyBackward", *this, [&] { return ember::xlogy(*this, other); });
+  return composed_inplace("XlogyBackward", *this,
+                          [&] { return ember::xlogy(autograd::value_before_write(*this), other); });
 }
-Tensor& Tensor::frac_() { return composed_inplace("FracBackward", *this, [&] { return ember::frac(*this); }); }
+Tensor& Tensor::frac_() {
+  return composed_inplace("FracBackward", *this, [&] { return ember::frac(autograd::value_before_write(*this)); });
+}
 Tensor& Tensor::logit_(std::optional<double> eps) {
-  return composed_inplace("LogitBackward", *this, [&] { return ember::logit(*this, eps); });
+  return composed_inplace("LogitBackward", *this,
+                          [&] { return ember::logit(autograd::value_before_write(*this), eps); });
 }
-Tensor& Tensor::sinc_() { return composed_inplace("SincBackward", *this, [&] { return ember::sinc(*this); }); }
+Tensor& Tensor::sinc_() {
+  return composed_inplace("SincBackward", *this, [&] { return ember::sinc(autograd::value_before_write(*this)); });
+}
 Tensor& Tensor::deg2rad_() { return composed_inplace("Deg2RadBackward", *this, [&] { return ember::deg2rad(*this); }); }
 Tensor& Tensor::rad2deg_() { return composed_inplace("Rad2DegBackward", *this, [&] { return ember::rad2deg(*this); }); }
 

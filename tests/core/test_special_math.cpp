@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numbers>
+#include <utility>
+#include <vector>
 
 #include <ember/ember.h>
 
@@ -241,6 +244,57 @@ TEST(SpecialMath, InPlaceForms) {
   erfinv(ref).sum().backward();
   EXPECT_TRUE(equal(leaf.grad(), ref.grad()));
   EXPECT_NE(error_of([&] { leaf.erfinv_(); }).find("a leaf Variable that requires grad"), std::string::npos);
+}
+
+// The composed in-place forms compute from a copy of self taken before the write where
+// the op's derivative reads self (autograd::value_before_write): their gradients are the
+// out-of-place ops', on a non-leaf and on a view, with self or the other operand requiring
+// grad (before, the write invalidated what the op saved: "modified by an inplace operation").
+TEST(SpecialMath, ComposedInPlaceFormsDifferentiateAsTheirOps) {
+  using Fn = std::function<void(Tensor&, const Tensor&)>;
+  struct Write {
+    const char* name;
+    Fn write;
+    bool reads_other;  // whether the other operand's gradient is checked alone too
+  };
+  const std::vector<Write> writes{
+      {"hypot_", [](Tensor& t, const Tensor& o) { t.hypot_(o); }, true},
+      {"copysign_", [](Tensor& t, const Tensor& o) { t.copysign_(o - 0.5); }, false},
+      {"copysign_ scalar", [](Tensor& t, const Tensor&) { t.copysign_(-1.0); }, false},
+      {"xlogy_", [](Tensor& t, const Tensor& o) { t.xlogy_(o + 1.5); }, true},
+      {"xlogy_ scalar", [](Tensor& t, const Tensor&) { t.xlogy_(2.0); }, false},
+      {"frac_", [](Tensor& t, const Tensor&) { t.mul_(2.7).frac_(); }, false},
+      {"logit_", [](Tensor& t, const Tensor&) { t.abs_().mul_(0.8).add_(0.05).logit_(); }, false},
+      {"sinc_", [](Tensor& t, const Tensor&) { t.sinc_(); }, false},
+      {"lerp_ by a tensor", [](Tensor& t, const Tensor& o) { t.lerp_(o * 2.0, o); }, true},
+  };
+  for (const auto& [name, write, reads_other] : writes) {
+    SCOPED_TRACE(name);
+    const auto whole = [&write](const std::vector<Tensor>& in) {
+      Tensor t = in[0] * 1.0;
+      write(t, in[1]);
+      return t * in[0];
+    };
+    const auto on_a_view = [&write](const std::vector<Tensor>& in) {
+      Tensor t = in[0] * 1.0;
+      Tensor v = t.narrow(0, 1, 2);
+      write(v, in[1].narrow(0, 0, 2));
+      return t * in[0];
+    };
+    const std::vector<Tensor> in{testing::grad_input({4, 3}, 0.2, 0.9), testing::grad_input({4, 3}, 0.3, 0.8)};
+    testing::expect_gradcheck(whole, in);
+    testing::expect_gradcheck(on_a_view, in);
+    // only the other operand requires grad: self's value is still read by its gradient
+    if (!reads_other) continue;
+    const Tensor constant = in[0].detach();
+    testing::expect_gradcheck(
+        [&write, &constant](const std::vector<Tensor>& other) {
+          Tensor t = constant * 1.0;
+          write(t, other[0]);
+          return t;
+        },
+        {in[1]});
+  }
 }
 
 TEST(SpecialMath, DiffAsPyTorch) {

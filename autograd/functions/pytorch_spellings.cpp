@@ -1,0 +1,141 @@
+// PyTorch's other spellings of ops ember has (core/tensor_pytorch_spellings.h, the free
+// functions of core/ops.h): aliases, logical ops, dot, the in-place forms and new_*.
+//
+// Note [PyTorch spellings]
+// Each is a thin form of an existing op, so devices, dtypes, errors and autograd are that
+// op's. The in-place unary ops (exp_, log_, sqrt_, abs_, sigmoid_, tanh_) run the device's
+// elementwise kernel on self and record one node named as PyTorch's, as sin_ does (Note
+// [In-place math] in autograd/functions/math.cpp); the composed ones (pow_, square_,
+// masked_fill_, cumsum_) compute the op out of place and write it back, reading a copy of
+// self taken before the write where the op's derivative reads its input (pow). An integer
+// self that the op would make floating is PyTorch's "result type Float can't be cast to
+// the desired output type Long" error. fill_diagonal_ fills diagonal views (so on a view of
+// a tensor that requires grad the base's history is CopySlices).
+#include "autograd/functions/unary_math.h"
+#include "core/factories.h"
+#include "core/ops.h"
+
+namespace ember {
+
+using autograd::composed_inplace;
+using autograd::Keeps;
+using autograd::unary_math_;
+using autograd::UnaryMath;
+using autograd::value_before_write;
+
+namespace {
+constexpr UnaryMath kExp{"ExpBackward", native::exp,   UnaryOp::Exp,
+                         true,          Keeps::Output, [](const Tensor& g, const Tensor& y) { return mul(g, y); }};
+constexpr UnaryMath kLog{"LogBackward", native::log,  UnaryOp::Log,
+                         true,          Keeps::Input, [](const Tensor& g, const Tensor& x) { return div(g, x); }};
+constexpr UnaryMath kSqrt{"SqrtBackward", native::sqrt,
+                          UnaryOp::Sqrt,  false,
+                          Keeps::Output,  [](const Tensor& g, const Tensor& y) { return div(g, mul(y, 2.0)); }};
+constexpr UnaryMath kAbs{"AbsBackward", native::abs,  UnaryOp::Abs,
+                         false,         Keeps::Input, [](const Tensor& g, const Tensor& x) { return mul(g, sgn(x)); }};
+constexpr UnaryMath kSigmoid{
+    "SigmoidBackward", native::sigmoid,
+    UnaryOp::Sigmoid,  false,
+    Keeps::Output,     [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, rsub(y, 1))); }};
+constexpr UnaryMath kTanh{"TanhBackward", native::tanh,
+                          UnaryOp::Tanh,  false,
+                          Keeps::Output,  [](const Tensor& g, const Tensor& y) { return mul(g, rsub(mul(y, y), 1)); }};
+}  // namespace
+
+// ---------------------------------------------------------------- free functions
+Tensor logical_not(const Tensor& a) { return eq(a, Scalar(0)); }
+Tensor logical_and(const Tensor& a, const Tensor& b) { return bitwise_and(ne(a, Scalar(0)), ne(b, Scalar(0))); }
+Tensor logical_or(const Tensor& a, const Tensor& b) { return bitwise_or(ne(a, Scalar(0)), ne(b, Scalar(0))); }
+Tensor logical_xor(const Tensor& a, const Tensor& b) { return bitwise_xor(ne(a, Scalar(0)), ne(b, Scalar(0))); }
+Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp(a, min, std::nullopt); }
+Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp(a, std::nullopt, max); }
+Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) { return clamp(a, min, max); }
+Tensor sgn(const Tensor& a) { return sign(a); }
+Tensor absolute(const Tensor& a) { return abs(a); }
+Tensor negative(const Tensor& a) { return neg(a); }
+Tensor dot(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.dim() == 1 && b.dim() == 1, "1D tensors expected, but got ", a.dim(), "D and ", b.dim(), "D tensors");
+  EMBER_CHECK(a.numel() == b.numel(), "inconsistent tensor size, expected tensor [", a.numel(), "] and src [",
+              b.numel(), "] to have the same number of elements, but got ", a.numel(), " and ", b.numel(),
+              " elements respectively");
+  EMBER_CHECK(a.dtype() == b.dtype(), "dot : expected both vectors to have same dtype, but found ",
+              dtype_torch_name(a.dtype()), " and ", dtype_torch_name(b.dtype()));
+  return matmul(a, b);
+}
+
+// ---------------------------------------------------------------- methods, out of place
+Tensor Tensor::clamp_min(const Scalar& min) const { return ember::clamp_min(*this, min); }
+Tensor Tensor::clamp_max(const Scalar& max) const { return ember::clamp_max(*this, max); }
+Tensor Tensor::clip(std::optional<Scalar> min, std::optional<Scalar> max) const {
+  return ember::clamp(*this, min, max);
+}
+Tensor Tensor::sgn() const { return ember::sign(*this); }
+Tensor Tensor::absolute() const { return ember::abs(*this); }
+Tensor Tensor::negative() const { return ember::neg(*this); }
+Tensor Tensor::maximum(const Tensor& other) const { return ember::maximum(*this, other); }
+Tensor Tensor::minimum(const Tensor& other) const { return ember::minimum(*this, other); }
+Tensor Tensor::logical_not() const { return ember::logical_not(*this); }
+Tensor Tensor::logical_and(const Tensor& other) const { return ember::logical_and(*this, other); }
+Tensor Tensor::logical_or(const Tensor& other) const { return ember::logical_or(*this, other); }
+Tensor Tensor::logical_xor(const Tensor& other) const { return ember::logical_xor(*this, other); }
+Tensor Tensor::where(const Tensor& condition, const Tensor& other) const {
+  return ember::where(condition, *this, other);
+}
+Tensor Tensor::where(const Tensor& condition, const Scalar& other) const {
+  return ember::where(condition, *this, other);
+}
+Tensor Tensor::dot(const Tensor& other) const { return ember::dot(*this, other); }
+Tensor Tensor::new_zeros(const Dims& size) const { return zeros(size, options()); }
+Tensor Tensor::new_ones(const Dims& size) const { return ones(size, options()); }
+Tensor Tensor::new_full(const Dims& size, const Scalar& value) const { return full(size, value, options()); }
+Tensor Tensor::new_empty(const Dims& size) const { return empty(size, options()); }
+
+// ---------------------------------------------------------------- methods, in place
+Tensor& Tensor::exp_() { return unary_math_(kExp, *this); }
+Tensor& Tensor::log_() { return unary_math_(kLog, *this); }
+Tensor& Tensor::sqrt_() { return unary_math_(kSqrt, *this); }
+Tensor& Tensor::abs_() { return unary_math_(kAbs, *this); }
+Tensor& Tensor::sigmoid_() { return unary_math_(kSigmoid, *this); }
+Tensor& Tensor::tanh_() { return unary_math_(kTanh, *this); }
+Tensor& Tensor::pow_(const Scalar& exponent) {
+  return composed_inplace("PowBackward", *this, [&] { return ember::pow(value_before_write(*this), exponent); });
+}
+Tensor& Tensor::pow_(const Tensor& exponent) {
+  return composed_inplace("PowBackward", *this,
+                          [&] { return ember::pow(value_before_write(*this, exponent), exponent); });
+}
+Tensor& Tensor::square_() { return pow_(Scalar(2)); }
+Tensor& Tensor::clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
+Tensor& Tensor::clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }
+Tensor& Tensor::clip_(std::optional<Scalar> min, std::optional<Scalar> max) { return clamp_(min, max); }
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Scalar& value) {
+  return composed_inplace("MaskedFillBackward", *this, [&] { return masked_fill(mask, value); });
+}
+Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) {
+  return composed_inplace("MaskedFillBackward", *this, [&] { return masked_fill(mask, value); });
+}
+Tensor& Tensor::cumsum_(int64_t dim) {
+  return composed_inplace("CumsumBackward", *this, [&] { return ember::cumsum(*this, dim); });
+}
+Tensor& Tensor::fill_diagonal_(const Scalar& value, bool wrap) {
+  EMBER_CHECK(dim() >= 2, "dimensions must larger than 1");
+  const Dims& shape = sizes();
+  if (dim() > 2) {
+    for (int64_t d = 1; d < dim(); ++d)
+      EMBER_CHECK(shape[d] == shape[0], "all dimensions of input must be of equal length");
+    int64_t step = 0;
+    for (int64_t s : strides()) step += s;
+    as_strided({shape[0]}, {step}, storage_offset()).fill_(value);
+    return *this;
+  }
+  const int64_t rows = shape[0], cols = shape[1];
+  // A tall matrix wrapped: another diagonal block every (cols + 1) rows (one row skipped).
+  const int64_t block_rows = wrap && rows > cols + 1 ? cols + 1 : rows;
+  for (int64_t start = 0; start < rows; start += block_rows) {
+    narrow(0, start, std::min(block_rows, rows - start)).diagonal().fill_(value);
+    if (!wrap || rows <= cols) break;
+  }
+  return *this;
+}
+
+}  // namespace ember

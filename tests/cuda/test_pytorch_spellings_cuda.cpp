@@ -1,0 +1,74 @@
+// PyTorch's other spellings on CUDA (Note [PyTorch spellings]): the in-place forms write
+// the CPU's values into CUDA memory, and their first and second derivatives, through a
+// write into a view (CopySlices' recorded form, Note [Double backward through views]),
+// equal the CPU's. Skipped without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+using Write = std::function<void(Tensor&)>;
+
+std::vector<std::pair<const char*, Write>> writes() {
+  return {
+      {"exp_", [](Tensor& t) { t.exp_(); }},
+      {"log_", [](Tensor& t) { t.add_(2.0).log_(); }},
+      {"sqrt_", [](Tensor& t) { t.add_(2.0).sqrt_(); }},
+      {"abs_", [](Tensor& t) { t.abs_(); }},
+      {"sigmoid_", [](Tensor& t) { t.sigmoid_(); }},
+      {"tanh_", [](Tensor& t) { t.tanh_(); }},
+      {"square_", [](Tensor& t) { t.square_(); }},
+      {"pow_", [](Tensor& t) { t.pow_(3.0); }},
+      {"cumsum_", [](Tensor& t) { t.cumsum_(1); }},
+      {"masked_fill_", [](Tensor& t) { t.masked_fill_(t.gt(0.5), 0.25); }},
+      {"clamp_min_", [](Tensor& t) { t.clamp_min_(-0.4); }},
+      {"fill_diagonal_", [](Tensor& t) { t.fill_diagonal_(0.75); }},
+  };
+}
+
+TEST(CudaPytorchSpellings, InPlaceFormsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  manual_seed(3);
+  const Tensor source = randn({4, 5}, kFloat64);
+  const Tensor probe = randn({4, 5}, kFloat64);
+  for (const auto& [name, write] : writes()) {
+    SCOPED_TRACE(name);
+    // unrecorded: CUDA memory holds the CPU's values
+    Tensor cpu = source.clone(), gpu = source.to(Device::cuda());
+    write(cpu);
+    write(gpu);
+    EXPECT_LT(testing::max_abs_diff(cpu, gpu.cpu()), 1e-12);
+    // recorded through a view: first derivative and a Hessian-vector product
+    std::vector<Tensor> grads, hvps;
+    for (const Device device : {Device::cpu(), Device::cuda()}) {
+      Tensor x = source.to(device).requires_grad_(true);
+      Tensor t = x * 1.0;
+      Tensor v = t.narrow(0, 1, 3);
+      write(v);
+      const Tensor loss = (t * t * x).sum();
+      const Tensor g = autograd::grad({loss}, {x}, {}, std::nullopt, /*create_graph=*/true)[0];
+      grads.push_back(g.detach().cpu());
+      hvps.push_back(autograd::grad({(g * probe.to(device)).sum()}, {x})[0].cpu());
+    }
+    EXPECT_LT(testing::max_abs_diff(grads[0], grads[1]), 1e-10);
+    EXPECT_LT(testing::max_abs_diff(hvps[0], hvps[1]), 1e-10);
+  }
+  // abs of -0.0 is +0.0 on both devices, as PyTorch's
+  const Tensor zero = tensor(std::vector<double>{-0.0}, {1}, kFloat32).to(Device::cuda());
+  EXPECT_FALSE(std::signbit(zero.abs().cpu().to_vector<double>()[0]));
+}
+
+}  // namespace
+}  // namespace ember
