@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "support/helpers.h"
+#include "support/spelling_writes.h"
 
 namespace ember {
 namespace {
@@ -192,20 +193,8 @@ TEST(PytorchSpellings, InPlaceFormsRecordTheOpsGradients) {
   expect_values(pg[0], {1.0, 0.408248290463863, 12.0}, 1e-14);
   expect_values(pg[1], {-0.17328679513998632, 0.4965913116837105, 5.545177444479562}, 1e-14);
   // first and second derivatives of every in-place form, on a non-leaf and on a view
-  const std::vector<std::pair<const char*, std::function<void(Tensor&)>>> writes = {
-      {"exp_", [](Tensor& t) { t.exp_(); }},
-      {"log_", [](Tensor& t) { t.add_(2.0).log_(); }},
-      {"sqrt_", [](Tensor& t) { t.add_(2.0).sqrt_(); }},
-      {"abs_", [](Tensor& t) { t.abs_(); }},
-      {"sigmoid_", [](Tensor& t) { t.sigmoid_(); }},
-      {"tanh_", [](Tensor& t) { t.tanh_(); }},
-      {"square_", [](Tensor& t) { t.square_(); }},
-      {"pow_", [](Tensor& t) { t.pow_(3.0); }},
-      {"cumsum_", [](Tensor& t) { t.cumsum_(1); }},
-      {"masked_fill_", [](Tensor& t) { t.masked_fill_(t.gt(0.5), 0.25); }},
-      {"clamp_min_", [](Tensor& t) { t.clamp_min_(-0.4); }},
-  };
-  for (const auto& [name, write] : writes) {
+
+  for (const auto& [name, write] : testing::in_place_spelling_writes()) {
     SCOPED_TRACE(name);
     const auto whole = [&write](const Inputs& in) {
       Tensor t = in[0] * 1.0;

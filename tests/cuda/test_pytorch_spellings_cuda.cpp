@@ -7,11 +7,10 @@
 #include <ember/ember.h>
 
 #include <cmath>
-#include <functional>
-#include <utility>
 #include <vector>
 
 #include "support/helpers.h"
+#include "support/spelling_writes.h"
 
 namespace ember {
 namespace {
@@ -19,31 +18,12 @@ namespace {
 #define SKIP_WITHOUT_GPU() \
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
 
-using Write = std::function<void(Tensor&)>;
-
-std::vector<std::pair<const char*, Write>> writes() {
-  return {
-      {"exp_", [](Tensor& t) { t.exp_(); }},
-      {"log_", [](Tensor& t) { t.add_(2.0).log_(); }},
-      {"sqrt_", [](Tensor& t) { t.add_(2.0).sqrt_(); }},
-      {"abs_", [](Tensor& t) { t.abs_(); }},
-      {"sigmoid_", [](Tensor& t) { t.sigmoid_(); }},
-      {"tanh_", [](Tensor& t) { t.tanh_(); }},
-      {"square_", [](Tensor& t) { t.square_(); }},
-      {"pow_", [](Tensor& t) { t.pow_(3.0); }},
-      {"cumsum_", [](Tensor& t) { t.cumsum_(1); }},
-      {"masked_fill_", [](Tensor& t) { t.masked_fill_(t.gt(0.5), 0.25); }},
-      {"clamp_min_", [](Tensor& t) { t.clamp_min_(-0.4); }},
-      {"fill_diagonal_", [](Tensor& t) { t.fill_diagonal_(0.75); }},
-  };
-}
-
 TEST(CudaPytorchSpellings, InPlaceFormsMatchTheCpu) {
   SKIP_WITHOUT_GPU();
   manual_seed(3);
   const Tensor source = randn({4, 5}, kFloat64);
   const Tensor probe = randn({4, 5}, kFloat64);
-  for (const auto& [name, write] : writes()) {
+  for (const auto& [name, write] : testing::in_place_spelling_writes()) {
     SCOPED_TRACE(name);
     // unrecorded: CUDA memory holds the CPU's values
     Tensor cpu = source.clone(), gpu = source.to(Device::cuda());
