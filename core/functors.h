@@ -68,7 +68,9 @@ struct Abs {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
     if constexpr (std::is_unsigned_v<T>) return x;  // includes bool
-    else return x < T(0) ? static_cast<T>(-x) : static_cast<T>(x + T(0));  // -0 + 0 is +0, as PyTorch's abs
+    // fabs clears the sign bit of -0 and of a negative NaN (0/0 on x86), as PyTorch's abs
+    else if constexpr (std::is_floating_point_v<T>) return EMBER_MATH(fabs)(x);
+    else return x < T(0) ? static_cast<T>(-x) : static_cast<T>(x + T(0));  // bfloat16: -0 + 0 is +0
   }
 };
 // NaN fails `x < 0` and passes through, as in PyTorch.

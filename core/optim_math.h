@@ -209,12 +209,14 @@ EMBER_HD_INLINE double max_ignoring_nan(double running, double x) { return x > r
 
 EMBER_HD_INLINE double exp_shifted(double x, double row_max) { return EMBER_MATH(exp)(x - row_max); }
 
-// log(sum_j exp(x_j)) from the row's max and sum_j exp(x_j - max). An infinite max is
-// the result itself: an all -inf row then gives NaN outputs (x - lse = -inf + inf),
-// a row with +inf gives NaN there and -inf (log) / 0 elsewhere, as in PyTorch.
+// log(sum_j exp(x_j)) from the row's max and sum_j exp(x_j - max). An infinite max
+// decides it without a sum: an all -inf row gives -inf, so its outputs are NaN (x - lse =
+// -inf + inf); a row with +inf gives NaN (PyTorch's exp(inf - inf) in its sum), so every
+// output of that row is NaN, as PyTorch's softmax, log_softmax and cross_entropy.
 EMBER_HD_INLINE bool max_decides_logsumexp(double row_max) { return EMBER_MATH(isinf)(row_max); }
 EMBER_HD_INLINE double logsumexp_from(double row_max, double sum_exp) {
-  return max_decides_logsumexp(row_max) ? row_max : row_max + EMBER_MATH(log)(sum_exp);
+  if (max_decides_logsumexp(row_max)) return row_max > 0 ? row_max - row_max : row_max;
+  return row_max + EMBER_MATH(log)(sum_exp);
 }
 
 // An output element of softmax (log = false) or log_softmax (log = true).

@@ -53,14 +53,18 @@ Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> ma
 Tensor sgn(const Tensor& a) { return sign(a); }
 Tensor absolute(const Tensor& a) { return abs(a); }
 Tensor negative(const Tensor& a) { return neg(a); }
+// Floating vectors through matmul (BLAS on the CPU, cuBLAS on CUDA); integers as a sum of
+// products in int64, wrapped to the dtype (uint8 wraps, as PyTorch's).
 Tensor dot(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a.dim() == 1 && b.dim() == 1, "1D tensors expected, but got ", a.dim(), "D and ", b.dim(), "D tensors");
+  EMBER_CHECK(a.dtype() == b.dtype(), "dot : expected both vectors to have same dtype, but found ",
+              dtype_torch_name(a.dtype()), " and ", dtype_torch_name(b.dtype()));
   EMBER_CHECK(a.numel() == b.numel(), "inconsistent tensor size, expected tensor [", a.numel(), "] and src [",
               b.numel(), "] to have the same number of elements, but got ", a.numel(), " and ", b.numel(),
               " elements respectively");
-  EMBER_CHECK(a.dtype() == b.dtype(), "dot : expected both vectors to have same dtype, but found ",
-              dtype_torch_name(a.dtype()), " and ", dtype_torch_name(b.dtype()));
-  return matmul(a, b);
+  EMBER_CHECK(a.dtype() != kBool, "\"dot\" not implemented for 'Bool'");
+  if (is_floating(a.dtype())) return matmul(a, b);
+  return mul(a.to(kInt64), b.to(kInt64)).sum().to(a.dtype());
 }
 
 // ---------------------------------------------------------------- methods, out of place
@@ -123,9 +127,10 @@ Tensor& Tensor::fill_diagonal_(const Scalar& value, bool wrap) {
   if (dim() > 2) {
     for (int64_t d = 1; d < dim(); ++d)
       EMBER_CHECK(shape[d] == shape[0], "all dimensions of input must be of equal length");
-    int64_t step = 0;
-    for (int64_t s : strides()) step += s;
-    as_strided({shape[0]}, {step}, storage_offset()).fill_(value);
+    // The diagonal of dims 0 and 1 goes last; again until one dim is left: (i, i, ..., i).
+    Tensor diagonal_view = *this;
+    while (diagonal_view.dim() > 1) diagonal_view = diagonal_view.diagonal(0, 0, 1);
+    diagonal_view.fill_(value);
     return *this;
   }
   const int64_t rows = shape[0], cols = shape[1];

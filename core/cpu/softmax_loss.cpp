@@ -42,7 +42,8 @@ RowExps row_exps(const T* x, int64_t n, double* e = nullptr) {
 }
 
 // y = softmax of the row x from its row_exps (with e kept): e_j * (1 / sum), or where the
-// max decides, exp(x_j - max) (NaN at +inf, 0 elsewhere; NaN for all -inf), as PyTorch.
+// max decides, exp(x_j - logsumexp): NaN for the whole row (a +inf or every element -inf),
+// as PyTorch.
 template <typename T>
 void write_softmax(const T* x, int64_t n, const RowExps& r, const double* e, T* y) {
   if (r.max_decides()) return vector_math::exp_shifted(x, n, r.logsumexp(), y);

@@ -114,7 +114,8 @@ DType unary_result_dtype(UnaryOp op, DType in) {
   EMBER_CHECK(!(op == UnaryOp::Neg && in == kBool),
               "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
               "use the `~` or `logical_not()` operator instead.");
-  EMBER_CHECK(!(is_rounding(op) && in == kBool), "\"", op_name(op), "\" not implemented for 'Bool'");
+  EMBER_CHECK(!((is_rounding(op) || op == UnaryOp::Abs) && in == kBool), "\"", op_name(op),
+              "\" not implemented for 'Bool'");
   return needs_float && !is_floating(in) ? kFloat32 : in;
 }
 

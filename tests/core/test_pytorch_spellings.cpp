@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,6 +75,14 @@ TEST(PytorchSpellings, DotChecksAsPyTorch) {
   EXPECT_EMBER_ERROR(dot(zeros({3}), zeros({3}, kFloat64)),
                      "dot : expected both vectors to have same dtype, but found Float and Double");
   expect_gradcheck([](const Inputs& in) { return in[0].dot(in[1]); }, {grad_input({5}), grad_input({5})});
+  // integers: torch 1.13 gives tensor(32), and uint8 wraps (tensor(88, dtype=torch.uint8))
+  const Tensor i = longs({1, 2, 3}).dot(longs({4, 5, 6}));
+  EXPECT_EQ(i.dtype(), kInt64);
+  expect_exact(i, {32});
+  const Tensor u = longs({10, 20}).to(kUInt8);
+  expect_exact(u.dot(longs({20, 3}).to(kUInt8)), {(10 * 20 + 20 * 3) % 256});
+  EXPECT_EMBER_ERROR(dot(zeros({3}), zeros({4}, kFloat64)), "expected both vectors to have same dtype");  // first
+  EXPECT_EMBER_ERROR(dot(ones({2}, kBool), ones({2}, kBool)), "\"dot\" not implemented for 'Bool'");
 }
 
 TEST(PytorchSpellings, ShapeAlikeAndNewFactories) {
@@ -137,6 +146,28 @@ TEST(PytorchSpellings, InPlaceFormsWriteTheOpsValues) {
   expect_exact(s.negative_(), {1.0, -0.0, -1.0});
   expect_exact(s.absolute_(), {1.0, 0.0, 1.0});
   expect_exact(s.true_divide_(f64({2.0, 1.0, 4.0})), {0.5, 0.0, 0.25});
+}
+
+TEST(PytorchSpellings, AbsClearsTheSignBit) {
+  // torch 1.13: abs(-0.0) and abs(-nan) have no sign bit (x86's 0/0 is a negative NaN)
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  for (DType dtype : {kFloat32, kFloat64, kBFloat16}) {
+    SCOPED_TRACE(dtype_torch_name(dtype));
+    Tensor x = tensor(std::vector<double>{-0.0, -kNaN, -2.0}, {3}, dtype);
+    for (const Tensor& a : {x.abs(), x.absolute(), x.clone().abs_()}) {
+      const auto v = a.to_vector<double>();
+      EXPECT_FALSE(std::signbit(v[0]));
+      EXPECT_TRUE(std::isnan(v[1]));
+      if (dtype != kBFloat16) {
+        EXPECT_FALSE(std::signbit(v[1]));
+      }
+      EXPECT_EQ(v[2], 2.0);
+    }
+  }
+  // torch 1.13: "abs_cpu" not implemented for 'Bool'
+  Tensor flags = tensor(std::vector<bool>{true, false});
+  EXPECT_EMBER_ERROR(flags.abs(), "not implemented for 'Bool'");
+  EXPECT_EMBER_ERROR(flags.abs_(), "not implemented for 'Bool'");
 }
 
 TEST(PytorchSpellings, InPlaceFormsRefuseWhatPyTorchRefuses) {
@@ -237,6 +268,14 @@ TEST(PytorchSpellings, FillDiagonalAsPyTorch) {
   Tensor transposed = zeros({3, 4}).t();  // strided: the same cells as a contiguous [4, 3]
   transposed.fill_diagonal_(1.0);
   expect_exact(transposed.contiguous(), {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0});
+  // more than 2 dims inside a graph (torch 1.13: x.grad 0 on the diagonal, 8 elsewhere)
+  const Tensor x = ones({2, 2, 2}).requires_grad_(true);
+  Tensor y = x * 2.0;
+  y.fill_diagonal_(0.0);
+  (y * y).sum().backward();
+  expect_exact(x.grad(), {0, 8, 8, 8, 8, 8, 8, 0});
+  EXPECT_EMBER_ERROR(ones({2, 2, 2}).requires_grad_(true).fill_diagonal_(0.0),
+                     "a view of a leaf Variable that requires grad is being used in an in-place operation.");
   EXPECT_EMBER_ERROR(zeros({3}).fill_diagonal_(1.0), "dimensions must larger than 1");
   EXPECT_EMBER_ERROR(zeros({2, 3, 2}).fill_diagonal_(1.0), "all dimensions of input must be of equal length");
   // on a non-leaf: the diagonal's gradient is zero

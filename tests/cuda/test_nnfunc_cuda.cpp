@@ -1,7 +1,9 @@
 // The further activations, normalize/cosine_similarity/pairwise_distance/cdist and the
 // margin/likelihood losses on CUDA give the CPU's values and gradients (float64 and
 // float32, strided inputs, a PReLU module moved to the GPU). Skips without a GPU.
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -112,6 +114,27 @@ TEST(CudaNNFunctionalExtra, ModulesMoveTheirParametersAndBuffers) {
   loss_gpu.to(Device::cuda(0));
   Tensor input = randn({5, 4}), target = tensor(std::vector<int64_t>{0, 3, 1, 2, 3}, {5});
   testing::expect_same(loss_cpu(input, target), loss_gpu(input.to(Device::cuda(0)), target.to(Device::cuda(0))), 1e-6);
+}
+
+// A row holding +inf is NaN throughout (torch 1.13), -inf rows too; finite rows are unchanged:
+// the CUDA rows' logsumexp (fused::logsumexp_from) against the CPU's.
+TEST(CudaNNFunctionalExtra, InfiniteSoftmaxRowsMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const double inf = std::numeric_limits<double>::infinity();
+  const Tensor x = tensor(std::vector<double>{1.0, inf, 2.0, -inf, -inf, -inf, 0.0, -inf, 0.0}, {3, 3});
+  for (const bool log : {false, true}) {
+    const Tensor cpu = log ? F::log_softmax(x, 1) : F::softmax(x, 1);
+    const Tensor gpu = (log ? F::log_softmax(x.cuda(), 1) : F::softmax(x.cuda(), 1)).cpu();
+    const auto a = cpu.to_vector<double>(), b = gpu.to_vector<double>();
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::isnan(a[i])) {
+        EXPECT_TRUE(std::isnan(b[i])) << i;
+      } else {
+        EXPECT_EQ(a[i], b[i]) << i;
+      }
+    }
+    for (int j = 0; j < 6; ++j) EXPECT_TRUE(std::isnan(a[j])) << j;
+  }
 }
 
 }  // namespace
