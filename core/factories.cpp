@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/dispatch.h"
+#include "core/fill_value.h"
 #include "core/native.h"
 #include "core/random.h"
 
@@ -117,6 +118,7 @@ Tensor full(const Dims& sizes, const Scalar& value, TensorOptions options) {
   if (!options.has_dtype()) {  // as torch.full: the fill value's kind picks the dtype
     options = options.dtype(value.is_bool() ? kBool : value.is_floating() ? kFloat32 : kInt64);
   }
+  check_fill_value(value, options.dtype());
   Tensor t = make_empty(sizes, options.dtype(), options.device());
   device_ops(options.device()).fill(t, value);
   return finish(t, options);

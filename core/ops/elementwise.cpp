@@ -8,6 +8,7 @@
 
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/fill_value.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -390,6 +391,7 @@ void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar>
 }
 void zero_(const Tensor& self) { fill_(self, 0); }
 void fill_(const Tensor& self, const Scalar& value) {
+  check_fill_value(value, self.dtype());
   mark_mutated(self);
   device_ops(self.device()).fill(self, value);
 }

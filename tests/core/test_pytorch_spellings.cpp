@@ -288,5 +288,45 @@ TEST(PytorchSpellings, FillDiagonalAsPyTorch) {
       {grad_input({4, 3})});
 }
 
+TEST(PytorchSpellings, FillValuesThatDoNotFitArePyTorchsError) {
+  // torch 1.13 (Note [Fill values] in core/fill_value.cpp)
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const auto refused = [](DType dtype, const Scalar& value) {
+    Tensor t = zeros({1}, dtype);
+    return testing::error_of([&] { t.fill_(value); });
+  };
+  for (const Scalar& v : {Scalar(300), Scalar(-256), Scalar(255.5), Scalar(-0.5), Scalar(kNaN), Scalar(kInf)})
+    EXPECT_EQ(refused(kUInt8, v), "value cannot be converted to type uint8_t without overflow");
+  for (const Scalar& v : {Scalar(kNaN), Scalar(kInf), Scalar(1e40), Scalar(9.3e18)})
+    EXPECT_EQ(refused(kInt64, v), "value cannot be converted to type int64_t without overflow");
+  EXPECT_EQ(refused(kFloat32, Scalar(1e40)), "value cannot be converted to type float without overflow");
+  EXPECT_EQ(refused(kBFloat16, Scalar(-1e40)), "value cannot be converted to type at::BFloat16 without overflow");
+  // what fits: torch 1.13 writes these
+  Tensor u = zeros({1}, kUInt8);
+  expect_exact(u.fill_(-1), {255});
+  expect_exact(u.fill_(255.0), {255});
+  Tensor l = zeros({1}, kInt64);
+  expect_exact(l.fill_(255.5), {255});
+  expect_exact(l.fill_(-9223372036854775808.0), {-9223372036854775808.0});
+  Tensor f = zeros({3}, kFloat32);
+  f.narrow(0, 0, 1).fill_(kNaN);
+  f.narrow(0, 1, 1).fill_(-kInf);
+  f.narrow(0, 2, 1).fill_(int64_t{1} << 62);
+  const auto fv = f.to_vector<double>();
+  EXPECT_TRUE(std::isnan(fv[0]));
+  EXPECT_EQ(fv[1], -kInf);
+  EXPECT_EQ(fv[2], 4611686018427387904.0);
+  expect_exact(zeros({1}, kBool).fill_(2.5), {1});
+  expect_exact(zeros({1}, kFloat64).fill_(1e300), {1e300});
+  // the same check behind full, new_full, masked_fill_ and fill_diagonal_; nothing written
+  EXPECT_EMBER_ERROR(full({2}, 300, kUInt8), "uint8_t without overflow");
+  EXPECT_EMBER_ERROR(zeros({2}, kInt64).new_full({2}, kNaN), "int64_t without overflow");
+  Tensor m = zeros({2}, kUInt8);
+  EXPECT_EMBER_ERROR(m.masked_fill_(tensor(std::vector<bool>{true, false}), 300), "uint8_t without overflow");
+  EXPECT_EMBER_ERROR(m.view({1, 2}).fill_diagonal_(300), "uint8_t without overflow");
+  expect_exact(m, {0, 0});
+}
+
 }  // namespace
 }  // namespace ember
