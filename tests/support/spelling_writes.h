@@ -2,11 +2,11 @@
 // tensor, each kept differentiable around values in [-1, 1]: shared by the CPU checks
 // (tests/core/test_pytorch_spellings.cpp) and their CUDA twin.
 #pragma once
+#include <ember/ember.h>
+
 #include <functional>
 #include <utility>
 #include <vector>
-
-#include <ember/ember.h>
 
 namespace ember::testing {
 
