@@ -4,6 +4,7 @@
 // core/activation_functors.h). The inplace forms write into x (Note [In-place activations]
 // in nn/functional/in_place.h). hardtanh/relu6 of integers is a clamp, as PyTorch's.
 #include "autograd/function_node.h"
+#include "core/fill_value.h"
 #include "core/native.h"
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
@@ -75,10 +76,10 @@ Tensor hardtanh_grad(const Tensor& g, const Tensor& x, const UnaryArgs& args) {
 }
 
 // A limit of hardtanh on integers, PyTorch's way: truncated toward zero into int64 (an error
-// if it does not fit), then, for uint8, not negative and at most 255.
+// if it does not fit, as a fill value's: Note [Fill values]), then, for uint8, not negative
+// and at most 255.
 int64_t integer_limit(double limit) {
-  EMBER_CHECK(limit >= -9223372036854775808.0 && limit < 9223372036854775808.0,
-              "value cannot be converted to type int64_t without overflow");
+  check_fill_value(Scalar(limit), kInt64);
   return static_cast<int64_t>(limit);
 }
 
