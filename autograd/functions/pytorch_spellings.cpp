@@ -136,10 +136,8 @@ Tensor& Tensor::fill_diagonal_(const Scalar& value, bool wrap) {
   const int64_t rows = shape[0], cols = shape[1];
   // A tall matrix wrapped: another diagonal block every (cols + 1) rows (one row skipped).
   const int64_t block_rows = wrap && rows > cols + 1 ? cols + 1 : rows;
-  for (int64_t start = 0; start < rows; start += block_rows) {
+  for (int64_t start = 0; start < rows; start += block_rows)
     narrow(0, start, std::min(block_rows, rows - start)).diagonal().fill_(value);
-    if (!wrap || rows <= cols) break;
-  }
   return *this;
 }
 

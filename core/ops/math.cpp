@@ -125,9 +125,9 @@ void div_rounded_(const Tensor& self, const Scalar& other, std::string_view roun
 // In place: the same checks, then self's kernel (unary_inplace refuses a float result
 // into an integer self, as PyTorch).
 void math_(UnaryOp op, const Tensor& self) {
-  const bool activation = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Abs ||
-                          op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;
-  EMBER_CHECK(activation || is_floating_math(op) || is_rounding(op) || op == UnaryOp::Sign, "math_: ", op_name(op),
+  const bool basic = op == UnaryOp::Exp || op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Abs ||
+                     op == UnaryOp::Sigmoid || op == UnaryOp::Tanh;  // exp_ ... tanh_ (Note [PyTorch spellings])
+  EMBER_CHECK(basic || is_floating_math(op) || is_rounding(op) || op == UnaryOp::Sign, "math_: ", op_name(op),
               " is not one of the math ops");
   detail::unary_inplace(op, self, detail::unary_result_dtype(op, self.dtype()));
 }
