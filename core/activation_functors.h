@@ -21,7 +21,8 @@ namespace ember::functors {
 // with the forward's parameters. nn/functional/activation.cpp records them: the first
 // backward node saves x; under create_graph its gradient is a recorded op ("GeluBackward
 // Backward") whose derivatives are grad (in g: it is linear in g) and g * grad2 (in x);
-// a third derivative through it is the engine's "not implemented" error. Hardtanh is
+// when that backward is itself recorded (a third derivative), grad2 is composed of
+// recorded ops with the same branches, so every order works, as PyTorch's. Hardtanh is
 // piecewise linear: its gradient's derivative in x is 0, so every order is supported, as
 // for LeakyReLU.
 

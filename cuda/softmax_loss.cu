@@ -69,7 +69,7 @@ struct RowThreads {
       row_max = fused::max_ignoring_nan(row_max, static_cast<double>(x[j]));
     }
     row_max = reduce(row_max, MaxIgnoringNan{});
-    if (fused::max_decides_logsumexp(row_max)) return row_max;  // uniform over the row
+    if (fused::max_decides_logsumexp(row_max)) return fused::logsumexp_from(row_max, 0.0);  // uniform over the row
     double sum_exp = 0.0;
     for (int64_t j = rank(); j < n; j += kRowThreads) sum_exp += fused::exp_shifted(static_cast<double>(x[j]), row_max);
     return fused::logsumexp_from(row_max, reduce(sum_exp, Plus{}));

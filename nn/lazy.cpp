@@ -93,8 +93,26 @@ void LazyModule::share_state() const {
   if (module_->is_training() != is_training()) module_->train(is_training());
 }
 
+// PyTorch raises at any use of an uninitialized parameter; ember's placeholders are [0]
+// tensors, so a write into one (an init function, fill_) or a tensor put in its place
+// before the first forward is caught here, before the regular module's values would
+// silently replace it.
+void LazyModule::check_placeholders_untouched() const {
+  const auto check = [this](const char* kind, const std::string& name, const Tensor& t) {
+    if (!t.defined() || !is_floating(t.dtype())) return;  // an absent bias; num_batches_tracked
+    const bool written = !t.is_inference() && t.version() != 0 && !loaded_placeholders_;
+    EMBER_CHECK(t.numel() == 0 && !written, type_name(), ": its ", kind, " '", name,
+                "' was written or replaced before the first forward, while uninitialized, and the first forward "
+                "would overwrite it. Attempted to use an uninitialized parameter: call forward with a dummy batch "
+                "to initialize the parameters before writing into them");
+  };
+  for (const auto& [name, slot] : parameter_slots_) check("parameter", name, *slot);
+  for (const auto& [name, slot] : buffer_slots_) check("buffer", name, *slot);
+}
+
 Module& LazyModule::ready(const Tensor& input) {
   if (!module_) {
+    check_placeholders_untouched();
     const int64_t in = input_size_of(input);
     initialize(make_(in), in);  // its checks and its initialization, drawn now
   }
@@ -138,6 +156,7 @@ std::string LazyModule::eval_mode_effect() const {
 // the values; any it does not hold keep an initialization not drawn from the generator).
 void LazyModule::prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) {
   if (module_) return;
+  loaded_placeholders_ = true;  // a load that leaves it lazy copies [0] tensors into the placeholders
   for (const StateSize& rule : state_sizes_) {
     const auto it = state.find(prefix + rule.name);
     if (it == state.end() || it->second.dim() <= rule.dim || it->second.numel() == 0) continue;

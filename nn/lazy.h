@@ -42,8 +42,9 @@ namespace ember::nn {
 // through; update_bn, spectral_norm and SyncBatchNorm conversion use it; conv / batch norm
 // fusion and tools/pytorch_saved.cpp do not recognize lazy layers); the placeholders have a
 // shape ([0]) where PyTorch's raise on any use, so a write into one before the first forward
-// (an init function, an optimizer's load_state_dict, to(channels_last)) is lost or refused
-// later instead of raising at once; the probe built at construction saves and restores the
+// (an init function, a tensor assigned in its place) is refused by that forward rather than
+// at once, an optimizer's load_state_dict is refused at the optimizer's first step, and
+// to(channels_last) changes nothing; the probe built at construction saves and restores the
 // generator, so a draw on another thread at that moment is repeated.
 class LazyModule : public Module {
  public:
@@ -90,6 +91,7 @@ class LazyModule : public Module {
   void initialize(std::shared_ptr<Module> module, int64_t in);
   void share_state() const;  // module_ computes with this module's tensors and training flag
   Module& ready(const Tensor& input);  // initialized, sharing this module's tensors and mode
+  void check_placeholders_untouched() const;  // no write into a placeholder is about to be lost
 
   Maker make_;
   InputSize input_size_;
@@ -100,6 +102,7 @@ class LazyModule : public Module {
   // The placeholders' slots: they stay valid when weight_norm or prune makes one an attribute.
   std::vector<std::pair<std::string, Tensor*>> parameter_slots_, buffer_slots_;
   int64_t in_ = 0;
+  bool loaded_placeholders_ = false;  // a load_state_dict wrote into the placeholders
 };
 
 // y = x W^T + b with in_features from the first input's last dim (becomes a Linear).

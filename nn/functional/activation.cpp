@@ -4,8 +4,10 @@
 // core/activation_functors.h). The inplace forms write into x (Note [In-place activations]
 // in nn/functional/in_place.h). hardtanh/relu6 of integers is a clamp, as PyTorch's.
 #include "autograd/function_node.h"
+#include "core/activation_functors.h"
 #include "core/fill_value.h"
 #include "core/native.h"
+#include "core/ops.h"
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/in_place.h"
@@ -27,18 +29,59 @@ struct Smooth {
   const char* double_node;    // "GeluBackwardBackward"
 };
 
+// f''(x) composed of recorded ops, for a backward through the double node that is itself
+// recorded (a third derivative and beyond, as PyTorch's composite double-backward
+// formulas). The formulas are the kernels' grad2 (core/activation_functors.h) with the
+// same branches; exp's argument is kept finite on the branch not taken, so its zero
+// gradient there stays 0 rather than 0 * inf.
+Tensor second_derivative(const Smooth& f, const Tensor& x) {
+  switch (f.op) {
+    case UnaryOp::Gelu:  // phi(x) (2 - x^2)
+      return exp(x * x * -0.5) * functors::Gelu::kInvSqrt2Pi * (2.0 - x * x);
+    case UnaryOp::GeluTanh: {  // (1 - t^2) (u' - x t u'^2 + x u'' / 2)
+      constexpr double kBeta = functors::GeluTanh::kBeta, kKappa = functors::GeluTanh::kKappa;
+      const Tensor t = ember::tanh((x + x * x * x * kKappa) * kBeta);
+      const Tensor du = (x * x * (3 * kKappa) + 1.0) * kBeta;
+      return (1.0 - t * t) * (du - x * t * du * du + x * x * (3 * kBeta * kKappa));
+    }
+    case UnaryOp::Silu: {  // s (1 - s) (2 + x (1 - 2 s))
+      const Tensor s = ember::sigmoid(x);
+      return s * (1.0 - s) * (x * (1.0 - s * 2.0) + 2.0);
+    }
+    case UnaryOp::Elu: {  // alpha exp(x) where x < 0, else 0
+      const Tensor negative = x < 0.0;
+      return where(negative, exp(where(negative, x, 0.0)) * f.args.p0, 0.0);
+    }
+    case UnaryOp::Softplus: {  // beta s (1 - s), s = sigmoid(beta x), where beta x < threshold
+      const Tensor bx = x * f.args.p0;
+      const Tensor s = ember::sigmoid(bx);
+      return where(bx < f.args.p1, s * (1.0 - s) * f.args.p0, 0.0);
+    }
+    case UnaryOp::Mish: {  // (1 - t^2) s (2 + x (1 - s) - 2 x t s), t = tanh(softplus(x))
+      const Tensor s = ember::sigmoid(x), t = ember::tanh(softplus(x));
+      return (1.0 - t * t) * s * (x * (1.0 - s) - x * t * s * 2.0 + 2.0);
+    }
+    default:
+      EMBER_CHECK(false, "internal: no second derivative for activation ", f.node);
+  }
+  return Tensor();
+}
+
 // g * f'(x). Under create_graph it is recorded: linear in g (its derivative there is
-// this same function of the incoming gradient) and g * f''(x) in x. That node's own
-// backward is not recorded, so a third derivative through it is the engine's "the
-// derivative for 'GeluBackwardBackward' is not implemented" error.
+// this same function of the incoming gradient) and g * f''(x) in x, the kernel's when
+// nothing records and second_derivative's recorded ops when something does, so every
+// order is differentiable.
 Tensor smooth_grad(const Smooth& f, const Tensor& g, const Tensor& x) {
   Tensor out = native::activation_backward(f.op, 1, g, x, f.args);
   if (will_record_into(out, g, x)) {
     record(f.double_node, {&g, &x}, {&out}, {g, x}, [f](const tensor_list& gg, const tensor_list& s, const auto& in) {
-      return tensor_list{needs_grad(in, 0) ? smooth_grad(f, gg[0], s[1]) : Tensor(),
-                         needs_grad(in, 1) ? native::activation_backward(f.op, 2, native::mul(gg[0], s[0]), s[1], f.args)
-                                           : Tensor()};
-    });
+      Tensor gx;
+      if (needs_grad(in, 1)) {
+        gx = is_grad_enabled() ? gg[0] * s[0] * second_derivative(f, s[1])
+                               : native::activation_backward(f.op, 2, native::mul(gg[0], s[0]), s[1], f.args);
+      }
+      return tensor_list{needs_grad(in, 0) ? smooth_grad(f, gg[0], s[1]) : Tensor(), gx};
+    })->set_differentiable_backward();
   }
   return out;
 }

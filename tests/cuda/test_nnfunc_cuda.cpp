@@ -130,7 +130,7 @@ TEST(CudaNNFunctionalExtra, InfiniteSoftmaxRowsMatchTheCpu) {
       if (std::isnan(a[i])) {
         EXPECT_TRUE(std::isnan(b[i])) << i;
       } else {
-        EXPECT_EQ(a[i], b[i]) << i;
+        EXPECT_DOUBLE_EQ(a[i], b[i]) << i;  // the devices round softmax differently
       }
     }
     for (int j = 0; j < 6; ++j) EXPECT_TRUE(std::isnan(a[j])) << j;

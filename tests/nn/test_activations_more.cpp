@@ -1,5 +1,5 @@
 // gelu (both forms), silu, elu, softplus, hardtanh/relu6 and mish: values, gradients and
-// second derivatives against PyTorch 1.13, float64 gradcheck (near the kinks too) and
+// second to fourth derivatives against PyTorch 1.13, float64 gradcheck (near the kinks too) and
 // gradgradcheck, node names, dtypes, modules and bad input.
 #include <cmath>
 #include <functional>
@@ -211,13 +211,90 @@ TEST(ActivationsMore, GradgradcheckOfTheSmoothOnesAndOfHardtanh) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
-TEST(ActivationsMore, ThirdDerivativeIsAClearErrorExceptForHardtanh) {
-  Tensor x = f64_leaf({-0.5, 0.5});
-  Tensor g = autograd::grad({F::gelu(x).sum()}, {x}, {}, std::nullopt, true)[0];
-  Tensor gg = autograd::grad({g.sum()}, {x}, {}, std::nullopt, true)[0];
-  EXPECT_EMBER_ERROR(autograd::grad({gg.sum()}, {x}), "the derivative for 'GeluBackwardBackward' is not implemented");
+// The third and fourth derivatives, from
+//   x = torch.tensor([-2.5, -0.7, -1e-3, 0.4, 1.3, 3.0], dtype=torch.float64, requires_grad=True)
+//   g1 = grad(f(x).sum(), x, create_graph=True); g2 = grad(g1.sum(), ...); g3; g4 = grad(g3.sum(), x)
+// with /usr/bin/python3 (torch 1.13.0a0), whose double-backward formulas are composite ops.
+TEST(ActivationsMore, ThirdAndFourthDerivativesAsPyTorch) {
+  struct Order34 {
+    const char* name;
+    Act f;
+    std::vector<double> d3, d4;
+  };
+  const std::vector<Order34> cases{
+      {"gelu", [](const Tensor& x) { return F::gelu(x); },
+       {-0.09859669027632302, 0.7672079142821323, 0.0015957679247792886, -0.5656629355059046, -0.5146198819195654,
+        0.0664777261790701},
+       {0.012050706589328317, -0.2529569114204133, -1.5957655311272019, -1.0700457196653361, 0.8523702399865891,
+        -0.09750066506263616}},
+      {"gelu_tanh", [](const Tensor& x) { return F::gelu(x, "tanh"); },
+       {-0.09810217072798179, 0.7662623355087339, 0.0016036662280736749, -0.5672593369130142, -0.5111744747217669,
+        0.06968221838332025},
+       {0.02625149054538789, -0.24055700200407404, -1.6036637797016404, -1.0671414897326963, 0.8410692390299338,
+        -0.09809343828054767}},
+      {"silu", [](const Tensor& x) { return F::silu(x); },
+       {0.07686218227508487, 0.2749950663881713, 0.0004999997500001428, -0.18470086885427572, -0.29077532900101105,
+        -0.02388149531006101},
+       {0.1388640200341425, -0.20621736438572502, -0.4999992500003542, -0.3886420885599136, 0.12093277491300201,
+        0.0755539920696657}},
+      {"elu(0.7)", [](const Tensor& x) { return F::elu(x, 0.7); },
+       {0.05745949903672916, 0.34760971265398666, 0.6993003498833624, 0.0, 0.0, 0.0},
+       {0.05745949903672916, 0.34760971265398666, 0.6993003498833624, 0.0, 0.0, 0.0}},
+      {"softplus(2, 3)", [](const Tensor& x) { return F::softplus(x, 2.0, 3.0); },
+       {0.02623627106529025, 0.38361615504595825, 0.000999998666667973, -0.3250990688368639, -0.22183614757511377,
+        0.0},
+       {0.051063013806415446, 0.060796138691618276, -0.9999960000056667, -0.4850756245770584, 0.3160508411118662,
+        0.0}},
+      {"mish", [](const Tensor& x) { return F::mish(x); },
+       {0.06692796498764732, 0.4328047291912973, -0.09489922333805928, -0.4799639751996286, -0.34433386384948583,
+        0.03631670313731241},
+       {0.14662085368952799, -0.24196673585894976, -1.1007523860028146, -0.681406787920588, 0.6161210553475347,
+        -0.02495830291202938}},
+      {"selu", [](const Tensor& x) { return F::selu(x); },
+       {0.1443135819741343, 0.8730462952701714, 1.7563421202632563, 0.0, 0.0, 0.0},
+       {0.1443135819741343, 0.8730462952701714, 1.7563421202632563, 0.0, 0.0, 0.0}},
+      // celu's from exp(x / alpha) / alpha^2 and / alpha^3 (torch 1.13's differ from these by up
+      // to 1e-7: its input_scale 1 / alpha is rounded to float32 in the double backward)
+      {"celu(0.6)", [](const Tensor& x) { return F::celu(x, 0.6); },
+       {0.0430662599972481, 0.8650089553183269, 2.7731520040303854, 0.0, 0.0, 0.0},
+       {0.0717770999954135, 1.4416815921972117, 4.62192000671731, 0.0, 0.0, 0.0}},
+  };
+  for (const Order34& c : cases) {
+    SCOPED_TRACE(c.name);
+    Tensor x = f64_leaf({-2.5, -0.7, -1e-3, 0.4, 1.3, 3.0});
+    Tensor g = autograd::grad({c.f(x).sum()}, {x}, {}, std::nullopt, true)[0];
+    for (int order = 2; order <= 3; ++order) g = autograd::grad({g.sum()}, {x}, {}, std::nullopt, true)[0];
+    expect_values(g, c.d3, 1e-12);
+    expect_values(autograd::grad({g.sum()}, {x})[0], c.d4, 1e-12);
+  }
+}
+
+TEST(ActivationsMore, GradgradcheckOfTheFirstDerivatives) {
+  // the third derivatives numerically, with an incoming gradient that has a history (w)
+  const Tensor x = testing::grad_input({2, 4}, -3.0, 3.0), w = testing::grad_input({2, 4});
+  const std::vector<std::pair<const char*, Act>> acts{
+      {"gelu", [](const Tensor& t) { return F::gelu(t); }},
+      {"gelu_tanh", [](const Tensor& t) { return F::gelu(t, "tanh"); }},
+      {"silu", [](const Tensor& t) { return F::silu(t); }},
+      {"elu", [](const Tensor& t) { return F::elu(t, 0.7); }},
+      {"softplus", [](const Tensor& t) { return F::softplus(t, 2.0, 3.0); }},
+      {"mish", [](const Tensor& t) { return F::mish(t); }}};
+  for (const auto& [name, f] : acts) {
+    SCOPED_TRACE(name);
+    const auto r = autograd::gradgradcheck_report(
+        [&f](const Inputs& in) {
+          EnableGradGuard grad_mode;  // gradcheck evaluates under no_grad
+          return autograd::grad({(f(in[0]) * in[1]).sum()}, {in[0]}, {}, std::nullopt, true)[0];
+        },
+        {x, w});
+    EXPECT_TRUE(r.ok) << r.message;
+  }
+}
+
+TEST(ActivationsMore, HardtanhIsDifferentiableToAnyOrder) {
   // Hardtanh is piecewise linear: its gradient is linear in the incoming gradient, whose
   // history it keeps to any order (here through w), and its derivative in x is 0
+  Tensor x = f64_leaf({-0.5, 0.5});
   Tensor w = f64_leaf({1.5, 1.0});  // x w inside (-1, 1): dh/dx = w^2
   Tensor h = autograd::grad({(F::hardtanh(x * w) * w).sum()}, {x}, {}, std::nullopt, true)[0];
   expect_values(h, {2.25, 1.0});

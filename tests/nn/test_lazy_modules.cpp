@@ -221,6 +221,31 @@ TEST(LazyModules, ACheckpointOrAConversionBeforeTheFirstCall) {
   EXPECT_EQ(wide.weight.dtype(), kFloat64);
 }
 
+// PyTorch raises at any use of an uninitialized parameter ("Attempted to use an
+// uninitialized parameter"); ember's placeholders are [0] tensors, so a write into one, or
+// a tensor assigned in its place, is refused by the first forward instead of being lost.
+TEST(LazyModules, AWriteIntoAPlaceholderIsRefusedNotLost) {
+  nn::LazyLinear written(3);
+  nn::init::normal_(written.weight);
+  EXPECT_EMBER_ERROR(written(ones({2, 4})),
+                     "LazyLinear: its parameter 'weight' was written or replaced before the first forward");
+  EXPECT_TRUE(written.has_uninitialized_params());
+  nn::LazyLinear replaced(3);
+  replaced.bias = zeros({3}).requires_grad_(true);
+  EXPECT_EMBER_ERROR(replaced(ones({2, 4})), "Attempted to use an uninitialized parameter");
+  nn::LazyBatchNorm2d statistics;
+  statistics.get_buffer("running_var").fill_(2.0);
+  EXPECT_EMBER_ERROR(statistics(ones({2, 3, 2, 2})), "its buffer 'running_var' was written or replaced");
+  // what writes nothing is fine: requires_grad_, zero_grad, to(), an optimizer's step
+  nn::LazyConv2d conv(2, 3);
+  conv.weight.requires_grad_(true);
+  conv.to(kFloat64);
+  optim::SGD opt(conv.parameters(), {.lr = 0.1});
+  opt.zero_grad();
+  opt.step();
+  EXPECT_EQ(conv(ones({1, 2, 4, 4}, kFloat64)).sizes(), (Dims{1, 2, 2, 2}));
+}
+
 // What needs sized parameters refuses a lazy module before its first forward (PyTorch's
 // "uninitialized parameters"), and works on it after, looking through to the regular module.
 TEST(LazyModules, ReparametrizationsAndStatisticsUpdatesSeeTheRegularModule) {

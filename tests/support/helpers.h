@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,12 +26,18 @@
 
 namespace ember::testing {
 
-// The largest |a - b| over two tensors of one shape, compared in float64.
+// The largest |a - b| over two tensors of one shape, compared in float64: a NaN on both
+// sides is equal, a NaN (or an infinity) on one side only is an infinite difference.
 inline double max_abs_diff(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.sizes(), b.sizes());
   const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
   double worst = 0;
-  for (size_t i = 0; i < va.size() && i < vb.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
+  for (size_t i = 0; i < va.size() && i < vb.size(); ++i) {
+    if (std::isnan(va[i]) && std::isnan(vb[i])) continue;
+    if (va[i] == vb[i]) continue;  // equal infinities too
+    const double diff = std::abs(va[i] - vb[i]);
+    worst = std::isnan(diff) ? std::numeric_limits<double>::infinity() : std::max(worst, diff);
+  }
   return worst;
 }
 
