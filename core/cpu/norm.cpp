@@ -52,14 +52,12 @@ template <typename A, typename Terms>
 // row_norm's share loops find each value's parameter with param_of (a division per value)
 // and keep the compiler from vectorising. The CPU walks whole rows with each value's weight
 // and bias at hand instead: layer norm's (S == 1) are the parameters' own from the row's
-// group on; group norm's (S > 1) are spread into a per-thread row buffer first, each
-// parameter over its S values (a row's buffer stays in L1; one spread of all G groups per
-// call, G * K values, was slower: 0.76 -> 0.9-1.07 ms for [32, 64, 32, 32] in 8 groups).
+// group on; group norm's (S > 1) rows are walked plane by plane, S values with one channel's
+// weight and bias (forward_planes; the backward: Note [Group norm's backward by planes]).
 // The arithmetic per value is row_norm's (normalized, grad_terms' products,
-// grad_input_row's formula), sums joined in row_sums_in_lanes' order. The parameter
-// gradients walk a tile of rows for a block of parameters: along the parameters within a
-// row for layer norm (param_sums' terms in its order, over contiguous values), along each
-// row's S values in lanes for group norm (so their last bits differ from param_sums').
+// grad_input_row's formula), sums joined in row_sums_in_lanes' order. Layer norm's parameter
+// gradients walk a tile of rows for a block of parameters, along the parameters within a
+// row (param_sums' terms in its order, over contiguous values).
 // Each per-row function has AVX2 clones (Note [AVX2 clones]).
 
 // Row r's weights (or biases), one per value, or null for none: the parameters' own when
@@ -115,6 +113,24 @@ int64_t rows_grain(const RowNormGeometry& g, int64_t passes) {
   return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.K * passes));
 }
 
+// One group-norm row's forward (S > 1): its statistics as forward_row's, then each of its D
+// planes of S values normalized with that channel's weight and bias (normalized's
+// arithmetic, so the values forward_row gives with the parameters spread per value).
+template <typename T, typename A>
+EMBER_AVX2_CLONES void forward_planes(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t D,
+                                      int64_t S, double eps, T* __restrict out, A& mean, A& rstd) {
+  const int64_t K = D * S;
+  const A shift = row_norm::row_shift(x, K);
+  const Sums<A> sums = row_sums_in_lanes<A>(K, [&](int64_t k) { return row_norm::moment_terms(x, k, shift); });
+  row_norm::stats_of(sums, K, shift, eps, mean, rstd);
+  for (int64_t d = 0; d < D; ++d) {
+    const A wd = w ? static_cast<A>(w[d]) : A(1), bd = b ? static_cast<A>(b[d]) : A(0);
+    const T* xd = x + d * S;
+    T* od = out + d * S;
+    for (int64_t i = 0; i < S; ++i) od[i] = row_norm::normalized(xd[i], mean, rstd, wd, bd);
+  }
+}
+
 template <typename T>
 void forward(const T* x, const T* w, const T* b, const RowNormGeometry& g, double eps, T* out, Stat<T>* mean,
              Stat<T>* rstd) {
@@ -123,8 +139,14 @@ void forward(const T* x, const T* w, const T* b, const RowNormGeometry& g, doubl
     std::vector<T> spread_w, spread_b;
     for (int64_t r = lo; r < hi; ++r) {
       A m, rs;
-      forward_row(x + r * g.K, per_value(w, g, r, spread_w), per_value(b, g, r, spread_b), g.K, eps, out + r * g.K, m,
-                  rs);
+      if (g.S > 1) {
+        const int64_t first = (r % g.G) * g.D;  // the row's first channel
+        forward_planes(x + r * g.K, w ? w + first : nullptr, b ? b + first : nullptr, g.D, g.S, eps, out + r * g.K, m,
+                       rs);
+      } else {
+        forward_row(x + r * g.K, per_value(w, g, r, spread_w), per_value(b, g, r, spread_b), g.K, eps, out + r * g.K,
+                    m, rs);
+      }
       if (mean) mean[r] = static_cast<Stat<T>>(m), rstd[r] = static_cast<Stat<T>>(rs);
     }
   });
@@ -147,28 +169,6 @@ void grad_input(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* r
 }
 
 constexpr int64_t kRowTile = 64;
-
-// Parameter p's param_sums over rows [n0, n1) when S > 1: each row's S values summed in
-// lanes (row_sums_in_lanes), then dot * rstd and sum added row by row.
-template <typename T, typename A = Acc<T>>
-EMBER_AVX2_CLONES Sums<A> param_sums_in_lanes(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd,
-                                              const RowNormGeometry& g, int64_t p, int64_t n0, int64_t n1) {
-  Sums<A> s;
-  const int64_t group = p / g.D, at = (p % g.D) * g.S;
-  for (int64_t n = n0; n < n1; ++n) {
-    const int64_t r = n * g.G + group;
-    const A m = static_cast<A>(mean[r]);
-    const T* gp = grad + r * g.K + at;
-    const T* xp = x + r * g.K + at;
-    const Sums<A> row = row_sums_in_lanes<A>(g.S, [&](int64_t i) {
-      const A gv = static_cast<A>(gp[i]);
-      return Sums<A>{gv * (static_cast<A>(xp[i]) - m), gv};
-    });
-    s.a += row.a * static_cast<A>(rstd[r]);
-    s.b += row.b;
-  }
-  return s;
-}
 
 // Layer norm's param_sums terms of one row for parameters [0, P) of a block: g xhat, g.
 template <typename T, typename A>
@@ -204,8 +204,7 @@ void grad_params(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* 
         continue;
       }
       for (int64_t p = lo; p < hi; ++p) {
-        const Sums<A> s = g.S > 1 ? param_sums_in_lanes(grad, x, mean, rstd, g, p, n0, n1)
-                                  : row_norm::param_sums(grad, x, mean, rstd, g, p, n0, n1, 1);
+        const Sums<A> s = row_norm::param_sums(grad, x, mean, rstd, g, p, n0, n1, 1);
         sums[static_cast<size_t>(p - lo)].a += s.a;
         sums[static_cast<size_t>(p - lo)].b += s.b;
       }
@@ -213,6 +212,87 @@ void grad_params(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* 
     for (int64_t p = lo; p < hi; ++p) {
       if (gw) gw[p] = static_cast<T>(sums[static_cast<size_t>(p - lo)].a);
       if (gb) gb[p] = static_cast<T>(sums[static_cast<size_t>(p - lo)].b);
+    }
+  });
+}
+
+// Note [Group norm's backward by planes]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// With S > 1 every sum the backward needs comes from two per-plane sums, plane (n, c) being
+// its S values of row r = n * G + c / D: dd = Σ g (x - mean_r) and db = Σ g, each in
+// row_sums_in_lanes' order. The weight's gradient is Σ_n dd * rstd_r, the bias's Σ_n db, in
+// tiles of kRowTile images as the layer-norm walk, and the input gradient's row sums are
+// Σ_c w_c db and Σ_c w_c dd over the row's D planes (what grad_terms sum value by value, in
+// another order). So g and x are read twice (the plane sums, then the input gradient) where
+// a per-parameter walk and per-row sums read them three times, and no weight is spread per
+// value: bench_cnn_layers' group_norm of [32, 64, 32, 32] in 8 groups, forward + backward,
+// 2.24 -> see the 2026-12-05 tenth session's note.
+template <typename T, typename A>
+EMBER_AVX2_CLONES Sums<A> plane_sums(const T* __restrict grad, const T* __restrict x, int64_t S, A mean) {
+  return row_sums_in_lanes<A>(S, [&](int64_t i) {
+    const A gv = static_cast<A>(grad[i]);
+    return Sums<A>{gv * (static_cast<A>(x[i]) - mean), gv};
+  });
+}
+
+// One plane's input gradient: rstd (g w - mean_gw - (x - mean) coef), grad_input_row's formula.
+template <typename T, typename A>
+EMBER_AVX2_CLONES void plane_grad_input(const T* __restrict grad, const T* __restrict x, int64_t S, A w, A mean,
+                                        A rstd, A mean_gw, A coef, T* __restrict gx) {
+  for (int64_t i = 0; i < S; ++i)
+    gx[i] = static_cast<T>(rstd * (static_cast<A>(grad[i]) * w - mean_gw - (static_cast<A>(x[i]) - mean) * coef));
+}
+
+template <typename T>
+void backward_by_planes(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd, const T* w,
+                        const RowNormGeometry& g, T* gx, T* gw, T* gb) {
+  using A = Acc<T>;
+  const int64_t C = g.params(), images = g.G > 0 ? g.M / g.G : 0, planes = images * C;
+  std::vector<Sums<A>> sums(static_cast<size_t>(planes));  // plane n * C + c: {dd, db}
+  parallel_for(0, planes, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.S)), [&](int64_t lo, int64_t hi) {
+    for (int64_t p = lo; p < hi; ++p) {
+      const int64_t r = (p / C) * g.G + (p % C) / g.D;  // image p / C, channel p % C
+      sums[static_cast<size_t>(p)] = plane_sums(grad + p * g.S, x + p * g.S, g.S, static_cast<A>(mean[r]));
+    }
+  });
+  if (gw || gb) {
+    parallel_for(0, C, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, images)), [&](int64_t lo, int64_t hi) {
+      for (int64_t c = lo; c < hi; ++c) {
+        Sums<A> total;
+        for (int64_t n0 = 0; n0 < images; n0 += kRowTile) {
+          Sums<A> tile;
+          for (int64_t n = n0; n < std::min(images, n0 + kRowTile); ++n) {
+            const Sums<A>& plane = sums[static_cast<size_t>(n * C + c)];
+            tile.a += plane.a * static_cast<A>(rstd[n * g.G + c / g.D]);
+            tile.b += plane.b;
+          }
+          total.a += tile.a;
+          total.b += tile.b;
+        }
+        if (gw) gw[c] = static_cast<T>(total.a);
+        if (gb) gb[c] = static_cast<T>(total.b);
+      }
+    });
+  }
+  if (!gx) return;
+  parallel_for(0, g.M, rows_grain(g, 2), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; ++r) {
+      const int64_t n = r / g.G, first = (r % g.G) * g.D;  // the row's first channel
+      Sums<A> row;  // Σ g w and Σ g w (x - mean) over the row
+      for (int64_t d = 0; d < g.D; ++d) {
+        const Sums<A>& plane = sums[static_cast<size_t>(n * C + first + d)];
+        const A wd = w ? static_cast<A>(w[first + d]) : A(1);
+        row.a += wd * plane.b;
+        row.b += wd * plane.a;
+      }
+      const A m = static_cast<A>(mean[r]), rs = static_cast<A>(rstd[r]);
+      const A mean_gw = g.K > 0 ? row.a / static_cast<A>(g.K) : A(0);
+      const A coef = g.K > 0 ? row.b / static_cast<A>(g.K) * rs * rs : A(0);  // multiplies (x - mean)
+      for (int64_t d = 0; d < g.D; ++d) {
+        const int64_t at = r * g.K + d * g.S;
+        plane_grad_input(grad + at, x + at, g.S, w ? static_cast<A>(w[first + d]) : A(1), m, rs, mean_gw, coef,
+                         gx + at);
+      }
     }
   });
 }
@@ -232,6 +312,10 @@ void row_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, 
                        const RowNormGeometry& g, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b) {
   visit_floating_or_bf16(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
+    if (g.S > 1) {  // Note [Group norm's backward by planes]
+      return backward_by_planes(cdata<T>(grad), cdata<T>(x), cdata<Stat<T>>(mean), cdata<Stat<T>>(rstd),
+                                cdata<T>(weight), g, mdata<T>(grad_x), mdata<T>(grad_w), mdata<T>(grad_b));
+    }
     if (grad_x.defined())
       grad_input(cdata<T>(grad), cdata<T>(x), cdata<Stat<T>>(mean), cdata<Stat<T>>(rstd), cdata<T>(weight), g,
                  mdata<T>(grad_x));
