@@ -56,8 +56,9 @@ EMBER_HD_INLINE T reflect(T c, int64_t twice_low, int64_t twice_high, T& directi
 // PyTorch's grid_sampler_unnormalize: normalized `coord` in pixels of an axis of `size`.
 template <typename T>
 EMBER_HD_INLINE T unnormalized(T coord, int64_t size, const GridSampleLayout& l) {
-  return l.align_corners ? (coord + T(1)) / T(2) * static_cast<T>(size - 1)
-                         : ((coord + T(1)) * static_cast<T>(size) - T(1)) / T(2);
+  // each product and sum rounded once on both devices (fused::mul_rn: no multiply-add on the GPU)
+  return l.align_corners ? fused::mul_rn((coord + T(1)) / T(2), static_cast<T>(size - 1))
+                         : (fused::mul_rn(coord + T(1), static_cast<T>(size)) - T(1)) / T(2);
 }
 
 // PyTorch's compute_coordinates of position c (in pixels): border clamps, reflection mirrors
@@ -281,7 +282,9 @@ template <typename T>
 EMBER_HD_INLINE T sample(const T* plane, const GridSampleLayout& l, const Point<T>& q) {
   const auto at = [&](int k) { return q.inside[k] ? plane[q.offset[k]] : T(0); };
   if (l.mode == GridSampleMode::Nearest) return at(0);
-  return ((at(0) * q.weight[0] + at(1) * q.weight[1]) + at(2) * q.weight[2]) + at(3) * q.weight[3];
+  using fused::add_rn, fused::mul_rn;  // rounded as the CPU's, nothing contracted on the GPU
+  return add_rn(add_rn(add_rn(mul_rn(at(0), q.weight[0]), mul_rn(at(1), q.weight[1])), mul_rn(at(2), q.weight[2])),
+                mul_rn(at(3), q.weight[3]));
 }
 
 // Grid point (n, h, w) for every channel: out[n, c, h, w].

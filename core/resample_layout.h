@@ -6,13 +6,16 @@
 #include <cstdint>
 
 #include "core/macros.h"
+#include "core/optim_math.h"
 
 namespace ember {
 
 // x [blocks, in, inner] -> out [blocks, out, inner] (all contiguous):
 //   out[q, o, r] = sum over k of weight[t, o, k] * x[q, index[t, o, k], r]
 // with t = q / per_sample, the taps' sample of block q (per_sample = blocks when one set of
-// taps serves every block), and the taps summed in order k = 0, 1, ... A tap whose index is
+// taps serves every block), and the taps summed in order k = 0, 1, ..., each product and sum
+// rounded once (fused::mul_rn, add_rn: nvcc contracts nothing into a multiply-add), so both
+// devices give the same bits. A tap whose index is
 // outside [0, in) is one its row does not have: it reads nothing and adds nothing.
 // The transpose (the gradient for x) is gx[q, j, r] = sum of weight[t, o, k] * g[q, o, r]
 // over the (o, k) with index[t, o, k] = j, summed in order of o, then k.
@@ -38,7 +41,7 @@ EMBER_HD_INLINE T resampled_element(const T* x, const int64_t* index, const T* w
   T sum = 0;
   for (int64_t k = 0; k < l.taps; ++k) {
     const int64_t j = index[t + k];
-    if (l.has(j)) sum += weight[t + k] * column[j * l.inner];
+    if (l.has(j)) sum = fused::add_rn(sum, fused::mul_rn(weight[t + k], column[j * l.inner]));
   }
   return sum;
 }
@@ -56,7 +59,7 @@ EMBER_HD_INLINE void resample_transpose_column(const T* g, const int64_t* index,
     const T go = grad[o * l.inner];
     for (int64_t k = 0; k < l.taps; ++k) {
       const int64_t j = index[t + k];
-      if (l.has(j)) column[j * l.inner] += weight[t + k] * go;
+      if (l.has(j)) column[j * l.inner] = fused::add_rn(column[j * l.inner], fused::mul_rn(weight[t + k], go));
     }
   }
 }

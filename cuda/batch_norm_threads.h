@@ -207,7 +207,8 @@ struct RunningBlend {
 };
 template <typename T>
 inline RunningBlend<T> running_blend(double factor, int64_t count) {
-  const double unbias = static_cast<double>(count) / static_cast<double>(count > 1 ? count - 1 : 1);
+  // native::blend_running_stats' factor, inf for one value (the op layer refuses that batch)
+  const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
   return {static_cast<T>(1.0 - factor), static_cast<T>(factor), static_cast<T>(unbias)};
 }
 

@@ -1,7 +1,7 @@
 // CUDA resampling by taps: a thread per output element (its taps summed in order) and, for
 // the transpose, a thread per input column (q, r), which zeroes it and adds every output
-// row's taps in (o, k) order, so no atomics and the CPU's sums bit for bit where the
-// compilers contract alike. Each thread's math is core/resample_layout.h's.
+// row's taps in (o, k) order, so no atomics and the CPU's sums bit for bit (nothing
+// contracted: fused::mul_rn, add_rn). Each thread's math is core/resample_layout.h's.
 #include <cuda_runtime.h>
 
 #include <cstdint>
