@@ -127,7 +127,7 @@ EMBER_HD_INLINE PoolWindowOf<Index> pool_window(const PoolGeometry& g, Index oh,
 // a 32-bit signed integer: offsets, and every product of two geometry values (a position
 // and a size or stride, a window's area), which holds when each is at most 46340
 // (46340^2 + 46340 < 2^31), the adaptive rule's (i + 1) * out + in fits too, and so does
-// the end of a dilated window.
+// the end of a dilated window; and average pooling's divisor_override, taken as an Index.
 inline bool pool_fits_32_bits(const PoolGeometry& g, int64_t largest_numel) {
   constexpr int64_t kMax = 2147483647, kSide = 46340;
   for (int64_t v : {g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW}) {
@@ -136,8 +136,9 @@ inline bool pool_fits_32_bits(const PoolGeometry& g, int64_t largest_numel) {
   const int64_t side = g.H > g.W ? g.H : g.W, out_side = g.OH > g.OW ? g.OH : g.OW;
   // A window's last row, oh * SH + (KH - 1) * DH + 1, is the sum of two such products.
   const auto reach = [](int64_t o, int64_t s, int64_t k, int64_t d) { return o * s + (k - 1) * d + 1; };
+  const bool divisor_fits = g.divisor_override >= -kMax && g.divisor_override <= kMax;
   return largest_numel <= kMax && (side + 1) * (out_side + 1) <= kMax && reach(g.OH, g.SH, g.KH, g.DH) <= kMax &&
-         reach(g.OW, g.SW, g.KW, g.DW) <= kMax;
+         reach(g.OW, g.SW, g.KW, g.DW) <= kMax && divisor_fits;
 }
 
 // Max pooling's rule for taking v over the best so far: greater, or NaN (NaN

@@ -262,7 +262,11 @@ bool run(const BnCall& call, std::unordered_map<int64_t, void*> pack) {
   return true;
 }
 
-bool takes(const Tensor& x) { return x.dtype() == kFloat32 && x.dim() == 4 && x.numel() > 0; }
+// Under 2^31 elements, as PyTorch's cuDNN batch norm (some cuDNN kernels index in 32 bits);
+// larger inputs take ember's kernels, which index in 64.
+bool takes(const Tensor& x) {
+  return x.dtype() == kFloat32 && x.dim() == 4 && x.numel() > 0 && x.numel() < INT32_MAX;
+}
 // A per-channel operand as the graphs read it: float32 [C], contiguous.
 bool channel_operand(const Tensor& t) { return t.dtype() == kFloat32 && t.dim() == 1 && t.is_contiguous(); }
 bool optional_channel(const Tensor& t) { return !t.defined() || channel_operand(t); }

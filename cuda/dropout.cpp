@@ -127,10 +127,12 @@ void refresh_dropout_after_reseed(int device) {
 }
 
 // Whether a dropout draws its mask from ember's Philox generator (and keeps it as bits)
-// rather than cuDNN's state: channel dropout, bfloat16 (cuDNN's dropout has none), and
-// what must be repeatable (DropoutStream::Generator).
+// rather than cuDNN's state: channel dropout, bfloat16 (cuDNN's dropout has none), what
+// must be repeatable (DropoutStream::Generator), and tensors past cuDNN's int count of
+// elements (its descriptor's n; the Philox path's kernels index in 64 bits).
 static bool philox_masked(const Dims& shape, DType dtype, const Dims& mask_shape, DropoutStream stream) {
-  return stream == DropoutStream::Generator || !(mask_shape == shape) || dtype == kBFloat16;
+  return stream == DropoutStream::Generator || !(mask_shape == shape) || dtype == kBFloat16 ||
+         shape_numel(shape) > INT_MAX;
 }
 
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,

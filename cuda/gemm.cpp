@@ -90,7 +90,9 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, const GemmS
   // is its own transpose in column-major terms, so "not transposed" here means N.
   const cublasOperation_t op_b = lb.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = la.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
-  const bool fold = batches > 1 && b.stride(0) == 0 && !la.transposed && a.stride(0) == n * la.ld;
+  // (one [batches * n, k] product only where its row count is a cuBLAS int)
+  const bool fold = batches > 1 && b.stride(0) == 0 && !la.transposed && a.stride(0) == n * la.ld &&
+                    batches * n <= INT_MAX;
   const int64_t rows_c = fold ? batches * n : n;
   const int batch_count = fold ? 1 : as_int(batches, "batch");
   const int M = as_int(m, "m"), N = as_int(rows_c, "n"), K = as_int(k, "k");

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "core/linalg_ops.h"
 #include "core/allocator/private_pool.h"
 #include "core/memory.h"
 #include "core/memory_format.h"

@@ -4,6 +4,7 @@
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
 #include <vector>
 
 #include "support/cuda_parity.h"
@@ -55,6 +56,16 @@ TEST(CudaFractionalPool, MatchesTheCpu) {
   EXPECT_TRUE(out.is_cuda());
   EXPECT_EQ(out.sizes(), (Dims{2, 3, 8, 8}));
   EXPECT_TRUE(equal(out.flatten(2), x.flatten(2).gather(2, indices.flatten(2))));
+  // ... from the generator: the same seed draws the same windows, another seed others, and
+  // every index is a position of the 16 x 16 plane
+  const auto indices_with_seed = [&](uint64_t seed) {
+    manual_seed(seed);
+    return std::get<1>(pool.forward_with_indices(x)).cpu();
+  };
+  const Tensor first = indices_with_seed(3);
+  EXPECT_TRUE(equal(first, indices_with_seed(3)));
+  EXPECT_FALSE(equal(first, indices_with_seed(4)));
+  EXPECT_TRUE((first.ge(0) & first.lt(256)).all().item<bool>());
   // Given samples move with the layer (a buffer) and give the CPU's windows.
   manual_seed(2);
   const Tensor y = randn({2, 3, 9, 9});

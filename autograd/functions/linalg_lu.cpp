@@ -1,0 +1,283 @@
+// core/linalg_ops.h: det, slogdet, solve and inv from an LU factorization with partial
+// pivoting composed of tensor ops, and their closed-form gradients (Note [LU-based linalg]).
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/function_node.h"
+#include "autograd/record.h"
+#include "core/factories.h"
+#include "core/linalg_ops.h"
+#include "core/native.h"
+#include "core/ops.h"
+#include "core/shape.h"
+
+namespace ember {
+namespace linalg {
+namespace {
+
+using autograd::needs_grad;
+using autograd::record;
+using autograd::sum_to;
+using autograd::tensor_list;
+
+// Note [LU-based linalg]
+// ~~~~~~~~~~~~~~~~~~~~~~
+// PyTorch's LAPACK / cuSOLVER calls are written here as tensor ops over a batch [m, n, n]:
+// for each column k, the row of the largest |a_ik| at or below k is swapped into row k
+// (partial pivoting, the first such row on ties, as getrf's), the multipliers a_ik / a_kk are
+// stored below the diagonal and their outer product with row k is taken off the trailing
+// block. So A = P^T L U with L unit lower and U upper in one tensor, and each op runs on the
+// matrices' device with its own kernels (n steps of a few launches: meant for the small and
+// medium matrices of a model, not for large dense solves). The factorization is not
+// recorded; each result has a node with its closed form, written with these same public
+// ops, so every order differentiates: solve's gB = solve(A^T, g) and gA = -gB X^T; inv is
+// solve(A, I); det's gA = g det A^-T and slogdet's gA = g_logabsdet A^-T (sign has no
+// gradient). Where det is 0, its gradient is 0, as PyTorch 1.13's (the adjugate is not
+// formed); slogdet's there is inf and NaN, as PyTorch's. A zero pivot (the matrix is
+// singular to working precision, an exact 0 on U's diagonal) makes solve and inv raise
+// PyTorch's errors, which reads the pivots back to the host, as PyTorch's own check does.
+struct Lu {
+  Tensor lu;     // [m, n, n]: L below the diagonal (unit diagonal implied), U on and above
+  Tensor perm;   // [m, n] int64: row i of P A is row perm[i] of A
+  Tensor swaps;  // [m] int64: the number of row swaps (det's sign is (-1)^swaps)
+};
+
+Lu lu_factor(const Tensor& A3) {
+  NoGradGuard no_grad;
+  const int64_t m = A3.size(0), n = A3.size(1);
+  const TensorOptions index_options = TensorOptions(kInt64).device(A3.device());
+  Lu f{A3.contiguous().clone(), arange(n, index_options).expand({m, n}).contiguous(), zeros({m}, index_options)};
+  for (int64_t k = 0; k < n; ++k) {
+    const Tensor pivot_row = f.lu.select(2, k).narrow(1, k, n - k).abs().argmax(1) + k;  // [m]
+    // swap rows k and pivot_row of lu and perm (a no-op where they are the same row)
+    const Tensor at_lu = pivot_row.view({m, 1, 1}).expand({m, 1, n});
+    const Tensor row_k = f.lu.select(1, k).clone(), row_p = f.lu.gather(1, at_lu);
+    f.lu.select(1, k).copy_(row_p.squeeze(1));
+    f.lu.scatter_(1, at_lu, row_k.unsqueeze(1));
+    const Tensor at_perm = pivot_row.view({m, 1});
+    const Tensor perm_k = f.perm.select(1, k).clone();
+    f.perm.select(1, k).copy_(f.perm.gather(1, at_perm).squeeze(1));
+    f.perm.scatter_(1, at_perm, perm_k.unsqueeze(1));
+    f.swaps.add_(pivot_row.ne(k).to(kInt64));
+    if (k + 1 == n) break;
+    const Tensor pivot = f.lu.select(1, k).select(1, k).unsqueeze(1);  // [m, 1]
+    Tensor below = f.lu.select(2, k).narrow(1, k + 1, n - k - 1);      // [m, n-k-1]
+    // a zero pivot has a zero column below it (it is the largest): multipliers 0, not 0/0
+    const Tensor multipliers = where(pivot.eq(0.0), 0.0, below / pivot);
+    below.copy_(multipliers);
+    const Tensor row = f.lu.select(1, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]
+    f.lu.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(multipliers.unsqueeze(2) * row.unsqueeze(1));
+  }
+  return f;
+}
+
+Tensor diagonal_of(const Tensor& lu) { return diagonal(lu, 0, -2, -1); }
+
+// X = U^-1 L^-1 P B for B [m, n, k], by forward then back substitution (no pivot check).
+Tensor lu_solve(const Lu& f, const Tensor& B3) {
+  NoGradGuard no_grad;
+  const int64_t m = f.lu.size(0), n = f.lu.size(1), k = B3.size(2);
+  Tensor X = B3.gather(1, f.perm.unsqueeze(2).expand({m, n, k})).contiguous();  // P B
+  for (int64_t i = 0; i + 1 < n; ++i) {  // L Y = P B: row i is final; take it off the rows below
+    const Tensor l = f.lu.select(2, i).narrow(1, i + 1, n - i - 1).unsqueeze(2);  // [m, n-i-1, 1]
+    X.narrow(1, i + 1, n - i - 1).sub_(l * X.narrow(1, i, 1));
+  }
+  for (int64_t i = n - 1; i >= 0; --i) {  // U X = Y
+    Tensor xi = X.narrow(1, i, 1);
+    xi.div_(f.lu.select(1, i).narrow(1, i, 1).unsqueeze(2));  // u_ii
+    if (i > 0) X.narrow(1, 0, i).sub_(f.lu.select(2, i).narrow(1, 0, i).unsqueeze(2) * xi);
+  }
+  return X;
+}
+
+void check_square(const Tensor& A, const char* op) {
+  EMBER_CHECK(A.dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
+  EMBER_CHECK(A.dtype() != kBFloat16, "\"", op, "\" not implemented for 'BFloat16'");
+  EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
+              dtype_torch_name(A.dtype()));
+  EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2),
+              " by ", A.size(-1), " matrices");
+}
+
+// PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.
+void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, bool says_element) {
+  const Tensor zero = diagonal_of(f.lu).eq(0.0);  // [m, n]
+  if (!zero.any().item<bool>()) return;
+  const std::vector<int64_t> flags = zero.to(kInt64).cpu().to_vector<int64_t>();
+  const int64_t n = f.lu.size(1);
+  int64_t first = 0;
+  while (flags[static_cast<size_t>(first)] == 0) ++first;
+  const std::string batch_note =
+      batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
+  if (says_element) {
+    EMBER_CHECK(false, what, ": ", batch_note, "The diagonal element ", first % n + 1,
+                " is zero, the inversion could not be completed because the input matrix is singular.");
+  }
+  EMBER_CHECK(false, what, ": ", batch_note, "The solver failed because the input matrix is singular.");
+}
+
+Dims batch_of(const Tensor& A) { return Dims(A.sizes().data(), A.sizes().size() - 2); }
+
+// `batch` followed by rows and cols.
+Dims with_matrix(Dims batch, int64_t rows, int64_t cols) {
+  batch.push_back(rows);
+  batch.push_back(cols);
+  return batch;
+}
+
+Tensor as_batch3(const Tensor& t) { return t.reshape({shape_numel(batch_of(t)), t.size(-2), t.size(-1)}); }
+
+Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
+
+// The inverses of A's matrices, recorded (Note [LU-based linalg]); singular ones are an
+// error when `check`, else hold inf and NaN (what the gradients of slogdet need there).
+Tensor inverse_of(const Tensor& A, bool check) {
+  const int64_t n = A.size(-1);
+  const Dims shape = with_matrix(batch_of(A), n, n);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor A3 = as_batch3(A.detach());
+    if (n == 0 || A3.size(0) == 0) {
+      out = zeros(shape, TensorOptions(A.dtype()).device(A.device()));
+    } else {
+      const Lu f = lu_factor(A3);
+      if (check) check_nonsingular(f, batch_of(A), "linalg.inv", true);
+      const Tensor identity = eye(n, TensorOptions(A.dtype()).device(A.device())).expand(A3.sizes());
+      out = lu_solve(f, identity).reshape(shape);
+    }
+  }
+  if (autograd::will_record_into(out, A)) {
+    record("LinalgInvExBackward", {&A}, {&out}, {out}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      const Tensor inverse_t = transposed(s[0]);
+      return tensor_list{neg(matmul(matmul(inverse_t, g[0]), inverse_t))};  // -A^-T g A^-T
+    })->set_differentiable_backward();
+  }
+  return out;
+}
+
+// A^-T for the gradients, recorded when they are.
+Tensor inverse_transposed(const Tensor& A) { return transposed(inverse_of(A, false)); }
+
+}  // namespace
+
+std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
+  check_square(A, "linalg.slogdet");
+  const Dims batch = batch_of(A);
+  const int64_t n = A.size(-1);
+  Tensor sign, logabsdet;
+  {
+    NoGradGuard no_grad;
+    const Tensor A3 = as_batch3(A.detach());
+    if (n == 0) {
+      sign = ones(batch, TensorOptions(A.dtype()).device(A.device()));
+      logabsdet = zeros(batch, TensorOptions(A.dtype()).device(A.device()));
+    } else {
+      const Lu f = lu_factor(A3);
+      const Tensor d = diagonal_of(f.lu);
+      const Tensor parity = (f.swaps.remainder(2) * -2 + 1).to(A.dtype());  // (-1)^swaps
+      sign = (d.sign().prod(1) * parity).reshape(batch);
+      logabsdet = d.abs().log().sum(1).reshape(batch);
+    }
+  }
+  if (autograd::will_record_into(logabsdet, A)) {
+    record("LinalgSlogdetBackward", {&A}, {&logabsdet}, {A}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{g[0].unsqueeze(-1).unsqueeze(-1) * inverse_transposed(s[0])};
+    })->set_differentiable_backward();
+  }
+  return {sign, logabsdet};
+}
+
+Tensor det(const Tensor& A) {
+  check_square(A, "linalg.det");
+  const Dims batch = batch_of(A);
+  Tensor d;
+  {
+    NoGradGuard no_grad;
+    const Tensor A3 = as_batch3(A.detach());
+    if (A.size(-1) == 0) {
+      d = ones(batch, TensorOptions(A.dtype()).device(A.device()));
+    } else {
+      const Lu f = lu_factor(A3);
+      const Tensor parity = (f.swaps.remainder(2) * -2 + 1).to(A.dtype());  // (-1)^swaps
+      d = (diagonal_of(f.lu).prod(1) * parity).reshape(batch);
+    }
+  }
+  if (autograd::will_record_into(d, A)) {
+    record("LinalgDetBackward", {&A}, {&d}, {A, d}, [](const tensor_list& g, const tensor_list& s, const auto&) {
+      const Tensor scale = (g[0] * s[1]).unsqueeze(-1).unsqueeze(-1);
+      const Tensor singular = s[1].eq(0.0).unsqueeze(-1).unsqueeze(-1);
+      // A^-T of the nonsingular matrices only (a singular one is replaced by I first)
+      const Tensor identity = eye(s[0].size(-1), TensorOptions(s[0].dtype()).device(s[0].device()));
+      return tensor_list{where(singular, 0.0, scale * inverse_transposed(where(singular, identity, s[0])))};
+    })->set_differentiable_backward();
+  }
+  return d;
+}
+
+Tensor solve(const Tensor& A, const Tensor& B, bool left) {
+  check_square(A, "linalg.solve");
+  EMBER_CHECK(A.dtype() == B.dtype(), "linalg.solve: Expected A and B to have the same dtype, but found A of type ",
+              dtype_torch_name(A.dtype()), " and B of type ", dtype_torch_name(B.dtype()), " instead");
+  native::check_same_device(A, {&B}, "linalg.solve");
+  if (!left) return transposed(solve(transposed(A), transposed(B), true));
+  const int64_t n = A.size(-1);
+  const Dims a_batch = batch_of(A);
+  // PyTorch's vector case: B of one dim, or of A's batch shape and n
+  const bool vector = B.dim() == 1 || (B.dim() == A.dim() - 1 && B.sizes() == Dims(A.sizes().data(), A.sizes().size() - 1));
+  const Tensor B_matrix = vector ? B.unsqueeze(-1) : B;
+  EMBER_CHECK(B_matrix.dim() >= 2 && B_matrix.size(-2) == n, "linalg.solve: Incompatible shapes of A and B for the "
+              "equation AX = B (", n, "x", n, " and ", B_matrix.size(B_matrix.dim() >= 2 ? -2 : -1), "x",
+              B_matrix.size(-1), ")");
+  const Dims batch = broadcast_shapes(a_batch, batch_of(B_matrix));
+  const int64_t k = B_matrix.size(-1);
+  const Dims a_shape = with_matrix(batch, n, n), b_shape = with_matrix(batch, n, k);
+  Tensor X;
+  {
+    NoGradGuard no_grad;
+    const Tensor A3 = as_batch3(A.detach().expand(a_shape));
+    const Tensor B3 = as_batch3(B_matrix.detach().expand(b_shape));
+    if (n == 0 || A3.size(0) == 0 || k == 0) {
+      X = zeros(b_shape, TensorOptions(A.dtype()).device(A.device()));
+    } else {
+      const Lu f = lu_factor(A3);
+      check_nonsingular(f, batch, "torch.linalg.solve", false);
+      X = lu_solve(f, B3).reshape(b_shape);
+    }
+  }
+  if (vector) X = X.squeeze(-1);
+  if (autograd::will_record_into(X, A, B)) {
+    record("LinalgSolveBackward", {&A, &B}, {&X}, {A, X},
+           [vector, a_sizes = A.sizes(), b_sizes = B.sizes()](const tensor_list& g, const tensor_list& s,
+                                                               const auto& in) {
+             const Tensor gX = vector ? g[0].unsqueeze(-1) : g[0];
+             const Tensor X_matrix = vector ? s[1].unsqueeze(-1) : s[1];
+             const Tensor gB = solve(transposed(s[0]), gX);  // A^-T g
+             Tensor gA, gB_out;
+             if (needs_grad(in, 0)) gA = sum_to(neg(matmul(gB, transposed(X_matrix))), a_sizes);
+             if (needs_grad(in, 1)) gB_out = sum_to(vector ? gB.squeeze(-1) : gB, b_sizes);
+             return tensor_list{gA, gB_out};
+           })
+        ->set_differentiable_backward();
+  }
+  return X;
+}
+
+Tensor inv(const Tensor& A) {
+  check_square(A, "linalg.inv");
+  return inverse_of(A, true);
+}
+
+}  // namespace linalg
+
+Tensor det(const Tensor& A) { return linalg::det(A); }
+
+Tensor logdet(const Tensor& A) {
+  const auto [sign, logabsdet] = linalg::slogdet(A);
+  return where(sign.lt(0.0), std::numeric_limits<double>::quiet_NaN(), logabsdet);
+}
+
+Tensor inverse(const Tensor& A) { return linalg::inv(A); }
+
+}  // namespace ember

@@ -1,0 +1,140 @@
+// linalg::det, slogdet, solve, inv and torch.det / logdet / inverse (Note [LU-based linalg]):
+// values against PyTorch 1.13, batches, broadcasting, the vector case, left = false, float64
+// gradcheck and gradgradcheck, singular matrices, empty ones and PyTorch's errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+using ember::testing::expect_gradcheck;
+using ember::testing::expect_values;
+using Inputs = std::vector<Tensor>;
+
+Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, kFloat64); }
+
+// A needs a row swap at k = 0 (|4| > |2|) and at k = 1.
+const std::vector<double> kA{2., -1., 0.5, 4., 3., -2., -1., 0.25, 1.5};
+const std::vector<double> kB{1., 2., 0., -1., 3., 0.5};
+
+// torch 1.13, float64: linalg.det / slogdet / solve / inv of A (3 x 3) and B (3 x 2).
+TEST(LinalgLu, ValuesAsPyTorch) {
+  const Tensor A = f64(kA, {3, 3}), B = f64(kB, {3, 2});
+  expect_values(linalg::det(A), {16.0}, 1e-13);
+  const auto [sign, logabsdet] = linalg::slogdet(A);
+  expect_values(sign, {1.0}, 0.0);
+  expect_values(logabsdet, {2.772588722239781}, 1e-14);
+  expect_values(linalg::solve(A, B), {0.40625, 0.5390625, 0.875, -0.53125, 2.125, 0.78125}, 1e-14);
+  expect_values(linalg::inv(A), {0.3125, 0.1015625, 0.03125, -0.25, 0.21875, 0.375, 0.25, 0.03125, 0.625}, 1e-14);
+  expect_values(linalg::solve(A, B.transpose(0, 1), /*left=*/false), {1.0625, 0.1953125, 1.90625, 1.0, 0.0, 0.0},
+                1e-14);
+  // one swap: det -1; logdet of a negative determinant is NaN, of a singular matrix -inf
+  const Tensor P = f64({0., 1., 1., 0.}, {2, 2});
+  expect_values(det(P), {-1.0}, 0.0);
+  expect_values(linalg::slogdet(P).first, {-1.0}, 0.0);
+  expect_values(logdet(f64({-2., 1., 1., 1.}, {2, 2})), {std::numeric_limits<double>::quiet_NaN()});
+  EXPECT_EQ(logdet(zeros({2, 2}, kFloat64)).item<double>(), -std::numeric_limits<double>::infinity());
+  // float32 within its precision
+  expect_values(inverse(A.to(kFloat32)), linalg::inv(A).to_vector<double>(), 1e-6);
+}
+
+TEST(LinalgLu, BatchesBroadcastingAndTheVectorCase) {
+  manual_seed(4);
+  const Tensor A = randn({2, 3, 4, 4}, kFloat64) + eye(4, kFloat64) * 3.0;
+  const Tensor B = randn({3, 4, 2}, kFloat64);
+  const Tensor X = linalg::solve(A, B);  // B broadcast over A's first batch dim
+  EXPECT_EQ(X.sizes(), (Dims{2, 3, 4, 2}));
+  EXPECT_LT(testing::max_abs_diff(matmul(A, X), B.expand({2, 3, 4, 2})), 1e-12);
+  // each matrix as the unbatched call
+  const Tensor d = linalg::det(A);
+  EXPECT_EQ(d.sizes(), (Dims{2, 3}));
+  expect_values(d.select(0, 1).select(0, 2), linalg::det(A.select(0, 1).select(0, 2)).to_vector<double>(), 1e-12);
+  EXPECT_LT(testing::max_abs_diff(matmul(A, linalg::inv(A)), eye(4, kFloat64).expand({2, 3, 4, 4})), 1e-12);
+  // PyTorch's vector case: B [n], or B of A's batch shape and n
+  const Tensor v = randn({4}, kFloat64);
+  EXPECT_EQ(linalg::solve(A, v).sizes(), (Dims{2, 3, 4}));
+  const Tensor batched_v = randn({2, 3, 4}, kFloat64);
+  const Tensor xv = linalg::solve(A, batched_v);
+  EXPECT_EQ(xv.sizes(), (Dims{2, 3, 4}));
+  EXPECT_LT(testing::max_abs_diff(matmul(A, xv.unsqueeze(-1)).squeeze(-1), batched_v), 1e-12);
+  // a strided (transposed) A is the same matrix
+  const Tensor At = A.transpose(-2, -1).contiguous().transpose(-2, -1);
+  EXPECT_LT(testing::max_abs_diff(linalg::solve(At, B), X), 1e-13);
+}
+
+TEST(LinalgLu, GradcheckAndGradgradcheck) {
+  manual_seed(7);
+  const Tensor A = (randn({2, 3, 3}, kFloat64) + eye(3, kFloat64) * 2.0).requires_grad_(true);
+  const Tensor B = randn({2, 3, 2}, kFloat64).requires_grad_(true);
+  const Tensor b = randn({3}, kFloat64).requires_grad_(true);
+  const std::vector<std::pair<const char*, autograd::GradcheckFn>> cases{
+      {"det", [](const Inputs& in) { return linalg::det(in[0]); }},
+      {"slogdet", [](const Inputs& in) { return linalg::slogdet(in[0]).second; }},
+      {"logdet of A A^T", [](const Inputs& in) { return logdet(matmul(in[0], in[0].transpose(-2, -1))); }},
+      {"inv", [](const Inputs& in) { return linalg::inv(in[0]); }},
+      {"solve", [](const Inputs& in) { return linalg::solve(in[0], in[1]); }},
+      {"solve, left = false", [](const Inputs& in) { return linalg::solve(in[0], in[1].transpose(-2, -1), false); }},
+      {"solve a broadcast vector", [](const Inputs& in) { return linalg::solve(in[0], in[2]); }},
+  };
+  for (const auto& [name, fn] : cases) {
+    SCOPED_TRACE(name);
+    expect_gradcheck(fn, {A, B, b});
+    const auto r = autograd::gradgradcheck_report(fn, {A, B, b});
+    EXPECT_TRUE(r.ok) << r.message;
+  }
+  // torch 1.13: the gradient of det(A) is det A^-T
+  Tensor a = f64(kA, {3, 3}).requires_grad_(true);
+  linalg::det(a).backward();
+  expect_values(a.grad(), {5.0, -4.0, 4.0, 1.625, 3.5, 0.5, 0.5, 6.0, 10.0}, 1e-13);
+}
+
+// torch 1.13: det of a singular matrix is 0 with a zero gradient; slogdet is (0, -inf) with
+// an infinite gradient; solve and inv raise.
+TEST(LinalgLu, SingularMatrices) {
+  Tensor S = f64({1., 2., 2., 4.}, {2, 2}).requires_grad_(true);
+  const Tensor d = linalg::det(S);
+  expect_values(d, {0.0}, 0.0);
+  d.backward();
+  expect_values(S.grad(), {0.0, 0.0, 0.0, 0.0}, 0.0);
+  const auto [sign, logabsdet] = linalg::slogdet(S);
+  expect_values(sign, {0.0}, 0.0);
+  EXPECT_TRUE(std::isinf(logabsdet.item<double>()));
+  const Tensor g = autograd::grad({logabsdet}, {S})[0];
+  for (const double v : g.to_vector<double>()) EXPECT_FALSE(std::isfinite(v));
+  EXPECT_EMBER_ERROR(linalg::solve(S, ones({2}, kFloat64)),
+                     "torch.linalg.solve: The solver failed because the input matrix is singular.");
+  EXPECT_EMBER_ERROR(linalg::inv(S), "linalg.inv: The diagonal element 2 is zero, the inversion could not be "
+                                     "completed because the input matrix is singular.");
+  const Tensor batch = stack({eye(2, kFloat64), S.detach()});
+  EXPECT_EMBER_ERROR(linalg::solve(batch, ones({2, 2}, kFloat64)),
+                     "torch.linalg.solve: (Batch element 1): The solver failed because the input matrix is singular.");
+}
+
+TEST(LinalgLu, EmptyMatricesAndBatches) {
+  expect_values(linalg::det(zeros({0, 0}, kFloat64)), {1.0}, 0.0);
+  expect_values(linalg::slogdet(zeros({0, 0}, kFloat64)).second, {0.0}, 0.0);
+  EXPECT_EQ(linalg::inv(zeros({0, 0}, kFloat64)).sizes(), (Dims{0, 0}));
+  EXPECT_EQ(linalg::det(zeros({0, 3, 3}, kFloat64)).sizes(), Dims{0});
+  EXPECT_EQ(linalg::solve(zeros({0, 3, 3}, kFloat64), zeros({3, 2}, kFloat64)).sizes(), (Dims{0, 3, 2}));
+}
+
+// torch 1.13's messages.
+TEST(LinalgLu, ErrorsArePyTorchs) {
+  EXPECT_EMBER_ERROR(linalg::solve(ones({2, 3}), ones({2})),
+                     "linalg.solve: A must be batches of square matrices, but they are 2 by 3 matrices");
+  EXPECT_EMBER_ERROR(linalg::inv(ones({2, 2}, kInt64)),
+                     "linalg.inv: Expected a floating point or complex tensor as input. Got Long");
+  EXPECT_EMBER_ERROR(linalg::det(ones({3})), "linalg.det: The input tensor A must have at least 2 dimensions.");
+  EXPECT_EMBER_ERROR(linalg::solve(eye(3), ones({2})),
+                     "linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 and 2x1)");
+  EXPECT_EMBER_ERROR(linalg::solve(eye(2), ones({2}, kFloat64)), "linalg.solve: Expected A and B to have the same dtype");
+  EXPECT_EMBER_ERROR(linalg::inv(eye(2).to(kBFloat16)), "not implemented for 'BFloat16'");
+}
+
+}  // namespace
+}  // namespace ember

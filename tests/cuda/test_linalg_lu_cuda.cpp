@@ -1,0 +1,55 @@
+// linalg::det, slogdet, solve and inv on CUDA (Note [LU-based linalg]: tensor ops, so the
+// device's own kernels): values, gradients and a Hessian-vector product equal the CPU's, and
+// a singular matrix is the same error. Skipped without a GPU.
+#include <gtest/gtest.h>
+
+#include <ember/ember.h>
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "support/helpers.h"
+
+namespace ember {
+namespace {
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+TEST(CudaLinalgLu, ValuesAndGradientsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  manual_seed(11);
+  const Tensor A = randn({3, 5, 5}, kFloat64) + eye(5, kFloat64) * 2.0;
+  const Tensor B = randn({3, 5, 2}, kFloat64);
+  const Tensor probe = randn({3, 5, 5}, kFloat64);
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&, const Tensor&)>>> ops{
+      {"det", [](const Tensor& a, const Tensor&) { return linalg::det(a); }},
+      {"slogdet", [](const Tensor& a, const Tensor&) { return linalg::slogdet(a).second; }},
+      {"inv", [](const Tensor& a, const Tensor&) { return linalg::inv(a); }},
+      {"solve", [](const Tensor& a, const Tensor& b) { return linalg::solve(a, b); }},
+  };
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    std::vector<Tensor> values, grads, hvps;
+    for (const Device device : {Device::cpu(), Device::cuda()}) {
+      Tensor a = A.to(device).detach().requires_grad_(true);  // a leaf on each device
+      const Tensor y = op(a, B.to(device));
+      values.push_back(y.detach().cpu());
+      const Tensor g = autograd::grad({y.sum()}, {a}, {}, std::nullopt, /*create_graph=*/true)[0];
+      grads.push_back(g.detach().cpu());
+      hvps.push_back(autograd::grad({(g * probe.to(device)).sum()}, {a})[0].cpu());
+    }
+    for (const auto* pair : {&values, &grads, &hvps}) {
+      const Tensor& cpu = (*pair)[0];
+      EXPECT_LT(testing::max_abs_diff(cpu, (*pair)[1]), 1e-10 * std::max(1.0, cpu.abs().max().item<double>()));
+    }
+  }
+  const Tensor singular = tensor(std::vector<double>{1., 2., 2., 4.}, {2, 2}).cuda();
+  EXPECT_EMBER_ERROR(linalg::inv(singular), "linalg.inv: The diagonal element 2 is zero");
+  EXPECT_EQ(linalg::det(singular).cpu().item<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace ember
