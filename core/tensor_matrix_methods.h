@@ -24,3 +24,7 @@ Tensor diag(int64_t diagonal = 0) const;
 Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
 Tensor trace() const;
 Tensor outer(const Tensor& other) const;
+// core/linalg_ops.h's LU-based functions (autograd/functions/linalg_lu.cpp).
+Tensor det() const;
+Tensor logdet() const;
+Tensor inverse() const;

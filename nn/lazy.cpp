@@ -100,7 +100,9 @@ void LazyModule::share_state() const {
 void LazyModule::check_placeholders_untouched() const {
   const auto check = [this](const char* kind, const std::string& name, const Tensor& t) {
     if (!t.defined() || !is_floating(t.dtype())) return;  // an absent bias; num_batches_tracked
-    const bool written = !t.is_inference() && t.version() != 0 && !loaded_placeholders_;
+    const auto baseline = placeholder_versions_.find(name);
+    const bool written =
+        !t.is_inference() && t.version() > (baseline == placeholder_versions_.end() ? 0u : baseline->second);
     EMBER_CHECK(t.numel() == 0 && !written, type_name(), ": its ", kind, " '", name,
                 "' was written or replaced before the first forward, while uninitialized, and the first forward "
                 "would overwrite it. Attempted to use an uninitialized parameter: call forward with a dummy batch "
@@ -156,7 +158,14 @@ std::string LazyModule::eval_mode_effect() const {
 // the values; any it does not hold keep an initialization not drawn from the generator).
 void LazyModule::prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) {
   if (module_) return;
-  loaded_placeholders_ = true;  // a load that leaves it lazy copies [0] tensors into the placeholders
+  // a load that leaves it lazy copies a [0] tensor into each placeholder it holds: one
+  // version more for those, not a write to refuse at the first forward
+  for (const auto* slots : {&parameter_slots_, &buffer_slots_}) {
+    for (const auto& [name, slot] : *slots) {
+      if (slot->defined() && !slot->is_inference() && state.count(prefix + name))
+        placeholder_versions_[name] = slot->version() + 1;
+    }
+  }
   for (const StateSize& rule : state_sizes_) {
     const auto it = state.find(prefix + rule.name);
     if (it == state.end() || it->second.dim() <= rule.dim || it->second.numel() == 0) continue;

@@ -102,7 +102,9 @@ class LazyModule : public Module {
   // The placeholders' slots: they stay valid when weight_norm or prune makes one an attribute.
   std::vector<std::pair<std::string, Tensor*>> parameter_slots_, buffer_slots_;
   int64_t in_ = 0;
-  bool loaded_placeholders_ = false;  // a load_state_dict wrote into the placeholders
+  // A placeholder's version after a load_state_dict that left the module lazy (else 0): a
+  // higher one at the first forward is a write that forward would lose.
+  std::map<std::string, uint32_t> placeholder_versions_;
 };
 
 // y = x W^T + b with in_features from the first input's last dim (becomes a Linear).

@@ -1,5 +1,6 @@
 // core/linalg_ops.h: det, slogdet, solve and inv from an LU factorization with partial
-// pivoting composed of tensor ops, and their closed-form gradients (Note [LU-based linalg]).
+// pivoting, and cholesky, composed of tensor ops, with their closed-form gradients (Note
+// [LU-based linalg]).
 #include <limits>
 #include <string>
 #include <vector>
@@ -33,8 +34,9 @@ using autograd::tensor_list;
 // recorded; each result has a node with its closed form, written with these same public
 // ops, so every order differentiates: solve's gB = solve(A^T, g) and gA = -gB X^T; inv is
 // solve(A, I); det's gA = g det A^-T and slogdet's gA = g_logabsdet A^-T (sign has no
-// gradient). Where det is 0, its gradient is 0, as PyTorch 1.13's (the adjugate is not
-// formed); slogdet's there is inf and NaN, as PyTorch's. A zero pivot (the matrix is
+// gradient). Where det is 0, its gradient is 0, as PyTorch 1.13's first-order one (the
+// adjugate is not formed; PyTorch's create_graph path gives the adjugate there); slogdet's
+// there is inf and NaN, as PyTorch's. A zero pivot (the matrix is
 // singular to working precision, an exact 0 on U's diagonal) makes solve and inv raise
 // PyTorch's errors, which reads the pivots back to the host, as PyTorch's own check does.
 struct Lu {
@@ -147,6 +149,7 @@ Tensor inverse_of(const Tensor& A, bool check) {
       const Tensor identity = eye(n, TensorOptions(A.dtype()).device(A.device())).expand(A3.sizes());
       out = lu_solve(f, identity).reshape(shape);
     }
+    out = out.detach();  // not a view made under no_grad
   }
   if (autograd::will_record_into(out, A)) {
     record("LinalgInvExBackward", {&A}, {&out}, {out}, [](const tensor_list& g, const tensor_list& s, const auto&) {
@@ -180,6 +183,8 @@ std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
       sign = (d.sign().prod(1) * parity).reshape(batch);
       logabsdet = d.abs().log().sum(1).reshape(batch);
     }
+    sign = sign.detach();  // not views made under no_grad
+    logabsdet = logabsdet.detach();
   }
   if (autograd::will_record_into(logabsdet, A)) {
     record("LinalgSlogdetBackward", {&A}, {&logabsdet}, {A}, [](const tensor_list& g, const tensor_list& s, const auto&) {
@@ -203,6 +208,7 @@ Tensor det(const Tensor& A) {
       const Tensor parity = (f.swaps.remainder(2) * -2 + 1).to(A.dtype());  // (-1)^swaps
       d = (diagonal_of(f.lu).prod(1) * parity).reshape(batch);
     }
+    d = d.detach();  // not a view made under no_grad
   }
   if (autograd::will_record_into(d, A)) {
     record("LinalgDetBackward", {&A}, {&d}, {A, d}, [](const tensor_list& g, const tensor_list& s, const auto&) {
@@ -221,32 +227,40 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
   EMBER_CHECK(A.dtype() == B.dtype(), "linalg.solve: Expected A and B to have the same dtype, but found A of type ",
               dtype_torch_name(A.dtype()), " and B of type ", dtype_torch_name(B.dtype()), " instead");
   native::check_same_device(A, {&B}, "linalg.solve");
-  if (!left) return transposed(solve(transposed(A), transposed(B), true));
+  EMBER_CHECK(B.dim() >= 1, "linalg.solve: The input tensor B must have at least 2 dimensions.");
   const int64_t n = A.size(-1);
   const Dims a_batch = batch_of(A);
-  // PyTorch's vector case: B of one dim, or of A's batch shape and n
+  // PyTorch's vector case: B of one dim, or of A's batch shape and n (a column; for XA = B
+  // that is a 1-column B, so n must be 1)
   const bool vector = B.dim() == 1 || (B.dim() == A.dim() - 1 && B.sizes() == Dims(A.sizes().data(), A.sizes().size() - 1));
   const Tensor B_matrix = vector ? B.unsqueeze(-1) : B;
-  EMBER_CHECK(B_matrix.dim() >= 2 && B_matrix.size(-2) == n, "linalg.solve: Incompatible shapes of A and B for the "
-              "equation AX = B (", n, "x", n, " and ", B_matrix.size(B_matrix.dim() >= 2 ? -2 : -1), "x",
-              B_matrix.size(-1), ")");
+  const int64_t b_rows = B_matrix.size(-2), b_cols = B_matrix.size(-1);
+  EMBER_CHECK((left ? b_rows : b_cols) == n, "linalg.solve: Incompatible shapes of A and B for the equation ",
+              left ? "AX = B" : "XA = B", " (", n, "x", n, " and ", b_rows, "x", b_cols, ")");
+  if (!left) return transposed(solve(transposed(A), transposed(B_matrix), true));
   const Dims batch = broadcast_shapes(a_batch, batch_of(B_matrix));
-  const int64_t k = B_matrix.size(-1);
+  const int64_t k = b_cols;
   const Dims a_shape = with_matrix(batch, n, n), b_shape = with_matrix(batch, n, k);
   Tensor X;
   {
     NoGradGuard no_grad;
-    const Tensor A3 = as_batch3(A.detach().expand(a_shape));
-    const Tensor B3 = as_batch3(B_matrix.detach().expand(b_shape));
-    if (n == 0 || A3.size(0) == 0 || k == 0) {
+    // A factored at its own batch shape (its error names A's batch element), then expanded
+    const Tensor A3 = as_batch3(A.detach());
+    if (n == 0 || A3.size(0) == 0 || shape_numel(b_shape) == 0) {
+      if (n > 0 && A3.size(0) > 0) check_nonsingular(lu_factor(A3), a_batch, "torch.linalg.solve", false);
       X = zeros(b_shape, TensorOptions(A.dtype()).device(A.device()));
     } else {
-      const Lu f = lu_factor(A3);
-      check_nonsingular(f, batch, "torch.linalg.solve", false);
-      X = lu_solve(f, B3).reshape(b_shape);
+      Lu f = lu_factor(A3);
+      check_nonsingular(f, a_batch, "torch.linalg.solve", false);
+      if (!(a_batch == batch)) {
+        f.lu = as_batch3(f.lu.reshape(with_matrix(a_batch, n, n)).expand(a_shape));
+        f.perm = f.perm.reshape(with_matrix(a_batch, 1, n)).expand(with_matrix(batch, 1, n)).reshape({-1, n});
+      }
+      X = lu_solve(f, as_batch3(B_matrix.detach().expand(b_shape))).reshape(b_shape);
     }
+    if (vector) X = X.squeeze(-1);
+    X = X.detach();  // not a view made under no_grad (in-place ops on it record as on any result)
   }
-  if (vector) X = X.squeeze(-1);
   if (autograd::will_record_into(X, A, B)) {
     record("LinalgSolveBackward", {&A, &B}, {&X}, {A, X},
            [vector, a_sizes = A.sizes(), b_sizes = B.sizes()](const tensor_list& g, const tensor_list& s,
@@ -269,15 +283,78 @@ Tensor inv(const Tensor& A) {
   return inverse_of(A, true);
 }
 
+// Cholesky by columns, right-looking, as tensor ops: l_kk = sqrt(a_kk), the column below
+// divided by it, its outer product taken off the trailing block (only the lower triangle is
+// read and kept). The first pivot that is not positive names the leading minor in
+// PyTorch's error (what follows it is NaN, never flagged; a NaN input gives NaN, as
+// PyTorch's). The gradient is the symmetric one PyTorch's gives:
+// gA = (S + S^T) / 2, S = L^-T Phi(L^T gL) L^-1, Phi the lower triangle with its diagonal
+// halved.
+Tensor cholesky(const Tensor& A, bool upper) {
+  check_square(A, "linalg.cholesky");
+  const Dims batch = batch_of(A);
+  const int64_t n = A.size(-1);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor A3 = as_batch3(A.detach());
+    const int64_t m = A3.size(0);
+    Tensor work = A3.tril().contiguous();
+    // pivots not positive (a NaN pivot is not flagged: NaN input gives NaN, as PyTorch's)
+    Tensor failed = zeros({m, n}, TensorOptions(kBool).device(A.device()));
+    for (int64_t k = 0; k < n; ++k) {
+      Tensor pivot = work.select(1, k).narrow(1, k, 1);  // [m, 1]: a_kk
+      failed.select(1, k).copy_(pivot.squeeze(1).le(0.0));
+      pivot.sqrt_();
+      if (k + 1 == n) break;
+      Tensor column = work.select(2, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]
+      column.div_(pivot);
+      work.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(column.unsqueeze(2) * column.unsqueeze(1));
+    }
+    if (m > 0 && n > 0) {
+      if (failed.any().item<bool>()) {
+        const std::vector<int64_t> flags = failed.to(kInt64).cpu().to_vector<int64_t>();
+        int64_t first = 0;
+        while (flags[static_cast<size_t>(first)] == 0) ++first;
+        const std::string batch_note = batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
+        EMBER_CHECK(false, "linalg.cholesky: ", batch_note,
+                    "The factorization could not be completed because the input is not positive-definite (the "
+                    "leading minor of order ", first % n + 1, " is not positive-definite).");
+      }
+    }
+    const Tensor L = work.tril().reshape(with_matrix(batch, n, n));
+    out = (upper ? transposed(L).contiguous() : L).detach();  // not a view made under no_grad
+  }
+  if (autograd::will_record_into(out, A)) {
+    record("LinalgCholeskyExBackward", {&A}, {&out}, {out},
+           [upper](const tensor_list& g, const tensor_list& s, const auto&) {
+             const Tensor L = upper ? transposed(s[0]) : s[0];
+             const Tensor gL = upper ? transposed(g[0]) : g[0];
+             const Tensor lower = matmul(transposed(L), gL).tril();
+             const Tensor phi = lower - diagonal(lower, 0, -2, -1).diag_embed() * 0.5;
+             const Tensor L_inverse = inverse_of(L, false);
+             const Tensor S = matmul(matmul(transposed(L_inverse), phi), L_inverse);
+             return tensor_list{(S + transposed(S)) * 0.5};
+           })
+        ->set_differentiable_backward();
+  }
+  return out;
+}
+
 }  // namespace linalg
 
 Tensor det(const Tensor& A) { return linalg::det(A); }
 
 Tensor logdet(const Tensor& A) {
+  linalg::check_square(A, "logdet");
   const auto [sign, logabsdet] = linalg::slogdet(A);
   return where(sign.lt(0.0), std::numeric_limits<double>::quiet_NaN(), logabsdet);
 }
 
 Tensor inverse(const Tensor& A) { return linalg::inv(A); }
+
+Tensor Tensor::det() const { return linalg::det(*this); }
+Tensor Tensor::logdet() const { return ember::logdet(*this); }
+Tensor Tensor::inverse() const { return linalg::inv(*this); }
 
 }  // namespace ember

@@ -35,6 +35,7 @@ struct Smooth {
 // same branches; exp's argument is kept finite on the branch not taken, so its zero
 // gradient there stays 0 rather than 0 * inf.
 Tensor second_derivative(const Smooth& f, const Tensor& x) {
+  if (x.dtype() == kBFloat16) return second_derivative(f, x.to(kFloat32)).to(kBFloat16);  // as the kernels: in float
   switch (f.op) {
     case UnaryOp::Gelu:  // phi(x) (2 - x^2)
       return exp(x * x * -0.5) * functors::Gelu::kInvSqrt2Pi * (2.0 - x * x);
@@ -77,8 +78,9 @@ Tensor smooth_grad(const Smooth& f, const Tensor& g, const Tensor& x) {
     record(f.double_node, {&g, &x}, {&out}, {g, x}, [f](const tensor_list& gg, const tensor_list& s, const auto& in) {
       Tensor gx;
       if (needs_grad(in, 1)) {
-        gx = is_grad_enabled() ? gg[0] * s[0] * second_derivative(f, s[1])
-                               : native::activation_backward(f.op, 2, native::mul(gg[0], s[0]), s[1], f.args);
+        gx = autograd::will_record(gg[0], s[0], s[1])
+                 ? gg[0] * s[0] * second_derivative(f, s[1])
+                 : native::activation_backward(f.op, 2, native::mul(gg[0], s[0]), s[1], f.args);
       }
       return tensor_list{needs_grad(in, 0) ? smooth_grad(f, gg[0], s[1]) : Tensor(), gx};
     })->set_differentiable_backward();

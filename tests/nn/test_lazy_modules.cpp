@@ -244,6 +244,11 @@ TEST(LazyModules, AWriteIntoAPlaceholderIsRefusedNotLost) {
   opt.zero_grad();
   opt.step();
   EXPECT_EQ(conv(ones({1, 2, 4, 4}, kFloat64)).sizes(), (Dims{1, 2, 2, 2}));
+  // a load of placeholders writes nothing to refuse; a write after it is still caught
+  nn::LazyLinear loaded(2);
+  loaded.load_state_dict(nn::LazyLinear(2).state_dict());
+  nn::init::constant_(loaded.weight, 0.5);
+  EXPECT_EMBER_ERROR(loaded(ones({1, 3})), "its parameter 'weight' was written or replaced");
 }
 
 // What needs sized parameters refuses a lazy module before its first forward (PyTorch's
