@@ -1,6 +1,7 @@
-// linalg::det, slogdet, solve and inv on CUDA (Note [LU-based linalg]: tensor ops, so the
-// device's own kernels): values, gradients and a Hessian-vector product equal the CPU's, and
-// a singular matrix is the same error. Skipped without a GPU.
+// linalg::det, slogdet, solve, inv, cholesky, matrix_power and matrix_norm on CUDA (Note
+// [LU-based linalg]: tensor ops, so the device's own kernels): values, gradients and a
+// Hessian-vector product equal the CPU's, and a singular matrix is the same error. Skipped
+// without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -29,6 +30,13 @@ TEST(CudaLinalgLu, ValuesAndGradientsMatchTheCpu) {
       {"slogdet", [](const Tensor& a, const Tensor&) { return linalg::slogdet(a).second; }},
       {"inv", [](const Tensor& a, const Tensor&) { return linalg::inv(a); }},
       {"solve", [](const Tensor& a, const Tensor& b) { return linalg::solve(a, b); }},
+      {"cholesky of a A^T + I",
+       [](const Tensor& a, const Tensor&) {
+         return linalg::cholesky(matmul(a, a.transpose(-2, -1)) + eye(5, TensorOptions(kFloat64).device(a.device())));
+       }},
+      {"matrix_power(-2) and matrix_norm", [](const Tensor& a, const Tensor&) {
+         return linalg::matrix_power(a, -2) * linalg::matrix_norm(a).unsqueeze(-1).unsqueeze(-1);
+       }},
   };
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
