@@ -15,8 +15,9 @@ Tensor matrix_power(const Tensor& A, int64_t n) {
   EMBER_CHECK(A.dim() >= 2, "linalg.matrix_power: The input tensor A must have at least 2 dimensions.");
   EMBER_CHECK(A.size(-1) == A.size(-2), "linalg.matrix_power: A must be batches of square matrices, but they are ",
               A.size(-2), " by ", A.size(-1), " matrices");
-  if (n == 0) return zeros(A.sizes(), TensorOptions(A.dtype()).device(A.device())) +
-                     eye(A.size(-1), TensorOptions(A.dtype()).device(A.device()));
+  if (n == 0)
+    return zeros(A.sizes(), TensorOptions(A.dtype()).device(A.device())) +
+           eye(A.size(-1), TensorOptions(A.dtype()).device(A.device()));
   if (n == 1) return A.clone();
   // A^|n| (of inv(A) for n < 0) by squaring: the factor for each set bit of |n|
   Tensor base = n < 0 ? inv(A) : A, result;
@@ -67,7 +68,8 @@ Tensor extreme_of_sums(const Tensor& A, int64_t along, int64_t across, bool larg
 Tensor matrix_norm(const Tensor& A, std::string_view ord, const Dims& dims, bool keepdim) {
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == "fro") return vector_norm(A, 2.0, Dims{d0, d1}, keepdim);
-  EMBER_CHECK(ord != "nuc", "linalg.matrix_norm: ord 'nuc' needs the singular values (linalg.svd), which ember "
+  EMBER_CHECK(ord != "nuc",
+              "linalg.matrix_norm: ord 'nuc' needs the singular values (linalg.svd), which ember "
               "does not have yet");
   EMBER_CHECK(false, "linalg.matrix_norm: Order ", ord, " not supported.");
   return Tensor();
@@ -77,7 +79,8 @@ Tensor matrix_norm(const Tensor& A, double ord, const Dims& dims, bool keepdim) 
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == 1 || ord == -1) return extreme_of_sums(A, d0, d1, ord > 0, keepdim);
   if (std::isinf(ord)) return extreme_of_sums(A, d1, d0, ord > 0, keepdim);
-  EMBER_CHECK(ord != 2 && ord != -2, "linalg.matrix_norm: ord ", ord, " needs the singular values (linalg.svd), which "
+  EMBER_CHECK(ord != 2 && ord != -2, "linalg.matrix_norm: ord ", ord,
+              " needs the singular values (linalg.svd), which "
               "ember does not have yet");
   EMBER_CHECK(false, "linalg.matrix_norm: Order ", ord, " not supported.");
   return Tensor();

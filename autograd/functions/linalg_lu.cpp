@@ -98,8 +98,8 @@ void check_square(const Tensor& A, const char* op) {
   EMBER_CHECK(A.dtype() != kBFloat16, "\"", op, "\" not implemented for 'BFloat16'");
   EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
               dtype_torch_name(A.dtype()));
-  EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2),
-              " by ", A.size(-1), " matrices");
+  EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2), " by ",
+              A.size(-1), " matrices");
 }
 
 // PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.
@@ -110,8 +110,7 @@ void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, 
   const int64_t n = f.lu.size(1);
   int64_t first = 0;
   while (flags[static_cast<size_t>(first)] == 0) ++first;
-  const std::string batch_note =
-      batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
+  const std::string batch_note = batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
   if (says_element) {
     EMBER_CHECK(false, what, ": ", batch_note, "The diagonal element ", first % n + 1,
                 " is zero, the inversion could not be completed because the input matrix is singular.");
@@ -187,9 +186,11 @@ std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
     logabsdet = logabsdet.detach();
   }
   if (autograd::will_record_into(logabsdet, A)) {
-    record("LinalgSlogdetBackward", {&A}, {&logabsdet}, {A}, [](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{g[0].unsqueeze(-1).unsqueeze(-1) * inverse_transposed(s[0])};
-    })->set_differentiable_backward();
+    record("LinalgSlogdetBackward", {&A}, {&logabsdet}, {A},
+           [](const tensor_list& g, const tensor_list& s, const auto&) {
+             return tensor_list{g[0].unsqueeze(-1).unsqueeze(-1) * inverse_transposed(s[0])};
+           })
+        ->set_differentiable_backward();
   }
   return {sign, logabsdet};
 }
@@ -232,7 +233,8 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
   const Dims a_batch = batch_of(A);
   // PyTorch's vector case: B of one dim, or of A's batch shape and n (a column; for XA = B
   // that is a 1-column B, so n must be 1)
-  const bool vector = B.dim() == 1 || (B.dim() == A.dim() - 1 && B.sizes() == Dims(A.sizes().data(), A.sizes().size() - 1));
+  const bool vector =
+      B.dim() == 1 || (B.dim() == A.dim() - 1 && B.sizes() == Dims(A.sizes().data(), A.sizes().size() - 1));
   const Tensor B_matrix = vector ? B.unsqueeze(-1) : B;
   const int64_t b_rows = B_matrix.size(-2), b_cols = B_matrix.size(-1);
   EMBER_CHECK((left ? b_rows : b_cols) == n, "linalg.solve: Incompatible shapes of A and B for the equation ",
@@ -262,17 +264,17 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
     X = X.detach();  // not a view made under no_grad (in-place ops on it record as on any result)
   }
   if (autograd::will_record_into(X, A, B)) {
-    record("LinalgSolveBackward", {&A, &B}, {&X}, {A, X},
-           [vector, a_sizes = A.sizes(), b_sizes = B.sizes()](const tensor_list& g, const tensor_list& s,
-                                                               const auto& in) {
-             const Tensor gX = vector ? g[0].unsqueeze(-1) : g[0];
-             const Tensor X_matrix = vector ? s[1].unsqueeze(-1) : s[1];
-             const Tensor gB = solve(transposed(s[0]), gX);  // A^-T g
-             Tensor gA, gB_out;
-             if (needs_grad(in, 0)) gA = sum_to(neg(matmul(gB, transposed(X_matrix))), a_sizes);
-             if (needs_grad(in, 1)) gB_out = sum_to(vector ? gB.squeeze(-1) : gB, b_sizes);
-             return tensor_list{gA, gB_out};
-           })
+    record(
+        "LinalgSolveBackward", {&A, &B}, {&X}, {A, X},
+        [vector, a_sizes = A.sizes(), b_sizes = B.sizes()](const tensor_list& g, const tensor_list& s, const auto& in) {
+          const Tensor gX = vector ? g[0].unsqueeze(-1) : g[0];
+          const Tensor X_matrix = vector ? s[1].unsqueeze(-1) : s[1];
+          const Tensor gB = solve(transposed(s[0]), gX);  // A^-T g
+          Tensor gA, gB_out;
+          if (needs_grad(in, 0)) gA = sum_to(neg(matmul(gB, transposed(X_matrix))), a_sizes);
+          if (needs_grad(in, 1)) gB_out = sum_to(vector ? gB.squeeze(-1) : gB, b_sizes);
+          return tensor_list{gA, gB_out};
+        })
         ->set_differentiable_backward();
   }
   return X;
@@ -319,7 +321,8 @@ Tensor cholesky(const Tensor& A, bool upper) {
         const std::string batch_note = batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
         EMBER_CHECK(false, "linalg.cholesky: ", batch_note,
                     "The factorization could not be completed because the input is not positive-definite (the "
-                    "leading minor of order ", first % n + 1, " is not positive-definite).");
+                    "leading minor of order ",
+                    first % n + 1, " is not positive-definite).");
       }
     }
     const Tensor L = work.tril().reshape(with_matrix(batch, n, n));

@@ -249,14 +249,16 @@ void backward_by_planes(const T* grad, const T* x, const Stat<T>* mean, const St
   using A = Acc<T>;
   const int64_t C = g.params(), images = g.G > 0 ? g.M / g.G : 0, planes = images * C;
   std::vector<Sums<A>> sums(static_cast<size_t>(planes));  // plane n * C + c: {dd, db}
-  parallel_for(0, planes, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.S)), [&](int64_t lo, int64_t hi) {
+  const int64_t plane_grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, g.S));
+  parallel_for(0, planes, plane_grain, [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const int64_t r = (p / C) * g.G + (p % C) / g.D;  // image p / C, channel p % C
       sums[static_cast<size_t>(p)] = plane_sums(grad + p * g.S, x + p * g.S, g.S, static_cast<A>(mean[r]));
     }
   });
   if (gw || gb) {
-    parallel_for(0, C, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, images)), [&](int64_t lo, int64_t hi) {
+    const int64_t channel_grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, images));
+    parallel_for(0, C, channel_grain, [&](int64_t lo, int64_t hi) {
       for (int64_t c = lo; c < hi; ++c) {
         Sums<A> total;
         for (int64_t n0 = 0; n0 < images; n0 += kRowTile) {

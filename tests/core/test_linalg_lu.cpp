@@ -136,8 +136,9 @@ TEST(LinalgLu, SingularMatrices) {
   for (const double v : g.to_vector<double>()) EXPECT_FALSE(std::isfinite(v));
   EXPECT_EMBER_ERROR(linalg::solve(S, ones({2}, kFloat64)),
                      "torch.linalg.solve: The solver failed because the input matrix is singular.");
-  EXPECT_EMBER_ERROR(linalg::inv(S), "linalg.inv: The diagonal element 2 is zero, the inversion could not be "
-                                     "completed because the input matrix is singular.");
+  EXPECT_EMBER_ERROR(linalg::inv(S),
+                     "linalg.inv: The diagonal element 2 is zero, the inversion could not be "
+                     "completed because the input matrix is singular.");
   const Tensor batch = stack({eye(2, kFloat64), S.detach()});
   EXPECT_EMBER_ERROR(linalg::solve(batch, ones({2, 2}, kFloat64)),
                      "torch.linalg.solve: (Batch element 1): The solver failed because the input matrix is singular.");
@@ -165,7 +166,8 @@ TEST(LinalgLu, ErrorsArePyTorchs) {
   EXPECT_EMBER_ERROR(linalg::det(ones({3})), "linalg.det: The input tensor A must have at least 2 dimensions.");
   EXPECT_EMBER_ERROR(linalg::solve(eye(3), ones({2})),
                      "linalg.solve: Incompatible shapes of A and B for the equation AX = B (3x3 and 2x1)");
-  EXPECT_EMBER_ERROR(linalg::solve(eye(2), ones({2}, kFloat64)), "linalg.solve: Expected A and B to have the same dtype");
+  EXPECT_EMBER_ERROR(linalg::solve(eye(2), ones({2}, kFloat64)),
+                     "linalg.solve: Expected A and B to have the same dtype");
   EXPECT_EMBER_ERROR(linalg::inv(eye(2).to(kBFloat16)), "not implemented for 'BFloat16'");
   EXPECT_EMBER_ERROR(linalg::solve(eye(3).expand({2, 3, 3}), ones({2, 3}), /*left=*/false),
                      "linalg.solve: Incompatible shapes of A and B for the equation XA = B (3x3 and 3x1)");
@@ -178,8 +180,7 @@ TEST(LinalgLu, ErrorsArePyTorchs) {
 TEST(LinalgLu, CholeskyAsPyTorch) {
   const Tensor A = f64({4., 2., 0.6, 2., 5., 1., 0.6, 1., 3.}, {3, 3});
   expect_values(linalg::cholesky(A), {2.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.3, 0.35, 1.6695807857064}, 1e-13);
-  expect_values(linalg::cholesky(A, /*upper=*/true), {2.0, 1.0, 0.3, 0.0, 2.0, 0.35, 0.0, 0.0, 1.6695807857064},
-                1e-13);
+  expect_values(linalg::cholesky(A, /*upper=*/true), {2.0, 1.0, 0.3, 0.0, 2.0, 0.35, 0.0, 0.0, 1.6695807857064}, 1e-13);
   // only the lower triangle is read
   const Tensor upper_garbage = A + f64({0., 9., 9., 0., 0., 9., 0., 0., 0.}, {3, 3});
   EXPECT_TRUE(equal(linalg::cholesky(upper_garbage), linalg::cholesky(A)));
@@ -215,13 +216,12 @@ TEST(LinalgLu, CholeskyAsPyTorch) {
 // torch 1.13, float64.
 TEST(LinalgComposed, MatrixPowerCrossAndMatrixNormAsPyTorch) {
   const Tensor A = f64({4., 2., 0.6, 2., 5., 1., 0.6, 1., 3.}, {3, 3});
-  expect_values(linalg::matrix_power(A, 3),
-                {122.36, 139.92, 49.416, 139.92, 196.4, 68.76, 49.416, 68.76, 44.0}, 1e-12);
-  expect_values(linalg::matrix_power(A, -2),
-                {0.11369623358603632, -0.06819763116089204, -0.007480544551468965, -0.06819763116089204,
-                 0.08671479418447989, -0.03619216151541353, -0.007480544551468963, -0.03619216151541353,
-                 0.13314162762170964},
-                1e-15);
+  expect_values(linalg::matrix_power(A, 3), {122.36, 139.92, 49.416, 139.92, 196.4, 68.76, 49.416, 68.76, 44.0}, 1e-12);
+  expect_values(
+      linalg::matrix_power(A, -2),
+      {0.11369623358603632, -0.06819763116089204, -0.007480544551468965, -0.06819763116089204, 0.08671479418447989,
+       -0.03619216151541353, -0.007480544551468963, -0.03619216151541353, 0.13314162762170964},
+      1e-15);
   EXPECT_TRUE(equal(linalg::matrix_power(A, 0), eye(3, kFloat64)));
   EXPECT_TRUE(equal(linalg::matrix_power(A, 1), A));
   EXPECT_EMBER_ERROR(linalg::matrix_power(ones({2, 3}), 2),
@@ -230,8 +230,10 @@ TEST(LinalgComposed, MatrixPowerCrossAndMatrixNormAsPyTorch) {
   expect_values(linalg::cross(a, b), {2.5, -5.0, 2.5}, 0.0);
   EXPECT_EQ(linalg::cross(ones({1, 3}), ones({2, 3})).sizes(), (Dims{2, 3}));
   expect_values(linalg::cross(a.unsqueeze(1), b.unsqueeze(1), 0).squeeze(1), {2.5, -5.0, 2.5}, 0.0);
-  EXPECT_EMBER_ERROR(linalg::cross(ones({2}), ones({2})), "linalg.cross: inputs dimension -1 must have length 3. Got 2 and 2");
-  EXPECT_EMBER_ERROR(linalg::cross(ones({3}), ones({2, 3})), "linalg.cross: inputs must have the same number of dimensions.");
+  EXPECT_EMBER_ERROR(linalg::cross(ones({2}), ones({2})),
+                     "linalg.cross: inputs dimension -1 must have length 3. Got 2 and 2");
+  EXPECT_EMBER_ERROR(linalg::cross(ones({3}), ones({2, 3})),
+                     "linalg.cross: inputs must have the same number of dimensions.");
   const Tensor M = f64({1., -2., 3., -4., 5., -6.5}, {2, 3});
   expect_values(linalg::matrix_norm(M), {9.86154146165801}, 1e-14);
   expect_values(linalg::matrix_norm(M, 1.0), {9.5}, 0.0);
@@ -246,12 +248,12 @@ TEST(LinalgComposed, MatrixPowerCrossAndMatrixNormAsPyTorch) {
                      "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.");
   // gradients through the composition
   const Tensor X = f64({1., -2., 3., -4., 5., -6.5, 0.5, 0.25, 2.}, {3, 3}).requires_grad_(true);
-  for (const auto& fn : std::vector<autograd::GradcheckFn>{
-           [](const Inputs& in) { return linalg::matrix_power(in[0], 3); },
-           [](const Inputs& in) { return linalg::matrix_power(in[0], -1); },
-           [](const Inputs& in) { return linalg::cross(in[0], in[0].flip({1})); },
-           [](const Inputs& in) { return linalg::matrix_norm(in[0]); },
-           [](const Inputs& in) { return linalg::matrix_norm(in[0], 1.0); }}) {
+  for (const auto& fn :
+       std::vector<autograd::GradcheckFn>{[](const Inputs& in) { return linalg::matrix_power(in[0], 3); },
+                                          [](const Inputs& in) { return linalg::matrix_power(in[0], -1); },
+                                          [](const Inputs& in) { return linalg::cross(in[0], in[0].flip({1})); },
+                                          [](const Inputs& in) { return linalg::matrix_norm(in[0]); },
+                                          [](const Inputs& in) { return linalg::matrix_norm(in[0], 1.0); }}) {
     expect_gradcheck(fn, {X});
   }
 }

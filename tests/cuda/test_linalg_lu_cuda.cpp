@@ -2,9 +2,8 @@
 // [LU-based linalg]: tensor ops, so the device's own kernels): values, gradients and a
 // Hessian-vector product equal the CPU's, and a singular matrix is the same error. Skipped
 // without a GPU.
-#include <gtest/gtest.h>
-
 #include <ember/ember.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <functional>
@@ -34,7 +33,8 @@ TEST(CudaLinalgLu, ValuesAndGradientsMatchTheCpu) {
        [](const Tensor& a, const Tensor&) {
          return linalg::cholesky(matmul(a, a.transpose(-2, -1)) + eye(5, TensorOptions(kFloat64).device(a.device())));
        }},
-      {"matrix_power(-2) and matrix_norm", [](const Tensor& a, const Tensor&) {
+      {"matrix_power(-2) and matrix_norm",
+       [](const Tensor& a, const Tensor&) {
          return linalg::matrix_power(a, -2) * linalg::matrix_norm(a).unsqueeze(-1).unsqueeze(-1);
        }},
   };
