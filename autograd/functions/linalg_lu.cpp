@@ -2,6 +2,7 @@
 // pivoting, and cholesky, composed of tensor ops, with their closed-form gradients (Note
 // [LU-based linalg]).
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,17 +103,26 @@ void check_square(const Tensor& A, const char* op) {
               A.size(-1), " matrices");
 }
 
+// The first flagged element of flags [m, n] (the first matrix with one, then its first
+// column), read back to the host, as "(Batch element i): " (nothing for an unbatched input)
+// and the column; nullopt when none is flagged.
+std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags, const Dims& batch) {
+  if (flags.numel() == 0 || !flags.any().item<bool>()) return std::nullopt;
+  const std::vector<int64_t> values = flags.to(kInt64).cpu().to_vector<int64_t>();
+  const int64_t n = flags.size(1);
+  int64_t first = 0;
+  while (values[static_cast<size_t>(first)] == 0) ++first;
+  return std::make_pair(batch.empty() ? std::string() : "(Batch element " + std::to_string(first / n) + "): ",
+                        first % n);
+}
+
 // PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.
 void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, bool says_element) {
-  const Tensor zero = diagonal_of(f.lu).eq(0.0);  // [m, n]
-  if (!zero.any().item<bool>()) return;
-  const std::vector<int64_t> flags = zero.to(kInt64).cpu().to_vector<int64_t>();
-  const int64_t n = f.lu.size(1);
-  int64_t first = 0;
-  while (flags[static_cast<size_t>(first)] == 0) ++first;
-  const std::string batch_note = batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
+  const auto first = first_flagged(diagonal_of(f.lu).eq(0.0), batch);
+  if (!first) return;
+  const auto& [batch_note, column] = *first;
   if (says_element) {
-    EMBER_CHECK(false, what, ": ", batch_note, "The diagonal element ", first % n + 1,
+    EMBER_CHECK(false, what, ": ", batch_note, "The diagonal element ", column + 1,
                 " is zero, the inversion could not be completed because the input matrix is singular.");
   }
   EMBER_CHECK(false, what, ": ", batch_note, "The solver failed because the input matrix is singular.");
@@ -313,17 +323,11 @@ Tensor cholesky(const Tensor& A, bool upper) {
       column.div_(pivot);
       work.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(column.unsqueeze(2) * column.unsqueeze(1));
     }
-    if (m > 0 && n > 0) {
-      if (failed.any().item<bool>()) {
-        const std::vector<int64_t> flags = failed.to(kInt64).cpu().to_vector<int64_t>();
-        int64_t first = 0;
-        while (flags[static_cast<size_t>(first)] == 0) ++first;
-        const std::string batch_note = batch.empty() ? "" : "(Batch element " + std::to_string(first / n) + "): ";
-        EMBER_CHECK(false, "linalg.cholesky: ", batch_note,
-                    "The factorization could not be completed because the input is not positive-definite (the "
-                    "leading minor of order ",
-                    first % n + 1, " is not positive-definite).");
-      }
+    if (const auto first = first_flagged(failed, batch)) {
+      EMBER_CHECK(false, "linalg.cholesky: ", first->first,
+                  "The factorization could not be completed because the input is not positive-definite (the "
+                  "leading minor of order ",
+                  first->second + 1, " is not positive-definite).");
     }
     const Tensor L = work.tril().reshape(with_matrix(batch, n, n));
     out = (upper ? transposed(L).contiguous() : L).detach();  // not a view made under no_grad
