@@ -60,26 +60,28 @@ template <typename A, typename Terms>
 // row (param_sums' terms in its order, over contiguous values).
 // Each per-row function has AVX2 clones (Note [AVX2 clones]).
 
-// Row r's weights (or biases), one per value, or null for none: the parameters' own when
-// S == 1, else spread into `spread` (K values).
+// Row r's parameters from its group's first channel on, or null for none: one per value
+// where S == 1 (layer norm), one per plane of S values where S > 1 (group norm).
 template <typename T>
-const T* per_value(const T* params, const RowNormGeometry& g, int64_t r, std::vector<T>& spread) {
-  if (!params) return nullptr;
-  const T* first = params + (g.G == 1 ? 0 : (r % g.G) * g.D);
-  if (g.S == 1) return first;
-  spread.resize(static_cast<size_t>(g.K));
-  for (int64_t d = 0; d < g.D; ++d) std::fill_n(spread.data() + d * g.S, g.S, first[d]);
-  return spread.data();
+const T* row_params(const T* params, const RowNormGeometry& g, int64_t r) {
+  return params ? params + (g.G == 1 ? 0 : (r % g.G) * g.D) : nullptr;
 }
 
-// One row's forward: its moment sums in lanes, statistics, and normalize_row over values
-// whose weight and bias are w[k] and b[k], their presence fixed.
-template <bool kWeight, bool kBias, typename T, typename A>
-EMBER_AVX2_CLONES void forward_row(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t K,
-                                   double eps, T* __restrict out, A& mean, A& rstd) {
+// A row's mean and rstd from its moment sums in lanes. Inlined always, so it runs in its
+// caller's clone (Note [AVX2 clones]).
+template <typename T, typename A>
+[[gnu::always_inline]] inline void row_statistics(const T* x, int64_t K, double eps, A& mean, A& rstd) {
   const A shift = row_norm::row_shift(x, K);
   const Sums<A> sums = row_sums_in_lanes<A>(K, [&](int64_t k) { return row_norm::moment_terms(x, k, shift); });
   row_norm::stats_of(sums, K, shift, eps, mean, rstd);
+}
+
+// One layer-norm row's forward: its statistics, and normalize_row over values whose weight
+// and bias are w[k] and b[k], their presence fixed.
+template <bool kWeight, bool kBias, typename T, typename A>
+EMBER_AVX2_CLONES void forward_row(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t K,
+                                   double eps, T* __restrict out, A& mean, A& rstd) {
+  row_statistics(x, K, eps, mean, rstd);
   for (int64_t k = 0; k < K; ++k)
     out[k] = row_norm::normalized(x[k], mean, rstd, kWeight ? static_cast<A>(w[k]) : A(1),
                                   kBias ? static_cast<A>(b[k]) : A(0));
@@ -115,14 +117,11 @@ int64_t rows_grain(const RowNormGeometry& g, int64_t passes) {
 
 // One group-norm row's forward (S > 1): its statistics as forward_row's, then each of its D
 // planes of S values normalized with that channel's weight and bias (normalized's
-// arithmetic, so the values forward_row gives with the parameters spread per value).
+// arithmetic, so the values forward_row would give with the parameters spread per value).
 template <typename T, typename A>
 EMBER_AVX2_CLONES void forward_planes(const T* __restrict x, const T* __restrict w, const T* __restrict b, int64_t D,
                                       int64_t S, double eps, T* __restrict out, A& mean, A& rstd) {
-  const int64_t K = D * S;
-  const A shift = row_norm::row_shift(x, K);
-  const Sums<A> sums = row_sums_in_lanes<A>(K, [&](int64_t k) { return row_norm::moment_terms(x, k, shift); });
-  row_norm::stats_of(sums, K, shift, eps, mean, rstd);
+  row_statistics(x, D * S, eps, mean, rstd);
   for (int64_t d = 0; d < D; ++d) {
     const A wd = w ? static_cast<A>(w[d]) : A(1), bd = b ? static_cast<A>(b[d]) : A(0);
     const T* xd = x + d * S;
@@ -136,31 +135,25 @@ void forward(const T* x, const T* w, const T* b, const RowNormGeometry& g, doubl
              Stat<T>* rstd) {
   using A = Acc<T>;
   parallel_for(0, g.M, rows_grain(g, 2), [&](int64_t lo, int64_t hi) {
-    std::vector<T> spread_w, spread_b;
     for (int64_t r = lo; r < hi; ++r) {
       A m, rs;
-      if (g.S > 1) {
-        const int64_t first = (r % g.G) * g.D;  // the row's first channel
-        forward_planes(x + r * g.K, w ? w + first : nullptr, b ? b + first : nullptr, g.D, g.S, eps, out + r * g.K, m,
-                       rs);
-      } else {
-        forward_row(x + r * g.K, per_value(w, g, r, spread_w), per_value(b, g, r, spread_b), g.K, eps, out + r * g.K,
-                    m, rs);
-      }
+      const T *wr = row_params(w, g, r), *br = row_params(b, g, r);
+      if (g.S > 1) forward_planes(x + r * g.K, wr, br, g.D, g.S, eps, out + r * g.K, m, rs);
+      else forward_row(x + r * g.K, wr, br, g.K, eps, out + r * g.K, m, rs);
       if (mean) mean[r] = static_cast<Stat<T>>(m), rstd[r] = static_cast<Stat<T>>(rs);
     }
   });
 }
 
+// Layer norm's input gradient (S == 1; group norm's is backward_by_planes).
 template <typename T>
 void grad_input(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* rstd, const T* w,
                 const RowNormGeometry& g, T* gx) {
   using A = Acc<T>;
   parallel_for(0, g.M, rows_grain(g, 2), [&](int64_t lo, int64_t hi) {
-    std::vector<T> spread;
     for (int64_t r = lo; r < hi; ++r) {
       const A m = static_cast<A>(mean[r]), rs = static_cast<A>(rstd[r]);
-      const T* wr = per_value(w, g, r, spread);
+      const T* wr = row_params(w, g, r);
       const int64_t at = r * g.K;
       if (wr) grad_input_per_value<true>(grad + at, x + at, wr, g.K, m, rs, gx + at);
       else grad_input_per_value<false>(grad + at, x + at, wr, g.K, m, rs, gx + at);
@@ -226,7 +219,7 @@ void grad_params(const T* grad, const T* x, const Stat<T>* mean, const Stat<T>* 
 // another order). So g and x are read twice (the plane sums, then the input gradient) where
 // a per-parameter walk and per-row sums read them three times, and no weight is spread per
 // value: bench_cnn_layers' group_norm of [32, 64, 32, 32] in 8 groups, forward + backward,
-// 2.24 -> see the 2026-12-05 tenth session's note.
+// 2.24 -> 1.01 ms on the 2-core VM (PyTorch 1.13: 0.80).
 template <typename T, typename A>
 EMBER_AVX2_CLONES Sums<A> plane_sums(const T* __restrict grad, const T* __restrict x, int64_t S, A mean) {
   return row_sums_in_lanes<A>(S, [&](int64_t i) {
