@@ -43,8 +43,8 @@ namespace ember::nn {
 // fusion and tools/pytorch_saved.cpp do not recognize lazy layers); the placeholders have a
 // shape ([0]) where PyTorch's raise on any use, so a write into one before the first forward
 // (an init function, a tensor assigned in its place) is refused by that forward rather than
-// at once, an optimizer's load_state_dict is refused at the optimizer's first step, and
-// to(channels_last) changes nothing; the probe built at construction saves and restores the
+// at once, an optimizer's load_state_dict into them fails (its state has the sized shapes),
+// and to(channels_last) changes nothing; the probe built at construction saves and restores the
 // generator, so a draw on another thread at that moment is repeated.
 class LazyModule : public Module {
  public:
