@@ -2,10 +2,14 @@
 // (with torch.det / logdet / inverse) and cholesky, composed of tensor ops, so they run on
 // any device, with closed-form gradients (Note [LU-based linalg] in
 // autograd/functions/linalg_lu.cpp); matrix_power, cross and matrix_norm composed of ops
-// (autograd/functions/linalg_composed.cpp).
+// (autograd/functions/linalg_composed.cpp); the spectral eigh, svd and qr, with pinv and
+// matrix_rank, by LAPACK (Note [Spectral linalg] in autograd/functions/linalg_spectral.cpp).
 #pragma once
+#include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -29,10 +33,58 @@ Tensor cholesky(const Tensor& A, bool upper = false);
 Tensor matrix_power(const Tensor& A, int64_t n);
 // The cross product along `dim` (of size 3), with broadcasting.
 Tensor cross(const Tensor& a, const Tensor& b, int64_t dim = -1);
-// The matrix norms over `dims` (two dims): "fro", or 1 / -1 (max / min column sum of |a|),
-// inf / -inf (rows). "nuc", 2 and -2 need singular values: an error naming them.
+// The matrix norms over `dims` (two dims): "fro", "nuc" (the sum of the singular values), or
+// 1 / -1 (max / min column sum of |a|), inf / -inf (rows), 2 / -2 (largest / smallest
+// singular value).
 Tensor matrix_norm(const Tensor& A, std::string_view ord = "fro", const Dims& dims = {-2, -1}, bool keepdim = false);
 Tensor matrix_norm(const Tensor& A, double ord, const Dims& dims = {-2, -1}, bool keepdim = false);
+
+// Whether this build has LAPACK (OpenBLAS's, EMBER_BLAS): the spectral functions below need
+// it on every device (a CUDA input is decomposed on the host); without it they raise.
+bool has_lapack();
+// (eigenvalues ascending, eigenvectors as columns) of each symmetric matrix, reading only
+// its lower ("L") or upper ("U") triangle.
+std::pair<Tensor, Tensor> eigh(const Tensor& A, std::string_view UPLO = "L");
+Tensor eigvalsh(const Tensor& A, std::string_view UPLO = "L");
+// (U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices: U [*, m, m] and Vh
+// [*, n, n], else [*, m, k] and [*, k, n] with k = min(m, n).
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool full_matrices = true);
+Tensor svdvals(const Tensor& A);
+// (Q, R) with A = Q R, R upper triangular; mode "reduced" (Q [*, m, k], R [*, k, n]),
+// "complete" (Q [*, m, m], R [*, m, n]) or "r" (R only, Q empty).
+std::pair<Tensor, Tensor> qr(const Tensor& A, std::string_view mode = "reduced");
+// The Moore-Penrose pseudo-inverse: singular values at most max(atol, rtol * the largest)
+// count as 0 (rtol defaults to max(m, n) * eps when neither is given, else to 0);
+// hermitian: A is symmetric (eigh of its lower triangle).
+Tensor pinv(const Tensor& A, std::optional<double> atol = std::nullopt, std::optional<double> rtol = std::nullopt,
+            bool hermitian = false);
+// The number of singular values above that same tolerance (int64).
+Tensor matrix_rank(const Tensor& A, std::optional<double> atol = std::nullopt,
+                   std::optional<double> rtol = std::nullopt, bool hermitian = false);
+// The 2-norm condition number: the largest singular value over the smallest.
+Tensor cond(const Tensor& A);
+
+// torch.linalg.lstsq: the minimum-norm X minimising |A X - B| for A [*, m, n] and B [*, m, k]
+// (or the vector case [*, m]; batch dims broadcast), through the pseudo-inverse (singular
+// values at most rcond times the largest count as 0; rcond defaults to max(m, n) eps).
+// driver "gelsy" (the CPU's default), "gelsd", "gelss" or "gels" (CUDA's default) picks
+// which of the other fields PyTorch fills: residuals |A X - B|^2 per column when m > n, every
+// matrix has full rank and the driver is not gelsy; rank unless gels; singular_values for
+// gelsd and gelss. Unfilled fields are empty; only the solution has a gradient.
+struct LstsqResult {
+  Tensor solution, residuals, rank, singular_values;
+};
+LstsqResult lstsq(const Tensor& A, const Tensor& B, std::optional<double> rcond = std::nullopt,
+                  std::optional<std::string_view> driver = std::nullopt);
+// X with A X = B (left) or X A = B for triangular A [*, n, n] (only its upper or lower
+// triangle is read; unitriangular: its diagonal taken as ones), by substitution; batch
+// dims broadcast.
+Tensor solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool left = true, bool unitriangular = false);
+// The product of the matrices (the first may be a vector [n], the last a vector [m]), in
+// the order of multiplications that costs the fewest flops, as torch.linalg.multi_dot.
+Tensor multi_dot(const std::vector<Tensor>& tensors);
+// e^A of each square matrix (scaling and squaring of a degree-13 Pade approximant).
+Tensor matrix_exp(const Tensor& A);
 
 }  // namespace ember::linalg
 

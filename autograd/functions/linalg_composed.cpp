@@ -1,10 +1,14 @@
-// core/linalg_ops.h's matrix_power, cross and matrix_norm: composed of matmul, inv, narrow,
-// cat and the reductions, so their devices, dtypes and gradients are those ops'.
+// core/linalg_ops.h's matrix_power, cross, matrix_norm, multi_dot and matrix_exp: composed of
+// matmul, inv, solve, narrow, cat, svdvals and the reductions, so their devices, dtypes and
+// gradients are those ops'.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/linalg_ops.h"
 #include "core/ops.h"
 #include "core/shape.h"
@@ -63,14 +67,20 @@ Tensor extreme_of_sums(const Tensor& A, int64_t along, int64_t across, bool larg
   return out.squeeze(std::max(along, across)).squeeze(std::min(along, across));
 }
 
+// The sum ("nuc"), max (2) or min (-2) of the singular values of the matrices over d0, d1.
+Tensor of_singular_values(const Tensor& A, int64_t d0, int64_t d1, int which, bool keepdim) {
+  const Tensor S = svdvals(A.movedim({d0, d1}, {-2, -1}));
+  Tensor out = which == 0 ? S.sum(Dims{-1}) : which > 0 ? S.amax(Dims{-1}) : S.amin(Dims{-1});
+  if (keepdim) out = out.unsqueeze(std::min(d0, d1)).unsqueeze(std::max(d0, d1));
+  return out;
+}
+
 }  // namespace
 
 Tensor matrix_norm(const Tensor& A, std::string_view ord, const Dims& dims, bool keepdim) {
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == "fro") return vector_norm(A, 2.0, Dims{d0, d1}, keepdim);
-  EMBER_CHECK(ord != "nuc",
-              "linalg.matrix_norm: ord 'nuc' needs the singular values (linalg.svd), which ember "
-              "does not have yet");
+  if (ord == "nuc") return of_singular_values(A, d0, d1, 0, keepdim);
   EMBER_CHECK(false, "linalg.matrix_norm: Order ", ord, " not supported.");
   return Tensor();
 }
@@ -79,11 +89,126 @@ Tensor matrix_norm(const Tensor& A, double ord, const Dims& dims, bool keepdim) 
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == 1 || ord == -1) return extreme_of_sums(A, d0, d1, ord > 0, keepdim);
   if (std::isinf(ord)) return extreme_of_sums(A, d1, d0, ord > 0, keepdim);
-  EMBER_CHECK(ord != 2 && ord != -2, "linalg.matrix_norm: ord ", ord,
-              " needs the singular values (linalg.svd), which "
-              "ember does not have yet");
+  if (ord == 2 || ord == -2) return of_singular_values(A, d0, d1, ord > 0 ? 1 : -1, keepdim);
   EMBER_CHECK(false, "linalg.matrix_norm: Order ", ord, " not supported.");
   return Tensor();
+}
+
+namespace {
+
+// The C++ type name PyTorch's multi_dot prints for a dtype.
+std::string type_name(DType dtype) {
+  switch (dtype) {
+    case kFloat32: return "float";
+    case kFloat64: return "double";
+    case kInt64: return "long int";
+    default: return std::string(dtype_torch_name(dtype));
+  }
+}
+
+// The cheapest parenthesisation of a chain of matrices with `dims` (matrix i is dims[i] x
+// dims[i + 1]): the textbook dynamic programme; split[i][j] is where chain i..j splits.
+std::vector<std::vector<size_t>> cheapest_splits(const std::vector<int64_t>& dims) {
+  const size_t count = dims.size() - 1;
+  std::vector<std::vector<double>> cost(count, std::vector<double>(count, 0.0));
+  std::vector<std::vector<size_t>> split(count, std::vector<size_t>(count, 0));
+  for (size_t length = 2; length <= count; ++length) {
+    for (size_t i = 0; i + length <= count; ++i) {
+      const size_t j = i + length - 1;
+      cost[i][j] = std::numeric_limits<double>::infinity();
+      for (size_t k = i; k < j; ++k) {
+        const double c = cost[i][k] + cost[k + 1][j] + static_cast<double>(dims[i]) *
+                                                            static_cast<double>(dims[k + 1]) *
+                                                            static_cast<double>(dims[j + 1]);
+        if (c < cost[i][j]) {
+          cost[i][j] = c;
+          split[i][j] = k;
+        }
+      }
+    }
+  }
+  return split;
+}
+
+Tensor multiply_chain(const std::vector<Tensor>& matrices, const std::vector<std::vector<size_t>>& split, size_t i,
+                      size_t j) {
+  if (i == j) return matrices[i];
+  const size_t k = split[i][j];
+  return matmul(multiply_chain(matrices, split, i, k), multiply_chain(matrices, split, k + 1, j));
+}
+
+}  // namespace
+
+Tensor multi_dot(const std::vector<Tensor>& tensors) {
+  const size_t count = tensors.size();
+  EMBER_CHECK(count >= 2, "multi_dot(): expected at least 2 tensors but got ", count);
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = tensors[i];
+    EMBER_CHECK(t.defined(), "multi_dot(): tensor ", i, " is undefined");
+    if (i == 0 || i + 1 == count) {
+      EMBER_CHECK(t.dim() == 1 || t.dim() == 2, "multi_dot(): the ", i == 0 ? "first" : "last",
+                  " tensor must be 1D or 2D but got ", t.dim(), "D");
+    } else {
+      EMBER_CHECK(t.dim() == 2, "multi_dot(): tensor ", i, " must be 2D but got ", t.dim(), "D");
+    }
+    EMBER_CHECK(t.dtype() == tensors[0].dtype(), "multi_dot(): all tensors must have be the same dtype but tensor 0 is ",
+                type_name(tensors[0].dtype()), " and tensor ", i, " ", type_name(t.dtype()));
+    EMBER_CHECK(t.device() == tensors[0].device(), "multi_dot(): all tensors must be on the same device but tensor 0 ",
+                "is on ", tensors[0].device(), " and tensor ", i, " on ", t.device());
+  }
+  const bool row_first = tensors.front().dim() == 1, column_last = tensors.back().dim() == 1;
+  std::vector<Tensor> matrices(tensors);
+  if (row_first) matrices.front() = matrices.front().unsqueeze(0);
+  if (column_last) matrices.back() = matrices.back().unsqueeze(1);
+  std::vector<int64_t> dims{matrices[0].size(0)};
+  for (size_t i = 0; i < count; ++i) {
+    EMBER_CHECK(i == 0 || matrices[i].size(0) == dims.back(), "multi_dot(): tensors ", i - 1, " and ", i,
+                " with shapes ", tensors[i - 1].sizes(), " and ", tensors[i].sizes(), " cannot be multiplied");
+    dims.push_back(matrices[i].size(1));
+  }
+  Tensor out = multiply_chain(matrices, cheapest_splits(dims), 0, count - 1);
+  if (column_last) out = out.squeeze(1);
+  if (row_first) out = out.squeeze(0);
+  return out;
+}
+
+// Note [Matrix exponential]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~
+// Higham's scaling and squaring (2005): A / 2^s with s the least that brings the batch's
+// largest 1-norm under theta_13 = 5.37, the degree-13 Pade approximant r(X) = (V - U)^-1 (V + U)
+// of e^X (U the odd terms, V the even ones, from X^2, X^4, X^6), then s squarings. One s for
+// the batch (read back to the host: a CUDA input synchronises once): a matrix with a
+// smaller norm is scaled more than it needs, which costs it at most a few ulps. The
+// gradient is that of the computation (matmul and solve, to any order), within rounding
+// of PyTorch's block-matrix formula.
+Tensor matrix_exp(const Tensor& A) {
+  EMBER_CHECK(A.dim() >= 2, "linalg.matrix_exp: The input tensor A must have at least 2 dimensions.");
+  EMBER_CHECK(A.size(-1) == A.size(-2), "linalg.matrix_exp: A must be batches of square matrices, but they are ",
+              A.size(-2), " by ", A.size(-1), " matrices");
+  EMBER_CHECK(A.dtype() == kFloat32 || A.dtype() == kFloat64,
+              "matrix_exp: Expected a floating point or complex tensor as input. Got ", dtype_torch_name(A.dtype()));
+  if (A.numel() == 0) return A.clone();
+  constexpr double kTheta13 = 5.371920351148152;
+  constexpr double b[14] = {64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+                            129060195264000.,   10559470521600.,    670442572800.,     33522128640.,
+                            1323241920.,        40840800.,          960960.,           16380.,
+                            182.,               1.};
+  double norm = 0;
+  {
+    NoGradGuard no_grad;
+    norm = A.detach().abs().sum(Dims{-2}).amax().to(kFloat64).item<double>();
+  }
+  int squarings = 0;
+  if (std::isfinite(norm) && norm > kTheta13) squarings = static_cast<int>(std::ceil(std::log2(norm / kTheta13)));
+  const Tensor X = squarings > 0 ? A * std::ldexp(1.0, -squarings) : A;
+  const Tensor I = eye(A.size(-1), TensorOptions(A.dtype()).device(A.device()));
+  const Tensor X2 = matmul(X, X), X4 = matmul(X2, X2), X6 = matmul(X4, X2);
+  const Tensor U = matmul(X, matmul(X6, X6 * b[13] + X4 * b[11] + X2 * b[9]) + X6 * b[7] + X4 * b[5] + X2 * b[3] +
+                                 I * b[1]);
+  const Tensor V = matmul(X6, X6 * b[12] + X4 * b[10] + X2 * b[8]) + X6 * b[6] + X4 * b[4] + X2 * b[2] + I * b[0];
+  Tensor R = solve(V - U, V + U);
+  for (int i = 0; i < squarings; ++i) R = matmul(R, R);
+  return R;
 }
 
 }  // namespace ember::linalg

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/function_node.h"
+#include "autograd/functions/linalg_common.h"
 #include "autograd/record.h"
 #include "core/factories.h"
 #include "core/linalg_ops.h"
@@ -22,6 +23,12 @@ using autograd::needs_grad;
 using autograd::record;
 using autograd::sum_to;
 using autograd::tensor_list;
+using detail::as_batch3;
+using detail::batch_of;
+using detail::check_square;
+using detail::first_flagged;
+using detail::transposed;
+using detail::with_matrix;
 
 // Note [LU-based linalg]
 // ~~~~~~~~~~~~~~~~~~~~~~
@@ -94,27 +101,7 @@ Tensor lu_solve(const Lu& f, const Tensor& B3) {
   return X;
 }
 
-void check_square(const Tensor& A, const char* op) {
-  EMBER_CHECK(A.dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
-  EMBER_CHECK(A.dtype() != kBFloat16, "\"", op, "\" not implemented for 'BFloat16'");
-  EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
-              dtype_torch_name(A.dtype()));
-  EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2), " by ",
-              A.size(-1), " matrices");
-}
 
-// The first flagged element of flags [m, n] (the first matrix with one, then its first
-// column), read back to the host, as "(Batch element i): " (nothing for an unbatched input)
-// and the column; nullopt when none is flagged.
-std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags, const Dims& batch) {
-  if (flags.numel() == 0 || !flags.any().item<bool>()) return std::nullopt;
-  const std::vector<int64_t> values = flags.to(kInt64).cpu().to_vector<int64_t>();
-  const int64_t n = flags.size(1);
-  int64_t first = 0;
-  while (values[static_cast<size_t>(first)] == 0) ++first;
-  return std::make_pair(batch.empty() ? std::string() : "(Batch element " + std::to_string(first / n) + "): ",
-                        first % n);
-}
 
 // PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.
 void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, bool says_element) {
@@ -128,18 +115,6 @@ void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, 
   EMBER_CHECK(false, what, ": ", batch_note, "The solver failed because the input matrix is singular.");
 }
 
-Dims batch_of(const Tensor& A) { return Dims(A.sizes().data(), A.sizes().size() - 2); }
-
-// `batch` followed by rows and cols.
-Dims with_matrix(Dims batch, int64_t rows, int64_t cols) {
-  batch.push_back(rows);
-  batch.push_back(cols);
-  return batch;
-}
-
-Tensor as_batch3(const Tensor& t) { return t.reshape({shape_numel(batch_of(t)), t.size(-2), t.size(-1)}); }
-
-Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
 
 // The inverses of A's matrices, recorded (Note [LU-based linalg]); singular ones are an
 // error when `check`, else hold inf and NaN (what the gradients of slogdet need there).
@@ -173,6 +148,31 @@ Tensor inverse_of(const Tensor& A, bool check) {
 Tensor inverse_transposed(const Tensor& A) { return transposed(inverse_of(A, false)); }
 
 }  // namespace
+
+namespace detail {
+
+void check_square(const Tensor& A, const char* op) {
+  EMBER_CHECK(A.dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
+  EMBER_CHECK(A.dtype() != kBFloat16, "\"", op, "\" not implemented for 'BFloat16'");
+  EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
+              dtype_torch_name(A.dtype()));
+  EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2), " by ",
+              A.size(-1), " matrices");
+}
+
+std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags, const Dims& batch) {
+  if (flags.numel() == 0 || !flags.any().item<bool>()) return std::nullopt;
+  const std::vector<int64_t> values = flags.to(kInt64).cpu().to_vector<int64_t>();
+  const int64_t n = flags.size(1);
+  int64_t first = 0;
+  while (values[static_cast<size_t>(first)] == 0) ++first;
+  return std::make_pair(batch.empty() ? std::string() : "(Batch element " + std::to_string(first / n) + "): ",
+                        first % n);
+}
+
+Tensor inverse_unchecked(const Tensor& A) { return inverse_of(A, false); }
+
+}  // namespace detail
 
 std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
   check_square(A, "linalg.slogdet");
@@ -353,7 +353,7 @@ Tensor cholesky(const Tensor& A, bool upper) {
 Tensor det(const Tensor& A) { return linalg::det(A); }
 
 Tensor logdet(const Tensor& A) {
-  linalg::check_square(A, "logdet");
+  linalg::detail::check_square(A, "logdet");
   const auto [sign, logabsdet] = linalg::slogdet(A);
   return where(sign.lt(0.0), std::numeric_limits<double>::quiet_NaN(), logabsdet);
 }

@@ -129,19 +129,6 @@ blasint blas_int(int64_t v) {
   return static_cast<blasint>(v);
 }
 
-// Note [One thread pool]: ember parallelises with OpenMP (parallel_for). OpenBLAS's own
-// threads would compete with OpenMP's on a small machine (measured on 2 cores: a
-// training step took 126 ms with both, 60 ms with OpenBLAS single-threaded), so
-// OpenBLAS runs one thread per call and a large product is split across OpenMP
-// threads here instead. OPENBLAS_NUM_THREADS, when set, is respected.
-void use_single_threaded_blas() {
-  static const bool once = [] {
-    if (!std::getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
-    return true;
-  }();
-  (void)once;
-}
-
 // Row-major C (rows x cols) = alpha * op(A) @ op(B) + beta * C, op = transpose when flagged.
 template <typename T>
 void blas_call_serial(bool trans_a, bool trans_b, int64_t rows, int64_t cols, int64_t depth, T alpha, const T* A,
@@ -202,6 +189,23 @@ void blas_gemm(const Tensor& a, const Tensor& b, const Tensor& out, int64_t ldc,
 #endif  // EMBER_HAVE_BLAS
 
 }  // namespace
+
+#ifdef EMBER_HAVE_BLAS
+// Note [One thread pool]: ember parallelises with OpenMP (parallel_for). OpenBLAS's own
+// threads would compete with OpenMP's on a small machine (measured on 2 cores: a
+// training step took 126 ms with both, 60 ms with OpenBLAS single-threaded), so
+// OpenBLAS runs one thread per call and a large product is split across OpenMP
+// threads here instead. OPENBLAS_NUM_THREADS, when set, is respected.
+void use_single_threaded_blas() {
+  static const bool once = [] {
+    if (!std::getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
+}
+#else
+void use_single_threaded_blas() {}
+#endif
 
 void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out, const GemmScale& scale) {
   run_gemm(a, bm, out, scale, fallback_gemm);

@@ -9,4 +9,8 @@ namespace ember::cpu {
 // -> [B,n,m], any strides: a blocked i-k-j loop, parallel over rows.
 void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out, const GemmScale& scale = {});
 
+// OpenBLAS to one thread per call, once (Note [One thread pool]); LAPACK's callers
+// (core/cpu/lapack.cpp) too. Nothing in a build without BLAS.
+void use_single_threaded_blas();
+
 }  // namespace ember::cpu

@@ -1,0 +1,39 @@
+// What the linalg files share (autograd/functions/linalg_lu.cpp, linalg_spectral.cpp):
+// PyTorch's input checks, batch shapes, "(Batch element i): " error notes and the recorded
+// inverse that gradient formulas use.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "core/shape.h"
+#include "core/tensor.h"
+
+namespace ember::linalg::detail {
+
+// PyTorch's checks of a batch of square float32/float64 matrices, named `op`.
+void check_square(const Tensor& A, const char* op);
+
+// The first flagged element of flags [m, n] (the first matrix with one, then its first
+// column), read back to the host, as "(Batch element i): " (nothing for an unbatched input)
+// and the column; nullopt when none is flagged.
+std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags, const Dims& batch);
+
+// The inverses of A's matrices, recorded (Note [LU-based linalg]), unchecked: a singular
+// one holds inf and NaN.
+Tensor inverse_unchecked(const Tensor& A);
+
+inline Dims batch_of(const Tensor& A) { return Dims(A.sizes().data(), A.sizes().size() - 2); }
+
+// `batch` followed by rows and cols.
+inline Dims with_matrix(Dims batch, int64_t rows, int64_t cols) {
+  batch.push_back(rows);
+  batch.push_back(cols);
+  return batch;
+}
+
+inline Tensor as_batch3(const Tensor& t) { return t.reshape({shape_numel(batch_of(t)), t.size(-2), t.size(-1)}); }
+
+inline Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
+
+}  // namespace ember::linalg::detail

@@ -1,0 +1,44 @@
+// LAPACK's symmetric eigensolver (syevd), SVD (gesdd) and QR (geqrf, orgqr) from OpenBLAS,
+// over batches of row-major host matrices in float32 or float64: the kernels of
+// linalg::eigh / svd / qr (Note [Spectral linalg] in autograd/functions/linalg_spectral.cpp).
+// In a build without BLAS, available() is false and each call raises.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "core/tensor.h"
+
+namespace ember::cpu::lapack {
+
+bool available();
+
+// The first matrix LAPACK failed on and its info (the caller words the error).
+struct Failure {
+  int64_t matrix;
+  int info;
+};
+
+// A: contiguous CPU [b, n, n]. values [b, n] ascending; vectors [b, n, n] (eigenvectors as
+// columns) when `with_vectors`. Reads A's lower triangle when `lower`, else its upper.
+struct Eigh {
+  Tensor values, vectors;
+  std::optional<Failure> failure;
+};
+Eigh eigh(const Tensor& A, bool lower, bool with_vectors);
+
+// A: contiguous CPU [b, m, n], k = min(m, n). S [b, k] descending; with vectors, U [b, m, m]
+// and Vh [b, n, n] when `full`, else [b, m, k] and [b, k, n].
+struct Svd {
+  Tensor U, S, Vh;
+  std::optional<Failure> failure;
+};
+Svd svd(const Tensor& A, bool with_vectors, bool full);
+
+// A: contiguous CPU [b, m, n], k = min(m, n). R [b, k, n] ([b, m, n] when `complete`), upper
+// triangular; Q [b, m, k] ([b, m, m] when `complete`) when `with_q`.
+struct Qr {
+  Tensor Q, R;
+};
+Qr qr(const Tensor& A, bool complete, bool with_q);
+
+}  // namespace ember::cpu::lapack
