@@ -86,6 +86,38 @@ Tensor multi_dot(const std::vector<Tensor>& tensors);
 // e^A of each square matrix (scaling and squaring of a degree-13 Pade approximant).
 Tensor matrix_exp(const Tensor& A);
 
+// LU with partial pivoting of A [*, m, n], as LAPACK's getrf (Note [LU-based linalg]): LU
+// holds L below the diagonal (its unit diagonal implied) and U on and above it; pivots
+// (1-based): row i was swapped with row pivots[i]. pivot = false: no swaps (pivots 1, 2,
+// ...). A zero on U's diagonal is PyTorch's error; lu_factor_ex reports the first one in info
+// (per matrix, 1-based; 0: none) instead. pivots and info are int64, where PyTorch's are
+// int32 (ember has no int32 dtype).
+std::pair<Tensor, Tensor> lu_factor(const Tensor& A, bool pivot = true);
+struct LuFactorEx {
+  Tensor LU, pivots, info;
+};
+LuFactorEx lu_factor_ex(const Tensor& A, bool pivot = true);
+// (P, L, U) with A = P L U: P [*, m, m], L [*, m, k] unit lower, U [*, k, n], k = min(m, n).
+std::tuple<Tensor, Tensor, Tensor> lu(const Tensor& A, bool pivot = true);
+// X from lu_factor's (LU, pivots) of a square A: A X = B, or X A = B (left = false); adjoint:
+// with A^T for A.
+Tensor lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B, bool left = true, bool adjoint = false);
+// cholesky and inv that report instead of raising: (result, info), info int64 per matrix:
+// 0, or the order of the first leading minor that is not positive-definite (cholesky) or the
+// first zero pivot, 1-based (inv, whose result then holds inf / NaN).
+std::pair<Tensor, Tensor> cholesky_ex(const Tensor& A, bool upper = false);
+std::pair<Tensor, Tensor> inv_ex(const Tensor& A);
+// x [*, n] -> [*, n, N]: the powers x^0 ... x^(N-1) of each element (N defaults to n).
+Tensor vander(const Tensor& x, std::optional<int64_t> N = std::nullopt);
+// The dot product of x and y along dim, with broadcasting.
+Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim = -1);
+// torch.linalg.norm: without ord, the 2-norm over dims (all of them when not given); with a
+// number ord, vector_norm over one dim and matrix_norm over two (a 1-D or 2-D input when
+// dims are not given); "fro" and "nuc": matrix norms.
+Tensor norm(const Tensor& A, std::optional<double> ord = std::nullopt, std::optional<Dims> dims = std::nullopt,
+            bool keepdim = false);
+Tensor norm(const Tensor& A, std::string_view ord, std::optional<Dims> dims = std::nullopt, bool keepdim = false);
+
 }  // namespace ember::linalg
 
 namespace ember {
@@ -93,5 +125,9 @@ namespace ember {
 Tensor det(const Tensor& A);      // torch.det: linalg::det
 Tensor logdet(const Tensor& A);   // torch.logdet: log(det): NaN where det < 0, -inf where 0
 Tensor inverse(const Tensor& A);  // torch.inverse: linalg::inv
+// torch.cholesky_solve: X with A X = B for A = L L^T (or U^T U when upper), from L;
+// torch.cholesky_inverse: A^-1 from L. Batch dims broadcast; gradients through L.
+Tensor cholesky_solve(const Tensor& B, const Tensor& L, bool upper = false);
+Tensor cholesky_inverse(const Tensor& L, bool upper = false);
 
 }  // namespace ember

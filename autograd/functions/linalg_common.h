@@ -1,5 +1,5 @@
-// What the linalg files share (autograd/functions/linalg_lu.cpp, linalg_spectral.cpp):
-// PyTorch's input checks, batch shapes, "(Batch element i): " error notes and the recorded
+// What the linalg files share (autograd/functions/linalg_*.cpp): PyTorch's input checks,
+// batch shapes, "(Batch element i): " error notes, the LU factorization and the recorded
 // inverse that gradient formulas use.
 #pragma once
 #include <optional>
@@ -18,6 +18,21 @@ void check_square(const Tensor& A, const char* op);
 // column), read back to the host, as "(Batch element i): " (nothing for an unbatched input)
 // and the column; nullopt when none is flagged.
 std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags, const Dims& batch);
+
+// info (int64, `batch`) from flags [b, n]: per matrix 0, or its first flagged column + 1
+// (LAPACK's info), on the device: nothing is read back.
+Tensor first_flag_info(const Tensor& flags, const Dims& batch);
+
+// An LU factorization with partial pivoting, unrecorded (Note [LU-based linalg]).
+struct Lu {
+  Tensor lu;      // [b, m, n]: L below the diagonal (unit diagonal implied), U on and above
+  Tensor perm;    // [b, m] int64: row i of P A is row perm[i] of A
+  Tensor swaps;   // [b] int64: the number of row swaps (det's sign is (-1)^swaps)
+  Tensor pivots;  // [b, min(m, n)] int64: step k swapped row k with row pivots[k] (0-based)
+};
+// A3 [b, m, n], min(m, n) steps; pivot = false keeps the rows in place (a zero pivot then
+// gives inf / NaN multipliers, as an unpivoted getrf's).
+Lu factor_lu(const Tensor& A3, bool pivot = true);
 
 // The inverses of A's matrices, recorded (Note [LU-based linalg]), unchecked: a singular
 // one holds inf and NaN.

@@ -1,6 +1,6 @@
-// core/linalg_ops.h's matrix_power, cross, matrix_norm, multi_dot and matrix_exp: composed of
-// matmul, inv, solve, narrow, cat, svdvals and the reductions, so their devices, dtypes and
-// gradients are those ops'.
+// core/linalg_ops.h's matrix_power, cross, matrix_norm, norm, vecdot, vander, multi_dot and
+// matrix_exp: composed of matmul, inv, solve, narrow, cat, cumprod, svdvals and the
+// reductions, so their devices, dtypes and gradients are those ops'.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -99,10 +99,14 @@ namespace {
 // The C++ type name PyTorch's multi_dot prints for a dtype.
 std::string type_name(DType dtype) {
   switch (dtype) {
-    case kFloat32: return "float";
-    case kFloat64: return "double";
-    case kInt64: return "long int";
-    default: return std::string(dtype_torch_name(dtype));
+    case kFloat32:
+      return "float";
+    case kFloat64:
+      return "double";
+    case kInt64:
+      return "long int";
+    default:
+      return std::string(dtype_torch_name(dtype));
   }
 }
 
@@ -117,9 +121,9 @@ std::vector<std::vector<size_t>> cheapest_splits(const std::vector<int64_t>& dim
       const size_t j = i + length - 1;
       cost[i][j] = std::numeric_limits<double>::infinity();
       for (size_t k = i; k < j; ++k) {
-        const double c = cost[i][k] + cost[k + 1][j] + static_cast<double>(dims[i]) *
-                                                            static_cast<double>(dims[k + 1]) *
-                                                            static_cast<double>(dims[j + 1]);
+        const double c =
+            cost[i][k] + cost[k + 1][j] +
+            static_cast<double>(dims[i]) * static_cast<double>(dims[k + 1]) * static_cast<double>(dims[j + 1]);
         if (c < cost[i][j]) {
           cost[i][j] = c;
           split[i][j] = k;
@@ -142,17 +146,21 @@ Tensor multiply_chain(const std::vector<Tensor>& matrices, const std::vector<std
 Tensor multi_dot(const std::vector<Tensor>& tensors) {
   const size_t count = tensors.size();
   EMBER_CHECK(count >= 2, "multi_dot(): expected at least 2 tensors but got ", count);
-  for (size_t i = 0; i < count; ++i) {
+  for (const size_t i : {size_t{0}, count - 1}) {  // PyTorch checks the ends first
     const Tensor& t = tensors[i];
     EMBER_CHECK(t.defined(), "multi_dot(): tensor ", i, " is undefined");
-    if (i == 0 || i + 1 == count) {
-      EMBER_CHECK(t.dim() == 1 || t.dim() == 2, "multi_dot(): the ", i == 0 ? "first" : "last",
-                  " tensor must be 1D or 2D but got ", t.dim(), "D");
-    } else {
-      EMBER_CHECK(t.dim() == 2, "multi_dot(): tensor ", i, " must be 2D but got ", t.dim(), "D");
-    }
-    EMBER_CHECK(t.dtype() == tensors[0].dtype(), "multi_dot(): all tensors must have be the same dtype but tensor 0 is ",
-                type_name(tensors[0].dtype()), " and tensor ", i, " ", type_name(t.dtype()));
+    EMBER_CHECK(t.dim() == 1 || t.dim() == 2, "multi_dot(): the ", i == 0 ? "first" : "last",
+                " tensor must be 1D or 2D but got ", t.dim(), "D");
+  }
+  for (size_t i = 1; i + 1 < count; ++i) {
+    EMBER_CHECK(tensors[i].defined(), "multi_dot(): tensor ", i, " is undefined");
+    EMBER_CHECK(tensors[i].dim() == 2, "multi_dot(): tensor ", i, " must be 2D but got ", tensors[i].dim(), "D");
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const Tensor& t = tensors[i];
+    EMBER_CHECK(t.dtype() == tensors[0].dtype(),
+                "multi_dot(): all tensors must have be the same dtype but tensor 0 is ", type_name(tensors[0].dtype()),
+                " and tensor ", i, " ", type_name(t.dtype()));
     EMBER_CHECK(t.device() == tensors[0].device(), "multi_dot(): all tensors must be on the same device but tensor 0 ",
                 "is on ", tensors[0].device(), " and tensor ", i, " on ", t.device());
   }
@@ -166,7 +174,17 @@ Tensor multi_dot(const std::vector<Tensor>& tensors) {
                 " with shapes ", tensors[i - 1].sizes(), " and ", tensors[i].sizes(), " cannot be multiplied");
     dims.push_back(matrices[i].size(1));
   }
-  Tensor out = multiply_chain(matrices, cheapest_splits(dims), 0, count - 1);
+  Tensor out;
+  if (count == 3) {  // as PyTorch: (A B) C unless A (B C) costs strictly less
+    const double left =
+        static_cast<double>(dims[0]) * dims[1] * dims[2] + static_cast<double>(dims[0]) * dims[2] * dims[3];
+    const double right =
+        static_cast<double>(dims[1]) * dims[2] * dims[3] + static_cast<double>(dims[0]) * dims[1] * dims[3];
+    out = left <= right ? matmul(matmul(matrices[0], matrices[1]), matrices[2])
+                        : matmul(matrices[0], matmul(matrices[1], matrices[2]));
+  } else {
+    out = multiply_chain(matrices, cheapest_splits(dims), 0, count - 1);
+  }
   if (column_last) out = out.squeeze(1);
   if (row_first) out = out.squeeze(0);
   return out;
@@ -174,13 +192,14 @@ Tensor multi_dot(const std::vector<Tensor>& tensors) {
 
 // Note [Matrix exponential]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~
-// Higham's scaling and squaring (2005): A / 2^s with s the least that brings the batch's
-// largest 1-norm under theta_13 = 5.37, the degree-13 Pade approximant r(X) = (V - U)^-1 (V + U)
-// of e^X (U the odd terms, V the even ones, from X^2, X^4, X^6), then s squarings. One s for
-// the batch (read back to the host: a CUDA input synchronises once): a matrix with a
-// smaller norm is scaled more than it needs, which costs it at most a few ulps. The
-// gradient is that of the computation (matmul and solve, to any order), within rounding
-// of PyTorch's block-matrix formula.
+// Higham's scaling and squaring (2005): each matrix A_i is divided by 2^s_i, s_i the least
+// that brings its 1-norm under theta_13 = 5.37, the degree-13 Pade approximant
+// r(X) = (V - U)^-1 (V + U) of e^X is taken (U the odd terms, V the even ones, from X^2, X^4,
+// X^6), then squared s_i times: the batch squares max(s_i) times, a matrix keeping its value
+// once its own s_i is reached (each squaring doubles the error, so one s for the whole batch
+// would cost a small matrix beside a large one ~2^s ulps). The norms are read back to pick
+// the s_i (a CUDA input synchronises once). The gradient is that of the computation
+// (matmul, solve and where, to any order), within rounding of PyTorch's block-matrix formula.
 Tensor matrix_exp(const Tensor& A) {
   EMBER_CHECK(A.dim() >= 2, "linalg.matrix_exp: The input tensor A must have at least 2 dimensions.");
   EMBER_CHECK(A.size(-1) == A.size(-2), "linalg.matrix_exp: A must be batches of square matrices, but they are ",
@@ -189,26 +208,88 @@ Tensor matrix_exp(const Tensor& A) {
               "matrix_exp: Expected a floating point or complex tensor as input. Got ", dtype_torch_name(A.dtype()));
   if (A.numel() == 0) return A.clone();
   constexpr double kTheta13 = 5.371920351148152;
-  constexpr double b[14] = {64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
-                            129060195264000.,   10559470521600.,    670442572800.,     33522128640.,
-                            1323241920.,        40840800.,          960960.,           16380.,
-                            182.,               1.};
-  double norm = 0;
+  constexpr double b[14] = {64764752532480000.,
+                            32382376266240000.,
+                            7771770303897600.,
+                            1187353796428800.,
+                            129060195264000.,
+                            10559470521600.,
+                            670442572800.,
+                            33522128640.,
+                            1323241920.,
+                            40840800.,
+                            960960.,
+                            16380.,
+                            182.,
+                            1.};
+  const Dims batch(A.sizes().data(), A.sizes().size() - 2);
+  std::vector<double> norms;
   {
     NoGradGuard no_grad;
-    norm = A.detach().abs().sum(Dims{-2}).amax().to(kFloat64).item<double>();
+    norms = A.detach().abs().sum(Dims{-2}).amax(Dims{-1}).to(kFloat64).reshape({-1}).cpu().to_vector<double>();
   }
-  int squarings = 0;
-  if (std::isfinite(norm) && norm > kTheta13) squarings = static_cast<int>(std::ceil(std::log2(norm / kTheta13)));
-  const Tensor X = squarings > 0 ? A * std::ldexp(1.0, -squarings) : A;
-  const Tensor I = eye(A.size(-1), TensorOptions(A.dtype()).device(A.device()));
+  // s_i (0 for a non-finite norm: its NaN or inf carries through), and 2^-s_i
+  std::vector<double> squarings(norms.size()), scales(norms.size());
+  double most = 0;
+  for (size_t i = 0; i < norms.size(); ++i) {
+    squarings[i] = std::isfinite(norms[i]) && norms[i] > kTheta13 ? std::ceil(std::log2(norms[i] / kTheta13)) : 0.0;
+    scales[i] = std::ldexp(1.0, -static_cast<int>(squarings[i]));
+    most = std::max(most, squarings[i]);
+  }
+  const TensorOptions options = TensorOptions(A.dtype()).device(A.device());
+  Dims per_matrix = batch;
+  per_matrix.push_back(1);
+  per_matrix.push_back(1);
+  const Tensor X = most > 0 ? A * tensor(scales, per_matrix, kFloat64).to(A.device(), A.dtype()) : A;
+  const Tensor I = eye(A.size(-1), options);
   const Tensor X2 = matmul(X, X), X4 = matmul(X2, X2), X6 = matmul(X4, X2);
-  const Tensor U = matmul(X, matmul(X6, X6 * b[13] + X4 * b[11] + X2 * b[9]) + X6 * b[7] + X4 * b[5] + X2 * b[3] +
-                                 I * b[1]);
+  const Tensor U =
+      matmul(X, matmul(X6, X6 * b[13] + X4 * b[11] + X2 * b[9]) + X6 * b[7] + X4 * b[5] + X2 * b[3] + I * b[1]);
   const Tensor V = matmul(X6, X6 * b[12] + X4 * b[10] + X2 * b[8]) + X6 * b[6] + X4 * b[4] + X2 * b[2] + I * b[0];
   Tensor R = solve(V - U, V + U);
-  for (int i = 0; i < squarings; ++i) R = matmul(R, R);
+  const bool same_for_all = std::all_of(squarings.begin(), squarings.end(), [&](double s) { return s == most; });
+  const Tensor needed = same_for_all ? Tensor() : tensor(squarings, per_matrix, kFloat64).to(A.device());
+  for (int step = 0; step < static_cast<int>(most); ++step) {
+    const Tensor squared = matmul(R, R);
+    R = same_for_all ? squared : where(needed > static_cast<double>(step), squared, R);
+  }
   return R;
+}
+
+Tensor norm(const Tensor& A, std::optional<double> ord, std::optional<Dims> dims, bool keepdim) {
+  if (dims) {
+    EMBER_CHECK(dims->size() == 1 || dims->size() == 2,
+                "linalg.norm: If dim is specified, it must be of length 1 or 2. ", "Got ", *dims);
+    if (dims->size() == 2 && ord) return matrix_norm(A, *ord, *dims, keepdim);
+    return vector_norm(A, ord.value_or(2.0), *dims, keepdim);
+  }
+  if (!ord) return vector_norm(A, 2.0, Dims{}, keepdim);
+  EMBER_CHECK(A.dim() == 1 || A.dim() == 2,
+              "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got ", A.dim(), "D.");
+  return A.dim() == 2 ? matrix_norm(A, *ord, {-2, -1}, keepdim) : vector_norm(A, *ord, Dims{0}, keepdim);
+}
+
+Tensor norm(const Tensor& A, std::string_view ord, std::optional<Dims> dims, bool keepdim) {
+  EMBER_CHECK(dims || A.dim() == 1 || A.dim() == 2,
+              "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got ", A.dim(), "D.");
+  return matrix_norm(A, ord, dims.value_or(Dims{-2, -1}), keepdim);
+}
+
+Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim) {
+  EMBER_CHECK(x.dtype() == y.dtype(), "linalg.vecdot: Expected x and y to have the same dtype, but found x of type ",
+              dtype_torch_name(x.dtype()), " and y of type ", dtype_torch_name(y.dtype()), " instead");
+  return (x * y).sum(Dims{dim});
+}
+
+Tensor vander(const Tensor& x, std::optional<int64_t> N) {
+  EMBER_CHECK(x.dim() >= 1, "x must be at least 1-dimensional.");
+  const int64_t count = N.value_or(x.size(-1));
+  EMBER_CHECK(count > 1, "N must be greater than 1.");
+  // [1, x, x, ...] multiplied along the last dim: x^0 ... x^(N-1)
+  const Tensor columns = x.unsqueeze(-1);
+  Dims shape = columns.sizes();
+  shape[shape.size() - 1] = count - 1;
+  return cat({ones_like(columns), columns.expand(shape)}, -1).cumprod(-1);
 }
 
 }  // namespace ember::linalg

@@ -1,6 +1,7 @@
-// core/linalg_ops.h: det, slogdet, solve and inv from an LU factorization with partial
-// pivoting, and cholesky, composed of tensor ops, with their closed-form gradients (Note
-// [LU-based linalg]).
+// core/linalg_ops.h: det, slogdet, solve, inv and inv_ex from an LU factorization with
+// partial pivoting, and cholesky / cholesky_ex, composed of tensor ops, with their
+// closed-form gradients (Note [LU-based linalg]).
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <string>
@@ -26,14 +27,17 @@ using autograd::tensor_list;
 using detail::as_batch3;
 using detail::batch_of;
 using detail::check_square;
+using detail::factor_lu;
+using detail::first_flag_info;
 using detail::first_flagged;
+using detail::Lu;
 using detail::transposed;
 using detail::with_matrix;
 
 // Note [LU-based linalg]
 // ~~~~~~~~~~~~~~~~~~~~~~
-// PyTorch's LAPACK / cuSOLVER calls are written here as tensor ops over a batch [m, n, n]:
-// for each column k, the row of the largest |a_ik| at or below k is swapped into row k
+// PyTorch's LAPACK / cuSOLVER calls are written here as tensor ops over a batch [b, m, n]:
+// for each column k < min(m, n), the row of the largest |a_ik| at or below k is swapped into row k
 // (partial pivoting, the first such row on ties, as getrf's), the multipliers a_ik / a_kk are
 // stored below the diagonal and their outer product with row k is taken off the trailing
 // block. So A = P^T L U with L unit lower and U upper in one tensor, and each op runs on the
@@ -46,46 +50,57 @@ using detail::with_matrix;
 // adjugate is not formed; PyTorch's create_graph path gives the adjugate there); slogdet's
 // there is inf and NaN, as PyTorch's. A zero pivot (the matrix is
 // singular to working precision, an exact 0 on U's diagonal) makes solve and inv raise
-// PyTorch's errors, which reads the pivots back to the host, as PyTorch's own check does.
-struct Lu {
-  Tensor lu;     // [m, n, n]: L below the diagonal (unit diagonal implied), U on and above
-  Tensor perm;   // [m, n] int64: row i of P A is row perm[i] of A
-  Tensor swaps;  // [m] int64: the number of row swaps (det's sign is (-1)^swaps)
-};
+// PyTorch's errors, which reads the pivots back to the host, as PyTorch's own check does;
+// the _ex forms return that check as info instead. lu_factor / lu / lu_solve expose the
+// factorization (autograd/functions/linalg_lu_factor.cpp).
 
-Lu lu_factor(const Tensor& A3) {
+}  // namespace
+
+namespace detail {
+
+Lu factor_lu(const Tensor& A3, bool pivot) {
   NoGradGuard no_grad;
-  const int64_t m = A3.size(0), n = A3.size(1);
+  const int64_t b = A3.size(0), m = A3.size(1), n = A3.size(2), steps = std::min(m, n);
   const TensorOptions index_options = TensorOptions(kInt64).device(A3.device());
-  Lu f{A3.contiguous().clone(), arange(n, index_options).expand({m, n}).contiguous(), zeros({m}, index_options)};
-  for (int64_t k = 0; k < n; ++k) {
-    const Tensor pivot_row = f.lu.select(2, k).narrow(1, k, n - k).abs().argmax(1) + k;  // [m]
-    // swap rows k and pivot_row of lu and perm (a no-op where they are the same row)
-    const Tensor at_lu = pivot_row.view({m, 1, 1}).expand({m, 1, n});
-    const Tensor row_k = f.lu.select(1, k).clone(), row_p = f.lu.gather(1, at_lu);
-    f.lu.select(1, k).copy_(row_p.squeeze(1));
-    f.lu.scatter_(1, at_lu, row_k.unsqueeze(1));
-    const Tensor at_perm = pivot_row.view({m, 1});
-    const Tensor perm_k = f.perm.select(1, k).clone();
-    f.perm.select(1, k).copy_(f.perm.gather(1, at_perm).squeeze(1));
-    f.perm.scatter_(1, at_perm, perm_k.unsqueeze(1));
-    f.swaps.add_(pivot_row.ne(k).to(kInt64));
-    if (k + 1 == n) break;
-    const Tensor pivot = f.lu.select(1, k).select(1, k).unsqueeze(1);  // [m, 1]
-    Tensor below = f.lu.select(2, k).narrow(1, k + 1, n - k - 1);      // [m, n-k-1]
-    // a zero pivot has a zero column below it (it is the largest): multipliers 0, not 0/0
-    const Tensor multipliers = where(pivot.eq(0.0), 0.0, below / pivot);
+  Lu f{A3.contiguous().clone(), arange(m, index_options).expand({b, m}).contiguous(), zeros({b}, index_options),
+       arange(steps, index_options).expand({b, steps}).contiguous()};
+  for (int64_t k = 0; k < steps; ++k) {
+    if (pivot) {
+      const Tensor pivot_row = f.lu.select(2, k).narrow(1, k, m - k).abs().argmax(1) + k;  // [b]
+      f.pivots.select(1, k).copy_(pivot_row);
+      // swap rows k and pivot_row of lu and perm (a no-op where they are the same row)
+      const Tensor at_lu = pivot_row.view({b, 1, 1}).expand({b, 1, n});
+      const Tensor row_k = f.lu.select(1, k).clone(), row_p = f.lu.gather(1, at_lu);
+      f.lu.select(1, k).copy_(row_p.squeeze(1));
+      f.lu.scatter_(1, at_lu, row_k.unsqueeze(1));
+      const Tensor at_perm = pivot_row.view({b, 1});
+      const Tensor perm_k = f.perm.select(1, k).clone();
+      f.perm.select(1, k).copy_(f.perm.gather(1, at_perm).squeeze(1));
+      f.perm.scatter_(1, at_perm, perm_k.unsqueeze(1));
+      f.swaps.add_(pivot_row.ne(k).to(kInt64));
+    }
+    if (k + 1 == m) break;
+    const Tensor pivot_value = f.lu.select(1, k).select(1, k).unsqueeze(1);  // [b, 1]
+    Tensor below = f.lu.select(2, k).narrow(1, k + 1, m - k - 1);            // [b, m-k-1]
+    // pivoting, a zero pivot has a zero column below it (it is the largest): multipliers 0,
+    // not 0/0
+    const Tensor multipliers = pivot ? where(pivot_value.eq(0.0), 0.0, below / pivot_value) : below / pivot_value;
     below.copy_(multipliers);
-    const Tensor row = f.lu.select(1, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]
-    f.lu.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(multipliers.unsqueeze(2) * row.unsqueeze(1));
+    if (k + 1 == n) continue;
+    const Tensor row = f.lu.select(1, k).narrow(1, k + 1, n - k - 1);  // [b, n-k-1]
+    f.lu.narrow(1, k + 1, m - k - 1).narrow(2, k + 1, n - k - 1).sub_(multipliers.unsqueeze(2) * row.unsqueeze(1));
   }
   return f;
 }
 
+}  // namespace detail
+
+namespace {
+
 Tensor diagonal_of(const Tensor& lu) { return diagonal(lu, 0, -2, -1); }
 
 // X = U^-1 L^-1 P B for B [m, n, k], by forward then back substitution (no pivot check).
-Tensor lu_solve(const Lu& f, const Tensor& B3) {
+Tensor solve_with_lu(const Lu& f, const Tensor& B3) {
   NoGradGuard no_grad;
   const int64_t m = f.lu.size(0), n = f.lu.size(1), k = B3.size(2);
   Tensor X = B3.gather(1, f.perm.unsqueeze(2).expand({m, n, k})).contiguous();  // P B
@@ -101,8 +116,6 @@ Tensor lu_solve(const Lu& f, const Tensor& B3) {
   return X;
 }
 
-
-
 // PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.
 void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, bool says_element) {
   const auto first = first_flagged(diagonal_of(f.lu).eq(0.0), batch);
@@ -115,10 +128,10 @@ void check_nonsingular(const Lu& f, const Dims& batch, const std::string& what, 
   EMBER_CHECK(false, what, ": ", batch_note, "The solver failed because the input matrix is singular.");
 }
 
-
 // The inverses of A's matrices, recorded (Note [LU-based linalg]); singular ones are an
 // error when `check`, else hold inf and NaN (what the gradients of slogdet need there).
-Tensor inverse_of(const Tensor& A, bool check) {
+// info, when given, is set to inv_ex's (the first zero pivot per matrix).
+Tensor inverse_of(const Tensor& A, bool check, Tensor* info = nullptr) {
   const int64_t n = A.size(-1);
   const Dims shape = with_matrix(batch_of(A), n, n);
   Tensor out;
@@ -127,11 +140,13 @@ Tensor inverse_of(const Tensor& A, bool check) {
     const Tensor A3 = as_batch3(A.detach());
     if (n == 0 || A3.size(0) == 0) {
       out = zeros(shape, TensorOptions(A.dtype()).device(A.device()));
+      if (info) *info = zeros(batch_of(A), TensorOptions(kInt64).device(A.device()));
     } else {
-      const Lu f = lu_factor(A3);
+      const Lu f = factor_lu(A3);
       if (check) check_nonsingular(f, batch_of(A), "linalg.inv", true);
+      if (info) *info = first_flag_info(diagonal_of(f.lu).eq(0.0), batch_of(A));
       const Tensor identity = eye(n, TensorOptions(A.dtype()).device(A.device())).expand(A3.sizes());
-      out = lu_solve(f, identity).reshape(shape);
+      out = solve_with_lu(f, identity).reshape(shape);
     }
     out = out.detach();  // not a view made under no_grad
   }
@@ -172,6 +187,12 @@ std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags
 
 Tensor inverse_unchecked(const Tensor& A) { return inverse_of(A, false); }
 
+Tensor first_flag_info(const Tensor& flags, const Dims& batch) {
+  const int64_t n = flags.size(1);
+  const Tensor unflagged_prefix = flags.to(kInt64).cumsum(1).eq(0).sum(Dims{1});  // [b]
+  return where(unflagged_prefix.eq(n), 0, unflagged_prefix + 1).to(kInt64).reshape(batch);
+}
+
 }  // namespace detail
 
 std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
@@ -186,7 +207,7 @@ std::pair<Tensor, Tensor> slogdet(const Tensor& A) {
       sign = ones(batch, TensorOptions(A.dtype()).device(A.device()));
       logabsdet = zeros(batch, TensorOptions(A.dtype()).device(A.device()));
     } else {
-      const Lu f = lu_factor(A3);
+      const Lu f = factor_lu(A3);
       const Tensor d = diagonal_of(f.lu);
       const Tensor parity = (f.swaps.remainder(2) * -2 + 1).to(A.dtype());  // (-1)^swaps
       sign = (d.sign().prod(1) * parity).reshape(batch);
@@ -215,7 +236,7 @@ Tensor det(const Tensor& A) {
     if (A.size(-1) == 0) {
       d = ones(batch, TensorOptions(A.dtype()).device(A.device()));
     } else {
-      const Lu f = lu_factor(A3);
+      const Lu f = factor_lu(A3);
       const Tensor parity = (f.swaps.remainder(2) * -2 + 1).to(A.dtype());  // (-1)^swaps
       d = (diagonal_of(f.lu).prod(1) * parity).reshape(batch);
     }
@@ -259,16 +280,16 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
     // A factored at its own batch shape (its error names A's batch element), then expanded
     const Tensor A3 = as_batch3(A.detach());
     if (n == 0 || A3.size(0) == 0 || shape_numel(b_shape) == 0) {
-      if (n > 0 && A3.size(0) > 0) check_nonsingular(lu_factor(A3), a_batch, "torch.linalg.solve", false);
+      if (n > 0 && A3.size(0) > 0) check_nonsingular(factor_lu(A3), a_batch, "torch.linalg.solve", false);
       X = zeros(b_shape, TensorOptions(A.dtype()).device(A.device()));
     } else {
-      Lu f = lu_factor(A3);
+      Lu f = factor_lu(A3);
       check_nonsingular(f, a_batch, "torch.linalg.solve", false);
       if (!(a_batch == batch)) {
         f.lu = as_batch3(f.lu.reshape(with_matrix(a_batch, n, n)).expand(a_shape));
         f.perm = f.perm.reshape(with_matrix(a_batch, 1, n)).expand(with_matrix(batch, 1, n)).reshape({-1, n});
       }
-      X = lu_solve(f, as_batch3(B_matrix.detach().expand(b_shape))).reshape(b_shape);
+      X = solve_with_lu(f, as_batch3(B_matrix.detach().expand(b_shape))).reshape(b_shape);
     }
     if (vector) X = X.squeeze(-1);
     X = X.detach();  // not a view made under no_grad (in-place ops on it record as on any result)
@@ -302,7 +323,10 @@ Tensor inv(const Tensor& A) {
 // PyTorch's). The gradient is the symmetric one PyTorch's gives:
 // gA = (S + S^T) / 2, S = L^-T Phi(L^T gL) L^-1, Phi the lower triangle with its diagonal
 // halved.
-Tensor cholesky(const Tensor& A, bool upper) {
+namespace {
+
+// cholesky, and cholesky_ex when info is given (set instead of raising).
+Tensor cholesky_of(const Tensor& A, bool upper, Tensor* info) {
   check_square(A, "linalg.cholesky");
   const Dims batch = batch_of(A);
   const int64_t n = A.size(-1);
@@ -323,7 +347,9 @@ Tensor cholesky(const Tensor& A, bool upper) {
       column.div_(pivot);
       work.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(column.unsqueeze(2) * column.unsqueeze(1));
     }
-    if (const auto first = first_flagged(failed, batch)) {
+    if (info) {
+      *info = n == 0 ? zeros(batch, TensorOptions(kInt64).device(A.device())) : first_flag_info(failed, batch);
+    } else if (const auto first = first_flagged(failed, batch)) {
       EMBER_CHECK(false, "linalg.cholesky: ", first->first,
                   "The factorization could not be completed because the input is not positive-definite (the "
                   "leading minor of order ",
@@ -346,6 +372,23 @@ Tensor cholesky(const Tensor& A, bool upper) {
         ->set_differentiable_backward();
   }
   return out;
+}
+
+}  // namespace
+
+Tensor cholesky(const Tensor& A, bool upper) { return cholesky_of(A, upper, nullptr); }
+
+std::pair<Tensor, Tensor> cholesky_ex(const Tensor& A, bool upper) {
+  Tensor info;
+  Tensor L = cholesky_of(A, upper, &info);
+  return {L, info};
+}
+
+std::pair<Tensor, Tensor> inv_ex(const Tensor& A) {
+  check_square(A, "linalg.inv_ex");
+  Tensor info;
+  Tensor inverse = inverse_of(A, false, &info);
+  return {inverse, info};
 }
 
 }  // namespace linalg

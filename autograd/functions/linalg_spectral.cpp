@@ -91,6 +91,8 @@ TensorOptions options_of(const Tensor& t) { return TensorOptions(t.dtype()).devi
 
 // (eigenvalues, eigenvectors when with_vectors), unrecorded.
 std::pair<Tensor, Tensor> eigh_values(const Tensor& A, std::string_view UPLO, bool with_vectors) {
+  EMBER_CHECK(A.dim() < 2 || A.dtype() == kFloat32 || A.dtype() == kFloat64,
+              "\"linalg_eigh_cpu\" not implemented for '", dtype_torch_name(A.dtype()), "'");
   check_square(A, "linalg.eigh");
   const bool lower = lower_triangle(UPLO);
   const int64_t n = A.size(-1);
@@ -236,7 +238,7 @@ Tensor svdvals(const Tensor& A) {
 std::pair<Tensor, Tensor> qr(const Tensor& A, std::string_view mode) {
   EMBER_CHECK(mode == "reduced" || mode == "complete" || mode == "r", "qr received unrecognized mode '", mode,
               "' but expected one of 'reduced' (default), 'r', or 'complete'");
-  check_matrix(A, "linalg.qr", "linalg_qr_cpu");
+  check_matrix(A, "linalg.qr", "geqrf_cpu");
   const int64_t m = A.size(-2), n = A.size(-1), k = std::min(m, n);
   const bool complete = mode == "complete", with_q = mode != "r";
   const cpu::lapack::Qr r = cpu::lapack::qr(host_batch(A), complete, with_q);

@@ -27,8 +27,8 @@ using detail::with_matrix;
 // triangular from the top (x_i = (b_i - sum_{j<i} a_ij x_j) / a_ii), upper from the bottom,
 // each step one division and one update of the rows still to solve (2n ops, the LU solve's
 // shape: for a model's small and medium matrices). Only A's triangle (and, unless
-// unitriangular, its diagonal) is read; a zero on the diagonal gives inf / NaN, as LAPACK's
-// trtrs under PyTorch (no error). X A = B is the left solve of the transposes. PyTorch's
+// unitriangular, its diagonal) is read; a zero on the diagonal gives inf / NaN, as BLAS's trsm
+// under PyTorch (no error). X A = B is the left solve of the transposes. PyTorch's
 // gradient, recorded with this same function so it differentiates again: gB =
 // solve_triangular(A^T, gX) (the other triangle), gA = -gB X^T (left) or -X^T gB (right),
 // kept to A's triangle (without the diagonal when unitriangular).

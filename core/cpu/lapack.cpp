@@ -45,21 +45,6 @@ void check_available(const char* op) {
               "EMBER_BLAS=ON and OpenBLAS installed, as tools/install-deps.sh does)");
 }
 
-int lapack_int(int64_t v, const char* op) {
-  EMBER_CHECK(v <= INT_MAX, op, ": a dimension or workspace of ", v, " elements is too large for LAPACK");
-  return static_cast<int>(v);
-}
-
-// A workspace size LAPACK returned as a floating-point number (rounded up: a float32
-// query can round a large size down).
-template <typename T>
-int workspace_size(T query, const char* op) {
-  return lapack_int(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(query) * 1.0001))), op);
-}
-
-// A's matrices in column-major order: [b, cols, rows] row-major, a copy LAPACK may overwrite.
-Tensor column_major_copy(const Tensor& A) { return A.transpose(1, 2).contiguous(); }
-
 // The identity of size n repeated over b matrices, in A's dtype.
 Tensor identities(int64_t b, int64_t n, const Tensor& like) {
   return zeros({b, n, n}, TensorOptions(like.dtype())) + eye(n, TensorOptions(like.dtype()));
@@ -73,6 +58,26 @@ void on_real(const Tensor& A, const char* op, Fn&& fn) {
 }
 
 #ifdef EMBER_HAVE_BLAS
+int lapack_int(int64_t v, const char* op) {
+  EMBER_CHECK(v <= INT_MAX, op, ": a dimension or workspace of ", v, " elements is too large for LAPACK");
+  return static_cast<int>(v);
+}
+
+// A's matrices in column-major order: [b, cols, rows] row-major, always a copy (LAPACK
+// overwrites it; transpose().contiguous() would hand back A itself for a single row or column).
+Tensor column_major_copy(const Tensor& A) {
+  Tensor out = empty({A.size(0), A.size(2), A.size(1)}, TensorOptions(A.dtype()));
+  out.copy_(A.transpose(1, 2));
+  return out;
+}
+
+// A workspace size LAPACK returned as a floating-point number (rounded up: a float32
+// query can round a large size down).
+template <typename T>
+int workspace_size(T query, const char* op) {
+  return lapack_int(std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(query) * 1.0001))), op);
+}
+
 template <typename T>
 void syevd(char jobz, char uplo, int n, T* a, int lda, T* w, T* work, int lwork, int* iwork, int liwork, int* info) {
   if constexpr (std::is_same_v<T, float>)
@@ -134,6 +139,8 @@ Eigh eigh(const Tensor& A, bool lower, bool with_vectors) {
   // row-major A read column-major is A^T: its lower triangle is A^T's upper one
   const Tensor a = A.contiguous().clone();
   const int N = lapack_int(n, "linalg.eigh");
+  // LAPACK computes its minimum workspace in 32-bit integers: refuse sizes where that overflows
+  lapack_int(with_vectors ? 1 + 6 * n + 2 * n * n : 2 * n + 1, "linalg.eigh");
   const char jobz = with_vectors ? 'V' : 'N', uplo = lower ? 'U' : 'L';
   on_real(A, "linalg_eigh_cpu", [&]<typename T>(Tag<T>) {
     T* data = a.data_ptr<T>();
@@ -177,6 +184,10 @@ Svd svd(const Tensor& A, bool with_vectors, bool full) {
   const Tensor u = with_vectors ? empty({b, u_cols, m}, TensorOptions(A.dtype())) : Tensor();
   const Tensor vt = with_vectors ? empty({b, n, vh_rows}, TensorOptions(A.dtype())) : Tensor();
   const int M = lapack_int(m, "linalg.svd"), N = lapack_int(n, "linalg.svd");
+  // LAPACK computes its minimum workspace in 32-bit integers: refuse sizes where that overflows
+  const int64_t larger = std::max(m, n);
+  lapack_int(with_vectors ? 3 * k * k + std::max(larger, 4 * k * k + 4 * k) : 3 * k + std::max(larger, 7 * k),
+             "linalg.svd");
   const int ldvt = with_vectors ? lapack_int(vh_rows, "linalg.svd") : 1;
   const char jobz = with_vectors ? (full ? 'A' : 'S') : 'N';
   on_real(A, "linalg_svd_cpu", [&]<typename T>(Tag<T>) {

@@ -243,7 +243,7 @@ TEST(LinalgComposed, MatrixPowerCrossAndMatrixNormAsPyTorch) {
   EXPECT_EQ(linalg::matrix_norm(M.expand({4, 2, 3}), 1.0, {-2, -1}, true).sizes(), (Dims{4, 1, 1}));
   EXPECT_EMBER_ERROR(linalg::matrix_norm(M, 3.0), "linalg.matrix_norm: Order 3 not supported.");
   EXPECT_EMBER_ERROR(linalg::matrix_norm(M, "abc"), "linalg.matrix_norm: Order abc not supported.");
-  expect_values(linalg::matrix_norm(M, "nuc"), {10.507280639535896}, 1e-13);  // torch 1.13
+  if (linalg::has_lapack()) expect_values(linalg::matrix_norm(M, "nuc"), {10.507280639535896}, 1e-13);  // torch 1.13
   EXPECT_EMBER_ERROR(linalg::matrix_norm(ones({3})),
                      "linalg.matrix_norm: The input tensor A must have at least 2 dimensions.");
   // gradients through the composition

@@ -38,7 +38,7 @@ TEST(LinalgTriangular, ValuesAndGradientsAsPyTorch) {
                 {0.5, 0.16666666666666666, 2.0555555555555554, 1.0, 0.0, 0.0}, 1e-15);
   // float64 with float32 promotes, as PyTorch's
   EXPECT_EQ(linalg::solve_triangular(A, B.to(kFloat32), true).dtype(), kFloat64);
-  // a zero on the diagonal gives inf, not an error (LAPACK's trtrs under PyTorch)
+  // a zero on the diagonal gives inf, not an error (BLAS's trsm under PyTorch)
   EXPECT_TRUE(std::isinf(
       linalg::solve_triangular(zeros({1, 1}, kFloat64), ones({1, 2}, kFloat64), true).select(1, 0).item<double>()));
   const Tensor W = f64(kWeights, {3, 2});
@@ -125,6 +125,9 @@ TEST(LinalgMultiDot, ValuesOrderAndErrors) {
                      "multi_dot(): the last tensor must be 1D or 2D but got 3D");
   EXPECT_EMBER_ERROR(linalg::multi_dot({A, v.unsqueeze(0).unsqueeze(0), B}),
                      "multi_dot(): tensor 1 must be 2D but got 3D");
+  // the ends are checked first, as PyTorch's
+  EXPECT_EMBER_ERROR(linalg::multi_dot({A, A.unsqueeze(0), A.unsqueeze(0)}),
+                     "multi_dot(): the last tensor must be 1D or 2D but got 3D");
   EXPECT_EMBER_ERROR(linalg::multi_dot({A, B.narrow(0, 0, 2)}),
                      "multi_dot(): tensors 0 and 1 with shapes [3, 3] and [2, 2] cannot be multiplied");
   EXPECT_EMBER_ERROR(linalg::multi_dot({A, B.to(kFloat32)}),
@@ -146,11 +149,18 @@ TEST(LinalgMatrixExp, ValuesAndGradientsAsPyTorch) {
   expect_values(linalg::matrix_exp(zeros({2, 2}, kFloat64)), {1., 0., 0., 1.}, 0.0);
   EXPECT_EQ(linalg::matrix_exp(zeros({0, 0}, kFloat64)).sizes(), (Dims{0, 0}));
   expect_values(linalg::matrix_exp(A.to(kFloat32)), expected, 1e-4);
-  // a batch: each matrix as alone (one scaling for the batch costs at most a few ulps)
+  // a batch: each matrix as alone
   const Tensor batch = stack({A, A * 0.01, A * 7.0});
   const Tensor e = linalg::matrix_exp(batch);
   EXPECT_LT(max_abs_diff(e.select(0, 0), linalg::matrix_exp(A)), 1e-13);
   EXPECT_LT(max_abs_diff(e.select(0, 1), linalg::matrix_exp(A * 0.01)), 1e-14);
+  // each matrix is scaled and squared by its own norm: a small one beside a large one keeps
+  // its digits (a rotation by 1000 rad needs 8 squarings, the small one none)
+  const Tensor small = f64({0.1, -0.2, 0.05, 0.3}, {2, 2});
+  const Tensor rotation = f64({0., -1000., 1000., 0.}, {2, 2});
+  const Tensor pair = linalg::matrix_exp(stack({small, rotation}));
+  EXPECT_LT(max_abs_diff(pair.select(0, 0), linalg::matrix_exp(small)), 1e-15);
+  expect_values(pair.select(0, 1), {std::cos(1000.), -std::sin(1000.), std::sin(1000.), std::cos(1000.)}, 1e-11);
   // a commuting check: e^A e^-A = I
   EXPECT_LT(max_abs_diff(matmul(linalg::matrix_exp(A), linalg::matrix_exp(-A)), eye(3, kFloat64)), 1e-12);
   const Tensor a = A.clone().requires_grad_(true);

@@ -374,6 +374,7 @@ TEST(LinalgSpectral, ErrorsAsPyTorch) {
   expect_values(linalg::eigvalsh(with_nan), {-0.2360679774997898, 4.23606797749979}, 1e-14);
   EXPECT_EMBER_ERROR(linalg::eigh(ones({2, 3}, kFloat64)),
                      "linalg.eigh: A must be batches of square matrices, but they are 2 by 3 matrices");
+  EXPECT_EMBER_ERROR(linalg::eigh(ones({2, 2}, kInt64)), "\"linalg_eigh_cpu\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(linalg::eigh(ones({3}, kFloat64)),
                      "linalg.eigh: The input tensor A must have at least 2 dimensions.");
   EXPECT_EMBER_ERROR(linalg::svd(ones({3}, kFloat64)),
@@ -402,6 +403,29 @@ TEST(LinalgSpectral, ErrorsAsPyTorch) {
   auto [L, V] = linalg::eigh(symmetric(f64(kSymmetric, {3, 3}).requires_grad_(true)));
   L.mul_(2.0);
   EXPECT_EMBER_ERROR(L.sum().backward(), "modified by an inplace operation");
+}
+
+// LAPACK overwrites what it is given: a single row or column (whose transpose is already
+// "contiguous") must still be copied, never the caller's tensor handed over.
+TEST(LinalgSpectral, InputsAreNotOverwritten) {
+  SKIP_WITHOUT_LAPACK();
+  for (const Dims& shape : {Dims{3, 1}, Dims{1, 3}, Dims{2, 3, 1}}) {
+    SCOPED_TRACE(shape.str());
+    const Tensor A = arange(1.0, 1.0 + static_cast<double>(shape_numel(shape)), 1.0, TensorOptions(kFloat64))
+                         .reshape(shape)
+                         .requires_grad_(true);
+    const Tensor before = A.detach().clone();
+    const auto [U, S, Vh] = linalg::svd(A, false);
+    const auto [Q, R] = linalg::qr(A);
+    const Tensor P = linalg::pinv(A);
+    const linalg::LstsqResult fit = linalg::lstsq(A, ones(shape, kFloat64), std::nullopt, "gelsd");
+    EXPECT_EQ(max_abs_diff(A, before), 0.0);
+    EXPECT_LT(max_abs_diff(matmul(U * S.unsqueeze(-2), Vh), before), 1e-14);
+    EXPECT_LT(max_abs_diff(matmul(Q, R), before), 1e-14);
+    EXPECT_LT(max_abs_diff(matmul(matmul(before, P), before), before), 1e-14);
+    (P.sum() + fit.solution.sum() + S.sum()).backward();
+    EXPECT_TRUE(A.grad().defined());
+  }
 }
 
 // Under no_grad nothing is recorded; results are plain tensors whatever the input needs.

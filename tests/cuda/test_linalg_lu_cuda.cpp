@@ -1,5 +1,6 @@
-// linalg::det, slogdet, solve, inv, cholesky, matrix_power and matrix_norm on CUDA (Note
-// [LU-based linalg]: tensor ops, so the device's own kernels): values, gradients and a
+// linalg::det, slogdet, solve, inv, cholesky, matrix_power, matrix_norm, lu / lu_factor /
+// lu_solve, solve_triangular, cholesky_solve and matrix_exp on CUDA (Note [LU-based linalg]:
+// tensor ops, so the device's own kernels): values, gradients and a
 // Hessian-vector product equal the CPU's, and a singular matrix is the same error. Skipped
 // without a GPU.
 #include <ember/ember.h>
@@ -36,6 +37,20 @@ TEST(CudaLinalgLu, ValuesAndGradientsMatchTheCpu) {
       {"matrix_power(-2) and matrix_norm",
        [](const Tensor& a, const Tensor&) {
          return linalg::matrix_power(a, -2) * linalg::matrix_norm(a).unsqueeze(-1).unsqueeze(-1);
+       }},
+      {"lu and lu_solve",
+       [](const Tensor& a, const Tensor& b) {
+         const auto [P, L, U] = linalg::lu(a);
+         const auto [LU, pivots] = linalg::lu_factor(a);
+         return cat({L.flatten(), U.flatten(), linalg::lu_solve(LU, pivots, b).flatten(),
+                     linalg::lu_solve(LU, pivots, b.transpose(-2, -1), false, true).flatten()});
+       }},
+      {"solve_triangular, cholesky_solve and matrix_exp",
+       [](const Tensor& a, const Tensor& b) {
+         const Tensor spd = matmul(a, a.transpose(-2, -1)) + eye(5, TensorOptions(kFloat64).device(a.device()));
+         return cat({linalg::solve_triangular(a, b, true).flatten(),
+                     linalg::solve_triangular(a, b.transpose(-2, -1), false, false, true).flatten(),
+                     cholesky_solve(b, linalg::cholesky(spd)).flatten(), linalg::matrix_exp(a * 0.5).flatten()});
        }},
   };
   for (const auto& [name, op] : ops) {
