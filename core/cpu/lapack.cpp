@@ -40,11 +40,12 @@ void dorgqr_(const int* m, const int* n, const int* k, double* a, const int* lda
 namespace ember::cpu::lapack {
 namespace {
 
-void check_available(const char* op) {
-  EMBER_CHECK(available(), op, ": this build of ember has no LAPACK (it comes with OpenBLAS: configure with ",
-              "EMBER_BLAS=ON and OpenBLAS installed, as tools/install-deps.sh does)");
+#ifndef EMBER_HAVE_BLAS
+[[noreturn]] void check_unavailable(const char* op) {
+  EMBER_FAIL(op, ": this build of ember has no LAPACK (it comes with OpenBLAS: configure with EMBER_BLAS=ON and ",
+             "OpenBLAS installed, as tools/install-deps.sh does)");
 }
-
+#else
 // The identity of size n repeated over b matrices, in A's dtype.
 Tensor identities(int64_t b, int64_t n, const Tensor& like) {
   return zeros({b, n, n}, TensorOptions(like.dtype())) + eye(n, TensorOptions(like.dtype()));
@@ -57,7 +58,6 @@ void on_real(const Tensor& A, const char* op, Fn&& fn) {
   fn(Tag<double>{});
 }
 
-#ifdef EMBER_HAVE_BLAS
 int lapack_int(int64_t v, const char* op) {
   EMBER_CHECK(v <= INT_MAX, op, ": a dimension or workspace of ", v, " elements is too large for LAPACK");
   return static_cast<int>(v);
@@ -120,13 +120,10 @@ void check_arguments(int info, const char* routine) {
 }  // namespace
 
 #ifdef EMBER_HAVE_BLAS
+
 bool available() { return true; }
-#else
-bool available() { return false; }
-#endif
 
 Eigh eigh(const Tensor& A, bool lower, bool with_vectors) {
-  check_available("linalg.eigh");
   const int64_t b = A.size(0), n = A.size(1);
   Eigh out;
   out.values = empty({b, n}, TensorOptions(A.dtype()));
@@ -134,7 +131,6 @@ Eigh eigh(const Tensor& A, bool lower, bool with_vectors) {
     if (with_vectors) out.vectors = empty({b, n, n}, TensorOptions(A.dtype()));
     return out;
   }
-#ifdef EMBER_HAVE_BLAS
   use_single_threaded_blas();
   // row-major A read column-major is A^T: its lower triangle is A^T's upper one
   const Tensor a = A.contiguous().clone();
@@ -160,12 +156,10 @@ Eigh eigh(const Tensor& A, bool lower, bool with_vectors) {
   });
   // the eigenvectors are a's columns: read row-major, that is their transpose
   if (with_vectors) out.vectors = a.transpose(1, 2).contiguous();
-#endif
   return out;
 }
 
 Svd svd(const Tensor& A, bool with_vectors, bool full) {
-  check_available("linalg.svd");
   const int64_t b = A.size(0), m = A.size(1), n = A.size(2), k = std::min(m, n);
   const int64_t u_cols = full ? m : k, vh_rows = full ? n : k;
   Svd out;
@@ -177,7 +171,6 @@ Svd svd(const Tensor& A, bool with_vectors, bool full) {
     }
     return out;
   }
-#ifdef EMBER_HAVE_BLAS
   use_single_threaded_blas();
   const Tensor a = column_major_copy(A);
   // U (m x u_cols) and Vh (vh_rows x n) column-major: [b, u_cols, m] and [b, n, vh_rows]
@@ -218,12 +211,10 @@ Svd svd(const Tensor& A, bool with_vectors, bool full) {
     out.U = u.transpose(1, 2).contiguous();
     out.Vh = vt.transpose(1, 2).contiguous();
   }
-#endif
   return out;
 }
 
 Qr qr(const Tensor& A, bool complete, bool with_q) {
-  check_available("linalg.qr");
   const int64_t b = A.size(0), m = A.size(1), n = A.size(2), k = std::min(m, n);
   const int64_t r_rows = complete ? m : k, q_cols = complete ? m : k;
   Qr out;
@@ -232,7 +223,6 @@ Qr qr(const Tensor& A, bool complete, bool with_q) {
     if (with_q) out.Q = complete ? identities(b, m, A) : empty({b, m, 0}, TensorOptions(A.dtype()));
     return out;
   }
-#ifdef EMBER_HAVE_BLAS
   use_single_threaded_blas();
   const Tensor a = column_major_copy(A);  // [b, n, m]: n columns of m
   const Tensor tau = empty({b, k}, TensorOptions(A.dtype()));
@@ -272,8 +262,28 @@ Qr qr(const Tensor& A, bool complete, bool with_q) {
     });
     out.Q = q.transpose(1, 2).contiguous();
   }
-#endif
   return out;
 }
+
+#else
+
+bool available() { return false; }
+
+Eigh eigh(const Tensor&, bool, bool) {
+  check_unavailable("linalg.eigh");
+  return {};
+}
+
+Svd svd(const Tensor&, bool, bool) {
+  check_unavailable("linalg.svd");
+  return {};
+}
+
+Qr qr(const Tensor&, bool, bool) {
+  check_unavailable("linalg.qr");
+  return {};
+}
+
+#endif  // EMBER_HAVE_BLAS
 
 }  // namespace ember::cpu::lapack
