@@ -1,6 +1,6 @@
 // What the linalg files share (autograd/functions/linalg_*.cpp): PyTorch's input checks,
-// batch shapes, "(Batch element i): " error notes, the LU factorization and the recorded
-// inverse that gradient formulas use.
+// batch shapes, "(Batch element i): " error notes, the LU factorization and the substitution
+// off the CPU.
 #pragma once
 #include <optional>
 #include <string>
@@ -30,13 +30,16 @@ struct Lu {
   Tensor swaps;   // [b] int64: the number of row swaps (det's sign is (-1)^swaps)
   Tensor pivots;  // [b, min(m, n)] int64: step k swapped row k with row pivots[k] (0-based)
 };
-// A3 [b, m, n], min(m, n) steps; pivot = false keeps the rows in place (a zero pivot then
+// A3 [b, m, n]: LAPACK's getrf on the CPU; elsewhere, or without pivoting, min(m, n) steps of
+// tensor ops (factor_lu_by_steps). pivot = false keeps the rows in place (a zero pivot then
 // gives inf / NaN multipliers, as an unpivoted getrf's).
 Lu factor_lu(const Tensor& A3, bool pivot = true);
+Lu factor_lu_by_steps(const Tensor& A3, bool pivot = true);
 
-// The inverses of A's matrices, recorded (Note [LU-based linalg]), unchecked: a singular
-// one holds inf and NaN.
-Tensor inverse_unchecked(const Tensor& A);
+// X = A3^-1 X in place for triangular A3 [b, n, n] and X [b, n, k] (contiguous), by
+// substitution in tensor ops, unrecorded: solve_triangular's kernel off the CPU (Note
+// [Triangular solves]).
+Tensor substitute_triangular(const Tensor& A3, Tensor X, bool upper, bool unitriangular);
 
 inline Dims batch_of(const Tensor& A) { return Dims(A.sizes().data(), A.sizes().size() - 2); }
 

@@ -10,6 +10,7 @@
 #include "autograd/function_node.h"
 #include "autograd/functions/linalg_common.h"
 #include "autograd/record.h"
+#include "core/cpu/lapack.h"
 #include "core/factories.h"
 #include "core/linalg_ops.h"
 #include "core/native.h"
@@ -36,13 +37,16 @@ using detail::with_matrix;
 
 // Note [LU-based linalg]
 // ~~~~~~~~~~~~~~~~~~~~~~
-// PyTorch's LAPACK / cuSOLVER calls are written here as tensor ops over a batch [b, m, n]:
-// for each column k < min(m, n), the row of the largest |a_ik| at or below k is swapped into row k
-// (partial pivoting, the first such row on ties, as getrf's), the multipliers a_ik / a_kk are
-// stored below the diagonal and their outer product with row k is taken off the trailing
-// block. So A = P^T L U with L unit lower and U upper in one tensor, and each op runs on the
-// matrices' device with its own kernels (n steps of a few launches: meant for the small and
-// medium matrices of a model, not for large dense solves). The factorization is not
+// On the CPU the factorization is LAPACK's getrf (OpenBLAS's, as PyTorch's). Elsewhere
+// PyTorch's cuSOLVER calls are written as tensor ops over a batch [b, m, n]
+// (factor_lu_by_steps, also the CPU's for pivot = false): for each column k < min(m, n), the
+// row of the largest |a_ik| at or below k is swapped into row k (partial pivoting, the first
+// such row on ties, as getrf's), the multipliers a_ik / a_kk are stored below the diagonal and
+// their outer product with row k is taken off the trailing block. So A = P^T L U with L unit
+// lower and U upper in one tensor, and each op runs on the matrices' device with its own
+// kernels (n steps of a few launches: meant for the small and medium matrices of a model, not
+// for large dense solves; LinalgLuFactor.TheStepsOffTheCpuMatchGetrf checks them against
+// getrf on the CPU). The factorization is not
 // recorded; each result has a node with its closed form, written with these same public
 // ops, so every order differentiates: solve's gB = solve(A^T, g) and gA = -gB X^T; inv is
 // solve(A, I); det's gA = g det A^-T and slogdet's gA = g_logabsdet A^-T (sign has no
@@ -59,6 +63,15 @@ using detail::with_matrix;
 namespace detail {
 
 Lu factor_lu(const Tensor& A3, bool pivot) {
+  NoGradGuard no_grad;
+  if (pivot && A3.device().is_cpu() && cpu::lapack::available()) {  // LAPACK's getrf, as PyTorch's
+    const cpu::lapack::Lu f = cpu::lapack::lu(A3.contiguous());
+    return Lu{f.lu, f.perm, f.swaps, f.pivots};
+  }
+  return factor_lu_by_steps(A3, pivot);
+}
+
+Lu factor_lu_by_steps(const Tensor& A3, bool pivot) {
   NoGradGuard no_grad;
   const int64_t b = A3.size(0), m = A3.size(1), n = A3.size(2), steps = std::min(m, n);
   const TensorOptions index_options = TensorOptions(kInt64).device(A3.device());
@@ -184,8 +197,6 @@ std::optional<std::pair<std::string, int64_t>> first_flagged(const Tensor& flags
   return std::make_pair(batch.empty() ? std::string() : "(Batch element " + std::to_string(first / n) + "): ",
                         first % n);
 }
-
-Tensor inverse_unchecked(const Tensor& A) { return inverse_of(A, false); }
 
 Tensor first_flag_info(const Tensor& flags, const Dims& batch) {
   const int64_t n = flags.size(1);

@@ -155,13 +155,14 @@ Tensor svd_gradient(const Tensor& U, const Tensor& S, const Tensor& Vh, const Te
   return matmul(matmul(U, inner), Vh);
 }
 
-// qr's gradient for m >= n (Note [Spectral linalg]).
+// qr's gradient for m >= n (Note [Spectral linalg]): Q gR + (Q tril(...) + gQ - Q Q^T gQ) R^-T,
+// the last product a triangular solve.
 Tensor qr_gradient_tall(const Tensor& Q, const Tensor& R, const Tensor& gQ, const Tensor& gR) {
   const Tensor qdq = matmul(transposed(Q), gQ);
   const Tensor rdr = matmul(R, transposed(gR));
   const Tensor lower = (skew(qdq) + skew(rdr)).tril();
-  const Tensor R_inverse_t = transposed(detail::inverse_unchecked(R));
-  return matmul(Q, gR + matmul(lower, R_inverse_t)) + matmul(gQ - matmul(Q, qdq), R_inverse_t);
+  const Tensor times_r_inverse_t = matmul(Q, lower - qdq) + gQ;
+  return matmul(Q, gR) + solve_triangular(transposed(R), times_r_inverse_t, /*upper=*/false, /*left=*/false);
 }
 
 // The tolerance below which singular values count as 0 (pinv, matrix_rank): max(atol, rtol

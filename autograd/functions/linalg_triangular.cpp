@@ -1,9 +1,10 @@
-// core/linalg_ops.h's solve_triangular: forward or back substitution written as tensor ops
-// (so it runs on any device), recorded with PyTorch's gradient, itself a triangular solve
-// (Note [Triangular solves]).
+// core/linalg_ops.h's solve_triangular: BLAS's trsm on the CPU, elsewhere forward or back
+// substitution written as tensor ops, recorded with PyTorch's gradient, itself a triangular
+// solve (Note [Triangular solves]).
 #include "autograd/function_node.h"
 #include "autograd/functions/linalg_common.h"
 #include "autograd/record.h"
+#include "core/cpu/lapack.h"
 #include "core/linalg_ops.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -23,7 +24,8 @@ using detail::with_matrix;
 
 // Note [Triangular solves]
 // ~~~~~~~~~~~~~~~~~~~~~~~~
-// X with A X = B for triangular A [m, n, n] and B [m, n, k], a row of X at a time: lower
+// On the CPU (with BLAS) X with A X = B is trsm's, as PyTorch's. On other devices, for
+// triangular A [m, n, n] and B [m, n, k], a row of X at a time: lower
 // triangular from the top (x_i = (b_i - sum_{j<i} a_ij x_j) / a_ii), upper from the bottom,
 // each step one division and one update of the rows still to solve (2n ops, the LU solve's
 // shape: for a model's small and medium matrices). Only A's triangle (and, unless
@@ -32,7 +34,9 @@ using detail::with_matrix;
 // gradient, recorded with this same function so it differentiates again: gB =
 // solve_triangular(A^T, gX) (the other triangle), gA = -gB X^T (left) or -X^T gB (right),
 // kept to A's triangle (without the diagonal when unitriangular).
-Tensor substitute(const Tensor& A3, Tensor X, bool upper, bool unitriangular) {
+}  // namespace
+
+Tensor detail::substitute_triangular(const Tensor& A3, Tensor X, bool upper, bool unitriangular) {
   const int64_t n = A3.size(1);
   for (int64_t step = 0; step < n; ++step) {
     const int64_t i = upper ? n - 1 - step : step;
@@ -44,8 +48,6 @@ Tensor substitute(const Tensor& A3, Tensor X, bool upper, bool unitriangular) {
   }
   return X;
 }
-
-}  // namespace
 
 Tensor solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool left, bool unitriangular) {
   EMBER_CHECK(B.dim() >= 2, "linalg.solve_triangular: The input tensor B must have at least 2 dimensions.");
@@ -69,8 +71,14 @@ Tensor solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool left,
   {
     NoGradGuard no_grad;
     const Tensor A3 = as_batch3(A.detach().expand(with_matrix(batch, n, n)));
-    const Tensor B3 = as_batch3(B.detach().expand(x_shape)).contiguous().clone();
-    X = (shape_numel(x_shape) == 0 ? B3 : substitute(A3, B3, upper, unitriangular)).reshape(x_shape).detach();
+    Tensor X3 = as_batch3(B.detach().expand(x_shape)).contiguous().clone();
+    if (shape_numel(x_shape) > 0) {
+      if (A.device().is_cpu() && cpu::lapack::available())
+        cpu::lapack::triangular_solve(A3.contiguous(), X3, upper, unitriangular);
+      else
+        X3 = detail::substitute_triangular(A3, X3, upper, unitriangular);
+    }
+    X = X3.reshape(x_shape).detach();
   }
   if (autograd::will_record_into(X, A, B)) {
     record("LinalgSolveTriangularBackward", {&A, &B}, {&X}, {A, X},

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/cpu/gemm.h"
@@ -14,6 +15,8 @@
 #include "core/ops.h"
 
 #ifdef EMBER_HAVE_BLAS
+#include <cblas.h>
+
 // LAPACK's Fortran entry points in OpenBLAS (no LAPACKE there); the trailing size_t
 // arguments are gfortran's hidden lengths of the character arguments.
 extern "C" {
@@ -26,6 +29,8 @@ void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* 
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
              const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork, int* info,
              size_t);
+void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
+void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
 void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
              int* info);
 void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau, double* work, const int* lwork,
@@ -93,6 +98,14 @@ void gesdd(char jobz, int m, int n, T* a, int lda, T* s, T* u, int ldu, T* vt, i
     sgesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info, 1);
   else
     dgesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info, 1);
+}
+
+template <typename T>
+void getrf(int m, int n, T* a, int lda, int* ipiv, int* info) {
+  if constexpr (std::is_same_v<T, float>)
+    sgetrf_(&m, &n, a, &lda, ipiv, info);
+  else
+    dgetrf_(&m, &n, a, &lda, ipiv, info);
 }
 
 template <typename T>
@@ -265,9 +278,72 @@ Qr qr(const Tensor& A, bool complete, bool with_q) {
   return out;
 }
 
+Lu lu(const Tensor& A) {
+  const int64_t b = A.size(0), m = A.size(1), n = A.size(2), k = std::min(m, n);
+  const TensorOptions index_options(kInt64);
+  Lu out{Tensor(), empty({b, k}, index_options), empty({b, m}, index_options), zeros({b}, index_options)};
+  if (b == 0 || k == 0) {
+    out.lu = A.clone();
+    out.perm.copy_(arange(m, index_options).expand({b, m}));
+    return out;
+  }
+  use_single_threaded_blas();
+  const Tensor a = column_major_copy(A);  // [b, n, m]
+  const int M = lapack_int(m, "linalg.lu"), N = lapack_int(n, "linalg.lu");
+  std::vector<int> ipiv(static_cast<size_t>(k));
+  int64_t* pivots = out.pivots.data_ptr<int64_t>();
+  int64_t* perm = out.perm.data_ptr<int64_t>();
+  int64_t* swaps = out.swaps.data_ptr<int64_t>();
+  on_real(A, "lu_cpu", [&]<typename T>(Tag<T>) {
+    for (int64_t i = 0; i < b; ++i) {
+      int info = 0;
+      getrf<T>(M, N, a.data_ptr<T>() + i * m * n, M, ipiv.data(), &info);
+      check_arguments(info, "getrf");  // info > 0: an exact zero on U's diagonal, still factored
+      int64_t* row_of = perm + i * m;
+      for (int64_t r = 0; r < m; ++r) row_of[r] = r;
+      for (int64_t step = 0; step < k; ++step) {
+        const int64_t other = ipiv[static_cast<size_t>(step)] - 1;
+        pivots[i * k + step] = other;
+        if (other != step) {
+          std::swap(row_of[step], row_of[other]);
+          ++swaps[i];
+        }
+      }
+    }
+  });
+  out.lu = a.transpose(1, 2).contiguous();
+  return out;
+}
+
+void triangular_solve(const Tensor& A, const Tensor& X, bool upper, bool unitriangular) {
+  const int64_t b = A.size(0), n = A.size(1), k = X.size(2);
+  if (b == 0 || n == 0 || k == 0) return;
+  use_single_threaded_blas();
+  const int N = lapack_int(n, "linalg.solve_triangular"), K = lapack_int(k, "linalg.solve_triangular");
+  const CBLAS_UPLO uplo = upper ? CblasUpper : CblasLower;
+  const CBLAS_DIAG diag = unitriangular ? CblasUnit : CblasNonUnit;
+  on_real(A, "triangular_solve_cpu", [&]<typename T>(Tag<T>) {
+    const T* a = A.data_ptr<T>();
+    T* x = X.data_ptr<T>();
+    for (int64_t i = 0; i < b; ++i) {
+      if constexpr (std::is_same_v<T, float>)
+        cblas_strsm(CblasRowMajor, CblasLeft, uplo, CblasNoTrans, diag, N, K, 1.0f, a + i * n * n, N, x + i * n * k, K);
+      else
+        cblas_dtrsm(CblasRowMajor, CblasLeft, uplo, CblasNoTrans, diag, N, K, 1.0, a + i * n * n, N, x + i * n * k, K);
+    }
+  });
+}
+
 #else
 
 bool available() { return false; }
+
+void triangular_solve(const Tensor&, const Tensor&, bool, bool) { check_unavailable("linalg.solve_triangular"); }
+
+Lu lu(const Tensor&) {
+  check_unavailable("linalg.lu");
+  return {};
+}
 
 Eigh eigh(const Tensor&, bool, bool) {
   check_unavailable("linalg.eigh");

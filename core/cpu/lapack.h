@@ -1,7 +1,9 @@
-// LAPACK's symmetric eigensolver (syevd), SVD (gesdd) and QR (geqrf, orgqr) from OpenBLAS,
-// over batches of row-major host matrices in float32 or float64: the kernels of
-// linalg::eigh / svd / qr (Note [Spectral linalg] in autograd/functions/linalg_spectral.cpp).
-// In a build without BLAS, available() is false and each call raises.
+// LAPACK's LU (getrf), symmetric eigensolver (syevd), SVD (gesdd) and QR (geqrf, orgqr), and BLAS's
+// triangular solve (trsm), from OpenBLAS, over batches of row-major host matrices in float32
+// or float64: the kernels of linalg::eigh / svd / qr (Note [Spectral linalg] in
+// autograd/functions/linalg_spectral.cpp), of the LU-based ops and of solve_triangular on the
+// CPU. In a build
+// without BLAS, available() is false and each call raises.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -40,5 +42,17 @@ struct Qr {
   Tensor Q, R;
 };
 Qr qr(const Tensor& A, bool complete, bool with_q);
+
+// LU with partial pivoting (getrf) of A: contiguous CPU [b, m, n]. lu [b, m, n] (L below the
+// diagonal, U on and above), pivots [b, min(m, n)] (0-based: step i swapped rows i and
+// pivots[i]), perm [b, m] (row i of P A is row perm[i] of A), swaps [b] (int64 all three).
+struct Lu {
+  Tensor lu, pivots, perm, swaps;
+};
+Lu lu(const Tensor& A);
+
+// X [b, n, k] = A^-1 X in place, A [b, n, n] triangular (only its upper or lower triangle
+// read; unitriangular: its diagonal taken as ones); both contiguous on the CPU, A's dtype.
+void triangular_solve(const Tensor& A, const Tensor& X, bool upper, bool unitriangular);
 
 }  // namespace ember::cpu::lapack

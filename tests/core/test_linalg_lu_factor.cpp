@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "autograd/functions/linalg_common.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -70,6 +71,23 @@ TEST(LinalgLuFactor, FactorsAndPivotsAsPyTorch) {
   expect_values(Pe, {1., 0., 0., 1.}, 0.0);
   EXPECT_EQ(Le.sizes(), (Dims{2, 0}));
   EXPECT_EQ(Ue.sizes(), (Dims{0, 0}));
+}
+
+// The steps other devices run (Note [LU-based linalg]) against LAPACK's getrf on the CPU: the
+// same pivots, permutation and swap count, the same factors up to rounding.
+TEST(LinalgLuFactor, TheStepsOffTheCpuMatchGetrf) {
+  if (!linalg::has_lapack()) GTEST_SKIP() << "ember built without LAPACK";
+  manual_seed(44);
+  for (const Dims& shape : {Dims{3, 6, 6}, Dims{2, 7, 4}, Dims{2, 3, 5}}) {
+    SCOPED_TRACE(shape.str());
+    const Tensor A = randn(shape, kFloat64);
+    const linalg::detail::Lu lapack = linalg::detail::factor_lu(A);
+    const linalg::detail::Lu steps = linalg::detail::factor_lu_by_steps(A);
+    EXPECT_EQ(max_abs_diff(lapack.pivots, steps.pivots), 0.0);
+    EXPECT_EQ(max_abs_diff(lapack.perm, steps.perm), 0.0);
+    EXPECT_EQ(max_abs_diff(lapack.swaps, steps.swaps), 0.0);
+    EXPECT_LT(max_abs_diff(lapack.lu, steps.lu), 1e-13);
+  }
 }
 
 TEST(LinalgLuFactor, SolveAsPyTorch) {

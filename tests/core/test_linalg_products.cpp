@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/functions/linalg_common.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -104,6 +105,22 @@ TEST(LinalgTriangular, BatchesGradcheckAndErrors) {
                      "linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B (3x3 and 2x2)");
   EXPECT_EMBER_ERROR(linalg::solve_triangular(ones({2, 2}, kInt64), ones({2, 2}, kInt64), true),
                      "\"triangular_solve_cpu\" not implemented for 'Long'");
+}
+
+// The substitution other devices run (Note [Triangular solves]) against the CPU's trsm.
+TEST(LinalgTriangular, TheSubstitutionOffTheCpuMatchesTrsm) {
+  manual_seed(34);
+  const Tensor A = randn({3, 6, 6}, kFloat64) + eye(6, kFloat64) * 4.0, B = randn({3, 6, 2}, kFloat64);
+  for (const bool upper : {true, false}) {
+    for (const bool unit : {false, true}) {
+      SCOPED_TRACE(std::to_string(upper) + std::to_string(unit));
+      const Tensor by_substitution = linalg::detail::substitute_triangular(A, B.clone(), upper, unit);
+      EXPECT_LT(max_abs_diff(by_substitution, linalg::solve_triangular(A, B, upper, true, unit)), 1e-14);
+      const Tensor T = upper ? A.triu(unit ? 1 : 0) : A.tril(unit ? -1 : 0);
+      const Tensor full_matrix = unit ? T + eye(6, kFloat64) : T;
+      EXPECT_LT(max_abs_diff(matmul(full_matrix, by_substitution), B), 1e-13);
+    }
+  }
 }
 
 TEST(LinalgMultiDot, ValuesOrderAndErrors) {
