@@ -117,6 +117,15 @@ Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim = -1);
 Tensor norm(const Tensor& A, std::optional<double> ord = std::nullopt, std::optional<Dims> dims = std::nullopt,
             bool keepdim = false);
 Tensor norm(const Tensor& A, std::string_view ord, std::optional<Dims> dims = std::nullopt, bool keepdim = false);
+// solve that reports instead of raising: (X, info), info int64 per matrix of A: 0, or its
+// first zero pivot (1-based), X then holding inf / NaN.
+std::pair<Tensor, Tensor> solve_ex(const Tensor& A, const Tensor& B, bool left = true);
+// torch.linalg.tensorinv: the inverse of A read as a matrix of its first `ind` dims by the
+// rest (their products equal), shaped A's last dims followed by its first ind dims.
+Tensor tensorinv(const Tensor& A, int64_t ind = 2);
+// torch.linalg.tensorsolve: X with tensordot(A, X, X.dim()) = B (A's dims in `dims` moved to
+// the end first); X has A's shape after B's dims.
+Tensor tensorsolve(const Tensor& A, const Tensor& B, std::optional<Dims> dims = std::nullopt);
 
 }  // namespace ember::linalg
 
@@ -129,5 +138,19 @@ Tensor inverse(const Tensor& A);  // torch.inverse: linalg::inv
 // torch.cholesky_inverse: A^-1 from L. Batch dims broadcast; gradients through L.
 Tensor cholesky_solve(const Tensor& B, const Tensor& L, bool upper = false);
 Tensor cholesky_inverse(const Tensor& L, bool upper = false);
+// torch.svd, the older spelling: (U, S, V) with A = U diag(S) V^T (V, not Vh); some: the
+// reduced factors; compute_uv = false: U [*, m, m] and V [*, n, n] of zeros, as PyTorch's.
+std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool some = true, bool compute_uv = true);
+// torch.qr: linalg::qr, "reduced" when some, else "complete".
+std::pair<Tensor, Tensor> qr(const Tensor& A, bool some = true);
+Tensor pinverse(const Tensor& A, double rcond = 1e-15);  // torch.pinverse: linalg::pinv, rtol = rcond
+Tensor matrix_exp(const Tensor& A);                      // torch.matrix_exp: linalg::matrix_exp
+// torch.svd_lowrank: (U, S, V) of rank q by Halko et al.'s randomized range finder (niter
+// power iterations, the random basis from ember's generator), A [*, m, n].
+std::tuple<Tensor, Tensor, Tensor> svd_lowrank(const Tensor& A, int64_t q = 6, int64_t niter = 2);
+// torch.pca_lowrank: svd_lowrank of A less its column means (center), q defaulting to
+// min(6, m, n).
+std::tuple<Tensor, Tensor, Tensor> pca_lowrank(const Tensor& A, std::optional<int64_t> q = std::nullopt,
+                                               bool center = true, int64_t niter = 2);
 
 }  // namespace ember

@@ -156,6 +156,12 @@ Tensor multi_dot(const std::vector<Tensor>& tensors) {
     EMBER_CHECK(tensors[i].defined(), "multi_dot(): tensor ", i, " is undefined");
     EMBER_CHECK(tensors[i].dim() == 2, "multi_dot(): tensor ", i, " must be 2D but got ", tensors[i].dim(), "D");
   }
+  const bool row_first = tensors.front().dim() == 1, column_last = tensors.back().dim() == 1;
+  std::vector<Tensor> matrices(tensors);
+  if (row_first) matrices.front() = matrices.front().unsqueeze(0);
+  if (column_last) matrices.back() = matrices.back().unsqueeze(1);
+  // per tensor, as PyTorch's: its dtype, its device, then its shape against the one before
+  std::vector<int64_t> dims{matrices[0].size(0)};
   for (size_t i = 0; i < count; ++i) {
     const Tensor& t = tensors[i];
     EMBER_CHECK(t.dtype() == tensors[0].dtype(),
@@ -163,13 +169,6 @@ Tensor multi_dot(const std::vector<Tensor>& tensors) {
                 " and tensor ", i, " ", type_name(t.dtype()));
     EMBER_CHECK(t.device() == tensors[0].device(), "multi_dot(): all tensors must be on the same device but tensor 0 ",
                 "is on ", tensors[0].device(), " and tensor ", i, " on ", t.device());
-  }
-  const bool row_first = tensors.front().dim() == 1, column_last = tensors.back().dim() == 1;
-  std::vector<Tensor> matrices(tensors);
-  if (row_first) matrices.front() = matrices.front().unsqueeze(0);
-  if (column_last) matrices.back() = matrices.back().unsqueeze(1);
-  std::vector<int64_t> dims{matrices[0].size(0)};
-  for (size_t i = 0; i < count; ++i) {
     EMBER_CHECK(i == 0 || matrices[i].size(0) == dims.back(), "multi_dot(): tensors ", i - 1, " and ", i,
                 " with shapes ", tensors[i - 1].sizes(), " and ", tensors[i].sizes(), " cannot be multiplied");
     dims.push_back(matrices[i].size(1));
@@ -282,14 +281,48 @@ Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim) {
 }
 
 Tensor vander(const Tensor& x, std::optional<int64_t> N) {
-  EMBER_CHECK(x.dim() >= 1, "x must be at least 1-dimensional.");
-  const int64_t count = N.value_or(x.size(-1));
+  EMBER_CHECK(x.dtype() != kBool, "linalg.vander supports floating point, complex, and integer tensors, but got Bool");
+  const Tensor vector = x.dim() == 0 ? x.unsqueeze(0) : x;  // a 0-d x is one element, as PyTorch's
+  const int64_t count = N.value_or(vector.size(-1));
   EMBER_CHECK(count > 1, "N must be greater than 1.");
   // [1, x, x, ...] multiplied along the last dim: x^0 ... x^(N-1)
-  const Tensor columns = x.unsqueeze(-1);
+  const Tensor columns = vector.unsqueeze(-1);
   Dims shape = columns.sizes();
   shape[shape.size() - 1] = count - 1;
   return cat({ones_like(columns), columns.expand(shape)}, -1).cumprod(-1);
+}
+
+Tensor tensorinv(const Tensor& A, int64_t ind) {
+  EMBER_CHECK(ind > 0, "Expected a strictly positive integer for 'ind', but got ", ind);
+  EMBER_CHECK(ind <= A.dim(), "Expected ind to be at most the number of dimensions (", A.dim(), "), but got ", ind);
+  const Dims front(A.sizes().data(), static_cast<size_t>(ind));
+  const Dims back(A.sizes().data() + ind, A.sizes().size() - static_cast<size_t>(ind));
+  const int64_t rows = shape_numel(front), cols = shape_numel(back);
+  EMBER_CHECK(rows == cols,
+              "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), ", "but got ",
+              cols, " != ", rows);
+  Dims shape = back;
+  for (const int64_t size : front) shape.push_back(size);
+  return inv(A.reshape({rows, cols})).reshape(shape);
+}
+
+Tensor tensorsolve(const Tensor& A, const Tensor& B, std::optional<Dims> dims) {
+  Tensor a = A;
+  if (dims) {  // the named dims to the end, in their order
+    std::vector<int64_t> source(dims->begin(), dims->end()), destination;
+    for (size_t i = 0; i < source.size(); ++i)
+      destination.push_back(A.dim() - static_cast<int64_t>(source.size()) + static_cast<int64_t>(i));
+    a = A.movedim(source, destination);
+  }
+  EMBER_CHECK(B.dim() <= a.dim(), "tensorsolve: B has more dimensions (", B.dim(), ") than A (", a.dim(), ")");
+  const Dims result(a.sizes().data() + B.dim(), a.sizes().size() - static_cast<size_t>(B.dim()));
+  const int64_t unknowns = shape_numel(result), equations = shape_numel(Dims(a.sizes().data(), B.dim()));
+  EMBER_CHECK(
+      unknowns == equations,
+      "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "
+      "but got ",
+      unknowns, " != ", equations);
+  return solve(a.reshape({equations, unknowns}), B.reshape({-1})).reshape(result);
 }
 
 }  // namespace ember::linalg

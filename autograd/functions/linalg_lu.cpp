@@ -1,6 +1,7 @@
-// core/linalg_ops.h: det, slogdet, solve, inv and inv_ex from an LU factorization with
-// partial pivoting, and cholesky / cholesky_ex, composed of tensor ops, with their
-// closed-form gradients (Note [LU-based linalg]).
+// core/linalg_ops.h: det, slogdet, solve / solve_ex and inv / inv_ex from an LU
+// factorization with partial pivoting (LAPACK's on the CPU, tensor ops elsewhere), and
+// cholesky / cholesky_ex as tensor ops, with their closed-form gradients (Note [LU-based
+// linalg]).
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -39,14 +40,18 @@ using detail::with_matrix;
 // ~~~~~~~~~~~~~~~~~~~~~~
 // On the CPU the factorization is LAPACK's getrf (OpenBLAS's, as PyTorch's). Elsewhere
 // PyTorch's cuSOLVER calls are written as tensor ops over a batch [b, m, n]
-// (factor_lu_by_steps, also the CPU's for pivot = false): for each column k < min(m, n), the
+// (factor_lu_by_steps, also the CPU's for pivot = false, which PyTorch has on CUDA only, and
+// in a build without BLAS): for each column k < min(m, n), the
 // row of the largest |a_ik| at or below k is swapped into row k (partial pivoting, the first
 // such row on ties, as getrf's), the multipliers a_ik / a_kk are stored below the diagonal and
 // their outer product with row k is taken off the trailing block. So A = P^T L U with L unit
 // lower and U upper in one tensor, and each op runs on the matrices' device with its own
 // kernels (n steps of a few launches: meant for the small and medium matrices of a model, not
 // for large dense solves; LinalgLuFactor.TheStepsOffTheCpuMatchGetrf checks them against
-// getrf on the CPU). The factorization is not
+// getrf on the CPU). The two round differently (getrf's blocked updates), so pivots and the
+// zero-pivot check agree only up to rounding: a matrix singular to working precision, such as
+// [[1, 2, 3], [4, 5, 6], [7, 8, 9]], can meet an exact 0 on one device and 1e-16 on the other,
+// and a NaN is the largest |a_ik| for argmax, not for getrf's iamax. The factorization is not
 // recorded; each result has a node with its closed form, written with these same public
 // ops, so every order differentiates: solve's gB = solve(A^T, g) and gA = -gB X^T; inv is
 // solve(A, I); det's gA = g det A^-T and slogdet's gA = g_logabsdet A^-T (sign has no
@@ -265,7 +270,11 @@ Tensor det(const Tensor& A) {
   return d;
 }
 
-Tensor solve(const Tensor& A, const Tensor& B, bool left) {
+namespace {
+
+// solve, and solve_ex when info is given (set to the first zero pivot of each of A's matrices
+// instead of raising).
+Tensor solve_of(const Tensor& A, const Tensor& B, bool left, Tensor* info) {
   check_square(A, "linalg.solve");
   EMBER_CHECK(A.dtype() == B.dtype(), "linalg.solve: Expected A and B to have the same dtype, but found A of type ",
               dtype_torch_name(A.dtype()), " and B of type ", dtype_torch_name(B.dtype()), " instead");
@@ -281,7 +290,7 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
   const int64_t b_rows = B_matrix.size(-2), b_cols = B_matrix.size(-1);
   EMBER_CHECK((left ? b_rows : b_cols) == n, "linalg.solve: Incompatible shapes of A and B for the equation ",
               left ? "AX = B" : "XA = B", " (", n, "x", n, " and ", b_rows, "x", b_cols, ")");
-  if (!left) return transposed(solve(transposed(A), transposed(B_matrix), true));
+  if (!left) return transposed(solve_of(transposed(A), transposed(B_matrix), true, info));
   const Dims batch = broadcast_shapes(a_batch, batch_of(B_matrix));
   const int64_t k = b_cols;
   const Dims a_shape = with_matrix(batch, n, n), b_shape = with_matrix(batch, n, k);
@@ -290,12 +299,20 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
     NoGradGuard no_grad;
     // A factored at its own batch shape (its error names A's batch element), then expanded
     const Tensor A3 = as_batch3(A.detach());
+    // PyTorch's error, or info
+    const auto check = [&](const Lu& f) {
+      if (info)
+        *info = first_flag_info(diagonal_of(f.lu).eq(0.0), a_batch);
+      else
+        check_nonsingular(f, a_batch, "torch.linalg.solve", false);
+    };
+    if (info) *info = zeros(a_batch, TensorOptions(kInt64).device(A.device()));
     if (n == 0 || A3.size(0) == 0 || shape_numel(b_shape) == 0) {
-      if (n > 0 && A3.size(0) > 0) check_nonsingular(factor_lu(A3), a_batch, "torch.linalg.solve", false);
+      if (n > 0 && A3.size(0) > 0) check(factor_lu(A3));
       X = zeros(b_shape, TensorOptions(A.dtype()).device(A.device()));
     } else {
       Lu f = factor_lu(A3);
-      check_nonsingular(f, a_batch, "torch.linalg.solve", false);
+      check(f);
       if (!(a_batch == batch)) {
         f.lu = as_batch3(f.lu.reshape(with_matrix(a_batch, n, n)).expand(a_shape));
         f.perm = f.perm.reshape(with_matrix(a_batch, 1, n)).expand(with_matrix(batch, 1, n)).reshape({-1, n});
@@ -320,6 +337,16 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left) {
         ->set_differentiable_backward();
   }
   return X;
+}
+
+}  // namespace
+
+Tensor solve(const Tensor& A, const Tensor& B, bool left) { return solve_of(A, B, left, nullptr); }
+
+std::pair<Tensor, Tensor> solve_ex(const Tensor& A, const Tensor& B, bool left) {
+  Tensor info;
+  Tensor X = solve_of(A, B, left, &info);
+  return {X, info};
 }
 
 Tensor inv(const Tensor& A) {

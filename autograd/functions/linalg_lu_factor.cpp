@@ -1,6 +1,6 @@
 // core/linalg_ops.h's lu_factor, lu_factor_ex, lu and lu_solve (the factorization of Note
-// [LU-based linalg], exposed as PyTorch's), and torch.cholesky_solve / cholesky_inverse:
-// tensor ops on any device, with PyTorch's gradients.
+// [LU-based linalg], exposed as PyTorch's: LAPACK's getrf on the CPU, tensor ops elsewhere),
+// and torch.cholesky_solve / cholesky_inverse (triangular solves), with PyTorch's gradients.
 #include <algorithm>
 #include <string>
 #include <tuple>
@@ -45,6 +45,7 @@ Tensor permutation_matrix(const Tensor& perm, const Tensor& like) {
 // P L^-T [tril((L^T gL - gU U^T) U1^-T, -1) + gU1 | gU2].
 Tensor lu_gradient(const Tensor& P, const Tensor& L, const Tensor& U, Tensor gL, Tensor gU) {
   const int64_t m = L.size(-2), n = U.size(-1), k = U.size(-2);
+  if (!gL.defined() && !gU.defined()) return Tensor();
   if (gL.defined()) gL = gL.tril(-1);
   if (gU.defined()) gU = gU.triu();
   Tensor g;
@@ -187,10 +188,10 @@ std::tuple<Tensor, Tensor, Tensor> lu(const Tensor& A, bool pivot) {
       return tensor_list{lu_gradient(s[0], s[1], s[2], g[0], g[1])};
     })->set_differentiable_backward();
   } else {
+    autograd::note_untracked(P, {&A});
     autograd::note_untracked(L, {&A});
     autograd::note_untracked(U, {&A});
   }
-  autograd::note_untracked(P, {&A});
   return {P, L, U};
 }
 
@@ -204,9 +205,12 @@ Tensor lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B, bool le
               "lu_factor's; PyTorch's are int32, a dtype ember does not have)");
   EMBER_CHECK(B.dim() >= 2, "linalg.lu_solve: The input tensor B must have at least 2 dimensions.");
   const int64_t n = LU.size(-1);
-  EMBER_CHECK(pivots.dim() == LU.dim() - 1 && pivots.size(-1) == n,
-              "linalg.lu_solve: Expected pivots of shape [*, n] for LU of shape [*, n, n]; got ", pivots.sizes(),
-              " for ", LU.sizes());
+  EMBER_CHECK(pivots.sizes() == Dims(LU.sizes().data(), LU.sizes().size() - 1),
+              "linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape ",
+              pivots.sizes(), " instead");
+  EMBER_CHECK(LU.dtype() == B.dtype(),
+              "linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type ",
+              dtype_torch_name(LU.dtype()), " and B of type ", dtype_torch_name(B.dtype()), " instead");
   native::check_same_device(LU, {&pivots, &B}, "linalg.lu_solve");
   EMBER_CHECK((left ? B.size(-2) : B.size(-1)) == n,
               "linalg.lu_solve: Incompatible shapes of A and B for the equation ", left ? "AX = B" : "XA = B", " (", n,
@@ -230,15 +234,51 @@ Tensor lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B, bool le
 
 namespace ember {
 
+namespace {
+
+// X = A^-1 B for A = L L^T (or U^T U when upper), unrecorded: two triangular solves.
+Tensor cholesky_solve_values(const Tensor& B, const Tensor& L, bool upper) {
+  NoGradGuard no_grad;
+  const Tensor first = upper ? linalg::detail::transposed(L) : L;  // the lower factor
+  const Tensor Y = linalg::solve_triangular(first.detach(), B.detach(), /*upper=*/false);
+  return linalg::solve_triangular(linalg::detail::transposed(first.detach()), Y, /*upper=*/true).detach();
+}
+
+// PyTorch's gradient in L of X = (L L^T)^-1 B' given the symmetric sum S = G X^T + X G^T
+// (with G = A^-1 gX): -S L, or -L S for the upper factor, a full matrix as PyTorch's.
+Tensor factor_gradient(const Tensor& S, const Tensor& L, bool upper) {
+  return upper ? neg(matmul(L, S)) : neg(matmul(S, L));
+}
+
+}  // namespace
+
 Tensor cholesky_solve(const Tensor& B, const Tensor& L, bool upper) {
   EMBER_CHECK(B.dim() >= 2, "b should have at least 2 dimensions, but has ", B.dim(), " dimensions instead");
   EMBER_CHECK(L.dim() >= 2, "u should have at least 2 dimensions, but has ", L.dim(), " dimensions instead");
   EMBER_CHECK(L.size(-1) == L.size(-2), "A must be batches of square matrices, but they are ", L.size(-2), " by ",
               L.size(-1), " matrices");
-  // A = L L^T: X = L^-T L^-1 B; A = U^T U: X = U^-1 U^-T B
-  const Tensor first = upper ? linalg::detail::transposed(L) : L;
-  const Tensor Y = linalg::solve_triangular(first, B, /*upper=*/false);
-  return linalg::solve_triangular(linalg::detail::transposed(first), Y, /*upper=*/true);
+  EMBER_CHECK(B.dtype() == L.dtype(), "Expected b and A to have the same dtype, but found b of type ",
+              dtype_torch_name(B.dtype()), " and A of type ", dtype_torch_name(L.dtype()), " instead");
+  EMBER_CHECK(B.size(-2) == L.size(-1), "Incompatible matrix sizes for cholesky_solve: each A matrix is ", L.size(-1),
+              " by ", L.size(-1), " but each b matrix is ", B.size(-2), " by ", B.size(-1));
+  native::check_same_device(B, {&L}, "cholesky_solve");
+  const Tensor X = cholesky_solve_values(B, L, upper);
+  if (autograd::will_record_into(X, B, L)) {
+    autograd::record("CholeskySolveBackward", {&B, &L}, {&X}, {L, X},
+                     [upper, b_sizes = B.sizes(), l_sizes = L.sizes()](const autograd::tensor_list& g,
+                                                                       const autograd::tensor_list& s, const auto& in) {
+                       const Tensor gB = cholesky_solve(g[0], s[0], upper);
+                       const Tensor half = matmul(gB, linalg::detail::transposed(s[1]));
+                       Tensor gB_out, gL;
+                       if (autograd::needs_grad(in, 0)) gB_out = autograd::sum_to(gB, b_sizes);
+                       if (autograd::needs_grad(in, 1))
+                         gL = autograd::sum_to(factor_gradient(half + linalg::detail::transposed(half), s[0], upper),
+                                               l_sizes);
+                       return autograd::tensor_list{gB_out, gL};
+                     })
+        ->set_differentiable_backward();
+  }
+  return X;
 }
 
 Tensor cholesky_inverse(const Tensor& L, bool upper) {
@@ -246,7 +286,17 @@ Tensor cholesky_inverse(const Tensor& L, bool upper) {
   EMBER_CHECK(L.size(-1) == L.size(-2), "cholesky_inverse: A must be batches of square matrices, but they are ",
               L.size(-2), " by ", L.size(-1), " matrices");
   const int64_t n = L.size(-1);
-  return cholesky_solve(eye(n, TensorOptions(L.dtype()).device(L.device())).expand(L.sizes()), L, upper);
+  const Tensor inverse =
+      cholesky_solve_values(eye(n, TensorOptions(L.dtype()).device(L.device())).expand(L.sizes()), L, upper);
+  if (autograd::will_record_into(inverse, L)) {
+    autograd::record("CholeskyInverseBackward", {&L}, {&inverse}, {L, inverse},
+                     [upper](const autograd::tensor_list& g, const autograd::tensor_list& s, const auto&) {
+                       const Tensor S = matmul(s[1], matmul(g[0] + linalg::detail::transposed(g[0]), s[1]));
+                       return autograd::tensor_list{factor_gradient(S, s[0], upper)};
+                     })
+        ->set_differentiable_backward();
+  }
+  return inverse;
 }
 
 }  // namespace ember

@@ -230,7 +230,7 @@ std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool full_matrices) {
 }
 
 Tensor svdvals(const Tensor& A) {
-  if (autograd::will_record(A)) return std::get<1>(svd(A, false));
+  if (autograd::will_record(A)) return std::get<1>(linalg::svd(A, false));
   Tensor S = std::get<1>(svd_values(A, false, false));
   autograd::note_untracked(S, {&A});
   return S;
@@ -299,7 +299,7 @@ PseudoInverse pseudo_inverse(const Tensor& A, std::optional<double> atol, std::o
       const Tensor inverse = where(out.values > out.tol, L.reciprocal(), 0.0);
       out.P = matmul(V * inverse.unsqueeze(-2), transposed(V));
     } else {
-      const auto [U, S, Vh] = svd(a, false);
+      const auto [U, S, Vh] = linalg::svd(a, false);
       out.values = S;
       out.tol = tolerance(S.narrow(-1, 0, 1), a, atol, rtol);
       const Tensor inverse = where(S > out.tol, S.reciprocal(), 0.0);

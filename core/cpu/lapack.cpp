@@ -1,5 +1,6 @@
 // core/cpu/lapack.h: each matrix of a batch handed to LAPACK in its column-major layout (a
-// transposed copy), after one workspace query per batch; results transposed back.
+// transposed copy), after one workspace query per batch, results transposed back; trsm takes
+// the row-major matrices as they are.
 #include "core/cpu/lapack.h"
 
 #include <algorithm>
@@ -303,6 +304,8 @@ Lu lu(const Tensor& A) {
       for (int64_t r = 0; r < m; ++r) row_of[r] = r;
       for (int64_t step = 0; step < k; ++step) {
         const int64_t other = ipiv[static_cast<size_t>(step)] - 1;
+        EMBER_INTERNAL_ASSERT(other >= step && other < m, "getrf: pivot ", other + 1, " of step ", step + 1,
+                              " is outside rows ", step + 1, "..", m);
         pivots[i * k + step] = other;
         if (other != step) {
           std::swap(row_of[step], row_of[other]);

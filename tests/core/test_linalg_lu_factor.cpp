@@ -201,6 +201,27 @@ TEST(LinalgLuFactor, ExFormsCholeskySolveAndComposedAsPyTorch) {
   expect_values(cholesky_solve(B, L), solved, 1e-14);
   expect_values(cholesky_solve(B, t(L), /*upper=*/true), solved, 1e-14);
   expect_values(cholesky_inverse(L), {0.575, -0.4, 0.45, -0.4, 0.8, -0.4, 0.45, -0.4, 0.7}, 1e-14);
+  // PyTorch's gradients in L: full matrices (a leaf L need not be triangular)
+  const Tensor Lg = L.clone().requires_grad_(true), Bg = B.clone().requires_grad_(true);
+  const Tensor Wg = f64({0.3, -1., 1., 0.5, 0.2, 0.9}, {3, 2});
+  (cholesky_solve(Bg, Lg) * Wg).sum().backward();
+  expect_values(Lg.grad(),
+                {1.0374999999999996, -2.7978820114508034, 1.4787965968989776, -1.399999999999999, 2.7515813635071726,
+                 -2.978509694461308, 0.5249999999999995, -2.764810120062496, 0.8408433266667452},
+                1e-13);
+  expect_values(Bg.grad(),
+                {-0.13749999999999996, -0.3699999999999999, 0.5999999999999999, 0.43999999999999984,
+                 -0.12499999999999996, -0.019999999999999924},
+                1e-14);
+  const Tensor Ug = t(L).contiguous().requires_grad_(true);
+  (cholesky_solve(B, Ug, true) * Wg).sum().backward();
+  expect_values(Ug.grad(), t(Lg.grad()).contiguous().to_vector<double>(), 1e-13);
+  const Tensor Li = L.clone().requires_grad_(true);
+  (cholesky_inverse(Li) * arange(9.0, TensorOptions(kFloat64)).view({3, 3})).sum().backward();
+  expect_values(Li.grad(),
+                {-1.0000000000000009, -3.0237157840738167, -4.780914437337574, 0.0, 0.0, 0.0, -2.000000000000001,
+                 -4.535573676110724, -7.171371656006361},
+                1e-13);
   // the _ex forms report instead of raising
   const auto [L_ok, info_ok] = linalg::cholesky_ex(S);
   EXPECT_EQ(info_ok.dtype(), kInt64);
@@ -257,10 +278,65 @@ TEST(LinalgLuFactor, ErrorsAsPyTorch) {
   EXPECT_EMBER_ERROR(linalg::norm(ones({3, 3}, kFloat64), "fro", Dims{0}),
                      "linalg.matrix_norm: dim must be a 2-tuple.");
   EXPECT_EMBER_ERROR(linalg::vander(ones({2}, kFloat64), 0), "N must be greater than 1.");
+  expect_values(linalg::vander(tensor(std::vector<double>{2.}, Dims{}, kFloat64), 3), {1., 2., 4.}, 0.0);
+  EXPECT_EMBER_ERROR(linalg::vander(ones({2}, kBool)),
+                     "linalg.vander supports floating point, complex, and integer tensors, but got Bool");
+  EXPECT_EMBER_ERROR(linalg::lu_solve(LU, pivots.unsqueeze(0), ones({3, 2}, kFloat64)),
+                     "linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same");
+  EXPECT_EMBER_ERROR(linalg::lu_solve(LU, pivots, ones({3, 2}, kFloat32)),
+                     "linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type Double and B of "
+                     "type Float instead");
+  EXPECT_EMBER_ERROR(
+      cholesky_solve(ones({2, 2}, kFloat64), eye(3, kFloat64)),
+      "Incompatible matrix sizes for cholesky_solve: each A matrix is 3 by 3 but each b matrix is 2 by 2");
+  EXPECT_EMBER_ERROR(cholesky_solve(ones({3, 2}, kFloat32), eye(3, kFloat64)),
+                     "Expected b and A to have the same dtype, but found b of type Float and A of type Double instead");
   EXPECT_EMBER_ERROR(cholesky_inverse(ones({3}, kFloat64)),
                      "cholesky_inverse: The input tensor A must have at least 2 dimensions.");
   EXPECT_EMBER_ERROR(linalg::cholesky_ex(ones({2, 3}, kFloat64)),
                      "linalg.cholesky: A must be batches of square matrices, but they are 2 by 3 matrices");
+}
+
+// torch 1.13, float64.
+TEST(LinalgLuFactor, SolveExTensorinvAndTensorsolveAsPyTorch) {
+  const auto [X, info] = linalg::solve_ex(f64({1., 2., 2., 4.}, {2, 2}), ones({2}, kFloat64));
+  EXPECT_EQ(info.item<int64_t>(), 2);
+  EXPECT_FALSE(std::isfinite(X.sum().item<double>()));
+  const auto [X_ok, info_ok] = linalg::solve_ex(f64(kA, {3, 3}), f64(kB, {3, 2}));
+  EXPECT_EQ(info_ok.item<int64_t>(), 0);
+  expect_values(X_ok, {0.40625, 0.5390625, 0.875, -0.53125, 2.125, 0.78125}, 1e-15);
+  const Tensor A =
+      arange(1.0, 17.0, 1.0, TensorOptions(kFloat64)).reshape({4, 2, 2}) + eye(4, kFloat64).reshape({4, 2, 2}) * 3.0;
+  const Tensor inverse = linalg::tensorinv(A, 1);
+  EXPECT_EQ(inverse.sizes(), (Dims{2, 2, 4}));
+  expect_values(inverse.flatten().narrow(0, 0, 4),
+                {0.9032258064516125, 0.27956989247311803, -0.010752688172043091, -0.30107526881720403}, 1e-14);
+  const Tensor solved = linalg::tensorsolve(A, f64({1., 2., 3., 4.}, {4}));
+  EXPECT_EQ(solved.sizes(), (Dims{2, 2}));
+  expect_values(solved, {0.22580645161290303, 0.12903225806451601, 0.03225806451612901, -0.06451612903225777}, 1e-14);
+  const Tensor C = eye(6, kFloat64).reshape({6, 2, 3}) + arange(36.0, TensorOptions(kFloat64)).reshape({6, 2, 3}) * 0.1;
+  const std::vector<double> expected{1.923076923076923,    1.2307692307692304,  0.5384615384615381,
+                                     -0.15384615384615413, -0.8461538461538459, -1.5384615384615377};
+  expect_values(linalg::tensorsolve(C, ones({6}, kFloat64)), expected, 1e-13);
+  const Tensor moved = linalg::tensorsolve(C.permute({1, 0, 2}), ones({6}, kFloat64), Dims{0});
+  EXPECT_EQ(moved.sizes(), (Dims{3, 2}));
+  expect_values(moved.t(), expected, 1e-13);
+  EXPECT_EMBER_ERROR(linalg::tensorinv(A, 0), "Expected a strictly positive integer for 'ind', but got 0");
+  EXPECT_EMBER_ERROR(linalg::tensorinv(ones({2, 3}, kFloat64), 1),
+                     "Expected self to satisfy the requirement prod(self.shape[ind:]) == prod(self.shape[:ind]), but "
+                     "got 3 != 2");
+  EXPECT_EMBER_ERROR(linalg::tensorsolve(ones({2, 3, 4}, kFloat64), ones({2}, kFloat64)),
+                     "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                     "prod(self.shape[:other.ndim]), but got 12 != 2");
+  // gradients through the compositions
+  manual_seed(45);
+  Tensor a = testing::grad_input({2, 2, 4});
+  {
+    NoGradGuard no_grad;
+    a.add_(eye(4, kFloat64).reshape({2, 2, 4}) * 3.0);
+  }
+  expect_gradcheck([](const Inputs& in) { return linalg::tensorinv(in[0], 2); }, {a});
+  expect_gradcheck([](const Inputs& in) { return linalg::tensorsolve(in[0], ones({2, 2}, kFloat64)); }, {a});
 }
 
 }  // namespace

@@ -542,5 +542,49 @@ TEST(LinalgSpectral, LstsqAsPyTorch) {
                      "other.dim()) <= 1");
 }
 
+// torch.svd / qr / pinverse / matrix_exp spellings, and the randomized low-rank SVD and PCA.
+TEST(LinalgSpectral, TorchSpellingsAndLowRank) {
+  SKIP_WITHOUT_LAPACK();
+  const Tensor M = f64(kTall, {3, 2});
+  const auto [U, S, V] = svd(M);
+  EXPECT_EQ(U.sizes(), (Dims{3, 2}));
+  EXPECT_EQ(V.sizes(), (Dims{2, 2}));
+  expect_values(S, {9.852920234522093, 0.41226551170948406}, 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(U * S.unsqueeze(0), t(V)), M), 1e-14);  // V, not Vh
+  EXPECT_EQ(std::get<0>(svd(M, /*some=*/false)).sizes(), (Dims{3, 3}));
+  const auto [U0, S0, V0] = svd(M, true, /*compute_uv=*/false);
+  EXPECT_EQ(U0.sizes(), (Dims{3, 3}));
+  EXPECT_EQ(V0.sizes(), (Dims{2, 2}));
+  EXPECT_EQ(U0.abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(qr(M, false).first.sizes(), (Dims{3, 3}));
+  expect_values(pinverse(M), linalg::pinv(M).to_vector<double>(), 0.0);
+  expect_values(matrix_exp(f64({2.}, {1, 1})), {7.38905609893065041}, 1e-15);
+  EXPECT_EMBER_ERROR(svd(ones({3}, kFloat64)), "linalg.svd: input should have at least 2 dimensions, but has 1");
+  // a rank-3 matrix: the low-rank SVD recovers it exactly, PCA its centred form
+  manual_seed(24);
+  const Tensor low = matmul(randn({40, 3}, kFloat64), randn({3, 30}, kFloat64));
+  const auto [Ul, Sl, Vl] = svd_lowrank(low, 3);
+  EXPECT_EQ(Ul.sizes(), (Dims{40, 3}));
+  EXPECT_EQ(Vl.sizes(), (Dims{30, 3}));
+  EXPECT_LT(max_abs_diff(matmul(Ul * Sl.unsqueeze(0), t(Vl)), low), 1e-10);
+  EXPECT_LT(max_abs_diff(Sl, linalg::svdvals(low).narrow(0, 0, 3)), 1e-10);
+  const auto [Uw, Sw, Vw] = svd_lowrank(t(low), 3);  // wide
+  EXPECT_LT(max_abs_diff(matmul(Uw * Sw.unsqueeze(0), t(Vw)), t(low)), 1e-10);
+  const auto [Up, Sp, Vp] = pca_lowrank(low, 3);
+  const Tensor centred = low - low.mean(Dims{0}, true);
+  EXPECT_LT(max_abs_diff(matmul(Up * Sp.unsqueeze(0), t(Vp)), centred), 1e-10);
+  EXPECT_EQ(std::get<1>(pca_lowrank(low)).size(0), 6);  // min(6, m, n)
+  EXPECT_EMBER_ERROR(pca_lowrank(ones({3, 2}, kFloat64), 3),
+                     "q(=3) must be non-negative integer and not greater than min(m, n)=2");
+  // gradients through the composition (a fixed draw: the seed is reset in each call)
+  const Tensor x = testing::grad_input({6, 4});
+  expect_gradcheck(
+      [](const Inputs& in) {
+        manual_seed(25);
+        return std::get<1>(svd_lowrank(in[0], 2, 2));
+      },
+      {x});
+}
+
 }  // namespace
 }  // namespace ember
