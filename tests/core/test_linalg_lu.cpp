@@ -9,16 +9,15 @@
 #include <limits>
 #include <vector>
 
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
 
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
+using ember::testing::f64;
 using Inputs = std::vector<Tensor>;
-
-Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, kFloat64); }
 
 // A needs a row swap at k = 0 (|4| > |2|) and at k = 1.
 const std::vector<double> kA{2., -1., 0.5, 4., 3., -2., -1., 0.25, 1.5};

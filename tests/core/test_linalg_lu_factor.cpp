@@ -10,19 +10,17 @@
 #include <vector>
 
 #include "autograd/functions/linalg_common.h"
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
 
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
+using ember::testing::f64;
 using ember::testing::max_abs_diff;
+using ember::testing::transposed;
 using Inputs = std::vector<Tensor>;
-
-Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, kFloat64); }
-
-Tensor t(const Tensor& x) { return x.transpose(-2, -1); }
 
 const std::vector<double> kA{2., -1., 0.5, 4., 3., -2., -1., 0.25, 1.5};
 const std::vector<double> kTall{1., -2., 3., -4., 5., -6.5, 0.5, 2.};  // 4 x 2
@@ -40,7 +38,7 @@ TEST(LinalgLuFactor, FactorsAndPivotsAsPyTorch) {
   expect_values(LU_tall, {5.0, -6.5, 0.1, 2.65, 0.2, -0.2641509433962264, 0.6000000000000001, -0.03773584905660364},
                 1e-15);
   expect_values(pivots_tall, {3, 4}, 0.0);
-  const auto [LU_wide, pivots_wide] = linalg::lu_factor(t(T));
+  const auto [LU_wide, pivots_wide] = linalg::lu_factor(transposed(T));
   expect_values(LU_wide, {-2.0, -4.0, -6.5, 2.0, -0.5, 1.0, 1.75, 1.5}, 1e-15);
   expect_values(pivots_wide, {2, 2}, 0.0);
   const auto [P, L, U] = linalg::lu(T);
@@ -48,10 +46,10 @@ TEST(LinalgLuFactor, FactorsAndPivotsAsPyTorch) {
   expect_values(L, {1.0, 0.0, 0.1, 1.0, 0.2, -0.2641509433962264, 0.6000000000000001, -0.03773584905660364}, 1e-15);
   expect_values(U, {5.0, -6.5, 0.0, 2.65}, 1e-15);
   EXPECT_LT(max_abs_diff(matmul(matmul(P, L), U), T), 1e-15);
-  const auto [Pw, Lw, Uw] = linalg::lu(t(T));
+  const auto [Pw, Lw, Uw] = linalg::lu(transposed(T));
   EXPECT_EQ(Lw.sizes(), (Dims{2, 2}));
   EXPECT_EQ(Uw.sizes(), (Dims{2, 4}));
-  EXPECT_LT(max_abs_diff(matmul(matmul(Pw, Lw), Uw), t(T)), 1e-15);
+  EXPECT_LT(max_abs_diff(matmul(matmul(Pw, Lw), Uw), transposed(T)), 1e-15);
   // without pivoting: the rows stay, pivots 1, 2, ...
   const auto [LU_plain, pivots_plain] = linalg::lu_factor(f64(kA, {3, 3}), /*pivot=*/false);
   expect_values(pivots_plain, {1, 2, 3}, 0.0);
@@ -96,9 +94,10 @@ TEST(LinalgLuFactor, SolveAsPyTorch) {
   expect_values(linalg::lu_solve(LU, pivots, B), {0.40625, 0.5390625, 0.875, -0.53125, 2.125, 0.78125}, 1e-15);
   expect_values(linalg::lu_solve(LU, pivots, B, true, /*adjoint=*/true), {1.0625, 1.0, 0.1953125, 0.0, 1.90625, 0.0},
                 1e-15);
-  expect_values(linalg::lu_solve(LU, pivots, t(B), /*left=*/false), {1.0625, 0.1953125, 1.90625, 1.0, 0.0, 0.0}, 1e-15);
-  expect_values(linalg::lu_solve(LU, pivots, t(B), false, true), {0.40625, 0.875, 2.125, 0.5390625, -0.53125, 0.78125},
-                1e-15);
+  expect_values(linalg::lu_solve(LU, pivots, transposed(B), /*left=*/false),
+                {1.0625, 0.1953125, 1.90625, 1.0, 0.0, 0.0}, 1e-15);
+  expect_values(linalg::lu_solve(LU, pivots, transposed(B), false, true),
+                {0.40625, 0.875, 2.125, 0.5390625, -0.53125, 0.78125}, 1e-15);
   // B's batch broadcasts against LU's
   manual_seed(42);
   const Tensor As = randn({2, 4, 4}, kFloat64) + eye(4, kFloat64) * 3.0, Bs = randn({3, 1, 4, 2}, kFloat64);
@@ -117,10 +116,10 @@ TEST(LinalgLuFactor, GradientsAsPyTorch) {
                 {0.48150943396226425, 0.339622641509434, -0.06716981132075472, -0.11320754716981132,
                  0.14789284442862236, -1.0585439658241367, 0.9610715557137772, 0.585439658241367},
                 1e-14);
-  const Tensor Tw = t(f64(kTall, {4, 2})).contiguous().requires_grad_(true);
+  const Tensor Tw = transposed(f64(kTall, {4, 2})).contiguous().requires_grad_(true);
   {
     const auto [P, L, U] = linalg::lu(Tw);
-    ((L * W.narrow(0, 0, 2).narrow(1, 0, 2)).sum() + (U * t(W).narrow(0, 0, 2)).sum()).backward();
+    ((L * W.narrow(0, 0, 2).narrow(1, 0, 2)).sum() + (U * transposed(W).narrow(0, 0, 2)).sum()).backward();
   }
   expect_values(Tw.grad(), {-4.7250000000000005, 0.5, 0.9, -0.3, -2.0625000000000004, 1.25, 0.65, 0.25}, 1e-14);
   const Tensor A = f64(kA, {3, 3}).requires_grad_(true);
@@ -169,13 +168,13 @@ TEST(LinalgLuFactor, GradcheckAndGradgradcheck) {
        [](const Inputs& in) {
          const auto [LU, pivots] = linalg::lu_factor(in[0]);
          return cat({linalg::lu_solve(LU, pivots, in[3]).flatten(),
-                     linalg::lu_solve(LU, pivots, t(in[3]), false, true).flatten()});
+                     linalg::lu_solve(LU, pivots, transposed(in[3]), false, true).flatten()});
        }},
       {"cholesky_solve and cholesky_inverse",
        [](const Inputs& in) {
-         const Tensor spd = matmul(in[0], t(in[0])) + eye(3, kFloat64);
+         const Tensor spd = matmul(in[0], transposed(in[0])) + eye(3, kFloat64);
          const Tensor L = linalg::cholesky(spd);
-         return cat({cholesky_solve(in[3], L).flatten(), cholesky_inverse(t(L), true).flatten()});
+         return cat({cholesky_solve(in[3], L).flatten(), cholesky_inverse(transposed(L), true).flatten()});
        }},
       {"vander and norm",
        [](const Inputs& in) {
@@ -199,7 +198,7 @@ TEST(LinalgLuFactor, ExFormsCholeskySolveAndComposedAsPyTorch) {
   const std::vector<double> solved{1.9249999999999996,  1.7749999999999995, -1.5999999999999994,
                                    -1.7999999999999992, 2.5499999999999994, 1.6499999999999992};
   expect_values(cholesky_solve(B, L), solved, 1e-14);
-  expect_values(cholesky_solve(B, t(L), /*upper=*/true), solved, 1e-14);
+  expect_values(cholesky_solve(B, transposed(L), /*upper=*/true), solved, 1e-14);
   expect_values(cholesky_inverse(L), {0.575, -0.4, 0.45, -0.4, 0.8, -0.4, 0.45, -0.4, 0.7}, 1e-14);
   // PyTorch's gradients in L: full matrices (a leaf L need not be triangular)
   const Tensor Lg = L.clone().requires_grad_(true), Bg = B.clone().requires_grad_(true);
@@ -213,9 +212,9 @@ TEST(LinalgLuFactor, ExFormsCholeskySolveAndComposedAsPyTorch) {
                 {-0.13749999999999996, -0.3699999999999999, 0.5999999999999999, 0.43999999999999984,
                  -0.12499999999999996, -0.019999999999999924},
                 1e-14);
-  const Tensor Ug = t(L).contiguous().requires_grad_(true);
+  const Tensor Ug = transposed(L).contiguous().requires_grad_(true);
   (cholesky_solve(B, Ug, true) * Wg).sum().backward();
-  expect_values(Ug.grad(), t(Lg.grad()).contiguous().to_vector<double>(), 1e-13);
+  expect_values(Ug.grad(), transposed(Lg.grad()).contiguous().to_vector<double>(), 1e-13);
   const Tensor Li = L.clone().requires_grad_(true);
   (cholesky_inverse(Li) * arange(9.0, TensorOptions(kFloat64)).view({3, 3})).sum().backward();
   expect_values(Li.grad(),

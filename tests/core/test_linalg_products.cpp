@@ -10,17 +10,16 @@
 #include <vector>
 
 #include "autograd/functions/linalg_common.h"
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
 
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
+using ember::testing::f64;
 using ember::testing::max_abs_diff;
 using Inputs = std::vector<Tensor>;
-
-Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, kFloat64); }
 
 const std::vector<double> kA{2., -1., 0.5, 4., 3., -2., -1., 0.25, 1.5};
 const std::vector<double> kB{1., 2., 0., -1., 3., 0.5};

@@ -10,22 +10,20 @@
 #include <tuple>
 #include <vector>
 
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
 
 using ember::testing::expect_gradcheck;
 using ember::testing::expect_values;
+using ember::testing::f64;
 using ember::testing::max_abs_diff;
+using ember::testing::transposed;
 using Inputs = std::vector<Tensor>;
 
 #define SKIP_WITHOUT_LAPACK() \
   if (!linalg::has_lapack()) GTEST_SKIP() << "ember built without LAPACK"
-
-Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, kFloat64); }
-
-Tensor t(const Tensor& x) { return x.transpose(-2, -1); }
 
 // The identity shaped as x's last two dims allow: [*, n, n].
 Tensor identity(int64_t n) { return eye(n, kFloat64); }
@@ -52,8 +50,8 @@ TEST(LinalgSpectral, EighAsPyTorch) {
       abs_values({-0.5323243447980565, 0.2746339319336716, -0.8007540167654303, 0.612516986895522, 0.7778893374994165,
                   -0.1403962940007678, -0.5843404253513105, 0.565211802809682, 0.5823073803970534}),
       1e-14);
-  EXPECT_LT(max_abs_diff(matmul(V * L.unsqueeze(0), t(V)), S), 1e-14);
-  EXPECT_LT(max_abs_diff(matmul(t(V), V), identity(3)), 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(V * L.unsqueeze(0), transposed(V)), S), 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(transposed(V), V), identity(3)), 1e-14);
   // without vectors LAPACK takes another path (sterf, not stedc): the same values within an ulp or two
   expect_values(linalg::eigvalsh(S), L.to_vector<double>(), 1e-14);
   // only one triangle is read
@@ -83,15 +81,15 @@ TEST(LinalgSpectral, SvdAsPyTorch) {
                 1e-14);
   expect_values(Vh.abs(), abs_values({-0.599504580365806, 0.800371325148783, -0.800371325148783, -0.599504580365806}),
                 1e-14);
-  EXPECT_LT(max_abs_diff(matmul(U, t(U)), identity(3)), 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(U, transposed(U)), identity(3)), 1e-14);
   EXPECT_LT(max_abs_diff(matmul(U.narrow(1, 0, 2) * S.unsqueeze(0), Vh), M), 1e-14);
   // reduced, of the wide transpose: U [2, 2], Vh [2, 3]
-  const auto [Uw, Sw, Vhw] = linalg::svd(t(M), false);
+  const auto [Uw, Sw, Vhw] = linalg::svd(transposed(M), false);
   EXPECT_EQ(Uw.sizes(), (Dims{2, 2}));
   EXPECT_EQ(Vhw.sizes(), (Dims{2, 3}));
   expect_values(Sw, S.to_vector<double>(), 1e-14);
-  EXPECT_LT(max_abs_diff(matmul(Uw * Sw.unsqueeze(0), Vhw), t(M)), 1e-14);
-  EXPECT_LT(max_abs_diff(matmul(Vhw, t(Vhw)), identity(2)), 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(Uw * Sw.unsqueeze(0), Vhw), transposed(M)), 1e-14);
+  EXPECT_LT(max_abs_diff(matmul(Vhw, transposed(Vhw)), identity(2)), 1e-14);
   expect_values(linalg::svdvals(M), S.to_vector<double>(), 1e-14);
   expect_values(linalg::svdvals(M.to(kFloat32)), S.to_vector<double>(), 1e-5);
 }
@@ -115,7 +113,7 @@ TEST(LinalgSpectral, QrAsPyTorch) {
   const auto [Qr, Rr] = linalg::qr(M, "r");
   EXPECT_EQ(Qr.numel(), 0);
   expect_values(Rr, R.to_vector<double>(), 0.0);
-  const auto [Qw, Rw] = linalg::qr(t(M));  // wide: Q [2, 2], R [2, 3]
+  const auto [Qw, Rw] = linalg::qr(transposed(M));  // wide: Q [2, 2], R [2, 3]
   expect_values(Qw, {-0.44721359549995787, 0.8944271909999157, 0.8944271909999157, 0.4472135954999581}, 1e-14);
   expect_values(Rw,
                 {-2.23606797749979, -4.919349550499537, -8.04984471899924, 0.0, 0.8944271909999149, 1.5652475842498514},
@@ -155,7 +153,7 @@ TEST(LinalgSpectral, PinvRankCondAndNormsAsPyTorch) {
   expect_values(linalg::matrix_norm(W, 2.0), {9.838862603421001}, 1e-13);
   expect_values(linalg::matrix_norm(W, -2.0), {0.6684180361148957}, 1e-13);
   // over other dims, keepdim
-  const Tensor W3 = t(W).unsqueeze(1).expand({3, 4, 2}).contiguous();  // matrices over dims 0 and 2
+  const Tensor W3 = transposed(W).unsqueeze(1).expand({3, 4, 2}).contiguous();  // matrices over dims 0 and 2
   const Tensor n3 = linalg::matrix_norm(W3, "nuc", {2, 0}, true);
   EXPECT_EQ(n3.sizes(), (Dims{1, 4, 1}));
   expect_values(n3, std::vector<double>(4, 10.507280639535896), 1e-13);
@@ -173,9 +171,9 @@ TEST(LinalgSpectral, BatchesAndEmptyShapes) {
   // each matrix as the unbatched call
   EXPECT_LT(max_abs_diff(linalg::svdvals(A.select(0, 1).select(0, 2)), S.select(0, 1).select(0, 2)), 1e-14);
   const Tensor B = A.narrow(3, 0, 4).narrow(2, 0, 4);
-  const Tensor sym = B + t(B);
+  const Tensor sym = B + transposed(B);
   const auto [L, V] = linalg::eigh(sym);
-  EXPECT_LT(max_abs_diff(matmul(V * L.unsqueeze(-2), t(V)), sym), 1e-13);
+  EXPECT_LT(max_abs_diff(matmul(V * L.unsqueeze(-2), transposed(V)), sym), 1e-13);
   const auto [Q, R] = linalg::qr(A);
   EXPECT_LT(max_abs_diff(matmul(Q, R), A), 1e-13);
   EXPECT_EQ(max_abs_diff(R, R.triu()), 0.0);
@@ -200,7 +198,7 @@ TEST(LinalgSpectral, BatchesAndEmptyShapes) {
 }
 
 // A symmetric input made of a free one, so gradcheck's perturbations stay symmetric.
-Tensor symmetric(const Tensor& x) { return x + t(x); }
+Tensor symmetric(const Tensor& x) { return x + transposed(x); }
 
 TEST(LinalgSpectral, GradientsAsPyTorch) {
   SKIP_WITHOUT_LAPACK();
@@ -226,7 +224,7 @@ TEST(LinalgSpectral, GradientsAsPyTorch) {
                 {1.84759847465295, 1.0147186732146187, -0.4067898744523576, -1.013789188091741, 0.5442137158495766,
                  -0.5622111345571755},
                 1e-12);
-  Tensor Mw = t(f64(kTall, {3, 2})).contiguous().requires_grad_(true);
+  Tensor Mw = transposed(f64(kTall, {3, 2})).contiguous().requires_grad_(true);
   {
     auto [U, S, Vh] = linalg::svd(Mw, false);
     ((U * U * W.narrow(0, 0, 2).narrow(1, 0, 2)).sum() + (S * s_weights).sum() + (Vh * Vh * W.narrow(0, 0, 2)).sum())
@@ -246,7 +244,7 @@ TEST(LinalgSpectral, GradientsAsPyTorch) {
                 {0.34214408703091426, 0.6778384687572321, -0.43512726258389883, 0.3784720397843819,
                  -0.16231724684182003, 0.8205650389978479},
                 1e-13);
-  Tensor Mqw = t(f64(kTall, {3, 2})).contiguous().requires_grad_(true);
+  Tensor Mqw = transposed(f64(kTall, {3, 2})).contiguous().requires_grad_(true);
   {
     auto [Q, R] = linalg::qr(Mqw);
     ((Q * W.narrow(0, 0, 2).narrow(1, 0, 2)).sum() + (R * W.narrow(0, 0, 2)).sum()).backward();
@@ -273,47 +271,24 @@ TEST(LinalgSpectral, Gradcheck) {
   const Tensor square = testing::grad_input({3, 3});
   const Tensor tall = testing::grad_input({4, 3}), wide = testing::grad_input({2, 4});
   const Tensor batch = testing::grad_input({2, 3, 2});
-  const auto sign_free_svd = [](const Tensor& a, bool full) {
-    auto [U, S, Vh] = linalg::svd(a, full);
-    const int64_t k = S.size(-1);
-    U = U.narrow(-1, 0, k);
-    Vh = Vh.narrow(-2, 0, k);
-    return cat({(U * U).flatten(), S.flatten(), (Vh * Vh).flatten()});
-  };
   const std::vector<std::pair<const char*, autograd::GradcheckFn>> fns{
-      {"eigh",
-       [](const Inputs& in) {
-         const auto [L, V] = linalg::eigh(symmetric(in[0]));
-         return cat({L.flatten(), (V * V).flatten()});
-       }},
+      {"eigh", [](const Inputs& in) { return testing::sign_free_eigh(symmetric(in[0])); }},
       {"eigh U",
        [](const Inputs& in) {
          const auto [L, V] = linalg::eigh(symmetric(in[0]), "U");
-         return matmul(V * (L * L).unsqueeze(-2), t(V));
+         return matmul(V * (L * L).unsqueeze(-2), transposed(V));
        }},
       {"eigvalsh", [](const Inputs& in) { return linalg::eigvalsh(symmetric(in[0])); }},
-      {"svd square", [&](const Inputs& in) { return sign_free_svd(in[0], false); }},
-      {"svd tall full", [&](const Inputs& in) { return sign_free_svd(in[1], true); }},
-      {"svd wide", [&](const Inputs& in) { return sign_free_svd(in[2], false); }},
-      {"svd batch", [&](const Inputs& in) { return sign_free_svd(in[3], true); }},
+      {"svd square", [](const Inputs& in) { return testing::sign_free_svd(in[0], false); }},
+      {"svd tall full", [](const Inputs& in) { return testing::sign_free_svd(in[1], true); }},
+      {"svd wide", [](const Inputs& in) { return testing::sign_free_svd(in[2], false); }},
+      {"svd batch", [](const Inputs& in) { return testing::sign_free_svd(in[3], true); }},
       {"svd U only", [](const Inputs& in) { return std::get<0>(linalg::svd(in[1], false)).abs(); }},
       {"svd Vh only", [](const Inputs& in) { return std::get<2>(linalg::svd(in[2], false)).abs(); }},
       {"svdvals", [](const Inputs& in) { return linalg::svdvals(in[1]); }},
-      {"qr square",
-       [](const Inputs& in) {
-         const auto [Q, R] = linalg::qr(in[0]);
-         return cat({Q.flatten(), R.flatten()});
-       }},
-      {"qr tall",
-       [](const Inputs& in) {
-         const auto [Q, R] = linalg::qr(in[1]);
-         return cat({Q.flatten(), R.flatten()});
-       }},
-      {"qr wide complete",
-       [](const Inputs& in) {
-         const auto [Q, R] = linalg::qr(in[2], "complete");
-         return cat({Q.flatten(), R.flatten()});
-       }},
+      {"qr square", [](const Inputs& in) { return testing::joined_qr(in[0]); }},
+      {"qr tall", [](const Inputs& in) { return testing::joined_qr(in[1]); }},
+      {"qr wide complete", [](const Inputs& in) { return testing::joined_qr(in[2], "complete"); }},
       {"qr R only", [](const Inputs& in) { return linalg::qr(in[3]).second; }},
       {"pinv", [](const Inputs& in) { return linalg::pinv(in[1]); }},
       {"pinv wide", [](const Inputs& in) { return linalg::pinv(in[2]); }},
@@ -334,22 +309,10 @@ TEST(LinalgSpectral, SecondDerivatives) {
   manual_seed(22);
   const Tensor square = testing::grad_input({3, 3}), tall = testing::grad_input({3, 2});
   const std::vector<std::pair<const char*, autograd::GradcheckFn>> fns{
-      {"eigh",
-       [](const Inputs& in) {
-         const auto [L, V] = linalg::eigh(symmetric(in[0]));
-         return cat({L.flatten(), (V * V).flatten()});
-       }},
-      {"svd",
-       [](const Inputs& in) {
-         const auto [U, S, Vh] = linalg::svd(in[1], false);
-         return cat({(U * U).flatten(), S.flatten(), (Vh * Vh).flatten()});
-       }},
+      {"eigh", [](const Inputs& in) { return testing::sign_free_eigh(symmetric(in[0])); }},
+      {"svd", [](const Inputs& in) { return testing::sign_free_svd(in[1]); }},
       {"svdvals", [](const Inputs& in) { return linalg::svdvals(in[0]); }},
-      {"qr",
-       [](const Inputs& in) {
-         const auto [Q, R] = linalg::qr(in[1]);
-         return cat({Q.flatten(), R.flatten()});
-       }},
+      {"qr", [](const Inputs& in) { return testing::joined_qr(in[1]); }},
       {"pinv", [](const Inputs& in) { return linalg::pinv(in[1]); }},
   };
   for (const auto& [name, fn] : fns) {
@@ -466,7 +429,7 @@ TEST(LinalgSpectral, LstsqAsPyTorch) {
   EXPECT_EQ(gels.rank.dtype(), kInt64);
   EXPECT_EQ(linalg::lstsq(A, B, std::nullopt, "gelss").singular_values.numel(), 2);
   // wide: the minimum-norm solution, no residuals
-  const linalg::LstsqResult wide = linalg::lstsq(t(A), B.narrow(0, 0, 2), std::nullopt, "gelsd");
+  const linalg::LstsqResult wide = linalg::lstsq(transposed(A), B.narrow(0, 0, 2), std::nullopt, "gelsd");
   expect_values(wide.solution,
                 {-4.712121212121212, 1.4242424242424243, -0.015151515151513362, 0.03030303030302972, 1.151515151515151,
                  -0.30303030303030276},
@@ -550,7 +513,7 @@ TEST(LinalgSpectral, TorchSpellingsAndLowRank) {
   EXPECT_EQ(U.sizes(), (Dims{3, 2}));
   EXPECT_EQ(V.sizes(), (Dims{2, 2}));
   expect_values(S, {9.852920234522093, 0.41226551170948406}, 1e-14);
-  EXPECT_LT(max_abs_diff(matmul(U * S.unsqueeze(0), t(V)), M), 1e-14);  // V, not Vh
+  EXPECT_LT(max_abs_diff(matmul(U * S.unsqueeze(0), transposed(V)), M), 1e-14);  // V, not Vh
   EXPECT_EQ(std::get<0>(svd(M, /*some=*/false)).sizes(), (Dims{3, 3}));
   const auto [U0, S0, V0] = svd(M, true, /*compute_uv=*/false);
   EXPECT_EQ(U0.sizes(), (Dims{3, 3}));
@@ -566,13 +529,13 @@ TEST(LinalgSpectral, TorchSpellingsAndLowRank) {
   const auto [Ul, Sl, Vl] = svd_lowrank(low, 3);
   EXPECT_EQ(Ul.sizes(), (Dims{40, 3}));
   EXPECT_EQ(Vl.sizes(), (Dims{30, 3}));
-  EXPECT_LT(max_abs_diff(matmul(Ul * Sl.unsqueeze(0), t(Vl)), low), 1e-10);
+  EXPECT_LT(max_abs_diff(matmul(Ul * Sl.unsqueeze(0), transposed(Vl)), low), 1e-10);
   EXPECT_LT(max_abs_diff(Sl, linalg::svdvals(low).narrow(0, 0, 3)), 1e-10);
-  const auto [Uw, Sw, Vw] = svd_lowrank(t(low), 3);  // wide
-  EXPECT_LT(max_abs_diff(matmul(Uw * Sw.unsqueeze(0), t(Vw)), t(low)), 1e-10);
+  const auto [Uw, Sw, Vw] = svd_lowrank(transposed(low), 3);  // wide
+  EXPECT_LT(max_abs_diff(matmul(Uw * Sw.unsqueeze(0), transposed(Vw)), transposed(low)), 1e-10);
   const auto [Up, Sp, Vp] = pca_lowrank(low, 3);
   const Tensor centred = low - low.mean(Dims{0}, true);
-  EXPECT_LT(max_abs_diff(matmul(Up * Sp.unsqueeze(0), t(Vp)), centred), 1e-10);
+  EXPECT_LT(max_abs_diff(matmul(Up * Sp.unsqueeze(0), transposed(Vp)), centred), 1e-10);
   EXPECT_EQ(std::get<1>(pca_lowrank(low)).size(0), 6);  // min(6, m, n)
   EXPECT_EMBER_ERROR(pca_lowrank(ones({3, 2}, kFloat64), 3),
                      "q(=3) must be non-negative integer and not greater than min(m, n)=2");

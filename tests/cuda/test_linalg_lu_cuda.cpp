@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
@@ -55,19 +55,7 @@ TEST(CudaLinalgLu, ValuesAndGradientsMatchTheCpu) {
   };
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
-    std::vector<Tensor> values, grads, hvps;
-    for (const Device device : {Device::cpu(), Device::cuda()}) {
-      Tensor a = A.to(device).detach().requires_grad_(true);  // a leaf on each device
-      const Tensor y = op(a, B.to(device));
-      values.push_back(y.detach().cpu());
-      const Tensor g = autograd::grad({y.sum()}, {a}, {}, std::nullopt, /*create_graph=*/true)[0];
-      grads.push_back(g.detach().cpu());
-      hvps.push_back(autograd::grad({(g * probe.to(device)).sum()}, {a})[0].cpu());
-    }
-    for (const auto* pair : {&values, &grads, &hvps}) {
-      const Tensor& cpu = (*pair)[0];
-      EXPECT_LT(testing::max_abs_diff(cpu, (*pair)[1]), 1e-10 * std::max(1.0, cpu.abs().max().item<double>()));
-    }
+    testing::expect_cuda_matches_cpu([&, op = op](const Tensor& a) { return op(a, B.to(a.device())); }, A, probe);
   }
   const Tensor singular = tensor(std::vector<double>{1., 2., 2., 4.}, {2, 2}).cuda();
   EXPECT_EMBER_ERROR(linalg::inv(singular), "linalg.inv: The diagonal element 2 is zero");

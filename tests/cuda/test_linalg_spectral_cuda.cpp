@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "support/helpers.h"
+#include "support/linalg_helpers.h"
 
 namespace ember {
 namespace {
@@ -25,21 +25,9 @@ TEST(CudaLinalgSpectral, ValuesAndGradientsMatchTheCpu) {
   const Tensor probe = randn({3, 5, 4}, kFloat64);
   using Op = std::function<Tensor(const Tensor&)>;
   const std::vector<std::pair<const char*, Op>> ops{
-      {"eigh of A^T A",
-       [](const Tensor& a) {
-         const auto [L, V] = linalg::eigh(matmul(a.transpose(-2, -1), a));
-         return cat({L.flatten(), (V * V).flatten()});
-       }},
-      {"svd",
-       [](const Tensor& a) {
-         const auto [U, S, Vh] = linalg::svd(a, false);
-         return cat({(U * U).flatten(), S.flatten(), (Vh * Vh).flatten()});
-       }},
-      {"qr",
-       [](const Tensor& a) {
-         const auto [Q, R] = linalg::qr(a);
-         return cat({Q.flatten(), R.flatten()});
-       }},
+      {"eigh of A^T A", [](const Tensor& a) { return testing::sign_free_eigh(matmul(a.transpose(-2, -1), a)); }},
+      {"svd", [](const Tensor& a) { return testing::sign_free_svd(a); }},
+      {"qr", [](const Tensor& a) { return testing::joined_qr(a); }},
       {"pinv, nuclear norm and cond",
        [](const Tensor& a) {
          return linalg::pinv(a).flatten() * linalg::matrix_norm(a, "nuc").sum() * linalg::cond(a).sum();
@@ -47,20 +35,7 @@ TEST(CudaLinalgSpectral, ValuesAndGradientsMatchTheCpu) {
   };
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);
-    std::vector<Tensor> values, grads, hvps;
-    for (const Device device : {Device::cpu(), Device::cuda()}) {
-      Tensor a = A.to(device).detach().requires_grad_(true);  // a leaf on each device
-      const Tensor y = op(a);
-      EXPECT_EQ(y.device(), device);
-      values.push_back(y.detach().cpu());
-      const Tensor g = autograd::grad({y.sum()}, {a}, {}, std::nullopt, /*create_graph=*/true)[0];
-      grads.push_back(g.detach().cpu());
-      hvps.push_back(autograd::grad({(g * probe.to(device)).sum()}, {a})[0].cpu());
-    }
-    for (const auto* pair : {&values, &grads, &hvps}) {
-      const Tensor& cpu = (*pair)[0];
-      EXPECT_LT(testing::max_abs_diff(cpu, (*pair)[1]), 1e-10 * std::max(1.0, cpu.abs().max().item<double>()));
-    }
+    testing::expect_cuda_matches_cpu(op, A, probe);
   }
   EXPECT_EQ(linalg::matrix_rank(A.cuda()).device(), Device::cuda());
   EXPECT_EMBER_ERROR(linalg::svd(full({2, 2}, std::numeric_limits<double>::quiet_NaN(), kFloat64).cuda()),
