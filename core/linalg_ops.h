@@ -141,8 +141,10 @@ Tensor cholesky_inverse(const Tensor& L, bool upper = false);
 // torch.svd, the older spelling: (U, S, V) with A = U diag(S) V^T (V, not Vh); some: the
 // reduced factors; compute_uv = false: U [*, m, m] and V [*, n, n] of zeros, as PyTorch's.
 std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool some = true, bool compute_uv = true);
-// torch.qr: linalg::qr, "reduced" when some, else "complete".
+// torch.qr: linalg::qr, "reduced" when some, else "complete". A mode string is linalg::qr's:
+// without the deleted overload, qr(A, "r") would convert "r" to true here.
 std::pair<Tensor, Tensor> qr(const Tensor& A, bool some = true);
+std::pair<Tensor, Tensor> qr(const Tensor& A, const char* mode) = delete;
 Tensor pinverse(const Tensor& A, double rcond = 1e-15);  // torch.pinverse: linalg::pinv, rtol = rcond
 Tensor matrix_exp(const Tensor& A);                      // torch.matrix_exp: linalg::matrix_exp
 // torch.svd_lowrank: (U, S, V) of rank q by Halko et al.'s randomized range finder (niter

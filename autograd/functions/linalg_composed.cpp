@@ -281,7 +281,9 @@ Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim) {
 }
 
 Tensor vander(const Tensor& x, std::optional<int64_t> N) {
-  EMBER_CHECK(x.dtype() != kBool, "linalg.vander supports floating point, complex, and integer tensors, but got Bool");
+  EMBER_CHECK(x.dtype() != kBool && x.dtype() != kBFloat16,
+              "linalg.vander supports floating point, complex, and integer tensors, but got ",
+              dtype_torch_name(x.dtype()));
   const Tensor vector = x.dim() == 0 ? x.unsqueeze(0) : x;  // a 0-d x is one element, as PyTorch's
   const int64_t count = N.value_or(vector.size(-1));
   EMBER_CHECK(count > 1, "N must be greater than 1.");
@@ -316,7 +318,7 @@ Tensor tensorsolve(const Tensor& A, const Tensor& B, std::optional<Dims> dims) {
   }
   EMBER_CHECK(B.dim() <= a.dim(), "tensorsolve: B has more dimensions (", B.dim(), ") than A (", a.dim(), ")");
   const Dims result(a.sizes().data() + B.dim(), a.sizes().size() - static_cast<size_t>(B.dim()));
-  const int64_t unknowns = shape_numel(result), equations = shape_numel(Dims(a.sizes().data(), B.dim()));
+  const int64_t unknowns = shape_numel(result), equations = B.numel();
   EMBER_CHECK(
       unknowns == equations,
       "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == prod(self.shape[:other.ndim]), "

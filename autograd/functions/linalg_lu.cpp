@@ -60,8 +60,11 @@ using detail::with_matrix;
 // there is inf and NaN, as PyTorch's. A zero pivot (the matrix is
 // singular to working precision, an exact 0 on U's diagonal) makes solve and inv raise
 // PyTorch's errors, which reads the pivots back to the host, as PyTorch's own check does;
-// the _ex forms return that check as info instead. lu_factor / lu / lu_solve expose the
-// factorization (autograd/functions/linalg_lu_factor.cpp).
+// the _ex forms return that check as info instead. PyTorch 1.13 factors A^T for a contiguous
+// A (its solve_ex / inv_ex solve the adjoint system), ember A itself: for a singular matrix
+// the reported pivot (info, "The diagonal element i") can differ, e.g. [[0, 0], [1, 1]]: 1 in
+// PyTorch, 2 here; the solutions of nonsingular systems are the same up to rounding. lu_factor / lu / lu_solve expose
+// the factorization (autograd/functions/linalg_lu_factor.cpp).
 
 }  // namespace
 

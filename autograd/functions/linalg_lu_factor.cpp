@@ -205,12 +205,14 @@ Tensor lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B, bool le
               "lu_factor's; PyTorch's are int32, a dtype ember does not have)");
   EMBER_CHECK(B.dim() >= 2, "linalg.lu_solve: The input tensor B must have at least 2 dimensions.");
   const int64_t n = LU.size(-1);
-  EMBER_CHECK(pivots.sizes() == Dims(LU.sizes().data(), LU.sizes().size() - 1),
-              "linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape ",
-              pivots.sizes(), " instead");
   EMBER_CHECK(LU.dtype() == B.dtype(),
               "linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type ",
               dtype_torch_name(LU.dtype()), " and B of type ", dtype_torch_name(B.dtype()), " instead");
+  EMBER_CHECK(pivots.dim() >= 1 && pivots.size(-1) == n,
+              "linalg.lu_solve: Number of pivots per batch should be same as the dimension of the matrix");
+  EMBER_CHECK(pivots.sizes() == Dims(LU.sizes().data(), LU.sizes().size() - 1),
+              "linalg.lu_solve: Expected LU.shape[:-1] and pivots.shape to be the same, but got pivots with shape ",
+              pivots.sizes(), " instead");
   native::check_same_device(LU, {&pivots, &B}, "linalg.lu_solve");
   EMBER_CHECK((left ? B.size(-2) : B.size(-1)) == n,
               "linalg.lu_solve: Incompatible shapes of A and B for the equation ", left ? "AX = B" : "XA = B", " (", n,

@@ -1,0 +1,184 @@
+// nn/distributions.h's MultivariateNormal: the lower Cholesky factor L of the covariance
+// (from the covariance, the precision or L itself), draws loc + L eps, and log_prob and
+// entropy from L's triangular solves and its diagonal (Note [Distributions]).
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "core/factories.h"
+#include "core/linalg_ops.h"
+#include "core/ops.h"
+#include "nn/distributions.h"
+#include "nn/functional/basic.h"
+
+namespace ember::distributions {
+namespace {
+
+Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
+
+// Whether all of the bools over dims are true (ember has no all(dims)).
+Tensor all_over(const Tensor& flags, const Dims& dims) { return flags.to(kInt64).amin(dims).eq(1); }
+
+// L of a precision matrix P = L^-T L^-1, as PyTorch's _precision_to_scale_tril: the
+// Cholesky factor of P with its rows and columns reversed gives L^-1 upside down.
+Tensor precision_to_scale_tril(const Tensor& P) {
+  const Tensor flipped = linalg::cholesky(P.flip({-2, -1}));
+  const Tensor L_inverse = transposed(flipped.flip({-2, -1}));
+  const Tensor identity = eye(P.size(-1), TensorOptions(P.dtype()).device(P.device())).expand(P.sizes());
+  return linalg::solve_triangular(L_inverse, identity, /*upper=*/false);
+}
+
+// Which of the three was given, checked as PyTorch does.
+const Tensor& matrix_of(const CovarianceOptions& covariance) {
+  const int given = static_cast<int>(covariance.covariance_matrix.defined()) +
+                    static_cast<int>(covariance.precision_matrix.defined()) +
+                    static_cast<int>(covariance.scale_tril.defined());
+  EMBER_CHECK(given == 1, "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.");
+  const Tensor& matrix = covariance.scale_tril.defined()          ? covariance.scale_tril
+                         : covariance.covariance_matrix.defined() ? covariance.covariance_matrix
+                                                                  : covariance.precision_matrix;
+  EMBER_CHECK(matrix.dim() >= 2, "scale_tril, covariance_matrix or precision_matrix must be at least two-dimensional, ",
+              "with optional leading batch dimensions");
+  return matrix;
+}
+
+Dims batch_of(const Tensor& loc, const CovarianceOptions& covariance) {
+  EMBER_CHECK(loc.dim() >= 1, "loc must be at least one-dimensional.");
+  const Tensor& matrix = matrix_of(covariance);
+  return broadcast_shapes(Dims(matrix.sizes().data(), matrix.sizes().size() - 2),
+                          Dims(loc.sizes().data(), loc.sizes().size() - 1));
+}
+
+// |L^-1 x|^2 for x [..., k] against L [..., k, k], batch dims broadcast (PyTorch's
+// _batch_mahalanobis).
+Tensor mahalanobis(const Tensor& L, const Tensor& x) {
+  const Tensor solved = linalg::solve_triangular(L, x.unsqueeze(-1), /*upper=*/false).squeeze(-1);
+  return (solved * solved).sum(Dims{-1});
+}
+
+Tensor half_log_det(const Tensor& L) { return diagonal(L, 0, -2, -1).log().sum(Dims{-1}); }
+
+}  // namespace
+
+MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOptions& covariance,
+                                       std::optional<bool> validate_args)
+    : Distribution(batch_of(loc, covariance), Dims{loc.size(-1)}, validate_args) {
+  const Tensor& matrix = matrix_of(covariance);
+  const int64_t k = loc.size(-1);
+  EMBER_CHECK(matrix.size(-1) == k && matrix.size(-2) == k, "MultivariateNormal: the matrices must be ", k, " x ", k,
+              " for loc's event size ", k, ", but got ", matrix.sizes());
+  EMBER_CHECK(matrix.dtype() == loc.dtype() && (loc.dtype() == kFloat32 || loc.dtype() == kFloat64),
+              "MultivariateNormal: expected loc and the matrix in one floating dtype, but got ",
+              dtype_torch_name(loc.dtype()), " and ", dtype_torch_name(matrix.dtype()));
+  Tensor L;
+  if (covariance.scale_tril.defined()) {
+    check_parameter(
+        "scale_tril",
+        all_over(matrix.tril().eq(matrix), Dims{-2, -1}) & all_over(diagonal(matrix, 0, -2, -1).gt(0.0), Dims{-1}),
+        "LowerCholesky()");
+    L = matrix;
+  } else {
+    const char* name = covariance.covariance_matrix.defined() ? "covariance_matrix" : "precision_matrix";
+    if (validate()) {
+      const Tensor symmetric = all_over((matrix - transposed(matrix)).abs().le(1e-6), Dims{-2, -1});
+      check_parameter(name, symmetric & linalg::cholesky_ex(matrix).second.eq(0), "PositiveDefinite()");
+    }
+    L = covariance.covariance_matrix.defined() ? linalg::cholesky(matrix) : precision_to_scale_tril(matrix);
+  }
+  Dims vector_shape = batch_shape(), matrix_shape = batch_shape();
+  vector_shape.push_back(k);
+  matrix_shape.push_back(k);
+  matrix_shape.push_back(k);
+  loc_ = loc.expand(vector_shape);
+  scale_tril_ = L.expand(matrix_shape);
+}
+
+Tensor MultivariateNormal::covariance_matrix() const { return matmul(scale_tril_, transposed(scale_tril_)); }
+
+Tensor MultivariateNormal::precision_matrix() const { return cholesky_inverse(scale_tril_); }
+
+Tensor MultivariateNormal::variance() const { return (scale_tril_ * scale_tril_).sum(Dims{-1}); }
+
+Tensor MultivariateNormal::draw(const Dims& shape) const {
+  const Tensor eps = randn(shape, TensorOptions(loc_.dtype()).device(loc_.device()));
+  return loc_ + matmul(scale_tril_, eps.unsqueeze(-1)).squeeze(-1);
+}
+
+Tensor MultivariateNormal::log_prob(const Tensor& value) const {
+  check_value(all_over(value.eq(value), Dims{-1}), "IndependentConstraint(Real(), 1)");
+  const double k = static_cast<double>(event_shape()[0]);
+  return (mahalanobis(scale_tril_, value - loc_) + k * std::log(2.0 * std::numbers::pi)) * -0.5 -
+         half_log_det(scale_tril_);
+}
+
+Tensor MultivariateNormal::entropy() const {
+  const double k = static_cast<double>(event_shape()[0]);
+  return half_log_det(scale_tril_) + 0.5 * k * (1.0 + std::log(2.0 * std::numbers::pi));
+}
+
+// ---------------------------------------------------------------- kl_divergence
+
+namespace {
+
+// KL(p || q) of two multivariate normals (PyTorch's _kl_multivariatenormal_multivariatenormal).
+Tensor kl_multivariate_normal(const MultivariateNormal& p, const MultivariateNormal& q) {
+  EMBER_CHECK(p.event_shape() == q.event_shape(),
+              "KL-divergence between two Multivariate Normals with different event shapes cannot be computed");
+  const int64_t k = p.event_shape()[0];
+  const Tensor term1 = half_log_det(q.scale_tril()) - half_log_det(p.scale_tril());
+  const Dims batch = broadcast_shapes(p.batch_shape(), q.batch_shape());
+  Dims matrix_shape = batch;
+  matrix_shape.push_back(k);
+  matrix_shape.push_back(k);
+  const Tensor ratio =
+      linalg::solve_triangular(q.scale_tril().expand(matrix_shape), p.scale_tril().expand(matrix_shape),
+                               /*upper=*/false);
+  const Tensor trace = (ratio * ratio).sum(Dims{-2, -1});
+  return term1 + (trace + mahalanobis(q.scale_tril(), q.loc() - p.loc()) - static_cast<double>(k)) * 0.5;
+}
+
+}  // namespace
+
+Tensor kl_divergence(const Distribution& p, const Distribution& q) {
+  if (const auto* a = dynamic_cast<const Normal*>(&p)) {
+    if (const auto* b = dynamic_cast<const Normal*>(&q)) {
+      const Tensor ratio = a->scale() / b->scale();
+      const Tensor variance_ratio = ratio * ratio;
+      const Tensor shift = (a->loc() - b->loc()) / b->scale();
+      return (variance_ratio + shift * shift - 1.0 - variance_ratio.log()) * 0.5;
+    }
+  }
+  if (const auto* a = dynamic_cast<const Uniform*>(&p)) {
+    if (const auto* b = dynamic_cast<const Uniform*>(&q)) {
+      const Tensor result = ((b->high() - b->low()) / (a->high() - a->low())).log();
+      const Tensor outside = b->low().gt(a->low()) | b->high().lt(a->high());
+      return where(outside, std::numeric_limits<double>::infinity(), result);
+    }
+  }
+  if (const auto* a = dynamic_cast<const Bernoulli*>(&p)) {
+    if (const auto* b = dynamic_cast<const Bernoulli*>(&q)) {
+      const double inf = std::numeric_limits<double>::infinity();
+      Tensor ones_term = a->probs() * (nn::functional::softplus(-b->logits()) - nn::functional::softplus(-a->logits()));
+      ones_term = where(a->probs().eq(0.0), 0.0, where(b->probs().eq(0.0), inf, ones_term));
+      Tensor zeros_term =
+          (-a->probs() + 1.0) * (nn::functional::softplus(b->logits()) - nn::functional::softplus(a->logits()));
+      zeros_term = where(a->probs().eq(1.0), 0.0, where(b->probs().eq(1.0), inf, zeros_term));
+      return ones_term + zeros_term;
+    }
+  }
+  if (const auto* a = dynamic_cast<const Categorical*>(&p)) {
+    if (const auto* b = dynamic_cast<const Categorical*>(&q)) {
+      Tensor terms = a->probs() * (a->logits() - b->logits());
+      terms = where(a->probs().eq(0.0), 0.0, where(b->probs().eq(0.0), std::numeric_limits<double>::infinity(), terms));
+      return terms.sum(Dims{-1});
+    }
+  }
+  if (const auto* a = dynamic_cast<const MultivariateNormal*>(&p)) {
+    if (const auto* b = dynamic_cast<const MultivariateNormal*>(&q)) return kl_multivariate_normal(*a, *b);
+  }
+  EMBER_CHECK(false, "kl_divergence: NotImplementedError: no KL(p || q) is implemented for p ", p.name(), " and q ",
+              q.name());
+  return Tensor();
+}
+
+}  // namespace ember::distributions
