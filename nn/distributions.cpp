@@ -120,8 +120,8 @@ void Distribution::check_value(const Tensor& ok, const std::string& support) con
 Normal::Normal(const Tensor& loc, const Tensor& scale, std::optional<bool> validate_args)
     : Distribution(broadcast_shapes(loc.sizes(), scale.sizes()), {}, validate_args) {
   std::tie(loc_, scale_) = broadcast_pair(loc, scale, "Normal");
-  check_parameter("loc", loc_.eq(loc_), "Real()");
-  check_parameter("scale", scale_.gt(0.0), "GreaterThan(lower_bound=0.0)");
+  if (validate()) check_parameter("loc", loc_.eq(loc_), "Real()");
+  if (validate()) check_parameter("scale", scale_.gt(0.0), "GreaterThan(lower_bound=0.0)");
 }
 
 Normal::Normal(double loc, double scale, std::optional<bool> validate_args)
@@ -132,7 +132,7 @@ Tensor Normal::draw(const Dims& shape) const {
 }
 
 Tensor Normal::log_prob(const Tensor& value) const {
-  check_value(value.eq(value), "Real()");
+  if (validate()) check_value(value.eq(value), "Real()");
   const Tensor centred = value - loc_;
   return -(centred * centred) / (scale_ * scale_ * 2.0) - scale_.log() - std::log(std::sqrt(2.0 * std::numbers::pi));
 }
@@ -142,7 +142,7 @@ Tensor Normal::entropy() const { return scale_.log() + (0.5 + 0.5 * std::log(2.0
 Tensor Normal::variance() const { return scale_ * scale_; }
 
 Tensor Normal::cdf(const Tensor& value) const {
-  check_value(value.eq(value), "Real()");
+  if (validate()) check_value(value.eq(value), "Real()");
   return (erf((value - loc_) * scale_.reciprocal() / std::numbers::sqrt2) + 1.0) * 0.5;
 }
 
@@ -165,7 +165,7 @@ Tensor Uniform::draw(const Dims& shape) const {
 }
 
 Tensor Uniform::log_prob(const Tensor& value) const {
-  check_value(value.ge(low_) & value.lt(high_), "Interval(lower_bound=low, upper_bound=high)");
+  if (validate()) check_value(value.ge(low_) & value.le(high_), "Interval(lower_bound=low, upper_bound=high)");
   const Tensor inside = (low_.le(value) & high_.gt(value)).to(low_.dtype());
   return inside.log() - (high_ - low_).log();
 }
@@ -180,7 +180,7 @@ Tensor Uniform::variance() const {
 }
 
 Tensor Uniform::cdf(const Tensor& value) const {
-  check_value(value.ge(low_) & value.lt(high_), "Interval(lower_bound=low, upper_bound=high)");
+  if (validate()) check_value(value.ge(low_) & value.le(high_), "Interval(lower_bound=low, upper_bound=high)");
   return ((value - low_) / (high_ - low_)).clamp(0.0, 1.0);
 }
 
@@ -209,11 +209,12 @@ Bernoulli::Bernoulli(const ProbsOrLogits& parameters, std::optional<bool> valida
     : Distribution(given_of(parameters).sizes(), {}, validate_args) {
   if (parameters.probs.defined()) {
     probs_ = parameters.probs;
-    check_parameter("probs", probs_.ge(0.0) & probs_.le(1.0), "Interval(lower_bound=0.0, upper_bound=1.0)");
+    if (validate())
+      check_parameter("probs", probs_.ge(0.0) & probs_.le(1.0), "Interval(lower_bound=0.0, upper_bound=1.0)");
     logits_ = probs_to_logits(probs_, /*binary=*/true);
   } else {
     logits_ = parameters.logits;
-    check_parameter("logits", logits_.eq(logits_), "Real()");
+    if (validate()) check_parameter("logits", logits_.eq(logits_), "Real()");
     probs_ = sigmoid(logits_);
   }
 }
@@ -221,7 +222,7 @@ Bernoulli::Bernoulli(const ProbsOrLogits& parameters, std::optional<bool> valida
 Tensor Bernoulli::draw(const Dims& shape) const { return bernoulli(probs_.expand(shape)); }
 
 Tensor Bernoulli::log_prob(const Tensor& value) const {
-  check_value(value.eq(0.0) | value.eq(1.0), "Boolean()");
+  if (validate()) check_value(value.eq(0.0) | value.eq(1.0), "Boolean()");
   const Dims shape = broadcast_shapes(logits_.sizes(), value.sizes());
   return -nn::functional::binary_cross_entropy_with_logits(
       logits_.expand(shape), value.to(logits_.dtype()).expand(shape), Tensor(), nn::functional::Reduction::None);
@@ -246,12 +247,16 @@ Categorical::Categorical(const ProbsOrLogits& parameters, std::optional<bool> va
           {}, validate_args) {
   if (parameters.probs.defined()) {
     probs_ = parameters.probs / parameters.probs.sum(Dims{-1}, /*keepdim=*/true);
-    const Tensor sums_to_one = (probs_.sum(Dims{-1}) - 1.0).abs().lt(1e-6);
-    check_parameter("probs", probs_.ge(0.0).to(kInt64).amin(Dims{-1}).eq(1) & sums_to_one, "Simplex()");
+    if (validate()) {
+      // a flag per element of probs (the message names its shape): its row is a simplex
+      const Tensor sums_to_one = (probs_.sum(Dims{-1}, /*keepdim=*/true) - 1.0).abs().lt(1e-6);
+      const Tensor rows_ok = probs_.ge(0.0).to(kInt64).amin(Dims{-1}, /*keepdim=*/true).eq(1) & sums_to_one;
+      check_parameter("probs", rows_ok.expand(probs_.sizes()), "Simplex()");
+    }
     logits_ = probs_to_logits(probs_, /*binary=*/false);
   } else {
     logits_ = parameters.logits - parameters.logits.logsumexp(Dims{-1}, /*keepdim=*/true);
-    check_parameter("logits", logits_.eq(logits_), "IndependentConstraint(Real(), 1)");
+    if (validate()) check_parameter("logits", logits_.eq(logits_), "IndependentConstraint(Real(), 1)");
     probs_ = logits_.exp();
   }
 }
@@ -268,10 +273,16 @@ Tensor Categorical::draw(const Dims& shape) const {
 }
 
 Tensor Categorical::log_prob(const Tensor& value) const {
-  EMBER_CHECK(value.dtype() == kInt64, "Categorical.log_prob: expected int64 category indices, but got ",
-              dtype_torch_name(value.dtype()));
-  check_value(value.ge(0) & value.lt(num_events()),
-              "IntegerInterval(lower_bound=0, upper_bound=" + std::to_string(num_events() - 1) + ")");
+  EMBER_CHECK(value.dtype() != kBool, "Categorical.log_prob: expected category indices, but got Bool");
+  if (value.dtype() != kInt64) {  // PyTorch's value.long(), after its support check
+    if (validate())
+      check_value(value.eq(value.floor()),
+                  "IntegerInterval(lower_bound=0, upper_bound=" + std::to_string(num_events() - 1) + ")");
+    return log_prob(value.to(kInt64));
+  }
+  if (validate())
+    check_value(value.ge(0) & value.lt(num_events()),
+                "IntegerInterval(lower_bound=0, upper_bound=" + std::to_string(num_events() - 1) + ")");
   // the value's shape broadcast against the batch shape, then one gather of its logits
   Dims batch = broadcast_shapes(value.sizes(), batch_shape());
   Dims index_shape = batch, logits_shape = batch;

@@ -16,8 +16,12 @@ namespace {
 
 Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
 
-// Whether all of the bools over dims are true (ember has no all(dims)).
+// Whether all of the bools over dims are true (ember has no all(dims)); with `shape`, that
+// flag repeated over it (a flag per element of a parameter: PyTorch's message names its shape).
 Tensor all_over(const Tensor& flags, const Dims& dims) { return flags.to(kInt64).amin(dims).eq(1); }
+Tensor all_over(const Tensor& flags, const Dims& dims, const Dims& shape) {
+  return flags.to(kInt64).amin(dims, /*keepdim=*/true).eq(1).expand(shape);
+}
 
 // L of a precision matrix P = L^-T L^-1, as PyTorch's _precision_to_scale_tril: the
 // Cholesky factor of P with its rows and columns reversed gives L^-1 upside down.
@@ -49,6 +53,11 @@ Dims batch_of(const Tensor& loc, const CovarianceOptions& covariance) {
                           Dims(loc.sizes().data(), loc.sizes().size() - 1));
 }
 
+Dims event_of(const Tensor& loc) {
+  EMBER_CHECK(loc.dim() >= 1, "loc must be at least one-dimensional.");
+  return Dims{loc.size(-1)};
+}
+
 // |L^-1 x|^2 for x [..., k] against L [..., k, k], batch dims broadcast (PyTorch's
 // _batch_mahalanobis).
 Tensor mahalanobis(const Tensor& L, const Tensor& x) {
@@ -62,7 +71,7 @@ Tensor half_log_det(const Tensor& L) { return diagonal(L, 0, -2, -1).log().sum(D
 
 MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOptions& covariance,
                                        std::optional<bool> validate_args)
-    : Distribution(batch_of(loc, covariance), Dims{loc.size(-1)}, validate_args) {
+    : Distribution(batch_of(loc, covariance), event_of(loc), validate_args) {
   const Tensor& matrix = matrix_of(covariance);
   const int64_t k = loc.size(-1);
   EMBER_CHECK(matrix.size(-1) == k && matrix.size(-2) == k, "MultivariateNormal: the matrices must be ", k, " x ", k,
@@ -70,18 +79,24 @@ MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOption
   EMBER_CHECK(matrix.dtype() == loc.dtype() && (loc.dtype() == kFloat32 || loc.dtype() == kFloat64),
               "MultivariateNormal: expected loc and the matrix in one floating dtype, but got ",
               dtype_torch_name(loc.dtype()), " and ", dtype_torch_name(matrix.dtype()));
+  if (validate())
+    check_parameter("loc", all_over(loc.eq(loc), Dims{-1}, loc.sizes()), "IndependentConstraint(Real(), 1)");
   Tensor L;
   if (covariance.scale_tril.defined()) {
-    check_parameter(
-        "scale_tril",
-        all_over(matrix.tril().eq(matrix), Dims{-2, -1}) & all_over(diagonal(matrix, 0, -2, -1).gt(0.0), Dims{-1}),
-        "LowerCholesky()");
+    if (validate()) {
+      const Tensor ok =
+          all_over(matrix.tril().eq(matrix), Dims{-2, -1}) & all_over(diagonal(matrix, 0, -2, -1).gt(0.0), Dims{-1});
+      check_parameter("scale_tril", ok.unsqueeze(-1).unsqueeze(-1).expand(matrix.sizes()), "LowerCholesky()");
+    }
     L = matrix;
   } else {
     const char* name = covariance.covariance_matrix.defined() ? "covariance_matrix" : "precision_matrix";
     if (validate()) {
-      const Tensor symmetric = all_over((matrix - transposed(matrix)).abs().le(1e-6), Dims{-2, -1});
-      check_parameter(name, symmetric & linalg::cholesky_ex(matrix).second.eq(0), "PositiveDefinite()");
+      // symmetric as torch.isclose(A, A^T, atol=1e-6) (rtol 1e-5, equal infinities close), and a Cholesky factor
+      const Tensor mirrored = transposed(matrix);
+      const Tensor close = (matrix - mirrored).abs().le(mirrored.abs() * 1e-5 + 1e-6) | matrix.eq(mirrored);
+      const Tensor ok = all_over(close, Dims{-2, -1}) & linalg::cholesky_ex(matrix).second.eq(0);
+      check_parameter(name, ok.unsqueeze(-1).unsqueeze(-1).expand(matrix.sizes()), "PositiveDefinite()");
     }
     L = covariance.covariance_matrix.defined() ? linalg::cholesky(matrix) : precision_to_scale_tril(matrix);
   }
@@ -105,7 +120,12 @@ Tensor MultivariateNormal::draw(const Dims& shape) const {
 }
 
 Tensor MultivariateNormal::log_prob(const Tensor& value) const {
-  check_value(all_over(value.eq(value), Dims{-1}), "IndependentConstraint(Real(), 1)");
+  if (validate()) {
+    const int64_t k = event_shape()[0];
+    EMBER_CHECK(value.dim() >= 1 && value.size(-1) == k, "The right-most size of value must match event_shape: ",
+                value.dim() >= 1 ? Dims{value.size(-1)} : Dims{}, " vs ", event_shape());
+    check_value(all_over(value.eq(value), Dims{-1}), "IndependentConstraint(Real(), 1)");
+  }
   const double k = static_cast<double>(event_shape()[0]);
   return (mahalanobis(scale_tril_, value - loc_) + k * std::log(2.0 * std::numbers::pi)) * -0.5 -
          half_log_det(scale_tril_);

@@ -183,8 +183,25 @@ TEST(Distributions, ChecksAsPyTorch) {
   EXPECT_EMBER_ERROR(D::kl_divergence(D::Normal(0.0, 1.0), D::Bernoulli({.probs = f64({0.5}, {1})})),
                      "NotImplementedError");
   EXPECT_EMBER_ERROR(D::Bernoulli({.probs = f64({0.5}, {1})}).rsample(), "NotImplementedError");
+  // the support's closed end, the parameter's own shape in the message, loc and the event size checked
+  EXPECT_EQ(D::Uniform(f64({0.}, {1}), f64({1.}, {1})).log_prob(f64({1.}, {1})).item<double>(), -INFINITY);
+  EXPECT_EMBER_ERROR(D::Categorical({.probs = f64({0.2, -0.1, 0.5, 0.5, 0.2, 0.3}, {2, 3})}),
+                     "Expected parameter probs (Tensor of shape [2, 3]) of distribution Categorical");
+  EXPECT_EMBER_ERROR(D::MultivariateNormal(f64({NAN, 0.}, {2}), {.covariance_matrix = eye(2, kFloat64)}),
+                     "Expected parameter loc (Tensor of shape [2]) of distribution MultivariateNormal to satisfy the "
+                     "constraint IndependentConstraint(Real(), 1)");
+  const D::MultivariateNormal standard(zeros({3}, kFloat64), {.covariance_matrix = eye(3, kFloat64)});
+  EXPECT_EMBER_ERROR(standard.log_prob(zeros({4, 1}, kFloat64)),
+                     "The right-most size of value must match event_shape: [1] vs [3]");
+  // a float32 covariance one ulp from symmetric passes, as torch.isclose lets it
+  const Tensor nearly = tensor(std::vector<float>{1000.f, 1.f, 1.00001f, 1000.f}, {2, 2});
+  EXPECT_NO_THROW(D::MultivariateNormal(zeros({2}), {.covariance_matrix = nearly}));
+  // Categorical takes whole floating values as indices, as PyTorch's value.long()
+  expect_values(D::Categorical({.logits = f64({1., -1., 0.5}, {3})}).log_prob(f64({1., 2.}, {2})),
+                {-2.554956919641991, -1.0549569196419908}, 1e-14);
   // validation can be turned off, per distribution or by default
   EXPECT_NO_THROW(D::Normal(f64({0.}, {1}), f64({-1.}, {1}), /*validate_args=*/false));
+  EXPECT_NO_THROW(D::Categorical({.probs = empty({2, 0}, kFloat64)}, false));
   D::set_default_validate_args(false);
   EXPECT_NO_THROW(D::Normal(f64({0.}, {1}), f64({-1.}, {1})));
   D::set_default_validate_args(true);
