@@ -366,10 +366,12 @@ LstsqResult lstsq(const Tensor& A, const Tensor& B, std::optional<double> rcond,
   out.solution = vector ? X.squeeze(-1) : X;
   NoGradGuard no_grad;
   const Tensor rank = count_above(inverse.values, inverse.tol);
-  const bool full_rank = name == "gels" || shape_numel(batch) == 0 || rank.eq(std::min(m, n)).all().item<bool>();
-  out.residuals = m > n && name != "gelsy" && full_rank
-                      ? (matmul(A_batch, X.detach()) - B_batch).square().sum(Dims{-2}).detach()
-                      : empty({0}, options_of(A));
+  // residuals only where PyTorch's driver gives them: m > n, not gelsy, every matrix of full
+  // rank (gels assumes it; the others' ranks are read back here, once)
+  const bool residuals = m > n && name != "gelsy" &&
+                         (name == "gels" || shape_numel(batch) == 0 || rank.eq(std::min(m, n)).all().item<bool>());
+  out.residuals =
+      residuals ? (matmul(A_batch, X.detach()) - B_batch).square().sum(Dims{-2}).detach() : empty({0}, options_of(A));
   out.rank = name != "gels" ? rank : empty({0}, TensorOptions(kInt64).device(A.device()));
   out.singular_values = name == "gelsd" || name == "gelss" ? inverse.values : empty({0}, options_of(A));
   return out;
