@@ -40,6 +40,8 @@ Lu factor_lu_by_steps(const Tensor& A3, bool pivot = true);
 // substitution in tensor ops, unrecorded: solve_triangular's kernel off the CPU (Note
 // [Triangular solves]).
 Tensor substitute_triangular(const Tensor& A3, Tensor X, bool upper, bool unitriangular);
+// The same solve by BLAS's trsm on the CPU (X contiguous, overwritten), else by substitution.
+Tensor triangular_solve_in_place(const Tensor& A3, Tensor X, bool upper, bool unitriangular);
 
 inline Dims batch_of(const Tensor& A) { return Dims(A.sizes().data(), A.sizes().size() - 2); }
 

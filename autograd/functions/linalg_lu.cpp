@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/function_node.h"
@@ -124,17 +125,9 @@ Tensor diagonal_of(const Tensor& lu) { return diagonal(lu, 0, -2, -1); }
 Tensor solve_with_lu(const Lu& f, const Tensor& B3) {
   NoGradGuard no_grad;
   const int64_t m = f.lu.size(0), n = f.lu.size(1), k = B3.size(2);
-  Tensor X = B3.gather(1, f.perm.unsqueeze(2).expand({m, n, k})).contiguous();  // P B
-  for (int64_t i = 0; i + 1 < n; ++i) {  // L Y = P B: row i is final; take it off the rows below
-    const Tensor l = f.lu.select(2, i).narrow(1, i + 1, n - i - 1).unsqueeze(2);  // [m, n-i-1, 1]
-    X.narrow(1, i + 1, n - i - 1).sub_(l * X.narrow(1, i, 1));
-  }
-  for (int64_t i = n - 1; i >= 0; --i) {  // U X = Y
-    Tensor xi = X.narrow(1, i, 1);
-    xi.div_(f.lu.select(1, i).narrow(1, i, 1).unsqueeze(2));  // u_ii
-    if (i > 0) X.narrow(1, 0, i).sub_(f.lu.select(2, i).narrow(1, 0, i).unsqueeze(2) * xi);
-  }
-  return X;
+  Tensor X = B3.gather(1, f.perm.unsqueeze(2).expand({m, n, k})).contiguous();                            // P B
+  X = detail::triangular_solve_in_place(f.lu, std::move(X), /*upper=*/false, /*unitriangular=*/true);     // L Y = P B
+  return detail::triangular_solve_in_place(f.lu, std::move(X), /*upper=*/true, /*unitriangular=*/false);  // U X = Y
 }
 
 // PyTorch's singular-matrix errors: the first zero pivot of the first singular matrix.

@@ -1,6 +1,8 @@
 // core/linalg_ops.h's solve_triangular: BLAS's trsm on the CPU, elsewhere forward or back
 // substitution written as tensor ops, recorded with PyTorch's gradient, itself a triangular
 // solve (Note [Triangular solves]).
+#include <utility>
+
 #include "autograd/function_node.h"
 #include "autograd/functions/linalg_common.h"
 #include "autograd/record.h"
@@ -49,6 +51,14 @@ Tensor detail::substitute_triangular(const Tensor& A3, Tensor X, bool upper, boo
   return X;
 }
 
+Tensor detail::triangular_solve_in_place(const Tensor& A3, Tensor X, bool upper, bool unitriangular) {
+  if (A3.device().is_cpu() && cpu::lapack::available()) {
+    cpu::lapack::triangular_solve(A3.contiguous(), X, upper, unitriangular);
+    return X;
+  }
+  return substitute_triangular(A3, std::move(X), upper, unitriangular);
+}
+
 Tensor solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool left, bool unitriangular) {
   EMBER_CHECK(B.dim() >= 2, "linalg.solve_triangular: The input tensor B must have at least 2 dimensions.");
   EMBER_CHECK(A.dim() >= 2, "linalg.solve_triangular: The input tensor A must have at least 2 dimensions.");
@@ -72,12 +82,7 @@ Tensor solve_triangular(const Tensor& A, const Tensor& B, bool upper, bool left,
     NoGradGuard no_grad;
     const Tensor A3 = as_batch3(A.detach().expand(with_matrix(batch, n, n)));
     Tensor X3 = as_batch3(B.detach().expand(x_shape)).contiguous().clone();
-    if (shape_numel(x_shape) > 0) {
-      if (A.device().is_cpu() && cpu::lapack::available())
-        cpu::lapack::triangular_solve(A3.contiguous(), X3, upper, unitriangular);
-      else
-        X3 = detail::substitute_triangular(A3, X3, upper, unitriangular);
-    }
+    if (shape_numel(x_shape) > 0) X3 = detail::triangular_solve_in_place(A3, X3, upper, unitriangular);
     X = X3.reshape(x_shape).detach();
   }
   if (autograd::will_record_into(X, A, B)) {
