@@ -39,7 +39,8 @@ using detail::with_matrix;
 
 // Note [LU-based linalg]
 // ~~~~~~~~~~~~~~~~~~~~~~
-// On the CPU the factorization is LAPACK's getrf (OpenBLAS's, as PyTorch's). Elsewhere
+// On the CPU the factorization is LAPACK's getrf and its solves BLAS's trsm (OpenBLAS's, as
+// PyTorch's). Elsewhere
 // PyTorch's cuSOLVER calls are written as tensor ops over a batch [b, m, n]
 // (factor_lu_by_steps, also the CPU's for pivot = false, which PyTorch has on CUDA only, and
 // in a build without BLAS): for each column k < min(m, n), the
