@@ -5,6 +5,7 @@
 #include <limits>
 #include <numbers>
 
+#include "autograd/functions/linalg_common.h"
 #include "core/factories.h"
 #include "core/linalg_ops.h"
 #include "core/ops.h"
@@ -14,7 +15,7 @@
 namespace ember::distributions {
 namespace {
 
-Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
+using linalg::detail::transposed;
 
 // Whether all of the bools over dims are true (ember has no all(dims)); with `shape`, that
 // flag repeated over it (a flag per element of a parameter: PyTorch's message names its shape).

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <utility>
 
+#include "autograd/functions/linalg_common.h"
 #include "core/factories.h"
 #include "core/linalg_ops.h"
 #include "core/ops.h"
@@ -15,7 +16,7 @@
 namespace ember {
 namespace {
 
-Tensor transposed(const Tensor& t) { return t.transpose(-2, -1); }
+using linalg::detail::transposed;
 
 // An orthonormal basis Q [*, m, q] of A's range, approximately: Q of A R for R [n, q] drawn
 // from N(0, 1), refined by niter power iterations (each re-orthonormalised), as
