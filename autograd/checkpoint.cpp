@@ -106,6 +106,8 @@ class Frame : public std::enable_shared_from_this<Frame> {
     if (preserve_rng) rng_ = default_generator().reserve(0);
     autocast_cpu_ = autocast::is_enabled(DeviceType::CPU);
     autocast_cuda_ = autocast::is_enabled(DeviceType::CUDA);
+    autocast_cpu_dtype_ = autocast::get_dtype(DeviceType::CPU);
+    autocast_cuda_dtype_ = autocast::get_dtype(DeviceType::CUDA);
     scope_ = autograd::LedgerScope::current();
   }
 
@@ -179,10 +181,12 @@ class Frame : public std::enable_shared_from_this<Frame> {
       InferenceModeGuard not_inference(false);  // grad mode on: the ops record and save
       RngRewind rewind(rng_);
       std::optional<AutocastGuard> cpu_autocast, cuda_autocast;
-      if (autocast::is_enabled(DeviceType::CPU) != autocast_cpu_)
-        cpu_autocast.emplace(Device::cpu(), kBFloat16, autocast_cpu_);
-      if (autocast::is_enabled(DeviceType::CUDA) != autocast_cuda_)
-        cuda_autocast.emplace(Device::cuda(0), kBFloat16, autocast_cuda_);
+      if (autocast::is_enabled(DeviceType::CPU) != autocast_cpu_ ||
+          autocast::get_dtype(DeviceType::CPU) != autocast_cpu_dtype_)
+        cpu_autocast.emplace(Device::cpu(), autocast_cpu_dtype_, autocast_cpu_);
+      if (autocast::is_enabled(DeviceType::CUDA) != autocast_cuda_ ||
+          autocast::get_dtype(DeviceType::CUDA) != autocast_cuda_dtype_)
+        cuda_autocast.emplace(Device::cuda(0), autocast_cuda_dtype_, autocast_cuda_);
       std::optional<autograd::LedgerScope> scope;
       if (!scope_.empty() && autograd::LedgerScope::current() != scope_) scope.emplace(scope_);
       (void)fn_(args);
@@ -221,6 +225,7 @@ class Frame : public std::enable_shared_from_this<Frame> {
   bool forward_running_ = false;
   std::optional<PhiloxArgs> rng_;
   bool autocast_cpu_ = false, autocast_cuda_ = false;
+  DType autocast_cpu_dtype_ = kBFloat16, autocast_cuda_dtype_ = kBFloat16;
   std::string scope_;
   std::vector<SavedMeta> metas_;             // one per tensor the forward saved, in order
   std::vector<bool> live_;                   // whether that saved tensor is still held by the graph

@@ -251,8 +251,10 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
   // does not apply to them: gradients keep the dtypes the forward ops chose.
   GradModeGuard grad_mode(task.create_graph);
   std::optional<AutocastGuard> no_autocast_cpu, no_autocast_cuda;
-  if (autocast::is_enabled(DeviceType::CPU)) no_autocast_cpu.emplace(Device::cpu(), kBFloat16, false);
-  if (autocast::is_enabled(DeviceType::CUDA)) no_autocast_cuda.emplace(Device::cuda(0), kBFloat16, false);
+  if (autocast::is_enabled(DeviceType::CPU))
+    no_autocast_cpu.emplace(Device::cpu(), autocast::get_dtype(DeviceType::CPU), false);
+  if (autocast::is_enabled(DeviceType::CUDA))
+    no_autocast_cuda.emplace(Device::cuda(0), autocast::get_dtype(DeviceType::CUDA), false);
   BackwardEvalNoteGuard eval_note(task.accumulate ? task.eval_note : 0);
   std::vector<std::function<void()>> final_callbacks;
   FinalCallbacksScope callbacks_scope(&final_callbacks);

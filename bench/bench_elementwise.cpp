@@ -1,7 +1,7 @@
 // Elementwise ops through the whole API: a 1-element `a + 1.0` and 1<<20-element
 // float32 work: add (contiguous, broadcast row, transposed), exp, log, tanh, sigmoid, GELU
-// (and its backward), a float32 -> float64 conversion and floor division (float32 and
-// int64). 1-element `a + b`: bench_ops. Twin: bench/libtorch_elementwise.cpp.
+// (and its backward), float32 -> float64 and float32 <-> float16 conversions and floor
+// division (float32 and int64). 1-element `a + b`: bench_ops. Twin: bench/libtorch_elementwise.cpp.
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -96,6 +96,17 @@ void BM_ember_to_float64_1M(benchmark::State& state) {
   time_op(state, 12 * kLarge, [&] { return a.to(ember::kFloat64); });
 }
 
+// float32 -> float16 and back (Note [Float16]): the conversions of every float16 op.
+void BM_ember_to_float16_1M(benchmark::State& state) {
+  const ember::Tensor a = ember::randn({kLarge});
+  time_op(state, 6 * kLarge, [&] { return a.to(ember::kFloat16); });
+}
+
+void BM_ember_float16_to_float32_1M(benchmark::State& state) {
+  const ember::Tensor h = ember::randn({kLarge}).to(ember::kFloat16);
+  time_op(state, 6 * kLarge, [&] { return h.to(ember::kFloat32); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_ember_add_scalar_1elem);
@@ -109,6 +120,8 @@ BENCHMARK(BM_ember_sigmoid_1M);
 BENCHMARK(BM_ember_gelu_1M);
 BENCHMARK(BM_ember_gelu_forward_backward_1M);
 BENCHMARK(BM_ember_to_float64_1M);
+BENCHMARK(BM_ember_to_float16_1M);
+BENCHMARK(BM_ember_float16_to_float32_1M);
 BENCHMARK(BM_ember_floor_divide_1M);
 BENCHMARK(BM_ember_floor_divide_int64_1M);
 BENCHMARK_MAIN();

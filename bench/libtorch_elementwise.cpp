@@ -93,6 +93,17 @@ void BM_libtorch_to_float64_1M(benchmark::State& state) {
   time_op(state, 12 * kLarge, [&] { return a.to(torch::kFloat64); });
 }
 
+// float32 -> float16 and back (Note [Float16]): the conversions of every float16 op.
+void BM_libtorch_to_float16_1M(benchmark::State& state) {
+  const torch::Tensor a = torch::randn({kLarge});
+  time_op(state, 6 * kLarge, [&] { return a.to(torch::kHalf); });
+}
+
+void BM_libtorch_float16_to_float32_1M(benchmark::State& state) {
+  const torch::Tensor h = torch::randn({kLarge}).to(torch::kHalf);
+  time_op(state, 6 * kLarge, [&] { return h.to(torch::kFloat32); });
+}
+
 }  // namespace
 
 BENCHMARK(BM_libtorch_add_scalar_1elem);
@@ -106,6 +117,8 @@ BENCHMARK(BM_libtorch_sigmoid_1M);
 BENCHMARK(BM_libtorch_gelu_1M);
 BENCHMARK(BM_libtorch_gelu_forward_backward_1M);
 BENCHMARK(BM_libtorch_to_float64_1M);
+BENCHMARK(BM_libtorch_to_float16_1M);
+BENCHMARK(BM_libtorch_float16_to_float32_1M);
 BENCHMARK(BM_libtorch_floor_divide_1M);
 BENCHMARK(BM_libtorch_floor_divide_int64_1M);
 BENCHMARK_MAIN();

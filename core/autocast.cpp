@@ -33,7 +33,8 @@ AutocastState& state_of(DeviceType type) { return tls_state[static_cast<size_t>(
 }  // namespace
 
 AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled) : type_(device.type()) {
-  EMBER_CHECK(dtype == kBFloat16, "AutocastGuard: only bfloat16 autocast is supported (kBFloat16), but got ",
+  EMBER_CHECK(is_reduced_float(dtype),
+              "AutocastGuard: the autocast dtype must be bfloat16 or float16 (kBFloat16, kFloat16), but got ",
               dtype_name(dtype));
   AutocastState& s = state_of(type_);
   previous_enabled_ = s.enabled;

@@ -1,10 +1,11 @@
-// Automatic mixed precision (torch.autocast): AutocastGuard switches bf16 autocast on
-// (or off) for one device type in this thread, and the ops' entry points cast their
+// Automatic mixed precision (torch.autocast): AutocastGuard switches bf16 or float16 autocast
+// on (or off) for one device type in this thread, and the ops' entry points cast their
 // inputs with autocast::cast_inputs according to their CastPolicy (core/autocast.cpp).
 //
 // Note [Autocast]
-// Inside `AutocastGuard ac(Device::cuda(0), kBFloat16);` ops on tensors of that device
-// type cast their floating inputs, as PyTorch's autocast lists do:
+// Inside `AutocastGuard ac(Device::cuda(0), kBFloat16);` (or kFloat16, torch.autocast's
+// default on CUDA) ops on tensors of that device type cast their floating inputs, as
+// PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
 //   - LowerPrecision: conv2d, linear, matmul, mm, bmm run in bf16 (float32 inputs are
 //     cast down; their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
 //   - Float32: batch_norm, layer_norm, group_norm, softmax, log_softmax, cross_entropy,
@@ -23,7 +24,9 @@
 // made under no_grad, which has no graph, is never reused by a recording forward).
 // Autocast applies under no_grad and inference mode as well (it changes dtypes, not
 // recording), as in PyTorch. `AutocastGuard(device, kBFloat16, false)` inside a guard
-// switches autocast off for its scope (torch.autocast(enabled=False)).
+// switches autocast off for its scope (torch.autocast(enabled=False)). float16 autocast
+// differs only in range: its gradients underflow unless the loss is scaled by
+// amp::GradScaler (Note [Float16] in core/half.h), as PyTorch's recipe does; bf16's need not.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -34,8 +37,8 @@
 
 namespace ember {
 
-// bf16 autocast for `device`'s type while in scope (enabled = false: off). Only kBFloat16
-// is supported; another dtype is an ember::Error.
+// Autocast to `dtype` for `device`'s type while in scope (enabled = false: off). kBFloat16
+// and kFloat16 are supported; another dtype is an ember::Error.
 class AutocastGuard {
  public:
   AutocastGuard(Device device, DType dtype, bool enabled = true);
@@ -52,7 +55,7 @@ class AutocastGuard {
 namespace autocast {
 
 bool is_enabled(DeviceType type);
-// The lower-precision dtype autocast uses for `type` (kBFloat16).
+// The lower-precision dtype autocast uses for `type` (kBFloat16 until a guard sets another).
 DType get_dtype(DeviceType type);
 // Entries in the cast cache of this thread (0 outside every enabled guard).
 size_t cached_casts();
@@ -64,7 +67,7 @@ enum class CastPolicy { LowerPrecision, Float32 };
 bool is_lower_precision(const Tensor& t);
 
 // t as an op of `policy` takes it under the current autocast state: unchanged unless
-// autocast is on for t's device type and t is a float32 (LowerPrecision) or bf16
+// autocast is on for t's device type and t is a float32 (LowerPrecision) or bf16 / float16
 // (Float32) tensor. Undefined tensors pass through.
 Tensor cast(CastPolicy policy, const Tensor& t);
 

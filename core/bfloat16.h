@@ -18,10 +18,11 @@
 //     fail with an ember::Error naming the op and the dtype; autocast (core/autocast.h)
 //     runs those ops in float32 anyway.
 // Doubles reach bf16 through float (double rounding, as PyTorch's c10::BFloat16 does).
+// float16 (core/half.h) takes every path described here (Note [Float16]); code that widens
+// either names the family (is_reduced_float, core/reduced_float.h).
 #pragma once
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "core/macros.h"
 
@@ -72,9 +73,5 @@ struct BFloat16 {
 };
 
 static_assert(sizeof(BFloat16) == 2, "BFloat16 must be two bytes");
-
-// Floating element types: the built-in ones and BFloat16.
-template <typename T>
-inline constexpr bool is_floating_element_v = std::is_floating_point_v<T> || std::is_same_v<T, BFloat16>;
 
 }  // namespace ember

@@ -71,7 +71,7 @@ struct DeviceOps {
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
   // out = grad * op'(x) (order 1) or grad * op''(x) (order 2) for the activation `op`
   // (functors::is_activation) with the forward's args; grad, x, out one floating dtype
-  // (bfloat16 computes in float), any layouts. Note [Activation gradients] in
+  // (bfloat16 and float16 compute in float), any layouts. Note [Activation gradients] in
   // core/activation_functors.h.
   void (*unary_backward)(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
                          const UnaryArgs& args);
@@ -106,7 +106,7 @@ struct DeviceOps {
   // sum_{k >= i} grad[k] prod_{j <= k, j != i} x[j], exact where x has zeros (no division);
   // x, grad, grad_in one floating dtype and shape, any layouts.
   void (*cumprod_backward)(const Tensor& x, const Tensor& grad, int64_t dim, bool reverse, const Tensor& grad_in);
-  // cummax (ArgMax) / cummin (ArgMin) of `in` along dim: values (in's dtype, not bfloat16)
+  // cummax (ArgMax) / cummin (ArgMin) of `in` along dim: values (in's dtype, not bfloat16 or float16)
   // and kInt64 indices of in's shape; functors::CumulativeExtreme decides each step (a tie
   // or a NaN takes the later index). Any layouts.
   void (*cumulative_extreme)(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& values,
@@ -131,7 +131,7 @@ struct DeviceOps {
   // out of range in self" (CUDA reports it at the next synchronising point).
   void (*index_select)(const Tensor& in, const Tensor& index, const IndexLayout& layout, const Tensor& out);
   // self [outer, size, inner] += source [outer, count, inner] at index's positions, all
-  // contiguous (float32/float64/bfloat16); a repeated index accumulates every source
+  // contiguous (float32/float64/bfloat16/float16); a repeated index accumulates every source
   // slice (the CPU in index order, CUDA in no fixed order). Bad indices as index_select.
   void (*index_add)(const Tensor& self, const Tensor& index, const IndexLayout& layout, const Tensor& source);
   // Resampling along a dim by taps (core/resample_layout.h): out [blocks, out, inner] from
@@ -161,13 +161,14 @@ struct DeviceOps {
   // at the next synchronising point).
   void (*gather)(const Tensor& self, const Tensor& index, const GatherLayout& layout, const Tensor& out);
   // self at element i's offsets and index value = src[i] (accumulate: += src[i], for
-  // float32/float64/bfloat16/int64); src is the index's shape, possibly broadcast (a
+  // float32/float64/bfloat16/float16/int64); src is the index's shape, possibly broadcast (a
   // value). A repeated index: the CPU walks each line along dim in order (the last write
   // wins; sums in index order), CUDA in no fixed order. Bad indices as gather.
   void (*scatter)(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
                   bool accumulate);
   // As scatter, combining: self element = scatter_combine(kind, self element, src[i])
-  // (core/gather_layout.h) for float32/float64/bfloat16/int64 (bfloat16 computed in float);
+  // (core/gather_layout.h) for float32/float64/bfloat16/float16/int64 (the 16-bit floats
+  // computed in float);
   // the CPU walks each line in order, CUDA combines atomically (compare-and-swap).
   void (*scatter_reduce)(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& layout,
                          ScatterReduceKind kind);
@@ -274,10 +275,10 @@ struct DeviceOps {
   // per-channel sums come first); CUDA's then skips cuDNN, whose backward makes no such promise.
   bool batch_norm_backward_in_place = false;
   // ---- layer norm and group norm: x [M, K] rows (RowNormGeometry in core/nn_geometry.h),
-  // float32/float64/bfloat16, contiguous operands, weight/bias [G * D] in x's dtype or
-  // undefined; mean/rstd [M] in row_norm::Stat (float for bf16), written only when defined.
+  // float32/float64/bfloat16/float16, contiguous operands, weight/bias [G * D] in x's dtype or
+  // undefined; mean/rstd [M] in row_norm::Stat (float for the 16-bit floats), written only when defined.
   // out = (x - mean) * rstd * weight + bias with each row's mean and biased variance summed
-  // in double (float for bf16); core/row_norm_math.h has the math both devices share.
+  // in double (float for the 16-bit floats); core/row_norm_math.h has the math both devices share.
   void (*row_norm_forward)(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g,
                            double eps, const Tensor& out, const Tensor& mean, const Tensor& rstd);
   // Gradients for x, weight and bias (each written when defined) from the saved mean/rstd.

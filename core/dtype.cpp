@@ -11,6 +11,7 @@ std::string_view dtype_name(DType dt) {
     case DType::UInt8: return "uint8";
     case DType::Bool: return "bool";
     case DType::BFloat16: return "bfloat16";
+    case DType::Float16: return "float16";
   }
   return "unknown";
 }
@@ -23,6 +24,7 @@ std::string_view dtype_torch_name(DType dt) {
     case DType::UInt8: return "Byte";
     case DType::Bool: return "Bool";
     case DType::BFloat16: return "BFloat16";
+    case DType::Float16: return "Half";
   }
   return "Unknown";
 }
@@ -36,6 +38,7 @@ int rank(DType dt) {
     case DType::UInt8: return 1;
     case DType::Int64: return 2;
     case DType::BFloat16: return 3;
+    case DType::Float16: return 3;
     case DType::Float32: return 4;
     case DType::Float64: return 5;
   }
@@ -43,6 +46,9 @@ int rank(DType dt) {
 }
 }  // namespace
 
-DType promote_types(DType a, DType b) { return rank(a) >= rank(b) ? a : b; }
+DType promote_types(DType a, DType b) {
+  if (is_reduced_float(a) && is_reduced_float(b) && a != b) return kFloat32;  // neither holds the other
+  return rank(a) >= rank(b) ? a : b;
+}
 
 }  // namespace ember

@@ -2,7 +2,7 @@
 // devices: given a launcher with `Launcher::template apply<Out, In...>(functor, out,
 // in...)` (core/cpu/elementwise.cpp, cuda/elementwise.cu), ElementwiseKernels provides
 // unary, binary, binary_scalar, where, cast and fill with core/dispatch.h's contracts;
-// bfloat16 operands compute in float (InFloat).
+// bfloat16 and float16 operands compute in float (InFloat).
 #pragma once
 #include <type_traits>
 
@@ -11,16 +11,16 @@
 
 namespace ember {
 
-// A float functor applied to bfloat16 operands (Note [BFloat16] in core/bfloat16.h):
-// the arguments widen to float exactly, the float result rounds to bf16 once
-// (comparisons' bool results pass through).
-template <typename F>
+// A float functor applied to 16-bit float operands of type Narrow (Note [BFloat16] in
+// core/bfloat16.h): the arguments widen to float exactly, the float result rounds to Narrow
+// once (comparisons' bool results pass through).
+template <typename F, typename Narrow>
 struct InFloat {
   F f;
   template <typename... X>
   EMBER_HD_INLINE auto operator()(X... x) const {
     using R = decltype(f(static_cast<float>(x)...));
-    if constexpr (std::is_same_v<R, float>) return BFloat16(f(static_cast<float>(x)...));
+    if constexpr (std::is_same_v<R, float>) return Narrow(f(static_cast<float>(x)...));
     else return f(static_cast<float>(x)...);
   }
 };
@@ -31,13 +31,14 @@ struct ElementwiseKernels {
   using ElementOf = typename std::decay_t<Tag>::type;
 
   static void unary(UnaryOp op, const Tensor& in, const Tensor& out, const UnaryArgs& args) {
-    if (in.dtype() == kBFloat16) {
-      functors::with_unary_functor<float>(op, args, [&](const auto& f) {
-        Launcher::template apply<BFloat16, BFloat16>(InFloat<std::decay_t<decltype(f)>>{f}, out, in);
-      });
+    if (visit_reduced_float(in.dtype(), [&](auto tag) {
+          using N = ElementOf<decltype(tag)>;
+          functors::with_unary_functor<float>(op, args, [&](const auto& f) {
+            Launcher::template apply<N, N>(InFloat<std::decay_t<decltype(f)>, N>{f}, out, in);
+          });
+        }))
       return;
-    }
-    visit_dtype_except_bf16(in.dtype(), "unary", [&](auto tag) {
+    visit_dtype_except_reduced(in.dtype(), "unary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_unary_functor<T>(op, args, [&](const auto& f) { Launcher::template apply<T, T>(f, out, in); });
     });
@@ -46,12 +47,13 @@ struct ElementwiseKernels {
   // out = the activation op's derivative term (g, x) of `order` (Note [Activation gradients]).
   static void unary_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const Tensor& out,
                              const UnaryArgs& args) {
-    if (x.dtype() == kBFloat16) {
-      functors::with_unary_grad_functor<float>(op, args, order, [&](const auto& f) {
-        Launcher::template apply<BFloat16, BFloat16, BFloat16>(InFloat<std::decay_t<decltype(f)>>{f}, out, grad, x);
-      });
+    if (visit_reduced_float(x.dtype(), [&](auto tag) {
+          using N = ElementOf<decltype(tag)>;
+          functors::with_unary_grad_functor<float>(op, args, order, [&](const auto& f) {
+            Launcher::template apply<N, N, N>(InFloat<std::decay_t<decltype(f)>, N>{f}, out, grad, x);
+          });
+        }))
       return;
-    }
     visit_floating(x.dtype(), op_name(op), [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_unary_grad_functor<T>(op, args, order,
@@ -96,7 +98,11 @@ struct ElementwiseKernels {
       }
       Launcher::template apply<T, TensorElement<T, Operands>...>(g, out, operands...);
     };
-    if (dtype == kBFloat16) return run.template operator()<BFloat16>(InFloat<F>{f});
+    if (visit_reduced_float(dtype, [&](auto tag) {
+          using N = ElementOf<decltype(tag)>;
+          run.template operator()<N>(InFloat<F, N>{f});
+        }))
+      return;
     visit_floating(dtype, "pointwise loss", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       run.template operator()<T>(f);
@@ -106,15 +112,16 @@ struct ElementwiseKernels {
   using TensorElement = T;
 
   static void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, const Scalar& alpha) {
-    if (a.dtype() == kBFloat16) {
-      functors::with_binary_functor<float>(op, alpha, [&](const auto& f) {
-        using Wrapped = InFloat<std::decay_t<decltype(f)>>;
-        using Out = decltype(Wrapped{f}(BFloat16{}, BFloat16{}));  // bool for comparisons
-        Launcher::template apply<Out, BFloat16, BFloat16>(Wrapped{f}, out, a, b);
-      });
+    if (visit_reduced_float(a.dtype(), [&](auto tag) {
+          using N = ElementOf<decltype(tag)>;
+          functors::with_binary_functor<float>(op, alpha, [&](const auto& f) {
+            using Wrapped = InFloat<std::decay_t<decltype(f)>, N>;
+            using Out = decltype(Wrapped{f}(N{}, N{}));  // bool for comparisons
+            Launcher::template apply<Out, N, N>(Wrapped{f}, out, a, b);
+          });
+        }))
       return;
-    }
-    visit_dtype_except_bf16(a.dtype(), "binary", [&](auto tag) {
+    visit_dtype_except_reduced(a.dtype(), "binary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_binary_functor<T>(op, alpha, [&](const auto& f) {
         using Out = decltype(f(T{}, T{}));  // bool for comparisons
@@ -124,18 +131,20 @@ struct ElementwiseKernels {
   }
 
   static void binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_first, const Tensor& out) {
-    if (a.dtype() == kBFloat16) {  // the scalar stays a float: bf16 + 0.1 adds 0.1f, then rounds
-      functors::with_binary_functor<float>(op, Scalar(1), [&](const auto& f) {
-        using F = std::decay_t<decltype(f)>;
-        using Out = decltype(InFloat<F>{f}(BFloat16{}, BFloat16{}));
-        if (scalar_first)
-          Launcher::template apply<Out, BFloat16>(InFloat<functors::BindLeft<F, float>>{{f, s.to<float>()}}, out, a);
-        else
-          Launcher::template apply<Out, BFloat16>(InFloat<functors::BindRight<F, float>>{{f, s.to<float>()}}, out, a);
-      });
+    // The scalar stays a float for 16-bit operands: bf16 + 0.1 adds 0.1f, then rounds.
+    if (visit_reduced_float(a.dtype(), [&](auto tag) {
+          using N = ElementOf<decltype(tag)>;
+          functors::with_binary_functor<float>(op, Scalar(1), [&](const auto& f) {
+            using F = std::decay_t<decltype(f)>;
+            using Out = decltype(InFloat<F, N>{f}(N{}, N{}));
+            if (scalar_first)
+              Launcher::template apply<Out, N>(InFloat<functors::BindLeft<F, float>, N>{{f, s.to<float>()}}, out, a);
+            else
+              Launcher::template apply<Out, N>(InFloat<functors::BindRight<F, float>, N>{{f, s.to<float>()}}, out, a);
+          });
+        }))
       return;
-    }
-    visit_dtype_except_bf16(a.dtype(), "binary", [&](auto tag) {
+    visit_dtype_except_reduced(a.dtype(), "binary", [&](auto tag) {
       using T = ElementOf<decltype(tag)>;
       functors::with_binary_functor<T>(op, Scalar(1), [&](const auto& f) {
         using F = std::decay_t<decltype(f)>;

@@ -64,10 +64,11 @@ enum class Distribution { Uniform, Normal };
 Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distribution distribution) {
   const char* name = distribution == Distribution::Uniform ? "rand" : "randn";
   EMBER_CHECK(is_floating(options.dtype()), name,
-              ": expected a floating-point dtype (float32, float64 or bfloat16), but got ", dtype_name(options.dtype()));
+              ": expected a floating-point dtype (float32, float64, bfloat16 or float16), but got ",
+              dtype_name(options.dtype()));
   const DeviceOps& ops = device_ops(options.device());
-  // bfloat16: drawn in float32, then rounded.
-  const DType draw_dtype = options.dtype() == kBFloat16 ? kFloat32 : options.dtype();
+  // bfloat16 and float16: drawn in float32, then rounded.
+  const DType draw_dtype = is_reduced_float(options.dtype()) ? kFloat32 : options.dtype();
   Tensor t = make_empty(sizes, draw_dtype, options.device());
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
   if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, rng);

@@ -7,6 +7,8 @@
 // - bool and float64 take every value;
 // - float32 and bfloat16 take every integer and every float up to their largest finite value
 //   (NaN and +-inf too);
+// - float16 takes the integers and floats up to 65504 in magnitude (65519.9, which would
+//   round to 65504, is an error as in PyTorch), NaN and +-inf;
 // - int64 takes every integer, and a float whose truncation lies in [-2^63, 2^63);
 // - uint8 takes the integers in [-255, 255] (a negative one wraps, as in C), and the floats in
 //   [0, 255].
@@ -31,6 +33,10 @@ void check_fill_value(const Scalar& value, DType dtype) {
     case kBFloat16:
       EMBER_CHECK(integral || !std::isfinite(v) || std::abs(v) <= 3.3895313892515355e38,
                   "value cannot be converted to type at::BFloat16 without overflow");
+      return;
+    case kFloat16:
+      EMBER_CHECK(!std::isfinite(v) || std::abs(v) <= 65504.0,  // integers too: 100000 is past float16's range
+                  "value cannot be converted to type at::Half without overflow");
       return;
     case kInt64:
       EMBER_CHECK(integral || (v >= -9223372036854775808.0 && v < 9223372036854775808.0),

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "core/bfloat16.h"
+#include "core/reduced_float.h"
 #include "core/macros.h"
 #include "core/shape.h"
 
@@ -88,9 +88,9 @@ EMBER_HD T scatter_combine(ScatterReduceKind kind, T self, T src) {
 
 // How the CPU kernels and the CUDA ones' deterministic forms write a src value into self's
 // element d: a copy (scatter), a sum (scatter_add) or scatter_combine (scatter_reduce), a
-// bfloat16 computed in float and rounded once (Note [BFloat16] in core/bfloat16.h).
+// bfloat16 and float16 computed in float and rounded once (Note [BFloat16] in core/bfloat16.h).
 template <typename T>
-using ScatterCompute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+using ScatterCompute = ComputeType<T>;
 struct ScatterAssign {
   template <typename T>
   EMBER_HD void operator()(T& d, T s) const {

@@ -142,7 +142,7 @@ Tensor isposinf(const Tensor& a);
 Tensor isneginf(const Tensor& a);
 Tensor isfinite(const Tensor& a);
 // The nn activations (functors::is_activation(op), args as core/op_kinds.h says) of a
-// floating a (bfloat16 computes in float), and grad * their first or second derivative at
+// floating a (bfloat16 and float16 compute in float), and grad * their first or second derivative at
 // x (Note [Activation gradients] in core/activation_functors.h), in x's dtype.
 Tensor activation(UnaryOp op, const Tensor& a, const UnaryArgs& args);
 Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tensor& x, const UnaryArgs& args);
@@ -211,12 +211,12 @@ Tensor bmm(const Tensor& a, const Tensor& b);     // [b,n,k] x [b,k,m]
 // (torch.index_select); any dtype; an index outside the dim is "index out of range in self"
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 // index_select's gradient: zeros of input_shape with grad's slices added at index
-// (float32/float64/bfloat16; repeated indices accumulate).
+// (float32/float64/bfloat16/float16; repeated indices accumulate).
 Tensor index_select_backward(const Tensor& grad, const Dims& input_shape, int64_t dim, const Tensor& index);
 // gather / scatter (core/ops/scatter_gather.cpp), PyTorch's: gather's result has index's
 // shape (int64, as many dims as self, index.size(d) <= self.size(d) apart from dim), any
 // dtype; scatter writes src (index.size(d) <= src.size(d)) or a value into a copy of self
-// (scatter_: into self), scatter_add adds (float32/float64/bfloat16/int64). An index
+// (scatter_: into self), scatter_add adds (float32/float64/bfloat16/float16/int64). An index
 // outside self's dim is "index 7 is out of bounds for dimension 1 with size 5". A
 // repeated index: the CPU's last write wins (each line along dim in order); CUDA's in
 // no fixed order.

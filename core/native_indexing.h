@@ -10,7 +10,7 @@
 namespace ember::native {
 
 // A copy of self with source's slices times alpha added at index along dim (PyTorch's
-// index_add_ checks and messages; float32/float64/bfloat16), by the device's index_add kernel.
+// index_add_ checks and messages; float32/float64/bfloat16/float16), by the device's index_add kernel.
 Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha);
 // index_copy_'s checks: index int64 and at most 1-D, source of self's dtype and device,
 // index.numel() slices of self's shape along dim. Returns dim wrapped.
@@ -27,7 +27,7 @@ Tensor true_positions(const Tensor& mask);
 Tensor true_positions_by_scan(const Tensor& mask);
 
 // A copy of self with src combined in at index along dim (scatter's checks and layout):
-// core/gather_layout.h's scatter_combine for float32/float64/bfloat16/int64.
+// core/gather_layout.h's scatter_combine for float32/float64/bfloat16/float16/int64.
 Tensor scatter_combine(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src,
                        ScatterReduceKind kind);
 

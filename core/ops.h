@@ -34,7 +34,7 @@ Tensor rdiv(const Tensor& a, const Scalar& b);  // b / a
 // zero, "floor" down (Python's //: for floats, PyTorch's fmod-based quotient, so a result
 // is exact where a / b rounds across an integer). Integers stay integers, promoted like
 // sub; bool is refused; an integer divisor of 0 is ZeroDivisionError, INT_MIN // -1 wraps.
-// bfloat16 computes in float32 and rounds once (PyTorch rounds each step to bfloat16).
+// bfloat16 and float16 compute in float32 and round once (PyTorch rounds each step to bfloat16).
 // The rounded quotient's gradient is zero, as PyTorch's (DivBackward).
 // floor_divide is "floor"; true_divide is div.
 Tensor div(const Tensor& a, const Tensor& b, std::optional<std::string_view> rounding_mode);
@@ -284,7 +284,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
 // Gradient: the incoming one added at the indices (scatter_add into zeros).
 Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 // torch.scatter: a copy of a with src[i][j][k] (or value) written at a[i][index[i][j][k]][k]
-// (dim 1); scatter_add adds instead (float32/float64/bfloat16/int64). A repeated index in
+// (dim 1); scatter_add adds instead (float32/float64/bfloat16/float16/int64). A repeated index in
 // scatter: the CPU's last write wins, CUDA's is unspecified (as PyTorch's). Gradients:
 // a's is the incoming one where nothing was written (scatter) or all of it (scatter_add);
 // src's is gather of it. Tensor::scatter_ / scatter_add_ write into self.

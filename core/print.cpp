@@ -31,7 +31,7 @@ Element read_element(const char* base, DType dtype, int64_t index) {
     using T = typename decltype(tag)::type;
     const T value = reinterpret_cast<const T*>(base)[index];
     Element e;
-    if constexpr (std::is_same_v<T, BFloat16>) e.real = static_cast<float>(value);
+    if constexpr (is_reduced_float_v<T>) e.real = static_cast<float>(value);
     else if constexpr (std::is_floating_point_v<T>) e.real = value;
     else e.integer = static_cast<int64_t>(value);
     return e;

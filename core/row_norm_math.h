@@ -1,13 +1,13 @@
 // Layer norm's and group norm's per-row math over RowNormGeometry (core/nn_geometry.h),
 // shared by the CPU kernels (core/cpu/norm.cpp) and the CUDA threads (cuda/norm.cu): each
 // function takes a share of a row (values begin, begin + step, ...), so one call covers a
-// CPU row and one call per thread covers a CUDA row. Sums in Acc (double; float for bf16).
+// CPU row and one call per thread covers a CUDA row. Sums in Acc (double; float for bf16 and float16).
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
-#include "core/bfloat16.h"
+#include "core/reduced_float.h"
 #include "core/macros.h"
 #include "core/nn_geometry.h"
 
@@ -15,11 +15,11 @@ namespace ember::row_norm {
 
 // The accumulation type, and the type of the mean/rstd tensors: float32 and float64 sum
 // in double (a large mean keeps its digits) and keep their statistics in their own dtype;
-// bf16 sums in float and keeps float statistics (as PyTorch's CUDA kernels do).
+// bf16 and float16 sum in float and keep float statistics (as PyTorch's CUDA kernels do).
 template <typename T>
-using Acc = std::conditional_t<std::is_same_v<T, BFloat16>, float, double>;
+using Acc = std::conditional_t<is_reduced_float_v<T>, float, double>;
 template <typename T>
-using Stat = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+using Stat = ComputeType<T>;
 
 template <typename A>
 struct Sums {

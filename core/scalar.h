@@ -35,7 +35,7 @@ class Scalar {
   template <typename T>
   T to() const {
     if constexpr (std::is_floating_point_v<T>) return static_cast<T>(d_);
-    else if constexpr (std::is_same_v<T, BFloat16>) return BFloat16(static_cast<float>(d_));
+    else if constexpr (is_reduced_float_v<T>) return T(static_cast<float>(d_));
     else if constexpr (std::is_same_v<T, bool>) return kind_ == Kind::Float ? d_ != 0.0 : i_ != 0;
     else return kind_ == Kind::Float ? static_cast<T>(d_) : static_cast<T>(i_);
   }

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "core/bfloat16.h"
+#include "core/reduced_float.h"
 #include "core/macros.h"
 
 namespace ember {
@@ -24,7 +24,7 @@ namespace ember {
 // (a NaN keeps its payload, -0.0 its sign). topk always returns its k values sorted
 // (sorted=false is accepted and gives the same order: PyTorch's is unspecified).
 
-// The key type of a dtype's C++ type: 32 bits for float, bfloat16 (as float), uint8 and
+// The key type of a dtype's C++ type: 32 bits for float, bfloat16 and float16 (as float), uint8 and
 // bool; 64 bits for double and int64.
 template <typename T>
 using SortKey = std::conditional_t<(sizeof(T) == 8), uint64_t, uint32_t>;
@@ -34,7 +34,7 @@ using SortKey = std::conditional_t<(sizeof(T) == 8), uint64_t, uint32_t>;
 // -0.0 as 0.0; int64 with its sign bit flipped; unsigned types as they are.
 template <typename T>
 EMBER_HD_INLINE SortKey<T> sort_key(T v) {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, BFloat16>) {
+  if constexpr (std::is_same_v<T, float> || is_reduced_float_v<T>) {
     const float f = static_cast<float>(v);
     if (f != f) return 0xffffffffu;  // NaN
     uint32_t u = 0;

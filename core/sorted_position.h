@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "core/bfloat16.h"
+#include "core/reduced_float.h"
 #include "core/macros.h"
 
 namespace ember {
@@ -17,7 +17,7 @@ namespace ember {
 // puts them) lands after those NaNs too.
 template <typename T>
 EMBER_HD_INLINE int64_t sorted_position(const T* row, int64_t n, T value, bool right) {
-  using Compare = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+  using Compare = ComputeType<T>;
   const Compare v = static_cast<Compare>(value);
   int64_t lo = 0, hi = n;
   while (lo < hi) {

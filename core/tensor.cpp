@@ -81,7 +81,7 @@ Scalar Tensor::item() const {
   return visit_dtype(dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T value = *static_cast<const T*>(host.data_ptr());
-    if constexpr (std::is_same_v<T, BFloat16>) return Scalar(static_cast<float>(value));
+    if constexpr (is_reduced_float_v<T>) return Scalar(static_cast<float>(value));
     else return Scalar(value);
   });
 }

@@ -51,7 +51,7 @@ __global__ void unpack_dropout_bits_kernel(const uint8_t* bits, double p, T* mas
 void positive_bits(const Tensor& y, const Tensor& bits) {
   const int64_t n = y.numel(), bytes = bitmask_bytes(n);
   if (bytes == 0) return;
-  visit_floating_or_bf16(y.dtype(), "positive_bits", [&](auto tag) {
+  visit_floating_or_reduced(y.dtype(), "positive_bits", [&](auto tag) {
     using T = typename decltype(tag)::type;
     positive_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
         y.data_ptr<T>(), bits.data_ptr<uint8_t>(), n, bytes);
@@ -62,7 +62,7 @@ void positive_bits(const Tensor& y, const Tensor& bits) {
 void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
   const int64_t n = x.numel(), bytes = bitmask_bytes(n);
   if (bytes == 0) return;
-  visit_floating_or_bf16(x.dtype(), "relu", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "relu", [&](auto tag) {
     using T = typename decltype(tag)::type;
     relu_forward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
         x.data_ptr<T>(), y.data_ptr<T>(), bits.data_ptr<uint8_t>(), n, bytes);
@@ -73,7 +73,7 @@ void relu_forward_bits(const Tensor& x, const Tensor& y, const Tensor& bits) {
 void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& grad_x) {
   const int64_t n = grad.numel(), bytes = bitmask_bytes(n);
   if (bytes == 0) return;
-  visit_floating_or_bf16(grad.dtype(), "relu backward", [&](auto tag) {
+  visit_floating_or_reduced(grad.dtype(), "relu backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
         grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), grad_x.data_ptr<T>(), n, bytes);
@@ -95,7 +95,7 @@ void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double neg
 void unpack_dropout_bits(const Tensor& bits, double p, const Tensor& mask) {
   const int64_t n = mask.numel();
   if (n == 0) return;
-  visit_floating_or_bf16(mask.dtype(), "dropout backward", [&](auto tag) {
+  visit_floating_or_reduced(mask.dtype(), "dropout backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     unpack_dropout_bits_kernel<T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
         bits.data_ptr<uint8_t>(), p, mask.data_ptr<T>(), n);

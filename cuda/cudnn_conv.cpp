@@ -1,7 +1,7 @@
 // conv2d on CUDA through NVIDIA's cuDNN frontend graph API: forward (conv_fprop), input
 // gradient (conv_dgrad) and weight gradient (conv_wgrad), one built graph per op, dtype,
-// layout, geometry and setting, cached for the process; bfloat16 tensors with float32
-// compute (on float32 copies where cuDNN has no bf16 plan). Bias is added and reduced
+// layout, geometry and setting, cached for the process; bfloat16 and float16 tensors with
+// float32 compute (on float32 copies where cuDNN has no 16-bit plan). Bias is added and reduced
 // with ember's own CUDA kernels. Only this file, cudnn_batch_norm.cpp and cudnn_plan.cpp include
 // the frontend.
 #include "cuda/cuda_internal.h"
@@ -83,8 +83,9 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
   const DType dtype = call.tensors[2]->dtype();
   const auto io = dtype == kFloat64    ? fe::DataType_t::DOUBLE
                   : dtype == kBFloat16 ? fe::DataType_t::BFLOAT16
+                  : dtype == kFloat16  ? fe::DataType_t::HALF
                                        : fe::DataType_t::FLOAT;
-  // bfloat16 tensors compute and accumulate in float32 (Note [BFloat16] in core/bfloat16.h).
+  // bfloat16 and float16 tensors compute and accumulate in float32 (Note [BFloat16] in core/bfloat16.h).
   const auto compute = dtype == kFloat64 ? fe::DataType_t::DOUBLE : fe::DataType_t::FLOAT;
   auto cg = std::make_shared<ConvGraph>();
   fe::graph::Graph& graph = cg->graph;
@@ -137,7 +138,7 @@ std::shared_ptr<ConvGraph> build_graph(const ConvCall& call, bool tf32, bool ben
 
 // The built graph for this call's op, dtype, sizes, strides, alignments, geometry,
 // settings and device: built on first use and kept for the process. nullptr (also kept)
-// when cuDNN has no engine for a bfloat16 case: the caller then computes it in float32.
+// when cuDNN has no engine for a bfloat16 or float16 case: the caller then computes it in float32.
 std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool benchmark, bool deterministic,
                                      cudnnHandle_t handle) {
   std::vector<int64_t> key{static_cast<int64_t>(call.kind), static_cast<int64_t>(call.tensors[2]->dtype()), tf32,
@@ -162,27 +163,29 @@ std::shared_ptr<ConvGraph> graph_for(const ConvCall& call, bool tf32, bool bench
               "step once eagerly before capturing (a warm-up step, as nn::GraphedStep does; Note [CUDA graph "
               "capture] in cuda/graph.h)");
   std::shared_ptr<ConvGraph> built;
-  const bool bf16 = call.tensors[2]->dtype() == kBFloat16;
+  const DType dtype = call.tensors[2]->dtype();
+  const bool narrow = is_reduced_float(dtype);
   try {
     built = build_graph(call, tf32, benchmark, deterministic, {handle, nullptr});
   } catch (const Error& e) {
-    if (!bf16) throw;
-    logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
-                   e.what());
+    if (!narrow) throw;
+    logging::debug("{} on CUDA: cuDNN has no {} plan for {} ({}); it runs in float32", call.op, dtype_name(dtype),
+                   call.describe(), e.what());
   } catch (const std::exception& e) {  // the frontend's older builder classes throw
-    if (!bf16) EMBER_FAIL(call.op, " on CUDA: cuDNN frontend failed for ", call.describe(), ": ", e.what());
-    logging::debug("{} on CUDA: cuDNN has no bfloat16 plan for {} ({}); it runs in float32", call.op, call.describe(),
-                   e.what());
+    if (!narrow) EMBER_FAIL(call.op, " on CUDA: cuDNN frontend failed for ", call.describe(), ": ", e.what());
+    logging::debug("{} on CUDA: cuDNN has no {} plan for {} ({}); it runs in float32", call.op, dtype_name(dtype),
+                   call.describe(), e.what());
   }
   return cache->emplace(std::move(key), std::move(built)).first->second;
 }
 
-// Runs the call; false, having done nothing, for a bfloat16 case cuDNN has no plan for.
+// Runs the call; false, having done nothing, for a bfloat16 or float16 case cuDNN has no plan for.
 bool try_conv(const ConvCall& call) {
   const Tensor& out = *call.tensors[2];
   const DType dtype = out.dtype();
-  EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64 || dtype == kBFloat16, call.op,
-              " on CUDA: cuDNN convolution supports float32, float64 and bfloat16, but got ", dtype_name(dtype), " (",
+  EMBER_CHECK(is_floating(dtype), call.op,
+              " on CUDA: cuDNN convolution supports float32, float64, bfloat16 and float16, but got ",
+              dtype_name(dtype), " (",
               call.describe(), ")");
   if (out.numel() == 0) return true;
   if (call.tensors[0]->numel() == 0 || call.tensors[1]->numel() == 0) {  // an empty sum
@@ -224,8 +227,8 @@ bool try_conv(const ConvCall& call) {
   return true;
 }
 
-// Runs the call; a bfloat16 case without a cuDNN plan runs on float32 copies (widening
-// is exact, and the float32 result is rounded to bf16 once: what a bf16 plan with float32
+// Runs the call; a bfloat16 or float16 case without a cuDNN plan runs on float32 copies (widening
+// is exact, and the float32 result is rounded once: what a 16-bit plan with float32
 // accumulation computes, up to its order of summation).
 void run_conv(const ConvCall& call) {
   if (try_conv(call)) return;
@@ -258,7 +261,7 @@ void conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& w, const
   if (grad_b.defined() && grad_b.numel() > 0) {  // sum of grad over N, OH, OW
     if (grad.numel() == 0) {
       fill(grad_b, Scalar(0));
-    } else if (grad.dtype() == kBFloat16) {  // the reduce kernel has no bf16: native::sum goes through float32
+    } else if (is_reduced_float(grad.dtype())) {  // the reduce kernel has no 16-bit path: native::sum widens
       copy(native::sum(grad, {0, 2, 3}, false), grad_b);
     } else {
       reduce(ReduceOp::Sum, grad, native::view(grad_b, {1, g.O, 1, 1}));

@@ -2,7 +2,7 @@
 // lives in a reserve space (kept by the backward node only when autograd records,
 // scratch otherwise); channel dropout (dropout2d) draws a Philox mask like the CPU and
 // keeps it as bits (Note [Compact saved activations] in core/bitmask.h), as do bfloat16
-// tensors (cuDNN dropout has no bf16).
+// and float16 tensors (cuDNN dropout has no bf16; float16 takes the same path, one rule for both).
 //
 // Note [cuDNN dropout random stream]
 // Each device has one cuDNN dropout state, built once (cudnnSetDropoutDescriptor,
@@ -103,8 +103,8 @@ struct FlatDescriptor {
 Tensor philox_mask_dropout(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep) {
   Tensor mask = rand(mask_shape, TensorOptions().dtype(x.dtype()).device(x.device()));
   // The threshold and scale in the dtype, as the CPU's kernel and the backward's unpacking
-  // take them (for bfloat16, p and 1 / (1 - p) rounded to bf16).
-  visit_floating_or_bf16(x.dtype(), "dropout", [&](auto tag) {
+  // take them (for bfloat16 and float16, p and 1 / (1 - p) rounded to the dtype).
+  visit_floating_or_reduced(x.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
     mask = native::to_dtype(native::ge(mask, static_cast<double>(static_cast<T>(p))), x.dtype());
     native::mul_(mask, static_cast<double>(dropout_scale<T>(p)));
@@ -127,11 +127,11 @@ void refresh_dropout_after_reseed(int device) {
 }
 
 // Whether a dropout draws its mask from ember's Philox generator (and keeps it as bits)
-// rather than cuDNN's state: channel dropout, bfloat16 (cuDNN's dropout has none), what
+// rather than cuDNN's state: channel dropout, bfloat16 and float16 (cuDNN's dropout has no bf16), what
 // must be repeatable (DropoutStream::Generator), and tensors past cuDNN's int count of
 // elements (its descriptor's n; the Philox path's kernels index in 64 bits).
 static bool philox_masked(const Dims& shape, DType dtype, const Dims& mask_shape, DropoutStream stream) {
-  return stream == DropoutStream::Generator || !(mask_shape == shape) || dtype == kBFloat16 ||
+  return stream == DropoutStream::Generator || !(mask_shape == shape) || is_reduced_float(dtype) ||
          shape_numel(shape) > INT_MAX;
 }
 

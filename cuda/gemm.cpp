@@ -111,14 +111,15 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, const GemmS
                                                  static_cast<const double*>(b.data_ptr()), ldb, stride_b,
                                                  static_cast<const double*>(a.data_ptr()), lda, stride_a, &beta,
                                                  static_cast<double*>(out.data_ptr()), ldc, stride_c, batch_count));
-  } else if (a.dtype() == kBFloat16) {  // bf16 operands and result, fp32 accumulation (Note [BFloat16])
+  } else if (is_reduced_float(a.dtype())) {  // 16-bit operands and result, fp32 accumulation (Note [BFloat16])
     const float alpha = static_cast<float>(scale.alpha), beta = static_cast<float>(scale.beta);
-    EMBER_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, M, N, K, &alpha, b.data_ptr(), CUDA_R_16BF, ldb,
-                                                  stride_b, a.data_ptr(), CUDA_R_16BF, lda, stride_a, &beta,
-                                                  out.data_ptr(), CUDA_R_16BF, ldc, stride_c, batch_count,
-                                                  CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    const cudaDataType_t type = a.dtype() == kBFloat16 ? CUDA_R_16BF : CUDA_R_16F;
+    EMBER_CUBLAS_CHECK(cublasGemmStridedBatchedEx(handle, op_b, op_a, M, N, K, &alpha, b.data_ptr(), type, ldb,
+                                                  stride_b, a.data_ptr(), type, lda, stride_a, &beta, out.data_ptr(),
+                                                  type, ldc, stride_c, batch_count, CUBLAS_COMPUTE_32F,
+                                                  CUBLAS_GEMM_DEFAULT));
   } else {
-    EMBER_FAIL("matmul on CUDA: expected float32, float64 or bfloat16 operands, got ", dtype_name(a.dtype()));
+    EMBER_FAIL("matmul on CUDA: expected float32, float64, bfloat16 or float16 operands, got ", dtype_name(a.dtype()));
   }
 }
 

@@ -125,7 +125,7 @@ void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, co
   const int64_t n = l.selected_numel();
   if (n == 0) return;
   const bool deterministic = are_deterministic_algorithms_enabled();
-  visit_floating_or_bf16(self.dtype(), "index_add", [&](auto tag) {
+  visit_floating_or_reduced(self.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (deterministic) return launch_index_add_deterministic<T>(self, index, l, source);
     index_add_kernel<T><<<grid_stride_blocks(n), kThreadsPerBlock, 0, current_raw_stream()>>>(

@@ -33,6 +33,7 @@ ncclDataType_t nccl_type(DType dtype) {
     case DType::UInt8:
     case DType::Bool: return ncclUint8;
     case DType::BFloat16: return ncclBfloat16;
+    case DType::Float16: return ncclFloat16;
   }
   return ncclUint8;
 }

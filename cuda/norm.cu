@@ -1,6 +1,6 @@
 // CUDA layer norm and group norm over x seen as M rows of K values (RowNormGeometry): a
 // warp (K <= 1024) or a block per row computes the row's shifted moment sums (double; float
-// for bf16), its mean and rstd, and the output, or the input gradient, in one kernel; the
+// for bf16 and float16), its mean and rstd, and the output, or the input gradient, in one kernel; the
 // weight and bias gradients sum per (parameter block, image chunk) and a second kernel adds
 // the chunks in order. The split is in cuda/norm_threads.h, the math in core/row_norm_math.h.
 #include <cuda_runtime.h>
@@ -133,7 +133,7 @@ void launch_rows(const RowNormGeometry& g, const Launch& launch) {
 void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g, double eps,
                       const Tensor& out, const Tensor& mean, const Tensor& rstd) {
   if (g.M == 0) return;
-  visit_floating_or_bf16(x.dtype(), "layer_norm", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "layer_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     launch_rows(g, [&](auto row_threads, unsigned blocks, int threads) {
       forward_kernel<T, decltype(row_threads)::value><<<blocks, threads, 0, current_raw_stream()>>>(
@@ -146,7 +146,7 @@ void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 void row_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
                        const RowNormGeometry& g, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b) {
-  visit_floating_or_bf16(x.dtype(), "layer_norm backward", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (grad_x.defined() && g.M > 0) {
       launch_rows(g, [&](auto row_threads, unsigned blocks, int threads) {

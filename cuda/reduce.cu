@@ -359,7 +359,7 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
               dtype_name(in.dtype()));
   EMBER_INTERNAL_ASSERT(in.device() == out.device(), "cuda reduce: input and output on different devices");
   const Layout layout = make_reduce_layout(in, out, out);
-  visit_dtype_except_bf16(in.dtype(), "reduce", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout, in.device());
@@ -373,12 +373,12 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
 }
 
 void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out) {
-  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && in.dtype() != kBFloat16 && var_out.dtype() == in.dtype() &&
+  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && !is_reduced_float(in.dtype()) && var_out.dtype() == in.dtype() &&
                             (!mean_out.defined() || mean_out.dtype() == in.dtype()),
                         "cuda var_mean: dtypes ", dtype_name(in.dtype()), " -> ", dtype_name(var_out.dtype()));
   EMBER_INTERNAL_ASSERT(in.device() == var_out.device(), "cuda var_mean: input and output on different devices");
   const Layout layout = make_reduce_layout(in, var_out, mean_out.defined() ? mean_out : var_out);
-  visit_dtype_except_bf16(in.dtype(), "var_mean", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "var_mean", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>) {
       T* mean = mean_out.defined() ? static_cast<T*>(mean_out.data_ptr()) : nullptr;
@@ -397,7 +397,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                         "cuda arg_reduce: outputs do not fit input ", in.sizes());
   // The one reduced dim's position is the index (other size-1 dims are dropped).
   const Layout layout = make_reduce_layout(in, values, indices);
-  visit_dtype_except_bf16(in.dtype(), "arg_reduce", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "arg_reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* vals = static_cast<T*>(values.data_ptr());

@@ -167,7 +167,7 @@ void launch_scan(const T* in, OutT* out, const LineLayout<2>& layout, bool rever
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out) {
   EMBER_INTERNAL_ASSERT(in.device() == out.device(), "cuda scan: input and output on different devices");
   const LineLayout<2> layout = make_line_layout<2>({&in, &out}, dim);
-  visit_dtype_except_bf16(in.dtype(), "scan", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "scan", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     const auto run = [&](auto* dst) {
@@ -192,7 +192,7 @@ void cumulative_extreme(ArgReduceOp op, const Tensor& in, int64_t dim, const Ten
   EMBER_INTERNAL_ASSERT(values.dtype() == in.dtype() && indices.dtype() == kInt64, "cuda cumulative_extreme: dtypes");
   const LineLayout<3> layout = make_line_layout<3>({&in, &values, &indices}, dim);
   if (layout.lines.numel == 0 || layout.length == 0) return;
-  visit_dtype_except_bf16(in.dtype(), "cumulative_extreme", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "cumulative_extreme", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* val = static_cast<T*>(values.data_ptr());
@@ -219,7 +219,7 @@ void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool rev
                         "cuda cumprod_backward: dtypes");
   const LineLayout<3> layout = make_line_layout<3>({&x, &grad, &grad_in}, dim);
   if (layout.lines.numel == 0 || layout.length == 0) return;
-  visit_dtype_except_bf16(x.dtype(), "cumprod_backward", [&](auto tag) {
+  visit_dtype_except_reduced(x.dtype(), "cumprod_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>) {
       const auto* xp = static_cast<const T*>(x.data_ptr());

@@ -159,7 +159,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
     EMBER_CUDA_LAUNCH_CHECK();
   };
   if (self.dtype() == kInt64) return launch(Tag<int64_t>{});
-  visit_floating_or_bf16(self.dtype(), "scatter_add", launch);
+  visit_floating_or_reduced(self.dtype(), "scatter_add", launch);
 }
 
 void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, const GatherLayout& l,
@@ -174,7 +174,7 @@ void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, 
     EMBER_CUDA_LAUNCH_CHECK();
   };
   if (self.dtype() == kInt64) return launch(Tag<int64_t>{});
-  visit_floating_or_bf16(self.dtype(), "scatter_reduce", launch);
+  visit_floating_or_reduced(self.dtype(), "scatter_reduce", launch);
 }
 
 }  // namespace ember::cuda_kernels

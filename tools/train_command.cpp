@@ -56,7 +56,8 @@ struct TrainOptions {
   std::string schedule = "onecycle";  // per step: "onecycle" (peak 2 lr), "cosine" (lr -> 0), "none"
   std::string inject_mistake;         // a diagnostics demo instead of training (tools/mistakes.h)
   bool sync_bn = false;               // SyncBatchNorm under mpirun (Note [ember train on N processes])
-  bool amp = false;                   // bf16 autocast for forward passes (Note [Autocast] in core/autocast.h)
+  bool amp = false;                   // autocast for forward passes (Note [Autocast] in core/autocast.h)
+  std::string amp_dtype = "bfloat16";  // --amp-dtype: bfloat16, or float16 with loss scaling (sets amp)
   bool deterministic = false;         // use_deterministic_algorithms (Note [Deterministic algorithms])
   TraceFlags trace;  // --trace, --trace-events, --trace-steps
   CudaGraphFlag cuda_graph = CudaGraphFlag::Auto;  // --cuda-graph / --no-cuda-graph
@@ -181,11 +182,14 @@ void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double
   }
 }
 
-// bf16 autocast on `device` for the scope when `enabled` (ember train --amp).
+// --amp's autocast dtype: kBFloat16, or kFloat16 (--amp-dtype float16).
+DType amp_dtype_of(const TrainOptions& opt) { return opt.amp_dtype == "float16" ? kFloat16 : kBFloat16; }
+
+// Autocast to `dtype` on `device` for the scope when `enabled` (ember train --amp).
 class AmpScope {
  public:
-  AmpScope(bool enabled, Device device) {
-    if (enabled) guard_.emplace(device, kBFloat16);
+  AmpScope(bool enabled, Device device, DType dtype) {
+    if (enabled) guard_.emplace(device, dtype);
   }
 
  private:
@@ -203,7 +207,9 @@ struct EpochRun {
   Clock::time_point start;
   DivergenceGuard& guard;  // sees each loss value read (Note [A diverged run stops])
   GraphedTraining* graphed = nullptr;  // the captured step (Note [ember train with a CUDA graph])
-  bool amp;                // forward and loss under bf16 autocast; backward and step outside, as PyTorch's recipe
+  bool amp;                // forward and loss under autocast; backward and step outside, as PyTorch's recipe
+  DType amp_dtype;         // --amp's dtype
+  amp::GradScaler* scaler = nullptr;  // float16 autocast: the loss scaled, steps with inf/NaN skipped
   const transforms::Transform* augment = nullptr;  // --augment, or null (Note [ember train --augment])
 
   // The training batch as the step sees it: augmented when --augment asks for it.
@@ -218,11 +224,17 @@ struct EpochRun {
     optimizer.zero_grad();
     Tensor loss;
     {
-      const AmpScope amp_scope(amp, x.device());
+      const AmpScope amp_scope(amp, x.device(), amp_dtype);
       loss = nn::functional::cross_entropy(model(x), y);
     }
-    loss.backward();
-    optimizer.step();
+    if (scaler) {  // PyTorch's fp16 recipe: scale, backward, step (skipped after inf/NaN), update
+      scaler->scale(loss).backward();
+      scaler->step(optimizer);
+      scaler->update();
+    } else {
+      loss.backward();
+      optimizer.step();
+    }
     if (scheduler) scheduler->step();
     return loss;
   }
@@ -297,19 +309,24 @@ double train_epoch_graphed(const EpochRun& run, const data::DataLoader& loader, 
 }
 
 // Why the training step is not static (Note [ember train with a CUDA graph]); "" when it is.
-std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, const OptimizerFlags& optimizer) {
+std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, const OptimizerFlags& optimizer,
+                              bool loss_scaling) {
   if (job.distributed()) return "it runs on " + std::to_string(job.world_size) + " processes (DDP's all-reduce)";
   if (!trace.path.empty()) return "--trace records each op on the host";
+  if (loss_scaling) return "float16 autocast's GradScaler reads its inf/NaN check on the host every step";
   return not_capturable_reason(optimizer.name);
 }
 
 // A checkpoint: "model.*", "optim.*" and metadata with the epoch, the generator state
 // (Note [Kill and resume]) and the optimizer's name (Note [ember train's optimizers]).
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, const std::string& opt_name,
-                     int epoch, const TrainingData& data) {
+                     int epoch, const TrainingData& data, const amp::GradScaler* scaler) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
+  if (scaler) {  // --amp-dtype float16: the loss scale and its growth tracker resume where they were
+    for (auto& [k, v] : scaler->state_dict()) sd.emplace_back("scaler." + k, v);
+  }
   nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
   meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}, {kOptimizerKey, opt_name}});
   meta.merge(input_metadata(data));  // Note [ember train --image-folder]
@@ -328,6 +345,7 @@ void report_diagnostics() {
 struct RunSettings {
   Device device;
   bool amp = false;
+  DType amp_dtype = kBFloat16;
   MemoryFormat memory_format = MemoryFormat::Contiguous;
   bool cuda_graph = false;
   std::string augment = "";
@@ -341,6 +359,7 @@ void write_json(const std::string& path, const RunSettings& run, const std::vect
   OrderedJson out = {
       {"device", run.device.str()},
       {"amp", run.amp},
+      {"amp_dtype", run.amp ? std::string(dtype_name(run.amp_dtype)) : std::string()},
       {"augment", run.augment},
       {"memory_format", run.memory_format == MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
       {"cuda_graph", run.cuda_graph},
@@ -378,7 +397,9 @@ int run_train(const TrainOptions& opt) {
   const auto augment = parse_augment(opt.augment, data_normalization(!opt.image_folder.empty()), shape);
   const TrainJob job = join_training_job();  // Note [ember train on N processes]
   const Device dev = training_device(opt.device, job);
-  const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer);
+  const DType amp_dtype = amp_dtype_of(opt);
+  const bool loss_scaling = opt.amp && amp_dtype == kFloat16;  // PyTorch's fp16 recipe needs GradScaler
+  const std::string eager_reason = non_static_reason(job, opt.trace, opt.optimizer, loss_scaling);
   const bool graph = use_cuda_graph(opt.cuda_graph, dev, eager_reason);
   manual_seed(opt.seed);
   use_deterministic_algorithms(opt.deterministic);
@@ -406,6 +427,16 @@ int run_train(const TrainOptions& opt) {
     check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
   }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
+  std::unique_ptr<amp::GradScaler> scaler;
+  if (loss_scaling) {
+    scaler = std::make_unique<amp::GradScaler>();
+    if (resume_file) {  // a checkpoint saved with float16 autocast carries the scale (scaler.*)
+      optim::StateDict scaler_sd;
+      for (const auto& [k, v] : resume_file->tensors)
+        if (k.rfind("scaler.", 0) == 0) scaler_sd.emplace_back(k.substr(7), v);
+      if (!scaler_sd.empty()) scaler->load_state_dict(scaler_sd);
+    }
+  }
 
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images ("
@@ -449,8 +480,9 @@ int run_train(const TrainOptions& opt) {
   }
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
-    const EpochRun run{*trained, *optimizer, scheduler.get(), tty, job.is_main(), epoch, start_epoch + opt.epochs,
-                       Clock::now(), guard, graphed.get(), opt.amp, augment.get()};
+    const EpochRun run{*trained,    *optimizer,  scheduler.get(), tty,     job.is_main(),  epoch,
+                       start_epoch + opt.epochs,  Clock::now(), guard, graphed.get(), opt.amp, amp_dtype,
+                       scaler.get(), augment.get()};
     EpochResult r;
     r.epoch = epoch;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.
@@ -460,7 +492,7 @@ int run_train(const TrainOptions& opt) {
                                    : train_epoch_from_loader(run, loader, dev);
     r.train_loss = mean_over_ranks(r.train_loss, job);
     {
-      const AmpScope amp_scope(opt.amp, dev);  // evaluated as it was trained
+      const AmpScope amp_scope(opt.amp, dev, amp_dtype);  // evaluated as it was trained
       r.test_accuracy = evaluate_test(*model);
     }
     r.seconds = since(run.start);
@@ -471,7 +503,7 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) {
       guard.check_parameters(*model, epoch);
-      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data);
+      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data, scaler.get());
     }
   }
   trace.finish();
@@ -482,6 +514,7 @@ int run_train(const TrainOptions& opt) {
     write_json(opt.json_path,
                {.device = dev,
                 .amp = opt.amp,
+                .amp_dtype = amp_dtype,
                 .memory_format = memory_format,
                 .cuda_graph = graphed && graphed->captured(),
                 .augment = opt.augment},
@@ -550,6 +583,11 @@ Runner add_train_command(CLI::App& sub) {
       ->check(in_range(0, 9.2e18))
       ->capture_default_str();
   sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
+  sub.add_option("--amp-dtype", opt->amp_dtype,
+                 "autocast's dtype (implies --amp): bfloat16, or float16 with PyTorch's loss scaling (GradScaler: "
+                 "the loss scaled, steps with inf/NaN gradients skipped; the step runs eagerly)")
+      ->check(CLI::IsMember({"bfloat16", "float16"}))
+      ->each([opt](const std::string&) { opt->amp = true; });
   sub.add_flag("--deterministic", opt->deterministic,
                "deterministic algorithms (torch.use_deterministic_algorithms(True)): cuDNN's deterministic engines "
                "and deterministic CUDA kernels, so a --seed gives the same model on the same GPU and software");

@@ -17,9 +17,11 @@
 // so the divergence guard sees the epoch's mean (Note [A diverged run stops]) and the
 // progress line shows once per epoch. The last partial batch runs eagerly (its shape
 // differs) unless --drop-last drops it, zeroing the gradients in place so .grad stays the
-// graph's. --cuda-graph on the CPU, or with N processes, a trace or an optimizer without
-// a capturable mode, is an ember::Error before any work. By default (no --cuda-graph) a capture that fails is a warning naming
-// why, and the run goes on eagerly: a capture runs nothing, so no step is lost or doubled.
+// graph's. --cuda-graph on the CPU, or with N processes, a trace, float16 autocast (its
+// GradScaler reads an inf/NaN flag on the host each step, as PyTorch's does) or an optimizer
+// without a capturable mode, is an ember::Error before any work. By default (no
+// --cuda-graph) a capture that fails is a warning naming why, and the run goes on eagerly:
+// a capture runs nothing, so no step is lost or doubled.
 #pragma once
 #include <memory>
 #include <string>

@@ -11,6 +11,7 @@ namespace ember::autograd {
 inline double largest_finite(DType dt) {
   if (dt == kFloat64) return std::numeric_limits<double>::max();
   if (dt == kBFloat16) return 3.3895313892515355e38;  // (2 - 2^-7) * 2^127
+  if (dt == kFloat16) return 65504.0;                 // (2 - 2^-10) * 2^15
   return std::numeric_limits<float>::max();
 }
 

@@ -281,7 +281,7 @@ Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim) {
 }
 
 Tensor vander(const Tensor& x, std::optional<int64_t> N) {
-  EMBER_CHECK(x.dtype() != kBool && x.dtype() != kBFloat16,
+  EMBER_CHECK(x.dtype() != kBool && !is_reduced_float(x.dtype()),
               "linalg.vander supports floating point, complex, and integer tensors, but got ",
               dtype_torch_name(x.dtype()));
   const Tensor vector = x.dim() == 0 ? x.unsqueeze(0) : x;  // a 0-d x is one element, as PyTorch's

@@ -183,7 +183,7 @@ namespace detail {
 
 void check_square(const Tensor& A, const char* op) {
   EMBER_CHECK(A.dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
-  EMBER_CHECK(A.dtype() != kBFloat16, "\"", op, "\" not implemented for 'BFloat16'");
+  EMBER_CHECK(!is_reduced_float(A.dtype()), "\"", op, "\" not implemented for '", dtype_torch_name(A.dtype()), "'");
   EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
               dtype_torch_name(A.dtype()));
   EMBER_CHECK(A.size(-1) == A.size(-2), op, ": A must be batches of square matrices, but they are ", A.size(-2), " by ",

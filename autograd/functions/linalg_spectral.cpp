@@ -76,7 +76,7 @@ std::string batch_note(const Dims& batch, int64_t matrix) {
 // PyTorch's checks of a batch of (not necessarily square) float32/float64 matrices.
 void check_matrix(const Tensor& A, const char* op, const char* kernel) {
   EMBER_CHECK(A.dim() >= 2, op, ": The input tensor A must have at least 2 dimensions.");
-  EMBER_CHECK(A.dtype() != kBFloat16, "\"", kernel, "\" not implemented for 'BFloat16'");
+  EMBER_CHECK(!is_reduced_float(A.dtype()), "\"", kernel, "\" not implemented for '", dtype_torch_name(A.dtype()), "'");
   EMBER_CHECK(is_floating(A.dtype()), op, ": Expected a floating point or complex tensor as input. Got ",
               dtype_torch_name(A.dtype()));
 }

@@ -21,7 +21,8 @@ namespace {
 
 void check_floating_fill(const Tensor& self, const char* op) {
   EMBER_CHECK(self.defined(), op, ": expected a defined tensor");
-  EMBER_CHECK(is_floating(self.dtype()), op, " expects a floating-point tensor (float32, float64 or bfloat16), but got ",
+  EMBER_CHECK(is_floating(self.dtype()), op,
+              " expects a floating-point tensor (float32, float64, bfloat16 or float16), but got ",
               dtype_name(self.dtype()));
 }
 
@@ -46,7 +47,7 @@ Tensor& fill_recorded(const char* name, Tensor& self, const std::function<Tensor
 // (contiguous float32/float64), else drawn in float32/float64 and copied.
 Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, double b) {
   return fill_recorded(name, self, [&] {
-    const bool direct = self.is_contiguous() && self.dtype() != kBFloat16;
+    const bool direct = self.is_contiguous() && !is_reduced_float(self.dtype());
     if (direct) native::mark_mutated(self);  // as copy_ would: checks, then the version bump
     Tensor target = direct ? self : make_empty(self.sizes(), self.dtype() == kFloat64 ? kFloat64 : kFloat32, self.device());
     const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(target.numel()), self.device());
@@ -63,6 +64,7 @@ int64_t exact_integer_top(DType dtype) {
     case kFloat32: return int64_t{1} << 24;
     case kFloat64: return int64_t{1} << 53;
     case kBFloat16: return int64_t{1} << 8;
+    case kFloat16: return int64_t{1} << 11;
     case kUInt8: return 255;
     case kBool: return 1;
     default: return std::numeric_limits<int64_t>::max();

@@ -145,8 +145,8 @@ Tensor scatter_reduce(const Tensor& a, int64_t dim, const Tensor& index, const T
     return scatter_combined(a, dim, index, src, r, include_self);
   }
   const DType dt = a.dtype();
-  EMBER_CHECK(dt == kFloat32 || dt == kFloat64 || dt == kBFloat16 || dt == kInt64, "\"scatter_reduce\" not implemented for '",
-              dtype_torch_name(dt), "' in ember (float32, float64, bfloat16 and int64 are)");
+  EMBER_CHECK(is_floating(dt) || dt == kInt64, "\"scatter_reduce\" not implemented for '", dtype_torch_name(dt),
+              "' in ember (float32, float64, bfloat16, float16 and int64 are)");
   const Tensor base = include_self ? a : ember::scatter(a, dim, index, 0.0);
   if (r == Reduce::Sum) return ember::scatter_add(base, dim, index, src);
   return scatter_mean(base, dim, index, src, include_self);

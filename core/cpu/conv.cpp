@@ -157,7 +157,7 @@ int64_t images_per_chunk(int64_t per_image_elems, int64_t element_size, int64_t 
 
 void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const ConvGeometry& g,
                     const Tensor& out) {
-  if (x_in.dtype() == kBFloat16) {  // fp32 compute, one rounding (core/cpu/float32_compute.h)
+  if (is_reduced_float(x_in.dtype())) {  // fp32 compute, one rounding (core/cpu/float32_compute.h)
     const Tensor out32 = float32_like(out);
     conv2d_forward(float32_copy(x_in), float32_copy(w_in), float32_copy(b_in), g, out32);
     return round_into(out32, out);
@@ -204,7 +204,7 @@ void conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_
                      const Tensor& gx, const Tensor& gw, const Tensor& gb) {
   const bool need_x = gx.defined(), need_w = gw.defined(), need_b = gb.defined();
   if (!need_x && !need_w && !need_b) return;
-  if (grad_in.dtype() == kBFloat16) {  // fp32 compute, one rounding per gradient
+  if (is_reduced_float(grad_in.dtype())) {  // fp32 compute, one rounding per gradient
     const Tensor gx32 = float32_like(gx), gw32 = float32_like(gw), gb32 = float32_like(gb);
     conv2d_backward(float32_copy(grad_in), float32_copy(x_in), float32_copy(w_in), g, gx32, gw32, gb32);
     round_into(gx32, gx);

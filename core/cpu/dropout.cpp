@@ -13,7 +13,7 @@ namespace ember::cpu {
 Tensor dropout_forward(const Tensor& x, double p, const Dims& mask_shape, const Tensor& out, bool keep,
                        DropoutStream /*always the generator*/) {
   Tensor mask = rand(mask_shape, TensorOptions().dtype(x.dtype()).device(x.device()));
-  visit_floating_or_bf16(mask.dtype(), "dropout", [&](auto tag) {
+  visit_floating_or_reduced(mask.dtype(), "dropout", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* m = static_cast<T*>(mask.data_ptr());
     const T threshold = static_cast<T>(p), scale = dropout_scale<T>(p);

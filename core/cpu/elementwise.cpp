@@ -42,27 +42,27 @@ EMBER_AVX2_CLONES void run_contiguous(const F& f, int64_t n, Out* out, const In*
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
 }
 
-// The vector_math function a unary functor computes (bfloat16's InFloat wrapper included).
+// The vector_math function a unary functor computes (the 16-bit floats' InFloat wrapper included).
 template <typename F>
 struct VectorisedFn {
   static constexpr std::optional<vector_math::Fn> fn = vector_math::fn_of<F>();
 };
-template <typename F>
-struct VectorisedFn<InFloat<F>> : VectorisedFn<F> {};
+template <typename F, typename N>
+struct VectorisedFn<InFloat<F, N>> : VectorisedFn<F> {};
 
 // The activation whose gradient functor F is, where vector_math::grad computes it.
 template <typename F>
 struct VectorisedGradFn : vector_math::GradFnOf<F> {};
-template <typename F>
-struct VectorisedGradFn<InFloat<F>> : VectorisedGradFn<F> {};
+template <typename F, typename N>
+struct VectorisedGradFn<InFloat<F, N>> : VectorisedGradFn<F> {};
 
 // out = array_op(in...) with every element through a vector_math array function (Note
 // [Vectorised transcendental functions]): contiguous float and double runs directly, other
-// runs (strided, bfloat16) gathered into buffers of the compute type and written back.
+// runs (strided, 16-bit floats) gathered into buffers of the compute type and written back.
 // array_op(const Compute*... in, Compute* out, n) may write over its first input.
 template <typename T, typename ArrayOp, typename... In>
 void apply_through_arrays(const ArrayOp& array_op, const Tensor& out, const In&... in) {
-  using Compute = std::conditional_t<std::is_same_v<T, BFloat16>, float, T>;
+  using Compute = ComputeType<T>;
   constexpr int kInputs = static_cast<int>(sizeof...(In));
   T* const out_base = storage_base<T>(out);
   const std::array<const T*, kInputs> in_base{storage_base<const T>(in)...};

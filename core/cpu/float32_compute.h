@@ -1,6 +1,6 @@
-// bfloat16 through float32 for the CPU's conv2d and gemm (Note [BFloat16] in
+// bfloat16 and float16 through float32 for the CPU's conv2d and gemm (Note [BFloat16] in
 // core/bfloat16.h): float32 copies of the operands, the fp32 kernel (fp32 accumulation),
-// and each result rounded once into the bf16 output.
+// and each result rounded once into the 16-bit output.
 #pragma once
 #include "core/cpu/kernels.h"
 #include "core/native.h"

@@ -212,8 +212,8 @@ void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out, const G
 }
 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale) {
-  if (a.dtype() == kBFloat16 && b.dtype() == kBFloat16) {  // fp32 accumulation (core/cpu/float32_compute.h)
-    EMBER_INTERNAL_ASSERT(out.dtype() == kBFloat16, "gemm: bfloat16 operands, ", out.dtype(), " output");
+  if (is_reduced_float(a.dtype()) && b.dtype() == a.dtype()) {  // fp32 accumulation (core/cpu/float32_compute.h)
+    EMBER_INTERNAL_ASSERT(out.dtype() == a.dtype(), "gemm: ", a.dtype(), " operands, ", out.dtype(), " output");
     const Tensor out32 = scale.beta == 0 ? float32_like(out) : float32_copy(out);
     gemm(float32_copy(a), float32_copy(b), out32, scale);
     return round_into(out32, out);

@@ -60,7 +60,7 @@ void index_select(const Tensor& in, const Tensor& index, const IndexLayout& l, c
 
 void index_add(const Tensor& self, const Tensor& index, const IndexLayout& l, const Tensor& source) {
   const int64_t* idx = checked_indices(index, l);
-  visit_floating_or_bf16(self.dtype(), "index_add", [&](auto tag) {
+  visit_floating_or_reduced(self.dtype(), "index_add", [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* dst = self.data_ptr<T>();
     const T* src = source.data_ptr<T>();

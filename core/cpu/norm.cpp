@@ -296,7 +296,7 @@ void backward_by_planes(const T* grad, const T* x, const Stat<T>* mean, const St
 
 void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const RowNormGeometry& g, double eps,
                       const Tensor& out, const Tensor& mean, const Tensor& rstd) {
-  visit_floating_or_bf16(x.dtype(), "layer_norm", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "layer_norm", [&](auto tag) {
     using T = typename decltype(tag)::type;
     forward(cdata<T>(x), cdata<T>(weight), cdata<T>(bias), g, eps, mdata<T>(out), mdata<Stat<T>>(mean),
             mdata<Stat<T>>(rstd));
@@ -305,7 +305,7 @@ void row_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
 
 void row_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& rstd, const Tensor& weight,
                        const RowNormGeometry& g, const Tensor& grad_x, const Tensor& grad_w, const Tensor& grad_b) {
-  visit_floating_or_bf16(x.dtype(), "layer_norm backward", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "layer_norm backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if (g.S > 1) {  // Note [Group norm's backward by planes]
       return backward_by_planes(cdata<T>(grad), cdata<T>(x), cdata<Stat<T>>(mean), cdata<Stat<T>>(rstd),

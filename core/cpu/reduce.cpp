@@ -410,7 +410,7 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
   EMBER_CHECK(op != ReduceOp::Mean || is_floating(in.dtype()), "mean(): expected a floating-point input, but got ",
               dtype_name(in.dtype()));
   const Layout layout = make_reduce_layout(in, out, out);
-  visit_dtype_except_bf16(in.dtype(), "reduce", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     if (out.dtype() == in.dtype()) return reduce_values(op, src, static_cast<T*>(out.data_ptr()), layout);
@@ -423,11 +423,11 @@ void reduce(ReduceOp op, const Tensor& in, const Tensor& out) {
 }
 
 void var_mean(const Tensor& in, double correction, const Tensor& var_out, const Tensor& mean_out) {
-  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && in.dtype() != kBFloat16 && var_out.dtype() == in.dtype() &&
+  EMBER_INTERNAL_ASSERT(is_floating(in.dtype()) && !is_reduced_float(in.dtype()) && var_out.dtype() == in.dtype() &&
                             (!mean_out.defined() || mean_out.dtype() == in.dtype()),
                         "var_mean: dtypes ", dtype_name(in.dtype()), " -> ", dtype_name(var_out.dtype()));
   const Layout layout = make_reduce_layout(in, var_out, mean_out.defined() ? mean_out : var_out);
-  visit_dtype_except_bf16(in.dtype(), "var_mean", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "var_mean", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>) {
       T* mean = mean_out.defined() ? static_cast<T*>(mean_out.data_ptr()) : nullptr;
@@ -445,7 +445,7 @@ void arg_reduce(ArgReduceOp op, const Tensor& in, int64_t dim, const Tensor& val
                             indices.dtype() == kInt64,
                         "arg_reduce: outputs do not fit input ", in.sizes());
   const Layout layout = make_reduce_layout(in, values, indices);
-  visit_dtype_except_bf16(in.dtype(), "arg_reduce", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "arg_reduce", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* vals = static_cast<T*>(values.data_ptr());

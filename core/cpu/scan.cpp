@@ -135,7 +135,7 @@ Tensor true_positions(const Tensor& mask) {
 
 void scan(ScanOp op, const Tensor& in, int64_t dim, bool reverse, const Tensor& out) {
   const LineLayout<2> layout = make_line_layout<2>({&in, &out}, dim);
-  visit_dtype_except_bf16(in.dtype(), "scan", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "scan", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     const auto run = [&](auto* dst) {
@@ -159,7 +159,7 @@ void cumulative_extreme(ArgReduceOp op, const Tensor& in, int64_t dim, const Ten
   EMBER_INTERNAL_ASSERT(values.dtype() == in.dtype() && indices.dtype() == kInt64, "cumulative_extreme: dtypes");
   const LineLayout<3> layout = make_line_layout<3>({&in, &values, &indices}, dim);
   if (layout.length == 0) return;
-  visit_dtype_except_bf16(in.dtype(), "cumulative_extreme", [&](auto tag) {
+  visit_dtype_except_reduced(in.dtype(), "cumulative_extreme", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* src = static_cast<const T*>(in.data_ptr());
     T* val = static_cast<T*>(values.data_ptr());
@@ -173,7 +173,7 @@ void cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool rev
   EMBER_INTERNAL_ASSERT(is_floating(x.dtype()) && grad.dtype() == x.dtype() && grad_in.dtype() == x.dtype(),
                         "cumprod_backward: dtypes");
   const LineLayout<3> layout = make_line_layout<3>({&x, &grad, &grad_in}, dim);
-  visit_dtype_except_bf16(x.dtype(), "cumprod_backward", [&](auto tag) {
+  visit_dtype_except_reduced(x.dtype(), "cumprod_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_floating_point_v<T>)
       cumprod_grad_lines(static_cast<const T*>(x.data_ptr()), static_cast<const T*>(grad.data_ptr()),

@@ -161,8 +161,7 @@ void scatter(const Tensor& self, const Tensor& index, const Tensor& src, const G
   }
   visit_dtype(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, BFloat16> ||
-                  std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
+    if constexpr (is_floating_element_v<T> || std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
       scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), ScatterAdd{});
     }
   });
@@ -175,8 +174,7 @@ void scatter_reduce(const Tensor& self, const Tensor& index, const Tensor& src, 
   check_indices(idx, l);
   visit_dtype(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, BFloat16> ||
-                  std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
+    if constexpr (is_floating_element_v<T> || std::is_same_v<T, int64_t>) {  // the op layer refuses other dtypes
       scatter_runs(l, idx, self.data_ptr<T>(), src.data_ptr<T>(), ScatterCombine{kind});
     }
   });

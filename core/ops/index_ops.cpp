@@ -46,8 +46,8 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
   EMBER_CHECK(self.dtype() == source.dtype(), "index_add_(): self (", dtype_torch_name(self.dtype()), ") and source (",
               dtype_torch_name(source.dtype()), ") must have the same scalar type");
   const DType dt = self.dtype();
-  EMBER_CHECK(dt == kFloat32 || dt == kFloat64 || dt == kBFloat16, "\"index_add\" not implemented for '",
-              dtype_torch_name(dt), "' in ember (float32, float64 and bfloat16 are)");
+  EMBER_CHECK(is_floating(dt), "\"index_add\" not implemented for '", dtype_torch_name(dt),
+              "' in ember (float32, float64, bfloat16 and float16 are)");
   check_slices("index_add_()", self, d, index, source);
   Tensor out = clone(self);
   if (index.numel() == 0 || out.numel() == 0) return out;

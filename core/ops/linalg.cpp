@@ -20,6 +20,7 @@ std::string_view c_type_name(DType dt) {
     case DType::UInt8: return "unsigned char";
     case DType::Bool: return "bool";
     case DType::BFloat16: return "c10::BFloat16";
+    case DType::Float16: return "c10::Half";
   }
   return "unknown";
 }

@@ -55,11 +55,11 @@ void check_not_empty(std::string_view op, const Tensor& a, const DimMask& mask, 
     EMBER_CHECK(!mask[d] || a.size(d) != 0, op, "(): Expected reduction dim ", d, " to have non-zero size.");
 }
 
-// Reduction kernels compute in their storage type: bfloat16 reduces as float32 (an
-// upcast copy, so sums accumulate in fp32 and better) and rounds the result once.
+// Reduction kernels compute in their storage type: bfloat16 and float16 reduce as float32
+// (an upcast copy, so sums accumulate in fp32 and better) and round the result once.
 Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepdim, DType out_dtype) {
-  if (a.dtype() == kBFloat16) {
-    return to_dtype(reduce_dims(op, to_dtype(a, kFloat32), mask, keepdim, kFloat32), kBFloat16);
+  if (is_reduced_float(a.dtype())) {
+    return to_dtype(reduce_dims(op, to_dtype(a, kFloat32), mask, keepdim, kFloat32), a.dtype());
   }
   Tensor out = make_empty(reduced_shape(a, mask, true), out_dtype, a.device());
   device_ops(a.device()).reduce(op, a, out);
@@ -69,9 +69,9 @@ Tensor reduce_dims(ReduceOp op, const Tensor& a, const DimMask& mask, bool keepd
 // (values, indices) of the max/min along one dim; a 0-dim input acts as shape [1].
 std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name, const Tensor& a, int64_t dim,
                                           bool keepdim) {
-  if (a.dtype() == kBFloat16) {  // through float32 (exact: the winner's value is a bf16)
+  if (is_reduced_float(a.dtype())) {  // through float32 (exact: the winner's value is a's own)
     auto [values, indices] = arg_reduce_dim(op, name, to_dtype(a, kFloat32), dim, keepdim);
-    return {to_dtype(values, kBFloat16), indices};
+    return {to_dtype(values, a.dtype()), indices};
   }
   const int64_t d = wrap_dim(dim, a.dim());
   const Tensor src = a.dim() == 0 ? view(a, {1}) : a;
@@ -125,9 +125,9 @@ namespace {
 std::tuple<Tensor, Tensor> moments(std::string_view name, const Tensor& a, const Dims& dims, double correction,
                                    bool keepdim, bool with_mean, bool root) {
   EMBER_CHECK(is_floating(a.dtype()), name, " only support floating point and complex dtypes");
-  if (a.dtype() == kBFloat16) {  // through float32, rounded once
+  if (is_reduced_float(a.dtype())) {  // through float32, rounded once
     auto [spread, mean] = moments(name, to_dtype(a, kFloat32), dims, correction, keepdim, with_mean, root);
-    return {to_dtype(spread, kBFloat16), with_mean ? to_dtype(mean, kBFloat16) : Tensor()};
+    return {to_dtype(spread, a.dtype()), with_mean ? to_dtype(mean, a.dtype()) : Tensor()};
   }
   const DimMask mask = reduced_dims(a, dims);
   const Dims kept_shape = reduced_shape(a, mask, true);

@@ -27,7 +27,7 @@ Dims wrapped(const Tensor& a, const Dims& dims) {
 Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim) {
   // Integers and bool reduce as the default float dtype (PyTorch 1.13's promotion).
   if (!is_floating(a.dtype())) return logsumexp(to_dtype(a, kFloat32), dims, keepdim);
-  if (a.dtype() == kBFloat16) return to_dtype(logsumexp(to_dtype(a, kFloat32), dims, keepdim), kBFloat16);
+  if (is_reduced_float(a.dtype())) return to_dtype(logsumexp(to_dtype(a, kFloat32), dims, keepdim), a.dtype());
   if (a.numel() == 0) return log(sum(exp(a), dims, keepdim));  // log(0) = -inf; amax has no identity
   // An infinite max would make x - max NaN: shift by 0 there (-inf rows stay -inf, +inf gives inf).
   const Tensor m = amax(a, dims, true);
@@ -47,7 +47,7 @@ Tensor vector_norm(const Tensor& a, double ord, const Dims& dims, bool keepdim) 
       EMBER_CHECK(a.dim() == 0 || a.size(d) != 0, "linalg.vector_norm cannot compute the ", ord,
                   " norm on the dimension ", d, " because this dimension is empty and the operation does not have an identity");
   }
-  if (a.dtype() == kBFloat16) return to_dtype(vector_norm(to_dtype(a, kFloat32), ord, dims, keepdim), kBFloat16);
+  if (is_reduced_float(a.dtype())) return to_dtype(vector_norm(to_dtype(a, kFloat32), ord, dims, keepdim), a.dtype());
   if (ord == 2) return sqrt(sum(mul(a, a), dims, keepdim));
   if (ord == 1) return sum(abs(a), dims, keepdim);
   if (ord == kInf) return amax(abs(a), dims, keepdim);

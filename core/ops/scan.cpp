@@ -11,7 +11,7 @@ Tensor scan(ScanOp op, const Tensor& a, int64_t dim, bool reverse) {
   const int64_t d = wrap_dim(dim, a.dim());
   EMBER_CHECK(op != ScanOp::LogSumExp || is_floating(a.dtype()), "\"logcumsumexp\" not implemented for '",
               dtype_torch_name(a.dtype()), "': expected a floating tensor");
-  if (a.dtype() == kBFloat16) return to_dtype(scan(op, to_dtype(a, kFloat32), d, reverse), kBFloat16);
+  if (is_reduced_float(a.dtype())) return to_dtype(scan(op, to_dtype(a, kFloat32), d, reverse), a.dtype());
   Tensor out = make_empty(a.sizes(), is_floating(a.dtype()) ? a.dtype() : kInt64, a.device());
   if (out.numel() != 0) device_ops(a.device()).scan(op, a, a.dim() == 0 ? 0 : d, reverse, out);
   return out;
@@ -22,9 +22,9 @@ Tensor cumprod(const Tensor& a, int64_t dim) { return scan(ScanOp::Prod, a, dim,
 
 std::tuple<Tensor, Tensor> cumulative_extreme(ArgReduceOp op, const Tensor& a, int64_t dim) {
   const int64_t d = wrap_dim(dim, a.dim());
-  if (a.dtype() == kBFloat16) {
+  if (is_reduced_float(a.dtype())) {
     auto [values, indices] = cumulative_extreme(op, to_dtype(a, kFloat32), d);
-    return {to_dtype(values, kBFloat16), indices};  // exact: the values are a's own
+    return {to_dtype(values, a.dtype()), indices};  // exact: the values are a's own
   }
   Tensor values = make_empty(a.sizes(), a.dtype(), a.device());
   Tensor indices = make_empty(a.sizes(), kInt64, a.device());
@@ -38,8 +38,8 @@ Tensor cumprod_backward(const Tensor& x, const Tensor& grad, int64_t dim, bool r
               dtype_name(x.dtype()), x.sizes(), " and ", dtype_name(grad.dtype()), grad.sizes());
   check_same_device(x, {&grad});
   const int64_t d = wrap_dim(dim, x.dim());
-  if (x.dtype() == kBFloat16) {
-    return to_dtype(cumprod_backward(to_dtype(x, kFloat32), to_dtype(grad, kFloat32), d, reverse), kBFloat16);
+  if (is_reduced_float(x.dtype())) {
+    return to_dtype(cumprod_backward(to_dtype(x, kFloat32), to_dtype(grad, kFloat32), d, reverse), x.dtype());
   }
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
   if (out.numel() != 0) device_ops(x.device()).cumprod_backward(x, grad, x.dim() == 0 ? 0 : d, reverse, out);

@@ -84,9 +84,8 @@ int64_t checked_scatter(const char* method, const Tensor& self, int64_t dim, con
                         bool accumulate = false) {
   EMBER_CHECK(self.defined() && index.defined(), method, "(): expected defined tensors");
   const DType dt = self.dtype();
-  EMBER_CHECK(!accumulate || dt == kFloat32 || dt == kFloat64 || dt == kBFloat16 || dt == kInt64,
-              "\"scatter_add\" not implemented for '", dtype_torch_name(dt),
-              "' in ember (float32, float64, bfloat16 and int64 are)");
+  EMBER_CHECK(!accumulate || is_floating(dt) || dt == kInt64, "\"scatter_add\" not implemented for '",
+              dtype_torch_name(dt), "' in ember (float32, float64, bfloat16, float16 and int64 are)");
   const int64_t d = wrap_dim(dim, self.dim());
   check_index_dtype("scatter", index);  // PyTorch 1.13 names scatter() for scatter_add too
   if (src.defined()) {
@@ -167,9 +166,8 @@ Tensor scatter_combine(const Tensor& self, int64_t dim, const Tensor& index, con
                        ScatterReduceKind kind) {
   EMBER_CHECK(src.defined(), "scatter_reduce(): expected a defined src");
   const DType dt = self.dtype();
-  EMBER_CHECK(dt == kFloat32 || dt == kFloat64 || dt == kBFloat16 || dt == kInt64,
-              "\"scatter_reduce\" not implemented for '", dtype_torch_name(dt),
-              "' in ember (float32, float64, bfloat16 and int64 are)");
+  EMBER_CHECK(is_floating(dt) || dt == kInt64, "\"scatter_reduce\" not implemented for '", dtype_torch_name(dt),
+              "' in ember (float32, float64, bfloat16, float16 and int64 are)");
   const int64_t d = checked_scatter("scatter_reduce", self, dim, index, src);
   Tensor out = clone(self);
   if (index.numel() == 0) return out;

@@ -94,7 +94,8 @@ MPI_Datatype mpi_type(DType dtype) {
     case DType::Int64: return MPI_INT64_T;
     case DType::UInt8: return MPI_UINT8_T;
     case DType::Bool: return MPI_UINT8_T;
-    case DType::BFloat16: break;  // MPI has no bfloat16: its sums would add bit patterns
+    case DType::BFloat16:  // MPI has no bfloat16 or float16: its sums would add bit patterns
+    case DType::Float16: break;
   }
   EMBER_FAIL("distributed (MPI): ", dtype_name(dtype), " tensors are not supported (float32, float64, int64, uint8, "
              "bool are)");

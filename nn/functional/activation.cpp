@@ -35,7 +35,8 @@ struct Smooth {
 // same branches; exp's argument is kept finite on the branch not taken, so its zero
 // gradient there stays 0 rather than 0 * inf.
 Tensor second_derivative(const Smooth& f, const Tensor& x) {
-  if (x.dtype() == kBFloat16) return second_derivative(f, x.to(kFloat32)).to(kBFloat16);  // as the kernels: in float
+  // As the kernels: bf16 and float16 in float.
+  if (is_reduced_float(x.dtype())) return second_derivative(f, x.to(kFloat32)).to(x.dtype());
   switch (f.op) {
     case UnaryOp::Gelu:  // phi(x) (2 - x^2)
       return exp(x * x * -0.5) * functors::Gelu::kInvSqrt2Pi * (2.0 - x * x);

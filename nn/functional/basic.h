@@ -23,7 +23,7 @@ Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 
 // PyTorch's activations with their parameters and defaults (nn/functional/activation.cpp):
-// float32, float64 or bfloat16 x; one node each, whose backward runs on x's device
+// float32, float64, bfloat16 or float16 x; one node each, whose backward runs on x's device
 // (Note [Activation gradients] in core/activation_functors.h). gelu's approximate is
 // "none" (x * Phi(x)) or "tanh"; relu6(x) is hardtanh(x, 0, 6). inplace as relu's (gelu
 // and softplus have none, as in PyTorch).

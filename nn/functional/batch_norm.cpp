@@ -32,7 +32,7 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   const int64_t count = values_per_channel(x);
   EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
               "batch_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()),
-              x.dtype() == kBFloat16 ? " (under autocast, batch_norm runs in float32)" : "");
+              is_reduced_float(x.dtype()) ? " (under autocast, batch_norm runs in float32)" : "");
   if (training) {
     EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {

@@ -21,7 +21,7 @@ namespace detail {
 
 void check_conv_args(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const Dims& stride,
                      const Dims& padding, const Dims& dilation, int64_t groups) {
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64, bfloat16 or float16 input, but got ",
               dtype_name(x.dtype()));
   EMBER_CHECK(x.dtype() == w.dtype() && (!b.defined() || b.dtype() == x.dtype()), op, ": Input type (",
               dtype_name(x.dtype()), ") and weight type (", dtype_name(w.dtype()), ")",

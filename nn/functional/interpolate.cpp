@@ -136,12 +136,12 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
   return p;
 }
 
-// `resample` run on x, or where `widen` (bf16) on x in float32, rounded once at the end, as
-// PyTorch's kernels sum bf16 (taps and sums in float32). The result is a new tensor, never x.
+// `resample` run on x, or where `widen` (bf16, float16) on x in float32, rounded once at the end,
+// as PyTorch's kernels sum bf16 (taps and sums in float32). The result is a new tensor, never x.
 template <typename Resample>
 Tensor resampled(const Tensor& x, bool widen, const Resample& resample) {
   const Tensor out = resample(widen ? x.to(kFloat32) : x);
-  if (widen) return out.to(kBFloat16);
+  if (widen) return out.to(x.dtype());
   return out.is_same(x) ? x.clone() : out;
 }
 
@@ -153,9 +153,9 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
   const bool antialiased =
       kind == detail::ResampleKind::AntialiasedLinear || kind == detail::ResampleKind::AntialiasedCubic;
   const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
-  const bool bf16 = x.dtype() == kBFloat16;
-  const DType weights = bf16 ? kFloat32 : x.dtype();
-  return resampled(x, bf16, [&](Tensor out) {
+  const bool narrow = is_reduced_float(x.dtype());
+  const DType weights = narrow ? kFloat32 : x.dtype();
+  return resampled(x, narrow, [&](Tensor out) {
     for (int64_t i = x.dim() - 3; i >= 0; --i) {
       const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];
       if (antialiased && size == in) continue;
@@ -222,8 +222,8 @@ Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& s
     return resample_by_taps(x, p, kind, align_corners.value_or(false));
   }
   // Last dim first, the order of PyTorch's sums (its innermost loop runs along W); nearest
-  // modes copy bf16 values as they are.
-  return resampled(x, linear && x.dtype() == kBFloat16, [&](Tensor out) {
+  // modes copy bf16 and float16 values as they are.
+  return resampled(x, linear && is_reduced_float(x.dtype()), [&](Tensor out) {
     for (int64_t i = dims - 1; i >= 0; --i) {
       const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
       const std::optional<double> scale = p.scales[static_cast<size_t>(i)];

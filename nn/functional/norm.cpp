@@ -60,7 +60,7 @@ Tensor row_norm(const char* node_name, const Tensor& x_in, const Tensor& weight,
   // node saves keeps x's history (create_graph).
   const Tensor x = recording ? x_in.contiguous() : detail::contiguous(x_in);
   const Tensor w = param_operand(weight, x.dtype()), b = param_operand(bias, x.dtype());
-  const DType stat = x.dtype() == kBFloat16 ? kFloat32 : x.dtype();  // row_norm::Stat
+  const DType stat = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();  // row_norm::Stat
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
   // The statistics exist only to be saved: not made at all under no_grad.
   const Tensor mean = recording ? make_empty({geom.M}, stat, x.device()) : Tensor();
@@ -94,7 +94,8 @@ Tensor row_norm(const char* node_name, const Tensor& x_in, const Tensor& weight,
 }
 
 void check_floating(const Tensor& x, const char* op) {
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a floating-point input (float32, float64 or bfloat16), but got ",
+  EMBER_CHECK(is_floating(x.dtype()), op,
+              ": expected a floating-point input (float32, float64, bfloat16 or float16), but got ",
               dtype_name(x.dtype()));
 }
 

@@ -4,8 +4,8 @@
 // messages, the device's pooling kernels (core/dispatch.h), outputs in the
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
 // backward node each (max pooling keeps its window-local argmax indices, only when
-// recording: Note [Compact saved activations] in core/bitmask.h). bfloat16 input is pooled
-// in float32 through differentiable casts (the kernels have no bf16 path): max pooling
+// recording: Note [Compact saved activations] in core/bitmask.h). bfloat16 and float16 input
+// is pooled in float32 through differentiable casts (the kernels have no 16-bit path): max pooling
 // gives the same values, average pooling rounds once, as PyTorch's bf16 kernels do.
 //
 // Note [Pooling options]
@@ -48,7 +48,7 @@ using autograd::tensor_list;
 PoolGeometry pool_input(const Tensor& x, const char* op) {
   EMBER_CHECK(x.dim() == 3 || x.dim() == 4, op, ": Expected 3D or 4D (batch mode) tensor for input, but got input of size: ",
               x.sizes());
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64, bfloat16 or float16 input, but got ",
               dtype_name(x.dtype()));
   PoolGeometry g{};
   g.H = x.size(x.dim() - 2);
@@ -125,7 +125,7 @@ Tensor average_grad(const Tensor& grad, const Dims& input_shape, const PoolGeome
 
 // Average pooling of either kind: forward plus an "<name>" node.
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
-  if (x.dtype() == kBFloat16) return average(x.to(kFloat32), g, node_name).to(kBFloat16);
+  if (is_reduced_float(x.dtype())) return average(x.to(kFloat32), g, node_name).to(x.dtype());
   const MemoryFormat format = x.suggest_memory_format();
   const MemoryFormat kernel = detail::kernel_format(x, format);  // Note [Channels-last layers]
   Tensor out = make_empty(pooled_shape(x, g), x.dtype(), x.device(), kernel);
@@ -208,9 +208,9 @@ Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& inpu
 // the flat indices (Note [Pooling options]), plus a "<node_name>" node.
 std::tuple<Tensor, Tensor> max_pool(const Tensor& x, PoolGeometry g, bool return_indices, const char* node_name,
                                     const char* grad_node_name) {
-  if (x.dtype() == kBFloat16) {
+  if (is_reduced_float(x.dtype())) {
     auto [out, indices] = max_pool(x.to(kFloat32), g, return_indices, node_name, grad_node_name);
-    return {out.to(kBFloat16), indices};
+    return {out.to(x.dtype()), indices};
   }
   g.flat_indices = return_indices;
   const bool recording = autograd::will_record(x);

@@ -13,7 +13,7 @@ namespace ember::nn::functional {
 namespace {
 
 void check_dtype(const Tensor& x, const char* op) {
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64, bfloat16 or float16 input, but got ",
               dtype_name(x.dtype()));
 }
 

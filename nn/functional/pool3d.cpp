@@ -41,7 +41,7 @@ Input3d input_3d(const Tensor& x, const char* op) {
   bool ok = x.dim() == 4 || x.dim() == 5;
   for (int64_t d = x.dim() == 5 ? 1 : 0; ok && d < x.dim(); ++d) ok = x.size(d) > 0;
   EMBER_CHECK(ok, op, ": non-empty 4D or 5D (batch mode) tensor expected for input, but got: ", x.sizes());
-  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64 or bfloat16 input, but got ",
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64, bfloat16 or float16 input, but got ",
               dtype_name(x.dtype()));
   return {x.dim() == 4 ? x.unsqueeze(0) : x, x.dim() == 4};
 }
@@ -173,10 +173,10 @@ Tensor avg_pool3d(const Tensor& x, IntOrTriple kernel, IntOrTriple stride, IntOr
   const Input3d in = input_3d(x, "avg_pool3d");
   EMBER_CHECK(!divisor_override || *divisor_override != 0, "avg_pool3d: divisor must be not zero");
   const Window3d w = window_3d(in.x, "avg_pool3d", kernel, stride, padding, Dims{1}, ceil_mode, true);
-  // bfloat16: both passes in float32, one rounding at the end (as the 2-D op rounds once).
-  if (x.dtype() == kBFloat16)
+  // bfloat16, float16: both passes in float32, one rounding at the end (as the 2-D op rounds once).
+  if (is_reduced_float(x.dtype()))
     return avg_pool3d(x.to(kFloat32), kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-        .to(kBFloat16);
+        .to(x.dtype());
   // divisor_override: the first pass sums (a divisor of 1), the second divides once.
   const std::optional<int64_t> sum_only = divisor_override ? std::optional<int64_t>(1) : std::nullopt;
   const Window2d p = plane_window(w), d = depth_window(w);
@@ -191,7 +191,7 @@ Tensor adaptive_avg_pool3d(const Tensor& x, IntOrTriple output_size) {
   EMBER_PROFILE_OP("adaptive_avg_pool3d");
   const Input3d in = input_3d(x, "adaptive_avg_pool3d");
   const Dims size = adaptive_size(output_size, "adaptive_avg_pool3d");
-  if (x.dtype() == kBFloat16) return adaptive_avg_pool3d(x.to(kFloat32), output_size).to(kBFloat16);
+  if (is_reduced_float(x.dtype())) return adaptive_avg_pool3d(x.to(kFloat32), output_size).to(x.dtype());
   if (shape_numel(size) == 0) return batched_back(empty_pooled(in.x, size, in.x.dtype()), in);
   const Tensor first = adaptive_avg_pool2d(planes_of(in.x), Dims{size[1], size[2]});
   const Tensor second = adaptive_avg_pool2d(columns_of(first, in.x), Dims{size[0], size[1] * size[2]});

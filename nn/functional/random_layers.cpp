@@ -67,7 +67,7 @@ Tensor gumbel_softmax(const Tensor& logits, double tau, bool hard, int64_t dim) 
   EMBER_CHECK(dim >= -rank && dim < rank, "Dimension out of range (expected to be in range of [", -rank, ", ", rank - 1,
               "], but got ", dim, ")");
   if (logits.dim() == 0) return gumbel_softmax(logits.reshape({1}), tau, hard, 0).reshape({});
-  if (logits.dtype() == kBFloat16) return gumbel_softmax(logits.to(kFloat32), tau, hard, dim).to(kBFloat16);
+  if (is_reduced_float(logits.dtype())) return gumbel_softmax(logits.to(kFloat32), tau, hard, dim).to(logits.dtype());
   const int64_t d = dim < 0 ? dim + rank : dim;
   // E = -log(1 - U) ~ Exp(1) from U ~ [0, 1), kept above 0 so that g = -log(E) is finite.
   const Tensor uniform = rand(logits.sizes(), TensorOptions().dtype(logits.dtype()).device(logits.device()));

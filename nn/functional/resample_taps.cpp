@@ -144,10 +144,10 @@ Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
               dtype_name(x.dtype()));
   // x as [blocks, in, inner] around `dim`, its batch made as long as the taps' (so the
   // blocks of sample s are the per_sample blocks from s * per_sample); missing taps get
-  // index -1 (Note [Resampling by taps]); bfloat16 is resampled in float32.
+  // index -1 (Note [Resampling by taps]); bfloat16 and float16 are resampled in float32.
   Dims batched = x.sizes();
   if (n > 1) batched[0] = n;
-  const DType compute = x.dtype() == kBFloat16 ? kFloat32 : x.dtype();
+  const DType compute = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();
   const Tensor dense = (batched == x.sizes() ? x : x.expand(batched)).to(compute).contiguous();
   ResampleLayout l;
   l.in = x.size(dim), l.out = out, l.taps = k;

@@ -29,9 +29,9 @@ namespace ember::amp {
 // update(new_scale) sets S instead. Each optimizer goes READY -> UNSCALED -> STEPPED
 // between updates, and PyTorch's errors keep the order (unscale_ twice, unscale_ after
 // step, step twice). With enabled = false every call passes through: scale returns its
-// input, step is opt.step(), get_scale is 1, state_dict is empty. bf16 (ember's
-// autocast) rarely needs scaling; the scaler makes fp16-style PyTorch recipes port as
-// they are.
+// input, step is opt.step(), get_scale is 1, state_dict is empty. bf16 autocast rarely
+// needs scaling; float16 autocast does (its gradients underflow below 2^-24: Note
+// [Float16] in core/half.h), and the scaler makes PyTorch's fp16 recipes port as they are.
 struct GradScalerOptions {
   double init_scale = 65536.0;  // 2^16
   double growth_factor = 2.0;

@@ -32,7 +32,8 @@ struct DTypeCode {
   const char* code;
 };
 constexpr DTypeCode kDTypeCodes[] = {
-    {kFloat32, "F32"}, {kFloat64, "F64"}, {kInt64, "I64"}, {kUInt8, "U8"}, {kBool, "BOOL"}, {kBFloat16, "BF16"}};
+    {kFloat32, "F32"}, {kFloat64, "F64"}, {kInt64, "I64"}, {kUInt8, "U8"},
+    {kBool, "BOOL"},   {kBFloat16, "BF16"}, {kFloat16, "F16"}};
 
 const char* dtype_code(DType dt) {
   for (const auto& c : kDTypeCodes) {
@@ -189,7 +190,7 @@ InEntry parse_entry(const std::string& name, const json::Json& v, const std::str
   const std::optional<DType> dt = dtype->is_string() ? dtype_from_code(dtype_text) : std::nullopt;
   if (!dt.has_value()) {
     bad(path, "tensor '", name, "' has dtype ", dtype_text,
-        ", which ember does not support (F32, F64, I64, U8, BOOL, BF16)");
+        ", which ember does not support (F32, F64, I64, U8, BOOL, BF16, F16)");
   }
   e.dtype = *dt;
   const std::vector<uint64_t> dims = uint_array(*shape, path, name, "shape");

@@ -17,14 +17,14 @@ struct SafetensorsFile {
   Metadata metadata;
 };
 
-// Writes float32/float64/int64/uint8/bool tensors (any device; copied to CPU,
+// Writes float32/float64/int64/uint8/bool/bfloat16/float16 tensors (any device; copied to CPU,
 // contiguous). Names must be unique and not "__metadata__". On failure no file is left
 // under `path` (an existing file there is untouched) and an ember::Error is thrown.
 void save(const StateDict& state, const std::string& path);
 void save(const StateDict& state, const std::string& path, const Metadata& metadata);
 
 // Reads a file written by save() or any safetensors writer (dtypes F32, F64, I64, U8,
-// BOOL, BF16). A malformed file is an ember::Error naming the file and the problem.
+// BOOL, BF16, F16). A malformed file is an ember::Error naming the file and the problem.
 SafetensorsFile load_file(const std::string& path);
 StateDict load(const std::string& path);
 // Reads only the header's "__metadata__" (empty when there is none).

@@ -28,12 +28,13 @@ Tensor on_float_batch(const Tensor& images, const char* name, const char* permit
   const Tensor batch = detail::as_batch(images, name);
   const DType dtype = batch.dtype();
   EMBER_CHECK(is_floating(dtype), name,
-              ": expected a float32, float64 or bfloat16 image with values in [0, 1], but got ", dtype_name(dtype),
+              ": expected a float32, float64, bfloat16 or float16 image with values in [0, 1], but got ",
+              dtype_name(dtype),
               " (integer images are not supported)");
   EMBER_CHECK(batch.size(1) == 1 || batch.size(1) == 3, "Input image tensor permitted channel values are ", permitted,
               ", but found ", batch.size(1));
-  if (dtype != kBFloat16) return detail::like_input(fn(batch), images);
-  return detail::like_input(fn(batch.to(kFloat32)).to(kBFloat16), images);
+  if (!is_reduced_float(dtype)) return detail::like_input(fn(batch), images);
+  return detail::like_input(fn(batch.to(kFloat32)).to(dtype), images);
 }
 
 // A per-sample factor tensor checked and viewed as [n, 1, 1, 1] (still float64 or as given).

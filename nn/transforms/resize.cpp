@@ -29,7 +29,7 @@ Tensor in_floating(const Tensor& batch, Fn&& fn) {
   const DType dtype = batch.dtype();
   if (dtype == kFloat32 || dtype == kFloat64) return fn(batch);
   Tensor out = fn(batch.to(kFloat32));
-  if (dtype == kBFloat16) return out.to(dtype);
+  if (is_reduced_float(dtype)) return out.to(dtype);
   if (dtype == kBool) return ne(out, 0.0);
   if (dtype == kUInt8) out = clamp(out, 0.0, 255.0);
   return round(out).to(dtype);

@@ -106,7 +106,7 @@ TEST(DeterministicThreads, ScatterLinesGiveTheCpuKernelsBits) {
       manual_seed(3);
       const Tensor index = randint(0, c.self[static_cast<size_t>(c.dim)], c.index);  // many repeats
       const GatherLayout l = gather_layout(self0, c.dim, index, src);
-      visit_floating_or_bf16(dtype, "test", [&](auto tag) {
+      visit_floating_or_reduced(dtype, "test", [&](auto tag) {
         using T = typename decltype(tag)::type;
         const auto by_lines = [&](auto combine) {
           const Tensor out = self0.clone();
@@ -225,7 +225,7 @@ TEST(DeterministicThreads, IndexAddColumnsGiveTheCpuKernelsBits) {
       l.count = c.count;
       const Tensor want = self0.clone(), got = self0.clone(), got_runs = self0.clone();
       cpu::index_add(want, index, l, source);
-      visit_floating_or_bf16(dtype, "test", [&](auto tag) {
+      visit_floating_or_reduced(dtype, "test", [&](auto tag) {
         using T = typename decltype(tag)::type;
         const auto unexpected = [&](int64_t v) { ADD_FAILURE() << "index " << v << " out of range"; };
         for (int64_t column = 0; column < l.outer * l.inner; ++column) {

@@ -1,6 +1,7 @@
-// bf16 autocast on the CPU (Note [Autocast] in core/autocast.h): which ops cast to bf16,
-// which to float32 and which keep their dtype; nesting and enabled = false; fp32
-// gradients of fp32 parameters close to the fp32 run; the cast cache; bad dtypes.
+// bf16 and float16 autocast on the CPU (Note [Autocast] in core/autocast.h): which ops cast
+// to bf16, which to float32 and which keep their dtype; nesting and enabled = false; fp32
+// gradients of fp32 parameters close to the fp32 run; the cast cache; bad dtypes; float16's
+// underflow and loss scaling; a checkpoint recomputing under the forward's autocast dtype.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -8,8 +9,10 @@
 #include <cmath>
 #include <optional>
 
+#include "autograd/checkpoint.h"
 #include "nn/functional.h"
 #include "nn/layers.h"
+#include "nn/optim/grad_scaler.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -33,7 +36,8 @@ TEST(Autocast, GuardStateAndBadDtype) {
   }
   EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
   EXPECT_EMBER_ERROR(AutocastGuard(Device::cpu(), kFloat32),
-                     "AutocastGuard: only bfloat16 autocast is supported (kBFloat16), but got float32");
+                     "AutocastGuard: the autocast dtype must be bfloat16 or float16 (kBFloat16, kFloat16), but got "
+                     "float32");
   EXPECT_EMBER_ERROR(AutocastGuard(Device::cuda(0), kFloat64), "but got float64");
   EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
 }
@@ -229,6 +233,69 @@ TEST(Autocast, ParameterGradientsAreFloat32AndCloseToTheFloat32Run) {
     any_difference = any_difference || err > 0.0;
   }
   EXPECT_TRUE(any_difference) << "the bf16 run should differ from the fp32 one";
+}
+
+TEST(Autocast, Float16TakesTheSameListsInFloat16) {
+  const Tensor x = floats({2, 3, 6, 6}, 1), w = floats({4, 3, 3, 3}, 2);
+  const Tensor m = floats({5, 7}, 4), n = floats({7, 3}, 5);
+  AutocastGuard ac(Device::cpu(), kFloat16);
+  EXPECT_EQ(autocast::get_dtype(DeviceType::CPU), kFloat16);
+  EXPECT_EQ(F::conv2d(x, w, Tensor(), 1, 1).dtype(), kFloat16);
+  const Tensor product = matmul(m, n);
+  EXPECT_EQ(product.dtype(), kFloat16);
+  // The float16-rounded inputs' product, accumulated in fp32, rounded once (2^-11 relative).
+  const Tensor ref = matmul(m.to(kFloat16).to(kFloat64), n.to(kFloat16).to(kFloat64));
+  EXPECT_TRUE(allclose(product.to(kFloat64), ref, 1.0 / 1024, 1e-6));
+  // Float32 ops widen float16 inputs; others promote as usual.
+  EXPECT_EQ(F::softmax(product, 1).dtype(), kFloat32);
+  EXPECT_EQ(product.sum().dtype(), kFloat32);
+  EXPECT_EQ(add(product, floats({5, 3}, 6)).dtype(), kFloat32);
+  EXPECT_EQ(product.relu().dtype(), kFloat16);
+  EXPECT_EQ(matmul(m.to(kFloat64), n.to(kFloat64)).dtype(), kFloat64);
+}
+
+TEST(Autocast, Float16GradientsUnderflowUnlessTheLossIsScaled) {
+  // A loss whose gradient at the float16 activations is 1e-8, below float16's smallest
+  // subnormal (2^-24 = 6e-8): unscaled it rounds to 0; scaled by 2^16 it survives, and
+  // unscale_ gives the fp32 parameters their true gradients.
+  nn::Linear layer(4, 3);
+  const Tensor x = floats({8, 4}, 1);
+  optim::SGD sgd(layer.parameters(), {.lr = 0.1});
+  auto loss_of = [&] {
+    AutocastGuard ac(Device::cpu(), kFloat16);
+    return mul(layer(x).sum(), 1e-8);
+  };
+  loss_of().backward();
+  EXPECT_EQ(layer.weight.grad().abs().max().item<double>(), 0.0);
+  sgd.zero_grad();
+  amp::GradScaler scaler;
+  scaler.scale(loss_of()).backward();
+  scaler.unscale_(sgd);
+  const Tensor expected = mul(x.to(kFloat16).to(kFloat32).sum({0}), 1e-8);
+  ASSERT_EQ(layer.weight.grad().dtype(), kFloat32);
+  for (int64_t row = 0; row < 3; ++row)
+    EXPECT_TRUE(allclose(layer.weight.grad().select(0, row), expected, 2e-3, 1e-12)) << row;
+  expect_values(layer.bias.grad(), {8e-8, 8e-8, 8e-8}, 1e-10);
+  EXPECT_TRUE(scaler.step(sgd));
+  scaler.update();
+}
+
+TEST(Autocast, ACheckpointRecomputesUnderTheForwardsFloat16Autocast) {
+  nn::Linear layer(4, 4);
+  const Tensor x = floats({3, 4}, 2).requires_grad_(true);
+  auto fn = [&](const Tensor& in) { return layer(in).tanh(); };
+  Tensor plain, checkpointed;
+  {
+    AutocastGuard ac(Device::cpu(), kFloat16);
+    plain = fn(x).sum();
+    checkpointed = utils::checkpoint(fn, x).sum();
+  }
+  EXPECT_EQ(checkpointed.item<double>(), plain.item<double>());
+  const std::vector<Tensor> want = autograd::grad({plain}, {x, layer.weight});
+  // Backward runs outside the guard: the recomputation must take float16 again, not bf16
+  // (another rounding) or float32.
+  const std::vector<Tensor> got = autograd::grad({checkpointed}, {x, layer.weight});
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(equal(got[i], want[i])) << i;
 }
 
 TEST(Autocast, CastsOfParametersAreCachedUntilTheOutermostGuardExits) {

@@ -145,9 +145,9 @@ TEST(Pool1d, ReprsAndErrors) {
   EXPECT_EMBER_ERROR(F::adaptive_avg_pool1d(zeros({1, 2, 3}), -1),
                      "elements of output_size must be greater than or equal to 0 but received");
   EXPECT_EMBER_ERROR(F::max_pool1d(zeros({1, 2, 3}, dtype(kInt64)), 2),
-                     "max_pool1d: expected a float32, float64 or bfloat16 input, but got int64");
+                     "max_pool1d: expected a float32, float64, bfloat16 or float16 input, but got int64");
   EXPECT_EMBER_ERROR(F::adaptive_avg_pool1d(zeros({1, 2, 3}, dtype(kInt64)), 2),
-                     "adaptive_avg_pool1d: expected a float32, float64 or bfloat16 input");
+                     "adaptive_avg_pool1d: expected a float32, float64, bfloat16 or float16 input");
 }
 
 }  // namespace

@@ -274,7 +274,8 @@ TEST(TransformsColor, ArgumentErrors) {
   EXPECT_EMBER_ERROR(F::adjust_saturation(x, -2), "saturation_factor (-2) is not non-negative.");
   EXPECT_EMBER_ERROR(F::adjust_hue(x, 0.6), "hue_factor (0.6) is not in [-0.5, 0.5].");
   EXPECT_EMBER_ERROR(F::adjust_hue(x, -0.51), "hue_factor (-0.51) is not in [-0.5, 0.5].");
-  EXPECT_EMBER_ERROR(F::adjust_brightness(x.to(kUInt8), 1.2), "adjust_brightness: expected a float32, float64 or");
+  EXPECT_EMBER_ERROR(F::adjust_brightness(x.to(kUInt8), 1.2),
+                     "adjust_brightness: expected a float32, float64, bfloat16 or float16 image");
   EXPECT_EMBER_ERROR(F::rgb_to_grayscale(x.to(kInt64)), "but got int64");
   EXPECT_EMBER_ERROR(F::rgb_to_grayscale(x, 2), "num_output_channels should be either 1 or 3");
   EXPECT_EMBER_ERROR(F::adjust_hue(zeros({3}), 0.1), "Tensor is not a torch image.");

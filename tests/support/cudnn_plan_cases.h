@@ -58,7 +58,7 @@ struct Precision {
 inline const std::vector<Precision>& precisions() {
   static const std::vector<Precision> all{
       {kFloat32, true, "float32 tf32"}, {kFloat32, false, "float32"}, {kFloat64, false, "float64"},
-      {kBFloat16, false, "bfloat16"}};
+      {kBFloat16, false, "bfloat16"}, {kFloat16, false, "float16"}};
   return all;
 }
 
@@ -95,10 +95,10 @@ inline std::string plan_conv(const CudnnDevice& device, const ConvCase& c, const
 }
 
 // Every case, layout and precision: float32 and float64 must plan (ember has no other
-// convolution on CUDA); a bfloat16 case without a plan runs on float32 copies (cudnn_conv.cpp),
+// convolution on CUDA); a bfloat16 or float16 case without a plan runs on float32 copies (cudnn_conv.cpp),
 // so it is listed, and its float32 twin must plan.
 inline void expect_every_convolution_plans(const CudnnDevice& device) {
-  int cases = 0, bf16_fallbacks = 0, supported_only = 0;
+  int cases = 0, narrow_fallbacks = 0, supported_only = 0;
   for (const ConvCase& c : conv_cases())
     for (const Precision& p : precisions())
       for (bool channels_last : {false, true}) {
@@ -114,16 +114,16 @@ inline void expect_every_convolution_plans(const CudnnDevice& device) {
         }
         if (failures.empty()) {
           ++cases;
-        } else if (p.dtype == kBFloat16) {
-          ++bf16_fallbacks;
-          std::cout << "bfloat16 on float32 copies: " << name << "\n" << failures;
+        } else if (is_reduced_float(p.dtype)) {
+          ++narrow_fallbacks;
+          std::cout << p.name << " on float32 copies: " << name << "\n" << failures;
         } else {
           ADD_FAILURE() << "no cuDNN plan for conv2d " << name << ":\n" << failures;
         }
       }
   std::cout << "conv2d: " << cases << " cases planned (fprop, dgrad, wgrad each; " << supported_only
-            << " of those with a graph taken by a runtime-compiled engine), " << bf16_fallbacks
-            << " bfloat16 cases on float32 copies\n";
+            << " of those with a graph taken by a runtime-compiled engine), " << narrow_fallbacks
+            << " bfloat16 or float16 cases on float32 copies\n";
   EXPECT_GT(cases, 0);
 }
 

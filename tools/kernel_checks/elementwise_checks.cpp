@@ -201,28 +201,40 @@ void add_where_copy_fill_checks(std::vector<Check>& checks) {
                                },
                            .atol = 0,
                            .rtol = 0}));
-  // bfloat16 (Note [BFloat16]): casts both ways round to nearest even on both devices,
-  // and add/mul compute in float and round once, so results are bit-identical; exp's
-  // float results may differ by an ulp between libm and CUDA, then by one bf16 rounding.
-  checks.push_back(parity({.op = "bfloat16: to(bf16) from f32/f64/i64, back to f32/i64/bool; add, mul, gt, full",
-                           .shape = "[45, 77]",
-                           .inputs = {randn({45, 77}) * 100.0, randn({45, 77}, kFloat64), randint(-5000, 5000, {45, 77})},
-                           .fn =
-                               [](const Inputs& x) {
-                                 const Tensor h = x[0].to(kBFloat16), g = x[1].to(kBFloat16);
-                                 return Inputs{h, g, x[2].to(kBFloat16), h.to(kFloat32), h.to(kInt64), h.to(kBool),
-                                               h.t().to(kFloat64), add(h, g), mul(h, 0.5), gt(h, g),
-                                               full({3, 5}, 0.1, TensorOptions(kBFloat16).device(x[0].device()))};
-                               },
-                           .atol = 0,
-                           .rtol = 0}));
-  checks.push_back(parity({.op = "bfloat16: exp, sigmoid, relu (computed in float)",
-                           .shape = "[45, 77]",
-                           .inputs = {randn({45, 77}, kBFloat16)},
-                           .fn = [](const Inputs& x) { return Inputs{exp(x[0]), sigmoid(x[0]), relu(x[0])}; },
-                           .backward = true,
-                           .atol = 1e-6,
-                           .rtol = 8e-3}));
+  // bfloat16 (Note [BFloat16]) and float16 (Note [Float16]): casts both ways round to
+  // nearest even on both devices, and add/mul compute in float and round once, so results
+  // are bit-identical; exp's float results may differ by an ulp between libm and CUDA, then
+  // by one 16-bit rounding (2^-8 relative for bf16, 2^-11 for float16).
+  struct Narrow {
+    DType dtype;
+    const char* name;
+    const char* short_name;
+    double rtol;
+  };
+  for (const Narrow& n : {Narrow{kBFloat16, "bfloat16", "bf16", 8e-3}, Narrow{kFloat16, "float16", "f16", 1e-3}}) {
+    const DType dt = n.dtype;
+    checks.push_back(parity({.op = std::string(n.name) + ": to(" + n.short_name +
+                                   ") from f32/f64/i64, back to f32/i64/bool; add, mul, gt, full",
+                             .shape = "[45, 77]",
+                             .inputs = {randn({45, 77}) * 100.0, randn({45, 77}, kFloat64),
+                                        randint(-5000, 5000, {45, 77})},
+                             .fn =
+                                 [dt](const Inputs& x) {
+                                   const Tensor h = x[0].to(dt), g = x[1].to(dt);
+                                   return Inputs{h, g, x[2].to(dt), h.to(kFloat32), h.to(kInt64), h.to(kBool),
+                                                 h.t().to(kFloat64), add(h, g), mul(h, 0.5), gt(h, g),
+                                                 full({3, 5}, 0.1, TensorOptions(dt).device(x[0].device()))};
+                                 },
+                             .atol = 0,
+                             .rtol = 0}));
+    checks.push_back(parity({.op = std::string(n.name) + ": exp, sigmoid, relu (computed in float)",
+                             .shape = "[45, 77]",
+                             .inputs = {randn({45, 77}, dt)},
+                             .fn = [](const Inputs& x) { return Inputs{exp(x[0]), sigmoid(x[0]), relu(x[0])}; },
+                             .backward = true,
+                             .atol = 1e-6,
+                             .rtol = n.rtol}));
+  }
   checks.push_back(parity({.op = "full, fill_ and zero_ of strided views",
                            .shape = "[37, 129]",
                            .inputs = {randn({37, 129})},

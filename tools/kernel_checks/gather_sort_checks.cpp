@@ -63,17 +63,20 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                                },
                            .atol = 1e-4,
                            .rtol = 1e-5}));
-  // bf16 rounds after every add, in another order on CUDA: a few adds per element.
-  checks.push_back(parity({.op = "scatter_add bfloat16",
-                           .shape = "[10, 8] from [30, 8]",
-                           .inputs = {randn({30, 8}), randint(0, 10, {30, 8})},
-                           .fn =
-                               [](const Inputs& x) {
-                                 const Tensor z = zeros({10, 8}, TensorOptions(kBFloat16).device(x[0].device()));
-                                 return Inputs{scatter_add(z, 0, x[1], x[0].to(kBFloat16))};
-                               },
-                           .atol = 0.05,
-                           .rtol = 0.02}));
+  // bf16 and float16 round after every add, in another order on CUDA: a few adds per element.
+  for (const auto& [dt, tol] : {std::pair{kBFloat16, 0.05}, std::pair{kFloat16, 0.01}}) {
+    checks.push_back(parity({.op = std::string("scatter_add ") + std::string(dtype_name(dt)),
+                             .shape = "[10, 8] from [30, 8]",
+                             .inputs = {randn({30, 8}), randint(0, 10, {30, 8})},
+                             .fn =
+                                 [dt](const Inputs& x) {
+                                   const Tensor z = zeros({10, 8}, TensorOptions(dt).device(x[0].device()));
+                                   return Inputs{scatter_add(z, 0, x[1], x[0].to(dt)),
+                                                 scatter_reduce(z, 0, x[1], x[0].to(dt), "amax")};
+                                 },
+                             .atol = tol,
+                             .rtol = tol * 0.4}));
+  }
   checks.push_back(parity({.op = "index_add(dim=0) repeated indices, alpha, backward",
                            .shape = "[20, 33] from [400, 33]",
                            .inputs = {randn({20, 33}, kFloat64), randn({400, 33}, kFloat64), randint(0, 20, {400})},

@@ -50,7 +50,8 @@ struct Precision {
 const std::vector<Precision> precisions{{kFloat64, false, 1e-9, "float64"},
                                         {kFloat32, false, 1e-4, "float32"},
                                         {kFloat32, true, 2e-2, "float32 tf32"},
-                                        {kBFloat16, false, 3e-2, "bfloat16"}};  // fp32 compute, bf16 rounding
+                                        {kBFloat16, false, 3e-2, "bfloat16"},   // fp32 compute, bf16 rounding
+                                        {kFloat16, false, 4e-3, "float16"}};    // fp32 compute, float16 rounding
 
 void add_conv_checks(std::vector<Check>& checks) {
   struct Case {

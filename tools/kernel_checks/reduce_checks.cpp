@@ -163,21 +163,22 @@ void add_matmul_checks(std::vector<Check>& checks) {
                            .backward = true,
                            .atol = 1e-4,
                            .rtol = 1e-4}));
-  // bfloat16 with fp32 accumulation (cublasGemmStridedBatchedEx, CUBLAS_COMPUTE_32F; the
-  // CPU upcasts): the two devices sum in other orders, so results may differ by one bf16
-  // rounding (2^-8 relative).
-  checks.push_back(parity({.op = "mm, bmm, matmul transposed bfloat16",
-                           .shape = "[64, 128] x [128, 32]; [4, 32, 16] x [4, 16, 8]; [32, 64].t() x [32, 16]",
-                           .inputs = {randn({64, 128}, kBFloat16), randn({128, 32}, kBFloat16),
-                                      randn({4, 32, 16}, kBFloat16), randn({4, 16, 8}, kBFloat16),
-                                      randn({32, 64}, kBFloat16), randn({32, 16}, kBFloat16)},
-                           .fn =
-                               [](const Inputs& x) {
-                                 return Inputs{mm(x[0], x[1]), bmm(x[2], x[3]), matmul(x[4].t(), x[5])};
-                               },
-                           .backward = true,
-                           .atol = 2e-2,
-                           .rtol = 2e-2}));
+  // bfloat16 and float16 with fp32 accumulation (cublasGemmStridedBatchedEx,
+  // CUBLAS_COMPUTE_32F; the CPU upcasts): the two devices sum in other orders, so results
+  // may differ by one 16-bit rounding (2^-8 relative for bf16, 2^-11 for float16).
+  for (const auto& [dt, tol] : {std::pair{kBFloat16, 2e-2}, std::pair{kFloat16, 4e-3}}) {
+    checks.push_back(parity({.op = std::string("mm, bmm, matmul transposed ") + std::string(dtype_name(dt)),
+                             .shape = "[64, 128] x [128, 32]; [4, 32, 16] x [4, 16, 8]; [32, 64].t() x [32, 16]",
+                             .inputs = {randn({64, 128}, dt), randn({128, 32}, dt), randn({4, 32, 16}, dt),
+                                        randn({4, 16, 8}, dt), randn({32, 64}, dt), randn({32, 16}, dt)},
+                             .fn =
+                                 [](const Inputs& x) {
+                                   return Inputs{mm(x[0], x[1]), bmm(x[2], x[3]), matmul(x[4].t(), x[5])};
+                                 },
+                             .backward = true,
+                             .atol = tol,
+                             .rtol = tol}));
+  }
   checks.push_back(parity({.op = "matmul 1-D @ 2-D",
                            .shape = "[128] x [128, 32]",
                            .inputs = {randn({128}), randn({128, 32})},
