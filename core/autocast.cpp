@@ -3,6 +3,7 @@
 #include "core/autocast.h"
 
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "core/grad_mode.h"
@@ -20,13 +21,14 @@ constexpr size_t kDeviceTypes = 2;  // DeviceType::CPU, DeviceType::CUDA
 thread_local std::array<AutocastState, kDeviceTypes> tls_state{};
 thread_local int tls_nesting = 0;  // guards alive in this thread (enabled or not)
 
-// Casts of leaf tensors that require grad, keyed by the source and by whether autograd
-// recorded the cast; the value keeps the source alive so that its address stays unique.
+// Casts of float32 leaf tensors that require grad, keyed by the source, by whether autograd
+// recorded the cast and by the dtype cast to; the value keeps the source alive so that its
+// address stays unique.
 struct CachedCast {
   Tensor source;
   Tensor cast;
 };
-thread_local std::map<std::pair<const TensorImpl*, bool>, CachedCast> tls_cache;
+thread_local std::map<std::tuple<const TensorImpl*, bool, DType>, CachedCast> tls_cache;
 
 AutocastState& state_of(DeviceType type) { return tls_state[static_cast<size_t>(type)]; }
 
@@ -60,7 +62,7 @@ size_t cached_casts() { return tls_cache.size(); }
 bool is_lower_precision(const Tensor& t) {
   if (!t.defined()) return false;
   const AutocastState& s = state_of(t.device().type());
-  return s.enabled && t.dtype() == s.dtype;
+  return s.enabled && is_reduced_float(t.dtype());
 }
 
 Tensor cast(CastPolicy policy, const Tensor& t) {
@@ -68,9 +70,11 @@ Tensor cast(CastPolicy policy, const Tensor& t) {
   const AutocastState& s = state_of(t.device().type());
   if (!s.enabled) return t;
   if (policy == CastPolicy::Float32) return is_lower_precision(t) ? t.to(kFloat32) : t;
-  if (t.dtype() != kFloat32) return t;  // float64, integers and bools are never cast down
-  if (!(t.requires_grad() && t.is_leaf())) return t.to(s.dtype);
-  const std::pair<const TensorImpl*, bool> key{&t.impl(), is_grad_enabled() && !is_inference_mode_enabled()};
+  // float32 and the other 16-bit float are cast; float64, integers and bools never are.
+  if (!is_floating(t.dtype()) || t.dtype() == kFloat64 || t.dtype() == s.dtype) return t;
+  if (!(t.dtype() == kFloat32 && t.requires_grad() && t.is_leaf())) return t.to(s.dtype);
+  const std::tuple<const TensorImpl*, bool, DType> key{&t.impl(), is_grad_enabled() && !is_inference_mode_enabled(),
+                                                       s.dtype};
   auto it = tls_cache.find(key);
   if (it == tls_cache.end()) it = tls_cache.emplace(key, CachedCast{t, t.to(s.dtype)}).first;
   return it->second.cast;

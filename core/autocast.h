@@ -18,10 +18,12 @@
 // the bytes of a float32 copy; nn/functional/batch_norm.cpp); its output is float32.
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
 // the source dtype: float32 parameters get float32 gradients, and parameters and the
-// optimizer state stay float32. The bf16 copy of a leaf tensor that requires grad (a
-// parameter) is made once and reused until the outermost guard of the thread exits,
-// which clears the cache (keyed by the tensor and by whether autograd records, so a copy
-// made under no_grad, which has no graph, is never reused by a recording forward).
+// optimizer state stay float32. The bf16 copy of a float32 leaf tensor that requires grad
+// (a parameter) is made once and reused until the outermost guard of the thread exits,
+// which clears the cache (keyed by the tensor, the dtype and whether autograd records, so
+// a copy made under no_grad, which has no graph, is never reused by a recording forward).
+// Under a float16 guard a bfloat16 tensor is cast to float16 too (LowerPrecision) and
+// widened to float32 (Float32), and the other way round, as PyTorch's casts do.
 // Autocast applies under no_grad and inference mode as well (it changes dtypes, not
 // recording), as in PyTorch. `AutocastGuard(device, kBFloat16, false)` inside a guard
 // switches autocast off for its scope (torch.autocast(enabled=False)). float16 autocast
@@ -62,13 +64,14 @@ size_t cached_casts();
 
 enum class CastPolicy { LowerPrecision, Float32 };
 
-// Whether t is in autocast's lower-precision dtype for its device type while autocast is
-// on there: what a Float32 op widens.
+// Whether t is a 16-bit float (bfloat16 or float16, whichever the guard's dtype) while
+// autocast is on for its device type: what a Float32 op widens.
 bool is_lower_precision(const Tensor& t);
 
 // t as an op of `policy` takes it under the current autocast state: unchanged unless
-// autocast is on for t's device type and t is a float32 (LowerPrecision) or bf16 / float16
-// (Float32) tensor. Undefined tensors pass through.
+// autocast is on for t's device type and t is a float32 or the other 16-bit float
+// (LowerPrecision: cast to the guard's dtype) or a bf16 / float16 (Float32) tensor, as
+// PyTorch's cached_cast. Undefined tensors pass through.
 Tensor cast(CastPolicy policy, const Tensor& t);
 
 // cast(policy, t) for each input: `auto [x, w, b] = cast_inputs(policy, x_in, w_in, b_in);`

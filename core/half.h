@@ -12,14 +12,15 @@
 //     unless the loss is scaled, which is what amp::GradScaler is for (Note [Loss scaling]);
 //   - float -> half rounds to nearest, ties to even, subnormals included (what F16C's
 //     vcvtps2ph, CUDA's __float2half_rn and PyTorch do); values from 65520 up round to
-//     infinity; NaN becomes the quiet NaN 0x7E00 with its sign (PyTorch's c10::Half);
-//   - half -> float is exact; doubles reach half through float (double rounding, as
-//     c10::Half does);
+//     infinity; a NaN stays a NaN, quiet, with its sign and the top 9 bits of its payload;
+//   - half -> float is exact, a signalling NaN coming back quiet; doubles reach half
+//     through float (double rounding, as c10::Half does);
 //   - promotion as PyTorch: float16 with bfloat16 gives float32 (neither holds the other),
 //     with float32 float32, with integers and bools float16 (core/dtype.cpp).
-// The conversion is integer arithmetic rather than F16C or CUDA's intrinsics so that the
-// CPU and a GPU give the same bits by construction; tests/core/test_half.cpp checks it
-// against F16C where the CPU has it.
+// The conversions are integer arithmetic rather than CUDA's intrinsics so that a GPU gives
+// the CPU's bits by construction, and they give F16C's bits for every input, NaNs included
+// (tests/core/test_half.cpp), so the CPU's bulk conversions may take F16C's vector
+// instructions (core/cpu/half_convert.h).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -65,7 +66,9 @@ struct Half {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     const uint32_t exponent = (h >> 10) & 0x1Fu;
     const uint32_t mantissa = h & 0x3FFu;
-    if (exponent == 0x1Fu) return float_from_bits(sign | 0x7F800000u | (mantissa << 13));  // inf, NaN
+    if (exponent == 0x1Fu) {  // inf, or a NaN made quiet
+      return float_from_bits(sign | 0x7F800000u | (mantissa != 0 ? 0x400000u : 0u) | (mantissa << 13));
+    }
     if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in float
       const float magnitude = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
       return sign ? -magnitude : magnitude;
@@ -78,7 +81,8 @@ struct Half {
     const uint32_t u = float_bits(f);
     const auto sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
     const uint32_t magnitude = u & 0x7FFFFFFFu;
-    if (magnitude > 0x7F800000u) return static_cast<uint16_t>(sign | 0x7E00u);   // NaN
+    if (magnitude > 0x7F800000u)  // NaN: quiet, the payload's top bits kept
+      return static_cast<uint16_t>(sign | 0x7E00u | ((magnitude >> 13) & 0x3FFu));
     if (magnitude >= 0x477FF000u) return static_cast<uint16_t>(sign | 0x7C00u);  // >= 65520: inf
     if (magnitude >= 0x38800000u) {  // normal in half (>= 2^-14): rebias, round off 13 bits
       const uint32_t rebiased = magnitude - 0x38000000u;

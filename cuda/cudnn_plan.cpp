@@ -61,8 +61,10 @@ std::string plan_graph(fe::graph::Graph& graph, const PlanTarget& target, const 
     return failed("create_execution_plans", status);
   }
   // As PyTorch: never engines that compute in a narrower type than the inputs, and without
-  // TF32 no tensor-core engines for float32 (they would use TF32).
-  graph.deselect_numeric_notes({fe::NumericalNote_t::DOWN_CONVERT_INPUTS});
+  // TF32 no tensor-core engines for float32 (they would use TF32). Unlike PyTorch's default,
+  // no engine that reduces 16-bit inputs in 16 bits either (Note [BFloat16]: fp32 accumulation).
+  graph.deselect_numeric_notes(
+      {fe::NumericalNote_t::DOWN_CONVERT_INPUTS, fe::NumericalNote_t::REDUCED_PRECISION_REDUCTION});
   if (rules.no_tensor_cores) graph.deselect_numeric_notes({fe::NumericalNote_t::TENSOR_CORE});
   if (rules.deterministic) graph.deselect_numeric_notes({fe::NumericalNote_t::NONDETERMINISTIC});
   if (rules.max_workspace < std::numeric_limits<int64_t>::max()) {

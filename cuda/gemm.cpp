@@ -84,7 +84,12 @@ void gemm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, const GemmS
   void* workspace = cuda::detail::stream_workspace(kCublasWorkspaceBytes);
   EMBER_CUBLAS_CHECK(cublasSetWorkspace(handle, workspace, kCublasWorkspaceBytes));
   const bool tf32 = a.dtype() == kFloat32 && cuda::matmul_allow_tf32();
-  EMBER_CUBLAS_CHECK(cublasSetMathMode(handle, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+  // 16-bit operands: no split-K partial sums rounded to 16 bits (Note [BFloat16]: fp32
+  // accumulation throughout; float16's partials could also overflow past 65504).
+  cublasMath_t math = tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+  if (is_reduced_float(a.dtype()))
+    math = static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+  EMBER_CUBLAS_CHECK(cublasSetMathMode(handle, math));
 
   // Column-major view: C^T [m, n] = op(B)^T [m, k] x op(A)^T [k, n]. A row-major matrix
   // is its own transpose in column-major terms, so "not transposed" here means N.

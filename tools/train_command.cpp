@@ -182,6 +182,13 @@ void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double
   }
 }
 
+// A loss scale as printed: a power of two in full ("65536"), others to 6 digits.
+std::string format_scale(double scale) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", scale);
+  return text;
+}
+
 // --amp's autocast dtype: kBFloat16, or kFloat16 (--amp-dtype float16).
 DType amp_dtype_of(const TrainOptions& opt) { return opt.amp_dtype == "float16" ? kFloat16 : kBFloat16; }
 
@@ -428,13 +435,15 @@ int run_train(const TrainOptions& opt) {
   }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
   std::unique_ptr<amp::GradScaler> scaler;
+  bool scale_resumed = false;
   if (loss_scaling) {
     scaler = std::make_unique<amp::GradScaler>();
     if (resume_file) {  // a checkpoint saved with float16 autocast carries the scale (scaler.*)
       optim::StateDict scaler_sd;
       for (const auto& [k, v] : resume_file->tensors)
         if (k.rfind("scaler.", 0) == 0) scaler_sd.emplace_back(k.substr(7), v);
-      if (!scaler_sd.empty()) scaler->load_state_dict(scaler_sd);
+      scale_resumed = !scaler_sd.empty();
+      if (scale_resumed) scaler->load_state_dict(scaler_sd);
     }
   }
 
@@ -448,7 +457,11 @@ int run_train(const TrainOptions& opt) {
                       : "")
               << "; " << describe_optimizer(opt.optimizer, *optimizer)
               << (augment ? "; training batches augmented: " + opt.augment : "")
-              << (opt.deterministic ? "; deterministic algorithms" : "") << "\n";
+              << (opt.deterministic ? "; deterministic algorithms" : "")
+              << (scaler ? "; float16 autocast, loss scale " + format_scale(scaler->get_scale()) +
+                               (scale_resumed ? " (from the checkpoint)" : "")
+                         : "")
+              << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
@@ -509,6 +522,7 @@ int run_train(const TrainOptions& opt) {
   trace.finish();
   const double accuracy = results.empty() ? evaluate_test(*model) : results.back().test_accuracy;
   if (!job.is_main()) return 0;
+  if (scaler) std::cerr << "ember train: loss scale " << format_scale(scaler->get_scale()) << " at the end\n";
   report_diagnostics();
   if (!opt.json_path.empty()) {
     write_json(opt.json_path,

@@ -2,7 +2,8 @@
 // conversion, fill): the math of core/functors.h applied over StridedLoop, with exp, log,
 // tanh, sigmoid, GELU, SiLU and the last two's gradients vectorised by
 // core/cpu/vector_math.h. Runs where every operand is contiguous, or one binary operand is
-// broadcast, are plain loops.
+// broadcast, are plain loops; contiguous float16 runs widen and narrow in bulk (F16C:
+// core/cpu/half_convert.h) around the float loop.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "core/cpu/avx2_clones.h"
+#include "core/cpu/half_convert.h"
 #include "core/cpu/kernels.h"
 #include "core/cpu/select_bits.h"
 #include "core/cpu/strided_loop.h"
@@ -40,6 +42,38 @@ using TensorFor = const Tensor&;
 template <typename F, typename Out, typename... In>
 EMBER_AVX2_CLONES void run_contiguous(const F& f, int64_t n, Out* out, const In*... in) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
+}
+
+// float32 <-> float16 casts: contiguous runs take the bulk conversions (F16C).
+template <typename F, typename Out, typename... In>
+constexpr bool kBulkHalfCast =
+    sizeof...(In) == 1 && std::is_same_v<F, CastTo<Out>> &&
+    ((std::is_same_v<Out, Half> && (std::is_same_v<In, float> && ...)) ||
+     (std::is_same_v<Out, float> && (std::is_same_v<In, Half> && ...)));
+
+// A float functor on float16 operands with a float16 result (InFloat<G, Half>; comparisons,
+// whose result is bool, excluded).
+template <typename F, typename Out>
+struct HalfThroughFloats : std::false_type {};
+template <typename G>
+struct HalfThroughFloats<InFloat<G, Half>, Half> : std::true_type {};
+
+// n elements of contiguous float16 operands through the float functor f: chunks widened by
+// the bulk conversion, f's float loop (vectorised), each result rounded once on the way back.
+template <typename G, typename... In>
+void half_through_floats(const G& f, int64_t n, Half* out, const In*... in) {
+  constexpr int64_t kChunk = 512;
+  constexpr size_t kInputs = sizeof...(In);
+  float buffers[kInputs + 1][kChunk];
+  const std::array<const Half*, kInputs> inputs{in...};
+  for (int64_t start = 0; start < n; start += kChunk) {
+    const int64_t m = std::min(kChunk, n - start);
+    for (size_t i = 0; i < kInputs; ++i) halves_to_floats(inputs[i] + start, buffers[i + 1], m);
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      run_contiguous(f, m, buffers[0], static_cast<const float*>(buffers[I + 1])...);
+    }(std::make_index_sequence<kInputs>{});
+    floats_to_halves(buffers[0], out + start, m);
+  }
 }
 
 // The vector_math function a unary functor computes (the 16-bit floats' InFloat wrapper included).
@@ -77,9 +111,22 @@ void apply_through_arrays(const ArrayOp& array_op, const Tensor& out, const In&.
       Compute buffers[kInputs][kChunk];
       for (int64_t start = 0; start < n; start += kChunk) {
         const int64_t m = std::min(kChunk, n - start);
-        for (int i = 0; i < kInputs; ++i)
+        for (int i = 0; i < kInputs; ++i) {
+          if constexpr (std::is_same_v<T, Half>) {  // contiguous float16: the bulk conversion
+            if (strides[i + 1] == 1) {
+              halves_to_floats(p[i] + start, buffers[i], m);
+              continue;
+            }
+          }
           for (int64_t k = 0; k < m; ++k) buffers[i][k] = static_cast<Compute>(p[i][(start + k) * strides[i + 1]]);
+        }
         array_op(static_cast<const Compute*>(buffers[I])..., buffers[0], m);
+        if constexpr (std::is_same_v<T, Half>) {
+          if (strides[0] == 1) {
+            floats_to_halves(buffers[0], o + start, m);
+            continue;
+          }
+        }
         for (int64_t k = 0; k < m; ++k) o[(start + k) * strides[0]] = T(buffers[0][k]);
       }
     }(std::make_index_sequence<kInputs>{});
@@ -131,6 +178,12 @@ struct CpuLauncher {
         Out* const o = out_base + offsets[0];
         const std::tuple<const In*...> p{std::get<I>(in_base) + offsets[I + 1]...};
         if (strides[0] == 1 && ((strides[I + 1] == 1) && ...)) {
+          if constexpr (kBulkHalfCast<F, Out, In...>) {
+            if constexpr (std::is_same_v<Out, Half>) return floats_to_halves(std::get<I>(p)..., o, n);
+            else return halves_to_floats(std::get<I>(p)..., o, n);
+          }
+          if constexpr (HalfThroughFloats<F, Out>::value && (std::is_same_v<In, Half> && ...))
+            return half_through_floats(f.f, n, o, std::get<I>(p)...);
           if constexpr (sizeof...(In) == 3 && std::is_same_v<F, functors::Select>) {
             using A = std::tuple_element_t<1, std::tuple<In...>>;
             if constexpr (kSelectsBits<A>)  // where(cond, a, b) without a branch

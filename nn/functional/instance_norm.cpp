@@ -25,7 +25,7 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   EMBER_CHECK(use_input_stats || (running_mean.defined() && running_var.defined()),
               "Expected running_mean and running_var to be defined when use_input_stats is false");
   EMBER_CHECK(x.dim() >= 2, "instance_norm: expected at least 2D input (got ", x.dim(), "D input)");
-  // One dtype rule for both compositions: batch_norm's (a bf16 input only under autocast).
+  // One dtype rule for both compositions: batch_norm's (a 16-bit input only under autocast).
   EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64 || autocast::is_lower_precision(x),
               "instance_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
   // PyTorch's phrase, which counts the per-channel tensors as repeated over the batch.

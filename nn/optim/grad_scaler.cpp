@@ -54,7 +54,10 @@ Tensor GradScaler::scale(const Tensor& outputs) {
     scale_ = full({}, options_.init_scale, TensorOptions(kFloat32).device(outputs.device()));
     growth_tracker_ = full({}, loaded_tracker_, TensorOptions(kInt64).device(outputs.device()));
   }
-  return outputs * scale_.to(outputs.device());
+  // A 16-bit output is scaled in float32 (PyTorch's [1]-shaped float32 scale promotes it):
+  // a float16 loss times 2^16 would overflow past 65504.
+  const Tensor wide = is_reduced_float(outputs.dtype()) ? outputs.to(kFloat32) : outputs;
+  return wide * scale_.to(outputs.device());
 }
 
 std::vector<Tensor> GradScaler::scale(const std::vector<Tensor>& outputs) {
@@ -76,6 +79,11 @@ void GradScaler::unscale_(optim::Optimizer& optimizer) {
   EMBER_CHECK(state.stage != Stage::Unscaled,
               "unscale_() has already been called on this optimizer since the last update().");
   EMBER_CHECK(state.stage != Stage::Stepped, "unscale_() is being called after step().");
+  // PyTorch's refusal, before any gradient changes: a float16 gradient cannot hold the
+  // scaled values' range and 1/S (below 2^-24 it is 0) at once; keep the parameters float32.
+  for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
+    for (const Tensor& p : optimizer.params(g))
+      EMBER_CHECK(!p.grad().defined() || p.grad().dtype() != kFloat16, "Attempting to unscale FP16 gradients.");
   const NoGradGuard no_grad;
   const Tensor inv_scale = scale_.to(kFloat64).reciprocal().to(kFloat32);
   std::vector<Tensor> flags;
@@ -83,9 +91,12 @@ void GradScaler::unscale_(optim::Optimizer& optimizer) {
     for (const Tensor& p : optimizer.params(g)) {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      // An inf or NaN anywhere in the gradient raises its device's flag; then unscale.
+      // An inf or NaN anywhere in the gradient raises its device's flag; then unscale (a
+      // bfloat16 gradient by the float32 1/S, rounded once, as PyTorch's kernel does).
       flag_on(flags, grad.device()).add_((~grad.isfinite()).any().to(kFloat32));
-      grad.mul_(inv_scale.to(grad.device()).to(grad.dtype()));
+      const Tensor inv = inv_scale.to(grad.device());
+      if (grad.dtype() == kBFloat16) grad.copy_(grad.to(kFloat32).mul(inv));
+      else grad.mul_(inv.to(grad.dtype()));
     }
   }
   state.found_inf = std::move(flags);

@@ -1,7 +1,9 @@
 // float16: the value type's rounding against PyTorch's bits and the CPU's F16C instructions,
 // the dtype's names, size and promotion, casts, fill limits, printing, and CPU ops on
 // float16 tensors computing in float32 and rounding once (Note [Float16] in core/half.h).
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <cstring>
@@ -18,17 +20,31 @@ uint16_t bits_of(float f) { return Half(f).bits; }
 // f rounded to float16, as a double.
 double hf(float f) { return static_cast<double>(Half(f)); }
 
+uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
 float float_from_bits(uint32_t u) {
   float f;
   std::memcpy(&f, &u, sizeof f);
   return f;
 }
 
-// The hardware's conversions (vcvtps2ph with round-to-nearest-even, vcvtph2ps).
+#if defined(__x86_64__)
+// The hardware's conversions (vcvtps2ph with round-to-nearest-even, vcvtph2ps); every AVX2
+// CPU has F16C (clang 14's __builtin_cpu_supports does not know "f16c").
+bool cpu_has_f16c() { return __builtin_cpu_supports("avx2"); }
 __attribute__((target("f16c"))) uint16_t f16c_round(float f) {
   return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
 }
 __attribute__((target("f16c"))) float f16c_widen(uint16_t h) { return _cvtsh_ss(h); }
+#else
+bool cpu_has_f16c() { return false; }
+uint16_t f16c_round(float) { return 0; }
+float f16c_widen(uint16_t) { return 0; }
+#endif
 
 TEST(HalfValue, RoundsAsPyTorch) {
   // Bits from torch.tensor([v]).half() (PyTorch 1.13).
@@ -58,8 +74,10 @@ TEST(HalfValue, NanAndInfinity) {
   EXPECT_EQ(bits_of(-std::numeric_limits<float>::infinity()), 0xFC00);
   EXPECT_EQ(bits_of(std::numeric_limits<float>::max()), 0x7C00);
   EXPECT_EQ(bits_of(std::numeric_limits<float>::quiet_NaN()), 0x7E00);
-  EXPECT_EQ(bits_of(float_from_bits(0x7F800001u)), 0x7E00);  // a low-payload NaN stays a NaN
-  EXPECT_EQ(bits_of(float_from_bits(0xFFC00000u)), 0xFE00);  // with its sign
+  EXPECT_EQ(bits_of(float_from_bits(0x7F800001u)), 0x7E00);     // a low-payload NaN stays a NaN
+  EXPECT_EQ(bits_of(float_from_bits(0xFFC00000u)), 0xFE00);     // with its sign
+  EXPECT_EQ(bits_of(float_from_bits(0x7FFFFFFFu)), 0x7FFF);     // and its payload's top bits
+  EXPECT_EQ(float_bits(Half::from_bits(0x7C01)), 0x7FC02000u);  // a signalling NaN comes back quiet
   EXPECT_TRUE(std::isnan(static_cast<float>(Half::from_bits(0x7C01))));
   EXPECT_EQ(static_cast<float>(Half::from_bits(0xFC00)), -std::numeric_limits<float>::infinity());
 }
@@ -78,29 +96,21 @@ TEST(HalfValue, ToFloatIsExactAndRoundTrips) {
 }
 
 TEST(HalfValue, MatchesTheF16cInstructions) {
-  if (!__builtin_cpu_supports("f16c")) GTEST_SKIP() << "this CPU has no F16C";
+  if (!cpu_has_f16c()) GTEST_SKIP() << "this CPU has no F16C (or is not x86-64)";
+  // Every float16 widened: the same bits (a signalling NaN comes back quiet on both).
   for (uint32_t b = 0; b < 0x10000; ++b) {
     const auto h = static_cast<uint16_t>(b);
-    const float ours = Half::from_bits(h), theirs = f16c_widen(h);
-    if (std::isnan(theirs)) {
-      ASSERT_TRUE(std::isnan(ours)) << std::hex << b;
-    } else {
-      ASSERT_EQ(ours, theirs) << std::hex << b;
-    }
+    ASSERT_EQ(float_bits(Half::from_bits(h)), float_bits(f16c_widen(h))) << std::hex << b;
   }
-  // Floats across the whole range (a stride coprime with 2^32), and every float near the
-  // subnormal, overflow and tie boundaries.
+  // Floats across the whole range (a stride coprime with 2^32), NaNs among them, and every
+  // float near the subnormal, overflow, tie and NaN boundaries (all 2^32 matched when checked
+  // once by hand).
   auto check = [](uint32_t u) {
-    const float f = float_from_bits(u);
-    const uint16_t theirs = f16c_round(f);
-    if (std::isnan(f)) {
-      EXPECT_EQ(bits_of(f) & 0xFE00u, (theirs & 0x8000u) | 0x7E00u) << std::hex << u;  // the sign, a quiet NaN
-    } else {
-      EXPECT_EQ(bits_of(f), theirs) << std::hex << u;
-    }
+    EXPECT_EQ(bits_of(float_from_bits(u)), f16c_round(float_from_bits(u))) << std::hex << u;
   };
   for (uint64_t u = 0; u < (uint64_t{1} << 32); u += 40009) check(static_cast<uint32_t>(u));
-  for (uint32_t centre : {0x33000000u, 0x33800000u, 0x38800000u, 0x477FF000u, 0x3F801000u, 0x00000001u}) {
+  for (uint32_t centre :
+       {0x33000000u, 0x33800000u, 0x38800000u, 0x477FF000u, 0x3F801000u, 0x00000001u, 0x7F800000u, 0x7FC00000u}) {
     for (uint32_t d = 0; d < 4096; ++d) {
       check(centre + d);
       check(centre - d);
@@ -158,6 +168,41 @@ TEST(HalfCast, ConversionsAndPrinting) {
   EXPECT_GT(r.std().item<double>(), 0.9);
   EXPECT_EQ(to_string(tensor(std::vector<float>{1.5f, 2.0f}).to(kFloat16)), "tensor([1.5000, 2.0000], dtype=float16)");
   EXPECT_EQ(to_string(tensor(std::vector<float>{0.1f}).to(kFloat16)), "tensor([0.1000], dtype=float16)");
+}
+
+// Contiguous runs convert in bulk (F16C where the CPU has it: core/cpu/half_convert.h),
+// strided ones element by element: the same bits, NaNs, infinities and subnormals included.
+TEST(HalfCast, BulkAndElementwiseConversionsAgree) {
+  std::vector<float> values;
+  for (uint64_t u = 0; u < (uint64_t{1} << 32); u += 65537 * 7)
+    values.push_back(float_from_bits(static_cast<uint32_t>(u)));
+  const int64_t n = static_cast<int64_t>(values.size());
+  const Tensor f = tensor(values);
+  const Tensor bulk = f.to(kFloat16);
+  const Tensor strided = f.slice(0, 0, n, 2).to(kFloat16);  // every other value: no contiguous run
+  for (int64_t i = 0; i < n; ++i) {
+    const uint16_t want = Half(values[static_cast<size_t>(i)]).bits;
+    ASSERT_EQ(bulk.data_ptr<Half>()[i].bits, want) << i;
+    if (i % 2 == 0) {
+      ASSERT_EQ(strided.data_ptr<Half>()[i / 2].bits, want) << i;
+    }
+  }
+  const Tensor widened = bulk.to(kFloat32), widened_strided = bulk.slice(0, 0, n, 2).to(kFloat32);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t want = float_bits(Half::from_bits(bulk.data_ptr<Half>()[i].bits));
+    ASSERT_EQ(float_bits(widened.data_ptr<float>()[i]), want) << i;
+    if (i % 2 == 0) {
+      ASSERT_EQ(float_bits(widened_strided.data_ptr<float>()[i / 2]), want) << i;
+    }
+  }
+  // An op through the float loop in bulk and element by element (every other column of a
+  // wider tensor: no contiguous run): the same float16 results.
+  const Tensor wide_h = randn({3, 2000}).mul(4.0).to(kFloat16), wide_g = randn({3, 2000}).to(kFloat16);
+  const Tensor h = wide_h.slice(1, 0, 2000, 2), g = wide_g.slice(1, 0, 2000, 2);
+  const Tensor hc = h.contiguous(), gc = g.contiguous();
+  EXPECT_TRUE(equal(add(hc, gc), add(h, g)));
+  EXPECT_TRUE(equal(exp(hc), exp(h)));
+  EXPECT_TRUE(equal(mul(hc, 0.3), mul(h, 0.3)));
 }
 
 TEST(HalfOps, ElementwiseAndReductionsComputeInFloat) {

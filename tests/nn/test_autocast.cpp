@@ -254,6 +254,21 @@ TEST(Autocast, Float16TakesTheSameListsInFloat16) {
   EXPECT_EQ(matmul(m.to(kFloat64), n.to(kFloat64)).dtype(), kFloat64);
 }
 
+// PyTorch's cached_cast: under a float16 guard a bfloat16 tensor is cast to float16 for the
+// lower-precision ops and widened for the float32 ones, and the other way round.
+TEST(Autocast, TheOther16BitFloatIsCastToo) {
+  const Tensor m = floats({5, 7}, 4), n = floats({7, 3}, 5);
+  {
+    AutocastGuard ac(Device::cpu(), kFloat16);
+    EXPECT_EQ(matmul(m.to(kBFloat16), n).dtype(), kFloat16);
+    EXPECT_EQ(F::softmax(m.to(kBFloat16), 1).dtype(), kFloat32);
+    EXPECT_EQ(F::batch_norm(m.to(kBFloat16), zeros({7}), ones({7}), Tensor(), Tensor(), true).dtype(), kFloat32);
+  }
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  EXPECT_EQ(matmul(m.to(kFloat16), n.to(kFloat16)).dtype(), kBFloat16);
+  EXPECT_EQ(F::softmax(m.to(kFloat16), 1).dtype(), kFloat32);
+}
+
 TEST(Autocast, Float16GradientsUnderflowUnlessTheLossIsScaled) {
   // A loss whose gradient at the float16 activations is 1e-8, below float16's smallest
   // subnormal (2^-24 = 6e-8): unscaled it rounds to 0; scaled by 2^16 it survives, and

@@ -186,6 +186,25 @@ TEST(GradScaler, StateDictRoundTripsAndIsChecked) {
   EXPECT_EQ(resumed.get_scale(), 64.0);  // the refused loads changed nothing
 }
 
+// PyTorch's rules for 16-bit tensors: a 16-bit output is scaled in float32 (a float16 loss
+// times 2^16 would overflow), and float16 gradients are refused before any changes.
+TEST(GradScaler, SixteenBitOutputsAndGradients) {
+  amp::GradScaler scaler;
+  const Tensor loss16 = tensor(std::vector<float>{2.0f, 3.0f}).to(kFloat16);
+  const Tensor scaled = scaler.scale(loss16);
+  EXPECT_EQ(scaled.dtype(), kFloat32);
+  EXPECT_EQ(scaled.to_vector<double>(), (std::vector<double>{131072.0, 196608.0}));
+  EXPECT_EQ(scaler.scale(tensor(std::vector<float>{1.0f}).to(kBFloat16)).dtype(), kFloat32);
+  auto fc = linear_2x3();
+  fc->to(kFloat16);
+  optim::SGD sgd(fc->parameters(), {.lr = 0.1});
+  amp::GradScaler small({.init_scale = 1024.0});  // finite float16 gradients
+  small.scale(fc->forward(batch_2x3().to(kFloat16)).sum()).backward();
+  const Tensor before = fc->weight.grad().clone();
+  EXPECT_EMBER_ERROR(small.unscale_(sgd), "Attempting to unscale FP16 gradients.");
+  EXPECT_TRUE(equal(fc->weight.grad(), before));  // nothing unscaled
+}
+
 TEST(GradScaler, BadOptionsAreClearErrors) {
   EXPECT_EMBER_ERROR(amp::GradScaler({.growth_factor = 1.0}), "The growth factor must be > 1.0.");
   EXPECT_EMBER_ERROR(amp::GradScaler({.backoff_factor = 1.0}), "The backoff factor must be < 1.0.");

@@ -64,7 +64,9 @@ void add_gather_sort_checks(std::vector<Check>& checks) {
                            .atol = 1e-4,
                            .rtol = 1e-5}));
   // bf16 and float16 round after every add, in another order on CUDA: a few adds per element.
-  for (const auto& [dt, tol] : {std::pair{kBFloat16, 0.05}, std::pair{kFloat16, 0.01}}) {
+  for (const auto& precision : {std::pair{kBFloat16, 0.05}, std::pair{kFloat16, 0.01}}) {
+    const DType dt = precision.first;  // copies: lambdas capture no structured bindings in clang 14
+    const double tol = precision.second;
     checks.push_back(parity({.op = std::string("scatter_add ") + std::string(dtype_name(dt)),
                              .shape = "[10, 8] from [30, 8]",
                              .inputs = {randn({30, 8}), randint(0, 10, {30, 8})},

@@ -166,7 +166,9 @@ void add_matmul_checks(std::vector<Check>& checks) {
   // bfloat16 and float16 with fp32 accumulation (cublasGemmStridedBatchedEx,
   // CUBLAS_COMPUTE_32F; the CPU upcasts): the two devices sum in other orders, so results
   // may differ by one 16-bit rounding (2^-8 relative for bf16, 2^-11 for float16).
-  for (const auto& [dt, tol] : {std::pair{kBFloat16, 2e-2}, std::pair{kFloat16, 4e-3}}) {
+  for (const auto& precision : {std::pair{kBFloat16, 2e-2}, std::pair{kFloat16, 4e-3}}) {
+    const DType dt = precision.first;
+    const double tol = precision.second;
     checks.push_back(parity({.op = std::string("mm, bmm, matmul transposed ") + std::string(dtype_name(dt)),
                              .shape = "[64, 128] x [128, 32]; [4, 32, 16] x [4, 16, 8]; [32, 64].t() x [32, 16]",
                              .inputs = {randn({64, 128}, dt), randn({128, 32}, dt), randn({4, 32, 16}, dt),
