@@ -16,12 +16,14 @@
 //    at its default (on, as in PyTorch). BM_layer_graphed/<layer>/fwd_bwd replays the same
 //    forward and backward captured as a CUDA graph: the GPU's own time, what a graphed step pays;
 //    it and BM_epoch's graphed modes count what a replay launches (graph_kernels, graph_nodes).
-//  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last} (issue 14): one training epoch of 60,000 random
+//  - BM_epoch/{eager,graph,graph_bf16,graph_channels_last,eager_fp16} (issue 14): one training epoch of 60,000 random
 //    images resident on the GPU, shuffled there (index_select), in batches of 128 (468 full
 //    batches; the last 96 images are dropped, as --drop-last), capturable SGD; `graph` replays the whole step as a
 //    CUDA graph (nn::GraphedStep, 3 warm-up steps before the timed epochs), `graph_bf16`
-//    also runs forward and loss under bf16 autocast; 1 warm-up epoch, 5 timed. The twin
-//    is `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16; torch.compile with --compile).
+//    also runs forward and loss under bf16 autocast, `eager_fp16` eagerly under float16
+//    autocast with amp::GradScaler (PyTorch's fp16 recipe; its inf check reads the host each
+//    step, so it is not captured); 1 warm-up epoch, 5 timed. The twin is
+//    `bench/pytorch_epoch.py` (eager, torch.cuda.graph, bf16, eager_fp16; torch.compile with --compile).
 // Every benchmark reports the mean (gbench's time) and a `median_ms` counter; without a
 // CUDA device each one is skipped with "no CUDA device" and the program exits 0.
 #include <benchmark/benchmark.h>
@@ -170,7 +172,7 @@ void set_graph_counters(benchmark::State& state) {
   state.counters["graph_nodes"] = static_cast<double>(nodes.total());
 }
 
-enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2, GraphChannelsLast = 3 };
+enum class EpochMode : int64_t { Eager = 0, Graph = 1, GraphBf16 = 2, GraphChannelsLast = 3, EagerFp16 = 4 };
 constexpr int64_t kEpochImages = 60000;
 
 void BM_epoch(benchmark::State& state) {
@@ -181,8 +183,9 @@ void BM_epoch(benchmark::State& state) {
     model->to(kGpu);
     if (mode == EpochMode::GraphChannelsLast) model->to(ember::MemoryFormat::ChannelsLast);
     model->train();
-    ember::optim::SGD sgd(model->parameters(),
-                          {.lr = 0.05, .momentum = 0.9, .nesterov = true, .capturable = mode != EpochMode::Eager});
+    const bool eager = mode == EpochMode::Eager || mode == EpochMode::EagerFp16;
+    ember::optim::SGD sgd(model->parameters(), {.lr = 0.05, .momentum = 0.9, .nesterov = true, .capturable = !eager});
+    ember::amp::GradScaler scaler;  // EagerFp16 only
     const Tensor images = ember::randn({kEpochImages, 1, 28, 28}, ember::TensorOptions().device(kGpu));
     const Tensor labels = ember::randint(0, 10, {kEpochImages}, ember::TensorOptions(ember::kInt64).device(kGpu));
     auto step = [&](const Tensor& x, const Tensor& y) {
@@ -191,7 +194,14 @@ void BM_epoch(benchmark::State& state) {
       {
         std::optional<ember::AutocastGuard> autocast;
         if (mode == EpochMode::GraphBf16) autocast.emplace(kGpu, ember::kBFloat16);
+        if (mode == EpochMode::EagerFp16) autocast.emplace(kGpu, ember::kFloat16);
         loss = F::cross_entropy((*model)(x), y);
+      }
+      if (mode == EpochMode::EagerFp16) {
+        scaler.scale(loss).backward();
+        scaler.step(sgd);
+        scaler.update();
+        return;
       }
       loss.backward();
       sgd.step();
@@ -208,23 +218,24 @@ void BM_epoch(benchmark::State& state) {
       const Tensor shuffled_images = images.index_select(0, index), shuffled_labels = labels.index_select(0, index);
       for (int64_t i = 0; i + kBatch <= kEpochImages; i += kBatch) {
         const Tensor x = shuffled_images.narrow(0, i, kBatch), y = shuffled_labels.narrow(0, i, kBatch);
-        if (mode == EpochMode::Eager) step(x, y);
+        if (eager) step(x, y);
         else graphed({x, y});
       }
     };
     epoch();  // warm-up: cuDNN plans, the capture
     ember::cuda::synchronize();
-    if (mode != EpochMode::Eager && graphed.captured()) set_graph_counters(state);
+    if (!eager && graphed.captured()) set_graph_counters(state);
     time_synchronized(state, epoch);
     state.SetItemsProcessed(state.iterations() * (kEpochImages / kBatch) * kBatch);
   });
 }
 BENCHMARK(BM_epoch)
-    ->ArgName("eager0_graph1_graphbf16_2_graphcl_3")
+    ->ArgName("eager0_graph1_graphbf16_2_graphcl_3_eagerfp16_4")
     ->Arg(0)
     ->Arg(1)
     ->Arg(2)
     ->Arg(3)
+    ->Arg(4)
     ->Iterations(5)
     ->Repetitions(1)  // 5 timed epochs already; the run's --benchmark_repetitions would make it 25
     ->UseManualTime()

@@ -7,6 +7,8 @@ full batches; the last 96 images dropped), SGD (lr 0.05, Nesterov momentum 0.9).
   graph       the whole step captured once with torch.cuda.graph (PyTorch's whole-network
               capture recipe: warm-up on a side stream, static input buffers, replay)
   graph_bf16  the same with forward and loss under torch.autocast("cuda", torch.bfloat16)
+  eager_fp16  eager, forward and loss under torch.autocast("cuda", torch.float16), with
+              torch.cuda.amp.GradScaler (PyTorch's fp16 recipe; ember train --amp-dtype float16)
   compile     torch.compile(model, mode="max-autotune") eagerly stepped: opt-in (--compile,
               or --mode compile): it can compile for minutes (skipped with the reason
               when it fails there, e.g. no Triton)
@@ -31,7 +33,7 @@ from pytorch_train import cuda_host_ms, small_cnn  # noqa: E402  (the same model
 BATCH = 128
 IMAGES = 60000
 EPOCHS = 5
-MODES = ("eager", "graph", "graph_bf16")  # run by default
+MODES = ("eager", "graph", "graph_bf16", "eager_fp16")  # run by default
 OPT_IN_MODES = ("compile",)  # with --compile
 
 
@@ -45,13 +47,16 @@ def run_mode(mode):
     starts = range(0, IMAGES - BATCH + 1, BATCH)
     forward = torch.compile(model, mode="max-autotune") if mode == "compile" else model
     bf16 = mode == "graph_bf16"
+    fp16 = mode == "eager_fp16"
+    scaler = torch.cuda.amp.GradScaler(enabled=fp16)
 
     def step(x, y):
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast("cuda", dtype=torch.float16 if fp16 else torch.bfloat16, enabled=bf16 or fp16):
             loss = F.cross_entropy(forward(x), y)
-        loss.backward()
-        opt.step()
+        scaler.scale(loss).backward()  # the loss itself when disabled
+        scaler.step(opt)
+        scaler.update()
 
     if mode in ("graph", "graph_bf16"):
         static_x, static_y = images[:BATCH].clone(), labels[:BATCH].clone()
@@ -88,7 +93,7 @@ def run_mode(mode):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", choices=MODES + OPT_IN_MODES,
-                    help="one mode in this process (default: each of eager, graph, graph_bf16 in its own)")
+                    help="one mode in this process (default: each of eager, graph, graph_bf16, eager_fp16 in its own)")
     ap.add_argument("--compile", action="store_true",
                     help="also torch.compile(mode='max-autotune'), which compiles for minutes")
     ap.add_argument("--json", action="store_true")

@@ -8,7 +8,8 @@
 //   - every op computes in float32 and rounds its result to bf16 once: elementwise
 //     functors run on the float values (core/elementwise_dispatch.h), reductions and
 //     the CPU's conv2d/gemm upcast to float32 temporaries (so sums and dot products
-//     accumulate in fp32, never in bf16), cuBLAS and cuDNN are asked for fp32 compute;
+//     accumulate in fp32, never in bf16), cuBLAS and cuDNN are asked for fp32 compute
+//     and never for partial sums rounded to 16 bits (reduced-precision reductions);
 //   - float -> bf16 rounds to nearest, ties to even (what PyTorch and the hardware do);
 //     NaN stays a (quiet) NaN, values past the largest bf16 round to infinity;
 //     bf16 -> float is exact (the 16 low bits are zero);
@@ -22,8 +23,8 @@
 // either names the family (is_reduced_float, core/reduced_float.h).
 #pragma once
 #include <cstdint>
-#include <cstring>
 
+#include "core/float_bits.h"
 #include "core/macros.h"
 
 namespace ember {
@@ -41,31 +42,12 @@ struct BFloat16 {
     return v;
   }
 
-  static EMBER_HD uint32_t float_bits(float f) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(f);
-#else
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-#endif
-  }
-
-  static EMBER_HD float bits_to_float(uint16_t b) {
-    const uint32_t u = static_cast<uint32_t>(b) << 16;
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(u);
-#else
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-#endif
-  }
+  static EMBER_HD float bits_to_float(uint16_t b) { return float_of_bits(static_cast<uint32_t>(b) << 16); }
 
   // Round to nearest, ties to even: add 0x7FFF plus the lowest kept bit, then truncate.
   // A NaN keeps its sign and becomes the quiet NaN 0x7FC0 (rounding could carry it to inf).
   static EMBER_HD uint16_t round_to_bits(float f) {
-    const uint32_t u = float_bits(f);
+    const uint32_t u = bits_of_float(f);
     if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x0040u);
     const uint32_t lsb = (u >> 16) & 1u;
     return static_cast<uint16_t>((u + 0x7FFFu + lsb) >> 16);

@@ -23,8 +23,8 @@
 // instructions (core/cpu/half_convert.h).
 #pragma once
 #include <cstdint>
-#include <cstring>
 
+#include "core/float_bits.h"
 #include "core/macros.h"
 
 namespace ember {
@@ -42,43 +42,23 @@ struct Half {
     return v;
   }
 
-  static EMBER_HD uint32_t float_bits(float f) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(f);
-#else
-    uint32_t u;
-    std::memcpy(&u, &f, sizeof u);
-    return u;
-#endif
-  }
-
-  static EMBER_HD float float_from_bits(uint32_t u) {
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(u);
-#else
-    float f;
-    std::memcpy(&f, &u, sizeof f);
-    return f;
-#endif
-  }
-
   static EMBER_HD float bits_to_float(uint16_t h) {
     const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     const uint32_t exponent = (h >> 10) & 0x1Fu;
     const uint32_t mantissa = h & 0x3FFu;
     if (exponent == 0x1Fu) {  // inf, or a NaN made quiet
-      return float_from_bits(sign | 0x7F800000u | (mantissa != 0 ? 0x400000u : 0u) | (mantissa << 13));
+      return float_of_bits(sign | 0x7F800000u | (mantissa != 0 ? 0x400000u : 0u) | (mantissa << 13));
     }
     if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24, exact in float
       const float magnitude = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
       return sign ? -magnitude : magnitude;
     }
-    return float_from_bits(sign | ((exponent + 112u) << 23) | (mantissa << 13));  // rebias 15 -> 127
+    return float_of_bits(sign | ((exponent + 112u) << 23) | (mantissa << 13));  // rebias 15 -> 127
   }
 
   // Round to nearest, ties to even.
   static EMBER_HD uint16_t round_to_bits(float f) {
-    const uint32_t u = float_bits(f);
+    const uint32_t u = bits_of_float(f);
     const auto sign = static_cast<uint16_t>((u >> 16) & 0x8000u);
     const uint32_t magnitude = u & 0x7FFFFFFFu;
     if (magnitude > 0x7F800000u)  // NaN: quiet, the payload's top bits kept

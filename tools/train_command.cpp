@@ -182,7 +182,7 @@ void progress(bool tty, int epoch, int epochs, size_t step, size_t steps, double
   }
 }
 
-// A loss scale as printed: a power of two in full ("65536"), others to 6 digits.
+// A loss scale as printed: 6 significant digits ("65536", "1.67772e+07").
 std::string format_scale(double scale) {
   char text[32];
   std::snprintf(text, sizeof text, "%.6g", scale);
@@ -493,9 +493,9 @@ int run_train(const TrainOptions& opt) {
   }
   for (int epoch = start_epoch + 1; epoch <= start_epoch + opt.epochs; ++epoch) {
     model->train();
-    const EpochRun run{*trained,    *optimizer,  scheduler.get(), tty,     job.is_main(),  epoch,
-                       start_epoch + opt.epochs,  Clock::now(), guard, graphed.get(), opt.amp, amp_dtype,
-                       scaler.get(), augment.get()};
+    const EpochRun run{*trained,     *optimizer, scheduler.get(), tty,       job.is_main(),
+                       epoch,        start_epoch + opt.epochs,   Clock::now(), guard,
+                       graphed.get(), opt.amp,   amp_dtype,       scaler.get(), augment.get()};
     EpochResult r;
     r.epoch = epoch;
     // Epoch `epoch` (from 1) takes the loader's order(epoch - 1), as its begin() does.

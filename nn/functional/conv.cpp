@@ -193,7 +193,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, IntOrP
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
     detail::record_convolution(x, w, b, out, xc, wc,
-                     [g, kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
+                     [g, kernel = kernel, w_format = dense_format_of(w)](const tensor_list& grads, const tensor_list& saved,
                                                                 const auto& in) {
                        if (is_grad_enabled()) return conv2d_recorded_grads(grads[0], saved[0], saved[1], g, kernel, in);
                        const Device dev = grads[0].device();

@@ -92,7 +92,7 @@ Tensor conv_transpose2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x, w, b)) {
     detail::record_convolution(x, w, b, out, xc, wc,
-                     [g, kernel, w_format = dense_format_of(w)](const tensor_list& u, const tensor_list& s,
+                     [g, kernel = kernel, w_format = dense_format_of(w)](const tensor_list& u, const tensor_list& s,
                                                                 const auto& in) {
                        // The weight's gradient laid out like the weight, as optimizers expect.
                        return tensor_list{

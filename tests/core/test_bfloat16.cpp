@@ -2,7 +2,6 @@
 // size and promotion, casts both ways, printing, and CPU ops on bf16 tensors computing
 // in float (Note [BFloat16] in core/bfloat16.h).
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "support/helpers.h"
@@ -16,28 +15,22 @@ uint16_t bits_of(float f) { return BFloat16(f).bits; }
 // f rounded to bf16, as a double.
 double bf(float f) { return static_cast<double>(BFloat16(f)); }
 
-float float_from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 TEST(BFloat16Value, RoundsToNearestEven) {
   EXPECT_EQ(bits_of(1.0f), 0x3F80);
   EXPECT_EQ(bits_of(-2.0f), 0xC000);
   EXPECT_EQ(bits_of(0.0f), 0x0000);
   EXPECT_EQ(bits_of(-0.0f), 0x8000);
   // Exactly halfway: ties go to the even neighbour (lowest kept bit 0).
-  EXPECT_EQ(bits_of(float_from_bits(0x3F808000u)), 0x3F80);  // 1.00390625 -> 1.0
-  EXPECT_EQ(bits_of(float_from_bits(0x3F818000u)), 0x3F82);  // between 0x3F81 and 0x3F82 -> 0x3F82
+  EXPECT_EQ(bits_of(float_of_bits(0x3F808000u)), 0x3F80);  // 1.00390625 -> 1.0
+  EXPECT_EQ(bits_of(float_of_bits(0x3F818000u)), 0x3F82);  // between 0x3F81 and 0x3F82 -> 0x3F82
   // Just above / below halfway.
-  EXPECT_EQ(bits_of(float_from_bits(0x3F808001u)), 0x3F81);
-  EXPECT_EQ(bits_of(float_from_bits(0x3F807FFFu)), 0x3F80);
+  EXPECT_EQ(bits_of(float_of_bits(0x3F808001u)), 0x3F81);
+  EXPECT_EQ(bits_of(float_of_bits(0x3F807FFFu)), 0x3F80);
   // pi = 0x40490FDB -> 0x4049 (3.140625)
   EXPECT_EQ(bits_of(3.14159265f), 0x4049);
   EXPECT_EQ(bits_of(0.1f), 0x3DCD);  // 0x3DCCCCCD rounds up
   // A subnormal keeps its top bits.
-  EXPECT_EQ(bits_of(float_from_bits(0x00010000u)), 0x0001);
+  EXPECT_EQ(bits_of(float_of_bits(0x00010000u)), 0x0001);
 }
 
 TEST(BFloat16Value, NanInfAndOverflow) {
@@ -45,22 +38,22 @@ TEST(BFloat16Value, NanInfAndOverflow) {
   EXPECT_EQ(bits_of(-std::numeric_limits<float>::infinity()), 0xFF80);
   EXPECT_EQ(bits_of(std::numeric_limits<float>::quiet_NaN()), 0x7FC0);
   // A NaN whose payload sits in the low bits only must not become infinity.
-  const BFloat16 signalling(float_from_bits(0x7F800001u));
+  const BFloat16 signalling(float_of_bits(0x7F800001u));
   EXPECT_TRUE(std::isnan(static_cast<float>(signalling)));
   EXPECT_EQ(signalling.bits & 0x7F80, 0x7F80);
   EXPECT_NE(signalling.bits & 0x007F, 0);
-  EXPECT_TRUE(std::isnan(static_cast<float>(BFloat16(float_from_bits(0xFFC00000u)))));
-  EXPECT_EQ(BFloat16(float_from_bits(0xFFC00000u)).bits & 0x8000, 0x8000);  // the sign stays
+  EXPECT_TRUE(std::isnan(static_cast<float>(BFloat16(float_of_bits(0xFFC00000u)))));
+  EXPECT_EQ(BFloat16(float_of_bits(0xFFC00000u)).bits & 0x8000, 0x8000);  // the sign stays
   // Past the largest finite bf16 (0x7F7F, 3.3895e38) by half an ulp or more: infinity.
   EXPECT_EQ(bits_of(std::numeric_limits<float>::max()), 0x7F80);
-  EXPECT_EQ(bits_of(float_from_bits(0x7F7F7FFFu)), 0x7F7F);
-  EXPECT_EQ(bits_of(float_from_bits(0x7F7F8000u)), 0x7F80);  // tie, odd 0x7F7F -> even 0x7F80 = inf
+  EXPECT_EQ(bits_of(float_of_bits(0x7F7F7FFFu)), 0x7F7F);
+  EXPECT_EQ(bits_of(float_of_bits(0x7F7F8000u)), 0x7F80);  // tie, odd 0x7F7F -> even 0x7F80 = inf
 }
 
 TEST(BFloat16Value, ToFloatIsExact) {
   EXPECT_EQ(static_cast<float>(BFloat16::from_bits(0x4049)), 3.140625f);
   EXPECT_EQ(static_cast<float>(BFloat16::from_bits(0x3F81)), 1.0078125f);
-  EXPECT_EQ(static_cast<float>(BFloat16::from_bits(0x7F7F)), float_from_bits(0x7F7F0000u));
+  EXPECT_EQ(static_cast<float>(BFloat16::from_bits(0x7F7F)), float_of_bits(0x7F7F0000u));
   EXPECT_EQ(static_cast<float>(BFloat16::from_bits(0xFF80)), -std::numeric_limits<float>::infinity());
   for (uint32_t b = 0; b < 0x10000; b += 7) {  // float -> bf16 -> float is the identity on bf16 values
     const BFloat16 v = BFloat16::from_bits(static_cast<uint16_t>(b));

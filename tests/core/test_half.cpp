@@ -6,7 +6,6 @@
 #endif
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "support/helpers.h"
@@ -19,18 +18,6 @@ using testing::expect_values;
 uint16_t bits_of(float f) { return Half(f).bits; }
 // f rounded to float16, as a double.
 double hf(float f) { return static_cast<double>(Half(f)); }
-
-uint32_t float_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-float float_from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 #if defined(__x86_64__)
 // The hardware's conversions (vcvtps2ph with round-to-nearest-even, vcvtph2ps); every AVX2
@@ -74,10 +61,10 @@ TEST(HalfValue, NanAndInfinity) {
   EXPECT_EQ(bits_of(-std::numeric_limits<float>::infinity()), 0xFC00);
   EXPECT_EQ(bits_of(std::numeric_limits<float>::max()), 0x7C00);
   EXPECT_EQ(bits_of(std::numeric_limits<float>::quiet_NaN()), 0x7E00);
-  EXPECT_EQ(bits_of(float_from_bits(0x7F800001u)), 0x7E00);     // a low-payload NaN stays a NaN
-  EXPECT_EQ(bits_of(float_from_bits(0xFFC00000u)), 0xFE00);     // with its sign
-  EXPECT_EQ(bits_of(float_from_bits(0x7FFFFFFFu)), 0x7FFF);     // and its payload's top bits
-  EXPECT_EQ(float_bits(Half::from_bits(0x7C01)), 0x7FC02000u);  // a signalling NaN comes back quiet
+  EXPECT_EQ(bits_of(float_of_bits(0x7F800001u)), 0x7E00);     // a low-payload NaN stays a NaN
+  EXPECT_EQ(bits_of(float_of_bits(0xFFC00000u)), 0xFE00);     // with its sign
+  EXPECT_EQ(bits_of(float_of_bits(0x7FFFFFFFu)), 0x7FFF);     // and its payload's top bits
+  EXPECT_EQ(bits_of_float(Half::from_bits(0x7C01)), 0x7FC02000u);  // a signalling NaN comes back quiet
   EXPECT_TRUE(std::isnan(static_cast<float>(Half::from_bits(0x7C01))));
   EXPECT_EQ(static_cast<float>(Half::from_bits(0xFC00)), -std::numeric_limits<float>::infinity());
 }
@@ -100,13 +87,13 @@ TEST(HalfValue, MatchesTheF16cInstructions) {
   // Every float16 widened: the same bits (a signalling NaN comes back quiet on both).
   for (uint32_t b = 0; b < 0x10000; ++b) {
     const auto h = static_cast<uint16_t>(b);
-    ASSERT_EQ(float_bits(Half::from_bits(h)), float_bits(f16c_widen(h))) << std::hex << b;
+    ASSERT_EQ(bits_of_float(Half::from_bits(h)), bits_of_float(f16c_widen(h))) << std::hex << b;
   }
   // Floats across the whole range (a stride coprime with 2^32), NaNs among them, and every
   // float near the subnormal, overflow, tie and NaN boundaries (all 2^32 matched when checked
   // once by hand).
   auto check = [](uint32_t u) {
-    EXPECT_EQ(bits_of(float_from_bits(u)), f16c_round(float_from_bits(u))) << std::hex << u;
+    EXPECT_EQ(bits_of(float_of_bits(u)), f16c_round(float_of_bits(u))) << std::hex << u;
   };
   for (uint64_t u = 0; u < (uint64_t{1} << 32); u += 40009) check(static_cast<uint32_t>(u));
   for (uint32_t centre :
@@ -175,7 +162,7 @@ TEST(HalfCast, ConversionsAndPrinting) {
 TEST(HalfCast, BulkAndElementwiseConversionsAgree) {
   std::vector<float> values;
   for (uint64_t u = 0; u < (uint64_t{1} << 32); u += 65537 * 7)
-    values.push_back(float_from_bits(static_cast<uint32_t>(u)));
+    values.push_back(float_of_bits(static_cast<uint32_t>(u)));
   const int64_t n = static_cast<int64_t>(values.size());
   const Tensor f = tensor(values);
   const Tensor bulk = f.to(kFloat16);
@@ -189,10 +176,10 @@ TEST(HalfCast, BulkAndElementwiseConversionsAgree) {
   }
   const Tensor widened = bulk.to(kFloat32), widened_strided = bulk.slice(0, 0, n, 2).to(kFloat32);
   for (int64_t i = 0; i < n; ++i) {
-    const uint32_t want = float_bits(Half::from_bits(bulk.data_ptr<Half>()[i].bits));
-    ASSERT_EQ(float_bits(widened.data_ptr<float>()[i]), want) << i;
+    const uint32_t want = bits_of_float(Half::from_bits(bulk.data_ptr<Half>()[i].bits));
+    ASSERT_EQ(bits_of_float(widened.data_ptr<float>()[i]), want) << i;
     if (i % 2 == 0) {
-      ASSERT_EQ(float_bits(widened_strided.data_ptr<float>()[i / 2]), want) << i;
+      ASSERT_EQ(bits_of_float(widened_strided.data_ptr<float>()[i / 2]), want) << i;
     }
   }
   // An op through the float loop in bulk and element by element (every other column of a
