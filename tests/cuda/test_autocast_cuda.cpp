@@ -1,8 +1,9 @@
-// bfloat16 and autocast on CUDA (Note [BFloat16], Note [Autocast]): cuBLAS/cuDNN bf16
-// products against float64 references within bf16 tolerance, casting copies, relu and
-// dropout on bf16, the autocast lists on CUDA tensors, and a small CNN's fp32 gradients
-// under bf16 and float16 autocast (with loss scaling) close to the fp32 run. All skip
-// without a GPU.
+// bfloat16, float16 and autocast on CUDA (Note [BFloat16], Note [Float16], Note
+// [Autocast]): cuBLAS/cuDNN 16-bit products against float64 references within the dtype's
+// tolerance, casting copies (float16's against the CPU's bits), relu, dropout, pooling and
+// the scatter atomics on 16-bit tensors, the autocast lists on CUDA tensors, and a small
+// CNN's fp32 gradients under bf16 and float16 autocast (with loss scaling) close to the fp32
+// run. All skip without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -25,7 +26,7 @@ Tensor normal(const Dims& shape, uint32_t seed) {
   return tensor(testing::random_values(shape_numel(shape), seed), shape, kFloat64);
 }
 
-// max |got - ref| <= atol + rtol * max |ref| (the bf16 rounding of the result dominates).
+// max |got - ref| <= atol + rtol * max |ref| (the 16-bit rounding of the result dominates).
 void expect_close(const Tensor& got, const Tensor& ref, double rtol, double atol = 1e-3) {
   ASSERT_EQ(got.sizes(), ref.sizes());
   const Tensor g = got.cpu().to(kFloat64), r = ref.cpu().to(kFloat64);
@@ -47,39 +48,64 @@ TEST(CudaBFloat16, CastingCopiesRoundLikeTheCpu) {
   EXPECT_EQ(f.to(kBFloat16).cuda().cpu().to_vector<double>().front(), 1.0);
 }
 
-TEST(CudaBFloat16, GemmAccumulatesInFloat32) {
-  REQUIRE_CUDA();
+// A 16-bit matmul and bmm against the exact product of the rounded inputs (one final
+// rounding, `ulp` relative, apart) and against the float64 inputs (the dtype's tolerance).
+void expect_gemm_accumulates_in_float32(DType dtype, double ulp, double rtol, double atol) {
   const Tensor a64 = normal({33, 300}, 1), b64 = normal({300, 17}, 2);
-  const Tensor a = a64.to(kBFloat16).cuda(), b = b64.to(kBFloat16).cuda();
+  const Tensor a = a64.to(dtype).cuda(), b = b64.to(dtype).cuda();
   const Tensor out = matmul(a, b);
-  EXPECT_EQ(out.dtype(), kBFloat16);
-  // Against the exact product of the bf16 inputs: one final rounding (2^-8) apart.
-  expect_close(out, matmul(a.cpu().to(kFloat64), b.cpu().to(kFloat64)), 1.0 / 128);
-  // Against the float64 inputs: bf16 tolerance.
-  expect_close(out, matmul(a64, b64), 3e-2, 0.2);
-  expect_close(bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0), matmul(a64, b64), 3e-2, 0.2);
+  EXPECT_EQ(out.dtype(), dtype);
+  const Tensor exact = matmul(a.cpu().to(kFloat64), b.cpu().to(kFloat64));
+  expect_close(out, exact, ulp);
+  expect_close(bmm(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0), exact, ulp);
+  expect_close(out, matmul(a64, b64), rtol, atol);
 }
 
-TEST(CudaBFloat16, Conv2dForwardAndBackwardAgainstFloat64) {
-  REQUIRE_CUDA();
+// A 16-bit conv2d forward and backward through cuDNN against float64 on the rounded
+// operands, NCHW and channels-last, within `rtol`.
+void expect_conv2d_close_to_float64(DType dtype, double rtol) {
   const Tensor x64 = normal({4, 8, 12, 12}, 3), w64 = normal({16, 8, 3, 3}, 4), b64 = normal({16}, 5);
-  const Tensor x = x64.to(kBFloat16).cuda().requires_grad_(true);
-  const Tensor w = w64.to(kBFloat16).cuda().requires_grad_(true);
-  const Tensor b = b64.to(kBFloat16).cuda().requires_grad_(true);
+  const Tensor x = x64.to(dtype).cuda().requires_grad_(true);
+  const Tensor w = w64.to(dtype).cuda().requires_grad_(true);
+  const Tensor b = b64.to(dtype).cuda().requires_grad_(true);
   const Tensor out = F::conv2d(x, w, b, 1, 1);
-  EXPECT_EQ(out.dtype(), kBFloat16);
+  EXPECT_EQ(out.dtype(), dtype);
   const Tensor x_ref = x.detach().cpu().to(kFloat64).requires_grad_(true);
   const Tensor w_ref = w.detach().cpu().to(kFloat64).requires_grad_(true);
   const Tensor b_ref = b.detach().cpu().to(kFloat64).requires_grad_(true);
   const Tensor ref = F::conv2d(x_ref, w_ref, b_ref, 1, 1);
-  expect_close(out, ref, 1.0 / 64);
+  expect_close(out, ref, rtol);
   const Tensor g64 = normal(ref.sizes(), 6);
-  out.backward(g64.to(kBFloat16).cuda());
-  ref.backward(g64.to(kBFloat16).to(kFloat64));
-  EXPECT_EQ(x.grad().dtype(), kBFloat16);
-  expect_close(x.grad(), x_ref.grad(), 1.0 / 64);
-  expect_close(w.grad(), w_ref.grad(), 1.0 / 64);
-  expect_close(b.grad(), b_ref.grad(), 1.0 / 64);
+  out.backward(g64.to(dtype).cuda());
+  ref.backward(g64.to(dtype).to(kFloat64));
+  EXPECT_EQ(x.grad().dtype(), dtype);
+  expect_close(x.grad(), x_ref.grad(), rtol);
+  expect_close(w.grad(), w_ref.grad(), rtol);
+  expect_close(b.grad(), b_ref.grad(), rtol);
+  // Channels-last operands take the same plans' NHWC forms.
+  const Tensor nhwc = F::conv2d(x.detach().contiguous(MemoryFormat::ChannelsLast),
+                                w.detach().contiguous(MemoryFormat::ChannelsLast), b.detach(), 1, 1);
+  expect_close(nhwc, ref, rtol);
+}
+
+TEST(CudaBFloat16, GemmAccumulatesInFloat32) {
+  REQUIRE_CUDA();
+  expect_gemm_accumulates_in_float32(kBFloat16, 1.0 / 128, 3e-2, 0.2);
+}
+
+TEST(CudaBFloat16, Conv2dForwardAndBackwardAgainstFloat64) {
+  REQUIRE_CUDA();
+  expect_conv2d_close_to_float64(kBFloat16, 1.0 / 64);
+}
+
+TEST(CudaFloat16, GemmAccumulatesInFloat32) {
+  REQUIRE_CUDA();
+  expect_gemm_accumulates_in_float32(kFloat16, 1.0 / 1024, 5e-3, 0.05);
+}
+
+TEST(CudaFloat16, Conv2dForwardAndBackwardAgainstFloat64) {
+  REQUIRE_CUDA();
+  expect_conv2d_close_to_float64(kFloat16, 1.0 / 512);
 }
 
 TEST(CudaBFloat16, ReluDropoutAndReductions) {
@@ -112,6 +138,75 @@ TEST(CudaBFloat16, DropoutMatchesTheCpuBitForBit) {
   };
   const auto [y_cpu, g_cpu] = run(Device::cpu());
   const auto [y_cuda, g_cuda] = run(Device::cuda(0));
+  EXPECT_EQ(y_cuda, y_cpu);
+  EXPECT_EQ(g_cuda, g_cpu);
+}
+
+// float16 (Note [Float16] in core/half.h): conversions in CUDA kernels give the CPU's
+// bits, cuBLAS (CUDA_R_16F) and cuDNN (HALF) products accumulate in fp32, the scatter
+// atomics' compare-and-swap on float16 words, pooling and dropout as on the CPU.
+TEST(CudaFloat16, ConversionsInKernelsGiveTheCpusBits) {
+  REQUIRE_CUDA();
+  // Every finite float16 value through the device's narrowing and widening comes back as it was.
+  std::vector<float> values;
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    const float v = Half::from_bits(static_cast<uint16_t>(bits));
+    if (std::isfinite(v)) values.push_back(v);
+  }
+  const Tensor exact = tensor(values);
+  EXPECT_TRUE(equal(exact.cuda().to(kFloat16).to(kFloat32).cpu(), exact));
+  // Floats around the subnormal, overflow and tie boundaries round as on the CPU.
+  std::vector<float> edges;
+  for (float centre : {0x1p-25f, 0x1p-24f, 0x1p-14f, 65504.0f, 65520.0f, 1.0f + 0x1p-11f, 0.1f, 1e-8f}) {
+    float up = centre, down = centre;
+    for (int k = 0; k < 20; ++k) {
+      up = std::nextafter(up, INFINITY);
+      down = std::nextafter(down, 0.0f);
+      for (float v : {centre, up, down}) {
+        edges.push_back(v);
+        edges.push_back(-v);
+      }
+    }
+  }
+  const Tensor f = tensor(edges);
+  EXPECT_TRUE(equal(f.cuda().to(kFloat16).to(kFloat64).cpu(), f.to(kFloat16).to(kFloat64)));
+  const Tensor h = randn({4096}).mul(1000.0).to(kFloat16);  // float16 values in about [-4000, 4000]
+  EXPECT_TRUE(equal(h.cuda().to(kFloat32).cpu(), h.to(kFloat32)));
+  EXPECT_TRUE(equal(h.cuda().to(kBFloat16).cpu().to(kFloat32), h.to(kBFloat16).to(kFloat32)));
+  const Tensor finite = h.clamp(-60000.0, 60000.0);
+  EXPECT_TRUE(equal(finite.cuda().to(kInt64).cpu(), finite.to(kInt64)));
+}
+
+TEST(CudaFloat16, ScatterAtomicsPoolingAndDropout) {
+  REQUIRE_CUDA();
+  const Device gpu = Device::cuda(0);
+  // index_add and scatter_add add float16 through compare-and-swap of the 32-bit word
+  // around each element (neighbours in one word must not lose each other's adds).
+  const Tensor src = normal({400, 6}, 8).to(kFloat16);
+  const Tensor index = randint(0, 5, {400}, kInt64);
+  const Tensor base = zeros({5, 6}, kFloat16);
+  expect_close(index_add(base.cuda(), 0, index.cuda(), src.cuda()),
+               index_add(base.to(kFloat64), 0, index, src.to(kFloat64)), 5e-3, 0.05);
+  const Tensor idx2 = randint(0, 5, {400, 6}, kInt64);
+  expect_close(scatter_add(base.cuda(), 0, idx2.cuda(), src.cuda()),
+               scatter_add(base.to(kFloat64), 0, idx2, src.to(kFloat64)), 5e-3, 0.05);
+  EXPECT_TRUE(equal(scatter_reduce(base.cuda(), 0, idx2.cuda(), src.cuda(), "amax").cpu(),
+                    scatter_reduce(base, 0, idx2, src, "amax")));
+  // Pooling widens to float32 and rounds once: max pooling gives the CPU's values exactly.
+  const Tensor img = normal({2, 3, 9, 9}, 9).to(kFloat16);
+  EXPECT_TRUE(equal(F::max_pool2d(img.cuda(), 2).cpu(), F::max_pool2d(img, 2)));
+  EXPECT_TRUE(equal(F::avg_pool2d(img.cuda(), 3).cpu(), F::avg_pool2d(img, 3)));
+  // Dropout draws the CPU's Philox mask (float16, like bf16, never takes cuDNN's dropout).
+  const Tensor x = normal({8192}, 5).to(kFloat16);
+  auto run = [&](const Device& dev) {
+    const Tensor leaf = x.detach().to(dev).requires_grad_(true);
+    manual_seed(21);
+    const Tensor y = F::dropout(leaf, 0.3, true);
+    (y * 3.0).sum().backward();
+    return std::pair{y.cpu().to(kFloat64).to_vector<double>(), leaf.grad().cpu().to(kFloat64).to_vector<double>()};
+  };
+  const auto [y_cpu, g_cpu] = run(Device::cpu());
+  const auto [y_cuda, g_cuda] = run(gpu);
   EXPECT_EQ(y_cuda, y_cpu);
   EXPECT_EQ(g_cuda, g_cpu);
 }
