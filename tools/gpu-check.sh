@@ -175,8 +175,10 @@ pack() {
 if phase env; then
   {
     stamp "environment"
-    timeout -k 5 30 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv ||
-      echo "nvidia-smi: exit $?"
+    timeout -k 5 30 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem,compute_cap \
+      --format=csv || echo "nvidia-smi: exit $?"
+    # The programs hold machine code for these architectures only (the gpuhost preset: sm_90).
+    echo "CUDA code in the programs: $(cat "$bundle/cuda-archs.txt" 2>/dev/null || echo unknown)"
     for c in g++ cmake ninja nvcc compute-sanitizer python3; do echo "$c: $(command -v $c)"; done
     timeout -k 5 30 nvcc --version | tail -2
     "${py_env[@]}" timeout -k 5 30 python3 -c \

@@ -6,7 +6,10 @@
 # (its CUDA toolkit or PyTorch's wheels: the cuDNN shim must match its engine libraries). With
 # --binaries BUILD, also the CUDA test, CLI and benchmark programs built here plus the
 # shared libraries they need that such a host may not have, packed as prebuilt.tar.xz (the
-# dependencies as deps.tar.xz). tools/gpu-check.sh unpacks and uses it.
+# dependencies as deps.tar.xz). tools/gpu-check.sh unpacks and uses it. Build the programs
+# with the gpuhost preset (cmake --preset gpuhost && cmake --build --preset gpuhost, then
+# --binaries build-gpuhost): Hopper code only (H100 and H200 are sm_90), 21 MiB packed where
+# the release build's sm_80 + sm_90 code and PTX take 30.
 set -euo pipefail
 binaries=""
 if [[ "${1:-}" == "--binaries" ]]; then binaries="$2"; shift 2; fi
@@ -19,7 +22,8 @@ if [[ -n "$binaries" ]]; then
   for b in "${programs[@]}"; do [[ -x "$binaries/$b" ]] || missing+=("$binaries/$b"); done
   if ((${#missing[@]})); then
     echo "gpu-host-bundle: not built: ${missing[*]} (build them first, e.g. cmake --build $binaries" \
-      "--target ember_cuda_tests ember_cli bench_cuda bench_train_cuda); $out left as it was" >&2
+      "--target ember_cuda_tests ember_cli bench_cuda bench_train_cuda, or cmake --build --preset gpuhost);" \
+      "$out left as it was" >&2
     exit 1
   fi
 fi
@@ -57,6 +61,15 @@ if [[ -n "$binaries" ]]; then
   # of them lets xz store that once (about 18 MiB instead of 40 with xz's default 8 MiB).
   tar -C "$out" -c bin runtime | xz -T1 --lzma2=preset=9,dict=192MiB > "$out/prebuilt.tar.xz"
   rm -rf "${out:?}/bin" "${out:?}/runtime"
+  # Which GPUs the programs can run on (tools/gpu-check.sh prints it beside the GPU's own).
+  # (Not in the cache: cmake/EmberDependencies.cmake's default, 80 90.)
+  archs=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$binaries/CMakeCache.txt" 2>/dev/null)
+  archs=${archs:-80;90}
+  echo "$archs" > "$out/cuda-archs.txt"
+  if [[ "$archs" != "90-real" ]]; then
+    echo "gpu-host-bundle: $binaries has CUDA code for $archs; the gpuhost preset's build-gpuhost" \
+      "(sm_90 only) packs about 9 MiB smaller" >&2
+  fi
 fi
 # The build dependencies packed too (headers shrink ~5x): the bundle and the four
 # Fashion-MNIST files (.gpudata: 25.3 MiB as tools/gpu-data.sh packs them) then fit the device
