@@ -10,7 +10,11 @@ EMBER_JSON (the file of `ember mem --json`), compares the measured bytes with em
 "pytorch_saved_bytes" (PyTorch's save rules written down in tools/pytorch_saved.cpp)
 layer by layer and exits 1 on any difference.
 
-Usage: /usr/bin/python3 bench/pytorch_mem.py [--batch-size 256] [--device cpu] [--check FILE]
+--dtype bfloat16 / float16 casts the model and input as `ember mem --dtype` does (PyTorch's
+module.to(dtype); PyTorch 1.13 has no float16 convolution on the CPU).
+
+Usage: /usr/bin/python3 bench/pytorch_mem.py [--batch-size 256] [--device cpu] [--dtype float32]
+       [--check FILE]
 """
 import argparse
 import json
@@ -58,14 +62,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     ap.add_argument("--check", help="ember mem --json file to compare with")
     args = ap.parse_args()
+    dtype = getattr(torch, args.dtype)
     torch.manual_seed(0)
-    model = small_cnn().to(args.device)
+    model = small_cnn().to(args.device, dtype)
     for p in model.parameters():
         p.requires_grad_(True)
-    x = torch.randn(args.batch_size, 1, 28, 28, device=args.device)
-    result = {"torch": torch.__version__, "device": args.device, "batch_size": args.batch_size,
+    x = torch.randn(args.batch_size, 1, 28, 28, device=args.device).to(dtype)
+    result = {"torch": torch.__version__, "device": args.device, "dtype": args.dtype, "batch_size": args.batch_size,
               "modes": {m: measure(model, x, m == "train_grad") for m in ("train_grad", "eval_grad")}}
     print(json.dumps(result, indent=1))
     if not args.check:
@@ -73,6 +79,9 @@ def main():
     with open(args.check) as f:
         ember = json.load(f)
     bad = 0
+    if ember.get("dtype", "float32") != args.dtype:
+        print(f"ember measured {ember.get('dtype', 'float32')}, this run {args.dtype}", file=sys.stderr)
+        bad += 1
     for run in ember["runs"]:
         if run["mode"] not in result["modes"] or run["batch_size"] != args.batch_size:
             continue

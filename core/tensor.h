@@ -117,6 +117,8 @@ class Tensor {
   Tensor to(Device device, DType dtype) const;
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
+  Tensor half() const { return to(kFloat16); }  // PyTorch's tensor.half() / .bfloat16()
+  Tensor bfloat16() const { return to(kBFloat16); }
   // *this when already contiguous in that format, else a copy in it (ChannelsLast
   // needs 4 dims; Preserve is an error, as in PyTorch).
   Tensor contiguous(MemoryFormat memory_format = MemoryFormat::Contiguous) const;

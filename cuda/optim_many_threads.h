@@ -9,6 +9,7 @@
 #include "core/dispatch.h"
 #include "core/macros.h"
 #include "core/optim_math.h"
+#include "core/optim_stored.h"
 
 namespace ember::cuda_kernels::many {
 
@@ -41,11 +42,13 @@ EMBER_HD_INLINE int param_of_block(const int64_t* first_block, int count, int64_
 
 // Thread `tid` of `threads` in block `block`: its share of the block's chunk. `update` is
 // the launch's resolved SgdUpdate (lr and momentum read once); first_step is the parameter's.
+// 16-bit parameters update through float (Note [16-bit optimizer steps] in core/optim_stored.h).
 template <typename T>
-EMBER_HD_INLINE void sgd_chunk(const SgdList<T>& list, fused::SgdUpdate<T> update, int64_t block, int64_t tid,
-                               int64_t threads) {
+EMBER_HD_INLINE void sgd_chunk(const SgdList<T>& list, fused::SgdUpdate<ComputeType<T>> float_update, int64_t block,
+                               int64_t tid, int64_t threads) {
   const int i = param_of_block(list.first_block, list.count, block);
-  update.first_step = list.first_step[i];
+  float_update.first_step = list.first_step[i];
+  const auto update = fused::stored_as<T>(float_update);
   const int64_t begin = (block - list.first_block[i]) * kChunk;
   const int64_t end = begin + kChunk < list.numel[i] ? begin + kChunk : list.numel[i];
   T* const p = list.param[i];

@@ -19,7 +19,7 @@ using cuda::detail::current_raw_stream;
 using cuda::detail::kThreadsPerBlock;
 
 template <typename T>
-__global__ void sgd_step_many_kernel(const many::SgdList<T> list, const fused::SgdUpdate<T> args) {
+__global__ void sgd_step_many_kernel(const many::SgdList<T> list, const fused::SgdUpdate<ComputeType<T>> args) {
   many::sgd_chunk(list, args.resolved(), blockIdx.x, threadIdx.x, blockDim.x);  // capturable: lr from memory
 }
 
@@ -30,9 +30,9 @@ void sgd_step_many(const std::vector<SgdOperands>& params, const SgdStepArgs& ar
   const bool use_momentum = fused::check_sgd_many_operands(params, args);
   const Tensor& first = params.front().param;
   cuda::DeviceGuard guard(first.device().index());
-  visit_floating(first.dtype(), "sgd_step", [&](auto tag) {
+  visit_floating_or_reduced(first.dtype(), "sgd_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::SgdUpdate<T>::from(args);
+    const auto update = fused::SgdUpdate<ComputeType<T>>::from(args);
     for (size_t from = 0; from < params.size(); from += many::kMaxParams) {
       const int count = static_cast<int>(std::min<size_t>(many::kMaxParams, params.size() - from));
       const many::SgdList<T> list = many::sgd_list<T>(params, from, count, use_momentum);

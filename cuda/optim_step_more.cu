@@ -6,6 +6,7 @@
 
 #include "core/fused_operands.h"
 #include "core/optim_math_more.h"
+#include "core/optim_stored.h"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda_kernels {
@@ -33,10 +34,12 @@ void two_buffer_step(const char* op, const Tensor& param, const Tensor& grad, co
   for (const Tensor* operand : {&grad, &a, &b}) fused::check_like_param(op, param, *operand);
   const int64_t n = param.numel();
   if (n == 0) return;
-  visit_floating(param.dtype(), op, [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    two_buffer_step_kernel<Update<T>, T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        param.data_ptr<T>(), grad.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(), n, Update<T>::from(args));
+    // 16-bit parameters through float (Note [16-bit optimizer steps] in core/optim_stored.h).
+    const auto update = fused::stored_as<T>(Update<ComputeType<T>>::from(args));
+    two_buffer_step_kernel<decltype(update), T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        param.data_ptr<T>(), grad.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(), n, update);
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

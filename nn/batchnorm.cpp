@@ -33,7 +33,8 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
   const bool eval_stats = !is_training() && options.track_running_stats;
-  // bfloat16 input (autocast) goes through forward, which normalizes in float32 (Note [Autocast]).
+  // A 16-bit input goes through forward, which normalizes in float32 (Note [16-bit layers
+  // outside autocast] in nn/functional/args.h).
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
       !(input.dtype() == kFloat32 || input.dtype() == kFloat64))
     return forward(input);

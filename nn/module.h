@@ -91,6 +91,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // PyTorch's module.to(torch.float64) / module.double(); integer buffers
   // (num_batches_tracked) stay; a non-floating dtype is PyTorch's error.
   void to(DType dtype);
+  // PyTorch's module.half() / module.bfloat16(): to(kFloat16) / to(kBFloat16). Batch norm,
+  // softmax and the class losses then run in float32 and round back (Note [16-bit layers
+  // outside autocast] in nn/functional/args.h).
+  void half() { to(kFloat16); }
+  void bfloat16() { to(kBFloat16); }
   void apply(const std::function<void(Module&)>& fn);
 
   // ---- hooks (Note [Module hooks] in nn/module_hooks.h) ----

@@ -2,9 +2,10 @@
 // each mode (train_grad, eval_grad, eval_no_grad, eval_inference_mode; memory::measure_mode,
 // Note [Measuring the modes]), reporting the allocator's peak, the ledger's saved bytes, graph
 // nodes, time and saved bytes per layer
-// beside what PyTorch keeps for the same layer (tools/pytorch_saved.h); --amp adds each
-// mode under bf16 autocast and what it saves against float32; --checkpoint N adds training
-// with the model in N segments under utils::checkpoint_sequential.
+// beside what PyTorch keeps for the same layer (tools/pytorch_saved.h); --dtype measures
+// the model cast to bfloat16 or float16 (module.half()); --amp adds each mode under bf16
+// autocast and what it saves against float32; --checkpoint N adds training with the model
+// in N segments under utils::checkpoint_sequential.
 // Peaks come from the device's own caching allocator; on CUDA the clock is read only
 // after cuda::synchronize(), and one untimed pass first builds cuDNN's plans and grows
 // its workspace, so neither is charged to the first mode measured.
@@ -14,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <string>
 
 #include <ember/ember.h>
 
@@ -37,6 +39,7 @@ struct MemOptions {
   std::vector<int64_t> batch_sizes{256};
   std::string json_path;
   std::string plot_path;  // --plot: SVG of the modes' memory over the layers
+  std::string dtype = "float32";  // --dtype: the model's and the input's (float32, bfloat16, float16)
   bool amp = false;       // --amp: each mode also under bf16 autocast ("train_grad+amp", ...)
   int64_t checkpoint_segments = 0;  // --checkpoint N: also "train_grad+checkpoint" (0: not)
   TraceFlags trace;
@@ -134,9 +137,10 @@ void print_amp_savings(const std::vector<ModeResult>& results) {
   }
 }
 
-void write_json(const std::string& path, Device dev, const std::vector<ModeResult>& results) {
+void write_json(const std::string& path, Device dev, DType dtype, const std::vector<ModeResult>& results) {
   using nn::json::OrderedJson;
-  OrderedJson out = {{"device", dev.str()}, {"model", "small-cnn"}, {"runs", OrderedJson::array()}};
+  OrderedJson out = {
+      {"device", dev.str()}, {"model", "small-cnn"}, {"dtype", dtype_name(dtype)}, {"runs", OrderedJson::array()}};
   for (const auto& r : results) {
     OrderedJson run = {{"mode", r.mode},
                        {"batch_size", r.batch},
@@ -179,14 +183,18 @@ int run_mem(const MemOptions& opt) {
     check_output_path(opt.plot_path, "--plot");
   }
   if (!opt.json_path.empty()) check_output_path(opt.json_path, "--json");
+  const DType dtype = opt.dtype == "float16" ? kFloat16 : opt.dtype == "bfloat16" ? kBFloat16 : kFloat32;
+  EMBER_CHECK(!opt.amp || dtype == kFloat32, "--amp measures the float32 model under bf16 autocast; with --dtype ",
+              opt.dtype, " the model is already 16-bit (leave out one of them)");
   const Device dev = resolve_device(opt.device);
   manual_seed(0);
   auto model = make_small_cnn();
   model->to(dev);
+  model->to(dtype);  // module.half() / .bfloat16(): Note [16-bit layers outside autocast]
   std::vector<ModeResult> results;
   std::optional<TraceSession> trace;
   for (int64_t batch : opt.batch_sizes) {
-    Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev));
+    Tensor x = randn({batch, 1, 28, 28}, TensorOptions().device(dev)).to(dtype);
     Tensor y = randint(0, 10, {batch}, TensorOptions(kInt64).device(dev));
     warm_up(*model, x, y, dev, false);
     if (opt.amp) warm_up(*model, x, y, dev, true);
@@ -206,10 +214,12 @@ int run_mem(const MemOptions& opt) {
   for (ModeResult& r : results) {
     if (r.mode != "train_grad" && r.mode != "eval_grad") continue;
     r.pytorch_by_module =
-        pytorch_saved_bytes(*model, {r.batch, 1, 28, 28}, dev, r.mode == "train_grad");
+        pytorch_saved_bytes(*model, {r.batch, 1, 28, 28}, dev, r.mode == "train_grad", dtype);
     for (const auto& [name, bytes] : r.pytorch_by_module) r.pytorch_saved_bytes += bytes;
   }
-  std::printf("ember mem: small CNN on %s%s\n", dev.str().c_str(), opt.amp ? " (+amp: bf16 autocast)" : "");
+  std::printf("ember mem: small CNN on %s%s%s\n", dev.str().c_str(),
+              dtype == kFloat32 ? "" : (", the model and input in " + std::string(dtype_name(dtype))).c_str(),
+              opt.amp ? " (+amp: bf16 autocast)" : "");
   if (opt.checkpoint_segments > 0)
     std::printf("train_grad+checkpoint: the model in %lld segments, all but the last checkpointed "
                 "(utils::checkpoint_sequential)\n",
@@ -217,7 +227,7 @@ int run_mem(const MemOptions& opt) {
   std::printf("\n");
   print_table(results);
   if (opt.amp) print_amp_savings(results);
-  if (!opt.json_path.empty()) write_json(opt.json_path, dev, results);
+  if (!opt.json_path.empty()) write_json(opt.json_path, dev, dtype, results);
   if (!opt.plot_path.empty()) write_plot(opt, dev, results);
   return 0;
 }
@@ -231,6 +241,10 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(in_range(1, 65536))->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
+  sub.add_option("--dtype", opt->dtype,
+                 "the model's and the input's dtype: float32, or bfloat16 / float16 (PyTorch's module.half())")
+      ->check(CLI::IsMember({"float32", "bfloat16", "float16"}))
+      ->capture_default_str();
   sub.add_flag("--amp", opt->amp, "also measure each mode under bf16 autocast (mode names +amp)");
   sub.add_option("--checkpoint", opt->checkpoint_segments,
                  "also measure training with the model in N segments, all but the last under activation "

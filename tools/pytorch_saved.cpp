@@ -2,7 +2,8 @@
 // derivatives.yaml), as unique storages:
 //   Conv2d       input, weight                       (ConvolutionBackward0)
 //   BatchNorm2d  input, weight, running_mean/var, and in training save_mean and
-//                save_invstd [C]                     (NativeBatchNormBackward0)
+//                save_invstd [C]: the input's dtype on the CPU (measured for bfloat16 with
+//                PyTorch 1.13), float32 for a 16-bit input on CUDA (NativeBatchNormBackward0)
 //   LayerNorm    input, weight, bias, mean and rstd [rows] (NativeLayerNormBackward0)
 //   GroupNorm    input, weight, mean and rstd [N, groups]  (NativeGroupNormBackward0)
 //   ReLU         its output                          (ReluBackward0: result)
@@ -48,13 +49,13 @@ const M* as(const nn::Module& m) {
 }  // namespace
 
 std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const Dims& input_shape, Device device,
-                                                   bool training) {
+                                                   bool training, DType dtype) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();  // shapes only: no running-statistics update, no random draws
   Ledger ledger;
   std::map<std::string, int64_t> saved;
-  Tensor x = zeros(input_shape, TensorOptions().device(device));
+  Tensor x = zeros(input_shape, TensorOptions(dtype).device(device));
   // PyTorch's activations are fresh storages per layer (but views); ember's may differ,
   // so each layer's input is identified by the layer that produced it.
   const void* input_id = &saved;  // the input batch
@@ -71,7 +72,10 @@ std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const 
     } else if (const auto* bn = as<nn::BatchNormBase>(*child)) {
       bytes = ledger.take(input_id, in_bytes) + ledger.take(bn->weight) + ledger.take(bn->running_mean) +
               ledger.take(bn->running_var);
-      if (training) bytes += 2 * bn->num_features * static_cast<int64_t>(itemsize(in.dtype()));
+      // The statistics: float32 for a 16-bit input on CUDA (its kernels' accumulation type),
+      // else in the input's dtype.
+      const DType stats = device.is_cuda() && is_reduced_float(in.dtype()) ? kFloat32 : in.dtype();
+      if (training) bytes += 2 * bn->num_features * static_cast<int64_t>(itemsize(stats));
     } else if (const auto* ln = as<nn::LayerNorm>(*child)) {
       const int64_t rows = in.numel() / std::max<int64_t>(1, shape_numel(ln->normalized_shape));
       bytes = ledger.take(input_id, in_bytes) + ledger.take(ln->weight) + ledger.take(ln->bias) +

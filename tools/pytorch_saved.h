@@ -12,10 +12,10 @@
 namespace ember::tools {
 
 // Bytes of unique storage PyTorch's autograd keeps after one forward of `model` on an
-// input of `input_shape` (float32, on `device`), by child name ("0", "1", ...); a storage
+// input of `input_shape` (of `dtype`, the model's, on `device`), by child name ("0", "1", ...); a storage
 // counts once, for the first layer that saves it, as ember's ledger counts. Runs one
 // eval() forward under no_grad to learn the shapes (the model's state is unchanged). Layers without a rule are an ember::Error.
 std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const Dims& input_shape, Device device,
-                                                   bool training);
+                                                   bool training, DType dtype = kFloat32);
 
 }  // namespace ember::tools

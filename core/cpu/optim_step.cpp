@@ -1,10 +1,12 @@
 // CPU fused optimizer updates (SGD, Adam/AdamW, RMSprop, Adagrad): one pass over a dense
 // parameter, its gradient and its state, parallel over elements; the update math is
 // core/optim_math.h's and optim_math_adaptive.h's, shared with the CUDA kernels
-// (cuda/optim_step.cu).
+// (cuda/optim_step.cu). 16-bit parameters update through float (Note [16-bit optimizer
+// steps] in core/optim_stored.h).
 #include "core/cpu/kernels.h"
 #include "core/fused_operands.h"
 #include "core/optim_math_adaptive.h"
+#include "core/optim_stored.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -27,9 +29,10 @@ T* data_if(bool used, const Tensor& t) {
 
 void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buf, const SgdStepArgs& args) {
   const bool use_momentum = fused::check_sgd_operands(param, grad, momentum_buf, args);
-  visit_floating(param.dtype(), "sgd_step", [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), "sgd_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::SgdUpdate<T>::from(args).resolved();  // capturable: lr from memory
+    // capturable: lr from memory
+    const auto update = fused::stored_as<T>(fused::SgdUpdate<ComputeType<T>>::from(args).resolved());
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* buf = use_momentum ? momentum_buf.data_ptr<T>() : nullptr;
@@ -55,9 +58,9 @@ void sgd_step_many(const std::vector<SgdOperands>& params, const SgdStepArgs& ar
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const Tensor& max_exp_avg_sq, const AdamStepArgs& args) {
   const bool amsgrad = fused::check_adam_operands(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, args);
-  visit_floating(param.dtype(), "adam_step", [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), "adam_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::AdamUpdate<T>::from(args).resolved();
+    const auto update = fused::stored_as<T>(fused::AdamUpdate<ComputeType<T>>::from(args).resolved());
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* m = exp_avg.data_ptr<T>();
@@ -73,14 +76,15 @@ void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, c
 void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& momentum_buf,
                   const Tensor& grad_avg, const RmspropStepArgs& args) {
   fused::check_rmsprop_operands(param, grad, square_avg, momentum_buf, grad_avg, args);
-  visit_floating(param.dtype(), "rmsprop_step", [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), "rmsprop_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::RmspropUpdate<T>::from(args);
+    const auto float_update = fused::RmspropUpdate<ComputeType<T>>::from(args);
+    const auto update = fused::stored_as<T>(float_update);
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* sa = square_avg.data_ptr<T>();
-    T* buf = data_if<T>(update.use_momentum, momentum_buf);
-    T* ga = data_if<T>(update.centered, grad_avg);
+    T* buf = data_if<T>(float_update.use_momentum, momentum_buf);
+    T* ga = data_if<T>(float_update.centered, grad_avg);
     parallel_for(0, param.numel(), kParallelGrain, [&](int64_t lo, int64_t hi) {
       T unused_buf{}, unused_ga{};
       for (int64_t i = lo; i < hi; ++i)
@@ -91,9 +95,9 @@ void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_
 
 void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const AdagradStepArgs& args) {
   fused::check_adagrad_operands(param, grad, sum);
-  visit_floating(param.dtype(), "adagrad_step", [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), "adagrad_step", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = fused::AdagradUpdate<T>::from(args);
+    const auto update = fused::stored_as<T>(fused::AdagradUpdate<ComputeType<T>>::from(args));
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* s = sum.data_ptr<T>();

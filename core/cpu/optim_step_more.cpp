@@ -1,9 +1,11 @@
 // CPU fused Adadelta, Adamax, NAdam and RAdam updates: one pass over a dense parameter,
 // its gradient and its two state buffers, parallel over elements; the update math is
-// core/optim_math_more.h's, shared with the CUDA kernels (cuda/optim_step_more.cu).
+// core/optim_math_more.h's, shared with the CUDA kernels (cuda/optim_step_more.cu); 16-bit
+// parameters update through float (Note [16-bit optimizer steps] in core/optim_stored.h).
 #include "core/cpu/kernels.h"
 #include "core/fused_operands.h"
 #include "core/optim_math_more.h"
+#include "core/optim_stored.h"
 #include "core/parallel.h"
 
 namespace ember::cpu {
@@ -16,9 +18,9 @@ template <template <typename> class Update, typename Args>
 void two_buffer_step(const char* op, const Tensor& param, const Tensor& grad, const Tensor& a, const Tensor& b,
                      const Args& args) {
   for (const Tensor* operand : {&grad, &a, &b}) fused::check_like_param(op, param, *operand);
-  visit_floating(param.dtype(), op, [&](auto tag) {
+  visit_floating_or_reduced(param.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto update = Update<T>::from(args);
+    const auto update = fused::stored_as<T>(Update<ComputeType<T>>::from(args));
     T* p = param.data_ptr<T>();
     const T* g = grad.data_ptr<T>();
     T* s0 = a.data_ptr<T>();

@@ -4,8 +4,10 @@
 // statistics] in nn/distributed/sync_batchnorm.h). Every pass over the activations is
 // one of the device's fused batch-norm kernels (channel_sums, channel_affine).
 #include <algorithm>
+#include <utility>
 
 #include "autograd/function_node.h"
+#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -89,7 +91,8 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   EMBER_CHECK(
       x.defined() && x.dim() >= 2, "sync_batch_norm: expected an input of at least 2D [N, C, ...], got ",
       x.defined() ? ember::detail::str_cat(x.dim(), "D input of size ", x.sizes()) : std::string("an undefined one"));
-  EMBER_CHECK(is_floating(x.dtype()), "sync_batch_norm: expected a float32 or float64 input, got ",
+  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+              "sync_batch_norm: expected a floating-point input (float32, float64, bfloat16 or float16), got ",
               dtype_name(x.dtype()));
   const int64_t count = x.numel() / std::max<int64_t>(x.size(1), 1);
   // Over a group the count that matters is the global one (checked by PyTorch only when
@@ -152,12 +155,35 @@ tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector
   return out;
 }
 
+// A 16-bit input (Note [16-bit layers outside autocast] in nn/functional/args.h): the float32
+// layer on recorded casts of the input and of 16-bit parameters, 16-bit running statistics
+// updated in float32 and rounded back once; the output in the input's dtype, or float32
+// under autocast (batch norm's autocast policy).
+Tensor sync_batch_norm_in_float32(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                                  const Tensor& weight, const Tensor& bias, std::optional<double> momentum, double eps,
+                                  const Tensor& num_batches_tracked) {
+  const auto wide = [](const Tensor& t) { return t.defined() && is_reduced_float(t.dtype()) ? t.to(kFloat32) : t; };
+  Tensor mean, var;
+  {
+    NoGradGuard no_grad;
+    mean = wide(running_mean);
+    var = wide(running_var);
+  }
+  const Tensor out =
+      sync_batch_norm(x.to(kFloat32), mean, var, wide(weight), wide(bias), momentum, eps, num_batches_tracked);
+  for (const auto& [buffer, updated] : {std::pair{running_mean, mean}, std::pair{running_var, var}})
+    if (buffer.defined() && !updated.is_same(buffer)) native::copy_(buffer, updated);  // never recorded
+  return autocast::is_lower_precision(x) ? out : out.to(x.dtype());
+}
+
 }  // namespace
 
 Tensor sync_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                        const Tensor& bias, std::optional<double> momentum, double eps,
                        const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("sync_batch_norm");
+  if (is_reduced_float(x_in.dtype())) return sync_batch_norm_in_float32(x_in, running_mean, running_var, weight, bias,
+                                                                         momentum, eps, num_batches_tracked);
   const bool synced = group_of_several();
   check_args(x_in, running_mean, running_var, weight, bias, synced);
   const Tensor x = detail::contiguous(x_in);

@@ -1,6 +1,7 @@
 // Argument helpers shared by nn::functional's convolution, pooling, batch norm, dropout,
-// pad and interpolate: PyTorch's int-or-pair sizes, index vectors made on the host, and the
-// NCHW-contiguous operands the device kernels expect, outputs in the input's memory format.
+// pad and interpolate: PyTorch's int-or-pair sizes, index vectors made on the host, the
+// NCHW-contiguous operands the device kernels expect, outputs in the input's memory format,
+// and 16-bit inputs of float-only kernels run in float32.
 #pragma once
 #include <initializer_list>
 
@@ -64,6 +65,27 @@ inline MemoryFormat kernel_format(const Tensor& x, MemoryFormat format) {
 inline Tensor in_format(const Tensor& out, MemoryFormat format) {
   const bool convert = format == MemoryFormat::ChannelsLast && !out.is_contiguous(format);
   return convert ? native::clone(out, format) : out;
+}
+
+// Note [16-bit layers outside autocast]
+// A model cast to bfloat16 or float16 (Module::half(), to(kBFloat16)) runs every layer in
+// its dtype, as PyTorch's does. Where a layer's kernels take float32/float64 only (batch
+// norm, softmax and log_softmax, the class losses), a 16-bit input is widened to float32,
+// the layer runs there, and its result is rounded back to the input's dtype once: PyTorch's
+// 16-bit kernels also accumulate in float and return the input's dtype. Batch norm saves
+// the 16-bit input itself for backward and keeps 16-bit running statistics 16-bit (updated
+// in float32, rounded once); the others go through recorded casts (through_float32), whose
+// float32 intermediate is what backward keeps (twice the bytes of PyTorch's 16-bit
+// kernels for softmax and the losses). Batch norm of a 16-bit input differentiates once
+// (Note [Higher-order gradients] in autograd/engine.h). Under autocast the same layers take
+// float32 and return float32 (Note [Autocast]).
+
+// op(x) for a float32/float64 x; for a 16-bit x, op of its float32 copy (a recorded cast)
+// rounded back to x's dtype (Note [16-bit layers outside autocast]).
+template <typename Op>
+Tensor through_float32(const Tensor& x, const Op& op) {
+  if (!is_reduced_float(x.dtype())) return op(x);
+  return op(x.to(kFloat32)).to(x.dtype());
 }
 
 }  // namespace ember::nn::functional::detail

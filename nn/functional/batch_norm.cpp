@@ -4,6 +4,7 @@
 // (Note [Channels-last layers] in nn/functional/args.h), and one
 // "NativeBatchNormBackward" node that saves x, mean, invstd and weight only when recording.
 #include <algorithm>
+#include <utility>
 
 #include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
@@ -31,8 +32,8 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
                 const Tensor& bias, bool training) {
   const int64_t count = values_per_channel(x);
   EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
-              "batch_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()),
-              is_reduced_float(x.dtype()) ? " (under autocast, batch_norm runs in float32)" : "");
+              "batch_norm: expected a floating-point input (float32, float64, bfloat16 or float16), but got ",
+              dtype_name(x.dtype()));
   if (training) {
     EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {
@@ -90,8 +91,13 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
       saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
     }
     NoGradGuard no_grad;  // the running buffers are updated, never recorded
-    ops.batch_norm_train(x, w, b, update ? running_mean : Tensor(), update ? running_var : Tensor(), factor, eps, out,
-                         saved.mean, saved.invstd);
+    // Running statistics of another dtype (16-bit ones: Note [16-bit layers outside autocast])
+    // are updated in x's dtype and rounded back once.
+    const auto in_x_dtype = [&](const Tensor& t) { return update ? channel_operand(t, x.dtype()) : Tensor(); };
+    const Tensor mean = in_x_dtype(running_mean), var = in_x_dtype(running_var);
+    ops.batch_norm_train(x, w, b, mean, var, factor, eps, out, saved.mean, saved.invstd);
+    for (const auto& [buffer, updated] : {std::pair{running_mean, mean}, std::pair{running_var, var}})
+      if (buffer.defined() && updated.defined() && !updated.is_same(buffer)) native::copy_(buffer, updated);
     return saved;
   }
   const Tensor mean = channel_operand(running_mean, x.dtype()), var = channel_operand(running_var, x.dtype());
@@ -135,15 +141,17 @@ tensor_list batch_norm_recorded_grads(const Tensor& g, const Tensor& x, const Te
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
-                  const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
-                  const Tensor& num_batches_tracked) {
-  EMBER_PROFILE_OP("batch_norm");
-  // Under autocast batch norm runs in float32 (Note [Autocast]): a bf16 input is widened
-  // here, outside the graph, and saved for backward as it came (half the bytes of the
-  // float32 copy); the backward widens it again. The node's input stays the bf16 tensor.
+namespace {
+
+// batch_norm's output in the kernels' dtype (float32 for a 16-bit input), recorded. A
+// 16-bit input is widened here, outside the graph, and saved for backward as it came (half
+// the bytes of the float32 copy); the backward widens it again. The node's input stays the
+// 16-bit tensor. The float32 copy is gone when this returns.
+Tensor recorded_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var,
+                           const Tensor& weight_arg, const Tensor& bias_arg, bool training,
+                           std::optional<double> momentum, double eps, const Tensor& num_batches_tracked) {
   const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
-  const bool widen = autocast::is_lower_precision(x_in);
+  const bool widen = is_reduced_float(x_in.dtype());
   const Tensor x_float = widen ? native::to_dtype(x_in, kFloat32) : x_in;
   check_args(x_float, running_mean, running_var, weight, bias, training);
   const MemoryFormat format = x_in.suggest_memory_format();
@@ -159,8 +167,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
       normalize_into(x, running_mean, running_var, w, b, training, momentum, eps, num_batches_tracked, recording, out);
   out = detail::in_format(out, format);
   if (recording) {
-    // x (dense) and the weight keep their history for create_graph; a bf16 input under
-    // autocast is kept as it came (and is differentiated once only).
+    // x (dense) and the weight keep their history for create_graph; a 16-bit input is
+    // kept as it came (and is differentiated once only).
     const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
     const bool twice = !widen && (!weight.defined() || w.is_same(weight));
     auto node = autograd::record(
@@ -168,7 +176,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
         [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
           if (twice && is_grad_enabled())
             return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
-          // a bf16 input saved under autocast computes in the statistics' float32
+          // a 16-bit input saved as it came computes in the statistics' float32
           const Tensor x =
               detail::dense_in(s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
           const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
@@ -193,8 +201,26 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   return out;
 }
 
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
+                  const Tensor& num_batches_tracked) {
+  EMBER_PROFILE_OP("batch_norm");
+  // A 16-bit input runs in float32: under autocast (Note [Autocast]) the output stays
+  // float32, outside it the output is rounded back to the input's dtype (Note [16-bit layers
+  // outside autocast]).
+  const Tensor out =
+      recorded_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked);
+  const bool narrow_output = is_reduced_float(x.dtype()) && !autocast::is_lower_precision(x);
+  return narrow_output ? out.to(x.dtype()) : out;
+}
+
 void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                       const Tensor& bias, double eps) {
+  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+              "batch_norm_eval_: expected a float32 or float64 input (batch_norm takes 16-bit ones), but got ",
+              dtype_name(x.dtype()));
   check_args(x, running_mean, running_var, weight, bias, false);
   EMBER_CHECK(x.is_contiguous() && !autograd::will_record(x, weight, bias),
               "batch_norm_eval_: expected a contiguous input that nothing records");

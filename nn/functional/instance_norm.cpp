@@ -2,7 +2,6 @@
 // group_norm (no running statistics) or batch_norm (running statistics to update or to
 // normalize with), so it runs on every device those run on and differentiates as they do.
 #include "autograd/checkpoint.h"
-#include "core/autocast.h"
 #include "core/grad_mode.h"
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
@@ -25,9 +24,11 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   EMBER_CHECK(use_input_stats || (running_mean.defined() && running_var.defined()),
               "Expected running_mean and running_var to be defined when use_input_stats is false");
   EMBER_CHECK(x.dim() >= 2, "instance_norm: expected at least 2D input (got ", x.dim(), "D input)");
-  // One dtype rule for both compositions: batch_norm's (a 16-bit input only under autocast).
-  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64 || autocast::is_lower_precision(x),
-              "instance_norm: expected a float32 or float64 input, but got ", dtype_name(x.dtype()));
+  // One dtype rule for both compositions (16-bit inputs: Note [16-bit layers outside
+  // autocast] in nn/functional/args.h).
+  EMBER_CHECK(is_floating(x.dtype()),
+              "instance_norm: expected a floating-point input (float32, float64, bfloat16 or float16), but got ",
+              dtype_name(x.dtype()));
   // PyTorch's phrase, which counts the per-channel tensors as repeated over the batch.
   const int64_t N = x.size(0), C = x.size(1);
   for (const auto& [t, name] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"},

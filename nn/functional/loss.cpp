@@ -16,6 +16,7 @@
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
+#include "nn/functional/args.h"
 
 namespace ember::nn::functional {
 
@@ -238,32 +239,41 @@ Reduction reduction_from_string(std::string_view name) {
   EMBER_FAIL(name, " is not a valid value for reduction (expected \"none\", \"mean\" or \"sum\")");
 }
 
-Tensor log_softmax(const Tensor& x_in, int64_t dim) {
-  EMBER_PROFILE_OP("log_softmax");
-  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
-  Tensor out = softmax_forward(x, dim, true);
-  if (will_record_into(out, x)) {
-    const int64_t d = softmax_dim(x, dim);
+namespace {
+
+// (log-)softmax of a float32/float64 x, recorded.
+Tensor recorded_softmax(const Tensor& x, int64_t dim, bool log) {
+  Tensor out = softmax_forward(x, dim, log);
+  if (!will_record_into(out, x)) return out;
+  const int64_t d = softmax_dim(x, dim);
+  if (log) {
     record("LogSoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // g - exp(out) * sum(g, dim)
       return tensor_list{ember::sub(g[0], ember::mul(ember::exp(s[0]), ember::sum(g[0], {d}, true)))};
     })->set_differentiable_backward();
-  }
-  return out;
-}
-
-Tensor softmax(const Tensor& x_in, int64_t dim) {
-  EMBER_PROFILE_OP("softmax");
-  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
-  Tensor out = softmax_forward(x, dim, false);
-  if (will_record_into(out, x)) {
-    const int64_t d = softmax_dim(x, dim);
+  } else {
     record("SoftmaxBackward", {&x}, {&out}, {out}, [d](const tensor_list& g, const tensor_list& s, const auto&) {
       // out * (g - sum(g * out, dim))
       return tensor_list{ember::mul(s[0], ember::sub(g[0], ember::sum(ember::mul(g[0], s[0]), {d}, true)))};
     })->set_differentiable_backward();
   }
   return out;
+}
+
+}  // namespace
+
+// A 16-bit input outside autocast runs in float32 (Note [16-bit layers outside autocast] in
+// nn/functional/args.h), here and in the class losses below.
+Tensor log_softmax(const Tensor& x_in, int64_t dim) {
+  EMBER_PROFILE_OP("log_softmax");
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
+  return detail::through_float32(x, [dim](const Tensor& in) { return recorded_softmax(in, dim, true); });
+}
+
+Tensor softmax(const Tensor& x_in, int64_t dim) {
+  EMBER_PROFILE_OP("softmax");
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
+  return detail::through_float32(x, [dim](const Tensor& in) { return recorded_softmax(in, dim, false); });
 }
 
 namespace {
@@ -319,12 +329,18 @@ Tensor probability_cross_entropy(const Tensor& logits, const Tensor& target, con
   return samples == 0 ? losses.sum() * std::numeric_limits<double>::quiet_NaN() : losses.sum() / static_cast<double>(samples);
 }
 
-}  // namespace
+// The options of a 16-bit input's loss run in float32: its class weight (of the input's
+// dtype, as PyTorch requires) widened with it.
+ClassLossOptions widened_weight(const char* op, const Tensor& input, ClassLossOptions o) {
+  if (!is_reduced_float(input.dtype()) || !o.weight.defined()) return o;
+  EMBER_CHECK(o.weight.dtype() == input.dtype(), op, ": expected a weight of ", dtype_name(input.dtype()),
+              ", but got ", dtype_name(o.weight.dtype()), " (expected scalar type ", dtype_torch_name(input.dtype()),
+              " but found ", dtype_torch_name(o.weight.dtype()), ")");
+  o.weight = o.weight.to(kFloat32);
+  return o;
+}
 
-Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
-  EMBER_PROFILE_OP("nll_loss");
-  EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
-  const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
+Tensor float_nll_loss(const Tensor& log_probs, const Tensor& targets, const ClassLossOptions& options) {
   if (log_probs.dim() > 2) {
     return spatial_class_loss(log_probs, targets, options.reduction, [&](const Tensor& rows, const Tensor& t) {
       return class_loss("nll_loss", "NllLossBackward", rows, t, options, /*input_is_log_probs=*/true);
@@ -333,9 +349,7 @@ Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLo
   return class_loss("nll_loss", "NllLossBackward", log_probs, targets, options, /*input_is_log_probs=*/true);
 }
 
-Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const ClassLossOptions& options) {
-  EMBER_PROFILE_OP("cross_entropy");
-  const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
+Tensor float_cross_entropy(const Tensor& logits, const Tensor& targets, const ClassLossOptions& options) {
   if (logits.dim() >= 1 && targets.sizes() == logits.sizes()) return probability_cross_entropy(logits, targets, options);
   if (logits.dim() > 2) {
     return spatial_class_loss(logits, targets, options.reduction, [&](const Tensor& rows, const Tensor& t) {
@@ -344,6 +358,23 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const Class
   }
   return class_loss("cross_entropy", "CrossEntropyLossBackward", logits, targets, options,
                     /*input_is_log_probs=*/false);
+}
+
+}  // namespace
+
+Tensor nll_loss(const Tensor& log_probs_in, const Tensor& targets, const ClassLossOptions& options) {
+  EMBER_PROFILE_OP("nll_loss");
+  EMBER_CHECK(options.label_smoothing == 0.0, "nll_loss: label_smoothing is an option of cross_entropy only");
+  const Tensor log_probs = autocast::cast(autocast::CastPolicy::Float32, log_probs_in);
+  const ClassLossOptions o = widened_weight("nll_loss", log_probs, options);
+  return detail::through_float32(log_probs, [&](const Tensor& in) { return float_nll_loss(in, targets, o); });
+}
+
+Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const ClassLossOptions& options) {
+  EMBER_PROFILE_OP("cross_entropy");
+  const Tensor logits = autocast::cast(autocast::CastPolicy::Float32, logits_in);
+  const ClassLossOptions o = widened_weight("cross_entropy", logits, options);
+  return detail::through_float32(logits, [&](const Tensor& in) { return float_cross_entropy(in, targets, o); });
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {

@@ -198,10 +198,9 @@ TEST(BFloat16Ops, MatmulAgainstFloat64Reference) {
 }
 
 TEST(BFloat16Ops, KernelsWithoutBf16NameTheOpAndDtype) {
-  const Tensor x = ones({2, 3}, kBFloat16);
-  EXPECT_EMBER_ERROR(nn::functional::softmax(x, 1),
-                     "softmax: expected a floating-point tensor (float32 or float64), but got bfloat16");
-  // (Pooling takes bf16 through float32: tests/nn/test_bfloat16_layers.cpp.)
+  EXPECT_EMBER_ERROR(linalg::det(ones({2, 2}, kBFloat16)), "not implemented for 'BFloat16'");
+  // (Pooling takes bf16 through float32: tests/nn/test_bfloat16_layers.cpp; softmax, batch
+  // norm and the class losses too: tests/nn/test_sixteen_bit_models.cpp.)
 }
 
 }  // namespace

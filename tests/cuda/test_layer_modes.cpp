@@ -8,6 +8,7 @@
 #include <ember/ember.h>
 
 #include "support/helpers.h"
+#include "support/model_cases.h"
 
 namespace ember {
 namespace {
@@ -16,14 +17,6 @@ namespace F = nn::functional;
 
 #define REQUIRE_CUDA() \
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
-
-std::shared_ptr<nn::Sequential> small_cnn() {
-  return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Conv2d>(1, 32, 3, nn::Conv2dOptions{.stride = 1, .padding = 1}),
-      std::make_shared<nn::BatchNorm2d>(32), std::make_shared<nn::ReLU>(), std::make_shared<nn::MaxPool2d>(2),
-      std::make_shared<nn::Flatten>(), std::make_shared<nn::Dropout>(0.25),
-      std::make_shared<nn::Linear>(32 * 14 * 14, 10)});
-}
 
 TEST(CudaLayerModes, EvalBatchNormUsesRunningStatsAndUpdatesNothing) {
   REQUIRE_CUDA();
@@ -118,7 +111,7 @@ TEST(CudaLayerModes, DropoutKeepsItsMaskBitsOnlyWhenRecording) {
 
 TEST(CudaLayerModes, NoGradForwardOfTheCnnSavesNothing) {
   REQUIRE_CUDA();
-  auto net = small_cnn();
+  auto net = testing::one_block_cnn(32, 28, 10, 0.25);
   net->to(Device::cuda(0));
   const Tensor x = randn({32, 1, 28, 28}).cuda();
   for (bool training : {true, false}) {

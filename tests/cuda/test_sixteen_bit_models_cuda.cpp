@@ -1,0 +1,108 @@
+// Models cast to bfloat16 or float16 on CUDA (Note [16-bit layers outside autocast] in
+// nn/functional/args.h): a small CNN after half() / bfloat16(), NCHW and channels-last, on
+// the GPU against the same model on the CPU: logits, loss, gradients and running
+// statistics of a training step, and eval logits under inference mode; the fused optimizers'
+// 16-bit steps against the CPU's bits. Skips without a GPU.
+#include <ember/ember.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/functional.h"
+#include "support/helpers.h"
+#include "support/model_cases.h"
+
+namespace ember {
+namespace {
+
+namespace F = nn::functional;
+
+#define REQUIRE_CUDA() \
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+// max |got - ref| <= tol * (1 + max |ref|), both brought to the CPU in float64.
+void expect_close(const Tensor& got, const Tensor& ref, double tol, const char* what) {
+  ASSERT_EQ(got.sizes(), ref.sizes()) << what;
+  const Tensor g = got.cpu().to(kFloat64), r = ref.cpu().to(kFloat64);
+  EXPECT_LE(testing::max_abs_diff(g, r), tol * (1.0 + r.abs().max().item<double>())) << what;
+}
+
+TEST(CudaSixteenBitModels, SmallCnnMatchesTheCpu) {
+  REQUIRE_CUDA();
+  for (DType dtype : {kBFloat16, kFloat16}) {
+    for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + (format == MemoryFormat::ChannelsLast ? " channels-last" : ""));
+      // One rounding of a 16-bit result, a few times over through the layers.
+      const double tol = dtype == kBFloat16 ? 0.05 : 0.01;
+      manual_seed(5);
+      auto cpu = testing::one_block_cnn(8, 10, 5, 0.0);
+      cpu->to(dtype);
+      auto gpu = testing::one_block_cnn(8, 10, 5, 0.0);
+      gpu->to(dtype);
+      gpu->load_state_dict(cpu->state_dict());
+      gpu->to(Device::cuda(0));
+      gpu->to(format);
+      const Tensor x = tensor(testing::random_values(12 * 10 * 10, 21), {12, 1, 10, 10}, kFloat64).to(dtype);
+      const Tensor y = tensor(std::vector<int64_t>{0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1}, {12});
+      const Tensor logits_cpu = (*cpu)(x);
+      const Tensor logits_gpu = (*gpu)(x.cuda().contiguous(format));
+      ASSERT_EQ(logits_gpu.dtype(), dtype);
+      expect_close(logits_gpu, logits_cpu, tol, "logits");
+      const Tensor loss_cpu = F::cross_entropy(logits_cpu, y), loss_gpu = F::cross_entropy(logits_gpu, y.cuda());
+      ASSERT_EQ(loss_gpu.dtype(), dtype);
+      expect_close(loss_gpu, loss_cpu, tol, "loss");
+      loss_cpu.backward();
+      loss_gpu.backward();
+      const auto cpu_params = cpu->named_parameters(), gpu_params = gpu->named_parameters();
+      for (size_t i = 0; i < cpu_params.size(); ++i) {
+        ASSERT_EQ(gpu_params[i].second.grad().dtype(), dtype) << cpu_params[i].first;
+        expect_close(gpu_params[i].second.grad(), cpu_params[i].second.grad(), 2 * tol, cpu_params[i].first.c_str());
+      }
+      const auto cpu_buffers = cpu->named_buffers(), gpu_buffers = gpu->named_buffers();
+      for (size_t i = 0; i < cpu_buffers.size(); ++i)
+        expect_close(gpu_buffers[i].second, cpu_buffers[i].second, tol, cpu_buffers[i].first.c_str());
+      cpu->eval();
+      gpu->eval();
+      InferenceModeGuard inference;
+      expect_close((*gpu)(x.cuda().contiguous(format)), (*cpu)(x), tol, "eval logits");
+    }
+  }
+}
+
+// The fused optimizers on 16-bit parameters (Note [16-bit optimizer steps]): the GPU's
+// steps give the CPU's bits (one update function, float math rounded alike).
+TEST(CudaSixteenBitModels, OptimizerStepsMatchTheCpuBitForBit) {
+  REQUIRE_CUDA();
+  for (DType dtype : {kBFloat16, kFloat16}) {
+    for (const auto& [name, make] : testing::fused_optimizers()) {
+      SCOPED_TRACE(name + " " + std::string(dtype_name(dtype)));
+      // Two parameters, so SGD's multi-parameter launch runs too.
+      std::vector<Tensor> cpu{tensor(testing::random_values(1000, 31), {1000}, kFloat64).to(dtype),
+                              tensor(testing::random_values(37, 32), {37}, kFloat64).to(dtype)};
+      std::vector<Tensor> gpu;
+      for (Tensor& p : cpu) {
+        p.requires_grad_(true);
+        gpu.push_back(p.detach().cuda().requires_grad_(true));
+      }
+      auto opt_cpu = make(cpu);
+      auto opt_gpu = make(gpu);
+      for (int step = 0; step < 3; ++step) {
+        for (size_t i = 0; i < cpu.size(); ++i) {
+          const Tensor g = tensor(testing::random_values(cpu[i].numel(), 40 + step), cpu[i].sizes(), kFloat64);
+          cpu[i].mutable_grad() = g.to(dtype);
+          gpu[i].mutable_grad() = g.to(dtype).cuda();
+        }
+        opt_cpu->step();
+        opt_gpu->step();
+      }
+      for (size_t i = 0; i < cpu.size(); ++i) EXPECT_TRUE(equal(gpu[i].detach().cpu(), cpu[i].detach())) << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ember
