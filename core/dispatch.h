@@ -247,7 +247,9 @@ struct DeviceOps {
   // Average pooling (g's divisor options) and adaptive average pooling (g.adaptive).
   void (*avg_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out);
   void (*avg_pool2d_backward)(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
-  // Batch norm over x seen as [N, C, S]; weight/bias [C] in x's dtype or undefined.
+  // Batch norm over x seen as [N, C, S]; weight/bias [C] in x's dtype or undefined. A
+  // bfloat16 / float16 x (and out, grad, grad_x) computes in float: its per-channel tensors
+  // (weight, bias, running and saved statistics, grad_w, grad_b) are float32 then.
   // Training: batch mean and biased variance per channel, out = (x - mean) * invstd *
   // weight + bias with invstd = 1 / sqrt(var + eps); running_mean/running_var (float
   // buffers, may be undefined) become (1 - factor) * running + factor * batch statistic

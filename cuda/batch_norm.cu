@@ -5,7 +5,10 @@
 // second kernel combines each channel's partials in order; an elementwise kernel applies
 // core/batch_norm_math.h (the CPU's formula); the statistics' kernel also blends the running
 // statistics with native::blend_running_stats's ops (that function itself for odd buffers).
-// Each thread's work is in cuda/batch_norm_threads.h (run on the CPU by the tests too).
+// Each thread's work is in cuda/batch_norm_threads.h (run on the CPU by the tests too). A
+// bfloat16 / float16 x (Note [16-bit layers outside autocast] in nn/functional/args.h)
+// takes the float32 path on a widened copy and its output is rounded back once; the
+// per-channel tensors are float32 then (DeviceOps::batch_norm_train).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -145,6 +148,12 @@ void write_back(const Tensor& temporary, const Tensor& out) {
   if (temporary.defined() && !temporary.is_same(out)) copy(temporary, out);
 }
 
+// 16-bit operands: a float32 copy of t (undefined stays so), and a float32 output to round into out.
+Tensor widened(const Tensor& t) { return t.defined() ? native::to_dtype(t, kFloat32) : t; }
+Tensor widened_output(const Tensor& out) {
+  return out.defined() ? make_empty(out.sizes(), kFloat32, out.device(), out.suggest_memory_format()) : out;
+}
+
 void normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& w, const Tensor& b,
                const Tensor& out) {
   const int64_t total = x.numel();
@@ -177,6 +186,12 @@ void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, 
 void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                       const Tensor& running_var, double factor, double eps, const Tensor& out_in,
                       const Tensor& save_mean, const Tensor& save_invstd) {
+  if (is_reduced_float(x_in.dtype())) {
+    const Tensor out = widened_output(out_in);
+    batch_norm_train(widened(x_in), weight, bias, running_mean, running_var, factor, eps, out, save_mean, save_invstd);
+    copy(out, out_in);
+    return;
+  }
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x_in);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x_in);
   if (cudnn_batch_norm_train(x_in, weight, bias, running_mean, running_var, factor, eps, out_in, mean, invstd)) return;
@@ -224,6 +239,12 @@ void batch_norm_eval_stats(const Tensor& mean, const Tensor& var, double eps, co
 void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out_in, const Tensor& save_mean,
                      const Tensor& save_invstd) {
+  if (is_reduced_float(x_in.dtype())) {  // out_in may be x_in: the copy is made first
+    const Tensor out = widened_output(out_in);
+    batch_norm_eval(widened(x_in), running_mean, running_var, weight, bias, eps, out, save_mean, save_invstd);
+    copy(out, out_in);
+    return;
+  }
   if (cudnn_batch_norm_eval(x_in, running_mean, running_var, eps, weight, bias, out_in, save_invstd)) {
     batch_norm_eval_stats(running_mean, running_var, eps, save_mean, Tensor());
     return;
@@ -247,6 +268,12 @@ void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tenso
 void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x_in, const Tensor& grad_w,
                          const Tensor& grad_b) {
+  if (is_reduced_float(x_in.dtype())) {  // grad_x_in may be grad_in: its copy is made first
+    const Tensor grad_x = widened_output(grad_x_in);
+    batch_norm_backward(widened(grad_in), widened(x_in), mean, invstd, weight, training, grad_x, grad_w, grad_b);
+    if (grad_x.defined()) copy(grad_x, grad_x_in);
+    return;
+  }
   // cuDNN's backward differentiates through batch statistics: training mode only; and it
   // makes no promise for grad_x == grad (DeviceOps::batch_norm_backward_in_place), which
   // these kernels keep: each thread reads its g[i] before writing gx[i], after the sums.

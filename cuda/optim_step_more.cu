@@ -38,7 +38,7 @@ void two_buffer_step(const char* op, const Tensor& param, const Tensor& grad, co
     using T = typename decltype(tag)::type;
     // 16-bit parameters through float (Note [16-bit optimizer steps] in core/optim_stored.h).
     const auto update = fused::stored_as<T>(Update<ComputeType<T>>::from(args));
-    two_buffer_step_kernel<decltype(update), T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    two_buffer_step_kernel<std::remove_cv_t<decltype(update)>, T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
         param.data_ptr<T>(), grad.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(), n, update);
     EMBER_CUDA_LAUNCH_CHECK();
   });

@@ -5,6 +5,7 @@
 
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
+#include "core/autocast.h"
 #include "core/grad_mode.h"
 #include "nn/diagnostics.h"
 #include "nn/functional/basic.h"
@@ -33,10 +34,10 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
   const bool eval_stats = !is_training() && options.track_running_stats;
-  // A 16-bit input goes through forward, which normalizes in float32 (Note [16-bit layers
-  // outside autocast] in nn/functional/args.h).
+  // A 16-bit input under autocast goes through forward, which normalizes into float32 (Note
+  // [Autocast]); outside autocast it is normalized in place as any other.
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
-      !(input.dtype() == kFloat32 || input.dtype() == kFloat64))
+      !is_floating(input.dtype()) || autocast::is_lower_precision(input))
     return forward(input);
   check_input_and_channels(input);
   functional::batch_norm_eval_(input, running_mean, running_var, weight, bias, options.eps);

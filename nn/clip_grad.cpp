@@ -13,8 +13,11 @@
 namespace ember::nn::utils {
 namespace {
 
-// torch.linalg.vector_norm(x, p) over all elements, a 0-dim tensor in x's dtype.
+// torch.linalg.vector_norm(x, p) over all elements, a 0-dim tensor in x's dtype. A 16-bit x
+// is summed in float32 and its norm rounded once, as PyTorch's: float16's squares would
+// overflow past a norm of 256.
 Tensor vector_norm(const Tensor& x, double p) {
+  if (is_reduced_float(x.dtype())) return native::to_dtype(vector_norm(native::to_dtype(x, kFloat32), p), x.dtype());
   if (x.numel() == 0) return zeros({}, TensorOptions(x.dtype()).device(x.device()));
   if (p == 2.0) return native::sqrt(native::sum(native::mul(x, x)));  // the default: no |x| pass
   if (p == 0.0) return native::to_dtype(native::sum(native::ne(x, 0.0)), x.dtype());

@@ -1,6 +1,8 @@
 // Fused CPU BatchNorm over x seen as [N, C, S]: each channel's values are N runs of S,
 // handled by one thread, so a channel's second pass finds its data still in cache.
-// Sums use 8 lanes of T (they vectorize) flushed to double per run or block.
+// Sums use 8 lanes of T (they vectorize) flushed to double per run or block. A 16-bit x
+// (element type X) computes in T = float, rounds each output once, and has float32
+// per-channel tensors (DeviceOps::batch_norm_train).
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -10,6 +12,7 @@
 #include "core/kernel_data.h"
 #include "core/native.h"
 #include "core/parallel.h"
+#include "core/reduced_float.h"
 
 namespace ember::cpu {
 namespace {
@@ -56,40 +59,45 @@ using kernel_data::cdata;
 using kernel_data::mdata;
 
 // Channel c's mean and biased variance (two passes; the second finds the data in cache).
-template <typename T>
-std::pair<T, T> channel_stats(const T* x, int64_t c, const Shape& s) {
+template <typename X, typename T = ComputeType<X>>
+std::pair<T, T> channel_stats(const X* x, int64_t c, const Shape& s) {
   double sum = 0, unused = 0;
   for (int64_t n = 0; n < s.N; ++n) {
-    const T* p = x + (n * s.C + c) * s.S;
+    const X* p = x + (n * s.C + c) * s.S;
     run_sums<T>(
-        s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
+        s.S, [p](int64_t i, T& a, T&) { a += static_cast<T>(p[i]); }, sum, unused);
   }
   const double count = static_cast<double>(s.N * s.S);
   const T m = static_cast<T>(sum / count);
   double sq = 0;
   for (int64_t n = 0; n < s.N; ++n) {
-    const T* p = x + (n * s.C + c) * s.S;
+    const X* p = x + (n * s.C + c) * s.S;
     run_sums<T>(
-        s.S, [p, m](int64_t i, T& a, T&) { a += (p[i] - m) * (p[i] - m); }, sq, unused);
+        s.S,
+        [p, m](int64_t i, T& a, T&) {
+          const T d = static_cast<T>(p[i]) - m;
+          a += d * d;
+        },
+        sq, unused);
   }
   return {m, static_cast<T>(sq / count)};
 }
 
 // out = (x - m) * k + shift over channel c.
-template <typename T>
-void normalize_channel(const T* x, T* out, int64_t c, T m, T k, T shift, const Shape& s) {
+template <typename X, typename T>
+void normalize_channel(const X* x, X* out, int64_t c, T m, T k, T shift, const Shape& s) {
   for (int64_t n = 0; n < s.N; ++n) {
     const int64_t at = (n * s.C + c) * s.S;
-    const T* __restrict p = x + at;
-    T* __restrict o = out + at;
-    for (int64_t i = 0; i < s.S; ++i) o[i] = bn::normalize(p[i], m, k, shift);
+    const X* __restrict p = x + at;
+    X* __restrict o = out + at;
+    for (int64_t i = 0; i < s.S; ++i) o[i] = static_cast<X>(bn::normalize(static_cast<T>(p[i]), m, k, shift));
   }
 }
 
 // Training forward per channel: statistics, invstd, then the output while the channel's
 // values are still in cache.
-template <typename T>
-void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, const T* b, double eps, const Shape& s) {
+template <typename X, typename T>
+void train_forward(const X* x, X* out, T* mean, T* var, T* invstd, const T* w, const T* b, double eps, const Shape& s) {
   for_channels(s, 3, [&](int64_t c) {
     std::tie(mean[c], var[c]) = channel_stats(x, c, s);
     invstd[c] = bn::invstd(var[c], static_cast<T>(eps));
@@ -98,25 +106,30 @@ void train_forward(const T* x, T* out, T* mean, T* var, T* invstd, const T* w, c
 }
 
 // Eval forward: the running statistics, invstd per channel from the running variance.
-template <typename T>
-void normalize_eval(const T* x, T* out, const T* mean, const T* var, T eps, const T* w, const T* b, const Shape& s) {
+template <typename X, typename T>
+void normalize_eval(const X* x, X* out, const T* mean, const T* var, T eps, const T* w, const T* b, const Shape& s) {
   for_channels(s, 1, [&](int64_t c) {
     normalize_channel(x, out, c, mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0), s);
   });
 }
 
-template <typename T>
-void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w, bool training, T* gx, T* gw, T* gb,
+template <typename X, typename T>
+void backward(const X* g, const X* x, const T* mean, const T* invstd, const T* w, bool training, X* gx, T* gw, T* gb,
               const Shape& s) {
   for_channels(s, 3, [&](int64_t c) {
     const T m = mean[c], is = invstd[c];
     double sum_g = 0, sum_gd = 0;  // Σ g and Σ g * (x - mean)
     for (int64_t n = 0; n < s.N; ++n) {
       const int64_t at = (n * s.C + c) * s.S;
-      const T* gp = g + at;
-      const T* xp = x + at;
+      const X* gp = g + at;
+      const X* xp = x + at;
       run_sums<T>(
-          s.S, [gp, xp, m](int64_t i, T& a, T& d) { a += gp[i], d += gp[i] * (xp[i] - m); }, sum_g, sum_gd);
+          s.S,
+          [gp, xp, m](int64_t i, T& a, T& d) {
+            const T gi = static_cast<T>(gp[i]);
+            a += gi, d += gi * (static_cast<T>(xp[i]) - m);
+          },
+          sum_g, sum_gd);
     }
     const double sum_gxhat = sum_gd * static_cast<double>(is);
     if (gw) gw[c] = static_cast<T>(sum_gxhat);
@@ -129,15 +142,19 @@ void backward(const T* g, const T* x, const T* mean, const T* invstd, const T* w
     const T coef = training ? static_cast<T>(sum_gxhat / count) * is : T(0);  // multiplies (x - mean)
     for (int64_t n = 0; n < s.N; ++n) {
       const int64_t at = (n * s.C + c) * s.S;
-      const T* gp = g + at;  // gx may be g (written in place, element by element)
-      const T* __restrict xp = x + at;
-      T* o = gx + at;
-      for (int64_t i = 0; i < s.S; ++i) o[i] = bn::grad_input(gp[i], xp[i], m, k, mean_g, coef);
+      const X* gp = g + at;  // gx may be g (written in place, element by element)
+      const X* __restrict xp = x + at;
+      X* o = gx + at;
+      for (int64_t i = 0; i < s.S; ++i)
+        o[i] = static_cast<X>(bn::grad_input(static_cast<T>(gp[i]), static_cast<T>(xp[i]), m, k, mean_g, coef));
     }
   });
 }
 
-Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(), x.device()); }
+// A [C] tensor in the per-channel dtype (float32 for a 16-bit x).
+Tensor channel_vector(const Tensor& x) {
+  return make_empty({x.size(1)}, is_reduced_float(x.dtype()) ? kFloat32 : x.dtype(), x.device());
+}
 
 }  // namespace
 
@@ -147,9 +164,10 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x);
   const Tensor var = channel_vector(x);
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    train_forward(cdata<T>(x), mdata<T>(out), mdata<T>(mean), mdata<T>(var), mdata<T>(invstd), cdata<T>(weight),
+  visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = ComputeType<X>;
+    train_forward(cdata<X>(x), mdata<X>(out), mdata<T>(mean), mdata<T>(var), mdata<T>(invstd), cdata<T>(weight),
                   cdata<T>(bias), eps, shape_of(x));
   });
   native::blend_running_stats(mean, var, running_mean, running_var, factor,
@@ -159,9 +177,10 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
                      const Tensor& save_invstd) {
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    normalize_eval(cdata<T>(x), mdata<T>(out), cdata<T>(running_mean), cdata<T>(running_var), static_cast<T>(eps),
+  visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = ComputeType<X>;
+    normalize_eval(cdata<X>(x), mdata<X>(out), cdata<T>(running_mean), cdata<T>(running_var), static_cast<T>(eps),
                    cdata<T>(weight), cdata<T>(bias), shape_of(x));
     T* const saved_mean = mdata<T>(save_mean);
     T* const saved_invstd = mdata<T>(save_invstd);
@@ -176,9 +195,10 @@ void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& 
 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
-  visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    backward(cdata<T>(grad), cdata<T>(x), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), training, mdata<T>(gx),
+  visit_floating_or_reduced(x.dtype(), "batch_norm backward", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = ComputeType<X>;
+    backward(cdata<X>(grad), cdata<X>(x), cdata<T>(mean), cdata<T>(invstd), cdata<T>(weight), training, mdata<X>(gx),
              mdata<T>(gw), mdata<T>(gb), shape_of(x));
   });
 }

@@ -69,16 +69,17 @@ inline Tensor in_format(const Tensor& out, MemoryFormat format) {
 
 // Note [16-bit layers outside autocast]
 // A model cast to bfloat16 or float16 (Module::half(), to(kBFloat16)) runs every layer in
-// its dtype, as PyTorch's does. Where a layer's kernels take float32/float64 only (batch
-// norm, softmax and log_softmax, the class losses), a 16-bit input is widened to float32,
-// the layer runs there, and its result is rounded back to the input's dtype once: PyTorch's
-// 16-bit kernels also accumulate in float and return the input's dtype. Batch norm saves
-// the 16-bit input itself for backward and keeps 16-bit running statistics 16-bit (updated
-// in float32, rounded once); the others go through recorded casts (through_float32), whose
-// float32 intermediate is what backward keeps (twice the bytes of PyTorch's 16-bit
-// kernels for softmax and the losses). Batch norm of a 16-bit input differentiates once
-// (Note [Higher-order gradients] in autograd/engine.h). Under autocast the same layers take
-// float32 and return float32 (Note [Autocast]).
+// its dtype, as PyTorch's does, each computing in float and rounding its result once, as
+// PyTorch's 16-bit kernels do. Batch norm's kernels take the 16-bit input themselves, with
+// float32 per-channel tensors (DeviceOps::batch_norm_train; the CPU's natively, CUDA's on a
+// float32 copy inside cuda/batch_norm.cu), so it saves the 16-bit input for backward, and
+// 16-bit running statistics are updated in float32 and rounded once. Where a layer's kernels
+// take float32/float64 only (softmax and log_softmax, the class losses, sync batch norm), a
+// 16-bit input is widened to float32 by a recorded cast, the layer runs there, and its result
+// is rounded back to the input's dtype once (through_float32): backward keeps the float32
+// intermediate, twice the bytes of PyTorch's 16-bit kernels. Batch norm of a 16-bit input
+// differentiates once (Note [Higher-order gradients] in autograd/engine.h). Under autocast
+// the same layers take float32 and return float32 (Note [Autocast]).
 
 // op(x) for a float32/float64 x; for a 16-bit x, op of its float32 copy (a recorded cast)
 // rounded back to x's dtype (Note [16-bit layers outside autocast]).

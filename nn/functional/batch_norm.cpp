@@ -31,7 +31,7 @@ int64_t values_per_channel(const Tensor& x) {
 void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                 const Tensor& bias, bool training) {
   const int64_t count = values_per_channel(x);
-  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+  EMBER_CHECK(is_floating(x.dtype()),
               "batch_norm: expected a floating-point input (float32, float64, bfloat16 or float16), but got ",
               dtype_name(x.dtype()));
   if (training) {
@@ -48,7 +48,11 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
                 x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());
 }
 
-// A per-channel tensor as the kernels take it: x's dtype, contiguous.
+// The kernels' per-channel dtype for an input of `dtype`: its own, float32 for the 16-bit
+// floats (DeviceOps::batch_norm_train).
+DType channel_dtype(DType dtype) { return is_reduced_float(dtype) ? kFloat32 : dtype; }
+
+// A per-channel tensor as the kernels take it: the channel dtype, contiguous.
 Tensor channel_operand(const Tensor& t, DType dtype) {
   return t.defined() ? detail::contiguous(native::to_dtype(t, dtype)) : Tensor();
 }
@@ -80,6 +84,7 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
                           const Tensor& b, bool training, std::optional<double> momentum, double eps,
                           const Tensor& num_batches_tracked, bool recording, const Tensor& out) {
   const DeviceOps& ops = device_ops(x.device());
+  const DType stat = channel_dtype(x.dtype());
   SavedStats saved;
   if (training) {
     // A checkpoint's recomputation repeats this forward: the running statistics were
@@ -87,25 +92,25 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
     const bool update = (running_mean.defined() || running_var.defined()) && !utils::is_recomputing();
     const double factor = update ? running_factor(momentum, num_batches_tracked) : 0.0;
     if (recording) {
-      saved.mean = make_empty({x.size(1)}, x.dtype(), x.device());
-      saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
+      saved.mean = make_empty({x.size(1)}, stat, x.device());
+      saved.invstd = make_empty({x.size(1)}, stat, x.device());
     }
     NoGradGuard no_grad;  // the running buffers are updated, never recorded
     // Running statistics of another dtype (16-bit ones: Note [16-bit layers outside autocast])
-    // are updated in x's dtype and rounded back once.
-    const auto in_x_dtype = [&](const Tensor& t) { return update ? channel_operand(t, x.dtype()) : Tensor(); };
-    const Tensor mean = in_x_dtype(running_mean), var = in_x_dtype(running_var);
+    // are updated in the channel dtype and rounded back once.
+    const auto in_stat_dtype = [&](const Tensor& t) { return update ? channel_operand(t, stat) : Tensor(); };
+    const Tensor mean = in_stat_dtype(running_mean), var = in_stat_dtype(running_var);
     ops.batch_norm_train(x, w, b, mean, var, factor, eps, out, saved.mean, saved.invstd);
     for (const auto& [buffer, updated] : {std::pair{running_mean, mean}, std::pair{running_var, var}})
       if (buffer.defined() && updated.defined() && !updated.is_same(buffer)) native::copy_(buffer, updated);
     return saved;
   }
-  const Tensor mean = channel_operand(running_mean, x.dtype()), var = channel_operand(running_var, x.dtype());
+  const Tensor mean = channel_operand(running_mean, stat), var = channel_operand(running_var, stat);
   if (recording) {
     // Written by the eval kernel itself: a copy of the mean (it must not follow later
     // updates of the running statistics) and the running variance's invstd.
-    saved.mean = make_empty({x.size(1)}, x.dtype(), x.device());
-    saved.invstd = make_empty({x.size(1)}, x.dtype(), x.device());
+    saved.mean = make_empty({x.size(1)}, stat, x.device());
+    saved.invstd = make_empty({x.size(1)}, stat, x.device());
   }
   ops.batch_norm_eval(x, mean, var, w, b, eps, out, saved.mean, saved.invstd);
   return saved;
@@ -141,17 +146,18 @@ tensor_list batch_norm_recorded_grads(const Tensor& g, const Tensor& x, const Te
 
 }  // namespace
 
-namespace {
-
-// batch_norm's output in the kernels' dtype (float32 for a 16-bit input), recorded. A
-// 16-bit input is widened here, outside the graph, and saved for backward as it came (half
-// the bytes of the float32 copy); the backward widens it again. The node's input stays the
-// 16-bit tensor. The float32 copy is gone when this returns.
-Tensor recorded_batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var,
-                           const Tensor& weight_arg, const Tensor& bias_arg, bool training,
-                           std::optional<double> momentum, double eps, const Tensor& num_batches_tracked) {
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
+                  const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
+                  const Tensor& num_batches_tracked) {
+  EMBER_PROFILE_OP("batch_norm");
+  // Under autocast batch norm runs in float32 (Note [Autocast]): a 16-bit input is widened
+  // here, outside the graph, and saved for backward as it came (half the bytes of the
+  // float32 copy); the backward widens it again. The node's input stays the 16-bit tensor.
+  // Outside autocast a 16-bit input goes to the kernels as it is: they compute in float,
+  // round the output once and take float32 per-channel tensors (Note [16-bit layers outside
+  // autocast] in nn/functional/args.h).
   const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
-  const bool widen = is_reduced_float(x_in.dtype());
+  const bool widen = autocast::is_lower_precision(x_in);
   const Tensor x_float = widen ? native::to_dtype(x_in, kFloat32) : x_in;
   check_args(x_float, running_mean, running_var, weight, bias, training);
   const MemoryFormat format = x_in.suggest_memory_format();
@@ -161,7 +167,7 @@ Tensor recorded_batch_norm(const Tensor& x_in, const Tensor& running_mean, const
   // Recording, an input not dense in the kernel's layout is copied by the recorded
   // contiguous(), so the copy the node saves keeps x's history (create_graph).
   const Tensor x = recording && !widen ? x_float.contiguous(kernel) : detail::dense_in(x_float, kernel);
-  const Tensor w = channel_operand(weight, x.dtype()), b = channel_operand(bias, x.dtype());
+  const Tensor w = channel_operand(weight, channel_dtype(x.dtype())), b = channel_operand(bias, channel_dtype(x.dtype()));
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
   const SavedStats saved =
       normalize_into(x, running_mean, running_var, w, b, training, momentum, eps, num_batches_tracked, recording, out);
@@ -170,17 +176,18 @@ Tensor recorded_batch_norm(const Tensor& x_in, const Tensor& running_mean, const
     // x (dense) and the weight keep their history for create_graph; a 16-bit input is
     // kept as it came (and is differentiated once only).
     const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
-    const bool twice = !widen && (!weight.defined() || w.is_same(weight));
+    const bool twice = !is_reduced_float(x_in.dtype()) && (!weight.defined() || w.is_same(weight));
     auto node = autograd::record(
         "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x_saved, saved.mean, saved.invstd, w},
-        [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
+        [training, kernel, eps, twice, widen](const tensor_list& g, const tensor_list& s, const auto& in) {
           if (twice && is_grad_enabled())
             return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
-          // a 16-bit input saved as it came computes in the statistics' float32
-          const Tensor x =
-              detail::dense_in(s[0].dtype() == s[1].dtype() ? s[0] : native::to_dtype(s[0], s[1].dtype()), kernel);
+          // an input widened under autocast, saved as it came, is widened again
+          const Tensor x = detail::dense_in(widen ? native::to_dtype(s[0], s[1].dtype()) : s[0], kernel);
+          // the input's gradient in x's dtype, the weight's and bias's in the channel dtype
           const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
-            return in.size() > i && needs_grad(in, i) ? make_empty(shape, x.dtype(), x.device(), layout) : Tensor();
+            const DType dtype = i == 0 ? x.dtype() : s[1].dtype();
+            return in.size() > i && needs_grad(in, i) ? make_empty(shape, dtype, x.device(), layout) : Tensor();
           };
           // The input's gradient overwrites the incoming one where nothing else holds it (Note
           // [Gradients overwritten in backward] in core/native.h).
@@ -201,32 +208,17 @@ Tensor recorded_batch_norm(const Tensor& x_in, const Tensor& running_mean, const
   return out;
 }
 
-}  // namespace
-
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
-                  const Tensor& num_batches_tracked) {
-  EMBER_PROFILE_OP("batch_norm");
-  // A 16-bit input runs in float32: under autocast (Note [Autocast]) the output stays
-  // float32, outside it the output is rounded back to the input's dtype (Note [16-bit layers
-  // outside autocast]).
-  const Tensor out =
-      recorded_batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps, num_batches_tracked);
-  const bool narrow_output = is_reduced_float(x.dtype()) && !autocast::is_lower_precision(x);
-  return narrow_output ? out.to(x.dtype()) : out;
-}
-
 void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                       const Tensor& bias, double eps) {
-  EMBER_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
-              "batch_norm_eval_: expected a float32 or float64 input (batch_norm takes 16-bit ones), but got ",
-              dtype_name(x.dtype()));
+  EMBER_CHECK(!autocast::is_lower_precision(x),
+              "batch_norm_eval_: a 16-bit input under autocast normalizes into float32 (use batch_norm)");
   check_args(x, running_mean, running_var, weight, bias, false);
   EMBER_CHECK(x.is_contiguous() && !autograd::will_record(x, weight, bias),
               "batch_norm_eval_: expected a contiguous input that nothing records");
   NoGradGuard no_grad;
-  normalize_into(x, running_mean, running_var, channel_operand(weight, x.dtype()), channel_operand(bias, x.dtype()),
-                 false, std::nullopt, eps, Tensor(), false, x);
+  const DType stat = channel_dtype(x.dtype());
+  normalize_into(x, running_mean, running_var, channel_operand(weight, stat), channel_operand(bias, stat), false,
+                 std::nullopt, eps, Tensor(), false, x);
   native::mark_mutated(x);
 }
 

@@ -56,7 +56,7 @@ Operands cloned(const Operands& in) {
 template <typename T>
 void run_threads(const Operands& ops, const SgdStepArgs& args) {
   const bool use_momentum = args.momentum != 0.0;
-  const auto update = fused::SgdUpdate<T>::from(args).resolved();
+  const auto update = fused::SgdUpdate<ComputeType<T>>::from(args).resolved();
   constexpr int64_t kThreads = 256;
   for (size_t from = 0; from < ops.params.size(); from += many::kMaxParams) {
     const int count = static_cast<int>(std::min<size_t>(many::kMaxParams, ops.params.size() - from));
@@ -78,7 +78,7 @@ void expect_same(const Operands& a, const Operands& b) {
 }
 
 TEST(SgdManyThreadsOnCpu, EveryParameterGetsSgdStepsBits) {
-  for (DType dtype : {kFloat32, kFloat64})
+  for (DType dtype : {kFloat32, kFloat64, kBFloat16, kFloat16})  // 16-bit: through float
     for (bool momentum : {false, true})
       for (int count : {1, 9, many::kMaxParams, many::kMaxParams + 5}) {  // one launch, and two
         SCOPED_TRACE(std::string(dtype_name(dtype)) + (momentum ? " momentum" : "") + " x" + std::to_string(count));
@@ -88,8 +88,9 @@ TEST(SgdManyThreadsOnCpu, EveryParameterGetsSgdStepsBits) {
                                .nesterov = momentum};
         const Operands start = make_operands(dtype, count, 7, momentum);
         Operands threads = cloned(start), reference = cloned(start);
-        if (dtype == kFloat32) run_threads<float>(threads, args);
-        else run_threads<double>(threads, args);
+        visit_floating_or_reduced(dtype, "test", [&](auto tag) {
+          run_threads<typename decltype(tag)::type>(threads, args);
+        });
         for (const SgdOperands& o : reference.params) {
           SgdStepArgs one = args;
           one.first_step = o.first_step;
