@@ -4,6 +4,8 @@
 // None is capturable: the host passes lr and the step-count terms by value.
 #include <cuda_runtime.h>
 
+#include <type_traits>
+
 #include "core/fused_operands.h"
 #include "core/optim_math_more.h"
 #include "core/optim_stored.h"
@@ -38,7 +40,8 @@ void two_buffer_step(const char* op, const Tensor& param, const Tensor& grad, co
     using T = typename decltype(tag)::type;
     // 16-bit parameters through float (Note [16-bit optimizer steps] in core/optim_stored.h).
     const auto update = fused::stored_as<T>(Update<ComputeType<T>>::from(args));
-    two_buffer_step_kernel<std::remove_cv_t<decltype(update)>, T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
+    using Wrapped = std::remove_cv_t<decltype(update)>;
+    two_buffer_step_kernel<Wrapped, T><<<blocks_for(n), kThreadsPerBlock, 0, current_raw_stream()>>>(
         param.data_ptr<T>(), grad.data_ptr<T>(), a.data_ptr<T>(), b.data_ptr<T>(), n, update);
     EMBER_CUDA_LAUNCH_CHECK();
   });

@@ -167,7 +167,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   // Recording, an input not dense in the kernel's layout is copied by the recorded
   // contiguous(), so the copy the node saves keeps x's history (create_graph).
   const Tensor x = recording && !widen ? x_float.contiguous(kernel) : detail::dense_in(x_float, kernel);
-  const Tensor w = channel_operand(weight, channel_dtype(x.dtype())), b = channel_operand(bias, channel_dtype(x.dtype()));
+  const DType stat = channel_dtype(x.dtype());  // float32 for a 16-bit x
+  const Tensor w = channel_operand(weight, stat), b = channel_operand(bias, stat);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
   const SavedStats saved =
       normalize_into(x, running_mean, running_var, w, b, training, momentum, eps, num_batches_tracked, recording, out);
