@@ -354,7 +354,10 @@ tensor_list resolve_grads(const tensor_list& roots, const tensor_list& grads) {
     if (i < grads.size() && grads[i].defined()) {
       EMBER_CHECK(grads[i].sizes() == roots[i].sizes(), "Mismatch in shape: grad_output[", i, "] has a shape of ",
                   grads[i].sizes(), " and output[", i, "] has a shape of ", roots[i].sizes(), ".");
-      out[i] = grads[i];
+      // In the output's dtype, as PyTorch's engine casts it (validate_outputs): each node's
+      // formula then sees gradients of its outputs' dtypes.
+      const bool cast = grads[i].dtype() != roots[i].dtype() && is_floating(roots[i].dtype());
+      out[i] = cast ? grads[i].to(roots[i].dtype()) : grads[i];
     } else {
       out[i] = implicit_grad(roots[i]);
     }

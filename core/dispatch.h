@@ -247,20 +247,21 @@ struct DeviceOps {
   // Average pooling (g's divisor options) and adaptive average pooling (g.adaptive).
   void (*avg_pool2d_forward)(const Tensor& x, const PoolGeometry& g, const Tensor& out);
   void (*avg_pool2d_backward)(const Tensor& grad, const PoolGeometry& g, const Tensor& grad_x);
-  // Batch norm over x seen as [N, C, S]; weight/bias [C] in x's dtype or undefined. A
-  // bfloat16 / float16 x (and out, grad, grad_x) computes in float: its per-channel tensors
-  // (weight, bias, running and saved statistics, grad_w, grad_b) are float32 then.
+  // Batch norm over x seen as [N, C, S]; weight/bias [C] in the channel dtype or undefined.
+  // out, grad and grad_x have x's dtype; the channel dtype of the per-channel tensors
+  // (weight, bias, running and saved statistics, grad_w, grad_b) is x's, or float32 for a
+  // bfloat16 / float16 x, which computes in float.
   // Training: batch mean and biased variance per channel, out = (x - mean) * invstd *
   // weight + bias with invstd = 1 / sqrt(var + eps); running_mean/running_var (float
   // buffers, may be undefined) become (1 - factor) * running + factor * batch statistic
-  // (the unbiased variance); save_mean/save_invstd ([C], x's dtype) are written only when
+  // (the unbiased variance); save_mean/save_invstd ([C], the channel dtype) are written only when
   // defined (only when autograd records). Note [The two switches] in nn/functional/batch_norm.cpp.
   void (*batch_norm_train)(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                            const Tensor& running_var, double factor, double eps, const Tensor& out,
                            const Tensor& save_mean, const Tensor& save_invstd);
-  // Eval: the same formula with running_mean/running_var ([C], x's dtype) in place of the
+  // Eval: the same formula with running_mean/running_var ([C], the channel dtype) in place of the
   // batch statistics. out may be x itself (the consuming forward normalizes in place).
-  // save_mean/save_invstd ([C], x's dtype), written only when defined (only when autograd
+  // save_mean/save_invstd ([C], the channel dtype), written only when defined (only when autograd
   // records): a copy of running_mean and 1 / sqrt(running_var + eps), what backward reads;
   // in the same launch as the normalisation where the device can.
   void (*batch_norm_eval)(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,

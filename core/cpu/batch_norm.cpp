@@ -5,6 +5,7 @@
 // per-channel tensors (DeviceOps::batch_norm_train).
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <tuple>
 
 #include "core/batch_norm_math.h"
@@ -151,6 +152,20 @@ void backward(const X* g, const X* x, const T* mean, const T* invstd, const T* w
   });
 }
 
+// The operands' dtypes as DeviceOps::batch_norm_train states them: x's for the elementwise
+// ones, the channel dtype (float32 for a 16-bit x) for the per-channel ones; the kernels
+// read raw pointers, so a mismatch is an error here, not a misread.
+void check_dtypes(const char* op, const Tensor& x, std::initializer_list<const Tensor*> like_x,
+                  std::initializer_list<const Tensor*> per_channel) {
+  const DType channel = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();
+  for (const Tensor* t : like_x)
+    EMBER_INTERNAL_ASSERT(!t->defined() || t->dtype() == x.dtype(), op, ": expected ", dtype_name(x.dtype()),
+                          " like x, got ", dtype_name(t->dtype()));
+  for (const Tensor* t : per_channel)
+    EMBER_INTERNAL_ASSERT(!t->defined() || t->dtype() == channel, op, ": expected a ", dtype_name(channel),
+                          " per-channel tensor, got ", dtype_name(t->dtype()));
+}
+
 // A [C] tensor in the per-channel dtype (float32 for a 16-bit x).
 Tensor channel_vector(const Tensor& x) {
   return make_empty({x.size(1)}, is_reduced_float(x.dtype()) ? kFloat32 : x.dtype(), x.device());
@@ -161,6 +176,7 @@ Tensor channel_vector(const Tensor& x) {
 void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                       const Tensor& running_var, double factor, double eps, const Tensor& out, const Tensor& save_mean,
                       const Tensor& save_invstd) {
+  check_dtypes("batch_norm", x, {&out}, {&weight, &bias, &save_mean, &save_invstd});
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x);
   const Tensor var = channel_vector(x);
@@ -177,6 +193,7 @@ void batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias,
 void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out, const Tensor& save_mean,
                      const Tensor& save_invstd) {
+  check_dtypes("batch_norm", x, {&out}, {&running_mean, &running_var, &weight, &bias, &save_mean, &save_invstd});
   visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {
     using X = typename decltype(tag)::type;
     using T = ComputeType<X>;
@@ -195,6 +212,7 @@ void batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& 
 
 void batch_norm_backward(const Tensor& grad, const Tensor& x, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  check_dtypes("batch_norm backward", x, {&grad, &gx}, {&mean, &invstd, &weight, &gw, &gb});
   visit_floating_or_reduced(x.dtype(), "batch_norm backward", [&](auto tag) {
     using X = typename decltype(tag)::type;
     using T = ComputeType<X>;

@@ -198,7 +198,10 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
           tensor_list out{overwrite ? g[0] : grad_if(0, x.sizes(), kernel),
                           grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
                           grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
-          ops.batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2], s[3], training, out[0], out[1],
+          // The kernels take a gradient in x's dtype (the engine gives each output's own, but
+          // under autocast x is the widened copy).
+          const Tensor grad = g[0].dtype() == x.dtype() ? g[0] : native::to_dtype(g[0], x.dtype());
+          ops.batch_norm_backward(detail::dense_in(grad, kernel), x, s[1], s[2], s[3], training, out[0], out[1],
                                   out[2]);
           return out;
         });

@@ -160,6 +160,47 @@ TEST(SixteenBitModels, BatchNormIsFloat32BatchNormRoundedOnce) {
   }
 }
 
+// backward(g) with g of another dtype than the 16-bit output: the engine casts it to the
+// output's dtype first, as PyTorch's, so batch norm's kernels read a 16-bit gradient.
+TEST(SixteenBitModels, ARootGradientOfAnotherDtypeIsCastToTheOutputs) {
+  for (DType dtype : kSixteenBit) {
+    SCOPED_TRACE(dtype_name(dtype));
+    nn::BatchNorm2d norm(3);
+    norm.to(dtype);
+    const Tensor x = normal({2, 3, 4, 4}, 16, dtype);
+    const Tensor g = normal({2, 3, 4, 4}, 17, kFloat64);
+    const Tensor a = x.detach().requires_grad_(true), b = x.detach().requires_grad_(true);
+    norm(a).backward(g);
+    norm(b).backward(g.to(dtype));
+    ASSERT_EQ(a.grad().dtype(), dtype);
+    expect_same_values(a.grad(), b.grad());
+  }
+}
+
+// The consuming eval forward (Sequential in eval under no_grad hands batch norm an input
+// nothing else holds) normalizes a 16-bit input in place: forward's values.
+TEST(SixteenBitModels, ConsumingEvalForwardNormalizesInPlace) {
+  for (DType dtype : kSixteenBit) {
+    SCOPED_TRACE(dtype_name(dtype));
+    nn::BatchNorm2d norm(3);
+    {
+      NoGradGuard no_grad;
+      norm.running_mean.copy_(tensor(std::vector<double>{0.5, -1.0, 2.0}, {3}));
+      norm.running_var.copy_(tensor(std::vector<double>{2.0, 0.5, 4.0}, {3}));
+    }
+    norm.to(dtype);
+    norm.eval();
+    NoGradGuard no_grad;
+    const Tensor x = normal({2, 3, 5, 5}, 18, dtype);
+    const Tensor expected = norm.forward(x);
+    Tensor consumed = x.clone();
+    const void* storage = consumed.data_ptr();
+    const Tensor out = norm.forward_consuming(std::move(consumed));
+    EXPECT_EQ(out.data_ptr(), storage);  // in place
+    expect_same_values(out, expected);
+  }
+}
+
 // A 16-bit input into float32 parameters and statistics (a model cast in part): the output
 // is 16-bit, the float32 running statistics are updated in float32 as for a float32 input.
 TEST(SixteenBitModels, BatchNormOfA16BitInputWithFloat32Statistics) {
