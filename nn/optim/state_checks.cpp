@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -50,11 +51,15 @@ void check_buffer(const std::string& key, const Tensor& value, const Tensor& par
               "\" must be a floating-point tensor, but got ", dtype_name(value.dtype()));
   EMBER_CHECK(value.sizes() == param.sizes(), "load_state_dict: optimizer state \"", key, "\" has shape ",
               value.sizes(), " but its parameter has shape ", param.sizes());
-  const std::vector<double> v = host_values(value);
+  // Checked as it will be kept: in the parameter's dtype (float32's 1e5 is inf in float16).
+  const bool narrowed = value.dtype() != param.dtype();
+  const std::vector<double> v = host_values(narrowed ? native::to_dtype(value, param.dtype()) : value);
   const auto bad = std::find_if(v.begin(), v.end(), [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0); });
   EMBER_CHECK(bad == v.end(), "load_state_dict: optimizer state \"", key, "\" must hold ",
               nonnegative ? "finite, non-negative" : "finite", " values, but element ", bad - v.begin(), " is ",
-              bad == v.end() ? 0.0 : *bad);
+              bad == v.end() ? 0.0 : *bad,
+              narrowed ? std::string(" once stored in the parameter's ") + std::string(dtype_name(param.dtype()))
+                       : std::string());
 }
 
 double check_step_count(const std::string& key, const Tensor& value) {

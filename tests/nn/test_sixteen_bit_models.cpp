@@ -306,6 +306,23 @@ TEST(SixteenBitModels, OptimizersStep16BitParametersThroughFloat) {
   }
 }
 
+// Loaded optimizer state is checked as the 16-bit parameter will keep it: a float32 value
+// past float16's range is inf there, PyTorch's silent overflow, here an error.
+TEST(SixteenBitModels, LoadedStateMustFitTheParametersDtype) {
+  Tensor p = normal({4}, 19, kFloat16).requires_grad_(true);
+  optim::Adam adam({p});
+  p.mutable_grad() = normal({4}, 20, kFloat16);
+  adam.step();
+  nn::StateDict state = adam.state_dict();
+  for (auto& [key, value] : state)
+    if (key == "state.0.exp_avg_sq") value = full({4}, 1e6);  // float32
+  optim::Adam fresh({p.detach().requires_grad_(true)});
+  EXPECT_EMBER_ERROR(fresh.load_state_dict(state), "once stored in the parameter's float16");
+  for (auto& [key, value] : state)
+    if (key == "state.0.exp_avg_sq") value = full({4}, 1e3);  // fits
+  fresh.load_state_dict(state);
+}
+
 // The small CNN after half() / bfloat16(): training steps keep every parameter, gradient and
 // buffer in the dtype and lower the loss on a fixed batch; eval under inference mode records
 // nothing; the eval logits are the float32 model's (same rounded weights) within 16-bit error.
