@@ -230,8 +230,9 @@ struct DeviceOps {
   void (*radam_step)(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                      const RadamStepArgs& args);
 
-  // ---- convolution, pooling, batch norm, dropout (float32/float64, one dtype, NCHW
-  // contiguous operands, or channels-last ones where layers_take_channels_last says so;
+  // ---- convolution, pooling, batch norm, dropout (float32/float64/bfloat16/float16, one
+  // dtype, the 16-bit ones computed in float and rounded once per result; NCHW contiguous
+  // operands, or channels-last ones where layers_take_channels_last says so;
   // nn/functional checks arguments and allocates the outputs).
   // out [N, O, OH, OW] = conv(x, w) + b; b may be undefined.
   void (*conv2d_forward)(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g, const Tensor& out);

@@ -149,31 +149,24 @@ EMBER_HD_INLINE bool pool_takes(T v, T best) {
 }
 
 // The max of plane s under window win and its flat index h * W + w (the first of equal
-// values; NaN wins), and the window's sum: the per-output math of both devices' kernels.
-// Position (h, w) of the plane is s[(h * W + w) * step]: step 1 for NCHW planes, C for a
-// channels-last tensor's (CUDA's kernels). An empty window gives `lowest`.
-template <typename T, typename Index>
-EMBER_HD_INLINE T window_max(const T* s, Index W, const PoolWindowOf<Index>& win, T lowest, Index& arg,
-                             Index step = 1) {
-  T best = lowest;
+// values; NaN wins): the per-output math of both devices' kernels (the window's sum:
+// core/pool_sum.h). Position (h, w) of the plane is s[(h * W + w) * step]: step 1 for NCHW
+// planes, C for a channels-last tensor's (CUDA's kernels). The values compare as Best,
+// lowest's type: a 16-bit plane's widened to float (exact). An empty window gives `lowest`.
+template <typename T, typename Index, typename Best>
+EMBER_HD_INLINE Best window_max(const T* s, Index W, const PoolWindowOf<Index>& win, Best lowest, Index& arg,
+                                Index step = 1) {
+  Best best = lowest;
   arg = win.h0 * W + win.w0;
   for (Index h = win.h0; h < win.h1; h += win.dh)
     for (Index w = win.w0; w < win.w1; w += win.dw) {
-      const T v = s[(h * W + w) * step];
+      const Best v = static_cast<Best>(s[(h * W + w) * step]);
       if (pool_takes(v, best)) {
         best = v;
         arg = h * W + w;
       }
     }
   return best;
-}
-
-template <typename T, typename Index>
-EMBER_HD_INLINE T window_sum(const T* s, Index W, const PoolWindowOf<Index>& win, Index step = 1) {
-  T sum = 0;
-  for (Index h = win.h0; h < win.h1; ++h)
-    for (Index w = win.w0; w < win.w1; ++w) sum += s[(h * W + w) * step];
-  return sum;
 }
 
 // The CNN's max pooling (2x2 windows, stride 2, no padding or dilation, every window

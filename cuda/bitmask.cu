@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include "core/bitmask.h"
+#include "core/reduced_float.h"
 #include "cuda/cuda_internal.h"
 
 namespace ember::cuda_kernels {
@@ -38,6 +39,19 @@ __global__ void leaky_relu_backward_bits_kernel(const T* grad, const uint8_t* bi
                                                 int64_t bytes) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j < bytes) leaky_grad_where_bits_byte(grad, bits[j], slope, grad_x, n, j);
+}
+
+// 16-bit: the byte's values widened, LeakyReluGrad's select in float, each rounded once.
+template <typename T>
+__global__ void leaky_relu_backward_bits_16_kernel(const T* grad, const uint8_t* bits, float slope, T* grad_x,
+                                                   int64_t n, int64_t bytes) {
+  const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (j >= bytes) return;
+  const int64_t values = n - 8 * j < 8 ? n - 8 * j : 8;
+  float g[8], d[8];
+  for (int64_t k = 0; k < values; ++k) g[k] = static_cast<float>(grad[8 * j + k]);
+  leaky_grad_where_bits_byte(g, bits[j], slope, d, values, int64_t{0});
+  for (int64_t k = 0; k < values; ++k) grad_x[8 * j + k] = static_cast<T>(d[k]);
 }
 
 template <typename T>
@@ -84,10 +98,17 @@ void relu_backward_bits(const Tensor& grad, const Tensor& bits, const Tensor& gr
 void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double negative_slope, const Tensor& grad_x) {
   const int64_t n = grad.numel(), bytes = bitmask_bytes(n);
   if (bytes == 0) return;
-  visit_floating(grad.dtype(), "leaky_relu backward", [&](auto tag) {
+  visit_floating_or_reduced(grad.dtype(), "leaky_relu backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    leaky_relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<T>(negative_slope), grad_x.data_ptr<T>(), n, bytes);
+    if constexpr (is_reduced_float_v<T>) {
+      leaky_relu_backward_bits_16_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+          grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<float>(negative_slope), grad_x.data_ptr<T>(), n,
+          bytes);
+    } else {
+      leaky_relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
+          grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<T>(negative_slope), grad_x.data_ptr<T>(), n,
+          bytes);
+    }
     EMBER_CUDA_LAUNCH_CHECK();
   });
 }

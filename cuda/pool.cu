@@ -61,7 +61,7 @@ template <typename Launch>
 void launch_per_element(int64_t total, const PoolGeometry& g, DType dtype, const char* op, const Launch& launch) {
   const int64_t largest = g.planes * std::max(g.H * g.W, g.OH * g.OW);
   if (total == 0) return;
-  visit_floating(dtype, op, [&](auto tag) {
+  visit_floating_or_reduced(dtype, op, [&](auto tag) {
     if (pool_fits_32_bits(g, largest)) {
       launch(tag, int32_t{}, blocks_for(total), current_raw_stream());  // each launch is checked where it is made
     } else {

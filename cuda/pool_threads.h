@@ -2,7 +2,8 @@
 // of its thread's element, in 32- or 64-bit index math: the kernels launch a thread per
 // element and call these, and tests/core/test_cuda_threads_on_cpu.cpp calls them for every
 // element on the CPU, so the kernels' index math (both layouts, both index widths, the
-// backward gather) is checked in every CI run.
+// backward gather) is checked in every CI run. 16-bit operands compute in float and round
+// each output once (Note [16-bit pooling] in nn/functional/pool.cpp).
 #pragma once
 #include <cstdint>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "core/memory_format.h"
 #include "core/nn_geometry.h"
 #include "core/pool_sum.h"
+#include "core/reduced_float.h"
 #include "core/tensor.h"
 
 namespace ember::cuda_kernels::pool {
@@ -98,7 +100,9 @@ EMBER_HD_INLINE void max_forward(const T* x, PlaneLayout<Index> xl, T* out, Plan
   const Index oh = q / OW, ow = q % OW;
   Index arg;
   const PoolWindowOf<Index> win = pool_window(g, oh, ow);
-  out[o] = window_max(x + xl.at(p, 0, H * W), W, win, -std::numeric_limits<T>::infinity(), arg, xl.step());
+  using C = ComputeType<T>;  // 16-bit values compare as floats (exact)
+  out[o] = static_cast<T>(window_max(x + xl.at(p, 0, H * W), W, win, -std::numeric_limits<C>::infinity(), arg,
+                                     xl.step()));
   if (indices) indices[il.at(p, q, out_area)] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
 }
 
@@ -110,15 +114,15 @@ EMBER_HD_INLINE void max_backward(const T* grad, PlaneLayout<Index> gl, const I*
   Index p, self;
   xl.site(i, static_cast<Index>(g.H * g.W), p, self);
   const InputSite<Index> site = input_site(self, g);
-  T sum = 0;
+  ComputeType<T> sum = 0;  // a 16-bit gradient sums in float and rounds once
   for (Index oh = site.oh0; oh < site.oh1; ++oh)
     for (Index ow = site.ow0; ow < site.ow1; ++ow) {
       const Index q = oh * OW + ow;
       if (window_flat_index(g, oh, ow, static_cast<Index>(indices[il.at(p, q, out_area)])) == self) {
-        sum += grad[gl.at(p, q, out_area)];
+        sum += static_cast<ComputeType<T>>(grad[gl.at(p, q, out_area)]);
       }
     }
-  gx[i] = sum;
+  gx[i] = static_cast<T>(sum);
 }
 
 template <typename T, typename Index>
@@ -128,8 +132,9 @@ EMBER_HD_INLINE void avg_forward(const T* x, PlaneLayout<Index> xl, T* out, Plan
   Index p, q;
   ol.site(o, static_cast<Index>(g.OH) * OW, p, q);
   const PoolWindowOf<Index> win = pool_window(g, q / OW, q % OW);
-  const T sum = average_window_sum(x + xl.at(p, 0, static_cast<Index>(g.H) * W), W, win, xl.step());
-  out[o] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
+  using C = ComputeType<T>;
+  const C sum = average_window_sum(x + xl.at(p, 0, static_cast<Index>(g.H) * W), W, win, xl.step());
+  out[o] = static_cast<T>(win.empty() ? C(0) : sum / static_cast<C>(win.divisor));
 }
 
 template <typename T, typename Index>
@@ -140,14 +145,15 @@ EMBER_HD_INLINE void avg_backward(const T* grad, PlaneLayout<Index> gl, T* gx, P
   xl.site(i, static_cast<Index>(g.H * g.W), p, q);
   const InputSite<Index> site = input_site(q, g);
   const Index h = site.h, w = site.w;
-  T sum = 0;
+  using C = ComputeType<T>;
+  C sum = 0;
   for (Index oh = site.oh0; oh < site.oh1; ++oh)
     for (Index ow = site.ow0; ow < site.ow1; ++ow) {
       const PoolWindowOf<Index> win = pool_window(g, oh, ow);
       if (h < win.h0 || h >= win.h1 || w < win.w0 || w >= win.w1) continue;
-      sum += grad[gl.at(p, oh * OW + ow, out_area)] / static_cast<T>(win.divisor);
+      sum += static_cast<C>(grad[gl.at(p, oh * OW + ow, out_area)]) / static_cast<C>(win.divisor);
     }
-  gx[i] = sum;
+  gx[i] = static_cast<T>(sum);
 }
 
 }  // namespace ember::cuda_kernels::pool

@@ -1,14 +1,18 @@
 // Fused CPU BatchNorm over x seen as [N, C, S]: each channel's values are N runs of S,
 // handled by one thread, so a channel's second pass finds its data still in cache.
 // Sums use 8 lanes of T (they vectorize) flushed to double per run or block. A 16-bit x
-// (element type X) computes in T = float, rounds each output once, and has float32
-// per-channel tensors (DeviceOps::batch_norm_train).
+// (element type X) computes in T = float, each run widened in bulk into a float buffer
+// (float16 by F16C), rounds each output once, and has float32 per-channel tensors
+// (DeviceOps::batch_norm_train).
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <tuple>
+#include <type_traits>
+#include <vector>
 
 #include "core/batch_norm_math.h"
+#include "core/cpu/half_convert.h"
 #include "core/cpu/kernels.h"
 #include "core/kernel_data.h"
 #include "core/native.h"
@@ -59,24 +63,42 @@ void for_channels(const Shape& s, int64_t passes, const Fn& fn) {
 using kernel_data::cdata;
 using kernel_data::mdata;
 
+// Where a run of S outputs is computed: out itself when X is T, else buf, which
+// store_run then rounds into out.
+template <typename T, typename X>
+T* run_out(X* out, int64_t S, std::vector<T>& buf) {
+  if constexpr (std::is_same_v<X, T>) {
+    return out;
+  } else {
+    buf.resize(static_cast<size_t>(S));
+    return buf.data();
+  }
+}
+
+template <typename T, typename X>
+void store_run(const T* computed, X* out, int64_t S) {
+  if constexpr (!std::is_same_v<X, T>) convert_values(computed, out, S);
+}
+
 // Channel c's mean and biased variance (two passes; the second finds the data in cache).
 template <typename X, typename T = ComputeType<X>>
 std::pair<T, T> channel_stats(const X* x, int64_t c, const Shape& s) {
   double sum = 0, unused = 0;
+  std::vector<T> buf;
   for (int64_t n = 0; n < s.N; ++n) {
-    const X* p = x + (n * s.C + c) * s.S;
+    const T* p = values_as(x + (n * s.C + c) * s.S, s.S, buf);
     run_sums<T>(
-        s.S, [p](int64_t i, T& a, T&) { a += static_cast<T>(p[i]); }, sum, unused);
+        s.S, [p](int64_t i, T& a, T&) { a += p[i]; }, sum, unused);
   }
   const double count = static_cast<double>(s.N * s.S);
   const T m = static_cast<T>(sum / count);
   double sq = 0;
   for (int64_t n = 0; n < s.N; ++n) {
-    const X* p = x + (n * s.C + c) * s.S;
+    const T* p = values_as(x + (n * s.C + c) * s.S, s.S, buf);
     run_sums<T>(
         s.S,
         [p, m](int64_t i, T& a, T&) {
-          const T d = static_cast<T>(p[i]) - m;
+          const T d = p[i] - m;
           a += d * d;
         },
         sq, unused);
@@ -85,13 +107,16 @@ std::pair<T, T> channel_stats(const X* x, int64_t c, const Shape& s) {
 }
 
 // out = (x - m) * k + shift over channel c.
+// (In place when out is x: each element is read before it is written.)
 template <typename X, typename T>
 void normalize_channel(const X* x, X* out, int64_t c, T m, T k, T shift, const Shape& s) {
+  std::vector<T> in_buf, out_buf;
   for (int64_t n = 0; n < s.N; ++n) {
     const int64_t at = (n * s.C + c) * s.S;
-    const X* __restrict p = x + at;
-    X* __restrict o = out + at;
-    for (int64_t i = 0; i < s.S; ++i) o[i] = static_cast<X>(bn::normalize(static_cast<T>(p[i]), m, k, shift));
+    const T* p = values_as(x + at, s.S, in_buf);
+    T* o = run_out(out + at, s.S, out_buf);
+    for (int64_t i = 0; i < s.S; ++i) o[i] = bn::normalize(p[i], m, k, shift);
+    store_run(o, out + at, s.S);
   }
 }
 
@@ -120,15 +145,16 @@ void backward(const X* g, const X* x, const T* mean, const T* invstd, const T* w
   for_channels(s, 3, [&](int64_t c) {
     const T m = mean[c], is = invstd[c];
     double sum_g = 0, sum_gd = 0;  // Σ g and Σ g * (x - mean)
+    std::vector<T> g_buf, x_buf, out_buf;
     for (int64_t n = 0; n < s.N; ++n) {
       const int64_t at = (n * s.C + c) * s.S;
-      const X* gp = g + at;
-      const X* xp = x + at;
+      const T* gp = values_as(g + at, s.S, g_buf);
+      const T* xp = values_as(x + at, s.S, x_buf);
       run_sums<T>(
           s.S,
           [gp, xp, m](int64_t i, T& a, T& d) {
-            const T gi = static_cast<T>(gp[i]);
-            a += gi, d += gi * (static_cast<T>(xp[i]) - m);
+            const T gi = gp[i];
+            a += gi, d += gi * (xp[i] - m);
           },
           sum_g, sum_gd);
     }
@@ -143,11 +169,11 @@ void backward(const X* g, const X* x, const T* mean, const T* invstd, const T* w
     const T coef = training ? static_cast<T>(sum_gxhat / count) * is : T(0);  // multiplies (x - mean)
     for (int64_t n = 0; n < s.N; ++n) {
       const int64_t at = (n * s.C + c) * s.S;
-      const X* gp = g + at;  // gx may be g (written in place, element by element)
-      const X* __restrict xp = x + at;
-      X* o = gx + at;
-      for (int64_t i = 0; i < s.S; ++i)
-        o[i] = static_cast<X>(bn::grad_input(static_cast<T>(gp[i]), static_cast<T>(xp[i]), m, k, mean_g, coef));
+      const T* gp = values_as(g + at, s.S, g_buf);  // gx may be g (written in place, element by element)
+      const T* __restrict xp = values_as(x + at, s.S, x_buf);
+      T* o = run_out(gx + at, s.S, out_buf);
+      for (int64_t i = 0; i < s.S; ++i) o[i] = bn::grad_input(gp[i], xp[i], m, k, mean_g, coef);
+      store_run(o, gx + at, s.S);
     }
   });
 }

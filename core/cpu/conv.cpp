@@ -2,11 +2,12 @@
 // chunks (columns [C*KH*KW, n*OH*OW] in cache) in forward and backward, and cheap
 // transposes between [O, n, L] and [n, O, L] (L = OH*OW).
 #include <algorithm>
-#include <cstring>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "core/cpu/float32_compute.h"
+#include "core/cpu/half_convert.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -70,34 +71,49 @@ void im2col(const T* x, T* cols, const ConvGeometry& g) {
   });
 }
 
-// cols [C*KH*KW, N*L] -> dx [N, C, H, W] (overwritten), parallel over (n, c) planes.
-template <typename T>
-void col2im(const T* cols, T* dx, const ConvGeometry& g) {
-  const int64_t L = g.OH * g.OW, kk = g.KH * g.KW;
+// cols [C*KH*KW, N*L] -> dx [N, C, H, W] (overwritten), parallel over (n, c) planes. A
+// 16-bit dx gets each plane summed in the compute type and rounded once.
+template <typename C, typename S>
+void col2im(const C* cols, S* dx, const ConvGeometry& g) {
+  const int64_t L = g.OH * g.OW, kk = g.KH * g.KW, HW = g.H * g.W;
   parallel_for(0, g.N * g.C, grain_for(kk * L), [&](int64_t lo, int64_t hi) {
+    std::vector<C> sum(std::is_same_v<C, S> ? 0 : static_cast<size_t>(HW));
     for (int64_t p = lo; p < hi; ++p) {
       const int64_t n = p / g.C, c = p % g.C;
-      T* plane = dx + p * g.H * g.W;
-      std::fill(plane, plane + g.H * g.W, T(0));
+      C* plane = nullptr;
+      if constexpr (std::is_same_v<C, S>) plane = dx + p * HW;
+      else plane = sum.data();
+      std::fill(plane, plane + HW, C(0));
       for (int64_t k = 0; k < kk; ++k)
         col2im_segment(cols + (c * kk + k) * g.N * L + n * L, plane, g, k / g.KW, k % g.KW);
+      if constexpr (!std::is_same_v<C, S>) convert_values(plane, dx + p * HW, HW);
     }
   });
 }
 
-// dst[b, a, :] = src[a, b, :] (+ bias[a]) for rows of length L.
-template <typename T>
-void swap_outer(const T* src, T* dst, int64_t A, int64_t B, int64_t L, const T* bias) {
+// dst[b, a, :] = src[a, b, :] (+ bias[a]) for rows of length L, converted (and so rounded
+// once) from src's type to dst's; a sum to round goes through a strip of S, converted in bulk.
+template <typename S, typename D>
+void swap_outer(const S* src, D* dst, int64_t A, int64_t B, int64_t L, const S* bias) {
   parallel_for(0, A * B, grain_for(L), [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
       const int64_t b = i / A, a = i % A;
-      const T* s = src + (a * B + b) * L;
-      T* d = dst + i * L;
-      if (bias) {
-        const T add = bias[a];
+      const S* s = src + (a * B + b) * L;
+      D* d = dst + i * L;
+      if (!bias) {
+        convert_values(s, d, L);
+      } else if constexpr (std::is_same_v<S, D>) {
+        const S add = bias[a];
         for (int64_t l = 0; l < L; ++l) d[l] = s[l] + add;
       } else {
-        std::memcpy(d, s, sizeof(T) * L);
+        constexpr int64_t kStrip = 256;
+        S strip[kStrip];
+        const S add = bias[a];
+        for (int64_t l0 = 0; l0 < L; l0 += kStrip) {
+          const int64_t n = std::min(kStrip, L - l0);
+          for (int64_t l = 0; l < n; ++l) strip[l] = s[l0 + l] + add;
+          convert_values(strip, d + l0, n);
+        }
       }
     }
   });
@@ -118,6 +134,14 @@ double row_sum(const T* v, int64_t n) {
     for (int64_t j = 0; j < kLanes; ++j) total += lane[j];
   }
   return total;
+}
+
+// A chunk of n input values in ComputeType<T>: the values themselves, or a 16-bit chunk
+// widened in bulk into buf (Note [16-bit convolution chunk by chunk]).
+template <typename T>
+const ComputeType<T>* in_compute_type(const T* p, int64_t n, std::vector<float>& buf) {
+  if constexpr (is_reduced_float_v<T>) return values_as<float>(p, n, buf);
+  else return p;
 }
 
 template <typename T>
@@ -155,15 +179,25 @@ int64_t images_per_chunk(int64_t per_image_elems, int64_t element_size, int64_t 
 
 }  // namespace
 
+// Note [16-bit convolution chunk by chunk]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// A bfloat16 or float16 conv2d computes in float32 and rounds each result once, like every
+// 16-bit CPU kernel (core/cpu/float32_compute.h), but it widens only what one chunk of
+// images needs: the chunk's input, in bulk (F16C for float16) into a buffer of the
+// thread's, then im2col and the GEMM in float32, and the transpose into the output (bias
+// added) rounds as it writes. Only the weight and bias (small) are widened whole. A float32
+// copy of the whole input and of the whole output had made a float16 model's no_grad peak
+// exceed float32's. The backward widens the gradient and the input per chunk the same way,
+// sums dx's planes and gw in float (double for gw) and rounds once, so the results are the
+// bits of the float32 kernel on the widened operands.
+
 void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const ConvGeometry& g,
                     const Tensor& out) {
-  if (is_reduced_float(x_in.dtype())) {  // fp32 compute, one rounding (core/cpu/float32_compute.h)
-    const Tensor out32 = float32_like(out);
-    conv2d_forward(float32_copy(x_in), float32_copy(w_in), float32_copy(b_in), g, out32);
-    return round_into(out32, out);
-  }
-  const Tensor x = contiguous(x_in), w = contiguous(w_in);
-  const Tensor b = b_in.defined() ? contiguous(b_in) : Tensor();
+  EMBER_INTERNAL_ASSERT(x_in.dtype() == w_in.dtype() && (!b_in.defined() || b_in.dtype() == x_in.dtype()),
+                        "conv2d_forward: operands of one dtype");
+  const Tensor x = contiguous(x_in), w = contiguous(widened(w_in));
+  const Tensor b = b_in.defined() ? contiguous(widened(b_in)) : Tensor();
+  const DType compute = w.dtype();
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW;
   if (out.numel() == 0) return;
   // The batch goes through in chunks of images whose column matrix and GEMM output stay
@@ -172,27 +206,31 @@ void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, 
   // single-threaded GEMM, the transpose into out) with buffers of its own allocated
   // here: one parallel region per convolution, and a chunk's data stays in its cache.
   constexpr int64_t kChunkBytes = 1 << 20;
-  const int64_t chunk = images_per_chunk((g.C * g.KH * g.KW + g.O) * L, x.element_size(), kChunkBytes, g.N);
+  const int64_t chunk = images_per_chunk((g.C * g.KH * g.KW + g.O) * L, w.element_size(), kChunkBytes, g.N);
   const int64_t chunks = (g.N + chunk - 1) / chunk;
   const int threads = chunk_threads(chunks);
   std::vector<Tensor> cols_buf, y_buf;
+  std::vector<std::vector<float>> x_wide(static_cast<size_t>(threads));  // a 16-bit chunk widened
   for (int t = 0; t < threads; ++t) {
-    cols_buf.push_back(make_empty({g.C * g.KH * g.KW * chunk * L}, x.dtype(), x.device()));
-    y_buf.push_back(make_empty({g.O * chunk * L}, x.dtype(), x.device()));
+    cols_buf.push_back(make_empty({g.C * g.KH * g.KW * chunk * L}, compute, x.device()));
+    y_buf.push_back(make_empty({g.O * chunk * L}, compute, x.device()));
   }
-  visit_floating(x.dtype(), "conv2d", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
+    using C = ComputeType<T>;
     run_chunks(threads, chunks, [&](int t, int64_t c) {
       ConvGeometry part = g;
       const int64_t n0 = c * chunk;
       part.N = std::min(chunk, g.N - n0);
       const int64_t cols_n = part.N * L;
-      im2col(data<T>(x) + n0 * g.C * g.H * g.W, data<T>(cols_buf[t]), part);
+      const int64_t chunk_values = part.N * g.C * g.H * g.W;
+      im2col(in_compute_type(data<T>(x) + n0 * g.C * g.H * g.W, chunk_values, x_wide[static_cast<size_t>(t)]),
+             data<C>(cols_buf[t]), part);
       // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
       const Tensor cols = native::view(native::narrow(cols_buf[t], 0, 0, G * K * cols_n), {G, K, cols_n});
       const Tensor y = native::view(native::narrow(y_buf[t], 0, 0, g.O * cols_n), {G, g.O / G, cols_n});
       gemm(native::view(w, {G, g.O / G, K}), cols, y);
-      swap_outer(data<T>(y), data<T>(out) + n0 * g.O * L, g.O, part.N, L, b.defined() ? data<T>(b) : nullptr);
+      swap_outer(data<C>(y), data<T>(out) + n0 * g.O * L, g.O, part.N, L, b.defined() ? data<C>(b) : nullptr);
     });
   });
 }
@@ -204,27 +242,21 @@ void conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_
                      const Tensor& gx, const Tensor& gw, const Tensor& gb) {
   const bool need_x = gx.defined(), need_w = gw.defined(), need_b = gb.defined();
   if (!need_x && !need_w && !need_b) return;
-  if (is_reduced_float(grad_in.dtype())) {  // fp32 compute, one rounding per gradient
-    const Tensor gx32 = float32_like(gx), gw32 = float32_like(gw), gb32 = float32_like(gb);
-    conv2d_backward(float32_copy(grad_in), float32_copy(x_in), float32_copy(w_in), g, gx32, gw32, gb32);
-    round_into(gx32, gx);
-    round_into(gw32, gw);
-    return round_into(gb32, gb);
-  }
   const Tensor grad = contiguous(grad_in);
-  const DType dt = grad.dtype();
+  const DType dt = compute_dtype(grad.dtype());
   const Device dev = grad.device();
   const int64_t G = g.groups, L = g.OH * g.OW, K = g.C / G * g.KH * g.KW, rows = G * K;
   const Tensor x = need_w ? contiguous(x_in) : Tensor();
-  const Tensor w = need_x ? contiguous(w_in) : Tensor();
+  const Tensor w = need_x ? contiguous(widened(w_in)) : Tensor();
   constexpr int64_t kChunkBytes = 2 << 20;
   const int64_t per_image = (g.O + (need_w ? rows : 0) + (need_x ? rows : 0)) * L;
-  const int64_t chunk = images_per_chunk(per_image, grad.element_size(), kChunkBytes, g.N);
+  const int64_t chunk = images_per_chunk(per_image, static_cast<int64_t>(itemsize(dt)), kChunkBytes, g.N);
   const int64_t chunks = g.N == 0 ? 0 : (g.N + chunk - 1) / chunk;
   const int threads = chunk_threads(chunks);
   struct Slot {
     Tensor gy, cols, dcols, gw_part;
     std::vector<double> gw_sum, gb_sum;
+    std::vector<float> x_wide;  // a 16-bit chunk widened
   };
   std::vector<Slot> slots(static_cast<size_t>(threads));
   for (Slot& s : slots) {
@@ -237,38 +269,41 @@ void conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_
     if (need_x) s.dcols = make_empty({rows * chunk * L}, dt, dev);
     if (need_b) s.gb_sum.assign(static_cast<size_t>(g.O), 0.0);
   }
-  visit_floating(dt, "conv2d backward", [&](auto tag) {
+  visit_floating_or_reduced(grad.dtype(), "conv2d backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
+    using C = ComputeType<T>;
     run_chunks(threads, chunks, [&](int t, int64_t c) {
       Slot& s = slots[static_cast<size_t>(t)];
       ConvGeometry part = g;
       const int64_t n0 = c * chunk;
       part.N = std::min(chunk, g.N - n0);
       const int64_t nL = part.N * L;
-      swap_outer<T>(data<T>(grad) + n0 * g.O * L, data<T>(s.gy), part.N, g.O, L, nullptr);  // [n, O, L] -> [O, n*L]
+      swap_outer<T, C>(data<T>(grad) + n0 * g.O * L, data<C>(s.gy), part.N, g.O, L, nullptr);  // [n, O, L] -> [O, n*L]
       if (need_b)
-        for (int64_t o = 0; o < g.O; ++o) s.gb_sum[static_cast<size_t>(o)] += row_sum(data<T>(s.gy) + o * nL, nL);
+        for (int64_t o = 0; o < g.O; ++o) s.gb_sum[static_cast<size_t>(o)] += row_sum(data<C>(s.gy) + o * nL, nL);
       const Tensor gy3 = native::view(native::narrow(s.gy, 0, 0, g.O * nL), {G, g.O / G, nL});
       if (need_w) {  // gw[g] += gy[g] @ cols[g]^T
-        im2col(data<T>(x) + n0 * g.C * g.H * g.W, data<T>(s.cols), part);
+        im2col(in_compute_type(data<T>(x) + n0 * g.C * g.H * g.W, part.N * g.C * g.H * g.W, s.x_wide),
+               data<C>(s.cols), part);
         const Tensor cols3 = native::view(native::narrow(s.cols, 0, 0, rows * nL), {G, K, nL});
         gemm(gy3, native::transpose(cols3, 1, 2), s.gw_part);
-        const T* p = data<T>(s.gw_part);
+        const C* p = data<C>(s.gw_part);
         for (size_t i = 0; i < s.gw_sum.size(); ++i) s.gw_sum[i] += p[i];
       }
       if (need_x) {  // dcols[g] = w[g]^T @ gy[g], then col2im into this chunk's images
         const Tensor dcols3 = native::view(native::narrow(s.dcols, 0, 0, rows * nL), {G, K, nL});
         gemm(native::transpose(native::view(w, {G, g.O / G, K}), 1, 2), gy3, dcols3);
-        col2im(data<T>(s.dcols), data<T>(gx) + n0 * g.C * g.H * g.W, part);
+        col2im(data<C>(s.dcols), data<T>(gx) + n0 * g.C * g.H * g.W, part);
       }
     });
-    // Per-thread sums, added in slot order (deterministic for a given thread count).
+    // Per-thread sums, added in slot order (deterministic for a given thread count); a
+    // 16-bit result goes through float as the float32 kernel's would.
     const auto total = [&](auto member, const Tensor& out) {
       T* dst = data<T>(out);
       for (int64_t i = 0; i < out.numel(); ++i) {
         double v = 0;
         for (const Slot& s : slots) v += (s.*member)[static_cast<size_t>(i)];
-        dst[i] = static_cast<T>(v);
+        dst[i] = static_cast<T>(static_cast<C>(v));
       }
     };
     if (need_w) total(&Slot::gw_sum, gw);

@@ -4,6 +4,7 @@
 // outputs]). Each output's window comes from pool_window (core/nn_geometry.h),
 // shared by forward, backward and the CUDA kernels; max pooling saves window-local
 // indices (Note [Compact saved activations] in core/bitmask.h), or flat ones when asked.
+// bfloat16 and float16 planes are pooled in float (Note [16-bit pooling] in nn/functional/pool.cpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -13,6 +14,8 @@
 #include "core/bitmask.h"
 #include "core/pool_indices.h"
 #include "core/pool_sum.h"
+#include "core/reduced_float.h"
+#include "core/cpu/half_convert.h"
 #include "core/cpu/kernels.h"
 #include "core/native.h"
 #include "core/parallel.h"
@@ -30,6 +33,29 @@ void for_planes(int64_t planes, int64_t work_per_plane, const Fn& fn) {
   parallel_for(0, planes, plane_grain(work_per_plane), [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) fn(p);
   });
+}
+
+// Runs fn(p, src_plane, dst_plane) for every plane p in parallel, src's planes src_size
+// values long and dst's dst_size, as ComputeType<T>: the tensors' own planes for float
+// types; for 16-bit ones float planes of the thread's, src's widened in bulk (float16 by
+// F16C) and dst's rounded once into dst after fn (Note [16-bit pooling] in
+// nn/functional/pool.cpp), so the kernels' loops run on float alone.
+template <typename T, typename Fn>
+void for_planes_in_float(int64_t planes, int64_t src_size, int64_t dst_size, int64_t work_per_plane, const T* src,
+                         T* dst, const Fn& fn) {
+  using C = ComputeType<T>;
+  if constexpr (std::is_same_v<C, T>) {
+    for_planes(planes, work_per_plane, [&](int64_t p) { fn(p, src + p * src_size, dst + p * dst_size); });
+  } else {
+    parallel_for(0, planes, plane_grain(work_per_plane), [&](int64_t lo, int64_t hi) {
+      std::vector<C> wide_src(static_cast<size_t>(src_size)), wide_dst(static_cast<size_t>(dst_size));
+      for (int64_t p = lo; p < hi; ++p) {
+        convert_values(src + p * src_size, wide_src.data(), src_size);
+        fn(p, static_cast<const C*>(wide_src.data()), wide_dst.data());
+        convert_values(wide_dst.data(), dst + p * dst_size, dst_size);
+      }
+    });
+  }
 }
 
 // best/k become v/kv when v wins by pool_takes (core/nn_geometry.h): greater, or NaN
@@ -229,33 +255,31 @@ void max_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
   visit_pool_indices(indices, [&](auto* idx) {
     using I = std::remove_pointer_t<decltype(idx)>;
-    visit_floating(x.dtype(), "max_pool2d", [&](auto tag) {
+    visit_floating_or_reduced(x.dtype(), "max_pool2d", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const T* src = static_cast<const T*>(x.data_ptr());
-      T* dst = static_cast<T*>(out.data_ptr());
+      using C = ComputeType<T>;
       // The CNN case (2x2 windows, stride 2, no padding): every window lies inside the
       // plane, so its four values are read directly, in the same order as below.
       const bool two_by_two = is_two_by_two_pool(g);
       int64_t inside_lo, inside_hi;
       outputs_inside_across(g, inside_lo, inside_hi);
-      for_planes(g.planes, in_plane, [&](int64_t p) {
-        const T* s = src + p * in_plane;
+      for_planes_in_float(g.planes, in_plane, out_plane, in_plane, static_cast<const T*>(x.data_ptr()),
+                          static_cast<T*>(out.data_ptr()), [&](int64_t p, const C* s, C* dst) {
         I* plane_idx = idx ? idx + p * out_plane : nullptr;
         if (two_by_two) {
           for (int64_t oh = 0; oh < g.OH; ++oh)
-            max_2x2_row(s + 2 * oh * g.W, g.W, g.OW, dst + p * out_plane + oh * g.OW,
-                        plane_idx ? plane_idx + oh * g.OW : nullptr);
+            max_2x2_row(s + 2 * oh * g.W, g.W, g.OW, dst + oh * g.OW, plane_idx ? plane_idx + oh * g.OW : nullptr);
           return;
         }
         for (int64_t oh = 0; oh < g.OH; ++oh) {
-          T* out_row = dst + p * out_plane + oh * g.OW;
+          C* out_row = dst + oh * g.OW;
           I* idx_row = plane_idx ? plane_idx + oh * g.OW : nullptr;
           walk_output_row(
               g, oh, inside_lo, inside_hi,
               [&](int64_t ow) {
                 int64_t arg;
                 const PoolWindow win = pool_window(g, oh, ow);
-                out_row[ow] = window_max(s, g.W, win, -std::numeric_limits<T>::infinity(), arg);
+                out_row[ow] = window_max(s, g.W, win, -std::numeric_limits<C>::infinity(), arg);
                 if (idx_row) idx_row[ow] = static_cast<I>(saved_pool_index(g, oh, ow, win, arg));
               },
               [&](auto sw, int64_t lo, int64_t hi) {
@@ -271,24 +295,23 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
   const Tensor grad = contiguous(grad_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW, planes = g.planes;
   visit_pool_indices(indices, [&](const auto* idx) {
-    visit_floating(grad.dtype(), "max_pool2d backward", [&](auto tag) {
+    visit_floating_or_reduced(grad.dtype(), "max_pool2d backward", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const T* src = static_cast<const T*>(grad.data_ptr());
-      T* dst = static_cast<T*>(gx.data_ptr());
+      using C = ComputeType<T>;
       const bool two_by_two = is_two_by_two_pool(g);
       const LocalOffsets local(g);
-      for_planes(planes, in_plane + out_plane, [&](int64_t p) {
-        T* d = dst + p * in_plane;
+      for_planes_in_float(planes, out_plane, in_plane, in_plane + out_plane, static_cast<const T*>(grad.data_ptr()),
+                          static_cast<T*>(gx.data_ptr()), [&](int64_t p, const C* src, C* d) {
         const auto* plane_idx = idx + p * out_plane;
-        if (two_by_two) return unpool_2x2(src + p * out_plane, plane_idx, g, d);
-        std::fill(d, d + in_plane, T(0));
+        if (two_by_two) return unpool_2x2(src, plane_idx, g, d);
+        std::fill(d, d + in_plane, C(0));
         if (!local.dh.empty()) {  // window_flat_index by the table: the same positions, in the same order
           for (int64_t oh = 0; oh < g.OH; ++oh)
             for (int64_t ow = 0; ow < g.OW; ++ow) {
               const int64_t o = oh * g.OW + ow;
               const size_t k = static_cast<size_t>(plane_idx[o]);
               const int64_t h = oh * g.SH - g.PH + local.dh[k], w = ow * g.SW - g.PW + local.dw[k];
-              if (h >= 0 && h < g.H && w >= 0 && w < g.W) d[h * g.W + w] += src[p * out_plane + o];
+              if (h >= 0 && h < g.H && w >= 0 && w < g.W) d[h * g.W + w] += src[o];
             }
           return;
         }
@@ -296,7 +319,7 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
           for (int64_t ow = 0; ow < g.OW; ++ow) {
             const int64_t o = oh * g.OW + ow;
             const int64_t at = window_flat_index<int64_t>(g, oh, ow, static_cast<int64_t>(plane_idx[o]));
-            if (at >= 0) d[at] += src[p * out_plane + o];  // -1: a dilated window outside the plane
+            if (at >= 0) d[at] += src[o];  // -1: a dilated window outside the plane
           }
       });
     });
@@ -306,23 +329,22 @@ void max_pool2d_backward(const Tensor& grad_in, const Tensor& indices, const Poo
 void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor& out) {
   const Tensor x = contiguous(x_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
-  visit_floating(x.dtype(), "avg_pool2d", [&](auto tag) {
+  visit_floating_or_reduced(x.dtype(), "avg_pool2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* src = static_cast<const T*>(x.data_ptr());
-    T* dst = static_cast<T*>(out.data_ptr());
+    using C = ComputeType<T>;
     int64_t inside_lo, inside_hi;
     outputs_inside_across(g, inside_lo, inside_hi);
     if (g.KW >= kWideWindowRow) inside_lo = inside_hi = 0;  // average_window_sum's lanes, per output
-    for_planes(g.planes, in_plane, [&](int64_t p) {
-      const T* s = src + p * in_plane;
+    for_planes_in_float(g.planes, in_plane, out_plane, in_plane, static_cast<const T*>(x.data_ptr()),
+                        static_cast<T*>(out.data_ptr()), [&](int64_t, const C* s, C* dst) {
       for (int64_t oh = 0; oh < g.OH; ++oh) {
-        T* out_row = dst + p * out_plane + oh * g.OW;
+        C* out_row = dst + oh * g.OW;
         walk_output_row(
             g, oh, inside_lo, inside_hi,
             [&](int64_t ow) {
               const PoolWindow win = pool_window(g, oh, ow);
-              const T sum = average_window_sum(s, g.W, win);
-              out_row[ow] = win.empty() ? T(0) : sum / static_cast<T>(win.divisor);
+              const C sum = average_window_sum(s, g.W, win);
+              out_row[ow] = win.empty() ? C(0) : sum / static_cast<C>(win.divisor);
             },
             [&](auto sw, int64_t lo, int64_t hi) { average_strips<decltype(sw)::value>(s, g, oh, lo, hi, out_row); });
       }
@@ -333,24 +355,23 @@ void avg_pool2d_forward(const Tensor& x_in, const PoolGeometry& g, const Tensor&
 void avg_pool2d_backward(const Tensor& grad_in, const PoolGeometry& g, const Tensor& gx) {
   const Tensor grad = contiguous(grad_in);
   const int64_t in_plane = g.H * g.W, out_plane = g.OH * g.OW;
-  visit_floating(grad.dtype(), "avg_pool2d backward", [&](auto tag) {
+  visit_floating_or_reduced(grad.dtype(), "avg_pool2d backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T* src = static_cast<const T*>(grad.data_ptr());
-    T* dst = static_cast<T*>(gx.data_ptr());
+    using C = ComputeType<T>;
     int64_t inside_lo, inside_hi;
     outputs_inside_across(g, inside_lo, inside_hi);
     if (g.SW < g.KW) inside_lo = inside_hi = 0;  // overlapping windows: the per-output order
-    for_planes(g.planes, in_plane + out_plane, [&](int64_t p) {
-      T* d = dst + p * in_plane;
-      std::fill(d, d + in_plane, T(0));
+    for_planes_in_float(g.planes, out_plane, in_plane, in_plane + out_plane, static_cast<const T*>(grad.data_ptr()),
+                        static_cast<T*>(gx.data_ptr()), [&](int64_t, const C* src, C* d) {
+      std::fill(d, d + in_plane, C(0));
       for (int64_t oh = 0; oh < g.OH; ++oh) {
-        const T* grad_row = src + p * out_plane + oh * g.OW;
+        const C* grad_row = src + oh * g.OW;
         walk_output_row(
             g, oh, inside_lo, inside_hi,
             [&](int64_t ow) {
               const PoolWindow win = pool_window(g, oh, ow);
               if (win.empty()) return;
-              const T share = grad_row[ow] / static_cast<T>(win.divisor);
+              const C share = grad_row[ow] / static_cast<C>(win.divisor);
               for (int64_t h = win.h0; h < win.h1; ++h)
                 for (int64_t w = win.w0; w < win.w1; ++w) d[h * g.W + w] += share;
             },

@@ -73,7 +73,10 @@ inline Tensor in_format(const Tensor& out, MemoryFormat format) {
 // PyTorch's 16-bit kernels do. Batch norm's kernels take the 16-bit input themselves, with
 // float32 per-channel tensors (DeviceOps::batch_norm_train; the CPU's natively, CUDA's on a
 // float32 copy inside cuda/batch_norm.cu), so it saves the 16-bit input for backward, and
-// 16-bit running statistics are updated in float32 and rounded once. Where a layer's kernels
+// 16-bit running statistics are updated in float32 and rounded once. Pooling's and the CPU
+// convolution's kernels read and write 16-bit tensors too (Note [16-bit pooling] in
+// nn/functional/pool.cpp, Note [16-bit convolution chunk by chunk] in core/cpu/conv.cpp), as
+// do ReLU's and LeakyReLU's bit masks. Where a layer's kernels
 // take float32/float64 only (softmax and log_softmax, the class losses, sync batch norm), a
 // 16-bit input is widened to float32 by a recorded cast, the layer runs there, and its result
 // is rounded back to the input's dtype once (through_float32): backward keeps the float32

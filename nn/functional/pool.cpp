@@ -5,8 +5,18 @@
 // input's memory format (Note [Channels-last layers] in nn/functional/args.h), and one
 // backward node each (max pooling keeps its window-local argmax indices, only when
 // recording: Note [Compact saved activations] in core/bitmask.h). bfloat16 and float16 input
-// is pooled in float32 through differentiable casts (the kernels have no 16-bit path): max pooling
-// gives the same values, average pooling rounds once, as PyTorch's bf16 kernels do.
+// is pooled by the kernels directly (Note [16-bit pooling]).
+//
+// Note [16-bit pooling]
+// ~~~~~~~~~~~~~~~~~~~~~
+// Both devices' pooling kernels read and write bfloat16 and float16 tensors and compute in
+// float (ComputeType): max pooling compares the widened values (exact: the winner and its
+// value are float32's on the same numbers), average pooling sums and divides in float and
+// rounds each output once, and both backwards sum a 16-bit gradient in float (a float plane
+// per CPU thread, a float register per CUDA thread) and round each input's gradient once.
+// The results are the float32 kernel's on the widened input, rounded once, as PyTorch's
+// 16-bit kernels give; no float32 copy of the input or output is made (a float16 model's
+// no_grad peak had held both).
 //
 // Note [Pooling options]
 // Every PyTorch option is one field of PoolGeometry (core/nn_geometry.h), read by
@@ -125,7 +135,6 @@ Tensor average_grad(const Tensor& grad, const Dims& input_shape, const PoolGeome
 
 // Average pooling of either kind: forward plus an "<name>" node.
 Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
-  if (is_reduced_float(x.dtype())) return average(x.to(kFloat32), g, node_name).to(x.dtype());
   const MemoryFormat format = x.suggest_memory_format();
   const MemoryFormat kernel = detail::kernel_format(x, format);  // Note [Channels-last layers]
   Tensor out = make_empty(pooled_shape(x, g), x.dtype(), x.device(), kernel);
@@ -208,10 +217,6 @@ Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& inpu
 // the flat indices (Note [Pooling options]), plus a "<node_name>" node.
 std::tuple<Tensor, Tensor> max_pool(const Tensor& x, PoolGeometry g, bool return_indices, const char* node_name,
                                     const char* grad_node_name) {
-  if (is_reduced_float(x.dtype())) {
-    auto [out, indices] = max_pool(x.to(kFloat32), g, return_indices, node_name, grad_node_name);
-    return {out.to(x.dtype()), indices};
-  }
   g.flat_indices = return_indices;
   const bool recording = autograd::will_record(x);
   const MemoryFormat format = x.suggest_memory_format();

@@ -14,6 +14,7 @@
 #include <limits>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/bitmask.h"
@@ -132,88 +133,119 @@ std::string layouts_name(const Layouts& l) {
 std::string width_name(int64_t) { return " [64-bit]"; }
 std::string width_name(int32_t) { return " [32-bit]"; }
 
-template <typename I, typename Index>
-void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x, DType index_dtype) {
+// The dtype of the element type T the pooling kernels run in.
+template <typename T>
+constexpr DType dtype_of_value() {
+  if constexpr (std::is_same_v<T, BFloat16>) return kBFloat16;
+  else if constexpr (std::is_same_v<T, Half>) return kFloat16;
+  else return kFloat32;
+}
+
+template <typename T>
+T* values(const Tensor& t) {
+  return static_cast<T*>(t.data_ptr());
+}
+
+// Equal values (a 16-bit tensor's widened exactly to float32).
+void expect_same_values(const Tensor& got, const Tensor& want, const std::string& what) {
+  expect_same<float>(got.to(kFloat32), want.to(kFloat32), what);
+}
+
+template <typename T, typename I, typename Index>
+void check_max_pool(const PoolCase& c, const PoolGeometry& g, const Tensor& x32, DType index_dtype) {
+  const DType dt = dtype_of_value<T>();
+  const Tensor x = x32.to(dt);
   const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
-  const Tensor want = make_empty(out_sizes, kFloat32, Device::cpu());
+  const Tensor want = make_empty(out_sizes, dt, Device::cpu());
   const Tensor want_idx = make_empty(out_sizes, index_dtype, Device::cpu());
   cpu::max_pool2d_forward(x, g, want, want_idx);
-  const Tensor grad = randn(out_sizes);
-  const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
+  const Tensor grad = randn(out_sizes).to(dt);
+  const Tensor want_gx = make_empty(c.x, dt, Device::cpu());
   cpu::max_pool2d_backward(grad, want_idx, g, want_gx);
   for (const Layouts& l : kLayouts) {
-    const std::string name = c.name + layouts_name(l) + width_name(Index{});
+    const std::string name = c.name + layouts_name(l) + width_name(Index{}) + " " + std::string(dtype_name(dt));
     const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
-    const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
+    const Tensor out = laid_out(make_empty(out_sizes, dt, Device::cpu()), l.out);
     const Tensor idx = laid_out(make_empty(out_sizes, index_dtype, Device::cpu()), l.out);
     for (Index o = 0; o < static_cast<Index>(out.numel()); ++o) {  // a thread per output
-      pool::max_forward(xl.data_ptr<float>(), pool::layout_of<Index>(xl), out.data_ptr<float>(),
-                        pool::layout_of<Index>(out), static_cast<I*>(idx.data_ptr()), pool::layout_of<Index>(idx), g,
-                        o);
+      pool::max_forward(values<T>(xl), pool::layout_of<Index>(xl), values<T>(out), pool::layout_of<Index>(out),
+                        static_cast<I*>(idx.data_ptr()), pool::layout_of<Index>(idx), g, o);
     }
-    expect_same<float>(out, want, "max_pool2d forward " + name);
+    expect_same_values(out, want, "max_pool2d forward " + name);
     expect_same<I>(idx, want_idx, "max_pool2d indices " + name);
-    const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
+    const Tensor gx = laid_out(make_empty(c.x, dt, Device::cpu()), l.x);
     for (Index i = 0; i < static_cast<Index>(gx.numel()); ++i) {  // a thread per input
-      pool::max_backward(gradl.data_ptr<float>(), pool::layout_of<Index>(gradl), static_cast<const I*>(idx.data_ptr()),
-                         pool::layout_of<Index>(idx), gx.data_ptr<float>(), pool::layout_of<Index>(gx), g, i);
+      pool::max_backward(values<T>(gradl), pool::layout_of<Index>(gradl), static_cast<const I*>(idx.data_ptr()),
+                         pool::layout_of<Index>(idx), values<T>(gx), pool::layout_of<Index>(gx), g, i);
     }
-    expect_same<float>(gx, want_gx, "max_pool2d backward " + name);
+    expect_same_values(gx, want_gx, "max_pool2d backward " + name);
   }
 }
 
-template <typename Index>
+template <typename T, typename Index>
 void check_max_pools() {
   for (const PoolCase& c : pool_cases()) {  // adaptive ones too: adaptive_max_pool2d
     const PoolGeometry g = geometry_of(c);
     const Tensor x = pool_input(c.x);
     if (pool_indices_fit_uint8(g)) {
-      check_max_pool<uint8_t, Index>(c, g, x, kUInt8);
+      check_max_pool<T, uint8_t, Index>(c, g, x, kUInt8);
     } else {
-      check_max_pool<int64_t, Index>(c, g, x, kInt64);
+      check_max_pool<T, int64_t, Index>(c, g, x, kInt64);
     }
   }
 }
 
 TEST(CudaThreadsOnCpu, MaxPoolingMatchesTheCpuKernelInEveryLayout) {
-  check_max_pools<int32_t>();
-  check_max_pools<int64_t>();
+  check_max_pools<float, int32_t>();
+  check_max_pools<float, int64_t>();
 }
 
-template <typename Index>
+// bfloat16 and float16 compare and sum in float (Note [16-bit pooling] in nn/functional/pool.cpp).
+TEST(CudaThreadsOnCpu, SixteenBitMaxPoolingMatchesTheCpuKernel) {
+  check_max_pools<BFloat16, int32_t>();
+  check_max_pools<Half, int64_t>();
+}
+
+template <typename T, typename Index>
 void check_average_pools() {
+  const DType dt = dtype_of_value<T>();
   for (const PoolCase& c : pool_cases()) {
     if (c.DH != 1 || c.DW != 1) continue;  // dilation is max pooling's alone
     const PoolGeometry g = geometry_of(c);
-    const Tensor x = randn(c.x);
+    const Tensor x = randn(c.x).to(dt);
     const Dims out_sizes{c.x[0], c.x[1], g.OH, g.OW};
-    const Tensor want = make_empty(out_sizes, kFloat32, Device::cpu());
+    const Tensor want = make_empty(out_sizes, dt, Device::cpu());
     cpu::avg_pool2d_forward(x, g, want);
-    const Tensor grad = randn(out_sizes);
-    const Tensor want_gx = make_empty(c.x, kFloat32, Device::cpu());
+    const Tensor grad = randn(out_sizes).to(dt);
+    const Tensor want_gx = make_empty(c.x, dt, Device::cpu());
     cpu::avg_pool2d_backward(grad, g, want_gx);
     for (const Layouts& l : kLayouts) {
-      const std::string name = c.name + layouts_name(l) + width_name(Index{});
+      const std::string name = c.name + layouts_name(l) + width_name(Index{}) + " " + std::string(dtype_name(dt));
       const Tensor xl = laid_out(x, l.x), gradl = laid_out(grad, l.grad);
-      const Tensor out = laid_out(make_empty(out_sizes, kFloat32, Device::cpu()), l.out);
+      const Tensor out = laid_out(make_empty(out_sizes, dt, Device::cpu()), l.out);
       for (Index o = 0; o < static_cast<Index>(out.numel()); ++o) {
-        pool::avg_forward(xl.data_ptr<float>(), pool::layout_of<Index>(xl), out.data_ptr<float>(),
-                          pool::layout_of<Index>(out), g, o);
+        pool::avg_forward(values<T>(xl), pool::layout_of<Index>(xl), values<T>(out), pool::layout_of<Index>(out), g,
+                          o);
       }
-      expect_same<float>(out, want, "avg_pool2d forward " + name);
-      const Tensor gx = laid_out(make_empty(c.x, kFloat32, Device::cpu()), l.x);
+      expect_same_values(out, want, "avg_pool2d forward " + name);
+      const Tensor gx = laid_out(make_empty(c.x, dt, Device::cpu()), l.x);
       for (Index i = 0; i < static_cast<Index>(gx.numel()); ++i) {
-        pool::avg_backward(gradl.data_ptr<float>(), pool::layout_of<Index>(gradl), gx.data_ptr<float>(),
-                           pool::layout_of<Index>(gx), g, i);
+        pool::avg_backward(values<T>(gradl), pool::layout_of<Index>(gradl), values<T>(gx), pool::layout_of<Index>(gx),
+                           g, i);
       }
-      expect_same<float>(gx, want_gx, "avg_pool2d backward " + name);
+      expect_same_values(gx, want_gx, "avg_pool2d backward " + name);
     }
   }
 }
 
 TEST(CudaThreadsOnCpu, AveragePoolingMatchesTheCpuKernelInEveryLayout) {
-  check_average_pools<int32_t>();
-  check_average_pools<int64_t>();
+  check_average_pools<float, int32_t>();
+  check_average_pools<float, int64_t>();
+}
+
+TEST(CudaThreadsOnCpu, SixteenBitAveragePoolingMatchesTheCpuKernel) {
+  check_average_pools<BFloat16, int64_t>();
+  check_average_pools<Half, int32_t>();
 }
 
 TEST(CudaThreadsOnCpu, PoolingIndexWidthFollowsTheSizes) {

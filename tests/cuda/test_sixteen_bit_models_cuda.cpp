@@ -2,7 +2,7 @@
 // nn/functional/args.h): a small CNN after half() / bfloat16(), NCHW and channels-last, on
 // the GPU against the same model on the CPU: logits, loss, gradients and running
 // statistics of a training step, and eval logits under inference mode; the fused optimizers'
-// 16-bit steps against the CPU's bits. Skips without a GPU.
+// 16-bit steps against the CPU's bits; activations and pooling. Skips without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -102,6 +102,47 @@ TEST(CudaSixteenBitModels, OptimizerStepsMatchTheCpuBitForBit) {
       for (size_t i = 0; i < cpu.size(); ++i) EXPECT_TRUE(equal(gpu[i].detach().cpu(), cpu[i].detach())) << i;
     }
   }
+}
+
+// ReLU and LeakyReLU (their recorded forms keep bits: Note [16-bit masks from bits]) and
+// max pooling (Note [16-bit pooling]) compute each 16-bit value in float and round once on
+// both devices, with nothing summed in a device's own order: the GPU gives the CPU's bits,
+// forward and backward; average pooling's gradient sums may round to a neighbour.
+TEST(CudaSixteenBitModels, ActivationsAndPoolingMatchTheCpu) {
+  REQUIRE_CUDA();
+  using Layer = std::function<Tensor(const Tensor&)>;
+  const std::vector<std::pair<std::string, Layer>> exact{
+      {"relu", [](const Tensor& t) { return F::relu(t); }},
+      {"leaky_relu 0.2", [](const Tensor& t) { return F::leaky_relu(t, 0.2); }},
+      {"max_pool2d 2", [](const Tensor& t) { return F::max_pool2d(t, 2); }},
+      {"max_pool2d 3/2/1", [](const Tensor& t) { return F::max_pool2d(t, 3, 2, 1); }},
+  };
+  const std::vector<std::pair<std::string, Layer>> summed{
+      {"avg_pool2d 3/1", [](const Tensor& t) { return F::avg_pool2d(t, 3, 1); }},
+      {"adaptive_avg_pool2d 1", [](const Tensor& t) { return F::adaptive_avg_pool2d(t, 1); }},
+  };
+  for (DType dtype : {kBFloat16, kFloat16})
+    for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast})
+      for (bool is_exact : {true, false})
+        for (const auto& [name, layer] : is_exact ? exact : summed) {
+          SCOPED_TRACE(name + " " + std::string(dtype_name(dtype)) +
+                       (format == MemoryFormat::ChannelsLast ? " channels-last" : ""));
+          const Tensor x64 = tensor(testing::random_values(3 * 5 * 9 * 11, 51), {3, 5, 9, 11}, kFloat64);
+          const Tensor x = (x64 * 4.0).to(dtype);
+          const Tensor x_cpu = x.detach().requires_grad_(true);
+          const Tensor x_gpu = x.cuda().contiguous(format).detach().requires_grad_(true);
+          const Tensor y_cpu = layer(x_cpu), y_gpu = layer(x_gpu);
+          ASSERT_EQ(y_gpu.dtype(), dtype);
+          const Tensor g = tensor(testing::random_values(y_cpu.numel(), 52), y_cpu.sizes(), kFloat64).to(dtype);
+          y_cpu.backward(g);
+          y_gpu.backward(g.cuda().contiguous(format));
+          EXPECT_TRUE(equal(y_gpu.detach().cpu().contiguous(), y_cpu.detach())) << "forward";
+          if (is_exact) {
+            EXPECT_TRUE(equal(x_gpu.grad().cpu().contiguous(), x_cpu.grad())) << "backward";
+          } else {
+            expect_close(x_gpu.grad(), x_cpu.grad(), 1.0 / 128, "backward");
+          }
+        }
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // Compact saved activations (Note [Compact saved activations] in core/bitmask.h): ReLU,
 // dropout and max pooling keep bits or window-local indices, and their gradients are
 // bit-identical to the uncompressed formulas on the same inputs (odd sizes, NaN, ties,
-// both dtypes, channels-last); what the small CNN saves in train mode.
+// float32, float64, bfloat16 and float16, channels-last); what the small CNN saves in train mode.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -192,7 +192,9 @@ TEST_P(CompactSaved, WideMaxPoolWindowsKeepInt64Indices) {
   expect_bit_identical(x.grad(), reference_max_pool_grad(x.detach(), g, geo));
 }
 
-INSTANTIATE_TEST_SUITE_P(Dtypes, CompactSaved, ::testing::Values(kFloat32, kFloat64),
+// bfloat16 and float16 masks come from the values' bits (Note [16-bit masks from bits] in
+// core/cpu/bitmask_simd.h); they must equal the per-element formulas' too.
+INSTANTIATE_TEST_SUITE_P(Dtypes, CompactSaved, ::testing::Values(kFloat32, kFloat64, kBFloat16, kFloat16),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
 TEST(CompactSavedGradcheck, ReluDropoutMaxPool) {

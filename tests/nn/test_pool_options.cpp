@@ -499,17 +499,48 @@ TEST(PoolOptions, SavedIndices) {
   }
 }
 
-// bfloat16 goes through float32 and keeps the indices.
-TEST(PoolOptions, BFloat16) {
-  const Tensor x = inp({1, 2, 7, 8});
-  auto [y, indices] = F::max_pool2d_with_indices(x.to(kBFloat16), 3, 2, 1, 2, true);
-  auto [want, want_indices] = F::max_pool2d_with_indices(x, 3, 2, 1, 2, true);
-  EXPECT_EQ(y.dtype(), kBFloat16);
-  EXPECT_TRUE(equal(indices, want_indices));
-  EXPECT_TRUE(allclose(y.to(kFloat64), want, 1e-2, 1e-2));
-  EXPECT_EQ(F::adaptive_max_pool2d(x.to(kBFloat16), 3).dtype(), kBFloat16);
-  EXPECT_TRUE(allclose(F::avg_pool2d(x.to(kBFloat16), 3, 2, 1, true, false, 7).to(kFloat64),
-                       F::avg_pool2d(x, 3, 2, 1, true, false, 7), 5e-2, 5e-2));
+// bfloat16 and float16 (Note [16-bit pooling] in nn/functional/pool.cpp): each pooling,
+// forward and backward, in either layout, is float32's on the same values rounded once,
+// bit for bit, with float32's indices.
+TEST(PoolOptions, SixteenBitIsFloat32RoundedOnce) {
+  using Pool = std::function<std::tuple<Tensor, Tensor>(const Tensor&)>;
+  const auto only = [](auto fn) -> Pool { return [fn](const Tensor& t) { return std::tuple{fn(t), Tensor()}; }; };
+  const std::vector<std::pair<std::string, Pool>> pools{
+      {"max 2x2", only([](const Tensor& t) { return F::max_pool2d(t, 2); })},
+      {"max 3 stride 2 pad 1 dilation 2 ceil, indices",
+       [](const Tensor& t) { return F::max_pool2d_with_indices(t, 3, 2, 1, 2, true); }},
+      {"max 3 stride 1 (overlapping)", only([](const Tensor& t) { return F::max_pool2d(t, 3, 1); })},
+      {"adaptive max 3, indices", [](const Tensor& t) { return F::adaptive_max_pool2d_with_indices(t, 3); }},
+      {"avg 3 stride 2 pad 1 ceil, no pad count, divisor 7",
+       only([](const Tensor& t) { return F::avg_pool2d(t, 3, 2, 1, true, false, 7); })},
+      {"avg 3 stride 1 (overlapping)", only([](const Tensor& t) { return F::avg_pool2d(t, 3, 1); })},
+      {"avg 2x2", only([](const Tensor& t) { return F::avg_pool2d(t, 2); })},
+      {"adaptive avg 3", only([](const Tensor& t) { return F::adaptive_avg_pool2d(t, 3); })},
+      {"global avg (lanes)", only([](const Tensor& t) { return F::adaptive_avg_pool2d(t, 1); })},
+  };
+  manual_seed(11);
+  const Tensor x64 = randn({2, 3, 9, 20}, kFloat64) * 3.0;
+  for (DType dtype : {kBFloat16, kFloat16})
+    for (bool channels_last : {false, true})
+      for (const auto& [name, pool] : pools) {
+        SCOPED_TRACE(name + " " + std::string(dtype_name(dtype)) + (channels_last ? " channels-last" : " NCHW"));
+        const Tensor x16 = x64.to(dtype).contiguous(channels_last ? kCL : MemoryFormat::Contiguous);
+        const Tensor x = x16.detach().requires_grad_(true);
+        const Tensor x32 = x16.to(kFloat32).detach().requires_grad_(true);
+        const auto [y, indices] = pool(x);
+        const auto [y32, indices32] = pool(x32);
+        ASSERT_EQ(y.dtype(), dtype);
+        EXPECT_TRUE(equal(y, y32.detach().to(dtype))) << testing::max_abs_diff(y.to(kFloat64), y32.to(kFloat64));
+        if (indices32.defined()) {
+          EXPECT_TRUE(equal(indices, indices32));
+        }
+        const Tensor g = (randn(y.sizes(), kFloat64) * 2.0).to(dtype);
+        y.backward(g);
+        y32.backward(g.to(kFloat32));
+        ASSERT_EQ(x.grad().dtype(), dtype);
+        EXPECT_TRUE(equal(x.grad(), x32.grad().to(dtype)))
+            << testing::max_abs_diff(x.grad().to(kFloat64), x32.grad().to(kFloat64));
+      }
 }
 
 // torch 1.13's messages, e.g. F.max_pool2d(torch.randn(1, 1, 4, 4), 3, padding=2) ->

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nn/distributed/sync_batchnorm.h"
+#include "nn/memory_modes.h"
 #include "nn/functional.h"
 #include "support/helpers.h"
 #include "support/model_cases.h"
@@ -157,6 +158,55 @@ TEST(SixteenBitModels, BatchNormIsFloat32BatchNormRoundedOnce) {
       }
       EXPECT_EQ(norm.num_batches_tracked.item<int64_t>(), 1);
     }
+  }
+}
+
+// conv2d of 16-bit operands (Note [16-bit convolution chunk by chunk] in core/cpu/conv.cpp):
+// the input widened chunk by chunk, so each result is float32's on the same values rounded
+// once, bit for bit, forward and every gradient; with groups, stride, padding, dilation and
+// a batch several chunks long, NCHW and channels-last.
+TEST(SixteenBitModels, ConvolutionIsFloat32ConvolutionRoundedOnce) {
+  for (DType dtype : kSixteenBit) {
+    for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + (format == MemoryFormat::ChannelsLast ? " channels-last" : ""));
+      const Tensor x = (normal({40, 4, 24, 24}, 21, dtype) * 2.0).contiguous(format).requires_grad_(true);
+      const Tensor w = normal({6, 2, 3, 3}, 22, dtype).requires_grad_(true);
+      const Tensor b = normal({6}, 23, dtype).requires_grad_(true);
+      const Tensor out = F::conv2d(x, w, b, 1, 2, 2, 2);
+      ASSERT_EQ(out.dtype(), dtype);
+      const Tensor g = normal(out.sizes(), 24, dtype);
+      out.backward(g);
+      const Tensor x32 = x.detach().to(kFloat32).requires_grad_(true);
+      const Tensor w32 = w.detach().to(kFloat32).requires_grad_(true);
+      const Tensor b32 = b.detach().to(kFloat32).requires_grad_(true);
+      const Tensor out32 = F::conv2d(x32, w32, b32, 1, 2, 2, 2);
+      out32.backward(g.to(kFloat32));
+      expect_same_values(out, out32.detach().to(dtype));
+      expect_same_values(x.grad(), x32.grad().to(dtype));
+      expect_same_values(w.grad(), w32.grad().to(dtype));
+      expect_same_values(b.grad(), b32.grad().to(dtype));
+    }
+  }
+}
+
+// Evaluating a 16-bit model holds about half of float32's bytes: no layer (convolution,
+// batch norm, pooling) makes a float32 copy of a whole activation.
+TEST(SixteenBitModels, NoGradPeakIsAboutHalfOfFloat32s) {
+  const auto no_grad_peak = [](DType dtype) {
+    manual_seed(5);
+    auto model = testing::one_block_cnn(16, 28, 10, 0.0);
+    model->to(dtype);
+    model->eval();
+    const Tensor x = normal({256, 1, 28, 28}, 25, dtype);
+    return memory::measure_modes(*model, x)[2];
+  };
+  const memory::ModeMeasurement f32 = no_grad_peak(kFloat32);
+  ASSERT_STREQ(memory::run_mode_name(f32.mode), "eval_no_grad");
+  for (DType dtype : kSixteenBit) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const memory::ModeMeasurement m = no_grad_peak(dtype);
+    EXPECT_LE(m.forward_peak_bytes, f32.forward_peak_bytes * 6 / 10)
+        << m.forward_peak_bytes << " bytes, float32 " << f32.forward_peak_bytes;
   }
 }
 
