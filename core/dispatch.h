@@ -302,7 +302,7 @@ struct DeviceOps {
                            const Tensor& grad_x, DropoutStream stream);
 
   // ---- bit masks kept for backward (core/bitmask.h, Note [Compact saved activations]),
-  // over the elements of dense tensors in memory order (float32/float64).
+  // over the elements of dense tensors in memory order (float32/float64/bfloat16/float16).
   // bits [ceil(n / 8)] kUInt8: bit i set when y[i] > 0.
   void (*positive_bits)(const Tensor& y, const Tensor& bits);
   // y = relu(x) (x and y of one layout) and the bits of y > 0, in one pass.
@@ -311,7 +311,8 @@ struct DeviceOps {
   // and may be one tensor.
   void (*relu_backward_bits)(const Tensor& grad, const Tensor& bits, const Tensor& grad_x);
   // grad_x[i] = bit i ? grad[i] : grad[i] * negative_slope (LeakyReLU's backward from its
-  // x > 0 bits, as the LeakyReluGrad functor); float32/float64; grad_x may be grad.
+  // x > 0 bits, as the LeakyReluGrad functor, a 16-bit one in float rounded once);
+  // float32/float64/bfloat16/float16; grad_x may be grad.
   void (*leaky_relu_backward_bits)(const Tensor& grad, const Tensor& bits, double negative_slope,
                                    const Tensor& grad_x);
 

@@ -47,8 +47,16 @@ __global__ void leaky_relu_backward_bits_16_kernel(const T* grad, const uint8_t*
                                                    int64_t n, int64_t bytes) {
   const int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= bytes) return;
-  const int64_t values = n - 8 * j < 8 ? n - 8 * j : 8;
   float g[8], d[8];
+  if (8 * j + 8 <= n) {  // a whole byte: fixed trip counts keep g and d in registers
+#pragma unroll
+    for (int k = 0; k < 8; ++k) g[k] = static_cast<float>(grad[8 * j + k]);
+    leaky_grad_where_bits_byte(g, bits[j], slope, d, int64_t{8}, int64_t{0});
+#pragma unroll
+    for (int k = 0; k < 8; ++k) grad_x[8 * j + k] = static_cast<T>(d[k]);
+    return;
+  }
+  const int64_t values = n - 8 * j;
   for (int64_t k = 0; k < values; ++k) g[k] = static_cast<float>(grad[8 * j + k]);
   leaky_grad_where_bits_byte(g, bits[j], slope, d, values, int64_t{0});
   for (int64_t k = 0; k < values; ++k) grad_x[8 * j + k] = static_cast<T>(d[k]);

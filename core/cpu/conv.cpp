@@ -137,11 +137,18 @@ double row_sum(const T* v, int64_t n) {
 }
 
 // A chunk of n input values in ComputeType<T>: the values themselves, or a 16-bit chunk
-// widened in bulk into buf (Note [16-bit convolution chunk by chunk]).
+// widened in bulk into buf (Note [16-bit convolution chunk by chunk]), in parallel when the
+// chunks themselves are not.
 template <typename T>
 const ComputeType<T>* in_compute_type(const T* p, int64_t n, std::vector<float>& buf) {
-  if constexpr (is_reduced_float_v<T>) return values_as<float>(p, n, buf);
-  else return p;
+  if constexpr (is_reduced_float_v<T>) {
+    buf.resize(static_cast<size_t>(n));
+    float* wide = buf.data();
+    parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) { convert_values(p + lo, wide + lo, hi - lo); });
+    return buf.data();
+  } else {
+    return p;
+  }
 }
 
 template <typename T>

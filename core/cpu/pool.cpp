@@ -98,7 +98,8 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t OW, T* __restrict 
 // An output whose window lies inside the plane across (columns ow * SW - PW onwards, KW of
 // them, no dilation) reads the same taps as its neighbours, SW columns on. Such outputs of
 // a row are taken up to kStrip at a time: each tap of the window, in window_max's and
-// window_sum's order (the clipped window's rows, then its columns), over the whole strip,
+// average_window_sum's order for narrow windows (the clipped window's rows, then its
+// columns), over the whole strip,
 // a loop the compiler vectorises (kSW: the column stride when 1 or 2, known when compiled).
 // Each output sees its taps in its own order, so values, max pooling's winners (first of
 // ties, last NaN) and window-local indices, and average sums are the per-output path's
@@ -178,8 +179,8 @@ void max_strips(const T* s, const PoolGeometry& g, int64_t oh, int64_t ow0, int6
       });
 }
 
-// Average pooling's strips, for windows narrower than average_window_sum's lanes:
-// window_sum's adds from 0, and the row's one divisor (inside across, it depends only on
+// Average pooling's strips, for windows narrower than average_window_sum's lanes: its
+// running sum's adds from 0, and the row's one divisor (inside across, it depends only on
 // the row).
 template <int kSW, typename T>
 void average_strips(const T* s, const PoolGeometry& g, int64_t oh, int64_t ow0, int64_t ow1, T* out) {

@@ -199,8 +199,8 @@ TEST(BFloat16Ops, MatmulAgainstFloat64Reference) {
 
 TEST(BFloat16Ops, KernelsWithoutBf16NameTheOpAndDtype) {
   EXPECT_EMBER_ERROR(linalg::det(ones({2, 2}, kBFloat16)), "not implemented for 'BFloat16'");
-  // (Pooling takes bf16 through float32: tests/nn/test_bfloat16_layers.cpp; softmax, batch
-  // norm and the class losses too: tests/nn/test_sixteen_bit_models.cpp.)
+  // (Pooling computes bf16 in float: tests/nn/test_pool_options.cpp, Note [16-bit pooling];
+  // softmax, batch norm and the class losses: tests/nn/test_sixteen_bit_models.cpp.)
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
+#include "core/cpu/half_convert.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -190,6 +192,32 @@ TEST(HalfCast, BulkAndElementwiseConversionsAgree) {
   EXPECT_TRUE(equal(add(hc, gc), add(h, g)));
   EXPECT_TRUE(equal(exp(hc), exp(h)));
   EXPECT_TRUE(equal(mul(hc, 0.3), mul(h, 0.3)));
+}
+
+// The bulk routines themselves for every run length up to 17 (whole groups of eight and
+// the tails taken through eight-wide copies): Half's bits, and nothing written past n.
+TEST(HalfCast, BulkRoutinesConvertEveryRunLengthExactly) {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> awkward{1.0f,           -0.0f,         nan,    65504.0f, 65520.0f, -inf,
+                                   5.9604645e-8f,  2.9802322e-8f, 1e-6f,  0.1f,     -2.5f,    1.0009766f,
+                                   1.00048828125f, inf,           -1e-7f, 3.14159f, -65519.0f};
+  const uint16_t kGuard = 0xABCD;
+  for (int64_t n = 1; n <= static_cast<int64_t>(awkward.size()); ++n) {
+    SCOPED_TRACE(n);
+    std::vector<Half> halves(static_cast<size_t>(n) + 1, Half::from_bits(kGuard));
+    cpu::floats_to_halves(awkward.data(), halves.data(), n);
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_EQ(halves[static_cast<size_t>(i)].bits, Half(awkward[static_cast<size_t>(i)]).bits) << i;
+    EXPECT_EQ(halves[static_cast<size_t>(n)].bits, kGuard) << "written past the run";
+    std::vector<float> floats(static_cast<size_t>(n) + 1, 7.0f);
+    cpu::halves_to_floats(halves.data(), floats.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      EXPECT_EQ(bits_of_float(floats[static_cast<size_t>(i)]),
+                bits_of_float(static_cast<float>(halves[static_cast<size_t>(i)])))
+          << i;
+    }
+    EXPECT_EQ(floats[static_cast<size_t>(n)], 7.0f) << "written past the run";
+  }
 }
 
 TEST(HalfOps, ElementwiseAndReductionsComputeInFloat) {

@@ -1,7 +1,7 @@
 // Layers on bfloat16 tensors on the CPU (Note [BFloat16] in core/bfloat16.h): conv2d
 // forward and backward and linear against float64 references of the same bf16 values
 // (fp32 accumulation: one bf16 rounding apart), ReLU and dropout keeping bf16, pooling
-// (in float32 through casts: as float32 pooling of the same values, rounded once).
+// (in float, Note [16-bit pooling]: as float32 pooling of the same values, rounded once).
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>

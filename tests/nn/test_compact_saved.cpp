@@ -60,7 +60,8 @@ TEST_P(CompactSaved, ReluKeepsBitsAndItsGradientIsThresholdBackward) {
 
 TEST_P(CompactSaved, LeakyReluKeepsBitsAndItsGradientIsTheInputKeepingFormulas) {
   for (const double slope : {0.01, 0.2, 0.0}) {
-    for (const Dims& shape : {Dims{3, 5, 7}, Dims{1}, Dims{9}, Dims{2, 3, 5, 4}}) {
+    // {3, 7, 61}: several of the 16-bit backward's 512-value blocks and a partial last byte.
+    for (const Dims& shape : {Dims{3, 5, 7}, Dims{1}, Dims{9}, Dims{2, 3, 5, 4}, Dims{3, 7, 61}}) {
       const Tensor x = awkward_values(shape, GetParam(), 3).requires_grad_(true);
       const Tensor g = awkward_values(shape, GetParam(), 4);
       const int64_t before = saved_now();
@@ -133,6 +134,7 @@ void check_dropout(bool channels) {
 }
 
 TEST_P(CompactSaved, DropoutKeepsBitsAndItsGradientIsTheScaledMask) {
+  if (is_reduced_float(GetParam())) GTEST_SKIP() << "16-bit dropout is tests/nn/test_bfloat16_layers.cpp's";
   if (GetParam() == kFloat32) {
     check_dropout<float>(false);
     check_dropout<float>(true);
