@@ -112,12 +112,13 @@ void leaky_relu_backward_bits(const Tensor& grad, const Tensor& bits, double neg
       leaky_relu_backward_bits_16_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
           grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<float>(negative_slope), grad_x.data_ptr<T>(), n,
           bytes);
+      EMBER_CUDA_LAUNCH_CHECK();
     } else {
       leaky_relu_backward_bits_kernel<T><<<blocks_for(bytes), kThreadsPerBlock, 0, current_raw_stream()>>>(
           grad.data_ptr<T>(), bits.data_ptr<uint8_t>(), static_cast<T>(negative_slope), grad_x.data_ptr<T>(), n,
           bytes);
+      EMBER_CUDA_LAUNCH_CHECK();
     }
-    EMBER_CUDA_LAUNCH_CHECK();
   });
 }
 
