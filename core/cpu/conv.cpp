@@ -137,18 +137,24 @@ double row_sum(const T* v, int64_t n) {
 }
 
 // A chunk of n input values in ComputeType<T>: the values themselves, or a 16-bit chunk
-// widened in bulk into buf (Note [16-bit convolution chunk by chunk]), in parallel when the
-// chunks themselves are not.
+// widened in bulk into wide (a float32 buffer of at least n values from the caching
+// allocator, so memory statistics count it; Note [16-bit convolution chunk by chunk]), in
+// parallel when the chunks themselves are not.
 template <typename T>
-const ComputeType<T>* in_compute_type(const T* p, int64_t n, std::vector<float>& buf) {
+const ComputeType<T>* in_compute_type(const T* p, int64_t n, const Tensor& wide) {
   if constexpr (is_reduced_float_v<T>) {
-    buf.resize(static_cast<size_t>(n));
-    float* wide = buf.data();
-    parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) { convert_values(p + lo, wide + lo, hi - lo); });
-    return buf.data();
+    float* w = static_cast<float*>(wide.data_ptr());
+    parallel_for(0, n, kParallelGrain, [&](int64_t lo, int64_t hi) { convert_values(p + lo, w + lo, hi - lo); });
+    return w;
   } else {
     return p;
   }
+}
+
+// A buffer for a chunk of `images` input images in the compute type when x is 16-bit;
+// undefined otherwise.
+Tensor widened_chunk_buffer(const Tensor& x, const ConvGeometry& g, int64_t images) {
+  return is_reduced_float(x.dtype()) ? make_empty({images * g.C * g.H * g.W}, kFloat32, x.device()) : Tensor();
 }
 
 template <typename T>
@@ -216,11 +222,11 @@ void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, 
   const int64_t chunk = images_per_chunk((g.C * g.KH * g.KW + g.O) * L, w.element_size(), kChunkBytes, g.N);
   const int64_t chunks = (g.N + chunk - 1) / chunk;
   const int threads = chunk_threads(chunks);
-  std::vector<Tensor> cols_buf, y_buf;
-  std::vector<std::vector<float>> x_wide(static_cast<size_t>(threads));  // a 16-bit chunk widened
+  std::vector<Tensor> cols_buf, y_buf, x_wide;
   for (int t = 0; t < threads; ++t) {
     cols_buf.push_back(make_empty({g.C * g.KH * g.KW * chunk * L}, compute, x.device()));
     y_buf.push_back(make_empty({g.O * chunk * L}, compute, x.device()));
+    x_wide.push_back(widened_chunk_buffer(x, g, chunk));
   }
   visit_floating_or_reduced(x.dtype(), "conv2d", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -231,7 +237,7 @@ void conv2d_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, 
       part.N = std::min(chunk, g.N - n0);
       const int64_t cols_n = part.N * L;
       const int64_t chunk_values = part.N * g.C * g.H * g.W;
-      im2col(in_compute_type(data<T>(x) + n0 * g.C * g.H * g.W, chunk_values, x_wide[static_cast<size_t>(t)]),
+      im2col(in_compute_type(data<T>(x) + n0 * g.C * g.H * g.W, chunk_values, x_wide[t]),
              data<C>(cols_buf[t]), part);
       // One GEMM per group (OpenBLAS or ember's fallback): y [O, n*L] = w [O, K] @ cols [K, n*L].
       const Tensor cols = native::view(native::narrow(cols_buf[t], 0, 0, G * K * cols_n), {G, K, cols_n});
@@ -263,13 +269,14 @@ void conv2d_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& w_
   struct Slot {
     Tensor gy, cols, dcols, gw_part;
     std::vector<double> gw_sum, gb_sum;
-    std::vector<float> x_wide;  // a 16-bit chunk widened
+    Tensor x_wide;  // a 16-bit chunk widened
   };
   std::vector<Slot> slots(static_cast<size_t>(threads));
   for (Slot& s : slots) {
     s.gy = make_empty({g.O * chunk * L}, dt, dev);
     if (need_w) {
       s.cols = make_empty({rows * chunk * L}, dt, dev);
+      s.x_wide = widened_chunk_buffer(x, g, chunk);
       s.gw_part = make_empty({G, g.O / G, K}, dt, dev);
       s.gw_sum.assign(static_cast<size_t>(g.O * K), 0.0);
     }
