@@ -2,7 +2,8 @@
 // nn/functional/args.h): a small CNN after half() / bfloat16(), NCHW and channels-last, on
 // the GPU against the same model on the CPU: logits, loss, gradients and running
 // statistics of a training step, and eval logits under inference mode; the fused optimizers'
-// 16-bit steps against the CPU's bits; activations and pooling. Skips without a GPU.
+// 16-bit steps against the CPU's bits; activations and pooling; layers of many families.
+// Skips without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -143,6 +144,29 @@ TEST(CudaSixteenBitModels, ActivationsAndPoolingMatchTheCpu) {
             expect_close(x_gpu.grad(), x_cpu.grad(), 1.0 / 128, "backward");
           }
         }
+}
+
+// Every layer of testing::sixteen_bit_layer_cases in bfloat16 and float16 on the GPU against
+// the same layer on the CPU: the input's dtype out, values and input gradients within a few
+// 16-bit roundings (each device computes in float and rounds once, summing in its own order).
+TEST(CudaSixteenBitModels, EveryLayerMatchesTheCpu) {
+  REQUIRE_CUDA();
+  const Tensor x64 = tensor(testing::random_values(2 * 4 * 6 * 6, 61), {2, 4, 6, 6}, kFloat64);
+  for (DType dtype : {kBFloat16, kFloat16})
+    for (const auto& [name, layer] : testing::sixteen_bit_layer_cases()) {
+      SCOPED_TRACE(name + " " + std::string(dtype_name(dtype)));
+      const double tol = dtype == kBFloat16 ? 0.05 : 0.01;
+      const Tensor x_cpu = x64.to(dtype).requires_grad_(true);
+      const Tensor x_gpu = x64.to(dtype).cuda().requires_grad_(true);
+      const Tensor y_cpu = layer(x_cpu), y_gpu = layer(x_gpu);
+      ASSERT_EQ(y_gpu.dtype(), dtype);
+      const Tensor g = tensor(testing::random_values(y_cpu.numel(), 62), y_cpu.sizes(), kFloat64).to(dtype);
+      y_cpu.backward(g);
+      y_gpu.backward(g.cuda());
+      ASSERT_EQ(x_gpu.grad().dtype(), dtype);
+      expect_close(y_gpu.detach(), y_cpu.detach(), tol, "forward");
+      expect_close(x_gpu.grad(), x_cpu.grad(), 2 * tol, "backward");
+    }
 }
 
 }  // namespace

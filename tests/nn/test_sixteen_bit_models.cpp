@@ -210,6 +210,46 @@ TEST(SixteenBitModels, NoGradPeakIsAboutHalfOfFloat32s) {
   }
 }
 
+// Every layer a 16-bit model may hold (testing::sixteen_bit_layer_cases), forward and
+// backward in bfloat16 and float16: the input's dtype out and in the gradient, and the
+// float32 layer's values on the same numbers within a few 16-bit roundings.
+TEST(SixteenBitModels, EveryLayerRunsIn16BitCloseToFloat32) {
+  const auto ops = testing::sixteen_bit_layer_cases();
+  const Tensor x64 = randn({2, 4, 6, 6}, kFloat64);
+  std::vector<std::string> failures;
+  for (DType dtype : kSixteenBit)
+    for (const auto& [name, op] : ops) {
+      const std::string what = name + " " + std::string(dtype_name(dtype));
+      try {
+        const Tensor x = x64.to(dtype).requires_grad_(true);
+        const Tensor y = op(x);
+        const Tensor x32 = x64.to(dtype).to(kFloat32).requires_grad_(true);
+        const Tensor y32 = op(x32);
+        if (y.dtype() != dtype) {
+          failures.push_back(what + ": output " + std::string(dtype_name(y.dtype())));
+          continue;
+        }
+        const Tensor g = randn(y.sizes(), kFloat64).to(dtype);
+        y.backward(g);
+        y32.backward(g.to(kFloat32));
+        if (x.grad().dtype() != dtype) {
+          failures.push_back(what + ": grad dtype");
+          continue;
+        }
+        const double tol = dtype == kBFloat16 ? 0.05 : 0.01;
+        const double ey =
+            testing::max_abs_diff(y.to(kFloat64), y32.to(kFloat64)) / (1 + y32.abs().max().item<double>());
+        const double eg = testing::max_abs_diff(x.grad().to(kFloat64), x32.grad().to(kFloat64)) /
+                          (1 + x32.grad().abs().max().item<double>());
+        if (!(ey <= tol) || !(eg <= 2 * tol))
+          failures.push_back(what + ": error " + std::to_string(ey) + " / " + std::to_string(eg));
+      } catch (const std::exception& e) {
+        failures.push_back(what + ": " + e.what());
+      }
+    }
+  for (const std::string& f : failures) ADD_FAILURE() << f;
+}
+
 // backward(g) with g of another dtype than the 16-bit output: the engine casts it to the
 // output's dtype first, as PyTorch's, so batch norm's kernels read a 16-bit gradient.
 TEST(SixteenBitModels, ARootGradientOfAnotherDtypeIsCastToTheOutputs) {
