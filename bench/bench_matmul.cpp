@@ -1,5 +1,7 @@
 // sgemm 512x512x512 in GFLOP/s: ember::matmul (plain and with a transposed operand)
-// against cblas_sgemm called directly on the same buffers, plus ember's fallback GEMM.
+// against cblas_sgemm called directly on the same buffers, plus ember's fallback GEMM, and
+// the same product in bfloat16 and float16 (float32 blocks: Note [16-bit products in
+// blocks] in core/cpu/gemm.cpp).
 #include <benchmark/benchmark.h>
 
 #include <ember/ember.h>
@@ -41,6 +43,18 @@ void BM_EmberMatmulTransposedA(benchmark::State& state) {
   report_gflops(state);
 }
 BENCHMARK(BM_EmberMatmulTransposedA)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A model after half() / bfloat16(): 16-bit operands, float32 accumulation.
+void BM_EmberMatmul16Bit(benchmark::State& state) {
+  const ember::DType dtype = state.range(0) == 0 ? ember::kBFloat16 : ember::kFloat16;
+  const ember::Tensor a = random_matrix().to(dtype), b = random_matrix().to(dtype);
+  for (auto _ : state) {
+    ember::Tensor c = ember::matmul(a, b);
+    benchmark::DoNotOptimize(c.data_ptr());
+  }
+  report_gflops(state);
+}
+BENCHMARK(BM_EmberMatmul16Bit)->ArgName("float16")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_EmberGemmFallback(benchmark::State& state) {
   const ember::Tensor a = random_matrix().unsqueeze(0), b = random_matrix().unsqueeze(0);

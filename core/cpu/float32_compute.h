@@ -1,6 +1,7 @@
 // bfloat16 and float16 through float32 for the CPU's gemm and conv2d (Note [BFloat16] in
-// core/bfloat16.h): float32 copies of the operands (conv2d widens its input chunk by chunk),
-// the fp32 kernel (fp32 accumulation), and each result rounded once into the 16-bit output.
+// core/bfloat16.h): float32 copies of the operands (conv2d widens its input chunk by chunk,
+// gemm block by block), the fp32 kernel (fp32 accumulation), and each result rounded once
+// into the 16-bit output.
 #pragma once
 #include "core/cpu/kernels.h"
 #include "core/native.h"
