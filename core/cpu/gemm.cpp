@@ -217,30 +217,49 @@ void gemm_fallback(const Tensor& a, const Tensor& bm, const Tensor& out, const G
 // operands widened, the float32 product's results rounded once. Float32 copies of the whole
 // of a, b and out held more than a float32 model does (a 16-bit MLP's no_grad peak was 1.4x
 // float32's), so the product goes by blocks: a group of the batch's matrices, a block of a's
-// rows and one of b's columns, each widened to about kBlockBytes, multiplied in float32 and
-// rounded into its block of out. Every output element still sums its whole k in one float32
-// product, as the whole product would.
+// rows and one of b's columns (between kMinBlock and kMaxBlock of each, about kBlockBytes of
+// float32 each where k allows), multiplied in float32 and rounded into its block of out.
+// Every output element still sums its whole k in one float32 product, as the whole product
+// would. The loops keep the widened block of the operand that would be widened again more
+// often (a's rows outside when b is the smaller to repeat, else b's columns).
 namespace {
 
 void gemm_in_float32_blocks(const Tensor& a, const Tensor& b, const Tensor& out, const GemmScale& scale) {
-  constexpr int64_t kBlockBytes = 512 << 10, kMinRows = 64;
-  const int64_t B = a.size(0), n = a.size(1), m = b.size(2);
-  const int64_t row_bytes = std::max<int64_t>(a.size(2), 1) * static_cast<int64_t>(sizeof(float));
-  const int64_t batch = std::clamp<int64_t>(kBlockBytes / (row_bytes * kMinRows), 1, std::max<int64_t>(B, 1));
-  const int64_t rows = std::clamp<int64_t>(kBlockBytes / (batch * row_bytes), 1, std::max<int64_t>(n, 1));
-  const int64_t cols = std::clamp<int64_t>(kBlockBytes / (batch * row_bytes), 1, std::max<int64_t>(m, 1));
+  constexpr int64_t kBlockBytes = 512 << 10, kMinBlock = 128, kMaxBlock = 1024;
+  const int64_t B = a.size(0), n = a.size(1), k = a.size(2), m = b.size(2);
+  if (B == 0 || n == 0 || m == 0) return;
+  const int64_t row_bytes = std::max<int64_t>(k, 1) * static_cast<int64_t>(sizeof(float));
+  const int64_t rows = std::min(n, std::clamp<int64_t>(kBlockBytes / row_bytes, kMinBlock, kMaxBlock));
+  const int64_t cols = std::min(m, std::clamp<int64_t>(kBlockBytes / row_bytes, kMinBlock, kMaxBlock));
+  const int64_t block_bytes = std::max({rows * row_bytes, cols * row_bytes, rows * cols * int64_t{4}});
+  const int64_t batch = std::clamp<int64_t>(kBlockBytes / block_bytes, 1, B);
+  // Widenings of the repeated operand: b's blocks once per row block, or a's once per column block.
+  const bool rows_outside = (n + rows - 1) / rows * m <= (m + cols - 1) / cols * n;
   for (int64_t b0 = 0; b0 < B; b0 += batch) {
     const int64_t bs = std::min(batch, B - b0);
-    const Tensor a_group = native::narrow(a, 0, b0, bs), out_group = native::narrow(out, 0, b0, bs);
-    for (int64_t c0 = 0; c0 < m; c0 += cols) {
-      const int64_t cs = std::min(cols, m - c0);
-      const Tensor b32 = float32_copy(native::narrow(native::narrow(b, 0, b0, bs), 2, c0, cs));
+    const Tensor a_group = native::narrow(a, 0, b0, bs), b_group = native::narrow(b, 0, b0, bs);
+    const Tensor out_group = native::narrow(out, 0, b0, bs);
+    const auto a_rows = [&](int64_t r0) {
+      return float32_copy(native::narrow(a_group, 1, r0, std::min(rows, n - r0)));
+    };
+    const auto b_cols = [&](int64_t c0) {
+      return float32_copy(native::narrow(b_group, 2, c0, std::min(cols, m - c0)));
+    };
+    const auto multiply = [&](const Tensor& a32, const Tensor& b32, int64_t r0, int64_t c0) {
+      const Tensor block = native::narrow(native::narrow(out_group, 1, r0, a32.size(1)), 2, c0, b32.size(2));
+      const Tensor out32 = scale.beta == 0 ? float32_like(block) : float32_copy(block);
+      gemm(a32, b32, out32, scale);
+      round_into(out32, block);
+    };
+    if (rows_outside) {
       for (int64_t r0 = 0; r0 < n; r0 += rows) {
-        const int64_t rs = std::min(rows, n - r0);
-        const Tensor block = native::narrow(native::narrow(out_group, 1, r0, rs), 2, c0, cs);
-        const Tensor out32 = scale.beta == 0 ? float32_like(block) : float32_copy(block);
-        gemm(float32_copy(native::narrow(a_group, 1, r0, rs)), b32, out32, scale);
-        round_into(out32, block);
+        const Tensor a32 = a_rows(r0);
+        for (int64_t c0 = 0; c0 < m; c0 += cols) multiply(a32, b_cols(c0), r0, c0);
+      }
+    } else {
+      for (int64_t c0 = 0; c0 < m; c0 += cols) {
+        const Tensor b32 = b_cols(c0);
+        for (int64_t r0 = 0; r0 < n; r0 += rows) multiply(a_rows(r0), b32, r0, c0);
       }
     }
   }

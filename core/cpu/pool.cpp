@@ -99,8 +99,8 @@ void max_2x2_row(const T* __restrict row0, int64_t W, int64_t OW, T* __restrict 
 // them, no dilation) reads the same taps as its neighbours, SW columns on. Such outputs of
 // a row are taken up to kStrip at a time: each tap of the window, in window_max's and
 // average_window_sum's order for narrow windows (the clipped window's rows, then its
-// columns), over the whole strip,
-// a loop the compiler vectorises (kSW: the column stride when 1 or 2, known when compiled).
+// columns), over the whole strip, a loop the compiler vectorises (kSW: the column stride
+// when 1 or 2, known when compiled).
 // Each output sees its taps in its own order, so values, max pooling's winners (first of
 // ties, last NaN) and window-local indices, and average sums are the per-output path's
 // bits, which the CUDA threads share (tests/core/test_cuda_threads_on_cpu.cpp). Outputs

@@ -227,6 +227,35 @@ TEST(SixteenBitModels, MlpNoGradPeakIsAboutHalfOfFloat32s) {
       {512, 512});
 }
 
+// 16-bit products large enough to go by several blocks (Note [16-bit products in blocks] in
+// core/cpu/gemm.cpp): partial row and column blocks, batch groups with a remainder, a
+// transposed operand, a shared (stride-0) one, addmm's beta != 0 with a transposed input,
+// and a long k. Each result is float32's product of the widened operands, rounded once,
+// within the float32 rounding that differs between BLAS block shapes.
+TEST(SixteenBitModels, ProductsInBlocksAreFloat32ProductsRoundedOnce) {
+  for (DType dtype : kSixteenBit) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const double two_ulps = dtype == kBFloat16 ? 1.0 / 64 : 1.0 / 512;
+    const auto expect_rounded_float32 = [&](const Tensor& got, const Tensor& want32, const char* what) {
+      ASSERT_EQ(got.dtype(), dtype) << what;
+      // The float32 sums of the two block shapes differ by float32 roundings of the partial
+      // sums (values of about 20): absolutely, a few 16-bit ulps of 1 near 0.
+      EXPECT_TRUE(allclose(got.to(kFloat64), want32.to(dtype).to(kFloat64), two_ulps, two_ulps))
+          << what << ": " << testing::max_abs_diff(got.to(kFloat64), want32.to(dtype).to(kFloat64));
+    };
+    const Tensor a = normal({1300, 300}, 71, dtype), b = normal({300, 1100}, 72, dtype);
+    expect_rounded_float32(matmul(a, b), matmul(a.to(kFloat32), b.to(kFloat32)), "matmul");
+    expect_rounded_float32(matmul(b.t(), a.t()), matmul(b.to(kFloat32).t(), a.to(kFloat32).t()), "transposed");
+    const Tensor batched = normal({37, 70, 300}, 73, dtype), shared = normal({300, 150}, 74, dtype);
+    expect_rounded_float32(matmul(batched, shared), matmul(batched.to(kFloat32), shared.to(kFloat32)), "shared b");
+    const Tensor c = normal({1100, 1300}, 75, dtype).t();
+    expect_rounded_float32(addmm(c, a, b, 0.5, 2.0), addmm(c.to(kFloat32), a.to(kFloat32), b.to(kFloat32), 0.5, 2.0),
+                           "addmm");
+    const Tensor long_a = normal({40, 9000}, 76, dtype), long_b = normal({9000, 30}, 77, dtype);
+    expect_rounded_float32(matmul(long_a, long_b), matmul(long_a.to(kFloat32), long_b.to(kFloat32)), "long k");
+  }
+}
+
 // Every layer a 16-bit model may hold (testing::sixteen_bit_layer_cases), forward and
 // backward in bfloat16 and float16: the input's dtype out and in the gradient, and the
 // float32 layer's values on the same numbers within a few 16-bit roundings.
