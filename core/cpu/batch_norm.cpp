@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/batch_norm_math.h"
+#include "core/cpu/float32_compute.h"
 #include "core/cpu/half_convert.h"
 #include "core/cpu/kernels.h"
 #include "core/kernel_data.h"
@@ -183,7 +184,7 @@ void backward(const X* g, const X* x, const T* mean, const T* invstd, const T* w
 // read raw pointers, so a mismatch is an error here, not a misread.
 void check_dtypes(const char* op, const Tensor& x, std::initializer_list<const Tensor*> like_x,
                   std::initializer_list<const Tensor*> per_channel) {
-  const DType channel = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();
+  const DType channel = compute_dtype(x.dtype());
   for (const Tensor* t : like_x)
     EMBER_INTERNAL_ASSERT(!t->defined() || t->dtype() == x.dtype(), op, ": expected ", dtype_name(x.dtype()),
                           " like x, got ", dtype_name(t->dtype()));
@@ -194,7 +195,7 @@ void check_dtypes(const char* op, const Tensor& x, std::initializer_list<const T
 
 // A [C] tensor in the per-channel dtype (float32 for a 16-bit x).
 Tensor channel_vector(const Tensor& x) {
-  return make_empty({x.size(1)}, is_reduced_float(x.dtype()) ? kFloat32 : x.dtype(), x.device());
+  return make_empty({x.size(1)}, compute_dtype(x.dtype()), x.device());
 }
 
 }  // namespace
