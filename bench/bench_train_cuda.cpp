@@ -302,9 +302,9 @@ LayerCase conv_case(int64_t cin, int64_t cout, int64_t hw, bool input_grad) {
 }
 
 // BatchNorm2d's functional form: affine, momentum 0.1, eps 1e-5, running statistics
-// updated in train mode.
-LayerCase batch_norm_case(int64_t channels, int64_t hw, bool training) {
-  Tensor x = ember::randn({kBatch, channels, hw, hw}, gpu(true));
+// updated in train mode. A bfloat16 x (as under autocast) keeps float32 weight and statistics.
+LayerCase batch_norm_case(int64_t channels, int64_t hw, bool training, ember::DType dtype = ember::kFloat32) {
+  Tensor x = ember::randn({kBatch, channels, hw, hw}, gpu()).to(dtype).requires_grad_(true);
   Tensor weight = ember::ones({channels}, gpu(true));
   Tensor bias = ember::zeros({channels}, gpu(true));
   Tensor running_mean = ember::zeros({channels}, gpu());
@@ -357,6 +357,7 @@ const std::vector<LayerSpec>& layer_specs() {
       {"batch_norm_eval_32x28x28", false, [] { return batch_norm_case(32, 28, false); }},
       {"batch_norm_train_64x14x14", false, [] { return batch_norm_case(64, 14, true); }},
       {"batch_norm_eval_64x14x14", false, [] { return batch_norm_case(64, 14, false); }},
+      {"batch_norm_train_bf16_32x28x28", false, [] { return batch_norm_case(32, 28, true, ember::kBFloat16); }},
       {"max_pool2d_32x28x28", false, [] { return max_pool_case(32, 28); }},
       {"max_pool2d_64x14x14", false, [] { return max_pool_case(64, 14); }},
       {"dropout_p0.25_3136", false, [] { return dropout_case(0.25, 64 * 7 * 7); }},

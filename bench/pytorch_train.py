@@ -142,8 +142,9 @@ def layer_cases(dev, channels_last):
         x, w, b = t((BATCH, cin, hw, hw), input_grad), t((cout, cin, 3, 3), True), t((cout,), True)
         return (lambda: F.conv2d(x, w, b, 1, 1)), ([x, w, b] if input_grad else [w, b])
 
-    def batch_norm(c, hw, training):
-        x, weight, bias = t((BATCH, c, hw, hw), True), t((c,), True, 1.0), t((c,), True, 0.0)
+    def batch_norm(c, hw, training, dtype=torch.float32):  # bfloat16 x: float32 weight and statistics
+        x = t((BATCH, c, hw, hw), False).to(dtype).requires_grad_()
+        weight, bias = t((c,), True, 1.0), t((c,), True, 0.0)
         mean, var = t((c,), False, 0.0), t((c,), False, 1.0)
         return (lambda: F.batch_norm(x, mean, var, weight, bias, training, 0.1, 1e-5)), [x, weight, bias]
 
@@ -170,6 +171,7 @@ def layer_cases(dev, channels_last):
         ("batch_norm_eval_32x28x28", lambda: batch_norm(32, 28, False)),
         ("batch_norm_train_64x14x14", lambda: batch_norm(64, 14, True)),
         ("batch_norm_eval_64x14x14", lambda: batch_norm(64, 14, False)),
+        ("batch_norm_train_bf16_32x28x28", lambda: batch_norm(32, 28, True, torch.bfloat16)),
         ("max_pool2d_32x28x28", lambda: max_pool(32, 28)),
         ("max_pool2d_64x14x14", lambda: max_pool(64, 14)),
         ("dropout_p0.25_3136", lambda: dropout(0.25, 64 * 7 * 7)),

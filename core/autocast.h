@@ -8,14 +8,16 @@
 // PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
 //   - LowerPrecision: conv2d, linear, matmul, mm, bmm run in bf16 (float32 inputs are
 //     cast down; their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
-//   - Float32: batch_norm, layer_norm, group_norm, softmax, log_softmax, cross_entropy,
-//     nll_loss, mse_loss, sum, mean, exp, log, pow, grid_sample run in float32 (bf16 inputs
-//     are cast up);
+//   - Float32: layer_norm, group_norm, softmax, log_softmax, cross_entropy, nll_loss,
+//     mse_loss, sum, mean, exp, log, pow, grid_sample run in float32 (bf16 inputs are cast
+//     up);
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
-// batch_norm widens a bf16 input itself and saves the bf16 tensor for backward (half
-// the bytes of a float32 copy; nn/functional/batch_norm.cpp); its output is float32.
+// batch_norm is on neither list, as in PyTorch (pytorch/pytorch#88929): a bf16 input is
+// normalized in float with the float32 weight and statistics, and its output is bf16
+// (Note [16-bit layers outside autocast] in nn/functional/args.h), half the bytes of a
+// float32 output for the layers after it to hold.
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
 // the source dtype: float32 parameters get float32 gradients, and parameters and the
 // optimizer state stay float32. The bf16 copy of a float32 leaf tensor that requires grad

@@ -6,9 +6,9 @@
 // core/batch_norm_math.h (the CPU's formula); the statistics' kernel also blends the running
 // statistics with native::blend_running_stats's ops (that function itself for odd buffers).
 // Each thread's work is in cuda/batch_norm_threads.h (run on the CPU by the tests too). A
-// bfloat16 / float16 x (Note [16-bit layers outside autocast] in nn/functional/args.h)
-// takes the float32 path on a widened copy and its output is rounded back once; the
-// per-channel tensors are float32 then (DeviceOps::batch_norm_train).
+// bfloat16 / float16 x (Note [16-bit layers outside autocast] in nn/functional/args.h) is
+// read and written by these kernels as it is, computed in float and rounded once, with
+// float32 per-channel tensors (DeviceOps::batch_norm_train); cuDNN takes float32 only.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -52,25 +52,25 @@ __device__ void write_block_sums(Sums sums, double* partial) {
   }
 }
 
-template <typename T>
-__global__ void stats_partial_kernel(const T* x, double* partial, Shape s, int64_t per_group) {
+template <typename X>
+__global__ void stats_partial_kernel(const X* x, double* partial, Shape s, int64_t per_group) {
   const Images im = images_of(s, blockIdx.y, per_group);
   write_block_sums(stats_sums(x, s, blockIdx.x, im, threadIdx.x, blockDim.x), partial);
 }
 
 // Also blends the channel's running statistics (either may be null), as the CPU's
 // native::blend_running_stats does after its statistics: no launches of their own.
-template <typename T>
-__global__ void stats_finalize_kernel(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
-                                      double eps, Shape s, T* running_mean, T* running_var, RunningBlend<T> blend) {
+template <typename X>
+__global__ void stats_finalize_kernel(const X* x, const double* partial, int64_t groups, Ch<X>* mean, Ch<X>* var, Ch<X>* invstd,
+                                      double eps, Shape s, Ch<X>* running_mean, Ch<X>* running_var, RunningBlend<Ch<X>> blend) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= s.C) return;
   stats_finalize(x, partial, groups, mean, var, invstd, eps, s, c);
   blend_running_stats(mean[c], var[c], running_mean, running_var, blend.keep, blend.factor, blend.unbias, c);
 }
 
-template <typename T>
-__global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b, Shape s,
+template <typename X>
+__global__ void normalize_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w, const Ch<X>* b, Shape s,
                                  int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) normalize_element(x, out, mean, invstd, w, b, s, total <= INT32_MAX, i);
@@ -78,9 +78,9 @@ __global__ void normalize_kernel(const T* x, T* out, const T* mean, const T* inv
 
 // Threads [0, total) normalise an element each; threads [0, C) also save their channel's
 // statistics when autograd records (save_mean/save_invstd non-null): one launch either way.
-template <typename T>
-__global__ void normalize_eval_kernel(const T* x, T* out, const T* mean, const T* var, T eps, const T* w, const T* b,
-                                      Shape s, int64_t total, T* save_mean, T* save_invstd) {
+template <typename X>
+__global__ void normalize_eval_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* var, Ch<X> eps, const Ch<X>* w, const Ch<X>* b,
+                                      Shape s, int64_t total, Ch<X>* save_mean, Ch<X>* save_invstd) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) normalize_eval_element(x, out, mean, var, eps, w, b, s, total <= INT32_MAX, i);
   if (i < s.C) save_eval_stats(mean, var, eps, save_mean, save_invstd, i);
@@ -92,8 +92,8 @@ __global__ void eval_stats_kernel(const T* mean, const T* var, T eps, T* save_me
   if (c < C) save_eval_stats(mean, var, eps, save_mean, save_invstd, c);
 }
 
-template <typename T>
-__global__ void backward_partial_kernel(const T* g, const T* x, const T* mean, double* partial, Shape s,
+template <typename X>
+__global__ void backward_partial_kernel(const X* g, const X* x, const Ch<X>* mean, double* partial, Shape s,
                                         int64_t per_group) {
   const Images im = images_of(s, blockIdx.y, per_group);
   write_block_sums(backward_sums(g, x, mean[blockIdx.x], s, blockIdx.x, im, threadIdx.x, blockDim.x), partial);
@@ -106,9 +106,9 @@ __global__ void backward_finalize_kernel(const double* partial, int64_t groups, 
   if (c < s.C) backward_finalize(partial, groups, invstd, training, gw, gb, mean_g, coef, s, c);
 }
 
-template <typename T>
-__global__ void grad_input_kernel(const T* g, const T* x, const T* mean, const T* invstd, const T* w, const T* mean_g,
-                                  const T* coef, T* gx, Shape s, int64_t total) {
+template <typename X>
+__global__ void grad_input_kernel(const X* g, const X* x, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w, const Ch<X>* mean_g,
+                                  const Ch<X>* coef, X* gx, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) grad_input_element(g, x, mean, invstd, w, mean_g, coef, gx, s, total <= INT32_MAX, i);
 }
@@ -129,7 +129,9 @@ T* mdata(const Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, x.dtype(), x.device()); }
+// x's per-channel dtype: float32 for a 16-bit x (DeviceOps::batch_norm_train), else x's.
+DType channel_dtype(const Tensor& x) { return is_reduced_float(x.dtype()) ? kFloat32 : x.dtype(); }
+Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, channel_dtype(x), x.device()); }
 
 // These kernels read and write every operand of a call in x's layout, dense NCHW or
 // channels-last (Shape in cuda/batch_norm_threads.h): an x dense in neither is copied to
@@ -148,20 +150,15 @@ void write_back(const Tensor& temporary, const Tensor& out) {
   if (temporary.defined() && !temporary.is_same(out)) copy(temporary, out);
 }
 
-// 16-bit operands: a float32 copy of t (undefined stays so), and a float32 output to round into out.
-Tensor widened(const Tensor& t) { return t.defined() ? native::to_dtype(t, kFloat32) : t; }
-Tensor widened_output(const Tensor& out) {
-  return out.defined() ? make_empty(out.sizes(), kFloat32, out.device(), out.suggest_memory_format()) : out;
-}
-
 void normalize(const Tensor& x, const Tensor& mean, const Tensor& invstd, const Tensor& w, const Tensor& b,
                const Tensor& out) {
   const int64_t total = x.numel();
   if (total == 0) return;
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    normalize_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>(), cdata<T>(w), cdata<T>(b),
+  visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = Ch<X>;
+    normalize_kernel<X><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<X>(), out.data_ptr<X>(), mean.data_ptr<T>(), invstd.data_ptr<T>(), cdata<T>(w), cdata<T>(b),
         shape_of(x), total);
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -186,12 +183,6 @@ void update_running_stats(const Tensor& mean, const Tensor& invstd, double eps, 
 void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                       const Tensor& running_var, double factor, double eps, const Tensor& out_in,
                       const Tensor& save_mean, const Tensor& save_invstd) {
-  if (is_reduced_float(x_in.dtype())) {
-    const Tensor out = widened_output(out_in);
-    batch_norm_train(widened(x_in), weight, bias, running_mean, running_var, factor, eps, out, save_mean, save_invstd);
-    copy(out, out_in);
-    return;
-  }
   const Tensor mean = save_mean.defined() ? save_mean : channel_vector(x_in);
   const Tensor invstd = save_invstd.defined() ? save_invstd : channel_vector(x_in);
   if (cudnn_batch_norm_train(x_in, weight, bias, running_mean, running_var, factor, eps, out_in, mean, invstd)) return;
@@ -202,19 +193,21 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   const Split split = split_of(s);
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   const auto blendable = [&](const Tensor& running) {  // what stats_finalize_kernel writes directly
-    return !running.defined() || (running.dtype() == x.dtype() && running.is_contiguous() && running.numel() == s.C);
+    return !running.defined() ||
+           (running.dtype() == channel_dtype(x) && running.is_contiguous() && running.numel() == s.C);
   };
   const bool blend_in_kernel = blendable(running_mean) && blendable(running_var);
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {
-    using T = typename decltype(tag)::type;
+  visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = Ch<X>;
     const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(split.groups));
-    stats_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
+    stats_partial_kernel<X><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
+        x.data_ptr<X>(), partial.data_ptr<double>(), s, split.per_group);
     EMBER_CUDA_LAUNCH_CHECK();
     T* const rm = blend_in_kernel ? mdata<T>(running_mean) : nullptr;
     T* const rv = blend_in_kernel ? mdata<T>(running_var) : nullptr;
-    stats_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), partial.data_ptr<double>(), split.groups, mean.data_ptr<T>(), var.data_ptr<T>(),
+    stats_finalize_kernel<X><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<X>(), partial.data_ptr<double>(), split.groups, mean.data_ptr<T>(), var.data_ptr<T>(),
         invstd.data_ptr<T>(), eps, s, rm, rv, running_blend<T>(factor, s.N * s.S));
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -239,12 +232,6 @@ void batch_norm_eval_stats(const Tensor& mean, const Tensor& var, double eps, co
 void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, double eps, const Tensor& out_in, const Tensor& save_mean,
                      const Tensor& save_invstd) {
-  if (is_reduced_float(x_in.dtype())) {  // out_in may be x_in: the copy is made first
-    const Tensor out = widened_output(out_in);
-    batch_norm_eval(widened(x_in), running_mean, running_var, weight, bias, eps, out, save_mean, save_invstd);
-    copy(out, out_in);
-    return;
-  }
   if (cudnn_batch_norm_eval(x_in, running_mean, running_var, eps, weight, bias, out_in, save_invstd)) {
     batch_norm_eval_stats(running_mean, running_var, eps, save_mean, Tensor());
     return;
@@ -255,10 +242,11 @@ void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tenso
   // An empty x still saves its statistics: threads for max(total, C).
   const int64_t threads = total > s.C ? total : s.C;
   if (threads == 0 || (total == 0 && !save_mean.defined() && !save_invstd.defined())) return;
-  visit_floating(x.dtype(), "batch_norm", [&](auto tag) {  // one launch: invstd in each thread
-    using T = typename decltype(tag)::type;
-    normalize_eval_kernel<T><<<blocks_for(threads), kThreadsPerBlock, 0, current_raw_stream()>>>(
-        x.data_ptr<T>(), out.data_ptr<T>(), running_mean.data_ptr<T>(), running_var.data_ptr<T>(), static_cast<T>(eps),
+  visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {  // one launch: invstd in each thread
+    using X = typename decltype(tag)::type;
+    using T = Ch<X>;
+    normalize_eval_kernel<X><<<blocks_for(threads), kThreadsPerBlock, 0, current_raw_stream()>>>(
+        x.data_ptr<X>(), out.data_ptr<X>(), running_mean.data_ptr<T>(), running_var.data_ptr<T>(), static_cast<T>(eps),
         cdata<T>(weight), cdata<T>(bias), s, total, mdata<T>(save_mean), mdata<T>(save_invstd));
     EMBER_CUDA_LAUNCH_CHECK();
   });
@@ -268,12 +256,6 @@ void batch_norm_eval(const Tensor& x_in, const Tensor& running_mean, const Tenso
 void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor& mean, const Tensor& invstd,
                          const Tensor& weight, bool training, const Tensor& grad_x_in, const Tensor& grad_w,
                          const Tensor& grad_b) {
-  if (is_reduced_float(x_in.dtype())) {  // grad_x_in may be grad_in: its copy is made first
-    const Tensor grad_x = widened_output(grad_x_in);
-    batch_norm_backward(widened(grad_in), widened(x_in), mean, invstd, weight, training, grad_x, grad_w, grad_b);
-    if (grad_x.defined()) copy(grad_x, grad_x_in);
-    return;
-  }
   // cuDNN's backward differentiates through batch statistics: training mode only; and it
   // makes no promise for grad_x == grad (DeviceOps::batch_norm_backward_in_place), which
   // these kernels keep: each thread reads its g[i] before writing gx[i], after the sums.
@@ -293,11 +275,12 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
   const Tensor mean_g = channel_vector(x), coef = channel_vector(x);
   const Split split = split_of(s);
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
-  visit_floating(x.dtype(), "batch_norm backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
+  visit_floating_or_reduced(x.dtype(), "batch_norm backward", [&](auto tag) {
+    using X = typename decltype(tag)::type;
+    using T = Ch<X>;
     const dim3 grid(static_cast<unsigned>(s.C), static_cast<unsigned>(split.groups));
-    backward_partial_kernel<T><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
-        grad.data_ptr<T>(), x.data_ptr<T>(), mean.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
+    backward_partial_kernel<X><<<grid, kReduceThreads, 0, current_raw_stream()>>>(
+        grad.data_ptr<X>(), x.data_ptr<X>(), mean.data_ptr<T>(), partial.data_ptr<double>(), s, split.per_group);
     EMBER_CUDA_LAUNCH_CHECK();
     backward_finalize_kernel<T><<<blocks_for(s.C), kThreadsPerBlock, 0, current_raw_stream()>>>(
         partial.data_ptr<double>(), split.groups, invstd.data_ptr<T>(), training, mdata<T>(grad_w), mdata<T>(grad_b),
@@ -305,9 +288,9 @@ void batch_norm_backward(const Tensor& grad_in, const Tensor& x_in, const Tensor
     EMBER_CUDA_LAUNCH_CHECK();
     const int64_t total = x.numel();
     if (grad_x.defined() && total > 0) {
-      grad_input_kernel<T><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
-          grad.data_ptr<T>(), x.data_ptr<T>(), mean.data_ptr<T>(), invstd.data_ptr<T>(), cdata<T>(weight),
-          mean_g.data_ptr<T>(), coef.data_ptr<T>(), grad_x.data_ptr<T>(), s, total);
+      grad_input_kernel<X><<<blocks_for(total), kThreadsPerBlock, 0, current_raw_stream()>>>(
+          grad.data_ptr<X>(), x.data_ptr<X>(), mean.data_ptr<T>(), invstd.data_ptr<T>(), cdata<T>(weight),
+          mean_g.data_ptr<T>(), coef.data_ptr<T>(), grad_x.data_ptr<X>(), s, total);
       EMBER_CUDA_LAUNCH_CHECK();
     }
   });

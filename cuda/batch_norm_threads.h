@@ -2,7 +2,8 @@
 // x in either layout (NCHW or channels-last), as EMBER_HD functions of its thread (and
 // block): the kernels call these, and tests/core/test_cuda_threads_on_cpu.cpp calls them for
 // every thread on the CPU, so the kernels' split of the work and index math are checked in
-// every CI run.
+// every CI run. X is x's element type; a 16-bit X computes in float with float per-channel
+// values (Ch), reading and writing its 16-bit tensors directly.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include "core/macros.h"
 #include "core/memory_format.h"
 #include "core/optim_math.h"
+#include "core/reduced_float.h"
 #include "core/tensor.h"
 
 namespace ember::cuda_kernels::bn_threads {
@@ -77,14 +79,28 @@ struct Sums {
   double a = 0, b = 0;
 };
 
+// The per-channel type of an x of element type X: float for bfloat16 / float16, else X.
+template <typename X>
+using Ch = ComputeType<X>;
+
+// x's value v in its compute type, and as a double.
+template <typename X>
+EMBER_HD_INLINE Ch<X> wide(X v) {
+  return static_cast<Ch<X>>(v);
+}
+template <typename X>
+EMBER_HD_INLINE double as_double(X v) {
+  return static_cast<double>(static_cast<Ch<X>>(v));
+}
+
 // A thread's share of Σ(x - K) and Σ(x - K)², K = the channel's first element (a shift that
 // keeps the sums' cancellation small: the shifted-data algorithm).
-template <typename T>
-EMBER_HD_INLINE Sums stats_sums(const T* x, const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads) {
-  const double shift = static_cast<double>(x[s.at(0, c, 0)]);
+template <typename X>
+EMBER_HD_INLINE Sums stats_sums(const X* x, const Shape& s, int64_t c, Images im, int64_t tid, int64_t threads) {
+  const double shift = as_double(x[s.at(0, c, 0)]);
   Sums sums;
   for_channel_elements(s, c, im, tid, threads, [&](int64_t at) {
-    const double d = static_cast<double>(x[at]) - shift;
+    const double d = as_double(x[at]) - shift;
     sums.a += d;
     sums.b += d * d;
   });
@@ -92,13 +108,14 @@ EMBER_HD_INLINE Sums stats_sums(const T* x, const Shape& s, int64_t c, Images im
 }
 
 // A thread's share of Σg and Σg(x - mean).
-template <typename T>
-EMBER_HD_INLINE Sums backward_sums(const T* g, const T* x, T mean, const Shape& s, int64_t c, Images im, int64_t tid,
-                                   int64_t threads) {
+template <typename X>
+EMBER_HD_INLINE Sums backward_sums(const X* g, const X* x, Ch<X> mean, const Shape& s, int64_t c, Images im,
+                                   int64_t tid, int64_t threads) {
   Sums sums;
   for_channel_elements(s, c, im, tid, threads, [&](int64_t at) {
-    sums.a += static_cast<double>(g[at]);
-    sums.b += static_cast<double>(g[at] * (x[at] - mean));
+    const Ch<X> gv = wide(g[at]);
+    sums.a += static_cast<double>(gv);
+    sums.b += static_cast<double>(gv * (wide(x[at]) - mean));
   });
   return sums;
 }
@@ -109,15 +126,16 @@ EMBER_HD_INLINE double* partial_of(double* partial, int64_t c, int64_t groups, i
 }
 
 // Channel c: the partials in group order -> mean, biased variance, invstd = 1 / sqrt(var + eps).
-template <typename T>
-EMBER_HD_INLINE void stats_finalize(const T* x, const double* partial, int64_t groups, T* mean, T* var, T* invstd,
-                                    double eps, const Shape& s, int64_t c) {
+template <typename X>
+EMBER_HD_INLINE void stats_finalize(const X* x, const double* partial, int64_t groups, Ch<X>* mean, Ch<X>* var,
+                                    Ch<X>* invstd, double eps, const Shape& s, int64_t c) {
+  using T = Ch<X>;
   double sum = 0, sq = 0;
   for (int64_t g = 0; g < groups; ++g) sum += partial[2 * (c * groups + g)], sq += partial[2 * (c * groups + g) + 1];
   const double count = static_cast<double>(s.N * s.S), shifted_mean = sum / count;
   double v = sq / count - shifted_mean * shifted_mean;
   v = v < 0 ? 0 : v;
-  mean[c] = static_cast<T>(static_cast<double>(x[s.at(0, c, 0)]) + shifted_mean);
+  mean[c] = static_cast<T>(as_double(x[s.at(0, c, 0)]) + shifted_mean);
   var[c] = static_cast<T>(v);
   invstd[c] = bn::invstd(static_cast<T>(v), static_cast<T>(eps));
 }
@@ -130,20 +148,23 @@ EMBER_HD_INLINE int64_t channel_of(int64_t i, const Shape& s, bool narrow) {
   return i / s.S % s.C;
 }
 
-template <typename T>
-EMBER_HD_INLINE void normalize_element(const T* x, T* out, const T* mean, const T* invstd, const T* w, const T* b,
-                                       const Shape& s, bool narrow, int64_t i) {
+template <typename X>
+EMBER_HD_INLINE void normalize_element(const X* x, X* out, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w,
+                                       const Ch<X>* b, const Shape& s, bool narrow, int64_t i) {
+  using T = Ch<X>;
   const int64_t c = channel_of(i, s, narrow);
-  out[i] = bn::normalize(x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0));
+  out[i] = static_cast<X>(bn::normalize(wide(x[i]), mean[c], invstd[c] * (w ? w[c] : T(1)), b ? b[c] : T(0)));
 }
 
 // Eval mode in one pass: the running variance's invstd computed by each thread (as
 // native::batch_norm_invstd computes it) instead of by three kernels before.
-template <typename T>
-EMBER_HD_INLINE void normalize_eval_element(const T* x, T* out, const T* mean, const T* var, T eps, const T* w,
-                                            const T* b, const Shape& s, bool narrow, int64_t i) {
+template <typename X>
+EMBER_HD_INLINE void normalize_eval_element(const X* x, X* out, const Ch<X>* mean, const Ch<X>* var, Ch<X> eps,
+                                            const Ch<X>* w, const Ch<X>* b, const Shape& s, bool narrow, int64_t i) {
+  using T = Ch<X>;
   const int64_t c = channel_of(i, s, narrow);
-  out[i] = bn::normalize(x[i], mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0));
+  out[i] =
+      static_cast<X>(bn::normalize(wide(x[i]), mean[c], bn::invstd(var[c], eps) * (w ? w[c] : T(1)), b ? b[c] : T(0)));
 }
 
 // Channel c's statistics an eval forward saves for backward when autograd records (either
@@ -171,11 +192,14 @@ EMBER_HD_INLINE void backward_finalize(const double* partial, int64_t groups, co
   coef[c] = training ? static_cast<T>(sum_gxhat / count) * is : T(0);
 }
 
-template <typename T>
-EMBER_HD_INLINE void grad_input_element(const T* g, const T* x, const T* mean, const T* invstd, const T* w,
-                                        const T* mean_g, const T* coef, T* gx, const Shape& s, bool narrow, int64_t i) {
+template <typename X>
+EMBER_HD_INLINE void grad_input_element(const X* g, const X* x, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w,
+                                        const Ch<X>* mean_g, const Ch<X>* coef, X* gx, const Shape& s, bool narrow,
+                                        int64_t i) {
+  using T = Ch<X>;
   const int64_t c = channel_of(i, s, narrow);
-  gx[i] = bn::grad_input(g[i], x[i], mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]);
+  gx[i] = static_cast<X>(
+      bn::grad_input(wide(g[i]), wide(x[i]), mean[c], invstd[c] * (w ? w[c] : T(1)), mean_g[c], coef[c]));
 }
 
 // Channel c's running statistics after a training forward from its batch mean and biased

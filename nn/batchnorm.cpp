@@ -5,7 +5,6 @@
 
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
-#include "core/autocast.h"
 #include "core/grad_mode.h"
 #include "nn/diagnostics.h"
 #include "nn/functional/basic.h"
@@ -34,10 +33,8 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
   const bool eval_stats = !is_training() && options.track_running_stats;
-  // A 16-bit input under autocast goes through forward, which normalizes into float32 (Note
-  // [Autocast]); outside autocast it is normalized in place as any other.
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
-      !is_floating(input.dtype()) || autocast::is_lower_precision(input))
+      !is_floating(input.dtype()))
     return forward(input);
   check_input_and_channels(input);
   functional::batch_norm_eval_(input, running_mean, running_var, weight, bias, options.eps);

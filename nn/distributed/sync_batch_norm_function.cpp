@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "autograd/function_node.h"
-#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -157,8 +156,8 @@ tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector
 
 // A 16-bit input (Note [16-bit layers outside autocast] in nn/functional/args.h): the float32
 // layer on recorded casts of the input and of 16-bit parameters, 16-bit running statistics
-// updated in float32 and rounded back once; the output in the input's dtype, or float32
-// under autocast (batch norm's autocast policy).
+// updated in float32 and rounded back once; the output in the input's dtype, under autocast
+// too (batch norm's: Note [Autocast]).
 Tensor sync_batch_norm_in_float32(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                                   const Tensor& weight, const Tensor& bias, std::optional<double> momentum, double eps,
                                   const Tensor& num_batches_tracked) {
@@ -173,7 +172,7 @@ Tensor sync_batch_norm_in_float32(const Tensor& x, const Tensor& running_mean, c
       sync_batch_norm(x.to(kFloat32), mean, var, wide(weight), wide(bias), momentum, eps, num_batches_tracked);
   for (const auto& [buffer, updated] : {std::pair{running_mean, mean}, std::pair{running_var, var}})
     if (buffer.defined() && !updated.is_same(buffer)) native::copy_(buffer, updated);  // never recorded
-  return autocast::is_lower_precision(x) ? out : out.to(x.dtype());
+  return out.to(x.dtype());
 }
 
 }  // namespace

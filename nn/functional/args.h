@@ -71,8 +71,8 @@ inline Tensor in_format(const Tensor& out, MemoryFormat format) {
 // A model cast to bfloat16 or float16 (Module::half(), to(kBFloat16)) runs every layer in
 // its dtype, as PyTorch's does, each computing in float and rounding its result once, as
 // PyTorch's 16-bit kernels do. Batch norm's kernels take the 16-bit input themselves, with
-// float32 per-channel tensors (DeviceOps::batch_norm_train; the CPU's natively, CUDA's on a
-// float32 copy inside cuda/batch_norm.cu), so it saves the 16-bit input for backward, and
+// float32 per-channel tensors (DeviceOps::batch_norm_train; on CUDA ember's kernels, as
+// cuDNN's take float32 only), so it saves the 16-bit input for backward, and
 // 16-bit running statistics are updated in float32 and rounded once. Pooling's and the CPU
 // convolution's kernels read and write 16-bit tensors too (Note [16-bit pooling] in
 // nn/functional/pool.cpp, Note [16-bit convolution chunk by chunk] in core/cpu/conv.cpp), as
@@ -82,7 +82,8 @@ inline Tensor in_format(const Tensor& out, MemoryFormat format) {
 // is rounded back to the input's dtype once (through_float32): backward keeps the float32
 // intermediate, twice the bytes of PyTorch's 16-bit kernels. Batch norm of a 16-bit input
 // differentiates once (Note [Higher-order gradients] in autograd/engine.h). Under autocast
-// the same layers take float32 and return float32 (Note [Autocast]).
+// softmax, log_softmax and the class losses take float32 and return float32, while batch
+// norm and sync batch norm take a 16-bit input as here and return its dtype (Note [Autocast]).
 
 // op(x) for a float32/float64 x; for a 16-bit x, op of its float32 copy (a recorded cast)
 // rounded back to x's dtype (Note [16-bit layers outside autocast]).

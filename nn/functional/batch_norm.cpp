@@ -8,7 +8,6 @@
 
 #include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
-#include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
@@ -146,27 +145,22 @@ tensor_list batch_norm_recorded_grads(const Tensor& g, const Tensor& x, const Te
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_arg,
-                  const Tensor& bias_arg, bool training, std::optional<double> momentum, double eps,
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, std::optional<double> momentum, double eps,
                   const Tensor& num_batches_tracked) {
   EMBER_PROFILE_OP("batch_norm");
-  // Under autocast batch norm runs in float32 (Note [Autocast]): a 16-bit input is widened
-  // here, outside the graph, and saved for backward as it came (half the bytes of the
-  // float32 copy); the backward widens it again. The node's input stays the 16-bit tensor.
-  // Outside autocast a 16-bit input goes to the kernels as it is: they compute in float,
-  // round the output once and take float32 per-channel tensors (Note [16-bit layers outside
-  // autocast] in nn/functional/args.h).
-  const auto [weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, weight_arg, bias_arg);
-  const bool widen = autocast::is_lower_precision(x_in);
-  const Tensor x_float = widen ? native::to_dtype(x_in, kFloat32) : x_in;
-  check_args(x_float, running_mean, running_var, weight, bias, training);
+  // A 16-bit input goes to the kernels as it is, under autocast or not: they compute in
+  // float, round the output once and take float32 per-channel tensors (Note [16-bit layers
+  // outside autocast] in nn/functional/args.h). Autocast casts nothing here: batch norm is on
+  // none of PyTorch's autocast lists, so its output has its input's dtype (Note [Autocast]).
+  check_args(x_in, running_mean, running_var, weight, bias, training);
   const MemoryFormat format = x_in.suggest_memory_format();
   // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
-  const MemoryFormat kernel = detail::kernel_format(x_float, format);
+  const MemoryFormat kernel = detail::kernel_format(x_in, format);
   const bool recording = autograd::will_record(x_in, weight, bias);
   // Recording, an input not dense in the kernel's layout is copied by the recorded
   // contiguous(), so the copy the node saves keeps x's history (create_graph).
-  const Tensor x = recording && !widen ? x_float.contiguous(kernel) : detail::dense_in(x_float, kernel);
+  const Tensor x = recording ? x_in.contiguous(kernel) : detail::dense_in(x_in, kernel);
   const DType stat = channel_dtype(x.dtype());  // float32 for a 16-bit x
   const Tensor w = channel_operand(weight, stat), b = channel_operand(bias, stat);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
@@ -175,16 +169,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   out = detail::in_format(out, format);
   if (recording) {
     // x (dense) and the weight keep their history for create_graph; a 16-bit input is
-    // kept as it came (and is differentiated once only).
-    const Tensor x_saved = widen ? detail::dense_in(x_in, kernel) : x;
+    // differentiated once only.
     const bool twice = !is_reduced_float(x_in.dtype()) && (!weight.defined() || w.is_same(weight));
     auto node = autograd::record(
-        "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x_saved, saved.mean, saved.invstd, w},
-        [training, kernel, eps, twice, widen](const tensor_list& g, const tensor_list& s, const auto& in) {
+        "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
+        [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
           if (twice && is_grad_enabled())
             return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
-          // an input widened under autocast, saved as it came, is widened again
-          const Tensor x = detail::dense_in(widen ? native::to_dtype(s[0], s[1].dtype()) : s[0], kernel);
+          const Tensor x = detail::dense_in(s[0], kernel);
           // the input's gradient in x's dtype, the weight's and bias's in the channel dtype
           const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {
             const DType dtype = i == 0 ? x.dtype() : s[1].dtype();
@@ -198,10 +190,8 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
           tensor_list out{overwrite ? g[0] : grad_if(0, x.sizes(), kernel),
                           grad_if(1, {x.size(1)}, MemoryFormat::Contiguous),
                           grad_if(2, {x.size(1)}, MemoryFormat::Contiguous)};
-          // The kernels take a gradient in x's dtype (the engine gives each output's own, but
-          // under autocast x is the widened copy).
-          const Tensor grad = g[0].dtype() == x.dtype() ? g[0] : native::to_dtype(g[0], x.dtype());
-          ops.batch_norm_backward(detail::dense_in(grad, kernel), x, s[1], s[2], s[3], training, out[0], out[1],
+          // The kernels take a gradient in x's dtype, the output's (the engine gives each output's own).
+          ops.batch_norm_backward(detail::dense_in(g[0], kernel), x, s[1], s[2], s[3], training, out[0], out[1],
                                   out[2]);
           return out;
         });
@@ -214,8 +204,6 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
 
 void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                       const Tensor& bias, double eps) {
-  EMBER_CHECK(!autocast::is_lower_precision(x),
-              "batch_norm_eval_: a 16-bit input under autocast normalizes into float32 (use batch_norm)");
   check_args(x, running_mean, running_var, weight, bias, false);
   EMBER_CHECK(x.is_contiguous() && !autograd::will_record(x, weight, bias),
               "batch_norm_eval_: expected a contiguous input that nothing records");

@@ -354,16 +354,19 @@ TEST(SixteenBitModels, BatchNormOfA16BitInputWithFloat32Statistics) {
   }
 }
 
-// Under autocast batch norm still returns float32 (its autocast policy), whatever the
-// statistics' dtype.
-TEST(SixteenBitModels, AutocastKeepsBatchNormInFloat32) {
+// Under autocast batch norm and sync batch norm return their input's dtype, as PyTorch's
+// (neither is on an autocast list: Note [Autocast]), whatever the statistics' dtype.
+TEST(SixteenBitModels, AutocastLeavesBatchNormInItsInputsDtype) {
   nn::BatchNorm1d norm(4);
   norm.bfloat16();
   AutocastGuard autocast(Device::cpu(), kBFloat16);
-  const Tensor out = norm(normal({6, 4}, 9, kBFloat16));
-  EXPECT_EQ(out.dtype(), kFloat32);
+  const Tensor x = normal({6, 4}, 9, kBFloat16);
+  const Tensor out = norm(x);
+  EXPECT_EQ(out.dtype(), kBFloat16);
   EXPECT_EQ(norm.running_mean.dtype(), kBFloat16);
   EXPECT_EQ(norm.num_batches_tracked.item<int64_t>(), 1);
+  EXPECT_EQ(F::sync_batch_norm(x, zeros({4}), ones({4})).dtype(), kBFloat16);
+  EXPECT_EQ(F::sync_batch_norm(x.to(kFloat16), zeros({4}), ones({4})).dtype(), kFloat16);
 }
 
 // sync_batch_norm (its local path here, one process) takes a 16-bit input the same way:
