@@ -61,8 +61,9 @@ __global__ void stats_partial_kernel(const X* x, double* partial, Shape s, int64
 // Also blends the channel's running statistics (either may be null), as the CPU's
 // native::blend_running_stats does after its statistics: no launches of their own.
 template <typename X>
-__global__ void stats_finalize_kernel(const X* x, const double* partial, int64_t groups, Ch<X>* mean, Ch<X>* var, Ch<X>* invstd,
-                                      double eps, Shape s, Ch<X>* running_mean, Ch<X>* running_var, RunningBlend<Ch<X>> blend) {
+__global__ void stats_finalize_kernel(const X* x, const double* partial, int64_t groups, Ch<X>* mean, Ch<X>* var,
+                                      Ch<X>* invstd, double eps, Shape s, Ch<X>* running_mean, Ch<X>* running_var,
+                                      RunningBlend<Ch<X>> blend) {
   const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= s.C) return;
   stats_finalize(x, partial, groups, mean, var, invstd, eps, s, c);
@@ -70,8 +71,8 @@ __global__ void stats_finalize_kernel(const X* x, const double* partial, int64_t
 }
 
 template <typename X>
-__global__ void normalize_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w, const Ch<X>* b, Shape s,
-                                 int64_t total) {
+__global__ void normalize_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w,
+                                 const Ch<X>* b, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) normalize_element(x, out, mean, invstd, w, b, s, total <= INT32_MAX, i);
 }
@@ -79,8 +80,9 @@ __global__ void normalize_kernel(const X* x, X* out, const Ch<X>* mean, const Ch
 // Threads [0, total) normalise an element each; threads [0, C) also save their channel's
 // statistics when autograd records (save_mean/save_invstd non-null): one launch either way.
 template <typename X>
-__global__ void normalize_eval_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* var, Ch<X> eps, const Ch<X>* w, const Ch<X>* b,
-                                      Shape s, int64_t total, Ch<X>* save_mean, Ch<X>* save_invstd) {
+__global__ void normalize_eval_kernel(const X* x, X* out, const Ch<X>* mean, const Ch<X>* var, Ch<X> eps,
+                                      const Ch<X>* w, const Ch<X>* b, Shape s, int64_t total, Ch<X>* save_mean,
+                                      Ch<X>* save_invstd) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) normalize_eval_element(x, out, mean, var, eps, w, b, s, total <= INT32_MAX, i);
   if (i < s.C) save_eval_stats(mean, var, eps, save_mean, save_invstd, i);
@@ -107,8 +109,8 @@ __global__ void backward_finalize_kernel(const double* partial, int64_t groups, 
 }
 
 template <typename X>
-__global__ void grad_input_kernel(const X* g, const X* x, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w, const Ch<X>* mean_g,
-                                  const Ch<X>* coef, X* gx, Shape s, int64_t total) {
+__global__ void grad_input_kernel(const X* g, const X* x, const Ch<X>* mean, const Ch<X>* invstd, const Ch<X>* w,
+                                  const Ch<X>* mean_g, const Ch<X>* coef, X* gx, Shape s, int64_t total) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i < total) grad_input_element(g, x, mean, invstd, w, mean_g, coef, gx, s, total <= INT32_MAX, i);
 }
