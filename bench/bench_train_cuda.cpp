@@ -367,16 +367,19 @@ const std::vector<LayerSpec>& layer_specs() {
   return specs;
 }
 
+// A random gradient for the case's output, in the output's dtype (as the twin's randn_like).
+Tensor gradient_for(const LayerCase& c) {
+  ember::NoGradGuard no_grad;
+  const Tensor out = c.forward();
+  return ember::randn(out.sizes(), gpu()).to(out.dtype());
+}
+
 void BM_layer(benchmark::State& state, const LayerSpec* spec, bool backward) {
   guarded(state, [&] {
     CudnnBenchmarkScope cudnn_benchmark(spec->uses_conv ? state.range(0) != 0 : ember::cudnn::benchmark());
     ember::manual_seed(0);
     const LayerCase c = spec->make();
-    Tensor grad_out;
-    {
-      ember::NoGradGuard no_grad;
-      grad_out = ember::randn(c.forward().sizes(), gpu());
-    }
+    const Tensor grad_out = gradient_for(c);
     if (backward) {
       time_with_events(state, [&] {
         Tensor out = c.forward();
@@ -394,11 +397,7 @@ void BM_layer_graphed(benchmark::State& state, const LayerSpec* spec) {
   guarded(state, [&] {
     ember::manual_seed(0);
     const LayerCase c = spec->make();
-    Tensor grad_out;
-    {
-      ember::NoGradGuard no_grad;
-      grad_out = ember::randn(c.forward().sizes(), gpu());
-    }
+    const Tensor grad_out = gradient_for(c);
     ember::nn::GraphedStep graphed(
         [&](const std::vector<Tensor>&) {
           Tensor out = c.forward();

@@ -6,18 +6,25 @@
 // Inside `AutocastGuard ac(Device::cuda(0), kBFloat16);` (or kFloat16, torch.autocast's
 // default on CUDA) ops on tensors of that device type cast their floating inputs, as
 // PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
-//   - LowerPrecision: conv2d, linear, matmul, mm, bmm run in bf16 (float32 inputs are
-//     cast down; their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
-//   - Float32: layer_norm, group_norm, softmax, log_softmax, cross_entropy, nll_loss,
-//     mse_loss, sum, mean, exp, log, pow, grid_sample run in float32 (bf16 inputs are cast
-//     up);
+//   - LowerPrecision: the convolutions (1-D to 3-D, transposed too), linear, matmul, mm,
+//     bmm, addmm, addmv, addbmm, baddbmm, einsum, multi_dot, prelu and
+//     scaled_dot_product_attention run in bf16 (float32 inputs are cast down; their kernels
+//     accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
+//   - Float32: layer_norm, group_norm, softmax, log_softmax, the losses (cross_entropy,
+//     nll_loss, mse_loss, l1, smooth_l1, huber, BCE with logits, kl_div, the margin and
+//     Poisson losses), sum, prod, cumsum, cumprod, logsumexp, the norms and distances,
+//     cosine_similarity, softplus, exp, expm1, log and its variants, pow, reciprocal,
+//     rsqrt, the trigonometric ones PyTorch lists (acos, asin, tan, sinh, cosh, erfinv) and
+//     grid_sample run in float32 (bf16 inputs are cast up);
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
-// batch_norm is on neither list, as in PyTorch (pytorch/pytorch#88929): a bf16 input is
-// normalized in float with the float32 weight and statistics, and its output is bf16
-// (Note [16-bit layers outside autocast] in nn/functional/args.h), half the bytes of a
-// float32 output for the layers after it to hold.
+// Autocast.OpListsAsPyTorchs (tests/nn/test_autocast.cpp) checks each op's dtype against
+// PyTorch's CUDA lists. batch_norm and mean are on neither, as in PyTorch: a bf16 mean
+// sums in float and stays bf16; batch_norm (pytorch/pytorch#88929) normalizes a bf16 input
+// in float with the float32 weight and statistics, and its output is bf16 (Note [16-bit
+// layers outside autocast] in nn/functional/args.h), half the bytes of a float32 output
+// for the layers after it to hold.
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
 // the source dtype: float32 parameters get float32 gradients, and parameters and the
 // optimizer state stay float32. The bf16 copy of a float32 leaf tensor that requires grad

@@ -37,8 +37,8 @@ Tensor sum(const Tensor& a_in, const Dims& dims, bool keepdim) {
 
 Tensor mean(const Tensor& a) { return mean(a, Dims{}, false); }
 
-Tensor mean(const Tensor& a_in, const Dims& dims, bool keepdim) {
-  const Tensor a = autocast::cast(autocast::CastPolicy::Float32, a_in);
+// Not on PyTorch's autocast lists (Note [Autocast]): a 16-bit mean sums in float and keeps its dtype.
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim) {
   Tensor out = native::mean(a, dims, keepdim);
   if (will_record_into(out, a)) {
     record("MeanBackward", {&a}, {&out}, {}, [dims, keepdim](const tensor_list& g, const tensor_list&, const auto& in) {

@@ -5,6 +5,7 @@
 // in nn/functional/in_place.h). hardtanh/relu6 of integers is a clamp, as PyTorch's.
 #include "autograd/function_node.h"
 #include "core/activation_functors.h"
+#include "core/autocast.h"
 #include "core/fill_value.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -166,8 +167,10 @@ Tensor elu(const Tensor& x, double alpha, bool inplace) {
 
 Tensor elu_(const Tensor& x, double alpha) { return elu(x, alpha, /*inplace=*/true); }
 
-Tensor softplus(const Tensor& x, double beta, double threshold) {
+Tensor softplus(const Tensor& x_in, double beta, double threshold) {
   EMBER_PROFILE_OP("softplus");
+  // on PyTorch's autocast float32 list (Note [Autocast])
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
   return smooth_activation(
       {UnaryOp::Softplus, UnaryArgs{.p0 = beta, .p1 = threshold}, "SoftplusBackward", "SoftplusBackwardBackward"}, x);
 }

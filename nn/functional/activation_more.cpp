@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/autocast.h"
 #include "core/dtype.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -46,8 +47,10 @@ Tensor hardsigmoid(const Tensor& x, bool inplace) {
   return where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, x / 6.0 + 0.5));
 }
 
-Tensor prelu(const Tensor& x, const Tensor& weight) {
+Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   EMBER_PROFILE_OP("prelu");
+  // on PyTorch's autocast lower-precision list, as conv2d and linear (Note [Autocast])
+  const auto [x, weight] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, weight_in);
   EMBER_CHECK(weight.dim() <= 1, "prelu: Expected `weight` to be a scalar or 1D tensor, but got ndim = ",
               weight.dim());
   EMBER_CHECK(x.dim() > 0, "Not allow zero-dim input tensor.");

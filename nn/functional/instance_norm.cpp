@@ -2,6 +2,7 @@
 // group_norm (no running statistics) or batch_norm (running statistics to update or to
 // normalize with), so it runs on every device those run on and differentiates as they do.
 #include "autograd/checkpoint.h"
+#include "core/autocast.h"
 #include "core/grad_mode.h"
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
@@ -49,6 +50,9 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
 // recomputation). Without running statistics each (n, c) is a group of its own:
 // group_norm(x, C), one fused row kernel with no repeats. With the running statistics
 // (use_input_stats = false) every instance is normalized alike: batch_norm's eval on x.
+// Under autocast a 16-bit x without running statistics takes batch_norm's route too, as
+// PyTorch's does: instance norm is on no autocast list, so it keeps x's dtype with float32
+// weights (group_norm is on the float32 list: Note [Autocast] in core/autocast.h).
 // All three are differentiable twice, on the CPU and on CUDA, by the composed ops.
 Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, bool use_input_stats, double momentum, double eps) {
@@ -57,8 +61,8 @@ Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& 
   if (!use_input_stats) return batch_norm(x, running_mean, running_var, weight, bias, false, momentum, eps);
   const int64_t N = x.size(0), C = x.size(1);
   // An empty batch has no statistics to average into the running ones: they stay as they are.
-  if ((!running_mean.defined() && !running_var.defined()) || x.numel() == 0)
-    return group_norm(x, C, weight, bias, eps);
+  const bool running = running_mean.defined() || running_var.defined();
+  if ((!running && !autocast::is_lower_precision(x)) || x.numel() == 0) return group_norm(x, C, weight, bias, eps);
   Dims shape = x.sizes();
   shape[0] = 1;
   shape[1] = N * C;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/autocast.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "nn/functional/loss_more.h"
@@ -12,8 +13,10 @@ namespace ember::nn::functional {
 
 using detail::apply_reduction;
 
-Tensor kl_div(const Tensor& input, const Tensor& target, std::string_view reduction, bool log_target) {
+Tensor kl_div(const Tensor& input_in, const Tensor& target_in, std::string_view reduction, bool log_target) {
   EMBER_PROFILE_OP("kl_div");
+  // on PyTorch's autocast float32 list, as poisson_nll_loss (Note [Autocast])
+  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   const bool batchmean = reduction == "batchmean";
   EMBER_CHECK(batchmean || reduction == "none" || reduction == "mean" || reduction == "sum", reduction,
               " is not a valid value for reduction (expected \"none\", \"mean\", \"batchmean\" or \"sum\")");
@@ -60,9 +63,10 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
   return apply_reduction(losses, reduction);
 }
 
-Tensor poisson_nll_loss(const Tensor& input, const Tensor& target, bool log_input, bool full, double eps,
+Tensor poisson_nll_loss(const Tensor& input_in, const Tensor& target_in, bool log_input, bool full, double eps,
                         Reduction reduction) {
   EMBER_PROFILE_OP("poisson_nll_loss");
+  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   Tensor losses = log_input ? exp(input) - target * input : input - target * log(input + eps);
   if (full) {
     const Tensor stirling = target * log(target) - target + 0.5 * log(2.0 * std::numbers::pi * target);

@@ -1,7 +1,9 @@
 // The margin losses of nn::functional: margin_ranking, hinge_embedding, soft_margin,
 // cosine_embedding, triplet_margin (with a distance function too), multilabel_soft_margin,
 // multilabel_margin and multi_margin, composed of differentiable ops with PyTorch's formulas
-// and argument checks.
+// and argument checks. Those on PyTorch's autocast float32 list take float32 inputs under
+// autocast (Note [Autocast]).
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -17,30 +19,34 @@ namespace ember::nn::functional {
 using detail::apply_reduction;
 using detail::clamp_min_zero;
 
-Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin,
+Tensor margin_ranking_loss(const Tensor& input1_in, const Tensor& input2_in, const Tensor& target_in, double margin,
                            Reduction reduction) {
   EMBER_PROFILE_OP("margin_ranking_loss");
+  const auto [input1, input2, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input1_in, input2_in, target_in);
   EMBER_CHECK(input1.dim() == input2.dim() && input1.dim() == target.dim(),
               "margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: ",
               input1.sizes(), ", input2: ", input2.sizes(), ", target: ", target.sizes());
   return apply_reduction(clamp_min_zero(-target * (input1 - input2) + margin), reduction);
 }
 
-Tensor hinge_embedding_loss(const Tensor& input, const Tensor& target, double margin, Reduction reduction) {
+Tensor hinge_embedding_loss(const Tensor& input_in, const Tensor& target_in, double margin, Reduction reduction) {
   EMBER_PROFILE_OP("hinge_embedding_loss");
+  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   const Tensor margin_part = where(target != 1.0, clamp_min_zero(margin - input), 0.0);
   const Tensor self_part = where(target != -1.0, input, 0.0);
   return apply_reduction(margin_part + self_part, reduction);
 }
 
-Tensor soft_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor soft_margin_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
   EMBER_PROFILE_OP("soft_margin_loss");
+  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   return apply_reduction(log1p(exp(-input * target)), reduction);
 }
 
-Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target, double margin,
+Tensor cosine_embedding_loss(const Tensor& input1_in, const Tensor& input2_in, const Tensor& target_in, double margin,
                              Reduction reduction) {
   EMBER_PROFILE_OP("cosine_embedding_loss");
+  const auto [input1, input2, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input1_in, input2_in, target_in);
   const int64_t target_dim = target.dim();
   EMBER_CHECK(target_dim == 0 || target_dim == 1, "0D or 1D target tensor expected, multi-target not supported");
   if (target_dim == 1) {
@@ -62,9 +68,10 @@ Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const T
   return apply_reduction(positive + negative, reduction);
 }
 
-Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative, double margin,
-                           double p, double eps, bool swap, Reduction reduction) {
+Tensor triplet_margin_loss(const Tensor& anchor_in, const Tensor& positive_in, const Tensor& negative_in,
+                           double margin, double p, double eps, bool swap, Reduction reduction) {
   EMBER_PROFILE_OP("triplet_margin_loss");
+  const auto [anchor, positive, negative] = autocast::cast_inputs(autocast::CastPolicy::Float32, anchor_in, positive_in, negative_in);
   EMBER_CHECK(anchor.dim() == positive.dim() && anchor.dim() == negative.dim(),
               "All inputs should have same dimension but got ", anchor.dim(), "D, ", positive.dim(), "D and ",
               negative.dim(), "D inputs.");
@@ -101,8 +108,9 @@ Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, co
   return apply_reduction(losses, reduction);
 }
 
-Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+Tensor multilabel_margin_loss(const Tensor& input_in, const Tensor& target, Reduction reduction) {
   EMBER_PROFILE_OP("multilabel_margin_loss");
+  const Tensor input = autocast::cast(autocast::CastPolicy::Float32, input_in);
   const int64_t ndims = input.dim();
   const bool shape_ok = (ndims == 2 && input.size(1) != 0) || (ndims == 1 && input.size(0) != 0) || ndims == 0;
   EMBER_CHECK(shape_ok, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: ",
@@ -135,9 +143,10 @@ Tensor multilabel_margin_loss(const Tensor& input, const Tensor& target, Reducti
   return apply_reduction(losses, reduction);
 }
 
-Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int64_t p, double margin, const Tensor& weight,
-                         Reduction reduction) {
+Tensor multi_margin_loss(const Tensor& input_in, const Tensor& target, int64_t p, double margin,
+                         const Tensor& weight_in, Reduction reduction) {
   EMBER_PROFILE_OP("multi_margin_loss");
+  const auto [input, weight] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, weight_in);
   EMBER_CHECK(p == 1 || p == 2, "only p == 1 and p == 2 supported");
   const bool shape_ok = (input.dim() == 1 && input.size(0) != 0) || (input.dim() == 2 && input.size(1) != 0);
   EMBER_CHECK(shape_ok, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: ",

@@ -2,7 +2,8 @@
 // nn/functional/args.h): a small CNN after half() / bfloat16(), NCHW and channels-last, on
 // the GPU against the same model on the CPU: logits, loss, gradients and running
 // statistics of a training step, and eval logits under inference mode; the fused optimizers'
-// 16-bit steps against the CPU's bits; activations and pooling; layers of many families.
+// 16-bit steps against the CPU's bits; batch norm's kernels; activations and pooling; layers
+// of many families.
 // Skips without a GPU.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
@@ -144,6 +145,69 @@ TEST(CudaSixteenBitModels, ActivationsAndPoolingMatchTheCpu) {
             expect_close(x_gpu.grad(), x_cpu.grad(), 1.0 / 128, "backward");
           }
         }
+}
+
+// Batch norm of a 16-bit x on the GPU (ember's kernels, reading and writing 16 bits: cuDNN
+// takes float32 only) against the CPU's kernels, as under autocast: float32 weight, bias and
+// running statistics. Training and eval (eval recorded, so its saved statistics feed
+// backward), NCHW and channels-last, many images per channel (several image groups), a
+// gradient the backward may overwrite in place; then the module's consuming eval forward.
+TEST(CudaSixteenBitModels, BatchNormMatchesTheCpu) {
+  REQUIRE_CUDA();
+  const Device gpu = Device::cuda(0);
+  for (DType dtype : {kBFloat16, kFloat16})
+    for (const Dims& shape : {Dims{1000, 3, 4, 4}, Dims{9, 200, 6, 6}, Dims{64, 7}})
+      for (MemoryFormat format : {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast})
+        for (bool training : {true, false}) {
+          if (format == MemoryFormat::ChannelsLast && shape.size() != 4) continue;
+          SCOPED_TRACE(std::string(dtype_name(dtype)) + " [" + std::to_string(shape[0]) + ", " +
+                       std::to_string(shape[1]) + ", ...]" + (format == MemoryFormat::ChannelsLast ? " CL" : "") +
+                       (training ? " train" : " eval"));
+          const double tol = dtype == kBFloat16 ? 1.0 / 128 : 1.0 / 1024;  // a rounding of the output
+          const int64_t C = shape[1], n = shape_numel(shape);
+          const Tensor x = (tensor(testing::random_values(n, 61), shape, kFloat64) * 3.0 + 1.0).to(dtype);
+          const Tensor g = tensor(testing::random_values(n, 62), shape, kFloat64).to(dtype);
+          const Tensor w0 = tensor(testing::random_values(C, 63), {C}, kFloat32) + 1.0;
+          const Tensor b0 = tensor(testing::random_values(C, 64), {C}, kFloat32);
+          const Tensor rm0 = tensor(testing::random_values(C, 65), {C}, kFloat32) * 0.1;
+          const Tensor rv0 = tensor(testing::random_values(C, 66), {C}, kFloat32).abs() + 0.5;
+          struct Run {
+            Tensor out, x, w, b, rm, rv;
+          };
+          const auto run = [&](Device device, MemoryFormat layout) {
+            Run r{Tensor(), x.to(device).contiguous(layout).detach().requires_grad_(true),
+                  w0.to(device).detach().requires_grad_(true), b0.to(device).detach().requires_grad_(true),
+                  rm0.to(device).clone(), rv0.to(device).clone()};
+            r.out = F::batch_norm(r.x, r.rm, r.rv, r.w, r.b, training, 0.1, 1e-5);
+            // out * g: the gradient reaching batch norm is a fresh tensor it may overwrite
+            (r.out * g.to(device).contiguous(layout)).to(kFloat32).sum().backward();
+            return r;
+          };
+          const Run cpu = run(Device::cpu(), MemoryFormat::Contiguous), cuda = run(gpu, format);
+          ASSERT_EQ(cuda.out.dtype(), dtype);
+          expect_close(cuda.out, cpu.out, tol, "out");
+          expect_close(cuda.x.grad(), cpu.x.grad(), tol, "grad_x");
+          expect_close(cuda.w.grad(), cpu.w.grad(), 1e-4, "grad_weight");
+          expect_close(cuda.b.grad(), cpu.b.grad(), 1e-4, "grad_bias");
+          expect_close(cuda.rm, cpu.rm, 1e-5, "running_mean");
+          expect_close(cuda.rv, cpu.rv, 1e-5, "running_var");
+        }
+  // The consuming eval forward normalizes a 16-bit input in place on the GPU too.
+  nn::BatchNorm2d cpu_bn(4), gpu_bn(4);
+  cpu_bn.running_mean.copy_(tensor(std::vector<float>{0.5f, -1.0f, 0.25f, 2.0f}));
+  cpu_bn.running_var.copy_(tensor(std::vector<float>{1.5f, 0.5f, 2.0f, 0.75f}));
+  gpu_bn.load_state_dict(cpu_bn.state_dict());
+  gpu_bn.to(gpu);
+  cpu_bn.eval();
+  gpu_bn.eval();
+  NoGradGuard no_grad;
+  const Tensor x = (tensor(testing::random_values(8 * 4 * 5 * 5, 67), {8, 4, 5, 5}, kFloat64) * 2.0).to(kBFloat16);
+  Tensor consumed = x.cuda();
+  const void* storage = consumed.data_ptr();
+  const Tensor out = gpu_bn.forward_consuming(std::move(consumed));
+  EXPECT_EQ(out.data_ptr(), storage);
+  // each value in float, rounded once, on both (nvcc may fuse a multiply-add: a rounding apart)
+  expect_close(out, cpu_bn.forward(x), 1.0 / 128, "consumed eval forward");
 }
 
 // Every layer of testing::sixteen_bit_layer_cases in bfloat16 and float16 on the GPU against

@@ -7,7 +7,10 @@
 #include <ember/ember.h>
 
 #include <cmath>
+#include <functional>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "autograd/checkpoint.h"
 #include "nn/functional.h"
@@ -71,7 +74,6 @@ TEST(Autocast, Float32OpsRunInFloat32) {
   EXPECT_EQ(F::mse_loss(h, bf16({4, 5}, 2)).dtype(), kFloat32);
   EXPECT_EQ(sum(h).dtype(), kFloat32);
   EXPECT_EQ(h.sum({1}).dtype(), kFloat32);
-  EXPECT_EQ(mean(h).dtype(), kFloat32);
   EXPECT_EQ(exp(h).dtype(), kFloat32);
   EXPECT_EQ(log(abs(h)).dtype(), kFloat32);
   EXPECT_EQ(h.pow(2).dtype(), kFloat32);
@@ -156,19 +158,88 @@ TEST(Autocast, AppliesUnderNoGradAndInferenceMode) {
 // gives a bf16 output, the float32 computation on its values rounded once; a float32 input
 // stays float32.
 TEST(Autocast, BatchNormKeepsItsInputsDtype) {
+  const Tensor x16 = bf16({2, 3, 4, 4}, 3);
+  const Tensor rm32 = zeros({3}), rv32 = ones({3});
+  const Tensor out32 = F::batch_norm(x16.to(kFloat32), rm32, rv32, ones({3}), zeros({3}), true);
   AutocastGuard ac(Device::cpu(), kBFloat16);
   const Tensor rm = zeros({3}), rv = ones({3});
-  EXPECT_EQ(F::batch_norm(bf16({2, 3, 4, 4}, 3), rm, rv, ones({3}), zeros({3}), true).dtype(), kBFloat16);
+  const Tensor out = F::batch_norm(x16, rm, rv, ones({3}), zeros({3}), true);
+  EXPECT_EQ(out.dtype(), kBFloat16);
+  EXPECT_TRUE(equal(out, out32.to(kBFloat16)));  // float32's batch norm of the same values, rounded once
+  // the float32 running statistics updated in float, as float32's
+  EXPECT_TRUE(allclose(rm, rm32, 1e-6, 1e-7));
+  EXPECT_TRUE(allclose(rv, rv32, 1e-6, 1e-7));
   EXPECT_EQ(F::batch_norm(floats({2, 3, 4, 4}, 3), rm, rv, ones({3}), zeros({3}), true).dtype(), kFloat32);
-  EXPECT_EQ(F::batch_norm(bf16({2, 3, 4, 4}, 3), rm, rv, ones({3}), zeros({3}), false).dtype(), kBFloat16);
-  EXPECT_EQ(rm.dtype(), kFloat32);  // the running statistics stay float32, updated in float
+  EXPECT_EQ(F::batch_norm(x16, rm, rv, ones({3}), zeros({3}), false).dtype(), kBFloat16);
+  // the module's consuming eval forward normalizes a bf16 input in place, as outside autocast
   nn::BatchNorm2d bn(3);
   bn.eval();
   const Tensor x = bf16({2, 3, 4, 4}, 5);
   const Tensor want = bn.forward(x);
   EXPECT_EQ(want.dtype(), kBFloat16);
   NoGradGuard no_grad;
-  EXPECT_TRUE(equal(bn.forward_consuming(x.clone()), want));  // normalized in place, as outside autocast
+  Tensor consumed = x.clone();
+  const void* storage = consumed.data_ptr();
+  const Tensor normalized = bn.forward_consuming(std::move(consumed));
+  EXPECT_EQ(normalized.data_ptr(), storage);
+  EXPECT_TRUE(equal(normalized, want));
+}
+
+// instance_norm is on no list either (PyTorch computes it as batch norm): a bf16 input stays
+// bf16 with or without running statistics, float32's instance norm rounded once.
+TEST(Autocast, InstanceNormKeepsItsInputsDtype) {
+  const Tensor x = bf16({2, 3, 5, 4}, 6);
+  const Tensor w = floats({3}, 7), b = floats({3}, 8);
+  const Tensor want = F::instance_norm(x.to(kFloat32), Tensor(), Tensor(), w, b, true);
+  const Tensor rm32 = zeros({3}), rv32 = ones({3});
+  const Tensor want_running = F::instance_norm(x.to(kFloat32), rm32, rv32, w, b, true);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  const Tensor out = F::instance_norm(x, Tensor(), Tensor(), w, b, true);
+  EXPECT_EQ(out.dtype(), kBFloat16);
+  EXPECT_TRUE(allclose(out.to(kFloat32), want, 1.0 / 128, 1e-3));
+  const Tensor rm = zeros({3}), rv = ones({3});
+  const Tensor with_running = F::instance_norm(x, rm, rv, w, b, true);
+  EXPECT_EQ(with_running.dtype(), kBFloat16);
+  EXPECT_TRUE(allclose(with_running.to(kFloat32), want_running, 1.0 / 128, 1e-3));
+  EXPECT_TRUE(allclose(rm, rm32, 1e-5, 1e-6));
+  EXPECT_EQ(F::instance_norm(x, rm, rv, w, b, false).dtype(), kBFloat16);
+}
+
+// The composed losses on PyTorch's autocast float32 list take float32 inputs; every
+// composed loss's mean is float32 under autocast (its sums and logs are), whatever mean does.
+TEST(Autocast, ComposedLossesAreFloat32) {
+  const Tensor a = bf16({4, 5}, 9), c = bf16({4, 5}, 10);
+  const Tensor sign = tensor(std::vector<float>{1, -1, 1, -1});
+  const Tensor signs = sign.reshape({4, 1}).expand({4, 5}).contiguous();
+  const Tensor classes = tensor(std::vector<int64_t>{0, 4, 2, 1});
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  for (const char* reduction : {"mean", "none"}) {
+    SCOPED_TRACE(reduction);
+    EXPECT_EQ(F::margin_ranking_loss(a, c, signs.to(kBFloat16), 0.5, reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::hinge_embedding_loss(a, signs.to(kBFloat16), 1.0, reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::soft_margin_loss(a, signs.to(kBFloat16), reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::cosine_embedding_loss(a, c, sign.to(kBFloat16), 0.0, reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::triplet_margin_loss(a, c, a * 0.5, 1.0, 2.0, 1e-6, false, reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::multi_margin_loss(a, classes, 1, 1.0, Tensor(), reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::poisson_nll_loss(a, c.abs(), true, false, 1e-8, reduction).dtype(), kFloat32);
+    EXPECT_EQ(F::kl_div(a, c.abs(), reduction, false).dtype(), kFloat32);
+  }
+  EXPECT_EQ(F::multilabel_soft_margin_loss(a, signs.abs().to(kBFloat16), Tensor(), "mean").dtype(), kFloat32);
+}
+
+// mean is on no list either, as in PyTorch: a bf16 mean sums in float and rounds once.
+TEST(Autocast, MeanKeepsItsInputsDtype) {
+  const Tensor h = bf16({64, 33}, 8).requires_grad_(true);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  const Tensor all = mean(h), rows = h.mean({1});
+  EXPECT_EQ(all.dtype(), kBFloat16);
+  EXPECT_EQ(rows.dtype(), kBFloat16);
+  // within a bf16 rounding of the exact means (a float sum, one rounding to bf16)
+  EXPECT_TRUE(allclose(all.to(kFloat64), mean(h.detach().to(kFloat64)), 1.0 / 256, 1e-6));
+  EXPECT_TRUE(allclose(rows.to(kFloat64), h.detach().to(kFloat64).mean({1}), 1.0 / 256, 1e-6));
+  EXPECT_EQ(floats({3}, 9).mean().dtype(), kFloat32);
+  all.backward();
+  EXPECT_EQ(h.grad().dtype(), kBFloat16);
 }
 
 TEST(Autocast, BatchNormSavesItsBf16InputNotAFloat32Copy) {
@@ -270,6 +341,105 @@ TEST(Autocast, Float16TakesTheSameListsInFloat16) {
   EXPECT_EQ(add(product, floats({5, 3}, 6)).dtype(), kFloat32);
   EXPECT_EQ(product.relu().dtype(), kFloat16);
   EXPECT_EQ(matmul(m.to(kFloat64), n.to(kFloat64)).dtype(), kFloat64);
+}
+
+// Each op's output dtype under bf16 autocast against PyTorch's CUDA autocast lists
+// (aten/src/ATen/autocast_mode.cpp): the float32 list turns a bf16 input into a float32
+// result, the lower-precision list a float32 input into a bf16 one, and an op on neither
+// keeps its input's dtype (promote: the widest).
+TEST(Autocast, OpListsAsPyTorchs) {
+  const Tensor h = (rand({4, 5}) * 0.8 + 0.1).to(kBFloat16);  // in every op's domain
+  const Tensor f = rand({4, 5}) * 0.8 + 0.1;
+  const Tensor h4 = (rand({2, 4, 5, 5}) * 0.8 + 0.1).to(kBFloat16);
+  using Op = std::function<Tensor()>;
+  const std::vector<std::pair<const char*, Op>> float32_list{
+      {"acos", [&] { return acos(h); }},
+      {"asin", [&] { return asin(h); }},
+      {"cosh", [&] { return cosh(h); }},
+      {"erfinv", [&] { return erfinv(h); }},
+      {"exp", [&] { return exp(h); }},
+      {"expm1", [&] { return expm1(h); }},
+      {"log", [&] { return log(h); }},
+      {"log10", [&] { return log10(h); }},
+      {"log2", [&] { return log2(h); }},
+      {"log1p", [&] { return log1p(h); }},
+      {"reciprocal", [&] { return reciprocal(h); }},
+      {"rsqrt", [&] { return rsqrt(h); }},
+      {"sinh", [&] { return sinh(h); }},
+      {"tan", [&] { return tan(h); }},
+      {"pow(x, 2)", [&] { return h.pow(2); }},
+      {"pow(x, y)", [&] { return pow(h, h); }},
+      {"softplus", [&] { return F::softplus(h); }},
+      {"layer_norm", [&] { return F::layer_norm(h, {5}); }},
+      {"group_norm", [&] { return F::group_norm(h4, 2); }},
+      {"cosine_similarity", [&] { return F::cosine_similarity(h, h); }},
+      {"l1_loss", [&] { return F::l1_loss(h, h * 0.5); }},
+      {"smooth_l1_loss", [&] { return F::smooth_l1_loss(h, h * 0.5); }},
+      {"huber_loss", [&] { return F::huber_loss(h, h * 0.5); }},
+      {"mse_loss", [&] { return F::mse_loss(h, h * 0.5); }},
+      {"binary_cross_entropy_with_logits", [&] { return F::binary_cross_entropy_with_logits(h, h); }},
+      {"dist", [&] { return dist(h, h * 0.5); }},
+      {"pdist", [&] { return F::pdist(h); }},
+      {"cdist", [&] { return cdist(h, h); }},
+      {"logsumexp", [&] { return logsumexp(h, {1}); }},
+      {"prod", [&] { return prod(h); }},
+      {"prod(dim)", [&] { return prod(h, 1); }},
+      {"softmax", [&] { return F::softmax(h, 1); }},
+      {"log_softmax", [&] { return F::log_softmax(h, 1); }},
+      {"cumprod", [&] { return cumprod(h, 1); }},
+      {"cumsum", [&] { return cumsum(h, 1); }},
+      {"vector_norm", [&] { return linalg::vector_norm(h); }},
+      {"matrix_norm", [&] { return linalg::matrix_norm(h); }},
+      {"norm", [&] { return h.norm(); }},
+      {"sum", [&] { return sum(h); }},
+      {"sum(dims)", [&] { return h.sum({1}); }},
+  };
+  const std::vector<std::pair<const char*, Op>> lower_precision_list{
+      {"conv1d", [&] { return F::conv1d(rand({2, 3, 9}), rand({4, 3, 3})); }},
+      {"conv2d", [&] { return F::conv2d(rand({2, 3, 6, 6}), rand({4, 3, 3, 3})); }},
+      {"conv3d", [&] { return F::conv3d(rand({1, 2, 4, 4, 4}), rand({3, 2, 2, 2, 2})); }},
+      {"conv_transpose1d", [&] { return F::conv_transpose1d(rand({2, 3, 9}), rand({3, 4, 3})); }},
+      {"conv_transpose2d", [&] { return F::conv_transpose2d(rand({2, 3, 6, 6}), rand({3, 4, 3, 3})); }},
+      {"conv_transpose3d", [&] { return F::conv_transpose3d(rand({1, 2, 4, 4, 4}), rand({2, 3, 2, 2, 2})); }},
+      {"prelu", [&] { return F::prelu(rand({2, 3, 4}), rand({3})); }},
+      {"addmm", [&] { return addmm(rand({5, 5}), f.t(), f); }},
+      {"addmv", [&] { return addmv(rand({4}), f, rand({5})); }},
+      {"matmul", [&] { return matmul(f, f.t()); }},
+      {"einsum", [&] { return einsum("ij,kj->ik", {f, f}); }},
+      {"mm", [&] { return mm(f, f.t()); }},
+      {"linear", [&] { return F::linear(f, f); }},
+      {"addbmm", [&] { return addbmm(rand({4, 4}), rand({2, 4, 5}), rand({2, 5, 4})); }},
+      {"baddbmm", [&] { return baddbmm(rand({2, 4, 4}), rand({2, 4, 5}), rand({2, 5, 4})); }},
+      {"bmm", [&] { return bmm(rand({2, 4, 5}), rand({2, 5, 4})); }},
+      {"multi_dot", [&] { return linalg::multi_dot({f, f.t(), f}); }},
+      {"scaled_dot_product_attention",
+       [&] { return F::scaled_dot_product_attention(rand({2, 3, 4}), rand({2, 3, 4}), rand({2, 3, 4})); }},
+  };
+  const std::vector<std::pair<const char*, Op>> neither{
+      {"mean", [&] { return mean(h); }},
+      {"var", [&] { return var(h); }},
+      {"std", [&] { return std(h); }},
+      {"amax", [&] { return h.amax({1}); }},
+      {"sin", [&] { return sin(h); }},
+      {"sqrt", [&] { return sqrt(h); }},
+      {"tanh", [&] { return tanh(h); }},
+      {"sigmoid", [&] { return sigmoid(h); }},
+      {"relu", [&] { return F::relu(h); }},
+      {"gelu", [&] { return F::gelu(h); }},
+      {"batch_norm", [&] { return F::batch_norm(h4, Tensor(), Tensor(), Tensor(), Tensor(), true); }},
+      {"instance_norm", [&] { return F::instance_norm(h4); }},
+      {"max_pool2d", [&] { return F::max_pool2d(h4, 2); }},
+      {"avg_pool2d", [&] { return F::avg_pool2d(h4, 2); }},
+      {"atan2", [&] { return atan2(h, h); }},
+      {"dot", [&] { return dot(h.reshape({20}), h.reshape({20})); }},
+      {"cross", [&] { return linalg::cross(h.narrow(1, 0, 3), h.narrow(1, 2, 3)); }},
+      {"tensordot", [&] { return tensordot(h, h, 2); }},
+  };
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  for (const auto& [name, op] : float32_list) EXPECT_EQ(op().dtype(), kFloat32) << name << " (float32 list)";
+  for (const auto& [name, op] : lower_precision_list)
+    EXPECT_EQ(op().dtype(), kBFloat16) << name << " (lower-precision list)";
+  for (const auto& [name, op] : neither) EXPECT_EQ(op().dtype(), kBFloat16) << name << " (on neither list)";
 }
 
 // PyTorch's cached_cast: under a float16 guard a bfloat16 tensor is cast to float16 for the

@@ -87,7 +87,7 @@ TEST(BFloat16Layers, ReluAndDropoutKeepBf16) {
   EXPECT_NEAR(kept / 4096.0, 0.75, 0.03);
 }
 
-// Pooling takes bf16 (conv -> relu -> pool under autocast has no batch norm to widen it):
+// Pooling takes bf16 (under autocast conv -> batch norm -> relu -> pool stays bf16):
 // values and gradients are float32 pooling's of the same values, rounded to bf16 once.
 TEST(BFloat16Layers, PoolingMatchesFloat32PoolingOfTheSameValues) {
   const Tensor x = normal_bf16({2, 3, 8, 8}, 4);
