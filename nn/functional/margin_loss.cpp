@@ -19,10 +19,12 @@ namespace ember::nn::functional {
 using detail::apply_reduction;
 using detail::clamp_min_zero;
 
+constexpr autocast::CastPolicy kFloat32Inputs = autocast::CastPolicy::Float32;  // under autocast
+
 Tensor margin_ranking_loss(const Tensor& input1_in, const Tensor& input2_in, const Tensor& target_in, double margin,
                            Reduction reduction) {
   EMBER_PROFILE_OP("margin_ranking_loss");
-  const auto [input1, input2, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input1_in, input2_in, target_in);
+  const auto [input1, input2, target] = autocast::cast_inputs(kFloat32Inputs, input1_in, input2_in, target_in);
   EMBER_CHECK(input1.dim() == input2.dim() && input1.dim() == target.dim(),
               "margin_ranking_loss : All input tensors should have same dimension but got sizes: input1: ",
               input1.sizes(), ", input2: ", input2.sizes(), ", target: ", target.sizes());
@@ -31,7 +33,7 @@ Tensor margin_ranking_loss(const Tensor& input1_in, const Tensor& input2_in, con
 
 Tensor hinge_embedding_loss(const Tensor& input_in, const Tensor& target_in, double margin, Reduction reduction) {
   EMBER_PROFILE_OP("hinge_embedding_loss");
-  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
+  const auto [input, target] = autocast::cast_inputs(kFloat32Inputs, input_in, target_in);
   const Tensor margin_part = where(target != 1.0, clamp_min_zero(margin - input), 0.0);
   const Tensor self_part = where(target != -1.0, input, 0.0);
   return apply_reduction(margin_part + self_part, reduction);
@@ -39,14 +41,14 @@ Tensor hinge_embedding_loss(const Tensor& input_in, const Tensor& target_in, dou
 
 Tensor soft_margin_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
   EMBER_PROFILE_OP("soft_margin_loss");
-  const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
+  const auto [input, target] = autocast::cast_inputs(kFloat32Inputs, input_in, target_in);
   return apply_reduction(log1p(exp(-input * target)), reduction);
 }
 
 Tensor cosine_embedding_loss(const Tensor& input1_in, const Tensor& input2_in, const Tensor& target_in, double margin,
                              Reduction reduction) {
   EMBER_PROFILE_OP("cosine_embedding_loss");
-  const auto [input1, input2, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input1_in, input2_in, target_in);
+  const auto [input1, input2, target] = autocast::cast_inputs(kFloat32Inputs, input1_in, input2_in, target_in);
   const int64_t target_dim = target.dim();
   EMBER_CHECK(target_dim == 0 || target_dim == 1, "0D or 1D target tensor expected, multi-target not supported");
   if (target_dim == 1) {
@@ -71,7 +73,7 @@ Tensor cosine_embedding_loss(const Tensor& input1_in, const Tensor& input2_in, c
 Tensor triplet_margin_loss(const Tensor& anchor_in, const Tensor& positive_in, const Tensor& negative_in,
                            double margin, double p, double eps, bool swap, Reduction reduction) {
   EMBER_PROFILE_OP("triplet_margin_loss");
-  const auto [anchor, positive, negative] = autocast::cast_inputs(autocast::CastPolicy::Float32, anchor_in, positive_in, negative_in);
+  const auto [anchor, positive, negative] = autocast::cast_inputs(kFloat32Inputs, anchor_in, positive_in, negative_in);
   EMBER_CHECK(anchor.dim() == positive.dim() && anchor.dim() == negative.dim(),
               "All inputs should have same dimension but got ", anchor.dim(), "D, ", positive.dim(), "D and ",
               negative.dim(), "D inputs.");
@@ -110,7 +112,7 @@ Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, co
 
 Tensor multilabel_margin_loss(const Tensor& input_in, const Tensor& target, Reduction reduction) {
   EMBER_PROFILE_OP("multilabel_margin_loss");
-  const Tensor input = autocast::cast(autocast::CastPolicy::Float32, input_in);
+  const Tensor input = autocast::cast(kFloat32Inputs, input_in);
   const int64_t ndims = input.dim();
   const bool shape_ok = (ndims == 2 && input.size(1) != 0) || (ndims == 1 && input.size(0) != 0) || ndims == 0;
   EMBER_CHECK(shape_ok, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: ",
@@ -146,7 +148,7 @@ Tensor multilabel_margin_loss(const Tensor& input_in, const Tensor& target, Redu
 Tensor multi_margin_loss(const Tensor& input_in, const Tensor& target, int64_t p, double margin,
                          const Tensor& weight_in, Reduction reduction) {
   EMBER_PROFILE_OP("multi_margin_loss");
-  const auto [input, weight] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, weight_in);
+  const auto [input, weight] = autocast::cast_inputs(kFloat32Inputs, input_in, weight_in);
   EMBER_CHECK(p == 1 || p == 2, "only p == 1 and p == 2 supported");
   const bool shape_ok = (input.dim() == 1 && input.size(0) != 0) || (input.dim() == 2 && input.size(1) != 0);
   EMBER_CHECK(shape_ok, "Expected non-empty vector or matrix with optional 0-dim batch size, but got: ",
