@@ -14,7 +14,7 @@
 // double backward]), or is recomputed from composed ops (batch norm, cross_entropy).
 // Where PyTorch's backward op reads the forward input, the gradient is linked to it with
 // a zero derivative (FunctionNode::set_backward_reads_inputs), so what requires grad is
-// what PyTorch's does. A node not marked (batch norm of a 16-bit input) gives its
+// what PyTorch's does. A node not marked (batch norm with a 16-bit weight) gives its
 // gradients a NotImplemented history instead, which fails with PyTorch's phrase "the
 // derivative for ... is not implemented" only if something differentiates through it.
 // Saved tensors come back with their history then (SavedVariable::unpack_with_history),

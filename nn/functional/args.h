@@ -80,8 +80,9 @@ inline Tensor in_format(const Tensor& out, MemoryFormat format) {
 // take float32/float64 only (softmax and log_softmax, the class losses, sync batch norm), a
 // 16-bit input is widened to float32 by a recorded cast, the layer runs there, and its result
 // is rounded back to the input's dtype once (through_float32): backward keeps the float32
-// intermediate, twice the bytes of PyTorch's 16-bit kernels. Batch norm of a 16-bit input
-// differentiates once (Note [Higher-order gradients] in autograd/engine.h). Under autocast
+// intermediate, twice the bytes of PyTorch's 16-bit kernels. Batch norm with a 16-bit
+// weight (a half() model's) differentiates once (Note [Higher-order gradients] in
+// autograd/engine.h); with a float32 one (autocast's), twice. Under autocast
 // softmax, log_softmax and the class losses take float32 and return float32, while batch
 // norm and sync batch norm take a 16-bit input as here and return its dtype (Note [Autocast]).
 

@@ -168,14 +168,21 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
       normalize_into(x, running_mean, running_var, w, b, training, momentum, eps, num_batches_tracked, recording, out);
   out = detail::in_format(out, format);
   if (recording) {
-    // x (dense) and the weight keep their history for create_graph; a 16-bit input is
-    // differentiated once only.
-    const bool twice = !is_reduced_float(x_in.dtype()) && (!weight.defined() || w.is_same(weight));
+    // x (dense) and the weight keep their history for create_graph. A weight the kernels
+    // took as a copy of another dtype (w) has lost it: such a node differentiates once.
+    const bool twice = !weight.defined() || w.is_same(weight);
     auto node = autograd::record(
         "NativeBatchNormBackward", {&x_in, &weight, &bias}, {&out}, {x, saved.mean, saved.invstd, w},
         [training, kernel, eps, twice](const tensor_list& g, const tensor_list& s, const auto& in) {
-          if (twice && is_grad_enabled())
-            return batch_norm_recorded_grads(g[0], s[0], s[1], s[2], s[3], training, eps, in);
+          if (twice && is_grad_enabled()) {
+            // A 16-bit x goes through the formula in the channel dtype (recorded casts), as
+            // its kernels compute in float, and its gradient comes back in its own dtype.
+            const DType dtype = s[0].dtype(), stat = s[1].dtype();
+            tensor_list grads = batch_norm_recorded_grads(g[0].to(stat), s[0].to(stat), s[1], s[2], s[3], training,
+                                                          eps, in);
+            if (grads[0].defined()) grads[0] = grads[0].to(dtype);
+            return grads;
+          }
           const Tensor x = detail::dense_in(s[0], kernel);
           // the input's gradient in x's dtype, the weight's and bias's in the channel dtype
           const auto grad_if = [&](size_t i, const Dims& shape, MemoryFormat layout) {

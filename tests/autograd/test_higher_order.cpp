@@ -321,6 +321,39 @@ TEST_F(HigherOrder, GradgradcheckBatchNorm) {
   for (size_t i = 0; i < 3; ++i) expect_values(recorded[i], plain[i].to_vector<double>(), 1e-10);
 }
 
+// A 16-bit input with a float32 weight (batch norm under autocast) differentiates twice: a
+// gradient penalty's weight gradient is float32's on the same values within bf16 roundings.
+// A 16-bit weight (a half() model's, copied to float for the kernels) differentiates once.
+TEST_F(HigherOrder, SixteenBitBatchNormDifferentiatesTwice) {
+  const Tensor x_values = (input({6, 3, 4, 4}) * 2.0).detach();
+  const Tensor c = input({6, 3, 4, 4}).detach();
+  const Tensor w_values = input({3}, 0.5, 1.5).detach(), b_values = input({3}).detach();
+  const auto penalty_grads = [&](DType dtype) {  // the same bf16 values in dtype
+    const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;  // the weight's: the channel dtype
+    const Tensor x = x_values.to(kBFloat16).to(dtype).requires_grad_(true);
+    // fresh leaves (to() of the same dtype would give the shared values themselves)
+    const Tensor w = w_values.clone().to(stat).requires_grad_(true);
+    const Tensor b = b_values.clone().to(stat).requires_grad_(true);
+    const Tensor y = F::batch_norm(x, Tensor(), Tensor(), w, b, true);
+    const Tensor gx = autograd::grad({(y.to(kFloat64) * c).sum()}, {x}, {}, std::nullopt, true)[0];
+    EXPECT_EQ(gx.dtype(), dtype);
+    (gx.to(kFloat64) * gx.to(kFloat64)).sum().backward();
+    return std::vector<Tensor>{x.grad(), w.grad(), b.grad()};
+  };
+  const auto wide = penalty_grads(kFloat64), narrow = penalty_grads(kBFloat16);
+  ASSERT_TRUE(narrow[0].defined() && narrow[1].defined());
+  EXPECT_EQ(narrow[0].dtype(), kBFloat16);
+  for (size_t i = 0; i < 2; ++i) {
+    const double scale = wide[i].abs().max().item<double>();
+    EXPECT_GT(scale, 0.0) << i;
+    EXPECT_LE(testing::max_abs_diff(narrow[i].to(kFloat64), wide[i]), 0.05 * scale) << i;
+  }
+  const Tensor x16 = x_values.to(kBFloat16).requires_grad_(true), w16 = ones({3}, kBFloat16).requires_grad_(true);
+  const Tensor y16 = F::batch_norm(x16, Tensor(), Tensor(), w16, Tensor(), true);
+  const Tensor g16 = autograd::grad({(y16.to(kFloat64) * c).sum()}, {x16}, {}, std::nullopt, true)[0];
+  EXPECT_EMBER_ERROR((g16.to(kFloat64) * g16.to(kFloat64)).sum().backward(), "is not implemented");
+}
+
 TEST_F(HigherOrder, GradgradcheckClassIndexLosses) {
   // The fused cross_entropy / nll_loss with every option (Hessian-vector products of a
   // classifier's loss, MAML-style inner steps).
