@@ -3,6 +3,7 @@
 #include "core/autocast.h"
 
 #include <map>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -63,6 +64,19 @@ bool is_lower_precision(const Tensor& t) {
   if (!t.defined()) return false;
   const AutocastState& s = state_of(t.device().type());
   return s.enabled && is_reduced_float(t.dtype());
+}
+
+std::vector<Tensor> promote_inputs(const std::vector<Tensor>& inputs) {
+  const auto castable = [](const Tensor& t) {
+    return t.defined() && is_floating(t.dtype()) && t.dtype() != kFloat64 && state_of(t.device().type()).enabled;
+  };
+  std::optional<DType> widest;
+  for (const Tensor& t : inputs)
+    if (castable(t)) widest = widest ? promote_types(*widest, t.dtype()) : t.dtype();
+  std::vector<Tensor> out;
+  out.reserve(inputs.size());
+  for (const Tensor& t : inputs) out.push_back(castable(t) && t.dtype() != *widest ? t.to(*widest) : t);
+  return out;
 }
 
 Tensor cast(CastPolicy policy, const Tensor& t) {

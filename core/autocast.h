@@ -7,22 +7,25 @@
 // default on CUDA) ops on tensors of that device type cast their floating inputs, as
 // PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
 //   - LowerPrecision: the convolutions (1-D to 3-D, transposed too), linear, matmul, mm,
-//     bmm, addmm, addmv, addbmm, baddbmm, einsum, multi_dot, prelu and
+//     bmm, addmm, addmv, addbmm, baddbmm, einsum, multi_dot, vecdot, prelu and
 //     scaled_dot_product_attention run in bf16 (float32 inputs are cast down; their kernels
 //     accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
 //   - Float32: layer_norm, group_norm, softmax, log_softmax, the losses (cross_entropy,
 //     nll_loss, mse_loss, l1, smooth_l1, huber, BCE with logits, kl_div, the margin and
 //     Poisson losses), sum, prod, cumsum, cumprod, logsumexp, the norms and distances,
 //     cosine_similarity, softplus, exp, expm1, log and its variants, pow, reciprocal,
-//     rsqrt, the trigonometric ones PyTorch lists (acos, asin, tan, sinh, cosh, erfinv) and
-//     grid_sample run in float32 (bf16 inputs are cast up);
+//     rsqrt, the trigonometric ones PyTorch lists (acos, asin, tan, sinh, cosh, erfinv),
+//     interpolate's upsampling modes and, on the CPU, grid_sample run in float32 (bf16
+//     inputs are cast up);
+//   - Promote: bilinear and, on CUDA, grid_sample cast their inputs to the widest dtype
+//     among them (promote_inputs), where their kernels take one dtype;
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
-// Autocast.OpListsAsPyTorchs (tests/nn/test_autocast.cpp) checks each op's dtype against
-// PyTorch's CUDA lists. batch_norm and mean are on neither, as in PyTorch: a bf16 mean
-// sums in float and stays bf16; batch_norm (pytorch/pytorch#88929) normalizes a bf16 input
-// in float with the float32 weight and statistics, and its output is bf16 (Note [16-bit
+// Autocast.OpListsAsPyTorchs (tests/nn/test_autocast.cpp) checks these ops' dtypes against
+// PyTorch's CUDA lists. batch_norm and mean are on none, as in PyTorch: a bf16 mean sums
+// in float and stays bf16; batch_norm (pytorch/pytorch#88929) normalizes a bf16 input in
+// float with the float32 weight and statistics, and its output is bf16 (Note [16-bit
 // layers outside autocast] in nn/functional/args.h), half the bytes of a float32 output
 // for the layers after it to hold.
 // Casts are the differentiable Tensor::to, whose backward casts the gradient back to
@@ -41,6 +44,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <vector>
 
 #include "core/device.h"
 #include "core/dtype.h"
@@ -82,6 +86,11 @@ bool is_lower_precision(const Tensor& t);
 // (LowerPrecision: cast to the guard's dtype) or a bf16 / float16 (Float32) tensor, as
 // PyTorch's cached_cast. Undefined tensors pass through.
 Tensor cast(CastPolicy policy, const Tensor& t);
+
+// PyTorch's promote policy (bilinear; grid_sample on CUDA): while autocast is on for the
+// inputs' device type, every floating input that is not float64 is cast to the widest of
+// their dtypes (bf16 with float32: float32); otherwise, and undefined ones, as given.
+std::vector<Tensor> promote_inputs(const std::vector<Tensor>& inputs);
 
 // cast(policy, t) for each input: `auto [x, w, b] = cast_inputs(policy, x_in, w_in, b_in);`
 template <typename... Ts>

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/linalg_ops.h"
@@ -274,7 +275,11 @@ Tensor norm(const Tensor& A, std::string_view ord, std::optional<Dims> dims, boo
   return matrix_norm(A, ord, dims.value_or(Dims{-2, -1}), keepdim);
 }
 
-Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim) {
+Tensor vecdot(const Tensor& x_in, const Tensor& y_in, int64_t dim) {
+  // On PyTorch's autocast lower-precision list: the products in bf16, summed in float, and
+  // a bf16 result (its sum is not the float32-list sum).
+  const auto [x, y] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, y_in);
+  const AutocastGuard off(x.device(), kBFloat16, /*enabled=*/false);
   EMBER_CHECK(x.dtype() == y.dtype(), "linalg.vecdot: Expected x and y to have the same dtype, but found x of type ",
               dtype_torch_name(x.dtype()), " and y of type ", dtype_torch_name(y.dtype()), " instead");
   return (x * y).sum(Dims{dim});

@@ -1,6 +1,7 @@
 // Differentiable reductions and linear algebra: sum, mean, amax/amin, max/min with
-// indices, matmul, mm, bmm. Native ops in core/ops/; formulas here. Under autocast,
-// sum and mean run in float32 and the products in bf16 (Note [Autocast], core/autocast.h).
+// indices, matmul, mm, bmm. Native ops in core/ops/; formulas here. Under autocast, sum
+// runs in float32, mean keeps its dtype and the products run in bf16 (Note [Autocast],
+// core/autocast.h).
 #include <numeric>
 
 #include "autograd/function_node.h"

@@ -3,13 +3,21 @@
 // is the [B, out, in2] product, as PyTorch's _trilinear.
 #include "nn/functional/bilinear.h"
 
+#include <vector>
+
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/native.h"
 #include "core/ops.h"
 
 namespace ember::nn::functional {
 
-Tensor bilinear(const Tensor& input1, const Tensor& input2, const Tensor& weight, const Tensor& bias) {
+Tensor bilinear(const Tensor& input1_in, const Tensor& input2_in, const Tensor& weight_in, const Tensor& bias_in) {
+  // on PyTorch's autocast promote list: a bf16 activation with a float32 weight runs in float32
+  const std::vector<Tensor> promoted = autocast::promote_inputs({input1_in, input2_in, weight_in, bias_in});
+  const Tensor &input1 = promoted[0], &input2 = promoted[1], &weight = promoted[2], &bias = promoted[3];
+  // its product and sum in that dtype, as PyTorch's ops inside an autocast op run without it
+  const AutocastGuard off(input1.device(), kBFloat16, /*enabled=*/false);
   EMBER_CHECK(input1.dim() == input2.dim(), "bilinear(): input dimensions do not match: got ", input1.dim(), " and ",
               input2.dim());
   EMBER_CHECK(input1.dim() >= 1, "bilinear(): expected inputs with at least 1 dimension, got 0-D");

@@ -1,18 +1,15 @@
 // Helpers of the nn::functional ops composed of differentiable ops (distance.cpp,
 // margin_loss.cpp, likelihood_loss.cpp): the loss reduction and PyTorch's two clamps.
 #pragma once
-#include "core/autocast.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
 #include "nn/functional/loss.h"
 
 namespace ember::nn::functional::detail {
 
-// The reduced loss is float32 under autocast, as PyTorch's composed losses' (their sums and
-// logs run in float32 there), though mean itself keeps a 16-bit dtype (Note [Autocast]).
 inline Tensor apply_reduction(const Tensor& losses, Reduction reduction) {
   if (reduction == Reduction::None) return losses;
-  return reduction == Reduction::Sum ? losses.sum() : autocast::cast(autocast::CastPolicy::Float32, losses).mean();
+  return reduction == Reduction::Sum ? losses.sum() : losses.mean();
 }
 
 // max(0, z) whose gradient passes at z == 0, as PyTorch's clamp_min (NaN stays NaN).

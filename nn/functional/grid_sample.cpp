@@ -279,8 +279,13 @@ autograd::tensor_list recorded_grads(const Tensor& g, Tensor input, Tensor grid,
 
 Tensor grid_sample(const Tensor& input_arg, const Tensor& grid_arg, const std::string& mode,
                    const std::string& padding_mode, bool align_corners) {
-  // grid_sampler is on PyTorch's autocast float32 list (Note [Autocast] in core/autocast.h)
-  const auto [input, grid] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_arg, grid_arg);
+  // grid_sampler is on PyTorch's CPU autocast float32 list and its CUDA promote list (Note
+  // [Autocast] in core/autocast.h)
+  const std::vector<Tensor> cast =
+      input_arg.is_cuda() ? autocast::promote_inputs({input_arg, grid_arg})
+                          : std::vector<Tensor>{autocast::cast(autocast::CastPolicy::Float32, input_arg),
+                                                autocast::cast(autocast::CastPolicy::Float32, grid_arg)};
+  const Tensor &input = cast[0], &grid = cast[1];
   const Padding padding = parse_padding(padding_mode);
   check_grid_sample(input, grid, mode);
   const GridSampleMode kind = mode == "nearest"   ? GridSampleMode::Nearest

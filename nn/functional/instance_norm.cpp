@@ -53,7 +53,8 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
 // Under autocast a 16-bit x without running statistics takes batch_norm's route too, as
 // PyTorch's does: instance norm is on no autocast list, so it keeps x's dtype with float32
 // weights (group_norm is on the float32 list: Note [Autocast] in core/autocast.h).
-// All three are differentiable twice, on the CPU and on CUDA, by the composed ops.
+// All three are differentiable twice, on the CPU and on CUDA, by the composed ops, except
+// batch norm's routes with a 16-bit weight (Note [16-bit layers outside autocast]).
 Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                      const Tensor& bias, bool use_input_stats, double momentum, double eps) {
   EMBER_PROFILE_OP("instance_norm");
@@ -62,7 +63,9 @@ Tensor instance_norm(const Tensor& x, const Tensor& running_mean, const Tensor& 
   const int64_t N = x.size(0), C = x.size(1);
   // An empty batch has no statistics to average into the running ones: they stay as they are.
   const bool running = running_mean.defined() || running_var.defined();
-  if ((!running && !autocast::is_lower_precision(x)) || x.numel() == 0) return group_norm(x, C, weight, bias, eps);
+  // (an empty 16-bit batch under autocast too, which batch_norm refuses: its dtype kept)
+  if ((!running && !autocast::is_lower_precision(x)) || x.numel() == 0)
+    return group_norm(x, C, weight, bias, eps).to(x.dtype());
   Dims shape = x.sizes();
   shape[0] = 1;
   shape[1] = N * C;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/logging.h"
@@ -173,9 +174,12 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
 
 }  // namespace
 
-Tensor interpolate(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
+Tensor interpolate(const Tensor& x_in, const OutputSize& size, const ScaleFactor& scale_factor, const std::string& mode,
                    std::optional<bool> align_corners, std::optional<bool> recompute_scale_factor, bool antialias) {
   const bool bicubic = mode == "bicubic", area = mode == "area";
+  // The upsample ops are on PyTorch's autocast float32 list; "area" is adaptive average
+  // pooling, on none (Note [Autocast] in core/autocast.h).
+  const Tensor x = area ? x_in : autocast::cast(autocast::CastPolicy::Float32, x_in);
   EMBER_CHECK(!antialias || ((mode == "bilinear" || bicubic) && x.dim() == 4),
               "Anti-alias option is only supported for bilinear and bicubic modes (of 4-D inputs; got mode ", mode,
               " with a ", x.dim(), "-D input)");

@@ -58,7 +58,8 @@ Tensor gaussian_nll_loss(const Tensor& input, const Tensor& target, const Tensor
   }
   EMBER_CHECK(var.numel() == 0 || !(var < 0.0).any().item<bool>(), "var has negative entry/entries");
   var = detail::clamp_min_keeping_grad(var, eps);  // Note [Clamped norms] in composed.h
-  Tensor losses = (log(var) + (input - target) * (input - target) / var) * 0.5;
+  // (input - target)**2 as PyTorch writes it: a pow, on the autocast float32 list
+  Tensor losses = (log(var) + (input - target).pow(2) / var) * 0.5;
   if (full) losses = losses + 0.5 * std::log(2.0 * std::numbers::pi);
   return apply_reduction(losses, reduction);
 }

@@ -328,25 +328,35 @@ TEST_F(HigherOrder, SixteenBitBatchNormDifferentiatesTwice) {
   const Tensor x_values = (input({6, 3, 4, 4}) * 2.0).detach();
   const Tensor c = input({6, 3, 4, 4}).detach();
   const Tensor w_values = input({3}, 0.5, 1.5).detach(), b_values = input({3}).detach();
-  const auto penalty_grads = [&](DType dtype) {  // the same bf16 values in dtype
-    const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;  // the weight's: the channel dtype
-    const Tensor x = x_values.to(kBFloat16).to(dtype).requires_grad_(true);
-    // fresh leaves (to() of the same dtype would give the shared values themselves)
-    const Tensor w = w_values.clone().to(stat).requires_grad_(true);
-    const Tensor b = b_values.clone().to(stat).requires_grad_(true);
-    const Tensor y = F::batch_norm(x, Tensor(), Tensor(), w, b, true);
-    const Tensor gx = autograd::grad({(y.to(kFloat64) * c).sum()}, {x}, {}, std::nullopt, true)[0];
-    EXPECT_EQ(gx.dtype(), dtype);
-    (gx.to(kFloat64) * gx.to(kFloat64)).sum().backward();
-    return std::vector<Tensor>{x.grad(), w.grad(), b.grad()};
-  };
-  const auto wide = penalty_grads(kFloat64), narrow = penalty_grads(kBFloat16);
-  ASSERT_TRUE(narrow[0].defined() && narrow[1].defined());
-  EXPECT_EQ(narrow[0].dtype(), kBFloat16);
-  for (size_t i = 0; i < 2; ++i) {
-    const double scale = wide[i].abs().max().item<double>();
-    EXPECT_GT(scale, 0.0) << i;
-    EXPECT_LE(testing::max_abs_diff(narrow[i].to(kFloat64), wide[i]), 0.05 * scale) << i;
+  const Tensor running_mean = input({3}).detach(), running_var = input({3}, 0.5, 1.5).detach();
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "train" : "eval");
+    const auto penalty_grads = [&](DType dtype) {                // the same bf16 values in dtype
+      const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;  // the weight's: the channel dtype
+      const Tensor x = x_values.to(kBFloat16).to(dtype).requires_grad_(true);
+      // fresh leaves (to() of the same dtype would give the shared values themselves)
+      const Tensor w = w_values.clone().to(stat).requires_grad_(true);
+      const Tensor b = b_values.clone().to(stat).requires_grad_(true);
+      const Tensor y =
+          F::batch_norm(x, running_mean.to(stat).clone(), running_var.to(stat).clone(), w, b, training, 0.1, 1e-3);
+      const Tensor gx = autograd::grad({(y.to(kFloat64) * c).sum()}, {x}, {}, std::nullopt, true)[0];
+      EXPECT_EQ(gx.dtype(), dtype);
+      (gx.to(kFloat64) * gx.to(kFloat64)).sum().backward();
+      return std::vector<Tensor>{x.grad(), w.grad(), b.grad()};
+    };
+    const auto wide = penalty_grads(kFloat64), narrow = penalty_grads(kBFloat16);
+    ASSERT_TRUE(narrow[0].defined() && narrow[1].defined());
+    EXPECT_EQ(narrow[0].dtype(), kBFloat16);
+    EXPECT_EQ(narrow[1].dtype(), kFloat32);  // the weight's own
+    // In eval the input's gradient (w * invstd * g) does not depend on x: x's is 0.
+    for (size_t i = training ? 0 : 1; i < 2; ++i) {
+      const double scale = wide[i].abs().max().item<double>();
+      EXPECT_GT(scale, 0.0) << i;
+      EXPECT_LE(testing::max_abs_diff(narrow[i].to(kFloat64), wide[i]), 0.05 * scale) << i;
+    }
+    if (!training) {
+      EXPECT_EQ(narrow[0].abs().max().item<double>(), 0.0);
+    }
   }
   const Tensor x16 = x_values.to(kBFloat16).requires_grad_(true), w16 = ones({3}, kBFloat16).requires_grad_(true);
   const Tensor y16 = F::batch_norm(x16, Tensor(), Tensor(), w16, Tensor(), true);

@@ -205,26 +205,49 @@ TEST(Autocast, InstanceNormKeepsItsInputsDtype) {
   EXPECT_EQ(F::instance_norm(x, rm, rv, w, b, false).dtype(), kBFloat16);
 }
 
-// The composed losses on PyTorch's autocast float32 list take float32 inputs; every
-// composed loss's mean is float32 under autocast (its sums and logs are), whatever mean does.
-TEST(Autocast, ComposedLossesAreFloat32) {
+// The composed losses on PyTorch's autocast float32 list take float32 inputs: under bf16
+// autocast each gives float32 and the values of the same loss on float32 copies of its
+// inputs without autocast (bf16 intermediates would round at about 1e-3).
+TEST(Autocast, ComposedLossesRunInFloat32) {
   const Tensor a = bf16({4, 5}, 9), c = bf16({4, 5}, 10);
-  const Tensor sign = tensor(std::vector<float>{1, -1, 1, -1});
+  const Tensor sign = tensor(std::vector<float>{1, -1, 1, -1}).to(kBFloat16);
   const Tensor signs = sign.reshape({4, 1}).expand({4, 5}).contiguous();
   const Tensor classes = tensor(std::vector<int64_t>{0, 4, 2, 1});
+  const Tensor labels =
+      tensor(std::vector<int64_t>{0, -1, 0, 0, 0, 4, 2, -1, 0, 0, 1, -1, 0, 0, 0, 3, 0, -1, 0, 0}, {4, 5});
+  const Tensor class_weight = floats({5}, 11).abs();
+  // loss(a, c, signs, sign, reduction): every floating input in the caller's dtype
+  using Loss = std::function<Tensor(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const char*)>;
+  const std::vector<std::pair<const char*, Loss>> losses{
+      {"margin_ranking",
+       [](auto& x, auto& y, auto& t, auto&, auto r) { return F::margin_ranking_loss(x, y, t, 0.1, r); }},
+      {"hinge_embedding", [](auto& x, auto&, auto& t, auto&, auto r) { return F::hinge_embedding_loss(x, t, 0.3, r); }},
+      {"soft_margin", [](auto& x, auto&, auto& t, auto&, auto r) { return F::soft_margin_loss(x, t, r); }},
+      {"cosine_embedding",
+       [](auto& x, auto& y, auto&, auto& s, auto r) { return F::cosine_embedding_loss(x, y, s, 0.1, r); }},
+      {"triplet_margin (swap)", [](auto& x, auto& y, auto&, auto&,
+                                   auto r) { return F::triplet_margin_loss(x, y, x * 0.5, 1.0, 2.0, 1e-6, true, r); }},
+      {"multilabel_margin",
+       [&](auto& x, auto&, auto&, auto&, auto r) { return F::multilabel_margin_loss(x, labels, r); }},
+      {"multi_margin (weight)",
+       [&](auto& x, auto&, auto&, auto&, auto r) { return F::multi_margin_loss(x, classes, 2, 0.7, class_weight, r); }},
+      {"poisson_nll (full)", [](auto& x, auto& y, auto&, auto&,
+                                auto r) { return F::poisson_nll_loss(x, (y * 4.0).abs(), true, true, 1e-8, r); }},
+      {"kl_div", [](auto& x, auto& y, auto&, auto&, auto r) { return F::kl_div(x, y.abs(), r, false); }},
+      {"kl_div (log target)", [](auto& x, auto& y, auto&, auto&, auto r) { return F::kl_div(x, y, r, true); }},
+  };
+  for (const char* reduction : {"mean", "none"})
+    for (const auto& [name, loss] : losses) {
+      SCOPED_TRACE(std::string(name) + " " + reduction);
+      const auto wide = [](const Tensor& t) { return t.to(kFloat32); };
+      const Tensor want = loss(wide(a), wide(c), wide(signs), wide(sign), reduction);
+      AutocastGuard ac(Device::cpu(), kBFloat16);
+      const Tensor got = loss(a, c, signs, sign, reduction);
+      EXPECT_EQ(got.dtype(), kFloat32);
+      EXPECT_TRUE(allclose(got, want, 1e-6, 1e-7));
+    }
   AutocastGuard ac(Device::cpu(), kBFloat16);
-  for (const char* reduction : {"mean", "none"}) {
-    SCOPED_TRACE(reduction);
-    EXPECT_EQ(F::margin_ranking_loss(a, c, signs.to(kBFloat16), 0.5, reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::hinge_embedding_loss(a, signs.to(kBFloat16), 1.0, reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::soft_margin_loss(a, signs.to(kBFloat16), reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::cosine_embedding_loss(a, c, sign.to(kBFloat16), 0.0, reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::triplet_margin_loss(a, c, a * 0.5, 1.0, 2.0, 1e-6, false, reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::multi_margin_loss(a, classes, 1, 1.0, Tensor(), reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::poisson_nll_loss(a, c.abs(), true, false, 1e-8, reduction).dtype(), kFloat32);
-    EXPECT_EQ(F::kl_div(a, c.abs(), reduction, false).dtype(), kFloat32);
-  }
-  EXPECT_EQ(F::multilabel_soft_margin_loss(a, signs.abs().to(kBFloat16), Tensor(), "mean").dtype(), kFloat32);
+  EXPECT_EQ(F::multilabel_soft_margin_loss(a, signs.abs(), Tensor(), "mean").dtype(), kFloat32);
 }
 
 // mean is on no list either, as in PyTorch: a bf16 mean sums in float and rounds once.
@@ -238,8 +261,6 @@ TEST(Autocast, MeanKeepsItsInputsDtype) {
   EXPECT_TRUE(allclose(all.to(kFloat64), mean(h.detach().to(kFloat64)), 1.0 / 256, 1e-6));
   EXPECT_TRUE(allclose(rows.to(kFloat64), h.detach().to(kFloat64).mean({1}), 1.0 / 256, 1e-6));
   EXPECT_EQ(floats({3}, 9).mean().dtype(), kFloat32);
-  all.backward();
-  EXPECT_EQ(h.grad().dtype(), kBFloat16);
 }
 
 TEST(Autocast, BatchNormSavesItsBf16InputNotAFloat32Copy) {
@@ -393,6 +414,9 @@ TEST(Autocast, OpListsAsPyTorchs) {
       {"norm", [&] { return h.norm(); }},
       {"sum", [&] { return sum(h); }},
       {"sum(dims)", [&] { return h.sum({1}); }},
+      {"interpolate nearest", [&] { return F::interpolate(h4, {}, 2.0, "nearest"); }},
+      {"interpolate bilinear", [&] { return F::interpolate(h4, {}, 2.0, "bilinear", false); }},
+      {"grid_sample (CPU list)", [&] { return F::grid_sample(h4, (rand({2, 3, 3, 2}) - 0.5).to(kBFloat16)); }},
   };
   const std::vector<std::pair<const char*, Op>> lower_precision_list{
       {"conv1d", [&] { return F::conv1d(rand({2, 3, 9}), rand({4, 3, 3})); }},
@@ -412,6 +436,7 @@ TEST(Autocast, OpListsAsPyTorchs) {
       {"baddbmm", [&] { return baddbmm(rand({2, 4, 4}), rand({2, 4, 5}), rand({2, 5, 4})); }},
       {"bmm", [&] { return bmm(rand({2, 4, 5}), rand({2, 5, 4})); }},
       {"multi_dot", [&] { return linalg::multi_dot({f, f.t(), f}); }},
+      {"vecdot", [&] { return linalg::vecdot(f, f); }},
       {"scaled_dot_product_attention",
        [&] { return F::scaled_dot_product_attention(rand({2, 3, 4}), rand({2, 3, 4}), rand({2, 3, 4})); }},
   };
@@ -434,12 +459,16 @@ TEST(Autocast, OpListsAsPyTorchs) {
       {"dot", [&] { return dot(h.reshape({20}), h.reshape({20})); }},
       {"cross", [&] { return linalg::cross(h.narrow(1, 0, 3), h.narrow(1, 2, 3)); }},
       {"tensordot", [&] { return tensordot(h, h, 2); }},
+      {"interpolate area", [&] { return F::interpolate(h4, {}, 0.5, "area"); }},
+      {"bilinear of bf16s", [&] { return F::bilinear(h, h, rand({2, 5, 5}).to(kBFloat16), Tensor()); }},
   };
   AutocastGuard ac(Device::cpu(), kBFloat16);
   for (const auto& [name, op] : float32_list) EXPECT_EQ(op().dtype(), kFloat32) << name << " (float32 list)";
   for (const auto& [name, op] : lower_precision_list)
     EXPECT_EQ(op().dtype(), kBFloat16) << name << " (lower-precision list)";
   for (const auto& [name, op] : neither) EXPECT_EQ(op().dtype(), kBFloat16) << name << " (on neither list)";
+  // promote: a bf16 activation with a float32 weight runs in float32 (outside autocast, an error)
+  EXPECT_EQ(F::bilinear(h, h, rand({2, 5, 5}), rand({2})).dtype(), kFloat32);
 }
 
 // PyTorch's cached_cast: under a float16 guard a bfloat16 tensor is cast to float16 for the
