@@ -60,6 +60,8 @@ constexpr size_t itemsize(DType dt) {
 
 // bfloat16 or float16: stored in 16 bits, computed in float32 (core/reduced_float.h).
 constexpr bool is_reduced_float(DType dt) { return dt == kBFloat16 || dt == kFloat16; }
+// The dtype dt is computed and accumulated in: float32 for the 16-bit floats, dt otherwise.
+constexpr DType compute_dtype(DType dt) { return is_reduced_float(dt) ? kFloat32 : dt; }
 constexpr bool is_floating(DType dt) { return dt == kFloat32 || dt == kFloat64 || is_reduced_float(dt); }
 constexpr bool is_integral(DType dt, bool include_bool = false) {
   return dt == kInt64 || dt == kUInt8 || (include_bool && dt == kBool);

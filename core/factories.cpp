@@ -68,7 +68,7 @@ Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distributi
               dtype_name(options.dtype()));
   const DeviceOps& ops = device_ops(options.device());
   // bfloat16 and float16: drawn in float32, then rounded.
-  const DType draw_dtype = is_reduced_float(options.dtype()) ? kFloat32 : options.dtype();
+  const DType draw_dtype = compute_dtype(options.dtype());
   Tensor t = make_empty(sizes, draw_dtype, options.device());
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
   if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, rng);

@@ -260,6 +260,19 @@ Tensor diag(const Tensor& a, int64_t diagonal = 0);
 Tensor diag_embed(const Tensor& a, int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1);
 Tensor trace(const Tensor& a);
 Tensor outer(const Tensor& a, const Tensor& b);
+// torch.mv (matrix [n,k] @ vector [k]: addmv with beta 0), torch.addr (beta * input +
+// alpha * outer(vec1, vec2): addmm of a column by a row, input broadcast to [n,m]; beta 0
+// ignores it, NaN included) and torch.chain_matmul (linalg::multi_dot of 2-D matrices; a
+// single matrix is copied). Differentiable; bf16 under autocast, as PyTorch's lists say.
+Tensor mv(const Tensor& mat, const Tensor& vec);
+Tensor addr(const Tensor& input, const Tensor& vec1, const Tensor& vec2, const Scalar& beta = 1,
+            const Scalar& alpha = 1);
+Tensor chain_matmul(const std::vector<Tensor>& matrices);
+// torch.renorm: each slice of x along dim whose p-norm (over the other dims) exceeds
+// maxnorm is scaled by maxnorm / (norm + 1e-7), as PyTorch's; the others are kept. Floating
+// x of 2 or more dims, p > 0, maxnorm >= 0; a 16-bit x's norms are taken in float32; float32
+// under autocast. Differentiable (through the norm too).
+Tensor renorm(const Tensor& x, double p, int64_t dim, double maxnorm);
 
 namespace linalg {
 // torch.linalg.vector_norm: (sum |x|^ord)^(1/ord) over dims ({}: all); ord inf / -inf:

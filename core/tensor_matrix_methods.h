@@ -24,6 +24,11 @@ Tensor diag(int64_t diagonal = 0) const;
 Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
 Tensor trace() const;
 Tensor outer(const Tensor& other) const;
+Tensor mv(const Tensor& vec) const;
+Tensor addr(const Tensor& vec1, const Tensor& vec2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
+Tensor& addr_(const Tensor& vec1, const Tensor& vec2, const Scalar& beta = 1, const Scalar& alpha = 1);
+Tensor renorm(double p, int64_t dim, double maxnorm) const;
+Tensor& renorm_(double p, int64_t dim, double maxnorm);  // in place: a version bump, CopySlices on views
 // core/linalg_ops.h's LU-based functions (autograd/functions/linalg_lu.cpp).
 Tensor det() const;
 Tensor logdet() const;

@@ -131,9 +131,8 @@ T* mdata(const Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-// x's per-channel dtype: float32 for a 16-bit x (DeviceOps::batch_norm_train), else x's.
-DType channel_dtype(const Tensor& x) { return is_reduced_float(x.dtype()) ? kFloat32 : x.dtype(); }
-Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, channel_dtype(x), x.device()); }
+// A per-channel vector for x: float32 for a 16-bit x (DeviceOps::batch_norm_train), else x's dtype.
+Tensor channel_vector(const Tensor& x) { return make_empty({x.size(1)}, compute_dtype(x.dtype()), x.device()); }
 
 // These kernels read and write every operand of a call in x's layout, dense NCHW or
 // channels-last (Shape in cuda/batch_norm_threads.h): an x dense in neither is copied to
@@ -196,7 +195,7 @@ void batch_norm_train(const Tensor& x_in, const Tensor& weight, const Tensor& bi
   const Tensor partial = make_empty({2 * s.C * split.groups}, kFloat64, x.device());
   const auto blendable = [&](const Tensor& running) {  // what stats_finalize_kernel writes directly
     return !running.defined() ||
-           (running.dtype() == channel_dtype(x) && running.is_contiguous() && running.numel() == s.C);
+           (running.dtype() == compute_dtype(x.dtype()) && running.is_contiguous() && running.numel() == s.C);
   };
   const bool blend_in_kernel = blendable(running_mean) && blendable(running_var);
   visit_floating_or_reduced(x.dtype(), "batch_norm", [&](auto tag) {

@@ -16,10 +16,8 @@ void check_floating(const Tensor& t, const char* fn) {
   EMBER_CHECK(is_floating(t.dtype()), "\"", fn, "\" not implemented for '", dtype_torch_name(t.dtype()), "'");
 }
 
-// The dtype random values are drawn in: the tensor's, or float32 for bfloat16 (rounded by copy_).
-TensorOptions draw_options(const Tensor& t) {
-  return TensorOptions(t.dtype() == kFloat64 ? kFloat64 : kFloat32).device(t.device());
-}
+// The dtype random values are drawn in: the tensor's, or float32 for a 16-bit one (rounded by copy_).
+TensorOptions draw_options(const Tensor& t) { return TensorOptions(compute_dtype(t.dtype())).device(t.device()); }
 
 // t = values (any shape with t's element count, any dtype and device), in place, unrecorded.
 Tensor assign(Tensor t, const Tensor& values) {

@@ -74,7 +74,7 @@ std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const 
               ledger.take(bn->running_var);
       // The statistics: float32 for a 16-bit input on CUDA (its kernels' accumulation type),
       // else in the input's dtype.
-      const DType stats = device.is_cuda() && is_reduced_float(in.dtype()) ? kFloat32 : in.dtype();
+      const DType stats = device.is_cuda() ? compute_dtype(in.dtype()) : in.dtype();
       if (training) bytes += 2 * bn->num_features * static_cast<int64_t>(itemsize(stats));
     } else if (const auto* ln = as<nn::LayerNorm>(*child)) {
       const int64_t rows = in.numel() / std::max<int64_t>(1, shape_numel(ln->normalized_shape));

@@ -7,6 +7,7 @@
 
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
+#include "core/autocast.h"
 #include "core/native.h"
 
 namespace ember::autograd {
@@ -50,11 +51,17 @@ Tensor value_before_write(const Tensor& self, const Others&... others) {
 // self = compute(), an op composed of others run on self's current value and written back
 // (dtype and shape checked as for every in-place op): self's node, named as PyTorch's,
 // passes its gradient to that result's history (Note [In-place math] in
-// autograd/functions/math.cpp).
+// autograd/functions/math.cpp). compute() runs with autocast off: in-place forms are on none
+// of PyTorch's autocast lists, so a float32 self.addmm_() is not computed in bf16.
 template <typename Compute>
 Tensor& composed_inplace(const char* name, Tensor& self, Compute compute) {
   check_inplace(self);
-  const Tensor result = compute();
+  const Tensor result = [&] {
+    const DeviceType type = self.device().type();
+    std::optional<AutocastGuard> autocast_off;
+    if (autocast::is_enabled(type)) autocast_off.emplace(self.device(), autocast::get_dtype(type), false);
+    return compute();
+  }();
   return inplace(name, self, &result, [&] { native::assign_(self, result); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{Tensor(), g[0]}; });
 }

@@ -1,13 +1,15 @@
 // core/linalg_ops.h's torch-namespace spellings of linalg: torch.svd (V, not Vh), torch.qr,
-// torch.pinverse, torch.matrix_exp, and the randomized torch.svd_lowrank / pca_lowrank
+// torch.pinverse, torch.matrix_exp, torch.chain_matmul (core/ops.h), and the randomized torch.svd_lowrank / pca_lowrank
 // (Halko, Martinsson and Tropp's range finder), composed of linalg's functions.
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "autograd/functions/linalg_common.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/linalg_ops.h"
 #include "core/ops.h"
@@ -56,6 +58,17 @@ std::pair<Tensor, Tensor> qr(const Tensor& A, bool some) { return linalg::qr(A, 
 Tensor pinverse(const Tensor& A, double rcond) { return linalg::pinv(A, std::nullopt, rcond); }
 
 Tensor matrix_exp(const Tensor& A) { return linalg::matrix_exp(A); }
+
+Tensor chain_matmul(const std::vector<Tensor>& matrices) {
+  EMBER_CHECK(!matrices.empty(), "chain_matmul(): Expected one or more matrices");
+  for (size_t i = 0; i < matrices.size(); ++i)
+    EMBER_CHECK(matrices[i].dim() == 2, "chain_matmul(): Tensor dimension is ", matrices[i].dim(),
+                ", expected 2 instead.");
+  // one matrix: a contiguous copy, in autocast's dtype as the products would be
+  if (matrices.size() == 1)
+    return autocast::cast(autocast::CastPolicy::LowerPrecision, matrices[0]).clone(MemoryFormat::Contiguous);
+  return linalg::multi_dot(matrices);
+}
 
 // torch._lowrank.svd_lowrank: the basis of A's range (or of A^T's, for a wide A or one with
 // more than q columns), A projected onto it, and the small projection's exact SVD.

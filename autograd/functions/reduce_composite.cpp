@@ -1,12 +1,16 @@
 // Reductions and comparisons composed of other ops (core/ops.h): nansum, nanmean, aminmax,
-// isclose, isin. Each runs on any device and differentiates through its parts (nansum's
-// NaNs through where: a zero gradient); isclose and isin give kBool and are not recorded.
+// renorm, isclose, isin. Each runs on any device and differentiates through its parts
+// (nansum's NaNs through where: a zero gradient); isclose and isin give kBool and are not
+// recorded.
 #include <limits>
 #include <tuple>
 
+#include "autograd/functions/inplace_record.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "core/shape.h"
 
 namespace ember {
 
@@ -26,6 +30,32 @@ Tensor nanmean(const Tensor& a, const Dims& dims, bool keepdim) {
 std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
   const Dims dims = dim ? Dims{*dim} : Dims{};
   return {amin(a, dims, keepdim), amax(a, dims, keepdim)};
+}
+
+// PyTorch's renorm: the norms over every dim but `dim` (float32 for a 16-bit x; a non-floating
+// x is vector_norm's error, as PyTorch's), the factor maxnorm / (norm + 1e-7) where a norm
+// exceeds maxnorm (else 1) in x's dtype, and x times it. Its gradient reaches x through the
+// factor's norm too, as PyTorch's renorm_backward.
+Tensor renorm(const Tensor& x_in, double p, int64_t dim, double maxnorm) {
+  EMBER_CHECK(p > 0, "renorm: non-positive-norm not supported");
+  EMBER_CHECK(maxnorm >= 0, "renorm: expected maxnorm to be >= 0 but got ", maxnorm);
+  EMBER_CHECK(x_in.dim() > 1, "renorm: input needs at least 2 dimensions, got ", x_in.dim(), " dimensions");
+  const Tensor x = autocast::cast(autocast::CastPolicy::Float32, x_in);
+  const int64_t kept = wrap_dim(dim, x.dim());
+  Dims reduced;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != kept) reduced.push_back(d);
+  const Tensor norm = linalg::vector_norm(x.to(compute_dtype(x.dtype())), p, reduced, /*keepdim=*/true);
+  const Tensor factor = where(gt(norm, maxnorm), Scalar(maxnorm) / (norm + 1e-7), Scalar(1.0));
+  return mul(x, factor.to(x.dtype()));
+}
+
+Tensor Tensor::renorm(double p, int64_t dim, double maxnorm) const { return ember::renorm(*this, p, dim, maxnorm); }
+// renorm saves self's value (the norm's and the product's derivatives read it): a copy when
+// it records, so the write does not invalidate it.
+Tensor& Tensor::renorm_(double p, int64_t dim, double maxnorm) {
+  return autograd::composed_inplace(
+      "RenormBackward", *this, [&] { return ember::renorm(autograd::value_before_write(*this), p, dim, maxnorm); });
 }
 
 Tensor Tensor::nansum(const Dims& dims, bool keepdim) const { return ember::nansum(*this, dims, keepdim); }

@@ -49,7 +49,7 @@ Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, doubl
   return fill_recorded(name, self, [&] {
     const bool direct = self.is_contiguous() && !is_reduced_float(self.dtype());
     if (direct) native::mark_mutated(self);  // as copy_ would: checks, then the version bump
-    Tensor target = direct ? self : make_empty(self.sizes(), self.dtype() == kFloat64 ? kFloat64 : kFloat32, self.device());
+    Tensor target = direct ? self : make_empty(self.sizes(), compute_dtype(self.dtype()), self.device());
     const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(target.numel()), self.device());
     const DeviceOps& ops = device_ops(self.device());
     if (normal) ops.normal(target, a, b, rng);

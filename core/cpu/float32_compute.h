@@ -11,9 +11,6 @@ namespace ember::cpu {
 // t as float32 (undefined stays undefined).
 inline Tensor float32_copy(const Tensor& t) { return t.defined() ? native::to_dtype(t, kFloat32) : t; }
 
-// The dtype a kernel computes dt in: float32 for the 16-bit types, dt otherwise.
-inline DType compute_dtype(DType dt) { return is_reduced_float(dt) ? kFloat32 : dt; }
-
 // t itself, or a float32 copy when t is 16-bit (undefined stays undefined).
 inline Tensor widened(const Tensor& t) { return t.defined() && is_reduced_float(t.dtype()) ? float32_copy(t) : t; }
 

@@ -38,7 +38,7 @@ using detail::result_type;
 // The dtype the kernel computes in, given the promoted input dtype.
 // True division, atan2, hypot, copysign and logaddexp(2) of integers or bools compute in
 // float32 (is_floating_binary).
-DType compute_dtype(BinaryOp op, DType promoted) {
+DType binary_compute_dtype(BinaryOp op, DType promoted) {
   return is_floating_binary(op) && !is_floating(promoted) ? kFloat32 : promoted;
 }
 
@@ -77,13 +77,13 @@ MemoryFormat output_format(const Dims& shape, std::initializer_list<const Tensor
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_same_device(a, {&b});
-  const DType result = compute_dtype(op, result_type(a, b));
+  const DType result = binary_compute_dtype(op, result_type(a, b));
   check_binary_args(op, int{a.dtype() == kBool} + int{b.dtype() == kBool}, result, alpha);
   return result;
 }
 
 DType scalar_result_dtype(BinaryOp op, const Tensor& a, const Scalar& s) {
-  const DType result = compute_dtype(op, s.result_type_with(a.dtype()));
+  const DType result = binary_compute_dtype(op, s.result_type_with(a.dtype()));
   check_binary_args(op, int{a.dtype() == kBool} + int{s.is_bool()}, result, Scalar(1));
   return result;
 }

@@ -114,10 +114,12 @@ void check_input(const Tensor& input, const Tensor& mat, const char* op) {
 }
 
 // The GEMM's out: input broadcast to `shape` and made dense (the GEMM adds to it), or,
-// when beta is 0, uninitialised (the GEMM never reads it: NaN in input is not seen).
+// when beta is 0, uninitialised (the GEMM never reads it: NaN in input is not seen). Either
+// way the input must broadcast to `shape`, as PyTorch checks.
 Tensor gemm_out(const Tensor& input, const Dims& shape, double beta) {
+  const Tensor broadcast = expand(input, shape);  // a view: the check only, at beta 0
   if (beta == 0) return make_empty(shape, input.dtype(), input.device());
-  return clone(expand(input, shape));
+  return clone(broadcast);
 }
 
 // out3 [B,n,m] = alpha * a3 @ b3 + beta * out3, in place.

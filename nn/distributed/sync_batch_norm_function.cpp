@@ -161,7 +161,7 @@ tensor_list backward(const Tensor& grad, const tensor_list& s, const std::vector
 Tensor sync_batch_norm_in_float32(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                                   const Tensor& weight, const Tensor& bias, std::optional<double> momentum, double eps,
                                   const Tensor& num_batches_tracked) {
-  const auto wide = [](const Tensor& t) { return t.defined() && is_reduced_float(t.dtype()) ? t.to(kFloat32) : t; };
+  const auto wide = [](const Tensor& t) { return t.defined() ? t.to(compute_dtype(t.dtype())) : t; };
   Tensor mean, var;
   {
     NoGradGuard no_grad;

@@ -47,10 +47,6 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
                 x.size(1), "] for input of size ", x.sizes(), ", but got ", t->sizes());
 }
 
-// The kernels' per-channel dtype for an input of `dtype`: its own, float32 for the 16-bit
-// floats (DeviceOps::batch_norm_train).
-DType channel_dtype(DType dtype) { return is_reduced_float(dtype) ? kFloat32 : dtype; }
-
 // A per-channel tensor as the kernels take it: the channel dtype, contiguous.
 Tensor channel_operand(const Tensor& t, DType dtype) {
   return t.defined() ? detail::contiguous(native::to_dtype(t, dtype)) : Tensor();
@@ -83,7 +79,7 @@ SavedStats normalize_into(const Tensor& x, const Tensor& running_mean, const Ten
                           const Tensor& b, bool training, std::optional<double> momentum, double eps,
                           const Tensor& num_batches_tracked, bool recording, const Tensor& out) {
   const DeviceOps& ops = device_ops(x.device());
-  const DType stat = channel_dtype(x.dtype());
+  const DType stat = compute_dtype(x.dtype());
   SavedStats saved;
   if (training) {
     // A checkpoint's recomputation repeats this forward: the running statistics were
@@ -161,7 +157,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   // Recording, an input not dense in the kernel's layout is copied by the recorded
   // contiguous(), so the copy the node saves keeps x's history (create_graph).
   const Tensor x = recording ? x_in.contiguous(kernel) : detail::dense_in(x_in, kernel);
-  const DType stat = channel_dtype(x.dtype());  // float32 for a 16-bit x
+  const DType stat = compute_dtype(x.dtype());  // float32 for a 16-bit x
   const Tensor w = channel_operand(weight, stat), b = channel_operand(bias, stat);
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device(), kernel);
   const SavedStats saved =
@@ -215,7 +211,7 @@ void batch_norm_eval_(const Tensor& x, const Tensor& running_mean, const Tensor&
   EMBER_CHECK(x.is_contiguous() && !autograd::will_record(x, weight, bias),
               "batch_norm_eval_: expected a contiguous input that nothing records");
   NoGradGuard no_grad;
-  const DType stat = channel_dtype(x.dtype());
+  const DType stat = compute_dtype(x.dtype());
   normalize_into(x, running_mean, running_var, channel_operand(weight, stat), channel_operand(bias, stat), false,
                  std::nullopt, eps, Tensor(), false, x);
   native::mark_mutated(x);

@@ -117,8 +117,8 @@ std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kern
                 " too large relative to input ", r.names[d], " ", in[d]);
   }
 
-  // The samples, in the type the interval rule runs in (float32 for bfloat16 inputs).
-  const DType sample_type = x.dtype() == kFloat64 ? kFloat64 : kFloat32;
+  // The samples, in the type the interval rule runs in (float32 for 16-bit inputs).
+  const DType sample_type = compute_dtype(x.dtype());
   Tensor samples = options.random_samples;
   if (samples.defined()) {
     EMBER_CHECK(samples.dim() == 3 && samples.size(0) == n && samples.size(1) == c && samples.size(2) == rank, op,

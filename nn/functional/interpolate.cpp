@@ -155,7 +155,7 @@ Tensor resample_by_taps(const Tensor& x, const Plan& p, detail::ResampleKind kin
       kind == detail::ResampleKind::AntialiasedLinear || kind == detail::ResampleKind::AntialiasedCubic;
   const TensorOptions f64 = TensorOptions(kFloat64).device(x.device());
   const bool narrow = is_reduced_float(x.dtype());
-  const DType weights = narrow ? kFloat32 : x.dtype();
+  const DType weights = compute_dtype(x.dtype());
   return resampled(x, narrow, [&](Tensor out) {
     for (int64_t i = x.dim() - 3; i >= 0; --i) {
       const int64_t in = x.size(i + 2), size = p.sizes[static_cast<size_t>(i)];

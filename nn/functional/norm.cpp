@@ -60,7 +60,7 @@ Tensor row_norm(const char* node_name, const Tensor& x_in, const Tensor& weight,
   // node saves keeps x's history (create_graph).
   const Tensor x = recording ? x_in.contiguous() : detail::contiguous(x_in);
   const Tensor w = param_operand(weight, x.dtype()), b = param_operand(bias, x.dtype());
-  const DType stat = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();  // row_norm::Stat
+  const DType stat = compute_dtype(x.dtype());  // row_norm::Stat
   Tensor out = make_empty(x.sizes(), x.dtype(), x.device());
   // The statistics exist only to be saved: not made at all under no_grad.
   const Tensor mean = recording ? make_empty({geom.M}, stat, x.device()) : Tensor();

@@ -147,7 +147,7 @@ Tensor resample_along(const Tensor& x, int64_t dim, const ResampleTaps& taps) {
   // index -1 (Note [Resampling by taps]); bfloat16 and float16 are resampled in float32.
   Dims batched = x.sizes();
   if (n > 1) batched[0] = n;
-  const DType compute = is_reduced_float(x.dtype()) ? kFloat32 : x.dtype();
+  const DType compute = compute_dtype(x.dtype());
   const Tensor dense = (batched == x.sizes() ? x : x.expand(batched)).to(compute).contiguous();
   ResampleLayout l;
   l.in = x.size(dim), l.out = out, l.taps = k;

@@ -56,7 +56,7 @@ Tensor GradScaler::scale(const Tensor& outputs) {
   }
   // A 16-bit output is scaled in float32 (PyTorch's [1]-shaped float32 scale promotes it):
   // a float16 loss times 2^16 would overflow past 65504.
-  const Tensor wide = is_reduced_float(outputs.dtype()) ? outputs.to(kFloat32) : outputs;
+  const Tensor wide = outputs.to(compute_dtype(outputs.dtype()));
   return wide * scale_.to(outputs.device());
 }
 

@@ -331,8 +331,8 @@ TEST_F(HigherOrder, SixteenBitBatchNormDifferentiatesTwice) {
   const Tensor running_mean = input({3}).detach(), running_var = input({3}, 0.5, 1.5).detach();
   for (bool training : {true, false}) {
     SCOPED_TRACE(training ? "train" : "eval");
-    const auto penalty_grads = [&](DType dtype) {                // the same bf16 values in dtype
-      const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;  // the weight's: the channel dtype
+    const auto penalty_grads = [&](DType dtype) {  // the same bf16 values in dtype
+      const DType stat = compute_dtype(dtype);     // the weight's: the channel dtype
       const Tensor x = x_values.to(kBFloat16).to(dtype).requires_grad_(true);
       // fresh leaves (to() of the same dtype would give the shared values themselves)
       const Tensor w = w_values.clone().to(stat).requires_grad_(true);

@@ -1,5 +1,5 @@
 // The utilities composed of other ops (core/composite_ops.h) and the composed reductions
-// and comparisons (nansum, nanmean, aminmax, isclose, isin): values and shapes against
+// and comparisons (nansum, nanmean, aminmax, renorm, isclose, isin): values and shapes against
 // PyTorch 1.13, gradchecks where they differentiate, and PyTorch's errors.
 #include <gtest/gtest.h>
 
@@ -220,6 +220,51 @@ TEST(CompositeOps, NansumNanmeanAminmaxAsPyTorch) {
   EXPECT_EQ(all_lo.item<double>(), -2.0);
   EXPECT_EQ(all_hi.item<double>(), 5.0);
   EXPECT_EQ(std::get<0>(aminmax(m, std::nullopt, true)).sizes(), (Dims{1, 1}));
+}
+
+TEST(CompositeOps, RenormAsPyTorch) {
+  // row norms 1.37, 0.94 and 2.81: the first and last rows are scaled to 1, the middle kept
+  const Tensor x = arange(0, 12, 1, dtype(kFloat64)).reshape({3, 4}) / 4.0 - 1.0;
+  const std::vector<double> rows{
+      -0.730296690006892,  -0.547722517505169, -0.365148345003446, -0.182574172501723, 0.0, 0.25, 0.5, 0.75,
+      0.35634830985148697, 0.4454353873143587, 0.5345224647772304, 0.6236095422401022};
+  expect_values(renorm(x, 2, 0, 1.0), rows, 1e-15);
+  expect_values(x.renorm(1, 1, 1.5),
+                {-0.7499999625000019, -0.4999999777777788, -0.2999999880000005, -0.13636363140495886, 0.0,
+                 0.1666666592592596, 0.2999999880000005, 0.40909089421487654, 0.7499999625000019, 0.833333296296298,
+                 0.8999999640000015, 0.954545419834712},
+                1e-15);
+  expect_values(renorm(x, kInf, -1, 0.5),
+                {-0.49999995000000497, -0.2999999760000019, -0.1666666555555563, -0.071428567346939, 0.0,
+                 0.09999999200000063, 0.1666666555555563, 0.214285702040817, 0.49999995000000497, 0.4999999600000032,
+                 0.4999999666666689, 0.499999971428573},
+                1e-15);
+  // bfloat16: the norms in float32, the factor rounded to bfloat16 (PyTorch 1.13's bits)
+  const Tensor b = renorm(x.to(kBFloat16), 2, 0, 1.0);
+  EXPECT_EQ(b.dtype(), kBFloat16);
+  expect_values(b,
+                {-0.73046875, -0.546875, -0.365234375, -0.1826171875, 0.0, 0.25, 0.5, 0.75, 0.35546875, 0.4453125,
+                 0.53125, 0.62109375},
+                0);
+  // in place, recorded: the gradient is the out-of-place one's
+  const Tensor leaf = x.clone().requires_grad_(true);
+  Tensor y = leaf * 1.0;
+  y.renorm_(2, 0, 1.0);
+  EXPECT_EQ(y.grad_fn_name(), "RenormBackward");
+  expect_values(y, rows, 1e-15);
+  (y * x).sum().backward();
+  const Tensor reference = x.clone().requires_grad_(true);
+  (renorm(reference, 2, 0, 1.0) * x).sum().backward();
+  expect_values(leaf.grad(), reference.grad().to_vector<double>(), 1e-15);
+  // through the factor's norm too (rows above maxnorm) and past it (the kept row)
+  expect_gradcheck([](const In& in) { return renorm(in[0], 2, 0, 1.0); }, {x.clone().requires_grad_(true)});
+  expect_gradcheck([](const In& in) { return renorm(in[0], 3, 1, 0.5); }, {grad_input({2, 3, 2})});
+  EXPECT_EMBER_ERROR(renorm(x, 0, 0, 1.0), "renorm: non-positive-norm not supported");
+  EXPECT_EMBER_ERROR(renorm(x, 2, 0, -1.0), "renorm: expected maxnorm to be >= 0 but got -1");
+  EXPECT_EMBER_ERROR(renorm(f32({1, 2}), 2, 0, 1.0), "renorm: input needs at least 2 dimensions, got 1 dimensions");
+  EXPECT_EMBER_ERROR(renorm(ones({2, 2}, dtype(kInt64)), 2, 0, 1.0),
+                     "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long");
+  EXPECT_EMBER_ERROR(renorm(x, 2, 2, 1.0), "Dimension out of range");
 }
 
 TEST(CompositeOps, IscloseAndIsinAsPyTorch) {

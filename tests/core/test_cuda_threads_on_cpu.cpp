@@ -315,7 +315,7 @@ const std::vector<BatchNormCase>& batch_norm_cases() {
 template <typename X>
 void check_batch_norm(const BatchNormCase& c, bool channels_last) {
   using T = bnt::Ch<X>;  // the per-channel type
-  const DType ch = is_reduced_float(c.dtype) ? kFloat32 : c.dtype;
+  const DType ch = compute_dtype(c.dtype);
   const double ch_tol = is_reduced_float(c.dtype) ? 1e-4 : c.tol;
   const Tensor x_nchw = (randn(c.x, ch) * 2.0 + 0.5).to(c.dtype).contiguous();
   const int64_t C = c.x[1];
@@ -483,7 +483,7 @@ template <typename T>
 void check_row_norm(const RowNormGeometry& g, DType dtype, double tol, const std::string& name) {
   using A = row_norm::Acc<T>;
   using S = row_norm::Stat<T>;
-  const DType stat = dtype == kBFloat16 ? kFloat32 : dtype;
+  const DType stat = compute_dtype(dtype);
   const Tensor x = (randn({g.M, g.K}) * 2.0 + 3.0).to(dtype), grad = randn({g.M, g.K}).to(dtype);
   const Tensor w = (rand({g.params()}) + 0.5).to(dtype), b = randn({g.params()}).to(dtype);
   const Tensor want = make_empty({g.M, g.K}, dtype, Device::cpu());

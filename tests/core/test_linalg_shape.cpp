@@ -1,6 +1,6 @@
 // The matrix-shaped ops against PyTorch 1.13's values: tril/triu (and in place), the
 // diagonal view, diag, diag_embed, trace, outer, the scaled products (addmm, addmv,
-// baddbmm, addbmm) and einsum; float64 gradchecks, non-contiguous inputs, empty tensors,
+// baddbmm, addbmm, and mv, addr and chain_matmul) and einsum; float64 gradchecks, non-contiguous inputs, empty tensors,
 // dtypes and PyTorch's error phrases.
 #include <cmath>
 #include <functional>
@@ -319,6 +319,92 @@ TEST(Addmv, MatchesPyTorch) {
                    {grad_input({}), grad_input({3, 2}), grad_input({3})});
 }
 
+TEST(Mv, IsAddmvWithoutAnInput) {
+  const Tensor v = f64({1, -2, 0.5}, {3});
+  expect_values(mv(kA(), v), {-1.5, -3}, 1e-12);
+  expect_values(kA().t().contiguous().t().mv(v), {-1.5, -3}, 1e-12);
+  EXPECT_EQ(mv(kA().requires_grad_(true), v).grad_fn_name(), "MvBackward");
+  expect_gradcheck([](const std::vector<Tensor>& in) { return mv(in[0], in[1]); },
+                   {grad_input({2, 3}), grad_input({3})});
+  expect_gradcheck([](const std::vector<Tensor>& in) { return in[0].t().mv(in[1]); },
+                   {grad_input({3, 2}), grad_input({3})});
+  // empty: no rows, or no columns (a sum of nothing: zeros, whatever the uninitialised result
+  // held; NaN freed just before, so the allocator's cache likely hands that block back)
+  EXPECT_EQ(mv(zeros({0, 3}, dtype(kFloat64)), v).sizes(), (Dims{0}));
+  { const Tensor garbage = full({2}, std::numeric_limits<double>::quiet_NaN(), dtype(kFloat64)); }
+  expect_values(mv(zeros({2, 0}, dtype(kFloat64)), zeros({0}, dtype(kFloat64))), {0, 0}, 0);
+  EXPECT_EMBER_ERROR(mv(kA(), kA()), "vector + matrix @ vector expected, got 1, 2, 2");
+  EXPECT_EMBER_ERROR(mv(v, v), "vector + matrix @ vector expected, got 1, 1, 1");
+  EXPECT_EMBER_ERROR(mv(kA(), f64({1, 2}, {2})), "size mismatch, got 2, 2x3,2");
+  EXPECT_EMBER_ERROR(mv(kA(), v.to(kFloat32)), "expected scalar type Double but found Float");
+}
+
+TEST(Addr, MatchesPyTorch) {
+  const Tensor v1 = f64({1, -2}, {2}), v2 = f64({1, -2, 0.5}, {3});
+  const std::vector<double> expected{7, 6, 16, 1, 18, 13};  // PyTorch 1.13
+  expect_values(addr(f64({10, 20, 30}, {3}), v1, v2, 0.5, 2), expected, 1e-12);
+  Tensor self = f64({10, 20, 30, 10, 20, 30}, {2, 3});
+  self.addr_(v1, v2, 0.5, 2);
+  expect_values(self, expected, 1e-12);
+  // beta = 0 ignores the input, NaN and inf included; its gradient is zeros then
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  expect_values(addr(f64({nan, inf, -inf}, {3}), v1, v2, 0, 3), (outer(v1, v2) * 3.0).to_vector<double>(), 1e-12);
+  Tensor input = ones({2, 1}, TensorOptions(kFloat64).requires_grad(true));
+  const Tensor y = addr(input, v1, v2, 0);
+  EXPECT_EQ(y.grad_fn_name(), "AddrBackward");
+  y.sum().backward();
+  expect_values(input.grad(), {0, 0}, 0);
+  expect_gradcheck([](const std::vector<Tensor>& in) { return addr(in[0], in[1], in[2], 0.5, -2); },
+                   {grad_input({2, 1}), grad_input({2}), grad_input({3})});
+  EXPECT_TRUE(autograd::gradgradcheck([](const std::vector<Tensor>& in) { return in[0].addr(in[1], in[2], 2, 0.5); },
+                                      {grad_input({3}), grad_input({2}), grad_input({3})}));
+  // recorded in place: the gradients of the out-of-place form
+  const Tensor leaf = f64({1, 2, 3, 4, 5, 6}, {2, 3}).requires_grad_(true), w1 = v1.clone().requires_grad_(true);
+  Tensor z = leaf * 1.0;
+  z.addr_(w1, v2, 0.5, 2);
+  EXPECT_EQ(z.grad_fn_name(), "AddrBackward");
+  (z * kA()).sum().backward();
+  expect_values(leaf.grad(), (kA() * 0.5).to_vector<double>(), 1e-12);
+  expect_values(w1.grad(), mv(kA(), v2 * 2.0).to_vector<double>(), 1e-12);
+  // promotion, as PyTorch's: float32 input and float64 vectors give float64
+  EXPECT_EQ(addr(zeros({3}), v1, v2).dtype(), kFloat64);
+  // integers, composed (PyTorch 1.13's values)
+  const Tensor i1 = tensor(std::vector<int64_t>{1, -2}), i2 = tensor(std::vector<int64_t>{3, 0, 5});
+  const Tensor i_in = tensor(std::vector<int64_t>{1, 2, 3});
+  const Tensor ints = addr(i_in, i1, i2, 2, 3);
+  EXPECT_EQ(ints.dtype(), kInt64);
+  expect_values(ints, {11, 4, 21, -16, 4, -24}, 0);
+  expect_values(addr(i_in, i1, i2, 0), {3, 0, 5, -6, 0, -10}, 0);
+  EXPECT_EMBER_ERROR(addr(i_in, i1, i2, 0.5), "For integral input tensors, argument beta must not be a floating point");
+  EXPECT_EMBER_ERROR(addr(i_in, i1, i2, 1, 0.5), "argument alpha must not be a floating point number");
+  EXPECT_EMBER_ERROR(addr(f64({1}, {1}), kA(), v2), "addr: Expected 1-D argument vec1, but got 2-D");
+  EXPECT_EMBER_ERROR(addr(f64({1}, {1}), v1, kA()), "addr: Expected 1-D argument vec2, but got 2-D");
+  // the input must broadcast to [2, 3] whatever beta is (PyTorch checks at beta 0 too)
+  EXPECT_EMBER_ERROR(addr(f64({1, 2}, {2}), v1, v2), "The expanded size of the tensor");
+  EXPECT_EMBER_ERROR(addr(f64({1, 2}, {2}), v1, v2, 0), "The expanded size of the tensor");
+  EXPECT_EMBER_ERROR(addr(tensor(std::vector<int64_t>{1, 2}), i1, i2, 0), "The expanded size of the tensor");
+}
+
+TEST(ChainMatmul, IsMultiDotOfMatrices) {
+  const Tensor c = f64(testing::random_values(8, 3), {4, 2});
+  expect_values(chain_matmul({kA(), kB(), c}), matmul(matmul(kA(), kB()), c).to_vector<double>(), 1e-12);
+  Tensor a = kA();
+  Tensor alone = chain_matmul({a});  // a copy
+  alone.fill_(0.0);
+  expect_values(a, {1, 2, 3, 4, 5, 6}, 0);
+  const Tensor transposed_copy = chain_matmul({kA().t()});  // contiguous, as PyTorch's
+  EXPECT_TRUE(transposed_copy.is_contiguous());
+  expect_values(transposed_copy, {1, 4, 2, 5, 3, 6}, 0);
+  expect_gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return chain_matmul({in[0], in[1], in[2], in[3]});
+      },
+      {grad_input({2, 3}), grad_input({3, 4}), grad_input({4, 1}), grad_input({1, 3})});
+  EXPECT_EMBER_ERROR(chain_matmul({}), "chain_matmul(): Expected one or more matrices");
+  EXPECT_EMBER_ERROR(chain_matmul({kA(), f64({1, 2, 3}, {3})}), "Tensor dimension is 1, expected 2 instead");
+  EXPECT_EMBER_ERROR(chain_matmul({kA(), kA()}), "cannot be multiplied");
+}
+
 Tensor kB1() { return arange_f64(12, {2, 2, 3}) / 4.0; }
 Tensor kB2() { return arange_f64(24, {2, 3, 4}) / 8.0 - 1.0; }
 
@@ -391,6 +477,7 @@ TEST(Addmm, Errors) {
   EXPECT_EMBER_ERROR(addmm(ones({3}), ones({2, 3, 1}), m33), "mat1 must be a matrix, got 3-D tensor");
   EXPECT_EMBER_ERROR(addmm(ones({3}), m23, ones({4, 3})), "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x3)");
   EXPECT_EMBER_ERROR(addmm(ones({3, 2}), m23, m33), "The expanded size of the tensor");
+  EXPECT_EMBER_ERROR(addmm(ones({3, 2}), m23, m33, 0), "The expanded size of the tensor");  // at beta 0 too
   EXPECT_EMBER_ERROR(addmm(ones({3}, dtype(kFloat64)), m23, m33), "self and mat2 must have the same dtype");
   EXPECT_EMBER_ERROR(addmm(ones({3}), m23, ones({3, 3}, dtype(kFloat64))), "same dtype");
   EXPECT_EMBER_ERROR(addmm(ones({3}, dtype(kInt64)), ones({2, 3}, dtype(kInt64)), ones({3, 3}, dtype(kInt64))),

@@ -1,6 +1,6 @@
 // The matrix-shaped ops on CUDA against the CPU: tril/triu (the triangle kernel, every
 // element size, strided and in place), the diagonal view and diag_embed, the scaled
-// products through cuBLAS with alpha/beta (beta = 0 ignoring NaN) and einsum, values
+// products through cuBLAS with alpha/beta (beta = 0 ignoring NaN), mv, addr, renorm and einsum, values
 // and gradients in float64 and float32. Skipped without a GPU.
 #include <gtest/gtest.h>
 
@@ -87,6 +87,10 @@ TEST(CudaLinalgShape, ScaledProductsMatchTheCpu) {
                           {{5}, {4, 6}, {5, 6}});
   expect_cuda_matches_cpu("addmv", [](const auto& in) { return addmv(in[0], in[1].t(), in[2], 2, 0.25); },
                           {{1}, {6, 4}, {6}});
+  expect_cuda_matches_cpu("mv", [](const auto& in) { return in[0].t().mv(in[1]); }, {{6, 4}, {6}});
+  expect_cuda_matches_cpu("addr", [](const auto& in) { return addr(in[0], in[1], in[2], 0.5, -2); },
+                          {{1, 5}, {4}, {5}});
+  expect_cuda_matches_cpu("renorm", [](const auto& in) { return renorm(in[0], 2, 1, 1.0); }, {{3, 4, 2}});
   expect_cuda_matches_cpu("baddbmm", [](const auto& in) { return baddbmm(in[0], in[1], in[2], -1, 3); },
                           {{3, 1, 5}, {3, 4, 6}, {3, 6, 5}});
   expect_cuda_matches_cpu("addbmm", [](const auto& in) { return addbmm(in[0], in[1].transpose(1, 2), in[2], 1, 0.5); },

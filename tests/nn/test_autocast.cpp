@@ -409,6 +409,7 @@ TEST(Autocast, OpListsAsPyTorchs) {
       {"log_softmax", [&] { return F::log_softmax(h, 1); }},
       {"cumprod", [&] { return cumprod(h, 1); }},
       {"cumsum", [&] { return cumsum(h, 1); }},
+      {"renorm", [&] { return renorm(h, 2, 0, 0.5); }},
       {"vector_norm", [&] { return linalg::vector_norm(h); }},
       {"matrix_norm", [&] { return linalg::matrix_norm(h); }},
       {"norm", [&] { return h.norm(); }},
@@ -428,6 +429,10 @@ TEST(Autocast, OpListsAsPyTorchs) {
       {"prelu", [&] { return F::prelu(rand({2, 3, 4}), rand({3})); }},
       {"addmm", [&] { return addmm(rand({5, 5}), f.t(), f); }},
       {"addmv", [&] { return addmv(rand({4}), f, rand({5})); }},
+      {"mv", [&] { return mv(f, rand({5})); }},
+      {"addr", [&] { return addr(rand({4, 5}), rand({4}), rand({5})); }},
+      {"chain_matmul", [&] { return chain_matmul({f, f.t(), f}); }},
+      {"chain_matmul of one", [&] { return chain_matmul({f}); }},
       {"matmul", [&] { return matmul(f, f.t()); }},
       {"einsum", [&] { return einsum("ij,kj->ik", {f, f}); }},
       {"mm", [&] { return mm(f, f.t()); }},
@@ -473,6 +478,34 @@ TEST(Autocast, OpListsAsPyTorchs) {
 
 // PyTorch's cached_cast: under a float16 guard a bfloat16 tensor is cast to float16 for the
 // lower-precision ops and widened for the float32 ones, and the other way round.
+// In-place forms are on none of PyTorch's lists: a float32 self.addmm_() under autocast is
+// the float32 product, to the bit (computed in bf16 it differs at about 1e-3), and a bf16 self
+// of a float32-list op (renorm_) keeps its dtype.
+TEST(Autocast, InPlaceFormsAreNotCast) {
+  const Tensor r = rand({4, 4}), m = rand({4, 4}), v1 = rand({4}), v2 = rand({4});
+  const std::vector<std::pair<const char*, std::function<void(Tensor&)>>> forms{
+      {"addmm_", [&](Tensor& t) { t.addmm_(m, m); }},
+      {"addmv_", [&](Tensor& t) { t.select(0, 0).addmv_(m, v1); }},
+      {"addr_", [&](Tensor& t) { t.addr_(v1, v2); }},
+      {"baddbmm_", [&](Tensor& t) { t.unsqueeze(0).baddbmm_(m.unsqueeze(0), m.unsqueeze(0)); }},
+  };
+  for (const auto& [name, form] : forms) {
+    Tensor plain = r.clone(), autocast = r.clone();
+    form(plain);
+    {
+      AutocastGuard ac(Device::cpu(), kBFloat16);
+      form(autocast);
+    }
+    EXPECT_TRUE(equal(plain, autocast)) << name;
+  }
+  Tensor h = (rand({3, 4}) * 2.0).to(kBFloat16);
+  const Tensor expected = renorm(h, 2, 0, 1.0);
+  AutocastGuard ac(Device::cpu(), kBFloat16);
+  h.renorm_(2, 0, 1.0);
+  EXPECT_EQ(h.dtype(), kBFloat16);
+  EXPECT_TRUE(equal(h, expected));
+}
+
 TEST(Autocast, TheOther16BitFloatIsCastToo) {
   const Tensor m = floats({5, 7}, 4), n = floats({7, 3}, 5);
   {
