@@ -8,6 +8,7 @@
 #include "autograd/function_node.h"
 #include "autograd/functions/inplace_record.h"
 #include "core/autocast.h"
+#include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -78,22 +79,30 @@ Tensor mv(const Tensor& mat_in, const Tensor& vec_in) {
 
 // The three operands promoted to one dtype, as PyTorch's addr. Floating ones: vec1 as a column
 // times vec2 as a row, a GEMM with k = 1, which broadcasts the input, ignores it at beta 0 and
-// gives its gradient as addmm's. Integers (which the GEMM does not take): composed of outer.
+// gives its gradient as addmm's. Integers (which the GEMM does not take): composed of outer;
+// bool: (beta and input) or (alpha and vec1 and vec2), PyTorch's logical form.
 Tensor addr(const Tensor& input_in, const Tensor& vec1_in, const Tensor& vec2_in, const Scalar& beta,
             const Scalar& alpha) {
   EMBER_CHECK(vec1_in.dim() == 1, "addr: Expected 1-D argument vec1, but got ", vec1_in.dim(), "-D");
   EMBER_CHECK(vec2_in.dim() == 1, "addr: Expected 1-D argument vec2, but got ", vec2_in.dim(), "-D");
   const DType dtype = promote_types(promote_types(input_in.dtype(), vec1_in.dtype()), vec2_in.dtype());
+  EMBER_CHECK(dtype == kBool || !beta.is_bool(), "Boolean beta only supported for Boolean results.");
+  EMBER_CHECK(dtype == kBool || !alpha.is_bool(), "Boolean alpha only supported for Boolean results.");
   const Tensor input = input_in.to(dtype), vec1 = vec1_in.to(dtype), vec2 = vec2_in.to(dtype);
   if (is_floating(dtype)) {
     return scaled_product("AddrBackward", input, vec1.unsqueeze(1), vec2.unsqueeze(0), beta, alpha, native::addmm,
                           matrix_product_grads);
   }
-  EMBER_CHECK(dtype != kBool, "addr: bool operands are not supported");
   EMBER_CHECK(!beta.is_floating(), "For integral input tensors, argument beta must not be a floating point number.");
   EMBER_CHECK(!alpha.is_floating(), "For integral input tensors, argument alpha must not be a floating point number.");
+  const Dims shape{vec1.size(0), vec2.size(0)};
+  const Tensor kept = input.expand(shape);  // the input must broadcast, whatever beta is
+  if (dtype == kBool) {
+    const Tensor product = alpha.to_double() != 0 ? logical_and(vec1.unsqueeze(1), vec2.unsqueeze(0))
+                                                  : zeros(shape, TensorOptions(kBool).device(input.device()));
+    return beta.to_double() != 0 ? logical_or(kept, product) : product;
+  }
   const Tensor product = outer(vec1, vec2) * alpha;
-  const Tensor kept = input.expand(product.sizes());  // the input must broadcast, whatever beta is
   return beta.to_double() == 0 ? product : kept * beta + product;
 }
 

@@ -376,6 +376,19 @@ TEST(Addr, MatchesPyTorch) {
   expect_values(ints, {11, 4, 21, -16, 4, -24}, 0);
   expect_values(addr(i_in, i1, i2, 0), {3, 0, 5, -6, 0, -10}, 0);
   EXPECT_EMBER_ERROR(addr(i_in, i1, i2, 0.5), "For integral input tensors, argument beta must not be a floating point");
+  EXPECT_EMBER_ERROR(addr(i_in, i1, i2, true), "Boolean beta only supported for Boolean results.");
+  EXPECT_EMBER_ERROR(addr(f64({1}, {1}), v1, v2, 1, true), "Boolean alpha only supported for Boolean results.");
+  // bool: (beta and input) or (alpha and vec1 and vec2), PyTorch 1.13's values
+  const Tensor b1 = tensor({true, false}), b2 = tensor({true, false, true});
+  const Tensor b_in = tensor({false, true, false});
+  const Tensor bools = addr(b_in, b1, b2);
+  EXPECT_EQ(bools.dtype(), kBool);
+  expect_values(bools, {1, 1, 1, 0, 1, 0}, 0);
+  expect_values(addr(b_in, b1, b2, false), {1, 0, 1, 0, 0, 0}, 0);
+  expect_values(addr(b_in, b1, b2, true, false), {0, 1, 0, 0, 1, 0}, 0);
+  expect_values(addr(b_in, b1, b2, 0, 2), {1, 0, 1, 0, 0, 0}, 0);
+  EXPECT_EQ(addr(b_in, b1, i2).dtype(), kInt64);  // promoted
+  EXPECT_EMBER_ERROR(addr(b_in, b1, b2, 0.5), "For integral input tensors, argument beta must not be a floating point");
   EXPECT_EMBER_ERROR(addr(i_in, i1, i2, 1, 0.5), "argument alpha must not be a floating point number");
   EXPECT_EMBER_ERROR(addr(f64({1}, {1}), kA(), v2), "addr: Expected 1-D argument vec1, but got 2-D");
   EXPECT_EMBER_ERROR(addr(f64({1}, {1}), v1, kA()), "addr: Expected 1-D argument vec2, but got 2-D");
