@@ -8,8 +8,8 @@
 // PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
 //   - LowerPrecision: the convolutions (1-D to 3-D, transposed too), linear, matmul, mm,
 //     mv, bmm, addmm, addmv, addr, addbmm, baddbmm, einsum, multi_dot, chain_matmul, vecdot,
-//     prelu and scaled_dot_product_attention run in bf16 (float32 inputs are cast down; their kernels
-//     accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
+//     prelu and scaled_dot_product_attention run in bf16 (float32 inputs are cast down;
+//     their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
 //   - Float32: layer_norm, group_norm, softmax, log_softmax, the losses (cross_entropy,
 //     nll_loss, mse_loss, l1, smooth_l1, huber, BCE with logits, kl_div, the margin and
 //     Poisson losses), sum, prod, cumsum, cumprod, logsumexp, the norms and distances,

@@ -1,6 +1,7 @@
 // core/linalg_ops.h's torch-namespace spellings of linalg: torch.svd (V, not Vh), torch.qr,
-// torch.pinverse, torch.matrix_exp, torch.chain_matmul (core/ops.h), and the randomized torch.svd_lowrank / pca_lowrank
-// (Halko, Martinsson and Tropp's range finder), composed of linalg's functions.
+// torch.pinverse, torch.matrix_exp, torch.chain_matmul (core/ops.h), and the randomized
+// torch.svd_lowrank / pca_lowrank (Halko, Martinsson and Tropp's range finder), composed of
+// linalg's functions.
 #include <algorithm>
 #include <optional>
 #include <string>

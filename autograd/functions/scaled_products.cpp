@@ -1,7 +1,7 @@
 // Differentiable addmm, addmv, baddbmm and addbmm, and mv and addr made of them: the native
-// scaled GEMM (one call, core/ops/linalg.cpp) plus recording. Gradients as PyTorch's: input beta * g (summed
-// back over broadcast dims by FunctionNode; zeros when beta is 0), the factors alpha
-// times g multiplied by the other factor transposed. Under autocast, bf16 as matmul.
+// scaled GEMM (one call, core/ops/linalg.cpp) plus recording. Gradients as PyTorch's: input
+// beta * g (summed back over broadcast dims by FunctionNode; zeros when beta is 0), the
+// factors alpha times g multiplied by the other factor transposed. Under autocast, bf16.
 #include <tuple>
 #include <utility>
 
