@@ -25,25 +25,33 @@ LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
 }
 
-void LRScheduler::step() { apply(last_epoch_ + 1); }
+void LRScheduler::step() { apply(last_epoch_ + 1, /*chain=*/true); }
 
 void LRScheduler::step_to(int64_t epoch) {
   EMBER_CHECK(epoch >= 0, "LRScheduler::step_to: expected an epoch >= 0, but got ", epoch);
   apply(epoch);
 }
 
-void LRScheduler::apply(int64_t epoch) {
+void LRScheduler::apply(int64_t epoch, bool chain) {
   // A group added to the optimizer after the scheduler was made starts its schedule from
   // its own lr when a step first sees it (PyTorch's chainable StepLR and
   // CosineAnnealingLR give it the same numbers; OneCycleLR's lr is one for all groups).
-  for (size_t g = base_lrs_.size(); g < optimizer_.num_param_groups(); ++g) base_lrs_.push_back(optimizer_.lr(g));
+  std::vector<double> bases = base_lrs_;
+  for (size_t g = bases.size(); g < optimizer_.num_param_groups(); ++g) bases.push_back(optimizer_.lr(g));
+  for (size_t g = 0; chain && g < last_lr_.size() && g < bases.size(); ++g) {
+    const double now = optimizer_.lr(g);
+    if (now == last_lr_[g]) continue;
+    const std::optional<double> base = base_for(g, now, last_epoch_);  // Note [Chainable schedules]
+    if (base && std::isfinite(*base)) bases[g] = *base;
+  }
   std::vector<double> lrs;
-  for (size_t g = 0; g < base_lrs_.size(); ++g) {
-    lrs.push_back(lr_at(g, base_lrs_[g], epoch));  // may throw: change nothing yet
+  for (size_t g = 0; g < bases.size(); ++g) {
+    lrs.push_back(lr_at(g, bases[g], epoch));  // may throw: change nothing yet
     EMBER_CHECK(std::isfinite(lrs.back()), "LRScheduler: the schedule gave lr ", lrs.back(), " to group ", g,
                 " at epoch ", epoch, " (expected a finite lr)");
   }
   for (size_t g = 0; g < lrs.size(); ++g) optimizer_.set_lr(g, lrs[g]);
+  base_lrs_ = std::move(bases);
   last_epoch_ = epoch;
   last_lr_ = std::move(lrs);
   on_epoch(epoch);
@@ -95,6 +103,12 @@ void LRScheduler::load_state_dict(const StateDict& state) {
   }
 }
 
+std::optional<double> FactorSchedule::base_for(size_t group, double lr, int64_t epoch) const {
+  const double f = factor(group, epoch);
+  if (f == 0.0 || !std::isfinite(f)) return std::nullopt;  // Note [Chainable schedules]
+  return lr / f;
+}
+
 StepLR::StepLR(Optimizer& optimizer, int64_t step_size, double gamma)
     : FactorSchedule(optimizer), step_size_(step_size), gamma_(gamma) {
   EMBER_CHECK(step_size > 0, "StepLR: step_size must be positive, but got ", step_size);
@@ -113,6 +127,14 @@ CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, int64_t T_max, double
 
 double CosineAnnealingLR::lr_at(size_t, double base, int64_t epoch) const {
   return cosine_anneal(base, eta_min_, static_cast<double>(epoch) / static_cast<double>(t_max_));
+}
+
+std::optional<double> CosineAnnealingLR::base_for(size_t, double lr, int64_t epoch) const {
+  // lr = eta_min + (base - eta_min) * half, solved for base; at the cosine's trough
+  // (half 0) no base gives lr, and PyTorch too steps on from its base there.
+  const double half = (std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(t_max_)) + 1.0) / 2.0;
+  if (half < 1e-12) return std::nullopt;
+  return eta_min_ + (lr - eta_min_) / half;
 }
 
 CosineAnnealingWarmRestarts::CosineAnnealingWarmRestarts(Optimizer& optimizer, int64_t T_0, int64_t T_mult,

@@ -4,6 +4,7 @@
 // group through Optimizer::set_lr; step_to(k) jumps (Note [Schedules jump, never replay]).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,9 @@ class LRScheduler {
   virtual ~LRScheduler() = default;
   LRScheduler(const LRScheduler&) = delete;
   LRScheduler& operator=(const LRScheduler&) = delete;
+  // One epoch on. Where another writer (a second scheduler, ReduceLROnPlateau, set_lr)
+  // changed a group's lr since this scheduler last set it, a chainable schedule continues
+  // from that lr (Note [Chainable schedules]).
   void step();
   // Note [Schedules jump, never replay]
   // Every schedule here is a closed form of the epoch (lr_at, on_epoch), so resuming at
@@ -60,6 +64,23 @@ class LRScheduler {
   void start() { apply(0); }
   // Called after each epoch's lrs are set (OneCycleLR sets the momentum there).
   virtual void on_epoch(int64_t /*epoch*/) {}
+  // Note [Chainable schedules]
+  // PyTorch's chainable schedules (StepLR, MultiStepLR, ExponentialLR, ConstantLR,
+  // LinearLR, PolynomialLR, MultiplicativeLR, CosineAnnealingLR) compute each step's lr
+  // from the group's current lr (lr * factor(e) / factor(e - 1)), so two schedulers on one
+  // optimizer compose, and an lr changed by hand or by ReduceLROnPlateau is carried on.
+  // The others (LambdaLR, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts) compute it
+  // from the base lr and overwrite any change. Ours are closed forms of a base lr, so
+  // step() gets the chainable numbers by rebasing: where a group's lr is no longer the
+  // one this scheduler last wrote, base_for(group, lr, epoch) gives the base whose lr at
+  // `epoch` is that lr, and the schedule goes on from it (the new base is what
+  // base_lrs() and state_dict report). It is the same lr as PyTorch's where the factor at
+  // `epoch` is not 0; where it is 0 (a PolynomialLR at its end), or for a
+  // non-chainable schedule (nullopt, the default), the change is overwritten. step_to
+  // never rebases: it is PyTorch's closed-form step(epoch), from the base lrs.
+  virtual std::optional<double> base_for(size_t /*group*/, double /*lr*/, int64_t /*epoch*/) const {
+    return std::nullopt;
+  }
   // A schedule's own state beside last_epoch and base_lrs: save_extra appends it;
   // check_extra throws unless `entries` (every other key of a loaded dict) is exactly a
   // state save_extra could have written; set_extra then takes it (and must not throw).
@@ -72,7 +93,8 @@ class LRScheduler {
 
  private:
   friend struct detail::CompositeAccess;
-  void apply(int64_t epoch);
+  // Sets epoch's lrs; `chain`: rebase first (Note [Chainable schedules]).
+  void apply(int64_t epoch, bool chain = false);
   int64_t last_epoch_ = 0;
   std::vector<double> last_lr_;
 };
@@ -88,6 +110,10 @@ class FactorSchedule : public LRScheduler {
  private:
   friend struct detail::CompositeAccess;
   double lr_at(size_t group, double base, int64_t epoch) const final { return base * factor(group, epoch); }
+
+ protected:
+  // lr / factor(epoch) (Note [Chainable schedules]); LambdaLR overwrites instead.
+  std::optional<double> base_for(size_t group, double lr, int64_t epoch) const override;
 };
 
 // lr = base * gamma^(epoch / step_size)
@@ -108,6 +134,7 @@ class CosineAnnealingLR : public LRScheduler {
 
  private:
   double lr_at(size_t group, double base, int64_t epoch) const override;
+  std::optional<double> base_for(size_t group, double lr, int64_t epoch) const override;
   int64_t t_max_;
   double eta_min_;
 };

@@ -3,6 +3,7 @@
 #include "nn/optim/scheduler_compose.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace ember::optim {
@@ -15,6 +16,9 @@ struct CompositeAccess {
   }
   static double factor(const FactorSchedule& s, size_t group, int64_t epoch) { return s.factor(group, epoch); }
   static void on_epoch(LRScheduler& s, int64_t epoch) { s.on_epoch(epoch); }
+  static std::optional<double> base_for(const LRScheduler& s, size_t group, double lr, int64_t epoch) {
+    return s.base_for(group, lr, epoch);
+  }
 
   // The parts' own state as "schedulers.<i>.<key>".
   template <typename Part>
@@ -109,6 +113,12 @@ double SequentialLR::lr_at(size_t group, double base, int64_t epoch) const {
   return detail::CompositeAccess::lr_at(*part, group, base, own_epoch);
 }
 
+std::optional<double> SequentialLR::base_for(size_t group, double lr, int64_t epoch) const {
+  const auto [part, own_epoch] = part_at(epoch);
+  if (part_at(epoch + 1).first != part) return std::nullopt;  // step() goes one epoch on
+  return detail::CompositeAccess::base_for(*part, group, lr, own_epoch);
+}
+
 void SequentialLR::on_epoch(int64_t epoch) {
   const auto [part, own_epoch] = part_at(epoch);
   detail::CompositeAccess::on_epoch(*part, own_epoch);  // OneCycleLR's momentum
@@ -147,6 +157,12 @@ double ChainedScheduler::lr_at(size_t group, double base, int64_t epoch) const {
   double lr = base;
   for (const auto& part : schedulers_) lr *= detail::CompositeAccess::factor(*part, group, epoch);
   return lr;
+}
+
+std::optional<double> ChainedScheduler::base_for(size_t group, double lr, int64_t epoch) const {
+  const double product = lr_at(group, 1.0, epoch);
+  if (product == 0.0 || !std::isfinite(product)) return std::nullopt;
+  return lr / product;
 }
 
 void ChainedScheduler::save_extra(StateDict& out) const { detail::CompositeAccess::save(schedulers_, out); }

@@ -21,7 +21,10 @@ namespace ember::optim {
 // construction sets its epoch-0 lr, so a later part sees a changed lr; PyTorch keeps
 // the first scheduler's lr as the group's "initial_lr" for all of them, which is the same
 // when the parts are made in order). The parts' running state (MultiplicativeLR's)
-// goes in the composite's state_dict as "schedulers.<i>.<key>".
+// goes in the composite's state_dict as "schedulers.<i>.<key>". An lr changed by another
+// writer is carried on as the part in charge would (Note [Chainable schedules]); a
+// SequentialLR keeps that rebased base for its later parts, where PyTorch's restart from
+// the group's first lr.
 
 // schedulers[i] from epoch milestones[i-1] (0 for i = 0), at its own epoch
 // epoch - milestones[i-1]: the documented intent of PyTorch's SequentialLR, which 1.13
@@ -35,6 +38,9 @@ class SequentialLR : public LRScheduler {
 
  private:
   double lr_at(size_t group, double base, int64_t epoch) const override;
+  // The part's own rebase within a part; none at a milestone, where the next part starts
+  // from the base (Note [Chainable schedules]).
+  std::optional<double> base_for(size_t group, double lr, int64_t epoch) const override;
   void on_epoch(int64_t epoch) override;
   void save_extra(StateDict& out) const override;
   void check_extra(const StateDict& entries) const override;
@@ -56,6 +62,8 @@ class ChainedScheduler : public LRScheduler {
 
  private:
   double lr_at(size_t group, double base, int64_t epoch) const override;
+  // lr / the product of the factors (Note [Chainable schedules]).
+  std::optional<double> base_for(size_t group, double lr, int64_t epoch) const override;
   void save_extra(StateDict& out) const override;
   void check_extra(const StateDict& entries) const override;
   void set_extra(const StateDict& entries) override;

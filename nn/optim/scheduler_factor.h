@@ -90,7 +90,7 @@ class GroupLambdas {
 };
 }  // namespace detail
 
-// lr_lambda(epoch), one function for all groups or one per group.
+// base * lr_lambda(epoch), one function for all groups or one per group.
 class LambdaLR : public FactorSchedule {
  public:
   LambdaLR(Optimizer& optimizer, LrLambda lr_lambda);
@@ -98,6 +98,9 @@ class LambdaLR : public FactorSchedule {
 
  private:
   double factor(size_t group, int64_t epoch) const override;
+  // Not chainable, as PyTorch's: base * lambda(epoch) overwrites other writers' changes
+  // (Note [Chainable schedules]).
+  std::optional<double> base_for(size_t, double, int64_t) const override { return std::nullopt; }
   detail::GroupLambdas lambdas_;
 };
 
