@@ -132,7 +132,8 @@ double CosineAnnealingLR::lr_at(size_t, double base, int64_t epoch) const {
 std::optional<double> CosineAnnealingLR::base_for(size_t, double lr, int64_t epoch) const {
   // lr = eta_min + (base - eta_min) * half, solved for base; at the cosine's trough
   // (half 0) no base gives lr, and PyTorch too steps on from its base there.
-  const double half = (std::cos(std::numbers::pi * static_cast<double>(epoch) / static_cast<double>(t_max_)) + 1.0) / 2.0;
+  const double pct = static_cast<double>(epoch) / static_cast<double>(t_max_);
+  const double half = (std::cos(std::numbers::pi * pct) + 1.0) / 2.0;
   if (half < 1e-12) return std::nullopt;
   return eta_min_ + (lr - eta_min_) / half;
 }
