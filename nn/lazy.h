@@ -67,6 +67,10 @@ class LazyModule : public Module {
   std::string extra_repr() const override;
   bool depends_on_training_flag() const override;
   std::string eval_mode_effect() const override;
+  // The regular module's (a lazy batch norm's num_batches_tracked).
+  std::vector<std::string> optional_state_keys() const override {
+    return (module_ ? module_ : probe_)->optional_state_keys();
+  }
   // Whether the first forward (or a load_state_dict) is still to size the parameters.
   bool has_uninitialized_params() const { return module_ == nullptr; }
   // The input size once known (in_features, in_channels, num_features), else 0.

@@ -1,6 +1,6 @@
-// nn::Module: registration, recursive traversal (dotted names), modes, zero_grad,
-// to(Device), to(MemoryFormat), state_dict/load_state_dict with PyTorch's error
-// messages, and repr.
+// nn::Module: registration, recursive traversal (dotted names, each shared module or
+// tensor once), modes, zero_grad, requires_grad_, to(Device), to(MemoryFormat),
+// state_dict/load_state_dict with PyTorch's error messages, and repr.
 // operator() opens a ledger scope so saved activations are attributed to layers, and
 // a profiler span while recording.
 #include "nn/module.h"
@@ -167,12 +167,13 @@ Tensor& Module::register_parameter(const std::string& name, Tensor value, bool r
   return *parameters_.back().second;
 }
 
-Tensor& Module::register_buffer(const std::string& name, Tensor value) {
+Tensor& Module::register_buffer(const std::string& name, Tensor value, bool persistent) {
   EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos,
               "buffer name can't contain \".\" or be empty, got '", name, "'");
   EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
               "attribute '", name, "' already exists");
   buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
+  if (!persistent) non_persistent_buffers_.insert(name);
   return *buffers_.back().second;
 }
 
@@ -208,28 +209,24 @@ void Module::remove_parameter(const std::string& name) {
 void Module::remove_buffer(const std::string& name) {
   removed_slots_.push_back(take_slot(buffers_, name, "buffer"));
   *removed_slots_.back() = Tensor();
+  non_persistent_buffers_.erase(name);
 }
 
-namespace {
-// The module owning the last component of a dotted target, and that component.
-std::pair<Module*, std::string> resolve_target(Module& root, const std::string& target) {
-  Module* m = &root;
+// The slot `name` in `slots` of the module that owns a dotted target (get_parameter,
+// get_buffer). Every registered name leads somewhere: "2.weight" reaches a module shared
+// as "0" and "2" (children_, not the de-duplicated named_children).
+Tensor& Module::slot_of_target(const std::string& target, bool parameter) {
+  Module* m = this;
   size_t start = 0;
   for (size_t dot; (dot = target.find('.', start)) != std::string::npos; start = dot + 1) {
     const std::string part = target.substr(start, dot - start);
     Module* next = nullptr;
-    for (const auto& [n, child] : m->named_children())
+    for (const auto& [n, child] : m->children_)
       if (n == part) next = child.get();
     EMBER_CHECK(next != nullptr, m->type_name(), " has no attribute `", part, "` (looking for '", target, "')");
     m = next;
   }
-  return {m, target.substr(start)};
-}
-}  // namespace
-
-// The slot `name` in `slots` of the module that owns a dotted target (get_parameter, get_buffer).
-Tensor& Module::slot_of_target(const std::string& target, bool parameter) {
-  auto [m, name] = resolve_target(*this, target);
+  const std::string name = target.substr(start);
   Slots& slots = parameter ? m->parameters_ : m->buffers_;
   const Slots& others = parameter ? m->buffers_ : m->parameters_;
   for (auto& [n, t] : slots)
@@ -242,23 +239,44 @@ Tensor& Module::get_parameter(const std::string& target) { return slot_of_target
 Tensor& Module::get_buffer(const std::string& target) { return slot_of_target(target, false); }
 
 // ---------------------------------------------------------------- structure
-void Module::collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const {
-  for (const auto& [name, t] : params ? parameters_ : buffers_)
-    if (t->defined()) out.emplace_back(prefix + name, *t);
-  if (!recurse) return;
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", true, params, out);
+// Note [Shared modules and tensors] in nn/module.h.
+namespace {
+std::string prefix_of(const std::string& path) { return path.empty() ? path : path + "."; }
+}  // namespace
+
+void Module::visit(const std::string& path, const std::shared_ptr<Module>& holder, std::set<const Module*>* memo,
+                   const ModuleVisitor& fn) const {
+  if (memo != nullptr && !memo->insert(this).second) return;
+  fn(path, *this, holder);
+  for (const auto& [name, child] : children_) child->visit(prefix_of(path) + name, child, memo, fn);
 }
 
-StateDict Module::named_parameters(bool recurse) const {
+// As PyTorch's _named_members: the modules of named_modules (or this one alone), each one's
+// defined tensors in registration order, a tensor already listed skipped.
+StateDict Module::named_tensors(bool params, bool recurse, bool remove_duplicate) const {
   StateDict out;
-  collect("", recurse, true, out);
+  std::set<const TensorImpl*> seen;
+  const ModuleVisitor add = [&](const std::string& path, const Module& m, const std::shared_ptr<Module>&) {
+    for (const auto& [name, t] : params ? m.parameters_ : m.buffers_) {
+      if (!t->defined() || (remove_duplicate && !seen.insert(t->impl_ptr().get()).second)) continue;
+      out.emplace_back(prefix_of(path) + name, *t);
+    }
+  };
+  if (!recurse) {
+    add("", *this, nullptr);
+    return out;
+  }
+  std::set<const Module*> memo;
+  visit("", nullptr, remove_duplicate ? &memo : nullptr, add);
   return out;
 }
 
-StateDict Module::named_buffers(bool recurse) const {
-  StateDict out;
-  collect("", recurse, false, out);
-  return out;
+StateDict Module::named_parameters(bool recurse, bool remove_duplicate) const {
+  return named_tensors(true, recurse, remove_duplicate);
+}
+
+StateDict Module::named_buffers(bool recurse, bool remove_duplicate) const {
+  return named_tensors(false, recurse, remove_duplicate);
 }
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
@@ -267,9 +285,23 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
   return out;
 }
 
+std::vector<Tensor> Module::buffers(bool recurse) const {
+  std::vector<Tensor> out;
+  for (auto& [_, t] : named_buffers(recurse)) out.push_back(t);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
+  std::set<const Module*> memo;
+  for (const auto& [name, child] : children_)
+    if (memo.insert(child.get()).second) out.emplace_back(name, child);
+  return out;
+}
+
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;
-  for (const auto& [_, child] : children_) out.push_back(child);
+  for (auto& [_, child] : named_children()) out.push_back(std::move(child));
   return out;
 }
 
@@ -287,14 +319,23 @@ void Module::replace_module(const std::string& name, std::shared_ptr<Module> mod
              "), got '", name, "'");
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules() {
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules(bool remove_duplicate) {
   // A module not owned by a shared_ptr (e.g. on the stack) is listed through a
   // non-owning pointer.
   std::shared_ptr<Module> self = weak_from_this().lock();
   if (!self) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out{{"", self}};
-  for (const auto& [name, child] : children_)
-    for (auto& [sub, m] : child->named_modules()) out.emplace_back(sub.empty() ? name : name + "." + sub, m);
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
+  std::set<const Module*> memo;
+  visit("", nullptr, remove_duplicate ? &memo : nullptr,
+        [&](const std::string& path, const Module&, const std::shared_ptr<Module>& holder) {
+          out.emplace_back(path, holder ? holder : self);
+        });
+  return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::modules() {
+  std::vector<std::shared_ptr<Module>> out;
+  for (auto& [_, m] : named_modules()) out.push_back(std::move(m));
   return out;
 }
 
@@ -322,6 +363,11 @@ void zero_grad_of(Tensor& parameter, bool set_to_none) {
 
 void Module::zero_grad(bool set_to_none) {
   for (Tensor& p : parameters()) zero_grad_of(p, set_to_none);
+}
+
+Module& Module::requires_grad_(bool requires_grad) {
+  for (Tensor& p : parameters()) p.requires_grad_(requires_grad);
+  return *this;
 }
 
 void Module::to(Device device) {
@@ -363,41 +409,52 @@ void Module::to(DType dtype) {
                   [dtype](const Tensor& t) { return t.to(dtype); });
 }
 
+// As PyTorch's, over children(): a module shared within one parent is visited once, one
+// held by two parents once per parent.
 void Module::apply(const std::function<void(Module&)>& fn) {
-  for (const auto& [_, child] : children_) child->apply(fn);
+  for (const std::shared_ptr<Module>& child : children()) child->apply(fn);
   fn(*this);
 }
 
 // ---------------------------------------------------------------- state
+// Every path of a shared module (no memo), as PyTorch's state_dict recursion.
 StateDict Module::state_dict() const {
   StateDict out;
-  std::function<void(const Module&, const std::string&)> walk = [&](const Module& m, const std::string& prefix) {
-    m.collect(prefix, false, true, out);
-    m.collect(prefix, false, false, out);
-    for (const auto& [name, child] : m.children_) walk(*child, prefix + name + ".");
-  };
-  walk(*this, "");
-  for (auto& [_, t] : out) t = t.detach();
+  visit("", nullptr, nullptr, [&out](const std::string& path, const Module& m, const std::shared_ptr<Module>&) {
+    for (const auto& [name, t] : m.parameters_)
+      if (t->defined()) out.emplace_back(prefix_of(path) + name, t->detach());
+    for (const auto& [name, t] : m.buffers_)
+      if (t->defined() && !m.non_persistent_buffers_.count(name)) out.emplace_back(prefix_of(path) + name, t->detach());
+  });
   return out;
 }
 
 // Errors are gathered as PyTorch does: missing keys, unexpected keys (both only when
-// strict), then size mismatches (always); nothing is copied unless all is well.
-void Module::load_state_dict(const StateDict& state, bool strict) {
+// strict), then size mismatches (always); nothing is copied unless all is well. A shared
+// module is prepared at each of its paths, as PyTorch's load recursion reaches it.
+IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
   const std::map<std::string, Tensor> given(state.begin(), state.end());
-  for (const auto& [path, module] : named_modules()) module->prepare_state_load(given, path.empty() ? "" : path + ".");
+  for (const auto& [path, module] : named_modules(/*remove_duplicate=*/false))
+    module->prepare_state_load(given, prefix_of(path));
+  std::set<std::string> optional_keys;
+  for (const auto& [path, module] : named_modules(/*remove_duplicate=*/false))
+    for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
   const StateDict own = state_dict();
   std::set<std::string> own_keys;
-  std::vector<std::string> missing, unexpected, mismatches;
+  IncompatibleKeys result;
+  std::vector<std::string>& missing = result.missing_keys;
+  std::vector<std::string>& unexpected = result.unexpected_keys;
+  std::vector<std::string> mismatches;
   for (const auto& [key, dest] : own) {
     own_keys.insert(key);
     auto it = given.find(key);
-    if (it == given.end())
-      missing.push_back(key);
-    else if (it->second.sizes() != dest.sizes())
+    if (it == given.end()) {
+      if (!optional_keys.count(key)) missing.push_back(key);
+    } else if (it->second.sizes() != dest.sizes()) {
       mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape ",
                                            it->second.sizes(), " from checkpoint, the shape in current model is ",
                                            dest.sizes(), "."));
+    }
   }
   for (const auto& [key, _] : state)
     if (!own_keys.count(key)) unexpected.push_back(key);
@@ -413,6 +470,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     auto it = given.find(key);
     if (it != given.end()) Tensor(dest).copy_(it->second);
   }
+  return result;
 }
 
 // ---------------------------------------------------------------- printing

@@ -1,7 +1,8 @@
 // nn::Module: the base of every layer. Holds named parameters, buffers and child
 // modules (dotted names "0.weight", "1.running_mean"), the training flag (train()/eval(),
-// recursive), zero_grad, to(Device), to(MemoryFormat), apply, state_dict/load_state_dict
-// and printing.
+// recursive), zero_grad, requires_grad_, to(Device), to(MemoryFormat), apply,
+// state_dict/load_state_dict and printing. A module or tensor reached twice (a shared layer,
+// tied weights) is listed once, as PyTorch's (Note [Shared modules and tensors]).
 // train()/eval() change what is computed; grad mode changes what is remembered.
 #pragma once
 #include <functional>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -26,6 +28,23 @@ using StateDict = std::vector<std::pair<std::string, Tensor>>;
 // place after dropping a history it may have from backward(create_graph), so the next
 // backward does not add onto a freed graph. Module::zero_grad and Optimizer::zero_grad.
 void zero_grad_of(Tensor& parameter, bool set_to_none);
+
+// What load_state_dict passed over (PyTorch's _IncompatibleKeys), for strict = false: the
+// module's keys the state dict lacks, and the state dict's keys the module has no entry for,
+// each in the order met. Both are empty after a strict load, which throws otherwise.
+struct IncompatibleKeys {
+  std::vector<std::string> missing_keys;
+  std::vector<std::string> unexpected_keys;
+};
+
+// Note [Shared modules and tensors]
+// One module may sit in the tree twice (Sequential({lin, relu, lin})) and one tensor may
+// fill two slots (weight tying: decoder.weight = encoder.weight). As PyTorch's,
+// named_parameters / parameters / named_buffers / buffers / named_modules / modules list
+// each module and each tensor (by identity, Tensor::is_same) once, under the first name
+// met; children / named_children list each child once per parent, so apply visits a
+// module once per parent that holds it. state_dict keeps every name ("0.weight" and
+// "2.weight"), and load_state_dict fills every one of them.
 
 class Module : public std::enable_shared_from_this<Module> {
  public:
@@ -47,14 +66,21 @@ class Module : public std::enable_shared_from_this<Module> {
   // forward keeps fewer full-size tensors alive. Default: forward(input).
   virtual Tensor forward_consuming(Tensor input) { return forward(input); }
 
-  // ---- structure ----
+  // ---- structure (Note [Shared modules and tensors]) ----
+  // remove_duplicate = false lists a shared tensor (or one in a shared module) under each
+  // of its names, as PyTorch 2's argument.
   std::vector<Tensor> parameters(bool recurse = true) const;
-  StateDict named_parameters(bool recurse = true) const;
-  StateDict named_buffers(bool recurse = true) const;
+  StateDict named_parameters(bool recurse = true, bool remove_duplicate = true) const;
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  StateDict named_buffers(bool recurse = true, bool remove_duplicate = true) const;
+  // The direct children, each once (the first name under which it was registered).
   std::vector<std::shared_ptr<Module>> children() const;
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
-  // Every module in the tree with its dotted path ("" for this one), depth first.
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules();
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
+  // Every module in the tree with its dotted path ("" for this one), depth first; with
+  // remove_duplicate = false a shared module is listed (with its subtree) at each path.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool remove_duplicate = true);
+  // named_modules' modules: this one first.
+  std::vector<std::shared_ptr<Module>> modules();
   // Puts `module` where the child registered as `name` was (PyTorch's setattr of a
   // submodule), e.g. SyncBatchNorm::convert_sync_batchnorm's swap. A module that keeps
   // its own pointers to its children overrides child_replaced to follow.
@@ -67,6 +93,9 @@ class Module : public std::enable_shared_from_this<Module> {
   bool is_training() const { return training_; }
 
   void zero_grad(bool set_to_none = true);
+  // Sets requires_grad of every parameter (recursively), e.g. requires_grad_(false) to
+  // freeze a pretrained part; returns *this, as PyTorch's returns self.
+  Module& requires_grad_(bool requires_grad = true);
 
   // ---- mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h) ----
   // Whether forward computes something else in eval mode (BatchNorm with running
@@ -137,9 +166,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // ---- registration, public as PyTorch's ----
   // A new parameter (detached; requires_grad as asked) or buffer; an existing name is
   // PyTorch's "attribute 'x' already exists". The returned slot stays valid for the
-  // module's life.
+  // module's life. A non-persistent buffer is in buffers() and follows to(), but is not
+  // part of state_dict() (so load_state_dict neither expects nor accepts it).
   Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
-  Tensor& register_buffer(const std::string& name, Tensor value);
+  Tensor& register_buffer(const std::string& name, Tensor value, bool persistent = true);
   // A parameter or buffer by dotted path ("0.weight"), PyTorch's get_parameter/get_buffer.
   Tensor& get_parameter(const std::string& target);
   Tensor& get_buffer(const std::string& target);
@@ -154,9 +184,16 @@ class Module : public std::enable_shared_from_this<Module> {
   void remove_buffer(const std::string& name);
 
   // ---- state ----
-  StateDict state_dict() const;  // parameters then buffers, each module in order
-  // strict: missing or unexpected keys are errors; shapes must always match.
-  void load_state_dict(const StateDict& state, bool strict = true);
+  // Parameters then persistent buffers, each module in order, every name of a shared one.
+  StateDict state_dict() const;
+  // strict: missing or unexpected keys are errors; shapes must always match. Returns the
+  // keys passed over (empty lists after a strict load). A key of optional_state_keys
+  // absent from `state` is not missing: the module keeps its value.
+  IncompatibleKeys load_state_dict(const StateDict& state, bool strict = true);
+  // This module's own state entries (no prefix) that a state dict may leave out, as
+  // PyTorch's _load_from_state_dict overrides allow: BatchNorm's num_batches_tracked,
+  // which older checkpoints lack. Default: none.
+  virtual std::vector<std::string> optional_state_keys() const { return {}; }
 
   // Like PyTorch's repr: Sequential(\n  (0): Conv2d(1, 32, kernel_size=(3, 3), ...)\n)
   virtual std::string extra_repr() const { return ""; }
@@ -210,7 +247,14 @@ class Module : public std::enable_shared_from_this<Module> {
   void replace_tensors(const std::function<bool(const Tensor&)>& picks,
                        const std::function<Tensor(const Tensor&)>& convert);
   Tensor invoke(Tensor input, bool consuming);
-  void collect(const std::string& prefix, bool recurse, bool params, StateDict& out) const;
+  // Calls fn(path, module, holder) on this module (at `path`, held by `holder`: null for
+  // the root) and its subtree, depth first. With a memo, a module already in it is left
+  // out with its subtree (remove_duplicate).
+  using ModuleVisitor = std::function<void(const std::string&, const Module&, const std::shared_ptr<Module>&)>;
+  void visit(const std::string& path, const std::shared_ptr<Module>& holder, std::set<const Module*>* memo,
+             const ModuleVisitor& fn) const;
+  // named_parameters (params) or named_buffers.
+  StateDict named_tensors(bool params, bool recurse, bool remove_duplicate) const;
 
   std::string type_name_;
   bool training_ = true;
@@ -218,6 +262,7 @@ class Module : public std::enable_shared_from_this<Module> {
   // Tensors live in these lists; the map nodes keep their addresses stable.
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> buffers_;
+  std::set<std::string> non_persistent_buffers_;  // names in buffers_ left out of state_dict
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   // Reparametrized tensors (parameter_to_attribute) and the emptied slots of removed ones.
   std::vector<std::pair<std::string, std::unique_ptr<Tensor>>> attributes_;

@@ -1,5 +1,5 @@
 // nn::NormBase: the parameters and buffers of BatchNorm and InstanceNorm, registered in
-// PyTorch's order, and their common repr.
+// PyTorch's order, num_batches_tracked optional in a state dict, and their common repr.
 #include "nn/norm_base.h"
 
 #include <sstream>
@@ -20,6 +20,11 @@ NormBase::NormBase(std::string type_name, int64_t c, bool affine, bool track)
       running_mean(register_buffer("running_mean", if_enabled(track, zeros({c})))),
       running_var(register_buffer("running_var", if_enabled(track, ones({c})))),
       num_batches_tracked(register_buffer("num_batches_tracked", if_enabled(track, zeros({}, kInt64)))) {}
+
+std::vector<std::string> NormBase::optional_state_keys() const {
+  if (!num_batches_tracked.defined()) return {};
+  return {"num_batches_tracked"};
+}
 
 std::string NormBase::norm_repr(double eps, std::optional<double> momentum, bool affine, bool track) const {
   std::ostringstream os;

@@ -1,8 +1,11 @@
 // nn::NormBase (PyTorch's _NormBase), what BatchNorm and InstanceNorm share: the weight and
 // bias when affine, the running statistics and num_batches_tracked when tracked (with
-// PyTorch's state_dict names), and their repr "C, eps=.., momentum=.., affine=.., ...".
+// PyTorch's state_dict names; a checkpoint may lack num_batches_tracked), and their repr
+// "C, eps=.., momentum=.., affine=.., ...".
 #pragma once
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "nn/module.h"
 
@@ -16,6 +19,11 @@ class NormBase : public Module {
   Tensor& running_mean;         // [C], zeros; undefined unless track_running_stats
   Tensor& running_var;          // [C], ones
   Tensor& num_batches_tracked;  // int64 scalar
+
+  // A state dict without num_batches_tracked (older PyTorch, converted checkpoints) loads
+  // when the statistics are tracked; the counter keeps its value (PyTorch 2's
+  // _load_from_state_dict; 1.13 resets it to 0).
+  std::vector<std::string> optional_state_keys() const override;
 
  protected:
   NormBase(std::string type_name, int64_t num_features, bool affine, bool track_running_stats);

@@ -60,7 +60,9 @@ std::map<std::string, int64_t> pytorch_saved_bytes(nn::Sequential& model, const 
   // so each layer's input is identified by the layer that produced it.
   const void* input_id = &saved;  // the input batch
   int64_t counter = 0;
-  for (const auto& [name, child] : model.named_children()) {
+  for (size_t i = 0; i < model.size(); ++i) {  // by index: a layer used twice runs twice
+    const std::string name = std::to_string(i);
+    const std::shared_ptr<nn::Module>& child = model[i];
     const Tensor in = x;
     x = (*child)(x);
     const int64_t in_bytes = in.numel() * static_cast<int64_t>(itemsize(in.dtype()));
