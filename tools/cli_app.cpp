@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "core/error.h"
+#include "nn/diagnostics.h"
 
 namespace ember::tools {
 
@@ -31,6 +32,9 @@ std::unique_ptr<CliApp> make_cli_app() {
 
 int run_parsed(CliApp& cli) {
   try {
+    // EMBER_DIAGNOSTICS is read on first use: read it now, so a bad value stops the
+    // command before its work rather than after an epoch of training.
+    (void)ember::diagnostics::counts();
     if (cli.train->parsed()) return cli.run_train();
     if (cli.eval->parsed()) return cli.run_eval();
     if (cli.predict->parsed()) return cli.run_predict();

@@ -45,10 +45,9 @@ void write_predictions(const std::string& path, const PredictOptions& opt, Devic
 }
 
 int run_predict(const PredictOptions& opt) {
-  check_train_outputs({{"--json", opt.json_path}}, 0);
-  const bool json_is_an_image = std::find(opt.images.begin(), opt.images.end(), opt.json_path) != opt.images.end();
-  EMBER_CHECK(opt.json_path.empty() || !json_is_an_image, "--json: '", opt.json_path,
-              "' is one of the images to classify; expected another path");
+  FlagPaths inputs = {{"--load", opt.load_path}};
+  for (const std::string& image : opt.images) inputs.emplace_back("image", image);
+  check_train_outputs({{"--json", opt.json_path}}, 0, inputs);
   const nn::SafetensorsFile file = nn::load_file(opt.load_path);  // one read: what is checked is what is loaded
   const CheckpointInput checkpoint = read_checkpoint_input(file, opt.load_path);
   const std::vector<std::string>& classes = checkpoint.classes;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -74,6 +75,19 @@ struct TrainOptions {
 // (BM_train_step's channels_last:0/1) show NHWC faster there.
 MemoryFormat training_memory_format(const std::string& flag) {
   return flag == "channels_last" ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+// The files `ember train` / `eval` read beside a checkpoint, for check_train_outputs: the
+// Fashion-MNIST files (an --image-folder's images are not outputs' likely names).
+FlagPaths dataset_inputs(const TrainOptions& opt) {
+  if (!opt.image_folder.empty()) return {};
+  FlagPaths inputs;
+  for (const data::Split split : {data::Split::Train, data::Split::Test}) {
+    const auto [images, labels] = data::mnist_files(split);
+    inputs.emplace_back("--data", (std::filesystem::path(opt.data) / images).string());
+    inputs.emplace_back("--data", (std::filesystem::path(opt.data) / labels).string());
+  }
+  return inputs;
 }
 
 struct EpochResult {
@@ -389,7 +403,9 @@ void write_json(const std::string& path, const RunSettings& run, const std::vect
 
 int run_train(const TrainOptions& opt) {
   if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
-  check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs);
+  check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs, dataset_inputs(opt));
+  // --save may be the --resume checkpoint (training on from it is the point); --json not.
+  check_train_outputs({{"--json", opt.json_path}}, 0, {{"--resume", opt.resume_path}});
   check_trace_flags(opt.trace);
   check_optimizer_flags(opt.optimizer);
   std::optional<nn::SafetensorsFile> resume_file;  // read once: what is checked is what is loaded
@@ -539,7 +555,9 @@ int run_train(const TrainOptions& opt) {
 
 int run_eval(const TrainOptions& opt) {
   EMBER_CHECK(!opt.load_path.empty(), "ember eval needs --load CHECKPOINT");
-  check_train_outputs({{"--json", opt.json_path}}, 0);
+  FlagPaths inputs = dataset_inputs(opt);
+  inputs.emplace_back("--load", opt.load_path);
+  check_train_outputs({{"--json", opt.json_path}}, 0, inputs);
   const Device dev = resolve_device(opt.device);
   const nn::SafetensorsFile file = nn::load_file(opt.load_path);  // one read: what is checked is what is loaded
   const CheckpointInput checkpoint = read_checkpoint_input(file, opt.load_path);

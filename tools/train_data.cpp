@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/parse.h"
 #include "nn/data/image_folder.h"
+#include "nn/serialize/json.h"
 
 namespace ember::tools {
 namespace {
@@ -50,6 +51,38 @@ ImageShape parse_shape(const std::string& text, const std::string& path) {
   return shape;
 }
 
+// What makes a class name unusable, or nullptr: checkpoints keep one name per line in
+// JSON metadata (so no line break, and UTF-8), and ember prints them to the terminal (so
+// no control character, which could be an escape sequence).
+const char* class_name_problem(const std::string& name) {
+  for (const char ch : name) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte == 0x7f) return "a line break or another control character";
+  }
+  try {
+    (void)nn::json::quote(name);
+  } catch (const Error&) {
+    return "bytes that are not UTF-8";
+  }
+  return nullptr;
+}
+
+// `name` quoted, each byte outside printable ASCII as \xHH (safe to print whatever it holds).
+std::string printable(const std::string& name) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out = "'";
+  for (const char ch : name) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += ch;
+    } else {
+      out.append("\\x").push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 15]);
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace
 
 TrainingData load_training_data(const std::string& fashion_root, const std::string& image_folder, ImageShape shape,
@@ -71,9 +104,11 @@ TrainingData load_training_data(const std::string& fashion_root, const std::stri
               (root / "test").string(), "), each with one folder of images per class");
   const auto test = folder_split(test_dir.string(), shape);
   out.classes = test->classes();
-  for (const std::string& name : out.classes)  // checkpoints keep one class name per line
-    EMBER_CHECK(name.find('\n') == std::string::npos, "--image-folder ", image_folder,
-                ": a class folder name may not contain a line break, but got '", name, "'");
+  for (const std::string& name : out.classes) {
+    const char* problem = class_name_problem(name);
+    EMBER_CHECK(problem == nullptr, "--image-folder ", image_folder, ": a class folder name may not hold ", problem,
+                ", but got ", printable(name));
+  }
   out.test = test;
   out.shape = shape;
   out.fashion_mnist = false;
@@ -105,9 +140,13 @@ CheckpointInput checkpoint_input(const nn::Metadata& metadata, const std::string
       else
         out.classes.back() += ch;
     }
-    for (const std::string& name : out.classes)
+    for (const std::string& name : out.classes) {
       EMBER_CHECK(!name.empty(), "checkpoint '", path, "': its \"", kClassesKey,
                   "\" metadata should name one class per line, but has an empty name");
+      const char* problem = class_name_problem(name);  // names are printed to the terminal
+      EMBER_CHECK(problem == nullptr, "checkpoint '", path, "': its \"", kClassesKey, "\" metadata has a name holding ",
+                  problem, ": ", printable(name));
+    }
   }
   const auto shape = metadata.find(kInputShapeKey);
   if (shape != metadata.end()) out.shape = parse_shape(shape->second, path);

@@ -20,8 +20,16 @@ namespace ember::tools {
 // the name of a trained checkpoint is what a PyTorch user would least expect from a
 // script whose save sits at the end of its epoch loop. The writes themselves are
 // atomic and report every error (nn::write_file_atomically).
-// `outputs`: (flag, path) pairs; an empty path is a flag not given.
-void check_train_outputs(const std::vector<std::pair<std::string, std::string>>& outputs, int epochs);
+// No output may be a file the command reads (`inputs`: --load, --resume, the images, the
+// dataset files) or another output: `predict --json ck.safetensors --load ck.safetensors`
+// would replace the checkpoint with its own report. Files are compared by device and
+// inode (an output that is a symlink is replaced, not written through, so it is compared
+// as the link itself); outputs not yet made, by their normalised paths. --save may name
+// the --resume checkpoint (training on from it is the point), so the callers leave that
+// pair out.
+// `outputs`, `inputs`: (flag, path) pairs; an empty path is a flag not given.
+using FlagPaths = std::vector<std::pair<std::string, std::string>>;
+void check_train_outputs(const FlagPaths& outputs, int epochs, const FlagPaths& inputs = {});
 
 // Note [A diverged run stops]
 // A loss that becomes NaN or infinite never comes back: every later step only spreads

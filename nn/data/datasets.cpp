@@ -46,6 +46,8 @@ Tensor sample_part(const Tensor& t, const Tensor& first, size_t index, const cha
   return t.contiguous();
 }
 
+constexpr int64_t kSide = 28;  // MNIST's and Fashion-MNIST's images are 28x28
+
 struct MnistSpec {
   const char* name;  // "MNIST", "Fashion-MNIST"
   const char* hint;  // how to get the files
@@ -62,11 +64,20 @@ Example load_mnist_layout(const std::string& root, Split split, const MnistOptio
     EMBER_CHECK(std::filesystem::is_regular_file(dir / file, ec), spec.name, " not found in '", root, "': expected ",
                 file, " (", spec.hint, ")");
   }
+  // The headers first (Note [Memory follows the data, not the header] in nn/data/idx.cpp):
+  // a file of images of another size, or of more images than labels, is refused before a
+  // byte of it is inflated.
+  const Dims image_dims = read_idx_dims((dir / images_name).string(), 3);
+  const Dims label_dims = read_idx_dims((dir / labels_name).string(), 1);
+  EMBER_CHECK(image_dims[1] == kSide && image_dims[2] == kSide, spec.name, " in '", root, "': ", images_name,
+              " holds ", image_dims[1], "x", image_dims[2], " images, expected ", kSide, "x", kSide);
+  const int64_t n = image_dims[0];
+  EMBER_CHECK(label_dims[0] == n, spec.name, " in '", root, "': ", images_name, " holds ", n, " images but ",
+              labels_name, " holds ", label_dims[0], " labels");
   const Tensor raw_images = read_idx((dir / images_name).string(), 3);
   const Tensor raw_labels = read_idx((dir / labels_name).string(), 1);
-  const int64_t n = raw_images.size(0);
-  EMBER_CHECK(raw_labels.size(0) == n, spec.name, " in '", root, "': ", images_name, " holds ", n, " images but ",
-              labels_name, " holds ", raw_labels.size(0), " labels");
+  EMBER_CHECK(raw_images.sizes() == image_dims && raw_labels.sizes() == label_dims, spec.name, " in '", root,
+              "': the files changed while they were read");
 
   std::array<float, 256> lut{};
   for (int v = 0; v < 256; ++v) {

@@ -3,6 +3,7 @@
 // magic, dimensions, and that exactly prod(dims) bytes follow.
 #include "nn/data/idx.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include "core/error.h"
 #include "nn/data/gzip_reader.h"
+#include "nn/serialize/files.h"
 
 namespace ember::data {
 namespace {
@@ -21,7 +23,8 @@ namespace {
 // Owns a gzFile; closes it on every path out.
 class GzFile {
  public:
-  GzFile(const std::string& path, const char* mode) : file_(gzopen(path.c_str(), mode)) {}
+  // Takes `fd` (gzclose closes it).
+  GzFile(int fd, const char* mode) : file_(gzdopen(fd, mode)) {}
   ~GzFile() {
     if (file_ != nullptr) gzclose(file_);
   }
@@ -153,6 +156,13 @@ Tensor read_idx(const std::string& path, int expected_dims) {
   return out;
 }
 
+Dims read_idx_dims(const std::string& path, int expected_dims) {
+  GzipReader file(path);
+  uint8_t magic[4];
+  read_exact(file, path, magic, sizeof magic, "header");
+  return read_dims(file, path, check_magic(magic, path, expected_dims));
+}
+
 void write_idx(const std::string& path, const Tensor& bytes) {
   EMBER_CHECK(bytes.dtype() == kUInt8 && bytes.is_cpu(), "write_idx: expected a uint8 CPU tensor, got ",
               dtype_name(bytes.dtype()), " on ", bytes.device());
@@ -167,22 +177,28 @@ void write_idx(const std::string& path, const Tensor& bytes) {
     store_be32(&header[4 + 4 * static_cast<size_t>(i)], static_cast<uint32_t>(data.size(i)));
   }
 
-  errno = 0;
-  GzFile file(path, "wb6");
-  if (file.get() == nullptr) {
-    EMBER_FAIL("cannot write '", path, "': ", errno != 0 ? std::strerror(errno) : "out of memory");
-  }
-  auto put = [&](const uint8_t* p, uint64_t n) {
-    while (n > 0) {
-      const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n, uint64_t{1} << 30));
-      EMBER_CHECK(gzwrite(file.get(), p, chunk) == static_cast<int>(chunk), "cannot write '", path, "'");
-      p += chunk;
-      n -= chunk;
+  // Atomically, never through a planted link (nn::write_file_atomically): gzip writes into
+  // its own duplicate of the temporary file's descriptor.
+  nn::write_file_atomically(path, "write IDX file", [&](int fd) {
+    const int own = ::dup(fd);
+    if (own < 0) return false;
+    GzFile file(own, "wb6");
+    if (file.get() == nullptr) {
+      ::close(own);
+      return false;
     }
-  };
-  put(header.data(), header.size());
-  put(data.data_ptr<uint8_t>(), static_cast<uint64_t>(data.numel()));
-  EMBER_CHECK(file.close(), "cannot write '", path, "': closing the gzip stream failed");
+    const auto put = [&](const uint8_t* p, uint64_t n) {
+      while (n > 0) {
+        const auto chunk = static_cast<unsigned>(std::min<uint64_t>(n, uint64_t{1} << 30));
+        if (gzwrite(file.get(), p, chunk) != static_cast<int>(chunk)) return false;
+        p += chunk;
+        n -= chunk;
+      }
+      return true;
+    };
+    return put(header.data(), header.size()) && put(data.data_ptr<uint8_t>(), static_cast<uint64_t>(data.numel())) &&
+           file.close();
+  });
 }
 
 }  // namespace ember::data

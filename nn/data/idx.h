@@ -1,6 +1,6 @@
 // IDX files (the MNIST format), gzip-compressed: read_idx validates the magic, the
 // dimensions and the exact data length and returns a uint8 CPU tensor; write_idx makes
-// such a file (for tests and for users packaging their own data).
+// such a file, atomically (for tests and for users packaging their own data).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -18,6 +18,11 @@ inline constexpr uint64_t kMaxIdxBytes = uint64_t{1} << 32;
 // gzip, corrupt stream, bad magic, zero or absurd dimensions, truncated data,
 // trailing bytes) is an ember::Error naming the file.
 Tensor read_idx(const std::string& path, int expected_dims = 0);
+
+// The dimensions an IDX file's header promises, checked as read_idx checks them, without
+// reading its data: a caller can refuse a shape before inflating it (a few hundred KB of
+// gzip can hold gigabytes of zeros).
+Dims read_idx_dims(const std::string& path, int expected_dims = 0);
 
 // Writes a contiguous uint8 tensor (at least 1 dimension) as a gzip-compressed IDX file.
 void write_idx(const std::string& path, const Tensor& bytes);

@@ -127,7 +127,8 @@ Example load_all(const std::vector<std::pair<std::string, int64_t>>& samples, co
 
 Tensor load_image(const std::string& path, ImageReadMode mode, std::optional<std::pair<int64_t, int64_t>> size,
                   bool antialias) {
-  const Tensor image = read_image(path, mode).to(kFloat32).div(255.0);
+  Tensor image = read_image(path, mode).to(kFloat32);
+  image.div_(255.0);  // in place: a large image costs one float copy, not two
   if (!size || (image.size(1) == size->first && image.size(2) == size->second)) return image;
   return nn::functional::interpolate(image.unsqueeze(0), {size->first, size->second}, {}, "bilinear", false,
                                      std::nullopt, antialias)

@@ -6,7 +6,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <cerrno>
 #include <vector>
 
 #ifdef EMBER_HAVE_PNG
@@ -14,26 +14,35 @@
 #endif
 #ifdef EMBER_HAVE_JPEG
 #include <jpeglib.h>
+#include <jerror.h>
 #endif
 
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/ops.h"
+#include "nn/serialize/files.h"
 
 namespace ember::data {
 namespace {
 
 constexpr int64_t kMaxFileBytes = int64_t{1} << 30;
 
+// The whole file, from a regular file only (a FIFO named like an image would block a plain
+// open forever; nn::open_regular_file refuses it at once).
 std::vector<unsigned char> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  EMBER_CHECK(in.is_open(), "read_image: cannot open '", path, "'");
-  const std::streamoff size = in.tellg();
-  EMBER_CHECK(size >= 0 && size <= kMaxFileBytes, "read_image: '", path, "' is ", size,
+  uint64_t size = 0;
+  nn::Fd fd;
+  try {
+    fd = nn::open_regular_file(path, &size);
+  } catch (const Error& e) {
+    EMBER_FAIL("read_image: ", e.what());
+  }
+  EMBER_CHECK(size <= static_cast<uint64_t>(kMaxFileBytes), "read_image: '", path, "' is ", size,
               " bytes, more than an image file may be (", kMaxFileBytes, ")");
   std::vector<unsigned char> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  EMBER_CHECK(in.read(reinterpret_cast<char*>(bytes.data()), size), "read_image: cannot read '", path, "'");
+  errno = 0;
+  EMBER_CHECK(nn::read_at(fd.get(), bytes.data(), bytes.size(), 0), "read_image: cannot read '", path, "': ",
+              errno ? std::strerror(errno) : "the file ended early");
   return bytes;
 }
 
@@ -127,12 +136,22 @@ void jpeg_error_exit(j_common_ptr info) {
   std::longjmp(error->jump, 1);
 }
 
+// libjpeg's warnings: a file that ends early (or whose data stops at a marker) would decode
+// with grey filled in, a silent wrong image, so those two are errors (PIL too refuses a
+// truncated file). Other warnings (extraneous bytes before a marker, common in camera
+// files) leave the pixels intact and are ignored rather than printed to stderr.
+void jpeg_emit_message(j_common_ptr info, int level) {
+  const int code = info->err->msg_code;
+  if (level < 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER)) jpeg_error_exit(info);
+}
+
 // Decodes gray (1 channel) or RGB (3) into `out`; false (with error.message) when libjpeg
 // failed. No C++ object with a destructor is made in this frame after setjmp.
 bool jpeg_decode(const std::vector<unsigned char>& bytes, JpegError& error, jpeg_decompress_struct& info,
                  Decoded& out) {
   info.err = jpeg_std_error(&error.manager);
   error.manager.error_exit = jpeg_error_exit;
+  error.manager.emit_message = jpeg_emit_message;
   if (setjmp(error.jump)) {
     jpeg_destroy_decompress(&info);
     return false;

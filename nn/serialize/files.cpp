@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>  // NAME_MAX
 #include <cstdlib>  // mkostemp
 #include <cstring>
 #include <filesystem>
@@ -79,12 +80,40 @@ std::string parent_of(const std::string& path) {
   return parent.empty() ? "." : parent.string();
 }
 
-// "<dir>/.<name>.tmp-<suffix>" (built by appending: GCC 12 misreports `"literal" + std::string`).
+// The longest file name `dir` takes (NAME_MAX where the file system does not say).
+size_t name_max(const std::string& dir) {
+  const long n = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+  return n > 0 ? static_cast<size_t>(n) : NAME_MAX;
+}
+
+// "<dir>/.<name>.tmp-<suffix>" (built by appending: GCC 12 misreports `"literal" + std::string`),
+// the name cut short where the whole would be longer than the folder takes (a target
+// name near the limit must still get a temporary).
 std::string temporary_name(const std::string& path, const std::string& suffix) {
   const std::filesystem::path p(path);
+  std::string tail(".tmp-");
+  tail.append(suffix);
+  const size_t room = name_max(parent_of(path)) - 1 - tail.size();  // suffix <= 20 digits; NAME_MAX >= 255
   std::string file(".");
-  file.append(p.filename().string()).append(".tmp-").append(suffix);
+  file.append(p.filename().string().substr(0, room)).append(tail);
   return (p.parent_path() / file).string();
+}
+
+// The mode a written file gets: an existing target's own (replacing a file keeps its
+// permissions, as writing it in place would), else 0666 less the umask, as open(2) gives.
+mode_t target_mode(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0666 & ~mask;
+}
+
+// O_TMPFILE files are named through /proc/self/fd (name_temporary); without /proc
+// (some containers) only a named temporary can be renamed into place.
+bool proc_fd_available() {
+  static const bool available = ::access("/proc/self/fd", X_OK) == 0;
+  return available;
 }
 
 // A new file for `path`'s contents: an unnamed O_TMPFILE file in its directory, or else
@@ -97,15 +126,21 @@ struct Temporary {
 
 Temporary create_temporary(const std::string& path) {
   Temporary t;
+  const mode_t mode = target_mode(path);
 #ifdef O_TMPFILE
-  t.fd = Fd(::open(parent_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644));
-  if (t.fd.get() >= 0) return t;
+  if (proc_fd_available()) {
+    t.fd = Fd(::open(parent_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    if (t.fd.get() >= 0) {
+      ::fchmod(t.fd.get(), mode);
+      return t;
+    }
+  }
 #endif
   std::string name = temporary_name(path, "XXXXXX");
   t.fd = Fd(::mkostemp(name.data(), O_CLOEXEC));
   if (t.fd.get() >= 0) {
     t.name = std::move(name);
-    ::fchmod(t.fd.get(), 0644);
+    ::fchmod(t.fd.get(), mode);
   }
   return t;
 }
@@ -155,6 +190,9 @@ void check_writable_target(const std::string& path, const std::string& what) {
     EMBER_FAIL("cannot ", what, " '", path, "': its folder '", dir, "' ", errno == ENOENT ? "does not exist" : "is not accessible",
                " (", std::strerror(errno), ")");
   EMBER_CHECK(S_ISDIR(st.st_mode), "cannot ", what, " '", path, "': '", dir, "' is not a folder");
+  const std::string name = std::filesystem::path(path).filename().string();
+  EMBER_CHECK(name.size() <= name_max(dir), "cannot ", what, " '", path, "': the file name is ", name.size(),
+              " bytes long, more than its folder takes (", name_max(dir), ")");
   check_target_kind(path, what);
   if (const auto reason = file_creation_error(path))
     EMBER_FAIL("cannot ", what, " '", path, "': cannot create a file in '", dir, "': ", *reason);

@@ -1,6 +1,8 @@
-// Parsing through nlohmann's callback parser, which reports every object/array start
-// with its depth and every key: enough to refuse deep nesting and duplicate keys
-// before the document is built (nlohmann itself keeps the last duplicate silently).
+// Parsing in two linear passes: nlohmann's SAX interface first checks nesting depth and
+// duplicate keys (nlohmann itself keeps the last duplicate silently), then the plain parser
+// builds the document. nlohmann's callback parser would do both in one pass, but it
+// rescans the whole parent object at each object's end: quadratic, hours for a header of
+// small objects.
 #include "nn/serialize/json.h"
 
 #include <unordered_set>
@@ -17,34 +19,62 @@ std::string without_prefix(const char* what) {
   return std::string(s.substr(s.rfind("[json.exception.", 0) == 0 && end != std::string_view::npos ? end + 2 : 0));
 }
 
+// The first pass: depth, duplicate keys and the root object's keys in file order.
+class StructureCheck : public nlohmann::json_sax<Json> {
+ public:
+  explicit StructureCheck(std::vector<std::string>& root_keys) : root_keys_(root_keys) {}
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    open(true);
+    return true;
+  }
+  bool key(string_t& key) override {
+    EMBER_CHECK(open_objects_.back().insert(key).second, "invalid JSON: duplicate key ", Json(key).dump());
+    if (depth_ == 1) root_keys_.push_back(key);
+    return true;
+  }
+  bool end_object() override {
+    open_objects_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open(false);
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    EMBER_FAIL("invalid JSON: ", without_prefix(e.what()));
+  }
+
+ private:
+  void open(bool object) {
+    EMBER_CHECK(depth_ < kMaxDepth, "invalid JSON: nesting deeper than ", kMaxDepth, " levels");
+    ++depth_;
+    if (object) open_objects_.emplace_back();
+  }
+  std::vector<std::string>& root_keys_;
+  std::vector<std::unordered_set<std::string>> open_objects_;  // keys seen, one set per open object
+  int depth_ = 0;
+};
+
 }  // namespace
 
 Document parse(std::string_view text) {
   Document doc;
-  std::vector<std::unordered_set<std::string>> open_objects;  // keys seen, one set per open object
-  const Json::parser_callback_t check = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        EMBER_CHECK(depth < kMaxDepth, "invalid JSON: nesting deeper than ", kMaxDepth, " levels");
-        if (event == Json::parse_event_t::object_start) open_objects.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        open_objects.pop_back();
-        break;
-      case Json::parse_event_t::key: {
-        const auto& key = parsed.get_ref<const std::string&>();
-        EMBER_CHECK(open_objects.back().insert(key).second, "invalid JSON: duplicate key ", Json(key).dump());
-        if (depth == 1) doc.root_keys.push_back(key);
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
+  StructureCheck check(doc.root_keys);
+  Json::sax_parse(text.begin(), text.end(), &check);
   try {
-    doc.root = Json::parse(text.begin(), text.end(), check);
+    doc.root = Json::parse(text.begin(), text.end());
   } catch (const Json::exception& e) {
     EMBER_FAIL("invalid JSON: ", without_prefix(e.what()));
   }

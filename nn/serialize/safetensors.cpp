@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -170,6 +171,13 @@ std::vector<uint64_t> uint_array(const json::Json& v, const std::string& path, c
   return out;
 }
 
+// [d0, d1, ...] as the file wrote them.
+std::string dims_text(const std::vector<uint64_t>& dims) {
+  std::string out = "[";
+  for (size_t i = 0; i < dims.size(); ++i) out.append(i ? ", " : "").append(std::to_string(dims[i]));
+  return out + "]";
+}
+
 InEntry parse_entry(const std::string& name, const json::Json& v, const std::string& path, uint64_t data_size) {
   if (!v.is_object()) bad(path, "tensor '", name, "' should be an object, got ", json::kind_name(v));
   for (const auto& member : v.items()) {
@@ -196,12 +204,19 @@ InEntry parse_entry(const std::string& name, const json::Json& v, const std::str
   const std::vector<uint64_t> dims = uint_array(*shape, path, name, "shape");
   if (dims.size() > static_cast<size_t>(kMaxDims))
     bad(path, "tensor '", name, "' has ", dims.size(), " dimensions; tensors hold at most ", kMaxDims);
-  uint64_t nbytes = itemsize(e.dtype);
+  // The dimensions' product (zeros left out: the strides still multiply the others) must
+  // fit int64, checked here, naming the file; the bytes are 0 where any dimension is 0.
+  const bool empty = std::find(dims.begin(), dims.end(), uint64_t{0}) != dims.end();
+  uint64_t numel = 1, nbytes = 0;
   bool overflow = false;
   for (uint64_t d : dims) {
     e.shape.push_back(static_cast<int64_t>(d));
-    overflow = overflow || __builtin_mul_overflow(nbytes, d, &nbytes);
+    overflow = overflow || __builtin_mul_overflow(numel, std::max<uint64_t>(d, 1), &numel);
   }
+  if (overflow || numel > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    bad(path, "tensor '", name, "' has shape ", dims_text(dims), ", whose dimensions multiply past 2^63");
+  overflow = !empty && __builtin_mul_overflow(numel, itemsize(e.dtype), &nbytes);
+  if (empty) nbytes = 0;
   const std::vector<uint64_t> off = uint_array(*offsets, path, name, "data_offsets");
   if (off.size() != 2) bad(path, "tensor '", name, "': \"data_offsets\" should hold 2 integers, got ", off.size());
   e.begin = off[0];
@@ -211,7 +226,8 @@ InEntry parse_entry(const std::string& name, const json::Json& v, const std::str
   }
   if (overflow || nbytes != e.end - e.begin) {
     bad(path, "tensor '", name, "' has data_offsets ", offsets_text(e), " (", e.end - e.begin, " bytes) but shape ",
-        e.shape, " of ", dtype_text, " needs ", overflow ? std::string("more than 2^64") : std::to_string(nbytes));
+        dims_text(dims), " of ", dtype_text, " needs ",
+        overflow ? std::string("more than 2^64") : std::to_string(nbytes));
   }
   return e;
 }

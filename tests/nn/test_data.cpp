@@ -221,6 +221,14 @@ TEST(DataMnistTest, CountMismatchAndBadLabels) {
   write_mnist_dir(dir, Split::Train, 5, 4);
   EXPECT_EMBER_ERROR(MNIST(dir.str(), Split::Train),
                      "train-images-idx3-ubyte.gz holds 5 images but train-labels-idx1-ubyte.gz holds 4 labels");
+  // Another image size is refused from the header, before the data is inflated (a small
+  // gzip of zeros could hold gigabytes of 16384x16384 images).
+  TempDir big;
+  const auto [images, labels] = mnist_files(Split::Test);
+  write_gz(big.file(images), idx_image({1, 16384, 16384}, Bytes(64)));  // the header alone
+  write_gz(big.file(labels), idx_image({1}, Bytes(1), 0x08));
+  EXPECT_EMBER_ERROR(FashionMNIST(big.str(), Split::Test),
+                     "t10k-images-idx3-ubyte.gz holds 16384x16384 images, expected 28x28");
   TempDir dir2;
   write_mnist_dir(dir2, Split::Train, 3, 3, 12);
   EXPECT_EMBER_ERROR(MNIST(dir2.str(), Split::Train),

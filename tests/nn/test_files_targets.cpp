@@ -105,4 +105,34 @@ TEST(WriteErrors, AWriteTheKernelRefusesIsReportedAndLeavesTheOldFile) {
   EXPECT_EQ(read_all(path).size(), big.size());
 }
 
+// A name near the folder's limit still gets its temporary (the temporary's name is cut
+// short); a name past the limit is refused before the work, not after it.
+TEST(WritableTarget, LongNamesAreWrittenOrRefusedUpFront) {
+  TempDir dir;
+  const std::string longest = dir.file(std::string(250, 'n') + ".json");  // 255 bytes
+  nn::check_writable_target(longest, "write --json file");
+  nn::write_text_atomically(longest, "write --json file", "long");
+  EXPECT_EQ(read_all(longest), "long");
+  EXPECT_EQ(entries(dir.path()), 1u);
+  const std::string too_long = dir.file(std::string(251, 'n') + ".json");
+  EXPECT_EMBER_ERROR(nn::check_writable_target(too_long, "save"), "the file name is 256 bytes long");
+}
+
+// A replaced file keeps its permissions; a new one gets 0666 less the umask, as open(2) gives.
+TEST(WritableTarget, PermissionsAreKeptOrFollowTheUmask) {
+  TempDir dir;
+  const std::string path = dir.file("private.json");
+  nn::write_text_atomically(path, "write --json file", "old");
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  nn::write_text_atomically(path, "write --json file", "new");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  const mode_t old_mask = ::umask(027);
+  nn::write_text_atomically(dir.file("fresh.json"), "write --json file", "x");
+  ::umask(old_mask);
+  ASSERT_EQ(::stat(dir.file("fresh.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
 }  // namespace

@@ -100,8 +100,23 @@ TEST(ReadImage, DamagedAndForeignFilesAreClearErrors) {
   if (data::can_read_image_format("jpeg")) {
     std::ofstream(dir.file("cut.jpg"), std::ios::binary) << std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF", 10);
     EXPECT_EMBER_ERROR(data::read_image(dir.file("cut.jpg")), "cut.jpg' is not a readable JPEG");
+    // Cut inside the scan data: libjpeg would fill the rest with grey and only warn.
+    write_jpeg(dir.file("whole.jpg"), 64, 64, 3, {10, 200, 90});
+    EXPECT_EQ(data::read_image(dir.file("whole.jpg")).sizes(), (Dims{3, 64, 64}));
+    std::ifstream in(dir.file("whole.jpg"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t scan = bytes.find("\xFF\xDA");  // start of scan
+    ASSERT_NE(scan, std::string::npos);
+    std::ofstream(dir.file("scan_cut.jpg"), std::ios::binary) << bytes.substr(0, scan + (bytes.size() - scan) / 2);
+    EXPECT_EMBER_ERROR(data::read_image(dir.file("scan_cut.jpg")), "scan_cut.jpg' is not a readable JPEG: Premature");
   }
 #endif
+  // Not regular files: refused at once (a FIFO opened plainly would block forever).
+  ASSERT_EQ(::mkfifo(dir.file("pipe.png").c_str(), 0600), 0);
+  EXPECT_EMBER_ERROR(data::read_image(dir.file("pipe.png")), "read_image: cannot open '" + dir.file("pipe.png") +
+                                                                 "': not a regular file");
+  fs::create_directories(dir.path() / "folder.png");
+  EXPECT_EMBER_ERROR(data::read_image(dir.file("folder.png")), "not a regular file");
 }
 
 #ifdef EMBER_TEST_PNG

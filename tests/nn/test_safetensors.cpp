@@ -187,7 +187,12 @@ TEST(SafetensorsTest, MalformedFilesAreClearErrors) {
       {"deep", file_image("{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}", ""),
        "nesting deeper than 64"},
       {"huge_shape", file_image(R"({"a":{"dtype":"F64","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", data8),
+       "has shape [4294967296, 4294967296], whose dimensions multiply past 2^63"},
+      {"huge_bytes", file_image(R"({"a":{"dtype":"F64","shape":[2147483648,2147483648],"data_offsets":[0,8]}})", data8),
        "needs more than 2^64"},
+      // Empty, but its strides would still pass int64: refused naming the file.
+      {"huge_empty", file_image(R"({"a":{"dtype":"U8","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}})", ""),
+       "has shape [0, 4611686018427387904, 4], whose dimensions multiply past 2^63"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -47,6 +47,9 @@ TEST(TrainData, OlderCheckpointsAreReadByTheirClasses) {
 TEST(TrainData, BadMetadataNamesTheCheckpoint) {
   EXPECT_EMBER_ERROR(checkpoint_input({{"classes", "cat\n\ndog"}}, "c.safetensors"),
                     "checkpoint 'c.safetensors': its \"classes\" metadata should name one class per line");
+  // Names are printed to the terminal: no control character (an escape sequence), shown escaped.
+  EXPECT_EMBER_ERROR(checkpoint_input({{"classes", "cat\ndo\x1b[2Jg"}}, "c.safetensors"),
+                     "metadata has a name holding a line break or another control character: 'do\\x1b[2Jg'");
   EXPECT_EMBER_ERROR(checkpoint_input({{"input_shape", "1x28"}}, "c.safetensors"),
                     "should be CxHxW (e.g. 1x28x28), but is '1x28'");
   EXPECT_EMBER_ERROR(checkpoint_input({{"input_shape", "2x28x28"}}, "c.safetensors"), "(channels)");
