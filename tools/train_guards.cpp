@@ -15,17 +15,38 @@
 namespace ember::tools {
 
 namespace {
-// Whether writing `output` would replace the file at `other` (Note [Outputs are checked
-// before training]): the same file by device and inode, or the same path when neither exists.
-bool same_file(const std::string& output, const std::string& other) {
-  struct stat out {}, in {};
-  const bool out_exists = ::lstat(output.c_str(), &out) == 0;  // the link itself is replaced
-  const bool in_exists = ::stat(other.c_str(), &in) == 0;
-  if (out_exists && in_exists) return out.st_dev == in.st_dev && out.st_ino == in.st_ino;
-  if (out_exists || in_exists) return false;
-  std::error_code ec1, ec2;
-  const auto a = std::filesystem::weakly_canonical(output, ec1), b = std::filesystem::weakly_canonical(other, ec2);
-  return !ec1 && !ec2 && a == b;
+// A directory entry: its folder (device and inode, so any spelling or mount of the folder
+// compares equal) and its name.
+struct Entry {
+  bool known = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::string name;
+};
+Entry entry_of(const std::filesystem::path& path) {
+  Entry e;
+  const std::filesystem::path parent = path.parent_path().empty() ? "." : path.parent_path();
+  struct stat st {};
+  e.known = ::stat(parent.c_str(), &st) == 0;
+  e.dev = st.st_dev;
+  e.ino = st.st_ino;
+  e.name = path.filename().string();
+  return e;
+}
+// Whether writing `output` would replace what `other` names: outputs are renamed into
+// place, which replaces the output's own directory entry (a symlink there included, never
+// its target; a hard link's other names keep the old file). So they conflict when the
+// entry `other` finally resolves to (symlinks followed) is the output's entry.
+bool same_entry(const std::string& output, const std::string& other, bool follow_other) {
+  std::error_code ec;
+  const std::filesystem::path resolved =
+      follow_other ? std::filesystem::weakly_canonical(other, ec) : std::filesystem::path(other);
+  if (ec) return false;
+  const Entry a = entry_of(output), b = entry_of(resolved);
+  if (a.known && b.known) return a.dev == b.dev && a.ino == b.ino && a.name == b.name;
+  std::error_code ec1, ec2;  // a folder not there yet: compare the normalised paths
+  return std::filesystem::weakly_canonical(output, ec1) == std::filesystem::weakly_canonical(other, ec2) && !ec1 &&
+         !ec2;
 }
 }  // namespace
 
@@ -37,13 +58,15 @@ void check_train_outputs(const FlagPaths& outputs, int epochs, const FlagPaths& 
                 "' would never be written; give --epochs N > 0, or drop --save");
     nn::check_writable_target(path, "write " + flag + " file");
     for (const auto& [in_flag, in_path] : inputs) {
-      EMBER_CHECK(in_path.empty() || !same_file(path, in_path), flag, ": '", path, "' is the file ", in_flag, " '",
-                  in_path, "' reads; writing it would replace that input. Expected another path");
+      EMBER_CHECK(in_path.empty() || !same_entry(path, in_path, /*follow_other=*/true), flag, ": '", path,
+                  "' is the file ", in_flag, " '", in_path,
+                  "' reads; writing it would replace that input. Expected "
+                  "another path");
     }
     for (size_t j = 0; j < i; ++j) {
       const auto& [other_flag, other_path] = outputs[j];
-      EMBER_CHECK(other_path.empty() || !same_file(path, other_path), flag, " and ", other_flag, " name one file, '",
-                  path, "'; expected a path for each");
+      EMBER_CHECK(other_path.empty() || !same_entry(path, other_path, /*follow_other=*/false), flag, " and ",
+                  other_flag, " name one file, '", path, "'; expected a path for each");
     }
   }
 }

@@ -22,9 +22,10 @@ namespace ember::tools {
 // atomic and report every error (nn::write_file_atomically).
 // No output may be a file the command reads (`inputs`: --load, --resume, the images, the
 // dataset files) or another output: `predict --json ck.safetensors --load ck.safetensors`
-// would replace the checkpoint with its own report. Files are compared by device and
-// inode (an output that is a symlink is replaced, not written through, so it is compared
-// as the link itself); outputs not yet made, by their normalised paths. --save may name
+// would replace the checkpoint with its own report. An output is renamed into place, which
+// replaces its own directory entry only (a symlink there, never its target; a hard link's
+// other names keep the old file), so it conflicts with an input that resolves to that
+// entry (its folder compared by device and inode, symlinks followed). --save may name
 // the --resume checkpoint (training on from it is the point), so the callers leave that
 // pair out.
 // `outputs`, `inputs`: (flag, path) pairs; an empty path is a flag not given.

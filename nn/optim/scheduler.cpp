@@ -58,37 +58,64 @@ void LRScheduler::apply(int64_t epoch, bool chain) {
 }
 
 StateDict LRScheduler::state_dict() const {
-  StateDict out{{"last_epoch", detail::state_scalar(last_epoch_)}, {"base_lrs", detail::state_vector(base_lrs_)}};
+  StateDict out{{"last_epoch", detail::state_scalar(last_epoch_)},
+                {"base_lrs", detail::state_vector(base_lrs_)},
+                {"_last_lr", detail::state_vector(last_lr_)}};
   save_extra(out);
   return out;
 }
 
 void LRScheduler::check_extra(const StateDict& entries) const {
   for (const auto& entry : entries)
-    EMBER_FAIL("LRScheduler::load_state_dict: unexpected key \"", entry.first, "\" (expected last_epoch and base_lrs)");
+    EMBER_FAIL("LRScheduler::load_state_dict: unexpected key \"", entry.first,
+               "\" (expected last_epoch, base_lrs and _last_lr)");
 }
 
+namespace {
+// One finite lr per group, float64 (base_lrs, _last_lr).
+std::vector<double> read_group_lrs(const Tensor& lrs, size_t groups, const char* key, bool non_negative) {
+  EMBER_CHECK(lrs.dim() == 1 && lrs.numel() == static_cast<int64_t>(groups) && lrs.is_floating_point(),
+              "LRScheduler::load_state_dict: ", key, " must hold one lr per parameter group (", groups, "), but got ",
+              dtype_name(lrs.dtype()), " of shape ", lrs.sizes());
+  const std::vector<double> out = lrs.to_vector<double>();
+  for (double lr : out)
+    EMBER_CHECK(std::isfinite(lr) && (!non_negative || lr >= 0.0), "LRScheduler::load_state_dict: invalid ", key,
+                " entry ", lr);
+  return out;
+}
+}  // namespace
+
 void LRScheduler::load_state_dict(const StateDict& state) {
-  Tensor epoch, lrs;
+  Tensor epoch, lrs, last;
   StateDict extra;
   for (const auto& [name, value] : state) {
-    if (name == "last_epoch" || name == "base_lrs")
-      (name == "last_epoch" ? epoch : lrs) = value;
+    if (name == "last_epoch")
+      epoch = value;
+    else if (name == "base_lrs")
+      lrs = value;
+    else if (name == "_last_lr")
+      last = value;
     else
       extra.emplace_back(name, value);
   }
   check_extra(extra);
   EMBER_CHECK(epoch.defined() && lrs.defined(), "LRScheduler::load_state_dict: expected keys last_epoch and base_lrs");
   const int64_t target = detail::read_int(epoch, "LRScheduler::load_state_dict", "last_epoch");
-  EMBER_CHECK(lrs.dim() == 1 && lrs.numel() == static_cast<int64_t>(optimizer_.num_param_groups()) &&
-                  lrs.is_floating_point(),
-              "LRScheduler::load_state_dict: base_lrs must hold one lr per parameter group (",
-              optimizer_.num_param_groups(), "), but got ", dtype_name(lrs.dtype()), " of shape ", lrs.sizes());
-  const std::vector<double> loaded = lrs.to_vector<double>();
-  for (double lr : loaded) {
-    EMBER_CHECK(std::isfinite(lr) && lr >= 0.0, "LRScheduler::load_state_dict: invalid base lr ", lr);
-  }
+  const size_t groups = optimizer_.num_param_groups();
+  // A rebased base may be below 0 (a cosine's, once another writer took the lr under eta_min).
+  const std::vector<double> loaded = read_group_lrs(lrs, groups, "base_lrs", /*non_negative=*/false);
+  const std::vector<double> loaded_last =
+      last.defined() ? read_group_lrs(last, groups, "_last_lr", /*non_negative=*/true) : std::vector<double>{};
   EMBER_CHECK(target >= 0, "LRScheduler::load_state_dict: last_epoch must be >= 0, but got ", target);
+  // A group whose lr is no longer the one this scheduler set (an optimizer state loaded
+  // first) keeps it, as PyTorch's load_state_dict leaves the lr alone; its next step()
+  // carries it on (Note [Chainable schedules]). The others take the loaded epoch's lr.
+  std::vector<double> held(groups);
+  std::vector<bool> keep(groups);
+  for (size_t g = 0; g < groups; ++g) {
+    held[g] = optimizer_.lr(g);
+    keep[g] = g >= last_lr_.size() || held[g] != last_lr_[g];
+  }
   const std::vector<double> previous = base_lrs_;
   StateDict previous_extra;
   save_extra(previous_extra);
@@ -100,6 +127,11 @@ void LRScheduler::load_state_dict(const StateDict& state) {
     base_lrs_ = previous;
     set_extra(previous_extra);
     throw;
+  }
+  for (size_t g = 0; g < groups; ++g) {
+    if (!keep[g]) continue;
+    optimizer_.set_lr(g, held[g]);
+    if (!loaded_last.empty()) last_lr_[g] = loaded_last[g];  // what the saved scheduler last set
   }
 }
 
@@ -130,8 +162,9 @@ double CosineAnnealingLR::lr_at(size_t, double base, int64_t epoch) const {
 }
 
 std::optional<double> CosineAnnealingLR::base_for(size_t, double lr, int64_t epoch) const {
-  // lr = eta_min + (base - eta_min) * half, solved for base; at the cosine's trough
-  // (half 0) no base gives lr, and PyTorch too steps on from its base there.
+  // lr = eta_min + (base - eta_min) * half, solved for base. At the cosine's trough (half
+  // 0) no base gives lr: the rise after it starts from the base held, where PyTorch's
+  // starts from its first base (the same unless an earlier step rebased).
   const double pct = static_cast<double>(epoch) / static_cast<double>(t_max_);
   const double half = (std::cos(std::numbers::pi * pct) + 1.0) / 2.0;
   if (half < 1e-12) return std::nullopt;

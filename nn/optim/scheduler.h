@@ -45,13 +45,16 @@ class LRScheduler {
   // after it was added): the lr the schedule scales.
   const std::vector<double>& base_lrs() const { return base_lrs_; }
   Optimizer& optimizer() const { return optimizer_; }
-  // For checkpoints, as PyTorch's scheduler.state_dict(): "last_epoch" (0-dim int64) and
-  // "base_lrs" (float64, one per group), and a schedule's own running state where it has
-  // one (MultiplicativeLR; SequentialLR and ChainedScheduler as "schedulers.<i>.<key>").
-  // load_state_dict checks all of it (a count, finite positive-or-zero lrs, one per
-  // group of the optimizer) and then jumps to last_epoch with step_to (Note [Schedules
-  // jump, never replay]); a failed load changes nothing. The schedule's own arguments
-  // (step_size, T_max, ...) are the constructor's.
+  // For checkpoints, as PyTorch's scheduler.state_dict(): "last_epoch" (0-dim int64),
+  // "base_lrs" and "_last_lr" (float64, one per group), and a schedule's own running state
+  // where it has one (MultiplicativeLR; SequentialLR and ChainedScheduler as
+  // "schedulers.<i>.<key>"). load_state_dict checks all of it (a count, finite lrs, one per
+  // group of the optimizer; _last_lr may be absent) and then jumps to last_epoch with
+  // step_to (Note [Schedules jump, never replay]), which sets that epoch's lr, except in a
+  // group whose lr is no longer the one this scheduler set (an optimizer state loaded
+  // first): that lr is kept, as PyTorch's load leaves the lr alone, and the next step()
+  // carries it on (Note [Chainable schedules]). A failed load changes nothing. The
+  // schedule's own arguments (step_size, T_max, ...) are the constructor's.
   StateDict state_dict() const;
   void load_state_dict(const StateDict& state);
 
@@ -69,8 +72,9 @@ class LRScheduler {
   // LinearLR, PolynomialLR, MultiplicativeLR, CosineAnnealingLR) compute each step's lr
   // from the group's current lr (lr * factor(e) / factor(e - 1)), so two schedulers on one
   // optimizer compose, and an lr changed by hand or by ReduceLROnPlateau is carried on.
-  // The others (LambdaLR, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts) compute it
-  // from the base lr and overwrite any change. Ours are closed forms of a base lr, so
+  // SWALR too starts from the current lr (its blend towards swa_lr, solved for the lr it
+  // began from). The others (LambdaLR, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts)
+  // compute it from the base lr and overwrite any change. Ours are closed forms of a base lr, so
   // step() gets the chainable numbers by rebasing: where a group's lr is no longer the
   // one this scheduler last wrote, base_for(group, lr, epoch) gives the base whose lr at
   // `epoch` is that lr, and the schedule goes on from it (the new base is what

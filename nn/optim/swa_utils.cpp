@@ -21,11 +21,14 @@ AvgFn get_ema_avg_fn(double decay) {
 }
 
 namespace {
-// The tensors update_parameters averages, in order: parameters, then buffers when asked.
+// The tensors update_parameters averages, in order: parameters, then buffers when asked,
+// every slot (a tied weight under each of its names), so a model tied after it was made
+// pairs slot by slot with an untied copy (PyTorch's deepcopy keeps the tie instead).
 std::vector<Tensor> averaged_tensors(const nn::Module& m, bool use_buffers) {
-  std::vector<Tensor> out = m.parameters();
+  std::vector<Tensor> out;
+  for (const auto& [_, p] : m.named_parameters(true, /*remove_duplicate=*/false)) out.push_back(p);
   if (use_buffers)
-    for (const auto& [_, b] : m.named_buffers()) out.push_back(b);
+    for (const auto& [_, b] : m.named_buffers(true, /*remove_duplicate=*/false)) out.push_back(b);
   return out;
 }
 }  // namespace
@@ -59,6 +62,11 @@ void AveragedModel::update_parameters(const nn::Module& model) {
   for (size_t i = 0; i < mine.size(); ++i) {
     EMBER_CHECK(mine[i].sizes() == theirs[i].sizes(), "AveragedModel.update_parameters: tensor ", i,
                 " has shape ", theirs[i].sizes(), " in the model, expected ", mine[i].sizes());
+  }
+  for (size_t i = 0; i < mine.size(); ++i) {
+    bool seen = false;  // a tensor tied in the copy too is averaged once, from its first slot
+    for (size_t j = 0; j < i && !seen; ++j) seen = mine[j].is_same(mine[i]);
+    if (seen) continue;
     Tensor averaged = mine[i];
     const Tensor current = theirs[i].detach().to(averaged.device());
     if (first) {
@@ -93,14 +101,30 @@ SWALR::SWALR(Optimizer& optimizer, std::vector<double> swa_lrs, int64_t anneal_e
 
 // PyTorch's get_lr inverts the previous step's blend to find the lr it started from; as
 // long as nothing else changes the lr that is the group's lr at construction, so epoch k's
-// lr is the blend at t = k / anneal_epochs (clamped to [0, 1]; anneal_epochs 0: swa_lr).
-double SWALR::lr_at(size_t group, double base, int64_t epoch) const {
+// lr is the blend at t = k / anneal_epochs (clamped to [0, 1]; anneal_epochs 0: swa_lr);
+// where something else changed it, base_for rebases.
+double SWALR::alpha_at(int64_t epoch) const {
   const int64_t step = anneal_epochs_ == 0 ? std::max<int64_t>(1, epoch) : epoch;
   const double t = std::clamp(static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, anneal_epochs_)),
                               0.0, 1.0);
-  const double alpha = cosine_ ? (1 - std::cos(std::numbers::pi * t)) / 2 : t;
-  const double swa_lr = group < swa_lrs_.size() ? swa_lrs_[group] : swa_lrs_.back();
-  return swa_lr * alpha + base * (1 - alpha);
+  return cosine_ ? (1 - std::cos(std::numbers::pi * t)) / 2 : t;
+}
+
+double SWALR::swa_lr(size_t group) const { return group < swa_lrs_.size() ? swa_lrs_[group] : swa_lrs_.back(); }
+
+double SWALR::lr_at(size_t group, double base, int64_t epoch) const {
+  const double alpha = alpha_at(epoch);
+  return swa_lr(group) * alpha + base * (1 - alpha);
+}
+
+// The blend solved for its base (Note [Chainable schedules]): PyTorch's get_lr starts each
+// step from the group's current lr, so an lr changed by another schedule (the cosine an
+// SWA recipe runs before SWALR takes over) is carried on. Once annealed (alpha 1) no base
+// gives the lr, and the lr is swa_lr from there on.
+std::optional<double> SWALR::base_for(size_t group, double lr, int64_t epoch) const {
+  const double alpha = alpha_at(epoch);
+  if (alpha >= 1.0) return std::nullopt;
+  return (lr - swa_lr(group) * alpha) / (1 - alpha);
 }
 
 namespace {

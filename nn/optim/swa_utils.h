@@ -66,6 +66,9 @@ class SWALR : public LRScheduler {
 
  private:
   double lr_at(size_t group, double base, int64_t epoch) const override;
+  std::optional<double> base_for(size_t group, double lr, int64_t epoch) const override;
+  double alpha_at(int64_t epoch) const;  // the blend's weight of swa_lr
+  double swa_lr(size_t group) const;
   std::vector<double> swa_lrs_;
   int64_t anneal_epochs_;
   bool cosine_;

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <climits>  // NAME_MAX
-#include <cstdlib>  // mkostemp
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -99,14 +98,13 @@ std::string temporary_name(const std::string& path, const std::string& suffix) {
   return (p.parent_path() / file).string();
 }
 
-// The mode a written file gets: an existing target's own (replacing a file keeps its
-// permissions, as writing it in place would), else 0666 less the umask, as open(2) gives.
-mode_t target_mode(const std::string& path) {
+// An existing target's permissions, which the file replacing it keeps (as writing it in
+// place would); a new file is created 0666 and the kernel applies the umask, as open(2)
+// does (reading the umask would mean setting it, racing other threads' file creation).
+std::optional<mode_t> existing_mode(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  return 0666 & ~mask;
+  return std::nullopt;
 }
 
 // O_TMPFILE files are named through /proc/self/fd (name_temporary); without /proc
@@ -117,37 +115,36 @@ bool proc_fd_available() {
 }
 
 // A new file for `path`'s contents: an unnamed O_TMPFILE file in its directory, or else
-// an exclusively created `.<name>.tmp-XXXXXX` (mkostemp: O_CREAT | O_EXCL, so a link
+// an exclusively created `.<name>.tmp-<random>` (O_CREAT | O_EXCL | O_NOFOLLOW, so a link
 // planted at that name makes creation fail instead of being followed).
 struct Temporary {
   Fd fd;
   std::string name;  // empty for an O_TMPFILE file
 };
 
-Temporary create_temporary(const std::string& path) {
-  Temporary t;
-  const mode_t mode = target_mode(path);
-#ifdef O_TMPFILE
-  if (proc_fd_available()) {
-    t.fd = Fd(::open(parent_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
-    if (t.fd.get() >= 0) {
-      ::fchmod(t.fd.get(), mode);
-      return t;
-    }
-  }
-#endif
-  std::string name = temporary_name(path, "XXXXXX");
-  t.fd = Fd(::mkostemp(name.data(), O_CLOEXEC));
-  if (t.fd.get() >= 0) {
-    t.name = std::move(name);
-    ::fchmod(t.fd.get(), mode);
-  }
-  return t;
-}
-
 uint64_t random_suffix() {
   static thread_local std::mt19937_64 engine{std::random_device{}()};
   return engine();
+}
+
+Temporary create_temporary(const std::string& path) {
+  Temporary t;
+  const std::optional<mode_t> mode = existing_mode(path);
+#ifdef O_TMPFILE
+  if (proc_fd_available()) t.fd = Fd(::open(parent_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+#endif
+  // Else a named one: O_CREAT | O_EXCL never follows a link planted at the name.
+  for (int attempt = 0; t.fd.get() < 0 && attempt < 16; ++attempt) {
+    std::string name = temporary_name(path, std::to_string(random_suffix()));
+    t.fd = Fd(::open(name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0666));
+    if (t.fd.get() >= 0) {
+      t.name = std::move(name);
+    } else if (errno != EEXIST) {
+      break;
+    }
+  }
+  if (t.fd.get() >= 0 && mode) ::fchmod(t.fd.get(), *mode);
+  return t;
 }
 
 // Gives an O_TMPFILE file a name next to `path` (linkat through /proc, which needs no

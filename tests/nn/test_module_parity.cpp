@@ -14,6 +14,7 @@
 
 #include "nn/layers.h"
 #include "nn/lazy.h"
+#include "nn/optim/swa_utils.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -141,6 +142,30 @@ TEST(ModuleParity, TiedWeightsListedOnce) {
   net.requires_grad_(false);
   EXPECT_FALSE(a->weight.requires_grad());
   EXPECT_FALSE(b->weight.requires_grad());
+}
+
+// AveragedModel pairs slot by slot: a model tied after it was made averages into an untied
+// copy (PyTorch's deepcopy would keep the tie), and a copy tied too averages its tensor once.
+TEST(ModuleParity, AveragedModelOfTiedWeights) {
+  manual_seed(0);
+  const auto tied_net = [](bool tie) {
+    auto a = std::make_shared<nn::Linear>(3, 3), b = std::make_shared<nn::Linear>(3, 3);
+    if (tie) b->weight = a->weight;
+    return std::make_shared<nn::Sequential>(ModuleList{a, b});
+  };
+  for (const bool copy_tied : {false, true}) {
+    auto net = tied_net(true);
+    optim::swa_utils::AveragedModel averaged(*net, tied_net(copy_tied));
+    ASSERT_NO_THROW(averaged.update_parameters(*net));
+    {
+      NoGradGuard no_grad;
+      net->get_parameter("0.weight").add_(1.0);
+    }
+    averaged.update_parameters(*net);  // the mean of the two: weight + 0.5
+    const Tensor expected = net->get_parameter("0.weight") - 0.5;
+    for (const char* name : {"module.0.weight", "module.1.weight"})
+      EXPECT_LT((averaged.get_parameter(name) - expected).abs().max().item<float>(), 1e-6f) << name;
+  }
 }
 
 // bn = nn.BatchNorm1d(3); net = nn.Sequential(bn, bn):

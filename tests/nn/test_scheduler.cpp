@@ -60,7 +60,8 @@ TEST(SchedStateDict, ARestoredSchedulerContinuesTheSchedule) {
   optim::CosineAnnealingLR sched(sgd, 10);
   for (int i = 0; i < 4; ++i) sched.step();
   const optim::StateDict saved = sched.state_dict();
-  ASSERT_EQ(saved.size(), 2u);
+  ASSERT_EQ(saved.size(), 3u);
+  EXPECT_EQ(saved[2].first, "_last_lr");
   EXPECT_EQ(saved[0].first, "last_epoch");
   EXPECT_EQ(saved[0].second.item<int64_t>(), 4);
   optim::SGD fresh({b}, {.lr = 0.1});

@@ -10,6 +10,7 @@
 #include "nn/optim/scheduler_compose.h"
 #include "nn/optim/scheduler_factor.h"
 #include "nn/optim/sgd.h"
+#include "nn/optim/swa_utils.h"
 #include "support/helpers.h"
 
 namespace ember {
@@ -133,6 +134,69 @@ TEST(SchedChain, NonChainableSchedulesAndJumpsOverwrite) {
   EXPECT_NEAR(resumed.lr(0), 0.05, 1e-15);
   again.step();
   EXPECT_NEAR(resumed.lr(0), 0.025, 1e-15);
+}
+
+TEST(SchedChain, ChainedSchedulerAndSwalrCarryAChangeOn) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 1.0});
+  optim::ChainedScheduler chained(
+      {std::make_shared<optim::ExponentialLR>(sgd, 0.9), std::make_shared<optim::StepLR>(sgd, 2, 0.5)});
+  const std::vector<double> expected = {0.9, 0.405, 0.18, 0.081, 0.0729};
+  for (size_t e = 1; e <= expected.size(); ++e) {
+    if (e == 3) sgd.set_lr(0, 0.2);
+    chained.step();
+    EXPECT_NEAR(sgd.lr(0), expected[e - 1], 1e-15) << "epoch " << e;
+  }
+  // PyTorch's SWA recipe: a cosine first, then SWALR anneals from wherever it left the lr.
+  Tensor b = param();
+  optim::SGD other({b}, {.lr = 1.0});
+  optim::CosineAnnealingLR cosine(other, 10);
+  optim::swa_utils::SWALR swa(other, 0.05, 2);
+  for (int i = 0; i < 5; ++i) cosine.step();
+  EXPECT_NEAR(other.lr(0), 0.5, 1e-15);
+  const std::vector<double> annealed = {0.275, 0.05, 0.05};
+  for (double lr : annealed) {
+    swa.step();
+    EXPECT_NEAR(other.lr(0), lr, 1e-15);
+  }
+}
+
+// PyTorch's load_state_dict leaves the lr alone: an optimizer state loaded first keeps the
+// lr ReduceLROnPlateau cut, and the resumed schedule carries it on (torch 1.13: 0.1).
+TEST(SchedChain, AResumeKeepsTheLoadedOptimizersLr) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 1.0});
+  optim::StepLR step(sgd, 10);
+  optim::ReduceLROnPlateau plateau(sgd, "min", 0.1, 0);
+  for (double metric : {1.0, 2.0}) {
+    step.step();
+    plateau.step(metric);
+  }
+  ASSERT_NEAR(sgd.lr(0), 0.1, 1e-15);
+  const optim::StateDict optimizer_state = sgd.state_dict(), scheduler_state = step.state_dict();
+  Tensor b = param();
+  optim::SGD resumed({b}, {.lr = 1.0});
+  optim::StepLR resumed_step(resumed, 10);
+  resumed.load_state_dict(optimizer_state);
+  resumed_step.load_state_dict(scheduler_state);
+  EXPECT_NEAR(resumed.lr(0), 0.1, 1e-15);
+  resumed_step.step();
+  EXPECT_NEAR(resumed.lr(0), 0.1, 1e-15);
+  // A cosine pushed under eta_min rebases below 0; its state still loads (torch 1.13's lrs).
+  Tensor c = param(), d = param();
+  optim::SGD small({c}, {.lr = 0.1});
+  optim::CosineAnnealingLR cosine(small, 10, 0.01);
+  for (int i = 0; i < 8; ++i) cosine.step();
+  small.set_lr(0, 0.001);
+  cosine.step();
+  EXPECT_NEAR(small.lr(0), 0.007693557330391936, 1e-15);
+  EXPECT_LT(cosine.base_lrs()[0], 0.0);
+  optim::SGD again({d}, {.lr = 0.1});
+  optim::CosineAnnealingLR restored(again, 10, 0.01);
+  restored.load_state_dict(cosine.state_dict());
+  EXPECT_NEAR(again.lr(0), 0.007693557330391936, 1e-15);
+  restored.step();
+  EXPECT_NEAR(again.lr(0), 0.01, 1e-15);
 }
 
 }  // namespace

@@ -309,9 +309,9 @@ TEST(SchedMoreJump, HugeEpochsAndMultiplicativeLambdaCalls) {
   mult.step_to(5);  // back: from epoch 0
   EXPECT_EQ(calls, 34);
   const optim::StateDict saved = mult.state_dict();
-  ASSERT_EQ(saved.size(), 4u);
-  EXPECT_EQ(saved[2].first, "running_epochs");
-  EXPECT_EQ(saved[3].first, "running_factors");
+  ASSERT_EQ(saved.size(), 5u);  // last_epoch, base_lrs, _last_lr, then its own
+  EXPECT_EQ(saved[3].first, "running_epochs");
+  EXPECT_EQ(saved[4].first, "running_factors");
   auto fresh = make_sgd();
   optim::MultiplicativeLR resumed(*fresh, [&calls](int64_t) {
     ++calls;
@@ -362,11 +362,11 @@ TEST(SchedMoreStateDict, BadEntriesAreRefusedAndChangeNothing) {
                           {2});
   seq.step_to(4);
   const optim::StateDict state = seq.state_dict();
-  ASSERT_EQ(state.size(), 4u);
-  EXPECT_EQ(state[2].first, "schedulers.1.running_epochs");
-  EXPECT_EQ(state[2].second.to_vector<int64_t>(), (std::vector<int64_t>{2, 2}));  // the part's own epoch
+  ASSERT_EQ(state.size(), 5u);
+  EXPECT_EQ(state[3].first, "schedulers.1.running_epochs");
+  EXPECT_EQ(state[3].second.to_vector<int64_t>(), (std::vector<int64_t>{2, 2}));  // the part's own epoch
   optim::StateDict renamed = state;
-  renamed[3].first = "schedulers.2.running_factors";
+  renamed[4].first = "schedulers.2.running_factors";
   EXPECT_EMBER_ERROR(seq.load_state_dict(renamed), "unexpected key \"schedulers.2.running_factors\"");
   EXPECT_EMBER_ERROR(seq.load_state_dict({state[0], state[1]}), "expected keys running_epochs and running_factors");
   // A failed jump (past OneCycleLR's end) restores the parts' running state too.
@@ -377,7 +377,7 @@ TEST(SchedMoreStateDict, BadEntriesAreRefusedAndChangeNothing) {
   ends.step_to(2);
   optim::StateDict past = ends.state_dict();
   past[0].second = full({}, int64_t{100}, TensorOptions(kInt64));
-  past[3].second = tensor(std::vector<double>{7.0, 7.0}, kFloat64);
+  past[4].second = tensor(std::vector<double>{7.0, 7.0}, kFloat64);
   EXPECT_EMBER_ERROR(ends.load_state_dict(past), "Tried to step 97 times");
   ends.step_to(2);
   EXPECT_EQ(third->lr(0), 0.1 * 0.25);

@@ -24,14 +24,18 @@ TEST(TrainOutputs, AnOutputMayNotReplaceAnInputOrAnotherOutput) {
   check_train_outputs({{"--json", dir.file("out.json")}}, 0, inputs);
   EXPECT_EMBER_ERROR(check_train_outputs({{"--json", checkpoint}}, 0, inputs),
                      "--json: '" + checkpoint + "' is the file --load '" + checkpoint + "' reads");
-  // The same file by another spelling, and through a hard link.
+  // The same entry by another spelling, and an input given through a symlink to the output.
   const std::string other_spelling = dir.path().string() + "/./img.png";
   EXPECT_EMBER_ERROR(check_train_outputs({{"--json", other_spelling}}, 0, inputs), "is the file image '" + image);
-  std::filesystem::create_hard_link(checkpoint, dir.file("hard.json"));
-  EXPECT_EMBER_ERROR(check_train_outputs({{"--json", dir.file("hard.json")}}, 0, inputs), "is the file --load");
-  // A symlink at the output is replaced, not written through: the input is safe.
+  std::filesystem::create_symlink(checkpoint, dir.file("ck_link.safetensors"));
+  EXPECT_EMBER_ERROR(check_train_outputs({{"--json", checkpoint}}, 0, {{"--load", dir.file("ck_link.safetensors")}}),
+                     "is the file --load '" + dir.file("ck_link.safetensors"));
+  // Renaming replaces the output's own entry: a symlink there (never its target) or a hard
+  // link (the input's name keeps the old file) leaves the input as it was.
   std::filesystem::create_symlink(checkpoint, dir.file("link.json"));
   check_train_outputs({{"--json", dir.file("link.json")}}, 0, inputs);
+  std::filesystem::create_hard_link(checkpoint, dir.file("hard.json"));
+  check_train_outputs({{"--json", dir.file("hard.json")}}, 0, inputs);
   // Two outputs naming one file, existing or not yet made.
   EXPECT_EMBER_ERROR(check_train_outputs({{"--save", dir.file("a.out")}, {"--json", dir.file("./a.out")}}, 1, {}),
                      "--json and --save name one file");
