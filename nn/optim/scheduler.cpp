@@ -102,14 +102,18 @@ void LRScheduler::load_state_dict(const StateDict& state) {
   EMBER_CHECK(epoch.defined() && lrs.defined(), "LRScheduler::load_state_dict: expected keys last_epoch and base_lrs");
   const int64_t target = detail::read_int(epoch, "LRScheduler::load_state_dict", "last_epoch");
   const size_t groups = optimizer_.num_param_groups();
-  // A rebased base may be below 0 (a cosine's, once another writer took the lr under eta_min).
+  // A rebased base, and so an lr, may be below 0 (a cosine's, once another writer took the
+  // lr under eta_min; PyTorch's gives the same lrs).
   const std::vector<double> loaded = read_group_lrs(lrs, groups, "base_lrs", /*non_negative=*/false);
   const std::vector<double> loaded_last =
-      last.defined() ? read_group_lrs(last, groups, "_last_lr", /*non_negative=*/true) : std::vector<double>{};
+      last.defined() ? read_group_lrs(last, groups, "_last_lr", /*non_negative=*/false) : std::vector<double>{};
   EMBER_CHECK(target >= 0, "LRScheduler::load_state_dict: last_epoch must be >= 0, but got ", target);
   // A group whose lr is no longer the one this scheduler set (an optimizer state loaded
   // first) keeps it, as PyTorch's load_state_dict leaves the lr alone; its next step()
-  // carries it on (Note [Chainable schedules]). The others take the loaded epoch's lr.
+  // carries it on (Note [Chainable schedules]). The others take the loaded epoch's lr, so
+  // a scheduler restored onto a fresh optimizer goes on where the saved one was. The two
+  // look alike where the loaded lr is exactly the one this scheduler set at construction:
+  // that group is taken as not loaded.
   std::vector<double> held(groups);
   std::vector<bool> keep(groups);
   for (size_t g = 0; g < groups; ++g) {

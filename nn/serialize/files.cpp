@@ -98,12 +98,13 @@ std::string temporary_name(const std::string& path, const std::string& suffix) {
   return (p.parent_path() / file).string();
 }
 
-// An existing target's permissions, which the file replacing it keeps (as writing it in
-// place would); a new file is created 0666 and the kernel applies the umask, as open(2)
-// does (reading the umask would mean setting it, racing other threads' file creation).
+// An existing target's permission bits, which the file replacing it keeps, as writing it in
+// place would (which also clears setuid and setgid: those are dropped). A new file is made
+// 0666 and the kernel applies the umask, as open(2) does (reading the umask would mean
+// setting it, racing other threads' file creation).
 std::optional<mode_t> existing_mode(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 0777;
   return std::nullopt;
 }
 

@@ -128,6 +128,10 @@ TEST(WritableTarget, PermissionsAreKeptOrFollowTheUmask) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::chmod(path.c_str(), 04750), 0);  // setuid is not carried over
+  nn::write_text_atomically(path, "write --json file", "again");
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
   const mode_t old_mask = ::umask(027);
   nn::write_text_atomically(dir.file("fresh.json"), "write --json file", "x");
   ::umask(old_mask);

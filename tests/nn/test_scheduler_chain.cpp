@@ -197,6 +197,18 @@ TEST(SchedChain, AResumeKeepsTheLoadedOptimizersLr) {
   EXPECT_NEAR(again.lr(0), 0.007693557330391936, 1e-15);
   restored.step();
   EXPECT_NEAR(again.lr(0), 0.01, 1e-15);
+  // The lr itself may go below 0 from such a base (torch 1.13 too); the state still loads.
+  Tensor e = param(), f = param();
+  optim::SGD below({e}, {.lr = 0.5});
+  optim::CosineAnnealingLR falling(below, 10, 0.1);
+  falling.step_to(15);
+  below.set_lr(0, 0.01);
+  falling.step();
+  EXPECT_NEAR(below.lr(0), -0.017811529493745273, 1e-15);
+  optim::SGD reloaded({f}, {.lr = 0.5});
+  optim::CosineAnnealingLR reloaded_cosine(reloaded, 10, 0.1);
+  EXPECT_NO_THROW(reloaded_cosine.load_state_dict(falling.state_dict()));
+  EXPECT_EQ(reloaded.lr(0), below.lr(0));
 }
 
 }  // namespace
