@@ -121,6 +121,10 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
   EMBER_CHECK(dataset_ != nullptr, "DataLoader: expected a dataset, got nullptr");
   EMBER_CHECK(options_.batch_size > 0,
               "DataLoader: batch_size should be a positive integer value, but got batch_size=", options_.batch_size);
+  // PyTorch's RandomSampler refuses an empty dataset (its phrase); unshuffled, no batches.
+  EMBER_CHECK(!options_.shuffle || dataset_->size() > 0,
+              "DataLoader: num_samples should be a positive integer value, but got num_samples=0 (shuffle of an "
+              "empty dataset)");
 }
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options,

@@ -11,11 +11,12 @@ namespace ember::data {
 DistributedSampler::DistributedSampler(size_t dataset_size, DistributedSamplerOptions options)
     : dataset_size_(dataset_size), options_(options) {
   const bool group = distributed::is_initialized();
-  num_replicas_ = options.num_replicas >= 0 ? options.num_replicas : (group ? distributed::world_size() : 1);
-  rank_ = options.rank >= 0 ? options.rank : (group ? distributed::rank() : 0);
+  // -1 (the default) asks the process group; any other negative value is an error, as PyTorch's.
+  num_replicas_ = options.num_replicas != -1 ? options.num_replicas : (group ? distributed::world_size() : 1);
+  rank_ = options.rank != -1 ? options.rank : (group ? distributed::rank() : 0);
   EMBER_CHECK(num_replicas_ >= 1, "DistributedSampler: expected num_replicas >= 1, got ", num_replicas_);
-  EMBER_CHECK(rank_ < num_replicas_, "DistributedSampler: invalid rank ", rank_, ", rank should be in the interval [0, ",
-              num_replicas_ - 1, "]");
+  EMBER_CHECK(rank_ >= 0 && rank_ < num_replicas_, "DistributedSampler: invalid rank ", rank_,
+              ", rank should be in the interval [0, ", num_replicas_ - 1, "]");
   const auto replicas = static_cast<size_t>(num_replicas_);
   num_samples_ = options.drop_last ? dataset_size / replicas : (dataset_size + replicas - 1) / replicas;
   EMBER_CHECK(num_samples_ > 0 || dataset_size == 0, "DistributedSampler: expected at least ", num_replicas_,

@@ -25,8 +25,8 @@ struct DistributedSamplerOptions {
   bool shuffle = true;
   uint64_t seed = 0;        // the same on every rank
   bool drop_last = false;   // cut the tail instead of padding
-  int num_replicas = -1;    // -1: distributed::world_size() (1 without a process group)
-  int rank = -1;            // -1: distributed::rank() (0 without a process group)
+  int num_replicas = -1;    // -1: distributed::world_size() (1 without a process group); < -1: error
+  int rank = -1;            // -1: distributed::rank() (0 without a process group); < -1: error
 };
 
 // set_epoch/epoch (Sampler's) choose the epoch whose order indices() gives (a DataLoader

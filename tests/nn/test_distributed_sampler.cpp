@@ -80,6 +80,15 @@ TEST(DistributedSampler, RanksTogetherHoldTheSingleProcessBatch) {
 TEST(DistributedSampler, BadArguments) {
   EXPECT_EMBER_ERROR(DistributedSampler(10, {.shuffle = true, .seed = 0, .drop_last = false, .num_replicas = 2, .rank = 2}),
                      "rank should be in the interval [0, 1]");
+  // Only -1 means "ask the process group": another negative rank is PyTorch's error.
+  EXPECT_EMBER_ERROR(DistributedSampler(10, {.num_replicas = 2, .rank = -5}),
+                     "invalid rank -5, rank should be in the interval [0, 1]");
+  EXPECT_EMBER_ERROR(DistributedSampler(10, {.num_replicas = -3, .rank = 0}), "expected num_replicas >= 1, got -3");
+  // Shuffling an empty dataset is PyTorch's RandomSampler error; unshuffled it has no batches.
+  TensorDataset empty(zeros({0, 1}), zeros({0}, TensorOptions(kInt64)));
+  EXPECT_EMBER_ERROR(DataLoader(empty, {.batch_size = 2, .shuffle = true}),
+                     "num_samples should be a positive integer value, but got num_samples=0");
+  EXPECT_EQ(DataLoader(empty, {.batch_size = 2}).size(), 0u);
   TensorDataset ds(zeros({4, 1}), zeros({4}, TensorOptions(kInt64)));
   auto sampler = std::make_shared<DistributedSampler>(
       4, DistributedSamplerOptions{.shuffle = true, .seed = 0, .drop_last = false, .num_replicas = 2, .rank = 0});
