@@ -207,7 +207,9 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
     output_meta.push_back({out.sizes(), out.dtype(), out.device(), false});
     bool differentiable = is_floating(out.dtype());
     for (const TensorImpl* marked : non_differentiable) differentiable = differentiable && marked != &out.impl();
-    given[i] = differentiable ? out.detach() : out;
+    // A non-differentiable output that requires grad (an input returned as it is) comes
+    // back as a detached alias, as PyTorch's _wrap_outputs gives it.
+    given[i] = differentiable || out.requires_grad() ? out.detach() : out;
     if (differentiable) with_history[i] = &given[i];
   }
   tensor_list saved = to_save;  // an output among them: its alias with history

@@ -73,10 +73,14 @@ struct GraphTask {
   bool retain_graph = false;
   bool create_graph = false;  // formulas recorded (Note [Higher-order gradients])
   bool accumulate = true;  // false for autograd::grad: leaves' .grad stay untouched
+  // backward(inputs=...): only the captures' .grad are accumulated into, a leaf's by its
+  // AccumulateGrad (run), a non-leaf's after the graph ran (Note [Backward to some inputs]).
+  bool into_inputs = false;
   std::unordered_map<Node*, int> dependencies;
   std::unordered_map<Node*, tensor_list> buffers;
   // autograd::grad: (node, input_nr) -> index of the captured input
   std::unordered_map<Node*, std::vector<std::pair<uint32_t, size_t>>> captures;
+  std::vector<Edge> capture_edges;  // keeps the captured nodes alive while the task runs
   std::unordered_set<Node*> needed;  // autograd::grad: nodes on a path to a capture (or captured)
   std::unordered_set<Node*> to_run;  // autograd::grad: nodes whose outputs reach a capture
   tensor_list captured;
@@ -186,6 +190,7 @@ void keep_retained_grads(const Node& node, const tensor_list& inputs) {
   for (const auto& [nr, weak] : node.retained_outputs()) {
     auto impl = weak.lock();
     if (!impl || nr >= inputs.size() || !inputs[nr].defined()) continue;
+    if (!impl->autograd) continue;
     Tensor& grad = impl->autograd->grad;
     grad = grad.defined() ? grad + inputs[nr] : inputs[nr].clone();
   }
@@ -238,6 +243,9 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
   if (!task.accumulate) {
     std::unordered_map<Node*, bool> memo;
     for (Node* r : roots) mark_needed(task, r, memo);
+    if (task.into_inputs)  // Note [Backward to some inputs]: a leaf's accumulator runs
+      for (const auto& [node, slots] : task.captures)
+        if (task.needed.count(node) > 0 && dynamic_cast<AccumulateGrad*>(node) != nullptr) task.to_run.insert(node);
   }
   for (size_t i = 0; i < root_edges.size(); ++i)
     add_to_buffer(task.buffers[root_edges[i].fn.get()], root_edges[i].input_nr, std::move(root_grads[i]));
@@ -255,7 +263,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     no_autocast_cpu.emplace(Device::cpu(), autocast::get_dtype(DeviceType::CPU), false);
   if (autocast::is_enabled(DeviceType::CUDA))
     no_autocast_cuda.emplace(Device::cuda(0), autocast::get_dtype(DeviceType::CUDA), false);
-  BackwardEvalNoteGuard eval_note(task.accumulate ? task.eval_note : 0);
+  BackwardEvalNoteGuard eval_note(task.accumulate || task.into_inputs ? task.eval_note : 0);
   std::vector<std::function<void()>> final_callbacks;
   FinalCallbacksScope callbacks_scope(&final_callbacks);
   while (!ready.empty()) {
@@ -276,7 +284,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
     }
     if (!hooks.empty() && run) run_tensor_hooks(*node, hooks, inputs);
-    if (task.accumulate) keep_retained_grads(*node, inputs);
+    if (run) keep_retained_grads(*node, inputs);  // the nodes that run, as PyTorch's retain_grad hooks
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
     bool any_grad = false;
@@ -365,10 +373,35 @@ tensor_list resolve_grads(const tensor_list& roots, const tensor_list& grads) {
   return out;
 }
 
+// The differentiated tensors of autograd::grad and backward(inputs=...): the edge each
+// one's gradient arrives by is captured.
+void capture_inputs(GraphTask& task, const tensor_list& inputs) {
+  task.captured.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EMBER_CHECK(inputs[i].defined() && inputs[i].requires_grad(),
+                "One of the differentiated Tensors does not require grad (input ", i, ")");
+    Edge e = gradient_edge(inputs[i]);
+    task.captures[e.fn.get()].emplace_back(e.input_nr, i);
+    task.capture_edges.push_back(std::move(e));
+  }
+}
+
+// Note [Backward to some inputs]: a non-leaf input's captured gradient into its .grad
+// (with its history under create_graph, as a leaf's AccumulateGrad keeps it).
+void accumulate_into_non_leaves(const GraphTask& task, const tensor_list& inputs) {
+  GradModeGuard grad_mode(task.create_graph);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& g = task.captured[i];
+    if (!g.defined() || dynamic_cast<const AccumulateGrad*>(task.capture_edges[i].fn.get()) != nullptr) continue;
+    Tensor& grad = meta_of(inputs[i]).grad;
+    grad = grad.defined() ? grad + g : g.clone();
+  }
+}
+
 }  // namespace
 
 void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::optional<bool> retain_graph,
-              bool create_graph) {
+              bool create_graph, const tensor_list& inputs) {
   std::vector<Edge> edges;
   for (size_t i = 0; i < tensors.size(); ++i) edges.push_back(root_edge(tensors[i], i));
   tensor_list grads = resolve_grads(tensors, grad_tensors);
@@ -383,8 +416,14 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::
                     "the parameters' .grad (zero_grad(/*set_to_none=*/true)) after use");
     });
   }
+  if (!inputs.empty()) {  // Note [Backward to some inputs]
+    task.accumulate = false;
+    task.into_inputs = true;
+    capture_inputs(task, inputs);
+  }
   profiler::mark(profiler::Category::Mark, "backward start");
   execute(task, edges, std::move(grads));
+  if (task.into_inputs) accumulate_into_non_leaves(task, inputs);
   profiler::mark(profiler::Category::Mark, "backward end");
 }
 
@@ -397,17 +436,13 @@ tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const te
   task.retain_graph = retain_graph.value_or(create_graph);
   task.create_graph = create_graph;
   task.accumulate = false;
-  task.captured.resize(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    EMBER_CHECK(inputs[i].defined() && inputs[i].requires_grad(), "One of the differentiated Tensors (input ", i,
-                ") does not require grad");
-    Edge e = gradient_edge(inputs[i]);
-    task.captures[e.fn.get()].emplace_back(e.input_nr, i);
-  }
+  capture_inputs(task, inputs);
   execute(task, edges, std::move(grads));
   for (size_t i = 0; i < inputs.size(); ++i)
-    EMBER_CHECK(allow_unused || task.captured[i].defined(), "One of the differentiated Tensors (input ", i,
-                ") appears to not have been used in the graph. Set allow_unused=true if this is the desired behavior.");
+    EMBER_CHECK(allow_unused || task.captured[i].defined(),
+                "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=true "
+                "if this is the desired behavior. (input ",
+                i, ")");
   return task.captured;
 }
 

@@ -50,7 +50,17 @@
 // the base or the view has replaced the view's history (the old node is no longer
 // reached). retain_grad runs after every hook, so .grad of a retained tensor is the
 // hooked gradient whatever the order of the calls (PyTorch 2.x; 1.13 ran them in the
-// order registered).
+// order registered). retain_grad keeps the gradients of the nodes that run, under
+// autograd::grad too (a retained tensor on the way to a requested input gets its .grad).
+//
+// Note [Backward to some inputs]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// backward(..., inputs) is torch.autograd.backward(inputs=...): the graph runs as for
+// autograd::grad (only what leads to the inputs), each input that is a leaf gets its
+// gradient from its own AccumulateGrad (so its hooks, post-accumulate hooks and create_graph
+// history are those of a full backward), and a non-leaf input's gradient is added into its
+// .grad once the graph has run. Other leaves' .grad are left alone; an input the roots do
+// not depend on is left alone too (no allow_unused error, as in PyTorch).
 #pragma once
 #include <optional>
 #include <vector>
@@ -60,9 +70,12 @@
 namespace ember::autograd {
 
 // tensors.backward(grads): grads may be empty or hold undefined tensors for scalar roots.
-// retain_graph defaults to create_graph (Note [Higher-order gradients]).
+// retain_graph defaults to create_graph (Note [Higher-order gradients]). Non-empty
+// `inputs` (torch.autograd.backward's inputs=): only those tensors' .grad are accumulated
+// into, leaves or not, and only the part of the graph that leads to them runs.
 void backward(const tensor_list& tensors, const tensor_list& grad_tensors = {},
-              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false);
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+              const tensor_list& inputs = {});
 
 // Gradients of outputs with respect to inputs, leaving every .grad alone (PyTorch's
 // argument order). allow_unused=false makes an input the outputs do not depend on an error.

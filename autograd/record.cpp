@@ -106,6 +106,12 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   Tensor& g = grads.at(0);
   if (!g.defined()) return {};
   auto& meta = leaf_->autograd;
+  // As PyTorch's: a leaf that has since become an op's result (an in-place op after it
+  // stopped requiring grad) is an error; one that no longer requires grad
+  // (requires_grad_(false) or detach_() after the forward) gets nothing, post-accumulate
+  // hooks included.
+  EMBER_CHECK(!meta || !meta->grad_fn, "leaf variable has been moved into the graph interior");
+  if (!leaf_->requires_grad) return {};
   if (!meta) meta = std::make_shared<AutogradMeta>();
   Tensor& current = meta->grad;
   hints::GradMarks& marks = meta->grad_marks;

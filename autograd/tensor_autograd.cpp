@@ -4,6 +4,10 @@
 #include "autograd/record.h"
 #include "autograd/view_history.h"
 
+#include <mutex>
+
+#include "core/logging.h"
+
 namespace ember {
 namespace {
 const Tensor kUndefined;
@@ -14,7 +18,7 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   if (requires_grad) {
     EMBER_CHECK(!self.is_inference || is_inference_mode_enabled(),
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.");
-    EMBER_CHECK(is_floating(self.dtype), "only Tensors of floating point dtype can require gradients (got ",
+    EMBER_CHECK(is_floating(self.dtype), "only Tensors of floating point and complex dtype can require gradients (got ",
                 dtype_name(self.dtype), ")");
   } else {
     EMBER_CHECK(is_leaf(), "you can only change requires_grad flags of leaf variables. If you want to use a "
@@ -56,13 +60,27 @@ Tensor& Tensor::detach_() {
   const auto& meta = impl().autograd;
   EMBER_CHECK(!meta || !meta->view_base,  // Note [In-place ops on views]
               "Can't detach views in-place. Use detach() instead.");
-  impl().autograd.reset();
+  // As PyTorch's: the history goes, the rest stays (.grad, hooks, a retained gradient's
+  // link from the old node, which may still fill .grad).
+  if (meta) {
+    meta->grad_fn.reset();
+    meta->output_nr = 0;
+    meta->custom_function_alias = false;
+  }
   impl().requires_grad = false;
   return *this;
 }
 
 const Tensor& Tensor::grad() const {
   const auto& meta = impl().autograd;
+  if (meta && meta->grad_fn && !meta->retains_grad && !meta->grad.defined()) {
+    static std::once_flag warned;  // PyTorch's warning, once per process here
+    std::call_once(warned, [] {
+      logging::warn("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                    "attribute won't be populated during autograd::backward(). If you indeed want the .grad field "
+                    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.");
+    });
+  }
   return meta ? meta->grad : kUndefined;
 }
 
@@ -100,9 +118,10 @@ uint32_t Tensor::output_nr() const {
   return meta ? meta->output_nr : 0;
 }
 
-void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph,
+                      const std::vector<Tensor>& inputs) const {
   autograd::backward({*this}, gradient.defined() ? autograd::tensor_list{gradient} : autograd::tensor_list{},
-                     retain_graph, create_graph);
+                     retain_graph, create_graph, inputs);
 }
 
 }  // namespace ember

@@ -295,9 +295,10 @@ class Tensor {
   void remove_hook(uint64_t handle) const;
   // torch.Tensor.backward: retain_graph defaults to create_graph; create_graph records the
   // backward itself, so the gradients can be differentiated again (Note [Higher-order
-  // gradients] in autograd/engine.h).
+  // gradients] in autograd/engine.h). Non-empty `inputs` accumulate into those tensors'
+  // .grad only (leaves or not), as PyTorch's backward(inputs=...).
   void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = std::nullopt,
-                bool create_graph = false) const;
+                bool create_graph = false, const std::vector<Tensor>& inputs = {}) const;
 
  private:
   template <DimIndex I> static Dims one_dim(I dim) { return Dims{static_cast<int64_t>(dim)}; }

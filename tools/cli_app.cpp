@@ -30,11 +30,31 @@ std::unique_ptr<CliApp> make_cli_app() {
   return cli;
 }
 
+namespace {
+
+// The report's flags are the top-level app's too (`ember --device cpu` runs the report):
+// given before another subcommand, they would be silently ignored (`ember --device cpu
+// train` would train on the default device), so that is an error naming the fix.
+void check_no_report_flags_before(const CliApp& cli) {
+  for (const CLI::App* sub : {cli.train, cli.eval, cli.predict, cli.mem, cli.kernels}) {
+    if (!sub->parsed()) continue;
+    for (const CLI::Option* option : cli.app.get_options()) {
+      if (option->count() == 0) continue;
+      const std::string flag = option->get_name();
+      EMBER_FAIL(flag, ": given before the subcommand '", sub->get_name(), "', where only `ember report` reads it; ",
+                 "put it after the subcommand (ember ", sub->get_name(), " ", flag, " ...)");
+    }
+  }
+}
+
+}  // namespace
+
 int run_parsed(CliApp& cli) {
   try {
     // EMBER_DIAGNOSTICS is read on first use: read it now, so a bad value stops the
     // command before its work rather than after an epoch of training.
     (void)ember::diagnostics::counts();
+    check_no_report_flags_before(cli);
     if (cli.train->parsed()) return cli.run_train();
     if (cli.eval->parsed()) return cli.run_eval();
     if (cli.predict->parsed()) return cli.run_predict();

@@ -28,6 +28,7 @@
 #include "tools/mem_plot.h"
 #include "tools/output_check.h"
 #include "tools/trace_flags.h"
+#include "tools/train_guards.h"
 #include "tools/small_cnn.h"
 
 namespace ember::tools {
@@ -142,21 +143,28 @@ void write_json(const std::string& path, Device dev, DType dtype, const std::vec
   OrderedJson out = {
       {"device", dev.str()}, {"model", "small-cnn"}, {"dtype", dtype_name(dtype)}, {"runs", OrderedJson::array()}};
   for (const auto& r : results) {
+    // null where there is no number: PyTorch's save rules are counted for the plain modes
+    // only (not +amp or +checkpoint), and the no-grad modes run no backward.
+    const bool has_variant = r.mode.find('+') != std::string::npos;
+    const auto or_null = [](bool known, int64_t v) { return known ? OrderedJson(v) : OrderedJson(nullptr); };
     OrderedJson run = {{"mode", r.mode},
                        {"batch_size", r.batch},
+                       // above base_bytes (the parameters and the input), as the table's peak
                        {"peak_allocated_bytes", r.measured.forward_peak_bytes},
+                       {"base_bytes", r.measured.base_bytes},
                        {"saved_bytes", r.measured.saved_bytes},
                        {"graph_nodes", r.measured.graph_nodes},
                        {"seconds", r.measured.forward_seconds},
-                       {"forward_backward_peak_allocated_bytes", std::max<int64_t>(r.measured.backward_peak_bytes, 0)},
+                       {"forward_backward_peak_allocated_bytes",
+                        or_null(r.measured.backward_peak_bytes >= 0, r.measured.backward_peak_bytes)},
                        {"backward_seconds", r.measured.backward_seconds},
-                       {"pytorch_saved_bytes", r.pytorch_saved_bytes}};
+                       {"pytorch_saved_bytes", or_null(!has_variant, r.pytorch_saved_bytes)}};
     std::map<std::string, std::pair<int64_t, int64_t>> modules;
     for (const auto& [name, bytes] : r.measured.saved_by_module) modules[name].first = bytes;
     for (const auto& [name, bytes] : r.pytorch_by_module) modules[name].second = bytes;
     run["modules"] = OrderedJson::object();
     for (const auto& [name, bytes] : modules)
-      run["modules"][name] = {{"saved_bytes", bytes.first}, {"pytorch_saved_bytes", bytes.second}};
+      run["modules"][name] = {{"saved_bytes", bytes.first}, {"pytorch_saved_bytes", or_null(!has_variant, bytes.second)}};
     out["runs"].push_back(std::move(run));
   }
   nn::write_text_atomically(path, "write --json file", nn::json::dump(out, 2));
@@ -183,6 +191,7 @@ int run_mem(const MemOptions& opt) {
     check_output_path(opt.plot_path, "--plot");
   }
   if (!opt.json_path.empty()) check_output_path(opt.json_path, "--json");
+  check_train_outputs({{"--trace", opt.trace.path}, {"--json", opt.json_path}, {"--plot", opt.plot_path}}, 0);
   const DType dtype = opt.dtype == "float16" ? kFloat16 : opt.dtype == "bfloat16" ? kBFloat16 : kFloat32;
   EMBER_CHECK(!opt.amp || dtype == kFloat32, "--amp measures the float32 model under bf16 autocast; with --dtype ",
               opt.dtype, " the model is already 16-bit (leave out one of them)");
@@ -238,7 +247,7 @@ Runner add_mem_command(CLI::App& sub) {
   auto opt = std::make_shared<MemOptions>();
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub.add_option("--model", opt->model, "model to measure")->capture_default_str();
-  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->check(in_range(1, 65536))->expected(1, -1);
+  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->transform(in_range(1, 65536))->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
   sub.add_option("--dtype", opt->dtype,
@@ -249,7 +258,7 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--checkpoint", opt->checkpoint_segments,
                  "also measure training with the model in N segments, all but the last under activation "
                  "checkpointing (mode train_grad+checkpoint)")
-      ->check(in_range(1, 14));
+      ->transform(in_range(1, 14));
   add_trace_flags(sub, opt->trace, /*steps=*/false);
   return [opt] { return run_mem(*opt); };
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 
 #include "core/error.h"
@@ -153,6 +154,9 @@ std::string mem_plot_svg(const std::vector<ModeCurve>& curves, const PlotAxis& a
                                                           {"eval_grad", "#ff7f0e"},
                                                           {"eval_no_grad", "#1f77b4"},
                                                           {"eval_inference_mode", "#2ca02c"}};
+  // The variants (+amp, +checkpoint) in colours of their own, in the order drawn.
+  static const char* const kVariantColors[] = {"#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+  size_t variants = 0;
   auto mib = [](double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f MiB", v);
@@ -171,7 +175,7 @@ std::string mem_plot_svg(const std::vector<ModeCurve>& curves, const PlotAxis& a
   chart.separators.emplace_back(0.0, "forward \u2192");
   for (const ModeCurve& c : curves) {
     const auto it = kColors.find(c.name);
-    const std::string color = it == kColors.end() ? "#555555" : it->second;
+    const std::string color = it != kColors.end() ? it->second : kVariantColors[variants++ % std::size(kVariantColors)];
     // The first mode of a pair that nearly coincides (train/eval with grad, no_grad and
     // inference mode) is drawn wide and light, the second narrow on top of it.
     const bool under = c.name == "train_grad" || c.name == "eval_no_grad";

@@ -19,10 +19,17 @@ namespace {
 constexpr int64_t kBatch = 64;
 
 struct Demo {
-  std::shared_ptr<nn::Sequential> model = make_small_cnn();
+  explicit Demo(Device d) : device(d) {}
+  Device device;
+  std::shared_ptr<nn::Sequential> model = on_device(make_small_cnn(), device);
   optim::SGD sgd{model->parameters(), {.lr = 0.01, .momentum = 0.9}};
-  Tensor x = randn({kBatch, 1, 28, 28});
-  Tensor y = labels();
+  Tensor x = randn({kBatch, 1, 28, 28}).to(device);
+  Tensor y = labels().to(device);
+
+  static std::shared_ptr<nn::Sequential> on_device(std::shared_ptr<nn::Sequential> m, Device d) {
+    m->to(d);
+    return m;
+  }
 
   static Tensor labels() {
     std::vector<int64_t> v(kBatch);
@@ -79,7 +86,7 @@ const std::map<std::string, std::pair<const char*, std::function<void(Demo&)>>>&
           std::vector<std::shared_ptr<nn::Module>> features;
           for (size_t i = 0; i < 8; ++i) features.push_back((*d.model)[i]);
           nn::Sequential conv_part(features);
-          conv_part(randn({1, 1, 4, 4}));
+          conv_part(randn({1, 1, 4, 4}).to(d.device));
         }}},
   };
   return all;
@@ -93,13 +100,13 @@ std::vector<std::string> mistake_names() {
   return out;
 }
 
-int run_mistake_demo(const std::string& name) {
+int run_mistake_demo(const std::string& name, Device device) {
   const auto it = mistakes().find(name);
   EMBER_CHECK(it != mistakes().end(), "--inject-mistake: unknown mistake \"", name, "\"");
   manual_seed(0);
   diagnostics::reset_counts();
-  Demo demo;
-  std::printf("injected mistake: %s\n", it->second.first);
+  Demo demo(device);
+  std::printf("injected mistake: %s (on %s)\n", it->second.first, device.str().c_str());
   std::fflush(stdout);
   it->second.second(demo);
   const int64_t fired = diagnostics::counts().at(name);

@@ -4,11 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
+
 namespace ember::tools {
 
 // The diagnostics' names, one demo each.
 std::vector<std::string> mistake_names();
-// Runs the demo; 0 when the diagnostic fired (its message was logged or thrown and caught).
-int run_mistake_demo(const std::string& name);
+// Runs the demo on `device`; 0 when the diagnostic fired (its message was logged or thrown
+// and caught).
+int run_mistake_demo(const std::string& name, Device device);
 
 }  // namespace ember::tools

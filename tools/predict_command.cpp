@@ -82,10 +82,10 @@ Runner add_predict_command(CLI::App& sub) {
   sub.add_option("--top", opt->top,
                  "how many classes to print per image, most probable first (default 3, or every class of a "
                  "checkpoint with fewer)")
-      ->check(in_range(1, 1e6));
+      ->transform(in_range(1, 1e6));
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub.add_option("--batch-size", opt->batch_size, "images per forward")
-      ->check(in_range(1, 65536))
+      ->transform(in_range(1, 65536))
       ->capture_default_str();
   sub.add_flag("--invert", opt->invert,
                "invert the images first (1 - x): a dark object on a light ground, where the model learnt light "

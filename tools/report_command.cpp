@@ -70,7 +70,7 @@ int run_report(const ReportOptions& opt) {
 
 void add_flags(CLI::App& app, ReportOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--size", opt.size, "matrix size n (n x n)")->check(in_range(1, 8192))->capture_default_str();
+  app.add_option("--size", opt.size, "matrix size n (n x n)")->transform(in_range(1, 8192))->capture_default_str();
   app.add_option("--json", opt.json_path, "also write the numbers to this JSON file");
 }
 

@@ -20,7 +20,7 @@ void add_trace_flags(CLI::App& app, TraceFlags& flags, bool steps) {
       ->capture_default_str();
   if (steps)
     app.add_option("--trace-steps", flags.max_steps, "stop tracing after N optimizer steps (0: the whole run)")
-        ->check(in_range(0, 1e12))
+        ->transform(in_range(0, 1e12))
         ->capture_default_str();
 }
 

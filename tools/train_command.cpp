@@ -339,9 +339,10 @@ std::string non_static_reason(const TrainJob& job, const TraceFlags& trace, cons
 }
 
 // A checkpoint: "model.*", "optim.*" and metadata with the epoch, the generator state
-// (Note [Kill and resume]) and the optimizer's name (Note [ember train's optimizers]).
+// (Note [Kill and resume]), the optimizer's name (Note [ember train's optimizers]) and
+// `schedule`: the base lr and --schedule (Note [Resumed learning rate]).
 void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer& opt, const std::string& opt_name,
-                     int epoch, const TrainingData& data, const amp::GradScaler* scaler) {
+                     int epoch, const TrainingData& data, const amp::GradScaler* scaler, const nn::Metadata& schedule) {
   nn::StateDict sd;
   for (auto& [k, v] : model.state_dict()) sd.emplace_back("model." + k, v);
   for (auto& [k, v] : opt.state_dict()) sd.emplace_back("optim." + k, v);
@@ -351,6 +352,7 @@ void save_checkpoint(const std::string& path, nn::Module& model, optim::Optimize
   nn::Metadata meta = random_state_metadata();  // Note [Kill and resume]
   meta.insert({{"epoch", std::to_string(epoch)}, {"format", "ember-checkpoint-1"}, {kOptimizerKey, opt_name}});
   meta.merge(input_metadata(data));  // Note [ember train --image-folder]
+  meta.insert(schedule.begin(), schedule.end());  // Note [Resumed learning rate]
   nn::save(sd, path, meta);
 }
 
@@ -402,17 +404,22 @@ void write_json(const std::string& path, const RunSettings& run, const std::vect
 }
 
 int run_train(const TrainOptions& opt) {
-  if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake);
-  check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}}, opt.epochs, dataset_inputs(opt));
-  // --save may be the --resume checkpoint (training on from it is the point); --json not.
-  check_train_outputs({{"--json", opt.json_path}}, 0, {{"--resume", opt.resume_path}});
+  if (!opt.inject_mistake.empty()) return run_mistake_demo(opt.inject_mistake, resolve_device(opt.device));
   check_trace_flags(opt.trace);
+  check_train_outputs({{"--save", opt.save_path}, {"--json", opt.json_path}, {"--trace", opt.trace.path}},
+                      opt.epochs, dataset_inputs(opt));
+  // --save may be the --resume checkpoint (training on from it is the point); --json and --trace not.
+  check_train_outputs({{"--json", opt.json_path}, {"--trace", opt.trace.path}}, 0, {{"--resume", opt.resume_path}});
   check_optimizer_flags(opt.optimizer);
   std::optional<nn::SafetensorsFile> resume_file;  // read once: what is checked is what is loaded
   std::optional<CheckpointInput> resumed;          // what the checkpoint was trained on
+  OptimizerFlags optimizer_flags = opt.optimizer;  // with a resumed run's lr (Note [Resumed learning rate])
   if (!opt.resume_path.empty()) {
     resume_file = nn::load_file(opt.resume_path);
     resumed = read_checkpoint_input(*resume_file, opt.resume_path);
+    optimizer_flags.lr =
+        resumed_base_lr(resume_file->metadata, opt.resume_path, opt.optimizer.lr, resolved_lr(opt.optimizer));
+    check_resumed_schedule(resume_file->metadata, opt.resume_path, opt.schedule);
   }
   const ImageShape shape =
       resolve_image_shape(opt.image, opt.image_folder, resumed ? &*resumed : nullptr, opt.resume_path);
@@ -441,13 +448,13 @@ int run_train(const TrainOptions& opt) {
   const MemoryFormat memory_format = training_memory_format(opt.memory_format);
   if (memory_format == MemoryFormat::ChannelsLast) model->to(memory_format);
   if (opt.sync_bn) use_sync_batchnorm(model, job);
-  const double lr = resolved_lr(opt.optimizer);
-  const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(opt.optimizer, model->parameters());
+  const double lr = resolved_lr(optimizer_flags);
+  const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(optimizer_flags, model->parameters());
   int start_epoch = 0;
   if (!opt.resume_path.empty()) {
     check_checkpoint_data(*resumed, data, opt.resume_path);
     start_epoch = load_checkpoint(*resume_file, opt.resume_path, *model, optimizer.get(), opt.optimizer.name);
-    check_resumed_hyper_parameters(opt.optimizer, *optimizer, opt.resume_path);
+    check_resumed_hyper_parameters(optimizer_flags, *optimizer, opt.resume_path);
   }
   const std::shared_ptr<nn::Module> trained = wrap_for_training(model, opt.seed, start_epoch, job);
   std::unique_ptr<amp::GradScaler> scaler;
@@ -463,6 +470,13 @@ int run_train(const TrainOptions& opt) {
     }
   }
 
+  const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
+  data::DataLoader& loader = *train_loader;
+  EMBER_CHECK(loader.size() > 0, "--drop-last: the ", train->size(), " images of the training set",
+              job.distributed() ? " (shared by " + std::to_string(job.world_size) + " processes)" : std::string(),
+              " make no full batch of --batch-size ", opt.batch_size,
+              ", so no step would run; give a smaller --batch-size, a larger --limit, or leave out --drop-last");
+
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images ("
               << data.shape.str() << ") on "
@@ -471,7 +485,7 @@ int run_train(const TrainOptions& opt) {
               << (dev.is_cuda() && !graph && opt.cuda_graph == CudaGraphFlag::Auto
                       ? ", each step eager: " + eager_reason
                       : "")
-              << "; " << describe_optimizer(opt.optimizer, *optimizer)
+              << "; " << describe_optimizer(optimizer_flags, *optimizer)
               << (augment ? "; training batches augmented: " + opt.augment : "")
               << (opt.deterministic ? "; deterministic algorithms" : "")
               << (scaler ? "; float16 autocast, loss scale " + format_scale(scaler->get_scale()) +
@@ -480,14 +494,16 @@ int run_train(const TrainOptions& opt) {
               << "\n";
   const bool tty = isatty(fileno(stderr));
   std::vector<EpochResult> results;
-  const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
-  data::DataLoader& loader = *train_loader;
   loader.set_epoch(static_cast<uint64_t>(start_epoch));
   // Cosine annealing per step over all epochs so far plus this run's (a resumed run
   // fast-forwards the scheduler past the epochs already done).
   std::unique_ptr<optim::LRScheduler> scheduler;
   const auto total = std::max<int64_t>(static_cast<int64_t>(loader.size()) * (start_epoch + opt.epochs), 1);
-  if (opt.schedule == "cosine") scheduler = std::make_unique<optim::CosineAnnealingLR>(*optimizer, total);
+  if (opt.schedule == "cosine") {
+    // From the base lr, not the loaded one: cosine's is already decayed (Note [Resumed learning rate]).
+    for (size_t g = 0; g < optimizer->num_param_groups(); ++g) optimizer->set_lr(g, lr);
+    scheduler = std::make_unique<optim::CosineAnnealingLR>(*optimizer, total);
+  }
   // The momentum (or beta1) stays as set (SGD: 0.9, Nesterov, as measured); not cycled, so
   // every optimizer takes the schedule (Note [ember train's optimizers]).
   if (opt.schedule == "onecycle")
@@ -532,7 +548,8 @@ int run_train(const TrainOptions& opt) {
     std::fflush(stdout);
     if (!opt.save_path.empty()) {
       guard.check_parameters(*model, epoch);
-      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data, scaler.get());
+      save_checkpoint(opt.save_path, *model, *optimizer, opt.optimizer.name, epoch, data, scaler.get(),
+                      schedule_metadata(lr, opt.schedule));
     }
   }
   trace.finish();
@@ -585,14 +602,14 @@ int run_eval(const TrainOptions& opt) {
 
 void common_flags(CLI::App& app, TrainOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--batch-size", opt.batch_size, "images per batch")->check(in_range(1, 65536))->capture_default_str();
+  app.add_option("--batch-size", opt.batch_size, "images per batch")->transform(in_range(1, 65536))->capture_default_str();
   app.add_option("--data", opt.data, "folder with the Fashion-MNIST .gz files")->capture_default_str();
   app.add_option("--image-folder", opt.image_folder,
                  "your own images instead of Fashion-MNIST: DIR/train/<class>/* and DIR/val/<class>/* (or DIR/test), "
                  "PNG or JPEG, read as 28x28 grey unless --image-size/--image-mode say otherwise");
   app.add_option("--image-size", opt.image.size,
                  "with --image-folder: resize each image to N x N (default 28, or the checkpoint's)")
-      ->check(in_range(4, 1024));
+      ->transform(in_range(4, 1024));
   app.add_option("--image-mode", opt.image.mode,
                  "with --image-folder: read the images as gray or rgb (default gray, or the checkpoint's)")
       ->check(CLI::IsMember({"gray", "rgb"}));
@@ -604,15 +621,15 @@ void common_flags(CLI::App& app, TrainOptions& opt) {
 Runner add_train_command(CLI::App& sub) {
   auto opt = std::make_shared<TrainOptions>();
   common_flags(sub, *opt);
-  sub.add_option("--epochs", opt->epochs, "epochs to train")->check(in_range(0, 1000))->capture_default_str();
+  sub.add_option("--epochs", opt->epochs, "epochs to train")->transform(in_range(0, 1000))->capture_default_str();
   add_optimizer_flags(sub, opt->optimizer);
   sub.add_option("--save", opt->save_path, "save a checkpoint (safetensors) after each epoch");
   sub.add_option("--resume", opt->resume_path,
                  "resume from a checkpoint saved with --save (--epochs then counts the epochs added)")
       ->check(CLI::ExistingFile);
-  sub.add_option("--limit", opt->limit, "train on the first N images only")->check(in_range(0, 1e9));
+  sub.add_option("--limit", opt->limit, "train on the first N images only")->transform(in_range(0, 1e9));
   sub.add_option("--seed", opt->seed, "random seed (weights, shuffling, dropout)")
-      ->check(in_range(0, 9.2e18))
+      ->transform(in_range(0, 9.2e18))
       ->capture_default_str();
   sub.add_flag("--amp", opt->amp, "bf16 autocast (conv/linear in bf16, fp32 accumulation, fp32 parameters)");
   sub.add_option("--amp-dtype", opt->amp_dtype,

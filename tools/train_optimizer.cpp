@@ -103,15 +103,15 @@ void add_optimizer_flags(CLI::App& app, OptimizerFlags& flags) {
          "--lr", [&flags](const double& v) { flags.lr = v; },
          "learning rate (default: sgd 0.05, adam/adamw/rmsprop/radam 1e-3, adagrad 1e-2, adadelta 1, "
          "adamax/nadam 2e-3)")
-      ->check(in_range(0, std::numeric_limits<double>::max(), Bound::Open));
+      ->transform(in_range(0, std::numeric_limits<double>::max(), Bound::Open));
   app.add_option_function<double>(
          "--weight-decay", [&flags](const double& v) { flags.weight_decay = v; },
          "weight decay (L2 into the gradient; decoupled for adamw) (default: 0, adamw 0.01)")
-      ->check(in_range(0, std::numeric_limits<double>::max()));
+      ->transform(in_range(0, std::numeric_limits<double>::max()));
   app.add_option_function<double>(
          "--momentum", [&flags](const double& v) { flags.momentum = v; },
          "momentum of sgd (default 0.9, Nesterov; 0: plain SGD) or rmsprop (default 0)")
-      ->check(in_range(0, 1, Bound::Closed, Bound::Open));
+      ->transform(in_range(0, 1, Bound::Closed, Bound::Open));
   app.add_option_function<std::string>(
          "--betas", [&flags](const std::string& v) { flags.betas = parse_betas(v); },
          "adam/adamw/adamax/nadam/radam coefficients of the running averages (default 0.9,0.999)")

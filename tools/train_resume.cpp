@@ -3,6 +3,7 @@
 #include "tools/train_resume.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -23,7 +24,46 @@ uint64_t parse_seed(const std::string& text, const std::string& path) {
   return value;
 }
 
+// The shortest text that reads back as v (0.05, not 0.050000000000000003).
+std::string shortest(double v) {
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof text, v);
+  return ec == std::errc() ? std::string(text, end) : std::string("?");
+}
+
+// A finite lr > 0, written by schedule_metadata.
+double parse_base_lr(const std::string& text, const std::string& path) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  EMBER_CHECK(!text.empty() && ec == std::errc() && ptr == end && std::isfinite(value) && value > 0,
+              "the lr in checkpoint '", path, "': expected a finite number > 0, but got '", text, "'");
+  return value;
+}
+
 }  // namespace
+
+double resumed_base_lr(const nn::Metadata& metadata, const std::string& path, std::optional<double> flag_lr,
+                       double default_lr) {
+  const auto it = metadata.find(kBaseLrKey);
+  if (it == metadata.end()) return flag_lr.value_or(default_lr);  // an older checkpoint
+  const double recorded = parse_base_lr(it->second, path);
+  EMBER_CHECK(!flag_lr || *flag_lr == recorded, "--lr: --resume '", path, "' continues a run whose lr was ",
+              it->second, ", but got --lr ", shortest(flag_lr.value_or(0)), "; a resumed run keeps its lr (drop --lr or give ",
+              it->second, ": Note [Resumed learning rate])");
+  return recorded;
+}
+
+void check_resumed_schedule(const nn::Metadata& metadata, const std::string& path, const std::string& schedule) {
+  const auto it = metadata.find(kScheduleKey);
+  EMBER_CHECK(it == metadata.end() || it->second == schedule, "--schedule: --resume '", path,
+              "' continues a run trained with --schedule ", it->second, ", but this run has --schedule ", schedule,
+              "; resume with --schedule ", it->second, " (Note [Resumed learning rate])");
+}
+
+nn::Metadata schedule_metadata(double base_lr, const std::string& schedule) {
+  return {{kBaseLrKey, shortest(base_lr)}, {kScheduleKey, schedule}};
+}
 
 nn::Metadata random_state_metadata() {
   const PhiloxArgs state = default_generator().reserve(0);  // reserves nothing: reads the state

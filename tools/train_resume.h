@@ -1,6 +1,7 @@
 // The random-number state an `ember train` checkpoint carries, so that a run killed at
 // any point and resumed ends bit-identical to one never stopped (Note [Kill and resume]).
 #pragma once
+#include <optional>
 #include <string>
 
 #include "nn/module.h"
@@ -39,6 +40,26 @@ inline constexpr const char* kOptimizerKey = "optimizer";
 // learning rates, so on the CPU the result is bit for bit that of an uninterrupted run
 // (tests/cli/kill_and_resume.sh). On CUDA cuDNN's dropout keeps its own state, so a
 // resumed CUDA run is a valid continuation, not a bit-identical one.
+
+// Note [Resumed learning rate]
+// A checkpoint records the run's base lr (metadata "lr": --lr or the optimizer's default,
+// what the schedules start from) and its --schedule ("schedule"). A resumed run takes that
+// lr when --lr is left out and refuses a different --lr or --schedule, as it refuses
+// another --optimizer: either would make the resumed epochs differ from the run they
+// continue. The schedule is rebuilt from the base lr, not from the optimizer's loaded lr
+// (cosine's, already decayed, would be decayed twice), then jumps to the resumed step, so
+// a run killed and resumed under any schedule ends as one never stopped. A checkpoint
+// from before these keys resumes as it did: from --lr or the default, under any schedule.
+inline constexpr const char* kBaseLrKey = "lr";
+inline constexpr const char* kScheduleKey = "schedule";
+// The base lr of a resumed run: the checkpoint's, else `flag_lr`, else `default_lr`; a
+// `flag_lr` that differs from the checkpoint's is an error naming both.
+double resumed_base_lr(const nn::Metadata& metadata, const std::string& path, std::optional<double> flag_lr,
+                       double default_lr);
+// A checkpoint's --schedule, when it records one, must be `schedule`.
+void check_resumed_schedule(const nn::Metadata& metadata, const std::string& path, const std::string& schedule);
+// The metadata save_checkpoint adds for them (the lr written so that it reads back exactly).
+nn::Metadata schedule_metadata(double base_lr, const std::string& schedule);
 
 // "rng_seed" and "rng_offset" of the default generator, for the checkpoint's metadata.
 nn::Metadata random_state_metadata();

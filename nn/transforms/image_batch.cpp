@@ -30,7 +30,13 @@ Tensor like_input(const Tensor& batch, const Tensor& images) {
   return batch.select(0, 0).select(0, 0);
 }
 
+void check_range(double lo, double hi) {
+  EMBER_CHECK(lo <= hi, "uniform_ expects to return a [from, to) range, but found from=", lo, " > to=", hi,
+              " (a (min, max) pair given as (max, min))");
+}
+
 Tensor uniform(int64_t n, double lo, double hi, Device device) {
+  check_range(lo, hi);
   const Tensor u = rand({n}, TensorOptions(kFloat64).device(device));
   return u * (hi - lo) + lo;
 }

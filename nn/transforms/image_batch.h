@@ -16,7 +16,10 @@ Tensor as_batch(const Tensor& images, const char* transform);
 // The batch result shaped as the input was (the inverse of as_batch).
 Tensor like_input(const Tensor& batch, const Tensor& images);
 
-// n float64 draws uniform in [lo, hi) on `device` from the default generator.
+// lo <= hi, else torch's uniform_ error: torchvision draws every random parameter with
+// uniform_, so a reversed (min, max) pair fails when it is first drawn from.
+void check_range(double lo, double hi);
+// n float64 draws uniform in [lo, hi) on `device` from the default generator (check_range).
 Tensor uniform(int64_t n, double lo, double hi, Device device);
 // n bools on `device`, each true with probability p (rand < p, as torchvision's torch.rand(1) < p).
 Tensor coin(int64_t n, double p, Device device);

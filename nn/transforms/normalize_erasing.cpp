@@ -82,6 +82,10 @@ Tensor RandomErasing::operator()(const Tensor& images) const {
   }
   const Device device = batch.device();
   const TensorOptions f64 = TensorOptions(kFloat64).device(device);
+  if (p_ > 0) {  // torchvision draws both with uniform_ once a coin comes up
+    detail::check_range(scale_.first, scale_.second);
+    detail::check_range(ratio_.first, ratio_.second);
+  }
   const Tensor apply = detail::coin(n, p_, device);
   // the tries: sizes [n, 10], the first that fits, and whether any did
   const double area = static_cast<double>(height * width);
@@ -113,7 +117,8 @@ Tensor RandomErasing::operator()(const Tensor& images) const {
     const Tensor value = channel_values(value_.values, batch.dtype()).to(device).unsqueeze(0);
     out = where(mask, value, batch);
   } else {
-    out = where(mask, value_.values[0], batch);
+    // in the image's dtype: a number alone would make a uint8 image float32
+    out = where(mask, channel_values({value_.values[0]}, batch.dtype()).to(device), batch);
   }
   return detail::like_input(out, images);
 }

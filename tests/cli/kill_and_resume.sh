@@ -2,7 +2,7 @@
 # Note [Kill and resume]: `ember train` killed with SIGKILL at a random moment and then
 # resumed from its --save checkpoint must end with a checkpoint byte-identical to an
 # uninterrupted run's (model, optimizer, epoch and generator state). FLAGS (e.g.
-# --optimizer adam) go to every run.
+# --optimizer adam, --schedule cosine; onecycle when they name none) go to every run.
 # Usage: kill_and_resume.sh EMBER WORKDIR [EPOCHS [FLAGS...]]
 set -u
 ember=$1
@@ -13,7 +13,11 @@ mkdir -p "$dir"
 whole="$dir/whole.safetensors"
 killed="$dir/killed.safetensors"
 rm -f "$whole" "$killed"
-common="--device cpu --limit 512 --batch-size 64 --seed 7 --schedule onecycle $*"
+case " $* " in
+  *" --schedule "*) schedule="" ;;  # FLAGS choose it
+  *) schedule="--schedule onecycle" ;;
+esac
+common="--device cpu --limit 512 --batch-size 64 --seed 7 $schedule $*"
 
 start=$(date +%s.%N)
 "$ember" train $common --epochs "$epochs" --save "$whole" > /dev/null 2>&1 || { echo "FAIL: the uninterrupted run failed"; exit 1; }

@@ -211,6 +211,36 @@ TEST(TransformsRandom, RandomErasingRateValuesAndNoFit) {
   EXPECT_EQ(T::RandomErasing(1.0)(ones({0, 3, 10, 12})).numel(), 0);
 }
 
+TEST(TransformsRandom, RandomErasingKeepsIntegerAndBoolImagesTheirDtype) {
+  manual_seed(3);
+  const Tensor u8 = full({4, 3, 10, 12}, 200.0, TensorOptions(kUInt8));
+  for (double p : {1.0, 0.0}) {
+    const Tensor out = T::RandomErasing(p, {0.1, 0.2}, {0.5, 2.0}, 7.0)(u8);
+    EXPECT_EQ(out.dtype(), kUInt8) << "p=" << p;  // was float32, erased or not
+    const int64_t sevens = eq(out, 7.0).to(kInt64).sum().item<int64_t>();
+    EXPECT_EQ(sevens + eq(out, 200.0).to(kInt64).sum().item<int64_t>(), out.numel());
+    if (p == 1.0) EXPECT_GT(sevens, 0);
+    else EXPECT_EQ(sevens, 0);
+  }
+  const Tensor mask = ones({2, 1, 10, 12}, TensorOptions(kBool));
+  const Tensor erased = T::RandomErasing(1.0, {0.1, 0.2}, {0.5, 2.0}, 0.0)(mask);
+  EXPECT_EQ(erased.dtype(), kBool);
+  EXPECT_GT(eq(erased.to(kInt64), 0.0).to(kInt64).sum().item<int64_t>(), 0);
+}
+
+TEST(TransformsRandom, ReversedRangesAreTorchsUniformError) {
+  const Tensor x = ones({2, 3, 10, 12});
+  constexpr const char* kRange = "uniform_ expects to return a [from, to) range, but found from=10 > to=-10";
+  EXPECT_EMBER_ERROR(T::RandomRotation(std::vector<double>{10, -10})(x), kRange);
+  EXPECT_EMBER_ERROR(T::RandomAffine(std::vector<double>{10, -10})(x), kRange);
+  EXPECT_EMBER_ERROR(T::RandomAffine(0.0, {.scale = std::vector<double>{1.1, 0.9}})(x), "found from=1.1 > to=0.9");
+  EXPECT_EMBER_ERROR(T::RandomAffine(0.0, {.shear = std::vector<double>{5, -5}})(x), "found from=5 > to=-5");
+  EXPECT_EMBER_ERROR(T::RandomErasing(1.0, {0.33, 0.02})(x), "found from=0.33 > to=0.02");
+  EXPECT_EMBER_ERROR(T::RandomErasing(1.0, {0.02, 0.33}, {3.3, 0.3})(x), "found from=3.3 > to=0.3");
+  // p = 0 never draws, as torchvision's
+  EXPECT_TRUE(equal(T::RandomErasing(0.0, {0.33, 0.02})(x), x));
+}
+
 TEST(TransformsRandom, RandomRotationTurnsEachSampleByItsDraw) {
   // white box: RandomRotation draws one uniform per sample (rand over [B], float64)
   const int64_t n = 8;

@@ -78,6 +78,14 @@ TEST(MemPlot, CurvesFollowTheAllocatorAndTheLedger) {
   EXPECT_NE(svg.find("train_grad peak"), std::string::npos);
   EXPECT_NE(svg.find("train_grad saved"), std::string::npos);
   EXPECT_EQ(svg.find("eval_inference_mode saved"), std::string::npos);
+  // --amp / --checkpoint variants: a colour each, not one grey for all.
+  auto variants = curves;
+  variants[0].name = "train_grad+amp";
+  variants[1].name = "train_grad+checkpoint";
+  const std::string variant_svg = mem_plot_svg(variants, axis, "variants");
+  EXPECT_NE(variant_svg.find("#9467bd"), std::string::npos);
+  EXPECT_NE(variant_svg.find("#8c564b"), std::string::npos);
+  EXPECT_EQ(variant_svg.find("#555555"), std::string::npos);
   EXPECT_THROW(mem_curves(profiler::events(), cpu, {{"x", "no such phase", 0, 0}}, axis), Error);
 }
 
