@@ -6,6 +6,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/functional/embedding.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
@@ -39,30 +40,49 @@ Tensor pretrained_table(const Tensor& embeddings, const char* module) {
 }  // namespace
 
 Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> padding)
-    : Embedding(initial_table(num, dim, padding), padding) {}
+    : Embedding(num, dim, EmbeddingOptions{.padding_idx = padding}) {}
 
-Embedding::Embedding(const Tensor& table, std::optional<int64_t> padding)
+Embedding::Embedding(int64_t num, int64_t dim, EmbeddingOptions options)
+    : Embedding(initial_table(num, dim, options.padding_idx), options) {}
+
+Embedding::Embedding(const Tensor& table, const EmbeddingOptions& options)
     : Module("Embedding"),
       num_embeddings(table.size(0)),
       embedding_dim(table.size(1)),
-      padding_idx(checked_padding(padding, table.size(0))),
+      padding_idx(checked_padding(options.padding_idx, table.size(0))),
+      max_norm(options.max_norm),
+      norm_type(options.norm_type),
+      scale_grad_by_freq(options.scale_grad_by_freq),
       weight(register_parameter("weight", table)) {}
 
 // No random draw (PyTorch's _weight=): the default generator's stream is the same as
 // without this module.
 std::shared_ptr<Embedding> Embedding::from_pretrained(const Tensor& embeddings, bool freeze,
                                                       std::optional<int64_t> padding_idx) {
+  return from_pretrained(embeddings, freeze, EmbeddingOptions{.padding_idx = padding_idx});
+}
+
+std::shared_ptr<Embedding> Embedding::from_pretrained(const Tensor& embeddings, bool freeze, EmbeddingOptions options) {
   const Tensor table = pretrained_table(embeddings, "Embedding");
-  std::shared_ptr<Embedding> module(new Embedding(table, padding_idx));
+  std::shared_ptr<Embedding> module(new Embedding(table, options));
   module->weight.requires_grad_(!freeze);
   return module;
 }
 
-Tensor Embedding::forward(const Tensor& input) { return functional::embedding(input, weight, padding_idx); }
+Tensor Embedding::forward(const Tensor& input) {
+  return functional::embedding(input, weight,
+                               functional::EmbeddingFuncOptions{.padding_idx = padding_idx,
+                                                                .max_norm = max_norm,
+                                                                .norm_type = norm_type,
+                                                                .scale_grad_by_freq = scale_grad_by_freq});
+}
 
 std::string Embedding::extra_repr() const {
   std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
   if (padding_idx) s += ", padding_idx=" + std::to_string(*padding_idx);
+  if (max_norm) s += ", max_norm=" + detail::python_float(*max_norm);
+  if (norm_type != 2.0) s += ", norm_type=" + detail::python_float(norm_type);
+  if (scale_grad_by_freq) s += ", scale_grad_by_freq=True";
   return s;
 }
 
@@ -75,7 +95,9 @@ EmbeddingBag::EmbeddingBag(const Tensor& table, EmbeddingBagOptions opts)
       embedding_dim(table.size(1)),
       options{.mode = std::move(opts.mode),
               .include_last_offset = opts.include_last_offset,
-              .padding_idx = checked_padding(opts.padding_idx, table.size(0))},
+              .padding_idx = checked_padding(opts.padding_idx, table.size(0)),
+              .max_norm = opts.max_norm,
+              .norm_type = opts.norm_type},
       weight(register_parameter("weight", table)) {
   EMBER_CHECK(options.mode == "sum" || options.mode == "mean" || options.mode == "max",
               "mode has to be one of sum, mean or max, got '", options.mode, "'");
@@ -95,13 +117,18 @@ Tensor EmbeddingBag::forward(const Tensor& input, const Tensor& offsets, const T
                                     .mode = options.mode,
                                     .per_sample_weights = per_sample_weights,
                                     .include_last_offset = options.include_last_offset,
-                                    .padding_idx = options.padding_idx});
+                                    .padding_idx = options.padding_idx,
+                                    .max_norm = options.max_norm,
+                                    .norm_type = options.norm_type});
 }
 
 Tensor EmbeddingBag::forward(const Tensor& input) { return forward(input, Tensor()); }
 
 std::string EmbeddingBag::extra_repr() const {
-  std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim) + ", mode=" + options.mode;
+  std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
+  if (options.max_norm) s += ", max_norm=" + detail::python_float(*options.max_norm);
+  if (options.norm_type != 2.0) s += ", norm_type=" + detail::python_float(options.norm_type);
+  s += ", mode=" + options.mode;
   if (options.padding_idx) s += ", padding_idx=" + std::to_string(*options.padding_idx);
   return s;
 }

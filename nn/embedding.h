@@ -10,24 +10,39 @@
 
 namespace ember::nn {
 
+// Embedding's keyword arguments: nn::Embedding(10, 3, {.max_norm = 1.0}); as
+// functional::EmbeddingFuncOptions (max_norm renormalises the looked-up rows of the weight
+// in place before each lookup). PyTorch's sparse=True has no counterpart: gradients are dense.
+struct EmbeddingOptions {
+  std::optional<int64_t> padding_idx = std::nullopt;
+  std::optional<double> max_norm = std::nullopt;
+  double norm_type = 2.0;
+  bool scale_grad_by_freq = false;
+};
+
 class Embedding : public Module {
  public:
   // padding_idx may be negative (counted from the end), as PyTorch's.
   Embedding(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt);
+  Embedding(int64_t num_embeddings, int64_t embedding_dim, EmbeddingOptions options);
   // nn.Embedding.from_pretrained: a copy of `embeddings` (2-D, floating) as the weight,
   // trained unless freeze.
   static std::shared_ptr<Embedding> from_pretrained(const Tensor& embeddings, bool freeze = true,
                                                     std::optional<int64_t> padding_idx = std::nullopt);
+  static std::shared_ptr<Embedding> from_pretrained(const Tensor& embeddings, bool freeze, EmbeddingOptions options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
 
   const int64_t num_embeddings;
   const int64_t embedding_dim;
   const std::optional<int64_t> padding_idx;  // in [0, num_embeddings) once constructed
-  Tensor& weight;                            // [num_embeddings, embedding_dim]
+  const std::optional<double> max_norm;
+  const double norm_type;
+  const bool scale_grad_by_freq;
+  Tensor& weight;  // [num_embeddings, embedding_dim]
 
  private:
-  Embedding(const Tensor& table, std::optional<int64_t> padding_idx);  // table: the weight, as is
+  Embedding(const Tensor& table, const EmbeddingOptions& options);  // table: the weight, as is
 };
 
 // EmbeddingBag's keyword arguments: nn::EmbeddingBag(10, 3, {.mode = "sum"}). mode "sum",
@@ -36,6 +51,8 @@ struct EmbeddingBagOptions {
   std::string mode = "mean";
   bool include_last_offset = false;
   std::optional<int64_t> padding_idx = std::nullopt;
+  std::optional<double> max_norm = std::nullopt;  // as EmbeddingOptions'
+  double norm_type = 2.0;
 };
 
 class EmbeddingBag : public Module {

@@ -418,13 +418,16 @@ Tensor RNNCellBase::forward(const Tensor& input) {
 
 Tensor RNNCellBase::step(const Tensor& input, const Tensor& h_in, Tensor* c) {
   EMBER_CHECK(input.defined(), type_name(), ": expected a defined input");
-  EMBER_CHECK(input.dim() == 1 || input.dim() == 2, type_name(), ": Expected input to be 1-D or 2-D but received ",
-              input.dim(), "-D tensor");
+  EMBER_CHECK(input.dim() == 1 || input.dim() == 2, type_name(), ": Expected input to be 1D or 2D, got ",
+              input.dim(), "D instead");
   const bool batched = input.dim() == 2;
   const Tensor x = batched ? input : input.unsqueeze(0);
   EMBER_CHECK(x.size(1) == input_size, "input has inconsistent input_size: got ", x.size(1), " expected ", input_size);
-  const auto state = [&](const Tensor& s, const char* name) {
+  // `name`: ATen's label in its size checks; `python_name`: the cell's forward's, in the rank check
+  const auto state = [&](const Tensor& s, const char* name, const char* python_name) {
     if (!s.defined()) return zeros({x.size(0), hidden_size}, x.options());
+    EMBER_CHECK(s.dim() == 1 || s.dim() == 2, type_name(), ": Expected ", python_name, " to be 1D or 2D, got ",
+                s.dim(), "D instead");
     EMBER_CHECK(s.dim() == input.dim(), type_name(), ": Expected ", name, " to be ", input.dim(),
                 "-D like the input, but received ", s.dim(), "-D tensor");
     const Tensor b = batched ? s : s.unsqueeze(0);
@@ -434,8 +437,9 @@ Tensor RNNCellBase::step(const Tensor& input, const Tensor& h_in, Tensor* c) {
                 hidden_size);
     return b;
   };
-  const Tensor h = state(h_in, "hidden0");
-  Tensor c_state = c != nullptr ? state(*c, "hidden1") : Tensor();
+  // PyTorch 2's names: RNNCell's and GRUCell's "hidden", LSTMCell's "hx[0]" and "hx[1]"
+  const Tensor h = state(h_in, "hidden0", c != nullptr ? "hx[0]" : "hidden");
+  Tensor c_state = c != nullptr ? state(*c, "hidden1", "hx[1]") : Tensor();
   Tensor out = cell_step(mode, F::linear(x, weight_ih, bias_ih), h, &c_state, weight_hh, bias_hh, Tensor());
   if (c != nullptr) *c = batched ? c_state : c_state.squeeze(0);
   return batched ? out : out.squeeze(0);

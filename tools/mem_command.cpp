@@ -164,7 +164,8 @@ void write_json(const std::string& path, Device dev, DType dtype, const std::vec
     for (const auto& [name, bytes] : r.pytorch_by_module) modules[name].second = bytes;
     run["modules"] = OrderedJson::object();
     for (const auto& [name, bytes] : modules)
-      run["modules"][name] = {{"saved_bytes", bytes.first}, {"pytorch_saved_bytes", or_null(!has_variant, bytes.second)}};
+      run["modules"][name] = {{"saved_bytes", bytes.first},
+                              {"pytorch_saved_bytes", or_null(!has_variant, bytes.second)}};
     out["runs"].push_back(std::move(run));
   }
   nn::write_text_atomically(path, "write --json file", nn::json::dump(out, 2));
@@ -247,7 +248,9 @@ Runner add_mem_command(CLI::App& sub) {
   auto opt = std::make_shared<MemOptions>();
   sub.add_option("--device", opt->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   sub.add_option("--model", opt->model, "model to measure")->capture_default_str();
-  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")->transform(in_range(1, 65536))->expected(1, -1);
+  sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")
+      ->transform(in_range(1, 65536))
+      ->expected(1, -1);
   sub.add_option("--json", opt->json_path, "write the results to this JSON file");
   sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
   sub.add_option("--dtype", opt->dtype,

@@ -440,7 +440,8 @@ int run_train(const TrainOptions& opt) {
   const data::Dataset* train = &train_set;
   if (opt.limit > 0) {
     const int64_t n = std::min<int64_t>(opt.limit, static_cast<int64_t>(train_set.size()));
-    limited = std::make_unique<data::TensorDataset>(train_set.inputs().narrow(0, 0, n), train_set.targets().narrow(0, 0, n));
+    limited =
+        std::make_unique<data::TensorDataset>(train_set.inputs().narrow(0, 0, n), train_set.targets().narrow(0, 0, n));
     train = limited.get();
   }
   auto model = make_small_cnn(static_cast<int64_t>(data.classes.size()), data.shape);
@@ -602,7 +603,9 @@ int run_eval(const TrainOptions& opt) {
 
 void common_flags(CLI::App& app, TrainOptions& opt) {
   app.add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--batch-size", opt.batch_size, "images per batch")->transform(in_range(1, 65536))->capture_default_str();
+  app.add_option("--batch-size", opt.batch_size, "images per batch")
+      ->transform(in_range(1, 65536))
+      ->capture_default_str();
   app.add_option("--data", opt.data, "folder with the Fashion-MNIST .gz files")->capture_default_str();
   app.add_option("--image-folder", opt.image_folder,
                  "your own images instead of Fashion-MNIST: DIR/train/<class>/* and DIR/val/<class>/* (or DIR/test), "

@@ -48,8 +48,8 @@ double resumed_base_lr(const nn::Metadata& metadata, const std::string& path, st
   const auto it = metadata.find(kBaseLrKey);
   if (it == metadata.end()) return flag_lr.value_or(default_lr);  // an older checkpoint
   const double recorded = parse_base_lr(it->second, path);
-  EMBER_CHECK(!flag_lr || *flag_lr == recorded, "--lr: --resume '", path, "' continues a run whose lr was ",
-              it->second, ", but got --lr ", shortest(flag_lr.value_or(0)), "; a resumed run keeps its lr (drop --lr or give ",
+  EMBER_CHECK(!flag_lr || *flag_lr == recorded, "--lr: --resume '", path, "' continues a run whose lr was ", it->second,
+              ", but got --lr ", shortest(flag_lr.value_or(0)), "; a resumed run keeps its lr (drop --lr or give ",
               it->second, ": Note [Resumed learning rate])");
   return recorded;
 }

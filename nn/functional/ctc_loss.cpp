@@ -53,16 +53,17 @@ struct CtcPlan {
   Tensor empty_input_nll;  // [N]: 0 for an empty target, inf else (used where empty_input)
 };
 
-std::vector<int64_t> host_int64(const Tensor& t) { return t.to(Device()).contiguous().to_vector<int64_t>(); }
+// Any integer dtype, as PyTorch's (which reads int32 as well as int64 lengths and targets).
+std::vector<int64_t> host_int64(const Tensor& t) { return t.to(Device()).to(kInt64).contiguous().to_vector<int64_t>(); }
 
 Tensor bool_tensor(const std::vector<int64_t>& flags, const Dims& shape, Device device) {
   return ne(tensor(flags, shape).to(device), Scalar(0));
 }
 
-// The lengths, one per sample: int64, [N] (0-dim or [1] for one sample).
+// The lengths, one per sample: any integer dtype, [N] (0-dim or [1] for one sample).
 std::vector<int64_t> checked_lengths(const Tensor& lengths, int64_t batch, bool batched, const char* name) {
-  EMBER_CHECK(lengths.dtype() == kInt64, "ctc_loss: expected ", name, " of dtype Long, got ",
-              dtype_torch_name(lengths.dtype()));
+  EMBER_CHECK(is_integral(lengths.dtype()), name, " must be integral (ctc_loss got ",
+              dtype_torch_name(lengths.dtype()), ")");
   const bool sized = batched ? lengths.dim() == 1 && lengths.size(0) == batch
                              : lengths.dim() == 0 || (lengths.dim() == 1 && lengths.size(0) == 1);
   EMBER_CHECK(sized, name, " must be of size batch_size");
@@ -78,7 +79,7 @@ CtcPlan make_plan(const Tensor& log_probs, const Tensor& targets, const std::vec
   for (const int64_t length : in_len)
     EMBER_CHECK(length <= T, "Expected input_lengths to have value at most ", T, ", but got value ", length,
                 " (while checking arguments for ctc_loss)");
-  EMBER_CHECK(targets.dtype() == kInt64, "ctc_loss: expected targets of dtype Long, got ",
+  EMBER_CHECK(is_integral(targets.dtype()), "ctc_loss: expected targets of an integer dtype, got ",
               dtype_torch_name(targets.dtype()));
   const int64_t longest = N ? *std::max_element(tgt_len.begin(), tgt_len.end()) : 0;
   // Where each sample's target starts in the host copy of targets.

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/ops.h"
 
 namespace ember::nn::functional {
@@ -18,6 +19,38 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
     if (*padding_idx < 0) padding_idx = *padding_idx + num;
   }
   return ember::embedding(weight, input, padding_idx);
+}
+
+Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options) {
+  if (options.max_norm) {
+    Tensor table = weight;  // the same tensor: renormalised in place
+    embedding_renorm_(table, input, *options.max_norm, options.norm_type);
+  }
+  Tensor out = functional::embedding(input, weight, options.padding_idx);
+  if (options.scale_grad_by_freq && out.requires_grad()) {
+    // each looked-up row's gradient over the number of times the input names it
+    const Tensor counts = bincount(input.flatten(), Tensor(), weight.size(0));
+    const Tensor inverse_frequency =
+        reciprocal(index_select(counts, 0, input.flatten()).to(weight.dtype())).view(input.sizes()).unsqueeze(-1);
+    out.register_hook([inverse_frequency](const Tensor& grad) { return grad * inverse_frequency; });
+  }
+  return out;
+}
+
+Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type) {
+  EMBER_CHECK(weight.dim() == 2, "'weight' must be 2-D (got ", weight.dim(), "-D)");
+  EMBER_CHECK(indices.dtype() == kInt64,
+              "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long; but got ",
+              dtype_torch_name(indices.dtype()), " instead (while checking arguments for embedding_renorm_)");
+  NoGradGuard no_grad;
+  const Tensor rows = std::get<0>(unique(indices.flatten()));
+  if (rows.numel() == 0) return weight;
+  const Tensor selected = index_select(weight, 0, rows);
+  // The norm in the weight's dtype, the scale in double, as PyTorch's (norm + 1e-7 in double)
+  const Tensor norms = linalg::vector_norm(selected, norm_type, 1, /*keepdim=*/true).to(kFloat64);
+  const Tensor scale = where(gt(norms, max_norm), rdiv(norms + 1e-7, max_norm), 1.0).to(weight.dtype());
+  weight.index_copy_(0, rows, selected * scale);
+  return weight;
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {

@@ -13,6 +13,25 @@ namespace ember::nn::functional {
 // as PyTorch's); its rows get no gradient. Differentiable in weight only.
 Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx = std::nullopt);
 
+// F.embedding's other keyword arguments: F::embedding(x, w, {.max_norm = 1.0}).
+// max_norm: each row the input looks up whose norm_type-norm is above it is first scaled,
+// in place and under no_grad, to max_norm / (norm + 1e-7) times itself (embedding_renorm_),
+// so the weight changes, as PyTorch's does. scale_grad_by_freq: each row's gradient is
+// divided by how often the input looks it up (through a hook on the result: a retained
+// .grad of the result is the scaled one).
+struct EmbeddingFuncOptions {
+  std::optional<int64_t> padding_idx = std::nullopt;
+  std::optional<double> max_norm = std::nullopt;
+  double norm_type = 2.0;
+  bool scale_grad_by_freq = false;
+};
+Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options);
+
+// torch.embedding_renorm_: the rows of weight that `indices` names (each once) whose
+// norm_type-norm exceeds max_norm are scaled by max_norm / (norm + 1e-7), in place, under
+// no_grad (the weight's version moves on, so a graph that saved it sees the change).
+Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type = 2.0);
+
 // int64 [..., num_classes] with a 1 at each value of `indices` (int64, values in
 // [0, num_classes)); num_classes = -1 takes max(indices) + 1. Reads the indices' range
 // back to the host to check it (and to size the result), as PyTorch does.

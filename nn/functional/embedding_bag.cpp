@@ -10,6 +10,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "nn/functional/embedding.h"
 
 namespace ember::nn::functional {
 
@@ -147,6 +148,10 @@ Tensor embedding_bag(const Tensor& input, const Tensor& weight, const EmbeddingB
   }
   if (input.dim() == 1) check_offsets(o.offsets, n);
   check_indices(input, num_embeddings);
+  if (o.max_norm) {
+    Tensor table = weight;  // the same tensor: renormalised in place
+    embedding_renorm_(table, input, *o.max_norm, o.norm_type);
+  }
   const int64_t bags = input.dim() == 2 ? input.size(0) : o.offsets.size(0) - (o.include_last_offset ? 1 : 0);
 
   const Tensor indices = input.reshape({n});

@@ -20,12 +20,17 @@ namespace ember::nn::functional {
 //   indices past it belong to no bag). A 2-D input stays B bags (PyTorch 1.13 drops the last).
 // padding_idx: indices equal to it (negative: from the end) are left out of their bag (of its
 //   sum, its mean's count and its max) and give the table no gradient.
+// max_norm, norm_type: as F::embedding's, the looked-up rows renormalised in place first
+//   (functional::embedding_renorm_). PyTorch's scale_grad_by_freq and sparse have no
+//   counterpart here.
 struct EmbeddingBagFuncOptions {
   Tensor offsets{};
   std::string mode = "mean";
   Tensor per_sample_weights{};
   bool include_last_offset = false;
   std::optional<int64_t> padding_idx = std::nullopt;
+  std::optional<double> max_norm = std::nullopt;
+  double norm_type = 2.0;
 };
 
 // input int64 indices into weight [num_embeddings, dim] (floating), 1-D with offsets

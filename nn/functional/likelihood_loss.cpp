@@ -3,7 +3,10 @@
 #include <cmath>
 #include <numbers>
 
+#include <mutex>
+
 #include "core/autocast.h"
+#include "core/logging.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "nn/functional/loss_more.h"
@@ -20,6 +23,14 @@ Tensor kl_div(const Tensor& input_in, const Tensor& target_in, std::string_view 
   const bool batchmean = reduction == "batchmean";
   EMBER_CHECK(batchmean || reduction == "none" || reduction == "mean" || reduction == "sum", reduction,
               " is not a valid value for reduction (expected \"none\", \"mean\", \"batchmean\" or \"sum\")");
+  if (reduction == "mean") {
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      logging::warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                    "'mean' will be changed to behave the same as 'batchmean' in the next major release.");
+    });
+  }
   Tensor losses;
   if (log_target) {
     losses = exp(target) * (target - input);

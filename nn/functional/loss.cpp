@@ -17,6 +17,7 @@
 #include "core/ops.h"
 #include "core/profiler.h"
 #include "nn/functional/args.h"
+#include "nn/functional/loss_warnings.h"
 
 namespace ember::nn::functional {
 
@@ -388,6 +389,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
 
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {
   EMBER_PROFILE_OP("mse_loss");
+  static std::once_flag warned;
+  detail::warn_target_size(warned, input_in.sizes(), target_in.sizes());
   const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   EMBER_CHECK(input.is_floating_point() && target.is_floating_point(),
               "mse_loss: expected floating-point input and target, but got ", dtype_name(input.dtype()), " and ",

@@ -96,7 +96,8 @@ Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& pos
   const Tensor to_positive = distance(anchor, positive);
   Tensor to_negative = distance(anchor, negative);
   if (swap) to_negative = minimum(to_negative, distance(positive, negative));
-  return apply_reduction(clamp_min_zero(to_positive - to_negative + margin), reduction);
+  // PyTorch's order, margin + d(a, p) - d(a, n): rounded otherwise it differs in the last bit
+  return apply_reduction(clamp_min_zero(to_positive + margin - to_negative), reduction);
 }
 
 Tensor multilabel_soft_margin_loss(const Tensor& input, const Tensor& target, const Tensor& weight,

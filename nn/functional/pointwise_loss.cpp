@@ -13,6 +13,7 @@
 #include "core/profiler.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/loss.h"
+#include "nn/functional/loss_warnings.h"
 
 namespace ember::nn::functional {
 
@@ -164,12 +165,19 @@ Tensor difference_loss(const LossSpec& spec, const Tensor& input_in, const Tenso
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   EMBER_PROFILE_OP("l1_loss");
+  static std::once_flag warned;
+  detail::warn_target_size(warned, input.sizes(), target.sizes());
   return difference_loss({PointwiseLoss::L1, "l1_loss", "L1LossBackward", {}}, input, target, reduction);
 }
 
 Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
   EMBER_PROFILE_OP("smooth_l1_loss");
   EMBER_CHECK(beta >= 0.0, "smooth_l1_loss does not support negative values for beta. (got beta = ", beta, ")");
+  static std::once_flag warned;
+  detail::warn_target_size(warned, input.sizes(), target.sizes());
+  // beta 0 is l1_loss, gradient 0 at a zero difference included (PyTorch 2.1+; 1.13 gave -1 there)
+  if (beta == 0.0)
+    return difference_loss({PointwiseLoss::L1, "l1_loss", "L1LossBackward", {}}, input, target, reduction);
   return difference_loss({PointwiseLoss::SmoothL1, "smooth_l1_loss", "SmoothL1LossBackward", {beta}}, input, target,
                          reduction);
 }
@@ -177,6 +185,8 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduc
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
   EMBER_PROFILE_OP("huber_loss");
   EMBER_CHECK(delta > 0.0, "huber_loss does not support non-positive values for delta. (got delta = ", delta, ")");
+  static std::once_flag warned;
+  detail::warn_target_size(warned, input.sizes(), target.sizes());
   return difference_loss({PointwiseLoss::Huber, "huber_loss", "HuberLossBackward", {delta}}, input, target, reduction);
 }
 

@@ -34,6 +34,42 @@ TEST(Embedding, RowsAndGradientAsPyTorchWithPaddingFromTheEnd) {
   expect_values(w.grad(), {2.25, 2.5, 2.75, 0.0, 0.0, 0.0, 3.75, 4.0, 4.25, 0.75, 1.0, 1.25}, 0.0);
 }
 
+// F.embedding(i, w, max_norm=1.0): each looked-up row above the norm is scaled in place,
+// by max_norm / (norm + 1e-7); rows not looked up stay as they are.
+TEST(Embedding, MaxNormRenormalisesTheLookedUpRowsInPlace) {
+  Tensor w = tensor(std::vector<double>{3, 4, 1, 0, 0, 5}, {3, 2}).requires_grad_(true);
+  const Tensor y = F::embedding(tensor(std::vector<int64_t>{0, 0, 1}), w, {.max_norm = 1.0});
+  const double scale = 1.0 / (5.0 + 1e-7);
+  expect_values(y, {3 * scale, 4 * scale, 3 * scale, 4 * scale, 1, 0}, 1e-15);
+  expect_values(w.detach(), {3 * scale, 4 * scale, 1, 0, 0, 5}, 1e-15);  // row 2 was not looked up
+  EXPECT_TRUE(w.is_leaf());
+  y.sum().backward();
+  expect_values(w.grad(), {2, 2, 1, 1, 0, 0}, 0.0);
+  // norm_type 1: |3| + |4| = 7
+  Tensor v = tensor(std::vector<double>{3, 4}, {1, 2});
+  F::embedding_renorm_(v, tensor(std::vector<int64_t>{0}), 1.0, 1.0);
+  expect_values(v, {3 / (7 + 1e-7), 4 / (7 + 1e-7)}, 1e-15);
+  // the module, and EmbeddingBag (its bag of rows 0 and 2: both scaled to norm 1)
+  nn::Embedding module(3, 2, {.max_norm = 2.0, .norm_type = 1.0, .scale_grad_by_freq = true});
+  EXPECT_EQ(module.repr(), "Embedding(3, 2, max_norm=2.0, norm_type=1.0, scale_grad_by_freq=True)");
+  auto bag = nn::EmbeddingBag::from_pretrained(tensor(std::vector<double>{3, 4, 1, 0, 0, 5}, {3, 2}), true,
+                                               {.mode = "sum", .max_norm = 1.0});
+  EXPECT_EQ(bag->repr(), "EmbeddingBag(3, 2, max_norm=1.0, mode=sum)");
+  expect_values((*bag)(tensor(std::vector<int64_t>{0, 2}, {1, 2})), {3 * scale, 4 * scale + 5 / (5 + 1e-7)}, 1e-15);
+}
+
+// F.embedding(i, w, scale_grad_by_freq=True): a row's gradient over its count in the input.
+TEST(Embedding, ScaleGradByFreqDividesByTheCount) {
+  const Tensor w = testing::leaf({1, 2, 3, 4, 5, 6}, {3, 2});
+  const Tensor i = tensor(std::vector<int64_t>{1, 1, 2});
+  F::embedding(i, w, {.scale_grad_by_freq = true}).sum().backward();
+  expect_values(w.grad(), {0, 0, 1, 1, 1, 1}, 0.0);
+  const Tensor plain = testing::leaf({1, 2, 3, 4, 5, 6}, {3, 2});
+  F::embedding(i, plain).sum().backward();
+  expect_values(plain.grad(), {0, 0, 2, 2, 1, 1}, 0.0);
+  // (no gradcheck: the scaled gradient is on purpose not the Jacobian, as PyTorch's)
+}
+
 TEST(Embedding, WithoutPaddingRepeatedRowsAddTheirGradients) {
   const Tensor w = testing::leaf({1, 2, 3, 4}, {2, 2});
   const Tensor i = tensor(std::vector<int64_t>{1, 1, 0, 1});

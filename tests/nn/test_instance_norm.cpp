@@ -251,6 +251,16 @@ TEST(InstanceNorm, CheckpointUpdatesRunningStatisticsOnce) {
   EXPECT_EQ(testing::max_abs_diff(checkpointed->running_var, plain.running_var), 0.0);
 }
 
+TEST(InstanceNorm, WarnsAsPyTorch2WhenNumFeaturesIsNotUsed) {
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(nn::InstanceNorm1d(4)(zeros({2, 3, 4})).sizes(), (Dims{2, 3, 4}));
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("input's size at dim=1 does not match num_features"),
+            std::string::npos);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(nn::InstanceNorm1d(3)(zeros({2, 3, 4})).sizes(), (Dims{2, 3, 4}));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
 TEST(InstanceNorm, PyTorchErrorPhrases) {
   const Tensor x = zeros({2, 3, 4});
   EXPECT_EMBER_ERROR(nn::InstanceNorm1d(3)(zeros({2, 3, 1})),
@@ -265,13 +275,16 @@ TEST(InstanceNorm, PyTorchErrorPhrases) {
   EXPECT_EMBER_ERROR(F::instance_norm(x, Tensor(), Tensor(), ones({4})), "weight should contain 6 elements not 8");
   EXPECT_EMBER_ERROR(F::instance_norm(x, Tensor(), Tensor(), Tensor(), ones({4})),
                      "bias should contain 6 elements not 8");
-  EXPECT_EMBER_ERROR(nn::InstanceNorm1d(4, {.affine = true})(x), "weight should contain 6 elements not 8");
+  EXPECT_EMBER_ERROR(nn::InstanceNorm1d(4, {.affine = true})(x),
+                     "expected input's size at dim=1 to match num_features (4), but got: 3.");
+  EXPECT_EMBER_ERROR(nn::InstanceNorm1d(4, {.affine = true})(x[0]),
+                     "expected input's size at dim=0 to match num_features (4), but got: 3.");
   EXPECT_EMBER_ERROR(nn::InstanceNorm1d(4, {.track_running_stats = true})(x),
                      "running_mean should contain 6 elements not 8");
   EXPECT_EMBER_ERROR(F::instance_norm(x, zeros({3}), Tensor(), Tensor(), Tensor(), false),
                      "Expected running_mean and running_var to be defined when use_input_stats is false");
   EXPECT_EMBER_ERROR(F::instance_norm(zeros({2, 3, 4}, kInt64)), "instance_norm: expected a floating-point input");
-  // Without affine or running statistics num_features is not used (PyTorch 1.13 warns of nothing).
+  // Without affine or running statistics num_features is not used (a warning, below).
   EXPECT_EQ(nn::InstanceNorm1d(4)(x).sizes(), x.sizes());
   // Normalizing with running statistics needs no spatial extent.
   EXPECT_EQ(F::instance_norm(zeros({2, 3, 1}), zeros({3}), ones({3}), Tensor(), Tensor(), false).sizes(),

@@ -65,15 +65,16 @@ std::vector<Case> cases() {
        {-0.044444444444444446, 0.16666666666666666, -0.16666666666666666, 0.0, 0.16666666666666666,
         0.16666666666666666},
        "SmoothL1LossBackward"},
-      // beta = 0 is l1, but with smooth_l1's branches: the gradient at d = 0 is -1
+      // beta = 0 is l1_loss itself (PyTorch 2.1+, pytorch/pytorch#97022): the gradient at
+      // d = 0 is 0 and the node L1LossBackward (1.13 took smooth_l1's branches: -1 there)
       {"smooth_l1 beta=0",  // F.smooth_l1_loss(x, t, beta=0.0)
        [](const Tensor& x, const Tensor& t, F::Reduction r) { return F::smooth_l1_loss(x, t, r, 0.0); }, kX, kT,
        {0.2, 1.0, 2.0, 0.0, 1.5, 0.75}, 0.9083333333333333, 5.45,
-       {0.16666666666666666, -0.16666666666666666, 0.16666666666666666, -0.16666666666666666, -0.16666666666666666,
+       {0.16666666666666666, -0.16666666666666666, 0.16666666666666666, 0.0, -0.16666666666666666,
         -0.16666666666666666},
-       {-0.16666666666666666, 0.16666666666666666, -0.16666666666666666, -0.16666666666666666, 0.16666666666666666,
+       {-0.16666666666666666, 0.16666666666666666, -0.16666666666666666, -0.0, 0.16666666666666666,
         0.16666666666666666},
-       "SmoothL1LossBackward"},
+       "L1LossBackward"},
       {"huber", [](const Tensor& x, const Tensor& t, F::Reduction r) { return F::huber_loss(x, t, r); }, kX, kT,
        {0.020000000000000004, 0.5, 1.5, 0.0, 1.0, 0.28125}, 0.5502083333333333, 3.30125,
        {0.03333333333333333, -0.16666666666666666, 0.16666666666666666, 0.0, -0.16666666666666666, -0.125},
@@ -393,6 +394,26 @@ TEST(LossesMore, ModulesCallTheFunctionalOnes) {
   EXPECT_EMBER_ERROR(nn::L1Loss()(x), "L1Loss.forward() missing 1 required positional argument: 'target'");
   EXPECT_EQ(nn::BCEWithLogitsLoss().repr(), "BCEWithLogitsLoss()");
   EXPECT_EQ(nn::SmoothL1Loss().repr(), "SmoothL1Loss()");
+}
+
+// PyTorch's UserWarnings: a target that broadcasts to another size, kl_div's "mean".
+TEST(LossesMore, WarnAsPyTorchForATargetOfAnotherSize) {
+  const auto warned = [](const std::function<void()>& f) {
+    ::testing::internal::CaptureStderr();
+    f();
+    return ::testing::internal::GetCapturedStderr();
+  };
+  constexpr const char* kPhrase = "Using a target size ([1]) that is different to the input size ([3])";
+  EXPECT_EQ(warned([] { F::mse_loss(ones({3}), ones({3})); }), "");
+  EXPECT_NE(warned([] { F::mse_loss(ones({3}), ones({1})); }).find(kPhrase), std::string::npos);
+  EXPECT_NE(warned([] { F::l1_loss(ones({3}), ones({1})); }).find(kPhrase), std::string::npos);
+  EXPECT_NE(warned([] { F::smooth_l1_loss(ones({3}), ones({1})); }).find(kPhrase), std::string::npos);
+  EXPECT_NE(warned([] { F::huber_loss(ones({3}), ones({1})); }).find(kPhrase), std::string::npos);
+  EXPECT_EQ(warned([] { F::mse_loss(ones({3}), ones({1})); }), "");  // once per call site
+  EXPECT_NE(warned([] { F::kl_div(zeros({2, 3}), full({2, 3}, 1.0 / 3), "mean"); })
+                .find("reduction: 'mean' divides the total loss by both the batch size and the support size."),
+            std::string::npos);
+  EXPECT_EQ(warned([] { F::kl_div(zeros({2, 3}), full({2, 3}, 1.0 / 3), "batchmean"); }), "");
 }
 
 }  // namespace

@@ -81,6 +81,15 @@ std::vector<Tensor> triplets() {
           cos(k * 1.7 + 0.3).reshape({5, 3}).requires_grad_(true)};
 }
 
+TEST(TripletMarginWithDistanceLoss, AddsInPyTorchsOrder) {
+  // clamp_min(margin + d(a, p) - d(a, n), 0) in float32: (d(a, p) - d(a, n)) + margin rounds
+  // to 1.0459439754486084 here, a last bit off
+  const auto l1 = [](const Tensor& a, const Tensor& b) { return (a - b).abs().sum(1); };
+  const Tensor loss = F::triplet_margin_with_distance_loss(zeros({1, 1}), full({1, 1}, 0.49543508887290955),
+                                                           full({1, 1}, 0.44949105381965637), l1, 1.0, false, "sum");
+  EXPECT_EQ(loss.item<double>(), 1.045944094657898);
+}
+
 TEST(TripletMarginWithDistanceLoss, DefaultDistanceAsPyTorch) {
   const auto in = triplets();
   // F.triplet_margin_with_distance_loss(a, p, n, swap=..., reduction=...)

@@ -132,12 +132,15 @@ TEST(RNNCells, MatchPyTorch) {
       rnn(wave_at({2, 3}, 1.3)),
       {{2, 4}, 6.430240366123309, 2.4784831488234986, {{0, 1.5891558644737502}, {4, 0.995806484833308}, {7, 0.0}}});
   EXPECT_EQ(rnn.extra_repr(), "3, 4, nonlinearity=relu");
-  EXPECT_EMBER_ERROR(rnn(randn({2, 2, 3})), "RNNCell: Expected input to be 1-D or 2-D but received 3-D tensor");
+  EXPECT_EMBER_ERROR(rnn(randn({2, 2, 3})), "RNNCell: Expected input to be 1D or 2D, got 3D instead");
   EXPECT_EMBER_ERROR(rnn(randn({2, 5})), "input has inconsistent input_size: got 5 expected 3");
   EXPECT_EMBER_ERROR(rnn(randn({2, 3}, kFloat64), randn({3, 4}, kFloat64)),
                      "Input batch size 2 doesn't match hidden0 batch size 3");
   EXPECT_EMBER_ERROR(rnn(randn({2, 3}, kFloat64), randn({2, 5}, kFloat64)),
                      "hidden0 has inconsistent hidden_size: got 5, expected 4");
+  EXPECT_EMBER_ERROR(rnn(randn({2, 3}), randn({1, 2, 4})), "RNNCell: Expected hidden to be 1D or 2D, got 3D instead");
+  nn::LSTMCell lstm_cell(3, 4);
+  EXPECT_EMBER_ERROR(lstm_cell(randn({2, 2, 3})), "LSTMCell: Expected input to be 1D or 2D, got 3D instead");
 }
 
 TEST(RNNLayers, GradcheckThroughTimeLayersAndDirections) {
