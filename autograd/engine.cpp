@@ -74,7 +74,7 @@ struct GraphTask {
   bool create_graph = false;  // formulas recorded (Note [Higher-order gradients])
   bool accumulate = true;  // false for autograd::grad: leaves' .grad stay untouched
   // backward(inputs=...): only the captures' .grad are accumulated into, a leaf's by its
-  // AccumulateGrad (run), a non-leaf's after the graph ran (Note [Backward to some inputs]).
+  // AccumulateGrad, a non-leaf's by retain_grad; both nodes run (Note [Backward to some inputs]).
   bool into_inputs = false;
   std::unordered_map<Node*, int> dependencies;
   std::unordered_map<Node*, tensor_list> buffers;
@@ -243,9 +243,9 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
   if (!task.accumulate) {
     std::unordered_map<Node*, bool> memo;
     for (Node* r : roots) mark_needed(task, r, memo);
-    if (task.into_inputs)  // Note [Backward to some inputs]: a leaf's accumulator runs
+    if (task.into_inputs)  // Note [Backward to some inputs]: each input's node runs
       for (const auto& [node, slots] : task.captures)
-        if (task.needed.count(node) > 0 && dynamic_cast<AccumulateGrad*>(node) != nullptr) task.to_run.insert(node);
+        if (task.needed.count(node) > 0) task.to_run.insert(node);
   }
   for (size_t i = 0; i < root_edges.size(); ++i)
     add_to_buffer(task.buffers[root_edges[i].fn.get()], root_edges[i].input_nr, std::move(root_grads[i]));
@@ -284,7 +284,9 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
         if (input_nr < inputs.size()) task.captured[index] = inputs[input_nr];
     }
     if (!hooks.empty() && run) run_tensor_hooks(*node, hooks, inputs);
-    if (run) keep_retained_grads(*node, inputs);  // the nodes that run, as PyTorch's retain_grad hooks
+    // as PyTorch's retain_grad hooks: every node that runs, and under autograd::grad a
+    // captured one that does not (after its hooks, like the capture)
+    if (run || task.needed.count(node) > 0) keep_retained_grads(*node, inputs);
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
     bool any_grad = false;
@@ -386,18 +388,6 @@ void capture_inputs(GraphTask& task, const tensor_list& inputs) {
   }
 }
 
-// Note [Backward to some inputs]: a non-leaf input's captured gradient into its .grad
-// (with its history under create_graph, as a leaf's AccumulateGrad keeps it).
-void accumulate_into_non_leaves(const GraphTask& task, const tensor_list& inputs) {
-  GradModeGuard grad_mode(task.create_graph);
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor& g = task.captured[i];
-    if (!g.defined() || dynamic_cast<const AccumulateGrad*>(task.capture_edges[i].fn.get()) != nullptr) continue;
-    Tensor& grad = meta_of(inputs[i]).grad;
-    grad = grad.defined() ? grad + g : g.clone();
-  }
-}
-
 }  // namespace
 
 void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::optional<bool> retain_graph,
@@ -420,10 +410,11 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::
     task.accumulate = false;
     task.into_inputs = true;
     capture_inputs(task, inputs);
+    for (const Tensor& t : inputs)  // as PyTorch's run_backward: a non-leaf's .grad by retain_grad
+      if (!t.is_leaf()) t.retain_grad();
   }
   profiler::mark(profiler::Category::Mark, "backward start");
   execute(task, edges, std::move(grads));
-  if (task.into_inputs) accumulate_into_non_leaves(task, inputs);
   profiler::mark(profiler::Category::Mark, "backward end");
 }
 

@@ -50,17 +50,18 @@
 // the base or the view has replaced the view's history (the old node is no longer
 // reached). retain_grad runs after every hook, so .grad of a retained tensor is the
 // hooked gradient whatever the order of the calls (PyTorch 2.x; 1.13 ran them in the
-// order registered). retain_grad keeps the gradients of the nodes that run, under
-// autograd::grad too (a retained tensor on the way to a requested input gets its .grad).
+// order registered). retain_grad keeps the gradients of the nodes that run and, under
+// autograd::grad, of the requested ones (as PyTorch 2.x's retains_grad hooks).
 //
 // Note [Backward to some inputs]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // backward(..., inputs) is torch.autograd.backward(inputs=...): the graph runs as for
-// autograd::grad (only what leads to the inputs), each input that is a leaf gets its
-// gradient from its own AccumulateGrad (so its hooks, post-accumulate hooks and create_graph
-// history are those of a full backward), and a non-leaf input's gradient is added into its
-// .grad once the graph has run. Other leaves' .grad are left alone; an input the roots do
-// not depend on is left alone too (no allow_unused error, as in PyTorch).
+// autograd::grad (only what leads to the inputs) plus each input's own node, as PyTorch's
+// run_backward marks them: a leaf's AccumulateGrad (so its hooks, post-accumulate hooks and
+// create_graph history are those of a full backward), and a non-leaf input, made to
+// retain_grad, gets its .grad from its grad_fn (which runs and frees what it saved). Other
+// leaves' .grad are left alone; an input the roots do not depend on is left alone too (no
+// allow_unused error, as in PyTorch).
 #pragma once
 #include <optional>
 #include <vector>

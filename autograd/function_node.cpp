@@ -36,7 +36,6 @@ class LinkToInputs final : public Node {
 }  // namespace
 
 tensor_list FunctionNode::apply(tensor_list&& grads) {
-  if (saves_value_ && released_) fail_graph_freed();
   const bool create_graph = is_grad_enabled();  // Note [Higher-order gradients]
   tensor_list saved;
   saved.reserve(saved_.size());
@@ -93,7 +92,6 @@ FunctionNode::~FunctionNode() {
 }
 
 void FunctionNode::release_saved() {
-  released_ = true;
   for (SavedVariable& s : saved_) s.release();
 }
 

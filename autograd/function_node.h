@@ -48,13 +48,6 @@ class FunctionNode final : public Node {
     return *this;
   }
   bool differentiable_backward() const override { return differentiable_; }
-  // PyTorch's twin of this op saves a value its backward reads where ember's formula
-  // captures it (x * 2 saves the 2 as a tensor): a backward after the graph was freed is
-  // still PyTorch's "backward through the graph a second time" error.
-  FunctionNode& set_saves_value() {
-    saves_value_ = true;
-    return *this;
-  }
   // PyTorch computes this op's gradients with one backward op that reads the forward
   // input or output (threshold_backward, max_pool2d_with_indices_backward,
   // convolution_backward, ...), so under create_graph they depend on it, with a zero
@@ -72,8 +65,6 @@ class FunctionNode final : public Node {
   const char* name_;
   BackwardFormula formula_;
   bool differentiable_ = false;
-  bool saves_value_ = false;  // set_saves_value
-  bool released_ = false;     // release_saved ran
   uint32_t read_inputs_ = 0;  // set_backward_reads_inputs' bits
   std::vector<InputMeta> inputs_;
   std::vector<SavedVariable> saved_;

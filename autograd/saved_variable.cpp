@@ -198,17 +198,14 @@ int64_t SavedVariable::release() {
   return freed;
 }
 
-void fail_graph_freed() {
-  EMBER_FAIL("Trying to backward through the graph a second time (or directly access saved tensors "
-             "after they have already been freed). Saved intermediate values of the graph are freed "
-             "when you call .backward() or autograd::grad(). Specify retain_graph=true if you need to "
-             "backward through the graph a second time or if you need to access saved tensors after "
-             "calling backward.");
-}
-
 Tensor SavedVariable::unpack() const {
   if (!was_defined_) return Tensor();
-  if (released_) fail_graph_freed();
+  EMBER_CHECK(!released_,
+              "Trying to backward through the graph a second time (or directly access saved tensors "
+              "after they have already been freed). Saved intermediate values of the graph are freed "
+              "when you call .backward() or autograd::grad(). Specify retain_graph=true if you need to "
+              "backward through the graph a second time or if you need to access saved tensors after "
+              "calling backward.");
   if (placeholder_) return placeholder_->get();
   // Saved as nothing: by a recomputation whose placeholder factory kept the tensor itself.
   EMBER_CHECK(data_.defined(),

@@ -85,10 +85,6 @@ class SavedPlaceholderGuard {
   SavedPlaceholderGuard& operator=(const SavedPlaceholderGuard&) = delete;
 };
 
-// PyTorch's "Trying to backward through the graph a second time" error: a saved value
-// (or a node's captured one, FunctionNode::set_saves_value) freed by an earlier backward.
-[[noreturn]] void fail_graph_freed();
-
 class SavedVariable {
  public:
   SavedVariable() = default;

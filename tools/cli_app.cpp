@@ -36,13 +36,16 @@ namespace {
 // given before another subcommand, they would be silently ignored (`ember --device cpu
 // train` would train on the default device), so that is an error naming the fix.
 void check_no_report_flags_before(const CliApp& cli) {
-  for (const CLI::App* sub : {cli.train, cli.eval, cli.predict, cli.mem, cli.kernels}) {
+  for (CLI::App* sub : {cli.train, cli.eval, cli.predict, cli.mem, cli.kernels}) {
     if (!sub->parsed()) continue;
     for (const CLI::Option* option : cli.app.get_options()) {
       if (option->count() == 0) continue;
       const std::string flag = option->get_name();
+      const std::string fix = sub->get_option_no_throw(flag) != nullptr
+                                  ? "put it after the subcommand (ember " + sub->get_name() + " " + flag + " ...)"
+                                  : "`ember " + sub->get_name() + "` has no " + flag;
       EMBER_FAIL(flag, ": given before the subcommand '", sub->get_name(), "', where only `ember report` reads it; ",
-                 "put it after the subcommand (ember ", sub->get_name(), " ", flag, " ...)");
+                 fix);
     }
   }
 }

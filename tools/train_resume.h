@@ -49,7 +49,7 @@ inline constexpr const char* kOptimizerKey = "optimizer";
 // continue. The schedule is rebuilt from the base lr, not from the optimizer's loaded lr
 // (cosine's, already decayed, would be decayed twice), then jumps to the resumed step, so
 // a run killed and resumed under any schedule ends as one never stopped. A checkpoint
-// from before these keys resumes as it did: from --lr or the default, under any schedule.
+// from before these keys takes its base lr from --lr or the default, under any schedule.
 inline constexpr const char* kBaseLrKey = "lr";
 inline constexpr const char* kScheduleKey = "schedule";
 // The base lr of a resumed run: the checkpoint's, else `flag_lr`, else `default_lr`; a

@@ -142,7 +142,7 @@ Tensor mul(const Tensor& a, const Scalar& b) {
   if (will_record_into(out, a))
     record("MulBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{mul(g[0], b)};
-    })->set_differentiable_backward().set_saves_value();
+    })->set_differentiable_backward();
   return out;
 }
 
@@ -151,7 +151,7 @@ Tensor div(const Tensor& a, const Scalar& b) {
   if (will_record_into(out, a))
     record("DivBackward", {&a}, {&out}, {}, [b](const tensor_list& g, const tensor_list&, const auto&) {
       return tensor_list{div(g[0], b)};
-    })->set_differentiable_backward().set_saves_value();
+    })->set_differentiable_backward();
   return out;
 }
 

@@ -53,7 +53,7 @@ struct CtcPlan {
   Tensor empty_input_nll;  // [N]: 0 for an empty target, inf else (used where empty_input)
 };
 
-// Any integer dtype, as PyTorch's (which reads int32 as well as int64 lengths and targets).
+// Lengths of any integer dtype, as PyTorch's (its targets: Long or Int; ember's: int64).
 std::vector<int64_t> host_int64(const Tensor& t) { return t.to(Device()).to(kInt64).contiguous().to_vector<int64_t>(); }
 
 Tensor bool_tensor(const std::vector<int64_t>& flags, const Dims& shape, Device device) {
@@ -79,7 +79,7 @@ CtcPlan make_plan(const Tensor& log_probs, const Tensor& targets, const std::vec
   for (const int64_t length : in_len)
     EMBER_CHECK(length <= T, "Expected input_lengths to have value at most ", T, ", but got value ", length,
                 " (while checking arguments for ctc_loss)");
-  EMBER_CHECK(is_integral(targets.dtype()), "ctc_loss: expected targets of an integer dtype, got ",
+  EMBER_CHECK(targets.dtype() == kInt64, "ctc_loss: expected targets of dtype Long, got ",
               dtype_torch_name(targets.dtype()));
   const int64_t longest = N ? *std::max_element(tgt_len.begin(), tgt_len.end()) : 0;
   // Where each sample's target starts in the host copy of targets.

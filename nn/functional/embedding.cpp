@@ -49,7 +49,11 @@ Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm
   // The norm in the weight's dtype, the scale in double, as PyTorch's (norm + 1e-7 in double)
   const Tensor norms = linalg::vector_norm(selected, norm_type, 1, /*keepdim=*/true).to(kFloat64);
   const Tensor scale = where(gt(norms, max_norm), rdiv(norms + 1e-7, max_norm), 1.0).to(weight.dtype());
-  weight.index_copy_(0, rows, selected * scale);
+  // One in-place pass over the table (index_copy_ makes a copy of it): every row times its
+  // scale, 1 (exact) for the rows not looked up or within max_norm.
+  Tensor row_scales = ones({weight.size(0), 1}, TensorOptions(weight.dtype()).device(weight.device()));
+  row_scales.index_copy_(0, rows, scale);
+  weight.mul_(row_scales);
   return weight;
 }
 

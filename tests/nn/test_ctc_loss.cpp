@@ -161,11 +161,11 @@ TEST(CtcLoss, BadArgumentsAreClearErrors) {
                      "target values must be in [0, 5) and not the blank (2), but sample 0 has 2 at position 1");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, ints({1, 2, 2, 3}), il, tl),
                      "Expected tensor to have size 6 at dimension 0, but got size 4 for argument #2 'targets'");
-  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg.to(kFloat32), il, tl), "expected targets of an integer dtype, got Float");
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg.to(kFloat32), il, tl), "expected targets of dtype Long, got Float");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il.to(kFloat32), tl), "input_lengths must be integral");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, tl.to(kBool)), "target_lengths must be integral");
-  // other integer dtypes (uint8 here), as PyTorch takes them: the same loss
-  EXPECT_TRUE(allclose(F::ctc_loss(lp, tg.to(kUInt8), il.to(kUInt8), tl.to(kUInt8)), F::ctc_loss(lp, tg, il, tl)));
+  // lengths of another integer dtype (uint8 here), as PyTorch takes them: the same loss
+  EXPECT_TRUE(allclose(F::ctc_loss(lp, tg, il.to(kUInt8), tl.to(kUInt8)), F::ctc_loss(lp, tg, il, tl)));
   EXPECT_EMBER_ERROR(F::ctc_loss(lp.detach().to(kInt64), tg, il, tl), "\"ctc_loss\" not implemented for 'Long'");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp[0][0], tg, il, tl), "expected log_probs [T, N, C]");
   // no second derivative, as PyTorch's

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <random>
@@ -74,6 +76,20 @@ inline void expect_gradcheck(const autograd::GradcheckFn& fn, const std::vector<
                              const autograd::GradcheckOptions& options = {}) {
   auto r = autograd::gradcheck_report(fn, in, options);
   EXPECT_TRUE(r.ok) << r.message;
+}
+
+// Runs fn in a fresh process (gtest's threadsafe death-test style re-runs the test binary),
+// where a warning logged once per process is logged again, and expects its stderr to match
+// `regex` (POSIX extended; "" expects nothing in particular) and fn to return normally.
+inline void expect_logged_in_fresh_process(const std::function<void()>& fn, const std::string& regex) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        fn();
+        std::fflush(nullptr);
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(0), regex);
 }
 
 // The message of the ember::Error that fn throws, or "<no error>".
