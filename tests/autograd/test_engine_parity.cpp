@@ -80,6 +80,10 @@ TEST(BackwardInputs, CreateGraphKeepsTheHistoryOfBothKinds) {
   ASSERT_TRUE(h.grad().requires_grad());
   Tensor d2 = autograd::grad({a.grad().sum()}, {a})[0];
   expect_values(d2, {48});  // 12a^2
+  // .grad with history holds the graph that holds the tensors: PyTorch's reference cycle,
+  // broken as its create_graph warning says
+  a.mutable_grad() = Tensor();
+  h.mutable_grad() = Tensor();
 }
 
 TEST(BackwardInputs, AnInputThatDoesNotRequireGradIsPyTorchsError) {
