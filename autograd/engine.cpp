@@ -166,6 +166,17 @@ std::vector<TensorHookEntry> tensor_hooks_of(const Node& node) {
   return hooks;
 }
 
+// A hook's result checked as PyTorch's check_variable_result: same shape, dtype and device.
+void check_hook_result(const Node& node, uint64_t handle, const std::string& where, const Tensor& grad,
+                       const Tensor& result) {
+  EMBER_CHECK(result.sizes() == grad.sizes(), "hook ", handle, " (", where, node.name(),
+              ") has changed the size of value: the gradient has shape ", grad.sizes(), " but the hook returned shape ",
+              result.sizes());
+  EMBER_CHECK(result.dtype() == grad.dtype() && result.device() == grad.device(), "hook ", handle, " (", where,
+              node.name(), ") has changed the type of value (was ", dtype_name(grad.dtype()), " on ", grad.device(),
+              ", got ", dtype_name(result.dtype()), " on ", result.device(), ")");
+}
+
 // Note [Tensor hooks] (engine.h): each incoming gradient of `node` is passed through the
 // hooks registered on its tensor, in registration order, each seeing the last one's result.
 void run_tensor_hooks(const Node& node, const std::vector<TensorHookEntry>& hooks, tensor_list& inputs) {
@@ -174,15 +185,37 @@ void run_tensor_hooks(const Node& node, const std::vector<TensorHookEntry>& hook
     Tensor& grad = inputs[entry.output_nr];
     Tensor result = entry.hook(grad);
     if (!result.defined()) continue;
-    EMBER_CHECK(result.sizes() == grad.sizes(), "hook ", entry.handle, " (on an output of ", node.name(),
-                ") has changed the size of value: the gradient has shape ", grad.sizes(),
-                " but the hook returned shape ", result.sizes());
-    EMBER_CHECK(result.dtype() == grad.dtype() && result.device() == grad.device(), "hook ", entry.handle,
-                " (on an output of ", node.name(), ") has changed the type of value (was ",
-                dtype_name(grad.dtype()), " on ", grad.device(), ", got ", dtype_name(result.dtype()), " on ",
-                result.device(), ")");
+    check_hook_result(node, entry.handle, "on an output of ", grad, result);
     grad = std::move(result);
   }
+}
+
+// Note [Node hooks] (engine.h): a node hook's non-empty result replaces the whole list, as
+// PyTorch's check_result: one value per gradient, an undefined one dropping its gradient.
+void replace_by_node_hook(const Node& node, uint64_t handle, const char* kind, tensor_list& grads,
+                          tensor_list result) {
+  if (result.empty() && !grads.empty()) return;
+  EMBER_CHECK(result.size() == grads.size(), kind, " ", handle, " of ", node.name(),
+              " has returned an incorrect number of values (got ", result.size(), ", but expected ", grads.size(),
+              ")");
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!result[i].defined()) continue;
+    EMBER_CHECK(grads[i].defined(), kind, " ", handle, " of ", node.name(),
+                ": can't replace a None gradient with a non-None value (value ", i, ")");
+    check_hook_result(node, handle, detail::str_cat("a ", kind, " of "), grads[i], result[i]);
+  }
+  grads = std::move(result);
+}
+
+void run_node_prehooks(const Node& node, tensor_list& grads) {
+  const auto hooks = node.pre_hooks();  // a copy: a hook may remove itself
+  for (const auto& [handle, hook] : hooks) replace_by_node_hook(node, handle, "pre-hook", grads, hook(grads));
+}
+
+void run_node_posthooks(const Node& node, tensor_list& grad_inputs, const tensor_list& grad_outputs) {
+  const auto hooks = node.post_hooks();
+  for (const auto& [handle, hook] : hooks)
+    replace_by_node_hook(node, handle, "post-hook", grad_inputs, hook(grad_inputs, grad_outputs));
 }
 
 // Tensor::retain_grad: the gradient flowing into a non-leaf output is kept in its .grad.
@@ -287,6 +320,7 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     // as PyTorch's retain_grad hooks: every node that runs, and under autograd::grad a
     // captured one that does not (after its hooks, like the capture)
     if (run || task.needed.count(node) > 0) keep_retained_grads(*node, inputs);
+    if (run && !node->pre_hooks().empty()) run_node_prehooks(*node, inputs);  // Note [Node hooks]
     // A node that received no gradient at all (e.g. the history overwritten by
     // copy_ or fill_) contributes nothing: skip its formula.
     bool any_grad = false;
@@ -307,9 +341,15 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       if (!task.accumulate) {
         for (const Edge& e : node->next_edges()) needed_edges.push_back(e.valid() && task.needed.count(e.fn.get()) > 0);
       }
+      const bool post_hooked = !node->post_hooks().empty();
+      const tensor_list grad_outputs = post_hooked ? inputs : tensor_list();
       {
         NeededEdgesScope needed_scope(task.accumulate ? nullptr : &needed_edges);
         outputs = node->apply(std::move(inputs));
+      }
+      if (post_hooked) {
+        outputs.resize(node->next_edges().size());
+        run_node_posthooks(*node, outputs, grad_outputs);
       }
       if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
       if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);

@@ -53,6 +53,21 @@
 // order registered). retain_grad keeps the gradients of the nodes that run and, under
 // autograd::grad, of the requested ones (as PyTorch 2.x's retains_grad hooks).
 //
+// Note [Node hooks]
+// ~~~~~~~~~~~~~~~~~
+// Node::register_prehook and Node::register_hook are PyTorch's Node.register_prehook and
+// Node.register_hook (y.grad_fn()->register_hook(...)). They run only when the node's
+// formula runs (not for a node autograd::grad merely captures), in PyTorch's order: the
+// tensor hooks and retain_grad first, then the pre-hooks on the incoming gradients (one per
+// output of the forward op), then the formula, then the post-hooks with the gradients it
+// computed (one per next edge: grad_inputs) and the ones it got (grad_outputs). Each hook
+// of a kind runs in registration order on the previous one's result; an empty result keeps
+// the gradients, a non-empty one replaces them all (an undefined value drops its gradient)
+// and must have as many values, each of the same shape, dtype and device, and none where
+// there was none (PyTorch's check_result messages). An AccumulateGrad's post-hooks get no
+// grad_inputs. A leaf keeps its AccumulateGrad weakly, as PyTorch's: a hook on it lasts while
+// some graph holds it; tensor hooks are the way to hook a leaf for good.
+//
 // Note [Backward to some inputs]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // backward(..., inputs) is torch.autograd.backward(inputs=...): the graph runs as for

@@ -1,6 +1,7 @@
-// Post-accumulate-grad hooks on leaves (Note [Gradient-ready hooks] in autograd/hooks.h)
-// and Tensor::register_hook / remove_hook (Note [Tensor hooks] in autograd/engine.h, which
-// runs them); queue_callback and in_backward live with the engine (autograd/engine.cpp).
+// Post-accumulate-grad hooks on leaves (Note [Gradient-ready hooks] in autograd/hooks.h),
+// Tensor::register_hook / remove_hook (Note [Tensor hooks] in autograd/engine.h, which
+// runs them) and Node's pre- and post-hooks (Note [Node hooks] there); queue_callback and
+// in_backward live with the engine (autograd/engine.cpp).
 #include "autograd/hooks.h"
 
 #include <algorithm>
@@ -10,7 +11,7 @@
 
 namespace ember::autograd {
 namespace {
-std::atomic<uint64_t> g_next_hook_handle{1};  // shared by both kinds of hook
+std::atomic<uint64_t> g_next_hook_handle{1};  // shared by every kind of hook
 }
 
 uint64_t register_post_accumulate_grad_hook(const Tensor& leaf, PostAccumulateGradHook hook) {
@@ -24,6 +25,25 @@ uint64_t register_post_accumulate_grad_hook(const Tensor& leaf, PostAccumulateGr
   const uint64_t handle = g_next_hook_handle.fetch_add(1, std::memory_order_relaxed);
   meta->post_accumulate_hooks.emplace_back(handle, std::move(hook));
   return handle;
+}
+
+uint64_t Node::register_prehook(NodePreHook hook) {
+  EMBER_CHECK(hook != nullptr, "register_prehook: expected a callable hook, got an empty one");
+  const uint64_t handle = g_next_hook_handle.fetch_add(1, std::memory_order_relaxed);
+  pre_hooks_.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+uint64_t Node::register_hook(NodePostHook hook) {
+  EMBER_CHECK(hook != nullptr, "register_hook: expected a callable hook, got an empty one");
+  const uint64_t handle = g_next_hook_handle.fetch_add(1, std::memory_order_relaxed);
+  post_hooks_.emplace_back(handle, std::move(hook));
+  return handle;
+}
+
+void Node::remove_hook(uint64_t handle) {
+  std::erase_if(pre_hooks_, [handle](const auto& entry) { return entry.first == handle; });
+  std::erase_if(post_hooks_, [handle](const auto& entry) { return entry.first == handle; });
 }
 
 void remove_post_accumulate_grad_hook(const Tensor& leaf, uint64_t handle) {

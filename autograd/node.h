@@ -26,6 +26,11 @@ struct TensorHookEntry {
   TensorHook hook;
 };
 
+// Node::register_prehook / register_hook's hooks (Note [Node hooks] in autograd/engine.h):
+// an empty result leaves the gradients as they were.
+using NodePreHook = std::function<tensor_list(const tensor_list& grad_outputs)>;
+using NodePostHook = std::function<tensor_list(const tensor_list& grad_inputs, const tensor_list& grad_outputs)>;
+
 struct Edge {
   std::shared_ptr<Node> fn;
   uint32_t input_nr = 0;  // which of fn's incoming gradients this edge feeds
@@ -83,6 +88,16 @@ class Node : public std::enable_shared_from_this<Node> {
   }
   const std::vector<TensorHookEntry>& tensor_hooks() const { return tensor_hooks_; }
 
+  // PyTorch's Node.register_prehook / register_hook (Note [Node hooks] in autograd/engine.h):
+  // a pre-hook sees (and may replace) the gradients coming into this node, one per output
+  // of the forward op; a post-hook sees the gradients it computed, one per next edge, and
+  // the ones it got, and may replace the former. Each returns a handle for remove_hook.
+  uint64_t register_prehook(NodePreHook hook);
+  uint64_t register_hook(NodePostHook hook);
+  void remove_hook(uint64_t handle);  // either kind; no-op for an unknown handle
+  const std::vector<std::pair<uint64_t, NodePreHook>>& pre_hooks() const { return pre_hooks_; }
+  const std::vector<std::pair<uint64_t, NodePostHook>>& post_hooks() const { return post_hooks_; }
+
   // Mode diagnostics (Note [Mode diagnostics] in nn/diagnostics.h): the top-level module
   // that was in eval mode when this node was recorded (null in training), the eval-mode
   // note of the forward, and whether a backward (or autograd::grad) ran through it.
@@ -114,6 +129,8 @@ class Node : public std::enable_shared_from_this<Node> {
   std::string module_path_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_;
   std::vector<TensorHookEntry> tensor_hooks_;
+  std::vector<std::pair<uint64_t, NodePreHook>> pre_hooks_;
+  std::vector<std::pair<uint64_t, NodePostHook>> post_hooks_;
   const void* eval_owner_;
   uint32_t eval_note_;
   bool backward_ran_ = false;
