@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/grad_mode.h"
+#include "core/logging.h"
 
 namespace ember {
 namespace {
@@ -35,15 +36,21 @@ AutocastState& state_of(DeviceType type) { return tls_state[static_cast<size_t>(
 
 }  // namespace
 
+// A disabled guard takes any dtype (torch.autocast(dtype=..., enabled=False) checks nothing);
+// an enabled one with a dtype other than bfloat16 or float16 warns and disables autocast
+// for its scope, as PyTorch's CPU autocast does.
 AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled) : type_(device.type()) {
-  EMBER_CHECK(is_reduced_float(dtype),
-              "AutocastGuard: the autocast dtype must be bfloat16 or float16 (kBFloat16, kFloat16), but got ",
-              dtype_name(dtype));
+  if (enabled && !is_reduced_float(dtype)) {
+    logging::warn("In {} autocast, but the target dtype is not supported ({}; ember's autocast takes bfloat16 or "
+                  "float16). Disabling autocast.",
+                  device.is_cuda() ? "CUDA" : "CPU", dtype_name(dtype));
+    enabled = false;
+  }
   AutocastState& s = state_of(type_);
   previous_enabled_ = s.enabled;
   previous_dtype_ = s.dtype;
   s.enabled = enabled;
-  s.dtype = dtype;
+  if (is_reduced_float(dtype)) s.dtype = dtype;
   ++tls_nesting;
 }
 

@@ -8,7 +8,8 @@
 // PyTorch's autocast lists do ("bf16" below stands for the guard's dtype):
 //   - LowerPrecision: the convolutions (1-D to 3-D, transposed too), linear, matmul, mm,
 //     mv, bmm, addmm, addmv, addr, addbmm, baddbmm, einsum, multi_dot, chain_matmul, vecdot,
-//     prelu and scaled_dot_product_attention run in bf16 (float32 inputs are cast down;
+//     prelu and scaled_dot_product_attention (q, k, v and a float mask cast at its entry) run
+//     in bf16 (float32 inputs are cast down;
 //     their kernels accumulate in fp32: Note [BFloat16] in core/bfloat16.h);
 //   - Float32: layer_norm, group_norm, softmax, log_softmax, the losses (cross_entropy,
 //     nll_loss, mse_loss, l1, smooth_l1, huber, BCE with logits, kl_div, the margin and
@@ -17,8 +18,8 @@
 //     rsqrt, the trigonometric ones PyTorch lists (acos, asin, tan, sinh, cosh, erfinv),
 //     interpolate's upsampling modes and, on the CPU, grid_sample run in float32 (bf16
 //     inputs are cast up);
-//   - Promote: bilinear and, on CUDA, grid_sample cast their inputs to the widest dtype
-//     among them (promote_inputs), where their kernels take one dtype;
+//   - Promote: bilinear, dot, scatter_add and, on CUDA, grid_sample cast their inputs to the
+//     widest dtype among them (promote_inputs), where their kernels take one dtype;
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
@@ -53,7 +54,8 @@
 namespace ember {
 
 // Autocast to `dtype` for `device`'s type while in scope (enabled = false: off). kBFloat16
-// and kFloat16 are supported; another dtype is an ember::Error.
+// and kFloat16 are supported; with another dtype an enabled guard warns and disables autocast
+// for its scope (PyTorch's CPU autocast), a disabled one checks nothing.
 class AutocastGuard {
  public:
   AutocastGuard(Device device, DType dtype, bool enabled = true);

@@ -68,7 +68,7 @@ struct UnaryArgs {
 };
 
 // Hyper-parameters of one fused SGD update (PyTorch's algorithm, nn/optim/sgd.cpp):
-// d = g + weight_decay * p; buf = first_step ? d : momentum * buf + (1 - dampening) * d;
+// g = maximize ? -grad : grad; d = g + weight_decay * p; buf = first_step ? d : momentum * buf + (1 - dampening) * d;
 // d = nesterov ? d + momentum * buf : buf (when momentum != 0); p -= lr * d.
 // With device_lr (and device_momentum) set, the kernel reads lr (momentum) from that
 // one-element float64 on the parameter's device instead (Note [Capturable optimizers]
@@ -76,12 +76,13 @@ struct UnaryArgs {
 struct SgdStepArgs {
   double lr = 0.0, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
   bool nesterov = false;
+  bool maximize = false;
   bool first_step = false;  // the momentum buffer is uninitialised: it becomes d
   const double* device_lr = nullptr;
   const double* device_momentum = nullptr;
 };
 
-// One fused Adam/AdamW update (nn/optim/adam.cpp): with g = grad (+ weight_decay * p
+// One fused Adam/AdamW update (nn/optim/adam.cpp): with g = (maximize ? -grad : grad) (+ weight_decay * p
 // unless decoupled; decoupled multiplies p by 1 - lr * weight_decay first),
 // m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
 // p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps), where
@@ -96,25 +97,28 @@ struct AdamStepArgs {
   double step_size = 0.0, bias_correction2_sqrt = 1.0;
   bool decoupled = false;
   bool amsgrad = false;
+  bool maximize = false;
   const double* device_lr = nullptr;
   const double* device_beta1 = nullptr;
   const double* device_step = nullptr;
 };
 
-// One fused RMSprop update (nn/optim/rmsprop.cpp): g = grad + weight_decay * p;
+// One fused RMSprop update (nn/optim/rmsprop.cpp): g = (maximize ? -grad : grad) + weight_decay * p;
 // sa = alpha sa + (1 - alpha) g^2; centered: ga = alpha ga + (1 - alpha) g and
 // avg = sqrt(sa - ga^2) + eps, else avg = sqrt(sa) + eps; momentum > 0: buf = momentum
 // buf + g / avg, p -= lr * buf; else p -= lr * g / avg.
 struct RmspropStepArgs {
   double lr = 0.0, alpha = 0.99, eps = 1e-8, weight_decay = 0.0, momentum = 0.0;
   bool centered = false;
+  bool maximize = false;
 };
 
-// One fused Adagrad update (nn/optim/adagrad.cpp): g = grad + weight_decay * p;
+// One fused Adagrad update (nn/optim/adagrad.cpp): g = (maximize ? -grad : grad) + weight_decay * p;
 // sum += g^2; p -= clr * g / (sqrt(sum) + eps), where the caller computes
 // clr = lr / (1 + (t - 1) * lr_decay) from the (incremented) step count t.
 struct AdagradStepArgs {
   double clr = 0.0, eps = 1e-10, weight_decay = 0.0;
+  bool maximize = false;
 };
 
 // The elementwise losses of nn::functional with a fused kernel (core/loss_functors.h):

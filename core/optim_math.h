@@ -88,12 +88,12 @@ EMBER_HD_INLINE T max_nan(T a, T b) {
 
 // One SGD update of an element (core/op_kinds.h, SgdStepArgs), in the parameter's type
 // T with the hyper-parameters rounded to T once, each step as the native ops did it:
-// d = g + wd * p; buf = first ? d : buf * momentum + (1 - dampening) * d;
+// g = maximize ? -g : g; d = g + wd * p; buf = first ? d : buf * momentum + (1 - dampening) * d;
 // d = nesterov ? d + momentum * buf : buf; p = p + (-lr) * d.
 template <typename T>
 struct SgdUpdate {
   T neg_lr, momentum, one_minus_dampening, weight_decay;
-  bool use_weight_decay, use_momentum, nesterov, first_step;
+  bool use_weight_decay, use_momentum, nesterov, maximize, first_step;
   const double* device_lr;  // capturable: lr and momentum read by resolved()
   const double* device_momentum;
 
@@ -106,6 +106,7 @@ struct SgdUpdate {
     u.use_weight_decay = a.weight_decay != 0.0;
     u.use_momentum = a.momentum != 0.0;
     u.nesterov = a.nesterov;
+    u.maximize = a.maximize;
     u.first_step = a.first_step;
     u.device_lr = a.device_lr;
     u.device_momentum = a.device_momentum;
@@ -123,6 +124,7 @@ struct SgdUpdate {
 
   // buf is only read or written when use_momentum.
   EMBER_HD_INLINE void operator()(T& p, T g, T& buf) const {
+    if (maximize) g = -g;
     T d = use_weight_decay ? add_rn(g, mul_rn(weight_decay, p)) : g;
     if (use_momentum) {
       buf = first_step ? d : add_rn(mul_rn(buf, momentum), mul_rn(one_minus_dampening, d));
@@ -133,7 +135,7 @@ struct SgdUpdate {
 };
 
 // One Adam/AdamW update of an element (core/op_kinds.h, AdamStepArgs), in T, as
-// PyTorch's (Note [PyTorch's order of operations]): AdamW: p = p * (1 - lr * wd); Adam:
+// PyTorch's (Note [PyTorch's order of operations]): maximize: g = -g; AdamW: p = p * (1 - lr * wd); Adam:
 // g = fma(wd, p, g); then m = fma(1 - b1, g, m * b1); v = fma((1 - b2) * g, g, v * b2);
 // amsgrad: max_v = max(max_v, v); p = p + ((-step_size) * m) /
 // (sqrt(v or max_v) / bias_correction2_sqrt + eps).
@@ -141,7 +143,7 @@ template <typename T>
 struct AdamUpdate {
   T beta1, one_minus_beta1, beta2, one_minus_beta2, eps;
   T weight_decay, decay_factor, neg_step_size, bias_correction2_sqrt;
-  bool coupled_decay, decoupled_decay, amsgrad;
+  bool coupled_decay, decoupled_decay, amsgrad, maximize;
   double weight_decay_value, beta2_value;  // for resolved()
   const double* device_lr;                 // capturable: read by resolved()
   const double* device_beta1;
@@ -162,6 +164,7 @@ struct AdamUpdate {
     u.coupled_decay = decay && !a.decoupled;
     u.decoupled_decay = decay && a.decoupled;
     u.amsgrad = a.amsgrad;
+    u.maximize = a.maximize;
     u.weight_decay_value = a.weight_decay;
     u.beta2_value = a.beta2;
     u.device_lr = a.device_lr;
@@ -190,6 +193,7 @@ struct AdamUpdate {
 
   // max_v is only read or written when amsgrad.
   EMBER_HD_INLINE void operator()(T& p, T g, T& m, T& v, T& max_v) const {
+    if (maximize) g = -g;
     if (decoupled_decay) p = mul_rn(p, decay_factor);
     if (coupled_decay) g = fma_rn(weight_decay, p, g);
     m = fma_rn(one_minus_beta1, g, mul_rn(m, beta1));

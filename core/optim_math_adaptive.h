@@ -7,14 +7,14 @@
 namespace ember::fused {
 
 // One RMSprop update of an element (core/op_kinds.h, RmspropStepArgs), in T, as
-// PyTorch's (Note [PyTorch's order of operations]): g = fma(wd, p, g);
+// PyTorch's (Note [PyTorch's order of operations]): maximize: g = -g; g = fma(wd, p, g);
 // sa = fma((1 - alpha) * g, g, sa * alpha); centered: ga = fma(1 - alpha, g, ga * alpha),
 // avg = sqrt(fma(-ga, ga, sa)) + eps, else avg = sqrt(sa) + eps; momentum:
 // buf = buf * momentum + g / avg, p = fma(-lr, buf, p); else p = p + ((-lr) * g) / avg.
 template <typename T>
 struct RmspropUpdate {
   T neg_lr, alpha, one_minus_alpha, eps, weight_decay, momentum;
-  bool use_weight_decay, use_momentum, centered;
+  bool use_weight_decay, use_momentum, centered, maximize;
 
   static RmspropUpdate from(const RmspropStepArgs& a) {
     RmspropUpdate u{};
@@ -27,11 +27,13 @@ struct RmspropUpdate {
     u.use_weight_decay = a.weight_decay != 0.0;
     u.use_momentum = a.momentum > 0.0;
     u.centered = a.centered;
+    u.maximize = a.maximize;
     return u;
   }
 
   // buf is only read or written when use_momentum, ga only when centered.
   EMBER_HD_INLINE void operator()(T& p, T g, T& sa, T& buf, T& ga) const {
+    if (maximize) g = -g;
     if (use_weight_decay) g = fma_rn(weight_decay, p, g);
     sa = fma_rn(mul_rn(one_minus_alpha, g), g, mul_rn(sa, alpha));
     T avg;
@@ -52,12 +54,12 @@ struct RmspropUpdate {
 };
 
 // One Adagrad update of an element (core/op_kinds.h, AdagradStepArgs), in T, as
-// PyTorch's (Note [PyTorch's order of operations]): g = fma(wd, p, g);
+// PyTorch's (Note [PyTorch's order of operations]): maximize: g = -g; g = fma(wd, p, g);
 // sum = fma(g, g, sum); p = p + ((-clr) * g) / (sqrt(sum) + eps).
 template <typename T>
 struct AdagradUpdate {
   T neg_clr, eps, weight_decay;
-  bool use_weight_decay;
+  bool use_weight_decay, maximize;
 
   static AdagradUpdate from(const AdagradStepArgs& a) {
     AdagradUpdate u{};
@@ -65,10 +67,12 @@ struct AdagradUpdate {
     u.eps = static_cast<T>(a.eps);
     u.weight_decay = static_cast<T>(a.weight_decay);
     u.use_weight_decay = a.weight_decay != 0.0;
+    u.maximize = a.maximize;
     return u;
   }
 
   EMBER_HD_INLINE void operator()(T& p, T g, T& sum) const {
+    if (maximize) g = -g;
     if (use_weight_decay) g = fma_rn(weight_decay, p, g);
     sum = fma_rn(g, g, sum);
     const T denom = add_rn(sqrt_rn(sum), eps);

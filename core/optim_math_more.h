@@ -25,7 +25,8 @@ struct AdamaxStepArgs {
   bool maximize = false;
 };
 
-// One fused NAdam update (nn/optim/nadam.cpp): g = grad + weight_decay * p; exp_avg and
+// One fused NAdam update (nn/optim/nadam.cpp): g = (maximize ? -grad : grad), then
+// decoupled: p *= 1 - lr * weight_decay, else g += weight_decay * p; exp_avg and
 // exp_avg_sq as Adam's; denom = sqrt(exp_avg_sq / bias_correction2) + eps;
 // p += grad_coef * g / denom; p += exp_avg_coef * exp_avg / denom, where the caller
 // computes bias_correction2 = 1 - beta2^t, grad_coef = -lr (1 - mu_t) / (1 - mu_product)
@@ -33,9 +34,13 @@ struct AdamaxStepArgs {
 struct NadamStepArgs {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   double bias_correction2 = 1.0, grad_coef = 0.0, exp_avg_coef = 0.0;
+  double lr = 0.0;  // for the decoupled decay
+  bool decoupled = false;
+  bool maximize = false;
 };
 
-// One fused RAdam update (nn/optim/radam.cpp): g = grad + weight_decay * p; exp_avg and
+// One fused RAdam update (nn/optim/radam.cpp): g = (maximize ? -grad : grad), then
+// decoupled: p *= 1 - lr * weight_decay, else g += weight_decay * p; exp_avg and
 // exp_avg_sq as Adam's; m = exp_avg / bias_correction1; when rectified (the approximated
 // SMA length rho_t > 5) p -= m * lr * (bias_correction2_sqrt / (sqrt(exp_avg_sq) + eps))
 // * rect, else p -= m * lr; the caller computes the bias corrections, rectified and rect.
@@ -43,6 +48,8 @@ struct RadamStepArgs {
   double lr = 0.0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
   double bias_correction1 = 1.0, bias_correction2_sqrt = 1.0, rect = 1.0;
   bool rectified = false;
+  bool decoupled = false;
+  bool maximize = false;
 };
 
 namespace fused {
@@ -114,14 +121,15 @@ struct AdamaxUpdate {
   }
 };
 
-// One NAdam update of an element, in T, as PyTorch's: g = fma(wd, p, g); m and v as
+// One NAdam update of an element, in T, as PyTorch's: maximize: g = -g; decoupled:
+// p = p * (1 - lr * wd), else g = fma(wd, p, g); m and v as
 // AdamUpdate's; denom = sqrt(v / bc2) + eps; p = p + (grad_coef * g) / denom;
 // p = p + (exp_avg_coef * m) / denom.
 template <typename T>
 struct NadamUpdate {
   T beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
-  T bias_correction2, grad_coef, exp_avg_coef;
-  bool use_weight_decay;
+  T bias_correction2, grad_coef, exp_avg_coef, decay_factor;
+  bool coupled_decay, decoupled_decay, maximize;
 
   static NadamUpdate from(const NadamStepArgs& a) {
     NadamUpdate u{};
@@ -134,12 +142,17 @@ struct NadamUpdate {
     u.bias_correction2 = static_cast<T>(a.bias_correction2);
     u.grad_coef = static_cast<T>(a.grad_coef);
     u.exp_avg_coef = static_cast<T>(a.exp_avg_coef);
-    u.use_weight_decay = a.weight_decay != 0.0;
+    u.decay_factor = static_cast<T>(1.0 - a.lr * a.weight_decay);
+    u.coupled_decay = a.weight_decay != 0.0 && !a.decoupled;
+    u.decoupled_decay = a.weight_decay != 0.0 && a.decoupled;
+    u.maximize = a.maximize;
     return u;
   }
 
   EMBER_HD_INLINE void operator()(T& p, T g, T& exp_avg, T& exp_avg_sq) const {
-    if (use_weight_decay) g = fma_rn(weight_decay, p, g);
+    if (maximize) g = -g;
+    if (decoupled_decay) p = mul_rn(p, decay_factor);
+    if (coupled_decay) g = fma_rn(weight_decay, p, g);
     exp_avg = fma_rn(one_minus_beta1, g, mul_rn(exp_avg, beta1));
     exp_avg_sq = fma_rn(mul_rn(one_minus_beta2, g), g, mul_rn(exp_avg_sq, beta2));
     const T denom = add_rn(sqrt_rn(exp_avg_sq / bias_correction2), eps);
@@ -148,15 +161,16 @@ struct NadamUpdate {
   }
 };
 
-// One RAdam update of an element, in T, as PyTorch's: g = fma(wd, p, g); m and v as
+// One RAdam update of an element, in T, as PyTorch's: maximize: g = -g; decoupled:
+// p = p * (1 - lr * wd), else g = fma(wd, p, g); m and v as
 // AdamUpdate's; mh = m / bc1; rectified: p = p - ((mh * lr) * ((1 / (sqrt(v) + eps)) *
 // bc2_sqrt)) * rect (PyTorch's number / tensor is a reciprocal times the number), else
 // p = p - mh * lr.
 template <typename T>
 struct RadamUpdate {
   T lr, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, weight_decay;
-  T bias_correction1, bias_correction2_sqrt, rect;
-  bool use_weight_decay, rectified;
+  T bias_correction1, bias_correction2_sqrt, rect, decay_factor;
+  bool coupled_decay, decoupled_decay, rectified, maximize;
 
   static RadamUpdate from(const RadamStepArgs& a) {
     RadamUpdate u{};
@@ -170,13 +184,18 @@ struct RadamUpdate {
     u.bias_correction1 = static_cast<T>(a.bias_correction1);
     u.bias_correction2_sqrt = static_cast<T>(a.bias_correction2_sqrt);
     u.rect = static_cast<T>(a.rect);
-    u.use_weight_decay = a.weight_decay != 0.0;
+    u.decay_factor = static_cast<T>(1.0 - a.lr * a.weight_decay);
+    u.coupled_decay = a.weight_decay != 0.0 && !a.decoupled;
+    u.decoupled_decay = a.weight_decay != 0.0 && a.decoupled;
     u.rectified = a.rectified;
+    u.maximize = a.maximize;
     return u;
   }
 
   EMBER_HD_INLINE void operator()(T& p, T g, T& exp_avg, T& exp_avg_sq) const {
-    if (use_weight_decay) g = fma_rn(weight_decay, p, g);
+    if (maximize) g = -g;
+    if (decoupled_decay) p = mul_rn(p, decay_factor);
+    if (coupled_decay) g = fma_rn(weight_decay, p, g);
     exp_avg = fma_rn(one_minus_beta1, g, mul_rn(exp_avg, beta1));
     exp_avg_sq = fma_rn(mul_rn(one_minus_beta2, g), g, mul_rn(exp_avg_sq, beta2));
     T update = mul_rn(exp_avg / bias_correction1, lr);

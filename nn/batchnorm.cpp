@@ -21,7 +21,9 @@ Tensor BatchNormBase::forward(const Tensor& input) {
     if (values > 1 && values < diagnostics::kTinyBatchNormValues)
       diagnostics::detail::tiny_batch_norm_batch(*this, input, values);
   }
-  const bool use_batch_stats = is_training() || !options.track_running_stats;
+  // Without running statistics (not tracked, or set to undefined tensors: test-time
+  // adaptation) the batch statistics are used in eval mode too, as PyTorch's bn_training.
+  const bool use_batch_stats = is_training() || (!running_mean.defined() && !running_var.defined());
   if (is_training() && options.track_running_stats && !utils::is_recomputing()) {  // counted once per forward
     NoGradGuard no_grad;
     num_batches_tracked.add_(1);
@@ -32,7 +34,7 @@ Tensor BatchNormBase::forward(const Tensor& input) {
 }
 
 Tensor BatchNormBase::forward_consuming(Tensor input) {
-  const bool eval_stats = !is_training() && options.track_running_stats;
+  const bool eval_stats = !is_training() && running_mean.defined() && running_var.defined();
   if (!eval_stats || !reusable(input) || !input.is_contiguous() || autograd::will_record(weight, bias) ||
       !is_floating(input.dtype()))
     return forward(input);
@@ -41,10 +43,21 @@ Tensor BatchNormBase::forward_consuming(Tensor input) {
   return input;
 }
 
-std::string BatchNormBase::eval_mode_effect() const {
+namespace {
+std::string running_statistics_effect(const Tensor& num_batches_tracked) {
   const int64_t tracked = num_batches_tracked.defined() ? num_batches_tracked.item<int64_t>() : 0;
   return detail::str_cat("it normalized with its running statistics of ", tracked,
                          " tracked batches instead of the batch's, and did not update them");
+}
+}  // namespace
+
+std::string BatchNormBase::eval_mode_effect() const { return running_statistics_effect(num_batches_tracked); }
+
+// A device-side copy of the count (no synchronisation), read if a message is made.
+std::function<std::string()> BatchNormBase::eval_mode_effect_later() const {
+  NoGradGuard no_grad;
+  const Tensor snapshot = num_batches_tracked.defined() ? num_batches_tracked.clone() : Tensor();
+  return [snapshot] { return running_statistics_effect(snapshot); };
 }
 
 std::string BatchNormBase::extra_repr() const {

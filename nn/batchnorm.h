@@ -25,6 +25,7 @@ class BatchNormBase : public NormBase {
   // Eval mode uses the running statistics instead of the batch's (when it tracks them).
   bool depends_on_training_flag() const override { return options.track_running_stats; }
   std::string eval_mode_effect() const override;
+  std::function<std::string()> eval_mode_effect_later() const override;  // num_batches_tracked read later
 
   const BatchNormOptions options;
   // PyTorch's settable `module.momentum` (swa_utils::update_bn sets nullopt for its pass):

@@ -8,6 +8,16 @@
 
 namespace ember::nn {
 
+namespace {
+// Python's index into a container of n: negative counts from the end; out of range is
+// PyTorch's IndexError, naming the size.
+size_t python_index(int64_t index, size_t size, const char* container) {
+  const auto n = static_cast<int64_t>(size);
+  EMBER_CHECK(index >= -n && index < n, container, ": IndexError: index ", index, " is out of range (size ", n, ")");
+  return static_cast<size_t>(index < 0 ? index + n : index);
+}
+}  // namespace
+
 Sequential::Sequential(const std::vector<std::shared_ptr<Module>>& modules) : Module("Sequential") {
   for (const auto& m : modules) push_back(m);
 }
@@ -18,9 +28,22 @@ void Sequential::push_back(std::shared_ptr<Module> module) {
   modules_.push_back(std::move(module));
 }
 
-const std::shared_ptr<Module>& Sequential::operator[](size_t index) const {
-  EMBER_CHECK(index < modules_.size(), "Sequential: index ", index, " is out of range (size ", modules_.size(), ")");
-  return modules_[index];
+void Sequential::extend(const std::vector<std::shared_ptr<Module>>& modules) {
+  for (size_t i = 0; i < modules.size(); ++i)  // all or nothing, as ModuleList::extend
+    EMBER_CHECK(modules[i] != nullptr, "Sequential.extend: expected modules, got nullptr at position ", i);
+  for (const auto& m : modules) push_back(m);
+}
+
+const std::shared_ptr<Module>& Sequential::operator[](int64_t index) const {
+  return modules_[python_index(index, modules_.size(), "Sequential")];
+}
+
+std::shared_ptr<Sequential> Sequential::slice(int64_t start, int64_t stop) const {
+  const auto n = static_cast<int64_t>(modules_.size());
+  const auto clamp = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
+  auto out = std::make_shared<Sequential>();
+  for (int64_t i = clamp(start); i < clamp(stop); ++i) out->push_back(modules_[static_cast<size_t>(i)]);
+  return out;
 }
 
 Tensor Sequential::forward(const Tensor& input) { return forward_range(0, modules_.size(), input); }
@@ -62,9 +85,7 @@ void ModuleList::extend(const std::vector<std::shared_ptr<Module>>& modules) {
 }
 
 const std::shared_ptr<Module>& ModuleList::operator[](int64_t index) const {
-  const auto n = static_cast<int64_t>(modules_.size());
-  EMBER_CHECK(index >= -n && index < n, "ModuleList: index ", index, " is out of range (size ", n, ")");
-  return modules_[static_cast<size_t>(index < 0 ? index + n : index)];
+  return modules_[python_index(index, modules_.size(), "ModuleList")];
 }
 
 ModuleDict::ModuleDict(const std::vector<Item>& items) : Module("ModuleDict") { update(items); }
@@ -181,12 +202,7 @@ void ParameterList::extend(const std::vector<Tensor>& values) {
   for (const auto& v : values) push_back(v);
 }
 
-size_t ParameterList::position(int64_t index) const {
-  const auto n = static_cast<int64_t>(slots_.size());
-  EMBER_CHECK(index >= -n && index < n, "ParameterList: IndexError: index ", index, " is out of range (size ", n,
-              ")");
-  return static_cast<size_t>(index < 0 ? index + n : index);
-}
+size_t ParameterList::position(int64_t index) const { return python_index(index, slots_.size(), "ParameterList"); }
 
 Tensor& ParameterList::operator[](int64_t index) { return *slots_[position(index)]; }
 const Tensor& ParameterList::operator[](int64_t index) const { return *slots_[position(index)]; }

@@ -22,10 +22,17 @@ class Sequential : public Module {
   // Children [begin, end) in order, scoped as forward scopes them (checkpoint_sequential).
   Tensor forward_range(size_t begin, size_t end, const Tensor& input);
 
-  void push_back(std::shared_ptr<Module> module);
-  const std::shared_ptr<Module>& operator[](size_t index) const;
+  void push_back(std::shared_ptr<Module> module);  // PyTorch's append
+  void extend(const std::vector<std::shared_ptr<Module>>& modules);
+  // The child at `index` (negative counts from the end, as Python's), or an Error naming the size.
+  const std::shared_ptr<Module>& operator[](int64_t index) const;
+  // PyTorch's seq[start:stop]: a new Sequential of the same children (shared, not copied),
+  // the bounds clamped and negative ones counted from the end, as Python's slices.
+  std::shared_ptr<Sequential> slice(int64_t start, int64_t stop) const;
   size_t size() const { return modules_.size(); }
   bool empty() const { return modules_.empty(); }
+  auto begin() const { return modules_.begin(); }
+  auto end() const { return modules_.end(); }
 
  protected:
   void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }
@@ -60,6 +67,7 @@ class ModuleList : public Module {
   bool empty() const { return modules_.empty(); }
   auto begin() const { return modules_.begin(); }
   auto end() const { return modules_.end(); }
+  bool repr_groups_repeats() const override { return true; }  // PyTorch 2.x's ModuleList repr
 
  protected:
   void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }

@@ -21,8 +21,12 @@ namespace detail {
 Dims output_padding_for(const Tensor& input, const Dims& output_size, const Dims& stride, const Dims& padding,
                         const Dims& kernel, const Dims& dilation) {
   const size_t k = stride.size();
-  EMBER_CHECK(output_size.size() == k || output_size.size() == k + 2, "ConvTranspose", k, "d: output_size must have ",
-              k, " or ", k + 2, " elements (got ", output_size.size(), ")");
+  // PyTorch's _output_padding: the spatial sizes, or with the non-spatial dims of the input
+  // (N and C batched, C alone unbatched).
+  const size_t non_spatial = input.dim() == static_cast<int64_t>(k) + 1 ? 1 : 2;
+  EMBER_CHECK(output_size.size() == k || output_size.size() == k + non_spatial, "ConvTranspose", k, "D: for ",
+              input.dim(), "D input, output_size must have ", k, " or ", k + non_spatial, " elements (got ",
+              output_size.size(), ")");
   EMBER_CHECK(input.dim() >= static_cast<int64_t>(k), "ConvTranspose", k, "d: expected an input with ", k,
               " spatial dims, but got input of size: ", input.sizes());
   Dims wanted, smallest, largest, spatial, padding_out;

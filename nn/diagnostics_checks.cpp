@@ -2,6 +2,7 @@
 // their messages, the registry of eval-mode notes and model names, and the reporter
 // that autograd calls (autograd/mode_hints.h), installed when this file is linked.
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,7 +24,8 @@ namespace hints = autograd::hints;
 // A module that ran in eval mode with recording on, as step_after_eval_forward names it.
 struct EvalNote {
   const void* module = nullptr;
-  std::string label, effect;
+  std::string label;
+  std::function<std::string()> effect;  // Module::eval_mode_effect_later's
 };
 
 struct Registry {
@@ -150,7 +152,8 @@ void begin_top_level_forward(nn::Module& model, bool training) {
 void eval_mode_forward(nn::Module& module, const Tensor& output) {
   if (module.eval_on_purpose() || frozen(module)) return;
   const std::string dotted = autograd::current_ledger_scope();
-  EvalNote note{&module, label(dotted, module.type_name()), module.eval_mode_effect()};
+  if (level_of(Check::StepAfterEvalForward) == Level::Ignore) return;  // the one check that reads the notes
+  EvalNote note{&module, label(dotted, module.type_name()), module.eval_mode_effect_later()};
   uint32_t id = 0;
   {
     Registry& r = registry();
@@ -201,7 +204,7 @@ void check_step(const optim::Optimizer& optimizer, const std::vector<std::vector
   fire(Check::StepAfterEvalForward, n.module,
        ember::detail::str_cat("step_after_eval_forward: optimizer.step() is applying gradients of ", params,
                               " parameters (", elements, " values) that come from a forward in which ", n.label,
-                              " ran in eval mode (", n.effect, "); call model.train() before the training forward "
+                              " ran in eval mode (", n.effect(), "); call model.train() before the training forward "
                               "(or, if this is on purpose, freeze it with requires_grad_(false) or call "
                               "set_eval_on_purpose(true) on it)."));
 }

@@ -34,8 +34,8 @@ Tensor InstanceNormBase::forward(const Tensor& input) {
   // Without running statistics the instance's are used in eval mode too.
   const bool use_input_stats = is_training() || !options.track_running_stats;
   const auto apply = [&](const Tensor& x) {
-    return functional::instance_norm(x, running_mean, running_var, weight, bias, use_input_stats, options.momentum,
-                                     options.eps);
+    return functional::instance_norm(x, running_mean, running_var, weight, bias, use_input_stats,
+                                     options.momentum.value_or(0.0), options.eps);
   };
   return input.dim() == unbatched_dim_ ? apply(input.unsqueeze(0)).squeeze(0) : apply(input);
 }

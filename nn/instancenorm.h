@@ -3,13 +3,17 @@
 // track_running_stats, eval mode normalizes with the running statistics (buffers
 // running_mean, running_var, num_batches_tracked, which InstanceNorm never counts).
 #pragma once
+#include <optional>
+
 #include "nn/norm_base.h"
 
 namespace ember::nn {
 
 struct InstanceNormOptions {
   double eps = 1e-5;
-  double momentum = 0.1;
+  // PyTorch's Optional[float]: nullopt is its momentum=None, which InstanceNorm runs as 0.0
+  // (the running statistics never move), unlike BatchNorm's cumulative average.
+  std::optional<double> momentum = 0.1;
   bool affine = false;
   bool track_running_stats = false;
 };

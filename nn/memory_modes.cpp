@@ -11,6 +11,7 @@
 #include "core/grad_mode.h"
 #include "core/memory.h"
 #include "core/profiler.h"
+#include "core/rng_state.h"
 #include "cuda/stream.h"
 
 namespace ember::memory {
@@ -18,6 +19,35 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// A measurement leaves the model as it found it: every module's training flag, the
+// buffers (BatchNorm's running statistics and count, which train_grad updates), the
+// parameters' .grad and the default generator (dropout's draws) are put back.
+class ModelStateKept {
+ public:
+  explicit ModelStateKept(nn::Module& model) : rng_(get_rng_state()) {
+    for (const auto& [_, m] : model.named_modules()) flags_.emplace_back(m, m->is_training());
+    NoGradGuard no_grad;
+    for (const Tensor& b : model.buffers())
+      if (b.defined()) buffers_.emplace_back(b, b.clone());
+    for (const Tensor& p : model.parameters()) grads_.emplace_back(p, p.grad());
+  }
+  ModelStateKept(const ModelStateKept&) = delete;
+  ModelStateKept& operator=(const ModelStateKept&) = delete;
+  ~ModelStateKept() {
+    for (auto& [m, training] : flags_) m->train(training);  // parents first: each child's own flag wins
+    NoGradGuard no_grad;
+    for (auto& [buffer, kept] : buffers_) buffer.copy_(kept);
+    for (auto& [p, grad] : grads_) p.mutable_grad() = grad;
+    set_rng_state(rng_);
+  }
+
+ private:
+  Tensor rng_;
+  std::vector<std::pair<std::shared_ptr<nn::Module>, bool>> flags_;
+  std::vector<std::pair<Tensor, Tensor>> buffers_;
+  std::vector<std::pair<Tensor, Tensor>> grads_;
+};
 
 }  // namespace
 
@@ -36,6 +66,7 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
   for (const Tensor& p : model.parameters())
     EMBER_CHECK(p.device() == dev, "measure_mode: expected the model on the input's device ", dev,
                 " (the allocator measured), but a parameter is on ", p.device());
+  const ModelStateKept kept(model);
   ModeMeasurement r;
   r.mode = mode;
   model.train(mode == RunMode::TrainGrad);
@@ -84,16 +115,9 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
 }
 
 std::vector<ModeMeasurement> measure_modes(nn::Module& model, const Tensor& input, const ModeMeasureOptions& options) {
-  const bool training = model.is_training();
   std::vector<ModeMeasurement> out;
-  try {
-    for (RunMode mode : {RunMode::TrainGrad, RunMode::EvalGrad, RunMode::EvalNoGrad, RunMode::EvalInferenceMode})
-      out.push_back(measure_mode(model, input, mode, options));
-  } catch (...) {
-    model.train(training);
-    throw;
-  }
-  model.train(training);
+  for (RunMode mode : {RunMode::TrainGrad, RunMode::EvalGrad, RunMode::EvalNoGrad, RunMode::EvalInferenceMode})
+    out.push_back(measure_mode(model, input, mode, options));
   return out;
 }
 

@@ -26,9 +26,10 @@ namespace ember::memory {
 // both less the bytes allocated before (the input, the parameters), the saved-activation
 // bytes after the forward (autograd::saved_tensor_stats, by module), the graph's node count
 // and the times (on CUDA read after cuda::synchronize()). Before each mode the gradients are
-// set to none and the device's cache is emptied, so cached blocks do not hide a peak; after
-// it the gradients are set to none again (measuring discards a model's .grad) and measure_modes
-// restores the model's training flag. `ember mem` is this, on the small CNN.
+// set to none and the device's cache is emptied, so cached blocks do not hide a peak. A
+// measurement leaves the model as it found it: every module's training flag, its buffers (the
+// running statistics train_grad updates), the parameters' .grad and the default generator are
+// put back afterwards. `ember mem` is this, on the small CNN.
 enum class RunMode { TrainGrad, EvalGrad, EvalNoGrad, EvalInferenceMode };
 
 // "train_grad", "eval_grad", "eval_no_grad", "eval_inference_mode" (ember mem's names).
@@ -61,7 +62,7 @@ struct ModeMeasurement {
 ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mode,
                              const ModeMeasureOptions& options = {});
 
-// The four modes in the order above; the model's training flag is restored afterwards.
+// The four modes in the order above, each leaving the model as it found it.
 std::vector<ModeMeasurement> measure_modes(nn::Module& model, const Tensor& input,
                                            const ModeMeasureOptions& options = {});
 

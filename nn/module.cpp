@@ -156,21 +156,48 @@ bool has_slot(const Slots& slots, const std::string& name) {
 }
 }  // namespace
 
-Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
-  EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos,
-              "parameter name can't contain \".\" or be empty, got '", name, "'");
+bool Module::has_child(const std::string& name) const {
+  for (const auto& [n, _] : children_)
+    if (n == name) return true;
+  return false;
+}
+
+// PyTorch's add_module / register_parameter / register_buffer name checks and messages.
+static void check_attribute_name(const std::string& name, const char* kind) {
+  EMBER_CHECK(!name.empty(), kind, " name can't be empty string \"\"");
+  EMBER_CHECK(name.find('.') == std::string::npos, kind, " name can't contain \".\", got: ", name);
+}
+
+void Module::check_new_child(const std::string& name, const Module* module) const {
+  EMBER_CHECK(module != nullptr, type_name_, ".register_module: expected a module for '", name, "', got nullptr");
+  check_attribute_name(name, "module");
+  EMBER_CHECK(!has_child(name), "Submodule '", name, "' already defined (replace_module replaces a child)");
   EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
               "attribute '", name, "' already exists");
-  Tensor param = value.defined() ? value.detach() : Tensor();
-  if (param.defined()) param.requires_grad_(requires_grad);
+}
+
+// A leaf that requires grad is kept as it is (a parameter shared with another module: one
+// tensor, listed once, as PyTorch's); any other tensor is detached and requires grad as
+// asked; one computed with history is PyTorch's error.
+Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
+  check_attribute_name(name, "parameter");
+  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
+                  !has_child(name),
+              "attribute '", name, "' already exists");
+  EMBER_CHECK(!value.defined() || value.grad_fn() == nullptr, "Cannot assign non-leaf Tensor to parameter '", name,
+              "'. Model parameters must be created explicitly. To express '", name,
+              "' as a function of another Tensor, compute the value in the forward() method.");
+  const bool shared = value.defined() && value.is_leaf() && value.requires_grad() && requires_grad;
+  Tensor param = !value.defined() ? Tensor() : shared ? value : value.detach();
+  if (param.defined() && !shared) param.requires_grad_(requires_grad);
   parameters_.emplace_back(name, std::make_unique<Tensor>(std::move(param)));
   return *parameters_.back().second;
 }
 
 Tensor& Module::register_buffer(const std::string& name, Tensor value, bool persistent) {
-  EMBER_CHECK(!name.empty() && name.find('.') == std::string::npos,
-              "buffer name can't contain \".\" or be empty, got '", name, "'");
-  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
+  check_attribute_name(name, "buffer");
+  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
+                  !has_child(name),
               "attribute '", name, "' already exists");
   buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
   if (!persistent) non_persistent_buffers_.insert(name);
@@ -450,19 +477,24 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
     auto it = given.find(key);
     if (it == given.end()) {
       if (!optional_keys.count(key)) missing.push_back(key);
+    } else if (!it->second.defined()) {
+      mismatches.push_back(detail::str_cat("While copying the parameter named \"", key,
+                                           "\", expected a defined tensor from checkpoint but received an undefined "
+                                           "one"));
     } else if (it->second.sizes() != dest.sizes()) {
-      mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape ",
-                                           it->second.sizes(), " from checkpoint, the shape in current model is ",
-                                           dest.sizes(), "."));
+      mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape torch.Size(",
+                                           it->second.sizes(), ") from checkpoint, the shape in current model is "
+                                           "torch.Size(", dest.sizes(), ")."));
     }
   }
   for (const auto& [key, _] : state)
     if (!own_keys.count(key)) unexpected.push_back(key);
 
+  // PyTorch's message: one error per line after a tab, missing and unexpected keys first.
   std::string msg;
-  if (strict && !missing.empty()) msg += " Missing key(s) in state_dict: " + join_quoted(missing) + ".";
-  if (strict && !unexpected.empty()) msg += " Unexpected key(s) in state_dict: " + join_quoted(unexpected) + ".";
-  for (const auto& m : mismatches) msg += " " + m;
+  if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
+  if (strict && !unexpected.empty()) msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
+  for (const auto& m : mismatches) msg += "\n\t" + m;
   EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name_, ":", msg);
 
   NoGradGuard no_grad;
@@ -485,7 +517,18 @@ std::string Module::repr(int indent) const {
     end = std::min(extra.find('\n', begin), extra.size());
     out += "\n" + pad + extra.substr(begin, end - begin);
   }
-  for (const auto& [name, child] : children_) out += "\n" + pad + "(" + name + "): " + child->repr(indent + 2);
+  // ModuleList's children as PyTorch 2.x prints them: a run of equal ones as "(0-2): 3 x ...".
+  const bool group = repr_groups_repeats();
+  for (size_t i = 0; i < children_.size();) {
+    const std::string text = children_[i].second->repr(indent + 2);
+    size_t j = i + 1;
+    while (group && j < children_.size() && children_[j].second->repr(indent + 2) == text) ++j;
+    const std::string label = j - i > 1 ? children_[i].first + "-" + children_[j - 1].first + "): " +
+                                              std::to_string(j - i) + " x "
+                                        : children_[i].first + "): ";
+    out += "\n" + pad + "(" + label + text;
+    i = j;
+  }
   return out + "\n" + std::string(static_cast<size_t>(indent), ' ') + ")";
 }
 

@@ -104,6 +104,12 @@ class Module : public std::enable_shared_from_this<Module> {
   virtual bool depends_on_training_flag() const { return false; }
   // What eval mode changes, for the message ("Dropout(p=0.5) drops nothing").
   virtual std::string eval_mode_effect() const { return "its forward depends on the training flag"; }
+  // eval_mode_effect as the diagnostics keep it, called at each eval-mode forward that
+  // records: a module whose effect reads device numbers snapshots them here and reads
+  // them only when a message is made (no host synchronisation per forward).
+  virtual std::function<std::string()> eval_mode_effect_later() const {
+    return [effect = eval_mode_effect()] { return effect; };
+  }
   // This module (and its children) run in eval mode on purpose while the rest trains,
   // e.g. fine-tuning with frozen BatchNorm statistics: step_after_eval_forward stays silent.
   void set_eval_on_purpose(bool on = true);
@@ -164,10 +170,13 @@ class Module : public std::enable_shared_from_this<Module> {
   std::vector<std::string> hook_tags() const;
 
   // ---- registration, public as PyTorch's ----
-  // A new parameter (detached; requires_grad as asked) or buffer; an existing name is
-  // PyTorch's "attribute 'x' already exists". The returned slot stays valid for the
-  // module's life. A non-persistent buffer is in buffers() and follows to(), but is not
-  // part of state_dict() (so load_state_dict neither expects nor accepts it).
+  // A new parameter or buffer; an existing name (a child's too) is PyTorch's "attribute 'x'
+  // already exists". A parameter given as a leaf that requires grad (another module's) is
+  // kept as it is, so the two share it, listed once; another tensor is detached and requires
+  // grad as asked; one with history is PyTorch's "Cannot assign non-leaf Tensor". The
+  // returned slot stays valid for the module's life. A non-persistent buffer is in buffers()
+  // and follows to(), but is not part of state_dict() (so load_state_dict neither expects
+  // nor accepts it).
   Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
   Tensor& register_buffer(const std::string& name, Tensor value, bool persistent = true);
   // A parameter or buffer by dotted path ("0.weight"), PyTorch's get_parameter/get_buffer.
@@ -198,13 +207,21 @@ class Module : public std::enable_shared_from_this<Module> {
   // Like PyTorch's repr: Sequential(\n  (0): Conv2d(1, 32, kernel_size=(3, 3), ...)\n)
   virtual std::string extra_repr() const { return ""; }
   std::string repr(int indent = 0) const;
+  // Whether repr prints a run of equal children once, "(0-2): 3 x Linear(...)" (ModuleList).
+  virtual bool repr_groups_repeats() const { return false; }
 
  protected:
+  // A new child: PyTorch's add_module checks (a name that is not empty, has no ".", and is
+  // no other child's, parameter's or buffer's: libtorch's "already defined"; replace_module
+  // replaces a child).
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    check_new_child(name, module.get());
     children_.emplace_back(name, module);
     return module;
   }
+  void check_new_child(const std::string& name, const Module* module) const;
+  bool has_child(const std::string& name) const;
   // Calls child(input) with the ledger scope `name` (e.g. Sequential's "0", "1"),
   // instead of the child's type name.
   static Tensor call_child(const std::string& name, Module& child, const Tensor& input);

@@ -125,6 +125,7 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
   EMBER_CHECK(dim >= -weight.dim() && dim < weight.dim(), "spectral_norm: Dimension out of range (expected to be in range of [",
               -weight.dim(), ", ", weight.dim() - 1, "], but got ", dim, ")");
   if (dim < 0) dim += weight.dim();
+  const Tensor parameter = weight;  // <name>_orig itself, as PyTorch's: an optimizer holding it still trains it
   const Tensor original = weight.detach();
   Tensor u0, v0;
   {
@@ -134,7 +135,7 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
     v0 = functional::normalize(randn({mat.size(1)}, original.options()), 2, 0, eps);
   }
   Tensor& slot = module.parameter_to_attribute(name);
-  Tensor* orig = &module.register_parameter(name + "_orig", original);
+  Tensor* orig = &module.register_parameter(name + "_orig", parameter);
   Tensor* u = &module.register_buffer(name + "_u", u0);
   Tensor* v = &module.register_buffer(name + "_v", v0);
   slot = original;  // PyTorch: setattr(module, name, weight.data) until the first call

@@ -78,7 +78,10 @@ Tensor of_singular_values(const Tensor& A, int64_t d0, int64_t d1, int which, bo
 
 }  // namespace
 
-Tensor matrix_norm(const Tensor& A, std::string_view ord, const Dims& dims, bool keepdim) {
+// Both forms are on PyTorch's autocast float32 list (linalg_matrix_norm): a 16-bit A is
+// computed in float32 under autocast (and its SVD has no 16-bit kernel).
+Tensor matrix_norm(const Tensor& A_in, std::string_view ord, const Dims& dims, bool keepdim) {
+  const Tensor A = autocast::cast(autocast::CastPolicy::Float32, A_in);
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == "fro") return vector_norm(A, 2.0, Dims{d0, d1}, keepdim);
   if (ord == "nuc") return of_singular_values(A, d0, d1, 0, keepdim);
@@ -86,7 +89,8 @@ Tensor matrix_norm(const Tensor& A, std::string_view ord, const Dims& dims, bool
   return Tensor();
 }
 
-Tensor matrix_norm(const Tensor& A, double ord, const Dims& dims, bool keepdim) {
+Tensor matrix_norm(const Tensor& A_in, double ord, const Dims& dims, bool keepdim) {
+  const Tensor A = autocast::cast(autocast::CastPolicy::Float32, A_in);
   const auto [d0, d1] = norm_dims(A, dims);
   if (ord == 1 || ord == -1) return extreme_of_sums(A, d0, d1, ord > 0, keepdim);
   if (std::isinf(ord)) return extreme_of_sums(A, d1, d0, ord > 0, keepdim);

@@ -11,7 +11,10 @@
 // self that the op would make floating is PyTorch's "result type Float can't be cast to
 // the desired output type Long" error. fill_diagonal_ fills diagonal views (so on a view of
 // a tensor that requires grad the base's history is CopySlices).
+#include <optional>
+
 #include "autograd/functions/unary_math.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/ops.h"
 
@@ -54,8 +57,11 @@ Tensor sgn(const Tensor& a) { return sign(a); }
 Tensor absolute(const Tensor& a) { return abs(a); }
 Tensor negative(const Tensor& a) { return neg(a); }
 // Floating vectors through matmul (BLAS on the CPU, cuBLAS on CUDA); integers as a sum of
-// products in int64, wrapped to the dtype (uint8 wraps, as PyTorch's).
-Tensor dot(const Tensor& a, const Tensor& b) {
+// products in int64, wrapped to the dtype (uint8 wraps, as PyTorch's). On PyTorch's autocast
+// promote list: under autocast a bf16 and a float32 vector meet in float32.
+Tensor dot(const Tensor& a_in, const Tensor& b_in) {
+  const std::vector<Tensor> promoted = autocast::promote_inputs({a_in, b_in});
+  const Tensor &a = promoted[0], &b = promoted[1];
   EMBER_CHECK(a.dim() == 1 && b.dim() == 1, "1D tensors expected, but got ", a.dim(), "D and ", b.dim(), "D tensors");
   EMBER_CHECK(a.dtype() == b.dtype(), "dot : expected both vectors to have same dtype, but found ",
               dtype_torch_name(a.dtype()), " and ", dtype_torch_name(b.dtype()));
@@ -63,7 +69,13 @@ Tensor dot(const Tensor& a, const Tensor& b) {
               b.numel(), "] to have the same number of elements, but got ", a.numel(), " and ", b.numel(),
               " elements respectively");
   EMBER_CHECK(a.dtype() != kBool, "\"dot\" not implemented for 'Bool'");
-  if (is_floating(a.dtype())) return matmul(a, b);
+  if (is_floating(a.dtype())) {
+    // dot itself is the autocast op (promote), so the product it runs is not cast again.
+    std::optional<AutocastGuard> no_autocast;
+    if (autocast::is_enabled(a.device().type()))
+      no_autocast.emplace(a.device(), autocast::get_dtype(a.device().type()), false);
+    return matmul(a, b);
+  }
   return mul(a.to(kInt64), b.to(kInt64)).sum().to(a.dtype());
 }
 

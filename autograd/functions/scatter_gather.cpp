@@ -3,6 +3,7 @@
 // formulas are these ops again, so the backward is differentiable (create_graph).
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -101,7 +102,10 @@ Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& 
   return out;
 }
 
-Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src) {
+// On PyTorch's autocast promote list: under autocast self and src meet in the wider dtype.
+Tensor scatter_add(const Tensor& a_in, int64_t dim, const Tensor& index, const Tensor& src_in) {
+  const std::vector<Tensor> promoted = autocast::promote_inputs({a_in, src_in});
+  const Tensor &a = promoted[0], &src = promoted[1];
   Tensor out = native::scatter_add(a, dim, index, src);
   if (autograd::will_record_into(out, a, src)) {
     const int64_t d = wrapped(a, dim);

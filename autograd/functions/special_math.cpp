@@ -8,6 +8,7 @@
 #include "autograd/functions/unary_math.h"
 #include "core/factories.h"
 #include "core/native_special.h"
+#include "core/ops/elementwise_ops.h"
 #include "core/ops.h"
 
 namespace ember {
@@ -194,7 +195,12 @@ void check_floating(const char* name, const Tensor& a) {
 Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
 }  // namespace
 
-Tensor xlogy(const Tensor& x, const Tensor& y) {
+Tensor xlogy(const Tensor& x_in, const Tensor& y_in) {
+  // PyTorch's binary float op dtype first (a 0-dim operand takes part like a scalar), so the
+  // composition below, which broadcasts, does not promote by a 0-dim y's dtype.
+  DType dt = native::detail::result_type(x_in, y_in);
+  if (!is_floating(dt)) dt = kFloat32;
+  const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt), y = y_in.dtype() == dt ? y_in : y_in.to(dt);
   // Where x == 0 (and y is not NaN) the product is 0: log(1) stands in for log(y) there,
   // so neither value nor gradient meets 0 * log(0).
   const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));

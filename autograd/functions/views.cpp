@@ -21,6 +21,9 @@ namespace {
 
 // A view whose gradient is the incoming gradient reshaped to the input's shape.
 Tensor reshaping(const char* name, const Tensor& self, Tensor out) {
+  // The input itself (flatten with start_dim == end_dim, as PyTorch's `x.flatten() is x`):
+  // nothing to record; recording would give the input this node as its own history.
+  if (out.is_same(self)) return out;
   autograd::mark_view(out, self);  // when out is a view (reshape may copy)
   if (will_record_into(out, self)) {
     record(name, {&self}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {

@@ -159,6 +159,17 @@ ClampPlan plan_clamp(DType in, const std::optional<Scalar>& min, const std::opti
     plan.args.has_p1 = true;
     plan.dtype = promote_types(plan.dtype, max->result_type_with(in));
   }
+  // PyTorch converts each bound to the compute dtype (c10's checked convert): one it cannot
+  // hold (uint8 clamped to 300) is its "cannot be converted ... without overflow" error, and
+  // a negative one uint8 can wrap (-1) becomes that byte (255).
+  if (!is_floating(plan.dtype) && plan.dtype != kBool) {
+    for (const std::optional<Scalar>* bound : {&min, &max})
+      if (*bound) check_fill_value(**bound, plan.dtype);
+    if (plan.dtype == kUInt8) {
+      if (min) plan.args.p0 = static_cast<double>(static_cast<uint8_t>(min->to_int()));
+      if (max) plan.args.p1 = static_cast<double>(static_cast<uint8_t>(max->to_int()));
+    }
+  }
   return plan;
 }
 

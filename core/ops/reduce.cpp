@@ -2,10 +2,13 @@
 // (whole or with indices), argmax/argmin. Checks dims and dtypes, allocates the keepdim-shaped output, runs the
 // device's reduce / arg_reduce kernel, then views the reduced dims away unless keepdim.
 #include <array>
+#include <mutex>
+#include <string>
 #include <string_view>
 #include <tuple>
 
 #include "core/dispatch.h"
+#include "core/logging.h"
 #include "core/native.h"
 
 namespace ember::native {
@@ -131,6 +134,16 @@ std::tuple<Tensor, Tensor> moments(std::string_view name, const Tensor& a, const
   }
   const DimMask mask = reduced_dims(a, dims);
   const Dims kept_shape = reduced_shape(a, mask, true);
+  const int64_t kept = shape_numel(kept_shape);
+  if (kept > 0 && static_cast<double>(a.numel() / kept) - correction <= 0.0) {  // PyTorch's TORCH_WARN_ONCE
+    static std::once_flag once;
+    const std::string op = name == "std and var" ? (root ? "std" : "var") : std::string(name);
+    std::call_once(once, [&op] {
+      logging::warn("{}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
+                    "(input numel divided by output numel).",
+                    op);
+    });
+  }
   Tensor var = make_empty(kept_shape, a.dtype(), a.device());
   Tensor mean = with_mean ? make_empty(kept_shape, a.dtype(), a.device()) : Tensor();
   device_ops(a.device()).var_mean(a, correction, var, mean);

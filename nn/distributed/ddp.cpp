@@ -41,8 +41,11 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<Module> module,
   check_no_uninitialized_params(*module_, "DistributedDataParallel", /*recurse=*/true);
   register_module("module", module_);
   world_size_ = distributed::world_size();
+  find_unused_parameters_ = options.find_unused_parameters;
   for (const Tensor& p : module_->parameters())
     if (p.requires_grad()) params_.push_back(p);
+  EMBER_CHECK(!params_.empty(), "DistributedDataParallel is not needed when a module doesn't have any parameter "
+              "that requires a gradient.");
   check_same_layout_everywhere();
   broadcast_state();
   build_buckets(std::min(options.first_bucket_cap_bytes, options.bucket_cap_bytes), options.bucket_cap_bytes);
@@ -202,7 +205,8 @@ void DistributedDataParallel::launch_on_comm_stream(Bucket& b) {
 }
 
 void DistributedDataParallel::finish_backward() {
-  // Parameters that got no gradient this backward contribute zeros (Note [Gradient buckets]).
+  // Parameters that got no gradient this backward contribute zeros (Note [Unused parameters]).
+  const std::vector<bool> used_here = ready_;
   for (size_t i = 0; i < params_.size(); ++i) {
     if (ready_[i]) continue;
     slice_of(i).zero_();
@@ -217,13 +221,49 @@ void DistributedDataParallel::finish_backward() {
     cuda::current_stream(comm_stream_->device_index()).wait(reduced);
   }
   for (Bucket& b : buckets_) b.work->wait();
+  const std::vector<bool> used = find_unused_parameters_ ? used_on_some_rank(used_here) : used_here;
+  std::vector<size_t> unused;
   for (size_t i = 0; i < params_.size(); ++i) {
+    if (!used[i]) {  // .grad untouched (Note [Unused parameters])
+      unused.push_back(i);
+      continue;
+    }
     Tensor& grad = params_[i].mutable_grad();
     if (grad.defined()) grad.copy_(slice_of(i));
     else grad = slice_of(i).clone();
   }
   last_launches_ = launches_;
   reset_backward_state();
+  EMBER_CHECK(find_unused_parameters_ || unused.empty(),
+              "Expected to have finished reduction in the prior iteration before starting a new one. This error "
+              "indicates that your module has parameters that were not used in producing loss. You can enable "
+              "unused parameter detection by passing the keyword argument `find_unused_parameters=true` to "
+              "DistributedDataParallelOptions, and by making sure all `forward` function outputs participate in "
+              "calculating loss. Parameters which did not receive grad for rank ",
+              distributed::rank(), ": ", parameter_names(unused));
+}
+
+std::vector<bool> DistributedDataParallel::used_on_some_rank(const std::vector<bool>& used_here) const {
+  std::vector<float> counts(used_here.size());
+  for (size_t i = 0; i < used_here.size(); ++i) counts[i] = used_here[i] ? 1.0f : 0.0f;
+  Tensor total = tensor(counts, {static_cast<int64_t>(counts.size())}).to(params_[0].device());
+  distributed::all_reduce(total, distributed::ReduceOp::Sum);
+  const std::vector<float> summed = total.to_vector<float>();
+  std::vector<bool> used(summed.size());
+  for (size_t i = 0; i < summed.size(); ++i) used[i] = summed[i] > 0.0f;
+  return used;
+}
+
+std::string DistributedDataParallel::parameter_names(const std::vector<size_t>& indices) const {
+  const auto named = module_->named_parameters();
+  std::string out;
+  for (size_t i : indices) {
+    std::string name = "parameter " + std::to_string(i);
+    for (const auto& [n, p] : named)
+      if (p.is_same(params_[i])) name = n;
+    out += (out.empty() ? "" : " ") + name;
+  }
+  return out;
 }
 
 void DistributedDataParallel::reset_backward_state() {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "cuda/stream.h"
@@ -32,8 +33,8 @@ namespace ember::nn {
 // backward. Buckets start strictly in index order, identical on every rank (collectives
 // must be issued in the same order everywhere). The first hook queues an engine callback
 // that runs when backward ends: it starts any bucket not started yet (a parameter that
-// got no gradient this step contributes zeros, and its .grad becomes the average of the
-// others'), waits for every bucket and copies the averages back into the .grad tensors,
+// got no gradient this step contributes zeros: Note [Unused parameters]), waits for every
+// bucket and copies the averages back into the .grad tensors,
 // so when loss.backward() returns every rank holds the same averaged gradients. Each
 // hook also tests the buckets in flight, which drives MPI's progress while backward runs.
 // The bucket layout (count, shapes and dtypes of the parameters) is checked to be the
@@ -77,7 +78,20 @@ namespace ember::nn {
 struct DistributedDataParallelOptions {
   int64_t bucket_cap_bytes = 25 * 1024 * 1024;
   int64_t first_bucket_cap_bytes = 1024 * 1024;
+  // Note [Unused parameters]: false, a parameter that got no gradient in a synchronised
+  // backward is PyTorch's error; true, one all-reduce of use counts per backward finds the
+  // parameters no rank used, whose .grad stays as it was.
+  bool find_unused_parameters = false;
 };
+
+// Note [Unused parameters]
+// Every bucket is all-reduced whatever this rank used (a parameter it gave no gradient
+// contributes zeros), so no rank ever waits for a collective another skips. Then, as
+// PyTorch's Reducer: with find_unused_parameters a parameter no rank used keeps its .grad
+// untouched (undefined stays undefined, so the optimizer skips it as on one process) and one
+// some rank used gets the average; without it, a parameter this rank used no gradient of is
+// PyTorch's "Expected to have finished reduction ..." error, raised when backward ends (the
+// used parameters' averages are in .grad by then) and naming the parameters.
 
 class DistributedDataParallel : public Module {
  public:
@@ -140,6 +154,9 @@ class DistributedDataParallel : public Module {
   void launch_ready_buckets();
   void launch_on_comm_stream(Bucket& bucket);
   void finish_backward();
+  // Whether some rank gave parameter i a gradient (one all-reduce of the counts).
+  std::vector<bool> used_on_some_rank(const std::vector<bool>& used_here) const;
+  std::string parameter_names(const std::vector<size_t>& indices) const;
   void reset_backward_state();
   Tensor slice_of(size_t index) const;
 
@@ -153,6 +170,7 @@ class DistributedDataParallel : public Module {
   size_t ready_count_ = 0;
   size_t next_bucket_ = 0;
   bool sync_enabled_ = true;
+  bool find_unused_parameters_ = false;
   bool armed_ = false;             // the last forward asked for a synchronised backward
   bool callback_queued_ = false;   // a backward is reducing
   std::vector<BucketLaunch> launches_, last_launches_;

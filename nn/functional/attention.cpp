@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -29,11 +30,16 @@ namespace ember::nn::functional {
 // leaves key 0 to every row), their scores replaced by zeros before the softmax (a finite,
 // uniform row) and their outputs by zeros after the product, so neither values nor gradients
 // see a NaN. nn::MultiheadAttention uses this function where it returns no weights.
-Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
-                                    const Tensor& attn_mask, double dropout_p, bool is_causal,
+Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in, const Tensor& value_in,
+                                    const Tensor& attn_mask_in, double dropout_p, bool is_causal,
                                     std::optional<double> scale, bool enable_gqa) {
-  EMBER_CHECK(query.defined() && key.defined() && value.defined(),
+  EMBER_CHECK(query_in.defined() && key_in.defined() && value_in.defined(),
               "scaled_dot_product_attention: expected defined query, key and value");
+  // On PyTorch's lower-precision autocast list: q, k, v and a float mask are cast before the
+  // dtype check, so float32 q and k (rotary embeddings) with a bf16 v run in bf16.
+  const auto cast =
+      autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, query_in, key_in, value_in, attn_mask_in);
+  const Tensor &query = cast[0], &key = cast[1], &value = cast[2], &attn_mask = cast[3];
   EMBER_PROFILE_OP("scaled_dot_product_attention");
   EMBER_CHECK(query.dtype() == key.dtype() && query.dtype() == value.dtype(),
               "Expected query, key, and value to have the same dtype, but got query.dtype: ",

@@ -4,6 +4,8 @@
 // their inplace forms write into x (Note [In-place activations] in nn/functional/in_place.h).
 #include "nn/functional/basic.h"
 
+#include <mutex>
+
 #include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
 #include "core/autocast.h"
@@ -14,6 +16,7 @@
 #include "core/profiler.h"
 #include "nn/functional/args.h"
 #include "nn/functional/in_place.h"
+#include "core/logging.h"
 
 namespace ember::nn::functional {
 
@@ -152,7 +155,19 @@ Tensor dropout1d(const Tensor& x, double p, bool training, bool inplace) {
   return channel_dropout("dropout1d", x, p, training, inplace, 1);
 }
 
+// A 3-D input is PyTorch 2.x's (N, C, L), with its warning: whole (sample, channel) rows drop.
 Tensor dropout2d(const Tensor& x, double p, bool training, bool inplace) {
+  if (x.dim() == 3) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      logging::warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                    "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                    "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                    "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please use dropout1d "
+                    "instead.");
+    });
+    return channel_dropout("dropout2d", x, p, training, inplace, 1);
+  }
   return channel_dropout("dropout2d", x, p, training, inplace, 2);
 }
 

@@ -43,8 +43,8 @@ Tensor mish(const Tensor& x, bool inplace = false);
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, bool inplace = false);
 // Zeroes whole channels: x is [N, C, L] or [C, L].
 Tensor dropout1d(const Tensor& x, double p = 0.5, bool training = true, bool inplace = false);
-// Zeroes whole channels: x is [N, C, H, W] or [C, H, W]. A 3-D x is (C, H, W), as PyTorch
-// documents it; PyTorch itself runs it as (N, C, L) with a warning (its dropout1d's form).
+// Zeroes whole channels: x is [N, C, H, W], or 3-D: (N, C, L) with PyTorch 2.x's warning (its
+// dropout1d's form; PyTorch documents a future (C, H, W)), so whole (sample, channel) rows drop.
 Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, bool inplace = false);
 // Zeroes whole channels: x is [N, C, D, H, W] or [C, D, H, W].
 Tensor dropout3d(const Tensor& x, double p = 0.5, bool training = true, bool inplace = false);

@@ -33,11 +33,13 @@ void check_args(const Tensor& x, const Tensor& running_mean, const Tensor& runni
   EMBER_CHECK(is_floating(x.dtype()),
               "batch_norm: expected a floating-point input (float32, float64, bfloat16 or float16), but got ",
               dtype_name(x.dtype()));
+  // PyTorch's _verify_batch_size: one value per channel is refused; none (an empty batch) is
+  // batch_norm of nothing (batch_norm below).
   if (training) {
-    EMBER_CHECK(count > 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
+    EMBER_CHECK(count != 1, "Expected more than 1 value per channel when training, got input size ", x.sizes());
   } else {
-    EMBER_CHECK(running_mean.defined() && running_var.defined(),
-                "batch_norm: running_mean and running_var must be defined in eval mode");
+    EMBER_CHECK(running_mean.defined(), "running_mean must be defined in evaluation mode");
+    EMBER_CHECK(running_var.defined(), "running_var must be defined in evaluation mode");
   }
   native::check_same_device(x, {&running_mean, &running_var, &weight, &bias}, "batch_norm");
   for (const Tensor* t : {&running_mean, &running_var, &weight, &bias})
@@ -150,6 +152,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   // outside autocast] in nn/functional/args.h). Autocast casts nothing here: batch norm is on
   // none of PyTorch's autocast lists, so its output has its input's dtype (Note [Autocast]).
   check_args(x_in, running_mean, running_var, weight, bias, training);
+  if (x_in.numel() == 0) {
+    // PyTorch's empty batch: no statistics and no running update; the output is a copy that
+    // keeps the chain to the input and the affine parameters (x * weight[0] + bias[0]).
+    Tensor out = x_in.clone();
+    if (weight.defined() && weight.numel() > 0) out = out * weight.select(0, 0);
+    if (bias.defined() && bias.numel() > 0) out = out + bias.select(0, 0);
+    return out;
+  }
   const MemoryFormat format = x_in.suggest_memory_format();
   // The kernels' layout (Note [Channels-last layers] in nn/functional/args.h).
   const MemoryFormat kernel = detail::kernel_format(x_in, format);

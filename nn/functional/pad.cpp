@@ -114,8 +114,6 @@ void check_non_constant(const Tensor& x, const std::vector<int64_t>& pad, const 
                   " (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: ",
                   sizes_text(x.sizes()));
   }
-  if (mode == "circular")
-    EMBER_CHECK(x.dim() == k + 2, "Invalid padding size, expected ", 2 * (x.dim() - 2), " but got ", pad.size());
   const std::vector<PaddedDim> dims = padded_dims(x, pad);
   for (size_t i = 0; i < dims.size(); ++i) {
     const PaddedDim& p = dims[i];

@@ -45,8 +45,10 @@ void Adagrad::step() {
     Tensor& step = state.at("step");
     native::add_(step, 1.0);
     const double t = step.item<double>();
-    const AdagradStepArgs args{
-        .clr = o.lr / (1.0 + (t - 1.0) * o.lr_decay), .eps = o.eps, .weight_decay = o.weight_decay};
+    const AdagradStepArgs args{.clr = o.lr / (1.0 + (t - 1.0) * o.lr_decay),
+                               .eps = o.eps,
+                               .weight_decay = o.weight_decay,
+                               .maximize = o.maximize};
     detail::run_fused_update(p, p.grad(), {state.at("sum")},
                              [&](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& s) {
                                device_ops(param.device()).adagrad_step(param, grad, s[0], args);

@@ -13,6 +13,7 @@ struct AdagradOptions {
   double weight_decay = 0.0;
   double initial_accumulator_value = 0.0;
   double eps = 1e-10;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
 };
 
 template <typename Fn>
@@ -22,6 +23,7 @@ void visit_fields(AdagradOptions& o, Fn&& fn) {
   fn("weight_decay", o.weight_decay);
   fn("initial_accumulator_value", o.initial_accumulator_value);
   fn("eps", o.eps);
+  fn("maximize", o.maximize);
 }
 // The one check of Adagrad's options (Note [Loaded state is checked]): PyTorch's rules
 // (every option >= 0), and every number finite.

@@ -79,7 +79,8 @@ void adam_update(const Tensor& p, std::map<std::string, Tensor>& state, const O&
                     .eps = o.eps,
                     .weight_decay = o.weight_decay,
                     .decoupled = decoupled,
-                    .amsgrad = o.amsgrad};
+                    .amsgrad = o.amsgrad,
+                    .maximize = o.maximize};
   if (o.capturable) {  // the bias corrections are computed on the device
     detail::check_capturable_fusable(fused::laid_out_like(p, p) && fused::laid_out_like(p, g) &&
                                          fused::laid_out_like(p, m) && fused::laid_out_like(p, v) &&

@@ -18,6 +18,7 @@ struct AdamOptions {
   // AMSGrad: the denominator uses the running maximum of exp_avg_sq (state
   // "max_exp_avg_sq"), as PyTorch's amsgrad=True.
   bool amsgrad = false;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
   // lr, beta1 and the step count read from device memory, for CUDA graphs (Note
   // [Capturable optimizers] in nn/optim/capturable.h). Not in state_dict.
   bool capturable = false;
@@ -29,6 +30,7 @@ struct AdamWOptions {
   double eps = 1e-8;
   double weight_decay = 1e-2;
   bool amsgrad = false;     // as AdamOptions::amsgrad
+  bool maximize = false;    // as AdamOptions::maximize
   bool capturable = false;  // as AdamOptions::capturable
 };
 
@@ -41,6 +43,7 @@ void visit_adam_fields(O& o, Fn& fn) {
   fn("eps", o.eps);
   fn("weight_decay", o.weight_decay);
   fn("amsgrad", o.amsgrad);
+  fn("maximize", o.maximize);
 }
 }  // namespace detail
 

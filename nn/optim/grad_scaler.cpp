@@ -140,8 +140,11 @@ void GradScaler::update(std::optional<double> new_scale) {
     const Tensor inf = found > 0;
     const Tensor counted = where(inf, Scalar(int64_t{0}), growth_tracker_ + 1);
     const Tensor grow = ~inf & (counted == options_.growth_interval);
-    const Tensor grown = scale_ * options_.growth_factor;
-    const Tensor next = where(inf, scale_ * options_.backoff_factor, where(grow & grown.isfinite(), grown, scale_));
+    // The float32 scale times the double factor, rounded once to float32 (PyTorch's kernel).
+    const Tensor wide = scale_.to(kFloat64);
+    const Tensor grown = (wide * options_.growth_factor).to(kFloat32);
+    const Tensor backed_off = (wide * options_.backoff_factor).to(kFloat32);
+    const Tensor next = where(inf, backed_off, where(grow & grown.isfinite(), grown, scale_));
     scale_.copy_(next);
     growth_tracker_.copy_(where(grow, Scalar(int64_t{0}), counted));
   }

@@ -77,12 +77,11 @@ void NAdam::step() {
     const double mu = momentum_at(beta1, o.momentum_decay, t);
     const double mu_next = momentum_at(beta1, o.momentum_decay, t + 1.0);
     // PyTorch's mu_product is a float32 tensor: each product with mu_t (rounded to
-    // float32) rounds to float32, and so does the look-ahead product. That one is PyTorch
-    // 1.13's mu_product * mu * mu_next (torch/optim/nadam.py), which counts mu_t twice;
-    // it is kept so that the steps are PyTorch's (the tests pin its numbers).
+    // float32) rounds to float32. The look-ahead product is PyTorch 2.x's, a double:
+    // mu_product * mu_next (torch/optim/nadam.py; 1.13's counted mu_t twice).
     Tensor& mu_product = state.at("mu_product");
     const float product = mu_product.item<float>() * static_cast<float>(mu);
-    const float product_next = (product * static_cast<float>(mu)) * static_cast<float>(mu_next);
+    const double product_next = static_cast<double>(product) * mu_next;
     native::fill_(mu_product, static_cast<double>(product));
     const NadamStepArgs args{.beta1 = beta1,
                              .beta2 = beta2,
@@ -90,7 +89,10 @@ void NAdam::step() {
                              .weight_decay = o.weight_decay,
                              .bias_correction2 = 1.0 - std::pow(beta2, t),
                              .grad_coef = -o.lr * (1.0 - mu) / (1.0 - static_cast<double>(product)),
-                             .exp_avg_coef = -o.lr * mu_next / (1.0 - static_cast<double>(product_next))};
+                             .exp_avg_coef = -o.lr * mu_next / (1.0 - product_next),
+                             .lr = o.lr,
+                             .decoupled = o.decoupled_weight_decay,
+                             .maximize = o.maximize};
     detail::run_fused_update(p, p.grad(), {state.at("exp_avg"), state.at("exp_avg_sq")},
                              [&](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& s) {
                                device_ops(param.device()).nadam_step(param, grad, s[0], s[1], args);

@@ -14,6 +14,9 @@ struct NAdamOptions {
   double eps = 1e-8;
   double weight_decay = 0.0;
   double momentum_decay = 4e-3;
+  // PyTorch 2.x's NAdamW: p *= 1 - lr * weight_decay before the step, instead of L2 decay
+  bool decoupled_weight_decay = false;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
 };
 
 // betas as "beta1" and "beta2", as Adam's (beta1 is what OneCycleLR cycles as momentum).
@@ -25,6 +28,8 @@ void visit_fields(NAdamOptions& o, Fn&& fn) {
   fn("eps", o.eps);
   fn("weight_decay", o.weight_decay);
   fn("momentum_decay", o.momentum_decay);
+  fn("decoupled_weight_decay", o.decoupled_weight_decay);
+  fn("maximize", o.maximize);
 }
 // The one check of NAdam's options (Note [Loaded state is checked]): PyTorch's rules
 // (lr, eps, weight_decay, momentum_decay >= 0, each beta in [0, 1)), and every number finite.

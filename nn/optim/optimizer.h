@@ -143,6 +143,15 @@ class OptimizerWithOptions : public Optimizer {
     options_.push_back(options);
   }
   void add_param_group(std::vector<Tensor> params) override { add_param_group(std::move(params), defaults_); }
+  // PyTorch's add_param_group({'params': head, 'lr': 1e-2}): the optimizer's defaults with
+  // what `edit` changes, e.g. add_param_group(head, [](SGDOptions& o) { o.lr = 1e-2; }).
+  template <typename Edit>
+    requires std::is_invocable_v<Edit&, Options&>
+  void add_param_group(std::vector<Tensor> params, Edit&& edit) {
+    Options options = defaults_;
+    edit(options);
+    add_param_group(std::move(params), options);
+  }
   const Options& defaults() const { return defaults_; }
   const Options& options(size_t group) const { return options_.at(group); }
   Options& options(size_t group) { return options_.at(group); }

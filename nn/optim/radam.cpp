@@ -42,7 +42,9 @@ RadamStepArgs radam_args(const RAdamOptions& o, double t) {
       .bias_correction1 = 1.0 - std::pow(beta1, t),
       .bias_correction2_sqrt = std::sqrt(bias_correction2),
       .rect = rect,
-      .rectified = rectified};
+      .rectified = rectified,
+      .decoupled = o.decoupled_weight_decay,
+      .maximize = o.maximize};
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ struct RAdamOptions {
   std::pair<double, double> betas = {0.9, 0.999};
   double eps = 1e-8;
   double weight_decay = 0.0;
+  // PyTorch 2.x's RAdamW: p *= 1 - lr * weight_decay before the step, instead of L2 decay
+  bool decoupled_weight_decay = false;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
 };
 
 // betas as "beta1" and "beta2", as Adam's (beta1 is what OneCycleLR cycles as momentum).
@@ -23,6 +26,8 @@ void visit_fields(RAdamOptions& o, Fn&& fn) {
   fn("beta2", o.betas.second);
   fn("eps", o.eps);
   fn("weight_decay", o.weight_decay);
+  fn("decoupled_weight_decay", o.decoupled_weight_decay);
+  fn("maximize", o.maximize);
 }
 // The one check of RAdam's options (Note [Loaded state is checked]): PyTorch's rules
 // (lr, eps, weight_decay >= 0, each beta in [0, 1)), and every number finite.

@@ -69,7 +69,8 @@ void RMSprop::step() {
                                .eps = o.eps,
                                .weight_decay = o.weight_decay,
                                .momentum = o.momentum,
-                               .centered = o.centered};
+                               .centered = o.centered,
+                               .maximize = o.maximize};
     detail::run_fused_update(p, p.grad(), {state.at("square_avg"), buf, grad_avg},
                              [&](const Tensor& param, const Tensor& grad, const std::vector<Tensor>& s) {
                                device_ops(param.device()).rmsprop_step(param, grad, s[0], s[1], s[2], args);

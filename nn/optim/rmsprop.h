@@ -14,6 +14,7 @@ struct RMSpropOptions {
   double weight_decay = 0.0;
   double momentum = 0.0;
   bool centered = false;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
 };
 
 template <typename Fn>
@@ -24,6 +25,7 @@ void visit_fields(RMSpropOptions& o, Fn&& fn) {
   fn("weight_decay", o.weight_decay);
   fn("momentum", o.momentum);
   fn("centered", o.centered);
+  fn("maximize", o.maximize);
 }
 // The one check of RMSprop's options (Note [Loaded state is checked]): PyTorch's rules
 // (lr, eps, momentum, weight_decay, alpha >= 0), and every number finite.

@@ -1,4 +1,4 @@
-// SGD::step, PyTorch's algorithm: d = g + wd*p; buf = momentum*buf + (1-dampening)*d
+// SGD::step, PyTorch's algorithm: g = maximize ? -grad : grad; d = g + wd*p; buf = momentum*buf + (1-dampening)*d
 // (buf = d on the first step); d = nesterov ? d + momentum*buf : buf; p -= lr*d.
 // Fused sgd_step kernels, one launch for many parameters on CUDA (Note [One launch for the
 // SGD step]; row-major or channels-last, with gradient and buffer laid out alike); the
@@ -27,7 +27,7 @@ bool fusable(const Tensor& p, const Tensor& g, const Tensor& buf) {
 
 // The same update from native ops (any layout).
 void native_update(const SGDOptions& o, const Tensor& p, Tensor& buf) {
-  Tensor d = p.grad();
+  Tensor d = o.maximize ? native::neg(p.grad()) : p.grad();
   if (o.weight_decay != 0.0) d = native::add(d, p, o.weight_decay);
   if (o.momentum != 0.0) {
     if (!buf.defined()) {
@@ -125,7 +125,8 @@ void SGD::step() {
                                 .momentum = o.momentum,
                                 .dampening = o.dampening,
                                 .weight_decay = o.weight_decay,
-                                .nesterov = o.nesterov};
+                                .nesterov = o.nesterov,
+                                .maximize = o.maximize};
       if (o.capturable) {
         detail::CapturableGroup& values = detail::capturable_group(capturable_, group);
         bucket_args.device_lr = values.lr.get(o.lr, p.device(), "SGD lr");

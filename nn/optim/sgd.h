@@ -14,6 +14,7 @@ struct SGDOptions {
   double dampening = 0.0;
   double weight_decay = 0.0;
   bool nesterov = false;
+  bool maximize = false;  // ascend: the gradient's sign flipped first, as PyTorch's maximize=True
   // lr and momentum read from device memory, for CUDA graphs (Note [Capturable
   // optimizers] in nn/optim/capturable.h). Not a hyper-parameter: not in state_dict.
   bool capturable = false;
@@ -26,6 +27,7 @@ void visit_fields(SGDOptions& o, Fn&& fn) {
   fn("dampening", o.dampening);
   fn("weight_decay", o.weight_decay);
   fn("nesterov", o.nesterov);
+  fn("maximize", o.maximize);
 }
 // The one check of SGD's options (Note [Loaded state is checked]): PyTorch's rules,
 // and every number finite.

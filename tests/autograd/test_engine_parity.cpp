@@ -192,3 +192,29 @@ TEST(AutogradMessages, GradOfANonLeafWarnsAsPyTorch) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// PyTorch's flatten returns the tensor itself when start_dim == end_dim (a 1-D tensor, or
+// flatten(1) of [N, C]): no node, so a parameter flattened for a regulariser stays a leaf.
+TEST(FlattenParity, OfOneDimIsTheTensorItselfAndRecordsNothing) {
+  Tensor x = tensor(std::vector<float>{1, 2}).requires_grad_();
+  Tensor y = x.flatten();
+  EXPECT_TRUE(y.is_same(x));
+  EXPECT_TRUE(x.is_leaf());
+  (y * 3.0).sum().backward();
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{3, 3}));
+  Tensor m = ones({2, 3}).requires_grad_();
+  EXPECT_TRUE(m.flatten(1).is_same(m));
+  EXPECT_TRUE(m.is_leaf());
+  Tensor h = m * 2.0;
+  const auto node = h.grad_fn();
+  EXPECT_TRUE(h.flatten(1).is_same(h));
+  EXPECT_EQ(h.grad_fn(), node);  // a non-leaf keeps its own history
+  h.sum().backward();
+  EXPECT_EQ(m.grad().to_vector<float>(), std::vector<float>(6, 2.0f));
+}
+
+}  // namespace
+}  // namespace ember

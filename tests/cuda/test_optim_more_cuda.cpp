@@ -123,6 +123,22 @@ TEST(CudaOptimExtra, NAdamMatchesTheCpu) {
                                        .lr = 0.05, .weight_decay = 0.1, .momentum_decay = 0.01}));
 }
 
+// maximize (every fused step) and NAdam's / RAdam's decoupled decay: the same functors on both devices.
+TEST(CudaOptimExtra, MaximizeAndDecoupledDecayMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  expect_cuda_matches_cpu("rmsprop", maker<optim::RMSprop>(optim::RMSpropOptions{
+                                         .lr = 0.005, .weight_decay = 0.05, .momentum = 0.5, .maximize = true}));
+  expect_cuda_matches_cpu("adagrad", maker<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1, .maximize = true}));
+  expect_cuda_matches_cpu("adam", maker<optim::Adam>(optim::AdamOptions{
+                                      .lr = 0.01, .weight_decay = 0.1, .amsgrad = true, .maximize = true}));
+  expect_cuda_matches_cpu("nadamw", maker<optim::NAdam>(optim::NAdamOptions{
+                                        .lr = 0.05, .weight_decay = 0.1, .decoupled_weight_decay = true,
+                                        .maximize = true}));
+  expect_cuda_matches_cpu("radamw", maker<optim::RAdam>(optim::RAdamOptions{
+                                        .lr = 0.05, .betas = {0.8, 0.9}, .weight_decay = 0.1,
+                                        .decoupled_weight_decay = true, .maximize = true}));
+}
+
 TEST(CudaOptimExtra, RAdamMatchesTheCpu) {
   if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   expect_cuda_matches_cpu("decay", maker<optim::RAdam>(optim::RAdamOptions{

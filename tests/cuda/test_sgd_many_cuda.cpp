@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, std::vector<double>>> run(Device device, DTyp
   }
   const optim::SGDOptions first{
       .lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3, .nesterov = true, .capturable = capturable};
-  const optim::SGDOptions second{.lr = 0.2, .momentum = 0.5, .dampening = 0.25, .capturable = capturable};
+  const optim::SGDOptions second{
+      .lr = 0.2, .momentum = 0.5, .dampening = 0.25, .maximize = true, .capturable = capturable};  // ascends
   optim::SGD sgd(std::vector<Tensor>(params.begin(), params.begin() + kFirstGroup), first);
   sgd.add_param_group(std::vector<Tensor>(params.begin() + kFirstGroup, params.end()), second);
   for (int step = 0; step < kSteps; ++step) {

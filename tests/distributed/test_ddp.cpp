@@ -130,12 +130,53 @@ class Skipping : public nn::Module {
   std::shared_ptr<nn::Linear> used_, unused_;
 };
 
-TEST(DistributedDataParallel, UnusedParametersGetZerosAndDoNotHang) {
+// Note [Unused parameters]: PyTorch's error by default (after the used ones are averaged,
+// and without a hang); with find_unused_parameters the unused .grad stays undefined.
+TEST(DistributedDataParallel, UnusedParametersArePyTorchsErrorOrKeepTheirGrad) {
   auto ddp = std::make_shared<nn::DistributedDataParallel>(std::make_shared<Skipping>());
-  (*ddp)(ones({3, 4})).sum().backward();
-  const auto params = ddp->module()->parameters();
+  EXPECT_EMBER_ERROR((*ddp)(ones({3, 4})).sum().backward(),
+                     "Parameters which did not receive grad for rank " + std::to_string(distributed::rank()) +
+                         ": unused.weight unused.bias");
+  auto params = ddp->module()->parameters();
   EXPECT_EQ(params[0].grad().to_vector<float>(), std::vector<float>(8, 3.0f));
-  EXPECT_EQ(params[2].grad().to_vector<float>(), std::vector<float>(8, 0.0f));
+  EXPECT_FALSE(params[2].grad().defined());
+
+  auto finding = std::make_shared<nn::DistributedDataParallel>(std::make_shared<Skipping>(),
+                                                               nn::DistributedDataParallelOptions{
+                                                                   .find_unused_parameters = true});
+  for (int step = 0; step < 2; ++step) (*finding)(ones({3, 4})).sum().backward();
+  params = finding->module()->parameters();
+  EXPECT_EQ(params[0].grad().to_vector<float>(), std::vector<float>(8, 6.0f));
+  EXPECT_FALSE(params[2].grad().defined());
+  EXPECT_FALSE(params[3].grad().defined());
+}
+
+// Used on rank 0 only: the average of rank 0's gradient and the other ranks' zeros.
+class UsedOnRankZero : public Skipping {
+ public:
+  Tensor forward(const Tensor& x) override {
+    Tensor out = Skipping::forward(x);
+    return distributed::rank() == 0 ? out + (*extra_)(x) : out;
+  }
+  std::shared_ptr<nn::Linear> extra_ = register_module("extra", std::make_shared<nn::Linear>(4, 2));
+};
+
+TEST(DistributedDataParallel, AParameterSomeRankUsedGetsTheAverage) {
+  auto ddp = std::make_shared<nn::DistributedDataParallel>(std::make_shared<UsedOnRankZero>(),
+                                                           nn::DistributedDataParallelOptions{
+                                                               .find_unused_parameters = true});
+  (*ddp)(ones({3, 4})).sum().backward();
+  const auto params = ddp->module()->parameters();  // used, unused, extra
+  ASSERT_EQ(params.size(), 6u);
+  const float expected = 3.0f / static_cast<float>(distributed::world_size());
+  EXPECT_EQ(params[4].grad().to_vector<float>(), std::vector<float>(8, expected));
+  EXPECT_FALSE(params[2].grad().defined());
+}
+
+TEST(DistributedDataParallel, AModuleWithoutTrainableParametersIsPyTorchsError) {
+  EXPECT_EMBER_ERROR(nn::DistributedDataParallel(std::make_shared<nn::ReLU>()),
+                     "DistributedDataParallel is not needed when a module doesn't have any parameter that requires a "
+                     "gradient.");
 }
 
 TEST(DistributedDataParallel, DifferentModelsAcrossRanksAreAnError) {

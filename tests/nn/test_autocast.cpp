@@ -38,10 +38,20 @@ TEST(Autocast, GuardStateAndBadDtype) {
     EXPECT_EQ(autocast::get_dtype(DeviceType::CPU), kBFloat16);
   }
   EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
-  EXPECT_EMBER_ERROR(AutocastGuard(Device::cpu(), kFloat32),
-                     "AutocastGuard: the autocast dtype must be bfloat16 or float16 (kBFloat16, kFloat16), but got "
-                     "float32");
-  EXPECT_EMBER_ERROR(AutocastGuard(Device::cuda(0), kFloat64), "but got float64");
+  {
+    // PyTorch's CPU autocast: another dtype warns and disables autocast for the scope.
+    AutocastGuard outer(Device::cpu(), kBFloat16);
+    {
+      AutocastGuard float32(Device::cpu(), kFloat32);
+      EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+      EXPECT_EQ(autocast::get_dtype(DeviceType::CPU), kBFloat16);
+    }
+    EXPECT_TRUE(autocast::is_enabled(DeviceType::CPU));
+    // A disabled guard checks no dtype: `AutocastGuard(dev, use_amp ? kBFloat16 : kFloat32, use_amp)`.
+    AutocastGuard off(Device::cpu(), kFloat32, /*enabled=*/false);
+    EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
+  }
+  EXPECT_NO_THROW(AutocastGuard(Device::cuda(0), kFloat64, false));
   EXPECT_FALSE(autocast::is_enabled(DeviceType::CPU));
 }
 

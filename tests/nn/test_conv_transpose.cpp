@@ -279,5 +279,20 @@ TEST(ConvTranspose2d, ErrorsAsPyTorch) {
             "channels instead");
 }
 
+// PyTorch's _output_padding: output_size is the spatial sizes or, with them, the input's
+// non-spatial dims: [N, C] batched, [C] alone unbatched.
+TEST(ConvTranspose, OutputSizeOfAnUnbatchedInputCountsOneNonSpatialDim) {
+  manual_seed(4);
+  nn::ConvTranspose1d up(4, 2, 3, {.stride = 2});
+  const Tensor x = randn({4, 6});
+  const Tensor batched = up.forward(x.unsqueeze(0), Dims{1, 2, 14});
+  EXPECT_EQ(up.forward(x, Dims{2, 14}).to_vector<float>(), batched.squeeze(0).to_vector<float>());
+  EXPECT_EQ(up.forward(x, Dims{14}).sizes(), (Dims{2, 14}));
+  EXPECT_EMBER_ERROR(up.forward(x, Dims{1, 2, 14}),
+                     "ConvTranspose1D: for 2D input, output_size must have 1 or 2 elements (got 3)");
+  EXPECT_EMBER_ERROR(up.forward(x.unsqueeze(0), Dims{2, 14}),
+                     "ConvTranspose1D: for 3D input, output_size must have 1 or 3 elements (got 2)");
+}
+
 }  // namespace
 }  // namespace ember

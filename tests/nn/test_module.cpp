@@ -187,14 +187,14 @@ TEST(Module, LoadStateDictErrors) {
   sd.erase(sd.begin());  // "0.weight"
   sd.emplace_back("x", ones({1}));
   EXPECT_EMBER_ERROR(net->load_state_dict(sd),
-                     "Error(s) in loading state_dict for Sequential: Missing key(s) in state_dict: \"0.weight\". "
-                     "Unexpected key(s) in state_dict: \"x\".");
+                     "Error(s) in loading state_dict for Sequential:\n\tMissing key(s) in state_dict: \"0.weight\". "
+                     "\n\tUnexpected key(s) in state_dict: \"x\".");
   EXPECT_NO_THROW(net->load_state_dict(sd, /*strict=*/false));
 
   auto wide = small_net(4);
   EXPECT_EMBER_ERROR(small_net(3)->load_state_dict(wide->state_dict(), false),
-                     "size mismatch for 0.weight: copying a param with shape [4, 2] from checkpoint, the shape in "
-                     "current model is [3, 2].");
+                     "size mismatch for 0.weight: copying a param with shape torch.Size([4, 2]) from checkpoint, the "
+                     "shape in current model is torch.Size([3, 2]).");
 }
 
 TEST(Module, NonStrictLoadCopiesWhatMatches) {

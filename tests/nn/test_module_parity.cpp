@@ -210,8 +210,8 @@ TEST(ModuleParity, LoadStateDictReturnsIncompatibleKeys) {
   EXPECT_EQ(result.missing_keys, (Names{"0.weight"}));
   EXPECT_EQ(result.unexpected_keys, (Names{"x", "1.extra"}));
   EXPECT_EMBER_ERROR(net->load_state_dict(sd),
-                     "Error(s) in loading state_dict for Sequential: Missing key(s) in state_dict: \"0.weight\". "
-                     "Unexpected key(s) in state_dict: \"x\", \"1.extra\".");
+                     "Error(s) in loading state_dict for Sequential:\n\tMissing key(s) in state_dict: \"0.weight\". "
+                     "\n\tUnexpected key(s) in state_dict: \"x\", \"1.extra\".");
 }
 
 // bn = nn.BatchNorm1d(3); two training forwards -> num_batches_tracked 2. A plain dict
@@ -256,7 +256,8 @@ TEST(ModuleParity, BatchNormLoadsWithoutNumBatchesTracked) {
   // Only num_batches_tracked is optional.
   sd.erase(sd.begin() + 2);
   EXPECT_EMBER_ERROR(bn.load_state_dict(sd),
-                     "Error(s) in loading state_dict for BatchNorm1d: Missing key(s) in state_dict: \"running_mean\".");
+                     "Error(s) in loading state_dict for BatchNorm1d:\n\tMissing key(s) in state_dict: "
+                     "\"running_mean\".");
 
   // Untracked statistics: no counter to leave out.
   nn::BatchNorm1d untracked(3, {.track_running_stats = false});
@@ -345,7 +346,7 @@ TEST(ModuleParity, NonPersistentBuffer) {
   expect_values(m.a, {5, 5}, 0);
   expect_values(m.b, {0, 0}, 0);
   EXPECT_EMBER_ERROR(m.load_state_dict(with_b),
-                     "Error(s) in loading state_dict for TwoBuffers: Unexpected key(s) in state_dict: \"b\".");
+                     "Error(s) in loading state_dict for TwoBuffers:\n\tUnexpected key(s) in state_dict: \"b\".");
 
   // In a parent: listed and moved, not saved.
   auto net = std::make_shared<nn::Sequential>(ModuleList{std::make_shared<TwoBuffers>()});

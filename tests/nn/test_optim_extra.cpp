@@ -1,4 +1,4 @@
-// Adadelta, Adamax, NAdam and RAdam against PyTorch 1.13 (optim_torch_values_extra.h):
+// Adadelta, Adamax, NAdam and RAdam against PyTorch 1.13 (NAdam: 2.x; optim_torch_values_extra.h):
 // 20-step trajectories in float64 (to 1e-12) and float32 (bit for bit: Note [PyTorch's
 // order of operations] in core/optim_math.h), with and without weight decay and maximize;
 // a parameter without a gradient is skipped; PyTorch's state_dict keys, PyTorch's own state
@@ -146,11 +146,12 @@ TEST(OptimExtra, StateDictKeysArePyTorchs) {
   EXPECT_EQ(keys_after_a_step<optim::NAdam>(NAdamO{}),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.beta1", "param_groups.0.beta2",
                "param_groups.0.eps", "param_groups.0.weight_decay", "param_groups.0.momentum_decay",
-               "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.mu_product", "state.0.step"}));
+               "param_groups.0.decoupled_weight_decay", "param_groups.0.maximize", "state.0.exp_avg",
+               "state.0.exp_avg_sq", "state.0.mu_product", "state.0.step"}));
   EXPECT_EQ(keys_after_a_step<optim::RAdam>(RAdamO{}),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.beta1", "param_groups.0.beta2",
-               "param_groups.0.eps", "param_groups.0.weight_decay", "state.0.exp_avg", "state.0.exp_avg_sq",
-               "state.0.step"}));
+               "param_groups.0.eps", "param_groups.0.weight_decay", "param_groups.0.decoupled_weight_decay",
+               "param_groups.0.maximize", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step"}));
 }
 
 // PyTorch's state after 3 steps (its numbers, in ember's flat layout of PyTorch's keys)

@@ -74,18 +74,21 @@ TEST(OptimMore, StateDictKeysArePyTorchs) {
   EXPECT_EQ((keys_after_a_step<optim::RMSprop>(optim::RMSpropOptions{})),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.alpha", "param_groups.0.eps",
                "param_groups.0.weight_decay", "param_groups.0.momentum", "param_groups.0.centered",
-               "state.0.square_avg", "state.0.step"}));
+               "param_groups.0.maximize", "state.0.square_avg", "state.0.step"}));
   EXPECT_EQ((keys_after_a_step<optim::RMSprop>(optim::RMSpropOptions{.momentum = 0.9, .centered = true})),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.alpha", "param_groups.0.eps",
-               "param_groups.0.weight_decay", "param_groups.0.momentum", "param_groups.0.centered", "state.0.grad_avg",
-               "state.0.momentum_buffer", "state.0.square_avg", "state.0.step"}));
+               "param_groups.0.weight_decay", "param_groups.0.momentum", "param_groups.0.centered",
+               "param_groups.0.maximize", "state.0.grad_avg", "state.0.momentum_buffer", "state.0.square_avg",
+               "state.0.step"}));
   EXPECT_EQ((keys_after_a_step<optim::Adagrad>(optim::AdagradOptions{})),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.lr_decay", "param_groups.0.weight_decay",
-               "param_groups.0.initial_accumulator_value", "param_groups.0.eps", "state.0.step", "state.0.sum"}));
+               "param_groups.0.initial_accumulator_value", "param_groups.0.eps", "param_groups.0.maximize",
+               "state.0.step", "state.0.sum"}));
   EXPECT_EQ((keys_after_a_step<optim::Adam>(optim::AdamOptions{.amsgrad = true})),
             (K{"param_groups.0.params", "param_groups.0.lr", "param_groups.0.beta1", "param_groups.0.beta2",
-               "param_groups.0.eps", "param_groups.0.weight_decay", "param_groups.0.amsgrad", "state.0.exp_avg",
-               "state.0.exp_avg_sq", "state.0.max_exp_avg_sq", "state.0.step"}));
+               "param_groups.0.eps", "param_groups.0.weight_decay", "param_groups.0.amsgrad",
+               "param_groups.0.maximize", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.max_exp_avg_sq",
+               "state.0.step"}));
 }
 
 // Three steps, a state_dict, a fresh optimizer with other options loads it, then both take

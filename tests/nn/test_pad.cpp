@@ -238,8 +238,16 @@ TEST(Pad, BadArgumentsAreClearErrors) {
   EXPECT_EMBER_ERROR(F::pad(zeros({1, 0, 3, 3}), {1, 1, 1, 1}, "reflect"),
                      "3D or 4D (batch mode) tensor expected for input");
   EXPECT_EMBER_ERROR(F::pad(x3, {4, 0}, "circular"), "Padding value causes wrapping around more than once.");
-  EXPECT_EMBER_ERROR(F::pad(x2, {1, 1}, "circular"), "Invalid padding size, expected 0 but got 2");
-  EXPECT_EMBER_ERROR(F::pad(x3, {1, 1, 1, 1}, "circular"), "Invalid padding size, expected 2 but got 4");
+  // An unbatched input wraps as a batch of one (PyTorch's no-batch-dim case), also in
+  // Conv2d with padding_mode "circular".
+  const Tensor plane = arange(0, 12, 1, TensorOptions(kFloat32)).reshape({1, 3, 4});
+  EXPECT_EQ(F::pad(plane, {1, 1, 1, 1}, "circular").to_vector<float>(),
+            F::pad(plane.unsqueeze(0), {1, 1, 1, 1}, "circular").squeeze(0).to_vector<float>());
+  EXPECT_EQ(F::pad(plane, {1, 1, 1, 1}, "circular").sizes(), (Dims{1, 5, 6}));
+  EXPECT_EQ(F::pad(x2, {1, 1}, "circular").to_vector<float>(), std::vector<float>(3 * 6, 0.0f));
+  nn::Conv2d conv(1, 2, 3, nn::Conv2dOptions{.padding = 1, .padding_mode = "circular"});
+  EXPECT_EQ(conv.forward(plane).to_vector<float>(), conv.forward(plane.unsqueeze(0)).squeeze(0).to_vector<float>());
+  EXPECT_EMBER_ERROR(F::pad(zeros({4}), {1, 1}, "circular"), "Only 2D, 3D, 4D, 5D padding with non-constant padding");
   // a circular pad as large as the input is fine (wraps exactly once)
   EXPECT_EQ(F::pad(x3, {3, 0}, "circular").sizes(), (Dims{1, 2, 6}));
 }
