@@ -298,13 +298,25 @@ Tensor nan_to_num(const Tensor& a, std::optional<double> nan, std::optional<doub
   return where(isneginf(a), Scalar(neginf.value_or(-big)), out);
 }
 
+// PyTorch's lerp checks: floating tensors of one dtype (its kernel has no integer or mixed form).
+static void check_lerp(const Tensor& a, const Tensor& b, const Tensor* weight) {
+  EMBER_CHECK(a.dtype() == b.dtype(), "expected dtype ", dtype_torch_name(a.dtype()), " for `end` but got dtype ",
+              dtype_torch_name(b.dtype()));
+  EMBER_CHECK(weight == nullptr || weight->dtype() == a.dtype(), "expected dtype ", dtype_torch_name(a.dtype()),
+              " for `weight` but got dtype ", weight != nullptr ? dtype_torch_name(weight->dtype()) : "");
+  EMBER_CHECK(is_floating(a.dtype()), "\"lerp_kernel_scalar\" not implemented for '", dtype_torch_name(a.dtype()),
+              "'");
+}
+
 // PyTorch's two-sided form keeps lerp(a, b, 1) == b exactly.
 Tensor lerp(const Tensor& a, const Tensor& b, const Scalar& weight) {
+  check_lerp(a, b, nullptr);
   const double w = weight.to_double();
   const Tensor d = sub(b, a);
   return std::abs(w) < 0.5 ? add(a, mul(d, weight)) : sub(b, mul(d, 1.0 - w));
 }
 Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight) {
+  check_lerp(a, b, &weight);
   const Tensor d = sub(b, a);
   return where(lt(abs(weight), 0.5), add(a, mul(d, weight)), sub(b, mul(d, rsub(weight, 1.0))));
 }
@@ -313,6 +325,12 @@ Tensor addcmul(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& 
   return add(t, mul(a, b), value);
 }
 Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value) {
+  EMBER_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()),
+              "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a "
+              "true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + "
+              "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
+              "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
+              "(input + value * tensor1 / tensor2), for all dtypes.");
   return add(t, div(a, b), value);
 }
 

@@ -42,5 +42,19 @@ TEST(VarianceDegreesOfFreedom, NoneLeftWarnsOnceAsPyTorch) {
   EXPECT_TRUE(std::isinf(ember::var(tensor(std::vector<float>{1, 2}), Dims{}, 2.0).item<float>()));
 }
 
+// PyTorch refuses what ember used to compute: lerp of mixed or integer dtypes, addcdiv's
+// integer division.
+TEST(LerpAndAddcdiv, RefuseWhatPyTorchRefuses) {
+  const Tensor a = tensor(std::vector<float>{1, 2}), b = tensor(std::vector<float>{3, 6});
+  EXPECT_EQ(lerp(a, b, Scalar(0.5)).to_vector<float>(), (std::vector<float>{2, 4}));
+  EXPECT_EMBER_ERROR(lerp(a, b.to(kFloat64), Scalar(0.5)), "expected dtype Float for `end` but got dtype Double");
+  EXPECT_EMBER_ERROR(lerp(a, b, tensor(std::vector<double>{0.5, 0.5})),
+                     "expected dtype Float for `weight` but got dtype Double");
+  const Tensor i = tensor(std::vector<int64_t>{1, 2}), j = tensor(std::vector<int64_t>{3, 4});
+  EXPECT_EMBER_ERROR(lerp(i, j, Scalar(0.5)), "\"lerp_kernel_scalar\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(addcdiv(a, i, j), "Integer division with addcdiv is no longer supported");
+  EXPECT_EQ(addcdiv(a, i.to(kFloat32), j).to_vector<float>(), (std::vector<float>{1.0f + 1.0f / 3.0f, 2.5f}));
+}
+
 }  // namespace
 }  // namespace ember
