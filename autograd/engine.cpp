@@ -322,7 +322,8 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
     if (run || task.needed.count(node) > 0) keep_retained_grads(*node, inputs);
     if (run && !node->pre_hooks().empty()) run_node_prehooks(*node, inputs);  // Note [Node hooks]
     // A node that received no gradient at all (e.g. the history overwritten by
-    // copy_ or fill_) contributes nothing: skip its formula.
+    // copy_ or fill_) contributes nothing: skip its formula, and so its post-hooks (PyTorch
+    // calls both with undefined gradients; Note [Node hooks]'s one difference).
     bool any_grad = false;
     for (const Tensor& g : inputs) any_grad = any_grad || g.defined();
     run = run && any_grad;

@@ -38,11 +38,18 @@ const std::shared_ptr<Module>& Sequential::operator[](int64_t index) const {
   return modules_[python_index(index, modules_.size(), "Sequential")];
 }
 
+// The children keep their names, as PyTorch's Sequential(OrderedDict(items[idx])): a slice's
+// state_dict keys are the original's ("2.weight"), and a push_back onto it whose index is
+// already a name is the "already defined" error.
 std::shared_ptr<Sequential> Sequential::slice(int64_t start, int64_t stop) const {
   const auto n = static_cast<int64_t>(modules_.size());
   const auto clamp = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
   auto out = std::make_shared<Sequential>();
-  for (int64_t i = clamp(start); i < clamp(stop); ++i) out->push_back(modules_[static_cast<size_t>(i)]);
+  for (int64_t i = clamp(start); i < clamp(stop); ++i) {
+    const std::shared_ptr<Module>& m = modules_[static_cast<size_t>(i)];
+    out->register_module(std::to_string(i), m);
+    out->modules_.push_back(m);
+  }
   return out;
 }
 

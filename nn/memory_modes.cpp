@@ -9,6 +9,7 @@
 #include "core/autocast.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/logging.h"
 #include "core/memory.h"
 #include "core/profiler.h"
 #include "core/rng_state.h"
@@ -34,12 +35,20 @@ class ModelStateKept {
   }
   ModelStateKept(const ModelStateKept&) = delete;
   ModelStateKept& operator=(const ModelStateKept&) = delete;
+  // Never throws: a buffer the forward gave another shape, dtype or device (a lazy module's
+  // first forward sizes its buffers) is left as the forward made it.
   ~ModelStateKept() {
-    for (auto& [m, training] : flags_) m->train(training);  // parents first: each child's own flag wins
-    NoGradGuard no_grad;
-    for (auto& [buffer, kept] : buffers_) buffer.copy_(kept);
-    for (auto& [p, grad] : grads_) p.mutable_grad() = grad;
-    set_rng_state(rng_);
+    try {
+      for (auto& [m, training] : flags_) m->train(training);  // parents first: each child's own flag wins
+      NoGradGuard no_grad;
+      for (auto& [buffer, kept] : buffers_)
+        if (buffer.sizes() == kept.sizes() && buffer.dtype() == kept.dtype() && buffer.device() == kept.device())
+          buffer.copy_(kept);
+      for (auto& [p, grad] : grads_) p.mutable_grad() = grad;
+      set_rng_state(rng_);
+    } catch (const std::exception& e) {
+      logging::warn("measure_mode: could not put the model back as it was: {}", e.what());
+    }
   }
 
  private:

@@ -177,16 +177,13 @@ void Module::check_new_child(const std::string& name, const Module* module) cons
 }
 
 // A leaf that requires grad is kept as it is (a parameter shared with another module: one
-// tensor, listed once, as PyTorch's); any other tensor is detached and requires grad as
-// asked; one computed with history is PyTorch's error.
+// tensor, listed once, as PyTorch's); any other tensor, one computed with history too, is
+// detached and requires grad as asked (PyTorch's `nn.Parameter(t)`).
 Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   check_attribute_name(name, "parameter");
   EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
                   !has_child(name),
               "attribute '", name, "' already exists");
-  EMBER_CHECK(!value.defined() || value.grad_fn() == nullptr, "Cannot assign non-leaf Tensor to parameter '", name,
-              "'. Model parameters must be created explicitly. To express '", name,
-              "' as a function of another Tensor, compute the value in the forward() method.");
   const bool shared = value.defined() && value.is_leaf() && value.requires_grad() && requires_grad;
   Tensor param = !value.defined() ? Tensor() : shared ? value : value.detach();
   if (param.defined() && !shared) param.requires_grad_(requires_grad);

@@ -135,7 +135,8 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
     v0 = functional::normalize(randn({mat.size(1)}, original.options()), 2, 0, eps);
   }
   Tensor& slot = module.parameter_to_attribute(name);
-  Tensor* orig = &module.register_parameter(name + "_orig", parameter);
+  Tensor* orig = &module.register_parameter(name + "_orig", parameter, parameter.requires_grad());
+  *orig = parameter;  // the same tensor even when frozen (requires_grad false), as PyTorch's
   Tensor* u = &module.register_buffer(name + "_u", u0);
   Tensor* v = &module.register_buffer(name + "_v", v0);
   slot = original;  // PyTorch: setattr(module, name, weight.data) until the first call

@@ -136,8 +136,11 @@ std::tuple<Tensor, Tensor> moments(std::string_view name, const Tensor& a, const
   const Dims kept_shape = reduced_shape(a, mask, true);
   const int64_t kept = shape_numel(kept_shape);
   if (kept > 0 && static_cast<double>(a.numel() / kept) - correction <= 0.0) {  // PyTorch's TORCH_WARN_ONCE
-    static std::once_flag once;
+    // once per op, as PyTorch's TORCH_WARN_ONCE at each of std, var, std_mean, var_mean
+    static std::once_flag once_std, once_var, once_std_mean, once_var_mean;
     const std::string op = name == "std and var" ? (root ? "std" : "var") : std::string(name);
+    std::once_flag& once = op == "std" ? once_std : op == "var" ? once_var : op == "std_mean" ? once_std_mean
+                                                                                            : once_var_mean;
     std::call_once(once, [&op] {
       logging::warn("{}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction factor "
                     "(input numel divided by output numel).",

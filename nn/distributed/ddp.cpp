@@ -261,7 +261,7 @@ std::string DistributedDataParallel::parameter_names(const std::vector<size_t>& 
     std::string name = "parameter " + std::to_string(i);
     for (const auto& [n, p] : named)
       if (p.is_same(params_[i])) name = n;
-    out += (out.empty() ? "" : " ") + name;
+    out += (out.empty() ? "" : ", ") + name;
   }
   return out;
 }

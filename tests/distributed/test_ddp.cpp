@@ -136,7 +136,7 @@ TEST(DistributedDataParallel, UnusedParametersArePyTorchsErrorOrKeepTheirGrad) {
   auto ddp = std::make_shared<nn::DistributedDataParallel>(std::make_shared<Skipping>());
   EXPECT_EMBER_ERROR((*ddp)(ones({3, 4})).sum().backward(),
                      "Parameters which did not receive grad for rank " + std::to_string(distributed::rank()) +
-                         ": unused.weight unused.bias");
+                         ": unused.weight, unused.bias");
   auto params = ddp->module()->parameters();
   EXPECT_EQ(params[0].grad().to_vector<float>(), std::vector<float>(8, 3.0f));
   EXPECT_FALSE(params[2].grad().defined());

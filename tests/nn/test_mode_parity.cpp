@@ -98,5 +98,14 @@ TEST(MeasureModes, LeaveTheModelAsTheyFoundIt) {
   EXPECT_EQ(get_rng_state().to_vector<int64_t>(), rng_before.to_vector<int64_t>());
 }
 
+// A lazy model's first forward sizes its buffers: nothing to put back, and no abort.
+TEST(MeasureModes, ALazyModelIsMeasuredAndKeepsItsSizedBuffers) {
+  auto net = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::LazyLinear>(4), std::make_shared<nn::LazyBatchNorm1d>()});
+  const auto measured = memory::measure_modes(*net, randn({8, 3}));
+  EXPECT_EQ(measured.size(), 4u);
+  EXPECT_EQ(net->parameters()[0].sizes(), (Dims{4, 3}));
+}
+
 }  // namespace
 }  // namespace ember

@@ -47,11 +47,17 @@ TEST(ModuleRegistration, AParameterOfAnotherModuleIsSharedNotCopied) {
   second->register_parameter("tied", first.fc->weight);
   both->push_back(second);
   EXPECT_EQ(both->parameters().size(), 4u);  // two fc.weight, two fc.bias: the tied one is first's fc.weight
-  // A plain tensor is still made a parameter of its own; one with history is PyTorch's error.
+  // A plain tensor, or one with history, becomes a parameter of its own (`nn.Parameter(t)`).
   Tensor plain = ones({2});
   EXPECT_FALSE(decoder.register_parameter("plain", plain).is_same(plain));
   Tensor w = ones({2}).requires_grad_();
-  EXPECT_EMBER_ERROR(decoder.register_parameter("computed", w * 2.0), "Cannot assign non-leaf Tensor to parameter");
+  Tensor& computed = decoder.register_parameter("computed", w * 2.0);
+  EXPECT_TRUE(computed.is_leaf());
+  EXPECT_TRUE(computed.requires_grad());
+  EXPECT_EQ(computed.to_vector<float>(), (std::vector<float>{2, 2}));
+  nn::ParameterList list;
+  list.push_back(w * 3.0);  // PyTorch's ParameterList wraps it in a Parameter
+  EXPECT_TRUE(list[0].is_leaf());
 }
 
 TEST(ModuleRegistration, SpectralNormKeepsTheParameterAnOptimizerHolds) {
@@ -70,6 +76,16 @@ TEST(ModuleRegistration, SpectralNormKeepsTheParameterAnOptimizerHolds) {
   layer(ones({4, 3})).sum().backward();  // the call operator runs the reparametrization hook
   sgd.step();
   EXPECT_NE(orig.to_vector<float>(), before);
+
+  nn::Linear frozen(3, 2);
+  frozen.weight.requires_grad_(false);
+  const Tensor frozen_weight = frozen.weight;
+  nn::utils::spectral_norm(frozen);
+  for (const auto& [name, p] : frozen.named_parameters())
+    if (name == "weight_orig") {
+      EXPECT_TRUE(p.is_same(frozen_weight));
+      EXPECT_FALSE(p.requires_grad());
+    }
 }
 
 TEST(SequentialApi, NegativeIndicesSlicesAndExtend) {
@@ -86,6 +102,7 @@ TEST(SequentialApi, NegativeIndicesSlicesAndExtend) {
   const auto tail = seq.slice(1, 3);
   ASSERT_EQ(tail->size(), 2u);
   EXPECT_EQ((*tail)[0], tanh);  // the same modules, shared
+  EXPECT_EQ(tail->state_dict().at(0).first, "2.weight");  // PyTorch's seq[1:3] keeps the keys
   EXPECT_EQ(seq.slice(-2, 100)->size(), 2u);
   EXPECT_EQ(seq.slice(2, 1)->size(), 0u);
   size_t visited = 0;
