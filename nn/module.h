@@ -173,9 +173,9 @@ class Module : public std::enable_shared_from_this<Module> {
   // A new parameter or buffer; an existing name (a child's too) is PyTorch's "attribute 'x'
   // already exists". A parameter given as a leaf that requires grad (another module's) is
   // kept as it is, so the two share it, listed once; another tensor (one with history too) is
-  // detached and requires grad as asked, PyTorch's `nn.Parameter(t)`. The returned slot stays valid for the module's life. A non-persistent buffer is in buffers()
-  // and follows to(), but is not part of state_dict() (so load_state_dict neither expects
-  // nor accepts it).
+  // detached and requires grad as asked, PyTorch's `nn.Parameter(t)`. The returned slot
+  // stays valid for the module's life. A non-persistent buffer is in buffers() and follows
+  // to(), but is not part of state_dict() (so load_state_dict neither expects nor accepts it).
   Tensor& register_parameter(const std::string& name, Tensor value, bool requires_grad = true);
   Tensor& register_buffer(const std::string& name, Tensor value, bool persistent = true);
   // A parameter or buffer by dotted path ("0.weight"), PyTorch's get_parameter/get_buffer.
