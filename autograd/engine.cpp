@@ -21,6 +21,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/logging.h"
+#include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
 
@@ -112,8 +113,12 @@ void add_to_buffer(tensor_list& buffer, uint32_t index, Tensor grad) {
 }
 
 void compute_dependencies(GraphTask& task, const std::vector<Node*>& roots) {
-  std::vector<Node*> stack(roots.begin(), roots.end());
-  std::unordered_set<Node*> seen(roots.begin(), roots.end());
+  // Each node once, roots too: two roots of one node (backward({y, y}), var_mean's two outputs)
+  // counted its edges twice, and the nodes behind it never became ready.
+  std::vector<Node*> stack;
+  std::unordered_set<Node*> seen;
+  for (Node* root : roots)
+    if (seen.insert(root).second) stack.push_back(root);
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
@@ -147,10 +152,9 @@ void check_anomaly(const Node& node, const tensor_list& outputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& g = outputs[i];
     if (!g.defined() || !g.is_floating_point()) continue;
-    bool finite = true;
-    for (double v : g.to_vector<double>())
-      if (!std::isfinite(v)) finite = false;
-    EMBER_CHECK(finite, "Function '", node.name(), "' returned nan values in its ", i, "th output.",
+    // NaN only, as PyTorch's: an infinite gradient (sqrt at 0) is a value, not an anomaly.
+    const bool has_nan = native::any(native::isnan(g.detach())).item<bool>();
+    EMBER_CHECK(!has_nan, "Function '", node.name(), "' returned nan values in its ", i, "th output.",
                 node.forward_context().empty() ? "" : " The forward op ran at: ", node.forward_context());
   }
 }
@@ -461,6 +465,7 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::
 
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs,
                  std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+  EMBER_CHECK(!inputs.empty(), "grad requires non-empty inputs.");  // before the graph is run and freed
   std::vector<Edge> edges;
   for (size_t i = 0; i < outputs.size(); ++i) edges.push_back(root_edge(outputs[i], i));
   tensor_list grads = resolve_grads(outputs, grad_outputs);

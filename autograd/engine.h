@@ -103,7 +103,7 @@ tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const te
 size_t count_graph_nodes(const Tensor& t);
 
 // Anomaly mode (torch.autograd.set_detect_anomaly): backward checks every computed
-// gradient for NaN/Inf and names the forward op that produced it.
+// gradient for NaN (inf is a value) and names the forward op that produced it.
 void set_detect_anomaly(bool enabled);
 bool is_anomaly_enabled();
 class DetectAnomalyGuard {

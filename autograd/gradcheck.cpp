@@ -3,12 +3,14 @@
 #include "autograd/gradcheck.h"
 
 #include <cmath>
+#include <vector>
 
 #include "autograd/engine.h"
 #include "autograd/functional.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/logging.h"
+#include "core/native.h"
 #include "core/ops.h"
 
 namespace ember::autograd {
@@ -50,18 +52,28 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
   for (size_t k = 0; k < checked.size(); ++k) {
     Tensor x = inputs[checked[k]];
     EMBER_CHECK(x.is_contiguous(), "gradcheck: input ", checked[k], " must be contiguous");
-    double* data = static_cast<double*>(x.data_ptr());
+    // Host memory is perturbed in place; a device tensor one element at a time through fill_.
+    const bool host = x.device().is_cpu();
+    double* data = host ? static_cast<double*>(x.data_ptr()) : nullptr;
+    const std::vector<double> values = host ? std::vector<double>{} : x.to_vector<double>();
+    const Tensor flat = x.detach().view({-1});
+    const auto set = [&](int64_t e, double v) {
+      if (host) data[e] = v;
+      else native::fill_(flat.narrow(0, e, 1), v);
+    };
     for (int64_t e = 0; e < x.numel(); ++e) {
-      const double saved = data[e];
-      data[e] = saved + options.eps;
+      const double saved = host ? data[e] : values[static_cast<size_t>(e)];
+      set(e, saved + options.eps);
       auto plus = evaluate(fn, inputs);
-      data[e] = saved - options.eps;
+      set(e, saved - options.eps);
       auto minus = evaluate(fn, inputs);
-      data[e] = saved;
+      set(e, saved);
       for (int64_t j = 0; j < n_out; ++j) {
         const double numeric = (plus[j] - minus[j]) / (2 * options.eps);
         const double a = analytic[k][static_cast<size_t>(j * x.numel() + e)];
-        if (std::abs(a - numeric) > options.atol + options.rtol * std::abs(numeric) && result.ok) {
+        // as torch.allclose: NaN on either side is a mismatch, equal infinities are close
+        const bool close = a == numeric || std::abs(a - numeric) <= options.atol + options.rtol * std::abs(numeric);
+        if (!close && result.ok) {
           result.ok = false;
           result.message = ember::detail::str_cat("Jacobian mismatch for output ", j, " with respect to input ",
                                                   checked[k], " element ", e, ": analytic ", a,

@@ -14,8 +14,10 @@
 
 #include "core/dispatch.h"
 #include "core/fill_value.h"
+#include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/random.h"
+#include "core/uniform_draws.h"
 
 namespace ember {
 
@@ -66,13 +68,14 @@ Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distributi
   EMBER_CHECK(is_floating(options.dtype()), name,
               ": expected a floating-point dtype (float32, float64, bfloat16 or float16), but got ",
               dtype_name(options.dtype()));
-  const DeviceOps& ops = device_ops(options.device());
-  // bfloat16 and float16: drawn in float32, then rounded.
-  const DType draw_dtype = compute_dtype(options.dtype());
-  Tensor t = make_empty(sizes, draw_dtype, options.device());
+  // bfloat16 and float16: drawn in float32, then rounded (uniform: Note [Uniform draws of 16-bit floats]).
+  if (distribution == Distribution::Uniform) {
+    const Tensor draws = detail::uniform_draws(sizes, options.dtype(), options.device(), 0.0, 1.0);
+    return finish(native::to_dtype(draws, options.dtype()), options);
+  }
+  Tensor t = make_empty(sizes, compute_dtype(options.dtype()), options.device());
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
-  if (distribution == Distribution::Uniform) ops.uniform(t, 0.0, 1.0, rng);
-  else ops.normal(t, 0.0, 1.0, rng);
+  device_ops(options.device()).normal(t, 0.0, 1.0, rng);
   return finish(native::to_dtype(t, options.dtype()), options);
 }
 
@@ -83,6 +86,21 @@ int64_t checked_length(double length) {
 }
 
 }  // namespace
+
+Tensor detail::uniform_draws(const Dims& sizes, DType dtype, Device device, double from, double to) {
+  const bool reduced = is_reduced_float(dtype);
+  Tensor t = make_empty(sizes, compute_dtype(dtype), device);
+  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), device);
+  if (!reduced) {
+    device_ops(device).uniform(t, from, to, rng);
+    return t;
+  }
+  // Note [Uniform draws of 16-bit floats]
+  device_ops(device).uniform(t, 0.0, 1.0, rng);
+  const double scale = dtype == kFloat16 ? 2048.0 : 256.0;  // 2^digits
+  const Tensor x = native::mul(native::floor(native::mul(t, scale)), 1.0 / scale);
+  return native::add(native::mul(x, to - from), from);
+}
 
 template <typename T>
 Tensor tensor(const std::vector<T>& values, const Dims& sizes, TensorOptions options) {
@@ -171,21 +189,37 @@ Tensor randn(const Dims& sizes, TensorOptions options) { return random_floats(si
 
 // Element i is low + (64 bits of Philox counter `counter + i`) mod (high - low).
 Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options) {
+  if (!options.has_dtype()) options = options.dtype(kInt64);  // PyTorch's dtype=long, also when a device is given
   EMBER_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
-  const int64_t numel = shape_numel(sizes);
-  const auto range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
-  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(numel));  // drawn on the host
-  const uint64_t seed = rng.seed, counter = rng.offset;
-  return from_host_values(sizes, options, [&, seed = seed, counter = counter](int64_t i) {
-    const uint64_t offset = Philox4x32::bits64(seed, counter + static_cast<uint64_t>(i)) % range;
-    return static_cast<int64_t>(static_cast<uint64_t>(low) + offset);
-  });
+  // random_'s draws (the same Philox mapping) and its check that the dtype holds [low, high) exactly
+  // (uint8 from 0 to 300 wrapped; float16 to 2^30 was inf).
+  Tensor t = empty(sizes, options.requires_grad(false));
+  {
+    const NoGradGuard no_grad;
+    t.random_(low, high);
+  }
+  return finish(t, options);
 }
 
 // Fisher-Yates on the host: step i (from n-1 down to 1) swaps position i with a
 // position drawn from Philox counter `counter + i`.
 Tensor randperm(int64_t n, TensorOptions options) {
   EMBER_CHECK(n >= 0, "randperm: n must be non-negative, got ", n);
+  if (!options.has_dtype()) options = options.dtype(kInt64);  // PyTorch's dtype=long
+  // PyTorch's check_supported_max_int_with_precision: n distinct values the dtype holds exactly
+  // (a uint8 randperm(300) repeated values); bfloat16's 257 is ember's (PyTorch does not check it).
+  switch (options.dtype()) {
+    case kFloat16: EMBER_CHECK(n <= (int64_t{1} << 11) + 1, "n cannot be greater than 2049 for Half type."); break;
+    case kBFloat16: EMBER_CHECK(n <= (int64_t{1} << 8) + 1, "n cannot be greater than 257 for BFloat16 type."); break;
+    case kFloat32: EMBER_CHECK(n <= (int64_t{1} << 24) + 1, "n cannot be greater than 2^24+1 for Float type."); break;
+    case kFloat64: EMBER_CHECK(n <= (int64_t{1} << 53) + 1, "n cannot be greater than 2^53+1 for Double type."); break;
+    case kUInt8:
+    case kBool:
+      EMBER_CHECK(n <= (options.dtype() == kUInt8 ? 256 : 2), "n is too large for result tensor type: '",
+                  dtype_torch_name(options.dtype()), "'");
+      break;
+    default: break;
+  }
   std::vector<int64_t> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), int64_t{0});
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(n));  // drawn on the host

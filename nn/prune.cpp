@@ -126,7 +126,8 @@ Tensor RandomStructured::compute_mask(const Tensor& t, const Tensor& default_mas
 }
 
 Tensor LnStructured::compute_mask(const Tensor& t, const Tensor& default_mask) const {
-  EMBER_CHECK(n_ > 0 || std::isinf(n_), "ln_structured: expected n > 0 or +-inf (the norm's p), but got ", n_);
+  // n = 0 counts each channel's nonzeros (torch.norm's p = 0), as PyTorch's.
+  EMBER_CHECK(n_ >= 0 || std::isinf(n_), "ln_structured: expected n >= 0 or +-inf (the norm's p), but got ", n_);
   const int64_t dim = channel_dim(t, dim_);
   const int64_t channels = t.size(dim), count = prune_count(amount_, channels);
   if (count == 0) return default_mask;
@@ -144,6 +145,11 @@ Tensor CustomFromMask::compute_mask(const Tensor&, const Tensor& default_mask) c
   return default_mask * mask_.to(default_mask.device()).to(default_mask.dtype());
 }
 
+namespace {
+// What PyTorch's getattr(module, name) holds after a prune: the original times its mask, detached.
+Tensor masked_weight(const Tensor& orig, const Tensor& mask) { return (orig.detach() * mask.to(orig.dtype())); }
+}  // namespace
+
 Module& apply(Module& module, const std::string& name, const PruningMethod& method, const Tensor& importance_scores) {
   check_no_uninitialized_params(module, "prune");
   const RemovableHandle existing = module.hook_tagged(tag_of(name));
@@ -157,8 +163,10 @@ Module& apply(Module& module, const std::string& name, const PruningMethod& meth
   Tensor mask;
   {
     NoGradGuard no_grad;
-    const Tensor scores = (importance_scores.defined() ? importance_scores : orig).detach();
     const Tensor default_mask = again ? module.get_buffer(name + "_mask").clone() : ones(orig.sizes(), orig.options());
+    // PyTorch scores by getattr(module, name): once pruned, the masked weight (pruned entries count
+    // as 0 when ln_structured ranks channels after an unstructured prune).
+    const Tensor scores = importance_scores.defined() ? importance_scores.detach() : masked_weight(orig, default_mask);
     mask = again ? combined_mask(method, scores, default_mask) : method.compute_mask(scores, default_mask);
     mask = mask.to(orig.device()).contiguous();
   }
@@ -220,11 +228,14 @@ void global_unstructured(const std::vector<std::pair<Module*, std::string>>& par
       const bool pruned = !module.hook_tagged(tag_of(name)).empty();
       const Tensor param = pruned ? module.get_parameter(name + "_orig") : module.get_parameter(name);
       EMBER_CHECK(param.defined(), "global_unstructured(): ", module.type_name(), " has no parameter `", name, "`");
-      const Tensor score = i < importance_scores.size() && importance_scores[i].defined() ? importance_scores[i] : param;
+      const Tensor mask = pruned ? module.get_buffer(name + "_mask") : Tensor();
+      const Tensor score = i < importance_scores.size() && importance_scores[i].defined() ? importance_scores[i]
+                           : pruned                                                       ? masked_weight(param, mask)
+                                                                                          : param;
       EMBER_CHECK(score.sizes() == param.sizes(), "importance_scores should have the same shape as parameter ", name,
                   " of ", module.type_name());
       scores.push_back(score.detach().reshape({-1}).to(param.dtype()));
-      masks.push_back(pruned ? module.get_buffer(name + "_mask").reshape({-1}) : ones({param.numel()}, param.options()));
+      masks.push_back(pruned ? mask.reshape({-1}) : ones({param.numel()}, param.options()));
     }
   }
   Tensor final_mask;

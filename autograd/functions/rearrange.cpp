@@ -1,6 +1,7 @@
 // torch.flip, roll, tile and Tensor::repeat, composed of differentiable ops (index_select
 // with reversed positions, cat of two narrows, expand + reshape), so each runs on any
 // device and its gradient (and the gradient's gradient) comes from those ops' nodes.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -54,14 +55,20 @@ Tensor repeated(const Tensor& t, const std::vector<int64_t>& repeats) {
     expanded.push_back(padded[i]);
     result.push_back(repeats[i] * padded[i]);
   }
-  return t.reshape(split).expand(expanded).reshape(result);
+  // A new tensor, as PyTorch's repeat: where nothing is really repeated (repeats of 1, or only
+  // size-1 dims repeated) the reshape is a view of t (stride 0), which a write would reach.
+  Tensor out = t.reshape(split).expand(expanded).reshape(result);
+  return out.is_alias_of(t) ? out.clone(MemoryFormat::Contiguous) : out;
 }
 
 }  // namespace
 
 Tensor flip(const Tensor& a, const std::vector<int64_t>& dims) {
+  // A 0-dim tensor takes dim 0 or -1, as PyTorch's (its dims wrapped as a scalar's).
+  const std::vector<int64_t> wrapped = distinct_dims(dims, std::max<int64_t>(a.dim(), 1));
+  if (a.dim() == 0) return a.clone();
   Tensor out = a;
-  for (int64_t d : distinct_dims(dims, a.dim())) {
+  for (int64_t d : wrapped) {
     const int64_t n = a.size(d);
     if (n <= 1) continue;
     out = index_select(out, d, arange(n - 1, -1, -1, TensorOptions().dtype(kInt64).device(a.device())));

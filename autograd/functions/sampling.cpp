@@ -12,6 +12,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/uniform_draws.h"
 
 namespace ember {
 
@@ -24,6 +25,16 @@ void check_floating_fill(const Tensor& self, const char* op) {
   EMBER_CHECK(is_floating(self.dtype()), op,
               " expects a floating-point tensor (float32, float64, bfloat16 or float16), but got ",
               dtype_name(self.dtype()));
+}
+
+// The dtype's largest finite value (a floating dtype).
+double largest_finite(DType dtype) {
+  switch (dtype) {
+    case kFloat16: return 65504.0;
+    case kBFloat16: return 3.3895313892515355e38;
+    case kFloat32: return static_cast<double>(std::numeric_limits<float>::max());
+    default: return std::numeric_limits<double>::max();
+  }
 }
 
 // Uniform [0, 1) draws of self's shape in float64 (53 random bits each) on self's device.
@@ -47,6 +58,9 @@ Tensor& fill_recorded(const char* name, Tensor& self, const std::function<Tensor
 // (contiguous float32/float64), else drawn in float32/float64 and copied.
 Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, double b) {
   return fill_recorded(name, self, [&] {
+    // 16-bit floats: Note [Uniform draws of 16-bit floats] (core/uniform_draws.h).
+    if (!normal && is_reduced_float(self.dtype()))
+      return detail::uniform_draws(self.sizes(), self.dtype(), self.device(), a, b);
     const bool direct = self.is_contiguous() && !is_reduced_float(self.dtype());
     if (direct) native::mark_mutated(self);  // as copy_ would: checks, then the version bump
     Tensor target = direct ? self : make_empty(self.sizes(), compute_dtype(self.dtype()), self.device());
@@ -116,9 +130,14 @@ void check_probabilities(const Tensor& p, const char* op) {
 
 Tensor& Tensor::uniform_(double from, double to) {
   check_floating_fill(*this, "uniform_");
+  // PyTorch's uniform_impl_: both ends within the dtype's finite range, and their distance too
+  // (float32 from -1e39 wrote -inf).
+  const double largest = largest_finite(dtype());
+  EMBER_CHECK(from >= -largest && from <= largest, "from is out of bounds for ", dtype_name(dtype()));
+  EMBER_CHECK(to >= -largest && to <= largest, "to is out of bounds for ", dtype_name(dtype()));
   EMBER_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
-  EMBER_CHECK(std::isfinite(to - from), "uniform_ expects to-from <= std::numeric_limits<double>::max(), but found to=",
-              to, " and from=", from);
+  EMBER_CHECK(to - from <= largest, "uniform_ expects to-from <= std::numeric_limits<", dtype_torch_name(dtype()),
+              ">::max(), but found to=", to, " and from=", from, " which result in to-from to exceed the limit");
   return affine_fill("UniformBackward", *this, false, from, to);
 }
 

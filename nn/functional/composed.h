@@ -16,17 +16,18 @@ inline Tensor apply_reduction(const Tensor& losses, Reduction reduction) {
 inline Tensor clamp_min_zero(const Tensor& z) { return where(z < 0.0, 0.0, z); }
 
 // Note [Clamped norms]
-// PyTorch 1.13's cosine_similarity (the squared norms, at eps^2) and gaussian_nll_loss
-// (var, at eps) clamp in place under no_grad: the value is max(t, eps), but the gradient
-// flows into t unchanged (and the ops after the clamp see the clamped value, so
-// cosine_similarity's gradient through a clamped norm is divided by eps, not by the tiny
-// norm). Written without in-place ops: t + (max(t, eps) - t), the bracket a constant.
+// PyTorch's cosine_similarity (2.x: each vector_norm, at eps) and gaussian_nll_loss (var, at
+// eps) clamp in place under no_grad: the value is max(t, eps), but the gradient flows into t
+// unchanged (the ops after the clamp see the clamped value, so cosine_similarity's gradient
+// through a clamped norm is divided by eps, not by the tiny norm). Written without in-place
+// ops: t plus a constant shift, eps - t where t < eps and 0 elsewhere (so t = inf stays inf and
+// NaN stays NaN; max(t, eps) - t would make inf - inf = NaN).
 inline Tensor clamp_min_keeping_grad(const Tensor& t, double eps) {
   Tensor shift;
   {
     NoGradGuard no_grad;
     const Tensor constant = t.detach();
-    shift = clamp(constant, eps, std::nullopt) - constant;
+    shift = where(constant < eps, eps - constant, 0.0);
   }
   return t + shift;
 }

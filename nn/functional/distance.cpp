@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/ops.h"
 #include "core/profiler.h"
@@ -23,14 +24,23 @@ Tensor normalize(const Tensor& x, double p, int64_t dim, double eps) {
   return x / clamp(linalg::vector_norm(x, p, Dims{d}, true), eps, std::nullopt);
 }
 
-Tensor cosine_similarity(const Tensor& x1_in, const Tensor& x2_in, int64_t dim, double eps) {
+Tensor cosine_similarity(const Tensor& x1_given, const Tensor& x2_given, int64_t dim, double eps) {
   EMBER_PROFILE_OP("cosine_similarity");
+  const bool x1_floating = is_floating(x1_given.dtype()), x2_floating = is_floating(x2_given.dtype());
+  EMBER_CHECK(x1_floating || x2_floating, "expected common dtype to be floating point, yet common dtype is ",
+              dtype_torch_name(promote_types(x1_given.dtype(), x2_given.dtype())));
+  // PyTorch casts integer (and bool) operands to the floating one's dtype; autocast runs it in float32.
+  const auto [x1_in, x2_in] = autocast::cast_inputs(autocast::CastPolicy::Float32,
+                                                    x1_floating ? x1_given : x1_given.to(x2_given.dtype()),
+                                                    x2_floating ? x2_given : x2_given.to(x1_given.dtype()));
   const Dims shape = broadcast_shapes(x1_in.sizes(), x2_in.sizes());
   const Tensor x1 = x1_in.expand(shape), x2 = x2_in.expand(shape);
   const int64_t d = wrap_dim(dim, static_cast<int64_t>(shape.size()));
-  // PyTorch 1.13: each squared norm clamped at eps^2 under no_grad, then its square root.
-  const Tensor n1 = sqrt(clamp_min_keeping_grad((x1 * x1).sum(Dims{d}, true), eps * eps));
-  const Tensor n2 = sqrt(clamp_min_keeping_grad((x2 * x2).sum(Dims{d}, true), eps * eps));
+  // PyTorch 2.x: each norm (vector_norm, accumulated in float for 16-bit inputs) clamped at eps in
+  // place under no_grad, so the gradient is the norm's own (Note [Clamped norms]); an overflowing
+  // norm stays inf and its terms 0, never inf - inf.
+  const Tensor n1 = clamp_min_keeping_grad(linalg::vector_norm(x1, 2.0, Dims{d}, true), eps);
+  const Tensor n2 = clamp_min_keeping_grad(linalg::vector_norm(x2, 2.0, Dims{d}, true), eps);
   return ((x1 / n1) * (x2 / n2)).sum(Dims{d});
 }
 

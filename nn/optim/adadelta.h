@@ -34,6 +34,7 @@ class Adadelta : public OptimizerWithOptions<AdadeltaOptions> {
   explicit Adadelta(std::vector<Tensor> params, const AdadeltaOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

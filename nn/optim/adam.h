@@ -61,6 +61,7 @@ class Adam : public OptimizerWithOptions<AdamOptions> {
   explicit Adam(std::vector<Tensor> params, const AdamOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,
@@ -76,6 +77,7 @@ class AdamW : public OptimizerWithOptions<AdamWOptions> {
   explicit AdamW(std::vector<Tensor> params, const AdamWOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

@@ -37,6 +37,7 @@ class Adamax : public OptimizerWithOptions<AdamaxOptions> {
   explicit Adamax(std::vector<Tensor> params, const AdamaxOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

@@ -39,6 +39,7 @@ class ASGD : public OptimizerWithOptions<ASGDOptions> {
   explicit ASGD(std::vector<Tensor> params, const ASGDOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

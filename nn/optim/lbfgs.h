@@ -12,9 +12,8 @@
 
 namespace ember::optim {
 
-// Re-evaluates the model: zero the gradients, compute the loss, backward, return the loss
-// (one element). Called with grad mode on.
-using LossClosure = std::function<Tensor()>;
+// The closure (LossClosure, optimizer.h) re-evaluates the model: zero the gradients, compute the
+// loss, backward, return the loss (one element). Called with grad mode on.
 
 struct LBFGSOptions {
   double lr = 1;
@@ -52,7 +51,7 @@ class LBFGS : public Optimizer {
  public:
   explicit LBFGS(std::vector<Tensor> params, const LBFGSOptions& options = {});
   // One LBFGS step: returns the closure's first loss (before this step's updates), as PyTorch.
-  Tensor step(const LossClosure& closure);
+  Tensor step(const LossClosure& closure) override;
   void step() override;  // "LBFGS requires a closure function"
   void add_param_group(std::vector<Tensor> params) override;
   double lr(size_t group) const override;

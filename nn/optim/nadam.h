@@ -43,6 +43,7 @@ class NAdam : public OptimizerWithOptions<NAdamOptions> {
   explicit NAdam(std::vector<Tensor> params, const NAdamOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/parse.h"
 #include "nn/diagnostics.h"
@@ -66,6 +67,16 @@ void Optimizer::add_params(std::vector<Tensor> params) {
 void Optimizer::check_gradients_before_step() const { diagnostics::detail::check_step(*this, groups_); }
 
 void Optimizer::mark_gradients_applied() { diagnostics::detail::mark_applied(*this, groups_, ++steps_taken_); }
+
+Tensor Optimizer::step(const LossClosure& closure) {
+  Tensor loss;
+  if (closure) {
+    const EnableGradGuard enable_grad;  // PyTorch's step wraps the closure in torch.enable_grad()
+    loss = closure();
+  }
+  step();
+  return loss;
+}
 
 void Optimizer::zero_grad(bool set_to_none) {
   for (auto& group : groups_)

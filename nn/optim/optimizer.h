@@ -4,6 +4,7 @@
 // typed hyper-parameters of each group; SGD, the Adam family, RMSprop, Adagrad, Adadelta,
 // Rprop and ASGD derive from it, LBFGS (one group, a closure) from Optimizer itself.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@ namespace ember::optim {
 
 // Same type as nn::StateDict: ordered name -> tensor pairs.
 using StateDict = std::vector<std::pair<std::string, Tensor>>;
+// A closure for step(closure): zeroes the gradients, runs the forward and backward, returns the loss.
+using LossClosure = std::function<Tensor()>;
 
 namespace detail {
 // Zeros with p's shape, dtype, device and dense memory format (dense_format_of), so the
@@ -37,6 +40,10 @@ class Optimizer {
 
   // One update of every parameter that has a gradient (no graph is recorded).
   virtual void step() = 0;
+  // PyTorch's step(closure): the closure runs once with grad mode on, then step(); returns its
+  // loss (undefined for a null closure). LBFGS calls it many times. A derived class that declares
+  // step() brings this one back with `using Optimizer::step;`.
+  virtual Tensor step(const LossClosure& closure);
   // Only this optimizer's parameters: grads reset to undefined, or zeroed in place.
   virtual void zero_grad(bool set_to_none = true);
   // A new group with the optimizer's defaults (the constructor's options, as PyTorch's

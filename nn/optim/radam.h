@@ -40,6 +40,7 @@ class RAdam : public OptimizerWithOptions<RAdamOptions> {
   explicit RAdam(std::vector<Tensor> params, const RAdamOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

@@ -38,6 +38,7 @@ class RMSprop : public OptimizerWithOptions<RMSpropOptions> {
   explicit RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

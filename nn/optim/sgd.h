@@ -38,6 +38,7 @@ class SGD : public OptimizerWithOptions<SGDOptions> {
   explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {})
       : OptimizerWithOptions(std::move(params), options) {}
   void step() override;
+  using Optimizer::step;  // step(closure)
 
  protected:
   void check_param_state(const std::string& prefix, const ParamState& loaded, const Tensor& param,

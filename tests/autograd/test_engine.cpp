@@ -119,10 +119,36 @@ TEST(AutogradEngine, GradUnusedInputIsAnError) {
 }
 
 TEST(AutogradEngine, AnomalyModeNamesTheForwardOp) {
-  Tensor x = leaf({0.0}, {1});
+  Tensor x = leaf({0.0, 1.0}, {2});
   autograd::DetectAnomalyGuard anomaly;
-  Tensor y = x.sqrt().sum();  // d sqrt(x)/dx at 0 = inf
-  EXPECT_EMBER_ERROR(y.backward(), "SqrtBackward");
+  Tensor y = (x.sqrt() * 0.0).sum();  // 0 * d sqrt(x)/dx at 0 = 0 * inf = NaN
+  EXPECT_EMBER_ERROR(y.backward(), "Function 'SqrtBackward' returned nan values in its 0th output.");
+  // An infinite gradient is a value, not an anomaly (PyTorch checks NaN only).
+  Tensor z = leaf({0.0, 1.0}, {2});
+  z.sqrt().sum().backward();
+  EXPECT_TRUE(std::isinf(z.grad().to_vector<double>()[0]));
+  EXPECT_EQ(z.grad().to_vector<double>()[1], 0.5);
+}
+
+// Two roots of one node (one tensor twice, or two outputs of one node) run it once with the
+// sum of their gradients; its edges were counted twice and the graph behind it never ran.
+TEST(AutogradEngine, RootsSharingANodeRunItOnce) {
+  Tensor x = leaf({1.0, 2.0, 4.0}, {3});
+  Tensor y = x * 2.0;
+  autograd::backward({y, y}, {ones({3}, kFloat64), ones({3}, kFloat64)});
+  expect_values(x.grad(), {4.0, 4.0, 4.0}, 0.0);
+  Tensor w = leaf({1.0, 2.0, 6.0}, {3});
+  auto [v, m] = var_mean(w);
+  autograd::backward({v, m}, {full({}, 1.0, kFloat64), full({}, 3.0, kFloat64)});
+  // d var / dw = 2 (w - 3) / 2, d mean / dw = 1/3: times 1 and 3
+  expect_values(w.grad(), {-2.0 + 1.0, -1.0 + 1.0, 3.0 + 1.0}, 1e-12);
+  Tensor u = leaf({3.0}, {1});
+  Tensor z = u * u;
+  const autograd::tensor_list g = autograd::grad({z, z}, {u}, {ones({1}, kFloat64), ones({1}, kFloat64)}, true);
+  expect_values(g[0], {12.0}, 0.0);
+  EXPECT_EMBER_ERROR(autograd::grad({z}, {}), "grad requires non-empty inputs.");
+  z.sum().backward();  // the graph was not run and freed by the refused call
+  expect_values(u.grad(), {6.0}, 0.0);
 }
 
 TEST(AutogradEngine, RequiresGradOnlyForFloatingLeaves) {

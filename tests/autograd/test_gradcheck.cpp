@@ -138,6 +138,16 @@ TEST(Gradcheck, CatchesAWrongGradient) {
   EXPECT_NE(r.message.find("Jacobian mismatch"), std::string::npos);
 }
 
+// A NaN gradient is a mismatch, as torch.allclose's (|a - n| <= tol was false for NaN, so it
+// passed): sqrt(|x|) * 0 at 0 has the analytic 0 * inf = NaN and the numeric 0.
+TEST(Gradcheck, ANaNGradientIsAMismatch) {
+  Tensor x = tensor(std::vector<double>{0.0, 1.0}, {2}, TensorOptions(kFloat64).requires_grad(true));
+  auto r = autograd::gradcheck_report([](const Inputs& in) { return in[0].abs().sqrt() * 0.0; }, {x});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("element 0: analytic"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("nan vs numerical 0"), std::string::npos) << r.message;
+}
+
 TEST(Gradcheck, DifferentiatesTheTensorsGivenThemselves) {
   // The same tensor twice, and a tensor the function reads by capture as well as through
   // its argument list: the analytic Jacobian is taken at those tensors, as the numeric one.

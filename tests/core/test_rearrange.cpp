@@ -88,6 +88,26 @@ TEST(Rearrange, RepeatOverManyDims) {
   EXPECT_TRUE(equal(many, few));
 }
 
+// repeat and tile always make a new tensor, as PyTorch's: repeating only size-1 dims (or by 1)
+// was a stride-0 view of the input, and writing the result wrote the input.
+TEST(Rearrange, RepeatAndTileNeverAliasTheirInput) {
+  const Tensor row = arange_f64(3, {3}), column = arange_f64(3, {3, 1});
+  for (const Tensor& out : {row.repeat({2, 1}), row.repeat({1}), column.repeat({1, 4}), column.repeat({1, 1}),
+                            row.tile({1}), row.repeat({0, 1})}) {
+    EXPECT_FALSE(out.is_alias_of(row) || out.is_alias_of(column));
+    EXPECT_TRUE(out.is_contiguous());
+  }
+  Tensor copy = row.repeat({2, 1});
+  copy.fill_(9.0);
+  EXPECT_EQ(row.to_vector<double>(), (std::vector<double>{0, 1, 2}));
+  EXPECT_EQ(copy.to_vector<double>(), (std::vector<double>(6, 9.0)));
+  // A 0-dim tensor flips over dim 0 or -1 to a copy (PyTorch's scalar wrap).
+  const Tensor scalar = full({}, 5.0);
+  EXPECT_EQ(scalar.flip({0}).item<double>(), 5.0);
+  EXPECT_FALSE(scalar.flip({-1}).is_alias_of(scalar));
+  EXPECT_NE(error_of([&] { scalar.flip({1}); }).find("Dimension out of range"), std::string::npos);
+}
+
 TEST(Rearrange, BadArgumentsAreClearErrors) {
   const Tensor x = zeros({2, 3});
   EXPECT_NE(error_of([&] { x.flip({0, 0}); }).find("dim 0 appears multiple times in the list of dims"),

@@ -1,5 +1,5 @@
 // normalize, cosine_similarity, pairwise_distance, pdist and cdist: values and gradients against
-// PyTorch 1.13 (zero and tiny rows included, where the eps clamps decide), float64
+// PyTorch (zero and tiny rows included, where the eps clamps decide), float64
 // gradcheck, empty and non-contiguous inputs, the two modules and bad input.
 #include <cmath>
 #include <limits>
@@ -74,6 +74,8 @@ TEST(Distance, NormalizeMatchesPyTorch) {
   expect_gradcheck([](const std::vector<Tensor>& in) { return F::normalize(in[0], 3.0, -1); }, {x});
 }
 
+// PyTorch 2.x clamps each norm (1.13: each squared norm), so the tiny row's gradient differs from
+// 1.13's in its x1 terms: computed with the 2.x formula in float64 (python3).
 TEST(Distance, CosineSimilarityMatchesPyTorchIncludingItsClampedNorms) {
   Tensor x1 = leaf(kA, {4, 3}), x2 = leaf(kB, {4, 3});
   Tensor y = F::cosine_similarity(x1, x2);
@@ -83,7 +85,7 @@ TEST(Distance, CosineSimilarityMatchesPyTorchIncludingItsClampedNorms) {
   // PyTorch clamps the norms under no_grad: the tiny row's gradient is huge, not zero.
   const std::vector<double> g1{0.3179135087223925, -0.03668232792950685, -0.09781954114535149, -81649658.09277262,
                                -163299316.18554524, 81649658.09277262, 0.0005911436381617272, 0.0007881915175489695,
-                               0.01970478793872394, 261861468.23081857, -130930734.03685085, 65465367.07079772};
+                               0.01970478793872394, 261859126.1230158, -130926049.82124527, 65465367.07079771};
   const auto got1 = x1.grad().to_vector<double>();
   for (size_t i = 0; i < got1.size(); ++i) EXPECT_NEAR(got1[i], g1[i], 1e-9 * std::max(1.0, std::abs(g1[i])));
   expect_values(x2.grad(),
@@ -108,6 +110,27 @@ TEST(Distance, CosineSimilarityMatchesPyTorchIncludingItsClampedNorms) {
   Tensor p = testing::grad_input({3, 4}), q = testing::grad_input({3, 4});
   expect_gradcheck([](const std::vector<Tensor>& in) { return F::cosine_similarity(in[0], in[1]); }, {p, q});
   expect_gradcheck([](const std::vector<Tensor>& in) { return F::cosine_similarity(in[0], in[1], 0); }, {p, q});
+}
+
+// A squared norm past the dtype's range (float16 rows of 100s, float32 of 2e19) was inf - inf =
+// NaN; the norms accumulate in float as PyTorch 2.x's vector_norm. Integers are cast as PyTorch's.
+TEST(Distance, CosineSimilarityOfLargeAndIntegerRows) {
+  for (DType dtype : {kFloat16, kBFloat16}) {
+    Tensor x = full({1, 8}, 100.0, TensorOptions(dtype));
+    const Tensor y = F::cosine_similarity(x, x);
+    EXPECT_EQ(y.dtype(), dtype);
+    EXPECT_NEAR(y.item<double>(), 1.0, 1e-2);
+  }
+  // A float32 norm past float32's range is inf in PyTorch too (it accumulates float32 in float32):
+  // each term is then 2e19 / inf = 0, a similarity of 0, not NaN.
+  Tensor big = full({1, 4}, 2e19);
+  EXPECT_EQ(F::cosine_similarity(big, big).item<double>(), 0.0);
+  EXPECT_NEAR(F::cosine_similarity(big.to(kFloat64), big.to(kFloat64)).item<double>(), 1.0, 1e-15);
+  Tensor ints = tensor(std::vector<double>{3, 4}, {1, 2}, TensorOptions(kInt64));
+  Tensor floats = tensor(std::vector<double>{4, 3}, {1, 2}, TensorOptions(kFloat64));
+  EXPECT_EQ(F::cosine_similarity(ints, floats).dtype(), kFloat64);
+  EXPECT_NEAR(F::cosine_similarity(ints, floats).item<double>(), 0.96, 1e-15);
+  EXPECT_EMBER_ERROR(F::cosine_similarity(ints, ints), "expected common dtype to be floating point, yet common dtype is Long");
 }
 
 TEST(Distance, PairwiseDistanceMatchesPyTorch) {

@@ -1,8 +1,10 @@
 // maximize on SGD, Adam, AdamW, RMSprop, Adagrad, NAdam and RAdam (PyTorch 2.x: the
 // gradient's sign flipped before anything else), NAdam's and RAdam's decoupled_weight_decay
-// (PyTorch 2.x's NAdamW / RAdamW), and add_param_group with the optimizer's defaults edited.
+// (PyTorch 2.x's NAdamW / RAdamW), add_param_group with the optimizer's defaults edited, and
+// every optimizer's step(closure).
 #include <gtest/gtest.h>
 
+#include "core/grad_mode.h"
 #include "core/native.h"
 #include "nn/optim/adagrad.h"
 #include "nn/optim/adam.h"
@@ -18,6 +20,7 @@ namespace {
 
 using ember::testing::keys_after_a_step;
 using ember::testing::kStart;
+using ember::testing::max_abs_diff;
 using ember::testing::set_script_grad;
 
 // Ascending on g with maximize gives the bits of descending on -g, weight decay included
@@ -127,6 +130,50 @@ TEST(OptimAddParamGroup, AnEditOfTheDefaultsKeepsWhatItDoesNotChange) {
   Tensor bad = ones({2}).requires_grad_();
   EXPECT_EMBER_ERROR(sgd.add_param_group({bad}, [](optim::SGDOptions& o) { o.lr = -1.0; }), "Invalid learning rate");
   EXPECT_EQ(sgd.num_param_groups(), 3u);
+}
+
+// PyTorch's Optimizer.step(closure): one call with grad mode on (even under no_grad), then the
+// same update as step() after a backward of one's own; the closure's loss is returned.
+template <typename Opt, typename Options>
+void expect_step_with_closure_is_one_evaluation_then_step(Options options) {
+  const auto make = [] { return tensor(std::vector<double>{1.0, -2.0, 0.5}, {3}, kFloat64).requires_grad_(true); };
+  Tensor with_closure = make(), by_hand = make();
+  Opt closure_opt({with_closure}, options), hand_opt({by_hand}, options);
+  int calls = 0;
+  const optim::LossClosure closure = [&] {
+    ++calls;
+    EXPECT_TRUE(is_grad_enabled());
+    closure_opt.zero_grad();
+    Tensor loss = (with_closure * with_closure).sum();
+    loss.backward();
+    return loss;
+  };
+  for (int k = 0; k < 3; ++k) {
+    Tensor loss;
+    {
+      const NoGradGuard no_grad;
+      loss = closure_opt.step(closure);
+    }
+    hand_opt.zero_grad();
+    Tensor expected_loss = (by_hand * by_hand).sum();
+    expected_loss.backward();
+    hand_opt.step();
+    EXPECT_EQ(loss.item<double>(), expected_loss.item<double>());
+  }
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(max_abs_diff(with_closure, by_hand), 0.0);
+  EXPECT_GT(max_abs_diff(with_closure, make()), 0.1);
+  EXPECT_FALSE(closure_opt.step(nullptr).defined());  // no closure: step() (a null loss, as PyTorch's None)
+}
+
+TEST(OptimStepClosure, EveryOptimizerTakesAClosure) {
+  expect_step_with_closure_is_one_evaluation_then_step<optim::SGD>(optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::Adam>(optim::AdamOptions{.lr = 0.1});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::AdamW>(optim::AdamWOptions{.lr = 0.1});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::RMSprop>(optim::RMSpropOptions{.lr = 0.1});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::NAdam>(optim::NAdamOptions{.lr = 0.1});
+  expect_step_with_closure_is_one_evaluation_then_step<optim::RAdam>(optim::RAdamOptions{.lr = 0.1});
 }
 
 }  // namespace

@@ -90,6 +90,19 @@ TEST(Prune, LnStructuredChannelsAsPyTorch) {
   expect_values(mask_of(*scored), {1, 0, 1, 1, 0, 1}, 0);
 }
 
+// A second prune ranks the masked weight (PyTorch's getattr(module, name)), not weight_orig: the
+// row whose large entry is already pruned has the smaller L1 norm. PyTorch's mask: 0 0 1 1.
+TEST(Prune, APruneAfterAPruneRanksTheMaskedWeight) {
+  auto fc = std::make_shared<nn::Linear>(2, 2);
+  {
+    NoGradGuard no_grad;
+    fc->weight.copy_(tensor(std::vector<double>{10, 0.1, 2, 2}, {2, 2}));
+  }
+  prune::custom_from_mask(*fc, "weight", tensor(std::vector<double>{0, 1, 1, 1}, {2, 2}));
+  prune::ln_structured(*fc, "weight", 1, 1, 0);
+  expect_values(mask_of(*fc), {0, 0, 1, 1}, 0);
+}
+
 TEST(Prune, GlobalUnstructuredAsPyTorch) {
   auto a = linear_2x3();
   auto b = scaled_linear(0.3);
