@@ -464,8 +464,9 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors, std::
 }
 
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs,
-                 std::optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+                 std::optional<bool> retain_graph, bool create_graph, bool allow_unused, bool materialize_grads) {
   EMBER_CHECK(!inputs.empty(), "grad requires non-empty inputs.");  // before the graph is run and freed
+  allow_unused = allow_unused || materialize_grads;  // PyTorch: materialize_grads implies allow_unused
   std::vector<Edge> edges;
   for (size_t i = 0; i < outputs.size(); ++i) edges.push_back(root_edge(outputs[i], i));
   tensor_list grads = resolve_grads(outputs, grad_outputs);
@@ -480,6 +481,9 @@ tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const te
                 "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=true "
                 "if this is the desired behavior. (input ",
                 i, ")");
+  if (materialize_grads)
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (!task.captured[i].defined()) task.captured[i] = zeros_like(inputs[i]);
   return task.captured;
 }
 

@@ -151,8 +151,9 @@ hints::Untracked untracked_origin_of(InputList inputs) {
   for (const Tensor* t : inputs) {
     if (!t->defined()) continue;
     const TensorImpl& impl = t->impl();
-    if (impl.requires_grad)  // and not recorded: grad mode is off
-      return is_inference_mode_enabled() ? hints::Untracked::InferenceMode : hints::Untracked::NoGrad;
+    if (impl.requires_grad)  // and not recorded: grad mode is off, or every input is an inference tensor
+      return is_inference_mode_enabled() || impl.is_inference ? hints::Untracked::InferenceMode
+                                                               : hints::Untracked::NoGrad;
     if (impl.autograd && impl.autograd->untracked_origin > origin) origin = impl.autograd->untracked_origin;
   }
   return origin;

@@ -43,6 +43,11 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 inline bool will_record(InputList inputs) {
   // Inference mode records nothing, even where an EnableGradGuard turned grad mode back on.
   if (!is_grad_enabled() || is_inference_mode_enabled()) return false;
+  // Nor, as PyTorch's, an op whose every input is an inference tensor (made in inference mode,
+  // used after it): its result is a normal tensor that does not require grad.
+  bool all_inference = true;
+  for (const Tensor* t : inputs) all_inference = all_inference && (!t->defined() || t->impl().is_inference);
+  if (all_inference) return false;
   return any_requires_grad(inputs);
 }
 template <typename... Ts>

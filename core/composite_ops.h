@@ -1,6 +1,7 @@
 // Free-function forms of the shape, product and set utilities made of other ops (libtorch
 // names): meshgrid, cartesian_prod, tensordot, kron, block_diag, rot90, movedim, swapaxes,
-// ravel, tensor_split, heaviside, dist, msort, triu_indices / tril_indices. Each is composed
+// ravel, tensor_split, the stacks and splits (hstack, hsplit, ...), fliplr / flipud, take,
+// heaviside, dist, msort, triu_indices / tril_indices. Each is composed
 // in autograd/functions/composite.cpp, so it runs on any device and differentiates through
 // its parts. Included by core/ops.h.
 #pragma once
@@ -13,6 +14,30 @@
 
 namespace ember {
 
+// torch.atleast_1d / 2d / 3d: a view with leading (and, for 3d, trailing) size-1 dims added.
+Tensor atleast_1d(const Tensor& a);
+Tensor atleast_2d(const Tensor& a);
+Tensor atleast_3d(const Tensor& a);
+// torch.hstack (cat along dim 1; 1-D inputs along 0), vstack / row_stack (along 0, of atleast_2d),
+// dstack (along 2, of atleast_3d) and column_stack (0-D and 1-D inputs as columns, then hstack).
+Tensor hstack(const std::vector<Tensor>& tensors);
+Tensor vstack(const std::vector<Tensor>& tensors);
+Tensor row_stack(const std::vector<Tensor>& tensors);
+Tensor dstack(const std::vector<Tensor>& tensors);
+Tensor column_stack(const std::vector<Tensor>& tensors);
+// torch.hsplit (dim 1; 1-D: dim 0), vsplit (dim 0; 2+ dims) and dsplit (dim 2; 3+ dims): tensor_split
+// into `sections` equal views (the dim must divide, PyTorch's message) or at the indices.
+std::vector<Tensor> hsplit(const Tensor& a, int64_t sections);
+std::vector<Tensor> hsplit(const Tensor& a, const std::vector<int64_t>& indices);
+std::vector<Tensor> vsplit(const Tensor& a, int64_t sections);
+std::vector<Tensor> vsplit(const Tensor& a, const std::vector<int64_t>& indices);
+std::vector<Tensor> dsplit(const Tensor& a, int64_t sections);
+std::vector<Tensor> dsplit(const Tensor& a, const std::vector<int64_t>& indices);
+// torch.fliplr (dim 1; 2+ dims) and flipud (dim 0; 1+ dims): flip copies.
+Tensor fliplr(const Tensor& a);
+Tensor flipud(const Tensor& a);
+// torch.take: a.take(index), the flattened a's elements at index.
+Tensor take(const Tensor& a, const Tensor& index);
 // torch.meshgrid: for N 1-D (or 0-D) tensors, N tensors of shape [n0, ..., nN-1] ("ij") or
 // with the first two swapped ("xy", NumPy's), each an expanded view of one input.
 std::vector<Tensor> meshgrid(const std::vector<Tensor>& tensors, std::string_view indexing = "ij");

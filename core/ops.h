@@ -16,6 +16,7 @@
 #include "core/special_ops.h"
 #include "core/statistics_ops.h"
 #include "core/tensor.h"
+#include "core/tensor_index.h"
 
 namespace ember {
 
@@ -366,7 +367,7 @@ Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol
 Tensor isin(const Tensor& elements, const Tensor& test_elements, bool assume_unique = false, bool invert = false);
 Tensor isin(const Tensor& elements, const Scalar& test_element, bool assume_unique = false, bool invert = false);
 
-// true when same shape and all |a-b| <= atol + rtol*|b| (NaNs equal only if equal_nan)
+// isclose(a, b, ...).all() as PyTorch's: broadcasting, isclose's errors (two dtypes, tolerances)
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
 bool equal(const Tensor& a, const Tensor& b);  // same shape and exactly equal values
 

@@ -1,4 +1,4 @@
-// PyTorch-style tensor repr: tensor([[1.5000, 2.0000], ...], dtype=float64), with the
+// PyTorch-style tensor repr: tensor([[1.5000, 2.0000], ...], dtype=torch.float64), with the
 // same number formatting (int/fixed/scientific mode, shared width), line wrapping at
 // 80 columns and summarization (`...`) past 1000 elements as torch/_tensor_str.py.
 #include <algorithm>
@@ -185,9 +185,9 @@ std::vector<std::string> repr_suffixes(const Tensor& t) {
   if (t.numel() == 0) {
     // No values to show the dtype by, so only float32 goes without saying.
     if (t.dim() != 1) suffixes.push_back("size=" + python_tuple(t.sizes()));
-    if (t.dtype() != kFloat32) suffixes.push_back("dtype=" + std::string(dtype_name(t.dtype())));
+    if (t.dtype() != kFloat32) suffixes.push_back("dtype=torch." + std::string(dtype_name(t.dtype())));
   } else if (!default_dtype) {
-    suffixes.push_back("dtype=" + std::string(dtype_name(t.dtype())));
+    suffixes.push_back("dtype=torch." + std::string(dtype_name(t.dtype())));
   }
   // A non-leaf shows its node (`grad_fn=<MulBackward>`); grad_fn_name() is defined by
   // the autograd layer, so core/ needs no autograd header.

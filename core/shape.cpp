@@ -52,9 +52,11 @@ Dims contiguous_strides(const Dims& sizes) {
 }
 
 bool is_contiguous_layout(const Dims& sizes, const Dims& strides) {
+  // No elements: contiguous whatever the strides, as PyTorch's (a later dim's stride decided it).
+  for (int64_t s : sizes)
+    if (s == 0) return true;
   int64_t expected = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    if (sizes[i] == 0) return true;
     if (sizes[i] == 1) continue;
     if (strides[i] != expected) return false;
     expected *= sizes[i];

@@ -36,6 +36,10 @@ struct AutogradMeta;  // defined by the autograd layer
 class Node;
 }
 
+namespace indexing {
+class TensorIndex;  // core/tensor_index.h: one entry of x.index({...})
+}
+
 struct TensorImpl {
   Storage storage;
   Dims sizes;
@@ -132,6 +136,7 @@ class Tensor {
   Tensor reshape(const Dims& shape) const;  // a view when possible, else a copy
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   Tensor t() const;  // 2-D transpose
+  Tensor mT() const;  // the last two dims swapped (PyTorch's Tensor.mT: a batch of matrices; at least 2 dims)
   Tensor permute(const Dims& dims) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
   Tensor unflatten(int64_t dim, const Dims& sizes) const;
@@ -144,6 +149,7 @@ class Tensor {
   Tensor expand_as(const Tensor& other) const { return expand(other.sizes()); }
   Tensor squeeze() const;
   Tensor squeeze(int64_t dim) const;
+  Tensor squeeze(const std::vector<int64_t>& dims) const;  // each listed dim of size 1 dropped (PyTorch 2.0)
   Tensor unsqueeze(int64_t dim) const;
   Tensor as_strided(const Dims& sizes, const Dims& strides, std::optional<int64_t> offset = std::nullopt) const;
   // torch.Tensor.unfold: a view of every window of `size` elements along dim, `step` apart,
@@ -305,7 +311,7 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// PyTorch-like printing: tensor([[1., 2.], [3., 4.]], dtype=float64)
+// PyTorch-like printing: tensor([[1., 2.], [3., 4.]], dtype=torch.float64)
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::string to_string(const Tensor& t);
 

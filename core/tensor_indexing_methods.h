@@ -3,6 +3,21 @@
 // include guard and no includes here; don't include it anywhere else). Each is the free
 // function of core/ops.h (autograd/functions/index_ops.cpp, scatter_reduce.cpp); x.op_() returns x.
 
+// PyTorch's x[...] (libtorch's spelling): x.index({Slice(), idx}) and x.index_put_({mask}, 0.0) take
+// integers, Slice, None, Ellipsis, bool and int64 / bool tensors (core/tensor_index.h; Note [Indexing]
+// in autograd/functions/advanced_indexing.cpp): views for basic entries alone, copies with tensors.
+// accumulate adds (duplicate positions add up) where PyTorch's index_put_(..., accumulate=True) does.
+Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& values, bool accumulate = false);
+Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Scalar& value);
+Tensor index_put(const std::vector<indexing::TensorIndex>& index, const Tensor& values, bool accumulate = false) const;
+Tensor operator[](const Tensor& index) const;  // index({index})
+// torch.take / Tensor.put_: the elements of the flattened tensor at index (int64 of any shape,
+// negative from the end); put_ writes source's elements there (accumulate: adds).
+Tensor take(const Tensor& index) const;
+Tensor put(const Tensor& index, const Tensor& source, bool accumulate = false) const;
+Tensor& put_(const Tensor& index, const Tensor& source, bool accumulate = false);
+
 // index_add / index_copy / index_fill along dim at index (int64, a vector or a scalar).
 Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha = 1) const;
 Tensor index_copy(int64_t dim, const Tensor& index, const Tensor& source) const;

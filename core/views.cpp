@@ -116,7 +116,11 @@ Tensor permute(const Tensor& a, const Dims& dims) {
 }
 
 Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
-  if (a.dim() == 0) return reshape(a, {1});
+  if (a.dim() == 0) {  // the dims checked as a 1-D tensor's first, as PyTorch's
+    checked_dim(start_dim, 1);
+    checked_dim(end_dim, 1);
+    return reshape(a, {1});
+  }
   const size_t start = checked_dim(start_dim, a.dim()), end = checked_dim(end_dim, a.dim());
   EMBER_CHECK(start <= end, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (start == end) return a;

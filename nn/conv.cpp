@@ -12,6 +12,7 @@
 #include "nn/functional/conv_detail.h"
 #include "nn/functional/pad.h"
 #include "nn/init.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
@@ -28,13 +29,7 @@ int64_t checked_groups(const char* layer, int64_t in, int64_t out, int64_t group
 
 double init_bound(int64_t fan_in) { return fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0; }
 
-std::string tuple_repr(const Dims& values) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
-  os << (values.size() == 1 ? ",)" : ")");
-  return os.str();
-}
+std::string tuple_repr(const Dims& values) { return detail::python_tuple(values.vec()); }
 
 std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const ConvPadding& padding,
                       const Dims& dilation, const Dims& output_padding, int64_t groups, bool bias,

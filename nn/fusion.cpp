@@ -12,19 +12,27 @@
 namespace ember::nn::utils {
 namespace {
 
-void check_foldable(const Module& layer, const BatchNormBase& bn, int64_t out_channels) {
+void check_foldable(const Module& layer, const BatchNormBase& bn, int64_t out_channels,
+                    bool one_feature_folds = false) {
   EMBER_CHECK(!layer.is_training() && !bn.is_training(), "Fusion only for eval! (", layer.type_name(), " and ",
               bn.type_name(), " must be in eval mode)");
   EMBER_CHECK(bn.running_mean.defined() && bn.running_var.defined(), "fuse: ", bn.type_name(),
               " has no running statistics (track_running_stats=False) to fold");
-  EMBER_CHECK(bn.num_features == out_channels, "fuse: ", layer.type_name(), " gives ", out_channels, " channels but ",
-              bn.type_name(), " normalises ", bn.num_features);
+  // PyTorch 2.x folds a one-feature BatchNorm1d into any Linear (its scale broadcasts).
+  EMBER_CHECK(bn.num_features == out_channels || (one_feature_folds && bn.num_features == 1), "fuse: ",
+              layer.type_name(), " gives ", out_channels, " channels but ", bn.type_name(), " normalises ",
+              bn.num_features, one_feature_folds ? " (To fuse, linear.out_features == bn.num_features or "
+                                                   "bn.num_features == 1)" : "");
 }
 
-// The fused layer's parameters, set from (weight, bias) on their device and dtype.
-void take(Tensor& weight, Tensor& bias, const std::pair<Tensor, Tensor>& fused) {
+// The fused layer's parameters, set from (weight, bias) on their device and dtype, requiring grad
+// as PyTorch's nn.Parameter(fused, layer_param.requires_grad) (a bias the layer lacked: no grad).
+void take(Tensor& weight, Tensor& bias, const std::pair<Tensor, Tensor>& fused, const Tensor& layer_weight,
+          const Tensor& layer_bias) {
   weight.set_data(fused.first.detach());
   bias.set_data(fused.second.detach());
+  weight.requires_grad_(layer_weight.requires_grad());
+  bias.requires_grad_(layer_bias.defined() && layer_bias.requires_grad());
 }
 
 }  // namespace
@@ -39,7 +47,10 @@ std::pair<Tensor, Tensor> fuse_conv_bn_weights(const Tensor& conv_w, const Tenso
   const Tensor var_rsqrt = (bn_rv + bn_eps).rsqrt();
   std::vector<int64_t> shape(static_cast<size_t>(conv_w.dim()), 1);
   shape[transpose ? 1 : 0] = -1;
-  return {conv_w * (w * var_rsqrt).reshape(shape), (b - bn_rm) * var_rsqrt * w + shift};
+  // PyTorch 2.x: the results in the layer's dtypes (a float16 conv with a float32 BatchNorm stays float16).
+  const DType bias_dtype = conv_b.defined() ? conv_b.dtype() : conv_w.dtype();
+  return {(conv_w * (w * var_rsqrt).reshape(shape)).to(conv_w.dtype()),
+          ((b - bn_rm) * var_rsqrt * w + shift).to(bias_dtype)};
 }
 
 std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const Tensor& linear_b,
@@ -50,7 +61,8 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
   const Tensor w = bn_w.defined() ? bn_w : ones_like(bn_rm);
   const Tensor shift = bn_b.defined() ? bn_b : zeros_like(bn_rm);
   const Tensor scale = w * (bn_rv + bn_eps).rsqrt();
-  return {linear_w * scale.unsqueeze(-1), (b - bn_rm) * scale + shift};
+  const DType bias_dtype = linear_b.defined() ? linear_b.dtype() : linear_w.dtype();
+  return {linear_w * scale.unsqueeze(-1).to(linear_w.dtype()), ((b - bn_rm) * scale + shift).to(bias_dtype)};
 }
 
 namespace {
@@ -63,7 +75,8 @@ std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn) {
   auto fused = std::make_shared<Conv>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
   take(fused->weight, fused->bias,
        fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
-                            bn.bias));
+                            bn.bias),
+       conv.weight, conv.bias);
   fused->eval();
   return fused;
 }
@@ -76,11 +89,13 @@ std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d&
 std::shared_ptr<Conv3d> fuse_conv_bn_eval(const Conv3d& conv, const BatchNorm3d& bn) { return fused_conv(conv, bn); }
 
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn) {
-  check_foldable(linear, bn, linear.out_features);
+  check_foldable(linear, bn, linear.out_features, /*one_feature_folds=*/true);
   auto fused = std::make_shared<Linear>(linear.in_features, linear.out_features, /*bias=*/true);
-  take(fused->weight, fused->bias,
-       fuse_linear_bn_weights(linear.weight, linear.bias, bn.running_mean, bn.running_var, bn.options.eps,
-                              bn.weight, bn.bias));
+  auto folded = fuse_linear_bn_weights(linear.weight, linear.bias, bn.running_mean, bn.running_var, bn.options.eps,
+                                       bn.weight, bn.bias);
+  if (folded.second.numel() != linear.out_features)  // a one-feature fold of a Linear without bias: [1]
+    folded.second = folded.second.expand({linear.out_features}).contiguous();
+  take(fused->weight, fused->bias, folded, linear.weight, linear.bias);
   fused->eval();
   return fused;
 }

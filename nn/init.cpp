@@ -1,12 +1,16 @@
 // torch.nn.init's functions: random fills drawn from ember's generator on the tensor's
-// device, structured ones (eye_, dirac_, orthogonal_, trunc_normal_'s inverse CDF) built
+// device, structured ones (eye_, dirac_, trunc_normal_'s inverse CDF; orthogonal_'s QR) built
 // on the host in double, each written into the tensor with one copy_ under no_grad.
 #include "nn/init.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numbers>
 #include <vector>
+
+#include "core/linalg_ops.h"
+#include "core/ops.h"
 
 namespace ember::nn::init {
 namespace {
@@ -61,30 +65,12 @@ double standard_normal_quantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-double fan_for(const Tensor& t, const std::string& mode) {
+double fan_for(const Tensor& t, const std::string& given_mode) {
+  std::string mode = given_mode;  // PyTorch lowers the mode first ("FAN_IN" is fan_in)
+  std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });
   EMBER_CHECK(mode == "fan_in" || mode == "fan_out", "Mode ", mode, " not supported, please use one of fan_in, fan_out");
   const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(t);
   return static_cast<double>(mode == "fan_in" ? fan_in : fan_out);
-}
-
-// Orthonormal columns of the m x n (m >= n) row-major matrix `a` by Gram-Schmidt, each
-// column orthogonalised twice (stable to rounding); R's diagonal (the norms) is positive,
-// so this is the QR factor PyTorch's orthogonal_ makes after its sign correction.
-std::vector<double> orthonormal_columns(std::vector<double> a, int64_t m, int64_t n) {
-  const auto at = [&](int64_t i, int64_t j) -> double& { return a[static_cast<size_t>(i * n + j)]; };
-  for (int64_t j = 0; j < n; ++j) {
-    for (int pass = 0; pass < 2; ++pass)
-      for (int64_t k = 0; k < j; ++k) {
-        double dot = 0;
-        for (int64_t i = 0; i < m; ++i) dot += at(i, k) * at(i, j);
-        for (int64_t i = 0; i < m; ++i) at(i, j) -= dot * at(i, k);
-      }
-    double norm = 0;
-    for (int64_t i = 0; i < m; ++i) norm += at(i, j) * at(i, j);
-    norm = std::sqrt(norm);
-    for (int64_t i = 0; i < m; ++i) at(i, j) /= norm;
-  }
-  return a;
 }
 
 }  // namespace
@@ -131,7 +117,8 @@ Tensor normal_(Tensor tensor, double mean, double std) {
 Tensor trunc_normal_(Tensor tensor, double mean, double std, double a, double b) {
   check_floating(tensor, "trunc_normal_");
   EMBER_CHECK(std > 0.0, "trunc_normal_: expected std > 0, but got ", std);
-  EMBER_CHECK(a < b, "trunc_normal_: expected a < b, but got a=", a, " and b=", b);
+  EMBER_CHECK(a <= b, "trunc_normal_: expected a <= b, but got a=", a, " and b=", b);
+  if (a == b) return constant_(tensor, a);  // PyTorch's draws between equal bounds: a everywhere
   // Uniform draws between the bounds' CDF values, through the quantile. Both bounds in the
   // upper tail: the mirrored interval instead, where the CDF keeps its precision.
   const double alpha = (a - mean) / std, beta = (b - mean) / std;
@@ -205,24 +192,35 @@ Tensor kaiming_normal_(Tensor tensor, double a, const std::string& mode, const s
   return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / std::sqrt(fan_for(tensor, mode)));
 }
 
+Tensor sparse_(Tensor tensor, double sparsity, double std) {
+  EMBER_CHECK(tensor.defined() && tensor.dim() == 2, "Only tensors with 2 dimensions are supported");
+  check_floating(tensor, "sparse_");
+  const int64_t rows = tensor.size(0), cols = tensor.size(1);
+  const auto zeroed = static_cast<int64_t>(std::ceil(sparsity * static_cast<double>(rows)));
+  EMBER_CHECK(sparsity >= 0 && zeroed <= rows, "sparse_: expected sparsity in [0, 1], but got ", sparsity);
+  // PyTorch's: N(0, std) everywhere, then in each column the rows of a random permutation's first
+  // ceil(sparsity * rows) entries set to 0.
+  NoGradGuard no_grad;
+  Tensor values = randn({rows, cols}, TensorOptions(kFloat64)).mul_(std);
+  for (int64_t c = 0; c < cols && zeroed > 0; ++c)
+    values.select(1, c).index_fill_(0, randperm(rows).narrow(0, 0, zeroed), 0.0);
+  return assign(tensor, values.to(tensor.device()));
+}
+
 Tensor orthogonal_(Tensor tensor, double gain) {
   EMBER_CHECK(tensor.defined() && tensor.dim() >= 2, "Only tensors with 2 or more dimensions are supported");
   check_floating(tensor, "orthogonal_");
   if (tensor.numel() == 0) return tensor;
   const int64_t rows = tensor.size(0), cols = tensor.numel() / rows;
-  const int64_t m = std::max(rows, cols), n = std::min(rows, cols);
-  // A normal [m, n] matrix (the [rows, cols] draw, transposed when it is wide).
-  const std::vector<double> drawn = randn({rows, cols}, TensorOptions(kFloat64)).to_vector<double>();
-  std::vector<double> a(drawn.size());
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      a[static_cast<size_t>(rows >= cols ? i * cols + j : j * rows + i)] = drawn[static_cast<size_t>(i * cols + j)];
-  const std::vector<double> q = orthonormal_columns(std::move(a), m, n);
-  std::vector<double> values(q.size());
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < cols; ++j)
-      values[static_cast<size_t>(i * cols + j)] = gain * q[static_cast<size_t>(rows >= cols ? i * cols + j : j * rows + i)];
-  return assign(tensor, host_values(values, tensor));
+  // PyTorch's: a normal [rows, cols] draw (transposed when wide), its QR factor (LAPACK) with each
+  // column's sign flipped to make R's diagonal positive, transposed back, times gain.
+  NoGradGuard no_grad;
+  Tensor drawn = randn({rows, cols}, TensorOptions(kFloat64));
+  if (rows < cols) drawn = drawn.t();
+  auto [q, r] = linalg::qr(drawn);
+  q = q * r.diagonal().sign();
+  if (rows < cols) q = q.t();
+  return assign(tensor, (q * gain).to(tensor.device()));
 }
 
 }  // namespace ember::nn::init

@@ -45,5 +45,7 @@ Tensor kaiming_normal_(Tensor tensor, double a = 0.0, const std::string& mode = 
                        const std::string& nonlinearity = "leaky_relu");
 // A (semi-)orthogonal matrix over the first dim and the rest flattened, times gain.
 Tensor orthogonal_(Tensor tensor, double gain = 1.0);
+// 2-D: N(0, std) with ceil(sparsity * rows) entries of each column zeroed at random rows.
+Tensor sparse_(Tensor tensor, double sparsity, double std = 0.01);
 
 }  // namespace ember::nn::init

@@ -1,5 +1,5 @@
 // The layers of nn/ written as one include: Linear, Bilinear, Conv1d/2d/3d, BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d,
-// LayerNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, AlphaDropout/FeatureAlphaDropout,
+// LayerNorm, RMSNorm, GroupNorm, LocalResponseNorm, Dropout/Dropout1d/2d/3d, AlphaDropout/FeatureAlphaDropout,
 // Embedding, EmbeddingBag, the activations (and
 // Softmax, LogSoftmax, Softmin, RReLU, Softmax2d), pooling (2-D, 1-D and 3-D, LPPool,
 // FractionalMaxPool2d/3d) and MaxUnpool1d/2d/3d, padding, Upsample, Unfold/Fold, PixelShuffle/PixelUnshuffle, ChannelShuffle,

@@ -1,4 +1,4 @@
-// nn::LayerNorm and nn::GroupNorm: parameters, PyTorch's constructor check and repr; the
+// nn::LayerNorm, nn::RMSNorm and nn::GroupNorm: parameters, PyTorch's constructor check and repr; the
 // math is nn::functional::layer_norm / group_norm.
 #include "nn/normalization.h"
 
@@ -6,11 +6,14 @@
 
 #include "core/factories.h"
 #include "nn/functional/norm.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
 namespace {
 Tensor if_enabled(bool on, Tensor t) { return on ? std::move(t) : Tensor(); }
+// normalized_shape as a Python tuple: "(4,)", "(2, 3)".
+std::string shape_tuple(const Dims& shape) { return detail::python_tuple(shape.vec()); }
 }  // namespace
 
 LayerNorm::LayerNorm(Dims shape, double eps_, bool affine, bool with_bias)
@@ -27,10 +30,26 @@ Tensor LayerNorm::forward(const Tensor& input) {
 
 std::string LayerNorm::extra_repr() const {
   std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < normalized_shape.size(); ++i) os << (i ? ", " : "") << normalized_shape[i];
-  os << (normalized_shape.size() == 1 ? ",)" : ")") << ", eps=" << eps
+  os << shape_tuple(normalized_shape) << ", eps=" << eps
      << ", elementwise_affine=" << (elementwise_affine ? "True" : "False");
+  return os.str();
+}
+
+RMSNorm::RMSNorm(Dims shape, std::optional<double> eps_, bool affine)
+    : Module("RMSNorm"),
+      normalized_shape(std::move(shape)),
+      eps(eps_),
+      elementwise_affine(affine),
+      weight(register_parameter("weight", if_enabled(affine, ones(normalized_shape)))) {}
+
+Tensor RMSNorm::forward(const Tensor& input) { return functional::rms_norm(input, normalized_shape, weight, eps); }
+
+std::string RMSNorm::extra_repr() const {  // PyTorch's: "(4,), eps=None, elementwise_affine=True"
+  std::ostringstream os;
+  os << shape_tuple(normalized_shape) << ", eps=";
+  if (eps) os << *eps;
+  else os << "None";
+  os << ", elementwise_affine=" << (elementwise_affine ? "True" : "False");
   return os.str();
 }
 

@@ -1,7 +1,9 @@
-// nn::LayerNorm and nn::GroupNorm (PyTorch's modules): weight ones and bias zeros when
+// nn::LayerNorm, nn::RMSNorm and nn::GroupNorm (PyTorch's modules): weight ones and bias zeros when
 // affine. Unlike BatchNorm they keep no running statistics, so train() and eval() change
 // nothing they compute (Note [The two switches]); only grad mode changes what they save.
 #pragma once
+#include <optional>
+
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -21,6 +23,22 @@ class LayerNorm : public Module {
   const bool elementwise_affine;
   Tensor& weight;  // normalized_shape, ones; undefined unless elementwise_affine
   Tensor& bias;    // normalized_shape, zeros; undefined unless elementwise_affine and bias
+};
+
+// PyTorch 2.4's nn.RMSNorm: F::rms_norm over the last dims, with a weight (ones) and no bias;
+// eps nullopt (PyTorch's None): the input's float epsilon.
+class RMSNorm : public Module {
+ public:
+  explicit RMSNorm(Dims normalized_shape, std::optional<double> eps = std::nullopt, bool elementwise_affine = true);
+  explicit RMSNorm(int64_t normalized_shape, std::optional<double> eps = std::nullopt, bool elementwise_affine = true)
+      : RMSNorm(Dims{normalized_shape}, eps, elementwise_affine) {}
+  Tensor forward(const Tensor& input) override;
+  std::string extra_repr() const override;
+
+  const Dims normalized_shape;
+  const std::optional<double> eps;
+  const bool elementwise_affine;
+  Tensor& weight;  // normalized_shape, ones; undefined unless elementwise_affine
 };
 
 // Input [N, C, *]: the C channels in num_groups groups, each (n, group) normalized alone.

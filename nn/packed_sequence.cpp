@@ -217,7 +217,10 @@ std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, b
   return {padded, int64_cpu(lengths)};
 }
 
-Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, double padding_value) {
+Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, double padding_value,
+                    const std::string& padding_side) {
+  EMBER_CHECK(padding_side == "left" || padding_side == "right",
+              "Expected padding_side to be one of left or right, but got ", padding_side, ".");
   EMBER_CHECK(!sequences.empty(), "received an empty list of sequences");
   const Tensor& first = sequences.front();
   EMBER_CHECK(first.defined() && first.dim() >= 1, "pad_sequence: expected sequences of at least 1 dimension");
@@ -240,8 +243,11 @@ Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, doub
   for (const Tensor& s : sequences) total += s.size(0);
   for (int64_t b = 0; b < B; ++b) {
     const int64_t length = sequences[static_cast<size_t>(b)].size(0);
-    for (int64_t t = 0; t < T; ++t)
-      rows[static_cast<size_t>(flat_place(t, b, T, B, batch_first))] = t < length ? offset + t : total;
+    const int64_t start = padding_side == "left" ? T - length : 0;  // where the sequence's first step goes
+    for (int64_t t = 0; t < T; ++t) {
+      const bool inside = t >= start && t < start + length;
+      rows[static_cast<size_t>(flat_place(t, b, T, B, batch_first))] = inside ? offset + (t - start) : total;
+    }
     offset += length;
   }
   std::vector<Tensor> same_dtype;

@@ -3,6 +3,7 @@
 // messages; every packing and padding one recorded gather (Note [Packing as one gather]).
 #pragma once
 #include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -62,8 +63,10 @@ std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, b
 
 // Sequences [L_i, *] (same trailing shape and device; any L_i >= 0; converted to the first's
 // dtype, as PyTorch copies them) stacked into [max L_i, B, *] ([B, max L_i, *] batch_first),
-// padded with padding_value.
-Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first = false, double padding_value = 0.0);
+// padded with padding_value after each sequence (padding_side "right") or before it ("left",
+// PyTorch 2.6's left padding for decoders).
+Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first = false, double padding_value = 0.0,
+                    const std::string& padding_side = "right");
 
 // pack_padded_sequence(pad_sequence(sequences), their lengths, false, enforce_sorted).
 PackedSequence pack_sequence(const std::vector<Tensor>& sequences, bool enforce_sorted = true);

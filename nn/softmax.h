@@ -10,5 +10,8 @@ namespace ember {
 
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
+// torch::softmax(x, dim, dtype): x cast to dtype first (a float32 softmax of a bf16 input).
+Tensor softmax(const Tensor& x, int64_t dim, DType dtype);
+Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype);
 
 }  // namespace ember

@@ -76,7 +76,9 @@ Tensor weight_matrix(const Tensor& weight, int64_t dim) {
 
 Module& weight_norm(Module& module, const std::string& name, std::optional<int64_t> dim_arg) {
   Tensor& weight = existing_parameter(module, name, "weight_norm");
-  const int64_t dim = dim_arg.value_or(-1);
+  int64_t dim = dim_arg.value_or(-1);
+  // Only -1 means the whole tensor (PyTorch's norm_except_dim); -2 on a 2-D weight is dim 0.
+  if (dim < -1 && dim >= -weight.dim()) dim += weight.dim();
   EMBER_CHECK(dim >= -1 && dim < std::max<int64_t>(weight.dim(), 1), "weight_norm: expected dim in [-1, ",
               std::max<int64_t>(weight.dim(), 1) - 1, "] (-1 or None: the norm of the whole tensor) for `", name,
               "` of shape ", weight.sizes(), ", got ", dim);

@@ -251,6 +251,77 @@ std::vector<Tensor> tensor_split(const Tensor& a, const std::vector<int64_t>& in
   return parts;
 }
 
+Tensor atleast_1d(const Tensor& a) { return a.dim() == 0 ? a.reshape({1}) : a; }
+Tensor atleast_2d(const Tensor& a) {
+  if (a.dim() == 0) return a.reshape({1, 1});
+  return a.dim() == 1 ? a.unsqueeze(0) : a;
+}
+Tensor atleast_3d(const Tensor& a) {
+  if (a.dim() == 0) return a.reshape({1, 1, 1});
+  if (a.dim() == 1) return a.unsqueeze(0).unsqueeze(-1);
+  return a.dim() == 2 ? a.unsqueeze(-1) : a;
+}
+
+namespace {
+std::vector<Tensor> each(const std::vector<Tensor>& tensors, const char* op, Tensor (*shape)(const Tensor&)) {
+  EMBER_CHECK(!tensors.empty(), op, " expects a non-empty TensorList");
+  std::vector<Tensor> out;
+  for (const Tensor& t : tensors) out.push_back(shape(t));
+  return out;
+}
+
+// hsplit / vsplit / dsplit: at least min_dims dims, split along `dim` into equal sections.
+std::vector<Tensor> split_equally(const Tensor& a, int64_t sections, const char* op, int64_t min_dims, int64_t dim) {
+  EMBER_CHECK(a.dim() >= min_dims, "torch.", op, " requires a tensor with at least ", min_dims,
+              " dimension, but got a tensor with ", a.dim(), " dimensions!");
+  EMBER_CHECK(sections != 0 && a.size(dim) % sections == 0, "torch.", op, " attempted to split along dimension ", dim,
+              ", but the size of the dimension ", a.size(dim), " is not divisible by the split_size ", sections, "!");
+  return tensor_split(a, sections, dim);
+}
+std::vector<Tensor> split_at(const Tensor& a, const std::vector<int64_t>& indices, const char* op, int64_t min_dims,
+                             int64_t dim) {
+  EMBER_CHECK(a.dim() >= min_dims, "torch.", op, " requires a tensor with at least ", min_dims,
+              " dimension, but got a tensor with ", a.dim(), " dimensions!");
+  return tensor_split(a, indices, dim);
+}
+}  // namespace
+
+Tensor hstack(const std::vector<Tensor>& tensors) {
+  const std::vector<Tensor> rows = each(tensors, "hstack", atleast_1d);
+  return cat(rows, rows.front().dim() == 1 ? 0 : 1);
+}
+Tensor vstack(const std::vector<Tensor>& tensors) { return cat(each(tensors, "vstack", atleast_2d), 0); }
+Tensor row_stack(const std::vector<Tensor>& tensors) { return vstack(tensors); }
+Tensor dstack(const std::vector<Tensor>& tensors) { return cat(each(tensors, "dstack", atleast_3d), 2); }
+Tensor column_stack(const std::vector<Tensor>& tensors) {
+  const auto as_column = [](const Tensor& t) { return t.dim() <= 1 ? t.reshape({t.numel(), 1}) : t; };
+  return hstack(each(tensors, "column_stack", as_column));
+}
+
+std::vector<Tensor> hsplit(const Tensor& a, int64_t sections) {
+  return split_equally(a, sections, "hsplit", 1, a.dim() == 1 ? 0 : 1);
+}
+std::vector<Tensor> hsplit(const Tensor& a, const std::vector<int64_t>& indices) {
+  return split_at(a, indices, "hsplit", 1, a.dim() == 1 ? 0 : 1);
+}
+std::vector<Tensor> vsplit(const Tensor& a, int64_t sections) { return split_equally(a, sections, "vsplit", 2, 0); }
+std::vector<Tensor> vsplit(const Tensor& a, const std::vector<int64_t>& indices) {
+  return split_at(a, indices, "vsplit", 2, 0);
+}
+std::vector<Tensor> dsplit(const Tensor& a, int64_t sections) { return split_equally(a, sections, "dsplit", 3, 2); }
+std::vector<Tensor> dsplit(const Tensor& a, const std::vector<int64_t>& indices) {
+  return split_at(a, indices, "dsplit", 3, 2);
+}
+
+Tensor fliplr(const Tensor& a) {
+  EMBER_CHECK(a.dim() >= 2, "Input must be >= 2-d.");
+  return flip(a, {1});
+}
+Tensor flipud(const Tensor& a) {
+  EMBER_CHECK(a.dim() >= 1, "Input must be >= 1-d.");
+  return flip(a, {0});
+}
+
 Tensor Tensor::movedim(const std::vector<int64_t>& source, const std::vector<int64_t>& destination) const {
   return ember::movedim(*this, source, destination);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/autocast.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -227,8 +228,12 @@ Tensor contract(Tensor a, Tensor b, const std::vector<bool>& summed) {
 
 }  // namespace
 
-Tensor einsum(std::string_view equation, const std::vector<Tensor>& operands) {
-  EMBER_CHECK(!operands.empty(), "einsum(): must specify the equation string and at least one operand");
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& operands_in) {
+  EMBER_CHECK(!operands_in.empty(), "einsum(): must specify the equation string and at least one operand");
+  // On PyTorch's lower-precision autocast list (Note [Autocast]): cast before the one-dtype check,
+  // so a bf16 activation contracts with a float32 weight under autocast.
+  std::vector<Tensor> operands;
+  for (const Tensor& t : operands_in) operands.push_back(autocast::cast(autocast::CastPolicy::LowerPrecision, t));
   const ParsedEquation p = parse_equation(equation);
   EMBER_CHECK(p.inputs.size() <= operands.size(), "einsum(): fewer operands were provided than specified in the equation");
   EMBER_CHECK(p.inputs.size() >= operands.size(), "einsum(): more operands were provided than specified in the equation");

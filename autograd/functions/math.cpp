@@ -169,11 +169,13 @@ template <typename Round>
 auto modulo_backward(Round round_quotient) {
   return [round_quotient](const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
     return tensor_list{needs_grad(in, 0) ? g[0] : Tensor(),
-                       needs_grad(in, 1) ? neg(mul(g[0], round_quotient(div(s[0], s[1])))) : Tensor()};
+                       needs_grad(in, 1) ? neg(mul(g[0], round_quotient(s[0], s[1]))) : Tensor()};
   };
 }
-Tensor truncated(const Tensor& q) { return trunc(q); }
-Tensor floored(const Tensor& q) { return floor(q); }
+// PyTorch's quotients: self.div(other, rounding_mode=...), not a rounding of the float quotient
+// (remainder(1, 0.1)'s is 9, where floor(1 / 0.1) is 10).
+Tensor truncated(const Tensor& a, const Tensor& b) { return div(a, b, "trunc"); }
+Tensor floored(const Tensor& a, const Tensor& b) { return div(a, b, "floor"); }
 tensor_list pass_through(const tensor_list& g, const tensor_list&, const std::vector<autograd::InputMeta>&) {
   return g;
 }
@@ -214,7 +216,7 @@ Tensor remainder(const Scalar& a, const Tensor& b) {
   Tensor out = native::remainder(a, b);
   if (will_record_into(out, b))
     record("RemainderBackward", {&b}, {&out}, {b}, [a](const tensor_list& g, const tensor_list& s, const auto&) {
-      return tensor_list{neg(mul(g[0], floor(rdiv(s[0], a))))};
+      return tensor_list{neg(mul(g[0], div(full_like(s[0], a), s[0], "floor")))};
     })->set_differentiable_backward();
   return out;
 }
@@ -293,9 +295,14 @@ Tensor nan_to_num(const Tensor& a, std::optional<double> nan, std::optional<doub
                   std::optional<double> neginf) {
   if (!is_floating(a.dtype())) return a.clone();  // nothing to replace, as PyTorch
   const double big = largest_finite(a.dtype());
-  Tensor out = where(isnan(a), Scalar(nan.value_or(0.0)), a);
-  out = where(isposinf(a), Scalar(posinf.value_or(big)), out);
-  return where(isneginf(a), Scalar(neginf.value_or(-big)), out);
+  // Each replacement converted to a's dtype unchecked, as PyTorch's static_cast: a float16
+  // posinf of 1e5 is inf there, not an overflow error.
+  const auto in_dtype = [&](double v) {
+    return Scalar(native::to_dtype(full({}, v, TensorOptions(kFloat64)), a.dtype()).item<double>());
+  };
+  Tensor out = where(isnan(a), in_dtype(nan.value_or(0.0)), a);
+  out = where(isposinf(a), in_dtype(posinf.value_or(big)), out);
+  return where(isneginf(a), in_dtype(neginf.value_or(-big)), out);
 }
 
 // PyTorch's lerp checks: floating tensors of one dtype (its kernel has no integer or mixed form).

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <string>
 
+#include "autograd/function_node.h"
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -188,16 +190,31 @@ std::tuple<Tensor, Tensor> median(const Tensor& x, int64_t dim, bool keepdim) {
 std::tuple<Tensor, Tensor> nanmedian(const Tensor& x, int64_t dim, bool keepdim) {
   return median_along("nanmedian", x, dim, keepdim, true);
 }
-Tensor median(const Tensor& x) {
-  EMBER_CHECK(x.defined(), "median(): expected a defined tensor");
+namespace {
+// median() / nanmedian() of a whole tensor: the value of the 1-D form, and PyTorch's
+// evenly_distribute_backward: the gradient shared by every element equal to the result (by the
+// NaNs where it is NaN), not given to one of them.
+Tensor whole_median(const char* op, const char* node, const Tensor& x, bool skip_nan) {
+  EMBER_CHECK(x.defined(), op, "(): expected a defined tensor");
   if (x.numel() == 0) return full({}, std::nan(""), x.options());
-  return std::get<0>(median(x.reshape({x.numel()}), 0));
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = std::get<0>(median_along(op, x.reshape({x.numel()}), 0, false, skip_nan));
+  }
+  if (autograd::will_record_into(out, x))
+    autograd::record(node, {&x}, {&out}, {x, out},
+                     [](const autograd::tensor_list& g, const autograd::tensor_list& s, const auto&) {
+                       const Tensor hit = (eq(s[0], s[1]) | (isnan(s[0]) & isnan(s[1]))).to(g[0].dtype());
+                       return autograd::tensor_list{mul(hit, div(g[0], hit.sum()))};
+                     })
+        ->set_differentiable_backward();
+  return out;
 }
-Tensor nanmedian(const Tensor& x) {
-  EMBER_CHECK(x.defined(), "nanmedian(): expected a defined tensor");
-  if (x.numel() == 0) return full({}, std::nan(""), x.options());
-  return std::get<0>(nanmedian(x.reshape({x.numel()}), 0));
-}
+}  // namespace
+
+Tensor median(const Tensor& x) { return whole_median("median", "MedianBackward", x, false); }
+Tensor nanmedian(const Tensor& x) { return whole_median("nanmedian", "NanmedianBackward", x, true); }
 
 Tensor quantile(const Tensor& x, const Tensor& q, std::optional<int64_t> dim, bool keepdim,
                 std::string_view interpolation) {

@@ -2,6 +2,7 @@
 // renorm, isclose, isin. Each runs on any device and differentiates through its parts
 // (nansum's NaNs through where: a zero gradient); isclose and isin give kBool and are not
 // recorded.
+#include <algorithm>
 #include <limits>
 #include <tuple>
 
@@ -28,6 +29,14 @@ Tensor nanmean(const Tensor& a, const Dims& dims, bool keepdim) {
 }
 
 std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  // PyTorch's own messages (TORCH_META_FUNC(aminmax)), before amin's.
+  if (dim) {
+    const int64_t d = wrap_dim(*dim, std::max<int64_t>(a.dim(), 1));
+    EMBER_CHECK(a.dim() == 0 || a.size(d) != 0, "aminmax(): Expected reduction dim ", d, " to have non-zero size.");
+  } else {
+    EMBER_CHECK(a.numel() != 0,
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity.");
+  }
   const Dims dims = dim ? Dims{*dim} : Dims{};
   return {amin(a, dims, keepdim), amax(a, dims, keepdim)};
 }
@@ -68,8 +77,8 @@ std::tuple<Tensor, Tensor> Tensor::aminmax(std::optional<int64_t> dim, bool keep
 // |a - b| within atol + rtol * |b|. Integers and bool with a tolerance compare in float32,
 // PyTorch's default dtype.
 Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  EMBER_CHECK(a.dtype() == b.dtype(), "isclose(): self (", dtype_torch_name(a.dtype()), ") and other (",
-              dtype_torch_name(b.dtype()), ") must have the same scalar type");
+  EMBER_CHECK(a.dtype() == b.dtype(), dtype_torch_name(a.dtype()), " did not match ", dtype_torch_name(b.dtype()),
+              " (isclose(): self and other must have the same scalar type)");
   EMBER_CHECK(rtol >= 0, "rtol must be greater than or equal to zero, but got ", rtol);
   EMBER_CHECK(atol >= 0, "atol must be greater than or equal to zero, but got ", atol);
   NoGradGuard no_grad;

@@ -7,7 +7,9 @@
 #include <numbers>
 #include <vector>
 
+#include "autograd/function_node.h"
 #include "autograd/functions/inplace_record.h"
+#include "autograd/record.h"
 #include "core/dispatch.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -208,9 +210,29 @@ Tensor& Tensor::random_(int64_t from, std::optional<int64_t> to) {
 Tensor& Tensor::random_(int64_t to) { return random_(0, to); }
 Tensor& Tensor::random_() { return random_(0, std::nullopt); }
 
+namespace {
+// PyTorch's draws shaped by tensors (derivatives.yaml: bernoulli, normal) have zero gradients:
+// the result requires grad when an input does, and backward reaches the inputs with zeros.
+tensor_list zero_grads(const tensor_list&, const tensor_list&, const std::vector<autograd::InputMeta>& in) {
+  tensor_list grads;
+  for (const autograd::InputMeta& meta : in)
+    grads.push_back(meta.requires_grad ? zeros(meta.shape, TensorOptions(meta.dtype).device(meta.device)) : Tensor());
+  return grads;
+}
+Tensor with_zero_gradient(const char* name, Tensor out, const Tensor& a) {
+  if (autograd::will_record_into(out, a)) autograd::record(name, {&a}, {&out}, {}, zero_grads);
+  return out;
+}
+Tensor with_zero_gradient(const char* name, Tensor out, const Tensor& a, const Tensor& b) {
+  if (autograd::will_record_into(out, a, b)) autograd::record(name, {&a, &b}, {&out}, {}, zero_grads);
+  return out;
+}
+}  // namespace
+
 Tensor bernoulli(const Tensor& p) {
   check_probabilities(p, "bernoulli");
-  return native::to_dtype(native::lt(unit_draws(p), p.detach()), p.dtype());
+  return with_zero_gradient("BernoulliBackward", native::to_dtype(native::lt(unit_draws(p), p.detach()), p.dtype()),
+                            p);
 }
 
 Tensor bernoulli(const Tensor& input, double p) {
@@ -271,10 +293,12 @@ Tensor normal(const Tensor& mean, const Tensor& std) {
     EMBER_CHECK(native::all(native::ge(std.detach(), Scalar(0))).item<bool>(), "normal expects all elements of std >= 0.0");
   }
   native::check_same_device(mean, {&std}, "normal");
-  const DType dtype = promote_types(mean.dtype(), std.dtype());
+  // PyTorch's: the result in mean's dtype (mean.options()), drawn where mean and std broadcast.
+  const DType dtype = mean.dtype();
   Tensor z = randn(native::expand(mean.detach(), broadcast_shapes(mean.sizes(), std.sizes())).sizes(),
                    TensorOptions(dtype).device(mean.device()));
-  return native::add(native::mul(z, std.detach()), mean.detach());
+  const Tensor out = native::add(native::mul(z, native::to_dtype(std.detach(), dtype)), mean.detach());
+  return with_zero_gradient("NormalBackward", out, mean, std);
 }
 Tensor normal(const Tensor& mean, double std) {
   EMBER_CHECK(mean.defined(), "normal: expected a defined tensor");

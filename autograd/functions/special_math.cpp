@@ -1,12 +1,15 @@
 // Differentiable special math (core/special_ops.h): the kernels of core/ops/special_math.cpp
-// with PyTorch's derivatives in recorded ops, the ops composed of others (xlogy, frac,
-// logit, sinc, deg2rad/rad2deg, diff), and their Tensor methods, in place too.
+// with PyTorch's derivatives in recorded ops, the ops composed of others (xlogy's and logit's
+// values, their gradients PyTorch's formulas; frac, sinc, deg2rad/rad2deg, diff), and their
+// Tensor methods, in place too.
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <string>
 
 #include "autograd/functions/unary_math.h"
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/native_special.h"
 #include "core/ops/elementwise_ops.h"
 #include "core/ops.h"
@@ -193,6 +196,31 @@ void check_floating(const char* name, const Tensor& a) {
               dtype_torch_name(a.dtype()), "'");
 }
 Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
+// f of a 16-bit x computed in float32 and rounded once, as PyTorch's kernels (a composition
+// run in bf16 rounded after each step: sinc(bf16 -3) was -1.3e-3, not -2.5e-9).
+template <typename F>
+Tensor rounded_once(const Tensor& x, const F& f) {
+  return is_reduced_float(x.dtype()) ? f(x.to(kFloat32)).to(x.dtype()) : f(x);
+}
+// xlogy: PyTorch's gradients, d/dx = xlogy(g, y) except 0 where x == 0 and y <= 0, d/dy = g x / y.
+tensor_list xlogy_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+  const Tensor& x = s[0];
+  const Tensor& y = s[1];
+  Tensor gx, gy;
+  if (needs_grad(in, 0)) gx = where(bitwise_and(eq(x, 0.0), le(y, 0.0)), Scalar(0.0), xlogy(g[0], y));
+  if (needs_grad(in, 1)) gy = div(mul(g[0], x), y);
+  return {gx, gy};
+}
+// logit: PyTorch's logit_backward. eps: 0 outside [eps, 1 - eps]; none: NaN outside [0, 1] and
+// g * inf at 0 and 1; g / (x (1 - x)) elsewhere.
+Tensor logit_grad(const Tensor& g, const Tensor& x, std::optional<double> eps) {
+  const Tensor inner = div(g, mul(x, rsub(x, 1.0)));
+  if (eps) return where(bitwise_or(lt(x, *eps), gt(x, 1.0 - *eps)), Scalar(0.0), inner);
+  const Tensor edge = bitwise_or(eq(x, 0.0), eq(x, 1.0));
+  const Tensor outside = bitwise_or(lt(x, 0.0), gt(x, 1.0));
+  return where(outside, Scalar(std::numeric_limits<double>::quiet_NaN()),
+               where(edge, mul(g, std::numeric_limits<double>::infinity()), inner));
+}
 }  // namespace
 
 Tensor xlogy(const Tensor& x_in, const Tensor& y_in) {
@@ -201,11 +229,19 @@ Tensor xlogy(const Tensor& x_in, const Tensor& y_in) {
   DType dt = native::detail::result_type(x_in, y_in);
   if (!is_floating(dt)) dt = kFloat32;
   const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt), y = y_in.dtype() == dt ? y_in : y_in.to(dt);
-  // Where x == 0 (and y is not NaN) the product is 0: log(1) stands in for log(y) there,
-  // so neither value nor gradient meets 0 * log(0).
-  const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));
-  const Tensor safe_y = where(zero_term, Scalar(1.0), as_floating(y));
-  return where(zero_term, Scalar(0.0), mul(x, log(safe_y)));
+  // Where x == 0 (and y is not NaN) the product is 0: log(1) stands in for log(y) there.
+  // The value only; the gradient is the node's (PyTorch's formula: the composition gave no
+  // d/dx at x == 0, where PyTorch's is log(y)).
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));
+    const Tensor safe_y = where(zero_term, Scalar(1.0), as_floating(y));
+    out = where(zero_term, Scalar(0.0), mul(x, log(safe_y)));
+  }
+  if (will_record_into(out, x, y))
+    record("XlogyBackward", {&x, &y}, {&out}, {x, y}, xlogy_backward)->set_differentiable_backward();
+  return out;
 }
 Tensor xlogy(const Scalar& x, const Tensor& y) {
   return xlogy(scalar_tensor(x, y.options().dtype(x.result_type_with(y.dtype())).requires_grad(false)), y);
@@ -217,16 +253,29 @@ Tensor frac(const Tensor& a) {
   check_floating("frac", a);
   return sub(a, trunc(a));
 }
-Tensor logit(const Tensor& a, std::optional<double> eps) {
+Tensor logit(const Tensor& a, std::optional<double> eps_given) {
   const Tensor x = as_floating(a);
-  const Tensor z = eps ? clamp(x, Scalar(*eps), Scalar(1.0 - *eps)) : x;
-  return log(div(z, rsub(z, 1.0)));
+  const std::optional<double> eps = eps_given && *eps_given >= 0 ? eps_given : std::nullopt;  // < 0: None
+  Tensor out;
+  {
+    NoGradGuard no_grad;  // the value; the gradient is the node's
+    out = rounded_once(x, [&](const Tensor& v) {
+      const Tensor z = eps ? clamp(v, Scalar(*eps), Scalar(1.0 - *eps)) : v;
+      return log(div(z, rsub(z, 1.0)));
+    });
+  }
+  if (will_record_into(out, x))
+    record("LogitBackward", {&x}, {&out}, {x}, [eps](const tensor_list& g, const tensor_list& s, const auto&) {
+      return tensor_list{logit_grad(g[0], s[0], eps)};
+    })->set_differentiable_backward();
+  return out;
 }
 Tensor sinc(const Tensor& a) {
-  const Tensor x = as_floating(a);
-  const Tensor zero = eq(x, 0.0);
-  const Tensor pix = mul(where(zero, Scalar(1.0), x), std::numbers::pi);
-  return where(zero, Scalar(1.0), div(sin(pix), pix));
+  return rounded_once(as_floating(a), [](const Tensor& x) {
+    const Tensor zero = eq(x, 0.0);
+    const Tensor pix = mul(where(zero, Scalar(1.0), x), std::numbers::pi);
+    return where(zero, Scalar(1.0), div(sin(pix), pix));
+  });
 }
 Tensor deg2rad(const Tensor& a) { return mul(as_floating(a), std::numbers::pi / 180.0); }
 Tensor rad2deg(const Tensor& a) { return mul(as_floating(a), 180.0 / std::numbers::pi); }

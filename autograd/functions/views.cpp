@@ -4,6 +4,9 @@
 // Views share storage (and so the version counter); their gradients reshape,
 // transpose or sum back, and slicing scatters into zeros. Each view made in grad mode
 // remembers its base (Note [In-place ops on views] in autograd/view_history.h).
+#include <algorithm>
+#include <vector>
+
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
 #include "core/factories.h"
@@ -59,6 +62,18 @@ Tensor Tensor::unflatten(int64_t dim, const Dims& sizes) const {
 }
 Tensor Tensor::squeeze() const { return reshaping("SqueezeBackward", *this, native::squeeze(*this, std::nullopt)); }
 Tensor Tensor::squeeze(int64_t dim) const { return reshaping("SqueezeBackward", *this, native::squeeze(*this, dim)); }
+Tensor Tensor::squeeze(const std::vector<int64_t>& dims) const {
+  std::vector<bool> listed(static_cast<size_t>(std::max<int64_t>(dim(), 1)), false);
+  for (int64_t d : dims) {
+    const int64_t w = wrap_dim(d, std::max<int64_t>(dim(), 1));  // a 0-dim tensor takes 0 and -1
+    EMBER_CHECK(!listed[static_cast<size_t>(w)], "dim ", w, " appears multiple times in the list of dims");
+    listed[static_cast<size_t>(w)] = true;
+  }
+  Dims shape;
+  for (int64_t d = 0; d < dim(); ++d)
+    if (!listed[static_cast<size_t>(d)] || size(d) != 1) shape.push_back(size(d));
+  return reshaping("SqueezeBackward", *this, native::view(*this, shape));
+}
 Tensor Tensor::unsqueeze(int64_t dim) const {
   return reshaping("UnsqueezeBackward", *this, native::unsqueeze(*this, dim));
 }
@@ -72,6 +87,11 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
     })->set_differentiable_backward();
   }
   return out;
+}
+
+Tensor Tensor::mT() const {
+  EMBER_CHECK(dim() >= 2, "tensor.mT is only supported on matrices or batches of matrices. Got ", dim(), "-D tensor.");
+  return transpose(-2, -1);
 }
 
 Tensor Tensor::t() const {

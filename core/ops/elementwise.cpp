@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
@@ -145,6 +146,7 @@ DType pow_scalar_dtype(const Tensor& a, const Scalar& exponent) {
 struct ClampPlan {
   UnaryArgs args;
   DType dtype;
+  bool all_nan = false;  // both bounds given, one NaN: PyTorch's clamp fills the result with NaN
 };
 ClampPlan plan_clamp(DType in, const std::optional<Scalar>& min, const std::optional<Scalar>& max) {
   EMBER_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
@@ -159,6 +161,7 @@ ClampPlan plan_clamp(DType in, const std::optional<Scalar>& min, const std::opti
     plan.args.has_p1 = true;
     plan.dtype = promote_types(plan.dtype, max->result_type_with(in));
   }
+  plan.all_nan = min && max && (std::isnan(plan.args.p0) || std::isnan(plan.args.p1));
   // PyTorch converts each bound to the compute dtype (c10's checked convert): one it cannot
   // hold (uint8 clamped to 300) is its "cannot be converted ... without overflow" error, and
   // a negative one uint8 can wrap (-1) becomes that byte (255).
@@ -270,7 +273,11 @@ Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return binar
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) { return binary_op(BinaryOp::Sub, a, b, alpha); }
 Tensor mul(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Mul, a, b); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Div, a, b); }
-Tensor pow(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Pow, a, b); }
+Tensor pow(const Tensor& a, const Tensor& b) {
+  // PyTorch's integral dispatch leaves bool out: two bool tensors are an error, not a bool power.
+  EMBER_CHECK(a.dtype() != kBool || b.dtype() != kBool, "\"pow\" not implemented for 'Bool'");
+  return binary_op(BinaryOp::Pow, a, b);
+}
 Tensor maximum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Maximum, a, b); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::Minimum, a, b); }
 Tensor relu_grad(const Tensor& grad, const Tensor& y) { return binary_op(BinaryOp::ReluGrad, grad, y); }
@@ -316,7 +323,9 @@ Tensor sigmoid(const Tensor& a) { return unary_op(UnaryOp::Sigmoid, a); }
 Tensor tanh(const Tensor& a) { return unary_op(UnaryOp::Tanh, a); }
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   const ClampPlan plan = plan_clamp(a.dtype(), min, max);
-  return unary_op(UnaryOp::Clamp, a, plan.dtype, plan.args);
+  Tensor out = unary_op(UnaryOp::Clamp, a, plan.dtype, plan.args);
+  if (plan.all_nan) fill_(out, std::numeric_limits<double>::quiet_NaN());
+  return out;
 }
 
 // ---------------------------------------------------------------- nn activations and losses
@@ -399,6 +408,7 @@ void relu_(const Tensor& self) { unary_inplace(UnaryOp::Relu, self, self.dtype()
 void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
   const ClampPlan plan = plan_clamp(self.dtype(), min, max);
   unary_inplace(UnaryOp::Clamp, self, plan.dtype, plan.args);
+  if (plan.all_nan) fill_(self, std::numeric_limits<double>::quiet_NaN());
 }
 void zero_(const Tensor& self) { fill_(self, 0); }
 void fill_(const Tensor& self, const Scalar& value) {
@@ -425,13 +435,10 @@ void assign_(const Tensor& self, const Tensor& result) {
 
 namespace ember {
 
+// PyTorch's: isclose(...).all(), so it broadcasts, and shapes that do not broadcast, two dtypes or
+// a negative tolerance are isclose's errors (a [3] against a 0-dim expected value was false).
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  if (a.sizes() != b.sizes()) return false;
-  const std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  return std::equal(x.begin(), x.end(), y.begin(), [&](double u, double v) {
-    if (std::isnan(u) || std::isnan(v)) return equal_nan && std::isnan(u) && std::isnan(v);
-    return u == v || std::abs(u - v) <= atol + rtol * std::abs(v);  // u == v: equal infinities
-  });
+  return isclose(a, b, rtol, atol, equal_nan).all().item<bool>();
 }
 
 // Exact comparison through the eq kernel (no rounding of large int64 values).

@@ -41,7 +41,17 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_in) {
     shape[static_cast<size_t>(d)] = index.numel();
   }
   Tensor out = make_empty(shape, self.dtype(), self.device());
-  if (out.numel() == 0) return out;
+  if (out.numel() == 0) {
+    // Nothing to copy, but the positions are still checked, as PyTorch's (a bad index in an
+    // empty batch was no error).
+    const int64_t size = self.dim() == 0 ? 1 : self.size(d);
+    if (index.numel() > 0) {
+      const int64_t low = min(index).item<int64_t>(), high = max(index).item<int64_t>();
+      EMBER_CHECK(low >= 0 && high < size, "index out of range in self: index ", low < 0 ? low : high,
+                  " is out of bounds for dimension ", d, " with size ", size);
+    }
+    return out;
+  }
   const Tensor in = self.is_contiguous() ? self : clone(self);
   device_ops(self.device()).index_select(in, index, layout_of(self.sizes(), d, index.numel()), out);
   return out;

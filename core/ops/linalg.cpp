@@ -29,7 +29,8 @@ void check_operands(const Tensor& a, const Tensor& b) {
   check_same_device(a, {&b});
   EMBER_CHECK(a.dtype() == b.dtype(), "expected m1 and m2 to have the same dtype, but got: ", c_type_name(a.dtype()),
               " != ", c_type_name(b.dtype()));
-  EMBER_CHECK(is_floating(a.dtype()), "matmul: expected float32 or float64 tensors, but got ", dtype_name(a.dtype()));
+  EMBER_CHECK(is_floating(a.dtype()),
+              "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got ", dtype_name(a.dtype()), " (integer matrix products are not supported yet)");
 }
 
 int64_t rows_of(const Tensor& t) { return t.size(t.dim() - 2); }
@@ -145,8 +146,9 @@ Tensor addmv(const Tensor& input, const Tensor& mat, const Tensor& vec, const Sc
               input.dim(), ", ", mat.dim(), ", ", vec.dim());
   check_operands(mat, vec);
   const int64_t input_size = input.dim() == 0 ? 1 : input.size(0);
-  EMBER_CHECK(mat.size(1) == vec.size(0) && (input_size == 1 || input_size == mat.size(0)), "size mismatch, got ",
-              input_size, ", ", mat.size(0), "x", mat.size(1), ",", vec.size(0));
+  EMBER_CHECK(mat.size(1) == vec.size(0) && (input_size == 1 || input_size == mat.size(0)),
+              "size mismatch, got input (", input_size, "), mat (", mat.size(0), "x", mat.size(1), "), vec (",
+              vec.size(0), ")");  // PyTorch 2.x's addmv wording
   check_input(input, mat, "addmv");
   Tensor out = gemm_out(input, {mat.size(0)}, beta.to_double());
   scaled_gemm(unsqueeze(mat, 0), view(vec, {1, vec.size(0), 1}), view(out, {1, mat.size(0), 1}), beta, alpha);

@@ -7,6 +7,7 @@
 
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/fill_value.h"
 #include "core/native.h"
 #include "core/native_indexing.h"
 
@@ -104,6 +105,7 @@ void scatter_into(const Tensor& self, int64_t d, const Tensor& index, const Tens
 
 // A 0-dim tensor of value in self's dtype and device: scatter's broadcast source.
 Tensor value_tensor(const Tensor& self, const Scalar& value) {
+  check_fill_value(value, self.dtype());  // PyTorch's checked conversion (uint8 300 wrapped to 44)
   Tensor v = make_empty({}, self.dtype(), self.device());
   device_ops(self.device()).fill(v, value);
   return v;

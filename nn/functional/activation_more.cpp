@@ -53,9 +53,10 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   const auto [x, weight] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, weight_in);
   EMBER_CHECK(weight.dim() <= 1, "prelu: Expected `weight` to be a scalar or 1D tensor, but got ndim = ",
               weight.dim());
-  EMBER_CHECK(x.dim() > 0, "Not allow zero-dim input tensor.");
   const int64_t channels = x.dim() >= 2 ? x.size(1) : 1;
   const int64_t parameters = weight.numel();
+  // PyTorch refuses a 0-dim x only with a weight per channel; one weight takes any x.
+  EMBER_CHECK(x.dim() > 0 || parameters == 1, "Not allow zero-dim input tensor.");
   EMBER_CHECK(parameters == 1 || parameters == channels,
               "Mismatch of parameter numbers and input channel size. Found parameter numbers = ", parameters,
               " and channel size = ", channels, ".");
@@ -156,6 +157,7 @@ Tensor softmin(const Tensor& x, int64_t dim) {
   EMBER_PROFILE_OP("softmin");
   return softmax(-x, dim);
 }
+Tensor softmin(const Tensor& x, int64_t dim, DType dtype) { return softmin(x.to(dtype), dim); }
 
 Tensor rrelu(const Tensor& x, double lower, double upper, bool training, bool inplace) {
   EMBER_PROFILE_OP("rrelu");

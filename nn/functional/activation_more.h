@@ -43,8 +43,9 @@ Tensor threshold(const Tensor& x, double threshold, double value, bool inplace =
 Tensor threshold_(const Tensor& x, double threshold, double value);
 // a * sigmoid(b), where a and b are the two halves of x along dim (its size must be even).
 Tensor glu(const Tensor& x, int64_t dim = -1);
-// softmax(-x, dim)
+// softmax(-x, dim); with a dtype, x cast to it first (F.softmin(x, dim, dtype=...)).
 Tensor softmin(const Tensor& x, int64_t dim);
+Tensor softmin(const Tensor& x, int64_t dim, DType dtype);
 // Randomized leaky ReLU: in training, x where x > 0, else x * a with a drawn from
 // U(lower, upper) for each element (ember's generator on x's device, as dropout's masks);
 // in eval, leaky_relu(x, (lower + upper) / 2). The gradient is the slope each element used.

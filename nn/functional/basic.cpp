@@ -5,6 +5,7 @@
 #include "nn/functional/basic.h"
 
 #include <mutex>
+#include <optional>
 
 #include "autograd/checkpoint.h"
 #include "autograd/function_node.h"
@@ -31,6 +32,10 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
   EMBER_CHECK(weight.dim() == 2, "linear: expected a 2D weight [out, in], got ", weight.sizes());
   EMBER_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: mat1 and mat2 shapes cannot be multiplied (input ",
               x.sizes(), ", weight ", weight.sizes(), ")");
+  // PyTorch's linear is one op: with every input an inference tensor it records nothing (will_record's
+  // rule), where its parts here would record the bias added to a normal product.
+  std::optional<NoGradGuard> untracked;
+  if (x.is_inference() && weight.is_inference() && (!bias.defined() || bias.is_inference())) untracked.emplace();
   Tensor out = matmul(x, weight.transpose(0, 1));
   return bias.defined() ? add(out, bias) : out;
 }

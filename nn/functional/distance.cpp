@@ -51,6 +51,26 @@ Tensor pairwise_distance(const Tensor& x1, const Tensor& x2, double p, double ep
   return linalg::vector_norm(diff, p, Dims{-1}, keepdim);
 }
 
+namespace {
+// The p-norms of diff over `dim` with PyTorch's distance gradients (_pdist_backward and
+// _cdist_backward): for p = inf, sign(diff) to every coordinate at the maximum (ties included,
+// where vector_norm would share it), 0 at a zero distance (and, here, at an infinite one: the
+// term below must stay 0 in value); for p = 0, a zero gradient (vector_norm's is undefined).
+Tensor distance_norm(const Tensor& diff, double p, int64_t dim) {
+  const int64_t d = wrap_dim(dim, diff.dim());
+  if (diff.size(d) == 0) return diff.abs().sum(Dims{d});  // every norm of nothing is 0
+  if (std::isinf(p)) {
+    const Tensor magnitude = diff.abs();
+    const Tensor largest = magnitude.amax(Dims{d}).detach();
+    const Tensor at_largest = (magnitude.detach() == largest.unsqueeze(d)) & isfinite(largest).unsqueeze(d);
+    return largest + where(at_largest, magnitude - magnitude.detach(), 0.0).sum(Dims{d});
+  }
+  const Tensor norm = linalg::vector_norm(diff, p, Dims{d});
+  if (p != 0.0) return norm;
+  return norm + where(zeros(diff.sizes(), TensorOptions().dtype(kBool).device(diff.device())), diff, 0.0).sum(Dims{d});
+}
+}  // namespace
+
 Tensor pdist(const Tensor& x, double p) {
   EMBER_PROFILE_OP("pdist");
   EMBER_CHECK(x.dim() == 2, "pdist only supports 2D tensors, got: ", x.dim(), "D");
@@ -67,20 +87,7 @@ Tensor pdist(const Tensor& x, double p) {
   if (first.empty()) return x.flatten().narrow(0, 0, 0);  // no pairs: empty, still a function of x
   const Tensor diff = index_select(x, 0, detail::positions_on(first, x.device())) -
                       index_select(x, 0, detail::positions_on(second, x.device()));
-  if (x.size(1) == 0) return diff.abs().sum(Dims{1});  // every norm of nothing is 0
-  if (std::isinf(p)) {
-    // PyTorch's max-norm gradient: sign(diff) to every coordinate at the maximum (ties
-    // included, where vector_norm would share it), 0 at a zero distance (and, here, at an
-    // infinite one: the term below must stay 0 in value).
-    const Tensor magnitude = diff.abs();
-    const Tensor largest = magnitude.amax(Dims{1}).detach();
-    const Tensor at_largest = (magnitude.detach() == largest.unsqueeze(1)) & isfinite(largest).unsqueeze(1);
-    return largest + where(at_largest, magnitude - magnitude.detach(), 0.0).sum(Dims{1});
-  }
-  const Tensor norm = linalg::vector_norm(diff, p, Dims{1});
-  if (p != 0.0) return norm;
-  // The count of nonzeros has PyTorch's zero gradient (vector_norm's would be undefined).
-  return norm + where(zeros(diff.sizes(), TensorOptions().dtype(kBool).device(diff.device())), diff, 0.0).sum(Dims{1});
+  return distance_norm(diff, p, 1);
 }
 
 }  // namespace ember::nn::functional
@@ -96,8 +103,8 @@ Tensor cdist(const Tensor& x1, const Tensor& x2, double p) {
   EMBER_CHECK(p >= 0.0, "cdist only supports non-negative p values");
   EMBER_CHECK(x1.is_floating_point() && x2.is_floating_point(),
               "cdist only supports floating-point dtypes, X1 got: ", x1.dtype(), ", X2 got: ", x2.dtype());
-  // [..., P, 1, M] - [..., 1, R, M] -> [..., P, R, M], normed over M.
-  return linalg::vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, Dims{-1}, false);
+  // [..., P, 1, M] - [..., 1, R, M] -> [..., P, R, M], normed over M with pdist's gradients.
+  return nn::functional::distance_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1);
 }
 
 }  // namespace ember

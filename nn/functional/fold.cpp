@@ -104,8 +104,13 @@ Tensor unfold(const Tensor& x, IntOrPair kernel_size, IntOrPair dilation, IntOrP
 
 Tensor fold(const Tensor& x, IntOrPair output_size, IntOrPair kernel_size, IntOrPair dilation, IntOrPair padding,
             IntOrPair stride) {
-  EMBER_CHECK(x.defined() && (x.dim() == 2 || x.dim() == 3),
-              "Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, but got: ",
+  // PyTorch's col2im_shape_check: a batch may be empty, the other dims may not (zero channels
+  // folded to an empty image).
+  const bool valid =
+      x.defined() && ((x.dim() == 2 && x.numel() != 0) || (x.dim() == 3 && x.size(1) != 0 && x.size(2) != 0));
+  EMBER_CHECK(valid,
+              "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions for "
+              "input, but got: ",
               x.defined() ? x.sizes().str() : std::string("undefined"));
   const bool batched = x.dim() == 3;
   const Tensor input = batched ? x : x.unsqueeze(0);

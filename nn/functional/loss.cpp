@@ -277,6 +277,10 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
   return detail::through_float32(x, [dim](const Tensor& in) { return recorded_softmax(in, dim, false); });
 }
 
+// The dtype forms cast first (differentiably: the gradient comes back in x's dtype).
+Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype) { return log_softmax(x.to(dtype), dim); }
+Tensor softmax(const Tensor& x, int64_t dim, DType dtype) { return softmax(x.to(dtype), dim); }
+
 namespace {
 
 // PyTorch's K-dimensional form: input [N, C, d1, ..., dk] against targets [N, d1, ..., dk]

@@ -19,6 +19,9 @@ Reduction reduction_from_string(std::string_view name);
 // Numerically stable (max subtracted); float32/float64; any dim.
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor softmax(const Tensor& x, int64_t dim);
+// F.softmax(x, dim, dtype=...) / F.log_softmax: x cast to dtype before the op, as PyTorch's.
+Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype);
+Tensor softmax(const Tensor& x, int64_t dim, DType dtype);
 
 // log_probs [N, C] (or [C] with a 0-dim target, or [N, C, d...] with targets [N, d...]);
 // targets int64 in [0, C) (these two

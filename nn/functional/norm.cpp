@@ -2,6 +2,7 @@
 // as rows (RowNormGeometry), one fused kernel call each way, and one node
 // ("NativeLayerNormBackward" / "NativeGroupNormBackward") that saves x, mean, rstd and the
 // weight only when recording: PyTorch's layer_norm also saves the bias, which no formula reads.
+#include <limits>
 #include <string>
 
 #include "autograd/function_node.h"
@@ -99,13 +100,8 @@ void check_floating(const Tensor& x, const char* op) {
               dtype_name(x.dtype()));
 }
 
-}  // namespace
-
-Tensor layer_norm(const Tensor& x_arg, const Dims& normalized_shape, const Tensor& weight_arg, const Tensor& bias_arg,
-                  double eps) {
-  EMBER_PROFILE_OP("layer_norm");
-  // Under autocast layer_norm runs in float32, as in PyTorch's lists (Note [Autocast]).
-  const auto [x, weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, x_arg, weight_arg, bias_arg);
+// layer_norm's and rms_norm's shape checks, PyTorch's messages (_check_layer_norm_inputs).
+void check_normalized_input(const Tensor& x, const Dims& normalized_shape, const Tensor& weight, const Tensor& bias) {
   const size_t nd = normalized_shape.size();
   EMBER_CHECK(nd >= 1, "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
               "element, but got normalized_shape = ", dims_list(normalized_shape));
@@ -120,11 +116,41 @@ Tensor layer_norm(const Tensor& x_arg, const Dims& normalized_shape, const Tenso
   for (size_t i = 0; fits && i < nd; ++i) fits = x.size(static_cast<int64_t>(ndim - nd + i)) == normalized_shape[i];
   EMBER_CHECK(fits, "Given normalized_shape=", dims_list(normalized_shape), ", expected input with shape ",
               dims_list(normalized_shape, "*"), ", but got input of size", dims_list(x.sizes()));
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x_arg, const Dims& normalized_shape, const Tensor& weight_arg, const Tensor& bias_arg,
+                  double eps) {
+  EMBER_PROFILE_OP("layer_norm");
+  // Under autocast layer_norm runs in float32, as in PyTorch's lists (Note [Autocast]).
+  const auto [x, weight, bias] = autocast::cast_inputs(autocast::CastPolicy::Float32, x_arg, weight_arg, bias_arg);
+  check_normalized_input(x, normalized_shape, weight, bias);
+  const size_t nd = normalized_shape.size(), ndim = static_cast<size_t>(x.dim());
   check_floating(x, "layer_norm");
   native::check_same_device(x, {&weight, &bias}, "layer_norm");
   int64_t M = 1, K = 1;
   for (size_t i = 0; i < ndim; ++i) (i < ndim - nd ? M : K) *= x.size(static_cast<int64_t>(i));
   return row_norm("NativeLayerNormBackward", x, weight, bias, RowNormGeometry{M, K, 1, K, 1}, eps);
+}
+
+// Not on PyTorch's autocast lists: the result has x's dtype under autocast too.
+Tensor rms_norm(const Tensor& x, const Dims& normalized_shape, const Tensor& weight, std::optional<double> eps) {
+  EMBER_PROFILE_OP("rms_norm");
+  check_normalized_input(x, normalized_shape, weight, Tensor());
+  check_floating(x, "rms_norm");
+  native::check_same_device(x, {&weight}, "rms_norm");
+  // PyTorch's composite: 16-bit x upcast to float32, eps defaulting to that compute dtype's
+  // epsilon, rsqrt(mean(x^2) + eps) over the normalized dims, the weight, one rounding back.
+  const DType compute = compute_dtype(x.dtype());
+  const Tensor wide = x.to(compute);
+  const double float_epsilon = std::numeric_limits<float>::epsilon();
+  const double epsilon = eps.value_or(compute == kFloat64 ? std::numeric_limits<double>::epsilon() : float_epsilon);
+  Dims dims;
+  for (size_t i = 0; i < normalized_shape.size(); ++i) dims.push_back(-1 - static_cast<int64_t>(i));
+  Tensor out = wide * ((wide * wide).mean(dims, true) + epsilon).rsqrt();
+  if (weight.defined()) out = out * weight;
+  return out.to(x.dtype());
 }
 
 Tensor group_norm(const Tensor& x_arg, int64_t num_groups, const Tensor& weight_arg, const Tensor& bias_arg,
@@ -146,6 +172,13 @@ Tensor group_norm(const Tensor& x_arg, int64_t num_groups, const Tensor& weight_
   int64_t S = 1;
   for (int64_t d = 2; d < x.dim(); ++d) S *= x.size(d);
   const int64_t D = C / num_groups;
+  // PyTorch's F.group_norm checks [N * C / G, G, *spatial] as batch_norm's batches: one value
+  // per group normalizes to 0 whatever it is.
+  if (N * D * S == 1) {
+    Dims grouped{N * D, num_groups};
+    for (int64_t d = 2; d < x.dim(); ++d) grouped.push_back(x.size(d));
+    EMBER_FAIL("Expected more than 1 value per channel when training, got input size ", grouped);
+  }
   // A channels-last x is read through contiguous() (a copy) and the output is NCHW, as
   // PyTorch 1.13's CUDA group_norm does: each (n, group) row is then one dense run.
   return row_norm("NativeGroupNormBackward", x, weight, bias, RowNormGeometry{N * num_groups, D * S, num_groups, D, S},

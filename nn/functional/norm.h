@@ -3,6 +3,8 @@
 // flag: what they compute never depends on train()/eval(), only what they save on the grad mode.
 // instance_norm is composed of group_norm and batch_norm (nn/functional/instance_norm.cpp).
 #pragma once
+#include <optional>
+
 #include "core/tensor.h"
 
 namespace ember::nn::functional {
@@ -11,6 +13,11 @@ namespace ember::nn::functional {
 // normalized_shape; weight and bias (undefined: none) have normalized_shape's shape.
 Tensor layer_norm(const Tensor& x, const Dims& normalized_shape, const Tensor& weight = Tensor(),
                   const Tensor& bias = Tensor(), double eps = 1e-5);
+
+// PyTorch 2.4's F.rms_norm: x / sqrt(mean(x^2 over the last normalized_shape dims) + eps) * weight,
+// computed in float32 for 16-bit x and rounded once; eps nullopt: the compute dtype's epsilon.
+Tensor rms_norm(const Tensor& x, const Dims& normalized_shape, const Tensor& weight = Tensor(),
+                std::optional<double> eps = std::nullopt);
 
 // x [N, C, *]: the channels split into num_groups groups (C divisible by it), each (n, group)
 // normalized over its channels and positions; weight and bias [C] per channel.

@@ -61,7 +61,9 @@ void check_output_size(const Tensor& x, const PaddedDim& p) {
 }
 
 Tensor constant_pad(const Tensor& x, const std::vector<int64_t>& pad, double value) {
-  EMBER_CHECK(static_cast<int64_t>(pad.size()) / 2 <= x.dim(), "Padding length too large");
+  EMBER_CHECK(static_cast<int64_t>(pad.size()) / 2 <= x.dim(),
+              "Padding length should be less than or equal to two times the input dimension but got padding length ",
+              pad.size(), " and input of dimension ", x.dim());
   Tensor out = x;
   for (const PaddedDim& p : padded_dims(x, pad)) {
     check_output_size(x, p);
@@ -106,10 +108,7 @@ void check_non_constant(const Tensor& x, const std::vector<int64_t>& pad, const 
   const std::string dims_text = std::to_string(k + 1) + "D or " + std::to_string(k + 2) + "D";
   const int64_t first_nonempty = x.dim() == k + 2 ? 1 : 0;  // the batch dim may be empty
   for (int64_t d = first_nonempty; d < x.dim(); ++d) {
-    if (mode == "reflect")
-      EMBER_CHECK(x.size(d) != 0, dims_text, " (batch mode) tensor expected for input, but got: ",
-                  sizes_text(x.sizes()));
-    if (mode == "replicate")
+    if (mode == "reflect" || mode == "replicate")  // PyTorch 2.x's padding::check_valid_input for both
       EMBER_CHECK(x.size(d) != 0, "Expected ", dims_text,
                   " (batch mode) tensor with possibly 0 batch size and other non-zero dimensions for input, but got: ",
                   sizes_text(x.sizes()));

@@ -147,6 +147,13 @@ TEST(AutogradEngine, RootsSharingANodeRunItOnce) {
   const autograd::tensor_list g = autograd::grad({z, z}, {u}, {ones({1}, kFloat64), ones({1}, kFloat64)}, true);
   expect_values(g[0], {12.0}, 0.0);
   EXPECT_EMBER_ERROR(autograd::grad({z}, {}), "grad requires non-empty inputs.");
+  // materialize_grads (PyTorch 2.1): an unused input gets zeros, and implies allow_unused.
+  Tensor unused = leaf({1.0, 2.0}, {2});
+  const autograd::tensor_list both =
+      autograd::grad({z.sum()}, {u, unused}, {}, true, false, /*allow_unused=*/false, /*materialize_grads=*/true);
+  expect_values(both[0], {6.0}, 0.0);
+  ASSERT_TRUE(both[1].defined());
+  expect_values(both[1], {0.0, 0.0}, 0.0);
   z.sum().backward();  // the graph was not run and freed by the refused call
   expect_values(u.grad(), {6.0}, 0.0);
 }

@@ -92,6 +92,34 @@ TEST(InferenceMode, OutputsAreInferenceTensorsWithoutVersion) {
   EXPECT_EMBER_ERROR(y * x, "Inference tensors cannot be saved for backward");
 }
 
+// PyTorch skips autograd for an op whose inputs are all inference tensors, outside the mode too:
+// a layer made and fed in inference mode runs after it, its result a normal tensor without grad.
+TEST(InferenceMode, OpsOfInferenceTensorsAloneRecordNothingOutsideIt) {
+  Tensor c, x;
+  std::shared_ptr<nn::Linear> fc;
+  {
+    InferenceModeGuard g;
+    c = ones({2, 3});
+    c.requires_grad_(true);
+    fc = std::make_shared<nn::Linear>(3, 2);
+    x = ones({4, 3});
+  }
+  const Tensor y = c * c;
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_FALSE(y.is_inference());
+  EXPECT_FALSE(y.grad_fn());
+  const Tensor v = c.view({6});
+  EXPECT_TRUE(v.is_inference());
+  EXPECT_FALSE(v.requires_grad());
+  EXPECT_FALSE(v.grad_fn());
+  const Tensor out = (*fc)(x);
+  EXPECT_EQ(out.sizes(), (Dims{4, 2}));
+  EXPECT_FALSE(out.requires_grad());
+  // With a normal tensor among the inputs it is recorded, and saving the inference one fails.
+  Tensor normal = ones({2, 3}).requires_grad_(true);
+  EXPECT_EMBER_ERROR(c * normal, "Inference tensors cannot be saved for backward");
+}
+
 TEST(InferenceMode, ViewsOfInferenceTensorsAreInferenceTensors) {
   InferenceModeGuard g;
   Tensor y = ones({2, 3});

@@ -129,10 +129,10 @@ TEST(BFloat16Cast, RoundTripsAndConversions) {
 
 TEST(BFloat16Print, LikePyTorch) {
   EXPECT_EQ(to_string(tensor(std::vector<float>{1.5f, 2.0f}).to(kBFloat16)),
-            "tensor([1.5000, 2.0000], dtype=bfloat16)");
-  EXPECT_EQ(to_string(tensor(std::vector<float>{0.1f}).to(kBFloat16)), "tensor([0.1001], dtype=bfloat16)");
-  EXPECT_EQ(to_string(tensor(std::vector<float>{1, 2}).to(kBFloat16)), "tensor([1., 2.], dtype=bfloat16)");
-  EXPECT_EQ(to_string(scalar_tensor(3.0, kBFloat16)), "tensor(3., dtype=bfloat16)");
+            "tensor([1.5000, 2.0000], dtype=torch.bfloat16)");
+  EXPECT_EQ(to_string(tensor(std::vector<float>{0.1f}).to(kBFloat16)), "tensor([0.1001], dtype=torch.bfloat16)");
+  EXPECT_EQ(to_string(tensor(std::vector<float>{1, 2}).to(kBFloat16)), "tensor([1., 2.], dtype=torch.bfloat16)");
+  EXPECT_EQ(to_string(scalar_tensor(3.0, kBFloat16)), "tensor(3., dtype=torch.bfloat16)");
 }
 
 TEST(BFloat16Ops, ElementwiseComputesInFloat) {

@@ -281,7 +281,7 @@ TEST(CompositeOps, IscloseAndIsinAsPyTorch) {
   // broadcasting
   EXPECT_EQ(isclose(f32({1, 2}).view({2, 1}), f32({1, 2, 3})).sizes(), (Dims{2, 3}));
   EXPECT_EQ(error_of([] { isclose(f32({1}), tensor(std::vector<double>{1}, kFloat64)); }),
-            "isclose(): self (Float) and other (Double) must have the same scalar type");
+            "Float did not match Double (isclose(): self and other must have the same scalar type)");
   EXPECT_EQ(error_of([] { isclose(f32({1}), f32({1}), -1); }),
             "rtol must be greater than or equal to zero, but got -1");
   // torch.isin(tensor([[1, 2], [3, 4]]), tensor([2, 3, 9])), and with NaN, invert=True

@@ -155,8 +155,9 @@ TEST(HalfCast, ConversionsAndPrinting) {
   const Tensor r = randn({1000}, kFloat16);
   EXPECT_EQ(r.dtype(), kFloat16);
   EXPECT_GT(r.std().item<double>(), 0.9);
-  EXPECT_EQ(to_string(tensor(std::vector<float>{1.5f, 2.0f}).to(kFloat16)), "tensor([1.5000, 2.0000], dtype=float16)");
-  EXPECT_EQ(to_string(tensor(std::vector<float>{0.1f}).to(kFloat16)), "tensor([0.1000], dtype=float16)");
+  EXPECT_EQ(to_string(tensor(std::vector<float>{1.5f, 2.0f}).to(kFloat16)),
+            "tensor([1.5000, 2.0000], dtype=torch.float16)");
+  EXPECT_EQ(to_string(tensor(std::vector<float>{0.1f}).to(kFloat16)), "tensor([0.1000], dtype=torch.float16)");
 }
 
 // Contiguous runs convert in bulk (F16C where the CPU has it: core/cpu/half_convert.h),

@@ -246,7 +246,7 @@ TEST(LinalgErrors, MessagesMatchPyTorch) {
   EXPECT_EMBER_ERROR(matmul(ones({2, 3}), ones({3, 4}, dtype(kFloat64))),
                      "expected m1 and m2 to have the same dtype, but got: float != double");
   EXPECT_EMBER_ERROR(matmul(ones({2, 3}, dtype(kInt64)), ones({3, 4}, dtype(kInt64))),
-                     "matmul: expected float32 or float64 tensors, but got int64");
+                     "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got int64");
   EXPECT_EMBER_ERROR(mm(ones({3}), ones({3, 4})), "self must be a matrix");
   EXPECT_EMBER_ERROR(mm(ones({2, 3}), ones({3})), "mat2 must be a matrix");
   EXPECT_EMBER_ERROR(bmm(ones({2, 3, 4}), ones({3, 4, 5})),
@@ -258,7 +258,7 @@ TEST(LinalgErrors, MessagesMatchPyTorch) {
   EXPECT_EMBER_ERROR(matmul(ones({2, 2, 3, 4}), ones({3, 4, 5})), "The size of tensor a (2) must match");
   Tensor out = make_empty({1, 2, 2}, kInt64, Device::cpu());
   EXPECT_EMBER_ERROR(cpu::gemm(ones({1, 2, 2}, dtype(kInt64)), ones({1, 2, 2}, dtype(kInt64)), out),
-                     "matmul: expected float32 or float64 tensors, but got int64");
+                     "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got int64");
 }
 
 }  // namespace

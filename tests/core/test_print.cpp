@@ -35,8 +35,8 @@ TEST(PrintFloat, ZeroDimAndEmpty) {
   EXPECT_EQ(to_string(floats({2}, {})), "tensor(2.)");
   EXPECT_EQ(to_string(floats({}, {0})), "tensor([])");
   EXPECT_EQ(to_string(floats({}, {0, 3})), "tensor([], size=(0, 3))");
-  EXPECT_EQ(to_string(tensor(std::vector<double>{}, {2, 0})), "tensor([], size=(2, 0), dtype=float64)");
-  EXPECT_EQ(to_string(tensor(std::vector<int64_t>{})), "tensor([], dtype=int64)");
+  EXPECT_EQ(to_string(tensor(std::vector<double>{}, {2, 0})), "tensor([], size=(2, 0), dtype=torch.float64)");
+  EXPECT_EQ(to_string(tensor(std::vector<int64_t>{})), "tensor([], dtype=torch.int64)");
 }
 
 TEST(PrintOtherDtypes, IntegersAndBools) {
@@ -44,8 +44,8 @@ TEST(PrintOtherDtypes, IntegersAndBools) {
   EXPECT_EQ(to_string(tensor(std::vector<int64_t>{-5, 100})), "tensor([ -5, 100])");
   EXPECT_EQ(to_string(tensor(std::vector<int64_t>{7}, Dims{})), "tensor(7)");
   EXPECT_EQ(to_string(tensor(std::vector<bool>{true, false})), "tensor([ True, False])");
-  EXPECT_EQ(to_string(tensor(std::vector<uint8_t>{1, 255})), "tensor([  1, 255], dtype=uint8)");
-  EXPECT_EQ(to_string(tensor(std::vector<double>{1, 2})), "tensor([1., 2.], dtype=float64)");
+  EXPECT_EQ(to_string(tensor(std::vector<uint8_t>{1, 255})), "tensor([  1, 255], dtype=torch.uint8)");
+  EXPECT_EQ(to_string(tensor(std::vector<double>{1, 2})), "tensor([1., 2.], dtype=torch.float64)");
 }
 
 TEST(PrintLayout, NestedDimsAndNonContiguousInput) {
@@ -69,7 +69,7 @@ TEST(PrintLayout, LongRowsWrapAtEightyColumns) {
   // A suffix that would pass column 80 goes on its own line.
   EXPECT_EQ(to_string(arange(0.5, 8, 1, kFloat64)),
             "tensor([0.5000, 1.5000, 2.5000, 3.5000, 4.5000, 5.5000, 6.5000, 7.5000],\n"
-            "       dtype=float64)");
+            "       dtype=torch.float64)");
 }
 
 TEST(PrintLayout, SummarizesLargeTensors) {
@@ -92,7 +92,7 @@ TEST(PrintSuffixes, RequiresGradAndUndefined) {
   Tensor t = tensor(std::vector<float>{1, 2}, {2}, TensorOptions().requires_grad(true));
   EXPECT_EQ(to_string(t), "tensor([1., 2.], requires_grad=True)");
   Tensor d = tensor(std::vector<double>{1, 2}, {2}, TensorOptions().dtype(kFloat64).requires_grad(true));
-  EXPECT_EQ(to_string(d), "tensor([1., 2.], dtype=float64, requires_grad=True)");
+  EXPECT_EQ(to_string(d), "tensor([1., 2.], dtype=torch.float64, requires_grad=True)");
   EXPECT_EQ(to_string(Tensor()), "[ Tensor (undefined) ]");
   std::ostringstream os;
   os << floats({1, 2, 3});

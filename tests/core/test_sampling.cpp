@@ -1,6 +1,6 @@
 // The random fills (uniform_, normal_, bernoulli_, exponential_, geometric_, log_normal_,
-// cauchy_, random_) and draws (bernoulli, multinomial, normal): their ranges and moments on
-// large draws, reproducibility from the seed, in-place semantics and errors.
+// cauchy_, random_) and draws (bernoulli, multinomial, normal, rand, randint, randperm): their
+// ranges and moments on large draws, reproducibility from the seed, in-place semantics and errors.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -191,6 +191,65 @@ TEST(Sampling, FillsAreInPlaceOpsForAutograd) {
   EXPECT_EQ(y.grad_fn_name(), "UniformBackward");
   y.sum().backward();
   ember::testing::expect_values(x.grad(), {0, 0, 0});  // the drawn values do not depend on x
+}
+
+// A float32 draw rounded to float16 / bfloat16 was 1.0 about once in 4096 / 512 draws; the
+// draws keep the dtype's significand bits, as PyTorch's uniform_real (Note [Uniform draws of
+// 16-bit floats]).
+TEST(Sampling, SixteenBitUniformDrawsStayBelowOne) {
+  manual_seed(1);
+  for (DType dt : {kFloat16, kBFloat16}) {
+    const Tensor u = rand({1 << 20}, dt);
+    EXPECT_LT(u.max().item<double>(), 1.0);
+    EXPECT_GE(u.min().item<double>(), 0.0);
+    EXPECT_NEAR(mean_of(u), 0.5, 0.01);
+    Tensor v = empty({1 << 20}, dtype(dt));
+    v.uniform_(2.0, 3.0);
+    EXPECT_GE(v.min().item<double>(), 2.0);
+    EXPECT_LE(v.max().item<double>(), 3.0);
+    EXPECT_NEAR(mean_of(v), 2.5, 0.01);
+  }
+  // bfloat16 keeps 8 bits: every draw is a multiple of 2^-8.
+  const Tensor b = rand({4096}, kBFloat16).to(kFloat64) * 256.0;
+  EXPECT_TRUE(equal(b, b.floor()));
+}
+
+// randint / randperm default to int64 when the options name only a device (PyTorch's dtype=long),
+// and refuse a range or n the dtype cannot hold.
+TEST(Sampling, RandintAndRandpermDtypes) {
+  EXPECT_EQ(randint(0, 5, {4}, TensorOptions().device(Device::cpu())).dtype(), kInt64);
+  EXPECT_EQ(randperm(5, TensorOptions().device(Device::cpu())).dtype(), kInt64);
+  const Tensor bytes = randint(0, 256, {4096}, kUInt8);
+  EXPECT_EQ(bytes.to(kInt64).max().item<int64_t>(), 255);
+  EXPECT_EMBER_ERROR(randint(0, 300, {8}, kUInt8), "random_ expects 'from' and 'to' - 1 within");
+  EXPECT_EMBER_ERROR(randint(-5, 5, {8}, kUInt8), "random_ expects 'from' and 'to' - 1 within");
+  EXPECT_EMBER_ERROR(randint(0, 1 << 30, {4}, kFloat16), "random_ expects 'from' and 'to' - 1 within");
+  EXPECT_EMBER_ERROR(randperm(300, kUInt8), "n is too large for result tensor type: 'Byte'");
+  EXPECT_EMBER_ERROR(randperm(3000, kFloat16), "n cannot be greater than 2049 for Half type.");
+  const Tensor p = randperm(256, kUInt8).to(kInt64);
+  EXPECT_EQ(std::get<0>(p.sort()).to_vector<int64_t>(), arange(256).to_vector<int64_t>());
+  EXPECT_EMBER_ERROR(empty({4}).uniform_(-1e39, 1e39), "from is out of bounds for float32");
+  EXPECT_EMBER_ERROR(empty({4}, dtype(kFloat16)).uniform_(0, 1e5), "to is out of bounds for float16");
+  EXPECT_EMBER_ERROR(empty({4}).uniform_(-3e38, 3e38), "uniform_ expects to-from <= std::numeric_limits<Float>::max()");
+}
+
+// PyTorch's normal and bernoulli of tensors: the result in mean's dtype, requiring grad when an
+// input does, with zero gradients (derivatives.yaml).
+TEST(Sampling, DrawsShapedByTensorsHaveZeroGradients) {
+  Tensor mean = zeros({3}).requires_grad_(true);
+  Tensor std = ones({3}, kFloat64).requires_grad_(true);
+  const Tensor y = normal(mean, std);
+  EXPECT_EQ(y.dtype(), kFloat32);
+  ASSERT_TRUE(y.requires_grad());
+  y.sum().backward();
+  EXPECT_EQ(mean.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(std.grad().dtype(), kFloat64);
+  Tensor p = full({4}, 0.5).requires_grad_(true);
+  const Tensor b = bernoulli(p);
+  ASSERT_TRUE(b.requires_grad());
+  b.sum().backward();
+  EXPECT_EQ(p.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_FALSE(normal(zeros({2}), 1.0).requires_grad());
 }
 
 TEST(Sampling, Errors) {

@@ -1,5 +1,6 @@
 // Ops composed of other ops' kernels on CUDA (embedding with padding_idx, one_hot, flip,
-// roll, tile, repeat): values and gradients equal to the CPU's. Skipped without a GPU.
+// roll, tile, repeat, x.index / index_put_ / take / put_, 16-bit rand): values and gradients
+// equal to the CPU's. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <ember/ember.h>
@@ -52,6 +53,45 @@ TEST(CudaComposedOps, FlipRollTileRepeatMatchTheCpu) {
     (yc * g).sum().backward();
     (yg * g.cuda()).sum().backward();
     EXPECT_LT(testing::max_abs_diff(xc.grad(), xg.grad().cpu()), 1e-12);
+  }
+}
+
+TEST(CudaComposedOps, AdvancedIndexingMatchesTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  using indexing::Slice;
+  manual_seed(6);
+  const Tensor x = randn({4, 5, 3}, kFloat64);
+  const Tensor rows = tensor({3, 0, 3, -1}), cols = tensor({1, 4, 4, 0});
+  auto run = [&](Device device) {
+    const Tensor xd = x.to(device).detach().requires_grad_(true);
+    const Tensor picked = xd.index({rows, Slice(), cols});  // apart: [4, 5]
+    const Tensor masked = xd.index({xd.detach() > 0.5});
+    (picked.sum() + masked.sum() * 2.0).backward();
+    Tensor written = zeros({4, 5, 3}, TensorOptions(kFloat64).device(device));
+    written.index_put_({rows, Slice(), cols}, ones({4, 5}, TensorOptions(kFloat64).device(device)), true);
+    written.put_(tensor({0, 59}).to(device), full({2}, 7.0, TensorOptions(kFloat64).device(device)));
+    return std::vector<Tensor>{picked.detach().cpu(), masked.detach().cpu(), xd.grad().cpu(), written.cpu(),
+                               xd.detach().take(tensor({5, -2}).to(device)).cpu()};
+  };
+  const auto cpu = run(Device::cpu()), gpu = run(Device::cuda(0));
+  for (size_t k = 0; k < cpu.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_TRUE(equal(cpu[k], gpu[k]));
+  }
+  EXPECT_EMBER_ERROR(x.cuda().index({tensor({4})}), "index 4 is out of bounds for dimension 0 with size 4");
+}
+
+// 16-bit rand and uniform_ stay below 1 on CUDA too (Note [Uniform draws of 16-bit floats]).
+TEST(CudaComposedOps, SixteenBitUniformDrawsStayBelowOne) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(7);
+  for (DType dtype : {kFloat16, kBFloat16}) {
+    const Tensor u = rand({1 << 20}, TensorOptions(dtype).device(Device::cuda(0)));
+    EXPECT_LT(u.max().item<double>(), 1.0);
+    EXPECT_GE(u.min().item<double>(), 0.0);
+    Tensor v = empty({1 << 20}, TensorOptions(dtype).device(Device::cuda(0)));
+    v.uniform_();
+    EXPECT_LT(v.max().item<double>(), 1.0);
   }
 }
 

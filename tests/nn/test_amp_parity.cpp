@@ -55,6 +55,16 @@ float bits_as_float(uint32_t bits) {
 }
 
 // PyTorch's _amp_update_scale_: static_cast<float>(scale * factor) with a double factor.
+// einsum is on the lower-precision list: a bf16 activation with a float32 weight contracts in bf16
+// (its one-dtype check ran before the cast).
+TEST(AutocastParity, EinsumCastsItsOperandsFirst) {
+  const Tensor act = ones({2, 3}).to(kBFloat16), weight = ones({3, 4});
+  AutocastGuard autocast(Device::cpu(), kBFloat16);
+  const Tensor y = einsum("bi,io->bo", {act, weight});
+  EXPECT_EQ(y.dtype(), kBFloat16);
+  EXPECT_EQ(y.sum().item<double>(), 24.0);
+}
+
 TEST(GradScalerParity, GrowthAndBackoffRoundOnceFromTheDoubleProduct) {
   Tensor w = ones({2}).requires_grad_();
   optim::SGD sgd({w}, {.lr = 0.0});

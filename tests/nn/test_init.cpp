@@ -113,7 +113,7 @@ TEST(Init, TruncNormalIsTheTruncatedDistribution) {
   EXPECT_LE(m.max, 9.0);
   EXPECT_LT(m.mean, 8.2);  // most mass near 8: mean 8 + ~1/8
   EXPECT_EQ(error_of([&] { init::trunc_normal_(t, 0.0, 1.0, 2.0, -2.0); }),
-            "trunc_normal_: expected a < b, but got a=2 and b=-2");
+            "trunc_normal_: expected a <= b, but got a=2 and b=-2");
 }
 
 TEST(Init, StructuredFillsAsPyTorch) {
