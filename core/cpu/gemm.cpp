@@ -47,7 +47,8 @@ MatrixLayout matrix_layout(const Tensor& t) {
 
 void check_gemm_args(const Tensor& a, const Tensor& b, const Tensor& out) {
   EMBER_CHECK(is_floating(a.dtype()),
-              "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got ", dtype_name(a.dtype()));
+              "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got ",
+              dtype_name(a.dtype()));
   EMBER_INTERNAL_ASSERT(a.dtype() == b.dtype() && a.dtype() == out.dtype(), "gemm: mixed dtypes");
   EMBER_INTERNAL_ASSERT(a.dim() == 3 && b.dim() == 3 && out.dim() == 3 && a.size(0) == b.size(0) &&
                             out.size(0) == a.size(0) && a.size(2) == b.size(1) && out.size(1) == a.size(1) &&

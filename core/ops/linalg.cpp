@@ -30,7 +30,8 @@ void check_operands(const Tensor& a, const Tensor& b) {
   EMBER_CHECK(a.dtype() == b.dtype(), "expected m1 and m2 to have the same dtype, but got: ", c_type_name(a.dtype()),
               " != ", c_type_name(b.dtype()));
   EMBER_CHECK(is_floating(a.dtype()),
-              "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got ", dtype_name(a.dtype()), " (integer matrix products are not supported yet)");
+              "matmul: expected floating-point tensors (float32, float64, bfloat16 or float16), but got ",
+              dtype_name(a.dtype()), " (integer matrix products are not supported yet)");
 }
 
 int64_t rows_of(const Tensor& t) { return t.size(t.dim() - 2); }
