@@ -17,10 +17,11 @@
 namespace ember {
 
 // Note [Indexing]
-// x.index(entries) walks the entries left to right over a view v of x: an integer selects (the dim
-// goes), a Slice slices, None and a bool add a size-1 dim (false: size 0), Ellipsis skips the dims
-// no other entry takes. Basic entries alone give that view, as PyTorch's. Tensor entries (int64
-// positions, or bool masks, each mask standing for its nonzero() columns over as many dims) are the
+// x.index(entries) walks the entries left to right over a view v of x: an integer (or a 0-dim int64
+// tensor) selects (the dim goes), a Slice slices, None adds a size-1 dim, Ellipsis skips the dims no
+// other entry takes. Basic entries alone give that view, as PyTorch's. Tensor entries (int64
+// positions, or bool masks, each mask standing for its nonzero() columns over as many dims; a bool
+// adds a size-1 dim indexed by [0], false by [], as PyTorch's boolToIndexingTensor) are the
 // advanced indices: broadcast together to B, they pick v's elements at once. When they sit on
 // adjacent dims, B takes their place in the result; otherwise B comes first and the other dims
 // follow, as NumPy's and PyTorch's rule. One advanced dim is an index_select along it; several are
@@ -62,44 +63,66 @@ int64_t dims_taken(const std::vector<TensorIndex>& entries) {
     if (const auto* t = std::get_if<Tensor>(&v)) {
       EMBER_CHECK(t->defined(), "index: an undefined tensor entry (use Slice() for a whole dim)");
       const bool mask = t->dtype() == kBool || t->dtype() == kUInt8;
-      taken += mask ? std::max<int64_t>(t->dim(), 0) : 1;
+      taken += mask ? t->dim() : 1;
     }
   }
   return taken;
 }
 
+// PyTorch's applySelect: an integer index checked against the view's dim (real_dim: x's dim it
+// stands for, as the message counts).
+void select_at(Tensor& view, int64_t dim, int64_t index, int64_t real_dim) {
+  const int64_t size = view.size(dim);
+  EMBER_CHECK(index >= -size && index < size, "index ", index, " is out of bounds for dimension ", real_dim,
+              " with size ", size);
+  view = view.select(dim, index);
+}
+
+// A bool entry (or a 0-dim bool tensor): a new dim, indexed by [0] (true) or [] (false), as
+// PyTorch's boolToIndexingTensor, so it takes part in the advanced indices.
+void bool_entry(Indexed& out, int64_t dim, bool value) {
+  out.view = out.view.unsqueeze(dim);
+  const TensorOptions positions = TensorOptions(kInt64).device(out.view.device());
+  out.advanced.push_back({dim, value ? zeros({1}, positions) : empty({0}, positions)});
+}
+
 Indexed apply_entries(const Tensor& x, const std::vector<TensorIndex>& entries) {
+  EMBER_CHECK(!(x.dim() == 0 && entries.size() == 1 && std::holds_alternative<int64_t>(entries[0].value())),
+              "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to "
+              "convert a 0-dim tensor to a number");
   const int64_t taken = dims_taken(entries);
   EMBER_CHECK(taken <= x.dim(), "too many indices for tensor of dimension ", x.dim());
   Indexed out{x, {}};
-  int64_t dim = 0;
+  int64_t dim = 0, real_dim = 0;  // the view's dim the next entry takes, and x's
   bool seen_ellipsis = false;
   for (const TensorIndex& e : entries) {
     const auto& v = e.value();
     if (const auto* i = std::get_if<int64_t>(&v)) {
-      out.view = out.view.select(dim, *i);
+      select_at(out.view, dim, *i, real_dim++);
     } else if (const auto* s = std::get_if<indexing::Slice>(&v)) {
       EMBER_CHECK(s->step > 0, "step must be greater than zero");
       out.view = out.view.slice(dim, s->start, s->stop, s->step);
       ++dim;
+      ++real_dim;
     } else if (std::holds_alternative<TensorIndex::NoneIndex>(v)) {
       out.view = out.view.unsqueeze(dim);
       ++dim;
     } else if (const auto* b = std::get_if<TensorIndex::BoolIndex>(&v)) {
-      out.view = out.view.unsqueeze(dim);
-      if (!b->value) out.view = out.view.narrow(dim, 0, 0);
-      ++dim;
+      bool_entry(out, dim++, b->value);
     } else if (std::holds_alternative<indexing::EllipsisIndexType>(v)) {
       EMBER_CHECK(!seen_ellipsis, "An index can only have a single ellipsis ('...')");
       seen_ellipsis = true;
       dim += x.dim() - taken;
+      real_dim += x.dim() - taken;
     } else {
       const Tensor& t = std::get<Tensor>(v);
+      if (t.dim() == 0 && t.dtype() == kInt64) {  // PyTorch selects with a 0-dim integer tensor
+        select_at(out.view, dim, t.item<int64_t>(), real_dim++);
+        continue;
+      }
       if (t.dtype() == kBool || t.dtype() == kUInt8) {
         if (t.dim() == 0) {  // a 0-dim mask: x[True] / x[False]
-          out.view = out.view.unsqueeze(dim);
-          if (!t.item<bool>()) out.view = out.view.narrow(dim, 0, 0);
-          ++dim;
+          bool_entry(out, dim++, t.item<bool>());
           continue;
         }
         for (int64_t k = 0; k < t.dim(); ++k)
@@ -108,11 +131,13 @@ Indexed apply_entries(const Tensor& x, const std::vector<TensorIndex>& entries) 
         const Tensor columns = nonzero(t.to(out.view.device()));  // [n, t.dim()]
         for (int64_t k = 0; k < t.dim(); ++k) out.advanced.push_back({dim + k, columns.select(1, k)});
         dim += t.dim();
+        real_dim += t.dim();
       } else {
         EMBER_CHECK(t.dtype() == kInt64, "tensors used as indices must be long, int, byte or bool tensors, but got ",
                     dtype_torch_name(t.dtype()));
         out.advanced.push_back({dim, t.to(out.view.device())});
         ++dim;
+        ++real_dim;
       }
     }
   }
@@ -190,7 +215,6 @@ Tensor gathered(const Indexed& in) {
 // values broadcast to the indexed result's shape (tensor entries: in self's dtype, as PyTorch's
 // index_put_; basic entries alone are a copy_, which converts).
 void check_values(const Tensor& self, const Tensor& values, const Dims& shape, bool same_dtype) {
-  EMBER_CHECK(values.defined(), "index_put_: expected defined values");
   EMBER_CHECK(!same_dtype || values.dtype() == self.dtype(),
               "Index put requires the source and destination dtypes match, got ", dtype_torch_name(self.dtype()),
               " for the destination and ", dtype_torch_name(values.dtype()), " for the source.");
@@ -229,8 +253,15 @@ Tensor Tensor::index(const std::vector<TensorIndex>& indices) const {
 
 Tensor Tensor::operator[](const Tensor& index) const { return this->index({index}); }
 
-Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor& values, bool accumulate) {
+Tensor& Tensor::index_put_(const std::vector<TensorIndex>& indices, const Tensor& values_given, bool accumulate) {
+  EMBER_CHECK(values_given.defined(), "index_put_: expected defined values");
   Indexed in = apply_entries(*this, indices);
+  // PyTorch's set_item drops the values' leading size-1 dims first (x[0] = y.unsqueeze(0)).
+  int64_t lead = 0;
+  while (lead < values_given.dim() && values_given.size(lead) == 1) ++lead;
+  const Tensor values = lead == 0 ? values_given
+                                  : values_given.reshape(Dims(values_given.sizes().data() + lead,
+                                                              static_cast<size_t>(values_given.dim() - lead)));
   if (in.advanced.empty()) {
     check_values(*this, values, in.view.sizes(), false);
     if (accumulate)

@@ -66,6 +66,25 @@ TEST(AdvancedIndexing, MasksAndBasicEntries) {
   EXPECT_EQ(x.index({"..."}).sizes(), x.sizes());
 }
 
+// A bool is an advanced index on a new dim ([0] or []), a 0-dim int64 tensor a select, as
+// PyTorch's TensorIndexing; values lose their leading size-1 dims first (x[0] = y.unsqueeze(0)).
+TEST(AdvancedIndexing, BoolsZeroDimIndicesAndLeadingOnes) {
+  const Tensor x = cube();
+  EXPECT_EQ(x.index({true, 0, tensor({0, 1})}).sizes(), (Dims{2, 4}));
+  EXPECT_EQ(x.index({full({}, 1.0, kBool), tensor({0, 1})}).sizes(), (Dims{2, 3, 4}));
+  EXPECT_EMBER_ERROR(x.index({full({}, 0.0, kBool), tensor({0, 1})}), "must match the size of tensor");
+  const Tensor one = full({}, 1.0, kInt64);
+  EXPECT_EQ(x.index({one, Slice(), tensor({0, 1})}).sizes(), (Dims{3, 2}));  // select first: [3, 4], then [:, [0, 1]]
+  EXPECT_TRUE(x.index({one}).is_alias_of(x));
+  Tensor z = zeros({3, 2}, kFloat64);
+  z.index_put_({tensor({0})}, ones({1, 1, 1, 2}, kFloat64));
+  z.index_put_({2}, full({1, 2}, 3.0, kFloat64));
+  expect_values(z, {1, 1, 0, 0, 3, 3}, 0.0);
+  EXPECT_EMBER_ERROR(x.index({5}), "index 5 is out of bounds for dimension 0 with size 2");
+  EXPECT_EMBER_ERROR(x.index({Slice(), -4}), "index -4 is out of bounds for dimension 1 with size 3");
+  EXPECT_EMBER_ERROR(full({}, 1.0).index({0}), "invalid index of a 0-dim tensor. Use `tensor.item()`");
+}
+
 // The gradient adds up over repeated positions (index_select's backward).
 TEST(AdvancedIndexing, GradientsAddUpOverRepeats) {
   Tensor x = cube().requires_grad_(true);
