@@ -185,10 +185,14 @@ void mark_view(const Tensor& view, const Tensor& source) {
   AutogradMeta& meta = meta_of(view);
   meta.view_base = source_is_view ? source_meta->view_base : source.impl_ptr();
   meta.view_version = view.storage()->version();
-  meta.view_mode = is_inference_mode_enabled() ? ViewMode::Inference
-                   : !is_grad_enabled()        ? ViewMode::NoGrad
-                   : source_is_view            ? source_meta->view_mode
-                                               : ViewMode::Grad;
+  const ViewMode made = is_inference_mode_enabled() ? ViewMode::Inference
+                        : !is_grad_enabled()        ? ViewMode::NoGrad
+                                                    : ViewMode::Grad;
+  // PyTorch's propagate_creation_meta: a view of a view keeps its source's mode when made in grad
+  // mode, and an inference-mode source's always (a no_grad view of it is still "inference mode").
+  if (!source_is_view) meta.view_mode = made;
+  else if (made == ViewMode::Grad) meta.view_mode = source_meta->view_mode;
+  else meta.view_mode = source_meta->view_mode == ViewMode::Inference ? ViewMode::Inference : made;
 }
 
 void check_view_can_record(const Tensor& self, bool recording) {
@@ -196,11 +200,13 @@ void check_view_can_record(const Tensor& self, bool recording) {
   if (!is_grad_enabled() || is_inference_mode_enabled() || !meta || !meta->view_base ||
       meta->view_mode == ViewMode::Grad || !(recording || meta->view_base->requires_grad))
     return;
-  const char* mode = meta->view_mode == ViewMode::NoGrad ? "no_grad mode" : "inference mode";
-  EMBER_FAIL("A view was created in ", mode, " and is being modified inplace with grad mode enabled. Given that this "
-             "use case is ambiguous and error-prone, it is forbidden. You can clarify your code by moving both the "
-             "view and the inplace either both inside the ", mode, " block (if you don't want the inplace to be "
-             "tracked) or both outside (if you want the inplace to be tracked).");
+  const bool no_grad = meta->view_mode == ViewMode::NoGrad;
+  EMBER_FAIL("A view was created in ", no_grad ? "no_grad mode" : "inference mode",
+             " and is being modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+             "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace either "
+             "both inside the ", no_grad ? "no_grad" : "inference_mode",
+             " block (if you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+             "tracked).");
 }
 
 void refresh_view_history(const Tensor& t) {

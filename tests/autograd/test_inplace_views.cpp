@@ -201,6 +201,13 @@ TEST(InPlaceOnViews, ViewsMadeWithoutGradCannotBeWrittenWithGrad) {
     u = a.slice(0, 1, 3);
   }
   EXPECT_EMBER_ERROR(u.add_(1.0), "A view was created in inference mode");
+  EXPECT_EMBER_ERROR(v.mul_(2.0), "both inside the no_grad block");  // PyTorch's wording
+  Tensor uv;
+  {
+    NoGradGuard no_grad;  // a view of the inference-mode view keeps its mode (propagate_creation_meta)
+    uv = u.slice(0, 0, 1);
+  }
+  EXPECT_EMBER_ERROR(uv.add_(1.0), "A view was created in inference mode");
   {
     NoGradGuard no_grad;  // both in no_grad: allowed, not tracked
     v.mul_(2.0);
