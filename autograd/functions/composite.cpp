@@ -96,10 +96,20 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
     }
   const Tensor lhs = a.permute(perm_a).reshape({rows, contracted});
   const Tensor rhs = b.permute(perm_b).reshape({contracted, cols});
-  if (is_floating(lhs.dtype()) && lhs.dtype() == rhs.dtype()) return mm(lhs, rhs).reshape(out_shape);
-  // Integers, bool and mixed dtypes (mm is for one floating dtype): products summed over
-  // the contracted dim, in the promoted dtype.
-  return (lhs.unsqueeze(2) * rhs.unsqueeze(0)).sum(1).reshape(out_shape);
+  // Floating operands are PyTorch's mm: autocast casts them, two dtypes outside it are mm's error.
+  if (is_floating(lhs.dtype()) && is_floating(rhs.dtype())) return mm(lhs, rhs).reshape(out_shape);
+  // Integers and bool (mm takes floating dtypes): products summed over the contracted dim, in the
+  // promoted dtype, a slice of it at a time so that the broadcast product stays near 2^22 elements
+  // (all of [rows, contracted, cols] at once was cubic in memory).
+  const int64_t per = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, rows * cols));
+  Tensor out = (lhs.narrow(1, 0, std::min(per, contracted)).unsqueeze(2) *
+                rhs.narrow(0, 0, std::min(per, contracted)).unsqueeze(0))
+                   .sum(1);
+  for (int64_t k = per; k < contracted; k += per) {
+    const int64_t n = std::min(per, contracted - k);
+    out = out + (lhs.narrow(1, k, n).unsqueeze(2) * rhs.narrow(0, k, n).unsqueeze(0)).sum(1);
+  }
+  return out.reshape(out_shape);
 }
 
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {

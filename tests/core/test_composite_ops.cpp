@@ -76,6 +76,13 @@ TEST(CompositeOps, TensordotAsPyTorch) {
             one.to_vector<double>());
   expect_gradcheck([](const In& in) { return tensordot(in[0], in[1], {0, 2}, {2, 0}); },
                    {grad_input({3, 2, 4}), grad_input({4, 5, 3})});
+  // Integers sum their products a slice of the contracted dim at a time (here 2 slices of 1024).
+  const Tensor wide = remainder(arange(64 * 2000), Scalar(7)).view({64, 2000});
+  const Tensor tall = remainder(arange(2000 * 64), Scalar(5)).view({2000, 64});
+  EXPECT_TRUE(equal(tensordot(wide, tall, 1), mm(wide.to(kFloat64), tall.to(kFloat64)).to(kInt64)));
+  // Two floating dtypes are mm's error, as PyTorch's; autocast casts them.
+  EXPECT_NE(error_of([&] { tensordot(f32({1, 2}), a.flatten().narrow(0, 0, 2), 1); }).find("same dtype"),
+            std::string::npos);
   EXPECT_EQ(error_of([&] { tensordot(a, b, {0}, {1}); }),
             "contracted dimensions need to match, but first has size 2 in dim 0 and second has size 3 in dim 1");
   EXPECT_NE(error_of([&] { tensordot(a, b, {2}, {1}); }).find("first has size 4 in dim 2 and second has size 3"),
