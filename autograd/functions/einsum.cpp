@@ -197,8 +197,23 @@ Tensor contract(Tensor a, Tensor b, const std::vector<bool>& summed) {
   if (!sum_a.empty()) a = a.sum(sum_a, true);
   if (!sum_b.empty()) b = b.sum(sum_b, true);
   if (!a.is_floating_point()) {
-    Tensor product = mul(a, b);
-    return both_summed.empty() ? product : product.sum(both_summed, true);
+    const int64_t d0 = both_summed.empty() ? -1 : both_summed[0];
+    if (d0 < 0 || a.size(d0) == 0) {
+      Tensor product = mul(a, b);
+      return both_summed.empty() ? product : product.sum(both_summed, true);
+    }
+    // Integers (no GEMM): the products summed a slice of the first summed dim at a time, so that
+    // the broadcast product stays near 2^22 elements (whole, it was cubic for a matrix product).
+    int64_t whole = 1;
+    for (int64_t d = 0; d < total; ++d) whole *= std::max(a.size(d), b.size(d));
+    const int64_t size = a.size(d0),
+                  per = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, whole / size));
+    Tensor out = mul(a.narrow(d0, 0, std::min(per, size)), b.narrow(d0, 0, std::min(per, size))).sum(both_summed, true);
+    for (int64_t k = per; k < size; k += per) {
+      const int64_t n = std::min(per, size - k);
+      out = out + mul(a.narrow(d0, k, n), b.narrow(d0, k, n)).sum(both_summed, true);
+    }
+    return out;
   }
   auto numel_of = [](const Tensor& t, const Dims& dims) {
     int64_t n = 1;

@@ -524,6 +524,18 @@ TEST(Einsum, MatrixProductsExplicitAndImplicit) {
                 einsum("bij,bjk->bik", {kB1(), kB2()}).to_vector<double>(), 1e-12);
 }
 
+// Integer contractions (no GEMM) sum their products a slice of the summed dim at a time: the same
+// values as one broadcast product, without its cubic temporary (here 2 slices of 1024).
+TEST(Einsum, IntegerContractionsInSlices) {
+  const Tensor a = remainder(arange(64 * 2000), Scalar(7)).view({64, 2000});
+  const Tensor b = remainder(arange(2000 * 64), Scalar(5)).view({2000, 64});
+  const Tensor expected = mm(a.to(kFloat64), b.to(kFloat64)).to(kInt64);
+  EXPECT_TRUE(equal(einsum("ij,jk->ik", {a, b}), expected));
+  EXPECT_TRUE(equal(einsum("ij,jk->ki", {a, b}), expected.t()));
+  EXPECT_EQ(einsum("i,i->", {tensor({1, 2, 3}), tensor({4, 5, 6})}).item<int64_t>(), 32);
+  EXPECT_EQ(einsum("ij,jk->ik", {zeros({2, 0}, kInt64), zeros({0, 3}, kInt64)}).sizes(), (Dims{2, 3}));
+}
+
 TEST(Einsum, ATwoOperandContractionIsOneBmm) {
   const Tensor a = grad_input({5, 3}), b = grad_input({3, 4});
   const auto names = graph_names(einsum("ij,jk->ik", {a, b}));
