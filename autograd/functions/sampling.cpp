@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "autograd/function_node.h"
+#include "autograd/functions/dtype_limits.h"
 #include "autograd/functions/inplace_record.h"
 #include "autograd/record.h"
 #include "core/dispatch.h"
@@ -27,16 +28,6 @@ void check_floating_fill(const Tensor& self, const char* op) {
   EMBER_CHECK(is_floating(self.dtype()), op,
               " expects a floating-point tensor (float32, float64, bfloat16 or float16), but got ",
               dtype_name(self.dtype()));
-}
-
-// The dtype's largest finite value (a floating dtype).
-double largest_finite(DType dtype) {
-  switch (dtype) {
-    case kFloat16: return 65504.0;
-    case kBFloat16: return 3.3895313892515355e38;
-    case kFloat32: return static_cast<double>(std::numeric_limits<float>::max());
-    default: return std::numeric_limits<double>::max();
-  }
 }
 
 // Uniform [0, 1) draws of self's shape in float64 (53 random bits each) on self's device.
@@ -134,7 +125,7 @@ Tensor& Tensor::uniform_(double from, double to) {
   check_floating_fill(*this, "uniform_");
   // PyTorch's uniform_impl_: both ends within the dtype's finite range, and their distance too
   // (float32 from -1e39 wrote -inf).
-  const double largest = largest_finite(dtype());
+  const double largest = autograd::largest_finite(dtype());
   EMBER_CHECK(from >= -largest && from <= largest, "from is out of bounds for ", dtype_name(dtype()));
   EMBER_CHECK(to >= -largest && to <= largest, "to is out of bounds for ", dtype_name(dtype()));
   EMBER_CHECK(from <= to, "uniform_ expects to return a [from, to) range, but found from=", from, " > to=", to);
