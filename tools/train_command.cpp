@@ -473,10 +473,6 @@ int run_train(const TrainOptions& opt) {
 
   const auto train_loader = make_training_loader(*train, opt.batch_size, opt.seed, job, opt.drop_last);
   data::DataLoader& loader = *train_loader;
-  EMBER_CHECK(loader.size() > 0, "--drop-last: the ", train->size(), " images of the training set",
-              job.distributed() ? " (shared by " + std::to_string(job.world_size) + " processes)" : std::string(),
-              " make no full batch of --batch-size ", opt.batch_size,
-              ", so no step would run; give a smaller --batch-size, a larger --limit, or leave out --drop-last");
 
   if (job.is_main())
     std::cerr << "ember train: " << train->size() << " training images, " << test_set.size() << " test images ("

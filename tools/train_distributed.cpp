@@ -55,14 +55,22 @@ Device training_device(const std::string& spec, const TrainJob& job) {
 
 std::unique_ptr<data::DataLoader> make_training_loader(const data::Dataset& train, int64_t batch_size, uint64_t seed,
                                                        const TrainJob& job, bool drop_last) {
-  if (!job.distributed())
-    return std::make_unique<data::DataLoader>(
+  std::unique_ptr<data::DataLoader> loader;
+  if (!job.distributed()) {
+    loader = std::make_unique<data::DataLoader>(
         train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = true, .drop_last = drop_last, .seed = seed});
-  auto sampler = std::make_shared<data::DistributedSampler>(
-      train.size(), data::DistributedSamplerOptions{.shuffle = true, .seed = seed, .drop_last = false});
-  return std::make_unique<data::DataLoader>(
-      train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = false, .drop_last = drop_last, .seed = seed},
-      std::move(sampler));
+  } else {
+    auto sampler = std::make_shared<data::DistributedSampler>(
+        train.size(), data::DistributedSamplerOptions{.shuffle = true, .seed = seed, .drop_last = false});
+    loader = std::make_unique<data::DataLoader>(
+        train, data::DataLoaderOptions{.batch_size = batch_size, .shuffle = false, .drop_last = drop_last, .seed = seed},
+        std::move(sampler));
+  }
+  EMBER_CHECK(loader->size() > 0, "--drop-last: the ", train.size(), " images of the training set",
+              job.distributed() ? " (shared by " + std::to_string(job.world_size) + " processes)" : std::string(),
+              " make no full batch of --batch-size ", batch_size,
+              ", so no step would run; give a smaller --batch-size, a larger --limit, or leave out --drop-last");
+  return loader;
 }
 
 std::shared_ptr<nn::Module> wrap_for_training(const std::shared_ptr<nn::Module>& model, uint64_t seed, int start_epoch,

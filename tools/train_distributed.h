@@ -52,7 +52,7 @@ TrainJob join_training_job();
 // cuda:local_rank in a job of several ranks.
 Device training_device(const std::string& spec, const TrainJob& job);
 // A shuffled loader over the training set: this rank's shard in a job of several;
-// `drop_last` drops each epoch's last partial batch (--drop-last).
+// `drop_last` drops each epoch's last partial batch (--drop-last; none left is an error).
 std::unique_ptr<data::DataLoader> make_training_loader(const data::Dataset& train, int64_t batch_size, uint64_t seed,
                                                        const TrainJob& job, bool drop_last = false);
 // The module to train: `model` itself, or wrapped in DistributedDataParallel. Reseeds
