@@ -119,6 +119,20 @@ TEST(FactoriesArange, BadSteps) {
   EXPECT_EMBER_ERROR(arange(5, 0, 1), "inconsistent with step sign");
 }
 
+// An integer dtype truncates fractional bounds and step first, as PyTorch's arange_out (its
+// accumulator is int64); int64 sizes the range from the truncated values, uint8 from the doubles.
+TEST(FactoriesArange, IntegerDtypeTruncatesFractionalArguments) {
+  EXPECT_EQ(arange(-2.5, 3.0, 1.5, kInt64).to_vector<int64_t>(), (std::vector<int64_t>{-2, -1, 0, 1, 2}));
+  EXPECT_EQ(arange(0.5, 3.5, 1.0, kInt64).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(arange(0.5, 3.2, 1.0, kInt64).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_EQ(arange(-2.5, 3.0, 1.5, kUInt8).numel(), 4);  // ceil(5.5 / 1.5) values of -2 + i
+  EXPECT_EQ(arange(0.9, 0.5, -1.0, kInt64).numel(), 0);
+  EXPECT_EMBER_ERROR(arange(0.0, 3.0, 0.5, kInt64), "step must be nonzero");
+  EXPECT_EMBER_ERROR(arange(2.5, 2.2, -0.5, kUInt8), "step must be nonzero");
+  EXPECT_EMBER_ERROR(arange(0.0, 1e30, 1.0, kInt64), "does not fit");
+  expect_values(arange(-2.5, 3.0, 1.5, kFloat64), {-2.5, -1, 0.5, 2}, 0.0);  // floats keep them
+}
+
 TEST(FactoriesRanges, LinspaceAndEye) {
   expect_values(linspace(0, 1, 5), {0, 0.25, 0.5, 0.75, 1}, 1e-7);
   expect_values(linspace(-2, 2, 3, kFloat64), {-2, 0, 2}, 0.0);
