@@ -2,7 +2,9 @@
 // exponential_, geometric_, log_normal_, cauchy_, random_), recorded like fill_ (their
 // gradient is zero), and bernoulli, multinomial, normal. All draw from the default
 // generator's Philox stream (core/random.h), so a seed repeats them on either device.
+#include <bit>
 #include <cmath>
+#include <mutex>
 #include <limits>
 #include <numbers>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "autograd/record.h"
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/uniform_draws.h"
@@ -65,7 +68,8 @@ Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, doubl
   });
 }
 
-// The largest integer every smaller one of which the dtype holds exactly (random_()'s top).
+// The largest integer every smaller one of which the dtype holds exactly: 2^digits for the
+// floating dtypes, the largest value for the others.
 int64_t exact_integer_top(DType dtype) {
   switch (dtype) {
     case kFloat32: return int64_t{1} << 24;
@@ -78,9 +82,14 @@ int64_t exact_integer_top(DType dtype) {
   }
 }
 
-int64_t exact_integer_bottom(DType dtype) {
-  if (dtype == kUInt8 || dtype == kBool) return 0;
-  return dtype == kInt64 ? std::numeric_limits<int64_t>::min() : -exact_integer_top(dtype);
+// The ends random_() accepts, as PyTorch's check_from_to_in_range: the dtype's range (for a
+// floating dtype its finite range, clamped to int64's).
+std::pair<int64_t, int64_t> random_bounds(DType dtype) {
+  if (dtype == kUInt8 || dtype == kBool) return {0, exact_integer_top(dtype)};
+  if (!is_floating(dtype)) return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  const double largest = autograd::largest_finite(dtype);
+  const int64_t top = largest >= 0x1p63 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(largest);
+  return {-top, top};
 }
 
 // Integers uniform in [from, from + span) (span > 0), as int64 of `sizes`, on device:
@@ -101,9 +110,21 @@ Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
   EMBER_CHECK(self.defined(), "random_: expected a defined tensor");
   EMBER_CHECK(from <= last, "random_ expects 'from' to be less than 'to', but got from=", from, " >= to=",
               last == std::numeric_limits<int64_t>::max() ? last : last + 1);
-  const int64_t bottom = exact_integer_bottom(self.dtype()), top = exact_integer_top(self.dtype());
-  EMBER_CHECK(from >= bottom && last <= top, "random_ expects 'from' and 'to' - 1 within [", bottom, ", ", top,
-              "], the integers ", dtype_name(self.dtype()), " holds exactly, but got from=", from, " and to - 1=", last);
+  const auto [bottom, top] = random_bounds(self.dtype());
+  EMBER_CHECK(from >= bottom && last <= top, from >= bottom ? "to - 1" : "from", " is out of bounds for ",
+              dtype_name(self.dtype()), ": random_ expects 'from' and 'to' - 1 within [", bottom, ", ", top,
+              "], but got from=", from, " and to - 1=", last);
+  // Beyond 2^digits a floating dtype skips integers, so the draws are not uniform: PyTorch's warning.
+  const int64_t exact = exact_integer_top(self.dtype());
+  if (is_floating(self.dtype()) && (from < -exact || last > exact)) {
+    static std::once_flag once;
+    std::call_once(once, [&] {
+      logging::warn("{} is out of bounds [-(2^{}), 2^{}]. Due to precision limitations {} can support discrete "
+                    "uniform distribution only within this range.",
+                    from < -exact ? "from" : "to - 1", std::countr_zero(static_cast<uint64_t>(exact)),
+                    std::countr_zero(static_cast<uint64_t>(exact)), dtype_name(self.dtype()));
+    });
+  }
   const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(from) + 1;  // 0: all 2^64 values
   EMBER_CHECK(span != 0, "random_: a range of 2^64 integers is not supported");
   return fill_recorded("RandomBackward", self, [&] { return integer_draws(self.sizes(), from, span, self.device()); });

@@ -95,8 +95,15 @@ TEST(Sampling, RandomIntegersStayInTheirRange) {
   Tensor flags = empty({1000}, dtype(kBool)).random_();
   EXPECT_NEAR(mean_of(flags), 0.5, 0.1);
   EXPECT_EMBER_ERROR(empty({2}).random_(5, 5), "random_ expects 'from' to be less than 'to', but got from=5 >= to=5");
-  EXPECT_EMBER_ERROR(empty({2}, dtype(kUInt8)).random_(0, 300), "the integers uint8 holds exactly");
-  EXPECT_EMBER_ERROR(empty({2}).random_(0, (int64_t{1} << 24) + 2), "holds exactly");
+  EXPECT_EMBER_ERROR(empty({2}, dtype(kUInt8)).random_(0, 300), "to - 1 is out of bounds for uint8");
+  EXPECT_EMBER_ERROR(empty({2}, dtype(kUInt8)).random_(-1, 3), "from is out of bounds for uint8");
+  // A floating dtype takes any finite range, as PyTorch's check_from_to_in_range (beyond 2^digits
+  // it warns that the draws skip integers); float16 ends past 65504 are errors.
+  const double wide_top = empty({256}).random_(0, (int64_t{1} << 24) + 2).max().item<double>();
+  EXPECT_GT(wide_top, 1e6);
+  EXPECT_LE(wide_top, 16777218.0);
+  EXPECT_EMBER_ERROR(empty({2}, dtype(kFloat16)).random_(0, 70000), "to - 1 is out of bounds for float16");
+  EXPECT_LE(empty({64}, dtype(kFloat16)).random_(0, 65505).max().item<double>(), 65504.0);
 }
 
 TEST(Sampling, BernoulliWithTensorProbabilities) {
