@@ -12,6 +12,7 @@
 #include "autograd/saved_variable.h"
 #include "core/autocast.h"
 #include "core/error.h"
+#include "core/legacy_type_name.h"
 #include "core/grad_mode.h"
 #include "core/random.h"
 
@@ -167,7 +168,7 @@ class Frame : public std::enable_shared_from_this<Frame> {
         if (auto storage = then.storage.lock(); storage && storage.get() == t.storage().get()) {
           EMBER_CHECK(storage->version() == then.version,
                       "one of the variables needed for gradient computation has been modified by an inplace "
-                      "operation: [", dtype_name(t.dtype()), " ", t.sizes().str(), "], saved by ", saver,
+                      "operation: [", legacy_type_name(t.dtype(), t.is_cuda()), " ", t.sizes().str(), "], saved by ", saver,
                       " inside a checkpointed function, is at version ", storage->version(), "; expected version ",
                       then.version, " instead. Hint: a tensor the function reads from outside (a parameter) "
                       "changed between the forward and backward (an optimizer step, an in-place op); its "

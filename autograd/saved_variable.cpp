@@ -9,6 +9,7 @@
 
 #include "autograd/node.h"
 #include "autograd/record.h"
+#include "core/legacy_type_name.h"
 #include "core/profiler.h"
 
 namespace ember::autograd {
@@ -85,7 +86,7 @@ thread_local std::vector<SaveInterceptor> tls_hooks;
 thread_local bool tls_bypass_hooks = false;
 
 std::string describe(const Tensor& t) {
-  std::string s = ember::detail::str_cat("[", t.is_cuda() ? "CUDA " : "", dtype_torch_name(t.dtype()), " [");
+  std::string s = ember::detail::str_cat("[", legacy_type_name(t.dtype(), t.is_cuda()), " [");
   for (size_t i = 0; i < t.sizes().size(); ++i) s += (i ? ", " : "") + std::to_string(t.sizes()[i]);
   return s + "]]";
 }

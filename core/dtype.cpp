@@ -1,6 +1,10 @@
 // DType names and promotion.
 #include "core/dtype.h"
 
+#include <string>
+
+#include "core/legacy_type_name.h"
+
 namespace ember {
 
 std::string_view dtype_name(DType dt) {
@@ -27,6 +31,10 @@ std::string_view dtype_torch_name(DType dt) {
     case DType::Float16: return "Half";
   }
   return "Unknown";
+}
+
+std::string legacy_type_name(DType dtype, bool is_cuda) {
+  return std::string(is_cuda ? "torch.cuda." : "torch.") + std::string(dtype_torch_name(dtype)) + "Tensor";
 }
 
 std::ostream& operator<<(std::ostream& os, DType dt) { return os << dtype_name(dt); }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/legacy_type_name.h"
 
 namespace ember::nn {
 
@@ -148,11 +149,11 @@ namespace {
 // type, torch.typename(p): "torch.FloatTensor", "torch.cuda.FloatTensor".
 std::string parameter_line(const std::string& name, const Tensor& p, bool legacy_type) {
   std::ostringstream line;
-  line << "  (" << name << "): Parameter containing: [torch.";
+  line << "  (" << name << "): Parameter containing: [";
   if (legacy_type) {
-    line << (p.is_cuda() ? "cuda." : "") << dtype_torch_name(p.dtype()) << "Tensor";
+    line << legacy_type_name(p.dtype(), p.is_cuda());
   } else {
-    line << dtype_name(p.dtype());
+    line << "torch." << dtype_name(p.dtype());
   }
   line << " of size ";
   for (size_t i = 0; i < p.sizes().size(); ++i) line << (i == 0 ? "" : "x") << p.sizes()[i];

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/legacy_type_name.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "nn/functional/embedding.h"
@@ -32,9 +33,6 @@ namespace ember::nn::functional {
 
 namespace {
 
-// PyTorch's legacy type name in these messages: "torch.FloatTensor".
-std::string legacy_type(DType dtype) { return "torch." + std::string(dtype_torch_name(dtype)) + "Tensor"; }
-
 void check_arguments(const Tensor& input, const Tensor& weight, const EmbeddingBagFuncOptions& o) {
   EMBER_CHECK(weight.dim() == 2, "embedding_bag: 'weight' must be 2-D (got ", weight.dim(), "-D)");
   EMBER_CHECK(is_floating(weight.dtype()), "embedding_bag: expected a floating 'weight', got ",
@@ -42,7 +40,7 @@ void check_arguments(const Tensor& input, const Tensor& weight, const EmbeddingB
   EMBER_CHECK(input.dtype() == kInt64,
               "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; "
               "but got ",
-              legacy_type(input.dtype()), " instead (while checking arguments for embedding_bag)");
+              legacy_type_name(input.dtype()), " instead (while checking arguments for embedding_bag)");
   EMBER_CHECK(o.mode == "sum" || o.mode == "mean" || o.mode == "max", "mode has to be one of sum, mean or max, got '",
               o.mode, "'");
   EMBER_CHECK(input.dim() == 1 || input.dim() == 2, "input has to be 1D or 2D Tensor, but got Tensor of dimension ",
@@ -71,7 +69,7 @@ void check_arguments(const Tensor& input, const Tensor& weight, const EmbeddingB
     EMBER_CHECK(o.per_sample_weights.dtype() == weight.dtype(),
                 "Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
                 "'per_sample_weights'; but type ",
-                legacy_type(weight.dtype()), " does not equal ", legacy_type(o.per_sample_weights.dtype()),
+                legacy_type_name(weight.dtype()), " does not equal ", legacy_type_name(o.per_sample_weights.dtype()),
                 " (while checking arguments for embedding_bag)");
   }
   native::check_same_device(weight, {&input, &o.offsets, &o.per_sample_weights}, "embedding_bag");

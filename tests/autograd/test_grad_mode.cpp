@@ -134,7 +134,7 @@ TEST(VersionCounter, InplaceModificationOfSavedTensorFailsBackward) {
   y.mul_(2.0);
   EXPECT_EMBER_ERROR(z.backward(ones({3})),
                      "one of the variables needed for gradient computation has been modified by an inplace "
-                     "operation: [Float [3]], which is output 0 of MulBackward, is at version 1; expected version 0 "
+                     "operation: [torch.FloatTensor [3]], which is output 0 of MulBackward, is at version 1; expected version 0 "
                      "instead.");
 }
 
