@@ -127,7 +127,18 @@ MultiheadAttention::MultiheadAttention(int64_t embed, int64_t heads, MultiheadAt
   }
 }
 
+std::tuple<Tensor, Tensor> MultiheadAttention::operator()(const Tensor& query, const Tensor& key, const Tensor& value,
+                                                          const MultiheadAttentionForwardOptions& options) {
+  auto [output, frame] = calls_.call(*this, query, {.key = key, .value = value, .options = options});
+  return {output, frame.weights};
+}
+
 Tensor MultiheadAttention::forward(const Tensor& x) {
+  if (detail::AttentionFrame* frame = calls_.claim()) {
+    auto [output, weights] = forward(x, frame->key, frame->value, frame->options);
+    frame->weights = weights;
+    return output;
+  }
   return std::get<0>(forward(x, x, x, MultiheadAttentionForwardOptions{.need_weights = false}));
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <tuple>
 
+#include "nn/framed_calls.h"
 #include "nn/linear.h"
 #include "nn/module.h"
 
@@ -35,6 +36,15 @@ struct MultiheadAttentionForwardOptions {
   bool is_causal = false;
 };
 
+namespace detail {
+// A call with key, value and options (Note [Calls with more arguments]); forward leaves the weights.
+struct AttentionFrame {
+  Tensor key{}, value{};
+  MultiheadAttentionForwardOptions options{};
+  Tensor weights{};
+};
+}  // namespace detail
+
 class MultiheadAttention : public Module {
  public:
   MultiheadAttention(int64_t embed_dim, int64_t num_heads, MultiheadAttentionOptions options = {});
@@ -43,11 +53,11 @@ class MultiheadAttention : public Module {
   // L, S]; undefined without need_weights). Dropout on the weights while training.
   std::tuple<Tensor, Tensor> forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                      const MultiheadAttentionForwardOptions& options = {});
+  // The same through Module::operator(), so hooks see it (query in, output out).
   std::tuple<Tensor, Tensor> operator()(const Tensor& query, const Tensor& key, const Tensor& value,
-                                        const MultiheadAttentionForwardOptions& options = {}) {
-    return forward(query, key, value, options);
-  }
-  // Self-attention of x without weights (so it can sit in a Sequential): forward(x, x, x).
+                                        const MultiheadAttentionForwardOptions& options = {});
+  // Inside operator()(query, key, value, options): that call. Otherwise self-attention of x
+  // without weights (so it can sit in a Sequential): forward(x, x, x).
   Tensor forward(const Tensor& x) override;
   using Module::operator();
   bool depends_on_training_flag() const override { return options.dropout > 0.0; }
@@ -66,6 +76,7 @@ class MultiheadAttention : public Module {
 
  private:
   bool separate_projections() const { return !in_proj_weight.defined(); }
+  detail::FramedCalls<detail::AttentionFrame> calls_;
 };
 
 // PyTorch's nn.Transformer.generate_square_subsequent_mask: [size, size] with -inf above the

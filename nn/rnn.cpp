@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "core/autocast.h"
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/logging.h"
@@ -97,38 +98,15 @@ Tensor checked_state(const Tensor& state, const Tensor& input, bool batched, con
   if (!state.defined()) return zeros(expected, input.options());
   const Tensor s = batched ? state : state.unsqueeze(1);
   EMBER_CHECK(s.sizes() == expected, "Expected ", what, " size ", with_dims(expected), ", got ", s.sizes());
-  EMBER_CHECK(s.dtype() == input.dtype(), "Expected ", what, " of dtype ", dtype_name(input.dtype()),
-              " (the input's), but got ", dtype_name(s.dtype()));
-  native::check_same_device(input, {&s}, "RNN hidden state");
+  // PyTorch's check_attributes (ATen's RNN.cpp)
+  EMBER_CHECK(s.device() == input.device(), "Input and hidden tensors are not at the same device, found input tensor at ",
+              input.device(), " and hidden tensor at ", s.device());
+  EMBER_CHECK(s.dtype() == input.dtype(), "Input and hidden tensors are not the same dtype, found input tensor with ",
+              dtype_torch_name(input.dtype()), " and hidden tensor with ", dtype_torch_name(s.dtype()));
   return s;
 }
 
 }  // namespace
-
-namespace detail {
-
-std::pair<Tensor, StatefulCalls::Frame> StatefulCalls::call(Module& module, const Tensor& input, Frame frame) {
-  frame.depth = Module::call_depth() + 1;  // where module(input) runs its forward
-  frames_.push_back(std::move(frame));
-  Tensor output;
-  try {
-    output = module(input);
-  } catch (...) {
-    frames_.pop_back();
-    throw;
-  }
-  Frame done = std::move(frames_.back());
-  frames_.pop_back();
-  return {output, std::move(done)};
-}
-
-StatefulCalls::Frame* StatefulCalls::claim() {
-  if (frames_.empty() || frames_.back().claimed || frames_.back().depth != Module::call_depth()) return nullptr;
-  frames_.back().claimed = true;
-  return &frames_.back();
-}
-
-}  // namespace detail
 
 RNNBase::RNNBase(std::string type_name, Mode m, int64_t in, int64_t hidden, int64_t layers, bool with_bias, bool first,
                  double p, bool both_ways, int64_t proj)
@@ -258,9 +236,22 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::run_packed(const Tensor& data, const
   return recur(data, batch_sizes, h0, c0, true);
 }
 
-std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x, const std::vector<int64_t>& batch_sizes,
-                                                  const Tensor& h0, const Tensor& c0, bool batched) {
+std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x_in, const std::vector<int64_t>& batch_sizes,
+                                                  const Tensor& h0_in, const Tensor& c0_in, bool batched) {
   const bool lstm = mode == Mode::Lstm;
+  const Tensor& weight = *slots_[0][0];
+  // Under autocast the layers run in their weights' dtype: a bf16 activation from an autocast
+  // Linear and its states are widened to float32 (PyTorch skips its dtype check there).
+  const bool widen = autocast::is_enabled(x_in.device().type()) && is_floating(x_in.dtype()) &&
+                     x_in.dtype() != weight.dtype();
+  const auto widened = [&](const Tensor& t) {
+    return widen && t.defined() && is_floating(t.dtype()) ? t.to(weight.dtype()) : t;
+  };
+  const Tensor x = widened(x_in), h0 = widened(h0_in), c0 = widened(c0_in);
+  EMBER_CHECK(x.dtype() == weight.dtype(), "input must have the type torch.", dtype_name(weight.dtype()),
+              ", got type torch.", dtype_name(x.dtype()));
+  EMBER_CHECK(x.device() == weight.device(), "Input and parameter tensors are not at the same device, found input "
+              "tensor at ", x.device(), " and parameter tensor at ", weight.device());
   const auto rank_ok = [&](const Tensor& t) { return !t.defined() || t.dim() == (batched ? 3 : 2); };
   if (lstm)
     EMBER_CHECK(rank_ok(h0) && rank_ok(c0), "For ", batched ? "batched 3-D" : "unbatched 2-D",
@@ -275,8 +266,6 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x, const std::ve
       checked_state(h0, x, batched, {num_layers * directions, N, real_hidden}, lstm ? "hidden[0]" : "hidden");
   const Tensor c_start =
       lstm ? checked_state(c0, x, batched, {num_layers * directions, N, hidden_size}, "hidden[1]") : Tensor();
-  EMBER_CHECK(x.dtype() == slots_[0][0]->dtype(), "input must have the type ", dtype_name(slots_[0][0]->dtype()),
-              ", got type ", dtype_name(x.dtype()));
   // The state's first n rows (all of them without a narrow).
   const auto first_rows = [](const Tensor& t, int64_t n) {
     return !t.defined() || t.size(0) == n ? t : t.narrow(0, 0, n);

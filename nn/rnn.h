@@ -9,34 +9,21 @@
 #include <utility>
 #include <vector>
 
+#include "nn/framed_calls.h"
 #include "nn/module.h"
 #include "nn/packed_sequence.h"
 
 namespace ember::nn {
 
 namespace detail {
-// Calls with states through Module::operator(), so hooks, weight_norm's recompute and the
-// memory ledger see them as any call: the states go beside the input in a frame pushed for the
-// call, and forward(input) takes it only when it runs as that call's forward (one module call
-// deeper, first), so a hook that calls the same module, or calls forward, gets its own states
-// (zeros without a frame of its own) and leaves the outer call's alone.
-class StatefulCalls {
- public:
-  struct Frame {
-    Tensor h0{}, c0{};
-    std::vector<int64_t> batch_sizes{};  // packed input's steps; empty: a padded input
-    Tensor h_n{}, c_n{};                 // what forward leaves for the call
-    int depth = 0;
-    bool claimed = false;
-  };
-  // module(input) with `frame` pushed -> (output, the frame with forward's states).
-  std::pair<Tensor, Frame> call(Module& module, const Tensor& input, Frame frame);
-  // The frame of the call whose forward is running now (claimed by this); nullptr otherwise.
-  Frame* claim();
-
- private:
-  std::vector<Frame> frames_;
+// A call with states (Note [Calls with more arguments] in nn/framed_calls.h): h0 and c0 go in,
+// forward leaves h_n and c_n.
+struct StatefulFrame {
+  Tensor h0{}, c0{};
+  std::vector<int64_t> batch_sizes{};  // packed input's steps; empty: a padded input
+  Tensor h_n{}, c_n{};                 // what forward leaves for the call
 };
+using StatefulCalls = FramedCalls<StatefulFrame>;
 }  // namespace detail
 
 // Aggregates in PyTorch's keyword order: nn::LSTMOptions{.num_layers = 2, .batch_first = true}.
@@ -73,6 +60,8 @@ class RNNBase : public Module {
   std::string eval_mode_effect() const override;
   // PyTorch's all_weights: per layer and direction, [w_ih, w_hh, b_ih, b_hh, w_hr] as present.
   std::vector<std::vector<Tensor>> all_weights() const;
+  // PyTorch's flatten_parameters(): nothing to do, as the weights are never packed into one buffer.
+  void flatten_parameters() {}
 
   const Mode mode;
   const int64_t input_size, hidden_size, num_layers;

@@ -94,6 +94,18 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mas
   return (*norm2)(x + feed_forward(x));
 }
 
+Tensor TransformerEncoderLayer::operator()(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask,
+                                           bool is_causal) {
+  return calls_.call(*this, src, {.mask = src_mask, .key_padding_mask = src_key_padding_mask, .is_causal = is_causal})
+      .first;
+}
+
+Tensor TransformerEncoderLayer::forward(const Tensor& src) {
+  if (const detail::EncoderFrame* frame = calls_.claim())
+    return forward(src, frame->mask, frame->key_padding_mask, frame->is_causal);
+  return forward(src, Tensor());
+}
+
 std::string TransformerEncoderLayer::eval_mode_effect() const {
   return dropped_nothing("TransformerEncoderLayer", options.dropout);
 }
@@ -113,6 +125,18 @@ Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask, const 
   for (int64_t i = 0; i < num_layers; ++i)
     x = (*layers->get<TransformerEncoderLayer>(i))(x, mask, src_key_padding_mask, is_causal);
   return norm ? (*norm)(x) : x;
+}
+
+Tensor TransformerEncoder::operator()(const Tensor& src, const Tensor& mask, const Tensor& src_key_padding_mask,
+                                      bool is_causal) {
+  return calls_.call(*this, src, {.mask = mask, .key_padding_mask = src_key_padding_mask, .is_causal = is_causal})
+      .first;
+}
+
+Tensor TransformerEncoder::forward(const Tensor& src) {
+  if (const detail::EncoderFrame* frame = calls_.claim())
+    return forward(src, frame->mask, frame->key_padding_mask, frame->is_causal);
+  return forward(src, Tensor());
 }
 
 // ---------------------------------------------------------------- decoder
@@ -166,7 +190,13 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   return (*norm3)(x + feed_forward(x));
 }
 
-Tensor TransformerDecoderLayer::forward(const Tensor&) {
+Tensor TransformerDecoderLayer::operator()(const Tensor& tgt, const Tensor& memory,
+                                           const TransformerDecoderForwardOptions& options) {
+  return calls_.call(*this, tgt, {.memory = memory, .options = options}).first;
+}
+
+Tensor TransformerDecoderLayer::forward(const Tensor& tgt) {
+  if (const detail::DecoderFrame* frame = calls_.claim()) return forward(tgt, frame->memory, frame->options);
   EMBER_FAIL("TransformerDecoderLayer: forward() missing 1 required positional argument: 'memory' (call it as ",
              "layer(tgt, memory, options))");
 }
@@ -191,7 +221,13 @@ Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory,
   return norm ? (*norm)(x) : x;
 }
 
-Tensor TransformerDecoder::forward(const Tensor&) {
+Tensor TransformerDecoder::operator()(const Tensor& tgt, const Tensor& memory,
+                                      const TransformerDecoderForwardOptions& options) {
+  return calls_.call(*this, tgt, {.memory = memory, .options = options}).first;
+}
+
+Tensor TransformerDecoder::forward(const Tensor& tgt) {
+  if (const detail::DecoderFrame* frame = calls_.claim()) return forward(tgt, frame->memory, frame->options);
   EMBER_FAIL("TransformerDecoder: forward() missing 1 required positional argument: 'memory' (call it as ",
              "decoder(tgt, memory, options))");
 }
@@ -241,7 +277,12 @@ Tensor Transformer::forward(const Tensor& src, const Tensor& tgt, const Transfor
                      .memory_is_causal = o.memory_is_causal});
 }
 
-Tensor Transformer::forward(const Tensor&) {
+Tensor Transformer::operator()(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options) {
+  return calls_.call(*this, src, {.tgt = tgt, .options = options}).first;
+}
+
+Tensor Transformer::forward(const Tensor& src) {
+  if (const detail::TransformerFrame* frame = calls_.claim()) return forward(src, frame->tgt, frame->options);
   EMBER_FAIL("Transformer: forward() missing 1 required positional argument: 'tgt' (call it as ",
              "transformer(src, tgt, options))");
 }

@@ -25,6 +25,14 @@ struct TransformerEncoderLayerOptions {
   bool bias = true;
 };
 
+namespace detail {
+// The calls with more arguments (Note [Calls with more arguments] in nn/framed_calls.h).
+struct EncoderFrame {
+  Tensor mask{}, key_padding_mask{};
+  bool is_causal = false;
+};
+}  // namespace detail
+
 class TransformerEncoderLayer : public Module {
  public:
   TransformerEncoderLayer(int64_t d_model, int64_t nhead, TransformerEncoderLayerOptions options = {});
@@ -34,11 +42,11 @@ class TransformerEncoderLayer : public Module {
   // norm_first: x = x + sa(norm1(x)), x = x + ff(norm2(x)).
   Tensor forward(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask = Tensor(),
                  bool is_causal = false);
+  // The same through Module::operator(), so hooks see it (Note [Calls with more arguments]).
   Tensor operator()(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask = Tensor(),
-                    bool is_causal = false) {
-    return forward(src, src_mask, src_key_padding_mask, is_causal);
-  }
-  Tensor forward(const Tensor& src) override { return forward(src, Tensor()); }
+                    bool is_causal = false);
+  // Inside operator()(src, masks...): that call; otherwise without masks.
+  Tensor forward(const Tensor& src) override;
   using Module::operator();
   bool depends_on_training_flag() const override { return options.dropout > 0.0; }
   std::string eval_mode_effect() const override;
@@ -51,6 +59,9 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<Linear> linear2;
   std::shared_ptr<LayerNorm> norm1, norm2;
   std::shared_ptr<Dropout> dropout1, dropout2;
+
+ private:
+  detail::FramedCalls<detail::EncoderFrame> calls_;
 };
 
 // num_layers copies of encoder_layer (its options, weights, frozen parameters, dtype, device and
@@ -65,15 +76,16 @@ class TransformerEncoder : public Module {
   Tensor forward(const Tensor& src, const Tensor& mask, const Tensor& src_key_padding_mask = Tensor(),
                  bool is_causal = false);
   Tensor operator()(const Tensor& src, const Tensor& mask, const Tensor& src_key_padding_mask = Tensor(),
-                    bool is_causal = false) {
-    return forward(src, mask, src_key_padding_mask, is_causal);
-  }
-  Tensor forward(const Tensor& src) override { return forward(src, Tensor()); }
+                    bool is_causal = false);
+  Tensor forward(const Tensor& src) override;
   using Module::operator();
 
   const int64_t num_layers;
   std::shared_ptr<ModuleList> layers;
   std::shared_ptr<Module> norm;  // nullptr without a final norm
+
+ private:
+  detail::FramedCalls<detail::EncoderFrame> calls_;
 };
 
 // The decoder layer takes the encoder layer's options (PyTorch's arguments are the same).
@@ -90,6 +102,13 @@ struct TransformerDecoderForwardOptions {
   bool memory_is_causal = false;
 };
 
+namespace detail {
+struct DecoderFrame {
+  Tensor memory{};
+  TransformerDecoderForwardOptions options{};
+};
+}  // namespace detail
+
 class TransformerDecoderLayer : public Module {
  public:
   TransformerDecoderLayer(int64_t d_model, int64_t nhead, TransformerDecoderLayerOptions options = {});
@@ -98,10 +117,10 @@ class TransformerDecoderLayer : public Module {
   // x = norm3(x + ff(x)); norm_first: x = x + sa(norm1(x)), x = x + mha(norm2(x), memory),
   // x = x + ff(norm3(x)).
   Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
-  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {}) {
-    return forward(tgt, memory, options);
-  }
-  Tensor forward(const Tensor& tgt) override;  // an error: the layer needs memory too
+  // The same through Module::operator(), so hooks see it (tgt in, output out).
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
+  // Inside operator()(tgt, memory, options): that call; otherwise an error (memory is needed).
+  Tensor forward(const Tensor& tgt) override;
   using Module::operator();
   bool depends_on_training_flag() const override { return options.dropout > 0.0; }
   std::string eval_mode_effect() const override;
@@ -114,6 +133,9 @@ class TransformerDecoderLayer : public Module {
   std::shared_ptr<Linear> linear2;
   std::shared_ptr<LayerNorm> norm1, norm2, norm3;
   std::shared_ptr<Dropout> dropout1, dropout2, dropout3;
+
+ private:
+  detail::FramedCalls<detail::DecoderFrame> calls_;
 };
 
 // num_layers copies of decoder_layer as layers.0, ... (as TransformerEncoder copies), then norm.
@@ -122,15 +144,16 @@ class TransformerDecoder : public Module {
   TransformerDecoder(const TransformerDecoderLayer& decoder_layer, int64_t num_layers,
                      std::shared_ptr<Module> norm = nullptr);
   Tensor forward(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
-  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {}) {
-    return forward(tgt, memory, options);
-  }
-  Tensor forward(const Tensor& tgt) override;  // an error: the decoder needs memory too
+  Tensor operator()(const Tensor& tgt, const Tensor& memory, const TransformerDecoderForwardOptions& options = {});
+  Tensor forward(const Tensor& tgt) override;  // as the layer's
   using Module::operator();
 
   const int64_t num_layers;
   std::shared_ptr<ModuleList> layers;
   std::shared_ptr<Module> norm;  // nullptr without a final norm
+
+ private:
+  detail::FramedCalls<detail::DecoderFrame> calls_;
 };
 
 // nn.Transformer's arguments, in its keyword order: nn::TransformerOptions{.d_model = 64,
@@ -162,6 +185,13 @@ struct TransformerForwardOptions {
   bool memory_is_causal = false;
 };
 
+namespace detail {
+struct TransformerFrame {
+  Tensor tgt{};
+  TransformerForwardOptions options{};
+};
+}  // namespace detail
+
 // PyTorch's nn.Transformer: encoder (TransformerEncoder with a final LayerNorm) and decoder
 // (TransformerDecoder, final LayerNorm), every weight of 2 or more dims then drawn again by
 // xavier_uniform_ as PyTorch's _reset_parameters does. No custom encoder or decoder.
@@ -171,10 +201,10 @@ class Transformer : public Module {
   // src [S, N, E] and tgt [T, N, E] ([N, S, E] / [N, T, E] with batch_first; unbatched [S, E]
   // and [T, E]) -> [T, N, E]: decoder(tgt, encoder(src)).
   Tensor forward(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options = {});
-  Tensor operator()(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options = {}) {
-    return forward(src, tgt, options);
-  }
-  Tensor forward(const Tensor& src) override;  // an error: the model needs tgt too
+  // The same through Module::operator(), so hooks see it (src in, output out).
+  Tensor operator()(const Tensor& src, const Tensor& tgt, const TransformerForwardOptions& options = {});
+  // Inside operator()(src, tgt, options): that call; otherwise an error (tgt is needed).
+  Tensor forward(const Tensor& src) override;
   using Module::operator();
   static Tensor generate_square_subsequent_mask(int64_t size, TensorOptions options = {}) {
     return nn::generate_square_subsequent_mask(size, options);
@@ -183,6 +213,9 @@ class Transformer : public Module {
   const TransformerOptions options;
   std::shared_ptr<TransformerEncoder> encoder;
   std::shared_ptr<TransformerDecoder> decoder;
+
+ private:
+  detail::FramedCalls<detail::TransformerFrame> calls_;
 };
 
 }  // namespace ember::nn

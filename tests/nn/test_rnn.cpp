@@ -5,6 +5,7 @@
 #include <ember/ember.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nn/volumetric_values.h"
@@ -197,7 +198,11 @@ TEST(RNNLayers, ModesStatesAndBadInput) {
   EXPECT_LT(testing::max_abs_diff(ember::cat({first, second}), a), 1e-6);
   nn::LSTM lstm(4, 6);
   EXPECT_EQ(lstm.all_weights()[0].size(), 4u);
-  EXPECT_EMBER_ERROR(lstm(randn({7, 2, 4}, kFloat64)), "input must have the type float32, got type float64");
+  EXPECT_EMBER_ERROR(lstm(randn({7, 2, 4}, kFloat64)), "input must have the type torch.float32, got type torch.float64");
+  EXPECT_EMBER_ERROR(lstm(randn({7, 2, 4}), {randn({1, 2, 6}, kFloat64), randn({1, 2, 6})}),
+                     "Input and hidden tensors are not the same dtype, found input tensor with Float and hidden "
+                     "tensor with Double");
+  lstm.flatten_parameters();  // PyTorch's no-op for unpacked weights
   EXPECT_EMBER_ERROR(gru(randn({7, 4}), randn({2, 6})), "Expected hidden size (3, 1, 6), got [2, 1, 6]");
   EXPECT_EMBER_ERROR(lstm(randn({2, 7, 2, 4})), "LSTM: Expected input to be 2D or 3D, got 4D instead");
   EXPECT_EMBER_ERROR(lstm(randn({7, 2, 5})), "input.size(-1) must be equal to input_size. Expected 4, got 5");
@@ -256,6 +261,58 @@ TEST(RNNLayers, LongSequencesBackpropagate) {
   gru(x).sum().backward();
   EXPECT_EQ(x.grad().sizes(), x.sizes());
   EXPECT_TRUE(ember::isfinite(x.grad()).all().item<bool>());
+}
+
+// The states of a call are the calling thread's: threads sharing one module for inference each
+// get their own results (the frames were one vector per module, so they were corrupted or mixed).
+TEST(RNNLayers, ThreadsShareAModuleWithTheirOwnStates) {
+  manual_seed(3);
+  nn::LSTM lstm(4, 5);
+  lstm.eval();
+  const NoGradGuard no_grad;
+  constexpr int kThreads = 4, kCalls = 200;
+  std::vector<Tensor> inputs, h0s, expected;
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(randn({3, t + 1, 4}));
+    h0s.push_back(randn({1, t + 1, 5}));
+    expected.push_back(std::get<0>(lstm(inputs.back(), {h0s.back(), zeros({1, t + 1, 5})})));
+  }
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const NoGradGuard inner;
+      for (int i = 0; i < kCalls; ++i) {
+        const Tensor out = std::get<0>(lstm(inputs[t], {h0s[t], zeros({1, t + 1, 5})}));
+        if (!equal(out, expected[t])) ++wrong[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(kThreads, 0));
+}
+
+// Under autocast the layers take a 16-bit activation and states and run in the weights' float32
+// (PyTorch's check_input skips the dtype check there), their projections on autocast's bf16
+// list as any linear; outside it the dtype is checked.
+TEST(RNNLayers, AutocastWidensA16BitInputToTheWeights) {
+  manual_seed(4);
+  nn::GRU gru(4, 6);
+  nn::LSTM lstm(4, 6);
+  const Tensor x = randn({5, 2, 4}), h0 = randn({1, 2, 6});
+  const Tensor x16 = x.to(kBFloat16), h16 = h0.to(kBFloat16);
+  const auto [plain, h_plain] = gru(x16.to(kFloat32), h16.to(kFloat32));
+  {
+    const AutocastGuard autocast(Device::cpu(), kBFloat16);
+    const auto [out, h_n] = gru(x16, h16);
+    EXPECT_EQ(out.dtype(), kFloat32);
+    EXPECT_TRUE(allclose(out, plain, 0.05, 0.05));
+    EXPECT_TRUE(allclose(h_n, h_plain, 0.05, 0.05));
+    EXPECT_EQ(lstm(x16).dtype(), kFloat32);
+    const auto packed = nn::utils::rnn::pack_padded_sequence(x16, tensor(std::vector<int64_t>{5, 3}, {2}));
+    EXPECT_EQ(std::get<0>(lstm.forward_with_packed_input(packed)).data().dtype(), kFloat32);
+  }
+  EXPECT_EMBER_ERROR(gru(x16), "input must have the type torch.float32, got type torch.bfloat16");
 }
 
 }  // namespace

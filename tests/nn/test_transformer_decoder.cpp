@@ -5,7 +5,9 @@
 
 #include <ember/ember.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -167,6 +169,42 @@ TEST(Transformer, InitializationGradcheckModesAndBadInput) {
   EXPECT_EMBER_ERROR(nn::TransformerDecoderLayer(8, 2, {.activation = "tanh"}),
                      "activation should be relu/gelu, not tanh");
   EXPECT_EMBER_ERROR(nn::TransformerDecoder(layer, 0), "TransformerDecoder: num_layers must be positive, but got 0");
+}
+
+// Calls with more arguments go through Module::operator() (Note [Calls with more arguments]):
+// hooks on the attention inside a layer, on the layers inside a stack, and on the stacks fire
+// (they saw nothing before), and the output and weights are those of a direct forward.
+TEST(Transformer, HooksSeeCallsWithMoreArguments) {
+  manual_seed(21);
+  nn::Transformer model({.d_model = 8, .nhead = 2, .num_encoder_layers = 2, .num_decoder_layers = 1,
+                         .dim_feedforward = 16, .dropout = 0.0});
+  std::map<std::string, int> fired;
+  const auto count = [&fired](const std::string& name) {
+    return [&fired, name](nn::Module&, const Tensor&, const Tensor&) { ++fired[name]; };
+  };
+  model.encoder->layers->get<nn::TransformerEncoderLayer>(1)->self_attn->register_forward_hook(count("enc1.self_attn"));
+  model.encoder->layers->get<nn::TransformerEncoderLayer>(0)->register_forward_hook(count("enc0"));
+  model.decoder->layers->get<nn::TransformerDecoderLayer>(0)->multihead_attn->register_forward_hook(count("cross"));
+  model.decoder->register_forward_hook(count("decoder"));
+  model.register_forward_hook(count("model"));
+  const Tensor src = randn({5, 2, 8}), tgt = randn({3, 2, 8});
+  const Tensor out = model(src, tgt);
+  EXPECT_EQ(fired, (std::map<std::string, int>{{"cross", 1}, {"decoder", 1}, {"enc0", 1}, {"enc1.self_attn", 1}, {"model", 1}}));
+  EXPECT_TRUE(equal(out, model.forward(src, tgt)));
+  // a forward hook's replacement output is the call's, as PyTorch's
+  nn::MultiheadAttention mha(8, 2);
+  mha.register_forward_hook([](nn::Module&, const Tensor&, const Tensor& y) -> std::optional<Tensor> { return y * 0.0; });
+  const auto [zeroed, weights] = mha(src, src, src);
+  EXPECT_EQ(zeroed.abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(weights.sizes(), (Dims{2, 5, 5}));
+  const auto [direct, direct_weights] = mha.forward(src, src, src);
+  EXPECT_TRUE(equal(weights, direct_weights));
+  // a layer called with masks gets them in its forward
+  nn::TransformerEncoderLayer layer(8, 2, {.dim_feedforward = 16, .dropout = 0.0});
+  const Tensor causal = nn::generate_square_subsequent_mask(5);
+  EXPECT_TRUE(equal(layer(src, causal), layer.forward(src, causal)));
+  EXPECT_FALSE(equal(layer(src, causal), layer(src)));
+  EXPECT_EMBER_ERROR((*model.decoder)(tgt), "missing 1 required positional argument: 'memory'");
 }
 
 }  // namespace
