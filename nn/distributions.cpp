@@ -57,9 +57,23 @@ Tensor probs_to_logits(const Tensor& probs, bool binary) {
   return binary ? clamped.log() - (-clamped).log1p() : clamped.log();
 }
 
-std::string shape_of(const Tensor& t) {
+// A shape as Python prints tuple(t.shape): (2, 1), (3,) and ().
+std::string python_shape(const Dims& sizes) {
   std::ostringstream out;
-  out << "Tensor of shape " << t.sizes();
+  out << "(";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << (sizes.size() == 1 ? ",)" : ")");
+  return out.str();
+}
+
+std::string shape_of(const Tensor& t) { return "Tensor of shape " + python_shape(t.sizes()); }
+
+// torch.Size([2, 3]), as PyTorch's messages print a size.
+std::string torch_size(const Dims& sizes) {
+  std::ostringstream out;
+  out << "torch.Size([";
+  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
+  out << "])";
   return out.str();
 }
 
@@ -115,6 +129,24 @@ void Distribution::check_value(const Tensor& ok, const std::string& support) con
               ") of the distribution ", name(), ", but found invalid values");
 }
 
+void Distribution::check_value_shape(const Tensor& value) const {
+  if (!validate_) return;
+  const Dims& actual = value.sizes();
+  const size_t events = event_shape_.size();
+  bool event_ok = actual.size() >= events;
+  for (size_t i = 0; event_ok && i < events; ++i) event_ok = actual[actual.size() - events + i] == event_shape_[i];
+  EMBER_CHECK(event_ok, "The right-most size of value must match event_shape: ", torch_size(actual), " vs ",
+              torch_size(event_shape_), ".");
+  const Dims expected = extended_shape({});
+  bool broadcastable = true;
+  for (size_t i = 1; i <= std::min(actual.size(), expected.size()); ++i) {
+    const int64_t a = actual[actual.size() - i], e = expected[expected.size() - i];
+    broadcastable = broadcastable && (a == 1 || e == 1 || a == e);
+  }
+  EMBER_CHECK(broadcastable, "Value is not broadcastable with batch_shape+event_shape: ", torch_size(actual), " vs ",
+              torch_size(expected), ".");
+}
+
 // ---------------------------------------------------------------- Normal
 
 Normal::Normal(const Tensor& loc, const Tensor& scale, std::optional<bool> validate_args)
@@ -127,11 +159,18 @@ Normal::Normal(const Tensor& loc, const Tensor& scale, std::optional<bool> valid
 Normal::Normal(double loc, double scale, std::optional<bool> validate_args)
     : Normal(scalar_tensor(loc), scalar_tensor(scale), validate_args) {}
 
+Normal::Normal(const Tensor& loc, double scale, std::optional<bool> validate_args)
+    : Normal(loc, scalar_tensor(scale), validate_args) {}
+
+Normal::Normal(double loc, const Tensor& scale, std::optional<bool> validate_args)
+    : Normal(scalar_tensor(loc), scale, validate_args) {}
+
 Tensor Normal::draw(const Dims& shape) const {
   return loc_.expand(shape) + randn(shape, TensorOptions(loc_.dtype()).device(loc_.device())) * scale_.expand(shape);
 }
 
 Tensor Normal::log_prob(const Tensor& value) const {
+  check_value_shape(value);
   if (validate()) check_value(value.eq(value), "Real()");
   const Tensor centred = value - loc_;
   return -(centred * centred) / (scale_ * scale_ * 2.0) - scale_.log() - std::log(std::sqrt(2.0 * std::numbers::pi));
@@ -142,6 +181,7 @@ Tensor Normal::entropy() const { return scale_.log() + (0.5 + 0.5 * std::log(2.0
 Tensor Normal::variance() const { return scale_ * scale_; }
 
 Tensor Normal::cdf(const Tensor& value) const {
+  check_value_shape(value);
   if (validate()) check_value(value.eq(value), "Real()");
   return (erf((value - loc_) * scale_.reciprocal() / std::numbers::sqrt2) + 1.0) * 0.5;
 }
@@ -159,12 +199,16 @@ Uniform::Uniform(const Tensor& low, const Tensor& high, std::optional<bool> vali
     EMBER_CHECK(low_.lt(high_).all().item<bool>(), "Uniform is not defined when low>= high");
 }
 
+Uniform::Uniform(double low, double high, std::optional<bool> validate_args)
+    : Uniform(scalar_tensor(low), scalar_tensor(high), validate_args) {}
+
 Tensor Uniform::draw(const Dims& shape) const {
   const Tensor u = rand(shape, TensorOptions(low_.dtype()).device(low_.device()));
   return low_.expand(shape) + u * (high_ - low_).expand(shape);
 }
 
 Tensor Uniform::log_prob(const Tensor& value) const {
+  check_value_shape(value);
   if (validate()) check_value(value.ge(low_) & value.le(high_), "Interval(lower_bound=low, upper_bound=high)");
   const Tensor inside = (low_.le(value) & high_.gt(value)).to(low_.dtype());
   return inside.log() - (high_ - low_).log();
@@ -174,12 +218,17 @@ Tensor Uniform::entropy() const { return (high_ - low_).log(); }
 
 Tensor Uniform::mean() const { return (high_ + low_) * 0.5; }
 
+Tensor Uniform::mode() const { return high_ * std::numeric_limits<double>::quiet_NaN(); }
+
+Tensor Uniform::stddev() const { return (high_ - low_) / std::sqrt(12.0); }
+
 Tensor Uniform::variance() const {
   const Tensor width = high_ - low_;
   return width * width / 12.0;
 }
 
 Tensor Uniform::cdf(const Tensor& value) const {
+  check_value_shape(value);
   if (validate()) check_value(value.ge(low_) & value.le(high_), "Interval(lower_bound=low, upper_bound=high)");
   return ((value - low_) / (high_ - low_)).clamp(0.0, 1.0);
 }
@@ -222,6 +271,7 @@ Bernoulli::Bernoulli(const ProbsOrLogits& parameters, std::optional<bool> valida
 Tensor Bernoulli::draw(const Dims& shape) const { return bernoulli(probs_.expand(shape)); }
 
 Tensor Bernoulli::log_prob(const Tensor& value) const {
+  check_value_shape(value);
   if (validate()) check_value(value.eq(0.0) | value.eq(1.0), "Boolean()");
   const Dims shape = broadcast_shapes(logits_.sizes(), value.sizes());
   return -nn::functional::binary_cross_entropy_with_logits(
@@ -230,6 +280,10 @@ Tensor Bernoulli::log_prob(const Tensor& value) const {
 
 Tensor Bernoulli::entropy() const {
   return nn::functional::binary_cross_entropy_with_logits(logits_, probs_, Tensor(), nn::functional::Reduction::None);
+}
+
+Tensor Bernoulli::mode() const {
+  return where(probs_.eq(0.5), std::numeric_limits<double>::quiet_NaN(), probs_.ge(0.5).to(probs_.dtype()));
 }
 
 Tensor Bernoulli::variance() const { return probs_ * (-probs_ + 1.0); }
@@ -274,6 +328,7 @@ Tensor Categorical::draw(const Dims& shape) const {
 
 Tensor Categorical::log_prob(const Tensor& value) const {
   EMBER_CHECK(value.dtype() != kBool, "Categorical.log_prob: expected category indices, but got Bool");
+  check_value_shape(value);
   if (value.dtype() != kInt64) {  // PyTorch's value.long(), after its support check
     if (validate())
       check_value(value.eq(value.floor()),
@@ -302,6 +357,8 @@ Tensor Categorical::mean() const {
   return full(batch_shape(), std::numeric_limits<double>::quiet_NaN(),
               TensorOptions(probs_.dtype()).device(probs_.device()));
 }
+
+Tensor Categorical::mode() const { return probs_.argmax(-1); }
 
 Tensor Categorical::variance() const { return mean(); }
 

@@ -31,7 +31,12 @@ class Distribution {
   virtual Tensor entropy() const = 0;
   virtual Tensor mean() const = 0;
   virtual Tensor variance() const = 0;
-  Tensor stddev() const;
+  // sqrt(variance()) unless the family has it directly (Normal's scale), as PyTorch's.
+  virtual Tensor stddev() const;
+  // The most likely value (PyTorch 2's Distribution.mode).
+  virtual Tensor mode() const = 0;
+  // exp(entropy()).
+  Tensor perplexity() const { return entropy().exp(); }
   virtual Tensor cdf(const Tensor& value) const;
   virtual Tensor icdf(const Tensor& value) const;
   virtual std::string name() const = 0;
@@ -44,6 +49,9 @@ class Distribution {
   // PyTorch's checks: a parameter where `ok` is not all true, a value outside the support.
   void check_parameter(const char* parameter, const Tensor& ok, const char* constraint) const;
   void check_value(const Tensor& ok, const std::string& support) const;
+  // PyTorch's _validate_sample shape checks: the value's right-most sizes are the event shape,
+  // and it broadcasts with batch_shape + event_shape (with validation on).
+  void check_value_shape(const Tensor& value) const;
   bool validate() const { return validate_; }
 
  private:
@@ -56,13 +64,18 @@ class Normal final : public Distribution {
  public:
   Normal(const Tensor& loc, const Tensor& scale, std::optional<bool> validate_args = std::nullopt);
   Normal(double loc, double scale, std::optional<bool> validate_args = std::nullopt);
+  // A number beside a tensor is a float32 0-dim tensor (PyTorch's broadcast_all): Normal(mu, 1.0).
+  Normal(const Tensor& loc, double scale, std::optional<bool> validate_args = std::nullopt);
+  Normal(double loc, const Tensor& scale, std::optional<bool> validate_args = std::nullopt);
   const Tensor& loc() const { return loc_; }
   const Tensor& scale() const { return scale_; }
   bool has_rsample() const override { return true; }
   Tensor log_prob(const Tensor& value) const override;
   Tensor entropy() const override;
   Tensor mean() const override { return loc_; }
+  Tensor mode() const override { return loc_; }
   Tensor variance() const override;
+  Tensor stddev() const override { return scale_; }
   Tensor cdf(const Tensor& value) const override;
   Tensor icdf(const Tensor& value) const override;
   std::string name() const override { return "Normal"; }
@@ -76,13 +89,16 @@ class Normal final : public Distribution {
 class Uniform final : public Distribution {
  public:
   Uniform(const Tensor& low, const Tensor& high, std::optional<bool> validate_args = std::nullopt);
+  Uniform(double low, double high, std::optional<bool> validate_args = std::nullopt);
   const Tensor& low() const { return low_; }
   const Tensor& high() const { return high_; }
   bool has_rsample() const override { return true; }
   Tensor log_prob(const Tensor& value) const override;
   Tensor entropy() const override;
   Tensor mean() const override;
+  Tensor mode() const override;  // NaN: every value is as likely
   Tensor variance() const override;
+  Tensor stddev() const override;
   Tensor cdf(const Tensor& value) const override;
   Tensor icdf(const Tensor& value) const override;
   std::string name() const override { return "Uniform"; }
@@ -106,6 +122,7 @@ class Bernoulli final : public Distribution {
   Tensor log_prob(const Tensor& value) const override;
   Tensor entropy() const override;
   Tensor mean() const override { return probs_; }
+  Tensor mode() const override;  // 1 where probs > 0.5, 0 below, NaN at 0.5
   Tensor variance() const override;
   std::string name() const override { return "Bernoulli"; }
 
@@ -125,6 +142,7 @@ class Categorical final : public Distribution {
   Tensor log_prob(const Tensor& value) const override;
   Tensor entropy() const override;
   Tensor mean() const override;
+  Tensor mode() const override;  // the first most likely category
   Tensor variance() const override;
   std::string name() const override { return "Categorical"; }
 
@@ -146,18 +164,23 @@ class MultivariateNormal final : public Distribution {
                      std::optional<bool> validate_args = std::nullopt);
   const Tensor& loc() const { return loc_; }
   const Tensor& scale_tril() const { return scale_tril_; }
+  // L as given or computed, before broadcasting to the batch shape (PyTorch's
+  // _unbroadcasted_scale_tril): what every formula uses, so a shared L is factored once.
+  const Tensor& unbroadcasted_scale_tril() const { return unbroadcasted_scale_tril_; }
   Tensor covariance_matrix() const;
   Tensor precision_matrix() const;
   bool has_rsample() const override { return true; }
   Tensor log_prob(const Tensor& value) const override;
   Tensor entropy() const override;
   Tensor mean() const override { return loc_; }
+  Tensor mode() const override { return loc_; }
   Tensor variance() const override;
   std::string name() const override { return "MultivariateNormal"; }
 
  private:
   Tensor draw(const Dims& shape) const override;
-  Tensor loc_, scale_tril_;  // both expanded to the batch shape
+  Tensor loc_, scale_tril_;        // both expanded to the batch shape
+  Tensor unbroadcasted_scale_tril_;  // L itself
 };
 
 // KL(p || q) for p and q of one family (Normal, Uniform, Bernoulli, Categorical,

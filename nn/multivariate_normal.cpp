@@ -42,8 +42,11 @@ const Tensor& matrix_of(const CovarianceOptions& covariance) {
   const Tensor& matrix = covariance.scale_tril.defined()          ? covariance.scale_tril
                          : covariance.covariance_matrix.defined() ? covariance.covariance_matrix
                                                                   : covariance.precision_matrix;
-  EMBER_CHECK(matrix.dim() >= 2, "scale_tril, covariance_matrix or precision_matrix must be at least two-dimensional, ",
-              "with optional leading batch dimensions");
+  EMBER_CHECK(matrix.dim() >= 2,
+              covariance.scale_tril.defined()          ? "scale_tril matrix"
+              : covariance.covariance_matrix.defined() ? "covariance_matrix"
+                                                       : "precision_matrix",
+              " must be at least two-dimensional, with optional leading batch dimensions");
   return matrix;
 }
 
@@ -59,11 +62,46 @@ Dims event_of(const Tensor& loc) {
   return Dims{loc.size(-1)};
 }
 
-// |L^-1 x|^2 for x [..., k] against L [..., k, k], batch dims broadcast (PyTorch's
-// _batch_mahalanobis).
+// |L^-1 x|^2 for x [..., k] against L [..., k, k] whose batch dims broadcast to x's, as PyTorch's
+// _batch_mahalanobis: x's extra rows become right-hand columns of one triangular solve per
+// matrix of L, so a shared L is never copied per row (L [i, 1, k, k] and x [..., i, j, k]
+// solve i systems with ... * j columns).
 Tensor mahalanobis(const Tensor& L, const Tensor& x) {
-  const Tensor solved = linalg::solve_triangular(L, x.unsqueeze(-1), /*upper=*/false).squeeze(-1);
-  return (solved * solved).sum(Dims{-1});
+  const int64_t k = x.size(-1);
+  const int64_t x_batch_dims = x.dim() - 1, L_batch_dims = L.dim() - 2;
+  const int64_t outer = x_batch_dims - L_batch_dims;
+  EMBER_CHECK(outer >= 0, "MultivariateNormal: the value has fewer batch dims than the scale matrix");
+  // x as [outer..., (x_d / L_d, L_d) per L batch dim..., k]
+  std::vector<int64_t> split_shape(x.sizes().begin(), x.sizes().begin() + outer);
+  for (int64_t d = 0; d < L_batch_dims; ++d) {
+    const int64_t l_size = L.size(d), x_size = x.size(outer + d);
+    split_shape.push_back(x_size / l_size);
+    split_shape.push_back(l_size);
+  }
+  split_shape.push_back(k);
+  const int64_t split_dims = outer + 2 * L_batch_dims;
+  // move the L sizes last: [outer..., x_d / L_d..., L_d..., k]
+  std::vector<int64_t> order;
+  for (int64_t d = 0; d < outer; ++d) order.push_back(d);
+  for (int64_t d = outer; d < split_dims; d += 2) order.push_back(d);
+  for (int64_t d = outer + 1; d < split_dims; d += 2) order.push_back(d);
+  order.push_back(split_dims);
+  const Tensor moved = x.reshape(Dims(split_shape)).permute(Dims(order));
+  const Tensor flat_L = L.reshape({-1, k, k});                       // [b, k, k]
+  const Tensor columns = moved.reshape({-1, flat_L.size(0), k}).permute({1, 2, 0});  // [b, k, c]
+  const Tensor solved = linalg::solve_triangular(flat_L, columns, /*upper=*/false);
+  const Tensor squared = (solved * solved).sum(Dims{-2}).t();       // [c, b]
+  // back to [outer..., (x_d / L_d, L_d)...], then x's batch shape
+  const Dims moved_shape(moved.sizes().data(), moved.sizes().size() - 1);
+  std::vector<int64_t> inverse;
+  for (int64_t d = 0; d < outer; ++d) inverse.push_back(d);
+  for (int64_t d = 0; d < L_batch_dims; ++d) {
+    inverse.push_back(outer + d);
+    inverse.push_back(outer + L_batch_dims + d);
+  }
+  Tensor restored = squared.reshape(moved_shape);
+  if (!inverse.empty()) restored = restored.permute(Dims(inverse));
+  return restored.reshape(Dims(x.sizes().data(), x.sizes().size() - 1));
 }
 
 Tensor half_log_det(const Tensor& L) { return diagonal(L, 0, -2, -1).log().sum(Dims{-1}); }
@@ -106,35 +144,45 @@ MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOption
   matrix_shape.push_back(k);
   matrix_shape.push_back(k);
   loc_ = loc.expand(vector_shape);
+  unbroadcasted_scale_tril_ = L;
   scale_tril_ = L.expand(matrix_shape);
 }
 
-Tensor MultivariateNormal::covariance_matrix() const { return matmul(scale_tril_, transposed(scale_tril_)); }
+// Each formula on L itself, expanded to the batch only at the end (PyTorch's).
+Tensor MultivariateNormal::covariance_matrix() const {
+  const Tensor& L = unbroadcasted_scale_tril_;
+  return matmul(L, transposed(L)).expand(scale_tril_.sizes());
+}
 
-Tensor MultivariateNormal::precision_matrix() const { return cholesky_inverse(scale_tril_); }
+Tensor MultivariateNormal::precision_matrix() const {
+  return cholesky_inverse(unbroadcasted_scale_tril_).expand(scale_tril_.sizes());
+}
 
-Tensor MultivariateNormal::variance() const { return (scale_tril_ * scale_tril_).sum(Dims{-1}); }
+Tensor MultivariateNormal::variance() const {
+  const Tensor& L = unbroadcasted_scale_tril_;
+  return (L * L).sum(Dims{-1}).expand(loc_.sizes());
+}
 
 Tensor MultivariateNormal::draw(const Dims& shape) const {
   const Tensor eps = randn(shape, TensorOptions(loc_.dtype()).device(loc_.device()));
-  return loc_ + matmul(scale_tril_, eps.unsqueeze(-1)).squeeze(-1);
+  const Tensor& L = unbroadcasted_scale_tril_;
+  // a shared L: one product of all the draws' rows with L^T
+  const Tensor scaled = L.dim() == 2 ? matmul(eps, transposed(L)) : matmul(L, eps.unsqueeze(-1)).squeeze(-1);
+  return loc_ + scaled;
 }
 
 Tensor MultivariateNormal::log_prob(const Tensor& value) const {
-  if (validate()) {
-    const int64_t k = event_shape()[0];
-    EMBER_CHECK(value.dim() >= 1 && value.size(-1) == k, "The right-most size of value must match event_shape: ",
-                value.dim() >= 1 ? Dims{value.size(-1)} : Dims{}, " vs ", event_shape());
-    check_value(all_over(value.eq(value), Dims{-1}), "IndependentConstraint(Real(), 1)");
-  }
+  check_value_shape(value);
+  if (validate()) check_value(all_over(value.eq(value), Dims{-1}), "IndependentConstraint(Real(), 1)");
   const double k = static_cast<double>(event_shape()[0]);
-  return (mahalanobis(scale_tril_, value - loc_) + k * std::log(2.0 * std::numbers::pi)) * -0.5 -
-         half_log_det(scale_tril_);
+  const Tensor& L = unbroadcasted_scale_tril_;
+  return (mahalanobis(L, value - loc_) + k * std::log(2.0 * std::numbers::pi)) * -0.5 - half_log_det(L);
 }
 
 Tensor MultivariateNormal::entropy() const {
   const double k = static_cast<double>(event_shape()[0]);
-  return half_log_det(scale_tril_) + 0.5 * k * (1.0 + std::log(2.0 * std::numbers::pi));
+  return (half_log_det(unbroadcasted_scale_tril_) + 0.5 * k * (1.0 + std::log(2.0 * std::numbers::pi)))
+      .expand(batch_shape());
 }
 
 // ---------------------------------------------------------------- kl_divergence
@@ -146,16 +194,15 @@ Tensor kl_multivariate_normal(const MultivariateNormal& p, const MultivariateNor
   EMBER_CHECK(p.event_shape() == q.event_shape(),
               "KL-divergence between two Multivariate Normals with different event shapes cannot be computed");
   const int64_t k = p.event_shape()[0];
-  const Tensor term1 = half_log_det(q.scale_tril()) - half_log_det(p.scale_tril());
-  const Dims batch = broadcast_shapes(p.batch_shape(), q.batch_shape());
-  Dims matrix_shape = batch;
+  const Tensor &p_L = p.unbroadcasted_scale_tril(), &q_L = q.unbroadcasted_scale_tril();
+  const Tensor term1 = half_log_det(q_L) - half_log_det(p_L);
+  const Dims p_batch(p_L.sizes().data(), p_L.sizes().size() - 2), q_batch(q_L.sizes().data(), q_L.sizes().size() - 2);
+  Dims matrix_shape = broadcast_shapes(q_batch, p_batch);
   matrix_shape.push_back(k);
   matrix_shape.push_back(k);
-  const Tensor ratio =
-      linalg::solve_triangular(q.scale_tril().expand(matrix_shape), p.scale_tril().expand(matrix_shape),
-                               /*upper=*/false);
+  const Tensor ratio = linalg::solve_triangular(q_L.expand(matrix_shape), p_L.expand(matrix_shape), /*upper=*/false);
   const Tensor trace = (ratio * ratio).sum(Dims{-2, -1});
-  return term1 + (trace + mahalanobis(q.scale_tril(), q.loc() - p.loc()) - static_cast<double>(k)) * 0.5;
+  return term1 + (trace + mahalanobis(q_L, q.loc() - p.loc()) - static_cast<double>(k)) * 0.5;
 }
 
 }  // namespace

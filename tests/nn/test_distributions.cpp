@@ -161,10 +161,10 @@ TEST(Distributions, GradientsThroughRsampleLogProbAndKl) {
 
 TEST(Distributions, ChecksAsPyTorch) {
   EXPECT_EMBER_ERROR(D::Normal(f64({0.}, {1}), f64({-1.}, {1})),
-                     "Expected parameter scale (Tensor of shape [1]) of distribution Normal to satisfy the constraint "
+                     "Expected parameter scale (Tensor of shape (1,)) of distribution Normal to satisfy the constraint "
                      "GreaterThan(lower_bound=0.0), but found invalid values");
   EXPECT_EMBER_ERROR(D::Normal(0.0, 1.0).log_prob(f64({NAN}, {1})),
-                     "Expected value argument (Tensor of shape [1]) to be within the support (Real()) of the "
+                     "Expected value argument (Tensor of shape (1,)) to be within the support (Real()) of the "
                      "distribution Normal, but found invalid values");
   EXPECT_EMBER_ERROR(D::Bernoulli({.probs = f64({1.5}, {1})}),
                      "to satisfy the constraint Interval(lower_bound=0.0, upper_bound=1.0)");
@@ -186,13 +186,13 @@ TEST(Distributions, ChecksAsPyTorch) {
   // the support's closed end, the parameter's own shape in the message, loc and the event size checked
   EXPECT_EQ(D::Uniform(f64({0.}, {1}), f64({1.}, {1})).log_prob(f64({1.}, {1})).item<double>(), -INFINITY);
   EXPECT_EMBER_ERROR(D::Categorical({.probs = f64({0.2, -0.1, 0.5, 0.5, 0.2, 0.3}, {2, 3})}),
-                     "Expected parameter probs (Tensor of shape [2, 3]) of distribution Categorical");
+                     "Expected parameter probs (Tensor of shape (2, 3)) of distribution Categorical");
   EXPECT_EMBER_ERROR(D::MultivariateNormal(f64({NAN, 0.}, {2}), {.covariance_matrix = eye(2, kFloat64)}),
-                     "Expected parameter loc (Tensor of shape [2]) of distribution MultivariateNormal to satisfy the "
+                     "Expected parameter loc (Tensor of shape (2,)) of distribution MultivariateNormal to satisfy the "
                      "constraint IndependentConstraint(Real(), 1)");
   const D::MultivariateNormal standard(zeros({3}, kFloat64), {.covariance_matrix = eye(3, kFloat64)});
   EXPECT_EMBER_ERROR(standard.log_prob(zeros({4, 1}, kFloat64)),
-                     "The right-most size of value must match event_shape: [1] vs [3]");
+                     "The right-most size of value must match event_shape: torch.Size([4, 1]) vs torch.Size([3]).");
   // a float32 covariance one ulp from symmetric passes, as torch.isclose lets it
   const Tensor nearly = tensor(std::vector<float>{1000.f, 1.f, 1.00001f, 1000.f}, {2, 2});
   EXPECT_NO_THROW(D::MultivariateNormal(zeros({2}), {.covariance_matrix = nearly}));
@@ -206,6 +206,98 @@ TEST(Distributions, ChecksAsPyTorch) {
   EXPECT_NO_THROW(D::Normal(f64({0.}, {1}), f64({-1.}, {1})));
   D::set_default_validate_args(true);
   EXPECT_TRUE(D::default_validate_args());
+}
+
+// PyTorch's _validate_sample: a value that does not broadcast with batch_shape + event_shape is
+// its error for every family; each matrix names itself when it is not a matrix.
+TEST(Distributions, ValueShapesAreCheckedAsPyTorch) {
+  const Tensor three = zeros({3}, kFloat64);
+  EXPECT_EMBER_ERROR(D::Normal(three, ones({3}, kFloat64)).log_prob(zeros({2}, kFloat64)),
+                     "Value is not broadcastable with batch_shape+event_shape: torch.Size([2]) vs torch.Size([3]).");
+  EXPECT_EMBER_ERROR(D::Uniform(three, ones({3}, kFloat64)).cdf(zeros({2}, kFloat64)), "Value is not broadcastable");
+  EXPECT_EMBER_ERROR(D::Bernoulli({.probs = full({3}, 0.5, kFloat64)}).log_prob(zeros({2}, kFloat64)),
+                     "Value is not broadcastable");
+  EXPECT_EMBER_ERROR(D::Categorical({.logits = zeros({3, 4}, kFloat64)}).log_prob(zeros({2}, kInt64)),
+                     "Value is not broadcastable with batch_shape+event_shape: torch.Size([2]) vs torch.Size([3]).");
+  const D::MultivariateNormal mvn(zeros({2, 3}, kFloat64), {.covariance_matrix = eye(3, kFloat64)});
+  EXPECT_EMBER_ERROR(mvn.log_prob(zeros({4, 3}, kFloat64)),
+                     "Value is not broadcastable with batch_shape+event_shape: torch.Size([4, 3]) vs torch.Size([2, 3]).");
+  EXPECT_EQ(mvn.log_prob(zeros({5, 1, 3}, kFloat64)).sizes(), (Dims{5, 2}));  // broadcasts
+  EXPECT_EMBER_ERROR(D::MultivariateNormal(three, {.covariance_matrix = ones({3}, kFloat64)}),
+                     "covariance_matrix must be at least two-dimensional, with optional leading batch dimensions");
+  EXPECT_EMBER_ERROR(D::MultivariateNormal(three, {.scale_tril = ones({3}, kFloat64)}),
+                     "scale_tril matrix must be at least two-dimensional");
+  EXPECT_EMBER_ERROR(D::MultivariateNormal(three, {.precision_matrix = ones({3}, kFloat64)}),
+                     "precision_matrix must be at least two-dimensional");
+}
+
+// stddev from the parameters where PyTorch has it (no overflow through the variance), mode and
+// perplexity as PyTorch 2's, and numbers beside tensors as broadcast_all takes them.
+TEST(Distributions, StddevModePerplexityAndNumberArguments) {
+  const D::Normal wide(zeros({1}), full({1}, 1e20f));
+  EXPECT_EQ(wide.stddev().item<float>(), 1e20f);  // sqrt(1e40) is inf in float32
+  EXPECT_EQ(D::Normal(zeros({1}), full({1}, 1e-25f)).stddev().item<float>(), 1e-25f);
+  EXPECT_NEAR(D::Uniform(0.0, 1e20).stddev().item<double>(), 1e20 / std::sqrt(12.0), 1e13);
+  EXPECT_EQ(D::Uniform(0.0, 1.0).batch_shape(), Dims{});
+  const Tensor mu = f64({1., -2.}, {2});
+  const D::Normal with_number(mu, 2.0);
+  EXPECT_EQ(with_number.batch_shape(), (Dims{2}));
+  expect_values(with_number.stddev(), {2., 2.}, 0.0);
+  expect_values(with_number.mode(), {1., -2.}, 0.0);
+  expect_values(D::Normal(0.5, f64({1., 3.}, {2})).mean(), {0.5, 0.5}, 0.0);
+  expect_values(with_number.perplexity(), {std::exp(std::log(2.0) + 0.5 + 0.5 * std::log(2 * M_PI)),
+                                           std::exp(std::log(2.0) + 0.5 + 0.5 * std::log(2 * M_PI))},
+                1e-12);
+  const Tensor bernoulli_mode = D::Bernoulli({.probs = f64({0.2, 0.5, 0.9}, {3})}).mode();
+  EXPECT_EQ(bernoulli_mode[0].item<double>(), 0.0);
+  EXPECT_TRUE(std::isnan(bernoulli_mode[1].item<double>()));
+  EXPECT_EQ(bernoulli_mode[2].item<double>(), 1.0);
+  EXPECT_EQ(D::Categorical({.probs = f64({0.2, 0.5, 0.3, 0.6, 0.2, 0.2}, {2, 3})}).mode().to_vector<int64_t>(),
+            (std::vector<int64_t>{1, 0}));
+  EXPECT_TRUE(std::isnan(D::Uniform(0.0, 1.0).mode().item<double>()));
+  const D::MultivariateNormal mvn(mu, {.covariance_matrix = eye(2, kFloat64)});
+  expect_values(mvn.mode(), {1., -2.}, 0.0);
+}
+
+// MultivariateNormal works on its L as given: a shared scale_tril with a batch of means gives
+// each row's numbers and gradients without an L per row (PyTorch's _batch_mahalanobis).
+TEST(Distributions, MultivariateNormalSharesItsScaleAcrossTheBatch) {
+  const Tensor L = f64({2., 0., 0., 0.5, 1., 0., -1., 0.25, 1.5}, {3, 3}).requires_grad_();
+  const Tensor locs = f64({0., 1., -1., 2., 0.5, 0.}, {2, 3});
+  const D::MultivariateNormal shared(locs, {.scale_tril = L});
+  EXPECT_EQ(shared.unbroadcasted_scale_tril().sizes(), (Dims{3, 3}));
+  EXPECT_EQ(shared.scale_tril().sizes(), (Dims{2, 3, 3}));
+  const Tensor x = f64({0.5, -1., 2., 1., 1., 1., -3., 0., 0.25, 0., 0., 0.}, {2, 2, 3});  // [sample, batch, 3]
+  const Tensor lp = shared.log_prob(x);
+  EXPECT_EQ(lp.sizes(), (Dims{2, 2}));
+  for (int64_t b = 0; b < 2; ++b) {  // each row as a distribution of its own
+    const D::MultivariateNormal alone(locs[b], {.scale_tril = L});
+    for (int64_t s = 0; s < 2; ++s)
+      EXPECT_NEAR(lp[s][b].item<double>(), alone.log_prob(x[s][b]).item<double>(), 1e-13);
+  }
+  EXPECT_EQ(shared.entropy().sizes(), (Dims{2}));
+  EXPECT_EQ(shared.variance().sizes(), (Dims{2, 3}));
+  EXPECT_EQ(shared.covariance_matrix().sizes(), (Dims{2, 3, 3}));
+  EXPECT_EQ(shared.precision_matrix().sizes(), (Dims{2, 3, 3}));
+  EXPECT_EQ(shared.rsample({4}).sizes(), (Dims{4, 2, 3}));
+  // a batch of L against a sample batch: the same numbers as one distribution per matrix
+  const Tensor Ls = stack({L.detach(), L.detach() * 2.0}, 0);
+  const D::MultivariateNormal batched(locs, {.scale_tril = Ls});
+  const Tensor blp = batched.log_prob(x);
+  for (int64_t b = 0; b < 2; ++b) {
+    const D::MultivariateNormal alone(locs[b], {.scale_tril = Ls[b]});
+    for (int64_t s = 0; s < 2; ++s)
+      EXPECT_NEAR(blp[s][b].item<double>(), alone.log_prob(x[s][b]).item<double>(), 1e-13);
+  }
+  // (tril: gradcheck's steps above the diagonal would not be a Cholesky factor)
+  expect_gradcheck(
+      [&](const Inputs& in) { return D::MultivariateNormal(locs, {.scale_tril = in[0].tril()}).log_prob(x); },
+      {L.detach().requires_grad_()});
+  const D::MultivariateNormal other(zeros({3}, kFloat64), {.covariance_matrix = eye(3, kFloat64) * 2.0});
+  const Tensor kl = D::kl_divergence(shared, other);
+  EXPECT_EQ(kl.sizes(), (Dims{2}));
+  EXPECT_NEAR(kl[1].item<double>(),
+              D::kl_divergence(D::MultivariateNormal(locs[1], {.scale_tril = L}), other).item<double>(), 1e-13);
 }
 
 }  // namespace
