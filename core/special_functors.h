@@ -47,7 +47,7 @@ EMBER_HD_INLINE double digamma(double x) {
   double shift = 0.0;
   if (x < 0.0) {
     if (x == EMBER_MATH(trunc)(x)) return std::numeric_limits<double>::quiet_NaN();
-    shift = -kPi / EMBER_MATH(tan)(kPi * (x - EMBER_MATH(floor)(x)));
+    shift = -kPi / EMBER_MATH(tan)(kPi * (x - EMBER_MATH(round)(x)));
     x = 1.0 - x;
   }
   while (x < 12.0) {
@@ -61,14 +61,15 @@ EMBER_HD_INLINE double digamma(double x) {
 }
 
 // trigamma(x) = d/dx digamma(x) (PyTorch's polygamma(1, x)): +inf at 0 and the negative
-// integers (where PyTorch's reflection gives a large finite number); x < 0 reflects
-// (pi^2 / sin^2(pi x) - psi1(1 - x)); small x recurs up to 12, then 1/x + 1/(2x^2) +
-// sum B_2k / x^(2k+1).
+// integers (where PyTorch's reflection gives a large finite number), NaN at -inf; x < 0
+// reflects (pi^2 / sin^2(pi x) - psi1(1 - x), sin of x - round(x) as digamma's tan); small
+// x recurs up to 12, then 1/x + 1/(2x^2) + sum B_2k / x^(2k+1).
 EMBER_HD_INLINE double trigamma(double x) {
+  if (x == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::quiet_NaN();
   if (x <= 0.0 && x == EMBER_MATH(trunc)(x)) return std::numeric_limits<double>::infinity();
   double shift = 0.0, sign = 1.0;
   if (x < 0.0) {
-    const double s = EMBER_MATH(sin)(kPi * (x - EMBER_MATH(floor)(x)));
+    const double s = EMBER_MATH(sin)(kPi * (x - EMBER_MATH(round)(x)));
     shift = kPi * kPi / (s * s);
     sign = -1.0;
     x = 1.0 - x;

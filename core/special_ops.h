@@ -17,9 +17,9 @@ Tensor atanh(const Tensor& a);
 Tensor exp2(const Tensor& a);
 Tensor lgamma(const Tensor& a);
 Tensor digamma(const Tensor& a);
-// n = 0 is digamma, n = 1 trigamma; n >= 2 is not implemented in ember (an error naming n),
-// negative n is PyTorch's "polygamma(n, x) does not support negative n.". polygamma(1, x)
-// has no derivative in ember (it would be polygamma(2, x)).
+// n = 0 is digamma, n = 1 trigamma, n >= 2 (-1)^(n+1) n! zeta(n + 1, x) (Note [Polygamma of
+// higher orders]); each differentiates to polygamma(n + 1, x). Negative n is PyTorch's
+// "polygamma(n, x) does not support negative n.".
 Tensor polygamma(int64_t n, const Tensor& a);
 // hypot and logaddexp(2) take floating operands (PyTorch's '"hypot_cpu" not implemented for
 // 'Long''); copysign computes integers in float32, its gradient reaches a only.
@@ -29,8 +29,8 @@ Tensor copysign(const Tensor& a, const Scalar& b);
 Tensor logaddexp(const Tensor& a, const Tensor& b);
 Tensor logaddexp2(const Tensor& a, const Tensor& b);
 
-// Composed of other ops: x * log(y), 0 where x == 0 and y is not NaN (gradients without
-// NaN there; PyTorch's y-gradient at x = y = 0 is NaN, ember's 0); x - trunc(x) (floating
+// Composed of other ops: x * log(y), 0 where x == 0 and y is not NaN (PyTorch 2.x's
+// gradients: d/dx is log(y), d/dy at x = y = 0 is 0/0 = NaN); x - trunc(x) (floating
 // x only: '"frac_cpu" not implemented for 'Long''); log(z / (1 - z)) of z = x clamped to
 // [eps, 1 - eps] when eps is given (gradient 0 outside); sin(pi x) / (pi x), 1 at 0;
 // degrees <-> radians.

@@ -10,6 +10,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 
 namespace ember {
 
@@ -144,20 +145,6 @@ Tensor kron(const Tensor& a, const Tensor& b) {
   return mul(a.reshape(va), b.reshape(vb)).reshape(out);
 }
 
-// PyTorch's result_type of a list: 0-dim tensors raise the dtype of the others only when
-// they are of a higher category (bool < integer < floating), as native::detail::result_type.
-DType result_type_of(const std::vector<Tensor>& tensors) {
-  std::optional<DType> with_dims, zero_dim;
-  for (const Tensor& t : tensors) {
-    std::optional<DType>& into = t.dim() > 0 ? with_dims : zero_dim;
-    into = into ? promote_types(*into, t.dtype()) : t.dtype();
-  }
-  if (!with_dims) return zero_dim.value_or(kFloat32);
-  if (!zero_dim || is_floating(*with_dims)) return *with_dims;
-  if (*with_dims == kBool || is_floating(*zero_dim)) return promote_types(*with_dims, *zero_dim);
-  return *with_dims;
-}
-
 Tensor block_diag(const std::vector<Tensor>& tensors) {
   if (tensors.empty()) return zeros({1, 0});  // PyTorch's shape
   int64_t total_cols = 0;
@@ -171,7 +158,7 @@ Tensor block_diag(const std::vector<Tensor>& tensors) {
     blocks.push_back(t.dim() == 2 ? t : t.reshape({1, -1}));
     total_cols += blocks.back().size(1);
   }
-  const DType dtype = result_type_of(tensors);
+  const DType dtype = native::detail::result_type(tensors);
   const TensorOptions options = TensorOptions().dtype(dtype).device(blocks[0].device());
   std::vector<Tensor> rows;
   int64_t before = 0;

@@ -28,6 +28,7 @@
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 
 namespace ember {
 
@@ -328,8 +329,22 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight) {
   return where(lt(abs(weight), 0.5), add(a, mul(d, weight)), sub(b, mul(d, rsub(weight, 1.0))));
 }
 
+namespace {
+// t + value * (a op b) with PyTorch's dtype rules for addcmul / addcdiv: one result_type of
+// all three operands (a 0-dim one promotes only across categories), and a 16-bit result
+// computed in float32 and rounded once, as their CPU kernels.
+Tensor add_product(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value, bool divide) {
+  const DType dtype = native::detail::result_type(std::vector<Tensor>{t, a, b});
+  const DType compute = compute_dtype(dtype);
+  const auto in = [compute](const Tensor& x) { return x.dtype() == compute ? x : x.to(compute); };
+  const Tensor product = divide ? div(in(a), in(b)) : mul(in(a), in(b));
+  const Tensor sum = add(in(t), product, value);
+  return sum.dtype() == dtype ? sum : sum.to(dtype);
+}
+}  // namespace
+
 Tensor addcmul(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value) {
-  return add(t, mul(a, b), value);
+  return add_product(t, a, b, value, /*divide=*/false);
 }
 Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value) {
   EMBER_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()),
@@ -338,7 +353,7 @@ Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& 
               "value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * "
               "tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: "
               "(input + value * tensor1 / tensor2), for all dtypes.");
-  return add(t, div(a, b), value);
+  return add_product(t, a, b, value, /*divide=*/true);
 }
 
 using autograd::composed_inplace;

@@ -58,16 +58,68 @@ constexpr UnaryMath kLgamma{"LgammaBackward", native::lgamma, UnaryOp::Lgamma, f
 constexpr UnaryMath kDigamma{"DigammaBackward", native::digamma, UnaryOp::Digamma, false, Input,
                              [](const Tensor& g, const Tensor& x) { return mul(g, polygamma(1, x)); }};
 constexpr UnaryMath kTrigamma{"PolygammaBackward", native::trigamma, UnaryOp::Trigamma, false, Input,
-                              [](const Tensor&, const Tensor&) -> Tensor {
-                                EMBER_FAIL("the derivative for 'polygamma' with n = 1 (polygamma(2, x)) is not "
-                                           "implemented in ember");
-                              }};
+                              [](const Tensor& g, const Tensor& x) { return mul(g, polygamma(2, x)); }};
 
-void check_polygamma_order(int64_t n) {
-  EMBER_CHECK(n >= 0, "polygamma(n, x) does not support negative n.");
-  EMBER_CHECK(n <= 1, "polygamma(n, x) is implemented for n = 0 (digamma) and n = 1 (trigamma) in ember, got n = ",
-              n);
+// Note [Polygamma of higher orders]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// polygamma(n, x) for n >= 2 is (-1)^(n+1) n! zeta(n + 1, x), PyTorch's formula, with the
+// Hurwitz zeta of an integer s = n + 1 summed by Euler-Maclaurin in float64 tensor ops (so on
+// any device): the terms (x + k)^-s for k < K, with K enough to move every x to x + K >= s +
+// 12, then (x+K)^(1-s) / (s-1) + (x+K)^-s / 2 + sum_j B_2j / (2j)! s (s+1) ... (s+2j-2)
+// (x+K)^(-s-2j+1) over eight Bernoulli numbers, which at that distance is exact to a double.
+// K comes from the smallest x (one host read); an x below -65536 is an error rather than
+// that many terms. A pole (x a non-positive integer, or -inf) gives PyTorch's signed inf. Its
+// derivative is polygamma(n + 1, x) (a node), so digamma and lgamma differentiate any number
+// of times.
+Tensor hurwitz_zeta(int64_t s, const Tensor& q) {
+  // the smallest finite x (NaN and -inf, whose results need no terms, left out)
+  const double smallest = q.numel() == 0 ? 0.0 : amin(nan_to_num(q, 0.0, std::nullopt, 0.0), Dims{}).item<double>();
+  EMBER_CHECK(smallest > -65536.0, "polygamma(n, x) for n >= 2 takes x > -65536 in ember, but got x = ", smallest);
+  const double order = static_cast<double>(s);
+  const int64_t shift = static_cast<int64_t>(std::ceil(std::max(0.0, order + 12.0 - smallest)));
+  Tensor sum = zeros(q.sizes(), q.options());
+  for (int64_t k = 0; k < shift; ++k) sum = add(sum, pow(add(q, static_cast<double>(k)), -order));
+  const Tensor w = add(q, static_cast<double>(shift));
+  sum = add(sum, div(pow(w, 1.0 - order), order - 1.0));
+  sum = add(sum, mul(pow(w, -order), 0.5));
+  // B_2j / (2j)! for j = 1..8
+  constexpr double kBernoulliOverFactorial[] = {1.0 / 12.0,
+                                                -1.0 / 720.0,
+                                                1.0 / 30240.0,
+                                                -1.0 / 1209600.0,
+                                                1.0 / 47900160.0,
+                                                -691.0 / 1307674368000.0,
+                                                1.0 / 74724249600.0,
+                                                -3617.0 / 10670622842880000.0};
+  double rising = order;  // s (s+1) ... (s+2j-2)
+  for (int64_t j = 1; j <= 8; ++j) {
+    sum = add(sum, mul(pow(w, -order - 2.0 * static_cast<double>(j) + 1.0),
+                       kBernoulliOverFactorial[j - 1] * rising));
+    rising *= (order + 2.0 * static_cast<double>(j) - 1.0) * (order + 2.0 * static_cast<double>(j));
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  return where(isneginf(q), Scalar(inf), sum);
 }
+
+Tensor polygamma_of_order(int64_t n, const Tensor& a) {
+  const Tensor x = is_floating(a.dtype()) ? a : a.to(kFloat32);  // integers in float32, as PyTorch's
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const double sign = n % 2 == 1 ? 1.0 : -1.0;
+    const Tensor zeta = hurwitz_zeta(n + 1, x.to(kFloat64));
+    out = mul(zeta, sign * std::tgamma(static_cast<double>(n) + 1.0)).to(x.dtype());
+  }
+  if (will_record_into(out, x))
+    record("PolygammaBackward", {&x}, {&out}, {x},
+           [n](const tensor_list& g, const tensor_list& saved, const auto&) {
+             return tensor_list{mul(g[0], polygamma(n + 1, saved[0]))};
+           })
+        ->set_differentiable_backward();
+  return out;
+}
+
+void check_polygamma_order(int64_t n) { EMBER_CHECK(n >= 0, "polygamma(n, x) does not support negative n."); }
 }  // namespace
 
 Tensor erfc(const Tensor& a) { return unary_math(kErfc, a); }
@@ -80,6 +132,7 @@ Tensor lgamma(const Tensor& a) { return unary_math(kLgamma, a); }
 Tensor digamma(const Tensor& a) { return unary_math(kDigamma, a); }
 Tensor polygamma(int64_t n, const Tensor& a) {
   check_polygamma_order(n);
+  if (n >= 2) return polygamma_of_order(n, a);
   return unary_math(n == 0 ? kDigamma : kTrigamma, a);
 }
 
@@ -287,19 +340,30 @@ Tensor diff(const Tensor& x, int64_t n, int64_t dim, const std::optional<Tensor>
   const int64_t d = dim < 0 ? dim + x.dim() : dim;
   EMBER_CHECK(d >= 0 && d < x.dim(), "Dimension out of range (expected to be in range of [", -x.dim(), ", ",
               x.dim() - 1, "], but got ", dim, ")");
+  // PyTorch's diff_check_compatible_shape
+  const auto check_compatible = [&](const Tensor& other) {
+    EMBER_CHECK(other.dim() == x.dim(), "diff expects prepend or append to be the same dimension as input");
+    for (int64_t i = 0; i < x.dim(); ++i)
+      EMBER_CHECK(i == d || other.size(i) == x.size(i),
+                  "diff expects the shape of tensor to prepend or append to match that of input except along the "
+                  "differencing dimension; input.size(", i, ") = ", x.size(i), ", but got tensor.size(", i, ") = ",
+                  other.size(i));
+  };
   Tensor out = x;
   if (prepend || append) {
     std::vector<Tensor> parts;
     if (prepend) {
-      EMBER_CHECK(prepend->dim() == x.dim(), "diff expects prepend or append to be the same dimension as input");
+      check_compatible(*prepend);
       parts.push_back(*prepend);
     }
     parts.push_back(x);
     if (append) {
-      EMBER_CHECK(append->dim() == x.dim(), "diff expects prepend or append to be the same dimension as input");
+      check_compatible(*append);
       parts.push_back(*append);
     }
     out = cat(parts, d);
+  } else if (n == 0 || x.size(d) == 0) {
+    return x.clone();  // a new tensor, never the input (PyTorch's)
   }
   for (int64_t k = 0; k < n && out.size(d) > 0; ++k) {
     const int64_t len = out.size(d);

@@ -22,12 +22,18 @@ namespace detail {
 // the dtype of tensors with dims only when it is of a higher category (bool < integer <
 // floating): float32[3] + float64 0-dim is float32, uint8[3] + int64 0-dim is uint8,
 // int64[3] + float64 0-dim is float64, and two 0-dim tensors promote as usual.
-DType result_type(const Tensor& a, const Tensor& b) {
-  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
-  const DType with_dims = a.dim() > 0 ? a.dtype() : b.dtype(), zero_dim = a.dim() > 0 ? b.dtype() : a.dtype();
-  if (is_floating(with_dims)) return with_dims;
-  if (with_dims == kBool || is_floating(zero_dim)) return promote_types(with_dims, zero_dim);
-  return with_dims;
+DType result_type(const Tensor& a, const Tensor& b) { return result_type(std::vector<Tensor>{a, b}); }
+
+DType result_type(const std::vector<Tensor>& tensors) {
+  std::optional<DType> with_dims, zero_dim;
+  for (const Tensor& t : tensors) {
+    std::optional<DType>& into = t.dim() > 0 ? with_dims : zero_dim;
+    into = into ? promote_types(*into, t.dtype()) : t.dtype();
+  }
+  if (!with_dims) return zero_dim.value_or(kFloat32);
+  if (!zero_dim || is_floating(*with_dims)) return *with_dims;
+  if (*with_dims == kBool || is_floating(*zero_dim)) return promote_types(*with_dims, *zero_dim);
+  return *with_dims;
 }
 
 }  // namespace detail

@@ -2,6 +2,8 @@
 // elementwise families (core/ops/math.cpp): checks, PyTorch's type promotion, output in
 // the inputs' layout, then the device's kernel; and the in-place forms.
 #pragma once
+#include <vector>
+
 #include "core/op_kinds.h"
 #include "core/tensor.h"
 
@@ -10,6 +12,8 @@ namespace ember::native::detail {
 // PyTorch's result_type of two tensors (a 0-dim one takes part like a scalar): the dtype
 // binary_op computes in, before a floating op's integers go to float32.
 DType result_type(const Tensor& a, const Tensor& b);
+// The same over a list (addcmul's three operands, block_diag's blocks); float32 for none.
+DType result_type(const std::vector<Tensor>& tensors);
 // a op b, broadcasting; comparisons give kBool.
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
 // a op s (or s op a when scalar_first).
