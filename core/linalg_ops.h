@@ -27,7 +27,7 @@ Tensor solve(const Tensor& A, const Tensor& B, bool left = true);
 // the inversion could not be completed because the input matrix is singular." error.
 Tensor inv(const Tensor& A);
 // L with A = L L^T (or U = L^T with A = U^T U when upper) of each symmetric positive-definite
-// matrix (only A's lower triangle is read); otherwise PyTorch's "not positive-definite" error.
+// matrix (only A's lower triangle is read, the upper one when upper); else "not positive-definite".
 Tensor cholesky(const Tensor& A, bool upper = false);
 // A^n by repeated squaring; n < 0 is inv(A)^-n, n = 0 the identity.
 Tensor matrix_power(const Tensor& A, int64_t n);

@@ -209,7 +209,7 @@ Tensor matrix_exp(const Tensor& A) {
   EMBER_CHECK(A.size(-1) == A.size(-2), "linalg.matrix_exp: A must be batches of square matrices, but they are ",
               A.size(-2), " by ", A.size(-1), " matrices");
   EMBER_CHECK(A.dtype() == kFloat32 || A.dtype() == kFloat64,
-              "matrix_exp: Expected a floating point or complex tensor as input. Got ", dtype_torch_name(A.dtype()));
+              "linalg.matrix_exp: Expected a floating point or complex tensor as input. Got ", dtype_torch_name(A.dtype()));
   if (A.numel() == 0) return A.clone();
   constexpr double kTheta13 = 5.371920351148152;
   constexpr double b[14] = {64764752532480000.,

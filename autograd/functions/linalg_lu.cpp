@@ -287,6 +287,9 @@ Tensor solve_of(const Tensor& A, const Tensor& B, bool left, Tensor* info) {
   const int64_t b_rows = B_matrix.size(-2), b_cols = B_matrix.size(-1);
   EMBER_CHECK((left ? b_rows : b_cols) == n, "linalg.solve: Incompatible shapes of A and B for the equation ",
               left ? "AX = B" : "XA = B", " (", n, "x", n, " and ", b_rows, "x", b_cols, ")");
+  EMBER_CHECK(left || !vector,
+              "linalg.solve: Vector broadcasting of the left hand side is not supported for left=False. In this "
+              "case linalg.solve is equivalent to B / A.squeeze(-1)");
   if (!left) return transposed(solve_of(transposed(A), transposed(B_matrix), true, info));
   const Dims batch = broadcast_shapes(a_batch, batch_of(B_matrix));
   const int64_t k = b_cols;
@@ -351,11 +354,12 @@ Tensor inv(const Tensor& A) {
   return inverse_of(A, true);
 }
 
-// Cholesky by columns, right-looking, as tensor ops: l_kk = sqrt(a_kk), the column below
-// divided by it, its outer product taken off the trailing block (only the lower triangle is
-// read and kept). The first pivot that is not positive names the leading minor in
-// PyTorch's error (what follows it is NaN, never flagged; a NaN input gives NaN, as
-// PyTorch's). The gradient is the symmetric one PyTorch's gives:
+// Cholesky on the CPU by LAPACK's potrf, as PyTorch's; elsewhere by columns, right-looking, as
+// tensor ops: l_kk = sqrt(a_kk), the column below divided by it, its outer product taken off
+// the trailing block. Only the lower triangle is read (the upper one with upper, as PyTorch's
+// potrf('U')). The first pivot that is not positive, or is NaN (LAPACK's potrf2 check, so a
+// NaN input is PyTorch's CPU error), names the leading minor in PyTorch's error. The gradient
+// is the symmetric one PyTorch's gives:
 // gA = (S + S^T) / 2, S = L^-T Phi(L^T gL) L^-1, Phi the lower triangle with its diagonal
 // halved.
 namespace {
@@ -370,12 +374,25 @@ Tensor cholesky_of(const Tensor& A, bool upper, Tensor* info) {
     NoGradGuard no_grad;
     const Tensor A3 = as_batch3(A.detach());
     const int64_t m = A3.size(0);
-    Tensor work = A3.tril().contiguous();
-    // pivots not positive (a NaN pivot is not flagged: NaN input gives NaN, as PyTorch's)
+    // the factor of the lower triangle's matrix, or of the upper's (as its transpose's lower)
+    Tensor work = (upper ? transposed(A3) : A3).tril().contiguous();
+    // pivots not positive, or NaN
     Tensor failed = zeros({m, n}, TensorOptions(kBool).device(A.device()));
-    for (int64_t k = 0; k < n; ++k) {
+    const bool with_lapack =
+        A3.device().is_cpu() && cpu::lapack::available() && (A.dtype() == kFloat32 || A.dtype() == kFloat64);
+    if (with_lapack) {
+      // LAPACK's potrf, as PyTorch's CPU: a blocked factorization, not n steps of tensor ops
+      const cpu::lapack::Cholesky f = cpu::lapack::cholesky(work);
+      work = f.L;
+      const std::vector<int64_t> orders = f.info.to_vector<int64_t>();
+      for (int64_t i = 0; i < m; ++i) {
+        const int64_t order = orders[static_cast<size_t>(i)];
+        if (order > 0) failed.select(0, i).select(0, order - 1).fill_(true);
+      }
+    }
+    for (int64_t k = 0; k < n && !with_lapack; ++k) {
       Tensor pivot = work.select(1, k).narrow(1, k, 1);  // [m, 1]: a_kk
-      failed.select(1, k).copy_(pivot.squeeze(1).le(0.0));
+      failed.select(1, k).copy_(pivot.squeeze(1).gt(0.0).logical_not());
       pivot.sqrt_();
       if (k + 1 == n) break;
       Tensor column = work.select(2, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]

@@ -192,6 +192,8 @@ std::tuple<Tensor, Tensor, Tensor> lu(const Tensor& A, bool pivot) {
     autograd::note_untracked(L, {&A});
     autograd::note_untracked(U, {&A});
   }
+  // without pivoting P is PyTorch's empty tensor (its linalg_lu meta: set_output(0, {0}))
+  if (!pivot) P = empty({0}, TensorOptions(A.dtype()).device(A.device()));
   return {P, L, U};
 }
 
@@ -284,6 +286,8 @@ Tensor cholesky_solve(const Tensor& B, const Tensor& L, bool upper) {
 }
 
 Tensor cholesky_inverse(const Tensor& L, bool upper) {
+  EMBER_CHECK(is_floating(L.dtype()), "cholesky_inverse: Expected a floating point or complex tensor as input. Got ",
+              dtype_torch_name(L.dtype()));
   EMBER_CHECK(L.dim() >= 2, "cholesky_inverse: The input tensor A must have at least 2 dimensions.");
   EMBER_CHECK(L.size(-1) == L.size(-2), "cholesky_inverse: A must be batches of square matrices, but they are ",
               L.size(-2), " by ", L.size(-1), " matrices");

@@ -30,6 +30,8 @@ void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* 
 void dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
              const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork, int* info,
              size_t);
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info, size_t);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info, size_t);
 void sgetrf_(const int* m, const int* n, float* a, const int* lda, int* ipiv, int* info);
 void dgetrf_(const int* m, const int* n, double* a, const int* lda, int* ipiv, int* info);
 void sgeqrf_(const int* m, const int* n, float* a, const int* lda, float* tau, float* work, const int* lwork,
@@ -99,6 +101,14 @@ void gesdd(char jobz, int m, int n, T* a, int lda, T* s, T* u, int ldu, T* vt, i
     sgesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info, 1);
   else
     dgesdd_(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info, 1);
+}
+
+template <typename T>
+void potrf(char uplo, int n, T* a, int lda, int* info) {
+  if constexpr (std::is_same_v<T, float>)
+    spotrf_(&uplo, &n, a, &lda, info, 1);
+  else
+    dpotrf_(&uplo, &n, a, &lda, info, 1);
 }
 
 template <typename T>
@@ -318,6 +328,31 @@ Lu lu(const Tensor& A) {
   return out;
 }
 
+Cholesky cholesky(const Tensor& A) {
+  const int64_t b = A.size(0), n = A.size(1);
+  Cholesky out{A.clone(), zeros({b}, TensorOptions(kInt64))};
+  if (b == 0 || n == 0) return out;
+  use_single_threaded_blas();
+  const int N = lapack_int(n, "linalg.cholesky");
+  int64_t* infos = out.info.data_ptr<int64_t>();
+  on_real(A, "cholesky_cpu", [&]<typename T>(Tag<T>) {
+    for (int64_t i = 0; i < b; ++i) {
+      T* a = out.L.data_ptr<T>() + i * n * n;
+      // row-major A read as column-major is A^T, whose upper triangle is A's lower one: potrf('U')
+      // gives U with A = U^T U, which read back row-major is L
+      int info = 0;
+      potrf<T>('U', N, a, N, &info);
+      check_arguments(info, "potrf");
+      // OpenBLAS's potrf passes a NaN pivot (reference LAPACK's potrf2 flags it): the first NaN
+      // on the diagonal names the minor
+      for (int64_t j = 0; info == 0 && j < n; ++j)
+        if (std::isnan(a[j * n + j])) info = static_cast<int>(j + 1);
+      infos[i] = info;
+    }
+  });
+  return out;
+}
+
 void triangular_solve(const Tensor& A, const Tensor& X, bool upper, bool unitriangular) {
   const int64_t b = A.size(0), n = A.size(1), k = X.size(2);
   if (b == 0 || n == 0 || k == 0) return;
@@ -345,6 +380,11 @@ void triangular_solve(const Tensor&, const Tensor&, bool, bool) { check_unavaila
 
 Lu lu(const Tensor&) {
   check_unavailable("linalg.lu");
+  return {};
+}
+
+Cholesky cholesky(const Tensor&) {
+  check_unavailable("linalg.cholesky");
   return {};
 }
 

@@ -1,9 +1,8 @@
-// LAPACK's LU (getrf), symmetric eigensolver (syevd), SVD (gesdd) and QR (geqrf, orgqr), and BLAS's
-// triangular solve (trsm), from OpenBLAS, over batches of row-major host matrices in float32
-// or float64: the kernels of linalg::eigh / svd / qr (Note [Spectral linalg] in
-// autograd/functions/linalg_spectral.cpp), of the LU-based ops and of solve_triangular on the
-// CPU. In a build
-// without BLAS, available() is false and each call raises.
+// LAPACK's LU (getrf), Cholesky (potrf), symmetric eigensolver (syevd), SVD (gesdd) and QR
+// (geqrf, orgqr), and BLAS's triangular solve (trsm), from OpenBLAS, over batches of row-major
+// host matrices in float32 or float64: the kernels of linalg::eigh / svd / qr (Note [Spectral
+// linalg] in autograd/functions/linalg_spectral.cpp), of the LU-based ops, cholesky and
+// solve_triangular on the CPU. In a build without BLAS, available() is false and each call raises.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -50,6 +49,14 @@ struct Lu {
   Tensor lu, pivots, perm, swaps;
 };
 Lu lu(const Tensor& A);
+
+// The Cholesky factor of A: contiguous CPU [b, n, n], only its lower triangle read. L [b, n, n]
+// (its lower triangle; the rest is A's), info [b] int64: 0, or the order of the first leading
+// minor that is not positive-definite (a NaN pivot included), as LAPACK's potrf2.
+struct Cholesky {
+  Tensor L, info;
+};
+Cholesky cholesky(const Tensor& A);
 
 // X [b, n, k] = A^-1 X in place, A [b, n, n] triangular (only its upper or lower triangle
 // read; unitriangular: its diagonal taken as ones); both contiguous on the CPU, A's dtype.

@@ -207,9 +207,7 @@ TEST(LinalgLu, CholeskyAsPyTorch) {
   EXPECT_EMBER_ERROR(linalg::cholesky(ones({2, 2}, kInt64)),
                      "linalg.cholesky: Expected a floating point or complex tensor as input. Got Long");
   EXPECT_EQ(linalg::cholesky(zeros({0, 0}, kFloat64)).sizes(), (Dims{0, 0}));
-  // NaN in, NaN out, no error (torch 1.13)
-  const Tensor with_nan = linalg::cholesky(f64({NAN, 0., 0., 1.}, {2, 2}));
-  EXPECT_TRUE(std::isnan(with_nan.to_vector<double>()[0]));
+  // a NaN pivot is an error, as PyTorch's CPU (CholeskyFlagsNaNAndReadsTheTriangleAsked)
 }
 
 // torch 1.13, float64.
@@ -255,6 +253,23 @@ TEST(LinalgComposed, MatrixPowerCrossAndMatrixNormAsPyTorch) {
                                           [](const Inputs& in) { return linalg::matrix_norm(in[0], 1.0); }}) {
     expect_gradcheck(fn, {X});
   }
+}
+
+// As PyTorch's CPU potrf: a NaN pivot is not positive-definite (cholesky raises, cholesky_ex
+// reports it); upper=true reads the upper triangle; solve's vector B with left=false is an error.
+TEST(LinalgLu, CholeskyFlagsNaNAndReadsTheTriangleAsked) {
+  EXPECT_EMBER_ERROR(linalg::cholesky(f64({1., 2., NAN, 1.}, {2, 2})), "the leading minor of order 2 is not positive-definite");
+  EXPECT_EMBER_ERROR(linalg::cholesky(f64({NAN, 0., 0., 1.}, {2, 2})), "the leading minor of order 1 is not positive-definite");
+  EXPECT_EQ(linalg::cholesky_ex(f64({NAN, 0., 0., 1.}, {2, 2})).second.item<int64_t>(), 1);
+  const Tensor A = f64({4., 2., 0.6, 2., 5., 1., 0.6, 1., 3.}, {3, 3});
+  const Tensor lower_garbage = A + f64({0., 0., 0., 9., 0., 0., 9., 9., 0.}, {3, 3});
+  EXPECT_TRUE(equal(linalg::cholesky(lower_garbage, /*upper=*/true), linalg::cholesky(A, true)));
+  const Tensor upper_changed = A + f64({0., 0., 100., 0., 0., 0., 0., 0., 0.}, {3, 3});
+  EXPECT_EMBER_ERROR(linalg::cholesky(upper_changed, true), "not positive-definite");
+  EXPECT_EMBER_ERROR(linalg::solve(f64({2.}, {1, 1}), f64({4.}, {1}), /*left=*/false),
+                     "linalg.solve: Vector broadcasting of the left hand side is not supported for left=False");
+  EXPECT_EMBER_ERROR(cholesky_inverse(eye(2, kInt64)),
+                     "cholesky_inverse: Expected a floating point or complex tensor as input. Got Long");
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ TEST(LinalgLuFactor, FactorsAndPivotsAsPyTorch) {
   const auto [LU_plain, pivots_plain] = linalg::lu_factor(f64(kA, {3, 3}), /*pivot=*/false);
   expect_values(pivots_plain, {1, 2, 3}, 0.0);
   const auto [P_plain, L_plain, U_plain] = linalg::lu(f64(kA, {3, 3}), false);
-  expect_values(P_plain, eye(3, kFloat64).to_vector<double>(), 0.0);
+  EXPECT_EQ(P_plain.sizes(), (Dims{0}));  // PyTorch's empty P without pivoting
   EXPECT_LT(max_abs_diff(matmul(L_plain, U_plain), f64(kA, {3, 3})), 1e-15);
   // a batch: each matrix as alone
   manual_seed(41);
