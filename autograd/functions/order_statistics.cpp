@@ -28,8 +28,8 @@ std::tuple<Tensor, Tensor> pick_sorted(const Tensor& x, int64_t d, const Tensor&
 
 std::tuple<Tensor, Tensor> median_along(const char* op, const Tensor& x, int64_t dim, bool keepdim, bool skip_nan) {
   EMBER_CHECK(x.defined(), op, "(): expected a defined tensor");
+  const int64_t d = wrap_dim(dim, std::max<int64_t>(x.dim(), 1));  // a 0-dim input takes dim 0 or -1
   if (x.dim() == 0) return {x.clone(), zeros({}, TensorOptions(kInt64).device(x.device()))};
-  const int64_t d = wrap_dim(dim, x.dim());
   const int64_t n = x.size(d);
   EMBER_CHECK(n > 0, op, "(): Expected reduction dim ", d, " to have non-zero size.");
   Tensor nans = count_nans(x, d);
@@ -143,6 +143,7 @@ Tensor scalar_q(const Tensor& x, double q, const char* op) {
 std::tuple<Tensor, Tensor> kthvalue(const Tensor& x, int64_t k, int64_t dim, bool keepdim) {
   EMBER_CHECK(x.defined(), "kthvalue(): expected a defined tensor");
   const int64_t d = wrap_dim(dim, std::max<int64_t>(x.dim(), 1));
+  EMBER_CHECK(reduced_size(x, d) > 0, "kthvalue(): Expected reduction dim ", d, " to have non-zero size.");
   EMBER_CHECK(k >= 1 && k <= reduced_size(x, d), "kthvalue(): selected number k out of range for dimension ", d);
   if (x.dim() == 0) return {x.clone(), zeros({}, TensorOptions(kInt64).device(x.device()))};
   Dims k_shape = x.sizes();

@@ -14,6 +14,7 @@
 #include "core/native.h"
 #include "core/native_indexing.h"
 #include "core/ops.h"
+#include "core/ops/elementwise_ops.h"
 
 namespace ember {
 namespace {
@@ -127,12 +128,15 @@ std::tuple<Tensor, Tensor, Tensor> unique_impl(const char* op, const Tensor& x, 
   }
   EMBER_CHECK(x.dim() > 0, op, ": dim given for a 0-dim tensor");
   const int64_t d = wrap_dim(*dim, x.dim());
-  EMBER_CHECK(x.size(d) > 0 || x.numel() == 0, op, ": dim ", *dim, " has size 0");
-  if (x.numel() == 0) {
-    EMBER_CHECK(x.size(d) == 0, "Number of zero sized dimensions is more than one, so unique cannot be applied");
+  // PyTorch's _unique_dim_cpu_template: an empty selected dim must be the only empty one, and
+  // no other may be empty
+  const int64_t zero_dims = std::count(x.sizes().begin(), x.sizes().end(), int64_t{0});
+  if (x.size(d) == 0) {
+    EMBER_CHECK(zero_dims == 1, "Number of zero sized dimensions is more than one, so unique cannot be applied");
     return {native::clone(x), return_inverse ? zeros({0}, int64_on(x)) : Tensor(),
             return_counts ? zeros({0}, int64_on(x)) : Tensor()};
   }
+  EMBER_CHECK(zero_dims == 0, "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
   Tensor rows = slices_along(x, d);
   std::optional<Tensor> order;
   if (sort_first) {
@@ -198,7 +202,7 @@ Tensor bincount(const Tensor& x, const Tensor& weights, int64_t minlength) {
 
 Tensor histc(const Tensor& x, int64_t bins, double min, double max) {
   EMBER_CHECK(x.defined() && is_floating(x.dtype()), "\"histogram_cpu\" not implemented for '",
-              x.defined() ? dtype_name(x.dtype()) : "undefined", "'");
+              x.defined() ? dtype_torch_name(x.dtype()) : "undefined", "'");
   EMBER_CHECK(bins > 0, "torch.histc(): bins must be > 0, but got ", bins, " for dimension 0");
   EMBER_CHECK(!(min > max), "torch.histc(): max must be larger than min");
   if (min == max && x.numel() > 0) {
@@ -212,11 +216,13 @@ Tensor histc(const Tensor& x, int64_t bins, double min, double max) {
     max += 1;
   }
   Tensor flat = native::reshape(x, {x.numel()});
-  // PyTorch's bin of an element: trunc((x - min) * bins / (max - min)) in x's dtype; max
-  // itself goes to the last bin.
-  Tensor position = native::floor(native::div(native::mul(native::sub(flat, Scalar(min)), Scalar(bins)),
-                                              Scalar(max - min)));
-  Tensor inside = native::bitwise_and(native::ge(flat, Scalar(min)), native::le(flat, Scalar(max)));
+  // PyTorch's bin of an element: trunc((x - left) * bins / (right - left)), every step in x's
+  // dtype with the edges rounded to it (its histogramdd kernel); max itself goes to the last bin.
+  const Tensor left = full({}, min, TensorOptions(x.dtype()).device(x.device()));
+  const Tensor right = full({}, max, TensorOptions(x.dtype()).device(x.device()));
+  Tensor position =
+      native::floor(native::div(native::mul(native::sub(flat, left), Scalar(bins)), native::sub(right, left)));
+  Tensor inside = native::bitwise_and(native::ge(flat, left), native::le(flat, right));
   Tensor bin = native::to_dtype(native::clamp(native::where(inside, position, Scalar(0)), Scalar(0), Scalar(bins - 1)),
                                 kInt64);
   return native::scatter_add(zeros({bins}, x.options()), 0, bin, native::to_dtype(inside, x.dtype()));
@@ -238,7 +244,9 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool ou
                 "dimensions of boundaries tensor and input value tensor must match, but we got boundaries tensor ",
                 sorted_sequence.sizes().str(), " and input value tensor ", values.sizes().str());
   }
-  const DType dtype = promote_types(sorted_sequence.dtype(), values.dtype());
+  // PyTorch's searchsorted_maybe_trim_input_tensors: result_type, so a 0-dim value does not
+  // widen the boundaries (nor a float32 one round float64 boundaries' queries)
+  const DType dtype = native::detail::result_type(sorted_sequence, values);
   EMBER_CHECK(dtype != kBool, "torch.searchsorted(): boundaries and input value tensors of dtype bool are not supported");
   Tensor boundaries = native::to_dtype(sorted_sequence, dtype);
   if (sorter.defined()) {
@@ -266,8 +274,15 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out
   EMBER_CHECK(sorted_sequence.defined(), "torch.searchsorted(): expected defined tensors");
   EMBER_CHECK(sorted_sequence.dim() == 1, "torch.searchsorted(): input value can be a scalar only when boundaries ",
               "tensor dimension is 1, but we got boundaries tensor dim(", sorted_sequence.dim(), ")");
-  return searchsorted(sorted_sequence, full({}, value, TensorOptions().device(sorted_sequence.device())), out_int32,
-                      right, sorter);
+  // PyTorch's wrapped number: a float in the boundaries' floating dtype (float32 beside
+  // integers), so it is rounded once, to the dtype the search runs in; an integer as int64.
+  const DType boundary_dtype = sorted_sequence.dtype();
+  const DType value_dtype = value.is_bool()       ? kBool
+                            : !value.is_floating() ? kInt64
+                            : is_floating(boundary_dtype) ? boundary_dtype
+                                                          : kFloat32;
+  return searchsorted(sorted_sequence, full({}, value, TensorOptions(value_dtype).device(sorted_sequence.device())),
+                      out_int32, right, sorter);
 }
 
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right) {

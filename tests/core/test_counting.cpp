@@ -133,7 +133,7 @@ TEST(Counting, HistcAsPyTorch) {
   expect_values(tensor(std::vector<double>{1, 2, 1, 4}, {2, 2}).histc(3), {2, 1, 1});  // the data's range
   expect_values(histc(tensor(std::vector<float>{3, 3}, {2}), 4), {0, 0, 2, 0});        // widened by 1 each way
   expect_values(histc(zeros({0}), 2), {0, 0});
-  EXPECT_EMBER_ERROR(histc(longs({1}, {1})), "not implemented for 'int64'");
+  EXPECT_EMBER_ERROR(histc(longs({1}, {1})), "not implemented for 'Long'");
   EXPECT_EMBER_ERROR(histc(zeros({2}), 0), "bins must be > 0");
   EXPECT_EMBER_ERROR(histc(zeros({2}), 4, 2, 1), "max must be larger than min");
   EXPECT_EMBER_ERROR(histc(tensor(std::vector<float>{1, static_cast<float>(kNaN)}, {2})), "is not finite");
@@ -231,6 +231,36 @@ TEST(Counting, UniqueConsecutiveAsPyTorch) {
   EXPECT_EQ(row_inverse.to_vector<int64_t>(), (Longs{0, 0, 1, 2}));
   EXPECT_EQ(row_counts.to_vector<int64_t>(), (Longs{2, 1, 1}));
   EXPECT_EMBER_ERROR(unique(longs({1, 2}, {2}), true, false, false, 1), "out of range");
+}
+
+// A Scalar query is PyTorch's wrapped number: rounded once, to the dtype the search runs in
+// (float64 boundaries search 0.1 as a double); a 0-dim tensor does not widen the boundaries.
+TEST(Searchsorted, ScalarsAndZeroDimValuesTakeTheBoundariesDtype) {
+  const Tensor b64 = tensor(std::vector<double>{0.1, 0.2, 0.3}, {3});
+  EXPECT_EQ(searchsorted(b64, Scalar(0.1)).item<int64_t>(), 0);
+  EXPECT_EQ(searchsorted(b64, Scalar(0.3)).item<int64_t>(), 2);
+  EXPECT_EQ(searchsorted(b64, Scalar(0.3), false, true).item<int64_t>(), 3);
+  const Tensor b32 = tensor(std::vector<float>{0.1f, 0.2f, 0.3f}, {3});
+  EXPECT_EQ(searchsorted(b32, full({}, 0.1, kFloat64), false, /*right=*/true).item<int64_t>(), 1);
+  EXPECT_EQ(searchsorted(tensor(std::vector<int64_t>{1, 3, 5}, {3}), Scalar(2.5)).item<int64_t>(), 1);
+  EXPECT_EQ(searchsorted(tensor(std::vector<int64_t>{1, 3, 5}, {3}), Scalar(3)).item<int64_t>(), 1);
+}
+
+// histc's bins in the input's dtype, edges rounded to it (PyTorch's kernel): float32 values
+// just below 0.3, 0.5 and 0.6 land in bins 2, 4 and 5 of [0.1, 0.7].
+TEST(Histc, BinsInTheInputsDtype) {
+  const Tensor x = tensor(std::vector<float>{0.29999998f, 0.49999997f, 0.59999996f}, {3});
+  expect_values(histc(x, 6, 0.1, 0.7), {0, 0, 1, 0, 1, 1}, 0.0);
+  EXPECT_EMBER_ERROR(histc(zeros({2}, kInt64), 2), "\"histogram_cpu\" not implemented for 'Long'");
+}
+
+// unique along a dim of an empty tensor: the selected dim may be the only empty one.
+TEST(Unique, EmptyDimsAsPyTorch) {
+  EXPECT_EMBER_ERROR(unique(zeros({0, 3}), true, false, false, 1),
+                     "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied");
+  EXPECT_EMBER_ERROR(unique(zeros({0, 0, 3}), true, false, false, 0),
+                     "Number of zero sized dimensions is more than one, so unique cannot be applied");
+  EXPECT_EQ(std::get<0>(unique(zeros({0, 3}), true, false, false, 0)).sizes(), (Dims{0, 3}));
 }
 
 }  // namespace

@@ -158,5 +158,14 @@ TEST(OrderStatistics, GradModes) {
   EXPECT_FALSE(std::get<1>(kthvalue(x, 1, 0)).requires_grad());
 }
 
+// median's dim is checked on a 0-dim input too; kthvalue of an empty dim is PyTorch's message.
+TEST(OrderStatistics, DimChecksOnScalarsAndEmptyDims) {
+  const Tensor scalar = full({}, 3.0);
+  EXPECT_EMBER_ERROR(median(scalar, 5), "Dimension out of range");
+  EXPECT_EMBER_ERROR(nanmedian(scalar, -7), "Dimension out of range");
+  EXPECT_EQ(std::get<0>(median(scalar, -1)).item<double>(), 3.0);
+  EXPECT_EMBER_ERROR(kthvalue(zeros({2, 0}), 1, 1), "kthvalue(): Expected reduction dim 1 to have non-zero size.");
+}
+
 }  // namespace
 }  // namespace ember
