@@ -128,7 +128,7 @@ std::string EmbeddingBag::extra_repr() const {
   std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
   if (options.max_norm) s += ", max_norm=" + detail::python_float(*options.max_norm);
   if (options.norm_type != 2.0) s += ", norm_type=" + detail::python_float(options.norm_type);
-  s += ", mode=" + options.mode;
+  s += ", mode='" + options.mode + "'";  // PyTorch 2's repr() of each value
   if (options.padding_idx) s += ", padding_idx=" + std::to_string(*options.padding_idx);
   return s;
 }

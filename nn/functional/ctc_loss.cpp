@@ -32,8 +32,9 @@ namespace ember::nn::functional {
 // That is the gradient through a log_softmax of the logits rather than of log_probs alone,
 // which PyTorch's kernels return and its users compare against; both agree once a
 // log_softmax's backward has been applied. Lengths and targets are read on the host once
-// (one synchronisation on CUDA), which also lets bad ones be clear errors where PyTorch 1.13
-// returns garbage (negative lengths, target values out of range, blank in a target).
+// (one synchronisation on CUDA), which also lets bad ones be clear errors: negative lengths
+// in PyTorch 2.x's words, and target values out of range or blank in a target, which it does
+// not check.
 
 namespace {
 
@@ -69,7 +70,8 @@ std::vector<int64_t> checked_lengths(const Tensor& lengths, int64_t batch, bool 
   EMBER_CHECK(sized, name, " must be of size batch_size");
   const std::vector<int64_t> values = host_int64(lengths);
   for (size_t n = 0; n < values.size(); ++n)
-    EMBER_CHECK(values[n] >= 0, "ctc_loss: ", name, " must be non-negative, but got ", values[n], " for sample ", n);
+    EMBER_CHECK(values[n] >= 0, "Expected ", name, " to have value at least 0, but got value ", values[n],
+                " (while checking arguments for ctc_loss, sample ", n, ")");
   return values;
 }
 

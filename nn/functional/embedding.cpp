@@ -3,14 +3,20 @@
 // arange (so both run on any device).
 #include "nn/functional/embedding.h"
 
+#include <optional>
+
 #include "core/error.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
+#include "core/native.h"
+#include "core/native_indexing.h"
 #include "core/ops.h"
 
 namespace ember::nn::functional {
 
-Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
+namespace {
+// The weight's rank and padding_idx checked (PyTorch's messages), padding_idx wrapped.
+std::optional<int64_t> checked_padding_idx(const Tensor& weight, std::optional<int64_t> padding_idx) {
   EMBER_CHECK(weight.dim() == 2, "'weight' must be 2-D (got ", weight.dim(), "-D)");
   if (padding_idx) {
     const int64_t num = weight.size(0);
@@ -18,10 +24,16 @@ Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_
                 num, "), got ", *padding_idx);
     if (*padding_idx < 0) padding_idx = *padding_idx + num;
   }
-  return ember::embedding(weight, input, padding_idx);
+  return padding_idx;
+}
+}  // namespace
+
+Tensor embedding(const Tensor& input, const Tensor& weight, std::optional<int64_t> padding_idx) {
+  return ember::embedding(weight, input, checked_padding_idx(weight, padding_idx));
 }
 
 Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options) {
+  checked_padding_idx(weight, options.padding_idx);  // before max_norm changes the weight, as PyTorch's
   if (options.max_norm) {
     Tensor table = weight;  // the same tensor: renormalised in place
     embedding_renorm_(table, input, *options.max_norm, options.norm_type);
@@ -48,26 +60,27 @@ Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm
   const Tensor selected = index_select(weight, 0, rows);
   // The norm in the weight's dtype, the scale in double, as PyTorch's (norm + 1e-7 in double)
   const Tensor norms = linalg::vector_norm(selected, norm_type, 1, /*keepdim=*/true).to(kFloat64);
-  const Tensor scale = where(gt(norms, max_norm), rdiv(norms + 1e-7, max_norm), 1.0).to(weight.dtype());
-  // One in-place pass over the table (index_copy_ makes a copy of it): every row times its
-  // scale, 1 (exact) for the rows not looked up or within max_norm.
-  Tensor row_scales = ones({weight.size(0), 1}, TensorOptions(weight.dtype()).device(weight.device()));
-  row_scales.index_copy_(0, rows, scale);
-  weight.mul_(row_scales);
+  const Tensor scale = where(gt(norms, max_norm), rdiv(norms + 1e-7, max_norm), 1.0);
+  // Only the looked-up rows are written (PyTorch's row *= scale, the scale a float for 16-bit
+  // and float32 rows): a scatter into the table in place, then its version bumped as any
+  // in-place write, not a pass over the whole table.
+  const DType compute = compute_dtype(weight.dtype());
+  const Tensor scaled = mul(selected.to(compute), scale.to(compute)).to(weight.dtype());
+  native::scatter_(weight, 0, native::index_along(rows, 0, scaled.sizes()), scaled);
+  weight.storage()->bump_version();
   return weight;
 }
 
 Tensor one_hot(const Tensor& indices, int64_t num_classes) {
   EMBER_CHECK(indices.dtype() == kInt64, "one_hot is only applicable to index tensor. (got ",
               dtype_torch_name(indices.dtype()), ")");
-  EMBER_CHECK(num_classes >= -1, "one_hot: num_classes must be -1 or non-negative, got ", num_classes);
-  if (indices.numel() == 0) {
-    EMBER_CHECK(num_classes != -1, "Can not infer total number of classes from empty tensor.");
+  if (indices.numel() == 0) {  // PyTorch's Onehot.cpp
+    EMBER_CHECK(num_classes > 0, "Can not infer total number of classes from empty tensor.");
   } else {
     EMBER_CHECK(indices.min().item<int64_t>() >= 0, "Class values must be non-negative.");
     const int64_t largest = indices.max().item<int64_t>();
     if (num_classes == -1) num_classes = largest + 1;
-    EMBER_CHECK(largest < num_classes, "Class values must be smaller than num_classes.");
+    EMBER_CHECK(num_classes >= 0 && largest < num_classes, "Class values must be smaller than num_classes.");
   }
   const Tensor classes = arange(num_classes, TensorOptions().dtype(kInt64).device(indices.device()));
   return eq(indices.unsqueeze(-1), classes).to(kInt64);

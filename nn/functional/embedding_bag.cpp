@@ -158,12 +158,18 @@ Tensor embedding_bag(const Tensor& input, const Tensor& weight, const EmbeddingB
   Tensor rows = ember::embedding(weight, indices, padding_idx);  // [n, dim]
   if (o.mode == "max") return bag_max(rows, bag_of, bags);
 
-  if (o.per_sample_weights.defined()) rows = mul(rows, o.per_sample_weights.reshape({n, 1}));
-  const Tensor sums = index_add(zeros({bags + 1, dim}, weight.options()), 0, bag_of, rows).narrow(0, 0, bags);
-  if (o.mode == "sum") return sums;
+  // 16-bit tables sum in float32 and round once (PyTorch's output_fp32 buffer; CUDA's accscalar_t)
+  const DType accumulate = compute_dtype(weight.dtype());
+  rows = rows.to(accumulate);
+  if (o.per_sample_weights.defined()) rows = mul(rows, o.per_sample_weights.to(accumulate).reshape({n, 1}));
+  const Tensor sums = index_add(zeros({bags + 1, dim}, TensorOptions(accumulate).device(weight.device())), 0, bag_of,
+                                rows)
+                          .narrow(0, 0, bags);
+  if (o.mode == "sum") return sums.to(weight.dtype());
   const TensorOptions int64_opts = TensorOptions().dtype(kInt64).device(input.device());
   const Tensor counts = scatter_add(zeros({bags + 1}, int64_opts), 0, bag_of, ones({n}, int64_opts));
-  return div(sums, clamp(counts.narrow(0, 0, bags), Scalar(1), std::nullopt).to(weight.dtype()).unsqueeze(1));
+  return div(sums, clamp(counts.narrow(0, 0, bags), Scalar(1), std::nullopt).to(accumulate).unsqueeze(1))
+      .to(weight.dtype());
 }
 
 }  // namespace ember::nn::functional

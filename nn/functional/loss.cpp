@@ -383,12 +383,11 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& targets, const Class
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction) {
-  return nll_loss(log_probs, targets, ClassLossOptions{.ignore_index = std::nullopt, .reduction = reduction});
+  return nll_loss(log_probs, targets, ClassLossOptions{.reduction = reduction});
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction, double label_smoothing) {
-  return cross_entropy(logits, targets,
-                       ClassLossOptions{.ignore_index = std::nullopt, .reduction = reduction, .label_smoothing = label_smoothing});
+  return cross_entropy(logits, targets, ClassLossOptions{.reduction = reduction, .label_smoothing = label_smoothing});
 }
 
 Tensor mse_loss(const Tensor& input_in, const Tensor& target_in, Reduction reduction) {

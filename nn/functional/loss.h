@@ -24,9 +24,9 @@ Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype);
 Tensor softmax(const Tensor& x, int64_t dim, DType dtype);
 
 // log_probs [N, C] (or [C] with a 0-dim target, or [N, C, d...] with targets [N, d...]);
-// targets int64 in [0, C) (these two
-// overloads take no ignore_index: a target of -100 is out of bounds; ClassLossOptions
-// below has PyTorch's default). One pass, one node ("NllLossBackward").
+// targets int64 in [0, C) or PyTorch's default ignore_index -100 (a row that adds nothing;
+// ClassLossOptions below takes another ignore_index, or none).
+// One pass, one node ("NllLossBackward").
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, Reduction reduction = Reduction::Mean);
 Tensor nll_loss(const Tensor& log_probs, const Tensor& targets, std::string_view reduction);
 

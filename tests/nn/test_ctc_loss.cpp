@@ -153,8 +153,8 @@ TEST(CtcLoss, BadArgumentsAreClearErrors) {
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, ints({3})), "target_lengths must be of size batch_size");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, tl, 5), "blank must be in label range");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, tl, -1), "blank must be in label range");
-  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, ints({-1, 5, 3}), tl), "input_lengths must be non-negative, but got -1");
-  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, ints({-1, 2, 1})), "target_lengths must be non-negative");
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, ints({-1, 5, 3}), tl), "Expected input_lengths to have value at least 0, but got value -1");
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, ints({-1, 2, 1})), "Expected target_lengths to have value at least 0");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg + 10, il, tl),
                      "target values must be in [0, 5) and not the blank (0), but sample 0 has 11 at position 0");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, tl, 2),
@@ -173,6 +173,15 @@ TEST(CtcLoss, BadArgumentsAreClearErrors) {
   const Tensor loss = F::ctc_loss(x, tg, il, tl);
   const Tensor g = autograd::grad({loss}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
   EXPECT_EMBER_ERROR(g.sum().backward(), "the derivative for '_ctc_loss_backward' is not implemented");
+}
+
+TEST(CtcLossFunctional, NegativeLengthsInPyTorchsWords) {
+  const Tensor lp = F::log_softmax(zeros({4, 1, 3}), 2);
+  const Tensor targets = tensor(std::vector<int64_t>{1}, {1, 1});
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, targets, tensor(std::vector<int64_t>{-1}, {1}), tensor(std::vector<int64_t>{1}, {1})),
+                     "Expected input_lengths to have value at least 0, but got value -1");
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, targets, tensor(std::vector<int64_t>{4}, {1}), tensor(std::vector<int64_t>{-2}, {1})),
+                     "Expected target_lengths to have value at least 0, but got value -2");
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ TEST(Embedding, MaxNormRenormalisesTheLookedUpRowsInPlace) {
   EXPECT_EQ(module.repr(), "Embedding(3, 2, max_norm=2.0, norm_type=1.0, scale_grad_by_freq=True)");
   auto bag = nn::EmbeddingBag::from_pretrained(tensor(std::vector<double>{3, 4, 1, 0, 0, 5}, {3, 2}), true,
                                                {.mode = "sum", .max_norm = 1.0});
-  EXPECT_EQ(bag->repr(), "EmbeddingBag(3, 2, max_norm=1.0, mode=sum)");
+  EXPECT_EQ(bag->repr(), "EmbeddingBag(3, 2, max_norm=1.0, mode='sum')");
   expect_values((*bag)(tensor(std::vector<int64_t>{0, 2}, {1, 2})), {3 * scale, 4 * scale + 5 / (5 + 1e-7)}, 1e-15);
 }
 
@@ -173,6 +173,18 @@ TEST(OneHot, ValuesShapesAndErrorsAsPyTorch) {
             std::string::npos);
   EXPECT_NE(error_of([] { F::one_hot(zeros({0}, TensorOptions(kInt64))); }).find("Can not infer total number of classes from empty tensor."),
             std::string::npos);
+}
+
+// A bad padding_idx fails before max_norm renormalises the weight (PyTorch checks first), and
+// one_hot of an empty tensor needs a positive num_classes.
+TEST(EmbeddingFunctional, ChecksComeBeforeTheWeightChanges) {
+  Tensor w = tensor(std::vector<float>{3, 4, 6, 8}, {2, 2});
+  EXPECT_EMBER_ERROR(F::embedding(tensor(std::vector<int64_t>{0, 1}), w, {.padding_idx = 5, .max_norm = 1.0}),
+                     "Padding_idx must be within num_embeddings (2), got 5");
+  expect_values(w, {3, 4, 6, 8}, 0.0);
+  EXPECT_EMBER_ERROR(F::one_hot(zeros({0}, TensorOptions(kInt64)), 0),
+                     "Can not infer total number of classes from empty tensor.");
+  EXPECT_EMBER_ERROR(F::one_hot(zeros({2}, TensorOptions(kInt64)), -2), "Class values must be smaller than num_classes.");
 }
 
 }  // namespace

@@ -151,8 +151,8 @@ TEST(EmbeddingBag, ModuleInitialisationFromPretrainedAndRepr) {
   EXPECT_TRUE(bag.weight.requires_grad());
   expect_values(bag.weight[8], {0, 0, 0, 0}, 0.0);  // the padding row
   EXPECT_EQ(bag.options.padding_idx, 8);
-  EXPECT_EQ(bag.extra_repr(), "10, 4, mode=max, padding_idx=8");
-  EXPECT_EQ(nn::EmbeddingBag(5, 3).extra_repr(), "5, 3, mode=mean");
+  EXPECT_EQ(bag.extra_repr(), "10, 4, mode='max', padding_idx=8");
+  EXPECT_EQ(nn::EmbeddingBag(5, 3).extra_repr(), "5, 3, mode='mean'");
   // N(0, 1) like PyTorch's: over 40 000 draws the mean is within 0.02 and the variance within 0.03
   nn::EmbeddingBag big(10000, 4);
   EXPECT_NEAR(big.weight.mean().item<double>(), 0.0, 0.02);
@@ -216,6 +216,22 @@ TEST(EmbeddingBag, BadArgumentsArePyTorchsErrors) {
   // no indices: empty bags give zeros, no bags an empty result
   expect_values(F::embedding_bag(ints({}), w, {.offsets = ints({0, 0})}), {0, 0, 0, 0, 0, 0}, 0.0);
   EXPECT_EQ(F::embedding_bag(ints({}), w, {.offsets = ints({})}).sizes(), (Dims{0, 3}));
+}
+
+// 16-bit tables sum in float32 and round once, as PyTorch's output_fp32: 1000 rows of 1 in one
+// bag sum to 1000 (bf16 holds it exactly; adding in bf16 stopped at 256) and their mean is 1.
+TEST(EmbeddingBagFunctional, SixteenBitTablesSumInFloat32) {
+  for (const DType dtype : {kBFloat16, kFloat16}) {
+    const Tensor weight = ones({2, 3}, dtype);
+    const Tensor input = zeros({1, 1000}, kInt64);
+    const Tensor sum = F::embedding_bag(input, weight, {.mode = "sum"});
+    EXPECT_EQ(sum.dtype(), dtype);
+    expect_values(sum, {1000., 1000., 1000.}, 0.0);
+    expect_values(F::embedding_bag(input, weight, {.mode = "mean"}), {1., 1., 1.}, 0.0);
+    const Tensor per_sample = full({1, 1000}, 0.5, dtype);
+    expect_values(F::embedding_bag(input, weight, {.mode = "sum", .per_sample_weights = per_sample}),
+                  {500., 500., 500.}, 0.0);
+  }
 }
 
 }  // namespace

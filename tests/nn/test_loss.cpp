@@ -374,7 +374,14 @@ TEST(ClassLossOptions, ProbabilityTargetsAsPyTorch) {
 TEST(ClassLossOptions, BadOptionsAreClearErrors) {
   const Tensor x = zeros({3, 4});
   const Tensor t = tensor(std::vector<int64_t>{2, -100, 3}, {3});
-  EXPECT_EMBER_ERROR(F::cross_entropy(x, t), "Target -100 is out of bounds.");  // the plain overload: no ignore_index
+  // the plain overloads ignore -100, as F.cross_entropy / F.nll_loss: the mean of the rows kept
+  const Tensor steps = arange(12, kFloat32);
+  const Tensor logits = (steps * steps * 0.05).reshape({3, 4});
+  const Tensor kept_rows = tensor(std::vector<int64_t>{0, 2}, {2});
+  const Tensor kept_targets = tensor(std::vector<int64_t>{2, 3}, {2});
+  const double expected = F::cross_entropy(logits.index_select(0, kept_rows), kept_targets).item<double>();
+  EXPECT_NEAR(F::cross_entropy(logits, t).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(F::nll_loss(F::log_softmax(logits, 1), t).item<double>(), expected, 1e-6);
   EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.ignore_index = std::nullopt}), "Target -100 is out of bounds.");
   EXPECT_EMBER_ERROR(F::cross_entropy(x, t, {.ignore_index = -1}), "Target -100 is out of bounds.");
   EXPECT_EMBER_ERROR(F::cross_entropy(x, tensor(std::vector<int64_t>{2, 4, 3}, {3}), {.ignore_index = -100}),
