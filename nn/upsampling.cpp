@@ -34,7 +34,7 @@ std::string Upsample::extra_repr() const {
                                                : detail::python_tuple(scale_factor.values));
   else
     s = "size=" + (size.single ? std::to_string(size.values[0]) : detail::python_tuple(size.values));
-  return s + ", mode=" + mode;
+  return s + ", mode='" + mode + "'";  // PyTorch 2's repr(self.mode)
 }
 
 }  // namespace ember::nn

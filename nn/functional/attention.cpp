@@ -29,7 +29,8 @@ namespace ember::nn::functional {
 // softmax makes it zeros. Here such rows are found only where a mask was given (is_causal
 // leaves key 0 to every row), their scores replaced by zeros before the softmax (a finite,
 // uniform row) and their outputs by zeros after the product, so neither values nor gradients
-// see a NaN. nn::MultiheadAttention uses this function where it returns no weights.
+// see a NaN. bfloat16 and float16 inputs compute in float32, the output rounded once, as
+// PyTorch's. nn::MultiheadAttention uses this function where it returns no weights.
 Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in, const Tensor& value_in,
                                     const Tensor& attn_mask_in, double dropout_p, bool is_causal,
                                     std::optional<double> scale, bool enable_gqa) {
@@ -72,7 +73,12 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
                 " instead.");
     native::check_same_device(query, {&attn_mask}, "scaled_dot_product_attention");
   }
-  Tensor k = key, v = value;
+  // 16-bit inputs compute in float32 and the output is rounded once, as PyTorch's math backend
+  // (query_acc = query.to(kFloat), ...; its fused kernels accumulate in float32 too)
+  const DType compute = compute_dtype(query.dtype());
+  const auto widened = [compute](const Tensor& t) { return t.dtype() == compute ? t : t.to(compute); };
+  const Tensor q = widened(query);
+  Tensor k = widened(key), v = widened(value);
   if (enable_gqa) {
     EMBER_CHECK(query.dim() >= 3 && key.dim() >= 3 && value.dim() >= 3,
                 "scaled_dot_product_attention: enable_gqa expects heads at dim -3, but got query of size ",
@@ -85,7 +91,7 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
     if (value_heads != heads) v = v.repeat_interleave(heads / value_heads, -3);
   }
   const double factor = scale.value_or(1.0 / std::sqrt(static_cast<double>(E)));
-  Tensor scores = ember::matmul(query * factor, k.transpose(-2, -1));
+  Tensor scores = ember::matmul(q * factor, k.transpose(-2, -1));
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
   Tensor rows_without_keys;  // [..., L, 1]: every key masked (Note [Attention as recorded ops])
   if (is_causal) {
@@ -97,14 +103,15 @@ Tensor scaled_dot_product_attention(const Tensor& query_in, const Tensor& key_in
     EMBER_CHECK(shape == scores.sizes(), "scaled_dot_product_attention: output with shape ", scores.sizes(),
                 " doesn't match the broadcast shape ", shape, " (attn_mask of size ", attn_mask.sizes(), ")");
     scores =
-        attn_mask.dtype() == kBool ? scores.masked_fill(~attn_mask, kMinusInf) : scores + attn_mask.to(query.dtype());
+        attn_mask.dtype() == kBool ? scores.masked_fill(~attn_mask, kMinusInf) : scores + attn_mask.to(compute);
     rows_without_keys = ember::isneginf(scores).all(-1, true);
     scores = ember::where(rows_without_keys, 0, scores);
   }
   Tensor weights = softmax(scores, -1);
   if (dropout_p > 0) weights = dropout(weights, dropout_p, true);
   const Tensor out = ember::matmul(weights, v);
-  return rows_without_keys.defined() ? ember::where(rows_without_keys, 0, out) : out;
+  const Tensor result = rows_without_keys.defined() ? ember::where(rows_without_keys, 0, out) : out;
+  return result.dtype() == query.dtype() ? result : result.to(query.dtype());
 }
 
 }  // namespace ember::nn::functional

@@ -131,7 +131,11 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
               "format.");
   for (int64_t i = 0; i < dims; ++i) {
     const double s = scale_factor.single ? scale_factor.values[0] : scale_factor.values[static_cast<size_t>(i)];
-    p.sizes.push_back(static_cast<int64_t>(std::floor(static_cast<double>(spatial[static_cast<size_t>(i)]) * s)));
+    const double size = std::floor(static_cast<double>(spatial[static_cast<size_t>(i)]) * s);
+    // PyTorch's compute_output_size: c10::checked_convert<int64_t>
+    EMBER_CHECK(std::isfinite(size) && std::abs(size) < 0x1p63, "value cannot be converted to type int64_t without "
+                "overflow (interpolate: scale_factor ", s, " for an input size of ", spatial[static_cast<size_t>(i)], ")");
+    p.sizes.push_back(static_cast<int64_t>(size));
     if (!recompute_scale_factor.value_or(false)) p.scales[static_cast<size_t>(i)] = s;
   }
   return p;
@@ -220,14 +224,19 @@ Tensor interpolate(const Tensor& x_in, const OutputSize& size, const ScaleFactor
     return dims == 1   ? adaptive_avg_pool1d(x, p.sizes[0])
            : dims == 2 ? adaptive_avg_pool2d(x, {p.sizes[0], p.sizes[1]})
                        : adaptive_avg_pool3d(x, {p.sizes[0], p.sizes[1], p.sizes[2]});
+  // the output in the input's suggested layout, as PyTorch's upsample meta functions allocate it
+  // (a channels-last image stays channels-last for the convolution after it)
+  const auto in_layout = [layout = x.suggest_memory_format()](const Tensor& out) {
+    return layout == MemoryFormat::Contiguous || out.is_contiguous(layout) ? out : out.contiguous(layout);
+  };
   if (antialias || bicubic) {
     using Kind = detail::ResampleKind;
     const Kind kind = bicubic ? (antialias ? Kind::AntialiasedCubic : Kind::Cubic) : Kind::AntialiasedLinear;
-    return resample_by_taps(x, p, kind, align_corners.value_or(false));
+    return in_layout(resample_by_taps(x, p, kind, align_corners.value_or(false)));
   }
   // Last dim first, the order of PyTorch's sums (its innermost loop runs along W); nearest
   // modes copy bf16 and float16 values as they are.
-  return resampled(x, linear && is_reduced_float(x.dtype()), [&](Tensor out) {
+  return in_layout(resampled(x, linear && is_reduced_float(x.dtype()), [&](Tensor out) {
     for (int64_t i = dims - 1; i >= 0; --i) {
       const int64_t d = i + 2, in = x.size(d), o = p.sizes[static_cast<size_t>(i)];
       const std::optional<double> scale = p.scales[static_cast<size_t>(i)];
@@ -243,7 +252,7 @@ Tensor interpolate(const Tensor& x_in, const OutputSize& size, const ScaleFactor
       }
     }
     return out;
-  });
+  }));
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/tensor.h"
@@ -19,6 +20,11 @@ template <typename T>
 struct SpatialArg {
   SpatialArg() = default;
   SpatialArg(T all) : values{all}, single(true) {}                           // NOLINT: implicit on purpose
+  // A float where sizes are integers (nn::Upsample(2.0) meaning scale_factor=2) is a compile
+  // error, as PyTorch's TypeError, rather than a silently truncated size.
+  template <typename U>
+    requires(std::is_integral_v<T> && std::is_floating_point_v<U>)
+  SpatialArg(U) = delete;
   SpatialArg(std::initializer_list<T> per_dim) : values(per_dim) {}          // NOLINT
   SpatialArg(const std::vector<T>& per_dim) : values(per_dim) {}             // NOLINT
   bool given() const { return !values.empty(); }

@@ -18,13 +18,15 @@ namespace ember::nn::functional::detail {
 
 namespace {
 
-// Keys' cubic convolution kernel with parameter a at x (PyTorch's cubic_convolution1 for
-// |x| < 1, cubic_convolution2 for 1 <= |x| < 2, 0 beyond).
+// PyTorch's cubic_convolution1 (|x| < 1) and cubic_convolution2 (1 <= |x| < 2) with parameter
+// a, operation for operation in x's dtype, so float32 taps round as its kernels' do.
+Tensor cubic_near(const Tensor& x, double a) { return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0; }
+Tensor cubic_far(const Tensor& x, double a) { return ((x * a - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a; }
+
+// Keys' cubic convolution kernel with parameter a at x, 0 beyond |x| = 2.
 Tensor keys_cubic(const Tensor& x, double a) {
   const Tensor d = abs(x);
-  const Tensor near = ((a + 2.0) * d - (a + 3.0)) * d * d + 1.0;
-  const Tensor far = (((d - 5.0) * d + 8.0) * d - 4.0) * a;
-  return where(lt(d, 1.0), near, where(lt(d, 2.0), far, 0.0));
+  return where(lt(d, 1.0), cubic_near(d, a), where(lt(d, 2.0), cubic_far(d, a), 0.0));
 }
 
 }  // namespace
@@ -62,26 +64,40 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
       break;
     }
     case ResampleKind::Cubic: {
-      const Tensor src = align_corners ? step * o : step * (o + 0.5) - 0.5;
+      // PyTorch's HelperInterpCubic in the compute dtype (float for float32): the scale rounded
+      // to it, src = scale * (dst + 0.5) - 0.5 (scale * dst with align_corners), t = src -
+      // floor(src) and the four coefficients of t + 1, t, 1 - t and 2 - t, each in that dtype
+      const TensorOptions wt = TensorOptions(dtype).device(start.device());
+      const Tensor s = step.to(dtype), dst = arange(out, wt).view({1, out, 1});
+      const Tensor src = align_corners ? s * dst : s * (dst + 0.5) - 0.5;
       const Tensor j0 = floor(src);
+      const Tensor t = src - j0, u = 1.0 - t;
+      weight = cat({cubic_far(t + 1.0, -0.75), cubic_near(t, -0.75), cubic_near(u, -0.75), cubic_far(u + 1.0, -0.75)},
+                   -1);
       const Tensor k = arange(4, f64).view({1, 1, 4});
-      at = minimum(clamp(j0 - 1.0 + k, 0.0, std::nullopt), len - 1.0);
-      weight = keys_cubic(src - j0 + 1.0 - k, -0.75);
+      at = minimum(clamp(j0.to(kFloat64) - 1.0 + k, 0.0, std::nullopt), len - 1.0);
       break;
     }
     case ResampleKind::AntialiasedLinear:
     case ResampleKind::AntialiasedCubic: {
+      // PyTorch's _compute_indices_min_size_weights_aa with scalar_t the compute dtype: scale,
+      // support, 1 / scale and the centre rounded to it, each product taken in double as its
+      // C++ does (a float times i + 0.5), the filter evaluated in the compute dtype
       const bool cubic = kind == ResampleKind::AntialiasedCubic;
       const double half_width = cubic ? 2.0 : 1.0;
-      const Tensor stretch = clamp(step, 1.0, std::nullopt);
-      const Tensor support = stretch * half_width, centre = step * (o + 0.5);
-      const Tensor first = clamp(floor(centre - support + 0.5), 0.0, std::nullopt);
-      const Tensor end = minimum(floor(centre + support + 0.5), len);
+      const Tensor s64 = step.to(dtype).to(kFloat64);
+      const Tensor widening = ge(s64, 1.0);
+      const Tensor support = where(widening, s64 * half_width, half_width).to(dtype);
+      const Tensor invscale = where(widening, reciprocal(s64), 1.0).to(dtype).to(kFloat64);
+      const Tensor centre = (s64 * (o + 0.5)).to(dtype);
+      const Tensor first = clamp(trunc((centre - support).to(kFloat64) + 0.5), 0.0, std::nullopt);
+      const Tensor end = minimum(trunc((centre + support).to(kFloat64) + 0.5), len);
       // a row has fewer than 2 * support + 1 taps
       const auto taps = static_cast<int64_t>(std::ceil(2.0 * std::max(max_scale, 1.0) * half_width)) + 1;
       const Tensor k = arange(std::min(taps, in), f64).view({1, 1, -1});
       valid = lt(k, end - first);
-      const Tensor distance = (first + k + 0.5 - centre) / stretch;
+      const Tensor offset = ((first + k).to(dtype) - centre).to(kFloat64);  // j + xmin - centre
+      const Tensor distance = ((offset + 0.5) * invscale).to(dtype);
       const Tensor filtered =
           where(valid, cubic ? keys_cubic(distance, -0.5) : clamp(1.0 - abs(distance), 0.0, std::nullopt), 0.0);
       const Tensor total = filtered.sum({-1}, /*keepdim=*/true);

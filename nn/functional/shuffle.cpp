@@ -24,6 +24,10 @@ Dims with_tail(const Tensor& x, int64_t trailing, std::initializer_list<int64_t>
   return out;
 }
 
+// The result as a new tensor: where the reshapes could all be views (r = 1, groups 1 or C) it
+// would alias x, and PyTorch's shuffles always write a new output.
+Tensor unaliased(const Tensor& out, const Tensor& x) { return out.is_alias_of(x) ? out.clone() : out; }
+
 }  // namespace
 
 Tensor pixel_shuffle(const Tensor& x, int64_t r) {
@@ -34,9 +38,10 @@ Tensor pixel_shuffle(const Tensor& x, int64_t r) {
   EMBER_CHECK(channels % (r * r) == 0, "pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
               "square of upscale_factor, but input.size(-3)=", channels, " is not divisible by ", r * r);
   const int64_t C = channels / (r * r);
-  return x.reshape({leading_count(x, 3), C, r, r, H, W})
-      .permute({0, 1, 4, 2, 5, 3})
-      .reshape(with_tail(x, 3, {C, H * r, W * r}));
+  return unaliased(x.reshape({leading_count(x, 3), C, r, r, H, W})
+                       .permute({0, 1, 4, 2, 5, 3})
+                       .reshape(with_tail(x, 3, {C, H * r, W * r})),
+                   x);
 }
 
 Tensor pixel_unshuffle(const Tensor& x, int64_t r) {
@@ -48,9 +53,10 @@ Tensor pixel_unshuffle(const Tensor& x, int64_t r) {
               " is not divisible by ", r);
   EMBER_CHECK(W % r == 0, "pixel_unshuffle expects width to be divisible by downscale_factor, but input.size(-1)=", W,
               " is not divisible by ", r);
-  return x.reshape({leading_count(x, 3), C, H / r, r, W / r, r})
-      .permute({0, 1, 3, 5, 2, 4})
-      .reshape(with_tail(x, 3, {C * r * r, H / r, W / r}));
+  return unaliased(x.reshape({leading_count(x, 3), C, H / r, r, W / r, r})
+                       .permute({0, 1, 3, 5, 2, 4})
+                       .reshape(with_tail(x, 3, {C * r * r, H / r, W / r})),
+                   x);
 }
 
 Tensor channel_shuffle(const Tensor& x, int64_t groups) {
@@ -63,7 +69,7 @@ Tensor channel_shuffle(const Tensor& x, int64_t groups) {
   const int64_t N = x.size(0);
   int64_t rest = 1;
   for (int64_t d = 2; d < x.dim(); ++d) rest *= x.size(d);
-  return x.reshape({N, groups, C / groups, rest}).transpose(1, 2).reshape(x.sizes());
+  return unaliased(x.reshape({N, groups, C / groups, rest}).transpose(1, 2).reshape(x.sizes()), x);
 }
 
 }  // namespace ember::nn::functional

@@ -95,5 +95,42 @@ TEST(CudaComposedOps, SixteenBitUniformDrawsStayBelowOne) {
   }
 }
 
+// This session's device-reaching changes against the CPU: digamma / trigamma just below the
+// poles (the functors' reflection), polygamma of higher orders (float64 tensor ops), 16-bit
+// attention in float32, 16-bit embedding_bag sums, max_norm's in-place row scatter, and float32
+// bicubic taps (Note [Resampling by taps]).
+TEST(CudaComposedOps, SpecialMathAttentionAndResamplingMatchTheCpu) {
+  if (!cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  manual_seed(8);
+  const Tensor near_poles = tensor(std::vector<double>{-1e-12, -1.000000000001, -2.5, 0.25, 7.0}, {5});
+  const Tensor q = randn({2, 4, 8, 16}).to(kBFloat16), k = randn({2, 4, 8, 16}).to(kBFloat16);
+  const Tensor v = randn({2, 4, 8, 16}).to(kBFloat16);
+  const Tensor image = rand({1, 2, 9, 13});
+  auto run = [&](Device device) {
+    const TensorOptions on = TensorOptions().device(device);
+    manual_seed(9);
+    Tensor table = (randn({6, 4}, kFloat64) * 3.0).to(device);
+    const Tensor looked_up = F::embedding(tensor({1, 4, 1}).to(device), table, {.max_norm = 1.0});
+    return std::vector<Tensor>{
+        digamma(near_poles.to(device)).cpu(),
+        polygamma(1, near_poles.to(device)).cpu(),
+        polygamma(3, near_poles.to(device)).cpu(),
+        F::scaled_dot_product_attention(q.to(device), k.to(device), v.to(device)).cpu(),
+        F::embedding_bag(zeros({1, 600}, TensorOptions(kInt64).device(device)), ones({2, 3}, on.dtype(kBFloat16)),
+                         {.mode = "sum"})
+            .cpu(),
+        looked_up.cpu(),
+        table.cpu(),
+        F::interpolate(image.to(device), {}, {1.5, 1.7}, "bicubic").cpu()};
+  };
+  const auto cpu = run(Device::cpu()), gpu = run(Device::cuda(0));
+  const std::vector<double> tolerance{1e-12, 1e-12, 1e-12, 1e-2, 0.0, 1e-12, 1e-12, 1e-5};
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_TRUE(allclose(cpu[i].to(kFloat64), gpu[i].to(kFloat64), tolerance[i], tolerance[i], /*equal_nan=*/true));
+  }
+  EXPECT_EQ(gpu[4][0][0].item<double>(), 600.0);  // summed in float32, rounded once
+}
+
 }  // namespace
 }  // namespace ember

@@ -372,5 +372,25 @@ TEST(TransformerEncoder, CopiesKeepFrozenParametersDtypeAndMode) {
   }
 }
 
+// 16-bit attention computes in float32 and rounds once, as PyTorch's math backend: the result is
+// the float32 computation's, rounded; a float32 mask of -1e9 stays finite (in float16 it was
+// -inf, so a row of such keys became zeros).
+TEST(ScaledDotProductAttention, SixteenBitInputsComputeInFloat32) {
+  manual_seed(12);
+  const Tensor q = randn({2, 3, 8, 16}) * 2.0, k = randn({2, 3, 8, 16}) * 2.0, v = randn({2, 3, 8, 16});
+  for (const DType dtype : {kBFloat16, kFloat16}) {
+    const Tensor q16 = q.to(dtype), k16 = k.to(dtype), v16 = v.to(dtype);
+    const Tensor out = F::scaled_dot_product_attention(q16, k16, v16);
+    EXPECT_EQ(out.dtype(), dtype);
+    EXPECT_TRUE(equal(out, F::scaled_dot_product_attention(q16.to(kFloat32), k16.to(kFloat32), v16.to(kFloat32))
+                               .to(dtype)));
+  }
+  const Tensor mask = full({8, 8}, -1e9);
+  const Tensor q16 = q.to(kFloat16), k16 = k.to(kFloat16), v16 = v.to(kFloat16);
+  const Tensor masked = F::scaled_dot_product_attention(q16, k16, v16, mask).to(kFloat32);
+  EXPECT_TRUE(masked.isfinite().all().item<bool>());
+  EXPECT_GT(masked.abs().sum(Dims{-1}).amin().item<float>(), 0.0f);  // no row zeroed
+}
+
 }  // namespace
 }  // namespace ember

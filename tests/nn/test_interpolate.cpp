@@ -167,13 +167,13 @@ TEST(Interpolate, UpsampleLayers) {
   const Tensor x = arange_f64(12, {1, 1, 3, 4});
   nn::Upsample twice({}, 2);
   EXPECT_TRUE(equal(twice(x), F::interpolate(x, {}, 2.0)));
-  EXPECT_EQ(twice.extra_repr(), "scale_factor=2.0, mode=nearest");
+  EXPECT_EQ(twice.extra_repr(), "scale_factor=2.0, mode='nearest'");
   nn::Upsample sized({3, 4}, {}, "bilinear");
-  EXPECT_EQ(sized.extra_repr(), "size=(3, 4), mode=bilinear");
-  EXPECT_EQ(nn::Upsample(5).extra_repr(), "size=5, mode=nearest");
-  EXPECT_EQ(nn::Upsample({6, 8}).extra_repr(), "size=(6, 8), mode=nearest");
+  EXPECT_EQ(sized.extra_repr(), "size=(3, 4), mode='bilinear'");
+  EXPECT_EQ(nn::Upsample(5).extra_repr(), "size=5, mode='nearest'");
+  EXPECT_EQ(nn::Upsample({6, 8}).extra_repr(), "size=(6, 8), mode='nearest'");
   nn::Upsample corners({}, 1.5, "bilinear", true);
-  EXPECT_EQ(corners.extra_repr(), "scale_factor=1.5, mode=bilinear");
+  EXPECT_EQ(corners.extra_repr(), "scale_factor=1.5, mode='bilinear'");
   EXPECT_TRUE(equal(corners(x), F::interpolate(x, {}, 1.5, "bilinear", true)));
   nn::UpsamplingBilinear2d bilinear({}, 2);
   EXPECT_EQ(bilinear.type_name(), "UpsamplingBilinear2d");
@@ -215,6 +215,33 @@ TEST(Interpolate, BadArgumentsAreClearErrors) {
   EXPECT_EMBER_ERROR(F::interpolate(x, {2, 2}, {}, "nearest", std::nullopt, true),
                      "recompute_scale_factor is not meaningful with an explicit size.");
   EXPECT_EQ(F::interpolate(zeros({0, 1, 3, 4}), {2, 2}, {}, "bilinear").sizes(), (Dims{0, 1, 2, 2}));
+}
+
+// A float is no size (nn::Upsample(2.0) would have made 2x2 images); a scale factor whose
+// output size is not an int64 is PyTorch's checked_convert error.
+static_assert(!std::is_convertible_v<double, nn::OutputSize>, "a float size must not compile");
+static_assert(std::is_convertible_v<double, nn::ScaleFactor>);
+static_assert(std::is_convertible_v<int, nn::OutputSize>);
+
+TEST(Interpolate, NonFiniteScaleFactorsAreErrors) {
+  const Tensor x = zeros({1, 1, 3, 4});
+  EXPECT_EMBER_ERROR(F::interpolate(x, {}, std::numeric_limits<double>::infinity()),
+                     "value cannot be converted to type int64_t without overflow");
+  EXPECT_EMBER_ERROR(F::interpolate(x, {}, std::nan("")), "value cannot be converted to type int64_t without overflow");
+  EXPECT_EMBER_ERROR(F::interpolate(x, {}, 1e30), "value cannot be converted to type int64_t without overflow");
+}
+
+// The output keeps a channels-last input's layout, as PyTorch's upsample kernels allocate it.
+TEST(Interpolate, ChannelsLastStaysChannelsLast) {
+  manual_seed(2);
+  const Tensor x = randn({2, 3, 4, 5});
+  const Tensor x_nhwc = x.contiguous(MemoryFormat::ChannelsLast);
+  for (const char* mode : {"nearest", "nearest-exact", "bilinear", "bicubic"}) {
+    const Tensor y = F::interpolate(x_nhwc, {}, 2.0, mode);
+    EXPECT_TRUE(y.is_contiguous(MemoryFormat::ChannelsLast)) << mode;
+    EXPECT_TRUE(equal(y, F::interpolate(x, {}, 2.0, mode))) << mode;
+  }
+  EXPECT_TRUE(F::interpolate(x, {}, 2.0, "bilinear").is_contiguous());
 }
 
 }  // namespace

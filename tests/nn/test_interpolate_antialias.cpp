@@ -5,6 +5,9 @@
 
 #include <ember/ember.h>
 
+#include <utility>
+#include <vector>
+
 #include "nn/functional/resample_taps.h"
 #include "support/helpers.h"
 
@@ -153,6 +156,21 @@ TEST(InterpolateAntialias, OnlyFourDimensionalBilinear) {
   EXPECT_NE(linear.find("3-D input"), std::string::npos) << linear;
   EXPECT_NE(error_of([&] { aa(x.to(kUInt8), {3, 4}); }).find("\"compute_indices_weights_aa\" not implemented for 'Byte'"),
             std::string::npos);
+}
+
+// float32 antialiased taps in float32 where PyTorch's _compute_indices_min_size_weights_aa
+// rounds (scale, support, centre, each distance): a 2000-wide row shrunk by 0.37. Expected
+// values from a float32 transcription of that function and of the in-order tap sum.
+TEST(InterpolateAntialias, Float32TapsRoundAsPyTorchs) {
+  std::vector<float> row(2000);
+  for (size_t i = 0; i < row.size(); ++i) row[i] = static_cast<float>(static_cast<double>((i * 37) % 101) / 101.0);
+  const Tensor x = tensor(row, {1, 1, 1, 2000});
+  const Tensor y = F::interpolate(x, {}, {1.0, 0.37}, "bilinear", std::nullopt, std::nullopt, /*antialias=*/true);
+  ASSERT_EQ(y.sizes(), (Dims{1, 1, 1, 740}));
+  const std::vector<std::pair<int64_t, double>> expected{{0, 0.32687652111053467},   {1, 0.4510698616504669},
+                                                         {300, 0.45552003383636475}, {555, 0.5406912565231323},
+                                                         {738, 0.5225316286087036},  {739, 0.6107586026191711}};
+  for (const auto& [o, value] : expected) EXPECT_NEAR(y[0][0][0][o].item<float>(), value, 1e-6) << "output " << o;
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "support/helpers.h"
 
@@ -348,6 +350,22 @@ TEST(InterpolateBicubic, ErrorsAsPyTorch) {
   const Tensor volume = arange(30, TensorOptions(kFloat64)).reshape({1, 1, 2, 3, 5});
   EXPECT_TRUE(equal(F::interpolate(volume, {1, 2, 2}, {}, "area"), F::adaptive_avg_pool3d(volume, {1, 2, 2})));
   EXPECT_NEAR(F::interpolate(volume, {1, 1, 1}, {}, "area").item<double>(), 14.5, 1e-12);
+}
+
+// float32 bicubic taps in float32, as PyTorch's HelperInterpCubic: on a 2000-wide row scaled by
+// 1.7, output 3267's source is 1921.55896 in float (1921.55882 in double, which moved the
+// value by about 1e-4). Expected values from a float32 transcription of PyTorch's kernel
+// (scale float(1 / 1.7), src = scale * (o + 0.5) - 0.5, the four coefficients, taps summed in order).
+TEST(InterpolateBicubic, Float32TapsRoundAsPyTorchs) {
+  std::vector<float> row(2000);
+  for (size_t i = 0; i < row.size(); ++i) row[i] = static_cast<float>(static_cast<double>((i * 37) % 101) / 101.0);
+  const Tensor x = tensor(row, {1, 1, 1, 2000});
+  const Tensor y = F::interpolate(x, {}, {1.0, 1.7}, "bicubic");
+  ASSERT_EQ(y.sizes(), (Dims{1, 1, 1, 3400}));
+  const std::vector<std::pair<int64_t, double>> expected{
+      {0, -0.035672347992658615}, {1, 0.11017180234193802}, {2, 0.3504100739955902}, {1234, 0.9387775659561157},
+      {3267, 0.3658885955810547}, {3398, 0.5651977062225342}, {3399, 0.2452201545238495}};
+  for (const auto& [o, value] : expected) EXPECT_NEAR(y[0][0][0][o].item<float>(), value, 1e-6) << "output " << o;
 }
 
 }  // namespace

@@ -134,5 +134,15 @@ TEST(PixelShuffle, ModulesAndErrors) {
                      "channel_shuffle expects input with > 2 dims, but got input with sizes [6, 2]");
 }
 
+// The shuffles always return a new tensor (r = 1 and groups 1 or C could all be views).
+TEST(PixelShuffle, ResultsNeverAliasTheInput) {
+  const Tensor x = zeros({1, 4, 2, 2});
+  for (const Tensor& y : {F::pixel_shuffle(x, 1), F::pixel_unshuffle(x, 1), F::channel_shuffle(x, 1),
+                          F::channel_shuffle(x, 4)}) {
+    EXPECT_FALSE(y.is_alias_of(x));
+    EXPECT_TRUE(equal(y, x));
+  }
+}
+
 }  // namespace
 }  // namespace ember
