@@ -147,23 +147,18 @@ Tensor arange(const Scalar& end, TensorOptions options) { return arange(0, end, 
 
 // Length ceil((end - start) / step), element i = start + i * step (in int64 when all
 // three scalars are integral, else in double), as PyTorch computes them. An integer dtype
-// truncates fractional bounds and step first, as PyTorch's arange_out (its accscalar_t is
-// int64): arange(-2.5, 3, 1.5, kInt64) is [-2, -1, 0, 1, 2] and a step of 0.5 is zero.
+// truncates fractional bounds and step first and checks those, as PyTorch's arange_out (its
+// accscalar_t is int64): arange(-2.5, 3, 1.5, kInt64) is [-2, -1, 0, 1, 2], a step of 0.5 is
+// zero, and arange(0.9, 0.5, 1, kInt64) is empty.
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
-  const double first = start.to_double(), last = end.to_double(), delta = step.to_double();
-  EMBER_CHECK(delta != 0, "step must be nonzero");
-  EMBER_CHECK(std::isfinite(first) && std::isfinite(last), "unsupported range: ", first, " -> ", last);
-  EMBER_CHECK((delta > 0 && last >= first) || (delta < 0 && last <= first),
-              "upper bound and larger bound inconsistent with step sign (start ", first, ", end ", last,
-              ", step ", delta, ")");
   const bool integral_scalars = !start.is_floating() && !end.is_floating() && !step.is_floating();
   if (!options.has_dtype()) options = options.dtype(integral_scalars ? kInt64 : kFloat32);
   if (integral_scalars || is_integral(options.dtype())) {
     const auto truncated = [](const Scalar& s) {
       if (!s.is_floating()) return s.to_int();
       const double v = std::trunc(s.to_double());
-      EMBER_CHECK(std::isfinite(v) && std::abs(v) < 0x1p63, "arange: ", s.to_double(),
-                  " does not fit the integer dtype's accumulator (int64)");
+      EMBER_CHECK(std::isfinite(v) && std::abs(v) < 0x1p63, "value cannot be converted to type int64_t without "
+                  "overflow (arange: ", s.to_double(), ")");
       return static_cast<int64_t>(v);
     };
     const int64_t from = truncated(start), to = truncated(end), by = truncated(step);
@@ -173,11 +168,18 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
                 ", step ", by, ")");
     const int64_t sign = by > 0 ? 1 : -1;
     // PyTorch sizes an int64 range from the truncated values, any other dtype from the doubles.
-    const int64_t length = integral_scalars || options.dtype() == kInt64
-                               ? (to - from + by - sign) / by
-                               : checked_length(std::ceil((last - first) / delta));
+    const int64_t length =
+        integral_scalars || options.dtype() == kInt64
+            ? (to - from + by - sign) / by
+            : checked_length(std::ceil((end.to_double() - start.to_double()) / step.to_double()));
     return from_host_values({length}, options, [=](int64_t i) { return from + i * by; });
   }
+  const double first = start.to_double(), last = end.to_double(), delta = step.to_double();
+  EMBER_CHECK(delta != 0, "step must be nonzero");
+  EMBER_CHECK(std::isfinite(first) && std::isfinite(last), "unsupported range: ", first, " -> ", last);
+  EMBER_CHECK((delta > 0 && last >= first) || (delta < 0 && last <= first),
+              "upper bound and larger bound inconsistent with step sign (start ", first, ", end ", last,
+              ", step ", delta, ")");
   const int64_t length = checked_length(std::ceil((last - first) / delta));
   return from_host_values({length}, options, [=](int64_t i) { return first + static_cast<double>(i) * delta; });
 }

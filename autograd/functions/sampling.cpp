@@ -2,11 +2,14 @@
 // exponential_, geometric_, log_normal_, cauchy_, random_), recorded like fill_ (their
 // gradient is zero), and bernoulli, multinomial, normal. All draw from the default
 // generator's Philox stream (core/random.h), so a seed repeats them on either device.
+#include <algorithm>
 #include <bit>
 #include <cmath>
-#include <mutex>
 #include <limits>
+#include <mutex>
 #include <numbers>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "autograd/function_node.h"
@@ -105,6 +108,35 @@ Tensor integer_draws(const Dims& sizes, int64_t from, uint64_t span, Device devi
   return tensor(values, sizes, TensorOptions(kInt64)).to(device);
 }
 
+// The representable integer next to v (a nonzero integer a floating dtype of `digits`
+// significand bits holds), up or down: the binade's spacing, half of it going toward zero
+// from a power of two.
+double next_representable(double v, bool up, int digits) {
+  const double magnitude = std::abs(v);
+  int exponent = 0;
+  std::frexp(magnitude, &exponent);  // magnitude in [2^(exponent-1), 2^exponent)
+  double spacing = std::ldexp(1.0, exponent - digits);
+  if ((v > 0) != up && magnitude == std::ldexp(1.0, exponent - 1)) spacing /= 2;
+  spacing = std::max(spacing, 1.0);
+  return up ? v + spacing : v - spacing;
+}
+
+// [from, last] moved inward to integers a floating dtype holds, so no draw rounds outside the
+// range asked for, as PyTorch's update_from / update_to intend: float16 random_(0, 2052) draws
+// at most 2050, never 2052 (PyTorch's formula stops at 2048).
+std::pair<int64_t, int64_t> representable_ends(int64_t from, int64_t last, DType dtype) {
+  const int digits = std::countr_zero(static_cast<uint64_t>(exact_integer_top(dtype)));
+  const auto rounded = [dtype](int64_t v) {
+    return native::to_dtype(full({}, static_cast<double>(v), TensorOptions(kFloat64)), dtype).item<double>();
+  };
+  double low = rounded(from), high = rounded(last);
+  if (low < static_cast<double>(from)) low = next_representable(low, /*up=*/true, digits);
+  if (high > static_cast<double>(last)) high = next_representable(high, /*up=*/false, digits);
+  EMBER_CHECK(low <= high, "random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got from=",
+              low, " >= to=", high + 1);
+  return {static_cast<int64_t>(low), static_cast<int64_t>(high)};
+}
+
 // [from, last] inclusive, each end held exactly by self's dtype.
 Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
   EMBER_CHECK(self.defined(), "random_: expected a defined tensor");
@@ -125,6 +157,8 @@ Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
                     std::countr_zero(static_cast<uint64_t>(exact)), dtype_name(self.dtype()));
     });
   }
+  if (is_floating(self.dtype()) && (from < -exact || last > exact))
+    std::tie(from, last) = representable_ends(from, last, self.dtype());
   const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(from) + 1;  // 0: all 2^64 values
   EMBER_CHECK(span != 0, "random_: a range of 2^64 integers is not supported");
   return fill_recorded("RandomBackward", self, [&] { return integer_draws(self.sizes(), from, span, self.device()); });

@@ -6,6 +6,7 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <vector>
 
 #include "autograd/functions/unary_math.h"
 #include "core/factories.h"
@@ -63,42 +64,57 @@ constexpr UnaryMath kTrigamma{"PolygammaBackward", native::trigamma, UnaryOp::Tr
 // Note [Polygamma of higher orders]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
 // polygamma(n, x) for n >= 2 is (-1)^(n+1) n! zeta(n + 1, x), PyTorch's formula, with the
-// Hurwitz zeta of an integer s = n + 1 summed by Euler-Maclaurin in float64 tensor ops (so on
-// any device): the terms (x + k)^-s for k < K, with K enough to move every x to x + K >= s +
-// 12, then (x+K)^(1-s) / (s-1) + (x+K)^-s / 2 + sum_j B_2j / (2j)! s (s+1) ... (s+2j-2)
-// (x+K)^(-s-2j+1) over eight Bernoulli numbers, which at that distance is exact to a double.
-// K comes from the smallest x (one host read); an x below -65536 is an error rather than
-// that many terms. A pole (x a non-positive integer, or -inf) gives PyTorch's signed inf. Its
-// derivative is polygamma(n + 1, x) (a node), so digamma and lgamma differentiate any number
-// of times.
-Tensor hurwitz_zeta(int64_t s, const Tensor& q) {
-  // the smallest finite x (NaN and -inf, whose results need no terms, left out)
-  const double smallest = q.numel() == 0 ? 0.0 : amin(nan_to_num(q, 0.0, std::nullopt, 0.0), Dims{}).item<double>();
-  EMBER_CHECK(smallest > -65536.0, "polygamma(n, x) for n >= 2 takes x > -65536 in ember, but got x = ", smallest);
-  const double order = static_cast<double>(s);
-  const int64_t shift = static_cast<int64_t>(std::ceil(std::max(0.0, order + 12.0 - smallest)));
-  Tensor sum = zeros(q.sizes(), q.options());
-  for (int64_t k = 0; k < shift; ++k) sum = add(sum, pow(add(q, static_cast<double>(k)), -order));
-  const Tensor w = add(q, static_cast<double>(shift));
-  sum = add(sum, div(pow(w, 1.0 - order), order - 1.0));
-  sum = add(sum, mul(pow(w, -order), 0.5));
+// Hurwitz zeta of an integer s = n + 1 summed by Euler-Maclaurin in float64: the terms
+// (x + k)^-s for k < K, K enough to move x to w = x + K >= s + 12, then w^(1-s) / (s-1) +
+// w^-s / 2 + sum_j B_2j / (2j)! s (s+1) ... (s+2j-2) w^(-s-2j+1) over eight Bernoulli numbers,
+// which at that distance is exact to a double. Every x >= -1 takes the same K, as tensor ops
+// on its device; an x further below 0 needs its own K (about -x terms), so those few are
+// summed on the host one by one (one host read tells whether there are any; x below -2^24 is
+// an error rather than that many terms). A pole (x a non-positive integer, or -inf) gives
+// PyTorch's signed inf; +inf gives the limit, a signed 0, where PyTorch's Cephes code gives
+// NaN. The derivative is polygamma(n + 1, x) (a node), so digamma and lgamma differentiate
+// any number of times.
+template <typename Value>
+Value euler_maclaurin_tail(const Value& w, double s) {
+  using std::pow;
   // B_2j / (2j)! for j = 1..8
-  constexpr double kBernoulliOverFactorial[] = {1.0 / 12.0,
-                                                -1.0 / 720.0,
-                                                1.0 / 30240.0,
-                                                -1.0 / 1209600.0,
-                                                1.0 / 47900160.0,
-                                                -691.0 / 1307674368000.0,
-                                                1.0 / 74724249600.0,
-                                                -3617.0 / 10670622842880000.0};
-  double rising = order;  // s (s+1) ... (s+2j-2)
-  for (int64_t j = 1; j <= 8; ++j) {
-    sum = add(sum, mul(pow(w, -order - 2.0 * static_cast<double>(j) + 1.0),
-                       kBernoulliOverFactorial[j - 1] * rising));
-    rising *= (order + 2.0 * static_cast<double>(j) - 1.0) * (order + 2.0 * static_cast<double>(j));
+  constexpr double kBernoulliOverFactorial[] = {1.0 / 12.0,          -1.0 / 720.0,
+                                                1.0 / 30240.0,       -1.0 / 1209600.0,
+                                                1.0 / 47900160.0,    -691.0 / 1307674368000.0,
+                                                1.0 / 74724249600.0, -3617.0 / 10670622842880000.0};
+  Value sum = pow(w, 1.0 - s) / (s - 1.0) + pow(w, -s) * 0.5;
+  double rising = s;  // s (s+1) ... (s+2j-2)
+  for (int j = 1; j <= 8; ++j) {
+    sum = sum + pow(w, -s - 2.0 * j + 1.0) * (kBernoulliOverFactorial[j - 1] * rising);
+    rising *= (s + 2.0 * j - 1.0) * (s + 2.0 * j);
   }
-  const double inf = std::numeric_limits<double>::infinity();
-  return where(isneginf(q), Scalar(inf), sum);
+  return sum;
+}
+
+// zeta(s, q) of one finite q < -1, on the host, with its own number of terms.
+double hurwitz_zeta_far(double s, double q) {
+  EMBER_CHECK(q > -0x1p24, "polygamma(n, x) for n >= 2 takes x > -2^24 in ember, but got x = ", q);
+  const auto terms = static_cast<int64_t>(std::ceil(s + 12.0 - q));
+  double sum = 0.0;
+  for (int64_t k = 0; k < terms; ++k) sum += std::pow(q + static_cast<double>(k), -s);
+  return sum + euler_maclaurin_tail(q + static_cast<double>(terms), s);
+}
+
+// zeta(s, q) of a float64 tensor q.
+Tensor hurwitz_zeta(int64_t s, const Tensor& q) {
+  const double order = static_cast<double>(s);
+  const Tensor far = bitwise_and(lt(q, -1.0), bitwise_not(isneginf(q)));
+  const Tensor near = where(far, Scalar(1.0), q);  // the far ones' places hold a harmless 1
+  const auto terms = static_cast<int64_t>(std::ceil(order + 13.0));  // x >= -1 reaches s + 12
+  Tensor sum = zeros(q.sizes(), q.options());
+  for (int64_t k = 0; k < terms; ++k) sum = add(sum, pow(add(near, static_cast<double>(k)), -order));
+  sum = add(sum, euler_maclaurin_tail(add(near, static_cast<double>(terms)), order));
+  sum = where(isneginf(q), Scalar(std::numeric_limits<double>::infinity()), sum);
+  if (q.numel() == 0 || !any(far).item<bool>()) return sum;
+  std::vector<double> values = masked_select(q, far).cpu().to_vector<double>();
+  for (double& v : values) v = hurwitz_zeta_far(order, v);
+  const Tensor far_sums = tensor(values, {static_cast<int64_t>(values.size())}, kFloat64).to(q.device());
+  return masked_scatter(sum, far, far_sums);
 }
 
 Tensor polygamma_of_order(int64_t n, const Tensor& a) {
@@ -155,6 +171,7 @@ Tensor& Tensor::lgamma_() { return unary_math_(kLgamma, *this); }
 Tensor& Tensor::digamma_() { return unary_math_(kDigamma, *this); }
 Tensor& Tensor::polygamma_(int64_t n) {
   check_polygamma_order(n);
+  if (n >= 2) return composed_inplace("PolygammaBackward", *this, [&] { return polygamma_of_order(n, *this); });
   return unary_math_(n == 0 ? kDigamma : kTrigamma, *this);
 }
 
@@ -362,9 +379,9 @@ Tensor diff(const Tensor& x, int64_t n, int64_t dim, const std::optional<Tensor>
       parts.push_back(*append);
     }
     out = cat(parts, d);
-  } else if (n == 0 || x.size(d) == 0) {
-    return x.clone();  // a new tensor, never the input (PyTorch's)
   }
+  // a new tensor, never the input, and n = 0 ignores prepend and append (PyTorch's diff)
+  if (n == 0 || (!prepend && !append && x.size(d) == 0)) return x.clone();
   for (int64_t k = 0; k < n && out.size(d) > 0; ++k) {
     const int64_t len = out.size(d);
     const Tensor later = out.narrow(d, 1, len - 1), earlier = out.narrow(d, 0, len - 1);

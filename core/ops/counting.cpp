@@ -281,8 +281,10 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out
                             : !value.is_floating() ? kInt64
                             : is_floating(boundary_dtype) ? boundary_dtype
                                                           : kFloat32;
-  return searchsorted(sorted_sequence, full({}, value, TensorOptions(value_dtype).device(sorted_sequence.device())),
-                      out_int32, right, sorter);
+  // made in float64 / int64 and cast (rounded once, unchecked: 1e5 against float16 boundaries is inf)
+  const Tensor wide = full({}, value, TensorOptions(value.is_bool() ? kBool : value.is_floating() ? kFloat64 : kInt64)
+                                          .device(sorted_sequence.device()));
+  return searchsorted(sorted_sequence, native::to_dtype(wide, value_dtype), out_int32, right, sorter);
 }
 
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right) {

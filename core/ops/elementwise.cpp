@@ -6,6 +6,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <limits>
+#include <optional>
 
 #include "core/dispatch.h"
 #include "core/factories.h"
@@ -22,7 +23,21 @@ namespace detail {
 // the dtype of tensors with dims only when it is of a higher category (bool < integer <
 // floating): float32[3] + float64 0-dim is float32, uint8[3] + int64 0-dim is uint8,
 // int64[3] + float64 0-dim is float64, and two 0-dim tensors promote as usual.
-DType result_type(const Tensor& a, const Tensor& b) { return result_type(std::vector<Tensor>{a, b}); }
+namespace {
+// The dtypes with dims and the 0-dim ones, each promoted among themselves, combined as
+// PyTorch's combine_categories.
+DType combine(std::optional<DType> with_dims, std::optional<DType> zero_dim) {
+  if (!with_dims) return zero_dim.value_or(kFloat32);
+  if (!zero_dim || is_floating(*with_dims)) return *with_dims;
+  if (*with_dims == kBool || is_floating(*zero_dim)) return promote_types(*with_dims, *zero_dim);
+  return *with_dims;
+}
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
+  return a.dim() > 0 ? combine(a.dtype(), b.dtype()) : combine(b.dtype(), a.dtype());
+}
 
 DType result_type(const std::vector<Tensor>& tensors) {
   std::optional<DType> with_dims, zero_dim;
@@ -30,10 +45,7 @@ DType result_type(const std::vector<Tensor>& tensors) {
     std::optional<DType>& into = t.dim() > 0 ? with_dims : zero_dim;
     into = into ? promote_types(*into, t.dtype()) : t.dtype();
   }
-  if (!with_dims) return zero_dim.value_or(kFloat32);
-  if (!zero_dim || is_floating(*with_dims)) return *with_dims;
-  if (*with_dims == kBool || is_floating(*zero_dim)) return promote_types(*with_dims, *zero_dim);
-  return *with_dims;
+  return combine(with_dims, zero_dim);
 }
 
 }  // namespace detail

@@ -244,6 +244,8 @@ TEST(Searchsorted, ScalarsAndZeroDimValuesTakeTheBoundariesDtype) {
   EXPECT_EQ(searchsorted(b32, full({}, 0.1, kFloat64), false, /*right=*/true).item<int64_t>(), 1);
   EXPECT_EQ(searchsorted(tensor(std::vector<int64_t>{1, 3, 5}, {3}), Scalar(2.5)).item<int64_t>(), 1);
   EXPECT_EQ(searchsorted(tensor(std::vector<int64_t>{1, 3, 5}, {3}), Scalar(3)).item<int64_t>(), 1);
+  // cast unchecked, as PyTorch's wrapped number: 1e5 against float16 boundaries is inf
+  EXPECT_EQ(searchsorted(tensor(std::vector<float>{1, 2, 3}, {3}).to(kFloat16), Scalar(1e5)).item<int64_t>(), 3);
 }
 
 // histc's bins in the input's dtype, edges rounded to it (PyTorch's kernel): float32 values

@@ -127,9 +127,10 @@ TEST(FactoriesArange, IntegerDtypeTruncatesFractionalArguments) {
   EXPECT_EQ(arange(0.5, 3.2, 1.0, kInt64).to_vector<int64_t>(), (std::vector<int64_t>{0, 1, 2}));
   EXPECT_EQ(arange(-2.5, 3.0, 1.5, kUInt8).numel(), 4);  // ceil(5.5 / 1.5) values of -2 + i
   EXPECT_EQ(arange(0.9, 0.5, -1.0, kInt64).numel(), 0);
+  EXPECT_EQ(arange(0.9, 0.5, 1.0, kInt64).numel(), 0);  // checked as the truncated 0, 0, 1
   EXPECT_EMBER_ERROR(arange(0.0, 3.0, 0.5, kInt64), "step must be nonzero");
   EXPECT_EMBER_ERROR(arange(2.5, 2.2, -0.5, kUInt8), "step must be nonzero");
-  EXPECT_EMBER_ERROR(arange(0.0, 1e30, 1.0, kInt64), "does not fit");
+  EXPECT_EMBER_ERROR(arange(0.0, 1e30, 1.0, kInt64), "value cannot be converted to type int64_t without overflow");
   expect_values(arange(-2.5, 3.0, 1.5, kFloat64), {-2.5, -1, 0.5, 2}, 0.0);  // floats keep them
 }
 

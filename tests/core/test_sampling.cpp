@@ -104,6 +104,14 @@ TEST(Sampling, RandomIntegersStayInTheirRange) {
   EXPECT_LE(wide_top, 16777218.0);
   EXPECT_EMBER_ERROR(empty({2}, dtype(kFloat16)).random_(0, 70000), "to - 1 is out of bounds for float16");
   EXPECT_LE(empty({64}, dtype(kFloat16)).random_(0, 65505).max().item<double>(), 65504.0);
+  // the ends moved inward to values the dtype holds, so no draw rounds out of [from, to) (as
+  // PyTorch's update_from / update_to intend)
+  EXPECT_LE(empty({4096}, dtype(kFloat16)).random_(0, 2052).max().item<double>(), 2050.0);
+  EXPECT_GE(empty({4096}, dtype(kFloat16)).random_(-2051, 0).min().item<double>(), -2050.0);
+  EXPECT_LE(empty({4096}, dtype(kBFloat16)).random_(0, 260).max().item<double>(), 258.0);
+  EXPECT_LT(empty({4096}, dtype(kFloat16)).random_(0, 65504).max().item<double>(), 65504.0);
+  EXPECT_EMBER_ERROR(empty({2}, dtype(kFloat16)).random_(2049, 2050),
+                     "random_ expects 'from' casted to dtype to be less than 'to' casted to dtype");
 }
 
 TEST(Sampling, BernoulliWithTensorProbabilities) {

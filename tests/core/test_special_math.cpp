@@ -411,6 +411,7 @@ TEST(SpecialMath, DiffNeverAliasesAndChecksPrependShapes) {
                      "diff expects the shape of tensor to prepend or append to match that of input except along the "
                      "differencing dimension; input.size(0) = 2, but got tensor.size(0) = 3");
   EXPECT_EQ(diff(m, 1, 1, zeros({2, 4})).sizes(), (Dims{2, 6}));
+  expect_values(diff(x, 0, -1, f64({10.})), {1., 2., 3.}, 0.0);  // n = 0: the input, prepend ignored
 }
 
 // polygamma of any order (Note [Polygamma of higher orders]) against mpmath, float64, and its
@@ -434,7 +435,17 @@ TEST(SpecialMath, PolygammaOfHigherOrders) {
   EXPECT_EQ(polygamma(2, tensor(std::vector<int64_t>{1}, {1})).dtype(), kFloat32);
   const Tensor x = f64({0.3, 1.7, -2.5, 12.0}).requires_grad_(true);
   expect_gradcheck([](const std::vector<Tensor>& in) { return polygamma(3, in[0]); }, {x});
-  EXPECT_EMBER_ERROR(polygamma(2, f64({-1e6 + 0.5})), "takes x > -65536");
+  // x far below 0 is summed on its own (the rest of the tensor does not pay for it), with
+  // mpmath's value; polygamma_ is polygamma
+  Tensor many = full({100000}, 1.0, kFloat64);
+  many.index_put_({7}, -5000.5);
+  const Tensor far = polygamma(2, many);
+  EXPECT_NEAR(far[7].item<double>() / -3.9984004399040169309e-8, 1.0, 1e-6);  // cancellation, as PyTorch's
+  EXPECT_NEAR(far[0].item<double>() / -2.4041138063191885708, 1.0, 1e-12);
+  EXPECT_EMBER_ERROR(polygamma(2, f64({-1e9 + 0.5})), "takes x > -2^24");
+  Tensor in_place = f64({1.0, 0.5});
+  in_place.polygamma_(2);
+  expect_values(in_place, {-2.4041138063191885708, -16.828796644234319996}, 1e-13);
 }
 
 }  // namespace
