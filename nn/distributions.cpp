@@ -49,6 +49,12 @@ std::pair<Tensor, Tensor> broadcast_pair(const Tensor& a, const Tensor& b, const
 
 Tensor scalar_tensor(double value) { return full({}, value, TensorOptions(kFloat32)); }
 
+// A number beside a tensor, as PyTorch's broadcast_all: a 0-dim tensor of its floating dtype
+// and device.
+Tensor number_like(double value, const Tensor& beside) {
+  return full({}, value, TensorOptions(is_floating(beside.dtype()) ? beside.dtype() : kFloat32).device(beside.device()));
+}
+
 // Probabilities clamped into [eps, 1 - eps] (PyTorch's clamp_probs), then their logits.
 Tensor probs_to_logits(const Tensor& probs, bool binary) {
   const double eps = probs.dtype() == kFloat64 ? std::numeric_limits<double>::epsilon()
@@ -160,10 +166,10 @@ Normal::Normal(double loc, double scale, std::optional<bool> validate_args)
     : Normal(scalar_tensor(loc), scalar_tensor(scale), validate_args) {}
 
 Normal::Normal(const Tensor& loc, double scale, std::optional<bool> validate_args)
-    : Normal(loc, scalar_tensor(scale), validate_args) {}
+    : Normal(loc, number_like(scale, loc), validate_args) {}
 
 Normal::Normal(double loc, const Tensor& scale, std::optional<bool> validate_args)
-    : Normal(scalar_tensor(loc), scale, validate_args) {}
+    : Normal(number_like(loc, scale), scale, validate_args) {}
 
 Tensor Normal::draw(const Dims& shape) const {
   return loc_.expand(shape) + randn(shape, TensorOptions(loc_.dtype()).device(loc_.device())) * scale_.expand(shape);

@@ -64,7 +64,7 @@ class Normal final : public Distribution {
  public:
   Normal(const Tensor& loc, const Tensor& scale, std::optional<bool> validate_args = std::nullopt);
   Normal(double loc, double scale, std::optional<bool> validate_args = std::nullopt);
-  // A number beside a tensor is a float32 0-dim tensor (PyTorch's broadcast_all): Normal(mu, 1.0).
+  // A number beside a tensor is a 0-dim tensor like it (broadcast_all's): Normal(mu, 1.0).
   Normal(const Tensor& loc, double scale, std::optional<bool> validate_args = std::nullopt);
   Normal(double loc, const Tensor& scale, std::optional<bool> validate_args = std::nullopt);
   const Tensor& loc() const { return loc_; }

@@ -77,7 +77,13 @@ int Module::call_depth() { return tls_call_depth; }
 // A module with hooks runs its plain forward (Note [Module hooks] in nn/module_hooks.h).
 Tensor Module::invoke_hooked(Tensor input) {
   const std::shared_ptr<ModuleHooks> hooks = hooks_;  // a hook may remove the last hook
-  Tensor in = hook_calls::run_forward_pre_hooks(*hooks, *this, std::move(input));
+  Tensor in;
+  {
+    // Pre-hooks run one call deeper than forward, so a pre-hook that calls forward itself is
+    // not taken for this call's forward (Note [Calls with more arguments] in nn/framed_calls.h).
+    DepthGuard pre_hooks;
+    in = hook_calls::run_forward_pre_hooks(*hooks, *this, std::move(input));
+  }
   const std::optional<Tensor> hooked = hook_calls::prepare_backward_hooks(*hooks, in);
   Tensor out = forward(hooked ? *hooked : in);
   return hook_calls::finish_hooked_call(hooks, *this, in, hooked, std::move(out));

@@ -68,6 +68,7 @@ Dims event_of(const Tensor& loc) {
 // solve i systems with ... * j columns).
 Tensor mahalanobis(const Tensor& L, const Tensor& x) {
   const int64_t k = x.size(-1);
+  if (x.numel() == 0 || L.numel() == 0) return zeros(Dims(x.sizes().data(), x.sizes().size() - 1), x.options());
   const int64_t x_batch_dims = x.dim() - 1, L_batch_dims = L.dim() - 2;
   const int64_t outer = x_batch_dims - L_batch_dims;
   EMBER_CHECK(outer >= 0, "MultivariateNormal: the value has fewer batch dims than the scale matrix");

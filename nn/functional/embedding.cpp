@@ -62,12 +62,11 @@ Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm
   const Tensor norms = linalg::vector_norm(selected, norm_type, 1, /*keepdim=*/true).to(kFloat64);
   const Tensor scale = where(gt(norms, max_norm), rdiv(norms + 1e-7, max_norm), 1.0);
   // Only the looked-up rows are written (PyTorch's row *= scale, the scale a float for 16-bit
-  // and float32 rows): a scatter into the table in place, then its version bumped as any
-  // in-place write, not a pass over the whole table.
+  // and float32 rows): a scatter into the table in place (which bumps its version once, as
+  // any in-place write), not a pass over the whole table.
   const DType compute = compute_dtype(weight.dtype());
   const Tensor scaled = mul(selected.to(compute), scale.to(compute)).to(weight.dtype());
   native::scatter_(weight, 0, native::index_along(rows, 0, scaled.sizes()), scaled);
-  weight.storage()->bump_version();
   return weight;
 }
 

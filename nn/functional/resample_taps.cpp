@@ -100,7 +100,9 @@ ResampleTaps resample_taps(ResampleKind kind, const Tensor& start, const Tensor&
       const Tensor distance = ((offset + 0.5) * invscale).to(dtype);
       const Tensor filtered =
           where(valid, cubic ? keys_cubic(distance, -0.5) : clamp(1.0 - abs(distance), 0.0, std::nullopt), 0.0);
-      const Tensor total = filtered.sum({-1}, /*keepdim=*/true);
+      // the row's total added tap by tap, in PyTorch's order (total_w += w), so it rounds as its
+      Tensor total = filtered.narrow(-1, 0, 1);
+      for (int64_t tap = 1; tap < filtered.size(-1); ++tap) total = total + filtered.narrow(-1, tap, 1);
       weight = where(ne(total, 0.0), filtered / where(ne(total, 0.0), total, 1.0), filtered);
       at = where(valid, first + k, first);
       break;

@@ -34,8 +34,9 @@ enum class ResampleKind { Nearest, NearestExact, Linear, Cubic, AntialiasedLinea
 //   shrinking, each output averages every input it covers, so thin lines and fine texture
 //   survive instead of aliasing.
 // Cubic and antialiased positions and weights are computed in the weights' dtype (float32
-// for float32 and 16-bit images), rounded where PyTorch's CPU kernels round theirs, so
-// float32 results match its float arithmetic rather than a float64 one.
+// for float32 and 16-bit images, as PyTorch's CUDA kernels; its CPU ones keep a 16-bit image's
+// weights in its dtype), rounded where PyTorch rounds them, so float32 results match its float
+// arithmetic rather than a float64 one.
 // A window as long as the output at a step of 1 (a crop box of the output's size) is
 // copied, one tap of weight 1 per output, as PyTorch's separable kernel copies a dim of
 // unchanged size. Rows have K taps, K a bound on what any sample's row needs (from

@@ -248,6 +248,8 @@ TEST(Distributions, StddevModePerplexityAndNumberArguments) {
   expect_values(with_number.perplexity(), {std::exp(std::log(2.0) + 0.5 + 0.5 * std::log(2 * M_PI)),
                                            std::exp(std::log(2.0) + 0.5 + 0.5 * std::log(2 * M_PI))},
                 1e-12);
+  EXPECT_EQ(D::Normal(mu, 0.1).scale()[0].item<double>(), 0.1);  // in loc's dtype, as broadcast_all
+  EXPECT_EQ(D::Normal(0.3, f64({1.}, {1})).loc().item<double>(), 0.3);
   const Tensor bernoulli_mode = D::Bernoulli({.probs = f64({0.2, 0.5, 0.9}, {3})}).mode();
   EXPECT_EQ(bernoulli_mode[0].item<double>(), 0.0);
   EXPECT_TRUE(std::isnan(bernoulli_mode[1].item<double>()));
@@ -293,6 +295,11 @@ TEST(Distributions, MultivariateNormalSharesItsScaleAcrossTheBatch) {
   expect_gradcheck(
       [&](const Inputs& in) { return D::MultivariateNormal(locs, {.scale_tril = in[0].tril()}).log_prob(x); },
       {L.detach().requires_grad_()});
+  // an empty batch gives empty results
+  const D::MultivariateNormal none(zeros({0, 3}, kFloat64), {.scale_tril = L.detach()});
+  EXPECT_EQ(none.log_prob(zeros({0, 3}, kFloat64)).sizes(), (Dims{0}));
+  const D::MultivariateNormal none_of_L(zeros({3}, kFloat64), {.scale_tril = zeros({0, 3, 3}, kFloat64)}, false);
+  EXPECT_EQ(none_of_L.log_prob(zeros({3}, kFloat64)).sizes(), (Dims{0}));
   const D::MultivariateNormal other(zeros({3}, kFloat64), {.covariance_matrix = eye(3, kFloat64) * 2.0});
   const Tensor kl = D::kl_divergence(shared, other);
   EXPECT_EQ(kl.sizes(), (Dims{2}));

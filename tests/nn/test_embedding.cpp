@@ -185,6 +185,16 @@ TEST(EmbeddingFunctional, ChecksComeBeforeTheWeightChanges) {
   EXPECT_EMBER_ERROR(F::one_hot(zeros({0}, TensorOptions(kInt64)), 0),
                      "Can not infer total number of classes from empty tensor.");
   EXPECT_EMBER_ERROR(F::one_hot(zeros({2}, TensorOptions(kInt64)), -2), "Class values must be smaller than num_classes.");
+  // max_norm writes the looked-up rows in place: one version bump, so a graph that saved the
+  // weight fails at backward as PyTorch's does
+  Tensor table = tensor(std::vector<float>{3, 4, 0.3f, 0.4f, 6, 8}, {3, 2}).requires_grad_(true);
+  const Tensor loss = (table * table).sum();
+  {
+    const NoGradGuard no_grad;
+    F::embedding(tensor(std::vector<int64_t>{0, 2}), table, {.max_norm = 1.0});
+  }
+  expect_values(table.detach(), {0.6f, 0.8f, 0.3f, 0.4f, 0.6f, 0.8f}, 1e-6);
+  EXPECT_EMBER_ERROR(loss.backward(), "is at version 1; expected version 0 instead");
 }
 
 }  // namespace

@@ -205,6 +205,11 @@ TEST(Transformer, HooksSeeCallsWithMoreArguments) {
   EXPECT_TRUE(equal(layer(src, causal), layer.forward(src, causal)));
   EXPECT_FALSE(equal(layer(src, causal), layer(src)));
   EXPECT_EMBER_ERROR((*model.decoder)(tgt), "missing 1 required positional argument: 'memory'");
+  // a pre-hook that runs forward itself does not take the call's masks (pre-hooks run a call deeper)
+  Tensor from_hook;
+  layer.register_forward_pre_hook([&](nn::Module& m, const Tensor& x) { from_hook = m.forward(x); });
+  EXPECT_TRUE(equal(layer(src, causal), layer.forward(src, causal)));
+  EXPECT_TRUE(equal(from_hook, layer.forward(src)));
 }
 
 }  // namespace
