@@ -63,25 +63,20 @@ Tensor probs_to_logits(const Tensor& probs, bool binary) {
   return binary ? clamped.log() - (-clamped).log1p() : clamped.log();
 }
 
-// A shape as Python prints tuple(t.shape): (2, 1), (3,) and ().
-std::string python_shape(const Dims& sizes) {
+// The sizes joined as Python prints them: "2, 3".
+std::string joined(const Dims& sizes) {
   std::ostringstream out;
-  out << "(";
   for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  out << (sizes.size() == 1 ? ",)" : ")");
   return out.str();
 }
 
-std::string shape_of(const Tensor& t) { return "Tensor of shape " + python_shape(t.sizes()); }
+// A shape as Python prints tuple(t.shape): (2, 1), (3,) and ().
+std::string shape_of(const Tensor& t) {
+  return ember::detail::str_cat("Tensor of shape (", joined(t.sizes()), t.dim() == 1 ? ",)" : ")");
+}
 
 // torch.Size([2, 3]), as PyTorch's messages print a size.
-std::string torch_size(const Dims& sizes) {
-  std::ostringstream out;
-  out << "torch.Size([";
-  for (size_t i = 0; i < sizes.size(); ++i) out << (i ? ", " : "") << sizes[i];
-  out << "])";
-  return out.str();
-}
+std::string torch_size(const Dims& sizes) { return ember::detail::str_cat("torch.Size([", joined(sizes), "])"); }
 
 }  // namespace
 

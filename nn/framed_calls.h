@@ -18,10 +18,10 @@ namespace ember::nn::detail {
 // takes the frame only when it runs as that call's forward (one module call deeper than the
 // push, first; forward pre-hooks run a call deeper still), so a hook that calls the same module,
 // or calls forward, gets its own frame or none (forward(input) then uses its defaults) and
-// leaves the outer call's alone. Forward
-// leaves its other results (an RNN's final states, attention weights) in the frame, and the
-// hooks see the first input and the first output. Frames belong to the calling thread, so
-// threads may share a module, as PyTorch's stateless forward allows.
+// leaves the outer call's alone. Forward leaves its other results (an RNN's final states,
+// attention weights) in the frame, and the hooks see the first input and the first output.
+// Frames belong to the calling thread, so threads may share a module, as PyTorch's
+// stateless forward allows.
 template <typename F>
 class FramedCalls {
  public:

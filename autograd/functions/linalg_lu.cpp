@@ -378,9 +378,7 @@ Tensor cholesky_of(const Tensor& A, bool upper, Tensor* info) {
     Tensor work = (upper ? transposed(A3) : A3).tril().contiguous();
     // pivots not positive, or NaN
     Tensor failed = zeros({m, n}, TensorOptions(kBool).device(A.device()));
-    const bool with_lapack =
-        A3.device().is_cpu() && cpu::lapack::available() && (A.dtype() == kFloat32 || A.dtype() == kFloat64);
-    if (with_lapack) {
+    if (A3.device().is_cpu() && cpu::lapack::available() && (A.dtype() == kFloat32 || A.dtype() == kFloat64)) {
       // LAPACK's potrf, as PyTorch's CPU: a blocked factorization, not n steps of tensor ops
       const cpu::lapack::Cholesky f = cpu::lapack::cholesky(work);
       work = f.L;
@@ -389,15 +387,16 @@ Tensor cholesky_of(const Tensor& A, bool upper, Tensor* info) {
         const int64_t order = orders[static_cast<size_t>(i)];
         if (order > 0) failed.select(0, i).select(0, order - 1).fill_(true);
       }
-    }
-    for (int64_t k = 0; k < n && !with_lapack; ++k) {
-      Tensor pivot = work.select(1, k).narrow(1, k, 1);  // [m, 1]: a_kk
-      failed.select(1, k).copy_(pivot.squeeze(1).gt(0.0).logical_not());
-      pivot.sqrt_();
-      if (k + 1 == n) break;
-      Tensor column = work.select(2, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]
-      column.div_(pivot);
-      work.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(column.unsqueeze(2) * column.unsqueeze(1));
+    } else {
+      for (int64_t k = 0; k < n; ++k) {
+        Tensor pivot = work.select(1, k).narrow(1, k, 1);  // [m, 1]: a_kk
+        failed.select(1, k).copy_(pivot.squeeze(1).gt(0.0).logical_not());
+        pivot.sqrt_();
+        if (k + 1 == n) break;
+        Tensor column = work.select(2, k).narrow(1, k + 1, n - k - 1);  // [m, n-k-1]
+        column.div_(pivot);
+        work.narrow(1, k + 1, n - k - 1).narrow(2, k + 1, n - k - 1).sub_(column.unsqueeze(2) * column.unsqueeze(1));
+      }
     }
     if (info) {
       *info = n == 0 ? zeros(batch, TensorOptions(kInt64).device(A.device())) : first_flag_info(failed, batch);

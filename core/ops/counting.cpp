@@ -274,17 +274,14 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out
   EMBER_CHECK(sorted_sequence.defined(), "torch.searchsorted(): expected defined tensors");
   EMBER_CHECK(sorted_sequence.dim() == 1, "torch.searchsorted(): input value can be a scalar only when boundaries ",
               "tensor dimension is 1, but we got boundaries tensor dim(", sorted_sequence.dim(), ")");
-  // PyTorch's wrapped number: a float in the boundaries' floating dtype (float32 beside
-  // integers), so it is rounded once, to the dtype the search runs in; an integer as int64.
-  const DType boundary_dtype = sorted_sequence.dtype();
-  const DType value_dtype = value.is_bool()       ? kBool
-                            : !value.is_floating() ? kInt64
-                            : is_floating(boundary_dtype) ? boundary_dtype
-                                                          : kFloat32;
-  // made in float64 / int64 and cast (rounded once, unchecked: 1e5 against float16 boundaries is inf)
-  const Tensor wide = full({}, value, TensorOptions(value.is_bool() ? kBool : value.is_floating() ? kFloat64 : kInt64)
-                                          .device(sorted_sequence.device()));
-  return searchsorted(sorted_sequence, native::to_dtype(wide, value_dtype), out_int32, right, sorter);
+  // PyTorch's wrapped number: made in float64 (int64, bool), then a float cast unchecked to the
+  // boundaries' floating dtype (float32 beside integers), so it is rounded once, to the dtype
+  // the search runs in (1e5 against float16 boundaries is inf)
+  const DType wide = value.is_bool() ? kBool : value.is_floating() ? kFloat64 : kInt64;
+  const DType boundaries = sorted_sequence.dtype();
+  const DType narrow = !value.is_floating() ? wide : is_floating(boundaries) ? boundaries : kFloat32;
+  const Tensor number = full({}, value, TensorOptions(wide).device(sorted_sequence.device()));
+  return searchsorted(sorted_sequence, native::to_dtype(number, narrow), out_int32, right, sorter);
 }
 
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right) {
