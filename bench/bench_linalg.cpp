@@ -1,7 +1,8 @@
 // linalg on the CPU, forward + backward, float64: svd of [64, 64] (loss: the singular values
 // and the squares of U and Vh), eigh of a symmetric [128, 128] (eigenvalues and squared
 // eigenvectors), qr of [256, 64], lstsq of [512, 32] by [512, 4], solve_triangular of
-// [256, 256] by [256, 16] and matrix_exp of [64, 64]. Twin: bench/pytorch_linalg.py.
+// [256, 256] by [256, 16], matrix_exp of [64, 64] and cholesky of a positive-definite
+// [256, 256] (LAPACK's potrf). Twin: bench/pytorch_linalg.py.
 #include <benchmark/benchmark.h>
 #include <ember/ember.h>
 
@@ -91,6 +92,18 @@ void BM_ember_matrix_exp_64_forward_backward(benchmark::State& state) {
       [](const Tensor& x) { return linalg::matrix_exp(x).sum(); });
 }
 
+void BM_ember_cholesky_256_forward_backward(benchmark::State& state) {
+  run(
+      state,
+      [] {
+        return randn64({256, 256});
+      },
+      [](const Tensor& x) {
+        const Tensor spd = ember::matmul(x, x.t()) + ember::eye(256, ember::kFloat64) * 256.0;
+        return linalg::cholesky(spd).sum();
+      });
+}
+
 }  // namespace
 
 BENCHMARK(BM_ember_svd_64_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -99,4 +112,5 @@ BENCHMARK(BM_ember_qr_256x64_forward_backward)->Unit(benchmark::kMillisecond)->U
 BENCHMARK(BM_ember_lstsq_512x32_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_solve_triangular_256_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ember_matrix_exp_64_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ember_cholesky_256_forward_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

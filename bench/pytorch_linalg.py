@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch twin of build/bench/bench_linalg (Debian's python3-torch, 2 threads), forward +
 backward, float64: svd of [64, 64], eigh of a symmetric [128, 128], qr of [256, 64], lstsq of
-[512, 32] by [512, 4] (driver gelsd), solve_triangular of [256, 256] by [256, 16] and
-matrix_exp of [64, 64], with the same losses as the C++ cases.
+[512, 32] by [512, 4] (driver gelsd), solve_triangular of [256, 256] by [256, 16],
+matrix_exp of [64, 64] and cholesky of x x^T + 256 I for [256, 256], with the same losses as
+the C++ cases.
 Prints the median of N timed runs after warm-up, in ms.
 
 Usage: /usr/bin/python3 bench/pytorch_linalg.py [--steps N] [--json]
@@ -61,6 +62,9 @@ def main():
             lambda x: torch.linalg.solve_triangular(x, B_triangular, upper=True).sum()),
         "matrix_exp_64_forward_backward_ms": case(
             lambda: torch.randn(64, 64, dtype=D) * 0.125, lambda x: torch.linalg.matrix_exp(x).sum()),
+        "cholesky_256_forward_backward_ms": case(
+            lambda: torch.randn(256, 256, dtype=D),
+            lambda x: torch.linalg.cholesky(x @ x.T + torch.eye(256, dtype=D) * 256.0).sum()),
     }, default_steps=30)
 
 
