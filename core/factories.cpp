@@ -157,8 +157,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, Tensor
     const auto truncated = [](const Scalar& s) {
       if (!s.is_floating()) return s.to_int();
       const double v = std::trunc(s.to_double());
-      EMBER_CHECK(std::isfinite(v) && std::abs(v) < 0x1p63, "value cannot be converted to type int64_t without "
-                  "overflow (arange: ", s.to_double(), ")");
+      check_fill_value(v, kInt64);  // PyTorch's checked conversion: inf, NaN and 1e30 are errors
       return static_cast<int64_t>(v);
     };
     const int64_t from = truncated(start), to = truncated(end), by = truncated(step);

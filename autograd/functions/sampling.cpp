@@ -146,7 +146,8 @@ Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
   EMBER_CHECK(from >= bottom && last <= top, from >= bottom ? "to - 1" : "from", " is out of bounds for ",
               dtype_name(self.dtype()), ": random_ expects 'from' and 'to' - 1 within [", bottom, ", ", top,
               "], but got from=", from, " and to - 1=", last);
-  // Beyond 2^digits a floating dtype skips integers, so the draws are not uniform: PyTorch's warning.
+  // Beyond 2^digits a floating dtype skips integers, so the draws are not uniform: PyTorch's
+  // warning; the ends then move inward to values the dtype holds.
   const int64_t exact = exact_integer_top(self.dtype());
   if (is_floating(self.dtype()) && (from < -exact || last > exact)) {
     static std::once_flag once;
@@ -156,9 +157,8 @@ Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
                     from < -exact ? "from" : "to - 1", std::countr_zero(static_cast<uint64_t>(exact)),
                     std::countr_zero(static_cast<uint64_t>(exact)), dtype_name(self.dtype()));
     });
-  }
-  if (is_floating(self.dtype()) && (from < -exact || last > exact))
     std::tie(from, last) = representable_ends(from, last, self.dtype());
+  }
   const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(from) + 1;  // 0: all 2^64 values
   EMBER_CHECK(span != 0, "random_: a range of 2^64 integers is not supported");
   return fill_recorded("RandomBackward", self, [&] { return integer_draws(self.sizes(), from, span, self.device()); });

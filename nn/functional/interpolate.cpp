@@ -13,6 +13,7 @@
 #include "core/autocast.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/fill_value.h"
 #include "core/logging.h"
 #include "core/ops.h"
 #include "nn/functional/args.h"
@@ -132,9 +133,7 @@ Plan plan(const Tensor& x, const OutputSize& size, const ScaleFactor& scale_fact
   for (int64_t i = 0; i < dims; ++i) {
     const double s = scale_factor.single ? scale_factor.values[0] : scale_factor.values[static_cast<size_t>(i)];
     const double size = std::floor(static_cast<double>(spatial[static_cast<size_t>(i)]) * s);
-    // PyTorch's compute_output_size: c10::checked_convert<int64_t>
-    EMBER_CHECK(std::isfinite(size) && std::abs(size) < 0x1p63, "value cannot be converted to type int64_t without "
-                "overflow (interpolate: scale_factor ", s, " for an input size of ", spatial[static_cast<size_t>(i)], ")");
+    check_fill_value(size, kInt64);  // PyTorch's compute_output_size: c10::checked_convert<int64_t>
     p.sizes.push_back(static_cast<int64_t>(size));
     if (!recompute_scale_factor.value_or(false)) p.scales[static_cast<size_t>(i)] = s;
   }
