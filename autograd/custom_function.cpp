@@ -4,10 +4,13 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 
 #include "autograd/function_node.h"
+#include "autograd/functions/inplace_record.h"
 #include "core/error.h"
 #include "core/factories.h"
 
@@ -28,8 +31,14 @@ namespace ember::autograd {
 //   the inputs, in order; needs_input_grad counts them alone, as libtorch's, while backward
 //   returns a gradient for every argument slot (undefined for the constants).
 // - An output sharing an input's storage (the input returned as it is, or a view of it)
-//   refuses in-place ops with PyTorch's error: the in-place op's history would replace the
-//   custom backward.
+//   refuses in-place ops with PyTorch's error, as do views made of it: the in-place op's
+//   history would replace the custom backward. Once the storage is written by anything
+//   else (the input changed in place), using the output's history is PyTorch's error too
+//   (the storage version is kept at the call, checked by refresh_view_history).
+// - mark_dirty: an input forward changed in place is returned as that input itself, its
+//   history moved onto the node's output through the in-place path (so a view's base gets
+//   CopySlices, and a leaf that requires grad is PyTorch's in-place error). Without
+//   recording, outputs that require grad come back as detached aliases, as PyTorch's.
 // - Outputs marked non-differentiable, and integer outputs, get no history. backward gets
 //   one gradient per output: zeros where none reached it (set_materialize_grads(false):
 //   undefined), and returns one per forward argument. A gradient for an argument that is not
@@ -47,6 +56,7 @@ struct AutogradContext::Internal {
   tensor_list to_save;               // save_for_backward's, until the node is recorded
   tensor_list saved;                 // unpacked, while backward runs
   std::vector<const TensorImpl*> non_differentiable;
+  tensor_list dirty;  // mark_dirty's inputs, until finish
   bool recorded = false;
   bool in_backward = false;
 };
@@ -134,11 +144,27 @@ tensor_list AutogradContext::get_saved_variables() const {
   return in.saved;
 }
 
+// Each call replaces the last, as libtorch's.
 void AutogradContext::mark_non_differentiable(const tensor_list& outputs) {
   Internal& in = internal_of(*this);
   EMBER_CHECK(!in.recorded, "mark_non_differentiable can only be called in forward");
+  in.non_differentiable.clear();
   for (const Tensor& t : outputs)
     if (t.defined()) in.non_differentiable.push_back(&t.impl());
+}
+
+void AutogradContext::mark_dirty(const tensor_list& inputs) {
+  Internal& in = internal_of(*this);
+  EMBER_CHECK(!in.recorded, "mark_dirty can only be called in forward");
+  in.dirty.clear();
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) continue;
+    const bool is_input = std::any_of(in.slots.begin(), in.slots.end(),
+                                      [&t](const Tensor& slot) { return slot.defined() && &slot.impl() == &t.impl(); });
+    EMBER_CHECK(is_input, "mark_dirty: expected tensors forward was given (the inputs it modified in place), but got ",
+                "a tensor that is not one of its inputs");
+    in.dirty.push_back(t);
+  }
 }
 
 bool AutogradContext::needs_input_grad(size_t index) const {
@@ -187,7 +213,20 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   const tensor_list slots = std::move(in.slots);
   const tensor_list to_save = std::move(in.to_save);
   const std::vector<const TensorImpl*> non_differentiable = std::move(in.non_differentiable);
-  in.slots.clear(), in.to_save.clear(), in.non_differentiable.clear();
+  const tensor_list dirty = std::move(in.dirty);
+  in.slots.clear(), in.to_save.clear(), in.non_differentiable.clear(), in.dirty.clear();
+  const auto dirty_index = [&dirty](const Tensor& out) -> std::optional<size_t> {
+    for (size_t k = 0; k < dirty.size(); ++k)
+      if (&dirty[k].impl() == &out.impl()) return k;
+    return std::nullopt;
+  };
+  for (const Tensor& x : dirty) {
+    const bool returned =
+        std::any_of(outputs.begin(), outputs.end(), [&x](const Tensor& out) { return &out.impl() == &x.impl(); });
+    EMBER_CHECK(returned,
+                "Some elements marked as dirty during the forward method were not returned as output. The inputs that "
+                "are modified inplace must all be outputs of the Function.");
+  }
   std::vector<const Tensor*> inputs;  // the node's edges: the tensor slots
   std::vector<size_t> slot_of_input;
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -196,9 +235,14 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
     slot_of_input.push_back(i);
   }
   if (!will_record(InputList(inputs))) {
-    for (const Tensor& out : outputs) note_untracked(out, InputList(inputs));
+    // PyTorch's _process_backward_mode_ad without a node: detached aliases of what requires grad
+    for (Tensor& out : outputs) {
+      if (out.requires_grad()) out = out.detach();
+      note_untracked(out, InputList(inputs));
+    }
     return outputs;
   }
+  for (const Tensor& x : dirty) check_inplace(x);  // PyTorch's leaf error, before anything is recorded
   tensor_list given(outputs.size());
   std::vector<const Tensor*> with_history(outputs.size(), nullptr);
   std::vector<InputMeta> output_meta;
@@ -259,9 +303,26 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   record_list(name.c_str(), InputList(inputs), with_history, saved, std::move(formula))->set_differentiable_backward();
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (with_history[i] == nullptr) continue;
-    for (const Tensor* input : inputs)
-      if (input->defined() && input->storage().get() == outputs[i].storage().get())
-        meta_of(given[i]).custom_function_alias = true;
+    if (dirty_index(outputs[i])) {
+      // The input itself, its history now given[i]'s node (through the in-place path, which
+      // handles views): its node passes the gradient on to the custom node unchanged.
+      Tensor x = outputs[i];
+      const Tensor with_node = given[i];
+      inplace(
+          name.c_str(), x, &with_node, [] {},
+          [](const tensor_list& g, const tensor_list&, const auto&) {
+            return tensor_list{Tensor(), g[0]};
+          });
+      given[i] = x;
+      continue;
+    }
+    for (const Tensor* input : inputs) {
+      if (input->defined() && input->storage().get() == outputs[i].storage().get()) {
+        AutogradMeta& meta = meta_of(given[i]);
+        meta.custom_function_alias = true;
+        meta.view_version = given[i].storage()->version();  // a later write to the input makes this stale
+      }
+    }
   }
   return given;
 }

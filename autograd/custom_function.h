@@ -17,6 +17,7 @@
 
 #include "autograd/node.h"
 #include "core/grad_mode.h"
+#include "core/profiler.h"
 
 namespace ember::autograd {
 
@@ -62,6 +63,10 @@ class AutogradContext {
   // gradient in backward is zeros (or undefined without materialized grads). Call in forward
   // with tensors forward returns.
   void mark_non_differentiable(const tensor_list& outputs);
+  // Inputs forward modified in place (libtorch's mark_dirty): each must also be returned, and
+  // the caller gets that input itself back, its history now the custom node's (a leaf that
+  // requires grad is PyTorch's in-place error). Call in forward.
+  void mark_dirty(const tensor_list& inputs);
   // false: an output no gradient reached gives backward an undefined tensor, not zeros.
   void set_materialize_grads(bool value) { materialize_grads_ = value; }
   // Whether tensor input `index` needs a gradient, libtorch's numbering: the tensors among
@@ -117,13 +122,15 @@ struct Function {
     using Result = decltype(T::forward(ctx.get(), std::forward<Args>(args)...));
     static_assert(std::is_same_v<Result, Tensor> || std::is_same_v<Result, tensor_list>,
                   "forward must return a Tensor or a tensor_list");
+    static const std::string forward_name = custom_function_name(typeid(T).name());
+    static const std::string name = forward_name + "Backward";
     tensor_list outputs;
     {
+      profiler::RecordScope span(profiler::Category::Op, forward_name.c_str());  // PyTorch's RECORD_FUNCTION
       GradModeGuard no_grad(false);
       if constexpr (std::is_same_v<Result, Tensor>) outputs.push_back(T::forward(ctx.get(), std::forward<Args>(args)...));
       else outputs = T::forward(ctx.get(), std::forward<Args>(args)...);
     }
-    static const std::string name = custom_function_name(typeid(T).name()) + "Backward";
     tensor_list result = CustomFunctionRecorder::finish(
         ctx, name, std::move(outputs), [](AutogradContext* c, tensor_list g) { return T::backward(c, std::move(g)); });
     if constexpr (std::is_same_v<Result, Tensor>) return result[0];

@@ -348,9 +348,16 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       }
       const bool post_hooked = !node->post_hooks().empty();
       const tensor_list grad_outputs = post_hooked ? inputs : tensor_list();
-      {
+      try {
         NeededEdgesScope needed_scope(task.accumulate ? nullptr : &needed_edges);
         outputs = node->apply(std::move(inputs));
+      } catch (const std::exception&) {
+        // PyTorch's anomaly mode: which node failed and where its forward ran, then the error
+        if (g_anomaly.load(std::memory_order_relaxed)) {
+          logging::warn("Error detected in {}. The forward op ran at: {}", node->name(),
+                        node->forward_context().empty() ? std::string("(not recorded)") : node->forward_context());
+        }
+        throw;
       }
       if (post_hooked) {
         outputs.resize(node->next_edges().size());

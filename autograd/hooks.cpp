@@ -16,8 +16,9 @@ std::atomic<uint64_t> g_next_hook_handle{1};  // shared by every kind of hook
 
 uint64_t register_post_accumulate_grad_hook(const Tensor& leaf, PostAccumulateGradHook hook) {
   EMBER_CHECK(leaf.defined() && leaf.requires_grad(),
-              "register_post_accumulate_grad_hook: expected a tensor that requires grad, got one that does not");
-  EMBER_CHECK(leaf.is_leaf(), "register_post_accumulate_grad_hook: expected a leaf tensor, got a non-leaf (",
+              "cannot register a hook on a tensor that doesn't require gradient");
+  EMBER_CHECK(leaf.is_leaf(),
+              "post accumulate grad hooks cannot be registered on non-leaf tensors (this one's grad_fn is ",
               leaf.grad_fn_name(), ")");
   EMBER_CHECK(hook != nullptr, "register_post_accumulate_grad_hook: expected a callable hook, got an empty one");
   auto& meta = leaf.impl().autograd;

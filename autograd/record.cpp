@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/engine.h"
+#include "autograd/saved_variable.h"
 #include "autograd/view_history.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -35,6 +37,11 @@ Node::Node()
       eval_owner_(hints::tls_eval_owner),
       eval_note_(hints::tls_eval_note) {
   if (EMBER_UNLIKELY(profiler::is_enabled())) module_path_ = profiler::current_module_path();
+  // Anomaly mode (PyTorch's stored forward trace): the module whose forward made the node.
+  if (EMBER_UNLIKELY(is_anomaly_enabled())) {
+    const std::string& scope = current_ledger_scope();
+    forward_context_ = scope.empty() ? "outside any module's forward" : "module '" + scope + "'";
+  }
 }
 
 // Note [Destroying a graph without recursion]
@@ -169,6 +176,16 @@ AutogradMeta& meta_of(const Tensor& t) {
   return *meta;
 }
 
+void fail_custom_function_view(const AutogradMeta& meta, bool base_modified) {
+  EMBER_FAIL("Output ", meta.output_nr, " of ", meta.grad_fn ? meta.grad_fn->name() : std::string("a custom Function"),
+             base_modified ? " is a view and its base or another view of its base has been modified inplace. "
+                           : " is a view and is being modified inplace. ",
+             "This view was created inside a custom Function (or because an input was returned as-is) and the "
+             "autograd logic to handle view+inplace would override the custom backward associated with the custom "
+             "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+             "output of the custom Function.");
+}
+
 Edge gradient_edge(const Tensor& t) {
   refresh_view_history(t);
   if (!t.defined() || !t.impl().requires_grad) return {};
@@ -198,16 +215,16 @@ void set_history(const Tensor& output, const std::shared_ptr<Node>& node, uint32
 void check_inplace(const Tensor& self) {
   if (!is_grad_enabled() || is_inference_mode_enabled()) return;
   const auto& meta = self.impl().autograd;
-  if (meta && meta->custom_function_alias && meta->grad_fn)
-    EMBER_FAIL("Output ", meta->output_nr, " of ", meta->grad_fn->name(),
-               " is a view and is being modified inplace. "
-               "This view was created inside a custom Function (or because an input was returned as-is) and the "
-               "autograd logic to handle view+inplace would override the custom backward associated with the custom "
-               "Function, leading to incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
-               "output of the custom Function.");
+  if (meta && meta->custom_function_alias && meta->grad_fn) fail_custom_function_view(*meta, false);
   if (meta && meta->view_base && meta->view_mode == ViewMode::Grad) {
     const Tensor base(meta->view_base);
-    EMBER_CHECK(!base.requires_grad() || !base.is_leaf(),
+    // a view of a custom Function's output that aliases its input: as that output itself
+    const auto& base_meta = base.impl().autograd;
+    if (base_meta && base_meta->custom_function_alias && base_meta->grad_fn && self.grad_fn())
+      fail_custom_function_view(*self.impl().autograd, false);
+    // PyTorch's test: the view requires grad and its base is a leaf (a view of a leaf made to
+    // require grad after the view was taken counts, whether or not the root requires grad)
+    EMBER_CHECK(!(self.requires_grad() && base.is_leaf()),
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.");
     refresh_view_history(self);
   }

@@ -210,8 +210,13 @@ void check_view_can_record(const Tensor& self, bool recording) {
 }
 
 void refresh_view_history(const Tensor& t) {
-  if (!t.defined() || !t.impl().autograd || !t.impl().autograd->view_base) return;
+  if (!t.defined() || !t.impl().autograd) return;
   AutogradMeta& meta = *t.impl().autograd;
+  // A custom Function's output aliasing its input, whose storage was written since: its
+  // history is no longer its values' (PyTorch's IN_CUSTOM_FUNCTION views raise here too).
+  if (meta.custom_function_alias && meta.grad_fn && meta.view_version != t.storage()->version())
+    fail_custom_function_view(meta, true);
+  if (!meta.view_base) return;
   if (meta.view_mode != ViewMode::Grad) return;
   const uint32_t version = t.storage()->version();
   const Tensor base(meta.view_base);

@@ -45,9 +45,14 @@ void mark_view(const Tensor& view, const Tensor& source);
 void check_view_can_record(const Tensor& self, bool recording);
 
 // For a view whose base's history changed since the view's was set (the storage was
-// written since): the view's history becomes "AsStridedBackward" of the base. Nothing
-// for other tensors.
+// written since): the view's history becomes "AsStridedBackward" of the base. For a
+// custom Function's output aliasing its input, written since: fail_custom_function_view.
+// Nothing for other tensors.
 void refresh_view_history(const Tensor& t);
+// PyTorch's error for an in-place write that would override a custom Function's backward:
+// on its output aliasing an input (or a view of that output), or, base_modified, on the
+// output after its storage was written (Note [Custom functions]).
+[[noreturn]] void fail_custom_function_view(const AutogradMeta& meta, bool base_modified);
 
 // The history of an in-place op on self (already written; inputs[0] is self): a node
 // with edges to self's old history and the other inputs, saving to_save. On a view, the

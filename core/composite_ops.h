@@ -1,7 +1,8 @@
 // Free-function forms of the shape, product and set utilities made of other ops (libtorch
 // names): meshgrid, cartesian_prod, tensordot, kron, block_diag, rot90, movedim, swapaxes,
 // ravel, tensor_split, the stacks and splits (hstack, hsplit, ...), fliplr / flipud, take,
-// heaviside, dist, msort, triu_indices / tril_indices. Each is composed
+// heaviside, dist, msort, triu_indices / tril_indices, combinations, trapezoid, cov /
+// corrcoef, float_power, ldexp, the free split / chunk / unbind, diagflat. Each is composed
 // in autograd/functions/composite.cpp, so it runs on any device and differentiates through
 // its parts. Included by core/ops.h.
 #pragma once
@@ -14,10 +15,23 @@
 
 namespace ember {
 
-// torch.atleast_1d / 2d / 3d: a view with leading (and, for 3d, trailing) size-1 dims added.
+// torch.atleast_1d / 2d / 3d: a view with leading (and, for 3d, trailing) size-1 dims added;
+// the list forms apply it to each tensor.
 Tensor atleast_1d(const Tensor& a);
 Tensor atleast_2d(const Tensor& a);
 Tensor atleast_3d(const Tensor& a);
+std::vector<Tensor> atleast_1d(const std::vector<Tensor>& tensors);
+std::vector<Tensor> atleast_2d(const std::vector<Tensor>& tensors);
+std::vector<Tensor> atleast_3d(const std::vector<Tensor>& tensors);
+// The free forms of Tensor's chunk, split (a size, or the sizes), split_with_sizes and
+// unbind: views along dim.
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& split_sizes, int64_t dim = 0);
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& split_sizes, int64_t dim = 0);
+std::vector<Tensor> unbind(const Tensor& a, int64_t dim = 0);
+// torch.diagflat: the flattened input on diagonal `offset` of a square matrix.
+Tensor diagflat(const Tensor& a, int64_t offset = 0);
 // torch.hstack (cat along dim 1; 1-D inputs along 0), vstack / row_stack (along 0, of atleast_2d),
 // dstack (along 2, of atleast_3d) and column_stack (0-D and 1-D inputs as columns, then hstack).
 Tensor hstack(const std::vector<Tensor>& tensors);
@@ -86,5 +100,32 @@ Tensor msort(const Tensor& a);
 // triangle of a row x col matrix from diagonal `offset`, row by row.
 Tensor triu_indices(int64_t row, int64_t col, int64_t offset = 0, TensorOptions options = {});
 Tensor tril_indices(int64_t row, int64_t col, int64_t offset = 0, TensorOptions options = {});
+// torch.combinations: the r-element combinations of a 1-D tensor's elements in order,
+// [count, r] (with_replacement: an element may repeat); r = 0: an empty [0]. Gathers a's
+// elements, so differentiable.
+Tensor combinations(const Tensor& a, int64_t r = 2, bool with_replacement = false);
+// torch.trapezoid (trapz): the trapezoidal rule along dim, with spacing dx or sample points
+// x (1-D of y's size along dim, or broadcasting with y); an empty dim gives 0.
+// cumulative_trapezoid: the running sums, one shorter along dim.
+Tensor trapezoid(const Tensor& y, const Tensor& x, int64_t dim = -1);
+Tensor trapezoid(const Tensor& y, double dx = 1, int64_t dim = -1);
+Tensor trapz(const Tensor& y, const Tensor& x, int64_t dim = -1);
+Tensor trapz(const Tensor& y, double dx = 1, int64_t dim = -1);
+Tensor cumulative_trapezoid(const Tensor& y, const Tensor& x, int64_t dim = -1);
+Tensor cumulative_trapezoid(const Tensor& y, double dx = 1, int64_t dim = -1);
+// torch.cov: the covariance of the rows (variables) of a 1-D or 2-D input over its columns
+// (observations), divided by N - correction (or, with weights, PyTorch's weighted
+// normaliser); fweights integer and aweights floating, one per observation. Degrees of
+// freedom <= 0 warn and give inf / NaN, as PyTorch. corrcoef: cov scaled to correlations,
+// clipped to [-1, 1].
+Tensor cov(const Tensor& input, int64_t correction = 1, const Tensor& fweights = Tensor(),
+           const Tensor& aweights = Tensor());
+Tensor corrcoef(const Tensor& input);
+// torch.float_power: pow computed in float64 (both operands cast first); ldexp: a * 2^b in
+// a floating result type.
+Tensor float_power(const Tensor& a, const Tensor& b);
+Tensor float_power(const Tensor& a, const Scalar& b);
+Tensor float_power(const Scalar& a, const Tensor& b);
+Tensor ldexp(const Tensor& a, const Tensor& b);
 
 }  // namespace ember

@@ -195,14 +195,31 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions options) 
   });
 }
 
-Tensor eye(int64_t n, TensorOptions options) {
-  EMBER_CHECK(n >= 0, "eye: n must be greater or equal to 0, got ", n);
-  return from_host_values({n, n}, options, [n](int64_t i) { return i / n == i % n ? 1 : 0; });
+Tensor eye(int64_t n, TensorOptions options) { return eye(n, n, options); }
+
+Tensor eye(int64_t n, int64_t m, TensorOptions options) {
+  EMBER_CHECK(n >= 0, "n must be greater or equal to 0, got ", n);
+  EMBER_CHECK(m >= 0, "m must be greater or equal to 0, got ", m);
+  if (m == 0) return from_host_values({n, m}, options, [](int64_t) { return 0; });
+  return from_host_values({n, m}, options, [m](int64_t i) { return i / m == i % m ? 1 : 0; });
+}
+
+Tensor logspace(double start, double end, int64_t steps, double base, TensorOptions options) {
+  EMBER_CHECK(steps >= 0, "number of steps must be non-negative");
+  // linspace's exponents (each half from its own end, as PyTorch's kernel), then the power
+  const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  const int64_t halfway = steps / 2;
+  return from_host_values({steps}, options, [=](int64_t i) {
+    if (i < halfway || steps == 1) return std::pow(base, start + delta * static_cast<double>(i));
+    return std::pow(base, end - delta * static_cast<double>(steps - 1 - i));
+  });
 }
 
 Tensor rand(const Dims& sizes, TensorOptions options) { return random_floats(sizes, options, Distribution::Uniform); }
 
 Tensor randn(const Dims& sizes, TensorOptions options) { return random_floats(sizes, options, Distribution::Normal); }
+
+Tensor randint(int64_t high, const Dims& sizes, TensorOptions options) { return randint(0, high, sizes, options); }
 
 // Element i is low + (64 bits of Philox counter `counter + i`) mod (high - low).
 Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options) {
@@ -254,5 +271,27 @@ Tensor ones_like(const Tensor& t) { return ones(t.sizes(), t.options()); }
 Tensor full_like(const Tensor& t, const Scalar& value) { return full(t.sizes(), value, t.options()); }
 Tensor rand_like(const Tensor& t) { return rand(t.sizes(), t.options()); }
 Tensor randn_like(const Tensor& t) { return randn(t.sizes(), t.options()); }
+
+namespace {
+// t's options with what `options` sets put over them.
+TensorOptions like_options(const Tensor& t, TensorOptions options) {
+  return TensorOptions(options.has_dtype() ? options.dtype() : t.dtype())
+      .device(options.has_device() ? options.device() : t.device())
+      .requires_grad(options.requires_grad());
+}
+}  // namespace
+
+Tensor empty_like(const Tensor& t, TensorOptions o) { return empty(t.sizes(), like_options(t, o)); }
+Tensor zeros_like(const Tensor& t, TensorOptions o) { return zeros(t.sizes(), like_options(t, o)); }
+Tensor ones_like(const Tensor& t, TensorOptions o) { return ones(t.sizes(), like_options(t, o)); }
+Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o) {
+  return full(t.sizes(), value, like_options(t, o));
+}
+Tensor rand_like(const Tensor& t, TensorOptions o) { return rand(t.sizes(), like_options(t, o)); }
+Tensor randn_like(const Tensor& t, TensorOptions o) { return randn(t.sizes(), like_options(t, o)); }
+Tensor randint_like(const Tensor& t, int64_t high, TensorOptions o) { return randint_like(t, 0, high, o); }
+Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions o) {
+  return randint(low, high, t.sizes(), like_options(t, o));
+}
 
 }  // namespace ember

@@ -42,9 +42,13 @@ Tensor arange(const Scalar& end, TensorOptions options = {});
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1, TensorOptions options = {});
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
 Tensor eye(int64_t n, TensorOptions options = {});
+Tensor eye(int64_t n, int64_t m, TensorOptions options = {});  // n rows, m columns
+// torch.logspace: base ** linspace(start, end, steps), computed in float64 and rounded once.
+Tensor logspace(double start, double end, int64_t steps, double base = 10.0, TensorOptions options = {});
 Tensor rand(const Dims& sizes, TensorOptions options = {});   // uniform [0, 1)
 Tensor randn(const Dims& sizes, TensorOptions options = {});  // standard normal
 Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));
+Tensor randint(int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));  // low = 0
 Tensor randperm(int64_t n, TensorOptions options = dtype(kInt64));
 
 Tensor empty_like(const Tensor& t);
@@ -53,5 +57,15 @@ Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, const Scalar& value);
 Tensor rand_like(const Tensor& t);
 Tensor randn_like(const Tensor& t);
+// With options (PyTorch's dtype=, device=, requires_grad=): what options leave unset is t's.
+Tensor empty_like(const Tensor& t, TensorOptions options);
+Tensor zeros_like(const Tensor& t, TensorOptions options);
+Tensor ones_like(const Tensor& t, TensorOptions options);
+Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions options);
+Tensor rand_like(const Tensor& t, TensorOptions options);
+Tensor randn_like(const Tensor& t, TensorOptions options);
+// torch.randint_like: integers in [low, high) (or [0, high)) of t's shape, dtype and device.
+Tensor randint_like(const Tensor& t, int64_t high, TensorOptions options = {});
+Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions options = {});
 
 }  // namespace ember

@@ -63,6 +63,12 @@ Tensor matrix_rank(const Tensor& A, std::optional<double> atol = std::nullopt,
                    std::optional<double> rtol = std::nullopt, bool hermitian = false);
 // The 2-norm condition number: the largest singular value over the smallest.
 Tensor cond(const Tensor& A);
+// torch.linalg.cond(A, p): p = 2 / -2 from the singular values (any m x n); p = 1, -1, inf,
+// -inf, "fro", "nuc" as norm(A, p) * norm(inv(A), p) of square matrices, inf for a singular
+// one (PyTorch's linalg_inv_ex path). An empty matrix gives 0. Other p: "linalg.cond got an
+// invalid norm type".
+Tensor cond(const Tensor& A, double p);
+Tensor cond(const Tensor& A, std::string_view p);
 
 // torch.linalg.lstsq: the minimum-norm X minimising |A X - B| for A [*, m, n] and B [*, m, k]
 // (or the vector case [*, m]; batch dims broadcast), through the pseudo-inverse (singular
@@ -154,5 +160,11 @@ std::tuple<Tensor, Tensor, Tensor> svd_lowrank(const Tensor& A, int64_t q = 6, i
 // min(6, m, n).
 std::tuple<Tensor, Tensor, Tensor> pca_lowrank(const Tensor& A, std::optional<int64_t> q = std::nullopt,
                                                bool center = true, int64_t niter = 2);
+// torch.lu_unpack: (P, L, U) with A = P L U from linalg::lu_factor's (LU, pivots) of an
+// m x n A: P [*, m, m] in LU's dtype, L [*, m, k] unit lower, U [*, k, n]. unpack_data =
+// false leaves L and U undefined, unpack_pivots = false leaves P undefined (PyTorch's empty
+// results). Differentiable in LU (L and U are its triangles).
+std::tuple<Tensor, Tensor, Tensor> lu_unpack(const Tensor& LU, const Tensor& pivots, bool unpack_data = true,
+                                             bool unpack_pivots = true);
 
 }  // namespace ember

@@ -11,6 +11,8 @@ int64_t allocated(Device device) { return stats(device).allocated_bytes.current;
 int64_t max_allocated(Device device) { return stats(device).allocated_bytes.peak; }
 int64_t reserved(Device device) { return stats(device).reserved_bytes.current; }
 void reset_peak(Device device) { allocator_for(device).reset_peak(); }
+int64_t max_reserved(Device device) { return stats(device).reserved_bytes.peak; }
+void reset_accumulated(Device device) { allocator_for(device).reset_accumulated(); }
 void empty_cache(Device device) { allocator_for(device).empty_cache(); }
 std::string summary(Device device) { return allocator_for(device).summary(); }
 

@@ -1,6 +1,6 @@
 // Public memory statistics, like torch.cuda.memory_stats() but for every device:
-// ember::memory::stats(dev), allocated, reserved, reset_peak, empty_cache, summary,
-// set_limit. Backed by the device's caching allocator.
+// ember::memory::stats(dev), allocated, reserved, reset_peak, reset_accumulated, empty_cache,
+// summary, set_limit. Backed by the device's caching allocator.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -35,7 +35,11 @@ Stats stats(Device device);
 int64_t allocated(Device device);
 int64_t max_allocated(Device device);
 int64_t reserved(Device device);
+int64_t max_reserved(Device device);  // torch.cuda.max_memory_reserved
 void reset_peak(Device device);
+// torch.cuda.reset_accumulated_memory_stats: every Stat's allocated / freed totals, and the
+// retry, OOM and device allocation counts, back to 0 (current and peak stay).
+void reset_accumulated(Device device);
 void empty_cache(Device device);
 std::string summary(Device device);
 // A cap on reserved bytes (0 removes it). Past it, after freeing cached blocks and

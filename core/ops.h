@@ -148,6 +148,18 @@ template <DimIndex I> Tensor nanmean(const Tensor& a, I dim, bool keepdim = fals
 }
 // torch.aminmax: (amin, amax) over dim (nullopt: all); an empty reduction is an error.
 std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
+// PyTorch's dtype= forms: a cast to dtype first, then the reduction (the gradient comes back
+// in a's dtype); the Tensor methods of the same names (core/tensor.h).
+Tensor sum(const Tensor& a, DType dtype);
+Tensor sum(const Tensor& a, const Dims& dims, bool keepdim, DType dtype);
+Tensor mean(const Tensor& a, DType dtype);
+Tensor mean(const Tensor& a, const Dims& dims, bool keepdim, DType dtype);
+template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim, DType dtype) {
+  return a.sum(dim, keepdim, dtype);
+}
+template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim, DType dtype) {
+  return a.mean(dim, keepdim, dtype);
+}
 // one dim (DimIndex, core/tensor.h): sum(a, 1) is sum(a, {1})
 template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim = false) { return a.sum(dim, keepdim); }
 template <DimIndex I> Tensor mean(const Tensor& a, I dim, bool keepdim = false) { return a.mean(dim, keepdim); }
@@ -157,6 +169,8 @@ template <DimIndex I> Tensor amin(const Tensor& a, I dim, bool keepdim = false) 
 // to int64; gradients exact where the input has zeros (the product of the others)
 Tensor prod(const Tensor& a);
 Tensor prod(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor prod(const Tensor& a, DType dtype);  // a cast to dtype first
+Tensor prod(const Tensor& a, int64_t dim, bool keepdim, DType dtype);
 // var/std over dims ({}: all) divided by max(0, N - correction); a bool in correction's
 // place is PyTorch's unbiased= (true: 1, false: 0). Floating inputs only; float32
 // accumulates in double (Note [Accumulating variance] in core/reduce_functors.h).
@@ -190,9 +204,12 @@ std::tuple<Tensor, Tensor> std_mean(const Tensor& a, I dim, double correction = 
 // log(sum(exp(a))) over dims ({}: all), shifted by the max; integers reduce as float32
 Tensor logsumexp(const Tensor& a, const Dims& dims, bool keepdim = false);
 template <DimIndex I> Tensor logsumexp(const Tensor& a, I dim, bool keepdim = false) { return a.logsumexp(dim, keepdim); }
-// inclusive scans along dim; integers and bool give int64 (autograd/functions/scan.cpp)
+// inclusive scans along dim; integers and bool give int64 (autograd/functions/scan.cpp).
+// dtype: a cast to dtype first (PyTorch's dtype=), so an int64 cumsum can be float64.
 Tensor cumsum(const Tensor& a, int64_t dim);
 Tensor cumprod(const Tensor& a, int64_t dim);
+Tensor cumsum(const Tensor& a, int64_t dim, DType dtype);
+Tensor cumprod(const Tensor& a, int64_t dim, DType dtype);
 // torch.logcumsumexp: log of the cumulative sum of exp along dim, accumulated in double as
 // log-add-exp steps (no overflow); floating inputs only. Differentiable (a stable form).
 Tensor logcumsumexp(const Tensor& a, int64_t dim);
@@ -344,12 +361,25 @@ Tensor repeat_interleave(const Tensor& repeats);
 // index k out of range"; its result is always sorted (sorted=false gives the same).
 std::tuple<Tensor, Tensor> sort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
 Tensor argsort(const Tensor& a, int64_t dim = -1, bool descending = false, bool stable = false);
+// libtorch's stable-first overloads, sort(self, stable, dim, descending): a bool second
+// argument is `stable` (never converted to a dim).
+template <std::same_as<bool> B>
+std::tuple<Tensor, Tensor> sort(const Tensor& a, B stable, int64_t dim = -1, bool descending = false) {
+  return sort(a, dim, descending, stable);
+}
+template <std::same_as<bool> B> Tensor argsort(const Tensor& a, B stable, int64_t dim = -1, bool descending = false) {
+  return argsort(a, dim, descending, stable);
+}
 std::tuple<Tensor, Tensor> topk(const Tensor& a, int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true);
 
 // joining: torch.cat along dim (sizes equal outside it; the result type of all inputs)
 // and torch.stack (equal shapes, joined along a new dim); gradients are the slices.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+// torch.broadcast_to (a.expand(sizes): a view, -1 keeps a size) and torch.broadcast_tensors
+// (each expanded to the shape all broadcast to).
+Tensor broadcast_to(const Tensor& a, const Dims& sizes);
+std::vector<Tensor> broadcast_tensors(const std::vector<Tensor>& tensors);
 // torch.flip (dims reversed; distinct), torch.roll (each shift along its dim, wrapping;
 // no dims: over the flattened tensor) and torch.tile (repeat with leading 1s added to
 // dims): new tensors, differentiable, on any device (autograd/functions/rearrange.cpp).

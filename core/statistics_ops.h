@@ -1,11 +1,13 @@
 // Free-function forms of the order statistics and counting ops (libtorch names):
 // kthvalue, mode, median, nanmedian, quantile, nanquantile (differentiable; made of sort and
-// gather), and nonzero, argwhere, count_nonzero, bincount, histc, searchsorted, bucketize,
-// unique, unique_consecutive (not differentiable). Included by core/ops.h.
+// gather), and nonzero, argwhere, count_nonzero, bincount, histc, histogram, searchsorted,
+// bucketize, unique, unique_consecutive (not differentiable). Included by core/ops.h.
 #pragma once
 #include <optional>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -50,6 +52,9 @@ Tensor nanquantile(const Tensor& x, const Tensor& q, std::optional<int64_t> dim 
 // (torch.nonzero; argwhere is the same). count_nonzero: int64 counts over dims ({}: all).
 Tensor nonzero(const Tensor& x);
 Tensor argwhere(const Tensor& x);
+// torch.where(condition) (nonzero(as_tuple=True)): one int64 index tensor per dim of x (a
+// 0-dim x counts as 1-D).
+std::vector<Tensor> where(const Tensor& condition);
 Tensor count_nonzero(const Tensor& x, const Dims& dims = {});
 // torch.bincount of non-negative int64 x (1-D): counts (int64), or sums of weights (x's
 // shape; float32 or float64, the result in their dtype), length max(x) + 1 or minlength.
@@ -58,15 +63,29 @@ Tensor bincount(const Tensor& x, const Tensor& weights = Tensor(), int64_t minle
 // closed; outside and NaN ignored); min = max: the data's range (widened by 1 each way
 // when that is one value). x floating; the result in x's dtype.
 Tensor histc(const Tensor& x, int64_t bins = 100, double min = 0, double max = 0);
+// torch.histogram: (hist, bin_edges) of x's elements in `bins` equal bins over range (min,
+// max), by default the data's (empty x: [0, 1]; one value v: [v - 0.5, v + 0.5]). The edges
+// are linspace in x's dtype and each element goes to the bin its edges hold (the last bin
+// closed; outside and NaN left out), as PyTorch's CPU kernel. weight: x's size, summed
+// instead of counts; density: hist divided by its total and by each bin's width. The edges
+// form takes the increasing 1-D edges instead. x float32 or float64 (16-bit: counted in
+// float32). Not differentiable.
+std::tuple<Tensor, Tensor> histogram(const Tensor& x, int64_t bins = 100,
+                                     std::optional<std::pair<double, double>> range = std::nullopt,
+                                     const Tensor& weight = Tensor(), bool density = false);
+std::tuple<Tensor, Tensor> histogram(const Tensor& x, const Tensor& bins, const Tensor& weight = Tensor(),
+                                     bool density = false);
 // torch.searchsorted: for each value, the index in its row of sorted_sequence (1-D: one
 // row for all values; else rows matching values' leading dims) where it would go to keep
-// the row sorted: before equal boundaries (right = false) or after them. sorter: int64
-// indices that sort each row (argsort's). NaN: Note [searchsorted and NaN] in
-// core/sorted_position.h. int64 results; out_int32 = true is an error (ember has no int32).
+// the row sorted: before equal boundaries (right = false) or after them. side ("left" or
+// "right", libtorch's argument after right) says the same; opposite to right = true is
+// PyTorch's error. sorter: int64 indices that sort each row (argsort's). NaN: Note
+// [searchsorted and NaN] in core/sorted_position.h. int64 results; out_int32 = true is an
+// error (ember has no int32).
 Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32 = false, bool right = false,
-                    const Tensor& sorter = Tensor());
+                    std::optional<std::string_view> side = std::nullopt, const Tensor& sorter = Tensor());
 Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out_int32 = false, bool right = false,
-                    const Tensor& sorter = Tensor());
+                    std::optional<std::string_view> side = std::nullopt, const Tensor& sorter = Tensor());
 // torch.bucketize: searchsorted with 1-D boundaries, the arguments the other way round.
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32 = false, bool right = false);
 // torch.unique: (values, inverse, counts); inverse (x's shape, or [x.size(dim)]) and counts

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/device.h"
@@ -119,6 +120,8 @@ class Tensor {
   Tensor to(Device device) const;  // *this when already there; a channels-last tensor stays so
   Tensor to(DType dtype) const;
   Tensor to(Device device, DType dtype) const;
+  Tensor to(TensorOptions options) const;  // the device and dtype options sets; the rest kept
+  Tensor to(const Tensor& other) const;    // other's device and dtype
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
   Tensor half() const { return to(kFloat16); }  // PyTorch's tensor.half() / .bfloat16()
@@ -159,6 +162,7 @@ class Tensor {
   std::vector<Tensor> chunk(int64_t chunks, int64_t dim = 0) const;
   std::vector<Tensor> split(int64_t split_size, int64_t dim = 0) const;
   std::vector<Tensor> split_with_sizes(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;
+  std::vector<Tensor> split(const std::vector<int64_t>& split_sizes, int64_t dim = 0) const;  // split_with_sizes
   std::vector<Tensor> unbind(int64_t dim = 0) const;
   // Copies that rearrange (autograd/functions/rearrange.cpp): torch.flip, roll (no dims:
   // over the flattened tensor), tile, and repeat (repeats.size() >= dim(), leading new dims).
@@ -177,6 +181,11 @@ class Tensor {
   std::vector<Tensor> tensor_split(const std::vector<int64_t>& indices, int64_t dim = 0) const;
   Tensor rot90(int64_t k = 1, const std::vector<int64_t>& dims = {0, 1}) const;
   Tensor msort() const;
+  Tensor cov(int64_t correction = 1, const Tensor& fweights = Tensor(), const Tensor& aweights = Tensor()) const;
+  Tensor corrcoef() const;
+  Tensor float_power(const Tensor& exponent) const;
+  Tensor float_power(const Scalar& exponent) const;
+  Tensor ldexp(const Tensor& other) const;
 
   // ---- elementwise and math, out of place and in place ----
 #include "core/tensor_elementwise_methods.h"  // a fragment of this class body
@@ -197,6 +206,18 @@ class Tensor {
   template <DimIndex I> Tensor amin(I dim, bool keepdim = false) const { return amin(one_dim(dim), keepdim); }
   Tensor prod() const;
   Tensor prod(int64_t dim, bool keepdim = false) const;
+  // PyTorch's dtype= forms: self cast to dtype first (x.sum(kFloat64) sums int64 as float64;
+  // x.mean(kFloat32) averages bf16 in float32), the gradient back in self's dtype.
+  Tensor sum(DType dtype) const;
+  Tensor sum(const Dims& dims, bool keepdim, DType dtype) const;
+  template <DimIndex I> Tensor sum(I dim, bool keepdim, DType dtype) const { return sum(one_dim(dim), keepdim, dtype); }
+  Tensor mean(DType dtype) const;
+  Tensor mean(const Dims& dims, bool keepdim, DType dtype) const;
+  template <DimIndex I> Tensor mean(I dim, bool keepdim, DType dtype) const {
+    return mean(one_dim(dim), keepdim, dtype);
+  }
+  Tensor prod(DType dtype) const;
+  Tensor prod(int64_t dim, bool keepdim, DType dtype) const;
   // var/std with PyTorch's correction (a bool there is unbiased=; the one-bool forms are
   // templates so that a braced dim list, var({1}), never reads as a bool); dims {}: every dim.
   Tensor var(const Dims& dims = {}, double correction = 1, bool keepdim = false) const;
@@ -213,6 +234,8 @@ class Tensor {
   template <DimIndex I> Tensor logsumexp(I dim, bool keepdim = false) const { return logsumexp(one_dim(dim), keepdim); }
   Tensor cumsum(int64_t dim) const;
   Tensor cumprod(int64_t dim) const;
+  Tensor cumsum(int64_t dim, DType dtype) const;  // self cast to dtype first
+  Tensor cumprod(int64_t dim, DType dtype) const;
   Tensor logcumsumexp(int64_t dim) const;
   std::tuple<Tensor, Tensor> cummax(int64_t dim) const;  // values, indices
   std::tuple<Tensor, Tensor> cummin(int64_t dim) const;
@@ -222,6 +245,8 @@ class Tensor {
   template <DimIndex I> Tensor nanmean(I dim, bool keepdim = false) const { return nanmean(one_dim(dim), keepdim); }
   std::tuple<Tensor, Tensor> aminmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor norm(double p = 2) const;  // linalg::vector_norm(*this, p) over every dim
+  Tensor norm(double p, const Dims& dims, bool keepdim = false) const;  // torch.norm(x, p, dim, keepdim)
+  Tensor broadcast_to(const Dims& sizes) const;                         // expand
   // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
@@ -244,6 +269,13 @@ class Tensor {
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   std::tuple<Tensor, Tensor> sort(int64_t dim = -1, bool descending = false, bool stable = false) const;
   Tensor argsort(int64_t dim = -1, bool descending = false, bool stable = false) const;
+  // libtorch's stable-first forms: x.sort(true) is a stable sort along the last dim.
+  template <std::same_as<bool> B> std::tuple<Tensor, Tensor> sort(B stable, int64_t dim = -1, bool descending = false) const {
+    return sort(dim, descending, stable);
+  }
+  template <std::same_as<bool> B> Tensor argsort(B stable, int64_t dim = -1, bool descending = false) const {
+    return argsort(dim, descending, stable);
+  }
   std::tuple<Tensor, Tensor> topk(int64_t k, int64_t dim = -1, bool largest = true, bool sorted = true) const;
 #include "core/tensor_indexing_methods.h"  // a fragment of this class body: index_add, masked_select, ...
 

@@ -25,6 +25,13 @@ Tensor argwhere() const;
 Tensor count_nonzero(const Dims& dims = {}) const;
 Tensor bincount(const Tensor& weights = Tensor(), int64_t minlength = 0) const;
 Tensor histc(int64_t bins = 100, double min = 0, double max = 0) const;
+std::tuple<Tensor, Tensor> histogram(int64_t bins = 100,
+                                     std::optional<std::pair<double, double>> range = std::nullopt,
+                                     const Tensor& weight = Tensor(), bool density = false) const;
+std::tuple<Tensor, Tensor> histogram(const Tensor& bins, const Tensor& weight = Tensor(), bool density = false) const;
+// (values, inverse, counts), as ember::unique
+std::tuple<Tensor, Tensor, Tensor> unique(bool sorted = true, bool return_inverse = false, bool return_counts = false,
+                                          std::optional<int64_t> dim = std::nullopt) const;
 
 // ---- random fills, in place (autograd/functions/sampling.cpp): the default generator's
 // Philox stream, as rand/randn; recorded like fill_ (the gradient through them is zero) ----

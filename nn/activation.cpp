@@ -59,7 +59,7 @@ std::string ELU::extra_repr() const {
 Tensor Softplus::forward(const Tensor& input) { return functional::softplus(input, beta, threshold); }
 std::string Softplus::extra_repr() const {
   std::ostringstream os;
-  os << "beta=" << beta << ", threshold=" << threshold;
+  os << "beta=" << detail::python_float(beta) << ", threshold=" << detail::python_float(threshold);
   return os.str();
 }
 

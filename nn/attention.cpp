@@ -120,7 +120,7 @@ MultiheadAttention::MultiheadAttention(int64_t embed, int64_t heads, MultiheadAt
       in_proj_bias(register_parameter("in_proj_bias", opts.bias ? zeros({3 * embed}) : Tensor())),
       bias_k(register_parameter("bias_k", opts.add_bias_kv ? init::xavier_normal_(empty({1, 1, embed})) : Tensor())),
       bias_v(register_parameter("bias_v", opts.add_bias_kv ? init::xavier_normal_(empty({1, 1, embed})) : Tensor())) {
-  out_proj = register_module("out_proj", std::make_shared<Linear>(embed, embed, opts.bias));
+  out_proj = register_module("out_proj", std::make_shared<NonDynamicallyQuantizableLinear>(embed, embed, opts.bias));
   if (opts.bias) {
     NoGradGuard no_grad;
     out_proj->bias.zero_();

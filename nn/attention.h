@@ -72,7 +72,7 @@ class MultiheadAttention : public Module {
   Tensor& in_proj_bias;  // [3 * embed_dim]; undefined without bias
   Tensor& bias_k;        // [1, 1, embed_dim] with add_bias_kv
   Tensor& bias_v;
-  std::shared_ptr<Linear> out_proj;  // Linear(embed_dim, embed_dim, bias), its bias zero
+  std::shared_ptr<Linear> out_proj;  // NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias), its bias zero
 
  private:
   bool separate_projections() const { return !in_proj_weight.defined(); }

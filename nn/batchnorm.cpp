@@ -3,6 +3,9 @@
 // math is nn::functional::batch_norm.
 #include "nn/batchnorm.h"
 
+#include <memory>
+#include <string>
+
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
 #include "core/grad_mode.h"
@@ -53,11 +56,15 @@ std::string running_statistics_effect(const Tensor& num_batches_tracked) {
 
 std::string BatchNormBase::eval_mode_effect() const { return running_statistics_effect(num_batches_tracked); }
 
-// A device-side copy of the count (no synchronisation), read if a message is made.
+// The count is read if a message is made, through a weak reference: nothing is copied or
+// synchronised now, and nothing outlives the module (a device copy per module did, for the
+// process's life). A module not owned by a shared_ptr, or gone by then, gives no count.
 std::function<std::string()> BatchNormBase::eval_mode_effect_later() const {
-  NoGradGuard no_grad;
-  const Tensor snapshot = num_batches_tracked.defined() ? num_batches_tracked.clone() : Tensor();
-  return [snapshot] { return running_statistics_effect(snapshot); };
+  return [self = weak_from_this()] {
+    if (const auto module = std::dynamic_pointer_cast<const BatchNormBase>(self.lock()))
+      return running_statistics_effect(module->num_batches_tracked);
+    return std::string("it normalized with its running statistics instead of the batch's, and did not update them");
+  };
 }
 
 std::string BatchNormBase::extra_repr() const {

@@ -4,6 +4,7 @@
 #include "nn/linear.h"
 
 #include <cmath>
+#include <utility>
 
 #include "core/error.h"
 #include "core/factories.h"
@@ -21,8 +22,10 @@ double bound_for(int64_t in_features) {
 }
 }  // namespace
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias)
-    : Module("Linear"),
+Linear::Linear(int64_t in, int64_t out, bool with_bias) : Linear("Linear", in, out, with_bias) {}
+
+Linear::Linear(std::string type_name, int64_t in, int64_t out, bool with_bias)
+    : Module(std::move(type_name)),
       in_features(in),
       out_features(out),
       weight(register_parameter("weight", init::uniform({out, in}, bound_for(in)))),

@@ -15,6 +15,17 @@ class Linear : public Module {
   const int64_t out_features;
   Tensor& weight;  // [out, in]
   Tensor& bias;    // [out]; undefined without bias
+
+ protected:
+  Linear(std::string type_name, int64_t in_features, int64_t out_features, bool bias);
+};
+
+// PyTorch's NonDynamicallyQuantizableLinear: MultiheadAttention's out_proj, a Linear that
+// prints under its own name.
+class NonDynamicallyQuantizableLinear : public Linear {
+ public:
+  NonDynamicallyQuantizableLinear(int64_t in_features, int64_t out_features, bool bias = true)
+      : Linear("NonDynamicallyQuantizableLinear", in_features, out_features, bias) {}
 };
 
 class Bilinear : public Module {

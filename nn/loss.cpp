@@ -1,8 +1,6 @@
 // Loss modules: forward(input, target) through nn::functional with the module's options.
 #include "nn/loss.h"
 
-#include <sstream>
-
 namespace ember::nn {
 
 namespace F = functional;
@@ -22,24 +20,12 @@ SmoothL1Loss::SmoothL1Loss(F::Reduction reduction, double beta) : Loss("SmoothL1
 Tensor SmoothL1Loss::forward(const Tensor& input, const Tensor& target) {
   return F::smooth_l1_loss(input, target, reduction, beta);
 }
-std::string SmoothL1Loss::extra_repr() const {
-  if (beta == 1.0) return "";
-  std::ostringstream os;
-  os << "beta=" << beta;
-  return os.str();
-}
 
 HuberLoss::HuberLoss(F::Reduction reduction, double delta) : Loss("HuberLoss", reduction), delta(delta) {
   EMBER_CHECK(delta > 0.0, "huber_loss does not support non-positive values for delta. (got delta = ", delta, ")");
 }
 Tensor HuberLoss::forward(const Tensor& input, const Tensor& target) {
   return F::huber_loss(input, target, reduction, delta);
-}
-std::string HuberLoss::extra_repr() const {
-  if (delta == 1.0) return "";
-  std::ostringstream os;
-  os << "delta=" << delta;
-  return os.str();
 }
 
 Tensor BCELoss::forward(const Tensor& input, const Tensor& target) {

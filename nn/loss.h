@@ -46,8 +46,7 @@ class SmoothL1Loss : public Loss {
       : SmoothL1Loss(functional::reduction_from_string(reduction), beta) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
-  std::string extra_repr() const override;
-  const double beta;
+  const double beta;  // not in the repr: PyTorch's SmoothL1Loss has no extra_repr
 };
 
 class HuberLoss : public Loss {
@@ -57,8 +56,7 @@ class HuberLoss : public Loss {
       : HuberLoss(functional::reduction_from_string(reduction), delta) {}
   using Loss::forward;
   Tensor forward(const Tensor& input, const Tensor& target) override;
-  std::string extra_repr() const override;
-  const double delta;
+  const double delta;  // not in the repr, as beta above
 };
 
 // weight: PyTorch's weight= (a buffer "weight" when defined).

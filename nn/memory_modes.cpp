@@ -23,15 +23,17 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 // A measurement leaves the model as it found it: every module's training flag, the
 // buffers (BatchNorm's running statistics and count, which train_grad updates), the
-// parameters' .grad and the default generator (dropout's draws) are put back.
+// parameters' .grad (and the input's, when it requires grad) and the default generator
+// (dropout's draws) are put back.
 class ModelStateKept {
  public:
-  explicit ModelStateKept(nn::Module& model) : rng_(get_rng_state()) {
+  ModelStateKept(nn::Module& model, const Tensor& input) : rng_(get_rng_state()) {
     for (const auto& [_, m] : model.named_modules()) flags_.emplace_back(m, m->is_training());
     NoGradGuard no_grad;
     for (const Tensor& b : model.buffers())
       if (b.defined()) buffers_.emplace_back(b, b.clone());
     for (const Tensor& p : model.parameters()) grads_.emplace_back(p, p.grad());
+    if (input.requires_grad()) grads_.emplace_back(input, input.grad());
   }
   ModelStateKept(const ModelStateKept&) = delete;
   ModelStateKept& operator=(const ModelStateKept&) = delete;
@@ -75,7 +77,7 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
   for (const Tensor& p : model.parameters())
     EMBER_CHECK(p.device() == dev, "measure_mode: expected the model on the input's device ", dev,
                 " (the allocator measured), but a parameter is on ", p.device());
-  const ModelStateKept kept(model);
+  const ModelStateKept kept(model, input);
   ModeMeasurement r;
   r.mode = mode;
   model.train(mode == RunMode::TrainGrad);
@@ -112,7 +114,7 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
     if (added != 0) r.saved_by_module[scope] = added;
   }
   r.graph_nodes = autograd::count_graph_nodes(loss);
-  if (grad) {
+  if (grad && loss.requires_grad()) {  // a frozen model's loss has no graph: no backward to measure
     const auto t1 = Clock::now();
     loss.backward();
     cuda::synchronize();

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/factories.h"
+#include "nn/repr.h"
 
 namespace ember::nn {
 
@@ -28,9 +29,9 @@ std::vector<std::string> NormBase::optional_state_keys() const {
 
 std::string NormBase::norm_repr(double eps, std::optional<double> momentum, bool affine, bool track) const {
   std::ostringstream os;
-  os << num_features << ", eps=" << eps << ", momentum=";
+  os << num_features << ", eps=" << detail::python_float(eps) << ", momentum=";
   if (momentum)
-    os << *momentum;
+    os << detail::python_float(*momentum);
   else
     os << "None";
   os << ", affine=" << (affine ? "True" : "False") << ", track_running_stats=" << (track ? "True" : "False");

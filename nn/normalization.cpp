@@ -30,7 +30,7 @@ Tensor LayerNorm::forward(const Tensor& input) {
 
 std::string LayerNorm::extra_repr() const {
   std::ostringstream os;
-  os << shape_tuple(normalized_shape) << ", eps=" << eps
+  os << shape_tuple(normalized_shape) << ", eps=" << detail::python_float(eps)
      << ", elementwise_affine=" << (elementwise_affine ? "True" : "False");
   return os.str();
 }
@@ -47,7 +47,8 @@ Tensor RMSNorm::forward(const Tensor& input) { return functional::rms_norm(input
 std::string RMSNorm::extra_repr() const {  // PyTorch's: "(4,), eps=None, elementwise_affine=True"
   std::ostringstream os;
   os << shape_tuple(normalized_shape) << ", eps=";
-  if (eps) os << *eps;
+  if (eps)
+    os << detail::python_float(*eps);
   else os << "None";
   os << ", elementwise_affine=" << (elementwise_affine ? "True" : "False");
   return os.str();
@@ -70,7 +71,8 @@ Tensor GroupNorm::forward(const Tensor& input) {
 
 std::string GroupNorm::extra_repr() const {
   std::ostringstream os;
-  os << num_groups << ", " << num_channels << ", eps=" << eps << ", affine=" << (affine ? "True" : "False");
+  os << num_groups << ", " << num_channels << ", eps=" << detail::python_float(eps)
+     << ", affine=" << (affine ? "True" : "False");
   return os.str();
 }
 

@@ -9,7 +9,8 @@ namespace {
 // PyTorch prints a size given as one integer as that integer, else as a tuple.
 std::string size_str(Pair p) {
   std::ostringstream os;
-  if (p.h == p.w) os << p.h;
+  if (p.one_int)
+    os << p.h;
   else os << "(" << p.h << ", " << p.w << ")";
   return os.str();
 }

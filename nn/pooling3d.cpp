@@ -7,9 +7,7 @@ namespace ember::nn {
 namespace {
 
 // PyTorch prints a size given as one integer as that integer, else as a tuple.
-std::string size_str(const Triple& t) {
-  return t.d == t.h && t.h == t.w ? std::to_string(t.d) : detail::tuple_repr(t);
-}
+std::string size_str(const Triple& t) { return t.one_int ? std::to_string(t.d) : detail::tuple_repr(t); }
 
 std::string window_repr(const Triple& kernel, const Triple& stride, const Triple& padding) {
   return "kernel_size=" + size_str(kernel) + ", stride=" + size_str(stride) + ", padding=" + size_str(padding);

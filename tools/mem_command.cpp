@@ -192,6 +192,10 @@ int run_mem(const MemOptions& opt) {
     check_output_path(opt.plot_path, "--plot");
   }
   if (!opt.json_path.empty()) check_output_path(opt.json_path, "--json");
+  for (size_t i = 0; i < opt.batch_sizes.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      EMBER_CHECK(opt.batch_sizes[i] != opt.batch_sizes[j], "--batch-size: expected each size once, got ",
+                  opt.batch_sizes[i], " twice");
   check_train_outputs({{"--trace", opt.trace.path}, {"--json", opt.json_path}, {"--plot", opt.plot_path}}, 0);
   const DType dtype = opt.dtype == "float16" ? kFloat16 : opt.dtype == "bfloat16" ? kBFloat16 : kFloat32;
   EMBER_CHECK(!opt.amp || dtype == kFloat32, "--amp measures the float32 model under bf16 autocast; with --dtype ",
@@ -251,8 +255,8 @@ Runner add_mem_command(CLI::App& sub) {
   sub.add_option("--batch-size", opt->batch_sizes, "one or more batch sizes")
       ->transform(in_range(1, 65536))
       ->expected(1, -1);
-  sub.add_option("--json", opt->json_path, "write the results to this JSON file");
-  sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
+  CLI::Option* json = sub.add_option("--json", opt->json_path, "write the results to this JSON file");
+  CLI::Option* plot = sub.add_option("--plot", opt->plot_path, "draw allocated memory per mode over the layers (SVG)");
   sub.add_option("--dtype", opt->dtype,
                  "the model's and the input's dtype: float32, or bfloat16 / float16 (PyTorch's module.half())")
       ->check(CLI::IsMember({"float32", "bfloat16", "float16"}))
@@ -263,7 +267,12 @@ Runner add_mem_command(CLI::App& sub) {
                  "checkpointing (mode train_grad+checkpoint)")
       ->transform(in_range(1, 14));
   add_trace_flags(sub, opt->trace, /*steps=*/false);
-  return [opt] { return run_mem(*opt); };
+  return [opt, json, plot] {
+    // an output flag given an empty path is refused (unset, the same string means "not given")
+    if (json->count() > 0) check_output_path(opt->json_path, "--json");
+    if (plot->count() > 0) check_output_path(opt->plot_path, "--plot");
+    return run_mem(*opt);
+  };
 }
 
 }  // namespace ember::tools

@@ -2,6 +2,7 @@
 // permute, reshape, mm, cat, flip, sort), so each runs on any device and differentiates
 // through its parts. Argument errors use PyTorch's wording.
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <tuple>
 
@@ -69,14 +70,32 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
                  const std::vector<int64_t>& dims_b) {
   EMBER_CHECK(dims_a.size() == dims_b.size(), "both dimension lists should have same length, got ", dims_a.size(),
               " and ", dims_b.size());
+  EMBER_CHECK(a.dtype() == b.dtype(), "both inputs should have same dtype, but got ", dtype_torch_name(a.dtype()),
+              " and ", dtype_torch_name(b.dtype()));
+  EMBER_CHECK(a.dtype() != kBool, "\"addmm_impl_cpu_\" not implemented for 'Bool'");  // tensordot is mm
   const std::vector<int64_t> ca = wrapped(dims_a, a.dim()), cb = wrapped(dims_b, b.dim());
-  EMBER_CHECK(!has_repeats(ca) && !has_repeats(cb), "tensordot: a dim is contracted twice (", Dims(dims_a), " and ", Dims(dims_b),
-              ")");
+  for (const std::vector<int64_t>* dims : {&ca, &cb}) {
+    std::vector<int64_t> sorted = *dims;
+    std::sort(sorted.begin(), sorted.end());
+    const auto repeated = std::adjacent_find(sorted.begin(), sorted.end());
+    EMBER_CHECK(repeated == sorted.end(), "dim ", repeated == sorted.end() ? 0 : *repeated,
+                " appears multiple times in the list of dims");
+  }
+  // PyTorch's: a contracted pair with one side of size 1 is summed away on the other side
+  // first (broadcasting), the rest must match.
+  Tensor left = a, right = b;
   int64_t contracted = 1;
   for (size_t i = 0; i < ca.size(); ++i) {
-    EMBER_CHECK(a.size(ca[i]) == b.size(cb[i]), "contracted dimensions need to match, but first has size ",
-                a.size(ca[i]), " in dim ", ca[i], " and second has size ", b.size(cb[i]), " in dim ", cb[i]);
-    contracted *= a.size(ca[i]);
+    const int64_t size_a = a.size(ca[i]), size_b = b.size(cb[i]);
+    if (size_b == 1) {
+      left = left.sum(ca[i], true, a.dtype());
+    } else if (size_a == 1) {
+      right = right.sum(cb[i], true, b.dtype());
+    } else {
+      EMBER_CHECK(size_a == size_b, "contracted dimensions need to match, but first has size ", size_a, " in dim ",
+                  ca[i], " and second has size ", size_b, " in dim ", cb[i]);
+      contracted *= size_a;
+    }
   }
   // a as [free_a, contracted] and b as [contracted, free_b], each in its own order.
   Dims perm_a, perm_b, out_shape;
@@ -95,22 +114,22 @@ Tensor tensordot(const Tensor& a, const Tensor& b, const std::vector<int64_t>& d
       out_shape.push_back(b.size(d));
       cols *= b.size(d);
     }
-  const Tensor lhs = a.permute(perm_a).reshape({rows, contracted});
-  const Tensor rhs = b.permute(perm_b).reshape({contracted, cols});
-  // Floating operands are PyTorch's mm: autocast casts them, two dtypes outside it are mm's error.
-  if (is_floating(lhs.dtype()) && is_floating(rhs.dtype())) return mm(lhs, rhs).reshape(out_shape);
-  // Integers and bool (mm takes floating dtypes): products summed over the contracted dim, in the
-  // promoted dtype, a slice of it at a time so that the broadcast product stays near 2^22 elements
-  // (all of [rows, contracted, cols] at once was cubic in memory).
+  const Tensor lhs = left.permute(perm_a).reshape({rows, contracted});
+  const Tensor rhs = right.permute(perm_b).reshape({contracted, cols});
+  // Floating operands are PyTorch's mm (autocast casts them).
+  if (is_floating(lhs.dtype())) return mm(lhs, rhs).reshape(out_shape);
+  // Integers (mm takes floating dtypes): products summed over the contracted dim in the
+  // operands' dtype, as PyTorch's integer mm keeps it (uint8 wraps), a slice of it at a time
+  // so that the broadcast product stays near 2^22 elements (all of [rows, contracted, cols]
+  // at once was cubic in memory).
+  const DType dtype = lhs.dtype();
   const int64_t per = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, rows * cols));
-  Tensor out = (lhs.narrow(1, 0, std::min(per, contracted)).unsqueeze(2) *
-                rhs.narrow(0, 0, std::min(per, contracted)).unsqueeze(0))
-                   .sum(1);
-  for (int64_t k = per; k < contracted; k += per) {
+  Tensor out = zeros({rows, cols}, TensorOptions(dtype).device(lhs.device()));
+  for (int64_t k = 0; k < contracted; k += per) {
     const int64_t n = std::min(per, contracted - k);
-    out = out + (lhs.narrow(1, k, n).unsqueeze(2) * rhs.narrow(0, k, n).unsqueeze(0)).sum(1);
+    out = out + (lhs.narrow(1, k, n).unsqueeze(2) * rhs.narrow(0, k, n).unsqueeze(0)).sum(Dims{1}, false, dtype);
   }
-  return out.reshape(out_shape);
+  return out.to(dtype).reshape(out_shape);
 }
 
 Tensor tensordot(const Tensor& a, const Tensor& b, int64_t dims) {
@@ -174,8 +193,13 @@ Tensor block_diag(const std::vector<Tensor>& tensors) {
 Tensor rot90(const Tensor& a, int64_t k, const std::vector<int64_t>& dims) {
   EMBER_CHECK(dims.size() == 2, "expected total rotation dims == 2, but got dims = ", dims.size());
   EMBER_CHECK(a.dim() >= 2, "expected total dims >= 2, but got total dims = ", a.dim());
-  const int64_t d0 = wrap_dim(dims[0], a.dim()), d1 = wrap_dim(dims[1], a.dim());
-  EMBER_CHECK(d0 != d1, "expected rotation dims to be different, but got dim0 = ", d0, " and dim1 = ", d1);
+  const int64_t n = a.dim();
+  // PyTorch's order and wording: the dims as passed
+  EMBER_CHECK(dims[0] != dims[1] && std::abs(dims[0] - dims[1]) != n,
+              "expected rotation dims to be different, but got dim0 = ", dims[0], " and dim1 = ", dims[1]);
+  EMBER_CHECK(dims[0] < n && dims[0] >= -n, "Rotation dim0 out of range, dim0 = ", dims[0]);
+  EMBER_CHECK(dims[1] < n && dims[1] >= -n, "Rotation dim1 out of range, dim1 = ", dims[1]);
+  const int64_t d0 = wrap_dim(dims[0], n), d1 = wrap_dim(dims[1], n);
   switch (((k % 4) + 4) % 4) {
     case 1: return a.flip({d1}).transpose(d0, d1);
     case 2: return a.flip({d0, d1});
@@ -246,6 +270,35 @@ std::vector<Tensor> tensor_split(const Tensor& a, const std::vector<int64_t>& in
   }
   parts.push_back(a.slice(d, start, a.size(d)));
   return parts;
+}
+
+namespace {
+template <typename One>
+std::vector<Tensor> each(const std::vector<Tensor>& tensors, One one) {
+  std::vector<Tensor> out;
+  out.reserve(tensors.size());
+  for (const Tensor& t : tensors) out.push_back(one(t));
+  return out;
+}
+}  // namespace
+
+std::vector<Tensor> atleast_1d(const std::vector<Tensor>& tensors) {
+  return each(tensors, [](const Tensor& t) { return atleast_1d(t); });
+}
+std::vector<Tensor> atleast_2d(const std::vector<Tensor>& tensors) {
+  return each(tensors, [](const Tensor& t) { return atleast_2d(t); });
+}
+std::vector<Tensor> atleast_3d(const std::vector<Tensor>& tensors) {
+  return each(tensors, [](const Tensor& t) { return atleast_3d(t); });
+}
+Tensor diagflat(const Tensor& a, int64_t offset) { return diag_embed(a.reshape({-1}), offset, 0, 1); }
+
+Tensor broadcast_to(const Tensor& a, const Dims& sizes) { return a.expand(sizes); }
+
+std::vector<Tensor> broadcast_tensors(const std::vector<Tensor>& tensors) {
+  Dims shape;
+  for (const Tensor& t : tensors) shape = broadcast_shapes(shape, t.sizes());
+  return each(tensors, [&shape](const Tensor& t) { return t.expand(shape); });
 }
 
 Tensor atleast_1d(const Tensor& a) { return a.dim() == 0 ? a.reshape({1}) : a; }

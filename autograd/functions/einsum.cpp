@@ -194,13 +194,18 @@ Tensor contract(Tensor a, Tensor b, const std::vector<bool>& summed) {
       rest.push_back(d);
     }
   }
-  if (!sum_a.empty()) a = a.sum(sum_a, true);
-  if (!sum_b.empty()) b = b.sum(sum_b, true);
+  // Integer sums stay in the operands' dtype, as PyTorch's integer bmm keeps it (uint8 wraps);
+  // bool is summed as int64 (counts).
+  const auto sum_of = [](const Tensor& t, const Dims& dims) {
+    return t.is_floating_point() || t.dtype() == kBool ? t.sum(dims, true) : t.sum(dims, true, t.dtype());
+  };
+  if (!sum_a.empty()) a = sum_of(a, sum_a);
+  if (!sum_b.empty()) b = sum_of(b, sum_b);
   if (!a.is_floating_point()) {
     const int64_t d0 = both_summed.empty() ? -1 : both_summed[0];
     if (d0 < 0 || a.size(d0) == 0) {
       Tensor product = mul(a, b);
-      return both_summed.empty() ? product : product.sum(both_summed, true);
+      return both_summed.empty() ? product : sum_of(product, both_summed);
     }
     // Integers (no GEMM): the products summed a slice of the first summed dim at a time, so that
     // the broadcast product stays near 2^22 elements (whole, it was cubic for a matrix product).
@@ -208,10 +213,10 @@ Tensor contract(Tensor a, Tensor b, const std::vector<bool>& summed) {
     for (int64_t d = 0; d < total; ++d) whole *= std::max(a.size(d), b.size(d));
     const int64_t size = a.size(d0),
                   per = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, whole / size));
-    Tensor out = mul(a.narrow(d0, 0, std::min(per, size)), b.narrow(d0, 0, std::min(per, size))).sum(both_summed, true);
+    Tensor out = sum_of(mul(a.narrow(d0, 0, std::min(per, size)), b.narrow(d0, 0, std::min(per, size))), both_summed);
     for (int64_t k = per; k < size; k += per) {
       const int64_t n = std::min(per, size - k);
-      out = out + mul(a.narrow(d0, k, n), b.narrow(d0, k, n)).sum(both_summed, true);
+      out = out + sum_of(mul(a.narrow(d0, k, n), b.narrow(d0, k, n)), both_summed);
     }
     return out;
   }
@@ -244,7 +249,7 @@ Tensor contract(Tensor a, Tensor b, const std::vector<bool>& summed) {
 }  // namespace
 
 Tensor einsum(std::string_view equation, const std::vector<Tensor>& operands_in) {
-  EMBER_CHECK(!operands_in.empty(), "einsum(): must specify the equation string and at least one operand");
+  EMBER_CHECK(!operands_in.empty(), "einsum(): must provide at least one operand");
   // On PyTorch's lower-precision autocast list (Note [Autocast]): cast before the one-dtype check,
   // so a bf16 activation contracts with a float32 weight under autocast.
   std::vector<Tensor> operands;

@@ -1,6 +1,7 @@
 // core/linalg_ops.h's lu_factor, lu_factor_ex, lu and lu_solve (the factorization of Note
 // [LU-based linalg], exposed as PyTorch's: LAPACK's getrf on the CPU, tensor ops elsewhere),
-// and torch.cholesky_solve / cholesky_inverse (triangular solves), with PyTorch's gradients.
+// torch.lu_unpack, and torch.cholesky_solve / cholesky_inverse (triangular solves), with
+// PyTorch's gradients.
 #include <algorithm>
 #include <string>
 #include <tuple>
@@ -237,6 +238,30 @@ Tensor lu_solve(const Tensor& LU, const Tensor& pivots, const Tensor& B, bool le
 }  // namespace ember::linalg
 
 namespace ember {
+
+// L and U are LU's triangles (recorded, so differentiable in LU); P replays the swaps.
+std::tuple<Tensor, Tensor, Tensor> lu_unpack(const Tensor& LU, const Tensor& pivots, bool unpack_data,
+                                             bool unpack_pivots) {
+  EMBER_CHECK(LU.defined() && LU.dim() >= 2, "torch.lu_unpack: Expected LU_data to have 2 or more dimensions, got ",
+              LU.defined() ? LU.dim() : 0);
+  EMBER_CHECK(pivots.defined() && pivots.dtype() == kInt64,
+              "torch.lu_unpack: LU_pivots is expected to be a tensor of torch.int64 dtype (linalg.lu_factor's; "
+              "PyTorch's are int32, a dtype ember does not have), but got ",
+              pivots.defined() ? dtype_torch_name(pivots.dtype()) : "undefined");
+  const int64_t m = LU.size(-2), k = std::min(m, LU.size(-1));
+  Dims pivots_shape(LU.sizes().data(), LU.sizes().size() - 2);
+  pivots_shape.push_back(k);
+  EMBER_CHECK(pivots.sizes() == pivots_shape, "torch.lu_unpack: Expected LU_pivots of shape ", pivots_shape.str(),
+              " for LU_data of shape ", LU.sizes().str(), ", but got ", pivots.sizes().str());
+  native::check_same_device(LU, {&pivots}, "torch.lu_unpack");
+  Tensor P, L, U;
+  if (unpack_data) std::tie(L, U) = linalg::unpack(LU);
+  if (unpack_pivots) {
+    NoGradGuard no_grad;
+    P = linalg::permutation_matrix(linalg::permutation_of(pivots, m), LU).detach();
+  }
+  return {P, L, U};
+}
 
 namespace {
 

@@ -3,6 +3,7 @@
 // written in tensor ops (Note [Spectral linalg]).
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -386,10 +387,50 @@ Tensor matrix_rank(const Tensor& A, std::optional<double> atol, std::optional<do
   return count_above(values, tolerance(values.amax(Dims{-1}, true), a, atol, rtol));
 }
 
-Tensor cond(const Tensor& A) {
-  const Tensor S = svdvals(A);
-  if (S.size(-1) == 0) return zeros(batch_of(A), options_of(A));
-  return S.select(-1, 0) / S.select(-1, S.size(-1) - 1);
+Tensor cond(const Tensor& A) { return cond(A, 2.0); }
+
+namespace {
+
+// PyTorch's _linalg_cond_helper: norm(A) * norm(A^-1), the inverse of a singular matrix
+// taken as all inf, and 0 * inf (a zero matrix) as inf.
+template <typename Ord>
+Tensor cond_by_inverse(const Tensor& A, Ord p) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  auto [inverse, info] = inv_ex(A);
+  inverse = inverse.masked_fill(info.gt(Scalar(0)).unsqueeze(-1).unsqueeze(-1), Scalar(inf));
+  return (matrix_norm(A, p) * matrix_norm(inverse, p)).nan_to_num(inf, inf, -inf);
+}
+
+void check_cond_square(const Tensor& A, const std::string& name) {
+  EMBER_CHECK(A.size(-1) == A.size(-2), "linalg.cond(ord=", name, "): A must be batches of square matrices, but they ",
+              "are ", A.size(-2), " by ", A.size(-1), " matrices");
+}
+
+}  // namespace
+
+Tensor cond(const Tensor& A, double p) {
+  EMBER_CHECK(A.dim() >= 2, "linalg.cond: The input tensor A must have at least 2 dimensions.");
+  EMBER_CHECK(std::abs(p) == 2 || std::abs(p) == 1 || std::isinf(p), "linalg.cond got an invalid norm type: ", p);
+  if (A.numel() == 0) return zeros(batch_of(A), options_of(A));  // NumPy leaves it undefined; PyTorch's 0
+  if (std::abs(p) == 2) {
+    const Tensor S = svdvals(A);
+    const Tensor largest = S.select(-1, 0), smallest = S.select(-1, S.size(-1) - 1);
+    return p > 0 ? largest / smallest : smallest / largest;
+  }
+  check_cond_square(A, std::isinf(p) ? (p > 0 ? "inf" : "-inf") : std::to_string(static_cast<int>(p)));
+  return cond_by_inverse(A, p);
+}
+
+Tensor cond(const Tensor& A, std::string_view p) {
+  EMBER_CHECK(A.dim() >= 2, "linalg.cond: The input tensor A must have at least 2 dimensions.");
+  check_cond_square(A, std::string(p));
+  EMBER_CHECK(p == "fro" || p == "nuc", "linalg.cond got an invalid norm type: ", p);
+  if (A.numel() == 0) return zeros(batch_of(A), options_of(A));
+  if (p == "nuc") {  // PyTorch's: the singular values' sum times their reciprocals' sum
+    const Tensor S = svdvals(A);
+    return S.sum(Dims{-1}) * S.reciprocal().sum(Dims{-1});
+  }
+  return cond_by_inverse(A, p);
 }
 
 }  // namespace ember::linalg

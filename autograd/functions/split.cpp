@@ -1,10 +1,11 @@
-// Tensor::chunk, split, split_with_sizes and unbind: lists of narrow/select views, so
-// each piece shares storage and records its own view backward (gradients of the
-// pieces scatter back into the input). Checks and messages are PyTorch's.
+// Tensor::chunk, split, split_with_sizes and unbind (and their free forms): lists of
+// narrow/select views, so each piece shares storage and records its own view backward
+// (gradients of the pieces scatter back into the input). Checks and messages are PyTorch's.
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "core/composite_ops.h"
 #include "core/tensor.h"
 
 namespace ember {
@@ -78,5 +79,19 @@ std::vector<Tensor> Tensor::unbind(int64_t dim) const {
   for (int64_t i = 0; i < size(d); ++i) out.push_back(select(d, i));
   return out;
 }
+
+std::vector<Tensor> Tensor::split(const std::vector<int64_t>& split_sizes, int64_t dim) const {
+  return split_with_sizes(split_sizes, dim);
+}
+
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) { return a.chunk(chunks, dim); }
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) { return a.split(split_size, dim); }
+std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& split_sizes, int64_t dim) {
+  return a.split_with_sizes(split_sizes, dim);
+}
+std::vector<Tensor> split_with_sizes(const Tensor& a, const std::vector<int64_t>& split_sizes, int64_t dim) {
+  return a.split_with_sizes(split_sizes, dim);
+}
+std::vector<Tensor> unbind(const Tensor& a, int64_t dim) { return a.unbind(dim); }
 
 }  // namespace ember

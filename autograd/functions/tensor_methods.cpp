@@ -116,6 +116,10 @@ Tensor Tensor::logsumexp(const Dims& dims, bool keepdim) const { return ember::l
 Tensor Tensor::cumsum(int64_t dim) const { return ember::cumsum(*this, dim); }
 Tensor Tensor::cumprod(int64_t dim) const { return ember::cumprod(*this, dim); }
 Tensor Tensor::norm(double p) const { return linalg::vector_norm(*this, p); }
+Tensor Tensor::norm(double p, const Dims& dims, bool keepdim) const {
+  return linalg::vector_norm(*this, p, dims, keepdim);
+}
+Tensor Tensor::broadcast_to(const Dims& sizes) const { return expand(sizes); }
 Tensor Tensor::argmax(std::optional<int64_t> dim, bool keepdim) const { return ember::argmax(*this, dim, keepdim); }
 Tensor Tensor::argmin(std::optional<int64_t> dim, bool keepdim) const { return ember::argmin(*this, dim, keepdim); }
 Tensor Tensor::matmul(const Tensor& other) const { return ember::matmul(*this, other); }

@@ -247,5 +247,9 @@ Tensor Tensor::to(Device device, DType dtype) const {
 }
 Tensor Tensor::to(Device device) const { return to(device, dtype()); }
 Tensor Tensor::to(DType dtype) const { return to(device(), dtype); }
+Tensor Tensor::to(TensorOptions options) const {
+  return to(options.has_device() ? options.device() : device(), options.has_dtype() ? options.dtype() : dtype());
+}
+Tensor Tensor::to(const Tensor& other) const { return to(other.device(), other.dtype()); }
 
 }  // namespace ember

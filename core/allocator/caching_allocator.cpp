@@ -32,8 +32,9 @@
 //   std::set nodes are extracted and re-inserted as node handles.
 // - record_stream(block, s) marks a block as used by another stream s. Freeing such a
 //   block records an event on each of those streams (through the backend) and keeps
-//   the block allocated until every event has completed; allocations, empty_cache and
-//   the OOM path collect completed ones (the OOM path first waits for all of them).
+//   the block from reuse until every event has completed: as PyTorch's, it leaves the
+//   allocated and requested statistics at the free and stays active until then;
+//   allocations collect completed ones, empty_cache and the OOM path first wait for all.
 // - Private pools (Note [Private pools] in core/allocator/private_pool.h): requests made
 //   under a PrivatePoolScope are a stream of their own; a released pool's segments go
 //   back to the backend as soon as they are wholly free; a live pool's free segments
@@ -72,6 +73,7 @@ struct Block {
   StreamId stream = 0;
   std::vector<StreamId> stream_uses;  // other streams that used it (record_stream)
   bool allocated = false;
+  bool freed_pending = false;  // freed by its owner, in use by another stream (counted as freed)
   bool small_pool = false;
   Block* prev = nullptr;  // address-order neighbours within the same segment
   Block* next = nullptr;
@@ -200,13 +202,22 @@ struct AllocatorState {
   }
 
   // Returns an allocated block to its pool, merging free neighbours.
-  void free_block(Block* block) {
-    const int64_t size = as_signed(block->size);
-    decrease(stats.allocated_bytes, size);
-    decrease(stats.active_bytes, size);
+  // The owner's free (PyTorch's free(): allocated and requested drop at once; the block
+  // stays active while another stream may still use it, until free_block).
+  void count_freed(Block* block) {
+    decrease(stats.allocated_bytes, as_signed(block->size));
     decrease(stats.requested_bytes, as_signed(block->requested));
     decrease(stats.allocation, 1);
+    block->requested = 0;
+    block->freed_pending = true;
+  }
+
+  void free_block(Block* block) {
+    const int64_t size = as_signed(block->size);
+    if (!block->freed_pending) count_freed(block);
+    decrease(stats.active_bytes, size);
     decrease(stats.active, 1);
+    block->freed_pending = false;
     block->allocated = false;
     block->requested = 0;
     block->stream_uses.clear();
@@ -509,6 +520,7 @@ void CachingAllocator::deallocate(Block* block) {
   std::lock_guard<detail::SpinMutex> lock(s.mutex);
   EMBER_INTERNAL_ASSERT(block->allocated, "a block was freed twice (or was never allocated)");
   if (EMBER_UNLIKELY(!block->stream_uses.empty())) {
+    s.count_freed(block);
     if (s.backend->capturing()) {
       s.frees_after_capture.push_back(block);
     } else {
@@ -552,9 +564,22 @@ void CachingAllocator::reset_peak() {
   }
 }
 
+void CachingAllocator::reset_accumulated() {
+  std::lock_guard<detail::SpinMutex> lock(state_->mutex);
+  memory::Stats& st = state_->stats;
+  for (memory::Stat* stat : {&st.allocated_bytes, &st.reserved_bytes, &st.active_bytes, &st.requested_bytes,
+                             &st.allocation, &st.segment, &st.active, &st.inactive_split_bytes}) {
+    stat->allocated = 0;
+    stat->freed = 0;
+  }
+  st.num_alloc_retries = st.num_ooms = st.num_device_alloc = st.num_device_free = 0;
+}
+
 void CachingAllocator::empty_cache() {
   std::lock_guard<detail::SpinMutex> lock(state_->mutex);
-  state_->collect_pending_frees(false);
+  // PyTorch's release_cached_blocks: wait for the blocks other streams still use first
+  // (never while capturing: those wait for the capture's end)
+  state_->collect_pending_frees(/*wait=*/!state_->backend->capturing());
   state_->release_cached_segments();
   if (EMBER_UNLIKELY(profiler::is_enabled())) sample_for_profiler(*state_);
 }

@@ -71,6 +71,7 @@ class CachingAllocator {
 
   memory::Stats stats() const;
   void reset_peak();
+  void reset_accumulated();  // the Stats' totals and counts to 0
   void empty_cache();                // returns every unused cached segment to the backend
   // The pool's owners are gone: its wholly free segments go back to the backend now,
   // each of its other segments when its last block is freed (Note [Private pools]).

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -170,6 +171,15 @@ Tensor nonzero(const Tensor& x) {
 
 Tensor argwhere(const Tensor& x) { return nonzero(x); }
 
+std::vector<Tensor> where(const Tensor& condition) {
+  EMBER_CHECK(condition.defined(), "where(): expected a defined tensor");
+  const Tensor x = condition.dim() == 0 ? native::reshape(condition, {1}) : condition;
+  const Tensor coordinates = nonzero(x);  // [count, dims]
+  std::vector<Tensor> out;
+  for (int64_t d = 0; d < x.dim(); ++d) out.push_back(native::clone(native::select(coordinates, 1, d)));
+  return out;
+}
+
 Tensor count_nonzero(const Tensor& x, const Dims& dims) {
   EMBER_CHECK(x.defined(), "count_nonzero(): expected a defined tensor");
   Tensor ones_where = native::to_dtype(native::ne(x, Scalar(0)), kInt64);
@@ -228,8 +238,24 @@ Tensor histc(const Tensor& x, int64_t bins, double min, double max) {
   return native::scatter_add(zeros({bins}, x.options()), 0, bin, native::to_dtype(inside, x.dtype()));
 }
 
-Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32, bool right,
-                    const Tensor& sorter) {
+namespace {
+
+// right = true, or side "right" (PyTorch's check that the two do not contradict).
+bool search_right(bool right, std::optional<std::string_view> side) {
+  if (!side) return right;
+  EMBER_CHECK(*side == "left" || *side == "right", "torch.searchsorted(): side can only be 'left' or 'right' but got ",
+              *side);
+  EMBER_CHECK(!right || *side == "right",
+              "torch.searchsorted(): side and right can't be set to opposites, got side of ", *side,
+              " while right was True");
+  return *side == "right";
+}
+
+}  // namespace
+
+Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool out_int32, bool right_in,
+                    std::optional<std::string_view> side, const Tensor& sorter) {
+  const bool right = search_right(right_in, side);
   EMBER_CHECK(sorted_sequence.defined() && values.defined(), "torch.searchsorted(): expected defined tensors");
   EMBER_CHECK(!out_int32, "torch.searchsorted(): out_int32=true asks for int32 indices, a dtype ember does not have;",
               " use the int64 result");
@@ -270,7 +296,7 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool ou
 }
 
 Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out_int32, bool right,
-                    const Tensor& sorter) {
+                    std::optional<std::string_view> side, const Tensor& sorter) {
   EMBER_CHECK(sorted_sequence.defined(), "torch.searchsorted(): expected defined tensors");
   EMBER_CHECK(sorted_sequence.dim() == 1, "torch.searchsorted(): input value can be a scalar only when boundaries ",
               "tensor dimension is 1, but we got boundaries tensor dim(", sorted_sequence.dim(), ")");
@@ -281,7 +307,7 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out
   const DType boundaries = sorted_sequence.dtype();
   const DType narrow = !value.is_floating() ? wide : is_floating(boundaries) ? boundaries : kFloat32;
   const Tensor number = full({}, value, TensorOptions(wide).device(sorted_sequence.device()));
-  return searchsorted(sorted_sequence, native::to_dtype(number, narrow), out_int32, right, sorter);
+  return searchsorted(sorted_sequence, native::to_dtype(number, narrow), out_int32, right, side, sorter);
 }
 
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32, bool right) {
@@ -307,5 +333,9 @@ Tensor Tensor::bincount(const Tensor& weights, int64_t minlength) const {
   return ember::bincount(*this, weights, minlength);
 }
 Tensor Tensor::histc(int64_t bins, double min, double max) const { return ember::histc(*this, bins, min, max); }
+std::tuple<Tensor, Tensor, Tensor> Tensor::unique(bool sorted, bool return_inverse, bool return_counts,
+                                                  std::optional<int64_t> dim) const {
+  return ember::unique(*this, sorted, return_inverse, return_counts, dim);
+}
 
 }  // namespace ember

@@ -13,13 +13,16 @@
 namespace ember::nn {
 
 // A 2-D size given as one integer (used for both) or as {height, width}; converts
-// to Dims. Lets options read `.stride = 1` or `.padding = {1, 2}`.
+// to Dims. Lets options read `.stride = 1` or `.padding = {1, 2}`. one_int remembers the
+// spelling, which the pooling layers' reprs keep as PyTorch's do (3 vs (3, 3)); == compares
+// the sizes only.
 struct Pair {
-  Pair(int64_t both) : h(both), w(both) {}  // NOLINT: implicit on purpose
+  Pair(int64_t both) : h(both), w(both), one_int(true) {}  // NOLINT: implicit on purpose
   Pair(int64_t height, int64_t width) : h(height), w(width) {}
   operator Dims() const { return {h, w}; }  // NOLINT
-  bool operator==(const Pair&) const = default;
+  bool operator==(const Pair& o) const { return h == o.h && w == o.w; }
   int64_t h, w;
+  bool one_int = false;
 };
 
 // A functional size argument as PyTorch takes it: one integer (`max_pool2d(x, 2)`),

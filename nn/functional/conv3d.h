@@ -11,12 +11,14 @@ namespace ember::nn {
 
 // A 3-D size given as one integer (used for all three) or as {depth, height, width};
 // converts to Dims. Lets the 3-D layers' options read `.stride = 2` or `.padding = {0, 1, 1}`.
+// one_int remembers the spelling for the pooling reprs, as Pair's; == compares the sizes.
 struct Triple {
-  Triple(int64_t all) : d(all), h(all), w(all) {}  // NOLINT: implicit on purpose
+  Triple(int64_t all) : d(all), h(all), w(all), one_int(true) {}  // NOLINT: implicit on purpose
   Triple(int64_t depth, int64_t height, int64_t width) : d(depth), h(height), w(width) {}
   operator Dims() const { return {d, h, w}; }  // NOLINT
-  bool operator==(const Triple&) const = default;
+  bool operator==(const Triple& o) const { return d == o.d && h == o.h && w == o.w; }
   int64_t d, h, w;
+  bool one_int = false;
 };
 
 }  // namespace ember::nn

@@ -68,6 +68,9 @@ class Optimizer {
   // tensors are then copied to each parameter's device and dtype.
   void load_state_dict(const StateDict& state);
 
+  // How many step() calls applied gradients (LRScheduler's step-order warning reads it).
+  int64_t steps_taken() const { return steps_taken_; }
+
  protected:
   Optimizer() = default;
   using ParamState = std::map<std::string, Tensor>;

@@ -3,11 +3,13 @@
 #include "nn/optim/scheduler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numbers>
 
 #include "core/factories.h"
+#include "core/logging.h"
 #include "nn/optim/scheduler_state.h"
 
 namespace ember::optim {
@@ -25,7 +27,19 @@ LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
 }
 
-void LRScheduler::step() { apply(last_epoch_ + 1, /*chain=*/true); }
+void LRScheduler::step() {
+  // PyTorch's warning for the pre-1.1 order (scheduler first skips the schedule's first lr),
+  // once per process as a Python warning is shown once.
+  static std::atomic<bool> warned{false};
+  if (last_epoch_ == 0 && optimizer_.steps_taken() == 0 && !warned.exchange(true)) {
+    logging::warn(
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and later, you should "
+        "call them in the opposite order: `optimizer.step()` before `lr_scheduler.step()`.  Failure to do this will "
+        "result in PyTorch skipping the first value of the learning rate schedule. See more details at "
+        "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate");
+  }
+  apply(last_epoch_ + 1, /*chain=*/true);
+}
 
 void LRScheduler::step_to(int64_t epoch) {
   EMBER_CHECK(epoch >= 0, "LRScheduler::step_to: expected an epoch >= 0, but got ", epoch);
@@ -205,49 +219,120 @@ double CosineAnnealingWarmRestarts::lr_at(size_t, double base, int64_t epoch) co
   return cosine_anneal(base, eta_min_, static_cast<double>(t_cur) / static_cast<double>(t_i));
 }
 
-OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start,
-                       double div_factor, double final_div_factor, bool cycle_momentum, double base_momentum,
-                       double max_momentum)
-    : LRScheduler(optimizer),
-      cycle_momentum_(cycle_momentum),
-      base_momentum_(base_momentum),
-      max_momentum_(max_momentum),
-      max_lr_(max_lr),
-      total_steps_(total_steps),
-      pct_start_(pct_start),
-      initial_lr_(max_lr / div_factor),
-      min_lr_(max_lr / div_factor / final_div_factor) {
-  EMBER_CHECK(total_steps > 0, "Expected positive integer total_steps, but got ", total_steps);
-  EMBER_CHECK(pct_start >= 0.0 && pct_start <= 1.0, "Expected float between 0 and 1 pct_start, but got ", pct_start);
-  if (cycle_momentum) {
+// PyTorch's _format_param: one value for every group, or one per group.
+std::vector<double> one_per_group(const char* name, const Optimizer& optimizer, const std::vector<double>& values) {
+  const size_t groups = optimizer.num_param_groups();
+  EMBER_CHECK(!values.empty(), name, " must hold one value, or one per parameter group");
+  if (values.size() == 1) return std::vector<double>(groups, values[0]);
+  EMBER_CHECK(values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name, " has ",
+              values.size(), " values, param_groups has ", groups, ".");
+  return values;
+}
+
+OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const OneCycleLROptions& o)
+    : LRScheduler(optimizer), cycle_momentum_(o.cycle_momentum) {
+  if (o.total_steps) {
+    EMBER_CHECK(*o.total_steps > 0, "Expected positive integer total_steps, but got ", *o.total_steps);
+    total_steps_ = *o.total_steps;
+  } else {
+    EMBER_CHECK(o.epochs && o.steps_per_epoch, "You must define either total_steps OR (epochs AND steps_per_epoch)");
+    EMBER_CHECK(*o.epochs > 0, "Expected positive integer epochs, but got ", *o.epochs);
+    EMBER_CHECK(*o.steps_per_epoch > 0, "Expected positive integer steps_per_epoch, but got ", *o.steps_per_epoch);
+    EMBER_CHECK(*o.epochs <= std::numeric_limits<int64_t>::max() / *o.steps_per_epoch,
+                "OneCycleLR: epochs * steps_per_epoch overflows int64 (", *o.epochs, " * ", *o.steps_per_epoch, ")");
+    total_steps_ = *o.epochs * *o.steps_per_epoch;
+  }
+  EMBER_CHECK(o.pct_start >= 0.0 && o.pct_start <= 1.0, "Expected float between 0 and 1 pct_start, but got ",
+              o.pct_start);
+  EMBER_CHECK(o.anneal_strategy == "cos" || o.anneal_strategy == "linear",
+              "anneal_strategy must be one of 'cos' or 'linear', instead got ", o.anneal_strategy);
+  linear_ = o.anneal_strategy == "linear";
+  const double total = static_cast<double>(total_steps_), rise_end = o.pct_start * total - 1.0;
+  if (o.three_phase) {
+    phases_ = {{rise_end, Level::Initial, Level::Max, true, false},
+               {2.0 * o.pct_start * total - 2.0, Level::Max, Level::Initial, false, false},
+               {total - 1.0, Level::Initial, Level::Min, false, true}};
+  } else {
+    phases_ = {{rise_end, Level::Initial, Level::Max, true, false},
+               {total - 1.0, Level::Max, Level::Min, false, false}};
+  }
+  max_lrs_ = one_per_group("max_lr", optimizer, max_lr);
+  for (size_t g = 0; g < max_lrs_.size(); ++g) {
+    EMBER_CHECK(std::isfinite(max_lrs_[g]), "OneCycleLR: expected a finite max_lr, but got ", max_lrs_[g],
+                " for group ", g);
+    initial_lrs_.push_back(max_lrs_[g] / o.div_factor);
+    min_lrs_.push_back(initial_lrs_[g] / o.final_div_factor);
+  }
+  base_lrs_ = initial_lrs_;  // PyTorch's group["initial_lr"]: what SequentialLR restarts from
+  if (cycle_momentum_) {
     for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
       EMBER_CHECK(optimizer.momentum(g).has_value(),
                   "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+    max_momenta_ = one_per_group("max_momentum", optimizer, o.max_momentum);
+    base_momenta_ = one_per_group("base_momentum", optimizer, o.base_momentum);
   }
   start();
 }
 
-std::pair<bool, double> OneCycleLR::phase_at(int64_t epoch) const {
+OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start, double div_factor,
+                       double final_div_factor, bool cycle_momentum, double base_momentum, double max_momentum)
+    : OneCycleLR(optimizer, std::vector<double>{max_lr},
+                 OneCycleLROptions{.total_steps = total_steps,
+                                   .pct_start = pct_start,
+                                   .cycle_momentum = cycle_momentum,
+                                   .base_momentum = {base_momentum},
+                                   .max_momentum = {max_momentum},
+                                   .div_factor = div_factor,
+                                   .final_div_factor = final_div_factor}) {}
+
+// PyTorch's get_lr: the first phase whose end_step is not passed (the last for any step).
+std::pair<const OneCycleLR::Phase*, double> OneCycleLR::phase_at(int64_t epoch) const {
   EMBER_CHECK(epoch <= total_steps_, "Tried to step ", epoch, " times. The specified number of total steps is ",
               total_steps_);
   const double step = static_cast<double>(epoch);
-  const double warm_end = pct_start_ * static_cast<double>(total_steps_) - 1.0;
-  if (step <= warm_end) return {true, fraction(step, warm_end)};
-  const double end = static_cast<double>(total_steps_) - 1.0;
-  return {false, fraction(step - warm_end, end - warm_end)};
+  double start_step = 0.0;
+  for (size_t i = 0; i < phases_.size(); ++i) {
+    const Phase& phase = phases_[i];
+    if (step <= phase.end_step || i + 1 == phases_.size())
+      return {&phase, fraction(step - start_step, phase.end_step - start_step)};
+    start_step = phase.end_step;
+  }
+  return {&phases_.back(), 1.0};  // not reached: the loop returns at the last phase
 }
 
-double OneCycleLR::lr_at(size_t, double, int64_t epoch) const {
-  const auto [warming, pct] = phase_at(epoch);
-  return warming ? cosine_anneal(initial_lr_, max_lr_, pct) : cosine_anneal(max_lr_, min_lr_, pct);
+double OneCycleLR::anneal(double start, double end, double pct) const {
+  return linear_ ? (end - start) * pct + start : cosine_anneal(start, end, pct);
+}
+
+double OneCycleLR::level(size_t group, Level which) const {
+  switch (which) {
+    case Level::Initial:
+      return initial_lrs_[group];
+    case Level::Max:
+      return max_lrs_[group];
+    case Level::Min:
+      return min_lrs_[group];
+  }
+  return 0.0;
+}
+
+double OneCycleLR::lr_at(size_t group, double, int64_t epoch) const {
+  const auto [phase, pct] = phase_at(epoch);
+  const size_t g = std::min(group, max_lrs_.size() - 1);  // a group added later: the last one's
+  return anneal(level(g, phase->start_lr), level(g, phase->end_lr), pct);
 }
 
 void OneCycleLR::on_epoch(int64_t epoch) {
   if (!cycle_momentum_) return;
-  const auto [warming, pct] = phase_at(epoch);
-  const double m = warming ? cosine_anneal(max_momentum_, base_momentum_, pct)
-                           : cosine_anneal(base_momentum_, max_momentum_, pct);
-  for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) optimizer_.set_momentum(g, m);
+  const auto [phase, pct] = phase_at(epoch);
+  for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) {
+    const size_t k = std::min(g, max_momenta_.size() - 1);
+    const double high = max_momenta_[k], low = base_momenta_[k];
+    const double m = phase->momentum_flat    ? high
+                     : phase->momentum_falls ? anneal(high, low, pct)
+                                             : anneal(low, high, pct);
+    optimizer_.set_momentum(g, m);
+  }
 }
 
 namespace detail {

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -157,30 +158,62 @@ class CosineAnnealingWarmRestarts : public LRScheduler {
   double eta_min_;
 };
 
-// Two cosine phases: max_lr/div_factor -> max_lr over pct_start*total_steps - 1
-// steps, then -> max_lr/(div_factor*final_div_factor) at step total_steps - 1.
-// Stepping past total_steps is an error.
-// PyTorch's defaults: with cycle_momentum, momentum (SGD) or beta1 (Adam) goes from
-// max_momentum down to base_momentum while the lr warms up, and back while it anneals.
+// PyTorch's OneCycleLR arguments after max_lr. total_steps, or epochs and steps_per_epoch;
+// the momenta one value for every group or one per group.
+struct OneCycleLROptions {
+  std::optional<int64_t> total_steps = std::nullopt;
+  std::optional<int64_t> epochs = std::nullopt;
+  std::optional<int64_t> steps_per_epoch = std::nullopt;
+  double pct_start = 0.3;
+  std::string anneal_strategy = "cos";  // or "linear"
+  bool cycle_momentum = true;
+  std::vector<double> base_momentum = {0.85};
+  std::vector<double> max_momentum = {0.95};
+  double div_factor = 25.0;
+  double final_div_factor = 1e4;
+  bool three_phase = false;
+};
+
+// Each group's lr from max_lr/div_factor up to max_lr over pct_start*total_steps - 1 steps,
+// then down to max_lr/(div_factor*final_div_factor) at step total_steps - 1 (three_phase:
+// down to max_lr/div_factor symmetrically first, then to the minimum), by cosine or linear
+// annealing; max_lr one value or one per group. Stepping past total_steps is an error.
+// With cycle_momentum, momentum (SGD) or beta1 (Adam) goes from max_momentum down to
+// base_momentum while the lr rises, and back while it falls. base_lrs() are the starting
+// lrs (max_lr/div_factor), as PyTorch's initial_lr, which SequentialLR restarts from.
 class OneCycleLR : public LRScheduler {
  public:
+  OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const OneCycleLROptions& options);
+  OneCycleLR(Optimizer& optimizer, double max_lr, const OneCycleLROptions& options)
+      : OneCycleLR(optimizer, std::vector<double>{max_lr}, options) {}
+  // ember's earlier positional form (not PyTorch's order: there epochs and steps_per_epoch
+  // follow total_steps).
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,
              double div_factor = 25.0, double final_div_factor = 1e4, bool cycle_momentum = true,
              double base_momentum = 0.85, double max_momentum = 0.95);
 
  private:
+  // One of PyTorch's _schedule_phases: lr and momentum annealed between two of a group's
+  // levels up to end_step.
+  enum class Level : uint8_t { Initial, Max, Min };
+  struct Phase {
+    double end_step;
+    Level start_lr, end_lr;
+    bool momentum_falls;  // max_momentum -> base_momentum, else the other way (or flat at max)
+    bool momentum_flat;
+  };
   double lr_at(size_t group, double base, int64_t epoch) const override;
   void on_epoch(int64_t epoch) override;
-  // Where `epoch` is in the cycle: the phase (true while warming up) and the fraction done.
-  std::pair<bool, double> phase_at(int64_t epoch) const;
-  bool cycle_momentum_;
-  double base_momentum_;
-  double max_momentum_;
-  double max_lr_;
+  // The phase `epoch` is in and the fraction of it done.
+  std::pair<const Phase*, double> phase_at(int64_t epoch) const;
+  double anneal(double start, double end, double pct) const;
+  double level(size_t group, Level which) const;
   int64_t total_steps_;
-  double pct_start_;
-  double initial_lr_;
-  double min_lr_;
+  bool linear_;
+  bool cycle_momentum_;
+  std::vector<Phase> phases_;
+  std::vector<double> initial_lrs_, max_lrs_, min_lrs_;
+  std::vector<double> base_momenta_, max_momenta_;
 };
 
 }  // namespace ember::optim

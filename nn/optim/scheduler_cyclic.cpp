@@ -13,7 +13,8 @@ namespace {
 std::vector<double> per_group(const char* name, const Optimizer& optimizer, const PerGroup& value) {
   const size_t groups = optimizer.num_param_groups();
   if (!value.is_list) return std::vector<double>(groups, value.values[0]);
-  EMBER_CHECK(value.values.size() == groups, "expected ", groups, " values for ", name, ", got ", value.values.size());
+  EMBER_CHECK(value.values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name,
+              " has ", value.values.size(), " values, param_groups has ", groups, ".");
   return value.values;
 }
 

@@ -54,8 +54,8 @@ double ConstantLR::factor(size_t, int64_t epoch) const { return epoch < total_it
 
 LinearLR::LinearLR(Optimizer& optimizer, double start_factor, double end_factor, int64_t total_iters)
     : FactorSchedule(optimizer), start_factor_(start_factor), end_factor_(end_factor), total_iters_(total_iters) {
-  EMBER_CHECK(start_factor >= 0.0 && start_factor <= 1.0,
-              "Starting multiplicative factor expected to be between 0 and 1.");
+  EMBER_CHECK(start_factor > 0.0 && start_factor <= 1.0,  // 0 would make every later factor a division by 0
+              "Starting multiplicative factor expected to be greater than 0 and less or equal to 1.");
   EMBER_CHECK(end_factor >= 0.0 && end_factor <= 1.0, "Ending multiplicative factor expected to be between 0 and 1.");
   check_total_iters("LinearLR", total_iters);
   start();

@@ -80,6 +80,19 @@ void AveragedModel::update_parameters(const nn::Module& model) {
                                                  (n_averaged_.to(averaged.device()) + 1));
     }
   }
+  if (!options_.use_buffers) {
+    // PyTorch 2's: buffers not averaged follow the model's (BatchNorm statistics included)
+    const std::vector<Tensor> my_buffers = module->buffers(), their_buffers = model.buffers();
+    EMBER_CHECK(my_buffers.size() == their_buffers.size(), "AveragedModel.update_parameters: expected a model with ",
+                my_buffers.size(), " buffers (the averaged copy's), got ", their_buffers.size());
+    for (size_t i = 0; i < my_buffers.size(); ++i) {
+      if (!my_buffers[i].defined() || !their_buffers[i].defined()) continue;
+      EMBER_CHECK(my_buffers[i].sizes() == their_buffers[i].sizes(), "AveragedModel.update_parameters: buffer ", i,
+                  " has shape ", their_buffers[i].sizes(), " in the model, expected ", my_buffers[i].sizes());
+      Tensor mine_buffer = my_buffers[i];
+      mine_buffer.copy_(their_buffers[i].detach().to(mine_buffer.device()));
+    }
+  }
   n_averaged_.add_(1);
 }
 
@@ -89,8 +102,9 @@ SWALR::SWALR(Optimizer& optimizer, double swa_lr, int64_t anneal_epochs, const s
 SWALR::SWALR(Optimizer& optimizer, std::vector<double> swa_lrs, int64_t anneal_epochs,
              const std::string& anneal_strategy)
     : LRScheduler(optimizer), swa_lrs_(std::move(swa_lrs)), anneal_epochs_(anneal_epochs) {
-  EMBER_CHECK(swa_lrs_.size() == optimizer.num_param_groups(), "expected ", optimizer.num_param_groups(),
-              " values for swa_lr, got ", swa_lrs_.size());
+  EMBER_CHECK(swa_lrs_.size() == optimizer.num_param_groups(),
+              "swa_lr must have the same length as optimizer.param_groups. swa_lr has ", swa_lrs_.size(),
+              " values, param_groups has ", optimizer.num_param_groups(), ".");
   for (double lr : swa_lrs_) EMBER_CHECK(std::isfinite(lr) && lr >= 0, "SWALR: expected swa_lr >= 0, got ", lr);
   EMBER_CHECK(anneal_strategy == "cos" || anneal_strategy == "linear",
               "anneal_strategy must by one of 'cos' or 'linear', instead got ", anneal_strategy);

@@ -14,7 +14,7 @@
 namespace ember::optim::swa_utils {
 
 // Note [Averaged weights]
-// As PyTorch 1.13's torch.optim.swa_utils. AveragedModel keeps a copy of a model whose
+// As PyTorch 2's torch.optim.swa_utils. AveragedModel keeps a copy of a model whose
 // parameters (and, with use_buffers, buffers) average the model's over update_parameters
 // calls: the first copies them, each later one applies avg_fn(averaged, current,
 // n_averaged) in place (default: the running mean averaged + (current - averaged) /
@@ -25,9 +25,10 @@ namespace ember::optim::swa_utils {
 // n_averaged (int64, 0-dim) and the state-dict keys "n_averaged", "module.<name>" are
 // PyTorch's. Averaging runs on the copy's devices without recording; reading n_averaged
 // (to tell the first call) is one host read per call, as PyTorch's. Without use_buffers
-// the copy's BatchNorm statistics are the model's at construction: update_bn recomputes
-// them for the averaged weights (one pass over the data in training mode with a
-// cumulative average, momentum restored after).
+// each call copies the model's buffers into the copy (PyTorch 2's; 1.13 left them as at
+// construction): update_bn recomputes the BatchNorm statistics for the averaged weights
+// (one pass over the data in training mode with a cumulative average, momentum restored
+// after).
 using AvgFn = std::function<Tensor(const Tensor& averaged, const Tensor& current, const Tensor& num_averaged)>;
 
 // PyTorch 2's get_ema_avg_fn: decay * averaged + (1 - decay) * current.

@@ -3,6 +3,8 @@
 #include "nn/serialize/chrome_trace.h"
 
 #include <set>
+#include <string>
+#include <string_view>
 
 #include "nn/serialize/files.h"
 #include "nn/serialize/json.h"
@@ -10,7 +12,11 @@
 namespace ember::profiler {
 namespace {
 
-using nn::json::quote;
+// A JSON string of a span's name or module path; bytes that are not UTF-8 become U+FFFD
+// (a trace is diagnostic output: one odd byte in a name must not lose the recording).
+std::string quote(std::string_view s) {
+  return nn::json::OrderedJson(std::string(s)).dump(-1, ' ', false, nn::json::OrderedJson::error_handler_t::replace);
+}
 
 // ns -> "12.345" (microseconds).
 std::string micros(int64_t ns) {

@@ -251,6 +251,87 @@ TEST(CustomFunction, AnOutputThatIsTheInputGetsItsOwnHistory) {
   expect_values(x.grad(), {8.0, 8.0}, 0.0);
 }
 
+// PyTorch's IN_CUSTOM_FUNCTION views: a view of the aliasing output refuses in-place ops, and
+// once the input is written the output's history is refused too (it no longer holds what
+// its node computed).
+TEST(CustomFunction, AnAliasingOutputsViewsAndALaterWriteAreRefused) {
+  const Tensor x0 = leaf({1.0, 1.0, 1.0, 1.0}, {4});
+  Tensor x = x0 * 1.0;
+  const Tensor y = Identity::apply(x);
+  EXPECT_NE(error_of([&] { y.narrow(0, 0, 2).mul_(2.0); }).find("This view was created inside a custom Function"),
+            std::string::npos);
+  expect_values(x, {1, 1, 1, 1}, 0.0);
+  x.mul_(5.0);
+  EXPECT_NE(error_of([&] { y.sum().backward(); })
+                .find("Output 0 of IdentityBackward is a view and its base or another view of its base has been "
+                      "modified inplace"),
+            std::string::npos);
+  // without the write, the same pattern is fine
+  Tensor untouched = x0 * 1.0;
+  Identity::apply(untouched).sum().backward();
+  expect_values(x0.grad(), {2, 2, 2, 2}, 0.0);
+}
+
+// libtorch's mark_dirty: forward doubles its input in place and returns it.
+struct DoubleInPlace : autograd::Function<DoubleInPlace> {
+  static Tensor forward(AutogradContext* ctx, Tensor x) {
+    x.mul_(2.0);
+    ctx->mark_dirty({x});
+    return x;
+  }
+  static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0] * 2.0}; }
+};
+
+// forward changes its input in place but does not return it.
+struct DirtyNotReturned : autograd::Function<DirtyNotReturned> {
+  static Tensor forward(AutogradContext* ctx, Tensor x) {
+    x.add_(1.0);
+    ctx->mark_dirty({x});
+    return x * 1.0;
+  }
+  static tensor_list backward(AutogradContext*, tensor_list g) { return {g[0]}; }
+};
+
+TEST(CustomFunction, MarkDirtyMovesTheInputsHistory) {
+  const Tensor x0 = leaf({1.0, 2.0}, {2});
+  Tensor x = x0 * 1.0;
+  const Tensor y = DoubleInPlace::apply(x);
+  EXPECT_TRUE(y.is_same(x));  // the input itself comes back
+  EXPECT_EQ(x.grad_fn()->name(), "DoubleInPlaceBackward");
+  expect_values(x, {2.0, 4.0}, 0.0);
+  // PyTorch: (x * 5 + y).sum() with y = x: d/dx0 = (5 + 1) * 2 = 12
+  (x * 5.0 + y).sum().backward();
+  expect_values(x0.grad(), {12.0, 12.0}, 0.0);
+  // on a view, the base's history goes through the custom node too
+  const Tensor b0 = leaf({1.0, 1.0, 1.0}, {3});
+  Tensor base = b0 * 1.0;
+  Tensor part = base.narrow(0, 0, 2);
+  DoubleInPlace::apply(part);
+  expect_values(base, {2.0, 2.0, 1.0}, 0.0);
+  base.sum().backward();
+  expect_values(b0.grad(), {2.0, 2.0, 1.0}, 0.0);
+  // a leaf that requires grad, and an input not returned, are PyTorch's errors
+  Tensor leaf_x = leaf({1.0}, {1});
+  EXPECT_NE(error_of([&] {
+              DoubleInPlace::apply(leaf_x);
+            }).find("a leaf Variable that requires grad is being used in an in-place operation"),
+            std::string::npos);
+  Tensor other = x0 * 1.0;
+  EXPECT_NE(error_of([&] {
+              DirtyNotReturned::apply(other);
+            }).find("Some elements marked as dirty during the forward method were not returned as output"),
+            std::string::npos);
+}
+
+TEST(CustomFunction, UnderNoGradAnInputComesBackDetached) {
+  const Tensor x = leaf({1.0, 2.0}, {2});
+  NoGradGuard no_grad;
+  const Tensor y = Identity::apply(x);
+  EXPECT_FALSE(y.requires_grad());  // PyTorch's detached alias, x itself untouched
+  EXPECT_TRUE(x.requires_grad());
+  EXPECT_TRUE(y.is_alias_of(x));
+}
+
 TEST(CustomFunction, UnderNoGradNothingIsRecorded) {
   const Tensor x = leaf({1.0, 2.0}, {2});
   NoGradGuard no_grad;

@@ -123,6 +123,15 @@ TEST(AutogradEngine, AnomalyModeNamesTheForwardOp) {
   autograd::DetectAnomalyGuard anomaly;
   Tensor y = (x.sqrt() * 0.0).sum();  // 0 * d sqrt(x)/dx at 0 = 0 * inf = NaN
   EXPECT_EMBER_ERROR(y.backward(), "Function 'SqrtBackward' returned nan values in its 0th output.");
+  EXPECT_EMBER_ERROR((x.sqrt() * 0.0).sum().backward(), "The forward op ran at: outside any module's forward");
+  // inside a module, the module's path (PyTorch's stored forward trace, as ember can give it)
+  auto net =
+      std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{std::make_shared<nn::Linear>(2, 2)});
+  {
+    NoGradGuard no_grad;
+    net->get_parameter("0.weight").fill_(std::nan(""));
+  }
+  EXPECT_EMBER_ERROR((*net)(ones({1, 2}).requires_grad_()).sum().backward(), "The forward op ran at: module '0'");
   // An infinite gradient is a value, not an anomaly (PyTorch checks NaN only).
   Tensor z = leaf({0.0, 1.0}, {2});
   z.sqrt().sum().backward();

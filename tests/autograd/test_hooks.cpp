@@ -50,10 +50,10 @@ TEST(PostAccumulateGradHook, QueuedCallbacksRunWhenBackwardEnds) {
 TEST(PostAccumulateGradHook, Errors) {
   EXPECT_EMBER_ERROR(autograd::queue_callback([] {}), "no backward is running");
   EXPECT_EMBER_ERROR(autograd::register_post_accumulate_grad_hook(ones({1}), [](const Tensor&) {}),
-                     "expected a tensor that requires grad");
+                     "cannot register a hook on a tensor that doesn't require gradient");
   Tensor w = ones({1}).requires_grad_();
   EXPECT_EMBER_ERROR(autograd::register_post_accumulate_grad_hook(w * 2.0, [](const Tensor&) {}),
-                     "expected a leaf tensor");
+                     "post accumulate grad hooks cannot be registered on non-leaf tensors");
 }
 
 }  // namespace

@@ -255,5 +255,23 @@ TEST(InPlaceOnViews, OverwritesGiveZeroGradients) {
   expect_values(y.grad(), {2, 2}, 0.0);
 }
 
+// PyTorch's check_inplace: a view that requires grad whose base is a leaf, even where the
+// leaf that requires grad is itself a view of a root that does not (reshape of arange).
+TEST(InplaceViews, AViewOfALeafMadeFromAViewIsRefused) {
+  Tensor l = arange(4.0).reshape({2, 2});
+  l.requires_grad_(true);
+  EXPECT_EMBER_ERROR(l.unbind(0)[0].mul_(2.0),
+                     "a view of a leaf Variable that requires grad is being used in an in-place operation");
+  EXPECT_EMBER_ERROR(l.narrow(1, 0, 1).add_(1.0),
+                     "a view of a leaf Variable that requires grad is being used in an in-place operation");
+  expect_values(l, {0, 1, 2, 3}, 0.0);  // refused before any write
+  // a view of a tensor that does not require grad still takes a recorded in-place op
+  Tensor plain = zeros({4});
+  const Tensor w = leaf({1.0, 2.0}, {2}).to(kFloat32).detach().requires_grad_(true);
+  plain.narrow(0, 0, 2).add_(w);
+  plain.sum().backward();
+  expect_values(w.grad(), {1, 1}, 0.0);
+}
+
 }  // namespace
 }  // namespace ember

@@ -371,6 +371,29 @@ TEST(MemoryApi, CpuTensorsAreCounted) {
   EXPECT_EMBER_ERROR(memory::set_limit(cpu, -1), "non-negative");
 }
 
+// torch.cuda.max_memory_reserved and reset_accumulated_memory_stats.
+TEST(MemoryApi, MaxReservedAndResetAccumulated) {
+  const Device cpu = Device::cpu();
+  {
+    Tensor t = empty({1 << 16}, kFloat64);
+    EXPECT_GE(memory::max_reserved(cpu), memory::reserved(cpu));
+    EXPECT_EQ(memory::max_reserved(cpu), memory::stats(cpu).reserved_bytes.peak);
+  }
+  memory::reset_accumulated(cpu);
+  const memory::Stats reset = memory::stats(cpu);
+  EXPECT_EQ(reset.allocated_bytes.allocated, 0);
+  EXPECT_EQ(reset.allocated_bytes.freed, 0);
+  EXPECT_EQ(reset.allocation.allocated, 0);
+  EXPECT_EQ(reset.num_alloc_retries, 0);
+  EXPECT_EQ(reset.num_device_alloc, 0);
+  EXPECT_GE(reset.allocated_bytes.peak, reset.allocated_bytes.current);  // current and peak stay
+  {
+    Tensor t = empty({128}, kFloat64);
+    EXPECT_EQ(memory::stats(cpu).allocated_bytes.allocated, 1024);
+  }
+  EXPECT_EQ(memory::stats(cpu).allocated_bytes.freed, 1024);
+}
+
 TEST(MemoryApi, StatsMoveByExactlyTheRoundedBytes) {
   const Device cpu = Device::cpu();
   const memory::Stats before = memory::stats(cpu);

@@ -69,7 +69,11 @@ TEST_F(RecordStream, BlockWaitsForTheOtherStreamsEvent) {
   alloc.record_stream(a.block, kMain);  // its own stream needs no event
   alloc.deallocate(a.block);
   EXPECT_EQ(log.recorded_on, std::vector<StreamId>{kSide});
-  EXPECT_EQ(alloc.stats().allocated_bytes.current, MiB);  // still in use by the side stream
+  // PyTorch's accounting: freed by its owner, so no longer allocated; active while the side
+  // stream may still use it
+  EXPECT_EQ(alloc.stats().allocated_bytes.current, 0);
+  EXPECT_EQ(alloc.stats().allocation.current, 0);
+  EXPECT_EQ(alloc.stats().active_bytes.current, MiB);
 
   Allocation b = alloc.allocate(MiB, kMain);  // the event has not completed: not reused
   EXPECT_NE(b.ptr, a.ptr);
@@ -81,18 +85,21 @@ TEST_F(RecordStream, BlockWaitsForTheOtherStreamsEvent) {
   EXPECT_TRUE(log.waited.empty());
   alloc.deallocate(c.block);
   EXPECT_EQ(alloc.stats().allocated_bytes.current, 0);
+  EXPECT_EQ(alloc.stats().active_bytes.current, 0);
+  EXPECT_EQ(alloc.stats().allocated_bytes.freed, 3 * MiB);  // a, b and c, each once
 }
 
-TEST_F(RecordStream, EmptyCacheCollectsCompletedUses) {
+// PyTorch's release_cached_blocks: empty_cache waits for the other streams' use first.
+TEST_F(RecordStream, EmptyCacheWaitsForPendingUses) {
   Allocation a = alloc.allocate(3 * MiB, kMain);
   alloc.record_stream(a.block, kSide);
   alloc.deallocate(a.block);
-  alloc.empty_cache();  // still pending: its segment stays
   EXPECT_EQ(alloc.stats().reserved_bytes.current, 20 * MiB);
-  log.completed.insert(1);
   alloc.empty_cache();
+  EXPECT_EQ(log.waited.size(), 1u);
   EXPECT_EQ(alloc.stats().reserved_bytes.current, 0);
   EXPECT_EQ(alloc.stats().allocated_bytes.current, 0);
+  EXPECT_EQ(alloc.stats().active_bytes.current, 0);
 }
 
 TEST_F(RecordStream, OutOfMemoryPathWaitsForPendingBlocks) {
@@ -122,7 +129,8 @@ TEST_F(RecordStream, NothingWaitsRecordsOrFreesDuringACapture) {
   log.capturing = true;
   alloc.deallocate(a.block);  // its event is recorded after the capture, not in it
   EXPECT_TRUE(log.recorded_on.empty());
-  EXPECT_EQ(alloc.stats().allocated_bytes.current, 12 * MiB);
+  EXPECT_EQ(alloc.stats().allocated_bytes.current, 0);      // freed by its owner
+  EXPECT_EQ(alloc.stats().active_bytes.current, 12 * MiB);  // still the side stream's
   {
     // Captures allocate under a pool scope; the pool has memory of its own only.
     memory::PrivatePoolScope scope(std::make_shared<memory::PrivatePool>(Device::cpu()));

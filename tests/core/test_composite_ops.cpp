@@ -88,6 +88,21 @@ TEST(CompositeOps, TensordotAsPyTorch) {
   EXPECT_NE(error_of([&] { tensordot(a, b, {2}, {1}); }).find("first has size 4 in dim 2 and second has size 3"),
             std::string::npos);
   EXPECT_NE(error_of([&] { tensordot(a, b, {1, 2}, {0}); }).find("same length"), std::string::npos);
+  // PyTorch's: a size-1 side of a contracted pair is summed away on the other side first
+  const Tensor column = f32({1, 2}).view({2, 1});
+  const Tensor block = arange(0.0, 12.0, 1.0, kFloat32).view({3, 4});
+  expect_values(tensordot(column, block, {1}, {0}), {12, 15, 18, 21, 24, 30, 36, 42}, 0.0);
+  EXPECT_EQ(tensordot(column, block, {1}, {0}).sizes(), (Dims{2, 4}));
+  EXPECT_EQ(error_of([&] { tensordot(a, b, {1, 1}, {0, 1}); }), "dim 1 appears multiple times in the list of dims");
+  EXPECT_NE(error_of([&] {
+              tensordot(i64({1, 2}), f32({3, 4}), 1);
+            }).find("both inputs should have same dtype"),
+            std::string::npos);
+  // integers keep their dtype, as PyTorch's integer mm: uint8 wraps
+  const Tensor bytes = full({200}, 200, kUInt8);
+  const Tensor wrapped_sum = tensordot(bytes, full({200}, 1, kUInt8), 1);
+  EXPECT_EQ(wrapped_sum.dtype(), kUInt8);
+  EXPECT_EQ(wrapped_sum.item<int64_t>(), (200 * 200) % 256);
 }
 
 TEST(CompositeOps, KronAndBlockDiagAsPyTorch) {
@@ -129,6 +144,11 @@ TEST(CompositeOps, Rot90AsPyTorch) {
   expect_gradcheck([](const In& in) { return rot90(in[0], 1, {2, 0}); }, {grad_input({2, 3, 4})});
   EXPECT_EQ(error_of([&] { rot90(r, 1, {0}); }), "expected total rotation dims == 2, but got dims = 1");
   EXPECT_EQ(error_of([&] { rot90(r, 1, {1, 1}); }), "expected rotation dims to be different, but got dim0 = 1 and dim1 = 1");
+  EXPECT_EQ(error_of([&] {
+              rot90(r, 1, {0, -2});
+            }),  // the dims as passed, as PyTorch prints them
+            "expected rotation dims to be different, but got dim0 = 0 and dim1 = -2");
+  EXPECT_EQ(error_of([&] { rot90(r, 1, {2, 0}); }), "Rotation dim0 out of range, dim0 = 2");
   EXPECT_EQ(error_of([&] { rot90(arange(3), 1); }), "expected total dims >= 2, but got total dims = 1");
 }
 

@@ -157,9 +157,10 @@ TEST(Counting, SearchsortedAsPyTorch) {
   EXPECT_EQ(searchsorted(rows.t().contiguous().t(), vv.t().contiguous().t()).to_vector<int64_t>(), (Longs{1, 3, 0, 3}));
   // sorter, scalars, promotion (int64 boundaries, float values)
   const Tensor unsorted = tensor(std::vector<float>{5, 1, 3}, {3});
-  EXPECT_EQ(searchsorted(unsorted, tensor(std::vector<float>{2, 4, 6}, {3}), false, false, unsorted.argsort())
-                .to_vector<int64_t>(),
-            (Longs{1, 2, 3}));
+  EXPECT_EQ(
+      searchsorted(unsorted, tensor(std::vector<float>{2, 4, 6}, {3}), false, false, std::nullopt, unsorted.argsort())
+          .to_vector<int64_t>(),
+      (Longs{1, 2, 3}));
   EXPECT_EQ(searchsorted(b, Scalar(3)).item<int64_t>(), 1);
   EXPECT_EQ(searchsorted(b, Scalar(3), false, true).item<int64_t>(), 3);
   EXPECT_EQ(searchsorted(longs({1, 2, 3}, {3}), tensor(std::vector<float>{1.5f, 2.5f}, {2})).to_vector<int64_t>(),
@@ -170,7 +171,7 @@ TEST(Counting, SearchsortedAsPyTorch) {
                      "first N-1 dimensions of boundaries tensor and input value tensor must match");
   EXPECT_EMBER_ERROR(bucketize(v, rows), "boundaries tensor must be 1 dimension, but got dim(2)");
   EXPECT_EMBER_ERROR(searchsorted(b, v, /*out_int32=*/true), "int32");
-  EXPECT_EMBER_ERROR(searchsorted(b, v, false, false, longs({0, 1}, {2})), "sorter");
+  EXPECT_EMBER_ERROR(searchsorted(b, v, false, false, std::nullopt, longs({0, 1}, {2})), "sorter");
 }
 
 TEST(Counting, SortedPositionIsPyTorchsBinarySearch) {

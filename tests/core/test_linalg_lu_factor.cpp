@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -336,6 +337,60 @@ TEST(LinalgLuFactor, SolveExTensorinvAndTensorsolveAsPyTorch) {
   }
   expect_gradcheck([](const Inputs& in) { return linalg::tensorinv(in[0], 2); }, {a});
   expect_gradcheck([](const Inputs& in) { return linalg::tensorsolve(in[0], ones({2, 2}, kFloat64)); }, {a});
+}
+
+// torch.lu_unpack undoes lu_factor: the (P, L, U) of linalg.lu, square, tall and wide.
+TEST(LinalgLuFactor, LuUnpackGivesLusFactors) {
+  manual_seed(7);
+  for (const Dims& shape : {Dims{3, 3}, Dims{2, 4, 3}, Dims{3, 5}}) {
+    const Tensor A = randn(shape, kFloat64);
+    const auto [LU, pivots] = linalg::lu_factor(A);
+    const auto [P, L, U] = lu_unpack(LU, pivots);
+    const auto [P2, L2, U2] = linalg::lu(A);
+    EXPECT_EQ(max_abs_diff(P, P2), 0.0);
+    EXPECT_EQ(max_abs_diff(L, L2), 0.0);
+    EXPECT_EQ(max_abs_diff(U, U2), 0.0);
+    EXPECT_LT(max_abs_diff(matmul(P, matmul(L, U)), A), 1e-12);
+    const auto [no_P, L3, U3] = lu_unpack(LU, pivots, true, false);
+    EXPECT_FALSE(no_P.defined());
+    const auto [P4, no_L, no_U] = lu_unpack(LU, pivots, false, true);
+    EXPECT_FALSE(no_L.defined() || no_U.defined());
+    EXPECT_EQ(max_abs_diff(P4, P2), 0.0);
+  }
+  // L and U are LU's triangles: their gradients flow into LU
+  const Tensor pivots = std::get<1>(linalg::lu_factor(randn({3, 3}, kFloat64)));
+  expect_gradcheck(
+      [pivots](const Inputs& in) {
+        const auto [P, L, U] = lu_unpack(in[0], pivots);
+        return matmul(L, U);
+      },
+      {testing::grad_input({3, 3})});
+  EXPECT_EMBER_ERROR(lu_unpack(ones({3, 3}, kFloat64), ones({3}, kFloat64)), "LU_pivots is expected to be a tensor of");
+  EXPECT_EMBER_ERROR(lu_unpack(ones({3, 3}, kFloat64), ones({2}, kInt64)), "Expected LU_pivots of shape [3]");
+}
+
+// torch.linalg.cond for each p, on diag(1, 2) (worked by hand) and a singular matrix.
+TEST(LinalgLuFactor, CondForEveryNormType) {
+  const Tensor A = f64({1., 0., 0., 2.}, {2, 2});
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_values(linalg::cond(A), {2.0}, 1e-14);
+  expect_values(linalg::cond(A, -2.0), {0.5}, 1e-14);
+  expect_values(linalg::cond(A, 1.0), {2.0}, 1e-14);
+  expect_values(linalg::cond(A, -1.0), {0.5}, 1e-14);
+  expect_values(linalg::cond(A, inf), {2.0}, 1e-14);
+  expect_values(linalg::cond(A, "fro"), {2.5}, 1e-14);
+  expect_values(linalg::cond(A, "nuc"), {4.5}, 1e-14);
+  const Tensor singular = f64({1., 1., 1., 1.}, {2, 2});
+  EXPECT_EQ(linalg::cond(singular, 1.0).item<double>(), inf);
+  EXPECT_EQ(linalg::cond(zeros({2, 2}, kFloat64), "fro").item<double>(), inf);  // 0 * inf taken as inf
+  EXPECT_EQ(linalg::cond(zeros({3, 0, 0}, kFloat64), 1.0).sizes(), (Dims{3}));
+  expect_values(linalg::cond(f64({3., 0., 0., 0., 1., 0.}, {2, 3})), {3.0}, 1e-14);  // p = 2 takes any m x n
+  expect_gradcheck([](const Inputs& in) { return linalg::cond(in[0] + eye(3, kFloat64) * 3.0, 1.0); },
+                   {testing::grad_input({3, 3})});
+  EXPECT_EMBER_ERROR(linalg::cond(A, 3.0), "linalg.cond got an invalid norm type: 3");
+  EXPECT_EMBER_ERROR(linalg::cond(A, "spectral"), "linalg.cond got an invalid norm type: spectral");
+  EXPECT_EMBER_ERROR(linalg::cond(ones({2, 3}, kFloat64), 1.0), "A must be batches of square matrices");
+  EXPECT_EMBER_ERROR(linalg::cond(ones({3}, kFloat64)), "must have at least 2 dimensions");
 }
 
 }  // namespace

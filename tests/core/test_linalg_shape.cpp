@@ -610,11 +610,21 @@ TEST(Einsum, Gradients) {
                    {grad_input({2, 2, 3}), grad_input({2, 3, 4})});
 }
 
+// Integer operands keep their dtype, as PyTorch's integer bmm (uint8 wraps).
+TEST(Einsum, IntegerSumsKeepTheDtype) {
+  const Tensor u = full({200}, 2, kUInt8);
+  const Tensor dot = einsum("i,i->", {u, u});
+  EXPECT_EQ(dot.dtype(), kUInt8);
+  EXPECT_EQ(dot.item<int64_t>(), (200 * 4) % 256);
+  const Tensor m = tensor(std::vector<int64_t>{1, 2, 3, 4}, {2, 2});
+  EXPECT_EQ(einsum("ij,jk->ik", {m, m}).to_vector<int64_t>(), (std::vector<int64_t>{7, 10, 15, 22}));
+}
+
 TEST(Einsum, Errors) {
   const Tensor a = ones({2, 3}), b = ones({3, 4});
   EXPECT_EMBER_ERROR(einsum("ij,jk", {a}), "einsum(): fewer operands were provided than specified in the equation");
   EXPECT_EMBER_ERROR(einsum("ij", {a, b}), "einsum(): more operands were provided than specified in the equation");
-  EXPECT_EMBER_ERROR(einsum("ij", std::vector<Tensor>{}), "einsum(): must specify the equation string and at least one operand");
+  EXPECT_EMBER_ERROR(einsum("ij", std::vector<Tensor>{}), "einsum(): must provide at least one operand");
   EXPECT_EMBER_ERROR(einsum("ijk", {a}),
                      "einsum(): the number of subscripts in the equation (3) does not match the number of dimensions (2) "
                      "for operand 0 and no ellipsis was given");

@@ -99,5 +99,43 @@ TEST(PrintSuffixes, RequiresGradAndUndefined) {
   EXPECT_EQ(os.str(), "tensor([1., 2., 3.])");
 }
 
+// torch.set_printoptions: each test puts PyTorch's default profile back.
+struct DefaultPrintOptionsAfter {
+  ~DefaultPrintOptionsAfter() { set_printoptions({.profile = "default"}); }
+};
+
+TEST(PrintOptions, PrecisionAndForcedNotation) {
+  DefaultPrintOptionsAfter restore;
+  set_printoptions({.precision = 2});
+  EXPECT_EQ(to_string(floats({1.23456f, 2.5f})), "tensor([1.23, 2.50])");
+  EXPECT_EQ(get_printoptions().precision, 2);
+  // a forced notation keeps the width the automatic one chose, as PyTorch's _Formatter
+  set_printoptions({.sci_mode = true});
+  EXPECT_EQ(get_printoptions().precision, 2);  // unset fields keep their values
+  EXPECT_EQ(to_string(floats({1.5f, 2})), "tensor([1.50e+00, 2.00e+00])");
+  set_printoptions({.precision = 4, .sci_mode = false});
+  EXPECT_EQ(to_string(floats({1e10f, 1})), "tensor([10000000000.0000,     1.0000])");
+  set_printoptions({});  // sci_mode unset again: automatic
+  EXPECT_FALSE(get_printoptions().sci_mode.has_value());
+  EXPECT_EQ(to_string(floats({1e10f, 1})), "tensor([1.0000e+10, 1.0000e+00])");
+}
+
+TEST(PrintOptions, SummarizingAndWrapping) {
+  DefaultPrintOptionsAfter restore;
+  set_printoptions({.threshold = 5, .edgeitems = 2});
+  EXPECT_EQ(to_string(arange(10)), "tensor([0, 1, ..., 8, 9])");
+  set_printoptions({.profile = "full"});
+  EXPECT_EQ(to_string(arange(2000)).find("..."), std::string::npos);
+  set_printoptions({.profile = "short"});
+  EXPECT_EQ(to_string(floats({1.23456f})), "tensor([1.23])");
+  EXPECT_EQ(to_string(arange(2000)), "tensor([   0,    1,  ..., 1998, 1999])");
+  set_printoptions({.linewidth = 20, .profile = "default"});
+  EXPECT_EQ(to_string(arange(8)), "tensor([0, 1, 2, 3,\n        4, 5, 6, 7])");
+  EXPECT_EMBER_ERROR(set_printoptions({.precision = -1}), "precision must be at least 0");
+  EXPECT_EMBER_ERROR(set_printoptions({.linewidth = 0}), "linewidth must be at least 1");
+  EXPECT_EMBER_ERROR(set_printoptions({.profile = "long"}), "profile must be");
+  EXPECT_EQ(get_printoptions().linewidth, 20);  // a refused call changes nothing
+}
+
 }  // namespace
 }  // namespace ember

@@ -340,7 +340,7 @@ TEST(ActivationsMore, ModulesCallTheFunctionalOnesAndPrintLikePyTorch) {
   // torch 1.13: repr(nn.GELU('tanh')), nn.ELU(0.5), nn.Softplus(2, 3), nn.Hardtanh(-0.5, 2.0)
   EXPECT_EQ(nn::GELU("tanh").repr(), "GELU(approximate='tanh')");
   EXPECT_EQ(nn::ELU(0.5).repr(), "ELU(alpha=0.5)");
-  EXPECT_EQ(nn::Softplus(2.0, 3.0).repr(), "Softplus(beta=2, threshold=3)");
+  EXPECT_EQ(nn::Softplus(2.0, 3.0).repr(), "Softplus(beta=2.0, threshold=3.0)");  // Python floats
   EXPECT_EQ(nn::Hardtanh(-0.5, 2.0).repr(), "Hardtanh(min_val=-0.5, max_val=2.0)");
   EXPECT_EQ(nn::ReLU6().repr(), "ReLU6()");
   EXPECT_EQ(nn::Mish().repr(), "Mish()");

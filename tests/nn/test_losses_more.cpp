@@ -394,6 +394,16 @@ TEST(LossesMore, ModulesCallTheFunctionalOnes) {
   EXPECT_EMBER_ERROR(nn::L1Loss()(x), "L1Loss.forward() missing 1 required positional argument: 'target'");
   EXPECT_EQ(nn::BCEWithLogitsLoss().repr(), "BCEWithLogitsLoss()");
   EXPECT_EQ(nn::SmoothL1Loss().repr(), "SmoothL1Loss()");
+  // neither class has an extra_repr in PyTorch, whatever beta or delta
+  EXPECT_EQ(nn::SmoothL1Loss(F::Reduction::Mean, 0.5).repr(), "SmoothL1Loss()");
+  EXPECT_EQ(nn::HuberLoss(F::Reduction::Mean, 2.0).repr(), "HuberLoss()");
+  EXPECT_EQ(nn::LayerNorm(8, 1.0).repr(), "LayerNorm((8,), eps=1.0, elementwise_affine=True)");  // Python floats
+  EXPECT_EQ(nn::BatchNorm2d(4, {.eps = 1.0, .momentum = 1.0}).repr(),
+            "BatchNorm2d(4, eps=1.0, momentum=1.0, affine=True, track_running_stats=True)");
+  const std::string attention = nn::MultiheadAttention(8, 2).repr();
+  EXPECT_NE(attention.find("(out_proj): NonDynamicallyQuantizableLinear(in_features=8, out_features=8, bias=True)"),
+            std::string::npos)
+      << attention;
 }
 
 // PyTorch's UserWarnings: a target that broadcasts to another size, kl_div's "mean".

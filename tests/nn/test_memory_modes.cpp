@@ -107,5 +107,40 @@ TEST(MemoryModes, TheLossForwardAndAutocastOptionsAreUsed) {
   EXPECT_LT(amp.saved_bytes, plain.saved_bytes);
 }
 
+// A measurement leaves an input that requires grad as it found it (its .grad would
+// otherwise grow each backward and sit in the next mode's baseline), and a frozen model,
+// whose loss has no graph, is measured without a backward.
+TEST(MemoryModes, TheInputsGradAndAFrozenModel) {
+  auto model = small_model();
+  const Tensor x = randn({32, 8}).requires_grad_(true);
+  const std::vector<memory::ModeMeasurement> modes = memory::measure_modes(*model, x);
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_EQ(modes[0].base_bytes, modes[1].base_bytes);
+  for (Tensor p : model->parameters()) p.requires_grad_(false);
+  const std::vector<memory::ModeMeasurement> frozen = memory::measure_modes(*model, randn({32, 8}));
+  ASSERT_EQ(frozen.size(), 4U);
+  EXPECT_EQ(frozen[0].backward_peak_bytes, -1);
+  EXPECT_EQ(frozen[0].saved_bytes, 0);
+}
+
+// An eval-mode BatchNorm forward with grad on keeps nothing after the module is gone (its
+// note for step_after_eval_forward reads the count later instead of copying it).
+TEST(MemoryModes, EvalBatchNormKeepsNoMemory) {
+  const Device cpu = Device::cpu();
+  const Tensor x = randn({4, 3});
+  {
+    auto warm = std::make_shared<nn::BatchNorm1d>(3);
+    warm->eval();
+    (*warm)(x);
+  }
+  const int64_t before = memory::allocated(cpu);
+  for (int i = 0; i < 20; ++i) {
+    auto bn = std::make_shared<nn::BatchNorm1d>(3);
+    bn->eval();
+    (*bn)(x);
+  }
+  EXPECT_EQ(memory::allocated(cpu), before);
+}
+
 }  // namespace
 }  // namespace ember

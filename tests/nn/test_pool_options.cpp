@@ -589,6 +589,12 @@ TEST(PoolOptions, Modules) {
   EXPECT_EQ(legacy.extra_repr(), "kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False");
   EXPECT_EQ(nn::MaxPool2d({3, 2}, {.dilation = {1, 2}}).extra_repr(),
             "kernel_size=(3, 2), stride=(3, 2), padding=0, dilation=(1, 2), ceil_mode=False");
+  // a square size given as a pair prints as one, as PyTorch keeps the arguments as given
+  EXPECT_EQ(nn::MaxPool2d(nn::Pair{3, 3}, nn::Pair{2, 2}, 1).extra_repr(),
+            "kernel_size=(3, 3), stride=(2, 2), padding=1, dilation=1, ceil_mode=False");
+  EXPECT_EQ(nn::AdaptiveAvgPool2d(nn::Pair{7, 7}).extra_repr(), "output_size=(7, 7)");
+  EXPECT_EQ(nn::AdaptiveAvgPool2d(7).extra_repr(), "output_size=7");
+  EXPECT_TRUE(nn::Pair(3) == nn::Pair(3, 3));  // the spelling is not part of the size
 
   nn::AvgPool2d avg(3, {.stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false, .divisor_override = 5});
   EXPECT_EQ(avg.extra_repr(), "kernel_size=3, stride=2, padding=1");

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "autograd/custom_function.h"
 #include "autograd/saved_variable.h"
 #include "core/factories.h"
 #include "core/memory.h"
@@ -231,6 +232,29 @@ TEST(Profiler, ChromeTraceJsonQuotesNamesAndWritesMicroseconds) {
   EXPECT_EQ(string_of(items[3], "name"), "cpu reserved");
   EXPECT_EQ(number(items[3].at("args"), "bytes"), 1024);
   EXPECT_EQ(number(doc.at("otherData"), "dropped_events"), 7);
+  // a name that is not UTF-8 loses its odd bytes, not the trace
+  span.name = "bad\xff\xfe utf8";
+  const Json replaced = nn::json::parse(profiler::chrome_trace_json({span}, 0)).root;
+  EXPECT_EQ(string_of(replaced.at("traceEvents")[2], "name"), "bad\xef\xbf\xbd\xef\xbf\xbd utf8");
+}
+
+// A custom Function's forward is a span named after the class (PyTorch's RECORD_FUNCTION).
+struct Twice : autograd::Function<Twice> {
+  static Tensor forward(autograd::AutogradContext*, const Tensor& x) { return x * 2.0; }
+  static autograd::tensor_list backward(autograd::AutogradContext*, autograd::tensor_list g) { return {g[0] * 2.0}; }
+};
+
+TEST(Profiler, CustomFunctionForwardIsASpan) {
+  profiler::start();
+  Twice::apply(ones({2}).requires_grad_()).sum().backward();
+  profiler::stop();
+  bool forward = false, backward = false;
+  for (const profiler::Event& e : profiler::events()) {
+    forward = forward || (e.name == "Twice" && e.category == profiler::Category::Op);
+    backward = backward || e.name == "TwiceBackward";
+  }
+  EXPECT_TRUE(forward);
+  EXPECT_TRUE(backward);
 }
 
 }  // namespace

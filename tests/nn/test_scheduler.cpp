@@ -4,6 +4,8 @@
 
 #include "nn/optim/adam.h"
 #include "nn/optim/scheduler.h"
+#include "nn/optim/scheduler_compose.h"
+#include "nn/optim/scheduler_factor.h"
 #include "nn/optim/sgd.h"
 #include "support/helpers.h"
 
@@ -131,6 +133,59 @@ TEST(SchedOneCycleLR, CyclesMomentumLikePyTorch) {
   optim::OneCycleLR no_cycle(fixed, 1.0, 10, 0.3, 25.0, 1e4, /*cycle_momentum=*/false);
   no_cycle.step();
   EXPECT_EQ(*fixed.momentum(0), 0.9);
+}
+
+// PyTorch's other OneCycleLR arguments (values from a transcription of its get_lr).
+TEST(SchedOneCycleLR, LinearThreePhaseAndPerGroupOptions) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 1.0, .momentum = 0.9});
+  optim::OneCycleLR linear(sgd, 1.0, {.total_steps = 10, .anneal_strategy = "linear"});
+  expect_lrs(linear, sgd,
+             {0.04, 0.52, 1.0, 0.8571434285714286, 0.7142868571428571, 0.5714302857142857, 0.42857371428571434,
+              0.2857171428571429, 0.14286057142857145, 4.000000000004e-06});
+  EXPECT_NEAR(*sgd.momentum(0), 0.95, 1e-12);
+
+  Tensor b = param();
+  optim::SGD three({b}, {.lr = 1.0, .momentum = 0.9});
+  optim::OneCycleLR phases(three, 1.0, {.epochs = 5, .steps_per_epoch = 2, .three_phase = true});
+  expect_lrs(phases, three,
+             {0.04, 0.52, 1.0, 0.52, 0.04, 0.0361807218535102, 0.0261817218535102, 0.013822278146489805,
+              0.0038232781464898036, 4e-06});
+  EXPECT_NEAR(*three.momentum(0), 0.95, 1e-12);  // the third phase holds max_momentum
+
+  Tensor c = param(), d = param();
+  optim::SGD groups({c}, {.lr = 1.0, .momentum = 0.9});
+  groups.add_param_group({d}, {.lr = 1.0, .momentum = 0.9});
+  optim::OneCycleLR per_group(groups, {1.0, 0.5},
+                              {.total_steps = 6, .base_momentum = {0.85, 0.8}, .max_momentum = {0.95, 0.9}});
+  per_group.step();
+  EXPECT_NEAR(groups.lr(1), 0.49720771772545586, 1e-12);
+  EXPECT_EQ(per_group.base_lrs(), (std::vector<double>{0.04, 0.02}));  // PyTorch's initial_lr
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, {1.0, 0.5, 0.2}, {.total_steps = 6}),
+                     "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, "
+                     "param_groups has 2.");
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, optim::OneCycleLROptions{}),
+                     "You must define either total_steps OR (epochs AND steps_per_epoch)");
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, {.total_steps = 6, .anneal_strategy = "step"}),
+                     "anneal_strategy must be one of 'cos' or 'linear', instead got step");
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, {.epochs = 0, .steps_per_epoch = 2}),
+                     "Expected positive integer epochs, but got 0");
+}
+
+// SequentialLR restarts the next part from the lrs the first started from: OneCycleLR's are
+// max_lr / div_factor (PyTorch's initial_lr), not the optimizer's lr.
+TEST(SchedOneCycleLR, SequentialLRRestartsFromItsInitialLr) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  auto one_cycle = std::make_shared<optim::OneCycleLR>(sgd, 1.0, optim::OneCycleLROptions{.total_steps = 10});
+  auto decay = std::make_shared<optim::ExponentialLR>(sgd, 0.9);
+  optim::SequentialLR both(sgd, {one_cycle, decay}, {10});
+  both.step_to(10);
+  EXPECT_NEAR(sgd.lr(0), 0.04, 1e-12);
+  both.step();
+  EXPECT_NEAR(sgd.lr(0), 0.036, 1e-12);
+  both.step();
+  EXPECT_NEAR(sgd.lr(0), 0.0324, 1e-12);
 }
 
 }  // namespace

@@ -247,8 +247,12 @@ TEST(SchedCyclicLR, Beta1AndOptimizersWithoutMomentum) {
 
 TEST(SchedCyclicLR, BadArgumentsAreClearErrors) {
   auto sgd = make_sgd();
-  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, optim::PerGroup{0.01}, 0.1), "expected 2 values for base_lr, got 1");
-  EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, optim::PerGroup{0.1, 0.2, 0.3}), "expected 2 values for max_lr, got 3");
+  EXPECT_EMBER_ERROR(
+      optim::CyclicLR(*sgd, optim::PerGroup{0.01}, 0.1),
+      "base_lr must have the same length as optimizer.param_groups. base_lr has 1 values, param_groups has 2.");
+  EXPECT_EMBER_ERROR(
+      optim::CyclicLR(*sgd, 0.01, optim::PerGroup{0.1, 0.2, 0.3}),
+      "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2.");
   EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.base_momentum = optim::PerGroup{0.8}}),
                      "expected 2 values for base_momentum, got 1");
   EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.mode = "triangle"}), "mode is invalid and scale_fn is None");
@@ -490,7 +494,8 @@ TEST(SchedMoreErrors, BadArgumentsUsePyTorchsPhrases) {
   EXPECT_EMBER_ERROR(optim::ConstantLR(o, 1.5), "Constant multiplicative factor expected to be between 0 and 1.");
   EXPECT_EMBER_ERROR(optim::ConstantLR(o, -0.1), "Constant multiplicative factor expected to be between 0 and 1.");
   EXPECT_EMBER_ERROR(optim::ConstantLR(o, 0.5, 0), "ConstantLR: total_iters must be positive, but got 0");
-  EXPECT_EMBER_ERROR(optim::LinearLR(o, 1.5), "Starting multiplicative factor expected to be between 0 and 1.");
+  EXPECT_EMBER_ERROR(optim::LinearLR(o, 1.5), "Starting multiplicative factor expected to be greater than 0");
+  EXPECT_EMBER_ERROR(optim::LinearLR(o, 0.0), "Starting multiplicative factor expected to be greater than 0");
   EXPECT_EMBER_ERROR(optim::LinearLR(o, 0.5, -0.1), "Ending multiplicative factor expected to be between 0 and 1.");
   EXPECT_EMBER_ERROR(optim::LinearLR(o, 0.5, 1.0, -3), "LinearLR: total_iters must be positive, but got -3");
   EXPECT_EMBER_ERROR(optim::PolynomialLR(o, 0), "PolynomialLR: total_iters must be positive, but got 0");

@@ -69,6 +69,25 @@ TEST(AveragedModel, RunningMeanAndUpdateBnAsPyTorch) {
   expect_values(averaged(x), averaged.module->forward(x).to_vector<double>(), 0.0);
 }
 
+// PyTorch 2 (#84054): without use_buffers each update copies the model's buffers, so the
+// copy's BatchNorm statistics follow the model's until update_bn recomputes them.
+TEST(AveragedModel, UpdateCopiesTheBuffersItDoesNotAverage) {
+  auto net = linear_bn();
+  swa::AveragedModel averaged(*net, linear_bn());
+  net->train();
+  const Tensor x = tensor(std::vector<double>{1, 2, 3, -1, 0.5, 0.5}, {3, 2}, TensorOptions(kFloat64));
+  for (int k = 0; k < 3; ++k) (*net)(x);
+  averaged.update_parameters(*net);
+  auto* model_bn = dynamic_cast<nn::BatchNorm1d*>(net->children()[1].get());
+  auto* copy_bn = dynamic_cast<nn::BatchNorm1d*>(averaged.module->children()[1].get());
+  ASSERT_NE(model_bn, nullptr);
+  ASSERT_NE(copy_bn, nullptr);
+  EXPECT_NE(model_bn->running_mean.abs().sum().item<double>(), 0.0);
+  expect_values(copy_bn->running_mean, model_bn->running_mean.to_vector<double>(), 0.0);
+  expect_values(copy_bn->running_var, model_bn->running_var.to_vector<double>(), 0.0);
+  EXPECT_EQ(copy_bn->num_batches_tracked.item<int64_t>(), 3);
+}
+
 TEST(AveragedModel, EmaAndBuffers) {
   auto net = linear_bn();
   swa::AveragedModel ema(*net, linear_bn(), {.avg_fn = swa::get_ema_avg_fn(0.9), .use_buffers = true});
@@ -114,7 +133,9 @@ TEST(SWALR, AnnealsAsPyTorch) {
   optim::SGD sgd({p}, {.lr = 0.1});
   EXPECT_EMBER_ERROR(swa::SWALR(sgd, 0.05, 3, "step"), "anneal_strategy must by one of 'cos' or 'linear', instead got step");
   EXPECT_EMBER_ERROR(swa::SWALR(sgd, 0.05, -1), "anneal_epochs must be equal or greater than 0, got -1");
-  EXPECT_EMBER_ERROR(swa::SWALR(sgd, std::vector<double>{0.1, 0.2}), "expected 1 values for swa_lr, got 2");
+  EXPECT_EMBER_ERROR(
+      swa::SWALR(sgd, std::vector<double>{0.1, 0.2}),
+      "swa_lr must have the same length as optimizer.param_groups. swa_lr has 2 values, param_groups has 1.");
 }
 
 }  // namespace
