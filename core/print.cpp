@@ -168,7 +168,7 @@ class TensorRepr {
     if (dims_left == 0) return formatter.format(elements_[next_++]);
     std::vector<std::string> items;
     for (int64_t i : shown_indices(impl_.sizes[dim], summarize_, options_.edgeitems)) {
-      if (i == kEllipsis) items.emplace_back(dims_left == 1 ? " ..." : "...");
+      if (i == kEllipsis) items.emplace_back(dims_left == 1 && options_.edgeitems > 0 ? " ..." : "...");
       else if (dims_left == 1) items.push_back(formatter.format(elements_[next_++]));
       else items.push_back(nested(dim + 1, indent + 1, formatter));
     }

@@ -77,7 +77,7 @@ void check_binary_args(BinaryOp op, int bool_operands, DType result, const Scala
 }
 
 Tensor cast(const Tensor& t, DType dt) { return t.dtype() == dt ? t : to_dtype(t, dt); }
-Tensor broadcast_to(const Tensor& t, const Dims& shape) { return t.sizes() == shape ? t : expand(t, shape); }
+Tensor expanded_to(const Tensor& t, const Dims& shape) { return t.sizes() == shape ? t : expand(t, shape); }
 Dims broadcast(const Dims& a, const Dims& b) { return a == b ? a : broadcast_shapes(a, b); }
 
 // PyTorch's elementwise results follow their inputs' layout; ember follows it for
@@ -115,7 +115,7 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& al
   const DType dt = binary_result_dtype(op, a, b, alpha);
   const Dims shape = broadcast(a.sizes(), b.sizes());
   Tensor out = make_empty(shape, is_comparison(op) ? kBool : dt, a.device(), output_format(shape, {&a, &b}));
-  device_ops(a.device()).binary(op, broadcast_to(cast(a, dt), shape), broadcast_to(cast(b, dt), shape), out, alpha);
+  device_ops(a.device()).binary(op, expanded_to(cast(a, dt), shape), expanded_to(cast(b, dt), shape), out, alpha);
   return out;
 }
 
@@ -226,7 +226,7 @@ void binary_inplace(BinaryOp op, const Tensor& self, const Tensor& other, const 
     ops.copy(binary_op(op, self, other, alpha), self);
     return;
   }
-  ops.binary(op, self, broadcast_to(cast(unaliased(self, other), result), shape), self, alpha);
+  ops.binary(op, self, expanded_to(cast(unaliased(self, other), result), shape), self, alpha);
 }
 
 void scalar_inplace(BinaryOp op, const Tensor& self, const Scalar& s) {
@@ -362,7 +362,7 @@ Tensor activation_backward(UnaryOp op, int order, const Tensor& grad, const Tens
   const Dims shape = broadcast(grad.sizes(), x.sizes());
   Tensor out = make_empty(shape, x.dtype(), x.device(), output_format(shape, {&x, &grad}));
   device_ops(x.device())
-      .unary_backward(op, order, broadcast_to(cast(grad, x.dtype()), shape), broadcast_to(x, shape), out, args);
+      .unary_backward(op, order, expanded_to(cast(grad, x.dtype()), shape), expanded_to(x, shape), out, args);
   return out;
 }
 
@@ -374,8 +374,8 @@ Tensor pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& targe
   if (pos_weight.defined()) shape = broadcast(shape, pos_weight.sizes());
   Tensor out = make_empty(shape, dt, input.device(), output_format(shape, {&input, &target}));
   device_ops(input.device())
-      .pointwise_loss(op, broadcast_to(input, shape), broadcast_to(cast(target, dt), shape),
-                      pos_weight.defined() ? broadcast_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
+      .pointwise_loss(op, expanded_to(input, shape), expanded_to(cast(target, dt), shape),
+                      pos_weight.defined() ? expanded_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
   return out;
 }
 
@@ -387,9 +387,9 @@ Tensor pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& 
   if (pos_weight.defined()) shape = broadcast(shape, pos_weight.sizes());
   Tensor out = make_empty(shape, dt, input.device(), output_format(shape, {&input, &target, &grad}));
   device_ops(input.device())
-      .pointwise_loss_backward(op, wrt, broadcast_to(cast(grad, dt), shape), broadcast_to(input, shape),
-                               broadcast_to(cast(target, dt), shape),
-                               pos_weight.defined() ? broadcast_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
+      .pointwise_loss_backward(op, wrt, expanded_to(cast(grad, dt), shape), expanded_to(input, shape),
+                               expanded_to(cast(target, dt), shape),
+                               pos_weight.defined() ? expanded_to(cast(pos_weight, dt), shape) : Tensor(), args, out);
   return out;
 }
 
@@ -401,8 +401,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const DType dt = result_type(a, b);
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
   Tensor out = make_empty(shape, dt, a.device(), output_format(shape, {&cond, &a, &b}));
-  device_ops(a.device()).where(broadcast_to(cond, shape), broadcast_to(cast(a, dt), shape),
-                               broadcast_to(cast(b, dt), shape), out);
+  device_ops(a.device()).where(expanded_to(cond, shape), expanded_to(cast(a, dt), shape),
+                               expanded_to(cast(b, dt), shape), out);
   return out;
 }
 Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
@@ -442,7 +442,7 @@ void copy_(const Tensor& self, const Tensor& src) {
   }
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());
-  device_ops(self.device()).copy(broadcast_to(unaliased(self, from), shape), self);
+  device_ops(self.device()).copy(expanded_to(unaliased(self, from), shape), self);
 }
 void assign_(const Tensor& self, const Tensor& result) {
   check_inplace_result(self, result.dtype(), result.sizes());

@@ -148,7 +148,7 @@ TEST(CompositeOps, Rot90AsPyTorch) {
               rot90(r, 1, {0, -2});
             }),  // the dims as passed, as PyTorch prints them
             "expected rotation dims to be different, but got dim0 = 0 and dim1 = -2");
-  EXPECT_EQ(error_of([&] { rot90(r, 1, {2, 0}); }), "Rotation dim0 out of range, dim0 = 2");
+  EXPECT_EQ(error_of([&] { rot90(r, 1, {3, 0}); }), "Rotation dim0 out of range, dim0 = 3");
   EXPECT_EQ(error_of([&] { rot90(arange(3), 1); }), "expected total dims >= 2, but got total dims = 1");
 }
 

@@ -114,7 +114,8 @@ TEST(PrintOptions, PrecisionAndForcedNotation) {
   EXPECT_EQ(get_printoptions().precision, 2);  // unset fields keep their values
   EXPECT_EQ(to_string(floats({1.5f, 2})), "tensor([1.50e+00, 2.00e+00])");
   set_printoptions({.precision = 4, .sci_mode = false});
-  EXPECT_EQ(to_string(floats({1e10f, 1})), "tensor([10000000000.0000,     1.0000])");
+  EXPECT_EQ(to_string(floats({1e10f, 1})), "tensor([10000000000.,         1.])");  // integral: "1." padded
+  EXPECT_EQ(to_string(floats({1e10f, 1.5f})), "tensor([10000000000.0000,     1.5000])");
   set_printoptions({});  // sci_mode unset again: automatic
   EXPECT_FALSE(get_printoptions().sci_mode.has_value());
   EXPECT_EQ(to_string(floats({1e10f, 1})), "tensor([1.0000e+10, 1.0000e+00])");
@@ -123,7 +124,9 @@ TEST(PrintOptions, PrecisionAndForcedNotation) {
 TEST(PrintOptions, SummarizingAndWrapping) {
   DefaultPrintOptionsAfter restore;
   set_printoptions({.threshold = 5, .edgeitems = 2});
-  EXPECT_EQ(to_string(arange(10)), "tensor([0, 1, ..., 8, 9])");
+  EXPECT_EQ(to_string(arange(10)), "tensor([0, 1,  ..., 8, 9])");  // PyTorch's " ..." item
+  set_printoptions({.edgeitems = 0});
+  EXPECT_EQ(to_string(arange(10)), "tensor([...])");
   set_printoptions({.profile = "full"});
   EXPECT_EQ(to_string(arange(2000)).find("..."), std::string::npos);
   set_printoptions({.profile = "short"});

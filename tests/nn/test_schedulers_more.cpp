@@ -254,7 +254,8 @@ TEST(SchedCyclicLR, BadArgumentsAreClearErrors) {
       optim::CyclicLR(*sgd, 0.01, optim::PerGroup{0.1, 0.2, 0.3}),
       "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, param_groups has 2.");
   EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.base_momentum = optim::PerGroup{0.8}}),
-                     "expected 2 values for base_momentum, got 1");
+                     "base_momentum must have the same length as optimizer.param_groups. base_momentum has 1 values, "
+                     "param_groups has 2.");
   EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.mode = "triangle"}), "mode is invalid and scale_fn is None");
   EXPECT_EMBER_ERROR(optim::CyclicLR(*sgd, 0.01, 0.1, {.step_size_up = 0}),
                      "CyclicLR: expected a positive step_size_up, but got 0");
