@@ -13,6 +13,7 @@
 #include "autograd/functions/inplace_record.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/logging.h"
 
 namespace ember::autograd {
 
@@ -161,9 +162,13 @@ void AutogradContext::mark_dirty(const tensor_list& inputs) {
     if (!t.defined()) continue;
     const bool is_input = std::any_of(in.slots.begin(), in.slots.end(),
                                       [&t](const Tensor& slot) { return slot.defined() && &slot.impl() == &t.impl(); });
-    EMBER_CHECK(is_input, "mark_dirty: expected tensors forward was given (the inputs it modified in place), but got ",
-                "a tensor that is not one of its inputs");
-    in.dirty.push_back(t);
+    if (is_input) {
+      in.dirty.push_back(t);
+    } else {  // PyTorch's warning; the tensor is left out
+      logging::warn(
+          "Only input Tensors should be given to ctx.mark_dirty(). If a Tensor is not an input, there is no need to "
+          "pass it to mark_dirty().");
+    }
   }
 }
 
@@ -242,7 +247,11 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
     }
     return outputs;
   }
-  for (const Tensor& x : dirty) check_inplace(x);  // PyTorch's leaf error, before anything is recorded
+  for (const Tensor& x : dirty) {  // PyTorch's leaf error, before anything is recorded
+    EMBER_CHECK(!(x.is_leaf() && x.requires_grad()),
+                "a leaf Variable that requires grad has been used in an in-place operation.");
+    check_inplace(x);
+  }
   tensor_list given(outputs.size());
   std::vector<const Tensor*> with_history(outputs.size(), nullptr);
   std::vector<InputMeta> output_meta;
@@ -317,11 +326,8 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
       continue;
     }
     for (const Tensor* input : inputs) {
-      if (input->defined() && input->storage().get() == outputs[i].storage().get()) {
-        AutogradMeta& meta = meta_of(given[i]);
-        meta.custom_function_alias = true;
-        meta.view_version = given[i].storage()->version();  // a later write to the input makes this stale
-      }
+      if (input->defined() && input->storage().get() == outputs[i].storage().get())
+        mark_custom_function_alias(given[i]);  // a later write to the input makes its history stale
     }
   }
   return given;

@@ -65,7 +65,8 @@ class AutogradContext {
   void mark_non_differentiable(const tensor_list& outputs);
   // Inputs forward modified in place (libtorch's mark_dirty): each must also be returned, and
   // the caller gets that input itself back, its history now the custom node's (a leaf that
-  // requires grad is PyTorch's in-place error). Call in forward.
+  // requires grad is PyTorch's in-place error; a tensor that is no input, its warning). Call
+  // in forward.
   void mark_dirty(const tensor_list& inputs);
   // false: an output no gradient reached gives backward an undefined tensor, not zeros.
   void set_materialize_grads(bool value) { materialize_grads_ = value; }

@@ -186,6 +186,12 @@ void fail_custom_function_view(const AutogradMeta& meta, bool base_modified) {
              "output of the custom Function.");
 }
 
+void mark_custom_function_alias(const Tensor& output) {
+  AutogradMeta& meta = meta_of(output);
+  meta.custom_function_alias = true;
+  meta.view_version = output.storage()->version();
+}
+
 Edge gradient_edge(const Tensor& t) {
   refresh_view_history(t);
   if (!t.defined() || !t.impl().requires_grad) return {};
@@ -222,9 +228,9 @@ void check_inplace(const Tensor& self) {
     const auto& base_meta = base.impl().autograd;
     if (base_meta && base_meta->custom_function_alias && base_meta->grad_fn && self.grad_fn())
       fail_custom_function_view(*self.impl().autograd, false);
-    // PyTorch's test: the view requires grad and its base is a leaf (a view of a leaf made to
-    // require grad after the view was taken counts, whether or not the root requires grad)
-    EMBER_CHECK(!(self.requires_grad() && base.is_leaf()),
+    // PyTorch's test: the view (or its base: a view taken before the base was made to require
+    // grad) requires grad and the base is a leaf, whether or not the root requires grad
+    EMBER_CHECK(!((self.requires_grad() || base.requires_grad()) && base.is_leaf()),
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.");
     refresh_view_history(self);
   }

@@ -53,6 +53,9 @@ void refresh_view_history(const Tensor& t);
 // on its output aliasing an input (or a view of that output), or, base_modified, on the
 // output after its storage was written (Note [Custom functions]).
 [[noreturn]] void fail_custom_function_view(const AutogradMeta& meta, bool base_modified);
+// Marks `output`, which shares an input's storage, as such an output, its storage's version
+// now the one a later write is measured from.
+void mark_custom_function_alias(const Tensor& output);
 
 // The history of an in-place op on self (already written; inputs[0] is self): a node
 // with edges to self's old history and the other inputs, saving to_save. On a view, the

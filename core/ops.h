@@ -150,10 +150,11 @@ template <DimIndex I> Tensor nanmean(const Tensor& a, I dim, bool keepdim = fals
 std::tuple<Tensor, Tensor> aminmax(const Tensor& a, std::optional<int64_t> dim = std::nullopt, bool keepdim = false);
 // PyTorch's dtype= forms: a cast to dtype first, then the reduction (the gradient comes back
 // in a's dtype); the Tensor methods of the same names (core/tensor.h).
-Tensor sum(const Tensor& a, DType dtype);
+// The one-argument forms take exactly a DType, so that sum(a, {}) stays "every dim".
 Tensor sum(const Tensor& a, const Dims& dims, bool keepdim, DType dtype);
-Tensor mean(const Tensor& a, DType dtype);
 Tensor mean(const Tensor& a, const Dims& dims, bool keepdim, DType dtype);
+template <std::same_as<DType> D> Tensor sum(const Tensor& a, D dtype) { return sum(a, Dims{}, false, dtype); }
+template <std::same_as<DType> D> Tensor mean(const Tensor& a, D dtype) { return mean(a, Dims{}, false, dtype); }
 template <DimIndex I> Tensor sum(const Tensor& a, I dim, bool keepdim, DType dtype) {
   return a.sum(dim, keepdim, dtype);
 }
@@ -169,8 +170,8 @@ template <DimIndex I> Tensor amin(const Tensor& a, I dim, bool keepdim = false) 
 // to int64; gradients exact where the input has zeros (the product of the others)
 Tensor prod(const Tensor& a);
 Tensor prod(const Tensor& a, int64_t dim, bool keepdim = false);
-Tensor prod(const Tensor& a, DType dtype);  // a cast to dtype first
-Tensor prod(const Tensor& a, int64_t dim, bool keepdim, DType dtype);
+Tensor prod(const Tensor& a, int64_t dim, bool keepdim, DType dtype);  // a cast to dtype first
+template <std::same_as<DType> D> Tensor prod(const Tensor& a, D dtype) { return prod(a.reshape({-1}), 0, false, dtype); }
 // var/std over dims ({}: all) divided by max(0, N - correction); a bool in correction's
 // place is PyTorch's unbiased= (true: 1, false: 0). Floating inputs only; float32
 // accumulates in double (Note [Accumulating variance] in core/reduce_functors.h).

@@ -207,17 +207,18 @@ class Tensor {
   Tensor prod() const;
   Tensor prod(int64_t dim, bool keepdim = false) const;
   // PyTorch's dtype= forms: self cast to dtype first (x.sum(kFloat64) sums int64 as float64;
-  // x.mean(kFloat32) averages bf16 in float32), the gradient back in self's dtype.
-  Tensor sum(DType dtype) const;
+  // x.mean(kFloat32) averages bf16 in float32), the gradient back in self's dtype. The
+  // one-argument forms are templates on exactly DType, so that sum({}) stays "every dim".
   Tensor sum(const Dims& dims, bool keepdim, DType dtype) const;
+  template <std::same_as<DType> D> Tensor sum(D dtype) const { return sum(Dims{}, false, dtype); }
   template <DimIndex I> Tensor sum(I dim, bool keepdim, DType dtype) const { return sum(one_dim(dim), keepdim, dtype); }
-  Tensor mean(DType dtype) const;
   Tensor mean(const Dims& dims, bool keepdim, DType dtype) const;
+  template <std::same_as<DType> D> Tensor mean(D dtype) const { return mean(Dims{}, false, dtype); }
   template <DimIndex I> Tensor mean(I dim, bool keepdim, DType dtype) const {
     return mean(one_dim(dim), keepdim, dtype);
   }
-  Tensor prod(DType dtype) const;
   Tensor prod(int64_t dim, bool keepdim, DType dtype) const;
+  template <std::same_as<DType> D> Tensor prod(D dtype) const { return reshape({-1}).prod(0, false, dtype); }
   // var/std with PyTorch's correction (a bool there is unbiased=; the one-bool forms are
   // templates so that a braced dim list, var({1}), never reads as a bool); dims {}: every dim.
   Tensor var(const Dims& dims = {}, double correction = 1, bool keepdim = false) const;

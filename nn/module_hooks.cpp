@@ -6,6 +6,7 @@
 
 #include "autograd/function_node.h"
 #include "autograd/record.h"
+#include "autograd/view_history.h"
 #include "core/error.h"
 
 namespace ember::nn {
@@ -57,7 +58,7 @@ std::optional<Tensor> prepare_backward_hooks(const ModuleHooks& hooks, const Ten
   // An alias of the caller's tensor made by a node of ours, as PyTorch's: writing into it in
   // place (nn::SiLU(true) with a full backward hook) is PyTorch's "is a view and is being
   // modified inplace" error, not a gradient that skips the write.
-  autograd::meta_of(through).custom_function_alias = true;
+  autograd::mark_custom_function_alias(through);
   return through;
 }
 

@@ -314,7 +314,7 @@ TEST(CustomFunction, MarkDirtyMovesTheInputsHistory) {
   Tensor leaf_x = leaf({1.0}, {1});
   EXPECT_NE(error_of([&] {
               DoubleInPlace::apply(leaf_x);
-            }).find("a leaf Variable that requires grad is being used in an in-place operation"),
+            }).find("a leaf Variable that requires grad has been used in an in-place operation"),
             std::string::npos);
   Tensor other = x0 * 1.0;
   EXPECT_NE(error_of([&] {

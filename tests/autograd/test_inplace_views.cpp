@@ -265,6 +265,11 @@ TEST(InplaceViews, AViewOfALeafMadeFromAViewIsRefused) {
   EXPECT_EMBER_ERROR(l.narrow(1, 0, 1).add_(1.0),
                      "a view of a leaf Variable that requires grad is being used in an in-place operation");
   expect_values(l, {0, 1, 2, 3}, 0.0);  // refused before any write
+  // a view taken before its base was made to require grad counts as one that does
+  Tensor b = ones({4});
+  Tensor v = b.narrow(0, 0, 2);
+  b.requires_grad_(true);
+  EXPECT_EMBER_ERROR(v.mul_(2.0), "a view of a leaf Variable that requires grad is being used in an in-place operation");
   // a view of a tensor that does not require grad still takes a recorded in-place op
   Tensor plain = zeros({4});
   const Tensor w = leaf({1.0, 2.0}, {2}).to(kFloat32).detach().requires_grad_(true);

@@ -29,6 +29,15 @@ TEST(DtypeForms, ReductionsCastFirstAndReturnTheDtype) {
   EXPECT_EQ(bytes.sum(kUInt8).dtype(), kUInt8);
   EXPECT_EQ(bytes.sum(kUInt8).item<int64_t>(), 300 % 256);
   EXPECT_EQ(ints.sum(kUInt8).item<int64_t>(), 10);
+  EXPECT_EMBER_ERROR(ints.mean(kInt64), "Optional dtype must be either a floating point or complex dtype. Got: ");
+  // {} is still "every dim", never a dtype: an int64 sum stays int64 and exact
+  const Tensor big = tensor(std::vector<int64_t>{16777217, 1});
+  EXPECT_EQ(big.sum({}).dtype(), kInt64);
+  EXPECT_EQ(big.sum({}).item<int64_t>(), 16777218);
+  EXPECT_EQ(sum(big, {}).item<int64_t>(), 16777218);
+  const Tensor doubles = tensor(std::vector<double>{0.1, 0.2});
+  EXPECT_EQ(doubles.mean({}).dtype(), kFloat64);
+  EXPECT_EQ(mean(doubles, {}).dtype(), kFloat64);
   // a bf16 sum in float32 keeps the small terms bf16 accumulation would round away
   const Tensor halves = full({1000}, 1.0, kBFloat16);
   EXPECT_EQ(halves.sum(kFloat32).item<double>(), 1000.0);

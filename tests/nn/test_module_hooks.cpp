@@ -186,5 +186,20 @@ TEST(ModuleHooks, EmptyHookIsAnError) {
   EXPECT_EMBER_ERROR(relu->register_forward_hook(nn::ForwardHook()), "expected a hook, got an empty function");
 }
 
+// The hooked input's alias keeps the storage version of the call: an in-place ReLU before
+// the hooked layer (a write before the call) is no later write.
+TEST(ModuleHooks, FullBackwardHookAfterAnInPlaceActivation) {
+  manual_seed(0);
+  auto last = std::make_shared<nn::Linear>(4, 2);
+  nn::Sequential net({std::make_shared<nn::Linear>(3, 4), std::make_shared<nn::ReLU>(true), last});
+  int calls = 0;
+  last->register_full_backward_hook([&](nn::Module&, const Tensor& gi, const Tensor&) {
+    ++calls;
+    EXPECT_EQ(gi.sizes(), (Dims{5, 4}));
+  });
+  net(randn({5, 3})).sum().backward();
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace ember
