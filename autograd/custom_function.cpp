@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <optional>
 
 #include "autograd/function_node.h"
 #include "autograd/functions/inplace_record.h"
@@ -220,15 +219,10 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   const std::vector<const TensorImpl*> non_differentiable = std::move(in.non_differentiable);
   const tensor_list dirty = std::move(in.dirty);
   in.slots.clear(), in.to_save.clear(), in.non_differentiable.clear(), in.dirty.clear();
-  const auto dirty_index = [&dirty](const Tensor& out) -> std::optional<size_t> {
-    for (size_t k = 0; k < dirty.size(); ++k)
-      if (&dirty[k].impl() == &out.impl()) return k;
-    return std::nullopt;
-  };
+  const auto same = [](const Tensor& a) { return [&a](const Tensor& b) { return &a.impl() == &b.impl(); }; };
+  const auto is_dirty = [&](const Tensor& out) { return std::any_of(dirty.begin(), dirty.end(), same(out)); };
   for (const Tensor& x : dirty) {
-    const bool returned =
-        std::any_of(outputs.begin(), outputs.end(), [&x](const Tensor& out) { return &out.impl() == &x.impl(); });
-    EMBER_CHECK(returned,
+    EMBER_CHECK(std::any_of(outputs.begin(), outputs.end(), same(x)),
                 "Some elements marked as dirty during the forward method were not returned as output. The inputs that "
                 "are modified inplace must all be outputs of the Function.");
   }
@@ -312,7 +306,7 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
   record_list(name.c_str(), InputList(inputs), with_history, saved, std::move(formula))->set_differentiable_backward();
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (with_history[i] == nullptr) continue;
-    if (dirty_index(outputs[i])) {
+    if (is_dirty(outputs[i])) {
       // The input itself, its history now given[i]'s node (through the in-place path, which
       // handles views): its node passes the gradient on to the custom node unchanged.
       Tensor x = outputs[i];
