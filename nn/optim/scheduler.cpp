@@ -219,15 +219,13 @@ double CosineAnnealingWarmRestarts::lr_at(size_t, double base, int64_t epoch) co
   return cosine_anneal(base, eta_min_, static_cast<double>(t_cur) / static_cast<double>(t_i));
 }
 
-// PyTorch's _format_param: one value for every group, or one per group.
+namespace {
+// A list of one value is that value for every group, as a plain number is in PyTorch.
 std::vector<double> one_per_group(const char* name, const Optimizer& optimizer, const std::vector<double>& values) {
-  const size_t groups = optimizer.num_param_groups();
   EMBER_CHECK(!values.empty(), name, " must hold one value, or one per parameter group");
-  if (values.size() == 1) return std::vector<double>(groups, values[0]);
-  EMBER_CHECK(values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name, " has ",
-              values.size(), " values, param_groups has ", groups, ".");
-  return values;
+  return detail::per_group(name, optimizer.num_param_groups(), values, values.size() != 1);
 }
+}  // namespace
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const OneCycleLROptions& o)
     : LRScheduler(optimizer), cycle_momentum_(o.cycle_momentum) {
@@ -336,6 +334,13 @@ void OneCycleLR::on_epoch(int64_t epoch) {
 }
 
 namespace detail {
+
+std::vector<double> per_group(const char* name, size_t groups, const std::vector<double>& values, bool list) {
+  if (!list) return std::vector<double>(groups, values.at(0));
+  EMBER_CHECK(values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name, " has ",
+              values.size(), " values, param_groups has ", groups, ".");
+  return values;
+}
 
 Tensor state_scalar(int64_t value) { return full({}, value, TensorOptions(kInt64)); }
 Tensor state_scalar(double value) { return full({}, value, TensorOptions(kFloat64)); }

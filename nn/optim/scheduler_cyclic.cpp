@@ -4,18 +4,15 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "nn/optim/scheduler_state.h"
 
 namespace ember::optim {
 
 namespace {
 
-// PyTorch's _format_param: one value for every group, or a list with one per group.
+// PyTorch's _format_param of a PerGroup argument.
 std::vector<double> per_group(const char* name, const Optimizer& optimizer, const PerGroup& value) {
-  const size_t groups = optimizer.num_param_groups();
-  if (!value.is_list) return std::vector<double>(groups, value.values[0]);
-  EMBER_CHECK(value.values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name,
-              " has ", value.values.size(), " values, param_groups has ", groups, ".");
-  return value.values;
+  return detail::per_group(name, optimizer.num_param_groups(), value.values, value.is_list);
 }
 
 std::function<double(double)> mode_scale_fn(const std::string& mode, double gamma) {

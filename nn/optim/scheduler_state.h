@@ -1,6 +1,7 @@
 // Reading and writing the entries of scheduler state dicts (LRScheduler, ReduceLROnPlateau):
 // each read checks the entry's dtype and size and names it in the error, as input from
-// a file (Note [Loaded state is checked] in nn/optim/optimizer.h).
+// a file (Note [Loaded state is checked] in nn/optim/optimizer.h); and the schedulers'
+// per-group arguments.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -23,5 +24,9 @@ double read_double(const Tensor& value, const char* who, const std::string& key)
 // `count` integers / floating-point values, one per parameter group, in a 1-dim tensor.
 std::vector<int64_t> read_ints(const Tensor& value, const char* who, const std::string& key, size_t count);
 std::vector<double> read_doubles(const Tensor& value, const char* who, const std::string& key, size_t count);
+
+// PyTorch's _format_param: `values` (non-empty) one per parameter group when `list`, else
+// its one value for every group; a list of another length is PyTorch's error naming `name`.
+std::vector<double> per_group(const char* name, size_t groups, const std::vector<double>& values, bool list);
 
 }  // namespace ember::optim::detail
