@@ -10,6 +10,7 @@
 #include "core/grad_mode.h"
 #include "nn/batchnorm.h"
 #include "nn/lazy.h"
+#include "nn/optim/scheduler_state.h"
 
 namespace ember::optim::swa_utils {
 
@@ -101,10 +102,9 @@ SWALR::SWALR(Optimizer& optimizer, double swa_lr, int64_t anneal_epochs, const s
 
 SWALR::SWALR(Optimizer& optimizer, std::vector<double> swa_lrs, int64_t anneal_epochs,
              const std::string& anneal_strategy)
-    : LRScheduler(optimizer), swa_lrs_(std::move(swa_lrs)), anneal_epochs_(anneal_epochs) {
-  EMBER_CHECK(swa_lrs_.size() == optimizer.num_param_groups(),
-              "swa_lr must have the same length as optimizer.param_groups. swa_lr has ", swa_lrs_.size(),
-              " values, param_groups has ", optimizer.num_param_groups(), ".");
+    : LRScheduler(optimizer),
+      swa_lrs_(detail::per_group("swa_lr", optimizer.num_param_groups(), swa_lrs, /*list=*/true)),
+      anneal_epochs_(anneal_epochs) {
   for (double lr : swa_lrs_) EMBER_CHECK(std::isfinite(lr) && lr >= 0, "SWALR: expected swa_lr >= 0, got ", lr);
   EMBER_CHECK(anneal_strategy == "cos" || anneal_strategy == "linear",
               "anneal_strategy must by one of 'cos' or 'linear', instead got ", anneal_strategy);
