@@ -22,11 +22,14 @@ namespace ember::autograd::hints {
 // byte on out. Tensors that never met a parameter (data, labels) stay unmarked.
 enum class Untracked : uint8_t { No = 0, NoGrad = 1, InferenceMode = 2 };
 
-// Set by nn::Module's call operator for the top-level forward in progress (and kept for
-// the ops after it until the next top-level forward), read by Node's constructor:
-//  - eval_owner: the top-level module, when it runs in eval mode with recording on;
+// Set by nn::Module's call operator for the top-level forward in progress, read by Node's
+// constructor:
+//  - eval_owner: the top-level module, when it runs in eval mode with recording on (kept
+//    for the ops after it until the next top-level forward: a loss computed on its output);
 //  - eval_note: nonzero once a module whose behaviour depends on the training flag ran
-//    in eval mode with recording on (an id nn/diagnostics resolves to the module).
+//    in eval mode with recording on (an id nn/diagnostics resolves to the module), until
+//    the top-level forward returns: later ops reach it through the graph (the module's
+//    output node carries it), so a detached eval-mode network's output adds none.
 inline thread_local const void* tls_eval_owner = nullptr;
 inline thread_local uint32_t tls_eval_note = 0;
 // The eval note of the backward in progress (engine), read by AccumulateGrad.
@@ -42,6 +45,9 @@ struct GradMarks {
   const void* applied_by = nullptr;    // the optimizer whose step applied grad as seen
   int64_t applied_step = 0;            // that optimizer's step count (from 1)
   uint32_t applied_group = 0, applied_index = 0;
+  // A backward added to the gradient applied_by's step had applied, unchanged since:
+  // applied_by's next step would apply it again (reported there, grad_across_steps).
+  bool added_after_apply = false;
 };
 
 // Installed once by nn/diagnostics. Each may be null (then autograd stays silent).
@@ -50,9 +56,6 @@ struct Reporter {
   std::string (*backward_on_no_grad)(Untracked origin) = nullptr;
   // A graph recorded in eval mode and destroyed without backward; never throws.
   void (*unused_graph)(const void* owner, int64_t bytes) = nullptr;
-  // backward accumulates into a gradient an optimizer step already applied; may throw
-  // (before the gradient changes).
-  void (*grad_across_steps)(const TensorImpl& leaf, const GradMarks& marks) = nullptr;
 };
 void set_reporter(const Reporter& reporter);
 const Reporter& reporter();

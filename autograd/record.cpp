@@ -98,13 +98,15 @@ void Node::add_unused_saved_bytes(const void* owner, int64_t bytes) {
 
 namespace {
 // Grad-across-steps and eval-forward marks of a leaf's gradient (autograd/mode_hints.h),
-// before the incoming gradient is added: may throw (Error level) before anything changes.
-void check_marks_before_accumulate(const TensorImpl& leaf, AutogradMeta& meta) {
+// before the incoming gradient is added. A gradient an optimizer applied and nobody has
+// zeroed since is marked: that optimizer's next step reports it (a GAN's generator
+// backward adds to D's applied gradients, which D's optimizer zeroes before its step).
+void update_marks_before_accumulate(AutogradMeta& meta) {
   hints::GradMarks& m = meta.grad_marks;
   const Tensor& current = meta.grad;
   const bool unchanged = m.seen_storage == current.storage().get() && m.seen_version == current.storage()->version();
-  if (m.applied_by && unchanged && g_reporter.grad_across_steps) g_reporter.grad_across_steps(leaf, m);
-  m.applied_by = nullptr;
+  m.added_after_apply = m.applied_by != nullptr && unchanged;
+  if (!m.added_after_apply) m.applied_by = nullptr;
   if (!unchanged || !m.eval_note) m.eval_note = hints::tls_backward_eval_note;
 }
 }  // namespace
@@ -127,6 +129,7 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   const bool keep_history = is_grad_enabled() && g.requires_grad();
   if (!current.defined()) {
     marks.applied_by = nullptr;
+    marks.added_after_apply = false;
     marks.eval_note = hints::tls_backward_eval_note;
     // Keep the incoming gradient only if nobody else can see it: no other handle (add's
     // backward hands one gradient to both inputs, which must not share one .grad) and no
@@ -137,7 +140,7 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     const bool exclusive = g.is_contiguous(format) && native::sole_owner(g);
     current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
   } else {
-    check_marks_before_accumulate(*leaf_, *meta);
+    update_marks_before_accumulate(*meta);
     if (is_grad_enabled())  // create_graph: out of place, as PyTorch (a held .grad is not changed)
       current = current + g;
     else

@@ -71,7 +71,7 @@ Tensor& Tensor::detach_() {
   return *this;
 }
 
-const Tensor& Tensor::grad() const {
+Tensor Tensor::grad() const {
   const auto& meta = impl().autograd;
   if (meta && meta->grad_fn && !meta->retains_grad && !meta->grad.defined()) {
     static std::once_flag warned;  // PyTorch's warning, once per process here

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ember {
 
@@ -45,6 +46,21 @@ bool is_available();
 int device_count();
 // Waits for all work on the current CUDA device; a no-op without CUDA.
 void synchronize();
+// torch.cuda.get_device_name / get_device_properties / mem_get_info (free and total bytes
+// of the device, from the driver): an ember::Error for a device that does not exist.
+struct DeviceProperties {
+  std::string name;
+  int major = 0, minor = 0;  // compute capability
+  size_t total_memory = 0;   // bytes
+  int multi_processor_count = 0;
+};
+std::string get_device_name(int device = 0);
+DeviceProperties get_device_properties(int device = 0);
+std::pair<size_t, size_t> mem_get_info(int device = 0);
+// torch.cuda.manual_seed / manual_seed_all: ember has one generator for every device, so
+// both are ember::manual_seed (core/random.h).
+void manual_seed(uint64_t seed);
+void manual_seed_all(uint64_t seed);
 }  // namespace cuda
 
 }  // namespace ember

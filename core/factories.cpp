@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <type_traits>
@@ -121,6 +122,42 @@ template Tensor tensor<bool>(const std::vector<bool>&, const Dims&, TensorOption
 // float32 unless options name a dtype (zeros, ones and scalar_tensor never infer one).
 static TensorOptions float32_by_default(TensorOptions options) {
   return options.has_dtype() ? options : options.dtype(kFloat32);
+}
+
+Tensor from_blob(void* data, const Dims& sizes, const Dims& strides, std::function<void(void*)> deleter,
+                 TensorOptions options) {
+  EMBER_CHECK(strides.size() == sizes.size(), "from_blob: expected ", sizes.size(), " strides for sizes ", sizes,
+              " but got ", strides.size(), " (", strides, ")");
+  int64_t numel = 1, last = 0;  // `last`: the offset of the last element, in elements
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    EMBER_CHECK(sizes[d] >= 0, "Trying to create tensor with negative dimension ", sizes[d], ": ", sizes);
+    EMBER_CHECK(strides[d] >= 0, "from_blob: negative strides are not supported (got ", strides, ")");
+    numel *= sizes[d];
+    if (sizes[d] > 0) last += (sizes[d] - 1) * strides[d];
+  }
+  EMBER_CHECK(data != nullptr || numel == 0, "from_blob: data is a null pointer but sizes ", sizes, " hold ", numel,
+              " elements");
+  EMBER_CHECK(!options.requires_grad() || is_floating(options.dtype()),
+              "Only Tensors of floating point and complex dtype can require gradients (got ",
+              dtype_name(options.dtype()), ")");
+  const size_t nbytes = numel == 0 ? 0 : static_cast<size_t>(last + 1) * itemsize(options.dtype());
+  auto impl = std::make_shared<TensorImpl>();
+  impl->sizes = sizes;
+  impl->strides = strides;
+  impl->numel = numel;
+  impl->dtype = options.dtype();
+  impl->is_inference = is_inference_mode_enabled();
+  impl->storage = std::make_shared<StorageImpl>(data, nbytes, options.device(), std::move(deleter));
+  return finish(Tensor(std::move(impl)), options);
+}
+Tensor from_blob(void* data, const Dims& sizes, const Dims& strides, TensorOptions options) {
+  return from_blob(data, sizes, strides, nullptr, options);
+}
+Tensor from_blob(void* data, const Dims& sizes, std::function<void(void*)> deleter, TensorOptions options) {
+  return from_blob(data, sizes, contiguous_strides(sizes), std::move(deleter), options);
+}
+Tensor from_blob(void* data, const Dims& sizes, TensorOptions options) {
+  return from_blob(data, sizes, contiguous_strides(sizes), nullptr, options);
 }
 
 Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, float32_by_default(options)); }

@@ -1,6 +1,7 @@
 // Tensor factories (libtorch names): tensor from a vector or a braced list, zeros, ones, full, empty,
 // arange, linspace, eye, rand, randn, randint, and the *_like forms.
 #pragma once
+#include <functional>
 #include <initializer_list>
 #include <type_traits>
 #include <vector>
@@ -31,6 +32,18 @@ Tensor tensor(std::initializer_list<T> values, TensorOptions options = {}) {
                 options.has_dtype() ? options : options.dtype(natural));
 }
 Tensor scalar_tensor(const Scalar& value, TensorOptions options = {});
+// torch::from_blob: a tensor over memory ember did not allocate, without a copy (options'
+// dtype, default float32, and device, default the CPU; a CUDA pointer needs the CUDA
+// device). Row-major unless strides are given. `deleter` runs on `data` when the last
+// tensor or view using it goes; without one the caller keeps the memory alive for as long
+// as any of them lives. Checked: a null pointer with elements, negative sizes or strides,
+// and strides of another rank. The caching allocator never sees the memory (record_stream
+// is a no-op on it).
+Tensor from_blob(void* data, const Dims& sizes, TensorOptions options = {});
+Tensor from_blob(void* data, const Dims& sizes, const Dims& strides, TensorOptions options = {});
+Tensor from_blob(void* data, const Dims& sizes, std::function<void(void*)> deleter, TensorOptions options = {});
+Tensor from_blob(void* data, const Dims& sizes, const Dims& strides, std::function<void(void*)> deleter,
+                 TensorOptions options = {});
 
 Tensor empty(const Dims& sizes, TensorOptions options = {});
 Tensor zeros(const Dims& sizes, TensorOptions options = {});
@@ -38,6 +51,15 @@ Tensor ones(const Dims& sizes, TensorOptions options = {});
 // Without a dtype in options, full and arange infer it as PyTorch does: from integers
 // int64 (full of a bool: kBool), else float32.
 Tensor full(const Dims& sizes, const Scalar& value, TensorOptions options = {});
+// torch::tensor(3) / tensor(2.5) / tensor(true): a 0-dim tensor, with the braced list's
+// dtypes (other integers int64, floating values float32, bool kBool, uint8_t kUInt8).
+template <typename T>
+  requires std::is_integral_v<T> || std::is_same_v<T, float> || std::is_same_v<T, double>
+Tensor tensor(T value, TensorOptions options = {}) {
+  constexpr bool kept = std::is_same_v<T, bool> || std::is_same_v<T, uint8_t>;
+  const DType natural = std::is_floating_point_v<T> ? kFloat32 : kept ? dtype_of_v<T> : kInt64;
+  return full({}, Scalar(value), options.has_dtype() ? options : options.dtype(natural));
+}
 Tensor arange(const Scalar& end, TensorOptions options = {});
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1, TensorOptions options = {});
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});

@@ -89,28 +89,43 @@ struct Tanh {
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const { return EMBER_MATH(tanh)(x); }
 };
-// x ** exponent. Integer tensors only get integral exponents (the op layer promotes).
+// x ** exponent. Integer tensors only get integral exponents (the op layer promotes), read
+// from int_exponent (exact beyond 2^53). Floating x takes PyTorch's special cases: 2, 3
+// and -2 as products, 0.5 / -0.5 / -1 as sqrt, 1 / sqrt and 1 / x (so pow(-0., -0.5) is
+// -inf and pow(-inf, -0.5) NaN, as its rsqrt).
 struct PowScalar {
   double exponent;
+  int64_t int_exponent;
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (exponent == 2.0) return x * x;
+      if (exponent == 3.0) return x * x * x;
       if (exponent == 0.5) return EMBER_MATH(sqrt)(x);
+      if (exponent == -0.5) return T(1) / EMBER_MATH(sqrt)(x);
+      if (exponent == -1.0) return T(1) / x;
+      if (exponent == -2.0) return T(1) / (x * x);
       return EMBER_MATH(pow)(x, static_cast<T>(exponent));
     } else {
-      return int_pow(x, static_cast<int64_t>(exponent));
+      return int_pow(x, int_exponent);
     }
   }
 };
 // min(max(x, lo), hi) with either bound optional; NaN passes through; lo > hi gives hi.
+// Integer tensors compare with the integer bounds (exact beyond 2^53).
 struct Clamp {
   double lo, hi;
   bool has_lo, has_hi;
+  int64_t int_lo, int_hi;
   template <typename T>
   EMBER_HD_INLINE T operator()(T x) const {
-    if (has_lo && x < static_cast<T>(lo)) x = static_cast<T>(lo);
-    if (has_hi && x > static_cast<T>(hi)) x = static_cast<T>(hi);
+    if constexpr (std::is_integral_v<T>) {
+      if (has_lo && x < static_cast<T>(int_lo)) x = static_cast<T>(int_lo);
+      if (has_hi && x > static_cast<T>(int_hi)) x = static_cast<T>(int_hi);
+    } else {
+      if (has_lo && x < static_cast<T>(lo)) x = static_cast<T>(lo);
+      if (has_hi && x > static_cast<T>(hi)) x = static_cast<T>(hi);
+    }
     return x;
   }
 };
@@ -334,8 +349,8 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
       break;
     case UnaryOp::Abs: return fn(Abs{});
     case UnaryOp::Relu: return fn(Relu{});
-    case UnaryOp::PowScalar: return fn(PowScalar{args.p0});
-    case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1});
+    case UnaryOp::PowScalar: return fn(PowScalar{args.p0, args.i0});
+    case UnaryOp::Clamp: return fn(Clamp{args.p0, args.p1, args.has_p0, args.has_p1, args.i0, args.i1});
     case UnaryOp::LeakyRelu:
       if constexpr (floating) return fn(LeakyRelu{args.p0});
       break;
@@ -466,6 +481,21 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
       break;
     case BinaryOp::LogAddExp2:
       if constexpr (std::is_floating_point_v<T>) return fn(LogAddExp2{});
+      break;
+    case BinaryOp::BitAnd:
+      if constexpr (std::is_integral_v<T>) return fn(BitAnd{});
+      break;
+    case BinaryOp::BitOr:
+      if constexpr (std::is_integral_v<T>) return fn(BitOr{});
+      break;
+    case BinaryOp::BitXor:
+      if constexpr (std::is_integral_v<T>) return fn(BitXor{});
+      break;
+    case BinaryOp::LShift:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return fn(LShift{});
+      break;
+    case BinaryOp::RShift:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return fn(RShift{});
       break;
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});

@@ -238,6 +238,39 @@ struct LogAddExpOf {
 };
 using LogAddExp = LogAddExpOf<false>;
 using LogAddExp2 = LogAddExpOf<true>;
+// Bitwise ops of integers and bools (the op layer refuses floating operands, as PyTorch).
+struct BitAnd {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a & b); }
+};
+struct BitOr {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a | b); }
+};
+struct BitXor {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return static_cast<T>(a ^ b); }
+};
+// Shifts as PyTorch's lshift / rshift kernels: a count that is negative (read as signed)
+// or at least the width shifts every bit out: 0 to the left, the sign (0 for unsigned)
+// to the right; a left shift works on the unsigned bits (no signed overflow).
+struct LShift {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    constexpr int bits = static_cast<int>(sizeof(T) * 8);
+    if (static_cast<std::make_signed_t<T>>(b) < 0 || static_cast<int64_t>(b) >= bits) return T(0);
+    return static_cast<T>(static_cast<std::make_unsigned_t<T>>(a) << b);
+  }
+};
+struct RShift {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    constexpr int max_shift = static_cast<int>(sizeof(T) * 8) - (std::is_signed_v<T> ? 1 : 0);
+    if (static_cast<std::make_signed_t<T>>(b) < 0 || static_cast<int64_t>(b) >= max_shift)
+      return static_cast<T>(a >> max_shift);
+    return static_cast<T>(a >> b);
+  }
+};
 // C's fmod: the remainder of a / b truncated, with a's sign. Integer divisors are never
 // 0 here (the op layer checks: PyTorch's ZeroDivisionError).
 struct Fmod {

@@ -196,11 +196,19 @@ Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor any(const Tensor& a);
 Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
 
-// bitwise ops on kBool tensors (core/ops/logical.cpp, composed of eq, ne and where); other dtypes are errors
+// bitwise ops and shifts of integer and bool tensors (core/ops/logical.cpp; the BitAnd ...
+// RShift kernels, bitwise_not of a bool as eq); floating operands are errors
 Tensor bitwise_not(const Tensor& a);
 Tensor bitwise_and(const Tensor& a, const Tensor& b);
 Tensor bitwise_or(const Tensor& a, const Tensor& b);
 Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b);
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b);
+// The same with a number (scalar_first: the number is the left operand) and in place.
+Tensor bitwise_op(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first = false);
+void bitwise_op_(BinaryOp op, const Tensor& self, const Tensor& other);
+void bitwise_op_(BinaryOp op, const Tensor& self, const Scalar& other);
+void bitwise_not_(const Tensor& self);
 
 // linear algebra (float32/float64 through BLAS)
 Tensor matmul(const Tensor& a, const Tensor& b);  // 1-D, 2-D and broadcast batched, like torch.matmul

@@ -22,6 +22,8 @@ enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, ReluGrad, LeakyReluGrad, Atan2, Fmod, Remainder,
   DivFloor, DivTrunc,  // torch.div's rounding modes: integers stay integers
   Hypot, Copysign, LogAddExp, LogAddExp2,  // floating: integers compute in float32, as Div and Atan2
+  BitAnd, BitOr, BitXor,                   // integers and bool (bitwise_and/or/xor)
+  LShift, RShift,                          // integers (PyTorch's out-of-range shift counts)
   Eq, Ne, Lt, Le, Gt, Ge  // comparisons last (is_comparison)
 };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
@@ -54,6 +56,7 @@ constexpr const char* op_name(BinaryOp op) {
   constexpr const char* kNames[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "relu_grad",
                                     "leaky_relu_grad", "atan2", "fmod", "remainder",
                                     "div_floor", "div_trunc", "hypot", "copysign", "logaddexp", "logaddexp2",
+                                    "bitwise_and", "bitwise_or", "bitwise_xor", "lshift", "rshift",
                                     "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
@@ -65,6 +68,9 @@ constexpr const char* op_name(BinaryOp op) {
 struct UnaryArgs {
   double p0 = 0.0, p1 = 0.0;
   bool has_p0 = false, has_p1 = false;
+  // p0 / p1 as integers, which integer tensors use (pow's exponent, clamp's bounds): a
+  // double holds int64 exactly only to 2^53.
+  int64_t i0 = 0, i1 = 0;
 };
 
 // Hyper-parameters of one fused SGD update (PyTorch's algorithm, nn/optim/sgd.cpp):

@@ -48,6 +48,11 @@ Tensor pow(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Scalar& b);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
+// torch.fmax / fmin: maximum / minimum that take the other operand where one is NaN (NaN
+// only where both are); promoted like maximum. The gradient goes to a where a >= b (a <= b)
+// or b is NaN, else to b, as PyTorch's (no halving at ties, unlike maximum's).
+Tensor fmax(const Tensor& a, const Tensor& b);
+Tensor fmin(const Tensor& a, const Tensor& b);
 
 // comparisons return kBool
 Tensor eq(const Tensor& a, const Tensor& b);
@@ -73,6 +78,11 @@ Tensor relu(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+// clamp with tensor bounds (torch.clamp.Tensor): broadcast and promoted with x; NaN where x
+// or a given bound is NaN, max where min > max (PyTorch's min(max(x, min), max)). Gradients
+// as PyTorch's: x where min <= x <= max, min where x < min < max, max where x > max or
+// max < min (autograd/functions/clamp_tensor.cpp).
+Tensor clamp(const Tensor& a, const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt);
 
 // elementwise math (core/ops/math.cpp): sin ... erf compute integers and bools in float32;
 // sign and the roundings keep the dtype (roundings refuse bool); atan2 promotes like div,
@@ -97,6 +107,9 @@ Tensor sign(const Tensor& a);
 Tensor floor(const Tensor& a);
 Tensor ceil(const Tensor& a);
 Tensor round(const Tensor& a);
+// torch.round(x, decimals=d): x scaled by 10^d, rounded half to even, scaled back (16-bit
+// in float32, rounded once); floating x only unless d is 0. Its gradient is zero.
+Tensor round(const Tensor& a, int64_t decimals);
 Tensor trunc(const Tensor& a);
 Tensor atan2(const Tensor& a, const Tensor& b);
 Tensor fmod(const Tensor& a, const Tensor& b);
@@ -225,13 +238,27 @@ Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor any(const Tensor& a);
 Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
 
-// bitwise ops (the operators ~ & | ^), broadcasting: logical not/and/or/xor of kBool
-// tensors. Floating tensors are PyTorch's "not implemented for 'Float'"; integer tensors,
-// bitwise in PyTorch, are an error too (ember has no integer bitwise kernel).
+// bitwise ops (the operators ~ & | ^ << >>), broadcasting and promoting like add: the bits
+// of uint8 / int64 tensors, logical not/and/or/xor of kBool ones. Floating operands are
+// PyTorch's "\"bitwise_and_cpu\" not implemented for 'Float'"; shifts refuse bool too. A
+// shift count that is negative or at least the width gives PyTorch's values: 0 to the
+// left, the sign (0 for uint8) to the right. No gradients (integer results).
 Tensor bitwise_not(const Tensor& a);
 Tensor bitwise_and(const Tensor& a, const Tensor& b);
 Tensor bitwise_or(const Tensor& a, const Tensor& b);
 Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+Tensor bitwise_and(const Tensor& a, const Scalar& b);
+Tensor bitwise_or(const Tensor& a, const Scalar& b);
+Tensor bitwise_xor(const Tensor& a, const Scalar& b);
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b);
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b);
+Tensor bitwise_left_shift(const Tensor& a, const Scalar& b);
+Tensor bitwise_right_shift(const Tensor& a, const Scalar& b);
+Tensor bitwise_left_shift(const Scalar& a, const Tensor& b);
+Tensor bitwise_right_shift(const Scalar& a, const Tensor& b);
+// torch.cross (Tensor::cross): along dim, or without one along the first dim of size 3 of
+// the broadcast shape (PyTorch's deprecated default, with its warning).
+Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim = std::nullopt);
 // torch.logical_not/and/or/xor: kBool, from any dtype (an element is true when nonzero),
 // broadcasting (autograd/functions/pytorch_spellings.cpp).
 Tensor logical_not(const Tensor& a);
@@ -243,6 +270,9 @@ Tensor logical_xor(const Tensor& a, const Tensor& b);
 Tensor clamp_min(const Tensor& a, const Scalar& min);
 Tensor clamp_max(const Tensor& a, const Scalar& max);
 Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor clamp_min(const Tensor& a, const Tensor& min);  // the tensor-bound clamp
+Tensor clamp_max(const Tensor& a, const Tensor& max);
+Tensor clip(const Tensor& a, const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt);
 Tensor sgn(const Tensor& a);
 Tensor absolute(const Tensor& a);
 Tensor negative(const Tensor& a);
@@ -403,3 +433,5 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol 
 bool equal(const Tensor& a, const Tensor& b);  // same shape and exactly equal values
 
 }  // namespace ember
+
+#include "core/free_spellings.h"

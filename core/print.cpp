@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/native.h"
 #include "core/print_options.h"
+#include "core/python_float.h"
 
 namespace ember {
 
@@ -281,6 +282,12 @@ std::string to_string(const Tensor& t) {
   std::string body = "[]";
   if (t.numel() > 0) body = TensorRepr(native::to_device(t, Device::cpu()), options).str(prefix.size());
   return add_suffixes(prefix + body, repr_suffixes(t), prefix.size(), static_cast<size_t>(options.linewidth));
+}
+
+std::ostream& operator<<(std::ostream& os, const Scalar& s) {
+  if (s.is_bool()) return os << (s.to_int() != 0 ? "True" : "False");
+  if (s.is_integral()) return os << s.to_int();
+  return os << detail::python_float(s.to_double());
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }

@@ -2,6 +2,7 @@
 // and its capture mode (Note [Graph-safe random numbers] in core/random.h).
 #include "core/random.h"
 
+#include "core/device.h"
 #include "core/error.h"
 
 namespace ember {
@@ -26,5 +27,10 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+// ember has one generator for all devices (core/random.h), so torch.cuda's seeds are it.
+namespace cuda {
+void manual_seed(uint64_t seed) { ember::manual_seed(seed); }
+void manual_seed_all(uint64_t seed) { ember::manual_seed(seed); }
+}  // namespace cuda
 
 }  // namespace ember

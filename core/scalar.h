@@ -2,6 +2,7 @@
 // whether it was integral, so int64 tensors stay int64 with integral scalars (PyTorch).
 #pragma once
 #include <cstdint>
+#include <ostream>
 #include <type_traits>
 
 #include "core/dtype.h"
@@ -24,7 +25,9 @@ class Scalar {
     } else {
       kind_ = Kind::Float;
       d_ = static_cast<double>(v);
-      i_ = static_cast<int64_t>(v);
+      // to_int() of a float truncates; one outside int64 (or NaN) reads 0 rather than
+      // converting out of range (undefined behaviour).
+      i_ = d_ > -9.2233720368547758e18 && d_ < 9.2233720368547758e18 ? static_cast<int64_t>(d_) : 0;
     }
   }
   bool is_floating() const { return kind_ == Kind::Float; }
@@ -54,5 +57,8 @@ class Scalar {
   double d_ = 0.0;
   int64_t i_ = 0;
 };
+
+// Python's spelling: 3, 2.5 (shortest round trip, ".0" for whole numbers), True / False.
+std::ostream& operator<<(std::ostream& os, const Scalar& s);
 
 }  // namespace ember

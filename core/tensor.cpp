@@ -75,6 +75,12 @@ void* Tensor::data_ptr() const {
   return base + impl().offset * static_cast<int64_t>(element_size());
 }
 
+namespace detail {
+void item_overflow(const char* type_name) {
+  EMBER_FAIL("value cannot be converted to type ", type_name, " without overflow");
+}
+}  // namespace detail
+
 Scalar Tensor::item() const {
   EMBER_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
   Tensor host = native::to_device(*this, Device::cpu());

@@ -58,6 +58,9 @@ struct TensorImpl {
 template <typename I>
 concept DimIndex = std::integral<I> && !std::same_as<I, bool>;
 
+template <typename T, size_t N>
+class TensorAccessor;
+
 class Tensor {
  public:
   Tensor() = default;
@@ -73,12 +76,17 @@ class Tensor {
   int64_t size(int64_t d) const;
   int64_t stride(int64_t d) const;
   int64_t numel() const { return impl().numel; }
+  int64_t nelement() const { return numel(); }
   DType dtype() const { return impl().dtype; }
   DType scalar_type() const { return impl().dtype; }
   Device device() const { return impl().storage->device(); }
   bool is_cuda() const { return device().is_cuda(); }
   bool is_cpu() const { return device().is_cpu(); }
   bool is_floating_point() const { return is_floating(dtype()); }
+  bool is_signed() const { return dtype() != kUInt8 && dtype() != kBool; }  // torch.is_signed
+  bool is_complex() const { return false; }                                 // ember has no complex dtypes
+  // PyTorch's get_device(): the CUDA index, -1 for a CPU tensor.
+  int64_t get_device() const { return is_cuda() ? device().index() : -1; }
   int64_t storage_offset() const { return impl().offset; }
   size_t element_size() const { return itemsize(dtype()); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
@@ -115,6 +123,13 @@ class Tensor {
   template <typename T>
   T item() const;
   Scalar item() const;
+  // libtorch's t.accessor<float, 2>()[i][j]: element references into a CPU tensor of
+  // dtype T and N dims, through its strides (core/tensor_access.h). It reads this tensor's
+  // sizes and strides, so it must not outlive the tensor (not callable on a temporary).
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() const&;
+  template <typename T, size_t N>
+  TensorAccessor<T, N> accessor() && = delete;
 
   // ---- conversion and copies ----
   Tensor to(Device device) const;  // *this when already there; a channels-last tensor stays so
@@ -140,6 +155,14 @@ class Tensor {
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   Tensor t() const;  // 2-D transpose
   Tensor mT() const;  // the last two dims swapped (PyTorch's Tensor.mT: a batch of matrices; at least 2 dims)
+  // Real dtypes, so the conjugate transposes are the transposes: mH() / adjoint() is mT(),
+  // H() is t() of a matrix (PyTorch's "tensor.H is only supported on matrices (2-D tensors)").
+  Tensor mH() const { return mT(); }
+  Tensor adjoint() const { return mT(); }
+  Tensor H() const;
+  // Tensor.T: every dim reversed (a view); on other than 0-D and 2-D tensors with PyTorch's
+  // deprecation warning, once.
+  Tensor T() const;
   Tensor permute(const Dims& dims) const;
   Tensor flatten(int64_t start_dim = 0, int64_t end_dim = -1) const;
   Tensor unflatten(int64_t dim, const Dims& sizes) const;
@@ -255,8 +278,11 @@ class Tensor {
   Tensor any(int64_t dim, bool keepdim = false) const;
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // values, indices
+  Tensor max(const Tensor& other) const;                                    // maximum
   Tensor min() const;
   std::tuple<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
+  Tensor min(const Tensor& other) const;  // minimum
+  bool equal(const Tensor& other) const;  // torch.equal: same sizes and elements
   Tensor argmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor argmin(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
 
@@ -311,7 +337,9 @@ class Tensor {
   // optimizer's parameters), takes new_data's storage, shape, strides and dtype; its
   // autograd state stays (requires_grad, .grad, hooks). Module::to uses it.
   void set_data(const Tensor& new_data) const;
-  const Tensor& grad() const;  // undefined before any backward
+  // Undefined before any backward. A handle sharing the gradient (as libtorch's), so
+  // x.grad().zero_() writes the gradient itself.
+  Tensor grad() const;
   Tensor& mutable_grad();
   void retain_grad() const;
   bool retains_grad() const;

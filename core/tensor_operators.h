@@ -41,10 +41,28 @@ Tensor& operator+=(Tensor& a, const Scalar& b);
 Tensor& operator-=(Tensor& a, const Scalar& b);
 Tensor& operator*=(Tensor& a, const Scalar& b);
 Tensor& operator/=(Tensor& a, const Scalar& b);
-// bitwise_not/and/or/xor (core/ops.h): bool tensors; other dtypes are errors
+// bitwise_not/and/or/xor and the shifts (core/ops.h): integer and bool tensors (no bool
+// shifts); floating operands are errors. The compound forms write in place.
 Tensor operator~(const Tensor& a);
 Tensor operator&(const Tensor& a, const Tensor& b);
 Tensor operator|(const Tensor& a, const Tensor& b);
 Tensor operator^(const Tensor& a, const Tensor& b);
+Tensor operator<<(const Tensor& a, const Tensor& b);
+Tensor operator>>(const Tensor& a, const Tensor& b);
+Tensor operator&(const Tensor& a, const Scalar& b);
+Tensor operator|(const Tensor& a, const Scalar& b);
+Tensor operator^(const Tensor& a, const Scalar& b);
+Tensor operator<<(const Tensor& a, const Scalar& b);
+Tensor operator>>(const Tensor& a, const Scalar& b);
+Tensor& operator&=(Tensor& a, const Tensor& b);
+Tensor& operator|=(Tensor& a, const Tensor& b);
+Tensor& operator^=(Tensor& a, const Tensor& b);
+Tensor& operator<<=(Tensor& a, const Tensor& b);
+Tensor& operator>>=(Tensor& a, const Tensor& b);
+Tensor& operator&=(Tensor& a, const Scalar& b);
+Tensor& operator|=(Tensor& a, const Scalar& b);
+Tensor& operator^=(Tensor& a, const Scalar& b);
+Tensor& operator<<=(Tensor& a, const Scalar& b);
+Tensor& operator>>=(Tensor& a, const Scalar& b);
 
 }  // namespace ember

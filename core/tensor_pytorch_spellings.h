@@ -9,6 +9,9 @@
 Tensor clamp_min(const Scalar& min) const;
 Tensor clamp_max(const Scalar& max) const;
 Tensor clip(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt) const;  // clamp
+Tensor clamp_min(const Tensor& min) const;  // the tensor-bound clamp
+Tensor clamp_max(const Tensor& max) const;
+Tensor clip(const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt) const;
 Tensor sgn() const;                                                                      // sign (real dtypes)
 Tensor absolute() const;                                                                 // abs
 Tensor negative() const;                                                                 // neg
@@ -25,6 +28,11 @@ Tensor where(const Tensor& condition, const Scalar& other) const;
 Tensor dot(const Tensor& other) const;  // 1-D tensors of one dtype and length
 Tensor softmax(int64_t dim) const;
 Tensor log_softmax(int64_t dim) const;
+Tensor softmax(int64_t dim, DType dtype) const;  // x cast to dtype first (softmax(dim, dtype=...))
+Tensor log_softmax(int64_t dim, DType dtype) const;
+// torch.cross: the cross product along dim, or (no dim) along the first dim of size 3 of
+// the broadcast shape, with PyTorch's deprecation warning; linalg::cross defaults to -1.
+Tensor cross(const Tensor& other, std::optional<int64_t> dim = std::nullopt) const;
 Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
 Tensor reshape_as(const Tensor& other) const { return reshape(other.sizes()); }
 Tensor type_as(const Tensor& other) const { return to(other.device(), other.dtype()); }
@@ -49,6 +57,9 @@ Tensor& pow_(const Tensor& exponent);
 Tensor& clamp_min_(const Scalar& min);
 Tensor& clamp_max_(const Scalar& max);
 Tensor& clip_(std::optional<Scalar> min, std::optional<Scalar> max = std::nullopt);
+Tensor& clamp_min_(const Tensor& min);
+Tensor& clamp_max_(const Tensor& max);
+Tensor& clip_(const std::optional<Tensor>& min, const std::optional<Tensor>& max = std::nullopt);
 Tensor& sgn_() { return sign_(); }
 Tensor& true_divide_(const Tensor& other) { return div_(other); }
 Tensor& masked_fill_(const Tensor& mask, const Scalar& value);

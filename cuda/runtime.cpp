@@ -84,6 +84,39 @@ int device_count() {
 
 bool is_available() { return device_count() > 0; }
 
+namespace {
+void check_device_index(int device, const char* what) {
+  EMBER_CHECK(device >= 0 && device < device_count(), what, ": invalid device ordinal ", device, " (",
+              device_count() == 0 ? std::string("no CUDA device is available")
+                                  : ember::detail::str_cat(device_count(), " CUDA devices"),
+              ")");
+}
+}  // namespace
+
+DeviceProperties get_device_properties(int device) {
+  check_device_index(device, "get_device_properties");
+  cudaDeviceProp prop{};
+  EMBER_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  return DeviceProperties{.name = prop.name,
+                          .major = prop.major,
+                          .minor = prop.minor,
+                          .total_memory = prop.totalGlobalMem,
+                          .multi_processor_count = prop.multiProcessorCount};
+}
+std::string get_device_name(int device) { return get_device_properties(device).name; }
+
+std::pair<size_t, size_t> mem_get_info(int device) {
+  check_device_index(device, "mem_get_info");
+  int previous = 0;
+  EMBER_CUDA_CHECK(cudaGetDevice(&previous));
+  EMBER_CUDA_CHECK(cudaSetDevice(device));
+  size_t free_bytes = 0, total_bytes = 0;
+  const cudaError_t err = cudaMemGetInfo(&free_bytes, &total_bytes);
+  cudaSetDevice(previous);
+  EMBER_CUDA_CHECK(err);
+  return {free_bytes, total_bytes};
+}
+
 void synchronize() {
   if (!is_available()) return;
   check_not_capturing("cuda::synchronize()");  // Note [CUDA graph capture]

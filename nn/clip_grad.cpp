@@ -8,6 +8,7 @@
 
 #include "core/factories.h"
 #include "core/native.h"
+#include "nn/diagnostics.h"
 #include "nn/repr.h"
 
 namespace ember::nn::utils {
@@ -55,7 +56,9 @@ Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
                 "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
   }
   const Tensor scale = native::clamp(native::rdiv(native::add(total, 1e-6), max_norm), std::nullopt, 1.0);
+  const diagnostics::detail::GradRewrite rewrite(parameters);  // Note [Mode diagnostics]: not a new gradient
   for (const Tensor& g : grads) native::mul_(g, g.device() == device ? scale : native::to_device(scale, g.device()));
+  rewrite.done();
   return total;
 }
 
@@ -65,7 +68,9 @@ Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_typ
 
 void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) {
   EMBER_CHECK(clip_value >= 0.0, "clip_grad_value_: clip_value must be non-negative, but got ", clip_value);
+  const diagnostics::detail::GradRewrite rewrite(parameters);
   for (const Tensor& g : grads_of(parameters)) native::clamp_(g, -clip_value, clip_value);
+  rewrite.done();
 }
 
 void clip_grad_value_(const Tensor& parameter, double clip_value) {

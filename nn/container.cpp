@@ -35,6 +35,43 @@ void Sequential::extend(const std::vector<std::shared_ptr<Module>>& modules) {
   for (const auto& m : modules) push_back(m);
 }
 
+namespace {
+using Modules = std::vector<std::shared_ptr<Module>>;
+// PyTorch's list.insert(index, module): negative counts from the end, and beyond either end
+// is clamped to it.
+Modules inserted(Modules modules, int64_t index, std::shared_ptr<Module> module) {
+  const auto n = static_cast<int64_t>(modules.size());
+  const int64_t at = std::clamp(index < 0 ? index + n : index, int64_t{0}, n);
+  modules.insert(modules.begin() + at, std::move(module));
+  return modules;
+}
+// The list without the element at `index` (Python's), which goes to `popped`.
+Modules without(Modules modules, int64_t index, const char* container, std::shared_ptr<Module>& popped) {
+  const size_t at = python_index(index, modules.size(), container);
+  popped = modules[at];
+  modules.erase(modules.begin() + static_cast<std::ptrdiff_t>(at));
+  return modules;
+}
+}  // namespace
+
+// Children are registered as "0", "1", ... again after a change, as PyTorch renumbers them.
+void Sequential::insert(int64_t index, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, "Sequential: cannot add a null module");
+  const Modules modules = inserted(modules_, index, std::move(module));
+  clear_children();
+  modules_.clear();
+  extend(modules);
+}
+
+std::shared_ptr<Module> Sequential::pop(int64_t index) {
+  std::shared_ptr<Module> out;
+  const Modules modules = without(modules_, index, "Sequential", out);
+  clear_children();
+  modules_.clear();
+  extend(modules);
+  return out;
+}
+
 const std::shared_ptr<Module>& Sequential::operator[](int64_t index) const {
   return modules_[python_index(index, modules_.size(), "Sequential")];
 }
@@ -92,6 +129,23 @@ void ModuleList::extend(const std::vector<std::shared_ptr<Module>>& modules) {
   for (const auto& m : modules) push_back(m);
 }
 
+void ModuleList::insert(int64_t index, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, "ModuleList: expected a module to insert, got nullptr");
+  const Modules modules = inserted(modules_, index, std::move(module));
+  clear_children();
+  modules_.clear();
+  extend(modules);
+}
+
+std::shared_ptr<Module> ModuleList::pop(int64_t index) {
+  std::shared_ptr<Module> out;
+  const Modules modules = without(modules_, index, "ModuleList", out);
+  clear_children();
+  modules_.clear();
+  extend(modules);
+  return out;
+}
+
 const std::shared_ptr<Module>& ModuleList::operator[](int64_t index) const {
   return modules_[python_index(index, modules_.size(), "ModuleList")];
 }
@@ -128,6 +182,20 @@ const std::shared_ptr<Module>& ModuleDict::operator[](const std::string& key) co
   std::string names;
   for (const auto& [k, _] : items_) names += (names.empty() ? "" : ", ") + k;
   EMBER_FAIL("ModuleDict: KeyError: '", key, "' (keys: ", names.empty() ? "none" : names, ")");
+}
+
+std::shared_ptr<Module> ModuleDict::pop(const std::string& key) {
+  std::shared_ptr<Module> out = (*this)[key];  // PyTorch's KeyError when absent
+  std::vector<Item> items = items_;
+  items.erase(std::find_if(items.begin(), items.end(), [&](const Item& item) { return item.first == key; }));
+  clear();
+  update(items);
+  return out;
+}
+
+void ModuleDict::clear() {
+  clear_children();
+  items_.clear();
 }
 
 std::vector<std::string> ModuleDict::keys() const {
@@ -212,7 +280,6 @@ void ParameterList::extend(const std::vector<Tensor>& values) {
 
 size_t ParameterList::position(int64_t index) const { return python_index(index, slots_.size(), "ParameterList"); }
 
-Tensor& ParameterList::operator[](int64_t index) { return *slots_[position(index)]; }
 const Tensor& ParameterList::operator[](int64_t index) const { return *slots_[position(index)]; }
 
 void ParameterList::set(int64_t index, const Tensor& value, bool requires_grad) {
@@ -265,7 +332,6 @@ size_t ParameterDict::position(const std::string& key) const {
   EMBER_FAIL("ParameterDict: KeyError: '", key, "' (keys: ", names.empty() ? "none" : names, ")");
 }
 
-Tensor& ParameterDict::operator[](const std::string& key) { return *slots_[position(key)]; }
 const Tensor& ParameterDict::operator[](const std::string& key) const { return *slots_[position(key)]; }
 
 Tensor ParameterDict::get(const std::string& key, const Tensor& fallback) const {

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <concepts>
+#include <initializer_list>
 #include <vector>
 
 #include "core/error.h"
@@ -18,12 +20,25 @@ class Sequential : public Module {
  public:
   Sequential() : Module("Sequential") {}
   explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules);
+  // Sequential({conv, bn, relu}): a braced list of modules of any types (without it the
+  // list could also read as the modules-as-arguments form below, making one Sequential).
+  explicit Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
+      : Sequential(std::vector<std::shared_ptr<Module>>(modules)) {}
+  // libtorch's Sequential(Linear(...), ReLU(), ...): the modules as arguments, in order.
+  template <typename... M>
+    requires(sizeof...(M) > 0 && (std::convertible_to<M, std::shared_ptr<Module>> && ...))
+  explicit Sequential(M&&... modules)
+      : Sequential(std::vector<std::shared_ptr<Module>>{std::shared_ptr<Module>(std::forward<M>(modules))...}) {}
   Tensor forward(const Tensor& input) override;
   // Children [begin, end) in order, scoped as forward scopes them (checkpoint_sequential).
   Tensor forward_range(size_t begin, size_t end, const Tensor& input);
 
   void push_back(std::shared_ptr<Module> module);  // PyTorch's append
   void extend(const std::vector<std::shared_ptr<Module>>& modules);
+  // PyTorch's insert(index, module) (index may be negative, or the size) and pop(index) /
+  // del seq[index]: the children after it are renumbered, as PyTorch's keys.
+  void insert(int64_t index, std::shared_ptr<Module> module);
+  std::shared_ptr<Module> pop(int64_t index = -1);
   // The child at `index` (negative counts from the end, as Python's), or an Error naming the size.
   const std::shared_ptr<Module>& operator[](int64_t index) const;
   // PyTorch's seq[start:stop]: a new Sequential of the same children (shared, not copied),
@@ -52,6 +67,9 @@ class ModuleList : public Module {
 
   void push_back(std::shared_ptr<Module> module);  // PyTorch's append
   void extend(const std::vector<std::shared_ptr<Module>>& modules);
+  // PyTorch's insert / pop (del list[i]): the elements after it renumbered.
+  void insert(int64_t index, std::shared_ptr<Module> module);
+  std::shared_ptr<Module> pop(int64_t index = -1);
   // The element at `index` (negative counts from the end), or an Error naming the size.
   const std::shared_ptr<Module>& operator[](int64_t index) const;
   // The element as M (a layer type), or an Error naming both types.
@@ -101,6 +119,9 @@ class ModuleDict : public Module {
   }
   std::vector<std::string> keys() const;
   std::vector<std::shared_ptr<Module>> values() const;
+  // PyTorch's pop(key) (a KeyError when absent) and clear().
+  std::shared_ptr<Module> pop(const std::string& key);
+  void clear();
   const std::vector<Item>& items() const { return items_; }
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
@@ -129,7 +150,8 @@ class ParameterList : public Module {
   Tensor& push_back(const Tensor& value, bool requires_grad = true);
   void extend(const std::vector<Tensor>& values);
   // The element at `index` (negative counts from the end), or PyTorch's IndexError words.
-  Tensor& operator[](int64_t index);
+  // Read-only: assigning goes through set(), which makes the value a parameter (a
+  // writable reference would let `list[0] = w * 3` put a non-leaf among the parameters).
   const Tensor& operator[](int64_t index) const;
   // PyTorch's list[i] = value: a new parameter in that place (optimizers made before keep
   // the old one, as in PyTorch).
@@ -161,7 +183,7 @@ class ParameterDict : public Module {
   void update(const std::vector<Item>& items);
   bool contains(const std::string& key) const;
   // The parameter under `key`, or PyTorch's KeyError words naming the keys there are.
-  Tensor& operator[](const std::string& key);
+  // Read-only: insert() assigns (making the value a parameter, a new key included).
   const Tensor& operator[](const std::string& key) const;
   // PyTorch's get(key, default): the parameter, or `fallback` when the key is absent.
   Tensor get(const std::string& key, const Tensor& fallback = {}) const;

@@ -21,9 +21,12 @@
 //    more than unused_graph_threshold() saved bytes (default 1 MiB; unique storages, as
 //    in the saved-activation ledger). Reported from Node's destructor, which may not
 //    throw: at Error it is logged, counted, and thrown by the next top-level Module call.
-//  - grad_across_steps: backward accumulates into a gradient an optimizer step already
-//    applied (same storage and version as at that step), without zero_grad() or
-//    set-to-none in between. Accumulating over micro-batches before one step is silent.
+//  - grad_across_steps: the same optimizer is about to step again a gradient it already
+//    applied, into which a backward has since accumulated (same storage and version as at
+//    that step before the backward), without zero_grad() or set-to-none in between.
+//    Accumulating over micro-batches before one step is silent, and so is a GAN's
+//    generator backward through the discriminator (its optimizer zeroes D's gradients
+//    before D's next step); the report comes from that step, before anything changes.
 //  - backward_on_no_grad: backward on a tensor that does not require grad: PyTorch's
 //    error ("element 0 of tensors does not require grad and does not have a grad_fn")
 //    gains a hint when the tensor was computed under no_grad or inference mode from
@@ -101,8 +104,10 @@ void count_only(Check check, const std::string& message);
 // Module call (Module::operator()).
 void throw_if_pending();
 
-// Called by nn::Module's call operator (Note [Mode diagnostics]).
+// Called by nn::Module's call operator (Note [Mode diagnostics]) as the top-level forward
+// begins and after it returns.
 void begin_top_level_forward(nn::Module& model, bool training);
+void end_top_level_forward();
 // A module that depends on the training flag ran in eval mode with recording on.
 void eval_mode_forward(nn::Module& module, const Tensor& output);
 // nn::BatchNorm in training mode with `values` values per channel.
@@ -112,6 +117,19 @@ void check_step(const optim::Optimizer& optimizer, const std::vector<std::vector
 void mark_applied(const optim::Optimizer& optimizer, const std::vector<std::vector<Tensor>>& groups, int64_t step);
 // "0.weight" for a parameter of the last top-level module; "" when unknown.
 std::string parameter_name(const Tensor& parameter);
+// Gradient utilities that rewrite .grad in place (clip_grad_norm_, clip_grad_value_,
+// GradScaler::unscale_): the rewrite is not a new gradient, so the marks the last backward
+// left on each one (its eval note, what a step applied) still hold afterwards. Made before
+// the rewrite; done() after it.
+class GradRewrite {
+ public:
+  explicit GradRewrite(const std::vector<Tensor>& params);
+  void done() const;
+
+ private:
+  std::vector<const Tensor*> params_;
+  std::vector<bool> as_seen_;  // the gradient was as the last accumulation left it
+};
 }  // namespace detail
 
 }  // namespace ember::diagnostics

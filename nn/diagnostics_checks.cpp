@@ -26,6 +26,7 @@ struct EvalNote {
   const void* module = nullptr;
   std::string label;
   std::function<std::string()> effect;  // Module::eval_mode_effect_later's
+  bool has_parameters = false;          // else requires_grad_(false) cannot silence it
 };
 
 struct Registry {
@@ -106,19 +107,18 @@ void unused_graph(const void* owner, int64_t bytes) noexcept {
 }
 
 void grad_across_steps(const TensorImpl& leaf, const hints::GradMarks& marks) {
-  if (level_of(Check::GradAcrossSteps) == Level::Ignore) return;
   const std::string name = name_of_parameter(&leaf);
   fire(Check::GradAcrossSteps, marks.applied_by,
        ember::detail::str_cat("grad_across_steps: backward accumulated into the gradient of ",
                               name.empty() ? "a parameter" : "'" + name + "'", " (parameter ", marks.applied_index,
                               " of group ", marks.applied_group, ", shape ", dims_str(leaf.sizes),
                               ") that optimizer step ", marks.applied_step,
-                              " already applied, so the next step applies that gradient again; call "
+                              " already applied, so this step applies that gradient again; call "
                               "optimizer.zero_grad() (or model.zero_grad()) after each step()."));
 }
 
 const bool kReporterInstalled = [] {
-  hints::set_reporter({&backward_on_no_grad_hint, &unused_graph, &grad_across_steps});
+  hints::set_reporter({&backward_on_no_grad_hint, &unused_graph});
   return true;
 }();
 
@@ -134,6 +134,8 @@ bool frozen(const nn::Module& m) {
 }  // namespace
 
 // ---------------------------------------------------------------- called by nn and optim
+void end_top_level_forward() { hints::tls_eval_note = 0; }
+
 void begin_top_level_forward(nn::Module& model, bool training) {
   (void)kReporterInstalled;
   throw_if_pending();
@@ -153,7 +155,8 @@ void eval_mode_forward(nn::Module& module, const Tensor& output) {
   if (module.eval_on_purpose() || frozen(module)) return;
   const std::string dotted = autograd::current_ledger_scope();
   if (level_of(Check::StepAfterEvalForward) == Level::Ignore) return;  // the one check that reads the notes
-  EvalNote note{&module, label(dotted, module.type_name()), module.eval_mode_effect_later()};
+  EvalNote note{&module, label(dotted, module.type_name()), module.eval_mode_effect_later(),
+                !module.parameters().empty()};
   uint32_t id = 0;
   {
     Registry& r = registry();
@@ -182,15 +185,17 @@ void tiny_batch_norm_batch(const nn::Module& module, const Tensor& input, int64_
 }
 
 void check_step(const optim::Optimizer& optimizer, const std::vector<std::vector<Tensor>>& groups) {
-  (void)optimizer;
   uint32_t note = 0;
   int64_t params = 0, elements = 0;
+  const bool across_steps = level_of(Check::GradAcrossSteps) != Level::Ignore;
   for (const auto& group : groups)
     for (const Tensor& p : group) {
-      const Tensor& g = p.grad();
+      const Tensor g = p.grad();
       if (!g.defined()) continue;
       const hints::GradMarks& m = p.impl().autograd->grad_marks;
-      if (!m.eval_note || m.seen_storage != g.storage().get() || m.seen_version != g.storage()->version()) continue;
+      const bool as_seen = m.seen_storage == g.storage().get() && m.seen_version == g.storage()->version();
+      if (across_steps && as_seen && m.added_after_apply && m.applied_by == &optimizer) grad_across_steps(p.impl(), m);
+      if (!m.eval_note || !as_seen) continue;
       if (!note) note = m.eval_note;
       params += 1;
       elements += p.numel();
@@ -204,9 +209,11 @@ void check_step(const optim::Optimizer& optimizer, const std::vector<std::vector
   fire(Check::StepAfterEvalForward, n.module,
        ember::detail::str_cat("step_after_eval_forward: optimizer.step() is applying gradients of ", params,
                               " parameters (", elements, " values) that come from a forward in which ", n.label,
-                              " ran in eval mode (", n.effect(), "); call model.train() before the training forward "
-                              "(or, if this is on purpose, freeze it with requires_grad_(false) or call "
-                              "set_eval_on_purpose(true) on it)."));
+                              " ran in eval mode (", n.effect(),
+                              "); call model.train() before the training forward "
+                              "(or, if this is on purpose, ",
+                              n.has_parameters ? "freeze it with requires_grad_(false) or " : "",
+                              "call set_eval_on_purpose(true) on it)."));
 }
 
 void mark_applied(const optim::Optimizer& optimizer, const std::vector<std::vector<Tensor>>& groups, int64_t step) {
@@ -219,6 +226,7 @@ void mark_applied(const optim::Optimizer& optimizer, const std::vector<std::vect
       const bool seen = m.seen_storage == g.storage().get() && m.seen_version == g.storage()->version();
       if (!seen) m.eval_note = 0;  // the gradient changed since that backward: its note is stale
       m.applied_by = &optimizer;
+      m.added_after_apply = false;
       m.applied_step = step;
       m.applied_group = static_cast<uint32_t>(gi);
       m.applied_index = static_cast<uint32_t>(i);
@@ -228,5 +236,26 @@ void mark_applied(const optim::Optimizer& optimizer, const std::vector<std::vect
 }
 
 std::string parameter_name(const Tensor& parameter) { return name_of_parameter(parameter.impl_ptr().get()); }
+
+GradRewrite::GradRewrite(const std::vector<Tensor>& params) {
+  for (const Tensor& p : params) {
+    if (!p.defined()) continue;  // clip_grad_norm_ skips them too
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    const hints::GradMarks& m = p.impl().autograd->grad_marks;
+    params_.push_back(&p);
+    as_seen_.push_back(m.seen_storage == g.storage().get() && m.seen_version == g.storage()->version());
+  }
+}
+
+void GradRewrite::done() const {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor g = params_[i]->grad();
+    if (!as_seen_[i] || !g.defined()) continue;
+    hints::GradMarks& m = params_[i]->impl().autograd->grad_marks;
+    if (m.seen_storage != g.storage().get()) continue;  // replaced, not rewritten
+    m.seen_version = g.storage()->version();
+  }
+}
 
 }  // namespace ember::diagnostics::detail

@@ -103,9 +103,13 @@ std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNor
 std::shared_ptr<Sequential> fuse_conv_bn_eval(const Sequential& model) {
   EMBER_CHECK(!model.is_training(), "Fusion only for eval! (call eval() on the Sequential first)");
   auto fused = std::make_shared<Sequential>();
+  fused->eval();  // before any child: the children it shares keep their own flags
   for (size_t i = 0; i < model.size(); ++i) {
     const std::shared_ptr<Module>& layer = model[i];
     const Module* next = i + 1 < model.size() ? model[i + 1].get() : nullptr;
+    // A BatchNorm without running statistics has nothing to fold: left as it is, as
+    // torch.fx's fuse skips it (the pairwise fuse_conv_bn_eval refuses it).
+    if (const auto* bn = dynamic_cast<const BatchNormBase*>(next); bn && !bn->running_mean.defined()) next = nullptr;
     std::shared_ptr<Module> folded;
     if (const auto* conv = dynamic_cast<const Conv2d*>(layer.get())) {
       if (const auto* bn = dynamic_cast<const BatchNorm2d*>(next)) folded = fuse_conv_bn_eval(*conv, *bn);
@@ -119,7 +123,6 @@ std::shared_ptr<Sequential> fuse_conv_bn_eval(const Sequential& model) {
     fused->push_back(folded ? folded : layer);
     if (folded) ++i;  // the BatchNorm is in the fused layer
   }
-  fused->eval();
   return fused;
 }
 

@@ -77,6 +77,9 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
   for (const Tensor& p : model.parameters())
     EMBER_CHECK(p.device() == dev, "measure_mode: expected the model on the input's device ", dev,
                 " (the allocator measured), but a parameter is on ", p.device());
+  const bool records = mode == RunMode::TrainGrad || mode == RunMode::EvalGrad;
+  EMBER_CHECK(!records || !is_inference_mode_enabled(), "measure_mode: ", run_mode_name(mode),
+              " records a graph, which inference mode forbids; call it outside InferenceModeGuard");
   const ModelStateKept kept(model, input);
   ModeMeasurement r;
   r.mode = mode;
@@ -90,8 +93,12 @@ ModeMeasurement measure_mode(nn::Module& model, const Tensor& input, RunMode mod
   profiler::RecordScope phase;  // ember mem --plot cuts the mode's events from this span
   if (!options.phase.empty() && profiler::is_enabled()) phase.begin(profiler::Category::Phase, options.phase);
   const bool grad = mode == RunMode::TrainGrad || mode == RunMode::EvalGrad;
+  // The grad modes record whatever the caller's grad mode is (as PyTorch's torch.enable_grad()
+  // in a training step); inference mode was refused above.
+  std::optional<EnableGradGuard> enable_grad;
   std::optional<NoGradGuard> no_grad;
   std::optional<InferenceModeGuard> inference;
+  if (grad) enable_grad.emplace();
   if (mode == RunMode::EvalNoGrad) no_grad.emplace();
   if (mode == RunMode::EvalInferenceMode) inference.emplace();
 

@@ -49,7 +49,15 @@ Tensor Module::invoke(Tensor input, bool consuming) {
   const bool named = std::exchange(tls_named_by_parent, false);
   // A checkpoint's recomputation (inside backward) repeats a forward already diagnosed.
   const bool recomputing = utils::is_recomputing();
-  if (tls_call_depth == 0 && !recomputing) diagnostics::detail::begin_top_level_forward(*this, training_);
+  const bool top_level = tls_call_depth == 0 && !recomputing;
+  if (top_level) diagnostics::detail::begin_top_level_forward(*this, training_);
+  // The top-level forward's eval note ends with it, thrown out of or not.
+  struct EndTopLevel {
+    bool on;
+    ~EndTopLevel() {
+      if (on) diagnostics::detail::end_top_level_forward();
+    }
+  } const end_top_level{top_level};
   std::optional<autograd::LedgerScope> scope;
   if (!named && tls_call_depth > 0) scope.emplace(type_name_);
   DepthGuard depth;
@@ -349,18 +357,45 @@ void Module::replace_module(const std::string& name, std::shared_ptr<Module> mod
              "), got '", name, "'");
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules(bool remove_duplicate) {
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_modules(bool remove_duplicate,
+                                                                                   const std::string& prefix) {
   // A module not owned by a shared_ptr (e.g. on the stack) is listed through a
   // non-owning pointer.
   std::shared_ptr<Module> self = weak_from_this().lock();
   if (!self) self = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
   std::set<const Module*> memo;
-  visit("", nullptr, remove_duplicate ? &memo : nullptr,
+  visit(prefix, nullptr, remove_duplicate ? &memo : nullptr,
         [&](const std::string& path, const Module&, const std::shared_ptr<Module>& holder) {
           out.emplace_back(path, holder ? holder : self);
         });
   return out;
+}
+
+std::shared_ptr<Module> Module::get_submodule(const std::string& target) {
+  std::shared_ptr<Module> m = weak_from_this().lock();
+  if (!m) m = std::shared_ptr<Module>(std::shared_ptr<Module>(), this);
+  if (target.empty()) return m;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = target.find('.', start);
+    const std::string part = target.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::shared_ptr<Module> next;
+    for (const auto& [n, child] : m->children_)
+      if (n == part) next = child;
+    if (!next) {
+      EMBER_CHECK(!has_slot(m->parameters_, part) && !has_slot(m->buffers_, part), "`", part, "` is not an nn.Module");
+      EMBER_FAIL(m->type_name(), " has no attribute `", part, "`");
+    }
+    m = next;
+    if (dot == std::string::npos) return m;
+    start = dot + 1;
+  }
+}
+
+void Module::add_module(const std::string& name, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, "add_module: expected a module for '", name, "', got nullptr");
+  register_module(name, std::move(module));
 }
 
 std::vector<std::shared_ptr<Module>> Module::modules() {

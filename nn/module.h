@@ -76,9 +76,17 @@ class Module : public std::enable_shared_from_this<Module> {
   // The direct children, each once (the first name under which it was registered).
   std::vector<std::shared_ptr<Module>> children() const;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
-  // Every module in the tree with its dotted path ("" for this one), depth first; with
-  // remove_duplicate = false a shared module is listed (with its subtree) at each path.
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool remove_duplicate = true);
+  // Every module in the tree with its dotted path ("" for this one, or `prefix`, which
+  // then begins every path, as PyTorch's prefix=), depth first; with remove_duplicate =
+  // false a shared module is listed (with its subtree) at each path.
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool remove_duplicate = true,
+                                                                           const std::string& prefix = "");
+  // PyTorch's get_submodule("layer1.0.conv"): the module at a dotted path ("" is this one),
+  // or its "has no attribute `x`" error.
+  std::shared_ptr<Module> get_submodule(const std::string& target);
+  // PyTorch's add_module(name, module) / register_module: a child under `name` (not empty,
+  // no ".", not a name already used).
+  void add_module(const std::string& name, std::shared_ptr<Module> module);
   // named_modules' modules: this one first.
   std::vector<std::shared_ptr<Module>> modules();
   // Puts `module` where the child registered as `name` was (PyTorch's setattr of a
@@ -131,6 +139,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // outside autocast] in nn/functional/args.h).
   void half() { to(kFloat16); }
   void bfloat16() { to(kBFloat16); }
+  void to(Device device, DType dtype) {  // model.to(device, dtype)
+    to(device);
+    to(dtype);
+  }
   void apply(const std::function<void(Module&)>& fn);
 
   // ---- hooks (Note [Module hooks] in nn/module_hooks.h) ----
@@ -220,6 +232,9 @@ class Module : public std::enable_shared_from_this<Module> {
     return module;
   }
   void check_new_child(const std::string& name, const Module* module) const;
+  // Drops every child registration (containers renumber theirs after an insert or a pop,
+  // as PyTorch's Sequential renumbers its keys, by registering them again).
+  void clear_children() { children_.clear(); }
   bool has_child(const std::string& name) const;
   // Calls child(input) with the ledger scope `name` (e.g. Sequential's "0", "1"),
   // instead of the child's type name.

@@ -24,7 +24,14 @@ PadNd::PadNd(const std::string& type_name, int64_t dims, const PadSizes& sizes, 
              double pad_value)
     : Module(type_name), padding(expanded(type_name, dims, sizes)), mode(std::move(pad_mode)), value(pad_value) {}
 
-Tensor PadNd::forward(const Tensor& input) { return functional::pad(input, padding, mode, value); }
+Tensor PadNd::forward(const Tensor& input) {
+  if (mode == "circular") {  // PyTorch's _CircularPadNd._check_input_dim
+    const auto dims = static_cast<int64_t>(padding.size() / 2);
+    EMBER_CHECK(input.dim() == dims + 1 || input.dim() == dims + 2, "expected ", dims + 1, "D or ", dims + 2,
+                "D input (got ", input.dim(), "D input)");
+  }
+  return functional::pad(input, padding, mode, value);
+}
 
 std::string PadNd::extra_repr() const {
   if (mode != "constant" || type_name().rfind("ZeroPad", 0) == 0) return detail::python_tuple(padding);

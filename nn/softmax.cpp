@@ -13,5 +13,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype) { return nn::funct
 // x.softmax(dim), x.log_softmax(dim) (core/tensor_pytorch_spellings.h)
 Tensor Tensor::softmax(int64_t dim) const { return nn::functional::softmax(*this, dim); }
 Tensor Tensor::log_softmax(int64_t dim) const { return nn::functional::log_softmax(*this, dim); }
+Tensor Tensor::softmax(int64_t dim, DType dtype) const { return nn::functional::softmax(*this, dim, dtype); }
+Tensor Tensor::log_softmax(int64_t dim, DType dtype) const { return nn::functional::log_softmax(*this, dim, dtype); }
 
 }  // namespace ember

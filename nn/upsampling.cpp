@@ -33,7 +33,9 @@ std::string Upsample::extra_repr() const {
     s = "scale_factor=" + (scale_factor.single ? detail::python_float(scale_factor.values[0])
                                                : detail::python_tuple(scale_factor.values));
   else
-    s = "size=" + (size.single ? std::to_string(size.values[0]) : detail::python_tuple(size.values));
+    s = "size=" + (size.values.empty() ? std::string("None")
+                   : size.single       ? std::to_string(size.values[0])
+                                       : detail::python_tuple(size.values));
   return s + ", mode='" + mode + "'";  // PyTorch 2's repr(self.mode)
 }
 

@@ -119,6 +119,19 @@ Tensor floor(const Tensor& a) { return unary_math(kFloor, a); }
 Tensor ceil(const Tensor& a) { return unary_math(kCeil, a); }
 Tensor round(const Tensor& a) { return unary_math(kRound, a); }
 Tensor trunc(const Tensor& a) { return unary_math(kTrunc, a); }
+// PyTorch's round_decimals kernel: nearbyint(x * 10^d) / 10^d (x / 10^-d ... for d < 0) in
+// the dtype's compute type, 10^d rounded to it once; the gradient is round's, zero.
+Tensor round(const Tensor& a, int64_t decimals) {
+  if (decimals == 0) return round(a);
+  EMBER_CHECK(is_floating(a.dtype()), "\"round", a.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
+              dtype_torch_name(a.dtype()), "'");
+  const DType compute = compute_dtype(a.dtype());
+  const Tensor x = a.dtype() == compute ? a : a.to(compute);
+  const Scalar ten_pow(std::pow(10.0, static_cast<double>(decimals < 0 ? -decimals : decimals)));
+  const Tensor out = decimals > 0 ? div(round(mul(x, ten_pow)), ten_pow) : mul(round(div(x, ten_pow)), ten_pow);
+  return out.dtype() == a.dtype() ? out : out.to(a.dtype());
+}
+Tensor Tensor::round(int64_t decimals) const { return ember::round(*this, decimals); }
 
 Tensor& Tensor::sin_() { return unary_math_(kSin, *this); }
 Tensor& Tensor::cos_() { return unary_math_(kCos, *this); }
@@ -139,6 +152,10 @@ Tensor& Tensor::sign_() { return unary_math_(kSign, *this); }
 Tensor& Tensor::floor_() { return unary_math_(kFloor, *this); }
 Tensor& Tensor::ceil_() { return unary_math_(kCeil, *this); }
 Tensor& Tensor::round_() { return unary_math_(kRound, *this); }
+Tensor& Tensor::round_(int64_t decimals) {
+  if (decimals == 0) return round_();
+  return autograd::composed_inplace("RoundBackward", *this, [&] { return ember::round(*this, decimals); });
+}
 Tensor& Tensor::trunc_() { return unary_math_(kTrunc, *this); }
 
 // ---------------------------------------------------------------- two inputs

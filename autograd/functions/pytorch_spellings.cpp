@@ -11,11 +11,14 @@
 // self that the op would make floating is PyTorch's "result type Float can't be cast to
 // the desired output type Long" error. fill_diagonal_ fills diagonal views (so on a view of
 // a tensor that requires grad the base's history is CopySlices).
+#include <mutex>
 #include <optional>
 
 #include "autograd/functions/unary_math.h"
 #include "core/autocast.h"
 #include "core/factories.h"
+#include "core/linalg_ops.h"
+#include "core/logging.h"
 #include "core/ops.h"
 
 namespace ember {
@@ -53,6 +56,24 @@ Tensor logical_xor(const Tensor& a, const Tensor& b) { return bitwise_xor(ne(a, 
 Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp(a, min, std::nullopt); }
 Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp(a, std::nullopt, max); }
 Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) { return clamp(a, min, max); }
+// torch.cross without a dim: the first dim of size 3 of the broadcast shape, with PyTorch's
+// deprecation warning (linalg.cross's default is -1).
+Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim) {
+  if (dim) return linalg::cross(a, b, *dim);
+  const Dims shape = broadcast_shapes(a.sizes(), b.sizes());
+  int64_t found = -1;
+  for (size_t d = 0; d < shape.size() && found < 0; ++d)
+    if (shape[d] == 3) found = static_cast<int64_t>(d);
+  EMBER_CHECK(found >= 0, "no dimension of size 3 in input");
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    logging::warn(
+        "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim explicitly or "
+        "simply use torch.linalg.cross.\nThe default value of dim will change to agree with that of linalg.cross "
+        "in a future release.");
+  });
+  return linalg::cross(a, b, found);
+}
 Tensor sgn(const Tensor& a) { return sign(a); }
 Tensor absolute(const Tensor& a) { return abs(a); }
 Tensor negative(const Tensor& a) { return neg(a); }
@@ -80,6 +101,9 @@ Tensor dot(const Tensor& a_in, const Tensor& b_in) {
 }
 
 // ---------------------------------------------------------------- methods, out of place
+Tensor Tensor::max(const Tensor& other) const { return ember::maximum(*this, other); }
+Tensor Tensor::min(const Tensor& other) const { return ember::minimum(*this, other); }
+Tensor Tensor::cross(const Tensor& other, std::optional<int64_t> dim) const { return ember::cross(*this, other, dim); }
 Tensor Tensor::clamp_min(const Scalar& min) const { return ember::clamp_min(*this, min); }
 Tensor Tensor::clamp_max(const Scalar& max) const { return ember::clamp_max(*this, max); }
 Tensor Tensor::clip(std::optional<Scalar> min, std::optional<Scalar> max) const {

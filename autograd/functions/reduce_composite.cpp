@@ -94,6 +94,10 @@ Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool 
 Tensor Tensor::isclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
   return ember::isclose(*this, other, rtol, atol, equal_nan);
 }
+bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  return ember::allclose(*this, other, rtol, atol, equal_nan);
+}
+bool Tensor::equal(const Tensor& other) const { return ember::equal(*this, other); }
 
 // Each element looked up in the sorted test elements: where searchsorted puts it, an equal
 // value is, if any is. The test elements' NaNs (sorted last) become +inf first, since a

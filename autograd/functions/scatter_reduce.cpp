@@ -125,13 +125,16 @@ Tensor scatter_combined(const Tensor& a, int64_t dim, const Tensor& index, const
 // round down, as PyTorch's.
 Tensor scatter_mean(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& src, bool include_self) {
   const Tensor sum = ember::scatter_add(base, dim, index, src);
-  const TensorOptions counts_options = TensorOptions(sum.dtype() == kInt64 ? kFloat64 : sum.dtype()).device(sum.device());
-  Tensor count = full(sum.sizes(), include_self ? 1.0 : 0.0, counts_options);
-  if (!include_self) count = native::scatter(count, dim, index, 0.0);
+  // Integer sums are floor-divided by int64 counts (exact at any size, as PyTorch's
+  // div_(count, "floor")), floating ones divided by counts of their dtype.
+  const bool integral = !is_floating(sum.dtype());
+  const TensorOptions counts_options = TensorOptions(integral ? kInt64 : sum.dtype()).device(sum.device());
+  Tensor count = full(sum.sizes(), include_self ? 1 : 0, counts_options);
+  if (!include_self) count = native::scatter(count, dim, index, 0);
   count = native::scatter_add(count, dim, index, ones(index.sizes(), counts_options));
-  count = native::where(native::eq(count, Scalar(0.0)), Scalar(1.0), count);
-  if (sum.dtype() != kInt64) return ember::div(sum, count);
-  return native::to_dtype(native::floor(native::div(native::to_dtype(sum, kFloat64), count)), kInt64);
+  count = native::where(native::eq(count, Scalar(0)), Scalar(1), count);
+  if (!integral) return ember::div(sum, count);
+  return native::to_dtype(native::div_rounded(sum, count, "floor"), sum.dtype());
 }
 
 }  // namespace

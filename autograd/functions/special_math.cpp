@@ -283,13 +283,16 @@ tensor_list xlogy_backward(const tensor_list& g, const tensor_list& s, const std
 }
 // logit: PyTorch's logit_backward. eps: 0 outside [eps, 1 - eps]; none: NaN outside [0, 1] and
 // g * inf at 0 and 1; g / (x (1 - x)) elsewhere.
+// g times a factor chosen by where, so the gradient with respect to g (a double backward,
+// gradgradcheck's grad_outputs) is that factor, as PyTorch's logit_backward: never the 0 * inf
+// of a where branch not taken.
 Tensor logit_grad(const Tensor& g, const Tensor& x, std::optional<double> eps) {
-  const Tensor inner = div(g, mul(x, rsub(x, 1.0)));
-  if (eps) return where(bitwise_or(lt(x, *eps), gt(x, 1.0 - *eps)), Scalar(0.0), inner);
+  const Tensor inner = reciprocal(mul(x, rsub(x, 1.0)));
+  if (eps) return mul(g, where(bitwise_or(lt(x, *eps), gt(x, 1.0 - *eps)), Scalar(0.0), inner));
   const Tensor edge = bitwise_or(eq(x, 0.0), eq(x, 1.0));
   const Tensor outside = bitwise_or(lt(x, 0.0), gt(x, 1.0));
-  return where(outside, Scalar(std::numeric_limits<double>::quiet_NaN()),
-               where(edge, mul(g, std::numeric_limits<double>::infinity()), inner));
+  return mul(g, where(outside, Scalar(std::numeric_limits<double>::quiet_NaN()),
+                      where(edge, Scalar(std::numeric_limits<double>::infinity()), inner)));
 }
 }  // namespace
 

@@ -5,11 +5,13 @@
 // transpose or sum back, and slicing scatters into zeros. Each view made in grad mode
 // remembers its base (Note [In-place ops on views] in autograd/view_history.h).
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
 #include "core/factories.h"
+#include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -92,6 +94,27 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
 Tensor Tensor::mT() const {
   EMBER_CHECK(dim() >= 2, "tensor.mT is only supported on matrices or batches of matrices. Got ", dim(), "-D tensor.");
   return transpose(-2, -1);
+}
+
+Tensor Tensor::H() const {
+  EMBER_CHECK(dim() == 0 || dim() == 2, "tensor.H is only supported on matrices (2-D tensors). Got ", dim(),
+              "-D tensor.", dim() > 2 ? " For batches of matrices, consider using tensor.mH" : "");
+  return t();
+}
+
+Tensor Tensor::T() const {
+  if (dim() != 0 && dim() != 2) {
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      logging::warn(
+          "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and it will "
+          "throw an error in a future release. Consider `x.mT` to transpose batches of matrices or "
+          "`x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.");
+    });
+  }
+  Dims reversed(std::vector<int64_t>(static_cast<size_t>(dim())));
+  for (int64_t d = 0; d < dim(); ++d) reversed[static_cast<size_t>(d)] = dim() - 1 - d;
+  return permute(reversed);
 }
 
 Tensor Tensor::t() const {

@@ -186,9 +186,12 @@ ClampPlan plan_clamp(DType in, const std::optional<Scalar>& min, const std::opti
   if (!is_floating(plan.dtype) && plan.dtype != kBool) {
     for (const std::optional<Scalar>* bound : {&min, &max})
       if (*bound) check_fill_value(**bound, plan.dtype);
+    // The kernel compares integers with the integer bounds (a double is exact only to 2^53).
+    if (min) plan.args.i0 = plan.dtype == kUInt8 ? static_cast<uint8_t>(min->to_int()) : min->to_int();
+    if (max) plan.args.i1 = plan.dtype == kUInt8 ? static_cast<uint8_t>(max->to_int()) : max->to_int();
     if (plan.dtype == kUInt8) {
-      if (min) plan.args.p0 = static_cast<double>(static_cast<uint8_t>(min->to_int()));
-      if (max) plan.args.p1 = static_cast<double>(static_cast<uint8_t>(max->to_int()));
+      if (min) plan.args.p0 = static_cast<double>(plan.args.i0);
+      if (max) plan.args.p1 = static_cast<double>(plan.args.i1);
     }
   }
   return plan;
@@ -322,8 +325,12 @@ Tensor lt(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Lt, a, 
 Tensor le(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Le, a, b, false); }
 Tensor gt(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Gt, a, b, false); }
 Tensor ge(const Tensor& a, const Scalar& b) { return scalar_op(BinaryOp::Ge, a, b, false); }
+// An integer tensor's exponent goes to the kernel as an integer (exact beyond 2^53); uint8's
+// must fit uint8, as PyTorch converts it to the dtype (checked).
 Tensor pow(const Tensor& a, const Scalar& b) {
-  return unary_op(UnaryOp::PowScalar, a, pow_scalar_dtype(a, b), UnaryArgs{b.to_double(), 0.0, true, false});
+  const DType dt = pow_scalar_dtype(a, b);
+  if (dt == kUInt8) check_fill_value(b, kUInt8);
+  return unary_op(UnaryOp::PowScalar, a, dt, UnaryArgs{b.to_double(), 0.0, true, false, b.to_int(), 0});
 }
 
 // ---------------------------------------------------------------- unary
@@ -332,7 +339,10 @@ Tensor exp(const Tensor& a) { return unary_op(UnaryOp::Exp, a); }
 Tensor log(const Tensor& a) { return unary_op(UnaryOp::Log, a); }
 Tensor sqrt(const Tensor& a) { return unary_op(UnaryOp::Sqrt, a); }
 Tensor abs(const Tensor& a) { return unary_op(UnaryOp::Abs, a); }
-Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a); }
+Tensor relu(const Tensor& a) {
+  EMBER_CHECK(a.dtype() != kBool, "Boolean inputs not supported for relu");
+  return unary_op(UnaryOp::Relu, a);
+}
 Tensor leaky_relu(const Tensor& a, double negative_slope) {
   EMBER_CHECK(is_floating(a.dtype()), "\"leaky_relu\" not implemented for '", dtype_torch_name(a.dtype()), "'");
   return unary_op(UnaryOp::LeakyRelu, a, a.dtype(), UnaryArgs{.p0 = negative_slope, .has_p0 = true});
@@ -422,7 +432,10 @@ void sub_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Su
 void mul_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Mul, self, other); }
 void div_(const Tensor& self, const Scalar& other) { scalar_inplace(BinaryOp::Div, self, other); }
 void neg_(const Tensor& self) { unary_inplace(UnaryOp::Neg, self, unary_result_dtype(UnaryOp::Neg, self.dtype())); }
-void relu_(const Tensor& self) { unary_inplace(UnaryOp::Relu, self, self.dtype()); }
+void relu_(const Tensor& self) {
+  EMBER_CHECK(self.dtype() != kBool, "Boolean inputs not supported for relu");
+  unary_inplace(UnaryOp::Relu, self, self.dtype());
+}
 void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
   const ClampPlan plan = plan_clamp(self.dtype(), min, max);
   unary_inplace(UnaryOp::Clamp, self, plan.dtype, plan.args);

@@ -1,7 +1,7 @@
-// Native all/any and the bitwise ops of bool tensors, composed of eq, ne, sum and where
-// (so every device runs them with its existing kernels). PyTorch's integer bitwise ops
-// have no kernel here: an integer operand is an error that says so.
+// Native all/any (composed of eq, ne and sum) and the bitwise ops and shifts of integer
+// and bool tensors (the BitAnd ... RShift kernels of every device, promoted like add).
 #include "core/native.h"
+#include "core/ops/elementwise_ops.h"
 
 namespace ember::native {
 namespace {
@@ -15,19 +15,17 @@ Tensor all_or_any(const Tensor& a, const Dims& dims, bool keepdim, bool is_all) 
 }
 
 // PyTorch names a floating operand's missing kernel per device ("bitwise_and_cpu" not
-// implemented for 'Float'); integers are PyTorch's bitwise ops, not supported here.
-void check_bool(const char* op, DType dtype, Device device) {
-  if (dtype == kBool) return;
-  EMBER_CHECK(!is_floating(dtype), "\"", op, device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
-              dtype_torch_name(dtype), "'");
-  EMBER_FAIL(op, ": only bool tensors are supported (got '", dtype_torch_name(dtype),
-             "'); ember has no integer bitwise kernel");
+// implemented for 'Float'); shifts have no bool kernel either.
+void check_bits(BinaryOp op, DType dtype, Device device, const char* name = nullptr) {
+  const bool bool_ok = op != BinaryOp::LShift && op != BinaryOp::RShift;
+  EMBER_CHECK(!is_floating(dtype) && (bool_ok || dtype != kBool), "\"", name != nullptr ? name : op_name(op),
+              device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '", dtype_torch_name(dtype), "'");
 }
 
-// The promoted dtype of a binary bitwise op, checked; broadcasting is where/ne's own.
-void check_binary(const char* op, const Tensor& a, const Tensor& b) {
-  check_same_device(a, {&b}, op);
-  check_bool(op, promote_types(a.dtype(), b.dtype()), a.device());
+Tensor bits(BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_device(a, {&b}, op_name(op));
+  check_bits(op, detail::result_type(a, b), a.device());
+  return detail::binary_op(op, a, b);
 }
 
 }  // namespace
@@ -37,21 +35,37 @@ Tensor all(const Tensor& a, int64_t dim, bool keepdim) { return all_or_any(a, {d
 Tensor any(const Tensor& a) { return all_or_any(a, {}, false, false); }
 Tensor any(const Tensor& a, int64_t dim, bool keepdim) { return all_or_any(a, {dim}, keepdim, false); }
 
+// ~x of a bool is logical not; of an integer, its bits flipped (x ^ all ones: -1 is 255 in uint8).
 Tensor bitwise_not(const Tensor& a) {
-  check_bool("bitwise_not", a.dtype(), a.device());
-  return eq(a, Scalar(false));
+  check_bits(BinaryOp::BitXor, a.dtype(), a.device(), "bitwise_not");
+  if (a.dtype() == kBool) return eq(a, Scalar(false));
+  return detail::scalar_op(BinaryOp::BitXor, a, Scalar(int64_t{-1}), false);
 }
-Tensor bitwise_and(const Tensor& a, const Tensor& b) {
-  check_binary("bitwise_and", a, b);
-  return where(a, b, Scalar(false));
+Tensor bitwise_and(const Tensor& a, const Tensor& b) { return bits(BinaryOp::BitAnd, a, b); }
+Tensor bitwise_or(const Tensor& a, const Tensor& b) { return bits(BinaryOp::BitOr, a, b); }
+Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return bits(BinaryOp::BitXor, a, b); }
+Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) { return bits(BinaryOp::LShift, a, b); }
+Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) { return bits(BinaryOp::RShift, a, b); }
+
+Tensor bitwise_op(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first) {
+  check_bits(op, b.result_type_with(a.dtype()), a.device());
+  return detail::scalar_op(op, a, b, scalar_first);
 }
-Tensor bitwise_or(const Tensor& a, const Tensor& b) {
-  check_binary("bitwise_or", a, b);
-  return where(a, Scalar(true), b);
+void bitwise_op_(BinaryOp op, const Tensor& self, const Tensor& other) {
+  check_same_device(self, {&other}, op_name(op));
+  check_bits(op, detail::result_type(self, other), self.device());
+  detail::binary_inplace(op, self, other);
 }
-Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
-  check_binary("bitwise_xor", a, b);
-  return ne(a, b);
+void bitwise_op_(BinaryOp op, const Tensor& self, const Scalar& other) {
+  check_bits(op, other.result_type_with(self.dtype()), self.device());
+  detail::scalar_inplace(op, self, other);
+}
+void bitwise_not_(const Tensor& self) {
+  check_bits(BinaryOp::BitXor, self.dtype(), self.device(), "bitwise_not");
+  if (self.dtype() == kBool)
+    detail::scalar_inplace(BinaryOp::BitXor, self, Scalar(true));
+  else
+    detail::scalar_inplace(BinaryOp::BitXor, self, Scalar(int64_t{-1}));
 }
 
 }  // namespace ember::native

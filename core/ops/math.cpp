@@ -21,14 +21,15 @@ bool integral(DType dt) { return !is_floating(dt) && dt != kBool; }
 
 // An integer divisor of 0 is PyTorch's ZeroDivisionError (floating ones give NaN). The
 // divisor is checked as the kernel sees it, in the dtype it computes in: 256 is 0 as uint8.
+// An empty result divides nothing, so raises nothing (PyTorch checks inside its kernel).
 void check_divisor(const Tensor& a, const Tensor& b) {
   const DType dt = detail::result_type(a, b);
-  if (!integral(dt) || b.numel() == 0) return;
+  if (!integral(dt) || shape_numel(broadcast_shapes(a.sizes(), b.sizes())) == 0) return;
   EMBER_CHECK(!any(eq(b.to(dt), Scalar(int64_t{0}))).item<bool>(), "ZeroDivisionError");
 }
 void check_divisor(const Tensor& a, const Scalar& b) {
   const DType dt = b.result_type_with(a.dtype());
-  if (!integral(dt)) return;
+  if (!integral(dt) || a.numel() == 0) return;
   const bool zero = dt == kUInt8 ? b.to<uint8_t>() == 0 : b.to<int64_t>() == 0;
   EMBER_CHECK(!zero, "ZeroDivisionError");
 }

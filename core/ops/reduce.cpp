@@ -90,6 +90,8 @@ std::tuple<Tensor, Tensor> arg_reduce_dim(ArgReduceOp op, std::string_view name,
 
 // argmax/argmin over one dim, or over the flattened tensor when dim is absent.
 Tensor arg_index(ArgReduceOp op, std::string_view name, const Tensor& a, std::optional<int64_t> dim, bool keepdim) {
+  // PyTorch's argmax / argmin kernels have no bool form (max and min do).
+  EMBER_CHECK(a.dtype() != kBool, "\"", name, a.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for 'Bool'");
   if (dim) return std::get<1>(arg_reduce_dim(op, name, a, *dim, keepdim));
   check_not_empty(name, a, {}, true);
   Tensor flat_index = std::get<1>(arg_reduce_dim(op, name, reshape(a, {-1}), 0, false));

@@ -22,6 +22,10 @@ namespace {
 }
 }  // namespace
 
+DeviceProperties get_device_properties(int) { no_cuda("cuda::get_device_properties"); }
+std::string get_device_name(int) { no_cuda("cuda::get_device_name"); }
+std::pair<size_t, size_t> mem_get_info(int) { no_cuda("cuda::mem_get_info"); }
+
 Stream::Stream() = default;
 Stream Stream::create(int, bool) { no_cuda("cuda::Stream::create"); }
 Stream Stream::default_stream(int) { no_cuda("cuda::Stream::default_stream"); }

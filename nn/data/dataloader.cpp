@@ -16,10 +16,14 @@
 namespace ember::data {
 // Note [DataLoader prefetch]: one worker thread per epoch. It waits until the slot is
 // empty, builds the next batch (outside the lock) and puts it there, so at most one
-// batch is ready ahead of the consumer. An exception ends the epoch and is handed to
-// the consumer. Destroying the Epoch (new begin(), loader destroyed, or after an early
-// break) sets `stop` and joins: the worker is either waiting on the slot or finishing
-// the one batch it is building.
+// batch is ready ahead of the consumer. A batch whose building throws puts the exception
+// in the slot instead: the consumer's take() rethrows it, and the worker goes on with the
+// next batch (PyTorch's iterators go on after an error too). Destroying the Epoch (new
+// begin(), loader destroyed, or after an early break) sets `stop` and joins: the worker
+// is either waiting on the slot or finishing the one batch it is building. A dataset that
+// is not prefetchable() (one of the user's, whose get() may draw random numbers) has no
+// worker: take() makes each batch on the iterating thread, in order, so a seeded run
+// draws the same numbers every time (Dataset::prefetchable in nn/data/datasets.h).
 struct DataLoader::Epoch {
   std::shared_ptr<const Dataset> dataset;
   std::vector<int64_t> order;
@@ -29,16 +33,17 @@ struct DataLoader::Epoch {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<Batch> slot;
-  std::exception_ptr error;
+  std::exception_ptr error;  // the slot's batch failed to build (slot itself empty)
   bool stop = false;
   bool finished = false;
   std::thread worker;
+  size_t next_inline = 0;  // without a worker: the next batch take() makes
 
   void run() {
     for (size_t b = 0; b < num_batches; ++b) {
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return stop || !slot.has_value(); });
+        cv.wait(lock, [&] { return stop || (!slot.has_value() && !error); });
         if (stop) return;
       }
       Batch batch;
@@ -51,13 +56,10 @@ struct DataLoader::Epoch {
       // Published only after the catch block has ended, so this thread's last touch of
       // the exception object happens before the consumer sees it.
       const std::lock_guard<std::mutex> lock(mu);
-      if (failure) {
+      if (failure)
         error = std::move(failure);
-        finished = true;
-        cv.notify_all();
-        return;
-      }
-      slot = std::move(batch);
+      else
+        slot = std::move(batch);
       cv.notify_all();
     }
     const std::lock_guard<std::mutex> lock(mu);
@@ -74,17 +76,26 @@ struct DataLoader::Epoch {
     return {std::move(ex.x), std::move(ex.y)};
   }
 
-  // Blocks for the next batch; nullopt at the end of the epoch. Rethrows a worker error once.
+  // Blocks for the next batch; nullopt at the end of the epoch. A batch that failed is
+  // its exception, rethrown once (the worker has moved on to the next batch).
   std::optional<Batch> take() {
+    if (!worker.joinable()) {
+      if (next_inline >= num_batches) return std::nullopt;
+      return make(next_inline++);  // a failed batch throws here; the next take() goes on
+    }
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return slot.has_value() || finished; });
+    cv.wait(lock, [&] { return slot.has_value() || error || finished; });
+    if (error) {
+      std::exception_ptr failure = std::exchange(error, nullptr);
+      cv.notify_all();
+      std::rethrow_exception(failure);
+    }
     if (slot.has_value()) {
       std::optional<Batch> out = std::move(slot);
       slot.reset();
       cv.notify_all();
       return out;
     }
-    if (error) std::rethrow_exception(std::exchange(error, nullptr));
     return std::nullopt;
   }
 
@@ -104,6 +115,7 @@ DataLoader::Iterator::Iterator(DataLoader* loader, uint64_t generation) : loader
 
 DataLoader::Iterator& DataLoader::Iterator::operator++() {
   EMBER_CHECK(loader_ != nullptr, "DataLoader: incrementing an iterator past the end of the epoch");
+  current_ = Batch{};  // a batch that fails leaves no stale one behind
   std::optional<Batch> next = loader_->next_batch(generation_);
   if (next.has_value()) {
     current_ = std::move(*next);
@@ -154,7 +166,7 @@ size_t DataLoader::size() const {
 
 std::vector<int64_t> DataLoader::order(uint64_t epoch) const {
   if (sampler_) return sampler_->indices(epoch);
-  if (options_.shuffle) return seeded_permutation(dataset_->size(), options_.seed, epoch);
+  if (options_.shuffle) return seeded_permutation(dataset_->size(), options_.seed.value_or(0), epoch);
   std::vector<int64_t> idx(dataset_->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
   return idx;
@@ -162,14 +174,26 @@ std::vector<int64_t> DataLoader::order(uint64_t epoch) const {
 
 DataLoader::Iterator DataLoader::begin() {
   current_.reset();  // joins the previous epoch's worker, if any
+  // An unset seed is drawn at the first epoch, not when the loader is made, so making a
+  // loader draws nothing (PyTorch's RandomSampler draws when iterated).
+  if (options_.shuffle && !options_.seed) options_.seed = seed_or_draw(std::nullopt);
   auto epoch = std::make_unique<Epoch>();
   epoch->dataset = dataset_;
-  if (sampler_) sampler_->set_epoch(next_epoch_);
-  epoch->order = order(next_epoch_++);
+  uint64_t number = next_epoch_;
+  if (sampler_) {  // the user's sampler.set_epoch(e) decides; else the loader's count
+    if (sampler_->epoch_set_) number = sampler_->epoch_;
+    sampler_->epoch_ = number;
+    sampler_->epoch_set_ = false;
+  }
+  next_epoch_ = number + 1;
+  epoch->order = order(number);
   epoch->batch_size = options_.batch_size;
-  epoch->num_batches = size();
+  // The batches of the indices this epoch has (a sampler's size() only estimates them, as
+  // PyTorch's len(sampler)).
+  const size_t n = epoch->order.size(), bs = static_cast<size_t>(options_.batch_size);
+  epoch->num_batches = options_.drop_last ? n / bs : (n + bs - 1) / bs;
   Epoch* raw = epoch.get();
-  epoch->worker = std::thread([raw] { raw->run(); });
+  if (dataset_->prefetchable()) epoch->worker = std::thread([raw] { raw->run(); });
   current_ = std::move(epoch);
   return Iterator(this, ++generation_);
 }

@@ -1,7 +1,7 @@
 // DataLoader: iterates a Dataset in batches (range-for), in order, shuffled with a seeded
 // permutation that changes every epoch and is reproducible, or in a Sampler's order; with
-// drop_last, and with the next batch prefetched on a background thread (worker errors
-// rethrown here).
+// drop_last, and for ember's own datasets with the next batch prefetched on a background
+// thread (Note [DataLoader prefetch] in nn/data/dataloader.cpp; errors rethrown here).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,7 +22,10 @@ struct DataLoaderOptions {
   int64_t batch_size = 64;
   bool shuffle = false;
   bool drop_last = false;  // drop the last batch when it is smaller than batch_size
-  uint64_t seed = 0;       // with the epoch number, decides each epoch's permutation
+  // With the epoch number, decides each epoch's permutation. Unset: drawn from the default
+  // generator at the first begin(), so manual_seed decides it, as PyTorch's shuffle
+  // (options() then reports the seed drawn).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 
 struct Batch {
@@ -59,10 +62,12 @@ class DataLoader {
   DataLoader(const Dataset& dataset, DataLoaderOptions options = {});
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
   // Batches in a sampler's order (any data::Sampler: Random, Weighted, this rank's
-  // DistributedSampler shard, ...): each epoch's order is sampler->indices(epoch), the
-  // loader's epoch deciding (begin() also sets it on the sampler), and size() counts the
-  // batches of sampler->size() indices. options.shuffle must be false (the sampler
-  // shuffles), as in PyTorch; the sampler's indices must fit the dataset (index_bound()).
+  // DistributedSampler shard, ...): each epoch's order is sampler->indices(epoch). The epoch
+  // is the sampler's when sampler->set_epoch was called since the last begin() (PyTorch's
+  // loop: sampler.set_epoch(epoch) before each epoch), else the loader's, which begin() then
+  // sets on the sampler. size() counts the batches of sampler->size() indices; an epoch
+  // batches however many indices the sampler gives. options.shuffle must be false (the
+  // sampler shuffles), as in PyTorch; the sampler's indices must fit the dataset.
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler);
   DataLoader(const Dataset& dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler)
       : DataLoader(dataset.clone(), options, std::move(sampler)) {}
@@ -71,6 +76,9 @@ class DataLoader {
   DataLoader& operator=(const DataLoader&) = delete;
 
   // Starts the next epoch (ending any epoch still in flight) and returns its first batch.
+  // One epoch at a time: an iterator of an earlier begin() stops with an error (PyTorch
+  // allows several live iterators of one loader). A batch whose get / get_batch throws is
+  // rethrown by that iterator's ++ (or begin()), and iterating on goes to the next batch.
   Iterator begin();
   Iterator end() { return Iterator(); }
 

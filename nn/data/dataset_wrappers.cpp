@@ -81,7 +81,8 @@ Example Subset::get_batch(const std::vector<int64_t>& indices) const {
   return dataset_->get_batch(mapped);
 }
 
-std::vector<Subset> random_split(const Dataset& dataset, const std::vector<int64_t>& lengths, uint64_t seed) {
+std::vector<Subset> random_split(const Dataset& dataset, const std::vector<int64_t>& lengths,
+                                 std::optional<uint64_t> seed) {
   int64_t total = 0;
   for (size_t k = 0; k < lengths.size(); ++k) {
     EMBER_CHECK(lengths[k] >= 0, "random_split: length at index ", k, " is negative (", lengths[k], ")");
@@ -90,10 +91,11 @@ std::vector<Subset> random_split(const Dataset& dataset, const std::vector<int64
   EMBER_CHECK(static_cast<size_t>(total) == dataset.size(),
               "random_split: Sum of input lengths does not equal the length of the input dataset! (the lengths sum to ",
               total, ", the dataset has ", dataset.size(), " samples)");
-  return split_by_lengths(dataset, lengths, seed);
+  return split_by_lengths(dataset, lengths, seed_or_draw(seed));
 }
 
-std::vector<Subset> random_split(const Dataset& dataset, const std::vector<double>& fractions, uint64_t seed) {
+std::vector<Subset> random_split(const Dataset& dataset, const std::vector<double>& fractions,
+                                 std::optional<uint64_t> seed) {
   double sum = 0.0;
   for (const double f : fractions) sum += f;
   const auto n = static_cast<double>(dataset.size());
@@ -114,7 +116,7 @@ std::vector<Subset> random_split(const Dataset& dataset, const std::vector<doubl
   EMBER_CHECK(remainder >= 0, "random_split: Sum of input lengths does not equal the length of the input dataset! "
               "(the fractions give ", assigned, " samples of ", dataset.size(), ")");
   for (int64_t r = 0; r < remainder; ++r) ++lengths[static_cast<size_t>(r) % lengths.size()];
-  return split_by_lengths(dataset, lengths, seed);
+  return split_by_lengths(dataset, lengths, seed_or_draw(seed));
 }
 
 ConcatDataset::ConcatDataset(std::vector<std::shared_ptr<const Dataset>> datasets) : datasets_(std::move(datasets)) {
@@ -153,6 +155,10 @@ Example ConcatDataset::get(size_t i) const {
       std::upper_bound(cumulative_sizes_.begin(), cumulative_sizes_.end(), i) - cumulative_sizes_.begin());
   const size_t start = part == 0 ? 0 : cumulative_sizes_[part - 1];
   return datasets_[part]->get(i - start);
+}
+
+bool ConcatDataset::prefetchable() const {
+  return std::all_of(datasets_.begin(), datasets_.end(), [](const auto& d) { return d->prefetchable(); });
 }
 
 Example ConcatDataset::get_batch(const std::vector<int64_t>& indices) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "nn/data/datasets.h"
@@ -23,6 +24,7 @@ class Subset : public Dataset {
   Example get(size_t i) const override;
   Example get_batch(const std::vector<int64_t>& indices) const override;
   std::shared_ptr<const Dataset> clone() const override { return std::make_shared<Subset>(*this); }
+  bool prefetchable() const override { return dataset_->prefetchable(); }
 
   const Dataset& dataset() const { return *dataset_; }
   const std::vector<int64_t>& indices() const { return indices_; }
@@ -35,21 +37,26 @@ class Subset : public Dataset {
 // Note [random_split]
 // Like PyTorch's random_split: a permutation of the dataset's indices cut into consecutive
 // pieces of the given lengths. The permutation is seeded_permutation(size, seed, 0), the
-// DataLoader's epoch-0 shuffle of the same seed, so a split is reproducible from the seed.
+// DataLoader's epoch-0 shuffle of the same seed, so a split is reproducible from the seed;
+// without one, the seed is drawn from the default generator (manual_seed decides it).
 // Lengths are sample counts summing to the dataset's size, or fractions summing to 1
 // (PyTorch 1.13's rule: floor(size * fraction) each, then the remaining samples one each
 // to the first pieces in turn; [0.3, 0.3, 0.4] of 7 samples gives 3, 2, 2). PyTorch warns
 // about an empty piece; ember does not.
-std::vector<Subset> random_split(const Dataset& dataset, const std::vector<int64_t>& lengths, uint64_t seed = 0);
-std::vector<Subset> random_split(const Dataset& dataset, const std::vector<double>& fractions, uint64_t seed = 0);
+std::vector<Subset> random_split(const Dataset& dataset, const std::vector<int64_t>& lengths,
+                                 std::optional<uint64_t> seed = std::nullopt);
+std::vector<Subset> random_split(const Dataset& dataset, const std::vector<double>& fractions,
+                                 std::optional<uint64_t> seed = std::nullopt);
 // Braced lists choose by their elements: random_split(ds, {50000, 10000}) gives counts,
 // random_split(ds, {0.8, 0.2}) fractions.
 template <std::integral T>
-std::vector<Subset> random_split(const Dataset& dataset, std::initializer_list<T> lengths, uint64_t seed = 0) {
+std::vector<Subset> random_split(const Dataset& dataset, std::initializer_list<T> lengths,
+                                 std::optional<uint64_t> seed = std::nullopt) {
   return random_split(dataset, std::vector<int64_t>(lengths.begin(), lengths.end()), seed);
 }
 template <std::floating_point T>
-std::vector<Subset> random_split(const Dataset& dataset, std::initializer_list<T> fractions, uint64_t seed = 0) {
+std::vector<Subset> random_split(const Dataset& dataset, std::initializer_list<T> fractions,
+                                 std::optional<uint64_t> seed = std::nullopt) {
   return random_split(dataset, std::vector<double>(fractions.begin(), fractions.end()), seed);
 }
 
@@ -73,6 +80,7 @@ class ConcatDataset : public Dataset {
   Example get(size_t i) const override;
   Example get_batch(const std::vector<int64_t>& indices) const override;
   std::shared_ptr<const Dataset> clone() const override { return std::make_shared<ConcatDataset>(*this); }
+  bool prefetchable() const override;
 
   const std::vector<std::shared_ptr<const Dataset>>& datasets() const { return datasets_; }
   // PyTorch's cumulative_sizes: entry k is the size of parts 0..k together.

@@ -2,12 +2,21 @@
 // readers: IDX .gz files -> float32 images via a 256-entry lookup table, int64 labels.
 #include "nn/data/datasets.h"
 
+#include <cxxabi.h>
+
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <typeindex>
+#include <typeinfo>
 
 #include "core/error.h"
+#include "core/logging.h"
 #include "nn/data/idx.h"
+#include "nn/data/image_folder.h"
 
 namespace ember::data {
 namespace {
@@ -110,6 +119,8 @@ Example Dataset::get_batch(const std::vector<int64_t>& indices) const {
   for (size_t k = 0; k < indices.size(); ++k) {
     check_index(indices[k], size());
     Example ex = get(static_cast<size_t>(indices[k]));
+    EMBER_CHECK(ex.x.defined() && ex.y.defined(), "Dataset::get_batch: get(", indices[k], ") returned an undefined ",
+                ex.x.defined() ? "y" : "x", " (a DataLoader batches both x and y of each sample)");
     if (k == 0) {
       first = ex;
       x = make_rows(static_cast<int64_t>(indices.size()), ex.x.sizes(), ex.x.dtype());
@@ -125,7 +136,8 @@ TensorDataset::TensorDataset(Tensor x, Tensor y) {
   EMBER_CHECK(x.defined() && y.defined(), "TensorDataset: expected two defined tensors");
   EMBER_CHECK(x.dim() >= 1 && y.dim() >= 1, "TensorDataset: expected tensors with a sample dimension, got x ",
               x.sizes(), " and y ", y.sizes());
-  EMBER_CHECK(x.size(0) == y.size(0), "TensorDataset: x has ", x.size(0), " samples but y has ", y.size(0));
+  EMBER_CHECK(x.size(0) == y.size(0), "Size mismatch between tensors: TensorDataset's x has ", x.size(0),
+              " samples but y has ", y.size(0));
   EMBER_CHECK(x.is_cpu() && y.is_cpu(), "TensorDataset: expected CPU tensors, got x on ", x.device(), " and y on ",
               y.device());
   x_ = x.detach().contiguous();
@@ -137,7 +149,41 @@ Example TensorDataset::get(size_t i) const {
   return {x_[static_cast<int64_t>(i)].clone(), y_[static_cast<int64_t>(i)].clone()};
 }
 
+namespace {
+// The library's own TensorDatasets, whose get() is TensorDataset's: copying one as a
+// TensorDataset, or batching it by rows, keeps what it does.
+bool is_plain_tensor_dataset(const TensorDataset& d) {
+  return typeid(d) == typeid(TensorDataset) || typeid(d) == typeid(MNIST) || typeid(d) == typeid(FashionMNIST) ||
+         typeid(d) == typeid(ImageFolder);
+}
+}  // namespace
+
+bool TensorDataset::prefetchable() const { return is_plain_tensor_dataset(*this); }
+
+// A derived class that does not override clone() is copied as a TensorDataset (its data);
+// if it overrides get(), that copy loses it, so the first such copy of each type warns.
+std::shared_ptr<const Dataset> TensorDataset::clone() const {
+  if (!is_plain_tensor_dataset(*this)) {
+    static std::mutex mu;
+    static std::set<std::type_index> warned;
+    const std::lock_guard<std::mutex> lock(mu);
+    if (warned.insert(std::type_index(typeid(*this))).second) {
+      int status = 0;
+      char* name = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);
+      logging::warn(
+          "{} derives from TensorDataset but does not override clone(): a DataLoader, Subset or "
+          "ConcatDataset copies it as a plain TensorDataset, so a get() of its own is not used; override "
+          "clone() to return std::make_shared<{}>(*this)",
+          status == 0 && name ? name : typeid(*this).name(), status == 0 && name ? name : "YourDataset");
+      std::free(name);
+    }
+  }
+  return std::make_shared<TensorDataset>(*this);
+}
+
 Example TensorDataset::get_batch(const std::vector<int64_t>& indices) const {
+  // A derived dataset's own get() (a transform, an augmentation) decides each sample.
+  if (!is_plain_tensor_dataset(*this)) return Dataset::get_batch(indices);
   const auto n = static_cast<int64_t>(indices.size());
   Tensor x = make_rows(n, row_shape(x_), x_.dtype());
   Tensor y = make_rows(n, row_shape(y_), y_.dtype());

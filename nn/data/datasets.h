@@ -30,9 +30,15 @@ class Dataset {
   virtual Example get_batch(const std::vector<int64_t>& indices) const;
   // A copy sharing the underlying data, so a DataLoader can own its dataset.
   virtual std::shared_ptr<const Dataset> clone() const = 0;
+  // Whether a DataLoader may make batches on its prefetch thread: true for ember's own
+  // datasets, whose samples depend on the index alone. A dataset of yours keeps false, so
+  // its batches are made on the iterating thread, in order, and a get() that draws random
+  // numbers (an augmentation) repeats under manual_seed, as PyTorch's num_workers=0.
+  virtual bool prefetchable() const { return false; }
 };
 
-// Samples are rows of `x` and `y` (CPU, made contiguous; same first dimension).
+// Samples are rows of `x` and `y` (CPU, made contiguous; same first dimension: PyTorch's
+// "Size mismatch between tensors" otherwise).
 class TensorDataset : public Dataset {
  public:
   TensorDataset(Tensor x, Tensor y);
@@ -40,7 +46,11 @@ class TensorDataset : public Dataset {
   size_t size() const override { return static_cast<size_t>(x_.size(0)); }
   Example get(size_t i) const override;  // fresh copies, not views
   Example get_batch(const std::vector<int64_t>& indices) const override;
-  std::shared_ptr<const Dataset> clone() const override { return std::make_shared<TensorDataset>(*this); }
+  // A copy of this TensorDataset (or MNIST / FashionMNIST / ImageFolder). A class derived
+  // from it that overrides get() must override clone() too (get_batch() then runs that
+  // get()): copied as a TensorDataset it would lose the override, which logs a warning.
+  std::shared_ptr<const Dataset> clone() const override;
+  bool prefetchable() const override;  // TensorDataset, MNIST, FashionMNIST, ImageFolder: yes
 
   // The whole data (N first); views of these share the dataset's memory.
   const Tensor& inputs() const { return x_; }

@@ -18,9 +18,9 @@ DistributedSampler::DistributedSampler(size_t dataset_size, DistributedSamplerOp
   EMBER_CHECK(rank_ >= 0 && rank_ < num_replicas_, "DistributedSampler: invalid rank ", rank_,
               ", rank should be in the interval [0, ", num_replicas_ - 1, "]");
   const auto replicas = static_cast<size_t>(num_replicas_);
+  // With drop_last, fewer samples than ranks leave every shard empty, as PyTorch's
+  // ceil((N - R) / R) does.
   num_samples_ = options.drop_last ? dataset_size / replicas : (dataset_size + replicas - 1) / replicas;
-  EMBER_CHECK(num_samples_ > 0 || dataset_size == 0, "DistributedSampler: expected at least ", num_replicas_,
-              " samples with drop_last (one per rank), got ", dataset_size);
 }
 
 std::vector<int64_t> DistributedSampler::indices(uint64_t epoch) const {

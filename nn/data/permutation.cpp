@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/factories.h"
+
 namespace ember::data {
 namespace {
 
@@ -34,6 +36,12 @@ double uniform_unit(std::mt19937_64& rng) {
 
 void shuffle_with(std::mt19937_64& rng, std::vector<int64_t>& values) {
   for (size_t i = values.size(); i > 1; --i) std::swap(values[i - 1], values[uniform_below(rng, i)]);
+}
+
+uint64_t seed_or_draw(std::optional<uint64_t> seed) {
+  if (seed) return *seed;
+  // PyTorch's int(torch.empty((), dtype=torch.int64).random_().item()): one draw.
+  return static_cast<uint64_t>(randint(0, std::numeric_limits<int64_t>::max(), {}, kInt64).item<int64_t>());
 }
 
 std::vector<int64_t> seeded_permutation(size_t n, uint64_t seed, uint64_t epoch) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -22,5 +23,8 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t n);
 double uniform_unit(std::mt19937_64& rng);
 // Fisher-Yates over `values` (seeded_permutation's shuffle of 0..n-1).
 void shuffle_with(std::mt19937_64& rng, std::vector<int64_t>& values);
+// `seed`, or one drawn from ember's default generator when it is unset (as PyTorch's
+// samplers draw theirs from torch's default generator): manual_seed decides it.
+uint64_t seed_or_draw(std::optional<uint64_t> seed);
 
 }  // namespace ember::data

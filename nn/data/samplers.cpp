@@ -82,6 +82,7 @@ std::vector<int64_t> SequentialSampler::indices(uint64_t /*epoch*/) const { retu
 
 RandomSampler::RandomSampler(size_t dataset_size, RandomSamplerOptions options)
     : dataset_size_(dataset_size), options_(options) {
+  options_.seed = seed_or_draw(options.seed);
   const int64_t num = options.num_samples.value_or(static_cast<int64_t>(dataset_size));
   check_num_samples(num, "RandomSampler");
   // Only a given num_samples can be positive over an empty dataset.
@@ -90,7 +91,7 @@ RandomSampler::RandomSampler(size_t dataset_size, RandomSamplerOptions options)
 }
 
 std::vector<int64_t> RandomSampler::indices(uint64_t epoch) const {
-  std::mt19937_64 rng = seeded_engine(options_.seed, epoch);
+  std::mt19937_64 rng = seeded_engine(options_.seed.value_or(0), epoch);
   std::vector<int64_t> out;
   out.reserve(num_samples_);
   if (options_.replacement) {
@@ -106,8 +107,8 @@ std::vector<int64_t> RandomSampler::indices(uint64_t epoch) const {
   return out;
 }
 
-SubsetRandomSampler::SubsetRandomSampler(std::vector<int64_t> indices, uint64_t seed)
-    : indices_(std::move(indices)), seed_(seed) {
+SubsetRandomSampler::SubsetRandomSampler(std::vector<int64_t> indices, std::optional<uint64_t> seed)
+    : indices_(std::move(indices)), seed_(seed_or_draw(seed)) {
   for (size_t k = 0; k < indices_.size(); ++k) {
     EMBER_CHECK(indices_[k] >= 0, "SubsetRandomSampler: index ", indices_[k], " at position ", k, " is negative");
     index_bound_ = std::max(index_bound_, static_cast<size_t>(indices_[k]) + 1);
@@ -122,8 +123,8 @@ std::vector<int64_t> SubsetRandomSampler::indices(uint64_t epoch) const {
 }
 
 WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, int64_t num_samples, bool replacement,
-                                             uint64_t seed)
-    : weights_(std::move(weights)), replacement_(replacement), seed_(seed) {
+                                             std::optional<uint64_t> seed)
+    : weights_(std::move(weights)), replacement_(replacement), seed_(seed_or_draw(seed)) {
   check_num_samples(num_samples, "WeightedRandomSampler");
   size_t nonzero = 0;
   double total = 0.0;
@@ -151,7 +152,7 @@ WeightedRandomSampler::WeightedRandomSampler(std::vector<double> weights, int64_
 }
 
 WeightedRandomSampler::WeightedRandomSampler(const Tensor& weights, int64_t num_samples, bool replacement,
-                                             uint64_t seed)
+                                             std::optional<uint64_t> seed)
     : WeightedRandomSampler(host_weights(weights), num_samples, replacement, seed) {}
 
 std::vector<int64_t> WeightedRandomSampler::indices(uint64_t epoch) const {

@@ -19,7 +19,9 @@ namespace ember::data {
 // seeded_engine(seed, epoch) of nn/data/permutation.h (the DataLoader's own shuffle), so an
 // epoch can be replayed, every epoch differs, and the draws are the same on every platform.
 // set_epoch chooses the epoch that indices() gives, as PyTorch users call set_epoch; a
-// DataLoader sets it at each begin(). size() is PyTorch's len(sampler).
+// DataLoader follows a set_epoch made since its last begin(), and otherwise sets the epoch
+// itself at each begin(). size() is PyTorch's len(sampler). A seed left unset is drawn from
+// the default generator when the sampler is made, so manual_seed decides it.
 class Sampler {
  public:
   virtual ~Sampler() = default;
@@ -35,11 +37,16 @@ class Sampler {
   virtual size_t index_bound() const = 0;
   virtual bool bound_is_dataset_size() const { return true; }
 
-  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
+  void set_epoch(uint64_t epoch) {
+    epoch_ = epoch;
+    epoch_set_ = true;
+  }
   uint64_t epoch() const { return epoch_; }
 
  private:
+  friend class DataLoader;
   uint64_t epoch_ = 0;
+  bool epoch_set_ = false;  // set_epoch was called since a DataLoader last began an epoch
 };
 
 // 0, 1, ..., n-1 in every epoch.
@@ -58,7 +65,7 @@ class SequentialSampler : public Sampler {
 struct RandomSamplerOptions {
   bool replacement = false;
   std::optional<int64_t> num_samples = std::nullopt;  // per epoch; default: the dataset's size
-  uint64_t seed = 0;
+  std::optional<uint64_t> seed = std::nullopt;         // unset: drawn from the default generator
 };
 
 // PyTorch 1.13's RandomSampler. Without replacement: num_samples / n whole permutations,
@@ -86,7 +93,7 @@ class RandomSampler : public Sampler {
 // indices[randperm(k)]); e.g. the training part of a split without a Subset.
 class SubsetRandomSampler : public Sampler {
  public:
-  explicit SubsetRandomSampler(std::vector<int64_t> indices, uint64_t seed = 0);
+  explicit SubsetRandomSampler(std::vector<int64_t> indices, std::optional<uint64_t> seed = std::nullopt);
   using Sampler::indices;
   std::vector<int64_t> indices(uint64_t epoch) const override;
   size_t size() const override { return indices_.size(); }
@@ -106,9 +113,11 @@ class SubsetRandomSampler : public Sampler {
 // epoch as in PyTorch; without replacement num_samples may not exceed the non-zero weights.
 class WeightedRandomSampler : public Sampler {
  public:
-  WeightedRandomSampler(std::vector<double> weights, int64_t num_samples, bool replacement = true, uint64_t seed = 0);
+  WeightedRandomSampler(std::vector<double> weights, int64_t num_samples, bool replacement = true,
+                        std::optional<uint64_t> seed = std::nullopt);
   // Any dtype and device; copied to the host as float64.
-  WeightedRandomSampler(const Tensor& weights, int64_t num_samples, bool replacement = true, uint64_t seed = 0);
+  WeightedRandomSampler(const Tensor& weights, int64_t num_samples, bool replacement = true,
+                        std::optional<uint64_t> seed = std::nullopt);
   using Sampler::indices;
   std::vector<int64_t> indices(uint64_t epoch) const override;
   size_t size() const override { return num_samples_; }

@@ -121,13 +121,17 @@ std::tuple<Tensor, Tensor> fractional_max_pool(const Tensor& x, const Dims& kern
   const DType sample_type = compute_dtype(x.dtype());
   Tensor samples = options.random_samples;
   if (samples.defined()) {
-    EMBER_CHECK(samples.dim() == 3 && samples.size(0) == n && samples.size(1) == c && samples.size(2) == rank, op,
-                ": expected _random_samples of size [", n, ", ", c, ", ", rank,
-                "] (one draw per plane and dim), but got ", samples.sizes());
-    EMBER_CHECK(samples.dtype() == x.dtype(), op, ": expected _random_samples of the input's dtype ",
-                dtype_torch_name(x.dtype()), ", but got ", dtype_torch_name(samples.dtype()));
+    // PyTorch's fractional_max_pool_check_shape, its order and words: samples for at least
+    // the batch (the first n rows are used, so samples made for a larger batch serve a
+    // smaller last one).
+    EMBER_CHECK(samples.dtype() == x.dtype(), "Expect _random_samples to have the same dtype as input");
+    EMBER_CHECK(samples.dim() == 3, "Expect _random_samples to have 3 dimensions, got ", samples.dim());
+    EMBER_CHECK(samples.size(0) >= n, "Expect _random_samples.size(0) no less then input batch size.");
+    EMBER_CHECK(samples.size(1) == c, "Expect _random_samples.size(1) equals to input channel size.");
+    EMBER_CHECK(samples.size(2) == rank, "Expect _random_samples.size(2) equals to ", rank, "; got ", samples.size(2),
+                ".");
     native::check_same_device(x, {&samples}, r.op);
-    samples = samples.detach().to(sample_type);
+    samples = samples.detach().narrow(0, 0, n).to(sample_type);
   } else {
     samples = rand({n, c, rank}, TensorOptions().dtype(sample_type).device(x.device()));
   }

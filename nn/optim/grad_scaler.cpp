@@ -8,6 +8,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "nn/diagnostics.h"
 #include "nn/optim/scheduler_state.h"
 
 namespace ember::amp {
@@ -88,6 +89,8 @@ void GradScaler::unscale_(optim::Optimizer& optimizer) {
   const Tensor inv_scale = scale_.to(kFloat64).reciprocal().to(kFloat32);
   std::vector<Tensor> flags;
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+    // Unscaling rewrites the gradients in place; the backward's marks stay (Note [Mode diagnostics]).
+    const diagnostics::detail::GradRewrite rewrite(optimizer.params(g));
     for (const Tensor& p : optimizer.params(g)) {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
@@ -98,6 +101,7 @@ void GradScaler::unscale_(optim::Optimizer& optimizer) {
       if (grad.dtype() == kBFloat16) grad.copy_(grad.to(kFloat32).mul(inv));
       else grad.mul_(inv.to(grad.dtype()));
     }
+    rewrite.done();
   }
   state.found_inf = std::move(flags);
   state.stage = Stage::Unscaled;

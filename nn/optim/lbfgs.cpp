@@ -138,6 +138,10 @@ Tensor LBFGS::gather_flat_grad() const {
   for (const Tensor& p : ps) {
     const Tensor slice = native::narrow(flat, 0, offset, p.numel());
     if (p.grad().defined()) {
+      EMBER_CHECK(p.grad().sizes() == p.sizes() && p.grad().dtype() == p.dtype() && p.grad().device() == p.device(),
+                  "LBFGS: assigned grad has data of a different size, type or device than its parameter (grad ",
+                  p.grad().sizes(), " ", dtype_torch_name(p.grad().dtype()), " on ", p.grad().device().str(),
+                  ", parameter ", p.sizes(), " ", dtype_torch_name(p.dtype()), " on ", p.device().str(), ")");
       native::copy_(native::view(slice, p.sizes()), p.grad());
     } else {
       native::zero_(slice);

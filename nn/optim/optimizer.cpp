@@ -44,12 +44,14 @@ void detail::check_nonnegative_option(const char* what, double value) {
   EMBER_CHECK(std::isfinite(value) && value >= 0.0, "Invalid ", what, ": ", value, " (expected a finite value >= 0)");
 }
 
+// The constructor's group may not be empty (PyTorch's __init__ check); a group added later
+// may, as PyTorch's add_param_group({'params': []}).
 void Optimizer::add_params(std::vector<Tensor> params) {
-  EMBER_CHECK(!params.empty(), "optimizer got an empty parameter list");
+  EMBER_CHECK(!params.empty() || !groups_.empty(), "optimizer got an empty parameter list");
   for (size_t i = 0; i < params.size(); ++i) {
     const Tensor& p = params[i];
     EMBER_CHECK(p.defined(), "optimizer got an undefined tensor as parameter ", i);
-    EMBER_CHECK(p.is_leaf(), "can't optimize a non-leaf Tensor (parameter ", i, ")");
+    EMBER_CHECK(p.is_leaf() || p.retains_grad(), "can't optimize a non-leaf Tensor (parameter ", i, ")");
     EMBER_CHECK(p.is_floating_point(), "optimizer can only optimize floating-point tensors, but parameter ", i,
                 " is ", dtype_name(p.dtype()));
     auto seen = [&](const Tensor& q) { return q.is_same(p); };
@@ -62,9 +64,43 @@ void Optimizer::add_params(std::vector<Tensor> params) {
   }
   state_.resize(state_.size() + params.size());
   groups_.push_back(std::move(params));
+  initial_lr_.resize(groups_.size());
 }
 
-void Optimizer::check_gradients_before_step() const { diagnostics::detail::check_step(*this, groups_); }
+std::optional<double> Optimizer::initial_lr(size_t group) const {
+  EMBER_CHECK(group < groups_.size(), "initial_lr: no parameter group ", group, " (the optimizer has ", groups_.size(),
+              ")");
+  return initial_lr_[group];
+}
+void Optimizer::set_initial_lr(size_t group, double lr) {
+  EMBER_CHECK(group < groups_.size(), "set_initial_lr: no parameter group ", group, " (the optimizer has ",
+              groups_.size(), ")");
+  initial_lr_[group] = lr;
+}
+
+// A gradient set by hand (mutable_grad) must be one PyTorch would have let the user assign
+// (THPVariable_set_grad's checks, with its phrases), else the fused kernels would read it
+// past its end or in the wrong dtype.
+void Optimizer::check_gradients_before_step() const {
+  size_t index = 0;
+  for (const auto& group : groups_)
+    for (const Tensor& p : group) {
+      const Tensor grad = p.grad();
+      if (grad.defined()) {
+        EMBER_CHECK(grad.dtype() == p.dtype(), "optimizer step: parameter ", index,
+                    ": assigned grad has data of a different type (grad ", dtype_torch_name(grad.dtype()),
+                    ", parameter ", dtype_torch_name(p.dtype()), ")");
+        EMBER_CHECK(grad.device() == p.device(), "optimizer step: parameter ", index,
+                    ": assigned grad has data located on a different device (grad on ", grad.device().str(),
+                    ", parameter on ", p.device().str(), ")");
+        EMBER_CHECK(grad.sizes() == p.sizes(), "optimizer step: parameter ", index,
+                    ": assigned grad has data of a different size (grad ", grad.sizes(), ", parameter ", p.sizes(),
+                    ")");
+      }
+      ++index;
+    }
+  diagnostics::detail::check_step(*this, groups_);
+}
 
 void Optimizer::mark_gradients_applied() { diagnostics::detail::mark_applied(*this, groups_, ++steps_taken_); }
 
@@ -93,6 +129,7 @@ StateDict Optimizer::state_dict() const {
     first += static_cast<int64_t>(ids.size());
     out.emplace_back(prefix + "params", tensor(ids, kInt64));
     for (const auto& [name, value] : hyper_parameters(g)) out.emplace_back(prefix + name, scalar_tensor(value, kFloat64));
+    if (initial_lr_[g]) out.emplace_back(prefix + "initial_lr", scalar_tensor(*initial_lr_[g], kFloat64));
   }
   for (size_t i = 0; i < state_.size(); ++i)
     for (const auto& [name, value] : state_[i])
@@ -113,7 +150,15 @@ void Optimizer::load_state_dict(const StateDict& state) {
   // optimizer changes only at the end.
   std::vector<ParamState> loaded(flat.size());
   std::vector<std::vector<std::pair<std::string, double>>> hypers(groups_.size());
+  std::vector<std::optional<double>> initial_lrs(groups_.size());
   std::vector<bool> group_seen(groups_.size(), false);
+  // foreach / fused / differentiable / capturable, unless this optimizer has that option.
+  const auto is_pytorch_group_flag = [&](size_t g, const std::string& name) {
+    if (name != "foreach" && name != "fused" && name != "differentiable" && name != "capturable") return false;
+    for (const auto& [own, value] : hyper_parameters(g))
+      if (own == name) return false;
+    return true;
+  };
   for (const auto& [key, value] : state) {
     size_t index = 0;
     std::string name;
@@ -128,7 +173,18 @@ void Optimizer::load_state_dict(const StateDict& state) {
       } else {
         EMBER_CHECK(value.numel() == 1, "load_state_dict: \"", key, "\" must hold one number, but has ",
                     value.numel(), " elements");
-        hypers[index].emplace_back(name, value.item<double>());
+        const double number = value.item<double>();
+        if (name == "initial_lr") {
+          EMBER_CHECK(std::isfinite(number), "load_state_dict: \"", key, "\" must be a finite lr, but is ", number);
+          initial_lrs[index] = number;
+        } else if (!is_pytorch_group_flag(index, name)) {
+          hypers[index].emplace_back(name, number);
+        } else {
+          // PyTorch 2's groups always carry these implementation switches; off, they mean
+          // what ember does. On, they ask for what this optimizer does not have.
+          EMBER_CHECK(number == 0.0, "load_state_dict: \"", key, "\" is true, but this optimizer has no ", name,
+                      " implementation (a state dict saved with ", name, "=False loads)");
+        }
       }
     } else if (split_key(key, kStatePrefix, index, name)) {
       EMBER_CHECK(index < flat.size(), "loaded state dict has state for parameter ", index, " but the optimizer has ",
@@ -145,7 +201,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
     try {
       check_hyper_parameters(g, hypers[g]);
     } catch (const Error& e) {
-      EMBER_FAIL("load_state_dict: parameter group ", g, " of the loaded state dict: ", e.what());
+      std::string_view why = e.what();
+      if (why.starts_with("load_state_dict: ")) why.remove_prefix(std::string_view("load_state_dict: ").size());
+      EMBER_FAIL("load_state_dict: parameter group ", g, " of the loaded state dict: ", why);
     }
   }
   std::vector<ParamState> new_state(flat.size());
@@ -157,6 +215,8 @@ void Optimizer::load_state_dict(const StateDict& state) {
   }
   for (size_t g = 0; g < hypers.size(); ++g)
     for (const auto& [name, value] : hypers[g]) set_hyper_parameter(g, name, value);
+  for (size_t g = 0; g < initial_lrs.size(); ++g)
+    if (initial_lrs[g]) initial_lr_[g] = initial_lrs[g];
   state_ = std::move(new_state);
 }
 

@@ -71,6 +71,12 @@ class Optimizer {
   // How many step() calls applied gradients (LRScheduler's step-order warning reads it).
   int64_t steps_taken() const { return steps_taken_; }
 
+  // PyTorch's param_groups[g]["initial_lr"]: the lr the first LR scheduler made on this
+  // optimizer found (a later scheduler, or one made after a resume, starts from it), kept
+  // in state_dict as "param_groups.<g>.initial_lr" and restored by load_state_dict.
+  std::optional<double> initial_lr(size_t group) const;
+  void set_initial_lr(size_t group, double lr);
+
  protected:
   Optimizer() = default;
   using ParamState = std::map<std::string, Tensor>;
@@ -125,6 +131,7 @@ class Optimizer {
   std::vector<std::vector<Tensor>> groups_;
   std::vector<ParamState> state_;  // one per parameter, in group order
   int64_t steps_taken_ = 0;        // for grad_across_steps' message
+  std::vector<std::optional<double>> initial_lr_;  // per group; grown with groups_
 };
 
 // Note [Loaded state is checked]

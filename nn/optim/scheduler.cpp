@@ -23,8 +23,14 @@ double cosine_anneal(double start, double end, double pct) {
 double fraction(double done, double span) { return span > 0.0 ? done / span : 1.0; }
 }  // namespace
 
+// PyTorch's group.setdefault("initial_lr", group["lr"]): the first scheduler made on the
+// optimizer fixes each group's initial lr, and every scheduler starts from it (a second one
+// made after a LinearLR warm-up has lowered the lr still starts from the initial lr).
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
-  for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
+  for (size_t g = 0; g < optimizer.num_param_groups(); ++g) {
+    if (!optimizer.initial_lr(g)) optimizer.set_initial_lr(g, optimizer.lr(g));
+    base_lrs_.push_back(*optimizer.initial_lr(g));
+  }
 }
 
 void LRScheduler::step() {
@@ -261,7 +267,8 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const O
     initial_lrs_.push_back(max_lrs_[g] / o.div_factor);
     min_lrs_.push_back(initial_lrs_[g] / o.final_div_factor);
   }
-  base_lrs_ = initial_lrs_;  // PyTorch's group["initial_lr"]: what SequentialLR restarts from
+  base_lrs_ = initial_lrs_;  // PyTorch sets group["initial_lr"] to them: what SequentialLR restarts from
+  for (size_t g = 0; g < initial_lrs_.size(); ++g) optimizer.set_initial_lr(g, initial_lrs_[g]);
   if (cycle_momentum_) {
     for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
       EMBER_CHECK(optimizer.momentum(g).has_value(),

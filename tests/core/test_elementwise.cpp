@@ -306,7 +306,7 @@ TEST(ElementwiseClamp, MinOnlyMaxOnlyBothAndPromotion) {
   const Tensor i = tensor(std::vector<int64_t>{-2, 0, 2}, {3});
   EXPECT_EQ(i.clamp(0.5).dtype(), kFloat32);
   expect_values(i.clamp(0.5), {0.5, 0.5, 2});
-  EXPECT_EMBER_ERROR(x.clamp(std::nullopt, std::nullopt), "At least one of 'min' or 'max'");
+  EXPECT_EMBER_ERROR(x.clamp(std::optional<Scalar>(), std::nullopt), "At least one of 'min' or 'max'");
   EXPECT_EMBER_ERROR(i.clone().clamp_(0.5), "result type Float can't be cast to the desired output type Long");
 }
 

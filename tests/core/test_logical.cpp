@@ -64,7 +64,7 @@ TEST(BitwiseOps, BoolOperatorsAsPyTorch) {
   EXPECT_EQ((~b1.slice(0, 0, 4, 2)).to_vector<bool>(), (bools{false, false}));  // strided input
 }
 
-TEST(BitwiseOps, OtherDtypesAreErrors) {
+TEST(BitwiseOps, FloatingOperandsAreErrors) {
   const Tensor f = tensor({1.0f, 2.0f}), b = tensor({true, false});
   EXPECT_EMBER_ERROR(~f, "\"bitwise_not_cpu\" not implemented for 'Float'");
   EXPECT_EMBER_ERROR(f & f, "\"bitwise_and_cpu\" not implemented for 'Float'");
@@ -72,9 +72,9 @@ TEST(BitwiseOps, OtherDtypesAreErrors) {
   EXPECT_EMBER_ERROR(f ^ f, "\"bitwise_xor_cpu\" not implemented for 'Float'");
   EXPECT_EMBER_ERROR(b & f, "\"bitwise_and_cpu\" not implemented for 'Float'");
   EXPECT_EMBER_ERROR(~tensor({1.0}, kFloat64), "\"bitwise_not_cpu\" not implemented for 'Double'");
-  // integers: PyTorch's bitwise ops, for which ember has no kernel
-  EXPECT_EMBER_ERROR(~tensor({5, 0}), "bitwise_not: only bool tensors are supported (got 'Long')");
-  EXPECT_EMBER_ERROR(b & tensor({1, 3}), "bitwise_and: only bool tensors are supported (got 'Long')");
+  // integers: PyTorch's bitwise ops on the bits (tests/core/test_bits_and_bounds.cpp)
+  EXPECT_EQ((~tensor({5, 0})).to_vector<int64_t>(), (std::vector<int64_t>{-6, -1}));
+  EXPECT_EQ((b & tensor({1, 3})).to_vector<int64_t>(), (std::vector<int64_t>{1, 0}));
   EXPECT_EMBER_ERROR(b & tensor({true, false, true}), "The size of tensor a (2) must match the size of tensor b (3)");
 }
 

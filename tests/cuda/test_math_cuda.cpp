@@ -92,6 +92,20 @@ TEST(CudaMath, IntegersRoundingAndPredicatesAreExact) {
   EXPECT_TRUE(equal(remainder(a, b), remainder(a.cuda(), b.cuda()).cpu()));
   EXPECT_TRUE(equal(remainder(a, Scalar(int64_t{-4})), remainder(a.cuda(), Scalar(int64_t{-4})).cpu()));
   EXPECT_EQ(testing::error_of([&] { fmod(a.cuda(), (b * 0).cuda()); }), "ZeroDivisionError");
+  // The bit kernels: counts past the width and negative ones, both dtypes.
+  const Tensor counts = tensor(std::vector<int64_t>{0, 1, 63, 64, -1, 3}, {6});
+  const auto same = [](const Tensor& cpu, const Tensor& cuda) { return equal(cpu, cuda.cpu()); };
+  EXPECT_TRUE(same(a & b, a.cuda() & b.cuda()));
+  EXPECT_TRUE(same(a | b, a.cuda() | b.cuda()));
+  EXPECT_TRUE(same(a ^ b, a.cuda() ^ b.cuda()));
+  EXPECT_TRUE(same(~a, ~a.cuda()));
+  EXPECT_TRUE(same(a << counts, a.cuda() << counts.cuda()));
+  EXPECT_TRUE(same(a >> counts, a.cuda() >> counts.cuda()));
+  const Tensor bytes = tensor(std::vector<uint8_t>{0, 1, 128, 255, 77, 3}, {6});
+  const Tensor byte_counts = tensor(std::vector<uint8_t>{0, 1, 7, 8, 200, 3}, {6});
+  EXPECT_TRUE(same(bytes << byte_counts, bytes.cuda() << byte_counts.cuda()));
+  EXPECT_TRUE(same(bytes >> byte_counts, bytes.cuda() >> byte_counts.cuda()));
+  EXPECT_TRUE(same(~bytes, ~bytes.cuda()));
   const double inf = std::numeric_limits<double>::infinity();
   const Tensor x = tensor(std::vector<double>{-2.5, -0.5, 0.5, 1.5, 2.5, inf, -inf, std::nan(""), -0.0}, {9});
   for (DType dt : {kFloat64, kFloat32, kBFloat16}) {

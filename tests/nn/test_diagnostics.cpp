@@ -173,9 +173,12 @@ TEST_F(Diagnostics, GradAcrossStepsFiresWithoutZeroGrad) {
   loss_of(*net, batch()).backward();
   sgd.step();
   loss_of(*net, batch()).backward();
+  EXPECT_EQ(count("grad_across_steps"), 0);  // reported by the step that would apply it again
+  sgd.step();
   EXPECT_EQ(count("grad_across_steps"), 6);  // each parameter's gradient, warned once for the optimizer
   const std::string msg = diagnostics::last_message();
   EXPECT_NE(msg.find("grad_across_steps: backward accumulated into the gradient of '"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("so this step applies that gradient again"), std::string::npos) << msg;
   EXPECT_NE(msg.find("that optimizer step 1 already applied"), std::string::npos) << msg;
   EXPECT_NE(msg.find("call optimizer.zero_grad() (or model.zero_grad()) after each step()"), std::string::npos);
 }
@@ -187,6 +190,7 @@ TEST_F(Diagnostics, GradAcrossStepsNamesTheParameter) {
   loss_of(*net, batch()).backward();
   sgd.step();
   loss_of(*net, batch()).backward();
+  sgd.step();
   EXPECT_EQ(count("grad_across_steps"), 1);
   EXPECT_NE(diagnostics::last_message().find("'0.weight' (parameter 0 of group 0, shape [2, 4])"), std::string::npos)
       << diagnostics::last_message();
@@ -214,16 +218,17 @@ TEST_F(Diagnostics, GradAcrossStepsSilentOnLegitimatePatterns) {
   EXPECT_EQ(count("grad_across_steps"), 0) << diagnostics::last_message();
 }
 
-TEST_F(Diagnostics, GradAcrossStepsErrorThrowsFromBackward) {
+TEST_F(Diagnostics, GradAcrossStepsErrorThrowsFromTheStepBeforeAnyUpdate) {
   manual_seed(0);
   auto net = std::make_shared<nn::Sequential>(ModuleList{std::make_shared<nn::Linear>(4, 2, false)});
   optim::SGD sgd(net->parameters(), {.lr = 0.1});
   diagnostics::set_level("grad_across_steps", Level::Error);
   loss_of(*net, batch()).backward();
   sgd.step();
-  const std::vector<float> grad = net->parameters()[0].grad().to_vector<float>();
-  EXPECT_THROW(loss_of(*net, batch()).backward(), Error);
-  EXPECT_EQ(net->parameters()[0].grad().to_vector<float>(), grad);  // not accumulated
+  loss_of(*net, batch()).backward();
+  const std::vector<float> weight = net->parameters()[0].detach().to_vector<float>();
+  EXPECT_THROW(sgd.step(), Error);
+  EXPECT_EQ(net->parameters()[0].detach().to_vector<float>(), weight);  // not updated
 }
 
 // ---------------------------------------------------------------- tiny_batch_norm_batch

@@ -236,14 +236,22 @@ TEST(FractionalMaxPool, PyTorchsErrors) {
             std::string::npos);
   EXPECT_NE(error_of([&] { F::fractional_max_pool2d(x, 0, {.output_size = 2}); }).find("greater than zero"),
             std::string::npos);
-  EXPECT_NE(error_of([&] {
+  // PyTorch's fractional_max_pool_check_shape messages; samples for a larger batch serve.
+  EXPECT_EQ(error_of([&] {
               F::fractional_max_pool2d(x, 2, {.output_size = 2, .random_samples = samples(1, 2, 2, kFloat32)});
-            }).find("expected _random_samples of size [1, 1, 2]"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] {
+            }),
+            "Expect _random_samples.size(1) equals to input channel size.");
+  EXPECT_EQ(error_of([&] {
+              F::fractional_max_pool2d(x, 2, {.output_size = 2, .random_samples = samples(0, 1, 2, kFloat32)});
+            }),
+            "Expect _random_samples.size(0) no less then input batch size.");
+  EXPECT_EQ(error_of([&] {
               F::fractional_max_pool2d(x, 2, {.output_size = 2, .random_samples = samples(1, 1, 2, kFloat64)});
-            }).find("of the input's dtype Float"),
-            std::string::npos);
+            }),
+            "Expect _random_samples to have the same dtype as input");
+  const Tensor larger = samples(3, 1, 2, kFloat32);
+  EXPECT_TRUE(equal(F::fractional_max_pool2d(x, 2, {.output_size = 2, .random_samples = larger}),
+                    F::fractional_max_pool2d(x, 2, {.output_size = 2, .random_samples = larger.narrow(0, 0, 1)})));
   EXPECT_NE(error_of([&] { F::fractional_max_pool2d(x.to(kInt64), 2, {.output_size = 2}); }).find("floating-point"),
             std::string::npos);
 }

@@ -70,8 +70,8 @@ TEST(SchedJump, AJumpToABillionIsAClosedForm) {
   step_lr.step_to(kBillion);  // two decays
   EXPECT_DOUBLE_EQ(sgd->lr(0), 0.025);
   optim::CosineAnnealingLR cosine(*sgd, 2 * kBillion);
-  cosine.step_to(kBillion);  // halfway down: base / 2 (base is StepLR's lr at construction)
-  EXPECT_NEAR(sgd->lr(1), 0.175 / 2, 1e-12);
+  cosine.step_to(kBillion);  // halfway down: base / 2, base the group's initial_lr (PyTorch's)
+  EXPECT_NEAR(sgd->lr(1), 0.7 / 2, 1e-12);
   auto other = make_sgd();
   optim::OneCycleLR one_cycle(*other, 1.0, 2 * kBillion);
   one_cycle.step_to(2 * kBillion - 1);  // the end of the cycle: max_lr / 25 / 1e4

@@ -3,6 +3,7 @@
 // strided layouts, fill, the vectorised and misaligned contiguous paths, and rand/randn
 // drawing the same numbers on CUDA as on the CPU after the same manual_seed.
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "tools/kernel_checks/kernel_checks.h"
@@ -142,6 +143,20 @@ void add_binary_checks(std::vector<Check>& checks) {
                                },
                            .atol = 0,
                            .rtol = 0}));
+  // Shift counts from -2 to 70 reach PyTorch's out-of-range rules (0 to the left, the sign
+  // to the right); uint8 counts from 0 to 9.
+  checks.push_back(parity(
+      {.op = "int64/uint8 bitwise and/or/xor/not, << >> (tensor and scalar)",
+       .shape = "[40, 1, 9] op [1, 6, 9]",
+       .inputs = {randint(std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), {40, 1, 9}),
+                  randint(-2, 70, {1, 6, 9}), randint(0, 256, {40, 1, 9}, kUInt8), randint(0, 10, {1, 6, 9}, kUInt8)},
+       .fn =
+           [](const Inputs& x) {
+             return Inputs{x[0] & x[1],  x[0] | x[1],  x[0] ^ x[1], ~x[0],       x[0] << x[1], x[0] >> x[1],
+                           x[2] << x[3], x[2] >> x[3], ~x[2],       x[2] & 0x0f, x[0] >> 3};
+           },
+       .atol = 0,
+       .rtol = 0}));
 }
 
 void add_comparison_checks(std::vector<Check>& checks) {
