@@ -10,11 +10,13 @@ namespace ember::nn {
 
 namespace {
 
+// PyTorch's _ntuple passes a tuple through as it is, so ZeroPad3d((1, 2)) pads the last dim
+// only: any even count up to 2 * dims (F::pad checks it against the input).
 std::vector<int64_t> expanded(const std::string& type_name, int64_t dims, const PadSizes& padding) {
   if (padding.single) return std::vector<int64_t>(static_cast<size_t>(2 * dims), padding.values[0]);
-  EMBER_CHECK(static_cast<int64_t>(padding.values.size()) == 2 * dims, type_name,
-              ": expected padding to be a single integer or ", 2 * dims, " values, but got ",
-              detail::python_tuple(padding.values));
+  const auto n = static_cast<int64_t>(padding.values.size());
+  EMBER_CHECK(n > 0 && n % 2 == 0 && n <= 2 * dims, type_name, ": expected padding to be a single integer or ",
+              "an even number of values up to ", 2 * dims, ", but got ", detail::python_tuple(padding.values));
   return padding.values;
 }
 
@@ -25,8 +27,9 @@ PadNd::PadNd(const std::string& type_name, int64_t dims, const PadSizes& sizes, 
     : Module(type_name), padding(expanded(type_name, dims, sizes)), mode(std::move(pad_mode)), value(pad_value) {}
 
 Tensor PadNd::forward(const Tensor& input) {
-  if (mode == "circular") {  // PyTorch's _CircularPadNd._check_input_dim
-    const auto dims = static_cast<int64_t>(padding.size() / 2);
+  if (mode == "circular") {  // PyTorch's _CircularPadNd._check_input_dim; N of "CircularPad<N>d"
+    const std::string& type = type_name();
+    const int64_t dims = type.size() >= 2 ? type[type.size() - 2] - '0' : static_cast<int64_t>(padding.size() / 2);
     EMBER_CHECK(input.dim() == dims + 1 || input.dim() == dims + 2, "expected ", dims + 1, "D or ", dims + 2,
                 "D input (got ", input.dim(), "D input)");
   }

@@ -200,8 +200,10 @@ TEST(Pad, LayersAsPyTorch) {
   EXPECT_EQ(zero1.extra_repr(), "(2, 2)");
   EXPECT_TRUE(equal(zero1(row), F::pad(row, {2, 2})));
   EXPECT_EQ(nn::ZeroPad3d({1, 0, 0, 2, 1, 1}).extra_repr(), "(1, 0, 0, 2, 1, 1)");
-  EXPECT_NE(error_of([] { nn::ReflectionPad2d({1, 2}); })
-                .find("ReflectionPad2d: expected padding to be a single integer or 4 values, but got (1, 2)"),
+  EXPECT_EQ(nn::ReflectionPad2d({1, 2})(zeros({1, 3, 4})).sizes(), (Dims{1, 3, 7}));  // PyTorch's (1, 2) tuple
+  EXPECT_NE(error_of([] { nn::ReflectionPad2d({1, 2, 3}); })
+                .find("ReflectionPad2d: expected padding to be a single integer or an even number of values up "
+                      "to 4, but got (1, 2, 3)"),
             std::string::npos);
 }
 
