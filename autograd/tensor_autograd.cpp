@@ -9,9 +9,6 @@
 #include "core/logging.h"
 
 namespace ember {
-namespace {
-const Tensor kUndefined;
-}
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   TensorImpl& self = impl();
@@ -81,7 +78,7 @@ Tensor Tensor::grad() const {
                     "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor.");
     });
   }
-  return meta ? meta->grad : kUndefined;
+  return meta ? meta->grad : Tensor();
 }
 
 Tensor& Tensor::mutable_grad() {

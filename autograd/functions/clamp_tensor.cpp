@@ -39,7 +39,6 @@ Tensor clamp(const Tensor& a, const std::optional<Tensor>& min_in, const std::op
   Tensor out = in(a);
   if (lo.defined()) out = native::maximum(out, in(lo));
   if (hi.defined()) out = native::minimum(out, in(hi));
-  if (out.is_same(a)) out = native::clone(out);  // never an alias of the input
   if (!autograd::will_record_into(out, a, lo, hi)) return out;
   record("ClampBackward", {&a, &lo, &hi}, {&out}, {a, lo, hi},
          [](const tensor_list& g, const tensor_list& s, const auto& inputs) {
