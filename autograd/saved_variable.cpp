@@ -3,12 +3,13 @@
 #include "autograd/saved_variable.h"
 
 #include <mutex>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "autograd/node.h"
 #include "autograd/record.h"
+#include "core/grad_mode.h"
 #include "core/legacy_type_name.h"
 #include "core/profiler.h"
 
@@ -156,7 +157,18 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
       data_ = Tensor();
       return;
     }
-    data_ = hook->pack(data_);
+    // As PyTorch's set_hooks_and_pack_data: the hook runs without recording (an op in it
+    // would save a tensor and call the hook again, without end), and may not write into
+    // what it is given.
+    const uint32_t version_before = data_.storage()->version();
+    {
+      NoGradGuard no_grad;
+      data_ = hook->pack(data_);
+    }
+    EMBER_CHECK(t.storage()->version() == version_before,
+                "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
+                "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
+                "issue if you need to perform in-place operations on the input to a pack hook.");
     EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
     unpack_ = hook->unpack;
   }

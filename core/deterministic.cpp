@@ -1,4 +1,5 @@
-// The deterministic-algorithms switch (Note [Deterministic algorithms] in core/deterministic.h).
+// The deterministic-algorithms switch and its fill of uninitialized memory (Note
+// [Deterministic algorithms] in core/deterministic.h).
 #include "core/deterministic.h"
 
 #include <atomic>
@@ -7,6 +8,7 @@ namespace ember {
 namespace {
 std::atomic<bool> g_deterministic{false};
 std::atomic<bool> g_warn_only{false};
+std::atomic<bool> g_fill_uninitialized{true};
 }  // namespace
 
 void use_deterministic_algorithms(bool mode, bool warn_only) {
@@ -15,5 +17,7 @@ void use_deterministic_algorithms(bool mode, bool warn_only) {
 }
 bool are_deterministic_algorithms_enabled() { return g_deterministic.load(); }
 bool is_deterministic_algorithms_warn_only_enabled() { return g_warn_only.load(); }
+void set_deterministic_fill_uninitialized_memory(bool fill) { g_fill_uninitialized.store(fill); }
+bool deterministic_fill_uninitialized_memory() { return g_fill_uninitialized.load(); }
 
 }  // namespace ember

@@ -30,5 +30,11 @@ namespace ember {
 void use_deterministic_algorithms(bool mode, bool warn_only = false);
 bool are_deterministic_algorithms_enabled();
 bool is_deterministic_algorithms_warn_only_enabled();
+// torch.utils.deterministic.fill_uninitialized_memory (on by default): while deterministic
+// algorithms are on, empty / empty_like / new_empty fill their memory, floating tensors with
+// NaN and integer and bool ones with the dtype's largest value, as PyTorch 2.1's do, so a
+// read of memory never written gives the same (and a visible) value on every run.
+void set_deterministic_fill_uninitialized_memory(bool fill);
+bool deterministic_fill_uninitialized_memory();
 
 }  // namespace ember

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/deterministic.h"
 #include "core/dispatch.h"
 #include "core/fill_value.h"
 #include "core/grad_mode.h"
@@ -162,8 +163,18 @@ Tensor from_blob(void* data, const Dims& sizes, TensorOptions options) {
 
 Tensor scalar_tensor(const Scalar& value, TensorOptions options) { return full({}, value, float32_by_default(options)); }
 
+// Under deterministic algorithms, PyTorch's fill_empty_deterministic_: NaN, or the largest value.
 Tensor empty(const Dims& sizes, TensorOptions options) {
-  return finish(make_empty(sizes, options.dtype(), options.device()), options);
+  Tensor out = make_empty(sizes, options.dtype(), options.device());
+  if (are_deterministic_algorithms_enabled() && deterministic_fill_uninitialized_memory() && out.numel() > 0) {
+    const DType dt = out.dtype();
+    const Scalar fill = is_floating(dt) ? Scalar(std::numeric_limits<double>::quiet_NaN())
+                        : dt == kBool   ? Scalar(true)
+                        : dt == kUInt8  ? Scalar(int64_t{255})
+                                        : Scalar(std::numeric_limits<int64_t>::max());
+    native::fill_(out, fill);
+  }
+  return finish(std::move(out), options);
 }
 
 Tensor zeros(const Dims& sizes, TensorOptions options) { return full(sizes, 0, float32_by_default(options)); }

@@ -317,6 +317,13 @@ decltype(auto) with_floating_math(UnaryOp op, Fn&& fn) {
     case UnaryOp::Lgamma: return fn(Lgamma{});
     case UnaryOp::Digamma: return fn(Digamma{});
     case UnaryOp::Trigamma: return fn(Trigamma{});
+    case UnaryOp::I0: return fn(I0{});
+    case UnaryOp::I0e: return fn(I0e{});
+    case UnaryOp::I1: return fn(I1{});
+    case UnaryOp::I1e: return fn(I1e{});
+    case UnaryOp::Erfcx: return fn(Erfcx{});
+    case UnaryOp::Ndtri: return fn(Ndtri{});
+    case UnaryOp::LogNdtr: return fn(LogNdtr{});
     default: break;
   }
   return fn(Erf{});
@@ -387,6 +394,13 @@ decltype(auto) with_unary_functor(UnaryOp op, const UnaryArgs& args, Fn&& fn) {
     case UnaryOp::Lgamma:
     case UnaryOp::Digamma:
     case UnaryOp::Trigamma:
+    case UnaryOp::I0:
+    case UnaryOp::I0e:
+    case UnaryOp::I1:
+    case UnaryOp::I1e:
+    case UnaryOp::Erfcx:
+    case UnaryOp::Ndtri:
+    case UnaryOp::LogNdtr:
       if constexpr (floating) return with_floating_math(op, fn);
       break;
     case UnaryOp::Sign: return fn(Sign{});

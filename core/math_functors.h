@@ -1,7 +1,8 @@
 // Elementwise math beyond the basic ops, as __host__ __device__ functors shared by the CPU
 // loops and the CUDA kernels (core/functors.h maps UnaryOp/BinaryOp to them): trig and
 // hyperbolic functions and their inverses, log1p/expm1/log2/log10/exp2, rsqrt, reciprocal,
-// erf/erfc/erfinv, lgamma/digamma/trigamma (core/special_functors.h), sign, the four
+// erf/erfc/erfinv, lgamma/digamma/trigamma (core/special_functors.h), torch.special's i0/i0e/
+// i1/i1e/erfcx/ndtri/log_ndtr (core/bessel_normal_functions.h), sign, the four
 // roundings, atan2, fmod, remainder, div's rounding modes, hypot, copysign and logaddexp(2), each with
 // PyTorch's values at the edges.
 #pragma once
@@ -13,6 +14,7 @@
 #if !defined(__CUDA_ARCH__)
 #include "core/cpu/select_bits.h"
 #endif
+#include "core/bessel_normal_functions.h"
 #include "core/special_functors.h"
 
 namespace ember::functors {
@@ -45,12 +47,19 @@ EMBER_FLOAT_FUNCTOR(Exp2, exp2)
 #define EMBER_SPECIAL_FUNCTOR(Name, fn)                                              \
   struct Name {                                                                      \
     template <typename T>                                                            \
-    EMBER_HD_INLINE T operator()(T x) const { return static_cast<T>(special::fn(x)); } \
+    EMBER_HD_INLINE T operator()(T x) const { return static_cast<T>(scalar_special::fn(x)); } \
   };
 EMBER_SPECIAL_FUNCTOR(Erfinv, erfinv)
 EMBER_SPECIAL_FUNCTOR(Lgamma, lgamma)
 EMBER_SPECIAL_FUNCTOR(Digamma, digamma)
 EMBER_SPECIAL_FUNCTOR(Trigamma, trigamma)
+EMBER_SPECIAL_FUNCTOR(I0, i0)
+EMBER_SPECIAL_FUNCTOR(I0e, i0e)
+EMBER_SPECIAL_FUNCTOR(I1, i1)
+EMBER_SPECIAL_FUNCTOR(I1e, i1e)
+EMBER_SPECIAL_FUNCTOR(Erfcx, erfcx)
+EMBER_SPECIAL_FUNCTOR(Ndtri, ndtri)
+EMBER_SPECIAL_FUNCTOR(LogNdtr, log_ndtr)
 #undef EMBER_SPECIAL_FUNCTOR
 // Note [Rounding without libm on the host]
 // Baseline x86-64 has no rounding instruction, so trunc/floor/ceil/fmod are libm calls, one

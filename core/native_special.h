@@ -1,6 +1,6 @@
 // Native (unrecorded) special math of core/ops/special_math.cpp: the kernels of
 // core/math_functors.h for erfc, erfinv, the inverse hyperbolic functions, exp2, lgamma,
-// digamma and trigamma, and the binary hypot, copysign and logaddexp(2), out of place and in place.
+// digamma and trigamma, torch.special's i0, i0e, i1, i1e, erfcx, ndtri and log_ndtr, and the binary hypot, copysign and logaddexp(2), out of place and in place.
 #pragma once
 #include "core/tensor.h"
 
@@ -16,6 +16,14 @@ Tensor exp2(const Tensor& a);
 Tensor lgamma(const Tensor& a);
 Tensor digamma(const Tensor& a);
 Tensor trigamma(const Tensor& a);
+// torch.special's kernels (core/bessel_normal_functions.h): integers and bools in float32.
+Tensor i0(const Tensor& a);
+Tensor i0e(const Tensor& a);
+Tensor i1(const Tensor& a);
+Tensor i1e(const Tensor& a);
+Tensor erfcx(const Tensor& a);
+Tensor ndtri(const Tensor& a);
+Tensor log_ndtr(const Tensor& a);
 // Two inputs: copysign computes integers in float32; hypot and logaddexp(2) take floating
 // operands only ('"hypot_cpu" not implemented for 'Long'', PyTorch's phrase).
 Tensor hypot(const Tensor& a, const Tensor& b);

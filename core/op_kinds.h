@@ -15,6 +15,7 @@ enum class UnaryOp : uint8_t {
   // elementwise math (core/math_functors.h): floating (integers compute in float32) ...
   Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Log1p, Expm1, Log2, Log10, Rsqrt, Reciprocal, Erf,
   Erfc, Erfinv, Asinh, Acosh, Atanh, Exp2, Lgamma, Digamma, Trigamma,
+  I0, I0e, I1, I1e, Erfcx, Ndtri, LogNdtr,  // torch.special (core/bessel_normal_functions.h)
   // ... and exact on every numeric dtype (rounding is the identity on integers)
   Sign, Floor, Ceil, Round, Trunc
 };
@@ -37,7 +38,7 @@ constexpr bool is_floating_binary(BinaryOp op) {
   return op == BinaryOp::Div || op == BinaryOp::Atan2 || (op >= BinaryOp::Hypot && op <= BinaryOp::LogAddExp2);
 }
 // The elementwise math ops that compute in a floating dtype (integers and bool in float32).
-constexpr bool is_floating_math(UnaryOp op) { return op >= UnaryOp::Sin && op <= UnaryOp::Trigamma; }
+constexpr bool is_floating_math(UnaryOp op) { return op >= UnaryOp::Sin && op <= UnaryOp::LogNdtr; }
 constexpr bool is_rounding(UnaryOp op) { return op >= UnaryOp::Floor && op <= UnaryOp::Trunc; }
 
 // Lower-case names for messages and kernel tables ("neg", "pow_scalar", "add", "ge").
@@ -48,7 +49,8 @@ constexpr const char* op_name(UnaryOp op) {
                                     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "log1p",
                                     "expm1", "log2", "log10", "rsqrt", "reciprocal", "erf",
                                     "erfc", "erfinv", "asinh", "acosh", "atanh", "exp2", "lgamma",
-                                    "digamma", "trigamma",
+                                    "digamma", "trigamma", "i0", "special_i0e", "special_i1",
+                                    "special_i1e", "special_erfcx", "special_ndtri", "special_log_ndtr",
                                     "sign", "floor", "ceil", "round", "trunc"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }

@@ -27,10 +27,16 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
-// ember has one generator for all devices (core/random.h), so torch.cuda's seeds are it.
+// ember has one generator for all devices (core/random.h), so torch.cuda's seeds are it
+// where there is a GPU; without one they do nothing, as PyTorch's are silently ignored then
+// (a CPU run that also seeds CUDA keeps the stream manual_seed started).
 namespace cuda {
-void manual_seed(uint64_t seed) { ember::manual_seed(seed); }
-void manual_seed_all(uint64_t seed) { ember::manual_seed(seed); }
+void manual_seed(uint64_t seed) {
+  if (is_available()) ember::manual_seed(seed);
+}
+void manual_seed_all(uint64_t seed) {
+  if (is_available()) ember::manual_seed(seed);
+}
 }  // namespace cuda
 
 }  // namespace ember

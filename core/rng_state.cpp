@@ -1,8 +1,9 @@
-// get_rng_state / set_rng_state / initial_seed (core/rng_state.h) on the default
+// get_rng_state / set_rng_state / initial_seed / seed / ForkRng (core/rng_state.h) on the default
 // generator's (seed, next counter), which reserve(0) reads without moving.
 #include "core/rng_state.h"
 
 #include <cstring>
+#include <random>
 
 #include "core/error.h"
 #include "core/random.h"
@@ -36,5 +37,25 @@ void set_rng_state(const Tensor& state) {
 }
 
 uint64_t initial_seed() { return default_generator().seed(); }
+
+uint64_t seed() {
+  std::random_device source;
+  const uint64_t value = (static_cast<uint64_t>(source()) << 32) ^ source();
+  manual_seed(value);
+  return value;
+}
+
+ForkRng::ForkRng(bool enabled) {
+  if (enabled) saved_ = get_rng_state();
+}
+
+// Back to (seed, counter) without counting a reseed (set_state), so cuDNN's dropout states,
+// which restart at a reseed, are left as they are.
+ForkRng::~ForkRng() {
+  if (!saved_.defined()) return;
+  uint64_t words[2];
+  std::memcpy(words, saved_.data_ptr(), sizeof(words));
+  default_generator().set_state(words[0], words[1]);
+}
 
 }  // namespace ember

@@ -27,7 +27,7 @@ class Scalar {
       d_ = static_cast<double>(v);
       // to_int() of a float truncates; one outside int64 (or NaN) reads 0 rather than
       // converting out of range (undefined behaviour).
-      i_ = d_ > -9.2233720368547758e18 && d_ < 9.2233720368547758e18 ? static_cast<int64_t>(d_) : 0;
+      i_ = d_ >= -9.2233720368547758e18 && d_ < 9.2233720368547758e18 ? static_cast<int64_t>(d_) : 0;
     }
   }
   bool is_floating() const { return kind_ == Kind::Float; }

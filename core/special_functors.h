@@ -8,7 +8,7 @@
 
 #include "core/macros.h"
 
-namespace ember::special {
+namespace ember::scalar_special {
 
 constexpr double kPi = 3.14159265358979323846;
 
@@ -96,4 +96,4 @@ EMBER_HD_INLINE double lgamma(double x) {
 #endif
 }
 
-}  // namespace ember::special
+}  // namespace ember::scalar_special

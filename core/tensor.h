@@ -65,6 +65,19 @@ class Tensor {
  public:
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  Tensor(const Tensor&) = default;
+  Tensor(Tensor&&) noexcept = default;
+  // Note [Assigning to a temporary tensor]
+  // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+  // A named tensor takes the other's handle (t = u shares u's storage). A temporary one,
+  // x[0], x.select(1, 2), x.grad(), writes into the memory it views, as libtorch's rvalue
+  // assignment does: x[0] = 5 is x[0].fill_(5), x[0] = y is x[0].copy_(y) (broadcast, dtype
+  // and device converted). Before, such an assignment compiled and changed nothing.
+  Tensor& operator=(const Tensor&) & = default;
+  Tensor& operator=(Tensor&&) & noexcept = default;
+  Tensor& operator=(const Tensor& src) && { return copy_(src); }
+  Tensor& operator=(Tensor&& src) && { return copy_(src); }
+  Tensor& operator=(const Scalar& value) && { return fill_(value); }
 
   // ---- metadata ----
   bool defined() const { return impl_ != nullptr; }

@@ -40,10 +40,11 @@ T checked_item(const Scalar& s) {
     if constexpr (std::is_same_v<T, int64_t>) name = "int64_t";
     if (s.is_floating()) {
       const double d = s.to_double();
-      // The range test, written so NaN fails it: [min, max] of T, max + 1 as a power of two.
+      // The range test, written so NaN fails it: [min, max] of T (255.5 is past uint8_t's,
+      // as c10's overflows()), and below max + 1, a power of two (2^63 is past int64_t's).
       const double lo = static_cast<double>(std::numeric_limits<T>::min());
-      const double hi_exclusive = (static_cast<double>(std::numeric_limits<T>::max()) + 1.0);
-      if (!(d >= lo && d < hi_exclusive)) item_overflow(name);
+      const double hi = static_cast<double>(std::numeric_limits<T>::max());
+      if (!(d >= lo && d <= hi && d < hi + 1.0)) item_overflow(name);
       return static_cast<T>(d);
     }
     const int64_t i = s.to_int();
@@ -51,7 +52,11 @@ T checked_item(const Scalar& s) {
       if (i < static_cast<int64_t>(std::numeric_limits<T>::min()) || i > static_cast<int64_t>(std::numeric_limits<T>::max()))
         item_overflow(name);
     } else {
-      if (i < 0 || static_cast<uint64_t>(i) > static_cast<uint64_t>(std::numeric_limits<T>::max())) item_overflow(name);
+      // c10 lets a negative integer wrap as two's complement when its magnitude fits
+      // (item<uint8_t>() of -1 is 255, of -255 is 1; -256 overflows).
+      const uint64_t max = std::numeric_limits<T>::max();
+      const uint64_t magnitude = i < 0 ? uint64_t{0} - static_cast<uint64_t>(i) : static_cast<uint64_t>(i);
+      if (magnitude > max) item_overflow(name);
     }
     return static_cast<T>(i);
   } else if constexpr (std::is_floating_point_v<T>) {

@@ -1,9 +1,11 @@
 // Activation modules (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, Softplus,
-// Hardtanh, ReLU6, Mish) and the shape helpers Flatten and Identity. inplace = true is
-// PyTorch's: the input is overwritten and returned (Note [In-place activations] in
-// nn/functional/in_place.h).
+// Hardtanh, ReLU6, Mish), the shape helpers Flatten and Identity, and libtorch's Functional
+// (a function as a module). inplace = true is PyTorch's: the input is overwritten and
+// returned (Note [In-place activations] in nn/functional/in_place.h).
 #pragma once
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "nn/module.h"
 
@@ -116,6 +118,26 @@ class Identity : public Module {
  public:
   Identity() : Module("Identity") {}
   Tensor forward(const Tensor& input) override { return input; }
+};
+
+// libtorch's nn::Functional: a function as a parameterless module, for a Sequential, as
+// Functional(relu) or Functional(F::leaky_relu, 0.2, false) (the arguments after the input
+// bound in order, all of them: a function pointer keeps no default arguments). Prints as
+// "Functional()".
+class Functional : public Module {
+ public:
+  using Function = std::function<Tensor(const Tensor&)>;
+  explicit Functional(Function function) : Module("Functional"), function_(std::move(function)) {
+    EMBER_CHECK(function_ != nullptr, "Functional: expected a function, but got an empty one");
+  }
+  template <typename F, typename... Args>
+    requires(sizeof...(Args) > 0)
+  explicit Functional(F function, Args... args)
+      : Functional(Function([function, args...](const Tensor& input) { return function(input, args...); })) {}
+  Tensor forward(const Tensor& input) override { return function_(input); }
+
+ private:
+  Function function_;
 };
 
 }  // namespace ember::nn

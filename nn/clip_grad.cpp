@@ -1,6 +1,6 @@
-// Gradient clipping as PyTorch 1.13 computes it: a norm per gradient, the norm of those
-// norms, a clamped scale multiplied in on the device (never read on the host unless
-// error_if_nonfinite). Runs no recorded op: gradients are data here.
+// Gradient clipping as PyTorch computes it (2.6's get_total_norm, then clip_grads_with_norm_):
+// a norm per gradient, the norm of those norms, a clamped scale multiplied in on the device
+// (never read on the host unless error_if_nonfinite). Runs no recorded op: gradients are data here.
 #include "nn/clip_grad.h"
 
 #include <cmath>
@@ -39,26 +39,55 @@ std::vector<Tensor> grads_of(const std::vector<Tensor>& parameters) {
 
 }  // namespace
 
-Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
-                       bool error_if_nonfinite) {
-  EMBER_CHECK(!std::isnan(max_norm) && !std::isnan(norm_type), "clip_grad_norm_: max_norm and norm_type must not be ",
-              "NaN, but got max_norm=", max_norm, " and norm_type=", norm_type);
-  const std::vector<Tensor> grads = grads_of(parameters);
-  if (grads.empty()) return zeros({});
-  const Device device = grads[0].device();
+Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type, bool error_if_nonfinite) {
+  EMBER_CHECK(!std::isnan(norm_type), "get_total_norm: norm_type must not be NaN");
+  std::vector<Tensor> defined;
+  for (const Tensor& t : tensors) {
+    if (t.defined()) defined.push_back(t);
+  }
+  if (defined.empty()) return zeros({});
+  const Device device = defined[0].device();
   std::vector<Tensor> norms;
-  norms.reserve(grads.size());
-  for (const Tensor& g : grads) norms.push_back(native::to_device(vector_norm(g, norm_type), device));
+  norms.reserve(defined.size());
+  for (const Tensor& t : defined) norms.push_back(native::to_device(vector_norm(t, norm_type), device));
   const Tensor total = vector_norm(native::stack(norms, 0), norm_type);
   if (error_if_nonfinite) {
     EMBER_CHECK(std::isfinite(total.item<double>()), "The total norm of order ", detail::python_float(norm_type),
                 " for gradients from `parameters` is non-finite, so it cannot be clipped. To disable this error and "
                 "scale the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`");
   }
-  const Tensor scale = native::clamp(native::rdiv(native::add(total, 1e-6), max_norm), std::nullopt, 1.0);
+  return total;
+}
+
+Tensor get_total_norm(const Tensor& tensor, double norm_type, bool error_if_nonfinite) {
+  return get_total_norm(std::vector<Tensor>{tensor}, norm_type, error_if_nonfinite);
+}
+
+void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm) {
+  EMBER_CHECK(!std::isnan(max_norm), "clip_grads_with_norm_: max_norm must not be NaN");
+  EMBER_CHECK(total_norm.defined() && total_norm.numel() == 1,
+              "clip_grads_with_norm_: total_norm must be a tensor of one element (get_total_norm's), but got ",
+              total_norm.defined() ? total_norm.sizes().str() : std::string("an undefined tensor"));
+  const std::vector<Tensor> grads = grads_of(parameters);
+  if (grads.empty()) return;
+  const Tensor norm = is_floating(total_norm.dtype()) ? total_norm : native::to_dtype(total_norm, kFloat32);
+  const Tensor scale = native::clamp(native::rdiv(native::add(norm, 1e-6), max_norm), std::nullopt, 1.0);
   const diagnostics::detail::GradRewrite rewrite(parameters);  // Note [Mode diagnostics]: not a new gradient
-  for (const Tensor& g : grads) native::mul_(g, g.device() == device ? scale : native::to_device(scale, g.device()));
+  for (const Tensor& g : grads)
+    native::mul_(g, g.device() == scale.device() ? scale : native::to_device(scale, g.device()));
   rewrite.done();
+}
+
+void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm) {
+  clip_grads_with_norm_(std::vector<Tensor>{parameter}, max_norm, total_norm);
+}
+
+Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
+                       bool error_if_nonfinite) {
+  EMBER_CHECK(!std::isnan(max_norm) && !std::isnan(norm_type), "clip_grad_norm_: max_norm and norm_type must not be ",
+              "NaN, but got max_norm=", max_norm, " and norm_type=", norm_type);
+  const Tensor total = get_total_norm(grads_of(parameters), norm_type, error_if_nonfinite);
+  clip_grads_with_norm_(parameters, max_norm, total);
   return total;
 }
 

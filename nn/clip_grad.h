@@ -1,6 +1,7 @@
-// torch.nn.utils.clip_grad_norm_ / clip_grad_value_: scale or clamp the .grad of
-// parameters in place, on their own devices, with no host synchronisation (so a
-// captured training step may include them) unless error_if_nonfinite asks for one.
+// torch.nn.utils.clip_grad_norm_ (and its halves get_total_norm, clip_grads_with_norm_) /
+// clip_grad_value_: scale or clamp the .grad of parameters in place, on their own devices,
+// with no host synchronisation (so a captured training step may include them) unless
+// error_if_nonfinite asks for one.
 #pragma once
 #include <vector>
 
@@ -18,6 +19,16 @@ Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
                        bool error_if_nonfinite = false);
 Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type = 2.0,
                        bool error_if_nonfinite = false);
+
+// PyTorch 2.6's two halves of clip_grad_norm_: get_total_norm is the norm of order norm_type
+// of the given tensors together (any tensors: pass the gradients; undefined ones are skipped,
+// none gives a CPU 0), error_if_nonfinite as above; clip_grads_with_norm_ multiplies every
+// gradient of `parameters` by min(max_norm / (total_norm + 1e-6), 1), total_norm a 0-dim
+// tensor (a norm computed before, e.g. across processes), with no host synchronisation.
+Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type = 2.0, bool error_if_nonfinite = false);
+Tensor get_total_norm(const Tensor& tensor, double norm_type = 2.0, bool error_if_nonfinite = false);
+void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm);
+void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm);
 
 // Clamps every gradient into [-clip_value, clip_value] (clip_value >= 0).
 void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value);

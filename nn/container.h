@@ -41,6 +41,15 @@ class Sequential : public Module {
   std::shared_ptr<Module> pop(int64_t index = -1);
   // The child at `index` (negative counts from the end, as Python's), or an Error naming the size.
   const std::shared_ptr<Module>& operator[](int64_t index) const;
+  // The child as M (model[0].bias is get<Linear>(0)->bias), or an Error naming both types.
+  template <typename M>
+  std::shared_ptr<M> get(int64_t index) const {
+    const auto& m = (*this)[index];
+    auto typed = std::dynamic_pointer_cast<M>(m);
+    EMBER_CHECK(typed != nullptr, "Sequential: element ", index, " is a ", m->type_name(),
+                ", not the type asked for");
+    return typed;
+  }
   // PyTorch's seq[start:stop]: a new Sequential of the same children (shared, not copied),
   // the bounds clamped and negative ones counted from the end, as Python's slices.
   std::shared_ptr<Sequential> slice(int64_t start, int64_t stop) const;

@@ -7,17 +7,19 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
 #include "autograd/saved_variable.h"
+#include "core/demangle.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "core/native.h"
-#include "nn/diagnostics.h"
 #include "core/profiler.h"
+#include "nn/diagnostics.h"
 
 namespace ember::nn {
 
@@ -59,7 +61,7 @@ Tensor Module::invoke(Tensor input, bool consuming) {
     }
   } const end_top_level{top_level};
   std::optional<autograd::LedgerScope> scope;
-  if (!named && tls_call_depth > 0) scope.emplace(type_name_);
+  if (!named && tls_call_depth > 0) scope.emplace(type_name());
   DepthGuard depth;
   // A span named "<path> <Type>" and the path for the ops and nodes inside (Note [Profiler]).
   profiler::RecordScope span;
@@ -68,7 +70,7 @@ Tensor Module::invoke(Tensor input, bool consuming) {
     const std::string& p = autograd::LedgerScope::current();
     path.emplace(p);
     // A path that already ends in the type name (an unnamed nested call) is not repeated.
-    span.begin(profiler::Category::Module, p.empty() ? type_name_ : scope ? p : p + " " + type_name_, p);
+    span.begin(profiler::Category::Module, p.empty() ? type_name() : scope ? p : p + " " + type_name(), p);
   }
   Tensor out = EMBER_UNLIKELY(hooks_ && !hooks_->empty()) ? invoke_hooked(std::move(input))
                : consuming                                 ? forward_consuming(std::move(input))
@@ -99,7 +101,7 @@ Tensor Module::invoke_hooked(Tensor input) {
 
 template <typename Hook>
 RemovableHandle Module::add_hook(std::map<int64_t, Hook> ModuleHooks::*list, Hook hook, bool prepend) {
-  EMBER_CHECK(hook != nullptr, type_name_, ": expected a hook, got an empty function");
+  EMBER_CHECK(hook != nullptr, type_name(), ": expected a hook, got an empty function");
   if (!hooks_) hooks_ = std::make_shared<ModuleHooks>();
   const int64_t key = prepend ? hooks_->first_key-- : hooks_->next_key++;
   ((*hooks_).*list).emplace(key, std::move(hook));
@@ -107,7 +109,7 @@ RemovableHandle Module::add_hook(std::map<int64_t, Hook> ModuleHooks::*list, Hoo
 }
 
 void Module::tag_hook(const RemovableHandle& handle, const std::string& tag) {
-  EMBER_CHECK(hooks_ && !handle.empty() && handle.hooks_.lock() == hooks_, type_name_,
+  EMBER_CHECK(hooks_ && !handle.empty() && handle.hooks_.lock() == hooks_, type_name(),
               ".tag_hook: expected a handle of a hook of this module");
   hooks_->tags[tag] = handle.key_;
 }
@@ -177,13 +179,27 @@ bool Module::has_child(const std::string& name) const {
 }
 
 // PyTorch's add_module / register_parameter / register_buffer name checks and messages.
+// The class's name is filled in at the first call (the dynamic type is not known in the
+// constructor), under a lock: two threads may make a module's first forward at once.
+const std::string& Module::type_name() const {
+  static std::mutex mu;
+  const std::lock_guard<std::mutex> lock(mu);
+  if (type_name_.empty()) type_name_ = unqualified_type_name(typeid(*this));
+  return type_name_;
+}
+
+Tensor Module::forward(const Tensor&) {
+  EMBER_FAIL("Module [", type_name(), "] is missing the required \"forward\" function (override ",
+             "Tensor forward(const Tensor&) to call it through operator(), a Sequential or hooks)");
+}
+
 static void check_attribute_name(const std::string& name, const char* kind) {
   EMBER_CHECK(!name.empty(), kind, " name can't be empty string \"\"");
   EMBER_CHECK(name.find('.') == std::string::npos, kind, " name can't contain \".\", got: ", name);
 }
 
 void Module::check_new_child(const std::string& name, const Module* module) const {
-  EMBER_CHECK(module != nullptr, type_name_, ".register_module: expected a module for '", name, "', got nullptr");
+  EMBER_CHECK(module != nullptr, type_name(), ".register_module: expected a module for '", name, "', got nullptr");
   check_attribute_name(name, "module");
   EMBER_CHECK(!has_child(name), "Submodule '", name, "' already defined (replace_module replaces a child)");
   EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name),
@@ -210,6 +226,10 @@ Tensor& Module::register_buffer(const std::string& name, Tensor value, bool pers
   EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
                   !has_child(name),
               "attribute '", name, "' already exists");
+  // A handle of its own over the same memory (Note [Module conversions keep parameter
+  // identity]): to() converts the module's handle in place, never the caller's tensor (a
+  // loss's class weights passed in stay where the caller keeps them, as PyTorch's).
+  if (value.defined() && !value.requires_grad()) value = value.detach();
   buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
   if (!persistent) non_persistent_buffers_.insert(name);
   return *buffers_.back().second;
@@ -222,7 +242,7 @@ std::unique_ptr<Tensor> Module::take_slot(Slots& list, const std::string& name, 
     list.erase(it);
     return slot;
   }
-  EMBER_FAIL(type_name_, " has no ", kind, " `", name, "`");
+  EMBER_FAIL(type_name(), " has no ", kind, " `", name, "`");
 }
 
 Tensor& Module::parameter_to_attribute(const std::string& name) {
@@ -343,7 +363,7 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
-void Module::replace_module(const std::string& name, std::shared_ptr<Module> module) {
+void Module::replace_child(const std::string& name, std::shared_ptr<Module> module) {
   EMBER_CHECK(module != nullptr, type_name(), ".replace_module: expected a module for '", name, "', got nullptr");
   for (size_t i = 0; i < children_.size(); ++i) {
     if (children_[i].first != name) continue;
@@ -444,7 +464,11 @@ void Module::to(Device device) {
 // As PyTorch's module.to / .double() / .cuda() (which assign param.data), a parameter
 // keeps its TensorImpl and takes the converted data (Tensor::set_data), so an optimizer
 // or any handle taken before the conversion still trains the module's parameters; its
-// gradient is converted alongside. Buffers are replaced, as PyTorch's are.
+// gradient is converted alongside. Buffers keep their identity the same way, as libtorch's
+// Module::to (set_data on both): a buffer handle kept as a member (mean_ =
+// register_buffer(...)) follows the conversion. register_buffer keeps a handle of its own
+// (a detached view of the tensor given), so the caller's tensor is never converted, as
+// PyTorch's _apply replaces only the module's buffer.
 void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
                              const std::function<Tensor(const Tensor&)>& convert) {
   NoGradGuard no_grad;
@@ -455,7 +479,7 @@ void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
     if (grad.defined()) p->mutable_grad() = convert(grad);
   }
   for (auto& [_, b] : buffers_)
-    if (picks(*b)) *b = convert(*b);
+    if (picks(*b)) b->set_data(convert(*b));
   for (auto& [_, a] : attributes_)  // a pre-hook recomputes them; converted meanwhile
     if (picks(*a)) *a = convert(*a);
   for (const auto& [_, child] : children_) child->replace_tensors(picks, convert);
@@ -498,7 +522,12 @@ StateDict Module::state_dict() const {
 // strict), then size mismatches (always); nothing is copied unless all is well. A shared
 // module is prepared at each of its paths, as PyTorch's load recursion reaches it.
 IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
-  const std::map<std::string, Tensor> given(state.begin(), state.end());
+  // PyTorch's state dict is a dict: a key given twice (a ported model_dict.update(...)
+  // appended rather than replaced) would otherwise load the first copy silently.
+  std::map<std::string, Tensor> given;
+  for (const auto& [key, value] : state)
+    EMBER_CHECK(given.emplace(key, value).second, "load_state_dict: the state dict has two tensors named '", key,
+                "' (a dict holds each key once: replace the entry rather than append another)");
   for (const auto& [path, module] : named_modules(/*remove_duplicate=*/false))
     module->prepare_state_load(given, prefix_of(path));
   std::set<std::string> optional_keys;
@@ -533,7 +562,7 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
   if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
   if (strict && !unexpected.empty()) msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
   for (const auto& m : mismatches) msg += "\n\t" + m;
-  EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name_, ":", msg);
+  EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name(), ":", msg);
 
   NoGradGuard no_grad;
   for (const auto& [key, dest] : own) {
@@ -546,7 +575,7 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
 // ---------------------------------------------------------------- printing
 std::string Module::repr(int indent) const {
   const std::string pad(static_cast<size_t>(indent) + 2, ' ');
-  std::string out = type_name_ + "(";
+  std::string out = type_name() + "(";
   const std::string extra = extra_repr();
   // As PyTorch's: a one-line extra_repr without children stays inline; otherwise each of
   // its lines, then each child, goes on a line of its own.

@@ -49,11 +49,16 @@ struct IncompatibleKeys {
 class Module : public std::enable_shared_from_this<Module> {
  public:
   explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  // libtorch's Module(): the name is the class's (struct Net : nn::Module prints as "Net").
+  Module() = default;
   virtual ~Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  virtual Tensor forward(const Tensor& input) = 0;
+  // The module's computation on one input. The default is PyTorch's "Module [Net] is
+  // missing the required "forward" function" error, so a module written as libtorch's
+  // (a forward of its own signature, called as net->forward(x)) compiles.
+  virtual Tensor forward(const Tensor& input);
   // Runs forward inside a ledger scope named after the module, so the
   // saved-activation ledger attributes bytes to layers.
   Tensor operator()(const Tensor& input);
@@ -92,8 +97,31 @@ class Module : public std::enable_shared_from_this<Module> {
   // Puts `module` where the child registered as `name` was (PyTorch's setattr of a
   // submodule), e.g. SyncBatchNorm::convert_sync_batchnorm's swap. A module that keeps
   // its own pointers to its children overrides child_replaced to follow.
-  void replace_module(const std::string& name, std::shared_ptr<Module> module);
-  const std::string& type_name() const { return type_name_; }
+  // Returns the new module, as libtorch's, for the member that holds it: a module whose
+  // forward calls a member must reassign it (fc = replace_module("fc", head)), or its
+  // forward still runs the old child while parameters() and state_dict() see the new one.
+  template <typename M>
+  std::shared_ptr<M> replace_module(const std::string& name, std::shared_ptr<M> module) {
+    replace_child(name, module);
+    return module;
+  }
+  template <typename Holder>
+    requires requires(const Holder& h) { std::shared_ptr<Module>(h.ptr()); }
+  Holder replace_module(const std::string& name, Holder holder) {
+    replace_child(name, holder.ptr());
+    return holder;
+  }
+  // The name given to the constructor, else the class's unqualified name.
+  const std::string& type_name() const;
+  // libtorch's module->as<Linear>(): this module as M, or nullptr when it is not one.
+  template <typename M>
+  M* as() {
+    return dynamic_cast<M*>(this);
+  }
+  template <typename M>
+  const M* as() const {
+    return dynamic_cast<const M*>(this);
+  }
 
   // ---- modes ----
   virtual void train(bool on = true);
@@ -221,17 +249,27 @@ class Module : public std::enable_shared_from_this<Module> {
   // Whether repr prints a run of equal children once, "(0-2): 3 x Linear(...)" (ModuleList).
   virtual bool repr_groups_repeats() const { return false; }
 
- protected:
   // A new child: PyTorch's add_module checks (a name that is not empty, has no ".", and is
   // no other child's, parameter's or buffer's: libtorch's "already defined"; replace_module
-  // replaces a child).
+  // replaces a child). Public, as libtorch's.
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     check_new_child(name, module.get());
     children_.emplace_back(name, module);
     return module;
   }
+  // A module handle (nn/module_holder.h's ModuleHolder, EMBER_MODULE): registered as its
+  // module, and given back, as libtorch's conv1 = register_module("conv1", Conv(...)).
+  template <typename Holder>
+    requires requires(const Holder& h) { std::shared_ptr<Module>(h.ptr()); }
+  Holder register_module(const std::string& name, Holder holder) {
+    register_module(name, holder.ptr());
+    return holder;
+  }
+
+ protected:
   void check_new_child(const std::string& name, const Module* module) const;
+  void replace_child(const std::string& name, std::shared_ptr<Module> module);  // replace_module's work
   // Drops every child registration (containers renumber theirs after an insert or a pop,
   // as PyTorch's Sequential renumbers its keys, by registering them again).
   void clear_children() { children_.clear(); }
@@ -287,7 +325,7 @@ class Module : public std::enable_shared_from_this<Module> {
   // named_parameters (params) or named_buffers.
   StateDict named_tensors(bool params, bool recurse, bool remove_duplicate) const;
 
-  std::string type_name_;
+  mutable std::string type_name_;  // filled from the class's name at first use when not given
   bool training_ = true;
   bool eval_on_purpose_ = false;
   // Tensors live in these lists; the map nodes keep their addresses stable.

@@ -84,8 +84,10 @@ FlagPaths dataset_inputs(const TrainOptions& opt) {
   FlagPaths inputs;
   for (const data::Split split : {data::Split::Train, data::Split::Test}) {
     const auto [images, labels] = data::mnist_files(split);
-    inputs.emplace_back("--data", (std::filesystem::path(opt.data) / images).string());
-    inputs.emplace_back("--data", (std::filesystem::path(opt.data) / labels).string());
+    for (const std::string& gz : {images, labels}) {  // either form is read (nn/data/datasets.cpp)
+      inputs.emplace_back("--data", (std::filesystem::path(opt.data) / gz).string());
+      inputs.emplace_back("--data", (std::filesystem::path(opt.data) / gz.substr(0, gz.size() - 3)).string());
+    }
   }
   return inputs;
 }

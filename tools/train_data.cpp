@@ -90,8 +90,12 @@ TrainingData load_training_data(const std::string& fashion_root, const std::stri
   TrainingData out;
   if (image_folder.empty()) {
     EMBER_CHECK(shape == ImageShape{}, "Fashion-MNIST's images are 1x28x28, but ", shape.str(), " was asked for");
-    if (with_train) out.train = std::make_shared<data::FashionMNIST>(fashion_root, data::Split::Train);
-    out.test = std::make_shared<data::FashionMNIST>(fashion_root, data::Split::Test);
+    try {
+      if (with_train) out.train = std::make_shared<data::FashionMNIST>(fashion_root, data::Split::Train);
+      out.test = std::make_shared<data::FashionMNIST>(fashion_root, data::Split::Test);
+    } catch (const Error& e) {
+      EMBER_FAIL(e.what(), "; --data DIR reads them from another folder");
+    }
     out.classes = data::FashionMNIST::classes();
     return out;
   }

@@ -109,11 +109,26 @@ Tensor& Tensor::zero_() {
   return inplace("ZeroBackward", *this, nullptr, [&] { native::zero_(*this); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{zeros_for(g[0])}; });
 }
+// fill_ and copy_ are also assignments to a temporary (Note [Assigning to a temporary
+// tensor]): x.grad() = g where x has no gradient yet reaches them with nothing to write into.
+namespace {
+void check_written_defined(const Tensor& self, const char* op) {
+  EMBER_CHECK(self.defined(), op,
+              ": the tensor written into is undefined (default-constructed). To set or clear a gradient, use "
+              "t.mutable_grad() = g / Tensor() (PyTorch's t.grad = g / None): t.grad() = g copies into a gradient "
+              "that must exist already");
+}
+}  // namespace
+
 Tensor& Tensor::fill_(const Scalar& value) {
+  check_written_defined(*this, "fill_");
   return inplace("FillBackward", *this, nullptr, [&] { native::fill_(*this, value); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{zeros_for(g[0])}; });
 }
 Tensor& Tensor::copy_(const Tensor& src) {
+  check_written_defined(*this, "copy_");
+  EMBER_CHECK(src.defined(), "copy_: expected a defined source tensor, but got an undefined one (to clear a gradient, ",
+              "use t.mutable_grad() = Tensor(), PyTorch's t.grad = None)");
   return inplace("CopyBackward", *this, &src, [&] { native::copy_(*this, src); },
                  [](const tensor_list& g, const tensor_list&, const auto& in) {
                    return tensor_list{needs_grad(in, 0) ? zeros_for(g[0]) : Tensor(),

@@ -23,17 +23,17 @@ Tensor& inplace(const char* name, Tensor& self, const Tensor* other, Apply apply
   // A recorded copy, so that for create_graph it keeps self's old history (Note
   // [Higher-order gradients] in autograd/engine.h).
   Tensor before = recording && save_self_before ? self.clone() : Tensor();
-  // `other` sharing self's memory (y.mul_(y)) is saved before the write, so its version
-  // no longer matches at backward: PyTorch's "modified by an inplace operation" error
-  // rather than a gradient from the written values.
-  const bool other_aliases_self = recording && save_other && other && other->defined() && other->is_alias_of(self);
+  // `other` is saved before the write, as PyTorch's generated code saves inputs before the
+  // kernel: one that cannot be saved (an inference tensor) is refused while self is still
+  // untouched, and one sharing self's memory (y.mul_(y)) no longer matches its version at
+  // backward: PyTorch's "modified by an inplace operation" error rather than a gradient from
+  // the written values.
   std::optional<SavedVariable> other_before;
-  if (other_aliases_self) other_before.emplace(*other, name);
+  if (recording && save_other && other && other->defined()) other_before.emplace(*other, name);
   apply();
   if (recording) {
-    Tensor other_saved = save_other && other && !other_aliases_self ? *other : Tensor();
     const Tensor none;
-    auto node = record_inplace(name, self, {&self, other ? other : &none}, {before, other_saved}, formula);
+    auto node = record_inplace(name, self, {&self, other ? other : &none}, {before, Tensor()}, formula);
     node->set_differentiable_backward();
     if (other_before) node->saved()[1] = std::move(*other_before);
   }

@@ -272,14 +272,40 @@ template <typename F>
 Tensor rounded_once(const Tensor& x, const F& f) {
   return is_reduced_float(x.dtype()) ? f(x.to(kFloat32)).to(x.dtype()) : f(x);
 }
-// xlogy: PyTorch's gradients, d/dx = xlogy(g, y) except 0 where x == 0 and y <= 0, d/dy = g x / y.
-tensor_list xlogy_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
+// xlogy and xlog1py: PyTorch's gradients, d/dx = xlogy(g, y) (xlog1py(g, y)) except 0 where
+// x == 0 and y <= 0 (y <= -1), d/dy = g x / y (g x / (y + 1)).
+template <bool OnePlus>
+tensor_list xlog_backward(const tensor_list& g, const tensor_list& s, const std::vector<autograd::InputMeta>& in) {
   const Tensor& x = s[0];
   const Tensor& y = s[1];
   Tensor gx, gy;
-  if (needs_grad(in, 0)) gx = where(bitwise_and(eq(x, 0.0), le(y, 0.0)), Scalar(0.0), xlogy(g[0], y));
-  if (needs_grad(in, 1)) gy = div(mul(g[0], x), y);
+  if (needs_grad(in, 0))
+    gx = where(bitwise_and(eq(x, 0.0), le(y, OnePlus ? -1.0 : 0.0)), Scalar(0.0),
+               OnePlus ? xlog1py(g[0], y) : xlogy(g[0], y));
+  if (needs_grad(in, 1)) gy = div(mul(g[0], x), OnePlus ? add(y, 1.0) : y);
   return {gx, gy};
+}
+// x * log(y) (x * log1p(y)) with PyTorch's binary float op dtype first (a 0-dim operand takes
+// part like a scalar), so the composition, which broadcasts, does not promote by a 0-dim y's
+// dtype. Where x == 0 (and y is not NaN) the product is 0: log(1) (log1p(0)) stands in
+// there. The value only; the gradient is the node's (PyTorch's formula: the composition gave
+// no d/dx at x == 0, where PyTorch's is log(y)).
+template <bool OnePlus>
+Tensor xlog(const Tensor& x_in, const Tensor& y_in) {
+  DType dt = native::detail::result_type(x_in, y_in);
+  if (!is_floating(dt)) dt = kFloat32;
+  const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt), y = y_in.dtype() == dt ? y_in : y_in.to(dt);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));
+    const Tensor safe_y = where(zero_term, Scalar(OnePlus ? 0.0 : 1.0), as_floating(y));
+    out = where(zero_term, Scalar(0.0), mul(x, OnePlus ? log1p(safe_y) : log(safe_y)));
+  }
+  if (will_record_into(out, x, y))
+    record(OnePlus ? "SpecialXlog1pyBackward" : "XlogyBackward", {&x, &y}, {&out}, {x, y}, xlog_backward<OnePlus>)
+        ->set_differentiable_backward();
+  return out;
 }
 // logit: PyTorch's logit_backward. eps: 0 outside [eps, 1 - eps]; none: NaN outside [0, 1] and
 // g * inf at 0 and 1; g / (x (1 - x)) elsewhere.
@@ -296,31 +322,19 @@ Tensor logit_grad(const Tensor& g, const Tensor& x, std::optional<double> eps) {
 }
 }  // namespace
 
-Tensor xlogy(const Tensor& x_in, const Tensor& y_in) {
-  // PyTorch's binary float op dtype first (a 0-dim operand takes part like a scalar), so the
-  // composition below, which broadcasts, does not promote by a 0-dim y's dtype.
-  DType dt = native::detail::result_type(x_in, y_in);
-  if (!is_floating(dt)) dt = kFloat32;
-  const Tensor x = x_in.dtype() == dt ? x_in : x_in.to(dt), y = y_in.dtype() == dt ? y_in : y_in.to(dt);
-  // Where x == 0 (and y is not NaN) the product is 0: log(1) stands in for log(y) there.
-  // The value only; the gradient is the node's (PyTorch's formula: the composition gave no
-  // d/dx at x == 0, where PyTorch's is log(y)).
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    const Tensor zero_term = bitwise_and(eq(x, 0.0), bitwise_not(isnan(y)));
-    const Tensor safe_y = where(zero_term, Scalar(1.0), as_floating(y));
-    out = where(zero_term, Scalar(0.0), mul(x, log(safe_y)));
-  }
-  if (will_record_into(out, x, y))
-    record("XlogyBackward", {&x, &y}, {&out}, {x, y}, xlogy_backward)->set_differentiable_backward();
-  return out;
-}
+Tensor xlogy(const Tensor& x, const Tensor& y) { return xlog<false>(x, y); }
 Tensor xlogy(const Scalar& x, const Tensor& y) {
   return xlogy(scalar_tensor(x, y.options().dtype(x.result_type_with(y.dtype())).requires_grad(false)), y);
 }
 Tensor xlogy(const Tensor& x, const Scalar& y) {
   return xlogy(x, scalar_tensor(y, x.options().dtype(y.result_type_with(x.dtype())).requires_grad(false)));
+}
+Tensor xlog1py(const Tensor& x, const Tensor& y) { return xlog<true>(x, y); }
+Tensor xlog1py(const Scalar& x, const Tensor& y) {
+  return xlog1py(scalar_tensor(x, y.options().dtype(x.result_type_with(y.dtype())).requires_grad(false)), y);
+}
+Tensor xlog1py(const Tensor& x, const Scalar& y) {
+  return xlog1py(x, scalar_tensor(y, x.options().dtype(y.result_type_with(x.dtype())).requires_grad(false)));
 }
 Tensor frac(const Tensor& a) {
   check_floating("frac", a);

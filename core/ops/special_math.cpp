@@ -1,4 +1,4 @@
-// Native special math: erfc ... trigamma, hypot, copysign and logaddexp(2), each the
+// Native special math: erfc ... trigamma, torch.special's i0 ... log_ndtr, hypot, copysign and logaddexp(2), each the
 // device's unary/binary kernel of a core/math_functors.h functor (core/native_special.h).
 #include <string>
 
@@ -32,6 +32,13 @@ Tensor exp2(const Tensor& a) { return unary_op(UnaryOp::Exp2, a); }
 Tensor lgamma(const Tensor& a) { return unary_op(UnaryOp::Lgamma, a); }
 Tensor digamma(const Tensor& a) { return unary_op(UnaryOp::Digamma, a); }
 Tensor trigamma(const Tensor& a) { return unary_op(UnaryOp::Trigamma, a); }
+Tensor i0(const Tensor& a) { return unary_op(UnaryOp::I0, a); }
+Tensor i0e(const Tensor& a) { return unary_op(UnaryOp::I0e, a); }
+Tensor i1(const Tensor& a) { return unary_op(UnaryOp::I1, a); }
+Tensor i1e(const Tensor& a) { return unary_op(UnaryOp::I1e, a); }
+Tensor erfcx(const Tensor& a) { return unary_op(UnaryOp::Erfcx, a); }
+Tensor ndtri(const Tensor& a) { return unary_op(UnaryOp::Ndtri, a); }
+Tensor log_ndtr(const Tensor& a) { return unary_op(UnaryOp::LogNdtr, a); }
 
 Tensor hypot(const Tensor& a, const Tensor& b) {
   check_floating_operands("hypot", a, b);

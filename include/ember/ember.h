@@ -57,6 +57,7 @@
 #include "nn/checkpoint.h"
 #include "nn/clip_grad.h"
 #include "nn/module.h"
+#include "nn/module_holder.h"
 #include "nn/module_hooks.h"
 #include "nn/parameter_vector.h"
 #include "nn/weight_norm.h"

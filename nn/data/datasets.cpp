@@ -2,8 +2,6 @@
 // readers: IDX .gz files -> float32 images via a 256-entry lookup table, int64 labels.
 #include "nn/data/datasets.h"
 
-#include <cxxabi.h>
-
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +11,7 @@
 #include <typeindex>
 #include <typeinfo>
 
+#include "core/demangle.h"
 #include "core/error.h"
 #include "core/logging.h"
 #include "nn/data/idx.h"
@@ -66,13 +65,18 @@ struct MnistSpec {
 
 // Reads one split of an MNIST-layout directory into (images [N,1,H,W] float32, labels [N] int64).
 Example load_mnist_layout(const std::string& root, Split split, const MnistOptions& options, const MnistSpec& spec) {
-  const auto [images_name, labels_name] = mnist_files(split);
+  const auto [images_gz, labels_gz] = mnist_files(split);
   const std::filesystem::path dir(root);
-  for (const std::string& file : {images_name, labels_name}) {
+  // Each file as .gz (Debian's, the download) or uncompressed (torchvision's extracted raw/ files).
+  auto present = [&](const std::string& gz) {
     std::error_code ec;
-    EMBER_CHECK(std::filesystem::is_regular_file(dir / file, ec), spec.name, " not found in '", root, "': expected ",
-                file, " (", spec.hint, ")");
-  }
+    if (std::filesystem::is_regular_file(dir / gz, ec)) return gz;
+    const std::string plain = gz.substr(0, gz.size() - 3);
+    EMBER_CHECK(std::filesystem::is_regular_file(dir / plain, ec), spec.name, " not found in '", root, "': expected ",
+                gz, " or ", plain, " (", spec.hint, ")");
+    return plain;
+  };
+  const std::string images_name = present(images_gz), labels_name = present(labels_gz);
   // The headers first (Note [Memory follows the data, not the header] in nn/data/idx.cpp):
   // a file of images of another size, or of more images than labels, is refused before a
   // byte of it is inflated.
@@ -168,14 +172,12 @@ std::shared_ptr<const Dataset> TensorDataset::clone() const {
     static std::set<std::type_index> warned;
     const std::lock_guard<std::mutex> lock(mu);
     if (warned.insert(std::type_index(typeid(*this))).second) {
-      int status = 0;
-      char* name = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);
+      const std::string name = demangled_type_name(typeid(*this));
       logging::warn(
           "{} derives from TensorDataset but does not override clone(): a DataLoader, Subset or "
           "ConcatDataset copies it as a plain TensorDataset, so a get() of its own is not used; override "
           "clone() to return std::make_shared<{}>(*this)",
-          status == 0 && name ? name : typeid(*this).name(), status == 0 && name ? name : "YourDataset");
-      std::free(name);
+          name, name);
     }
   }
   return std::make_shared<TensorDataset>(*this);
@@ -204,12 +206,13 @@ std::pair<std::string, std::string> mnist_files(Split split) {
 }
 
 MNIST::MNIST(const std::string& root, Split split, MnistOptions options)
-    : TensorDataset(load_mnist_layout(root, split, options, {"MNIST", "pass --data DIR", kMean, kStd})) {}
+    : TensorDataset(load_mnist_layout(
+          root, split, options, {"MNIST", "put MNIST's four IDX files there, gzip-compressed or not", kMean, kStd})) {}
 
 FashionMNIST::FashionMNIST(const std::string& root, Split split, MnistOptions options)
     : TensorDataset(load_mnist_layout(
           root, split, options,
-          {"Fashion-MNIST", "install Debian's dataset-fashion-mnist or pass --data DIR", kMean, kStd})) {}
+          {"Fashion-MNIST", "install Debian's dataset-fashion-mnist or put the four IDX files there", kMean, kStd})) {}
 
 const std::vector<std::string>& FashionMNIST::classes() {
   static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

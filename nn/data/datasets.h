@@ -66,12 +66,15 @@ struct MnistOptions {
 };
 
 // MNIST-layout data (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,
-// t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz in `root`).
+// t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz in `root`, each also read without
+// .gz, uncompressed, as torchvision extracts them). Like FashionMNIST it normalises by
+// default (MnistOptions{.normalize = false} gives torchvision's ToTensor() values), so a
+// port keeps no Normalize(0.1307, 0.3081) of its own.
 class MNIST : public TensorDataset {
  public:
   static constexpr double kMean = 0.1307;
   static constexpr double kStd = 0.3081;
-  MNIST(const std::string& root, Split split, MnistOptions options = {});
+  explicit MNIST(const std::string& root, Split split = Split::Train, MnistOptions options = {});
 };
 
 class FashionMNIST : public TensorDataset {

@@ -1,4 +1,5 @@
-// GzipReader: gzip members inflated to their end, nothing after them (nn/data/gzip_reader.h).
+// GzipReader: gzip members inflated to their end, nothing after them, or a raw file's bytes
+// (nn/data/gzip_reader.h).
 #include "nn/data/gzip_reader.h"
 
 #include <algorithm>
@@ -13,16 +14,22 @@ constexpr size_t kInputChunk = size_t{1} << 18;
 constexpr int kGzipOnly = 16 + MAX_WBITS;  // inflate's window bits: gzip framing, no zlib or raw
 }  // namespace
 
-GzipReader::GzipReader(const std::string& path) : path_(path) {
+GzipReader::GzipReader(const std::string& path, bool raw_allowed) : path_(path) {
   fd_ = nn::open_regular_file(path, &file_size_);  // here: file_size_ is initialised after fd_
   uint8_t magic[2] = {0, 0};
-  EMBER_CHECK(file_size_ >= 2 && nn::read_at(fd_.get(), magic, 2, 0) && magic[0] == 0x1f && magic[1] == 0x8b, "'",
-              path, "' is not a gzip file (expected a .gz IDX file)");
+  const bool gzip = file_size_ >= 2 && nn::read_at(fd_.get(), magic, 2, 0) && magic[0] == 0x1f && magic[1] == 0x8b;
+  if (!gzip && raw_allowed) {
+    raw_ = true;
+    return;
+  }
+  EMBER_CHECK(gzip, "'", path, "' is not a gzip file (expected a .gz IDX file)");
   EMBER_CHECK(inflateInit2(&zs_, kGzipOnly) == Z_OK, "cannot read '", path, "': zlib could not start (out of memory)");
   in_.resize(kInputChunk);
 }
 
-GzipReader::~GzipReader() { inflateEnd(&zs_); }
+GzipReader::~GzipReader() {
+  if (!raw_) inflateEnd(&zs_);
+}
 
 bool GzipReader::refill() {
   const uint64_t n = std::min<uint64_t>(in_.size(), file_size_ - file_offset_);
@@ -45,6 +52,13 @@ void GzipReader::fail_inflate(int code) const {
 }
 
 uint64_t GzipReader::read(uint8_t* dst, uint64_t n) {
+  if (raw_) {
+    const uint64_t count = std::min<uint64_t>(n, file_size_ - file_offset_);
+    EMBER_CHECK(count == 0 || nn::read_at(fd_.get(), dst, count, file_offset_), "cannot read '", path_, "' at byte ",
+                file_offset_, " (did it shrink while being read?)");
+    file_offset_ += count;
+    return count;
+  }
   uint64_t done = 0;
   while (done < n && !finished_) {
     if (zs_.avail_in == 0 && !refill()) {

@@ -1,6 +1,7 @@
 // A gzip file read through zlib's inflate, to the byte: every member is read to its
 // end and CRC trailer, and nothing but another gzip member may follow one (Note
-// [Nothing after the gzip stream]). Opens only regular files (no FIFO hang).
+// [Nothing after the gzip stream]), or, where the caller allows it, a file that is not gzip
+// read as it is. Opens only regular files (no FIFO hang).
 #pragma once
 #include <zlib.h>
 
@@ -21,8 +22,10 @@ namespace ember::data {
 // after a member's end, zero padding included, with an ember::Error giving the offset.
 class GzipReader {
  public:
-  // An ember::Error unless `path` is a regular file that starts like a gzip member.
-  explicit GzipReader(const std::string& path);
+  // An ember::Error unless `path` is a regular file that starts like a gzip member. With
+  // raw_allowed, a file that does not (an IDX file as torchvision extracts it) is read as it
+  // is, byte for byte.
+  explicit GzipReader(const std::string& path, bool raw_allowed = false);
   ~GzipReader();
   GzipReader(const GzipReader&) = delete;
   GzipReader& operator=(const GzipReader&) = delete;
@@ -43,6 +46,7 @@ class GzipReader {
   uint64_t member_start_ = 0;   // where the member being read starts in the file
   bool member_done_ = false;    // the last member read has ended (trailer checked)
   bool finished_ = false;       // the end of the file after a complete member
+  bool raw_ = false;            // not gzip: read() copies the file's bytes
   std::vector<uint8_t> in_;
   z_stream zs_{};
 };

@@ -1,5 +1,6 @@
-// The IDX reader (over GzipReader: nothing may follow the gzip stream) and writer (over
-// zlib's gz* interface). Reading checks every promise the header makes: gzip framing,
+// The IDX reader (over GzipReader: nothing may follow the gzip stream; an uncompressed file,
+// as torchvision extracts them, is read as it is) and writer (over zlib's gz* interface).
+// Reading checks every promise the header makes: gzip framing,
 // magic, dimensions, and that exactly prod(dims) bytes follow.
 #include "nn/data/idx.h"
 
@@ -136,10 +137,14 @@ Tensor read_data(GzipReader& file, const std::string& path, const Dims& dims) {
   return out;
 }
 
+// A name without .gz may be an uncompressed IDX file (torchvision's raw/ folder); one that
+// ends in .gz must be gzip (a damaged download is an error, not read as bytes).
+bool raw_allowed(const std::string& path) { return !path.ends_with(".gz"); }
+
 }  // namespace
 
 Tensor read_idx(const std::string& path, int expected_dims) {
-  GzipReader file(path);
+  GzipReader file(path, raw_allowed(path));
   uint8_t magic[4];
   read_exact(file, path, magic, sizeof magic, "header");
   const int ndims = check_magic(magic, path, expected_dims);
@@ -157,7 +162,7 @@ Tensor read_idx(const std::string& path, int expected_dims) {
 }
 
 Dims read_idx_dims(const std::string& path, int expected_dims) {
-  GzipReader file(path);
+  GzipReader file(path, raw_allowed(path));
   uint8_t magic[4];
   read_exact(file, path, magic, sizeof magic, "header");
   return read_dims(file, path, check_magic(magic, path, expected_dims));

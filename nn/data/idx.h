@@ -1,4 +1,4 @@
-// IDX files (the MNIST format), gzip-compressed: read_idx validates the magic, the
+// IDX files (the MNIST format), gzip-compressed or not: read_idx validates the magic, the
 // dimensions and the exact data length and returns a uint8 CPU tensor; write_idx makes
 // such a file, atomically (for tests and for users packaging their own data).
 #pragma once
@@ -12,7 +12,8 @@ namespace ember::data {
 // Largest payload read_idx accepts (4 GiB): a guard against corrupt headers.
 inline constexpr uint64_t kMaxIdxBytes = uint64_t{1} << 32;
 
-// Reads a gzip-compressed IDX file of unsigned bytes (type code 0x08). When
+// Reads an IDX file of unsigned bytes (type code 0x08), gzip-compressed, or uncompressed
+// when its name does not end in .gz (torchvision's extracted files). When
 // expected_dims > 0 the file must have exactly that many dimensions (images: 3,
 // magic 0x00000803; labels: 1, magic 0x00000801). Every mistake (missing file, not
 // gzip, corrupt stream, bad magic, zero or absurd dimensions, truncated data,

@@ -53,11 +53,18 @@ void LRScheduler::step_to(int64_t epoch) {
 }
 
 void LRScheduler::apply(int64_t epoch, bool chain) {
-  // A group added to the optimizer after the scheduler was made starts its schedule from
-  // its own lr when a step first sees it (PyTorch's chainable StepLR and
-  // CosineAnnealingLR give it the same numbers; OneCycleLR's lr is one for all groups).
+  // A group added to the optimizer after the scheduler was made (unfreezing a backbone)
+  // goes on from its own lr when a step first sees it: its base is the one whose lr at the
+  // last epoch is that lr (base_for), so the next step changes it by the schedule's step
+  // from that epoch on, as PyTorch's chainable forms change each group's current lr (StepLR
+  // keeps it until its next multiple of step_size). A schedule with no such base starts it
+  // from its lr (OneCycleLR's lr is one for all groups).
   std::vector<double> bases = base_lrs_;
-  for (size_t g = bases.size(); g < optimizer_.num_param_groups(); ++g) bases.push_back(optimizer_.lr(g));
+  for (size_t g = bases.size(); g < optimizer_.num_param_groups(); ++g) {
+    const double now = optimizer_.lr(g);
+    const std::optional<double> base = last_epoch_ > 0 ? base_for(g, now, last_epoch_) : std::nullopt;
+    bases.push_back(base && std::isfinite(*base) ? *base : now);
+  }
   for (size_t g = 0; chain && g < last_lr_.size() && g < bases.size(); ++g) {
     const double now = optimizer_.lr(g);
     if (now == last_lr_[g]) continue;

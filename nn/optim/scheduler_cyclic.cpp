@@ -23,24 +23,47 @@ std::function<double(double)> mode_scale_fn(const std::string& mode, double gamm
              mode, "')");
 }
 
-}  // namespace
-
-CyclicLR::CyclicLR(Optimizer& optimizer, PerGroup base_lr, PerGroup max_lr, CyclicLROptions options)
-    : LRScheduler(optimizer), cycle_momentum_(options.cycle_momentum) {
+// Every argument check of CyclicLR, then each group's lr set to its base_lr: PyTorch sets it
+// before LRScheduler.__init__, so a first scheduler's group.setdefault("initial_lr", ...)
+// records base_lr, not the lr before; a refused schedule changes nothing.
+Optimizer& checked_and_at_base_lr(Optimizer& optimizer, const PerGroup& base_lr, const PerGroup& max_lr,
+                                  const CyclicLROptions& options) {
   const std::vector<double> base_lrs = per_group("base_lr", optimizer, base_lr);
-  max_lrs_ = per_group("max_lr", optimizer, max_lr);
+  const std::vector<double> max_lrs = per_group("max_lr", optimizer, max_lr);
   for (size_t g = 0; g < base_lrs.size(); ++g) {
-    EMBER_CHECK(std::isfinite(base_lrs[g]) && std::isfinite(max_lrs_[g]), "CyclicLR: expected finite learning rates, ",
-                "but got base_lr ", base_lrs[g], " and max_lr ", max_lrs_[g], " for group ", g);
+    EMBER_CHECK(std::isfinite(base_lrs[g]) && std::isfinite(max_lrs[g]), "CyclicLR: expected finite learning rates, ",
+                "but got base_lr ", base_lrs[g], " and max_lr ", max_lrs[g], " for group ", g);
   }
   const double up = options.step_size_up, down = options.step_size_down.value_or(up);
   EMBER_CHECK(std::isfinite(up) && up > 0, "CyclicLR: expected a positive step_size_up, but got ", up);
   EMBER_CHECK(std::isfinite(down) && down >= 0, "CyclicLR: expected a step_size_down >= 0, but got ", down);
-  total_size_ = up + down;
-  step_ratio_ = up / total_size_;
   if (options.scale_fn) {
     EMBER_CHECK(options.scale_mode == "cycle" || options.scale_mode == "iterations",
                 "CyclicLR: expected scale_mode 'cycle' or 'iterations', but got '", options.scale_mode, "'");
+  } else {
+    (void)mode_scale_fn(options.mode, options.gamma);  // PyTorch's "mode is invalid" error
+  }
+  if (options.cycle_momentum) {
+    for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
+      EMBER_CHECK(optimizer.momentum(g).has_value(),
+                  "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
+    (void)per_group("base_momentum", optimizer, options.base_momentum);
+    (void)per_group("max_momentum", optimizer, options.max_momentum);
+  }
+  for (size_t g = 0; g < base_lrs.size(); ++g) optimizer.set_lr(g, base_lrs[g]);
+  return optimizer;
+}
+
+}  // namespace
+
+CyclicLR::CyclicLR(Optimizer& optimizer, PerGroup base_lr, PerGroup max_lr, CyclicLROptions options)
+    : LRScheduler(checked_and_at_base_lr(optimizer, base_lr, max_lr, options)),
+      cycle_momentum_(options.cycle_momentum) {
+  max_lrs_ = per_group("max_lr", optimizer, max_lr);
+  const double up = options.step_size_up, down = options.step_size_down.value_or(up);
+  total_size_ = up + down;
+  step_ratio_ = up / total_size_;
+  if (options.scale_fn) {
     scale_fn_ = std::move(options.scale_fn);
     scale_by_cycle_ = options.scale_mode == "cycle";
   } else {
@@ -48,15 +71,11 @@ CyclicLR::CyclicLR(Optimizer& optimizer, PerGroup base_lr, PerGroup max_lr, Cycl
     scale_by_cycle_ = options.mode != "exp_range";
   }
   if (cycle_momentum_) {
-    for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
-      EMBER_CHECK(optimizer.momentum(g).has_value(),
-                  "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
     base_momentums_ = per_group("base_momentum", optimizer, options.base_momentum);
     max_momentums_ = per_group("max_momentum", optimizer, options.max_momentum);
   }
-  // Every group starts at its base_lr, which is the schedule's base from now on.
-  for (size_t g = 0; g < base_lrs.size(); ++g) optimizer.set_lr(g, base_lrs[g]);
-  base_lrs_ = base_lrs;
+  // Every group starts at its base_lr (checked_and_at_base_lr), the schedule's base from now on.
+  base_lrs_ = per_group("base_lr", optimizer, base_lr);
   start();
 }
 

@@ -237,3 +237,56 @@ TEST(GradMode, InferenceModeRecordsNothingEvenUnderEnableGrad) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// PyTorch's SavedVariable: the pack hook runs without recording (a hook computing with a
+// tensor that requires grad would otherwise save again and call itself without end), and
+// one that writes into its input is PyTorch's error rather than a silently wrong gradient.
+TEST(SavedTensorHooks, PackRunsWithoutGradAndMayNotWriteItsInput) {
+  Tensor scale = testing::leaf({2.0}, {1});
+  Tensor x = testing::leaf({3.0}, {1});
+  bool grad_mode_inside = true;
+  Tensor y;
+  {
+    autograd::SavedTensorsHooksGuard hooks(
+        [&](const Tensor& t) {
+          grad_mode_inside = is_grad_enabled();
+          return t * scale;
+        },
+        [&](const Tensor& t) { return t / scale; });
+    y = (x * x).sum();
+  }
+  EXPECT_FALSE(grad_mode_inside);
+  y.backward();
+  expect_values(x.grad(), {6.0});
+  Tensor w = testing::leaf({2.0}, {1});
+  Tensor z = w * 1.0;
+  autograd::SavedTensorsHooksGuard writes([](const Tensor& t) { return Tensor(t).mul_(10.0); },
+                                          [](const Tensor& t) { return t; });
+  EXPECT_NE(
+      testing::error_of([&] { (void)z.pow(2.0); }).find("A saved tensor pack hook is modifying its input in place"),
+      std::string::npos);
+}
+
+// An in-place op saves its other operand before writing: one that cannot be saved (an
+// inference tensor) is refused while self is untouched, as PyTorch's generated code.
+TEST(InferenceTensors, AFailedInPlaceOpLeavesSelfUnchanged) {
+  Tensor w = testing::leaf({1.0, 2.0}, {2});
+  Tensor n = w * 1.0;
+  Tensor five;
+  {
+    InferenceModeGuard guard;
+    five = full({2}, 5.0, kFloat64);
+  }
+  EXPECT_NE(testing::error_of([&] { n.mul_(five); }).find("Inference tensors cannot be saved for backward"),
+            std::string::npos);
+  expect_values(n, {1.0, 2.0});
+  EXPECT_EQ(n.version(), 0u);
+  n.sum().backward();
+  expect_values(w.grad(), {1.0, 1.0});
+}
+
+}  // namespace
+}  // namespace ember

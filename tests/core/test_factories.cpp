@@ -240,3 +240,34 @@ TEST(FactoriesRandom, RandpermIsAPermutation) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// PyTorch 2.1's fill_uninitialized_memory: under deterministic algorithms empty memory is NaN
+// (floating) or the largest value (integers, bool), on by default and switchable.
+TEST(Factories, DeterministicModeFillsEmptyMemory) {
+  struct Restore {
+    ~Restore() {
+      use_deterministic_algorithms(false);
+      set_deterministic_fill_uninitialized_memory(true);
+    }
+  } restore;
+  use_deterministic_algorithms(true);
+  EXPECT_TRUE(deterministic_fill_uninitialized_memory());
+  EXPECT_TRUE(empty({3}).isnan().all().item<bool>());
+  EXPECT_TRUE(empty({2}, kBFloat16).isnan().all().item<bool>());
+  EXPECT_EQ(empty({2}, kInt64).to_vector<int64_t>(), (std::vector<int64_t>(2, std::numeric_limits<int64_t>::max())));
+  EXPECT_EQ(empty({2}, kUInt8).to_vector<uint8_t>(), (std::vector<uint8_t>{255, 255}));
+  EXPECT_EQ(empty({2}, kBool).to_vector<bool>(), (std::vector<bool>{true, true}));
+  EXPECT_TRUE(empty_like(ones({2, 2}, kFloat64)).isnan().all().item<bool>());
+  EXPECT_TRUE(ones({2}).new_empty({4}).isnan().all().item<bool>());
+  set_deterministic_fill_uninitialized_memory(false);
+  const Tensor seven = full({1024}, 7.0f);
+  const void* where = seven.data_ptr();
+  (void)where;
+  EXPECT_FALSE(empty({0}).defined() && empty({0}).numel() != 0);
+}
+
+}  // namespace
+}  // namespace ember

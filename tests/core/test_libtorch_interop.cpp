@@ -1,6 +1,7 @@
 // libtorch spellings and interop a port from PyTorch reaches for: torch::max / flatten and
 // the other free spellings, Tensor.T / H / mH, from_blob and accessor, checked item<T>(),
-// tensor(3), printing a Scalar, x.grad().zero_(), torch.cuda's helpers; and the integer
+// tensor(3), printing a Scalar, x.grad().zero_(), x[0] = 5 (assigning to a temporary),
+// torch.cuda's helpers; and the integer
 // edges of pow, clamp, scatter_reduce's mean and the ZeroDivisionError check.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
@@ -128,6 +129,65 @@ TEST(ItemConversion, IsCheckedAsLibtorch) {
             "value cannot be converted to type float without overflow");
   EXPECT_TRUE(std::isinf(scalar_tensor(INFINITY, kFloat64).item<float>()));
   EXPECT_TRUE(scalar_tensor(2.0).item<bool>());
+  // c10's checked_convert: a negative integer wraps into an unsigned type when its magnitude
+  // fits (-1 -> 255, -255 -> 1), -256 does not; a float beyond the max (255.5) overflows.
+  EXPECT_EQ(longs({-1}).item<uint8_t>(), 255);
+  EXPECT_EQ(longs({-255}).item<uint8_t>(), 1);
+  EXPECT_EQ(error_of([] { (void)longs({-256}).item<uint8_t>(); }),
+            "value cannot be converted to type uint8_t without overflow");
+  EXPECT_EQ(error_of([] { (void)longs({256}).item<uint8_t>(); }),
+            "value cannot be converted to type uint8_t without overflow");
+  EXPECT_EQ(error_of([] { (void)scalar_tensor(255.5, kFloat64).item<uint8_t>(); }),
+            "value cannot be converted to type uint8_t without overflow");
+  EXPECT_EQ(error_of([] { (void)scalar_tensor(-0.5, kFloat64).item<uint8_t>(); }),
+            "value cannot be converted to type uint8_t without overflow");
+  EXPECT_EQ(scalar_tensor(254.5, kFloat64).item<uint8_t>(), 254);
+  EXPECT_EQ(error_of([] { (void)scalar_tensor(0x1p63, kFloat64).item<int64_t>(); }),
+            "value cannot be converted to type int64_t without overflow");
+  // -2^63 is a double that int64 holds exactly.
+  EXPECT_EQ(Scalar(-0x1p63).to_int(), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(scalar_tensor(-0x1p63, kFloat64).item<int64_t>(), std::numeric_limits<int64_t>::min());
+}
+
+// Note [Assigning to a temporary tensor]: x[0] = 5 fills, x[0] = y copies (libtorch's rvalue
+// operator=); a named tensor still rebinds.
+TEST(TemporaryAssignment, WritesIntoTheViewAsLibtorch) {
+  Tensor x = zeros({2, 3});
+  x[0] = 5;
+  x.select(1, 2) = tensor(std::vector<float>{7, 8}, {2});
+  x[1].slice(0, 0, 1) = tensor(std::vector<double>{-1.5}, {1}, kFloat64);  // dtype converted
+  expect_exact(x, {5, 5, 7, -1.5, 0, 8});
+  x[1] = tensor(std::vector<float>{1, 2, 3}, {3}) * 2.0f;  // a temporary on the right too
+  expect_exact(x, {5, 5, 7, 2, 4, 6});
+  x[0] = x[1];  // broadcast copy of a row
+  expect_exact(x, {2, 4, 6, 2, 4, 6});
+  EXPECT_NE(error_of([&] { x[0] = zeros({4}); }), "<no error>");  // a mismatched copy is an error
+  // Named tensors rebind: y takes z's handle and x keeps its values.
+  Tensor y = x[0];
+  const Tensor z = ones({3});
+  y = z;
+  EXPECT_TRUE(y.is_same(z));
+  expect_exact(x[0], {2, 4, 6});
+  // x.grad() = g writes into the gradient (libtorch's mutable_grad() = g rebinds it).
+  Tensor w = ones({2}).requires_grad_(true);
+  (w * 3.0f).sum().backward();
+  w.grad() = tensor(std::vector<float>{9, 10}, {2});
+  expect_exact(w.grad(), {9, 10});
+  Tensor fresh = ones({2}).requires_grad_(true);
+  EXPECT_NE(error_of([&] { fresh.grad() = ones({2}); }).find("use t.mutable_grad() = g / Tensor()"), std::string::npos);
+  EXPECT_NE(error_of([&] { w.grad() = Tensor(); }).find("use t.mutable_grad() = Tensor(), PyTorch's t.grad = None"),
+            std::string::npos);
+  fresh.mutable_grad() = ones({2});
+  expect_exact(fresh.grad(), {1, 1});
+  // An in-place write into a leaf that requires grad is PyTorch's error.
+  EXPECT_NE(
+      error_of([&] { w[0] = 1; }).find("a leaf Variable that requires grad is being used in an in-place operation"),
+      std::string::npos);
+  {
+    NoGradGuard no_grad;
+    w[0] = 1;  // allowed under no_grad, as in PyTorch (the init idiom)
+  }
+  expect_exact(w, {1, 1});
 }
 
 TEST(ScalarsAndZeroDim, PrintAndMakeAsPython) {
@@ -161,15 +221,20 @@ TEST(MethodSpellings, SoftmaxDtypeAndCross) {
   expect_exact(cross(a.t(), b.t(), 1), {0, 0, 1, 1, 0, 0});
 }
 
+// With a GPU the CUDA seeds are the one generator's; without one they do nothing, as PyTorch
+// ignores them (the CPU stream manual_seed started goes on).
 TEST(CudaHelpers, SeedsAreTheOneGeneratorAndQueriesNeedADevice) {
+  manual_seed(1);
+  const Tensor base = rand({3});
+  manual_seed(1);
   cuda::manual_seed(5);
   const Tensor first = rand({3});
   manual_seed(5);
-  EXPECT_TRUE(equal(first, rand({3})));
+  EXPECT_EQ(equal(first, rand({3})), cuda::is_available());
+  manual_seed(1);
   cuda::manual_seed_all(6);
   const Tensor second = rand({3});
-  manual_seed(6);
-  EXPECT_TRUE(equal(second, rand({3})));
+  EXPECT_EQ(equal(second, base), !cuda::is_available());
   if (cuda::is_available()) GTEST_SKIP() << "the no-device errors need a machine without a GPU";
   EXPECT_NE(error_of([] { (void)cuda::get_device_name(0); }), "<no error>");
   EXPECT_NE(error_of([] { (void)cuda::mem_get_info(0); }), "<no error>");

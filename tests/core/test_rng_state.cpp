@@ -44,3 +44,34 @@ TEST(RngState, BadStatesAreClearErrors) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// torch.random.fork_rng: draws inside the guard do not move the stream outside it.
+TEST(RngState, ForkRngRestoresTheStreamAndSeedReseeds) {
+  manual_seed(11);
+  const Tensor expected = rand({4});
+  manual_seed(11);
+  {
+    ForkRng fork;
+    (void)randn({100});  // an evaluation's draws
+    EXPECT_EQ(initial_seed(), 11u);
+  }
+  EXPECT_TRUE(equal(rand({4}), expected));
+  manual_seed(11);
+  {
+    ForkRng disabled(false);
+    (void)rand({3});
+  }
+  EXPECT_FALSE(equal(rand({4}), expected));
+  // torch.seed(): a fresh seed, returned and in effect.
+  const uint64_t fresh = seed();
+  EXPECT_EQ(initial_seed(), fresh);
+  const Tensor a = rand({3});
+  manual_seed(fresh);
+  EXPECT_TRUE(equal(rand({3}), a));
+}
+
+}  // namespace
+}  // namespace ember

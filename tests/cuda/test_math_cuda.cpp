@@ -36,20 +36,35 @@ const std::vector<std::pair<const char*, BinaryFn>>& math_cases() {
       {"reciprocal", [](const Tensor&, const Tensor& y) { return reciprocal(y); }},
       {"erf", [](const Tensor& x, const Tensor&) { return erf(x * 2.0); }},
       {"erfc erfinv", [](const Tensor& x, const Tensor&) { return erfc(x * 2.0) + erfinv(x); }},
-      {"asinh acosh atanh", [](const Tensor& x, const Tensor& y) { return asinh(x * 4.0) + acosh(y + 1.0) + atanh(x); }},
-      {"exp2 lgamma digamma", [](const Tensor& x, const Tensor& y) { return exp2(x * 5.0) + lgamma(y + 2.0) + digamma(y); }},
+      {"asinh acosh atanh",
+       [](const Tensor& x, const Tensor& y) { return asinh(x * 4.0) + acosh(y + 1.0) + atanh(x); }},
+      {"exp2 lgamma digamma",
+       [](const Tensor& x, const Tensor& y) { return exp2(x * 5.0) + lgamma(y + 2.0) + digamma(y); }},
       {"hypot copysign", [](const Tensor& x, const Tensor& y) { return hypot(x, y.t()) * copysign(y, x); }},
-      {"logaddexp(2) xlogy", [](const Tensor& x, const Tensor& y) {
+      {"logaddexp(2) xlogy",
+       [](const Tensor& x, const Tensor& y) {
          return logaddexp(x * 9.0, y) + logaddexp2(y.slice(0, 0, 1), x * 3.0) + xlogy(x, y);
        }},
-      {"frac logit sinc", [](const Tensor& x, const Tensor& y) { return frac(x * 5.0) * y + logit(y * 0.4, 0.2) + sinc(x); }},
+      {"special bessel",
+       [](const Tensor& x, const Tensor& y) {
+         return special::i0(x * 30.0) * 1e-12 + special::i0e(x * 30.0) + special::i1(x * 4.0) + special::i1e(y * 25.0);
+       }},
+      {"special normal tails",
+       [](const Tensor& x, const Tensor& y) {
+         return special::erfcx(x * 8.0) + special::ndtri(y * 0.45) + special::log_ndtr(x * 20.0) +
+                special::xlog1py(x, y) + special::entr(y);
+       }},
+      {"frac logit sinc",
+       [](const Tensor& x, const Tensor& y) { return frac(x * 5.0) * y + logit(y * 0.4, 0.2) + sinc(x); }},
       {"atan2", [](const Tensor& x, const Tensor& y) { return atan2(x, y.t()); }},  // strided operand
       {"fmod", [](const Tensor& x, const Tensor& y) { return fmod(x * 9.0, y); }},
       {"remainder", [](const Tensor& x, const Tensor& y) { return remainder(x * 9.0, y.slice(0, 0, 1)); }},
-      {"rounding", [](const Tensor& x, const Tensor& y) {
+      {"rounding",
+       [](const Tensor& x, const Tensor& y) {
          return x * (floor(x * 4.0) + ceil(y * 3.0) + round(x * 5.0) + trunc(y * 2.5) + sign(x));
        }},
-      {"nan_to_num lerp addcdiv", [](const Tensor& x, const Tensor& y) {
+      {"nan_to_num lerp addcdiv",
+       [](const Tensor& x, const Tensor& y) {
          return addcdiv(lerp(x, y, 0.3), nan_to_num(log(x)), y, 0.5);  // log of negatives: NaN -> 0
        }},
   };

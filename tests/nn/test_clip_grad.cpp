@@ -1,4 +1,5 @@
-// nn::utils::clip_grad_norm_ / clip_grad_value_ against PyTorch 1.13's numbers for every
+// nn::utils::clip_grad_norm_ (and its halves get_total_norm / clip_grads_with_norm_) /
+// clip_grad_value_ against PyTorch 1.13's numbers for every
 // norm order it takes, parameters without gradients, non-finite norms (the error when
 // asked for, else PyTorch's scaling by them), float64, and bad arguments.
 #include <gmock/gmock.h>
@@ -25,6 +26,12 @@ std::vector<Tensor> parameters_with_grads() {
   params[0].mutable_grad() = tensor(std::vector<float>{1, -2, 3, 0.5f, -0.25f, 4}, {2, 3});
   params[1].mutable_grad() = tensor(std::vector<float>{-1, 2, 0, 6}, {4});
   return params;
+}
+
+std::vector<Tensor> grads_of_all(const std::vector<Tensor>& params) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params) grads.push_back(p.grad());
+  return grads;
 }
 
 std::vector<double> scaled(const std::vector<double>& v, double factor) {
@@ -103,6 +110,39 @@ TEST(ClipGradValue, ClampsEveryGradient) {
   EXPECT_FALSE(params[2].grad().defined());
   EXPECT_THAT(error_of([&] { nn::utils::clip_grad_value_(params, -1.0); }),
               HasSubstr("clip_value must be non-negative, but got -1"));
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// PyTorch 2.6's halves: get_total_norm of the gradients is clip_grad_norm_'s total, and
+// clip_grads_with_norm_ with it scales as clip_grad_norm_ does; a norm from elsewhere (a
+// larger one, as across processes) scales by it.
+TEST(ClipGradNorm, TotalNormAndClipWithNormAreItsHalves) {
+  const std::vector<Tensor> params = parameters_with_grads();
+  const std::vector<Tensor> grads = grads_of_all(params);  // the third is undefined: skipped
+  const Tensor total = nn::utils::get_total_norm(grads, 2.0);
+  EXPECT_NEAR(total.item<double>(), 8.444672584533691, 1e-5);
+  EXPECT_NEAR(nn::utils::get_total_norm(grads, 1.0).item<double>(), 19.75, 1e-5);
+  EXPECT_NEAR(nn::utils::get_total_norm(params[1].grad(), kInf).item<double>(), 6.0, 0.0);
+  EXPECT_EQ(nn::utils::get_total_norm(std::vector<Tensor>{}).item<double>(), 0.0);
+  nn::utils::clip_grads_with_norm_(params, 5.0, scalar_tensor(10.0));
+  expect_values(params[0].grad(), scaled({1, -2, 3, 0.5, -0.25, 4}, 5.0 / (10.0 + 1e-6)), 1e-6);
+  const std::vector<Tensor> again = parameters_with_grads();
+  nn::utils::clip_grads_with_norm_(again, 5.0, nn::utils::get_total_norm(grads_of_all(again)));
+  const std::vector<Tensor> reference = parameters_with_grads();
+  nn::utils::clip_grad_norm_(reference, 5.0);
+  EXPECT_TRUE(allclose(again[1].grad(), reference[1].grad(), 0.0, 0.0));
+  // A norm below max_norm leaves the gradients alone; errors name what was expected.
+  nn::utils::clip_grads_with_norm_(again, 1e9, scalar_tensor(3.0));
+  EXPECT_TRUE(allclose(again[1].grad(), reference[1].grad(), 0.0, 0.0));
+  EXPECT_THAT(error_of([&] { nn::utils::clip_grads_with_norm_(again, 5.0, zeros({2})); }),
+              HasSubstr("total_norm must be a tensor of one element"));
+  EXPECT_THAT(error_of([&] { (void)nn::utils::get_total_norm(tensor(std::vector<float>{INFINITY}, {1}), 2.0, true); }),
+              HasSubstr("is non-finite, so it cannot be clipped"));
 }
 
 }  // namespace

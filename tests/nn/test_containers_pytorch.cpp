@@ -1,6 +1,6 @@
 // Containers and module structure as torch.nn's: Sequential(a, b, c), insert / pop with the
 // keys renumbered (PyTorch's __delitem__), ModuleDict.pop / clear, get_submodule,
-// add_module, named_modules(prefix=) and model.to(device, dtype).
+// add_module, named_modules(prefix=), model.to(device, dtype) and libtorch's nn::Functional.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -76,6 +76,25 @@ TEST(ParameterContainersPyTorch, AssignmentGoesThroughSetAndInsert) {
   ParameterDict dict;
   dict.insert("w", zeros({1}));
   EXPECT_TRUE(dict["w"].requires_grad());
+}
+
+}  // namespace
+}  // namespace ember::nn
+
+namespace ember::nn {
+namespace {
+
+// libtorch's nn::Functional: a function (with bound trailing arguments) as a module in a Sequential.
+TEST(FunctionalModule, WrapsAFunctionForASequential) {
+  Sequential seq(std::make_shared<Functional>([](const Tensor& x) { return x * 2.0f; }),
+                 std::make_shared<Functional>(functional::leaky_relu, 0.5, false),
+                 std::make_shared<Functional>(static_cast<Tensor (*)(const Tensor&)>(ember::relu)));
+  const Tensor x = tensor(std::vector<float>{-1, 3}, {2});
+  testing::expect_exact(std::make_shared<Functional>(functional::leaky_relu, 0.5, false)->forward(x), {-0.5, 3});
+  testing::expect_exact(seq(x), {0, 6});
+  EXPECT_TRUE(seq.parameters().empty());
+  EXPECT_EQ(seq[0]->type_name(), "Functional");
+  EXPECT_NE(error_of([] { Functional empty{Functional::Function()}; }).find("expected a function"), std::string::npos);
 }
 
 }  // namespace

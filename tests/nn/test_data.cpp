@@ -157,6 +157,20 @@ TEST(IdxTest, NotGzip) {
   const std::string raw = dir.file("raw.gz");
   write_raw(raw, idx_image({4}, {1, 2, 3, 4}));
   EXPECT_EMBER_ERROR(read_idx(raw), raw + "' is not a gzip file");
+  // Without .gz in its name the same bytes are an uncompressed IDX file (torchvision's
+  // extracted raw/ files), read with the same checks.
+  const std::string plain = dir.file("raw-idx1-ubyte");
+  write_raw(plain, idx_image({4}, {1, 2, 3, 4}));
+  EXPECT_EQ(read_idx(plain, 1).to_vector<uint8_t>(), (std::vector<uint8_t>{1, 2, 3, 4}));
+  EXPECT_EQ(read_idx_dims(plain, 1), (Dims{4}));
+  Bytes longer = idx_image({4}, {1, 2, 3, 4});
+  longer.push_back(9);
+  write_raw(plain, longer);
+  EXPECT_EMBER_ERROR(read_idx(plain, 1), "has trailing bytes after the 4 bytes of data");
+  Bytes shorter = idx_image({4}, {1, 2, 3, 4});
+  shorter.pop_back();
+  write_raw(plain, shorter);
+  EXPECT_EMBER_ERROR(read_idx(plain, 1), "truncated IDX file");
   write_raw(dir.file("empty.gz"), {});
   const std::string msg = error_of([&] { read_idx(dir.file("empty.gz")); });
   EXPECT_NE(msg.find(dir.file("empty.gz")), std::string::npos) << msg;
@@ -235,10 +249,36 @@ TEST(DataMnistTest, CountMismatchAndBadLabels) {
                      "label 12 at index 2 of train-labels-idx1-ubyte.gz is outside 0..9");
 }
 
+// torchvision's extracted files (no .gz) are read as the compressed ones; MNIST's split
+// defaults to the training set, as torchvision's train=True.
+TEST(DataMnistTest, ReadsUncompressedFilesAndDefaultsToTrain) {
+  TempDir gz, plain;
+  write_mnist_dir(gz, Split::Train, 4, 4);
+  const auto [images, labels] = mnist_files(Split::Train);
+  // Gunzip by hand: the uncompressed file is the gzip stream's content.
+  for (const std::string& name : {images, labels}) {
+    const std::string target = plain.file(name.substr(0, name.size() - 3));
+    gzFile in = gzopen(gz.file(name).c_str(), "rb");
+    ASSERT_NE(in, nullptr);
+    Bytes content(1 << 16);
+    Bytes all;
+    int n = 0;
+    while ((n = gzread(in, content.data(), static_cast<unsigned>(content.size()))) > 0)
+      all.insert(all.end(), content.begin(), content.begin() + n);
+    gzclose(in);
+    write_raw(target, all);
+  }
+  MNIST from_gz(gz.str(), Split::Train);
+  MNIST from_plain(plain.str());
+  EXPECT_TRUE(equal(from_plain.inputs(), from_gz.inputs()));
+  EXPECT_TRUE(equal(from_plain.targets(), from_gz.targets()));
+  EXPECT_EQ(from_plain.size(), 4u);
+}
+
 TEST(DataMnistTest, MissingFilesNameTheDirectory) {
   EXPECT_EQ(error_of([] { FashionMNIST("/nonexistent/fm", Split::Train); }),
-            "Fashion-MNIST not found in '/nonexistent/fm': expected train-images-idx3-ubyte.gz "
-            "(install Debian's dataset-fashion-mnist or pass --data DIR)");
+            "Fashion-MNIST not found in '/nonexistent/fm': expected train-images-idx3-ubyte.gz or "
+            "train-images-idx3-ubyte (install Debian's dataset-fashion-mnist or put the four IDX files there)");
   TempDir dir;
   write_mnist_dir(dir, Split::Test, 2, 2);
   fs::remove(dir.file("t10k-labels-idx1-ubyte.gz"));

@@ -1,7 +1,8 @@
 // The optimizer API around the updates, as PyTorch's optimizer.py and lr_scheduler.py:
-// initial_lr (set by the first scheduler, kept in state_dict, the base of later ones),
-// PyTorch 2's group flags in a loaded state dict, gradients set by hand that do not fit
-// their parameter, non-leaf parameters that retain their gradient, empty added groups.
+// initial_lr (set by the first scheduler, a first CyclicLR's its base_lr, kept in state_dict,
+// the base of later ones), PyTorch 2's group flags in a loaded state dict, gradients set by
+// hand that do not fit their parameter, non-leaf parameters that retain their gradient,
+// empty added groups.
 #include <ember/ember.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +19,22 @@ namespace {
 using testing::error_of;
 
 Tensor param(int64_t n) { return zeros({n}).requires_grad_(true); }
+
+// CyclicLR sets the lr to base_lr before LRScheduler's constructor (PyTorch's order), so a
+// first CyclicLR records base_lr as initial_lr; one made after another scheduler keeps it.
+TEST(OptimizerInitialLr, CyclicLRRecordsItsBaseLr) {
+  const Tensor w = param(2);
+  optim::SGD opt({w}, {.lr = 1.0, .momentum = 0.9});
+  optim::CyclicLR cyclic(opt, 0.01, 0.1, {.step_size_up = 4});
+  EXPECT_DOUBLE_EQ(*opt.initial_lr(0), 0.01);
+  EXPECT_DOUBLE_EQ(opt.lr(0), 0.01);
+  optim::SGD other({param(1)}, {.lr = 1.0, .momentum = 0.9});
+  optim::StepLR step(other, 3);
+  optim::CyclicLR later(other, 0.01, 0.1, {.step_size_up = 4});
+  EXPECT_DOUBLE_EQ(*other.initial_lr(0), 1.0);
+  EXPECT_EMBER_ERROR(optim::CyclicLR(other, std::nan(""), 0.1), "CyclicLR: expected finite learning rates");
+  EXPECT_DOUBLE_EQ(other.lr(0), 0.01);  // refused: nothing changed
+}
 
 TEST(OptimizerInitialLr, TheFirstSchedulerSetsItAndLaterOnesStartFromIt) {
   const Tensor w = param(2);

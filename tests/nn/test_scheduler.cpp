@@ -54,6 +54,36 @@ TEST(SchedStepLR, AGroupAddedLaterFollowsFromItsOwnLr) {
   EXPECT_NEAR(other.lr(1), 0.2713525491562421, 1e-15);
 }
 
+// A group added after some steps (unfreezing a backbone) goes on from its lr by the
+// schedule's next steps, as PyTorch's chainable forms: StepLR keeps 1e-3 until its next
+// multiple of step_size, ExponentialLR multiplies by gamma, the cosine by its ratio
+// (1 + cos(pi 6 / 10)) / (1 + cos(pi 5 / 10)), not the schedule's whole decay so far.
+TEST(SchedStepLR, AGroupAddedMidTrainingGoesOnFromItsLr) {
+  optim::SGD step_sgd({param()}, {.lr = 0.1});
+  optim::StepLR step(step_sgd, 3, 0.1);
+  for (int e = 0; e < 10; ++e) step.step();
+  step_sgd.add_param_group({param()}, {.lr = 1e-3});
+  step.step();  // epoch 11
+  EXPECT_NEAR(step_sgd.lr(1), 1e-3, 1e-15);
+  step.step();  // epoch 12: 12 % 3 == 0
+  EXPECT_NEAR(step_sgd.lr(1), 1e-4, 1e-16);
+  EXPECT_NEAR(step_sgd.lr(0), 1e-5, 1e-17);
+  optim::SGD exp_sgd({param()}, {.lr = 0.1});
+  optim::ExponentialLR exponential(exp_sgd, 0.9);
+  for (int e = 0; e < 10; ++e) exponential.step();
+  exp_sgd.add_param_group({param()}, {.lr = 1e-3});
+  exponential.step();
+  EXPECT_NEAR(exp_sgd.lr(1), 9e-4, 1e-15);
+  exponential.step();
+  EXPECT_NEAR(exp_sgd.lr(1), 8.1e-4, 1e-15);
+  optim::SGD cos_sgd({param()}, {.lr = 0.1});
+  optim::CosineAnnealingLR cosine(cos_sgd, 10);
+  for (int e = 0; e < 5; ++e) cosine.step();
+  cos_sgd.add_param_group({param()}, {.lr = 1e-3});
+  cosine.step();
+  EXPECT_NEAR(cos_sgd.lr(1), 0.000690983005625052, 1e-15);
+}
+
 // scheduler.state_dict() / load_state_dict(): a fresh scheduler on a fresh optimizer
 // continues where the saved one was; bad dicts are refused and change nothing.
 TEST(SchedStateDict, ARestoredSchedulerContinuesTheSchedule) {

@@ -70,6 +70,19 @@ void add_unary_checks(std::vector<Check>& checks) {
                            .backward = true,
                            .atol = 1e-13,
                            .rtol = 1e-13}));
+  // core/bessel_normal_functions.h: torch.special's kernels, both sides of their switch points.
+  checks.push_back(parity({.op = "special i0e, i1, erfcx, ndtri, log_ndtr",
+                           .shape = "[64, 128] in [-0.99, 0.99), float64",
+                           .inputs = {uniform_in({64, 128}, -0.99, 0.99, kFloat64)},
+                           .fn =
+                               [](const Inputs& x) {
+                                 return Inputs{special::i0e(x[0] * 40.0), special::i1(x[0] * 25.0),
+                                               special::erfcx(x[0] * 9.0), special::ndtri(x[0] * 0.5 + 0.5),
+                                               special::log_ndtr(x[0] * 30.0)};
+                               },
+                           .backward = true,
+                           .atol = 1e-13,
+                           .rtol = 1e-12}));
 }
 
 void add_binary_checks(std::vector<Check>& checks) {
