@@ -178,7 +178,6 @@ bool Module::has_child(const std::string& name) const {
   return false;
 }
 
-// PyTorch's add_module / register_parameter / register_buffer name checks and messages.
 // The class's name is filled in at the first call (the dynamic type is not known in the
 // constructor), under a lock: two threads may make a module's first forward at once.
 const std::string& Module::type_name() const {
@@ -193,6 +192,7 @@ Tensor Module::forward(const Tensor&) {
              "Tensor forward(const Tensor&) to call it through operator(), a Sequential or hooks)");
 }
 
+// PyTorch's add_module / register_parameter / register_buffer name checks and messages.
 static void check_attribute_name(const std::string& name, const char* kind) {
   EMBER_CHECK(!name.empty(), kind, " name can't be empty string \"\"");
   EMBER_CHECK(name.find('.') == std::string::npos, kind, " name can't contain \".\", got: ", name);
