@@ -22,6 +22,7 @@ using autograd::inplace;
 using autograd::needs_grad;
 using autograd::record;
 using autograd::tensor_list;
+using autograd::as_floating;
 using autograd::unary_math;
 using autograd::unary_math_;
 using autograd::UnaryMath;
@@ -265,7 +266,6 @@ void check_floating(const char* name, const Tensor& a) {
   EMBER_CHECK(is_floating(a.dtype()), "\"", name, a.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
               dtype_torch_name(a.dtype()), "'");
 }
-Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
 // f of a 16-bit x computed in float32 and rounded once, as PyTorch's kernels (a composition
 // run in bf16 rounded after each step: sinc(bf16 -3) was -1.3e-3, not -2.5e-9).
 template <typename F>

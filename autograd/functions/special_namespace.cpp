@@ -15,6 +15,7 @@ namespace ember {
 
 using autograd::composed_inplace;
 using autograd::record_unary;
+using autograd::as_floating;
 using autograd::unary_math;
 using autograd::unary_math_;
 using autograd::UnaryMath;
@@ -78,7 +79,6 @@ constexpr UnaryMath kLogNdtr{
       return mul(g, div(exp(exponent), kSqrtTwoPi));
     }};
 
-Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
 
 void check_mvlgamma(const Tensor& x, int64_t p) {
   EMBER_CHECK(p >= 1, "p has to be greater than or equal to 1");

@@ -24,6 +24,10 @@ struct UnaryMath {
   Tensor (*derivative)(const Tensor& g, const Tensor& kept);
 };
 
+// Integers and bools as float32, floating tensors as they are: the input of PyTorch's
+// unary float ops composed of other ops (frac, logit, sinc, entr, ndtr, mvlgamma, ...).
+inline Tensor as_floating(const Tensor& a) { return is_floating(a.dtype()) ? a : a.to(kFloat32); }
+
 inline Tensor unary_math(const UnaryMath& m, const Tensor& a_in) {
   // Ops autocast runs in float32 (PyTorch's CUDA fp32 list: acos, asin, cosh, erfinv, sinh,
   // tan, expm1, log1p, log2, log10, reciprocal, rsqrt, ...); the others keep their dtype.
