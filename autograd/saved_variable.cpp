@@ -76,12 +76,13 @@ Ledger& ledger() {
 }
 
 thread_local std::string tls_scope;
-// The hooks and placeholder factories in effect, innermost last (one of the two is set
-// in each entry).
+// The hooks, placeholder factories and save_on_cpu scopes in effect, innermost last (each
+// entry is one of the three).
 struct SaveInterceptor {
   PackHook pack;
   UnpackHook unpack;
   PlaceholderFactory placeholder;
+  bool to_cpu = false;
 };
 thread_local std::vector<SaveInterceptor> tls_hooks;
 thread_local bool tls_bypass_hooks = false;
@@ -125,6 +126,17 @@ SavedPlaceholderGuard::SavedPlaceholderGuard(PlaceholderFactory factory) {
 }
 SavedPlaceholderGuard::~SavedPlaceholderGuard() { tls_hooks.pop_back(); }
 
+// Note [Saved tensors on the CPU]
+// SaveOnCpuGuard is PyTorch's save_on_cpu: a saved tensor on a device is copied to the CPU
+// when saved (under no_grad, like a pack hook) and copied back to its device by unpack().
+// The copy is counted in the saved-activation ledger: it is still memory held for backward,
+// only no longer the device's (the device's allocator shows the saving). A CPU tensor is
+// saved as it is, as PyTorch's tensor.cpu() returns the tensor itself; it keeps the version
+// check. A copied tensor has none, as PyTorch checks no tensor saved through hooks: an
+// in-place change of the original after saving is not seen, backward uses the copy.
+SaveOnCpuGuard::SaveOnCpuGuard(bool /*pin_memory*/) { tls_hooks.push_back({nullptr, nullptr, nullptr, true}); }
+SaveOnCpuGuard::~SaveOnCpuGuard() { tls_hooks.pop_back(); }
+
 SavedVariable SavedVariable::without_hooks(const Tensor& t, const std::string& saver) {
   const bool previous = std::exchange(tls_bypass_hooks, true);
   struct Restore {
@@ -157,20 +169,28 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
       data_ = Tensor();
       return;
     }
-    // As PyTorch's set_hooks_and_pack_data: the hook runs without recording (an op in it
-    // would save a tensor and call the hook again, without end), and may not write into
-    // what it is given.
-    const uint32_t version_before = data_.storage()->version();
-    {
-      NoGradGuard no_grad;
-      data_ = hook->pack(data_);
+    if (hook->to_cpu) {  // Note [Saved tensors on the CPU]
+      if (!data_.device().is_cpu()) {
+        NoGradGuard no_grad;
+        copied_from_ = data_.device();
+        data_ = data_.to(Device::cpu());
+      }
+    } else {
+      // As PyTorch's set_hooks_and_pack_data: the hook runs without recording (an op in it
+      // would save a tensor and call the hook again, without end), and may not write into
+      // what it is given.
+      const uint32_t version_before = data_.storage()->version();
+      {
+        NoGradGuard no_grad;
+        data_ = hook->pack(data_);
+      }
+      EMBER_CHECK(t.storage()->version() == version_before,
+                  "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook "
+                  "can not be modified by in-place operations as this can lead to unexpected side-effects. Please "
+                  "open an issue if you need to perform in-place operations on the input to a pack hook.");
+      EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
+      unpack_ = hook->unpack;
     }
-    EMBER_CHECK(t.storage()->version() == version_before,
-                "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook can "
-                "not be modified by in-place operations as this can lead to unexpected side-effects. Please open an "
-                "issue if you need to perform in-place operations on the input to a pack hook.");
-    EMBER_CHECK(data_.defined(), "a saved-tensor pack hook returned an undefined tensor");
-    unpack_ = hook->unpack;
   }
   ledger_key_ = data_.storage().get();
   ledger().add(ledger_key_, static_cast<int64_t>(data_.storage()->nbytes()), saver, tls_scope);
@@ -187,6 +207,7 @@ SavedVariable& SavedVariable::operator=(SavedVariable&& other) noexcept {
   is_saver_output_ = other.is_saver_output_;
   unpack_ = std::move(other.unpack_);
   placeholder_ = std::move(other.placeholder_);
+  copied_from_ = other.copied_from_;
   saved_version_ = other.saved_version_;
   was_defined_ = other.was_defined_;
   released_ = other.released_;
@@ -208,6 +229,7 @@ int64_t SavedVariable::release() {
   grad_fn_.reset();
   unpack_ = nullptr;
   placeholder_.reset();
+  copied_from_.reset();
   return freed;
 }
 
@@ -224,6 +246,7 @@ Tensor SavedVariable::unpack() const {
   EMBER_CHECK(data_.defined(),
               "checkpoint: a backward inside the checkpointed function (autograd::grad or backward() on tensors "
               "computed in it, such as a gradient penalty) is not supported; compute it outside the checkpoint");
+  if (copied_from_) return data_.to(*copied_from_);  // Note [Saved tensors on the CPU]
   Tensor value = unpack_ ? unpack_(data_) : data_;
   if (!unpack_) {
     uint32_t now = data_.storage()->version();

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/tensor.h"
@@ -60,6 +61,20 @@ class SavedTensorsHooksGuard {
   ~SavedTensorsHooksGuard();
   SavedTensorsHooksGuard(const SavedTensorsHooksGuard&) = delete;
   SavedTensorsHooksGuard& operator=(const SavedTensorsHooksGuard&) = delete;
+};
+
+// Like torch.autograd.graph.save_on_cpu: inside the scope, a tensor saved for backward on
+// another device is kept as a CPU copy and copied back to its device when backward needs it
+// (Note [Saved tensors on the CPU] in autograd/saved_variable.cpp). It stacks with the other
+// guards: the innermost applies.
+class SaveOnCpuGuard {
+ public:
+  // pin_memory is PyTorch's argument: the copy back to the device already goes through
+  // ember's pinned staging buffers (cuda/transfer.cpp), so both values behave the same.
+  explicit SaveOnCpuGuard(bool pin_memory = false);
+  ~SaveOnCpuGuard();
+  SaveOnCpuGuard(const SaveOnCpuGuard&) = delete;
+  SaveOnCpuGuard& operator=(const SaveOnCpuGuard&) = delete;
 };
 
 // A saved value kept somewhere else than in the SavedVariable (activation checkpointing,
@@ -120,6 +135,7 @@ class SavedVariable {
   bool is_saver_output_ = false;
   UnpackHook unpack_;
   std::shared_ptr<SavedPlaceholder> placeholder_;
+  std::optional<Device> copied_from_;  // set when data_ is a CPU copy (SaveOnCpuGuard)
   uint32_t saved_version_ = 0;
   bool was_defined_ = false;
   bool released_ = false;

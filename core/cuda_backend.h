@@ -24,6 +24,9 @@ namespace detail {
 std::unique_ptr<RawBackend> make_cuda_backend(int index);
 // The current CUDA stream of a device as the allocator's StreamId (cuda/streams.cpp).
 uintptr_t current_cuda_stream_id(int device);
+// The current CUDA device (cuda::set_device), 0 where there is no GPU (cuda/streams.cpp;
+// cuda/stub gives 0), for Device("cuda").
+int current_cuda_device_or_zero();
 }  // namespace detail
 
 }  // namespace ember

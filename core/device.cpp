@@ -3,17 +3,20 @@
 
 #include <charconv>
 
+#include "core/cuda_backend.h"
 #include "core/error.h"
 
 namespace ember {
 
 Device::Device(std::string_view spec) {
-  if (spec == "cpu") {
+  // PyTorch's "cpu:0" (a CPU index may only be 0) and "cuda", the current device
+  // (cuda::set_device; cuda:0 where there is no GPU).
+  if (spec == "cpu" || spec == "cpu:0") {
     *this = cpu();
     return;
   }
   if (spec == "cuda") {
-    *this = cuda(0);
+    *this = cuda(detail::current_cuda_device_or_zero());
     return;
   }
   if (spec.starts_with("cuda:")) {
@@ -24,6 +27,12 @@ Device::Device(std::string_view spec) {
       *this = cuda(idx);
       return;
     }
+  }
+  if (spec.starts_with("cpu:")) {  // c10's "cpu:N": a valid number, then only 0
+    const auto digits = spec.substr(4);
+    EMBER_CHECK(digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos ||
+                    (digits.size() > 1 && digits[0] == '0'),
+                "CPU device index must be -1 or zero, got ", digits);
   }
   EMBER_FAIL("Expected one of cpu, cuda, cuda:N device string, but got: '", spec, "'");
 }

@@ -313,13 +313,6 @@ Tensor randperm(int64_t n, TensorOptions options) {
   return from_host_values({n}, options, [&](int64_t i) { return perm[static_cast<size_t>(i)]; });
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.sizes(), t.options()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.sizes(), t.options()); }
-Tensor ones_like(const Tensor& t) { return ones(t.sizes(), t.options()); }
-Tensor full_like(const Tensor& t, const Scalar& value) { return full(t.sizes(), value, t.options()); }
-Tensor rand_like(const Tensor& t) { return rand(t.sizes(), t.options()); }
-Tensor randn_like(const Tensor& t) { return randn(t.sizes(), t.options()); }
-
 namespace {
 // t's options with what `options` sets put over them.
 TensorOptions like_options(const Tensor& t, TensorOptions options) {
@@ -327,19 +320,56 @@ TensorOptions like_options(const Tensor& t, TensorOptions options) {
       .device(options.has_device() ? options.device() : t.device())
       .requires_grad(options.requires_grad());
 }
+
+// Note [The layout of *_like tensors]
+// As PyTorch's memory_format=torch.preserve_format, the *_like factories' default (and
+// clone's): the result of a dense, non-overlapping t (channels-last, transposed) has t's
+// strides exactly; another t (a slice, an expanded tensor) gets its suggested memory format
+// (channels-last or row-major). `make` builds the values row-major and they are laid out
+// in memory order, so random values are as random and constants the same.
+template <typename Make>
+Tensor like(const Tensor& t, TensorOptions options, const Make& make) {
+  const TensorOptions o = like_options(t, options);
+  if (t.numel() == 0 || t.is_contiguous()) return make(o);
+  Dims strides;
+  if (is_non_overlapping_and_dense(t.sizes(), t.strides()))
+    strides = t.strides();
+  else if (t.suggest_memory_format() == MemoryFormat::ChannelsLast)
+    strides = channels_last_strides(t.sizes());
+  else
+    return make(o);
+  return finish(native::as_strided(make(TensorOptions(o.dtype()).device(o.device())), t.sizes(), strides, 0), o);
+}
 }  // namespace
 
-Tensor empty_like(const Tensor& t, TensorOptions o) { return empty(t.sizes(), like_options(t, o)); }
-Tensor zeros_like(const Tensor& t, TensorOptions o) { return zeros(t.sizes(), like_options(t, o)); }
-Tensor ones_like(const Tensor& t, TensorOptions o) { return ones(t.sizes(), like_options(t, o)); }
-Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o) {
-  return full(t.sizes(), value, like_options(t, o));
+Tensor empty_like(const Tensor& t) { return empty_like(t, {}); }
+Tensor zeros_like(const Tensor& t) { return zeros_like(t, {}); }
+Tensor ones_like(const Tensor& t) { return ones_like(t, {}); }
+Tensor full_like(const Tensor& t, const Scalar& value) { return full_like(t, value, {}); }
+Tensor rand_like(const Tensor& t) { return rand_like(t, {}); }
+Tensor randn_like(const Tensor& t) { return randn_like(t, {}); }
+
+Tensor empty_like(const Tensor& t, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return empty(t.sizes(), opts); });
 }
-Tensor rand_like(const Tensor& t, TensorOptions o) { return rand(t.sizes(), like_options(t, o)); }
-Tensor randn_like(const Tensor& t, TensorOptions o) { return randn(t.sizes(), like_options(t, o)); }
+Tensor zeros_like(const Tensor& t, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return zeros(t.sizes(), opts); });
+}
+Tensor ones_like(const Tensor& t, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return ones(t.sizes(), opts); });
+}
+Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return full(t.sizes(), value, opts); });
+}
+Tensor rand_like(const Tensor& t, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return rand(t.sizes(), opts); });
+}
+Tensor randn_like(const Tensor& t, TensorOptions o) {
+  return like(t, o, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); });
+}
 Tensor randint_like(const Tensor& t, int64_t high, TensorOptions o) { return randint_like(t, 0, high, o); }
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions o) {
-  return randint(low, high, t.sizes(), like_options(t, o));
+  return like(t, o, [&](const TensorOptions& opts) { return randint(low, high, t.sizes(), opts); });
 }
 
 }  // namespace ember

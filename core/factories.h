@@ -73,6 +73,8 @@ Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions optio
 Tensor randint(int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));  // low = 0
 Tensor randperm(int64_t n, TensorOptions options = dtype(kInt64));
 
+// Laid out as t, as PyTorch's preserve_format (Note [The layout of *_like tensors] in
+// core/factories.cpp).
 Tensor empty_like(const Tensor& t);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);

@@ -179,6 +179,7 @@ uintptr_t current_cuda_stream_id(int device) {
   EMBER_INTERNAL_ASSERT(device >= 0 && device < cuda::kMaxDevices, "cuda:", device, " is out of range");
   return reinterpret_cast<uintptr_t>(cuda::current_streams().streams[device].handle());
 }
+int current_cuda_device_or_zero() { return cuda::device_count() > 0 ? cuda::current_device() : 0; }
 }  // namespace ember::detail
 
 namespace ember {

@@ -71,7 +71,12 @@ ConvTranspose3d::ConvTranspose3d(int64_t in, int64_t out, Triple k, ConvTranspos
   EMBER_CHECK(volume(k) > 0, "ConvTranspose3d: kernel_size must be positive, but got ", Dims(k));
 }
 
+Tensor ConvTranspose3d::operator()(const Tensor& input, const Dims& output_size) {
+  return calls_.call(*this, input, {.output_size = output_size}).first;
+}
+
 Tensor ConvTranspose3d::forward(const Tensor& input) {
+  if (const Frame* frame = calls_.claim()) return forward(input, frame->output_size);
   return functional::conv_transpose3d(input, weight, bias, Dims(options.stride), Dims(options.padding),
                                       Dims(options.output_padding), options.groups, Dims(options.dilation));
 }

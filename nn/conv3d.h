@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nn/conv.h"
+#include "nn/framed_calls.h"
 #include "nn/functional/conv3d.h"
 
 namespace ember::nn {
@@ -53,6 +54,10 @@ class ConvTranspose3d : public Module {
   // The output's [D, H, W] (or [N, C, D, H, W]) chosen among the sizes the stride allows,
   // as PyTorch's forward(input, output_size).
   Tensor forward(const Tensor& input, const Dims& output_size);
+  // Through Module::operator(), so hooks (spectral_norm, pruning) see the call (Note [Calls
+  // with more arguments] in nn/framed_calls.h).
+  Tensor operator()(const Tensor& input, const Dims& output_size);
+  using Module::operator();
   std::string extra_repr() const override;
 
   const int64_t in_channels;
@@ -61,6 +66,12 @@ class ConvTranspose3d : public Module {
   const ConvTranspose3dOptions options;
   Tensor& weight;  // [in, out / groups, KD, KH, KW]
   Tensor& bias;    // [out]; undefined without bias
+
+ private:
+  struct Frame {
+    Dims output_size;
+  };
+  detail::FramedCalls<Frame> calls_;
 };
 
 }  // namespace ember::nn

@@ -61,7 +61,12 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, Pair k, ConvTranspose2
                                                                                         opts.groups, k.h * k.w))
                                                 : Tensor())) {}
 
+Tensor ConvTranspose2d::operator()(const Tensor& input, const Dims& output_size) {
+  return calls_.call(*this, input, {.output_size = output_size}).first;
+}
+
 Tensor ConvTranspose2d::forward(const Tensor& input) {
+  if (const Frame* frame = calls_.claim()) return forward(input, frame->output_size);
   return functional::conv_transpose2d(input, weight, bias, options.stride, options.padding, options.output_padding,
                                       options.groups, options.dilation);
 }
@@ -91,7 +96,12 @@ ConvTranspose1d::ConvTranspose1d(int64_t in, int64_t out, int64_t k, ConvTranspo
           "bias", opts.bias ? init::uniform({out}, transposed_bound("ConvTranspose1d", in, out, opts.groups, k))
                             : Tensor())) {}
 
+Tensor ConvTranspose1d::operator()(const Tensor& input, const Dims& output_size) {
+  return calls_.call(*this, input, {.output_size = output_size}).first;
+}
+
 Tensor ConvTranspose1d::forward(const Tensor& input) {
+  if (const Frame* frame = calls_.claim()) return forward(input, frame->output_size);
   return functional::conv_transpose1d(input, weight, bias, options.stride, options.padding, options.output_padding,
                                       options.groups, options.dilation);
 }

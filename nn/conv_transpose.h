@@ -5,6 +5,7 @@
 #include <string>
 
 #include "nn/conv.h"
+#include "nn/framed_calls.h"
 
 namespace ember::nn {
 
@@ -25,6 +26,10 @@ class ConvTranspose2d : public Module {
   // The output's [H, W] (or [N, C, H, W]) chosen among the sizes the stride allows; the
   // output_padding is derived from it, as PyTorch's forward(input, output_size).
   Tensor forward(const Tensor& input, const Dims& output_size);
+  // Through Module::operator(), so hooks (spectral_norm, pruning) see the call (Note [Calls
+  // with more arguments] in nn/framed_calls.h).
+  Tensor operator()(const Tensor& input, const Dims& output_size);
+  using Module::operator();
   std::string extra_repr() const override;
 
   const int64_t in_channels;
@@ -33,6 +38,12 @@ class ConvTranspose2d : public Module {
   const ConvTranspose2dOptions options;
   Tensor& weight;  // [in, out / groups, KH, KW]
   Tensor& bias;    // [out]; undefined without bias
+
+ private:
+  struct Frame {
+    Dims output_size;
+  };
+  detail::FramedCalls<Frame> calls_;
 };
 
 struct ConvTranspose1dOptions {
@@ -50,6 +61,10 @@ class ConvTranspose1d : public Module {
   ConvTranspose1d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, ConvTranspose1dOptions options = {});
   Tensor forward(const Tensor& input) override;
   Tensor forward(const Tensor& input, const Dims& output_size);  // [L] or [N, C, L]
+  // Through Module::operator(), so hooks (spectral_norm, pruning) see the call (Note [Calls
+  // with more arguments] in nn/framed_calls.h).
+  Tensor operator()(const Tensor& input, const Dims& output_size);
+  using Module::operator();
   std::string extra_repr() const override;
 
   const int64_t in_channels;
@@ -58,6 +73,12 @@ class ConvTranspose1d : public Module {
   const ConvTranspose1dOptions options;
   Tensor& weight;  // [in, out / groups, K]
   Tensor& bias;    // [out]; undefined without bias
+
+ private:
+  struct Frame {
+    Dims output_size;
+  };
+  detail::FramedCalls<Frame> calls_;
 };
 
 }  // namespace ember::nn

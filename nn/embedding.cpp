@@ -122,7 +122,14 @@ Tensor EmbeddingBag::forward(const Tensor& input, const Tensor& offsets, const T
                                     .norm_type = options.norm_type});
 }
 
-Tensor EmbeddingBag::forward(const Tensor& input) { return forward(input, Tensor()); }
+Tensor EmbeddingBag::operator()(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights) {
+  return calls_.call(*this, input, {.offsets = offsets, .per_sample_weights = per_sample_weights}).first;
+}
+
+Tensor EmbeddingBag::forward(const Tensor& input) {
+  if (const Frame* frame = calls_.claim()) return forward(input, frame->offsets, frame->per_sample_weights);
+  return forward(input, Tensor());
+}
 
 std::string EmbeddingBag::extra_repr() const {
   std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "nn/functional/embedding_bag.h"
+#include "nn/framed_calls.h"
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -64,10 +65,11 @@ class EmbeddingBag : public Module {
   // input 2-D [B, L] (B bags of L) or 1-D with offsets; per_sample_weights with mode "sum"
   // -> [bags, embedding_dim] (functional::embedding_bag).
   Tensor forward(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights = {});
-  Tensor operator()(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights = {}) {
-    return forward(input, offsets, per_sample_weights);
-  }
-  Tensor forward(const Tensor& input) override;  // a 2-D input: forward(input, {})
+  // Runs through Module::operator(), so hooks (pruning) see the call (Note [Calls with more
+  // arguments] in nn/framed_calls.h).
+  Tensor operator()(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights = {});
+  // The offsets and weights of that call; otherwise a 2-D input: forward(input, {}).
+  Tensor forward(const Tensor& input) override;
   using Module::operator();
   std::string extra_repr() const override;
 
@@ -78,6 +80,12 @@ class EmbeddingBag : public Module {
 
  private:
   EmbeddingBag(const Tensor& table, EmbeddingBagOptions options);  // table: the weight, as is
+
+ private:
+  struct Frame {
+    Tensor offsets, per_sample_weights;
+  };
+  detail::FramedCalls<Frame> calls_;
 };
 
 }  // namespace ember::nn

@@ -158,6 +158,14 @@ std::string LazyModule::eval_mode_effect() const {
 // the values; any it does not hold keep an initialization not drawn from the generator).
 void LazyModule::prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) {
   if (module_) return;
+  if (!before_load_) {  // the state before the first of this load's calls (a shared module is prepared at each path)
+    BeforeLoad before{probe_, {}, {}, placeholder_versions_, type_name()};
+    for (const auto& [name, slot] : parameter_slots_)
+      before.parameter_data.push_back(slot->defined() ? slot->detach() : Tensor());
+    for (const auto& [name, slot] : buffer_slots_)
+      before.buffer_data.push_back(slot->defined() ? slot->detach() : Tensor());
+    before_load_ = std::move(before);
+  }
   // a load that leaves it lazy copies a [0] tensor into each placeholder it holds: one
   // version more for those, not a write to refuse at the first forward
   for (const auto* slots : {&parameter_slots_, &buffer_slots_}) {
@@ -182,6 +190,31 @@ void LazyModule::prepare_state_load(const std::map<std::string, Tensor>& state, 
     }
     initialize(std::move(module), in);
     return;
+  }
+}
+
+// A failed load leaves the module lazy: its placeholders, probe and name as they were.
+void LazyModule::finish_state_load(bool loaded) {
+  if (!before_load_) return;  // prepared at another path of a shared module, or already sized
+  BeforeLoad before = std::move(*before_load_);
+  before_load_.reset();
+  if (loaded) return;
+  size_t i = 0;
+  for (const auto& [name, slot] : parameter_slots_) {
+    const Tensor& data = before.parameter_data[i++];
+    if (data.defined()) slot->set_data(data);
+  }
+  i = 0;
+  for (const auto& [name, slot] : buffer_slots_) {
+    const Tensor& data = before.buffer_data[i++];
+    if (data.defined()) slot->set_data(data);
+  }
+  placeholder_versions_ = std::move(before.placeholder_versions);
+  if (module_) {
+    module_.reset();
+    probe_ = std::move(before.probe);
+    in_ = 0;
+    set_type_name(std::move(before.type_name));
   }
 }
 

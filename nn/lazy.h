@@ -85,6 +85,7 @@ class LazyModule : public Module {
   // drawing from the generator.
   LazyModule(Maker make, int64_t probe_in, InputSize input_size, int64_t spatial, std::vector<StateSize> state_sizes);
   void prepare_state_load(const std::map<std::string, Tensor>& state, const std::string& prefix) override;
+  void finish_state_load(bool loaded) override;
   // The placeholder registered under `name`, or an undefined parameter registered now (a
   // LazyLinear without bias), for a subclass's references.
   Tensor& parameter_slot(const std::string& name);
@@ -109,6 +110,14 @@ class LazyModule : public Module {
   // A placeholder's version after a load_state_dict that left the module lazy (else 0): a
   // higher one at the first forward is a write that forward would lose.
   std::map<std::string, uint32_t> placeholder_versions_;
+  // The lazy state before prepare_state_load, for a failed load's finish_state_load.
+  struct BeforeLoad {
+    std::shared_ptr<Module> probe;
+    std::vector<Tensor> parameter_data, buffer_data;
+    std::map<std::string, uint32_t> placeholder_versions;
+    std::string type_name;
+  };
+  std::optional<BeforeLoad> before_load_;
 };
 
 // y = x W^T + b with in_features from the first input's last dim (becomes a Linear).

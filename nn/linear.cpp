@@ -50,7 +50,12 @@ Tensor Bilinear::forward(const Tensor& input1, const Tensor& input2) {
   return functional::bilinear(input1, input2, weight, bias);
 }
 
-Tensor Bilinear::forward(const Tensor& /*input*/) {
+Tensor Bilinear::operator()(const Tensor& input1, const Tensor& input2) {
+  return calls_.call(*this, input1, {.input2 = input2}).first;
+}
+
+Tensor Bilinear::forward(const Tensor& input) {
+  if (const Frame* frame = calls_.claim()) return forward(input, frame->input2);
   EMBER_FAIL("Bilinear.forward() missing 1 required positional argument: 'input2' (call forward(input1, input2))");
 }
 

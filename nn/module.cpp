@@ -506,6 +506,24 @@ void Module::apply(const std::function<void(Module&)>& fn) {
 }
 
 // ---------------------------------------------------------------- state
+std::ostream& operator<<(std::ostream& os, const IncompatibleKeys& keys) {
+  if (keys.missing_keys.empty() && keys.unexpected_keys.empty()) return os << "<All keys matched successfully>";
+  const auto list = [](const std::vector<std::string>& names) {
+    std::string out = "[";
+    for (const auto& n : names) out += (out.size() > 1 ? ", '" : "'") + n + "'";
+    return out + "]";
+  };
+  return os << "_IncompatibleKeys(missing_keys=" << list(keys.missing_keys)
+            << ", unexpected_keys=" << list(keys.unexpected_keys) << ")";
+}
+
+void Module::set_extra_state(const Tensor&) {
+  EMBER_FAIL(type_name(),
+             ": get_extra_state() returns a state but set_extra_state() is not overridden to take it "
+             "back; override both (PyTorch: \"Reached a code path in Module.set_extra_state() that should never be "
+             "called\")");
+}
+
 // Every path of a shared module (no memo), as PyTorch's state_dict recursion.
 StateDict Module::state_dict() const {
   StateDict out;
@@ -514,62 +532,118 @@ StateDict Module::state_dict() const {
       if (t->defined()) out.emplace_back(prefix_of(path) + name, t->detach());
     for (const auto& [name, t] : m.buffers_)
       if (t->defined() && !m.non_persistent_buffers_.count(name)) out.emplace_back(prefix_of(path) + name, t->detach());
+    if (Tensor extra = m.get_extra_state(); extra.defined()) out.emplace_back(prefix_of(path) + "_extra_state", extra);
   });
   return out;
 }
 
 // Errors are gathered as PyTorch does: missing keys, unexpected keys (both only when
-// strict), then size mismatches (always); nothing is copied unless all is well. A shared
-// module is prepared at each of its paths, as PyTorch's load recursion reaches it.
-IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict) {
+// strict), then size mismatches (always); nothing is copied unless all is well, and a
+// failed load undoes what prepare_state_load did (a lazy module sized). A shared module is prepared at
+// each of its paths, as PyTorch's load recursion reaches it.
+IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bool assign) {
   // PyTorch's state dict is a dict: a key given twice (a ported model_dict.update(...)
   // appended rather than replaced) would otherwise load the first copy silently.
   std::map<std::string, Tensor> given;
   for (const auto& [key, value] : state)
     EMBER_CHECK(given.emplace(key, value).second, "load_state_dict: the state dict has two tensors named '", key,
                 "' (a dict holds each key once: replace the entry rather than append another)");
-  for (const auto& [path, module] : named_modules(/*remove_duplicate=*/false))
-    module->prepare_state_load(given, prefix_of(path));
-  std::set<std::string> optional_keys;
-  for (const auto& [path, module] : named_modules(/*remove_duplicate=*/false))
-    for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
-  const StateDict own = state_dict();
-  std::set<std::string> own_keys;
-  IncompatibleKeys result;
-  std::vector<std::string>& missing = result.missing_keys;
-  std::vector<std::string>& unexpected = result.unexpected_keys;
-  std::vector<std::string> mismatches;
-  for (const auto& [key, dest] : own) {
-    own_keys.insert(key);
-    auto it = given.find(key);
-    if (it == given.end()) {
-      if (!optional_keys.count(key)) missing.push_back(key);
-    } else if (!it->second.defined()) {
-      mismatches.push_back(detail::str_cat("While copying the parameter named \"", key,
-                                           "\", expected a defined tensor from checkpoint but received an undefined "
-                                           "one"));
-    } else if (it->second.sizes() != dest.sizes()) {
-      mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape torch.Size(",
-                                           it->second.sizes(), ") from checkpoint, the shape in current model is "
-                                           "torch.Size(", dest.sizes(), ")."));
+  // The module's own slots (true for a parameter), and which keys are extra states (of any
+  // shape) or optional.
+  std::map<std::string, std::pair<Tensor*, bool>> slots;
+  visit("", nullptr, nullptr, [&slots](const std::string& path, const Module& m, const std::shared_ptr<Module>&) {
+    for (const auto* list : {&m.parameters_, &m.buffers_})
+      for (const auto& [name, t] : *list)
+        if (t->defined() && (list == &m.parameters_ || !m.non_persistent_buffers_.count(name)))
+          slots[prefix_of(path) + name] = {t.get(), list == &m.parameters_};
+  });
+  const auto modules = named_modules(/*remove_duplicate=*/false);
+  size_t prepared = 0;
+  try {
+    for (; prepared < modules.size(); ++prepared)
+      modules[prepared].second->prepare_state_load(given, prefix_of(modules[prepared].first));
+    std::map<std::string, Module*> extra_states;
+    std::set<std::string> optional_keys;
+    for (const auto& [path, module] : modules) {
+      for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
+      if (module->get_extra_state().defined()) extra_states.emplace(prefix_of(path) + "_extra_state", module.get());
     }
-  }
-  for (const auto& [key, _] : state)
-    if (!own_keys.count(key)) unexpected.push_back(key);
+    const StateDict own = state_dict();
+    std::set<std::string> own_keys;
+    IncompatibleKeys result;
+    std::vector<std::string>& missing = result.missing_keys;
+    std::vector<std::string>& unexpected = result.unexpected_keys;
+    std::vector<std::string> mismatches;
+    for (const auto& [key, dest] : own) {
+      own_keys.insert(key);
+      auto it = given.find(key);
+      if (it == given.end()) {
+        if (!optional_keys.count(key)) missing.push_back(key);
+      } else if (extra_states.count(key)) {
+        continue;  // any shape: the module's set_extra_state decides
+      } else if (!it->second.defined()) {
+        mismatches.push_back(detail::str_cat("While copying the parameter named \"", key,
+                                             "\", expected a defined tensor from checkpoint but received an undefined "
+                                             "one"));
+      } else if (dest.dim() == 0 && it->second.dim() == 1 && it->second.numel() == 1) {
+        it->second = it->second.reshape({});  // PyTorch's rule for checkpoints that stored scalars as [1]
+      } else if (it->second.sizes() != dest.sizes()) {
+        mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape torch.Size(",
+                                             it->second.sizes(),
+                                             ") from checkpoint, the shape in current model is "
+                                             "torch.Size(",
+                                             dest.sizes(), ")."));
+      }
+      if (assign && it != given.end() && it->second.defined() && slots.at(key).first->requires_grad() &&
+          !it->second.is_floating_point())
+        mismatches.push_back(detail::str_cat("While copying the parameter named \"", key, "\" with assign=True, ",
+                                             "Only Tensors of floating point and complex dtype can require gradients ",
+                                             "(got ", dtype_name(it->second.dtype()), ")"));
+    }
+    for (const auto& [key, _] : state)
+      if (!own_keys.count(key)) unexpected.push_back(key);
 
-  // PyTorch's message: one error per line after a tab, missing and unexpected keys first.
-  std::string msg;
-  if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
-  if (strict && !unexpected.empty()) msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
-  for (const auto& m : mismatches) msg += "\n\t" + m;
-  EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name(), ":", msg);
+    // PyTorch's message: one error per line after a tab, missing and unexpected keys first.
+    std::string msg;
+    if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
+    if (strict && !unexpected.empty()) msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
+    for (const auto& m : mismatches) msg += "\n\t" + m;
+    EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name(), ":", msg);
 
-  NoGradGuard no_grad;
-  for (const auto& [key, dest] : own) {
-    auto it = given.find(key);
-    if (it != given.end()) Tensor(dest).copy_(it->second);
+    NoGradGuard no_grad;
+    // The extra states first, each undone if a later one refuses its state, so a module
+    // that refuses changes nothing; then the tensors, which every check has cleared.
+    std::vector<std::pair<Module*, Tensor>> set_before;
+    try {
+      for (const auto& [key, module] : extra_states) {
+        auto it = given.find(key);
+        if (it == given.end()) continue;
+        Tensor before = module->get_extra_state();
+        module->set_extra_state(it->second);
+        set_before.emplace_back(module, std::move(before));
+      }
+    } catch (...) {
+      for (auto undo = set_before.rbegin(); undo != set_before.rend(); ++undo)
+        undo->first->set_extra_state(undo->second);
+      throw;
+    }
+    for (const auto& [key, dest] : own) {
+      auto it = given.find(key);
+      if (it == given.end() || extra_states.count(key)) continue;
+      if (assign) {  // PyTorch's assign=True: the checkpoint's tensor itself, a new parameter without a grad
+        const auto& [slot, is_parameter] = slots.at(key);
+        slot->set_data(it->second);
+        if (is_parameter) slot->mutable_grad() = Tensor();
+      } else {
+        Tensor(dest).copy_(it->second);
+      }
+    }
+    for (size_t i = prepared; i-- > 0;) modules[i].second->finish_state_load(true);
+    return result;
+  } catch (...) {
+    for (size_t i = prepared; i-- > 0;) modules[i].second->finish_state_load(false);
+    throw;
   }
-  return result;
 }
 
 // ---------------------------------------------------------------- printing

@@ -36,6 +36,9 @@ struct IncompatibleKeys {
   std::vector<std::string> missing_keys;
   std::vector<std::string> unexpected_keys;
 };
+// As PyTorch prints it: "<All keys matched successfully>", else
+// "_IncompatibleKeys(missing_keys=['a'], unexpected_keys=[])".
+std::ostream& operator<<(std::ostream& os, const IncompatibleKeys& keys);
 
 // Note [Shared modules and tensors]
 // One module may sit in the tree twice (Sequential({lin, relu, lin})) and one tensor may
@@ -232,12 +235,22 @@ class Module : public std::enable_shared_from_this<Module> {
   void remove_buffer(const std::string& name);
 
   // ---- state ----
-  // Parameters then persistent buffers, each module in order, every name of a shared one.
+  // Parameters then persistent buffers, then "_extra_state" where get_extra_state gives one,
+  // each module in order, every name of a shared one.
   StateDict state_dict() const;
   // strict: missing or unexpected keys are errors; shapes must always match. Returns the
   // keys passed over (empty lists after a strict load). A key of optional_state_keys
-  // absent from `state` is not missing: the module keeps its value.
-  IncompatibleKeys load_state_dict(const StateDict& state, bool strict = true);
+  // absent from `state` is not missing: the module keeps its value. A failed load changes
+  // nothing. assign (PyTorch's assign=True): each parameter and buffer takes the state
+  // dict's tensor itself (its dtype, device and memory; the handle and requires_grad stay
+  // the module's) instead of a copy into its own.
+  IncompatibleKeys load_state_dict(const StateDict& state, bool strict = true, bool assign = false);
+  // PyTorch's get_extra_state / set_extra_state: state that is not a parameter or buffer
+  // (a vocabulary size, a step count), saved under "<prefix>_extra_state" when
+  // get_extra_state returns a defined tensor (default: none). load_state_dict then expects
+  // that key, of any shape, and hands it to set_extra_state once every check has passed.
+  virtual Tensor get_extra_state() const { return Tensor(); }
+  virtual void set_extra_state(const Tensor& state);
   // This module's own state entries (no prefix) that a state dict may leave out, as
   // PyTorch's _load_from_state_dict overrides allow: BatchNorm's num_batches_tracked,
   // which older checkpoints lack. Default: none.
@@ -284,6 +297,9 @@ class Module : public std::enable_shared_from_this<Module> {
   // load_state_dict compares shapes: a lazy module sizes its parameters from the
   // checkpoint's (Note [Lazy modules] in nn/lazy.h).
   virtual void prepare_state_load(const std::map<std::string, Tensor>& /*state*/, const std::string& /*prefix*/) {}
+  // Called on each prepared module, in reverse order, when the load ends: `loaded` false
+  // undoes what prepare_state_load did, so a failed load changes nothing.
+  virtual void finish_state_load(bool /*loaded*/) {}
   // A lazy module takes the name of the module it became (LazyLinear -> Linear).
   void set_type_name(std::string name) { type_name_ = std::move(name); }
   // True when `t` may be overwritten by a consuming forward: nothing will be recorded

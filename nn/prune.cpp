@@ -127,7 +127,7 @@ Tensor RandomStructured::compute_mask(const Tensor& t, const Tensor& default_mas
 
 Tensor LnStructured::compute_mask(const Tensor& t, const Tensor& default_mask) const {
   // n = 0 counts each channel's nonzeros (torch.norm's p = 0), as PyTorch's.
-  EMBER_CHECK(n_ >= 0 || std::isinf(n_), "ln_structured: expected n >= 0 or +-inf (the norm's p), but got ", n_);
+  EMBER_CHECK(!std::isnan(n_), "ln_structured: expected n, the norm's p (any real number or +-inf), but got nan");
   const int64_t dim = channel_dim(t, dim_);
   const int64_t channels = t.size(dim), count = prune_count(amount_, channels);
   if (count == 0) return default_mask;
@@ -164,8 +164,10 @@ Module& apply(Module& module, const std::string& name, const PruningMethod& meth
   {
     NoGradGuard no_grad;
     const Tensor default_mask = again ? module.get_buffer(name + "_mask").clone() : ones(orig.sizes(), orig.options());
-    // PyTorch scores by getattr(module, name): once pruned, the masked weight (pruned entries count
-    // as 0 when ln_structured ranks channels after an unstructured prune).
+    // Once pruned, the masked weight scores (pruned entries count as 0 when ln_structured ranks
+    // channels after an unstructured prune). PyTorch scores getattr(module, name), the masked
+    // weight as the last forward computed it; ember computes it from the current orig, so an
+    // optimizer step since that forward counts (README, "Differences").
     const Tensor scores = importance_scores.defined() ? importance_scores.detach() : masked_weight(orig, default_mask);
     mask = again ? combined_mask(method, scores, default_mask) : method.compute_mask(scores, default_mask);
     mask = mask.to(orig.device()).contiguous();

@@ -45,7 +45,8 @@ Tensor& existing_parameter(Module& module, const std::string& name, const char* 
   EMBER_CHECK(name.find('.') == std::string::npos, kind, ": expected the name of a parameter of ", module.type_name(),
               " itself, got '", name, "'");
   Tensor& p = module.get_parameter(name);
-  EMBER_CHECK(p.defined(), kind, ": ", module.type_name(), "'s parameter `", name, "` is None");
+  EMBER_CHECK(p.defined(), kind, ": `", std::string_view(kind) == "spectral_norm" ? "SpectralNorm" : "WeightNorm",
+              "` cannot be applied as parameter `", name, "` is None (", module.type_name(), ")");
   EMBER_CHECK(p.is_floating_point(), kind, ": expected a floating-point parameter `", name, "`, got ",
               dtype_name(p.dtype()));
   return p;
@@ -57,6 +58,7 @@ Tensor norm_except_dim(const Tensor& v, int64_t dim) {
   Dims others;
   for (int64_t d = 0; d < v.dim(); ++d)
     if (d != dim) others.push_back(d);
+  if (others.empty()) return v.abs();  // a 1-D v: each element its own norm, as PyTorch's view(n, -1)
   return linalg::vector_norm(v, 2, others, /*keepdim=*/true);
 }
 
@@ -79,9 +81,12 @@ Module& weight_norm(Module& module, const std::string& name, std::optional<int64
   int64_t dim = dim_arg.value_or(-1);
   // Only -1 means the whole tensor (PyTorch's norm_except_dim); -2 on a 2-D weight is dim 0.
   if (dim < -1 && dim >= -weight.dim()) dim += weight.dim();
-  EMBER_CHECK(dim >= -1 && dim < std::max<int64_t>(weight.dim(), 1), "weight_norm: expected dim in [-1, ",
-              std::max<int64_t>(weight.dim(), 1) - 1, "] (-1 or None: the norm of the whole tensor) for `", name,
-              "` of shape ", weight.sizes(), ", got ", dim);
+  EMBER_CHECK(dim >= -1 && dim < std::max<int64_t>(weight.dim(), 1),
+              "weight_norm: Dimension out of range (expected to "
+              "be in range of [",
+              -std::max<int64_t>(weight.dim(), 1), ", ", std::max<int64_t>(weight.dim(), 1) - 1, "], but got ",
+              dim_arg.value_or(-1), "): -1 or None is the norm of the whole tensor, for `", name, "` of shape ",
+              weight.sizes());
   Tensor v0 = weight.detach();
   Tensor g0;
   {
@@ -118,7 +123,7 @@ Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_i
                       std::optional<int64_t> dim_arg) {
   EMBER_CHECK(n_power_iterations > 0, "Expected n_power_iterations to be positive, but got n_power_iterations=",
               n_power_iterations);
-  EMBER_CHECK(eps > 0, "spectral_norm: expected eps > 0, got ", eps);
+  EMBER_CHECK(eps >= 0, "spectral_norm: expected eps >= 0, got ", eps);
   Tensor& weight = existing_parameter(module, name, "spectral_norm");
   const bool transposed = module_as<ConvTranspose1d>(module) != nullptr ||
                           module_as<ConvTranspose2d>(module) != nullptr || module_as<ConvTranspose3d>(module) != nullptr;

@@ -96,7 +96,7 @@ MemoryFormat output_format(const Dims& shape, std::initializer_list<const Tensor
 // The result dtype of a binary op on two tensors, after the argument checks.
 DType binary_result_dtype(BinaryOp op, const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_same_device(a, {&b});
-  const DType result = binary_compute_dtype(op, result_type(a, b));
+  const DType result = binary_compute_dtype(op, detail::result_type(a, b));
   check_binary_args(op, int{a.dtype() == kBool} + int{b.dtype() == kBool}, result, alpha);
   return result;
 }
@@ -408,18 +408,23 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   EMBER_CHECK(cond.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
               dtype_torch_name(cond.dtype()));
   check_same_device(cond, {&a, &b});
-  const DType dt = result_type(a, b);
+  const DType dt = detail::result_type(a, b);
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));
   Tensor out = make_empty(shape, dt, a.device(), output_format(shape, {&cond, &a, &b}));
   device_ops(a.device()).where(expanded_to(cond, shape), expanded_to(cast(a, dt), shape),
                                expanded_to(cast(b, dt), shape), out);
   return out;
 }
+// The number becomes a 0-dim operand of the result's dtype without full()'s overflow check,
+// as PyTorch's wrapped number: where(c, half_tensor, 1e5) is inf where chosen, not an error.
+static DType wrapped_number_dtype(const Scalar& s) { return s.is_floating() ? kFloat64 : s.is_bool() ? kBool : kInt64; }
 Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b) {
-  return native::where(cond, full({}, a, TensorOptions(a.result_type_with(b.dtype())).device(b.device())), b);
+  const DType dt = a.result_type_with(b.dtype());
+  return native::where(cond, to_dtype(full({}, a, TensorOptions(wrapped_number_dtype(a)).device(b.device())), dt), b);
 }
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
-  return native::where(cond, a, full({}, b, TensorOptions(b.result_type_with(a.dtype())).device(a.device())));
+  const DType dt = b.result_type_with(a.dtype());
+  return native::where(cond, a, to_dtype(full({}, b, TensorOptions(wrapped_number_dtype(b)).device(a.device())), dt));
 }
 
 // ---------------------------------------------------------------- in place
@@ -450,8 +455,11 @@ void fill_(const Tensor& self, const Scalar& value) {
 void copy_(const Tensor& self, const Tensor& src) {
   const Dims& shape = self.sizes();
   if (!broadcasts_to(src.sizes(), shape)) {
-    (void)broadcast_shapes(shape, src.sizes());  // PyTorch's "The size of tensor a (3) must match ..." when it fails
-    EMBER_FAIL("copy_: the source of shape ", src.sizes(), " cannot be broadcast to the destination's shape ", shape);
+    // PyTorch's "The size of tensor a (3) must match ..." when the shapes do not broadcast,
+    // and TensorIterator's words when they broadcast to more than self's shape.
+    const Dims both = broadcast_shapes(shape, src.sizes());
+    EMBER_FAIL("output with shape ", shape, " doesn't match the broadcast shape ", both,
+               " (copy_ from a source of shape ", src.sizes(), ")");
   }
   mark_mutated(self);
   Tensor from = src.device() == self.device() ? src : to_device(src, self.device());

@@ -88,6 +88,7 @@ std::unique_ptr<RawBackend> make_cuda_backend(int index) {
   EMBER_FAIL("cuda:", index, " requested, but ember was built without CUDA (configure with nvcc on PATH and -DEMBER_CUDA=ON)");
 }
 uintptr_t current_cuda_stream_id(int) { return 0; }
+int current_cuda_device_or_zero() { return 0; }
 }  // namespace detail
 
 }  // namespace ember

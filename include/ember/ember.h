@@ -16,6 +16,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/type_info.h"
 #include "core/grad_mode.h"
 #include "core/linalg_ops.h"
 #include "core/allocator/private_pool.h"

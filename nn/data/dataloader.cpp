@@ -4,6 +4,7 @@
 #include "nn/data/dataloader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -157,6 +158,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 }
 
 DataLoader::~DataLoader() = default;
+DataLoader::DataLoader(DataLoader&&) noexcept = default;
+DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 
 size_t DataLoader::size() const {
   const size_t n = sampler_ ? sampler_->size() : dataset_->size();
@@ -195,12 +198,17 @@ DataLoader::Iterator DataLoader::begin() {
   Epoch* raw = epoch.get();
   if (dataset_->prefetchable()) epoch->worker = std::thread([raw] { raw->run(); });
   current_ = std::move(epoch);
-  return Iterator(this, ++generation_);
+  // Generations are unique in the process, so an iterator of a loader that another was
+  // moved into never takes the moved-in epoch for its own.
+  static std::atomic<uint64_t> generations{0};
+  generation_ = ++generations;
+  return Iterator(this, generation_);
 }
 
 std::optional<Batch> DataLoader::next_batch(uint64_t generation) {
   EMBER_CHECK(generation == generation_ && current_ != nullptr,
-              "DataLoader: this iterator belongs to an epoch that has ended (begin() was called again)");
+              "DataLoader: this iterator belongs to an epoch that has ended (begin() was called again, or the "
+              "loader was moved)");
   return current_->take();
 }
 

@@ -74,6 +74,12 @@ class DataLoader {
   ~DataLoader();  // stops and joins the prefetch thread
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
+  // Movable (return one from a function, keep one as a member assigned later). Moving ends
+  // the use of its iterators: one used after it stops with the ended-epoch error (while the
+  // loader it points to lives: a vector that reallocates destroys it). The moved-from
+  // loader may only be assigned to or destroyed.
+  DataLoader(DataLoader&&) noexcept;
+  DataLoader& operator=(DataLoader&&) noexcept;
 
   // Starts the next epoch (ending any epoch still in flight) and returns its first batch.
   // One epoch at a time: an iterator of an earlier begin() stops with an error (PyTorch

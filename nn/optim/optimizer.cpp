@@ -169,6 +169,15 @@ void Optimizer::load_state_dict(const StateDict& state) {
         EMBER_CHECK(value.numel() == static_cast<int64_t>(groups_[index].size()),
                     "loaded state dict contains a parameter group that doesn't match the size of optimizer's group (",
                     "group ", index, ": ", value.numel(), " vs ", groups_[index].size(), " parameters)");
+        // PyTorch maps state.<id> to parameters by the ids' positions; its state dicts (and
+        // ember's) number them 0, 1, ... across the groups in order: anything else is refused.
+        int64_t first = 0;
+        for (size_t g = 0; g < index; ++g) first += static_cast<int64_t>(groups_[g].size());
+        const std::vector<double> ids = value.to(kFloat64).to_vector<double>();
+        for (size_t i = 0; i < ids.size(); ++i)
+          EMBER_CHECK(ids[i] == static_cast<double>(first + static_cast<int64_t>(i)), "load_state_dict: \"", key,
+                      "\" should number its parameters ", first, " to ", first + static_cast<int64_t>(ids.size()) - 1,
+                      " in order (as optimizer.state_dict() writes them), but entry ", i, " is ", ids[i]);
         group_seen[index] = true;
       } else {
         EMBER_CHECK(value.numel() == 1, "load_state_dict: \"", key, "\" must hold one number, but has ",
@@ -181,9 +190,12 @@ void Optimizer::load_state_dict(const StateDict& state) {
           hypers[index].emplace_back(name, number);
         } else {
           // PyTorch 2's groups always carry these implementation switches; off, they mean
-          // what ember does. On, they ask for what this optimizer does not have.
-          EMBER_CHECK(number == 0.0, "load_state_dict: \"", key, "\" is true, but this optimizer has no ", name,
-                      " implementation (a state dict saved with ", name, "=False loads)");
+          // what ember does. capturable changes where the step runs, not its values, so a run
+          // that captured its steps loads either way (the optimizer keeps its own option). The
+          // others, on, ask for what this optimizer does not have.
+          EMBER_CHECK(number == 0.0 || name == "capturable", "load_state_dict: \"", key,
+                      "\" is true, but this optimizer has no ", name, " implementation (a state dict saved with ", name,
+                      "=False loads)");
         }
       }
     } else if (split_key(key, kStatePrefix, index, name)) {

@@ -51,15 +51,23 @@ void check_buffer(const std::string& key, const Tensor& value, const Tensor& par
               "\" must be a floating-point tensor, but got ", dtype_name(value.dtype()));
   EMBER_CHECK(value.sizes() == param.sizes(), "load_state_dict: optimizer state \"", key, "\" has shape ",
               value.sizes(), " but its parameter has shape ", param.sizes());
-  // Checked as it will be kept: in the parameter's dtype (float32's 1e5 is inf in float16).
+  // Not-a-number and infinite values load: a step with an inf gradient writes them, and a
+  // checkpoint of a run that diverged must load for inspection, as PyTorch's. Refused: a
+  // finite value the parameter's dtype cannot hold (float32's 1e5 is inf in float16: the load
+  // itself would make it inf, PyTorch's silent overflow) and a negative square average
+  // (corrupt: no step writes one), checked as it will be kept.
   const bool narrowed = value.dtype() != param.dtype();
-  const std::vector<double> v = host_values(narrowed ? native::to_dtype(value, param.dtype()) : value);
-  const auto bad = std::find_if(v.begin(), v.end(), [&](double x) { return !std::isfinite(x) || (nonnegative && x < 0); });
-  EMBER_CHECK(bad == v.end(), "load_state_dict: optimizer state \"", key, "\" must hold ",
-              nonnegative ? "finite, non-negative" : "finite", " values, but element ", bad - v.begin(), " is ",
-              bad == v.end() ? 0.0 : *bad,
-              narrowed ? std::string(" once stored in the parameter's ") + std::string(dtype_name(param.dtype()))
-                       : std::string());
+  const std::vector<double> given = host_values(value);
+  const std::vector<double> kept = narrowed ? host_values(native::to_dtype(value, param.dtype())) : given;
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EMBER_CHECK(!std::isfinite(given[i]) || std::isfinite(kept[i]), "load_state_dict: optimizer state \"", key,
+                "\" must hold values its parameter's dtype can hold, but element ", i, " is ", given[i], ", which is ",
+                kept[i], " once stored in the parameter's ", dtype_name(param.dtype()));
+    EMBER_CHECK(!nonnegative || !(kept[i] < 0), "load_state_dict: optimizer state \"", key,
+                "\" must hold non-negative values, but element ", i, " is ", kept[i],
+                narrowed ? std::string(" once stored in the parameter's ") + std::string(dtype_name(param.dtype()))
+                         : std::string());
+  }
 }
 
 double check_step_count(const std::string& key, const Tensor& value) {

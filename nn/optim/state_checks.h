@@ -20,7 +20,8 @@ void check_state_names(const std::string& prefix, const LoadedState& state, std:
 // `name` must be present in the (non-empty) state, as `option` (e.g. "amsgrad=True") needs it.
 void check_state_present(const std::string& prefix, const LoadedState& state, const char* name, const char* option);
 // A buffer like "momentum_buffer" or "exp_avg": floating point, shaped like `param`,
-// every element finite; with `nonnegative`, no element below zero (e.g. "exp_avg_sq").
+// inf and NaN load, a finite value that overflows the parameter's dtype does not; with
+// `nonnegative`, no element below zero (e.g. "exp_avg_sq").
 void check_buffer(const std::string& key, const Tensor& value, const Tensor& param, bool nonnegative = false);
 // A step count: one element, a whole number from 0 to 2^53 (exact in float64).
 // Returns it.

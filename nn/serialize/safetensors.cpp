@@ -257,6 +257,17 @@ Layout read_layout(int fd, const std::string& path, uint64_t file_size) {
   if (file_size < 8) bad(path, "the file has ", file_size, " bytes, fewer than the 8-byte header length");
   uint64_t n = 0;
   if (!read_at(fd, &n, sizeof n, 0)) bad(path, "cannot read the header length: ", std::strerror(errno));
+  if (n > file_size - 8) {
+    // A torch.save file read as safetensors: a zip archive (PyTorch >= 1.6) or a pickle
+    // (protocol 2 to 5).
+    unsigned char magic[4];
+    std::memcpy(magic, &n, sizeof magic);
+    const bool zip = magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+    if (zip || (magic[0] == 0x80 && magic[1] >= 2 && magic[1] <= 5))
+      bad(path, "this is a PyTorch torch.save file (", zip ? "a zip archive" : "a pickle",
+          "), not safetensors; ember reads safetensors only: convert it in Python with "
+          "safetensors.torch.save_file(torch.load(path), \"model.safetensors\")");
+  }
   if (n > file_size - 8)
     bad(path, "the header length ", n, " is larger than the rest of the file (", file_size - 8, " bytes)");
   if (n > kMaxHeaderBytes) bad(path, "the header length ", n, " exceeds the limit of ", kMaxHeaderBytes, " bytes");

@@ -290,3 +290,39 @@ TEST(InferenceTensors, AFailedInPlaceOpLeavesSelfUnchanged) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// SaveOnCpuGuard (PyTorch's save_on_cpu, Note [Saved tensors on the CPU]) saves a CPU
+// tensor as it is: the same gradient, the same ledger bytes, and the version check kept. As
+// the innermost guard it wins over an outer pack hook, which then never runs.
+TEST(SaveOnCpu, CpuTensorsAreSavedAsTheyAre) {
+  Tensor x = testing::leaf({1.0, -2.0, 3.0}, {3});
+  const int64_t before = autograd::saved_tensor_stats().current_bytes;
+  int packed = 0;
+  autograd::SavedTensorsHooksGuard outer([&](const Tensor& t) { return ++packed, t; },
+                                         [](const Tensor& t) { return t; });
+  Tensor h, y;
+  {
+    autograd::SaveOnCpuGuard on_cpu;
+    h = x * x;          // saves x
+    y = (h * h).sum();  // saves h
+  }
+  EXPECT_EQ(packed, 0);
+  EXPECT_EQ(autograd::saved_tensor_stats().current_bytes - before, 2 * 3 * 8);
+  y.backward(Tensor(), /*retain_graph=*/true);
+  expect_values(x.grad(), {4.0, -32.0, 108.0});  // 4 x^3
+  h.mul_(2.0);
+  EXPECT_NE(testing::error_of([&] { y.backward(); }).find("modified by an inplace operation"), std::string::npos);
+  {
+    autograd::SaveOnCpuGuard pinned(/*pin_memory=*/true);
+    Tensor z = (x * 3.0).exp().sum();
+    x.mutable_grad() = Tensor();
+    z.backward();
+    EXPECT_LT(testing::max_abs_diff(x.grad(), (x.detach() * 3.0).exp() * 3.0), 1e-12);
+  }
+}
+
+}  // namespace
+}  // namespace ember

@@ -158,7 +158,12 @@ TEST(ElementwiseBinary, IntegerAndBoolTensors) {
   EXPECT_EMBER_ERROR(p - ones({4}), "with a bool tensor is not supported");
   EXPECT_EMBER_ERROR(ones({2, 3}).copy_(ones({4})),
                      "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1");
-  EXPECT_EMBER_ERROR(ones({3}).copy_(ones({2, 3})), "copy_: the source of shape [2, 3] cannot be broadcast");
+  EXPECT_EMBER_ERROR(ones({3}).copy_(ones({2, 3})), "output with shape [3] doesn't match the broadcast shape [2, 3]");
+  // A number where() does not choose cannot overflow: it is inf in float16 where chosen.
+  const Tensor chosen = where(tensor(std::vector<double>{0.0, 1.0}) < 0.5, ones({2}, kHalf), 1e5);
+  EXPECT_EQ(chosen.dtype(), kHalf);
+  EXPECT_EQ(chosen.to(kFloat64).to_vector<double>(),
+            (std::vector<double>{1.0, std::numeric_limits<double>::infinity()}));
 }
 
 TEST(ElementwiseBinary, ReluGradPassesGradientOnlyWherePositive) {

@@ -271,3 +271,37 @@ TEST(Factories, DeterministicModeFillsEmptyMemory) {
 
 }  // namespace
 }  // namespace ember
+
+namespace ember {
+namespace {
+
+// PyTorch's preserve_format for the *_like factories (Note [The layout of *_like tensors]):
+// a dense layout keeps its strides, a sliced channels-last tensor gives channels-last, any
+// other layout row-major; values, dtype, device and requires_grad as before.
+TEST(LikeFactories, KeepTheInputsLayout) {
+  const Tensor nchw = randn({2, 3, 4, 5});
+  const Tensor nhwc = nchw.contiguous(MemoryFormat::ChannelsLast);
+  for (const Tensor& made : {empty_like(nhwc), zeros_like(nhwc), ones_like(nhwc), full_like(nhwc, 2.5), rand_like(nhwc),
+                             randn_like(nhwc), randint_like(nhwc, 5)}) {
+    EXPECT_EQ(made.sizes(), nhwc.sizes());
+    EXPECT_EQ(made.strides(), nhwc.strides());
+  }
+  EXPECT_TRUE(equal(zeros_like(nhwc), zeros({2, 3, 4, 5})));
+  EXPECT_TRUE(equal(full_like(nhwc, 2.5), full({2, 3, 4, 5}, 2.5)));
+  const Tensor t = randn({3, 5}).t();
+  EXPECT_EQ(empty_like(t).strides(), (Dims{1, 5}));
+  EXPECT_EQ(ones_like(t, dtype(kFloat64).requires_grad(true)).strides(), (Dims{1, 5}));
+  EXPECT_TRUE(ones_like(t, dtype(kFloat64).requires_grad(true)).requires_grad());
+  EXPECT_TRUE(ones_like(t, dtype(kFloat64).requires_grad(true)).is_leaf());
+  EXPECT_EQ(ones_like(t, kFloat64).dtype(), kFloat64);
+  const Tensor r = rand_like(t);
+  EXPECT_TRUE((r >= 0.0).all().item<bool>() && (r < 1.0).all().item<bool>());
+  // Not dense: a channels-last slice gives channels-last, a row slice row-major.
+  const Tensor sliced = nhwc.narrow(3, 0, 3);
+  EXPECT_TRUE(zeros_like(sliced).is_contiguous(MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(zeros_like(randn({4, 6}).narrow(1, 0, 3)).is_contiguous());
+  EXPECT_TRUE(zeros_like(randn({1, 3}).expand({4, 3})).is_contiguous());
+}
+
+}  // namespace
+}  // namespace ember

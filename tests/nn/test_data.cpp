@@ -392,6 +392,28 @@ TEST(DataLoaderTest, BatchSizesAndDropLast) {
   EXPECT_EMBER_ERROR(DataLoader(counting(3), {.batch_size = 0}), "batch_size should be a positive integer value");
 }
 
+// A loader moves (returned from a function, assigned to a member later); an iterator used
+// after the move stops with the ended-epoch error: neither a crash nor the other loader's data.
+TEST(DataLoaderTest, MovingEndsItsIterators) {
+  auto make = [](int64_t n) { return DataLoader(counting(n), {.batch_size = 4}); };
+  DataLoader first = make(10);
+  auto it = first.begin();
+  EXPECT_EQ(it->y.size(0), 4);
+  DataLoader taken = std::move(first);
+  EXPECT_EMBER_ERROR(++it, "this iterator belongs to an epoch that has ended");
+  EXPECT_EQ(taken.size(), 3u);
+  EXPECT_EQ(one_epoch(taken), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  // Assigned over: the old iterator does not read the moved-in loader's epoch.
+  DataLoader other = make(20);
+  auto other_it = other.begin();
+  auto taken_it = taken.begin();
+  taken = std::move(other);
+  EXPECT_EMBER_ERROR(++taken_it, "this iterator belongs to an epoch that has ended");
+  EXPECT_EMBER_ERROR(++other_it, "this iterator belongs to an epoch that has ended");
+  EXPECT_EQ(taken.size(), 5u);
+  EXPECT_EQ(one_epoch(taken).size(), 20u);
+}
+
 TEST(DataLoaderTest, ShuffleCoversEveryIndexOncePerEpoch) {
   DataLoader loader(counting(1000), {.batch_size = 64, .shuffle = true, .drop_last = false, .seed = 7});
   for (int epoch = 0; epoch < 3; ++epoch) {

@@ -134,4 +134,14 @@ TEST(DeviceIndex, NegativeCudaIndexIsAnError) {
   EXPECT_EQ(Device::cuda(3).index(), 3);
 }
 
+// PyTorch's device strings: "cpu:0" is the CPU, another CPU index is refused, and "cuda" is
+// the current device (cuda:0 without a GPU).
+TEST(DeviceIndex, CpuZeroAndTheCurrentCudaDevice) {
+  EXPECT_EQ(Device("cpu:0"), Device::cpu());
+  EXPECT_EMBER_ERROR(Device("cpu:1"), "CPU device index must be -1 or zero, got 1");
+  EXPECT_EMBER_ERROR(Device("cpu:-1"), "Expected one of cpu, cuda, cuda:N device string, but got: 'cpu:-1'");
+  const int current = cuda::is_available() ? cuda::current_device() : 0;
+  EXPECT_EQ(Device("cuda"), Device::cuda(current));
+}
+
 }  // namespace

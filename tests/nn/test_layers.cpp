@@ -92,7 +92,21 @@ TEST(Dropout2d, ZeroesWholeChannels) {
       EXPECT_TRUE(v[0] == 0.0f || v[0] == 2.0f);
       for (float e : v) EXPECT_EQ(e, v[0]);
     }
-  EXPECT_EMBER_ERROR(F::dropout2d(ones({2, 3}), 0.5, true), "expected 3D or 4D input (got 2D input)");
+  // A 2-D input (fc1's output in PyTorch's "Defining a Neural Network" recipe): PyTorch's
+  // deprecation warning, then feature dropout, each element on its own; eval returns it.
+  manual_seed(4);
+  const Tensor flat = F::dropout2d(ones({2, 400}), 0.5, true);
+  const double zeros_seen = (flat == 0.0).sum().item<double>();
+  EXPECT_GT(zeros_seen, 300);
+  EXPECT_LT(zeros_seen, 500);
+  EXPECT_TRUE(((flat == 0.0) | (flat == 2.0)).all().item<bool>());
+  const Tensor x2 = ones({1, 128});
+  nn::Dropout2d drop(0.5);
+  drop.eval();
+  EXPECT_TRUE(equal(drop(x2), x2));
+  EXPECT_EQ(F::dropout2d(ones({2, 3, 2, 2, 2}), 0.5, true).sizes(), (Dims{2, 3, 2, 2, 2}));
+  EXPECT_EMBER_ERROR(F::dropout2d(ones({5}), 0.5, true), "Feature dropout requires at least 2 dimensions");
+  EXPECT_TRUE(equal(F::dropout2d(ones({5}), 0.5, /*training=*/false), ones({5})));  // nothing dropped: no check
 }
 
 TEST(Dropout1d, ZeroesWholeChannelsOfSequences) {

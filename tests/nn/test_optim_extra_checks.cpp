@@ -97,7 +97,7 @@ TEST(OptimExtraChecks, AdadeltaLoadedState) {
                           "optimizer state \"state.0.acc_delta\" is missing; a parameter's state has all of: step, "
                           "square_avg, acc_delta (or none)");
   expect_state_refused<A>(with(good, "state.0.square_avg", tensor(std::vector<double>{-1.0, 0.0})),
-                          "\"state.0.square_avg\" must hold finite, non-negative values, but element 0 is -1");
+                          "\"state.0.square_avg\" must hold non-negative values, but element 0 is -1");
   expect_state_refused<A>(with(good, "state.0.acc_delta", tensor(std::vector<double>{0.0, 0.0, 0.0})),
                           "\"state.0.acc_delta\" has shape [3] but its parameter has shape [2]");
   expect_state_refused<A>(with(good, "state.0.step", number(0.5)), "must be a whole number of steps");
@@ -111,9 +111,7 @@ TEST(OptimExtraChecks, AdamaxLoadedState) {
   using A = optim::Adamax;
   expect_state_refused<A>(without(good, "state.0.exp_inf"), "optimizer state \"state.0.exp_inf\" is missing");
   expect_state_refused<A>(with(good, "state.0.exp_inf", tensor(std::vector<double>{0.0, -2.0})),
-                          "\"state.0.exp_inf\" must hold finite, non-negative values, but element 1 is -2");
-  expect_state_refused<A>(with(good, "state.0.exp_avg", tensor(std::vector<double>{kNaN, 0.0})),
-                          "\"state.0.exp_avg\" must hold finite values, but element 0 is nan");
+                          "\"state.0.exp_inf\" must hold non-negative values, but element 1 is -2");
   expect_state_refused<A>(with(good, "state.0.exp_avg", tensor(std::vector<int64_t>{1, 2})),
                           "\"state.0.exp_avg\" must be a floating-point tensor, but got int64");
 }
@@ -131,7 +129,7 @@ TEST(OptimExtraChecks, NAdamLoadedState) {
   expect_state_refused<N>(with(good, "state.0.mu_product", tensor(std::vector<double>{0.5, 0.5})),
                           "\"state.0.mu_product\" must be one floating-point number, but got 2 elements of float64");
   expect_state_refused<N>(with(good, "state.0.exp_avg_sq", tensor(std::vector<double>{0.0, -1.0})),
-                          "\"state.0.exp_avg_sq\" must hold finite, non-negative values, but element 1 is -1");
+                          "\"state.0.exp_avg_sq\" must hold non-negative values, but element 1 is -1");
   // A float64 mu_product (a state dict written by other code) is kept as PyTorch's float32.
   N opt({param()});
   opt.load_state_dict(with(good, "state.0.mu_product", number(0.5)));
@@ -146,8 +144,8 @@ TEST(OptimExtraChecks, RAdamLoadedState) {
   const optim::StateDict good = stepped_state<optim::RAdam>(optim::RAdamOptions{});
   using R = optim::RAdam;
   expect_state_refused<R>(without(good, "state.0.step"), "optimizer state \"state.0.step\" is missing");
-  expect_state_refused<R>(with(good, "state.0.exp_avg_sq", tensor(std::vector<double>{0.0, kInf})),
-                          "\"state.0.exp_avg_sq\" must hold finite, non-negative values, but element 1 is inf");
+  expect_state_refused<R>(with(good, "state.0.exp_avg_sq", tensor(std::vector<double>{0.0, -kInf})),
+                          "\"state.0.exp_avg_sq\" must hold non-negative values, but element 1 is -inf");
   expect_state_refused<R>(with(good, "state.0.mu_product", number(0.5)),
                           "unexpected optimizer state \"state.0.mu_product\"");
 }

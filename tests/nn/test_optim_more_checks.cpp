@@ -88,11 +88,9 @@ TEST(OptimMoreChecks, RMSpropLoadedState) {
   expect_state_refused<R>(with(good, "state.0.square_avg", tensor(std::vector<double>{1.0, 2.0, 3.0})),
                           "\"state.0.square_avg\" has shape [3] but its parameter has shape [2]");
   expect_state_refused<R>(with(good, "state.0.square_avg", tensor(std::vector<double>{1.0, -2.0})),
-                          "\"state.0.square_avg\" must hold finite, non-negative values, but element 1 is -2");
+                          "\"state.0.square_avg\" must hold non-negative values, but element 1 is -2");
   expect_state_refused<R>(with(good, "state.0.grad_avg", tensor(std::vector<int64_t>{1, 2})),
                           "\"state.0.grad_avg\" must be a floating-point tensor, but got int64");
-  expect_state_refused<R>(with(good, "state.0.momentum_buffer", tensor(std::vector<double>{kNaN, 0.0})),
-                          "\"state.0.momentum_buffer\" must hold finite values, but element 0 is nan");
   expect_state_refused<R>(with(good, "state.0.step", number(1.5)), "must be a whole number of steps");
   expect_state_refused<R>(with(good, "state.0.exp_avg", tensor(std::vector<double>{0.0, 0.0})),
                           "unexpected optimizer state \"state.0.exp_avg\"; expected one of: step, square_avg, "
@@ -111,7 +109,7 @@ TEST(OptimMoreChecks, AdagradLoadedState) {
                           "optimizer state \"state.0.sum\" is missing; a parameter's state has all of: step, sum");
   expect_state_refused<A>(without(good, "state.0.step"), "optimizer state \"state.0.step\" is missing");
   expect_state_refused<A>(with(good, "state.0.sum", tensor(std::vector<double>{-1.0, 0.0})),
-                          "\"state.0.sum\" must hold finite, non-negative values, but element 0 is -1");
+                          "\"state.0.sum\" must hold non-negative values, but element 0 is -1");
   expect_state_refused<A>(with(good, "state.0.sum", tensor(std::vector<double>{1.0, 2.0}, {1, 2}, kFloat64)),
                           "\"state.0.sum\" has shape [1, 2] but its parameter has shape [2]");
   expect_state_refused<A>(with(good, "state.0.step", number(-1.0)), "must be a whole number of steps");
@@ -123,7 +121,7 @@ TEST(OptimMoreChecks, AdamAmsgradLoadedState) {
   expect_state_refused<A>(without(good, "state.0.max_exp_avg_sq"),
                           "optimizer state \"state.0.max_exp_avg_sq\" is missing; amsgrad=True needs it");
   expect_state_refused<A>(with(good, "state.0.max_exp_avg_sq", tensor(std::vector<double>{0.0, -1.0})),
-                          "\"state.0.max_exp_avg_sq\" must hold finite, non-negative values, but element 1 is -1");
+                          "\"state.0.max_exp_avg_sq\" must hold non-negative values, but element 1 is -1");
   expect_state_refused<A>(with(good, "state.0.max_exp_avg_sq", tensor(std::vector<double>{0.0})),
                           "\"state.0.max_exp_avg_sq\" has shape [1] but its parameter has shape [2]");
   // Without amsgrad the maximum is kept but not needed (as PyTorch).

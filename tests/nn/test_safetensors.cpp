@@ -158,6 +158,11 @@ TEST(SafetensorsTest, MalformedFilesAreClearErrors) {
   const std::vector<Case> cases = {
       {"short", "abc", "the file has 3 bytes, fewer than the 8-byte header length"},
       {"long_header", long_header, "the header length 4096 is larger than the rest of the file (2 bytes)"},
+      // What torch.save writes: a zip archive, or (before 1.6) a pickle starting 0x80 0x02.
+      {"torch_save_zip", std::string("PK\x03\x04\x14\x00\x00\x00\x08\x00", 10) + "archive/data.pkl",
+       "this is a PyTorch torch.save file (a zip archive), not safetensors"},
+      {"torch_save_pickle", std::string("\x80\x02\x8a\x0a", 4) + std::string(12, 'x'),
+       "this is a PyTorch torch.save file (a pickle), not safetensors"},
       {"json", file_image("{\"a\":{", data8), "bad JSON header: invalid JSON"},
       {"not_object", file_image("[1,2]   ", ""), "should be a JSON object"},
       {"dtype", file_image(R"({"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}})", "abcd"),

@@ -126,8 +126,16 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
             std::string::npos);
   EXPECT_NE(error_of([&] { F::avg_pool3d(x, 2, {}, 0, false, true, 0); }).find("divisor must be not zero"),
             std::string::npos);
-  // ember's phrase: PyTorch warns that other ranks are deprecated and still runs them.
-  EXPECT_NE(error_of([&] { F::dropout3d(wave({2, 3, 4}), 0.5); }).find("dropout3d: expected 4D or 5D input (got 3D"),
+  // PyTorch warns that other ranks are deprecated and still runs them: whole dim-0 slices
+  // (its unbatched path, unsqueeze(0) then feature dropout).
+  manual_seed(3);
+  const Tensor kept = F::dropout3d(ones({6, 3, 4}), 0.5);
+  for (int64_t i = 0; i < 6; ++i) {
+    const double first = kept[i].flatten()[0].item<double>();
+    EXPECT_TRUE(first == 0.0 || first == 2.0);
+    EXPECT_TRUE(equal(kept[i], full({3, 4}, first)));
+  }
+  EXPECT_NE(error_of([&] { F::dropout3d(ones({}), 0.5); }).find("Feature dropout requires at least 2 dimensions"),
             std::string::npos);
   nn::BatchNorm3d bn(3);
   EXPECT_NE(error_of([&] { bn.forward(wave({2, 3, 4, 4})); }).find("expected 5D input (got 4D input)"),

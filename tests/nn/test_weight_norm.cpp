@@ -95,7 +95,14 @@ TEST(WeightNorm, Errors) {
   EXPECT_EMBER_ERROR(nn::utils::weight_norm(*fc), "Cannot register two weight_norm hooks on the same parameter weight");
   EXPECT_EMBER_ERROR(nn::utils::spectral_norm(*fc), "is not a parameter: weight_norm computes it");
   EXPECT_EMBER_ERROR(nn::utils::weight_norm(*linear_2x3(), "kernel"), "has no attribute `kernel`");
-  EXPECT_EMBER_ERROR(nn::utils::weight_norm(*linear_2x3(), "weight", 2), "expected dim in [-1, 1]");
+  EXPECT_EMBER_ERROR(nn::utils::weight_norm(*linear_2x3(), "weight", 2),
+                     "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
+  nn::Linear no_bias(2, 2, /*bias=*/false);
+  EXPECT_EMBER_ERROR(nn::utils::spectral_norm(no_bias, "bias"),
+                     "`SpectralNorm` cannot be applied as parameter `bias` is None");
+  nn::Linear zero_eps(3, 2);
+  nn::utils::spectral_norm(zero_eps, "weight", 1, /*eps=*/0.0);  // PyTorch checks only the iterations
+  EXPECT_TRUE(isfinite(zero_eps(ones({1, 3}))).all().item<bool>());
   EXPECT_EMBER_ERROR(nn::utils::remove_weight_norm(*linear_2x3()), "weight_norm of 'weight' not found in Linear");
   EXPECT_EMBER_ERROR(nn::utils::spectral_norm(*linear_2x3(), "weight", 0),
                      "Expected n_power_iterations to be positive, but got n_power_iterations=0");
@@ -182,6 +189,86 @@ TEST(ModuleRegistration, PublicRegistrationAndLookup) {
   EXPECT_EMBER_ERROR(net->get_parameter("1.bias"), "has no attribute `1`");
   fc->remove_parameter("bias");
   EXPECT_THAT(keys(fc->state_dict()), ElementsAre("weight", "scale"));
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// Layers called with more than one argument run through Module::operator(), so the forward
+// pre-hooks of weight_norm, spectral_norm and pruning recompute the weight each call
+// (before, Bilinear(x1, x2) reused the weight made at registration: a second backward failed).
+TEST(ReparametrizedCalls, LayersWithMoreArgumentsRunTheHooks) {
+  manual_seed(1);
+  auto bilinear = nn::utils::weight_norm(std::make_shared<nn::Bilinear>(2, 3, 2));
+  optim::SGD opt(bilinear->parameters(), {.lr = 0.1});
+  const Tensor x1 = randn({4, 2}), x2 = randn({4, 3});
+  std::vector<double> losses;
+  for (int step = 0; step < 3; ++step) {
+    opt.zero_grad();
+    Tensor loss = (*bilinear)(x1, x2).pow(2.0).mean();
+    loss.backward();
+    opt.step();
+    losses.push_back(loss.item<double>());
+  }
+  EXPECT_LT(losses[2], losses[0]);
+
+  auto bag = std::make_shared<nn::EmbeddingBag>(5, 2, nn::EmbeddingBagOptions{.mode = "sum"});
+  nn::utils::prune::identity(*bag, "weight");
+  {
+    NoGradGuard no_grad;
+    bag->get_parameter("weight_orig").mul_(2.0);
+  }
+  const Tensor input = tensor(std::vector<int64_t>{0, 1, 2, 3}, {4});
+  const Tensor offsets = tensor(std::vector<int64_t>{0, 2}, {2});
+  const Tensor expected =
+      nn::functional::embedding_bag(input, bag->get_parameter("weight_orig"), {.offsets = offsets, .mode = "sum"});
+  EXPECT_TRUE(allclose((*bag)(input, offsets), expected));
+
+  auto up =
+      nn::utils::spectral_norm(std::make_shared<nn::ConvTranspose2d>(2, 3, 3, nn::ConvTranspose2dOptions{.stride = 2}));
+  const Tensor u_before = up->get_buffer("weight_u").clone();
+  EXPECT_EQ((*up)(randn({1, 2, 4, 4}), Dims{10, 10}).sizes(), (Dims{1, 3, 10, 10}));
+  EXPECT_FALSE(equal(up->get_buffer("weight_u"), u_before));  // the power iteration ran
+  auto up1 = std::make_shared<nn::ConvTranspose1d>(2, 1, 3, nn::ConvTranspose1dOptions{.stride = 2});
+  auto up3 = std::make_shared<nn::ConvTranspose3d>(1, 1, 2, nn::ConvTranspose3dOptions{.stride = 2});
+  int calls = 0;
+  up1->register_forward_pre_hook([&](nn::Module&, const Tensor&) -> std::optional<Tensor> {
+    ++calls;
+    return std::nullopt;
+  });
+  up3->register_forward_pre_hook([&](nn::Module&, const Tensor&) -> std::optional<Tensor> {
+    ++calls;
+    return std::nullopt;
+  });
+  EXPECT_EQ((*up1)(randn({1, 2, 4}), Dims{10}).sizes(), (Dims{1, 1, 10}));
+  EXPECT_EQ((*up3)(randn({1, 1, 2, 2, 2}), Dims{5, 5, 5}).sizes(), (Dims{1, 1, 5, 5, 5}));
+  EXPECT_EQ(calls, 2);
+}
+
+}  // namespace
+}  // namespace ember
+
+namespace ember {
+namespace {
+
+// weight_norm of a 1-D parameter along dim 0 keeps one g per element (PyTorch's
+// norm_except_dim views it as [n, 1]), so PyTorch's checkpoints have the same shapes.
+TEST(WeightNorm, OneDimensionalParameterHasANormPerElement) {
+  nn::Linear fc(2, 4);
+  {
+    NoGradGuard no_grad;
+    fc.bias.copy_(tensor(std::vector<float>{1.f, -2.f, 3.f, -4.f}));
+  }
+  nn::utils::weight_norm(fc, "bias", 0);
+  ember::testing::expect_values(fc.get_parameter("bias_g"), {1.0, 2.0, 3.0, 4.0});
+  EXPECT_EQ(fc.get_parameter("bias_g").sizes(), (Dims{4}));
+  nn::LayerNorm norm(4);
+  nn::utils::weight_norm(norm, "weight", 0);
+  EXPECT_EQ(norm(ones({1, 4})).sizes(), (Dims{1, 4}));
+  ember::testing::expect_values(norm.weight, {1.0, 1.0, 1.0, 1.0});
 }
 
 }  // namespace
