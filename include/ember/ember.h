@@ -61,6 +61,7 @@
 #include "nn/module_holder.h"
 #include "nn/module_hooks.h"
 #include "nn/parameter_vector.h"
+#include "nn/parametrize.h"
 #include "nn/weight_norm.h"
 #include "nn/fusion.h"
 #include "nn/prune.h"

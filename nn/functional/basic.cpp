@@ -160,6 +160,29 @@ Tensor dropout1d(const Tensor& x, double p, bool training, bool inplace) {
   return channel_dropout("dropout1d", x, p, training, inplace, 1);
 }
 
+// dropout2d / dropout3d (`spatial` 2 or 3) of an input of another rank: PyTorch's deprecation
+// warning (once per op), then what PyTorch runs: dropout2d's feature dropout drops whole
+// (dim 0, dim 1) slices; dropout3d's unbatched path (unsqueeze(0), then feature dropout) whole
+// dim-0 slices. PyTorch's _dropout_impl returns before making the noise (and checking its
+// rank) when nothing is dropped.
+static Tensor dropout_of_other_ranks(int64_t spatial, const Tensor& x, double p, bool training, bool inplace) {
+  static std::once_flag once[2];
+  std::call_once(once[spatial - 2], [&] {
+    logging::warn(
+        "dropout{}d: Received a {}-D input to dropout{}d, which is deprecated and will result in an error in a "
+        "future release. To retain the behavior and silence this warning, please use dropout instead. Note that "
+        "dropout{}d exists to provide channel-wise dropout on inputs with {} spatial dimensions, a channel "
+        "dimension, and an optional batch dimension (i.e. {}D or {}D inputs).",
+        spatial, x.dim(), spatial, spatial, spatial, spatial + 1, spatial + 2);
+  });
+  const size_t kept_dims = spatial == 2 ? 2 : 1;
+  EMBER_CHECK(x.dim() >= static_cast<int64_t>(kept_dims) || !training || p == 0.0 || x.numel() == 0, "dropout", spatial,
+              "d: Feature dropout requires at least 2 dimensions in the input, but got a ", x.dim(), "D input");
+  Dims mask_shape = x.sizes();
+  for (size_t d = kept_dims; d < mask_shape.size(); ++d) mask_shape[d] = 1;
+  return masked_dropout(x, p, training, mask_shape, inplace);
+}
+
 // A 3-D input is PyTorch 2.x's (N, C, L), with its warning: whole (sample, channel) rows drop.
 Tensor dropout2d(const Tensor& x, double p, bool training, bool inplace) {
   if (x.dim() == 3) {
@@ -174,44 +197,13 @@ Tensor dropout2d(const Tensor& x, double p, bool training, bool inplace) {
     return channel_dropout("dropout2d", x, p, training, inplace, 1);
   }
   if (x.dim() == 4) return channel_dropout("dropout2d", x, p, training, inplace, 2);
-  // Other dims: PyTorch's deprecation warning, then its feature dropout, whole (dim 0, dim 1)
-  // slices ([1, 128] drops elements, as the "Defining a Neural Network" recipe uses it).
-  static std::once_flag once;
-  std::call_once(once, [&] {
-    logging::warn(
-        "dropout2d: Received a {}-D input to dropout2d, which is deprecated and will result in an error in "
-        "a future release. To retain the behavior and silence this warning, please use dropout instead. "
-        "Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a "
-        "channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).",
-        x.dim());
-  });
-  // PyTorch's _dropout_impl returns before making the noise (and checking its rank) when
-  // nothing is dropped.
-  EMBER_CHECK(x.dim() >= 2 || !training || p == 0.0 || x.numel() == 0,
-              "dropout2d: Feature dropout requires at least 2 dimensions in the input, but got a ", x.dim(), "D input");
-  Dims mask_shape = x.sizes();
-  for (size_t d = 2; d < mask_shape.size(); ++d) mask_shape[d] = 1;
-  return masked_dropout(x, p, training, mask_shape, inplace);
+  // ([1, 128] drops elements, as PyTorch's "Defining a Neural Network" recipe uses it.)
+  return dropout_of_other_ranks(2, x, p, training, inplace);
 }
 
 Tensor dropout3d(const Tensor& x, double p, bool training, bool inplace) {
   if (x.dim() == 4 || x.dim() == 5) return channel_dropout("dropout3d", x, p, training, inplace, 3);
-  // Other dims: PyTorch's warning, then its unbatched path (unsqueeze(0), feature dropout):
-  // whole dim-0 slices drop.
-  static std::once_flag once;
-  std::call_once(once, [&] {
-    logging::warn(
-        "dropout3d: Received a {}-D input to dropout3d, which is deprecated and will result in an error in "
-        "a future release. To retain the behavior and silence this warning, please use dropout instead. "
-        "Note that dropout3d exists to provide channel-wise dropout on inputs with 3 spatial dimensions, a "
-        "channel dimension, and an optional batch dimension (i.e. 4D or 5D inputs).",
-        x.dim());
-  });
-  EMBER_CHECK(x.dim() >= 1 || !training || p == 0.0 || x.numel() == 0,
-              "dropout3d: Feature dropout requires at least 2 dimensions in the input, but got a ", x.dim(), "D input");
-  Dims mask_shape = x.sizes();
-  for (size_t d = 1; d < mask_shape.size(); ++d) mask_shape[d] = 1;
-  return masked_dropout(x, p, training, mask_shape, inplace);
+  return dropout_of_other_ranks(3, x, p, training, inplace);
 }
 
 }  // namespace ember::nn::functional
