@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 
 #include "autograd/function_node.h"
 #include "autograd/functions/inplace_record.h"
@@ -59,6 +60,9 @@ struct AutogradContext::Internal {
   tensor_list dirty;  // mark_dirty's inputs, until finish
   bool recorded = false;
   bool in_backward = false;
+  // One backward at a time (threads running backward through the same node with
+  // retain_graph), as libtorch's CppNode::apply holds its mutex.
+  std::mutex backward_mutex;
 };
 
 namespace {
@@ -81,6 +85,7 @@ bool shape_broadcasts_to(const Dims& from, const Dims& to) {
 tensor_list run_backward(const std::shared_ptr<AutogradContext>& ctx, const CustomFunctionRecorder::Backward& backward,
                          tensor_list grads, const tensor_list& saved, std::vector<bool> needs_grad) {
   AutogradContext::Internal& in = *ctx->internal_;
+  std::lock_guard<std::mutex> lock(in.backward_mutex);
   in.saved = saved;
   in.needs_grad = std::move(needs_grad);
   in.in_backward = true;
@@ -226,6 +231,9 @@ tensor_list CustomFunctionRecorder::finish(const std::shared_ptr<AutogradContext
                 "Some elements marked as dirty during the forward method were not returned as output. The inputs that "
                 "are modified inplace must all be outputs of the Function.");
   }
+  // A dirty input was written (through data_ptr, say): its version moves on, recorded or not,
+  // so a backward that saved it before notices (libtorch's get_and_bump_dirty).
+  for (const Tensor& x : dirty) x.storage()->bump_version();
   std::vector<const Tensor*> inputs;  // the node's edges: the tensor slots
   std::vector<size_t> slot_of_input;
   for (size_t i = 0; i < slots.size(); ++i) {

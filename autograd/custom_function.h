@@ -145,7 +145,7 @@ struct Function {
     if constexpr (std::is_same_v<D, Tensor>) {
       slots.push_back(a), is_tensor.push_back(true);
     } else if constexpr (std::is_same_v<D, std::optional<Tensor>>) {
-      slots.push_back(a ? *a : Tensor()), is_tensor.push_back(true);
+      slots.push_back(a ? *a : Tensor()), is_tensor.push_back(a.has_value());  // empty: not an input, as libtorch's
     } else if constexpr (std::is_same_v<D, tensor_list>) {
       for (const Tensor& t : a) slots.push_back(t), is_tensor.push_back(true);
     } else {

@@ -3,20 +3,22 @@
 // and the capture of gradients for autograd::grad.
 #include "autograd/engine.h"
 
-#include "autograd/view_history.h"
+#include <pthread.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <utility>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "autograd/hooks.h"
 #include "autograd/record.h"
+#include "autograd/view_history.h"
 #include "core/autocast.h"
 #include "core/factories.h"
 #include "core/grad_mode.h"
@@ -273,7 +275,47 @@ struct ReadyOrder {
   bool operator()(Node* a, Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
 };
 
+// Note [Deep reentrant backward]
+// A backward started inside a backward (a custom Function's backward that runs its own, as
+// checkpointing does) runs nested on the same thread. PyTorch hands such a graph task to
+// another thread past a depth of 60; ember stays on the caller's thread, which keeps its
+// thread-local state (streams, modes, hooks), and refuses to go deeper once less than
+// kStackReserve bytes of the thread's stack are left: an Error instead of a stack overflow.
+constexpr size_t kStackReserve = size_t{512} << 10;
+thread_local int tls_execute_depth = 0;
+
+// Bytes between this frame and the low end of the thread's stack (SIZE_MAX when unknown).
+size_t stack_room() {
+  struct Bounds {
+    const char* lowest = nullptr;
+    size_t size = 0;
+  };
+  thread_local const Bounds bounds = [] {
+    Bounds b;
+    pthread_attr_t attr;
+    void* address = nullptr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &address, &b.size);
+      pthread_attr_destroy(&attr);
+    }
+    b.lowest = static_cast<const char*>(address);
+    return b;
+  }();
+  // The frame itself, not a local's address (a sanitizer may keep locals elsewhere).
+  const char* here = static_cast<const char*>(__builtin_frame_address(0));
+  if (bounds.lowest == nullptr || here < bounds.lowest || here >= bounds.lowest + bounds.size) return SIZE_MAX;
+  return static_cast<size_t>(here - bounds.lowest);
+}
+
 void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list root_grads) {
+  EMBER_CHECK(tls_execute_depth == 0 || stack_room() > kStackReserve, "a backward nested in a backward (reentrant, ",
+              tls_execute_depth,
+              " deep) has nearly used up the thread's stack; PyTorch continues it on another thread, ember stops: "
+              "nest fewer backward calls (or run the outer one on a thread with a larger stack)");
+  ++tls_execute_depth;
+  struct Leave {
+    ~Leave() { --tls_execute_depth; }
+  } leave;
   std::vector<Node*> roots;
   for (const Edge& e : root_edges) roots.push_back(e.fn.get());
   compute_dependencies(task, roots);

@@ -91,6 +91,24 @@ GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor
     for (size_t k : checked) wrt.push_back(inputs[k]);
     const std::vector<tensor_list> jacobian = functional::jacobian_of_outputs({probe}, wrt);
     for (const Tensor& j : jacobian[0]) analytic.push_back(j.to_vector<double>());
+    // PyTorch's reentrancy check: the same backward again gives the same Jacobian, within
+    // nondet_tol (a backward that reads stale or racy state fails here).
+    const std::vector<tensor_list> again = functional::jacobian_of_outputs({probe}, wrt);
+    for (size_t k = 0; k < analytic.size(); ++k) {
+      const std::vector<double> second = again[0][k].to_vector<double>();
+      for (size_t i = 0; i < second.size(); ++i) {
+        const double a = analytic[k][i], b = second[i];
+        if (!(std::abs(a - b) > options.nondet_tol)) continue;  // as PyTorch's: a NaN difference passes
+        GradcheckResult result;
+        result.ok = false;
+        result.message = ember::detail::str_cat(
+            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives "
+            "different values, although analytical gradient matches numerical gradient.The tolerance for "
+            "nondeterminism was ",
+            options.nondet_tol, ". (input ", k, ", element ", i, ": ", a, " then ", b, ")");
+        return result;
+      }
+    }
   } else {
     for (size_t k : checked) analytic.emplace_back(static_cast<size_t>(n_out * inputs[k].numel()), 0.0);
   }

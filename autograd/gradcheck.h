@@ -20,6 +20,9 @@ struct GradcheckOptions {
   // the mismatch (PyTorch's GradcheckError) instead of returning false. The *_report forms
   // never throw for a mismatch.
   bool raise_exception = true;
+  // PyTorch's nondet_tol: the analytic Jacobian is computed twice, and the two may differ by
+  // this much; more is PyTorch's "Backward is not reentrant".
+  double nondet_tol = 0.0;
 };
 
 struct GradcheckResult {

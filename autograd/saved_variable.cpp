@@ -83,6 +83,7 @@ struct SaveInterceptor {
   UnpackHook unpack;
   PlaceholderFactory placeholder;
   bool to_cpu = false;
+  bool copy_cpu_tensors = false;  // save_on_cpu(pin_memory=true): a CPU tensor is copied too
 };
 thread_local std::vector<SaveInterceptor> tls_hooks;
 thread_local bool tls_bypass_hooks = false;
@@ -132,9 +133,10 @@ SavedPlaceholderGuard::~SavedPlaceholderGuard() { tls_hooks.pop_back(); }
 // The copy is counted in the saved-activation ledger: it is still memory held for backward,
 // only no longer the device's (the device's allocator shows the saving). A CPU tensor is
 // saved as it is, as PyTorch's tensor.cpu() returns the tensor itself; it keeps the version
-// check. A copied tensor has none, as PyTorch checks no tensor saved through hooks: an
+// check. With pin_memory it is copied, as PyTorch's pack copies into a new pinned buffer. A
+// copied tensor has no version check, as PyTorch checks no tensor saved through hooks: an
 // in-place change of the original after saving is not seen, backward uses the copy.
-SaveOnCpuGuard::SaveOnCpuGuard(bool /*pin_memory*/) { tls_hooks.push_back({nullptr, nullptr, nullptr, true}); }
+SaveOnCpuGuard::SaveOnCpuGuard(bool pin_memory) { tls_hooks.push_back({nullptr, nullptr, nullptr, true, pin_memory}); }
 SaveOnCpuGuard::~SaveOnCpuGuard() { tls_hooks.pop_back(); }
 
 SavedVariable SavedVariable::without_hooks(const Tensor& t, const std::string& saver) {
@@ -170,19 +172,25 @@ SavedVariable::SavedVariable(const Tensor& t, const std::string& saver, const No
       return;
     }
     if (hook->to_cpu) {  // Note [Saved tensors on the CPU]
-      if (!data_.device().is_cpu()) {
+      if (!data_.device().is_cpu() || hook->copy_cpu_tensors) {
         NoGradGuard no_grad;
         copied_from_ = data_.device();
-        data_ = data_.to(Device::cpu());
+        data_ = data_.device().is_cpu() ? data_.clone() : data_.to(Device::cpu());
       }
     } else {
-      // As PyTorch's set_hooks_and_pack_data: the hook runs without recording (an op in it
-      // would save a tensor and call the hook again, without end), and may not write into
-      // what it is given.
+      // As PyTorch's set_hooks_and_pack_data: the hook gets the tensor itself (its
+      // requires_grad and grad_fn, which offload hooks test), runs without recording (an op in
+      // it would save a tensor and call the hook again, without end), and may not write into
+      // what it is given. Given back unchanged, the tensor is kept as its detached alias, so
+      // the saved value never holds its own node.
       const uint32_t version_before = data_.storage()->version();
       {
         NoGradGuard no_grad;
-        data_ = hook->pack(data_);
+        Tensor packed = hook->pack(t);
+        if (packed.defined() && &packed.impl() != &t.impl())
+          data_ = std::move(packed);
+        else if (!packed.defined())
+          data_ = Tensor();
       }
       EMBER_CHECK(t.storage()->version() == version_before,
                   "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack hook "
@@ -264,7 +272,15 @@ Tensor SavedVariable::unpack() const {
 Tensor SavedVariable::unpack_with_history(const std::shared_ptr<Node>& saver) const {
   Tensor value = unpack();
   if (!value.defined()) return value;
-  if (leaf_.defined()) return leaf_;
+  if (leaf_.defined()) {
+    if (!unpack_ && !copied_from_) return leaf_;
+    // The hooks' value stands for the leaf: its gradient reaches the leaf's accumulator, as
+    // PyTorch's unpack wires the unpacked data to the leaf's grad accumulator.
+    const Edge edge = gradient_edge(leaf_);
+    Tensor alias = value.detach();
+    set_history(alias, edge.fn, edge.input_nr);
+    return alias;
+  }
   const std::shared_ptr<Node>& fn = is_saver_output_ ? saver : grad_fn_;
   if (!fn) return value;
   Tensor alias = value.detach();  // the same data, as an output of fn

@@ -52,7 +52,8 @@ class LedgerScope {
 };
 
 // Like torch.autograd.graph.saved_tensors_hooks: inside the scope, every saved
-// tensor is stored as pack(t) and given back to backward as unpack(packed).
+// tensor is stored as pack(t) and given back to backward as unpack(packed). pack gets
+// the tensor itself (its requires_grad and grad_fn), as PyTorch's.
 using PackHook = std::function<Tensor(const Tensor&)>;
 using UnpackHook = std::function<Tensor(const Tensor&)>;
 class SavedTensorsHooksGuard {
@@ -70,7 +71,8 @@ class SavedTensorsHooksGuard {
 class SaveOnCpuGuard {
  public:
   // pin_memory is PyTorch's argument: the copy back to the device already goes through
-  // ember's pinned staging buffers (cuda/transfer.cpp), so both values behave the same.
+  // ember's pinned staging buffers (cuda/transfer.cpp); as PyTorch's, it copies a CPU
+  // tensor too (pin_memory = false keeps a CPU tensor as it is, with its version check).
   explicit SaveOnCpuGuard(bool pin_memory = false);
   ~SaveOnCpuGuard();
   SaveOnCpuGuard(const SaveOnCpuGuard&) = delete;

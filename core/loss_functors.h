@@ -13,8 +13,9 @@ namespace ember::functors {
 
 // Note [Bad input found by elementwise kernels]
 // ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-// binary_cross_entropy's input must lie in [0, 1] (PyTorch's "all elements of input
-// should be between 0 and 1", NaN included). The check is made by the loss functor on
+// binary_cross_entropy's input and target must lie in [0, 1] (PyTorch's "all elements of
+// input should be between 0 and 1", NaN included; the value reported is 0 for the input, 1
+// for the target: "all elements of target should be between 0 and 1"). The check is made by the loss functor on
 // the values the kernel reads anyway, not by a reduction and a copy to the host first: it
 // reports through an error word (two uint64s, [kind, value], the first report wins, by
 // compare-and-swap on either device). The CPU kernel gives it a word on its stack and
@@ -103,7 +104,7 @@ struct HuberLoss {
   EMBER_HD_INLINE T grad_target(T g, T x, T t) const { return g * slope(t - x); }  // as SmoothL1Loss's
 };
 
-// -(t log x + (1 - t) log(1 - x)) with each log clamped at -100, for x in [0, 1] (others
+// -(t log x + (1 - t) log(1 - x)) with each log clamped at -100, for x and t in [0, 1] (others
 // reported, Note [Bad input found by elementwise kernels]). The gradient in x is
 // (x - t) / max(x (1 - x), 1e-12) (PyTorch's float epsilon), in t it is -logit(x).
 struct BinaryCrossEntropy {
@@ -112,6 +113,7 @@ struct BinaryCrossEntropy {
   template <typename T>
   EMBER_HD_INLINE T loss(T x, T t) const {
     if (!(x >= T(0) && x <= T(1))) report_kernel_error(error_word, kKernelErrorBceInputOutOfRange, 0);
+    if (!(t >= T(0) && t <= T(1))) report_kernel_error(error_word, kKernelErrorBceInputOutOfRange, 1);
     const T log_x = EMBER_MATH(log)(x), log_1mx = EMBER_MATH(log)(T(1) - x);
     const T clamped_x = log_x < T(-100) ? T(-100) : log_x;
     const T clamped_1mx = log_1mx < T(-100) ? T(-100) : log_1mx;

@@ -162,8 +162,8 @@ Tensor narrow(const Tensor& a, int64_t dim, int64_t start, int64_t length) {
               size, "], but got ", start, ")");
   if (start < 0) start += size;
   EMBER_CHECK(length >= 0, "narrow(): length must be non-negative, but got ", length);
-  EMBER_CHECK(start + length <= size, "start (", start, ") + length (", length, ") exceeds dimension size (",
-              size, ").");
+  EMBER_CHECK(length <= size - start, "start (", start, ") + length (", length, ") exceeds dimension size (", size,
+              ").");  // without start + length, which may overflow
   return slice(a, static_cast<int64_t>(d), start, start + length, 1);
 }
 
@@ -258,9 +258,22 @@ Tensor as_strided(const Tensor& a, const Dims& sizes, const Dims& strides, std::
     EMBER_CHECK(strides[i] >= 0, "as_strided: Negative strides are not supported at the moment, got strides: ",
                 strides);
     if (sizes[i] == 0) empty = true;
-    else last_index += (sizes[i] - 1) * strides[i];
   }
-  const int64_t needed_bytes = empty ? 0 : (last_index + 1) * static_cast<int64_t>(a.element_size());
+  // PyTorch's computeStorageNbytes: the arithmetic is checked, so a huge size cannot wrap
+  // around into a small, in-bounds requirement.
+  bool overflowed = false;
+  for (size_t i = 0; i < sizes.size() && !empty; ++i) {
+    int64_t span = 0;
+    overflowed = overflowed || __builtin_mul_overflow(sizes[i] - 1, strides[i], &span) ||
+                 __builtin_add_overflow(last_index, span, &last_index);
+  }
+  int64_t needed_bytes = 0;
+  overflowed =
+      overflowed ||
+      (!empty && (__builtin_add_overflow(last_index, int64_t{1}, &needed_bytes) ||
+                  __builtin_mul_overflow(needed_bytes, static_cast<int64_t>(a.element_size()), &needed_bytes)));
+  EMBER_CHECK(!overflowed, "Storage size calculation overflowed with sizes=", sizes, " and strides=", strides);
+  if (empty) needed_bytes = 0;
   const auto storage_bytes = static_cast<int64_t>(a.storage()->nbytes());
   EMBER_CHECK(needed_bytes <= storage_bytes, "setStorage: sizes ", sizes, ", strides ", strides,
               ", storage offset ", new_offset, ", and itemsize ", a.element_size(), " requiring a storage size of ",

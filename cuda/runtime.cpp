@@ -54,7 +54,8 @@ void check_device_errors() {
   EMBER_CUDA_CHECK(cudaMemset(word, 0, sizeof(host)));
   if (host[0] == kTargetOutOfBounds) EMBER_FAIL("Target ", static_cast<long long>(host[1]), " is out of bounds.");
   if (host[0] == kBceInputOutOfRange)
-    EMBER_FAIL("all elements of input should be between 0 and 1 (a CUDA binary_cross_entropy met one outside)");
+    EMBER_FAIL("all elements of ", host[1] == 0 ? "input" : "target",
+               " should be between 0 and 1 (a CUDA binary_cross_entropy met one outside)");
   if (host[0] == kIndexOutOfRange) {
     EMBER_FAIL("index out of range in self: a CUDA index_select (or its backward) met index ",
                static_cast<long long>(host[1]));

@@ -236,6 +236,9 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query_in, c
               .permute({2, 0, 1, 3})
               .reshape({L * N, embed_dim});
   }
+  // out_proj is read, not called, as PyTorch's: a parametrized weight (spectral_norm) is
+  // computed here as PyTorch's attribute computed at each read.
+  out_proj->recompute_reparametrized();
   out = F::linear(out, out_proj->weight, out_proj->bias).reshape({L, N, embed_dim});
   if (weights.defined()) {
     weights = weights.reshape({N, H, L, S});

@@ -60,6 +60,7 @@ class Sequential : public Module {
 
  protected:
   void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }
+  void child_unregistered(size_t index) override { modules_.erase(modules_.begin() + static_cast<ptrdiff_t>(index)); }
 
  private:
   std::vector<std::shared_ptr<Module>> modules_;
@@ -98,6 +99,7 @@ class ModuleList : public Module {
 
  protected:
   void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { modules_[index] = module; }
+  void child_unregistered(size_t index) override { modules_.erase(modules_.begin() + static_cast<ptrdiff_t>(index)); }
 
  private:
   std::vector<std::shared_ptr<Module>> modules_;
@@ -137,6 +139,7 @@ class ModuleDict : public Module {
 
  protected:
   void child_replaced(size_t index, const std::shared_ptr<Module>& module) override { items_[index].second = module; }
+  void child_unregistered(size_t index) override { items_.erase(items_.begin() + static_cast<ptrdiff_t>(index)); }
 
  private:
   std::vector<Item> items_;

@@ -68,7 +68,8 @@ double standard_normal_quantile(double p) {
 double fan_for(const Tensor& t, const std::string& given_mode) {
   std::string mode = given_mode;  // PyTorch lowers the mode first ("FAN_IN" is fan_in)
   std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });
-  EMBER_CHECK(mode == "fan_in" || mode == "fan_out", "Mode ", mode, " not supported, please use one of fan_in, fan_out");
+  EMBER_CHECK(mode == "fan_in" || mode == "fan_out", "Mode ", mode,
+              " not supported, please use one of ['fan_in', 'fan_out']");
   const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(t);
   return static_cast<double>(mode == "fan_in" ? fan_in : fan_out);
 }
@@ -104,7 +105,11 @@ Tensor uniform_(Tensor tensor, double a, double b) {
   check_floating(tensor, "check_uniform_bounds");
   EMBER_CHECK(a <= b, "uniform_ expects to return a [from, to) range, but found from=", a, " > to=", b);
   NoGradGuard no_grad;
-  return assign(tensor, rand(tensor.sizes(), draw_options(tensor)).mul_(b - a).add_(a));
+  assign(tensor, rand(tensor.sizes(), draw_options(tensor)).mul_(b - a).add_(a));
+  // A 16-bit draw rounded up to b is a instead, as PyTorch's CUDA kernel maps `to` back to
+  // `from`: the range stays [a, b).
+  if (a < b && compute_dtype(tensor.dtype()) != tensor.dtype()) tensor.copy_(tensor.masked_fill(tensor.ge(b), a));
+  return tensor;
 }
 
 Tensor normal_(Tensor tensor, double mean, double std) {

@@ -120,6 +120,14 @@ class NLLLoss : public ClassLoss {
   Tensor forward(const Tensor& input, const Tensor& target) override;
 };
 
+// PyTorch's deprecated NLLLoss2d: NLLLoss under its old name.
+class NLLLoss2d : public NLLLoss {
+ public:
+  explicit NLLLoss2d(const functional::ClassLossOptions& options = {}) : NLLLoss(options) {
+    set_type_name("NLLLoss2d");
+  }
+};
+
 class CrossEntropyLoss : public ClassLoss {
  public:
   explicit CrossEntropyLoss(const functional::ClassLossOptions& options = {})

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "autograd/checkpoint.h"
 #include "autograd/record.h"
@@ -72,9 +73,9 @@ Tensor Module::invoke(Tensor input, bool consuming) {
     // A path that already ends in the type name (an unnamed nested call) is not repeated.
     span.begin(profiler::Category::Module, p.empty() ? type_name() : scope ? p : p + " " + type_name(), p);
   }
-  Tensor out = EMBER_UNLIKELY(hooks_ && !hooks_->empty()) ? invoke_hooked(std::move(input))
-               : consuming                                 ? forward_consuming(std::move(input))
-                                                           : forward(input);
+  Tensor out = EMBER_UNLIKELY(hooks_ && hooks_->has_call_hooks()) ? invoke_hooked(std::move(input))
+               : consuming                                        ? forward_consuming(std::move(input))
+                                                                  : forward(input);
   if (!training_ && is_grad_enabled() && depends_on_training_flag() && !recomputing)
     diagnostics::detail::eval_mode_forward(*this, out);
   return out;
@@ -127,6 +128,28 @@ std::vector<std::string> Module::hook_tags() const {
   return out;
 }
 
+void Module::recompute_reparametrized() {
+  if (!hooks_ || hooks_->tags.empty()) return;
+  const std::shared_ptr<ModuleHooks> hooks = hooks_;
+  std::set<int64_t> tagged;
+  for (const auto& [_, key] : hooks->tags) tagged.insert(key);
+  for (const auto& [key, hook] : std::map<int64_t, ForwardPreHook>(hooks->forward_pre))
+    if (tagged.count(key)) hook(*this, Tensor());
+}
+
+RemovableHandle Module::register_state_dict_pre_hook(StateDictPreHook hook) {
+  return add_hook(&ModuleHooks::state_dict_pre, std::move(hook), false);
+}
+RemovableHandle Module::register_state_dict_post_hook(StateDictPostHook hook) {
+  return add_hook(&ModuleHooks::state_dict_post, std::move(hook), false);
+}
+RemovableHandle Module::register_load_state_dict_pre_hook(LoadStateDictPreHook hook) {
+  return add_hook(&ModuleHooks::load_state_dict_pre, std::move(hook), false);
+}
+RemovableHandle Module::register_load_state_dict_post_hook(LoadStateDictPostHook hook) {
+  return add_hook(&ModuleHooks::load_state_dict_post, std::move(hook), false);
+}
+
 RemovableHandle Module::register_forward_pre_hook(ForwardPreHook hook, bool prepend) {
   return add_hook(&ModuleHooks::forward_pre, std::move(hook), prepend);
 }
@@ -165,11 +188,12 @@ bool Module::reusable_while_recording(const Tensor& t) {
 // ---------------------------------------------------------------- registration
 namespace {
 using Slots = std::vector<std::pair<std::string, std::unique_ptr<Tensor>>>;
-bool has_slot(const Slots& slots, const std::string& name) {
-  for (const auto& [n, _] : slots)
-    if (n == name) return true;
-  return false;
+Tensor* slot_named(const Slots& slots, const std::string& name) {
+  for (const auto& [n, slot] : slots)
+    if (n == name) return slot.get();
+  return nullptr;
 }
+bool has_slot(const Slots& slots, const std::string& name) { return slot_named(slots, name) != nullptr; }
 }  // namespace
 
 bool Module::has_child(const std::string& name) const {
@@ -209,29 +233,36 @@ void Module::check_new_child(const std::string& name, const Module* module) cons
 // A leaf that requires grad is kept as it is (a parameter shared with another module: one
 // tensor, listed once, as PyTorch's); any other tensor, one computed with history too, is
 // detached and requires grad as asked (PyTorch's `nn.Parameter(t)`).
+// A parameter's name registered again replaces its value in the same slot, as PyTorch's
+// register_parameter replaces the entry (a buffer's name likewise).
 Tensor& Module::register_parameter(const std::string& name, Tensor value, bool requires_grad) {
   check_attribute_name(name, "parameter");
-  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
-                  !has_child(name),
+  Tensor* existing = slot_named(parameters_, name);
+  EMBER_CHECK(existing != nullptr || (!has_slot(buffers_, name) && !has_slot(attributes_, name) && !has_child(name)),
               "attribute '", name, "' already exists");
   const bool shared = value.defined() && value.is_leaf() && value.requires_grad() && requires_grad;
   Tensor param = !value.defined() ? Tensor() : shared ? value : value.detach();
   if (param.defined() && !shared) param.requires_grad_(requires_grad);
+  if (existing != nullptr) return *existing = std::move(param);
   parameters_.emplace_back(name, std::make_unique<Tensor>(std::move(param)));
   return *parameters_.back().second;
 }
 
 Tensor& Module::register_buffer(const std::string& name, Tensor value, bool persistent) {
   check_attribute_name(name, "buffer");
-  EMBER_CHECK(!has_slot(parameters_, name) && !has_slot(buffers_, name) && !has_slot(attributes_, name) &&
-                  !has_child(name),
+  Tensor* existing = slot_named(buffers_, name);
+  EMBER_CHECK(existing != nullptr || (!has_slot(parameters_, name) && !has_slot(attributes_, name) && !has_child(name)),
               "attribute '", name, "' already exists");
   // A handle of its own over the same memory (Note [Module conversions keep parameter
   // identity]): to() converts the module's handle in place, never the caller's tensor (a
   // loss's class weights passed in stay where the caller keeps them, as PyTorch's).
   if (value.defined() && !value.requires_grad()) value = value.detach();
+  if (persistent)
+    non_persistent_buffers_.erase(name);
+  else
+    non_persistent_buffers_.insert(name);
+  if (existing != nullptr) return *existing = std::move(value);
   buffers_.emplace_back(name, std::make_unique<Tensor>(std::move(value)));
-  if (!persistent) non_persistent_buffers_.insert(name);
   return *buffers_.back().second;
 }
 
@@ -413,8 +444,23 @@ std::shared_ptr<Module> Module::get_submodule(const std::string& target) {
   }
 }
 
+void Module::unregister_module(const std::string& name) {
+  for (size_t i = 0; i < children_.size(); ++i) {
+    if (children_[i].first != name) continue;
+    children_.erase(children_.begin() + static_cast<ptrdiff_t>(i));
+    child_unregistered(i);
+    return;
+  }
+  EMBER_FAIL("No Module with name `", name, "` is registered in ", type_name());
+}
+
+// PyTorch's add_module replaces a child of that name (register_module keeps libtorch's error).
 void Module::add_module(const std::string& name, std::shared_ptr<Module> module) {
   EMBER_CHECK(module != nullptr, "add_module: expected a module for '", name, "', got nullptr");
+  if (has_child(name)) {
+    replace_child(name, std::move(module));
+    return;
+  }
   register_module(name, std::move(module));
 }
 
@@ -525,23 +571,73 @@ void Module::set_extra_state(const Tensor&) {
 }
 
 // Every path of a shared module (no memo), as PyTorch's state_dict recursion.
-StateDict Module::state_dict() const {
+StateDict Module::state_dict(const std::string& prefix, bool keep_vars) const {
   StateDict out;
-  visit("", nullptr, nullptr, [&out](const std::string& path, const Module& m, const std::shared_ptr<Module>&) {
-    for (const auto& [name, t] : m.parameters_)
-      if (t->defined()) out.emplace_back(prefix_of(path) + name, t->detach());
-    for (const auto& [name, t] : m.buffers_)
-      if (t->defined() && !m.non_persistent_buffers_.count(name)) out.emplace_back(prefix_of(path) + name, t->detach());
-    if (Tensor extra = m.get_extra_state(); extra.defined()) out.emplace_back(prefix_of(path) + "_extra_state", extra);
-  });
+  state_dict_into(out, prefix, keep_vars);
   return out;
 }
 
+namespace {
+// Set while load_state_dict lists the module's own entries: PyTorch's load reads the
+// parameters and buffers themselves, never through state_dict() and its hooks.
+thread_local bool tls_state_dict_without_hooks = false;
+}  // namespace
+
+void Module::state_dict_into(StateDict& out, const std::string& prefix, bool keep_vars) const {
+  // a hook may remove the last hook
+  const std::shared_ptr<ModuleHooks> hooks = tls_state_dict_without_hooks ? nullptr : hooks_;
+  if (hooks)
+    for (const auto& [_, hook] : std::map<int64_t, StateDictPreHook>(hooks->state_dict_pre))
+      hook(*this, prefix, keep_vars);
+  for (const auto& [name, t] : parameters_)
+    if (t->defined()) out.emplace_back(prefix + name, keep_vars ? *t : t->detach());
+  for (const auto& [name, t] : buffers_)
+    if (t->defined() && !non_persistent_buffers_.count(name))
+      out.emplace_back(prefix + name, keep_vars ? *t : t->detach());
+  if (Tensor extra = get_extra_state(); extra.defined()) out.emplace_back(prefix + "_extra_state", extra);
+  for (const auto& [name, child] : children_) child->state_dict_into(out, prefix + name + ".", keep_vars);
+  if (hooks)
+    for (const auto& [_, hook] : std::map<int64_t, StateDictPostHook>(hooks->state_dict_post)) hook(*this, out, prefix);
+}
+
+void Module::run_load_post_hooks(IncompatibleKeys& keys) {
+  for (const auto& [_, child] : children_) child->run_load_post_hooks(keys);
+  if (const std::shared_ptr<ModuleHooks> hooks = hooks_)
+    for (const auto& [_, hook] : std::map<int64_t, LoadStateDictPostHook>(hooks->load_state_dict_post))
+      hook(*this, keys);
+}
+
 // Errors are gathered as PyTorch does: missing keys, unexpected keys (both only when
-// strict), then size mismatches (always); nothing is copied unless all is well, and a
-// failed load undoes what prepare_state_load did (a lazy module sized). A shared module is prepared at
-// each of its paths, as PyTorch's load recursion reaches it.
-IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bool assign) {
+// strict), then size mismatches (always); a failed load changes nothing (Note [Atomic state
+// loads]) and undoes what prepare_state_load did (a lazy module sized). A shared module is
+// prepared at each of its paths, as PyTorch's load recursion reaches it.
+IncompatibleKeys Module::load_state_dict(const StateDict& caller_state, bool strict, bool assign) {
+  const auto modules = named_modules(/*remove_duplicate=*/false);
+  // The load pre-hooks (Note [State-dict hooks] in nn/module_hooks.h) change a copy of the
+  // caller's state dict, parents first.
+  bool pre_hooks = false, post_hooks = false;
+  for (const auto& [path, module] : modules)
+    if (module->hooks_) {
+      pre_hooks = pre_hooks || !module->hooks_->load_state_dict_pre.empty();
+      post_hooks = post_hooks || !module->hooks_->load_state_dict_post.empty();
+    }
+  // As PyTorch 2's, a child's hooks see (and change) only the entries under its prefix.
+  StateDict hooked;
+  if (pre_hooks) {
+    hooked = caller_state;
+    for (const auto& [path, module] : modules) {
+      const std::shared_ptr<ModuleHooks> hooks = module->hooks_;
+      if (!hooks || hooks->load_state_dict_pre.empty()) continue;
+      const std::string prefix = prefix_of(path);
+      StateDict own_entries, others;
+      for (auto& entry : hooked) (entry.first.starts_with(prefix) ? own_entries : others).push_back(std::move(entry));
+      for (const auto& [_, hook] : std::map<int64_t, LoadStateDictPreHook>(hooks->load_state_dict_pre))
+        hook(*module, own_entries, prefix, strict);
+      hooked = std::move(others);
+      for (auto& entry : own_entries) hooked.push_back(std::move(entry));
+    }
+  }
+  const StateDict& state = pre_hooks ? hooked : caller_state;
   // PyTorch's state dict is a dict: a key given twice (a ported model_dict.update(...)
   // appended rather than replaced) would otherwise load the first copy silently.
   std::map<std::string, Tensor> given;
@@ -557,7 +653,6 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bo
         if (t->defined() && (list == &m.parameters_ || !m.non_persistent_buffers_.count(name)))
           slots[prefix_of(path) + name] = {t.get(), list == &m.parameters_};
   });
-  const auto modules = named_modules(/*remove_duplicate=*/false);
   size_t prepared = 0;
   try {
     for (; prepared < modules.size(); ++prepared)
@@ -568,7 +663,15 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bo
       for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
       if (module->get_extra_state().defined()) extra_states.emplace(prefix_of(path) + "_extra_state", module.get());
     }
-    const StateDict own = state_dict();
+    StateDict own;  // the module's own entries (PyTorch's local_state), without the state-dict hooks
+    {
+      const bool previous = std::exchange(tls_state_dict_without_hooks, true);
+      struct Restore {
+        bool value;
+        ~Restore() { tls_state_dict_without_hooks = value; }
+      } restore{previous};
+      state_dict_into(own, "", /*keep_vars=*/false);
+    }
     std::set<std::string> own_keys;
     IncompatibleKeys result;
     std::vector<std::string>& missing = result.missing_keys;
@@ -604,16 +707,43 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bo
       if (!own_keys.count(key)) unexpected.push_back(key);
 
     // PyTorch's message: one error per line after a tab, missing and unexpected keys first.
-    std::string msg;
-    if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
-    if (strict && !unexpected.empty()) msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
+    // With load post-hooks, which may accept keys, the keys are judged after them.
+    const auto key_errors = [&] {
+      std::string msg;
+      if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
+      if (strict && !unexpected.empty())
+        msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
+      return msg;
+    };
+    const bool keys_after_hooks = post_hooks && mismatches.empty();
+    std::string msg = keys_after_hooks ? "" : key_errors();
     for (const auto& m : mismatches) msg += "\n\t" + m;
     EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name(), ":", msg);
 
     NoGradGuard no_grad;
-    // The extra states first, each undone if a later one refuses its state, so a module
-    // that refuses changes nothing; then the tensors, which every check has cleared.
+    // Note [Atomic state loads]
+    // A load that fails changes nothing. Every check runs before the first write, except the
+    // strict key check when load post-hooks may clear keys (Note [State-dict hooks]): then
+    // each tensor written keeps its former value (its handle and gradient with assign, a
+    // copy without) until the hooks have run, and is set back if keys are left. The extra
+    // states go first, each undone if a later one refuses its state.
     std::vector<std::pair<Module*, Tensor>> set_before;
+    struct Former {
+      Tensor* slot;
+      Tensor value, grad;
+    };
+    std::vector<Former> former;
+    const auto undo = [&] {
+      for (auto it = former.rbegin(); it != former.rend(); ++it) {
+        if (assign) {
+          it->slot->set_data(it->value);
+          it->slot->mutable_grad() = it->grad;
+        } else {
+          it->slot->copy_(it->value);
+        }
+      }
+      for (auto it = set_before.rbegin(); it != set_before.rend(); ++it) it->first->set_extra_state(it->second);
+    };
     try {
       for (const auto& [key, module] : extra_states) {
         auto it = given.find(key);
@@ -622,21 +752,28 @@ IncompatibleKeys Module::load_state_dict(const StateDict& state, bool strict, bo
         module->set_extra_state(it->second);
         set_before.emplace_back(module, std::move(before));
       }
-    } catch (...) {
-      for (auto undo = set_before.rbegin(); undo != set_before.rend(); ++undo)
-        undo->first->set_extra_state(undo->second);
-      throw;
-    }
-    for (const auto& [key, dest] : own) {
-      auto it = given.find(key);
-      if (it == given.end() || extra_states.count(key)) continue;
-      if (assign) {  // PyTorch's assign=True: the checkpoint's tensor itself, a new parameter without a grad
+      for (const auto& [key, dest] : own) {
+        auto it = given.find(key);
+        if (it == given.end() || extra_states.count(key)) continue;
         const auto& [slot, is_parameter] = slots.at(key);
-        slot->set_data(it->second);
-        if (is_parameter) slot->mutable_grad() = Tensor();
-      } else {
-        Tensor(dest).copy_(it->second);
+        if (post_hooks)
+          former.push_back(Former{slot, assign ? Tensor(slot->detach()) : dest.clone(),
+                                  assign && is_parameter ? slot->grad() : Tensor()});
+        if (assign) {  // PyTorch's assign=True: the checkpoint's tensor itself, a new parameter without a grad
+          slot->set_data(it->second);
+          if (is_parameter) slot->mutable_grad() = Tensor();
+        } else {
+          Tensor(dest).copy_(it->second);
+        }
       }
+      if (post_hooks) {
+        run_load_post_hooks(result);
+        const std::string left = key_errors();
+        EMBER_CHECK(left.empty(), "Error(s) in loading state_dict for ", type_name(), ":", left);
+      }
+    } catch (...) {
+      undo();
+      throw;
     }
     for (size_t i = prepared; i-- > 0;) modules[i].second->finish_state_load(true);
     return result;

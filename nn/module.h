@@ -21,9 +21,6 @@
 
 namespace ember::nn {
 
-// Ordered name -> tensor map (parameters and buffers, dotted names).
-using StateDict = std::vector<std::pair<std::string, Tensor>>;
-
 // PyTorch's zero_grad for one parameter: .grad undefined (set_to_none), or zeroed in
 // place after dropping a history it may have from backward(create_graph), so the next
 // backward does not add onto a freed graph. Module::zero_grad and Optimizer::zero_grad.
@@ -92,9 +89,12 @@ class Module : public std::enable_shared_from_this<Module> {
   // PyTorch's get_submodule("layer1.0.conv"): the module at a dotted path ("" is this one),
   // or its "has no attribute `x`" error.
   std::shared_ptr<Module> get_submodule(const std::string& target);
-  // PyTorch's add_module(name, module) / register_module: a child under `name` (not empty,
-  // no ".", not a name already used).
+  // PyTorch's add_module(name, module): a child under `name` (not empty, no "."); a child's
+  // name again replaces it, as PyTorch's (register_module keeps libtorch's error).
   void add_module(const std::string& name, std::shared_ptr<Module> module);
+  // libtorch's unregister_module (PyTorch's delattr of a submodule): the child leaves the
+  // tree. Errors: no child `name`.
+  void unregister_module(const std::string& name);
   // named_modules' modules: this one first.
   std::vector<std::shared_ptr<Module>> modules();
   // Puts `module` where the child registered as `name` was (PyTorch's setattr of a
@@ -211,10 +211,24 @@ class Module : public std::enable_shared_from_this<Module> {
   void tag_hook(const RemovableHandle& handle, const std::string& tag);
   RemovableHandle hook_tagged(const std::string& tag) const;
   std::vector<std::string> hook_tags() const;
+  // Runs the tagged forward pre-hooks (the reparametrizations': weight_norm, spectral_norm,
+  // prune, parametrize), in order, as a call would: a module that reads another's parameter
+  // without calling it (MultiheadAttention's out_proj.weight) gets this step's value, as
+  // PyTorch's parametrized attribute computed at each read. No tagged hook: nothing runs.
+  void recompute_reparametrized();
+
+  // The state-dict hooks (Note [State-dict hooks] in nn/module_hooks.h), PyTorch's
+  // register_state_dict_pre_hook, register_state_dict_post_hook,
+  // register_load_state_dict_pre_hook and register_load_state_dict_post_hook.
+  RemovableHandle register_state_dict_pre_hook(StateDictPreHook hook);
+  RemovableHandle register_state_dict_post_hook(StateDictPostHook hook);
+  RemovableHandle register_load_state_dict_pre_hook(LoadStateDictPreHook hook);
+  RemovableHandle register_load_state_dict_post_hook(LoadStateDictPostHook hook);
 
   // ---- registration, public as PyTorch's ----
-  // A new parameter or buffer; an existing name (a child's too) is PyTorch's "attribute 'x'
-  // already exists". A parameter given as a leaf that requires grad (another module's) is
+  // A new parameter or buffer; a parameter's (buffer's) name again replaces its value in the
+  // same slot (and a buffer's persistence), as PyTorch's; another kind's name (a child's too)
+  // is PyTorch's "attribute 'x' already exists". A parameter given as a leaf that requires grad (another module's) is
   // kept as it is, so the two share it, listed once; another tensor (one with history too) is
   // detached and requires grad as asked, PyTorch's `nn.Parameter(t)`. The returned slot
   // stays valid for the module's life. A non-persistent buffer is in buffers() and follows
@@ -236,8 +250,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // ---- state ----
   // Parameters then persistent buffers, then "_extra_state" where get_extra_state gives one,
-  // each module in order, every name of a shared one.
-  StateDict state_dict() const;
+  // each module in order, every name of a shared one. prefix begins every key; keep_vars:
+  // the entries are the parameters themselves (requiring grad), not detached aliases.
+  StateDict state_dict(const std::string& prefix = "", bool keep_vars = false) const;
   // strict: missing or unexpected keys are errors; shapes must always match. Returns the
   // keys passed over (empty lists after a strict load). A key of optional_state_keys
   // absent from `state` is not missing: the module keeps its value. A failed load changes
@@ -293,6 +308,8 @@ class Module : public std::enable_shared_from_this<Module> {
   static Tensor call_child_consuming(const std::string& name, Module& child, Tensor input);
   // After replace_module put `module` at position `index` of the children.
   virtual void child_replaced(size_t /*index*/, const std::shared_ptr<Module>& /*module*/) {}
+  // After unregister_module took the child at position `index` out of the children.
+  virtual void child_unregistered(size_t /*index*/) {}
   // Called on each module of the tree, with its state-dict prefix ("0."), before
   // load_state_dict compares shapes: a lazy module sizes its parameters from the
   // checkpoint's (Note [Lazy modules] in nn/lazy.h).
@@ -340,6 +357,10 @@ class Module : public std::enable_shared_from_this<Module> {
              const ModuleVisitor& fn) const;
   // named_parameters (params) or named_buffers.
   StateDict named_tensors(bool params, bool recurse, bool remove_duplicate) const;
+  // state_dict's recursion, with the state-dict hooks of each module.
+  void state_dict_into(StateDict& out, const std::string& prefix, bool keep_vars) const;
+  // The load_state_dict post-hooks of the tree, children first (Note [State-dict hooks]).
+  void run_load_post_hooks(IncompatibleKeys& keys);
 
   mutable std::string type_name_;  // filled from the class's name at first use when not given
   bool training_ = true;

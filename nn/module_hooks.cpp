@@ -17,6 +17,10 @@ void RemovableHandle::remove() {
     hooks->forward.erase(key_);
     hooks->backward_pre.erase(key_);
     hooks->backward.erase(key_);
+    hooks->state_dict_pre.erase(key_);
+    hooks->state_dict_post.erase(key_);
+    hooks->load_state_dict_pre.erase(key_);
+    hooks->load_state_dict_post.erase(key_);
     std::erase_if(hooks->tags, [this](const auto& tag) { return tag.second == key_; });
   }
 }

@@ -1,6 +1,7 @@
 // Module hooks, PyTorch's nn.Module.register_forward_pre_hook / register_forward_hook /
-// register_full_backward_pre_hook / register_full_backward_hook: the hook types, the
-// RemovableHandle they return, and the per-module lists (Note [Module hooks]).
+// register_full_backward_pre_hook / register_full_backward_hook and the state-dict hooks: the
+// hook types, the RemovableHandle they return, and the per-module lists (Note [Module hooks],
+// Note [State-dict hooks]).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -8,12 +9,18 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/tensor.h"
 
 namespace ember::nn {
 
 class Module;
+struct IncompatibleKeys;  // nn/module.h
+
+// Ordered name -> tensor map (parameters and buffers, dotted names).
+using StateDict = std::vector<std::pair<std::string, Tensor>>;
 
 // Note [Module hooks]
 // As in PyTorch, hooks run when a module is *called* (module(x), Sequential's children),
@@ -39,16 +46,45 @@ using BackwardPreHook = std::function<std::optional<Tensor>(Module& module, cons
 using BackwardHook =
     std::function<std::optional<Tensor>(Module& module, const Tensor& grad_input, const Tensor& grad_output)>;
 
+// Note [State-dict hooks]
+// PyTorch's four, each run on every module of the tree at each of its paths (a shared module
+// once per path), with that path's prefix ("layer1.0."):
+// - state_dict pre-hook (module, prefix, keep_vars), before the module's entries;
+// - state_dict post-hook (module, state, prefix), after the module's and its children's
+//   entries: it may change, add or drop entries of `state` (the whole dict made so far);
+// - load_state_dict pre-hook (module, state, prefix, strict), parents before children,
+//   before anything is compared: it may rename, convert, add or drop entries of `state` (a
+//   copy of the caller's entries under its prefix, as PyTorch 2's), as weight_norm's hook
+//   renames the keys of old checkpoints;
+// - load_state_dict post-hook (module, incompatible_keys), children before parents, after
+//   the tensors are loaded: it may clear keys it accepts from the lists, and a strict load
+//   fails only on the keys left. As every failed load, one failing then changes nothing: the
+//   tensors and extra states loaded are set back (Note [Atomic state loads] in nn/module.cpp).
+// PyTorch's local_metadata and error_msgs have no counterpart: a hook throws to fail the load.
+// load_state_dict reads the module's own tensors directly, never through the state_dict hooks.
+using StateDictPreHook = std::function<void(const Module& module, const std::string& prefix, bool keep_vars)>;
+using StateDictPostHook = std::function<void(const Module& module, StateDict& state, const std::string& prefix)>;
+using LoadStateDictPreHook =
+    std::function<void(Module& module, StateDict& state, const std::string& prefix, bool strict)>;
+using LoadStateDictPostHook = std::function<void(Module& module, IncompatibleKeys& incompatible_keys)>;
+
 // A module's hooks, ordered by a key that registration picks (ascending = running order).
 struct ModuleHooks {
   std::map<int64_t, ForwardPreHook> forward_pre;
   std::map<int64_t, ForwardHook> forward;
   std::map<int64_t, BackwardPreHook> backward_pre;
   std::map<int64_t, BackwardHook> backward;
+  std::map<int64_t, StateDictPreHook> state_dict_pre;
+  std::map<int64_t, StateDictPostHook> state_dict_post;
+  std::map<int64_t, LoadStateDictPreHook> load_state_dict_pre;
+  std::map<int64_t, LoadStateDictPostHook> load_state_dict_post;
   std::map<std::string, int64_t> tags;  // Module::tag_hook's names
   int64_t next_key = 1;  // the next appended key; prepended keys count down from -1 (0: none)
   int64_t first_key = -1;
-  bool empty() const { return forward_pre.empty() && forward.empty() && backward_pre.empty() && backward.empty(); }
+  // Whether a call of the module runs hooks (the state-dict hooks do not count).
+  bool has_call_hooks() const {
+    return !forward_pre.empty() || !forward.empty() || !backward_pre.empty() || !backward.empty();
+  }
 };
 
 // torch.utils.hooks.RemovableHandle: remove() unregisters the hook (again: no-op; after

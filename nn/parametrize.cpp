@@ -2,6 +2,7 @@
 // spectral_norm parametrizations (Note [Parametrizations] in nn/parametrize.h).
 #include "nn/parametrize.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.h"
@@ -191,6 +192,7 @@ Module& remove_parametrizations(Module& module, const std::string& name, bool le
   }
   module.hook_tagged(kHookTag + name).remove();
   (void)dict->pop(name);
+  if (dict->keys().empty()) module.unregister_module("parametrizations");  // as PyTorch's delattr
   Tensor& slot = module.attribute_to_parameter(name);
   slot = kept;
   return module;
@@ -294,8 +296,22 @@ Module& weight_norm(Module& module, const std::string& name, std::optional<int64
   if (dim < -1 && dim >= -ndim) dim += ndim;  // only -1 means the whole tensor, as PyTorch's
   EMBER_CHECK(dim >= -1 && dim < ndim, "weight_norm: Dimension out of range (expected to be in range of [", -ndim, ", ",
               ndim - 1, "], but got ", dim_arg.value_or(-1), "): -1 or None is the norm of the whole tensor");
-  return parametrize::register_parametrization(module, name, std::make_shared<WeightNormParametrization>(dim),
-                                               /*unsafe=*/true);
+  parametrize::register_parametrization(module, name, std::make_shared<WeightNormParametrization>(dim),
+                                        /*unsafe=*/true);
+  // PyTorch's _weight_norm_compat_hook: a checkpoint of the legacy weight_norm ("weight_g",
+  // "weight_v") loads into the parametrization's originals. It stays after a removal, as
+  // PyTorch's, and renames nothing then (the module has no such keys to fill).
+  module.register_load_state_dict_pre_hook([name](Module&, StateDict& state, const std::string& prefix, bool) {
+    const auto find = [&state](const std::string& key) {
+      return std::find_if(state.begin(), state.end(), [&key](const auto& entry) { return entry.first == key; });
+    };
+    const auto g = find(prefix + name + "_g");
+    const auto v = find(prefix + name + "_v");
+    if (g == state.end() || v == state.end()) return;
+    g->first = prefix + "parametrizations." + name + ".original0";
+    v->first = prefix + "parametrizations." + name + ".original1";
+  });
+  return module;
 }
 
 Module& spectral_norm(Module& module, const std::string& name, int64_t n_power_iterations, double eps,

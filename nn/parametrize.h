@@ -26,9 +26,13 @@ namespace ember::nn {
 // (Note [Reparametrized weights] in nn/weight_norm.h), module.weight is an attribute whose
 // slot a forward pre-hook of the module writes before each call, recording; PyTorch computes
 // it at each read instead, so outside a call the value is the last call's (or the
-// registration's). Inside a Cached scope (parametrize.cached()) each chain is computed once.
+// registration's); a module that reads another's parameter without calling it runs
+// Module::recompute_reparametrized first (MultiheadAttention's out_proj). Inside a Cached
+// scope (parametrize.cached()) each chain is computed once. Removing the last
+// parametrization removes the "parametrizations" child; weight_norm's load pre-hook renames
+// the legacy "weight_g" / "weight_v" keys, as PyTorch's (Note [State-dict hooks]).
 // PyTorch's `module.weight = X` (through right_inverse) has no C++ form; registering a buffer
-// and the orthogonal parametrization are not in ember.
+// is not in ember.
 
 // A parametrization with PyTorch's optional right_inverse and several originals. A plain
 // Module works as a parametrization too (forward(X), no right_inverse).
@@ -98,6 +102,16 @@ Module& weight_norm(Module& module, const std::string& name = "weight", std::opt
 // transposed convolutions, else 0.
 Module& spectral_norm(Module& module, const std::string& name = "weight", int64_t n_power_iterations = 1,
                       double eps = 1e-12, std::optional<int64_t> dim = std::nullopt);
+// PyTorch 2's orthogonal: the weight (a matrix or a batch of them, [..., n, k]) kept orthogonal
+// (orthonormal columns when n >= k, rows when n < k). orthogonal_map: "matrix_exp" (exp of a
+// skew-symmetric matrix), "cayley" ((I - A/2)^-1 (I + A/2)) or "householder" (a product of
+// reflectors); nullopt: matrix_exp for a square weight, else householder. use_trivialization
+// (PyTorch's default): the parametrization's buffer "base" holds the registration's weight made
+// orthogonal, and the original starts at -I (the weight unchanged); without it, householder
+// takes the weight's value through QR and the other maps take the weight as their original
+// (the weight becomes the map of it), as PyTorch's. Note [Parametrizations].
+Module& orthogonal(Module& module, const std::string& name = "weight",
+                   std::optional<std::string> orthogonal_map = std::nullopt, bool use_trivialization = true);
 
 }  // namespace utils::parametrizations
 

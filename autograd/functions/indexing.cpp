@@ -33,7 +33,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx) {
   EMBER_CHECK(indices.dtype() == kInt64, "Expected tensor for argument #1 'indices' to have one of the following ",
-              "scalar types: Long; but got ", dtype_torch_name(indices.dtype()),
+              "scalar types: Long, Int; but got ", dtype_torch_name(indices.dtype()),
               " instead (while checking arguments for embedding)");
   EMBER_CHECK(weight.dim() == 2, "'weight' must be 2-D (got ", weight.dim(), "-D)");
   EMBER_CHECK(!padding_idx || (*padding_idx >= 0 && *padding_idx < weight.size(0)),

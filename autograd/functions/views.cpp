@@ -71,10 +71,10 @@ Tensor Tensor::squeeze(const std::vector<int64_t>& dims) const {
     EMBER_CHECK(!listed[static_cast<size_t>(w)], "dim ", w, " appears multiple times in the list of dims");
     listed[static_cast<size_t>(w)] = true;
   }
-  Dims shape;
+  Dims shape, strides;  // the kept dims keep their strides, as PyTorch's
   for (int64_t d = 0; d < dim(); ++d)
-    if (!listed[static_cast<size_t>(d)] || size(d) != 1) shape.push_back(size(d));
-  return reshaping("SqueezeBackward", *this, native::view(*this, shape));
+    if (!listed[static_cast<size_t>(d)] || size(d) != 1) shape.push_back(size(d)), strides.push_back(stride(d));
+  return reshaping("SqueezeBackward", *this, native::as_strided(*this, shape, strides, storage_offset()));
 }
 Tensor Tensor::unsqueeze(int64_t dim) const {
   return reshaping("UnsqueezeBackward", *this, native::unsqueeze(*this, dim));

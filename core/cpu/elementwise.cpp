@@ -252,7 +252,8 @@ void pointwise_loss(PointwiseLoss op, const Tensor& input, const Tensor& target,
                     const PointwiseLossArgs& args, const Tensor& out) {
   unsigned long long error_word[2] = {0, 0};
   Kernels::pointwise_loss(op, input, target, pos_weight, args, out, error_word);
-  EMBER_CHECK(error_word[0] != kKernelErrorBceInputOutOfRange, "all elements of input should be between 0 and 1");
+  EMBER_CHECK(error_word[0] != kKernelErrorBceInputOutOfRange, "all elements of ",
+              error_word[1] == 0 ? "input" : "target", " should be between 0 and 1");
 }
 void pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& grad, const Tensor& input,
                              const Tensor& target, const Tensor& pos_weight, const PointwiseLossArgs& args,

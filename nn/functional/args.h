@@ -27,6 +27,15 @@ inline Dims expand_triple(const Dims& d, const char* op, const char* name) {
   return d.size() == 1 ? Dims{d[0], d[0], d[0]} : d;
 }
 
+// PyTorch 2's pooling_output_shape check: padding at most half of the effective (dilated)
+// kernel, with its message.
+inline void check_pool_padding(const char* op, int64_t pad, int64_t kernel, int64_t dilation) {
+  EMBER_CHECK(pad >= 0, op, ": pad must be non-negative, but got pad: ", pad);
+  EMBER_CHECK(pad <= ((kernel - 1) * dilation + 1) / 2, op,
+              ": pad should be at most half of effective kernel size, but got pad=", pad, ", kernel_size=", kernel,
+              " and dilation=", dilation);
+}
+
 // Host-computed positions as an int64 vector on `device`: the index_select operand of the
 // ops composed from index_select (pad, interpolate).
 inline Tensor positions_on(const std::vector<int64_t>& positions, Device device) {

@@ -81,7 +81,7 @@ CtcPlan make_plan(const Tensor& log_probs, const Tensor& targets, const std::vec
   for (const int64_t length : in_len)
     EMBER_CHECK(length <= T, "Expected input_lengths to have value at most ", T, ", but got value ", length,
                 " (while checking arguments for ctc_loss)");
-  EMBER_CHECK(targets.dtype() == kInt64, "ctc_loss: expected targets of dtype Long, got ",
+  EMBER_CHECK(targets.dtype() == kInt64, "ctc_loss: expected targets of an integer dtype (Long), got ",
               dtype_torch_name(targets.dtype()));
   const int64_t longest = N ? *std::max_element(tgt_len.begin(), tgt_len.end()) : 0;
   // Where each sample's target starts in the host copy of targets.
@@ -261,8 +261,11 @@ struct CtcLoss : autograd::Function<CtcLoss> {
 
 }  // namespace
 
-Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets, const Tensor& input_lengths,
+Tensor ctc_loss(const Tensor& log_probs, const Tensor& targets_in, const Tensor& input_lengths,
                 const Tensor& target_lengths, int64_t blank, Reduction reduction, bool zero_infinity) {
+  // Targets of any integer dtype (uint8, int32), as PyTorch's targets.to(kLong).
+  const Tensor targets =
+      is_integral(targets_in.dtype()) && targets_in.dtype() != kInt64 ? targets_in.to(kInt64) : targets_in;
   EMBER_CHECK(log_probs.dim() == 3 || log_probs.dim() == 2,
               "ctc_loss: expected log_probs [T, N, C] (or [T, C] for one sample), got ", log_probs.sizes());
   EMBER_CHECK(log_probs.dtype() == kFloat32 || log_probs.dtype() == kFloat64, "\"ctc_loss\" not implemented for '",

@@ -51,9 +51,10 @@ Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncO
 
 Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type) {
   EMBER_CHECK(weight.dim() == 2, "'weight' must be 2-D (got ", weight.dim(), "-D)");
-  EMBER_CHECK(indices.dtype() == kInt64,
-              "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long; but got ",
-              dtype_torch_name(indices.dtype()), " instead (while checking arguments for embedding_renorm_)");
+  EMBER_CHECK(
+      indices.dtype() == kInt64,
+      "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ",
+      dtype_torch_name(indices.dtype()), " instead (while checking arguments for embedding_renorm_)");
   NoGradGuard no_grad;
   const Tensor rows = std::get<0>(unique(indices.flatten()));
   if (rows.numel() == 0) return weight;

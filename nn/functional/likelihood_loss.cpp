@@ -18,6 +18,8 @@ using detail::apply_reduction;
 
 Tensor kl_div(const Tensor& input_in, const Tensor& target_in, std::string_view reduction, bool log_target) {
   EMBER_PROFILE_OP("kl_div");
+  EMBER_CHECK(!is_integral(input_in.dtype(), true) && !is_integral(target_in.dtype(), true),
+              "kl_div: Integral inputs not supported.");
   // on PyTorch's autocast float32 list, as poisson_nll_loss (Note [Autocast])
   const auto [input, target] = autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in);
   const bool batchmean = reduction == "batchmean";

@@ -13,6 +13,7 @@
 #include "core/autocast.h"
 #include "core/dispatch.h"
 #include "core/factories.h"
+#include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
@@ -76,6 +77,13 @@ ClassShape check_targets(const char* op, const Tensor& input, const Tensor& targ
   EMBER_CHECK(targets.dtype() == kInt64, op, ": expected scalar type Long but found ",
               dtype_torch_name(targets.dtype()), " (targets are int64 class indices)");
   const ClassShape shape{input.dim() == 2 ? input.size(0) : 1, input.size(input.dim() - 1)};
+  // PyTorch's order (nll_loss_nd, then nll_loss_forward's meta): the batch sizes, then the rank.
+  if (input.dim() == 2 && targets.dim() >= 1) {
+    EMBER_CHECK(targets.size(0) == input.size(0), "Expected input batch_size (", input.size(0),
+                ") to match target batch_size (", targets.size(0), ").");
+  }
+  EMBER_CHECK(targets.dim() <= 1, "0D or 1D target tensor expected, multi-target not supported (", op,
+              ": targets of shape ", targets.sizes(), " for input of shape ", input.sizes(), ")");
   EMBER_CHECK(targets.dim() == input.dim() - 1, op, ": expected targets with ", input.dim() - 1,
               " dimension(s) for input of shape ", input.sizes(), ", but got shape ", targets.sizes());
   EMBER_CHECK(targets.numel() == shape.n, "Expected input batch_size (", shape.n, ") to match target batch_size (",
@@ -168,8 +176,10 @@ ClassLossTerms without_weight(ClassLossTerms terms) {
 
 // cross_entropy (from logits) or nll_loss (input_is_log_probs) with every option, fused:
 // one kernel pass for the losses, the reduction, and one recorded node.
-Tensor class_loss(const char* op, const char* node_name, const Tensor& input, const Tensor& targets,
+Tensor class_loss(const char* op, const char* node_name, const Tensor& input, const Tensor& targets_in,
                   const ClassLossOptions& o, bool input_is_log_probs) {
+  // uint8 class indices (a segmentation mask read as an image) as PyTorch's nll_loss takes them.
+  const Tensor targets = targets_in.dtype() == kUInt8 ? targets_in.to(kInt64) : targets_in;
   EMBER_CHECK(o.label_smoothing >= 0.0 && o.label_smoothing <= 1.0,
               "label_smoothing must be between 0.0 and 1.0. Got: ", o.label_smoothing);
   const ClassShape shape = check_targets(op, input, targets, o.ignore_index);
@@ -237,6 +247,13 @@ Reduction reduction_from_string(std::string_view name) {
   if (name == "none") return Reduction::None;
   if (name == "mean") return Reduction::Mean;
   if (name == "sum") return Reduction::Sum;
+  if (name == "elementwise_mean") {  // PyTorch's deprecated name, with its warning
+    static std::once_flag warned;
+    std::call_once(warned, [] {
+      logging::warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.");
+    });
+    return Reduction::Mean;
+  }
   EMBER_FAIL(name, " is not a valid value for reduction (expected \"none\", \"mean\" or \"sum\")");
 }
 
@@ -294,6 +311,12 @@ Tensor spatial_class_loss(const Tensor& input, const Tensor& targets, Reduction 
   }
   Dims expected = input.sizes();
   expected.erase(1);
+  if (input.dim() == 4) {  // PyTorch's nll_loss2d checks
+    EMBER_CHECK(targets.dim() == 3,
+                "only batches of spatial targets supported (3D tensors) but got targets of dimension: ", targets.dim());
+    EMBER_CHECK(targets.sizes() == expected, "input and target batch or spatial sizes don't match: target ",
+                targets.sizes(), ", input ", input.sizes());
+  }
   EMBER_CHECK(targets.sizes() == expected, "Expected target size ", expected, ", got ", targets.sizes());
   Dims order{0};
   for (int64_t d = 2; d < input.dim(); ++d) order.push_back(d);

@@ -70,13 +70,23 @@ Tensor cosine_embedding_loss(const Tensor& input1_in, const Tensor& input2_in, c
   return apply_reduction(positive + negative, reduction);
 }
 
+namespace {
+
+// PyTorch 2's message for the triplet losses' inputs of different ranks.
+void check_triplet_dims(const Tensor& anchor, const Tensor& positive, const Tensor& negative) {
+  EMBER_CHECK(anchor.dim() == positive.dim() && positive.dim() == negative.dim(),
+              "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
+              "got: anchor ",
+              anchor.dim(), "D, positive ", positive.dim(), "D, and negative ", negative.dim(), "D inputs");
+}
+
+}  // namespace
+
 Tensor triplet_margin_loss(const Tensor& anchor_in, const Tensor& positive_in, const Tensor& negative_in,
                            double margin, double p, double eps, bool swap, Reduction reduction) {
   EMBER_PROFILE_OP("triplet_margin_loss");
   const auto [anchor, positive, negative] = autocast::cast_inputs(kFloat32Inputs, anchor_in, positive_in, negative_in);
-  EMBER_CHECK(anchor.dim() == positive.dim() && anchor.dim() == negative.dim(),
-              "All inputs should have same dimension but got ", anchor.dim(), "D, ", positive.dim(), "D and ",
-              negative.dim(), "D inputs.");
+  check_triplet_dims(anchor, positive, negative);
   const Tensor to_positive = pairwise_distance(anchor, positive, p, eps);
   Tensor to_negative = pairwise_distance(anchor, negative, p, eps);
   if (swap) to_negative = minimum(to_negative, pairwise_distance(positive, negative, p, eps));
@@ -87,10 +97,7 @@ Tensor triplet_margin_with_distance_loss(const Tensor& anchor, const Tensor& pos
                                          const DistanceFunction& distance_function, double margin, bool swap,
                                          Reduction reduction) {
   EMBER_PROFILE_OP("triplet_margin_with_distance_loss");
-  EMBER_CHECK(anchor.dim() == positive.dim() && positive.dim() == negative.dim(),
-              "The anchor, positive, and negative tensors are expected to have the same number of dimensions, but "
-              "got: anchor ",
-              anchor.dim(), "D, positive ", positive.dim(), "D, and negative ", negative.dim(), "D inputs");
+  check_triplet_dims(anchor, positive, negative);
   const DistanceFunction distance =
       distance_function ? distance_function : [](const Tensor& a, const Tensor& b) { return pairwise_distance(a, b); };
   const Tensor to_positive = distance(anchor, positive);
@@ -121,7 +128,7 @@ Tensor multilabel_margin_loss(const Tensor& input_in, const Tensor& target, Redu
   const int64_t rows = ndims == 2 ? input.size(0) : 1;
   const int64_t classes = ndims == 0 ? 1 : input.size(-1);
   const bool target_ok = ndims == 2 ? target.sizes() == input.sizes() : target.dim() <= 1 && target.numel() == classes;
-  EMBER_CHECK(target_ok, "inconsistent size ", target.sizes(), " for argument #2 'target'");
+  EMBER_CHECK(target_ok, "inconsistent target size: ", target.sizes(), " for input of size: ", input.sizes());
   EMBER_CHECK(target.dtype() == kInt64, "expected scalar type Long but found ", dtype_torch_name(target.dtype()));
   native::check_same_device(input, {&target}, "multilabel_margin_loss");
   if (rows > 0) {  // every entry, as PyTorch checks the target's min and max

@@ -35,8 +35,8 @@
 //     route every gradient to the same element in the same order: bit-identical.
 //   - adaptive max pooling is max pooling over adaptive windows (g.adaptive); its
 //     window-local indices are framed by the largest window (adaptive_window_bound).
-// Checks and messages follow torch 1.13 (pool2d_shape_check, pooling_output_shape):
-// padding at most half the kernel (not the dilated kernel), "Output size is too small".
+// Checks and messages follow PyTorch (pool2d_shape_check, pooling_output_shape): padding at
+// most half the effective (dilated) kernel, as PyTorch 2's; "Output size is too small".
 #include <tuple>
 #include <vector>
 
@@ -64,7 +64,9 @@ PoolGeometry pool_input(const Tensor& x, const char* op) {
   g.H = x.size(x.dim() - 2);
   g.W = x.size(x.dim() - 1);
   g.planes = x.size(0) * (x.dim() == 4 ? x.size(1) : 1);
-  EMBER_CHECK(g.H > 0 && g.W > 0, op, ": Expected input to have non-zero size for non-batch dimensions, but got ",
+  EMBER_CHECK(g.H > 0 && g.W > 0 && x.size(x.dim() - 3) > 0, op,
+              ": Expected input to have non-zero size for non-batch dimensions (3D or 4D (batch mode) tensor with "
+              "optional 0 dim batch size), but got ",
               x.sizes());
   return g;
 }
@@ -84,9 +86,7 @@ PoolGeometry window_geometry(const Tensor& x, const char* op, const Dims& kernel
   EMBER_CHECK(dilation[0] > 0 && dilation[1] > 0, op, ": dilation should be greater than zero, but got dilationH: ",
               dilation[0], " dilationW: ", dilation[1]);
   for (int i = 0; i < 2; ++i) {
-    EMBER_CHECK(padding[i] >= 0, op, ": pad must be non-negative, but got pad: ", padding[i]);
-    EMBER_CHECK(padding[i] <= kernel[i] / 2, op, ": pad should be at most half of kernel size, but got pad=",
-                padding[i], " and kernel_size=", kernel[i]);
+    detail::check_pool_padding(op, padding[i], kernel[i], dilation[i]);
   }
   g.KH = kernel[0], g.KW = kernel[1], g.SH = stride[0], g.SW = stride[1], g.PH = padding[0], g.PW = padding[1];
   g.DH = dilation[0], g.DW = dilation[1];

@@ -7,6 +7,7 @@
 #include "nn/functional/pool1d.h"
 
 #include "core/error.h"
+#include "nn/functional/args.h"
 #include "nn/functional/conv.h"
 
 namespace ember::nn::functional {
@@ -69,9 +70,7 @@ Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride
   const int64_t step = stride.value_or(kernel);
   EMBER_CHECK(kernel > 0, "avg_pool1d: kernel size should be greater than zero, but got ", kernel);
   EMBER_CHECK(step != 0, "avg_pool1d: stride should not be zero");
-  EMBER_CHECK(padding >= 0, "avg_pool1d: pad must be non-negative, but got pad: ", padding);
-  EMBER_CHECK(padding <= kernel / 2, "avg_pool1d: pad should be at most half of kernel size, but got pad=", padding,
-              " and kernel_size=", kernel);
+  detail::check_pool_padding("avg_pool1d", padding, kernel, 1);
   return avg_pool2d(x.unsqueeze(-2), {1, kernel}, {1, step}, {0, padding}, ceil_mode, count_include_pad)
       .squeeze(-2);
 }

@@ -71,9 +71,7 @@ Window3d window_3d(const Tensor& x, const char* op, const Dims& kernel_in, const
   }
   Dims in, out;
   for (size_t i = 0; i < 3; ++i) {
-    EMBER_CHECK(w.padding[i] >= 0, op, ": pad must be non-negative, but got pad: ", w.padding[i]);
-    EMBER_CHECK(w.padding[i] <= k[i] / 2, op, ": pad should be at most half of kernel size, but got pad=",
-                w.padding[i], " and kernel_size=", k[i]);
+    detail::check_pool_padding(op, w.padding[i], k[i], d[i]);
     in.push_back(x.size(static_cast<int64_t>(i) + 2));
     out.push_back(pool_out_size(in[i], w.kernel[i], w.stride[i], w.padding[i], w.dilation[i], ceil_mode));
   }

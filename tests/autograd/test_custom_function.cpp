@@ -112,6 +112,7 @@ struct ScaledSum : autograd::Function<ScaledSum> {
     ctx->saved_data["scale"] = scale;
     ctx->saved_data["count"] = xs.size();
     ctx->saved_data["sizes"] = xs[0].sizes();
+    ctx->saved_data["has_bias"] = bias.has_value();
     Tensor total = xs[0];
     for (size_t i = 1; i < xs.size(); ++i) total = total + xs[i];
     return bias ? total * scale + *bias : total * scale;
@@ -122,7 +123,8 @@ struct ScaledSum : autograd::Function<ScaledSum> {
     tensor_list grads;
     for (size_t i = 0; i < count; ++i) grads.push_back(g[0] * ctx->saved_data["scale"].toDouble());
     grads.push_back(Tensor());  // scale
-    grads.push_back(g[0]);      // bias
+    // bias: an empty optional is not an input, as libtorch's, so its gradient must be None
+    grads.push_back(ctx->saved_data["has_bias"].toBool() ? g[0] : Tensor());
     return grads;
   }
 };

@@ -161,7 +161,8 @@ TEST(CtcLoss, BadArgumentsAreClearErrors) {
                      "target values must be in [0, 5) and not the blank (2), but sample 0 has 2 at position 1");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, ints({1, 2, 2, 3}), il, tl),
                      "Expected tensor to have size 6 at dimension 0, but got size 4 for argument #2 'targets'");
-  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg.to(kFloat32), il, tl), "expected targets of dtype Long, got Float");
+  EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg.to(kFloat32), il, tl),
+                     "expected targets of an integer dtype (Long), got Float");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il.to(kFloat32), tl), "input_lengths must be integral");
   EXPECT_EMBER_ERROR(F::ctc_loss(lp, tg, il, tl.to(kBool)), "target_lengths must be integral");
   // lengths of another integer dtype (uint8 here), as PyTorch takes them: the same loss

@@ -167,8 +167,24 @@ TEST(Init, InPlaceOnParametersAndErrors) {
   EXPECT_EQ(error_of([] { init::uniform_(empty({3}), 2, 1); }),
             "uniform_ expects to return a [from, to) range, but found from=2 > to=1");
   EXPECT_EQ(error_of([] { init::normal_(empty({3}), 0, -1); }), "normal expects std >= 0.0, but found std -1");
-  EXPECT_EQ(error_of([] { init::kaiming_uniform_(empty({3, 4}), 0, "fan"); }),
-            "Mode fan not supported, please use one of fan_in, fan_out");
+  EXPECT_EQ(error_of([] {
+              init::kaiming_uniform_(empty({3, 4}), 0, "fan");
+            }),
+            "Mode fan not supported, please use one of ['fan_in', 'fan_out']");
+}
+
+// A 16-bit uniform_ stays in [a, b): a draw that rounds up to b is a, as PyTorch's CUDA kernel.
+TEST(Init, SixteenBitUniformStaysBelowTheUpperBound) {
+  for (const DType dt : {kFloat16, kBFloat16}) {
+    manual_seed(3);
+    const Tensor w = empty({1 << 20}, dtype(dt));
+    init::uniform_(w, 0.0, 1.0);
+    EXPECT_LT(w.max().item<double>(), 1.0) << dtype_name(dt);
+    EXPECT_GE(w.min().item<double>(), 0.0) << dtype_name(dt);
+    init::uniform_(w, -1.0, 1.0);
+    EXPECT_LT(w.max().item<double>(), 1.0) << dtype_name(dt);
+    EXPECT_NEAR(w.to(kFloat32).mean().item<double>(), 0.0, 0.01) << dtype_name(dt);
+  }
 }
 
 }  // namespace

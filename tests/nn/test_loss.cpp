@@ -329,6 +329,46 @@ TEST(ClassLossOptions, KDimensionalInputAsPyTorch) {
                      "Expected target size [2, 4], got [2, 3]");
 }
 
+// The sequence tutorials' common mistakes get PyTorch's messages (LossNLL.cpp: the batch sizes
+// first, then the rank; nll_loss2d's for 4-D input); uint8 class indices (a mask read as an
+// image) give the int64 loss, as PyTorch's nll_loss takes Byte targets.
+TEST(ClassLossOptions, TargetShapesAndDtypesAsPyTorch) {
+  manual_seed(0);
+  const Tensor logits = randn({18, 20});
+  EXPECT_EMBER_ERROR(F::cross_entropy(logits, zeros({18, 1}, dtype(kInt64))),
+                     "0D or 1D target tensor expected, multi-target not supported");
+  EXPECT_EMBER_ERROR(F::nll_loss(logits, zeros({6, 3}, dtype(kInt64))),
+                     "Expected input batch_size (18) to match target batch_size (6).");
+  EXPECT_EMBER_ERROR(F::cross_entropy(randn({1, 2, 2, 4}), zeros({1, 8}, dtype(kInt64))),
+                     "only batches of spatial targets supported (3D tensors) but got targets of dimension: 2");
+  EXPECT_EMBER_ERROR(F::cross_entropy(randn({1, 2, 2, 4}), zeros({1, 2, 3}, dtype(kInt64))),
+                     "input and target batch or spatial sizes don't match: target [1, 2, 3], input [1, 2, 2, 4]");
+
+  const Tensor targets = tensor(std::vector<int64_t>{3, 0, 19, 7, 7, 1}, {6});
+  const Tensor rows = randn({6, 20});
+  EXPECT_TRUE(equal(F::cross_entropy(rows, targets.to(kUInt8)), F::cross_entropy(rows, targets)));
+  EXPECT_TRUE(equal(F::nll_loss(F::log_softmax(rows, 1), targets.to(kUInt8), {.ignore_index = 7}),
+                    F::nll_loss(F::log_softmax(rows, 1), targets, {.ignore_index = 7})));
+  const Tensor image = randn({2, 3, 4, 5});
+  std::vector<int64_t> labels(40);
+  for (int64_t i = 0; i < 40; ++i) labels[static_cast<size_t>(i)] = i % 3;
+  const Tensor mask = tensor(labels, Dims{2, 4, 5});
+  EXPECT_TRUE(equal(F::cross_entropy(image, mask.to(kUInt8)), F::cross_entropy(image, mask)));
+  // Soft targets must be floating, uint8 included.
+  EXPECT_EMBER_ERROR(F::cross_entropy(rows, zeros({6, 20}, dtype(kUInt8))),
+                     "Expected floating point type for target with class probabilities, got Byte");
+  // PyTorch's deprecated names: reduction "elementwise_mean" is "mean"; NLLLoss2d is NLLLoss.
+  EXPECT_TRUE(equal(F::cross_entropy(rows, targets, "elementwise_mean"), F::cross_entropy(rows, targets, "mean")));
+  nn::NLLLoss2d loss2d;
+  EXPECT_EQ(loss2d.repr(), "NLLLoss2d()");
+  EXPECT_TRUE(equal(loss2d(F::log_softmax(image, 1), mask), F::nll_loss(F::log_softmax(image, 1), mask)));
+  // kl_div refuses integers (PyTorch's Loss.cpp kl_div).
+  EXPECT_EMBER_ERROR(F::kl_div(tensor(std::vector<int64_t>{-1, -2}), tensor(std::vector<float>{0.5f, 0.5f})),
+                     "kl_div: Integral inputs not supported.");
+  EXPECT_EMBER_ERROR(F::kl_div(tensor(std::vector<float>{-1, -2}), tensor(std::vector<int64_t>{0, 1})),
+                     "kl_div: Integral inputs not supported.");
+}
+
 // PyTorch 1.13's cross_entropy with class probabilities (soft targets, e.g. mixup).
 TEST(ClassLossOptions, ProbabilityTargetsAsPyTorch) {
   std::vector<double> logits, raw;

@@ -334,7 +334,8 @@ TEST(LossesExtra, BadInputIsPyTorchsError) {
   EXPECT_EMBER_ERROR(F::cosine_embedding_loss(randn({3, 2}), randn({3, 2}), ones({})),
                      "0D target tensor expects 1D input tensors");
   EXPECT_EMBER_ERROR(F::triplet_margin_loss(randn({3, 2}), randn({3, 2}), randn({2})),
-                     "All inputs should have same dimension but got 2D, 2D and 1D inputs.");
+                     "The anchor, positive, and negative tensors are expected to have the same number of dimensions, "
+                     "but got: anchor 2D, positive 2D, and negative 1D inputs");
   EXPECT_EMBER_ERROR(F::multi_margin_loss(x, longs({0, 1, 2})), "target out of range");
   EXPECT_EMBER_ERROR(F::multi_margin_loss(x, longs({0, 1, -1})), "target out of range");
   EXPECT_EMBER_ERROR(F::multi_margin_loss(x, longs({0, 1, 1}), 3), "only p == 1 and p == 2 supported");

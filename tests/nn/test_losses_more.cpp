@@ -287,6 +287,19 @@ TEST(LossesMore, BadInputIsPyTorchsError) {
                      "all elements of input should be between 0 and 1");
   EXPECT_EMBER_ERROR(F::binary_cross_entropy(tensor(std::vector<float>{0.5f, NAN}), t),
                      "all elements of input should be between 0 and 1");
+  // PyTorch 2's check of the target too (aten Loss.cpp binary_cross_entropy_out_cpu), NaN included;
+  // the input is named first when both are bad.
+  EXPECT_EMBER_ERROR(F::binary_cross_entropy(p, tensor(std::vector<float>{1.5f, 0.0f})),
+                     "all elements of target should be between 0 and 1");
+  EXPECT_EMBER_ERROR(F::binary_cross_entropy(p, tensor(std::vector<float>{0.0f, -1.0f})),
+                     "all elements of target should be between 0 and 1");
+  EXPECT_EMBER_ERROR(F::binary_cross_entropy(p, tensor(std::vector<float>{NAN, 0.0f})),
+                     "all elements of target should be between 0 and 1");
+  EXPECT_EMBER_ERROR(
+      F::binary_cross_entropy(tensor(std::vector<float>{2.0f, 2.0f}), tensor(std::vector<float>{2.0f, 2.0f})),
+      "all elements of input should be between 0 and 1");
+  EXPECT_EMBER_ERROR(nn::BCELoss()(p, tensor(std::vector<float>{0.5f, 1.5f})),
+                     "all elements of target should be between 0 and 1");
   // ... torch.tensor([0., 1., 1.]) -> Using a target size (torch.Size([3])) that is different to the input size
   EXPECT_EMBER_ERROR(F::binary_cross_entropy(p, tensor(std::vector<float>{0, 1, 1})),
                      "Using a target size ([3]) that is different to the input size ([2]) is deprecated");

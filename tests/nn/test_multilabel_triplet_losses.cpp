@@ -63,7 +63,7 @@ TEST(MultiLabelMarginLoss, PyTorchsErrors) {
   EXPECT_EQ(error_of([&] {
               F::multilabel_margin_loss(x, tensor(std::vector<int64_t>{3, 0, 1}, {1, 3}));
             }),
-            "inconsistent size [1, 3] for argument #2 'target'");
+            "inconsistent target size: [1, 3] for input of size: [4, 5]");
   EXPECT_EQ(error_of([&] { F::multilabel_margin_loss(x, class_lists() + 1); }), "argument #2 'target' is out of range");
   EXPECT_EQ(error_of([&] { F::multilabel_margin_loss(x, class_lists() - 1); }), "argument #2 'target' is out of range");
   EXPECT_EQ(error_of([&] { F::multilabel_margin_loss(x, class_lists().to(kFloat64)); }),

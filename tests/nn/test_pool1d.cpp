@@ -133,8 +133,9 @@ TEST(Pool1d, ReprsAndErrors) {
                      "arguments for avg_pool1d)");
   EXPECT_EMBER_ERROR(F::avg_pool1d(zeros({1, 2, 3}), 4),
                      "Given input size: (2x1x3). Calculated output size: (2x1x0). Output size is too small");
-  EXPECT_EMBER_ERROR(F::avg_pool1d(zeros({1, 2, 8}), 2, 1, 2),
-                     "pad should be at most half of kernel size, but got pad=2 and kernel_size=2");
+  EXPECT_EMBER_ERROR(
+      F::avg_pool1d(zeros({1, 2, 8}), 2, 1, 2),
+      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1");
   EXPECT_EMBER_ERROR(F::avg_pool1d(zeros({1, 2, 8}), 2, 0), "stride should not be zero");
   EXPECT_EMBER_ERROR(F::adaptive_avg_pool1d(zeros({2, 2, 2, 3}), 2),
                      "Expected 2 to 3 dimensions, but got 4-dimensional tensor for argument #1 'self' (while checking "

@@ -543,13 +543,32 @@ TEST(PoolOptions, SixteenBitIsFloat32RoundedOnce) {
       }
 }
 
-// torch 1.13's messages, e.g. F.max_pool2d(torch.randn(1, 1, 4, 4), 3, padding=2) ->
-// "pad should be at most half of kernel size, but got pad=2 and kernel_size=3".
+// PyTorch's messages, e.g. F.max_pool2d(torch.randn(1, 1, 4, 4), 3, padding=2) -> "pad should
+// be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1".
 TEST(PoolOptions, ErrorMessages) {
   const Tensor x = randn({1, 2, 4, 4});
-  EXPECT_EMBER_ERROR(F::max_pool2d(x, 3, 1, 2, 2), "pad should be at most half of kernel size, but got pad=2 and kernel_size=3");
-  EXPECT_EMBER_ERROR(F::max_pool2d(x, 3, 1, {1, 2}), "pad should be at most half of kernel size, but got pad=2 and kernel_size=3");
-  EXPECT_EMBER_ERROR(F::avg_pool2d(x, 2, 2, 2), "pad should be at most half of kernel size, but got pad=2 and kernel_size=2");
+  // The dilated kernel counts (PyTorch 2's pooling_output_shape): pad 2 with kernel 3 and
+  // dilation 2 keeps the size, the taps in the padding left out.
+  const Tensor dilated = F::max_pool2d(x, 3, 1, 2, 2);
+  EXPECT_EQ(dilated.sizes(), (Dims{1, 2, 4, 4}));
+  EXPECT_TRUE(equal(dilated, F::max_pool2d(F::pad(x, {2, 2, 2, 2}, "constant", -INFINITY), 3, 1, 0, 2)));
+  EXPECT_EMBER_ERROR(
+      F::max_pool2d(x, 3, 1, 3, 2),
+      "pad should be at most half of effective kernel size, but got pad=3, kernel_size=3 and dilation=2");
+  EXPECT_EMBER_ERROR(
+      F::max_pool2d(x, 3, 1, {1, 2}),
+      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1");
+  EXPECT_EMBER_ERROR(
+      F::avg_pool2d(x, 2, 2, 2),
+      "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1");
+  // A channel dim of size 0 is refused, as PyTorch's pool2d_shape_check.
+  EXPECT_EMBER_ERROR(F::max_pool2d(zeros({2, 0, 7, 8}), 2),
+                     "Expected input to have non-zero size for non-batch dimensions");
+  EXPECT_EMBER_ERROR(F::avg_pool2d(zeros({0, 7, 8}), 2),
+                     "Expected input to have non-zero size for non-batch dimensions");
+  EXPECT_EMBER_ERROR(F::adaptive_avg_pool2d(zeros({2, 0, 7, 8}), 2),
+                     "Expected input to have non-zero size for non-batch dimensions");
+  EXPECT_EQ(F::max_pool2d(zeros({0, 3, 7, 8}), 2).sizes(), (Dims{0, 3, 3, 4}));  // an empty batch is fine
   EXPECT_EMBER_ERROR(F::max_pool2d(x, 2, 2, -1), "pad must be non-negative, but got pad: -1");
   EXPECT_EMBER_ERROR(F::max_pool2d(x, 0, 1), "kernel size should be greater than zero, but got kH: 0 kW: 0");
   EXPECT_EMBER_ERROR(F::avg_pool2d(x, -1, 1), "kernel size should be greater than zero, but got kH: -1 kW: -1");

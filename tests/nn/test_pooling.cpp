@@ -116,7 +116,7 @@ TEST_F(PoolFunctional, DefaultStrideNodesAndNoGrad) {
 
 TEST_F(PoolFunctional, ErrorMessages) {
   const Tensor x = randn({1, 2, 4, 4});
-  EXPECT_EMBER_ERROR(F::max_pool2d(x, {2}, {2}, {2}), "pad should be at most half of kernel size");
+  EXPECT_EMBER_ERROR(F::max_pool2d(x, {2}, {2}, {2}), "pad should be at most half of effective kernel size");
   EXPECT_EMBER_ERROR(F::max_pool2d(x, {5}), "Output size is too small");
   EXPECT_EMBER_ERROR(F::avg_pool2d(randn({4, 4}), {2}), "Expected 3D or 4D (batch mode) tensor");
   EXPECT_EMBER_ERROR(F::max_pool2d(x, {0}), "kernel size should be greater than zero");

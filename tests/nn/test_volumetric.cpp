@@ -85,8 +85,9 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
   EXPECT_NE(error_of([&] { F::conv_transpose3d(x, wave({3, 2, 2, 2, 2}), Tensor(), 2, 0, {1, 2, 0}); })
                 .find("output padding must be smaller than either stride or dilation"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { F::max_pool3d(wave({1, 1, 2, 2, 2}), 3, {}, 2); })
-                .find("pad should be at most half of kernel size, but got pad=2 and kernel_size=3"),
+  EXPECT_NE(error_of([&] {
+              F::max_pool3d(wave({1, 1, 2, 2, 2}), 3, {}, 2);
+            }).find("pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
             std::string::npos);
   EXPECT_NE(error_of([&] { F::max_pool3d(wave({2, 3, 3}), 2); })
                 .find("non-empty 4D or 5D (batch mode) tensor expected for input"),
