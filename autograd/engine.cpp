@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -279,13 +280,18 @@ struct ReadyOrder {
 // A backward started inside a backward (a custom Function's backward that runs its own, as
 // checkpointing does) runs nested on the same thread. PyTorch hands such a graph task to
 // another thread past a depth of 60; ember stays on the caller's thread, which keeps its
-// thread-local state (streams, modes, hooks), and refuses to go deeper once less than
-// kStackReserve bytes of the thread's stack are left: an Error instead of a stack overflow.
+// thread-local state (streams, modes, hooks), and refuses to go deeper once less than a
+// reserve of the thread's stack is left (512 KiB, or a quarter of a smaller stack): an Error
+// instead of a stack overflow.
 constexpr size_t kStackReserve = size_t{512} << 10;
 thread_local int tls_execute_depth = 0;
 
-// Bytes between this frame and the low end of the thread's stack (SIZE_MAX when unknown).
-size_t stack_room() {
+// Bytes between this frame and the low end of the thread's stack (SIZE_MAX when unknown), and
+// the reserve that must stay free.
+struct StackRoom {
+  size_t room, reserve;
+};
+StackRoom stack_room() {
   struct Bounds {
     const char* lowest = nullptr;
     size_t size = 0;
@@ -303,15 +309,22 @@ size_t stack_room() {
   }();
   // The frame itself, not a local's address (a sanitizer may keep locals elsewhere).
   const char* here = static_cast<const char*>(__builtin_frame_address(0));
-  if (bounds.lowest == nullptr || here < bounds.lowest || here >= bounds.lowest + bounds.size) return SIZE_MAX;
-  return static_cast<size_t>(here - bounds.lowest);
+  const size_t reserve = std::min(kStackReserve, bounds.size / 4);
+  if (bounds.lowest == nullptr || here < bounds.lowest || here >= bounds.lowest + bounds.size)
+    return {SIZE_MAX, reserve};
+  return {static_cast<size_t>(here - bounds.lowest), reserve};
 }
 
 void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list root_grads) {
-  EMBER_CHECK(tls_execute_depth == 0 || stack_room() > kStackReserve, "a backward nested in a backward (reentrant, ",
-              tls_execute_depth,
-              " deep) has nearly used up the thread's stack; PyTorch continues it on another thread, ember stops: "
-              "nest fewer backward calls (or run the outer one on a thread with a larger stack)");
+  EMBER_CHECK(
+      tls_execute_depth == 0 ||
+          [] {
+            const StackRoom stack = stack_room();
+            return stack.room > stack.reserve;
+          }(),
+      "a backward nested in a backward (reentrant, ", tls_execute_depth,
+      " deep) has nearly used up the thread's stack; PyTorch continues it on another thread, ember stops: "
+      "nest fewer backward calls (or run the outer one on a thread with a larger stack)");
   ++tls_execute_depth;
   struct Leave {
     ~Leave() { --tls_execute_depth; }

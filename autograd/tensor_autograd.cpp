@@ -26,7 +26,11 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   return *this;
 }
 
+// A view whose base was written since is brought up to date first (Note [In-place ops on
+// views]), as PyTorch regenerates a stale view's grad_fn when it is read.
 bool Tensor::is_leaf() const {
+  if (const auto& view = impl().autograd; view && view->view_base && view->view_mode == autograd::ViewMode::Grad)
+    autograd::refresh_view_history(*this);
   const auto& meta = impl().autograd;
   return !meta || !meta->grad_fn;
 }
@@ -88,6 +92,7 @@ Tensor& Tensor::mutable_grad() {
 }
 
 void Tensor::retain_grad() const {
+  autograd::refresh_view_history(*this);
   EMBER_CHECK(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
   if (is_leaf() || retains_grad()) return;  // leaves keep .grad anyway
   impl().autograd->retains_grad = true;
@@ -106,6 +111,7 @@ std::shared_ptr<autograd::Node> Tensor::grad_fn() const {
 }
 
 std::string Tensor::grad_fn_name() const {
+  autograd::refresh_view_history(*this);
   const auto& meta = impl().autograd;
   return meta && meta->grad_fn ? meta->grad_fn->name() : std::string();
 }

@@ -100,8 +100,14 @@ Tensor detail::uniform_draws(const Dims& sizes, DType dtype, Device device, doub
   // Note [Uniform draws of 16-bit floats]
   device_ops(device).uniform(t, 0.0, 1.0, rng);
   const double scale = dtype == kFloat16 ? 2048.0 : 256.0;  // 2^digits
-  const Tensor x = native::mul(native::floor(native::mul(t, scale)), 1.0 / scale);
-  return native::add(native::mul(x, to - from), from);
+  // In place where the values allow, so a draw holds two float32 arrays at most.
+  native::mul_(t, scale);
+  Tensor x = native::floor(t);
+  t = Tensor();
+  native::mul_(x, 1.0 / scale);
+  if (to - from != 1.0) native::mul_(x, to - from);
+  if (from != 0.0) native::add_(x, from);  // x * 1 + 0 is x (x >= 0): the same values as before
+  return x;
 }
 
 template <typename T>

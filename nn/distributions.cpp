@@ -13,6 +13,7 @@
 #include "core/ops.h"
 #include "core/sampling.h"
 #include "core/special_ops.h"
+#include "nn/distributions_detail.h"
 #include "nn/functional/basic.h"
 #include "nn/functional/loss.h"
 
@@ -35,25 +36,11 @@ namespace ember::distributions {
 
 namespace {
 
+using detail::broadcast_pair;
+using detail::number_like;
+using detail::scalar_tensor;
+
 std::atomic<bool> validate_by_default{true};
-
-// The tensors broadcast against each other, in their common floating dtype.
-std::pair<Tensor, Tensor> broadcast_pair(const Tensor& a, const Tensor& b, const char* what) {
-  EMBER_CHECK(a.defined() && b.defined(), what, ": expected two tensors, but got an undefined one");
-  const DType dtype = promote_types(a.dtype(), b.dtype());
-  EMBER_CHECK(dtype == kFloat32 || dtype == kFloat64, what, ": expected floating-point parameters, but got ",
-              dtype_torch_name(dtype));
-  const Dims shape = broadcast_shapes(a.sizes(), b.sizes());
-  return {a.to(dtype).expand(shape), b.to(dtype).expand(shape)};
-}
-
-Tensor scalar_tensor(double value) { return full({}, value, TensorOptions(kFloat32)); }
-
-// A number beside a tensor, as PyTorch's broadcast_all: a 0-dim tensor of its floating dtype
-// and device.
-Tensor number_like(double value, const Tensor& beside) {
-  return full({}, value, TensorOptions(is_floating(beside.dtype()) ? beside.dtype() : kFloat32).device(beside.device()));
-}
 
 // Probabilities clamped into [eps, 1 - eps] (PyTorch's clamp_probs), then their logits.
 Tensor probs_to_logits(const Tensor& probs, bool binary) {
@@ -95,9 +82,11 @@ Dims Distribution::extended_shape(const Dims& sample_shape) const {
   return shape;
 }
 
+// A draw without history is returned itself (a transform's cache then knows it).
 Tensor Distribution::sample(const Dims& sample_shape) const {
   NoGradGuard no_grad;
-  return draw(extended_shape(sample_shape)).detach();
+  Tensor out = draw(extended_shape(sample_shape));
+  return out.requires_grad() ? out.detach() : out;
 }
 
 Tensor Distribution::rsample(const Dims& sample_shape) const {
@@ -202,6 +191,12 @@ Uniform::Uniform(const Tensor& low, const Tensor& high, std::optional<bool> vali
 
 Uniform::Uniform(double low, double high, std::optional<bool> validate_args)
     : Uniform(scalar_tensor(low), scalar_tensor(high), validate_args) {}
+
+Uniform::Uniform(const Tensor& low, double high, std::optional<bool> validate_args)
+    : Uniform(low, number_like(high, low), validate_args) {}
+
+Uniform::Uniform(double low, const Tensor& high, std::optional<bool> validate_args)
+    : Uniform(number_like(low, high), high, validate_args) {}
 
 Tensor Uniform::draw(const Dims& shape) const {
   const Tensor u = rand(shape, TensorOptions(low_.dtype()).device(low_.device()));

@@ -90,6 +90,8 @@ class Uniform final : public Distribution {
  public:
   Uniform(const Tensor& low, const Tensor& high, std::optional<bool> validate_args = std::nullopt);
   Uniform(double low, double high, std::optional<bool> validate_args = std::nullopt);
+  Uniform(const Tensor& low, double high, std::optional<bool> validate_args = std::nullopt);
+  Uniform(double low, const Tensor& high, std::optional<bool> validate_args = std::nullopt);
   const Tensor& low() const { return low_; }
   const Tensor& high() const { return high_; }
   bool has_rsample() const override { return true; }

@@ -1,6 +1,6 @@
 // nn::Module: registration, recursive traversal (dotted names, each shared module or
-// tensor once), modes, zero_grad, requires_grad_, to(Device), to(MemoryFormat),
-// state_dict/load_state_dict with PyTorch's error messages, and repr.
+// tensor once), modes, zero_grad, requires_grad_, to(Device), to(MemoryFormat), and repr
+// (state_dict / load_state_dict and their hooks: nn/module_state.cpp).
 // operator() opens a ledger scope so saved activations are attributed to layers, and
 // a profiler span while recording.
 #include "nn/module.h"
@@ -20,7 +20,9 @@
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/profiler.h"
+#include "nn/container.h"
 #include "nn/diagnostics.h"
+#include "nn/module_state.h"
 
 namespace ember::nn {
 
@@ -35,11 +37,6 @@ struct DepthGuard {
   ~DepthGuard() { --tls_call_depth; }
 };
 
-std::string join_quoted(const std::vector<std::string>& keys) {
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "\"" : ", \"") + k + "\"";
-  return out;
-}
 }  // namespace
 
 // The outermost call is the root of named_modules ("") and opens no scope; a child
@@ -329,9 +326,7 @@ Tensor& Module::get_buffer(const std::string& target) { return slot_of_target(ta
 
 // ---------------------------------------------------------------- structure
 // Note [Shared modules and tensors] in nn/module.h.
-namespace {
-std::string prefix_of(const std::string& path) { return path.empty() ? path : path + "."; }
-}  // namespace
+using detail::prefix_of;
 
 void Module::visit(const std::string& path, const std::shared_ptr<Module>& holder, std::set<const Module*>* memo,
                    const ModuleVisitor& fn) const {
@@ -449,18 +444,20 @@ void Module::unregister_module(const std::string& name) {
     if (children_[i].first != name) continue;
     children_.erase(children_.begin() + static_cast<ptrdiff_t>(i));
     child_unregistered(i);
+    // Sequential and ModuleList number their children by position: renumber the rest, as
+    // PyTorch's `del seq[i]` (their forward and push_back go by those names).
+    if (dynamic_cast<Sequential*>(this) != nullptr || dynamic_cast<ModuleList*>(this) != nullptr)
+      for (size_t j = i; j < children_.size(); ++j) children_[j].first = std::to_string(j);
     return;
   }
   EMBER_FAIL("No Module with name `", name, "` is registered in ", type_name());
 }
 
-// PyTorch's add_module replaces a child of that name (register_module keeps libtorch's error).
+// A child's name again is an error, not PyTorch's replacement: a C++ module keeps its children
+// in typed members, which would still call the old child (replace_module returns the new one
+// for the member).
 void Module::add_module(const std::string& name, std::shared_ptr<Module> module) {
   EMBER_CHECK(module != nullptr, "add_module: expected a module for '", name, "', got nullptr");
-  if (has_child(name)) {
-    replace_child(name, std::move(module));
-    return;
-  }
   register_module(name, std::move(module));
 }
 
@@ -549,238 +546,6 @@ void Module::to(DType dtype) {
 void Module::apply(const std::function<void(Module&)>& fn) {
   for (const std::shared_ptr<Module>& child : children()) child->apply(fn);
   fn(*this);
-}
-
-// ---------------------------------------------------------------- state
-std::ostream& operator<<(std::ostream& os, const IncompatibleKeys& keys) {
-  if (keys.missing_keys.empty() && keys.unexpected_keys.empty()) return os << "<All keys matched successfully>";
-  const auto list = [](const std::vector<std::string>& names) {
-    std::string out = "[";
-    for (const auto& n : names) out += (out.size() > 1 ? ", '" : "'") + n + "'";
-    return out + "]";
-  };
-  return os << "_IncompatibleKeys(missing_keys=" << list(keys.missing_keys)
-            << ", unexpected_keys=" << list(keys.unexpected_keys) << ")";
-}
-
-void Module::set_extra_state(const Tensor&) {
-  EMBER_FAIL(type_name(),
-             ": get_extra_state() returns a state but set_extra_state() is not overridden to take it "
-             "back; override both (PyTorch: \"Reached a code path in Module.set_extra_state() that should never be "
-             "called\")");
-}
-
-// Every path of a shared module (no memo), as PyTorch's state_dict recursion.
-StateDict Module::state_dict(const std::string& prefix, bool keep_vars) const {
-  StateDict out;
-  state_dict_into(out, prefix, keep_vars);
-  return out;
-}
-
-namespace {
-// Set while load_state_dict lists the module's own entries: PyTorch's load reads the
-// parameters and buffers themselves, never through state_dict() and its hooks.
-thread_local bool tls_state_dict_without_hooks = false;
-}  // namespace
-
-void Module::state_dict_into(StateDict& out, const std::string& prefix, bool keep_vars) const {
-  // a hook may remove the last hook
-  const std::shared_ptr<ModuleHooks> hooks = tls_state_dict_without_hooks ? nullptr : hooks_;
-  if (hooks)
-    for (const auto& [_, hook] : std::map<int64_t, StateDictPreHook>(hooks->state_dict_pre))
-      hook(*this, prefix, keep_vars);
-  for (const auto& [name, t] : parameters_)
-    if (t->defined()) out.emplace_back(prefix + name, keep_vars ? *t : t->detach());
-  for (const auto& [name, t] : buffers_)
-    if (t->defined() && !non_persistent_buffers_.count(name))
-      out.emplace_back(prefix + name, keep_vars ? *t : t->detach());
-  if (Tensor extra = get_extra_state(); extra.defined()) out.emplace_back(prefix + "_extra_state", extra);
-  for (const auto& [name, child] : children_) child->state_dict_into(out, prefix + name + ".", keep_vars);
-  if (hooks)
-    for (const auto& [_, hook] : std::map<int64_t, StateDictPostHook>(hooks->state_dict_post)) hook(*this, out, prefix);
-}
-
-void Module::run_load_post_hooks(IncompatibleKeys& keys) {
-  for (const auto& [_, child] : children_) child->run_load_post_hooks(keys);
-  if (const std::shared_ptr<ModuleHooks> hooks = hooks_)
-    for (const auto& [_, hook] : std::map<int64_t, LoadStateDictPostHook>(hooks->load_state_dict_post))
-      hook(*this, keys);
-}
-
-// Errors are gathered as PyTorch does: missing keys, unexpected keys (both only when
-// strict), then size mismatches (always); a failed load changes nothing (Note [Atomic state
-// loads]) and undoes what prepare_state_load did (a lazy module sized). A shared module is
-// prepared at each of its paths, as PyTorch's load recursion reaches it.
-IncompatibleKeys Module::load_state_dict(const StateDict& caller_state, bool strict, bool assign) {
-  const auto modules = named_modules(/*remove_duplicate=*/false);
-  // The load pre-hooks (Note [State-dict hooks] in nn/module_hooks.h) change a copy of the
-  // caller's state dict, parents first.
-  bool pre_hooks = false, post_hooks = false;
-  for (const auto& [path, module] : modules)
-    if (module->hooks_) {
-      pre_hooks = pre_hooks || !module->hooks_->load_state_dict_pre.empty();
-      post_hooks = post_hooks || !module->hooks_->load_state_dict_post.empty();
-    }
-  // As PyTorch 2's, a child's hooks see (and change) only the entries under its prefix.
-  StateDict hooked;
-  if (pre_hooks) {
-    hooked = caller_state;
-    for (const auto& [path, module] : modules) {
-      const std::shared_ptr<ModuleHooks> hooks = module->hooks_;
-      if (!hooks || hooks->load_state_dict_pre.empty()) continue;
-      const std::string prefix = prefix_of(path);
-      StateDict own_entries, others;
-      for (auto& entry : hooked) (entry.first.starts_with(prefix) ? own_entries : others).push_back(std::move(entry));
-      for (const auto& [_, hook] : std::map<int64_t, LoadStateDictPreHook>(hooks->load_state_dict_pre))
-        hook(*module, own_entries, prefix, strict);
-      hooked = std::move(others);
-      for (auto& entry : own_entries) hooked.push_back(std::move(entry));
-    }
-  }
-  const StateDict& state = pre_hooks ? hooked : caller_state;
-  // PyTorch's state dict is a dict: a key given twice (a ported model_dict.update(...)
-  // appended rather than replaced) would otherwise load the first copy silently.
-  std::map<std::string, Tensor> given;
-  for (const auto& [key, value] : state)
-    EMBER_CHECK(given.emplace(key, value).second, "load_state_dict: the state dict has two tensors named '", key,
-                "' (a dict holds each key once: replace the entry rather than append another)");
-  // The module's own slots (true for a parameter), and which keys are extra states (of any
-  // shape) or optional.
-  std::map<std::string, std::pair<Tensor*, bool>> slots;
-  visit("", nullptr, nullptr, [&slots](const std::string& path, const Module& m, const std::shared_ptr<Module>&) {
-    for (const auto* list : {&m.parameters_, &m.buffers_})
-      for (const auto& [name, t] : *list)
-        if (t->defined() && (list == &m.parameters_ || !m.non_persistent_buffers_.count(name)))
-          slots[prefix_of(path) + name] = {t.get(), list == &m.parameters_};
-  });
-  size_t prepared = 0;
-  try {
-    for (; prepared < modules.size(); ++prepared)
-      modules[prepared].second->prepare_state_load(given, prefix_of(modules[prepared].first));
-    std::map<std::string, Module*> extra_states;
-    std::set<std::string> optional_keys;
-    for (const auto& [path, module] : modules) {
-      for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
-      if (module->get_extra_state().defined()) extra_states.emplace(prefix_of(path) + "_extra_state", module.get());
-    }
-    StateDict own;  // the module's own entries (PyTorch's local_state), without the state-dict hooks
-    {
-      const bool previous = std::exchange(tls_state_dict_without_hooks, true);
-      struct Restore {
-        bool value;
-        ~Restore() { tls_state_dict_without_hooks = value; }
-      } restore{previous};
-      state_dict_into(own, "", /*keep_vars=*/false);
-    }
-    std::set<std::string> own_keys;
-    IncompatibleKeys result;
-    std::vector<std::string>& missing = result.missing_keys;
-    std::vector<std::string>& unexpected = result.unexpected_keys;
-    std::vector<std::string> mismatches;
-    for (const auto& [key, dest] : own) {
-      own_keys.insert(key);
-      auto it = given.find(key);
-      if (it == given.end()) {
-        if (!optional_keys.count(key)) missing.push_back(key);
-      } else if (extra_states.count(key)) {
-        continue;  // any shape: the module's set_extra_state decides
-      } else if (!it->second.defined()) {
-        mismatches.push_back(detail::str_cat("While copying the parameter named \"", key,
-                                             "\", expected a defined tensor from checkpoint but received an undefined "
-                                             "one"));
-      } else if (dest.dim() == 0 && it->second.dim() == 1 && it->second.numel() == 1) {
-        it->second = it->second.reshape({});  // PyTorch's rule for checkpoints that stored scalars as [1]
-      } else if (it->second.sizes() != dest.sizes()) {
-        mismatches.push_back(detail::str_cat("size mismatch for ", key, ": copying a param with shape torch.Size(",
-                                             it->second.sizes(),
-                                             ") from checkpoint, the shape in current model is "
-                                             "torch.Size(",
-                                             dest.sizes(), ")."));
-      }
-      if (assign && it != given.end() && it->second.defined() && slots.at(key).first->requires_grad() &&
-          !it->second.is_floating_point())
-        mismatches.push_back(detail::str_cat("While copying the parameter named \"", key, "\" with assign=True, ",
-                                             "Only Tensors of floating point and complex dtype can require gradients ",
-                                             "(got ", dtype_name(it->second.dtype()), ")"));
-    }
-    for (const auto& [key, _] : state)
-      if (!own_keys.count(key)) unexpected.push_back(key);
-
-    // PyTorch's message: one error per line after a tab, missing and unexpected keys first.
-    // With load post-hooks, which may accept keys, the keys are judged after them.
-    const auto key_errors = [&] {
-      std::string msg;
-      if (strict && !missing.empty()) msg += "\n\tMissing key(s) in state_dict: " + join_quoted(missing) + ". ";
-      if (strict && !unexpected.empty())
-        msg += "\n\tUnexpected key(s) in state_dict: " + join_quoted(unexpected) + ". ";
-      return msg;
-    };
-    const bool keys_after_hooks = post_hooks && mismatches.empty();
-    std::string msg = keys_after_hooks ? "" : key_errors();
-    for (const auto& m : mismatches) msg += "\n\t" + m;
-    EMBER_CHECK(msg.empty(), "Error(s) in loading state_dict for ", type_name(), ":", msg);
-
-    NoGradGuard no_grad;
-    // Note [Atomic state loads]
-    // A load that fails changes nothing. Every check runs before the first write, except the
-    // strict key check when load post-hooks may clear keys (Note [State-dict hooks]): then
-    // each tensor written keeps its former value (its handle and gradient with assign, a
-    // copy without) until the hooks have run, and is set back if keys are left. The extra
-    // states go first, each undone if a later one refuses its state.
-    std::vector<std::pair<Module*, Tensor>> set_before;
-    struct Former {
-      Tensor* slot;
-      Tensor value, grad;
-    };
-    std::vector<Former> former;
-    const auto undo = [&] {
-      for (auto it = former.rbegin(); it != former.rend(); ++it) {
-        if (assign) {
-          it->slot->set_data(it->value);
-          it->slot->mutable_grad() = it->grad;
-        } else {
-          it->slot->copy_(it->value);
-        }
-      }
-      for (auto it = set_before.rbegin(); it != set_before.rend(); ++it) it->first->set_extra_state(it->second);
-    };
-    try {
-      for (const auto& [key, module] : extra_states) {
-        auto it = given.find(key);
-        if (it == given.end()) continue;
-        Tensor before = module->get_extra_state();
-        module->set_extra_state(it->second);
-        set_before.emplace_back(module, std::move(before));
-      }
-      for (const auto& [key, dest] : own) {
-        auto it = given.find(key);
-        if (it == given.end() || extra_states.count(key)) continue;
-        const auto& [slot, is_parameter] = slots.at(key);
-        if (post_hooks)
-          former.push_back(Former{slot, assign ? Tensor(slot->detach()) : dest.clone(),
-                                  assign && is_parameter ? slot->grad() : Tensor()});
-        if (assign) {  // PyTorch's assign=True: the checkpoint's tensor itself, a new parameter without a grad
-          slot->set_data(it->second);
-          if (is_parameter) slot->mutable_grad() = Tensor();
-        } else {
-          Tensor(dest).copy_(it->second);
-        }
-      }
-      if (post_hooks) {
-        run_load_post_hooks(result);
-        const std::string left = key_errors();
-        EMBER_CHECK(left.empty(), "Error(s) in loading state_dict for ", type_name(), ":", left);
-      }
-    } catch (...) {
-      undo();
-      throw;
-    }
-    for (size_t i = prepared; i-- > 0;) modules[i].second->finish_state_load(true);
-    return result;
-  } catch (...) {
-    for (size_t i = prepared; i-- > 0;) modules[i].second->finish_state_load(false);
-    throw;
-  }
 }
 
 // ---------------------------------------------------------------- printing

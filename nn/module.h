@@ -89,11 +89,13 @@ class Module : public std::enable_shared_from_this<Module> {
   // PyTorch's get_submodule("layer1.0.conv"): the module at a dotted path ("" is this one),
   // or its "has no attribute `x`" error.
   std::shared_ptr<Module> get_submodule(const std::string& target);
-  // PyTorch's add_module(name, module): a child under `name` (not empty, no "."); a child's
-  // name again replaces it, as PyTorch's (register_module keeps libtorch's error).
+  // PyTorch's add_module(name, module): a child under `name` (not empty, no ".", not a name
+  // already used; replace_module replaces a child).
   void add_module(const std::string& name, std::shared_ptr<Module> module);
   // libtorch's unregister_module (PyTorch's delattr of a submodule): the child leaves the
-  // tree. Errors: no child `name`.
+  // tree (parameters(), state_dict()); a typed member holding it still calls it, as libtorch's.
+  // Sequential and ModuleList renumber the children after it, as PyTorch's `del seq[i]`.
+  // Errors: no child `name`.
   void unregister_module(const std::string& name);
   // named_modules' modules: this one first.
   std::vector<std::shared_ptr<Module>> modules();

@@ -54,13 +54,18 @@ using BackwardHook =
 //   entries: it may change, add or drop entries of `state` (the whole dict made so far);
 // - load_state_dict pre-hook (module, state, prefix, strict), parents before children,
 //   before anything is compared: it may rename, convert, add or drop entries of `state` (a
-//   copy of the caller's entries under its prefix, as PyTorch 2's), as weight_norm's hook
-//   renames the keys of old checkpoints;
+//   copy of the caller's entries under its prefix, as PyTorch 2's; entries it leaves outside
+//   the prefix are dropped), as weight_norm's hook renames the keys of old checkpoints; strict
+//   is always true, as PyTorch's load passes it;
 // - load_state_dict post-hook (module, incompatible_keys), children before parents, after
 //   the tensors are loaded: it may clear keys it accepts from the lists, and a strict load
 //   fails only on the keys left. As every failed load, one failing then changes nothing: the
-//   tensors and extra states loaded are set back (Note [Atomic state loads] in nn/module.cpp).
+//   tensors and extra states loaded are set back from host copies kept while post-hooks are
+//   registered (Note [Atomic state loads] in nn/module.cpp).
 // PyTorch's local_metadata and error_msgs have no counterpart: a hook throws to fail the load.
+// A load that fails its checks (a size mismatch, or missing keys without post-hooks) writes
+// nothing, so its post-hooks do not run (PyTorch's run after its partial load). An entry a
+// state_dict post-hook adds under a key already listed replaces it, as Python's dict.
 // load_state_dict reads the module's own tensors directly, never through the state_dict hooks.
 using StateDictPreHook = std::function<void(const Module& module, const std::string& prefix, bool keep_vars)>;
 using StateDictPostHook = std::function<void(const Module& module, StateDict& state, const std::string& prefix)>;

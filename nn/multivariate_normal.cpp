@@ -10,6 +10,7 @@
 #include "core/linalg_ops.h"
 #include "core/ops.h"
 #include "nn/distributions.h"
+#include "nn/distributions_detail.h"
 #include "nn/functional/basic.h"
 
 namespace ember::distributions {
@@ -119,14 +120,20 @@ MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOption
   EMBER_CHECK(matrix.dtype() == loc.dtype() && (loc.dtype() == kFloat32 || loc.dtype() == kFloat64),
               "MultivariateNormal: expected loc and the matrix in one floating dtype, but got ",
               dtype_torch_name(loc.dtype()), " and ", dtype_torch_name(matrix.dtype()));
+  // The parameters' broadcast shapes, which PyTorch's messages print (it expands first).
+  Dims vector_shape = batch_shape(), matrix_shape = batch_shape();
+  vector_shape.push_back(k);
+  matrix_shape.push_back(k);
+  matrix_shape.push_back(k);
   if (validate())
-    check_parameter("loc", all_over(loc.eq(loc), Dims{-1}, loc.sizes()), "IndependentConstraint(Real(), 1)");
+    check_parameter("loc", all_over(loc.eq(loc), Dims{-1}, loc.sizes()).expand(vector_shape),
+                    "IndependentConstraint(Real(), 1)");
   Tensor L;
   if (covariance.scale_tril.defined()) {
     if (validate()) {
       const Tensor ok =
           all_over(matrix.tril().eq(matrix), Dims{-2, -1}) & all_over(diagonal(matrix, 0, -2, -1).gt(0.0), Dims{-1});
-      check_parameter("scale_tril", ok.unsqueeze(-1).unsqueeze(-1).expand(matrix.sizes()), "LowerCholesky()");
+      check_parameter("scale_tril", ok.unsqueeze(-1).unsqueeze(-1).expand(matrix_shape), "LowerCholesky()");
     }
     L = matrix;
   } else {
@@ -136,14 +143,10 @@ MultivariateNormal::MultivariateNormal(const Tensor& loc, const CovarianceOption
       const Tensor mirrored = transposed(matrix);
       const Tensor close = (matrix - mirrored).abs().le(mirrored.abs() * 1e-5 + 1e-6) | matrix.eq(mirrored);
       const Tensor ok = all_over(close, Dims{-2, -1}) & linalg::cholesky_ex(matrix).second.eq(0);
-      check_parameter(name, ok.unsqueeze(-1).unsqueeze(-1).expand(matrix.sizes()), "PositiveDefinite()");
+      check_parameter(name, ok.unsqueeze(-1).unsqueeze(-1).expand(matrix_shape), "PositiveDefinite()");
     }
     L = covariance.covariance_matrix.defined() ? linalg::cholesky(matrix) : precision_to_scale_tril(matrix);
   }
-  Dims vector_shape = batch_shape(), matrix_shape = batch_shape();
-  vector_shape.push_back(k);
-  matrix_shape.push_back(k);
-  matrix_shape.push_back(k);
   loc_ = loc.expand(vector_shape);
   unbroadcasted_scale_tril_ = L;
   scale_tril_ = L.expand(matrix_shape);
@@ -245,6 +248,7 @@ Tensor kl_divergence(const Distribution& p, const Distribution& q) {
   if (const auto* a = dynamic_cast<const MultivariateNormal*>(&p)) {
     if (const auto* b = dynamic_cast<const MultivariateNormal*>(&q)) return kl_multivariate_normal(*a, *b);
   }
+  if (std::optional<Tensor> more = detail::kl_divergence_more(p, q)) return *more;
   EMBER_CHECK(false, "kl_divergence: NotImplementedError: no KL(p || q) is implemented for p ", p.name(), " and q ",
               q.name());
   return Tensor();

@@ -308,8 +308,16 @@ Module& weight_norm(Module& module, const std::string& name, std::optional<int64
     const auto g = find(prefix + name + "_g");
     const auto v = find(prefix + name + "_v");
     if (g == state.end() || v == state.end()) return;
-    g->first = prefix + "parametrizations." + name + ".original0";
-    v->first = prefix + "parametrizations." + name + ".original1";
+    // A dict entry of the new name is replaced, as PyTorch's assignment.
+    const std::string new_g = prefix + "parametrizations." + name + ".original0";
+    const std::string new_v = prefix + "parametrizations." + name + ".original1";
+    std::pair<std::string, Tensor> g_entry{new_g, g->second}, v_entry{new_v, v->second};
+    std::erase_if(state, [&](const auto& entry) {
+      return entry.first == new_g || entry.first == new_v || entry.first == prefix + name + "_g" ||
+             entry.first == prefix + name + "_v";
+    });
+    state.push_back(std::move(g_entry));
+    state.push_back(std::move(v_entry));
   });
   return module;
 }

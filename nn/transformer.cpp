@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "nn/functional/basic.h"
 #include "nn/init.h"
+#include "nn/module_state.h"
 
 namespace ember::nn {
 
@@ -36,7 +37,7 @@ Tensor feed_forward_block(const std::string& activation, Linear& linear1, Dropou
 // frozen flags, dtype, device and mode.
 template <typename Layer>
 void add_copies(const Layer& layer, int64_t count, ModuleList& layers) {
-  const StateDict weights = layer.state_dict();
+  const StateDict weights = detail::state_dict_without_hooks(layer);
   const Tensor& sample = layer.self_attn->out_proj->weight;  // the layer's dtype and device
   const auto from = layer.parameters();
   for (int64_t i = 0; i < count; ++i) {

@@ -1,27 +1,66 @@
 // Tensor::chunk, split, split_with_sizes and unbind (and their free forms): lists of
-// narrow/select views, so each piece shares storage and records its own view backward
-// (gradients of the pieces scatter back into the input). Checks and messages are PyTorch's.
+// narrow/select views, so each piece shares storage; recorded as one node for all the
+// pieces (Note [One node for the pieces]). Checks and messages are PyTorch's.
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "autograd/function_node.h"
+#include "autograd/record.h"
+#include "autograd/view_history.h"
 #include "core/composite_ops.h"
+#include "core/factories.h"
+#include "core/native.h"
+#include "core/ops.h"
 #include "core/tensor.h"
 
 namespace ember {
 
 namespace {
 
+// Note [One node for the pieces]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// split / chunk / unbind record one node for all their pieces, as PyTorch's split_backward
+// and unbind_backward: the input's gradient is one cat (stack for unbind) of the pieces'
+// gradients, zeros for a piece that got none. A node per piece scattered each gradient into
+// zeros of the whole input, so a loop over the pieces (an RNN over time steps) cost
+// pieces x input in backward. Each piece is still a view of the input (mark_view), so an
+// in-place op on one rebases the input's history as on any view.
+std::vector<Tensor> recorded_pieces(const char* name, const Tensor& self, int64_t d, std::vector<Tensor> pieces,
+                                    bool stacked) {
+  std::vector<Dims> shapes;
+  std::vector<const Tensor*> outputs;
+  for (Tensor& piece : pieces) {
+    autograd::mark_view(piece, self);
+    shapes.push_back(piece.sizes());
+    outputs.push_back(&piece);
+  }
+  autograd::record_list(
+      name, autograd::input_list({&self}), outputs, {},
+      [d, stacked, shapes](const autograd::tensor_list& g, const autograd::tensor_list&, const auto& in) {
+        TensorOptions options = TensorOptions(in[0].dtype).device(in[0].device);
+        for (const Tensor& given : g)
+          if (given.defined()) options = TensorOptions(given.dtype()).device(given.device());
+        autograd::tensor_list filled;
+        for (size_t i = 0; i < shapes.size(); ++i)
+          filled.push_back(i < g.size() && g[i].defined() ? g[i] : zeros(shapes[i], options));
+        return autograd::tensor_list{stacked ? stack(filled, d) : cat(filled, d)};
+      })
+      ->set_differentiable_backward();
+  return pieces;
+}
+
 // The pieces of sizes `lengths` along dim d, one after the other.
 std::vector<Tensor> narrow_pieces(const Tensor& self, int64_t d, const std::vector<int64_t>& lengths) {
   std::vector<Tensor> out;
   out.reserve(lengths.size());
+  const bool recording = autograd::will_record(self) && !lengths.empty();
   int64_t start = 0;
   for (int64_t length : lengths) {
-    out.push_back(self.narrow(d, start, length));
+    out.push_back(recording ? native::narrow(self, d, start, length) : self.narrow(d, start, length));
     start += length;
   }
-  return out;
+  return recording ? recorded_pieces("SplitBackward", self, d, std::move(out), /*stacked=*/false) : out;
 }
 
 // "[3, 3]", as PyTorch prints split_sizes in its messages.
@@ -76,8 +115,9 @@ std::vector<Tensor> Tensor::unbind(int64_t dim) const {
   const int64_t d = wrap_dim(dim, this->dim());
   std::vector<Tensor> out;
   out.reserve(static_cast<size_t>(size(d)));
-  for (int64_t i = 0; i < size(d); ++i) out.push_back(select(d, i));
-  return out;
+  const bool recording = autograd::will_record(*this) && size(d) > 0;
+  for (int64_t i = 0; i < size(d); ++i) out.push_back(recording ? native::select(*this, d, i) : select(d, i));
+  return recording ? recorded_pieces("UnbindBackward", *this, d, std::move(out), /*stacked=*/true) : out;
 }
 
 std::vector<Tensor> Tensor::split(const std::vector<int64_t>& split_sizes, int64_t dim) const {

@@ -47,6 +47,7 @@
 #include "nn/data/samplers.h"
 #include "nn/diagnostics.h"
 #include "nn/distributions.h"
+#include "nn/distributions_more.h"
 #include "nn/distributed/ddp.h"
 #include "nn/distributed/process_group.h"
 #include "nn/distributed/sync_batchnorm.h"

@@ -75,6 +75,12 @@ Window3d window_3d(const Tensor& x, const char* op, const Dims& kernel_in, const
     in.push_back(x.size(static_cast<int64_t>(i) + 2));
     out.push_back(pool_out_size(in[i], w.kernel[i], w.stride[i], w.padding[i], w.dilation[i], ceil_mode));
   }
+  // PyTorch's pool3d_shape_check still holds 3-D padding to half the undilated kernel.
+  const Dims& p = w.padding;
+  EMBER_CHECK(k[0] / 2 >= p[0] && k[2] / 2 >= p[2] && k[1] / 2 >= p[1], op,
+              ": pad should be smaller than or equal to half of effective kernel size, but got padT: ", p[0],
+              " padW: ", p[2], " padH: ", p[1], " effectiveKT: ", (k[0] - 1) * d[0] + 1,
+              " effectiveKW: ", (k[2] - 1) * d[2] + 1, " effectiveKH: ", (k[1] - 1) * d[1] + 1);
   // avg_pool3d's own check in PyTorch 1.13: the unpadded input holds a whole window.
   EMBER_CHECK(!check_kernel_fits || (in[0] >= k[0] && in[1] >= k[1] && in[2] >= k[2]), op, ": input image (T: ",
               in[0], " H: ", in[1], " W: ", in[2], ") smaller than kernel size (kT: ", k[0], " kH: ", k[1],

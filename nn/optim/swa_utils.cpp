@@ -10,6 +10,7 @@
 #include "core/grad_mode.h"
 #include "nn/batchnorm.h"
 #include "nn/lazy.h"
+#include "nn/module_state.h"
 #include "nn/optim/scheduler_state.h"
 
 namespace ember::optim::swa_utils {
@@ -43,7 +44,7 @@ AveragedModel::AveragedModel(const nn::Module& model, std::shared_ptr<nn::Module
   EMBER_CHECK(module.get() != &model,
               "AveragedModel: expected a second instance of the model's architecture, got the model itself");
   register_module("module", module);
-  module->load_state_dict(model.state_dict(), /*strict=*/true);
+  module->load_state_dict(nn::detail::state_dict_without_hooks(model), /*strict=*/true);
   if (options_.device) {
     module->to(*options_.device);
     n_averaged_ = n_averaged_.to(*options_.device);

@@ -94,5 +94,38 @@ TEST(Split, GradientsFlowBackThroughThePieces) {
   expect_gradcheck([](const std::vector<Tensor>& in) { auto p = in[0].unbind(1); return p[0] * p[3] - p[4]; }, {x});
 }
 
+// Note [One node for the pieces]: every piece's history is one node, whose backward is one
+// cat / stack (a loop over the pieces no longer scatters each gradient into the whole input);
+// second derivatives pass through it, and an in-place op on a piece still rebases the input.
+TEST(Split, ThePiecesShareOneNode) {
+  const Tensor x = grad_input({6, 4});
+  const auto rows = x.unbind(0);
+  for (const Tensor& row : rows) EXPECT_EQ(row.grad_fn(), rows[0].grad_fn());
+  EXPECT_EQ(rows[0].grad_fn()->name(), "UnbindBackward");
+  const auto parts = x.split(4, 0);
+  EXPECT_EQ(parts[1].grad_fn(), parts[0].grad_fn());
+  EXPECT_EQ(parts[0].grad_fn()->name(), "SplitBackward");
+  EXPECT_EQ(parts[0].data_ptr(), x.data_ptr());  // still views
+  expect_gradcheck(
+      [](const std::vector<Tensor>& in) {
+        auto p = in[0].unbind(0);
+        return p[1] * p[1] * p[4];
+      },
+      {x});
+  EXPECT_TRUE(autograd::gradgradcheck(
+      [](const std::vector<Tensor>& in) {
+        auto p = in[0].split(2, 1);
+        return p[0] * p[1];
+      },
+      {x}));
+  // In place on a piece of a non-leaf: the input's history takes the write.
+  const Tensor leaf = arange(0, 6, 1, TensorOptions(kFloat64).requires_grad(true));
+  Tensor y = leaf * 1.0;
+  auto pieces = y.chunk(3);
+  pieces[1].mul_(10.0);
+  (y * y).sum().backward();
+  expect_values(leaf.grad(), {0, 2, 400, 600, 8, 10});
+}
+
 }  // namespace
 }  // namespace ember

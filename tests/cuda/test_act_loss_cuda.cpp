@@ -136,6 +136,14 @@ TEST(CudaLosses, BinaryCrossEntropyInputOutOfRangeIsReportedAtTheNextSync) {
   // the word is cleared: the next good call succeeds
   Tensor ok = F::binary_cross_entropy(tensor(std::vector<float>{0.25f, 0.75f}).cuda(), t);
   EXPECT_NEAR(ok.item<float>(), 0.2876820724517809, 1e-6);  // -log(0.75)
+  // A target outside [0, 1] too (PyTorch 2), named as the target.
+  EXPECT_EMBER_ERROR(
+      {
+        Tensor l = F::binary_cross_entropy(tensor(std::vector<float>{0.5f, 0.5f}).cuda(),
+                                           tensor(std::vector<float>{0.0f, 1.5f}).cuda());
+        cuda::synchronize();
+      },
+      "all elements of target should be between 0 and 1");
 }
 
 }  // namespace

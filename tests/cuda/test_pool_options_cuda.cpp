@@ -51,19 +51,27 @@ TEST(CudaPoolOptions, MatchesTheCpu) {
     return [=](const Tensor& x) { return F::max_pool2d_with_indices(x, a...); };
   };
   const std::vector<std::pair<std::string, PoolFn>> cases{
-      {"max 3/2/1 dilation 2 ceil",
-       max(nn::IntOrPair(3), nn::IntOrPair(2), nn::IntOrPair(1), nn::IntOrPair(2), true)},
+      {"max 3/2/1 dilation 2 ceil", max(nn::IntOrPair(3), nn::IntOrPair(2), nn::IntOrPair(1), nn::IntOrPair(2), true)},
       {"max 2/2 ceil (partial windows)",
        max(nn::IntOrPair(2), nn::IntOrPair(2), nn::IntOrPair(0), nn::IntOrPair(1), true)},
       {"max_with_indices {3,2}/{2,1}/{1,0} dilation {1,3} ceil",
        max_indices(nn::IntOrPair{3, 2}, nn::IntOrPair{2, 1}, nn::IntOrPair{1, 0}, nn::IntOrPair{1, 3}, true)},
       {"max_with_indices 2/1/1 dilation {10, 1} (windows outside the plane)",
        max_indices(nn::IntOrPair(2), nn::IntOrPair(1), nn::IntOrPair(1), nn::IntOrPair{10, 1}, false)},
+      {"max_with_indices 3/1/2 dilation 2 (padding past half the kernel, PyTorch 2's rule)",
+       max_indices(nn::IntOrPair(3), nn::IntOrPair(1), nn::IntOrPair(2), nn::IntOrPair(2), false)},
       {"avg 3/2/1 ceil, no pad count",
-       [](const Tensor& x) { return std::tuple{F::avg_pool2d(x, 3, 2, 1, true, false), Tensor()}; }},
+       [](const Tensor& x) {
+         return std::tuple{F::avg_pool2d(x, 3, 2, 1, true, false), Tensor()};
+       }},
       {"avg 3/2/1 ceil, divisor -3",
-       [](const Tensor& x) { return std::tuple{F::avg_pool2d(x, 3, 2, 1, true, true, -3), Tensor()}; }},
-      {"adaptive max 4x5", [](const Tensor& x) { return std::tuple{F::adaptive_max_pool2d(x, {4, 5}), Tensor()}; }},
+       [](const Tensor& x) {
+         return std::tuple{F::avg_pool2d(x, 3, 2, 1, true, true, -3), Tensor()};
+       }},
+      {"adaptive max 4x5",
+       [](const Tensor& x) {
+         return std::tuple{F::adaptive_max_pool2d(x, {4, 5}), Tensor()};
+       }},
       {"adaptive max 13, indices", [](const Tensor& x) { return F::adaptive_max_pool2d_with_indices(x, 13); }},
   };
   // Small integers: ties in every window (the first wins on both devices).

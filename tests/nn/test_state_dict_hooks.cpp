@@ -76,7 +76,7 @@ TEST(StateDictHooks, LoadPreHooksRenameKeysOfACopy) {
   std::vector<std::string> seen;
   layer.register_load_state_dict_pre_hook(
       [&](nn::Module&, nn::StateDict& state, const std::string& prefix, bool strict) {
-        seen.push_back(prefix + (strict ? "strict" : "loose"));
+        seen.push_back(prefix + (strict ? "strict" : "loose"));  // always strict, as PyTorch passes it
         for (auto& [key, value] : state)
           if (key == prefix + "w") key = prefix + "weight";
       });
@@ -176,6 +176,25 @@ TEST(StateDictHooks, LoadsIgnoreTheSaveHooksAndChildrenSeeTheirOwnKeys) {
   const nn::IncompatibleKeys keys = model->load_state_dict(plain, /*strict=*/false);
   EXPECT_EQ(inner_saw, (std::vector<std::string>{"1.0.weight", "1.0.bias"}));
   EXPECT_EQ(keys.missing_keys, (std::vector<std::string>{"1.0.weight", "1.0.bias"}));
+
+  // A key a child's hook adds outside its prefix is its own copy's only: dropped.
+  auto other = two_level();
+  other->get<nn::Sequential>(1)->register_load_state_dict_pre_hook(
+      [](nn::Module&, nn::StateDict& state, const std::string&, bool) {
+        state.emplace_back("0.weight", zeros({3, 2}));
+      });
+  EXPECT_NO_THROW(other->load_state_dict(plain));
+  EXPECT_TRUE(allclose(other->get<nn::Linear>(0)->weight, full({3, 2}, 5.0)));
+
+  // ember's own copies ignore the save hooks: an AveragedModel of a model whose post-hook
+  // exports only some keys (adapters) still copies every weight.
+  auto exporting = two_level();
+  exporting->register_state_dict_post_hook([](const nn::Module&, nn::StateDict& state, const std::string&) {
+    std::erase_if(state, [](const auto& entry) { return !entry.first.starts_with("1."); });
+  });
+  EXPECT_EQ(names_of(exporting->state_dict()), (std::vector<std::string>{"1.0.weight", "1.0.bias"}));
+  optim::swa_utils::AveragedModel averaged(*exporting, two_level());
+  EXPECT_TRUE(equal(averaged.module->get_parameter("0.weight"), exporting->get_parameter("0.weight")));
 }
 
 // PyTorch's register_buffer / register_parameter / add_module replace an entry of their own
@@ -193,20 +212,38 @@ TEST(StateDictHooks, RegisteringANameAgainReplacesTheEntry) {
   EXPECT_TRUE(equal(layer.bias.detach(), full({2}, 3.0)));  // the layer's own reference sees it
   EXPECT_TRUE(layer.bias.requires_grad());
   EXPECT_EMBER_ERROR(layer.register_parameter("mask", ones({2})), "attribute 'mask' already exists");
+  // A child's name again stays an error (a typed member would keep calling the old child).
   nn::Sequential seq(std::vector<std::shared_ptr<nn::Module>>{std::make_shared<nn::ReLU>()});
-  seq.add_module("0", std::make_shared<nn::Tanh>());
-  EXPECT_EQ(seq.named_children().at(0).second->type_name(), "Tanh");
-  EXPECT_TRUE(equal(seq(full({1}, 100.0)), ones({1})));  // the call runs the new child
+  EXPECT_EMBER_ERROR(seq.add_module("0", std::make_shared<nn::Tanh>()), "Submodule '0' already defined");
+}
+
+// A post-hook setting a key already there replaces it (Python's state[key] = value), and a
+// failed load into a lazy module names the lazy class.
+TEST(StateDictHooks, PostHookKeysReplaceAndLazyNames) {
+  nn::Linear layer(2, 2);
+  layer.register_state_dict_post_hook([](const nn::Module&, nn::StateDict& state, const std::string& prefix) {
+    state.emplace_back(prefix + "weight", full({2, 2}, 9.0));
+  });
+  const nn::StateDict state = layer.state_dict();
+  EXPECT_EQ(names_of(state), (std::vector<std::string>{"weight", "bias"}));
+  EXPECT_TRUE(equal(state[0].second, full({2, 2}, 9.0)));
+  nn::LazyLinear lazy(3);
+  nn::StateDict with_junk = nn::Linear(4, 3).state_dict();
+  with_junk.emplace_back("junk", zeros({1}));
+  EXPECT_EMBER_ERROR(lazy.load_state_dict(with_junk), "Error(s) in loading state_dict for LazyLinear:");
 }
 
 TEST(StateDictHooks, UnregisterModuleTakesAChildOut) {
   auto model = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
       std::make_shared<nn::Linear>(2, 2), std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(2, 1)});
   model->unregister_module("1");
-  EXPECT_EQ(names_of(model->state_dict()), (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"}));
+  // renumbered, as PyTorch's `del seq[1]`
+  EXPECT_EQ(names_of(model->state_dict()), (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias"}));
   EXPECT_EQ(model->size(), 2u);
   EXPECT_EQ((*model)(-ones({1, 2})).sizes(), (Dims{1, 1}));  // the call runs the two left
-  EXPECT_EMBER_ERROR(model->unregister_module("1"), "No Module with name `1` is registered");
+  EXPECT_EMBER_ERROR(model->unregister_module("2"), "No Module with name `2` is registered");
+  model->push_back(std::make_shared<nn::ReLU>());
+  EXPECT_EQ(model->named_children().back().first, "2");
   nn::ModuleDict dict({{"a", std::make_shared<nn::ReLU>()}, {"b", std::make_shared<nn::Tanh>()}});
   dict.unregister_module("a");
   EXPECT_EQ(dict.keys(), (std::vector<std::string>{"b"}));
@@ -230,6 +267,14 @@ TEST(StateDictHooks, WeightNormLoadsLegacyCheckpoints) {
   current(ones({1, 3}));
   EXPECT_LT(testing::max_abs_diff(current.weight, legacy.weight), 1e-6);
   EXPECT_TRUE(equal(current.get_parameter("parametrizations.weight.original0"), legacy.get_parameter("weight_g")));
+  // With both the legacy and the new keys, the legacy ones win, as PyTorch's dict assignment.
+  nn::StateDict both = old;
+  both.emplace_back("parametrizations.weight.original0", zeros({2, 1}));
+  both.emplace_back("parametrizations.weight.original1", zeros({2, 3}));
+  nn::Linear mixed(3, 2);
+  PZ::weight_norm(mixed);
+  mixed.load_state_dict(both);
+  EXPECT_TRUE(equal(mixed.get_parameter("parametrizations.weight.original0"), legacy.get_parameter("weight_g")));
   // PyTorch 2's own keys load as before.
   nn::Linear again(3, 2);
   PZ::weight_norm(again);

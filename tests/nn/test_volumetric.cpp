@@ -89,6 +89,13 @@ TEST(Volumetric, ErrorsUsePyTorchsPhrases) {
               F::max_pool3d(wave({1, 1, 2, 2, 2}), 3, {}, 2);
             }).find("pad should be at most half of effective kernel size, but got pad=2, kernel_size=3 and dilation=1"),
             std::string::npos);
+  // 3-D keeps PyTorch's pool3d_shape_check: half the undilated kernel, even with dilation.
+  EXPECT_NE(error_of([&] {
+              F::max_pool3d(wave({1, 1, 6, 6, 6}), 3, 1, 2, 2);
+            })
+                .find("pad should be smaller than or equal to half of effective kernel size, but got padT: 2 padW: 2 "
+                      "padH: 2 effectiveKT: 5"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { F::max_pool3d(wave({2, 3, 3}), 2); })
                 .find("non-empty 4D or 5D (batch mode) tensor expected for input"),
             std::string::npos);
