@@ -177,7 +177,7 @@ bool AffineTransform::equals(const Transform& other) const {
   const auto* affine = dynamic_cast<const AffineTransform*>(&other);
   if (affine == nullptr || affine->event_dim_ != event_dim_) return false;
   const auto same = [](const Tensor& a, const Tensor& b) {
-    return broadcast_shapes(a.sizes(), b.sizes()) == a.sizes() && a.sizes() == b.sizes() && a.eq(b).all().item<bool>();
+    return a.sizes() == b.sizes() && a.eq(b).all().item<bool>();
   };
   return same(loc_, affine->loc_) && same(scale_, affine->scale_);
 }
