@@ -403,15 +403,17 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
       }
       const bool post_hooked = !node->post_hooks().empty();
       const tensor_list grad_outputs = post_hooked ? inputs : tensor_list();
+      // PyTorch's anomaly mode: which node failed and where its forward ran, then the error
+      // (its own, or the NaN check's).
+      const auto report_anomaly = [&node] {
+        logging::warn("Error detected in {}. The forward op ran at: {}", node->name(),
+                      node->forward_context().empty() ? std::string("(not recorded)") : node->forward_context());
+      };
       try {
         NeededEdgesScope needed_scope(task.accumulate ? nullptr : &needed_edges);
         outputs = node->apply(std::move(inputs));
       } catch (const std::exception&) {
-        // PyTorch's anomaly mode: which node failed and where its forward ran, then the error
-        if (g_anomaly.load(std::memory_order_relaxed)) {
-          logging::warn("Error detected in {}. The forward op ran at: {}", node->name(),
-                        node->forward_context().empty() ? std::string("(not recorded)") : node->forward_context());
-        }
+        if (g_anomaly.load(std::memory_order_relaxed)) report_anomaly();
         throw;
       }
       if (post_hooked) {
@@ -419,7 +421,14 @@ void execute(GraphTask& task, const std::vector<Edge>& root_edges, tensor_list r
         run_node_posthooks(*node, outputs, grad_outputs);
       }
       if (task.create_graph && !recorded) mark_not_differentiable(outputs, std::move(grad_edges), *node);
-      if (g_anomaly.load(std::memory_order_relaxed)) check_anomaly(*node, outputs);
+      if (g_anomaly.load(std::memory_order_relaxed)) {
+        try {
+          check_anomaly(*node, outputs);
+        } catch (const std::exception&) {
+          report_anomaly();
+          throw;
+        }
+      }
     }
     // autograd::grad frees only what it ran (the rest may serve another backward).
     if (!task.retain_graph && (task.accumulate || run)) node->release_saved();
@@ -545,7 +554,7 @@ tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const te
                 i, ")");
   if (materialize_grads)
     for (size_t i = 0; i < inputs.size(); ++i)
-      if (!task.captured[i].defined()) task.captured[i] = zeros_like(inputs[i]);
+      if (!task.captured[i].defined()) task.captured[i] = zeros_like(inputs[i]).requires_grad_(true);  // PyTorch's
   return task.captured;
 }
 

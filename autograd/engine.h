@@ -95,7 +95,8 @@ void backward(const tensor_list& tensors, const tensor_list& grad_tensors = {},
 
 // Gradients of outputs with respect to inputs, leaving every .grad alone (PyTorch's
 // argument order). allow_unused=false makes an input the outputs do not depend on an error;
-// materialize_grads (PyTorch 2.1) gives such an input zeros instead of an undefined tensor.
+// materialize_grads (PyTorch 2.1) gives such an input zeros (requiring grad, as PyTorch's)
+// instead of an undefined tensor.
 tensor_list grad(const tensor_list& outputs, const tensor_list& inputs, const tensor_list& grad_outputs = {},
                  std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
                  bool allow_unused = false, bool materialize_grads = false);

@@ -181,7 +181,7 @@ namespace {
 bool finish(const GradcheckResult& r, const GradcheckOptions& options, const char* who) {
   if (r.ok) return true;
   EMBER_CHECK(!options.raise_exception, who, " failed: ", r.message);
-  logging::warn("{} failed: {}", who, r.message);
+  logging::debug("{} failed: {}", who, r.message);  // PyTorch returns False without a word
   return false;
 }
 }  // namespace

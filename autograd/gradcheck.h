@@ -39,7 +39,7 @@ struct GradcheckResult {
 GradcheckResult gradcheck_report(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
                                  const GradcheckOptions& options = {});
 // True when analytic and numeric gradients agree; a mismatch throws (raise_exception) or
-// is logged as a warning and returns false.
+// returns false quietly, as PyTorch's (logged at debug level; gradcheck_report gives it).
 bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
 
 // Second derivatives (Note [Higher-order gradients] in autograd/engine.h): gradcheck of

@@ -10,6 +10,7 @@
 #include "autograd/engine.h"
 #include "autograd/saved_variable.h"
 #include "autograd/view_history.h"
+#include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/profiler.h"
@@ -111,6 +112,35 @@ void update_marks_before_accumulate(AutogradMeta& meta) {
 }
 }  // namespace
 
+namespace {
+// Note [Gradient layout]
+// PyTorch's gradient layout contract: a leaf's .grad has the leaf's strides when the leaf is
+// dense and non-overlapping (a channels-last kernel, a weight stored transposed, any
+// permutation of a row-major layout), and is row-major otherwise (a slice, an expanded
+// leaf). The incoming gradient is kept when it already has that layout (strides of size-1
+// dims aside, as PyTorch's obeys_layout_contract) and nobody else can see it; otherwise it
+// is copied into a new tensor of that layout (PyTorch's empty_strided + copy_: a tensor of
+// its own, not a view). A later gradient is added in place, or under create_graph out of
+// place and laid out again.
+bool dense_leaf(const Tensor& leaf) {
+  return leaf.numel() > 0 && is_non_overlapping_and_dense(leaf.sizes(), leaf.strides());
+}
+bool obeys_layout(const Tensor& g, const Tensor& leaf) {
+  if (!dense_leaf(leaf)) return g.is_contiguous();
+  for (size_t d = 0; d < leaf.sizes().size(); ++d)
+    if (leaf.sizes()[d] != 1 && g.strides()[d] != leaf.strides()[d]) return false;
+  return true;
+}
+// A copy of g in the leaf gradient's layout; under create_graph (grad mode on, g with
+// history) the copy_ records, so the copy keeps g's history.
+Tensor copy_in_leaf_layout(const Tensor& g, const Tensor& leaf) {
+  Tensor out = dense_leaf(leaf) ? empty_like(leaf, TensorOptions(g.dtype()).device(g.device()))
+                                : make_empty(g.sizes(), g.dtype(), g.device());
+  out.copy_(g);
+  return out;
+}
+}  // namespace
+
 tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   Tensor& g = grads.at(0);
   if (!g.defined()) return {};
@@ -134,17 +164,19 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
     // Keep the incoming gradient only if nobody else can see it: no other handle (add's
     // backward hands one gradient to both inputs, which must not share one .grad) and no
     // other view of its storage (it may be an expanded, stride-0 view or alias another
-    // tensor's data); and it is laid out like the leaf: row-major, or channels-last for a
-    // channels-last leaf, as in PyTorch.
-    const MemoryFormat format = dense_format_of(Tensor(leaf_));
-    const bool exclusive = g.is_contiguous(format) && native::sole_owner(g);
-    current = keep_history ? g.clone() : exclusive ? g : native::clone(g, format);
+    // tensor's data); and it is laid out as the leaf's gradient must be (copy_in_leaf_layout).
+    const Tensor leaf(leaf_);
+    const bool exclusive = obeys_layout(g, leaf) && native::sole_owner(g);
+    current = exclusive && !keep_history ? g : copy_in_leaf_layout(g, leaf);
   } else {
     update_marks_before_accumulate(*meta);
-    if (is_grad_enabled())  // create_graph: out of place, as PyTorch (a held .grad is not changed)
-      current = current + g;
-    else
+    if (is_grad_enabled()) {  // create_graph: out of place, as PyTorch (a held .grad is not changed)
+      const Tensor leaf(leaf_);
+      const Tensor sum = current + g;
+      current = obeys_layout(sum, leaf) ? sum : copy_in_leaf_layout(sum, leaf);
+    } else {
       current.add_(g);
+    }
   }
   marks.seen_storage = current.storage().get();
   marks.seen_version = current.storage()->version();

@@ -26,13 +26,35 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   return *this;
 }
 
+namespace {
+// A view made in grad mode whose base was written since gets its new history (Note [In-place
+// ops on views]); nothing for other tensors.
+void refresh_grad_mode_view(const Tensor& t) {
+  if (const auto& view = t.impl().autograd; view && view->view_base && view->view_mode == autograd::ViewMode::Grad)
+    autograd::refresh_view_history(t);
+}
+}  // namespace
+
 // A view whose base was written since is brought up to date first (Note [In-place ops on
 // views]), as PyTorch regenerates a stale view's grad_fn when it is read.
 bool Tensor::is_leaf() const {
-  if (const auto& view = impl().autograd; view && view->view_base && view->view_mode == autograd::ViewMode::Grad)
-    autograd::refresh_view_history(*this);
+  refresh_grad_mode_view(*this);
   const auto& meta = impl().autograd;
   return !meta || !meta->grad_fn;
+}
+
+// A view whose storage was written since its history was set, by an op that gave its base
+// history (Note [In-place ops on views]): its history is the base's now, as PyTorch's
+// regenerated grad_fn. Without a write (the base only came to require grad since), PyTorch's
+// view keeps requires_grad False, and so does this. The cheap tests come first: this runs on
+// every requires_grad() of a view that does not require grad.
+bool Tensor::stale_view_requires_grad() const {
+  const auto& meta = impl().autograd;
+  if (!meta->view_base || meta->view_mode != autograd::ViewMode::Grad || !meta->view_base->requires_grad ||
+      meta->view_version == storage()->version())
+    return false;
+  autograd::refresh_view_history(*this);
+  return impl().requires_grad;
 }
 
 Tensor Tensor::detach() const {

@@ -7,6 +7,7 @@
 // its parts. Included by core/ops.h.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -50,6 +51,13 @@ std::vector<Tensor> dsplit(const Tensor& a, const std::vector<int64_t>& indices)
 // torch.fliplr (dim 1; 2+ dims) and flipud (dim 0; 1+ dims): flip copies.
 Tensor fliplr(const Tensor& a);
 Tensor flipud(const Tensor& a);
+// torch.select_scatter, slice_scatter and diagonal_scatter: a copy of `a` (its layout kept)
+// with src copied into that view (src's shape must be the view's, PyTorch's check);
+// differentiable in both, as the copy and the in-place write into its view record.
+Tensor select_scatter(const Tensor& a, const Tensor& src, int64_t dim, int64_t index);
+Tensor slice_scatter(const Tensor& a, const Tensor& src, int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
+                     std::optional<int64_t> end = std::nullopt, int64_t step = 1);
+Tensor diagonal_scatter(const Tensor& a, const Tensor& src, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1);
 // torch.take: a.take(index), the flattened a's elements at index.
 Tensor take(const Tensor& a, const Tensor& index);
 // torch.meshgrid: for N 1-D (or 0-D) tensors, N tensors of shape [n0, ..., nN-1] ("ij") or

@@ -133,10 +133,13 @@ Tensor lerp(const Tensor& a, const Tensor& b, const Tensor& weight);
 Tensor addcmul(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value = 1);
 Tensor addcdiv(const Tensor& t, const Tensor& a, const Tensor& b, const Scalar& value = 1);
 
-// where(cond, a, b): cond must be kBool; broadcasts all three
+// where(cond, a, b): cond kBool (kUInt8 after PyTorch's deprecation warning); broadcasts all three
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Scalar& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b);
+// Two numbers (torch.where(mask, 1.0, 0.0)): the default float dtype if either is a float,
+// else int64 (bool for two bools), on cond's device; nothing to differentiate.
+Tensor where(const Tensor& cond, const Scalar& a, const Scalar& b);
 
 // reductions
 Tensor sum(const Tensor& a);
@@ -417,6 +420,9 @@ std::vector<Tensor> broadcast_tensors(const std::vector<Tensor>& tensors);
 Tensor flip(const Tensor& a, const std::vector<int64_t>& dims);
 Tensor roll(const Tensor& a, const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {});
 Tensor tile(const Tensor& a, const std::vector<int64_t>& dims);
+template <DimIndex I> Tensor flip(const Tensor& a, I dim) { return a.flip(dim); }
+template <DimIndex I, DimIndex J> Tensor roll(const Tensor& a, I shift, J dim) { return a.roll(shift, dim); }
+template <DimIndex I> Tensor tile(const Tensor& a, I reps) { return a.tile(reps); }
 
 // torch.isclose: kBool, broadcasting, |a - b| <= atol + rtol * |b| elementwise; equal
 // infinities are close, NaNs only with equal_nan; a and b of one dtype. With rtol and atol

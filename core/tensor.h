@@ -205,6 +205,30 @@ class Tensor {
   Tensor flip(const std::vector<int64_t>& dims) const;
   Tensor roll(const std::vector<int64_t>& shifts, const std::vector<int64_t>& dims = {}) const;
   Tensor tile(const std::vector<int64_t>& dims) const;
+  // libtorch's one-integer spellings (an IntArrayRef of one): x.flip(0), x.roll(1, 0), x.tile(2).
+  template <DimIndex I> Tensor flip(I dim) const { return flip(std::vector<int64_t>{static_cast<int64_t>(dim)}); }
+  template <DimIndex I> Tensor roll(I shift) const { return roll(std::vector<int64_t>{static_cast<int64_t>(shift)}); }
+  template <DimIndex I, DimIndex J> Tensor roll(I shift, J dim) const {
+    return roll(std::vector<int64_t>{static_cast<int64_t>(shift)}, std::vector<int64_t>{static_cast<int64_t>(dim)});
+  }
+  template <DimIndex I> Tensor tile(I reps) const { return tile(std::vector<int64_t>{static_cast<int64_t>(reps)}); }
+  // torch.fliplr / flipud and the splits along a fixed dim (core/composite_ops.h).
+  Tensor fliplr() const;
+  Tensor flipud() const;
+  // As libtorch's IntArrayRef overloads, a one-element braced list is the int64 form: x.hsplit({1})
+  // is one section; x.hsplit(std::vector<int64_t>{1}) splits at index 1, as PyTorch's x.hsplit([1]).
+  std::vector<Tensor> hsplit(int64_t sections) const;
+  std::vector<Tensor> hsplit(const std::vector<int64_t>& indices) const;
+  std::vector<Tensor> vsplit(int64_t sections) const;
+  std::vector<Tensor> vsplit(const std::vector<int64_t>& indices) const;
+  std::vector<Tensor> dsplit(int64_t sections) const;
+  std::vector<Tensor> dsplit(const std::vector<int64_t>& indices) const;
+  // torch.select_scatter / slice_scatter / diagonal_scatter: a copy with src written into
+  // that view of it (core/composite_ops.h).
+  Tensor select_scatter(const Tensor& src, int64_t dim, int64_t index) const;
+  Tensor slice_scatter(const Tensor& src, int64_t dim = 0, std::optional<int64_t> start = std::nullopt,
+                       std::optional<int64_t> end = std::nullopt, int64_t step = 1) const;
+  Tensor diagonal_scatter(const Tensor& src, int64_t offset = 0, int64_t dim1 = 0, int64_t dim2 = 1) const;
   Tensor repeat(const std::vector<int64_t>& repeats) const;
   // core/composite_ops.h's shape utilities as methods
   Tensor movedim(const std::vector<int64_t>& source, const std::vector<int64_t>& destination) const;
@@ -283,6 +307,7 @@ class Tensor {
   std::tuple<Tensor, Tensor> aminmax(std::optional<int64_t> dim = std::nullopt, bool keepdim = false) const;
   Tensor norm(double p = 2) const;  // linalg::vector_norm(*this, p) over every dim
   Tensor norm(double p, const Dims& dims, bool keepdim = false) const;  // torch.norm(x, p, dim, keepdim)
+  template <DimIndex I> Tensor norm(double p, I dim, bool keepdim = false) const { return norm(p, one_dim(dim), keepdim); }
   Tensor broadcast_to(const Dims& sizes) const;                         // expand
   // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
   Tensor all() const;
@@ -341,7 +366,12 @@ class Tensor {
   bool is_inference() const { return impl().is_inference; }
 
   // ---- autograd (defined in autograd/tensor_autograd.cpp; hooks in autograd/hooks.cpp) ----
-  bool requires_grad() const { return impl().requires_grad; }
+  // A view whose storage was written since by an op that gave its base history reads the
+  // base first (Note [In-place ops on views]); other tensors only read the flag.
+  bool requires_grad() const {
+    const TensorImpl& i = impl();
+    return i.requires_grad || (i.autograd != nullptr && stale_view_requires_grad());
+  }
   Tensor& requires_grad_(bool requires_grad = true);
   bool is_leaf() const;
   Tensor detach() const;  // shares storage and version; no history
@@ -382,6 +412,7 @@ class Tensor {
 
  private:
   template <DimIndex I> static Dims one_dim(I dim) { return Dims{static_cast<int64_t>(dim)}; }
+  bool stale_view_requires_grad() const;  // autograd/tensor_autograd.cpp
   std::shared_ptr<TensorImpl> impl_;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "nn/module.h"
@@ -114,9 +115,13 @@ class Flatten : public Module {
   const int64_t end_dim;
 };
 
+// As PyTorch's, it takes any arguments and ignores them: Identity(54, 0.1, false).
 class Identity : public Module {
  public:
   Identity() : Module("Identity") {}
+  template <typename First, typename... Rest>
+    requires(!std::is_base_of_v<Module, std::remove_cvref_t<First>>)
+  explicit Identity(First&& /*ignored*/, Rest&&... /*ignored*/) : Identity() {}
   Tensor forward(const Tensor& input) override { return input; }
 };
 

@@ -150,6 +150,18 @@ const std::shared_ptr<Module>& ModuleList::operator[](int64_t index) const {
   return modules_[python_index(index, modules_.size(), "ModuleList")];
 }
 
+void ModuleList::set(int64_t index, std::shared_ptr<Module> module) {
+  EMBER_CHECK(module != nullptr, "ModuleList: expected a module to set, got nullptr");
+  replace_module(std::to_string(python_index(index, modules_.size(), "ModuleList")), std::move(module));
+}
+
+std::shared_ptr<ModuleList> ModuleList::slice(int64_t start, int64_t stop) const {
+  const auto n = static_cast<int64_t>(modules_.size());
+  const auto clamp = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
+  const int64_t begin = clamp(start), end = std::max(begin, clamp(stop));
+  return std::make_shared<ModuleList>(Modules(modules_.begin() + begin, modules_.begin() + end));
+}
+
 ModuleDict::ModuleDict(const std::vector<Item>& items) : Module("ModuleDict") { update(items); }
 
 Tensor ModuleDict::forward(const Tensor& /*input*/) { fail_no_forward(type_name()); }

@@ -82,6 +82,13 @@ class ModuleList : public Module {
   std::shared_ptr<Module> pop(int64_t index = -1);
   // The element at `index` (negative counts from the end), or an Error naming the size.
   const std::shared_ptr<Module>& operator[](int64_t index) const;
+  // PyTorch's list[i] = module: element `index` replaced (negative counts from the end), its
+  // key kept.
+  void set(int64_t index, std::shared_ptr<Module> module);
+  // PyTorch's list[start:stop]: a new ModuleList of the same modules, numbered from 0 (the
+  // bounds clamped, negative ones counted from the end, as Python's slices). Another list's
+  // modules are appended with extend({other.begin(), other.end()}).
+  std::shared_ptr<ModuleList> slice(int64_t start, int64_t stop) const;
   // The element as M (a layer type), or an Error naming both types.
   template <typename M>
   std::shared_ptr<M> get(int64_t index) const {

@@ -5,7 +5,10 @@
 
 namespace ember::nn {
 
-Tensor PairModule::forward(const Tensor&) {
+Tensor PairModule::operator()(const Tensor& x1, const Tensor& x2) { return calls_.call(*this, x1, Frame{x2}).first; }
+
+Tensor PairModule::forward(const Tensor& x1) {
+  if (const Frame* frame = calls_.claim()) return forward(x1, frame->x2);
   EMBER_FAIL(type_name(), ".forward() missing 1 required positional argument: 'x2' (it is called with (x1, x2))");
 }
 

@@ -3,18 +3,27 @@
 #pragma once
 #include <string>
 
+#include "nn/framed_calls.h"
 #include "nn/module.h"
 
 namespace ember::nn {
 
-// A module called with two tensors; its one-tensor forward is PyTorch's missing-argument error.
+// A module called with two tensors. module(x1, x2) runs through Module::operator(), so its
+// hooks see the call with x1 as the input (Note [Calls with more arguments] in
+// nn/framed_calls.h); forward(x1) outside such a call is PyTorch's missing-argument error.
 class PairModule : public Module {
  public:
   explicit PairModule(std::string type_name) : Module(std::move(type_name)) {}
   virtual Tensor forward(const Tensor& x1, const Tensor& x2) = 0;
   Tensor forward(const Tensor& input) override;
-  Tensor operator()(const Tensor& x1, const Tensor& x2) { return forward(x1, x2); }
+  Tensor operator()(const Tensor& x1, const Tensor& x2);
   using Module::operator();
+
+ private:
+  struct Frame {
+    Tensor x2;
+  };
+  detail::FramedCalls<Frame> calls_;
 };
 
 class CosineSimilarity : public PairModule {

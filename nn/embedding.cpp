@@ -34,10 +34,20 @@ Tensor pretrained_table(const Tensor& embeddings, const char* module) {
   EMBER_CHECK(is_floating(embeddings.dtype()), module, ".from_pretrained: expected floating embeddings, got ",
               dtype_torch_name(embeddings.dtype()));
   NoGradGuard no_grad;
-  return embeddings.detach().clone(MemoryFormat::Contiguous);
+  return embeddings.is_contiguous() ? embeddings.detach() : embeddings.detach().clone(MemoryFormat::Contiguous);
+}
+
+// reset_parameters: a new N(0, 1) table written into the weight, its padding row zero.
+void redraw_table(Tensor& weight, std::optional<int64_t> padding_idx) {
+  const Tensor table = initial_table(weight.size(0), weight.size(1), padding_idx);
+  NoGradGuard no_grad;
+  weight.copy_(table);
 }
 
 }  // namespace
+
+void Embedding::reset_parameters() { redraw_table(weight, padding_idx); }
+void EmbeddingBag::reset_parameters() { redraw_table(weight, options.padding_idx); }
 
 Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> padding)
     : Embedding(num, dim, EmbeddingOptions{.padding_idx = padding}) {}
@@ -97,7 +107,8 @@ EmbeddingBag::EmbeddingBag(const Tensor& table, EmbeddingBagOptions opts)
               .include_last_offset = opts.include_last_offset,
               .padding_idx = checked_padding(opts.padding_idx, table.size(0)),
               .max_norm = opts.max_norm,
-              .norm_type = opts.norm_type},
+              .norm_type = opts.norm_type,
+              .scale_grad_by_freq = opts.scale_grad_by_freq},
       weight(register_parameter("weight", table)) {
   EMBER_CHECK(options.mode == "sum" || options.mode == "mean" || options.mode == "max",
               "mode has to be one of sum, mean or max, got '", options.mode, "'");
@@ -119,7 +130,8 @@ Tensor EmbeddingBag::forward(const Tensor& input, const Tensor& offsets, const T
                                     .include_last_offset = options.include_last_offset,
                                     .padding_idx = options.padding_idx,
                                     .max_norm = options.max_norm,
-                                    .norm_type = options.norm_type});
+                                    .norm_type = options.norm_type,
+                                    .scale_grad_by_freq = options.scale_grad_by_freq});
 }
 
 Tensor EmbeddingBag::operator()(const Tensor& input, const Tensor& offsets, const Tensor& per_sample_weights) {
@@ -135,6 +147,7 @@ std::string EmbeddingBag::extra_repr() const {
   std::string s = std::to_string(num_embeddings) + ", " + std::to_string(embedding_dim);
   if (options.max_norm) s += ", max_norm=" + detail::python_float(*options.max_norm);
   if (options.norm_type != 2.0) s += ", norm_type=" + detail::python_float(options.norm_type);
+  if (options.scale_grad_by_freq) s += ", scale_grad_by_freq=True";
   s += ", mode='" + options.mode + "'";  // PyTorch 2's repr() of each value
   if (options.padding_idx) s += ", padding_idx=" + std::to_string(*options.padding_idx);
   return s;

@@ -26,13 +26,15 @@ class Embedding : public Module {
   // padding_idx may be negative (counted from the end), as PyTorch's.
   Embedding(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx = std::nullopt);
   Embedding(int64_t num_embeddings, int64_t embedding_dim, EmbeddingOptions options);
-  // nn.Embedding.from_pretrained: a copy of `embeddings` (2-D, floating) as the weight,
+  // nn.Embedding.from_pretrained: `embeddings` (2-D, floating) as the weight, sharing its
+  // storage as PyTorch's Parameter(_weight) does (a copy only when it is not contiguous),
   // trained unless freeze.
   static std::shared_ptr<Embedding> from_pretrained(const Tensor& embeddings, bool freeze = true,
                                                     std::optional<int64_t> padding_idx = std::nullopt);
   static std::shared_ptr<Embedding> from_pretrained(const Tensor& embeddings, bool freeze, EmbeddingOptions options);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
+  void reset_parameters();  // N(0, 1) again, the padding_idx row zero
 
   const int64_t num_embeddings;
   const int64_t embedding_dim;
@@ -54,12 +56,14 @@ struct EmbeddingBagOptions {
   std::optional<int64_t> padding_idx = std::nullopt;
   std::optional<double> max_norm = std::nullopt;  // as EmbeddingOptions'
   double norm_type = 2.0;
+  bool scale_grad_by_freq = false;  // as EmbeddingOptions' ("sum" and "mean")
 };
 
 class EmbeddingBag : public Module {
  public:
   EmbeddingBag(int64_t num_embeddings, int64_t embedding_dim, EmbeddingBagOptions options = {});
-  // nn.EmbeddingBag.from_pretrained: a copy of `embeddings` (2-D, floating), trained unless freeze.
+  // nn.EmbeddingBag.from_pretrained: `embeddings` (2-D, floating) shared as Embedding's is,
+  // trained unless freeze.
   static std::shared_ptr<EmbeddingBag> from_pretrained(const Tensor& embeddings, bool freeze = true,
                                                        EmbeddingBagOptions options = {});
   // input 2-D [B, L] (B bags of L) or 1-D with offsets; per_sample_weights with mode "sum"
@@ -72,6 +76,7 @@ class EmbeddingBag : public Module {
   Tensor forward(const Tensor& input) override;
   using Module::operator();
   std::string extra_repr() const override;
+  void reset_parameters();  // N(0, 1) again, the padding_idx row zero
 
   const int64_t num_embeddings;
   const int64_t embedding_dim;

@@ -1,7 +1,9 @@
 // nn::Unfold and nn::Fold over nn::functional::unfold / fold, with PyTorch's arguments
 // (an int or a pair each) and repr.
 #pragma once
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "nn/functional/fold.h"
 #include "nn/module.h"
@@ -12,6 +14,10 @@ namespace ember::nn {
 class Unfold : public Module {
  public:
   explicit Unfold(IntOrPair kernel_size, IntOrPair dilation = 1, IntOrPair padding = 0, IntOrPair stride = 1);
+  // Unfold({2, 3}): the kernel size (else {2, 3} could also read as Unfold(2, 3)).
+  explicit Unfold(std::initializer_list<int64_t> kernel_size, IntOrPair dilation = 1, IntOrPair padding = 0,
+                  IntOrPair stride = 1)
+      : Unfold(IntOrPair(kernel_size), std::move(dilation), std::move(padding), std::move(stride)) {}
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;  // "kernel_size=(2, 3), dilation=1, padding=1, stride=2"
 

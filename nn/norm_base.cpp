@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "nn/repr.h"
 
 namespace ember::nn {
@@ -21,6 +22,20 @@ NormBase::NormBase(std::string type_name, int64_t c, bool affine, bool track)
       running_mean(register_buffer("running_mean", if_enabled(track, zeros({c})))),
       running_var(register_buffer("running_var", if_enabled(track, ones({c})))),
       num_batches_tracked(register_buffer("num_batches_tracked", if_enabled(track, zeros({}, kInt64)))) {}
+
+void NormBase::reset_running_stats() {
+  NoGradGuard no_grad;
+  if (running_mean.defined()) running_mean.zero_();
+  if (running_var.defined()) running_var.fill_(1.0);
+  if (num_batches_tracked.defined()) num_batches_tracked.zero_();
+}
+
+void NormBase::reset_parameters() {
+  reset_running_stats();
+  NoGradGuard no_grad;
+  if (weight.defined()) weight.fill_(1.0);
+  if (bias.defined()) bias.zero_();
+}
 
 std::vector<std::string> NormBase::optional_state_keys() const {
   if (!num_batches_tracked.defined()) return {};

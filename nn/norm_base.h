@@ -24,6 +24,10 @@ class NormBase : public Module {
   // when the statistics are tracked; the counter keeps its value (PyTorch 2's
   // _load_from_state_dict; 1.13 resets it to 0).
   std::vector<std::string> optional_state_keys() const override;
+  // PyTorch's _NormBase: running_mean zeros, running_var ones, num_batches_tracked 0 (when
+  // tracked); reset_parameters also sets weight ones and bias zeros (when affine).
+  void reset_running_stats();
+  void reset_parameters();
 
  protected:
   NormBase(std::string type_name, int64_t num_features, bool affine, bool track_running_stats);

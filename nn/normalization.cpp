@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "nn/functional/norm.h"
 #include "nn/repr.h"
 
@@ -23,6 +24,19 @@ LayerNorm::LayerNorm(Dims shape, double eps_, bool affine, bool with_bias)
       elementwise_affine(affine),
       weight(register_parameter("weight", if_enabled(affine, ones(normalized_shape)))),
       bias(register_parameter("bias", if_enabled(affine && with_bias, zeros(normalized_shape)))) {}
+
+namespace {
+// PyTorch's reset_parameters of the affine norms: weight ones, bias zeros, where present.
+void reset_affine(Tensor& weight, Tensor* bias) {
+  NoGradGuard no_grad;
+  if (weight.defined()) weight.fill_(1.0);
+  if (bias != nullptr && bias->defined()) bias->zero_();
+}
+}  // namespace
+
+void LayerNorm::reset_parameters() { reset_affine(weight, &bias); }
+void RMSNorm::reset_parameters() { reset_affine(weight, nullptr); }
+void GroupNorm::reset_parameters() { reset_affine(weight, &bias); }
 
 Tensor LayerNorm::forward(const Tensor& input) {
   return functional::layer_norm(input, normalized_shape, weight, bias, eps);

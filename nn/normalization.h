@@ -2,6 +2,7 @@
 // affine. Unlike BatchNorm they keep no running statistics, so train() and eval() change
 // nothing they compute (Note [The two switches]); only grad mode changes what they save.
 #pragma once
+#include <initializer_list>
 #include <optional>
 
 #include "nn/module.h"
@@ -15,7 +16,12 @@ class LayerNorm : public Module {
   explicit LayerNorm(Dims normalized_shape, double eps = 1e-5, bool elementwise_affine = true, bool bias = true);
   explicit LayerNorm(int64_t normalized_shape, double eps = 1e-5, bool elementwise_affine = true, bool bias = true)
       : LayerNorm(Dims{normalized_shape}, eps, elementwise_affine, bias) {}
+  // LayerNorm({C, H, W}), the docs' form (else {a, b} could also read as LayerNorm(a, b)).
+  explicit LayerNorm(std::initializer_list<int64_t> normalized_shape, double eps = 1e-5,
+                     bool elementwise_affine = true, bool bias = true)
+      : LayerNorm(Dims(normalized_shape), eps, elementwise_affine, bias) {}
   Tensor forward(const Tensor& input) override;
+  void reset_parameters();  // weight ones, bias zeros
   std::string extra_repr() const override;
 
   const Dims normalized_shape;
@@ -32,7 +38,11 @@ class RMSNorm : public Module {
   explicit RMSNorm(Dims normalized_shape, std::optional<double> eps = std::nullopt, bool elementwise_affine = true);
   explicit RMSNorm(int64_t normalized_shape, std::optional<double> eps = std::nullopt, bool elementwise_affine = true)
       : RMSNorm(Dims{normalized_shape}, eps, elementwise_affine) {}
+  explicit RMSNorm(std::initializer_list<int64_t> normalized_shape, std::optional<double> eps = std::nullopt,
+                   bool elementwise_affine = true)
+      : RMSNorm(Dims(normalized_shape), eps, elementwise_affine) {}
   Tensor forward(const Tensor& input) override;
+  void reset_parameters();  // weight ones
   std::string extra_repr() const override;
 
   const Dims normalized_shape;
@@ -46,6 +56,7 @@ class GroupNorm : public Module {
  public:
   GroupNorm(int64_t num_groups, int64_t num_channels, double eps = 1e-5, bool affine = true);
   Tensor forward(const Tensor& input) override;
+  void reset_parameters();  // weight ones, bias zeros
   std::string extra_repr() const override;
 
   const int64_t num_groups;

@@ -389,6 +389,51 @@ std::vector<Tensor> Tensor::tensor_split(const std::vector<int64_t>& indices, in
   return ember::tensor_split(*this, indices, dim);
 }
 Tensor Tensor::rot90(int64_t k, const std::vector<int64_t>& dims) const { return ember::rot90(*this, k, dims); }
+Tensor Tensor::fliplr() const { return ember::fliplr(*this); }
+Tensor Tensor::flipud() const { return ember::flipud(*this); }
+std::vector<Tensor> Tensor::hsplit(int64_t sections) const { return ember::hsplit(*this, sections); }
+std::vector<Tensor> Tensor::hsplit(const std::vector<int64_t>& indices) const { return ember::hsplit(*this, indices); }
+std::vector<Tensor> Tensor::vsplit(int64_t sections) const { return ember::vsplit(*this, sections); }
+std::vector<Tensor> Tensor::vsplit(const std::vector<int64_t>& indices) const { return ember::vsplit(*this, indices); }
+std::vector<Tensor> Tensor::dsplit(int64_t sections) const { return ember::dsplit(*this, sections); }
+std::vector<Tensor> Tensor::dsplit(const std::vector<int64_t>& indices) const { return ember::dsplit(*this, indices); }
+
+// ---------------------------------------------------------------- *_scatter
+namespace {
+// PyTorch's *_scatter: out = a.clone(); view_of(out).copy_(src), src the view's shape.
+template <typename View>
+Tensor scatter_into_copy(const char* op, const Tensor& a, const Tensor& src, const View& view_of) {
+  Tensor out = a.clone();
+  Tensor view = view_of(out);
+  EMBER_CHECK(src.sizes() == view.sizes(), op,
+              ": expected src to have a size equal to the slice of self. src size = ", src.sizes(),
+              ", slice size = ", view.sizes());
+  view.copy_(src);
+  return out;
+}
+}  // namespace
+
+Tensor select_scatter(const Tensor& a, const Tensor& src, int64_t dim, int64_t index) {
+  return scatter_into_copy("select_scatter", a, src, [&](const Tensor& t) { return t.select(dim, index); });
+}
+Tensor slice_scatter(const Tensor& a, const Tensor& src, int64_t dim, std::optional<int64_t> start,
+                     std::optional<int64_t> end, int64_t step) {
+  return scatter_into_copy("slice_scatter", a, src, [&](const Tensor& t) { return t.slice(dim, start, end, step); });
+}
+Tensor diagonal_scatter(const Tensor& a, const Tensor& src, int64_t offset, int64_t dim1, int64_t dim2) {
+  return scatter_into_copy("diagonal_scatter", a, src,
+                           [&](const Tensor& t) { return diagonal(t, offset, dim1, dim2); });
+}
+Tensor Tensor::select_scatter(const Tensor& src, int64_t dim, int64_t index) const {
+  return ember::select_scatter(*this, src, dim, index);
+}
+Tensor Tensor::slice_scatter(const Tensor& src, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end,
+                             int64_t step) const {
+  return ember::slice_scatter(*this, src, dim, start, end, step);
+}
+Tensor Tensor::diagonal_scatter(const Tensor& src, int64_t offset, int64_t dim1, int64_t dim2) const {
+  return ember::diagonal_scatter(*this, src, offset, dim1, dim2);
+}
 Tensor Tensor::msort() const { return ember::msort(*this); }
 
 // ---------------------------------------------------------------- values

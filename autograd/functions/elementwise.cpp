@@ -4,6 +4,7 @@
 #include "autograd/function_node.h"
 #include "autograd/functions/unary_record.h"
 #include "core/autocast.h"
+#include "core/factories.h"
 #include "core/native.h"
 #include "core/ops.h"
 
@@ -281,6 +282,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Scalar& b) {
     })->set_differentiable_backward();
   }
   return out;
+}
+
+Tensor where(const Tensor& cond, const Scalar& a, const Scalar& b) {
+  const DType dt = a.is_floating() || b.is_floating() ? kFloat32 : a.is_bool() && b.is_bool() ? kBool : kInt64;
+  const TensorOptions options = TensorOptions(dt).device(cond.device());
+  return native::where(cond, full({}, a, options), full({}, b, options));
 }
 
 // ---------------------------------------------------------------- not differentiable

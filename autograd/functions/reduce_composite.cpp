@@ -108,6 +108,8 @@ Tensor isin(const Tensor& elements, const Tensor& test_elements, bool /*assume_u
               "device, got ", elements.device(), " and ", test_elements.device());
   NoGradGuard no_grad;
   const DType common = promote_types(elements.dtype(), test_elements.dtype());
+  EMBER_CHECK(common != kBool, "\"isin_default_", elements.is_cuda() ? "cuda" : "cpu",
+              "\" not implemented for 'Bool'");  // PyTorch's dispatch has no bool either
   const Tensor x = elements.to(common);
   Tensor found;
   if (test_elements.numel() == 0) {

@@ -144,12 +144,14 @@ Tensor scatter_reduce(const Tensor& a, int64_t dim, const Tensor& index, const T
   const Reduce r = parse_reduce(reduce);
   EMBER_CHECK(a.defined() && index.defined() && src.defined(), "scatter_reduce(): expected defined tensors");
   EMBER_CHECK(a.dtype() == src.dtype(), "scatter(): Expected self.dtype to be equal to src.dtype");
-  if (r == Reduce::Prod || r == Reduce::Amax || r == Reduce::Amin) {
-    return scatter_combined(a, dim, index, src, r, include_self);
-  }
+  // The dtype first: include_self=false's identity (-inf for amax) does not fit an
+  // unsupported integer dtype, and that error would hide this one.
   const DType dt = a.dtype();
   EMBER_CHECK(is_floating(dt) || dt == kInt64, "\"scatter_reduce\" not implemented for '", dtype_torch_name(dt),
               "' in ember (float32, float64, bfloat16, float16 and int64 are)");
+  if (r == Reduce::Prod || r == Reduce::Amax || r == Reduce::Amin) {
+    return scatter_combined(a, dim, index, src, r, include_self);
+  }
   const Tensor base = include_self ? a : ember::scatter(a, dim, index, 0.0);
   if (r == Reduce::Sum) return ember::scatter_add(base, dim, index, src);
   return scatter_mean(base, dim, index, src, include_self);

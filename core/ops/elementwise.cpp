@@ -3,6 +3,7 @@
 // unary/binary/where/copy/fill kernel. In-place forms check castability and shape,
 // and bump the version (mark_mutated).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -12,6 +13,7 @@
 #include "core/factories.h"
 #include "core/fill_value.h"
 #include "core/grad_mode.h"
+#include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
 #include "core/ops/elementwise_ops.h"
@@ -404,9 +406,19 @@ Tensor pointwise_loss_backward(PointwiseLoss op, LossGradWrt wrt, const Tensor& 
 }
 
 // ---------------------------------------------------------------- where
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  EMBER_CHECK(cond.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
-              dtype_torch_name(cond.dtype()));
+// A uint8 condition is read as bool after PyTorch's deprecation warning (once per process).
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(condition.dtype() == kBool || condition.dtype() == kUInt8,
+              "where expected condition to be a boolean tensor, but got a tensor with dtype ",
+              dtype_torch_name(condition.dtype()));
+  if (condition.dtype() == kUInt8) {
+    static std::atomic<bool> warned{false};
+    if (!warned.exchange(true))
+      logging::warn(
+          "where received a uint8 condition tensor. This behavior is deprecated and will be removed in a future "
+          "version of PyTorch. Use a boolean condition instead.");
+  }
+  const Tensor cond = condition.dtype() == kUInt8 ? to_dtype(condition, kBool) : condition;
   check_same_device(cond, {&a, &b});
   const DType dt = detail::result_type(a, b);
   const Dims shape = broadcast(cond.sizes(), broadcast(a.sizes(), b.sizes()));

@@ -29,6 +29,7 @@ struct DataLoader::Epoch {
   std::shared_ptr<const Dataset> dataset;
   std::vector<int64_t> order;
   int64_t batch_size = 1;
+  std::vector<std::vector<int64_t>> batches;  // a batch sampler's (then order is unused)
   size_t num_batches = 0;
 
   std::mutex mu;
@@ -69,6 +70,10 @@ struct DataLoader::Epoch {
   }
 
   Batch make(size_t b) const {
+    if (!batches.empty()) {
+      Example ex = dataset->get_batch(batches[b]);
+      return {std::move(ex.x), std::move(ex.y)};
+    }
     const size_t begin = b * static_cast<size_t>(batch_size);
     const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch_size));
     const std::vector<int64_t> indices(order.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -157,19 +162,45 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
   sampler_ = std::move(sampler);
 }
 
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, std::shared_ptr<BatchSampler> batch_sampler)
+    : dataset_(std::move(dataset)), batch_sampler_(std::move(batch_sampler)) {
+  EMBER_CHECK(dataset_ != nullptr, "DataLoader: expected a dataset, got nullptr");
+  EMBER_CHECK(batch_sampler_ != nullptr, "DataLoader: expected a batch_sampler, got nullptr");
+  options_ = DataLoaderOptions{
+      .batch_size = batch_sampler_->batch_size(), .shuffle = false, .drop_last = batch_sampler_->drop_last()};
+  if (const std::shared_ptr<Sampler>& sampler = batch_sampler_->sampler()) {
+    const size_t bound = sampler->index_bound();
+    EMBER_CHECK(bound <= dataset_->size(), "DataLoader: the batch sampler's sampler draws indices up to ", bound - 1,
+                " but the dataset has ", dataset_->size(), " samples");
+  }
+}
+
 DataLoader::~DataLoader() = default;
 DataLoader::DataLoader(DataLoader&&) noexcept = default;
 DataLoader& DataLoader::operator=(DataLoader&&) noexcept = default;
 
 size_t DataLoader::size() const {
+  if (batch_sampler_) return batch_sampler_->size();
   const size_t n = sampler_ ? sampler_->size() : dataset_->size();
   const auto bs = static_cast<size_t>(options_.batch_size);
   return options_.drop_last ? n / bs : (n + bs - 1) / bs;
 }
 
 std::vector<int64_t> DataLoader::order(uint64_t epoch) const {
+  if (batch_sampler_) {
+    std::vector<int64_t> all;
+    for (const std::vector<int64_t>& batch : batch_sampler_->batches(epoch))
+      all.insert(all.end(), batch.begin(), batch.end());
+    return all;
+  }
   if (sampler_) return sampler_->indices(epoch);
-  if (options_.shuffle) return seeded_permutation(dataset_->size(), options_.seed.value_or(0), epoch);
+  // An unset seed is drawn by the first begin(): before it, no order is known yet (seed 0's
+  // would differ from the one the epoch serves).
+  EMBER_CHECK(!options_.shuffle || options_.seed,
+              "DataLoader::order: a shuffling loader without "
+              "DataLoaderOptions::seed draws its seed at the first begin(); set .seed, or ask for the order after "
+              "the first epoch has begun");
+  if (options_.shuffle) return seeded_permutation(dataset_->size(), *options_.seed, epoch);
   std::vector<int64_t> idx(dataset_->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int64_t>(i);
   return idx;
@@ -188,13 +219,31 @@ DataLoader::Iterator DataLoader::begin() {
     sampler_->epoch_ = number;
     sampler_->epoch_set_ = false;
   }
+  if (batch_sampler_) {  // the same rule (Note [Batch samplers])
+    if (batch_sampler_->epoch_set_) number = batch_sampler_->epoch_;
+    batch_sampler_->epoch_ = number;
+    batch_sampler_->epoch_set_ = false;
+  }
   next_epoch_ = number + 1;
-  epoch->order = order(number);
-  epoch->batch_size = options_.batch_size;
-  // The batches of the indices this epoch has (a sampler's size() only estimates them, as
-  // PyTorch's len(sampler)).
-  const size_t n = epoch->order.size(), bs = static_cast<size_t>(options_.batch_size);
-  epoch->num_batches = options_.drop_last ? n / bs : (n + bs - 1) / bs;
+  if (batch_sampler_) {
+    epoch->batches = batch_sampler_->batches(number);
+    const auto n = static_cast<int64_t>(dataset_->size());
+    for (size_t b = 0; b < epoch->batches.size(); ++b) {
+      const std::vector<int64_t>& batch = epoch->batches[b];
+      EMBER_CHECK(!batch.empty(), "DataLoader: the batch sampler's batch ", b, " of epoch ", number, " is empty");
+      for (int64_t i : batch)
+        EMBER_CHECK(i >= 0 && i < n, "DataLoader: the batch sampler's batch ", b, " of epoch ", number, " holds index ",
+                    i, ", but the dataset has ", n, " samples");
+    }
+    epoch->num_batches = epoch->batches.size();
+  } else {
+    epoch->order = order(number);
+    epoch->batch_size = options_.batch_size;
+    // The batches of the indices this epoch has (a sampler's size() only estimates them, as
+    // PyTorch's len(sampler)).
+    const size_t n = epoch->order.size(), bs = static_cast<size_t>(options_.batch_size);
+    epoch->num_batches = options_.drop_last ? n / bs : (n + bs - 1) / bs;
+  }
   Epoch* raw = epoch.get();
   if (dataset_->prefetchable()) epoch->worker = std::thread([raw] { raw->run(); });
   current_ = std::move(epoch);

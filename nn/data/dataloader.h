@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "nn/data/batch_sampler.h"
 #include "nn/data/datasets.h"
 #include "nn/data/distributed_sampler.h"
 #include "nn/data/samplers.h"
@@ -71,6 +72,13 @@ class DataLoader {
   DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler);
   DataLoader(const Dataset& dataset, DataLoaderOptions options, std::shared_ptr<Sampler> sampler)
       : DataLoader(dataset.clone(), options, std::move(sampler)) {}
+  // PyTorch's batch_sampler=: each epoch's batches are batch_sampler->batches(epoch), as they
+  // come (Note [Batch samplers] in nn/data/batch_sampler.h); size() is its size().
+  // options() reports its batch_size and drop_last (0 and false for a batch sampler of one's
+  // own), shuffle false.
+  DataLoader(std::shared_ptr<const Dataset> dataset, std::shared_ptr<BatchSampler> batch_sampler);
+  DataLoader(const Dataset& dataset, std::shared_ptr<BatchSampler> batch_sampler)
+      : DataLoader(dataset.clone(), std::move(batch_sampler)) {}
   ~DataLoader();  // stops and joins the prefetch thread
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -95,7 +103,9 @@ class DataLoader {
   uint64_t epoch() const { return next_epoch_; }
   void set_epoch(uint64_t epoch) { next_epoch_ = epoch; }
   // The sample order of an epoch: 0..N-1, or its seeded permutation when shuffling, or
-  // the sampler's indices.
+  // the sampler's indices (a batch sampler's batches, one after another). A shuffling
+  // loader without a seed has one only once the first begin() drew it: before that,
+  // order() is an error.
   std::vector<int64_t> order(uint64_t epoch) const;
 
  private:
@@ -104,7 +114,8 @@ class DataLoader {
 
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
-  std::shared_ptr<Sampler> sampler_;  // null: the loader's own order
+  std::shared_ptr<Sampler> sampler_;              // null: the loader's own order
+  std::shared_ptr<BatchSampler> batch_sampler_;  // null: batches cut from order()
   uint64_t next_epoch_ = 0;
   uint64_t generation_ = 0;
   std::unique_ptr<Epoch> current_;

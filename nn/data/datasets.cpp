@@ -57,8 +57,9 @@ Tensor sample_part(const Tensor& t, const Tensor& first, size_t index, const cha
 constexpr int64_t kSide = 28;  // MNIST's and Fashion-MNIST's images are 28x28
 
 struct MnistSpec {
-  const char* name;  // "MNIST", "Fashion-MNIST"
-  const char* hint;  // how to get the files
+  const char* name;        // "MNIST", "Fashion-MNIST"
+  const char* hint;        // how to get the files
+  const char* class_name;  // torchvision's class: its files are in root/<class_name>/raw
   double mean;
   double std;
 };
@@ -66,14 +67,23 @@ struct MnistSpec {
 // Reads one split of an MNIST-layout directory into (images [N,1,H,W] float32, labels [N] int64).
 Example load_mnist_layout(const std::string& root, Split split, const MnistOptions& options, const MnistSpec& spec) {
   const auto [images_gz, labels_gz] = mnist_files(split);
-  const std::filesystem::path dir(root);
+  // The files in root itself, or where torchvision's datasets.FashionMNIST(root=...) keeps
+  // them: root/FashionMNIST/raw (root/MNIST/raw).
+  std::error_code ec;
+  auto holds = [&](const std::filesystem::path& d, const std::string& gz) {
+    return std::filesystem::is_regular_file(d / gz, ec) ||
+           std::filesystem::is_regular_file(d / gz.substr(0, gz.size() - 3), ec);
+  };
+  const std::filesystem::path torchvision_dir = std::filesystem::path(root) / spec.class_name / "raw";
+  const std::filesystem::path dir =
+      !holds(root, images_gz) && holds(torchvision_dir, images_gz) ? torchvision_dir : std::filesystem::path(root);
   // Each file as .gz (Debian's, the download) or uncompressed (torchvision's extracted raw/ files).
   auto present = [&](const std::string& gz) {
-    std::error_code ec;
     if (std::filesystem::is_regular_file(dir / gz, ec)) return gz;
     const std::string plain = gz.substr(0, gz.size() - 3);
-    EMBER_CHECK(std::filesystem::is_regular_file(dir / plain, ec), spec.name, " not found in '", root, "': expected ",
-                gz, " or ", plain, " (", spec.hint, ")");
+    EMBER_CHECK(std::filesystem::is_regular_file(dir / plain, ec), spec.name, " not found in '", dir.string(),
+                "': expected ", gz, " or ", plain, " (", spec.hint,
+                dir == torchvision_dir ? "" : ", here or in torchvision's " + torchvision_dir.string(), ")");
     return plain;
   };
   const std::string images_name = present(images_gz), labels_name = present(labels_gz);
@@ -82,14 +92,14 @@ Example load_mnist_layout(const std::string& root, Split split, const MnistOptio
   // byte of it is inflated.
   const Dims image_dims = read_idx_dims((dir / images_name).string(), 3);
   const Dims label_dims = read_idx_dims((dir / labels_name).string(), 1);
-  EMBER_CHECK(image_dims[1] == kSide && image_dims[2] == kSide, spec.name, " in '", root, "': ", images_name,
+  EMBER_CHECK(image_dims[1] == kSide && image_dims[2] == kSide, spec.name, " in '", dir.string(), "': ", images_name,
               " holds ", image_dims[1], "x", image_dims[2], " images, expected ", kSide, "x", kSide);
   const int64_t n = image_dims[0];
-  EMBER_CHECK(label_dims[0] == n, spec.name, " in '", root, "': ", images_name, " holds ", n, " images but ",
+  EMBER_CHECK(label_dims[0] == n, spec.name, " in '", dir.string(), "': ", images_name, " holds ", n, " images but ",
               labels_name, " holds ", label_dims[0], " labels");
   const Tensor raw_images = read_idx((dir / images_name).string(), 3);
   const Tensor raw_labels = read_idx((dir / labels_name).string(), 1);
-  EMBER_CHECK(raw_images.sizes() == image_dims && raw_labels.sizes() == label_dims, spec.name, " in '", root,
+  EMBER_CHECK(raw_images.sizes() == image_dims && raw_labels.sizes() == label_dims, spec.name, " in '", dir.string(),
               "': the files changed while they were read");
 
   std::array<float, 256> lut{};
@@ -106,8 +116,8 @@ Example load_mnist_layout(const std::string& root, Split split, const MnistOptio
   const uint8_t* lsrc = raw_labels.data_ptr<uint8_t>();
   int64_t* ldst = labels.data_ptr<int64_t>();
   for (int64_t i = 0; i < n; ++i) {
-    EMBER_CHECK(lsrc[i] <= 9, spec.name, " in '", root, "': label ", int{lsrc[i]}, " at index ", i, " of ", labels_name,
-                " is outside 0..9");
+    EMBER_CHECK(lsrc[i] <= 9, spec.name, " in '", dir.string(), "': label ", int{lsrc[i]}, " at index ", i, " of ",
+                labels_name, " is outside 0..9");
     ldst[i] = lsrc[i];
   }
   return {images, labels};
@@ -207,12 +217,14 @@ std::pair<std::string, std::string> mnist_files(Split split) {
 
 MNIST::MNIST(const std::string& root, Split split, MnistOptions options)
     : TensorDataset(load_mnist_layout(
-          root, split, options, {"MNIST", "put MNIST's four IDX files there, gzip-compressed or not", kMean, kStd})) {}
+          root, split, options,
+          {"MNIST", "put MNIST's four IDX files there, gzip-compressed or not", "MNIST", kMean, kStd})) {}
 
 FashionMNIST::FashionMNIST(const std::string& root, Split split, MnistOptions options)
-    : TensorDataset(load_mnist_layout(
-          root, split, options,
-          {"Fashion-MNIST", "install Debian's dataset-fashion-mnist or put the four IDX files there", kMean, kStd})) {}
+    : TensorDataset(
+          load_mnist_layout(root, split, options,
+                            {"Fashion-MNIST", "install Debian's dataset-fashion-mnist or put the four IDX files there",
+                             "FashionMNIST", kMean, kStd})) {}
 
 const std::vector<std::string>& FashionMNIST::classes() {
   static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -15,7 +15,7 @@ DistributedSampler::DistributedSampler(size_t dataset_size, DistributedSamplerOp
   num_replicas_ = options.num_replicas != -1 ? options.num_replicas : (group ? distributed::world_size() : 1);
   rank_ = options.rank != -1 ? options.rank : (group ? distributed::rank() : 0);
   EMBER_CHECK(num_replicas_ >= 1, "DistributedSampler: expected num_replicas >= 1, got ", num_replicas_);
-  EMBER_CHECK(rank_ >= 0 && rank_ < num_replicas_, "DistributedSampler: invalid rank ", rank_,
+  EMBER_CHECK(rank_ >= 0 && rank_ < num_replicas_, "DistributedSampler: Invalid rank ", rank_,
               ", rank should be in the interval [0, ", num_replicas_ - 1, "]");
   const auto replicas = static_cast<size_t>(num_replicas_);
   // With drop_last, fewer samples than ranks leave every shard empty, as PyTorch's

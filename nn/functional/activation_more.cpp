@@ -33,14 +33,24 @@ namespace ember::nn::functional {
 // formulas pick 0 (hardswish at ±3, selu and celu at 0) and the composition the branch's
 // own value (1/3 for hardswish, elu's second derivative for selu and celu).
 
+namespace {
+// PyTorch's floating-only kernels refuse integers: "hardswish_cpu" not implemented for 'Long'.
+void check_floating_kernel(const char* kernel, const Tensor& x) {
+  EMBER_CHECK(is_floating(x.dtype()), "\"", kernel, x.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '",
+              dtype_torch_name(x.dtype()), "'");
+}
+}  // namespace
+
 Tensor hardswish(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("hardswish");
+  check_floating_kernel("hardswish", x);
   if (inplace) return detail::overwrite_with("HardswishBackward", x, [](const Tensor& in) { return hardswish(in); });
   return where(x < -3.0, 0.0, where(x <= 3.0, x * (x + 3.0) / 6.0, x));
 }
 
 Tensor hardsigmoid(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("hardsigmoid");
+  check_floating_kernel("hardsigmoid", x);
   if (inplace) {
     return detail::overwrite_with("HardsigmoidBackward", x, [](const Tensor& in) { return hardsigmoid(in); });
   }
@@ -50,6 +60,7 @@ Tensor hardsigmoid(const Tensor& x, bool inplace) {
 Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
   EMBER_PROFILE_OP("prelu");
   // on PyTorch's autocast lower-precision list, as conv2d and linear (Note [Autocast])
+  check_floating_kernel("prelu", x_in);
   const auto [x, weight] = autocast::cast_inputs(autocast::CastPolicy::LowerPrecision, x_in, weight_in);
   EMBER_CHECK(weight.dim() <= 1, "prelu: Expected `weight` to be a scalar or 1D tensor, but got ndim = ",
               weight.dim());
@@ -70,6 +81,7 @@ Tensor prelu(const Tensor& x_in, const Tensor& weight_in) {
 
 Tensor selu(const Tensor& x, bool inplace) {
   EMBER_PROFILE_OP("selu");
+  check_floating_kernel("elu", x);  // PyTorch's selu runs the elu kernel
   constexpr double kAlpha = 1.6732632423543772848170429916717;
   constexpr double kScale = 1.0507009873554804934193349852946;
   if (inplace) {
@@ -87,6 +99,7 @@ Tensor selu_(const Tensor& x) { return selu(x, /*inplace=*/true); }
 
 Tensor celu(const Tensor& x, double alpha, bool inplace) {
   EMBER_PROFILE_OP("celu");
+  check_floating_kernel("elu", x);
   EMBER_CHECK(alpha != 0.0, "ZeroDivisionError: alpha cannot be 0 for CELU");
   if (inplace) return detail::overwrite_with("CeluBackward", x, [&](const Tensor& in) { return celu(in, alpha); });
   // elu(x / alpha) is finite for every x, so the branch not taken passes no NaN back.
@@ -97,6 +110,7 @@ Tensor celu_(const Tensor& x, double alpha) { return celu(x, alpha, /*inplace=*/
 
 Tensor logsigmoid(const Tensor& x) {
   EMBER_PROFILE_OP("logsigmoid");
+  check_floating_kernel("log_sigmoid", x);
   // -|x| written with where, so its derivative at 0 is -1 and dy/dx(0) = 0 + 0.5.
   const Tensor negative = x < 0.0;
   return where(negative, x, 0.0) - log1p(exp(where(negative, x, -x)));
@@ -114,12 +128,14 @@ Tensor tanhshrink(const Tensor& x) {
 
 Tensor hardshrink(const Tensor& x, double lambd) {
   EMBER_PROFILE_OP("hardshrink");
+  check_floating_kernel("hardshrink", x);
   // PyTorch: (x >= -lambd && x <= lambd) ? 0 : x (NaN stays NaN)
   return where((x >= -lambd) & (x <= lambd), 0.0, x);
 }
 
 Tensor softshrink(const Tensor& x, double lambd) {
   EMBER_PROFILE_OP("softshrink");
+  check_floating_kernel("softshrink", x);
   EMBER_CHECK(lambd >= 0.0, "lambda must be greater or equal to 0, but found to be ", lambd, ".");
   return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0));
 }
@@ -146,6 +162,7 @@ Tensor threshold_(const Tensor& x, double threshold, double value) {
 
 Tensor glu(const Tensor& x, int64_t dim) {
   EMBER_PROFILE_OP("glu");
+  check_floating_kernel("glu", x);
   EMBER_CHECK(x.dim() > 0, "glu does not support scalars because halving size must be even");
   const int64_t d = wrap_dim(dim, x.dim());
   const int64_t size = x.size(d);

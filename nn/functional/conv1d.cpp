@@ -8,16 +8,25 @@
 namespace ember::nn::functional {
 namespace {
 
-// The 1-D shape checks, made before the 2-D op so messages name the caller's shapes.
-// `in_channels`: the channels x must have (transposed: w.size(0), else w.size(1) * groups).
-void check_1d(const char* op, const Tensor& x, const Tensor& w, int64_t in_channels, int64_t groups, bool transposed) {
+// The 1-D checks, made before the 2-D op so messages name the caller's op and shapes (in
+// PyTorch's order: groups before the channels). The weight's dtype against x's is left to
+// the 2-D op, after autocast's casts.
+void check_1d(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, int64_t groups, bool transposed) {
   EMBER_CHECK(x.dim() == 2 || x.dim() == 3, "Expected 2D (unbatched) or 3D (batched) input to ", op,
               ", but got input of size: ", x.sizes());
   EMBER_CHECK(w.dim() == 3, "Expected 3-dimensional weight for 3-dimensional input ", x.sizes(), ", but got ",
               w.dim(), "-dimensional weight of size ", w.sizes(), " instead");
+  EMBER_CHECK(groups > 0, "non-positive groups is not supported");
+  EMBER_CHECK(is_floating(x.dtype()), op, ": expected a float32, float64, bfloat16 or float16 input, but got ",
+              dtype_name(x.dtype()));
+  const int64_t in_channels = transposed ? w.size(0) : w.size(1) * groups;
   EMBER_CHECK(x.size(-2) == in_channels, "Given ", transposed ? "transposed=1" : "groups=" + std::to_string(groups),
               ", weight of size ", w.sizes(), ", expected input", x.sizes(), " to have ", in_channels,
               " channels, but got ", x.size(-2), " channels instead");
+  const int64_t out_channels = transposed ? w.size(1) * groups : w.size(0);
+  EMBER_CHECK(!b.defined() || (b.dim() == 1 && b.size(0) == out_channels), "Given ", transposed ? "transposed=1, " : "",
+              "weight of size ", w.sizes(), ", expected bias to be 1-dimensional with ", out_channels,
+              " elements, but got bias of size ", b.sizes(), " instead");
 }
 
 // x as [N, C, 1, L] (unbatched: [1, C, 1, L]); the op's 4-D output back to x's rank.
@@ -28,7 +37,7 @@ Tensor from_2d(const Tensor& out, const Tensor& x) { return x.dim() == 2 ? out.s
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, ConvPadding padding_in,
               int64_t dilation, int64_t groups) {
-  check_1d("conv1d", x, w, w.dim() == 3 ? w.size(1) * groups : 0, groups, false);
+  check_1d("conv1d", x, w, b, groups, false);
   if (padding_in.same)
     return from_2d(conv2d(as_2d(x), w.unsqueeze(2), b, Dims{1, stride}, kSame, Dims{1, dilation}, groups), x);
   const Dims& sizes = padding_in.size;
@@ -45,7 +54,7 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride,
 
 Tensor conv_transpose1d(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t padding,
                         int64_t output_padding, int64_t groups, int64_t dilation) {
-  check_1d("conv_transpose1d", x, w, w.dim() == 3 ? w.size(0) : 0, groups, true);
+  check_1d("conv_transpose1d", x, w, b, groups, true);
   return from_2d(conv_transpose2d(as_2d(x), w.unsqueeze(2), b, Dims{1, stride}, Dims{0, padding},
                                   Dims{0, output_padding}, groups, Dims{1, dilation}),
                  x);

@@ -39,14 +39,17 @@ Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncO
     embedding_renorm_(table, input, *options.max_norm, options.norm_type);
   }
   Tensor out = functional::embedding(input, weight, options.padding_idx);
-  if (options.scale_grad_by_freq && out.requires_grad()) {
-    // each looked-up row's gradient over the number of times the input names it
-    const Tensor counts = bincount(input.flatten(), Tensor(), weight.size(0));
-    const Tensor inverse_frequency =
-        reciprocal(index_select(counts, 0, input.flatten()).to(weight.dtype())).view(input.sizes()).unsqueeze(-1);
-    out.register_hook([inverse_frequency](const Tensor& grad) { return grad * inverse_frequency; });
-  }
+  if (options.scale_grad_by_freq) detail::scale_grad_by_frequency(out, input, weight.size(0));
   return out;
+}
+
+void detail::scale_grad_by_frequency(Tensor& looked_up, const Tensor& indices, int64_t num_embeddings) {
+  if (!looked_up.requires_grad()) return;
+  // each looked-up row's gradient over the number of times the input names it
+  const Tensor counts = bincount(indices.flatten(), Tensor(), num_embeddings);
+  const Tensor inverse_frequency =
+      reciprocal(index_select(counts, 0, indices.flatten()).to(looked_up.dtype())).view(indices.sizes()).unsqueeze(-1);
+  looked_up.register_hook([inverse_frequency](const Tensor& grad) { return grad * inverse_frequency; });
 }
 
 Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type) {

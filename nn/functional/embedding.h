@@ -27,6 +27,13 @@ struct EmbeddingFuncOptions {
 };
 Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options);
 
+namespace detail {
+// scale_grad_by_freq (F::embedding's and F::embedding_bag's): the gradient reaching
+// `looked_up` (the rows of `indices`, in their order and shape, the row dim last) is divided
+// by how often each index occurs in `indices`.
+void scale_grad_by_frequency(Tensor& looked_up, const Tensor& indices, int64_t num_embeddings);
+}  // namespace detail
+
 // torch.embedding_renorm_: the rows of weight that `indices` names (each once) whose
 // norm_type-norm exceeds max_norm are scaled by max_norm / (norm + 1e-7), in place, under
 // no_grad (the weight's version moves on, so a graph that saved it sees the change).

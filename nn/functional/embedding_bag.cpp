@@ -157,6 +157,7 @@ Tensor embedding_bag(const Tensor& input, const Tensor& weight, const EmbeddingB
   if (padding_idx) bag_of = where(eq(indices, Scalar(*padding_idx)), Scalar(bags), bag_of);
   Tensor rows = ember::embedding(weight, indices, padding_idx);  // [n, dim]
   if (o.mode == "max") return bag_max(rows, bag_of, bags);
+  if (o.scale_grad_by_freq) detail::scale_grad_by_frequency(rows, indices, num_embeddings);
 
   // 16-bit tables sum in float32 and round once (PyTorch's output_fp32 buffer; CUDA's accscalar_t)
   const DType accumulate = compute_dtype(weight.dtype());

@@ -21,8 +21,9 @@ namespace ember::nn::functional {
 // padding_idx: indices equal to it (negative: from the end) are left out of their bag (of its
 //   sum, its mean's count and its max) and give the table no gradient.
 // max_norm, norm_type: as F::embedding's, the looked-up rows renormalised in place first
-//   (functional::embedding_renorm_). PyTorch's scale_grad_by_freq and sparse have no
-//   counterpart here.
+//   (functional::embedding_renorm_).
+// scale_grad_by_freq: each row's gradient divided by how often the input names it ("sum" and
+//   "mean"; PyTorch's "max" backward ignores it, and so does this). sparse has no counterpart.
 struct EmbeddingBagFuncOptions {
   Tensor offsets{};
   std::string mode = "mean";
@@ -31,6 +32,7 @@ struct EmbeddingBagFuncOptions {
   std::optional<int64_t> padding_idx = std::nullopt;
   std::optional<double> max_norm = std::nullopt;
   double norm_type = 2.0;
+  bool scale_grad_by_freq = false;
 };
 
 // input int64 indices into weight [num_embeddings, dim] (floating), 1-D with offsets

@@ -16,7 +16,7 @@ namespace ember::nn::functional {
 // the edge, the edge not repeated; each pad < that dim's size), "replicate" (repeats the
 // edge) and "circular" (wraps around; each pad <= that dim's size) take 1-3 pairs, on
 // inputs with that many spatial dims after a channel dim and an optional batch dim
-// (circular: the batch dim is required, as in PyTorch 1.13); they take no value but 0.
+// (circular too, as in PyTorch 2); they take no value but 0.
 // Any dtype; differentiable, on any device (Note [Padding and resizing by composition]).
 Tensor pad(const Tensor& x, const std::vector<int64_t>& pad, const std::string& mode = "constant", double value = 0);
 

@@ -108,6 +108,10 @@ PoolGeometry adaptive_geometry(const Tensor& x, const char* op, const Dims& outp
   return g;
 }
 
+// An adaptive output size of 0 (PyTorch returns an empty tensor): no kernel runs, whose
+// window arithmetic divides by the output size; the gradient is zeros.
+bool empty_output(const PoolGeometry& g) { return g.OH == 0 || g.OW == 0 || g.planes == 0; }
+
 Dims pooled_shape(const Tensor& x, const PoolGeometry& g) {
   Dims shape = x.sizes();
   shape[shape.size() - 2] = g.OH;
@@ -123,7 +127,10 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name);
 Tensor average_grad(const Tensor& grad, const Dims& input_shape, const PoolGeometry& g, MemoryFormat kernel,
                     const char* node_name) {
   Tensor gx = make_empty(input_shape, grad.dtype(), grad.device(), kernel);
-  device_ops(gx.device()).avg_pool2d_backward(detail::dense_in(grad, kernel), g, gx);
+  if (empty_output(g))
+    native::zero_(gx);
+  else
+    device_ops(gx.device()).avg_pool2d_backward(detail::dense_in(grad, kernel), g, gx);
   if (autograd::will_record_into(gx, grad))
     autograd::record("AvgPool2DBackwardBackward", {&grad}, {&gx}, {},
                      [g, node_name](const tensor_list& u, const tensor_list&, const auto&) {
@@ -138,7 +145,7 @@ Tensor average(const Tensor& x, const PoolGeometry& g, const char* node_name) {
   const MemoryFormat format = x.suggest_memory_format();
   const MemoryFormat kernel = detail::kernel_format(x, format);  // Note [Channels-last layers]
   Tensor out = make_empty(pooled_shape(x, g), x.dtype(), x.device(), kernel);
-  device_ops(x.device()).avg_pool2d_forward(detail::dense_in(x, kernel), g, out);
+  if (!empty_output(g)) device_ops(x.device()).avg_pool2d_forward(detail::dense_in(x, kernel), g, out);
   out = detail::in_format(out, format);
   if (autograd::will_record_into(out, x)) {
     autograd::record(node_name, {&x}, {&out}, {},
@@ -203,7 +210,10 @@ Tensor gather_at_winners(const Tensor& u, const Tensor& indices, const PoolGeome
 Tensor max_pool_grad(const Tensor& grad, const Tensor& indices, const Dims& input_shape, const PoolGeometry& g,
                      MemoryFormat layout, const char* grad_node_name) {
   Tensor gx = make_empty(input_shape, grad.dtype(), grad.device(), layout);
-  device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grad, layout), indices, g, gx);
+  if (empty_output(g))
+    native::zero_(gx);
+  else
+    device_ops(gx.device()).max_pool2d_backward(detail::dense_in(grad, layout), indices, g, gx);
   if (autograd::will_record_into(gx, grad))
     autograd::record(grad_node_name, {&grad}, {&gx}, {indices},
                      [g](const tensor_list& u, const tensor_list& s, const auto&) {
@@ -227,7 +237,7 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& x, PoolGeometry g, bool return
   const DType index_dtype = pool_indices_fit_uint8(g) ? kUInt8 : kInt64;
   const Tensor indices =
       recording || return_indices ? make_empty(out.sizes(), index_dtype, x.device(), layout) : Tensor();
-  device_ops(x.device()).max_pool2d_forward(detail::dense_in(x, layout), g, out, indices);
+  if (!empty_output(g)) device_ops(x.device()).max_pool2d_forward(detail::dense_in(x, layout), g, out, indices);
   out = detail::in_format(out, format);
   if (recording) {
     autograd::record(node_name, {&x}, {&out}, {indices},

@@ -129,8 +129,9 @@ void AdamW::check_param_state(const std::string& prefix, const ParamState& loade
 void Adam::step() {
   const profiler::StepScope profile("Adam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
-  for_each_param_with_grad(
-      [&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), false, capturable_, group); });
+  for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) {
+    adam_update(p, s, options(group), options(group).decoupled_weight_decay, capturable_, group);
+  });
 }
 
 void Adam::hyper_parameters_changed(size_t group) { write_capturable(capturable_, group, options(group)); }

@@ -1,6 +1,6 @@
-// optim::Adam (L2 weight decay added to the gradient) and optim::AdamW (decoupled
-// weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's bias-corrected update,
-// with or without AMSGrad.
+// optim::Adam (L2 weight decay added to the gradient, or decoupled when asked) and
+// optim::AdamW (decoupled weight decay: p *= 1 - lr*wd before the Adam step), PyTorch's
+// bias-corrected update, with or without AMSGrad.
 #pragma once
 #include <utility>
 #include <vector>
@@ -22,6 +22,10 @@ struct AdamOptions {
   // lr, beta1 and the step count read from device memory, for CUDA graphs (Note
   // [Capturable optimizers] in nn/optim/capturable.h). Not in state_dict.
   bool capturable = false;
+  // PyTorch 2.7's Adam(decoupled_weight_decay=True): AdamW's update (p *= 1 - lr*wd first).
+  // Not in state_dict: a loaded group's decoupled_weight_decay (PyTorch 2.7's key) is
+  // accepted and the optimizer keeps its own, as capturable.
+  bool decoupled_weight_decay = false;
 };
 
 struct AdamWOptions {

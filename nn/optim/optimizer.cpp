@@ -154,7 +154,9 @@ void Optimizer::load_state_dict(const StateDict& state) {
   std::vector<bool> group_seen(groups_.size(), false);
   // foreach / fused / differentiable / capturable, unless this optimizer has that option.
   const auto is_pytorch_group_flag = [&](size_t g, const std::string& name) {
-    if (name != "foreach" && name != "fused" && name != "differentiable" && name != "capturable") return false;
+    if (name != "foreach" && name != "fused" && name != "differentiable" && name != "capturable" &&
+        name != "decoupled_weight_decay")
+      return false;
     for (const auto& [own, value] : hyper_parameters(g))
       if (own == name) return false;
     return true;
@@ -191,11 +193,12 @@ void Optimizer::load_state_dict(const StateDict& state) {
         } else {
           // PyTorch 2's groups always carry these implementation switches; off, they mean
           // what ember does. capturable changes where the step runs, not its values, so a run
-          // that captured its steps loads either way (the optimizer keeps its own option). The
-          // others, on, ask for what this optimizer does not have.
-          EMBER_CHECK(number == 0.0 || name == "capturable", "load_state_dict: \"", key,
-                      "\" is true, but this optimizer has no ", name, " implementation (a state dict saved with ", name,
-                      "=False loads)");
+          // that captured its steps loads either way (the optimizer keeps its own option);
+          // so does PyTorch 2.7's decoupled_weight_decay of Adam and AdamW (ember's is the
+          // constructor's). The others, on, ask for what this optimizer does not have.
+          const bool kept = name == "capturable" || name == "decoupled_weight_decay";
+          EMBER_CHECK(number == 0.0 || kept, "load_state_dict: \"", key, "\" is true, but this optimizer has no ", name,
+                      " implementation (a state dict saved with ", name, "=False loads)");
         }
       }
     } else if (split_key(key, kStatePrefix, index, name)) {

@@ -24,12 +24,34 @@ double fraction(double done, double span) { return span > 0.0 ? done / span : 1.
 }  // namespace
 
 // PyTorch's group.setdefault("initial_lr", group["lr"]): the first scheduler made on the
-// optimizer fixes each group's initial lr, and every scheduler starts from it (a second one
-// made after a LinearLR warm-up has lowered the lr still starts from the initial lr).
+// optimizer fixes each group's initial lr, the base of every schedule that overwrites the lr;
+// a chainable one starts from the group's current lr instead (start()).
 LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) {
     if (!optimizer.initial_lr(g)) optimizer.set_initial_lr(g, optimizer.lr(g));
     base_lrs_.push_back(*optimizer.initial_lr(g));
+  }
+}
+
+void LRScheduler::start() {
+  // PyTorch's _initial_step computes a chainable schedule's epoch 0 from group["lr"] (its
+  // _is_initial / last_epoch == 0 branches): a second scheduler made after a warm-up's first
+  // (lowered) lr goes on from it, and one made after optimizer.load_state_dict from the
+  // loaded lr. Ours are closed forms: epoch 0 is computed from that lr as the base, and the
+  // next step() rebases on the lr it finds; base_lrs_ stays the initial lr meanwhile.
+  const std::vector<double> initial = base_lrs_;
+  bool moved = false;
+  for (size_t g = 0; g < base_lrs_.size(); ++g) {
+    const double now = optimizer_.lr(g);
+    if (now != base_lrs_[g] && base_for(g, now, 0)) {
+      base_lrs_[g] = now;
+      moved = true;
+    }
+  }
+  apply(0);
+  if (moved) {
+    std::copy(initial.begin(), initial.end(), base_lrs_.begin());
+    rebase_at_next_step_ = true;
   }
 }
 
@@ -65,15 +87,17 @@ void LRScheduler::apply(int64_t epoch, bool chain) {
     const std::optional<double> base = last_epoch_ > 0 ? base_for(g, now, last_epoch_) : std::nullopt;
     bases.push_back(base && std::isfinite(*base) ? *base : now);
   }
+  const bool rebase_all = chain && rebase_at_next_step_;
   for (size_t g = 0; chain && g < last_lr_.size() && g < bases.size(); ++g) {
     const double now = optimizer_.lr(g);
-    if (now == last_lr_[g]) continue;
+    if (now == last_lr_[g] && !rebase_all) continue;
     const std::optional<double> base = base_for(g, now, last_epoch_);  // Note [Chainable schedules]
     if (base && std::isfinite(*base)) bases[g] = *base;
   }
   std::vector<double> lrs;
   for (size_t g = 0; g < bases.size(); ++g) {
-    lrs.push_back(lr_at(g, bases[g], epoch));  // may throw: change nothing yet
+    const bool held = chain && g < last_lr_.size() && holds_lr(g, last_epoch_, epoch);
+    lrs.push_back(held ? optimizer_.lr(g) : lr_at(g, bases[g], epoch));  // may throw: change nothing yet
     EMBER_CHECK(std::isfinite(lrs.back()), "LRScheduler: the schedule gave lr ", lrs.back(), " to group ", g,
                 " at epoch ", epoch, " (expected a finite lr)");
   }
@@ -81,6 +105,7 @@ void LRScheduler::apply(int64_t epoch, bool chain) {
   base_lrs_ = std::move(bases);
   last_epoch_ = epoch;
   last_lr_ = std::move(lrs);
+  rebase_at_next_step_ = false;
   on_epoch(epoch);
 }
 
@@ -232,15 +257,7 @@ double CosineAnnealingWarmRestarts::lr_at(size_t, double base, int64_t epoch) co
   return cosine_anneal(base, eta_min_, static_cast<double>(t_cur) / static_cast<double>(t_i));
 }
 
-namespace {
-// A list of one value is that value for every group, as a plain number is in PyTorch.
-std::vector<double> one_per_group(const char* name, const Optimizer& optimizer, const std::vector<double>& values) {
-  EMBER_CHECK(!values.empty(), name, " must hold one value, or one per parameter group");
-  return detail::per_group(name, optimizer.num_param_groups(), values, values.size() != 1);
-}
-}  // namespace
-
-OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const OneCycleLROptions& o)
+OneCycleLR::OneCycleLR(Optimizer& optimizer, PerGroup max_lr, const OneCycleLROptions& o)
     : LRScheduler(optimizer), cycle_momentum_(o.cycle_momentum) {
   if (o.total_steps) {
     EMBER_CHECK(*o.total_steps > 0, "Expected positive integer total_steps, but got ", *o.total_steps);
@@ -267,7 +284,7 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const O
     phases_ = {{rise_end, Level::Initial, Level::Max, true, false},
                {total - 1.0, Level::Max, Level::Min, false, false}};
   }
-  max_lrs_ = one_per_group("max_lr", optimizer, max_lr);
+  max_lrs_ = detail::per_group("max_lr", optimizer, max_lr);
   for (size_t g = 0; g < max_lrs_.size(); ++g) {
     EMBER_CHECK(std::isfinite(max_lrs_[g]), "OneCycleLR: expected a finite max_lr, but got ", max_lrs_[g],
                 " for group ", g);
@@ -280,20 +297,20 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const O
     for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
       EMBER_CHECK(optimizer.momentum(g).has_value(),
                   "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
-    max_momenta_ = one_per_group("max_momentum", optimizer, o.max_momentum);
-    base_momenta_ = one_per_group("base_momentum", optimizer, o.base_momentum);
+    max_momenta_ = detail::per_group("max_momentum", optimizer, o.max_momentum);
+    base_momenta_ = detail::per_group("base_momentum", optimizer, o.base_momentum);
   }
   start();
 }
 
 OneCycleLR::OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start, double div_factor,
                        double final_div_factor, bool cycle_momentum, double base_momentum, double max_momentum)
-    : OneCycleLR(optimizer, std::vector<double>{max_lr},
+    : OneCycleLR(optimizer, max_lr,
                  OneCycleLROptions{.total_steps = total_steps,
                                    .pct_start = pct_start,
                                    .cycle_momentum = cycle_momentum,
-                                   .base_momentum = {base_momentum},
-                                   .max_momentum = {max_momentum},
+                                   .base_momentum = base_momentum,
+                                   .max_momentum = max_momentum,
                                    .div_factor = div_factor,
                                    .final_div_factor = final_div_factor}) {}
 
@@ -354,6 +371,9 @@ std::vector<double> per_group(const char* name, size_t groups, const std::vector
   EMBER_CHECK(values.size() == groups, name, " must have the same length as optimizer.param_groups. ", name, " has ",
               values.size(), " values, param_groups has ", groups, ".");
   return values;
+}
+std::vector<double> per_group(const char* name, const Optimizer& optimizer, const PerGroup& value) {
+  return per_group(name, optimizer.num_param_groups(), value.values, value.is_list);
 }
 
 Tensor state_scalar(int64_t value) { return full({}, value, TensorOptions(kInt64)); }

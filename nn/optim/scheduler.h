@@ -4,6 +4,7 @@
 // group through Optimizer::set_lr; step_to(k) jumps (Note [Schedules jump, never replay]).
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,8 +65,14 @@ class LRScheduler {
   // The lr of `group` at `epoch`, from the group's `base` lr (base_lrs_[group], or the
   // base of a SequentialLR or ChainedScheduler that holds this schedule).
   virtual double lr_at(size_t group, double base, int64_t epoch) const = 0;
-  // Derived constructors call this last: sets epoch 0's lr.
-  void start() { apply(0); }
+  // Derived constructors call this last: sets epoch 0's lr. A chainable schedule (base_for
+  // gives a base) starts from each group's current lr, as PyTorch's _initial_step computes
+  // epoch 0 from group["lr"]: made after a warm-up has lowered the lr, or after
+  // optimizer.load_state_dict, step() goes on from that lr, while step_to(k) is PyTorch's
+  // closed form from the initial lr (its last_epoch=k-1 resume). SequentialLR and ChainedScheduler,
+  // whose base lrs they set themselves (Note [Composite schedules]), call start_from_base_lrs.
+  void start();
+  void start_from_base_lrs() { apply(0); }
   // Called after each epoch's lrs are set (OneCycleLR sets the momentum there).
   virtual void on_epoch(int64_t /*epoch*/) {}
   // Note [Chainable schedules]
@@ -80,12 +87,19 @@ class LRScheduler {
   // one this scheduler last wrote, base_for(group, lr, epoch) gives the base whose lr at
   // `epoch` is that lr, and the schedule goes on from it (the new base is what
   // base_lrs() and state_dict report). It is the same lr as PyTorch's where the factor at
-  // `epoch` is not 0; where it is 0 (a PolynomialLR at its end), or for a
-  // non-chainable schedule (nullopt, the default), the change is overwritten. step_to
+  // `epoch` is not 0; where it is 0 (a PolynomialLR at its end) the lr is held where PyTorch's
+  // is (holds_lr); for a non-chainable schedule (nullopt, the default) the change is
+  // overwritten. Construction starts a chainable schedule from the current lr
+  // (start()). step_to
   // never rebases: it is PyTorch's closed-form step(epoch), from the base lrs.
   virtual std::optional<double> base_for(size_t /*group*/, double /*lr*/, int64_t /*epoch*/) const {
     return std::nullopt;
   }
+  // step() from epoch `from` to `to` leaves the group's lr as it is: PyTorch's branches that
+  // return group["lr"] (StepLR between multiples of step_size, MultiStepLR off its
+  // milestones, LinearLR and PolynomialLR past total_iters), which keep an lr another writer
+  // set even where the factor is 0 and no base gives it.
+  virtual bool holds_lr(size_t /*group*/, int64_t /*from*/, int64_t /*to*/) const { return false; }
   // A schedule's own state beside last_epoch and base_lrs: save_extra appends it;
   // check_extra throws unless `entries` (every other key of a loaded dict) is exactly a
   // state save_extra could have written; set_extra then takes it (and must not throw).
@@ -102,6 +116,10 @@ class LRScheduler {
   void apply(int64_t epoch, bool chain = false);
   int64_t last_epoch_ = 0;
   std::vector<double> last_lr_;
+  // start() set epoch 0 from the groups' current lr, keeping base_lrs_ PyTorch's (the
+  // initial lr, what step_to's closed form and state_dict use): the next step() rebases
+  // every group on its lr, as PyTorch's recursion goes on from group["lr"].
+  bool rebase_at_next_step_ = false;
 };
 
 // A schedule whose lr is the base lr times a factor of the epoch (StepLR, MultiStepLR,
@@ -128,6 +146,8 @@ class StepLR : public FactorSchedule {
 
  private:
   double factor(size_t group, int64_t epoch) const override;
+  // PyTorch returns group["lr"] between multiples of step_size.
+  bool holds_lr(size_t, int64_t, int64_t to) const override { return to % step_size_ != 0; }
   int64_t step_size_;
   double gamma_;
 };
@@ -158,6 +178,15 @@ class CosineAnnealingWarmRestarts : public LRScheduler {
   double eta_min_;
 };
 
+// A value PyTorch takes as one number for every parameter group or a list, one per group.
+struct PerGroup {
+  PerGroup(double value) : values{value}, is_list(false) {}  // NOLINT(google-explicit-constructor)
+  PerGroup(std::initializer_list<double> list) : values(list) {}
+  PerGroup(std::vector<double> list) : values(std::move(list)) {}  // NOLINT(google-explicit-constructor)
+  std::vector<double> values;
+  bool is_list = true;
+};
+
 // PyTorch's OneCycleLR arguments after max_lr. total_steps, or epochs and steps_per_epoch;
 // the momenta one value for every group or one per group.
 struct OneCycleLROptions {
@@ -167,8 +196,8 @@ struct OneCycleLROptions {
   double pct_start = 0.3;
   std::string anneal_strategy = "cos";  // or "linear"
   bool cycle_momentum = true;
-  std::vector<double> base_momentum = {0.85};
-  std::vector<double> max_momentum = {0.95};
+  PerGroup base_momentum = 0.85;
+  PerGroup max_momentum = 0.95;
   double div_factor = 25.0;
   double final_div_factor = 1e4;
   bool three_phase = false;
@@ -183,9 +212,8 @@ struct OneCycleLROptions {
 // lrs (max_lr/div_factor), as PyTorch's initial_lr, which SequentialLR restarts from.
 class OneCycleLR : public LRScheduler {
  public:
-  OneCycleLR(Optimizer& optimizer, std::vector<double> max_lr, const OneCycleLROptions& options);
-  OneCycleLR(Optimizer& optimizer, double max_lr, const OneCycleLROptions& options)
-      : OneCycleLR(optimizer, std::vector<double>{max_lr}, options) {}
+  // max_lr (and the momenta): one number for every group, or a list of one per group.
+  OneCycleLR(Optimizer& optimizer, PerGroup max_lr, const OneCycleLROptions& options);
   // ember's earlier positional form (not PyTorch's order: there epochs and steps_per_epoch
   // follow total_steps).
   OneCycleLR(Optimizer& optimizer, double max_lr, int64_t total_steps, double pct_start = 0.3,

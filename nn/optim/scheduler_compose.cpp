@@ -99,8 +99,9 @@ SequentialLR::SequentialLR(Optimizer& optimizer, std::vector<std::shared_ptr<LRS
               schedulers_.size(), " and the number of milestones to be equal to ", milestones_.size());
   EMBER_CHECK(std::is_sorted(milestones_.begin(), milestones_.end()) && (milestones_.empty() || milestones_[0] >= 0),
               "SequentialLR: expected milestones sorted and >= 0, but got ", join(milestones_));
-  base_lrs_ = schedulers_[0]->base_lrs();  // Note [Composite schedules]
-  start();
+  // PyTorch's "Reset learning rates back to initial values" (Note [Composite schedules])
+  for (size_t g = 0; g < base_lrs_.size(); ++g) base_lrs_[g] = optimizer.initial_lr(g).value_or(optimizer.lr(g));
+  start_from_base_lrs();
 }
 
 std::pair<LRScheduler*, int64_t> SequentialLR::part_at(int64_t epoch) const {
@@ -149,8 +150,13 @@ std::vector<std::shared_ptr<FactorSchedule>> factor_parts(const std::vector<std:
 ChainedScheduler::ChainedScheduler(std::vector<std::shared_ptr<LRScheduler>> schedulers)
     : LRScheduler(first_optimizer(schedulers)),
       schedulers_(factor_parts(schedulers)) {
-  base_lrs_ = schedulers_[0]->base_lrs();  // Note [Composite schedules]
-  start();
+  // PyTorch's ChainedScheduler leaves the lr as its parts set it (Note [Composite schedules])
+  for (size_t g = 0; g < base_lrs_.size(); ++g) {
+    double at_start = 1.0;
+    for (const auto& part : schedulers_) at_start *= detail::CompositeAccess::factor(*part, g, 0);
+    if (at_start != 0.0 && std::isfinite(at_start)) base_lrs_[g] = optimizer().lr(g) / at_start;
+  }
+  start_from_base_lrs();
 }
 
 double ChainedScheduler::lr_at(size_t group, double base, int64_t epoch) const {

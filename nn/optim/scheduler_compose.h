@@ -17,10 +17,10 @@ namespace ember::optim {
 // a jump, a resume and a CUDA graph's device-resident lr (Note [Capturable optimizers])
 // go through the one LRScheduler::apply. The parts are never stepped: their own
 // last_epoch and get_last_lr keep the values of their construction. The base lrs are
-// those of schedulers[0]: the lr each group had when it was made (each part's
-// construction sets its epoch-0 lr, so a later part sees a changed lr; PyTorch keeps
-// the first scheduler's lr as the group's "initial_lr" for all of them, which is the same
-// when the parts are made in order). The parts' running state (MultiplicativeLR's)
+// PyTorch's: SequentialLR's are the groups' "initial_lr" (PyTorch resets the lr to it and
+// starts its first part there); ChainedScheduler's give the lr the parts left at
+// construction (PyTorch's leaves it), the current lr over the product of the parts'
+// epoch-0 factors. The parts' running state (MultiplicativeLR's)
 // goes in the composite's state_dict as "schedulers.<i>.<key>". An lr changed by another
 // writer is carried on as the part in charge would (Note [Chainable schedules]); a
 // SequentialLR keeps that rebased base for its later parts, where PyTorch's restart from

@@ -10,11 +10,6 @@ namespace ember::optim {
 
 namespace {
 
-// PyTorch's _format_param of a PerGroup argument.
-std::vector<double> per_group(const char* name, const Optimizer& optimizer, const PerGroup& value) {
-  return detail::per_group(name, optimizer.num_param_groups(), value.values, value.is_list);
-}
-
 std::function<double(double)> mode_scale_fn(const std::string& mode, double gamma) {
   if (mode == "triangular") return [](double) { return 1.0; };
   if (mode == "triangular2") return [](double cycle) { return 1.0 / std::pow(2.0, cycle - 1.0); };
@@ -28,8 +23,8 @@ std::function<double(double)> mode_scale_fn(const std::string& mode, double gamm
 // records base_lr, not the lr before; a refused schedule changes nothing.
 Optimizer& checked_and_at_base_lr(Optimizer& optimizer, const PerGroup& base_lr, const PerGroup& max_lr,
                                   const CyclicLROptions& options) {
-  const std::vector<double> base_lrs = per_group("base_lr", optimizer, base_lr);
-  const std::vector<double> max_lrs = per_group("max_lr", optimizer, max_lr);
+  const std::vector<double> base_lrs = detail::per_group("base_lr", optimizer, base_lr);
+  const std::vector<double> max_lrs = detail::per_group("max_lr", optimizer, max_lr);
   for (size_t g = 0; g < base_lrs.size(); ++g) {
     EMBER_CHECK(std::isfinite(base_lrs[g]) && std::isfinite(max_lrs[g]), "CyclicLR: expected finite learning rates, ",
                 "but got base_lr ", base_lrs[g], " and max_lr ", max_lrs[g], " for group ", g);
@@ -47,8 +42,8 @@ Optimizer& checked_and_at_base_lr(Optimizer& optimizer, const PerGroup& base_lr,
     for (size_t g = 0; g < optimizer.num_param_groups(); ++g)
       EMBER_CHECK(optimizer.momentum(g).has_value(),
                   "optimizer must support momentum or beta1 with `cycle_momentum` option enabled");
-    (void)per_group("base_momentum", optimizer, options.base_momentum);
-    (void)per_group("max_momentum", optimizer, options.max_momentum);
+    (void)detail::per_group("base_momentum", optimizer, options.base_momentum);
+    (void)detail::per_group("max_momentum", optimizer, options.max_momentum);
   }
   for (size_t g = 0; g < base_lrs.size(); ++g) optimizer.set_lr(g, base_lrs[g]);
   return optimizer;
@@ -59,7 +54,7 @@ Optimizer& checked_and_at_base_lr(Optimizer& optimizer, const PerGroup& base_lr,
 CyclicLR::CyclicLR(Optimizer& optimizer, PerGroup base_lr, PerGroup max_lr, CyclicLROptions options)
     : LRScheduler(checked_and_at_base_lr(optimizer, base_lr, max_lr, options)),
       cycle_momentum_(options.cycle_momentum) {
-  max_lrs_ = per_group("max_lr", optimizer, max_lr);
+  max_lrs_ = detail::per_group("max_lr", optimizer, max_lr);
   const double up = options.step_size_up, down = options.step_size_down.value_or(up);
   total_size_ = up + down;
   step_ratio_ = up / total_size_;
@@ -71,11 +66,11 @@ CyclicLR::CyclicLR(Optimizer& optimizer, PerGroup base_lr, PerGroup max_lr, Cycl
     scale_by_cycle_ = options.mode != "exp_range";
   }
   if (cycle_momentum_) {
-    base_momentums_ = per_group("base_momentum", optimizer, options.base_momentum);
-    max_momentums_ = per_group("max_momentum", optimizer, options.max_momentum);
+    base_momentums_ = detail::per_group("base_momentum", optimizer, options.base_momentum);
+    max_momentums_ = detail::per_group("max_momentum", optimizer, options.max_momentum);
   }
   // Every group starts at its base_lr (checked_and_at_base_lr), the schedule's base from now on.
-  base_lrs_ = per_group("base_lr", optimizer, base_lr);
+  base_lrs_ = detail::per_group("base_lr", optimizer, base_lr);
   start();
 }
 

@@ -13,15 +13,6 @@
 
 namespace ember::optim {
 
-// A value PyTorch takes as one number for every parameter group or a list, one per group.
-struct PerGroup {
-  PerGroup(double value) : values{value}, is_list(false) {}  // NOLINT(google-explicit-constructor)
-  PerGroup(std::initializer_list<double> list) : values(list) {}
-  PerGroup(std::vector<double> list) : values(std::move(list)) {}  // NOLINT(google-explicit-constructor)
-  std::vector<double> values;
-  bool is_list = true;
-};
-
 // torch.optim.lr_scheduler.CyclicLR's keyword arguments (PyTorch's defaults). mode
 // "triangular" (scale 1), "triangular2" (halved each cycle: 1 / 2^(cycle - 1)) or
 // "exp_range" (gamma^step, per step); a scale_fn replaces the mode's, called with the

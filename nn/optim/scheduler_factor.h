@@ -3,6 +3,7 @@
 // LambdaLR (the user's function of the epoch) and MultiplicativeLR (a running product of
 // it: Note [Schedules jump, never replay]). ChainedScheduler multiplies their factors.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -21,6 +22,10 @@ class MultiStepLR : public FactorSchedule {
 
  private:
   double factor(size_t group, int64_t epoch) const override;
+  // PyTorch returns group["lr"] at an epoch that is no milestone.
+  bool holds_lr(size_t, int64_t, int64_t to) const override {
+    return !std::binary_search(milestones_.begin(), milestones_.end(), to);
+  }
   std::vector<int64_t> milestones_;  // sorted
   double gamma_;
 };
@@ -56,6 +61,8 @@ class LinearLR : public FactorSchedule {
 
  private:
   double factor(size_t group, int64_t epoch) const override;
+  // Past total_iters PyTorch returns group["lr"]: an lr another writer set stays.
+  bool holds_lr(size_t, int64_t, int64_t to) const override { return to > total_iters_; }
   double start_factor_;
   double end_factor_;
   int64_t total_iters_;
@@ -68,6 +75,7 @@ class PolynomialLR : public FactorSchedule {
 
  private:
   double factor(size_t group, int64_t epoch) const override;
+  bool holds_lr(size_t, int64_t, int64_t to) const override { return to > total_iters_; }  // as LinearLR's
   int64_t total_iters_;
   double power_;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "nn/optim/scheduler.h"
 
 namespace ember::optim::detail {
 
@@ -28,5 +29,7 @@ std::vector<double> read_doubles(const Tensor& value, const char* who, const std
 // PyTorch's _format_param: `values` (non-empty) one per parameter group when `list`, else
 // its one value for every group; a list of another length is PyTorch's error naming `name`.
 std::vector<double> per_group(const char* name, size_t groups, const std::vector<double>& values, bool list);
+// The same for a PerGroup argument, over the optimizer's groups.
+std::vector<double> per_group(const char* name, const Optimizer& optimizer, const PerGroup& value);
 
 }  // namespace ember::optim::detail

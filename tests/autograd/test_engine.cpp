@@ -1,11 +1,11 @@
 // The engine and graph recording: requires_grad propagation, leaves, detach,
 // accumulation over several uses, retain_graph, second-backward and no-graph errors,
 // autograd::grad, and anomaly mode.
+#include <ember/ember.h>
 #include <gtest/gtest.h>
 
-#include <ember/ember.h>
-
 #include <cmath>
+#include <string>
 
 #include "autograd/engine.h"
 #include "support/helpers.h"
@@ -122,7 +122,11 @@ TEST(AutogradEngine, AnomalyModeNamesTheForwardOp) {
   Tensor x = leaf({0.0, 1.0}, {2});
   autograd::DetectAnomalyGuard anomaly;
   Tensor y = (x.sqrt() * 0.0).sum();  // 0 * d sqrt(x)/dx at 0 = 0 * inf = NaN
+  ::testing::internal::CaptureStderr();
   EXPECT_EMBER_ERROR(y.backward(), "Function 'SqrtBackward' returned nan values in its 0th output.");
+  // the NaN check's failure is reported as any other error in a node (PyTorch's "Error detected in")
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("Error detected in SqrtBackward. The forward op ran at: "),
+            std::string::npos);
   EXPECT_EMBER_ERROR((x.sqrt() * 0.0).sum().backward(), "The forward op ran at: outside any module's forward");
   // inside a module, the module's path (PyTorch's stored forward trace, as ember can give it)
   auto net =
@@ -163,8 +167,57 @@ TEST(AutogradEngine, RootsSharingANodeRunItOnce) {
   expect_values(both[0], {6.0}, 0.0);
   ASSERT_TRUE(both[1].defined());
   expect_values(both[1], {0.0, 0.0}, 0.0);
+  EXPECT_TRUE(both[1].requires_grad());  // PyTorch's zeros_like(input, requires_grad=True)
   z.sum().backward();  // the graph was not run and freed by the refused call
   expect_values(u.grad(), {6.0}, 0.0);
+}
+
+// Note [Gradient layout] (autograd/record.cpp): the docs' example of PyTorch's contract, a
+// leaf stored transposed under create_graph, and a slice (not dense: row-major).
+TEST(AutogradEngine, LeafGradientsHaveTheLeafsLayout) {
+  Tensor p = zeros({2, 3, 4}, kFloat64).permute({2, 0, 1}).detach().requires_grad_(true);
+  ASSERT_EQ(p.strides(), (Dims{1, 12, 4}));
+  (p * 2.0).sum().backward();
+  EXPECT_EQ(p.grad().strides(), p.strides());
+  EXPECT_TRUE(equal(p.grad(), full({4, 2, 3}, 2.0, kFloat64)));
+  (p + 1.0).sum().backward();  // added into the held gradient: its layout stays
+  EXPECT_EQ(p.grad().strides(), p.strides());
+  EXPECT_TRUE(equal(p.grad(), full({4, 2, 3}, 3.0, kFloat64)));
+  p.mutable_grad().detach_();  // a tensor of its own, not a view (PyTorch's empty_strided + copy_)
+  {
+    const EnableGradGuard grad_mode;
+    p.mutable_grad().add_(p.detach() * 0.0);  // PyTorch's `p.grad += wd * p`
+  }
+
+  // A Linear(in, 1) weight's gradient: size-1 dims' strides do not matter, so it is kept as
+  // it comes (no copy), and the row-major layout holds.
+  Tensor head = zeros({1, 4}, kFloat64).requires_grad_(true);
+  const Tensor x = leaf({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}).detach();
+  const void* incoming = nullptr;
+  head.register_hook([&](const Tensor& g) {
+    incoming = g.data_ptr();
+    return g;
+  });
+  nn::functional::linear(x, head).sum().backward();
+  EXPECT_EQ(head.grad().data_ptr(), incoming);
+  expect_values(head.grad(), {6, 8, 10, 12}, 0.0);
+
+  Tensor w = leaf({1, 2, 3, 4, 5, 6}, {2, 3}).t().detach().requires_grad_(true);  // [3, 2], strides [1, 3]
+  (w * w).sum().backward(Tensor(), std::nullopt, /*create_graph=*/true);
+  EXPECT_EQ(w.grad().strides(), (Dims{1, 3}));
+  EXPECT_TRUE(w.grad().requires_grad());
+  expect_values(w.grad().contiguous(), {2, 8, 4, 10, 6, 12}, 0.0);
+  const Tensor second = autograd::grad({w.grad().sum()}, {w})[0];  // d(sum 2w)/dw through the copy
+  expect_values(second.contiguous(), {2, 2, 2, 2, 2, 2}, 0.0);
+  (w * w).sum().backward(Tensor(), std::nullopt, /*create_graph=*/true);  // added out of place, laid out again
+  EXPECT_EQ(w.grad().strides(), (Dims{1, 3}));
+  expect_values(w.grad().contiguous(), {4, 16, 8, 20, 12, 24}, 0.0);
+  w.mutable_grad() = Tensor();  // the gradient's history holds w: break the cycle
+
+  Tensor s = zeros({4, 6}, kFloat64).narrow(1, 0, 3).detach().requires_grad_(true);
+  (s * 3.0).sum().backward();
+  EXPECT_EQ(s.grad().strides(), (Dims{3, 1}));
+  EXPECT_TRUE(equal(s.grad(), full({4, 3}, 3.0, kFloat64)));
 }
 
 TEST(AutogradEngine, RequiresGradOnlyForFloatingLeaves) {

@@ -299,6 +299,12 @@ TEST(ElementwiseWhere, PicksByConditionWithBroadcastAndPromotion) {
   EXPECT_EQ(picked.sizes(), (Dims{2, 3}));
   expect_values(picked, {1, 2, 3, 7, 7, 7});
   EXPECT_EMBER_ERROR(where(x, x, x), "where expected condition to be a boolean tensor");
+  // uint8: read as bool after PyTorch's deprecation warning
+  const Tensor byte_mask = tensor(std::vector<int64_t>{0, 3, 0, 1}, {4}).to(kUInt8);
+  expect_values(where(byte_mask, x, zeros({4}, kFloat64)), {0, 2, 0, 4});
+  const Tensor w = x.detach().requires_grad_(true);
+  where(byte_mask, w * 2.0, w).sum().backward();
+  expect_values(w.grad(), {1, 2, 1, 2});
 }
 
 TEST(ElementwiseClamp, MinOnlyMaxOnlyBothAndPromotion) {

@@ -403,6 +403,10 @@ TEST(ScatterReduce, ErrorsAsPyTorch) {
   EXPECT_EMBER_ERROR(x.scatter_reduce(0, ones({1, 1}), ones({1, 1}), "prod"), "Expected dtype int64 for index");
   EXPECT_EMBER_ERROR(zeros({2}, dtype(kUInt8)).scatter_reduce(0, longs({0}, {1}), ones({1}, dtype(kUInt8)), "amax"),
                      "\"scatter_reduce\" not implemented for 'Byte'");
+  // include_self=false: the dtype's error, not the identity's overflow (-inf into uint8)
+  EXPECT_EMBER_ERROR(
+      zeros({2}, dtype(kUInt8)).scatter_reduce(0, longs({0}, {1}), ones({1}, dtype(kUInt8)), "amax", false),
+      "\"scatter_reduce\" not implemented for 'Byte'");
   // prod's gradient is not implemented: an error at backward, never a wrong gradient
   Tensor a = leaf({1, 2}, {2});
   Tensor y = a.scatter_reduce(0, longs({0}, {1}), doubles({3}, {1}), "prod");

@@ -53,5 +53,37 @@ TEST(ViewEdges, AViewOfAWrittenBaseReportsItsNewHistory) {
   EXPECT_TRUE(equal(w.grad(), tensor(std::vector<float>{0, 3, 3, 0})));
 }
 
+// requires_grad() read first (nothing else read since the write) already sees the base's
+// history: it used to stay false until is_leaf or grad_fn was read, and a check like
+// `if (v.requires_grad()) v.sum().backward()` skipped a gradient PyTorch computes.
+TEST(ViewEdges, RequiresGradOfAViewSeesItsWrittenBase) {
+  const Tensor w = ones({3}).requires_grad_(true);
+  Tensor b = full({3}, 2.0);
+  const Tensor v = b.select(0, 2);
+  const Tensor untouched = zeros({3}).select(0, 0);
+  b.mul_(w);
+  EXPECT_TRUE(v.requires_grad());
+  EXPECT_TRUE(b.requires_grad());
+  EXPECT_FALSE(untouched.requires_grad());
+  (v * 2.0).backward();
+  EXPECT_TRUE(equal(w.grad(), tensor(std::vector<float>{0, 0, 4})));  // v = 2 * w[2]
+  // A view made before its base came to require grad, with no write since: False, as
+  // PyTorch's (its grad_fn is regenerated only after a write).
+  Tensor later = zeros({3});
+  const Tensor early = later.narrow(0, 0, 2);
+  later.requires_grad_(true);
+  EXPECT_FALSE(early.requires_grad());
+  // A view made in no_grad of a base that gets history by a write keeps its no_grad mode.
+  Tensor c = full({3}, 2.0);
+  Tensor inside;
+  {
+    const NoGradGuard no_grad;
+    inside = c.narrow(0, 0, 2);
+  }
+  c.mul_(w);
+  EXPECT_TRUE(c.requires_grad());
+  EXPECT_FALSE(inside.requires_grad());
+}
+
 }  // namespace
 }  // namespace ember

@@ -310,5 +310,22 @@ TEST(ActivationsExtra, ModulesCallTheFunctionalOnesAndPrintLikePyTorch) {
   EXPECT_TRUE(allclose(prelu.weight.grad(), expected, 1e-5, 1e-6));
 }
 
+// PyTorch's kernels for these are floating-only: an integer tensor is its dispatch error, not a
+// float result (the composed forms used to promote it), in place too.
+TEST(ActivationsExtra, IntegerInputsAreRefusedAsPyTorchsKernels) {
+  const Tensor ints = tensor(std::vector<int64_t>{-1, 1, 5, 2}, {2, 2});
+  EXPECT_EMBER_ERROR(F::hardswish(ints), "\"hardswish_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::hardswish(ints, /*inplace=*/true), "\"hardswish_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::hardsigmoid(ints), "\"hardsigmoid_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::logsigmoid(ints), "\"log_sigmoid_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::hardshrink(ints, 0.5), "\"hardshrink_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::softshrink(ints, 0.5), "\"softshrink_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::celu(ints), "\"elu_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::selu(ints), "\"elu_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::glu(ints, 1), "\"glu_cpu\" not implemented for 'Long'");
+  EXPECT_EMBER_ERROR(F::prelu(ints, ones({1}, kInt64)), "\"prelu_cpu\" not implemented for 'Long'");
+  EXPECT_TRUE(allclose(F::hardshrink(ints.to(kFloat32), 1.0), tensor(std::vector<float>{0, 0, 5, 2}, {2, 2})));
+}
+
 }  // namespace
 }  // namespace ember

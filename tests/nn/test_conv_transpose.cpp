@@ -277,6 +277,25 @@ TEST(ConvTranspose2d, ErrorsAsPyTorch) {
   EXPECT_EQ(error_of([&] { F::conv_transpose1d(zeros({1, 4, 8}), zeros({3, 3, 3})); }),
             "Given transposed=1, weight of size [3, 3, 3], expected input[1, 4, 8] to have 3 channels, but got 4 "
             "channels instead");
+  // the caller's 1-D shapes and op, groups first (PyTorch's check_shape_forward order)
+  EXPECT_EQ(error_of([&] {
+              F::conv1d(zeros({1, 2, 7}), zeros({2, 2, 3}), zeros({3}));
+            }),
+            "Given weight of size [2, 2, 3], expected bias to be 1-dimensional with 2 elements, but got bias of size "
+            "[3] instead");
+  EXPECT_EQ(error_of([&] {
+              F::conv1d(zeros({1, 2, 7}), zeros({2, 2, 3}), Tensor(), 1, 0, 1, 0);
+            }),
+            "non-positive groups is not supported");
+  EXPECT_EQ(error_of([&] {
+              F::conv1d(zeros({1, 2, 7}, kInt64), zeros({2, 2, 3}, kInt64));
+            }),
+            "conv1d: expected a float32, float64, bfloat16 or float16 input, but got int64");
+  EXPECT_EQ(error_of([&] {
+              F::conv_transpose1d(zeros({1, 3, 8}), zeros({3, 2, 3}), zeros({4}));
+            }),
+            "Given transposed=1, weight of size [3, 2, 3], expected bias to be 1-dimensional with 2 elements, but got "
+            "bias of size [4] instead");
 }
 
 // PyTorch's _output_padding: output_size is the spatial sizes or, with them, the input's

@@ -278,12 +278,31 @@ TEST(DataMnistTest, ReadsUncompressedFilesAndDefaultsToTrain) {
 TEST(DataMnistTest, MissingFilesNameTheDirectory) {
   EXPECT_EQ(error_of([] { FashionMNIST("/nonexistent/fm", Split::Train); }),
             "Fashion-MNIST not found in '/nonexistent/fm': expected train-images-idx3-ubyte.gz or "
-            "train-images-idx3-ubyte (install Debian's dataset-fashion-mnist or put the four IDX files there)");
+            "train-images-idx3-ubyte (install Debian's dataset-fashion-mnist or put the four IDX files there, here or "
+            "in torchvision's /nonexistent/fm/FashionMNIST/raw)");
   TempDir dir;
   write_mnist_dir(dir, Split::Test, 2, 2);
   fs::remove(dir.file("t10k-labels-idx1-ubyte.gz"));
   EXPECT_EMBER_ERROR(MNIST(dir.str(), Split::Test),
                      "MNIST not found in '" + dir.str() + "': expected t10k-labels-idx1-ubyte.gz");
+}
+
+// torchvision's datasets.FashionMNIST(root="data", download=True) leaves the files in
+// data/FashionMNIST/raw: that root works as it does in torchvision.
+TEST(DataMnistTest, ReadsTorchvisionsFolderUnderTheRoot) {
+  TempDir plain, torchvision;
+  write_mnist_dir(plain, Split::Test, 3, 3);
+  const fs::path raw = fs::path(torchvision.str()) / "MNIST" / "raw";
+  fs::create_directories(raw);
+  for (const auto& entry : fs::directory_iterator(plain.str()))
+    fs::copy_file(entry.path(), raw / entry.path().filename());
+  MNIST from_root(plain.str(), Split::Test), from_torchvision(torchvision.str(), Split::Test);
+  EXPECT_EQ(from_torchvision.size(), 3u);
+  EXPECT_TRUE(equal(from_torchvision.inputs(), from_root.inputs()));
+  EXPECT_TRUE(equal(from_torchvision.targets(), from_root.targets()));
+  fs::remove(raw / "t10k-labels-idx1-ubyte.gz");  // the folder it chose is named
+  EXPECT_EMBER_ERROR(MNIST(torchvision.str(), Split::Test),
+                     "MNIST not found in '" + raw.string() + "': expected t10k-labels-idx1-ubyte.gz or t10k-labels");
 }
 
 class DataFashionMnistTest : public ::testing::Test {
@@ -448,6 +467,18 @@ TEST(DataLoaderTest, ShuffleIsReproducibleAndChangesEachEpoch) {
   DataLoader plain(counting(5), {.batch_size = 2});
   EXPECT_EQ(one_epoch(plain), (std::vector<int64_t>{0, 1, 2, 3, 4}));
   EXPECT_EQ(one_epoch(plain), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
+// Without a seed, the first begin() draws one: order() before it is an error (it used to give
+// seed 0's permutation, not the one the epoch served), and after it the epoch's order.
+TEST(DataLoaderTest, OrderOfAnUnseededLoaderIsKnownOnceItBegan) {
+  manual_seed(123);
+  DataLoader loader(counting(10), {.batch_size = 10, .shuffle = true});
+  EXPECT_EMBER_ERROR(loader.order(0), "draws its seed at the first begin()");
+  const auto served = one_epoch(loader);
+  EXPECT_EQ(loader.order(0), served);
+  DataLoader in_order(counting(3), {.batch_size = 2});
+  EXPECT_EQ(in_order.order(0), (std::vector<int64_t>{0, 1, 2}));
 }
 
 TEST(DataLoaderTest, EarlyBreakDoesNotHang) {

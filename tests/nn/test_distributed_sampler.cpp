@@ -82,7 +82,7 @@ TEST(DistributedSampler, BadArguments) {
                      "rank should be in the interval [0, 1]");
   // Only -1 means "ask the process group": another negative rank is PyTorch's error.
   EXPECT_EMBER_ERROR(DistributedSampler(10, {.num_replicas = 2, .rank = -5}),
-                     "invalid rank -5, rank should be in the interval [0, 1]");
+                     "Invalid rank -5, rank should be in the interval [0, 1]");
   EXPECT_EMBER_ERROR(DistributedSampler(10, {.num_replicas = -3, .rank = 0}), "expected num_replicas >= 1, got -3");
   // Shuffling an empty dataset is PyTorch's RandomSampler error; unshuffled it has no batches.
   TensorDataset empty(zeros({0, 1}), zeros({0}, TensorOptions(kInt64)));

@@ -88,6 +88,19 @@ TEST(OptimAdam, AdamWDecoupledDecay) {
                     {{0.890000010000, 2.079999995000}, {0.789321902106, 2.085833697331},
                      {0.721337350858, 2.019242183085}});
   EXPECT_DOUBLE_EQ(optim::AdamWOptions{}.weight_decay, 1e-2);
+  // PyTorch 2.7's Adam(decoupled_weight_decay=True) is AdamW's update (its class derives from it)
+  Tensor q = param();
+  optim::Adam decoupled({q}, {.lr = 0.1, .weight_decay = 0.1, .decoupled_weight_decay = true});
+  expect_trajectory(
+      decoupled, q, kVarying,
+      {{0.890000010000, 2.079999995000}, {0.789321902106, 2.085833697331}, {0.721337350858, 2.019242183085}});
+  // a PyTorch 2.7 group carries the key: it loads, and the optimizer keeps its own option
+  optim::StateDict from_pytorch = adamw.state_dict();
+  from_pytorch.emplace_back("param_groups.0.decoupled_weight_decay", full({}, 1.0, TensorOptions(kFloat64)));
+  Tensor r = param();
+  optim::AdamW resumed({r}, {.lr = 0.1, .weight_decay = 0.1});
+  resumed.load_state_dict(from_pytorch);
+  EXPECT_DOUBLE_EQ(resumed.lr(0), 0.1);
 }
 
 TEST(OptimCommon, ZeroGradTouchesOnlyItsOwnParameters) {

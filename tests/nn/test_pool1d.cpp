@@ -151,5 +151,20 @@ TEST(Pool1d, ReprsAndErrors) {
                      "adaptive_avg_pool1d: expected a float32, float64, bfloat16 or float16 input");
 }
 
+// An adaptive output size of 0 is an empty result, as PyTorch's (it was a division by the
+// output width, a SIGFPE no handler could catch), forward and backward, 1-D and 2-D.
+TEST(Pool1d, AdaptiveOutputOfWidthZeroIsEmpty) {
+  const Tensor x = signal().requires_grad_(true);
+  const Tensor avg = F::adaptive_avg_pool1d(x, 0);
+  EXPECT_EQ(avg.sizes(), (Dims{x.size(0), x.size(1), 0}));
+  EXPECT_EQ(F::adaptive_max_pool1d(x, 0).numel(), 0);
+  EXPECT_EQ(nn::AdaptiveAvgPool1d(0).forward(x).numel(), 0);
+  (avg.sum() + F::adaptive_max_pool1d(x, 0).sum()).backward();
+  EXPECT_TRUE(equal(x.grad(), zeros_like(x)));
+  const Tensor image = ones({1, 2, 3, 4});
+  EXPECT_EQ(F::adaptive_avg_pool2d(image, {2, 0}).sizes(), (Dims{1, 2, 2, 0}));
+  EXPECT_EQ(F::adaptive_max_pool2d(image, {2, 0}).sizes(), (Dims{1, 2, 2, 0}));
+}
+
 }  // namespace
 }  // namespace ember

@@ -1,6 +1,7 @@
 // data samplers (nn/data/samplers.h, Note [Samplers]): exact orders for fixed seeds,
 // PyTorch 1.13's RandomSampler and WeightedRandomSampler rules and error phrases, weighted
-// frequencies checked statistically, and the DataLoader over any Sampler.
+// frequencies checked statistically, the DataLoader over any Sampler, and BatchSampler (PyTorch's
+// and one's own) as the DataLoader's batch_sampler.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -271,6 +272,57 @@ TEST(SamplerDataLoader, BadCombinations) {
   ASSERT_EQ(batches.size(), 1u);
   ASSERT_EQ(batches[0].size(), 8u);
   for (int64_t i : batches[0]) EXPECT_LT(i, 2);
+}
+
+// PyTorch's docs: list(BatchSampler(SequentialSampler(range(10)), batch_size=3, drop_last=False))
+// == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]; drop_last=True leaves out [9].
+TEST(BatchSamplers, CutTheSamplersIndicesAsTheDocs) {
+  const auto sequential = std::make_shared<SequentialSampler>(10);
+  const BatchSampler keep(sequential, 3, false), drop(sequential, 3, true);
+  EXPECT_EQ(keep.batches(0), (std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}, {6, 7, 8}, {9}}));
+  EXPECT_EQ(drop.batches(0), (std::vector<std::vector<int64_t>>{{0, 1, 2}, {3, 4, 5}, {6, 7, 8}}));
+  EXPECT_EQ(keep.size(), 4u);
+  EXPECT_EQ(drop.size(), 3u);
+  EXPECT_EMBER_ERROR(BatchSampler(sequential, 0, false),
+                     "batch_size should be a positive integer value, but got batch_size=0");
+  EXPECT_EMBER_ERROR(BatchSampler(nullptr, 2, false), "expected a sampler");
+}
+
+// A batch sampler of one's own (batches of any sizes, in any order), as PyTorch's
+// batch_sampler=: the loader serves exactly its batches and follows its set_epoch.
+class ByEpochParity : public BatchSampler {
+ public:
+  std::vector<std::vector<int64_t>> batches(uint64_t epoch) const override {
+    if (epoch % 2 == 0) return {{3, 1}, {0}, {2, 4, 5}};
+    return {{5, 4, 3, 2, 1, 0}};
+  }
+  size_t size() const override { return 3; }
+};
+
+TEST(BatchSamplers, DataLoaderServesTheBatchSamplersBatches) {
+  auto own = std::make_shared<ByEpochParity>();
+  DataLoader loader(numbered(6), own);
+  EXPECT_EQ(loader.size(), 3u);
+  EXPECT_EQ(loader.options().batch_size, 0);
+  EXPECT_EQ(epoch_batches(loader), (std::vector<std::vector<int64_t>>{{3, 1}, {0}, {2, 4, 5}}));
+  EXPECT_EQ(epoch_batches(loader), (std::vector<std::vector<int64_t>>{{5, 4, 3, 2, 1, 0}}));  // epoch 1
+  own->set_epoch(4);
+  EXPECT_EQ(epoch_batches(loader), (std::vector<std::vector<int64_t>>{{3, 1}, {0}, {2, 4, 5}}));
+  EXPECT_EQ(loader.order(1), (std::vector<int64_t>{5, 4, 3, 2, 1, 0}));
+  DataLoader too_small(numbered(5), own);  // index 5 is past the dataset
+  EXPECT_EMBER_ERROR(too_small.begin(), "holds index 5, but the dataset has 5 samples");
+
+  // PyTorch's BatchSampler over a RandomSampler: the loader's batches are its batches
+  auto random =
+      std::make_shared<BatchSampler>(std::make_shared<RandomSampler>(7, RandomSamplerOptions{.seed = 3}), 3, true);
+  DataLoader shuffled(numbered(7), random);
+  EXPECT_EQ(shuffled.size(), 2u);
+  EXPECT_TRUE(shuffled.options().drop_last);
+  EXPECT_EQ(epoch_batches(shuffled), random->batches(0));
+  EXPECT_EQ(epoch_batches(shuffled), random->batches(1));
+  EXPECT_NE(random->batches(0), random->batches(1));
+  EXPECT_EMBER_ERROR(DataLoader(numbered(6), std::shared_ptr<BatchSampler>(random)),
+                     "the batch sampler's sampler draws indices up to 6 but the dataset has 6 samples");
 }
 
 }  // namespace

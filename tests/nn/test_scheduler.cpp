@@ -194,6 +194,14 @@ TEST(SchedOneCycleLR, LinearThreePhaseAndPerGroupOptions) {
   EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, {1.0, 0.5, 0.2}, {.total_steps = 6}),
                      "max_lr must have the same length as optimizer.param_groups. max_lr has 3 values, "
                      "param_groups has 2.");
+  // a list must have one entry per group (PyTorch's _format_param); a number serves all
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, std::vector<double>{1.0}, {.total_steps = 6}),
+                     "max_lr must have the same length as optimizer.param_groups. max_lr has 1 values, "
+                     "param_groups has 2.");
+  EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, {.total_steps = 6, .base_momentum = {0.85}}),
+                     "base_momentum must have the same length as optimizer.param_groups.");
+  optim::OneCycleLR shared(groups, 1.0, {.total_steps = 6});
+  EXPECT_EQ(shared.base_lrs(), (std::vector<double>{0.04, 0.04}));
   EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, optim::OneCycleLROptions{}),
                      "You must define either total_steps OR (epochs AND steps_per_epoch)");
   EXPECT_EMBER_ERROR(optim::OneCycleLR(groups, 1.0, {.total_steps = 6, .anneal_strategy = "step"}),

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <vector>
 
 #include "nn/optim/plateau.h"
 #include "nn/optim/scheduler.h"
@@ -209,6 +210,125 @@ TEST(SchedChain, AResumeKeepsTheLoadedOptimizersLr) {
   optim::CosineAnnealingLR reloaded_cosine(reloaded, 10, 0.1);
   EXPECT_NO_THROW(reloaded_cosine.load_state_dict(falling.state_dict()));
   EXPECT_EQ(reloaded.lr(0), below.lr(0));
+}
+
+// A second scheduler made after a warm-up's first lr starts from that lr, as PyTorch's
+// _initial_step reads group["lr"] (it used to set the initial lr back, and the warm-up then
+// rebased on it: every lr 1 / start_factor times PyTorch's). Values from a line-by-line
+// float64 port of PyTorch 2's lr_scheduler.py.
+TEST(SchedChain, ASchedulerMadeAfterAWarmUpStartsFromItsLr) {
+  const auto run = [](auto make_first, auto make_second, const std::vector<double>& expected) {
+    Tensor a = param();
+    optim::SGD sgd({a}, {.lr = 0.1});
+    auto first = make_first(sgd);
+    auto second = make_second(sgd);
+    EXPECT_NEAR(sgd.lr(0), expected[0], 1e-15);
+    for (size_t e = 1; e < expected.size(); ++e) {
+      first->step();
+      second->step();
+      EXPECT_NEAR(sgd.lr(0), expected[e], 1e-15) << "epoch " << e;
+    }
+  };
+  run([](optim::SGD& o) { return std::make_unique<optim::LinearLR>(o, 0.1, 1.0, 5); },
+      [](optim::SGD& o) { return std::make_unique<optim::ExponentialLR>(o, 0.9); },
+      {0.010000000000000002, 0.025200000000000004, 0.03726000000000001, 0.04665600000000001, 0.05380020000000001,
+       0.05904900000000002, 0.05314410000000002, 0.04782969000000002, 0.043046721000000024});
+  run([](optim::SGD& o) { return std::make_unique<optim::LinearLR>(o, 0.1, 1.0, 3); },
+      [](optim::SGD& o) { return std::make_unique<optim::CosineAnnealingLR>(o, 12); },
+      {0.010000000000000002, 0.03931851652578137, 0.06531088913245536, 0.08535533905932738, 0.07500000000000001,
+       0.06294095225512605, 0.05000000000000001, 0.03705904774487397, 0.025000000000000015});
+  run([](optim::SGD& o) { return std::make_unique<optim::ConstantLR>(o, 0.5, 4); },
+      [](optim::SGD& o) { return std::make_unique<optim::StepLR>(o, 3, 0.5); },
+      {0.05, 0.05, 0.05, 0.025, 0.05, 0.05, 0.025, 0.025, 0.025});
+}
+
+// Made after optimizer.load_state_dict (without a scheduler state), a chainable schedule
+// goes on from the loaded lr; LambdaLR, which overwrites, starts from the initial lr.
+TEST(SchedChain, ASchedulerMadeAfterALoadedOptimizerKeepsItsLr) {
+  Tensor a = param();
+  optim::SGD trained({a}, {.lr = 0.1});
+  optim::ExponentialLR decay(trained, 0.5);
+  decay.step();
+  decay.step();  // lr 0.025
+  optim::SGD resumed({a}, {.lr = 0.1});
+  resumed.load_state_dict(trained.state_dict());
+  optim::ExponentialLR again(resumed, 0.5);
+  EXPECT_NEAR(resumed.lr(0), 0.025, 1e-15);
+  again.step();
+  EXPECT_NEAR(resumed.lr(0), 0.0125, 1e-15);
+  optim::LambdaLR lambda(resumed, [](int64_t epoch) { return 1.0 / static_cast<double>(epoch + 1); });
+  EXPECT_NEAR(resumed.lr(0), 0.1, 1e-15);  // base_lr (the initial lr) * lambda(0)
+}
+
+// The composites take PyTorch's bases whatever their parts started from: SequentialLR the
+// groups' initial_lr (its "reset learning rates back to initial values"), ChainedScheduler
+// the lr its parts left. Values from the same float64 port of lr_scheduler.py.
+TEST(SchedChain, CompositesStartWherePyTorchsDo) {
+  const auto expect_lrs = [](optim::SGD& sgd, optim::LRScheduler& s, const std::vector<double>& expected) {
+    EXPECT_NEAR(sgd.lr(0), expected[0], 1e-15);
+    for (size_t e = 1; e < expected.size(); ++e) {
+      s.step();
+      EXPECT_NEAR(sgd.lr(0), expected[e], 1e-15) << "epoch " << e;
+    }
+  };
+  Tensor a = param();
+  optim::SGD trained({a}, {.lr = 0.1});
+  optim::ExponentialLR decay(trained, 0.5);
+  decay.step();
+  decay.step();
+  optim::SGD resumed({a}, {.lr = 0.1});
+  resumed.load_state_dict(trained.state_dict());  // lr 0.025, initial_lr 0.1
+  auto warm = std::make_shared<optim::LinearLR>(resumed, 0.1, 1.0, 5);
+  auto cosine = std::make_shared<optim::CosineAnnealingLR>(resumed, 10);
+  optim::SequentialLR warm_then_cosine(resumed, {warm, cosine}, {5});
+  expect_lrs(
+      resumed, warm_then_cosine,
+      {0.010000000000000002, 0.028000000000000004, 0.046000000000000006, 0.064, 0.082, 0.1, 0.09755282581475769});
+
+  // the parts made in another order than the composite lists them
+  optim::SGD chained_sgd({a}, {.lr = 0.1});
+  auto linear = std::make_shared<optim::LinearLR>(chained_sgd, 0.1, 1.0, 5);
+  auto exponential = std::make_shared<optim::ExponentialLR>(chained_sgd, 0.9);
+  optim::ChainedScheduler chained({exponential, linear});
+  expect_lrs(
+      chained_sgd, chained,
+      {0.010000000000000002, 0.025200000000000007, 0.03726000000000001, 0.04665600000000001, 0.05380020000000001});
+  optim::SGD sequential_sgd({a}, {.lr = 0.1});
+  auto linear2 = std::make_shared<optim::LinearLR>(sequential_sgd, 0.1, 1.0, 5);
+  auto exponential2 = std::make_shared<optim::ExponentialLR>(sequential_sgd, 0.9);
+  optim::SequentialLR sequential(sequential_sgd, {exponential2, linear2}, {3});
+  expect_lrs(sequential_sgd, sequential,
+             {0.1, 0.09000000000000001, 0.08100000000000002, 0.010000000000000002, 0.028000000000000004,
+              0.046000000000000006});
+}
+
+// PyTorch's StepLR multiplies group["lr"] by gamma at each multiple of step_size: with gamma
+// 0 an lr set by hand goes to 0 there (only LinearLR and PolynomialLR hold past their end).
+TEST(SchedChain, StepLRWithGammaZeroDoesNotHold) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  optim::StepLR step(sgd, 2, 0.0);
+  const std::vector<double> expected = {0.1, 0.1, 0.0, 0.01, 0.0, 0.0};
+  for (size_t e = 1; e < expected.size(); ++e) {
+    if (e == 3) sgd.set_lr(0, 0.01);
+    step.step();
+    EXPECT_NEAR(sgd.lr(0), expected[e], 1e-15) << "epoch " << e;
+  }
+}
+
+// PolynomialLR past total_iters returns group["lr"] in PyTorch: an lr set by hand then stays.
+TEST(SchedChain, PolynomialLRPastItsEndKeepsAnLrSetByHand) {
+  Tensor a = param();
+  optim::SGD sgd({a}, {.lr = 0.1});
+  optim::PolynomialLR poly(sgd, 5, 1.0);
+  const std::vector<double> expected = {0.1, 0.08, 0.06, 0.04, 0.02, 0.0, 0.0, 0.01, 0.01, 0.01};
+  for (size_t e = 1; e < expected.size(); ++e) {
+    if (e == 7) sgd.set_lr(0, 0.01);
+    poly.step();
+    EXPECT_NEAR(sgd.lr(0), expected[e], 1e-15) << "epoch " << e;
+  }
+  poly.step_to(9);  // the closed form, as PyTorch's step(epoch)
+  EXPECT_EQ(sgd.lr(0), 0.0);
 }
 
 }  // namespace

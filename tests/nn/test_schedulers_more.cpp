@@ -385,7 +385,9 @@ TEST(SchedMoreStateDict, BadEntriesAreRefusedAndChangeNothing) {
   past[4].second = tensor(std::vector<double>{7.0, 7.0}, kFloat64);
   EXPECT_EMBER_ERROR(ends.load_state_dict(past), "Tried to step 97 times");
   ends.step_to(2);
-  EXPECT_EQ(third->lr(0), 0.1 * 0.25);
+  // SequentialLR starts at the groups' initial_lr, which OneCycleLR's constructor set to
+  // max_lr / div_factor (PyTorch's reset to group["initial_lr"] reads the same)
+  EXPECT_EQ(third->lr(0), 0.04 * 0.25);
 }
 
 using Plateau = std::function<std::unique_ptr<optim::ReduceLROnPlateau>(optim::SGD&)>;
