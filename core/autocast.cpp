@@ -20,8 +20,11 @@ struct AutocastState {
 
 constexpr size_t kDeviceTypes = 2;  // DeviceType::CPU, DeviceType::CUDA
 
-thread_local std::array<AutocastState, kDeviceTypes> tls_state{};
+// Each device type's default dtype is PyTorch's: bfloat16 on the CPU, float16 on CUDA.
+thread_local std::array<AutocastState, kDeviceTypes> tls_state{AutocastState{false, kBFloat16},
+                                                               AutocastState{false, kFloat16}};
 thread_local int tls_nesting = 0;  // guards alive in this thread (enabled or not)
+thread_local bool tls_cache_enabled = true;
 
 // Casts of float32 leaf tensors that require grad, keyed by the source, by whether autograd
 // recorded the cast and by the dtype cast to; the value keeps the source alive so that its
@@ -39,7 +42,12 @@ AutocastState& state_of(DeviceType type) { return tls_state[static_cast<size_t>(
 // A disabled guard takes any dtype (torch.autocast(dtype=..., enabled=False) checks nothing);
 // an enabled one with a dtype other than bfloat16 or float16 warns and disables autocast
 // for its scope, as PyTorch's CPU autocast does.
-AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled) : type_(device.type()) {
+AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled, std::optional<bool> cache_enabled)
+    : type_(device.type()), previous_cache_enabled_(tls_cache_enabled) {
+  if (enabled && device.is_cuda() && !cuda::is_available()) {  // PyTorch's torch.autocast("cuda") without CUDA
+    logging::warn("User provided device_type of 'cuda', but CUDA is not available. Disabling");
+    enabled = false;
+  }
   if (enabled && !is_reduced_float(dtype)) {
     logging::warn("In {} autocast, but the target dtype is not supported ({}; ember's autocast takes bfloat16 or "
                   "float16). Disabling autocast.",
@@ -51,6 +59,7 @@ AutocastGuard::AutocastGuard(Device device, DType dtype, bool enabled) : type_(d
   previous_dtype_ = s.dtype;
   s.enabled = enabled;
   if (is_reduced_float(dtype)) s.dtype = dtype;
+  if (cache_enabled) tls_cache_enabled = *cache_enabled;
   ++tls_nesting;
 }
 
@@ -58,6 +67,7 @@ AutocastGuard::~AutocastGuard() {
   AutocastState& s = state_of(type_);
   s.enabled = previous_enabled_;
   s.dtype = previous_dtype_;
+  tls_cache_enabled = previous_cache_enabled_;
   if (--tls_nesting == 0) tls_cache.clear();
 }
 
@@ -72,6 +82,10 @@ bool is_lower_precision(const Tensor& t) {
   const AutocastState& s = state_of(t.device().type());
   return s.enabled && is_reduced_float(t.dtype());
 }
+
+void clear_cache() { tls_cache.clear(); }
+bool is_cache_enabled() { return tls_cache_enabled; }
+void set_cache_enabled(bool enabled) { tls_cache_enabled = enabled; }
 
 std::vector<Tensor> promote_inputs(const std::vector<Tensor>& inputs) {
   const auto castable = [](const Tensor& t) {
@@ -93,7 +107,7 @@ Tensor cast(CastPolicy policy, const Tensor& t) {
   if (policy == CastPolicy::Float32) return is_lower_precision(t) ? t.to(kFloat32) : t;
   // float32 and the other 16-bit float are cast; float64, integers and bools never are.
   if (!is_floating(t.dtype()) || t.dtype() == kFloat64 || t.dtype() == s.dtype) return t;
-  if (!(t.dtype() == kFloat32 && t.requires_grad() && t.is_leaf())) return t.to(s.dtype);
+  if (!(t.dtype() == kFloat32 && t.requires_grad() && t.is_leaf()) || !tls_cache_enabled) return t.to(s.dtype);
   const std::tuple<const TensorImpl*, bool, DType> key{&t.impl(), is_grad_enabled() && !is_inference_mode_enabled(),
                                                        s.dtype};
   auto it = tls_cache.find(key);

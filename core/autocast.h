@@ -18,8 +18,9 @@
 //     rsqrt, the trigonometric ones PyTorch lists (acos, asin, tan, sinh, cosh, erfinv),
 //     interpolate's upsampling modes and, on the CPU, grid_sample run in float32 (bf16
 //     inputs are cast up);
-//   - Promote: bilinear, dot, scatter_add and, on CUDA, grid_sample cast their inputs to the
-//     widest dtype among them (promote_inputs), where their kernels take one dtype;
+//   - Promote: bilinear, dot, scatter_add, on CUDA grid_sample and on the CPU index_copy cast
+//     their inputs to the widest dtype among them (promote_inputs), where their kernels take
+//     one dtype;
 //   - every other op takes the widest input dtype by ordinary promotion (bf16 + float32
 //     is float32), so nothing else casts.
 // float64 tensors, integer tensors and tensors of the other device type are never cast.
@@ -37,6 +38,7 @@
 // a copy made under no_grad, which has no graph, is never reused by a recording forward).
 // Under a float16 guard a bfloat16 tensor is cast to float16 too (LowerPrecision) and
 // widened to float32 (Float32), and the other way round, as PyTorch's casts do.
+// A CUDA guard where CUDA is not available warns and stays disabled, as PyTorch's.
 // Autocast applies under no_grad and inference mode as well (it changes dtypes, not
 // recording), as in PyTorch. `AutocastGuard(device, kBFloat16, false)` inside a guard
 // switches autocast off for its scope (torch.autocast(enabled=False)). float16 autocast
@@ -45,6 +47,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "core/device.h"
@@ -56,9 +59,11 @@ namespace ember {
 // Autocast to `dtype` for `device`'s type while in scope (enabled = false: off). kBFloat16
 // and kFloat16 are supported; with another dtype an enabled guard warns and disables autocast
 // for its scope (PyTorch's CPU autocast), a disabled one checks nothing.
+// cache_enabled: PyTorch's argument of that name (torch.is_autocast_cache_enabled() when not
+// given): false keeps the casts of parameters made in its scope out of the cast cache.
 class AutocastGuard {
  public:
-  AutocastGuard(Device device, DType dtype, bool enabled = true);
+  AutocastGuard(Device device, DType dtype, bool enabled = true, std::optional<bool> cache_enabled = std::nullopt);
   ~AutocastGuard();
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;
@@ -67,15 +72,22 @@ class AutocastGuard {
   DeviceType type_;
   bool previous_enabled_;
   DType previous_dtype_;
+  bool previous_cache_enabled_;
 };
 
 namespace autocast {
 
 bool is_enabled(DeviceType type);
-// The lower-precision dtype autocast uses for `type` (kBFloat16 until a guard sets another).
+// The lower-precision dtype autocast uses for `type` (until a guard sets another, PyTorch's
+// defaults: kBFloat16 on the CPU, kFloat16 on CUDA).
 DType get_dtype(DeviceType type);
 // Entries in the cast cache of this thread (0 outside every enabled guard).
 size_t cached_casts();
+// torch.clear_autocast_cache / is_autocast_cache_enabled / set_autocast_cache_enabled, for
+// this thread (a guard restores the flag it found).
+void clear_cache();
+bool is_cache_enabled();
+void set_cache_enabled(bool enabled);
 
 enum class CastPolicy { LowerPrecision, Float32 };
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "core/dispatch.h"
 #include "core/fill_value.h"
 #include "core/grad_mode.h"
+#include "core/logging.h"
 #include "core/native.h"
 #include "core/random.h"
 #include "core/uniform_draws.h"
@@ -258,8 +260,32 @@ Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   return from_host_values({n, m}, options, [m](int64_t i) { return i / m == i % m ? 1 : 0; });
 }
 
+namespace {
+// PyTorch 2's tensor endpoints: 0-dim tensors read on the host.
+std::pair<double, double> endpoints(const Tensor& start, const Tensor& end, const char* op) {
+  EMBER_CHECK(start.defined() && end.defined(), op, ": expected defined start and end tensors");
+  EMBER_CHECK(start.dim() == 0 && end.dim() == 0, op,
+              " only supports 0-dimensional start and end tensors, but got start with ", start.dim(),
+              " dimension(s) and end with ", end.dim(), " dimension(s).");
+  return {start.item<double>(), end.item<double>()};
+}
+}  // namespace
+
+Tensor linspace(const Tensor& start, const Tensor& end, int64_t steps, TensorOptions options) {
+  const auto [from, to] = endpoints(start, end, "linspace");
+  return linspace(from, to, steps, options);
+}
+Tensor logspace(const Tensor& start, const Tensor& end, int64_t steps, double base, TensorOptions options) {
+  const auto [from, to] = endpoints(start, end, "logspace");
+  return logspace(from, to, steps, base, options);
+}
+
 Tensor logspace(double start, double end, int64_t steps, double base, TensorOptions options) {
   EMBER_CHECK(steps >= 0, "number of steps must be non-negative");
+  if (options.has_dtype() && is_integral(options.dtype(), true)) {
+    // PyTorch converts start, end and base to the integer dtype before the powers.
+    start = std::trunc(start), end = std::trunc(end), base = std::trunc(base);
+  }
   // linspace's exponents (each half from its own end, as PyTorch's kernel), then the power
   const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   const int64_t halfway = steps / 2;
@@ -267,6 +293,43 @@ Tensor logspace(double start, double end, int64_t steps, double base, TensorOpti
     if (i < halfway || steps == 1) return std::pow(base, start + delta * static_cast<double>(i));
     return std::pow(base, end - delta * static_cast<double>(steps - 1 - i));
   });
+}
+
+Tensor empty_strided(const Dims& sizes, const Dims& strides, TensorOptions options) {
+  EMBER_CHECK(sizes.size() == strides.size(), "mismatch in length of strides and shape (", strides.size(), " strides, ",
+              sizes.size(), " sizes)");
+  int64_t elements = 1;  // the highest element index the view touches, plus one
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    EMBER_CHECK(sizes[i] >= 0, "Trying to create tensor with negative dimension ", sizes[i], ": ", sizes);
+    EMBER_CHECK(strides[i] >= 0, "empty_strided: negative strides are not supported, got strides: ", strides);
+    if (sizes[i] == 0) elements = 0;
+  }
+  for (size_t i = 0; i < sizes.size() && elements > 0; ++i) {
+    int64_t span = 0;
+    EMBER_CHECK(
+        !__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) && !__builtin_add_overflow(elements, span, &elements),
+        "Storage size calculation overflowed with sizes=", sizes, " and strides=", strides);
+  }
+  const Tensor storage = empty({elements}, TensorOptions(options.has_dtype() ? options.dtype() : kFloat32)
+                                               .device(options.has_device() ? options.device() : Device::cpu()));
+  return finish(native::as_strided(storage, sizes, strides, 0), options);
+}
+
+Tensor range(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    logging::warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+        "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).");
+  });
+  if (!options.has_dtype()) options = options.dtype(kFloat32);
+  const double first = start.to_double(), last = end.to_double(), delta = step.to_double();
+  EMBER_CHECK(delta != 0, "step must be nonzero");
+  EMBER_CHECK(std::isfinite(first) && std::isfinite(last), "unsupported range: ", first, " -> ", last);
+  EMBER_CHECK((delta > 0 && last >= first) || (delta < 0 && last <= first),
+              "upper bound and larger bound inconsistent with step sign");
+  const int64_t length = checked_length(std::trunc((last - first) / delta) + 1);
+  return from_host_values({length}, options, [=](int64_t i) { return first + static_cast<double>(i) * delta; });
 }
 
 Tensor rand(const Dims& sizes, TensorOptions options) { return random_floats(sizes, options, Distribution::Uniform); }
@@ -333,9 +396,18 @@ TensorOptions like_options(const Tensor& t, TensorOptions options) {
 // strides exactly; another t (a slice, an expanded tensor) gets its suggested memory format
 // (channels-last or row-major). `make` builds the values row-major and they are laid out
 // in memory order, so random values are as random and constants the same.
+// memory_format Contiguous makes the values row-major, ChannelsLast lays them out NHWC.
 template <typename Make>
-Tensor like(const Tensor& t, TensorOptions options, const Make& make) {
+Tensor like(const Tensor& t, TensorOptions options, const Make& make,
+            MemoryFormat memory_format = MemoryFormat::Preserve) {
   const TensorOptions o = like_options(t, options);
+  if (memory_format == MemoryFormat::Contiguous) return make(o);
+  if (memory_format == MemoryFormat::ChannelsLast) {
+    EMBER_CHECK(t.dim() == 4, "required rank 4 tensor to use channels_last format");
+    return finish(native::as_strided(make(TensorOptions(o.dtype()).device(o.device())), t.sizes(),
+                                     channels_last_strides(t.sizes()), 0),
+                  o);
+  }
   if (t.numel() == 0 || t.is_contiguous()) return make(o);
   Dims strides;
   if (is_non_overlapping_and_dense(t.sizes(), t.strides()))
@@ -372,6 +444,30 @@ Tensor rand_like(const Tensor& t, TensorOptions o) {
 }
 Tensor randn_like(const Tensor& t, TensorOptions o) {
   return like(t, o, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); });
+}
+Tensor empty_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return empty(t.sizes(), opts); }, f);
+}
+Tensor zeros_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return zeros(t.sizes(), opts); }, f);
+}
+Tensor ones_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return ones(t.sizes(), opts); }, f);
+}
+Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return full(t.sizes(), value, opts); }, f);
+}
+Tensor rand_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return rand(t.sizes(), opts); }, f);
+}
+Tensor randn_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
+  return like(
+      t, o, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); }, f);
 }
 Tensor randint_like(const Tensor& t, int64_t high, TensorOptions o) { return randint_like(t, 0, high, o); }
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions o) {

@@ -65,8 +65,11 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1, Te
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
 Tensor eye(int64_t n, TensorOptions options = {});
 Tensor eye(int64_t n, int64_t m, TensorOptions options = {});  // n rows, m columns
+// PyTorch 2's 0-dim tensor endpoints ("linspace only supports 0-dimensional start and end tensors").
+Tensor linspace(const Tensor& start, const Tensor& end, int64_t steps, TensorOptions options = {});
 // torch.logspace: base ** linspace(start, end, steps), computed in float64 and rounded once.
 Tensor logspace(double start, double end, int64_t steps, double base = 10.0, TensorOptions options = {});
+Tensor logspace(const Tensor& start, const Tensor& end, int64_t steps, double base = 10.0, TensorOptions options = {});
 Tensor rand(const Dims& sizes, TensorOptions options = {});   // uniform [0, 1)
 Tensor randn(const Dims& sizes, TensorOptions options = {});  // standard normal
 Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));
@@ -91,5 +94,20 @@ Tensor randn_like(const Tensor& t, TensorOptions options);
 // torch.randint_like: integers in [low, high) (or [0, high)) of t's shape, dtype and device.
 Tensor randint_like(const Tensor& t, int64_t high, TensorOptions options = {});
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions options = {});
+// PyTorch's memory_format= of the *_like factories: Preserve (the forms above), Contiguous
+// (row-major) or ChannelsLast (4-D t only).
+Tensor empty_like(const Tensor& t, TensorOptions options, MemoryFormat memory_format);
+Tensor zeros_like(const Tensor& t, TensorOptions options, MemoryFormat memory_format);
+Tensor ones_like(const Tensor& t, TensorOptions options, MemoryFormat memory_format);
+Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions options, MemoryFormat memory_format);
+Tensor rand_like(const Tensor& t, TensorOptions options, MemoryFormat memory_format);
+Tensor randn_like(const Tensor& t, TensorOptions options, MemoryFormat memory_format);
+
+// torch.empty_strided: uninitialised memory viewed with these sizes and strides (the
+// storage just large enough; as_strided's checks).
+Tensor empty_strided(const Dims& sizes, const Dims& strides, TensorOptions options = {});
+// torch.range (deprecated in PyTorch, with its warning): start, start + step, ... up to and
+// including end; float32 unless options give a dtype.
+Tensor range(const Scalar& start, const Scalar& end, const Scalar& step = 1, TensorOptions options = {});
 
 }  // namespace ember

@@ -5,6 +5,7 @@
 // (autograd/functions/linalg_composed.cpp); the spectral eigh, svd and qr, with pinv and
 // matrix_rank, by LAPACK (Note [Spectral linalg] in autograd/functions/linalg_spectral.cpp).
 #pragma once
+#include <concepts>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -123,6 +124,33 @@ Tensor vecdot(const Tensor& x, const Tensor& y, int64_t dim = -1);
 Tensor norm(const Tensor& A, std::optional<double> ord = std::nullopt, std::optional<Dims> dims = std::nullopt,
             bool keepdim = false);
 Tensor norm(const Tensor& A, std::string_view ord, std::optional<Dims> dims = std::nullopt, bool keepdim = false);
+// The dims as a braced list or one integer, as libtorch's: norm(A, 2, {1}), norm(A, "fro", {0, 1}).
+inline Tensor norm(const Tensor& A, std::optional<double> ord, const Dims& dims, bool keepdim = false) {
+  return norm(A, ord, std::optional<Dims>(dims), keepdim);
+}
+inline Tensor norm(const Tensor& A, std::string_view ord, const Dims& dims, bool keepdim = false) {
+  return norm(A, ord, std::optional<Dims>(dims), keepdim);
+}
+template <DimIndex I>
+Tensor norm(const Tensor& A, std::optional<double> ord, I dim, bool keepdim = false) {
+  return norm(A, ord, std::optional<Dims>(Dims{static_cast<int64_t>(dim)}), keepdim);
+}
+// torch.linalg.diagonal: the diagonal of the last two dims by default (a view), and
+// torch.linalg.matmul (torch.matmul). Templates on exactly Tensor, so that inside namespace
+// linalg an unqualified diagonal / matmul still means ember's (found by ADL, and preferred as
+// a non-template; Note [Free spellings of methods]).
+template <std::same_as<Tensor> T>
+Tensor diagonal(const T& A, int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) {
+  return A.diagonal(offset, dim1, dim2);
+}
+template <std::same_as<Tensor> T>
+Tensor matmul(const T& a, const T& b) {
+  return a.matmul(b);
+}
+// torch.linalg.householder_product: the first k columns of H_0 ... H_{k-1}, H_i = I - tau_i v_i
+// v_i^T with v_i V's column i below the diagonal (1 on it, 0 above), V [*, m, k] (m >= k),
+// tau [*, k]; composed of recorded ops (differentiable; any device).
+Tensor householder_product(const Tensor& V, const Tensor& tau);
 // solve that reports instead of raising: (X, info), info int64 per matrix of A: 0, or its
 // first zero pivot (1-based), X then holding inf / NaN.
 std::pair<Tensor, Tensor> solve_ex(const Tensor& A, const Tensor& B, bool left = true);
@@ -138,6 +166,7 @@ Tensor tensorsolve(const Tensor& A, const Tensor& B, std::optional<Dims> dims = 
 namespace ember {
 
 Tensor det(const Tensor& A);      // torch.det: linalg::det
+std::pair<Tensor, Tensor> slogdet(const Tensor& A);  // torch.slogdet: linalg::slogdet
 Tensor logdet(const Tensor& A);   // torch.logdet: log(det): NaN where det < 0, -inf where 0
 Tensor inverse(const Tensor& A);  // torch.inverse: linalg::inv
 // torch.cholesky_solve: X with A X = B for A = L L^T (or U^T U when upper), from L;

@@ -258,6 +258,7 @@ Tensor select(const Tensor& a, int64_t dim, int64_t index);
 Tensor squeeze(const Tensor& a, std::optional<int64_t> dim);
 Tensor unsqueeze(const Tensor& a, int64_t dim);
 Tensor as_strided(const Tensor& a, const Dims& sizes, const Dims& strides, std::optional<int64_t> offset);
+Tensor view_dtype(const Tensor& a, DType dtype);  // Tensor.view(dtype)
 Tensor to_dtype(const Tensor& a, DType dtype);
 Tensor to_device(const Tensor& a, Device device);
 // A copy with its own storage, dense in `format` (Preserve: a's suggest_memory_format()).

@@ -3,6 +3,7 @@
 // recording, for autograd/functions/index_ops.cpp and scatter_reduce.cpp to compose.
 #pragma once
 #include <cstdint>
+#include <string_view>
 
 #include "core/gather_layout.h"
 #include "core/tensor.h"
@@ -15,6 +16,9 @@ Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Ten
 // index_copy_'s checks: index int64 and at most 1-D, source of self's dtype and device,
 // index.numel() slices of self's shape along dim. Returns dim wrapped.
 int64_t check_index_copy(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source);
+// index_reduce_'s checks (PyTorch's messages): the reduce name, then index_copy's; the wrapped dim.
+int64_t check_index_reduce(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source,
+                           std::string_view reduce);
 // The index of index_copy / index_fill as scatter takes it: viewed along dim ([1, .., n, .., 1])
 // and expanded to shape (no copy).
 Tensor index_along(const Tensor& index, int64_t dim, const Dims& shape);

@@ -365,6 +365,12 @@ Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor
 Tensor index_copy(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source);
 Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value);
 Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& value);  // value 0-dim
+// torch.index_reduce: a with source's slices (index.numel() along dim) reduced into the
+// slices at index as scatter_reduce's "prod", "mean", "amax" or "amin" (include_self=false
+// leaves a's own value out of the slices that receive one); index_copy's checks, with
+// PyTorch's index_reduce messages. Gradients are scatter_reduce's (prod's is an error).
+Tensor index_reduce(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                    bool include_self = true);
 // torch.masked_select (a's elements where mask, broadcast together, is true: 1-D, in
 // row-major order) and masked_scatter (a with source's first elements written there, in
 // that order); mask kBool. Both learn the count of trues on the host (a CUDA sync).
@@ -441,3 +447,4 @@ bool equal(const Tensor& a, const Tensor& b);  // same shape and exactly equal v
 }  // namespace ember
 
 #include "core/free_spellings.h"
+#include "core/numpy_aliases.h"

@@ -88,16 +88,28 @@ struct PhiloxArgs {
   }
 };
 
+class Tensor;
+
+// torch.Generator's API: manual_seed (chainable), seed() (a non-deterministic reseed that
+// returns the new seed), initial_seed() (the seed in effect), get_state() / set_state(state)
+// (16 uint8 bytes on the CPU: the seed and the next counter, little-endian; core/rng_state.cpp).
 class Generator {
  public:
   explicit Generator(uint64_t seed = 67280421310721ull) : seed_(seed) {}
-  void manual_seed(uint64_t seed) {
+  Generator& manual_seed(uint64_t seed) {
     std::lock_guard<std::mutex> lock(mu_);
     seed_ = seed;
     offset_ = 0;
     generation_.fetch_add(1, std::memory_order_release);
+    return *this;
   }
-  uint64_t seed() const { return seed_; }
+  uint64_t initial_seed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seed_;
+  }
+  uint64_t seed();
+  Tensor get_state();
+  Generator& set_state(const Tensor& state);
   // Puts the stream back at (seed, next counter) from an earlier reserve(0), as a
   // checkpoint's recomputation does; a new seed counts as a reseed (generation()).
   void set_state(uint64_t seed, uint64_t offset) {

@@ -8,12 +8,14 @@
 namespace ember {
 
 // torch.bernoulli: 0/1 in p's dtype and shape, 1 with probability p[i] (floating, each in
-// [0, 1]: "bernoulli_ expects p to be in [0, 1]"); the second form draws with one p.
+// [0, 1]: "bernoulli expects all probabilities p to be in [0, 1]"); the second form draws with
+// one p.
 Tensor bernoulli(const Tensor& p);
 Tensor bernoulli(const Tensor& input, double p);
 // torch.multinomial: num_samples int64 category indices per row of probs (1-D [n] or 2-D
 // [rows, n]; non-negative, finite, not all zero; need not sum to 1). Without replacement
-// each row's draws are distinct (num_samples <= the row's nonzero categories).
+// each row's draws are distinct (num_samples <= n; once the nonzero categories are used up,
+// zero-probability ones follow, as PyTorch's).
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement = false);
 // torch.normal: mean + std * z elementwise, broadcasting the tensor arguments (std >= 0);
 // the last form is randn's shape and options.

@@ -413,6 +413,7 @@ class Tensor {
  private:
   template <DimIndex I> static Dims one_dim(I dim) { return Dims{static_cast<int64_t>(dim)}; }
   bool stale_view_requires_grad() const;  // autograd/tensor_autograd.cpp
+  Tensor view_as_dtype(DType dtype) const;  // view(dtype): autograd/functions/views.cpp
   std::shared_ptr<TensorImpl> impl_;
 };
 

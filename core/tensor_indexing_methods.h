@@ -27,6 +27,12 @@ Tensor& index_add_(int64_t dim, const Tensor& index, const Tensor& source, const
 Tensor& index_copy_(int64_t dim, const Tensor& index, const Tensor& source);
 Tensor& index_fill_(int64_t dim, const Tensor& index, const Scalar& value);
 Tensor& index_fill_(int64_t dim, const Tensor& index, const Tensor& value);
+// torch.Tensor.index_reduce: source's slices reduced into self's at index ("prod", "mean",
+// "amax", "amin"; core/ops.h).
+Tensor index_reduce(int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                    bool include_self = true) const;
+Tensor& index_reduce_(int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                      bool include_self = true);
 // the elements where mask (kBool, broadcast with self) is true, as a 1-D tensor; self with
 // source's elements (in order) written where mask is true
 Tensor masked_select(const Tensor& mask) const;

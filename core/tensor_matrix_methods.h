@@ -33,3 +33,11 @@ Tensor& renorm_(double p, int64_t dim, double maxnorm);  // in place: a version 
 Tensor det() const;
 Tensor logdet() const;
 Tensor inverse() const;
+// torch.Tensor's spellings of core/linalg_ops.h's functions and of kron / diagflat / inner.
+Tensor matrix_power(int64_t n) const;
+std::pair<Tensor, Tensor> slogdet() const;
+Tensor pinverse(double rcond = 1e-15) const;
+Tensor matrix_exp() const;
+Tensor kron(const Tensor& other) const;
+Tensor diagflat(int64_t offset = 0) const;
+Tensor inner(const Tensor& other) const;

@@ -47,4 +47,5 @@ Tensor& random_(int64_t from, std::optional<int64_t> to);  // [from, to); to nul
 Tensor& random_(int64_t to);                                // [0, to)
 Tensor& random_();                                          // [0, the dtype's largest exact integer]
 Tensor bernoulli() const;  // 0/1 draws with self's probabilities
+Tensor bernoulli(double p) const;  // 0/1 draws of self's shape and dtype, 1 with probability p
 Tensor multinomial(int64_t num_samples, bool replacement = false) const;

@@ -3,6 +3,7 @@
 // view can express it. Tensor's methods wrap these with recording (autograd/functions).
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "core/native.h"
@@ -279,6 +280,43 @@ Tensor as_strided(const Tensor& a, const Dims& sizes, const Dims& strides, std::
               ", storage offset ", new_offset, ", and itemsize ", a.element_size(), " requiring a storage size of ",
               needed_bytes, " are out of bounds for storage of size ", storage_bytes);
   return make_view(a, sizes, strides, new_offset);
+}
+
+// Tensor.view(dtype), as PyTorch's view_dtype: make_view's sharing, with the geometry
+// rescaled to the new element size.
+Tensor view_dtype(const Tensor& a, DType dtype) {
+  const int64_t from_size = static_cast<int64_t>(a.element_size());
+  const int64_t to_size = static_cast<int64_t>(itemsize(dtype));
+  auto reinterpret = [&](Dims sizes, Dims strides, int64_t offset) {
+    Tensor out = make_view(a, sizes, strides, offset);
+    out.impl().dtype = dtype;
+    return out;
+  };
+  if (from_size == to_size) return reinterpret(a.sizes(), a.strides(), a.storage_offset());
+  const std::string what = "to view " + std::string(dtype_torch_name(a.dtype())) + " as " +
+                           std::string(dtype_torch_name(dtype)) + " (different element sizes)";
+  EMBER_CHECK(a.dim() > 0, "self.dim() cannot be 0 ", what);
+  const int64_t last = a.dim() - 1;
+  EMBER_CHECK(a.stride(last) == 1, "self.stride(-1) must be 1 ", what, ", but got ", a.stride(last));
+  Dims sizes = a.sizes(), strides = a.strides();
+  if (from_size > to_size) {  // each element becomes `ratio` smaller ones
+    const int64_t ratio = from_size / to_size;
+    for (int64_t d = 0; d < last; ++d) strides[static_cast<size_t>(d)] *= ratio;
+    sizes[static_cast<size_t>(last)] *= ratio;
+    return reinterpret(sizes, strides, a.storage_offset() * ratio);
+  }
+  const int64_t ratio = to_size / from_size;  // `ratio` elements become one
+  EMBER_CHECK(a.size(last) % ratio == 0, "self.size(-1) must be divisible by ", ratio, " ", what, ", but got ",
+              a.size(last));
+  EMBER_CHECK(a.storage_offset() % ratio == 0, "self.storage_offset() must be divisible by ", ratio, " ", what,
+              ", but got ", a.storage_offset());
+  for (int64_t d = 0; d < last; ++d) {
+    EMBER_CHECK(a.stride(d) % ratio == 0, "self.stride(", d, ") must be divisible by ", ratio, " ", what, ", but got ",
+                a.stride(d));
+    strides[static_cast<size_t>(d)] /= ratio;
+  }
+  sizes[static_cast<size_t>(last)] /= ratio;
+  return reinterpret(sizes, strides, a.storage_offset() / ratio);
 }
 
 }  // namespace ember::native

@@ -75,7 +75,7 @@ void prepare(DropoutState& s, int device, cudnnHandle_t handle, double p) {
                 " inside a CUDA graph capture: the generator was re-seeded (manual_seed) after capture_begin, and "
                 "cuDNN's dropout state cannot be rebuilt inside a capture; seed before capture_begin "
                 "(Note [cuDNN dropout in CUDA graphs])");
-    s.seed = gen.seed();
+    s.seed = gen.initial_seed();
     EMBER_CUDNN_CHECK(cudnnSetDropoutDescriptor(s.desc, handle, prob, s.states.data_ptr(), s.bytes, s.seed));
     s.generation = generation;
   } else {

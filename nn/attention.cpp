@@ -5,10 +5,13 @@
 
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "core/error.h"
 #include "core/factories.h"
+#include "core/logging.h"
 #include "core/ops.h"
 #include "nn/functional/attention.h"
 #include "nn/functional/basic.h"
@@ -35,6 +38,27 @@ Tensor canonical_mask(const Tensor& mask, const char* name, DType dtype) {
   if (mask.dtype() != kBool) return mask;
   return zeros(mask.sizes(), TensorOptions(dtype).device(mask.device())).masked_fill(mask, kMinusInf);
 }
+
+}  // namespace
+
+namespace detail {
+void check_mask_types(const Tensor& padding_mask, const char* padding_name, const Tensor& attn_mask,
+                      const char* attn_name) {
+  for (const auto& [mask, name] : {std::pair{&padding_mask, padding_name}, std::pair{&attn_mask, attn_name}}) {
+    EMBER_CHECK(!mask->defined() || mask->dtype() == kBool || is_floating(mask->dtype()),
+                "only bool and floating types of ", name, " are supported, but got ", dtype_torch_name(mask->dtype()));
+  }
+  if (padding_mask.defined() && attn_mask.defined() && padding_mask.dtype() != attn_mask.dtype()) {
+    static std::once_flag warned;
+    std::call_once(warned, [&] {
+      logging::warn("Support for mismatched {} and {} is deprecated. Use same type for both instead.", padding_name,
+                    attn_name);
+    });
+  }
+}
+}  // namespace detail
+
+namespace {
 
 // _mha_shape_check: whether the call is batched, with PyTorch's messages.
 bool check_shapes(const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& key_padding_mask,
@@ -166,6 +190,7 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query_in, c
   else
     EMBER_CHECK(key.sizes() == value.sizes(), "key shape ", key.sizes(), " does not match value shape ", value.sizes());
   const DType dtype = query.dtype();
+  detail::check_mask_types(call.key_padding_mask, "key_padding_mask", call.attn_mask, "attn_mask");
   Tensor key_padding_mask = canonical_mask(call.key_padding_mask, "key_padding_mask", dtype);
   if (key_padding_mask.defined() && !batched) key_padding_mask = key_padding_mask.unsqueeze(0);
   // The causal hint replaces the mask only where nothing needs the mask itself.
@@ -178,6 +203,15 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query_in, c
     return in_proj_bias.defined() ? in_proj_bias.narrow(0, i * embed_dim, embed_dim) : Tensor();
   };
   if (separate_projections()) {
+    // PyTorch's _in_projection checks each weight against the widths of its input.
+    const auto check_weight = [&](const char* which, const Tensor& weight, const Tensor& input) {
+      const Dims expected{query.size(-1), input.size(-1)};
+      EMBER_CHECK(weight.sizes() == expected, "expecting ", which, " weights shape of (", expected[0], ", ",
+                  expected[1], "), but got torch.Size([", weight.size(0), ", ", weight.size(1), "])");
+    };
+    check_weight("query", q_proj_weight, query);
+    check_weight("key", k_proj_weight, key);
+    check_weight("value", v_proj_weight, value);
     q = F::linear(query, q_proj_weight, bias_part(0));
     k = F::linear(key, k_proj_weight, bias_part(1));
     v = F::linear(value, v_proj_weight, bias_part(2));

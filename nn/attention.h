@@ -37,6 +37,12 @@ struct MultiheadAttentionForwardOptions {
 };
 
 namespace detail {
+// PyTorch's _canonical_mask checks of a key-padding mask and the attention mask beside it, by
+// the caller's argument names: each bool or floating ("only bool and floating types of
+// src_key_padding_mask are supported"), and the deprecation warning (once per process) when
+// their dtypes differ.
+void check_mask_types(const Tensor& padding_mask, const char* padding_name, const Tensor& attn_mask,
+                      const char* attn_name);
 // A call with key, value and options (Note [Calls with more arguments]); forward leaves the weights.
 struct AttentionFrame {
   Tensor key{}, value{};

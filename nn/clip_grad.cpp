@@ -39,7 +39,8 @@ std::vector<Tensor> grads_of(const std::vector<Tensor>& parameters) {
 
 }  // namespace
 
-Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type, bool error_if_nonfinite) {
+Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type, bool error_if_nonfinite,
+                      std::optional<bool> /*foreach*/) {
   EMBER_CHECK(!std::isnan(norm_type), "get_total_norm: norm_type must not be NaN");
   std::vector<Tensor> defined;
   for (const Tensor& t : tensors) {
@@ -59,11 +60,13 @@ Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type, bool
   return total;
 }
 
-Tensor get_total_norm(const Tensor& tensor, double norm_type, bool error_if_nonfinite) {
+Tensor get_total_norm(const Tensor& tensor, double norm_type, bool error_if_nonfinite,
+                      std::optional<bool> /*foreach*/) {
   return get_total_norm(std::vector<Tensor>{tensor}, norm_type, error_if_nonfinite);
 }
 
-void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm) {
+void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm,
+                           std::optional<bool> /*foreach*/) {
   EMBER_CHECK(!std::isnan(max_norm), "clip_grads_with_norm_: max_norm must not be NaN");
   EMBER_CHECK(total_norm.defined() && total_norm.numel() == 1,
               "clip_grads_with_norm_: total_norm must be a tensor of one element (get_total_norm's), but got ",
@@ -78,12 +81,13 @@ void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_nor
   rewrite.done();
 }
 
-void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm) {
+void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm,
+                           std::optional<bool> /*foreach*/) {
   clip_grads_with_norm_(std::vector<Tensor>{parameter}, max_norm, total_norm);
 }
 
 Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type,
-                       bool error_if_nonfinite) {
+                       bool error_if_nonfinite, std::optional<bool> /*foreach*/) {
   EMBER_CHECK(!std::isnan(max_norm) && !std::isnan(norm_type), "clip_grad_norm_: max_norm and norm_type must not be ",
               "NaN, but got max_norm=", max_norm, " and norm_type=", norm_type);
   const Tensor total = get_total_norm(grads_of(parameters), norm_type, error_if_nonfinite);
@@ -91,18 +95,19 @@ Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
   return total;
 }
 
-Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type, bool error_if_nonfinite) {
+Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type, bool error_if_nonfinite,
+                       std::optional<bool> /*foreach*/) {
   return clip_grad_norm_(std::vector<Tensor>{parameter}, max_norm, norm_type, error_if_nonfinite);
 }
 
-void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value) {
+void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value, std::optional<bool> /*foreach*/) {
   EMBER_CHECK(clip_value >= 0.0, "clip_grad_value_: clip_value must be non-negative, but got ", clip_value);
   const diagnostics::detail::GradRewrite rewrite(parameters);
   for (const Tensor& g : grads_of(parameters)) native::clamp_(g, -clip_value, clip_value);
   rewrite.done();
 }
 
-void clip_grad_value_(const Tensor& parameter, double clip_value) {
+void clip_grad_value_(const Tensor& parameter, double clip_value, std::optional<bool> /*foreach*/) {
   clip_grad_value_(std::vector<Tensor>{parameter}, clip_value);
 }
 

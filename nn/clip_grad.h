@@ -3,6 +3,7 @@
 // with no host synchronisation (so a captured training step may include them) unless
 // error_if_nonfinite asks for one.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -16,22 +17,26 @@ namespace ember::nn::utils {
 // a gradient are skipped. error_if_nonfinite: a NaN or infinite norm is an error
 // (reading it synchronises with the device), else the gradients are scaled by it.
 Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, double norm_type = 2.0,
-                       bool error_if_nonfinite = false);
+                       bool error_if_nonfinite = false, std::optional<bool> foreach = std::nullopt);
 Tensor clip_grad_norm_(const Tensor& parameter, double max_norm, double norm_type = 2.0,
-                       bool error_if_nonfinite = false);
+                       bool error_if_nonfinite = false, std::optional<bool> foreach = std::nullopt);
 
 // PyTorch 2.6's two halves of clip_grad_norm_: get_total_norm is the norm of order norm_type
 // of the given tensors together (any tensors: pass the gradients; undefined ones are skipped,
 // none gives a CPU 0), error_if_nonfinite as above; clip_grads_with_norm_ multiplies every
 // gradient of `parameters` by min(max_norm / (total_norm + 1e-6), 1), total_norm a 0-dim
 // tensor (a norm computed before, e.g. across processes), with no host synchronisation.
-Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type = 2.0, bool error_if_nonfinite = false);
-Tensor get_total_norm(const Tensor& tensor, double norm_type = 2.0, bool error_if_nonfinite = false);
-void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm);
-void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm);
+Tensor get_total_norm(const std::vector<Tensor>& tensors, double norm_type = 2.0, bool error_if_nonfinite = false, std::optional<bool> foreach = std::nullopt);
+Tensor get_total_norm(const Tensor& tensor, double norm_type = 2.0, bool error_if_nonfinite = false, std::optional<bool> foreach = std::nullopt);
+void clip_grads_with_norm_(const std::vector<Tensor>& parameters, double max_norm, const Tensor& total_norm,
+                           std::optional<bool> foreach = std::nullopt);
+void clip_grads_with_norm_(const Tensor& parameter, double max_norm, const Tensor& total_norm,
+                           std::optional<bool> foreach = std::nullopt);
 
 // Clamps every gradient into [-clip_value, clip_value] (clip_value >= 0).
-void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value);
-void clip_grad_value_(const Tensor& parameter, double clip_value);
+// foreach (each function): PyTorch's choice of its per-tensor or grouped kernels, taken and
+// ignored (ember's results are the same either way).
+void clip_grad_value_(const std::vector<Tensor>& parameters, double clip_value, std::optional<bool> foreach = std::nullopt);
+void clip_grad_value_(const Tensor& parameter, double clip_value, std::optional<bool> foreach = std::nullopt);
 
 }  // namespace ember::nn::utils

@@ -29,6 +29,10 @@ int64_t checked_groups(const char* layer, int64_t in, int64_t out, int64_t group
 
 double init_bound(int64_t fan_in) { return fan_in > 0 ? 1.0 / std::sqrt(static_cast<double>(fan_in)) : 0.0; }
 
+void reset_conv_parameters(Tensor& weight, Tensor& bias) {
+  init::redraw_uniform_({&weight, &bias}, init_bound(init::calculate_fan_in_and_fan_out(weight).first));
+}
+
 std::string tuple_repr(const Dims& values) { return detail::python_tuple(values.vec()); }
 
 std::string conv_repr(int64_t in, int64_t out, const Dims& kernel, const Dims& stride, const ConvPadding& padding,
@@ -114,6 +118,8 @@ Tensor Conv2d::forward(const Tensor& input) {
                             weight, bias, options.stride, 0, options.dilation, options.groups);
 }
 
+void Conv2d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
+
 std::string Conv2d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
                            {}, options.groups, bias.defined(), options.padding_mode);
@@ -139,6 +145,8 @@ Tensor Conv1d::forward(const Tensor& input) {
                                                  {options.dilation}),
                             weight, bias, options.stride, 0, options.dilation, options.groups);
 }
+
+void Conv1d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
 
 std::string Conv1d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, options.padding,

@@ -27,6 +27,7 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& input) override;
   // "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)" (defaults left out but stride).
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;
@@ -54,6 +55,7 @@ class Conv1d : public Module {
   Tensor forward(const Tensor& input) override;
   // "4, 6, kernel_size=(3,), stride=(2,), padding=(1,)", as PyTorch prints it.
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;
@@ -70,6 +72,9 @@ int64_t checked_groups(const char* layer, int64_t in, int64_t out, int64_t group
 // PyTorch's default U(-bound, bound) bound for a weight whose dims after the first hold
 // `fan_in` elements per output (and for the bias): 1 / sqrt(fan_in), 0 when empty.
 double init_bound(int64_t fan_in);
+// The convolutions' reset_parameters: weight and bias drawn again with the bound of the
+// weight's fan_in (dim 1 times the kernel; a transposed weight's dim 1 is out / groups).
+void reset_conv_parameters(Tensor& weight, Tensor& bias);
 // "(3,)" or "(3, 3)": a size as PyTorch prints a tuple.
 std::string tuple_repr(const Dims& values);
 // PyTorch's _ConvNd.extra_repr: "4, 6, kernel_size=(3, 3), stride=(2, 2)", then padding,

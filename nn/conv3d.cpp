@@ -53,6 +53,8 @@ Tensor Conv3d::forward(const Tensor& input) {
                             weight, bias, Dims(options.stride), 0, Dims(options.dilation), options.groups);
 }
 
+void Conv3d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
+
 std::string Conv3d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
                            {}, options.groups, bias.defined(), options.padding_mode);
@@ -87,6 +89,8 @@ Tensor ConvTranspose3d::forward(const Tensor& input, const Dims& output_size) {
   return functional::conv_transpose3d(input, weight, bias, Dims(options.stride), Dims(options.padding), padding,
                                       options.groups, Dims(options.dilation));
 }
+
+void ConvTranspose3d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
 
 std::string ConvTranspose3d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, Dims(options.padding),

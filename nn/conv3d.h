@@ -28,6 +28,7 @@ class Conv3d : public Module {
   Tensor forward(const Tensor& input) override;
   // "1, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1)", as PyTorch prints it.
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;
@@ -59,6 +60,7 @@ class ConvTranspose3d : public Module {
   Tensor operator()(const Tensor& input, const Dims& output_size);
   using Module::operator();
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;

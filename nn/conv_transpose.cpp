@@ -78,6 +78,8 @@ Tensor ConvTranspose2d::forward(const Tensor& input, const Dims& output_size) {
                                       options.dilation);
 }
 
+void ConvTranspose2d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
+
 std::string ConvTranspose2d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, kernel_size, options.stride, options.padding, options.dilation,
                            options.output_padding, options.groups, bias.defined());
@@ -112,6 +114,8 @@ Tensor ConvTranspose1d::forward(const Tensor& input, const Dims& output_size) {
   return functional::conv_transpose1d(input, weight, bias, options.stride, options.padding, padding[0],
                                       options.groups, options.dilation);
 }
+
+void ConvTranspose1d::reset_parameters() { detail::reset_conv_parameters(weight, bias); }
 
 std::string ConvTranspose1d::extra_repr() const {
   return detail::conv_repr(in_channels, out_channels, {kernel_size}, {options.stride}, {options.padding},

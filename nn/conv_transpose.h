@@ -31,6 +31,7 @@ class ConvTranspose2d : public Module {
   Tensor operator()(const Tensor& input, const Dims& output_size);
   using Module::operator();
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;
@@ -66,6 +67,7 @@ class ConvTranspose1d : public Module {
   Tensor operator()(const Tensor& input, const Dims& output_size);
   using Module::operator();
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_channels;
   const int64_t out_channels;

@@ -8,6 +8,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "core/ops.h"
+#include "nn/init.h"
 
 namespace ember::nn::utils {
 namespace {
@@ -66,16 +67,24 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
 }
 
 namespace {
-// A new convolution like `conv` (Conv1d, Conv2d or Conv3d), with a bias, holding the fold of bn.
+// A new convolution like `conv` (Conv1d, Conv2d or Conv3d, or a transposed one), with a
+// bias, holding the fold of bn.
 template <typename Conv>
-std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn) {
+std::shared_ptr<Conv> fused_conv(const Conv& conv, const BatchNormBase& bn, bool transpose = false) {
   check_foldable(conv, bn, conv.out_channels);
+  EMBER_CHECK(!transpose || conv.options.groups == 1,
+              "fuse: a transposed convolution with groups=", conv.options.groups,
+              " cannot be folded (PyTorch's reshape of the scale needs groups=1)");
   auto options = conv.options;
   options.bias = true;
-  auto fused = std::make_shared<Conv>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
+  // Made without drawing (its parameters are replaced below), as PyTorch's deepcopy draws nothing.
+  const std::shared_ptr<Conv> fused = [&] {
+    const init::SkipInitGuard no_draws;
+    return std::make_shared<Conv>(conv.in_channels, conv.out_channels, conv.kernel_size, options);
+  }();
   take(fused->weight, fused->bias,
-       fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight,
-                            bn.bias),
+       fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.options.eps, bn.weight, bn.bias,
+                            transpose),
        conv.weight, conv.bias);
   fused->eval();
   return fused;
@@ -88,9 +97,22 @@ std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d&
 
 std::shared_ptr<Conv3d> fuse_conv_bn_eval(const Conv3d& conv, const BatchNorm3d& bn) { return fused_conv(conv, bn); }
 
+std::shared_ptr<ConvTranspose1d> fuse_conv_bn_eval(const ConvTranspose1d& conv, const BatchNorm1d& bn) {
+  return fused_conv(conv, bn, /*transpose=*/true);
+}
+std::shared_ptr<ConvTranspose2d> fuse_conv_bn_eval(const ConvTranspose2d& conv, const BatchNorm2d& bn) {
+  return fused_conv(conv, bn, /*transpose=*/true);
+}
+std::shared_ptr<ConvTranspose3d> fuse_conv_bn_eval(const ConvTranspose3d& conv, const BatchNorm3d& bn) {
+  return fused_conv(conv, bn, /*transpose=*/true);
+}
+
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn) {
   check_foldable(linear, bn, linear.out_features, /*one_feature_folds=*/true);
-  auto fused = std::make_shared<Linear>(linear.in_features, linear.out_features, /*bias=*/true);
+  const std::shared_ptr<Linear> fused = [&] {
+    const init::SkipInitGuard no_draws;  // as in fused_conv: the fusion draws nothing
+    return std::make_shared<Linear>(linear.in_features, linear.out_features, /*bias=*/true);
+  }();
   auto folded = fuse_linear_bn_weights(linear.weight, linear.bias, bn.running_mean, bn.running_var, bn.options.eps,
                                        bn.weight, bn.bias);
   if (folded.second.numel() != linear.out_features)  // a one-feature fold of a Linear without bias: [1]

@@ -9,6 +9,7 @@
 #include "nn/container.h"
 #include "nn/conv.h"
 #include "nn/conv3d.h"
+#include "nn/conv_transpose.h"
 #include "nn/linear.h"
 
 namespace ember::nn::utils {
@@ -37,6 +38,11 @@ std::pair<Tensor, Tensor> fuse_linear_bn_weights(const Tensor& linear_w, const T
 std::shared_ptr<Conv2d> fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn);
 std::shared_ptr<Conv1d> fuse_conv_bn_eval(const Conv1d& conv, const BatchNorm1d& bn);
 std::shared_ptr<Conv3d> fuse_conv_bn_eval(const Conv3d& conv, const BatchNorm3d& bn);
+// PyTorch's fuse_conv_bn_eval(conv, bn, transpose=True): the scale along the weight's dim 1
+// (groups 1, as PyTorch's reshape needs).
+std::shared_ptr<ConvTranspose1d> fuse_conv_bn_eval(const ConvTranspose1d& conv, const BatchNorm1d& bn);
+std::shared_ptr<ConvTranspose2d> fuse_conv_bn_eval(const ConvTranspose2d& conv, const BatchNorm2d& bn);
+std::shared_ptr<ConvTranspose3d> fuse_conv_bn_eval(const ConvTranspose3d& conv, const BatchNorm3d& bn);
 std::shared_ptr<Linear> fuse_linear_bn_eval(const Linear& linear, const BatchNorm1d& bn);
 
 // A new Sequential in which each Conv2d followed by a BatchNorm2d (Conv1d / Linear by a

@@ -101,7 +101,23 @@ std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor) {
   return {tensor.size(1) * receptive, tensor.size(0) * receptive};
 }
 
+namespace detail {
+namespace {
+thread_local bool tls_skip_init = false;
+}
+bool skipping_init() { return tls_skip_init; }
+}  // namespace detail
+
+SkipInitGuard::SkipInitGuard() : previous_(detail::tls_skip_init) { detail::tls_skip_init = true; }
+SkipInitGuard::~SkipInitGuard() { detail::tls_skip_init = previous_; }
+
+void redraw_uniform_(const std::vector<Tensor*>& params, double bound) {
+  for (Tensor* p : params)
+    if (p->defined()) uniform_(*p, -bound, bound);
+}
+
 Tensor uniform_(Tensor tensor, double a, double b) {
+  if (detail::skipping_init()) return tensor;
   check_floating(tensor, "check_uniform_bounds");
   EMBER_CHECK(a <= b, "uniform_ expects to return a [from, to) range, but found from=", a, " > to=", b);
   NoGradGuard no_grad;
@@ -113,6 +129,7 @@ Tensor uniform_(Tensor tensor, double a, double b) {
 }
 
 Tensor normal_(Tensor tensor, double mean, double std) {
+  if (detail::skipping_init()) return tensor;
   check_floating(tensor, "normal_kernel_cpu");
   EMBER_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
   NoGradGuard no_grad;
@@ -120,6 +137,7 @@ Tensor normal_(Tensor tensor, double mean, double std) {
 }
 
 Tensor trunc_normal_(Tensor tensor, double mean, double std, double a, double b) {
+  if (detail::skipping_init()) return tensor;
   check_floating(tensor, "trunc_normal_");
   EMBER_CHECK(std > 0.0, "trunc_normal_: expected std > 0, but got ", std);
   EMBER_CHECK(a <= b, "trunc_normal_: expected a <= b, but got a=", a, " and b=", b);
@@ -176,28 +194,33 @@ Tensor dirac_(Tensor tensor, int64_t groups) {
 }
 
 Tensor xavier_uniform_(Tensor tensor, double gain) {
+  if (detail::skipping_init()) return tensor;
   const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
   const double std = gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
   return uniform_(tensor, -std::sqrt(3.0) * std, std::sqrt(3.0) * std);
 }
 
 Tensor xavier_normal_(Tensor tensor, double gain) {
+  if (detail::skipping_init()) return tensor;
   const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
   return normal_(tensor, 0.0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
 }
 
 Tensor kaiming_uniform_(Tensor tensor, double a, const std::string& mode, const std::string& nonlinearity) {
+  if (detail::skipping_init()) return tensor;
   if (tensor.defined() && tensor.numel() == 0) return tensor;  // PyTorch: "a no-op"
   const double bound = std::sqrt(3.0) * calculate_gain(nonlinearity, a) / std::sqrt(fan_for(tensor, mode));
   return uniform_(tensor, -bound, bound);
 }
 
 Tensor kaiming_normal_(Tensor tensor, double a, const std::string& mode, const std::string& nonlinearity) {
+  if (detail::skipping_init()) return tensor;
   if (tensor.defined() && tensor.numel() == 0) return tensor;
   return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / std::sqrt(fan_for(tensor, mode)));
 }
 
 Tensor sparse_(Tensor tensor, double sparsity, double std) {
+  if (detail::skipping_init()) return tensor;
   EMBER_CHECK(tensor.defined() && tensor.dim() == 2, "Only tensors with 2 dimensions are supported");
   check_floating(tensor, "sparse_");
   const int64_t rows = tensor.size(0), cols = tensor.size(1);
@@ -213,6 +236,7 @@ Tensor sparse_(Tensor tensor, double sparsity, double std) {
 }
 
 Tensor orthogonal_(Tensor tensor, double gain) {
+  if (detail::skipping_init()) return tensor;
   EMBER_CHECK(tensor.defined() && tensor.dim() >= 2, "Only tensors with 2 or more dimensions are supported");
   check_floating(tensor, "orthogonal_");
   if (tensor.numel() == 0) return tensor;

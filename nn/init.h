@@ -2,18 +2,39 @@
 // messages, each filling a tensor in place under no_grad (so a parameter stays a leaf and
 // its version is bumped) and returning it. uniform() makes the layers' default parameters.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/factories.h"
 #include "core/grad_mode.h"
 
 namespace ember::nn::init {
 
+namespace detail {
+bool skipping_init();  // a SkipInitGuard lives on this thread
+}
+// torch.nn.utils.skip_init's effect on this thread while it lives: uniform() (the layers'
+// default draws) returns uninitialised memory and the random initialisers below (uniform_,
+// normal_, trunc_normal_, xavier_*, kaiming_*, orthogonal_, sparse_) leave their tensor as it
+// is, so nothing is drawn from the default generator. Constant fills still run.
+class SkipInitGuard {
+ public:
+  SkipInitGuard();
+  ~SkipInitGuard();
+  SkipInitGuard(const SkipInitGuard&) = delete;
+  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // U(-bound, bound): kaiming_uniform_(a = sqrt(5)) reduces to bound = 1/sqrt(fan_in)
 // for weights, and PyTorch uses the same bound for biases.
 inline Tensor uniform(const Dims& shape, double bound) {
+  if (detail::skipping_init()) return empty(shape);
   NoGradGuard no_grad;
   Tensor t = rand(shape);
   t.mul_(2.0 * bound).sub_(bound);
@@ -26,6 +47,9 @@ inline Tensor uniform(const Dims& shape, double bound) {
 double calculate_gain(const std::string& nonlinearity, std::optional<double> param = std::nullopt);
 // {fan_in, fan_out} of a weight [out, in, k...]: in * k..., out * k... (2 dims at least).
 std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor);
+// reset_parameters of the layers uniform() made: fresh U(-bound, bound) draws written into
+// each defined parameter in place (1 / sqrt(fan_in) for Linear and the convolutions).
+void redraw_uniform_(const std::vector<Tensor*>& params, double bound);
 
 Tensor uniform_(Tensor tensor, double a = 0.0, double b = 1.0);
 Tensor normal_(Tensor tensor, double mean = 0.0, double std = 1.0);
@@ -49,3 +73,14 @@ Tensor orthogonal_(Tensor tensor, double gain = 1.0);
 Tensor sparse_(Tensor tensor, double sparsity, double std = 0.01);
 
 }  // namespace ember::nn::init
+
+namespace ember::nn::utils {
+// torch.nn.utils.skip_init(module_cls, *args): the module made with its parameters left
+// uninitialised (init::SkipInitGuard), for the caller to fill, e.g. from a checkpoint.
+template <typename M, typename... Args>
+std::shared_ptr<M> skip_init(Args&&... args) {
+  const init::SkipInitGuard skip;
+  return std::make_shared<M>(std::forward<Args>(args)...);
+}
+
+}  // namespace ember::nn::utils

@@ -33,6 +33,9 @@ Linear::Linear(std::string type_name, int64_t in, int64_t out, bool with_bias)
 
 Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
 
+void Linear::reset_parameters() { init::redraw_uniform_({&weight, &bias}, bound_for(in_features)); }
+void Bilinear::reset_parameters() { init::redraw_uniform_({&weight, &bias}, bound_for(in1_features)); }
+
 std::string Linear::extra_repr() const {
   return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
          ", bias=" + (bias.defined() ? "True" : "False");

@@ -11,6 +11,7 @@ class Linear : public Module {
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in_features;
   const int64_t out_features;
@@ -42,6 +43,7 @@ class Bilinear : public Module {
   Tensor forward(const Tensor& input) override;
   using Module::operator();
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
 
   const int64_t in1_features, in2_features, out_features;
   Tensor& weight;  // [out, in1, in2]

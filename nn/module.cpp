@@ -321,6 +321,23 @@ Tensor& Module::slot_of_target(const std::string& target, bool parameter) {
   EMBER_FAIL(m->type_name(), " has no attribute `", name, "`");
 }
 
+void Module::set_submodule(const std::string& target, std::shared_ptr<Module> module, bool strict) {
+  EMBER_CHECK(!target.empty(), "Cannot set the submodule without a target name!");
+  EMBER_CHECK(module != nullptr, "set_submodule: expected a module for '", target, "', got nullptr");
+  const size_t dot = target.rfind('.');
+  const std::shared_ptr<Module> holder = dot == std::string::npos ? nullptr : get_submodule(target.substr(0, dot));
+  Module& parent = holder ? *holder : *this;
+  const std::string name = dot == std::string::npos ? target : target.substr(dot + 1);
+  const bool exists = std::any_of(parent.children_.begin(), parent.children_.end(),
+                                  [&](const auto& child) { return child.first == name; });
+  if (exists) {
+    parent.replace_child(name, std::move(module));
+    return;
+  }
+  EMBER_CHECK(!strict, parent.type_name(), " has no attribute `", name, "`");
+  parent.add_module(name, std::move(module));
+}
+
 Tensor& Module::get_parameter(const std::string& target) { return slot_of_target(target, true); }
 Tensor& Module::get_buffer(const std::string& target) { return slot_of_target(target, false); }
 

@@ -89,6 +89,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // PyTorch's get_submodule("layer1.0.conv"): the module at a dotted path ("" is this one),
   // or its "has no attribute `x`" error.
   std::shared_ptr<Module> get_submodule(const std::string& target);
+  // PyTorch's set_submodule("layer1.0.conv", module, strict): `module` under the path's last
+  // name in the module the rest of the path names (replace_module's swap for a child of that
+  // name; a missing one is added unless strict, PyTorch's "has no attribute" error then). A
+  // member of the parent that holds the old child still calls it (see replace_module).
+  void set_submodule(const std::string& target, std::shared_ptr<Module> module, bool strict = false);
   // PyTorch's add_module(name, module): a child under `name` (not empty, no ".", not a name
   // already used; replace_module replaces a child).
   void add_module(const std::string& name, std::shared_ptr<Module> module);
@@ -155,6 +160,12 @@ class Module : public std::enable_shared_from_this<Module> {
   // e.g. fine-tuning with frozen BatchNorm statistics: step_after_eval_forward stays silent.
   void set_eval_on_purpose(bool on = true);
   bool eval_on_purpose() const { return eval_on_purpose_; }
+  // PyTorch's reset_parameters() of the layers that have one (Linear, Bilinear, the
+  // convolutions, the RNN family, Embedding(Bag), the norms): this module's own parameters
+  // drawn again as its constructor draws them, written in place under no_grad (so an
+  // optimizer keeps training them); a module without one does nothing, so
+  // net->apply([](Module& m) { m.reset_parameters(); }) re-initialises a model.
+  virtual void reset_parameters() {}
   // The conversions below keep each parameter's identity (Note [Module conversions keep
   // parameter identity]): an optimizer made before still trains the module.
   // Moves parameters, buffers and gradients to `device` (recursively).

@@ -29,24 +29,6 @@ Dims with_batch(const Tensor& t, std::initializer_list<int64_t> last) {
   return out;
 }
 
-// torch.linalg.householder_product (LAPACK's orgqr) as recorded ops, so gradients reach the
-// reflectors: the first k columns of H_0 H_1 ... H_{k-1}, H_i = I - tau_i v_i v_i^T, v_i zero
-// above i, one at i, V's column i below it.
-Tensor householder_product(const Tensor& V, const Tensor& tau) {
-  const int64_t n = V.size(-2), k = V.size(-1);
-  Tensor Q = eye(n, V.options()).expand(with_batch(V, {n, n}));
-  for (int64_t i = 0; i < k; ++i) {
-    std::vector<Tensor> parts;
-    if (i > 0) parts.push_back(zeros(with_batch(V, {i}), V.options()));
-    parts.push_back(ones(with_batch(V, {1}), V.options()));
-    if (i + 1 < n) parts.push_back(V.select(-1, i).narrow(-1, i + 1, n - i - 1));
-    const Tensor v = cat(parts, -1);
-    const Tensor Qv = matmul(Q, v.unsqueeze(-1));
-    Q = Q - tau.select(-1, i).unsqueeze(-1).unsqueeze(-1) * matmul(Qv, v.unsqueeze(-2));
-  }
-  return Q.narrow(-1, 0, k);
-}
-
 // PyTorch's _make_orthogonal: Q of the QR decomposition with R's diagonal made positive.
 Tensor make_orthogonal(const Tensor& A) {
   const auto [Q, R] = linalg::qr(A);
@@ -121,7 +103,7 @@ class OrthogonalParametrization : public Parametrization {
       const Tensor A = tril(X, -1);
       const Tensor tau = 2.0 / (1.0 + (A * A).sum({-2}));
       // The diagonal holds +-1 and takes no gradient (PyTorch's .int(): truncated toward zero).
-      Q = householder_product(A, tau) * diagonal(X, 0, -2, -1).detach().to(kInt64).unsqueeze(-2);
+      Q = linalg::householder_product(A, tau) * diagonal(X, 0, -2, -1).detach().to(kInt64).unsqueeze(-2);
     } else {
       X = tril(X);
       if (n != k) X = cat({X, zeros(with_batch(X, {n, n - k}), X.options())}, -1);

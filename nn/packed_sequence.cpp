@@ -38,7 +38,7 @@ std::vector<int64_t> checked_lengths(const Tensor& lengths, const char* op) {
   EMBER_CHECK(lengths.defined(), op, ": expected 'lengths', got an undefined tensor");
   EMBER_CHECK(lengths.dim() == 1 && lengths.is_cpu() && lengths.dtype() != kBool,
               "'lengths' argument should be a 1D CPU int64 tensor, but got ", lengths.dim(), "D ",
-              lengths.device().str(), " ", dtype_name(lengths.dtype()), " tensor");
+              lengths.device().str(), " ", dtype_torch_name(lengths.dtype()), " tensor");
   return lengths.to(kInt64).contiguous().to_vector<int64_t>();
 }
 
@@ -137,6 +137,19 @@ PackedSequence PackedSequence::to(Device device) const {
 }
 
 PackedSequence PackedSequence::to(DType dtype) const { return with_data(data_.to(dtype)); }
+
+std::ostream& operator<<(std::ostream& os, const PackedSequence& packed) {
+  const auto field = [&os](const char* name, const Tensor& t) -> std::ostream& {
+    os << name << "=";
+    return t.defined() ? os << t : os << "None";
+  };
+  os << "PackedSequence(";
+  field("data", packed.data()) << ", ";
+  field("batch_sizes", packed.batch_sizes()) << ", ";
+  field("sorted_indices", packed.sorted_indices()) << ", ";
+  field("unsorted_indices", packed.unsorted_indices()) << ")";
+  return os;
+}
 
 PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths, bool batch_first, bool enforce_sorted) {
   EMBER_CHECK(input.defined() && input.dim() >= 2, "pack_padded_sequence: expected input of at least 2 dimensions (",

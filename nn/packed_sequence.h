@@ -3,6 +3,7 @@
 // messages; every packing and padding one recorded gather (Note [Packing as one gather]).
 #pragma once
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -17,6 +18,11 @@ namespace ember::nn::utils::rnn {
 // never grows. sorted_indices[j] is the caller's batch index of packed column j and
 // unsorted_indices its inverse (int64, on data's device); both undefined when the batch came
 // sorted by decreasing length. The constructor checks that the four agree.
+class PackedSequence;
+// PyTorch's repr: PackedSequence(data=tensor(...), batch_sizes=tensor(...), sorted_indices=...,
+// unsorted_indices=...) (None for undefined indices).
+std::ostream& operator<<(std::ostream& os, const PackedSequence& packed);
+
 class PackedSequence {
  public:
   PackedSequence() = default;
@@ -40,6 +46,8 @@ class PackedSequence {
   PackedSequence to(Device device) const;
   // data converted to `dtype`; the indices stay int64.
   PackedSequence to(DType dtype) const;
+  PackedSequence cpu() const { return to(Device::cpu()); }
+  PackedSequence cuda(int index = 0) const { return to(Device::cuda(index)); }
 
  private:
   Tensor data_, batch_sizes_, sorted_indices_, unsorted_indices_;

@@ -42,6 +42,14 @@ using detail::python_float;
 // RNN on CUDA) would launch fewer and save less; this is the reference it would be held to.
 namespace {
 
+// reset_parameters of the RNN layers and cells: every own parameter U(-1/sqrt(hidden), 1/sqrt(hidden)).
+void redraw_all_own(Module& module, int64_t hidden_size) {
+  std::vector<Tensor> own = module.parameters(/*recurse=*/false);
+  std::vector<Tensor*> params;
+  for (Tensor& p : own) params.push_back(&p);
+  init::redraw_uniform_(params, hidden_size > 0 ? 1.0 / std::sqrt(static_cast<double>(hidden_size)) : 0.0);
+}
+
 int64_t gates_of(Mode mode) { return mode == Mode::Lstm ? 4 : mode == Mode::Gru ? 3 : 1; }
 
 std::string suffix(int64_t layer, int64_t direction) {
@@ -79,7 +87,8 @@ Tensor cell_step(Mode mode, const Tensor& x_part, const Tensor& h, Tensor* c, co
 }
 
 Mode rnn_mode(const std::string& nonlinearity) {
-  EMBER_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "Unknown nonlinearity '", nonlinearity, "'");
+  EMBER_CHECK(nonlinearity == "tanh" || nonlinearity == "relu", "Unknown nonlinearity '", nonlinearity,
+              "'. Select from 'tanh' or 'relu'.");
   return nonlinearity == "tanh" ? Mode::RnnTanh : Mode::RnnRelu;
 }
 
@@ -206,8 +215,10 @@ Tensor RNNBase::forward(const Tensor& input) {
 
 std::tuple<Tensor, Tensor, Tensor> RNNBase::run(const Tensor& input, const Tensor& h0, const Tensor& c0) {
   EMBER_CHECK(input.defined(), type_name(), ": expected a defined input");
+  // PyTorch's words differ: RNN's "...D tensor instead", LSTM's and GRU's "...D instead".
+  const bool plain_rnn = mode == Mode::RnnTanh || mode == Mode::RnnRelu;
   EMBER_CHECK(input.dim() == 2 || input.dim() == 3, type_name(), ": Expected input to be 2D or 3D, got ", input.dim(),
-              "D instead");
+              plain_rnn ? "D tensor instead" : "D instead");
   const bool batched = input.dim() == 3;
   const Tensor x = !batched ? input.unsqueeze(1) : batch_first ? input.transpose(0, 1) : input;  // [L, N, in]
   EMBER_CHECK(x.size(2) == input_size, "input.size(-1) must be equal to input_size. Expected ", input_size, ", got ",
@@ -316,6 +327,8 @@ std::tuple<Tensor, Tensor, Tensor> RNNBase::recur(const Tensor& x_in, const std:
   }
   return {layer_input, ember::stack(h_last, 0), lstm ? ember::stack(c_last, 0) : Tensor()};
 }
+
+void RNNBase::reset_parameters() { redraw_all_own(*this, hidden_size); }
 
 std::string RNNBase::extra_repr() const {
   std::ostringstream os;
@@ -433,6 +446,8 @@ Tensor RNNCellBase::step(const Tensor& input, const Tensor& h_in, Tensor* c) {
   if (c != nullptr) *c = batched ? c_state : c_state.squeeze(0);
   return batched ? out : out.squeeze(0);
 }
+
+void RNNCellBase::reset_parameters() { redraw_all_own(*this, hidden_size); }
 
 std::string RNNCellBase::extra_repr() const {
   std::ostringstream os;

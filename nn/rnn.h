@@ -56,6 +56,7 @@ class RNNBase : public Module {
  public:
   enum class Mode { RnnTanh, RnnRelu, Lstm, Gru };
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
   bool depends_on_training_flag() const override { return dropout > 0.0 && num_layers > 1; }
   std::string eval_mode_effect() const override;
   // PyTorch's all_weights: per layer and direction, [w_ih, w_hh, b_ih, b_hh, w_hr] as present.
@@ -151,6 +152,7 @@ class GRU : public SingleStateRNNBase {
 class RNNCellBase : public Module {
  public:
   std::string extra_repr() const override;
+  void reset_parameters() override;  // the constructor's U(-bound, bound) draws again
   // h' from the states given to call() (zeros otherwise).
   Tensor forward(const Tensor& input) override;
   using Module::operator();

@@ -4,7 +4,9 @@
 #include "nn/transformer.h"
 
 #include <sstream>
+#include <typeinfo>
 
+#include "core/demangle.h"
 #include "core/error.h"
 #include "nn/functional/basic.h"
 #include "nn/init.h"
@@ -34,9 +36,14 @@ Tensor feed_forward_block(const std::string& activation, Linear& linear1, Dropou
 }
 
 // count copies of layer into layers, as PyTorch's deep copies: the same options, weights,
-// frozen flags, dtype, device and mode.
+// frozen flags, dtype, device and mode. The copies are made from the options, so a subclass
+// (its own forward) would be copied as the base class: refused rather than silently changed.
+// Hooks registered on the layer are not copied.
 template <typename Layer>
 void add_copies(const Layer& layer, int64_t count, ModuleList& layers) {
+  EMBER_CHECK(typeid(layer) == typeid(Layer), demangled_type_name(typeid(Layer)), " copies: a subclass of the layer (",
+              demangled_type_name(typeid(layer)),
+              ") cannot be copied by ember (PyTorch deep-copies it); build the stack from a ModuleList of your layers");
   const StateDict weights = detail::state_dict_without_hooks(layer);
   const Tensor& sample = layer.self_attn->out_proj->weight;  // the layer's dtype and device
   const auto from = layer.parameters();
@@ -78,6 +85,7 @@ TransformerEncoderLayer::TransformerEncoderLayer(int64_t model, int64_t heads, T
 Tensor TransformerEncoderLayer::forward(const Tensor& src, const Tensor& src_mask, const Tensor& src_key_padding_mask,
                                         bool is_causal) {
   EMBER_CHECK(src.defined(), "TransformerEncoderLayer: expected a defined src");
+  detail::check_mask_types(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask");
   const auto self_attention = [&](const Tensor& x) {
     const MultiheadAttentionForwardOptions call{
         .key_padding_mask = src_key_padding_mask, .need_weights = false, .attn_mask = src_mask, .is_causal = is_causal};
@@ -122,6 +130,7 @@ TransformerEncoder::TransformerEncoder(const TransformerEncoderLayer& encoder_la
 
 Tensor TransformerEncoder::forward(const Tensor& src, const Tensor& mask, const Tensor& src_key_padding_mask,
                                    bool is_causal) {
+  detail::check_mask_types(src_key_padding_mask, "src_key_padding_mask", mask, "mask");
   Tensor x = src;
   for (int64_t i = 0; i < num_layers; ++i)
     x = (*layers->get<TransformerEncoderLayer>(i))(x, mask, src_key_padding_mask, is_causal);

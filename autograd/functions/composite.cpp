@@ -488,4 +488,55 @@ Tensor tril_indices(int64_t row, int64_t col, int64_t offset, TensorOptions opti
                           [offset](int64_t r) { return r + offset + 1; });
 }
 
+// torch.vander as PyTorch's: ones, then running products of x along the columns, in x's
+// dtype promoted with int64; the columns reversed unless increasing.
+Tensor torch_vander(const Tensor& x, std::optional<int64_t> N, bool increasing) {
+  EMBER_CHECK(x.defined() && x.dim() == 1, "x must be a one-dimensional tensor.");
+  const int64_t n = N.value_or(x.size(0));
+  EMBER_CHECK(n >= 0, "N must be non-negative.");
+  const DType dt = promote_types(x.dtype(), kInt64);
+  const int64_t m = x.size(0);
+  Tensor result = ones({m, std::min<int64_t>(n, 1)}, TensorOptions(dt).device(x.device()));
+  if (n > 1) result = cat({result, x.to(dt).unsqueeze(1).expand({m, n - 1}).cumprod(1)}, 1);
+  return increasing ? result : result.flip({1});
+}
+
+// torch.inner: a scalar operand multiplies; otherwise the last dims are contracted.
+Tensor inner(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.defined() && b.defined(), "inner: expected defined tensors");
+  if (a.dim() == 0 || b.dim() == 0) return a * b;
+  EMBER_CHECK(a.size(-1) == b.size(-1), "inner() the last dimension must match on both input tensors but got shapes ",
+              a.sizes(), " and ", b.sizes());
+  return tensordot(a, b, {a.dim() - 1}, {b.dim() - 1});
+}
+
+Tensor vdot(const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.defined() && b.defined(), "vdot: expected defined tensors");
+  return dot(a, b);
+}
+
+Tensor Tensor::kron(const Tensor& other) const { return ember::kron(*this, other); }
+Tensor Tensor::diagflat(int64_t offset) const { return ember::diagflat(*this, offset); }
+Tensor Tensor::inner(const Tensor& other) const { return ember::inner(*this, other); }
+
+// torch.unravel_index, as PyTorch's: (indices[..., None] floor-divided by each dim's row-major
+// stride) remainder the dim's size, unbound along the last dim.
+std::vector<Tensor> unravel_index(const Tensor& indices, const std::vector<int64_t>& shape) {
+  EMBER_CHECK(indices.defined(), "unravel_index: expected a defined 'indices' tensor");
+  EMBER_CHECK(is_integral(indices.dtype()), "expected 'indices' to be integer dtype, but got torch.",
+              dtype_name(indices.dtype()));
+  const bool negative = std::any_of(shape.begin(), shape.end(), [](int64_t s) { return s < 0; });
+  if (negative) {
+    std::string listed = "(";
+    for (size_t i = 0; i < shape.size(); ++i) listed += (i ? ", " : "") + std::to_string(shape[i]);
+    EMBER_CHECK(false, "'shape' cannot have negative values, but got ", listed, shape.size() == 1 ? ",)" : ")");
+  }
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
+  const TensorOptions longs = TensorOptions(kInt64).device(indices.device());
+  const Tensor flat = indices.to(kInt64).unsqueeze(-1);
+  const Tensor coords = ember::remainder(ember::floor_divide(flat, tensor(strides, longs)), tensor(shape, longs));
+  return coords.unbind(-1);
+}
+
 }  // namespace ember

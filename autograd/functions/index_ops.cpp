@@ -1,10 +1,11 @@
-// Differentiable index_add, index_copy, index_fill, masked_select, masked_scatter,
+// Differentiable index_add, index_copy, index_reduce, index_fill, masked_select, masked_scatter,
 // take_along_dim and repeat_interleave (core/ops.h), and their in-place forms. index_add
 // is the device's index_add kernel plus one node; the others are composed of scatter,
 // where, gather and index_select, whose gradients are PyTorch's formulas for these ops.
 // The in-place forms run out of place and write back (autograd::composed_inplace).
 #include "autograd/function_node.h"
 #include "autograd/functions/inplace_record.h"
+#include "core/autocast.h"
 #include "core/factories.h"
 #include "core/native.h"
 #include "core/native_indexing.h"
@@ -79,9 +80,22 @@ Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor
 
 // scatter of source's slices: a's gradient is zero at the copied slices, source's the
 // incoming slices at index (index_select), as PyTorch's.
-Tensor index_copy(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source) {
+Tensor index_copy(const Tensor& a_in, int64_t dim, const Tensor& index, const Tensor& source_in) {
+  // On PyTorch's CPU autocast promote list: a bf16 self and a float32 source meet in float32.
+  Tensor a = a_in, source = source_in;
+  if (a_in.defined() && a_in.is_cpu() && autocast::is_enabled(DeviceType::CPU)) {
+    const std::vector<Tensor> promoted = autocast::promote_inputs({a_in, source_in});
+    a = promoted[0], source = promoted[1];
+  }
   const int64_t d = native::check_index_copy(a, dim, index, source);
   return ember::scatter(a, d, native::index_along(index, d, source.sizes()), source);
+}
+
+// scatter_reduce of source's slices at index along dim.
+Tensor index_reduce(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                    bool include_self) {
+  const int64_t d = native::check_index_reduce(a, dim, index, source, reduce);
+  return ember::scatter_reduce(a, d, native::index_along(index, d, source.sizes()), source, reduce, include_self);
 }
 
 Tensor index_fill(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& value) {
@@ -176,6 +190,15 @@ Tensor Tensor::index_fill(int64_t dim, const Tensor& index, const Tensor& value)
 }
 Tensor& Tensor::index_add_(int64_t dim, const Tensor& index, const Tensor& source, const Scalar& alpha) {
   return composed_inplace("IndexAddBackward", *this, [&] { return ember::index_add(*this, dim, index, source, alpha); });
+}
+Tensor Tensor::index_reduce(int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                            bool include_self) const {
+  return ember::index_reduce(*this, dim, index, source, reduce, include_self);
+}
+Tensor& Tensor::index_reduce_(int64_t dim, const Tensor& index, const Tensor& source, std::string_view reduce,
+                              bool include_self) {
+  return composed_inplace("IndexReduceBackward", *this,
+                          [&] { return ember::index_reduce(*this, dim, index, source, reduce, include_self); });
 }
 Tensor& Tensor::index_copy_(int64_t dim, const Tensor& index, const Tensor& source) {
   return composed_inplace("IndexCopyBackward", *this, [&] { return ember::index_copy(*this, dim, index, source); });

@@ -1,5 +1,5 @@
-// core/linalg_ops.h's matrix_power, cross, matrix_norm, norm, vecdot, vander, multi_dot and
-// matrix_exp: composed of matmul, inv, solve, narrow, cat, cumprod, svdvals and the
+// core/linalg_ops.h's matrix_power, cross, matrix_norm, norm, vecdot, vander, multi_dot,
+// matrix_exp and householder_product: composed of matmul, inv, solve, narrow, cat, cumprod, svdvals and the
 // reductions, so their devices, dtypes and gradients are those ops'.
 #include <algorithm>
 #include <cmath>
@@ -334,6 +334,43 @@ Tensor tensorsolve(const Tensor& A, const Tensor& B, std::optional<Dims> dims) {
       "but got ",
       unknowns, " != ", equations);
   return solve(a.reshape({equations, unknowns}), B.reshape({-1})).reshape(result);
+}
+
+// LAPACK's orgqr as recorded ops, so gradients reach the reflectors: Q starts as the identity
+// and each reflector multiplies it on the right.
+Tensor householder_product(const Tensor& V, const Tensor& tau) {
+  const char* op = "torch.linalg.householder_product";
+  EMBER_CHECK(V.defined() && tau.defined(), op, ": expected defined tensors");
+  EMBER_CHECK(V.dim() >= 2, op, ": input must have at least 2 dimensions.");
+  EMBER_CHECK(V.size(-2) >= V.size(-1), op, ": input.shape[-2] must be greater than or equal to input.shape[-1]");
+  EMBER_CHECK(tau.dim() == V.dim() - 1, op, ": Expected tau to have one dimension less than input, but got tau.ndim ",
+              "equal to ", tau.dim(), " and input.ndim is equal to ", V.dim());
+  EMBER_CHECK(V.size(-1) >= tau.size(-1), op, ": input.shape[-1] must be greater than or equal to tau.shape[-1]");
+  const Dims batch(V.sizes().data(), V.sizes().size() - 2);
+  EMBER_CHECK(Dims(tau.sizes().data(), tau.sizes().size() - 1) == batch, op,
+              ": Expected batch dimensions of tau to be equal to input.shape[:-2], but got ",
+              Dims(tau.sizes().data(), tau.sizes().size() - 1));
+  EMBER_CHECK(tau.dtype() == V.dtype(), op, ": tau dtype ", dtype_torch_name(tau.dtype()),
+              " does not match input dtype ", dtype_torch_name(V.dtype()));
+  EMBER_CHECK(is_floating(V.dtype()), op, ": expected a floating-point input, but got ", dtype_torch_name(V.dtype()));
+  const int64_t m = V.size(-2), n = V.size(-1), k = tau.size(-1);
+  const auto with_batch = [&](std::initializer_list<int64_t> last) {
+    Dims out = batch;
+    for (const int64_t size : last) out.push_back(size);
+    return out;
+  };
+  const TensorOptions options = TensorOptions(V.dtype()).device(V.device());
+  Tensor Q = eye(m, options).expand(with_batch({m, m}));
+  for (int64_t i = 0; i < k; ++i) {
+    std::vector<Tensor> parts;
+    if (i > 0) parts.push_back(zeros(with_batch({i}), options));
+    parts.push_back(ones(with_batch({1}), options));
+    if (i + 1 < m) parts.push_back(V.select(-1, i).narrow(-1, i + 1, m - i - 1));
+    const Tensor v = cat(parts, -1);
+    const Tensor Qv = matmul(Q, v.unsqueeze(-1));
+    Q = Q - tau.select(-1, i).unsqueeze(-1).unsqueeze(-1) * matmul(Qv, v.unsqueeze(-2));
+  }
+  return Q.narrow(-1, 0, n);
 }
 
 }  // namespace ember::linalg

@@ -361,7 +361,9 @@ LstsqResult lstsq(const Tensor& A, const Tensor& B, std::optional<double> rcond,
   const int64_t k = B_matrix.size(-1);
   const Dims batch = broadcast_shapes(batch_of(A), batch_of(B_matrix));
   const Tensor A_batch = A.expand(with_matrix(batch, m, n)), B_batch = B_matrix.expand(with_matrix(batch, m, k));
-  const PseudoInverse inverse = pseudo_inverse(A_batch, std::nullopt, rcond, false);
+  // Of A itself, so rank and singular_values have A's batch shape, as PyTorch's; the product
+  // with B broadcasts.
+  const PseudoInverse inverse = pseudo_inverse(A, std::nullopt, rcond, false);
   LstsqResult out;
   const Tensor X = matmul(inverse.P, B_batch);
   out.solution = vector ? X.squeeze(-1) : X;

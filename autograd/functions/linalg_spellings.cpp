@@ -1,7 +1,7 @@
 // core/linalg_ops.h's torch-namespace spellings of linalg: torch.svd (V, not Vh), torch.qr,
-// torch.pinverse, torch.matrix_exp, torch.chain_matmul (core/ops.h), and the randomized
-// torch.svd_lowrank / pca_lowrank (Halko, Martinsson and Tropp's range finder), composed of
-// linalg's functions.
+// torch.pinverse, torch.matrix_exp, torch.slogdet, torch.chain_matmul (core/ops.h), the Tensor
+// methods, and the randomized torch.svd_lowrank / pca_lowrank (Halko, Martinsson and Tropp's
+// range finder), composed of linalg's functions.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -57,6 +57,11 @@ std::tuple<Tensor, Tensor, Tensor> svd(const Tensor& A, bool some, bool compute_
 std::pair<Tensor, Tensor> qr(const Tensor& A, bool some) { return linalg::qr(A, some ? "reduced" : "complete"); }
 
 Tensor pinverse(const Tensor& A, double rcond) { return linalg::pinv(A, std::nullopt, rcond); }
+std::pair<Tensor, Tensor> slogdet(const Tensor& A) { return linalg::slogdet(A); }
+Tensor Tensor::matrix_power(int64_t n) const { return linalg::matrix_power(*this, n); }
+std::pair<Tensor, Tensor> Tensor::slogdet() const { return linalg::slogdet(*this); }
+Tensor Tensor::pinverse(double rcond) const { return ember::pinverse(*this, rcond); }
+Tensor Tensor::matrix_exp() const { return linalg::matrix_exp(*this); }
 
 Tensor matrix_exp(const Tensor& A) { return linalg::matrix_exp(A); }
 

@@ -355,7 +355,12 @@ Tensor add_product(const Tensor& t, const Tensor& a, const Tensor& b, const Scal
   const DType compute = compute_dtype(dtype);
   const auto in = [compute](const Tensor& x) { return x.dtype() == compute ? x : x.to(compute); };
   const Tensor product = divide ? div(in(a), in(b)) : mul(in(a), in(b));
-  const Tensor sum = add(in(t), product, value);
+  // An integer addcmul takes value as its dtype does (0.5 truncates to 0), as PyTorch's
+  // kernel's value.to<scalar_t>(); add's alpha check would name an argument never passed.
+  const Scalar scale = !divide && !is_floating(compute) && value.is_floating()
+                           ? Scalar(static_cast<int64_t>(std::trunc(value.to_double())))
+                           : value;
+  const Tensor sum = add(in(t), product, scale);
   return sum.dtype() == dtype ? sum : sum.to(dtype);
 }
 }  // namespace

@@ -56,11 +56,11 @@ Tensor logical_xor(const Tensor& a, const Tensor& b) { return bitwise_xor(ne(a, 
 Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp(a, min, std::nullopt); }
 Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp(a, std::nullopt, max); }
 Tensor clip(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) { return clamp(a, min, max); }
-// torch.cross without a dim: the first dim of size 3 of the broadcast shape, with PyTorch's
-// deprecation warning (linalg.cross's default is -1).
+// torch.cross without a dim: the first dim of size 3 of the input's own shape (PyTorch's
+// _get_cross_dim reads input only), with its deprecation warning (linalg.cross's default is -1).
 Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim) {
   if (dim) return linalg::cross(a, b, *dim);
-  const Dims shape = broadcast_shapes(a.sizes(), b.sizes());
+  const Dims& shape = a.sizes();
   int64_t found = -1;
   for (size_t d = 0; d < shape.size() && found < 0; ++d)
     if (shape[d] == 3) found = static_cast<int64_t>(d);
@@ -100,7 +100,32 @@ Tensor dot(const Tensor& a_in, const Tensor& b_in) {
   return mul(a.to(kInt64), b.to(kInt64)).sum().to(a.dtype());
 }
 
+// The number broadcast to the exponent's shape in the dtype of PyTorch's wrapped-number
+// promotion, then pow of two tensors (its gradient reaches the exponent).
+Tensor pow(const Scalar& self, const Tensor& exponent) {
+  EMBER_CHECK(exponent.defined(), "pow: expected a defined exponent tensor");
+  const DType dt = self.result_type_with(exponent.dtype());
+  // PyTorch's shortcut: 1 ** anything is 1 (so an integer exponent may be negative there).
+  if (self.to_double() == 1.0 && !is_floating(exponent.dtype()))
+    return full(exponent.sizes(), 1, TensorOptions(dt).device(exponent.device()));
+  return ember::pow(full({}, self, TensorOptions(dt).device(exponent.device())), exponent.to(dt));
+}
+
 // ---------------------------------------------------------------- methods, out of place
+Tensor Tensor::positive() const {
+  EMBER_CHECK(dtype() != kBool, "The `+` operator, on a bool tensor is not supported.");
+  return *this;
+}
+// The sign bit: a floating x's through copysign (so -0.0 and a negative NaN count), an
+// int64's x < 0; uint8 and bool have none.
+Tensor Tensor::signbit() const {
+  if (is_floating(dtype())) return ember::copysign(ember::ones_like(*this), *this).lt(0.0);
+  if (dtype() == kInt64) return lt(0);
+  return zeros(sizes(), TensorOptions(kBool).device(device()));
+}
+Tensor Tensor::new_empty_strided(const Dims& size, const Dims& stride) const {
+  return empty_strided(size, stride, TensorOptions(dtype()).device(device()));
+}
 Tensor Tensor::max(const Tensor& other) const { return ember::maximum(*this, other); }
 Tensor Tensor::min(const Tensor& other) const { return ember::minimum(*this, other); }
 Tensor Tensor::cross(const Tensor& other, std::optional<int64_t> dim) const { return ember::cross(*this, other, dim); }
@@ -145,6 +170,18 @@ Tensor& Tensor::pow_(const Tensor& exponent) {
                           [&] { return ember::pow(value_before_write(*this, exponent), exponent); });
 }
 Tensor& Tensor::square_() { return pow_(Scalar(2)); }
+Tensor& Tensor::float_power_(const Tensor& exponent) {
+  EMBER_CHECK(dtype() == kFloat64, "the base given to float_power_ has dtype ", dtype_torch_name(dtype()),
+              " but the operation's result requires dtype Double");
+  return composed_inplace("PowBackward", *this,
+                          [&] { return ember::float_power(value_before_write(*this, exponent), exponent); });
+}
+Tensor& Tensor::float_power_(const Scalar& exponent) {
+  EMBER_CHECK(dtype() == kFloat64, "the base given to float_power_ has dtype ", dtype_torch_name(dtype()),
+              " but the operation's result requires dtype Double");
+  return composed_inplace("PowBackward", *this,
+                          [&] { return ember::float_power(value_before_write(*this), exponent); });
+}
 Tensor& Tensor::clamp_min_(const Scalar& min) { return clamp_(min, std::nullopt); }
 Tensor& Tensor::clamp_max_(const Scalar& max) { return clamp_(std::nullopt, max); }
 Tensor& Tensor::clip_(std::optional<Scalar> min, std::optional<Scalar> max) { return clamp_(min, max); }
@@ -157,6 +194,29 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) {
 Tensor& Tensor::cumsum_(int64_t dim) {
   return composed_inplace("CumsumBackward", *this, [&] { return ember::cumsum(*this, dim); });
 }
+// The in-place comparisons: self = (self op other) in self's dtype, the result computed
+// before the write (so a broadcast that does not fit self changes nothing). Their derivative
+// is PyTorch's zeros_like(self).
+namespace {
+Tensor& comparison_inplace(const char* name, Tensor& self, const Tensor& result) {
+  return autograd::inplace(
+      name, self, nullptr, [&] { native::assign_(self, result); },
+      [](const autograd::tensor_list& g, const autograd::tensor_list&, const auto&) {
+        return autograd::tensor_list{zeros_like(g[0]), Tensor()};
+      });
+}
+}  // namespace
+#define EMBER_INPLACE_COMPARISON(op, node_name)                                                                        \
+  Tensor& Tensor::op##_(const Tensor& other) { return comparison_inplace(node_name, *this, ember::op(*this, other)); } \
+  Tensor& Tensor::op##_(const Scalar& other) { return comparison_inplace(node_name, *this, ember::op(*this, other)); }
+EMBER_INPLACE_COMPARISON(eq, "EqBackward")
+EMBER_INPLACE_COMPARISON(ne, "NeBackward")
+EMBER_INPLACE_COMPARISON(lt, "LtBackward")
+EMBER_INPLACE_COMPARISON(le, "LeBackward")
+EMBER_INPLACE_COMPARISON(gt, "GtBackward")
+EMBER_INPLACE_COMPARISON(ge, "GeBackward")
+#undef EMBER_INPLACE_COMPARISON
+
 Tensor& Tensor::fill_diagonal_(const Scalar& value, bool wrap) {
   EMBER_CHECK(dim() >= 2, "dimensions must larger than 1");
   const Dims& shape = sizes();

@@ -102,7 +102,8 @@ Tensor integer_draws(const Dims& sizes, int64_t from, uint64_t span, Device devi
   const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(numel));
   std::vector<int64_t> values(static_cast<size_t>(numel));
   for (int64_t i = 0; i < numel; ++i) {
-    const uint64_t offset = Philox4x32::bits64(rng.seed, rng.offset + static_cast<uint64_t>(i)) % span;
+    const uint64_t bits = Philox4x32::bits64(rng.seed, rng.offset + static_cast<uint64_t>(i));
+    const uint64_t offset = span == 0 ? bits : bits % span;  // span 0: all 2^64 values
     values[static_cast<size_t>(i)] = static_cast<int64_t>(static_cast<uint64_t>(from) + offset);
   }
   return tensor(values, sizes, TensorOptions(kInt64)).to(device);
@@ -160,7 +161,6 @@ Tensor& random_range(Tensor& self, int64_t from, int64_t last) {
     std::tie(from, last) = representable_ends(from, last, self.dtype());
   }
   const uint64_t span = static_cast<uint64_t>(last) - static_cast<uint64_t>(from) + 1;  // 0: all 2^64 values
-  EMBER_CHECK(span != 0, "random_: a range of 2^64 integers is not supported");
   return fill_recorded("RandomBackward", self, [&] { return integer_draws(self.sizes(), from, span, self.device()); });
 }
 
@@ -251,7 +251,14 @@ Tensor& Tensor::random_(int64_t from, std::optional<int64_t> to) {
     EMBER_CHECK(from < *to, "random_ expects 'from' to be less than 'to', but got from=", from, " >= to=", *to);
     return random_range(*this, from, *to - 1);
   }
-  return random_range(*this, from, exact_integer_top(dtype()));
+  // PyTorch's [from, the dtype's top]: a floating dtype's from must lie below the top (an
+  // integer dtype's may be it: one value); int64's lowest draws all 2^64 values.
+  const int64_t top = exact_integer_top(dtype());
+  EMBER_CHECK(!is_floating(dtype()) || from < top,
+              "random_ expects 'from' casted to dtype to be less than or equal to 'to_inc' casted to dtype, but got "
+              "from=",
+              from, " > to_inc=", top);
+  return random_range(*this, from, top);
 }
 Tensor& Tensor::random_(int64_t to) { return random_(0, to); }
 Tensor& Tensor::random_() { return random_(0, std::nullopt); }
@@ -290,6 +297,7 @@ Tensor bernoulli(const Tensor& input, double p) {
 }
 
 Tensor Tensor::bernoulli() const { return ember::bernoulli(*this); }
+Tensor Tensor::bernoulli(double p) const { return ember::bernoulli(*this, p); }
 
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement) {
   EMBER_CHECK(probs.defined() && (probs.dim() == 1 || probs.dim() == 2), "prob_dist must be 1 or 2 dim");

@@ -53,6 +53,9 @@ Tensor scatter_into_zeros(const Tensor& g, const autograd::InputMeta& in, std::f
 }  // namespace
 
 Tensor Tensor::view(const Dims& shape) const { return reshaping("ViewBackward", *this, native::view(*this, shape)); }
+// Not differentiable, as PyTorch's view.dtype: the result shares the storage (and version
+// counter, so a write through it still invalidates saved tensors) but never requires grad.
+Tensor Tensor::view_as_dtype(DType dtype) const { return native::view_dtype(*this, dtype); }
 Tensor Tensor::reshape(const Dims& shape) const {
   return reshaping("ReshapeBackward", *this, native::reshape(*this, shape));
 }

@@ -5,6 +5,7 @@
 // their min and max, to count them instead of sorting).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <tuple>
@@ -221,9 +222,24 @@ Tensor histc(const Tensor& x, int64_t bins, double min, double max) {
   }
   EMBER_CHECK(std::isfinite(min) && std::isfinite(max), "torch.histc(): range of [", min, ", ", max,
               "] is not finite");
-  if (min == max) {
+  const bool constant = min == max;
+  if (constant) {
     min -= 1;
     max += 1;
+  }
+  // PyTorch's bins_edges_correction (float32 and float64): where the widening of a constant
+  // by 1 rounded away in x's dtype (1e8 in float32), each edge moves to the next value the
+  // dtype holds, as its nexttoward.
+  const auto in_dtype = [&](double v) { return full({}, v, TensorOptions(x.dtype())).item<double>(); };
+  if (constant && (x.dtype() == kFloat32 || x.dtype() == kFloat64) && in_dtype(min) == in_dtype(max)) {
+    const double edge = in_dtype(min);
+    const auto next = [&](double direction) {
+      double step = std::max(std::abs(edge), std::numeric_limits<double>::min()) * 0x1p-60;
+      while (in_dtype(edge + direction * step) == edge) step *= 2;
+      return in_dtype(edge + direction * step);
+    };
+    min = next(-1.0);
+    max = next(1.0);
   }
   Tensor flat = native::reshape(x, {x.numel()});
   // PyTorch's bin of an element: trunc((x - left) * bins / (right - left)), every step in x's
@@ -280,6 +296,11 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Tensor& values, bool ou
                 "torch.searchsorted(): sorter should be an int64 tensor of the boundaries' shape ",
                 sorted_sequence.sizes().str(), ", but got ", dtype_name(sorter.dtype()), " ",
                 sorter.sizes().str());
+    if (sorter.numel() > 0) {  // PyTorch's pre-check (a host read of the extremes)
+      const int64_t lowest = native::amin(sorter, {}, false).item<int64_t>();
+      const int64_t highest = native::amax(sorter, {}, false).item<int64_t>();
+      EMBER_CHECK(lowest >= 0 && highest < sorter.sizes().back(), "torch.searchsorted(): sorter index out of range");
+    }
     boundaries = native::gather(boundaries, -1, sorter);
   }
   const int64_t m = boundaries.sizes().back();

@@ -272,15 +272,11 @@ void check_same_device(const Tensor& first, std::initializer_list<const Tensor*>
   }
 }
 
-void mark_mutated(const Tensor& self) {
+namespace {
+// mark_mutated without the overlap check: for fill_, which writes one value to every
+// element, so an expanded tensor is fine (PyTorch's "Fill is idempotent, so overlap is okay").
+void mark_written(const Tensor& self) {
   TensorImpl& impl = self.impl();
-  // PyTorch's internal-overlap check (its certain part): an expanded dim (stride 0, size
-  // > 1) would be written once per element that aliases it.
-  for (size_t d = 0; d < impl.sizes.size(); ++d) {
-    EMBER_CHECK(impl.sizes[d] <= 1 || impl.strides[d] != 0,
-                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-                "location. Please clone() the tensor before performing the operation.");
-  }
   if (impl.is_inference) {
     EMBER_CHECK(is_inference_mode_enabled(),
                 "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get "
@@ -289,6 +285,19 @@ void mark_mutated(const Tensor& self) {
     return;
   }
   impl.storage->bump_version();
+}
+}  // namespace
+
+void mark_mutated(const Tensor& self) {
+  const TensorImpl& impl = self.impl();
+  // PyTorch's internal-overlap check (its certain part): an expanded dim (stride 0, size
+  // > 1) would be written once per element that aliases it.
+  for (size_t d = 0; d < impl.sizes.size(); ++d) {
+    EMBER_CHECK(impl.sizes[d] <= 1 || impl.strides[d] != 0,
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.");
+  }
+  mark_written(self);
 }
 
 // ---------------------------------------------------------------- binary
@@ -461,7 +470,7 @@ void clamp_(const Tensor& self, std::optional<Scalar> min, std::optional<Scalar>
 void zero_(const Tensor& self) { fill_(self, 0); }
 void fill_(const Tensor& self, const Scalar& value) {
   check_fill_value(value, self.dtype());
-  mark_mutated(self);
+  mark_written(self);
   device_ops(self.device()).fill(self, value);
 }
 void copy_(const Tensor& self, const Tensor& src) {

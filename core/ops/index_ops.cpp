@@ -1,5 +1,5 @@
 // Native index_add (the device's index_add kernel, which index_select's gradient also
-// uses), index_copy's checks, the flat positions of a mask's trues and repeat_interleave's
+// uses), index_copy's and index_reduce's checks, the flat positions of a mask's trues and repeat_interleave's
 // indices: the pieces autograd/functions/index_ops.cpp composes the public ops from.
 #include <algorithm>
 #include <vector>
@@ -71,6 +71,18 @@ int64_t check_index_copy(const Tensor& self, int64_t dim, const Tensor& index, c
   EMBER_CHECK(self.dtype() == source.dtype(), "index_copy_(): self and source expected to have the same dtype, but got (self) ",
               dtype_torch_name(self.dtype()), " and (source) ", dtype_torch_name(source.dtype()));
   check_slices("index_copy_()", self, d, index, source);
+  return d;
+}
+
+int64_t check_index_reduce(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source,
+                           std::string_view reduce) {
+  EMBER_CHECK(reduce == "prod" || reduce == "mean" || reduce == "amax" || reduce == "amin",
+              "index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got ", reduce, ".");
+  check_index_vector("index_reduce_()", self, index, source);
+  const int64_t d = wrap_dim(dim, self.dim());
+  EMBER_CHECK(self.dtype() == source.dtype(), "index_reduce_(): self (", dtype_torch_name(self.dtype()),
+              ") and source (", dtype_torch_name(source.dtype()), ") must have the same scalar type");
+  check_slices("index_reduce_()", self, d, index, source);
   return d;
 }
 

@@ -174,7 +174,7 @@ Tensor softmin(const Tensor& x, int64_t dim) {
   EMBER_PROFILE_OP("softmin");
   return softmax(-x, dim);
 }
-Tensor softmin(const Tensor& x, int64_t dim, DType dtype) { return softmin(x.to(dtype), dim); }
+Tensor softmin(const Tensor& x, int64_t dim, DType dtype) { return softmax(-x.to(dtype), dim, dtype); }
 
 Tensor rrelu(const Tensor& x, double lower, double upper, bool training, bool inplace) {
   EMBER_PROFILE_OP("rrelu");

@@ -294,9 +294,24 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
   return detail::through_float32(x, [dim](const Tensor& in) { return recorded_softmax(in, dim, false); });
 }
 
-// The dtype forms cast first (differentiably: the gradient comes back in x's dtype).
-Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype) { return log_softmax(x.to(dtype), dim); }
-Tensor softmax(const Tensor& x, int64_t dim, DType dtype) { return softmax(x.to(dtype), dim); }
+// The dtype forms cast first (differentiably: the gradient comes back in x's dtype). Under
+// autocast the explicit dtype is kept, as PyTorch's fp32_set_opt_dtype policy: no float32 cast.
+namespace {
+template <typename Op>
+Tensor in_explicit_dtype(const Tensor& x, DType dtype, const Op& op) {
+  const Tensor cast = x.to(dtype);
+  std::optional<AutocastGuard> autocast_off;
+  const DeviceType type = x.device().type();
+  if (autocast::is_enabled(type)) autocast_off.emplace(x.device(), autocast::get_dtype(type), false);
+  return op(cast);
+}
+}  // namespace
+Tensor log_softmax(const Tensor& x, int64_t dim, DType dtype) {
+  return in_explicit_dtype(x, dtype, [dim](const Tensor& in) { return log_softmax(in, dim); });
+}
+Tensor softmax(const Tensor& x, int64_t dim, DType dtype) {
+  return in_explicit_dtype(x, dtype, [dim](const Tensor& in) { return softmax(in, dim); });
+}
 
 namespace {
 

@@ -190,13 +190,17 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
   return difference_loss({PointwiseLoss::Huber, "huber_loss", "HuberLossBackward", {delta}}, input, target, reduction);
 }
 
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction) {
+Tensor binary_cross_entropy(const Tensor& input_in, const Tensor& target_in, const Tensor& weight_in,
+                            Reduction reduction) {
   EMBER_PROFILE_OP("binary_cross_entropy");
-  EMBER_CHECK(!autocast::is_enabled(input.device().type()),
+  // PyTorch bans it from CUDA autocast only; CPU autocast runs it in float32.
+  EMBER_CHECK(!(input_in.defined() && input_in.is_cuda() && autocast::is_enabled(DeviceType::CUDA)),
               "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast. Many models use "
               "a sigmoid layer right before the binary cross entropy layer. In this case, combine the two layers "
               "using torch.nn.functional.binary_cross_entropy_with_logits or torch.nn.BCEWithLogitsLoss. "
               "binary_cross_entropy_with_logits and BCEWithLogits are safe to autocast.");
+  const auto [input, target, weight] =
+      autocast::cast_inputs(autocast::CastPolicy::Float32, input_in, target_in, weight_in);
   EMBER_CHECK(target.sizes() == input.sizes(), "Using a target size (", target.sizes(),
               ") that is different to the input size (", input.sizes(),
               ") is deprecated. Please ensure they have the same size.");

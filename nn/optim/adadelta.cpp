@@ -33,7 +33,7 @@ void Adadelta::check_param_state(const std::string& prefix, const ParamState& lo
 }
 
 void Adadelta::step() {
-  const profiler::StepScope profile("Adadelta.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "Adadelta.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const AdadeltaOptions& o = options(group);

@@ -31,7 +31,7 @@ void Adagrad::check_param_state(const std::string& prefix, const ParamState& loa
 }
 
 void Adagrad::step() {
-  const profiler::StepScope profile("Adagrad.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "Adagrad.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const AdagradOptions& o = options(group);

@@ -127,7 +127,7 @@ void AdamW::check_param_state(const std::string& prefix, const ParamState& loade
 }
 
 void Adam::step() {
-  const profiler::StepScope profile("Adam.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "Adam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& s) {
     adam_update(p, s, options(group), options(group).decoupled_weight_decay, capturable_, group);
@@ -137,7 +137,7 @@ void Adam::step() {
 void Adam::hyper_parameters_changed(size_t group) { write_capturable(capturable_, group, options(group)); }
 
 void AdamW::step() {
-  const profiler::StepScope profile("AdamW.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "AdamW.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad(
       [&](size_t group, Tensor& p, ParamState& s) { adam_update(p, s, options(group), true, capturable_, group); });

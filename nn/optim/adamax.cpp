@@ -36,7 +36,7 @@ void Adamax::check_param_state(const std::string& prefix, const ParamState& load
 }
 
 void Adamax::step() {
-  const profiler::StepScope profile("Adamax.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "Adamax.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const AdamaxOptions& o = options(group);

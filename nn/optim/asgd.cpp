@@ -48,7 +48,7 @@ Tensor ASGD::loaded_state_tensor(const std::string& name, const Tensor& value, c
 }
 
 void ASGD::step() {
-  const profiler::StepScope profile("ASGD.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "ASGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const ASGDOptions& o = options(group);

@@ -18,7 +18,7 @@ namespace ember::amp {
 // As PyTorch 1.13's GradScaler, on any device (PyTorch's is CUDA-only):
 //   scaler.scale(loss).backward();  scaler.step(optimizer);  scaler.update();
 // scale(t) = t * S, S a float32 0-dim tensor on t's device made at the first call
-// (PyTorch's is [1]-shaped, so a scaled 0-dim loss stays 0-dim here; a bfloat16 or float16
+// (PyTorch 1.13's was [1]-shaped, PyTorch 2's is 0-dim too: a scaled 0-dim loss stays 0-dim; a bfloat16 or float16
 // t is scaled in float32, as PyTorch's promotion does). unscale_(opt) refuses float16
 // gradients with PyTorch's "Attempting to unscale FP16 gradients." (float32 parameters are
 // the recipe) and multiplies every gradient of opt by 1/S (computed in float64, rounded to float32) and

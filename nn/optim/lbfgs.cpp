@@ -161,7 +161,7 @@ void LBFGS::add_to_params(double step_size, const Tensor& update) {
 
 Tensor LBFGS::step(const LossClosure& closure) {
   EMBER_CHECK(closure != nullptr, "LBFGS requires a closure function");
-  const profiler::StepScope profile("LBFGS.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "LBFGS.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   const LBFGSOptions& o = options_;
   const auto evaluate = [&]() -> std::pair<Tensor, double> {

@@ -59,7 +59,7 @@ Tensor NAdam::loaded_state_tensor(const std::string& name, const Tensor& value, 
 }
 
 void NAdam::step() {
-  const profiler::StepScope profile("NAdam.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "NAdam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const NAdamOptions& o = options(group);

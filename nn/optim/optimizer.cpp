@@ -105,6 +105,7 @@ void Optimizer::check_gradients_before_step() const {
 void Optimizer::mark_gradients_applied() { diagnostics::detail::mark_applied(*this, groups_, ++steps_taken_); }
 
 Tensor Optimizer::step(const LossClosure& closure) {
+  const StepScope hooks(*this, nullptr);  // the hooks run once, before the closure
   Tensor loss;
   if (closure) {
     const EnableGradGuard enable_grad;  // PyTorch's step wraps the closure in torch.enable_grad()

@@ -6,15 +6,53 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "core/profiler.h"
 #include "core/tensor.h"
 
 namespace ember::optim {
+
+class Optimizer;
+// Note [Optimizer step hooks]
+// PyTorch's Optimizer.register_step_pre_hook / register_step_post_hook and the global
+// torch.optim.optimizer.register_optimizer_step_pre_hook / _post_hook. A pre hook runs
+// before the step reads any gradient (so it may clip or rescale them), a post hook after
+// every update; each gets the optimizer. Order as PyTorch's: global pre hooks, this
+// optimizer's pre hooks, the step, this optimizer's post hooks, global post hooks, each
+// kind in registration order. Hooks run in the caller's grad mode; step(closure) runs them
+// once, before the closure. A step that throws runs no post hook; a throwing hook stops
+// the step there (a post hook's exception leaves StepScope's destructor, so a step called
+// from another destructor must not have throwing post hooks). One step at a time per optimizer. Every built-in optimizer's step opens an Optimizer::StepScope; a
+// subclass's own step() does the same to run the hooks.
+using OptimizerStepHook = std::function<void(Optimizer& optimizer)>;
+namespace detail {
+struct StepHookTable;
+}
+// torch.utils.hooks.RemovableHandle for these hooks: remove() unregisters the hook (again,
+// or after the optimizer is gone: a no-op).
+class OptimizerHookHandle {
+ public:
+  OptimizerHookHandle() = default;
+  void remove();
+  int64_t id() const { return key_; }
+
+ private:
+  friend class Optimizer;
+  friend OptimizerHookHandle register_optimizer_step_pre_hook(OptimizerStepHook hook);
+  friend OptimizerHookHandle register_optimizer_step_post_hook(OptimizerStepHook hook);
+  OptimizerHookHandle(std::weak_ptr<detail::StepHookTable> table, int64_t key) : table_(std::move(table)), key_(key) {}
+  std::weak_ptr<detail::StepHookTable> table_;
+  int64_t key_ = 0;
+};
+// Hooks that run around every optimizer's step (Note [Optimizer step hooks]).
+OptimizerHookHandle register_optimizer_step_pre_hook(OptimizerStepHook hook);
+OptimizerHookHandle register_optimizer_step_post_hook(OptimizerStepHook hook);
 
 // Same type as nn::StateDict: ordered name -> tensor pairs.
 using StateDict = std::vector<std::pair<std::string, Tensor>>;
@@ -71,6 +109,10 @@ class Optimizer {
   // How many step() calls applied gradients (LRScheduler's step-order warning reads it).
   int64_t steps_taken() const { return steps_taken_; }
 
+  // Note [Optimizer step hooks]
+  OptimizerHookHandle register_step_pre_hook(OptimizerStepHook hook);
+  OptimizerHookHandle register_step_post_hook(OptimizerStepHook hook);
+
   // PyTorch's param_groups[g]["initial_lr"]: the lr the first LR scheduler made on this
   // optimizer found (a later scheduler, or one made after a resume, starts from it), kept
   // in state_dict as "param_groups.<g>.initial_lr" and restored by load_state_dict.
@@ -78,8 +120,25 @@ class Optimizer {
   void set_initial_lr(size_t group, double lr);
 
  protected:
-  Optimizer() = default;
+  Optimizer();
   using ParamState = std::map<std::string, Tensor>;
+
+  // Opened first in every step (Note [Optimizer step hooks]): the profiler's span named
+  // profile_name (none for nullptr), and the step hooks around the step when it is the
+  // outermost scope of this optimizer (step(closure) around step() runs them once).
+  class StepScope {
+   public:
+    StepScope(Optimizer& optimizer, const char* profile_name);
+    ~StepScope() noexcept(false);  // the post hooks, unless the step is throwing
+    StepScope(const StepScope&) = delete;
+    StepScope& operator=(const StepScope&) = delete;
+
+   private:
+    Optimizer& optimizer_;
+    std::optional<profiler::StepScope> profile_;
+    int uncaught_at_start_;
+    bool outermost_;
+  };
 
   // Appends a group (checks: leaves, floating point, not already in a group).
   void add_params(std::vector<Tensor> params);
@@ -132,6 +191,8 @@ class Optimizer {
   std::vector<ParamState> state_;  // one per parameter, in group order
   int64_t steps_taken_ = 0;        // for grad_across_steps' message
   std::vector<std::optional<double>> initial_lr_;  // per group; grown with groups_
+  std::shared_ptr<detail::StepHookTable> step_hooks_;
+  int step_depth_ = 0;  // open StepScopes
 };
 
 // Note [Loaded state is checked]

@@ -66,7 +66,7 @@ void RAdam::check_param_state(const std::string& prefix, const ParamState& loade
 }
 
 void RAdam::step() {
-  const profiler::StepScope profile("RAdam.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "RAdam.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const RAdamOptions& o = options(group);

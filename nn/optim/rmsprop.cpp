@@ -50,7 +50,7 @@ void RMSprop::check_param_state(const std::string& prefix, const ParamState& loa
 }
 
 void RMSprop::step() {
-  const profiler::StepScope profile("RMSprop.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "RMSprop.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const RMSpropOptions& o = options(group);

@@ -34,7 +34,7 @@ void Rprop::check_param_state(const std::string& prefix, const ParamState& loade
 }
 
 void Rprop::step() {
-  const profiler::StepScope profile("Rprop.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "Rprop.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   for_each_param_with_grad([&](size_t group, Tensor& p, ParamState& state) {
     const RpropOptions& o = options(group);

@@ -77,7 +77,7 @@ void SGD::hyper_parameters_changed(size_t group) {
 // group's device) is checked while the bucket fills, and momentum buffers are made just
 // before their bucket's launch: a step that throws leaves no buffer its update never used.
 void SGD::step() {
-  const profiler::StepScope profile("SGD.step");  // a span, then a mark (Note [Profiler])
+  const StepScope profile(*this, "SGD.step");  // a span, then a mark (Note [Profiler])
   NoGradGuard no_grad;
   struct Pending {
     Tensor param, grad, buf;  // buf: the momentum buffer, undefined until its first step

@@ -107,9 +107,9 @@ TEST(PackedSequence, BadInputNamesTheProblem) {
   EXPECT_EMBER_ERROR(pack_padded_sequence(x, std::vector<int64_t>{1, -1, 0}),
                      "Length of all samples has to be greater than 0");  // checked before the order
   EXPECT_EMBER_ERROR(pack_padded_sequence(x, ember::tensor<int64_t>({3, 1, 1}) > 0),
-                     "'lengths' argument should be a 1D CPU int64 tensor, but got 1D cpu bool tensor");
+                     "'lengths' argument should be a 1D CPU int64 tensor, but got 1D cpu Bool tensor");
   EXPECT_EMBER_ERROR(pack_padded_sequence(x, ember::tensor<int64_t>({3, 1, 1}).reshape({1, 3})),
-                     "'lengths' argument should be a 1D CPU int64 tensor, but got 2D cpu int64 tensor");
+                     "'lengths' argument should be a 1D CPU int64 tensor, but got 2D cpu Long tensor");
   EXPECT_EMBER_ERROR(pack_padded_sequence(zeros({4, 0}), std::vector<int64_t>{}), "Cannot pack empty tensors.");
   EXPECT_EMBER_ERROR(pack_padded_sequence(zeros({4}), std::vector<int64_t>{4}),
                      "pack_padded_sequence: expected input of at least 2 dimensions");
