@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "nn/functional/activation_more.h"
 #include "nn/functional/loss.h"
 #include "nn/repr.h"
@@ -28,8 +29,13 @@ int64_t checked_parameter_count(int64_t num_parameters) {
 PReLU::PReLU(int64_t num_parameters, double init)
     : Module("PReLU"),
       num_parameters(checked_parameter_count(num_parameters)),
+      init(init),
       weight(register_parameter("weight", full({num_parameters}, init, TensorOptions(kFloat32)))) {}
 Tensor PReLU::forward(const Tensor& input) { return F::prelu(input, weight); }
+void PReLU::reset_parameters() {
+  const NoGradGuard no_grad;
+  weight.fill_(init);
+}
 
 Tensor SELU::forward(const Tensor& input) { return F::selu(input, inplace); }
 

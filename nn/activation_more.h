@@ -32,7 +32,9 @@ class PReLU : public Module {
   explicit PReLU(int64_t num_parameters = 1, double init = 0.25);
   Tensor forward(const Tensor& input) override;
   std::string extra_repr() const override { return "num_parameters=" + std::to_string(num_parameters); }
+  void reset_parameters() override;  // weight filled with init again, in place
   const int64_t num_parameters;
+  const double init;
   Tensor& weight;
 };
 

@@ -6,6 +6,7 @@
 #include "core/factories.h"
 #include "core/grad_mode.h"
 #include "nn/functional/embedding.h"
+#include "nn/init.h"
 #include "nn/repr.h"
 
 namespace ember::nn {
@@ -22,6 +23,7 @@ std::optional<int64_t> checked_padding(std::optional<int64_t> padding_idx, int64
 Tensor initial_table(int64_t num_embeddings, int64_t embedding_dim, std::optional<int64_t> padding_idx) {
   EMBER_CHECK(num_embeddings >= 0 && embedding_dim >= 0, "Trying to create tensor with negative dimension: [",
               num_embeddings, ", ", embedding_dim, "]");
+  if (init::detail::skipping_init()) return empty({num_embeddings, embedding_dim});  // skip_init: no draw
   NoGradGuard no_grad;
   Tensor table = randn({num_embeddings, embedding_dim});
   if (padding_idx) table.select(0, *checked_padding(padding_idx, num_embeddings)).zero_();

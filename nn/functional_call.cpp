@@ -1,6 +1,7 @@
 // functional_call (nn/functional_call.h): the module's slots swapped for the call and back.
 #include "nn/functional_call.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -37,29 +38,38 @@ std::string quoted_list(const std::vector<std::string>& names) {
 Tensor functional_call(Module& module, const std::map<std::string, Tensor>& parameters_and_buffers, const Tensor& input,
                        bool tie_weights, bool strict) {
   const auto names = tied_names(module);
-  if (strict) {
-    std::vector<std::string> missing, unexpected;
-    for (const auto& [name, tied] : names)
-      if (!parameters_and_buffers.count(name)) missing.push_back(name);
-    for (const auto& [name, t] : parameters_and_buffers)
-      if (!names.count(name)) unexpected.push_back(name);
-    EMBER_CHECK(missing.empty() && unexpected.empty(), "Error(s) in reparametrizing for ", module.type_name(), ":",
-                unexpected.empty() ? "" : "\n\tUnexpected key(s): " + quoted_list(unexpected) + ".",
-                missing.empty() ? "" : "\n\tMissing key(s): " + quoted_list(missing) + ".");
-  }
-  // What each slot takes: the given tensors, spread to their tied names.
+  // What each slot takes: the given tensors, spread to their tied names (PyTorch's
+  // _untie_named_tensors_map, before its key check).
   std::map<std::string, Tensor> replacements;
+  std::vector<std::string> unexpected;
   for (const auto& [name, t] : parameters_and_buffers) {
     const auto found = names.find(name);
-    if (found == names.end()) continue;  // not strict: nothing reads it
+    if (found == names.end()) {
+      // A path through a module the model lacks is PyTorch's "has no attribute" error; an
+      // unknown last name is ignored, as the attribute PyTorch would set is read by nothing.
+      const size_t dot = name.rfind('.');
+      if (dot != std::string::npos) (void)module.get_submodule(name.substr(0, dot));
+      unexpected.push_back(name);
+      continue;
+    }
     for (const std::string& tied : tie_weights ? found->second : std::vector<std::string>{name}) {
       const auto given = parameters_and_buffers.find(tied);
       if (tied != name && given != parameters_and_buffers.end()) {
-        EMBER_CHECK(given->second.is_same(t), "functional_call got multiple values for keys [",
-                    quoted_list({name, tied}), "], which are tied. Consider using tie_weights=False");
+        std::vector<std::string> group = found->second;
+        std::sort(group.begin(), group.end());
+        EMBER_CHECK(given->second.is_same(t), "functional_call got multiple values for keys [", quoted_list(group),
+                    "], which are tied. Consider using tie_weights=False");
       }
       replacements[tied] = t;
     }
+  }
+  if (strict) {
+    std::vector<std::string> missing;
+    for (const auto& [name, tied] : names)
+      if (!replacements.count(name)) missing.push_back(name);
+    EMBER_CHECK(missing.empty() && unexpected.empty(), "Error(s) in reparametrizing for ", module.type_name(), ":",
+                unexpected.empty() ? "" : "\n\tUnexpected key(s): " + quoted_list(unexpected) + ".",
+                missing.empty() ? "" : "\n\tMissing key(s): " + quoted_list(missing) + ".");
   }
   // Swap in, call, swap back (in reverse order, whatever happens).
   std::vector<std::pair<Tensor*, Tensor>> saved;

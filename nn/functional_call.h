@@ -12,10 +12,12 @@ namespace ember::nn::utils {
 // replaced by the given tensor, then puts the module's own tensors back (also when the call
 // throws); gradients flow to the given tensors. tie_weights: a tensor the module holds under
 // several names is replaced under all of them when one is given (two different values for
-// tied names are PyTorch's "multiple values for keys" error). strict: every parameter and
-// buffer must be given and no other name, else PyTorch's "Error(s) in reparametrizing"; not
-// strict, names the module lacks are ignored, as PyTorch's attribute on a module forward
-// never reads. Not thread-safe against other calls of the same module.
+// tied names are PyTorch's "multiple values for keys" error), before strict checks that
+// every parameter and buffer is covered and nothing else given ("Error(s) in
+// reparametrizing"). Not strict, a path through a module the model lacks is PyTorch's "has
+// no attribute" error and an unknown last name is ignored. Unlike PyTorch: a parameter
+// registered as undefined (Linear's bias=false) cannot be given, and the map is not updated
+// with tensors the forward reassigns. Not thread-safe against other calls of the module.
 Tensor functional_call(Module& module, const std::map<std::string, Tensor>& parameters_and_buffers,
                        const Tensor& input, bool tie_weights = true, bool strict = false);
 

@@ -6,19 +6,17 @@
 #include <utility>
 
 #include "core/factories.h"
-#include "core/rng_state.h"
+#include "nn/init.h"
 
 namespace ember::nn {
 
 namespace {
 
-// The regular module for probe_in, built without moving the generator: constructing a lazy
-// module draws nothing, as PyTorch's.
+// The regular module for probe_in, built without drawing (init::SkipInitGuard): constructing
+// a lazy module leaves the generator alone, as PyTorch's, whatever other threads draw.
 std::shared_ptr<Module> build_without_drawing(const LazyModule::Maker& make, int64_t probe_in) {
-  const Tensor state = get_rng_state();
-  std::shared_ptr<Module> module = make(probe_in);
-  set_rng_state(state);
-  return module;
+  const init::SkipInitGuard no_draws;
+  return make(probe_in);
 }
 
 // A placeholder for a parameter or buffer: shape [0] of its floating dtype on its device
@@ -91,6 +89,12 @@ void LazyModule::share_state() const {
   for (const auto& [name, slot] : parameter_slots_) module_->get_parameter(name) = *slot;
   for (const auto& [name, slot] : buffer_slots_) module_->get_buffer(name) = *slot;
   if (module_->is_training() != is_training()) module_->train(is_training());
+}
+
+void LazyModule::reset_parameters() {
+  if (!module_) return;
+  share_state();
+  module_->reset_parameters();
 }
 
 // PyTorch raises at any use of an uninitialized parameter; ember's placeholders are [0]

@@ -44,8 +44,8 @@ namespace ember::nn {
 // shape ([0]) where PyTorch's raise on any use, so a write into one before the first forward
 // (an init function, a tensor assigned in its place) is refused by that forward rather than
 // at once, an optimizer's load_state_dict into them fails (its state has the sized shapes),
-// and to(channels_last) changes nothing; the probe built at construction saves and restores the
-// generator, so a draw on another thread at that moment is repeated.
+// and to(channels_last) changes nothing; the probe built at construction draws nothing
+// (init::SkipInitGuard).
 class LazyModule : public Module {
  public:
   // Builds the regular module for an input size (in_features, in_channels, num_features).
@@ -71,6 +71,9 @@ class LazyModule : public Module {
   std::vector<std::string> optional_state_keys() const override {
     return (module_ ? module_ : probe_)->optional_state_keys();
   }
+  // Once initialized, the regular module's reset_parameters on this module's tensors (in
+  // place); before, nothing (PyTorch's lazy modules too).
+  void reset_parameters() override;
   // Whether the first forward (or a load_state_dict) is still to size the parameters.
   bool has_uninitialized_params() const { return module_ == nullptr; }
   // The input size once known (in_features, in_channels, num_features), else 0.

@@ -323,7 +323,7 @@ Tensor& Module::slot_of_target(const std::string& target, bool parameter) {
 
 void Module::set_submodule(const std::string& target, std::shared_ptr<Module> module, bool strict) {
   EMBER_CHECK(!target.empty(), "Cannot set the submodule without a target name!");
-  EMBER_CHECK(module != nullptr, "set_submodule: expected a module for '", target, "', got nullptr");
+  EMBER_CHECK(module != nullptr, "`module` is not an nn.Module, found nullptr (setting '", target, "')");
   const size_t dot = target.rfind('.');
   const std::shared_ptr<Module> holder = dot == std::string::npos ? nullptr : get_submodule(target.substr(0, dot));
   Module& parent = holder ? *holder : *this;
@@ -334,6 +334,10 @@ void Module::set_submodule(const std::string& target, std::shared_ptr<Module> mo
     parent.replace_child(name, std::move(module));
     return;
   }
+  const auto named = [&](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& entry) { return entry.first == name; });
+  };
+  EMBER_CHECK(!named(parent.parameters_) && !named(parent.buffers_), "`", name, "` is not an nn.Module");
   EMBER_CHECK(!strict, parent.type_name(), " has no attribute `", name, "`");
   parent.add_module(name, std::move(module));
 }

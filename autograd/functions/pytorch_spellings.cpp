@@ -195,20 +195,30 @@ Tensor& Tensor::cumsum_(int64_t dim) {
   return composed_inplace("CumsumBackward", *this, [&] { return ember::cumsum(*this, dim); });
 }
 // The in-place comparisons: self = (self op other) in self's dtype, the result computed
-// before the write (so a broadcast that does not fit self changes nothing). Their derivative
-// is PyTorch's zeros_like(self).
+// before the write (so a broadcast that does not fit self changes nothing). Their derivatives
+// are PyTorch's zeros_like(self) and zeros_like(other): self's history goes on (its gradient
+// zeros), and a tensor `other` that requires grad makes self require it too.
 namespace {
-Tensor& comparison_inplace(const char* name, Tensor& self, const Tensor& result) {
+Tensor& comparison_inplace(const char* name, Tensor& self, const Tensor* other, const Tensor& result) {
   return autograd::inplace(
-      name, self, nullptr, [&] { native::assign_(self, result); },
-      [](const autograd::tensor_list& g, const autograd::tensor_list&, const auto&) {
-        return autograd::tensor_list{zeros_like(g[0]), Tensor()};
+      name, self, other, [&] { native::assign_(self, result); },
+      [](const autograd::tensor_list& g, const autograd::tensor_list&, const auto& in) {
+        const auto zeros_for = [&](size_t i) {
+          return in.size() > i && in[i].requires_grad
+                     ? zeros(in[i].shape, TensorOptions(in[i].dtype).device(in[i].device))
+                     : Tensor();
+        };
+        return autograd::tensor_list{zeros_like(g[0]), zeros_for(1)};
       });
 }
 }  // namespace
-#define EMBER_INPLACE_COMPARISON(op, node_name)                                                                        \
-  Tensor& Tensor::op##_(const Tensor& other) { return comparison_inplace(node_name, *this, ember::op(*this, other)); } \
-  Tensor& Tensor::op##_(const Scalar& other) { return comparison_inplace(node_name, *this, ember::op(*this, other)); }
+#define EMBER_INPLACE_COMPARISON(op, node_name)                                    \
+  Tensor& Tensor::op##_(const Tensor& other) {                                     \
+    return comparison_inplace(node_name, *this, &other, ember::op(*this, other));  \
+  }                                                                                \
+  Tensor& Tensor::op##_(const Scalar& other) {                                     \
+    return comparison_inplace(node_name, *this, nullptr, ember::op(*this, other)); \
+  }
 EMBER_INPLACE_COMPARISON(eq, "EqBackward")
 EMBER_INPLACE_COMPARISON(ne, "NeBackward")
 EMBER_INPLACE_COMPARISON(lt, "LtBackward")

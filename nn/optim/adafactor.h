@@ -36,14 +36,14 @@ void visit_fields(AdafactorOptions& o, Fn&& fn) {
   fn("weight_decay", o.weight_decay);
   fn("maximize", o.maximize);
 }
-// PyTorch's checks and messages ("Clipping threshold d should be >= 1 but is: 0.5"), every
-// number finite but a None eps1.
+// PyTorch's checks and messages ("Clipping threshold d should be >= 1 but is: 0.5"); as there,
+// d may be infinite (no clipping).
 void validate(const AdafactorOptions& o);
 
-// PyTorch's single-tensor algorithm, step by step: t += 1, beta2_t = 1 - t^beta2_decay,
+// PyTorch's single-tensor algorithm, step by step: t += 1, one_minus_beta2_t = t^beta2_decay,
 // rho_t = min(lr, 1/sqrt(t)), alpha = max(eps2, RMS(p)) rho_t, p *= 1 - lr weight_decay; a
 // parameter of 2 or more dims lerps its row factor (mean of g^2 over the last dim) and column
-// factor (over the second last) by 1 - beta2_t and estimates the variance as their product
+// factor (over the second last) by one_minus_beta2_t and estimates the variance as their product
 // over the row factor's mean (at least eps1), a vector lerps g^2; the update g / sqrt(max(v,
 // eps1^2)) is divided by max(1, RMS(update) / d) and applied times -alpha. As PyTorch's, a
 // None eps1 is the epsilon of the first parameter of the group that has a gradient, and the

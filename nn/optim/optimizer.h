@@ -2,7 +2,7 @@
 // "exp_avg", ...), zero_grad over its own parameters, lr per group (for schedulers)
 // and state_dict/load_state_dict for resuming. OptimizerWithOptions<Options> adds the
 // typed hyper-parameters of each group; SGD, the Adam family, RMSprop, Adagrad, Adadelta,
-// Rprop and ASGD derive from it, LBFGS (one group, a closure) from Optimizer itself.
+// Rprop, ASGD and Adafactor derive from it, LBFGS (one group, a closure) from Optimizer itself.
 #pragma once
 #include <functional>
 #include <map>
@@ -26,10 +26,11 @@ class Optimizer;
 // every update; each gets the optimizer. Order as PyTorch's: global pre hooks, this
 // optimizer's pre hooks, the step, this optimizer's post hooks, global post hooks, each
 // kind in registration order. Hooks run in the caller's grad mode; step(closure) runs them
-// once, before the closure. A step that throws runs no post hook; a throwing hook stops
-// the step there (a post hook's exception leaves StepScope's destructor, so a step called
-// from another destructor must not have throwing post hooks). One step at a time per optimizer. Every built-in optimizer's step opens an Optimizer::StepScope; a
-// subclass's own step() does the same to run the hooks.
+// once, before the closure. A step that throws runs no post hook; a throwing hook stops the
+// step there (a post hook's exception leaves StepScope's destructor, so a step called from
+// another destructor must not have throwing post hooks). One step at a time per optimizer.
+// Every built-in optimizer's step opens an Optimizer::StepScope; a subclass's own step()
+// does the same to run the hooks.
 using OptimizerStepHook = std::function<void(Optimizer& optimizer)>;
 namespace detail {
 struct StepHookTable;

@@ -85,6 +85,14 @@ TEST(InPlaceComparisons, CarryNoGradient) {
   y.sum().backward();
   ASSERT_TRUE(x.grad().defined());  // PyTorch's derivative: zeros_like(self)
   expect_values(x.grad(), {0, 0, 0}, 0);
+  // other requiring grad makes the result require it, its gradient zeros (PyTorch's).
+  const Tensor other = grad_input({3});
+  Tensor z = doubles({0, 0, 0}, {3});
+  z.lt_(other);
+  EXPECT_TRUE(z.requires_grad());
+  z.sum().backward();
+  ASSERT_TRUE(other.grad().defined());
+  expect_values(other.grad(), {0, 0, 0}, 0);
   Tensor leaf_x = doubles({1, 2}, {2}).requires_grad_(true);
   EXPECT_EMBER_ERROR(leaf_x.gt_(1.0), "a leaf Variable that requires grad");
 }

@@ -17,11 +17,13 @@ using ember::testing::expect_values;
 
 Tensor f64(const std::vector<double>& v, const Dims& shape) { return tensor(v, shape, dtype(kFloat64)); }
 
-// Every element within the constructor's bound, and the draws new ones.
+// Every element within the constructor's bound and some near it (the layers below have 48
+// or more elements, seeded), and the draws new ones.
 void expect_redrawn(const Tensor& before, const Tensor& after, double bound) {
   ASSERT_EQ(before.sizes(), after.sizes());
   EXPECT_FALSE(before.equal(after));
   EXPECT_LE(after.abs().max().item<double>(), bound);
+  EXPECT_GT(after.abs().max().item<double>(), 0.8 * bound);
 }
 
 TEST(ResetParameters, LayersDrawAgainInPlace) {
@@ -33,7 +35,8 @@ TEST(ResetParameters, LayersDrawAgainInPlace) {
   EXPECT_EQ(&linear.weight.impl(), identity);  // in place: an optimizer keeps training it
   EXPECT_TRUE(linear.weight.requires_grad());
   expect_redrawn(w, linear.weight, 0.25);
-  expect_redrawn(b, linear.bias, 0.25);
+  EXPECT_FALSE(b.equal(linear.bias));
+  EXPECT_LE(linear.bias.abs().max().item<double>(), 0.25);
 
   nn::Conv2d conv(2, 3, 3, nn::Conv2dOptions{.groups = 1});  // fan_in 2 * 9
   const Tensor cw = conv.weight.clone();
@@ -56,6 +59,27 @@ TEST(ResetParameters, LayersDrawAgainInPlace) {
   const Tensor cell_w = cell.weight_ih.clone();
   cell.reset_parameters();
   expect_redrawn(cell_w, cell.weight_ih, 0.1);
+
+  nn::PReLU prelu(3, 0.1);
+  {
+    const NoGradGuard no_grad;
+    prelu.weight.fill_(2.0);
+  }
+  prelu.reset_parameters();
+  expect_values(prelu.weight, {0.1, 0.1, 0.1}, 1e-7);
+}
+
+// A lazy layer, once sized, redraws through its regular module, in place.
+TEST(ResetParameters, LazyLayersOnceInitialized) {
+  manual_seed(5);
+  nn::LazyLinear lazy(8);
+  lazy.reset_parameters();  // before the first forward: nothing to draw
+  (void)lazy(randn({2, 16}));
+  const Tensor before = lazy.named_parameters()[0].second.clone();
+  const TensorImpl* identity = &lazy.named_parameters()[0].second.impl();
+  lazy.reset_parameters();
+  EXPECT_EQ(&lazy.named_parameters()[0].second.impl(), identity);
+  expect_redrawn(before, lazy.named_parameters()[0].second, 0.25);
 }
 
 // Module::apply re-initialises a whole model; modules without a reset do nothing.
@@ -108,6 +132,10 @@ TEST(SkipInit, DrawsNothing) {
   }
   EXPECT_TRUE(rand({3}).equal(expected));
   EXPECT_FALSE(nn::init::detail::skipping_init());
+  manual_seed(3);
+  const auto embedding = nn::utils::skip_init<nn::Embedding>(10, 4);
+  EXPECT_EQ(embedding->weight.sizes(), Dims({10, 4}));
+  EXPECT_TRUE(rand({3}).equal(expected));
 }
 
 // PyTorch bans binary_cross_entropy from CUDA autocast only; under CPU autocast it runs in
@@ -255,7 +283,14 @@ TEST(FunctionalCall, TiedWeights) {
   const Tensor untied = nn::utils::functional_call(seq, {{"0.weight", twice}}, x, /*tie_weights=*/false);
   expect_values(untied, matmul(x * 2.0, first->weight.t()).to_vector<double>(), 1e-12);
   EXPECT_EMBER_ERROR(nn::utils::functional_call(seq, {{"0.weight", twice}, {"1.weight", twice * 3.0}}, x),
-                     "which are tied. Consider using tie_weights=False");
+                     "functional_call got multiple values for keys ['0.weight', '1.weight'], which are tied. Consider "
+                     "using tie_weights=False");
+  // strict counts the tied names a given one covers, as PyTorch expands before its check
+  expect_values(nn::utils::functional_call(seq, {{"0.weight", twice}}, x, true, /*strict=*/true), {4, 12}, 0);
+  EXPECT_EMBER_ERROR(nn::utils::functional_call(seq, {{"0.weight", twice}}, x, /*tie_weights=*/false, true),
+                     "Missing key(s): '1.weight'.");
+  // a path through a module the model lacks is an error even when not strict
+  EXPECT_THROW(nn::utils::functional_call(seq, {{"5.weight", twice}}, x), Error);
   EXPECT_TRUE(second->weight.is_same(first->weight));  // both put back
 }
 
@@ -275,6 +310,7 @@ TEST(SetSubmodule, ReplacesAddsAndRefuses) {
   EXPECT_EMBER_ERROR(net->set_submodule("", std::make_shared<nn::ReLU>()),
                      "Cannot set the submodule without a target name!");
   EXPECT_EMBER_ERROR(net->set_submodule("7.0", std::make_shared<nn::ReLU>()), "has no attribute `7`");
+  EXPECT_EMBER_ERROR(net->set_submodule("0.0.weight", std::make_shared<nn::ReLU>()), "`weight` is not an nn.Module");
 }
 
 TEST(PackedSequenceReview, PrintsAndMoves) {
