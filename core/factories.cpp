@@ -398,8 +398,7 @@ TensorOptions like_options(const Tensor& t, TensorOptions options) {
 // in memory order, so random values are as random and constants the same.
 // memory_format Contiguous makes the values row-major, ChannelsLast lays them out NHWC.
 template <typename Make>
-Tensor like(const Tensor& t, TensorOptions options, const Make& make,
-            MemoryFormat memory_format = MemoryFormat::Preserve) {
+Tensor like(const Tensor& t, TensorOptions options, MemoryFormat memory_format, const Make& make) {
   const TensorOptions o = like_options(t, options);
   if (memory_format == MemoryFormat::Contiguous) return make(o);
   if (memory_format == MemoryFormat::ChannelsLast) {
@@ -427,51 +426,37 @@ Tensor full_like(const Tensor& t, const Scalar& value) { return full_like(t, val
 Tensor rand_like(const Tensor& t) { return rand_like(t, {}); }
 Tensor randn_like(const Tensor& t) { return randn_like(t, {}); }
 
-Tensor empty_like(const Tensor& t, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return empty(t.sizes(), opts); });
-}
-Tensor zeros_like(const Tensor& t, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return zeros(t.sizes(), opts); });
-}
-Tensor ones_like(const Tensor& t, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return ones(t.sizes(), opts); });
-}
+// The options-only forms are PyTorch's memory_format=preserve_format.
+Tensor empty_like(const Tensor& t, TensorOptions o) { return empty_like(t, o, MemoryFormat::Preserve); }
+Tensor zeros_like(const Tensor& t, TensorOptions o) { return zeros_like(t, o, MemoryFormat::Preserve); }
+Tensor ones_like(const Tensor& t, TensorOptions o) { return ones_like(t, o, MemoryFormat::Preserve); }
 Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return full(t.sizes(), value, opts); });
+  return full_like(t, value, o, MemoryFormat::Preserve);
 }
-Tensor rand_like(const Tensor& t, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return rand(t.sizes(), opts); });
-}
-Tensor randn_like(const Tensor& t, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); });
-}
+Tensor rand_like(const Tensor& t, TensorOptions o) { return rand_like(t, o, MemoryFormat::Preserve); }
+Tensor randn_like(const Tensor& t, TensorOptions o) { return randn_like(t, o, MemoryFormat::Preserve); }
 Tensor empty_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return empty(t.sizes(), opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return empty(t.sizes(), opts); });
 }
 Tensor zeros_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return zeros(t.sizes(), opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return zeros(t.sizes(), opts); });
 }
 Tensor ones_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return ones(t.sizes(), opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return ones(t.sizes(), opts); });
 }
 Tensor full_like(const Tensor& t, const Scalar& value, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return full(t.sizes(), value, opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return full(t.sizes(), value, opts); });
 }
 Tensor rand_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return rand(t.sizes(), opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return rand(t.sizes(), opts); });
 }
 Tensor randn_like(const Tensor& t, TensorOptions o, MemoryFormat f) {
-  return like(
-      t, o, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); }, f);
+  return like(t, o, f, [&](const TensorOptions& opts) { return randn(t.sizes(), opts); });
 }
 Tensor randint_like(const Tensor& t, int64_t high, TensorOptions o) { return randint_like(t, 0, high, o); }
 Tensor randint_like(const Tensor& t, int64_t low, int64_t high, TensorOptions o) {
-  return like(t, o, [&](const TensorOptions& opts) { return randint(low, high, t.sizes(), opts); });
+  return like(t, o, MemoryFormat::Preserve,
+              [&](const TensorOptions& opts) { return randint(low, high, t.sizes(), opts); });
 }
 
 }  // namespace ember

@@ -12,27 +12,12 @@
 #include "core/grad_mode.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/type_info.h"
 #include "nn/optim/capturable.h"
 #include "nn/optim/state_checks.h"
 
 namespace ember::optim {
 namespace {
-
-// torch.finfo(dtype).eps
-double machine_epsilon(DType dtype) {
-  switch (dtype) {
-    case kFloat64:
-      return std::numeric_limits<double>::epsilon();
-    case kFloat32:
-      return static_cast<double>(std::numeric_limits<float>::epsilon());
-    case kBFloat16:
-      return 0.0078125;
-    case kFloat16:
-      return 0.0009765625;
-    default:
-      return static_cast<double>(std::numeric_limits<float>::epsilon());
-  }
-}
 
 // The factors' shapes: the last dim (row_var) or the second last (col_var) reduced to 1.
 Dims factor_shape(const Dims& shape, int64_t reduced_from_end) {
@@ -94,7 +79,7 @@ void Adafactor::step() {
     }
     // PyTorch's eps1 variable: set from the first parameter of the group when None.
     std::optional<double>& eps1_slot = group_eps1[group];
-    if (!eps1_slot) eps1_slot = o.eps1 ? *o.eps1 : machine_epsilon(p.dtype());
+    if (!eps1_slot) eps1_slot = o.eps1 ? *o.eps1 : finfo(p.dtype()).eps;
     const double eps1 = *eps1_slot;
 
     Tensor& step = state.at("step");
