@@ -3,7 +3,9 @@
 // [Activation checkpointing] in the header.
 #include "autograd/checkpoint.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,8 +14,8 @@
 #include "autograd/saved_variable.h"
 #include "core/autocast.h"
 #include "core/error.h"
-#include "core/legacy_type_name.h"
 #include "core/grad_mode.h"
+#include "core/legacy_type_name.h"
 #include "core/random.h"
 
 namespace ember::utils {
@@ -122,22 +124,30 @@ class Frame : public std::enable_shared_from_this<Frame> {
     return metas_.size() - 1;
   }
 
+  // Each backward running through the checkpoint reads its own recomputation (keyed by its
+  // backward id, as PyTorch keys them by graph task), so threads running backward at once
+  // do not read or clear each other's; the mutex keeps them from changing the map together.
   Tensor get(size_t index) {
     EMBER_CHECK(!forward_running_, kBackwardInsideMessage);
-    // Recomputed for the backward running now: one that threw left its values behind.
-    if (!recomputed_ || recomputed_in_ != autograd::current_backward_id()) recompute();
-    EMBER_CHECK(index < values_.size() && values_[index].was_defined(),
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    const uint64_t backward = autograd::current_backward_id();
+    auto it = recomputed_.find(backward);
+    if (it == recomputed_.end()) it = recomputed_.emplace(backward, recompute()).first;
+    EMBER_CHECK(index < it->second.size() && it->second[index].was_defined(),
                 "internal error: checkpoint's recomputed tensor ", index, " is missing");
-    return values_[index].unpack();
+    return it->second[index].unpack();
   }
 
   void drop(size_t index) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
     live_[index] = false;
-    if (index < values_.size()) values_[index].release();
+    for (auto& [_, values] : recomputed_)
+      if (index < values.size()) values[index].release();
   }
 
  private:
-  void recompute() {
+  // The forward run again for the backward running now (its id's entry is made by get).
+  std::vector<autograd::SavedVariable> recompute() {
     std::vector<Tensor> args;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       Input& in = inputs_[i];
@@ -193,20 +203,19 @@ class Frame : public std::enable_shared_from_this<Frame> {
       (void)fn_(args);
     }
     EMBER_CHECK(next == metas_.size(), different_count_message(next));
-    values_ = std::move(fresh);
-    recomputed_ = true;
-    recomputed_in_ = autograd::current_backward_id();
-    // Kept for this backward only: with retain_graph a later backward recomputes again.
+    // Kept for this backward only: with retain_graph a later backward recomputes again. A
+    // backward that throws before its callbacks run leaves its entry until the frame goes.
     if (autograd::in_backward()) {
-      autograd::queue_callback([weak = weak_from_this()] {
-        if (auto frame = weak.lock()) frame->forget_recomputed();
+      autograd::queue_callback([weak = weak_from_this(), backward = autograd::current_backward_id()] {
+        if (auto frame = weak.lock()) frame->forget_recomputed(backward);
       });
     }
+    return fresh;
   }
 
-  void forget_recomputed() {
-    values_.clear();
-    recomputed_ = false;
+  void forget_recomputed(uint64_t backward) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    recomputed_.erase(backward);
   }
 
   std::string different_count_message(size_t recomputed) const {
@@ -230,9 +239,9 @@ class Frame : public std::enable_shared_from_this<Frame> {
   std::string scope_;
   std::vector<SavedMeta> metas_;             // one per tensor the forward saved, in order
   std::vector<bool> live_;                   // whether that saved tensor is still held by the graph
-  std::vector<autograd::SavedVariable> values_;  // the recomputed tensors (released as they are used)
-  bool recomputed_ = false;
-  uint64_t recomputed_in_ = 0;  // the backward it was recomputed for
+  // The recomputed tensors per backward id (released as they are used).
+  std::map<uint64_t, std::vector<autograd::SavedVariable>> recomputed_;
+  std::recursive_mutex mutex_;
 };
 
 class Slot final : public autograd::SavedPlaceholder {

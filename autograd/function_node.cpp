@@ -38,9 +38,12 @@ class LinkToInputs final : public Node {
 tensor_list FunctionNode::apply(tensor_list&& grads) {
   const bool create_graph = is_grad_enabled();  // Note [Higher-order gradients]
   tensor_list saved;
-  saved.reserve(saved_.size());
-  for (const SavedVariable& s : saved_)
-    saved.push_back(create_graph ? s.unpack_with_history(shared_from_this()) : s.unpack());
+  {
+    std::lock_guard<std::mutex> lock(saved_mutex_);
+    saved.reserve(saved_.size());
+    for (const SavedVariable& s : saved_)
+      saved.push_back(create_graph ? s.unpack_with_history(shared_from_this()) : s.unpack());
+  }
   // Under autograd::grad, an input whose edge leads to no requested input gets no gradient
   // (needs_grad is false for it), so formulas skip that work.
   std::vector<InputMeta> masked;
@@ -92,6 +95,7 @@ FunctionNode::~FunctionNode() {
 }
 
 void FunctionNode::release_saved() {
+  std::lock_guard<std::mutex> lock(saved_mutex_);
   for (SavedVariable& s : saved_) s.release();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -68,6 +69,10 @@ class FunctionNode final : public Node {
   uint32_t read_inputs_ = 0;  // set_backward_reads_inputs' bits
   std::vector<InputMeta> inputs_;
   std::vector<SavedVariable> saved_;
+  // Unpacking and releasing the saved tensors take turns: two threads running backward
+  // through one graph (without retain_graph) get the tensors or PyTorch's "backward through
+  // the graph a second time" error, never a half-released tensor (PyTorch's node mutex).
+  std::mutex saved_mutex_;
 };
 
 // Records one op: a FunctionNode with edges to `inputs`, history on `outputs`, then

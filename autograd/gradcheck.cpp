@@ -203,6 +203,19 @@ GradcheckResult gradgradcheck_report(const GradcheckFn& fn, const std::vector<Te
     v = randn(probe.sizes(), TensorOptions(kFloat64).device(probe.device()));
     for (size_t k : checked) weights.push_back(randn(inputs[k].sizes(), TensorOptions(kFloat64).device(inputs[k].device())));
   }
+  // Each weight is divided by its gradient element's magnitude where that is above 1, so a
+  // gradient of 1e9 beside one of 1e-2 does not drown it in the sum's rounding (PyTorch
+  // checks each gradient element on its own; the weighted sum is one backward instead).
+  {
+    EnableGradGuard grad_mode;
+    std::vector<Tensor> wrt;
+    for (size_t k : checked) wrt.push_back(inputs[k]);
+    const auto base = grad({fn(inputs)}, wrt, {v}, /*retain_graph=*/false, /*create_graph=*/false,
+                           /*allow_unused=*/true);
+    NoGradGuard no_grad;
+    for (size_t k = 0; k < weights.size(); ++k)
+      if (base[k].defined()) weights[k] = weights[k] / base[k].detach().to(kFloat64).abs().clamp_min(1.0);
+  }
   v.requires_grad_(true);
   std::vector<Tensor> with_v = inputs;
   with_v.push_back(v);

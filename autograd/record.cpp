@@ -3,7 +3,10 @@
 // facts mode diagnostics collect there (Note [Mode diagnostics] in nn/diagnostics.h).
 #include "autograd/record.h"
 
+#include <array>
 #include <atomic>
+#include <cstdint>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -141,9 +144,34 @@ Tensor copy_in_leaf_layout(const Tensor& g, const Tensor& leaf) {
 }
 }  // namespace
 
+namespace {
+// Note [Concurrent accumulation]
+// Threads running backward into one leaf at once take turns reading and writing its .grad
+// (PyTorch's AccumulateGrad mutex), so no contribution is lost; only the order of the sums
+// varies. The lock is chosen by the leaf, not the node, so two accumulators of one leaf
+// (one made after the other expired) share it. gradient_edge holds a lock of its own while it
+// makes a leaf's meta and accumulator, so threads recording on one leaf share one.
+// Post-accumulate hooks run after the accumulation lock is let go.
+std::mutex& leaf_mutex(std::array<std::mutex, 64>& mutexes, const TensorImpl* leaf) {
+  return mutexes[(reinterpret_cast<uintptr_t>(leaf) >> 4) % mutexes.size()];  // impls are 16-byte aligned
+}
+std::mutex& accumulation_mutex(const TensorImpl* leaf) {
+  static std::array<std::mutex, 64> mutexes;
+  return leaf_mutex(mutexes, leaf);
+}
+// A separate set for making accumulators: apply (holding an accumulation lock) may record
+// under create_graph, which makes edges, so one set of locks is never taken inside the other's
+// holder the other way round.
+std::mutex& accumulator_creation_mutex(const TensorImpl* leaf) {
+  static std::array<std::mutex, 64> mutexes;
+  return leaf_mutex(mutexes, leaf);
+}
+}  // namespace
+
 tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   Tensor& g = grads.at(0);
   if (!g.defined()) return {};
+  std::unique_lock<std::mutex> lock(accumulation_mutex(leaf_.get()));  // Note [Concurrent accumulation]
   auto& meta = leaf_->autograd;
   // As PyTorch's: a leaf that has since become an op's result (an in-place op after it
   // stopped requiring grad) is an error; one that no longer requires grad
@@ -180,9 +208,10 @@ tensor_list AccumulateGrad::apply(tensor_list&& grads) {
   }
   marks.seen_storage = current.storage().get();
   marks.seen_version = current.storage()->version();
-  if (!meta->post_accumulate_hooks.empty()) {  // Note [Gradient-ready hooks]
+  const auto hooks = meta->post_accumulate_hooks;  // a hook may remove itself
+  lock.unlock();
+  if (!hooks.empty()) {  // Note [Gradient-ready hooks]
     const Tensor leaf(leaf_);
-    const auto hooks = meta->post_accumulate_hooks;  // a hook may remove itself
     for (const auto& [handle, hook] : hooks) hook(leaf);
   }
   return {};
@@ -230,6 +259,9 @@ void mark_custom_function_alias(const Tensor& output) {
 Edge gradient_edge(const Tensor& t) {
   refresh_view_history(t);
   if (!t.defined() || !t.impl().requires_grad) return {};
+  // Threads recording ops on one leaf at once make its meta and accumulator once (Note
+  // [Concurrent accumulation]).
+  std::lock_guard<std::mutex> lock(accumulator_creation_mutex(&t.impl()));
   AutogradMeta& meta = meta_of(t);
   if (meta.grad_fn) return Edge{meta.grad_fn, meta.output_nr};
   std::shared_ptr<Node> acc = meta.grad_accumulator.lock();

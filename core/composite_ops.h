@@ -2,9 +2,9 @@
 // names): meshgrid, cartesian_prod, tensordot, kron, block_diag, rot90, movedim, swapaxes,
 // ravel, tensor_split, the stacks and splits (hstack, hsplit, ...), fliplr / flipud, take,
 // heaviside, dist, msort, triu_indices / tril_indices, combinations, trapezoid, cov /
-// corrcoef, float_power, ldexp, the free split / chunk / unbind, diagflat. Each is composed
-// in autograd/functions/composite.cpp, so it runs on any device and differentiates through
-// its parts. Included by core/ops.h.
+// corrcoef, float_power, ldexp, frexp, gradient, the free split / chunk / unbind, diagflat.
+// Each is composed in autograd/functions/composite*.cpp (gradient in finite_differences.cpp),
+// so it runs on any device and differentiates through its parts. Included by core/ops.h.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -135,5 +135,29 @@ Tensor float_power(const Tensor& a, const Tensor& b);
 Tensor float_power(const Tensor& a, const Scalar& b);
 Tensor float_power(const Scalar& a, const Tensor& b);
 Tensor ldexp(const Tensor& a, const Tensor& b);
+// torch.frexp: (mantissa in x's dtype, int64 exponent: PyTorch's is int32, which ember
+// lacks) with x = mantissa * 2^exponent and 0.5 <= |mantissa| < 1; zeros, infinities and NaN
+// give (x, 0). Floating x only (PyTorch's "torch.frexp() only supports floating-point
+// dtypes"); the mantissa's gradient is g / 2^e.
+std::tuple<Tensor, Tensor> frexp(const Tensor& x);
+
+// torch.gradient: the derivative estimated by central differences along each dim (all dims, the
+// one dim, or the dims listed), one-sided at the edges (edge_order 1 or 2). spacing: one number
+// for every dim, one number per dim, or one 1-D coordinate tensor per dim (uneven steps). Each
+// differenced dim needs at least edge_order + 1 points; uint8 is refused; PyTorch's messages.
+// (autograd/functions/finite_differences.cpp). Dims must be spelled Dims{0, 1}: a bare {0, 1}
+// would also read as a list of spacings.
+std::vector<Tensor> gradient(const Tensor& input, const std::optional<Scalar>& spacing = std::nullopt,
+                             std::optional<int64_t> dim = std::nullopt, int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const Scalar& spacing, const Dims& dim, int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const Dims& dim, int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const std::vector<Scalar>& spacing,
+                             std::optional<int64_t> dim = std::nullopt, int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const std::vector<Scalar>& spacing, const Dims& dim,
+                             int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const std::vector<Tensor>& spacing,
+                             std::optional<int64_t> dim = std::nullopt, int64_t edge_order = 1);
+std::vector<Tensor> gradient(const Tensor& input, const std::vector<Tensor>& spacing, const Dims& dim,
+                             int64_t edge_order = 1);
 
 }  // namespace ember

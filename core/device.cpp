@@ -23,7 +23,8 @@ Device::Device(std::string_view spec) {
     int idx = -1;
     auto digits = spec.substr(5);
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), idx);
-    if (ec == std::errc() && ptr == digits.data() + digits.size() && idx >= 0 && idx < kMaxIndex) {
+    const bool leading_zero = digits.size() > 1 && digits[0] == '0';  // "cuda:01" is c10's error too
+    if (ec == std::errc() && ptr == digits.data() + digits.size() && !leading_zero && idx >= 0 && idx < kMaxIndex) {
       *this = cuda(idx);
       return;
     }
@@ -36,6 +37,9 @@ Device::Device(std::string_view spec) {
   }
   EMBER_FAIL("Expected one of cpu, cuda, cuda:N device string, but got: '", spec, "'");
 }
+
+void Device::bad_cpu_index(int index) { EMBER_FAIL("CPU device index must be -1 or zero, got ", index); }
+int Device::current_cuda_index() { return detail::current_cuda_device_or_zero(); }
 
 void Device::bad_cuda_index(int index) {
   EMBER_FAIL("Device::cuda: expected a device index from 0 to ", kMaxIndex - 1, ", but got ", index);

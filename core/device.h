@@ -9,11 +9,16 @@
 namespace ember {
 
 enum class DeviceType : uint8_t { CPU, CUDA };
+inline constexpr DeviceType kCPU = DeviceType::CPU;  // libtorch's spellings
+inline constexpr DeviceType kCUDA = DeviceType::CUDA;
 
 class Device {
  public:
   constexpr Device() = default;
-  constexpr Device(DeviceType type, int index) : type_(type), index_(static_cast<int16_t>(index)) {}
+  // libtorch's Device(type, index = -1): a CPU index must be -1 or 0 (both the CPU); a CUDA
+  // index from 0 to kMaxIndex - 1, or -1 for the current device (as Device("cuda")).
+  // Anything else is c10's error, at run time.
+  constexpr Device(DeviceType type, int index = -1) : type_(type), index_(checked_index(type, index)) {}
   // Parses "cpu", "cuda", "cuda:1"; anything else is an ember::Error.
   explicit Device(std::string_view spec);
 
@@ -34,6 +39,13 @@ class Device {
 
  private:
   [[noreturn]] static void bad_cuda_index(int index);
+  [[noreturn]] static void bad_cpu_index(int index);
+  static int current_cuda_index();  // the current CUDA device, 0 without one
+  static constexpr int16_t checked_index(DeviceType type, int index) {
+    if (type == DeviceType::CPU) return index == 0 || index == -1 ? int16_t{0} : (bad_cpu_index(index), int16_t{0});
+    if (index == -1) return static_cast<int16_t>(current_cuda_index());
+    return index >= 0 && index < kMaxIndex ? static_cast<int16_t>(index) : (bad_cuda_index(index), int16_t{0});
+  }
   DeviceType type_ = DeviceType::CPU;
   int16_t index_ = 0;
 };

@@ -78,7 +78,7 @@ Tensor random_floats(const Dims& sizes, const TensorOptions& options, Distributi
     return finish(native::to_dtype(draws, options.dtype()), options);
   }
   Tensor t = make_empty(sizes, compute_dtype(options.dtype()), options.device());
-  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
+  const PhiloxArgs rng = draw_generator().reserve(static_cast<uint64_t>(t.numel()), options.device());
   device_ops(options.device()).normal(t, 0.0, 1.0, rng);
   return finish(native::to_dtype(t, options.dtype()), options);
 }
@@ -94,7 +94,7 @@ int64_t checked_length(double length) {
 Tensor detail::uniform_draws(const Dims& sizes, DType dtype, Device device, double from, double to) {
   const bool reduced = is_reduced_float(dtype);
   Tensor t = make_empty(sizes, compute_dtype(dtype), device);
-  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(t.numel()), device);
+  const PhiloxArgs rng = draw_generator().reserve(static_cast<uint64_t>(t.numel()), device);
   if (!reduced) {
     device_ops(device).uniform(t, from, to, rng);
     return t;
@@ -209,6 +209,8 @@ Tensor arange(const Scalar& end, TensorOptions options) { return arange(0, end, 
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, TensorOptions options) {
   const bool integral_scalars = !start.is_floating() && !end.is_floating() && !step.is_floating();
   if (!options.has_dtype()) options = options.dtype(integral_scalars ? kInt64 : kFloat32);
+  EMBER_CHECK(options.dtype() != kBool, "\"arange_", options.device().is_cuda() ? "cuda" : "cpu",
+              "\" not implemented for 'Bool'");
   if (integral_scalars || is_integral(options.dtype())) {
     const auto truncated = [](const Scalar& s) {
       if (!s.is_floating()) return s.to_int();
@@ -352,6 +354,22 @@ Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions optio
   return finish(t, options);
 }
 
+Tensor rand(const Dims& sizes, Generator& generator, TensorOptions options) {
+  return detail::with_generator(generator, [&] { return rand(sizes, options); });
+}
+Tensor randn(const Dims& sizes, Generator& generator, TensorOptions options) {
+  return detail::with_generator(generator, [&] { return randn(sizes, options); });
+}
+Tensor randint(int64_t low, int64_t high, const Dims& sizes, Generator& generator, TensorOptions options) {
+  return detail::with_generator(generator, [&] { return randint(low, high, sizes, options); });
+}
+Tensor randint(int64_t high, const Dims& sizes, Generator& generator, TensorOptions options) {
+  return detail::with_generator(generator, [&] { return randint(high, sizes, options); });
+}
+Tensor randperm(int64_t n, Generator& generator, TensorOptions options) {
+  return detail::with_generator(generator, [&] { return randperm(n, options); });
+}
+
 // Fisher-Yates on the host: step i (from n-1 down to 1) swaps position i with a
 // position drawn from Philox counter `counter + i`.
 Tensor randperm(int64_t n, TensorOptions options) {
@@ -373,7 +391,7 @@ Tensor randperm(int64_t n, TensorOptions options) {
   }
   std::vector<int64_t> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), int64_t{0});
-  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(n));  // drawn on the host
+  const PhiloxArgs rng = draw_generator().reserve(static_cast<uint64_t>(n));  // drawn on the host
   const uint64_t seed = rng.seed, counter = rng.offset;
   for (int64_t i = n - 1; i > 0; --i) {
     const auto j = Philox4x32::bits64(seed, counter + static_cast<uint64_t>(i)) % static_cast<uint64_t>(i + 1);

@@ -75,6 +75,14 @@ Tensor randn(const Dims& sizes, TensorOptions options = {});  // standard normal
 Tensor randint(int64_t low, int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));
 Tensor randint(int64_t high, const Dims& sizes, TensorOptions options = dtype(kInt64));  // low = 0
 Tensor randperm(int64_t n, TensorOptions options = dtype(kInt64));
+// The same drawing from `generator` (libtorch's order: the generator before the options; Note
+// [Explicit generators] in core/random.h).
+Tensor rand(const Dims& sizes, Generator& generator, TensorOptions options = {});
+Tensor randn(const Dims& sizes, Generator& generator, TensorOptions options = {});
+Tensor randint(int64_t low, int64_t high, const Dims& sizes, Generator& generator,
+               TensorOptions options = dtype(kInt64));
+Tensor randint(int64_t high, const Dims& sizes, Generator& generator, TensorOptions options = dtype(kInt64));
+Tensor randperm(int64_t n, Generator& generator, TensorOptions options = dtype(kInt64));
 
 // Laid out as t, as PyTorch's preserve_format (Note [The layout of *_like tensors] in
 // core/factories.cpp).

@@ -511,6 +511,15 @@ decltype(auto) with_binary_functor(BinaryOp op, const Scalar& alpha, Fn&& fn) {
     case BinaryOp::RShift:
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return fn(RShift{});
       break;
+    case BinaryOp::Gcd:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return fn(Gcd{});
+      break;
+    case BinaryOp::Lcm:
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return fn(Lcm{});
+      break;
+    case BinaryOp::NextAfter:
+      if constexpr (std::is_floating_point_v<T>) return fn(NextAfter{});
+      break;
     case BinaryOp::Eq: return fn(Eq{});
     case BinaryOp::Ne: return fn(Ne{});
     case BinaryOp::Lt: return fn(Lt{});

@@ -280,6 +280,57 @@ struct RShift {
     return static_cast<T>(a >> b);
   }
 };
+// torch.gcd / lcm of integers, as PyTorch's calc_gcd: Euclid on |a|, |b| (gcd(0, 0) = 0;
+// |INT64_MIN| wraps to itself, as there); lcm = |a / gcd * b| (0 when gcd is 0): for int8 /
+// int16 the product is C++'s int, its magnitude narrowed after; for wider types the product
+// wraps modulo 2^width before |.|, as PyTorch's overflowing multiply. Magnitudes and products
+// go through uint64 so that no signed overflow is undefined.
+template <typename T>
+EMBER_HD_INLINE T wrapped_abs(T x) {
+  if constexpr (std::is_signed_v<T>) return x < T(0) ? static_cast<T>(uint64_t{0} - static_cast<uint64_t>(x)) : x;
+  else return x;
+}
+template <typename T>
+EMBER_HD_INLINE T gcd_of(T a, T b) {
+  a = wrapped_abs(a);
+  b = wrapped_abs(b);
+  while (a != T(0)) {
+    const T c = a;
+    a = int_remainder(b, a);
+    b = c;
+  }
+  return b;
+}
+struct Gcd {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return gcd_of(a, b); }
+};
+struct Lcm {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const {
+    const T g = gcd_of(a, b);
+    if (g == T(0)) return T(0);
+    // g is -1 only from INT64_MIN's wrapped magnitude (gcd(INT64_MIN, 5)): a / -1 is -a, wrapped
+    // (INT64_MIN / -1 would trap).
+    T quotient;
+    if constexpr (std::is_signed_v<T>)
+      quotient = g == T(-1) ? static_cast<T>(uint64_t{0} - static_cast<uint64_t>(a)) : static_cast<T>(a / g);
+    else
+      quotient = static_cast<T>(a / g);
+    if constexpr (sizeof(T) < sizeof(int)) {  // C++ computes PyTorch's a / g * b in int: |.| before narrowing
+      const int64_t product = static_cast<int64_t>(quotient) * static_cast<int64_t>(b);
+      return static_cast<T>(product < 0 ? -product : product);
+    } else {
+      return wrapped_abs(static_cast<T>(static_cast<uint64_t>(quotient) * static_cast<uint64_t>(b)));
+    }
+  }
+};
+// The next representable value after a toward b (C's nextafter; b itself when equal, NaN
+// when either is). 16-bit floats step by their own format's unit at the op layer.
+struct NextAfter {
+  template <typename T>
+  EMBER_HD_INLINE T operator()(T a, T b) const { return EMBER_MATH(nextafter)(a, b); }
+};
 // C's fmod: the remainder of a / b truncated, with a's sign. Integer divisors are never
 // 0 here (the op layer checks: PyTorch's ZeroDivisionError).
 struct Fmod {

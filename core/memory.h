@@ -31,6 +31,8 @@ struct Stats {
   int64_t num_device_free = 0;    // raw backend frees
 };
 
+// A CUDA device that does not exist (no GPU) reads zeros and its empty_cache does nothing,
+// as torch.cuda's before initialisation; reset_peak, summary and set_limit name it an error.
 Stats stats(Device device);
 int64_t allocated(Device device);
 int64_t max_allocated(Device device);

@@ -195,15 +195,20 @@ Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor any(const Tensor& a);
 Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor all(const Tensor& a, const Dims& dims, bool keepdim = false);  // over each listed dim
+Tensor any(const Tensor& a, const Dims& dims, bool keepdim = false);
 
-// bitwise ops and shifts of integer and bool tensors (core/ops/logical.cpp; the BitAnd ...
-// RShift kernels, bitwise_not of a bool as eq); floating operands are errors
+// bitwise ops and shifts of integer and bool tensors, gcd and lcm of integer ones
+// (core/ops/logical.cpp; the BitAnd ... Lcm kernels, bitwise_not of a bool as eq); floating
+// operands are errors. bitwise_op_ takes Gcd and Lcm too.
 Tensor bitwise_not(const Tensor& a);
 Tensor bitwise_and(const Tensor& a, const Tensor& b);
 Tensor bitwise_or(const Tensor& a, const Tensor& b);
 Tensor bitwise_xor(const Tensor& a, const Tensor& b);
 Tensor bitwise_left_shift(const Tensor& a, const Tensor& b);
 Tensor bitwise_right_shift(const Tensor& a, const Tensor& b);
+Tensor gcd(const Tensor& a, const Tensor& b);
+Tensor lcm(const Tensor& a, const Tensor& b);
 // The same with a number (scalar_first: the number is the left operand) and in place.
 Tensor bitwise_op(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first = false);
 void bitwise_op_(BinaryOp op, const Tensor& self, const Tensor& other);

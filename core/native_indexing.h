@@ -37,6 +37,6 @@ Tensor scatter_combine(const Tensor& self, int64_t dim, const Tensor& index, con
 
 // repeat_interleave's indices: [0]*r0 + [1]*r1 + ... for repeats (int64, 0-D or 1-D,
 // nonnegative; read on the host), on repeats' device.
-Tensor repeat_interleave_indices(const Tensor& repeats);
+Tensor repeat_interleave_indices(const Tensor& repeats, std::optional<int64_t> output_size = std::nullopt);
 
 }  // namespace ember::native

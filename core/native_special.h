@@ -1,6 +1,7 @@
 // Native (unrecorded) special math of core/ops/special_math.cpp: the kernels of
 // core/math_functors.h for erfc, erfinv, the inverse hyperbolic functions, exp2, lgamma,
-// digamma and trigamma, torch.special's i0, i0e, i1, i1e, erfcx, ndtri and log_ndtr, and the binary hypot, copysign and logaddexp(2), out of place and in place.
+// digamma and trigamma, torch.special's i0, i0e, i1, i1e, erfcx, ndtri and log_ndtr, and the binary hypot, copysign,
+// logaddexp(2) and nextafter, out of place and in place.
 #pragma once
 #include "core/tensor.h"
 
@@ -31,7 +32,10 @@ Tensor copysign(const Tensor& a, const Tensor& b);
 Tensor copysign(const Tensor& a, const Scalar& b);
 Tensor logaddexp(const Tensor& a, const Tensor& b);
 Tensor logaddexp2(const Tensor& a, const Tensor& b);
+// nextafter: floating operands only, as hypot; float16 / bfloat16 step their own format's units.
+Tensor nextafter(const Tensor& a, const Tensor& b);
 void hypot_(const Tensor& self, const Tensor& other);
+void nextafter_(const Tensor& self, const Tensor& other);
 void copysign_(const Tensor& self, const Tensor& other);
 void copysign_(const Tensor& self, const Scalar& other);
 

@@ -25,6 +25,8 @@ enum class BinaryOp : uint8_t {
   Hypot, Copysign, LogAddExp, LogAddExp2,  // floating: integers compute in float32, as Div and Atan2
   BitAnd, BitOr, BitXor,                   // integers and bool (bitwise_and/or/xor)
   LShift, RShift,                          // integers (PyTorch's out-of-range shift counts)
+  Gcd, Lcm,                                // integers (not bool), as torch.gcd / lcm
+  NextAfter,                               // floating: the next representable value toward b
   Eq, Ne, Lt, Le, Gt, Ge  // comparisons last (is_comparison)
 };
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, Prod };
@@ -59,7 +61,7 @@ constexpr const char* op_name(BinaryOp op) {
                                     "leaky_relu_grad", "atan2", "fmod", "remainder",
                                     "div_floor", "div_trunc", "hypot", "copysign", "logaddexp", "logaddexp2",
                                     "bitwise_and", "bitwise_or", "bitwise_xor", "lshift", "rshift",
-                                    "eq", "ne", "lt", "le", "gt", "ge"};
+                                    "gcd", "lcm", "nextafter", "eq", "ne", "lt", "le", "gt", "ge"};
   return static_cast<size_t>(op) < std::size(kNames) ? kNames[static_cast<size_t>(op)] : "unknown";
 }
 

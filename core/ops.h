@@ -240,6 +240,8 @@ Tensor all(const Tensor& a);
 Tensor all(const Tensor& a, int64_t dim, bool keepdim = false);
 Tensor any(const Tensor& a);
 Tensor any(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor all(const Tensor& a, const Dims& dims, bool keepdim = false);  // PyTorch 2.2's dim tuple
+Tensor any(const Tensor& a, const Dims& dims, bool keepdim = false);
 
 // bitwise ops (the operators ~ & | ^ << >>), broadcasting and promoting like add: the bits
 // of uint8 / int64 tensors, logical not/and/or/xor of kBool ones. Floating operands are
@@ -259,6 +261,11 @@ Tensor bitwise_left_shift(const Tensor& a, const Scalar& b);
 Tensor bitwise_right_shift(const Tensor& a, const Scalar& b);
 Tensor bitwise_left_shift(const Scalar& a, const Tensor& b);
 Tensor bitwise_right_shift(const Scalar& a, const Tensor& b);
+// torch.gcd / lcm of integer tensors (not bool), broadcasting and promoting like add: gcd of
+// |a| and |b| (gcd(0, 0) = 0), lcm = |a / gcd * b| (0 where either is 0), wrapping on overflow
+// as PyTorch's. Floating or bool operands are PyTorch's '"gcd_cpu" not implemented for ...'.
+Tensor gcd(const Tensor& a, const Tensor& b);
+Tensor lcm(const Tensor& a, const Tensor& b);
 // torch.cross (Tensor::cross): along dim, or without one along the first dim of size 3 of
 // the broadcast shape (PyTorch's deprecated default, with its warning).
 Tensor cross(const Tensor& a, const Tensor& b, std::optional<int64_t> dim = std::nullopt);
@@ -312,6 +319,10 @@ Tensor diag(const Tensor& a, int64_t diagonal = 0);
 Tensor diag_embed(const Tensor& a, int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1);
 Tensor trace(const Tensor& a);
 Tensor outer(const Tensor& a, const Tensor& b);
+Tensor ger(const Tensor& a, const Tensor& b);  // PyTorch's deprecated alias of outer
+// torch.angle of a real tensor: pi where x < 0, else 0, NaN kept; integers give float32. Its
+// gradient is zero, as PyTorch's angle_backward for real inputs.
+Tensor angle(const Tensor& a);
 // torch.mv (matrix [n,k] @ vector [k]: addmv with beta 0), torch.addr (beta * input +
 // alpha * outer(vec1, vec2): addmm of a column by a row, input broadcast to [n,m]; beta 0
 // ignores it, NaN included) and torch.chain_matmul (linalg::multi_dot of 2-D matrices; a
@@ -391,9 +402,15 @@ Tensor scatter(const Tensor& a, int64_t dim, const Tensor& index, const Scalar& 
 // torch.repeat_interleave: each slice of a along dim (no dim: a flattened) repeated
 // repeats times (an int, or an int64 tensor of a.size(dim) counts or of one); the one-tensor
 // form gives the indices [0]*r0 + [1]*r1 + .... Tensor repeats are read on the host.
-Tensor repeat_interleave(const Tensor& a, int64_t repeats, std::optional<int64_t> dim = std::nullopt);
-Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<int64_t> dim = std::nullopt);
-Tensor repeat_interleave(const Tensor& repeats);
+// output_size, when given, must be the result's length along dim (PyTorch's "allocated size
+// does not match required size"); ember reads the repeats on the host either way. The
+// one-tensor form's output_size must be spelled std::optional<int64_t>(n), as in libtorch: a
+// bare integer selects the (a, repeats) form.
+Tensor repeat_interleave(const Tensor& a, int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt);
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size = std::nullopt);
 
 // sorting (Note [Sort order of ties and NaN] in core/sort_keys.h: NaN largest, ties in
 // input order, always stable): torch.sort and torch.topk return (values, int64 indices);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/threads.h"
+
 namespace ember {
 
 inline constexpr int64_t kParallelGrain = 32768;
@@ -15,7 +17,7 @@ template <typename Fn>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const Fn& fn) {
   const int64_t n = end - begin;
   if (n <= 0) return;
-  const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int max_threads = omp_in_parallel() ? 1 : get_num_threads();  // Note [Intra-op threads]
   if (n <= grain || max_threads <= 1) {
     fn(begin, end);
     return;

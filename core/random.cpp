@@ -1,5 +1,6 @@
 // The process-wide default generator behind rand/randn/randint/randperm and dropout,
-// and its capture mode (Note [Graph-safe random numbers] in core/random.h).
+// its capture mode (Note [Graph-safe random numbers] in core/random.h) and the explicit
+// generators of generator= arguments (Note [Explicit generators]).
 #include "core/random.h"
 
 #include "core/device.h"
@@ -27,6 +28,19 @@ Generator& default_generator() {
 }
 
 void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+
+// Note [Explicit generators]
+namespace {
+thread_local Generator* explicit_generator = nullptr;
+}  // namespace
+Generator& draw_generator() { return explicit_generator != nullptr ? *explicit_generator : default_generator(); }
+detail::UsingGenerator::UsingGenerator(Generator& generator) : outer_(explicit_generator) {
+  EMBER_CHECK(&generator == &default_generator() || !default_generator().is_capturing(),
+              "a generator other than the default one cannot be used while a CUDA graph is being captured "
+              "(its draws could not be replayed)");
+  explicit_generator = &generator;
+}
+detail::UsingGenerator::~UsingGenerator() { explicit_generator = outer_; }
 // ember has one generator for all devices (core/random.h), so torch.cuda's seeds are it
 // where there is a GPU; without one they do nothing, as PyTorch's are silently ignored then
 // (a CPU run that also seeds CUDA keeps the stream manual_seed started).

@@ -163,4 +163,33 @@ class Generator {
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 
+// Note [Explicit generators]
+// PyTorch's generator= arguments: rand(sizes, gen, options), randn, randint, randperm,
+// normal, bernoulli, multinomial and the in-place fills (x.uniform_(a, b, gen), ...) draw
+// from gen instead of the default generator. Each such overload holds a
+// detail::UsingGenerator for its call, which points this thread's draws at gen, and every
+// draw asks draw_generator(); nested uses restore the outer one, and other threads are not
+// affected. Dropout (cuDNN's generator states) and CUDA-graph capture keep to the default
+// generator: an explicit generator while a graph is being captured is an error, as a draw
+// from it could not be replayed.
+Generator& draw_generator();
+namespace detail {
+class UsingGenerator {
+ public:
+  explicit UsingGenerator(Generator& generator);
+  ~UsingGenerator();
+  UsingGenerator(const UsingGenerator&) = delete;
+  UsingGenerator& operator=(const UsingGenerator&) = delete;
+
+ private:
+  Generator* outer_;
+};
+// f() with its draws from generator.
+template <typename F>
+decltype(auto) with_generator(Generator& generator, F&& f) {
+  UsingGenerator use(generator);
+  return f();
+}
+}  // namespace detail
+
 }  // namespace ember

@@ -1,6 +1,6 @@
 // Free-function random draws shaped by tensors (libtorch names): bernoulli, multinomial,
 // normal with tensor moments. They draw from the default generator's Philox stream, as
-// rand/randn (core/random.h); the in-place fills are Tensor methods (uniform_, normal_,
+// rand/randn (core/random.h), or from the generator given; the in-place fills are Tensor methods (uniform_, normal_,
 // bernoulli_, ...). Defined in autograd/functions/sampling.cpp. Included by core/ops.h.
 #pragma once
 #include "core/tensor.h"
@@ -23,5 +23,14 @@ Tensor normal(const Tensor& mean, const Tensor& std);
 Tensor normal(const Tensor& mean, double std = 1);
 Tensor normal(double mean, const Tensor& std);
 Tensor normal(double mean, double std, const Dims& sizes, TensorOptions options = {});
+// The same drawing from `generator` (PyTorch's generator=; Note [Explicit generators] in
+// core/random.h).
+Tensor bernoulli(const Tensor& p, Generator& generator);
+Tensor bernoulli(const Tensor& input, double p, Generator& generator);
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator& generator);
+Tensor normal(const Tensor& mean, const Tensor& std, Generator& generator);
+Tensor normal(const Tensor& mean, double std, Generator& generator);
+Tensor normal(double mean, const Tensor& std, Generator& generator);
+Tensor normal(double mean, double std, const Dims& sizes, Generator& generator, TensorOptions options = {});
 
 }  // namespace ember

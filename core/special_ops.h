@@ -34,6 +34,11 @@ Tensor copysign(const Tensor& a, const Tensor& b);
 Tensor copysign(const Tensor& a, const Scalar& b);
 Tensor logaddexp(const Tensor& a, const Tensor& b);
 Tensor logaddexp2(const Tensor& a, const Tensor& b);
+// torch.nextafter: the next representable value after a toward b, in their promoted floating
+// dtype (float16 / bfloat16 step by their own format's unit); b where a == b, NaN where either is.
+// Integer operands are '"nextafter_cpu" not implemented for 'Long''. No derivative (PyTorch's
+// "the derivative for 'nextafter' is not implemented." when backward reaches it).
+Tensor nextafter(const Tensor& a, const Tensor& b);
 
 // Composed of other ops: x * log(y), 0 where x == 0 and y is not NaN (PyTorch 2.x's
 // gradients: d/dx is log(y), d/dy at x = y = 0 is 0/0 = NaN); x - trunc(x) (floating

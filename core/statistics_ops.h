@@ -88,6 +88,8 @@ Tensor searchsorted(const Tensor& sorted_sequence, const Scalar& value, bool out
                     std::optional<std::string_view> side = std::nullopt, const Tensor& sorter = Tensor());
 // torch.bucketize: searchsorted with 1-D boundaries, the arguments the other way round.
 Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32 = false, bool right = false);
+// A number's bucket as a 0-dim tensor (searchsorted's wrapped-number rules).
+Tensor bucketize(const Scalar& value, const Tensor& boundaries, bool out_int32 = false, bool right = false);
 // torch.unique: (values, inverse, counts); inverse (x's shape, or [x.size(dim)]) and counts
 // are undefined unless asked for. The values are sorted (sorted = false gives the same,
 // as PyTorch's CPU). dim: unique slices along dim, ordered lexicographically. Every NaN is

@@ -31,6 +31,7 @@ namespace ember {
 namespace cuda {
 class Stream;
 }
+class Generator;  // core/random.h: the generator= arguments of the random fills
 
 namespace autograd {
 struct AutogradMeta;  // defined by the autograd layer
@@ -83,6 +84,7 @@ class Tensor {
   bool defined() const { return impl_ != nullptr; }
   int64_t dim() const { return static_cast<int64_t>(impl().sizes.size()); }
   int64_t ndimension() const { return dim(); }
+  int64_t ndim() const { return dim(); }
   const Dims& sizes() const { return impl().sizes; }
   const Dims& strides() const { return impl().strides; }
   Dims shape() const { return impl().sizes; }
@@ -101,8 +103,25 @@ class Tensor {
   // PyTorch's get_device(): the CUDA index, -1 for a CPU tensor.
   int64_t get_device() const { return is_cuda() ? device().index() : -1; }
   int64_t storage_offset() const { return impl().offset; }
-  size_t element_size() const { return itemsize(dtype()); }
+  size_t element_size() const { return ember::itemsize(dtype()); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
+  size_t itemsize() const { return element_size(); }  // PyTorch 2.1's Tensor.itemsize
+  // core/dtype.h's itemsize(dtype), which the attribute above would hide in member functions.
+  static constexpr size_t itemsize(DType dt) { return ember::itemsize(dt); }
+  // Real dtypes only: isreal() is all true, is_conj() / is_neg() false (PyTorch's for real tensors).
+  bool is_conj() const { return false; }
+  bool is_neg() const { return false; }
+  bool is_meta() const { return false; }
+  bool is_same_size(const Tensor& other) const { return sizes() == other.sizes(); }
+  // Whether self is other's view of the same elements: storage, offset, sizes and strides.
+  bool is_set_to(const Tensor& other) const {
+    return impl().storage == other.impl().storage && storage_offset() == other.storage_offset() &&
+           sizes() == other.sizes() && strides() == other.strides();
+  }
+  // The one element's truth (PyTorch's "Boolean value of Tensor with more than one value is
+  // ambiguous" otherwise); reads it to the host.
+  bool is_nonzero() const;
+  Tensor isreal() const;
   bool is_contiguous() const { return is_contiguous_layout(impl().sizes, impl().strides); }
   // ChannelsLast: a 4-D tensor with dense NHWC strides (core/memory_format.h).
   bool is_contiguous(MemoryFormat memory_format) const;
@@ -145,13 +164,28 @@ class Tensor {
   TensorAccessor<T, N> accessor() && = delete;
 
   // ---- conversion and copies ----
-  Tensor to(Device device) const;  // *this when already there; a channels-last tensor stays so
-  Tensor to(DType dtype) const;
-  Tensor to(Device device, DType dtype) const;
-  Tensor to(TensorOptions options) const;  // the device and dtype options sets; the rest kept
-  Tensor to(const Tensor& other) const;    // other's device and dtype
+  // *this when nothing changes, unless copy (then a copy, recorded as one). non_blocking is
+  // accepted as PyTorch's and changes nothing: ember's host-to-device copies are already
+  // queued through pinned staging buffers (cuda/transfer.cpp). A channels-last tensor stays so.
+  Tensor to(Device device, bool non_blocking = false, bool copy = false) const;
+  Tensor to(DType dtype, bool non_blocking = false, bool copy = false) const;
+  Tensor to(Device device, DType dtype, bool non_blocking = false, bool copy = false) const;
+  // the device and dtype options sets; the rest kept
+  Tensor to(TensorOptions options, bool non_blocking = false, bool copy = false) const;
+  Tensor to(const Tensor& other, bool non_blocking = false, bool copy = false) const;  // other's device and dtype
+  // PyTorch's to(..., memory_format=): the conversion, then laid out as `memory_format`
+  // (Preserve keeps the layout, as above).
+  Tensor to(DType dtype, bool non_blocking, bool copy, MemoryFormat memory_format) const;
+  Tensor to(Device device, DType dtype, bool non_blocking, bool copy, MemoryFormat memory_format) const;
+  Tensor to(MemoryFormat memory_format) const {
+    return memory_format == MemoryFormat::Preserve ? *this : contiguous(memory_format);
+  }
+  // Tensor.type(dtype) is to(dtype); type() names the legacy type ("torch.FloatTensor").
+  Tensor type(DType dtype) const { return to(dtype); }
+  std::string type() const;
   Tensor cpu() const { return to(Device::cpu()); }
-  Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
+  Tensor cuda(int index = 0, bool non_blocking = false) const { return to(Device::cuda(index), non_blocking); }
+  Tensor byte() const { return to(kUInt8); }
   Tensor half() const { return to(kFloat16); }  // PyTorch's tensor.half() / .bfloat16()
   Tensor bfloat16() const { return to(kBFloat16); }
   // *this when already contiguous in that format, else a copy in it (ChannelsLast
@@ -165,6 +199,15 @@ class Tensor {
   // ---- views (share storage and version counter) ----
   Tensor view(const Dims& shape) const;
   Tensor reshape(const Dims& shape) const;  // a view when possible, else a copy
+  // PyTorch's one-integer shapes: x.view(-1), x.reshape(-1), x.expand(3), x.repeat(2).
+  template <DimIndex I> Tensor view(I size) const { return view(Dims{static_cast<int64_t>(size)}); }
+  template <DimIndex I> Tensor reshape(I size) const { return reshape(Dims{static_cast<int64_t>(size)}); }
+  template <DimIndex I> Tensor expand(I size) const { return expand(Dims{static_cast<int64_t>(size)}); }
+  template <DimIndex I> Tensor repeat(I times) const {
+    return repeat(std::vector<int64_t>{static_cast<int64_t>(times)});
+  }
+  // PyTorch's sum_to_size: self summed down to `size`, which must expand to self's size.
+  Tensor sum_to_size(const Dims& size) const;
   Tensor transpose(int64_t dim0, int64_t dim1) const;
   Tensor t() const;  // 2-D transpose
   Tensor mT() const;  // the last two dims swapped (PyTorch's Tensor.mT: a batch of matrices; at least 2 dims)
@@ -246,6 +289,9 @@ class Tensor {
   Tensor float_power(const Tensor& exponent) const;
   Tensor float_power(const Scalar& exponent) const;
   Tensor ldexp(const Tensor& other) const;
+  Tensor& ldexp_(const Tensor& other);
+  // The argument of a real number: pi where x < 0, else 0 (NaN kept), in a floating dtype.
+  Tensor angle() const;
 
   // ---- elementwise and math, out of place and in place ----
 #include "core/tensor_elementwise_methods.h"  // a fragment of this class body
@@ -312,8 +358,10 @@ class Tensor {
   // Whether every (any) element is nonzero: kBool, or kUInt8 for a uint8 tensor, as torch.all.
   Tensor all() const;
   Tensor all(int64_t dim, bool keepdim = false) const;
+  Tensor all(const Dims& dims, bool keepdim = false) const;  // PyTorch 2.2's dim tuple
   Tensor any() const;
   Tensor any(int64_t dim, bool keepdim = false) const;
+  Tensor any(const Dims& dims, bool keepdim = false) const;
   Tensor max() const;
   std::tuple<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;  // values, indices
   Tensor max(const Tensor& other) const;                                    // maximum
@@ -329,6 +377,8 @@ class Tensor {
   Tensor index_select(int64_t dim, const Tensor& index) const;
   // torch.gather / scatter / scatter_add / sort / argsort / topk (core/ops.h says how).
   Tensor gather(int64_t dim, const Tensor& index) const;
+  // sparse_grad is accepted as PyTorch's; the gradient is dense either way.
+  Tensor gather(int64_t dim, const Tensor& index, bool /*sparse_grad*/) const { return gather(dim, index); }
   Tensor scatter(int64_t dim, const Tensor& index, const Tensor& src) const;
   Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value) const;
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
@@ -353,7 +403,10 @@ class Tensor {
   // ---- other in place ops (bump the version counter; return *this) ----
   Tensor& zero_();
   Tensor& fill_(const Scalar& value);
-  Tensor& copy_(const Tensor& src);  // broadcasts src; converts dtype and device
+  // A 0-dim value tensor (any device; its gradient is the sum of self's), as libtorch's.
+  Tensor& fill_(const Tensor& value);
+  // Broadcasts src; converts dtype and device. non_blocking as to()'s: accepted, changes nothing.
+  Tensor& copy_(const Tensor& src, bool non_blocking = false);
   Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src);
   Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value);
   Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);

@@ -49,6 +49,9 @@ Tensor bitwise_left_shift(const Tensor& other) const;
 Tensor bitwise_right_shift(const Tensor& other) const;
 Tensor bitwise_left_shift(const Scalar& other) const;
 Tensor bitwise_right_shift(const Scalar& other) const;
+// gcd / lcm of integer tensors (ember::gcd); gcd_ / lcm_ in place.
+Tensor gcd(const Tensor& other) const;
+Tensor lcm(const Tensor& other) const;
 Tensor eq(const Tensor& o) const;
 Tensor ne(const Tensor& o) const;
 Tensor lt(const Tensor& o) const;
@@ -117,6 +120,8 @@ Tensor polygamma(int64_t n) const;
 Tensor i0() const;
 Tensor mvlgamma(int64_t p) const;
 Tensor hypot(const Tensor& other) const;
+Tensor nextafter(const Tensor& other) const;
+std::tuple<Tensor, Tensor> frexp() const;  // (mantissa, int64 exponent): ember::frexp
 Tensor copysign(const Tensor& other) const;
 Tensor copysign(const Scalar& other) const;
 Tensor logaddexp(const Tensor& other) const;
@@ -137,8 +142,10 @@ Tensor diff(int64_t n = 1, int64_t dim = -1, const std::optional<Tensor>& prepen
 // broadcast shape self's. Recorded as PyTorch (Note [In-place math] in autograd/functions/math.cpp).
 Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
 Tensor& add_(const Scalar& other);
+Tensor& add_(const Scalar& other, const Scalar& alpha);  // self += alpha * other
 Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
 Tensor& sub_(const Scalar& other);
+Tensor& sub_(const Scalar& other, const Scalar& alpha);
 Tensor& mul_(const Tensor& other);
 Tensor& mul_(const Scalar& other);
 Tensor& div_(const Tensor& other);
@@ -162,6 +169,8 @@ Tensor& bitwise_left_shift_(const Tensor& other);
 Tensor& bitwise_right_shift_(const Tensor& other);
 Tensor& bitwise_left_shift_(const Scalar& other);
 Tensor& bitwise_right_shift_(const Scalar& other);
+Tensor& gcd_(const Tensor& other);
+Tensor& lcm_(const Tensor& other);
 Tensor& sin_();
 Tensor& cos_();
 Tensor& tan_();
@@ -206,6 +215,7 @@ Tensor& polygamma_(int64_t n);
 Tensor& i0_();
 Tensor& mvlgamma_(int64_t p);
 Tensor& hypot_(const Tensor& other);
+Tensor& nextafter_(const Tensor& other);
 Tensor& copysign_(const Tensor& other);
 Tensor& copysign_(const Scalar& other);
 Tensor& xlogy_(const Tensor& other);

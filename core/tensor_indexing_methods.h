@@ -49,5 +49,7 @@ Tensor scatter(int64_t dim, const Tensor& index, const Scalar& value, std::strin
 Tensor& scatter_(int64_t dim, const Tensor& index, const Tensor& src, std::string_view reduce);
 Tensor& scatter_(int64_t dim, const Tensor& index, const Scalar& value, std::string_view reduce);
 // each element (slice along dim; no dim: of the flattened tensor) repeated repeats times
-Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt) const;
-Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim = std::nullopt) const;
+Tensor repeat_interleave(int64_t repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt) const;
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim = std::nullopt,
+                         std::optional<int64_t> output_size = std::nullopt) const;

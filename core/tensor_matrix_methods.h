@@ -24,6 +24,16 @@ Tensor diag(int64_t diagonal = 0) const;
 Tensor diag_embed(int64_t offset = 0, int64_t dim1 = -2, int64_t dim2 = -1) const;
 Tensor trace() const;
 Tensor outer(const Tensor& other) const;
+Tensor ger(const Tensor& other) const;  // PyTorch's deprecated alias of outer
+Tensor vdot(const Tensor& other) const;
+// torch.svd's (U, S, V) and torch.qr's (Q, R) as methods (core/linalg_ops.h).
+std::tuple<Tensor, Tensor, Tensor> svd(bool some = true, bool compute_uv = true) const;
+std::pair<Tensor, Tensor> qr(bool some = true) const;
+// Methods of the free linalg / composite functions (core/linalg_ops.h, core/composite_ops.h).
+Tensor dist(const Tensor& other, double p = 2) const;
+Tensor cholesky(bool upper = false) const;
+Tensor cholesky_solve(const Tensor& L, bool upper = false) const;
+Tensor cholesky_inverse(bool upper = false) const;
 Tensor mv(const Tensor& vec) const;
 Tensor addr(const Tensor& vec1, const Tensor& vec2, const Scalar& beta = 1, const Scalar& alpha = 1) const;
 Tensor& addr_(const Tensor& vec1, const Tensor& vec2, const Scalar& beta = 1, const Scalar& alpha = 1);

@@ -20,6 +20,11 @@ Tensor minimum(const Tensor& other) const;
 // kBool: whether each element is zero (not), and the element-wise logic of two (broadcasting).
 Tensor logical_not() const;
 Tensor logical_and(const Tensor& other) const;
+// In place: self takes the result as 1 / 0 in its own dtype (PyTorch's logical_and_ ...).
+Tensor& logical_not_();
+Tensor& logical_and_(const Tensor& other);
+Tensor& logical_or_(const Tensor& other);
+Tensor& logical_xor_(const Tensor& other);
 Tensor logical_or(const Tensor& other) const;
 Tensor logical_xor(const Tensor& other) const;
 // torch.where(condition, self, other)
@@ -90,11 +95,17 @@ Tensor view(D dtype) const {
 Tensor view_as(const Tensor& other) const { return view(other.sizes()); }
 Tensor reshape_as(const Tensor& other) const { return reshape(other.sizes()); }
 Tensor type_as(const Tensor& other) const { return to(other.device(), other.dtype()); }
-// Tensors of self's dtype and device that do not require grad.
-Tensor new_zeros(const Dims& size) const;
-Tensor new_ones(const Dims& size) const;
-Tensor new_full(const Dims& size, const Scalar& value) const;
-Tensor new_empty(const Dims& size) const;
+// Tensors of self's dtype and device that do not require grad; with options, what they set
+// (dtype, device, requires_grad) is put over self's, as PyTorch's new_zeros(size, dtype=...).
+Tensor new_zeros(const Dims& size, TensorOptions options = {}) const;
+Tensor new_ones(const Dims& size, TensorOptions options = {}) const;
+Tensor new_full(const Dims& size, const Scalar& value, TensorOptions options = {}) const;
+Tensor new_empty(const Dims& size, TensorOptions options = {}) const;
+// Tensor.new_tensor(data): the values in self's dtype and on its device unless options say
+// otherwise; from a tensor, a detached copy (PyTorch's, with its copy-construct warning).
+Tensor new_tensor(const std::vector<double>& values, const Dims& shape, TensorOptions options = {}) const;
+Tensor new_tensor(const std::vector<int64_t>& values, const Dims& shape, TensorOptions options = {}) const;
+Tensor new_tensor(const Tensor& data, TensorOptions options = {}) const;
 
 // ---- in place ----
 Tensor& exp_();
@@ -167,6 +178,7 @@ Tensor& true_divide_(const Tensor& other) { return div_(other); }
 Tensor& masked_fill_(const Tensor& mask, const Scalar& value);
 Tensor& masked_fill_(const Tensor& mask, const Tensor& value);
 Tensor& cumsum_(int64_t dim);
+Tensor& cumprod_(int64_t dim);
 // Writes value on the main diagonal (every dim of equal size when more than 2); a tall
 // matrix with wrap=true starts it again every (columns + 1) rows, as PyTorch's.
 Tensor& fill_diagonal_(const Scalar& value, bool wrap = false);

@@ -23,6 +23,10 @@ Tensor nanquantile(const Tensor& q, std::optional<int64_t> dim = std::nullopt, b
 Tensor nonzero() const;
 Tensor argwhere() const;
 Tensor count_nonzero(const Dims& dims = {}) const;
+template <DimIndex I>
+Tensor count_nonzero(I dim) const {
+  return count_nonzero(Dims{static_cast<int64_t>(dim)});
+}
 Tensor bincount(const Tensor& weights = Tensor(), int64_t minlength = 0) const;
 Tensor histc(int64_t bins = 100, double min = 0, double max = 0) const;
 std::tuple<Tensor, Tensor> histogram(int64_t bins = 100,
@@ -32,9 +36,11 @@ std::tuple<Tensor, Tensor> histogram(const Tensor& bins, const Tensor& weight = 
 // (values, inverse, counts), as ember::unique
 std::tuple<Tensor, Tensor, Tensor> unique(bool sorted = true, bool return_inverse = false, bool return_counts = false,
                                           std::optional<int64_t> dim = std::nullopt) const;
+std::tuple<Tensor, Tensor, Tensor> unique_consecutive(bool return_inverse = false, bool return_counts = false,
+                                                      std::optional<int64_t> dim = std::nullopt) const;
 
 // ---- random fills, in place (autograd/functions/sampling.cpp): the default generator's
-// Philox stream, as rand/randn; recorded like fill_ (the gradient through them is zero) ----
+// Philox stream, as rand/randn (or the generator given); recorded like fill_ (the gradient through them is zero) ----
 Tensor& uniform_(double from = 0, double to = 1);
 Tensor& normal_(double mean = 0, double std = 1);
 Tensor& bernoulli_(double p = 0.5);
@@ -49,3 +55,19 @@ Tensor& random_();                                          // [0, the dtype's l
 Tensor bernoulli() const;  // 0/1 draws with self's probabilities
 Tensor bernoulli(double p) const;  // 0/1 draws of self's shape and dtype, 1 with probability p
 Tensor multinomial(int64_t num_samples, bool replacement = false) const;
+// The same drawing from `generator` (PyTorch's generator=; Note [Explicit generators] in
+// core/random.h).
+Tensor& uniform_(double from, double to, Generator& generator);
+Tensor& normal_(double mean, double std, Generator& generator);
+Tensor& bernoulli_(double p, Generator& generator);
+Tensor& bernoulli_(const Tensor& p, Generator& generator);
+Tensor& exponential_(double lambd, Generator& generator);
+Tensor& geometric_(double p, Generator& generator);
+Tensor& log_normal_(double mean, double std, Generator& generator);
+Tensor& cauchy_(double median, double sigma, Generator& generator);
+Tensor& random_(int64_t from, std::optional<int64_t> to, Generator& generator);
+Tensor& random_(int64_t to, Generator& generator);
+Tensor& random_(Generator& generator);
+Tensor bernoulli(Generator& generator) const;
+Tensor bernoulli(double p, Generator& generator) const;
+Tensor multinomial(int64_t num_samples, bool replacement, Generator& generator) const;

@@ -25,7 +25,8 @@ class Stream {
   uintptr_t id() const { return reinterpret_cast<uintptr_t>(handle_); }
   bool query() const;        // true when all work queued so far has completed
   void synchronize() const;  // blocks the host until it has
-  void wait(const Event& event) const;  // later work on this stream waits for event
+  // Later work on this stream waits for event; an event never recorded is no wait (PyTorch's).
+  void wait(const Event& event) const;
 
   bool operator==(const Stream& other) const { return device_ == other.device_ && handle_ == other.handle_; }
 
@@ -39,7 +40,8 @@ class Stream {
 class Event {
  public:
   explicit Event(bool enable_timing = true);
-  void record(const Stream& stream = Stream());  // on the current stream by default
+  void record();  // on the current stream (torch.cuda.Event.record())
+  void record(const Stream& stream);
   bool query() const;
   void synchronize() const;
   float elapsed_ms(const Event& end) const;  // both recorded and complete

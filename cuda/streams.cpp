@@ -82,12 +82,14 @@ void Stream::synchronize() const {
 }
 
 void Stream::wait(const Event& event) const {
-  EMBER_CHECK(event.handle() != nullptr, "Stream::wait: the event was never recorded");
+  if (event.handle() == nullptr) return;  // never recorded: nothing to wait for, as CUDAEvent::block
   DeviceGuard guard(device_);
   EMBER_CUDA_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(handle_), static_cast<cudaEvent_t>(event.handle()), 0));
 }
 
 Event::Event(bool enable_timing) : enable_timing_(enable_timing) {}
+
+void Event::record() { record(current_stream()); }
 
 void Event::record(const Stream& stream) {
   DeviceGuard guard(stream.device_index());
@@ -132,6 +134,7 @@ int current_device() {
 }
 
 void set_device(int index) {
+  if (index < 0) return;  // PyTorch's torch.cuda.set_device: a negative index is a no-op
   checked_device(index);
   EMBER_CUDA_CHECK(cudaSetDevice(index));
 }

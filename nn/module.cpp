@@ -384,6 +384,20 @@ StateDict Module::named_buffers(bool recurse, bool remove_duplicate) const {
   return named_tensors(false, recurse, remove_duplicate);
 }
 
+namespace {
+StateDict prefixed(StateDict entries, const std::string& prefix) {
+  if (prefix.empty()) return entries;
+  for (auto& [name, _] : entries) name = prefix + "." + name;
+  return entries;
+}
+}  // namespace
+StateDict Module::named_parameters(const std::string& prefix, bool recurse, bool remove_duplicate) const {
+  return prefixed(named_tensors(true, recurse, remove_duplicate), prefix);
+}
+StateDict Module::named_buffers(const std::string& prefix, bool recurse, bool remove_duplicate) const {
+  return prefixed(named_tensors(false, recurse, remove_duplicate), prefix);
+}
+
 std::vector<Tensor> Module::parameters(bool recurse) const {
   std::vector<Tensor> out;
   for (auto& [_, t] : named_parameters(recurse)) out.push_back(t);
@@ -550,7 +564,7 @@ void Module::replace_tensors(const std::function<bool(const Tensor&)>& picks,
 }
 
 void Module::to(MemoryFormat format) {
-  EMBER_CHECK(format != MemoryFormat::Preserve, "Module::to: expected Contiguous or ChannelsLast, got ", format);
+  if (format == MemoryFormat::Preserve) return;  // PyTorch's t.to(memory_format=preserve_format) keeps each
   replace_tensors([format](const Tensor& t) { return t.defined() && t.dim() == 4 && !t.is_contiguous(format); },
                   [format](const Tensor& t) { return t.contiguous(format); });
 }

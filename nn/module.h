@@ -76,8 +76,18 @@ class Module : public std::enable_shared_from_this<Module> {
   // of its names, as PyTorch 2's argument.
   std::vector<Tensor> parameters(bool recurse = true) const;
   StateDict named_parameters(bool recurse = true, bool remove_duplicate = true) const;
+  // PyTorch's leading prefix= ("model" gives "model.0.weight"). The const char* forms keep a
+  // string literal from binding to recurse.
+  StateDict named_parameters(const std::string& prefix, bool recurse = true, bool remove_duplicate = true) const;
+  StateDict named_parameters(const char* prefix, bool recurse = true, bool remove_duplicate = true) const {
+    return named_parameters(std::string(prefix), recurse, remove_duplicate);
+  }
   std::vector<Tensor> buffers(bool recurse = true) const;
   StateDict named_buffers(bool recurse = true, bool remove_duplicate = true) const;
+  StateDict named_buffers(const std::string& prefix, bool recurse = true, bool remove_duplicate = true) const;
+  StateDict named_buffers(const char* prefix, bool recurse = true, bool remove_duplicate = true) const {
+    return named_buffers(std::string(prefix), recurse, remove_duplicate);
+  }
   // The direct children, each once (the first name under which it was registered).
   std::vector<std::shared_ptr<Module>> children() const;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const;
@@ -86,6 +96,15 @@ class Module : public std::enable_shared_from_this<Module> {
   // false a shared module is listed (with its subtree) at each path.
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(bool remove_duplicate = true,
                                                                            const std::string& prefix = "");
+  // PyTorch's order: named_modules(prefix="model", remove_duplicate=...).
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(const std::string& prefix,
+                                                                           bool remove_duplicate = true) {
+    return named_modules(remove_duplicate, prefix);
+  }
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_modules(const char* prefix,
+                                                                           bool remove_duplicate = true) {
+    return named_modules(remove_duplicate, std::string(prefix));
+  }
   // PyTorch's get_submodule("layer1.0.conv"): the module at a dotted path ("" is this one),
   // or its "has no attribute `x`" error.
   std::shared_ptr<Module> get_submodule(const std::string& target);
@@ -172,7 +191,8 @@ class Module : public std::enable_shared_from_this<Module> {
   virtual void to(Device device);
   // Lays out every 4-D parameter and buffer (recursively) in `format`, like PyTorch's
   // module.to(memory_format=...): each takes its contiguous(format) copy (a gradient
-  // too); tensors of other ranks, or already in the format, are left as they are.
+  // too); tensors of other ranks, or already in the format, are left as they are; Preserve
+  // changes nothing.
   void to(MemoryFormat format);
   // Casts every floating-point parameter and buffer (and gradient) to `dtype`, as
   // PyTorch's module.to(torch.float64) / module.double(); integer buffers
@@ -183,6 +203,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // outside autocast] in nn/functional/args.h).
   void half() { to(kFloat16); }
   void bfloat16() { to(kBFloat16); }
+  // PyTorch's module.cpu() / module.cuda(i) (module.float() / double() are C++ keywords:
+  // to(kFloat32) / to(kFloat64)).
+  void cpu() { to(Device::cpu()); }
+  void cuda(int index = 0) { to(Device::cuda(index)); }
   void to(Device device, DType dtype) {  // model.to(device, dtype)
     to(device);
     to(dtype);
@@ -191,7 +215,8 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // ---- hooks (Note [Module hooks] in nn/module_hooks.h) ----
   // Each returns a handle whose remove() unregisters the hook; prepend runs it first. A
-  // hook may return std::nullopt (or be a void lambda) to leave the tensor as it is.
+  // hook may return std::nullopt or an undefined Tensor (or be a void lambda) to leave the
+  // tensor as it is, as PyTorch's None.
   RemovableHandle register_forward_pre_hook(ForwardPreHook hook, bool prepend = false);
   RemovableHandle register_forward_hook(ForwardHook hook, bool prepend = false);
   RemovableHandle register_full_backward_pre_hook(BackwardPreHook hook, bool prepend = false);
@@ -277,7 +302,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // (a vocabulary size, a step count), saved under "<prefix>_extra_state" when
   // get_extra_state returns a defined tensor (default: none). load_state_dict then expects
   // that key, of any shape, and hands it to set_extra_state once every check has passed.
+  // A module whose state exists only after a load (an empty vocabulary) overrides
+  // has_extra_state to return true, as PyTorch decides by the set_extra_state override.
   virtual Tensor get_extra_state() const { return Tensor(); }
+  virtual bool has_extra_state() const { return get_extra_state().defined(); }
   virtual void set_extra_state(const Tensor& state);
   // This module's own state entries (no prefix) that a state dict may leave out, as
   // PyTorch's _load_from_state_dict overrides allow: BatchNorm's num_batches_tracked,

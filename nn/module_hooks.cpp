@@ -45,7 +45,8 @@ Tensor run_forward_pre_hooks(ModuleHooks& hooks, Module& module, Tensor input) {
   // A copy: a hook may remove itself (or another) while running.
   const auto pre = hooks.forward_pre;
   for (const auto& [_, hook] : pre)
-    if (std::optional<Tensor> replaced = hook(module, input)) input = std::move(*replaced);
+    if (std::optional<Tensor> replaced = hook(module, input); replaced && replaced->defined())
+      input = std::move(*replaced);
   return input;
 }
 
@@ -71,7 +72,8 @@ Tensor finish_hooked_call(const std::shared_ptr<ModuleHooks>& hooks, Module& mod
   {
     const auto forward = hooks->forward;
     for (const auto& [_, hook] : forward)
-      if (std::optional<Tensor> replaced = hook(module, input, output)) output = std::move(*replaced);
+      if (std::optional<Tensor> replaced = hook(module, input, output); replaced && replaced->defined())
+        output = std::move(*replaced);
   }
   if ((hooks->backward_pre.empty() && hooks->backward.empty()) || !output.defined() || !output.requires_grad())
     return output;
@@ -90,7 +92,7 @@ Tensor finish_hooked_call(const std::shared_ptr<ModuleHooks>& hooks, Module& mod
     Tensor grad_output = grad;
     const auto pre = live->backward_pre;
     for (const auto& [_, hook] : pre)
-      if (std::optional<Tensor> replaced = hook(*owner, grad_output)) {
+      if (std::optional<Tensor> replaced = hook(*owner, grad_output); replaced && replaced->defined()) {
         check_replacement(*replaced, grad, "backward pre-");
         grad_output = std::move(*replaced);
       }
@@ -111,7 +113,7 @@ Tensor finish_hooked_call(const std::shared_ptr<ModuleHooks>& hooks, Module& mod
       Tensor grad_input = grad;
       const auto full = live->backward;
       for (const auto& [_, hook] : full)
-        if (std::optional<Tensor> replaced = hook(*owner, grad_input, grad_output)) {
+        if (std::optional<Tensor> replaced = hook(*owner, grad_input, grad_output); replaced && replaced->defined()) {
           check_replacement(*replaced, grad, "full backward");
           grad_input = std::move(*replaced);
         }

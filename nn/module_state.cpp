@@ -165,7 +165,7 @@ IncompatibleKeys Module::load_state_dict(const StateDict& caller_state, bool str
     std::set<std::string> optional_keys;
     for (const auto& [path, module] : modules) {
       for (const std::string& key : module->optional_state_keys()) optional_keys.insert(prefix_of(path) + key);
-      if (module->get_extra_state().defined()) extra_states.emplace(prefix_of(path) + "_extra_state", module.get());
+      if (module->has_extra_state()) extra_states.emplace(prefix_of(path) + "_extra_state", module.get());
     }
     // the module's own entries (PyTorch's local_state), without the state-dict hooks
     const StateDict own = detail::state_dict_without_hooks(*this);
@@ -174,6 +174,13 @@ IncompatibleKeys Module::load_state_dict(const StateDict& caller_state, bool str
     std::vector<std::string>& missing = result.missing_keys;
     std::vector<std::string>& unexpected = result.unexpected_keys;
     std::vector<std::string> mismatches;
+    // A module that takes extra state it does not hold yet (has_extra_state with no state):
+    // its key is expected too, as PyTorch's for an overridden set_extra_state.
+    for (const auto& [key, _] : extra_states) {
+      if (std::any_of(own.begin(), own.end(), [&](const auto& entry) { return entry.first == key; })) continue;
+      own_keys.insert(key);
+      if (!given.count(key)) missing.push_back(key);
+    }
     for (const auto& [key, dest] : own) {
       own_keys.insert(key);
       auto it = given.find(key);

@@ -1,11 +1,12 @@
 // core/composite_ops.h's numeric utilities: combinations, the trapezoidal rule, cov and
-// corrcoef, float_power and ldexp, composed of other ops as PyTorch's are (so they run on
+// corrcoef, float_power, ldexp and frexp, composed of other ops as PyTorch's are (so they run on
 // any device and differentiate through their parts), with PyTorch's argument errors.
 #include <cmath>
 #include <vector>
 
 #include "core/composite_ops.h"
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/logging.h"
 #include "core/ops.h"
 #include "core/special_ops.h"
@@ -172,9 +173,38 @@ Tensor float_power(const Scalar& a, const Tensor& b) {
 }
 Tensor ldexp(const Tensor& a, const Tensor& b) { return a * exp2(b); }
 
+// frexp: x = m 2^e with 0.5 <= |m| < 1 (m = x and e = 0 for zeros, infinities and NaN, as C's
+// frexp). e comes from log2 in float64 (every float32 / 16-bit value is normal there), settled
+// into place where log2 rounded across a power of two; m = x 2^-e in two exact steps, since
+// 2^1074 (a float64 subnormal's) overflows. The gradient is g / 2^e, PyTorch's.
+std::tuple<Tensor, Tensor> frexp(const Tensor& x) {
+  EMBER_CHECK(is_floating(x.dtype()), "torch.frexp() only supports floating-point dtypes");
+  const Tensor d = x.to(kFloat64);
+  Tensor exponent, down, rest;
+  {
+    NoGradGuard no_grad;
+    const Tensor regular = logical_and(isfinite(d), ne(d, Scalar(0)));
+    const Tensor magnitude = abs(d);
+    Tensor e = where(regular, floor(log2(where(regular, magnitude, Scalar(1.0)))) + 1, Scalar(0.0));
+    const auto scale_by_minus = [&](const Tensor& v, const Tensor& power) {
+      const Tensor half = trunc(-power / 2);
+      return v * exp2(half) * exp2(-power - half);
+    };
+    const Tensor m = scale_by_minus(magnitude, e);
+    e = e + logical_and(regular, ge(m, Scalar(1.0))).to(kFloat64) -
+        logical_and(regular, lt(m, Scalar(0.5))).to(kFloat64);
+    down = trunc(-e / 2);
+    rest = -e - down;
+    exponent = e.to(kInt64);
+  }
+  Tensor mantissa = (d * exp2(down) * exp2(rest)).to(x.dtype());
+  return {mantissa, exponent};
+}
+
 Tensor Tensor::cov(int64_t correction, const Tensor& fweights, const Tensor& aweights) const {
   return ember::cov(*this, correction, fweights, aweights);
 }
+std::tuple<Tensor, Tensor> Tensor::frexp() const { return ember::frexp(*this); }
 Tensor Tensor::corrcoef() const { return ember::corrcoef(*this); }
 Tensor Tensor::float_power(const Tensor& exponent) const { return ember::float_power(*this, exponent); }
 Tensor Tensor::float_power(const Scalar& exponent) const { return ember::float_power(*this, exponent); }

@@ -152,11 +152,14 @@ Tensor take_along_dim(const Tensor& a, const Tensor& indices, std::optional<int6
   return ember::gather(a.expand(a_shape), d, indices.expand(i_shape));
 }
 
-Tensor repeat_interleave(const Tensor& repeats) { return native::repeat_interleave_indices(repeats); }
+Tensor repeat_interleave(const Tensor& repeats, std::optional<int64_t> output_size) {
+  return native::repeat_interleave_indices(repeats, output_size);
+}
 
-Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<int64_t> dim) {
+Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
   EMBER_CHECK(a.defined() && repeats.defined(), "repeat_interleave: expected defined tensors");
-  if (!dim) return repeat_interleave(flattened(a), repeats, 0);
+  if (!dim) return repeat_interleave(flattened(a), repeats, 0, output_size);
   const int64_t d = wrap_dim(*dim, a.dim());
   EMBER_CHECK(repeats.dim() <= 1, "repeat_interleave only accept 1D vector as repeat, but got repeats of shape ",
               repeats.sizes());
@@ -165,14 +168,15 @@ Tensor repeat_interleave(const Tensor& a, const Tensor& repeats, std::optional<i
   if (repeats.numel() == 1 && size != 1) counts = native::expand(native::reshape(repeats, {1}), {size});
   EMBER_CHECK(counts.numel() == size, "repeats must have the same size as input along dim, but got repeats.size(0) = ",
               counts.numel(), " and input.size(", d, ") = ", size);
-  Tensor indices = native::repeat_interleave_indices(counts);
+  Tensor indices = native::repeat_interleave_indices(counts, output_size);
   if (indices.device() != a.device()) indices = native::to_device(indices, a.device());
   return ember::index_select(a, d, indices);
 }
 
-Tensor repeat_interleave(const Tensor& a, int64_t repeats, std::optional<int64_t> dim) {
+Tensor repeat_interleave(const Tensor& a, int64_t repeats, std::optional<int64_t> dim,
+                         std::optional<int64_t> output_size) {
   EMBER_CHECK(repeats >= 0, "repeats can not be negative (got ", repeats, ")");
-  return repeat_interleave(a, scalar_tensor(repeats, TensorOptions(kInt64)), dim);
+  return repeat_interleave(a, scalar_tensor(repeats, TensorOptions(kInt64)), dim, output_size);
 }
 
 // ---- methods ----
@@ -222,11 +226,13 @@ Tensor& Tensor::masked_scatter_(const Tensor& mask, const Tensor& source) {
 Tensor Tensor::take_along_dim(const Tensor& indices, std::optional<int64_t> dim) const {
   return ember::take_along_dim(*this, indices, dim);
 }
-Tensor Tensor::repeat_interleave(int64_t repeats, std::optional<int64_t> dim) const {
-  return ember::repeat_interleave(*this, repeats, dim);
+Tensor Tensor::repeat_interleave(int64_t repeats, std::optional<int64_t> dim,
+                                 std::optional<int64_t> output_size) const {
+  return ember::repeat_interleave(*this, repeats, dim, output_size);
 }
-Tensor Tensor::repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim) const {
-  return ember::repeat_interleave(*this, repeats, dim);
+Tensor Tensor::repeat_interleave(const Tensor& repeats, std::optional<int64_t> dim,
+                                 std::optional<int64_t> output_size) const {
+  return ember::repeat_interleave(*this, repeats, dim, output_size);
 }
 
 }  // namespace ember

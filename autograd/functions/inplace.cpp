@@ -67,6 +67,14 @@ Tensor& Tensor::sub_(const Scalar& other) {
   return inplace("SubBackward", *this, nullptr, [&] { native::sub_(*this, other); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{g[0]}; });
 }
+// PyTorch's add_(number, alpha): self += alpha * number, alpha checked as add's (an integer
+// self refuses a floating alpha).
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+  return add_(full({}, other, TensorOptions(other.result_type_with(dtype())).device(device())), alpha);
+}
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+  return sub_(full({}, other, TensorOptions(other.result_type_with(dtype())).device(device())), alpha);
+}
 Tensor& Tensor::mul_(const Scalar& other) {
   return inplace("MulBackward", *this, nullptr, [&] { native::mul_(*this, other); },
                  [other](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{ember::mul(g[0], other)}; });
@@ -125,7 +133,13 @@ Tensor& Tensor::fill_(const Scalar& value) {
   return inplace("FillBackward", *this, nullptr, [&] { native::fill_(*this, value); },
                  [](const tensor_list& g, const tensor_list&, const auto&) { return tensor_list{zeros_for(g[0])}; });
 }
-Tensor& Tensor::copy_(const Tensor& src) {
+Tensor& Tensor::fill_(const Tensor& value) {
+  check_written_defined(*this, "fill_");
+  EMBER_CHECK(value.defined() && value.dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ",
+              value.defined() ? value.dim() : 0, " dimensions.");
+  return copy_(value.expand(sizes()));
+}
+Tensor& Tensor::copy_(const Tensor& src, bool /*non_blocking: Note on Tensor::to*/) {
   check_written_defined(*this, "copy_");
   EMBER_CHECK(src.defined(), "copy_: expected a defined source tensor, but got an undefined one (to clear a gradient, ",
               "use t.mutable_grad() = Tensor(), PyTorch's t.grad = None)");

@@ -77,11 +77,13 @@ Tensor chain_matmul(const std::vector<Tensor>& matrices) {
 }
 
 // torch._lowrank.svd_lowrank: the basis of A's range (or of A^T's, for a wide A or one with
-// more than q columns), A projected onto it, and the small projection's exact SVD.
+// more than q columns), A projected onto it, and the small projection's exact SVD; results
+// have min(m, n, q) columns.
 std::tuple<Tensor, Tensor, Tensor> svd_lowrank(const Tensor& A, int64_t q, int64_t niter) {
   EMBER_CHECK(A.dim() >= 2, "svd_lowrank: expected a tensor of at least 2 dimensions, but got ", A.dim());
-  EMBER_CHECK(q >= 0 && q <= std::min(A.size(-2), A.size(-1)), "svd_lowrank: q(=", q,
-              ") must be non-negative integer and not greater than min(m, n)=", std::min(A.size(-2), A.size(-1)));
+  // Unlike pca_lowrank, PyTorch's svd_lowrank takes a q above min(m, n): the reduced QR and
+  // SVD then give min(m, n, q) columns (so its default q = 6 serves small matrices too).
+  EMBER_CHECK(q >= 0, "svd_lowrank: q(=", q, ") must be non-negative integer");
   EMBER_CHECK(niter >= 0, "svd_lowrank: niter(=", niter, ") must be non-negative integer");
   const int64_t m = A.size(-2), n = A.size(-1);
   if (m < n || n > q) {

@@ -1,6 +1,6 @@
 // all/any, the bitwise ops and operators of integer and bool tensors (~ & | ^ << >>, in
-// place too) and masked_fill. all, any and the bitwise ops give bool or integer results
-// and are never recorded; masked_fill is where(mask, value, self), so its gradient is where's.
+// place too), gcd / lcm and masked_fill. all, any, the bitwise ops, gcd and lcm give bool
+// or integer results and are never recorded; masked_fill is where(mask, value, self), so its gradient is where's.
 #include "autograd/record.h"
 #include "core/factories.h"
 #include "core/native.h"
@@ -16,6 +16,10 @@ Tensor Tensor::all() const { return ember::all(*this); }
 Tensor Tensor::all(int64_t dim, bool keepdim) const { return ember::all(*this, dim, keepdim); }
 Tensor Tensor::any() const { return ember::any(*this); }
 Tensor Tensor::any(int64_t dim, bool keepdim) const { return ember::any(*this, dim, keepdim); }
+Tensor all(const Tensor& a, const Dims& dims, bool keepdim) { return native::all(a, dims, keepdim); }
+Tensor any(const Tensor& a, const Dims& dims, bool keepdim) { return native::any(a, dims, keepdim); }
+Tensor Tensor::all(const Dims& dims, bool keepdim) const { return ember::all(*this, dims, keepdim); }
+Tensor Tensor::any(const Dims& dims, bool keepdim) const { return ember::any(*this, dims, keepdim); }
 
 Tensor bitwise_not(const Tensor& a) { return native::bitwise_not(a); }
 Tensor bitwise_and(const Tensor& a, const Tensor& b) { return native::bitwise_and(a, b); }
@@ -23,6 +27,10 @@ Tensor bitwise_or(const Tensor& a, const Tensor& b) { return native::bitwise_or(
 Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return native::bitwise_xor(a, b); }
 Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) { return native::bitwise_left_shift(a, b); }
 Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) { return native::bitwise_right_shift(a, b); }
+Tensor gcd(const Tensor& a, const Tensor& b) { return native::gcd(a, b); }
+Tensor lcm(const Tensor& a, const Tensor& b) { return native::lcm(a, b); }
+Tensor Tensor::gcd(const Tensor& other) const { return native::gcd(*this, other); }
+Tensor Tensor::lcm(const Tensor& other) const { return native::lcm(*this, other); }
 Tensor bitwise_and(const Tensor& a, const Scalar& b) { return native::bitwise_op(BinaryOp::BitAnd, a, b); }
 Tensor bitwise_or(const Tensor& a, const Scalar& b) { return native::bitwise_op(BinaryOp::BitOr, a, b); }
 Tensor bitwise_xor(const Tensor& a, const Scalar& b) { return native::bitwise_op(BinaryOp::BitXor, a, b); }
@@ -83,6 +91,8 @@ Tensor& Tensor::bitwise_left_shift_(const Tensor& other) { return bits_(BinaryOp
 Tensor& Tensor::bitwise_right_shift_(const Tensor& other) { return bits_(BinaryOp::RShift, *this, other); }
 Tensor& Tensor::bitwise_left_shift_(const Scalar& other) { return bits_(BinaryOp::LShift, *this, other); }
 Tensor& Tensor::bitwise_right_shift_(const Scalar& other) { return bits_(BinaryOp::RShift, *this, other); }
+Tensor& Tensor::gcd_(const Tensor& other) { return bits_(BinaryOp::Gcd, *this, other); }
+Tensor& Tensor::lcm_(const Tensor& other) { return bits_(BinaryOp::Lcm, *this, other); }
 Tensor& operator&=(Tensor& a, const Tensor& b) { return a.bitwise_and_(b); }
 Tensor& operator|=(Tensor& a, const Tensor& b) { return a.bitwise_or_(b); }
 Tensor& operator^=(Tensor& a, const Tensor& b) { return a.bitwise_xor_(b); }

@@ -1,24 +1,32 @@
 // PyTorch's other spellings of ops ember has (core/tensor_pytorch_spellings.h, the free
-// functions of core/ops.h): aliases, logical ops, dot, the in-place forms and new_*.
+// functions of core/ops.h): aliases, logical ops, dot, angle, the in-place forms, new_* and
+// new_tensor, and the method forms of dist and the cholesky family.
 //
 // Note [PyTorch spellings]
 // Each is a thin form of an existing op, so devices, dtypes, errors and autograd are that
 // op's. The in-place unary ops (exp_, log_, sqrt_, abs_, sigmoid_, tanh_) run the device's
 // elementwise kernel on self and record one node named as PyTorch's, as sin_ does (Note
 // [In-place math] in autograd/functions/math.cpp); the composed ones (pow_, square_,
-// masked_fill_, cumsum_) compute the op out of place and write it back, reading a copy of
+// masked_fill_, cumsum_, cumprod_, ldexp_) compute the op out of place and write it back, reading a copy of
 // self taken before the write where the op's derivative reads its input (pow). An integer
 // self that the op would make floating is PyTorch's "result type Float can't be cast to
 // the desired output type Long" error. fill_diagonal_ fills diagonal views (so on a view of
 // a tensor that requires grad the base's history is CopySlices).
+#include <cmath>
 #include <mutex>
+#include <numbers>
 #include <optional>
 
+#include "autograd/function_node.h"
 #include "autograd/functions/unary_math.h"
+#include "autograd/record.h"
 #include "core/autocast.h"
+#include "core/composite_ops.h"
 #include "core/factories.h"
+#include "core/grad_mode.h"
 #include "core/linalg_ops.h"
 #include "core/logging.h"
+#include "core/numpy_aliases.h"
 #include "core/ops.h"
 
 namespace ember {
@@ -150,10 +158,76 @@ Tensor Tensor::where(const Tensor& condition, const Scalar& other) const {
   return ember::where(condition, *this, other);
 }
 Tensor Tensor::dot(const Tensor& other) const { return ember::dot(*this, other); }
-Tensor Tensor::new_zeros(const Dims& size) const { return zeros(size, options()); }
-Tensor Tensor::new_ones(const Dims& size) const { return ones(size, options()); }
-Tensor Tensor::new_full(const Dims& size, const Scalar& value) const { return full(size, value, options()); }
-Tensor Tensor::new_empty(const Dims& size) const { return empty(size, options()); }
+namespace {
+// What `options` sets over self's dtype and device, with its requires_grad (PyTorch's new_*).
+TensorOptions new_options(const Tensor& self, TensorOptions options) {
+  return TensorOptions(options.has_dtype() ? options.dtype() : self.dtype())
+      .device(options.has_device() ? options.device() : self.device())
+      .requires_grad(options.requires_grad());
+}
+}  // namespace
+Tensor Tensor::new_zeros(const Dims& size, TensorOptions o) const { return zeros(size, new_options(*this, o)); }
+Tensor Tensor::new_ones(const Dims& size, TensorOptions o) const { return ones(size, new_options(*this, o)); }
+Tensor Tensor::new_full(const Dims& size, const Scalar& value, TensorOptions o) const {
+  return full(size, value, new_options(*this, o));
+}
+Tensor Tensor::new_empty(const Dims& size, TensorOptions o) const { return empty(size, new_options(*this, o)); }
+Tensor Tensor::new_tensor(const std::vector<double>& values, const Dims& shape, TensorOptions o) const {
+  return tensor(values, shape, new_options(*this, o));
+}
+Tensor Tensor::new_tensor(const std::vector<int64_t>& values, const Dims& shape, TensorOptions o) const {
+  return tensor(values, shape, new_options(*this, o));
+}
+Tensor Tensor::new_tensor(const Tensor& data, TensorOptions o) const {
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    logging::warn(
+        "To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
+        "sourceTensor.clone().detach().requires_grad_(True), rather than tensor.new_tensor(sourceTensor).");
+  });
+  const TensorOptions target = new_options(*this, o);
+  Tensor out = data.detach().to(target.device(), target.dtype(), false, /*copy=*/true);
+  return target.requires_grad() ? out.requires_grad_(true) : out;
+}
+
+bool Tensor::is_nonzero() const {
+  EMBER_CHECK(numel() != 0, "Boolean value of Tensor with no values is ambiguous");
+  EMBER_CHECK(numel() == 1, "Boolean value of Tensor with more than one value is ambiguous");
+  return item<double>() != 0.0 || (is_floating_point() && std::isnan(item<double>()));
+}
+Tensor Tensor::isreal() const { return ones(sizes(), TensorOptions(kBool).device(device())); }
+Tensor angle(const Tensor& a) {
+  const Tensor x = is_floating(a.dtype()) ? a : a.to(kFloat32);
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = where(isnan(x), x, lt(x, 0).to(x.dtype()) * std::numbers::pi);  // pi in x's dtype
+  }
+  // PyTorch's angle_backward of a real input: zeros
+  if (autograd::will_record_into(out, a))
+    autograd::record(
+        "AngleBackward", {&a}, {&out}, {},
+        [](const autograd::tensor_list&, const autograd::tensor_list&, const auto& in) {
+          return autograd::tensor_list{zeros(in[0].shape, TensorOptions(in[0].dtype).device(in[0].device))};
+        });
+  return out;
+}
+Tensor Tensor::angle() const { return ember::angle(*this); }
+Tensor ger(const Tensor& a, const Tensor& b) { return outer(a, b); }
+Tensor Tensor::ger(const Tensor& other) const { return ember::outer(*this, other); }
+Tensor Tensor::vdot(const Tensor& other) const { return ember::vdot(*this, other); }
+std::tuple<Tensor, Tensor, Tensor> Tensor::svd(bool some, bool compute_uv) const {
+  return ember::svd(*this, some, compute_uv);
+}
+std::pair<Tensor, Tensor> Tensor::qr(bool some) const { return ember::qr(*this, some); }
+Tensor Tensor::dist(const Tensor& other, double p) const { return ember::dist(*this, other, p); }
+Tensor Tensor::cholesky(bool upper) const { return linalg::cholesky(*this, upper); }  // torch.cholesky's
+Tensor Tensor::cholesky_solve(const Tensor& L, bool upper) const { return ember::cholesky_solve(*this, L, upper); }
+Tensor Tensor::cholesky_inverse(bool upper) const { return ember::cholesky_inverse(*this, upper); }
+Tensor& Tensor::ldexp_(const Tensor& other) {
+  return composed_inplace("LdexpBackward", *this,
+                          [&] { return ember::ldexp(value_before_write(*this, other), other); });
+}
 
 // ---------------------------------------------------------------- methods, in place
 Tensor& Tensor::exp_() { return unary_math_(kExp, *this); }
@@ -193,6 +267,15 @@ Tensor& Tensor::masked_fill_(const Tensor& mask, const Tensor& value) {
 }
 Tensor& Tensor::cumsum_(int64_t dim) {
   return composed_inplace("CumsumBackward", *this, [&] { return ember::cumsum(*this, dim); });
+}
+// logical_*_: self takes the bool result as 1 / 0 in its own dtype (copy_'s conversion and
+// shape check: a result broadcast past self's shape is copy_'s error).
+Tensor& Tensor::logical_not_() { return copy_(ember::logical_not(*this)); }
+Tensor& Tensor::logical_and_(const Tensor& other) { return copy_(ember::logical_and(*this, other)); }
+Tensor& Tensor::logical_or_(const Tensor& other) { return copy_(ember::logical_or(*this, other)); }
+Tensor& Tensor::logical_xor_(const Tensor& other) { return copy_(ember::logical_xor(*this, other)); }
+Tensor& Tensor::cumprod_(int64_t dim) {
+  return composed_inplace("CumprodBackward", *this, [&] { return ember::cumprod(value_before_write(*this), dim); });
 }
 // The in-place comparisons: self = (self op other) in self's dtype, the result computed
 // before the write (so a broadcast that does not fit self changes nothing). Their derivatives

@@ -1,7 +1,8 @@
 // Random draws shaped by tensors: the in-place fills (uniform_, normal_, bernoulli_,
 // exponential_, geometric_, log_normal_, cauchy_, random_), recorded like fill_ (their
 // gradient is zero), and bernoulli, multinomial, normal. All draw from the default
-// generator's Philox stream (core/random.h), so a seed repeats them on either device.
+// generator's Philox stream (core/random.h), or the one given (generator=), so a seed
+// repeats them on either device.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -21,6 +22,7 @@
 #include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
+#include "core/random.h"
 #include "core/uniform_draws.h"
 
 namespace ember {
@@ -63,7 +65,7 @@ Tensor& affine_fill(const char* name, Tensor& self, bool normal, double a, doubl
     const bool direct = self.is_contiguous() && !is_reduced_float(self.dtype());
     if (direct) native::mark_mutated(self);  // as copy_ would: checks, then the version bump
     Tensor target = direct ? self : make_empty(self.sizes(), compute_dtype(self.dtype()), self.device());
-    const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(target.numel()), self.device());
+    const PhiloxArgs rng = draw_generator().reserve(static_cast<uint64_t>(target.numel()), self.device());
     const DeviceOps& ops = device_ops(self.device());
     if (normal) ops.normal(target, a, b, rng);
     else ops.uniform(target, a, b, rng);
@@ -99,7 +101,7 @@ std::pair<int64_t, int64_t> random_bounds(DType dtype) {
 // drawn on the host from one counter each (randint's mapping).
 Tensor integer_draws(const Dims& sizes, int64_t from, uint64_t span, Device device) {
   const int64_t numel = shape_numel(sizes);
-  const PhiloxArgs rng = default_generator().reserve(static_cast<uint64_t>(numel));
+  const PhiloxArgs rng = draw_generator().reserve(static_cast<uint64_t>(numel));
   std::vector<int64_t> values(static_cast<size_t>(numel));
   for (int64_t i = 0; i < numel; ++i) {
     const uint64_t bits = Philox4x32::bits64(rng.seed, rng.offset + static_cast<uint64_t>(i));
@@ -365,6 +367,72 @@ Tensor normal(double mean, const Tensor& std) {
 Tensor normal(double mean, double std, const Dims& sizes, TensorOptions options) {
   EMBER_CHECK(std >= 0.0, "normal expects std >= 0.0, but found std ", std);
   return randn(sizes, options).mul_(std).add_(mean);
+}
+
+// ---- generator= (Note [Explicit generators] in core/random.h) ----
+using detail::with_generator;
+Tensor& Tensor::uniform_(double from, double to, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return uniform_(from, to); });
+}
+Tensor& Tensor::normal_(double mean, double std, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return normal_(mean, std); });
+}
+Tensor& Tensor::bernoulli_(double p, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return bernoulli_(p); });
+}
+Tensor& Tensor::bernoulli_(const Tensor& p, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return bernoulli_(p); });
+}
+Tensor& Tensor::exponential_(double lambd, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return exponential_(lambd); });
+}
+Tensor& Tensor::geometric_(double p, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return geometric_(p); });
+}
+Tensor& Tensor::log_normal_(double mean, double std, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return log_normal_(mean, std); });
+}
+Tensor& Tensor::cauchy_(double median, double sigma, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return cauchy_(median, sigma); });
+}
+Tensor& Tensor::random_(int64_t from, std::optional<int64_t> to, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return random_(from, to); });
+}
+Tensor& Tensor::random_(int64_t to, Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return random_(to); });
+}
+Tensor& Tensor::random_(Generator& generator) {
+  return with_generator(generator, [&]() -> Tensor& { return random_(); });
+}
+Tensor Tensor::bernoulli(Generator& generator) const {
+  return with_generator(generator, [&] { return ember::bernoulli(*this); });
+}
+Tensor Tensor::bernoulli(double p, Generator& generator) const {
+  return with_generator(generator, [&] { return ember::bernoulli(*this, p); });
+}
+Tensor Tensor::multinomial(int64_t num_samples, bool replacement, Generator& generator) const {
+  return with_generator(generator, [&] { return ember::multinomial(*this, num_samples, replacement); });
+}
+Tensor bernoulli(const Tensor& p, Generator& generator) {
+  return with_generator(generator, [&] { return bernoulli(p); });
+}
+Tensor bernoulli(const Tensor& input, double p, Generator& generator) {
+  return with_generator(generator, [&] { return bernoulli(input, p); });
+}
+Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator& generator) {
+  return with_generator(generator, [&] { return multinomial(probs, num_samples, replacement); });
+}
+Tensor normal(const Tensor& mean, const Tensor& std, Generator& generator) {
+  return with_generator(generator, [&] { return normal(mean, std); });
+}
+Tensor normal(const Tensor& mean, double std, Generator& generator) {
+  return with_generator(generator, [&] { return normal(mean, std); });
+}
+Tensor normal(double mean, const Tensor& std, Generator& generator) {
+  return with_generator(generator, [&] { return normal(mean, std); });
+}
+Tensor normal(double mean, double std, const Dims& sizes, Generator& generator, TensorOptions options) {
+  return with_generator(generator, [&] { return normal(mean, std, sizes, options); });
 }
 
 }  // namespace ember

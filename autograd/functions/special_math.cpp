@@ -240,7 +240,20 @@ Tensor logaddexp2(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// nextafter has no derivative in PyTorch (derivatives.yaml's not_implemented): the result of
+// an input that requires grad records a node whose backward is PyTorch's error.
+Tensor nextafter(const Tensor& a, const Tensor& b) {
+  Tensor out = native::nextafter(a, b);
+  if (will_record_into(out, a, b))
+    record("NextafterBackward", {&a, &b}, {&out}, {},
+           [](const tensor_list&, const tensor_list&, const auto&) -> tensor_list {
+             EMBER_FAIL("the derivative for 'nextafter' is not implemented.");
+           });
+  return out;
+}
+
 Tensor Tensor::hypot(const Tensor& other) const { return ember::hypot(*this, other); }
+Tensor Tensor::nextafter(const Tensor& other) const { return ember::nextafter(*this, other); }
 Tensor Tensor::copysign(const Tensor& other) const { return ember::copysign(*this, other); }
 Tensor Tensor::copysign(const Scalar& other) const { return ember::copysign(*this, other); }
 Tensor Tensor::logaddexp(const Tensor& other) const { return ember::logaddexp(*this, other); }
@@ -254,6 +267,10 @@ Tensor& Tensor::hypot_(const Tensor& other) {
 Tensor& Tensor::copysign_(const Tensor& other) {
   return composed_inplace("CopysignBackward", *this,
                           [&] { return ember::copysign(autograd::value_before_write(*this, other), other); });
+}
+Tensor& Tensor::nextafter_(const Tensor& other) {
+  return composed_inplace("NextafterBackward", *this,
+                          [&] { return ember::nextafter(autograd::value_before_write(*this, other), other); });
 }
 Tensor& Tensor::copysign_(const Scalar& other) {
   return composed_inplace("CopysignBackward", *this,

@@ -11,6 +11,7 @@
 #include "autograd/function_node.h"
 #include "autograd/view_history.h"
 #include "core/factories.h"
+#include "core/legacy_type_name.h"
 #include "core/logging.h"
 #include "core/native.h"
 #include "core/ops.h"
@@ -261,8 +262,8 @@ Tensor Tensor::contiguous(MemoryFormat memory_format) const {
 
 Tensor Tensor::clone(MemoryFormat memory_format) const { return recorded_clone(*this, memory_format); }
 
-Tensor Tensor::to(Device device, DType dtype) const {
-  if (device == this->device() && dtype == this->dtype()) return *this;
+Tensor Tensor::to(Device device, DType dtype, bool /*non_blocking*/, bool copy) const {
+  if (device == this->device() && dtype == this->dtype()) return copy ? clone() : *this;
   Tensor out = native::to_device(native::to_dtype(*this, dtype), device);
   if (will_record_into(out, *this) && is_floating(dtype)) {  // FunctionNode casts the gradient back
     record("ToCopyBackward", {this}, {&out}, {}, [](const tensor_list& g, const tensor_list&, const auto& in) {
@@ -271,11 +272,39 @@ Tensor Tensor::to(Device device, DType dtype) const {
   }
   return out;
 }
-Tensor Tensor::to(Device device) const { return to(device, dtype()); }
-Tensor Tensor::to(DType dtype) const { return to(device(), dtype); }
-Tensor Tensor::to(TensorOptions options) const {
-  return to(options.has_device() ? options.device() : device(), options.has_dtype() ? options.dtype() : dtype());
+Tensor Tensor::to(Device device, DType dtype, bool non_blocking, bool copy, MemoryFormat memory_format) const {
+  if (memory_format == MemoryFormat::Preserve) return to(device, dtype, non_blocking, copy);
+  const Tensor out = to(device, dtype, non_blocking);
+  if (copy && out.is_same(*this)) return clone(memory_format);
+  return out.contiguous(memory_format);
 }
-Tensor Tensor::to(const Tensor& other) const { return to(other.device(), other.dtype()); }
+Tensor Tensor::to(DType dtype, bool non_blocking, bool copy, MemoryFormat memory_format) const {
+  return to(device(), dtype, non_blocking, copy, memory_format);
+}
+std::string Tensor::type() const { return legacy_type_name(dtype(), is_cuda()); }
+
+// PyTorch's sum_to_size: the leading dims, and those where size is 1, summed away.
+Tensor Tensor::sum_to_size(const Dims& size) const {
+  const int64_t lead = dim() - static_cast<int64_t>(size.size());
+  bool expandable = lead >= 0;
+  for (size_t i = 0; expandable && i < size.size(); ++i)
+    expandable = size[i] == 1 || size[i] == this->size(lead + static_cast<int64_t>(i));
+  EMBER_CHECK(expandable, "size {", size, "} is not expandable to size {", sizes(), "}.");
+  Dims reduced;
+  for (int64_t d = 0; d < dim(); ++d)
+    if (d < lead || (size[static_cast<size_t>(d - lead)] == 1 && this->size(d) != 1)) reduced.push_back(d);
+  const Tensor summed = reduced.empty() ? *this : sum(reduced, /*keepdim=*/true);
+  return lead > 0 ? summed.view(size) : summed;
+}
+
+Tensor Tensor::to(Device device, bool non_blocking, bool copy) const { return to(device, dtype(), non_blocking, copy); }
+Tensor Tensor::to(DType dtype, bool non_blocking, bool copy) const { return to(device(), dtype, non_blocking, copy); }
+Tensor Tensor::to(TensorOptions options, bool non_blocking, bool copy) const {
+  return to(options.has_device() ? options.device() : device(), options.has_dtype() ? options.dtype() : dtype(),
+            non_blocking, copy);
+}
+Tensor Tensor::to(const Tensor& other, bool non_blocking, bool copy) const {
+  return to(other.device(), other.dtype(), non_blocking, copy);
+}
 
 }  // namespace ember

@@ -166,7 +166,7 @@ T* data(const Tensor& t) {
 // are too few chunks to balance (a small batch): the im2col, GEMM and transposes of
 // each chunk then parallelize themselves.
 int chunk_threads(int64_t chunks) {
-  const int max_threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int max_threads = omp_in_parallel() ? 1 : get_num_threads();
   return chunks >= 2 * static_cast<int64_t>(max_threads) ? max_threads : 1;
 }
 

@@ -331,7 +331,7 @@ void fold_rows_into(const R& r, typename R::Acc* acc, const std::array<const T*,
 // Wide chunks read each input row in long runs (few pages per row); but no wider than
 // it takes to give every thread a chunk.
 int64_t column_chunk(int64_t inner_size, int64_t outer_count) {
-  const int64_t chunks_per_row = ceil_div(omp_get_max_threads(), outer_count);
+  const int64_t chunks_per_row = ceil_div(get_num_threads(), outer_count);
   return std::clamp(ceil_div(inner_size, chunks_per_row), kMinColumnChunk, kMaxColumnChunk);
 }
 

@@ -337,6 +337,12 @@ Tensor bucketize(const Tensor& values, const Tensor& boundaries, bool out_int32,
   return searchsorted(boundaries, values, out_int32, right);
 }
 
+Tensor bucketize(const Scalar& value, const Tensor& boundaries, bool out_int32, bool right) {
+  EMBER_CHECK(boundaries.defined() && boundaries.dim() == 1, "boundaries tensor must be 1 dimension, but got dim(",
+              boundaries.defined() ? boundaries.dim() : 0, ")");
+  return searchsorted(boundaries, value, out_int32, right);
+}
+
 std::tuple<Tensor, Tensor, Tensor> unique(const Tensor& x, bool /*sorted: always*/, bool return_inverse,
                                           bool return_counts, std::optional<int64_t> dim) {
   return unique_impl("unique", x, true, return_inverse, return_counts, dim);
@@ -357,6 +363,10 @@ Tensor Tensor::histc(int64_t bins, double min, double max) const { return ember:
 std::tuple<Tensor, Tensor, Tensor> Tensor::unique(bool sorted, bool return_inverse, bool return_counts,
                                                   std::optional<int64_t> dim) const {
   return ember::unique(*this, sorted, return_inverse, return_counts, dim);
+}
+std::tuple<Tensor, Tensor, Tensor> Tensor::unique_consecutive(bool return_inverse, bool return_counts,
+                                                              std::optional<int64_t> dim) const {
+  return ember::unique_consecutive(*this, return_inverse, return_counts, dim);
 }
 
 }  // namespace ember

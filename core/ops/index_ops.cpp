@@ -111,7 +111,7 @@ Tensor true_positions_by_scan(const Tensor& flat) {
   return narrow(positions, 0, 0, count);
 }
 
-Tensor repeat_interleave_indices(const Tensor& repeats) {
+Tensor repeat_interleave_indices(const Tensor& repeats, std::optional<int64_t> output_size) {
   EMBER_CHECK(repeats.defined(), "repeat_interleave: expected a defined repeats tensor");
   EMBER_CHECK(repeats.dim() <= 1, "repeat_interleave only accept 1D vector as repeat, but got repeats of shape ",
               repeats.sizes());
@@ -123,6 +123,7 @@ Tensor repeat_interleave_indices(const Tensor& repeats) {
     EMBER_CHECK(r >= 0, "repeats can not be negative (got ", r, ")");
     total += r;
   }
+  EMBER_CHECK(!output_size || *output_size == total, "allocated size does not match required size");
   std::vector<int64_t> indices;
   indices.reserve(static_cast<size_t>(total));
   for (size_t i = 0; i < counts.size(); ++i) indices.insert(indices.end(), static_cast<size_t>(counts[i]), static_cast<int64_t>(i));

@@ -1,5 +1,6 @@
-// Native all/any (composed of eq, ne and sum) and the bitwise ops and shifts of integer
-// and bool tensors (the BitAnd ... RShift kernels of every device, promoted like add).
+// Native all/any (composed of eq, ne and sum), the bitwise ops and shifts of integer and
+// bool tensors and gcd / lcm of integer ones (the BitAnd ... Lcm kernels of every device,
+// promoted like add).
 #include "core/native.h"
 #include "core/ops/elementwise_ops.h"
 
@@ -15,9 +16,9 @@ Tensor all_or_any(const Tensor& a, const Dims& dims, bool keepdim, bool is_all) 
 }
 
 // PyTorch names a floating operand's missing kernel per device ("bitwise_and_cpu" not
-// implemented for 'Float'); shifts have no bool kernel either.
+// implemented for 'Float'); shifts, gcd and lcm have no bool kernel either.
 void check_bits(BinaryOp op, DType dtype, Device device, const char* name = nullptr) {
-  const bool bool_ok = op != BinaryOp::LShift && op != BinaryOp::RShift;
+  const bool bool_ok = op != BinaryOp::LShift && op != BinaryOp::RShift && op != BinaryOp::Gcd && op != BinaryOp::Lcm;
   EMBER_CHECK(!is_floating(dtype) && (bool_ok || dtype != kBool), "\"", name != nullptr ? name : op_name(op),
               device.is_cuda() ? "_cuda" : "_cpu", "\" not implemented for '", dtype_torch_name(dtype), "'");
 }
@@ -34,6 +35,8 @@ Tensor all(const Tensor& a) { return all_or_any(a, {}, false, true); }
 Tensor all(const Tensor& a, int64_t dim, bool keepdim) { return all_or_any(a, {dim}, keepdim, true); }
 Tensor any(const Tensor& a) { return all_or_any(a, {}, false, false); }
 Tensor any(const Tensor& a, int64_t dim, bool keepdim) { return all_or_any(a, {dim}, keepdim, false); }
+Tensor all(const Tensor& a, const Dims& dims, bool keepdim) { return all_or_any(a, dims, keepdim, true); }
+Tensor any(const Tensor& a, const Dims& dims, bool keepdim) { return all_or_any(a, dims, keepdim, false); }
 
 // ~x of a bool is logical not; of an integer, its bits flipped (x ^ all ones: -1 is 255 in uint8).
 Tensor bitwise_not(const Tensor& a) {
@@ -46,6 +49,8 @@ Tensor bitwise_or(const Tensor& a, const Tensor& b) { return bits(BinaryOp::BitO
 Tensor bitwise_xor(const Tensor& a, const Tensor& b) { return bits(BinaryOp::BitXor, a, b); }
 Tensor bitwise_left_shift(const Tensor& a, const Tensor& b) { return bits(BinaryOp::LShift, a, b); }
 Tensor bitwise_right_shift(const Tensor& a, const Tensor& b) { return bits(BinaryOp::RShift, a, b); }
+Tensor gcd(const Tensor& a, const Tensor& b) { return bits(BinaryOp::Gcd, a, b); }
+Tensor lcm(const Tensor& a, const Tensor& b) { return bits(BinaryOp::Lcm, a, b); }
 
 Tensor bitwise_op(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first) {
   check_bits(op, b.result_type_with(a.dtype()), a.device());

@@ -33,6 +33,7 @@ bool Stream::query() const { no_cuda("cuda::Stream::query"); }
 void Stream::synchronize() const { no_cuda("cuda::Stream::synchronize"); }
 void Stream::wait(const Event&) const { no_cuda("cuda::Stream::wait"); }
 Event::Event(bool enable_timing) : enable_timing_(enable_timing) {}
+void Event::record() { no_cuda("cuda::Event::record"); }
 void Event::record(const Stream&) { no_cuda("cuda::Event::record"); }
 bool Event::query() const { no_cuda("cuda::Event::query"); }
 void Event::synchronize() const { no_cuda("cuda::Event::synchronize"); }

@@ -32,6 +32,7 @@
 #include "core/tensor.h"
 #include "core/tensor_options.h"
 #include "core/threads.h"
+#include "core/window_functions.h"
 #include "cuda/cudnn.h"
 #include "cuda/graph.h"
 #include "cuda/stream.h"

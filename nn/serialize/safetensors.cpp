@@ -335,6 +335,11 @@ SafetensorsFile load_file(const std::string& path) {
 }
 
 StateDict load(const std::string& path) { return load_file(path).tensors; }
+StateDict load(const std::string& path, Device device) {
+  StateDict tensors = load_file(path).tensors;
+  for (auto& [_, t] : tensors) t = t.to(device);
+  return tensors;
+}
 
 Metadata load_metadata(const std::string& path) {
   uint64_t size = 0;

@@ -27,6 +27,9 @@ void save(const StateDict& state, const std::string& path, const Metadata& metad
 // BOOL, BF16, F16). A malformed file is an ember::Error naming the file and the problem.
 SafetensorsFile load_file(const std::string& path);
 StateDict load(const std::string& path);
+// torch.load's map_location= (safetensors' load_file(path, device=)): every tensor moved to
+// `device` after the read (one at a time), so load_state_dict(..., assign=true) keeps a CUDA model on CUDA.
+StateDict load(const std::string& path, Device device);
 // Reads only the header's "__metadata__" (empty when there is none).
 Metadata load_metadata(const std::string& path);
 

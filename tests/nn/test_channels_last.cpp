@@ -163,7 +163,10 @@ TEST(ChannelsLast, ModuleToConvertsOnlyFourDimensionalTensors) {
   net->to(MemoryFormat::Contiguous);
   EXPECT_TRUE(conv.weight.is_contiguous());
   expect_same_values(conv.weight, conv_w, "conv weight back to NCHW");
-  EXPECT_EMBER_ERROR(net->to(MemoryFormat::Preserve), "expected Contiguous or ChannelsLast");
+  net->to(MemoryFormat::ChannelsLast);
+  net->to(MemoryFormat::Preserve);  // PyTorch's preserve_format: each tensor stays as it is
+  EXPECT_TRUE(conv.weight.is_contiguous(MemoryFormat::ChannelsLast));
+  EXPECT_FALSE(conv.weight.is_contiguous());
 }
 
 TEST(ChannelsLast, TrainingStepsMatchTheNchwModel) {
